@@ -1,0 +1,53 @@
+package trace_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/trace"
+)
+
+func TestRead(t *testing.T) {
+	pts, err := trace.Read(strings.NewReader("timestamp,value\n1995-07-01T00:00:00Z,0.7\n2013-07-04 00:01:00,1.5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 2 || pts[0].Value != 0.7 || pts[1].Value != 1.5 {
+		t.Fatalf("got %+v", pts)
+	}
+	if want := time.Date(2013, 7, 4, 0, 1, 0, 0, time.UTC); !pts[1].Time.Equal(want) {
+		t.Fatalf("time %v, want %v", pts[1].Time, want)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"empty", "", "no rows"},
+		{"header only", "timestamp,value\n", "no rows"},
+		{"one column", "timestamp\n", "header needs"},
+		{"bad time", "timestamp,value\nyesterday,1\n", "line 2: timestamp \"yesterday\""},
+		{"bad number", "timestamp,value\n2020-01-01T00:00:00Z,abc\n", "line 2, column \"value\": \"abc\" is not a number"},
+		{"nan", "timestamp,value\n2020-01-01T00:00:00Z,NaN\n", "not finite"},
+		{"order", "timestamp,value\n2020-01-01T00:01:00Z,1\n2020-01-01T00:00:00Z,1\n", "line 3: timestamp"},
+		{"two columns", "timestamp,a,b\n2020-01-01T00:00:00Z,1,2\n", "want one value column"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := trace.Read(strings.NewReader(c.in))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestReadTable(t *testing.T) {
+	tb, err := trace.ReadTable(strings.NewReader("timestamp,rps,cpu\n2020-01-01T00:00:00Z,10,0.5\n2020-01-01T00:01:00Z,12,0.6\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Names) != 2 || tb.Columns["cpu"][1] != 0.6 || len(tb.Times) != 2 {
+		t.Fatalf("got %+v", tb)
+	}
+}
