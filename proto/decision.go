@@ -1,0 +1,69 @@
+package proto
+
+import (
+	"fmt"
+	"time"
+)
+
+// Decision actions.
+const (
+	ActionUp   = "up"
+	ActionDown = "down"
+	ActionHold = "hold"
+)
+
+// Decision is the decider's verdict for one tier at one evaluation: a change
+// or a hold, with the inputs it used and a plain-language reason. Published by
+// the decider on <prefix>.decision.<app>.<tier>; consumed by the executor and
+// the gateway; recorded in DECISIONS.
+type Decision struct {
+	V    int    `msgpack:"v"`
+	ID   string `msgpack:"id"`
+	App  string `msgpack:"app"`
+	Tier string `msgpack:"tier"`
+	TS   int64  `msgpack:"ts"`
+	// From is the replica count (ready + booting) when deciding; To the count wanted.
+	From   int    `msgpack:"from"`
+	To     int    `msgpack:"to"`
+	Action string `msgpack:"action"`
+	Reason string `msgpack:"reason"`
+	// Inputs holds the numbers behind the decision (load, forecast quantile, capacity, target, …).
+	Inputs Floats `msgpack:"inputs"`
+	// State is the policy state machine's state after deciding (e.g. "steady", "cooldown").
+	State string `msgpack:"state"`
+	// Flags marks conditions such as "performance-incident" or "budget-capped".
+	Flags []string `msgpack:"flags,omitempty"`
+}
+
+// DecisionID is the deterministic id of a tier's decision at ts.
+func DecisionID(app, tier string, ts int64) string { return fmt.Sprintf("d.%s.%s.%d", app, tier, ts) }
+
+// MsgID returns the message id.
+func (d *Decision) MsgID() string { return d.ID }
+
+// EventTime returns the event time the decision was taken at.
+func (d *Decision) EventTime() time.Time { return Time(d.TS) }
+
+// Validate checks the field rules.
+func (d *Decision) Validate() error {
+	if err := checkHeader(d.V, d.ID, d.TS); err != nil {
+		return err
+	}
+	if err := checkAppTier(d.App, d.Tier); err != nil {
+		return err
+	}
+	if d.From < 0 || d.To < 0 {
+		return fmt.Errorf("%w: from=%d to=%d", ErrInvalid, d.From, d.To)
+	}
+	switch d.Action {
+	case ActionUp, ActionDown, ActionHold:
+	default:
+		return fmt.Errorf("%w: action %q", ErrInvalid, d.Action)
+	}
+	for k, v := range d.Inputs {
+		if err := checkFinite("inputs."+k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

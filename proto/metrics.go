@@ -1,0 +1,94 @@
+package proto
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Well-known metric names. A tick may carry any other name matching MetricNameRE.
+const (
+	MetricRPS          = "rps"            // demand: requests (or operations, queries) per second
+	MetricCPU          = "cpu"            // CPU utilisation, 0..1
+	MetricMem          = "mem"            // memory utilisation, 0..1
+	MetricLatencyP50   = "latency_p50_ms" // median latency, milliseconds
+	MetricLatencyP95   = "latency_p95_ms" // 95th percentile latency, milliseconds
+	MetricLatencyP99   = "latency_p99_ms" // 99th percentile latency, milliseconds
+	MetricErrorRate    = "error_rate"     // share of requests failing, 0..1
+	MaxMetricValues    = 64               // most values one tick may carry
+	MaxMetricLabels    = 16               // most labels one tick may carry
+	maxLabelTextLength = 256
+)
+
+// MetricNameRE is the rule for metric value names.
+var MetricNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// Metrics is one tick of one tier's metrics. Published by the collector on
+// <prefix>.metrics.<app>.<tier>; consumed by the forecaster, the anomaly
+// service, the decider and the gateway; recorded in METRICS.
+type Metrics struct {
+	V      int    `msgpack:"v"`
+	ID     string `msgpack:"id"`
+	App    string `msgpack:"app"`
+	Tier   string `msgpack:"tier"`
+	TS     int64  `msgpack:"ts"`
+	Source string `msgpack:"source"`
+	// Replicas is the count of ready replicas serving the tier at TS.
+	Replicas int `msgpack:"replicas"`
+	// Values maps metric names (MetricRPS, MetricCPU, …) to finite values.
+	Values Floats `msgpack:"values"`
+	// Labels carries optional free-form context (e.g. scrape target).
+	Labels map[string]string `msgpack:"labels,omitempty"`
+}
+
+// NewMetrics returns a tick with the version, id and event time filled in.
+func NewMetrics(app, tier string, t time.Time, replicas int, values map[string]float64) *Metrics {
+	ts := Millis(t)
+	return &Metrics{V: SchemaVersion, ID: MetricsID(app, tier, ts), App: app, Tier: tier, TS: ts, Replicas: replicas, Values: values}
+}
+
+// MetricsID is the deterministic id of a tier's tick at ts: one tick per tier
+// per millisecond, so a re-sent tick is dropped as a duplicate.
+func MetricsID(app, tier string, ts int64) string { return fmt.Sprintf("m.%s.%s.%d", app, tier, ts) }
+
+// MsgID returns the message id.
+func (m *Metrics) MsgID() string { return m.ID }
+
+// EventTime returns the time of the data.
+func (m *Metrics) EventTime() time.Time { return Time(m.TS) }
+
+// Validate checks the field rules.
+func (m *Metrics) Validate() error {
+	if err := checkHeader(m.V, m.ID, m.TS); err != nil {
+		return err
+	}
+	if err := checkAppTier(m.App, m.Tier); err != nil {
+		return err
+	}
+	if m.Replicas < 0 {
+		return fmt.Errorf("%w: replicas=%d is negative", ErrInvalid, m.Replicas)
+	}
+	if len(m.Values) == 0 {
+		return fmt.Errorf("%w: no values", ErrInvalid)
+	}
+	if len(m.Values) > MaxMetricValues {
+		return fmt.Errorf("%w: %d values, at most %d allowed", ErrInvalid, len(m.Values), MaxMetricValues)
+	}
+	for k, v := range m.Values {
+		if !MetricNameRE.MatchString(k) {
+			return fmt.Errorf("%w: value name %q: want [a-z][a-z0-9_]{0,63}", ErrInvalid, k)
+		}
+		if err := checkFinite("values."+k, v); err != nil {
+			return err
+		}
+	}
+	if len(m.Labels) > MaxMetricLabels {
+		return fmt.Errorf("%w: %d labels, at most %d allowed", ErrInvalid, len(m.Labels), MaxMetricLabels)
+	}
+	for k, v := range m.Labels {
+		if len(k) == 0 || len(k) > maxLabelTextLength || len(v) > maxLabelTextLength {
+			return fmt.Errorf("%w: label %q: names 1..%d and values 0..%d bytes", ErrInvalid, k, maxLabelTextLength, maxLabelTextLength)
+		}
+	}
+	return nil
+}

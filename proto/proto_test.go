@@ -1,0 +1,216 @@
+package proto_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden vectors in testdata/")
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// samples returns one fully populated message of every type, named for its
+// golden file.
+func samples() map[string]proto.Message {
+	ts := proto.Millis(t0)
+	m := proto.NewMetrics("shop", "web", t0, 3, map[string]float64{"rps": 120.5, "cpu": 0.41, "latency_p95_ms": 87.25})
+	m.Source = "sim"
+	m.Labels = map[string]string{"target": "web-1:9100"}
+	return map[string]proto.Message{
+		"metrics": m,
+		"forecast": &proto.Forecast{V: 1, ID: proto.ForecastID("shop", "web", "rps", ts), App: "shop", Tier: "web", TS: ts, Metric: "rps", StepMS: 300000, Model: "ets", Trained: 4032,
+			Points: []proto.ForecastPoint{{TS: ts, Yhat: 120, Lo80: 110, Hi80: 130, Lo95: 100, Hi95: 140}, {TS: ts + 300000, Yhat: 125, Lo80: 112, Hi80: 138, Lo95: 104, Hi95: 150}}},
+		"anomaly": &proto.Anomaly{V: 1, ID: proto.AnomalyID("shop", "db", ts), App: "shop", Tier: "db", TS: ts,
+			Scores:    []proto.Score{{Metric: "latency_p95_ms", Score: 0.97, Anomaly: true, Observed: 840, Expected: 120, Detector: "residual", Direction: 1}, {Metric: "rps", Score: 0.1, Observed: 300, Expected: 295, Detector: "residual"}},
+			Incidents: []proto.Incident{{ID: "performance.1767323045000", Kind: proto.IncidentPerformance, State: proto.IncidentOpen, Start: ts, Severity: 0.8, Evidence: []string{"latency_p95_ms 840 vs expected 120 (score 0.97)"}}},
+			Open:      []string{proto.IncidentPerformance}},
+		"decision": &proto.Decision{V: 1, ID: proto.DecisionID("shop", "web", ts), App: "shop", Tier: "web", TS: ts, From: 4, To: 6, Action: proto.ActionUp,
+			Reason: "web 4→6: forecast p90 812 rps in 12 min exceeds 4 × 170 rps at 70 % target", Inputs: proto.Floats{"load": 610, "forecast_p90": 812, "capacity": 170, "target": 0.7}, State: "cooldown-up"},
+		"scaling": &proto.Scaling{V: 1, ID: proto.ScalingID("shop", "web", "d.shop.web.1767323045000", proto.StatusApplied, ts), App: "shop", Tier: "web", TS: ts, DecisionID: "d.shop.web.1767323045000",
+			Status: proto.StatusApplied, Desired: 6, Ready: 4, Booting: 2, Driver: "sim", Mode: "live"},
+		"deadletter": &proto.DeadLetter{V: 1, ID: proto.DeadLetterID("forecaster", "METRICS", 42), TS: ts, Service: "forecaster", Subject: "apm.metrics.shop.web", Stream: "METRICS", Seq: 42,
+			Error: "decode *proto.Metrics: invalid message: values.rps is not finite", Payload: []byte{0xc1}},
+	}
+}
+
+func newOf(m proto.Message) proto.Message {
+	return reflect.New(reflect.TypeOf(m).Elem()).Interface().(proto.Message)
+}
+
+// TestGolden compares every message's encoding byte for byte with its vector
+// in testdata/, and decodes the vector back to an equal message.
+func TestGolden(t *testing.T) {
+	for name, m := range samples() {
+		t.Run(name, func(t *testing.T) {
+			if err := m.Validate(); err != nil {
+				t.Fatalf("sample invalid: %v", err)
+			}
+			got, err := proto.Encode(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+".msgpack")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./proto -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("encoding differs from %s:\n got %x\nwant %x", path, got, want)
+			}
+			back := newOf(m)
+			if err := proto.Decode(want, back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, m) {
+				t.Fatalf("round trip:\n got %+v\nwant %+v", back, m)
+			}
+		})
+	}
+}
+
+// TestEncodeDeterministic encodes a message with many map keys repeatedly:
+// sorted keys must give identical bytes every time.
+func TestEncodeDeterministic(t *testing.T) {
+	vals := proto.Floats{}
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"} {
+		vals[k] = 1
+	}
+	m := proto.NewMetrics("shop", "web", t0, 1, vals)
+	first, _ := proto.Encode(m)
+	for range 50 {
+		b, _ := proto.Encode(m)
+		if !bytes.Equal(b, first) {
+			t.Fatal("encoding changed between calls")
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	enc := func(m proto.Message) []byte {
+		// Encode without validating, to craft bad payloads.
+		b, err := proto.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	good := func() *proto.Metrics {
+		return proto.NewMetrics("shop", "web", t0, 2, map[string]float64{"rps": 1})
+	}
+	cases := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"garbage", []byte{0xc1, 0x00}, nil},
+		{"version", enc(func() *proto.Metrics { m := good(); m.V = 9; return m }()), proto.ErrUnknownVersion},
+		{"app token", enc(func() *proto.Metrics { m := good(); m.App = "Shop!"; return m }()), proto.ErrBadToken},
+		{"nan", enc(func() *proto.Metrics { m := good(); m.Values["rps"] = math.NaN(); return m }()), proto.ErrInvalid},
+		{"no values", enc(func() *proto.Metrics { m := good(); m.Values = nil; return m }()), proto.ErrInvalid},
+		{"negative replicas", enc(func() *proto.Metrics { m := good(); m.Replicas = -1; return m }()), proto.ErrInvalid},
+		{"bad value name", enc(func() *proto.Metrics { m := good(); m.Values["RPS"] = 1; return m }()), proto.ErrInvalid},
+		{"too big", make([]byte, proto.MaxPayload+1), proto.ErrInvalid},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := proto.Decode(c.data, &proto.Metrics{})
+			if err == nil {
+				t.Fatal("decoded a bad payload")
+			}
+			if c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("err %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSubjects(t *testing.T) {
+	if got := proto.MetricsSubject("apm", "shop", "web"); got != "apm.metrics.shop.web" {
+		t.Fatal(got)
+	}
+	if got := proto.Filter("apm", proto.KindForecast); got != "apm.forecast.*.*" {
+		t.Fatal(got)
+	}
+	if got := proto.DLQSubject("apm", "decider"); got != "apm.dlq.decider" {
+		t.Fatal(got)
+	}
+	if got := proto.StreamName("staging", proto.KindMetrics); got != "STAGING_METRICS" {
+		t.Fatal(got)
+	}
+	if got := proto.StreamName("apm", proto.KindAnomaly); got != "ANOMALIES" {
+		t.Fatal(got)
+	}
+	cases := []struct {
+		subj      string
+		kind      proto.Kind
+		app, tier string
+		ok        bool
+	}{
+		{"apm.metrics.shop.web", proto.KindMetrics, "shop", "web", true},
+		{"apm.decision.shop-2.db_main", proto.KindDecision, "shop-2", "db_main", true},
+		{"apm.metrics.Shop.web", "", "", "", false},
+		{"apm.metrics.shop", "", "", "", false},
+		{"apm.metrics.shop.web.x", "", "", "", false},
+		{"apm.nope.shop.web", "", "", "", false},
+		{"other.metrics.shop.web", "", "", "", false},
+	}
+	for _, c := range cases {
+		k, app, tier, err := proto.ParseSubject("apm", c.subj)
+		if (err == nil) != c.ok || k != c.kind || app != c.app || tier != c.tier {
+			t.Errorf("ParseSubject(%q) = %q %q %q %v", c.subj, k, app, tier, err)
+		}
+	}
+}
+
+func TestCheckToken(t *testing.T) {
+	for _, s := range []string{"web", "a", "db-1", "x_y", "0"} {
+		if err := proto.CheckToken("tier", s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "Web", "a.b", "a*", "a>", "a b", "é", string(make([]byte, 65))} {
+		if err := proto.CheckToken("tier", s); !errors.Is(err, proto.ErrBadToken) {
+			t.Errorf("%q: err %v", s, err)
+		}
+	}
+}
+
+// FuzzDecode feeds arbitrary bytes to every decoder: none may panic, and what
+// decodes must re-encode and decode to the same message.
+func FuzzDecode(f *testing.F) {
+	for _, m := range samples() {
+		b, _ := proto.Encode(m)
+		f.Add(b)
+	}
+	f.Add([]byte{0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, m := range samples() {
+			v := newOf(m)
+			if proto.Decode(data, v) != nil {
+				continue
+			}
+			b, err := proto.Encode(v)
+			if err != nil {
+				t.Fatalf("re-encode %T: %v", v, err)
+			}
+			w := newOf(m)
+			if err := proto.Decode(b, w); err != nil {
+				t.Fatalf("decode of re-encoded %T: %v", v, err)
+			}
+		}
+	})
+}

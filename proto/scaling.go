@@ -1,0 +1,92 @@
+package proto
+
+import (
+	"fmt"
+	"time"
+)
+
+// Scaling statuses, in the order a change goes through them.
+const (
+	StatusRequested = "requested" // the driver was asked
+	StatusApplied   = "applied"   // the driver accepted; replicas are booting
+	StatusReady     = "ready"     // the tier reached the requested count
+	StatusFailed    = "failed"    // the driver failed; Error says why
+	StatusSkipped   = "skipped"   // dry-run or shadow: decided, logged, not acted on
+)
+
+// Scaling reports what the executor did about a decision, or a change of a
+// tier's replica counts. Published by the executor on
+// <prefix>.scaling.<app>.<tier>; consumed by the collector (closed loop) and
+// the gateway; recorded in SCALING.
+type Scaling struct {
+	V          int    `msgpack:"v"`
+	ID         string `msgpack:"id"`
+	App        string `msgpack:"app"`
+	Tier       string `msgpack:"tier"`
+	TS         int64  `msgpack:"ts"`
+	DecisionID string `msgpack:"decision_id"`
+	Status     string `msgpack:"status"`
+	// Desired is the total replica count requested; Ready and Booting the counts now.
+	Desired int    `msgpack:"desired"`
+	Ready   int    `msgpack:"ready"`
+	Booting int    `msgpack:"booting"`
+	Driver  string `msgpack:"driver"`
+	// Mode is "live", "dry-run" or "shadow".
+	Mode  string `msgpack:"mode"`
+	Error string `msgpack:"error,omitempty"`
+}
+
+// ScalingID is the deterministic id of a scaling event: the decision (or
+// state change) it belongs to, its status and event time.
+func ScalingID(app, tier, decisionID, status string, ts int64) string {
+	return fmt.Sprintf("s.%s.%s.%s.%s.%d", app, tier, decisionID, status, ts)
+}
+
+// MsgID returns the message id.
+func (s *Scaling) MsgID() string { return s.ID }
+
+// EventTime returns the event time of the change.
+func (s *Scaling) EventTime() time.Time { return Time(s.TS) }
+
+// Validate checks the field rules.
+func (s *Scaling) Validate() error {
+	if err := checkHeader(s.V, s.ID, s.TS); err != nil {
+		return err
+	}
+	if err := checkAppTier(s.App, s.Tier); err != nil {
+		return err
+	}
+	switch s.Status {
+	case StatusRequested, StatusApplied, StatusReady, StatusFailed, StatusSkipped:
+	default:
+		return fmt.Errorf("%w: status %q", ErrInvalid, s.Status)
+	}
+	if s.Desired < 0 || s.Ready < 0 || s.Booting < 0 {
+		return fmt.Errorf("%w: negative replica count", ErrInvalid)
+	}
+	return nil
+}
+
+// ReplicaState is the executor's view of a tier, kept in the key-value bucket
+// under the key <app>.<tier> and read by the collector and decider.
+type ReplicaState struct {
+	V          int    `msgpack:"v"`
+	App        string `msgpack:"app"`
+	Tier       string `msgpack:"tier"`
+	TS         int64  `msgpack:"ts"`
+	Desired    int    `msgpack:"desired"`
+	Ready      int    `msgpack:"ready"`
+	Booting    int    `msgpack:"booting"`
+	DecisionID string `msgpack:"decision_id"`
+}
+
+// ReplicaKey is the key-value key of a tier's replica state.
+func ReplicaKey(app, tier string) string { return app + "." + tier }
+
+// ReplicaBucket is the key-value bucket name for replica state under prefix.
+func ReplicaBucket(prefix string) string {
+	if prefix == DefaultPrefix {
+		return "REPLICAS"
+	}
+	return StreamName(prefix, "replicas")
+}
