@@ -105,13 +105,17 @@ func Subject(prefix string, k Kind, app, tier string) string {
 func MetricsSubject(prefix, app, tier string) string { return Subject(prefix, KindMetrics, app, tier) }
 
 // ForecastSubject is the subject of a tier's forecasts, e.g. apm.forecast.shop.web.
-func ForecastSubject(prefix, app, tier string) string { return Subject(prefix, KindForecast, app, tier) }
+func ForecastSubject(prefix, app, tier string) string {
+	return Subject(prefix, KindForecast, app, tier)
+}
 
 // AnomalySubject is the subject of a tier's anomaly scores and incidents.
 func AnomalySubject(prefix, app, tier string) string { return Subject(prefix, KindAnomaly, app, tier) }
 
 // DecisionSubject is the subject of a tier's scaling decisions.
-func DecisionSubject(prefix, app, tier string) string { return Subject(prefix, KindDecision, app, tier) }
+func DecisionSubject(prefix, app, tier string) string {
+	return Subject(prefix, KindDecision, app, tier)
+}
 
 // ScalingSubject is the subject of a tier's scaling events.
 func ScalingSubject(prefix, app, tier string) string { return Subject(prefix, KindScaling, app, tier) }
