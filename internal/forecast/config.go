@@ -1,0 +1,77 @@
+package forecast
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds the knobs of a Series. The zero value is not valid; start from
+// DefaultConfig.
+type Config struct {
+	// Step is the bucket width.
+	Step time.Duration
+	// Window is the number of buckets of history kept and trained on.
+	Window int
+	// Horizon is the number of steps a refit calibrates intervals for; a
+	// Forecast asking for more steps triggers a refit for the longer horizon.
+	Horizon int
+	// RefitEvery is the number of newly observed buckets after which
+	// Forecast refits all models; in between it only advances their state.
+	RefitEvery int
+	// Holdout is the number of most recent buckets held out at each refit to
+	// score the models and calibrate the intervals; it is capped at a
+	// quarter of the available history.
+	Holdout int
+	// OutageRun is the minimum length, in buckets, of a run of exact zeros
+	// that is treated as an outage (missing data) in a series where zeros are
+	// otherwise rare.
+	OutageRun int
+}
+
+// Period lengths in buckets for the default 5-minute step.
+const (
+	defaultDay  = 288
+	defaultWeek = 2016
+)
+
+// DefaultConfig returns the configuration of the live service and of the
+// backtest: 5-minute buckets, 14 days of history, a 12-step horizon, a refit
+// every hour and three days of holdout.
+func DefaultConfig() Config {
+	return Config{
+		Step:       5 * time.Minute,
+		Window:     14 * defaultDay,
+		Horizon:    12,
+		RefitEvery: 12,
+		Holdout:    3 * defaultDay,
+		OutageRun:  12,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Step <= 0:
+		return fmt.Errorf("step %s must be positive", c.Step)
+	case (24*time.Hour)%c.Step != 0:
+		return fmt.Errorf("step %s must divide a day", c.Step)
+	case c.Window < 2:
+		return fmt.Errorf("window %d must hold at least 2 buckets", c.Window)
+	case c.Horizon < 1:
+		return fmt.Errorf("horizon %d must be at least 1", c.Horizon)
+	case c.RefitEvery < 1:
+		return fmt.Errorf("refit-every %d must be at least 1", c.RefitEvery)
+	case c.Holdout < 0:
+		return fmt.Errorf("holdout %d must not be negative", c.Holdout)
+	case c.OutageRun < 2:
+		return fmt.Errorf("outage-run %d must be at least 2", c.OutageRun)
+	}
+	return nil
+}
+
+// day returns the number of buckets in a day.
+func (c Config) day() int { return int((24 * time.Hour) / c.Step) }
+
+// ErrNoData is returned by Forecast when the window holds no observed value.
+var ErrNoData = errors.New("forecast: no observed bucket in the window")

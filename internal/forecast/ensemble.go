@@ -1,0 +1,279 @@
+package forecast
+
+import (
+	"math"
+	"slices"
+)
+
+// ensemble is a fitted set of models with their weights and the per-step
+// error quantiles of their weighted forecast, all on the transformed scale.
+type ensemble struct {
+	tr      transform
+	models  []model
+	weights []float64
+	// qs holds, per horizon step, the 2.5 %, 10 %, 90 % and 97.5 %
+	// quantiles of the held-out error.
+	qs      [][4]float64
+	next    int64 // absolute index of the bucket the models expect next
+	trained int
+	holdout int
+	scores  []float64 // held-out MAE per model, NaN when not scored
+	names   []string
+}
+
+// Normal quantiles for the fallback intervals.
+const (
+	z80 = 1.2815515655446004
+	z95 = 1.959963984540054
+)
+
+// fallbackWiden inflates the intervals built without held-out errors.
+const fallbackWiden = 1.5
+
+// fitEnsemble fits the ensemble to the window y (raw values, NaN = missing)
+// whose first bucket has absolute index abs0, for forecasts of up to horizon
+// steps. It returns nil when y holds no observed value.
+func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
+	day := cfg.day()
+	ym := maskOutages(y, cfg.OutageRun)
+	tr := newTransform(ym)
+	n := len(ym)
+	z := make([]float64, n)
+	obs := 0
+	for i, v := range ym {
+		z[i] = tr.fwd(v)
+		if !math.IsNaN(v) {
+			obs++
+		}
+	}
+	if obs == 0 {
+		return nil
+	}
+	e := &ensemble{tr: tr, next: abs0 + int64(n), trained: obs}
+	hold := min(cfg.Holdout, n/4)
+	if hold < 2*horizon {
+		hold = 0
+	}
+	fitLen := n - hold
+	cands := candidates(fitLen, day)
+	if hold == 0 {
+		// Too little history to score models: one level model, normal
+		// intervals from the one-step noise, widened.
+		m := cands[len(cands)-1]
+		m.fit(newWindow(z, abs0, day, horizon), true)
+		e.models, e.weights = []model{m}, []float64{1}
+		e.names = []string{m.name()}
+		e.scores = []float64{math.NaN()}
+		sigma := robustScale(z)
+		if sigma == 0 {
+			sigma = 0.1 * math.Abs(z[len(z)-1])
+		}
+		e.qs = make([][4]float64, horizon)
+		for h := range e.qs {
+			s := fallbackWiden * sigma * math.Sqrt(float64(h+1))
+			e.qs[h] = [4]float64{-z95 * s, -z80 * s, z80 * s, z95 * s}
+		}
+		return e
+	}
+	e.holdout = hold
+	// Fit on the head, forecast from every bucket of the holdout.
+	head := newWindow(z[:fitLen], abs0, day, horizon)
+	preds := make([][]float64, len(cands))
+	for k, m := range cands {
+		m.fit(head, true)
+		p := make([]float64, hold*horizon)
+		for t := 0; t < hold; t++ {
+			m.predict(p[t*horizon : (t+1)*horizon])
+			m.step(z[fitLen+t])
+		}
+		preds[k] = p
+	}
+	// Score each model by its held-out MAE on the original scale.
+	scores := make([]float64, len(cands))
+	for k := range cands {
+		var sum float64
+		cnt := 0
+		for t := 0; t < hold; t++ {
+			for h := 0; h < horizon && fitLen+t+h < n; h++ {
+				a := ym[fitLen+t+h]
+				if math.IsNaN(a) {
+					continue
+				}
+				sum += math.Abs(a - tr.inv(preds[k][t*horizon+h]))
+				cnt++
+			}
+		}
+		scores[k] = math.NaN()
+		if cnt > 0 {
+			scores[k] = sum / float64(cnt)
+		}
+	}
+	weights := weigh(scores)
+	// Per-step error quantiles of the weighted forecast.
+	e.qs = make([][4]float64, horizon)
+	errs := make([]float64, 0, hold)
+	for h := 0; h < horizon; h++ {
+		errs = errs[:0]
+		for t := 0; t+h < hold; t++ {
+			a := z[fitLen+t+h]
+			if math.IsNaN(a) {
+				continue
+			}
+			var f float64
+			for k, w := range weights {
+				if w > 0 {
+					f += w * preds[k][t*horizon+h]
+				}
+			}
+			errs = append(errs, a-f)
+		}
+		if len(errs) < 10 {
+			if h > 0 {
+				e.qs[h] = e.qs[h-1]
+			}
+			continue
+		}
+		e.qs[h] = [4]float64{quantile(errs, 0.025), quantile(errs, 0.1), quantile(errs, 0.9), quantile(errs, 0.975)}
+		if h > 0 {
+			// Uncertainty does not shrink with the horizon.
+			for j := 0; j < 2; j++ {
+				e.qs[h][j] = math.Min(e.qs[h][j], e.qs[h-1][j])
+			}
+			for j := 2; j < 4; j++ {
+				e.qs[h][j] = math.Max(e.qs[h][j], e.qs[h-1][j])
+			}
+		}
+	}
+	// Refit the weighted models on the whole window.
+	all := newWindow(z, abs0, day, horizon)
+	for k, m := range cands {
+		e.names = append(e.names, m.name())
+		e.scores = append(e.scores, scores[k])
+		if weights[k] == 0 {
+			continue
+		}
+		m.fit(all, false)
+		e.models = append(e.models, m)
+		e.weights = append(e.weights, weights[k])
+	}
+	return e
+}
+
+// candidates returns the models worth fitting on a window of n buckets; the
+// last one is the model used alone when nothing can be scored.
+func candidates(n, day int) []model {
+	ms := []model{&naive{}}
+	if n >= 2*day {
+		ms = append(ms, &snaive{}, &ets{})
+	}
+	if n >= 3*day {
+		ms = append(ms, &regress{})
+	}
+	return append(ms, &decomp{})
+}
+
+// weighRatio bounds the models kept: those whose held-out error is within
+// this factor of the best one's.
+const weighRatio = 1.15
+
+// weigh turns held-out errors into combination weights: models within
+// weighRatio of the best get weights proportional to 1/MAE², the others
+// zero.
+func weigh(scores []float64) []float64 {
+	w := make([]float64, len(scores))
+	best := math.Inf(1)
+	for _, s := range scores {
+		if !math.IsNaN(s) && s < best {
+			best = s
+		}
+	}
+	if math.IsInf(best, 1) {
+		w[len(w)-1] = 1
+		return w
+	}
+	var sum float64
+	for k, s := range scores {
+		if math.IsNaN(s) || s > weighRatio*best {
+			continue
+		}
+		if s == 0 {
+			s = 1e-12
+		}
+		w[k] = 1 / (s * s)
+		sum += w[k]
+	}
+	for k := range w {
+		w[k] /= sum
+	}
+	return w
+}
+
+// step advances every model by one raw value.
+func (e *ensemble) step(v float64) {
+	z := e.tr.fwd(v)
+	for _, m := range e.models {
+		m.step(z)
+	}
+	e.next++
+}
+
+// predict returns the back-transformed median and interval bounds for the
+// next h steps; steps beyond the calibrated horizon reuse the last step's
+// quantiles scaled by the square root of the horizon ratio.
+func (e *ensemble) predict(h int) (yhat []float64, bounds [][4]float64) {
+	f := make([]float64, h)
+	buf := make([]float64, h)
+	for k, m := range e.models {
+		m.predict(buf)
+		for i := range f {
+			f[i] += e.weights[k] * buf[i]
+		}
+	}
+	yhat = make([]float64, h)
+	bounds = make([][4]float64, h)
+	H := len(e.qs)
+	for i := range f {
+		q := e.qs[min(i, H-1)]
+		if i >= H {
+			s := math.Sqrt(float64(i+1) / float64(H))
+			for j := range q {
+				q[j] *= s
+			}
+		}
+		yhat[i] = e.tr.inv(f[i])
+		for j := range q {
+			bounds[i][j] = e.tr.inv(f[i] + q[j])
+		}
+		// Keep the bounds ordered around the median.
+		bounds[i][0] = math.Min(bounds[i][0], bounds[i][1])
+		bounds[i][1] = math.Min(bounds[i][1], yhat[i])
+		bounds[i][2] = math.Max(bounds[i][2], yhat[i])
+		bounds[i][3] = math.Max(bounds[i][3], bounds[i][2])
+	}
+	return yhat, bounds
+}
+
+// label names the models in use, heaviest first.
+func (e *ensemble) label() string {
+	idx := make([]int, len(e.models))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case e.weights[a] > e.weights[b]:
+			return -1
+		case e.weights[a] < e.weights[b]:
+			return 1
+		}
+		return 0
+	})
+	s := ""
+	for i, k := range idx {
+		if i > 0 {
+			s += "+"
+		}
+		s += e.models[k].name()
+	}
+	return s
+}

@@ -1,0 +1,129 @@
+package forecast
+
+import "math"
+
+// ets is additive Holt-Winters exponential smoothing with a damped trend and
+// daily seasonality, ETS(A,Ad,A) with m = one day, made robust by clipping
+// innovations like level does. The seasonal states start from the window's
+// smoothed daily profile; alpha and gamma are tuned on a small grid by
+// multi-step error, beta and phi are fixed (a gentle, damped trend).
+type ets struct {
+	alpha, gamma float64
+	tuned        bool
+	l, b, sigma  float64
+	s            []float64
+	next         int64
+}
+
+const (
+	etsBeta = 0.01
+	etsPhi  = 0.9
+)
+
+var etsGrid = [][2]float64{
+	{0.05, 0}, {0.05, 0.05}, {0.05, 0.15},
+	{0.15, 0}, {0.15, 0.05}, {0.15, 0.15},
+	{0.3, 0}, {0.3, 0.05}, {0.3, 0.15},
+	{0.5, 0}, {0.5, 0.05}, {0.5, 0.15},
+}
+
+func (m *ets) name() string { return "ets" }
+
+// reset starts the state at the beginning of the window.
+func (m *ets) reset(w *window) bool {
+	d := w.day
+	if m.s == nil {
+		m.s = make([]float64, d)
+	}
+	for i := range m.s {
+		m.s[i] = w.prof.daily[i]
+	}
+	var sum float64
+	k := 0
+	for i := 0; i < min(d, len(w.z)); i++ {
+		if v := w.z[i]; !math.IsNaN(v) {
+			sum += v - m.s[mod(w.abs0+int64(i), d)]
+			k++
+		}
+	}
+	if k == 0 {
+		return false
+	}
+	m.l, m.b = sum/float64(k), 0
+	m.sigma = robustScale(w.z)
+	m.next = w.abs0
+	return true
+}
+
+func (m *ets) fit(w *window, tune bool) {
+	if tune || !m.tuned {
+		best, bestErr := etsGrid[0], math.Inf(1)
+		for _, g := range etsGrid {
+			m.alpha, m.gamma = g[0], g[1]
+			if !m.reset(w) {
+				break
+			}
+			if e := m.run(w, true); e < bestErr {
+				best, bestErr = g, e
+			}
+		}
+		m.alpha, m.gamma, m.tuned = best[0], best[1], true
+	}
+	m.reset(w)
+	m.run(w, false)
+}
+
+// run advances through the window from its start, and when scoring returns
+// the mean absolute multi-step error from every other bucket after the
+// first day.
+func (m *ets) run(w *window, score bool) float64 {
+	var sum float64
+	cnt := 0
+	n := len(w.z)
+	for t := 0; t < n; t++ {
+		if score && t >= w.day && t%2 == 0 {
+			damp := 0.0
+			for h := 1; h <= w.horizon && t+h-1 < n; h++ {
+				damp = damp*etsPhi + etsPhi
+				if v := w.z[t+h-1]; !math.IsNaN(v) {
+					f := m.l + damp*m.b + m.s[mod(m.next+int64(h-1), len(m.s))]
+					sum += math.Abs(v - f)
+					cnt++
+				}
+			}
+		}
+		m.step(w.z[t])
+	}
+	if cnt == 0 {
+		return math.Inf(1)
+	}
+	return sum / float64(cnt)
+}
+
+func (m *ets) step(v float64) {
+	slot := mod(m.next, len(m.s))
+	m.next++
+	f := m.l + etsPhi*m.b
+	if math.IsNaN(v) {
+		m.l, m.b = f, etsPhi*m.b
+		return
+	}
+	e := v - f - m.s[slot]
+	lim := clipK * m.sigma
+	ec := e
+	if lim > 0 {
+		ec = math.Max(-lim, math.Min(lim, e))
+	}
+	m.l = f + m.alpha*ec
+	m.b = etsPhi*m.b + etsBeta*ec
+	m.s[slot] += m.gamma * (1 - m.alpha) * ec
+	m.sigma = math.Sqrt((1-sigmaRate)*m.sigma*m.sigma + sigmaRate*ec*ec)
+}
+
+func (m *ets) predict(out []float64) {
+	damp := 0.0
+	for h := range out {
+		damp = damp*etsPhi + etsPhi
+		out[h] = m.l + damp*m.b + m.s[mod(m.next+int64(h), len(m.s))]
+	}
+}

@@ -1,0 +1,164 @@
+package forecast
+
+import "math"
+
+// level is a robust exponentially smoothed level with optional reversion to
+// a slow mean. It models what is left of a series once its seasonality (and
+// for the regression, its trend) is removed: the h-step forecast is
+// m + rho^h·(l − m), where l is the fast level and m a one-day moving mean
+// of l. rho = 1 is simple exponential smoothing; rho < 1 lets a short burst
+// fade back to the recent normal. Innovations beyond clipK robust standard
+// deviations are clipped, so one outlier barely moves the level while a
+// lasting shift is absorbed in a few steps as the scale widens.
+type level struct {
+	alpha, rho float64
+	slow       float64 // weight of the slow mean's update
+	l, m       float64
+	sigma      float64
+	ready      bool
+}
+
+// clipK is the innovation clip in robust standard deviations.
+const clipK = 3
+
+// sigmaRate is the update weight of the innovation scale.
+const sigmaRate = 0.02
+
+// levelGrid lists the (alpha, rho) pairs tried when tuning.
+var levelGrid = func() [][2]float64 {
+	var g [][2]float64
+	for _, a := range []float64{0.05, 0.1, 0.2, 0.35, 0.55, 0.8} {
+		for _, r := range []float64{1, 0.98, 0.9} {
+			g = append(g, [2]float64{a, r})
+		}
+	}
+	return g
+}()
+
+// newLevel returns a level with the given smoothing and reversion, whose
+// slow mean follows about one period of buckets.
+func newLevel(alpha, rho float64, period int) level {
+	return level{alpha: alpha, rho: rho, slow: 1 / float64(max(period, 1))}
+}
+
+// start initialises the state from the first observed value and a scale.
+func (s *level) start(u, sigma float64) {
+	s.l, s.m, s.sigma, s.ready = u, u, sigma, true
+}
+
+// forecast returns the h-step-ahead forecast (h >= 1).
+func (s *level) forecast(h int) float64 {
+	if s.rho == 1 {
+		return s.l
+	}
+	return s.m + math.Pow(s.rho, float64(h))*(s.l-s.m)
+}
+
+// update consumes one value; NaN advances the state without news.
+func (s *level) update(u float64) {
+	f := s.m + s.rho*(s.l-s.m)
+	if math.IsNaN(u) {
+		s.l = f
+		return
+	}
+	e := u - f
+	lim := clipK * s.sigma
+	ec := math.Max(-lim, math.Min(lim, e))
+	if lim == 0 {
+		ec = e
+	}
+	s.l = f + s.alpha*ec
+	s.m += s.slow * (s.l - s.m)
+	s.sigma = math.Sqrt((1-sigmaRate)*s.sigma*s.sigma + sigmaRate*ec*ec)
+}
+
+// robustScale returns 1.48·MAD of the first differences of u divided by √2,
+// a noise scale that ignores level and seasonality; it never returns zero
+// for a series that moves.
+func robustScale(u []float64) float64 {
+	d := make([]float64, 0, len(u))
+	prev := math.NaN()
+	for _, v := range u {
+		if math.IsNaN(v) {
+			continue
+		}
+		if !math.IsNaN(prev) {
+			d = append(d, math.Abs(v-prev))
+		}
+		prev = v
+	}
+	s := 1.48 * quantile(d, 0.5) / math.Sqrt2
+	if s == 0 || math.IsNaN(s) {
+		var sum float64
+		for _, v := range d {
+			sum += v
+		}
+		if len(d) > 0 {
+			s = sum / float64(len(d))
+		}
+	}
+	if math.IsNaN(s) {
+		s = 0
+	}
+	return s
+}
+
+// tuneLevel picks the (alpha, rho) pair with the least mean absolute
+// multi-step error over u, forecasting from every other bucket after a
+// burn-in, and returns the level run through all of u with that pair.
+func tuneLevel(u []float64, period, horizon, burn int) level {
+	sigma := robustScale(u)
+	first := -1
+	for i, v := range u {
+		if !math.IsNaN(v) {
+			first = i
+			break
+		}
+	}
+	best, bestErr := level{}, math.Inf(1)
+	for _, g := range levelGrid {
+		s := newLevel(g[0], g[1], period)
+		if first < 0 {
+			return s
+		}
+		s.start(u[first], sigma)
+		var sum float64
+		cnt := 0
+		for t := first + 1; t < len(u); t++ {
+			if t >= burn && t%2 == 0 {
+				d, r := s.l-s.m, 1.0
+				for h := 1; h <= horizon && t+h-1 < len(u); h++ {
+					r *= s.rho
+					if v := u[t+h-1]; !math.IsNaN(v) {
+						sum += math.Abs(v - s.m - r*d)
+						cnt++
+					}
+				}
+			}
+			s.update(u[t])
+		}
+		if cnt == 0 {
+			return s
+		}
+		if e := sum / float64(cnt); e < bestErr {
+			best, bestErr = s, e
+		}
+	}
+	return best
+}
+
+// runLevel returns a level with the parameters of p run through all of u.
+func runLevel(p level, u []float64, period int) level {
+	s := newLevel(p.alpha, p.rho, period)
+	for i, v := range u {
+		if math.IsNaN(v) {
+			continue
+		}
+		s.start(v, robustScale(u))
+		for _, w := range u[i+1:] {
+			s.update(w)
+		}
+		break
+	}
+	return s
+}

@@ -1,0 +1,143 @@
+package forecast
+
+import "math"
+
+// model is one forecasting method working on the transformed series.
+// fit trains on a window and leaves the state just after its last bucket;
+// step advances the state by one bucket; predict writes the forecasts of the
+// next len(out) buckets. A model keeps the hyperparameters chosen by a
+// tuning fit and reuses them in later fits.
+type model interface {
+	name() string
+	fit(w *window, tune bool)
+	step(v float64)
+	predict(out []float64)
+}
+
+// window is the data a fit sees: the transformed series z (NaN = missing)
+// whose first bucket has absolute index abs0, plus what several models
+// share.
+type window struct {
+	z       []float64
+	abs0    int64
+	day     int
+	horizon int
+	prof    profile // zero when the window is shorter than two days
+	lastObs float64 // last observed value, NaN when none
+}
+
+// newWindow prepares a fit window.
+func newWindow(z []float64, abs0 int64, day, horizon int) *window {
+	w := &window{z: z, abs0: abs0, day: day, horizon: horizon, lastObs: math.NaN()}
+	w.prof = fitProfile(z, abs0, day, true)
+	for i := len(z) - 1; i >= 0; i-- {
+		if !math.IsNaN(z[i]) {
+			w.lastObs = z[i]
+			break
+		}
+	}
+	return w
+}
+
+// next returns the absolute index of the bucket after the window.
+func (w *window) next() int64 { return w.abs0 + int64(len(w.z)) }
+
+// naive forecasts the last observed value.
+type naive struct{ last float64 }
+
+func (m *naive) name() string { return "naive" }
+
+func (m *naive) fit(w *window, _ bool) { m.last = w.lastObs }
+
+func (m *naive) step(v float64) {
+	if !math.IsNaN(v) {
+		m.last = v
+	}
+}
+
+func (m *naive) predict(out []float64) {
+	for i := range out {
+		out[i] = m.last
+	}
+}
+
+// snaive forecasts the value one day earlier; a missing value there is
+// replaced by the seasonal profile plus the level of the day it belongs to.
+type snaive struct {
+	ring []float64 // last day of values, indexed by absolute index mod day
+	next int64
+}
+
+func (m *snaive) name() string { return "snaive" }
+
+func (m *snaive) fit(w *window, _ bool) {
+	d := w.day
+	m.ring = make([]float64, d)
+	for i := range m.ring {
+		m.ring[i] = math.NaN()
+	}
+	n := len(w.z)
+	for i := max(0, n-2*d); i < n; i++ {
+		if v := w.z[i]; !math.IsNaN(v) {
+			m.ring[mod(w.abs0+int64(i), d)] = v
+		}
+	}
+	// Fill slots never observed from the profile around the last value.
+	for s, v := range m.ring {
+		if math.IsNaN(v) {
+			m.ring[s] = w.lastObs + w.prof.at(int64(s)) - w.prof.at(w.next()-1)
+		}
+	}
+	m.next = w.next()
+}
+
+func (m *snaive) step(v float64) {
+	if !math.IsNaN(v) {
+		m.ring[mod(m.next, len(m.ring))] = v
+	}
+	m.next++
+}
+
+func (m *snaive) predict(out []float64) {
+	for h := range out {
+		out[h] = m.ring[mod(m.next+int64(h), len(m.ring))]
+	}
+}
+
+// decomp is the multi-seasonal decomposition model: the window's robust
+// daily and weekly profile (see fitProfile) plus a robust level with
+// reversion (see level) on the seasonally adjusted series.
+type decomp struct {
+	prof  profile
+	lv    level
+	tuned bool
+	next  int64
+}
+
+func (m *decomp) name() string { return "mstl" }
+
+func (m *decomp) fit(w *window, tune bool) {
+	m.prof = w.prof
+	u := make([]float64, len(w.z))
+	for i, v := range w.z {
+		u[i] = v - m.prof.at(w.abs0+int64(i))
+	}
+	if tune || !m.tuned {
+		m.lv = tuneLevel(u, w.day, w.horizon, min(w.day, len(u)/2))
+		m.tuned = true
+	} else {
+		m.lv = runLevel(m.lv, u, w.day)
+	}
+	m.next = w.next()
+}
+
+func (m *decomp) step(v float64) {
+	m.lv.update(v - m.prof.at(m.next))
+	m.next++
+}
+
+func (m *decomp) predict(out []float64) {
+	for h := range out {
+		out[h] = m.prof.at(m.next+int64(h)) + m.lv.forecast(h+1)
+	}
+}

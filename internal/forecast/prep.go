@@ -1,0 +1,124 @@
+package forecast
+
+import (
+	"math"
+	"slices"
+)
+
+// transform maps values to the scale the models work on and back. A
+// non-negative series is modelled as log(y + c): daily peaks and quiet
+// nights then share one relative noise scale, seasonality becomes additive
+// and back-transformed medians stay medians. Other series are modelled as is.
+type transform struct {
+	log bool
+	c   float64
+}
+
+// newTransform picks the transform for the observed values of y.
+func newTransform(y []float64) transform {
+	pos := make([]float64, 0, len(y))
+	for _, v := range y {
+		if math.IsNaN(v) {
+			continue
+		}
+		if v < 0 {
+			return transform{}
+		}
+		if v > 0 {
+			pos = append(pos, v)
+		}
+	}
+	if len(pos) == 0 {
+		return transform{}
+	}
+	// The offset keeps zeros finite and damps the log's stretch near zero:
+	// a fraction of the typical positive level.
+	c := offsetFrac * quantile(pos, 0.5)
+	if c <= 0 || math.IsNaN(c) {
+		return transform{}
+	}
+	return transform{log: true, c: c}
+}
+
+// offsetFrac is the log offset as a fraction of the median positive value.
+const offsetFrac = 0.1
+
+func (t transform) fwd(y float64) float64 {
+	if t.log {
+		return math.Log(y + t.c)
+	}
+	return y
+}
+
+func (t transform) inv(z float64) float64 {
+	if t.log {
+		return math.Exp(z) - t.c
+	}
+	return z
+}
+
+// maskOutages returns a copy of y in which every run of at least minRun exact
+// zeros that ends before the last bucket is replaced by NaN, provided zeros
+// are otherwise rare (under 5 % of the other observed buckets). Such runs are
+// collection outages, not demand; a run still going on at the end is kept,
+// since it may be a real drop the next buckets will confirm.
+func maskOutages(y []float64, minRun int) []float64 {
+	out := slices.Clone(y)
+	type run struct{ a, b int }
+	var runs []run
+	zeros, obs := 0, 0
+	for i := 0; i < len(y); {
+		if y[i] != 0 {
+			if !math.IsNaN(y[i]) {
+				obs++
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(y) && y[j] == 0 {
+			j++
+		}
+		if j-i >= minRun && j < len(y) {
+			runs = append(runs, run{i, j})
+		} else {
+			zeros += j - i
+			obs += j - i
+		}
+		i = j
+	}
+	if len(runs) == 0 || obs == 0 || float64(zeros) >= 0.05*float64(obs) {
+		return out
+	}
+	for _, r := range runs {
+		for i := r.a; i < r.b; i++ {
+			out[i] = math.NaN()
+		}
+	}
+	return out
+}
+
+// quantile returns the q-quantile of x (linear interpolation between order
+// statistics); it sorts x in place. It returns NaN for an empty slice.
+func quantile(x []float64, q float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(x)
+	p := q * float64(len(x)-1)
+	i := int(p)
+	if i >= len(x)-1 {
+		return x[len(x)-1]
+	}
+	f := p - float64(i)
+	return x[i]*(1-f) + x[i+1]*f
+}
+
+// mod returns a modulo m in [0, m).
+func mod(a int64, m int) int {
+	r := int(a % int64(m))
+	if r < 0 {
+		r += m
+	}
+	return r
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/trace"
+)
+
+// Backtest protocol constants from DESIGN.md "Forecasts".
+const (
+	backtestEvery   = 6 * time.Hour
+	backtestSteps   = 12
+	backtestDefault = 7 * 24 * time.Hour
+)
+
+const backtestUsage = `usage: forecaster backtest --trace T.csv --out F.csv [--eval-start RFC3339] [--eval-end RFC3339]
+
+Runs the live forecasting code on a per-minute trace (CSV timestamp,value):
+resamples it to 5-minute means, and for every 00/06/12/18 UTC origin in the
+evaluation range trains a fresh series on the 4032 buckets before the origin
+and forecasts 12 buckets. Writes origin,target,yhat,lo80,hi80 and prints
+MASE, sMAPE, interval coverage and width, and the median fit+predict time.
+`
+
+// backtestCmd runs the forecast backtest; args exclude the word "backtest".
+func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, backtestUsage); fs.PrintDefaults() }
+	tracePath := fs.String("trace", "", "per-minute trace CSV (timestamp,value)")
+	outPath := fs.String("out", "", "forecast CSV to write")
+	evalStart := fs.String("eval-start", "", "start of the evaluation range (RFC 3339); default: 7 days before its end")
+	evalEnd := fs.String("eval-end", "", "end of the evaluation range (RFC 3339, exclusive); default: end of the last whole bucket")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tracePath == "" || *outPath == "" {
+		fs.Usage()
+		return errors.New("backtest: --trace and --out are required")
+	}
+	pts, err := trace.ReadFile(*tracePath)
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	cfg := forecast.DefaultConfig()
+	b, err := resamplePoints(pts, cfg.Step)
+	if err != nil {
+		return fmt.Errorf("backtest: %s: %w", *tracePath, err)
+	}
+	end := b.End()
+	if *evalEnd != "" {
+		if end, err = time.Parse(time.RFC3339, *evalEnd); err != nil {
+			return fmt.Errorf("backtest: --eval-end: %w", err)
+		}
+	}
+	start := end.Add(-backtestDefault)
+	if *evalStart != "" {
+		if start, err = time.Parse(time.RFC3339, *evalStart); err != nil {
+			return fmt.Errorf("backtest: --eval-start: %w", err)
+		}
+	}
+	if !start.Before(end) {
+		return fmt.Errorf("backtest: evaluation range [%s, %s) is empty", start.Format(time.RFC3339), end.Format(time.RFC3339))
+	}
+	origins := forecast.Origins(start, end, backtestEvery, backtestSteps*cfg.Step)
+	if len(origins) == 0 {
+		return fmt.Errorf("backtest: no origin in [%s, %s)", start.Format(time.RFC3339), end.Format(time.RFC3339))
+	}
+	f, err := os.Create(*outPath)
+	if err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
+	res, err := runBacktest(ctx, b, cfg, origins, f, stderr)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("backtest: %s: %w", *outPath, err)
+	}
+	printSummary(stdout, *tracePath, start, end, res)
+	return nil
+}
+
+// backtestResult is what a backtest run measured.
+type backtestResult struct {
+	scores forecast.Scores
+	median time.Duration
+	models map[string]int
+	noData int
+}
+
+// runBacktest forecasts from every origin with a fresh series trained on the
+// window before it, writes the CSV rows to w and scores them.
+func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, origins []time.Time, w io.Writer, stderr io.Writer) (backtestResult, error) {
+	bw := bufio.NewWriter(w)
+	if _, err := bw.WriteString("origin,target,yhat,lo80,hi80\n"); err != nil {
+		return backtestResult{}, err
+	}
+	res := backtestResult{models: map[string]int{}}
+	var sc forecast.Scorer
+	times := make([]time.Duration, 0, len(origins))
+	day := int(24 * time.Hour / cfg.Step)
+	for k, o := range origins {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		i := b.Index(o)
+		lo := max(0, i-cfg.Window)
+		began := time.Now()
+		s := forecast.NewSeries(cfg)
+		for j := lo; j < min(i, len(b.Values)); j++ {
+			if err := s.Observe(b.Time(j), b.Values[j]); err != nil {
+				return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
+			}
+		}
+		pts, info, err := s.Forecast(backtestSteps)
+		times = append(times, time.Since(began))
+		if err != nil && !errors.Is(err, forecast.ErrNoData) {
+			return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
+		}
+		if err != nil {
+			// Nothing observed before this origin: still one row per step.
+			res.noData++
+			pts = make([]forecast.Point, backtestSteps)
+			for h := range pts {
+				nan := math.NaN()
+				pts[h] = forecast.Point{Time: o.Add(time.Duration(h) * cfg.Step), Yhat: nan, Lo80: nan, Hi80: nan, Lo95: nan, Hi95: nan}
+			}
+		} else {
+			res.models[info.Model]++
+		}
+		actual := make([]float64, len(pts))
+		for h, p := range pts {
+			actual[h] = math.NaN()
+			if j := b.Index(p.Time); j >= 0 && j < len(b.Values) {
+				actual[h] = b.Values[j]
+			}
+			row := o.UTC().Format(time.RFC3339) + "," + p.Time.UTC().Format(time.RFC3339) + "," +
+				num(p.Yhat) + "," + num(p.Lo80) + "," + num(p.Hi80) + "\n"
+			if _, err := bw.WriteString(row); err != nil {
+				return res, err
+			}
+		}
+		if err == nil {
+			sc.Add(forecast.SeasonalNaiveMAE(b.Values[lo:min(max(i, lo), len(b.Values))], day), actual, pts)
+		}
+		if len(origins) >= 40 && (k+1)%20 == 0 {
+			fmt.Fprintf(stderr, "backtest: %d/%d origins\n", k+1, len(origins))
+		}
+	}
+	if res.noData > 0 {
+		fmt.Fprintf(stderr, "backtest: %d origin(s) had no observed bucket before them; their rows hold NaN\n", res.noData)
+	}
+	res.scores = sc.Scores()
+	slices.Sort(times)
+	res.median = times[len(times)/2]
+	return res, bw.Flush()
+}
+
+// resamplePoints turns trace samples into bucket means.
+func resamplePoints(pts []trace.Point, step time.Duration) (forecast.Buckets, error) {
+	ts := make([]time.Time, len(pts))
+	vs := make([]float64, len(pts))
+	for i, p := range pts {
+		ts[i], vs[i] = p.Time, p.Value
+	}
+	return forecast.Resample(ts, vs, step)
+}
+
+// num formats a value for the CSV: shortest exact decimal, no exponent.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// printSummary writes the scores as a small table.
+func printSummary(w io.Writer, tracePath string, start, end time.Time, r backtestResult) {
+	s := r.scores
+	fmt.Fprintf(w, "trace %s  range [%s, %s)  origins %d  points %d\n",
+		tracePath, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.Origins, s.Points)
+	fmt.Fprintf(w, "%-8s %-8s %-8s %-8s %-10s %s\n", "MASE", "sMAPE%", "cov80%", "cov95%", "width80", "median fit+predict")
+	fmt.Fprintf(w, "%-8.3f %-8.2f %-8.1f %-8.1f %-10.4g %.2f ms\n",
+		s.MASE, s.SMAPE, 100*s.Coverage80, 100*s.Coverage95, s.Width80, float64(r.median.Microseconds())/1000)
+	names := make([]string, 0, len(r.models))
+	for m := range r.models {
+		names = append(names, m)
+	}
+	slices.Sort(names)
+	fmt.Fprint(w, "models:")
+	for _, m := range names {
+		fmt.Fprintf(w, " %s×%d", m, r.models[m])
+	}
+	fmt.Fprintln(w)
+}
