@@ -1,0 +1,176 @@
+package anomaly
+
+import (
+	"math"
+	"time"
+)
+
+// Detector names reported in Score.Detector.
+const (
+	DetectorResidual    = "residual"
+	DetectorChangepoint = "changepoint"
+	DetectorShift       = "shift"
+	DetectorSpot        = "spot"
+)
+
+// Score is the result of one observation.
+type Score struct {
+	// Value is the calibrated anomaly score in [0,1].
+	Value float64
+	// Anomaly says Value crossed the alarm threshold.
+	Anomaly bool
+	// Observed is the observed value.
+	Observed float64
+	// Expected is what the detectors expected.
+	Expected float64
+	// Detector names the detector that drove the score.
+	Detector string
+	// Direction is +1 above expectation, -1 below, 0 none.
+	Direction int
+}
+
+const (
+	nDetectors = 4
+	dResidual  = 0
+	dChange    = 1
+	dShift     = 2
+	dSpot      = 3
+)
+
+var detectorNames = [nDetectors]string{DetectorResidual, DetectorChangepoint, DetectorShift, DetectorSpot}
+
+// Detector scores one series. It is not safe for concurrent use; keep one
+// per series.
+type Detector struct {
+	cfg Config
+	n   int
+
+	lastSec  int64
+	stepSec  int64
+	level    float64 // non-seasonal forecaster
+	levelErr float64
+	daily    seasonal
+	weekly   seasonal
+
+	slowMean, slowVar float64
+	shift, varMean    float64
+
+	tails [nDetectors]tail
+
+	sinceAlarm int
+}
+
+// NewDetector returns a detector with no history.
+func NewDetector(cfg Config) *Detector {
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32}
+	for i := range d.tails {
+		d.tails[i] = newTail(cfg.TailHalfLife)
+	}
+	return d
+}
+
+// expected blends the forecasters that have seen enough history, each
+// weighted by the inverse square of its recent error, so the expectation
+// moves smoothly when one forecaster starts to beat another. It also
+// returns the blend's error scale.
+func (d *Detector) expected(sec int64) (float64, float64) {
+	eps := 1e-12 + 1e-9*math.Abs(d.slowMean)
+	w := 1 / (d.levelErr*d.levelErr + eps)
+	sum, num, scale := w, w*d.level, w*d.levelErr
+	for _, s := range []*seasonal{&d.daily, &d.weekly} {
+		if !s.ready(sec) || s.nerr < 10 {
+			continue
+		}
+		ws := 1 / (s.err*s.err + eps)
+		sum += ws
+		num += ws * s.predict(sec)
+		scale += ws * s.err
+	}
+	return num / sum, scale / sum
+}
+
+// Observe scores v at time t and then learns it. Times must increase; a NaN
+// or infinite v, or a time not after the previous one, yields a zero score and
+// leaves the state unchanged.
+func (d *Detector) Observe(t time.Time, v float64) Score {
+	sec := t.Unix()
+	if math.IsNaN(v) || math.IsInf(v, 0) || (d.n > 0 && sec <= d.lastSec) {
+		return Score{Observed: v, Expected: v}
+	}
+	if d.n == 1 {
+		d.stepSec = sec - d.lastSec
+		d.daily.init(d.stepSec)
+		d.weekly.init(d.stepSec)
+	}
+	cfg := &d.cfg
+	if d.n == 0 {
+		d.level, d.slowMean = v, v
+	}
+
+	pred, scale := d.expected(sec)
+	floor := 1e-9 + 1e-6*math.Abs(d.slowMean)
+	scale = math.Max(scale, floor)
+	r := v - pred
+	u := r / scale
+
+	var z [nDetectors]float64
+	z[dResidual] = math.Abs(u)
+	shift := d.shift + cfg.ShiftAlpha*(u-d.shift)
+	z[dChange] = math.Abs(shift) / math.Sqrt(cfg.ShiftAlpha/(2-cfg.ShiftAlpha))
+	varMean := d.varMean + cfg.VarAlpha*(math.Abs(u)-d.varMean)
+	z[dShift] = varMean
+	sd := math.Sqrt(d.slowVar)
+	z[dSpot] = math.Abs(v-d.slowMean) / math.Max(sd, floor)
+
+	s := Score{Observed: v, Expected: pred}
+	if d.n >= cfg.Warmup {
+		best, pmin := 0, 1.0
+		for i := range z {
+			if p := d.tails[i].pvalue(z[i], cfg.TailQuantile); p < pmin {
+				best, pmin = i, p
+			}
+		}
+		p := math.Min(1, pmin*nDetectors)
+		s.Value = math.Min(1, math.Max(0, -math.Log10(p)/cfg.Decades))
+		s.Detector = detectorNames[best]
+		if r > 0 {
+			s.Direction = 1
+		} else if r < 0 {
+			s.Direction = -1
+		}
+		if d.sinceAlarm < cfg.Holdoff {
+			s.Value *= cfg.HoldoffDamp
+		}
+		s.Anomaly = s.Value >= cfg.AlarmLevel
+	}
+	if s.Anomaly {
+		d.sinceAlarm = 0
+	} else if d.sinceAlarm < math.MaxInt32 {
+		d.sinceAlarm++
+	}
+
+	// Learn.
+	if d.n >= cfg.Warmup/2 {
+		for i := range z {
+			d.tails[i].add(z[i], cfg.TailQuantile)
+		}
+	}
+	d.shift, d.varMean = shift, varMean
+	e := math.Abs(v - d.level)
+	if d.n == 1 {
+		d.levelErr = e
+	} else {
+		d.levelErr += cfg.ErrAlpha * (e - d.levelErr)
+	}
+	d.level += cfg.LevelAlpha * 4 * (v - d.level)
+	if d.n >= 1 {
+		d.daily.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha)
+		d.weekly.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha)
+	}
+	dv := v - d.slowMean
+	d.slowMean += cfg.SlowAlpha * dv
+	d.slowVar = (1 - cfg.SlowAlpha) * (d.slowVar + cfg.SlowAlpha*dv*dv)
+	d.lastSec = sec
+	d.n++
+	return s
+}

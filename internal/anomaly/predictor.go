@@ -1,0 +1,88 @@
+package anomaly
+
+import "math"
+
+// maxSlots bounds a seasonal profile so state stays small whatever the
+// sampling step: finer data shares slots.
+const maxSlots = 288
+
+// seasonal is an additive level-plus-profile forecaster over one period,
+// indexed by event time (so gaps and irregular steps are fine). Its profile
+// is float32 to keep the per-series state small.
+type seasonal struct {
+	period   int64 // seconds
+	slotSec  int64
+	nslots   int
+	level    float64
+	profile  [maxSlots]float32
+	seen     [maxSlots]bool
+	err      float64 // decayed mean absolute one-step error
+	nerr     float64
+	started  bool
+	firstSec int64
+}
+
+func newSeasonal(period int64) seasonal {
+	return seasonal{period: period}
+}
+
+// init fixes the slot width once the sampling step is known.
+func (s *seasonal) init(stepSec int64) {
+	if stepSec <= 0 {
+		stepSec = 1
+	}
+	n := s.period / stepSec
+	if n < 1 {
+		n = 1
+	}
+	if n > maxSlots {
+		n = maxSlots
+	}
+	s.nslots = int(n)
+	s.slotSec = (s.period + n - 1) / n
+}
+
+func (s *seasonal) slot(sec int64) int {
+	m := sec % s.period
+	if m < 0 {
+		m += s.period
+	}
+	i := int(m / s.slotSec)
+	if i >= s.nslots {
+		i = s.nslots - 1
+	}
+	return i
+}
+
+// ready says whether the profile has seen a whole period.
+func (s *seasonal) ready(sec int64) bool { return s.started && sec-s.firstSec >= s.period }
+
+// predict returns the forecast for time sec (valid once ready).
+func (s *seasonal) predict(sec int64) float64 {
+	i := s.slot(sec)
+	if !s.seen[i] {
+		return s.level
+	}
+	return s.level + float64(s.profile[i])
+}
+
+// update learns v at time sec after it was scored.
+func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr float64) {
+	if !s.started {
+		s.started, s.firstSec, s.level = true, sec, v
+	}
+	i := s.slot(sec)
+	if s.ready(sec) {
+		e := math.Abs(v - s.predict(sec))
+		s.nerr++
+		a := math.Max(1/s.nerr, alphaErr)
+		s.err += a * (e - s.err)
+	}
+	if !s.seen[i] {
+		s.seen[i] = true
+		s.profile[i] = float32(v - s.level)
+	} else {
+		s.profile[i] += float32(alphaSeason * (v - s.level - float64(s.profile[i])))
+	}
+	s.level += alphaLevel * (v - s.level - float64(s.profile[i]))
+}

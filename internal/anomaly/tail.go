@@ -1,0 +1,107 @@
+package anomaly
+
+import "math"
+
+// Tail bins cover log(z) for z in [tailMin, tailMin·e^(tailBins·tailWidth)).
+const (
+	tailBins  = 40
+	tailMin   = 0.05
+	tailWidth = 0.2 // in natural-log units: 40 bins span 0.05 .. ~150
+)
+
+// tail estimates how rare a non-negative surprise value z is, from the
+// stream of earlier values only. The body is a decayed histogram over
+// log z; beyond the histogram's upper quantile the tail is an exponential
+// fitted to the excesses (the peaks-over-threshold idea of SPOT/DSPOT with a
+// zero GPD shape), so values larger than any seen still get finite, ever
+// smaller tail probabilities. Memory is fixed; each call is O(tailBins).
+type tail struct {
+	counts [tailBins]float64
+	total  float64
+	inc    float64 // weight of the next observation; grows instead of decaying counts
+	grow   float64 // 1/decay
+	excess float64 // decayed mean excess over the tail threshold
+	nexc   float64
+}
+
+func newTail(halfLife float64) tail {
+	return tail{inc: 1, grow: math.Exp(math.Ln2 / halfLife)}
+}
+
+func tailBin(z float64) int {
+	if z <= tailMin {
+		return 0
+	}
+	b := int(math.Log(z/tailMin) / tailWidth)
+	if b >= tailBins {
+		return tailBins - 1
+	}
+	return b
+}
+
+func binLow(b int) float64 { return tailMin * math.Exp(float64(b)*tailWidth) }
+
+// quantileBin returns the lowest bin whose upper mass fraction is <= q, and
+// the mass above that bin's lower edge.
+func (t *tail) quantileBin(q float64) int {
+	acc := 0.0
+	for b := tailBins - 1; b >= 0; b-- {
+		acc += t.counts[b]
+		if acc > q*t.total {
+			return b + 1
+		}
+	}
+	return 0
+}
+
+// pvalue returns the estimated probability of a value at least as large as z.
+// One pseudo-observation at the top keeps it at least 1/(n+1).
+func (t *tail) pvalue(z float64, q float64) float64 {
+	if t.total <= 0 {
+		return 1
+	}
+	floor := t.inc / (t.total + t.inc)
+	u := t.quantileBin(q)
+	if u < tailBins && t.nexc > 0 && z >= binLow(u) {
+		// Exponential tail above the threshold bin.
+		above := 0.0
+		for b := u; b < tailBins; b++ {
+			above += t.counts[b]
+		}
+		pu := (above + t.inc) / (t.total + t.inc)
+		m := t.excess
+		if m <= 0 {
+			m = binLow(u) * tailWidth
+		}
+		return math.Max(pu*math.Exp(-(z-binLow(u))/m), 1e-12)
+	}
+	b := tailBin(z)
+	above := 0.0
+	for i := b + 1; i < tailBins; i++ {
+		above += t.counts[i]
+	}
+	// Part of z's own bin lies above z: take half.
+	above += 0.5 * t.counts[b]
+	return math.Max((above+t.inc)/(t.total+t.inc), floor)
+}
+
+// add learns z.
+func (t *tail) add(z float64, q float64) {
+	u := t.quantileBin(q)
+	if u < tailBins && z >= binLow(u) {
+		e := z - binLow(u)
+		t.nexc++
+		a := math.Max(1/t.nexc, 0.02)
+		t.excess += a * (e - t.excess)
+	}
+	t.counts[tailBin(z)] += t.inc
+	t.total += t.inc
+	t.inc *= t.grow
+	if t.inc > 1e100 {
+		for i := range t.counts {
+			t.counts[i] /= t.inc
+		}
+		t.total /= t.inc
+		t.inc = 1
+	}
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/anomaly"
+	"github.com/headroomhq/headroom/internal/nab"
+	"github.com/headroomhq/headroom/internal/trace"
+)
+
+// nabDetectorName names the results folder and file prefix.
+const nabDetectorName = "headroom"
+
+// nabSeries is one corpus file with its original timestamp text.
+type nabSeries struct {
+	rel    string // "<category>/<file>.csv"
+	stamps []string
+	times  []time.Time
+	values []float64
+	scores []float64
+}
+
+// nabCmd runs the NAB corpus through the live detector; args exclude the word "nab".
+func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("nab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "NAB data folder holding <category>/<file>.csv")
+	out := fs.String("out", "", "results folder; writes <out>/"+nabDetectorName+"/<category>/"+nabDetectorName+"_<file>.csv")
+	windows := fs.String("windows", "", "optional NAB label windows JSON (combined_windows.json); scores the results")
+	perFile := fs.Bool("per-file", false, "with -windows, also print each file's raw standard score")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" || *out == "" {
+		return errors.New("nab: -data and -out are required")
+	}
+	paths, err := filepath.Glob(filepath.Join(*data, "*", "*.csv"))
+	if err != nil {
+		return fmt.Errorf("list %s: %w", *data, err)
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("no %s/<category>/<file>.csv files", *data)
+	}
+	sort.Strings(paths)
+	cfg := anomaly.DefaultConfig()
+	var corpus []*nabSeries
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s, err := readNABFile(p)
+		if err != nil {
+			return err
+		}
+		s.rel = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p)))
+		det := anomaly.NewDetector(cfg)
+		s.scores = make([]float64, len(s.values))
+		var prev time.Time
+		for i, v := range s.values {
+			// NAB files repeat or step back a timestamp at clock changes;
+			// the detector needs increasing times, so those rows are
+			// nudged one second past the previous one.
+			t := s.times[i]
+			if i > 0 && !t.After(prev) {
+				t = prev.Add(time.Second)
+			}
+			prev = t
+			s.scores[i] = det.Observe(t, v).Value
+		}
+		dst := filepath.Join(*out, nabDetectorName, filepath.Base(filepath.Dir(p)), nabDetectorName+"_"+filepath.Base(p))
+		if err := writeNABResult(dst, s); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "nab: %s: %d rows -> %s\n", s.rel, len(s.values), dst)
+		corpus = append(corpus, s)
+	}
+	if *windows == "" {
+		return nil
+	}
+	files, err := nabFiles(*windows, corpus)
+	if err != nil {
+		return err
+	}
+	results := nab.Score(files, nab.Profiles(), nab.DefaultProbation)
+	for _, r := range results {
+		fmt.Fprintf(stdout, "%-20s score %6.2f  (raw %8.3f, null %8.3f, perfect %6.1f, threshold %.6f, fp rows %d)\n",
+			r.Profile.Name, r.Score, r.Raw, r.Null, r.Perfect, r.Threshold, r.FP)
+	}
+	if *perFile {
+		std := results[0]
+		per := nab.FileScores(files, std.Profile, nab.DefaultProbation, std.Threshold)
+		for i, f := range files {
+			fmt.Fprintf(stdout, "  %8.3f  %d windows  %s\n", per[i], len(f.Windows), f.Name)
+		}
+	}
+	return nil
+}
+
+// readNABFile reads a timestamp,value CSV keeping each timestamp's text.
+func readNABFile(path string) (*nabSeries, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open nab file: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(bufio.NewReader(f))
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", path, err)
+	}
+	if len(head) < 2 {
+		return nil, fmt.Errorf("%s: header needs timestamp,value", path)
+	}
+	s := &nabSeries{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
+		}
+		if len(rec) < 2 {
+			return nil, fmt.Errorf("%s: line %d: want timestamp,value", path, line)
+		}
+		ts, err := trace.ParseTime(rec[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s: line %d: value %q is not a finite number", path, line, rec[1])
+		}
+		s.stamps = append(s.stamps, rec[0])
+		s.times = append(s.times, ts)
+		s.values = append(s.values, v)
+	}
+	if len(s.times) == 0 {
+		return nil, fmt.Errorf("%s: %w", path, trace.ErrEmpty)
+	}
+	return s, nil
+}
+
+// writeNABResult writes timestamp,value,anomaly_score with the input's
+// timestamp and value text.
+func writeNABResult(path string, s *nabSeries) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create results folder: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create result: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "timestamp,value,anomaly_score")
+	for i := range s.values {
+		fmt.Fprintf(w, "%s,%s,%s\n", s.stamps[i], strconv.FormatFloat(s.values[i], 'g', -1, 64), strconv.FormatFloat(s.scores[i], 'g', -1, 64))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
+
+// nabFiles pairs every scored series with its label windows.
+func nabFiles(path string, corpus []*nabSeries) ([]nab.File, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read windows: %w", err)
+	}
+	var labels map[string][][]string
+	if err := json.Unmarshal(raw, &labels); err != nil {
+		return nil, fmt.Errorf("parse windows %s: %w", path, err)
+	}
+	files := make([]nab.File, 0, len(corpus))
+	for _, s := range corpus {
+		ws, ok := labels[s.rel]
+		if !ok {
+			return nil, fmt.Errorf("windows %s: no entry for %s", path, s.rel)
+		}
+		f := nab.File{Name: s.rel, Times: s.times, Scores: s.scores}
+		for i, w := range ws {
+			if len(w) != 2 {
+				return nil, fmt.Errorf("windows %s: %s window %d: want [start, end]", path, s.rel, i)
+			}
+			a, err := trace.ParseTime(w[0])
+			if err != nil {
+				return nil, fmt.Errorf("windows %s: %s window %d: %w", path, s.rel, i, err)
+			}
+			b, err := trace.ParseTime(w[1])
+			if err != nil {
+				return nil, fmt.Errorf("windows %s: %s window %d: %w", path, s.rel, i, err)
+			}
+			f.Windows = append(f.Windows, nab.Window{Start: a, End: b})
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
