@@ -289,3 +289,29 @@ func BenchmarkDemand(b *testing.B) {
 		at = at.Add(15 * time.Second)
 	}
 }
+
+func TestConcurrentCallsAgree(t *testing.T) {
+	m := mustModel(t, nil)
+	ready := map[string]int{TierWeb: 14, TierCache: 9, TierDB: 6}
+	want := make([][]Sample, 200)
+	for i := range want {
+		want[i] = m.Tick(monday.Add(time.Duration(i)*time.Minute), ready)
+	}
+	errs := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			for i := len(want) - 1 - g; i >= 0; i -= 4 {
+				if got := m.Tick(monday.Add(time.Duration(i)*time.Minute), ready); !reflect.DeepEqual(got, want[i]) {
+					errs <- "tick differs under concurrency"
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}

@@ -10,10 +10,12 @@ import "math"
 
 // quantiles are the latency percentiles reported, with their standard normal
 // scores for the log-normal service time.
-var quantiles = [3]struct{ p, z float64 }{
-	{0.50, 0},
-	{0.95, 1.6448536269514722},
-	{0.99, 2.3263478740408408},
+// full is the share of the timeout each percentile reaches once the tier is
+// overloaded and its queue is full.
+var quantiles = [3]struct{ p, z, full float64 }{
+	{0.50, 0, 0.6},
+	{0.95, 1.6448536269514722, 0.95},
+	{0.99, 2.3263478740408408, 1},
 }
 
 // rhoMax caps the utilisation fed to the queueing formulas: at ρ = 1 the
@@ -75,8 +77,8 @@ func evalTier(tc TierConfig, ready int, offered, capFactor, latFactor, extraErr 
 		if tail := 1 - q.p; c > tail {
 			lat += math.Log(c/tail) / decay
 		}
-		lat = math.Min(lat, tc.TimeoutMs)
-		st.latMs[i] = lat + (tc.TimeoutMs-lat)*over
+		lat = math.Min(lat, q.full*tc.TimeoutMs)
+		st.latMs[i] = lat + (q.full*tc.TimeoutMs-lat)*over
 	}
 
 	// Requests still queued at the timeout fail.
