@@ -20,5 +20,6 @@
 //
 // The package holds no I/O, no clock and no mutable state: a [Model] is
 // configuration only and every method may be called concurrently and in any
-// order.
+// order. Event times must lie within the years 1678–2262, the range of
+// [time.Time.UnixNano].
 package shop
