@@ -1,0 +1,189 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TierConfig is the scaling configuration of one tier.
+type TierConfig struct {
+	// Name is the tier token, e.g. "web".
+	Name string
+	// LoadMetric names the metric that measures demand, e.g. "rps".
+	LoadMetric string
+	// Capacity is the load one replica serves at 100 % utilisation; 0 means
+	// learn it online from the load and the "cpu" utilisation of the tick.
+	Capacity float64
+	// Target is the utilisation to provision for, in (0, 1].
+	Target float64
+	// Quantile is the upper quantile of the demand over the lead window to
+	// provision for, in (0, 1), e.g. 0.9.
+	Quantile float64
+	// LeadTime is how long a new replica takes to become ready.
+	LeadTime time.Duration
+	// Min and Max bound the replica count.
+	Min, Max int
+	// MaxStep caps how many replicas one decision may add or remove; 0 means
+	// no cap.
+	MaxStep int
+	// ScaleDownStabilization is how long the wanted count must stay below
+	// the current count before the tier scales down.
+	ScaleDownStabilization time.Duration
+	// CooldownUp is the minimum time between two scale-ups.
+	CooldownUp time.Duration
+	// CooldownDown is the minimum time after any scaling before a scale-down.
+	CooldownDown time.Duration
+	// Priority orders tiers under a budget cap: the lowest priority is
+	// trimmed first.
+	Priority int
+	// CostPerReplicaHour is the cost of one replica for one hour.
+	CostPerReplicaHour float64
+	// Upstream names the tier whose demand drives this one ("" for the front
+	// tier); the ratio of this tier's load to the upstream load is learned
+	// online.
+	Upstream string
+}
+
+// AppConfig is the scaling configuration of one application.
+type AppConfig struct {
+	// Tiers lists the tiers in evaluation and output order.
+	Tiers []TierConfig
+	// BudgetPerHour caps the summed replica cost per hour; 0 means no cap.
+	BudgetPerHour float64
+	// Tick is the interval between two metrics ticks (and decisions).
+	Tick time.Duration
+	// LevelWindow is how much recent load the current level averages.
+	LevelWindow time.Duration
+	// CalibrationWindow is how many recent ticks of forecast-versus-actual
+	// ratios the quantile is taken from, as a duration.
+	CalibrationWindow time.Duration
+	// MinCalibration is the number of ratios a level bin needs before its own
+	// quantile is used instead of the pooled one.
+	MinCalibration int
+	// DefaultHeadroom is the ratio used before any calibration exists.
+	DefaultHeadroom float64
+}
+
+// DefaultAppConfig returns a three-tier web/cache/db application with lead
+// times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target and a
+// 5-minute scale-down stabilisation.
+func DefaultAppConfig() AppConfig {
+	tier := func(name, up string, lead time.Duration, prio int, cost float64) TierConfig {
+		return TierConfig{
+			Name: name, LoadMetric: "rps", Target: 0.7, Quantile: 0.9, LeadTime: lead,
+			Min: 1, Max: 200, ScaleDownStabilization: 5 * time.Minute,
+			Priority: prio, CostPerReplicaHour: cost, Upstream: up,
+		}
+	}
+	return AppConfig{
+		Tiers: []TierConfig{
+			tier("web", "", time.Minute, 3, 0.05),
+			tier("cache", "web", 3*time.Minute, 2, 0.08),
+			tier("db", "cache", 10*time.Minute, 1, 0.40),
+		},
+		Tick:              time.Minute,
+		LevelWindow:       5 * time.Minute,
+		CalibrationWindow: 72 * time.Hour,
+		MinCalibration:    200,
+		DefaultHeadroom:   1.3,
+	}
+}
+
+// Validate reports every setting that cannot work.
+func (c AppConfig) Validate() error {
+	var errs []error
+	if len(c.Tiers) == 0 {
+		errs = append(errs, errors.New("no tiers"))
+	}
+	if c.BudgetPerHour < 0 {
+		errs = append(errs, fmt.Errorf("budget %v is negative", c.BudgetPerHour))
+	}
+	if c.Tick <= 0 {
+		errs = append(errs, fmt.Errorf("tick %s must be positive", c.Tick))
+	}
+	if c.LevelWindow < c.Tick {
+		errs = append(errs, fmt.Errorf("level window %s is shorter than a tick", c.LevelWindow))
+	}
+	if c.CalibrationWindow < c.Tick {
+		errs = append(errs, fmt.Errorf("calibration window %s is shorter than a tick", c.CalibrationWindow))
+	}
+	if c.MinCalibration < 1 {
+		errs = append(errs, fmt.Errorf("min calibration %d must be at least 1", c.MinCalibration))
+	}
+	if c.DefaultHeadroom < 1 {
+		errs = append(errs, fmt.Errorf("default headroom %v is below 1", c.DefaultHeadroom))
+	}
+	names := map[string]bool{}
+	for i, t := range c.Tiers {
+		if err := t.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("tier %d (%q): %w", i, t.Name, err))
+		}
+		if names[t.Name] {
+			errs = append(errs, fmt.Errorf("tier %q appears twice", t.Name))
+		}
+		names[t.Name] = true
+	}
+	for _, t := range c.Tiers {
+		if t.Upstream != "" && !names[t.Upstream] {
+			errs = append(errs, fmt.Errorf("tier %q: upstream %q is not a configured tier", t.Name, t.Upstream))
+		}
+	}
+	if cyc := upstreamCycle(c.Tiers); cyc != "" {
+		errs = append(errs, fmt.Errorf("upstream chain loops through tier %q", cyc))
+	}
+	return errors.Join(errs...)
+}
+
+func (t TierConfig) validate() error {
+	var errs []error
+	if t.Name == "" {
+		errs = append(errs, errors.New("empty name"))
+	}
+	if t.Capacity < 0 {
+		errs = append(errs, fmt.Errorf("capacity %v is negative", t.Capacity))
+	}
+	if !(t.Target > 0 && t.Target <= 1) {
+		errs = append(errs, fmt.Errorf("target %v is not in (0, 1]", t.Target))
+	}
+	if !(t.Quantile > 0 && t.Quantile < 1) {
+		errs = append(errs, fmt.Errorf("quantile %v is not in (0, 1)", t.Quantile))
+	}
+	if t.LeadTime < 0 {
+		errs = append(errs, fmt.Errorf("lead time %s is negative", t.LeadTime))
+	}
+	if t.Min < 0 || t.Max < t.Min || t.Max < 1 {
+		errs = append(errs, fmt.Errorf("replica bounds %d..%d are invalid", t.Min, t.Max))
+	}
+	if t.MaxStep < 0 {
+		errs = append(errs, fmt.Errorf("max step %d is negative", t.MaxStep))
+	}
+	if t.ScaleDownStabilization < 0 || t.CooldownUp < 0 || t.CooldownDown < 0 {
+		errs = append(errs, errors.New("stabilisation and cool-downs must not be negative"))
+	}
+	if t.CostPerReplicaHour < 0 {
+		errs = append(errs, fmt.Errorf("cost %v is negative", t.CostPerReplicaHour))
+	}
+	if t.Upstream == t.Name && t.Name != "" {
+		errs = append(errs, errors.New("a tier cannot be its own upstream"))
+	}
+	return errors.Join(errs...)
+}
+
+// upstreamCycle returns a tier on an upstream loop, or "".
+func upstreamCycle(tiers []TierConfig) string {
+	up := map[string]string{}
+	for _, t := range tiers {
+		up[t.Name] = t.Upstream
+	}
+	for _, t := range tiers {
+		seen := map[string]bool{}
+		for n := t.Name; n != ""; n = up[n] {
+			if seen[n] {
+				return n
+			}
+			seen[n] = true
+		}
+	}
+	return ""
+}

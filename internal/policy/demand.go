@@ -1,0 +1,154 @@
+package policy
+
+import (
+	"math"
+	"time"
+)
+
+// sample is one observed load at a tick.
+type sample struct {
+	t    time.Time
+	load float64
+}
+
+// prediction is a base recorded at a tick, waiting for its lead window to
+// pass so the ratio of the realised peak to it can be learned.
+type prediction struct {
+	t    time.Time
+	base float64
+	bin  int
+}
+
+// minBin and maxBin bound the level bins (log2 of base per replica).
+const (
+	minBin = -4
+	maxBin = 10
+)
+
+// demand learns, per tier, how the peak load over the lead window relates to
+// the base the policy predicted from, and keeps the recent load history.
+type demand struct {
+	horizon time.Duration // tick + lead time: the window a decision covers
+	keep    time.Duration // how much history to keep
+	hist    []sample
+	pending []prediction
+	pooled  *window
+	bins    map[int]*window
+	size    int
+}
+
+func newDemand(horizon, keep time.Duration, size int) *demand {
+	return &demand{horizon: horizon, keep: keep, pooled: newWindow(size), bins: map[int]*window{}, size: size}
+}
+
+// observe appends the load at t and resolves every prediction whose window
+// (p.t, p.t+horizon] has fully passed.
+func (d *demand) observe(t time.Time, load float64, floor float64) {
+	d.hist = append(d.hist, sample{t, load})
+	cut := 0
+	for cut < len(d.hist) && t.Sub(d.hist[cut].t) > d.keep {
+		cut++
+	}
+	if cut > 0 && cut > len(d.hist)/2 {
+		d.hist = append(d.hist[:0], d.hist[cut:]...)
+	}
+	done := 0
+	for _, p := range d.pending {
+		end := p.t.Add(d.horizon)
+		if t.Before(end) {
+			break
+		}
+		done++
+		peak, ok := d.peak(p.t, end)
+		if !ok {
+			continue
+		}
+		r := peak / math.Max(p.base, floor)
+		d.pooled.add(r)
+		w := d.bins[p.bin]
+		if w == nil {
+			w = newWindow(d.size)
+			d.bins[p.bin] = w
+		}
+		w.add(r)
+	}
+	d.pending = append(d.pending[:0], d.pending[done:]...)
+}
+
+// peak returns the highest load seen in (from, to].
+func (d *demand) peak(from, to time.Time) (float64, bool) {
+	best, ok := 0.0, false
+	for i := len(d.hist) - 1; i >= 0; i-- {
+		s := d.hist[i]
+		if !s.t.After(from) {
+			break
+		}
+		if s.t.After(to) {
+			continue
+		}
+		if !ok || s.load > best {
+			best, ok = s.load, true
+		}
+	}
+	return best, ok
+}
+
+// level returns the mean load over (t-span, t].
+func (d *demand) level(t time.Time, span time.Duration) float64 {
+	sum, n := 0.0, 0
+	for i := len(d.hist) - 1; i >= 0 && t.Sub(d.hist[i].t) < span; i-- {
+		sum += d.hist[i].load
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// record remembers the base used at t so its ratio is learned later.
+func (d *demand) record(t time.Time, base float64, bin int) {
+	d.pending = append(d.pending, prediction{t, base, bin})
+}
+
+// ratio returns the q-quantile of the learned peak-to-base ratios for a
+// level bin, falling back to the pooled ratios and then to def.
+func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, string) {
+	if w := d.bins[bin]; w != nil && w.len() >= minN {
+		return math.Max(w.quantile(q), 0), "level"
+	}
+	if d.pooled.len() >= minN {
+		return math.Max(d.pooled.quantile(q), 0), "pooled"
+	}
+	return def, "default"
+}
+
+// levelBin maps a base load to a bin of log2(base / capacity).
+func levelBin(base, capacity float64) int {
+	if capacity <= 0 || base <= 0 {
+		return minBin
+	}
+	b := int(math.Floor(math.Log2(base / capacity)))
+	return max(minBin, min(maxBin, b))
+}
+
+// forecastMax returns the highest forecast median among the buckets that
+// overlap the minutes [from, to], and whether any bucket did.
+func forecastMax(f *Forecast, from, to time.Time) (float64, bool) {
+	if f == nil || f.Step <= 0 {
+		return 0, false
+	}
+	best, ok := 0.0, false
+	for _, p := range f.Points {
+		if p.Time.After(to) || !p.Time.Add(f.Step).After(from) {
+			continue
+		}
+		if math.IsNaN(p.Yhat) || math.IsInf(p.Yhat, 0) {
+			continue
+		}
+		if !ok || p.Yhat > best {
+			best, ok = p.Yhat, true
+		}
+	}
+	return best, ok
+}

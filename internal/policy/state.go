@@ -1,0 +1,147 @@
+package policy
+
+import "time"
+
+// phase is a tier's state in the scaling state machine.
+type phase int
+
+// The scaling state machine. A tier is steady until the wanted count moves:
+//
+//	steady ──want>current──► cooldown-up ──CooldownUp elapsed──► steady
+//	steady ──want<current──► pending-down ──low for ScaleDownStabilization──► (scale down) cooldown-down
+//	cooldown-down ──CooldownDown elapsed──► steady
+//
+// A scale-up is refused only inside cooldown-up (unless a load incident is
+// open); a scale-down needs the wanted count to have stayed below the current
+// count for the whole stabilisation window and CooldownDown to have passed
+// since the last scaling.
+const (
+	steady phase = iota
+	cooldownUp
+	pendingDown
+	cooldownDown
+)
+
+// String returns the state name carried in decisions.
+func (p phase) String() string {
+	switch p {
+	case cooldownUp:
+		return "cooldown-up"
+	case pendingDown:
+		return "pending-down"
+	case cooldownDown:
+		return "cooldown-down"
+	default:
+		return "steady"
+	}
+}
+
+// wantAt is a wanted count remembered for the stabilisation window.
+type wantAt struct {
+	t    time.Time
+	want int
+}
+
+// machine is the explicit hysteresis state of one tier.
+type machine struct {
+	phase       phase
+	lastUp      time.Time
+	lastChange  time.Time
+	changed     bool
+	upped       bool
+	wants       []wantAt
+	stabilise   time.Duration
+	coolUp      time.Duration
+	coolDown    time.Duration
+	maxStep     int
+	belowSince  time.Time
+	belowActive bool
+}
+
+// verdict is what the machine decided and why.
+type verdict struct {
+	to         int
+	action     string
+	why        string // short clause for the reason
+	stabilised int    // the highest wanted count in the stabilisation window
+}
+
+// step advances the machine at t with the current count and the wanted
+// count; urgent (a load incident) lifts the up cool-down and step cap, and
+// holdDown (a performance incident) refuses scale-downs.
+func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) verdict {
+	keep := m.wants[:0]
+	for _, w := range m.wants {
+		if t.Sub(w.t) < m.stabilise {
+			keep = append(keep, w)
+		}
+	}
+	m.wants = append(keep, wantAt{t, want})
+	stab := want
+	for _, w := range m.wants {
+		stab = max(stab, w.want)
+	}
+	if want >= current {
+		m.belowActive = false
+	} else if !m.belowActive {
+		m.belowActive, m.belowSince = true, t
+	}
+	v := verdict{to: current, action: ActionHold, stabilised: stab}
+	switch {
+	case want > current:
+		if !urgent && m.upped && t.Sub(m.lastUp) < m.coolUp {
+			m.phase = cooldownUp
+			v.why = "up cool-down (" + fmtDur(m.coolUp-t.Sub(m.lastUp)) + " left)"
+			return v
+		}
+		to := want
+		if m.maxStep > 0 && !urgent {
+			to = min(to, current+m.maxStep)
+		}
+		m.lastUp, m.upped = t, true
+		m.lastChange, m.changed = t, true
+		m.phase = steady
+		if m.coolUp > 0 {
+			m.phase = cooldownUp
+		}
+		v.to, v.action = to, ActionUp
+		return v
+	case want < current:
+		if stab >= current {
+			m.phase = pendingDown
+			v.why = "wanted " + itoa(want) + " for " + fmtDur(t.Sub(m.belowSince)) + " of the " + fmtDur(m.stabilise) + " stabilisation window"
+			return v
+		}
+		if m.changed && t.Sub(m.lastChange) < m.coolDown {
+			m.phase = cooldownDown
+			v.why = "down cool-down (" + fmtDur(m.coolDown-t.Sub(m.lastChange)) + " left)"
+			return v
+		}
+		if holdDown {
+			m.phase = pendingDown
+			v.why = "scale-down held during a performance incident"
+			return v
+		}
+		to := stab
+		if m.maxStep > 0 {
+			to = max(to, current-m.maxStep)
+		}
+		m.lastChange, m.changed = t, true
+		m.phase = steady
+		if m.coolDown > 0 {
+			m.phase = cooldownDown
+		}
+		v.to, v.action = to, ActionDown
+		return v
+	}
+	if m.phase == cooldownUp && t.Sub(m.lastUp) >= m.coolUp {
+		m.phase = steady
+	}
+	if m.phase == cooldownDown && t.Sub(m.lastChange) >= m.coolDown {
+		m.phase = steady
+	}
+	if m.phase == pendingDown {
+		m.phase = steady
+	}
+	return v
+}

@@ -1,0 +1,184 @@
+package policy
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// tier is all mutable policy state of one tier.
+type tier struct {
+	cfg     TierConfig
+	app     *AppConfig
+	horizon time.Duration
+	dem     *demand
+	m       machine
+	// Learned capacity: decayed sums of load and busy replicas.
+	capLoad, capBusy float64
+	capN             int
+	// Learned ratio to the upstream tier's load: decayed sums.
+	upOwn, upLoad float64
+	upN           int
+}
+
+// learnAlpha is the decay per tick of the online capacity and ratio sums.
+const learnAlpha = 0.02
+
+func newTier(cfg TierConfig, app *AppConfig) *tier {
+	h := app.Tick + cfg.LeadTime
+	keep := max(h, app.LevelWindow) + 2*app.Tick
+	size := max(1, int(app.CalibrationWindow/app.Tick))
+	return &tier{
+		cfg: cfg, app: app, horizon: h,
+		dem: newDemand(h, keep, size),
+		m: machine{
+			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
+			coolDown: cfg.CooldownDown, maxStep: cfg.MaxStep,
+		},
+	}
+}
+
+// capacity returns the configured or learned load per replica at 100 %.
+func (tr *tier) capacity() (float64, bool) {
+	if tr.cfg.Capacity > 0 {
+		return tr.cfg.Capacity, true
+	}
+	if tr.capN >= 5 && tr.capBusy > 0 {
+		return tr.capLoad / tr.capBusy, true
+	}
+	return 0, false
+}
+
+// learnCapacity folds one tick of load versus cpu utilisation into the
+// capacity estimate.
+func (tr *tier) learnCapacity(in TierInput) {
+	if tr.cfg.Capacity > 0 || in.Values == nil || in.Ready <= 0 {
+		return
+	}
+	cpu, ok := in.Values["cpu"]
+	if !ok || math.IsNaN(cpu) || math.IsInf(cpu, 0) {
+		return
+	}
+	if cpu > 1.5 {
+		cpu /= 100
+	}
+	if cpu < 0.05 || in.Load <= 0 {
+		return
+	}
+	tr.capLoad = tr.capLoad*(1-learnAlpha) + in.Load
+	tr.capBusy = tr.capBusy*(1-learnAlpha) + float64(in.Ready)*cpu
+	tr.capN++
+}
+
+// learnUpstream folds one tick of this tier's load versus the upstream
+// tier's load into the propagation ratio.
+func (tr *tier) learnUpstream(own, up float64) {
+	if up <= 0 || own < 0 {
+		return
+	}
+	tr.upOwn = tr.upOwn*(1-learnAlpha) + own
+	tr.upLoad = tr.upLoad*(1-learnAlpha) + up
+	tr.upN++
+}
+
+// upRatio returns the learned ratio of this tier's load to its upstream's.
+func (tr *tier) upRatio() (float64, bool) {
+	if tr.upN < 5 || tr.upLoad <= 0 {
+		return 0, false
+	}
+	return tr.upOwn / tr.upLoad, true
+}
+
+// forecaster gives the highest forecast median over a window of minutes.
+type forecaster func(from, to time.Time) (float64, bool)
+
+// evaluation is the numbers one tier's decision rests on.
+type evaluation struct {
+	load, level, fmax, base, ratio, demand, capacity float64
+	hasForecast                                      bool
+	ratioSource                                      string
+	floor, want                                      int
+}
+
+// evaluate computes the wanted replica count at t.
+func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity float64) evaluation {
+	e := evaluation{load: in.Load, capacity: capacity}
+	e.level = tr.dem.level(t, tr.app.LevelWindow)
+	from, to := t.Add(tr.app.Tick), t.Add(tr.horizon)
+	if fc != nil {
+		e.fmax, e.hasForecast = fc(from, to)
+	}
+	e.base = e.level
+	if e.hasForecast && e.fmax > e.base {
+		e.base = e.fmax
+	}
+	bin := levelBin(e.base, capacity)
+	e.ratio, e.ratioSource = tr.dem.ratio(bin, tr.cfg.Quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
+	tr.dem.record(t, e.base, bin)
+	e.demand = e.base * e.ratio
+	per := capacity * tr.cfg.Target
+	e.floor = int(math.Ceil(in.Load/per - 1e-9))
+	e.want = max(int(math.Ceil(e.demand/per-1e-9)), e.floor)
+	e.want = max(tr.cfg.Min, min(tr.cfg.Max, e.want))
+	return e
+}
+
+// decide runs one tick for the tier. up is the upstream tier's current load
+// (NaN when none) and fc the forecast to use (nil when none).
+func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster) Decision {
+	current := in.Ready + in.Booting
+	tr.learnCapacity(in)
+	if tr.cfg.Upstream != "" && !math.IsNaN(upLoad) {
+		tr.learnUpstream(in.Load, upLoad)
+	}
+	capacity, known := tr.capacity()
+	floorLoad := 0.01 * capacity
+	if !known {
+		floorLoad = 1e-9
+	}
+	tr.dem.observe(t, in.Load, floorLoad)
+	d := Decision{Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold}
+	perf := slices.Contains(in.Incidents, IncidentPerformance)
+	loadInc := slices.Contains(in.Incidents, IncidentLoad)
+	if perf {
+		d.Flags = append(d.Flags, "performance-incident")
+	}
+	if loadInc {
+		d.Flags = append(d.Flags, "load-incident")
+	}
+	if !known {
+		tr.dem.record(t, math.Max(in.Load, floorLoad), minBin)
+		d.Flags = append(d.Flags, "capacity-unknown")
+		d.State = tr.m.phase.String()
+		d.Reason = tr.cfg.Name + " holds " + itoa(current) + ": capacity per replica not learned yet (needs cpu with load)"
+		d.Inputs = map[string]float64{"load": in.Load, "ready": float64(in.Ready), "booting": float64(in.Booting)}
+		return d
+	}
+	e := tr.evaluate(t, in, fc, capacity)
+	if loadInc {
+		// A load incident: provision for the recent peak too, at once.
+		peak, _ := tr.dem.peak(t.Add(-tr.app.LevelWindow), t)
+		if urgent := int(math.Ceil(peak * e.ratio / (capacity * tr.cfg.Target))); urgent > e.want {
+			e.want = max(tr.cfg.Min, min(tr.cfg.Max, urgent))
+		}
+	}
+	v := tr.m.step(t, current, e.want, loadInc, perf)
+	d.To, d.Action, d.State = v.to, v.action, tr.m.phase.String()
+	d.Inputs = e.inputs(in, tr.cfg, v)
+	d.Reason = tr.reason(e, current, v, perf, loadInc)
+	return d
+}
+
+func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]float64 {
+	m := map[string]float64{
+		"load": e.load, "level": e.level, "base": e.base, "ratio_q": e.ratio,
+		"demand_q": e.demand, "capacity": e.capacity, "target": cfg.Target,
+		"quantile": cfg.Quantile, "lead_s": cfg.LeadTime.Seconds(),
+		"floor": float64(e.floor), "want": float64(e.want), "stabilised": float64(v.stabilised),
+		"ready": float64(in.Ready), "booting": float64(in.Booting),
+	}
+	if e.hasForecast {
+		m["forecast_max"] = e.fmax
+	}
+	return m
+}

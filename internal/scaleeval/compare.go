@@ -1,0 +1,70 @@
+package scaleeval
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// Row is one scored controller in a comparison.
+type Row struct {
+	// Name labels the controller, e.g. "headroom", "hpa@0.70", "static-peak".
+	Name string
+	Score
+}
+
+// Curve is HPA's cost/quality curve over a range of targets.
+type Curve []Row
+
+// HPATargets are the targets 0.40, 0.45, …, 0.95 the baseline is run at.
+func HPATargets() []float64 {
+	var ts []float64
+	for k := 8; k <= 19; k++ {
+		ts = append(ts, float64(k)*0.05)
+	}
+	return ts
+}
+
+// RunHPACurve simulates the HPA rule at every target and scores it.
+func RunHPACurve(times []time.Time, demand []float64, s Setup, targets []float64, oracleCost float64) (Curve, error) {
+	var c Curve
+	for _, tg := range targets {
+		h, err := NewHPA(tg, s.Capacity)
+		if err != nil {
+			return nil, err
+		}
+		r, err := Simulate(times, demand, s, h)
+		if err != nil {
+			return nil, fmt.Errorf("hpa %.2f: %w", tg, err)
+		}
+		c = append(c, Row{Name: fmt.Sprintf("hpa@%.2f", tg), Score: ScoreRun(demand, r, s, oracleCost)})
+	}
+	return c, nil
+}
+
+// At interpolates the curve linearly in cost ratio at cost, returning the
+// under-provisioned and unserved percentages and whether cost lay inside the
+// curve's range (outside it the nearest end is returned).
+func (c Curve) At(cost float64) (under, unserved float64, inside bool) {
+	if len(c) == 0 {
+		return math.NaN(), math.NaN(), false
+	}
+	pts := append(Curve(nil), c...)
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].CostRatio < pts[j].CostRatio })
+	if cost <= pts[0].CostRatio {
+		return pts[0].UnderPct, pts[0].UnservedPct, cost == pts[0].CostRatio
+	}
+	last := pts[len(pts)-1]
+	if cost >= last.CostRatio {
+		return last.UnderPct, last.UnservedPct, cost == last.CostRatio
+	}
+	for i := 1; i < len(pts); i++ {
+		a, b := pts[i-1], pts[i]
+		if cost <= b.CostRatio {
+			f := (cost - a.CostRatio) / (b.CostRatio - a.CostRatio)
+			return a.UnderPct + f*(b.UnderPct-a.UnderPct), a.UnservedPct + f*(b.UnservedPct-a.UnservedPct), true
+		}
+	}
+	return last.UnderPct, last.UnservedPct, false
+}

@@ -1,0 +1,156 @@
+package scaleeval
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/policy"
+)
+
+// Options moves the policy's operating point and the evaluation's contract.
+type Options struct {
+	// Capacity is C; 0 means max(trace)/20.
+	Capacity float64
+	// Target, Quantile, Stabilization, LevelWindow, CalibrationWindow,
+	// CooldownUp, CooldownDown and MaxStep set the web tier's policy.
+	Target, Quantile                 float64
+	Stabilization, LevelWindow       time.Duration
+	CalibrationWindow                time.Duration
+	CooldownUp, CooldownDown         time.Duration
+	MaxStep                          int
+	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
+	Horizon int
+	// Warmup is the number of leading minutes not scored.
+	Warmup int
+	// HPA also runs the HPA curve, static peak provisioning and the oracle
+	// as baselines.
+	HPA bool
+}
+
+// DefaultOptions returns the operating point `decider simulate` uses.
+func DefaultOptions() Options {
+	return Options{
+		Target: 1, Quantile: 0.9, Stabilization: 10 * time.Minute,
+		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
+		Horizon: 12, Warmup: 1440, HPA: true,
+	}
+}
+
+// AppConfig returns the single-tier policy configuration the simulation
+// runs for capacity c and boot delay boot.
+func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
+	app := policy.DefaultAppConfig()
+	web := app.Tiers[0]
+	web.Capacity = c
+	web.Target, web.Quantile = o.Target, o.Quantile
+	web.LeadTime = boot
+	web.ScaleDownStabilization = o.Stabilization
+	web.CooldownUp, web.CooldownDown, web.MaxStep = o.CooldownUp, o.CooldownDown, o.MaxStep
+	web.Min, web.Max = 1, 200
+	app.Tiers = []policy.TierConfig{web}
+	app.LevelWindow, app.CalibrationWindow = o.LevelWindow, o.CalibrationWindow
+	return app
+}
+
+// Report is the outcome of an evaluation.
+type Report struct {
+	Setup Setup
+	// Ours is the policy's run and its score.
+	Ours  Run
+	Score Row
+	// HPA is the baseline curve; Static and Oracle the other references.
+	HPA            Curve
+	Static, Oracle Row
+	// HPAUnder and HPAUnserved are HPA's curve at our cost; Inside says the
+	// cost lay within the curve.
+	HPAUnder, HPAUnserved float64
+	Inside                bool
+}
+
+// Evaluate runs the live policy (and, with o.HPA, the baselines) over the
+// trace and scores everything.
+func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Options) (*Report, error) {
+	s := DefaultSetup(demand)
+	if o.Capacity > 0 {
+		s.Capacity = o.Capacity
+	}
+	s.Warmup = o.Warmup
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	app, err := policy.NewApp(o.AppConfig(s.Capacity, s.BootDelay))
+	if err != nil {
+		return nil, err
+	}
+	ctl := NewPolicy(app, forecast.DefaultConfig(), o.Horizon)
+	run, err := Simulate(times, demand, s, ctl)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	oc := OracleCost(demand, s)
+	rep := &Report{Setup: s, Ours: run, Score: Row{Name: "headroom", Score: ScoreRun(demand, run, s, oc)}}
+	if !o.HPA {
+		return rep, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if rep.HPA, err = RunHPACurve(times, demand, s, HPATargets(), oc); err != nil {
+		return nil, err
+	}
+	peak := 0
+	for _, d := range demand {
+		peak = max(peak, needed(d, s.Capacity))
+	}
+	st, err := Simulate(times, demand, s, Static(peak))
+	if err != nil {
+		return nil, err
+	}
+	rep.Static = Row{Name: fmt.Sprintf("static-peak(%d)", s.clamp(peak)), Score: ScoreRun(demand, st, s, oc)}
+	or := Oracle(demand, s)
+	orRun := Run{Desired: or, Ready: make([]int, len(or)), Booting: make([]int, len(or))}
+	for i := range or {
+		// Ready is what serves: enough for the minute's demand.
+		orRun.Ready[i] = min(or[i], s.clamp(needed(demand[i], s.Capacity)))
+		orRun.Booting[i] = or[i] - orRun.Ready[i]
+	}
+	rep.Oracle = Row{Name: "oracle", Score: ScoreRun(demand, orRun, s, oc)}
+	rep.HPAUnder, rep.HPAUnserved, rep.Inside = rep.HPA.At(rep.Score.CostRatio)
+	return rep, nil
+}
+
+// Print writes the comparison table.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "capacity C = %.4g per replica, boot %s, %d scored minutes\n\n", r.Setup.Capacity, r.Setup.BootDelay, r.Score.Minutes)
+	fmt.Fprintf(w, "%-18s %10s %10s %10s\n", "controller", "under %", "unserved %", "cost/oracle")
+	line := func(x Row) {
+		fmt.Fprintf(w, "%-18s %10.3f %10.4f %10.3f\n", x.Name, x.UnderPct, x.UnservedPct, x.CostRatio)
+	}
+	line(r.Score)
+	if len(r.HPA) == 0 {
+		return
+	}
+	for _, x := range r.HPA {
+		line(x)
+	}
+	line(r.Static)
+	line(r.Oracle)
+	note := ""
+	if !r.Inside {
+		note = " (outside HPA's cost range: nearest end)"
+	}
+	fmt.Fprintf(w, "\nHPA at our cost %.3f%s: under %.3f %%, unserved %.4f %%\n", r.Score.CostRatio, note, r.HPAUnder, r.HPAUnserved)
+	fmt.Fprintf(w, "ours / HPA at equal cost: under %s, unserved %s (target <= 0.25); cost/oracle %.3f (target <= 2)\n",
+		ratio(r.Score.UnderPct, r.HPAUnder), ratio(r.Score.UnservedPct, r.HPAUnserved), r.Score.CostRatio)
+}
+
+func ratio(a, b float64) string {
+	if b <= 0 || math.IsNaN(b) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", a/b)
+}

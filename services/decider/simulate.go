@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/scaleeval"
+	"github.com/headroomhq/headroom/internal/trace"
+)
+
+// simulateCmd runs the trace-driven scaling simulation; args exclude the word "simulate".
+func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tracePath := fs.String("trace", "", "demand trace CSV `timestamp,value` (req/s per minute, consecutive minutes)")
+	outPath := fs.String("out", "", "decisions CSV to write (`timestamp,desired`)")
+	opt := scaleeval.DefaultOptions()
+	fs.Float64Var(&opt.Capacity, "capacity", 0, "load per replica (0: max(trace)/20)")
+	fs.Float64Var(&opt.Target, "target", opt.Target, "target utilisation of the policy")
+	fs.Float64Var(&opt.Quantile, "quantile", opt.Quantile, "upper quantile of the lead-window peak to provision for")
+	fs.DurationVar(&opt.Stabilization, "stabilization", opt.Stabilization, "scale-down stabilisation window")
+	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
+	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
+	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
+	fs.IntVar(&opt.Warmup, "warmup", opt.Warmup, "leading minutes simulated but not scored")
+	noHPA := fs.Bool("no-hpa", false, "skip the HPA, static and oracle baselines")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tracePath == "" || *outPath == "" {
+		return errors.New("simulate: --trace and --out are required")
+	}
+	pts, err := trace.ReadFile(*tracePath)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	times := make([]time.Time, len(pts))
+	demand := make([]float64, len(pts))
+	for i, p := range pts {
+		times[i], demand[i] = p.Time, p.Value
+	}
+	opt.HPA = !*noHPA
+	rep, err := scaleeval.Evaluate(ctx, times, demand, opt)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	if err := writeDecisions(*outPath, times, rep.Ours.Desired); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	rep.Print(stdout)
+	return nil
+}
+
+// writeDecisions writes one `timestamp,desired` row per trace minute.
+func writeDecisions(path string, times []time.Time, desired []int) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	w := csv.NewWriter(f)
+	if err := w.Write([]string{"timestamp", "desired"}); err != nil {
+		return err
+	}
+	for i, t := range times {
+		if err := w.Write([]string{t.UTC().Format(time.RFC3339), strconv.Itoa(desired[i])}); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
