@@ -1,0 +1,125 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Config says how to reach NATS and how to shape the streams.
+type Config struct {
+	URL string
+	// Name is the client name shown by the server (the service name).
+	Name string
+	// Prefix is the first subject token (proto.DefaultPrefix unless set).
+	Prefix string
+
+	// Authentication: at most one of CredsFile, NKeyFile, User/Password or Token.
+	CredsFile string
+	NKeyFile  string
+	User      string
+	Password  string
+	Token     string
+
+	// TLS: a CA to trust and optionally a client certificate.
+	TLSCA   string
+	TLSCert string
+	TLSKey  string
+
+	// Streams shapes every stream created by EnsureStreams.
+	Streams StreamLimits
+}
+
+// StreamLimits bound the recorded streams.
+type StreamLimits struct {
+	// MaxAge drops messages older than this (by storage time); 0 keeps them.
+	MaxAge time.Duration
+	// MaxBytes caps each stream's size; -1 for no cap.
+	MaxBytes int64
+	// Replicas is the JetStream replication factor (1 on a single server).
+	Replicas int
+	// Duplicates is the window in which a repeated Nats-Msg-Id is dropped.
+	Duplicates time.Duration
+	// Memory stores streams in memory instead of files (tests, benchmarks).
+	Memory bool
+}
+
+// DefaultConfig returns settings that work against a local server.
+func DefaultConfig() Config {
+	return Config{
+		URL:    "nats://127.0.0.1:4222",
+		Prefix: proto.DefaultPrefix,
+		Streams: StreamLimits{
+			MaxAge:     15 * 24 * time.Hour,
+			MaxBytes:   2 << 30,
+			Replicas:   1,
+			Duplicates: 10 * time.Minute,
+		},
+	}
+}
+
+// RegisterFlags adds the nats.* and subject.prefix flags with environment fallbacks.
+func (c *Config) RegisterFlags(f *cli.Flags) {
+	d := DefaultConfig()
+	f.String(&c.URL, "nats.url", d.URL, "NATS server URL(s), comma-separated")
+	f.String(&c.Prefix, "subject.prefix", d.Prefix, "first token of every subject")
+	f.String(&c.CredsFile, "nats.creds", "", "NATS credentials file")
+	f.String(&c.NKeyFile, "nats.nkey", "", "NATS nkey seed file")
+	f.String(&c.User, "nats.user", "", "NATS user")
+	f.String(&c.Password, "nats.password", "", "NATS password")
+	f.String(&c.Token, "nats.token", "", "NATS token")
+	f.String(&c.TLSCA, "nats.tls.ca", "", "CA certificate to trust for NATS TLS")
+	f.String(&c.TLSCert, "nats.tls.cert", "", "client certificate for NATS TLS")
+	f.String(&c.TLSKey, "nats.tls.key", "", "client key for NATS TLS")
+	f.Duration(&c.Streams.MaxAge, "stream.max-age", d.Streams.MaxAge, "drop recorded messages older than this")
+	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
+	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
+	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("nats.url is empty"))
+	}
+	if err := proto.CheckPrefix(c.Prefix); err != nil {
+		errs = append(errs, err)
+	}
+	auth := 0
+	for _, s := range []string{c.CredsFile, c.NKeyFile, c.User, c.Token} {
+		if s != "" {
+			auth++
+		}
+	}
+	if auth > 1 {
+		errs = append(errs, errors.New("set at most one of nats.creds, nats.nkey, nats.user, nats.token"))
+	}
+	if c.Password != "" && c.User == "" {
+		errs = append(errs, errors.New("nats.password needs nats.user"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("nats.tls.cert and nats.tls.key go together"))
+	}
+	if c.Streams.Replicas < 1 || c.Streams.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("stream.replicas=%d: want 1..5", c.Streams.Replicas))
+	}
+	if c.Streams.Duplicates <= 0 {
+		errs = append(errs, errors.New("stream.dedupe-window must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns a copy fit for logging: secrets replaced.
+func (c Config) Redacted() Config {
+	if c.Password != "" {
+		c.Password = "REDACTED"
+	}
+	if c.Token != "" {
+		c.Token = "REDACTED"
+	}
+	return c
+}

@@ -1,0 +1,131 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Bus is a connection to NATS with JetStream, bound to one subject prefix.
+// It is safe for concurrent use.
+type Bus struct {
+	cfg     Config
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	log     zerolog.Logger
+	metrics *metrics
+}
+
+// Connect dials NATS and keeps reconnecting forever with backoff, logging each
+// disconnect and reconnect. It returns once the first connection is up or ctx ends.
+func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Bus, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("bus config: %w", err)
+	}
+	opts := []nats.Option{
+		nats.Name(cfg.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectJitter(250*time.Millisecond, time.Second),
+		nats.CustomReconnectDelay(func(attempts int) time.Duration {
+			d := time.Duration(attempts) * 250 * time.Millisecond
+			return min(d, 5*time.Second)
+		}),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn().Err(err).Msg("nats disconnected")
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected")
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			ev := log.Error().Err(err)
+			if s != nil {
+				ev = ev.Str("subject", s.Subject)
+			}
+			ev.Msg("nats async error")
+		}),
+	}
+	switch {
+	case cfg.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case cfg.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nkey %s: %w", cfg.NKeyFile, err)
+		}
+		opts = append(opts, o)
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	if cfg.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCA))
+	}
+	if cfg.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", cfg.URL, err)
+	}
+	// RetryOnFailedConnect returns at once; wait for the first connection so
+	// callers can create streams straight away.
+	for !nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			nc.Close()
+			return nil, fmt.Errorf("connect %s: %w", cfg.URL, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg)}, nil
+}
+
+// Prefix returns the subject prefix.
+func (b *Bus) Prefix() string { return b.cfg.Prefix }
+
+// JetStream returns the JetStream context, for roles the bus does not wrap.
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// Conn returns the NATS connection.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// Connected reports whether the connection is up (for /readyz).
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
+// Close waits for outstanding async publishes (up to timeout), then drains the
+// connection: subscriptions stop, in-flight messages finish, the connection closes.
+func (b *Bus) Close(timeout time.Duration) error {
+	select {
+	case <-b.js.PublishAsyncComplete():
+	case <-time.After(timeout):
+		b.log.Warn().Int("pending", b.js.PublishAsyncPending()).Msg("closing with publishes not acknowledged")
+	}
+	closed := make(chan struct{})
+	b.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := b.nc.Drain(); err != nil {
+		b.nc.Close()
+		return fmt.Errorf("drain: %w", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(timeout):
+		b.nc.Close()
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Msg is a consumed message. Data is only valid during the Handler call:
+// a handler that keeps bytes must copy them.
+type Msg struct {
+	Subject string
+	Data    []byte
+	Header  nats.Header
+	Stream  string
+	Seq     uint64
+	// Stored is when the stream stored the message (not its event time).
+	Stored time.Time
+	// Delivered counts deliveries of this message, from 1.
+	Delivered uint64
+}
+
+// Handler processes one message and returns the messages to publish in
+// response. Returning an error marked Permanent dead-letters the input; any
+// other error naks it for redelivery after a delay. Handlers run one at a time
+// per consumer, in stream order.
+type Handler func(ctx context.Context, m *Msg) ([]Out, error)
+
+// ConsumerSpec describes a durable pull consumer.
+type ConsumerSpec struct {
+	// Service names the consuming service: the DLQ subject is <prefix>.dlq.<Service>.
+	Service string
+	// Name is the durable name (unique per stream).
+	Name string
+	// Kind selects the stream.
+	Kind proto.Kind
+	// Filters restricts the subjects; empty means the whole stream.
+	Filters []string
+	// Replay deletes an existing durable of this name first, so delivery
+	// starts again from the start of the stream (or StartTime): stateful
+	// services rebuild their state this way after a restart. Without Replay an
+	// existing durable resumes after its last acknowledged message.
+	Replay bool
+	// StartTime, when set with a new or replayed consumer, starts delivery at
+	// messages stored at or after it.
+	StartTime time.Time
+	// AckWait is how long a delivered message may stay unacknowledged (default 30s).
+	AckWait time.Duration
+	// MaxDeliver bounds deliveries of a failing message before it is
+	// dead-lettered (default 5).
+	MaxDeliver int
+	// NakDelay is the base delay before a failed message is redelivered; it
+	// grows linearly with the delivery count (default 500ms).
+	NakDelay time.Duration
+	// Started, if set, is called once the consumer exists and delivery has begun.
+	Started func()
+}
+
+func (s *ConsumerSpec) defaults() {
+	if s.AckWait == 0 {
+		s.AckWait = 30 * time.Second
+	}
+	if s.MaxDeliver == 0 {
+		s.MaxDeliver = 5
+	}
+	if s.NakDelay == 0 {
+		s.NakDelay = 500 * time.Millisecond
+	}
+}
+
+type pending struct {
+	msg     jetstream.Msg
+	futures []jetstream.PubAckFuture
+	err     error // set when publishing could not even start
+}
+
+// Consume runs a durable pull consumer until ctx ends, then drains it: no new
+// messages are fetched, those in flight finish, and their acknowledgements are
+// sent before it returns.
+func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
+	spec.defaults()
+	if err := proto.CheckToken("service", spec.Service); err != nil {
+		return err
+	}
+	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
+	if spec.Replay {
+		err := b.js.DeleteConsumer(ctx, stream, spec.Name)
+		if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("reset consumer %s/%s: %w", stream, spec.Name, err)
+		}
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       spec.Name,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       spec.AckWait,
+		MaxDeliver:    spec.MaxDeliver,
+		MaxAckPending: 8192,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if !spec.StartTime.IsZero() {
+		cc.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		st := spec.StartTime
+		cc.OptStartTime = &st
+	}
+	switch len(spec.Filters) {
+	case 0:
+	case 1:
+		cc.FilterSubject = spec.Filters[0]
+	default:
+		cc.FilterSubjects = spec.Filters
+	}
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, stream, cc)
+	if err != nil {
+		return fmt.Errorf("consumer %s/%s: %w", stream, spec.Name, err)
+	}
+	log := b.log.With().Str("consumer", spec.Name).Str("stream", stream).Logger()
+
+	// Acks wait on the outputs' publish acks; a tracker does this in order so
+	// the handler never blocks on a round trip. The channel's capacity bounds
+	// the work in flight.
+	track := make(chan pending, 1024)
+	trackDone := make(chan struct{})
+	go func() {
+		defer close(trackDone)
+		for p := range track {
+			b.settle(ctx, spec, p)
+		}
+	}()
+
+	handled := b.metrics.handled
+	handleTime := b.metrics.handleTime.WithLabelValues(spec.Name)
+	consCtx, err := cons.Consume(func(jm jetstream.Msg) {
+		meta, err := jm.Metadata()
+		if err != nil {
+			log.Error().Err(err).Msg("message without metadata")
+			_ = jm.Term()
+			return
+		}
+		m := &Msg{Subject: jm.Subject(), Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
+			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered}
+		start := time.Now()
+		outs, herr := h(ctx, m)
+		handleTime.Observe(time.Since(start).Seconds())
+		if herr != nil {
+			track <- pending{msg: jm, err: herr}
+			return
+		}
+		p := pending{msg: jm}
+		for _, o := range outs {
+			f, err := b.PublishAsync(o)
+			if err != nil {
+				p.err = err
+				break
+			}
+			p.futures = append(p.futures, f)
+		}
+		track <- p
+	}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) {
+			log.Warn().Err(err).Msg("consume interrupted")
+			return
+		}
+		log.Debug().Err(err).Msg("consume")
+	}))
+	if err != nil {
+		close(track)
+		<-trackDone
+		return fmt.Errorf("consume %s/%s: %w", stream, spec.Name, err)
+	}
+	_ = handled
+	if spec.Started != nil {
+		spec.Started()
+	}
+	<-ctx.Done()
+	// Stop order: stop fetching and let buffered messages finish, then settle
+	// every pending ack before returning.
+	consCtx.Drain()
+	select {
+	case <-consCtx.Closed():
+	case <-time.After(10 * time.Second):
+		log.Warn().Msg("consumer did not drain in 10s")
+		consCtx.Stop()
+	}
+	close(track)
+	<-trackDone
+	return nil
+}
+
+// settle acks, naks or dead-letters one message once its outputs are stored.
+func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending) {
+	err := p.err
+	if err == nil {
+		for _, f := range p.futures {
+			select {
+			case <-f.Ok():
+			case e := <-f.Err():
+				err = fmt.Errorf("publish output: %w", e)
+			case <-time.After(30 * time.Second):
+				err = errors.New("publish output: no acknowledgement in 30s")
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
+	outcome := "ack"
+	switch {
+	case err == nil:
+		if aerr := p.msg.Ack(); aerr != nil {
+			b.log.Warn().Err(aerr).Str("subject", p.msg.Subject()).Msg("ack failed")
+		}
+	case IsPermanent(err):
+		outcome = b.deadLetter(spec, p.msg, err)
+	default:
+		meta, _ := p.msg.Metadata()
+		delivered := uint64(1)
+		if meta != nil {
+			delivered = meta.NumDelivered
+		}
+		if delivered >= uint64(spec.MaxDeliver) {
+			outcome = b.deadLetter(spec, p.msg, fmt.Errorf("gave up after %d deliveries: %w", delivered, err))
+			break
+		}
+		outcome = "nak"
+		b.log.Warn().Err(err).Str("subject", p.msg.Subject()).Uint64("delivered", delivered).Msg("handler failed, will retry")
+		_ = p.msg.NakWithDelay(spec.NakDelay * time.Duration(delivered))
+	}
+	b.metrics.handled.WithLabelValues(spec.Name, outcome).Inc()
+}
+
+// deadLetter publishes the message with its reason to the service's DLQ
+// subject and terminates it. If the dead letter cannot be stored the message
+// is nakked instead, so it is never lost.
+func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) string {
+	meta, _ := jm.Metadata()
+	var seq uint64
+	var stream string
+	ts := time.Now()
+	if meta != nil {
+		seq, stream, ts = meta.Sequence.Stream, meta.Stream, meta.Timestamp
+	}
+	dl := &proto.DeadLetter{V: proto.SchemaVersion, ID: proto.DeadLetterID(spec.Service, stream, seq), TS: proto.Millis(ts),
+		Service: spec.Service, Subject: jm.Subject(), Stream: stream, Seq: seq, Error: reason.Error(), Payload: jm.Data()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Publish(ctx, Out{Subject: proto.DLQSubject(b.cfg.Prefix, spec.Service), Msg: dl}); err != nil {
+		b.log.Error().Err(err).Str("subject", jm.Subject()).Msg("dead letter not stored, will retry")
+		_ = jm.NakWithDelay(spec.NakDelay)
+		return "nak"
+	}
+	b.metrics.deadLetters.WithLabelValues(spec.Name).Inc()
+	b.log.Warn().Str("reason", reason.Error()).Str("subject", jm.Subject()).Uint64("seq", seq).Msg("sent to dlq")
+	_ = jm.Term()
+	return "dlq"
+}

@@ -1,0 +1,14 @@
+// Package bus is Headroom's only door to NATS JetStream: it connects (with
+// credentials, TLS and endless reconnects), creates or updates the streams and
+// the replica key-value bucket, publishes proto messages with their
+// deterministic ids as Nats-Msg-Id, and runs durable pull consumers.
+//
+// A consumer hands each message to a Handler, which returns the messages to
+// publish in response. The bus publishes them asynchronously and acknowledges
+// the input only once every output is stored, so a crash re-delivers the input
+// and the ids drop the duplicate outputs. The Handler's error decides the rest
+// in one place: a Permanent error (undecodable or invalid input) sends the
+// original bytes and the reason to <prefix>.dlq.<service> and terminates the
+// message; any other error naks it with a delay, and after the last allowed
+// delivery it too goes to the dead-letter queue. Nothing is dropped silently.
+package bus

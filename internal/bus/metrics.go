@@ -1,0 +1,53 @@
+package bus
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	published   *prometheus.CounterVec
+	publishErrs *prometheus.CounterVec
+	handled     *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
+	handleTime  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_published_total", Help: "Messages published, by stream kind.",
+		}, []string{"kind"}),
+		publishErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_publish_errors_total", Help: "Publishes that failed, by stream kind.",
+		}, []string{"kind"}),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_handled_total", Help: "Consumed messages by consumer and outcome (ack, nak, dlq).",
+		}, []string{"consumer", "outcome"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_dead_letters_total", Help: "Messages sent to the dead-letter queue, by consumer.",
+		}, []string{"consumer"}),
+		handleTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "headroom_bus_handle_seconds", Help: "Time spent in a handler per message.",
+			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
+		}, []string{"consumer"}),
+	}
+	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime} {
+		if err := reg.Register(c); err != nil {
+			// Several buses in one process share a registry: reuse the
+			// collector already registered.
+			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+				switch c {
+				case m.published:
+					m.published = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.publishErrs:
+					m.publishErrs = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.handled:
+					m.handled = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.deadLetters:
+					m.deadLetters = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.handleTime:
+					m.handleTime = are.ExistingCollector.(*prometheus.HistogramVec)
+				}
+			}
+		}
+	}
+	return m
+}

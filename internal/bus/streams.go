@@ -1,0 +1,113 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// StreamConfig returns the configuration EnsureStreams applies to kind's stream.
+func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
+	l := b.cfg.Streams
+	storage := jetstream.FileStorage
+	if l.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	maxBytes := l.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = -1
+	}
+	return jetstream.StreamConfig{
+		Name:        proto.StreamName(b.cfg.Prefix, k),
+		Description: "Headroom " + string(k) + " (" + proto.Filter(b.cfg.Prefix, k) + ")",
+		Subjects:    []string{proto.Filter(b.cfg.Prefix, k)},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     storage,
+		MaxAge:      l.MaxAge,
+		MaxBytes:    maxBytes,
+		Replicas:    l.Replicas,
+		Duplicates:  l.Duplicates,
+		Discard:     jetstream.DiscardOld,
+	}
+}
+
+// EnsureStreams creates every stream and the replica bucket, or updates them
+// to the configured limits when they exist. It is idempotent.
+func (b *Bus) EnsureStreams(ctx context.Context) error {
+	for _, k := range proto.Kinds {
+		cfg := b.StreamConfig(k)
+		if _, err := b.js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("stream %s: %w", cfg.Name, err)
+		}
+	}
+	if _, err := b.ReplicaBucket(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReplicaBucket creates or opens the key-value bucket holding each tier's
+// replica state (proto.ReplicaState under proto.ReplicaKey).
+func (b *Bus) ReplicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	storage := jetstream.FileStorage
+	if b.cfg.Streams.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	name := proto.ReplicaBucket(b.cfg.Prefix)
+	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      name,
+		Description: "Headroom replica state per app.tier",
+		History:     1,
+		Storage:     storage,
+		Replicas:    b.cfg.Streams.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
+	}
+	return kv, nil
+}
+
+// Stream returns kind's stream.
+func (b *Bus) Stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error) {
+	s, err := b.js.Stream(ctx, proto.StreamName(b.cfg.Prefix, k))
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", proto.StreamName(b.cfg.Prefix, k), err)
+	}
+	return s, nil
+}
+
+// LastEventTimes returns, for every subject of kind's stream matching filter,
+// the event time of the last message stored on it (from the Headroom-Ts
+// header). Stateful services use it after a restart to know what they had
+// already published.
+func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error) {
+	s, err := b.Stream(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return nil, fmt.Errorf("stream %s info: %w", proto.StreamName(b.cfg.Prefix, k), err)
+	}
+	out := make(map[string]time.Time, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		m, err := s.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("last message on %s: %w", subj, err)
+		}
+		ms, err := strconv.ParseInt(m.Header.Get(HeaderEventTime), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("last message on %s: bad %s header: %w", subj, HeaderEventTime, err)
+		}
+		out[subj] = proto.Time(ms)
+	}
+	return out, nil
+}
