@@ -21,26 +21,26 @@ const (
 )
 
 var etsGrid = [][2]float64{
-	{0.05, 0}, {0.05, 0.05}, {0.05, 0.15},
-	{0.15, 0}, {0.15, 0.05}, {0.15, 0.15},
-	{0.3, 0}, {0.3, 0.05}, {0.3, 0.15},
-	{0.5, 0}, {0.5, 0.05}, {0.5, 0.15},
+	{0.05, 0}, {0.05, 0.1},
+	{0.15, 0}, {0.15, 0.1},
+	{0.3, 0}, {0.3, 0.1},
+	{0.5, 0}, {0.5, 0.1},
 }
 
 func (m *ets) name() string { return "ets" }
 
-// reset starts the state at the beginning of the window.
-func (m *ets) reset(w *window) bool {
+// reset starts the state at bucket from of the window: seasonal states from
+// the window's daily profile, level from the mean adjusted value of the
+// following day. It reports false when that day has no observation.
+func (m *ets) reset(w *window, from int) bool {
 	d := w.day
 	if m.s == nil {
 		m.s = make([]float64, d)
 	}
-	for i := range m.s {
-		m.s[i] = w.prof.daily[i]
-	}
+	copy(m.s, w.prof.daily)
 	var sum float64
 	k := 0
-	for i := 0; i < min(d, len(w.z)); i++ {
+	for i := from; i < min(from+d, len(w.z)); i++ {
 		if v := w.z[i]; !math.IsNaN(v) {
 			sum += v - m.s[mod(w.abs0+int64(i), d)]
 			k++
@@ -50,38 +50,40 @@ func (m *ets) reset(w *window) bool {
 		return false
 	}
 	m.l, m.b = sum/float64(k), 0
-	m.sigma = robustScale(w.z)
-	m.next = w.abs0
+	m.sigma = w.scale
+	m.next = w.abs0 + int64(from)
 	return true
 }
 
 func (m *ets) fit(w *window, tune bool) {
 	if tune || !m.tuned {
+		// Tune on the most recent days only, starting from the profile.
+		from := max(0, len(w.z)-tuneSpan*w.day)
 		best, bestErr := etsGrid[0], math.Inf(1)
 		for _, g := range etsGrid {
 			m.alpha, m.gamma = g[0], g[1]
-			if !m.reset(w) {
+			if !m.reset(w, from) {
 				break
 			}
-			if e := m.run(w, true); e < bestErr {
+			if e := m.run(w, from, true); e < bestErr {
 				best, bestErr = g, e
 			}
 		}
 		m.alpha, m.gamma, m.tuned = best[0], best[1], true
 	}
-	m.reset(w)
-	m.run(w, false)
+	m.reset(w, 0)
+	m.run(w, 0, false)
 }
 
-// run advances through the window from its start, and when scoring returns
-// the mean absolute multi-step error from every other bucket after the
-// first day.
-func (m *ets) run(w *window, score bool) float64 {
+// run advances through the window from bucket from, and when scoring
+// returns the mean absolute multi-step error from every tuneStride-th
+// bucket after the first day.
+func (m *ets) run(w *window, from int, score bool) float64 {
 	var sum float64
 	cnt := 0
 	n := len(w.z)
-	for t := 0; t < n; t++ {
-		if score && t >= w.day && t%2 == 0 {
+	for t := from; t < n; t++ {
+		if score && t >= from+w.day && t%tuneStride == 0 {
 			damp := 0.0
 			for h := 1; h <= w.horizon && t+h-1 < n; h++ {
 				damp = damp*etsPhi + etsPhi
@@ -108,16 +110,11 @@ func (m *ets) step(v float64) {
 		m.l, m.b = f, etsPhi*m.b
 		return
 	}
-	e := v - f - m.s[slot]
-	lim := clipK * m.sigma
-	ec := e
-	if lim > 0 {
-		ec = math.Max(-lim, math.Min(lim, e))
-	}
+	ec := clip(v-f-m.s[slot], clipK*m.sigma)
 	m.l = f + m.alpha*ec
 	m.b = etsPhi*m.b + etsBeta*ec
 	m.s[slot] += m.gamma * (1 - m.alpha) * ec
-	m.sigma = math.Sqrt((1-sigmaRate)*m.sigma*m.sigma + sigmaRate*ec*ec)
+	m.sigma = (1-sigmaRate)*m.sigma + sigmaRate*madToSigma*math.Abs(ec)
 }
 
 func (m *ets) predict(out []float64) {

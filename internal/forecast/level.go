@@ -21,14 +21,19 @@ type level struct {
 // clipK is the innovation clip in robust standard deviations.
 const clipK = 3
 
-// sigmaRate is the update weight of the innovation scale.
-const sigmaRate = 0.02
+// sigmaRate is the update weight of the innovation scale, which is tracked
+// as a moving mean absolute innovation times madToSigma (no square roots on
+// the hot path).
+const (
+	sigmaRate  = 0.02
+	madToSigma = 1.2533
+)
 
 // levelGrid lists the (alpha, rho) pairs tried when tuning.
 var levelGrid = func() [][2]float64 {
 	var g [][2]float64
-	for _, a := range []float64{0.05, 0.1, 0.2, 0.35, 0.55, 0.8} {
-		for _, r := range []float64{1, 0.98, 0.9} {
+	for _, a := range []float64{0.05, 0.15, 0.3, 0.5, 0.8} {
+		for _, r := range []float64{1, 0.95} {
 			g = append(g, [2]float64{a, r})
 		}
 	}
@@ -46,12 +51,13 @@ func (s *level) start(u, sigma float64) {
 	s.l, s.m, s.sigma, s.ready = u, u, sigma, true
 }
 
-// forecast returns the h-step-ahead forecast (h >= 1).
-func (s *level) forecast(h int) float64 {
-	if s.rho == 1 {
-		return s.l
+// path adds the forecasts for steps 1..len(out) to out.
+func (s *level) path(out []float64) {
+	d, r := s.l-s.m, 1.0
+	for h := range out {
+		r *= s.rho
+		out[h] += s.m + r*d
 	}
-	return s.m + math.Pow(s.rho, float64(h))*(s.l-s.m)
 }
 
 // update consumes one value; NaN advances the state without news.
@@ -61,15 +67,24 @@ func (s *level) update(u float64) {
 		s.l = f
 		return
 	}
-	e := u - f
-	lim := clipK * s.sigma
-	ec := math.Max(-lim, math.Min(lim, e))
-	if lim == 0 {
-		ec = e
-	}
+	ec := clip(u-f, clipK*s.sigma)
 	s.l = f + s.alpha*ec
 	s.m += s.slow * (s.l - s.m)
-	s.sigma = math.Sqrt((1-sigmaRate)*s.sigma*s.sigma + sigmaRate*ec*ec)
+	s.sigma = (1-sigmaRate)*s.sigma + sigmaRate*madToSigma*math.Abs(ec)
+}
+
+// clip limits e to [-lim, lim]; lim = 0 means no limit.
+func clip(e, lim float64) float64 {
+	if lim <= 0 {
+		return e
+	}
+	if e > lim {
+		return lim
+	}
+	if e < -lim {
+		return -lim
+	}
+	return e
 }
 
 // robustScale returns 1.48·MAD of the first differences of u divided by √2,
@@ -87,7 +102,7 @@ func robustScale(u []float64) float64 {
 		}
 		prev = v
 	}
-	s := 1.48 * quantile(d, 0.5) / math.Sqrt2
+	s := 1.48 * median(d) / math.Sqrt2
 	if s == 0 || math.IsNaN(s) {
 		var sum float64
 		for _, v := range d {
@@ -104,10 +119,17 @@ func robustScale(u []float64) float64 {
 }
 
 // tuneLevel picks the (alpha, rho) pair with the least mean absolute
-// multi-step error over u, forecasting from every other bucket after a
-// burn-in, and returns the level run through all of u with that pair.
-func tuneLevel(u []float64, period, horizon, burn int) level {
-	sigma := robustScale(u)
+// multi-step error over the last tuneSpan periods of u, forecasting from
+// every tuneStride-th bucket after a burn-in, and returns the level run
+// through all of u with that pair.
+func tuneLevel(u []float64, sigma float64, period, horizon, burn int) level {
+	full := u
+	if len(u) > tuneSpan*period {
+		// Tune on the most recent days only: the level forgets within a
+		// day, so older data would only cost time.
+		u = u[len(u)-tuneSpan*period:]
+		burn = min(burn, period)
+	}
 	first := -1
 	for i, v := range u {
 		if !math.IsNaN(v) {
@@ -115,17 +137,17 @@ func tuneLevel(u []float64, period, horizon, burn int) level {
 			break
 		}
 	}
-	best, bestErr := level{}, math.Inf(1)
+	best, bestErr := newLevel(levelGrid[0][0], levelGrid[0][1], period), math.Inf(1)
 	for _, g := range levelGrid {
-		s := newLevel(g[0], g[1], period)
 		if first < 0 {
-			return s
+			break
 		}
+		s := newLevel(g[0], g[1], period)
 		s.start(u[first], sigma)
 		var sum float64
 		cnt := 0
 		for t := first + 1; t < len(u); t++ {
-			if t >= burn && t%2 == 0 {
+			if t >= burn && t%tuneStride == 0 {
 				d, r := s.l-s.m, 1.0
 				for h := 1; h <= horizon && t+h-1 < len(u); h++ {
 					r *= s.rho
@@ -138,23 +160,29 @@ func tuneLevel(u []float64, period, horizon, burn int) level {
 			s.update(u[t])
 		}
 		if cnt == 0 {
-			return s
+			break
 		}
 		if e := sum / float64(cnt); e < bestErr {
 			best, bestErr = s, e
 		}
 	}
-	return best
+	return runLevel(best, full, sigma, period)
 }
 
+// tuneSpan is the number of most recent periods tuning looks at.
+const tuneSpan = 5
+
+// tuneStride is the spacing of the forecast origins scored when tuning.
+const tuneStride = 3
+
 // runLevel returns a level with the parameters of p run through all of u.
-func runLevel(p level, u []float64, period int) level {
+func runLevel(p level, u []float64, sigma float64, period int) level {
 	s := newLevel(p.alpha, p.rho, period)
 	for i, v := range u {
 		if math.IsNaN(v) {
 			continue
 		}
-		s.start(v, robustScale(u))
+		s.start(v, sigma)
 		for _, w := range u[i+1:] {
 			s.update(w)
 		}

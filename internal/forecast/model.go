@@ -24,12 +24,14 @@ type window struct {
 	horizon int
 	prof    profile // zero when the window is shorter than two days
 	lastObs float64 // last observed value, NaN when none
+	scale   float64 // robust one-step noise scale of z
 }
 
 // newWindow prepares a fit window.
 func newWindow(z []float64, abs0 int64, day, horizon int) *window {
 	w := &window{z: z, abs0: abs0, day: day, horizon: horizon, lastObs: math.NaN()}
 	w.prof = fitProfile(z, abs0, day, true)
+	w.scale = robustScale(z)
 	for i := len(z) - 1; i >= 0; i-- {
 		if !math.IsNaN(z[i]) {
 			w.lastObs = z[i]
@@ -123,10 +125,10 @@ func (m *decomp) fit(w *window, tune bool) {
 		u[i] = v - m.prof.at(w.abs0+int64(i))
 	}
 	if tune || !m.tuned {
-		m.lv = tuneLevel(u, w.day, w.horizon, min(w.day, len(u)/2))
+		m.lv = tuneLevel(u, w.scale, w.day, w.horizon, min(w.day, len(u)/2))
 		m.tuned = true
 	} else {
-		m.lv = runLevel(m.lv, u, w.day)
+		m.lv = runLevel(m.lv, u, w.scale, w.day)
 	}
 	m.next = w.next()
 }
@@ -138,6 +140,7 @@ func (m *decomp) step(v float64) {
 
 func (m *decomp) predict(out []float64) {
 	for h := range out {
-		out[h] = m.prof.at(m.next+int64(h)) + m.lv.forecast(h+1)
+		out[h] = m.prof.at(m.next + int64(h))
 	}
+	m.lv.path(out)
 }

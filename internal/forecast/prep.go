@@ -98,20 +98,79 @@ func maskOutages(y []float64, minRun int) []float64 {
 	return out
 }
 
+// median returns the median of x without sorting all of it; it reorders x
+// and returns NaN for an empty slice.
+func median(x []float64) float64 {
+	n := len(x)
+	if n == 0 {
+		return math.NaN()
+	}
+	hi := selectK(x, n/2)
+	if n%2 == 1 {
+		return hi
+	}
+	lo := x[0]
+	for _, v := range x[:n/2] {
+		lo = math.Max(lo, v)
+	}
+	return (lo + hi) / 2
+}
+
+// selectK reorders x so that x[k] is the k-th smallest value, with smaller
+// or equal values before it, and returns x[k] (Hoare's quickselect with a
+// median-of-three pivot; deterministic).
+func selectK(x []float64, k int) float64 {
+	lo, hi := 0, len(x)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		a, b, c := x[lo], x[mid], x[hi]
+		p := math.Max(math.Min(a, b), math.Min(math.Max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for x[i] < p {
+				i++
+			}
+			for x[j] > p {
+				j--
+			}
+			if i <= j {
+				x[i], x[j] = x[j], x[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return x[k]
+		}
+	}
+	return x[k]
+}
+
 // quantile returns the q-quantile of x (linear interpolation between order
-// statistics); it sorts x in place. It returns NaN for an empty slice.
+// statistics); it reorders x. It returns NaN for an empty slice.
 func quantile(x []float64, q float64) float64 {
 	if len(x) == 0 {
 		return math.NaN()
 	}
-	slices.Sort(x)
 	p := q * float64(len(x)-1)
 	i := int(p)
 	if i >= len(x)-1 {
-		return x[len(x)-1]
+		return selectK(x, len(x)-1)
+	}
+	a := selectK(x, i)
+	b := x[i+1]
+	for _, v := range x[i+2:] {
+		if v < b {
+			b = v
+		}
 	}
 	f := p - float64(i)
-	return x[i]*(1-f) + x[i+1]*f
+	return a*(1-f) + b*f
 }
 
 // mod returns a modulo m in [0, m).

@@ -16,11 +16,14 @@ type regress struct {
 	ncp    int
 	weekly bool
 	coef   []float64
-	lastT  float64 // time (days) of the window end; the trend is flat after
-	lv     level
-	tuned  bool
-	next   int64
-	basis  []float64
+	lastT  float64   // time (days) of the window end; the trend is flat after
+	daily  []float64 // daily Fourier part per slot
+	// memo caches curve values; memoPos holds position+1 (0 = empty).
+	memo    [memoSize]float64
+	memoPos [memoSize]int64
+	lv      level
+	tuned   bool
+	next    int64
 }
 
 const (
@@ -46,28 +49,32 @@ func (m *regress) nfeat() int {
 
 // features writes the basis at absolute (fractional) bucket position pos.
 func (m *regress) features(pos float64, x []float64) {
-	t := (pos - float64(m.abs0)) / float64(m.day)
-	t = math.Min(t, m.lastT)
+	t := math.Min((pos-float64(m.abs0))/float64(m.day), m.lastT)
 	x[0], x[1] = 1, t
 	k := 2
 	for c := 1; c <= m.ncp; c++ {
 		x[k] = math.Max(0, t-float64(c))
 		k++
 	}
-	pd := 2 * math.Pi * math.Mod(pos, float64(m.day)) / float64(m.day)
-	for j := 1; j <= regDaily; j++ {
-		s, c := math.Sincos(float64(j) * pd)
+	k = harmonics(x, k, pos, m.day, regDaily)
+	if m.weekly {
+		harmonics(x, k, pos, 7*m.day, regWeekly)
+	}
+}
+
+// harmonics writes sin and cos of j·2π·pos/period for j = 1..order into x
+// from index k on (by the angle-addition recurrence) and returns the next
+// free index.
+func harmonics(x []float64, k int, pos float64, period, order int) int {
+	ph := pos - float64(period)*math.Floor(pos/float64(period))
+	s1, c1 := math.Sincos(2 * math.Pi * ph / float64(period))
+	s, c := s1, c1
+	for j := 1; j <= order; j++ {
 		x[k], x[k+1] = s, c
 		k += 2
+		s, c = s*c1+c*s1, c*c1-s*s1
 	}
-	if m.weekly {
-		pw := 2 * math.Pi * math.Mod(pos, float64(7*m.day)) / float64(7*m.day)
-		for j := 1; j <= regWeekly; j++ {
-			s, c := math.Sincos(float64(j) * pw)
-			x[k], x[k+1] = s, c
-			k += 2
-		}
-	}
+	return k
 }
 
 func (m *regress) fit(w *window, tune bool) {
@@ -78,17 +85,13 @@ func (m *regress) fit(w *window, tune bool) {
 	m.ncp = max(0, int(math.Floor(0.8*span)))
 	m.weekly = span >= 8
 	p := m.nfeat()
-	m.basis = make([]float64, p)
 	// Block means.
-	blk := max(1, w.day/48)
-	var rows []float64
-	var ys []float64
-	start := mod(-w.abs0, blk)
-	if start > 0 && start < n {
-		// Partial first block still counts if half full.
-		start -= blk
-	}
-	for a := start; a < n; a += blk {
+	blk := max(1, w.day/24)
+	nb := n/blk + 2
+	rows := make([]float64, 0, nb*p)
+	ys := make([]float64, 0, nb)
+	x := make([]float64, p)
+	for a := -mod(w.abs0, blk); a < n; a += blk {
 		var sum float64
 		k := 0
 		for i := max(a, 0); i < min(a+blk, n); i++ {
@@ -100,29 +103,50 @@ func (m *regress) fit(w *window, tune bool) {
 		if 2*k < blk || k == 0 {
 			continue
 		}
-		x := make([]float64, p)
 		m.features(float64(w.abs0)+float64(a)+float64(blk-1)/2, x)
 		rows = append(rows, x...)
 		ys = append(ys, sum/float64(k))
 	}
-	nr := len(ys)
-	if nr < p {
-		m.coef = nil
-	} else {
+	m.coef = nil
+	m.memoPos = [memoSize]int64{}
+	if len(ys) >= p {
 		m.coef = m.solve(rows, ys, p)
 	}
+	m.tabulate()
 	// Residual level on the bucket series.
 	u := make([]float64, n)
 	for i, v := range w.z {
-		u[i] = v - m.curve(float64(w.abs0+int64(i)))
+		u[i] = v - m.eval(w.abs0+int64(i))
 	}
 	if tune || !m.tuned {
-		m.lv = tuneLevel(u, w.day, w.horizon, min(w.day, n/2))
+		m.lv = tuneLevel(u, w.scale, w.day, w.horizon, min(w.day, n/2))
 		m.tuned = true
 	} else {
-		m.lv = runLevel(m.lv, u, w.day)
+		m.lv = runLevel(m.lv, u, w.scale, w.day)
 	}
 	m.next = w.next()
+}
+
+// tabulate stores the daily Fourier part per slot of the day, so that
+// evaluating the curve costs one sine and cosine (for the weekly part).
+func (m *regress) tabulate() {
+	if m.daily == nil {
+		m.daily = make([]float64, m.day)
+	}
+	clear(m.daily)
+	if m.coef == nil {
+		return
+	}
+	x := make([]float64, 2*regDaily)
+	off := 2 + m.ncp
+	for s := range m.daily {
+		harmonics(x, 0, float64(s), m.day, regDaily)
+		var f float64
+		for j, v := range x {
+			f += v * m.coef[off+j]
+		}
+		m.daily[s] = f
+	}
 }
 
 // solve returns ridge coefficients with two Huber reweighting passes.
@@ -152,7 +176,7 @@ func (m *regress) solve(rows, ys []float64, p int) []float64 {
 	b := make([]float64, p)
 	var coef []float64
 	res := make([]float64, nr)
-	for pass := 0; pass < 3; pass++ {
+	for pass := 0; pass < 2; pass++ {
 		clear(a)
 		clear(b)
 		for r := 0; r < nr; r++ {
@@ -175,7 +199,7 @@ func (m *regress) solve(rows, ys []float64, p int) []float64 {
 			return coef
 		}
 		coef = c
-		if pass == 2 {
+		if pass == 1 {
 			break
 		}
 		for r := 0; r < nr; r++ {
@@ -197,28 +221,55 @@ func (m *regress) solve(rows, ys []float64, p int) []float64 {
 	return coef
 }
 
-// curve returns the regression value at absolute bucket position pos.
-func (m *regress) curve(pos float64) float64 {
+// memoSize is the number of recent curve values regress remembers; the
+// holdout asks for each position once per horizon step.
+const memoSize = 32
+
+// curve returns the regression value at absolute bucket index pos,
+// remembering recent ones.
+func (m *regress) curve(pos int64) float64 {
+	k := int(pos & (memoSize - 1))
+	if m.memoPos[k] == pos+1 {
+		return m.memo[k]
+	}
+	v := m.eval(pos)
+	m.memoPos[k], m.memo[k] = pos+1, v
+	return v
+}
+
+// eval computes the regression value at absolute bucket index pos.
+func (m *regress) eval(pos int64) float64 {
 	if m.coef == nil {
 		return 0
 	}
-	m.features(pos, m.basis)
-	var f float64
-	for j, v := range m.basis {
-		f += v * m.coef[j]
+	c := m.coef
+	t := math.Min(float64(pos-m.abs0)/float64(m.day), m.lastT)
+	f := c[0] + c[1]*t
+	for k := 1; k <= m.ncp && t > float64(k); k++ {
+		f += c[1+k] * (t - float64(k))
+	}
+	f += m.daily[mod(pos, m.day)]
+	if m.weekly {
+		var x [2 * regWeekly]float64
+		harmonics(x[:], 0, float64(pos), 7*m.day, regWeekly)
+		off := 2 + m.ncp + 2*regDaily
+		for j, v := range x {
+			f += v * c[off+j]
+		}
 	}
 	return f
 }
 
 func (m *regress) step(v float64) {
-	m.lv.update(v - m.curve(float64(m.next)))
+	m.lv.update(v - m.curve(m.next))
 	m.next++
 }
 
 func (m *regress) predict(out []float64) {
 	for h := range out {
-		out[h] = m.curve(float64(m.next+int64(h))) + m.lv.forecast(h+1)
+		out[h] = m.curve(m.next + int64(h))
 	}
+	m.lv.path(out)
 }
 
 // cholSolve solves A x = b for a symmetric positive definite A whose lower

@@ -55,7 +55,7 @@ func fitProfile(z []float64, abs0 int64, day int, weekly bool) profile {
 				buf = append(buf, x[i])
 			}
 		}
-		p.daily[s] = quantile(buf, 0.5)
+		p.daily[s] = median(buf)
 	}
 	fillCircular(p.daily)
 	p.daily = smoothCircular(p.daily, max(1, day/96))
@@ -88,7 +88,7 @@ func fitProfile(z []float64, abs0 int64, day int, weekly bool) profile {
 			continue
 		}
 		weeks := float64(counts[c]) / float64(per)
-		p.weekly[c] = quantile(cellVals[c], 0.5) * weeks / (weeks + 1)
+		p.weekly[c] = median(cellVals[c]) * weeks / (weeks + 1)
 	}
 	fillCircular(p.weekly)
 	p.weekly = smoothCircular(p.weekly, 1)

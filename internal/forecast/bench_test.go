@@ -1,0 +1,59 @@
+package forecast
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkFit measures a full refit and a 12-step forecast on 14 days of
+// 5-minute buckets, the backtest's fit+predict.
+func BenchmarkFit(b *testing.B) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.Window)
+	s := mustFeed(b, cfg, y)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.ens = nil
+		if _, _, err := s.Forecast(12); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUpdate measures the live path between refits: one new bucket and
+// a 12-step forecast that only advances the fitted models.
+func BenchmarkUpdate(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.RefitEvery = 1 << 30
+	y := busy.values(cfg.Window + 1<<16)
+	s := mustFeed(b, cfg, y[:cfg.Window])
+	if _, _, err := s.Forecast(12); err != nil {
+		b.Fatal(err)
+	}
+	i := cfg.Window
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i%len(y)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+		if _, info, err := s.Forecast(12); err != nil || info.Refit {
+			b.Fatal(err, info.Refit)
+		}
+	}
+}
+
+// BenchmarkPredict measures a 12-step forecast with nothing new to absorb.
+func BenchmarkPredict(b *testing.B) {
+	cfg := DefaultConfig()
+	s := mustFeed(b, cfg, busy.values(cfg.Window))
+	if _, _, err := s.Forecast(12); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.Forecast(12); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
