@@ -1,0 +1,120 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/cli"
+)
+
+// Deps are what a service part is built from.
+type Deps struct {
+	Bus   *bus.Bus
+	Log   zerolog.Logger
+	Reg   prometheus.Registerer
+	Ready *Ready
+	// Mux is the service's HTTP mux, already serving /healthz, /readyz and
+	// /metrics; parts may add routes.
+	Mux *http.ServeMux
+}
+
+// Runner is a long-running part: Run blocks until ctx ends and returns after
+// cleaning up.
+type Runner interface {
+	Run(ctx context.Context) error
+}
+
+// Spec describes a standalone service main.
+type Spec struct {
+	// Name is the service name (logs, NATS client name, durable names).
+	Name string
+	// Flags registers the service's own flags on f.
+	Flags func(f *cli.Flags)
+	// Build makes the service's runner once flags are parsed and the bus is up.
+	Build func(ctx context.Context, d Deps) (Runner, error)
+	// DefaultHTTPAddr is the default of -http.addr.
+	DefaultHTTPAddr string
+}
+
+// Main runs a standalone service: parse flags (with HEADROOM_* fallbacks),
+// build the logger, connect to NATS, ensure the streams, build the runner and
+// run it beside the ops HTTP server until ctx ends. Stop order: the runner
+// drains its consumers first, then the bus waits for pending publishes and
+// drains the connection, then the HTTP server shuts down.
+func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) error {
+	f := cli.New(spec.Name, getenv)
+	busCfg := bus.DefaultConfig()
+	busCfg.RegisterFlags(f)
+	var httpAddr, level string
+	f.String(&httpAddr, "http.addr", spec.DefaultHTTPAddr, "address for /healthz, /readyz, /metrics")
+	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
+	if spec.Flags != nil {
+		spec.Flags(f)
+	}
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	busCfg.Name = spec.Name
+	if err := busCfg.Validate(); err != nil {
+		return err
+	}
+	log, err := NewLogger(nil, spec.Name, level)
+	if err != nil {
+		return fmt.Errorf("log.level: %w", err)
+	}
+	log.Info().Interface("nats", busCfg.Redacted()).Str("http_addr", httpAddr).Msg("starting")
+
+	reg := NewRegistry()
+	ready := NewReady()
+	b, err := bus.Connect(ctx, busCfg, log, reg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := b.Close(10 * time.Second); err != nil {
+			log.Error().Err(err).Msg("close bus")
+		}
+	}()
+	ready.Check("nats", func() error {
+		if !b.Connected() {
+			return errors.New("not connected")
+		}
+		return nil
+	})
+	if err := b.EnsureStreams(ctx); err != nil {
+		return err
+	}
+	mux := OpsMux(ready, reg)
+	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux})
+	if err != nil {
+		return err
+	}
+	srv, err := Listen(httpAddr, mux, log)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopRunner := context.WithCancel(gctx)
+	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	g.Go(func() error {
+		defer stopHTTP() // HTTP stops last, after the runner has drained.
+		return r.Run(runCtx)
+	})
+	g.Go(func() error { return srv.Run(httpCtx) })
+	err = g.Wait()
+	stopRunner()
+	log.Info().Msg("stopped")
+	return err
+}
