@@ -3,6 +3,8 @@ package forecast
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,7 +29,16 @@ type Config struct {
 	// that is treated as an outage (missing data) in a series where zeros are
 	// otherwise rare.
 	OutageRun int
+	// Models restricts the candidate models to these names (see ModelNames);
+	// empty means all. With one name the selector is bypassed.
+	Models []string
 }
+
+// ModelNames lists the models the ensemble chooses from: seasonal naive
+// (one day), naive (last value), damped-trend Holt-Winters (ets), the
+// daily+weekly decomposition (mstl) and the Prophet-class regression
+// (prophet).
+var ModelNames = []string{"snaive", "naive", "ets", "mstl", "prophet"}
 
 // Period lengths in buckets for the default 5-minute step.
 const (
@@ -66,6 +77,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("holdout %d must not be negative", c.Holdout)
 	case c.OutageRun < 2:
 		return fmt.Errorf("outage-run %d must be at least 2", c.OutageRun)
+	}
+	for _, m := range c.Models {
+		if !slices.Contains(ModelNames, m) {
+			return fmt.Errorf("unknown model %q (want one of %s)", m, strings.Join(ModelNames, ", "))
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ type ensemble struct {
 	// qs holds, per horizon step, the 2.5 %, 10 %, 90 % and 97.5 %
 	// quantiles of the held-out error.
 	qs      [][4]float64
+	bias    []float64
 	next    int64 // absolute index of the bucket the models expect next
 	trained int
 	holdout int
@@ -27,6 +28,9 @@ const (
 	z95 = 1.959963984540054
 )
 
+// biasShrink is the share of the held-out median error corrected.
+const biasShrink = 0.5
+
 // fallbackWiden inflates the intervals built without held-out errors.
 const fallbackWiden = 1.5
 
@@ -39,11 +43,16 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	tr := newTransform(ym)
 	n := len(ym)
 	z := make([]float64, n)
+	wt := make([]float64, n)
 	obs := 0
 	for i, v := range ym {
 		z[i] = tr.fwd(v)
+		wt[i] = 1
 		if !math.IsNaN(v) {
 			obs++
+			if tr.log {
+				wt[i] = math.Sqrt(v + tr.c)
+			}
 		}
 	}
 	if obs == 0 {
@@ -55,12 +64,12 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 		hold = 0
 	}
 	fitLen := n - hold
-	cands := candidates(fitLen, day)
+	cands := candidates(fitLen, day, cfg.Models)
 	if hold == 0 {
 		// Too little history to score models: one level model, normal
 		// intervals from the one-step noise, widened.
 		m := cands[len(cands)-1]
-		m.fit(newWindow(z, abs0, day, horizon), true)
+		m.fit(newWindow(z, wt, abs0, day, horizon), true)
 		e.models, e.weights = []model{m}, []float64{1}
 		e.names = []string{m.name()}
 		e.scores = []float64{math.NaN()}
@@ -77,7 +86,7 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	}
 	e.holdout = hold
 	// Fit on the head, forecast from every bucket of the holdout.
-	head := newWindow(z[:fitLen], abs0, day, horizon)
+	head := newWindow(z[:fitLen], wt[:fitLen], abs0, day, horizon)
 	preds := make([][]float64, len(cands))
 	for k, m := range cands {
 		m.fit(head, true)
@@ -111,6 +120,7 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	weights := weigh(scores)
 	// Per-step error quantiles of the weighted forecast.
 	e.qs = make([][4]float64, horizon)
+	e.bias = make([]float64, horizon)
 	errs := make([]float64, 0, hold)
 	for h := 0; h < horizon; h++ {
 		errs = errs[:0]
@@ -134,6 +144,12 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 			continue
 		}
 		e.qs[h] = [4]float64{quantile(errs, 0.025), quantile(errs, 0.1), quantile(errs, 0.9), quantile(errs, 0.975)}
+		// Half of the median error is added back to the forecast (shrunk,
+		// since the holdout is short) and the quantiles are recentred.
+		e.bias[h] = biasShrink * quantile(errs, 0.5)
+		for j := range e.qs[h] {
+			e.qs[h][j] -= e.bias[h]
+		}
 		if h > 0 {
 			// Uncertainty does not shrink with the horizon.
 			for j := 0; j < 2; j++ {
@@ -145,7 +161,7 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 		}
 	}
 	// Refit the weighted models on the whole window.
-	all := newWindow(z, abs0, day, horizon)
+	all := newWindow(z, wt, abs0, day, horizon)
 	for k, m := range cands {
 		e.names = append(e.names, m.name())
 		e.scores = append(e.scores, scores[k])
@@ -159,9 +175,12 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	return e
 }
 
-// candidates returns the models worth fitting on a window of n buckets; the
-// last one is the model used alone when nothing can be scored.
-func candidates(n, day int) []model {
+// candidates returns the models worth fitting on a window of n buckets,
+// restricted to the names in only when it is not empty; the last one is the
+// model used alone when nothing can be scored. A restriction that leaves
+// nothing (too little data for the named models) falls back to mstl, which
+// degrades to a robust level without a profile.
+func candidates(n, day int, only []string) []model {
 	ms := []model{&naive{}}
 	if n >= 2*day {
 		ms = append(ms, &snaive{}, &ets{})
@@ -169,7 +188,20 @@ func candidates(n, day int) []model {
 	if n >= 3*day {
 		ms = append(ms, &regress{})
 	}
-	return append(ms, &decomp{})
+	ms = append(ms, &decomp{})
+	if len(only) == 0 {
+		return ms
+	}
+	kept := ms[:0]
+	for _, m := range ms {
+		if slices.Contains(only, m.name()) {
+			kept = append(kept, m)
+		}
+	}
+	if len(kept) == 0 {
+		return []model{&decomp{}}
+	}
+	return kept
 }
 
 // weighRatio bounds the models kept: those whose held-out error is within
@@ -233,6 +265,9 @@ func (e *ensemble) predict(h int) (yhat []float64, bounds [][4]float64) {
 	bounds = make([][4]float64, h)
 	H := len(e.qs)
 	for i := range f {
+		if e.bias != nil {
+			f[i] += e.bias[min(i, H-1)]
+		}
 		q := e.qs[min(i, H-1)]
 		if i >= H {
 			s := math.Sqrt(float64(i+1) / float64(H))

@@ -89,7 +89,7 @@ func (m *ets) run(w *window, from int, score bool) float64 {
 				damp = damp*etsPhi + etsPhi
 				if v := w.z[t+h-1]; !math.IsNaN(v) {
 					f := m.l + damp*m.b + m.s[mod(m.next+int64(h-1), len(m.s))]
-					sum += math.Abs(v - f)
+					sum += w.wt[t+h-1] * math.Abs(v-f)
 					cnt++
 				}
 			}

@@ -122,12 +122,13 @@ func robustScale(u []float64) float64 {
 // multi-step error over the last tuneSpan periods of u, forecasting from
 // every tuneStride-th bucket after a burn-in, and returns the level run
 // through all of u with that pair.
-func tuneLevel(u []float64, sigma float64, period, horizon, burn int) level {
+func tuneLevel(u, wt []float64, sigma float64, period, horizon, burn int) level {
 	full := u
 	if len(u) > tuneSpan*period {
 		// Tune on the most recent days only: the level forgets within a
 		// day, so older data would only cost time.
 		u = u[len(u)-tuneSpan*period:]
+		wt = wt[len(wt)-tuneSpan*period:]
 		burn = min(burn, period)
 	}
 	first := -1
@@ -152,7 +153,7 @@ func tuneLevel(u []float64, sigma float64, period, horizon, burn int) level {
 				for h := 1; h <= horizon && t+h-1 < len(u); h++ {
 					r *= s.rho
 					if v := u[t+h-1]; !math.IsNaN(v) {
-						sum += math.Abs(v - s.m - r*d)
+						sum += wt[t+h-1] * math.Abs(v-s.m-r*d)
 						cnt++
 					}
 				}

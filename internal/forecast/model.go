@@ -25,11 +25,16 @@ type window struct {
 	prof    profile // zero when the window is shorter than two days
 	lastObs float64 // last observed value, NaN when none
 	scale   float64 // robust one-step noise scale of z
+	// wt weighs absolute errors on the model scale when tuning: the square
+	// root of the inverse transform's derivative (1 without a transform),
+	// halfway between relative and absolute errors, so that busy hours
+	// count more than quiet nights without letting rare spikes rule.
+	wt []float64
 }
 
-// newWindow prepares a fit window.
-func newWindow(z []float64, abs0 int64, day, horizon int) *window {
-	w := &window{z: z, abs0: abs0, day: day, horizon: horizon, lastObs: math.NaN()}
+// newWindow prepares a fit window; wt is as in window.
+func newWindow(z, wt []float64, abs0 int64, day, horizon int) *window {
+	w := &window{z: z, wt: wt, abs0: abs0, day: day, horizon: horizon, lastObs: math.NaN()}
 	w.prof = fitProfile(z, abs0, day, true)
 	w.scale = robustScale(z)
 	for i := len(z) - 1; i >= 0; i-- {
@@ -125,7 +130,7 @@ func (m *decomp) fit(w *window, tune bool) {
 		u[i] = v - m.prof.at(w.abs0+int64(i))
 	}
 	if tune || !m.tuned {
-		m.lv = tuneLevel(u, w.scale, w.day, w.horizon, min(w.day, len(u)/2))
+		m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, len(u)/2))
 		m.tuned = true
 	} else {
 		m.lv = runLevel(m.lv, u, w.scale, w.day)

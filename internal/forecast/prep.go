@@ -41,7 +41,7 @@ func newTransform(y []float64) transform {
 }
 
 // offsetFrac is the log offset as a fraction of the median positive value.
-const offsetFrac = 0.1
+const offsetFrac = 0.05
 
 func (t transform) fwd(y float64) float64 {
 	if t.log {

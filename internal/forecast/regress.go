@@ -119,7 +119,7 @@ func (m *regress) fit(w *window, tune bool) {
 		u[i] = v - m.eval(w.abs0+int64(i))
 	}
 	if tune || !m.tuned {
-		m.lv = tuneLevel(u, w.scale, w.day, w.horizon, min(w.day, n/2))
+		m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, n/2))
 		m.tuned = true
 	} else {
 		m.lv = runLevel(m.lv, u, w.scale, w.day)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/forecast"
@@ -42,6 +43,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	outPath := fs.String("out", "", "forecast CSV to write")
 	evalStart := fs.String("eval-start", "", "start of the evaluation range (RFC 3339); default: 7 days before its end")
 	evalEnd := fs.String("eval-end", "", "end of the evaluation range (RFC 3339, exclusive); default: end of the last whole bucket")
+	models := fs.String("models", "", "comma-separated models to restrict the ensemble to (default all: "+strings.Join(forecast.ModelNames, ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +56,12 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("backtest: %w", err)
 	}
 	cfg := forecast.DefaultConfig()
+	if *models != "" {
+		cfg.Models = strings.Split(*models, ",")
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("backtest: %w", err)
+	}
 	b, err := resamplePoints(pts, cfg.Step)
 	if err != nil {
 		return fmt.Errorf("backtest: %s: %w", *tracePath, err)

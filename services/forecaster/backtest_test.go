@@ -25,6 +25,12 @@ func TestBacktestTrace(t *testing.T) {
 	if s := os.Getenv("FORECAST_EVAL_START"); s != "" {
 		args = append(args, "--eval-start", s)
 	}
+	if s := os.Getenv("FORECAST_EVAL_END"); s != "" {
+		args = append(args, "--eval-end", s)
+	}
+	if s := os.Getenv("FORECAST_MODELS"); s != "" {
+		args = append(args, "--models", s)
+	}
 	if err := backtestCmd(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatal(err, stderr.String())
 	}
