@@ -2,7 +2,9 @@ package anomaly
 
 // Config holds the detector's settings: one configuration for every series.
 type Config struct {
-	// LevelAlpha is the smoothing of the level in the forecasters.
+	// FastAlpha is the smoothing of the non-seasonal forecaster.
+	FastAlpha float64
+	// LevelAlpha is the smoothing of the level in the seasonal forecasters.
 	LevelAlpha float64
 	// SeasonAlpha is the smoothing of each seasonal slot.
 	SeasonAlpha float64
@@ -26,6 +28,17 @@ type Config struct {
 	Holdoff int
 	// HoldoffDamp multiplies scores during the holdoff.
 	HoldoffDamp float64
+	// RecordHalfLife is the half-life, in observations, of the recent
+	// maximum score; a score below it is multiplied by RecordDamp. Zero
+	// switches this off.
+	RecordHalfLife float64
+	// RecordDamp multiplies scores below the recent maximum.
+	RecordDamp float64
+	// Mask selects detectors by bit (1 residual, 2 changepoint, 4 shift, 8 spot).
+	Mask int
+	// Combine picks how detector tail probabilities merge: 0 takes the
+	// smallest (Bonferroni-corrected), 1 adds their surprises.
+	Combine int
 	// Warmup is how many observations are scored zero while the detectors learn.
 	Warmup int
 }
@@ -33,18 +46,23 @@ type Config struct {
 // DefaultConfig returns the configuration used live and on NAB.
 func DefaultConfig() Config {
 	return Config{
-		LevelAlpha:   0.05,
-		SeasonAlpha:  0.1,
-		ErrAlpha:     0.01,
-		SlowAlpha:    0.002,
-		ShiftAlpha:   0.1,
-		VarAlpha:     0.05,
-		TailHalfLife: 20000,
-		TailQuantile: 0.02,
-		Decades:      6,
-		AlarmLevel:   0.5,
-		Holdoff:      0,
-		HoldoffDamp:  1,
-		Warmup:       300,
+		FastAlpha:      0.02,
+		LevelAlpha:     0.01,
+		SeasonAlpha:    0.1,
+		ErrAlpha:       0.01,
+		SlowAlpha:      0.002,
+		ShiftAlpha:     0.1,
+		VarAlpha:       0.05,
+		TailHalfLife:   20000,
+		TailQuantile:   0.05,
+		Decades:        6,
+		AlarmLevel:     0.5,
+		Holdoff:        150,
+		HoldoffDamp:    0.3,
+		RecordHalfLife: 0,
+		RecordDamp:     1,
+		Mask:           15,
+		Combine:        0,
+		Warmup:         300,
 	}
 }

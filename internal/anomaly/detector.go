@@ -58,6 +58,8 @@ type Detector struct {
 	tails [nDetectors]tail
 
 	sinceAlarm int
+	lastP      [nDetectors]float64
+	recentMax  float64
 }
 
 // NewDetector returns a detector with no history.
@@ -125,13 +127,23 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	s := Score{Observed: v, Expected: pred}
 	if d.n >= cfg.Warmup {
 		best, pmin := 0, 1.0
+		sumLog := 0.0
 		for i := range z {
-			if p := d.tails[i].pvalue(z[i], cfg.TailQuantile); p < pmin {
+			p := d.tails[i].pvalue(z[i], cfg.TailQuantile)
+			d.lastP[i] = p
+			if cfg.Mask&(1<<i) == 0 {
+				continue
+			}
+			sumLog += -math.Log10(p)
+			if p < pmin {
 				best, pmin = i, p
 			}
 		}
-		p := math.Min(1, pmin*nDetectors)
-		s.Value = math.Min(1, math.Max(0, -math.Log10(p)/cfg.Decades))
+		surprise := -math.Log10(math.Min(1, pmin*nDetectors))
+		if cfg.Combine == 1 {
+			surprise = sumLog / 2
+		}
+		s.Value = math.Min(1, math.Max(0, surprise/cfg.Decades))
 		s.Detector = detectorNames[best]
 		if r > 0 {
 			s.Direction = 1
@@ -140,6 +152,15 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		}
 		if d.sinceAlarm < cfg.Holdoff {
 			s.Value *= cfg.HoldoffDamp
+		}
+		if cfg.RecordHalfLife > 0 {
+			// Only a score that beats the slowly decaying recent maximum
+			// passes whole: repeated alarms after an onset are damped.
+			prev := d.recentMax
+			d.recentMax = math.Max(prev*math.Exp(-math.Ln2/cfg.RecordHalfLife), s.Value)
+			if s.Value < prev {
+				s.Value *= cfg.RecordDamp
+			}
 		}
 		s.Anomaly = s.Value >= cfg.AlarmLevel
 	}
@@ -162,7 +183,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	} else {
 		d.levelErr += cfg.ErrAlpha * (e - d.levelErr)
 	}
-	d.level += cfg.LevelAlpha * 4 * (v - d.level)
+	d.level += cfg.FastAlpha * (v - d.level)
 	if d.n >= 1 {
 		d.daily.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha)
 		d.weekly.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha)

@@ -3,8 +3,8 @@ package anomaly
 import "math"
 
 // maxSlots bounds a seasonal profile so state stays small whatever the
-// sampling step: finer data shares slots.
-const maxSlots = 288
+// sampling step: finer data shares slots. 336 holds a week of half-hours.
+const maxSlots = 336
 
 // seasonal is an additive level-plus-profile forecaster over one period,
 // indexed by event time (so gaps and irregular steps are fine). Its profile
@@ -19,6 +19,7 @@ type seasonal struct {
 	err      float64 // decayed mean absolute one-step error
 	nerr     float64
 	started  bool
+	off      bool
 	firstSec int64
 }
 
@@ -36,6 +37,12 @@ func (s *seasonal) init(stepSec int64) {
 		n = 1
 	}
 	if n > maxSlots {
+		// Slots coarser than the data blur sharp daily edges; a profile
+		// that cannot resolve the step is switched off instead, unless it
+		// is the daily one.
+		if s.period > 86400 {
+			s.off = true
+		}
 		n = maxSlots
 	}
 	s.nslots = int(n)
@@ -55,7 +62,9 @@ func (s *seasonal) slot(sec int64) int {
 }
 
 // ready says whether the profile has seen a whole period.
-func (s *seasonal) ready(sec int64) bool { return s.started && sec-s.firstSec >= s.period }
+func (s *seasonal) ready(sec int64) bool {
+	return !s.off && s.started && sec-s.firstSec >= s.period
+}
 
 // predict returns the forecast for time sec (valid once ready).
 func (s *seasonal) predict(sec int64) float64 {

@@ -86,8 +86,21 @@ func spans(times []time.Time, ws []Window) []windowSpan {
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
 	var out []windowSpan
 	for _, w := range sorted {
-		l := sort.Search(len(times), func(i int) bool { return !times[i].Before(w.Start) })
-		r := sort.Search(len(times), func(i int) bool { return times[i].After(w.End) }) - 1
+		// Linear scans: real NAB files repeat or step back a timestamp at
+		// clock changes, so times are only nearly sorted.
+		l, r := len(times), -1
+		for i, t := range times {
+			if !t.Before(w.Start) {
+				l = i
+				break
+			}
+		}
+		for i := len(times) - 1; i >= 0; i-- {
+			if !times[i].After(w.End) {
+				r = i
+				break
+			}
+		}
 		if l <= r {
 			out = append(out, windowSpan{l, r})
 		}

@@ -42,6 +42,7 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	out := fs.String("out", "", "results folder; writes <out>/"+nabDetectorName+"/<category>/"+nabDetectorName+"_<file>.csv")
 	windows := fs.String("windows", "", "optional NAB label windows JSON (combined_windows.json); scores the results")
 	perFile := fs.Bool("per-file", false, "with -windows, also print each file's raw standard score")
+	override := fs.String("config", "", "optional JSON object overriding detector settings, e.g. {\"Holdoff\":100}")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +58,11 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sort.Strings(paths)
 	cfg := anomaly.DefaultConfig()
+	if *override != "" {
+		if err := json.Unmarshal([]byte(*override), &cfg); err != nil {
+			return fmt.Errorf("nab: -config: %w", err)
+		}
+	}
 	var corpus []*nabSeries
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {

@@ -3,10 +3,130 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
+
+// writeCorpus builds a tiny NAB-shaped corpus: two categories, one file with
+// a spike inside a window, one clean file, and a repeated timestamp as real
+// NAB files have at clock changes.
+func writeCorpus(t *testing.T) (data, windows string) {
+	t.Helper()
+	root := t.TempDir()
+	data = filepath.Join(root, "data")
+	t0 := time.Date(2014, 4, 1, 0, 0, 0, 0, time.UTC)
+	files := map[string]int{"catA/spiky.csv": 1500, "catB/calm.csv": -1}
+	for rel, spike := range files {
+		var b strings.Builder
+		b.WriteString("timestamp,value\n")
+		for i := 0; i < 2000; i++ {
+			ts := t0.Add(time.Duration(i) * 5 * time.Minute)
+			if i == 1000 {
+				ts = t0.Add(999 * 5 * time.Minute) // repeated stamp
+			}
+			v := 50 + 10*math.Sin(2*math.Pi*float64(i%288)/288) + float64((i*7919)%13)/13
+			if i == spike {
+				v += 60
+			}
+			fmt.Fprintf(&b, "%s,%s\n", ts.Format("2006-01-02 15:04:05"), strconv.FormatFloat(v, 'f', 3, 64))
+		}
+		p := filepath.Join(data, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws := t0.Add(1450 * 5 * time.Minute).Format("2006-01-02 15:04:05.000000")
+	we := t0.Add(1550 * 5 * time.Minute).Format("2006-01-02 15:04:05.000000")
+	windows = filepath.Join(root, "windows.json")
+	js := fmt.Sprintf(`{"catA/spiky.csv": [["%s", "%s"]], "catB/calm.csv": []}`, ws, we)
+	if err := os.WriteFile(windows, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return data, windows
+}
+
+func TestNABCommand(t *testing.T) {
+	data, windows := writeCorpus(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := nabCmd(context.Background(), []string{"-data", data, "-out", out, "-windows", windows}, &stdout, &stderr); err != nil {
+		t.Fatalf("nab: %v\n%s", err, stderr.String())
+	}
+	res := filepath.Join(out, "headroom", "catA", "headroom_spiky.csv")
+	f, err := os.Open(res)
+	if err != nil {
+		t.Fatalf("result file: %v", err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2001 || strings.Join(rows[0], ",") != "timestamp,value,anomaly_score" {
+		t.Fatalf("got %d rows, header %v", len(rows), rows[0])
+	}
+	if rows[1][0] != "2014-04-01 00:00:00" {
+		t.Errorf("first timestamp %q, want the input text", rows[1][0])
+	}
+	best, bestAt := 0.0, 0
+	for i, r := range rows[1:] {
+		s, err := strconv.ParseFloat(r[2], 64)
+		if err != nil || s < 0 || s > 1 {
+			t.Fatalf("row %d score %q not in [0,1]", i, r[2])
+		}
+		if i > 600 && s > best {
+			best, bestAt = s, i
+		}
+	}
+	if bestAt != 1500 {
+		t.Errorf("highest score %.3f at row %d, want the spike at 1500", best, bestAt)
+	}
+	if _, err := os.Stat(filepath.Join(out, "headroom", "catB", "headroom_calm.csv")); err != nil {
+		t.Errorf("calm result missing: %v", err)
+	}
+	text := stdout.String()
+	for _, p := range []string{"standard", "reward_low_FP_rate", "reward_low_FN_rate"} {
+		if !strings.Contains(text, p) {
+			t.Errorf("output lacks profile %s:\n%s", p, text)
+		}
+	}
+	// One window hit early with no false positives is a near-perfect score.
+	if !strings.Contains(text, "standard             score  9") && !strings.Contains(text, "standard             score 100") {
+		t.Errorf("standard score not >= 90:\n%s", text)
+	}
+	if !strings.Contains(stderr.String(), "catA/spiky.csv: 2000 rows") {
+		t.Errorf("no per-file progress on stderr:\n%s", stderr.String())
+	}
+}
+
+func TestNABCommandErrors(t *testing.T) {
+	data, _ := writeCorpus(t)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing flags", []string{"-data", data}, "required"},
+		{"empty corpus", []string{"-data", t.TempDir(), "-out", t.TempDir()}, "no "},
+		{"bad windows", []string{"-data", data, "-out", t.TempDir(), "-windows", filepath.Join(t.TempDir(), "nope.json")}, "read windows"},
+	}
+	for _, c := range cases {
+		err := nabCmd(context.Background(), c.args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
 
 // TestNABCorpus runs the real corpus when NAB_DATA points at it (a folder
 // holding data/ and labels/); it is skipped otherwise.
@@ -21,6 +141,9 @@ func TestNABCorpus(t *testing.T) {
 		outDir = t.TempDir()
 	}
 	args := []string{"-data", filepath.Join(dir, "data"), "-out", outDir, "-windows", filepath.Join(dir, "labels", "combined_windows.json")}
+	if c := os.Getenv("NAB_CONFIG"); c != "" {
+		args = append(args, "-config", c)
+	}
 	if os.Getenv("NAB_PER_FILE") != "" {
 		args = append(args, "-per-file")
 	}

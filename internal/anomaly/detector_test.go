@@ -1,0 +1,223 @@
+package anomaly
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+var start = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+
+const step = 5 * time.Minute
+
+// seasonalStream is 10 days of 5-minute points: a daily sine around 50 with
+// unit Gaussian noise; inject rewrites values from index at onwards.
+func seasonalStream(seed int64, inject func(i int, v float64, r *rand.Rand) float64) []float64 {
+	r := rand.New(rand.NewSource(seed))
+	n := 10 * 288
+	out := make([]float64, n)
+	for i := range out {
+		v := 50 + 10*math.Sin(2*math.Pi*float64(i%288)/288) + r.NormFloat64()
+		if inject != nil {
+			v = inject(i, v, r)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+const onset = 7 * 288 // injected anomalies start on day 8
+
+// alarms runs a stream and returns the indices (after the first two days)
+// where Score.Anomaly is set.
+func alarms(vals []float64) []int {
+	d := NewDetector(DefaultConfig())
+	var out []int
+	for i, v := range vals {
+		s := d.Observe(start.Add(time.Duration(i)*step), v)
+		if s.Value < 0 || s.Value > 1 || math.IsNaN(s.Value) {
+			panic("score out of [0,1]")
+		}
+		if i >= 2*288 && s.Anomaly {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func TestDetectorFindsInjectedAnomalies(t *testing.T) {
+	cases := []struct {
+		name   string
+		inject func(i int, v float64, r *rand.Rand) float64
+	}{
+		{"spike", func(i int, v float64, _ *rand.Rand) float64 {
+			if i == onset {
+				return v + 15
+			}
+			return v
+		}},
+		{"level shift down", func(i int, v float64, _ *rand.Rand) float64 {
+			if i >= onset {
+				return v - 8
+			}
+			return v
+		}},
+		{"variance change", func(i int, v float64, r *rand.Rand) float64 {
+			if i >= onset {
+				return v + 5*r.NormFloat64()
+			}
+			return v
+		}},
+		{"seasonal break (cycle shifted by 6 hours)", func(i int, v float64, _ *rand.Rand) float64 {
+			if i >= onset && i < onset+288 {
+				return v - 10*math.Sin(2*math.Pi*float64(i%288)/288) + 10*math.Cos(2*math.Pi*float64(i%288)/288)
+			}
+			return v
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := alarms(seasonalStream(1, c.inject))
+			detected := false
+			falseAlarms := 0
+			for _, i := range got {
+				if i >= onset && i < onset+72 { // within 6 hours of onset
+					detected = true
+				} else if i < onset {
+					falseAlarms++
+				}
+			}
+			if !detected {
+				t.Errorf("no alarm within 6 h of the onset; alarms at %v", got)
+			}
+			if falseAlarms > 2 {
+				t.Errorf("%d false alarms before the onset: %v", falseAlarms, got)
+			}
+		})
+	}
+}
+
+// TestDetectorScoresFlatDay checks a day that loses its cycle (flat at the
+// mean, so the deviation grows slowly from zero) raises the mean score of
+// its first 12 hours well above what the same hours score on clean data,
+// even though it stays below the alarm level.
+func TestDetectorScoresFlatDay(t *testing.T) {
+	meanScore := func(vals []float64) float64 {
+		d := NewDetector(DefaultConfig())
+		m := 0.0
+		for i, v := range vals {
+			s := d.Observe(start.Add(time.Duration(i)*step), v)
+			if i >= onset && i < onset+144 {
+				m += s.Value / 144
+			}
+		}
+		return m
+	}
+	clean := meanScore(seasonalStream(1, nil))
+	flat := meanScore(seasonalStream(1, func(i int, v float64, r *rand.Rand) float64 {
+		if i >= onset && i < onset+288 {
+			return 50 + r.NormFloat64()*0.5
+		}
+		return v
+	}))
+	if flat < 3*clean {
+		t.Errorf("flat day mean score %.3f against clean %.3f: want three times clean", flat, clean)
+	}
+}
+
+func TestDetectorQuietOnCleanSeasonalData(t *testing.T) {
+	for seed := int64(1); seed <= 5; seed++ {
+		got := alarms(seasonalStream(seed, nil))
+		// 8 scored days, 2304 points: allow a handful of alarms at most.
+		if len(got) > 3 {
+			t.Errorf("seed %d: %d alarms on clean data: %v", seed, len(got), got)
+		}
+	}
+}
+
+func TestDetectorDeterministic(t *testing.T) {
+	vals := seasonalStream(3, func(i int, v float64, _ *rand.Rand) float64 {
+		if i > onset {
+			return v * 1.5
+		}
+		return v
+	})
+	run := func() []Score {
+		d := NewDetector(DefaultConfig())
+		out := make([]Score, len(vals))
+		for i, v := range vals {
+			out[i] = d.Observe(start.Add(time.Duration(i)*step), v)
+		}
+		return out
+	}
+	a, b := run(), run()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("observation %d differs: %+v vs %+v", i, a[i], b[i])
+		}
+	}
+}
+
+func TestDetectorRejectsBadInput(t *testing.T) {
+	d := NewDetector(DefaultConfig())
+	for i := 0; i < 500; i++ {
+		d.Observe(start.Add(time.Duration(i)*step), 10+float64(i%7))
+	}
+	before := *d
+	last := start.Add(499 * step)
+	cases := []struct {
+		name string
+		t    time.Time
+		v    float64
+	}{
+		{"NaN", last.Add(step), math.NaN()},
+		{"+Inf", last.Add(step), math.Inf(1)},
+		{"same time", last, 12},
+		{"earlier time", last.Add(-step), 12},
+	}
+	for _, c := range cases {
+		s := d.Observe(c.t, c.v)
+		if s.Value != 0 || s.Anomaly {
+			t.Errorf("%s: score %+v, want zero", c.name, s)
+		}
+		if *d != before {
+			t.Errorf("%s: state changed", c.name)
+		}
+	}
+}
+
+func TestDetectorExplains(t *testing.T) {
+	vals := seasonalStream(2, func(i int, v float64, _ *rand.Rand) float64 {
+		if i == onset {
+			return v + 40
+		}
+		return v
+	})
+	d := NewDetector(DefaultConfig())
+	var s Score
+	for i, v := range vals[:onset+1] {
+		s = d.Observe(start.Add(time.Duration(i)*step), v)
+	}
+	if !s.Anomaly || s.Direction != 1 || s.Detector == "" || s.Observed != vals[onset] || math.Abs(s.Expected-(vals[onset]-40)) > 5 {
+		t.Errorf("spike score %+v: want an anomaly above expectation near %.1f with a detector name", s, vals[onset]-40)
+	}
+}
+
+func TestDetectorStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(Detector{}); n > 8192 {
+		t.Errorf("Detector state is %d bytes, want <= 8192", n)
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	vals := seasonalStream(1, nil)
+	d := NewDetector(DefaultConfig())
+	b.ReportAllocs()
+	b.ReportMetric(float64(unsafe.Sizeof(Detector{})), "state-bytes")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.Observe(start.Add(time.Duration(i)*step), vals[i%len(vals)])
+	}
+}
