@@ -215,9 +215,9 @@ func BenchmarkObserve(b *testing.B) {
 	vals := seasonalStream(1, nil)
 	d := NewDetector(DefaultConfig())
 	b.ReportAllocs()
-	b.ReportMetric(float64(unsafe.Sizeof(Detector{})), "state-bytes")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d.Observe(start.Add(time.Duration(i)*step), vals[i%len(vals)])
 	}
+	b.ReportMetric(float64(unsafe.Sizeof(Detector{})), "state-bytes")
 }

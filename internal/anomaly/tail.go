@@ -22,6 +22,7 @@ type tail struct {
 	grow   float64 // 1/decay
 	excess float64 // decayed mean excess over the tail threshold
 	nexc   float64
+	u      int // tail threshold bin, refreshed by add
 }
 
 func newTail(halfLife float64) tail {
@@ -39,7 +40,15 @@ func tailBin(z float64) int {
 	return b
 }
 
-func binLow(b int) float64 { return tailMin * math.Exp(float64(b)*tailWidth) }
+// binEdges holds each bin's lower edge; it is computed once and only read.
+var binEdges = func() (e [tailBins + 1]float64) {
+	for b := range e {
+		e[b] = tailMin * math.Exp(float64(b)*tailWidth)
+	}
+	return e
+}()
+
+func binLow(b int) float64 { return binEdges[b] }
 
 // quantileBin returns the lowest bin whose upper mass fraction is <= q, and
 // the mass above that bin's lower edge.
@@ -61,7 +70,7 @@ func (t *tail) pvalue(z float64, q float64) float64 {
 		return 1
 	}
 	floor := t.inc / (t.total + t.inc)
-	u := t.quantileBin(q)
+	u := t.u
 	if u < tailBins && t.nexc > 0 && z >= binLow(u) {
 		// Exponential tail above the threshold bin.
 		above := 0.0
@@ -96,6 +105,7 @@ func (t *tail) add(z float64, q float64) {
 	}
 	t.counts[tailBin(z)] += t.inc
 	t.total += t.inc
+	t.u = t.quantileBin(q)
 	t.inc *= t.grow
 	if t.inc > 1e100 {
 		for i := range t.counts {
