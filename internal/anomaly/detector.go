@@ -39,8 +39,9 @@ const (
 
 var detectorNames = [nDetectors]string{DetectorResidual, DetectorChangepoint, DetectorShift, DetectorSpot}
 
-// Detector scores one series. It is not safe for concurrent use; keep one
-// per series.
+// Detector scores one series with the blended forecasters and the four
+// calibrated surprises described in the package comment. It is not safe for
+// concurrent use; keep one per series.
 type Detector struct {
 	cfg Config
 	n   int

@@ -2,8 +2,49 @@
 // tier's metrics into incidents. It is pure: values and event times in,
 // scores and incidents out; no I/O, no wall clock, deterministic.
 //
-// A Detector follows one series. Each observation costs O(1) time and the
-// state has a fixed size (a few kilobytes), whatever the stream's length.
-// See detector.go for the detectors it combines and how their surprises
-// become one calibrated score in [0,1].
+// # Detector
+//
+// A Detector follows one series. Each observation costs O(1) time (a few
+// fixed-size loops) and the state has a fixed size (about 5 KB), whatever
+// the stream's length. It learns from the stream only: every observation is
+// scored first and learned after, so there is no look-ahead.
+//
+// Expectation. Three forecasters run side by side: a slow exponential level,
+// a daily and a weekly additive profile (level plus one slot per step of the
+// period, at most 336 slots, float32, indexed by event time so gaps are
+// fine; the weekly one only runs when a week fits in 336 slots). Each
+// tracks its mean absolute one-step error; the expectation is their blend
+// weighted by inverse squared error, and the blended error is the scale.
+//
+// Four surprises come from the standardised residual u = (v − expected)/scale:
+//
+//   - residual: |u|, a spike or dip at one point;
+//   - changepoint: |EWMA of u|, a level shift that persists (CUSUM-like);
+//   - shift: EWMA of |u|, a change of spread between the recent window and
+//     the reference the scale learned;
+//   - spot: |v − long-run mean| / long-run spread, a value outside the
+//     series' usual range.
+//
+// Calibration. Each surprise has its own tail estimator: a decayed
+// histogram over log z for the body and, above its upper 5 % quantile, an
+// exponential fitted to the excesses (SPOT/DSPOT's peaks over threshold with
+// a zero GPD shape), so unseen extremes get ever smaller tail probabilities
+// and the thresholds follow the stream. The score is
+// −log10(min p · 4)/6, clamped to [0,1]: a Bonferroni-corrected minimum,
+// so a score means the same tail probability on every series.
+//
+// Sparse alarms. A score at or above Config.AlarmLevel is an alarm; for
+// Config.Holdoff observations after an alarm scores are multiplied by
+// Config.HoldoffDamp, so an event raises one high score at its onset rather
+// than a run of them. The first Config.Warmup observations score zero.
+//
+// # Classifier
+//
+// A Classifier takes one tick of a tier's metrics and their scores and
+// keeps at most one open incident per kind: drop (rps anomalous downward),
+// load (rps anomalous upward, with latency and resources as evidence),
+// performance (latency, cpu or mem up without a demand anomaly) and errors
+// (error_rate up). An incident opens on its first anomalous tick, is
+// updated when its severity rises or a metric joins, and closes after
+// ClassifierConfig.CloseAfter quiet ticks.
 package anomaly
