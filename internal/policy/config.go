@@ -63,16 +63,22 @@ type AppConfig struct {
 	MinCalibration int
 	// DefaultHeadroom is the ratio used before any calibration exists.
 	DefaultHeadroom float64
+	// ForecastWeight blends the forecast into the base the quantile is
+	// applied to: base = (1−w)·level + w·forecast, where forecast is the
+	// highest forecast median over the lead window; 0 takes the larger of
+	// the two instead. Without a forecast the base is the level.
+	ForecastWeight float64
 }
 
 // DefaultAppConfig returns a three-tier web/cache/db application with lead
-// times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target and a
-// 5-minute scale-down stabilisation.
+// times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
+// 10-minute scale-down stabilisation, one-minute ticks and a three-day
+// calibration window.
 func DefaultAppConfig() AppConfig {
 	tier := func(name, up string, lead time.Duration, prio int, cost float64) TierConfig {
 		return TierConfig{
 			Name: name, LoadMetric: "rps", Target: 0.7, Quantile: 0.9, LeadTime: lead,
-			Min: 1, Max: 200, ScaleDownStabilization: 5 * time.Minute,
+			Min: 1, Max: 200, ScaleDownStabilization: 10 * time.Minute,
 			Priority: prio, CostPerReplicaHour: cost, Upstream: up,
 		}
 	}
@@ -87,6 +93,7 @@ func DefaultAppConfig() AppConfig {
 		CalibrationWindow: 72 * time.Hour,
 		MinCalibration:    200,
 		DefaultHeadroom:   1.3,
+		ForecastWeight:    0.5,
 	}
 }
 
@@ -110,6 +117,9 @@ func (c AppConfig) Validate() error {
 	}
 	if c.MinCalibration < 1 {
 		errs = append(errs, fmt.Errorf("min calibration %d must be at least 1", c.MinCalibration))
+	}
+	if c.ForecastWeight < 0 || c.ForecastWeight > 1 {
+		errs = append(errs, fmt.Errorf("forecast weight %v is not in [0, 1]", c.ForecastWeight))
 	}
 	if c.DefaultHeadroom < 1 {
 		errs = append(errs, fmt.Errorf("default headroom %v is below 1", c.DefaultHeadroom))

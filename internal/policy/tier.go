@@ -109,8 +109,12 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 		e.fmax, e.hasForecast = fc(from, to)
 	}
 	e.base = e.level
-	if e.hasForecast && e.fmax > e.base {
-		e.base = e.fmax
+	if e.hasForecast {
+		if w := tr.app.ForecastWeight; w > 0 {
+			e.base = (1-w)*e.level + w*e.fmax
+		} else if e.fmax > e.base {
+			e.base = e.fmax
+		}
 	}
 	bin := levelBin(e.base, capacity)
 	e.ratio, e.ratioSource = tr.dem.ratio(bin, tr.cfg.Quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)

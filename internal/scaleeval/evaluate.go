@@ -17,11 +17,13 @@ type Options struct {
 	Capacity float64
 	// Target, Quantile, Stabilization, LevelWindow, CalibrationWindow,
 	// CooldownUp, CooldownDown and MaxStep set the web tier's policy.
-	Target, Quantile                 float64
-	Stabilization, LevelWindow       time.Duration
-	CalibrationWindow                time.Duration
-	CooldownUp, CooldownDown         time.Duration
-	MaxStep                          int
+	Target, Quantile           float64
+	Stabilization, LevelWindow time.Duration
+	CalibrationWindow          time.Duration
+	CooldownUp, CooldownDown   time.Duration
+	MaxStep                    int
+	// ForecastWeight blends the forecast into the base (0: the larger).
+	ForecastWeight float64
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
 	Horizon int
 	// Warmup is the number of leading minutes not scored.
@@ -34,9 +36,9 @@ type Options struct {
 // DefaultOptions returns the operating point `decider simulate` uses.
 func DefaultOptions() Options {
 	return Options{
-		Target: 1, Quantile: 0.9, Stabilization: 10 * time.Minute,
+		Target: 1, Quantile: 0.9, Stabilization: 30 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
-		Horizon: 12, Warmup: 1440, HPA: true,
+		ForecastWeight: 0.5, Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }
 
@@ -53,6 +55,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	web.Min, web.Max = 1, 200
 	app.Tiers = []policy.TierConfig{web}
 	app.LevelWindow, app.CalibrationWindow = o.LevelWindow, o.CalibrationWindow
+	app.ForecastWeight = o.ForecastWeight
 	return app
 }
 

@@ -28,6 +28,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&opt.Stabilization, "stabilization", opt.Stabilization, "scale-down stabilisation window")
 	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
 	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
+	fs.Float64Var(&opt.ForecastWeight, "forecast-weight", opt.ForecastWeight, "weight of the forecast against the recent level in the base (0: the larger)")
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
 	fs.IntVar(&opt.Warmup, "warmup", opt.Warmup, "leading minutes simulated but not scored")
 	noHPA := fs.Bool("no-hpa", false, "skip the HPA, static and oracle baselines")
