@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// AppInfo is one application in the /api/v1/apps answer.
+type AppInfo struct {
+	Name  string   `json:"name"`
+	Tiers []string `json:"tiers"`
+	// LastTS is the newest event time (Unix ms) of the app's metrics.
+	LastTS int64 `json:"last_ts"`
+}
+
+// AppsResponse is the /api/v1/apps answer.
+type AppsResponse struct {
+	Prefix string    `json:"prefix"`
+	Apps   []AppInfo `json:"apps"`
+	// ServerTime is the gateway's clock (Unix ms), for clients to compare
+	// with event times.
+	ServerTime int64 `json:"server_time"`
+}
+
+// serveApps lists apps and tiers from the subjects recorded in METRICS.
+func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
+	if !g.checkToken(r) {
+		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		return
+	}
+	resp, err := g.apps(r)
+	if err != nil {
+		g.log.Error().Err(err).Msg("list apps")
+		http.Error(w, "cannot list apps", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func (g *Gateway) apps(r *http.Request) (AppsResponse, error) {
+	ctx := r.Context()
+	resp := AppsResponse{Prefix: g.prefix, Apps: []AppInfo{}, ServerTime: nowMillis()}
+	str, err := g.js.Stream(ctx, proto.StreamName(g.prefix, proto.KindMetrics))
+	if err != nil {
+		return resp, err
+	}
+	info, err := str.Info(ctx, jetstream.WithSubjectFilter(proto.Filter(g.prefix, proto.KindMetrics)))
+	if err != nil {
+		return resp, err
+	}
+	byApp := map[string]*AppInfo{}
+	for subj := range info.State.Subjects {
+		_, app, tier, err := proto.ParseSubject(g.prefix, subj)
+		if err != nil {
+			continue
+		}
+		a := byApp[app]
+		if a == nil {
+			a = &AppInfo{Name: app}
+			byApp[app] = a
+		}
+		a.Tiers = append(a.Tiers, tier)
+		m, err := str.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return resp, err
+		}
+		a.LastTS = max(a.LastTS, eventTime(m.Header, m.Time))
+	}
+	for _, a := range byApp {
+		slices.Sort(a.Tiers)
+		resp.Apps = append(resp.Apps, *a)
+	}
+	slices.SortFunc(resp.Apps, func(a, b AppInfo) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return resp, nil
+}

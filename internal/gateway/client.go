@@ -1,0 +1,286 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/rs/zerolog"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Reasons a client is disconnected, carried as its context's cause.
+var (
+	errSlow     = errors.New("client too slow: its buffer filled")
+	errShutdown = errors.New("gateway shutting down")
+	errGone     = errors.New("client went away")
+)
+
+// Batching: frames waiting together are written as one WebSocket message of
+// concatenated msgpack values, up to these bounds.
+const (
+	maxBatchBytes  = 64 << 10
+	maxBatchFrames = 512
+)
+
+// outItem is a frame waiting for a client: a stream message for a
+// subscription, or a control frame.
+type outItem struct {
+	sub  string
+	m    *liveMsg
+	ctrl *controlFrame
+}
+
+// client is one WebSocket connection. The HTTP handler's goroutine reads
+// requests; one writer goroutine owns every write but control frames; each
+// subscription with history has its own goroutine feeding hist.
+type client struct {
+	g      *Gateway
+	conn   *websocket.Conn
+	log    zerolog.Logger
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	// live takes live frames with non-blocking sends: when it is full the
+	// client is cut, so the fan-out never waits for a client.
+	live chan outItem
+	// hist takes history chunks with blocking sends, unbuffered, so a history
+	// goroutine knows the writer has taken its last frame when a send returns.
+	hist chan []outItem
+	// ctrl takes control frames from the reader.
+	ctrl chan outItem
+
+	mu   sync.Mutex
+	subs map[string]*subscription
+	wg   sync.WaitGroup // history goroutines
+
+	killOnce sync.Once
+}
+
+func newClient(g *Gateway, conn *websocket.Conn, log zerolog.Logger) *client {
+	ctx, cancel := context.WithCancelCause(g.runCtx)
+	return &client{
+		g: g, conn: conn, log: log, ctx: ctx, cancel: cancel,
+		live: make(chan outItem, g.cfg.ClientBuffer),
+		hist: make(chan []outItem),
+		ctrl: make(chan outItem, 16),
+		subs: map[string]*subscription{},
+	}
+}
+
+// kill disconnects the client for cause; the first cause wins. A slow client
+// is counted and logged once. It never blocks: the writer sends the close
+// frame and closes the connection.
+func (c *client) kill(cause error) {
+	c.killOnce.Do(func() {
+		if errors.Is(cause, errSlow) {
+			c.g.metrics.slowClients.Inc()
+			c.log.Warn().Int("queued", len(c.live)).Int("buffer", cap(c.live)).Msg("slow client disconnected")
+		}
+		c.cancel(cause)
+		// Unblock a write stuck on a client that stopped reading.
+		_ = c.conn.NetConn().SetWriteDeadline(time.Now())
+	})
+}
+
+// send queues a control frame from the reader, waiting while the writer is busy.
+func (c *client) send(f *controlFrame) {
+	select {
+	case c.ctrl <- outItem{ctrl: f}:
+	case <-c.ctx.Done():
+	}
+}
+
+// serve runs the connection until the client leaves or is cut.
+func (c *client) serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.send(&controlFrame{Type: FrameHello, Prefix: c.g.prefix, Version: version(), ServerTime: time.Now().UnixMilli(), MaxHistory: c.g.cfg.MaxHistory})
+	c.readLoop()
+	c.kill(errGone)
+	c.mu.Lock()
+	for id, s := range c.subs {
+		c.g.removeSub(s)
+		delete(c.subs, id)
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	<-writerDone
+	_ = c.conn.Close()
+}
+
+// readLoop handles requests until the connection fails or the client is cut.
+func (c *client) readLoop() {
+	c.conn.SetReadLimit(maxRequestBytes)
+	deadline := func() { _ = c.conn.SetReadDeadline(time.Now().Add(2 * c.g.cfg.PingInterval)) }
+	deadline()
+	c.conn.SetPongHandler(func(string) error { deadline(); return nil })
+	for {
+		mt, data, err := c.conn.ReadMessage()
+		if err != nil {
+			if c.ctx.Err() == nil && !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) {
+				c.log.Debug().Err(err).Msg("client read")
+			}
+			return
+		}
+		deadline()
+		if mt != websocket.TextMessage {
+			c.send(&controlFrame{Type: FrameError, Code: CodeInvalid, Message: "send requests as JSON text frames"})
+			continue
+		}
+		req, err := parseRequest(data)
+		if err != nil {
+			c.send(&controlFrame{Type: FrameError, Sub: req.ID, Code: CodeInvalid, Message: err.Error()})
+			continue
+		}
+		switch req.Op {
+		case OpPing:
+			c.send(&controlFrame{Type: FramePong})
+		case OpUnsubscribe:
+			c.unsubscribe(req.ID)
+		case OpSubscribe:
+			c.subscribe(req)
+		}
+	}
+}
+
+func (c *client) unsubscribe(id string) {
+	c.mu.Lock()
+	s := c.subs[id]
+	delete(c.subs, id)
+	c.mu.Unlock()
+	if s != nil {
+		c.g.removeSub(s)
+	}
+}
+
+func (c *client) subscribe(req Request) {
+	spec, err := subscribeSpec(c.g.prefix, req, c.g.cfg.MaxHistory)
+	if err != nil {
+		c.send(&controlFrame{Type: FrameError, Sub: req.ID, Code: CodeInvalid, Message: err.Error()})
+		return
+	}
+	c.unsubscribe(spec.id) // a repeated id replaces the subscription
+	c.mu.Lock()
+	if len(c.subs) >= c.g.cfg.MaxSubscriptions {
+		c.mu.Unlock()
+		c.send(&controlFrame{Type: FrameError, Sub: spec.id, Code: CodeLimit, Message: "too many subscriptions on this connection"})
+		return
+	}
+	s := newSubscription(c, spec)
+	c.subs[spec.id] = s
+	c.mu.Unlock()
+	raw := make([]string, len(spec.filters))
+	for i, f := range spec.filters {
+		raw[i] = f.raw
+	}
+	c.send(&controlFrame{Type: FrameSubscribed, Sub: spec.id, Subjects: raw})
+	if spec.until == 0 {
+		c.g.addSub(s) // before history starts, so no live message falls in between
+	}
+	if spec.since > 0 {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.g.replay(s)
+		}()
+	}
+}
+
+// writeLoop writes queued frames, batching those already waiting, and pings.
+func (c *client) writeLoop() {
+	ping := time.NewTicker(c.g.cfg.PingInterval)
+	defer ping.Stop()
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	frames := 0
+	add := func(it outItem) {
+		frames++
+		var err error
+		if it.ctrl != nil {
+			err = enc.Encode(it.ctrl)
+		} else {
+			err = encodeMsg(enc, it.sub, it.m)
+		}
+		if err != nil {
+			c.log.Error().Err(err).Msg("encode frame")
+		}
+	}
+	for {
+		buf.Reset()
+		frames = 0
+		select {
+		case <-c.ctx.Done():
+			c.closeFrame()
+			return
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.cfg.WriteTimeout)); err != nil {
+				c.kill(errGone)
+			}
+			continue
+		case it := <-c.ctrl:
+			add(it)
+		case chunk := <-c.hist:
+			for _, it := range chunk {
+				add(it)
+			}
+		case it := <-c.live:
+			add(it)
+		}
+	drain:
+		for buf.Len() < maxBatchBytes && frames < maxBatchFrames {
+			select {
+			case it := <-c.ctrl:
+				add(it)
+			case chunk := <-c.hist:
+				for _, it := range chunk {
+					add(it)
+				}
+			case it := <-c.live:
+				add(it)
+			default:
+				break drain
+			}
+		}
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
+		if err := c.conn.WriteMessage(websocket.BinaryMessage, buf.Bytes()); err != nil {
+			if c.ctx.Err() == nil {
+				if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+					c.kill(errSlow)
+				} else {
+					c.kill(errGone)
+				}
+			}
+			c.closeFrame()
+			return
+		}
+		c.g.metrics.framesSent.Add(float64(frames))
+		c.g.metrics.bytesSent.Add(float64(buf.Len()))
+	}
+}
+
+// closeFrame tells the client why it is disconnected, best effort, then
+// closes the connection so the reader returns.
+func (c *client) closeFrame() {
+	code, text := websocket.CloseNormalClosure, ""
+	switch cause := context.Cause(c.ctx); {
+	case errors.Is(cause, errSlow):
+		code, text = websocket.ClosePolicyViolation, "too slow"
+	case errors.Is(cause, errShutdown), errors.Is(cause, context.Canceled) && c.g.runCtx.Err() != nil:
+		code, text = websocket.CloseGoingAway, "gateway shutting down"
+	}
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	_ = c.conn.Close()
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}

@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/cli"
+)
+
+// Config tunes the gateway. The zero value is not usable: start from
+// DefaultConfig.
+type Config struct {
+	// AllowedOrigins lists the browser origins (scheme://host[:port]) allowed
+	// to open a WebSocket besides the gateway's own host; "*" allows any.
+	// Requests without an Origin header (non-browser clients) are allowed.
+	AllowedOrigins []string
+	// Token, when set, is required as "Authorization: Bearer <token>" or as
+	// the query parameter token=<token> on /ws and /api/v1/apps.
+	Token string
+	// ClientBuffer is how many live frames may wait for one client; a client
+	// that lets more pile up is disconnected and counted as slow.
+	ClientBuffer int
+	// MaxHistory caps the messages one subscribe replays from history.
+	MaxHistory int
+	// MaxHistoryBytes caps the payload bytes one subscribe replays.
+	MaxHistoryBytes int64
+	// HistorySlack widens the stored-time start of a history scan: a message
+	// is found if it was stored no earlier than HistorySlack before its event
+	// time (plus the skew measured on the stream's newest message).
+	HistorySlack time.Duration
+	// HistoryConcurrency bounds history replays running at once, so a crowd
+	// reconnecting together cannot flood the server.
+	HistoryConcurrency int
+	// MaxClients bounds open WebSocket connections.
+	MaxClients int
+	// MaxSubscriptions bounds the subscriptions of one client.
+	MaxSubscriptions int
+	// WriteTimeout bounds one write to a client; a client that does not read
+	// for that long is dropped.
+	WriteTimeout time.Duration
+	// PingInterval is how often the gateway pings each client; a client
+	// silent for twice as long is dropped.
+	PingInterval time.Duration
+
+	origins string // comma-separated -gateway.allowed-origins, merged by Validate
+}
+
+// DefaultConfig returns the settings used unless flags say otherwise.
+func DefaultConfig() Config {
+	return Config{
+		ClientBuffer:       1024,
+		MaxHistory:         250_000,
+		MaxHistoryBytes:    96 << 20,
+		HistorySlack:       time.Hour,
+		HistoryConcurrency: 4,
+		MaxClients:         1000,
+		MaxSubscriptions:   16,
+		WriteTimeout:       10 * time.Second,
+		PingInterval:       20 * time.Second,
+	}
+}
+
+// RegisterFlags adds the gateway.* flags, with HEADROOM_GATEWAY_* fallbacks.
+func (c *Config) RegisterFlags(f *cli.Flags) {
+	d := DefaultConfig()
+	f.String(&c.origins, "gateway.allowed-origins", strings.Join(c.AllowedOrigins, ","), "extra browser origins allowed on /ws, comma-separated (scheme://host:port, or *)")
+	f.String(&c.Token, "gateway.token", "", "bearer token required on /ws and /api/v1/apps (empty: none)")
+	f.Int(&c.ClientBuffer, "gateway.client-buffer", d.ClientBuffer, "live frames queued per client before it is cut as slow")
+	f.Int(&c.MaxHistory, "gateway.max-history", d.MaxHistory, "most messages one subscribe replays")
+	f.Int64(&c.MaxHistoryBytes, "gateway.max-history-bytes", d.MaxHistoryBytes, "most payload bytes one subscribe replays")
+	f.Duration(&c.HistorySlack, "gateway.history-slack", d.HistorySlack, "how much earlier than its event time a message may have been stored")
+	f.Int(&c.HistoryConcurrency, "gateway.history-concurrency", d.HistoryConcurrency, "history replays running at once")
+	f.Int(&c.MaxClients, "gateway.max-clients", d.MaxClients, "most WebSocket clients at once")
+	f.Int(&c.MaxSubscriptions, "gateway.max-subscriptions", d.MaxSubscriptions, "most subscriptions per client")
+	f.Duration(&c.WriteTimeout, "gateway.write-timeout", d.WriteTimeout, "longest one write to a client may take")
+	f.Duration(&c.PingInterval, "gateway.ping-interval", d.PingInterval, "interval of WebSocket pings")
+}
+
+// Validate merges the origins flag into AllowedOrigins and checks the settings.
+func (c *Config) Validate() error {
+	if c.origins != "" {
+		c.AllowedOrigins = nil
+		for _, o := range strings.Split(c.origins, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
+		c.origins = ""
+	}
+	var errs []error
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("gateway.allowed-origins: %q is not scheme://host[:port]", o))
+		}
+	}
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"gateway.client-buffer", int64(c.ClientBuffer)},
+		{"gateway.max-history", int64(c.MaxHistory)},
+		{"gateway.max-history-bytes", c.MaxHistoryBytes},
+		{"gateway.history-concurrency", int64(c.HistoryConcurrency)},
+		{"gateway.max-clients", int64(c.MaxClients)},
+		{"gateway.max-subscriptions", int64(c.MaxSubscriptions)},
+		{"gateway.write-timeout", int64(c.WriteTimeout)},
+		{"gateway.ping-interval", int64(c.PingInterval)},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%d: must be positive", p.name, p.v))
+		}
+	}
+	if c.HistorySlack < 0 {
+		errs = append(errs, errors.New("gateway.history-slack must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns a copy fit for logging: the token replaced.
+func (c Config) Redacted() Config {
+	if c.Token != "" {
+		c.Token = "REDACTED"
+	}
+	return c
+}

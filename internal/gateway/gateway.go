@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/web"
+)
+
+// readyPart names the gateway in the readiness gate.
+const readyPart = "gateway"
+
+// Gateway serves the dashboard, the WebSocket feed and the apps API. It only
+// reads from the bus: ordered consumers, nothing durable, nothing published.
+type Gateway struct {
+	cfg     Config
+	js      jetstream.JetStream
+	prefix  string
+	log     zerolog.Logger
+	ready   *service.Ready
+	metrics *metrics
+	up      websocket.Upgrader
+	hub     hub
+	histSem chan struct{}
+
+	runCtx  context.Context // set by Run; clients derive their contexts from it
+	running atomic.Bool
+	nconns  atomic.Int64
+	clients sync.WaitGroup
+}
+
+// New builds a gateway from cfg and d, and registers its routes on d.Mux:
+// "/" (the dashboard), "/ws" (the feed) and "/api/v1/apps". Nothing runs
+// until Run; until then /ws answers 503.
+func New(cfg Config, d service.Deps) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("gateway config: %w", err)
+	}
+	if d.Bus == nil {
+		return nil, errors.New("gateway: no bus")
+	}
+	m, err := newMetrics(d.Reg)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg: cfg, js: d.Bus.JetStream(), prefix: d.Bus.Prefix(),
+		log: d.Log.With().Str("part", "gateway").Logger(), ready: d.Ready, metrics: m,
+		hub:     hub{subs: map[*subscription]struct{}{}},
+		histSem: make(chan struct{}, cfg.HistoryConcurrency),
+	}
+	g.up = websocket.Upgrader{
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 16 << 10,
+		CheckOrigin:     g.checkOrigin,
+	}
+	if g.ready != nil {
+		g.ready.Wait(readyPart)
+	}
+	if d.Mux != nil {
+		g.Register(d.Mux)
+	}
+	return g, nil
+}
+
+// Register adds the gateway's routes to mux (New does it for d.Mux).
+func (g *Gateway) Register(mux *http.ServeMux) {
+	mux.Handle("/", web.Handler())
+	mux.HandleFunc("/ws", g.serveWS)
+	mux.HandleFunc("GET /api/v1/apps", g.serveApps)
+}
+
+// Run consumes the streams live and serves clients until ctx ends, then
+// disconnects every client (close code 1001) and waits for them.
+func (g *Gateway) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	g.runCtx = runCtx
+	err := g.runLive(runCtx, func() {
+		g.running.Store(true)
+		if g.ready != nil {
+			g.ready.Set(readyPart)
+		}
+		g.log.Info().Msg("gateway live")
+	})
+	g.running.Store(false)
+	cancel(errShutdown)
+	done := make(chan struct{})
+	go func() { g.clients.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		g.log.Warn().Msg("clients not closed in 5s")
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// serveWS checks the token, the origin and the client limit, upgrades and
+// serves the connection until it ends.
+func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !g.checkToken(r) {
+		g.metrics.connections.WithLabelValues("token").Inc()
+		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		return
+	}
+	if !g.checkOrigin(r) {
+		g.metrics.connections.WithLabelValues("origin").Inc()
+		g.log.Warn().Str("origin", r.Header.Get("Origin")).Str("remote", r.RemoteAddr).Msg("websocket origin refused")
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	if !g.running.Load() {
+		g.metrics.connections.WithLabelValues("unavailable").Inc()
+		http.Error(w, "gateway starting", http.StatusServiceUnavailable)
+		return
+	}
+	if g.nconns.Add(1) > int64(g.cfg.MaxClients) {
+		g.nconns.Add(-1)
+		g.metrics.connections.WithLabelValues("limit").Inc()
+		http.Error(w, "too many clients", http.StatusServiceUnavailable)
+		return
+	}
+	defer g.nconns.Add(-1)
+	conn, err := g.up.Upgrade(w, r, nil)
+	if err != nil {
+		g.metrics.connections.WithLabelValues("upgrade").Inc()
+		return // the upgrader has answered
+	}
+	g.metrics.connections.WithLabelValues("accepted").Inc()
+	g.clients.Add(1)
+	defer g.clients.Done()
+	g.metrics.clients.Inc()
+	defer g.metrics.clients.Dec()
+	log := g.log.With().Str("remote", r.RemoteAddr).Logger()
+	log.Debug().Msg("client connected")
+	newClient(g, conn, log).serve()
+	log.Debug().Msg("client disconnected")
+}
+
+func version() string { return service.Version }
+
+func nowMillis() int64 { return time.Now().UnixMilli() }

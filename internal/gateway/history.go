@@ -1,0 +1,185 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// histChunk is how many history frames travel to the writer together.
+const histChunk = 256
+
+// errCapped stops a replay that reached its count or byte cap.
+var errCapped = errors.New("history cap reached")
+
+// replayState counts what one subscribe has replayed.
+type replayState struct {
+	s        *subscription
+	count    int
+	bytes    int64
+	reason   string
+	lastSent map[string]int64 // per subject, for step thinning
+	chunk    []outItem
+}
+
+// replay sends the subscription's history, then its history_done frame, then
+// switches it live. Streams are read one after the other, each in stored
+// order, by an ordered consumer that starts at a stored time early enough to
+// hold every message of the window; messages are selected by event time.
+func (g *Gateway) replay(s *subscription) {
+	select {
+	case g.histSem <- struct{}{}:
+		defer func() { <-g.histSem }()
+	case <-s.ctx.Done():
+		return
+	}
+	st := &replayState{s: s, lastSent: map[string]int64{}}
+	covered := map[string]uint64{}
+	var err error
+	byKind := streamFilters(g.prefix, s.spec.filters)
+	for _, k := range proto.Kinds {
+		if filters, ok := byKind[k]; ok {
+			if err = g.replayStream(st, k, filters, covered); err != nil {
+				break
+			}
+		}
+	}
+	truncated := errors.Is(err, errCapped)
+	if err != nil && !truncated {
+		if s.ctx.Err() != nil {
+			return
+		}
+		g.log.Error().Err(err).Str("sub", s.id).Msg("history replay failed")
+		st.chunk = append(st.chunk, outItem{ctrl: &controlFrame{Type: FrameError, Sub: s.id, Code: CodeInternal, Message: "history replay failed"}})
+	}
+	if truncated {
+		g.metrics.historyTrunc.Inc()
+	}
+	st.chunk = append(st.chunk, outItem{ctrl: &controlFrame{Type: FrameHistoryDone, Sub: s.id, Count: st.count, Bytes: st.bytes, Truncated: truncated, Reason: st.reason}})
+	if !st.flush() {
+		return
+	}
+	// The writer has taken history_done: live frames queued from now on
+	// follow it.
+	if s.spec.until == 0 {
+		s.goLive(covered)
+	}
+}
+
+// flush hands the pending chunk to the writer, waiting for it.
+func (st *replayState) flush() bool {
+	if len(st.chunk) == 0 {
+		return true
+	}
+	select {
+	case st.s.c.hist <- st.chunk:
+		st.chunk = make([]outItem, 0, histChunk)
+		return true
+	case <-st.s.ctx.Done():
+		return false
+	}
+}
+
+// replayStream replays one stream up to the last sequence it held when the
+// replay began; later messages reach the subscription live.
+func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, covered map[string]uint64) error {
+	s := st.s
+	ctx := s.ctx
+	str, err := g.js.Stream(ctx, proto.StreamName(g.prefix, k))
+	if err != nil {
+		return fmt.Errorf("history of %s: %w", k, err)
+	}
+	info, err := str.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("history of %s: %w", k, err)
+	}
+	name, last := info.Config.Name, info.State.LastSeq
+	covered[name] = last
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	// Start at a stored time that surely precedes every message of the
+	// window: stored time is never much before event time, except when event
+	// time runs ahead of the wall clock (an accelerated simulation), which
+	// the newest message's skew measures.
+	skew := time.Duration(0)
+	if raw, err := str.GetMsg(ctx, last); err == nil {
+		if d := time.Duration(eventTime(raw.Header, raw.Time)-raw.Time.UnixMilli()) * time.Millisecond; d > 0 {
+			skew = d
+		}
+	}
+	start := proto.Time(s.spec.since).Add(-g.cfg.HistorySlack - skew)
+	cons, err := g.js.OrderedConsumer(ctx, name, jetstream.OrderedConsumerConfig{
+		FilterSubjects:    filters,
+		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
+		OptStartTime:      &start,
+		InactiveThreshold: 30 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("history consumer on %s: %w", name, err)
+	}
+	if ci := cons.CachedInfo(); ci != nil && ci.NumPending == 0 {
+		return nil
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	if err != nil {
+		return fmt.Errorf("history of %s: %w", name, err)
+	}
+	defer it.Stop()
+	for {
+		jm, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("history of %s: %w", name, err)
+		}
+		meta, err := jm.Metadata()
+		if err != nil {
+			return fmt.Errorf("history of %s: %w", name, err)
+		}
+		if meta.Sequence.Stream > last {
+			return nil
+		}
+		if err := st.take(&liveMsg{subject: jm.Subject(), stream: name, seq: meta.Sequence.Stream,
+			ts: eventTime(jm.Headers(), meta.Timestamp), data: jm.Data()}); err != nil {
+			return err
+		}
+		if meta.NumPending == 0 || meta.Sequence.Stream == last {
+			return nil
+		}
+	}
+}
+
+// take sends m if it falls in the window, matches and is not thinned out.
+func (st *replayState) take(m *liveMsg) error {
+	sp := st.s.spec
+	if m.ts < sp.since || (sp.until > 0 && m.ts >= sp.until) || !st.s.matches(m.subject) {
+		return nil
+	}
+	if sp.step > 0 {
+		if prev, ok := st.lastSent[m.subject]; ok && m.ts < prev+sp.step && m.ts >= prev {
+			return nil
+		}
+		st.lastSent[m.subject] = m.ts
+	}
+	g := st.s.c.g
+	if st.count >= sp.max {
+		st.reason = "max_history"
+		return errCapped
+	}
+	if st.bytes+int64(len(m.data)) > g.cfg.MaxHistoryBytes {
+		st.reason = "max_history_bytes"
+		return errCapped
+	}
+	st.count++
+	st.bytes += int64(len(m.data))
+	g.metrics.historyMsgs.Inc()
+	st.chunk = append(st.chunk, outItem{sub: st.s.id, m: m})
+	if len(st.chunk) >= histChunk && !st.flush() {
+		return context.Canceled
+	}
+	return nil
+}

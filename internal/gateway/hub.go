@@ -1,0 +1,189 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// subscription is one client subscription. Until its history is sent it
+// holds matching live messages; then it forwards those the history did not
+// already cover, and every later one, to the client's live queue.
+type subscription struct {
+	id      string
+	spec    subSpec
+	c       *client
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	live    bool              // history sent: forward directly
+	held    []*liveMsg        // live messages that arrived during history
+	covered map[string]uint64 // per stream, the last sequence the history covered
+}
+
+func newSubscription(c *client, spec subSpec) *subscription {
+	ctx, cancel := context.WithCancel(c.ctx)
+	return &subscription{id: spec.id, spec: spec, c: c, ctx: ctx, cancel: cancel, live: spec.since == 0}
+}
+
+func (s *subscription) matches(subject string) bool {
+	for _, f := range s.spec.filters {
+		if f.match(subject) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver hands a live message to the subscription without ever blocking.
+func (s *subscription) deliver(m *liveMsg) {
+	s.mu.Lock()
+	if !s.live {
+		if len(s.held) >= cap(s.c.live) {
+			s.mu.Unlock()
+			s.c.kill(errSlow)
+			return
+		}
+		s.held = append(s.held, m)
+		s.mu.Unlock()
+		return
+	}
+	skip := m.seq <= s.covered[m.stream]
+	s.mu.Unlock()
+	if skip {
+		return
+	}
+	s.c.push(outItem{sub: s.id, m: m})
+}
+
+// goLive switches the subscription to direct delivery once its history
+// (covering each stream up to covered[stream]) has been taken by the writer.
+func (s *subscription) goLive(covered map[string]uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.covered = covered
+	for _, m := range s.held {
+		if m.seq > covered[m.stream] {
+			s.c.push(outItem{sub: s.id, m: m})
+		}
+	}
+	s.held = nil
+	s.live = true
+}
+
+// push queues a live frame or, when the queue is full, cuts the client.
+func (c *client) push(it outItem) {
+	select {
+	case c.live <- it:
+	default:
+		c.kill(errSlow)
+	}
+}
+
+// hub fans live messages out to the matching subscriptions.
+type hub struct {
+	mu   sync.RWMutex
+	subs map[*subscription]struct{}
+}
+
+func (g *Gateway) addSub(s *subscription) {
+	g.hub.mu.Lock()
+	g.hub.subs[s] = struct{}{}
+	n := len(g.hub.subs)
+	g.hub.mu.Unlock()
+	g.metrics.subscriptions.Set(float64(n))
+}
+
+func (g *Gateway) removeSub(s *subscription) {
+	s.cancel()
+	g.hub.mu.Lock()
+	delete(g.hub.subs, s)
+	n := len(g.hub.subs)
+	g.hub.mu.Unlock()
+	g.metrics.subscriptions.Set(float64(n))
+}
+
+func (g *Gateway) dispatch(m *liveMsg) {
+	g.metrics.liveMsgs.Inc()
+	g.hub.mu.RLock()
+	defer g.hub.mu.RUnlock()
+	for s := range g.hub.subs {
+		if s.matches(m.subject) {
+			s.deliver(m)
+		}
+	}
+}
+
+// eventTime reads a message's event time from its Headroom-Ts header,
+// falling back to the stored time.
+func eventTime(h map[string][]string, stored time.Time) int64 {
+	if v := h[bus.HeaderEventTime]; len(v) > 0 {
+		if ms, err := strconv.ParseInt(v[0], 10, 64); err == nil {
+			return ms
+		}
+	}
+	return stored.UnixMilli()
+}
+
+// runLive consumes every stream from its end with ordered consumers (no
+// durable state on the server, nothing published) and dispatches each
+// message. It returns when ctx ends.
+func (g *Gateway) runLive(ctx context.Context, started func()) error {
+	var ccs []jetstream.ConsumeContext
+	defer func() {
+		for _, cc := range ccs {
+			cc.Stop()
+		}
+	}()
+	for _, k := range proto.Kinds {
+		cc, err := g.consumeLive(ctx, k)
+		if err != nil {
+			return err
+		}
+		ccs = append(ccs, cc)
+	}
+	started()
+	<-ctx.Done()
+	return nil
+}
+
+func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (jetstream.ConsumeContext, error) {
+	name := proto.StreamName(g.prefix, k)
+	for attempt := 0; ; attempt++ {
+		cons, err := g.js.OrderedConsumer(ctx, name, jetstream.OrderedConsumerConfig{
+			DeliverPolicy:     jetstream.DeliverNewPolicy,
+			InactiveThreshold: 30 * time.Second,
+		})
+		if err == nil {
+			cc, err := cons.Consume(func(jm jetstream.Msg) {
+				meta, err := jm.Metadata()
+				if err != nil {
+					return
+				}
+				g.dispatch(&liveMsg{
+					subject: jm.Subject(), stream: meta.Stream, seq: meta.Sequence.Stream,
+					ts: eventTime(jm.Headers(), meta.Timestamp), data: jm.Data(),
+				})
+			}, jetstream.PullMaxMessages(1024))
+			if err == nil {
+				return cc, nil
+			}
+		}
+		// The stream may not exist yet (another process creates it): retry.
+		if attempt%10 == 0 {
+			g.log.Warn().Err(err).Str("stream", name).Msg("live consumer not started, retrying")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("live consumer on %s: %w", name, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the gateway's Prometheus series.
+type metrics struct {
+	clients       prometheus.Gauge
+	subscriptions prometheus.Gauge
+	connections   *prometheus.CounterVec
+	slowClients   prometheus.Counter
+	liveMsgs      prometheus.Counter
+	framesSent    prometheus.Counter
+	bytesSent     prometheus.Counter
+	historyMsgs   prometheus.Counter
+	historyTrunc  prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		clients: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "headroom_gateway_clients", Help: "Open WebSocket clients.",
+		}),
+		subscriptions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "headroom_gateway_subscriptions", Help: "Active subscriptions over all clients.",
+		}),
+		connections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_gateway_connections_total",
+			Help: "WebSocket connection attempts by result (accepted, origin, token, limit, unavailable, upgrade).",
+		}, []string{"result"}),
+		slowClients: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_slow_clients_total",
+			Help: "Clients disconnected because they fell behind (their buffer filled or a write timed out).",
+		}),
+		liveMsgs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_live_messages_total", Help: "Messages received from the bus for live fan-out.",
+		}),
+		framesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_frames_sent_total", Help: "Frames written to clients (history, live and control).",
+		}),
+		bytesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_sent_bytes_total", Help: "Bytes of WebSocket messages written to clients.",
+		}),
+		historyMsgs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_history_messages_total", Help: "Messages replayed from history to clients.",
+		}),
+		historyTrunc: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_history_truncated_total", Help: "History replays cut short by the count or byte cap.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
+		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				return nil, fmt.Errorf("gateway metrics: a gateway is already registered: %w", err)
+			}
+			return nil, fmt.Errorf("gateway metrics: %w", err)
+		}
+	}
+	return m, nil
+}
