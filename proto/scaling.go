@@ -90,3 +90,24 @@ func ReplicaBucket(prefix string) string {
 	}
 	return StreamName(prefix, "replicas")
 }
+
+// MsgID returns the key-value key of the state; states are not published on
+// subjects but use the same codec.
+func (s *ReplicaState) MsgID() string { return ReplicaKey(s.App, s.Tier) }
+
+// EventTime returns the event time of the last decision applied.
+func (s *ReplicaState) EventTime() time.Time { return Time(s.TS) }
+
+// Validate checks the field rules.
+func (s *ReplicaState) Validate() error {
+	if s.V != SchemaVersion {
+		return fmt.Errorf("%w: v=%d, this build reads v=%d", ErrUnknownVersion, s.V, SchemaVersion)
+	}
+	if err := checkAppTier(s.App, s.Tier); err != nil {
+		return err
+	}
+	if s.Desired < 0 || s.Ready < 0 || s.Booting < 0 {
+		return fmt.Errorf("%w: negative replica count", ErrInvalid)
+	}
+	return nil
+}

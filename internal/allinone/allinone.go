@@ -1,0 +1,185 @@
+package allinone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/detector"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/forecaster"
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+// Config configures the all-in-one.
+type Config struct {
+	HTTPAddr string
+	NATSAddr string
+	DataDir  string
+	NATSLogs bool
+	// Bus carries the subject prefix and stream limits (its URL is ignored:
+	// the services connect to the embedded server).
+	Bus        bus.Config
+	Collector  collector.Config
+	Forecaster forecaster.Config
+	Anomaly    detector.Config
+	Decider    decider.Config
+	Executor   executor.Config
+	Gateway    gateway.Config
+	// Without lists services not to start (e.g. "decider"), for tests and
+	// for running one part elsewhere.
+	Without map[string]bool
+}
+
+// DefaultConfig serves on 127.0.0.1:8080 with NATS on 127.0.0.1:4222 and
+// data under ./data.
+func DefaultConfig() Config {
+	return Config{
+		HTTPAddr: "127.0.0.1:8080", NATSAddr: "127.0.0.1:4222", DataDir: "data",
+		Bus: bus.DefaultConfig(), Collector: collector.DefaultConfig(), Forecaster: forecaster.DefaultConfig(),
+		Anomaly: detector.DefaultConfig(), Decider: decider.DefaultConfig(), Executor: executor.DefaultConfig(),
+		Gateway: gateway.DefaultConfig(), Without: map[string]bool{},
+	}
+}
+
+// RegisterFlags adds every flag of the all-in-one.
+func (c *Config) RegisterFlags(f *cli.Flags) {
+	d := DefaultConfig()
+	f.String(&c.HTTPAddr, "http.addr", d.HTTPAddr, "address of the dashboard, WebSocket, /healthz, /readyz and /metrics")
+	f.String(&c.NATSAddr, "nats.addr", d.NATSAddr, "address of the embedded NATS server, for outside tools")
+	f.String(&c.DataDir, "data", d.DataDir, "folder for the embedded JetStream store")
+	f.Bool(&c.NATSLogs, "nats.log", false, "show the embedded NATS server's log")
+	f.String(&c.Bus.Prefix, "subject.prefix", d.Bus.Prefix, "first token of every subject")
+	f.Duration(&c.Bus.Streams.MaxAge, "stream.max-age", d.Bus.Streams.MaxAge, "drop recorded messages older than this")
+	f.Int64(&c.Bus.Streams.MaxBytes, "stream.max-bytes", d.Bus.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
+	c.Collector.RegisterFlags(f)
+	c.Forecaster.RegisterFlags(f)
+	c.Decider.RegisterFlags(f)
+	c.Executor.RegisterFlags(f)
+	c.Gateway.RegisterFlags(f)
+}
+
+// System is a running all-in-one.
+type System struct {
+	// HTTPAddr and NATSURL are where it listens (useful with ":0" ports).
+	HTTPAddr string
+	NATSURL  string
+	// Ready reports when every part is up.
+	Ready *service.Ready
+}
+
+type part struct {
+	name string
+	bus  *bus.Bus
+	run  service.Runner
+}
+
+// Run starts everything, calls started once it listens, and runs until ctx
+// ends. Stop order: the source stops first, consumers drain and settle their
+// acks, each bus waits for pending publishes and drains its connection, the
+// HTTP server shuts down, and last the embedded server stops.
+func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*System)) error {
+	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		log.Info().Msg("nats server stopped")
+	}()
+	reg := service.NewRegistry()
+	ready := service.NewReady()
+	mux := service.OpsMux(ready, reg)
+
+	var parts []part
+	defer func() {
+		for i := len(parts) - 1; i >= 0; i-- {
+			if err := parts[i].bus.Close(10 * time.Second); err != nil {
+				log.Error().Err(err).Str("part", parts[i].name).Msg("close bus")
+			}
+		}
+	}()
+	add := func(name string, build func(service.Deps) (service.Runner, error)) error {
+		if cfg.Without[name] {
+			return nil
+		}
+		bc := cfg.Bus
+		bc.URL, bc.Name = ns.ClientURL(), name
+		plog := log.With().Str("service", name).Logger()
+		b, err := bus.Connect(ctx, bc, plog, reg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		parts = append(parts, part{name: name, bus: b})
+		if len(parts) == 1 {
+			if err := b.EnsureStreams(ctx); err != nil {
+				return err
+			}
+			ready.Check("nats", func() error {
+				if !b.Connected() {
+					return errors.New("not connected")
+				}
+				return nil
+			})
+		}
+		r, err := build(service.Deps{Bus: b, Log: plog, Reg: prometheus.WrapRegistererWith(nil, reg), Ready: ready, Mux: mux})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		parts[len(parts)-1].run = r
+		return nil
+	}
+	steps := []struct {
+		name  string
+		build func(service.Deps) (service.Runner, error)
+	}{
+		{"executor", func(d service.Deps) (service.Runner, error) { return executor.New(cfg.Executor, d) }},
+		{"decider", func(d service.Deps) (service.Runner, error) { return decider.New(cfg.Decider, d) }},
+		{"forecaster", func(d service.Deps) (service.Runner, error) { return forecaster.New(cfg.Forecaster, d) }},
+		{"anomaly", func(d service.Deps) (service.Runner, error) { return detector.New(cfg.Anomaly, d) }},
+		{"gateway", func(d service.Deps) (service.Runner, error) { return gateway.New(cfg.Gateway, d) }},
+		{"collector", func(d service.Deps) (service.Runner, error) { return collector.New(cfg.Collector, d) }},
+	}
+	for _, s := range steps {
+		if err := add(s.name, s.build); err != nil {
+			return err
+		}
+	}
+	srv, err := service.Listen(cfg.HTTPAddr, mux, log)
+	if err != nil {
+		return err
+	}
+	if started != nil {
+		started(&System{HTTPAddr: srv.Addr(), NATSURL: ns.ClientURL(), Ready: ready})
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, p := range parts {
+		g.Go(func() error {
+			if err := p.run.Run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			return nil
+		})
+	}
+	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Run(httpCtx) }()
+	err = g.Wait()
+	stopHTTP()
+	if herr := <-httpDone; herr != nil && err == nil {
+		err = herr
+	}
+	return err
+}
+

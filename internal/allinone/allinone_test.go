@@ -1,0 +1,339 @@
+package allinone_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/internal/shop"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// spikeWindow finds the first traffic spike the default shop (seed 1) has in
+// the week after day, so tests run live around it.
+func spikeWindow(t *testing.T, day time.Time) shop.Incident {
+	t.Helper()
+	cfg := shop.DefaultConfig()
+	m, err := shop.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range m.Incidents(day, day.Add(7*24*time.Hour)) {
+		if in.Kind == shop.KindSpike {
+			return in
+		}
+	}
+	t.Fatal("no spike in a week")
+	return shop.Incident{}
+}
+
+// testConfig runs the shop at full speed in lockstep from start for ticks
+// minutes, after a day of backfilled history.
+func testConfig(t *testing.T, start time.Time, ticks int) allinone.Config {
+	cfg := allinone.DefaultConfig()
+	cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Bus.Streams.Duplicates = time.Hour
+	cfg.Collector.Start, cfg.Collector.Ticks, cfg.Collector.Speed = start, ticks, 0
+	cfg.Collector.Tick, cfg.Collector.BackfillTick, cfg.Collector.Backfill = time.Minute, time.Minute, 24*time.Hour
+	cfg.Collector.LockstepWait = 5 * time.Second
+	cfg.Decider.Policy.Tick = time.Minute
+	return cfg
+}
+
+type run struct {
+	sys    *allinone.System
+	js     jetstream.JetStream
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, cfg allinone.Config) *run {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &run{cancel: cancel, done: make(chan error, 1)}
+	up := make(chan *allinone.System, 1)
+	go func() {
+		r.done <- allinone.Run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), func(s *allinone.System) { up <- s })
+	}()
+	select {
+	case r.sys = <-up:
+	case err := <-r.done:
+		t.Fatalf("all-in-one did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("all-in-one did not start in 30s")
+	}
+	t.Cleanup(r.stop)
+	b := connect(t, r.sys.NATSURL, "probe")
+	r.js = b.JetStream()
+	return r
+}
+
+func (r *run) stop() {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	<-r.done
+	r.cancel = nil
+}
+
+func connect(t *testing.T, url, name string) *bus.Bus {
+	t.Helper()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = url, name
+	b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	return b
+}
+
+// all reads every message of a stream matching filter, decoded into T.
+func all[T any, PT interface {
+	*T
+	proto.Message
+}](t *testing.T, js jetstream.JetStream, stream, filter string) []*T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want uint64
+	for _, n := range info.State.Subjects {
+		want += n
+	}
+	var out []*T
+	if want == 0 {
+		return out
+	}
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for uint64(len(out)) < want {
+		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatalf("read %s after %d of %d: %v", stream, len(out), want, err)
+		}
+		v := PT(new(T))
+		if err := proto.Decode(m.Data(), v); err != nil {
+			t.Fatalf("decode %s: %v", m.Subject(), err)
+		}
+		out = append(out, (*T)(v))
+	}
+	return out
+}
+
+// waitDecisions waits until the decider has decided every tier for every
+// live tick but the last (which waits for a later tick by design).
+func waitDecisions(t *testing.T, r *run, liveStart time.Time, ticks int) []*proto.Decision {
+	t.Helper()
+	lastTS := proto.Millis(liveStart.Add(time.Duration(ticks-2) * time.Minute))
+	var ds []*proto.Decision
+	natstest.Eventually(t, 3*time.Minute, func() error {
+		ds = all[proto.Decision](t, r.js, "DECISIONS", "apm.decision.shop.*")
+		done := 0
+		for _, d := range ds {
+			if d.TS == lastTS {
+				done++
+			}
+		}
+		if done < 3 {
+			return fmt.Errorf("%d decisions, last tick decided for %d tiers", len(ds), done)
+		}
+		return nil
+	})
+	return ds
+}
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	spike := spikeWindow(t, day)
+	liveStart := spike.Start.Add(-2 * time.Hour).Truncate(time.Minute)
+	ticks := int(spike.End.Add(2*time.Hour).Sub(liveStart) / time.Minute)
+
+	r := start(t, testConfig(t, liveStart, ticks))
+	ds := waitDecisions(t, r, liveStart, ticks)
+
+	metrics := all[proto.Metrics](t, r.js, "METRICS", "apm.metrics.shop.*")
+	if want := 3 * (1440 + ticks); len(metrics) != want {
+		t.Errorf("%d metrics ticks recorded, want %d", len(metrics), want)
+	}
+	fcs := all[proto.Forecast](t, r.js, "FORECASTS", "apm.forecast.shop.*")
+	withPoints := 0
+	for _, f := range fcs {
+		if len(f.Points) == 12 {
+			withPoints++
+		}
+	}
+	if withPoints < 100 {
+		t.Errorf("%d forecasts with 12 points of %d", withPoints, len(fcs))
+	}
+	anoms := all[proto.Anomaly](t, r.js, "ANOMALIES", "apm.anomaly.shop.*")
+	if len(anoms) != len(metrics) {
+		t.Errorf("%d anomaly messages for %d ticks", len(anoms), len(metrics))
+	}
+	scaling := all[proto.Scaling](t, r.js, "SCALING", "apm.scaling.shop.*")
+	if len(scaling) == 0 {
+		t.Error("no scaling events")
+	}
+
+	// The spike scales web up, and web comes back down after it.
+	var up, down *proto.Decision
+	for _, d := range ds {
+		at := d.EventTime()
+		if d.Tier == "web" && d.Action == proto.ActionUp && up == nil && !at.Before(spike.Start.Add(-10*time.Minute)) && at.Before(spike.End) {
+			up = d
+		}
+		if d.Tier == "web" && d.Action == proto.ActionDown && down == nil && at.After(spike.End) {
+			down = d
+		}
+	}
+	if up == nil {
+		t.Fatalf("no web scale-up during the spike %s–%s", spike.Start, spike.End)
+	}
+	if down == nil {
+		t.Fatalf("web never scaled down after the spike ended at %s", spike.End)
+	}
+	if up.Reason == "" || down.Reason == "" {
+		t.Error("decision without a reason")
+	}
+	t.Logf("spike %s–%s ×%.1f; up %s %d→%d (%s); down %s %d→%d (%s)", spike.Start.Format("15:04"), spike.End.Format("15:04"), spike.Magnitude,
+		up.EventTime().Format("15:04"), up.From, up.To, up.Reason, down.EventTime().Format("15:04"), down.From, down.To, down.Reason)
+
+	// Every tier has exactly one decision per tick: none lost, none repeated.
+	checkContiguous(t, ds)
+}
+
+// checkContiguous asserts one decision per tier per minute, no gaps, no repeats.
+func checkContiguous(t *testing.T, ds []*proto.Decision) {
+	t.Helper()
+	byTier := map[string][]int64{}
+	ids := map[string]bool{}
+	for _, d := range ds {
+		if ids[d.ID] {
+			t.Fatalf("decision %s stored twice", d.ID)
+		}
+		ids[d.ID] = true
+		byTier[d.Tier] = append(byTier[d.Tier], d.TS)
+	}
+	for tier, ts := range byTier {
+		slices.Sort(ts)
+		for i := 1; i < len(ts); i++ {
+			if ts[i]-ts[i-1] != time.Minute.Milliseconds() {
+				t.Fatalf("%s: decisions jump from %s to %s", tier, proto.Time(ts[i-1]), proto.Time(ts[i]))
+			}
+		}
+	}
+}
+
+func TestDeterministicDecisions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	liveStart := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	const ticks = 120
+	var runs [2][]string
+	for i := range runs {
+		r := start(t, testConfig(t, liveStart, ticks))
+		for _, d := range waitDecisions(t, r, liveStart, ticks) {
+			runs[i] = append(runs[i], fmt.Sprintf("%s %d→%d %s", d.ID, d.From, d.To, d.Reason))
+		}
+		r.stop()
+	}
+	if !slices.Equal(runs[0], runs[1]) {
+		for i := range min(len(runs[0]), len(runs[1])) {
+			if runs[0][i] != runs[1][i] {
+				t.Fatalf("runs differ at decision %d:\n%s\n%s", i, runs[0][i], runs[1][i])
+			}
+		}
+		t.Fatalf("runs differ in length: %d vs %d", len(runs[0]), len(runs[1]))
+	}
+	t.Logf("%d identical decisions", len(runs[0]))
+}
+
+// TestDeciderRestartAndDLQ stops the decider mid-stream and starts it again,
+// and sends a bad payload on a metrics subject: no decision is lost or
+// stored twice, and the bad payload lands in the DLQ with a reason while
+// processing goes on.
+func TestDeciderRestartAndDLQ(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	liveStart := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	const ticks = 120
+	cfg := testConfig(t, liveStart, ticks)
+	cfg.Without = map[string]bool{"decider": true}
+	cfg.Collector.LockstepWait = 50 * time.Millisecond
+	r := start(t, cfg)
+
+	runDecider := func() (stop func()) {
+		b := connect(t, r.sys.NATSURL, "decider")
+		ctx, cancel := context.WithCancel(context.Background())
+		d, err := decider.New(cfg.Decider, service.Deps{Bus: b, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), Ready: service.NewReady()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx) }()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("decider: %v", err)
+			}
+		}
+	}
+	stop := runDecider()
+	// Let it decide part of the live run, then kill it.
+	natstest.Eventually(t, 2*time.Minute, func() error {
+		n := len(all[proto.Decision](t, r.js, "DECISIONS", "apm.decision.shop.web"))
+		if n < 1440+30 {
+			return fmt.Errorf("%d web decisions", n)
+		}
+		return nil
+	})
+	stop()
+	if _, err := r.js.Publish(context.Background(), "apm.metrics.shop.web", []byte{0x92, 0x01}); err != nil {
+		t.Fatal(err)
+	}
+	stop = runDecider()
+	defer stop()
+	ds := waitDecisions(t, r, liveStart, ticks)
+	checkContiguous(t, ds)
+	if want := 3 * (1440 + ticks - 1); len(ds) != want {
+		t.Errorf("%d decisions, want %d", len(ds), want)
+	}
+	dls := all[proto.DeadLetter](t, r.js, "DLQ", "apm.dlq.*")
+	services := map[string]bool{}
+	for _, dl := range dls {
+		if dl.Subject == "apm.metrics.shop.web" && dl.Error != "" {
+			services[dl.Service] = true
+		}
+	}
+	for _, s := range []string{"forecaster", "anomaly", "decider"} {
+		if !services[s] {
+			t.Errorf("no dead letter from %s (got %v)", s, services)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package decider
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Config configures the decider.
+type Config struct {
+	// Policy is the scaling policy applied to every app (per-app
+	// configuration comes with the configuration-file issue).
+	Policy policy.AppConfig
+	// ForecastStep is the forecaster's bucket width.
+	ForecastStep time.Duration
+}
+
+// DefaultConfig uses the default three-tier policy with decisions every 15 s.
+func DefaultConfig() Config {
+	p := policy.DefaultAppConfig()
+	p.Tick = 15 * time.Second
+	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step}
+}
+
+// RegisterFlags adds the decider.* flags.
+func (c *Config) RegisterFlags(f *cli.Flags) {
+	d := DefaultConfig()
+	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks (one decision per tier per tick)")
+	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	if c.ForecastStep <= 0 {
+		return fmt.Errorf("forecast step must be positive")
+	}
+	return c.Policy.Validate()
+}
+
+type app struct {
+	join    *joiner
+	policy  *policy.App
+	sentTS  map[string]int64 // per tier: last decision stored
+	desired map[string]int   // per tier: last decided count
+}
+
+// Service is the decider.
+type Service struct {
+	cfg   Config
+	bus   *bus.Bus
+	log   zerolog.Logger
+	ready *service.Ready
+
+	mu   sync.Mutex
+	apps map[string]*app
+	sent map[string]time.Time // subject → last decision stored, read at start
+
+	decisions *prometheus.CounterVec
+}
+
+// New builds the decider; it starts nothing.
+func New(cfg Config, d service.Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready, apps: map[string]*app{},
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"})}
+	if d.Reg != nil {
+		if err := d.Reg.Register(s.decisions); err != nil {
+			return nil, err
+		}
+	}
+	d.Ready.Wait("decider")
+	return s, nil
+}
+
+// Run replays the three input streams and decides live until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	sent, err := s.bus.LastEventTimes(ctx, proto.KindDecision, proto.Filter(s.bus.Prefix(), proto.KindDecision))
+	if err != nil {
+		return err
+	}
+	s.sent = sent
+	var started sync.WaitGroup
+	started.Add(3)
+	go func() {
+		started.Wait()
+		s.ready.Set("decider")
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
+		g.Go(func() error {
+			return s.bus.Consume(gctx, bus.ConsumerSpec{
+				Service: "decider", Name: "decider-" + string(k), Kind: k, Replay: true,
+				Started: started.Done,
+			}, s.handler(k))
+		})
+	}
+	return g.Wait()
+}
+
+func (s *Service) getApp(name string) (*app, error) {
+	a, ok := s.apps[name]
+	if ok {
+		return a, nil
+	}
+	p, err := policy.NewApp(s.cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	a = &app{join: newJoiner(s.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}}
+	for _, tc := range s.cfg.Policy.Tiers {
+		if t, ok := s.sent[proto.DecisionSubject(s.bus.Prefix(), name, tc.Name)]; ok {
+			a.sentTS[tc.Name] = proto.Millis(t)
+		}
+	}
+	s.apps[name] = a
+	return a, nil
+}
+
+// handler decodes one kind of input, adds it to its app's joiner and
+// publishes the decisions of every tick it completes. Publishing happens
+// under the lock, so decisions leave in event-time order whichever stream
+// completed them.
+func (s *Service) handler(k proto.Kind) bus.Handler {
+	return func(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
+		var appName string
+		var add func(*joiner)
+		switch k {
+		case proto.KindMetrics:
+			var v proto.Metrics
+			if err := proto.Decode(m.Data, &v); err != nil {
+				return nil, bus.Permanent(err)
+			}
+			appName, add = v.App, func(j *joiner) { j.addMetrics(&v) }
+		case proto.KindForecast:
+			var v proto.Forecast
+			if err := proto.Decode(m.Data, &v); err != nil {
+				return nil, bus.Permanent(err)
+			}
+			appName, add = v.App, func(j *joiner) { j.addForecast(&v) }
+		case proto.KindAnomaly:
+			var v proto.Anomaly
+			if err := proto.Decode(m.Data, &v); err != nil {
+				return nil, bus.Permanent(err)
+			}
+			appName, add = v.App, func(j *joiner) { j.addAnomaly(&v) }
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		a, err := s.getApp(appName)
+		if err != nil {
+			return nil, bus.Permanent(err)
+		}
+		add(a.join)
+		for {
+			f, ok := a.join.next()
+			if !ok {
+				return nil, nil
+			}
+			for _, d := range s.decide(appName, a, f) {
+				if err := s.publish(ctx, d); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+}
+
+// decide runs the policy on one complete tick and returns the decisions to
+// publish (those newer than what was stored before a restart).
+func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
+	in := make(map[string]policy.TierInput, len(f.metrics))
+	for tier, m := range f.metrics {
+		tc := s.tierConfig(tier)
+		if tc == nil {
+			continue
+		}
+		ti := policy.TierInput{Load: m.Values[tc.LoadMetric], Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
+		if want, ok := a.desired[tier]; ok && want > m.Replicas {
+			ti.Booting = want - m.Replicas
+		}
+		if fc := f.forecasts[tier]; fc != nil && len(fc.Points) > 0 {
+			pf := &policy.Forecast{Origin: fc.EventTime(), Step: time.Duration(fc.StepMS) * time.Millisecond, Points: make([]forecast.Point, len(fc.Points))}
+			for i, p := range fc.Points {
+				pf.Points[i] = forecast.Point{Time: proto.Time(p.TS), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
+			}
+			ti.Forecast = pf
+		}
+		in[tier] = ti
+	}
+	t := proto.Time(f.ts)
+	var out []*proto.Decision
+	for _, d := range a.policy.Decide(t, in) {
+		if _, ok := in[d.Tier]; !ok {
+			continue // the app has no such tier at this tick
+		}
+		a.desired[d.Tier] = d.To
+		if f.ts <= a.sentTS[d.Tier] {
+			continue // stored before a restart
+		}
+		a.sentTS[d.Tier] = f.ts
+		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
+			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags}
+		for k, v := range d.Inputs {
+			if v == v && v < 1e300 && v > -1e300 {
+				pd.Inputs[k] = v
+			}
+		}
+		out = append(out, pd)
+	}
+	return out
+}
+
+func (s *Service) tierConfig(name string) *policy.TierConfig {
+	for i := range s.cfg.Policy.Tiers {
+		if s.cfg.Policy.Tiers[i].Name == name {
+			return &s.cfg.Policy.Tiers[i]
+		}
+	}
+	return nil
+}
+
+func (s *Service) publish(ctx context.Context, d *proto.Decision) error {
+	out := bus.Out{Subject: proto.DecisionSubject(s.bus.Prefix(), d.App, d.Tier), Msg: d}
+	var err error
+	for attempt := range 5 {
+		if err = s.bus.Publish(ctx, out); err == nil {
+			s.decisions.WithLabelValues(d.Action).Inc()
+			if d.Action != proto.ActionHold {
+				s.log.Info().Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("decision")
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
+	s.log.Error().Err(err).Str("msg_id", d.ID).Msg("decision not stored")
+	return err
+}

@@ -1,0 +1,15 @@
+// Package decider is the service that decides each tier's replica count. It
+// consumes metrics, forecasts and anomaly messages, joins them per app and
+// event time (join.go), runs the pure scaling policy (internal/policy) on
+// each complete tick and publishes one decision per tier per tick, a change
+// or a hold, on <prefix>.decision.<app>.<tier>.
+//
+// Determinism: a tick at event time ts is evaluated only once the metrics of
+// a later tick of the app have arrived (so every tier's tick at ts is in) and,
+// for every tier in it, the anomaly message for ts and the forecast for the
+// bucket holding ts. Inputs arrive on three streams in any interleaving, yet
+// every tick is evaluated on the same inputs, so the same recording gives the
+// same decisions live, replayed or after a restart. After a restart the
+// decider replays its input streams from the start and publishes only
+// decisions newer than the last stored per tier, so none is lost or repeated.
+package decider

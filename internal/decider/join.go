@@ -1,0 +1,133 @@
+package decider
+
+import (
+	"slices"
+	"time"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// frame is everything known about one app at one tick.
+type frame struct {
+	ts        int64
+	metrics   map[string]*proto.Metrics
+	incidents map[string][]string
+	forecasts map[string]*proto.Forecast
+}
+
+// joiner buffers one app's inputs and releases complete ticks in event-time
+// order. It is not safe for concurrent use.
+type joiner struct {
+	step time.Duration // forecast bucket width
+
+	metrics   map[int64]map[string]*proto.Metrics
+	anomalies map[int64]map[string][]string
+	forecasts map[string][]*proto.Forecast // per tier, by origin
+
+	metricsWM int64            // latest metrics tick of any tier
+	anomalyWM map[string]int64 // per tier
+	pending   []int64          // metric tick times not yet released, sorted
+	released  int64
+}
+
+func newJoiner(step time.Duration) *joiner {
+	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}}
+}
+
+func (j *joiner) addMetrics(m *proto.Metrics) {
+	if m.TS <= j.released {
+		return
+	}
+	byTier, ok := j.metrics[m.TS]
+	if !ok {
+		byTier = map[string]*proto.Metrics{}
+		j.metrics[m.TS] = byTier
+		i, _ := slices.BinarySearch(j.pending, m.TS)
+		j.pending = slices.Insert(j.pending, i, m.TS)
+	}
+	byTier[m.Tier] = m
+	j.metricsWM = max(j.metricsWM, m.TS)
+}
+
+func (j *joiner) addAnomaly(a *proto.Anomaly) {
+	j.anomalyWM[a.Tier] = max(j.anomalyWM[a.Tier], a.TS)
+	if a.TS <= j.released {
+		return
+	}
+	byTier, ok := j.anomalies[a.TS]
+	if !ok {
+		byTier = map[string][]string{}
+		j.anomalies[a.TS] = byTier
+	}
+	byTier[a.Tier] = a.Open
+}
+
+func (j *joiner) addForecast(f *proto.Forecast) {
+	fs := j.forecasts[f.Tier]
+	if n := len(fs); n > 0 && f.TS <= fs[n-1].TS {
+		return
+	}
+	j.forecasts[f.Tier] = append(fs, f)
+}
+
+// forecastAt returns tier's latest forecast with origin at or before ts.
+func (j *joiner) forecastAt(tier string, ts int64) *proto.Forecast {
+	fs := j.forecasts[tier]
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].TS <= ts {
+			return fs[i]
+		}
+	}
+	return nil
+}
+
+// complete reports whether the tick at ts can be evaluated.
+func (j *joiner) complete(ts int64) bool {
+	if j.metricsWM <= ts {
+		return false
+	}
+	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))
+	for tier := range j.metrics[ts] {
+		if j.anomalyWM[tier] < ts {
+			return false
+		}
+		fs := j.forecasts[tier]
+		if len(fs) == 0 || fs[len(fs)-1].TS < bucket {
+			return false
+		}
+	}
+	return true
+}
+
+// next releases the earliest pending tick if it is complete.
+func (j *joiner) next() (*frame, bool) {
+	if len(j.pending) == 0 || !j.complete(j.pending[0]) {
+		return nil, false
+	}
+	ts := j.pending[0]
+	j.pending = j.pending[1:]
+	f := &frame{ts: ts, metrics: j.metrics[ts], incidents: map[string][]string{}, forecasts: map[string]*proto.Forecast{}}
+	for tier := range f.metrics {
+		f.incidents[tier] = j.anomalies[ts][tier]
+		f.forecasts[tier] = j.forecastAt(tier, ts)
+	}
+	delete(j.metrics, ts)
+	for at := range j.anomalies {
+		if at <= ts {
+			delete(j.anomalies, at)
+		}
+	}
+	// Keep only the forecasts a later tick may still use.
+	for tier, fs := range j.forecasts {
+		keep := 0
+		for i, fc := range fs {
+			if fc.TS <= ts {
+				keep = i
+			}
+		}
+		j.forecasts[tier] = fs[keep:]
+	}
+	j.released = ts
+	return f, true
+}

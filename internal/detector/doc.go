@@ -1,0 +1,10 @@
+// Package detector is the anomaly service: it consumes <prefix>.metrics.*.*,
+// scores every metric of every tier with its own streaming anomaly.Detector,
+// correlates each tier's scores into incidents (load, performance, errors,
+// drop) with an anomaly.Classifier, and publishes one message per tick on
+// <prefix>.anomaly.<app>.<tier> carrying the scores, the incidents that
+// changed and the kinds still open.
+//
+// After a restart it rebuilds its detectors by replaying METRICS from the
+// start and publishes again only ticks newer than the last stored in ANOMALIES.
+package detector

@@ -1,0 +1,11 @@
+// Package forecaster is the service that forecasts each tier's load. It
+// consumes <prefix>.metrics.*.*, folds each tier's load metric into
+// 5-minute buckets by event time (internal/forecast's Bucketer), feeds every
+// closed bucket to that series' forecast.Series and publishes a forecast on
+// <prefix>.forecast.<app>.<tier> at the start of every bucket, stamped with
+// the bucket's start as origin.
+//
+// After a restart it rebuilds its state by replaying the METRICS stream from
+// its start and publishes again only forecasts newer than the last one stored
+// in FORECASTS: the replayed buckets are observed, not forecast.
+package forecaster

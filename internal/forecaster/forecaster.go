@@ -1,0 +1,207 @@
+package forecaster
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Config configures the forecaster.
+type Config struct {
+	// Metric is the value forecast for every tier (the load metric).
+	Metric string
+	// Horizon is the number of buckets forecast ahead.
+	Horizon int
+	// Model is the forecasting configuration (bucket width, window, refits).
+	Model forecast.Config
+}
+
+// DefaultConfig forecasts rps 12 five-minute buckets (one hour) ahead.
+func DefaultConfig() Config {
+	return Config{Metric: proto.MetricRPS, Horizon: 12, Model: forecast.DefaultConfig()}
+}
+
+// RegisterFlags adds the forecaster.* flags.
+func (c *Config) RegisterFlags(f *cli.Flags) {
+	d := DefaultConfig()
+	f.String(&c.Metric, "forecaster.metric", d.Metric, "metric forecast for every tier")
+	f.Int(&c.Horizon, "forecaster.horizon", d.Horizon, "buckets forecast ahead")
+	f.Int(&c.Model.RefitEvery, "forecaster.refit-every", d.Model.RefitEvery, "buckets between full refits of a series")
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	if !proto.MetricNameRE.MatchString(c.Metric) {
+		return fmt.Errorf("forecaster.metric %q: bad metric name", c.Metric)
+	}
+	if c.Horizon < 1 || c.Horizon > 2016 {
+		return fmt.Errorf("forecaster.horizon %d: want 1..2016", c.Horizon)
+	}
+	return c.Model.Validate()
+}
+
+type series struct {
+	b      bucketer
+	s      *forecast.Series
+	sentTS int64 // origin of the last forecast stored (ms)
+	lastTS int64 // last tick seen (ms)
+}
+
+// Service is the forecaster.
+type Service struct {
+	cfg    Config
+	bus    *bus.Bus
+	log    zerolog.Logger
+	ready  *service.Ready
+	series map[string]*series
+
+	published prometheus.Counter
+	late      prometheus.Counter
+	fitTime   prometheus.Histogram
+}
+
+// New builds the forecaster; it starts nothing.
+func New(cfg Config, d service.Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "forecaster").Logger(), ready: d.Ready, series: map[string]*series{},
+		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_forecasts_total", Help: "Forecasts published."}),
+		late:      prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_late_ticks_total", Help: "Ticks older than their series' current bucket, ignored."}),
+		fitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headroom_forecaster_forecast_seconds", Help: "Time per forecast (fit or update plus predict).",
+			Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10)}),
+	}
+	if d.Reg != nil {
+		for _, c := range []prometheus.Collector{s.published, s.late, s.fitTime} {
+			if err := d.Reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	d.Ready.Wait("forecaster")
+	return s, nil
+}
+
+// Run replays METRICS to rebuild state, then forecasts live until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	sent, err := s.bus.LastEventTimes(ctx, proto.KindForecast, proto.Filter(s.bus.Prefix(), proto.KindForecast))
+	if err != nil {
+		return err
+	}
+	for subj, t := range sent {
+		_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj)
+		if err != nil {
+			continue
+		}
+		s.get(app, tier).sentTS = proto.Millis(t)
+	}
+	return s.bus.Consume(ctx, bus.ConsumerSpec{
+		Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, Replay: true,
+		Started: func() { s.ready.Set("forecaster") },
+	}, s.handle)
+}
+
+func (s *Service) get(app, tier string) *series {
+	key := app + "." + tier
+	se, ok := s.series[key]
+	if !ok {
+		se = &series{b: bucketer{step: s.cfg.Model.Step}, s: forecast.NewSeries(s.cfg.Model)}
+		s.series[key] = se
+	}
+	return se
+}
+
+func (s *Service) handle(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+	var tick proto.Metrics
+	if err := proto.Decode(m.Data, &tick); err != nil {
+		return nil, bus.Permanent(err)
+	}
+	v, ok := tick.Values[s.cfg.Metric]
+	if !ok {
+		return nil, nil
+	}
+	se := s.get(tick.App, tick.Tier)
+	if tick.TS <= se.lastTS {
+		return nil, nil // redelivered
+	}
+	se.lastTS = tick.TS
+	t := tick.EventTime()
+	first := se.b.start.IsZero()
+	start, mean, closed, late := se.b.add(t, v)
+	if late {
+		s.late.Inc()
+		return nil, nil
+	}
+	if !closed && !first {
+		return nil, nil
+	}
+	// A new bucket began: every bucket gets exactly one forecast stamped
+	// with its start, empty while the series has no closed bucket, so the
+	// decider can wait for it without ever waiting forever.
+	if closed {
+		if err := se.s.Observe(start, mean); err != nil {
+			return nil, bus.Permanent(fmt.Errorf("observe bucket %s: %w", start.Format(time.RFC3339), err))
+		}
+	}
+	origin := t.Truncate(s.cfg.Model.Step)
+	if proto.Millis(origin) <= se.sentTS {
+		return nil, nil // published before a restart
+	}
+	f := s.forecast(tick.App, tick.Tier, se, start, origin, closed)
+	se.sentTS = f.TS
+	s.published.Inc()
+	return []bus.Out{{Subject: proto.ForecastSubject(s.bus.Prefix(), tick.App, tick.Tier), Msg: f}}, nil
+}
+
+// forecast predicts from the bucket after last (the bucket just closed) and
+// keeps the points from origin on: buckets between them were missing. With
+// nothing to forecast from it returns an empty forecast.
+func (s *Service) forecast(app, tier string, se *series, last, origin time.Time, closed bool) *proto.Forecast {
+	ts := proto.Millis(origin)
+	f := &proto.Forecast{V: proto.SchemaVersion, ID: proto.ForecastID(app, tier, s.cfg.Metric, ts), App: app, Tier: tier, TS: ts,
+		Metric: s.cfg.Metric, StepMS: s.cfg.Model.Step.Milliseconds(), Model: "none"}
+	if !closed {
+		return f
+	}
+	skip := max(int(origin.Sub(last)/s.cfg.Model.Step)-1, 0)
+	began := time.Now()
+	pts, info, err := se.s.Forecast(s.cfg.Horizon + skip)
+	s.fitTime.Observe(time.Since(began).Seconds())
+	if err != nil {
+		s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Msg("no forecast")
+		return f
+	}
+	pts = pts[skip:]
+	f.Model, f.Trained = info.Model, info.Trained
+	f.Points = make([]proto.ForecastPoint, len(pts))
+	for i, p := range pts {
+		f.Points[i] = proto.ForecastPoint{TS: proto.Millis(p.Time), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
+		sanitize(&f.Points[i])
+	}
+	return f
+}
+
+// sanitize keeps a point publishable: finite and ordered.
+func sanitize(p *proto.ForecastPoint) {
+	vals := []*float64{&p.Lo95, &p.Lo80, &p.Yhat, &p.Hi80, &p.Hi95}
+	for _, v := range vals {
+		if math.IsNaN(*v) || math.IsInf(*v, 0) {
+			*v = 0
+		}
+	}
+	for i := 1; i < len(vals); i++ {
+		if *vals[i] < *vals[i-1] {
+			*vals[i] = *vals[i-1]
+		}
+	}
+}

@@ -1,0 +1,41 @@
+// Command decider runs Headroom's decider service alone against a NATS server
+// (see -help; every flag also reads a HEADROOM_* environment variable).
+//
+// "decider simulate …" runs the offline evaluation instead, on the same code.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "decider:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv cli.Getenv) error {
+	if len(args) > 0 && args[0] == "simulate" {
+		return simulateCmd(ctx, args[1:], os.Stdout, os.Stderr)
+	}
+	cfg := decider.DefaultConfig()
+	return service.Main(ctx, service.Spec{
+		Name:            "decider",
+		DefaultHTTPAddr: "127.0.0.1:8085",
+		Flags:           cfg.RegisterFlags,
+		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
+			return decider.New(cfg, d)
+		},
+	}, args, getenv)
+}

@@ -1,0 +1,50 @@
+// Command headroom runs the whole of Headroom in one process: an embedded
+// NATS JetStream server, every service, the simulated three-tier shop with
+// seven days of backfilled history, and the dashboard on http://127.0.0.1:8080.
+// Every flag also reads a HEADROOM_* environment variable; see -help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "headroom:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv cli.Getenv) error {
+	cfg := allinone.DefaultConfig()
+	f := cli.New("headroom", getenv)
+	cfg.RegisterFlags(f)
+	var level string
+	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log, err := service.NewLogger(nil, "headroom", level)
+	if err != nil {
+		return fmt.Errorf("log.level: %w", err)
+	}
+	return allinone.Run(ctx, cfg, log, func(s *allinone.System) {
+		log.Info().Str("dashboard", "http://"+s.HTTPAddr+"/").Str("nats", s.NATSURL).Msg("headroom running")
+		fmt.Fprintf(os.Stderr, "\n  Headroom dashboard: http://%s/\n  NATS:               %s (try: nats sub 'apm.>')\n\n", s.HTTPAddr, s.NATSURL)
+	})
+}
