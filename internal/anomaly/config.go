@@ -12,6 +12,9 @@ type Config struct {
 	ErrAlpha float64
 	// SlowAlpha is the smoothing of the long-run value mean and spread.
 	SlowAlpha float64
+	// RangeAlpha is how fast the remembered highest and lowest values fall
+	// back toward the long-run mean.
+	RangeAlpha float64
 	// ShiftAlpha is the smoothing of the signed residual mean (level shifts).
 	ShiftAlpha float64
 	// VarAlpha is the smoothing of the absolute residual mean (variance change).
@@ -34,11 +37,14 @@ type Config struct {
 	RecordHalfLife float64
 	// RecordDamp multiplies scores below the recent maximum.
 	RecordDamp float64
-	// Mask selects detectors by bit (1 residual, 2 changepoint, 4 shift, 8 spot).
+	// Mask selects detectors by bit (1 residual, 2 changepoint, 4 shift, 8 spot, 16 record).
 	Mask int
 	// Combine picks how detector tail probabilities merge: 0 takes the
 	// smallest (Bonferroni-corrected), 1 adds their surprises.
 	Combine int
+	// TailStart is the observation from which the tails learn surprises;
+	// earlier ones come from forecasters still finding their feet.
+	TailStart int
 	// Warmup is how many observations are scored zero while the detectors learn.
 	Warmup int
 }
@@ -51,6 +57,7 @@ func DefaultConfig() Config {
 		SeasonAlpha:    0.1,
 		ErrAlpha:       0.01,
 		SlowAlpha:      0.002,
+		RangeAlpha:     0.0001,
 		ShiftAlpha:     0.1,
 		VarAlpha:       0.05,
 		TailHalfLife:   20000,
@@ -61,8 +68,9 @@ func DefaultConfig() Config {
 		HoldoffDamp:    0.3,
 		RecordHalfLife: 0,
 		RecordDamp:     1,
-		Mask:           15,
+		Mask:           31,
 		Combine:        0,
+		TailStart:      150,
 		Warmup:         300,
 	}
 }

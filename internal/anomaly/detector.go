@@ -11,6 +11,7 @@ const (
 	DetectorChangepoint = "changepoint"
 	DetectorShift       = "shift"
 	DetectorSpot        = "spot"
+	DetectorRecord      = "record"
 )
 
 // Score is the result of one observation.
@@ -30,14 +31,15 @@ type Score struct {
 }
 
 const (
-	nDetectors = 4
+	nDetectors = 5
 	dResidual  = 0
 	dChange    = 1
 	dShift     = 2
 	dSpot      = 3
+	dRecord    = 4
 )
 
-var detectorNames = [nDetectors]string{DetectorResidual, DetectorChangepoint, DetectorShift, DetectorSpot}
+var detectorNames = [nDetectors]string{DetectorResidual, DetectorChangepoint, DetectorShift, DetectorSpot, DetectorRecord}
 
 // Detector scores one series with the blended forecasters and the four
 // calibrated surprises described in the package comment. It is not safe for
@@ -54,6 +56,7 @@ type Detector struct {
 	weekly   seasonal
 
 	slowMean, slowVar float64
+	hi, lo            float64 // slowly forgetting range of past values
 	shift, varMean    float64
 
 	tails [nDetectors]tail
@@ -107,7 +110,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 	cfg := &d.cfg
 	if d.n == 0 {
-		d.level, d.slowMean = v, v
+		d.level, d.slowMean, d.hi, d.lo = v, v, v, v
 	}
 
 	pred, scale := d.expected(sec)
@@ -124,6 +127,9 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	z[dShift] = varMean
 	sd := math.Sqrt(d.slowVar)
 	z[dSpot] = math.Abs(v-d.slowMean) / math.Max(sd, floor)
+	if rng := d.hi - d.lo; rng > floor {
+		z[dRecord] = math.Max(math.Max(v-d.hi, d.lo-v), 0) / rng
+	}
 
 	s := Score{Observed: v, Expected: pred}
 	if d.n >= cfg.Warmup {
@@ -172,7 +178,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 
 	// Learn.
-	if d.n >= cfg.Warmup/2 {
+	if d.n >= cfg.TailStart {
 		for i := range z {
 			d.tails[i].add(z[i], cfg.TailQuantile)
 		}
@@ -191,6 +197,8 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 	dv := v - d.slowMean
 	d.slowMean += cfg.SlowAlpha * dv
+	d.hi = math.Max(v, d.hi-cfg.RangeAlpha*(d.hi-d.slowMean))
+	d.lo = math.Min(v, d.lo-cfg.RangeAlpha*(d.lo-d.slowMean))
 	d.slowVar = (1 - cfg.SlowAlpha) * (d.slowVar + cfg.SlowAlpha*dv*dv)
 	d.lastSec = sec
 	d.n++

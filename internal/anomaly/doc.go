@@ -16,21 +16,25 @@
 // tracks its mean absolute one-step error; the expectation is their blend
 // weighted by inverse squared error, and the blended error is the scale.
 //
-// Four surprises come from the standardised residual u = (v − expected)/scale:
+// Five surprises; the first three come from the standardised residual
+// u = (v − expected)/scale:
 //
 //   - residual: |u|, a spike or dip at one point;
 //   - changepoint: |EWMA of u|, a level shift that persists (CUSUM-like);
 //   - shift: EWMA of |u|, a change of spread between the recent window and
 //     the reference the scale learned;
 //   - spot: |v − long-run mean| / long-run spread, a value outside the
-//     series' usual range.
+//     series' usual range;
+//   - record: how far v passes the highest or lowest value seen so far (a
+//     range that slowly falls back toward the mean), in units of that
+//     range: a level the series has never reached.
 //
 // Calibration. Each surprise has its own tail estimator: a decayed
 // histogram over log z for the body and, above its upper 5 % quantile, an
 // exponential fitted to the excesses (SPOT/DSPOT's peaks over threshold with
 // a zero GPD shape), so unseen extremes get ever smaller tail probabilities
 // and the thresholds follow the stream. The score is
-// −log10(min p · 4)/6, clamped to [0,1]: a Bonferroni-corrected minimum,
+// −log10(min p · 5)/6, clamped to [0,1]: a Bonferroni-corrected minimum,
 // so a score means the same tail probability on every series.
 //
 // Sparse alarms. A score at or above Config.AlarmLevel is an alarm; for

@@ -71,19 +71,6 @@ func (t *tail) pvalue(z float64, q float64) float64 {
 	}
 	floor := t.inc / (t.total + t.inc)
 	u := t.u
-	if u < tailBins && t.nexc > 0 && z >= binLow(u) {
-		// Exponential tail above the threshold bin.
-		above := 0.0
-		for b := u; b < tailBins; b++ {
-			above += t.counts[b]
-		}
-		pu := (above + t.inc) / (t.total + t.inc)
-		m := t.excess
-		if m <= 0 {
-			m = binLow(u) * tailWidth
-		}
-		return math.Max(pu*math.Exp(-(z-binLow(u))/m), 1e-12)
-	}
 	b := tailBin(z)
 	above := 0.0
 	for i := b + 1; i < tailBins; i++ {
@@ -91,7 +78,27 @@ func (t *tail) pvalue(z float64, q float64) float64 {
 	}
 	// Part of z's own bin lies above z: take half.
 	above += 0.5 * t.counts[b]
-	return math.Max((above+t.inc)/(t.total+t.inc), floor)
+	emp := math.Max((above+t.inc)/(t.total+t.inc), floor)
+	if u < tailBins && t.nexc > 0 && z >= binLow(u) {
+		// Exponential tail above the threshold bin, but never rarer than
+		// what the histogram itself has counted: recurring extremes stay
+		// as common as they are.
+		mass := 0.0
+		for i := u; i < tailBins; i++ {
+			mass += t.counts[i]
+		}
+		pu := (mass + t.inc) / (t.total + t.inc)
+		m := t.excess
+		if m <= 0 {
+			m = binLow(u) * tailWidth
+		}
+		ext := math.Max(pu*math.Exp(-(z-binLow(u))/m), 1e-12)
+		if emp-floor > 0.5*floor {
+			return math.Max(ext, emp-floor)
+		}
+		return ext
+	}
+	return emp
 }
 
 // add learns z.
