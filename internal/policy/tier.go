@@ -111,7 +111,13 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 	e.base = e.level
 	if e.hasForecast {
 		if w := tr.app.ForecastWeight; w > 0 {
-			e.base = (1-w)*e.level + w*e.fmax
+			// Blend the level with the forecast of the current bucket, then
+			// add any rise the forecast expects over the lead window.
+			now, ok := fc(t, t)
+			if !ok {
+				now = e.fmax
+			}
+			e.base = (1-w)*e.level + w*now + math.Max(0, e.fmax-now)
 		} else if e.fmax > e.base {
 			e.base = e.fmax
 		}

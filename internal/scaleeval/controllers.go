@@ -44,7 +44,9 @@ func (s Static) Decide(Tick) (int, error) { return int(s), nil }
 // Policy feeds the live policy exactly as the decider service does: the
 // tick's load and replica counts, plus the latest forecast published by a
 // forecast.Series fed with closed 5-minute bucket means (stamped with the
-// bucket start), refreshed once per closed bucket.
+// bucket start), refreshed once per closed bucket. As in the live pipeline a
+// forecast is used from its origin on (the start of the bucket after the
+// one just closed), so a tick never sees a forecast stamped after it.
 type Policy struct {
 	app     *policy.App
 	tier    string
@@ -55,6 +57,7 @@ type Policy struct {
 	sum     float64
 	n       int
 	latest  *policy.Forecast
+	next    *policy.Forecast // made at a bucket close, usable from its origin
 	// Decisions, when non-nil, receives every decision (for inspection).
 	Decisions func(policy.Decision)
 }
@@ -72,6 +75,9 @@ func NewPolicy(app *policy.App, fc forecast.Config, horizon int) *Policy {
 // Decide folds the minute into the current bucket, publishes a forecast
 // when the minute closes its bucket, and asks the policy.
 func (p *Policy) Decide(tk Tick) (int, error) {
+	if p.next != nil && !tk.Time.Before(p.next.Origin) {
+		p.latest, p.next = p.next, nil
+	}
 	if p.series != nil {
 		if err := p.feed(tk.Time, tk.Demand); err != nil {
 			return 0, err
@@ -115,10 +121,9 @@ func (p *Policy) feed(t time.Time, v float64) error {
 	}
 	pts, _, err := p.series.Forecast(p.horizon)
 	if err != nil {
-		// Not enough history yet: the policy runs on the recent level.
-		p.latest = nil
+		// Nothing to forecast from yet: the policy runs on the recent level.
 		return nil
 	}
-	p.latest = &policy.Forecast{Origin: start.Add(p.step), Step: p.step, Points: pts}
+	p.next = &policy.Forecast{Origin: start.Add(p.step), Step: p.step, Points: pts}
 	return nil
 }
