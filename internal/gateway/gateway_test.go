@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/proto"
 )

@@ -106,7 +106,11 @@ type wsClient struct {
 	conn   *websocket.Conn
 	frames chan frame
 	closed chan error
+	pause  chan struct{}
 }
+
+// stopReading makes the client stop reading from its socket, like a stuck tab.
+func (c *wsClient) stopReading() { close(c.pause) }
 
 func dial(tb testing.TB, srvURL, query string, h http.Header) (*wsClient, *http.Response, error) {
 	tb.Helper()
@@ -115,9 +119,14 @@ func dial(tb testing.TB, srvURL, query string, h http.Header) (*wsClient, *http.
 	if err != nil {
 		return nil, resp, err
 	}
-	c := &wsClient{conn: conn, frames: make(chan frame, 100000), closed: make(chan error, 1)}
+	c := &wsClient{conn: conn, frames: make(chan frame, 100000), closed: make(chan error, 1), pause: make(chan struct{})}
 	go func() {
 		for {
+			select {
+			case <-c.pause:
+				return
+			default:
+			}
 			_, data, err := conn.ReadMessage()
 			if err != nil {
 				c.closed <- err
