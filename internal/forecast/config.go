@@ -36,9 +36,9 @@ type Config struct {
 
 // ModelNames lists the models the ensemble chooses from: seasonal naive
 // (one day), naive (last value), damped-trend Holt-Winters (ets), the
-// daily+weekly decomposition (mstl) and the Prophet-class regression
-// (prophet).
-var ModelNames = []string{"snaive", "naive", "ets", "mstl", "prophet"}
+// daily-only and the daily+weekly decompositions (stl, mstl) and the
+// Prophet-class regression (prophet).
+var ModelNames = []string{"snaive", "naive", "ets", "stl", "mstl", "prophet"}
 
 // Period lengths in buckets for the default 5-minute step.
 const (

@@ -188,6 +188,9 @@ func candidates(n, day int, only []string) []model {
 	if n >= 3*day {
 		ms = append(ms, &regress{})
 	}
+	if n >= 8*day {
+		ms = append(ms, &decomp{daily: true})
+	}
 	ms = append(ms, &decomp{})
 	if len(only) == 0 {
 		return ms

@@ -37,7 +37,7 @@ func (m *ets) reset(w *window, from int) bool {
 	if m.s == nil {
 		m.s = make([]float64, d)
 	}
-	copy(m.s, w.prof.daily)
+	copy(m.s, w.profD.daily)
 	var sum float64
 	k := 0
 	for i := from; i < min(from+d, len(w.z)); i++ {

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// synth describes a synthetic series: level·(1 + daily + weekly) + trend·t
-// plus noise, in 5-minute buckets starting on a Monday at midnight UTC.
+// synth describes a synthetic series:
+// level·(1 + daily·sin)·(1 − weekly on weekends) + trend·days, plus Gaussian
+// noise, in 5-minute buckets starting on a Monday at midnight UTC.
 type synth struct {
 	level, daily, weekly, trend, noise float64
 	seed                               uint64
@@ -21,11 +22,11 @@ var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 func (s synth) truth(i int) float64 {
 	d := float64(i%defaultDay) / defaultDay
 	w := float64(i%defaultWeek) / defaultWeek
-	weekend := 0.0
+	wk := 1.0
 	if w >= 5.0/7 {
-		weekend = -1
+		wk = 1 - s.weekly
 	}
-	return s.level*(1+s.daily*math.Sin(2*math.Pi*(d-0.25))+s.weekly*weekend) + s.trend*float64(i)/defaultDay
+	return s.level*(1+s.daily*math.Sin(2*math.Pi*(d-0.25)))*wk + s.trend*float64(i)/defaultDay
 }
 
 // values returns n buckets of the series with noise.

@@ -22,7 +22,8 @@ type window struct {
 	abs0    int64
 	day     int
 	horizon int
-	prof    profile // zero when the window is shorter than two days
+	prof    profile // daily+weekly; zero when the window is shorter than two days
+	profD   profile // daily only
 	lastObs float64 // last observed value, NaN when none
 	scale   float64 // robust one-step noise scale of z
 	// wt weighs absolute errors on the model scale when tuning: the square
@@ -35,7 +36,7 @@ type window struct {
 // newWindow prepares a fit window; wt is as in window.
 func newWindow(z, wt []float64, abs0 int64, day, horizon int) *window {
 	w := &window{z: z, wt: wt, abs0: abs0, day: day, horizon: horizon, lastObs: math.NaN()}
-	w.prof = fitProfile(z, abs0, day, true)
+	w.prof, w.profD = fitProfile(z, abs0, day)
 	w.scale = robustScale(z)
 	for i := len(z) - 1; i >= 0; i-- {
 		if !math.IsNaN(z[i]) {
@@ -113,18 +114,29 @@ func (m *snaive) predict(out []float64) {
 
 // decomp is the multi-seasonal decomposition model: the window's robust
 // daily and weekly profile (see fitProfile) plus a robust level with
-// reversion (see level) on the seasonally adjusted series.
+// reversion (see level) on the seasonally adjusted series. Its daily-only
+// variant ("stl") competes with it, since a weekly shape learnt from two
+// weeks helps series whose weeks repeat and hurts those whose do not.
 type decomp struct {
+	daily bool // daily profile only ("stl")
 	prof  profile
 	lv    level
 	tuned bool
 	next  int64
 }
 
-func (m *decomp) name() string { return "mstl" }
+func (m *decomp) name() string {
+	if m.daily {
+		return "stl"
+	}
+	return "mstl"
+}
 
 func (m *decomp) fit(w *window, tune bool) {
 	m.prof = w.prof
+	if m.daily {
+		m.prof = w.profD
+	}
 	u := make([]float64, len(w.z))
 	for i, v := range w.z {
 		u[i] = v - m.prof.at(w.abs0+int64(i))

@@ -79,9 +79,12 @@ func maskOutages(y []float64, minRun int) []float64 {
 		for j < len(y) && y[j] == 0 {
 			j++
 		}
-		if j-i >= minRun && j < len(y) {
+		switch {
+		case j-i >= minRun && j < len(y):
 			runs = append(runs, run{i, j})
-		} else {
+		case j-i >= minRun:
+			// A long run still going on: neither masked nor evidence.
+		default:
 			zeros += j - i
 			obs += j - i
 		}

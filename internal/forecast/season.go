@@ -33,20 +33,51 @@ func (p *profile) at(abs int64) float64 {
 }
 
 // fitProfile estimates the profile of z (NaN = missing) whose first bucket
-// has absolute index abs0. The daily profile is the per-slot median of the
-// series minus its one-day centred moving average, smoothed across
-// neighbouring slots; the weekly correction is the per-hour-of-week median
-// of what remains, shrunk toward zero when few weeks back it. Medians keep
-// outliers, outages and level shifts from bending the shape.
-func fitProfile(z []float64, abs0 int64, day int, weekly bool) profile {
-	p := profile{day: day}
+// has absolute index abs0, STL-style with medians:
+//
+//  1. daily: the per-slot median of z minus its one-day centred moving
+//     average, smoothed across neighbouring slots;
+//  2. weekly (with at least 8 days): the per-hour-of-week median of z minus
+//     the daily profile minus its one-week moving average (a one-day
+//     average would half follow a weekend and hide it), shrunk toward zero
+//     when few weeks back it, with the part all days share removed;
+//  3. daily again, on z minus the weekly correction.
+//
+// Medians keep outliers, outages and level shifts from bending the shape.
+// It also returns the daily-only profile of step 1 (the two are equal when
+// there is less than 8 days of data).
+func fitProfile(z []float64, abs0 int64, day int) (p, daily profile) {
+	p = profile{day: day}
 	n := len(z)
 	if n < 2*day {
-		return p
+		return p, p
 	}
-	x := detrend(z, day)
-	// Daily profile.
-	p.daily = make([]float64, day)
+	p.daily = dailyProfile(detrend(z, day), abs0, day)
+	daily = p
+	if n < 8*day {
+		return p, daily
+	}
+	p.cells = 24
+	if day%24 != 0 {
+		p.cells = day
+	}
+	v := make([]float64, n)
+	for i, x := range z {
+		v[i] = x - p.daily[mod(abs0+int64(i), day)]
+	}
+	p.weekly = weeklyProfile(detrend(v, 7*day), abs0, day, p.cells)
+	for i, x := range z {
+		v[i] = x - p.at(abs0+int64(i)) + p.daily[mod(abs0+int64(i), day)]
+	}
+	p.daily = dailyProfile(detrend(v, day), abs0, day)
+	return p, daily
+}
+
+// dailyProfile returns the smoothed, centred per-slot medians of the
+// detrended series x.
+func dailyProfile(x []float64, abs0 int64, day int) []float64 {
+	n := len(x)
+	d := make([]float64, day)
 	buf := make([]float64, 0, n/day+1)
 	for s := 0; s < day; s++ {
 		buf = buf[:0]
@@ -55,59 +86,107 @@ func fitProfile(z []float64, abs0 int64, day int, weekly bool) profile {
 				buf = append(buf, x[i])
 			}
 		}
-		p.daily[s] = median(buf)
+		d[s] = median(buf)
 	}
-	fillCircular(p.daily)
-	p.daily = smoothCircular(p.daily, max(1, day/96))
-	center(p.daily)
-	if !weekly || n < 8*day {
-		return p
-	}
-	// Weekly correction per hour of the week.
-	p.cells = 24
-	if day%24 != 0 {
-		p.cells = day
-	}
-	per := day / p.cells
-	nc := 7 * p.cells
-	p.weekly = make([]float64, nc)
-	counts := make([]int, nc)
-	cellVals := make([][]float64, nc)
+	fillCircular(d)
+	d = smoothCircular(d, max(1, day/96))
+	center(d)
+	return d
+}
+
+// weeklyProfile returns the weekly correction from the detrended, daily-
+// adjusted series x: per cell (cells per day) the mean over weeks of that
+// week's median, smoothed, with the per-hour mean over the seven days
+// removed, and shrunk toward zero by how much the weeks disagree (a
+// positive-part James-Stein factor: week-to-week noise variance over total
+// variance). A series whose weeks do not repeat gets little or no weekly
+// correction; one whose weeks do gets nearly all of it.
+func weeklyProfile(x []float64, abs0 int64, day, cells int) []float64 {
+	per := day / cells
+	nc := 7 * cells
+	week := int64(7 * day)
+	w0 := floorDiv(abs0, week)
+	nw := int(floorDiv(abs0+int64(len(x))-1, week)-w0) + 1
+	vals := make([][]float64, nw*nc)
 	for i, v := range x {
 		if math.IsNaN(v) {
 			continue
 		}
 		abs := abs0 + int64(i)
-		c := mod(abs, 7*day) / per
-		cellVals[c] = append(cellVals[c], v-p.daily[mod(abs, day)])
-		counts[c]++
+		k := int(floorDiv(abs, week)-w0)*nc + mod(abs, 7*day)/per
+		vals[k] = append(vals[k], v)
 	}
-	for c := range p.weekly {
-		if counts[c] == 0 {
-			p.weekly[c] = math.NaN()
+	w := make([]float64, nc)
+	var noise float64
+	noisy := 0
+	for c := range w {
+		var sum, sq float64
+		k := 0
+		for j := 0; j < nw; j++ {
+			if v := vals[j*nc+c]; 2*len(v) >= per {
+				m := median(v)
+				sum += m
+				sq += m * m
+				k++
+			}
+		}
+		if k == 0 {
+			w[c] = math.NaN()
 			continue
 		}
-		weeks := float64(counts[c]) / float64(per)
-		p.weekly[c] = median(cellVals[c]) * weeks / (weeks + 1)
+		mean := sum / float64(k)
+		w[c] = mean
+		if k >= 2 {
+			// Variance of the mean over k weeks.
+			noise += (sq/float64(k) - mean*mean) / float64(k-1)
+			noisy++
+		}
 	}
-	fillCircular(p.weekly)
-	p.weekly = smoothCircular(p.weekly, 1)
-	// Remove the part every day shares, which the daily profile owns.
-	for h := 0; h < p.cells; h++ {
+	fillCircular(w)
+	w = smoothCircular(w, 1)
+	for h := 0; h < cells; h++ {
 		var m float64
 		for d := 0; d < 7; d++ {
-			m += p.weekly[d*p.cells+h]
+			m += w[d*cells+h]
 		}
 		m /= 7
 		for d := 0; d < 7; d++ {
-			p.weekly[d*p.cells+h] -= m
+			w[d*cells+h] -= m
 		}
 	}
-	return p
+	var total float64
+	for _, v := range w {
+		total += v * v
+	}
+	total /= float64(nc)
+	f := weeklyPrior
+	if noisy > 0 && total > 0 {
+		f = max(0, 1-noise/float64(noisy)/total)
+	}
+	for c := range w {
+		w[c] *= f
+	}
+	return w
+}
+
+// weeklyPrior is the shrink factor of the weekly correction when no cell
+// has two weeks of data to measure its noise.
+const weeklyPrior = 0.5
+
+// floorDiv returns a/b rounded toward minus infinity (b > 0).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // detrend returns z minus its centred moving average over one period
-// (missing values ignored); near the ends the nearest full window is used.
+// (missing values ignored). Within half a period of either end, where no
+// centred window fits, the average is extended linearly with its slope over
+// the nearest period of centres, so a trend does not leak into what is
+// left.
 func detrend(z []float64, period int) []float64 {
 	n := len(z)
 	sum := make([]float64, n+1)
@@ -119,21 +198,44 @@ func detrend(z []float64, period int) []float64 {
 			cnt[i+1]++
 		}
 	}
-	out := make([]float64, n)
 	half := period / 2
+	// ma returns the average of the window starting at a.
+	ma := func(a int) float64 {
+		k := cnt[a+period] - cnt[a]
+		if k == 0 {
+			return math.NaN()
+		}
+		return (sum[a+period] - sum[a]) / float64(k)
+	}
+	last := n - period // last window start
+	span := min(period, last)
+	slope := func(a, b int) float64 {
+		if b == a {
+			return 0
+		}
+		s := (ma(b) - ma(a)) / float64(b-a)
+		if math.IsNaN(s) {
+			return 0
+		}
+		return s
+	}
+	left, right := slope(0, span), slope(last-span, last)
+	out := make([]float64, n)
 	for i, v := range z {
 		if math.IsNaN(v) {
 			out[i] = math.NaN()
 			continue
 		}
-		a := min(max(i-half, 0), n-period)
-		b := a + period
-		k := cnt[b] - cnt[a]
-		if k == 0 {
-			out[i] = math.NaN()
-			continue
+		var t float64
+		switch a := i - half; {
+		case a < 0:
+			t = ma(0) + left*float64(a)
+		case a > last:
+			t = ma(last) + right*float64(a-last)
+		default:
+			t = ma(a)
 		}
-		out[i] = v - (sum[b]-sum[a])/float64(k)
+		out[i] = v - t
 	}
 	return out
 }

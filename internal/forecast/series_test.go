@@ -1,0 +1,194 @@
+package forecast
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// checkPoints fails unless every point is finite, ordered
+// lo95 <= lo80 <= yhat <= hi80 <= hi95, and stamped one step apart from
+// first.
+func checkPoints(t *testing.T, pts []Point, first time.Time, step time.Duration) {
+	t.Helper()
+	for i, p := range pts {
+		for _, v := range []float64{p.Yhat, p.Lo80, p.Hi80, p.Lo95, p.Hi95} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("step %d: non-finite value in %+v", i, p)
+			}
+		}
+		if !(p.Lo95 <= p.Lo80 && p.Lo80 <= p.Yhat && p.Yhat <= p.Hi80 && p.Hi80 <= p.Hi95) {
+			t.Fatalf("step %d: bounds out of order: %+v", i, p)
+		}
+		if want := first.Add(time.Duration(i) * step); !p.Time.Equal(want) {
+			t.Fatalf("step %d: time %s, want %s", i, p.Time, want)
+		}
+	}
+}
+
+func TestObserveErrors(t *testing.T) {
+	s := NewSeries(DefaultConfig())
+	if err := s.Observe(t0, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		t    time.Time
+		v    float64
+	}{
+		{"same bucket", t0, 2},
+		{"earlier bucket", t0.Add(-5 * time.Minute), 2},
+		{"not on a boundary", t0.Add(7 * time.Minute), 2},
+		{"infinite value", t0.Add(5 * time.Minute), math.Inf(1)},
+	} {
+		if err := s.Observe(tc.t, tc.v); err == nil {
+			t.Errorf("%s: want an error", tc.name)
+		}
+	}
+	if s.Len() != 1 {
+		t.Errorf("Len = %d after rejected buckets, want 1", s.Len())
+	}
+}
+
+func TestObserveGapsAndWindow(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Window = 10
+	s := NewSeries(cfg)
+	must := func(i int, v float64) {
+		t.Helper()
+		if err := s.Observe(t0.Add(time.Duration(i)*cfg.Step), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(0, 1)
+	must(4, 2) // three missing buckets in between
+	if s.Len() != 5 || !math.IsNaN(s.at(1)) || s.at(4) != 2 {
+		t.Fatalf("after a gap: len %d, buckets %v", s.Len(), s.buf[:5])
+	}
+	for i := 5; i < 25; i++ {
+		must(i, float64(i))
+	}
+	if s.Len() != 10 || s.at(0) != 15 || s.at(9) != 24 {
+		t.Fatalf("rolling window: len %d, oldest %v, newest %v", s.Len(), s.at(0), s.at(9))
+	}
+	must(100, 7) // a gap longer than the window empties it
+	if s.Len() != 1 || s.at(0) != 7 {
+		t.Fatalf("after a long gap: len %d, oldest %v", s.Len(), s.at(0))
+	}
+}
+
+func TestForecastShortHistory(t *testing.T) {
+	cfg := DefaultConfig()
+	for _, n := range []int{1, 2, 5, 30, 200, 400, 700, 2000} {
+		y := busy.values(n)
+		s := mustFeed(t, cfg, y)
+		pts, info, err := s.Forecast(12)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		checkPoints(t, pts, t0.Add(time.Duration(n)*cfg.Step), cfg.Step)
+		if info.Trained != n || info.Model == "" {
+			t.Errorf("n=%d: info %+v", n, info)
+		}
+		if n == 1 && math.Abs(pts[0].Yhat-y[0]) > 1e-9*math.Abs(y[0]) {
+			t.Errorf("one bucket: yhat %v, want the value %v", pts[0].Yhat, y[0])
+		}
+		if n <= 30 && pts[11].Hi80-pts[11].Lo80 <= pts[0].Hi80-pts[0].Lo80 {
+			t.Errorf("n=%d: interval does not widen with the horizon: %+v %+v", n, pts[0], pts[11])
+		}
+	}
+}
+
+func TestForecastNoData(t *testing.T) {
+	s := NewSeries(DefaultConfig())
+	if _, _, err := s.Forecast(12); !errors.Is(err, ErrNoData) {
+		t.Errorf("empty series: err = %v, want ErrNoData", err)
+	}
+	if err := s.Observe(t0, math.NaN()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Forecast(12); !errors.Is(err, ErrNoData) {
+		t.Errorf("only missing buckets: err = %v, want ErrNoData", err)
+	}
+	if err := s.Observe(t0.Add(5*time.Minute), 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Forecast(0); err == nil {
+		t.Error("horizon 0: want an error")
+	}
+}
+
+func TestRefitSchedule(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.Window + 40)
+	s := mustFeed(t, cfg, y[:cfg.Window])
+	_, info, err := s.Forecast(12)
+	if err != nil || !info.Refit {
+		t.Fatalf("first forecast: refit %v, err %v", info.Refit, err)
+	}
+	for i := cfg.Window; i < cfg.Window+cfg.RefitEvery; i++ {
+		if err := s.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
+			t.Fatal(err)
+		}
+		pts, info, err := s.Forecast(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPoints(t, pts, t0.Add(time.Duration(i+1)*cfg.Step), cfg.Step)
+		if wantRefit := i+1-cfg.Window >= cfg.RefitEvery; info.Refit != wantRefit {
+			t.Fatalf("bucket %d: refit %v, want %v", i, info.Refit, wantRefit)
+		}
+	}
+	// A longer horizon than calibrated forces a refit.
+	if _, info, _ := s.Forecast(2 * cfg.Horizon); !info.Refit {
+		t.Error("longer horizon: want a refit")
+	}
+}
+
+func TestDeterminism(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.Window)
+	y[100], y[2000] = math.NaN(), 5*y[2000]
+	var first []Point
+	for run := 0; run < 3; run++ {
+		s := mustFeed(t, cfg, y)
+		pts, _, err := s.Forecast(24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			first = pts
+		} else if !reflect.DeepEqual(first, pts) {
+			t.Fatalf("run %d differs:\n%+v\n%+v", run, first[0], pts[0])
+		}
+	}
+}
+
+// TestMemoryPerSeries checks the live budget of 64 KB per series with a
+// full window and a fitted ensemble.
+func TestMemoryPerSeries(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.Window)
+	const n = 20
+	series := make([]*Series, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range series {
+		series[i] = mustFeed(t, cfg, y)
+		if _, _, err := series[i].Forecast(12); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	t.Logf("%d bytes per live series", per)
+	if per > 64<<10 {
+		t.Errorf("%d bytes per series, budget 65536", per)
+	}
+	runtime.KeepAlive(series)
+}
