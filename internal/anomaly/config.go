@@ -63,14 +63,14 @@ func DefaultConfig() Config {
 		TailHalfLife:   20000,
 		TailQuantile:   0.05,
 		Decades:        6,
-		AlarmLevel:     0.45,
+		AlarmLevel:     0.4,
 		Holdoff:        100,
 		HoldoffDamp:    0.3,
 		RecordHalfLife: 0,
 		RecordDamp:     1,
 		Mask:           31,
 		Combine:        0,
-		TailStart:      150,
+		TailStart:      300,
 		Warmup:         300,
 	}
 }
