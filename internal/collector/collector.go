@@ -42,6 +42,9 @@ type Config struct {
 	// runs are reproducible at any speed.
 	Lockstep     bool
 	LockstepWait time.Duration
+	// CatchUpWait bounds how long the first live tick waits, in lockstep
+	// mode, for the pipeline to work through the backfilled history.
+	CatchUpWait time.Duration
 	// Target is the utilisation the backfilled history was provisioned for.
 	Target float64
 	// Shop tunes the simulated application; zero value means shop.DefaultConfig.
@@ -51,7 +54,7 @@ type Config struct {
 // DefaultConfig simulates "shop" live in real time after 7 days of history.
 func DefaultConfig() Config {
 	return Config{App: "shop", Seed: 1, Tick: 15 * time.Second, Speed: 1, Backfill: 7 * 24 * time.Hour,
-		BackfillTick: time.Minute, Lockstep: true, LockstepWait: 2 * time.Second, Target: 0.7}
+		BackfillTick: time.Minute, Lockstep: true, LockstepWait: 2 * time.Second, CatchUpWait: 3 * time.Minute, Target: 0.7}
 }
 
 // RegisterFlags adds the collector.* flags (and -speed).
@@ -226,7 +229,11 @@ func (s *Service) produce(ctx context.Context, model *shop.Model, view *replicaV
 		if len(published) == 2 {
 			need = published[0]
 		}
-		ready, err := s.replicas(ctx, view, need, tiers, initial)
+		wait := s.cfg.LockstepWait
+		if i == 0 {
+			wait = max(wait, s.cfg.CatchUpWait)
+		}
+		ready, err := s.replicas(ctx, view, need, tiers, initial, wait)
 		if err != nil {
 			return nil // ctx ended
 		}
@@ -244,12 +251,12 @@ func (s *Service) produce(ctx context.Context, model *shop.Model, view *replicaV
 // replicas returns each tier's ready count from the executor's state,
 // waiting in lockstep mode until that state covers the decisions at need
 // (zero: no wait).
-func (s *Service) replicas(ctx context.Context, view *replicaView, needT time.Time, tiers []string, initial map[string]int) (map[string]int, error) {
+func (s *Service) replicas(ctx context.Context, view *replicaView, needT time.Time, tiers []string, initial map[string]int, wait time.Duration) (map[string]int, error) {
 	need := proto.Millis(needT)
 	ready := make(map[string]int, len(tiers))
 	var timeout <-chan time.Time
-	if s.cfg.Lockstep && s.cfg.LockstepWait > 0 {
-		timer := time.NewTimer(s.cfg.LockstepWait)
+	if s.cfg.Lockstep && wait > 0 {
+		timer := time.NewTimer(wait)
 		defer timer.Stop()
 		timeout = timer.C
 	}
