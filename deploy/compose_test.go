@@ -1,0 +1,69 @@
+// Package deploy_test checks the deployment files against the source tree.
+package deploy_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TestComposeServicesExist parses docker-compose.yml and checks that every
+// service it builds names a main package under services/, and that every
+// service there except the all-in-one appears in the compose file and the Procfile.
+func TestComposeServicesExist(t *testing.T) {
+	data, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Build struct {
+				Dockerfile string            `yaml:"dockerfile"`
+				Args       map[string]string `yaml:"args"`
+			} `yaml:"build"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &compose); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	built := map[string]bool{}
+	for name, s := range compose.Services {
+		svc := s.Build.Args["SERVICE"]
+		if name == "nats" {
+			continue
+		}
+		if svc == "" {
+			t.Errorf("compose service %s builds no SERVICE", name)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("..", "services", svc, "main.go")); err != nil {
+			t.Errorf("compose service %s builds services/%s, which does not exist", name, svc)
+		}
+		if _, err := os.Stat(filepath.Join("..", s.Build.Dockerfile)); err != nil {
+			t.Errorf("compose service %s: dockerfile %s: %v", name, s.Build.Dockerfile, err)
+		}
+		built[svc] = true
+	}
+	procfile, err := os.ReadFile("../Procfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := os.ReadDir("../services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name() == "headroom" {
+			continue
+		}
+		if !built[d.Name()] {
+			t.Errorf("services/%s is missing from docker-compose.yml", d.Name())
+		}
+		if !strings.Contains(string(procfile), "./services/"+d.Name()+" ") {
+			t.Errorf("services/%s is missing from the Procfile", d.Name())
+		}
+	}
+}
