@@ -33,10 +33,14 @@ type Options struct {
 	HPA bool
 }
 
-// DefaultOptions returns the operating point `decider simulate` uses.
+// DefaultOptions returns the operating point `decider simulate` uses:
+// provision for the p95 of the lead-window peak at full capacity (the
+// contract's C is the whole capacity, so the quantile is the headroom),
+// scale down after 15 minutes of lower wants, and blend forecast and level
+// equally.
 func DefaultOptions() Options {
 	return Options{
-		Target: 1, Quantile: 0.9, Stabilization: 30 * time.Minute,
+		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
 		ForecastWeight: 0.5, Horizon: 12, Warmup: 1440, HPA: true,
 	}

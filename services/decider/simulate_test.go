@@ -3,14 +3,110 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
 
+var updateSimulate = flag.Bool("update-simulate", false, "rewrite the simulate golden files")
+
+// TestSimulateGolden runs the command on three days of the NASA trace and
+// compares the table and the decisions with the stored expectation.
+func TestSimulateGolden(t *testing.T) {
+	in := filepath.Join("testdata", "nasa_3d.csv")
+	out := filepath.Join(t.TempDir(), "d.csv")
+	var stdout, stderr bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{"--trace", in, "--out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, stderr.String())
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDecisions(t, in, got)
+	for _, g := range []struct {
+		path string
+		data []byte
+	}{
+		{filepath.Join("testdata", "nasa_3d.table.golden"), stdout.Bytes()},
+		{filepath.Join("testdata", "nasa_3d.decisions.golden"), got},
+	} {
+		if *updateSimulate {
+			if err := os.WriteFile(g.path, g.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(g.path)
+		if err != nil {
+			t.Fatalf("%v (run with -update-simulate to create it)", err)
+		}
+		if !bytes.Equal(want, g.data) {
+			t.Errorf("%s differs from this run (rerun with -update-simulate if the change is intended); got:\n%s", g.path, head(g.data, 40))
+		}
+	}
+}
+
+// checkDecisions asserts the output contract: a header, then one row per
+// trace minute with the same timestamp and a count in 1..200.
+func checkDecisions(t *testing.T, tracePath string, got []byte) {
+	t.Helper()
+	tr, err := os.ReadFile(tracePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trRows, err := csv.NewReader(bytes.NewReader(tr)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(got)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(trRows) || strings.Join(rows[0], ",") != "timestamp,desired" {
+		t.Fatalf("%d output rows (header %v) for %d trace rows", len(rows), rows[0], len(trRows))
+	}
+	for i := 1; i < len(rows); i++ {
+		if rows[i][0] != trRows[i][0] {
+			t.Fatalf("row %d stamped %s, trace row %s", i, rows[i][0], trRows[i][0])
+		}
+		n, err := strconv.Atoi(rows[i][1])
+		if err != nil || n < 1 || n > 200 {
+			t.Fatalf("row %d: desired %q", i, rows[i][1])
+		}
+	}
+}
+
+func head(b []byte, lines int) string {
+	s := strings.SplitN(string(b), "\n", lines+1)
+	if len(s) > lines {
+		s = s[:lines]
+	}
+	return strings.Join(s, "\n")
+}
+
+func TestSimulateFlags(t *testing.T) {
+	cases := [][]string{
+		{},
+		{"--trace", "testdata/nasa_3d.csv"},
+		{"--trace", "testdata/missing.csv", "--out", filepath.Join(t.TempDir(), "x.csv")},
+		{"--trace", "testdata/nasa_3d.csv", "--out", filepath.Join(t.TempDir(), "x.csv"), "--quantile", "1.5"},
+		{"--bogus"},
+	}
+	for _, args := range cases {
+		var o, e bytes.Buffer
+		if err := simulateCmd(context.Background(), args, &o, &e); err == nil {
+			t.Errorf("simulate %v: no error", args)
+		}
+	}
+}
+
 // TestSimulateTrace runs the command on the trace named by
-// HEADROOM_SIM_TRACE (extra flags in HEADROOM_SIM_FLAGS) and prints the
+// HEADROOM_SIM_TRACE (extra flags in HEADROOM_SIM_FLAGS) and logs the
 // table; it is skipped when the variable is unset.
 func TestSimulateTrace(t *testing.T) {
 	path := os.Getenv("HEADROOM_SIM_TRACE")
