@@ -182,4 +182,3 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	}
 	return err
 }
-

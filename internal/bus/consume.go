@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/headroomhq/headroom/proto"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/headroomhq/headroom/proto"
 )
 
 // Msg is a consumed message. Data is only valid during the Handler call:

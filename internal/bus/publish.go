@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/headroomhq/headroom/proto"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/headroomhq/headroom/proto"
 )
 
 // HeaderEventTime carries a message's event time (Unix ms) beside the payload,

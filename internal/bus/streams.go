@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/headroomhq/headroom/proto"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // StreamConfig returns the configuration EnsureStreams applies to kind's stream.

@@ -195,4 +195,3 @@ func ReadState(ctx context.Context, kv jetstream.KeyValue, app, tier string) (*p
 	var st proto.ReplicaState
 	return &st, proto.Decode(e.Value(), &st)
 }
-
