@@ -185,10 +185,10 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 	d.shift, d.varMean = shift, varMean
 	e := math.Abs(v - d.level)
-	if d.n == 1 {
+	if d.n <= 1 {
 		d.levelErr = e
 	} else {
-		d.levelErr += cfg.ErrAlpha * (e - d.levelErr)
+		d.levelErr += math.Max(1/float64(d.n), cfg.ErrAlpha) * (e - d.levelErr)
 	}
 	d.level += cfg.FastAlpha * (v - d.level)
 	if d.n >= 1 {

@@ -30,14 +30,14 @@ func newTail(halfLife float64) tail {
 }
 
 func tailBin(z float64) int {
-	if z <= tailMin {
+	if !(z > tailMin) { // also catches NaN
 		return 0
 	}
-	b := int(math.Log(z/tailMin) / tailWidth)
-	if b >= tailBins {
+	f := math.Log(z/tailMin) / tailWidth
+	if f >= tailBins-1 {
 		return tailBins - 1
 	}
-	return b
+	return int(f)
 }
 
 // binEdges holds each bin's lower edge; it is computed once and only read.
