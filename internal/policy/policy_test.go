@@ -439,3 +439,21 @@ func BenchmarkDecide(b *testing.B) {
 		a.Decide(at(i), map[string]TierInput{"web": {Load: load[i%len(load)], Ready: 5, Forecast: fc}})
 	}
 }
+
+func TestCapacityFitWithIdleBase(t *testing.T) {
+	var f capacityFit
+	for i := 0; i < 200; i++ {
+		x := 20 + float64(i%10)*3 // load per replica 20..47
+		f.add(x, 0.05+x/60)       // 5 % idle plus x / 60
+	}
+	if c, ok := f.capacity(); !ok || c < 59.5 || c > 60.5 {
+		t.Fatalf("capacity %v %v, want 60", c, ok)
+	}
+	var flatFit capacityFit
+	for i := 0; i < 10; i++ {
+		flatFit.add(30, 0.5)
+	}
+	if c, ok := flatFit.capacity(); !ok || c != 60 {
+		t.Fatalf("constant load: capacity %v %v, want 60 through the origin", c, ok)
+	}
+}

@@ -13,9 +13,8 @@ type tier struct {
 	horizon time.Duration
 	dem     *demand
 	m       machine
-	// Learned capacity: decayed sums of load and busy replicas.
-	capLoad, capBusy float64
-	capN             int
+	// cap learns the capacity per replica from load versus cpu.
+	cap capacityFit
 	// Learned ratio to the upstream tier's load: decayed sums.
 	upOwn, upLoad float64
 	upN           int
@@ -43,10 +42,7 @@ func (tr *tier) capacity() (float64, bool) {
 	if tr.cfg.Capacity > 0 {
 		return tr.cfg.Capacity, true
 	}
-	if tr.capN >= 5 && tr.capBusy > 0 {
-		return tr.capLoad / tr.capBusy, true
-	}
-	return 0, false
+	return tr.cap.capacity()
 }
 
 // learnCapacity folds one tick of load versus cpu utilisation into the
@@ -62,12 +58,11 @@ func (tr *tier) learnCapacity(in TierInput) {
 	if cpu > 1.5 {
 		cpu /= 100
 	}
-	if cpu < 0.05 || in.Load <= 0 {
+	// A saturated tier says nothing about its capacity.
+	if cpu <= 0 || cpu > 0.95 || in.Load < 0 {
 		return
 	}
-	tr.capLoad = tr.capLoad*(1-learnAlpha) + in.Load
-	tr.capBusy = tr.capBusy*(1-learnAlpha) + float64(in.Ready)*cpu
-	tr.capN++
+	tr.cap.add(in.Load/float64(in.Ready), cpu)
 }
 
 // learnUpstream folds one tick of this tier's load versus the upstream
