@@ -107,8 +107,8 @@ func (p *Policy) feed(t time.Time, v float64) error {
 	}
 	p.sum += v
 	p.n++
-	if !t.Add(time.Minute).Equal(start.Add(p.step)) {
-		return nil
+	if t.Add(time.Minute).Before(start.Add(p.step)) {
+		return nil // the bucket's last minute has not been seen yet
 	}
 	full := p.n == int(p.step/time.Minute)
 	mean := p.sum / float64(p.n)

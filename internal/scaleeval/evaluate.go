@@ -89,6 +89,9 @@ func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Option
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
+	if len(demand) <= s.Warmup {
+		return nil, fmt.Errorf("trace has %d minutes, none after the %d-minute warm-up", len(demand), s.Warmup)
+	}
 	app, err := policy.NewApp(o.AppConfig(s.Capacity, s.BootDelay))
 	if err != nil {
 		return nil, err

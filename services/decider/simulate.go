@@ -47,6 +47,12 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for i, p := range pts {
 		times[i], demand[i] = p.Time, p.Value
 	}
+	for i := 1; i < len(times); i++ {
+		if d := times[i].Sub(times[i-1]); d != time.Minute {
+			fmt.Fprintf(stderr, "simulate: warning: rows %d and %d are %s apart; every row is simulated as one minute\n", i, i+1, d)
+			break
+		}
+	}
 	opt.HPA = !*noHPA
 	rep, err := scaleeval.Evaluate(ctx, times, demand, opt)
 	if err != nil {

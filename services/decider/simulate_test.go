@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,12 +16,15 @@ import (
 var updateSimulate = flag.Bool("update-simulate", false, "rewrite the simulate golden files")
 
 // TestSimulateGolden runs the command on three days of the NASA trace and
-// compares the table and the decisions with the stored expectation.
+// compares the table and the decisions with the stored expectation. The
+// golden run leaves the forecast out (--horizon 0) so that it pins the
+// policy, the simulator and the baselines, not the forecaster's current
+// models; TestSimulateWithForecast covers the full path.
 func TestSimulateGolden(t *testing.T) {
 	in := filepath.Join("testdata", "nasa_3d.csv")
 	out := filepath.Join(t.TempDir(), "d.csv")
 	var stdout, stderr bytes.Buffer
-	if err := simulateCmd(context.Background(), []string{"--trace", in, "--out", out}, &stdout, &stderr); err != nil {
+	if err := simulateCmd(context.Background(), []string{"--trace", in, "--out", out, "--horizon", "0"}, &stdout, &stderr); err != nil {
 		t.Fatalf("simulate: %v\n%s", err, stderr.String())
 	}
 	got, err := os.ReadFile(out)
@@ -48,6 +52,37 @@ func TestSimulateGolden(t *testing.T) {
 		if !bytes.Equal(want, g.data) {
 			t.Errorf("%s differs from this run (rerun with -update-simulate if the change is intended); got:\n%s", g.path, head(g.data, 40))
 		}
+	}
+}
+
+// TestSimulateWithForecast runs the full path (live forecaster included) on
+// the slice and checks the contract and the comparison with HPA.
+func TestSimulateWithForecast(t *testing.T) {
+	in := filepath.Join("testdata", "nasa_3d.csv")
+	out := filepath.Join(t.TempDir(), "d.csv")
+	var stdout, stderr bytes.Buffer
+	if err := simulateCmd(context.Background(), []string{"--trace", in, "--out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, stderr.String())
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDecisions(t, in, got)
+	var under, unserved, cost, hUnder, hUnserved float64
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 4 && f[0] == "headroom":
+			under, _ = strconv.ParseFloat(f[1], 64)
+			unserved, _ = strconv.ParseFloat(f[2], 64)
+			cost, _ = strconv.ParseFloat(f[3], 64)
+		case strings.HasPrefix(line, "HPA at our cost"):
+			fmt.Sscanf(line[strings.Index(line, "under"):], "under %f %%, unserved %f", &hUnder, &hUnserved)
+		}
+	}
+	if cost <= 1 || cost > 2 || hUnder == 0 || under > 0.5*hUnder || unserved > 0.5*hUnserved {
+		t.Fatalf("ours under %.3f unserved %.4f cost %.3f vs HPA at equal cost %.3f / %.4f\n%s", under, unserved, cost, hUnder, hUnserved, stdout.String())
 	}
 }
 
