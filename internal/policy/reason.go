@@ -29,9 +29,29 @@ func fmtNum(v float64) string {
 		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
 	case a >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
-	default:
+	case a >= 1 || a == 0:
 		return strconv.FormatFloat(v, 'f', 2, 64)
+	default:
+		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
+}
+
+// baseText says what the base load was made of.
+func (tr *tier) baseText(e evaluation) string {
+	switch {
+	case !e.hasForecast:
+		return "recent level " + fmtNum(e.level)
+	case tr.app.ForecastWeight <= 0:
+		if e.fmax > e.level {
+			return "forecast " + fmtNum(e.fmax) + " above recent level " + fmtNum(e.level)
+		}
+		return "recent level " + fmtNum(e.level) + " above forecast " + fmtNum(e.fmax)
+	}
+	s := fmt.Sprintf("base %s from recent level %s and forecast %s", fmtNum(e.base), fmtNum(e.level), fmtNum(e.fnow))
+	if e.rise > 0.05*e.base {
+		s += fmt.Sprintf(" rising by %s", fmtNum(e.rise))
+	}
+	return s
 }
 
 // reason writes the plain-language explanation of a tier's decision.
@@ -41,13 +61,8 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 	if unit == "" {
 		unit = "load"
 	}
-	src := "recent level " + fmtNum(e.level)
-	if e.hasForecast && e.fmax >= e.level {
-		src = "forecast " + fmtNum(e.fmax)
-	}
-	q := fmt.Sprintf("p%g", math.Round(c.Quantile*1000)/10)
-	demand := fmt.Sprintf("%s %s %s over the next %s (%s × peak ratio %.2f)",
-		q, fmtNum(e.demand), unit, fmtDur(tr.horizon), src, e.ratio)
+	demand := fmt.Sprintf("p%g %s %s over the next %s (%s, × peak ratio %.2f)",
+		math.Round(c.Quantile*1000)/10, fmtNum(e.demand), unit, fmtDur(tr.horizon), tr.baseText(e), e.ratio)
 	fit := func(n int) string {
 		return fmt.Sprintf("%d × %s %s at %d %% target", n, fmtNum(e.capacity), unit, int(math.Round(c.Target*100)))
 	}

@@ -89,10 +89,10 @@ type forecaster func(from, to time.Time) (float64, bool)
 
 // evaluation is the numbers one tier's decision rests on.
 type evaluation struct {
-	load, level, fmax, base, ratio, demand, capacity float64
-	hasForecast                                      bool
-	ratioSource                                      string
-	floor, want                                      int
+	load, level, fmax, fnow, rise, base, ratio, demand, capacity float64
+	hasForecast                                                  bool
+	ratioSource                                                  string
+	floor, want                                                  int
 }
 
 // evaluate computes the wanted replica count at t.
@@ -112,7 +112,8 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 			if !ok {
 				now = e.fmax
 			}
-			e.base = (1-w)*e.level + w*now + math.Max(0, e.fmax-now)
+			e.fnow, e.rise = now, math.Max(0, e.fmax-now)
+			e.base = (1-w)*e.level + w*now + e.rise
 		} else if e.fmax > e.base {
 			e.base = e.fmax
 		}
