@@ -37,6 +37,14 @@ type Config struct {
 	RecordHalfLife float64
 	// RecordDamp multiplies scores below the recent maximum.
 	RecordDamp float64
+	// RecurWidth is how many daily slots either side count as "the same
+	// time yesterday"; negative switches recurrence damping off.
+	RecurWidth int
+	// RecurRatio is how high yesterday's score must have been, relative to
+	// today's, for today's to be damped.
+	RecurRatio float64
+	// RecurDamp multiplies a score that recurs from yesterday.
+	RecurDamp float64
 	// Mask selects detectors by bit (1 residual, 2 changepoint, 4 shift, 8 spot, 16 record).
 	Mask int
 	// Combine picks how detector tail probabilities merge: 0 takes the
@@ -68,6 +76,9 @@ func DefaultConfig() Config {
 		HoldoffDamp:    0.3,
 		RecordHalfLife: 0,
 		RecordDamp:     1,
+		RecurWidth:     3,
+		RecurRatio:     0.4,
+		RecurDamp:      0.4,
 		Mask:           31,
 		Combine:        0,
 		TailStart:      300,

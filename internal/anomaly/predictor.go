@@ -15,7 +15,6 @@ type seasonal struct {
 	nslots   int
 	level    float64
 	profile  [maxSlots]float32
-	seen     [maxSlots]bool
 	err      float64 // decayed mean absolute one-step error
 	nerr     float64
 	started  bool
@@ -24,8 +23,15 @@ type seasonal struct {
 }
 
 func newSeasonal(period int64) seasonal {
-	return seasonal{period: period}
+	s := seasonal{period: period}
+	for i := range s.profile {
+		s.profile[i] = float32(math.NaN()) // NaN marks a slot not seen yet
+	}
+	return s
 }
+
+// seen says whether slot i has had a value.
+func (s *seasonal) seen(i int) bool { return s.profile[i] == s.profile[i] }
 
 // init fixes the slot width once the sampling step is known.
 func (s *seasonal) init(stepSec int64) {
@@ -69,7 +75,7 @@ func (s *seasonal) ready(sec int64) bool {
 // predict returns the forecast for time sec (valid once ready).
 func (s *seasonal) predict(sec int64) float64 {
 	i := s.slot(sec)
-	if !s.seen[i] {
+	if !s.seen(i) {
 		return s.level
 	}
 	return s.level + float64(s.profile[i])
@@ -87,8 +93,7 @@ func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr float6
 		a := math.Max(1/s.nerr, alphaErr)
 		s.err += a * (e - s.err)
 	}
-	if !s.seen[i] {
-		s.seen[i] = true
+	if !s.seen(i) {
 		s.profile[i] = float32(v - s.level)
 	} else {
 		s.profile[i] += float32(alphaSeason * (v - s.level - float64(s.profile[i])))
