@@ -56,6 +56,7 @@ type machine struct {
 	maxStep     int
 	belowSince  time.Time
 	belowActive bool
+	lastCount   int
 }
 
 // verdict is what the machine decided and why.
@@ -81,9 +82,13 @@ func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) ve
 	for _, w := range m.wants {
 		stab = max(stab, w.want)
 	}
-	if want >= current {
+	if want >= current || current != m.lastCount {
+		// The low spell is measured against the current count; a new
+		// count (scaled, or changed outside the policy) starts it afresh.
 		m.belowActive = false
-	} else if !m.belowActive {
+	}
+	m.lastCount = current
+	if want < current && !m.belowActive {
 		m.belowActive, m.belowSince = true, t
 	}
 	v := verdict{to: current, action: ActionHold, stabilised: stab}
