@@ -457,3 +457,21 @@ func TestCapacityFitWithIdleBase(t *testing.T) {
 		t.Fatalf("constant load: capacity %v %v, want 60 through the origin", c, ok)
 	}
 }
+
+func TestPerformanceIncidentFreezesCapacity(t *testing.T) {
+	c := webOnly(0)
+	c.Tiers[0].Capacity = 0
+	a := mustApp(t, c)
+	var d Decision
+	for i := 0; i < 60; i++ {
+		cpu, inc := 0.5, []string(nil)
+		if i >= 30 {
+			// The tier turns slow: twice the cpu for the same load.
+			cpu, inc = 0.9, []string{IncidentPerformance}
+		}
+		d = a.Decide(at(i), map[string]TierInput{"web": {Load: 40, Ready: 4, Values: map[string]float64{"cpu": cpu}, Incidents: inc}})[0]
+	}
+	if got := d.Inputs["capacity"]; got < 19.9 || got > 20.1 || d.Action == ActionUp {
+		t.Fatalf("capacity %v action %s during a performance incident, want 20 and no scale-up", got, d.Action)
+	}
+}

@@ -133,7 +133,13 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 // (NaN when none) and fc the forecast to use (nil when none).
 func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster) Decision {
 	current := in.Ready + in.Booting
-	tr.learnCapacity(in)
+	perf := slices.Contains(in.Incidents, IncidentPerformance)
+	loadInc := slices.Contains(in.Incidents, IncidentLoad)
+	if !perf {
+		// A slow tier's cpu per request is not its capacity: learning it
+		// would scale up blindly on a performance incident.
+		tr.learnCapacity(in)
+	}
 	if tr.cfg.Upstream != "" && !math.IsNaN(upLoad) {
 		tr.learnUpstream(in.Load, upLoad)
 	}
@@ -144,8 +150,6 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 	}
 	tr.dem.observe(t, in.Load, floorLoad)
 	d := Decision{Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold}
-	perf := slices.Contains(in.Incidents, IncidentPerformance)
-	loadInc := slices.Contains(in.Incidents, IncidentLoad)
 	if perf {
 		d.Flags = append(d.Flags, "performance-incident")
 	}
