@@ -1,0 +1,81 @@
+package scrape
+
+import (
+	"math"
+	"slices"
+)
+
+// Combine merges the parts of a tier's targets (one []Part per target, as
+// Observe returns them) into the tier's named values. Counter rates add up
+// across targets; histogram bucket increases merge before the quantile is
+// taken; gauges aggregate by the rule's Agg. A rule with nothing to show
+// (a first sample, no observations, no matching series) is left out. The
+// replicas rule's value is returned apart, rounded, with hasReplicas set.
+func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas int, hasReplicas bool) {
+	values = map[string]float64{}
+	for i, r := range m.rules {
+		var v float64
+		var ok bool
+		switch r.Kind {
+		case KindCounter:
+			for _, ps := range targets {
+				if ps[i].HasRate {
+					v += ps[i].Rate
+					ok = true
+				}
+			}
+		case KindHistogram:
+			var hs [][]Bucket
+			for _, ps := range targets {
+				if ps[i].Buckets != nil {
+					hs = append(hs, ps[i].Buckets)
+				}
+			}
+			v, ok = Quantile(r.Quantile, mergeBuckets(hs))
+		case KindGauge:
+			var all []float64
+			for _, ps := range targets {
+				all = append(all, ps[i].Gauges...)
+			}
+			v, ok = aggregate(r.Agg, all)
+		}
+		if !ok {
+			continue
+		}
+		v *= r.scale
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		if r.Name == ReplicasName {
+			replicas, hasReplicas = max(0, int(math.Round(v))), true
+			continue
+		}
+		values[r.Name] = v
+	}
+	return values, replicas, hasReplicas
+}
+
+func aggregate(agg string, vs []float64) (float64, bool) {
+	if len(vs) == 0 {
+		return 0, false
+	}
+	vs = slices.Clone(vs)
+	slices.Sort(vs) // a fixed order makes sums reproducible
+	switch agg {
+	case AggSum:
+		s := 0.0
+		for _, v := range vs {
+			s += v
+		}
+		return s, true
+	case AggMax:
+		return vs[len(vs)-1], true
+	case AggMin:
+		return vs[0], true
+	}
+	s := 0.0
+	for _, v := range vs {
+		s += v
+	}
+	return s / float64(len(vs)), true
+}

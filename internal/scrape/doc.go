@@ -1,0 +1,14 @@
+// Package scrape turns Prometheus text expositions into Headroom metric
+// values. A Mapping selects series by metric family and label filters and
+// names the value each yields: a counter becomes a per-second rate, a
+// histogram a latency quantile, a gauge is taken as it is. A Target
+// remembers a target's previous sample so successive samples give rates and
+// bucket increases, treating any drop of a counter as a reset. Combine merges
+// the targets of one tier into one set of values.
+//
+// Everything but Fetch is pure: samples carry their time, and the caller (the
+// collector's scrape source) decides when to scrape, stamps the sample with
+// the scrape time truncated to the interval, and publishes the result. Fetch
+// is the thin HTTP edge: one GET of /metrics, parsed with prometheus/common's
+// text parser.
+package scrape

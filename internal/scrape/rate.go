@@ -1,0 +1,154 @@
+package scrape
+
+import (
+	"math"
+	"slices"
+)
+
+// Part is what one rule yields for one target between two samples.
+type Part struct {
+	// Rate is a counter rule's per-second increase; HasRate is false on a
+	// target's first sample.
+	Rate    float64
+	HasRate bool
+	// Buckets is a histogram rule's merged bucket increases (cumulative,
+	// ascending, +Inf last); nil on a target's first sample.
+	Buckets []Bucket
+	// Gauges are a gauge rule's selected values.
+	Gauges []float64
+}
+
+// Target follows one scrape target's successive samples. It is not safe
+// for concurrent use.
+type Target struct {
+	last *Sample
+	// Resets counts counter and histogram resets seen.
+	Resets int
+}
+
+// Observe takes the target's next sample and returns, per rule, the rates
+// and bucket increases since the previous sample and the current gauges. A
+// sample not later than the previous one gives gauges only and is not
+// remembered. The mapping must be the one the samples were selected with.
+func (tr *Target) Observe(m *Mapping, s Sample) []Part {
+	parts := make([]Part, len(m.rules))
+	prev := tr.last
+	if prev != nil && !s.Time.After(prev.Time) {
+		for i, r := range m.rules {
+			if r.Kind == KindGauge {
+				parts[i].Gauges = gaugeValues(s.Series[i])
+			}
+		}
+		return parts
+	}
+	var secs float64
+	if prev != nil {
+		secs = s.Time.Sub(prev.Time).Seconds()
+	}
+	for i, r := range m.rules {
+		cur := s.Series[i]
+		switch r.Kind {
+		case KindGauge:
+			parts[i].Gauges = gaugeValues(cur)
+		case KindCounter:
+			if prev == nil {
+				continue
+			}
+			var inc float64
+			for k, rd := range cur {
+				old, ok := prev.Series[i][k]
+				switch {
+				case !ok:
+					inc += rd.Value // a series born since the last sample
+				case rd.Value < old.Value:
+					inc += rd.Value // reset: it counted up from zero again
+					tr.Resets++
+				default:
+					inc += rd.Value - old.Value
+				}
+			}
+			parts[i].Rate, parts[i].HasRate = inc/secs, true
+		case KindHistogram:
+			if prev == nil {
+				continue
+			}
+			var incs [][]Bucket
+			for k, rd := range cur {
+				old, ok := prev.Series[i][k]
+				d, reset := bucketIncrease(old.Buckets, rd.Buckets, ok)
+				if reset {
+					tr.Resets++
+				}
+				incs = append(incs, d)
+			}
+			parts[i].Buckets = mergeBuckets(incs)
+			if parts[i].Buckets == nil {
+				parts[i].Buckets = []Bucket{{UpperBound: math.Inf(1)}}
+			}
+		}
+	}
+	tr.last = &s
+	return parts
+}
+
+func gaugeValues(series map[string]Reading) []float64 {
+	out := make([]float64, 0, len(series))
+	for _, rd := range series {
+		out = append(out, rd.Value)
+	}
+	slices.Sort(out) // map order must not change a sum's rounding
+	return out
+}
+
+// bucketIncrease returns cur − old per bucket. Without an old reading, or
+// when any bucket went down or the layout changed (a reset), the increase
+// is cur itself.
+func bucketIncrease(old, cur []Bucket, hadOld bool) (inc []Bucket, reset bool) {
+	if !hadOld {
+		return cur, false
+	}
+	if len(old) != len(cur) {
+		return cur, true
+	}
+	inc = make([]Bucket, len(cur))
+	for j := range cur {
+		if old[j].UpperBound != cur[j].UpperBound || cur[j].Count < old[j].Count {
+			return cur, true
+		}
+		inc[j] = Bucket{UpperBound: cur[j].UpperBound, Count: cur[j].Count - old[j].Count}
+	}
+	return inc, false
+}
+
+// mergeBuckets sums cumulative histograms over the union of their bounds. A
+// histogram lacking a bound counts what it has at its next lower bound, so
+// merged counts stay cumulative (differing layouts are rare; identical
+// layouts merge exactly).
+func mergeBuckets(hs [][]Bucket) []Bucket {
+	if len(hs) == 0 {
+		return nil
+	}
+	var bounds []float64
+	for _, h := range hs {
+		for _, b := range h {
+			bounds = append(bounds, b.UpperBound)
+		}
+	}
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	out := make([]Bucket, len(bounds))
+	for j, ub := range bounds {
+		out[j].UpperBound = ub
+	}
+	for _, h := range hs {
+		k, c := 0, 0.0
+		for j, ub := range bounds {
+			for k < len(h) && h[k].UpperBound <= ub {
+				c = h[k].Count
+				k++
+			}
+			out[j].Count += c
+		}
+	}
+	return out
+}

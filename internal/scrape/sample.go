@@ -1,0 +1,131 @@
+package scrape
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Bucket is one cumulative histogram bucket: Count observations at or below
+// UpperBound.
+type Bucket struct {
+	UpperBound float64
+	Count      float64
+}
+
+// Reading is one selected series at one scrape: a counter's total or a
+// gauge's value, or a histogram's cumulative buckets in ascending bound
+// order, the +Inf bucket last.
+type Reading struct {
+	Value   float64
+	Buckets []Bucket
+}
+
+// Sample is one scrape of one target reduced to what the rules select:
+// for each rule (by index), the selected series keyed by their labels.
+type Sample struct {
+	Time   time.Time
+	Series []map[string]Reading
+}
+
+// Select reduces parsed metric families to a Sample taken at t. A family
+// that is absent selects nothing (it may appear later); a family of the
+// wrong type is an error naming it.
+func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample, error) {
+	s := Sample{Time: t, Series: make([]map[string]Reading, len(m.rules))}
+	for i, r := range m.rules {
+		s.Series[i] = map[string]Reading{}
+		fam := fams[r.Series]
+		if fam == nil {
+			continue
+		}
+		typ := fam.GetType()
+		switch {
+		case r.Kind == KindHistogram && typ != dto.MetricType_HISTOGRAM,
+			r.Kind == KindCounter && typ != dto.MetricType_COUNTER && typ != dto.MetricType_UNTYPED,
+			r.Kind == KindGauge && typ != dto.MetricType_GAUGE && typ != dto.MetricType_UNTYPED && typ != dto.MetricType_COUNTER:
+			return Sample{}, fmt.Errorf("series %s is a %s, rule %q wants a %s", r.Series, strings.ToLower(typ.String()), r.Name, r.Kind)
+		}
+		for _, met := range fam.GetMetric() {
+			if !r.matches(met) {
+				continue
+			}
+			var rd Reading
+			switch typ {
+			case dto.MetricType_COUNTER:
+				rd.Value = met.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				rd.Value = met.GetGauge().GetValue()
+			case dto.MetricType_UNTYPED:
+				rd.Value = met.GetUntyped().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				rd.Buckets = buckets(met.GetHistogram())
+			}
+			if math.IsNaN(rd.Value) || math.IsInf(rd.Value, 0) {
+				continue
+			}
+			s.Series[i][seriesKey(met)] = rd
+		}
+	}
+	return s, nil
+}
+
+func (r compiled) matches(met *dto.Metric) bool {
+	for _, mt := range r.match {
+		v := ""
+		for _, lp := range met.GetLabel() {
+			if lp.GetName() == mt.label {
+				v = lp.GetValue()
+				break
+			}
+		}
+		if !mt.re.MatchString(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// seriesKey is the series' labels, sorted, as name="value" pairs.
+func seriesKey(met *dto.Metric) string {
+	pairs := make([]string, 0, len(met.GetLabel()))
+	for _, lp := range met.GetLabel() {
+		pairs = append(pairs, lp.GetName()+"="+fmt.Sprintf("%q", lp.GetValue()))
+	}
+	slices.Sort(pairs)
+	return strings.Join(pairs, ",")
+}
+
+// buckets returns a histogram's cumulative buckets in ascending order,
+// ending with +Inf (the sample count when the exposition lists none).
+func buckets(h *dto.Histogram) []Bucket {
+	out := make([]Bucket, 0, len(h.GetBucket())+1)
+	for _, b := range h.GetBucket() {
+		c := float64(b.GetCumulativeCount())
+		if b.CumulativeCountFloat != nil {
+			c = b.GetCumulativeCountFloat()
+		}
+		out = append(out, Bucket{UpperBound: b.GetUpperBound(), Count: c})
+	}
+	slices.SortFunc(out, func(a, b Bucket) int {
+		switch {
+		case a.UpperBound < b.UpperBound:
+			return -1
+		case a.UpperBound > b.UpperBound:
+			return 1
+		}
+		return 0
+	})
+	if n := len(out); n == 0 || !math.IsInf(out[n-1].UpperBound, 1) {
+		c := float64(h.GetSampleCount())
+		if h.SampleCountFloat != nil {
+			c = h.GetSampleCountFloat()
+		}
+		out = append(out, Bucket{UpperBound: math.Inf(1), Count: c})
+	}
+	return out
+}
