@@ -160,6 +160,15 @@ func (c *client) unsubscribe(id string) {
 	}
 }
 
+// forget drops s from the client's subscriptions if it is still there.
+func (c *client) forget(s *subscription) {
+	c.mu.Lock()
+	if c.subs[s.id] == s {
+		delete(c.subs, s.id)
+	}
+	c.mu.Unlock()
+}
+
 func (c *client) subscribe(req Request) {
 	spec, err := subscribeSpec(c.g.prefix, req, c.g.cfg.MaxHistory)
 	if err != nil {

@@ -68,6 +68,8 @@ func (g *Gateway) replay(s *subscription) {
 	// follow it.
 	if s.spec.until == 0 {
 		s.goLive(covered)
+	} else {
+		s.c.forget(s) // a history-only subscription ends with its history
 	}
 }
 

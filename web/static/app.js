@@ -1,1 +1,494 @@
+// app.js: the dashboard. It lists apps from /api/v1/apps, subscribes to one
+// app's subjects over the gateway's WebSocket (history for the chosen window,
+// then live), keeps them in a Store and draws the selected tier. Replay loads
+// a recorded range into its own Store and plays it at a chosen speed.
+/* global MessagePack */
+import { Feed } from "./feed.js";
+import { Store, lowerBound } from "./store.js";
+import { TierCharts, fmtNum } from "./charts.js";
 
+const $ = (s) => document.querySelector(s);
+const MIN = 60000;
+const HOUR = 3600000;
+
+const params = new URLSearchParams(location.search);
+const hash = new URLSearchParams(location.hash.slice(1));
+if (params.get("token")) sessionStorage.setItem("headroom-token", params.get("token"));
+const token = params.get("token") || sessionStorage.getItem("headroom-token") || "";
+
+const state = {
+  prefix: "apm",
+  apps: [],
+  app: hash.get("app") || "",
+  tier: hash.get("tier") || "",
+  window: Number(hash.get("w")) || HOUR,
+  mode: "live",
+  gen: 0,
+  store: null,
+  pending: new Set(), // subscription ids still replaying history
+  conn: { state: "connecting" },
+  lastRender: 0,
+  dirty: true,
+  replay: { store: null, from: 0, to: 0, speed: 60, cursor: 0, playing: false, ready: false, last: 0 },
+};
+
+// ---- connection -----------------------------------------------------------
+
+const feed = new Feed({
+  token,
+  onFrame: handleFrame,
+  onStatus: (s) => {
+    state.conn = s;
+    if (s.state === "open") {
+      // The feed resubscribes everything it holds: their history is pending again.
+      state.pending = new Set(feed.subs.keys());
+    }
+    showConn();
+  },
+});
+
+function showConn() {
+  const el = $("#conn");
+  const s = state.conn;
+  let st = s.state, label;
+  switch (s.state) {
+    case "open":
+      if (state.pending.size) {
+        st = "loading";
+        label = "Loading history…";
+      } else {
+        label = "Live";
+      }
+      break;
+    case "waiting":
+      label = `Reconnecting in ${Math.ceil(s.delay / 1000)} s`;
+      break;
+    case "closed":
+      label = "Disconnected";
+      break;
+    default:
+      label = "Connecting…";
+  }
+  el.dataset.state = st;
+  el.querySelector(".label").textContent = label;
+  el.title = s.reason ? `Last close: ${s.code} ${s.reason}` : "";
+}
+
+function kindOf(subject) {
+  const parts = subject.split(".");
+  return parts[state.prefix.split(".").length];
+}
+
+function handleFrame(f) {
+  switch (f.type) {
+    case "hello":
+      state.prefix = f.prefix;
+      break;
+    case "msg": {
+      const store = f.sub.startsWith("rp") ? state.replay.store : state.store;
+      if (!store || !f.sub.endsWith("." + state.gen)) return; // a subscription we left
+      let m;
+      try {
+        m = MessagePack.decode(f.data);
+      } catch (e) {
+        return; // not ours to show; the gateway forwards raw payloads
+      }
+      store.add(kindOf(f.subject), m);
+      state.dirty = true;
+      break;
+    }
+    case "history_done":
+      state.pending.delete(f.sub);
+      if (f.truncated) toast(`History cut at ${f.count.toLocaleString()} messages (${f.reason}); pick a shorter window for all of it.`);
+      if (f.sub.startsWith("rp")) {
+        feed.unsubscribe(f.sub);
+        if (![...state.pending].some((id) => id.startsWith("rp"))) replayReady();
+      }
+      state.dirty = true;
+      showConn();
+      break;
+    case "error":
+      toast(`Gateway: ${f.message}`);
+      if (f.sub) state.pending.delete(f.sub);
+      showConn();
+      break;
+  }
+}
+
+let toastTimer;
+function toast(text) {
+  const el = $("#toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 6000);
+}
+
+// ---- apps and subscriptions -----------------------------------------------
+
+async function loadApps() {
+  try {
+    const r = await fetch("api/v1/apps", { headers: token ? { Authorization: "Bearer " + token } : {} });
+    if (!r.ok) throw new Error(r.status);
+    const body = await r.json();
+    state.prefix = body.prefix;
+    state.apps = body.apps;
+  } catch (e) {
+    return; // the connection status already tells the story; retried later
+  }
+  const sel = $("#app");
+  const names = state.apps.map((a) => a.name);
+  if (sel.options.length !== names.length || [...sel.options].some((o, i) => o.value !== names[i])) {
+    sel.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
+  }
+  if (!state.app || !names.includes(state.app)) {
+    if (names.length) selectApp(names[0]);
+  } else {
+    sel.value = state.app;
+    if (!state.store) selectApp(state.app);
+  }
+  renderTabs();
+}
+
+function appInfo() {
+  return state.apps.find((a) => a.name === state.app);
+}
+
+// now is the live view's right edge: the wall clock, unless the app's data
+// stopped a while ago (a recording), then its newest event time.
+function now() {
+  const a = appInfo();
+  const wall = Date.now();
+  const last = Math.max(a ? a.last_ts : 0, state.store ? state.store.latest : 0);
+  return last && wall - last > 5 * MIN ? last : Math.max(wall, last);
+}
+
+function subjects(kinds) {
+  return kinds.map((k) => `${state.prefix}.${k}.${state.app}.*`);
+}
+
+function selectApp(name) {
+  state.app = name;
+  $("#app").value = name;
+  state.store = new Store(name);
+  const a = appInfo();
+  if (a && (!state.tier || !a.tiers.includes(state.tier))) state.tier = a.tiers[0] || "";
+  subscribeLive();
+  saveHash();
+}
+
+function subscribeLive() {
+  for (const id of [...feed.subs.keys()]) if (!id.startsWith("rp")) feed.unsubscribe(id);
+  state.gen++;
+  const g = state.gen;
+  const since = () => now() - state.window;
+  const step = state.window >= 6 * HOUR ? Math.floor(state.window / 1500) : 0;
+  const ids = [`m.${g}`, `e.${g}`];
+  state.pending = new Set([...state.pending].filter((id) => id.startsWith("rp")).concat(ids));
+  feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics", "forecast"]), since: since(), step_ms: step }));
+  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["anomaly", "decision", "scaling"]), since: since() }));
+  showConn();
+  state.dirty = true;
+}
+
+function saveHash() {
+  const h = new URLSearchParams({ app: state.app, tier: state.tier, w: String(state.window) });
+  history.replaceState(null, "", "#" + h.toString());
+}
+
+// ---- replay ----------------------------------------------------------------
+
+function toLocalInput(ms) {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * MIN);
+  return d.toISOString().slice(0, 16);
+}
+
+function setMode(mode) {
+  state.mode = mode;
+  for (const b of document.querySelectorAll("#mode button")) b.classList.toggle("on", b.dataset.mode === mode);
+  $("#replaybar").hidden = mode !== "replay";
+  for (const b of document.querySelectorAll("#windows button")) b.disabled = mode === "replay";
+  if (mode === "replay" && !$("#rp-to").value) {
+    const to = Math.floor(now() / MIN) * MIN;
+    $("#rp-to").value = toLocalInput(to);
+    $("#rp-from").value = toLocalInput(to - HOUR);
+  }
+  if (mode === "live") state.replay.playing = false;
+  state.dirty = true;
+}
+
+function loadReplay() {
+  const from = new Date($("#rp-from").value).getTime();
+  const to = new Date($("#rp-to").value).getTime();
+  if (!(from < to)) {
+    toast("Replay: “From” must be before “To”.");
+    return;
+  }
+  const r = state.replay;
+  Object.assign(r, { store: new Store(state.app), from, to, cursor: from, playing: false, ready: false });
+  for (const id of [...feed.subs.keys()]) if (id.startsWith("rp")) feed.unsubscribe(id);
+  const g = state.gen;
+  const ids = [`rpm.${g}`, `rpe.${g}`];
+  for (const id of ids) state.pending.add(id);
+  feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics", "forecast"]), since: from, until: to }));
+  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["anomaly", "decision", "scaling"]), since: from, until: to }));
+  $("#rp-play").disabled = true;
+  $("#rp-pos").disabled = true;
+  showConn();
+}
+
+function replayReady() {
+  const r = state.replay;
+  r.ready = true;
+  r.playing = true;
+  r.last = performance.now();
+  $("#rp-play").disabled = false;
+  $("#rp-pos").disabled = false;
+  showPlay();
+  state.dirty = true;
+}
+
+function showPlay() {
+  $("#rp-play").textContent = state.replay.playing ? "❚❚ Pause" : "▶ Play";
+}
+
+function tickReplay(t) {
+  const r = state.replay;
+  if (!r.ready || !r.playing) {
+    r.last = t;
+    return;
+  }
+  r.cursor = Math.min(r.to, r.cursor + (t - r.last) * r.speed);
+  r.last = t;
+  if (r.cursor >= r.to) {
+    r.playing = false;
+    showPlay();
+  }
+  state.dirty = true;
+}
+
+// ---- rendering ---------------------------------------------------------------
+
+const charts = new TierCharts($("#charts"));
+
+function view() {
+  if (state.mode === "replay" && state.replay.store) {
+    const r = state.replay;
+    return { min: r.from, max: r.to, cursor: r.ready ? r.cursor : r.from };
+  }
+  const right = now();
+  return { min: right - state.window, max: right + Math.min(HOUR, state.window * 0.12), cursor: Infinity };
+}
+
+function activeStore() {
+  return state.mode === "replay" && state.replay.store ? state.replay.store : state.store;
+}
+
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function fmtTime(ms, withDate) {
+  const d = new Date(ms);
+  const t = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return withDate ? d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + t : t;
+}
+
+function renderTabs() {
+  const store = activeStore();
+  const a = appInfo();
+  const names = new Set(a ? a.tiers : []);
+  if (store) for (const n of store.tierNames()) names.add(n);
+  const list = [...names].sort();
+  if (!state.tier && list.length) state.tier = list[0];
+  const nav = $("#tiers");
+  const html = list
+    .map((n) => {
+      const t = store && store.tiers.get(n);
+      const bad = t && t.openKinds.length;
+      return `<button data-tier="${esc(n)}" class="${n === state.tier ? "on" : ""}" title="${bad ? "open incident: " + esc(t.openKinds.join(", ")) : "no open incident"}"><span class="flag${bad ? " bad" : ""}"></span>${esc(n)}</button>`;
+    })
+    .join("");
+  if (nav.innerHTML !== html) nav.innerHTML = html;
+}
+
+function lastOf(series, col, cursor) {
+  const i = lowerBound(series.ts, cursor + 1) - 1;
+  for (let j = i; j >= 0 && j > i - 5; j--) {
+    const v = series.cols[col][j];
+    if (v != null) return v;
+  }
+  return null;
+}
+
+function stat(name, value, unit, hint, cls = "") {
+  return `<div class="panel stat ${cls}"><div class="name">${name}</div><div class="value">${value}<small>${unit}</small></div><div class="hint">${hint}</div></div>`;
+}
+
+function renderStats(tier, v) {
+  if (!tier) {
+    $("#stats").innerHTML = stat("Request rate", "–", "", "waiting for data");
+    return;
+  }
+  const m = tier.metrics;
+  const rps = lastOf(m, "rps", v.cursor);
+  const p95 = lastOf(m, "latency_p95_ms", v.cursor);
+  const p99 = lastOf(m, "latency_p99_ms", v.cursor);
+  const cpu = lastOf(m, "cpu", v.cursor);
+  const err = lastOf(m, "error_rate", v.cursor);
+  const ready = lastOf(m, "replicas", v.cursor);
+  const desired = lastOf(tier.desired, "desired", v.cursor);
+  let next = null;
+  const at = Math.min(v.cursor, m.last) + HOUR;
+  for (const [ts, p] of tier.forecast) if (ts <= at && p.origin <= v.cursor && (!next || ts > next.ts)) next = { ts, ...p };
+  const open = [...tier.incidents.values()].filter((i) => i.start <= v.cursor && (!i.end || i.end > v.cursor));
+  $("#stats").innerHTML = [
+    stat("Request rate", fmtNum(rps), "req/s", next ? `forecast ${fmtNum(next.yhat)} (${fmtNum(next.lo)}–${fmtNum(next.hi)}) in 1 h` : "no forecast yet"),
+    stat("Latency p95", fmtNum(p95), "ms", `p99 ${fmtNum(p99)} ms`, p95 > 500 ? "bad" : p95 > 250 ? "warn" : ""),
+    stat("CPU", cpu == null ? "–" : fmtNum(cpu * 100), "%", "per ready replica", cpu > 0.9 ? "bad" : cpu > 0.75 ? "warn" : ""),
+    stat("Error rate", err == null ? "–" : fmtNum(err * 100), "%", "of requests", err > 0.05 ? "bad" : err > 0.01 ? "warn" : ""),
+    stat("Replicas", ready == null ? "–" : String(ready), desired != null ? ` / ${desired}` : "", "ready / desired", desired != null && ready < desired ? "warn" : ""),
+    stat("Incidents", String(open.length), "open", open.length ? open.map((i) => i.kind).join(", ") : "all quiet", open.length ? "bad" : "good"),
+  ].join("");
+}
+
+let logKey = "";
+function renderLogs(store, v) {
+  const holds = $("#show-holds").checked;
+  const key = [store ? store.app : "", store ? store.version : 0, v.min, Math.floor(v.cursor / 1000), holds, state.tier].join("|");
+  if (key === logKey) return;
+  logKey = key;
+  const decs = store ? [...store.decisions.values()].filter((d) => d.ts <= v.cursor && d.ts >= v.min && (holds || d.action !== "hold")) : [];
+  decs.sort((a, b) => b.ts - a.ts);
+  const withDate = state.window > 24 * HOUR || state.mode === "replay";
+  $("#dec-count").textContent = decs.length ? `${decs.length} in window` : "";
+  $("#dec-empty").hidden = decs.length > 0;
+  $("#decisions tbody").innerHTML = decs
+    .slice(0, 200)
+    .map((d) => {
+      const flags = (d.flags || []).map((f) => `<span class="chip">${esc(f)}</span>`).join("");
+      return `<tr class="${d.tier === state.tier ? "sel" : ""}"><td class="t">${fmtTime(d.ts, withDate)}</td><td><span class="badge tier">${esc(d.tier)}</span></td>` +
+        `<td><span class="badge ${esc(d.action)}">${d.action === "up" ? "▲ up" : d.action === "down" ? "▼ down" : "hold"}</span></td>` +
+        `<td class="mono">${d.from} → ${d.to}</td><td class="reason">${esc(d.reason)}${flags ? "<div>" + flags + "</div>" : ""}</td></tr>`;
+    })
+    .join("");
+  const incs = [];
+  if (store) for (const t of store.tiers.values()) for (const i of t.incidents.values()) if (i.start <= v.cursor && (!i.end || i.end >= v.min)) incs.push(i);
+  incs.sort((a, b) => b.start - a.start);
+  $("#inc-count").textContent = incs.length ? `${incs.length} in window` : "";
+  $("#inc-empty").hidden = incs.length > 0;
+  $("#incidents").innerHTML = incs
+    .slice(0, 100)
+    .map((i) => {
+      const open = !i.end || i.end > v.cursor;
+      const span = `${fmtTime(i.start, withDate)} – ${open ? "now" : fmtTime(i.end, false)}`;
+      return `<li class="${esc(i.kind)}"><div class="head"><span class="badge tier">${esc(i.tier)}</span><span class="kind">${esc(i.kind)}</span>` +
+        `${open ? '<span class="open">open</span>' : ""}<span class="when">${span}</span></div>` +
+        `<div class="ev">severity ${fmtNum(i.severity)} · ${esc(i.evidence.join(" · "))}</div></li>`;
+    })
+    .join("");
+}
+
+function render() {
+  const v = view();
+  const store = activeStore();
+  const tier = store ? store.tiers.get(state.tier) : undefined;
+  const decisions = store ? [...store.decisions.values()] : [];
+  charts.update(tier, v, decisions);
+  renderTabs();
+  renderStats(tier, v);
+  renderLogs(store, v);
+  if (state.mode === "replay" && state.replay.ready) {
+    const r = state.replay;
+    $("#rp-pos").value = String(Math.round(((r.cursor - r.from) / (r.to - r.from)) * 1000));
+    $("#rp-time").textContent = fmtTime(r.cursor, true);
+  }
+}
+
+let lastTrim = 0;
+function frame(t) {
+  tickReplay(t);
+  const liveEvery = 500;
+  if (state.dirty || (state.mode === "live" && t - state.lastRender > liveEvery)) {
+    if (state.mode === "replay" || t - state.lastRender > 100) {
+      state.dirty = false;
+      state.lastRender = t;
+      render();
+    }
+  }
+  if (state.store && t - lastTrim > 10000) {
+    lastTrim = t;
+    state.store.trim(now() - state.window * 1.1 - 5 * MIN);
+  }
+  requestAnimationFrame(frame);
+}
+
+// ---- controls ----------------------------------------------------------------
+
+$("#app").addEventListener("change", (e) => selectApp(e.target.value));
+$("#tiers").addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-tier]");
+  if (!b) return;
+  state.tier = b.dataset.tier;
+  saveHash();
+  state.dirty = true;
+  logKey = "";
+});
+for (const b of document.querySelectorAll("#windows button")) {
+  b.classList.toggle("on", Number(b.dataset.w) === state.window);
+  b.addEventListener("click", () => {
+    state.window = Number(b.dataset.w);
+    for (const x of document.querySelectorAll("#windows button")) x.classList.toggle("on", x === b);
+    saveHash();
+    subscribeLive();
+  });
+}
+for (const b of document.querySelectorAll("#mode button")) b.addEventListener("click", () => setMode(b.dataset.mode));
+$("#rp-load").addEventListener("click", loadReplay);
+$("#rp-play").addEventListener("click", () => {
+  const r = state.replay;
+  if (!r.ready) return;
+  if (!r.playing && r.cursor >= r.to) r.cursor = r.from;
+  r.playing = !r.playing;
+  r.last = performance.now();
+  showPlay();
+});
+$("#rp-speed").addEventListener("change", (e) => (state.replay.speed = Number(e.target.value)));
+$("#rp-pos").addEventListener("input", (e) => {
+  const r = state.replay;
+  r.cursor = r.from + ((r.to - r.from) * Number(e.target.value)) / 1000;
+  state.dirty = true;
+});
+$("#show-holds").addEventListener("change", () => (state.dirty = true));
+$("#theme").addEventListener("click", () => {
+  const t = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+  document.documentElement.dataset.theme = t;
+  localStorage.setItem("headroom-theme", t);
+  charts.build();
+  state.dirty = true;
+});
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) feed.reconnectNow();
+});
+
+// Test and debugging hook: counts of what the charts hold.
+window.headroom = {
+  state,
+  feed,
+  points() {
+    const out = {};
+    for (const [k, u] of charts.plots) out[k] = u.data[1].filter((v) => v != null).length;
+    out.forecast = charts.plots.get("rps").data[2].filter((v) => v != null).length;
+    return out;
+  },
+  lastActual() {
+    const d = charts.plots.get("rps").data;
+    for (let i = d[0].length - 1; i >= 0; i--) if (d[1][i] != null) return d[0][i];
+    return 0;
+  },
+};
+
+state.replay.speed = Number($("#rp-speed").value);
+loadApps();
+setInterval(loadApps, 30000);
+requestAnimationFrame(frame);
