@@ -1,0 +1,261 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/ingest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+const token = "s3cret"
+
+func tickJSON(over map[string]any) map[string]any {
+	m := map[string]any{"app": "shop", "tier": "web", "time": "2026-01-02T03:04:00Z", "replicas": 3,
+		"values": map[string]any{"rps": 120.5, "cpu": 0.41}}
+	for k, v := range over {
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	return m
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func manyValues(n int) map[string]any {
+	v := map[string]any{}
+	for i := range n {
+		v[fmt.Sprintf("v%d", i)] = 1.0
+	}
+	return v
+}
+
+func manyLabels(n int) map[string]any {
+	v := map[string]any{}
+	for i := range n {
+		v[fmt.Sprintf("l%d", i)] = "x"
+	}
+	return v
+}
+
+type server struct {
+	url string
+	b   *bus.Bus
+}
+
+func start(t *testing.T) *server {
+	t.Helper()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = natstest.RunJetStream(t), "collector"
+	b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ic := ingest.DefaultConfig()
+	ic.Token = token
+	h, err := ingest.NewHandler(ic, ingest.BusPublisher(b), func() time.Time { return now }, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &server{url: srv.URL + ingest.Path, b: b}
+}
+
+func (s *server) stored(t *testing.T) []*proto.Metrics {
+	t.Helper()
+	st, err := s.b.Stream(context.Background(), proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*proto.Metrics
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		raw, err := st.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m proto.Metrics
+		if err := proto.Decode(raw.Data, &m); err != nil {
+			t.Fatal(err)
+		}
+		if raw.Subject != proto.MetricsSubject("apm", m.App, m.Tier) {
+			t.Fatalf("tick %s on %s", m.ID, raw.Subject)
+		}
+		out = append(out, &m)
+	}
+	return out
+}
+
+func (s *server) post(t *testing.T, body []byte, contentType, auth string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("status %d, body %q is not JSON: %v", resp.StatusCode, raw, err)
+	}
+	return resp.StatusCode, out
+}
+
+// TestPushRejects posts one bad request per case: each answers its status
+// and a message naming the field, and nothing reaches the METRICS stream.
+func TestPushRejects(t *testing.T) {
+	s := start(t)
+	bearer := "Bearer " + token
+	nanPack, err := msgpack.Marshal(map[string]any{"app": "shop", "tier": "web", "time": "2026-01-02T03:04:00Z", "replicas": 1, "values": map[string]any{"rps": math.NaN()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name        string
+		body        []byte
+		ct, auth    string
+		status      int
+		field, text string
+	}{
+		{"malformed JSON", []byte(`{"app": "shop",`), "application/json", bearer, 400, "body", "malformed JSON"},
+		{"NaN is not JSON", []byte(`{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":1,"values":{"rps":NaN}}`), "", bearer, 400, "body", "malformed JSON"},
+		{"overflowing number", []byte(`{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":1,"values":{"rps":1e999}}`), "", bearer, 400, "values.rps", "overflows"},
+		{"NaN in msgpack", nanPack, "application/msgpack", bearer, 400, "values.rps", "not finite"},
+		{"upper-case app", mustJSON(tickJSON(map[string]any{"app": "Shop"})), "", bearer, 400, "app", "[a-z0-9_-]"},
+		{"tier with a dot", mustJSON(tickJSON(map[string]any{"tier": "web.1"})), "", bearer, 400, "tier", "[a-z0-9_-]"},
+		{"missing tier", mustJSON(tickJSON(map[string]any{"tier": nil})), "", bearer, 400, "tier", "want a string"},
+		{"time too far ahead", mustJSON(tickJSON(map[string]any{"time": "2026-01-02T03:20:00Z"})), "", bearer, 400, "time", "in the future"},
+		{"time too old", mustJSON(tickJSON(map[string]any{"time": "2025-12-01T00:00:00Z"})), "", bearer, 400, "time", "in the past"},
+		{"bad time", mustJSON(tickJSON(map[string]any{"time": "yesterday"})), "", bearer, 400, "time", "RFC 3339"},
+		{"too many values", mustJSON(tickJSON(map[string]any{"values": manyValues(65)})), "", bearer, 400, "values", "65 values"},
+		{"no values", mustJSON(tickJSON(map[string]any{"values": map[string]any{}})), "", bearer, 400, "values", "0 values"},
+		{"bad value name", mustJSON(tickJSON(map[string]any{"values": map[string]any{"RPS": 1}})), "", bearer, 400, "values.RPS", "value name"},
+		{"too many labels", mustJSON(tickJSON(map[string]any{"labels": manyLabels(17)})), "", bearer, 400, "labels", "17 labels"},
+		{"negative replicas", mustJSON(tickJSON(map[string]any{"replicas": -1})), "", bearer, 400, "replicas", "whole number"},
+		{"unknown field", mustJSON(tickJSON(map[string]any{"replica": 2})), "", bearer, 400, "replica", "unknown field"},
+		{"one bad tick rejects the batch", mustJSON([]any{tickJSON(nil), tickJSON(map[string]any{"values": map[string]any{"cpu": "high"}})}), "", bearer, 400, "[1].values.cpu", "want a number"},
+		{"not a tick", []byte(`42`), "", bearer, 400, "body", "tick object"},
+		{"body over 1 MiB", append(append([]byte(`[`), bytes.Repeat([]byte(` `), 1<<20)...), ']'), "", bearer, 413, "body", "larger than"},
+		{"missing token", mustJSON(tickJSON(nil)), "", "", 401, "Authorization", "missing"},
+		{"wrong token", mustJSON(tickJSON(nil)), "", "Bearer nope", 401, "Authorization", "wrong token"},
+		{"unsupported content type", mustJSON(tickJSON(nil)), "text/csv", bearer, 415, "Content-Type", "application/json"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := s.post(t, c.body, c.ct, c.auth)
+			if status != c.status {
+				t.Errorf("status %d, want %d (%v)", status, c.status, body)
+			}
+			if body["field"] != c.field {
+				t.Errorf("field %v, want %q (%v)", body["field"], c.field, body)
+			}
+			if msg, _ := body["error"].(string); !strings.Contains(msg, c.text) {
+				t.Errorf("error %q does not mention %q", msg, c.text)
+			}
+			if got := s.stored(t); len(got) != 0 {
+				t.Fatalf("%d ticks published by a rejected request", len(got))
+			}
+		})
+	}
+}
+
+// TestPushAccepts posts a JSON tick and a msgpack batch: 202, and every tick
+// is on its subject with its values, its event time and source "push".
+func TestPushAccepts(t *testing.T) {
+	s := start(t)
+	status, body := s.post(t, mustJSON(tickJSON(map[string]any{"labels": map[string]any{"zone": "a"}})), "application/json", "Bearer "+token)
+	if status != http.StatusAccepted || body["accepted"] != 1.0 {
+		t.Fatalf("JSON: %d %v", status, body)
+	}
+	batch, err := msgpack.Marshal([]any{
+		map[string]any{"app": "shop", "tier": "db", "time": now.Add(-time.Minute), "replicas": 2, "values": map[string]any{"rps": 80}},
+		map[string]any{"app": "shop", "tier": "db", "time": proto.Millis(now), "replicas": uint8(2), "values": map[string]any{"rps": float32(81.5)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body = s.post(t, batch, "application/msgpack", "Bearer "+token)
+	if status != http.StatusAccepted || body["accepted"] != 2.0 {
+		t.Fatalf("msgpack: %d %v", status, body)
+	}
+	got := s.stored(t)
+	if len(got) != 3 {
+		t.Fatalf("%d ticks stored, want 3", len(got))
+	}
+	web := got[0]
+	if web.Source != "push" || web.Tier != "web" || web.Replicas != 3 || web.Values["rps"] != 120.5 || web.Labels["zone"] != "a" ||
+		!web.EventTime().Equal(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)) {
+		t.Fatalf("web tick %+v", web)
+	}
+	if got[1].TS != proto.Millis(now.Add(-time.Minute)) || got[2].TS != proto.Millis(now) || got[2].Values["rps"] != 81.5 {
+		t.Fatalf("db ticks %+v %+v", got[1], got[2])
+	}
+	// The same tick again is acknowledged and dropped by its id.
+	if status, _ := s.post(t, mustJSON(tickJSON(nil)), "", "Bearer "+token); status != http.StatusAccepted {
+		t.Fatalf("repeat: %d", status)
+	}
+	if n := len(s.stored(t)); n != 3 {
+		t.Fatalf("%d ticks after a repeat, want 3", n)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	var batch []any
+	for i := range 100 {
+		batch = append(batch, tickJSON(map[string]any{"time": now.Add(-time.Duration(i) * time.Minute).Format(time.RFC3339)}))
+	}
+	body := mustJSON(batch)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := ingest.Parse(body, ingest.JSON, now, ingest.DefaultConfig()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Config bounds what the push API accepts.
+type Config struct {
+	// Token, when set, must be sent as "Authorization: Bearer <token>".
+	Token string
+	// MaxBody is the largest body accepted, in bytes (413 beyond).
+	MaxBody int64
+	// MaxFutureSkew is how far past now a tick's time may be.
+	MaxFutureSkew time.Duration
+	// MaxAge is how far before now a tick's time may be.
+	MaxAge time.Duration
+	// MaxTicks is the most ticks one request may carry.
+	MaxTicks int
+	// MaxReplicas bounds the replicas field.
+	MaxReplicas int
+}
+
+// DefaultConfig accepts bodies up to 1 MiB, times from 7 days ago to 5
+// minutes ahead, and up to 10000 ticks a request, without a token.
+func DefaultConfig() Config {
+	return Config{MaxBody: 1 << 20, MaxFutureSkew: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: 100000}
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxBody <= 0 {
+		errs = append(errs, fmt.Errorf("push max body %d: want a positive size", c.MaxBody))
+	}
+	if c.MaxFutureSkew < 0 || c.MaxAge <= 0 {
+		errs = append(errs, fmt.Errorf("push skew %v and max age %v: want skew ≥ 0 and age > 0", c.MaxFutureSkew, c.MaxAge))
+	}
+	if c.MaxTicks <= 0 || c.MaxReplicas <= 0 {
+		errs = append(errs, fmt.Errorf("push max ticks %d and max replicas %d: want positive", c.MaxTicks, c.MaxReplicas))
+	}
+	return errors.Join(errs...)
+}
+
+// Error is a rejected request: the HTTP status, the field at fault (e.g.
+// "[2].values.rps"; "body" for the request as a whole) and what was wrong.
+type Error struct {
+	Status  int    `json:"-"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"error"`
+}
+
+func (e *Error) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+func bad(field, format string, a ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Field: field, Message: fmt.Sprintf(format, a...)}
+}
+
+// Format is a body encoding.
+type Format int
+
+// The body encodings.
+const (
+	JSON Format = iota
+	MsgPack
+)
+
+// Parse decodes body (one tick object or an array of them), checks every
+// field of every tick against cfg at wall time now, and returns the ticks
+// as Metrics with source "push". It returns either ticks or an error, never
+// both: one bad tick rejects the request.
+func Parse(body []byte, f Format, now time.Time, cfg Config) ([]*proto.Metrics, *Error) {
+	var v any
+	switch f {
+	case MsgPack:
+		d := msgpack.NewDecoder(bytes.NewReader(body))
+		d.UseLooseInterfaceDecoding(true)
+		if err := d.Decode(&v); err != nil {
+			return nil, bad("body", "malformed msgpack: %v", err)
+		}
+		if n, _ := io.Copy(io.Discard, d.Buffered()); n > 0 {
+			return nil, bad("body", "%d bytes after the msgpack value", n)
+		}
+	default:
+		d := json.NewDecoder(bytes.NewReader(body))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, bad("body", "malformed JSON: %v", err)
+		}
+		if _, err := d.Token(); err != io.EOF {
+			return nil, bad("body", "malformed JSON: data after the top-level value")
+		}
+	}
+	var items []any
+	var paths []string
+	switch x := v.(type) {
+	case []any:
+		if len(x) == 0 {
+			return nil, bad("body", "empty array: want at least one tick")
+		}
+		if len(x) > cfg.MaxTicks {
+			return nil, bad("body", "%d ticks, at most %d per request", len(x), cfg.MaxTicks)
+		}
+		items = x
+		for i := range x {
+			paths = append(paths, "["+strconv.Itoa(i)+"]")
+		}
+	case map[string]any:
+		items, paths = []any{x}, []string{""}
+	default:
+		return nil, bad("body", "want a tick object or an array of tick objects")
+	}
+	out := make([]*proto.Metrics, 0, len(items))
+	for i, it := range items {
+		m, err := tick(it, paths[i], now, cfg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+var fields = []string{"app", "tier", "time", "replicas", "values", "labels"}
+
+func tick(v any, path string, now time.Time, cfg Config) (*proto.Metrics, *Error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, bad(orBody(path), "want a tick object, got %s", kind(v))
+	}
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		if !slices.Contains(fields, k) {
+			return nil, bad(join(path, k), "unknown field: want %s", strings.Join(fields, ", "))
+		}
+	}
+	var toks [2]string
+	for i, name := range []string{"app", "tier"} {
+		s, ok := obj[name].(string)
+		if !ok {
+			return nil, bad(join(path, name), "want a string token, got %s", kind(obj[name]))
+		}
+		if !proto.ValidToken(s) {
+			return nil, bad(join(path, name), "%q: want 1 to 64 characters of [a-z0-9_-]", s)
+		}
+		toks[i] = s
+	}
+	at, err := when(obj["time"], join(path, "time"))
+	if err != nil {
+		return nil, err
+	}
+	if d := at.Sub(now); d > cfg.MaxFutureSkew {
+		return nil, bad(join(path, "time"), "%s is %v in the future, at most %v allowed", at.Format(time.RFC3339Nano), d.Round(time.Second), cfg.MaxFutureSkew)
+	}
+	if d := now.Sub(at); d > cfg.MaxAge {
+		return nil, bad(join(path, "time"), "%s is %v in the past, at most %v allowed", at.Format(time.RFC3339Nano), d.Round(time.Second), cfg.MaxAge)
+	}
+	rf, err := number(obj["replicas"], join(path, "replicas"))
+	if err != nil {
+		return nil, err
+	}
+	if rf != math.Trunc(rf) || rf < 0 || rf > float64(cfg.MaxReplicas) {
+		return nil, bad(join(path, "replicas"), "%v: want a whole number in 0..%d", rf, cfg.MaxReplicas)
+	}
+	vals, ok := obj["values"].(map[string]any)
+	if !ok {
+		return nil, bad(join(path, "values"), "want an object of named numbers, got %s", kind(obj["values"]))
+	}
+	if len(vals) == 0 || len(vals) > proto.MaxMetricValues {
+		return nil, bad(join(path, "values"), "%d values: want 1 to %d", len(vals), proto.MaxMetricValues)
+	}
+	values := make(proto.Floats, len(vals))
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		x := vals[k]
+		field := join(path, "values."+k)
+		if !proto.MetricNameRE.MatchString(k) {
+			return nil, bad(field, "bad value name: want [a-z][a-z0-9_]{0,63}")
+		}
+		f, err := number(x, field)
+		if err != nil {
+			return nil, err
+		}
+		values[k] = f
+	}
+	m := proto.NewMetrics(toks[0], toks[1], at, int(rf), values)
+	m.Source = "push"
+	if lv, present := obj["labels"]; present && lv != nil {
+		labels, ok := lv.(map[string]any)
+		if !ok {
+			return nil, bad(join(path, "labels"), "want an object of strings, got %s", kind(lv))
+		}
+		if len(labels) > proto.MaxMetricLabels {
+			return nil, bad(join(path, "labels"), "%d labels, at most %d allowed", len(labels), proto.MaxMetricLabels)
+		}
+		m.Labels = make(map[string]string, len(labels))
+		for _, k := range slices.Sorted(maps.Keys(labels)) {
+			x := labels[k]
+			s, ok := x.(string)
+			if !ok {
+				return nil, bad(join(path, "labels."+k), "want a string, got %s", kind(x))
+			}
+			m.Labels[k] = s
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, bad(orBody(path), "%v", err)
+	}
+	return m, nil
+}
+
+func orBody(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
+// when reads an RFC 3339 string, a msgpack timestamp or Unix milliseconds.
+func when(v any, field string) (time.Time, *Error) {
+	switch x := v.(type) {
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, x)
+		if err != nil {
+			return time.Time{}, bad(field, "%q is not an RFC 3339 time", x)
+		}
+		return t.UTC(), nil
+	case time.Time:
+		return x.UTC(), nil
+	case nil:
+		return time.Time{}, bad(field, "missing: want an RFC 3339 time or Unix milliseconds")
+	}
+	ms, err := number(v, field)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if ms != math.Trunc(ms) || ms <= 0 || ms > 1e15 {
+		return time.Time{}, bad(field, "%v is not a Unix millisecond time", ms)
+	}
+	return proto.Time(int64(ms)), nil
+}
+
+// number reads a finite number, naming overflow and NaN/Inf.
+func number(v any, field string) (float64, *Error) {
+	var f float64
+	switch x := v.(type) {
+	case json.Number:
+		var err error
+		f, err = strconv.ParseFloat(string(x), 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, bad(field, "%s overflows a float64", x)
+		}
+		if err != nil {
+			return 0, bad(field, "%s is not a number", x)
+		}
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case uint64:
+		f = float64(x)
+	case int:
+		f = float64(x)
+	case nil:
+		return 0, bad(field, "missing: want a number")
+	default:
+		return 0, bad(field, "want a number, got %s", kind(v))
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, bad(field, "%v is not finite", f)
+	}
+	return f, nil
+}
+
+func kind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case json.Number, float64, float32, int64, uint64, int:
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
+}
