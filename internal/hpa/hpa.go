@@ -21,8 +21,11 @@ const (
 // Policy is one HPAScalingPolicy: at most Value pods (or percent) of change
 // per Period.
 type Policy struct {
-	Kind   PolicyKind
-	Value  int
+	// Kind says whether Value counts pods or percent.
+	Kind PolicyKind
+	// Value is the allowed change per period.
+	Value int
+	// Period is the window the change is counted over.
 	Period time.Duration
 }
 

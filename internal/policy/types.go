@@ -9,8 +9,11 @@ import (
 // Forecast is the latest forecast of a tier's load: Points[i] is the mean
 // over the bucket [Points[i].Time, Points[i].Time+Step).
 type Forecast struct {
+	// Origin is the start of the first forecast bucket.
 	Origin time.Time
-	Step   time.Duration
+	// Step is the bucket width.
+	Step time.Duration
+	// Points are the forecast buckets in time order.
 	Points []forecast.Point
 }
 

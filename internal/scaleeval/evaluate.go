@@ -15,13 +15,20 @@ import (
 type Options struct {
 	// Capacity is C; 0 means max(trace)/20.
 	Capacity float64
-	// Target, Quantile, Stabilization, LevelWindow, CalibrationWindow,
-	// CooldownUp, CooldownDown and MaxStep set the web tier's policy.
-	Target, Quantile           float64
-	Stabilization, LevelWindow time.Duration
-	CalibrationWindow          time.Duration
-	CooldownUp, CooldownDown   time.Duration
-	MaxStep                    int
+	// Target is the web tier's target utilisation.
+	Target float64
+	// Quantile is the upper quantile of the lead-window peak provisioned for.
+	Quantile float64
+	// Stabilization is how long wants must stay lower before a scale-down.
+	Stabilization time.Duration
+	// LevelWindow is the span of the recent-level mean.
+	LevelWindow time.Duration
+	// CalibrationWindow is the span of the peak-ratio calibration.
+	CalibrationWindow time.Duration
+	// CooldownUp and CooldownDown are the policy's cool-downs.
+	CooldownUp, CooldownDown time.Duration
+	// MaxStep caps the replicas one decision may add or remove (0: none).
+	MaxStep int
 	// ForecastWeight blends the forecast into the base (0: the larger).
 	ForecastWeight float64
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
@@ -65,17 +72,22 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 
 // Report is the outcome of an evaluation.
 type Report struct {
+	// Setup is the contract the runs used.
 	Setup Setup
-	// Ours is the policy's run and its score.
-	Ours  Run
+	// Ours is the policy's run.
+	Ours Run
+	// Score is the policy's score.
 	Score Row
-	// HPA is the baseline curve; Static and Oracle the other references.
-	HPA            Curve
-	Static, Oracle Row
-	// HPAUnder and HPAUnserved are HPA's curve at our cost; Inside says the
-	// cost lay within the curve.
+	// HPA is the baseline curve over HPATargets.
+	HPA Curve
+	// Static is peak provisioning all along.
+	Static Row
+	// Oracle is the cheapest schedule that serves everything.
+	Oracle Row
+	// HPAUnder and HPAUnserved are HPA's curve interpolated at our cost.
 	HPAUnder, HPAUnserved float64
-	Inside                bool
+	// Inside says our cost lay within the range of HPA's curve.
+	Inside bool
 }
 
 // Evaluate runs the live policy (and, with o.HPA, the baselines) over the

@@ -52,9 +52,10 @@ func (s Setup) Validate() error {
 
 // Tick is what a controller sees at the end of one minute.
 type Tick struct {
-	// Minute is the row index, Time its timestamp.
+	// Minute is the row index.
 	Minute int
-	Time   time.Time
+	// Time is the row's timestamp.
+	Time time.Time
 	// Demand is the load observed during the minute.
 	Demand float64
 	// Ready and Booting are the replica counts during the minute.
