@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ const (
 
 // Config configures the executor.
 type Config struct {
-	// Driver is the default driver: "sim" (more come with the drivers issue).
+	// Driver is the live driver: DriverSim, DriverCommand or DriverWebhook.
 	Driver string
 	// Modes maps an app to its mode; apps not listed are live.
 	Modes map[string]string
@@ -29,43 +30,61 @@ type Config struct {
 	FailureRate float64
 	// Seed makes simulated failures deterministic.
 	Seed int64
+	// Command configures the command driver.
+	Command CommandConfig
+	// Webhook configures the webhook driver.
+	Webhook WebhookConfig
+
+	// The text of -executor.sim.boot-delays and -executor.modes, parsed by
+	// resolve (string flags so that cli gives them environment fallbacks).
+	bootDelaysFlag, modesFlag string
 }
 
 // DefaultConfig returns a simulated driver whose boot delays match the
-// default policy's lead times (web 1m, cache 3m, db 10m).
+// default policy's lead times (web 1m, cache 3m, db 10m), and the defaults
+// of the other drivers.
 func DefaultConfig() Config {
 	return Config{
-		Driver:           "sim",
+		Driver:           DriverSim,
 		Modes:            map[string]string{},
 		BootDelays:       map[string]time.Duration{"web": time.Minute, "cache": 3 * time.Minute, "db": 10 * time.Minute},
 		DefaultBootDelay: 2 * time.Minute,
 		Seed:             1,
+		Command:          DefaultCommandConfig(),
+		Webhook:          DefaultWebhookConfig(),
 	}
 }
 
 // RegisterFlags adds the executor.* flags.
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
-	f.String(&c.Driver, "executor.driver", d.Driver, "driver acting on decisions: sim")
+	f.String(&c.Driver, "executor.driver", d.Driver, "driver acting on decisions: sim, command or webhook")
 	f.Float(&c.FailureRate, "executor.sim.failure-rate", 0, "probability a simulated replica fails to boot")
 	f.Int64(&c.Seed, "executor.sim.seed", d.Seed, "seed of simulated failures")
 	f.Duration(&c.DefaultBootDelay, "executor.sim.boot-delay", d.DefaultBootDelay, "simulated boot delay of tiers not listed in -executor.sim.boot-delays")
-	f.FS.Func("executor.sim.boot-delays", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (env "+cli.EnvName("executor.sim.boot-delays")+")", func(s string) error {
-		m, err := parseDelays(s)
+	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
+	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; apps not listed are live")
+	c.Command.registerFlags(f)
+	c.Webhook.registerFlags(f)
+}
+
+// resolve parses the list flags into BootDelays and Modes (when given).
+func (c Config) resolve() (Config, error) {
+	if c.bootDelaysFlag != "" {
+		m, err := parseDelays(c.bootDelaysFlag)
 		if err != nil {
-			return err
+			return c, fmt.Errorf("executor.sim.boot-delays: %w", err)
 		}
-		c.BootDelays = m
-		return nil
-	})
-	f.FS.Func("executor.modes", "mode per app: app=live|dry-run|shadow, comma-separated (env "+cli.EnvName("executor.modes")+")", func(s string) error {
-		m, err := ParseModes(s)
+		c.BootDelays, c.bootDelaysFlag = m, ""
+	}
+	if c.modesFlag != "" {
+		m, err := ParseModes(c.modesFlag)
 		if err != nil {
-			return err
+			return c, fmt.Errorf("executor.modes: %w", err)
 		}
-		c.Modes = m
-		return nil
-	})
+		c.Modes, c.modesFlag = m, ""
+	}
+	return c, nil
 }
 
 func parseDelays(s string) (map[string]time.Duration, error) {
@@ -78,6 +97,9 @@ func parseDelays(s string) (map[string]time.Duration, error) {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			return nil, fmt.Errorf("%q: bad duration", kv)
+		}
+		if err := proto.CheckToken("tier", k); err != nil {
+			return nil, err
 		}
 		out[k] = d
 	}
@@ -108,15 +130,37 @@ func ParseModes(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// Validate checks the settings.
+// Validate checks the settings, including the selected driver's.
 func (c Config) Validate() error {
-	if c.Driver != "sim" {
-		return fmt.Errorf("executor.driver %q: want sim", c.Driver)
+	c, err := c.resolve()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	switch c.Driver {
+	case DriverSim:
+	case DriverCommand:
+		if err := c.Command.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	case DriverWebhook:
+		if err := c.Webhook.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		errs = append(errs, fmt.Errorf("executor.driver %q: want sim, command or webhook", c.Driver))
 	}
 	if c.FailureRate < 0 || c.FailureRate > 1 {
-		return fmt.Errorf("executor.sim.failure-rate %v: want 0..1", c.FailureRate)
+		errs = append(errs, fmt.Errorf("executor.sim.failure-rate %v: want 0..1", c.FailureRate))
 	}
-	return nil
+	for app, m := range c.Modes {
+		switch m {
+		case ModeLive, ModeDryRun, ModeShadow:
+		default:
+			errs = append(errs, fmt.Errorf("executor.modes: app %s: mode %q: want live, dry-run or shadow", app, m))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c Config) mode(app string) string {

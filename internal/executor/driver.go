@@ -5,6 +5,13 @@ import (
 	"time"
 )
 
+// Names of the drivers -executor.driver selects.
+const (
+	DriverSim     = "sim"     // the simulated cluster (default)
+	DriverCommand = "command" // runs a program from an argument template, no shell
+	DriverWebhook = "webhook" // POSTs JSON to a URL
+)
+
 // Request asks a driver to set a tier's total replica count.
 type Request struct {
 	App, Tier  string
@@ -12,16 +19,23 @@ type Request struct {
 	DecisionID string
 	// Time is the decision's event time.
 	Time time.Time
+	// Reason is the decision's plain-language reason (informational).
+	Reason string
 }
 
 // Result is what a driver reports after a request or an Observe.
 type Result struct {
 	Ready, Booting int
+	// Failed counts replicas that failed to boot since the driver last
+	// reported on this tier (the simulated cluster's failure injection).
+	Failed int
 }
 
-// Driver changes the replica count of a tier. Implementations must be safe
-// to call again with the same request (the executor avoids it, but a crash
-// between acting and recording can repeat one).
+// Driver changes the replica count of a tier. Scale is called by one
+// goroutine at a time, bounded by ctx and the driver's own timeouts.
+// Implementations must be safe to call again with the same request: the
+// executor acts once per decision, but a crash between acting and recording
+// the new state repeats the call on redelivery.
 type Driver interface {
 	Scale(ctx context.Context, r Request) (Result, error)
 }

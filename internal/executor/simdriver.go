@@ -11,20 +11,36 @@ import (
 
 // SimDriver drives one simulated cluster per tier (internal/sim): a scale-up
 // boots replicas that become ready after the tier's boot delay in event
-// time, a scale-down acts at once, cancelling booting replicas first.
+// time, a scale-down acts at once, cancelling booting replicas first. Boots
+// fail with the configured probability; each Result reports the failures
+// since the previous one, which the executor publishes as failed events.
 type SimDriver struct {
 	mu       sync.Mutex
 	delays   map[string]time.Duration
 	fallback time.Duration
 	failure  float64
 	seed     int64
-	clusters map[string]*sim.Cluster
+	clusters map[string]*simTier
+}
+
+// simTier is one tier's cluster and how many of its failures were reported.
+type simTier struct {
+	c        *sim.Cluster
+	reported int
+}
+
+// result advances the tier to t and reports its counts and new failures.
+func (s *simTier) result(t time.Time) Result {
+	ready, booting := s.c.Advance(t)
+	failed := s.c.Failed() - s.reported
+	s.reported = s.c.Failed()
+	return Result{Ready: ready, Booting: booting, Failed: failed}
 }
 
 // NewSimDriver returns a driver whose tiers boot in delays[tier] (fallback
 // when absent), failing each boot with probability failure, deterministically from seed.
 func NewSimDriver(delays map[string]time.Duration, fallback time.Duration, failure float64, seed int64) *SimDriver {
-	return &SimDriver{delays: delays, fallback: fallback, failure: failure, seed: seed, clusters: map[string]*sim.Cluster{}}
+	return &SimDriver{delays: delays, fallback: fallback, failure: failure, seed: seed, clusters: map[string]*simTier{}}
 }
 
 // Restore seeds a tier's cluster (after a restart) unless it exists already.
@@ -39,7 +55,7 @@ func (d *SimDriver) Restore(app, tier string, t time.Time, ready, booting int) {
 	if booting > 0 {
 		c.SetDesired(t, ready+booting)
 	}
-	d.clusters[key] = c
+	d.clusters[key] = &simTier{c: c}
 }
 
 func (d *SimDriver) newCluster(app, tier string, t time.Time, ready int) *sim.Cluster {
@@ -57,26 +73,24 @@ func (d *SimDriver) Scale(_ context.Context, r Request) (Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key := r.App + "." + r.Tier
-	c, ok := d.clusters[key]
+	st, ok := d.clusters[key]
 	if !ok {
 		// A tier seen for the first time starts with what it asks for, ready.
-		c = d.newCluster(r.App, r.Tier, r.Time, r.Replicas)
-		d.clusters[key] = c
+		st = &simTier{c: d.newCluster(r.App, r.Tier, r.Time, r.Replicas)}
+		d.clusters[key] = st
 	}
-	c.Advance(r.Time)
-	c.SetDesired(r.Time, r.Replicas)
-	ready, booting := c.Advance(r.Time)
-	return Result{Ready: ready, Booting: booting}, nil
+	st.c.Advance(r.Time)
+	st.c.SetDesired(r.Time, r.Replicas)
+	return st.result(r.Time), nil
 }
 
 // Observe advances a tier's cluster to t and reports its counts.
 func (d *SimDriver) Observe(app, tier string, t time.Time) (Result, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c, ok := d.clusters[app+"."+tier]
+	st, ok := d.clusters[app+"."+tier]
 	if !ok {
 		return Result{}, false
 	}
-	ready, booting := c.Advance(t)
-	return Result{Ready: ready, Booting: booting}, true
+	return st.result(t), true
 }

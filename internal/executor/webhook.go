@@ -1,0 +1,214 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/cli"
+)
+
+// WebhookConfig configures the webhook driver.
+type WebhookConfig struct {
+	// URL receives the POSTs (http or https).
+	URL string
+	// Timeout bounds one attempt; TotalTimeout bounds all attempts and the
+	// waits between them.
+	Timeout      time.Duration
+	TotalTimeout time.Duration
+	// Attempts is the most attempts per change (1: no retry).
+	Attempts int
+	// Backoff is the wait before the first retry; it doubles at each retry up
+	// to MaxBackoff.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// Token, when set, is sent as "Authorization: Bearer <Token>".
+	Token string
+	// Header, when set, is one extra header "Name: value".
+	Header string
+}
+
+// DefaultWebhookConfig returns 10 s per attempt, 30 s in all, 4 attempts
+// with a backoff of 0.5 s doubling up to 8 s.
+func DefaultWebhookConfig() WebhookConfig {
+	return WebhookConfig{Timeout: 10 * time.Second, TotalTimeout: 30 * time.Second, Attempts: 4,
+		Backoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second}
+}
+
+func (c *WebhookConfig) registerFlags(f *cli.Flags) {
+	d := DefaultWebhookConfig()
+	f.String(&c.URL, "executor.webhook.url", "", "webhook driver: URL receiving a JSON POST per change")
+	f.Duration(&c.Timeout, "executor.webhook.timeout", d.Timeout, "webhook driver: timeout of one attempt")
+	f.Duration(&c.TotalTimeout, "executor.webhook.total-timeout", d.TotalTimeout, "webhook driver: timeout of all attempts of one change")
+	f.Int(&c.Attempts, "executor.webhook.attempts", d.Attempts, "webhook driver: attempts per change; 5xx, 429 and network errors are retried, other 4xx are not")
+	f.Duration(&c.Backoff, "executor.webhook.backoff", d.Backoff, "webhook driver: wait before the first retry, doubling at each retry")
+	f.Duration(&c.MaxBackoff, "executor.webhook.max-backoff", d.MaxBackoff, "webhook driver: longest wait between retries")
+	f.String(&c.Token, "executor.webhook.token", "", "webhook driver: bearer token (prefer the environment variable)")
+	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value'")
+}
+
+// Validate checks the settings.
+func (c WebhookConfig) Validate() error {
+	var errs []error
+	if _, err := parseWebhookURL(c.URL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Timeout <= 0 || c.TotalTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("executor.webhook.timeout %v and total-timeout %v: want > 0", c.Timeout, c.TotalTimeout))
+	}
+	if c.Attempts < 1 {
+		errs = append(errs, fmt.Errorf("executor.webhook.attempts %d: want >= 1", c.Attempts))
+	}
+	if c.Backoff < 0 || c.MaxBackoff < c.Backoff {
+		errs = append(errs, fmt.Errorf("executor.webhook.backoff %v, max-backoff %v: want 0 <= backoff <= max-backoff", c.Backoff, c.MaxBackoff))
+	}
+	if strings.ContainsAny(c.Token, "\r\n") {
+		errs = append(errs, errors.New("executor.webhook.token contains a line break"))
+	}
+	if _, _, err := parseHeader(c.Header); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func parseWebhookURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, errors.New("executor.webhook.url is empty: the webhook driver needs a URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("executor.webhook.url: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("executor.webhook.url %s://%s: want an http or https URL with a host", u.Scheme, u.Host)
+	}
+	return u, nil
+}
+
+// parseHeader splits "Name: value"; the empty string is no header.
+func parseHeader(s string) (name, value string, err error) {
+	if s == "" {
+		return "", "", nil
+	}
+	name, value, ok := strings.Cut(s, ":")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
+		return "", "", fmt.Errorf("executor.webhook.header: want 'Name: value' on one line")
+	}
+	return name, value, nil
+}
+
+// WebhookPayload is the JSON body the webhook driver POSTs for a change.
+type WebhookPayload struct {
+	App      string `json:"app"`
+	Tier     string `json:"tier"`
+	Replicas int    `json:"replicas"`
+	// DecisionID identifies the decision; it is also sent as the
+	// Idempotency-Key header, so a receiver can drop repeats.
+	DecisionID string `json:"decision_id"`
+	// Time is the decision's event time, RFC 3339 in UTC.
+	Time   string `json:"time"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// WebhookDriver POSTs a WebhookPayload per change. A 2xx answer is success;
+// 5xx, 429 and network errors are retried with exponential backoff within
+// the total timeout; any other answer fails at once. Redirects are not
+// followed, so the token never leaves for another host.
+type WebhookDriver struct {
+	cfg         WebhookConfig
+	url         string
+	host        string // scheme://host, for errors: paths and queries may hold secrets
+	hname, hval string
+	client      *http.Client
+}
+
+// NewWebhookDriver checks cfg and builds the driver.
+func NewWebhookDriver(cfg WebhookConfig) (*WebhookDriver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	u, _ := parseWebhookURL(cfg.URL)
+	hname, hval, _ := parseHeader(cfg.Header)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &WebhookDriver{
+		cfg: cfg, url: cfg.URL, host: u.Scheme + "://" + u.Host, hname: hname, hval: hval,
+		client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+	}, nil
+}
+
+// Scale POSTs the change, retrying as configured.
+func (d *WebhookDriver) Scale(ctx context.Context, r Request) (Result, error) {
+	body, err := json.Marshal(WebhookPayload{App: r.App, Tier: r.Tier, Replicas: r.Replicas, DecisionID: r.DecisionID,
+		Time: r.Time.UTC().Format(time.RFC3339Nano), Reason: r.Reason})
+	if err != nil {
+		return Result{}, fmt.Errorf("webhook payload: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.TotalTimeout)
+	defer cancel()
+	wait := d.cfg.Backoff
+	attempt := 1
+	for ; ; attempt++ {
+		retry, err := d.post(ctx, body, r.DecisionID)
+		if err == nil {
+			return Result{Ready: r.Replicas}, nil
+		}
+		if !retry || attempt >= d.cfg.Attempts {
+			return Result{}, fmt.Errorf("webhook %s: attempt %d of %d: %w", d.host, attempt, d.cfg.Attempts, err)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return Result{}, fmt.Errorf("webhook %s: attempt %d of %d, no time left to retry: %w", d.host, attempt, d.cfg.Attempts, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Result{}, fmt.Errorf("webhook %s: attempt %d of %d: %w (then %w)", d.host, attempt, d.cfg.Attempts, err, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, d.cfg.MaxBackoff)
+	}
+}
+
+// post makes one attempt; retry reports whether another may succeed.
+func (d *WebhookDriver) post(ctx context.Context, body []byte, decisionID string) (retry bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "headroom-executor")
+	req.Header.Set("Idempotency-Key", decisionID)
+	if d.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+d.cfg.Token)
+	}
+	if d.hname != "" {
+		req.Header.Set(d.hname, d.hval)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		// url.Error quotes the full URL; keep only what went wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return true, fmt.Errorf("post: %w", err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return false, nil
+	}
+	err = fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?")))
+	return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, err
+}
