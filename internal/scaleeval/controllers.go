@@ -127,3 +127,40 @@ func (p *Policy) feed(t time.Time, v float64) error {
 	p.next = &policy.Forecast{Origin: start.Add(p.step), Step: p.step, Points: pts}
 	return nil
 }
+
+// MaxHold is the simple reactive baseline "max of the last Window minutes,
+// held for Hold minutes": each minute it wants enough replicas for the
+// highest demand of the last Window minutes, and never less than its
+// highest want of the last Hold minutes.
+type MaxHold struct {
+	Window, Hold int
+	capacity     float64
+	demand       []float64
+	wants        []int
+}
+
+// NewMaxHold returns the baseline for replicas of capacity c.
+func NewMaxHold(window, hold int, c float64) *MaxHold {
+	return &MaxHold{Window: window, Hold: hold, capacity: c}
+}
+
+// Decide returns the held maximum.
+func (m *MaxHold) Decide(tk Tick) (int, error) {
+	m.demand = append(m.demand, tk.Demand)
+	if len(m.demand) > m.Window {
+		m.demand = m.demand[len(m.demand)-m.Window:]
+	}
+	peak := 0.0
+	for _, d := range m.demand {
+		peak = math.Max(peak, d)
+	}
+	m.wants = append(m.wants, needed(peak, m.capacity))
+	if len(m.wants) > m.Hold {
+		m.wants = m.wants[len(m.wants)-m.Hold:]
+	}
+	w := 0
+	for _, x := range m.wants {
+		w = max(w, x)
+	}
+	return w, nil
+}

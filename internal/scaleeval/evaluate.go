@@ -80,6 +80,9 @@ type Report struct {
 	Score Row
 	// HPA is the baseline curve over HPATargets.
 	HPA Curve
+	// MaxHold is the reactive "max of the last 30 minutes, held 30 minutes"
+	// baseline.
+	MaxHold Row
 	// Static is peak provisioning all along.
 	Static Row
 	// Oracle is the cheapest schedule that serves everything.
@@ -133,6 +136,11 @@ func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Option
 		return nil, err
 	}
 	rep.Static = Row{Name: fmt.Sprintf("static-peak(%d)", s.clamp(peak)), Score: ScoreRun(demand, st, s, oc)}
+	mh, err := Simulate(times, demand, s, NewMaxHold(30, 30, s.Capacity))
+	if err != nil {
+		return nil, err
+	}
+	rep.MaxHold = Row{Name: "max30+hold30", Score: ScoreRun(demand, mh, s, oc)}
 	or := Oracle(demand, s)
 	orRun := Run{Desired: or, Ready: make([]int, len(or)), Booting: make([]int, len(or))}
 	for i := range or {
@@ -159,6 +167,7 @@ func (r *Report) Print(w io.Writer) {
 	for _, x := range r.HPA {
 		line(x)
 	}
+	line(r.MaxHold)
 	line(r.Static)
 	line(r.Oracle)
 	note := ""

@@ -152,3 +152,16 @@ func BenchmarkSimulatePolicy(b *testing.B) {
 		}
 	}
 }
+
+func TestMaxHold(t *testing.T) {
+	m := NewMaxHold(3, 2, 10)
+	var got []int
+	for i, d := range []float64{5, 35, 5, 5, 5, 5, 5} {
+		n, _ := m.Decide(Tick{Minute: i, Demand: d})
+		got = append(got, n)
+	}
+	// 35 is in the 3-minute window for minutes 1..3 and held 2 more wants.
+	if want := []int{1, 4, 4, 4, 4, 1, 1}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
