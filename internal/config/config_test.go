@@ -1,0 +1,122 @@
+package config_test
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/internal/scrape"
+)
+
+func TestExampleLoads(t *testing.T) {
+	f, err := config.Load(filepath.Join("..", "..", "deploy", "headroom.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Apps) != 2 || f.Apps[0].Name != "shop" || f.Apps[1].Name != "shop-shadow" {
+		t.Fatalf("apps %+v", f.Apps)
+	}
+	p, ok := f.Policy("shop", config.ValidationBase())
+	if !ok || p.Tiers[0].Min != 2 || p.Tiers[2].MaxStep != 4 || p.Tiers[1].Upstream != "web" || p.Tiers[1].Quantile != 0.9 {
+		t.Fatalf("shop policy %+v", p)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sh, _ := f.Policy("shop-shadow", config.ValidationBase())
+	if sh.Tiers[0].Target != 0.8 || sh.Tiers[2].Upstream != "cache" {
+		t.Fatalf("shadow policy %+v", sh.Tiers)
+	}
+}
+
+func TestFullLoads(t *testing.T) {
+	f, err := config.Load(filepath.Join("testdata", "full.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := f.App("api")
+	if api.Scrape.Interval != 30*time.Second || api.Scrape.Timeout != 10*time.Second || len(api.Tiers) != 2 {
+		t.Fatalf("api %+v", api)
+	}
+	m, err := api.Tiers[0].Mapping()
+	if err != nil || len(m.Rules()) != 3 || m.Rules()[1].Kind != scrape.KindHistogram {
+		t.Fatalf("mapping %v %v", m, err)
+	}
+	base := policy.DefaultAppConfig()
+	p, _ := f.Policy("api", base)
+	if p.BudgetPerHour != 3 || p.Tiers[0].Name != "frontend" || p.Tiers[0].Target != 0.6 || p.Tiers[1].LeadTime != 5*time.Minute || p.Tick != base.Tick {
+		t.Fatalf("api policy %+v", p)
+	}
+	nasa, _ := f.App("nasa")
+	if nasa.Trace.File != filepath.Join("testdata", "nasa_2h.csv") || nasa.Trace.Scale != 20 {
+		t.Fatalf("trace %+v", nasa.Trace)
+	}
+	if f.Push.Token != "t0ken" || f.Push.MaxFutureSkew != time.Minute {
+		t.Fatalf("push %+v", f.Push)
+	}
+	if p, ok := f.Policy("other", base); ok || len(p.Tiers) != 3 {
+		t.Fatal("unknown app did not fall back to the base")
+	}
+}
+
+// TestErrors checks that each mistake is reported at its line with its field.
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string // "line: field: text" fragments, in order
+	}{
+		{"unknown field", "apps:\n  shop:\n    source: sim\n    tiers:\n      - name: web\n        tagret: 0.5\n",
+			[]string{"x.yaml:6: apps.shop.tiers[0].tagret: unknown field \"tagret\""}},
+		{"wrong type", "apps:\n  shop:\n    source: sim\n    tiers:\n      - name: web\n        target: lots\n",
+			[]string{"x.yaml:6: apps.shop.tiers[0].target: cannot unmarshal"}},
+		{"bad duration", "apps:\n  shop:\n    source: sim\n    policy:\n      tick: soon\n",
+			[]string{"x.yaml:5: apps.shop.policy.tick:"}},
+		{"syntax", "apps:\n  shop: [\n", []string{"x.yaml:"}},
+		{"no apps", "push: {}\n", []string{"x.yaml:1: apps: no applications"}},
+		{"missing source", "apps:\n  shop:\n    policy: {tick: 1m}\n", []string{"x.yaml:2: apps.shop.source: missing"}},
+		{"bad source", "apps:\n  shop:\n    source: kafka\n", []string{"x.yaml:3: apps.shop.source: \"kafka\""}},
+		{"bad app token", "apps:\n  Shop:\n    source: sim\n", []string{"x.yaml:2: apps.Shop: app name \"Shop\""}},
+		{"range errors", "apps:\n  shop:\n    source: sim\n    tiers:\n      - name: web\n        target: 1.5\n        quantile: 1\n      - name: db\n        upstream: queue\n        min: 5\n        max: 2\n",
+			[]string{"x.yaml:6: apps.shop.tiers[0].target: 1.5 is not in (0, 1]", "x.yaml:7: apps.shop.tiers[0].quantile: 1 is not in (0, 1)",
+				"x.yaml:9: apps.shop.tiers[1].upstream: \"queue\"", "x.yaml:11: apps.shop.tiers[1].max: 2"}},
+		{"sim tiers", "apps:\n  shop:\n    source: sim\n    tiers:\n      - name: queue\n", []string{"x.yaml:5: apps.shop.tiers[0].name: \"queue\": the sim source models"}},
+		{"duplicate tier", "apps:\n  a:\n    source: push\n    tiers:\n      - name: web\n      - name: web\n", []string{"x.yaml:6: apps.a.tiers[1].name: tier \"web\" listed twice"}},
+		{"push needs tiers", "apps:\n  a:\n    source: push\n", []string{"x.yaml:2: apps.a.tiers: no tiers"}},
+		{"scrape mistakes", "apps:\n  a:\n    source: scrape\n    scrape: {interval: 10s, timeout: 20s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"ftp://x\"]\n          metrics:\n            - name: latency\n              series: h\n              kind: histogram\n",
+			[]string{"x.yaml:4: apps.a.scrape.timeout: 20s", "x.yaml:8: apps.a.tiers[0].scrape.targets[0]: \"ftp://x\"", "x.yaml:10: apps.a.tiers[0].scrape.metrics[0].quantile:"}},
+		{"scrape section on a sim app", "apps:\n  a:\n    source: sim\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"http://x/metrics\"]\n",
+			[]string{"x.yaml:6: apps.a.tiers[0].scrape: only used with source: scrape"}},
+		{"trace file missing", "apps:\n  a:\n    source: trace\n    trace:\n      file: nowhere.csv\n      speed: -1\n",
+			[]string{"x.yaml:5: apps.a.trace.file:", "x.yaml:6: apps.a.trace.speed: -1 is negative"}},
+		{"push limits", "push:\n  max_age: -1h\napps:\n  a: {source: sim}\n", []string{"x.yaml:2: push.max_age: -1h0m0s is negative"}},
+		{"policy fields", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight: 2\n      default_headroom: 0.5\n",
+			[]string{"x.yaml:5: apps.a.policy.forecast_weight: 2 is not in [0, 1]", "x.yaml:6: apps.a.policy.default_headroom: 0.5 is below 1"}},
+		{"upstream loop", "apps:\n  a:\n    source: push\n    tiers:\n      - {name: x, upstream: y}\n      - {name: y, upstream: x}\n",
+			[]string{"x.yaml:2: apps.a.policy: upstream chain loops"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Parse("x.yaml", []byte(c.yaml))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) < len(c.want) {
+				t.Fatalf("%d errors, want %d:\n%v", len(lines), len(c.want), err)
+			}
+			for i, w := range c.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("error %d:\n got %s\nwant %s…", i, lines[i], w)
+				}
+			}
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Line < 1 {
+				t.Errorf("not a located *config.Error: %#v", err)
+			}
+		})
+	}
+}

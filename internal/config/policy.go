@@ -1,0 +1,104 @@
+package config
+
+import (
+	"time"
+
+	"github.com/headroomhq/headroom/internal/policy"
+)
+
+// defaultTier is the policy of a tier the base policy does not know: the
+// default front tier's settings, without an upstream.
+func defaultTier(name string) policy.TierConfig {
+	t := policy.DefaultAppConfig().Tiers[0]
+	t.Name, t.Upstream, t.Priority, t.CostPerReplicaHour = name, "", 1, 0
+	return t
+}
+
+// Policy returns app's scaling policy: base with the file's app settings
+// laid over it, and, when the file lists the app's tiers, those tiers in
+// file order, each starting from base's tier of the same name (or the
+// default front-tier settings) with the file's fields over it. ok is false
+// for an app the file does not have.
+func (f *File) Policy(app string, base policy.AppConfig) (cfg policy.AppConfig, ok bool) {
+	a, ok := f.App(app)
+	if !ok {
+		return base, false
+	}
+	return a.policyOver(base), true
+}
+
+// Policies returns the policy of every app in the file, over base.
+func (f *File) Policies(base policy.AppConfig) map[string]policy.AppConfig {
+	out := make(map[string]policy.AppConfig, len(f.Apps))
+	for _, a := range f.Apps {
+		out[a.Name] = a.policyOver(base)
+	}
+	return out
+}
+
+func (a *App) policyOver(base policy.AppConfig) policy.AppConfig {
+	c := base
+	p := a.policy
+	setD(&c.Tick, p.Tick)
+	setF(&c.BudgetPerHour, p.BudgetPerHour)
+	setD(&c.LevelWindow, p.LevelWindow)
+	setD(&c.CalibrationWindow, p.CalibrationWindow)
+	setI(&c.MinCalibration, p.MinCalibration)
+	setF(&c.DefaultHeadroom, p.DefaultHeadroom)
+	setF(&c.ForecastWeight, p.ForecastWeight)
+	if len(a.Tiers) == 0 {
+		c.Tiers = append([]policy.TierConfig(nil), base.Tiers...)
+		return c
+	}
+	c.Tiers = make([]policy.TierConfig, 0, len(a.Tiers))
+	for _, t := range a.Tiers {
+		tc := defaultTier(t.Name)
+		for _, bt := range base.Tiers {
+			if bt.Name == t.Name {
+				tc = bt
+			}
+		}
+		t.policy.over(&tc)
+		c.Tiers = append(c.Tiers, tc)
+	}
+	return c
+}
+
+func (p rawTierPolicy) over(tc *policy.TierConfig) {
+	if p.LoadMetric != nil {
+		tc.LoadMetric = *p.LoadMetric
+	}
+	if p.Upstream != nil {
+		tc.Upstream = *p.Upstream
+	}
+	setF(&tc.Capacity, p.Capacity)
+	setF(&tc.Target, p.Target)
+	setF(&tc.Quantile, p.Quantile)
+	setD(&tc.LeadTime, p.LeadTime)
+	setI(&tc.Min, p.Min)
+	setI(&tc.Max, p.Max)
+	setI(&tc.MaxStep, p.MaxStep)
+	setD(&tc.ScaleDownStabilization, p.ScaleDownStabilization)
+	setD(&tc.CooldownUp, p.CooldownUp)
+	setD(&tc.CooldownDown, p.CooldownDown)
+	setI(&tc.Priority, p.Priority)
+	setF(&tc.CostPerReplicaHour, p.CostPerReplicaHour)
+}
+
+func setF(dst *float64, v *float64) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setI(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setD(dst *time.Duration, v *time.Duration) {
+	if v != nil {
+		*dst = *v
+	}
+}

@@ -1,0 +1,167 @@
+package config
+
+import (
+	"time"
+
+	"github.com/headroomhq/headroom/internal/scrape"
+)
+
+// Source kinds: where an app's metrics come from.
+const (
+	// SourceSim runs the simulated three-tier shop (web, cache, db).
+	SourceSim = "sim"
+	// SourceScrape scrapes each tier's Prometheus targets.
+	SourceScrape = "scrape"
+	// SourceTrace replays a CSV trace as the shop's web demand.
+	SourceTrace = "trace"
+	// SourcePush expects the app's ticks on the push API; nothing runs.
+	SourcePush = "push"
+)
+
+// File is a loaded, validated configuration file.
+type File struct {
+	// Path is where it was read from.
+	Path string
+	// Push holds the push API's limits.
+	Push Push
+	// Apps lists the applications in name order.
+	Apps []App
+}
+
+// Push holds the push API settings; zero fields keep ingest's defaults.
+type Push struct {
+	Token         string        `yaml:"token"`
+	MaxBodyBytes  int64         `yaml:"max_body_bytes"`
+	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+	MaxAge        time.Duration `yaml:"max_age"`
+	MaxTicks      int           `yaml:"max_ticks"`
+}
+
+// App is one application.
+type App struct {
+	// Name is the app token used in subjects.
+	Name string
+	// Source is SourceSim, SourceScrape, SourceTrace or SourcePush.
+	Source string
+	Sim    Sim
+	Trace  Trace
+	Scrape Scrape
+	// Tiers lists the tiers in file order.
+	Tiers []Tier
+
+	policy rawPolicy
+}
+
+// Sim configures the simulated shop source.
+type Sim struct {
+	// Seed selects the shop's noise and incidents; 0 keeps the default.
+	Seed int64 `yaml:"seed"`
+	// Backfill is the history published at start; nil keeps the default.
+	Backfill *time.Duration `yaml:"backfill"`
+}
+
+// Trace configures the trace source: a CSV file replayed as the shop's web
+// demand, the shop model computing every other metric.
+type Trace struct {
+	// File is the CSV path, relative to the configuration file's folder.
+	File string `yaml:"file"`
+	// Column names the demand column; "" takes the only (or first) one.
+	Column string `yaml:"column"`
+	// Scale multiplies every demand value; 0 means 1.
+	Scale float64 `yaml:"scale"`
+	// Speed is trace seconds per real second; 0 replays as fast as the
+	// pipeline allows.
+	Speed float64 `yaml:"speed"`
+	// Start shifts the trace so its first row is at this time; zero keeps
+	// the file's timestamps.
+	Start time.Time `yaml:"start"`
+}
+
+// Scrape configures the scrape source's timing; targets and mappings are
+// per tier.
+type Scrape struct {
+	// Interval is the time between scrapes and the event-time step.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout bounds one target's scrape, retries included.
+	Timeout time.Duration `yaml:"timeout"`
+	// Retries is how many times a failed target is retried within a round.
+	Retries int `yaml:"retries"`
+}
+
+// Tier is one tier of an app.
+type Tier struct {
+	// Name is the tier token.
+	Name string
+	// Targets are the tier's /metrics URLs (scrape source); each answering
+	// target counts as a ready replica unless a "replicas" rule says otherwise.
+	Targets []string
+	// Metrics map Prometheus series to the tier's values (scrape source).
+	Metrics []scrape.Rule
+
+	policy rawTierPolicy
+}
+
+// The raw forms mirror the YAML; pointers tell an absent field (keep the
+// default) from a zero one.
+
+type rawFile struct {
+	Push Push              `yaml:"push"`
+	Apps map[string]rawApp `yaml:"apps"`
+}
+
+type rawApp struct {
+	Source string    `yaml:"source"`
+	Sim    Sim       `yaml:"sim"`
+	Trace  Trace     `yaml:"trace"`
+	Scrape Scrape    `yaml:"scrape"`
+	Policy rawPolicy `yaml:"policy"`
+	Tiers  []rawTier `yaml:"tiers"`
+}
+
+type rawPolicy struct {
+	Tick              *time.Duration `yaml:"tick"`
+	BudgetPerHour     *float64       `yaml:"budget_per_hour"`
+	LevelWindow       *time.Duration `yaml:"level_window"`
+	CalibrationWindow *time.Duration `yaml:"calibration_window"`
+	MinCalibration    *int           `yaml:"min_calibration"`
+	DefaultHeadroom   *float64       `yaml:"default_headroom"`
+	ForecastWeight    *float64       `yaml:"forecast_weight"`
+}
+
+type rawTierPolicy struct {
+	LoadMetric             *string        `yaml:"load_metric"`
+	Capacity               *float64       `yaml:"capacity"`
+	Target                 *float64       `yaml:"target"`
+	Quantile               *float64       `yaml:"quantile"`
+	LeadTime               *time.Duration `yaml:"lead_time"`
+	Min                    *int           `yaml:"min"`
+	Max                    *int           `yaml:"max"`
+	MaxStep                *int           `yaml:"max_step"`
+	ScaleDownStabilization *time.Duration `yaml:"scale_down_stabilization"`
+	CooldownUp             *time.Duration `yaml:"cooldown_up"`
+	CooldownDown           *time.Duration `yaml:"cooldown_down"`
+	Priority               *int           `yaml:"priority"`
+	CostPerReplicaHour     *float64       `yaml:"cost_per_replica_hour"`
+	Upstream               *string        `yaml:"upstream"`
+}
+
+type rawTier struct {
+	Name          string `yaml:"name"`
+	rawTierPolicy `yaml:",inline"`
+	Scrape        rawTierScrape `yaml:"scrape"`
+}
+
+type rawTierScrape struct {
+	Targets []string  `yaml:"targets"`
+	Metrics []rawRule `yaml:"metrics"`
+}
+
+type rawRule struct {
+	Name     string            `yaml:"name"`
+	Series   string            `yaml:"series"`
+	Kind     string            `yaml:"kind"`
+	Match    map[string]string `yaml:"match"`
+	Quantile float64           `yaml:"quantile"`
+	Scale    float64           `yaml:"scale"`
+	Agg      string            `yaml:"agg"`
+}

@@ -1,0 +1,276 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/internal/scrape"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// simTiers are the tiers the simulated shop model has.
+var simTiers = []string{"web", "cache", "db"}
+
+// ValidationBase is the policy Load validates apps against: the default
+// three-tier policy with the decider's default 15 s tick.
+func ValidationBase() policy.AppConfig {
+	p := policy.DefaultAppConfig()
+	p.Tick = 15 * time.Second
+	return p
+}
+
+type validator struct {
+	file string
+	ix   *index
+	dir  string
+	errs []*Error
+}
+
+func (v *validator) errf(path, format string, a ...any) {
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.ix.line(path), Field: path, Msg: fmt.Sprintf(format, a...)})
+}
+
+func (v *validator) root(raw rawFile) *File {
+	f := &File{Push: raw.Push}
+	p := raw.Push
+	if p.MaxBodyBytes < 0 {
+		v.errf("push.max_body_bytes", "%d is negative", p.MaxBodyBytes)
+	}
+	if p.MaxFutureSkew < 0 {
+		v.errf("push.max_future_skew", "%v is negative", p.MaxFutureSkew)
+	}
+	if p.MaxAge < 0 {
+		v.errf("push.max_age", "%v is negative", p.MaxAge)
+	}
+	if p.MaxTicks < 0 {
+		v.errf("push.max_ticks", "%d is negative", p.MaxTicks)
+	}
+	if len(raw.Apps) == 0 {
+		v.errf("apps", "no applications: want at least one under apps")
+	}
+	names := make([]string, 0, len(raw.Apps))
+	for n := range raw.Apps {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		f.Apps = append(f.Apps, v.app(n, raw.Apps[n]))
+	}
+	return f
+}
+
+func (v *validator) app(name string, r rawApp) App {
+	at := "apps." + name
+	a := App{Name: name, Source: r.Source, Sim: r.Sim, Trace: r.Trace, Scrape: r.Scrape, policy: r.Policy}
+	before := len(v.errs)
+	if !proto.ValidToken(name) {
+		v.errf(at, "app name %q: want 1 to 64 characters of [a-z0-9_-]", name)
+	}
+	switch r.Source {
+	case SourceSim, SourceTrace:
+		for i, t := range r.Tiers {
+			if !slices.Contains(simTiers, t.Name) {
+				v.errf(fmt.Sprintf("%s.tiers[%d].name", at, i), "%q: the %s source models the shop's tiers %s", t.Name, r.Source, strings.Join(simTiers, ", "))
+			}
+		}
+	case SourceScrape, SourcePush:
+		if len(r.Tiers) == 0 {
+			v.errf(at+".tiers", "no tiers: a %s app lists its tiers", r.Source)
+		}
+	case "":
+		v.errf(at+".source", "missing: want sim, scrape, trace or push")
+	default:
+		v.errf(at+".source", "%q: want sim, scrape, trace or push", r.Source)
+	}
+	if b := r.Sim.Backfill; b != nil && (*b < 0 || *b > 30*24*time.Hour) {
+		v.errf(at+".sim.backfill", "%v: want 0 to 720h", *b)
+	}
+	if r.Source == SourceTrace {
+		v.trace(at+".trace", &a.Trace)
+	} else if r.Trace.File != "" {
+		v.errf(at+".trace", "only used with source: trace")
+	}
+	if r.Source == SourceScrape {
+		v.scrapeTiming(at+".scrape", &a.Scrape)
+	}
+	for i, rt := range r.Tiers {
+		a.Tiers = append(a.Tiers, v.tier(fmt.Sprintf("%s.tiers[%d]", at, i), r.Source, rt))
+	}
+	seen := map[string]bool{}
+	for i, t := range a.Tiers {
+		if seen[t.Name] {
+			v.errf(fmt.Sprintf("%s.tiers[%d].name", at, i), "tier %q listed twice", t.Name)
+		}
+		seen[t.Name] = true
+	}
+	v.policy(at, &a, before)
+	return a
+}
+
+func (v *validator) trace(at string, t *Trace) {
+	if t.File == "" {
+		v.errf(at+".file", "missing: the CSV trace to replay")
+	} else {
+		if !filepath.IsAbs(t.File) {
+			t.File = filepath.Join(v.dir, t.File)
+		}
+		if st, err := os.Stat(t.File); err != nil {
+			v.errf(at+".file", "%v", err)
+		} else if st.IsDir() {
+			v.errf(at+".file", "%s is a folder", t.File)
+		}
+	}
+	if t.Speed < 0 {
+		v.errf(at+".speed", "%v is negative", t.Speed)
+	}
+	if t.Scale < 0 {
+		v.errf(at+".scale", "%v is negative", t.Scale)
+	}
+}
+
+func (v *validator) scrapeTiming(at string, s *Scrape) {
+	if s.Interval == 0 {
+		s.Interval = 15 * time.Second
+	}
+	if s.Interval < time.Second {
+		v.errf(at+".interval", "%v: want at least 1s", s.Interval)
+	}
+	if s.Timeout == 0 {
+		s.Timeout = min(10*time.Second, s.Interval)
+	}
+	if s.Timeout < 0 || s.Timeout > s.Interval {
+		v.errf(at+".timeout", "%v: want a positive time no longer than the interval %v", s.Timeout, s.Interval)
+	}
+	if s.Retries < 0 || s.Retries > 10 {
+		v.errf(at+".retries", "%d: want 0 to 10", s.Retries)
+	}
+}
+
+func (v *validator) tier(at, source string, r rawTier) Tier {
+	t := Tier{Name: r.Name, Targets: r.Scrape.Targets, Metrics: toRules(r.Scrape.Metrics), policy: r.rawTierPolicy}
+	if !proto.ValidToken(r.Name) {
+		v.errf(at+".name", "%q: want 1 to 64 characters of [a-z0-9_-]", r.Name)
+	}
+	if source != SourceScrape {
+		if len(r.Scrape.Targets) > 0 || len(r.Scrape.Metrics) > 0 {
+			v.errf(at+".scrape", "only used with source: scrape")
+		}
+		return t
+	}
+	if len(t.Targets) == 0 {
+		v.errf(at+".scrape.targets", "no targets: want the URLs of the tier's /metrics")
+	}
+	for i, s := range t.Targets {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errf(fmt.Sprintf("%s.scrape.targets[%d]", at, i), "%q: want an http(s) URL", s)
+		}
+	}
+	if len(t.Metrics) == 0 {
+		v.errf(at+".scrape.metrics", "no metrics: want at least one series mapping")
+	}
+	names := map[string]bool{}
+	for i, rule := range t.Metrics {
+		rp := fmt.Sprintf("%s.scrape.metrics[%d]", at, i)
+		if names[rule.Name] {
+			v.errf(rp+".name", "%q mapped twice", rule.Name)
+		}
+		names[rule.Name] = true
+		if err := rule.Validate(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				field, _, _ := strings.Cut(line, " ")
+				field = strings.TrimSuffix(field, ":")
+				v.errf(rp+"."+field, "%s", line)
+			}
+		}
+	}
+	return t
+}
+
+// policy checks the app's settings field by field, naming each, then lets
+// the policy package check the whole (upstream loops and the like) when
+// nothing about the app was reported since before.
+func (v *validator) policy(at string, a *App, before int) {
+	p := a.policy
+	if p.Tick != nil && *p.Tick <= 0 {
+		v.errf(at+".policy.tick", "%v: want a positive interval", *p.Tick)
+	}
+	nonNeg(v, at+".policy.budget_per_hour", p.BudgetPerHour)
+	if p.ForecastWeight != nil && (*p.ForecastWeight < 0 || *p.ForecastWeight > 1) {
+		v.errf(at+".policy.forecast_weight", "%v is not in [0, 1]", *p.ForecastWeight)
+	}
+	if p.DefaultHeadroom != nil && *p.DefaultHeadroom < 1 {
+		v.errf(at+".policy.default_headroom", "%v is below 1", *p.DefaultHeadroom)
+	}
+	if p.MinCalibration != nil && *p.MinCalibration < 1 {
+		v.errf(at+".policy.min_calibration", "%d: want at least 1", *p.MinCalibration)
+	}
+	names := map[string]bool{}
+	for _, t := range a.Tiers {
+		names[t.Name] = true
+	}
+	if len(a.Tiers) == 0 {
+		for _, t := range ValidationBase().Tiers {
+			names[t.Name] = true
+		}
+	}
+	for i, t := range a.Tiers {
+		tp := fmt.Sprintf("%s.tiers[%d]", at, i)
+		r := t.policy
+		if r.LoadMetric != nil && !proto.MetricNameRE.MatchString(*r.LoadMetric) {
+			v.errf(tp+".load_metric", "%q: want [a-z][a-z0-9_]{0,63}", *r.LoadMetric)
+		}
+		nonNeg(v, tp+".capacity", r.Capacity)
+		if r.Target != nil && !(*r.Target > 0 && *r.Target <= 1) {
+			v.errf(tp+".target", "%v is not in (0, 1]", *r.Target)
+		}
+		if r.Quantile != nil && !(*r.Quantile > 0 && *r.Quantile < 1) {
+			v.errf(tp+".quantile", "%v is not in (0, 1)", *r.Quantile)
+		}
+		for _, d := range []struct {
+			f string
+			v *time.Duration
+		}{{"lead_time", r.LeadTime}, {"scale_down_stabilization", r.ScaleDownStabilization}, {"cooldown_up", r.CooldownUp}, {"cooldown_down", r.CooldownDown}} {
+			if d.v != nil && *d.v < 0 {
+				v.errf(tp+"."+d.f, "%v is negative", *d.v)
+			}
+		}
+		tc := a.policyOver(ValidationBase()).Tiers[i]
+		if tc.Min < 0 {
+			v.errf(tp+".min", "%d is negative", tc.Min)
+		}
+		if tc.Max < 1 || tc.Max < tc.Min {
+			v.errf(tp+".max", "%d: want at least 1 and at least min (%d)", tc.Max, tc.Min)
+		}
+		if r.MaxStep != nil && *r.MaxStep < 0 {
+			v.errf(tp+".max_step", "%d is negative", *r.MaxStep)
+		}
+		nonNeg(v, tp+".cost_per_replica_hour", r.CostPerReplicaHour)
+		if tc.Upstream != "" && (!names[tc.Upstream] || tc.Upstream == t.Name) {
+			v.errf(tp+".upstream", "%q is not another tier of the app", tc.Upstream)
+		}
+	}
+	if len(v.errs) > before {
+		return // the whole-policy check would repeat these
+	}
+	if err := a.policyOver(ValidationBase()).Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			v.errf(at+".policy", "%s", line)
+		}
+	}
+}
+
+func nonNeg(v *validator, path string, f *float64) {
+	if f != nil && *f < 0 {
+		v.errf(path, "%v is negative", *f)
+	}
+}
+
+// Mapping returns a scrape tier's compiled series mapping.
+func (t Tier) Mapping() (*scrape.Mapping, error) { return scrape.NewMapping(t.Metrics) }
