@@ -41,10 +41,22 @@ func (m *Model) Config() Config { return m.cfg }
 // (including failed cache calls) make the database queries. Web latency and
 // errors include the time spent in, and the failures of, the database.
 func (m *Model) Tick(t time.Time, ready map[string]int) []Sample {
+	return m.TickWithDemand(t, ready, m.Demand(t))
+}
+
+// TickWithDemand is Tick with the web tier's offered load given (requests
+// per second, e.g. from a recorded trace) instead of the model's own
+// demand. Everything else (the cache's hit ratio, slow-database incidents,
+// noise) still follows the model at t. A negative or non-finite demand
+// counts as none.
+func (m *Model) TickWithDemand(t time.Time, ready map[string]int, demand float64) []Sample {
 	cfg := m.cfg
 	nWeb, nCache, nDB := max(0, ready[TierWeb]), max(0, ready[TierCache]), max(0, ready[TierDB])
+	if !(demand >= 0) || math.IsInf(demand, 0) {
+		demand = 0
+	}
 
-	web := evalTier(cfg.Web, nWeb, m.Demand(t), 1, 1, 0)
+	web := evalTier(cfg.Web, nWeb, demand, 1, 1, 0)
 
 	cache := evalTier(cfg.Cache, nCache, web.served*cfg.CacheCallsPerRequest, 1, 1, 0)
 	hit := m.hitRatio(t, cache.util)

@@ -315,3 +315,31 @@ func TestConcurrentCallsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestTickWithDemand drives the model with an outside web demand: with the
+// model's own demand it is Tick exactly; with another, web reports that
+// demand and the lower tiers follow it.
+func TestTickWithDemand(t *testing.T) {
+	m, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	ready := map[string]int{TierWeb: 20, TierCache: 5, TierDB: 4}
+	if got, want := m.TickWithDemand(at, ready, m.Demand(at)), m.Tick(at, ready); !reflect.DeepEqual(got, want) {
+		t.Fatalf("TickWithDemand with the model's demand differs from Tick:\n%v\n%v", got, want)
+	}
+	low := m.TickWithDemand(at, ready, 50)
+	high := m.TickWithDemand(at, ready, 500)
+	if low[0].Values[MetricRPS] != 50 || high[0].Values[MetricRPS] != 500 {
+		t.Fatalf("web rps %v and %v, want 50 and 500", low[0].Values[MetricRPS], high[0].Values[MetricRPS])
+	}
+	for i := 1; i < 3; i++ {
+		if !(high[i].Values[MetricRPS] > 5*low[i].Values[MetricRPS]) {
+			t.Errorf("%s load %v at 500 req/s vs %v at 50: does not follow the demand", high[i].Tier, high[i].Values[MetricRPS], low[i].Values[MetricRPS])
+		}
+	}
+	if bad := m.TickWithDemand(at, ready, math.NaN()); bad[0].Values[MetricRPS] != 0 {
+		t.Fatalf("NaN demand gave rps %v, want 0", bad[0].Values[MetricRPS])
+	}
+}
