@@ -28,6 +28,9 @@ const (
 	z95 = 1.959963984540054
 )
 
+// holdStride is the spacing of the forecast origins in the holdout.
+const holdStride = 2
+
 // biasShrink is the share of the held-out median error corrected.
 const biasShrink = 0.5
 
@@ -44,14 +47,16 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	n := len(ym)
 	z := make([]float64, n)
 	wt := make([]float64, n)
+	jac := make([]float64, n)
 	obs := 0
 	for i, v := range ym {
 		z[i] = tr.fwd(v)
-		wt[i] = 1
+		wt[i], jac[i] = 1, 1
 		if !math.IsNaN(v) {
 			obs++
 			if tr.log {
-				wt[i] = math.Sqrt(v + tr.c)
+				jac[i] = v + tr.c
+				wt[i] = math.Sqrt(jac[i])
 			}
 		}
 	}
@@ -85,30 +90,37 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 		return e
 	}
 	e.holdout = hold
-	// Fit on the head, forecast from every bucket of the holdout.
+	// Fit on the head, forecast from every holdStride-th bucket of the
+	// holdout while advancing through all of it.
 	head := newWindow(z[:fitLen], wt[:fitLen], abs0, day, horizon)
+	no := (hold + holdStride - 1) / holdStride
 	preds := make([][]float64, len(cands))
 	for k, m := range cands {
 		m.fit(head, true)
-		p := make([]float64, hold*horizon)
+		p := make([]float64, no*horizon)
 		for t := 0; t < hold; t++ {
-			m.predict(p[t*horizon : (t+1)*horizon])
+			if t%holdStride == 0 {
+				o := t / holdStride
+				m.predict(p[o*horizon : (o+1)*horizon])
+			}
 			m.step(z[fitLen+t])
 		}
 		preds[k] = p
 	}
-	// Score each model by its held-out MAE on the original scale.
+	// Score each model by its held-out MAE on the original scale,
+	// linearised: |Δy| ≈ |Δz|·dy/dz at the actual value.
 	scores := make([]float64, len(cands))
 	for k := range cands {
 		var sum float64
 		cnt := 0
-		for t := 0; t < hold; t++ {
+		for o := 0; o < no; o++ {
+			t := o * holdStride
 			for h := 0; h < horizon && fitLen+t+h < n; h++ {
-				a := ym[fitLen+t+h]
+				a := z[fitLen+t+h]
 				if math.IsNaN(a) {
 					continue
 				}
-				sum += math.Abs(a - tr.inv(preds[k][t*horizon+h]))
+				sum += jac[fitLen+t+h] * math.Abs(a-preds[k][o*horizon+h])
 				cnt++
 			}
 		}
@@ -121,18 +133,18 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	// Per-step error quantiles of the weighted forecast.
 	e.qs = make([][4]float64, horizon)
 	e.bias = make([]float64, horizon)
-	errs := make([]float64, 0, hold)
+	errs := make([]float64, 0, no)
 	for h := 0; h < horizon; h++ {
 		errs = errs[:0]
-		for t := 0; t+h < hold; t++ {
-			a := z[fitLen+t+h]
+		for o := 0; o*holdStride+h < hold; o++ {
+			a := z[fitLen+o*holdStride+h]
 			if math.IsNaN(a) {
 				continue
 			}
 			var f float64
 			for k, w := range weights {
 				if w > 0 {
-					f += w * preds[k][t*horizon+h]
+					f += w * preds[k][o*horizon+h]
 				}
 			}
 			errs = append(errs, a-f)
@@ -140,16 +152,18 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 		if len(errs) < 10 {
 			if h > 0 {
 				e.qs[h] = e.qs[h-1]
+				e.bias[h] = e.bias[h-1]
 			}
 			continue
 		}
-		e.qs[h] = [4]float64{quantile(errs, 0.025), quantile(errs, 0.1), quantile(errs, 0.9), quantile(errs, 0.975)}
 		// Half of the median error is added back to the forecast (shrunk,
-		// since the holdout is short) and the quantiles are recentred.
+		// since the holdout is short); the quantiles are of the recentred
+		// errors.
 		e.bias[h] = biasShrink * quantile(errs, 0.5)
-		for j := range e.qs[h] {
-			e.qs[h][j] -= e.bias[h]
+		for i := range errs {
+			errs[i] -= e.bias[h]
 		}
+		e.qs[h] = [4]float64{quantile(errs, qLo95), quantile(errs, qLo80), quantile(errs, 1-qLo80), quantile(errs, 1-qLo95)}
 		if h > 0 {
 			// Uncertainty does not shrink with the horizon.
 			for j := 0; j < 2; j++ {
@@ -157,6 +171,16 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 			}
 			for j := 2; j < 4; j++ {
 				e.qs[h][j] = math.Max(e.qs[h][j], e.qs[h-1][j])
+			}
+		}
+	}
+	// Scale the quantiles by how much noisier or calmer the last day was
+	// than the holdout as a whole (noise comes in spells).
+	if r := robustScale(z[max(fitLen, n-day):]) / robustScale(z[fitLen:]); r > 0 && !math.IsInf(r, 0) {
+		r = min(max(r, 0.7), 1.4)
+		for h := range e.qs {
+			for j := range e.qs[h] {
+				e.qs[h][j] *= r
 			}
 		}
 	}
@@ -267,6 +291,7 @@ func (e *ensemble) predict(h int) (yhat []float64, bounds [][4]float64) {
 	yhat = make([]float64, h)
 	bounds = make([][4]float64, h)
 	H := len(e.qs)
+
 	for i := range f {
 		if e.bias != nil {
 			f[i] += e.bias[min(i, H-1)]
@@ -315,3 +340,10 @@ func (e *ensemble) label() string {
 	}
 	return s
 }
+
+// Quantile levels of the held-out errors used for the lower bounds (the
+// upper ones are symmetric).
+const (
+	qLo80 = 0.1
+	qLo95 = 0.025
+)

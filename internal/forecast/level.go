@@ -32,7 +32,7 @@ const (
 // levelGrid lists the (alpha, rho) pairs tried when tuning.
 var levelGrid = func() [][2]float64 {
 	var g [][2]float64
-	for _, a := range []float64{0.05, 0.15, 0.3, 0.5, 0.8} {
+	for _, a := range []float64{0.07, 0.2, 0.45, 0.8} {
 		for _, r := range []float64{1, 0.95} {
 			g = append(g, [2]float64{a, r})
 		}
@@ -167,18 +167,28 @@ func tuneLevel(u, wt []float64, sigma float64, period, horizon, burn int) level 
 			best, bestErr = s, e
 		}
 	}
-	return runLevel(best, full, sigma, period)
+	if len(full) == len(u) || bestErr == math.Inf(1) {
+		return runLevel(best, full, sigma, period)
+	}
+	// The best run already ends at the end of u.
+	return best
 }
 
 // tuneSpan is the number of most recent periods tuning looks at.
 const tuneSpan = 5
 
+// runSpan is the number of most recent periods runLevel runs through.
+const runSpan = 3
+
 // tuneStride is the spacing of the forecast origins scored when tuning.
 const tuneStride = 3
 
-// runLevel returns a level with the parameters of p run through all of u.
+// runLevel returns a level with the parameters of p run through u. Only the
+// last runSpan periods are run: the level, its slow mean and its scale
+// forget older data anyway.
 func runLevel(p level, u []float64, sigma float64, period int) level {
 	s := newLevel(p.alpha, p.rho, period)
+	u = u[max(0, len(u)-runSpan*period):]
 	for i, v := range u {
 		if math.IsNaN(v) {
 			continue

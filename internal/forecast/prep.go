@@ -123,6 +123,18 @@ func median(x []float64) float64 {
 // or equal values before it, and returns x[k] (Hoare's quickselect with a
 // median-of-three pivot; deterministic).
 func selectK(x []float64, k int) float64 {
+	if len(x) <= 24 {
+		// Small slices (per-slot values over a few days): insertion sort.
+		for i := 1; i < len(x); i++ {
+			v := x[i]
+			j := i - 1
+			for ; j >= 0 && x[j] > v; j-- {
+				x[j+1] = x[j]
+			}
+			x[j+1] = v
+		}
+		return x[k]
+	}
 	lo, hi := 0, len(x)-1
 	for lo < hi {
 		mid := lo + (hi-lo)/2

@@ -34,31 +34,46 @@ const (
 	regCPScale = 0.05
 	// regFourierScale is the prior scale of a Fourier coefficient.
 	regFourierScale = 1.0
+	// regPasses is the number of least-squares passes (the later ones
+	// Huber-reweighted).
+	regPasses = 1
 )
 
 func (m *regress) name() string { return "prophet" }
 
-// nfeat returns the number of regression columns.
-func (m *regress) nfeat() int {
-	p := 2 + m.ncp + 2*regDaily
+// The columns are: intercept, slope, daily sin/cos pairs, weekly sin/cos
+// pairs (when fitted), then one hinge (t − c)+ per changepoint c = 1, 2, …
+// days. Hinges come last so that a row's non-zero columns form a prefix.
+
+// base returns the index of the first hinge column.
+func (m *regress) base() int {
+	p := 2 + 2*regDaily
 	if m.weekly {
 		p += 2 * regWeekly
 	}
 	return p
 }
 
+// nfeat returns the number of regression columns.
+func (m *regress) nfeat() int { return m.base() + m.ncp }
+
+// active returns the number of leading columns that can be non-zero at
+// time t (days): all but the hinges whose changepoint is not yet passed.
+func (m *regress) active(t float64) int {
+	return m.base() + min(m.ncp, max(0, int(math.Ceil(t))-1))
+}
+
 // features writes the basis at absolute (fractional) bucket position pos.
 func (m *regress) features(pos float64, x []float64) {
 	t := math.Min((pos-float64(m.abs0))/float64(m.day), m.lastT)
 	x[0], x[1] = 1, t
-	k := 2
+	k := harmonics(x, 2, pos, m.day, regDaily)
+	if m.weekly {
+		k = harmonics(x, k, pos, 7*m.day, regWeekly)
+	}
 	for c := 1; c <= m.ncp; c++ {
 		x[k] = math.Max(0, t-float64(c))
 		k++
-	}
-	k = harmonics(x, k, pos, m.day, regDaily)
-	if m.weekly {
-		harmonics(x, k, pos, 7*m.day, regWeekly)
 	}
 }
 
@@ -138,7 +153,7 @@ func (m *regress) tabulate() {
 		return
 	}
 	x := make([]float64, 2*regDaily)
-	off := 2 + m.ncp
+	off := 2
 	for s := range m.daily {
 		harmonics(x, 0, float64(s), m.day, regDaily)
 		var f float64
@@ -166,23 +181,27 @@ func (m *regress) solve(rows, ys []float64, p int) []float64 {
 		switch {
 		case j < 2:
 			pen[j] = 1e-9
-		case j < 2+m.ncp:
+		case j >= m.base():
 			pen[j] = sigma * sigma / (regCPScale * regCPScale)
 		default:
 			pen[j] = sigma * sigma / (regFourierScale * regFourierScale)
 		}
 	}
+	act := make([]int, nr)
+	for r := range act {
+		act[r] = m.active(rows[r*p+1])
+	}
 	a := make([]float64, p*p)
 	b := make([]float64, p)
 	var coef []float64
 	res := make([]float64, nr)
-	for pass := 0; pass < 2; pass++ {
+	for pass := 0; pass < regPasses; pass++ {
 		clear(a)
 		clear(b)
 		for r := 0; r < nr; r++ {
 			x := rows[r*p : (r+1)*p]
 			wy := wts[r] * ys[r]
-			for i := 0; i < p; i++ {
+			for i := 0; i < act[r]; i++ {
 				wx := wts[r] * x[i]
 				row := a[i*p:]
 				for j := 0; j <= i; j++ {
@@ -199,7 +218,7 @@ func (m *regress) solve(rows, ys []float64, p int) []float64 {
 			return coef
 		}
 		coef = c
-		if pass == 1 {
+		if pass == regPasses-1 {
 			break
 		}
 		for r := 0; r < nr; r++ {
@@ -245,16 +264,16 @@ func (m *regress) eval(pos int64) float64 {
 	c := m.coef
 	t := math.Min(float64(pos-m.abs0)/float64(m.day), m.lastT)
 	f := c[0] + c[1]*t
+	base := m.base()
 	for k := 1; k <= m.ncp && t > float64(k); k++ {
-		f += c[1+k] * (t - float64(k))
+		f += c[base+k-1] * (t - float64(k))
 	}
 	f += m.daily[mod(pos, m.day)]
 	if m.weekly {
 		var x [2 * regWeekly]float64
 		harmonics(x[:], 0, float64(pos), 7*m.day, regWeekly)
-		off := 2 + m.ncp + 2*regDaily
 		for j, v := range x {
-			f += v * c[off+j]
+			f += v * c[2+2*regDaily+j]
 		}
 	}
 	return f
