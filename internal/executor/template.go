@@ -52,7 +52,7 @@ var placeholders = map[string]int{
 // placeholderLike matches what looks like a placeholder, so a misspelt one
 // ("{teir}") is an error rather than passed on literally. Braces not of this
 // form (JSON such as {"spec":{…}}) stay literal.
-var placeholderLike = regexp.MustCompile(`\{[a-z_]+\}`)
+var placeholderLike = regexp.MustCompile(`\{[A-Za-z_]+\}`)
 
 // ParseTemplate splits s into arguments the way a POSIX shell splits words,
 // without any expansion: whitespace separates arguments, '…' quotes

@@ -1,0 +1,182 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+func commandDriver(t *testing.T, tmpl string, timeout time.Duration) *executor.CommandDriver {
+	t.Helper()
+	cfg := executor.DefaultCommandConfig()
+	cfg.Template, cfg.Timeout = tmpl, timeout
+	d, err := executor.NewCommandDriver(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// dirNames lists a directory's entries, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestCommandShellMetacharacters gives the command driver a template full
+// of shell syntax: the helper must run once and receive every piece of it
+// as a literal argument, and nothing the syntax would do in a shell happens.
+func TestCommandShellMetacharacters(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "argv.log")
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := func(name string) string { return filepath.Join(dir, name) }
+	tmpl := fmt.Sprintf(`'%s' '%s' scale deployment/{tier} --replicas={replicas} ; rm -rf %s $(touch %s) `+"`touch %s`"+` | tee %s > %s && touch %s & echo "{app} $HOME" '{decision}' * ~ \$(id)`,
+		argvlog, log, victim, p("p1"), p("p2"), p("p3"), p("p4"), p("p5"))
+	d := commandDriver(t, tmpl, 10*time.Second)
+	r, err := d.Scale(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ready != req.Replicas || r.Booting != 0 {
+		t.Fatalf("result %+v", r)
+	}
+	want := []string{argvlog, log, "scale", "deployment/web", "--replicas=6", ";", "rm", "-rf", victim,
+		"$(touch", p("p1") + ")", "`touch", p("p2") + "`", "|", "tee", p("p3"), ">", p("p4"), "&&", "touch", p("p5"), "&",
+		"echo", "shop $HOME", req.DecisionID, "*", "~", "$(id)"}
+	cs := calls(t, log)
+	if len(cs) != 1 {
+		t.Fatalf("helper ran %d times, want 1: %+v", len(cs), cs)
+	}
+	if !slices.Equal(cs[0].Argv, want) {
+		t.Fatalf("argv\n got %q\nwant %q", cs[0].Argv, want)
+	}
+	if cs[0].App != "shop" {
+		t.Fatalf("HEADROOM_APP %q", cs[0].App)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"argv.log", "victim"}) {
+		t.Fatalf("directory holds %q, want only argv.log and victim", got)
+	}
+}
+
+// TestCommandRejectsUnsafeValues passes values carrying shell syntax: the
+// driver refuses them before starting anything.
+func TestCommandRejectsUnsafeValues(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "argv.log")
+	d := commandDriver(t, fmt.Sprintf("'%s' '%s' {app} {tier} {decision}", argvlog, log), 10*time.Second)
+	for _, mutate := range []func(*executor.Request){
+		func(r *executor.Request) { r.App = "shop; rm -rf /" },
+		func(r *executor.Request) { r.Tier = "$(touch " + filepath.Join(dir, "pwned") + ")" },
+		func(r *executor.Request) { r.Tier = "`id`" },
+		func(r *executor.Request) { r.DecisionID = "x | tee " + filepath.Join(dir, "pwned") },
+		func(r *executor.Request) { r.Tier = "--kubeconfig" },
+	} {
+		r := req
+		mutate(&r)
+		if _, err := d.Scale(context.Background(), r); !errors.Is(err, executor.ErrBadValue) {
+			t.Errorf("Scale(%+v): %v, want ErrBadValue", r, err)
+		}
+	}
+	if got := dirNames(t, dir); len(got) != 0 {
+		t.Fatalf("something ran: directory holds %q", got)
+	}
+}
+
+// TestCommandTimeoutKills runs a helper that hangs with a child holding its
+// output open: the driver reports a timeout promptly and both are killed.
+func TestCommandTimeoutKills(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("checks processes through /proc")
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "argv.log")
+	d := commandDriver(t, fmt.Sprintf("'%s' '%s' hang", argvlog, log), time.Second)
+	start := time.Now()
+	_, err := d.Scale(context.Background(), req)
+	elapsed := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "timed out after 1s") {
+		t.Fatalf("err %v, want a timeout", err)
+	}
+	if elapsed > 5*time.Second {
+		t.Fatalf("Scale returned after %v", elapsed)
+	}
+	for _, f := range []string{log + ".pid", log + ".child"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("helper did not record its pid: %v", err)
+		}
+		pid, _ := strconv.Atoi(string(b))
+		natstest.Eventually(t, 5*time.Second, func() error {
+			if alive(pid) {
+				return fmt.Errorf("process %d (%s) still running", pid, filepath.Ext(f))
+			}
+			return nil
+		})
+	}
+}
+
+// alive reports whether pid runs (a zombie awaiting its reaper does not).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+func TestCommandFailureOutput(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "argv.log")
+	d := commandDriver(t, fmt.Sprintf("'%s' '%s' fail", argvlog, log), 10*time.Second)
+	_, err := d.Scale(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), `deployments.apps "web" not found`) {
+		t.Fatalf("err %v, want the exit status and stderr", err)
+	}
+
+	cfg := executor.DefaultCommandConfig()
+	cfg.Template, cfg.MaxOutput = fmt.Sprintf("'%s' '%s' spew", argvlog, log), 100
+	d, err = executor.NewCommandDriver(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Scale(context.Background(), req)
+	if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "(1048476 more bytes)") {
+		t.Fatalf("err of %d bytes: %.500v", len(err.Error()), err)
+	}
+}
+
+func TestCommandMissingProgram(t *testing.T) {
+	cfg := executor.DefaultCommandConfig()
+	cfg.Template = "headroom-no-such-program-xyz scale {tier}"
+	if _, err := executor.NewCommandDriver(cfg); err == nil {
+		t.Fatal("missing program accepted")
+	}
+}

@@ -1,0 +1,185 @@
+package executor_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/executor"
+)
+
+// hook is a local webhook receiver answering attempts with scripted statuses
+// (the last one repeats) and recording each request.
+type hook struct {
+	mu       sync.Mutex
+	statuses []int
+	// hijack closes the connection without answering on these attempts (1-based).
+	hijack map[int]bool
+	// stall holds these attempts until the client gives up.
+	stall map[int]bool
+	reqs  []*http.Request
+	body  []executor.WebhookPayload
+}
+
+func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var p executor.WebhookPayload
+	raw, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(raw, &p)
+	h.mu.Lock()
+	h.reqs = append(h.reqs, r)
+	h.body = append(h.body, p)
+	n := len(h.reqs)
+	status := h.statuses[min(n, len(h.statuses))-1]
+	h.mu.Unlock()
+	switch {
+	case h.hijack[n]:
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+		return
+	case h.stall[n]:
+		<-r.Context().Done()
+		return
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, http.StatusText(status))
+}
+
+func (h *hook) attempts() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.reqs)
+}
+
+func webhookDriver(t *testing.T, h *hook, mutate func(*executor.WebhookConfig)) *executor.WebhookDriver {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	cfg := executor.DefaultWebhookConfig()
+	cfg.URL = srv.URL + "/scale?key=secret"
+	cfg.Backoff, cfg.MaxBackoff = 5*time.Millisecond, 20*time.Millisecond
+	cfg.Timeout, cfg.TotalTimeout = 2*time.Second, 5*time.Second
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	d, err := executor.NewWebhookDriver(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestWebhookRetries(t *testing.T) {
+	r := req
+	r.Reason = "web 4→6: forecast p90 812 rps"
+	cases := []struct {
+		name     string
+		hook     *hook
+		attempts int
+		ok       bool
+		errHas   string
+	}{
+		{"503 twice then 200", &hook{statuses: []int{503, 503, 200}}, 3, true, ""},
+		{"400 is not retried", &hook{statuses: []int{400, 200}}, 1, false, "status 400: Bad Request"},
+		{"404 is not retried", &hook{statuses: []int{404, 200}}, 1, false, "status 404"},
+		{"429 is retried", &hook{statuses: []int{429, 204}}, 2, true, ""},
+		{"500 until the attempts run out", &hook{statuses: []int{500}}, 4, false, "attempt 4 of 4: status 500"},
+		{"redirect is not followed", &hook{statuses: []int{307, 200}}, 1, false, "status 307"},
+		{"closed connection is retried", &hook{statuses: []int{200}, hijack: map[int]bool{1: true}}, 2, true, ""},
+		{"stalled attempt times out and is retried", &hook{statuses: []int{200}, stall: map[int]bool{1: true}}, 2, true, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := webhookDriver(t, c.hook, func(cfg *executor.WebhookConfig) {
+				cfg.Token, cfg.Header = "tok3n", "X-Cluster: prod-eu"
+				cfg.Timeout = 300 * time.Millisecond
+			})
+			res, err := d.Scale(context.Background(), r)
+			if got := c.hook.attempts(); got != c.attempts {
+				t.Fatalf("%d attempts, want %d (err %v)", got, c.attempts, err)
+			}
+			if c.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Ready != r.Replicas {
+					t.Fatalf("result %+v", res)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), c.errHas) {
+				t.Fatalf("err %v, want it to contain %q", err, c.errHas)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error leaks the URL's query: %v", err)
+			}
+			want := executor.WebhookPayload{App: "shop", Tier: "web", Replicas: 6, DecisionID: r.DecisionID, Time: "2026-01-02T00:00:00Z", Reason: r.Reason}
+			for i, hr := range c.hook.reqs {
+				if c.hook.hijack[i+1] || c.hook.stall[i+1] {
+					continue
+				}
+				if c.hook.body[i] != want {
+					t.Errorf("attempt %d body %+v, want %+v", i+1, c.hook.body[i], want)
+				}
+				for k, v := range map[string]string{"Authorization": "Bearer tok3n", "X-Cluster": "prod-eu", "Idempotency-Key": r.DecisionID, "Content-Type": "application/json"} {
+					if got := hr.Header.Get(k); got != v {
+						t.Errorf("attempt %d header %s %q, want %q", i+1, k, got, v)
+					}
+				}
+				if hr.Method != http.MethodPost || hr.URL.Path != "/scale" {
+					t.Errorf("attempt %d: %s %s", i+1, hr.Method, hr.URL)
+				}
+			}
+		})
+	}
+}
+
+// TestWebhookTotalTimeout keeps answering 503: the driver stops retrying
+// when the overall timeout would pass, long before its attempts run out.
+func TestWebhookTotalTimeout(t *testing.T) {
+	h := &hook{statuses: []int{503}}
+	d := webhookDriver(t, h, func(cfg *executor.WebhookConfig) {
+		cfg.Attempts, cfg.Backoff, cfg.MaxBackoff, cfg.TotalTimeout = 1000, 50*time.Millisecond, 50*time.Millisecond, 300*time.Millisecond
+	})
+	start := time.Now()
+	_, err := d.Scale(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "status 503") {
+		t.Fatalf("err %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("gave up after %v, total timeout 300ms", el)
+	}
+	if n := h.attempts(); n < 2 || n > 7 {
+		t.Fatalf("%d attempts in 300ms with 50ms backoff", n)
+	}
+}
+
+func TestWebhookConfigValidate(t *testing.T) {
+	ok := executor.DefaultWebhookConfig()
+	ok.URL = "https://hooks.example.com/scale"
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(*executor.WebhookConfig){
+		"no url":          func(c *executor.WebhookConfig) { c.URL = "" },
+		"ftp url":         func(c *executor.WebhookConfig) { c.URL = "ftp://example.com/x" },
+		"no host":         func(c *executor.WebhookConfig) { c.URL = "http:///x" },
+		"zero attempts":   func(c *executor.WebhookConfig) { c.Attempts = 0 },
+		"zero timeout":    func(c *executor.WebhookConfig) { c.Timeout = 0 },
+		"backoff > max":   func(c *executor.WebhookConfig) { c.Backoff = time.Minute },
+		"header no colon": func(c *executor.WebhookConfig) { c.Header = "X-Cluster prod" },
+		"header newline":  func(c *executor.WebhookConfig) { c.Header = "X-A: b\r\nX-Evil: 1" },
+		"token newline":   func(c *executor.WebhookConfig) { c.Token = "a\nb" },
+	} {
+		c := ok
+		mutate(&c)
+		if c.Validate() == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
