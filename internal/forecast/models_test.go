@@ -262,3 +262,24 @@ func TestIntervalCalibration(t *testing.T) {
 		t.Errorf("95%% coverage %.3f, want within [0.89, 0.99]", got.Coverage95)
 	}
 }
+
+// TestRegressEvalRange checks the rotation-based sequential evaluation of
+// the regression against the direct one.
+func TestRegressEvalRange(t *testing.T) {
+	y := busy.values(4032)
+	z := make([]float64, len(y))
+	wt := make([]float64, len(y))
+	for i, v := range y {
+		z[i], wt[i] = math.Log(v+5), 1
+	}
+	const abs0 = 12345678
+	m := &regress{}
+	m.fit(newWindow(z, wt, abs0, defaultDay, 12), true)
+	out := make([]float64, 5000)
+	m.evalRange(abs0-100, out)
+	for i, v := range out {
+		if d := math.Abs(v - m.eval(abs0-100+int64(i))); d > 1e-9 {
+			t.Fatalf("position %d: sequential and direct values differ by %g", i, d)
+		}
+	}
+}

@@ -130,8 +130,9 @@ func (m *regress) fit(w *window, tune bool) {
 	m.tabulate()
 	// Residual level on the bucket series.
 	u := make([]float64, n)
+	m.evalRange(w.abs0, u)
 	for i, v := range w.z {
-		u[i] = v - m.eval(w.abs0+int64(i))
+		u[i] = v - u[i]
 	}
 	if tune || !m.tuned {
 		m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, n/2))
@@ -254,6 +255,45 @@ func (m *regress) curve(pos int64) float64 {
 	v := m.eval(pos)
 	m.memoPos[k], m.memo[k] = pos+1, v
 	return v
+}
+
+// evalRange writes the regression values at positions pos0, pos0+1, … into
+// out; it equals eval position by position but turns the weekly harmonics
+// by rotation instead of calling Sincos each time.
+func (m *regress) evalRange(pos0 int64, out []float64) {
+	if m.coef == nil || !m.weekly {
+		for i := range out {
+			out[i] = m.eval(pos0 + int64(i))
+		}
+		return
+	}
+	c := m.coef
+	base := m.base()
+	period := 7 * m.day
+	var x [2 * regWeekly]float64
+	harmonics(x[:], 0, float64(pos0), period, 1)
+	s1, c1 := x[0], x[1]
+	sd, cd := math.Sincos(2 * math.Pi / float64(period))
+	for i := range out {
+		pos := pos0 + int64(i)
+		t := math.Min(float64(pos-m.abs0)/float64(m.day), m.lastT)
+		f := c[0] + c[1]*t
+		for k := 1; k <= m.ncp && t > float64(k); k++ {
+			f += c[base+k-1] * (t - float64(k))
+		}
+		f += m.daily[mod(pos, m.day)]
+		s, co := s1, c1
+		for j := 0; j < regWeekly; j++ {
+			f += s*c[2+2*regDaily+2*j] + co*c[3+2*regDaily+2*j]
+			s, co = s*c1+co*s1, co*c1-s*s1
+		}
+		out[i] = f
+		s1, c1 = s1*cd+c1*sd, c1*cd-s1*sd
+		if i%256 == 255 {
+			r := 1 / math.Sqrt(s1*s1+c1*c1)
+			s1, c1 = s1*r, c1*r
+		}
+	}
 }
 
 // eval computes the regression value at absolute bucket index pos.

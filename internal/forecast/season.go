@@ -52,7 +52,9 @@ func fitProfile(z []float64, abs0 int64, day int) (p, daily profile) {
 	if n < 2*day {
 		return p, p
 	}
-	p.daily = dailyProfile(detrend(z, day), abs0, day)
+	out := make([]float64, n)
+	buf := make([]float64, n+1)
+	p.daily = dailyProfile(detrend(z, day, out, buf), abs0, day)
 	daily = p
 	if n < 8*day {
 		return p, daily
@@ -65,11 +67,11 @@ func fitProfile(z []float64, abs0 int64, day int) (p, daily profile) {
 	for i, x := range z {
 		v[i] = x - p.daily[mod(abs0+int64(i), day)]
 	}
-	p.weekly = weeklyProfile(detrend(v, 7*day), abs0, day, p.cells)
+	p.weekly = weeklyProfile(detrend(v, 7*day, out, buf), abs0, day, p.cells)
 	for i, x := range z {
 		v[i] = x - p.at(abs0+int64(i)) + p.daily[mod(abs0+int64(i), day)]
 	}
-	p.daily = dailyProfile(detrend(v, day), abs0, day)
+	p.daily = dailyProfile(detrend(v, day, out, buf), abs0, day)
 	return p, daily
 }
 
@@ -182,31 +184,46 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// detrend returns z minus its centred moving average over one period
-// (missing values ignored). Within half a period of either end, where no
-// centred window fits, the average is extended linearly with its slope over
-// the nearest period of centres, so a trend does not leak into what is
-// left.
-func detrend(z []float64, period int) []float64 {
+// detrend writes to out (len(z)) z minus its centred moving average over
+// one period (missing values ignored), using buf (len(z)+1) as scratch, and
+// returns out. Within half a period of either end, where no centred window
+// fits, the average is extended linearly with its slope over the nearest
+// period of centres, so a trend does not leak into what is left.
+func detrend(z []float64, period int, out, buf []float64) []float64 {
 	n := len(z)
-	sum := make([]float64, n+1)
-	cnt := make([]int, n+1)
+	// buf holds prefix sums; counts of observed values are only kept when
+	// some are missing.
+	missing := false
+	buf[0] = 0
 	for i, v := range z {
-		sum[i+1], cnt[i+1] = sum[i], cnt[i]
-		if !math.IsNaN(v) {
-			sum[i+1] += v
-			cnt[i+1]++
+		if v != v {
+			missing = true
+			buf[i+1] = buf[i]
+			continue
 		}
+		buf[i+1] = buf[i] + v
+	}
+	var cnt []int32
+	if missing {
+		cnt = make([]int32, n+1)
+		for i, v := range z {
+			cnt[i+1] = cnt[i]
+			if v == v {
+				cnt[i+1]++
+			}
+		}
+	}
+	ma := func(a int) float64 {
+		k := float64(period)
+		if cnt != nil {
+			k = float64(cnt[a+period] - cnt[a])
+			if k == 0 {
+				return math.NaN()
+			}
+		}
+		return (buf[a+period] - buf[a]) / k
 	}
 	half := period / 2
-	// ma returns the average of the window starting at a.
-	ma := func(a int) float64 {
-		k := cnt[a+period] - cnt[a]
-		if k == 0 {
-			return math.NaN()
-		}
-		return (sum[a+period] - sum[a]) / float64(k)
-	}
 	last := n - period // last window start
 	span := min(period, last)
 	slope := func(a, b int) float64 {
@@ -220,22 +237,19 @@ func detrend(z []float64, period int) []float64 {
 		return s
 	}
 	left, right := slope(0, span), slope(last-span, last)
-	out := make([]float64, n)
+	m0, m1 := ma(0), ma(last)
 	for i, v := range z {
-		if math.IsNaN(v) {
-			out[i] = math.NaN()
-			continue
-		}
-		var t float64
-		switch a := i - half; {
+		a := i - half
+		switch {
 		case a < 0:
-			t = ma(0) + left*float64(a)
+			out[i] = v - (m0 + left*float64(a))
 		case a > last:
-			t = ma(last) + right*float64(a-last)
+			out[i] = v - (m1 + right*float64(a-last))
+		case cnt == nil:
+			out[i] = v - (buf[a+period]-buf[a])/float64(period)
 		default:
-			t = ma(a)
+			out[i] = v - ma(a)
 		}
-		out[i] = v - t
 	}
 	return out
 }
