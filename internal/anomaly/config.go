@@ -23,6 +23,9 @@ type Config struct {
 	TailHalfLife float64
 	// TailQuantile is the upper mass above which tails are extrapolated.
 	TailQuantile float64
+	// ExtFactor bounds the extrapolated tail: a probability is never taken
+	// below 1/(ExtFactor·n) after n observations.
+	ExtFactor float64
 	// Decades is the -log10 tail probability that maps to a score of 1.
 	Decades float64
 	// AlarmLevel is the score at or above which Score.Anomaly is set.
@@ -45,11 +48,25 @@ type Config struct {
 	RecurRatio float64
 	// RecurDamp multiplies a score that recurs from yesterday.
 	RecurDamp float64
+	// MetaWeight blends the combined surprise with its own tail probability
+	// over the stream's history (0 off, 1 only the latter).
+	MetaWeight float64
+	// Weights multiplies each detector's tail probability before the
+	// minimum is taken: a weighted Bonferroni correction (the reciprocals
+	// sum to 1). The record detector, quiet almost always, carries less
+	// of the multiplicity penalty. Zero means the plain correction, the
+	// number of detectors.
+	Weights [5]float64
 	// Mask selects detectors by bit (1 residual, 2 changepoint, 4 shift, 8 spot, 16 record).
 	Mask int
 	// Combine picks how detector tail probabilities merge: 0 takes the
 	// smallest (Bonferroni-corrected), 1 adds their surprises.
 	Combine int
+	// TailEarly is the observation from which the tails learn, at
+	// EarlyWeight until TailStart.
+	TailEarly int
+	// EarlyWeight is the weight of surprises learned before TailStart.
+	EarlyWeight float64
 	// TailStart is the observation from which the tails learn surprises;
 	// earlier ones come from forecasters still finding their feet.
 	TailStart int
@@ -70,8 +87,9 @@ func DefaultConfig() Config {
 		VarAlpha:       0.05,
 		TailHalfLife:   20000,
 		TailQuantile:   0.05,
+		ExtFactor:      1e9,
 		Decades:        6,
-		AlarmLevel:     0.4,
+		AlarmLevel:     0.38,
 		Holdoff:        100,
 		HoldoffDamp:    0.3,
 		RecordHalfLife: 0,
@@ -79,8 +97,11 @@ func DefaultConfig() Config {
 		RecurWidth:     3,
 		RecurRatio:     0.4,
 		RecurDamp:      0.4,
+		Weights:        [5]float64{7, 7, 7, 7, 7.0 / 3},
 		Mask:           31,
 		Combine:        0,
+		TailEarly:      300,
+		EarlyWeight:    1,
 		TailStart:      300,
 		Warmup:         300,
 	}

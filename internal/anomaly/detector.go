@@ -60,6 +60,7 @@ type Detector struct {
 	shift, varMean    float64
 
 	tails [nDetectors]tail
+	meta  tail // the stream's own history of combined surprises
 
 	sinceAlarm int
 	lastP      [nDetectors]float64
@@ -74,6 +75,7 @@ func NewDetector(cfg Config) *Detector {
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
+	d.meta = newTail(cfg.TailHalfLife)
 	return d
 }
 
@@ -138,19 +140,33 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		best, pmin := 0, 1.0
 		sumLog := 0.0
 		for i := range z {
-			p := d.tails[i].pvalue(z[i], cfg.TailQuantile)
+			p := d.tails[i].pvalue(z[i], cfg.TailQuantile, cfg.ExtFactor)
 			d.lastP[i] = p
 			if cfg.Mask&(1<<i) == 0 {
 				continue
 			}
 			sumLog += -math.Log10(p)
+			if cfg.Weights[i] > 0 {
+				p *= cfg.Weights[i]
+			} else {
+				p *= nDetectors
+			}
 			if p < pmin {
 				best, pmin = i, p
 			}
 		}
-		surprise := -math.Log10(math.Min(1, pmin*nDetectors))
+		surprise := -math.Log10(math.Min(1, pmin))
 		if cfg.Combine == 1 {
 			surprise = sumLog / 2
+		}
+		if cfg.MetaWeight > 0 {
+			// How unusual is this surprise for this stream? Streams that
+			// are surprising all the time are discounted.
+			pm := d.meta.pvalue(surprise, cfg.TailQuantile, cfg.ExtFactor)
+			if d.n >= cfg.TailStart {
+				d.meta.add(surprise, cfg.TailQuantile, 1)
+			}
+			surprise = (1-cfg.MetaWeight)*surprise + cfg.MetaWeight*(-math.Log10(pm))
 		}
 		s.Value = math.Min(1, math.Max(0, surprise/cfg.Decades))
 		s.Detector = detectorNames[best]
@@ -181,9 +197,15 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 
 	// Learn.
-	if d.n >= cfg.TailStart {
+	if d.n >= cfg.TailEarly {
+		// Surprises seen while the forecasters are still learning count
+		// for less: they are mostly the forecasters' own mistakes.
+		w := 1.0
+		if d.n < cfg.TailStart {
+			w = cfg.EarlyWeight
+		}
 		for i := range z {
-			d.tails[i].add(z[i], cfg.TailQuantile)
+			d.tails[i].add(z[i], cfg.TailQuantile, w)
 		}
 	}
 	d.shift, d.varMean = shift, varMean
