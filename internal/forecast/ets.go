@@ -13,6 +13,7 @@ type ets struct {
 	l, b, sigma  float64
 	s            []float64
 	next         int64
+	slot         int // next mod len(s)
 }
 
 const (
@@ -52,6 +53,7 @@ func (m *ets) reset(w *window, from int) bool {
 	m.l, m.b = sum/float64(k), 0
 	m.sigma = w.scale
 	m.next = w.abs0 + int64(from)
+	m.slot = mod(m.next, d)
 	return true
 }
 
@@ -88,7 +90,11 @@ func (m *ets) run(w *window, from int, score bool) float64 {
 			for h := 1; h <= w.horizon && t+h-1 < n; h++ {
 				damp = damp*etsPhi + etsPhi
 				if v := w.z[t+h-1]; !math.IsNaN(v) {
-					f := m.l + damp*m.b + m.s[mod(m.next+int64(h-1), len(m.s))]
+					k := m.slot + h - 1
+					if k >= len(m.s) {
+						k -= len(m.s)
+					}
+					f := m.l + damp*m.b + m.s[k]
 					sum += w.wt[t+h-1] * math.Abs(v-f)
 					cnt++
 				}
@@ -103,8 +109,11 @@ func (m *ets) run(w *window, from int, score bool) float64 {
 }
 
 func (m *ets) step(v float64) {
-	slot := mod(m.next, len(m.s))
+	slot := m.slot
 	m.next++
+	if m.slot++; m.slot == len(m.s) {
+		m.slot = 0
+	}
 	f := m.l + etsPhi*m.b
 	if math.IsNaN(v) {
 		m.l, m.b = f, etsPhi*m.b

@@ -138,8 +138,9 @@ func (m *decomp) fit(w *window, tune bool) {
 		m.prof = w.profD
 	}
 	u := make([]float64, len(w.z))
+	m.prof.fill(w.abs0, u, false)
 	for i, v := range w.z {
-		u[i] = v - m.prof.at(w.abs0+int64(i))
+		u[i] = v - u[i]
 	}
 	if tune || !m.tuned {
 		m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, len(u)/2))

@@ -283,3 +283,25 @@ func TestRegressEvalRange(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileFill checks the sequential profile evaluation against the
+// direct one.
+func TestProfileFill(t *testing.T) {
+	y := busy.values(10 * defaultDay)
+	z := make([]float64, len(y))
+	for i, v := range y {
+		z[i] = math.Log(v + 5)
+	}
+	const abs0 = 12345678
+	p, _ := fitProfile(z, abs0, defaultDay)
+	if p.weekly == nil {
+		t.Fatal("no weekly correction on 10 days of data")
+	}
+	out := make([]float64, 3000)
+	p.fill(abs0-7, out, false)
+	for i, v := range out {
+		if d := math.Abs(v - p.at(abs0-7+int64(i))); d > 1e-12 {
+			t.Fatalf("position %d: fill and at differ by %g", i, d)
+		}
+	}
+}

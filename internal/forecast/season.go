@@ -19,9 +19,57 @@ func (p *profile) at(abs int64) float64 {
 	if p.daily == nil {
 		return 0
 	}
-	v := p.daily[mod(abs, p.day)]
+	return p.daily[mod(abs, p.day)] + p.weeklyAt(abs)
+}
+
+// fill writes the seasonal values of the buckets abs0, abs0+1, … into
+// out (weekly correction only when weeklyOnly), stepping through the
+// profile without a division per bucket.
+func (p *profile) fill(abs0 int64, out []float64, weeklyOnly bool) {
+	if p.daily == nil {
+		clear(out)
+		return
+	}
+	d := mod(abs0, p.day)
+	wk := mod(abs0, 7*p.day)
+	per, n := 1, 1
+	if p.weekly != nil {
+		per, n = p.day/p.cells, len(p.weekly)
+	}
+	for i := range out {
+		var v float64
+		if !weeklyOnly {
+			v = p.daily[d]
+		}
+		if p.weekly != nil {
+			u := (float64(wk)+0.5)/float64(per) - 0.5
+			i0 := math.Floor(u)
+			f := u - i0
+			a := int(i0)
+			if a < 0 {
+				a += n
+			}
+			b := a + 1
+			if b == n {
+				b = 0
+			}
+			v += (1-f)*p.weekly[a] + f*p.weekly[b]
+		}
+		out[i] = v
+		if d++; d == p.day {
+			d = 0
+		}
+		if wk++; wk == 7*p.day {
+			wk = 0
+		}
+	}
+}
+
+// weeklyAt returns the weekly correction of the bucket with absolute index
+// abs, interpolated linearly between the centres of the weekly cells.
+func (p *profile) weeklyAt(abs int64) float64 {
 	if p.weekly == nil {
-		return v
+		return 0
 	}
 	per := p.day / p.cells
 	n := len(p.weekly)
@@ -29,7 +77,7 @@ func (p *profile) at(abs int64) float64 {
 	i0 := math.Floor(u)
 	f := u - i0
 	a := mod(int64(i0), n)
-	return v + (1-f)*p.weekly[a] + f*p.weekly[(a+1)%n]
+	return (1-f)*p.weekly[a] + f*p.weekly[(a+1)%n]
 }
 
 // fitProfile estimates the profile of z (NaN = missing) whose first bucket
@@ -68,8 +116,9 @@ func fitProfile(z []float64, abs0 int64, day int) (p, daily profile) {
 		v[i] = x - p.daily[mod(abs0+int64(i), day)]
 	}
 	p.weekly = weeklyProfile(detrend(v, 7*day, out, buf), abs0, day, p.cells)
+	p.fill(abs0, v, true)
 	for i, x := range z {
-		v[i] = x - p.at(abs0+int64(i)) + p.daily[mod(abs0+int64(i), day)]
+		v[i] = x - v[i]
 	}
 	p.daily = dailyProfile(detrend(v, day, out, buf), abs0, day)
 	return p, daily
@@ -109,15 +158,31 @@ func weeklyProfile(x []float64, abs0 int64, day, cells int) []float64 {
 	week := int64(7 * day)
 	w0 := floorDiv(abs0, week)
 	nw := int(floorDiv(abs0+int64(len(x))-1, week)-w0) + 1
-	vals := make([][]float64, nw*nc)
+	// Group the values by (week, cell) in one backing array.
+	key := make([]int32, len(x))
+	counts := make([]int, nw*nc+1)
 	for i, v := range x {
+		key[i] = -1
 		if math.IsNaN(v) {
 			continue
 		}
 		abs := abs0 + int64(i)
 		k := int(floorDiv(abs, week)-w0)*nc + mod(abs, 7*day)/per
-		vals[k] = append(vals[k], v)
+		key[i] = int32(k)
+		counts[k+1]++
 	}
+	for k := 1; k < len(counts); k++ {
+		counts[k] += counts[k-1]
+	}
+	back := make([]float64, counts[len(counts)-1])
+	fill := append([]int(nil), counts...)
+	for i, k := range key {
+		if k >= 0 {
+			back[fill[k]] = x[i]
+			fill[k]++
+		}
+	}
+	vals := func(k int) []float64 { return back[counts[k]:counts[k+1]] }
 	w := make([]float64, nc)
 	var noise float64
 	noisy := 0
@@ -125,7 +190,7 @@ func weeklyProfile(x []float64, abs0 int64, day, cells int) []float64 {
 		var sum, sq float64
 		k := 0
 		for j := 0; j < nw; j++ {
-			if v := vals[j*nc+c]; 2*len(v) >= per {
+			if v := vals(j*nc + c); 2*len(v) >= per {
 				m := median(v)
 				sum += m
 				sq += m * m
