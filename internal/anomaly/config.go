@@ -13,33 +13,31 @@ type Config struct {
 	// SlowAlpha is the smoothing of the long-run value mean and spread.
 	SlowAlpha float64
 	// RangeAlpha is how fast the remembered highest and lowest values fall
-	// back toward the long-run mean.
+	// back toward the long-run mean, per observation.
 	RangeAlpha float64
 	// ShiftAlpha is the smoothing of the signed residual mean (level shifts).
 	ShiftAlpha float64
-	// VarAlpha is the smoothing of the absolute residual mean (variance change).
+	// VarAlpha is the smoothing of the absolute residual mean (spread change).
 	VarAlpha float64
 	// TailHalfLife is the half-life, in observations, of the surprise histograms.
 	TailHalfLife float64
 	// TailQuantile is the upper mass above which tails are extrapolated.
 	TailQuantile float64
-	// ExtFactor bounds the extrapolated tail: a probability is never taken
-	// below 1/(ExtFactor·n) after n observations.
-	ExtFactor float64
-	// Decades is the -log10 tail probability that maps to a score of 1.
+	// Weights multiplies each detector's tail probability before the
+	// minimum is taken, in the order residual, changepoint, shift, spot,
+	// record: a weighted Bonferroni correction whose reciprocals sum to 1.
+	// The record detector, quiet almost always, carries less of the
+	// multiplicity penalty. Zero stands for the plain correction, the
+	// number of detectors.
+	Weights [nDetectors]float64
+	// Decades is the −log10 tail probability that maps to a score of 1.
 	Decades float64
 	// AlarmLevel is the score at or above which Score.Anomaly is set.
 	AlarmLevel float64
-	// Holdoff is how many observations after an alarm further scores are damped.
+	// Holdoff is how many observations after an alarm scores are damped.
 	Holdoff int
 	// HoldoffDamp multiplies scores during the holdoff.
 	HoldoffDamp float64
-	// RecordHalfLife is the half-life, in observations, of the recent
-	// maximum score; a score below it is multiplied by RecordDamp. Zero
-	// switches this off.
-	RecordHalfLife float64
-	// RecordDamp multiplies scores below the recent maximum.
-	RecordDamp float64
 	// RecurWidth is how many daily slots either side count as "the same
 	// time yesterday"; negative switches recurrence damping off.
 	RecurWidth int
@@ -48,61 +46,33 @@ type Config struct {
 	RecurRatio float64
 	// RecurDamp multiplies a score that recurs from yesterday.
 	RecurDamp float64
-	// MetaWeight blends the combined surprise with its own tail probability
-	// over the stream's history (0 off, 1 only the latter).
-	MetaWeight float64
-	// Weights multiplies each detector's tail probability before the
-	// minimum is taken: a weighted Bonferroni correction (the reciprocals
-	// sum to 1). The record detector, quiet almost always, carries less
-	// of the multiplicity penalty. Zero means the plain correction, the
-	// number of detectors.
-	Weights [5]float64
-	// Mask selects detectors by bit (1 residual, 2 changepoint, 4 shift, 8 spot, 16 record).
-	Mask int
-	// Combine picks how detector tail probabilities merge: 0 takes the
-	// smallest (Bonferroni-corrected), 1 adds their surprises.
-	Combine int
-	// TailEarly is the observation from which the tails learn, at
-	// EarlyWeight until TailStart.
-	TailEarly int
-	// EarlyWeight is the weight of surprises learned before TailStart.
-	EarlyWeight float64
-	// TailStart is the observation from which the tails learn surprises;
-	// earlier ones come from forecasters still finding their feet.
-	TailStart int
-	// Warmup is how many observations are scored zero while the detectors learn.
+	// Warmup is how many observations are only learned, not scored (and
+	// not learned by the tails: early surprises are mostly the
+	// forecasters' own learning).
 	Warmup int
 }
 
 // DefaultConfig returns the configuration used live and on NAB.
 func DefaultConfig() Config {
 	return Config{
-		FastAlpha:      0.02,
-		LevelAlpha:     0.01,
-		SeasonAlpha:    0.1,
-		ErrAlpha:       0.01,
-		SlowAlpha:      0.002,
-		RangeAlpha:     0.0001,
-		ShiftAlpha:     0.1,
-		VarAlpha:       0.05,
-		TailHalfLife:   20000,
-		TailQuantile:   0.05,
-		ExtFactor:      1e9,
-		Decades:        6,
-		AlarmLevel:     0.38,
-		Holdoff:        100,
-		HoldoffDamp:    0.3,
-		RecordHalfLife: 0,
-		RecordDamp:     1,
-		RecurWidth:     3,
-		RecurRatio:     0.4,
-		RecurDamp:      0.4,
-		Weights:        [5]float64{7, 7, 7, 7, 7.0 / 3},
-		Mask:           31,
-		Combine:        0,
-		TailEarly:      300,
-		EarlyWeight:    1,
-		TailStart:      300,
-		Warmup:         300,
+		FastAlpha:    0.02,
+		LevelAlpha:   0.01,
+		SeasonAlpha:  0.1,
+		ErrAlpha:     0.01,
+		SlowAlpha:    0.002,
+		RangeAlpha:   0.0001,
+		ShiftAlpha:   0.1,
+		VarAlpha:     0.05,
+		TailHalfLife: 20000,
+		TailQuantile: 0.05,
+		Weights:      [nDetectors]float64{7, 7, 7, 7, 7.0 / 3},
+		Decades:      6,
+		AlarmLevel:   0.38,
+		Holdoff:      100,
+		HoldoffDamp:  0.3,
+		RecurWidth:   3,
+		RecurRatio:   0.4,
+		RecurDamp:    0.4,
+		Warmup:       300,
 	}
 }

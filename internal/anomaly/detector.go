@@ -60,13 +60,10 @@ type Detector struct {
 	shift, varMean    float64
 
 	tails [nDetectors]tail
-	meta  tail // the stream's own history of combined surprises
 
 	sinceAlarm int
-	lastP      [nDetectors]float64
 	recurHour  [maxSlots]uint16 // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
 	recurVal   [maxSlots]uint8  // that day's largest raw score in the slot, ×255
-	recentMax  float64
 }
 
 // NewDetector returns a detector with no history.
@@ -75,7 +72,6 @@ func NewDetector(cfg Config) *Detector {
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
-	d.meta = newTail(cfg.TailHalfLife)
 	return d
 }
 
@@ -138,37 +134,16 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	s := Score{Observed: v, Expected: pred}
 	if d.n >= cfg.Warmup {
 		best, pmin := 0, 1.0
-		sumLog := 0.0
 		for i := range z {
-			p := d.tails[i].pvalue(z[i], cfg.TailQuantile, cfg.ExtFactor)
-			d.lastP[i] = p
-			if cfg.Mask&(1<<i) == 0 {
-				continue
+			w := cfg.Weights[i]
+			if w <= 0 {
+				w = nDetectors
 			}
-			sumLog += -math.Log10(p)
-			if cfg.Weights[i] > 0 {
-				p *= cfg.Weights[i]
-			} else {
-				p *= nDetectors
-			}
-			if p < pmin {
+			if p := w * d.tails[i].pvalue(z[i], cfg.TailQuantile); p < pmin {
 				best, pmin = i, p
 			}
 		}
-		surprise := -math.Log10(math.Min(1, pmin))
-		if cfg.Combine == 1 {
-			surprise = sumLog / 2
-		}
-		if cfg.MetaWeight > 0 {
-			// How unusual is this surprise for this stream? Streams that
-			// are surprising all the time are discounted.
-			pm := d.meta.pvalue(surprise, cfg.TailQuantile, cfg.ExtFactor)
-			if d.n >= cfg.TailStart {
-				d.meta.add(surprise, cfg.TailQuantile, 1)
-			}
-			surprise = (1-cfg.MetaWeight)*surprise + cfg.MetaWeight*(-math.Log10(pm))
-		}
-		s.Value = math.Min(1, math.Max(0, surprise/cfg.Decades))
+		s.Value = math.Min(1, -math.Log10(pmin)/cfg.Decades)
 		s.Detector = detectorNames[best]
 		if r > 0 {
 			s.Direction = 1
@@ -179,15 +154,6 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		if d.sinceAlarm < cfg.Holdoff {
 			s.Value *= cfg.HoldoffDamp
 		}
-		if cfg.RecordHalfLife > 0 {
-			// Only a score that beats the slowly decaying recent maximum
-			// passes whole: repeated alarms after an onset are damped.
-			prev := d.recentMax
-			d.recentMax = math.Max(prev*math.Exp(-math.Ln2/cfg.RecordHalfLife), s.Value)
-			if s.Value < prev {
-				s.Value *= cfg.RecordDamp
-			}
-		}
 		s.Anomaly = s.Value >= cfg.AlarmLevel
 	}
 	if s.Anomaly {
@@ -197,15 +163,9 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 
 	// Learn.
-	if d.n >= cfg.TailEarly {
-		// Surprises seen while the forecasters are still learning count
-		// for less: they are mostly the forecasters' own mistakes.
-		w := 1.0
-		if d.n < cfg.TailStart {
-			w = cfg.EarlyWeight
-		}
+	if d.n >= cfg.Warmup {
 		for i := range z {
-			d.tails[i].add(z[i], cfg.TailQuantile, w)
+			d.tails[i].add(z[i], cfg.TailQuantile)
 		}
 	}
 	d.shift, d.varMean = shift, varMean
@@ -228,42 +188,4 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	d.lastSec = sec
 	d.n++
 	return s
-}
-
-// recurrence damps a score when about the same time yesterday scored as
-// high: a job that spikes every night at 03:00, give or take a few slots,
-// is part of the series, not news. It then remembers today's raw score.
-func (d *Detector) recurrence(sec int64, s *Score) {
-	cfg := &d.cfg
-	n := d.daily.nslots
-	if cfg.RecurWidth < 0 || n == 0 {
-		return
-	}
-	now := uint16(sec/3600) + 1
-	if now == 0 {
-		now = 1
-	}
-	i := d.daily.slot(sec)
-	raw := s.Value
-	seen := 0.0
-	for k := -cfg.RecurWidth; k <= cfg.RecurWidth; k++ {
-		j := ((i+k)%n + n) % n
-		if d.recurHour[j] == 0 {
-			continue
-		}
-		if age := now - d.recurHour[j]; age >= 12 && age <= 36 {
-			seen = math.Max(seen, float64(d.recurVal[j])/255)
-		}
-	}
-	if seen > 0 && seen >= raw*cfg.RecurRatio {
-		s.Value *= cfg.RecurDamp
-	}
-	q := uint8(math.Round(raw * 255))
-	if d.recurHour[i] != 0 && now-d.recurHour[i] < 12 {
-		if q > d.recurVal[i] {
-			d.recurVal[i] = q
-		}
-		return
-	}
-	d.recurHour[i], d.recurVal[i] = now, q
 }

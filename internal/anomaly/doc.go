@@ -33,14 +33,22 @@
 // histogram over log z for the body and, above its upper 5 % quantile, an
 // exponential fitted to the excesses (SPOT/DSPOT's peaks over threshold with
 // a zero GPD shape), so unseen extremes get ever smaller tail probabilities
-// and the thresholds follow the stream. The score is
-// −log10(min p · 5)/6, clamped to [0,1]: a Bonferroni-corrected minimum,
-// so a score means the same tail probability on every series.
+// and the thresholds follow the stream; an extreme the histogram has already
+// counted keeps at least its counted frequency, so recurring spikes stay
+// ordinary. The tail probabilities are merged by a weighted Bonferroni
+// minimum (weights 7, 7, 7, 7 and 7/3, whose reciprocals sum to one: the
+// record detector, silent almost always, carries less of the multiplicity
+// penalty), and the score is −log10(min w·p)/6, clamped to [0,1], so a score
+// means the same tail probability on every series.
 //
-// Sparse alarms. A score at or above Config.AlarmLevel is an alarm; for
-// Config.Holdoff observations after an alarm scores are multiplied by
+// Sparse alarms. A score at or above Config.AlarmLevel is an alarm. For
+// Config.Holdoff observations after an alarm, scores are multiplied by
 // Config.HoldoffDamp, so an event raises one high score at its onset rather
-// than a run of them. The first Config.Warmup observations score zero.
+// than a run of them. A score is also damped when the same time of day,
+// give or take Config.RecurWidth daily slots, scored about as high 12 to 36
+// hours earlier: a nightly job is part of the series, not news. The first
+// Config.Warmup observations are learned but not scored, and the tails do
+// not learn from them (they mostly measure the forecasters' own learning).
 //
 // # Classifier
 //

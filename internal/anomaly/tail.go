@@ -65,7 +65,7 @@ func (t *tail) quantileBin(q float64) int {
 
 // pvalue returns the estimated probability of a value at least as large as z.
 // One pseudo-observation at the top keeps it at least 1/(n+1).
-func (t *tail) pvalue(z, q, extFactor float64) float64 {
+func (t *tail) pvalue(z, q float64) float64 {
 	if t.total <= 0 {
 		return 1
 	}
@@ -92,9 +92,7 @@ func (t *tail) pvalue(z, q, extFactor float64) float64 {
 		if m <= 0 {
 			m = binLow(u) * tailWidth
 		}
-		// Extrapolation is trusted at most extFactor times beyond what
-		// the history could show: a young stream cannot be sure.
-		ext := math.Max(pu*math.Exp(-(z-binLow(u))/m), floor/extFactor)
+		ext := math.Max(pu*math.Exp(-(z-binLow(u))/m), 1e-12)
 		if emp-floor > 0.5*floor {
 			return math.Max(ext, emp-floor)
 		}
@@ -103,8 +101,8 @@ func (t *tail) pvalue(z, q, extFactor float64) float64 {
 	return emp
 }
 
-// add learns z with weight w (1 for a trusted observation).
-func (t *tail) add(z, q, w float64) {
+// add learns z.
+func (t *tail) add(z, q float64) {
 	u := t.quantileBin(q)
 	if u < tailBins && z >= binLow(u) {
 		e := z - binLow(u)
@@ -112,8 +110,8 @@ func (t *tail) add(z, q, w float64) {
 		a := math.Max(1/t.nexc, 0.02)
 		t.excess += a * (e - t.excess)
 	}
-	t.counts[tailBin(z)] += w * t.inc
-	t.total += w * t.inc
+	t.counts[tailBin(z)] += t.inc
+	t.total += t.inc
 	t.u = t.quantileBin(q)
 	t.inc *= t.grow
 	if t.inc > 1e100 {

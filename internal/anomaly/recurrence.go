@@ -1,0 +1,41 @@
+package anomaly
+
+import "math"
+
+// recurrence damps a score when about the same time yesterday scored as
+// high: a job that spikes every night at 03:00, give or take a few slots,
+// is part of the series, not news. It then remembers today's raw score.
+func (d *Detector) recurrence(sec int64, s *Score) {
+	cfg := &d.cfg
+	n := d.daily.nslots
+	if cfg.RecurWidth < 0 || n == 0 {
+		return
+	}
+	now := uint16(sec/3600) + 1
+	if now == 0 {
+		now = 1
+	}
+	i := d.daily.slot(sec)
+	raw := s.Value
+	seen := 0.0
+	for k := -cfg.RecurWidth; k <= cfg.RecurWidth; k++ {
+		j := ((i+k)%n + n) % n
+		if d.recurHour[j] == 0 {
+			continue
+		}
+		if age := now - d.recurHour[j]; age >= 12 && age <= 36 {
+			seen = math.Max(seen, float64(d.recurVal[j])/255)
+		}
+	}
+	if seen > 0 && seen >= raw*cfg.RecurRatio {
+		s.Value *= cfg.RecurDamp
+	}
+	q := uint8(math.Round(raw * 255))
+	if d.recurHour[i] != 0 && now-d.recurHour[i] < 12 {
+		if q > d.recurVal[i] {
+			d.recurVal[i] = q
+		}
+		return
+	}
+	d.recurHour[i], d.recurVal[i] = now, q
+}
