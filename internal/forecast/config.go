@@ -29,16 +29,19 @@ type Config struct {
 	// that is treated as an outage (missing data) in a series where zeros are
 	// otherwise rare.
 	OutageRun int
-	// Models restricts the candidate models to these names (see ModelNames);
-	// empty means all. With one name the selector is bypassed.
+	// Models restricts the candidate models to these names (see
+	// ModelNames); empty means all. With one name the selector is bypassed,
+	// though the holdout still calibrates the intervals.
 	Models []string
 }
 
-// ModelNames lists the models the ensemble chooses from: seasonal naive
-// (one day), naive (last value), damped-trend Holt-Winters (ets), the
-// daily-only and the daily+weekly decompositions (stl, mstl) and the
-// Prophet-class regression (prophet).
-var ModelNames = []string{"snaive", "naive", "ets", "stl", "mstl", "prophet"}
+// ModelNames returns the names of the models the ensemble chooses from:
+// seasonal naive (one day), naive (last value), damped-trend Holt-Winters
+// (ets), the daily-only and the daily+weekly decompositions (stl, mstl) and
+// the Prophet-class regression (prophet).
+func ModelNames() []string {
+	return []string{"snaive", "naive", "ets", "stl", "mstl", "prophet"}
+}
 
 // Period lengths in buckets for the default 5-minute step.
 const (
@@ -79,8 +82,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("outage-run %d must be at least 2", c.OutageRun)
 	}
 	for _, m := range c.Models {
-		if !slices.Contains(ModelNames, m) {
-			return fmt.Errorf("unknown model %q (want one of %s)", m, strings.Join(ModelNames, ", "))
+		if !slices.Contains(ModelNames(), m) {
+			return fmt.Errorf("unknown model %q (want one of %s)", m, strings.Join(ModelNames(), ", "))
 		}
 	}
 	return nil

@@ -43,7 +43,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	outPath := fs.String("out", "", "forecast CSV to write")
 	evalStart := fs.String("eval-start", "", "start of the evaluation range (RFC 3339); default: 7 days before its end")
 	evalEnd := fs.String("eval-end", "", "end of the evaluation range (RFC 3339, exclusive); default: end of the last whole bucket")
-	models := fs.String("models", "", "comma-separated models to restrict the ensemble to (default all: "+strings.Join(forecast.ModelNames, ",")+")")
+	models := fs.String("models", "", "comma-separated models to restrict the ensemble to (default all: "+strings.Join(forecast.ModelNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
