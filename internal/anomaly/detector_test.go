@@ -202,3 +202,32 @@ func BenchmarkObserve(b *testing.B) {
 	}
 	b.ReportMetric(float64(unsafe.Sizeof(Detector{})), "state-bytes")
 }
+
+func TestTailThresholdTracksQuantile(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	tl := newTail(500) // short half-life: exercises the renormalisation too
+	for i := 0; i < 200000; i++ {
+		z := math.Abs(r.NormFloat64()) * math.Exp(r.NormFloat64())
+		if i%1000 == 0 {
+			z = 1e6 // beyond the last bin
+		}
+		tl.add(z, 0.05)
+		if i%997 == 0 {
+			if want := tl.quantileBin(0.05); tl.u != want {
+				t.Fatalf("after %d adds threshold bin %d, recomputed %d", i+1, tl.u, want)
+			}
+			mass := 0.0
+			for b := tl.u; b < tailBins; b++ {
+				mass += tl.counts[b]
+			}
+			if math.Abs(mass-tl.aboveU) > 1e-6*tl.total {
+				t.Fatalf("after %d adds mass above threshold %g, tracked %g", i+1, mass, tl.aboveU)
+			}
+		}
+	}
+	// Larger surprises are rarer, and a surprise beyond everything seen
+	// is rarer still.
+	if p1, p2, p3 := tl.pvalue(1, 0.05), tl.pvalue(5, 0.05), tl.pvalue(1e7, 0.05); !(p1 > p2 && p2 > p3) {
+		t.Errorf("p-values not decreasing: %g, %g, %g", p1, p2, p3)
+	}
+}

@@ -22,22 +22,30 @@ type tail struct {
 	grow   float64 // 1/decay
 	excess float64 // decayed mean excess over the tail threshold
 	nexc   float64
-	u      int // tail threshold bin, refreshed by add
+	u      int     // tail threshold bin: the lowest with mass[u:] <= q·total
+	aboveU float64 // mass[u:]
 }
 
 func newTail(halfLife float64) tail {
 	return tail{inc: 1, grow: math.Exp(math.Ln2 / halfLife)}
 }
 
+// tailBin returns the bin holding z: the last bin whose lower edge is <= z,
+// found by bisection (cheaper than a logarithm on the hot path).
 func tailBin(z float64) int {
 	if !(z > tailMin) { // also catches NaN
 		return 0
 	}
-	f := math.Log(z/tailMin) / tailWidth
-	if f >= tailBins-1 {
-		return tailBins - 1
+	lo, hi := 0, tailBins-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if binEdges[mid] <= z {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
 	}
-	return int(f)
+	return lo
 }
 
 // binEdges holds each bin's lower edge; it is computed once and only read.
@@ -50,8 +58,8 @@ var binEdges = func() (e [tailBins + 1]float64) {
 
 func binLow(b int) float64 { return binEdges[b] }
 
-// quantileBin returns the lowest bin whose upper mass fraction is <= q, and
-// the mass above that bin's lower edge.
+// quantileBin recomputes, from scratch, the lowest bin whose upper mass
+// fraction is <= q (add keeps t.u equal to it incrementally).
 func (t *tail) quantileBin(q float64) int {
 	acc := 0.0
 	for b := tailBins - 1; b >= 0; b-- {
@@ -83,11 +91,7 @@ func (t *tail) pvalue(z, q float64) float64 {
 		// Exponential tail above the threshold bin, but never rarer than
 		// what the histogram itself has counted: recurring extremes stay
 		// as common as they are.
-		mass := 0.0
-		for i := u; i < tailBins; i++ {
-			mass += t.counts[i]
-		}
-		pu := (mass + t.inc) / (t.total + t.inc)
+		pu := (t.aboveU + t.inc) / (t.total + t.inc)
 		m := t.excess
 		if m <= 0 {
 			m = binLow(u) * tailWidth
@@ -101,24 +105,38 @@ func (t *tail) pvalue(z, q float64) float64 {
 	return emp
 }
 
-// add learns z.
+// add learns z. The threshold bin u moves by at most a few bins per
+// observation, so it is kept up to date incrementally.
 func (t *tail) add(z, q float64) {
-	u := t.quantileBin(q)
+	u := t.u
 	if u < tailBins && z >= binLow(u) {
 		e := z - binLow(u)
 		t.nexc++
 		a := math.Max(1/t.nexc, 0.02)
 		t.excess += a * (e - t.excess)
 	}
-	t.counts[tailBin(z)] += t.inc
+	b := tailBin(z)
+	t.counts[b] += t.inc
 	t.total += t.inc
-	t.u = t.quantileBin(q)
+	if b >= t.u {
+		t.aboveU += t.inc
+	}
+	limit := q * t.total
+	for t.u < tailBins && t.aboveU > limit {
+		t.aboveU -= t.counts[t.u]
+		t.u++
+	}
+	for t.u > 0 && t.aboveU+t.counts[t.u-1] <= limit {
+		t.u--
+		t.aboveU += t.counts[t.u]
+	}
 	t.inc *= t.grow
 	if t.inc > 1e100 {
 		for i := range t.counts {
 			t.counts[i] /= t.inc
 		}
 		t.total /= t.inc
+		t.aboveU /= t.inc
 		t.inc = 1
 	}
 }
