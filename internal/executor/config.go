@@ -36,7 +36,7 @@ type Config struct {
 	Webhook WebhookConfig
 
 	// The text of -executor.sim.boot-delays and -executor.modes, parsed by
-	// resolve (string flags so that cli gives them environment fallbacks).
+	// Resolve (string flags so that cli gives them environment fallbacks).
 	bootDelaysFlag, modesFlag string
 }
 
@@ -68,8 +68,10 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	c.Webhook.registerFlags(f)
 }
 
-// resolve parses the list flags into BootDelays and Modes (when given).
-func (c Config) resolve() (Config, error) {
+// Resolve returns the config with the text of -executor.sim.boot-delays and
+// -executor.modes, when given, parsed into BootDelays and Modes. New and
+// Validate call it; a caller reading those maps after parsing flags does too.
+func (c Config) Resolve() (Config, error) {
 	if c.bootDelaysFlag != "" {
 		m, err := parseDelays(c.bootDelaysFlag)
 		if err != nil {
@@ -132,7 +134,7 @@ func ParseModes(s string) (map[string]string, error) {
 
 // Validate checks the settings, including the selected driver's.
 func (c Config) Validate() error {
-	c, err := c.resolve()
+	c, err := c.Resolve()
 	if err != nil {
 		return err
 	}

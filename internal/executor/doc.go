@@ -1,12 +1,25 @@
 // Package executor is the service that acts on scaling decisions. It consumes
 // <prefix>.decision.*.* with a durable consumer, hands each change to a
-// Driver (the simulated cluster by default), publishes what happened on
-// <prefix>.scaling.<app>.<tier> and keeps each tier's replica state in the
-// replica key-value bucket.
+// Driver, publishes what happened on <prefix>.scaling.<app>.<tier>
+// (requested, applied, ready, failed, skipped) and keeps each tier's replica
+// state in the replica key-value bucket.
 //
-// It is idempotent by decision id: the replica state records the event time
-// of the last decision applied, so a redelivered decision (after a crash, or
-// a replay) is recognised and acts once. Time inside the executor is event
-// time: the simulated cluster boots replicas against the decisions' own
-// timestamps, so a replay at any speed gives the same replica history.
+// Drivers (-executor.driver): "sim", the default, a simulated cluster per
+// tier with boot delays and failure injection, its failed boots published as
+// failed events; "command", a program run from an argument template such as
+// "kubectl scale deployment/{tier} --replicas={replicas}", split into
+// arguments once and run without a shell, with token-validated values and a
+// timeout; "webhook", a JSON POST with retries and backoff. Per app
+// (-executor.modes) the executor is live (the driver acts), dry-run (decide
+// and log, publish skipped, never act) or shadow (act on the simulated
+// cluster only).
+//
+// It is idempotent by decision: the replica state records the event time of
+// the last decision applied to the tier, and survives restarts in the
+// bucket, so a redelivered or replayed decision is recognised and acts once.
+// The state is recorded after the driver returns, so a crash in between
+// repeats the call on redelivery: drivers set absolute counts, and the
+// webhook sends the decision id as Idempotency-Key. Time inside the executor
+// is event time: the simulated cluster boots replicas against the decisions'
+// own timestamps, so a replay at any speed gives the same replica history.
 package executor

@@ -49,7 +49,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg, err := cfg.resolve()
+	cfg, err := cfg.Resolve()
 	if err != nil {
 		return nil, err
 	}

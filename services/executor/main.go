@@ -1,5 +1,10 @@
 // Command executor runs Headroom's executor service alone against a NATS server
-// (see -help; every flag also reads a HEADROOM_* environment variable).
+// (see -help; every flag also reads a HEADROOM_* environment variable). It acts
+// on decisions through -executor.driver: sim (default), command (e.g.
+// -executor.command 'kubectl scale deployment/{tier} --replicas={replicas}',
+// run without a shell) or webhook (-executor.webhook.url, token from
+// HEADROOM_EXECUTOR_WEBHOOK_TOKEN); -executor.modes app=dry-run|shadow,…
+// holds chosen apps back from acting.
 package main
 
 import (

@@ -1,0 +1,110 @@
+package executor_test
+
+import (
+	"maps"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+// TestFlags parses the executor flags from the command line and the
+// environment, and builds a service from them.
+func TestFlags(t *testing.T) {
+	env := map[string]string{
+		"HEADROOM_EXECUTOR_MODES":                 "shop=dry-run,blog=shadow",
+		"HEADROOM_EXECUTOR_SIM_BOOT_DELAYS":       "web=30s,db=5m",
+		"HEADROOM_EXECUTOR_WEBHOOK_TOKEN":         "s3cret",
+		"HEADROOM_EXECUTOR_WEBHOOK_TOTAL_TIMEOUT": "45s",
+	}
+	f := cli.New("executor", func(k string) string { return env[k] })
+	cfg := executor.DefaultConfig()
+	cfg.RegisterFlags(f)
+	if err := f.Parse([]string{"-executor.driver", "webhook", "-executor.webhook.url", "https://hooks.example.com/scale",
+		"-executor.webhook.attempts", "6", "-executor.webhook.header", "X-Cluster: eu"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Webhook
+	if cfg.Driver != "webhook" || w.Token != "s3cret" || w.TotalTimeout != 45*time.Second || w.Attempts != 6 || w.Header != "X-Cluster: eu" || w.Timeout != 10*time.Second {
+		t.Fatalf("config %+v", cfg)
+	}
+	r, err := cfg.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"shop": "dry-run", "blog": "shadow"}; !maps.Equal(r.Modes, want) {
+		t.Fatalf("modes %v, want %v", r.Modes, want)
+	}
+	if want := map[string]time.Duration{"web": 30 * time.Second, "db": 5 * time.Minute}; !maps.Equal(r.BootDelays, want) {
+		t.Fatalf("boot delays %v, want %v", r.BootDelays, want)
+	}
+	if _, err := executor.New(cfg, service.Deps{Log: zerolog.Nop(), Reg: prometheus.NewRegistry(), Ready: service.NewReady()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseModes(t *testing.T) {
+	m, err := executor.ParseModes(" shop=dry-run, blog=shadow ,api=live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"shop": "dry-run", "blog": "shadow", "api": "live"}; !maps.Equal(m, want) {
+		t.Fatalf("modes %v", m)
+	}
+	for _, s := range []string{"shop", "shop=off", "Shop=live", "a;b=live"} {
+		if _, err := executor.ParseModes(s); err == nil {
+			t.Errorf("ParseModes(%q) accepted", s)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "x")
+	cases := []struct {
+		name   string
+		mutate func(*executor.Config)
+		ok     bool
+	}{
+		{"default sim", func(*executor.Config) {}, true},
+		{"unknown driver", func(c *executor.Config) { c.Driver = "kubectl" }, false},
+		{"command without template", func(c *executor.Config) { c.Driver = "command" }, false},
+		{"command template", func(c *executor.Config) { c.Driver, c.Command.Template = "command", script+" {tier}" }, true},
+		{"command bad placeholder", func(c *executor.Config) { c.Driver, c.Command.Template = "command", "kubectl {tiers}" }, false},
+		{"command placeholder program", func(c *executor.Config) { c.Driver, c.Command.Template = "command", "{app} x" }, false},
+		{"command zero timeout", func(c *executor.Config) {
+			c.Driver, c.Command.Template, c.Command.Timeout = "command", "kubectl", 0
+		}, false},
+		{"webhook without url", func(c *executor.Config) { c.Driver = "webhook" }, false},
+		{"webhook", func(c *executor.Config) { c.Driver, c.Webhook.URL = "webhook", "http://127.0.0.1:9/x" }, true},
+		{"failure rate", func(c *executor.Config) { c.FailureRate = 1.5 }, false},
+		{"mode", func(c *executor.Config) { c.Modes = map[string]string{"shop": "maybe"} }, false},
+	}
+	for _, c := range cases {
+		cfg := executor.DefaultConfig()
+		c.mutate(&cfg)
+		if err := cfg.Validate(); (err == nil) != c.ok {
+			t.Errorf("%s: Validate() = %v, want ok=%v", c.name, err, c.ok)
+		}
+	}
+	// Bad list flags fail validation too.
+	for _, kv := range [][2]string{{"HEADROOM_EXECUTOR_MODES", "shop=sometimes"}, {"HEADROOM_EXECUTOR_SIM_BOOT_DELAYS", "web=soon"}} {
+		f := cli.New("executor", func(k string) string { return map[string]string{kv[0]: kv[1]}[k] })
+		cfg := executor.DefaultConfig()
+		cfg.RegisterFlags(f)
+		if err := f.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s=%s accepted", kv[0], kv[1])
+		}
+	}
+}

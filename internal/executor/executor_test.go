@@ -1,0 +1,244 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// commandConfig runs the argvlog helper as the live driver, logging to log.
+func commandConfig(log string, extra string) executor.Config {
+	cfg := executor.DefaultConfig()
+	cfg.Driver = executor.DriverCommand
+	cfg.Command.Template = fmt.Sprintf("'%s' '%s' scale {app} {tier} {replicas} {decision}%s", argvlog, log, extra)
+	return cfg
+}
+
+// decisionsActed lists the decision ids the helper was run for.
+func decisionsActed(t *testing.T, log string) []string {
+	t.Helper()
+	var ids []string
+	for _, c := range calls(t, log) {
+		ids = append(ids, c.Argv[len(c.Argv)-1])
+	}
+	return ids
+}
+
+// publishCopy stores d again under another message id, as a replay or a
+// producer retry outside the dedupe window would.
+func (h *harness) publishCopy(d *proto.Decision) {
+	h.t.Helper()
+	data, err := proto.Encode(d)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	m := nats.NewMsg(proto.DecisionSubject("apm", d.App, d.Tier))
+	m.Data = data
+	m.Header.Set(jetstream.MsgIDHeader, "again-"+d.ID)
+	if _, err := h.b.JetStream().PublishMsg(context.Background(), m); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestRedeliveredDecisionActsOnce stores a decision a second time, under
+// another message id, after a later decision changed the tier again: acting
+// on the stale copy would scale back, so it must be recognised and skipped.
+func TestRedeliveredDecisionActsOnce(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""))
+	d1, d2, d3 := decision("shop", 0, 2, 4), decision("shop", 1, 4, 3), decision("shop", 2, 3, 3)
+	h.publish(d1, d2)
+	h.publishCopy(d1)
+	h.publishCopy(d2)
+	h.publish(d3)
+	st := h.waitState(d3)
+
+	s, err := h.b.Stream(context.Background(), proto.KindDecision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 5 {
+		t.Fatalf("DECISIONS holds %d messages, want 5 (the copies must be stored to test anything)", info.State.Msgs)
+	}
+	if got := decisionsActed(t, log); !slices.Equal(got, []string{d1.ID, d2.ID}) {
+		t.Fatalf("acted on %q, want d1 and d2 once each", got)
+	}
+	if st.Desired != 3 || st.Ready != 3 || st.DecisionID != d2.ID {
+		t.Fatalf("state %+v", st)
+	}
+	evs, _ := h.waitEvents("shop", 6)
+	want := []event{
+		{d1.ID, proto.StatusRequested, "command", "live", 4, 2, 0},
+		{d1.ID, proto.StatusApplied, "command", "live", 4, 4, 0},
+		{d1.ID, proto.StatusReady, "command", "live", 4, 4, 0},
+		{d2.ID, proto.StatusRequested, "command", "live", 3, 4, 0},
+		{d2.ID, proto.StatusApplied, "command", "live", 3, 3, 0},
+		{d2.ID, proto.StatusReady, "command", "live", 3, 3, 0},
+	}
+	if !slices.Equal(evs, want) {
+		t.Fatalf("events\n got %+v\nwant %+v", evs, want)
+	}
+}
+
+// TestIdempotentAcrossRestart stops the executor after it applied two
+// decisions and resets its durable consumer, so a fresh executor, with
+// nothing in memory, gets both again: the state in the bucket makes it skip
+// them (acting on the first again would scale back up).
+func TestIdempotentAcrossRestart(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	stop := h.start(commandConfig(log, ""))
+	d1, d2, d3 := decision("shop", 0, 2, 4), decision("shop", 1, 4, 3), decision("shop", 2, 3, 5)
+	h.publish(d1, d2)
+	h.waitState(d2)
+	h.waitEvents("shop", 6)
+	stop()
+	ctx := context.Background()
+	if err := h.b.JetStream().DeleteConsumer(ctx, "DECISIONS", "executor"); err != nil {
+		t.Fatal(err)
+	}
+
+	h.start(commandConfig(log, ""))
+	h.publish(d3)
+	st := h.waitState(d3)
+	natstest.Eventually(t, 10*time.Second, func() error {
+		c, err := h.b.JetStream().Consumer(ctx, "DECISIONS", "executor")
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Delivered.Consumer != 3 || info.NumAckPending != 0 {
+			return fmt.Errorf("new consumer delivered %d, %d pending; want all 3 decisions delivered and acknowledged", info.Delivered.Consumer, info.NumAckPending)
+		}
+		return nil
+	})
+	if got := decisionsActed(t, log); !slices.Equal(got, []string{d1.ID, d2.ID, d3.ID}) {
+		t.Fatalf("acted on %q, want each decision once", got)
+	}
+	if st.Desired != 5 || st.Ready != 5 {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+// TestModes runs three apps through one executor whose live driver is the
+// command: "live" runs it, "dry" only logs and reports skipped, "shade"
+// acts on the simulated cluster, whose boots finish a minute later.
+func TestModes(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	cfg := commandConfig(log, "")
+	cfg.Modes = map[string]string{"dry": executor.ModeDryRun, "shade": executor.ModeShadow, "live": executor.ModeLive}
+	h.start(cfg)
+	var last []*proto.Decision
+	for _, app := range []string{"live", "dry", "shade"} {
+		up := decision(app, 0, 2, 4)
+		from := 4
+		if app == "dry" {
+			from = 2
+		}
+		hold := decision(app, 1, from, from)
+		h.publish(up, hold)
+		last = append(last, hold)
+	}
+	states := map[string]*proto.ReplicaState{}
+	for _, d := range last {
+		states[d.App] = h.waitState(d)
+	}
+	if got := calls(t, log); len(got) != 1 || got[0].App != "live" {
+		t.Fatalf("command runs %+v, want one, for app live", got)
+	}
+	for app, want := range map[string][3]int{"live": {4, 4, 0}, "dry": {2, 2, 0}, "shade": {4, 4, 0}} {
+		st := states[app]
+		if got := [3]int{st.Desired, st.Ready, st.Booting}; got != want {
+			t.Errorf("%s state desired/ready/booting %v, want %v", app, got, want)
+		}
+	}
+	up := func(app string) string { return decision(app, 0, 0, 0).ID }
+	cases := map[string][]event{
+		"live": {
+			{up("live"), proto.StatusRequested, "command", "live", 4, 2, 0},
+			{up("live"), proto.StatusApplied, "command", "live", 4, 4, 0},
+			{up("live"), proto.StatusReady, "command", "live", 4, 4, 0},
+		},
+		"dry": {
+			{up("dry"), proto.StatusSkipped, "command", "dry-run", 2, 2, 0},
+		},
+		"shade": {
+			{up("shade"), proto.StatusRequested, "sim", "shadow", 4, 2, 0},
+			{up("shade"), proto.StatusApplied, "sim", "shadow", 4, 2, 2},
+			{up("shade"), proto.StatusReady, "sim", "shadow", 4, 4, 0},
+		},
+	}
+	for app, want := range cases {
+		if evs, _ := h.waitEvents(app, len(want)); !slices.Equal(evs, want) {
+			t.Errorf("%s events\n got %+v\nwant %+v", app, evs, want)
+		}
+	}
+}
+
+// TestSimBootFailuresReported fails every simulated boot: the failure is
+// published as a failed event of the decision that asked for the replicas.
+func TestSimBootFailuresReported(t *testing.T) {
+	h := newHarness(t)
+	cfg := executor.DefaultConfig()
+	cfg.FailureRate = 1
+	h.start(cfg)
+	d1, d2 := decision("shop", 0, 2, 4), decision("shop", 1, 4, 4)
+	h.publish(d1, d2)
+	st := h.waitState(d2)
+	if st.Ready != 2 || st.Booting != 0 {
+		t.Fatalf("state %+v, want the 2 boots gone", st)
+	}
+	evs, errs := h.waitEvents("shop", 3)
+	want := []event{
+		{d1.ID, proto.StatusRequested, "sim", "live", 4, 2, 0},
+		{d1.ID, proto.StatusApplied, "sim", "live", 4, 2, 2},
+		{d1.ID, proto.StatusFailed, "sim", "live", 4, 2, 0},
+	}
+	if !slices.Equal(evs, want) {
+		t.Fatalf("events\n got %+v\nwant %+v", evs, want)
+	}
+	if errs[2] != "2 booting replica(s) failed" {
+		t.Fatalf("failure reason %q", errs[2])
+	}
+}
+
+// TestDriverFailureReported makes the command fail: a failed event carries
+// its output and the state keeps the replicas that run.
+func TestDriverFailureReported(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	cfg := executor.DefaultConfig()
+	cfg.Driver = executor.DriverCommand
+	cfg.Command.Template = fmt.Sprintf("'%s' '%s' fail {replicas}", argvlog, log)
+	h.start(cfg)
+	d := decision("shop", 0, 2, 4)
+	h.publish(d)
+	st := h.waitState(d)
+	if st.Desired != 2 || st.Ready != 2 {
+		t.Fatalf("state %+v, want the 2 replicas running", st)
+	}
+	evs, errs := h.waitEvents("shop", 2)
+	if evs[1].Status != proto.StatusFailed || !strings.Contains(errs[1], "exit status 3") || !strings.Contains(errs[1], "not found") {
+		t.Fatalf("events %+v errors %q", evs, errs)
+	}
+}

@@ -1,0 +1,177 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+var t0 = time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+
+// harness is an embedded JetStream server with a probe connection, on which
+// tests run executors and publish decisions as the decider would.
+type harness struct {
+	t   *testing.T
+	url string
+	b   *bus.Bus
+	kv  jetstream.KeyValue
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, url: natstest.RunJetStream(t)}
+	h.b = h.connect("probe")
+	if err := h.b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := h.b.ReplicaBucket(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.kv = kv
+	return h
+}
+
+func (h *harness) connect(name string) *bus.Bus {
+	h.t.Helper()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = h.url, name
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(h.t)), prometheus.NewRegistry())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	return b
+}
+
+// start runs an executor on its own connection, as its own process would,
+// until the returned stop is called (or the test ends).
+func (h *harness) start(cfg executor.Config, opts ...executor.Option) (stop func()) {
+	h.t.Helper()
+	ready := service.NewReady()
+	s, err := executor.New(cfg, service.Deps{Bus: h.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(h.t)),
+		Reg: prometheus.NewRegistry(), Ready: ready}, opts...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	natstest.Eventually(h.t, 10*time.Second, ready.Err)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			h.t.Errorf("executor: %v", err)
+		}
+	}
+	h.t.Cleanup(stop)
+	return stop
+}
+
+// decision builds a decision of app's web tier at minute m.
+func decision(app string, m, from, to int) *proto.Decision {
+	ts := proto.Millis(t0.Add(time.Duration(m) * time.Minute))
+	action := proto.ActionHold
+	switch {
+	case to > from:
+		action = proto.ActionUp
+	case to < from:
+		action = proto.ActionDown
+	}
+	return &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(app, "web", ts), App: app, Tier: "web", TS: ts,
+		From: from, To: to, Action: action, Reason: fmt.Sprintf("web %d→%d", from, to), State: "steady"}
+}
+
+func (h *harness) publish(ds ...*proto.Decision) {
+	h.t.Helper()
+	for _, d := range ds {
+		if err := h.b.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", d.App, d.Tier), Msg: d}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// waitState waits until d's tier state covers d and returns it.
+func (h *harness) waitState(d *proto.Decision) *proto.ReplicaState {
+	h.t.Helper()
+	var st *proto.ReplicaState
+	natstest.Eventually(h.t, 10*time.Second, func() error {
+		var err error
+		st, err = executor.ReadState(context.Background(), h.kv, d.App, d.Tier)
+		if err != nil {
+			return err
+		}
+		if st == nil || st.TS < d.TS {
+			return fmt.Errorf("state %+v does not cover %s yet", st, d.ID)
+		}
+		return nil
+	})
+	return st
+}
+
+// event is the part of a scaling event the tests compare.
+type event struct {
+	Decision, Status, Driver, Mode string
+	Desired, Ready, Booting        int
+}
+
+// waitEvents waits until app has n scaling events stored and returns them
+// in stream order, with their errors.
+func (h *harness) waitEvents(app string, n int) ([]event, []string) {
+	h.t.Helper()
+	ctx := context.Background()
+	filter := proto.AppFilter("apm", proto.KindScaling, app)
+	s, err := h.b.Stream(ctx, proto.KindScaling)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	natstest.Eventually(h.t, 10*time.Second, func() error {
+		info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+		if err != nil {
+			return err
+		}
+		var got uint64
+		for _, c := range info.State.Subjects {
+			got += c
+		}
+		if got != uint64(n) {
+			return fmt.Errorf("%d scaling events for %s, want %d", got, app, n)
+		}
+		return nil
+	})
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var evs []event
+	var errs []string
+	for range n {
+		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var sc proto.Scaling
+		if err := proto.Decode(m.Data(), &sc); err != nil {
+			h.t.Fatal(err)
+		}
+		evs = append(evs, event{sc.DecisionID, sc.Status, sc.Driver, sc.Mode, sc.Desired, sc.Ready, sc.Booting})
+		errs = append(errs, sc.Error)
+	}
+	return evs, errs
+}
