@@ -28,6 +28,10 @@ type Score struct {
 	Detector string
 	// Direction is +1 above expectation, -1 below, 0 none.
 	Direction int
+	// Deviation is (Observed − Expected) in units of the forecasters'
+	// recent error: a raw, uncalibrated measure that stays large while a
+	// shift lasts, after the score itself has gone quiet.
+	Deviation float64
 }
 
 const (
@@ -131,7 +135,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		z[dRecord] = math.Max(math.Max(v-d.hi, d.lo-v), 0) / rng
 	}
 
-	s := Score{Observed: v, Expected: pred}
+	s := Score{Observed: v, Expected: pred, Deviation: u}
 	if d.n >= cfg.Warmup {
 		best, pmin := 0, 1.0
 		for i := range z {

@@ -59,11 +59,16 @@ type ClassifierConfig struct {
 	CloseAfter int
 	// UpdateStep is the severity rise that triggers an update.
 	UpdateStep float64
+	// SustainDeviation keeps an open incident alive while one of its
+	// metrics still deviates this many error scales in the incident's
+	// direction: scores are sparse (high at an onset, damped after), the
+	// condition they announced may last.
+	SustainDeviation float64
 }
 
 // DefaultClassifierConfig returns the settings used live.
 func DefaultClassifierConfig() ClassifierConfig {
-	return ClassifierConfig{Level: 0.5, CloseAfter: 5, UpdateStep: 0.05}
+	return ClassifierConfig{Level: 0.38, CloseAfter: 5, UpdateStep: 0.05, SustainDeviation: 3}
 }
 
 // openIncident is the classifier's state for one kind.
@@ -141,6 +146,11 @@ func (c *Classifier) Observe(t time.Time, values map[string]float64, scores map[
 			if o == nil {
 				continue
 			}
+			if c.sustained(k, o, scores) {
+				o.quiet = 0
+				o.lastSeen = t
+				continue
+			}
 			o.quiet++
 			if o.quiet >= c.cfg.CloseAfter {
 				o.inc.State = StateClosed
@@ -189,6 +199,21 @@ func (c *Classifier) Observe(t time.Time, values map[string]float64, scores map[
 		}
 	}
 	return out
+}
+
+// sustained says whether an open incident's metrics still deviate in its
+// direction (down for a drop, up otherwise).
+func (c *Classifier) sustained(kind string, o *openIncident, scores map[string]Score) bool {
+	dir := 1.0
+	if kind == KindDrop {
+		dir = -1
+	}
+	for m := range o.metrics {
+		if s, ok := scores[m]; ok && dir*s.Deviation >= c.cfg.SustainDeviation {
+			return true
+		}
+	}
+	return false
 }
 
 // evidence describes each metric: observed vs expected and the score.

@@ -96,3 +96,33 @@ func TestClassifierLifecycle(t *testing.T) {
 		t.Errorf("tick 20: %+v, want a new open incident", got)
 	}
 }
+
+// TestClassifierSustainsWhileDeviating checks an incident stays open while
+// its metric keeps deviating after the (sparse) score has gone quiet, and
+// closes once the metric is back.
+func TestClassifierSustainsWhileDeviating(t *testing.T) {
+	cfg := DefaultClassifierConfig()
+	cl := NewClassifier(cfg)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tick := func(i int, rps Score) []Incident {
+		return cl.Observe(t0.Add(time.Duration(i)*time.Minute), map[string]float64{"rps": rps.Observed}, map[string]Score{"rps": rps})
+	}
+	if got := tick(0, hotScore(3, -1)); len(got) != 1 || got[0].Kind != KindDrop {
+		t.Fatalf("tick 0: %+v, want a drop opening", got)
+	}
+	low := calmScore(3)
+	low.Expected, low.Deviation = 100, -12
+	for i := 1; i <= 3*cfg.CloseAfter; i++ {
+		if got := tick(i, low); len(got) != 0 {
+			t.Fatalf("tick %d: %+v, want the drop to stay open while rps is still far below", i, got)
+		}
+	}
+	last := 3 * cfg.CloseAfter
+	var closed []Incident
+	for i := last + 1; i <= last+cfg.CloseAfter; i++ {
+		closed = append(closed, tick(i, calmScore(100))...)
+	}
+	if len(closed) != 1 || closed[0].State != StateClosed || !closed[0].End.Equal(t0.Add(time.Duration(last)*time.Minute)) {
+		t.Errorf("recovery: %+v, want one close with end at the last deviating tick", closed)
+	}
+}
