@@ -1,11 +1,8 @@
 package scaleeval
 
 import (
-	"fmt"
 	"math"
-	"time"
 
-	"github.com/headroomhq/headroom/internal/forecast"
 	"github.com/headroomhq/headroom/internal/hpa"
 	"github.com/headroomhq/headroom/internal/policy"
 )
@@ -41,91 +38,37 @@ type Static int
 // Decide returns the fixed count.
 func (s Static) Decide(Tick) (int, error) { return int(s), nil }
 
-// Policy feeds the live policy exactly as the decider service does: the
-// tick's load and replica counts, plus the latest forecast published by a
-// forecast.Series fed with closed 5-minute bucket means (stamped with the
-// bucket start), refreshed once per closed bucket. As in the live pipeline a
-// forecast is used from its origin on (the start of the bucket after the
-// one just closed), so a tick never sees a forecast stamped after it.
+// Policy runs the live policy on the trace's tier. Each minute it passes
+// the load, the ready and booting counts and the forecast visible at that
+// minute, from a tape recorded by RecordForecasts (nil: no forecasts).
 type Policy struct {
-	app     *policy.App
-	tier    string
-	series  *forecast.Series
-	step    time.Duration
-	horizon int
-	bucket  time.Time
-	sum     float64
-	n       int
-	latest  *policy.Forecast
-	next    *policy.Forecast // made at a bucket close, usable from its origin
+	app  *policy.App
+	tier string
+	tape []*policy.Forecast
 	// Decisions, when non-nil, receives every decision (for inspection).
 	Decisions func(policy.Decision)
 }
 
-// NewPolicy returns a controller running app on its first tier, forecasting
-// with fc (horizon buckets ahead; 0 disables forecasting).
-func NewPolicy(app *policy.App, fc forecast.Config, horizon int) *Policy {
-	p := &Policy{app: app, tier: app.Config().Tiers[0].Name, step: fc.Step, horizon: horizon}
-	if horizon > 0 {
-		p.series = forecast.NewSeries(fc)
-	}
-	return p
+// NewPolicy returns a controller running app on its first tier with the
+// forecasts of tape, indexed by minute.
+func NewPolicy(app *policy.App, tape []*policy.Forecast) *Policy {
+	return &Policy{app: app, tier: app.Config().Tiers[0].Name, tape: tape}
 }
 
-// Decide folds the minute into the current bucket, publishes a forecast
-// when the minute closes its bucket, and asks the policy.
+// Decide asks the policy for the minute's decision.
 func (p *Policy) Decide(tk Tick) (int, error) {
-	if p.next != nil && !tk.Time.Before(p.next.Origin) {
-		p.latest, p.next = p.next, nil
-	}
-	if p.series != nil {
-		if err := p.feed(tk.Time, tk.Demand); err != nil {
-			return 0, err
-		}
+	var fc *policy.Forecast
+	if tk.Minute < len(p.tape) {
+		fc = p.tape[tk.Minute]
 	}
 	in := map[string]policy.TierInput{p.tier: {
-		Load: tk.Demand, Ready: tk.Ready, Booting: tk.Booting, Forecast: p.latest,
+		Load: tk.Demand, Ready: tk.Ready, Booting: tk.Booting, Forecast: fc,
 	}}
 	d := p.app.Decide(tk.Time, in)[0]
 	if p.Decisions != nil {
 		p.Decisions(d)
 	}
 	return d.To, nil
-}
-
-// feed accumulates one minute; when the minute is the last of its bucket the
-// bucket is closed, observed and a new forecast made.
-func (p *Policy) feed(t time.Time, v float64) error {
-	start := t.Truncate(p.step)
-	if p.n > 0 && !start.Equal(p.bucket) {
-		// The previous bucket ended without its last minute: drop it, as
-		// the forecaster drops partial buckets.
-		p.n, p.sum = 0, 0
-	}
-	if p.n == 0 {
-		p.bucket = start
-	}
-	p.sum += v
-	p.n++
-	if t.Add(time.Minute).Before(start.Add(p.step)) {
-		return nil // the bucket's last minute has not been seen yet
-	}
-	full := p.n == int(p.step/time.Minute)
-	mean := p.sum / float64(p.n)
-	p.n, p.sum = 0, 0
-	if !full {
-		return nil
-	}
-	if err := p.series.Observe(start, mean); err != nil {
-		return fmt.Errorf("forecast observe: %w", err)
-	}
-	pts, _, err := p.series.Forecast(p.horizon)
-	if err != nil {
-		// Nothing to forecast from yet: the policy runs on the recent level.
-		return nil
-	}
-	p.next = &policy.Forecast{Origin: start.Add(p.step), Step: p.step, Points: pts}
-	return nil
 }
 
 // MaxHold is the simple reactive baseline "max of the last Window minutes,

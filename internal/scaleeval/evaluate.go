@@ -38,6 +38,9 @@ type Options struct {
 	// HPA also runs the HPA curve, static peak provisioning and the oracle
 	// as baselines.
 	HPA bool
+	// Curve lists further quantiles to run the policy at, each scored on
+	// its own row, to draw our cost/quality curve.
+	Curve []float64
 }
 
 // DefaultOptions returns the operating point `decider simulate` uses:
@@ -78,6 +81,8 @@ type Report struct {
 	Ours Run
 	// Score is the policy's score.
 	Score Row
+	// Curve holds the policy's score at each of Options.Curve.
+	Curve []Row
 	// HPA is the baseline curve over HPATargets.
 	HPA Curve
 	// MaxHold is the reactive "max of the last 30 minutes, held 30 minutes"
@@ -107,17 +112,25 @@ func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Option
 	if len(demand) <= s.Warmup {
 		return nil, fmt.Errorf("trace has %d minutes, none after the %d-minute warm-up", len(demand), s.Warmup)
 	}
-	app, err := policy.NewApp(o.AppConfig(s.Capacity, s.BootDelay))
+	tape, err := RecordForecasts(times, demand, forecast.DefaultConfig(), o.Horizon)
 	if err != nil {
 		return nil, err
 	}
-	ctl := NewPolicy(app, forecast.DefaultConfig(), o.Horizon)
-	run, err := Simulate(times, demand, s, ctl)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
 	oc := OracleCost(demand, s)
-	rep := &Report{Setup: s, Ours: run, Score: Row{Name: "headroom", Score: ScoreRun(demand, run, s, oc)}}
+	run, sc, err := RunPolicy(times, demand, s, o, tape, oc)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Setup: s, Ours: run, Score: Row{Name: "headroom", Score: sc}}
+	for _, q := range o.Curve {
+		oq := o
+		oq.Quantile = q
+		_, sq, err := RunPolicy(times, demand, s, oq, tape, oc)
+		if err != nil {
+			return nil, err
+		}
+		rep.Curve = append(rep.Curve, Row{Name: fmt.Sprintf("headroom@p%g", q*100), Score: sq})
+	}
 	if !o.HPA {
 		return rep, nil
 	}
@@ -153,6 +166,20 @@ func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Option
 	return rep, nil
 }
 
+// RunPolicy simulates the live policy configured by o with the forecasts
+// of tape and scores it against oracleCost.
+func RunPolicy(times []time.Time, demand []float64, s Setup, o Options, tape []*policy.Forecast, oracleCost float64) (Run, Score, error) {
+	app, err := policy.NewApp(o.AppConfig(s.Capacity, s.BootDelay))
+	if err != nil {
+		return Run{}, Score{}, err
+	}
+	run, err := Simulate(times, demand, s, NewPolicy(app, tape))
+	if err != nil {
+		return Run{}, Score{}, fmt.Errorf("policy: %w", err)
+	}
+	return run, ScoreRun(demand, run, s, oracleCost), nil
+}
+
 // Print writes the comparison table.
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "capacity C = %.4g per replica, boot %s, %d scored minutes\n\n", r.Setup.Capacity, r.Setup.BootDelay, r.Score.Minutes)
@@ -161,6 +188,9 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "%-18s %10.3f %10.4f %10.3f\n", x.Name, x.UnderPct, x.UnservedPct, x.CostRatio)
 	}
 	line(r.Score)
+	for _, x := range r.Curve {
+		line(x)
+	}
 	if len(r.HPA) == 0 {
 		return
 	}
@@ -177,6 +207,14 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "\nHPA at our cost %.3f%s: under %.3f %%, unserved %.4f %%\n", r.Score.CostRatio, note, r.HPAUnder, r.HPAUnserved)
 	fmt.Fprintf(w, "ours / HPA at equal cost: under %s, unserved %s (target <= 0.25); cost/oracle %.3f (target <= 2)\n",
 		ratio(r.Score.UnderPct, r.HPAUnder), ratio(r.Score.UnservedPct, r.HPAUnserved), r.Score.CostRatio)
+	for _, x := range r.Curve {
+		u, us, in := r.HPA.At(x.CostRatio)
+		note := ""
+		if !in {
+			note = " (outside HPA's cost range)"
+		}
+		fmt.Fprintf(w, "%s / HPA at equal cost %.3f: under %s, unserved %s%s\n", x.Name, x.CostRatio, ratio(x.UnderPct, u), ratio(x.UnservedPct, us), note)
+	}
 }
 
 func ratio(a, b float64) string {

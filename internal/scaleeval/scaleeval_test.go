@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/headroomhq/headroom/internal/forecast"
 )
 
 var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -165,3 +167,44 @@ func TestMaxHold(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+func TestCurveMovesTheOperatingPoint(t *testing.T) {
+	d := synthetic(3 * 1440)
+	o := DefaultOptions()
+	o.HPA = false
+	o.Curve = []float64{0.6, 0.99}
+	rep, err := Evaluate(context.Background(), minutes(len(d)), d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := rep.Curve[0], rep.Curve[1]
+	if len(rep.Curve) != 2 || lo.Name != "headroom@p60" || !(hi.CostRatio > lo.CostRatio) || hi.UnderPct > lo.UnderPct {
+		t.Fatalf("curve %+v", rep.Curve)
+	}
+}
+
+func TestForecasterVisibility(t *testing.T) {
+	d := synthetic(2 * 1440)
+	ts := minutes(len(d))
+	tape, err := RecordForecasts(ts, d, forecastConfig(), 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for i, fc := range tape {
+		if fc == nil {
+			continue
+		}
+		seen++
+		// A forecast is visible only from its origin: never stamped after
+		// the minute, and made from buckets that closed before it.
+		if fc.Origin.After(ts[i]) || ts[i].Sub(fc.Origin) >= 5*time.Minute {
+			t.Fatalf("minute %d (%s) sees a forecast with origin %s", i, ts[i], fc.Origin)
+		}
+	}
+	if seen < len(d)/2 {
+		t.Fatalf("only %d of %d minutes saw a forecast", seen, len(d))
+	}
+}
+
+func forecastConfig() forecast.Config { return forecast.DefaultConfig() }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/scaleeval"
@@ -32,6 +33,16 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
 	fs.IntVar(&opt.Warmup, "warmup", opt.Warmup, "leading minutes simulated but not scored")
 	noHPA := fs.Bool("no-hpa", false, "skip the HPA, static and oracle baselines")
+	fs.Func("curve", "comma-separated extra quantiles to run the policy at, e.g. 0.8,0.9,0.97 (our cost/quality curve)", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || !(q > 0 && q < 1) {
+				return fmt.Errorf("quantile %q is not in (0, 1)", f)
+			}
+			opt.Curve = append(opt.Curve, q)
+		}
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

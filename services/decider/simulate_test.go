@@ -131,6 +131,7 @@ func TestSimulateFlags(t *testing.T) {
 		{"--trace", "testdata/missing.csv", "--out", filepath.Join(t.TempDir(), "x.csv")},
 		{"--trace", "testdata/nasa_3d.csv", "--out", filepath.Join(t.TempDir(), "x.csv"), "--quantile", "1.5"},
 		{"--bogus"},
+		{"--trace", "testdata/nasa_3d.csv", "--out", filepath.Join(t.TempDir(), "x.csv"), "--curve", "0.5,2"},
 	}
 	for _, args := range cases {
 		var o, e bytes.Buffer
