@@ -57,6 +57,8 @@
 // load (rps anomalous upward, with latency and resources as evidence),
 // performance (latency, cpu or mem up without a demand anomaly) and errors
 // (error_rate up). An incident opens on its first anomalous tick, is
-// updated when its severity rises or a metric joins, and closes after
-// ClassifierConfig.CloseAfter quiet ticks.
+// updated when its severity rises or a metric joins, stays open while one
+// of its metrics still deviates (Score.Deviation, in error scales) in the
+// incident's direction, since scores are deliberately sparse, and closes
+// after ClassifierConfig.CloseAfter ticks without either.
 package anomaly
