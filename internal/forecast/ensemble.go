@@ -29,7 +29,7 @@ const (
 )
 
 // holdStride is the spacing of the forecast origins in the holdout.
-const holdStride = 2
+const holdStride = 3
 
 // biasShrink is the share of the held-out median error corrected.
 const biasShrink = 0.5

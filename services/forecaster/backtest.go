@@ -104,7 +104,8 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 type backtestResult struct {
 	scores forecast.Scores
 	median time.Duration
-	models map[string]int
+	used   map[string]int // origins whose ensemble included the model
+	lead   map[string]int // origins where the model had the largest weight
 	noData int
 }
 
@@ -115,7 +116,7 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 	if _, err := bw.WriteString("origin,target,yhat,lo80,hi80\n"); err != nil {
 		return backtestResult{}, err
 	}
-	res := backtestResult{models: map[string]int{}}
+	res := backtestResult{used: map[string]int{}, lead: map[string]int{}}
 	var sc forecast.Scorer
 	times := make([]time.Duration, 0, len(origins))
 	day := int(24 * time.Hour / cfg.Step)
@@ -146,7 +147,10 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 				pts[h] = forecast.Point{Time: o.Add(time.Duration(h) * cfg.Step), Yhat: nan, Lo80: nan, Hi80: nan, Lo95: nan, Hi95: nan}
 			}
 		} else {
-			res.models[info.Model]++
+			for m := range info.Weights {
+				res.used[m]++
+			}
+			res.lead[strings.SplitN(info.Model, "+", 2)[0]]++
 		}
 		actual := make([]float64, len(pts))
 		for h, p := range pts {
@@ -197,14 +201,16 @@ func printSummary(w io.Writer, tracePath string, start, end time.Time, r backtes
 	fmt.Fprintf(w, "%-8s %-8s %-8s %-8s %-10s %s\n", "MASE", "sMAPE%", "cov80%", "cov95%", "width80", "median fit+predict")
 	fmt.Fprintf(w, "%-8.3f %-8.2f %-8.1f %-8.1f %-10.4g %.2f ms\n",
 		s.MASE, s.SMAPE, 100*s.Coverage80, 100*s.Coverage95, s.Width80, float64(r.median.Microseconds())/1000)
-	names := make([]string, 0, len(r.models))
-	for m := range r.models {
-		names = append(names, m)
+	fmt.Fprint(w, "cov80% by step:")
+	for _, c := range s.StepCoverage80 {
+		fmt.Fprintf(w, " %.0f", 100*c)
 	}
-	slices.Sort(names)
-	fmt.Fprint(w, "models:")
-	for _, m := range names {
-		fmt.Fprintf(w, " %s×%d", m, r.models[m])
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "models (origins in the ensemble / origins as heaviest):")
+	for _, m := range forecast.ModelNames() {
+		if r.used[m] > 0 {
+			fmt.Fprintf(w, " %s %d/%d", m, r.used[m], r.lead[m])
+		}
 	}
 	fmt.Fprintln(w)
 }
