@@ -56,9 +56,10 @@ func (c CommandConfig) Validate() error {
 // CommandDriver runs a program for each change, with its arguments from a
 // Template: no shell is involved, so shell metacharacters in the template or
 // the values are plain characters of an argument. The program runs with the
-// executor's environment plus HEADROOM_APP, HEADROOM_TIER, HEADROOM_REPLICAS
-// and HEADROOM_DECISION_ID; it succeeds when it exits 0. It is assumed to set
-// an absolute count (as kubectl scale does), so repeating it is harmless.
+// executor's environment, less its HEADROOM_* settings, plus HEADROOM_APP,
+// HEADROOM_TIER, HEADROOM_REPLICAS and HEADROOM_DECISION_ID; it succeeds when
+// it exits 0. It is assumed to set an absolute count (as kubectl scale does),
+// so repeating it is harmless.
 type CommandDriver struct {
 	tmpl      *Template
 	path      string
@@ -93,7 +94,7 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, d.path)
 	cmd.Args = argv
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(childEnv(),
 		"HEADROOM_APP="+r.App, "HEADROOM_TIER="+r.Tier,
 		"HEADROOM_REPLICAS="+strconv.Itoa(r.Replicas), "HEADROOM_DECISION_ID="+r.DecisionID)
 	out := &boundedBuffer{max: d.maxOutput}
@@ -111,6 +112,20 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("command %s: %w%s", d.tmpl.Program(), err, out.suffix())
 	}
+}
+
+// childEnv is the executor's environment without its own HEADROOM_*
+// settings, which may hold secrets (NATS password, webhook token) the program
+// has no use for.
+func childEnv() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "HEADROOM_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // boundedBuffer keeps the first max bytes written and counts the rest.

@@ -47,6 +47,7 @@ func dirNames(t *testing.T, dir string) []string {
 // of shell syntax: the helper must run once and receive every piece of it
 // as a literal argument, and nothing the syntax would do in a shell happens.
 func TestCommandShellMetacharacters(t *testing.T) {
+	t.Setenv("HEADROOM_NATS_PASSWORD", "s3cret")
 	dir := t.TempDir()
 	log := filepath.Join(dir, "argv.log")
 	victim := filepath.Join(dir, "victim")
@@ -76,6 +77,9 @@ func TestCommandShellMetacharacters(t *testing.T) {
 	}
 	if cs[0].App != "shop" {
 		t.Fatalf("HEADROOM_APP %q", cs[0].App)
+	}
+	if want := []string{"HEADROOM_APP", "HEADROOM_DECISION_ID", "HEADROOM_REPLICAS", "HEADROOM_TIER"}; !slices.Equal(cs[0].Env, want) {
+		t.Fatalf("program sees HEADROOM_* %q, want only %q (no executor settings)", cs[0].Env, want)
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, []string{"argv.log", "victim"}) {
 		t.Fatalf("directory holds %q, want only argv.log and victim", got)

@@ -21,7 +21,8 @@ const (
 type Config struct {
 	// Driver is the live driver: DriverSim, DriverCommand or DriverWebhook.
 	Driver string
-	// Modes maps an app to its mode; apps not listed are live.
+	// Modes maps an app to its mode; the key "*" sets the mode of apps not
+	// listed, which are otherwise live.
 	Modes map[string]string
 	// BootDelays is the simulated boot delay per tier; DefaultBootDelay otherwise.
 	BootDelays       map[string]time.Duration
@@ -63,7 +64,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.Seed, "executor.sim.seed", d.Seed, "seed of simulated failures")
 	f.Duration(&c.DefaultBootDelay, "executor.sim.boot-delay", d.DefaultBootDelay, "simulated boot delay of tiers not listed in -executor.sim.boot-delays")
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
-	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; apps not listed are live")
+	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
 }
@@ -108,7 +109,8 @@ func parseDelays(s string) (map[string]time.Duration, error) {
 	return out, nil
 }
 
-// ParseModes parses "app=mode,app=mode".
+// ParseModes parses "app=mode,app=mode", where app may be "*" for every app
+// not listed.
 func ParseModes(s string) (map[string]string, error) {
 	out := map[string]string{}
 	if strings.TrimSpace(s) == "" {
@@ -119,8 +121,10 @@ func ParseModes(s string) (map[string]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("%q: want app=mode", kv)
 		}
-		if err := proto.CheckToken("app", app); err != nil {
-			return nil, err
+		if app != "*" {
+			if err := proto.CheckToken("app", app); err != nil {
+				return nil, err
+			}
 		}
 		switch mode {
 		case ModeLive, ModeDryRun, ModeShadow:
@@ -167,6 +171,9 @@ func (c Config) Validate() error {
 
 func (c Config) mode(app string) string {
 	if m, ok := c.Modes[app]; ok {
+		return m
+	}
+	if m, ok := c.Modes["*"]; ok {
 		return m
 	}
 	return ModeLive

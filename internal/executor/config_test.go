@@ -53,14 +53,14 @@ func TestFlags(t *testing.T) {
 }
 
 func TestParseModes(t *testing.T) {
-	m, err := executor.ParseModes(" shop=dry-run, blog=shadow ,api=live")
+	m, err := executor.ParseModes(" shop=dry-run, blog=shadow ,api=live,*=dry-run")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"shop": "dry-run", "blog": "shadow", "api": "live"}; !maps.Equal(m, want) {
+	if want := map[string]string{"shop": "dry-run", "blog": "shadow", "api": "live", "*": "dry-run"}; !maps.Equal(m, want) {
 		t.Fatalf("modes %v", m)
 	}
-	for _, s := range []string{"shop", "shop=off", "Shop=live", "a;b=live"} {
+	for _, s := range []string{"shop", "shop=off", "Shop=live", "a;b=live", "**=live"} {
 		if _, err := executor.ParseModes(s); err == nil {
 			t.Errorf("ParseModes(%q) accepted", s)
 		}

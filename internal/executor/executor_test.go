@@ -140,13 +140,14 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 }
 
 // TestModes runs three apps through one executor whose live driver is the
-// command: "live" runs it, "dry" only logs and reports skipped, "shade"
-// acts on the simulated cluster, whose boots finish a minute later.
+// command: "live" runs it, "dry" (not listed: the "*" default) only logs
+// and reports skipped, "shade" acts on the simulated cluster, whose boots
+// finish a minute later.
 func TestModes(t *testing.T) {
 	h := newHarness(t)
 	log := filepath.Join(t.TempDir(), "argv.log")
 	cfg := commandConfig(log, "")
-	cfg.Modes = map[string]string{"dry": executor.ModeDryRun, "shade": executor.ModeShadow, "live": executor.ModeLive}
+	cfg.Modes = map[string]string{"shade": executor.ModeShadow, "live": executor.ModeLive, "*": executor.ModeDryRun}
 	h.start(cfg)
 	var last []*proto.Decision
 	for _, app := range []string{"live", "dry", "shade"} {

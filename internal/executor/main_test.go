@@ -37,6 +37,7 @@ func run(m *testing.M) int {
 type call struct {
 	Argv []string `json:"argv"`
 	App  string   `json:"app"`
+	Env  []string `json:"env"`
 }
 
 // calls reads the helper's log; a missing log is no calls.

@@ -1,5 +1,6 @@
 // Command argvlog is a test helper for the command driver. It appends one JSON
-// line {"argv": [...], "app": $HEADROOM_APP} to the file named by its first
+// line {"argv": [...], "app": $HEADROOM_APP, "env": [names of HEADROOM_*
+// variables]} to the file named by its first
 // argument, then acts on its second argument: "hang" writes its pid to
 // <file>.pid, starts a child "sleep" of itself whose pid goes to
 // <file>.child, and sleeps; "sleep" just sleeps; "fail" prints to stderr and
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +28,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	line, _ := json.Marshal(map[string]any{"argv": os.Args, "app": os.Getenv("HEADROOM_APP")})
+	var env []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "HEADROOM_") {
+			env = append(env, name)
+		}
+	}
+	sort.Strings(env)
+	line, _ := json.Marshal(map[string]any{"argv": os.Args, "app": os.Getenv("HEADROOM_APP"), "env": env})
 	_, _ = f.Write(append(line, '\n'))
 	_ = f.Close()
 	mode := ""
