@@ -206,6 +206,8 @@ func (c *client) subscribe(req Request) {
 func (c *client) writeLoop() {
 	ping := time.NewTicker(c.g.cfg.PingInterval)
 	defer ping.Stop()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
@@ -243,8 +245,31 @@ func (c *client) writeLoop() {
 		case it := <-c.live:
 			add(it)
 		}
-	drain:
+		// Coalesce: gather what arrives within FlushInterval into the same
+		// WebSocket message, so a busy feed costs one write per interval
+		// per client instead of one per frame.
+		if c.g.cfg.FlushInterval > 0 {
+			linger.Reset(c.g.cfg.FlushInterval)
+		}
+	gather:
 		for buf.Len() < maxBatchBytes && frames < maxBatchFrames {
+			select {
+			case it := <-c.ctrl:
+				add(it)
+				continue
+			case chunk := <-c.hist:
+				for _, it := range chunk {
+					add(it)
+				}
+				continue
+			case it := <-c.live:
+				add(it)
+				continue
+			default:
+			}
+			if c.g.cfg.FlushInterval <= 0 {
+				break
+			}
 			select {
 			case it := <-c.ctrl:
 				add(it)
@@ -254,8 +279,16 @@ func (c *client) writeLoop() {
 				}
 			case it := <-c.live:
 				add(it)
+			case <-linger.C:
+				break gather
+			case <-c.ctx.Done():
+				break gather
+			}
+		}
+		if c.g.cfg.FlushInterval > 0 && !linger.Stop() {
+			select {
+			case <-linger.C:
 			default:
-				break drain
 			}
 		}
 		_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))

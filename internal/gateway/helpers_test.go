@@ -230,3 +230,11 @@ func metricValue(tb testing.TB, reg *prometheus.Registry, name string) float64 {
 	}
 	return sum
 }
+
+// httptestServer serves mux on a loopback port until the test ends.
+func httptestServer(tb testing.TB, mux *http.ServeMux) string {
+	tb.Helper()
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	return srv.URL
+}

@@ -24,6 +24,7 @@ type subscription struct {
 	cancel  context.CancelFunc
 	mu      sync.Mutex
 	live    bool              // history sent: forward directly
+	closed  bool              // removed: drop whatever still arrives
 	held    []*liveMsg        // live messages that arrived during history
 	covered map[string]uint64 // per stream, the last sequence the history covered
 }
@@ -45,6 +46,10 @@ func (s *subscription) matches(subject string) bool {
 // deliver hands a live message to the subscription without ever blocking.
 func (s *subscription) deliver(m *liveMsg) {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
 	if !s.live {
 		if len(s.held) >= cap(s.c.live) {
 			s.mu.Unlock()
@@ -87,15 +92,24 @@ func (c *client) push(it outItem) {
 	}
 }
 
-// hub fans live messages out to the matching subscriptions.
+// maxRoutes bounds the subject routing cache; past it the cache starts over.
+const maxRoutes = 1 << 14
+
+// hub fans live messages out to the matching subscriptions. Matching every
+// filter of every subscription for each message would cost O(clients ×
+// filters); instead the subscriptions matching a subject are computed once
+// and cached until a subscription comes or goes. Subjects are few (apps ×
+// tiers × kinds), so the cache stays small.
 type hub struct {
-	mu   sync.RWMutex
-	subs map[*subscription]struct{}
+	mu     sync.RWMutex
+	subs   map[*subscription]struct{}
+	routes map[string][]*subscription
 }
 
 func (g *Gateway) addSub(s *subscription) {
 	g.hub.mu.Lock()
 	g.hub.subs[s] = struct{}{}
+	g.hub.routes = nil
 	n := len(g.hub.subs)
 	g.hub.mu.Unlock()
 	g.metrics.subscriptions.Set(float64(n))
@@ -103,21 +117,48 @@ func (g *Gateway) addSub(s *subscription) {
 
 func (g *Gateway) removeSub(s *subscription) {
 	s.cancel()
+	s.mu.Lock()
+	s.closed = true
+	s.held = nil
+	s.mu.Unlock()
 	g.hub.mu.Lock()
 	delete(g.hub.subs, s)
+	g.hub.routes = nil
 	n := len(g.hub.subs)
 	g.hub.mu.Unlock()
 	g.metrics.subscriptions.Set(float64(n))
 }
 
+// route returns the subscriptions matching subject, from the cache when it can.
+func (h *hub) route(subject string) []*subscription {
+	h.mu.RLock()
+	r, ok := h.routes[subject]
+	h.mu.RUnlock()
+	if ok {
+		return r
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r, ok := h.routes[subject]; ok {
+		return r
+	}
+	r = nil
+	for s := range h.subs {
+		if s.matches(subject) {
+			r = append(r, s)
+		}
+	}
+	if h.routes == nil || len(h.routes) >= maxRoutes {
+		h.routes = map[string][]*subscription{}
+	}
+	h.routes[subject] = r
+	return r
+}
+
 func (g *Gateway) dispatch(m *liveMsg) {
 	g.metrics.liveMsgs.Inc()
-	g.hub.mu.RLock()
-	defer g.hub.mu.RUnlock()
-	for s := range g.hub.subs {
-		if s.matches(m.subject) {
-			s.deliver(m)
-		}
+	for _, s := range g.hub.route(m.subject) {
+		s.deliver(m)
 	}
 }
 
