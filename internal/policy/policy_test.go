@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -473,5 +474,19 @@ func TestPerformanceIncidentFreezesCapacity(t *testing.T) {
 	}
 	if got := d.Inputs["capacity"]; got < 19.9 || got > 20.1 || d.Action == ActionUp {
 		t.Fatalf("capacity %v action %s during a performance incident, want 20 and no scale-up", got, d.Action)
+	}
+}
+
+func TestBadLoadHolds(t *testing.T) {
+	a := mustApp(t, webOnly(0))
+	for i, l := range []float64{math.NaN(), math.Inf(1), -3} {
+		d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: 3}})[0]
+		if d.Action != ActionHold || d.To != 3 || !strings.Contains(strings.Join(d.Flags, ","), "bad-input") {
+			t.Fatalf("load %v: %+v", l, d)
+		}
+	}
+	d := a.Decide(at(5), map[string]TierInput{"web": {Load: 10, Ready: 3}})[0]
+	if !strings.Contains(strings.Join(d.Flags, ","), "calibrating") {
+		t.Fatalf("first good tick not flagged as calibrating: %+v", d.Flags)
 	}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -133,6 +134,13 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 // (NaN when none) and fc the forecast to use (nil when none).
 func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster) Decision {
 	current := in.Ready + in.Booting
+	if math.IsNaN(in.Load) || math.IsInf(in.Load, 0) || in.Load < 0 {
+		return Decision{
+			Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold, State: tr.m.phase.String(),
+			Reason: fmt.Sprintf("%s holds %d: load %v is not a finite non-negative number", tr.cfg.Name, current, in.Load),
+			Flags:  []string{"bad-input"},
+		}
+	}
 	perf := slices.Contains(in.Incidents, IncidentPerformance)
 	loadInc := slices.Contains(in.Incidents, IncidentLoad)
 	if !perf {
@@ -140,7 +148,7 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 		// would scale up blindly on a performance incident.
 		tr.learnCapacity(in)
 	}
-	if tr.cfg.Upstream != "" && !math.IsNaN(upLoad) {
+	if tr.cfg.Upstream != "" && !math.IsNaN(upLoad) && !math.IsInf(upLoad, 0) {
 		tr.learnUpstream(in.Load, upLoad)
 	}
 	capacity, known := tr.capacity()
@@ -165,6 +173,9 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 		return d
 	}
 	e := tr.evaluate(t, in, fc, capacity)
+	if e.ratioSource == "default" {
+		d.Flags = append(d.Flags, "calibrating")
+	}
 	if loadInc {
 		// A load incident: provision for the recent peak too, at once.
 		peak, _ := tr.dem.peak(t.Add(-tr.app.LevelWindow), t)
