@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +242,42 @@ func TestDriverFailureReported(t *testing.T) {
 	evs, errs := h.waitEvents("shop", 2)
 	if evs[1].Status != proto.StatusFailed || !strings.Contains(errs[1], "exit status 3") || !strings.Contains(errs[1], "not found") {
 		t.Fatalf("events %+v errors %q", evs, errs)
+	}
+}
+
+// recorder is a Driver that records its requests.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []executor.Request
+}
+
+func (r *recorder) Scale(_ context.Context, q executor.Request) (executor.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = append(r.reqs, q)
+	return executor.Result{Ready: q.Replicas - 1, Booting: 1}, nil
+}
+
+// TestWithDriver runs an embedder's driver: it gets the whole request, and
+// the events name it.
+func TestWithDriver(t *testing.T) {
+	h := newHarness(t)
+	rec := &recorder{}
+	h.start(executor.DefaultConfig(), executor.WithDriver("k8s", rec))
+	d := decision("shop", 0, 2, 5)
+	h.publish(d)
+	st := h.waitState(d)
+	if st.Ready != 4 || st.Booting != 1 {
+		t.Fatalf("state %+v", st)
+	}
+	evs, _ := h.waitEvents("shop", 2)
+	if want := []event{{d.ID, proto.StatusRequested, "k8s", "live", 5, 2, 0}, {d.ID, proto.StatusApplied, "k8s", "live", 5, 4, 1}}; !slices.Equal(evs, want) {
+		t.Fatalf("events %+v, want %+v", evs, want)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := executor.Request{App: "shop", Tier: "web", Replicas: 5, DecisionID: d.ID, Time: t0, Reason: "web 2→5"}
+	if len(rec.reqs) != 1 || rec.reqs[0] != want {
+		t.Fatalf("requests %+v, want [%+v]", rec.reqs, want)
 	}
 }

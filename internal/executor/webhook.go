@@ -107,14 +107,17 @@ func parseHeader(s string) (name, value string, err error) {
 
 // WebhookPayload is the JSON body the webhook driver POSTs for a change.
 type WebhookPayload struct {
-	App      string `json:"app"`
-	Tier     string `json:"tier"`
-	Replicas int    `json:"replicas"`
+	// App and Tier name the tier to scale.
+	App  string `json:"app"`
+	Tier string `json:"tier"`
+	// Replicas is the total count wanted (ready plus booting), absolute.
+	Replicas int `json:"replicas"`
 	// DecisionID identifies the decision; it is also sent as the
 	// Idempotency-Key header, so a receiver can drop repeats.
 	DecisionID string `json:"decision_id"`
 	// Time is the decision's event time, RFC 3339 in UTC.
-	Time   string `json:"time"`
+	Time string `json:"time"`
+	// Reason is the decision's plain-language reason, when it has one.
 	Reason string `json:"reason,omitempty"`
 }
 
