@@ -1,3 +1,76 @@
-// Package gateway serves Headroom's live dashboard over WebSocket: browsers
-// subscribe to subjects, get their history from JetStream, then live messages.
+// Package gateway serves Headroom's live dashboard: the embedded page (package
+// web) at "/", a WebSocket feed at "/ws" and the list of apps at
+// "/api/v1/apps". It is read-only toward the bus: it reads JetStream through
+// ordered consumers (ephemeral, no durable state, nothing acknowledged) and
+// never publishes.
+//
+// # Protocol
+//
+// The client sends JSON text frames; the server sends binary frames, each
+// holding one or more MessagePack maps back to back (decode them with a
+// multi-value decoder, e.g. decodeMulti of @msgpack/msgpack). Frames that
+// arrive within the flush interval (50 ms by default) share one WebSocket
+// message.
+//
+// Client to server:
+//
+//	{"op":"subscribe","id":"s1","subjects":["apm.metrics.shop.*","apm.decision.>"],"since":<unix ms>}
+//	{"op":"subscribe","id":"s2","app":"shop","tier":"web","kinds":["metrics","forecast"],"since":<ms>,"until":<ms>}
+//	{"op":"unsubscribe","id":"s1"}
+//	{"op":"ping"}
+//
+// A subscription names subject filters under the prefix (NATS wildcards * and
+// >, the token after the prefix a kind or a wildcard), or an app with an
+// optional tier and kinds (default: every kind but dlq). "since" asks for
+// history: every stored message whose event time (the Headroom-Ts header) is
+// at or after it is sent first, in stream order, stream by stream (metrics,
+// forecast, anomaly, decision, scaling, dlq); then live messages follow with
+// neither gap nor duplicate. "until" ends the history there and makes the
+// subscription history-only (replay); "step_ms" thins the history to one
+// message per subject per step; "max" lowers the history cap. A repeated id
+// replaces its subscription.
+//
+// Server to client (MessagePack maps):
+//
+//	{"type":"hello","prefix":"apm","version":"…","server_time":<ms>,"max_history":N}
+//	{"type":"subscribed","sub":"s1","subjects":[…]}
+//	{"type":"msg","sub":"s1","subject":"apm.metrics.shop.web","stream":"METRICS","seq":123,"ts":<event ms>,"data":<bin: the message's msgpack payload>}
+//	{"type":"history_done","sub":"s1","count":N,"bytes":B,"truncated":false,"reason":""}
+//	{"type":"error","sub":"s1","code":"invalid|limit|internal","message":"…"}
+//	{"type":"pong"}
+//
+// "data" is the payload exactly as stored (a proto message: decode it as a
+// second step). A history replay stops at Config.MaxHistory messages or
+// Config.MaxHistoryBytes payload bytes; history_done then says
+// truncated=true with reason "max_history" or "max_history_bytes", and live
+// messages follow as usual.
+//
+// # History by event time
+//
+// Stored time is not event time: the all-in-one backfills days of history in
+// seconds. A replay therefore starts an ordered consumer at a stored time early
+// enough to hold every message of the window (since − HistorySlack − the skew
+// between event and stored time of the stream's newest message) and selects
+// messages by their event time. It stops at the stream's last sequence as of
+// the subscribe; the subscription, registered for live fan-out before that
+// point, holds live messages meanwhile and forwards only those past it.
+//
+// # Slow clients and limits
+//
+// Live messages reach a client through a bounded queue (Config.ClientBuffer
+// frames) filled without blocking: a client whose queue is full, or whose
+// socket does not take a write within Config.WriteTimeout, is disconnected
+// with close code 1008 and counted in headroom_gateway_slow_clients_total, so
+// it never stalls the fan-out, the bus or the other clients. History is sent
+// at the pace the client reads, at most Config.HistoryConcurrency replays at
+// a time. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
+// subscriptions, Config.MaxClients connections).
+//
+// # Security
+//
+// A WebSocket upgrade is refused unless its Origin is absent (non-browser
+// clients), the gateway's own host, or in Config.AllowedOrigins. With
+// Config.Token set, /ws and /api/v1/apps require "Authorization: Bearer
+// <token>" or, for browsers that cannot set headers on a WebSocket,
+// ?token=<token>. The dashboard page itself holds no data and is public.
 package gateway
