@@ -73,6 +73,10 @@ func (s *level) update(u float64) {
 	s.sigma = (1-sigmaRate)*s.sigma + sigmaRate*madToSigma*math.Abs(ec)
 }
 
+// scaleSpan is the number of most recent values robustScale looks at (one
+// week of 5-minute buckets).
+const scaleSpan = 2016
+
 // clip limits e to [-lim, lim]; lim = 0 means no limit.
 func clip(e, lim float64) float64 {
 	if lim <= 0 {
@@ -89,8 +93,9 @@ func clip(e, lim float64) float64 {
 
 // robustScale returns 1.48·MAD of the first differences of u divided by √2,
 // a noise scale that ignores level and seasonality; it never returns zero
-// for a series that moves.
+// for a series that moves. Only the last scaleSpan values count.
 func robustScale(u []float64) float64 {
+	u = u[max(0, len(u)-scaleSpan):]
 	d := make([]float64, 0, len(u))
 	prev := math.NaN()
 	for _, v := range u {
