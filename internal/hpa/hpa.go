@@ -167,8 +167,10 @@ func (a *Autoscaler) stabilise(t time.Time, current, raw int) int {
 // limit applies the rate-limit policies and the replica bounds.
 func (a *Autoscaler) limit(t time.Time, current, desired int) int {
 	var longest time.Duration
-	for _, p := range append(append([]Policy(nil), a.cfg.UpPolicies...), a.cfg.DownPolicies...) {
-		longest = max(longest, p.Period)
+	for _, ps := range [][]Policy{a.cfg.UpPolicies, a.cfg.DownPolicies} {
+		for _, p := range ps {
+			longest = max(longest, p.Period)
+		}
 	}
 	keep := a.events[:0]
 	for _, e := range a.events {
