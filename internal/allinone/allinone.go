@@ -13,6 +13,7 @@ import (
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/decider"
 	"github.com/headroomhq/headroom/internal/detector"
 	"github.com/headroomhq/headroom/internal/executor"
@@ -27,6 +28,9 @@ type Config struct {
 	NATSAddr string
 	DataDir  string
 	NATSLogs bool
+	// ConfigFile is a configuration file (internal/config): its apps'
+	// sources run in the collector and their policies in the decider.
+	ConfigFile string
 	// Bus carries the subject prefix and stream limits (its URL is ignored:
 	// the services connect to the embedded server).
 	Bus        bus.Config
@@ -59,6 +63,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.NATSAddr, "nats.addr", d.NATSAddr, "address of the embedded NATS server, for outside tools")
 	f.String(&c.DataDir, "data", d.DataDir, "folder for the embedded JetStream store")
 	f.Bool(&c.NATSLogs, "nats.log", false, "show the embedded NATS server's log")
+	f.String(&c.ConfigFile, "config", "", "YAML configuration file: apps, tiers, sources, per-tier policies (see deploy/headroom.yaml)")
 	f.String(&c.Bus.Prefix, "subject.prefix", d.Bus.Prefix, "first token of every subject")
 	f.Duration(&c.Bus.Streams.MaxAge, "stream.max-age", d.Bus.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Bus.Streams.MaxBytes, "stream.max-bytes", d.Bus.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
@@ -89,6 +94,14 @@ type part struct {
 // acks, each bus waits for pending publishes and drains its connection, the
 // HTTP server shuts down, and last the embedded server stops.
 func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*System)) error {
+	if cfg.ConfigFile != "" {
+		f, err := config.Load(cfg.ConfigFile)
+		if err != nil {
+			return err
+		}
+		cfg.Collector.File = f
+		cfg.Decider.Apps = f.Policies(cfg.Decider.Policy)
+	}
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs)
 	if err != nil {
 		return err

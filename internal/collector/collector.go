@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,12 +13,15 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/internal/shop"
 	"github.com/headroomhq/headroom/proto"
 )
 
-// Config configures the collector and its simulated source.
+// Config configures the collector and its sources. Without File it runs one
+// simulated shop named App; with File it runs the sources the file names.
 type Config struct {
 	// App names the simulated application.
 	App string
@@ -49,15 +53,20 @@ type Config struct {
 	Target float64
 	// Shop tunes the simulated application; zero value means shop.DefaultConfig.
 	Shop *shop.Config
+	// Push bounds the push API served on the service's HTTP mux.
+	Push ingest.Config
+	// File, when set, lists the apps and their sources (and overrides Push).
+	File *config.File
 }
 
 // DefaultConfig simulates "shop" live in real time after 7 days of history.
 func DefaultConfig() Config {
 	return Config{App: "shop", Seed: 1, Tick: 15 * time.Second, Speed: 1, Backfill: 7 * 24 * time.Hour,
-		BackfillTick: time.Minute, Lockstep: true, LockstepWait: 2 * time.Second, CatchUpWait: 3 * time.Minute, Target: 0.7}
+		BackfillTick: time.Minute, Lockstep: true, LockstepWait: 2 * time.Second, CatchUpWait: 3 * time.Minute, Target: 0.7,
+		Push: ingest.DefaultConfig()}
 }
 
-// RegisterFlags adds the collector.* flags (and -speed).
+// RegisterFlags adds the sim.*, push.* flags and -speed.
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.String(&c.App, "sim.app", d.App, "name of the simulated application")
@@ -67,6 +76,10 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Backfill, "sim.backfill", d.Backfill, "history to backfill at start")
 	f.Duration(&c.BackfillTick, "sim.backfill-tick", d.BackfillTick, "event time between backfilled ticks")
 	f.Bool(&c.Lockstep, "sim.lockstep", d.Lockstep, "wait for the executor's replica state before each tick")
+	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires (empty: none)")
+	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
+	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
+	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
 }
 
 // Validate checks the settings.
@@ -87,7 +100,41 @@ func (c Config) Validate() error {
 	if c.Backfill < 0 || c.Backfill > 30*24*time.Hour {
 		errs = append(errs, fmt.Errorf("sim.backfill %v: want 0..720h", c.Backfill))
 	}
+	if err := c.pushConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// pushConfig is Push with the file's push settings over it.
+func (c Config) pushConfig() ingest.Config {
+	p := c.Push
+	if c.File == nil {
+		return p
+	}
+	fp := c.File.Push
+	if fp.Token != "" {
+		p.Token = fp.Token
+	}
+	if fp.MaxBodyBytes > 0 {
+		p.MaxBody = fp.MaxBodyBytes
+	}
+	if fp.MaxFutureSkew > 0 {
+		p.MaxFutureSkew = fp.MaxFutureSkew
+	}
+	if fp.MaxAge > 0 {
+		p.MaxAge = fp.MaxAge
+	}
+	if fp.MaxTicks > 0 {
+		p.MaxTicks = fp.MaxTicks
+	}
+	return p
+}
+
+// source is one producer of ticks; run calls ready once it is live.
+type source interface {
+	name() string
+	run(ctx context.Context, view *replicaView, ready func()) error
 }
 
 // Service is the collector.
@@ -99,32 +146,90 @@ type Service struct {
 	// Now is the wall clock; tests replace it.
 	Now func() time.Time
 
-	ticks prometheus.Counter
-	waits prometheus.Counter
+	sources []source
+	push    *ingest.Handler
+
+	ticks  prometheus.Counter
+	waits  prometheus.Counter
+	scrape *scrapeMetrics
 }
 
-// New builds the collector; it starts nothing.
+// New builds the collector and mounts the push API on d.Mux; it starts
+// nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "collector").Str("app", cfg.App).Logger(), ready: d.Ready, Now: time.Now,
-		ticks: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_ticks_total", Help: "Metrics ticks published."}),
-		waits: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_lockstep_timeouts_total", Help: "Live ticks published without the executor's state for the tick two before."}),
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "collector").Logger(), ready: d.Ready, Now: time.Now,
+		ticks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_ticks_total", Help: "Metrics ticks published."}),
+		waits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_lockstep_timeouts_total", Help: "Live ticks published without the executor's state for the tick two before."}),
+		scrape: newScrapeMetrics(),
 	}
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.ticks, s.waits} {
+		for _, c := range append([]prometheus.Collector{s.ticks, s.waits}, s.scrape.collectors()...) {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
 	}
+	if err := s.buildSources(); err != nil {
+		return nil, err
+	}
+	if d.Mux != nil && d.Bus != nil {
+		h, err := ingest.NewHandler(cfg.pushConfig(), ingest.BusPublisher(d.Bus), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
+		if err != nil {
+			return nil, err
+		}
+		h.Register(d.Mux)
+		s.push = h
+	}
 	d.Ready.Wait("collector")
 	return s, nil
 }
 
-// Run backfills, then publishes live ticks until ctx ends or Ticks are done.
-func (s *Service) Run(ctx context.Context) error {
+// buildSources makes the simulated shop of the flags, or the file's sources.
+func (s *Service) buildSources() error {
+	if s.cfg.File == nil {
+		src, err := s.newSim(s.cfg.App, s.cfg.Seed, s.cfg.Backfill)
+		if err != nil {
+			return err
+		}
+		s.sources = append(s.sources, src)
+		return nil
+	}
+	for _, a := range s.cfg.File.Apps {
+		switch a.Source {
+		case config.SourceSim:
+			seed, backfill := s.cfg.Seed, s.cfg.Backfill
+			if a.Sim.Seed != 0 {
+				seed = a.Sim.Seed
+			}
+			if a.Sim.Backfill != nil {
+				backfill = *a.Sim.Backfill
+			}
+			src, err := s.newSim(a.Name, seed, backfill)
+			if err != nil {
+				return err
+			}
+			s.sources = append(s.sources, src)
+		case config.SourceTrace:
+			src, err := s.newTrace(a)
+			if err != nil {
+				return err
+			}
+			s.sources = append(s.sources, src)
+		case config.SourceScrape:
+			src, err := s.newScrape(a)
+			if err != nil {
+				return err
+			}
+			s.sources = append(s.sources, src)
+		}
+	}
+	return nil
+}
+
+func (s *Service) newSim(app string, seed int64, backfill time.Duration) (*simSource, error) {
 	start := s.cfg.Start
 	if start.IsZero() {
 		start = s.Now().UTC().Truncate(s.cfg.Tick)
@@ -133,14 +238,23 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.cfg.Shop != nil {
 		shopCfg = *s.cfg.Shop
 	}
-	shopCfg.App, shopCfg.Seed = s.cfg.App, s.cfg.Seed
+	shopCfg.App, shopCfg.Seed = app, seed
 	if shopCfg.Demand.TrendStart.IsZero() {
-		shopCfg.Demand.TrendStart = shop.TrendAnchor(start, s.cfg.Backfill)
+		shopCfg.Demand.TrendStart = shop.TrendAnchor(start, backfill)
 	}
 	model, err := shop.New(shopCfg)
 	if err != nil {
-		return fmt.Errorf("shop model: %w", err)
+		return nil, fmt.Errorf("shop model: %w", err)
 	}
+	return &simSource{s: s, app: app, source: "sim", model: model, tick: s.cfg.Tick, backfillTick: s.cfg.BackfillTick,
+		backfill: backfill, start: start, ticks: s.cfg.Ticks, speed: s.cfg.Speed}, nil
+}
+
+var errDone = errors.New("source finished")
+
+// Run runs every source until ctx ends; a finished source keeps the service
+// up (the push API still serves).
+func (s *Service) Run(ctx context.Context) error {
 	kv, err := s.bus.ReplicaBucket(ctx)
 	if err != nil {
 		return err
@@ -149,151 +263,37 @@ func (s *Service) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	watching := make(chan struct{})
 	g.Go(func() error { return view.watch(gctx, kv, func() { close(watching) }) })
-	g.Go(func() error {
-		select {
-		case <-watching:
-		case <-gctx.Done():
-			return nil
-		}
-		err := s.produce(gctx, model, view, start)
-		if errors.Is(err, errDone) {
-			<-gctx.Done() // keep serving until the process stops
-			return nil
-		}
-		return err
-	})
-	return g.Wait()
-}
-
-var errDone = errors.New("source finished")
-
-func (s *Service) produce(ctx context.Context, model *shop.Model, view *replicaView, start time.Time) error {
-	last, err := s.bus.LastEventTimes(ctx, proto.KindMetrics, proto.AppFilter(s.bus.Prefix(), proto.KindMetrics, s.cfg.App))
-	if err != nil {
-		return err
+	var mu sync.Mutex
+	pending := len(s.sources)
+	if pending == 0 {
+		s.ready.Set("collector")
 	}
-	var resume time.Time
-	for _, t := range last {
-		if t.After(resume) {
-			resume = t
-		}
-	}
-	tiers := model.Config().TierNames()
-	// published holds the event times of the last two ticks sent: lockstep
-	// waits for the decisions of the older one, which the decider releases
-	// once the newer one has arrived.
-	var published []time.Time
-	// Backfill: history provisioned for the target, open loop.
-	from := start.Add(-s.cfg.Backfill).Truncate(s.cfg.BackfillTick)
-	if !resume.IsZero() && resume.After(from) {
-		from = resume.Truncate(s.cfg.BackfillTick).Add(s.cfg.BackfillTick)
-	}
-	if from.Before(start) {
-		s.log.Info().Time("from", from).Time("to", start).Msg("backfilling history")
-		n := 0
-		for t := from; t.Before(start); t = t.Add(s.cfg.BackfillTick) {
-			published = append(published[max(len(published)-1, 0):], t)
-			if err := s.publishTick(ctx, model, t, model.InitialReplicas(t, s.cfg.Target), tiers); err != nil {
-				return err
-			}
-			if n++; n%1440 == 0 {
-				s.log.Info().Time("at", t).Int("ticks", n).Msg("backfill progress")
-			}
-		}
-		if err := s.bus.Flush(ctx); err != nil {
-			return err
-		}
-		s.log.Info().Int("ticks", n).Msg("backfill done")
-	}
-	if !resume.IsZero() && !resume.Before(start) {
-		start = resume.Truncate(s.cfg.Tick).Add(s.cfg.Tick)
-	}
-	s.ready.Set("collector")
-
-	// Live: a simulated clock at Speed times real time.
-	wallStart := s.Now()
-	initial := model.InitialReplicas(start, s.cfg.Target)
-	for i := 0; s.cfg.Ticks == 0 || i < s.cfg.Ticks; i++ {
-		t := start.Add(time.Duration(i) * s.cfg.Tick)
-		if s.cfg.Speed > 0 {
-			due := wallStart.Add(time.Duration(float64(t.Sub(start)) / s.cfg.Speed))
-			if d := due.Sub(s.Now()); d > 0 {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(d):
-				}
-			}
-		}
-		var need time.Time
-		if len(published) == 2 {
-			need = published[0]
-		}
-		wait := s.cfg.LockstepWait
-		if i == 0 {
-			wait = max(wait, s.cfg.CatchUpWait)
-		}
-		ready, err := s.replicas(ctx, view, need, tiers, initial, wait)
-		if err != nil {
-			return nil // ctx ended
-		}
-		if err := s.publishTick(ctx, model, t, ready, tiers); err != nil {
-			return err
-		}
-		published = append(published[max(len(published)-1, 0):], t)
-		if err := s.bus.Flush(ctx); err != nil {
-			return err
-		}
-	}
-	return errDone
-}
-
-// replicas returns each tier's ready count from the executor's state,
-// waiting in lockstep mode until that state covers the decisions at need
-// (zero: no wait).
-func (s *Service) replicas(ctx context.Context, view *replicaView, needT time.Time, tiers []string, initial map[string]int, wait time.Duration) (map[string]int, error) {
-	need := proto.Millis(needT)
-	ready := make(map[string]int, len(tiers))
-	var timeout <-chan time.Time
-	if s.cfg.Lockstep && wait > 0 {
-		timer := time.NewTimer(wait)
-		defer timer.Stop()
-		timeout = timer.C
-	}
-	for _, tier := range tiers {
-		for {
-			st, ok, changed := view.get(proto.ReplicaKey(s.cfg.App, tier))
-			if ok {
-				ready[tier] = st.Ready
-			} else if _, set := ready[tier]; !set {
-				ready[tier] = initial[tier]
-			}
-			if !s.cfg.Lockstep || needT.IsZero() || timeout == nil || (ok && st.TS >= need) {
-				break
-			}
+	for _, src := range s.sources {
+		g.Go(func() error {
 			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-changed:
-				continue
-			case <-timeout:
-				s.waits.Inc()
-				timeout = nil
+			case <-watching:
+			case <-gctx.Done():
+				return nil
 			}
-			break
-		}
+			var once sync.Once
+			err := src.run(gctx, view, func() {
+				once.Do(func() {
+					mu.Lock()
+					defer mu.Unlock()
+					if pending--; pending == 0 {
+						s.ready.Set("collector")
+					}
+				})
+			})
+			if errors.Is(err, errDone) {
+				<-gctx.Done() // keep serving until the process stops
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", src.name(), err)
+			}
+			return nil
+		})
 	}
-	return ready, nil
-}
-
-func (s *Service) publishTick(ctx context.Context, model *shop.Model, t time.Time, ready map[string]int, tiers []string) error {
-	for _, smp := range model.Tick(t, ready) {
-		m := proto.NewMetrics(s.cfg.App, smp.Tier, t, smp.Ready, smp.Values)
-		m.Source = "sim"
-		if _, err := s.bus.PublishAsync(bus.Out{Subject: proto.MetricsSubject(s.bus.Prefix(), s.cfg.App, smp.Tier), Msg: m}); err != nil {
-			return err
-		}
-		s.ticks.Inc()
-	}
-	return ctx.Err()
+	return g.Wait()
 }

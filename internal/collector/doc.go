@@ -1,14 +1,29 @@
 // Package collector is the service at the input edge: it produces tier
 // metrics ticks and publishes them on <prefix>.metrics.<app>.<tier>, the
-// recording every other service computes from. Its default source is the
-// simulated shop (internal/shop): a three-tier application whose metrics
-// depend on its demand and on the replicas the executor reports in the
-// replica bucket, so scaling visibly changes the metrics (a closed loop).
+// recording every other service computes from. Its sources:
 //
-// On start it backfills history (7 days by default) so forecasts have data at
-// once, resuming after the last tick already recorded so a second start never
-// duplicates history. Then it runs live on a simulated clock that advances
-// at -speed times real time. In lockstep mode each tick waits until the
-// executor has acted on the decisions two ticks back, which makes a run at
-// full speed exactly reproducible.
+//   - sim (sim.go): the simulated shop (internal/shop), a three-tier
+//     application whose metrics depend on its demand and on the replicas the
+//     executor reports in the replica bucket, so scaling visibly changes the
+//     metrics (a closed loop). It is the only source without a
+//     configuration file. On start it backfills history (7 days by default)
+//     so forecasts have data at once, resuming after the last tick already
+//     recorded so a second start never duplicates history; then it runs live
+//     on a simulated clock at -speed times real time. In lockstep mode each
+//     tick waits until the executor has acted on the decisions two ticks
+//     back, which makes a run at full speed exactly reproducible.
+//   - trace (trace.go): a CSV trace's column replayed as the shop model's web
+//     demand, one tick per row at a chosen speed, the model computing the
+//     other tiers and metrics in the same closed loop.
+//   - scrape (scrape.go): each tier's Prometheus targets, scraped every
+//     interval and mapped by internal/scrape; failing targets are retried
+//     within the timeout, marked down (headroom_scrape_target_up), counted
+//     and logged, and the tier's tick carries what the others answered.
+//   - push: the push API (internal/ingest) at POST /api/v1/metrics on the
+//     service's HTTP mux.
+//
+// Replay (replay.go) is the stream-replay tool behind "collector replay":
+// it republishes a recorded time range of an app's ticks under a shadow app
+// name with their original event times, so the pipeline decides the
+// recorded traffic again, side by side, possibly under another policy.
 package collector

@@ -3,6 +3,7 @@ package decider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/forecast"
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/internal/service"
@@ -20,9 +22,13 @@ import (
 
 // Config configures the decider.
 type Config struct {
-	// Policy is the scaling policy applied to every app (per-app
-	// configuration comes with the configuration-file issue).
+	// Policy is the scaling policy of every app without an entry in Apps.
 	Policy policy.AppConfig
+	// Apps holds per-app policies by app name.
+	Apps map[string]policy.AppConfig
+	// ConfigFile, when set, is a configuration file (internal/config) New
+	// loads: each of its apps' policies, laid over Policy, goes into Apps.
+	ConfigFile string
 	// ForecastStep is the forecaster's bucket width.
 	ForecastStep time.Duration
 }
@@ -39,6 +45,9 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks (one decision per tier per tick)")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
+	if f.FS.Lookup("config") == nil { // the all-in-one registers its own
+		f.String(&c.ConfigFile, "config", "", "YAML configuration file with per-app policies")
+	}
 }
 
 // Validate checks the settings.
@@ -46,10 +55,45 @@ func (c Config) Validate() error {
 	if c.ForecastStep <= 0 {
 		return fmt.Errorf("forecast step must be positive")
 	}
-	return c.Policy.Validate()
+	if err := c.Policy.Validate(); err != nil {
+		return err
+	}
+	for name, p := range c.Apps {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("app %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// withFile returns c with the policies of ConfigFile's apps in Apps.
+func (c Config) withFile() (Config, error) {
+	if c.ConfigFile == "" {
+		return c, nil
+	}
+	f, err := config.Load(c.ConfigFile)
+	if err != nil {
+		return c, err
+	}
+	apps := maps.Clone(c.Apps)
+	if apps == nil {
+		apps = map[string]policy.AppConfig{}
+	}
+	maps.Copy(apps, f.Policies(c.Policy))
+	c.Apps = apps
+	return c, nil
+}
+
+// policyFor returns app's policy: its own, else the default.
+func (c Config) policyFor(app string) policy.AppConfig {
+	if p, ok := c.Apps[app]; ok {
+		return p
+	}
+	return c.Policy
 }
 
 type app struct {
+	cfg     policy.AppConfig
 	join    *joiner
 	policy  *policy.App
 	sentTS  map[string]int64 // per tier: last decision stored
@@ -72,6 +116,10 @@ type Service struct {
 
 // New builds the decider; it starts nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
+	cfg, err := cfg.withFile()
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -116,12 +164,13 @@ func (s *Service) getApp(name string) (*app, error) {
 	if ok {
 		return a, nil
 	}
-	p, err := policy.NewApp(s.cfg.Policy)
+	pc := s.cfg.policyFor(name)
+	p, err := policy.NewApp(pc)
 	if err != nil {
 		return nil, err
 	}
-	a = &app{join: newJoiner(s.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}}
-	for _, tc := range s.cfg.Policy.Tiers {
+	a = &app{cfg: pc, join: newJoiner(s.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}}
+	for _, tc := range pc.Tiers {
 		if t, ok := s.sent[proto.DecisionSubject(s.bus.Prefix(), name, tc.Name)]; ok {
 			a.sentTS[tc.Name] = proto.Millis(t)
 		}
@@ -184,7 +233,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
 	in := make(map[string]policy.TierInput, len(f.metrics))
 	for tier, m := range f.metrics {
-		tc := s.tierConfig(tier)
+		tc := a.tierConfig(tier)
 		if tc == nil {
 			continue
 		}
@@ -224,10 +273,10 @@ func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
 	return out
 }
 
-func (s *Service) tierConfig(name string) *policy.TierConfig {
-	for i := range s.cfg.Policy.Tiers {
-		if s.cfg.Policy.Tiers[i].Name == name {
-			return &s.cfg.Policy.Tiers[i]
+func (a *app) tierConfig(name string) *policy.TierConfig {
+	for i := range a.cfg.Tiers {
+		if a.cfg.Tiers[i].Name == name {
+			return &a.cfg.Tiers[i]
 		}
 	}
 	return nil

@@ -1,5 +1,10 @@
 // Command collector runs Headroom's collector service alone against a NATS server
-// (see -help; every flag also reads a HEADROOM_* environment variable).
+// (see -help; every flag also reads a HEADROOM_* environment variable). With
+// -config FILE it runs the sources the file names (sim, scrape, trace) and
+// serves the push API (POST /api/v1/metrics) on -http.addr.
+//
+// "collector replay …" republishes a recorded time range under a shadow app
+// name instead (see replay.go).
 package main
 
 import (
@@ -11,6 +16,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
@@ -24,12 +30,26 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv cli.Getenv) error {
+	if len(args) > 0 && args[0] == "replay" {
+		return replayCmd(ctx, args[1:], getenv)
+	}
 	cfg := collector.DefaultConfig()
+	var file string
 	return service.Main(ctx, service.Spec{
 		Name:            "collector",
 		DefaultHTTPAddr: "127.0.0.1:8082",
-		Flags:           cfg.RegisterFlags,
+		Flags: func(f *cli.Flags) {
+			cfg.RegisterFlags(f)
+			f.String(&file, "config", "", "YAML configuration file (apps, tiers, sources, policies)")
+		},
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
+			if file != "" {
+				cf, err := config.Load(file)
+				if err != nil {
+					return nil, err
+				}
+				cfg.File = cf
+			}
 			return collector.New(cfg, d)
 		},
 	}, args, getenv)

@@ -1,0 +1,207 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/scrape"
+	"github.com/headroomhq/headroom/proto"
+)
+
+type scrapeMetrics struct {
+	up       *prometheus.GaugeVec
+	failures *prometheus.CounterVec
+	resets   *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newScrapeMetrics() *scrapeMetrics {
+	l := []string{"app", "tier", "target"}
+	return &scrapeMetrics{
+		up:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "headroom_scrape_target_up", Help: "1 if the target's last scrape succeeded, else 0."}, l),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_failures_total", Help: "Scrape rounds a target failed, after retries."}, l),
+		resets:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_counter_resets_total", Help: "Counter and histogram resets seen on a target."}, l),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_scrape_duration_seconds", Help: "Time to scrape a target, retries included.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}, l),
+	}
+}
+
+func (m *scrapeMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.up, m.failures, m.resets, m.duration}
+}
+
+// scrapeTarget is one /metrics URL and what it answered before.
+type scrapeTarget struct {
+	url     string
+	tracker scrape.Target
+	resets  int
+	down    bool
+}
+
+type scrapeTier struct {
+	name    string
+	mapping *scrape.Mapping
+	targets []*scrapeTarget
+}
+
+// scrapeSource scrapes an app's tiers every interval. Each round is stamped
+// with the wall time truncated to the interval: the one place the wall
+// clock enters, at the edge, after which everything is event time.
+type scrapeSource struct {
+	s      *Service
+	app    string
+	cfg    config.Scrape
+	tiers  []*scrapeTier
+	client *http.Client
+	log    zerolog.Logger
+}
+
+func (s *Service) newScrape(a config.App) (*scrapeSource, error) {
+	src := &scrapeSource{s: s, app: a.Name, cfg: a.Scrape, client: &http.Client{},
+		log: s.log.With().Str("app", a.Name).Str("source", "scrape").Logger()}
+	for _, t := range a.Tiers {
+		m, err := t.Mapping()
+		if err != nil {
+			return nil, fmt.Errorf("app %s tier %s: %w", a.Name, t.Name, err)
+		}
+		st := &scrapeTier{name: t.Name, mapping: m}
+		for _, u := range t.Targets {
+			st.targets = append(st.targets, &scrapeTarget{url: u})
+		}
+		src.tiers = append(src.tiers, st)
+	}
+	return src, nil
+}
+
+func (src *scrapeSource) name() string { return "scrape:" + src.app }
+
+func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) error {
+	ready()
+	for {
+		t := src.s.Now().UTC().Truncate(src.cfg.Interval)
+		if err := src.round(ctx, t); err != nil {
+			return err
+		}
+		next := t.Add(src.cfg.Interval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(next.Sub(src.s.Now())):
+		}
+	}
+}
+
+// round scrapes every target of every tier for event time t and publishes
+// one tick per tier that has values. A tier none of whose targets answered
+// publishes nothing that round.
+func (src *scrapeSource) round(ctx context.Context, t time.Time) error {
+	for _, tier := range src.tiers {
+		m := src.tierTick(ctx, tier, t)
+		if m == nil {
+			continue
+		}
+		if err := src.s.bus.Publish(ctx, bus.Out{Subject: proto.MetricsSubject(src.s.bus.Prefix(), src.app, tier.name), Msg: m}); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			src.log.Error().Err(err).Str("tier", tier.name).Msg("scraped tick not stored")
+			continue
+		}
+		src.s.ticks.Inc()
+	}
+	return nil
+}
+
+// tierTick scrapes a tier's targets in parallel and combines what answered.
+func (src *scrapeSource) tierTick(ctx context.Context, tier *scrapeTier, t time.Time) *proto.Metrics {
+	parts := make([][]scrape.Part, len(tier.targets))
+	var wg sync.WaitGroup
+	for i, tg := range tier.targets {
+		wg.Go(func() { parts[i] = src.scrapeTarget(ctx, tier, tg, t) })
+	}
+	wg.Wait()
+	var answered [][]scrape.Part
+	for _, p := range parts {
+		if p != nil {
+			answered = append(answered, p)
+		}
+	}
+	if len(answered) == 0 {
+		return nil
+	}
+	values, replicas, has := tier.mapping.Combine(answered)
+	if !has {
+		replicas = len(answered)
+	}
+	if len(values) == 0 {
+		return nil // first round: counters and histograms need two samples
+	}
+	m := proto.NewMetrics(src.app, tier.name, t, replicas, values)
+	m.Source = "scrape"
+	m.Labels = map[string]string{"targets_up": strconv.Itoa(len(answered)), "targets": strconv.Itoa(len(tier.targets))}
+	if err := m.Validate(); err != nil {
+		src.log.Warn().Err(err).Str("tier", tier.name).Msg("scraped tick invalid")
+		return nil
+	}
+	return m
+}
+
+// scrapeTarget fetches one target with retries inside the timeout, marks it
+// up or down, and returns its parts, or nil when it failed.
+func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg *scrapeTarget, t time.Time) []scrape.Part {
+	labels := []string{src.app, tier.name, tg.url}
+	start := time.Now()
+	tctx, cancel := context.WithTimeout(ctx, src.cfg.Timeout)
+	defer cancel()
+	var err error
+	var sample scrape.Sample
+	for attempt := 0; attempt <= src.cfg.Retries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-tctx.Done():
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+			if tctx.Err() != nil {
+				break
+			}
+		}
+		fams, ferr := scrape.Fetch(tctx, src.client, tg.url)
+		if ferr == nil {
+			// A mapping mismatch does not get better by retrying.
+			sample, err = tier.mapping.Select(t, fams)
+			break
+		}
+		err = ferr
+	}
+	src.s.scrape.duration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
+	if err != nil {
+		src.s.scrape.up.WithLabelValues(labels...).Set(0)
+		src.s.scrape.failures.WithLabelValues(labels...).Inc()
+		ev := src.log.Debug()
+		if !tg.down {
+			ev = src.log.Warn()
+		}
+		ev.Err(err).Str("tier", tier.name).Str("target", tg.url).Int("retries", src.cfg.Retries).Msg("scrape target down")
+		tg.down = true
+		return nil
+	}
+	if tg.down {
+		src.log.Info().Str("tier", tier.name).Str("target", tg.url).Msg("scrape target back up")
+	}
+	tg.down = false
+	src.s.scrape.up.WithLabelValues(labels...).Set(1)
+	parts := tg.tracker.Observe(tier.mapping, sample)
+	if d := tg.tracker.Resets - tg.resets; d > 0 {
+		src.s.scrape.resets.WithLabelValues(labels...).Add(float64(d))
+		tg.resets = tg.tracker.Resets
+	}
+	return parts
+}
