@@ -6,11 +6,14 @@
 // For each tier the policy provisions for an upper quantile of the demand
 // expected over the tier's lead time (now until a replica started now is
 // ready). The quantile is calibrated online and causally: at every tick the
-// policy records the base it predicted from (the larger of the recent level
-// and the forecast median over the lead window) and, once the window has
-// passed, the ratio of the peak load actually seen in it to that base. The
-// chosen quantile of recent ratios, in bins of load level, times the current
-// base is the demand to provision for. It never goes below what the current
+// policy records the base it predicts from (by default half the recent
+// level, half the forecast median for the current bucket, plus any rise the
+// forecast expects over the lead window) and, once the window has passed,
+// the ratio of the peak load actually seen in it to that base. The chosen
+// quantile of recent ratios, in bins of load level, times the current base
+// is the demand to provision for. Calibrating on realised peaks makes the
+// headroom follow each trace's own noise: wide on bursty traffic, thin on
+// smooth traffic. It never goes below what the current
 // load needs (the reactive floor), scales down only after the wanted count
 // has stayed lower for a stabilisation window, and moves through an explicit
 // state machine with cool-downs.
