@@ -29,10 +29,13 @@ type Score struct {
 	// Direction is +1 above expectation, -1 below, 0 none.
 	Direction int
 	// Deviation is (Observed − Expected) in units of the forecasters'
-	// recent error: a raw, uncalibrated measure that stays large while a
-	// shift lasts, after the score itself has gone quiet.
+	// recent error, clamped to ±1000: a raw, uncalibrated measure that
+	// stays large while a shift lasts, after the score itself has gone quiet.
 	Deviation float64
 }
+
+// maxDeviation bounds Score.Deviation when a flat series leaves no error scale.
+const maxDeviation = 1000
 
 const (
 	nDetectors = 5
@@ -135,7 +138,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		z[dRecord] = math.Max(math.Max(v-d.hi, d.lo-v), 0) / rng
 	}
 
-	s := Score{Observed: v, Expected: pred, Deviation: u}
+	s := Score{Observed: v, Expected: pred, Deviation: math.Max(-maxDeviation, math.Min(maxDeviation, u))}
 	if d.n >= cfg.Warmup {
 		best, pmin := 0, 1.0
 		for i := range z {
