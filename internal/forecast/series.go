@@ -40,14 +40,22 @@ type Info struct {
 
 // Series is one live series: a rolling window of closed buckets and its
 // fitted models. It is not safe for concurrent use.
+//
+// Refits happen at fixed points of the bucket clock, after each bucket whose
+// absolute index + 1 is a multiple of RefitEvery, and always use the Window
+// buckets up to that point; the buckets since are then stepped through. So
+// a forecast depends only on the data, not on when the series was created
+// or how often Forecast was called: a service restarted with the last
+// Window + RefitEvery buckets replayed gives exactly the forecasts of one
+// that never stopped.
 type Series struct {
-	cfg   Config
-	buf   []float64 // ring of the last cfg.Window buckets
-	n     int       // buckets held (<= cfg.Window)
-	head  int       // index in buf of the oldest bucket
-	last  int64     // absolute index of the last observed bucket
-	ens   *ensemble
-	stale int // buckets observed since the last refit
+	cfg  Config
+	buf  []float64 // ring of the last cfg.Window + cfg.RefitEvery buckets
+	n    int       // buckets held
+	head int       // index in buf of the oldest bucket
+	last int64     // absolute index of the last observed bucket
+	ens  *ensemble
+	key  int64 // refit point the ensemble belongs to
 }
 
 // NewSeries returns an empty series. An invalid cfg is replaced field by
@@ -76,7 +84,8 @@ func NewSeries(cfg Config) *Series {
 	return &Series{cfg: cfg}
 }
 
-// Len returns the number of buckets held, missing ones included.
+// Len returns the number of buckets held, missing ones included: at most
+// Window + RefitEvery (the window of the last refit plus the buckets since).
 func (s *Series) Len() int { return s.n }
 
 // index returns the absolute bucket index of t, which must be aligned.
@@ -105,11 +114,11 @@ func (s *Series) Observe(t time.Time, v float64) error {
 		return fmt.Errorf("observe %s: not after the last bucket %s", t.UTC().Format(time.RFC3339), s.timeOf(s.last).Format(time.RFC3339))
 	}
 	if s.buf == nil {
-		s.buf = make([]float64, s.cfg.Window)
+		s.buf = make([]float64, s.cfg.Window+s.cfg.RefitEvery)
 	}
 	if s.n > 0 {
 		gap := k - s.last - 1
-		if gap >= int64(s.cfg.Window) {
+		if gap >= int64(len(s.buf)) {
 			// Nothing held survives the gap.
 			s.n, s.head, s.ens = 0, 0, nil
 		} else {
@@ -123,10 +132,9 @@ func (s *Series) Observe(t time.Time, v float64) error {
 	return nil
 }
 
-// push appends one bucket to the ring and, when a fitted ensemble exists,
-// counts it toward the next refit.
+// push appends one bucket to the ring.
 func (s *Series) push(v float64) {
-	w := s.cfg.Window
+	w := len(s.buf)
 	if s.n < w {
 		s.buf[(s.head+s.n)%w] = v
 		s.n++
@@ -134,7 +142,6 @@ func (s *Series) push(v float64) {
 		s.buf[s.head] = v
 		s.head = (s.head + 1) % w
 	}
-	s.stale++
 }
 
 // timeOf returns the start time of absolute bucket k.
@@ -143,13 +150,17 @@ func (s *Series) timeOf(k int64) time.Time {
 }
 
 // at returns the i-th held bucket, oldest first.
-func (s *Series) at(i int) float64 { return s.buf[(s.head+i)%s.cfg.Window] }
+func (s *Series) at(i int) float64 { return s.buf[(s.head+i)%len(s.buf)] }
+
+// atAbs returns the held bucket with absolute index k.
+func (s *Series) atAbs(k int64) float64 { return s.at(s.n - 1 - int(s.last-k)) }
 
 // Forecast predicts h buckets starting at the bucket after the last observed
-// one. It refits when no model is fitted yet, when RefitEvery buckets have
-// arrived since the last refit or when h exceeds the calibrated horizon;
-// otherwise it advances the fitted models over the new buckets only. It
-// fails only when h < 1 or when no bucket in the window was observed.
+// one. It refits when no model is fitted yet, when a refit point (see
+// Series) has passed since the last refit or when h exceeds the calibrated
+// horizon; otherwise it advances the fitted models over the new buckets
+// only. It fails only when h < 1 or when no bucket in the window was
+// observed.
 func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	if h < 1 {
 		return nil, Info{}, fmt.Errorf("forecast: horizon %d must be at least 1", h)
@@ -157,21 +168,27 @@ func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	if s.n == 0 {
 		return nil, Info{}, ErrNoData
 	}
-	refit := s.ens == nil || s.stale >= s.cfg.RefitEvery || h > len(s.ens.qs) || s.last-s.ens.next+1 > int64(s.n)
+	key := s.last - int64(mod(s.last+1, s.cfg.RefitEvery))
+	refit := s.ens == nil || s.key != key || h > len(s.ens.qs)
 	if refit {
-		y := make([]float64, s.n)
-		for i := range y {
-			y[i] = s.at(i)
+		first := s.last - int64(s.n) + 1
+		end := key
+		if end < first {
+			// Too young to have seen a refit point: fit on everything.
+			end = s.last
 		}
-		s.ens = fitEnsemble(y, s.last-int64(s.n)+1, s.cfg, max(h, s.cfg.Horizon))
-		s.stale = 0
+		start := max(first, end-int64(s.cfg.Window)+1)
+		y := make([]float64, end-start+1)
+		for i := range y {
+			y[i] = s.atAbs(start + int64(i))
+		}
+		s.ens, s.key = fitEnsemble(y, start, s.cfg, max(h, s.cfg.Horizon)), key
 		if s.ens == nil {
 			return nil, Info{}, ErrNoData
 		}
-	} else {
-		for k := s.ens.next; k <= s.last; k++ {
-			s.ens.step(s.at(s.n - 1 - int(s.last-k)))
-		}
+	}
+	for k := s.ens.next; k <= s.last; k++ {
+		s.ens.step(s.atAbs(k))
 	}
 	yhat, b := s.ens.predict(h)
 	pts := make([]Point, h)

@@ -55,7 +55,7 @@ func TestObserveErrors(t *testing.T) {
 
 func TestObserveGapsAndWindow(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Window = 10
+	cfg.Window, cfg.RefitEvery = 10, 2 // holds 12 buckets
 	s := NewSeries(cfg)
 	must := func(i int, v float64) {
 		t.Helper()
@@ -71,8 +71,8 @@ func TestObserveGapsAndWindow(t *testing.T) {
 	for i := 5; i < 25; i++ {
 		must(i, float64(i))
 	}
-	if s.Len() != 10 || s.at(0) != 15 || s.at(9) != 24 {
-		t.Fatalf("rolling window: len %d, oldest %v, newest %v", s.Len(), s.at(0), s.at(9))
+	if s.Len() != 12 || s.at(0) != 13 || s.at(11) != 24 {
+		t.Fatalf("rolling window: len %d, oldest %v, newest %v", s.Len(), s.at(0), s.at(11))
 	}
 	must(100, 7) // a gap longer than the window empties it
 	if s.Len() != 1 || s.at(0) != 7 {
@@ -90,7 +90,7 @@ func TestForecastShortHistory(t *testing.T) {
 			t.Fatalf("n=%d: %v", n, err)
 		}
 		checkPoints(t, pts, t0.Add(time.Duration(n)*cfg.Step), cfg.Step)
-		if info.Trained != n || info.Model == "" {
+		if info.Trained > n || info.Trained < n-cfg.RefitEvery || info.Model == "" {
 			t.Errorf("n=%d: info %+v", n, info)
 		}
 		if n == 1 && math.Abs(pts[0].Yhat-y[0]) > 1e-9*math.Abs(y[0]) {
@@ -163,6 +163,45 @@ func TestDeterminism(t *testing.T) {
 			first = pts
 		} else if !reflect.DeepEqual(first, pts) {
 			t.Fatalf("run %d differs:\n%+v\n%+v", run, first[0], pts[0])
+		}
+	}
+}
+
+// TestRestartDeterminism checks that forecasts depend only on the data: a
+// series created late and fed only the last Window + RefitEvery buckets
+// forecasts exactly like one that has run all along, at every phase of the
+// refit schedule.
+func TestRestartDeterminism(t *testing.T) {
+	cfg := DefaultConfig()
+	pre := cfg.Window + cfg.RefitEvery
+	y := busy.values(pre + 3*cfg.RefitEvery)
+	long := mustFeed(t, cfg, y[:pre])
+	if _, _, err := long.Forecast(12); err != nil {
+		t.Fatal(err)
+	}
+	for i := pre; i < len(y); i++ {
+		if err := long.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := long.Forecast(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (i+1)%5 != 0 {
+			continue // restart at a few phases only, to stay fast
+		}
+		fresh := NewSeries(cfg)
+		for j := i + 1 - cfg.Window - cfg.RefitEvery; j <= i; j++ {
+			if err := fresh.Observe(t0.Add(time.Duration(j)*cfg.Step), y[j]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _, err := fresh.Forecast(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("bucket %d: restarted series differs:\n%+v\n%+v", i, got[0], want[0])
 		}
 	}
 }
