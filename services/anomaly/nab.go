@@ -27,8 +27,9 @@ const nabDetectorName = "headroom"
 
 // nabSeries is one corpus file with its original timestamp text.
 type nabSeries struct {
-	rel    string // "<category>/<file>.csv"
-	stamps []string
+	rel    string   // "<category>/<file>.csv"
+	stamps []string // timestamp text as read
+	texts  []string // value text as read
 	times  []time.Time
 	values []float64
 	scores []float64
@@ -153,6 +154,7 @@ func readNABFile(path string) (*nabSeries, error) {
 			return nil, fmt.Errorf("%s: line %d: value %q is not a finite number", path, line, rec[1])
 		}
 		s.stamps = append(s.stamps, rec[0])
+		s.texts = append(s.texts, strings.TrimSpace(rec[1]))
 		s.times = append(s.times, ts)
 		s.values = append(s.values, v)
 	}
@@ -162,8 +164,8 @@ func readNABFile(path string) (*nabSeries, error) {
 	return s, nil
 }
 
-// writeNABResult writes timestamp,value,anomaly_score with the input's
-// timestamp and value text.
+// writeNABResult writes timestamp,value,anomaly_score, keeping the input's
+// timestamp and value text as they were.
 func writeNABResult(path string, s *nabSeries) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create results folder: %w", err)
@@ -175,7 +177,7 @@ func writeNABResult(path string, s *nabSeries) error {
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "timestamp,value,anomaly_score")
 	for i := range s.values {
-		fmt.Fprintf(w, "%s,%s,%s\n", s.stamps[i], strconv.FormatFloat(s.values[i], 'g', -1, 64), strconv.FormatFloat(s.scores[i], 'g', -1, 64))
+		fmt.Fprintf(w, "%s,%s,%s\n", s.stamps[i], s.texts[i], strconv.FormatFloat(s.scores[i], 'g', -1, 64))
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

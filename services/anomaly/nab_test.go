@@ -75,8 +75,8 @@ func TestNABCommand(t *testing.T) {
 	if len(rows) != 2001 || strings.Join(rows[0], ",") != "timestamp,value,anomaly_score" {
 		t.Fatalf("got %d rows, header %v", len(rows), rows[0])
 	}
-	if rows[1][0] != "2014-04-01 00:00:00" {
-		t.Errorf("first timestamp %q, want the input text", rows[1][0])
+	if rows[1][0] != "2014-04-01 00:00:00" || rows[1][1] != "50.000" {
+		t.Errorf("first row %q, want the input's timestamp and value text", rows[1][:2])
 	}
 	best, bestAt := 0.0, 0
 	for i, r := range rows[1:] {
