@@ -176,3 +176,38 @@ func TestThresholdSharedAcrossFiles(t *testing.T) {
 		t.Errorf("FileScores = %v, want [1 -0.11]", per)
 	}
 }
+
+func TestSweepEdgeRules(t *testing.T) {
+	std := Profiles()[0]
+	// A one-row window: a hit on it earns tpWeight; a false positive after
+	// it is costed as far away (NAB would divide by zero).
+	f := file(200, []int{100, 101}, [2]int{100, 100})
+	rows, used := Sweep(f, std, 0, 7)
+	if used != 1 {
+		t.Fatalf("used %d window ids, want 1", used)
+	}
+	if rows[100].Window != 7 || !near(rows[100].Weight, 1) {
+		t.Errorf("window row = %+v, want window 7 weight 1", rows[100])
+	}
+	if rows[101].Window != -1 || !near(rows[101].Weight, -0.11) {
+		t.Errorf("row after one-row window = %+v, want weight -0.11", rows[101])
+	}
+	// A window straddling the end of probation (30 rows of 200): only its
+	// later rows are scored, still weighed by the whole window.
+	g := file(200, []int{32}, [2]int{25, 34})
+	rows, _ = Sweep(g, std, DefaultProbation, 0)
+	if len(rows) != 170 {
+		t.Fatalf("got %d scored rows, want 170", len(rows))
+	}
+	// Row 32 is the 3rd scored row; position -(34-32+1)/10 = -0.3.
+	want := ScaledSigmoid(-0.3) / ScaledSigmoid(-1)
+	if rows[2].Window != 0 || !near(rows[2].Weight, want) {
+		t.Errorf("row 32 = %+v, want weight %v", rows[2], want)
+	}
+	// Windows come sorted whatever their order in the labels.
+	h := file(200, nil, [2]int{150, 154}, [2]int{100, 104})
+	rows, _ = Sweep(h, std, 0, 0)
+	if rows[100].Window != 0 || rows[150].Window != 1 {
+		t.Errorf("window ids %d and %d, want 0 then 1 in time order", rows[100].Window, rows[150].Window)
+	}
+}
