@@ -60,7 +60,10 @@ func (d *demand) observe(t time.Time, load float64, floor float64) {
 		}
 		done++
 		peak, ok := d.peak(p.t, end)
-		if !ok {
+		if !ok || peak <= 0 {
+			// No load at all is an outage (or an idle tier), not a sample
+			// of how load fluctuates around its base: learning from it
+			// would thin the tail for days.
 			continue
 		}
 		r := peak / math.Max(p.base, floor)
