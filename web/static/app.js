@@ -138,7 +138,9 @@ async function loadApps() {
   }
   const sel = $("#app");
   const names = state.apps.map((a) => a.name);
-  if (sel.options.length !== names.length || [...sel.options].some((o, i) => o.value !== names[i])) {
+  if (!names.length) {
+    sel.innerHTML = "<option disabled selected>none yet</option>";
+  } else if (sel.options.length !== names.length || [...sel.options].some((o, i) => o.value !== names[i])) {
     sel.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
   }
   if (!state.app || !names.includes(state.app)) {
@@ -327,7 +329,9 @@ function stat(name, value, unit, hint, cls = "") {
 
 function renderStats(tier, v) {
   if (!tier) {
-    $("#stats").innerHTML = stat("Request rate", "–", "", "waiting for data");
+    const none = state.apps.length === 0;
+    $("#stats").innerHTML = `<div class="panel stat wide"><div class="name">${none ? "No application yet" : "Waiting for data"}</div>` +
+      `<div class="hint">${none ? "No app has published metrics on this NATS yet: start the pipeline (go run ./services/headroom) or a collector, and it appears here." : "Nothing recorded for this tier in the window; pick a longer window or another tier."}</div></div>`;
     return;
   }
   const m = tier.metrics;
@@ -489,6 +493,9 @@ window.headroom = {
 };
 
 state.replay.speed = Number($("#rp-speed").value);
-loadApps();
-setInterval(loadApps, 30000);
+// Look for apps every 30 s, or every 3 s while there is none yet.
+(async function pollApps() {
+  await loadApps();
+  setTimeout(pollApps, state.apps.length ? 30000 : 3000);
+})();
 requestAnimationFrame(frame);

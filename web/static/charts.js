@@ -25,6 +25,13 @@ function fmtNum(v, digits = 1) {
 }
 export { fmtNum };
 
+// fmtAxis writes a tick with as many decimals as the tick increment needs.
+function fmtAxis(v, incr) {
+  if (Math.abs(v) >= 1e4) return fmtNum(v, 0);
+  const d = Math.min(3, Math.max(0, -Math.floor(Math.log10(incr || 1))));
+  return v.toFixed(d);
+}
+
 const PANELS = [
   {
     key: "rps", title: "Request rate", sub: "actual vs forecast · 80 % band", unit: "req/s",
@@ -56,6 +63,19 @@ const PANELS = [
 
 const pad2 = (n) => String(n).padStart(2, "0");
 
+// gaps returns the indexes after which the time series has a hole: a step
+// more than five times its median step.
+function gaps(ts) {
+  const out = new Set();
+  if (ts.length < 3) return out;
+  const steps = [];
+  for (let i = 1; i < ts.length && i < 200; i++) steps.push(ts[i] - ts[i - 1]);
+  steps.sort((a, b) => a - b);
+  const limit = 5 * steps[steps.length >> 1];
+  for (let i = 1; i < ts.length; i++) if (ts[i] - ts[i - 1] > limit) out.add(i - 1);
+  return out;
+}
+
 // timeLabels writes 24-hour times, and the date at midnight (or alone when
 // the view spans days).
 function timeLabels(u, splits) {
@@ -64,8 +84,8 @@ function timeLabels(u, splits) {
     const d = new Date(v);
     const hm = pad2(d.getHours()) + ":" + pad2(d.getMinutes());
     const midnight = d.getHours() === 0 && d.getMinutes() === 0;
-    if (midnight || range > 4 * 86400000) return d.toLocaleDateString([], { month: "short", day: "numeric" }) + (midnight ? "" : " " + hm);
-    return hm;
+    if (midnight) return d.toLocaleDateString([], { month: "short", day: "numeric" });
+    return range > 4 * 86400000 ? pad2(d.getHours()) + "h" : hm;
   });
 }
 
@@ -125,9 +145,9 @@ export class TierCharts {
           y: { range: (u, min, max) => [0, p.max && max <= p.max ? Math.max(p.max * 0.25, max * 1.15) : (max > 0 ? max * 1.15 : 1)] },
         },
         axes: [
-          { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px " + css("--font"), values: timeLabels, size: 30 },
+          { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px " + css("--font"), values: timeLabels, size: 30, space: 64 },
           { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 52, font: "11px " + css("--font"),
-            values: (u, vals) => vals.map((v) => fmtNum(v, 0)) },
+            values: (u, vals, ax, space, incr) => vals.map((v) => fmtAxis(v, incr)) },
         ],
         series,
         hooks: {
@@ -164,8 +184,25 @@ export class TierCharts {
     const m = tier ? tier.metrics : null;
     const hi = m ? lowerBound(m.ts, view.cursor + 1) : 0;
     const lo = m ? lowerBound(m.ts, view.min - 60000) : 0;
-    const xs = m ? m.ts.slice(lo, hi) : [];
-    const col = (c, k = 1) => (m ? m.cols[c].slice(lo, hi).map((v) => (v == null ? null : v * k)) : []);
+    const raw = m ? m.ts.slice(lo, hi) : [];
+    // Break the lines where ticks are missing (an outage), not across
+    // ordinary spacing: a null after any step over five times the usual one.
+    const gapAt = gaps(raw);
+    const xs = [];
+    for (let i = 0; i < raw.length; i++) {
+      xs.push(raw[i]);
+      if (gapAt.has(i)) xs.push(raw[i] + 1);
+    }
+    const col = (c, k = 1) => {
+      if (!m) return [];
+      const out = [];
+      for (let i = lo; i < hi; i++) {
+        const v = m.cols[c][i];
+        out.push(v == null ? null : v * k);
+        if (gapAt.has(i - lo)) out.push(null);
+      }
+      return out;
+    };
     for (const [key, u] of this.plots) {
       let data;
       switch (key) {
@@ -193,6 +230,9 @@ export class TierCharts {
     }
   }
 
+  // rpsData merges the actual series with the forecast points. Where only
+  // one of them has a point the other is undefined, which uPlot joins
+  // across, unlike null (a real gap).
   rpsData(tier, xs, actual, view) {
     if (!tier) return [[], [], [], [], []];
     const f = [...tier.forecast.entries()].filter(([ts, p]) => ts >= view.min && ts <= view.max && p.origin <= view.cursor).sort((a, b) => a[0] - b[0]);
@@ -203,12 +243,12 @@ export class TierCharts {
       const tf = j < f.length ? f[j][0] : Infinity;
       const t = Math.min(tx, tf);
       X.push(t);
-      A.push(tx === t ? actual[i++] : null);
+      A.push(tx === t ? actual[i++] : undefined);
       if (tf === t) {
         const p = f[j++][1];
         Y.push(p.yhat); L.push(p.lo); H.push(p.hi);
       } else {
-        Y.push(null); L.push(null); H.push(null);
+        Y.push(undefined); L.push(undefined); H.push(undefined);
       }
     }
     return [X, A, Y, L, H];
