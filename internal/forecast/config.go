@@ -18,9 +18,15 @@ type Config struct {
 	// Horizon is the number of steps a refit calibrates intervals for; a
 	// Forecast asking for more steps triggers a refit for the longer horizon.
 	Horizon int
-	// RefitEvery is the number of newly observed buckets after which
-	// Forecast refits all models; in between it only advances their state.
+	// RefitEvery is the number of buckets between refits; in between,
+	// Forecast only advances the fitted models' state. Refit points are
+	// fixed on the bucket clock (see Series).
 	RefitEvery int
+	// RefitOffset shifts the refit points by this many buckets (taken
+	// modulo RefitEvery). Give each live series its own offset, for example
+	// a hash of its name, so that thousands of series spread their refits
+	// over the schedule instead of all refitting on the same bucket.
+	RefitOffset int
 	// Holdout is the number of most recent buckets held out at each refit to
 	// score the models and calibrate the intervals; it is capped at a
 	// quarter of the available history.

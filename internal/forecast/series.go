@@ -42,7 +42,8 @@ type Info struct {
 // fitted models. It is not safe for concurrent use.
 //
 // Refits happen at fixed points of the bucket clock, after each bucket whose
-// absolute index + 1 is a multiple of RefitEvery, and always use the Window
+// absolute index + 1 + RefitOffset is a multiple of RefitEvery (the absolute
+// index counts steps since the Unix epoch), and always use the Window
 // buckets up to that point; the buckets since are then stepped through. So
 // a forecast depends only on the data, not on when the series was created
 // or how often Forecast was called: a service restarted with the last
@@ -168,7 +169,7 @@ func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	if s.n == 0 {
 		return nil, Info{}, ErrNoData
 	}
-	key := s.last - int64(mod(s.last+1, s.cfg.RefitEvery))
+	key := s.last - int64(mod(s.last+1+int64(s.cfg.RefitOffset), s.cfg.RefitEvery))
 	refit := s.ens == nil || s.key != key || h > len(s.ens.qs)
 	if refit {
 		first := s.last - int64(s.n) + 1

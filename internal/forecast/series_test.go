@@ -146,6 +146,28 @@ func TestRefitSchedule(t *testing.T) {
 	if _, info, _ := s.Forecast(2 * cfg.Horizon); !info.Refit {
 		t.Error("longer horizon: want a refit")
 	}
+	// An offset moves the refit points.
+	cfg.RefitOffset = 5
+	s = mustFeed(t, cfg, y[:cfg.Window])
+	refits := 0
+	for i := cfg.Window; i < cfg.Window+cfg.RefitEvery; i++ {
+		if err := s.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
+			t.Fatal(err)
+		}
+		_, info, err := s.Forecast(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Refit {
+			refits++
+			if i > cfg.Window && (i+1+cfg.RefitOffset)%cfg.RefitEvery != 0 {
+				t.Errorf("offset %d: refit after bucket %d", cfg.RefitOffset, i)
+			}
+		}
+	}
+	if refits != 2 { // the first forecast and one refit point
+		t.Errorf("offset %d: %d refits over one period, want 2", cfg.RefitOffset, refits)
+	}
 }
 
 func TestDeterminism(t *testing.T) {
