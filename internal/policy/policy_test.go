@@ -490,3 +490,25 @@ func TestBadLoadHolds(t *testing.T) {
 		t.Fatalf("first good tick not flagged as calibrating: %+v", d.Flags)
 	}
 }
+
+func TestOutageDoesNotThinTheTail(t *testing.T) {
+	c := webOnly(0)
+	a := mustApp(t, c)
+	noise := noisy(1000)
+	load := make([]float64, 1000)
+	for i := range load {
+		load[i] = noise[i] / 3 // about 15..40, bursty
+		if i >= 300 && i < 900 {
+			load[i] = 0 // a ten-hour outage
+		}
+	}
+	fc := func(i int) *Forecast {
+		return flatForecast(at(i).Truncate(5*time.Minute), func(time.Time) float64 { return 40 })
+	}
+	ds := loop(a, load, fc, nil)
+	before, after := ds[299].Inputs["ratio_q"], ds[905].Inputs["ratio_q"]
+	// Learning the outage's zero peaks would pull it down to about 1.0.
+	if after < 0.97*before {
+		t.Fatalf("peak ratio fell from %.2f before the outage to %.2f after it", before, after)
+	}
+}
