@@ -1,0 +1,219 @@
+package collector_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// decisions reads every decision of app from the DECISIONS stream, keyed
+// by tier and event time.
+func decisions(t *testing.T, js jetstream.JetStream, app string) map[string]*proto.Decision {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := js.Stream(ctx, "DECISIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter := proto.AppFilter("apm", proto.KindDecision, app)
+	want := count(t, js, "DECISIONS", filter)
+	out := map[string]*proto.Decision{}
+	if want == 0 {
+		return out
+	}
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range want {
+		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d proto.Decision
+		if err := proto.Decode(m.Data(), &d); err != nil {
+			t.Fatal(err)
+		}
+		out[fmt.Sprintf("%s@%d", d.Tier, d.TS)] = &d
+	}
+	return out
+}
+
+func count(t *testing.T, js jetstream.JetStream, stream, filter string) uint64 {
+	t.Helper()
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, c := range info.State.Subjects {
+		n += c
+	}
+	return n
+}
+
+// TestReplayShadowDecisions records a closed-loop run of the simulated shop
+// (half a day of history and an hour live), replays its METRICS under
+// shop-shadow through the same live pipeline, and checks that the shadow
+// app gets the very same decision (from, to, action) at every tick and tier.
+// The apps come from a configuration file given to the all-in-one, where a
+// third app, shop-lean, replays the same recording under a leaner web
+// policy and so decides differently.
+func TestReplayShadowDecisions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	liveStart := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	const ticks = 60
+	cfg := allinone.DefaultConfig()
+	cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Bus.Streams.Duplicates = time.Hour
+	cfg.Collector.Start, cfg.Collector.Ticks, cfg.Collector.Speed = liveStart, ticks, 0
+	cfg.Collector.Tick, cfg.Collector.BackfillTick, cfg.Collector.Backfill = time.Minute, time.Minute, 12*time.Hour
+	cfg.Collector.LockstepWait = 5 * time.Second
+	cfg.Decider.Policy.Tick = time.Minute
+	cfg.ConfigFile = filepath.Join(t.TempDir(), "headroom.yaml")
+	yaml := `
+apps:
+  shop: {source: sim}
+  shop-shadow:
+    source: push
+    tiers: [{name: web}, {name: cache}, {name: db}]
+  shop-lean:
+    source: push
+    tiers: [{name: web, target: 0.95, quantile: 0.5}, {name: cache}, {name: db}]
+`
+	if err := os.WriteFile(cfg.ConfigFile, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	up := make(chan *allinone.System, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- allinone.Run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), func(s *allinone.System) { up <- s })
+	}()
+	var sys *allinone.System
+	select {
+	case sys = <-up:
+	case err := <-done:
+		t.Fatalf("all-in-one did not start: %v", err)
+	}
+	t.Cleanup(func() { cancel(); <-done })
+
+	bc := bus.DefaultConfig()
+	bc.URL, bc.Name = sys.NATSURL, "replay"
+	b, err := bus.Connect(context.Background(), bc, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	js := b.JetStream()
+
+	// Every tick but the last is decided (the last waits for a later one).
+	const perTier = 12*60 + ticks - 1
+	waitCount := func(app string) {
+		natstest.Eventually(t, 3*time.Minute, func() error {
+			if n := count(t, js, "DECISIONS", proto.AppFilter("apm", proto.KindDecision, app)); n < 3*perTier {
+				return fmt.Errorf("%s: %d decisions of %d", app, n, 3*perTier)
+			}
+			return nil
+		})
+	}
+	waitCount("shop")
+
+	start := time.Now()
+	st, err := collector.Replay(context.Background(), b, collector.ReplayConfig{App: "shop", As: "shop-shadow"}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Published != 3*(perTier+1) || st.Read != st.Published {
+		t.Fatalf("replayed %d of %d ticks, want %d", st.Published, st.Read, 3*(perTier+1))
+	}
+	if _, err := collector.Replay(context.Background(), b, collector.ReplayConfig{App: "shop", As: "shop-lean", Speed: 0}, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	waitCount("shop-shadow")
+	waitCount("shop-lean")
+	t.Logf("replayed %d ticks and decided them in %s", st.Published, time.Since(start).Round(time.Millisecond))
+
+	orig, shadow := decisions(t, js, "shop"), decisions(t, js, "shop-shadow")
+	if len(orig) != 3*perTier || len(shadow) != len(orig) {
+		t.Fatalf("%d original and %d shadow decisions, want %d each", len(orig), len(shadow), 3*perTier)
+	}
+	changes := 0
+	for k, d := range orig {
+		s, ok := shadow[k]
+		if !ok {
+			t.Fatalf("no shadow decision at %s", k)
+		}
+		if d.From != s.From || d.To != s.To || d.Action != s.Action {
+			t.Fatalf("at %s: original %d→%d %s, shadow %d→%d %s", k, d.From, d.To, d.Action, s.From, s.To, s.Action)
+		}
+		if s.App != "shop-shadow" || s.ID != proto.DecisionID("shop-shadow", s.Tier, s.TS) {
+			t.Fatalf("shadow decision %+v", s)
+		}
+		if d.Action != proto.ActionHold {
+			changes++
+		}
+	}
+	if changes == 0 {
+		t.Fatal("no scaling in the recording: the comparison proves little")
+	}
+	t.Logf("%d identical decisions, %d of them scaling", len(orig), changes)
+
+	lean, differ := decisions(t, js, "shop-lean"), 0
+	for k, d := range orig {
+		if l := lean[k]; l == nil || l.To != d.To {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Fatal("the leaner policy decided exactly as the original")
+	}
+	t.Logf("shop-lean differs at %d of %d decisions", differ, len(orig))
+
+	// A second replay stores nothing new: the ids are the shadow's.
+	before := count(t, js, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-shadow"))
+	if _, err := collector.Replay(context.Background(), b, collector.ReplayConfig{App: "shop", As: "shop-shadow", From: liveStart}, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(t, js, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-shadow")); after != before {
+		t.Fatalf("a repeated replay stored %d more ticks", after-before)
+	}
+}
+
+func TestReplayConfigValidate(t *testing.T) {
+	t1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []collector.ReplayConfig{
+		{App: "shop", As: "shop"},
+		{App: "shop", As: "Shadow"},
+		{App: "shop", As: "x", From: t1, To: t1},
+		{App: "shop", As: "x", Speed: -1},
+	} {
+		if c.Validate() == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if err := (collector.ReplayConfig{App: "shop", As: "shop-shadow", From: t1, Speed: 100}).Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
