@@ -138,6 +138,10 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		z[dRecord] = math.Max(math.Max(v-d.hi, d.lo-v), 0) / rng
 	}
 
+	var bins [nDetectors]int
+	for i := range z {
+		bins[i] = tailBin(z[i])
+	}
 	s := Score{Observed: v, Expected: pred, Deviation: math.Max(-maxDeviation, math.Min(maxDeviation, u))}
 	if d.n >= cfg.Warmup {
 		best, pmin := 0, 1.0
@@ -146,7 +150,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 			if w <= 0 {
 				w = nDetectors
 			}
-			if p := w * d.tails[i].pvalue(z[i], cfg.TailQuantile); p < pmin {
+			if p := w * d.tails[i].pvalueIn(z[i], bins[i]); p < pmin {
 				best, pmin = i, p
 			}
 		}
@@ -172,7 +176,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	// Learn.
 	if d.n >= cfg.Warmup {
 		for i := range z {
-			d.tails[i].add(z[i], cfg.TailQuantile)
+			d.tails[i].addIn(z[i], bins[i], cfg.TailQuantile)
 		}
 	}
 	d.shift, d.varMean = shift, varMean

@@ -73,21 +73,34 @@ func (t *tail) quantileBin(q float64) int {
 
 // pvalue returns the estimated probability of a value at least as large as z.
 // One pseudo-observation at the top keeps it at least 1/(n+1).
-func (t *tail) pvalue(z, q float64) float64 {
+func (t *tail) pvalue(z float64) float64 { return t.pvalueIn(z, tailBin(z)) }
+
+// pvalueIn is pvalue for a z already known to lie in bin b.
+func (t *tail) pvalueIn(z float64, b int) float64 {
 	if t.total <= 0 {
 		return 1
 	}
 	floor := t.inc / (t.total + t.inc)
 	u := t.u
-	b := tailBin(z)
-	above := 0.0
-	for i := b + 1; i < tailBins; i++ {
-		above += t.counts[i]
+	// Mass above b, from the tracked mass above u: only the few bins
+	// between b and u are summed.
+	above := t.aboveU
+	if b >= u {
+		for i := u; i <= b; i++ {
+			above -= t.counts[i]
+		}
+		if above < 0 {
+			above = 0
+		}
+	} else {
+		for i := b + 1; i < u; i++ {
+			above += t.counts[i]
+		}
 	}
 	// Part of z's own bin lies above z: take half.
 	above += 0.5 * t.counts[b]
-	emp := math.Max((above+t.inc)/(t.total+t.inc), floor)
-	if u < tailBins && t.nexc > 0 && z >= binLow(u) {
+	emp := (above + t.inc) / (t.total + t.inc)
+	if u < tailBins && t.nexc > 0 && b >= u {
 		// Exponential tail above the threshold bin, but never rarer than
 		// what the histogram itself has counted: recurring extremes stay
 		// as common as they are.
@@ -96,9 +109,12 @@ func (t *tail) pvalue(z, q float64) float64 {
 		if m <= 0 {
 			m = binLow(u) * tailWidth
 		}
-		ext := math.Max(pu*math.Exp(-(z-binLow(u))/m), 1e-12)
-		if emp-floor > 0.5*floor {
-			return math.Max(ext, emp-floor)
+		ext := pu * math.Exp(-(z-binLow(u))/m)
+		if ext < 1e-12 {
+			ext = 1e-12
+		}
+		if c := emp - floor; c > 0.5*floor && c > ext {
+			return c
 		}
 		return ext
 	}
@@ -107,7 +123,10 @@ func (t *tail) pvalue(z, q float64) float64 {
 
 // add learns z. The threshold bin u moves by at most a few bins per
 // observation, so it is kept up to date incrementally.
-func (t *tail) add(z, q float64) {
+func (t *tail) add(z, q float64) { t.addIn(z, tailBin(z), q) }
+
+// addIn is add for a z already known to lie in bin b.
+func (t *tail) addIn(z float64, b int, q float64) {
 	u := t.u
 	if u < tailBins && z >= binLow(u) {
 		e := z - binLow(u)
@@ -115,7 +134,6 @@ func (t *tail) add(z, q float64) {
 		a := math.Max(1/t.nexc, 0.02)
 		t.excess += a * (e - t.excess)
 	}
-	b := tailBin(z)
 	t.counts[b] += t.inc
 	t.total += t.inc
 	if b >= t.u {
