@@ -5,7 +5,7 @@
 // # Detector
 //
 // A Detector follows one series. Each observation costs O(1) time (a few
-// fixed-size loops) and the state has a fixed size (about 5 KB), whatever
+// fixed-size loops) and the state has a fixed size (about 6 KB), whatever
 // the stream's length. It learns from the stream only: every observation is
 // scored first and learned after, so there is no look-ahead.
 //

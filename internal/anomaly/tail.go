@@ -71,8 +71,9 @@ func (t *tail) quantileBin(q float64) int {
 	return 0
 }
 
-// pvalue returns the estimated probability of a value at least as large as z.
-// One pseudo-observation at the top keeps it at least 1/(n+1).
+// pvalue returns the estimated probability of a value at least as large as
+// z. In the body one pseudo-observation keeps it at least 1/(n+1); beyond
+// the tail threshold the exponential fit may go lower (down to 1e-12).
 func (t *tail) pvalue(z float64) float64 { return t.pvalueIn(z, tailBin(z)) }
 
 // pvalueIn is pvalue for a z already known to lie in bin b.
