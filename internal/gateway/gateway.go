@@ -70,6 +70,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if d.Mux != nil {
 		g.Register(d.Mux)
 	}
+	g.log.Info().Interface("config", cfg.Redacted()).Msg("gateway configured")
 	return g, nil
 }
 

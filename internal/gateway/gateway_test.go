@@ -2,11 +2,15 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -142,5 +146,38 @@ func TestOriginAndToken(t *testing.T) {
 	}
 	if got := metricValue(t, e.reg, "headroom_gateway_connections_total"); got != 7 {
 		t.Fatalf("counted %v connection attempts, want 7", got)
+	}
+}
+
+// TestShutdownClosesClients: when Run ends, clients get close code 1001 and
+// the history consumers it created are gone.
+func TestShutdownClosesClients(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	publish(t, e.bus, tick("shop", "web", 1, 1))
+	c := mustDial(t, e.srv.URL)
+	c.send(t, gateway.Request{Op: gateway.OpSubscribe, ID: "s", App: "shop", Since: millis(0)})
+	c.until(t, gateway.FrameHistoryDone)
+	s, err := e.bus.Stream(context.Background(), proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		info, err := s.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.State.Consumers != 1 { // the live ordered consumer only
+			return fmt.Errorf("%d consumers on METRICS, want 1", info.State.Consumers)
+		}
+		return nil
+	})
+	e.stop()
+	select {
+	case err := <-c.closed:
+		if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("closed with %v, want 1001", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("client not closed on shutdown")
 	}
 }

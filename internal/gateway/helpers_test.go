@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,12 +64,12 @@ func startGateway(tb testing.TB, b *bus.Bus, cfg gateway.Config) (*gateway.Gatew
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
 	natstest.Eventually(tb, 10*time.Second, ready.Err)
-	stop := func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			tb.Errorf("gateway run: %v", err)
 		}
-	}
+	})
 	return g, mux, reg, stop
 }
 

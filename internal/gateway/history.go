@@ -125,6 +125,15 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 	if err != nil {
 		return fmt.Errorf("history consumer on %s: %w", name, err)
 	}
+	defer func() {
+		// The server would drop the idle consumer after InactiveThreshold;
+		// deleting it now keeps a crowd of replays from piling them up.
+		if ci := cons.CachedInfo(); ci != nil {
+			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = g.js.DeleteConsumer(dctx, name, ci.Name)
+		}
+	}()
 	if ci := cons.CachedInfo(); ci != nil && ci.NumPending == 0 {
 		return nil
 	}
