@@ -74,7 +74,7 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 		// Too little history to score models: one level model, normal
 		// intervals from the one-step noise, widened.
 		m := cands[len(cands)-1]
-		m.fit(newWindow(z, wt, abs0, day, horizon), true)
+		m.fit(newWindow(z, wt, abs0, day, horizon))
 		e.models, e.weights = []model{m}, []float64{1}
 		e.names = []string{m.name()}
 		e.scores = []float64{math.NaN()}
@@ -96,7 +96,7 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	no := (hold + holdStride - 1) / holdStride
 	preds := make([][]float64, len(cands))
 	for k, m := range cands {
-		m.fit(head, true)
+		m.fit(head)
 		p := make([]float64, no*horizon)
 		for t := 0; t < hold; t++ {
 			if t%holdStride == 0 {
@@ -184,15 +184,15 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 			}
 		}
 	}
-	// Refit the weighted models on the whole window.
-	all := newWindow(z, wt, abs0, day, horizon)
+	// Keep the weighted models as they are: fitted on the head and advanced
+	// through the holdout, they are at the end of the window, and they are
+	// exactly the models whose errors set the weights and intervals.
 	for k, m := range cands {
 		e.names = append(e.names, m.name())
 		e.scores = append(e.scores, scores[k])
 		if weights[k] == 0 {
 			continue
 		}
-		m.fit(all, false)
 		e.models = append(e.models, m)
 		e.weights = append(e.weights, weights[k])
 	}

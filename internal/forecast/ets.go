@@ -9,7 +9,6 @@ import "math"
 // multi-step error, beta and phi are fixed (a gentle, damped trend).
 type ets struct {
 	alpha, gamma float64
-	tuned        bool
 	l, b, sigma  float64
 	s            []float64
 	next         int64
@@ -57,22 +56,20 @@ func (m *ets) reset(w *window, from int) bool {
 	return true
 }
 
-func (m *ets) fit(w *window, tune bool) {
-	if tune || !m.tuned {
-		// Tune on the most recent days only, starting from the profile.
-		from := max(0, len(w.z)-tuneSpan*w.day)
-		best, bestErr := etsGrid[0], math.Inf(1)
-		for _, g := range etsGrid {
-			m.alpha, m.gamma = g[0], g[1]
-			if !m.reset(w, from) {
-				break
-			}
-			if e := m.run(w, from, true); e < bestErr {
-				best, bestErr = g, e
-			}
+func (m *ets) fit(w *window) {
+	// Tune on the most recent days only, starting from the profile.
+	from := max(0, len(w.z)-tuneSpan*w.day)
+	best, bestErr := etsGrid[0], math.Inf(1)
+	for _, g := range etsGrid {
+		m.alpha, m.gamma = g[0], g[1]
+		if !m.reset(w, from) {
+			break
 		}
-		m.alpha, m.gamma, m.tuned = best[0], best[1], true
+		if e := m.run(w, from, true); e < bestErr {
+			best, bestErr = g, e
+		}
 	}
+	m.alpha, m.gamma = best[0], best[1]
 	m.reset(w, 0)
 	m.run(w, 0, false)
 }

@@ -3,13 +3,12 @@ package forecast
 import "math"
 
 // model is one forecasting method working on the transformed series.
-// fit trains on a window and leaves the state just after its last bucket;
-// step advances the state by one bucket; predict writes the forecasts of the
-// next len(out) buckets. A model keeps the hyperparameters chosen by a
-// tuning fit and reuses them in later fits.
+// fit trains on a window (tuning its few hyperparameters) and leaves the
+// state just after its last bucket; step advances the state by one bucket;
+// predict writes the forecasts of the next len(out) buckets.
 type model interface {
 	name() string
-	fit(w *window, tune bool)
+	fit(w *window)
 	step(v float64)
 	predict(out []float64)
 }
@@ -55,7 +54,7 @@ type naive struct{ last float64 }
 
 func (m *naive) name() string { return "naive" }
 
-func (m *naive) fit(w *window, _ bool) { m.last = w.lastObs }
+func (m *naive) fit(w *window) { m.last = w.lastObs }
 
 func (m *naive) step(v float64) {
 	if !math.IsNaN(v) {
@@ -78,7 +77,7 @@ type snaive struct {
 
 func (m *snaive) name() string { return "snaive" }
 
-func (m *snaive) fit(w *window, _ bool) {
+func (m *snaive) fit(w *window) {
 	d := w.day
 	m.ring = make([]float64, d)
 	for i := range m.ring {
@@ -121,7 +120,6 @@ type decomp struct {
 	daily bool // daily profile only ("stl")
 	prof  profile
 	lv    level
-	tuned bool
 	next  int64
 }
 
@@ -132,7 +130,7 @@ func (m *decomp) name() string {
 	return "mstl"
 }
 
-func (m *decomp) fit(w *window, tune bool) {
+func (m *decomp) fit(w *window) {
 	m.prof = w.prof
 	if m.daily {
 		m.prof = w.profD
@@ -142,12 +140,7 @@ func (m *decomp) fit(w *window, tune bool) {
 	for i, v := range w.z {
 		u[i] = v - u[i]
 	}
-	if tune || !m.tuned {
-		m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, len(u)/2))
-		m.tuned = true
-	} else {
-		m.lv = runLevel(m.lv, u, w.scale, w.day)
-	}
+	m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, len(u)/2))
 	m.next = w.next()
 }
 

@@ -274,7 +274,7 @@ func TestRegressEvalRange(t *testing.T) {
 	}
 	const abs0 = 12345678
 	m := &regress{}
-	m.fit(newWindow(z, wt, abs0, defaultDay, 12), true)
+	m.fit(newWindow(z, wt, abs0, defaultDay, 12))
 	out := make([]float64, 5000)
 	m.evalRange(abs0-100, out)
 	for i, v := range out {

@@ -22,7 +22,6 @@ type regress struct {
 	memo    [memoSize]float64
 	memoPos [memoSize]int64
 	lv      level
-	tuned   bool
 	next    int64
 }
 
@@ -92,7 +91,7 @@ func harmonics(x []float64, k int, pos float64, period, order int) int {
 	return k
 }
 
-func (m *regress) fit(w *window, tune bool) {
+func (m *regress) fit(w *window) {
 	m.day, m.abs0 = w.day, w.abs0
 	n := len(w.z)
 	span := float64(n) / float64(w.day)
@@ -134,12 +133,7 @@ func (m *regress) fit(w *window, tune bool) {
 	for i, v := range w.z {
 		u[i] = v - u[i]
 	}
-	if tune || !m.tuned {
-		m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, n/2))
-		m.tuned = true
-	} else {
-		m.lv = runLevel(m.lv, u, w.scale, w.day)
-	}
+	m.lv = tuneLevel(u, w.wt, w.scale, w.day, w.horizon, min(w.day, n/2))
 	m.next = w.next()
 }
 
