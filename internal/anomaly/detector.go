@@ -18,7 +18,7 @@ const (
 type Score struct {
 	// Value is the calibrated anomaly score in [0,1].
 	Value float64
-	// Anomaly says Value crossed the alarm threshold.
+	// Anomaly says Value reached Config.AlarmLevel.
 	Anomaly bool
 	// Observed is the observed value.
 	Observed float64
@@ -48,7 +48,7 @@ const (
 
 var detectorNames = [nDetectors]string{DetectorResidual, DetectorChangepoint, DetectorShift, DetectorSpot, DetectorRecord}
 
-// Detector scores one series with the blended forecasters and the four
+// Detector scores one series with the blended forecasters and the five
 // calibrated surprises described in the package comment. It is not safe for
 // concurrent use; keep one per series.
 type Detector struct {

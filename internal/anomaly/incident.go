@@ -111,11 +111,17 @@ func (c *Classifier) kindsAt(scores map[string]Score, names []string) map[string
 	}
 	out := map[string][]string{}
 	demandUp, demandDown := hot(DemandMetric, 1), hot(DemandMetric, -1)
+	// While a load incident is open and demand is still above what was
+	// expected, latency or resources rising later are that load
+	// following, not a separate performance problem.
+	loadGoing := c.open[KindLoad] != nil && scores[DemandMetric].Deviation >= c.cfg.SustainDeviation
 	errorsUp := hot("error_rate", 1)
 	switch {
 	case demandDown:
 		out[KindDrop] = append([]string{DemandMetric}, latency...)
 	case demandUp:
+		out[KindLoad] = append(append([]string{DemandMetric}, latency...), resources...)
+	case loadGoing && (len(latency) > 0 || len(resources) > 0):
 		out[KindLoad] = append(append([]string{DemandMetric}, latency...), resources...)
 	case len(latency) > 0 || len(resources) > 0:
 		out[KindPerformance] = append(latency, resources...)

@@ -126,3 +126,31 @@ func TestClassifierSustainsWhileDeviating(t *testing.T) {
 		t.Errorf("recovery: %+v, want one close with end at the last deviating tick", closed)
 	}
 }
+
+// TestClassifierLatencyFollowingLoad checks latency that rises a few ticks
+// after a demand surge, while demand is still high, joins the load incident
+// instead of opening a performance one.
+func TestClassifierLatencyFollowingLoad(t *testing.T) {
+	cl := NewClassifier(DefaultClassifierConfig())
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tick := func(i int, s map[string]Score) []Incident {
+		values := map[string]float64{}
+		for k, v := range s {
+			values[k] = v.Observed
+		}
+		return cl.Observe(t0.Add(time.Duration(i)*time.Minute), values, s)
+	}
+	got := tick(0, map[string]Score{"rps": hotScore(900, 1), "latency_p95_ms": calmScore(100)})
+	if len(got) != 1 || got[0].Kind != KindLoad {
+		t.Fatalf("tick 0: %+v, want a load incident", got)
+	}
+	high := calmScore(880)
+	high.Expected, high.Deviation = 300, 9
+	got = tick(2, map[string]Score{"rps": high, "latency_p95_ms": hotScore(400, 1)})
+	if len(got) != 1 || got[0].Kind != KindLoad || got[0].State != StateUpdate {
+		t.Fatalf("tick 2: %+v, want the load incident updated with latency", got)
+	}
+	if ev := strings.Join(got[0].Evidence, ";"); !strings.Contains(ev, "latency_p95_ms 400") || !strings.Contains(ev, "rps 880 vs expected 300") {
+		t.Errorf("evidence %q lacks the latency or the demand", got[0].Evidence)
+	}
+}
