@@ -54,8 +54,9 @@
 //
 // A Classifier takes one tick of a tier's metrics and their scores and
 // keeps at most one open incident per kind: drop (rps anomalous downward),
-// load (rps anomalous upward, with latency and resources as evidence),
-// performance (latency, cpu or mem up without a demand anomaly) and errors
+// load (rps anomalous upward, with latency and resources as evidence, and
+// latency that rises while demand stays high joining it), performance
+// (latency, cpu or mem up without a demand anomaly) and errors
 // (error_rate up). An incident opens on its first anomalous tick, is
 // updated when its severity rises or a metric joins, stays open while one
 // of its metrics still deviates (Score.Deviation, in error scales) in the
