@@ -28,12 +28,6 @@ const (
 	z95 = 1.959963984540054
 )
 
-// holdStride is the spacing of the forecast origins in the holdout.
-const holdStride = 3
-
-// biasShrink is the share of the held-out median error corrected.
-const biasShrink = 0.5
-
 // fallbackWiden inflates the intervals built without held-out errors.
 const fallbackWiden = 1.5
 
@@ -71,109 +65,16 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	fitLen := n - hold
 	cands := candidates(fitLen, day, cfg.Models)
 	if hold == 0 {
-		// Too little history to score models: one level model, normal
-		// intervals from the one-step noise, widened.
-		m := cands[len(cands)-1]
-		m.fit(newWindow(z, wt, abs0, day, horizon))
-		e.models, e.weights = []model{m}, []float64{1}
-		e.names = []string{m.name()}
-		e.scores = []float64{math.NaN()}
-		sigma := robustScale(z)
-		if sigma == 0 {
-			sigma = 0.1 * math.Abs(z[len(z)-1])
-		}
-		e.qs = make([][4]float64, horizon)
-		for h := range e.qs {
-			s := fallbackWiden * sigma * math.Sqrt(float64(h+1))
-			e.qs[h] = [4]float64{-z95 * s, -z80 * s, z80 * s, z95 * s}
-		}
+		// Too little history to score models: the level model alone.
+		e.fallback(cands[len(cands)-1], newWindow(z, wt, abs0, day, horizon), horizon)
 		return e
 	}
 	e.holdout = hold
-	// Fit on the head, forecast from every holdStride-th bucket of the
-	// holdout while advancing through all of it.
-	head := newWindow(z[:fitLen], wt[:fitLen], abs0, day, horizon)
-	no := (hold + holdStride - 1) / holdStride
-	preds := make([][]float64, len(cands))
-	for k, m := range cands {
-		m.fit(head)
-		p := make([]float64, no*horizon)
-		for t := 0; t < hold; t++ {
-			if t%holdStride == 0 {
-				o := t / holdStride
-				m.predict(p[o*horizon : (o+1)*horizon])
-			}
-			m.step(z[fitLen+t])
-		}
-		preds[k] = p
-	}
-	// Score each model by its held-out MAE on the original scale,
-	// linearised: |Δy| ≈ |Δz|·dy/dz at the actual value.
-	scores := make([]float64, len(cands))
-	for k := range cands {
-		var sum float64
-		cnt := 0
-		for o := 0; o < no; o++ {
-			t := o * holdStride
-			for h := 0; h < horizon && fitLen+t+h < n; h++ {
-				a := z[fitLen+t+h]
-				if math.IsNaN(a) {
-					continue
-				}
-				sum += jac[fitLen+t+h] * math.Abs(a-preds[k][o*horizon+h])
-				cnt++
-			}
-		}
-		scores[k] = math.NaN()
-		if cnt > 0 {
-			scores[k] = sum / float64(cnt)
-		}
-	}
+	h := holdout{z: z, jac: jac, fitLen: fitLen, horizon: horizon}
+	h.run(cands, newWindow(z[:fitLen], wt[:fitLen], abs0, day, horizon))
+	scores := h.scores()
 	weights := weigh(scores)
-	// Per-step error quantiles of the weighted forecast.
-	e.qs = make([][4]float64, horizon)
-	e.bias = make([]float64, horizon)
-	errs := make([]float64, 0, no)
-	for h := 0; h < horizon; h++ {
-		errs = errs[:0]
-		for o := 0; o*holdStride+h < hold; o++ {
-			a := z[fitLen+o*holdStride+h]
-			if math.IsNaN(a) {
-				continue
-			}
-			var f float64
-			for k, w := range weights {
-				if w > 0 {
-					f += w * preds[k][o*horizon+h]
-				}
-			}
-			errs = append(errs, a-f)
-		}
-		if len(errs) < 10 {
-			if h > 0 {
-				e.qs[h] = e.qs[h-1]
-				e.bias[h] = e.bias[h-1]
-			}
-			continue
-		}
-		// Half of the median error is added back to the forecast (shrunk,
-		// since the holdout is short); the quantiles are of the recentred
-		// errors.
-		e.bias[h] = biasShrink * quantile(errs, 0.5)
-		for i := range errs {
-			errs[i] -= e.bias[h]
-		}
-		e.qs[h] = [4]float64{quantile(errs, qLo95), quantile(errs, qLo80), quantile(errs, 1-qLo80), quantile(errs, 1-qLo95)}
-		if h > 0 {
-			// Uncertainty does not shrink with the horizon.
-			for j := 0; j < 2; j++ {
-				e.qs[h][j] = math.Min(e.qs[h][j], e.qs[h-1][j])
-			}
-			for j := 2; j < 4; j++ {
-				e.qs[h][j] = math.Max(e.qs[h][j], e.qs[h-1][j])
-			}
-		}
-	}
+	e.qs, e.bias = h.calibrate(weights)
 	// Scale the quantiles by how much noisier or calmer the last day was
 	// than the holdout as a whole (noise comes in spells).
 	if r := robustScale(z[max(fitLen, n-day):]) / robustScale(z[fitLen:]); r > 0 && !math.IsInf(r, 0) {
@@ -197,6 +98,25 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 		e.weights = append(e.weights, weights[k])
 	}
 	return e
+}
+
+// fallback makes e the model m alone, fitted on w, with normal intervals
+// from the one-step noise, widened by fallbackWiden and growing with the
+// square root of the horizon.
+func (e *ensemble) fallback(m model, w *window, horizon int) {
+	m.fit(w)
+	e.models, e.weights = []model{m}, []float64{1}
+	e.names, e.scores = []string{m.name()}, []float64{math.NaN()}
+	sigma := w.scale
+	if sigma == 0 {
+		sigma = 0.1 * math.Abs(w.lastObs)
+	}
+	e.qs = make([][4]float64, horizon)
+	e.bias = make([]float64, horizon)
+	for h := range e.qs {
+		s := fallbackWiden * sigma * math.Sqrt(float64(h+1))
+		e.qs[h] = [4]float64{-z95 * s, -z80 * s, z80 * s, z95 * s}
+	}
 }
 
 // candidates returns the models worth fitting on a window of n buckets,
@@ -229,42 +149,6 @@ func candidates(n, day int, only []string) []model {
 		return []model{&decomp{}}
 	}
 	return kept
-}
-
-// weighRatio bounds the models kept: those whose held-out error is within
-// this factor of the best one's.
-const weighRatio = 1.15
-
-// weigh turns held-out errors into combination weights: models within
-// weighRatio of the best get weights proportional to 1/MAE², the others
-// zero.
-func weigh(scores []float64) []float64 {
-	w := make([]float64, len(scores))
-	best := math.Inf(1)
-	for _, s := range scores {
-		if !math.IsNaN(s) && s < best {
-			best = s
-		}
-	}
-	if math.IsInf(best, 1) {
-		w[len(w)-1] = 1
-		return w
-	}
-	var sum float64
-	for k, s := range scores {
-		if math.IsNaN(s) || s > weighRatio*best {
-			continue
-		}
-		if s == 0 {
-			s = 1e-12
-		}
-		w[k] = 1 / (s * s)
-		sum += w[k]
-	}
-	for k := range w {
-		w[k] /= sum
-	}
-	return w
 }
 
 // step advances every model by one raw value.
@@ -340,10 +224,3 @@ func (e *ensemble) label() string {
 	}
 	return s
 }
-
-// Quantile levels of the held-out errors used for the lower bounds (the
-// upper ones are symmetric).
-const (
-	qLo80 = 0.1
-	qLo95 = 0.025
-)
