@@ -14,8 +14,8 @@ type tier struct {
 	horizon time.Duration
 	dem     *demand
 	m       machine
-	// cap learns the capacity per replica from load versus cpu.
-	cap capacityFit
+	// capFit learns the capacity per replica from load versus cpu.
+	capFit capacityFit
 	// Learned ratio to the upstream tier's load: decayed sums.
 	upOwn, upLoad float64
 	upN           int
@@ -43,7 +43,7 @@ func (tr *tier) capacity() (float64, bool) {
 	if tr.cfg.Capacity > 0 {
 		return tr.cfg.Capacity, true
 	}
-	return tr.cap.capacity()
+	return tr.capFit.capacity()
 }
 
 // learnCapacity folds one tick of load versus cpu utilisation into the
@@ -63,7 +63,7 @@ func (tr *tier) learnCapacity(in TierInput) {
 	if cpu <= 0 || cpu > 0.95 || in.Load < 0 {
 		return
 	}
-	tr.cap.add(in.Load/float64(in.Ready), cpu)
+	tr.capFit.add(in.Load/float64(in.Ready), cpu)
 }
 
 // learnUpstream folds one tick of this tier's load versus the upstream
