@@ -512,3 +512,16 @@ func TestOutageDoesNotThinTheTail(t *testing.T) {
 		t.Fatalf("peak ratio fell from %.2f before the outage to %.2f after it", before, after)
 	}
 }
+
+func TestParseQuantile(t *testing.T) {
+	for in, want := range map[string]float64{"p90": 0.9, "P99.5": 0.995, "95%": 0.95, " 0.8 ": 0.8} {
+		if got, err := ParseQuantile(in); err != nil || math.Abs(got-want) > 1e-12 {
+			t.Errorf("ParseQuantile(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "p", "p100", "1", "0", "-0.5", "abc", "150%"} {
+		if _, err := ParseQuantile(in); err == nil {
+			t.Errorf("ParseQuantile(%q) accepted", in)
+		}
+	}
+}
