@@ -56,7 +56,6 @@ type Detector struct {
 	n   int
 
 	lastSec  int64
-	stepSec  int64
 	level    float64 // non-seasonal forecaster
 	levelErr float64
 	daily    seasonal
@@ -111,9 +110,8 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		return Score{Observed: v, Expected: v}
 	}
 	if d.n == 1 {
-		d.stepSec = sec - d.lastSec
-		d.daily.init(d.stepSec)
-		d.weekly.init(d.stepSec)
+		d.daily.init(sec - d.lastSec)
+		d.weekly.init(sec - d.lastSec)
 	}
 	cfg := &d.cfg
 	if d.n == 0 {
@@ -150,7 +148,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 			if w <= 0 {
 				w = nDetectors
 			}
-			if p := w * d.tails[i].pvalueIn(z[i], bins[i]); p < pmin {
+			if p := w * d.tails[i].pvalue(z[i], bins[i]); p < pmin {
 				best, pmin = i, p
 			}
 		}
@@ -176,7 +174,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	// Learn.
 	if d.n >= cfg.Warmup {
 		for i := range z {
-			d.tails[i].addIn(z[i], bins[i], cfg.TailQuantile)
+			d.tails[i].add(z[i], bins[i], cfg.TailQuantile)
 		}
 	}
 	d.shift, d.varMean = shift, varMean

@@ -211,7 +211,7 @@ func TestTailThresholdTracksQuantile(t *testing.T) {
 		if i%1000 == 0 {
 			z = 1e6 // beyond the last bin
 		}
-		tl.add(z, 0.05)
+		tl.add(z, tailBin(z), 0.05)
 		if i%997 == 0 {
 			if want := tl.quantileBin(0.05); tl.u != want {
 				t.Fatalf("after %d adds threshold bin %d, recomputed %d", i+1, tl.u, want)
@@ -227,7 +227,20 @@ func TestTailThresholdTracksQuantile(t *testing.T) {
 	}
 	// Larger surprises are rarer, and a surprise beyond everything seen
 	// is rarer still.
-	if p1, p2, p3 := tl.pvalue(1), tl.pvalue(5), tl.pvalue(1e7); !(p1 > p2 && p2 > p3) {
+	if p1, p2, p3 := tl.pvalue(1, tailBin(1)), tl.pvalue(5, tailBin(5)), tl.pvalue(1e7, tailBin(1e7)); !(p1 > p2 && p2 > p3) {
 		t.Errorf("p-values not decreasing: %g, %g, %g", p1, p2, p3)
 	}
+}
+
+// quantileBin recomputes, from scratch, the lowest bin whose upper mass
+// fraction is <= q, which add keeps in t.u incrementally.
+func (t *tail) quantileBin(q float64) int {
+	acc := 0.0
+	for b := tailBins - 1; b >= 0; b-- {
+		acc += t.counts[b]
+		if acc > q*t.total {
+			return b + 1
+		}
+	}
+	return 0
 }

@@ -58,26 +58,11 @@ var binEdges = func() (e [tailBins + 1]float64) {
 
 func binLow(b int) float64 { return binEdges[b] }
 
-// quantileBin recomputes, from scratch, the lowest bin whose upper mass
-// fraction is <= q (add keeps t.u equal to it incrementally).
-func (t *tail) quantileBin(q float64) int {
-	acc := 0.0
-	for b := tailBins - 1; b >= 0; b-- {
-		acc += t.counts[b]
-		if acc > q*t.total {
-			return b + 1
-		}
-	}
-	return 0
-}
-
 // pvalue returns the estimated probability of a value at least as large as
-// z. In the body one pseudo-observation keeps it at least 1/(n+1); beyond
-// the tail threshold the exponential fit may go lower (down to 1e-12).
-func (t *tail) pvalue(z float64) float64 { return t.pvalueIn(z, tailBin(z)) }
-
-// pvalueIn is pvalue for a z already known to lie in bin b.
-func (t *tail) pvalueIn(z float64, b int) float64 {
+// z, which lies in bin b (tailBin(z), computed once by the caller). In the
+// body one pseudo-observation keeps it at least 1/(n+1); beyond the tail
+// threshold the exponential fit may go lower (down to 1e-12).
+func (t *tail) pvalue(z float64, b int) float64 {
 	if t.total <= 0 {
 		return 1
 	}
@@ -122,12 +107,10 @@ func (t *tail) pvalueIn(z float64, b int) float64 {
 	return emp
 }
 
-// add learns z. The threshold bin u moves by at most a few bins per
-// observation, so it is kept up to date incrementally.
-func (t *tail) add(z, q float64) { t.addIn(z, tailBin(z), q) }
-
-// addIn is add for a z already known to lie in bin b.
-func (t *tail) addIn(z float64, b int, q float64) {
+// add learns z, which lies in bin b, with q the tail quantile. The
+// threshold bin u moves by at most a few bins per observation, so it is
+// kept up to date incrementally.
+func (t *tail) add(z float64, b int, q float64) {
 	u := t.u
 	if u < tailBins && z >= binLow(u) {
 		e := z - binLow(u)
