@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/internal/scaleeval"
 	"github.com/headroomhq/headroom/internal/trace"
 )
@@ -25,7 +26,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	opt := scaleeval.DefaultOptions()
 	fs.Float64Var(&opt.Capacity, "capacity", 0, "load per replica (0: max(trace)/20)")
 	fs.Float64Var(&opt.Target, "target", opt.Target, "target utilisation of the policy")
-	fs.Float64Var(&opt.Quantile, "quantile", opt.Quantile, "upper quantile of the lead-window peak to provision for")
+	fs.Func("quantile", fmt.Sprintf("upper quantile of the lead-window peak to provision for, e.g. 0.95 or p95 (default %g)", opt.Quantile), func(v string) (err error) {
+		opt.Quantile, err = policy.ParseQuantile(v)
+		return err
+	})
 	fs.DurationVar(&opt.Stabilization, "stabilization", opt.Stabilization, "scale-down stabilisation window")
 	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
 	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
@@ -33,11 +37,11 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
 	fs.IntVar(&opt.Warmup, "warmup", opt.Warmup, "leading minutes simulated but not scored")
 	noHPA := fs.Bool("no-hpa", false, "skip the HPA, static and oracle baselines")
-	fs.Func("curve", "comma-separated extra quantiles to run the policy at, e.g. 0.8,0.9,0.97 (our cost/quality curve)", func(v string) error {
+	fs.Func("curve", "comma-separated extra quantiles to run the policy at, e.g. 0.8,0.9,p97 (our cost/quality curve)", func(v string) error {
 		for _, f := range strings.Split(v, ",") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || !(q > 0 && q < 1) {
-				return fmt.Errorf("quantile %q is not in (0, 1)", f)
+			q, err := policy.ParseQuantile(f)
+			if err != nil {
+				return err
 			}
 			opt.Curve = append(opt.Curve, q)
 		}
