@@ -83,6 +83,9 @@ func (s *seasonal) predict(sec int64) float64 {
 
 // update learns v at time sec after it was scored.
 func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr float64) {
+	if s.off {
+		return
+	}
 	if !s.started {
 		s.started, s.firstSec, s.level = true, sec, v
 	}
