@@ -74,20 +74,7 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		s.rel = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p)))
-		det := anomaly.NewDetector(cfg)
-		s.scores = make([]float64, len(s.values))
-		var prev time.Time
-		for i, v := range s.values {
-			// NAB files repeat or step back a timestamp at clock changes;
-			// the detector needs increasing times, so those rows are
-			// nudged one second past the previous one.
-			t := s.times[i]
-			if i > 0 && !t.After(prev) {
-				t = prev.Add(time.Second)
-			}
-			prev = t
-			s.scores[i] = det.Observe(t, v).Value
-		}
+		s.scores = detectSeries(cfg, s)
 		dst := filepath.Join(*out, nabDetectorName, filepath.Base(filepath.Dir(p)), nabDetectorName+"_"+filepath.Base(p))
 		if err := writeNABResult(dst, s); err != nil {
 			return err
@@ -102,19 +89,45 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	printNABScores(stdout, files, *perFile)
+	return nil
+}
+
+// detectSeries streams one series through a fresh live detector and
+// returns its scores.
+func detectSeries(cfg anomaly.Config, s *nabSeries) []float64 {
+	det := anomaly.NewDetector(cfg)
+	scores := make([]float64, len(s.values))
+	var prev time.Time
+	for i, v := range s.values {
+		// NAB files repeat or step back a timestamp at clock changes; the
+		// detector needs increasing times, so those rows are nudged one
+		// second past the previous one.
+		t := s.times[i]
+		if i > 0 && !t.After(prev) {
+			t = prev.Add(time.Second)
+		}
+		prev = t
+		scores[i] = det.Observe(t, v).Value
+	}
+	return scores
+}
+
+// printNABScores scores the corpus for the three NAB profiles and prints
+// one line per profile (and per file, for the standard profile, if asked).
+func printNABScores(w io.Writer, files []nab.File, perFile bool) {
 	results := nab.Score(files, nab.Profiles(), nab.DefaultProbation)
 	for _, r := range results {
-		fmt.Fprintf(stdout, "%-20s score %6.2f  (raw %8.3f, null %8.3f, perfect %6.1f, threshold %.6f, fp rows %d)\n",
+		fmt.Fprintf(w, "%-20s score %6.2f  (raw %8.3f, null %8.3f, perfect %6.1f, threshold %.6f, fp rows %d)\n",
 			r.Profile.Name, r.Score, r.Raw, r.Null, r.Perfect, r.Threshold, r.FP)
 	}
-	if *perFile {
+	if perFile {
 		std := results[0]
 		per := nab.FileScores(files, std.Profile, nab.DefaultProbation, std.Threshold)
 		for i, f := range files {
-			fmt.Fprintf(stdout, "  %8.3f  %d windows  %s\n", per[i], len(f.Windows), f.Name)
+			fmt.Fprintf(w, "  %8.3f  %d windows  %s\n", per[i], len(f.Windows), f.Name)
 		}
 	}
-	return nil
 }
 
 // readNABFile reads a timestamp,value CSV keeping each timestamp's text.
