@@ -63,7 +63,8 @@
 // with close code 1008 and counted in headroom_gateway_slow_clients_total, so
 // it never stalls the fan-out, the bus or the other clients. History is sent
 // at the pace the client reads, at most Config.HistoryConcurrency replays at
-// a time. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
+// a time; live messages arriving meanwhile are held, up to four client
+// buffers, past which the client is cut as well. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
 // subscriptions, Config.MaxClients connections).
 //
 // # Security

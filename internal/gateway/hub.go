@@ -13,6 +13,10 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
+// holdFactor sizes the hold of a subscription replaying its history, in
+// client buffers.
+const holdFactor = 4
+
 // subscription is one client subscription. Until its history is sent it
 // holds matching live messages; then it forwards those the history did not
 // already cover, and every later one, to the client's live queue.
@@ -51,7 +55,9 @@ func (s *subscription) deliver(m *liveMsg) {
 		return
 	}
 	if !s.live {
-		if len(s.held) >= cap(s.c.live) {
+		// A long replay may take a while at the client's pace: hold up to
+		// four buffers' worth of live messages before calling it behind.
+		if len(s.held) >= holdFactor*cap(s.c.live) {
 			s.mu.Unlock()
 			s.c.kill(errSlow)
 			return
