@@ -12,19 +12,19 @@ import (
 
 // Client operations (the "op" of a JSON text frame).
 const (
-	OpSubscribe   = "subscribe"
-	OpUnsubscribe = "unsubscribe"
-	OpPing        = "ping"
+	OpSubscribe   = "subscribe"   // start (or replace) a subscription: history, then live
+	OpUnsubscribe = "unsubscribe" // end a subscription
+	OpPing        = "ping"        // ask for a pong (browsers cannot send WebSocket pings)
 )
 
 // Server frame types (the "type" of a msgpack binary frame).
 const (
-	FrameHello       = "hello"
-	FrameSubscribed  = "subscribed"
-	FrameMsg         = "msg"
-	FrameHistoryDone = "history_done"
-	FrameError       = "error"
-	FramePong        = "pong"
+	FrameHello       = "hello"        // first frame: prefix, version, server time, history cap
+	FrameSubscribed  = "subscribed"   // a subscribe was accepted, with its filters
+	FrameMsg         = "msg"          // one stream message, history or live
+	FrameHistoryDone = "history_done" // a subscription's history is complete (or truncated)
+	FrameError       = "error"        // a request failed; code and message say why
+	FramePong        = "pong"         // the answer to ping
 )
 
 // Error codes carried by error frames.
