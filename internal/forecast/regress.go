@@ -4,16 +4,19 @@ import "math"
 
 // regress is the Prophet-class additive regression: a piecewise-linear
 // trend with a changepoint at every day boundary of the first 80 % of the
-// window, daily Fourier terms (order regDaily) and, with more than a week of
-// data, weekly Fourier terms (order regWeekly), fitted by ridge-regularised
-// least squares with two Huber reweighting passes. To stay cheap it is
-// fitted on block means (30 minutes for 5-minute buckets). Its residual is
-// followed by a robust level with reversion, which adds the short-term
-// correction a pure curve fit lacks.
+// window (at most regMaxCP, then evenly spread), daily Fourier terms (order
+// regDaily) and, with at least 8 days of data, weekly Fourier terms (order
+// regWeekly), fitted by ridge-regularised least squares (Gaussian priors in
+// place of Prophet's Laplace one on the changepoints). To stay cheap it is
+// fitted on hourly block means. Beyond the fitted span the trend is held
+// flat. Its residual is followed by a robust level with reversion, which
+// adds the short-term correction a pure curve fit lacks; outages are
+// already masked and spikes are diluted by the hourly means.
 type regress struct {
 	day    int
 	abs0   int64
 	ncp    int
+	cpGap  float64 // days between changepoints
 	weekly bool
 	coef   []float64
 	lastT  float64   // time (days) of the window end; the trend is flat after
@@ -26,16 +29,15 @@ type regress struct {
 }
 
 const (
-	regDaily  = 6
+	regDaily = 6
+	// regMaxCP caps the number of changepoints (Prophet's default).
+	regMaxCP  = 25
 	regWeekly = 3
 	// regCPScale is the prior scale of a changepoint's slope change, in
 	// model units per day; smaller means a stiffer trend.
 	regCPScale = 0.05
 	// regFourierScale is the prior scale of a Fourier coefficient.
 	regFourierScale = 1.0
-	// regPasses is the number of least-squares passes (the later ones
-	// Huber-reweighted).
-	regPasses = 1
 )
 
 func (m *regress) name() string { return "prophet" }
@@ -59,7 +61,7 @@ func (m *regress) nfeat() int { return m.base() + m.ncp }
 // active returns the number of leading columns that can be non-zero at
 // time t (days): all but the hinges whose changepoint is not yet passed.
 func (m *regress) active(t float64) int {
-	return m.base() + min(m.ncp, max(0, int(math.Ceil(t))-1))
+	return m.base() + min(m.ncp, max(0, int(math.Ceil(t/m.cpGap))-1))
 }
 
 // features writes the basis at absolute (fractional) bucket position pos.
@@ -71,7 +73,7 @@ func (m *regress) features(pos float64, x []float64) {
 		k = harmonics(x, k, pos, 7*m.day, regWeekly)
 	}
 	for c := 1; c <= m.ncp; c++ {
-		x[k] = math.Max(0, t-float64(c))
+		x[k] = math.Max(0, t-float64(c)*m.cpGap)
 		k++
 	}
 }
@@ -96,7 +98,10 @@ func (m *regress) fit(w *window) {
 	n := len(w.z)
 	span := float64(n) / float64(w.day)
 	m.lastT = span
-	m.ncp = max(0, int(math.Floor(0.8*span)))
+	// A changepoint per day over the first 80 %, at most regMaxCP of them
+	// (then evenly spread).
+	m.cpGap = max(1, 0.8*span/regMaxCP)
+	m.ncp = max(0, int(math.Floor(0.8*span/m.cpGap)))
 	m.weekly = span >= 8
 	p := m.nfeat()
 	// Block means.
@@ -159,78 +164,40 @@ func (m *regress) tabulate() {
 	}
 }
 
-// solve returns ridge coefficients with two Huber reweighting passes.
+// solve returns the ridge coefficients (nil when the system is singular).
 func (m *regress) solve(rows, ys []float64, p int) []float64 {
-	nr := len(ys)
-	wts := make([]float64, nr)
-	for i := range wts {
-		wts[i] = 1
-	}
 	// Noise scale of the block means, for the prior's weight.
 	sigma := robustScale(ys)
 	if sigma == 0 {
 		sigma = 1e-6
 	}
-	pen := make([]float64, p)
-	for j := range pen {
-		switch {
-		case j < 2:
-			pen[j] = 1e-9
-		case j >= m.base():
-			pen[j] = sigma * sigma / (regCPScale * regCPScale)
-		default:
-			pen[j] = sigma * sigma / (regFourierScale * regFourierScale)
-		}
-	}
-	act := make([]int, nr)
-	for r := range act {
-		act[r] = m.active(rows[r*p+1])
-	}
 	a := make([]float64, p*p)
 	b := make([]float64, p)
-	var coef []float64
-	res := make([]float64, nr)
-	for pass := 0; pass < regPasses; pass++ {
-		clear(a)
-		clear(b)
-		for r := 0; r < nr; r++ {
-			x := rows[r*p : (r+1)*p]
-			wy := wts[r] * ys[r]
-			for i := 0; i < act[r]; i++ {
-				wx := wts[r] * x[i]
-				row := a[i*p:]
-				for j := 0; j <= i; j++ {
-					row[j] += wx * x[j]
-				}
-				b[i] += x[i] * wy
+	for r := range ys {
+		x := rows[r*p : (r+1)*p]
+		// Hinges come last and are zero before their changepoint: only the
+		// leading active columns contribute.
+		for i := 0; i < m.active(x[1]); i++ {
+			row := a[i*p:]
+			for j := 0; j <= i; j++ {
+				row[j] += x[i] * x[j]
 			}
+			b[i] += x[i] * ys[r]
 		}
-		for i := 0; i < p; i++ {
-			a[i*p+i] += pen[i]
+	}
+	for j := 0; j < p; j++ {
+		switch {
+		case j < 2:
+			a[j*p+j] += 1e-9
+		case j >= m.base():
+			a[j*p+j] += sigma * sigma / (regCPScale * regCPScale)
+		default:
+			a[j*p+j] += sigma * sigma / (regFourierScale * regFourierScale)
 		}
-		c, ok := cholSolve(a, b, p)
-		if !ok {
-			return coef
-		}
-		coef = c
-		if pass == regPasses-1 {
-			break
-		}
-		for r := 0; r < nr; r++ {
-			x := rows[r*p : (r+1)*p]
-			var f float64
-			for j, v := range x {
-				f += v * coef[j]
-			}
-			res[r] = math.Abs(ys[r] - f)
-		}
-		s := 1.48 * quantile(append([]float64(nil), res...), 0.5)
-		for r := range wts {
-			wts[r] = 1
-			if k := 2 * s; s > 0 && res[r] > k {
-				wts[r] = k / res[r]
-			}
-		}
+	}
+	coef, ok := cholSolve(a, b, p)
+	if !ok {
+		return nil
 	}
 	return coef
 }
@@ -272,8 +239,8 @@ func (m *regress) evalRange(pos0 int64, out []float64) {
 		pos := pos0 + int64(i)
 		t := math.Min(float64(pos-m.abs0)/float64(m.day), m.lastT)
 		f := c[0] + c[1]*t
-		for k := 1; k <= m.ncp && t > float64(k); k++ {
-			f += c[base+k-1] * (t - float64(k))
+		for k := 1; k <= m.ncp && t > float64(k)*m.cpGap; k++ {
+			f += c[base+k-1] * (t - float64(k)*m.cpGap)
 		}
 		f += m.daily[mod(pos, m.day)]
 		s, co := s1, c1
@@ -299,8 +266,8 @@ func (m *regress) eval(pos int64) float64 {
 	t := math.Min(float64(pos-m.abs0)/float64(m.day), m.lastT)
 	f := c[0] + c[1]*t
 	base := m.base()
-	for k := 1; k <= m.ncp && t > float64(k); k++ {
-		f += c[base+k-1] * (t - float64(k))
+	for k := 1; k <= m.ncp && t > float64(k)*m.cpGap; k++ {
+		f += c[base+k-1] * (t - float64(k)*m.cpGap)
 	}
 	f += m.daily[mod(pos, m.day)]
 	if m.weekly {

@@ -253,3 +253,35 @@ func TestMemoryPerSeries(t *testing.T) {
 	}
 	runtime.KeepAlive(series)
 }
+
+// TestOtherSteps runs a full window with 1-minute and 1-hour buckets: the
+// day length, the regression's block size and its changepoint cap all
+// follow the step.
+func TestOtherSteps(t *testing.T) {
+	for _, step := range []time.Duration{time.Minute, time.Hour} {
+		cfg := DefaultConfig()
+		cfg.Step = step
+		day := int(24 * time.Hour / step)
+		cfg.Holdout = 3 * day
+		s := NewSeries(cfg)
+		start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := 0; i < cfg.Window; i++ {
+			v := 100 + 40*math.Sin(2*math.Pi*float64(i%day)/float64(day))
+			if err := s.Observe(start.Add(time.Duration(i)*step), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pts, info, err := s.Forecast(12)
+		if err != nil {
+			t.Fatalf("step %s: %v", step, err)
+		}
+		checkPoints(t, pts, start.Add(time.Duration(cfg.Window)*step), step)
+		for h, p := range pts {
+			want := 100 + 40*math.Sin(2*math.Pi*float64((cfg.Window+h)%day)/float64(day))
+			if math.Abs(p.Yhat-want) > 2 {
+				t.Errorf("step %s, h=%d: yhat %.2f, want %.2f (%s)", step, h, p.Yhat, want, info.Model)
+				break
+			}
+		}
+	}
+}
