@@ -27,6 +27,7 @@ const state = {
   store: null,
   pending: new Set(), // subscription ids still replaying history
   conn: { state: "connecting" },
+  opens: 0, // connections opened so far (reconnects are opens - 1)
   lastRender: 0,
   dirty: true,
   replay: { store: null, from: 0, to: 0, speed: 60, cursor: 0, playing: false, ready: false, last: 0 },
@@ -40,6 +41,7 @@ const feed = new Feed({
   onStatus: (s) => {
     state.conn = s;
     if (s.state === "open") {
+      state.opens++;
       // The feed resubscribes everything it holds: their history is pending again.
       state.pending = new Set(feed.subs.keys());
     }
