@@ -74,4 +74,13 @@
 // Config.Token set, /ws and /api/v1/apps require "Authorization: Bearer
 // <token>" or, for browsers that cannot set headers on a WebSocket,
 // ?token=<token>. The dashboard page itself holds no data and is public.
+//
+// NATS permissions: the gateway publishes nothing under the prefix. It
+// needs to publish only JetStream API requests: $JS.API.STREAM.INFO.*,
+// $JS.API.STREAM.MSG.GET.*, $JS.API.CONSUMER.CREATE.*.>,
+// $JS.API.CONSUMER.DELETE.*.*, $JS.API.CONSUMER.INFO.*.* and
+// $JS.API.CONSUMER.MSG.NEXT.*.* (ordered consumers use no acks), plus
+// subscribe rights on _INBOX.> for the replies and deliveries. Deny it
+// publish on <prefix>.>. (service.Main also creates the streams at start,
+// which needs $JS.API.STREAM.CREATE.* and UPDATE.*, unless they exist.)
 package gateway
