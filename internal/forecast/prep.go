@@ -31,6 +31,11 @@ func newTransform(y []float64) transform {
 	if len(pos) == 0 {
 		return transform{}
 	}
+	if obs := countObserved(y); float64(obs-len(pos)) > maxZeroShare*float64(obs) {
+		// On/off series (bursts between zeros): a log would turn every
+		// switch into a huge jump; model them as they are.
+		return transform{}
+	}
 	// The offset keeps zeros finite and damps the log's stretch near zero:
 	// a fraction of the typical positive level.
 	c := offsetFrac * quantile(pos, 0.5)
@@ -42,6 +47,21 @@ func newTransform(y []float64) transform {
 
 // offsetFrac is the log offset as a fraction of the median positive value.
 const offsetFrac = 0.05
+
+// maxZeroShare is the largest share of zeros for which a series is
+// log-transformed.
+const maxZeroShare = 0.1
+
+// countObserved returns the number of non-NaN values in y.
+func countObserved(y []float64) int {
+	n := 0
+	for _, v := range y {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	return n
+}
 
 func (t transform) fwd(y float64) float64 {
 	if t.log {
