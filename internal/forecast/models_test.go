@@ -305,3 +305,28 @@ func TestProfileFill(t *testing.T) {
 		}
 	}
 }
+
+func TestNewTransform(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name string
+		y    []float64
+		log  bool
+	}{
+		{"positive", []float64{1, 2, 3, nan, 4}, true},
+		{"few zeros", []float64{0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, true},
+		{"on/off", []float64{0, 0, 3, 0, 5, 0, 7, 0}, false},
+		{"negative", []float64{1, -2, 3}, false},
+		{"all zero", []float64{0, 0}, false},
+	} {
+		tr := newTransform(tc.y)
+		if tr.log != tc.log {
+			t.Errorf("%s: log %v, want %v", tc.name, tr.log, tc.log)
+		}
+		for _, v := range tc.y {
+			if !math.IsNaN(v) && math.Abs(tr.inv(tr.fwd(v))-v) > 1e-12 {
+				t.Errorf("%s: inv(fwd(%v)) = %v", tc.name, v, tr.inv(tr.fwd(v)))
+			}
+		}
+	}
+}
