@@ -13,7 +13,9 @@ import (
 type Config struct {
 	// Step is the bucket width.
 	Step time.Duration
-	// Window is the number of buckets of history kept and trained on.
+	// Window is the number of buckets of history a refit uses: the models
+	// are fitted on all but the last Holdout of them and then run through
+	// those.
 	Window int
 	// Horizon is the number of steps a refit calibrates intervals for; a
 	// Forecast asking for more steps triggers a refit for the longer horizon.
@@ -29,7 +31,8 @@ type Config struct {
 	RefitOffset int
 	// Holdout is the number of most recent buckets held out at each refit to
 	// score the models and calibrate the intervals; it is capped at a
-	// quarter of the available history.
+	// quarter of the available history, and below two horizons' worth the
+	// series falls back to one model with widened normal intervals.
 	Holdout int
 	// OutageRun is the minimum length, in buckets, of a run of exact zeros
 	// that is treated as an outage (missing data) in a series where zeros are
