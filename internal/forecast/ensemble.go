@@ -66,12 +66,14 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	cands := candidates(fitLen, day, cfg.Models)
 	if hold == 0 {
 		// Too little history to score models: the level model alone.
-		e.fallback(cands[len(cands)-1], newWindow(z, wt, abs0, day, horizon), horizon)
+		e.fallback(cands[len(cands)-1], newWindow(z, wt, abs0, day, cfg.Horizon), horizon)
 		return e
 	}
 	e.holdout = hold
-	h := holdout{z: z, jac: jac, fitLen: fitLen, horizon: horizon}
-	h.run(cands, newWindow(z[:fitLen], wt[:fitLen], abs0, day, horizon))
+	// Models are tuned and scored on the configured horizon only, so that a
+	// longer forecast changes nothing in the first Horizon steps.
+	h := holdout{z: z, jac: jac, fitLen: fitLen, horizon: horizon, scored: min(horizon, cfg.Horizon)}
+	h.run(cands, newWindow(z[:fitLen], wt[:fitLen], abs0, day, cfg.Horizon))
 	scores := h.scores()
 	weights := weigh(scores)
 	e.qs, e.bias = h.calibrate(weights)

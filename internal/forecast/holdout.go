@@ -10,6 +10,7 @@ type holdout struct {
 	jac     []float64 // dy/dz per bucket (1 without a transform)
 	fitLen  int       // buckets the models were fitted on
 	horizon int
+	scored  int         // leading steps that count in the scores
 	preds   [][]float64 // per model, per origin, per step
 }
 
@@ -54,7 +55,7 @@ func (h *holdout) scores() []float64 {
 		cnt := 0
 		for o := 0; o < h.origins(); o++ {
 			t := h.fitLen + o*holdStride
-			for s := 0; s < H && t+s < n; s++ {
+			for s := 0; s < h.scored && t+s < n; s++ {
 				a := h.z[t+s]
 				if math.IsNaN(a) {
 					continue

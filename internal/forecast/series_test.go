@@ -285,3 +285,21 @@ func TestOtherSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestLongerHorizonKeepsFirstSteps checks that asking for more steps does
+// not change the first Horizon ones.
+func TestLongerHorizonKeepsFirstSteps(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.Window)
+	short, _, err := mustFeed(t, cfg, y).Forecast(cfg.Horizon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, _, err := mustFeed(t, cfg, y).Forecast(3 * cfg.Horizon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(short, long[:cfg.Horizon]) {
+		t.Errorf("first steps differ:\n%+v\n%+v", short[0], long[0])
+	}
+}
