@@ -62,6 +62,14 @@ func (s *level) path(out []float64) {
 
 // update consumes one value; NaN advances the state without news.
 func (s *level) update(u float64) {
+	if !s.ready {
+		// Nothing seen yet (the training part was all missing): the
+		// first value starts the level.
+		if !math.IsNaN(u) {
+			s.start(u, 0)
+		}
+		return
+	}
 	f := s.m + s.rho*(s.l-s.m)
 	if math.IsNaN(u) {
 		s.l = f

@@ -303,3 +303,22 @@ func TestLongerHorizonKeepsFirstSteps(t *testing.T) {
 		t.Errorf("first steps differ:\n%+v\n%+v", short[0], long[0])
 	}
 }
+
+// TestDataOnlyAtTheEnd covers a window whose older part is all missing:
+// the models must pick up the recent values.
+func TestDataOnlyAtTheEnd(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.Window)
+	for i := 0; i < cfg.Window-30; i++ {
+		y[i] = math.NaN()
+	}
+	s := mustFeed(t, cfg, y)
+	pts, _, err := s.Forecast(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPoints(t, pts, t0.Add(time.Duration(cfg.Window)*cfg.Step), cfg.Step)
+	if last := y[len(y)-1]; math.Abs(pts[0].Yhat-last) > 0.2*last {
+		t.Errorf("yhat %v far from the last value %v", pts[0].Yhat, last)
+	}
+}
