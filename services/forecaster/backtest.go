@@ -141,6 +141,13 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 				return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
 			}
 		}
+		if i > len(b.Values) && lo < len(b.Values) {
+			// The trace ends before the origin: the buckets up to it are
+			// missing, so that the forecast still starts at the origin.
+			if err := s.Observe(o.Add(-cfg.Step), math.NaN()); err != nil {
+				return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
+			}
+		}
 		pts, info, err := s.Forecast(backtestSteps)
 		times = append(times, time.Since(began))
 		if err != nil && !errors.Is(err, forecast.ErrNoData) {
