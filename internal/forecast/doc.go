@@ -13,8 +13,10 @@
 //     them), runs of at least an hour of exact zeros inside a series where
 //     zeros are otherwise rare are outages and become missing too (a run
 //     still going on at the end is kept: it may be a real drop), and a
-//     non-negative series is modelled as log(y + c), c = 5 % of its median,
-//     so that daily peaks and quiet nights share one relative noise scale;
+//     non-negative series with few zeros (under 10 %) is modelled as
+//     log(y + c), c = 5 % of its median, so that daily peaks and quiet
+//     nights share one relative noise scale (on/off series and series with
+//     negative values are modelled as they are);
 //  2. fits the candidate models on all but the last three days: seasonal
 //     naive (one day), naive, ETS(A,Ad,A) with daily seasonality, a robust
 //     STL-style daily+weekly decomposition ("mstl") and its daily-only

@@ -6,9 +6,10 @@ import (
 )
 
 // transform maps values to the scale the models work on and back. A
-// non-negative series is modelled as log(y + c): daily peaks and quiet
-// nights then share one relative noise scale, seasonality becomes additive
-// and back-transformed medians stay medians. Other series are modelled as is.
+// non-negative series with few zeros is modelled as log(y + c): daily peaks
+// and quiet nights then share one relative noise scale, seasonality becomes
+// additive and back-transformed medians stay medians. Other series are
+// modelled as is.
 type transform struct {
 	log bool
 	c   float64
