@@ -17,7 +17,7 @@ func BenchmarkEncodeMsg(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		if err := encodeMsg(enc, "d.1", m); err != nil {
+		if err := encodeMsg(&buf, enc, "d.1", m); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -218,7 +218,7 @@ func (c *client) writeLoop() {
 		if it.ctrl != nil {
 			err = enc.Encode(it.ctrl)
 		} else {
-			err = encodeMsg(enc, it.sub, it.m)
+			err = encodeMsg(&buf, enc, it.sub, it.m)
 		}
 		if err != nil {
 			c.log.Error().Err(err).Msg("encode frame")

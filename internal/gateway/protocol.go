@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -191,30 +193,45 @@ type liveMsg struct {
 	seq     uint64
 	ts      int64
 	data    []byte
+
+	tailOnce sync.Once
+	tail     []byte // the frame's fields after "sub", encoded once for all clients
 }
 
-// encodeMsg appends a "msg" frame without reflection: it is the hot path.
-func encodeMsg(enc *msgpack.Encoder, sub string, m *liveMsg) error {
+// encodeTail encodes the fields every client's frame of m shares.
+func (m *liveMsg) encodeTail() []byte {
+	m.tailOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(m.data) + len(m.subject) + 64)
+		enc := msgpack.NewEncoder(&buf)
+		enc.UseCompactInts(true)
+		_ = enc.EncodeString("subject")
+		_ = enc.EncodeString(m.subject)
+		_ = enc.EncodeString("stream")
+		_ = enc.EncodeString(m.stream)
+		_ = enc.EncodeString("seq")
+		_ = enc.EncodeUint(m.seq)
+		_ = enc.EncodeString("ts")
+		_ = enc.EncodeInt(m.ts)
+		_ = enc.EncodeString("data")
+		_ = enc.EncodeBytes(m.data) // writes to a bytes.Buffer cannot fail
+		m.tail = buf.Bytes()
+	})
+	return m.tail
+}
+
+// encodeMsg appends a "msg" frame to buf (enc writes to buf): the map
+// header, type and sub, then the tail shared by every client. It is the hot
+// path of the fan-out.
+func encodeMsg(buf *bytes.Buffer, enc *msgpack.Encoder, sub string, m *liveMsg) error {
 	if err := enc.EncodeMapLen(7); err != nil {
 		return err
 	}
-	head := [...]string{"type", FrameMsg, "sub", sub, "subject", m.subject, "stream", m.stream, "seq"}
-	for _, s := range head {
+	for _, s := range [...]string{"type", FrameMsg, "sub", sub} {
 		if err := enc.EncodeString(s); err != nil {
 			return err
 		}
 	}
-	if err := enc.EncodeUint(m.seq); err != nil {
-		return err
-	}
-	if err := enc.EncodeString("ts"); err != nil {
-		return err
-	}
-	if err := enc.EncodeInt(m.ts); err != nil {
-		return err
-	}
-	if err := enc.EncodeString("data"); err != nil {
-		return err
-	}
-	return enc.EncodeBytes(m.data)
+	_, err := buf.Write(m.encodeTail())
+	return err
 }
