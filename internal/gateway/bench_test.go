@@ -13,7 +13,7 @@ import (
 func BenchmarkEncodeMsg(b *testing.B) {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
-	m := &liveMsg{subject: "apm.metrics.shop.web", stream: "METRICS", seq: 123456, ts: 1767323045000, data: make([]byte, 300)}
+	m := newLiveMsg("apm.metrics.shop.web", "METRICS", 123456, 1767323045000, make([]byte, 300))
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
@@ -62,9 +62,9 @@ func BenchmarkDispatch200(b *testing.B) {
 			}
 		}()
 	}
-	msg := &liveMsg{subject: "apm.metrics.app07.web", stream: "METRICS", seq: 1, ts: 1, data: make([]byte, 300)}
+	data := make([]byte, 300)
 	b.ReportAllocs()
 	for b.Loop() {
-		g.dispatch(msg)
+		g.dispatch("apm.metrics.app07.web", "METRICS", 1, 1, data)
 	}
 }

@@ -154,8 +154,7 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 		if meta.Sequence.Stream > last {
 			return nil
 		}
-		if err := st.take(&liveMsg{subject: jm.Subject(), stream: name, seq: meta.Sequence.Stream,
-			ts: eventTime(jm.Headers(), meta.Timestamp), data: jm.Data()}); err != nil {
+		if err := st.take(jm.Subject(), name, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data()); err != nil {
 			return err
 		}
 		if meta.NumPending == 0 || meta.Sequence.Stream == last {
@@ -164,31 +163,32 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 	}
 }
 
-// take sends m if it falls in the window, matches and is not thinned out.
-func (st *replayState) take(m *liveMsg) error {
+// take sends a message if it falls in the window, matches and is not
+// thinned out.
+func (st *replayState) take(subject, stream string, seq uint64, ts int64, data []byte) error {
 	sp := st.s.spec
-	if m.ts < sp.since || (sp.until > 0 && m.ts >= sp.until) || !st.s.matches(m.subject) {
+	if ts < sp.since || (sp.until > 0 && ts >= sp.until) || !st.s.matches(subject) {
 		return nil
 	}
 	if sp.step > 0 {
-		if prev, ok := st.lastSent[m.subject]; ok && m.ts < prev+sp.step && m.ts >= prev {
+		if prev, ok := st.lastSent[subject]; ok && ts < prev+sp.step && ts >= prev {
 			return nil
 		}
-		st.lastSent[m.subject] = m.ts
+		st.lastSent[subject] = ts
 	}
 	g := st.s.c.g
 	if st.count >= sp.max {
 		st.reason = "max_history"
 		return errCapped
 	}
-	if st.bytes+int64(len(m.data)) > g.cfg.MaxHistoryBytes {
+	if st.bytes+int64(len(data)) > g.cfg.MaxHistoryBytes {
 		st.reason = "max_history_bytes"
 		return errCapped
 	}
 	st.count++
-	st.bytes += int64(len(m.data))
+	st.bytes += int64(len(data))
 	g.metrics.historyMsgs.Inc()
-	st.chunk = append(st.chunk, outItem{sub: st.s.id, m: m})
+	st.chunk = append(st.chunk, outItem{sub: st.s.id, m: newLiveMsg(subject, stream, seq, ts, data)})
 	if len(st.chunk) >= histChunk && !st.flush() {
 		return context.Canceled
 	}

@@ -161,9 +161,16 @@ func (h *hub) route(subject string) []*subscription {
 	return r
 }
 
-func (g *Gateway) dispatch(m *liveMsg) {
+// dispatch hands a stream message to every matching subscription; a message
+// nobody follows costs a cache lookup and nothing more.
+func (g *Gateway) dispatch(subject, stream string, seq uint64, ts int64, data []byte) {
 	g.metrics.liveMsgs.Inc()
-	for _, s := range g.hub.route(m.subject) {
+	subs := g.hub.route(subject)
+	if len(subs) == 0 {
+		return
+	}
+	m := newLiveMsg(subject, stream, seq, ts, data)
+	for _, s := range subs {
 		s.deliver(m)
 	}
 }
@@ -214,10 +221,7 @@ func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (jetstream.Cons
 				if err != nil {
 					return
 				}
-				g.dispatch(&liveMsg{
-					subject: jm.Subject(), stream: meta.Stream, seq: meta.Sequence.Stream,
-					ts: eventTime(jm.Headers(), meta.Timestamp), data: jm.Data(),
-				})
+				g.dispatch(jm.Subject(), meta.Stream, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data())
 			}, jetstream.PullMaxMessages(1024))
 			if err == nil {
 				return cc, nil

@@ -187,37 +187,46 @@ type controlFrame struct {
 }
 
 // liveMsg is one stream message shared, read-only, by every client it goes to.
+// The frame fields all clients share are encoded once, when it is made; the
+// payload is kept only inside that encoding.
 type liveMsg struct {
 	subject string
 	stream  string
 	seq     uint64
 	ts      int64
-	data    []byte
-
-	tailOnce sync.Once
-	tail     []byte // the frame's fields after "sub", encoded once for all clients
+	tail    []byte // the frame's fields after "sub"
 }
 
-// encodeTail encodes the fields every client's frame of m shares.
-func (m *liveMsg) encodeTail() []byte {
-	m.tailOnce.Do(func() {
-		var buf bytes.Buffer
-		buf.Grow(len(m.data) + len(m.subject) + 64)
-		enc := msgpack.NewEncoder(&buf)
-		enc.UseCompactInts(true)
-		_ = enc.EncodeString("subject")
-		_ = enc.EncodeString(m.subject)
-		_ = enc.EncodeString("stream")
-		_ = enc.EncodeString(m.stream)
-		_ = enc.EncodeString("seq")
-		_ = enc.EncodeUint(m.seq)
-		_ = enc.EncodeString("ts")
-		_ = enc.EncodeInt(m.ts)
-		_ = enc.EncodeString("data")
-		_ = enc.EncodeBytes(m.data) // writes to a bytes.Buffer cannot fail
-		m.tail = buf.Bytes()
-	})
-	return m.tail
+type tailEncoder struct {
+	buf bytes.Buffer
+	enc *msgpack.Encoder
+}
+
+var tailPool = sync.Pool{New: func() any {
+	t := &tailEncoder{}
+	t.enc = msgpack.NewEncoder(&t.buf)
+	t.enc.UseCompactInts(true)
+	return t
+}}
+
+// newLiveMsg makes the shared part of the frames of one stream message.
+func newLiveMsg(subject, stream string, seq uint64, ts int64, data []byte) *liveMsg {
+	t := tailPool.Get().(*tailEncoder)
+	defer tailPool.Put(t)
+	t.buf.Reset()
+	enc := t.enc
+	// Writes to a bytes.Buffer cannot fail.
+	_ = enc.EncodeString("subject")
+	_ = enc.EncodeString(subject)
+	_ = enc.EncodeString("stream")
+	_ = enc.EncodeString(stream)
+	_ = enc.EncodeString("seq")
+	_ = enc.EncodeUint(seq)
+	_ = enc.EncodeString("ts")
+	_ = enc.EncodeInt(ts)
+	_ = enc.EncodeString("data")
+	_ = enc.EncodeBytes(data)
+	return &liveMsg{subject: subject, stream: stream, seq: seq, ts: ts, tail: bytes.Clone(t.buf.Bytes())}
 }
 
 // encodeMsg appends a "msg" frame to buf (enc writes to buf): the map
@@ -232,6 +241,6 @@ func encodeMsg(buf *bytes.Buffer, enc *msgpack.Encoder, sub string, m *liveMsg) 
 			return err
 		}
 	}
-	_, err := buf.Write(m.encodeTail())
+	_, err := buf.Write(m.tail)
 	return err
 }
