@@ -88,7 +88,9 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 // Register mounts the handler on mux at POST Path.
 func (h *Handler) Register(mux *http.ServeMux) { mux.Handle("POST "+Path, h) }
 
-// ServeHTTP checks the token, the content type and the size, parses and
+// ServeHTTP checks the token, the content type (JSON unless it says
+// msgpack; no type, or curl's default form type, is read as JSON) and the
+// size, parses and
 // validates the whole body, then publishes: 202 with {"accepted": n} once
 // every tick is stored; 4xx with {"error", "field"} and nothing published
 // for a bad request; 503 when the bus fails.
@@ -113,7 +115,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			h.fail(w, r, &Error{Status: http.StatusUnsupportedMediaType, Field: "Content-Type", Message: fmt.Sprintf("%q: %v", ct, err)})
 			return
-		case mt == "application/json":
+		case mt == "application/json", mt == "application/x-www-form-urlencoded":
+			// The latter is what curl -d sends by default; the body is still
+			// read as JSON.
 		case mt == "application/msgpack" || mt == "application/x-msgpack" || mt == "application/vnd.msgpack":
 			format = MsgPack
 		default:
