@@ -116,9 +116,8 @@ func (g *Gateway) addSub(s *subscription) {
 	g.hub.mu.Lock()
 	g.hub.subs[s] = struct{}{}
 	g.hub.routes = nil
-	n := len(g.hub.subs)
 	g.hub.mu.Unlock()
-	g.metrics.subscriptions.Set(float64(n))
+	g.metrics.subscriptions.Inc()
 }
 
 func (g *Gateway) removeSub(s *subscription) {
@@ -128,11 +127,13 @@ func (g *Gateway) removeSub(s *subscription) {
 	s.held = nil
 	s.mu.Unlock()
 	g.hub.mu.Lock()
+	_, ok := g.hub.subs[s]
 	delete(g.hub.subs, s)
 	g.hub.routes = nil
-	n := len(g.hub.subs)
 	g.hub.mu.Unlock()
-	g.metrics.subscriptions.Set(float64(n))
+	if ok {
+		g.metrics.subscriptions.Dec()
+	}
 }
 
 // route returns the subscriptions matching subject, from the cache when it can.
