@@ -273,8 +273,16 @@ func TestLoad200Clients(t *testing.T) {
 	})
 
 	// Stuck clients: keep the flow going until every one of them is cut.
+	heapNow := func() float64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return float64(m.HeapInuse) / 1e6
+	}
+	h0 := heapNow()
 	cutBefore := metricValue(t, reg, "headroom_gateway_slow_clients_total")
 	disconnect := connect()
+	h1 := heapNow()
 	for i := 0; metricValue(t, reg, "headroom_gateway_slow_clients_total")-cutBefore < stuck; i++ {
 		if i == 10 {
 			t.Fatalf("stuck clients not cut after %d messages", i*n)
@@ -289,6 +297,7 @@ func TestLoad200Clients(t *testing.T) {
 		return nil
 	})
 	kept := metricValue(t, reg, "headroom_gateway_clients")
+	h2 := heapNow()
 	disconnect()
 
 	med := func(x []float64) float64 {
@@ -312,7 +321,11 @@ func TestLoad200Clients(t *testing.T) {
 		metricValue(t, reg, "headroom_gateway_frames_sent_total"), frames.Load(), float64(bytes.Load())/1e6,
 		metricValue(t, reg, "headroom_gateway_slow_clients_total"))
 	t.Logf("after saturation %v of %d dashboards still connected (a dashboard starved of CPU may fall behind and be cut too)", kept, clients-stuck)
-	t.Logf("peak heap in use %.1f MB (whole test process: NATS server, publisher, gateway and the 200 clients)", float64(peak.Load())/1e6)
+	t.Logf("live heap after GC: %.1f MB without clients, %.1f MB with %d connected, %.1f MB after bursts of flow with them (gateway queues and write buffers plus the in-process clients)", h0, h1, clients, h2)
+	t.Logf("peak heap in use %.1f MB (whole test process: NATS server, publisher, gateway, clients, garbage)", float64(peak.Load())/1e6)
+	if h2-h0 > 256 {
+		t.Errorf("heap grew by %.0f MB with %d clients, want a bounded growth under 256 MB", h2-h0, clients)
+	}
 	if drop > 5 {
 		t.Errorf("publish rate dropped %.1f %% with %d clients, want at most 5 %%", drop, clients)
 	}
