@@ -85,7 +85,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(20*time.Second))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
