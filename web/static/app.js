@@ -281,7 +281,7 @@ function view() {
     return { min: r.from, max: r.to, cursor: r.ready ? r.cursor : r.from };
   }
   const right = now();
-  return { min: right - state.window, max: right + Math.min(HOUR, state.window * 0.12), cursor: Infinity };
+  return { min: right - state.window, max: right + Math.min(HOUR, state.window * 0.12), cursor: Infinity, now: right };
 }
 
 function activeStore() {

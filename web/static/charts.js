@@ -269,9 +269,25 @@ export class TierCharts {
 
   drawSpans(u) {
     const c = this.ctx;
-    if (!c || !c.tier) return;
+    if (!c) return;
     const { ctx, bbox } = u;
     ctx.save();
+    if (c.view.now && c.view.now > c.view.min && c.view.now < c.view.max) {
+      // "Now": actual data stops here, the forecast goes on.
+      const x = Math.round(u.valToPos(c.view.now, "x", true)) + 0.5;
+      ctx.strokeStyle = css("--text-muted");
+      ctx.lineWidth = devicePixelRatio;
+      ctx.setLineDash([3 * devicePixelRatio, 3 * devicePixelRatio]);
+      ctx.beginPath();
+      ctx.moveTo(x, bbox.top);
+      ctx.lineTo(x, bbox.top + bbox.height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    if (!c.tier) {
+      ctx.restore();
+      return;
+    }
     for (const inc of c.tier.incidents.values()) {
       if (inc.start > c.view.cursor) continue;
       const end = inc.end && inc.end <= c.view.cursor ? inc.end : Math.min(c.view.cursor, c.view.max);

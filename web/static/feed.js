@@ -21,10 +21,14 @@ export class Feed {
     setInterval(() => this.ping(), 15000);
   }
 
+  // url is /ws next to the page, so the dashboard also works behind a
+  // reverse proxy that mounts it under a path.
   url() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = this.token ? "?token=" + encodeURIComponent(this.token) : "";
-    return `${proto}//${location.host}/ws${q}`;
+    const u = new URL("ws", location.href);
+    u.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    u.hash = "";
+    u.search = this.token ? "?token=" + encodeURIComponent(this.token) : "";
+    return u.toString();
   }
 
   connect() {
