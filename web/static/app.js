@@ -59,7 +59,7 @@ function showConn() {
         st = "loading";
         label = "Loading history…";
       } else {
-        label = "Live";
+        label = state.mode === "replay" ? "Connected" : "Live";
       }
       break;
     case "waiting":
@@ -218,6 +218,7 @@ function setMode(mode) {
     $("#rp-from").value = toLocalInput(to - HOUR);
   }
   if (mode === "live") state.replay.playing = false;
+  showConn();
   state.dirty = true;
 }
 
@@ -278,7 +279,8 @@ const charts = new TierCharts($("#charts"));
 function view() {
   if (state.mode === "replay" && state.replay.store) {
     const r = state.replay;
-    return { min: r.from, max: r.to, cursor: r.ready ? r.cursor : r.from };
+    const cursor = r.ready ? r.cursor : r.from;
+    return { min: r.from, max: r.to, cursor, now: cursor };
   }
   const right = now();
   return { min: right - state.window, max: right + Math.min(HOUR, state.window * 0.12), cursor: Infinity, now: right };
