@@ -79,6 +79,9 @@ func (s *subscription) deliver(m *liveMsg) {
 func (s *subscription) goLive(covered map[string]uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.covered = covered
 	for _, m := range s.held {
 		if m.seq > covered[m.stream] {
@@ -217,9 +220,10 @@ func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (jetstream.Cons
 			InactiveThreshold: 30 * time.Second,
 		})
 		if err == nil {
-			cc, err := cons.Consume(func(jm jetstream.Msg) {
-				meta, err := jm.Metadata()
-				if err != nil {
+			var cc jetstream.ConsumeContext
+			cc, err = cons.Consume(func(jm jetstream.Msg) {
+				meta, merr := jm.Metadata()
+				if merr != nil {
 					return
 				}
 				g.dispatch(jm.Subject(), meta.Stream, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data())
