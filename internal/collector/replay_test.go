@@ -3,8 +3,10 @@ package collector_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/headroomhq/headroom/internal/allinone"
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -71,12 +74,12 @@ func count(t *testing.T, js jetstream.JetStream, stream, filter string) uint64 {
 }
 
 // TestReplayShadowDecisions records a closed-loop run of the simulated shop
-// (half a day of history and an hour live), replays its METRICS under
+// (six hours of history and an hour live), replays its METRICS under
 // shop-shadow through the same live pipeline, and checks that the shadow
 // app gets the very same decision (from, to, action) at every tick and tier.
 // The apps come from a configuration file given to the all-in-one, where a
 // third app, shop-lean, replays the same recording under a leaner web
-// policy and so decides differently.
+// policy and so decides differently. The all-in-one also takes a pushed tick.
 func TestReplayShadowDecisions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
@@ -87,7 +90,7 @@ func TestReplayShadowDecisions(t *testing.T) {
 	cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 	cfg.Bus.Streams.Duplicates = time.Hour
 	cfg.Collector.Start, cfg.Collector.Ticks, cfg.Collector.Speed = liveStart, ticks, 0
-	cfg.Collector.Tick, cfg.Collector.BackfillTick, cfg.Collector.Backfill = time.Minute, time.Minute, 12*time.Hour
+	cfg.Collector.Tick, cfg.Collector.BackfillTick, cfg.Collector.Backfill = time.Minute, time.Minute, 6*time.Hour
 	cfg.Collector.LockstepWait = 5 * time.Second
 	cfg.Decider.Policy.Tick = time.Minute
 	cfg.ConfigFile = filepath.Join(t.TempDir(), "headroom.yaml")
@@ -128,8 +131,22 @@ apps:
 	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
 	js := b.JetStream()
 
+	// The all-in-one serves the push API on its HTTP address.
+	body := fmt.Sprintf(`{"app":"pushed","tier":"web","time":%q,"replicas":2,"values":{"rps":42}}`, time.Now().UTC().Format(time.RFC3339))
+	resp, err := http.Post("http://"+sys.HTTPAddr+ingest.Path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("push on the all-in-one: %s", resp.Status)
+	}
+	if n := count(t, js, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "pushed")); n != 1 {
+		t.Fatalf("%d pushed ticks stored, want 1", n)
+	}
+
 	// Every tick but the last is decided (the last waits for a later one).
-	const perTier = 12*60 + ticks - 1
+	const perTier = 6*60 + ticks - 1
 	waitCount := func(app string) {
 		natstest.Eventually(t, 3*time.Minute, func() error {
 			if n := count(t, js, "DECISIONS", proto.AppFilter("apm", proto.KindDecision, app)); n < 3*perTier {

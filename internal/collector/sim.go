@@ -103,7 +103,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 
 	// Live: a simulated clock at speed times real time.
 	wallStart := s.Now()
-	initial := src.model.InitialReplicas(start, cfg.Target)
+	initial := src.initialReplicas(start, skip)
 	for i := 0; ; i++ {
 		t, demand, ok := src.liveTime(start, skip, i)
 		if !ok {
@@ -141,6 +141,24 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 	}
 	log.Info().Msg("source finished")
 	return errDone
+}
+
+// initialReplicas is what each tier starts with before the executor has
+// reported: enough for the target utilisation under the model's nominal
+// loads, scaled to the trace's first demand when there is one.
+func (src *simSource) initialReplicas(start time.Time, skip int) map[string]int {
+	if src.times == nil || skip >= len(src.demand) {
+		return src.model.InitialReplicas(start, src.s.cfg.Target)
+	}
+	ratio := 0.0
+	if d := src.model.Demand(start); d > 0 {
+		ratio = src.demand[skip] / d
+	}
+	out := map[string]int{}
+	for tier, load := range src.model.NominalLoads(start) {
+		out[tier] = src.model.NeededReplicas(tier, load*ratio, src.s.cfg.Target)
+	}
+	return out
 }
 
 // publishTick publishes every tier's tick at t; demand < 0 lets the model

@@ -244,6 +244,9 @@ func TestTraceSource(t *testing.T) {
 	if want := 0.7 * 20; first.Values["rps"] != want {
 		t.Fatalf("web rps %v, want %v (0.7 req/s × 20)", first.Values["rps"], want)
 	}
+	if first.Replicas != 1 {
+		t.Fatalf("web starts with %d replicas, want 1 for 14 req/s (sized to the trace, not the model)", first.Replicas)
+	}
 	for _, m := range got {
 		if m.Tier == "cache" && !(m.Values["rps"] > 0) {
 			t.Fatalf("cache tick without load: %+v", m)
