@@ -43,7 +43,7 @@ func TestFullLoads(t *testing.T) {
 		t.Fatalf("api %+v", api)
 	}
 	m, err := api.Tiers[0].Mapping()
-	if err != nil || len(m.Rules()) != 3 || m.Rules()[1].Kind != scrape.KindHistogram {
+	if err != nil || len(m.Rules()) != 4 || m.Rules()[2].Kind != scrape.KindHistogram || m.Rules()[1].Over == nil || m.Rules()[0].Over != nil {
 		t.Fatalf("mapping %v %v", m, err)
 	}
 	base := policy.DefaultAppConfig()

@@ -108,7 +108,7 @@ func (f *File) AppsWith(kind string) []App {
 func toRules(raw []rawRule) []scrape.Rule {
 	out := make([]scrape.Rule, len(raw))
 	for i, r := range raw {
-		out[i] = scrape.Rule{Name: r.Name, Series: r.Series, Kind: scrape.Kind(r.Kind), Match: r.Match, Quantile: r.Quantile, Scale: r.Scale, Agg: r.Agg}
+		out[i] = scrape.Rule{Name: r.Name, Series: r.Series, Kind: scrape.Kind(r.Kind), Match: r.Match, Over: r.Over, Quantile: r.Quantile, Scale: r.Scale, Agg: r.Agg}
 	}
 	return out
 }

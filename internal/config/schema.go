@@ -161,6 +161,7 @@ type rawRule struct {
 	Series   string            `yaml:"series"`
 	Kind     string            `yaml:"kind"`
 	Match    map[string]string `yaml:"match"`
+	Over     map[string]string `yaml:"over"`
 	Quantile float64           `yaml:"quantile"`
 	Scale    float64           `yaml:"scale"`
 	Agg      string            `yaml:"agg"`

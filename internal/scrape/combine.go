@@ -18,10 +18,19 @@ func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas
 		var ok bool
 		switch r.Kind {
 		case KindCounter:
+			var over float64
 			for _, ps := range targets {
 				if ps[i].HasRate {
 					v += ps[i].Rate
+					over += ps[i].OverRate
 					ok = true
+				}
+			}
+			if r.over != nil && ok {
+				if over > 0 {
+					v /= over
+				} else {
+					v = 0 // no traffic, no errors
 				}
 			}
 		case KindHistogram:

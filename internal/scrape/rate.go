@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -11,6 +12,8 @@ type Part struct {
 	// target's first sample.
 	Rate    float64
 	HasRate bool
+	// OverRate is a ratio rule's denominator rate.
+	OverRate float64
 	// Buckets is a histogram rule's merged bucket increases (cumulative,
 	// ascending, +Inf last); nil on a target's first sample.
 	Buckets []Bucket
@@ -54,26 +57,20 @@ func (tr *Target) Observe(m *Mapping, s Sample) []Part {
 			if prev == nil {
 				continue
 			}
-			var inc float64
-			for k, rd := range cur {
-				old, ok := prev.Series[i][k]
-				switch {
-				case !ok:
-					inc += rd.Value // a series born since the last sample
-				case rd.Value < old.Value:
-					inc += rd.Value // reset: it counted up from zero again
-					tr.Resets++
-				default:
-					inc += rd.Value - old.Value
-				}
-			}
+			inc, resets := increase(prev.Series[i], cur)
+			tr.Resets += resets
 			parts[i].Rate, parts[i].HasRate = inc/secs, true
+			if r.over != nil {
+				inc, _ := increase(prev.Over[i], s.Over[i])
+				parts[i].OverRate = inc / secs
+			}
 		case KindHistogram:
 			if prev == nil {
 				continue
 			}
 			var incs [][]Bucket
-			for k, rd := range cur {
+			for _, k := range slices.Sorted(maps.Keys(cur)) {
+				rd := cur[k]
 				old, ok := prev.Series[i][k]
 				d, reset := bucketIncrease(old.Buckets, rd.Buckets, ok)
 				if reset {
@@ -89,6 +86,26 @@ func (tr *Target) Observe(m *Mapping, s Sample) []Part {
 	}
 	tr.last = &s
 	return parts
+}
+
+// increase sums the counters' increases from prev to cur. A series born
+// since prev counts its whole value; one that went down was reset and
+// counted up from zero again.
+func increase(prev, cur map[string]Reading) (inc float64, resets int) {
+	for _, k := range slices.Sorted(maps.Keys(cur)) { // a fixed order makes the sum reproducible
+		rd := cur[k]
+		old, ok := prev[k]
+		switch {
+		case !ok:
+			inc += rd.Value
+		case rd.Value < old.Value:
+			inc += rd.Value
+			resets++
+		default:
+			inc += rd.Value - old.Value
+		}
+	}
+	return inc, resets
 }
 
 func gaugeValues(series map[string]Reading) []float64 {

@@ -51,6 +51,11 @@ type Rule struct {
 	// label's value must match in full (a missing label is ""). Empty
 	// selects every series of the family.
 	Match map[string]string
+	// Over, when not nil, makes a counter rule a ratio: the rate of the
+	// series Match selects divided by the rate of the family's series Over
+	// selects (same syntax; empty selects them all), e.g. error_rate as 5xx
+	// over all requests. With no traffic the ratio is 0.
+	Over map[string]string
 	// Quantile is the histogram quantile in (0, 1), e.g. 0.95.
 	Quantile float64
 	// Scale multiplies the value (1000 turns seconds into milliseconds); 0
@@ -98,6 +103,14 @@ func (r Rule) Validate() error {
 			errs = append(errs, fmt.Errorf("match.%s: %w", k, err))
 		}
 	}
+	for k, v := range r.Over {
+		if _, err := regexp.Compile("^(?:" + v + ")$"); err != nil {
+			errs = append(errs, fmt.Errorf("over.%s: %w", k, err))
+		}
+	}
+	if r.Over != nil && r.Kind != KindCounter {
+		errs = append(errs, fmt.Errorf("over: only counters make ratios, not %s", r.Kind))
+	}
 	return errors.Join(errs...)
 }
 
@@ -109,7 +122,21 @@ type matcher struct {
 type compiled struct {
 	Rule
 	match []matcher
+	over  []matcher // nil unless a ratio
 	scale float64
+}
+
+func matchers(m map[string]string) []matcher {
+	labels := make([]string, 0, len(m))
+	for k := range m {
+		labels = append(labels, k)
+	}
+	slices.Sort(labels)
+	out := make([]matcher, 0, len(labels))
+	for _, k := range labels {
+		out = append(out, matcher{label: k, re: regexp.MustCompile("^(?:" + m[k] + ")$")})
+	}
+	return out
 }
 
 // Mapping is a validated, compiled list of rules. It is safe for
@@ -136,13 +163,9 @@ func NewMapping(rules []Rule) (*Mapping, error) {
 		if c.scale == 0 {
 			c.scale = 1
 		}
-		labels := make([]string, 0, len(r.Match))
-		for k := range r.Match {
-			labels = append(labels, k)
-		}
-		slices.Sort(labels)
-		for _, k := range labels {
-			c.match = append(c.match, matcher{label: k, re: regexp.MustCompile("^(?:" + r.Match[k] + ")$")})
+		c.match = matchers(r.Match)
+		if r.Over != nil {
+			c.over = matchers(r.Over) // never nil: marks a ratio
 		}
 		m.rules = append(m.rules, c)
 	}

@@ -26,19 +26,24 @@ type Reading struct {
 }
 
 // Sample is one scrape of one target reduced to what the rules select:
-// for each rule (by index), the selected series keyed by their labels.
+// for each rule (by index), the selected series keyed by their labels, and
+// for ratio rules the denominator's series in Over.
 type Sample struct {
 	Time   time.Time
 	Series []map[string]Reading
+	Over   []map[string]Reading
 }
 
 // Select reduces parsed metric families to a Sample taken at t. A family
 // that is absent selects nothing (it may appear later); a family of the
 // wrong type is an error naming it.
 func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample, error) {
-	s := Sample{Time: t, Series: make([]map[string]Reading, len(m.rules))}
+	s := Sample{Time: t, Series: make([]map[string]Reading, len(m.rules)), Over: make([]map[string]Reading, len(m.rules))}
 	for i, r := range m.rules {
 		s.Series[i] = map[string]Reading{}
+		if r.over != nil {
+			s.Over[i] = map[string]Reading{}
+		}
 		fam := fams[r.Series]
 		if fam == nil {
 			continue
@@ -51,7 +56,8 @@ func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample
 			return Sample{}, fmt.Errorf("series %s is a %s, rule %q wants a %s", r.Series, strings.ToLower(typ.String()), r.Name, r.Kind)
 		}
 		for _, met := range fam.GetMetric() {
-			if !r.matches(met) {
+			num, den := matches(r.match, met), r.over != nil && matches(r.over, met)
+			if !num && !den {
 				continue
 			}
 			var rd Reading
@@ -68,14 +74,19 @@ func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample
 			if math.IsNaN(rd.Value) || math.IsInf(rd.Value, 0) {
 				continue
 			}
-			s.Series[i][seriesKey(met)] = rd
+			if num {
+				s.Series[i][seriesKey(met)] = rd
+			}
+			if den {
+				s.Over[i][seriesKey(met)] = rd
+			}
 		}
 	}
 	return s, nil
 }
 
-func (r compiled) matches(met *dto.Metric) bool {
-	for _, mt := range r.match {
+func matches(ms []matcher, met *dto.Metric) bool {
+	for _, mt := range ms {
 		v := ""
 		for _, lp := range met.GetLabel() {
 			if lp.GetName() == mt.label {

@@ -3,6 +3,7 @@ package scrape_test
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,7 @@ func parse(t *testing.T, text string) map[string]*dto.MetricFamily {
 var rules = []scrape.Rule{
 	{Name: "rps", Series: "http_requests_total", Kind: scrape.KindCounter},
 	{Name: "error_rps", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"code": "5.."}},
+	{Name: "error_rate", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"code": "5.."}, Over: map[string]string{}},
 	{Name: "latency_p50_ms", Series: "http_request_duration_seconds", Kind: scrape.KindHistogram, Quantile: 0.5, Scale: 1000},
 	{Name: "cpu", Series: "cpu_utilisation", Kind: scrape.KindGauge},
 	{Name: "queue", Series: "queue_length", Kind: scrape.KindGauge, Agg: scrape.AggSum},
@@ -137,6 +139,9 @@ func TestObserveCombine(t *testing.T) {
 	if want := 1.0; math.Abs(v["error_rps"]-want) > 1e-9 {
 		t.Fatalf("error_rps %v, want %v", v["error_rps"], want)
 	}
+	if want := 60.0 / 1860; math.Abs(v["error_rate"]-want) > 1e-12 {
+		t.Fatalf("error_rate %v, want %v (5xx over all requests of both targets)", v["error_rate"], want)
+	}
 	if want := 100.0; math.Abs(v["latency_p50_ms"]-want) > 1e-9 {
 		t.Fatalf("p50 %v ms, want %v (top of the first bucket)", v["latency_p50_ms"], want)
 	}
@@ -147,6 +152,9 @@ func TestObserveCombine(t *testing.T) {
 	}
 	if b.Resets == 0 {
 		t.Fatal("reset not counted")
+	}
+	if v["error_rate"] != 0 {
+		t.Fatalf("error_rate %v without new errors, want 0", v["error_rate"])
 	}
 	if _, ok := v["latency_p50_ms"]; ok {
 		t.Fatalf("no observations in the interval, yet a p50: %v", v)
@@ -178,6 +186,8 @@ func TestRuleValidate(t *testing.T) {
 		{scrape.Rule{Name: "ok", Series: "x", Kind: scrape.KindGauge, Agg: "median"}, "agg"},
 		{scrape.Rule{Name: "ok", Series: "x", Kind: scrape.KindGauge, Match: map[string]string{"code": "5(("}}, "match.code"},
 		{scrape.Rule{Name: "replicas", Series: "x", Kind: scrape.KindCounter}, "replicas rule"},
+		{scrape.Rule{Name: "ok", Series: "x", Kind: scrape.KindGauge, Over: map[string]string{}}, "over: only counters"},
+		{scrape.Rule{Name: "ok", Series: "x", Kind: scrape.KindCounter, Over: map[string]string{"code": "("}}, "over.code"},
 	}
 	for _, c := range cases {
 		err := c.r.Validate()
@@ -199,5 +209,34 @@ func BenchmarkObserveCombine(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		s, _ := m.Select(t0.Add(time.Duration(i)*time.Second), fams)
 		m.Combine([][]scrape.Part{tr.Observe(m, s)})
+	}
+}
+
+// TestDeterministic runs the same samples through two trackers: the values
+// are bit for bit the same, whatever order the maps iterate in.
+func TestDeterministic(t *testing.T) {
+	m := mustMapping(t, rules...)
+	expo := func(step int) string {
+		var sb strings.Builder
+		sb.WriteString("# TYPE http_requests_total counter\n")
+		for i := range 50 {
+			fmt.Fprintf(&sb, "http_requests_total{code=\"%d\"} %g\n", 200+i, float64(step)*(0.1+float64(i)*1.37))
+		}
+		return sb.String()
+	}
+	var runs [2][]map[string]float64
+	for r := range runs {
+		var tr scrape.Target
+		for step := range 5 {
+			s, err := m.Select(t0.Add(time.Duration(step)*time.Second), parse(t, expo(step)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _, _ := m.Combine([][]scrape.Part{tr.Observe(m, s)})
+			runs[r] = append(runs[r], v)
+		}
+	}
+	if !reflect.DeepEqual(runs[0], runs[1]) {
+		t.Fatalf("runs differ:\n%v\n%v", runs[0], runs[1])
 	}
 }
