@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		}
 		bc := cfg.Bus
 		bc.URL, bc.Name = ns.ClientURL(), name
-		plog := log.With().Str("service", name).Logger()
+		plog := log.With().Str("component", name).Logger()
 		b, err := bus.Connect(ctx, bc, plog, reg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

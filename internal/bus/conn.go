@@ -37,7 +37,11 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 			return min(d, 5*time.Second)
 		}),
 		nats.RetryOnFailedConnect(true),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil || nc.IsDraining() || nc.IsClosed() {
+				log.Debug().Msg("nats connection closed")
+				return
+			}
 			log.Warn().Err(err).Msg("nats disconnected")
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
