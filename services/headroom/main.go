@@ -10,22 +10,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/headroomhq/headroom/internal/allinone"
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "headroom:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Exit("headroom", run) }
 
 func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 	cfg := allinone.DefaultConfig()
