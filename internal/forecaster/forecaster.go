@@ -2,6 +2,7 @@ package forecaster
 
 import (
 	"context"
+	"hash/fnv"
 	"fmt"
 	"math"
 	"time"
@@ -115,7 +116,13 @@ func (s *Service) get(app, tier string) *series {
 	key := app + "." + tier
 	se, ok := s.series[key]
 	if !ok {
-		se = &series{b: bucketer{step: s.cfg.Model.Step}, s: forecast.NewSeries(s.cfg.Model)}
+		// Spread the series' refits over the refit period, so 10,000 series
+		// do not all refit on the same bucket.
+		mc := s.cfg.Model
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(key))
+		mc.RefitOffset = int(h.Sum32() % uint32(max(mc.RefitEvery, 1)))
+		se = &series{b: bucketer{step: mc.Step}, s: forecast.NewSeries(mc)}
 		s.series[key] = se
 	}
 	return se
