@@ -2,8 +2,8 @@ package forecaster
 
 import (
 	"context"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 
