@@ -199,6 +199,10 @@ func TestBrowserDashboard(t *testing.T) {
 	poll("live status", `document.querySelector("#conn").dataset.state === "open"`)
 	setTheme("dark")
 	shot("dashboard-dark.png")
+	run("open the db tier", chromedp.Click(`#tiers button[data-tier="db"]`))
+	poll("db tier drawn", `headroom.state.tier === "db" && headroom.points().rps >= 55`)
+	run("back to web from its decision", chromedp.Click(`#decisions tbody tr[data-tier="web"]`))
+	poll("web tier again", `headroom.state.tier === "web"`)
 
 	// Restart the gateway: a new one is built first, then the old one stops
 	// (clients get 1001) with its server, and the new one serves on the same

@@ -346,14 +346,17 @@ function frame(t) {
 // ---- controls ----------------------------------------------------------------
 
 $("#app").addEventListener("change", (e) => selectApp(e.target.value));
-$("#tiers").addEventListener("click", (e) => {
-  const b = e.target.closest("button[data-tier]");
-  if (!b) return;
-  state.tier = b.dataset.tier;
-  saveHash();
-  state.dirty = true;
-  resetLogs();
-});
+// Tier tabs, and rows of the decision log and incident list, select a tier.
+for (const sel of ["#tiers", "#decisions", "#incidents"]) {
+  $(sel).addEventListener("click", (e) => {
+    const b = e.target.closest("[data-tier]");
+    if (!b || b.dataset.tier === state.tier) return;
+    state.tier = b.dataset.tier;
+    saveHash();
+    state.dirty = true;
+    resetLogs();
+  });
+}
 for (const b of document.querySelectorAll("#windows button")) {
   b.classList.toggle("on", Number(b.dataset.w) === state.window);
   b.addEventListener("click", () => {

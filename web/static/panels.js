@@ -82,7 +82,7 @@ export function renderLogs(store, v, selTier, withDate) {
     .slice(0, 200)
     .map((d) => {
       const flags = (d.flags || []).map((f) => `<span class="chip">${esc(f)}</span>`).join("");
-      return `<tr class="${d.tier === selTier ? "sel" : ""}"><td class="t">${fmtTime(d.ts, withDate)}</td><td><span class="badge tier">${esc(d.tier)}</span></td>` +
+      return `<tr data-tier="${esc(d.tier)}" class="${d.tier === selTier ? "sel" : ""}"><td class="t">${fmtTime(d.ts, withDate)}</td><td><span class="badge tier">${esc(d.tier)}</span></td>` +
         `<td><span class="badge ${esc(d.action)}">${d.action === "up" ? "▲ up" : d.action === "down" ? "▼ down" : "hold"}</span></td>` +
         `<td class="mono">${d.from} → ${d.to}</td><td class="reason">${esc(d.reason)}${flags ? "<div>" + flags + "</div>" : ""}</td></tr>`;
     })
@@ -97,7 +97,7 @@ export function renderLogs(store, v, selTier, withDate) {
     .map((i) => {
       const open = !i.end || i.end > v.cursor;
       const span = `${fmtTime(i.start, withDate)} – ${open ? "now" : fmtTime(i.end, false)}`;
-      return `<li class="${esc(i.kind)}"><div class="head"><span class="badge tier">${esc(i.tier)}</span><span class="kind">${esc(i.kind)}</span>` +
+      return `<li data-tier="${esc(i.tier)}" class="${esc(i.kind)}"><div class="head"><span class="badge tier">${esc(i.tier)}</span><span class="kind">${esc(i.kind)}</span>` +
         `${open ? '<span class="open">open</span>' : ""}<span class="when">${span}</span></div>` +
         `<div class="ev">severity ${fmtNum(i.severity)} · ${esc(i.evidence.join(" · "))}</div></li>`;
     })
