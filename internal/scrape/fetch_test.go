@@ -50,7 +50,7 @@ func TestFetchClientGolang(t *testing.T) {
 	m := mustMapping(t,
 		scrape.Rule{Name: "rps", Series: "http_requests_total", Kind: scrape.KindCounter},
 		scrape.Rule{Name: "error_rate_rps", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"code": "5.."}},
-		scrape.Rule{Name: "latency_p95_ms", Series: "http_request_duration_seconds", Kind: scrape.KindHistogram, Quantile: 0.95, Scale: 1000},
+		scrape.Rule{Name: "latency_p95_ms", Series: "http_request_duration_seconds_bucket", Kind: scrape.KindHistogram, Quantile: 0.95, Scale: 1000},
 		scrape.Rule{Name: "inflight", Series: "inflight_requests", Kind: scrape.KindGauge, Agg: scrape.AggSum},
 	)
 	a, b := newApp(t), newApp(t)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/headroomhq/headroom/proto"
 )
@@ -159,6 +160,10 @@ func NewMapping(rules []Rule) (*Mapping, error) {
 			errs = append(errs, fmt.Errorf("rule %d: name %q used twice", i, r.Name))
 		}
 		seen[r.Name] = true
+		if r.Kind == KindHistogram {
+			// The family is named without the suffix its bucket lines carry.
+			r.Series = strings.TrimSuffix(r.Series, "_bucket")
+		}
 		c := compiled{Rule: r, scale: r.Scale}
 		if c.scale == 0 {
 			c.scale = 1
