@@ -23,6 +23,7 @@ type Error struct {
 	Msg   string
 }
 
+// Error formats the error as "file:line: field: message".
 func (e *Error) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)

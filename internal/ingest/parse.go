@@ -64,6 +64,7 @@ type Error struct {
 	Message string `json:"error"`
 }
 
+// Error formats the error as "field: message".
 func (e *Error) Error() string {
 	if e.Field == "" {
 		return e.Message
