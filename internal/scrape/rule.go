@@ -20,6 +20,8 @@ const (
 	// rps). A counter that goes down was reset; its new value is the increase.
 	KindCounter Kind = "counter"
 	// KindGauge takes the selected gauges as they are, aggregated by Agg.
+	// It also reads a summary's quantiles, each a series labelled
+	// quantile="0.95" and so on (select one with Match).
 	KindGauge Kind = "gauge"
 	// KindHistogram merges the selected histograms' bucket increases between
 	// two samples and takes the Quantile of them (latency_p95_ms).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,10 +53,14 @@ func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample
 		switch {
 		case r.Kind == KindHistogram && typ != dto.MetricType_HISTOGRAM,
 			r.Kind == KindCounter && typ != dto.MetricType_COUNTER && typ != dto.MetricType_UNTYPED,
-			r.Kind == KindGauge && typ != dto.MetricType_GAUGE && typ != dto.MetricType_UNTYPED && typ != dto.MetricType_COUNTER:
+			r.Kind == KindGauge && typ != dto.MetricType_GAUGE && typ != dto.MetricType_UNTYPED && typ != dto.MetricType_COUNTER && typ != dto.MetricType_SUMMARY:
 			return Sample{}, fmt.Errorf("series %s is a %s, rule %q wants a %s", r.Series, strings.ToLower(typ.String()), r.Name, r.Kind)
 		}
-		for _, met := range fam.GetMetric() {
+		metrics := fam.GetMetric()
+		if typ == dto.MetricType_SUMMARY {
+			metrics, typ = summaryQuantiles(metrics), dto.MetricType_GAUGE
+		}
+		for _, met := range metrics {
 			num, den := matches(r.match, met), r.over != nil && matches(r.over, met)
 			if !num && !den {
 				continue
@@ -83,6 +88,22 @@ func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample
 		}
 	}
 	return s, nil
+}
+
+// summaryQuantiles turns a summary's precomputed quantiles into gauges
+// labelled quantile="0.95" and so on, so a gauge rule can select one with
+// match {quantile: "0.95"}.
+func summaryQuantiles(ms []*dto.Metric) []*dto.Metric {
+	var out []*dto.Metric
+	name := "quantile"
+	for _, m := range ms {
+		for _, q := range m.GetSummary().GetQuantile() {
+			qs, v := strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64), q.GetValue()
+			labels := append(slices.Clip(m.GetLabel()), &dto.LabelPair{Name: &name, Value: &qs})
+			out = append(out, &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: &v}})
+		}
+	}
+	return out
 }
 
 func matches(ms []matcher, met *dto.Metric) bool {

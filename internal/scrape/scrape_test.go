@@ -161,6 +161,24 @@ func TestObserveCombine(t *testing.T) {
 	}
 }
 
+// TestSummaryQuantiles reads a summary's p99 as a gauge, averaged over
+// its two handlers.
+func TestSummaryQuantiles(t *testing.T) {
+	m := mustMapping(t, scrape.Rule{Name: "latency_p99_ms", Series: "rpc_seconds", Kind: scrape.KindGauge, Match: map[string]string{"quantile": "0.99"}, Scale: 1000})
+	text := "# TYPE rpc_seconds summary\n" +
+		"rpc_seconds{h=\"a\",quantile=\"0.5\"} 0.01\nrpc_seconds{h=\"a\",quantile=\"0.99\"} 0.2\nrpc_seconds_sum{h=\"a\"} 3\nrpc_seconds_count{h=\"a\"} 100\n" +
+		"rpc_seconds{h=\"b\",quantile=\"0.5\"} 0.02\nrpc_seconds{h=\"b\",quantile=\"0.99\"} 0.4\nrpc_seconds_sum{h=\"b\"} 3\nrpc_seconds_count{h=\"b\"} 100\n"
+	s, err := m.Select(t0, parse(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr scrape.Target
+	v, _, _ := m.Combine([][]scrape.Part{tr.Observe(m, s)})
+	if math.Abs(v["latency_p99_ms"]-300) > 1e-9 {
+		t.Fatalf("p99 %v ms, want 300 (mean of 200 and 400)", v["latency_p99_ms"])
+	}
+}
+
 func TestSelectErrors(t *testing.T) {
 	m := mustMapping(t, scrape.Rule{Name: "rps", Series: "cpu_utilisation", Kind: scrape.KindHistogram, Quantile: 0.5})
 	_, err := m.Select(t0, parse(t, exposition(1, 1, 1, 1, 1, 0.1)))
