@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/headroomhq/headroom/proto"
 	"github.com/nats-io/nats.go"
@@ -69,7 +70,10 @@ func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := b.js.PublishMsgAsync(m)
+	// When the window of unacknowledged publishes is full the call waits for
+	// room (backpressure) instead of failing: a fast producer such as the
+	// backfill slows to the server's pace rather than dying.
+	f, err := b.js.PublishMsgAsync(m, jetstream.WithStallWait(30*time.Second))
 	if err != nil {
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
