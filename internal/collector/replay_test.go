@@ -93,13 +93,6 @@ func TestReplayShadowDecisions(t *testing.T) {
 	cfg.Collector.Tick, cfg.Collector.BackfillTick, cfg.Collector.Backfill = time.Minute, time.Minute, 6*time.Hour
 	cfg.Collector.LockstepWait = 5 * time.Second
 	cfg.Decider.Policy.Tick = time.Minute
-	// The forecaster spreads each series' refits over RefitEvery buckets by
-	// a hash of app.tier, so by default a shadow app refits on other
-	// buckets than the original and its forecasts (and a few decisions)
-	// drift apart. Refitting every bucket gives every series the same phase,
-	// isolating what this test checks: that replay feeds the pipeline the
-	// very same inputs.
-	cfg.Forecaster.Model.RefitEvery = 1
 	cfg.ConfigFile = filepath.Join(t.TempDir(), "headroom.yaml")
 	yaml := `
 apps:

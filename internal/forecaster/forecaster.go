@@ -117,10 +117,12 @@ func (s *Service) get(app, tier string) *series {
 	se, ok := s.series[key]
 	if !ok {
 		// Spread the series' refits over the refit period, so 10,000 series
-		// do not all refit on the same bucket.
+		// do not all refit on the same bucket. The phase depends on the tier
+		// only, not the app, so a shadow replay of an app refits on the same
+		// buckets as the original and forecasts identically.
 		mc := s.cfg.Model
 		h := fnv.New32a()
-		_, _ = h.Write([]byte(key))
+		_, _ = h.Write([]byte(tier))
 		mc.RefitOffset = int(h.Sum32() % uint32(max(mc.RefitEvery, 1)))
 		se = &series{b: bucketer{step: mc.Step}, s: forecast.NewSeries(mc)}
 		s.series[key] = se
