@@ -14,6 +14,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 )
 
 // Deps are what a service part is built from.
@@ -60,11 +61,23 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	if spec.Flags != nil {
 		spec.Flags(f)
 	}
+	// Every service accepts the shared configuration file, so one command
+	// line fits all of them; those that read it register -config themselves,
+	// the others validate it, so a bad file fails every start alike.
+	var configFile string
+	if f.FS.Lookup("config") == nil {
+		f.String(&configFile, "config", "", "YAML configuration file (validated; this service takes nothing from it)")
+	}
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if configFile != "" {
+		if _, err := config.Load(configFile); err != nil {
+			return err
+		}
 	}
 	busCfg.Name = spec.Name
 	if err := busCfg.Validate(); err != nil {
