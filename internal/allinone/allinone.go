@@ -101,6 +101,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		}
 		cfg.Collector.File = f
 		cfg.Decider.Apps = f.Policies(cfg.Decider.Policy)
+		cfg.Executor = cfg.Executor.WithFile(f)
 	}
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs)
 	if err != nil {

@@ -120,3 +120,17 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestMode(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("apps:\n  a:\n    source: push\n    mode: shadow\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := f.App("a"); a.Mode != "shadow" {
+		t.Fatalf("mode %q", a.Mode)
+	}
+	_, err = config.Parse("x.yaml", []byte("apps:\n  a:\n    source: push\n    mode: yolo\n    tiers: [{name: web}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:4: apps.a.mode") {
+		t.Fatalf("err %v", err)
+	}
+}

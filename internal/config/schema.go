@@ -43,6 +43,9 @@ type App struct {
 	Name string
 	// Source is SourceSim, SourceScrape, SourceTrace or SourcePush.
 	Source string
+	// Mode says how the executor acts on the app's decisions: "live",
+	// "dry-run" or "shadow" (simulated cluster only); empty means live.
+	Mode   string
 	Sim    Sim
 	Trace  Trace
 	Scrape Scrape
@@ -111,6 +114,7 @@ type rawFile struct {
 
 type rawApp struct {
 	Source string    `yaml:"source"`
+	Mode   string    `yaml:"mode"`
 	Sim    Sim       `yaml:"sim"`
 	Trace  Trace     `yaml:"trace"`
 	Scrape Scrape    `yaml:"scrape"`

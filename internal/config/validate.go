@@ -67,7 +67,12 @@ func (v *validator) root(raw rawFile) *File {
 
 func (v *validator) app(name string, r rawApp) App {
 	at := "apps." + name
-	a := App{Name: name, Source: r.Source, Sim: r.Sim, Trace: r.Trace, Scrape: r.Scrape, policy: r.Policy}
+	a := App{Name: name, Source: r.Source, Mode: r.Mode, Sim: r.Sim, Trace: r.Trace, Scrape: r.Scrape, policy: r.Policy}
+	switch r.Mode {
+	case "", "live", "dry-run", "shadow":
+	default:
+		v.errf(at+".mode", "%q: want live, dry-run or shadow", r.Mode)
+	}
 	before := len(v.errs)
 	if !proto.ValidToken(name) {
 		v.errf(at, "app name %q: want 1 to 64 characters of [a-z0-9_-]", name)

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/service"
 )
@@ -106,5 +107,18 @@ func TestConfigValidate(t *testing.T) {
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("%s=%s accepted", kv[0], kv[1])
 		}
+	}
+}
+
+func TestConfigWithFileModes(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("apps:\n  a:\n    source: push\n    mode: shadow\n    tiers: [{name: web}]\n  b:\n    source: push\n    mode: dry-run\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := executor.DefaultConfig()
+	c.Modes = map[string]string{"b": executor.ModeLive} // a flag wins over the file
+	got := c.WithFile(f).Modes
+	if got["a"] != executor.ModeShadow || got["b"] != executor.ModeLive {
+		t.Fatalf("modes %v", got)
 	}
 }
