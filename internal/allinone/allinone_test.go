@@ -109,41 +109,11 @@ func all[T any, PT interface {
 	proto.Message
 }](t *testing.T, js jetstream.JetStream, stream, filter string) []*T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want uint64
-	for _, n := range info.State.Subjects {
-		want += n
-	}
 	var out []*T
-	if want == 0 {
-		return out
-	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := c.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Stop()
-	for uint64(len(out)) < want {
-		m, err := it.Next()
-		if err != nil {
-			t.Fatalf("read %s after %d of %d: %v", stream, len(out), want, err)
-		}
+	for _, data := range natstest.Payloads(t, js, stream, filter) {
 		v := PT(new(T))
-		if err := proto.Decode(m.Data(), v); err != nil {
-			t.Fatalf("decode %s: %v", m.Subject(), err)
+		if err := proto.Decode(data, v); err != nil {
+			t.Fatalf("decode %s message: %v", stream, err)
 		}
 		out = append(out, (*T)(v))
 	}

@@ -65,22 +65,10 @@ func newHarness(t *testing.T, cfg Config, yaml string) *harness {
 // stored returns every tick in METRICS, in stream order.
 func (h *harness) stored(t *testing.T) []*proto.Metrics {
 	t.Helper()
-	st, err := h.bus.Stream(context.Background(), proto.KindMetrics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*proto.Metrics
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		raw, err := st.GetMsg(context.Background(), seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range natstest.Payloads(t, h.bus.JetStream(), proto.StreamName(h.bus.Prefix(), proto.KindMetrics), proto.Filter(h.bus.Prefix(), proto.KindMetrics)) {
 		var m proto.Metrics
-		if err := proto.Decode(raw.Data, &m); err != nil {
+		if err := proto.Decode(data, &m); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, &m)

@@ -96,26 +96,11 @@ func start(t *testing.T) *server {
 
 func (s *server) stored(t *testing.T) []*proto.Metrics {
 	t.Helper()
-	st, err := s.b.Stream(context.Background(), proto.KindMetrics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*proto.Metrics
-	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
-		raw, err := st.GetMsg(context.Background(), seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range natstest.Payloads(t, s.b.JetStream(), proto.StreamName(s.b.Prefix(), proto.KindMetrics), proto.Filter(s.b.Prefix(), proto.KindMetrics)) {
 		var m proto.Metrics
-		if err := proto.Decode(raw.Data, &m); err != nil {
+		if err := proto.Decode(data, &m); err != nil {
 			t.Fatal(err)
-		}
-		if raw.Subject != proto.MetricsSubject("apm", m.App, m.Tier) {
-			t.Fatalf("tick %s on %s", m.ID, raw.Subject)
 		}
 		out = append(out, &m)
 	}
