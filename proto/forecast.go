@@ -55,7 +55,7 @@ func (f *Forecast) Validate() error {
 	if err := checkAppTier(f.App, f.Tier); err != nil {
 		return err
 	}
-	if !MetricNameRE.MatchString(f.Metric) {
+	if !ValidMetricName(f.Metric) {
 		return fmt.Errorf("%w: metric %q", ErrInvalid, f.Metric)
 	}
 	if f.StepMS <= 0 {

@@ -20,8 +20,24 @@ const (
 	maxLabelTextLength = 256
 )
 
-// MetricNameRE is the rule for metric value names.
+// MetricNameRE is the rule for metric value names; ValidMetricName checks it
+// faster.
 var MetricNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// ValidMetricName reports whether s matches MetricNameRE: a lower-case letter
+// then up to 63 of [a-z0-9_].
+func ValidMetricName(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // Metrics is one tick of one tier's metrics. Published by the collector on
 // <prefix>.metrics.<app>.<tier>; consumed by the forecaster, the anomaly
@@ -75,7 +91,7 @@ func (m *Metrics) Validate() error {
 		return fmt.Errorf("%w: %d values, at most %d allowed", ErrInvalid, len(m.Values), MaxMetricValues)
 	}
 	for k, v := range m.Values {
-		if !MetricNameRE.MatchString(k) {
+		if !ValidMetricName(k) {
 			return fmt.Errorf("%w: value name %q: want [a-z][a-z0-9_]{0,63}", ErrInvalid, k)
 		}
 		if err := checkFinite("values."+k, v); err != nil {

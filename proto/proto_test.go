@@ -214,3 +214,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestValidMetricNameMatchesRE checks the hand-written check against the
+// documented regular expression on a spread of names.
+func TestValidMetricNameMatchesRE(t *testing.T) {
+	names := []string{"", "rps", "latency_p95_ms", "a", "A", "1a", "a-b", "a.b", "_a", "a_", "é", "cpu2",
+		"a234567890123456789012345678901234567890123456789012345678901234", "a2345678901234567890123456789012345678901234567890123456789012345"}
+	for _, n := range names {
+		if got, want := proto.ValidMetricName(n), proto.MetricNameRE.MatchString(n); got != want {
+			t.Errorf("ValidMetricName(%q) = %v, regexp says %v", n, got, want)
+		}
+	}
+}
+
+func BenchmarkDecodeMetrics(b *testing.B) {
+	m := samples()["metrics"]
+	data, _ := proto.Encode(m)
+	b.ReportAllocs()
+	for b.Loop() {
+		var v proto.Metrics
+		if err := proto.Decode(data, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -70,10 +70,21 @@ var ErrBadToken = errors.New("bad token: want 1 to 64 characters of [a-z0-9_-]")
 // ErrBadSubject reports a subject that is not of the expected form.
 var ErrBadSubject = errors.New("bad subject")
 
-var tokenRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
-
-// ValidToken reports whether s may be used as an app, tier or service name.
-func ValidToken(s string) bool { return tokenRE.MatchString(s) }
+// ValidToken reports whether s may be used as an app, tier or service name:
+// 1 to 64 characters of [a-z0-9_-]. (Checked by hand: it runs for every
+// message decoded, where a regexp costs more than the decoding.)
+func ValidToken(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // CheckToken returns nil for a valid token, else an error naming what (e.g.
 // "app") and the offending value, wrapping ErrBadToken.
