@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -231,6 +232,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 // decide runs the policy on one complete tick and returns the decisions to
 // publish (those newer than what was stored before a restart).
 func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
+	s.adoptTiers(appName, a, f)
 	in := make(map[string]policy.TierInput, len(f.metrics))
 	for tier, m := range f.metrics {
 		tc := a.tierConfig(tier)
@@ -271,6 +273,44 @@ func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
 		out = append(out, pd)
 	}
 	return out
+}
+
+// adoptTiers gives tiers that send metrics but have no policy the default
+// front-tier policy, so every tier is decided: an app pushing "api" and
+// "worker" tiers gets decisions without a configuration file. The policy
+// is rebuilt (its learned state starts again), which happens only when a
+// tier first appears, at a point fixed by the data, so it stays
+// deterministic.
+func (s *Service) adoptTiers(appName string, a *app, f *frame) {
+	var added []string
+	for tier := range f.metrics {
+		if a.tierConfig(tier) == nil {
+			added = append(added, tier)
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	slices.Sort(added)
+	cfg := a.cfg
+	cfg.Tiers = slices.Clone(cfg.Tiers)
+	for _, tier := range added {
+		tc := policy.DefaultAppConfig().Tiers[0]
+		tc.Name, tc.Upstream = tier, ""
+		cfg.Tiers = append(cfg.Tiers, tc)
+	}
+	p, err := policy.NewApp(cfg)
+	if err != nil {
+		s.log.Error().Err(err).Str("app", appName).Strs("tiers", added).Msg("cannot adopt tiers")
+		return
+	}
+	s.log.Warn().Str("app", appName).Strs("tiers", added).Msg("tiers without a policy: deciding them with the default front-tier policy")
+	a.cfg, a.policy = cfg, p
+	for _, tier := range added {
+		if t, ok := s.sent[proto.DecisionSubject(s.bus.Prefix(), appName, tier)]; ok {
+			a.sentTS[tier] = proto.Millis(t)
+		}
+	}
 }
 
 func (a *app) tierConfig(name string) *policy.TierConfig {
