@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -173,6 +174,22 @@ func TestNATSConfPipeline(t *testing.T) {
 	for _, c := range cases {
 		if got := canPublish(t, url, c.user, c.subject); got != c.allowed {
 			t.Errorf("%s publishing %s: allowed=%v, want %v", c.user, c.subject, got, c.allowed)
+		}
+	}
+
+	// Who may read decisions (and so act on them): the executor, and the
+	// read-only gateway for the dashboard; no one else.
+	for _, c := range []struct {
+		user    string
+		allowed bool
+	}{{"executor", true}, {"gateway", true}, {"decider", false}, {"forecaster", false}, {"collector", false}, {"anomaly", false}} {
+		js := connectAs(t, url, c.user).JetStream()
+		// A denied API request gets no answer: a short deadline suffices.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := js.OrderedConsumer(ctx, "DECISIONS", jetstream.OrderedConsumerConfig{})
+		cancel()
+		if (err == nil) != c.allowed {
+			t.Errorf("%s consuming DECISIONS: err=%v, want allowed=%v", c.user, err, c.allowed)
 		}
 	}
 }
