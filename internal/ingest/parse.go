@@ -93,6 +93,9 @@ func Parse(body []byte, f Format, now time.Time, cfg Config) ([]*proto.Metrics, 
 	var v any
 	switch f {
 	case MsgPack:
+		if err := checkMsgpack(body); err != nil {
+			return nil, bad("body", "malformed msgpack: %v", err)
+		}
 		d := msgpack.NewDecoder(bytes.NewReader(body))
 		d.UseLooseInterfaceDecoding(true)
 		if err := d.Decode(&v); err != nil {

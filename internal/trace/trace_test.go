@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -50,4 +51,34 @@ func TestReadTable(t *testing.T) {
 	if len(tb.Names) != 2 || tb.Columns["cpu"][1] != 0.6 || len(tb.Times) != 2 {
 		t.Fatalf("got %+v", tb)
 	}
+}
+
+// FuzzReadTable feeds arbitrary text to the CSV reader: it must not panic,
+// and what it accepts must be in strictly increasing time with one finite
+// value per column per row.
+func FuzzReadTable(f *testing.F) {
+	f.Add("timestamp,value\n1995-07-01T00:00:00Z,0.7\n1995-07-01T00:01:00Z,1\n")
+	f.Add("timestamp,a,b\n2013-07-04 00:00:00,1,2\n")
+	f.Add("timestamp,value\n\"2020-01-01T00:00:00Z\",1e400\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		tb, err := trace.ReadTable(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(tb.Times); i++ {
+			if !tb.Times[i].After(tb.Times[i-1]) {
+				t.Fatalf("row %d not after row %d", i, i-1)
+			}
+		}
+		for _, n := range tb.Names {
+			if len(tb.Columns[n]) != len(tb.Times) {
+				t.Fatalf("column %s has %d values for %d rows", n, len(tb.Columns[n]), len(tb.Times))
+			}
+			for _, v := range tb.Columns[n] {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("column %s holds %v", n, v)
+				}
+			}
+		}
+	})
 }
