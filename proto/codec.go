@@ -46,6 +46,11 @@ func Decode(data []byte, m Message) error {
 	if len(data) > MaxPayload {
 		return fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrInvalid, len(data), MaxPayload)
 	}
+	// Walk the bytes first: a declared size larger than the payload would
+	// otherwise make the decoder allocate for it before failing.
+	if err := CheckMsgpack(data); err != nil {
+		return fmt.Errorf("decode %T: %w", m, err)
+	}
 	if err := msgpack.Unmarshal(data, m); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}

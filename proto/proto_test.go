@@ -117,6 +117,8 @@ func TestDecodeRejects(t *testing.T) {
 		want error
 	}{
 		{"garbage", []byte{0xc1, 0x00}, nil},
+		{"map claiming 2^31 entries", []byte("\xdf~\xc2\xa6\xe5n"), nil},
+		{"array claiming 2^32-1 scores", []byte{0x81, 0xa6, 's', 'c', 'o', 'r', 'e', 's', 0xdd, 0xff, 0xff, 0xff, 0xff}, nil},
 		{"version", enc(func() *proto.Metrics { m := good(); m.V = 9; return m }()), proto.ErrUnknownVersion},
 		{"app token", enc(func() *proto.Metrics { m := good(); m.App = "Shop!"; return m }()), proto.ErrBadToken},
 		{"nan", enc(func() *proto.Metrics { m := good(); m.Values["rps"] = math.NaN(); return m }()), proto.ErrInvalid},

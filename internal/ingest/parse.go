@@ -93,7 +93,7 @@ func Parse(body []byte, f Format, now time.Time, cfg Config) ([]*proto.Metrics, 
 	var v any
 	switch f {
 	case MsgPack:
-		if err := checkMsgpack(body); err != nil {
+		if err := proto.CheckMsgpack(body); err != nil {
 			return nil, bad("body", "malformed msgpack: %v", err)
 		}
 		d := msgpack.NewDecoder(bytes.NewReader(body))

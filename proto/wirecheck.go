@@ -1,4 +1,4 @@
-package ingest
+package proto
 
 import (
 	"encoding/binary"
@@ -6,20 +6,21 @@ import (
 	"fmt"
 )
 
-// maxDepth bounds how deeply a pushed msgpack body may nest; a tick needs 3
-// (array of ticks, tick, values).
+// maxDepth bounds how deeply a msgpack value may nest; the deepest message
+// (an anomaly's incident evidence) needs 4.
 const maxDepth = 8
 
 var errTruncated = errors.New("truncated msgpack")
 
-// checkMsgpack walks a msgpack value without decoding it and rejects what a
-// generic decoder must not be handed: a container or string whose declared
+// CheckMsgpack walks one msgpack value without decoding it and rejects what
+// a decoder must not be handed: a container or string whose declared
 // size exceeds the bytes that follow (a 6-byte body can otherwise ask the
 // decoder for a map of two billion entries), nesting deeper than maxDepth,
 // the reserved byte 0xc1, and bytes after the value.
-func checkMsgpack(b []byte) error {
+func CheckMsgpack(b []byte) error {
 	// open holds, per open container, how many values it still expects.
-	open := []uint64{1}
+	var stack [maxDepth + 1]uint64
+	open := append(stack[:0], 1)
 	pos := 0
 	for len(open) > 0 {
 		if open[len(open)-1] == 0 {
@@ -81,29 +82,15 @@ func checkMsgpack(b []byte) error {
 // value's byte size (or element count for arrays and maps) and how many
 // bytes the length itself took.
 func sized(c byte, b []byte) (n uint64, width int, err error) {
-	uintN := func(w int) (uint64, int, error) {
-		if len(b) < w {
-			return 0, 0, errTruncated
-		}
-		switch w {
-		case 1:
-			return uint64(b[0]), 1, nil
-		case 2:
-			return uint64(binary.BigEndian.Uint16(b)), 2, nil
-		default:
-			return uint64(binary.BigEndian.Uint32(b)), 4, nil
-		}
-	}
 	switch c {
 	case 0xc4, 0xd9: // bin8, str8
-		return uintN(1)
+		return beUint(b, 1)
 	case 0xc5, 0xda, 0xdc, 0xde: // bin16, str16, array16, map16
-		return uintN(2)
+		return beUint(b, 2)
 	case 0xc6, 0xdb, 0xdd, 0xdf: // bin32, str32, array32, map32
-		return uintN(4)
+		return beUint(b, 4)
 	case 0xc7, 0xc8, 0xc9: // ext8/16/32: length, then a type byte
-		w := map[byte]int{0xc7: 1, 0xc8: 2, 0xc9: 4}[c]
-		n, width, err := uintN(w)
+		n, width, err := beUint(b, 1<<(c-0xc7))
 		return n + 1, width, err
 	case 0xca, 0xce, 0xd2: // float32, uint32, int32
 		return 4, 0, nil
@@ -117,4 +104,18 @@ func sized(c byte, b []byte) (n uint64, width int, err error) {
 		return 1 + uint64(1)<<(c-0xd4), 0, nil
 	}
 	return 0, 0, fmt.Errorf("msgpack: invalid type byte 0x%02x", c)
+}
+
+// beUint reads a big-endian unsigned integer of w (1, 2 or 4) bytes.
+func beUint(b []byte, w int) (uint64, int, error) {
+	if len(b) < w {
+		return 0, 0, errTruncated
+	}
+	switch w {
+	case 1:
+		return uint64(b[0]), 1, nil
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), 2, nil
+	}
+	return uint64(binary.BigEndian.Uint32(b)), 4, nil
 }

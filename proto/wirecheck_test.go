@@ -1,4 +1,4 @@
-package ingest
+package proto
 
 import (
 	"strings"
@@ -13,7 +13,7 @@ func TestCheckMsgpack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkMsgpack(good); err != nil {
+	if err := CheckMsgpack(good); err != nil {
 		t.Fatalf("valid body rejected: %v", err)
 	}
 	cases := []struct {
@@ -32,7 +32,7 @@ func TestCheckMsgpack(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := checkMsgpack(c.body)
+			err := CheckMsgpack(c.body)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err %v, want it to contain %q", err, c.want)
 			}
