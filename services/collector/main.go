@@ -9,10 +9,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/collector"
@@ -20,14 +16,7 @@ import (
 	"github.com/headroomhq/headroom/internal/service"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "collector:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Exit("collector", run) }
 
 func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 	if len(args) > 0 && args[0] == "replay" {

@@ -5,29 +5,22 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func main() { service.Exit("gateway", run) }
+
+func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 	cfg := gateway.DefaultConfig()
-	spec := service.Spec{
+	return service.Main(ctx, service.Spec{
 		Name:            "gateway",
 		DefaultHTTPAddr: "127.0.0.1:8081",
 		Flags:           cfg.RegisterFlags,
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return gateway.New(cfg, d)
 		},
-	}
-	if err := service.Main(ctx, spec, os.Args[1:], os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		os.Exit(1)
-	}
+	}, args, getenv)
 }
