@@ -94,14 +94,12 @@ type part struct {
 // acks, each bus waits for pending publishes and drains its connection, the
 // HTTP server shuts down, and last the embedded server stops.
 func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*System)) error {
+	var file *config.File
 	if cfg.ConfigFile != "" {
-		f, err := config.Load(cfg.ConfigFile)
-		if err != nil {
+		var err error
+		if file, err = config.Load(cfg.ConfigFile); err != nil {
 			return err
 		}
-		cfg.Collector.File = f
-		cfg.Decider.Apps = f.Policies(cfg.Decider.Policy)
-		cfg.Executor = cfg.Executor.WithFile(f)
 	}
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs)
 	if err != nil {
@@ -147,7 +145,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 				return nil
 			})
 		}
-		r, err := build(service.Deps{Bus: b, Log: plog, Reg: prometheus.WrapRegistererWith(nil, reg), Ready: ready, Mux: mux})
+		r, err := build(service.Deps{Bus: b, Log: plog, Reg: prometheus.WrapRegistererWith(nil, reg), Ready: ready, Mux: mux, Config: file})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

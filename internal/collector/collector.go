@@ -157,6 +157,9 @@ type Service struct {
 // New builds the collector and mounts the push API on d.Mux; it starts
 // nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
+	if cfg.File == nil {
+		cfg.File = d.Config
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

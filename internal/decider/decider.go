@@ -27,9 +27,6 @@ type Config struct {
 	Policy policy.AppConfig
 	// Apps holds per-app policies by app name.
 	Apps map[string]policy.AppConfig
-	// ConfigFile, when set, is a configuration file (internal/config) New
-	// loads: each of its apps' policies, laid over Policy, goes into Apps.
-	ConfigFile string
 	// ForecastStep is the forecaster's bucket width.
 	ForecastStep time.Duration
 }
@@ -46,9 +43,6 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks (one decision per tier per tick)")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
-	if f.FS.Lookup("config") == nil { // the all-in-one registers its own
-		f.String(&c.ConfigFile, "config", "", "YAML configuration file with per-app policies")
-	}
 }
 
 // Validate checks the settings.
@@ -67,22 +61,16 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// withFile returns c with the policies of ConfigFile's apps in Apps.
-func (c Config) withFile() (Config, error) {
-	if c.ConfigFile == "" {
-		return c, nil
-	}
-	f, err := config.Load(c.ConfigFile)
-	if err != nil {
-		return c, err
-	}
+// WithFile returns c with the policies of the configuration file's apps,
+// each laid over Policy, in Apps.
+func (c Config) WithFile(f *config.File) Config {
 	apps := maps.Clone(c.Apps)
 	if apps == nil {
 		apps = map[string]policy.AppConfig{}
 	}
 	maps.Copy(apps, f.Policies(c.Policy))
 	c.Apps = apps
-	return c, nil
+	return c
 }
 
 // policyFor returns app's policy: its own, else the default.
@@ -117,9 +105,8 @@ type Service struct {
 
 // New builds the decider; it starts nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
-	cfg, err := cfg.withFile()
-	if err != nil {
-		return nil, err
+	if d.Config != nil {
+		cfg = cfg.WithFile(d.Config)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

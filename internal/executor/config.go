@@ -23,9 +23,6 @@ const (
 type Config struct {
 	// Driver is the live driver: DriverSim, DriverCommand or DriverWebhook.
 	Driver string
-	// ConfigFile, when set, is a configuration file (internal/config) whose
-	// apps' modes Resolve adds to Modes.
-	ConfigFile string
 	// Modes maps an app to its mode; the key "*" sets the mode of apps not
 	// listed, which are otherwise live.
 	Modes map[string]string
@@ -72,9 +69,6 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
-	if f.FS.Lookup("config") == nil { // the all-in-one registers its own
-		f.String(&c.ConfigFile, "config", "", "YAML configuration file: its apps' mode fields select live, dry-run or shadow")
-	}
 }
 
 // WithFile returns c with the modes the configuration file gives its apps
@@ -110,14 +104,6 @@ func (c Config) Resolve() (Config, error) {
 			return c, fmt.Errorf("executor.modes: %w", err)
 		}
 		c.Modes, c.modesFlag = m, ""
-	}
-	if c.ConfigFile != "" {
-		f, err := config.Load(c.ConfigFile)
-		if err != nil {
-			return c, err
-		}
-		c = c.WithFile(f)
-		c.ConfigFile = ""
 	}
 	return c, nil
 }

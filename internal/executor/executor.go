@@ -53,6 +53,9 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Config != nil {
+		cfg = cfg.WithFile(d.Config)
+	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, states: map[string]*proto.ReplicaState{}}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
 	for _, o := range opts {

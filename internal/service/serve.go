@@ -26,6 +26,9 @@ type Deps struct {
 	// Mux is the service's HTTP mux, already serving /healthz, /readyz and
 	// /metrics; parts may add routes.
 	Mux *http.ServeMux
+	// Config is the configuration file given with -config, loaded and
+	// validated once; nil without one. Parts take what concerns them.
+	Config *config.File
 }
 
 // Runner is a long-running part: Run blocks until ctx ends and returns after
@@ -62,20 +65,20 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		spec.Flags(f)
 	}
 	// Every service accepts the shared configuration file, so one command
-	// line fits all of them; those that read it register -config themselves,
-	// the others validate it, so a bad file fails every start alike.
+	// line fits all of them: it is loaded and validated here, once, and
+	// each service takes what concerns it from Deps.Config.
 	var configFile string
-	if f.FS.Lookup("config") == nil {
-		f.String(&configFile, "config", "", "YAML configuration file (validated; this service takes nothing from it)")
-	}
+	f.String(&configFile, "config", "", "YAML configuration file: apps, tiers, sources, policies, modes (see deploy/headroom.yaml)")
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	var file *config.File
 	if configFile != "" {
-		if _, err := config.Load(configFile); err != nil {
+		var err error
+		if file, err = config.Load(configFile); err != nil {
 			return err
 		}
 	}
@@ -110,7 +113,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		return err
 	}
 	mux := OpsMux(ready, reg)
-	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux})
+	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file})
 	if err != nil {
 		return err
 	}

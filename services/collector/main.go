@@ -12,7 +12,6 @@ import (
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/collector"
-	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
@@ -23,22 +22,11 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		return replayCmd(ctx, args[1:], getenv)
 	}
 	cfg := collector.DefaultConfig()
-	var file string
 	return service.Main(ctx, service.Spec{
 		Name:            "collector",
 		DefaultHTTPAddr: "127.0.0.1:8082",
-		Flags: func(f *cli.Flags) {
-			cfg.RegisterFlags(f)
-			f.String(&file, "config", "", "YAML configuration file (apps, tiers, sources, policies)")
-		},
+		Flags:           cfg.RegisterFlags,
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
-			if file != "" {
-				cf, err := config.Load(file)
-				if err != nil {
-					return nil, err
-				}
-				cfg.File = cf
-			}
 			return collector.New(cfg, d)
 		},
 	}, args, getenv)
