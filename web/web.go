@@ -2,16 +2,12 @@ package web
 
 import (
 	"embed"
-	"io/fs"
 	"net/http"
 	"strings"
 )
 
 //go:embed index.html static vendor/uplot vendor/msgpack
 var files embed.FS
-
-// FS returns the dashboard's files: index.html, static/ and vendor/.
-func FS() fs.FS { return files }
 
 // Handler serves the dashboard: GET and HEAD only, with security headers
 // that keep the page to its own origin, and no caching of index.html so a

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
@@ -145,7 +144,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 				return nil
 			})
 		}
-		r, err := build(service.Deps{Bus: b, Log: plog, Reg: prometheus.WrapRegistererWith(nil, reg), Ready: ready, Mux: mux, Config: file})
+		r, err := build(service.Deps{Bus: b, Log: plog, Reg: reg, Ready: ready, Mux: mux, Config: file})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

@@ -57,9 +57,8 @@ type Console struct {
 	mu   sync.Mutex
 	errs []string
 	// During a deliberate outage the browser may report failed WebSocket
-	// connection attempts; those are counted in Tolerated, not failures.
-	outage    bool
-	tolerated int
+	// connection attempts; those are expected, not failures.
+	outage bool
 }
 
 func (c *Console) listen(ev any) {
@@ -83,7 +82,6 @@ func (c *Console) listen(ev any) {
 		c.errs = append(c.errs, fmt.Sprintf("exception: %s at %s:%d:%d", msg, d.URL, d.LineNumber+1, d.ColumnNumber+1))
 	case *log.EventEntryAdded:
 		if c.outage && e.Entry.Source == log.EntrySourceNetwork && strings.Contains(e.Entry.Text, "WebSocket") {
-			c.tolerated++
 			return
 		}
 		if e.Entry.Level == log.EntryLevelError {
@@ -104,13 +102,6 @@ func (c *Console) Errors() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.errs...)
-}
-
-// Tolerated counts WebSocket errors seen during outages.
-func (c *Console) Tolerated() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tolerated
 }
 
 // Browser is one headless Chromium tab.

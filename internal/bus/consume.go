@@ -132,7 +132,6 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		}
 	}()
 
-	handled := b.metrics.handled
 	handleTime := b.metrics.handleTime.WithLabelValues(spec.Name)
 	consCtx, err := cons.Consume(func(jm jetstream.Msg) {
 		meta, err := jm.Metadata()
@@ -172,7 +171,6 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		<-trackDone
 		return fmt.Errorf("consume %s/%s: %w", stream, spec.Name, err)
 	}
-	_ = handled
 	if spec.Started != nil {
 		spec.Started()
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/headroomhq/headroom/internal/anomaly"
 	"github.com/headroomhq/headroom/internal/bus"
-	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -155,7 +154,3 @@ func finite(v float64) float64 {
 	}
 	return v
 }
-
-// RegisterFlags adds the anomaly.* flags (none yet: one configuration serves
-// every series by design).
-func (c *Config) RegisterFlags(*cli.Flags) {}

@@ -23,7 +23,6 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 	return service.Main(ctx, service.Spec{
 		Name:            "anomaly",
 		DefaultHTTPAddr: "127.0.0.1:8084",
-		Flags:           cfg.RegisterFlags,
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return detector.New(cfg, d)
 		},
