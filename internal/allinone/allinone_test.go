@@ -120,33 +120,17 @@ func all[T any, PT interface {
 	return out
 }
 
+// shopSubjects lists the shop's three tier subjects of a kind.
+func shopSubjects(kind string) []string {
+	return []string{"apm." + kind + ".shop.web", "apm." + kind + ".shop.cache", "apm." + kind + ".shop.db"}
+}
+
 // waitDecisions waits until the decider has decided every tier for every
 // live tick but the last (which waits for a later tick by design).
 func waitDecisions(t *testing.T, r *run, liveStart time.Time, ticks int) []*proto.Decision {
 	t.Helper()
 	lastTS := proto.Millis(liveStart.Add(time.Duration(ticks-2) * time.Minute))
-	s, err := r.js.Stream(context.Background(), "DECISIONS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Poll only the last decision of each tier: reading the whole stream on
-	// every poll would cost more than the pipeline itself.
-	natstest.Eventually(t, 5*time.Minute, func() error {
-		for _, tier := range []string{"web", "cache", "db"} {
-			m, err := s.GetLastMsgForSubject(context.Background(), "apm.decision.shop."+tier)
-			if err != nil {
-				return fmt.Errorf("%s: %w", tier, err)
-			}
-			var d proto.Decision
-			if err := proto.Decode(m.Data, &d); err != nil {
-				return err
-			}
-			if d.TS < lastTS {
-				return fmt.Errorf("%s decided up to %s, want %s", tier, d.EventTime(), proto.Time(lastTS))
-			}
-		}
-		return nil
-	})
+	natstest.WaitEventTime(t, r.js, "DECISIONS", shopSubjects("decision"), proto.Time(lastTS), 5*time.Minute)
 	return all[proto.Decision](t, r.js, "DECISIONS", "apm.decision.shop.*")
 }
 
