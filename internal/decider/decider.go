@@ -159,12 +159,18 @@ func (s *Service) getApp(name string) (*app, error) {
 	}
 	a = &app{cfg: pc, join: newJoiner(s.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}}
 	for _, tc := range pc.Tiers {
-		if t, ok := s.sent[proto.DecisionSubject(s.bus.Prefix(), name, tc.Name)]; ok {
-			a.sentTS[tc.Name] = proto.Millis(t)
-		}
+		s.restoreSent(name, a, tc.Name)
 	}
 	s.apps[name] = a
 	return a, nil
+}
+
+// restoreSent records the event time of tier's last decision stored before
+// this start, so decide republishes nothing older.
+func (s *Service) restoreSent(appName string, a *app, tier string) {
+	if t, ok := s.sent[proto.DecisionSubject(s.bus.Prefix(), appName, tier)]; ok {
+		a.sentTS[tier] = proto.Millis(t)
+	}
 }
 
 // handler decodes one kind of input, adds it to its app's joiner and
@@ -294,9 +300,7 @@ func (s *Service) adoptTiers(appName string, a *app, f *frame) {
 	s.log.Warn().Str("app", appName).Strs("tiers", added).Msg("tiers without a policy: deciding them with the default front-tier policy")
 	a.cfg, a.policy = cfg, p
 	for _, tier := range added {
-		if t, ok := s.sent[proto.DecisionSubject(s.bus.Prefix(), appName, tier)]; ok {
-			a.sentTS[tier] = proto.Millis(t)
-		}
+		s.restoreSent(appName, a, tier)
 	}
 }
 
