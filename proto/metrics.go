@@ -55,6 +55,25 @@ type Metrics struct {
 	Values Floats `msgpack:"values"`
 	// Labels carries optional free-form context (e.g. scrape target).
 	Labels map[string]string `msgpack:"labels,omitempty"`
+	// Committed is the executor's replica state for the tier as the
+	// collector read it from the replica bucket when it made the tick; nil
+	// when the executor has recorded none (or the tick is a replay). The
+	// decider decides from it, so a change the executor has not committed
+	// yet is never emitted twice.
+	Committed *Committed `msgpack:"committed,omitempty"`
+}
+
+// Committed is the part of a tier's ReplicaState a tick carries.
+type Committed struct {
+	// Desired is the total (ready + booting) the executor holds the tier
+	// at: the last change it acted on, or for a dry-run or unauthorised
+	// app the last change it acknowledged without acting.
+	Desired int `msgpack:"desired"`
+	// Ready and Booting are the executor's counts.
+	Ready   int `msgpack:"ready"`
+	Booting int `msgpack:"booting"`
+	// DecisionTS is the event time of the last decision the executor handled.
+	DecisionTS int64 `msgpack:"decision_ts"`
 }
 
 // NewMetrics returns a tick with the version, id and event time filled in.
@@ -97,6 +116,9 @@ func (m *Metrics) Validate() error {
 		if err := checkFinite("values."+k, v); err != nil {
 			return err
 		}
+	}
+	if c := m.Committed; c != nil && (c.Desired < 0 || c.Ready < 0 || c.Booting < 0 || c.DecisionTS < 0) {
+		return fmt.Errorf("%w: committed state has a negative count or time", ErrInvalid)
 	}
 	if len(m.Labels) > MaxMetricLabels {
 		return fmt.Errorf("%w: %d labels, at most %d allowed", ErrInvalid, len(m.Labels), MaxMetricLabels)

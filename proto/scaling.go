@@ -80,6 +80,11 @@ type ReplicaState struct {
 	DecisionID string `msgpack:"decision_id"`
 }
 
+// Committed returns the part of the state a metrics tick carries.
+func (s *ReplicaState) Committed() *Committed {
+	return &Committed{Desired: s.Desired, Ready: s.Ready, Booting: s.Booting, DecisionTS: s.TS}
+}
+
 // ReplicaKey is the key-value key of a tier's replica state.
 func ReplicaKey(app, tier string) string { return app + "." + tier }
 
