@@ -34,6 +34,20 @@
 // The three profiles (tpWeight, fpWeight, fnWeight) are standard (1, 0.11,
 // 1), reward_low_FP_rate (1, 0.22, 1) and reward_low_FN_rate (1, 0.11, 2).
 //
+// # Cross-validation
+//
+// Evaluate scores a corpus four ways per profile, per category and over the
+// corpus. In-sample: one threshold (and, with several candidate scorings,
+// one candidate: a tuned detector setting) chosen on the whole corpus, as
+// NAB does. Leave-one-category-out: for each category, the threshold and
+// candidate that score best on the other categories are used on the
+// held-out one. Leave-one-file-out: the same, holding out one file at a
+// time. Label-free: one fixed threshold given by the caller, chosen without
+// labels. Held-out raw scores add up over the corpus, which is then
+// normalised once against its null and perfect scores, so the
+// cross-validated figure is comparable with the in-sample one. A threshold
+// sweep costs one pass over each file's threshold curve per fold.
+//
 // Where NAB's Python would fail (a window end missing from the timestamps, a
 // one-row window followed by a false positive), this package picks the
 // natural reading: windows take the rows inside their limits, and a

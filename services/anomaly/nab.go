@@ -44,6 +44,8 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	windows := fs.String("windows", "", "optional NAB label windows JSON (combined_windows.json); scores the results")
 	perFile := fs.Bool("per-file", false, "with -windows, also print each file's raw standard score")
 	override := fs.String("config", "", "optional JSON object overriding detector settings, e.g. {\"Holdoff\":100}")
+	grid := fs.String("grid", "", "optional JSON list of further setting overrides, each a candidate the cross-validation may choose on its training files")
+	labelFree := fs.Float64("label-free", -1, "threshold for the label-free column (default: the detector's AlarmLevel, fixed without labels)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,6 +65,23 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := json.Unmarshal([]byte(*override), &cfg); err != nil {
 			return fmt.Errorf("nab: -config: %w", err)
 		}
+	}
+	var extra []anomaly.Config
+	if *grid != "" {
+		var overrides []json.RawMessage
+		if err := json.Unmarshal([]byte(*grid), &overrides); err != nil {
+			return fmt.Errorf("nab: -grid: %w", err)
+		}
+		for i, o := range overrides {
+			c := cfg
+			if err := json.Unmarshal(o, &c); err != nil {
+				return fmt.Errorf("nab: -grid item %d: %w", i, err)
+			}
+			extra = append(extra, c)
+		}
+	}
+	if *labelFree < 0 {
+		*labelFree = cfg.AlarmLevel
 	}
 	var corpus []*nabSeries
 	for _, p := range paths {
@@ -90,6 +109,21 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	printNABScores(stdout, files, *perFile)
+	cands := [][]nab.File{files}
+	for _, c := range extra {
+		alt := make([]nab.File, len(files))
+		for i, f := range files {
+			f.Scores = detectSeries(c, corpus[i])
+			alt[i] = f
+		}
+		cands = append(cands, alt)
+	}
+	evals, err := nab.Evaluate(cands, nab.Profiles(), nab.DefaultProbation, *labelFree)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nper category: normalised score @ threshold (raw score marked r where a category has no windows); label-free threshold %.3f\n\n", *labelFree)
+	nab.WriteTable(stdout, evals)
 	return nil
 }
 

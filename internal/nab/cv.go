@@ -1,0 +1,329 @@
+package nab
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Category returns the part of a file name before its first slash
+// ("realKnownCause/nyc_taxi.csv" → "realKnownCause"), or the whole name.
+func Category(name string) string {
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// Part is one group of files (a category, or the whole corpus) scored at
+// one threshold.
+type Part struct {
+	// Name is the group's name: a category, or "all" for the corpus.
+	Name string
+	// Files is how many files the group holds.
+	Files int
+	// Windows is how many label windows the group holds.
+	Windows int
+	// Raw is the group's raw score.
+	Raw float64
+	// Null is the null detector's raw score on the group.
+	Null float64
+	// Perfect is the perfect detector's raw score on the group.
+	Perfect float64
+	// Score is 100·(Raw−Null)/(Perfect−Null); 0 when the group has no
+	// windows and no false positives to lose, since perfect equals null.
+	Score float64
+	// Thresholds lists the threshold(s) the group was scored at: one for
+	// in-sample and label-free scoring, one per fold for cross-validation.
+	Thresholds []float64
+	// Candidates lists the candidate index chosen for each fold (0 when
+	// there is one candidate).
+	Candidates []int
+	// FP counts false-positive rows at the thresholds used.
+	FP int
+}
+
+// Evaluation is one profile's scores per category and over the corpus
+// under one protocol.
+type Evaluation struct {
+	// Protocol names how thresholds were chosen: "in-sample",
+	// "leave-one-category-out", "leave-one-file-out" or "label-free".
+	Protocol string
+	// Profile is the NAB cost profile.
+	Profile Profile
+	// Parts holds one entry per category, in name order, then "all".
+	Parts []Part
+}
+
+// Protocol names.
+const (
+	InSample  = "in-sample"
+	LOCO      = "leave-one-category-out"
+	LOFO      = "leave-one-file-out"
+	LabelFree = "label-free"
+)
+
+// curve is one file's raw score as a function of the threshold.
+type curve struct {
+	ts  []ThresholdScore
+	nul float64
+	win int
+}
+
+// fileCurves sweeps each file once for profile p.
+func fileCurves(files []File, p Profile, probation float64) []curve {
+	out := make([]curve, len(files))
+	for i, f := range files {
+		rows, _ := Sweep(f, p, probation, 0)
+		out[i] = curve{ts: ScoreByThreshold(rows, p), win: len(f.Windows)}
+		nrows, _ := Sweep(NullFiles([]File{f})[0], p, probation, 0)
+		out[i].nul = Best(ScoreByThreshold(nrows, p)).Score
+	}
+	return out
+}
+
+// table is one candidate's curves evaluated at every distinct threshold of
+// the corpus, highest first, with the corpus sum at each, so the best
+// threshold on any subset is the corpus sum minus the left-out files.
+type table struct {
+	curves []curve
+	ths    []float64
+	sum    []float64
+}
+
+func newTable(curves []curve) *table {
+	tb := &table{curves: curves}
+	for _, c := range curves {
+		for _, s := range c.ts {
+			tb.ths = append(tb.ths, s.Threshold)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(tb.ths)))
+	tb.ths = compactDesc(tb.ths)
+	tb.sum = make([]float64, len(tb.ths))
+	for i := range curves {
+		tb.addFile(i, tb.sum, 1)
+	}
+	return tb
+}
+
+func compactDesc(x []float64) []float64 {
+	out := x[:0]
+	for i, v := range x {
+		if i == 0 || v != x[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// addFile adds sign times file i's raw score at every threshold to acc.
+func (tb *table) addFile(i int, acc []float64, sign float64) {
+	c := tb.curves[i].ts
+	cur := 0
+	for j, t := range tb.ths {
+		for cur+1 < len(c) && c[cur+1].Threshold >= t {
+			cur++
+		}
+		acc[j] += sign * c[cur].Score
+	}
+}
+
+// bestWithout returns the threshold maximising the raw score summed over
+// every file but those listed (NAB's corpus-wide threshold optimisation on
+// that subset), and that score. Ties go to the higher threshold.
+func (tb *table) bestWithout(out []int) (float64, float64) {
+	acc := append([]float64(nil), tb.sum...)
+	for _, i := range out {
+		tb.addFile(i, acc, -1)
+	}
+	bt, bs := tb.ths[0], acc[0]
+	for j := 1; j < len(acc); j++ {
+		if acc[j] > bs {
+			bt, bs = tb.ths[j], acc[j]
+		}
+	}
+	return bt, bs
+}
+
+// scoreAt returns file i's raw score and false-positive rows at threshold t.
+func (c curve) scoreAt(t float64) (float64, int) {
+	a := At(c.ts, t)
+	return a.Score, a.FP
+}
+
+// Evaluate scores a corpus under the four protocols for each profile.
+// cands holds one or more candidate scorings of the same files (say,
+// several detector settings), each in the same file order; a protocol that
+// tunes picks the candidate and threshold that score best on its training
+// files, so a tuned setting is cross-validated together with the threshold.
+// In-sample tunes on the whole corpus; leave-one-category-out trains on the
+// other categories and scores the held-out one; leave-one-file-out trains
+// on the other files. Label-free scores candidate 0 at the fixed threshold
+// given. Held-out raw scores add up over the corpus, which is normalised
+// once against its own null and perfect scores, as NAB does.
+func Evaluate(cands [][]File, profiles []Profile, probation, labelFree float64) ([]Evaluation, error) {
+	if len(cands) == 0 || len(cands[0]) == 0 {
+		return nil, fmt.Errorf("nab: nothing to evaluate")
+	}
+	n := len(cands[0])
+	for k, c := range cands {
+		if len(c) != n {
+			return nil, fmt.Errorf("nab: candidate %d has %d files, want %d", k, len(c), n)
+		}
+		for i := range c {
+			if c[i].Name != cands[0][i].Name {
+				return nil, fmt.Errorf("nab: candidate %d file %d is %s, want %s", k, i, c[i].Name, cands[0][i].Name)
+			}
+		}
+	}
+	files := cands[0]
+	cats := map[string]bool{}
+	var catNames []string
+	for _, f := range files {
+		if c := Category(f.Name); !cats[c] {
+			cats[c] = true
+			catNames = append(catNames, c)
+		}
+	}
+	sort.Strings(catNames)
+
+	var out []Evaluation
+	for _, p := range profiles {
+		curves := make([][]curve, len(cands))
+		tables := make([]*table, len(cands))
+		for k, c := range cands {
+			curves[k] = fileCurves(c, p, probation)
+			tables[k] = newTable(curves[k])
+		}
+		// choose picks the best candidate and threshold on every file but
+		// those left out.
+		choose := func(out []int) (int, float64) {
+			bk, bt, bs := 0, 1.1, 0.0
+			for k := range tables {
+				t, s := tables[k].bestWithout(out)
+				if k == 0 || s > bs {
+					bk, bt, bs = k, t, s
+				}
+			}
+			return bk, bt
+		}
+		// perFile holds, for each protocol, the candidate and threshold
+		// each file is scored with.
+		type pick struct {
+			k int
+			t float64
+		}
+		k0, t0 := choose(nil)
+		in := make([]pick, n)
+		free := make([]pick, n)
+		loco := make([]pick, n)
+		lofo := make([]pick, n)
+		for i := range in {
+			in[i] = pick{k0, t0}
+			free[i] = pick{0, labelFree}
+		}
+		for _, c := range catNames {
+			var held []int
+			for i := range files {
+				if Category(files[i].Name) == c {
+					held = append(held, i)
+				}
+			}
+			k, t := choose(held)
+			for _, i := range held {
+				loco[i] = pick{k, t}
+			}
+		}
+		for j := range files {
+			k, t := choose([]int{j})
+			lofo[j] = pick{k, t}
+		}
+		for _, proto := range []struct {
+			name  string
+			picks []pick
+		}{{InSample, in}, {LOCO, loco}, {LOFO, lofo}, {LabelFree, free}} {
+			ev := Evaluation{Protocol: proto.name, Profile: p}
+			for _, c := range append(append([]string(nil), catNames...), "all") {
+				part := Part{Name: c}
+				seen := map[pick]bool{}
+				for i, f := range files {
+					if c != "all" && Category(f.Name) != c {
+						continue
+					}
+					pk := proto.picks[i]
+					raw, fp := curves[pk.k][i].scoreAt(pk.t)
+					part.Files++
+					part.Windows += curves[0][i].win
+					part.Raw += raw
+					part.FP += fp
+					part.Null += curves[0][i].nul
+					if !seen[pk] {
+						seen[pk] = true
+						part.Thresholds = append(part.Thresholds, pk.t)
+						part.Candidates = append(part.Candidates, pk.k)
+					}
+				}
+				part.Perfect = float64(part.Windows) * p.TP
+				if part.Perfect != part.Null {
+					part.Score = 100 * (part.Raw - part.Null) / (part.Perfect - part.Null)
+				}
+				ev.Parts = append(ev.Parts, part)
+			}
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+// WriteTable prints evaluations as one table per profile: a row per
+// category and the corpus, a column per protocol, each cell the normalised
+// score (the raw score for a group without windows, marked "r") and, for
+// the protocols that choose one, the threshold(s) used.
+func WriteTable(w io.Writer, evals []Evaluation) {
+	type key struct{ profile, proto string }
+	by := map[key]Evaluation{}
+	var profiles []Profile
+	var protos []string
+	for _, e := range evals {
+		if !slices.ContainsFunc(profiles, func(q Profile) bool { return q.Name == e.Profile.Name }) {
+			profiles = append(profiles, e.Profile)
+		}
+		if !slices.Contains(protos, e.Protocol) {
+			protos = append(protos, e.Protocol)
+		}
+		by[key{e.Profile.Name, e.Protocol}] = e
+	}
+	short := map[string]string{InSample: "in-sample", LOCO: "leave-cat-out", LOFO: "leave-file-out", LabelFree: "label-free"}
+	for _, p := range profiles {
+		fmt.Fprintf(w, "%s\n%-22s %5s %4s", p.Name, "category", "files", "win")
+		for _, pr := range protos {
+			fmt.Fprintf(w, "  %-22s", short[pr])
+		}
+		fmt.Fprintln(w)
+		parts := by[key{p.Name, protos[0]}].Parts
+		for i := range parts {
+			fmt.Fprintf(w, "%-22s %5d %4d", parts[i].Name, parts[i].Files, parts[i].Windows)
+			for _, pr := range protos {
+				pt := by[key{p.Name, pr}].Parts[i]
+				cell := fmt.Sprintf("%6.2f", pt.Score)
+				if pt.Perfect == pt.Null {
+					cell = fmt.Sprintf("%6.2fr", pt.Raw)
+				}
+				th := ""
+				switch {
+				case len(pt.Thresholds) == 1:
+					th = fmt.Sprintf("@%.3f", pt.Thresholds[0])
+				case len(pt.Thresholds) > 1:
+					lo, hi := slices.Min(pt.Thresholds), slices.Max(pt.Thresholds)
+					th = fmt.Sprintf("@%.2f-%.2f", lo, hi)
+				}
+				fmt.Fprintf(w, "  %-7s %-14s", cell, th)
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,133 @@
+package nab
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestEvaluateInSampleMatchesScore checks that the in-sample protocol over
+// the corpus is NAB's own corpus score.
+func TestEvaluateInSampleMatchesScore(t *testing.T) {
+	a := file(200, nil, [2]int{100, 104})
+	a.Name = "catA/a.csv"
+	a.Scores[100] = 0.9
+	a.Scores[150] = 0.4
+	b := file(200, nil, [2]int{60, 64})
+	b.Name = "catB/b.csv"
+	b.Scores[5] = 0.95
+	b.Scores[62] = 0.5
+	files := []File{a, b}
+	want := Score(files, Profiles(), 0)
+	evals, err := Evaluate([][]File{files}, Profiles(), 0, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evals {
+		if e.Protocol != InSample {
+			continue
+		}
+		all := e.Parts[len(e.Parts)-1]
+		var w Result
+		for _, r := range want {
+			if r.Profile.Name == e.Profile.Name {
+				w = r
+			}
+		}
+		if all.Name != "all" || !near(all.Raw, w.Raw) || !near(all.Score, w.Score) || all.Thresholds[0] != w.Threshold {
+			t.Errorf("%s in-sample all = %+v, want raw %v score %v at %v", e.Profile.Name, all, w.Raw, w.Score, w.Threshold)
+		}
+	}
+}
+
+// TestEvaluateHoldsOut builds two categories whose best thresholds differ,
+// so each held-out category is scored at the other's threshold.
+func TestEvaluateHoldsOut(t *testing.T) {
+	// catA: its window is hit at 0.9 only; catB: its window at 0.5, with a
+	// false positive at 0.6. Alone, A's best threshold is 0.9 and B's is 0.5.
+	a := file(200, nil, [2]int{100, 104})
+	a.Name = "catA/a.csv"
+	a.Scores[100] = 0.9
+	b := file(200, nil, [2]int{60, 64})
+	b.Name = "catB/b.csv"
+	b.Scores[60] = 0.5
+	b.Scores[150] = 0.6
+	std := Profiles()[0]
+	evals, err := Evaluate([][]File{{a, b}}, []Profile{std}, 0, 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(proto, name string) Part {
+		for _, e := range evals {
+			if e.Protocol != proto {
+				continue
+			}
+			for _, p := range e.Parts {
+				if p.Name == name {
+					return p
+				}
+			}
+		}
+		t.Fatalf("no %s part %s", proto, name)
+		return Part{}
+	}
+	// Held-out A is scored at B's 0.5: hit (1). Held-out B at A's 0.9: miss (−1).
+	if p := get(LOCO, "catA"); !near(p.Raw, 1) || p.Thresholds[0] != 0.5 {
+		t.Errorf("LOCO catA = %+v, want raw 1 at 0.5", p)
+	}
+	if p := get(LOCO, "catB"); !near(p.Raw, -1) || p.Thresholds[0] != 0.9 {
+		t.Errorf("LOCO catB = %+v, want raw -1 at 0.9", p)
+	}
+	// Corpus: raw 0, null −2, perfect 2 → 50.
+	if p := get(LOCO, "all"); !near(p.Score, 50) {
+		t.Errorf("LOCO all = %+v, want 50", p)
+	}
+	// Label-free at 0.7 detects A's window only.
+	if p := get(LabelFree, "all"); !near(p.Raw, 0) {
+		t.Errorf("label-free all = %+v, want raw 0", p)
+	}
+	// In-sample takes 0.5: both windows, one false positive.
+	if p := get(InSample, "all"); !near(p.Raw, 2-0.11) {
+		t.Errorf("in-sample all = %+v, want raw 1.89", p)
+	}
+	var buf bytes.Buffer
+	WriteTable(&buf, evals)
+	if !strings.Contains(buf.String(), "leave-cat-out") || !strings.Contains(buf.String(), "catB") {
+		t.Errorf("table lacks columns or rows:\n%s", buf.String())
+	}
+}
+
+// TestEvaluateChoosesCandidate checks that a tuned setting (a second
+// candidate scoring) is chosen on the training files only.
+func TestEvaluateChoosesCandidate(t *testing.T) {
+	a := file(200, nil, [2]int{100, 104})
+	a.Name = "catA/a.csv"
+	b := file(200, nil, [2]int{60, 64})
+	b.Name = "catB/b.csv"
+	// Candidate 0 finds both windows; candidate 1 only A's, but earlier
+	// there is nothing to gain: with A held out, B's training prefers 0.
+	a0, b0 := a, b
+	a0.Scores = append([]float64(nil), a.Scores...)
+	b0.Scores = append([]float64(nil), b.Scores...)
+	a0.Scores[100], b0.Scores[60] = 0.8, 0.8
+	a1, b1 := a, b
+	a1.Scores = append([]float64(nil), a.Scores...)
+	b1.Scores = append([]float64(nil), b.Scores...)
+	a1.Scores[100] = 0.8
+	evals, err := Evaluate([][]File{{a0, b0}, {a1, b1}}, Profiles()[:1], 0, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evals {
+		if e.Protocol == LOCO {
+			for _, p := range e.Parts[:2] {
+				if p.Candidates[0] != 0 {
+					t.Errorf("LOCO %s chose candidate %d, want 0", p.Name, p.Candidates[0])
+				}
+			}
+		}
+	}
+	if _, err := Evaluate([][]File{{a0, b0}, {a1}}, Profiles()[:1], 0, 0.5); err == nil {
+		t.Error("mismatched candidates accepted")
+	}
+}
