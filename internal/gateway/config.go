@@ -17,6 +17,12 @@ type Config struct {
 	// to open a WebSocket besides the gateway's own host; "*" allows any.
 	// Requests without an Origin header (non-browser clients) are allowed.
 	AllowedOrigins []string
+	// AllowedHosts lists the names (host, or host:port) a request's Host
+	// header may carry besides localhost, 127.0.0.1 and [::1] on the
+	// listening port; others get 403, so a DNS-rebinding page cannot read
+	// the feed through a name it controls. "*" allows any host (behind a
+	// proxy that checks it).
+	AllowedHosts []string
 	// Token, when set, is required as "Authorization: Bearer <token>" or as
 	// the query parameter token=<token> on /ws and /api/v1/apps.
 	Token string
@@ -50,6 +56,7 @@ type Config struct {
 	PingInterval time.Duration
 
 	origins string // comma-separated -gateway.allowed-origins, merged by Validate
+	hosts   string // comma-separated -gateway.allowed-hosts, merged by Validate
 }
 
 // DefaultConfig returns the settings used unless flags say otherwise.
@@ -72,6 +79,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.String(&c.origins, "gateway.allowed-origins", strings.Join(c.AllowedOrigins, ","), "extra browser origins allowed on /ws, comma-separated (scheme://host:port, or *)")
+	f.String(&c.hosts, "gateway.allowed-hosts", strings.Join(c.AllowedHosts, ","), "extra Host header names (host or host:port, or *) the dashboard answers besides localhost, 127.0.0.1 and [::1], comma-separated")
 	f.String(&c.Token, "gateway.token", "", "bearer token required on /ws and /api/v1/apps (empty: none)")
 	f.Int(&c.ClientBuffer, "gateway.client-buffer", d.ClientBuffer, "live frames queued per client before it is cut as slow")
 	f.Int(&c.MaxHistory, "gateway.max-history", d.MaxHistory, "most messages one subscribe replays")
@@ -96,7 +104,24 @@ func (c *Config) Validate() error {
 		}
 		c.origins = ""
 	}
+	if c.hosts != "" {
+		c.AllowedHosts = nil
+		for _, h := range strings.Split(c.hosts, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.AllowedHosts = append(c.AllowedHosts, h)
+			}
+		}
+		c.hosts = ""
+	}
 	var errs []error
+	for _, h := range c.AllowedHosts {
+		if h == "*" {
+			continue
+		}
+		if strings.ContainsAny(h, "/@ ") || strings.Contains(h, "://") {
+			errs = append(errs, fmt.Errorf("gateway.allowed-hosts: %q is not host or host:port", h))
+		}
+	}
 	for _, o := range c.AllowedOrigins {
 		if o == "*" {
 			continue

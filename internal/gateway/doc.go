@@ -21,10 +21,12 @@
 //
 // A subscription names subject filters under the prefix (NATS wildcards * and
 // >, the token after the prefix a kind or a wildcard), or an app with an
-// optional tier and kinds (default: every kind but dlq). "since" asks for
+// optional tier and kinds (default: every kind). Dead letters (<prefix>.dlq.>)
+// are never served: a filter naming them is refused, and wildcards in the
+// kind's place skip them. "since" asks for
 // history: every stored message whose event time (the Headroom-Ts header) is
 // at or after it is sent first, in stream order, stream by stream (metrics,
-// forecast, anomaly, decision, scaling, dlq); then live messages follow with
+// forecast, anomaly, decision, scaling); then live messages follow with
 // neither gap nor duplicate. "until" ends the history there and makes the
 // subscription history-only (replay); "step_ms" thins the history to one
 // message per subject per step; "max" lowers the history cap. A repeated id
@@ -69,7 +71,11 @@
 //
 // # Security
 //
-// A WebSocket upgrade is refused unless its Origin is absent (non-browser
+// Every gateway route ("/", "/ws", "/api/v1/apps") checks the Host header:
+// localhost, 127.0.0.1 and [::1] on the port the request arrived on, and the
+// names in Config.AllowedHosts (-gateway.allowed-hosts), pass; any other
+// gets 403, so a page on an attacker's name re-pointed at 127.0.0.1 (DNS
+// rebinding) cannot read the feed. A WebSocket upgrade is refused unless its Origin is absent (non-browser
 // clients), the gateway's own host, or in Config.AllowedOrigins. With
 // Config.Token set, /ws and /api/v1/apps require "Authorization: Bearer
 // <token>" or, for browsers that cannot set headers on a WebSocket,

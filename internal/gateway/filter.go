@@ -12,6 +12,7 @@ import (
 type filter struct {
 	raw    string
 	tokens []string
+	kindAt int // index of the kind token (the prefix's token count)
 }
 
 // maxFilterLen bounds one filter's length; subjects are short.
@@ -44,10 +45,20 @@ func parseFilter(prefix, s string) (filter, error) {
 		}
 	}
 	kind, _, _ := strings.Cut(rest, ".")
+	if kind == string(proto.KindDLQ) {
+		return filter{}, fmt.Errorf("subject filter %q: dead letters are not served to browsers (read them with the tail command)", s)
+	}
 	if kind != "*" && kind != ">" && !knownKind(proto.Kind(kind)) {
 		return filter{}, fmt.Errorf("subject filter %q: unknown kind %q", s, kind)
 	}
-	return filter{raw: s, tokens: tokens}, nil
+	return filter{raw: s, tokens: tokens, kindAt: strings.Count(prefix, ".") + 1}, nil
+}
+
+// isDLQToken reports whether rest (a subject from its kind token on) is a
+// dead letter's.
+func isDLQToken(rest string) bool {
+	k := string(proto.KindDLQ)
+	return strings.HasPrefix(rest, k) && (len(rest) == len(k) || rest[len(k)] == '.')
 }
 
 func knownKind(k proto.Kind) bool {
@@ -60,12 +71,17 @@ func knownKind(k proto.Kind) bool {
 }
 
 // match reports whether subject matches the filter under NATS wildcard rules:
-// "*" matches one token, ">" one or more trailing tokens.
+// "*" matches one token, ">" one or more trailing tokens. Dead letters never
+// match: a wildcard in the kind's place is narrowed to the other kinds, so
+// apm.dlq.> reaches no browser whatever the filter.
 func (f filter) match(subject string) bool {
 	pos, n := 0, len(subject)
-	for _, t := range f.tokens {
+	for i, t := range f.tokens {
 		if pos > n {
 			return false // the subject has fewer tokens
+		}
+		if i == f.kindAt && isDLQToken(subject[pos:]) {
+			return false
 		}
 		if t == ">" {
 			return pos < n
@@ -87,7 +103,7 @@ func (f filter) match(subject string) bool {
 // prefix becomes the kind. It reports false when the filter cannot match
 // kind k at all.
 func (f filter) forKind(prefixTokens int, k proto.Kind) (string, bool) {
-	if len(f.tokens) <= prefixTokens {
+	if len(f.tokens) <= prefixTokens || k == proto.KindDLQ {
 		return "", false
 	}
 	kt := f.tokens[prefixTokens]

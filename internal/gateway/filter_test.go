@@ -24,7 +24,9 @@ func TestFilterMatch(t *testing.T) {
 		{"apm.metrics.>", "apm.forecast.a.b", false},
 		{"apm.metrics.*.*", "apm.metrics.a.b", true},
 		{"apm.metrics.*.*", "apmx.metrics.a.b", false},
-		{"apm.dlq.*", "apm.dlq.decider", true},
+		{"apm.>", "apm.dlq.decider", false},
+		{"apm.*.*", "apm.dlq.decider", false},
+		{"apm.*.>", "apm.dlqx.a.b", true},
 	}
 	for _, c := range cases {
 		f, err := parseFilter("apm", c.filter)
@@ -38,7 +40,7 @@ func TestFilterMatch(t *testing.T) {
 }
 
 func TestParseFilterRejects(t *testing.T) {
-	for _, s := range []string{"", "other.metrics.a.b", "apm", "apm..a", "apm.>.a", "apm.bogus.a.b", "apm.metrics.a b.c", "apm.metrics.é.b", "apm.metrics.a.b."} {
+	for _, s := range []string{"", "other.metrics.a.b", "apm", "apm..a", "apm.>.a", "apm.bogus.a.b", "apm.metrics.a b.c", "apm.metrics.é.b", "apm.metrics.a.b.", "apm.dlq.>", "apm.dlq.decider"} {
 		if _, err := parseFilter("apm", s); err == nil {
 			t.Errorf("%q accepted", s)
 		}
@@ -74,7 +76,7 @@ func TestStreamFilters(t *testing.T) {
 		{"all", mk("apm.>"), map[proto.Kind][]string{
 			proto.KindMetrics: {"apm.metrics.>"}, proto.KindForecast: {"apm.forecast.>"},
 			proto.KindAnomaly: {"apm.anomaly.>"}, proto.KindDecision: {"apm.decision.>"},
-			proto.KindScaling: {"apm.scaling.>"}, proto.KindDLQ: {"apm.dlq.>"},
+			proto.KindScaling: {"apm.scaling.>"},
 		}},
 		{"disjoint kept", mk("apm.metrics.shop.web", "apm.metrics.shop.db"), map[proto.Kind][]string{
 			proto.KindMetrics: {"apm.metrics.shop.web", "apm.metrics.shop.db"},

@@ -76,9 +76,9 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 
 // Register adds the gateway's routes to mux (New does it for d.Mux).
 func (g *Gateway) Register(mux *http.ServeMux) {
-	mux.Handle("/", web.Handler())
-	mux.HandleFunc("/ws", g.serveWS)
-	mux.HandleFunc("GET /api/v1/apps", g.serveApps)
+	mux.Handle("/", g.guard(web.Handler()))
+	mux.Handle("/ws", g.guard(http.HandlerFunc(g.serveWS)))
+	mux.Handle("GET /api/v1/apps", g.guard(http.HandlerFunc(g.serveApps)))
 }
 
 // Run consumes the streams live and serves clients until ctx ends, then

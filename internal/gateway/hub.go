@@ -201,6 +201,9 @@ func (g *Gateway) runLive(ctx context.Context, started func()) error {
 		}
 	}()
 	for _, k := range proto.Kinds {
+		if k == proto.KindDLQ {
+			continue // dead letters are never served: no need to read them
+		}
 		cc, err := g.consumeLive(ctx, k)
 		if err != nil {
 			return err
