@@ -46,8 +46,24 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	override := fs.String("config", "", "optional JSON object overriding detector settings, e.g. {\"Holdoff\":100}")
 	grid := fs.String("grid", "", "optional JSON list of further setting overrides, each a candidate the cross-validation may choose on its training files")
 	labelFree := fs.Float64("label-free", -1, "threshold for the label-free column (default: the detector's AlarmLevel, fixed without labels)")
+	synth := fs.String("synth", "", "write the generated synthetic corpus (NAB layout: data/ and labels/combined_windows.json) to this folder and, unless -data is given, evaluate it")
+	seed := fs.Uint64("seed", 1, "with -synth, the generator's seed")
+	perFamily := fs.Int("per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *synth != "" {
+		d, w, err := writeSynthCorpus(*synth, *seed, *perFamily)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "nab: synthetic corpus in %s, windows %s\n", d, w)
+		if *data == "" {
+			*data, *windows = d, w
+		}
+		if *out == "" {
+			return nil
+		}
 	}
 	if *data == "" || *out == "" {
 		return errors.New("nab: -data and -out are required")

@@ -1,0 +1,69 @@
+package anomaly
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestSynthCorpusShape(t *testing.T) {
+	a := SynthCorpus(7, 3)
+	if len(a) != 4*4 {
+		t.Fatalf("got %d series, want 16", len(a))
+	}
+	if !reflect.DeepEqual(a, SynthCorpus(7, 3)) {
+		t.Fatal("same seed gave a different corpus")
+	}
+	names := map[string]bool{}
+	for _, s := range a {
+		if names[s.Name] {
+			t.Errorf("duplicate name %s", s.Name)
+		}
+		names[s.Name] = true
+		if len(s.Times) != len(s.Values) || len(s.Times) < 1000 {
+			t.Errorf("%s: %d times, %d values", s.Name, len(s.Times), len(s.Values))
+		}
+		for i := 1; i < len(s.Times); i++ {
+			if !s.Times[i].After(s.Times[i-1]) {
+				t.Fatalf("%s: time %d not after %d", s.Name, i, i-1)
+			}
+		}
+		for _, w := range s.Windows {
+			if w[1].Before(w[0]) || w[0].Before(s.Times[0]) || w[1].After(s.Times[len(s.Times)-1]) {
+				t.Errorf("%s: window %v outside the series", s.Name, w)
+			}
+		}
+	}
+}
+
+// TestSynthFamiliesAreFound runs the detector over the synthetic corpus and
+// checks that most planted windows get the series' highest score outside
+// the warm-up, a coarse guard that the families stay detectable.
+func TestSynthFamiliesAreFound(t *testing.T) {
+	found, total := 0, 0
+	for _, s := range SynthCorpus(3, 3) {
+		d := NewDetector(DefaultConfig())
+		scores := make([]float64, len(s.Values))
+		for i, v := range s.Values {
+			scores[i] = d.Observe(s.Times[i], v).Value
+		}
+		for _, w := range s.Windows {
+			total++
+			in := 0.0
+			for i, t := range s.Times {
+				if i < len(s.Times)*15/100 {
+					continue
+				}
+				if !t.Before(w[0]) && !t.After(w[1]) {
+					in = max(in, scores[i])
+				}
+			}
+			if in >= DefaultConfig().AlarmLevel {
+				found++
+			}
+		}
+	}
+	if found*10 < total*5 {
+		t.Errorf("alarms in %d of %d planted windows, want at least 50 %%", found, total)
+	}
+	t.Logf("alarms in %d of %d planted windows", found, total)
+}
