@@ -189,17 +189,25 @@ func (c *client) subscribe(req Request) {
 	for i, f := range spec.filters {
 		raw[i] = f.raw
 	}
-	c.send(&controlFrame{Type: FrameSubscribed, Sub: spec.id, Subjects: raw})
+	ack := &controlFrame{Type: FrameSubscribed, Sub: spec.id, Subjects: raw}
 	if spec.until == 0 {
 		c.g.addSub(s) // before history starts, so no live message falls in between
 	}
-	if spec.since > 0 {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.g.replay(s)
-		}()
+	if spec.since == 0 {
+		c.send(ack)
+		return
 	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		// On the history path, so "subscribed" surely precedes the history.
+		select {
+		case c.hist <- []outItem{{ctrl: ack}}:
+		case <-s.ctx.Done():
+			return
+		}
+		c.g.replay(s)
+	}()
 }
 
 // writeLoop writes queued frames, batching those already waiting, and pings.

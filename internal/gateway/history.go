@@ -14,6 +14,10 @@ import (
 // histChunk is how many history frames travel to the writer together.
 const histChunk = 256
 
+// maxCatchUps bounds the passes that read again, after the history, the
+// live messages a subscription could not hold while it was sent.
+const maxCatchUps = 8
+
 // errCapped stops a replay that reached its count or byte cap.
 var errCapped = errors.New("history cap reached")
 
@@ -25,6 +29,7 @@ type replayState struct {
 	reason   string
 	lastSent map[string]int64 // per subject, for step thinning
 	chunk    []outItem
+	after    bool // past history_done: live messages, neither capped nor thinned
 }
 
 // replay sends the subscription's history, then its history_done frame, then
@@ -64,12 +69,54 @@ func (g *Gateway) replay(s *subscription) {
 	if !st.flush() {
 		return
 	}
-	// The writer has taken history_done: live frames queued from now on
-	// follow it.
-	if s.spec.until == 0 {
-		s.goLive(covered)
-	} else {
+	if s.spec.until > 0 {
 		s.c.forget(s) // a history-only subscription ends with its history
+		return
+	}
+	g.catchUp(st, byKind, covered)
+}
+
+// catchUp sends, after history_done, the live messages that arrived during
+// the history, at the client's pace (a client that reads is never cut for a
+// busy feed), then switches the subscription to direct delivery. Messages
+// it could not hold were dropped: they are read from the streams again,
+// from where the history ended.
+func (g *Gateway) catchUp(st *replayState, byKind map[proto.Kind][]string, covered map[string]uint64) {
+	s := st.s
+	st.after = true
+	for passes := 0; ; {
+		held, dropped, live := s.drain(covered)
+		switch {
+		case live:
+			return
+		case dropped:
+			if passes++; passes > maxCatchUps {
+				s.c.kill(errSlow) // the feed outruns what this client reads
+				return
+			}
+			g.metrics.historyCatchUps.Inc()
+			for _, k := range proto.Kinds {
+				if filters, ok := byKind[k]; ok {
+					if err := g.replayStream(st, k, filters, covered); err != nil {
+						if s.ctx.Err() == nil {
+							g.log.Error().Err(err).Str("sub", s.id).Msg("catch-up read failed")
+							s.c.kill(errGone)
+						}
+						return
+					}
+				}
+			}
+		default:
+			for _, m := range held {
+				if m.seq > covered[m.stream] {
+					covered[m.stream] = m.seq
+					st.chunk = append(st.chunk, outItem{sub: s.id, m: m})
+				}
+			}
+		}
+		if !st.flush() {
+			return
+		}
 	}
 }
 
@@ -87,8 +134,10 @@ func (st *replayState) flush() bool {
 	}
 }
 
-// replayStream replays one stream up to the last sequence it held when the
-// replay began; later messages reach the subscription live.
+// replayStream replays one stream up to its last sequence now; later
+// messages reach the subscription live. The first pass starts at a stored
+// time early enough for the window; a catch-up pass (covered already holds
+// the stream) starts right after what was covered.
 func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, covered map[string]uint64) error {
 	s := st.s
 	ctx := s.ctx
@@ -101,8 +150,9 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 		return fmt.Errorf("history of %s: %w", k, err)
 	}
 	name, last := info.Config.Name, info.State.LastSeq
+	prev, catchUp := covered[name]
 	covered[name] = last
-	if info.State.Msgs == 0 {
+	if info.State.Msgs == 0 || (catchUp && prev >= last) {
 		return nil
 	}
 	// Start at a stored time that surely precedes every message of the
@@ -116,12 +166,16 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 		}
 	}
 	start := proto.Time(s.spec.since).Add(-g.cfg.HistorySlack - skew)
-	cons, err := g.js.OrderedConsumer(ctx, name, jetstream.OrderedConsumerConfig{
+	cc := jetstream.OrderedConsumerConfig{
 		FilterSubjects:    filters,
 		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
 		OptStartTime:      &start,
 		InactiveThreshold: 30 * time.Second,
-	})
+	}
+	if catchUp {
+		cc.DeliverPolicy, cc.OptStartTime, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, nil, prev+1
+	}
+	cons, err := g.js.OrderedConsumer(ctx, name, cc)
 	if err != nil {
 		return fmt.Errorf("history consumer on %s: %w", name, err)
 	}
@@ -154,7 +208,7 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 		if meta.Sequence.Stream > last {
 			return nil
 		}
-		if err := st.take(jm.Subject(), name, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data()); err != nil {
+		if err := st.take(k, jm.Subject(), name, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data()); err != nil {
 			return err
 		}
 		if meta.NumPending == 0 || meta.Sequence.Stream == last {
@@ -164,13 +218,20 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 }
 
 // take sends a message if it falls in the window, matches and is not
-// thinned out.
-func (st *replayState) take(subject, stream string, seq uint64, ts int64, data []byte) error {
+// thinned out (events are never thinned: see notable).
+func (st *replayState) take(k proto.Kind, subject, stream string, seq uint64, ts int64, data []byte) error {
 	sp := st.s.spec
 	if ts < sp.since || (sp.until > 0 && ts >= sp.until) || !st.s.matches(subject) {
 		return nil
 	}
-	if sp.step > 0 {
+	if st.after {
+		st.chunk = append(st.chunk, outItem{sub: st.s.id, m: newLiveMsg(subject, stream, seq, ts, data)})
+		if len(st.chunk) >= histChunk && !st.flush() {
+			return context.Canceled
+		}
+		return nil
+	}
+	if sp.step > 0 && !notable(k, data) {
 		if prev, ok := st.lastSent[subject]; ok && ts < prev+sp.step && ts >= prev {
 			return nil
 		}

@@ -30,6 +30,7 @@ type subscription struct {
 	live    bool              // history sent: forward directly
 	closed  bool              // removed: drop whatever still arrives
 	held    []*liveMsg        // live messages that arrived during history
+	dropped bool              // held overflowed: the history reads them again
 	covered map[string]uint64 // per stream, the last sequence the history covered
 }
 
@@ -56,13 +57,15 @@ func (s *subscription) deliver(m *liveMsg) {
 	}
 	if !s.live {
 		// A long replay may take a while at the client's pace: hold up to
-		// four buffers' worth of live messages before calling it behind.
-		if len(s.held) >= holdFactor*cap(s.c.live) {
-			s.mu.Unlock()
-			s.c.kill(errSlow)
-			return
+		// four buffers' worth of live messages; past that, drop them and
+		// let the replay read them from the stream after the history (a
+		// client that is reading is never cut for a busy feed).
+		if s.dropped || len(s.held) >= holdFactor*cap(s.c.live) {
+			s.dropped = true
+			s.held = nil
+		} else {
+			s.held = append(s.held, m)
 		}
-		s.held = append(s.held, m)
 		s.mu.Unlock()
 		return
 	}
@@ -74,22 +77,27 @@ func (s *subscription) deliver(m *liveMsg) {
 	s.c.push(outItem{sub: s.id, m: m})
 }
 
-// goLive switches the subscription to direct delivery once its history
-// (covering each stream up to covered[stream]) has been taken by the writer.
-func (s *subscription) goLive(covered map[string]uint64) {
+// drain is the catch-up step after history_done. When live messages were
+// dropped it says so and starts holding afresh (the caller reads the
+// streams again past covered); else it hands over what it holds; holding
+// nothing, it switches to direct delivery of what covered does not cover.
+func (s *subscription) drain(covered map[string]uint64) (held []*liveMsg, dropped, live bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return
+		return nil, false, true
+	}
+	switch {
+	case s.dropped:
+		s.dropped, s.held = false, nil
+		return nil, true, false
+	case len(s.held) > 0:
+		held, s.held = s.held, nil
+		return held, false, false
 	}
 	s.covered = covered
-	for _, m := range s.held {
-		if m.seq > covered[m.stream] {
-			s.c.push(outItem{sub: s.id, m: m})
-		}
-	}
-	s.held = nil
 	s.live = true
+	return nil, false, true
 }
 
 // push queues a live frame or, when the queue is full, cuts the client.

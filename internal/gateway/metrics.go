@@ -18,6 +18,9 @@ type metrics struct {
 	bytesSent     prometheus.Counter
 	historyMsgs   prometheus.Counter
 	historyTrunc  prometheus.Counter
+	// historyCatchUps counts passes that read again the live messages a
+	// subscription could not hold while its history was sent.
+	historyCatchUps prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -51,8 +54,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		historyTrunc: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "headroom_gateway_history_truncated_total", Help: "History replays cut short by the count or byte cap.",
 		}),
+		historyCatchUps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_history_catchups_total",
+			Help: "Passes reading from the streams the live messages a subscription could not hold during its history.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
+	for _, c := range []prometheus.Collector{m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
 		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
