@@ -24,18 +24,43 @@ type File struct {
 	Path string
 	// Push holds the push API's limits.
 	Push Push
+	// Limits bounds the series kept, with defaults filled in.
+	Limits Limits
 	// Apps lists the applications in name order.
 	Apps []App
 }
 
 // Push holds the push API settings; zero fields keep ingest's defaults.
 type Push struct {
+	// Token, when set, must be sent as "Authorization: Bearer <token>". It
+	// is required when a real executor driver is live, and on a collector
+	// whose HTTP address is not loopback.
 	Token         string        `yaml:"token"`
 	MaxBodyBytes  int64         `yaml:"max_body_bytes"`
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
 	MaxAge        time.Duration `yaml:"max_age"`
 	MaxTicks      int           `yaml:"max_ticks"`
+	// MaxConcurrent caps requests handled at once (429 beyond).
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// ReadTimeout bounds the time to receive one request's body.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// AllowedOrigins lists the browser origins ("https://ops.example.com")
+	// allowed besides the same origin; any other Origin header is refused.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
+
+// Limits bounds how many series (app.tier) the collector accepts, so memory
+// per series stays bounded; every source that admits new series checks
+// them (see internal/limits).
+type Limits struct {
+	// MaxSeriesPerApp is the most tiers one app may have.
+	MaxSeriesPerApp int `yaml:"max_series_per_app"`
+	// MaxSeries is the most series in all.
+	MaxSeries int `yaml:"max_series"`
+}
+
+// DefaultLimits allows 1000 series per app and 10000 in all.
+func DefaultLimits() Limits { return Limits{MaxSeriesPerApp: 1000, MaxSeries: 10000} }
 
 // App is one application.
 type App struct {
@@ -108,8 +133,9 @@ type Tier struct {
 // default) from a zero one.
 
 type rawFile struct {
-	Push Push              `yaml:"push"`
-	Apps map[string]rawApp `yaml:"apps"`
+	Push   Push              `yaml:"push"`
+	Limits Limits            `yaml:"limits"`
+	Apps   map[string]rawApp `yaml:"apps"`
 }
 
 type rawApp struct {

@@ -51,6 +51,28 @@ func (v *validator) root(raw rawFile) *File {
 	if p.MaxTicks < 0 {
 		v.errf("push.max_ticks", "%d is negative", p.MaxTicks)
 	}
+	if p.MaxConcurrent < 0 {
+		v.errf("push.max_concurrent", "%d is negative", p.MaxConcurrent)
+	}
+	if p.ReadTimeout < 0 {
+		v.errf("push.read_timeout", "%v is negative", p.ReadTimeout)
+	}
+	for i, o := range p.AllowedOrigins {
+		if err := CheckOrigin(o); err != nil {
+			v.errf(fmt.Sprintf("push.allowed_origins[%d]", i), "%v", err)
+		}
+	}
+	f.Limits = DefaultLimits()
+	if n := raw.Limits.MaxSeriesPerApp; n < 0 {
+		v.errf("limits.max_series_per_app", "%d is negative", n)
+	} else if n > 0 {
+		f.Limits.MaxSeriesPerApp = n
+	}
+	if n := raw.Limits.MaxSeries; n < 0 {
+		v.errf("limits.max_series", "%d is negative", n)
+	} else if n > 0 {
+		f.Limits.MaxSeries = n
+	}
 	if len(raw.Apps) == 0 {
 		v.errf("apps", "no applications: want at least one under apps")
 	}
@@ -269,6 +291,17 @@ func (v *validator) policy(at string, a *App, before int) {
 			v.errf(at+".policy", "%s", line)
 		}
 	}
+}
+
+// CheckOrigin checks a browser origin as written in an allowlist:
+// "scheme://host[:port]", lower case, nothing after the host.
+func CheckOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || o != strings.ToLower(o) {
+		return fmt.Errorf("%q: want a lower-case origin like https://ops.example.com or http://127.0.0.1:3000", o)
+	}
+	return nil
 }
 
 func nonNeg(v *validator, path string, f *float64) {

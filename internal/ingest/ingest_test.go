@@ -67,9 +67,10 @@ func manyLabels(n int) map[string]any {
 type server struct {
 	url string
 	b   *bus.Bus
+	h   *ingest.Handler
 }
 
-func start(t *testing.T) *server {
+func start(t *testing.T, opts ...func(*ingest.Config)) *server {
 	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = natstest.RunJetStream(t), "collector"
@@ -83,6 +84,9 @@ func start(t *testing.T) *server {
 	}
 	ic := ingest.DefaultConfig()
 	ic.Token = token
+	for _, o := range opts {
+		o(&ic)
+	}
 	h, err := ingest.NewHandler(ic, ingest.BusPublisher(b), func() time.Time { return now }, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +95,7 @@ func start(t *testing.T) *server {
 	h.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &server{url: srv.URL + ingest.Path, b: b}
+	return &server{url: srv.URL + ingest.Path, b: b, h: h}
 }
 
 func (s *server) stored(t *testing.T) []*proto.Metrics {
@@ -107,17 +111,31 @@ func (s *server) stored(t *testing.T) []*proto.Metrics {
 	return out
 }
 
+// post sends body with contentType ("" for application/json, "none" for
+// no Content-Type header) and auth.
 func (s *server) post(t *testing.T, body []byte, contentType, auth string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(body))
+	status, out, _ := s.do(t, http.MethodPost, body, map[string]string{"Content-Type": contentType, "Authorization": auth})
+	return status, out
+}
+
+// do sends a request with the given headers ("" leaves a header out, but a
+// "" Content-Type means application/json and "none" none) and decodes the
+// JSON answer.
+func (s *server) do(t *testing.T, method string, body []byte, headers map[string]string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
+	for k, v := range headers {
+		switch {
+		case k == "Content-Type" && v == "":
+			req.Header.Set(k, "application/json")
+		case k == "Content-Type" && v == "none", v == "":
+		default:
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -129,7 +147,10 @@ func (s *server) post(t *testing.T, body []byte, contentType, auth string) (int,
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("status %d, body %q is not JSON: %v", resp.StatusCode, raw, err)
 	}
-	return resp.StatusCode, out
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("status %d answered as %q, want application/json", resp.StatusCode, ct)
+	}
+	return resp.StatusCode, out, resp.Header
 }
 
 // TestPushRejects posts one bad request per case: each answers its status

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -15,13 +16,17 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/proto"
 )
 
 // Config bounds what the push API accepts.
 type Config struct {
 	// Token, when set, must be sent as "Authorization: Bearer <token>".
+	// RequireToken and RequireTokenOn say when it must be set.
 	Token string
 	// MaxBody is the largest body accepted, in bytes (413 beyond).
 	MaxBody int64
@@ -33,12 +38,32 @@ type Config struct {
 	MaxTicks int
 	// MaxReplicas bounds the replicas field.
 	MaxReplicas int
+	// MaxConcurrent is how many requests are handled at once; more are
+	// answered 429 with Retry-After before their body is read.
+	MaxConcurrent int
+	// ReadTimeout bounds the time to receive one request's body (408
+	// beyond); 0 leaves it to the HTTP server's read timeout.
+	ReadTimeout time.Duration
+	// AllowedOrigins lists the browser origins (scheme://host[:port])
+	// accepted besides the same origin; a request with any other Origin
+	// header is refused with 403. Requests without Origin (curl, servers)
+	// are not browser requests and pass.
+	AllowedOrigins []string
+	// Sources maps configured apps to their source (config.SourceSim, …):
+	// a tick for an app whose source is not "push" is refused with 409.
+	// Apps not in the map are accepted (decided and shown, never acted on).
+	Sources map[string]string
+	// Series, when set, admits the series (app.tier) of every request; a
+	// request bringing a series beyond its limits is refused with 422.
+	Series *limits.Series
 }
 
 // DefaultConfig accepts bodies up to 1 MiB, times from 7 days ago to 5
-// minutes ahead, and up to 10000 ticks a request, without a token.
+// minutes ahead, and up to 10000 ticks a request, 16 requests at once,
+// each body within 10 s, without a token.
 func DefaultConfig() Config {
-	return Config{MaxBody: 1 << 20, MaxFutureSkew: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: 100000}
+	return Config{MaxBody: 1 << 20, MaxFutureSkew: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: 100000,
+		MaxConcurrent: 16, ReadTimeout: 10 * time.Second}
 }
 
 // Validate checks the settings.
@@ -52,6 +77,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTicks <= 0 || c.MaxReplicas <= 0 {
 		errs = append(errs, fmt.Errorf("push max ticks %d and max replicas %d: want positive", c.MaxTicks, c.MaxReplicas))
+	}
+	if c.MaxConcurrent <= 0 {
+		errs = append(errs, fmt.Errorf("push max concurrent %d: want positive", c.MaxConcurrent))
+	}
+	if c.ReadTimeout < 0 {
+		errs = append(errs, fmt.Errorf("push read timeout %v: want ≥ 0", c.ReadTimeout))
+	}
+	for _, o := range c.AllowedOrigins {
+		if err := config.CheckOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("push allowed origin: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -90,58 +126,163 @@ const (
 // as Metrics with source "push". It returns either ticks or an error, never
 // both: one bad tick rejects the request.
 func Parse(body []byte, f Format, now time.Time, cfg Config) ([]*proto.Metrics, *Error) {
-	var v any
-	switch f {
-	case MsgPack:
-		if err := proto.CheckMsgpack(body); err != nil {
-			return nil, bad("body", "malformed msgpack: %v", err)
+	b, err := Decode(bytes.NewReader(body), f, now, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return b.Ticks, nil
+}
+
+// Batch is a decoded request.
+type Batch struct {
+	// Ticks are the request's ticks in body order.
+	Ticks []*proto.Metrics
+	// Array says the body was an array of ticks.
+	Array bool
+}
+
+// Path is the prefix naming tick i's fields in errors: "[i]" in an array,
+// "" for a lone tick.
+func (b *Batch) Path(i int) string {
+	if !b.Array {
+		return ""
+	}
+	return "[" + strconv.Itoa(i) + "]"
+}
+
+// Decode reads a body from r and checks it as Parse does. JSON is decoded
+// tick by tick as it arrives, so besides the ticks already checked only the
+// current tick's text is held; a msgpack body is read whole (bounded by the
+// caller, e.g. with http.MaxBytesReader), checked for lying sizes, then
+// decoded tick by tick. A read error from r is reported as a 400 on "body";
+// callers that need to tell it apart (413, 408) record it themselves.
+func Decode(r io.Reader, f Format, now time.Time, cfg Config) (*Batch, *Error) {
+	if f == MsgPack {
+		body, err := io.ReadAll(r)
+		if err != nil {
+			return nil, bad("body", "read: %v", err)
 		}
-		d := msgpack.NewDecoder(bytes.NewReader(body))
-		d.UseLooseInterfaceDecoding(true)
-		if err := d.Decode(&v); err != nil {
-			return nil, bad("body", "malformed msgpack: %v", err)
+		return decodeMsgpack(body, now, cfg)
+	}
+	return decodeJSON(r, now, cfg)
+}
+
+func decodeJSON(r io.Reader, now time.Time, cfg Config) (*Batch, *Error) {
+	br := bufio.NewReader(r)
+	first, err := firstByte(br)
+	if err == io.EOF {
+		return nil, bad("body", "empty body: want a tick object or an array of tick objects")
+	}
+	if err != nil {
+		return nil, bad("body", "read: %v", err)
+	}
+	d := json.NewDecoder(br)
+	d.UseNumber()
+	b := &Batch{Array: first == '['}
+	if b.Array {
+		if _, err := d.Token(); err != nil {
+			return nil, bad("body", "malformed JSON: %v", err)
 		}
-		if n, _ := io.Copy(io.Discard, d.Buffered()); n > 0 {
-			return nil, bad("body", "%d bytes after the msgpack value", n)
+		for d.More() {
+			i := len(b.Ticks)
+			if i >= cfg.MaxTicks {
+				return nil, bad("body", "more than %d ticks, at most %d per request", cfg.MaxTicks, cfg.MaxTicks)
+			}
+			var v any
+			if err := d.Decode(&v); err != nil {
+				return nil, bad("body", "malformed JSON in tick %d: %v", i, err)
+			}
+			m, perr := tick(v, b.Path(i), now, cfg)
+			if perr != nil {
+				return nil, perr
+			}
+			b.Ticks = append(b.Ticks, m)
 		}
-	default:
-		d := json.NewDecoder(bytes.NewReader(body))
-		d.UseNumber()
+		if _, err := d.Token(); err != nil {
+			return nil, bad("body", "malformed JSON: %v", err)
+		}
+		if len(b.Ticks) == 0 {
+			return nil, bad("body", "empty array: want at least one tick")
+		}
+	} else {
+		var v any
 		if err := d.Decode(&v); err != nil {
 			return nil, bad("body", "malformed JSON: %v", err)
 		}
-		if _, err := d.Token(); err != io.EOF {
-			return nil, bad("body", "malformed JSON: data after the top-level value")
+		if _, ok := v.(map[string]any); !ok {
+			return nil, bad("body", "want a tick object or an array of tick objects")
 		}
+		m, perr := tick(v, "", now, cfg)
+		if perr != nil {
+			return nil, perr
+		}
+		b.Ticks = append(b.Ticks, m)
 	}
-	var items []any
-	var paths []string
-	switch x := v.(type) {
-	case []any:
-		if len(x) == 0 {
+	if _, err := d.Token(); err != io.EOF {
+		return nil, bad("body", "malformed JSON: data after the top-level value")
+	}
+	return b, nil
+}
+
+// firstByte returns the first byte after JSON white space without
+// consuming it, dropping the white space so it is never buffered.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c, br.UnreadByte()
+	}
+}
+
+func decodeMsgpack(body []byte, now time.Time, cfg Config) (*Batch, *Error) {
+	if err := proto.CheckMsgpack(body); err != nil {
+		return nil, bad("body", "malformed msgpack: %v", err)
+	}
+	d := msgpack.NewDecoder(bytes.NewReader(body))
+	d.UseLooseInterfaceDecoding(true)
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, bad("body", "malformed msgpack: %v", err)
+	}
+	b := &Batch{Array: msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32}
+	n := 1
+	if b.Array {
+		if n, err = d.DecodeArrayLen(); err != nil {
+			return nil, bad("body", "malformed msgpack: %v", err)
+		}
+		if n == 0 {
 			return nil, bad("body", "empty array: want at least one tick")
 		}
-		if len(x) > cfg.MaxTicks {
-			return nil, bad("body", "%d ticks, at most %d per request", len(x), cfg.MaxTicks)
+		if n > cfg.MaxTicks {
+			return nil, bad("body", "%d ticks, at most %d per request", n, cfg.MaxTicks)
 		}
-		items = x
-		for i := range x {
-			paths = append(paths, "["+strconv.Itoa(i)+"]")
-		}
-	case map[string]any:
-		items, paths = []any{x}, []string{""}
-	default:
-		return nil, bad("body", "want a tick object or an array of tick objects")
 	}
-	out := make([]*proto.Metrics, 0, len(items))
-	for i, it := range items {
-		m, err := tick(it, paths[i], now, cfg)
-		if err != nil {
-			return nil, err
+	for i := range n {
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return nil, bad("body", "malformed msgpack in tick %d: %v", i, err)
 		}
-		out = append(out, m)
+		if !b.Array {
+			if _, ok := v.(map[string]any); !ok {
+				return nil, bad("body", "want a tick object or an array of tick objects")
+			}
+		}
+		m, perr := tick(v, b.Path(i), now, cfg)
+		if perr != nil {
+			return nil, perr
+		}
+		b.Ticks = append(b.Ticks, m)
 	}
-	return out, nil
+	if n, _ := io.Copy(io.Discard, d.Buffered()); n > 0 {
+		return nil, bad("body", "%d bytes after the msgpack value", n)
+	}
+	return b, nil
 }
 
 func join(path, field string) string {
@@ -208,6 +349,9 @@ func tick(v any, path string, now time.Time, cfg Config) (*proto.Metrics, *Error
 		f, err := number(x, field)
 		if err != nil {
 			return nil, err
+		}
+		if uerr := proto.CheckMetricUnit(k, f); uerr != nil {
+			return nil, bad(field, "%v", uerr)
 		}
 		values[k] = f
 	}

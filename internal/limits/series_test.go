@@ -1,0 +1,87 @@
+package limits_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/headroomhq/headroom/internal/limits"
+)
+
+// TestSeriesPerApp admits up to the per-app limit, refuses the next new
+// tier naming the limit, and keeps admitting known tiers and other apps.
+func TestSeriesPerApp(t *testing.T) {
+	s := limits.NewSeries(3, 100)
+	for i := range 3 {
+		if err := s.Admit("api", fmt.Sprintf("t%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.Admit("api", "t3")
+	var le *limits.Error
+	if !errors.As(err, &le) || le.Limit != limits.LimitPerApp || le.Value != 3 || le.Series.Tier != "t3" {
+		t.Fatalf("4th tier: %v", err)
+	}
+	if !strings.Contains(err.Error(), "app api has 3 series, the limit limits.max_series_per_app") {
+		t.Fatalf("message %q", err)
+	}
+	if err := s.Admit("api", "t1"); err != nil {
+		t.Fatalf("known series refused: %v", err)
+	}
+	if err := s.Admit("shop", "web"); err != nil {
+		t.Fatalf("other app refused: %v", err)
+	}
+	if s.Len() != 4 {
+		t.Fatalf("%d series, want 4", s.Len())
+	}
+}
+
+// TestSeriesTotalAllOrNothing refuses a batch that would pass the total
+// limit and adds none of it; duplicates in a batch count once.
+func TestSeriesTotalAllOrNothing(t *testing.T) {
+	s := limits.NewSeries(0, 3)
+	if err := s.AdmitAll([]limits.Key{{"a", "x"}, {"a", "x"}, {"b", "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.AdmitAll([]limits.Key{{"c", "x"}, {"d", "x"}})
+	var le *limits.Error
+	if !errors.As(err, &le) || le.Limit != limits.LimitTotal || le.Value != 3 || le.Series.String() != "d.x" {
+		t.Fatalf("batch over total: %v", err)
+	}
+	if s.Len() != 2 {
+		t.Fatalf("%d series after a refused batch, want 2", s.Len())
+	}
+	if err := s.Admit("c", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Admit("e", "x"); err == nil {
+		t.Fatal("4th series admitted with total limit 3")
+	}
+}
+
+// TestSeriesConcurrent never lets concurrent admissions pass the limit.
+func TestSeriesConcurrent(t *testing.T) {
+	s := limits.NewSeries(0, 50)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				if s.Admit(fmt.Sprintf("g%d", g), fmt.Sprintf("t%d", i)) == nil {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 50 || s.Len() != 50 {
+		t.Fatalf("%d admitted, %d tracked; want 50", ok, s.Len())
+	}
+}
