@@ -50,6 +50,13 @@ type Config struct {
 	// not learned by the tails: early surprises are mostly the
 	// forecasters' own learning).
 	Warmup int
+	// WarmupDays caps the warm-up by time once the sampling interval is
+	// known, so hourly data is not silent for its first 12 days; zero
+	// leaves the warm-up at Warmup observations.
+	WarmupDays float64
+	// MinWarmup is the shortest warm-up, in observations, whatever
+	// WarmupDays gives: the surprise tails need some history.
+	MinWarmup int
 }
 
 // DefaultConfig returns the configuration used live and on NAB.
@@ -74,5 +81,7 @@ func DefaultConfig() Config {
 		RecurRatio:   0.4,
 		RecurDamp:    0.4,
 		Warmup:       300,
+		WarmupDays:   0,
+		MinWarmup:    100,
 	}
 }

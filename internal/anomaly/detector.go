@@ -2,6 +2,7 @@ package anomaly
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -68,13 +69,42 @@ type Detector struct {
 	tails [nDetectors]tail
 
 	sinceAlarm int
-	recurHour  [maxSlots]uint16 // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
-	recurVal   [maxSlots]uint8  // that day's largest raw score in the slot, ×255
+	warmup     int
+	steps      [stepSamples]int32 // the first steps between observations, in seconds
+	recurHour  [maxSlots]uint16   // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
+	recurVal   [maxSlots]uint8    // that day's largest raw score in the slot, ×255
+}
+
+// stepSamples is how many steps between the first observations are kept
+// to infer the sampling interval (their median), so one irregular or
+// missing reading at the start does not fix the seasonal slot width.
+const stepSamples = 9
+
+// initStep infers the sampling interval from the first steps and sets up
+// what depends on it: the seasonal slot widths and the warm-up, which lasts
+// Config.Warmup observations or Config.WarmupDays of data, whichever is
+// shorter, but at least Config.MinWarmup observations.
+func (d *Detector) initStep() {
+	st := d.steps
+	slices.Sort(st[:])
+	step := int64(st[stepSamples/2])
+	if step != int64(d.steps[0]) {
+		// The first step was not typical: start the profiles again
+		// with slots fitted to the usual one.
+		d.daily = newSeasonal(d.daily.period)
+		d.weekly = newSeasonal(d.weekly.period)
+		d.daily.init(step)
+		d.weekly.init(step)
+	}
+	if step > 0 && d.cfg.WarmupDays > 0 {
+		byTime := int(d.cfg.WarmupDays * 86400 / float64(step))
+		d.warmup = max(min(d.cfg.Warmup, byTime), d.cfg.MinWarmup)
+	}
 }
 
 // NewDetector returns a detector with no history.
 func NewDetector(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup}
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -113,6 +143,12 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		d.daily.init(sec - d.lastSec)
 		d.weekly.init(sec - d.lastSec)
 	}
+	if d.n >= 1 && d.n <= stepSamples {
+		d.steps[d.n-1] = int32(min(sec-d.lastSec, math.MaxInt32))
+		if d.n == stepSamples {
+			d.initStep()
+		}
+	}
 	cfg := &d.cfg
 	if d.n == 0 {
 		d.level, d.slowMean, d.hi, d.lo = v, v, v, v
@@ -141,7 +177,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		bins[i] = tailBin(z[i])
 	}
 	s := Score{Observed: v, Expected: pred, Deviation: math.Max(-maxDeviation, math.Min(maxDeviation, u))}
-	if d.n >= cfg.Warmup {
+	if d.n >= d.warmup {
 		best, pmin := 0, 1.0
 		for i := range z {
 			w := cfg.Weights[i]
@@ -172,7 +208,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	}
 
 	// Learn.
-	if d.n >= cfg.Warmup {
+	if d.n >= d.warmup {
 		for i := range z {
 			d.tails[i].add(z[i], bins[i], cfg.TailQuantile)
 		}
