@@ -50,6 +50,9 @@ type Config struct {
 	// not learned by the tails: early surprises are mostly the
 	// forecasters' own learning).
 	Warmup int
+	// Counts lets a series whose first observations are all non-negative
+	// integers be scored on the square-root (Anscombe) scale.
+	Counts bool
 	// WarmupDays caps the warm-up by time once the sampling interval is
 	// known, so hourly data is not silent for its first 12 days; zero
 	// leaves the warm-up at Warmup observations.
@@ -83,5 +86,6 @@ func DefaultConfig() Config {
 		Warmup:       300,
 		WarmupDays:   0,
 		MinWarmup:    100,
+		Counts:       true,
 	}
 }

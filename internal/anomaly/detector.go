@@ -70,9 +70,11 @@ type Detector struct {
 
 	sinceAlarm int
 	warmup     int
-	steps      [stepSamples]int32 // the first steps between observations, in seconds
-	recurHour  [maxSlots]uint16   // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
-	recurVal   [maxSlots]uint8    // that day's largest raw score in the slot, ×255
+	counts     bool                 // values are scored on countScale
+	first      [countSamples]sample // the first observations, to decide counts
+	steps      [stepSamples]int32   // the first steps between observations, in seconds
+	recurHour  [maxSlots]uint16     // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
+	recurVal   [maxSlots]uint8      // that day's largest raw score in the slot, ×255
 }
 
 // stepSamples is how many steps between the first observations are kept
@@ -136,6 +138,60 @@ func (d *Detector) expected(sec int64) (float64, float64) {
 // leaves the state unchanged.
 func (d *Detector) Observe(t time.Time, v float64) Score {
 	sec := t.Unix()
+	if math.IsNaN(v) || math.IsInf(v, 0) || (d.n > 0 && sec <= d.lastSec) {
+		return Score{Observed: v, Expected: v}
+	}
+	if d.n < countSamples {
+		d.first[d.n] = sample{sec, v}
+		if d.n == countSamples-1 && d.cfg.Counts && looksLikeCounts(d.first[:]) {
+			// Counts: start again on the square-root scale, where
+			// Poisson-like noise has about the same spread at every rate.
+			first := d.first
+			*d = *NewDetector(d.cfg)
+			d.counts = true
+			d.first = first
+			for _, f := range first[:countSamples-1] {
+				d.observe(f.sec, countScale(f.v))
+			}
+		}
+	}
+	if !d.counts {
+		return d.observe(sec, v)
+	}
+	s := d.observe(sec, countScale(v))
+	s.Observed, s.Expected = v, countUnscale(s.Expected)
+	return s
+}
+
+// countSamples is how many first observations decide whether a series is
+// a count: all of them non-negative integers.
+const countSamples = 12
+
+type sample struct {
+	sec int64
+	v   float64
+}
+
+func looksLikeCounts(xs []sample) bool {
+	for _, x := range xs {
+		if x.v < 0 || x.v != math.Trunc(x.v) || x.v > 1e9 {
+			return false
+		}
+	}
+	return true
+}
+
+// countScale is Anscombe's variance-stabilising transform for Poisson
+// counts; countUnscale is its inverse.
+func countScale(v float64) float64 {
+	return 2 * math.Sqrt(math.Max(v, 0)+3.0/8)
+}
+
+func countUnscale(y float64) float64 {
+	return math.Max(0, y*y/4-3.0/8)
+}
+
+func (d *Detector) observe(sec int64, v float64) Score {
 	if math.IsNaN(v) || math.IsInf(v, 0) || (d.n > 0 && sec <= d.lastSec) {
 		return Score{Observed: v, Expected: v}
 	}

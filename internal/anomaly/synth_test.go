@@ -1,8 +1,10 @@
 package anomaly
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestSynthCorpusShape(t *testing.T) {
@@ -66,4 +68,31 @@ func TestSynthFamiliesAreFound(t *testing.T) {
 		t.Errorf("alarms in %d of %d planted windows, want at least 50 %%", found, total)
 	}
 	t.Logf("alarms in %d of %d planted windows", found, total)
+}
+
+// TestCountsScale checks that a series of non-negative integers is scored
+// on the square-root scale while reporting values in its own units, and
+// that a series with fractions is not.
+func TestCountsScale(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	cnt := NewDetector(DefaultConfig())
+	flt := NewDetector(DefaultConfig())
+	var last Score
+	for i := range 3000 {
+		ts := synthStart.Add(time.Duration(i) * 5 * time.Minute)
+		v := poisson(r, 20)
+		last = cnt.Observe(ts, v)
+		flt.Observe(ts, v+0.5)
+	}
+	if !cnt.counts || flt.counts {
+		t.Fatalf("counts mode: integer series %v, fractional series %v; want true, false", cnt.counts, flt.counts)
+	}
+	if last.Expected < 15 || last.Expected > 25 {
+		t.Errorf("expected %.2f, want about 20 in the series' own units", last.Expected)
+	}
+	// A burst of 80 on a rate of 20 is an anomaly.
+	s := cnt.Observe(synthStart.Add(3000*5*time.Minute), 80)
+	if !s.Anomaly || s.Direction != 1 {
+		t.Errorf("burst score %+v, want an upward anomaly", s)
+	}
 }
