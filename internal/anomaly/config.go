@@ -8,6 +8,9 @@ type Config struct {
 	LevelAlpha float64
 	// SeasonAlpha is the smoothing of each seasonal slot.
 	SeasonAlpha float64
+	// SeasonClip bounds what one value teaches a seasonal slot, in units
+	// of the profile's error; zero switches the bound off.
+	SeasonClip float64
 	// ErrAlpha is the smoothing of the forecast error scale.
 	ErrAlpha float64
 	// SlowAlpha is the smoothing of the long-run value mean and spread.
@@ -38,6 +41,11 @@ type Config struct {
 	Holdoff int
 	// HoldoffDamp multiplies scores during the holdoff.
 	HoldoffDamp float64
+	// Breakthrough lets a score escape the holdoff when, undamped, it
+	// exceeds the alarm that started the holdoff by at least this much: a
+	// small alarm must not hide a large event that follows it. Zero
+	// switches it off.
+	Breakthrough float64
 	// RecurWidth is how many daily slots either side count as "the same
 	// time yesterday"; negative switches recurrence damping off.
 	RecurWidth int
@@ -79,6 +87,7 @@ func DefaultConfig() Config {
 		Decades:      6,
 		AlarmLevel:   0.38,
 		Holdoff:      100,
+		Breakthrough: 0.6,
 		HoldoffDamp:  0.3,
 		RecurWidth:   3,
 		RecurRatio:   0.4,

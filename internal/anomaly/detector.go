@@ -33,6 +33,8 @@ type Score struct {
 	// recent error, clamped to ±1000: a raw, uncalibrated measure that
 	// stays large while a shift lasts, after the score itself has gone quiet.
 	Deviation float64
+	// Held says Value was damped by the holdoff that follows an alarm.
+	Held bool
 }
 
 // maxDeviation bounds Score.Deviation when a flat series leaves no error scale.
@@ -69,6 +71,7 @@ type Detector struct {
 	tails [nDetectors]tail
 
 	sinceAlarm int
+	alarmRaw   float64 // the last alarm's score before damping
 	warmup     int
 	counts     bool                 // values are scored on countScale
 	first      [countSamples]sample // the first observations, to decide counts
@@ -252,10 +255,15 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			s.Direction = -1
 		}
 		d.recurrence(sec, &s)
-		if d.sinceAlarm < cfg.Holdoff {
+		raw := s.Value
+		if d.sinceAlarm < cfg.Holdoff && (cfg.Breakthrough <= 0 || raw < d.alarmRaw+cfg.Breakthrough) {
 			s.Value *= cfg.HoldoffDamp
+			s.Held = true
 		}
 		s.Anomaly = s.Value >= cfg.AlarmLevel
+		if s.Anomaly {
+			d.alarmRaw = raw
+		}
 	}
 	if s.Anomaly {
 		d.sinceAlarm = 0
@@ -278,8 +286,8 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	}
 	d.level += cfg.FastAlpha * (v - d.level)
 	if d.n >= 1 {
-		d.daily.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha)
-		d.weekly.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha)
+		d.daily.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha, cfg.SeasonClip)
+		d.weekly.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha, cfg.SeasonClip)
 	}
 	dv := v - d.slowMean
 	d.slowMean += cfg.SlowAlpha * dv

@@ -64,11 +64,24 @@ type ClassifierConfig struct {
 	// direction: scores are sparse (high at an onset, damped after), the
 	// condition they announced may last.
 	SustainDeviation float64
+	// MinChange is the smallest relative change, |observed − expected| /
+	// |expected|, that lets an anomalous score count: a significant but
+	// tiny change (latency 6.7 ms against 5.9 ms at night) is not an
+	// incident.
+	MinChange float64
+	// OpenDeviation lets a metric whose score the detector's holdoff
+	// damped (Score.Held: it alarmed a little earlier, on something
+	// small) count as anomalous when it deviates this many error scales
+	// (Score.Deviation): a far larger event must not hide behind a small
+	// one. Zero switches it off.
+	OpenDeviation float64
+	// MinErrorRate is the smallest absolute rise of error_rate that counts.
+	MinErrorRate float64
 }
 
 // DefaultClassifierConfig returns the settings used live.
 func DefaultClassifierConfig() ClassifierConfig {
-	return ClassifierConfig{Level: 0.38, CloseAfter: 5, UpdateStep: 0.05, SustainDeviation: 3}
+	return ClassifierConfig{Level: 0.38, CloseAfter: 5, UpdateStep: 0.05, SustainDeviation: 3, MinChange: 0.4, MinErrorRate: 0.005, OpenDeviation: 12}
 }
 
 // openIncident is the classifier's state for one kind.
@@ -98,7 +111,20 @@ func isLatency(name string) bool { return strings.HasPrefix(name, "latency") }
 func (c *Classifier) kindsAt(scores map[string]Score, names []string) map[string][]string {
 	hot := func(name string, dir int) bool {
 		s, ok := scores[name]
-		return ok && s.Value >= c.cfg.Level && s.Direction == dir
+		if !ok || s.Direction != dir {
+			return false
+		}
+		// A score damped by the detector's holdoff (it alarmed a little
+		// earlier on something small) still counts when the raw
+		// deviation is extreme.
+		if s.Value < c.cfg.Level && !(s.Held && c.cfg.OpenDeviation > 0 && math.Abs(s.Deviation) >= c.cfg.OpenDeviation) {
+			return false
+		}
+		change := math.Abs(s.Observed - s.Expected)
+		if name == "error_rate" {
+			return change >= c.cfg.MinErrorRate
+		}
+		return change >= c.cfg.MinChange*math.Abs(s.Expected)
 	}
 	var latency, resources []string
 	for _, n := range names {
@@ -126,7 +152,11 @@ func (c *Classifier) kindsAt(scores map[string]Score, names []string) map[string
 	case len(latency) > 0 || len(resources) > 0:
 		out[KindPerformance] = append(latency, resources...)
 	}
-	if errorsUp {
+	switch {
+	case errorsUp && out[KindLoad] != nil:
+		// Failures under a surge of demand are the load's doing.
+		out[KindLoad] = append(out[KindLoad], "error_rate")
+	case errorsUp:
 		out[KindErrors] = []string{"error_rate"}
 	}
 	return out

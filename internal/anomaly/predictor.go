@@ -82,7 +82,7 @@ func (s *seasonal) predict(sec int64) float64 {
 }
 
 // update learns v at time sec after it was scored.
-func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr float64) {
+func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr, clip float64) {
 	if s.off {
 		return
 	}
@@ -99,7 +99,15 @@ func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr float6
 	if !s.seen(i) {
 		s.profile[i] = float32(v - s.level)
 	} else {
-		s.profile[i] += float32(alphaSeason * (v - s.level - float64(s.profile[i])))
+		r := v - s.level - float64(s.profile[i])
+		if clip > 0 && s.ready(sec) && s.nerr >= 10 {
+			// A slot learns at most clip errors from one value, so a
+			// one-off anomaly does not come back tomorrow as an
+			// expectation (Huber-style robust update).
+			lim := clip * s.err
+			r = math.Max(-lim, math.Min(lim, r))
+		}
+		s.profile[i] += float32(alphaSeason * r)
 	}
 	s.level += alphaLevel * (v - s.level - float64(s.profile[i]))
 }
