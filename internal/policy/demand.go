@@ -32,18 +32,29 @@ type demand struct {
 	keep    time.Duration // how much history to keep
 	hist    []sample
 	pending []prediction
-	pooled  *window
-	bins    map[int]*window
-	size    int
+	cal     *calibration
+	// absDiff is the exponentially weighted mean absolute one-tick change
+	// of the load, the noise scale the ramp guard compares rises with.
+	absDiff float64
+	diffs   int
 }
 
 func newDemand(horizon, keep time.Duration, size int) *demand {
-	return &demand{horizon: horizon, keep: keep, pooled: newWindow(size), bins: map[int]*window{}, size: size}
+	return &demand{horizon: horizon, keep: keep, cal: newCalibration(size)}
 }
 
 // observe appends the load at t and resolves every prediction whose window
 // (p.t, p.t+horizon] has fully passed.
 func (d *demand) observe(t time.Time, load float64, floor float64) {
+	if n := len(d.hist); n > 0 {
+		diff := math.Abs(load - d.hist[n-1].load)
+		if d.diffs == 0 {
+			d.absDiff = diff
+		} else {
+			d.absDiff += diffAlpha * (diff - d.absDiff)
+		}
+		d.diffs++
+	}
 	d.hist = append(d.hist, sample{t, load})
 	cut := 0
 	for cut < len(d.hist) && t.Sub(d.hist[cut].t) > d.keep {
@@ -67,15 +78,25 @@ func (d *demand) observe(t time.Time, load float64, floor float64) {
 			continue
 		}
 		r := peak / math.Max(p.base, floor)
-		d.pooled.add(r)
-		w := d.bins[p.bin]
-		if w == nil {
-			w = newWindow(d.size)
-			d.bins[p.bin] = w
-		}
-		w.add(r)
+		d.cal.add(r, p.bin)
 	}
 	d.pending = append(d.pending[:0], d.pending[done:]...)
+}
+
+// diffAlpha is the weight of a new tick in the mean absolute change.
+const diffAlpha = 0.01
+
+// rampRise returns the rise per tick the load keeps up, beyond sigmas times
+// its typical one-tick change: the smaller of the last two one-tick rises
+// minus that noise allowance, or 0 when either is not above it. Two rises in
+// a row tell a ramp from a step (a step rises once, then stays).
+func (d *demand) rampRise(sigmas float64) float64 {
+	n := len(d.hist)
+	if sigmas <= 0 || n < 3 || d.diffs < 30 {
+		return 0
+	}
+	r := math.Min(d.hist[n-1].load-d.hist[n-2].load, d.hist[n-2].load-d.hist[n-3].load) - sigmas*d.absDiff
+	return math.Max(0, r)
 }
 
 // peak returns the highest load seen in (from, to].
@@ -117,11 +138,11 @@ func (d *demand) record(t time.Time, base float64, bin int) {
 // ratio returns the q-quantile of the learned peak-to-base ratios for a
 // level bin, falling back to the pooled ratios and then to def.
 func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, string) {
-	if w := d.bins[bin]; w != nil && w.len() >= minN {
-		return math.Max(w.quantile(q), 0), "level"
+	if d.cal.binLen(bin) >= minN {
+		return math.Max(d.cal.binQuantile(bin, q), 0), "level"
 	}
-	if d.pooled.len() >= minN {
-		return math.Max(d.pooled.quantile(q), 0), "pooled"
+	if d.cal.len() >= minN {
+		return math.Max(d.cal.quantile(q), 0), "pooled"
 	}
 	return def, "default"
 }

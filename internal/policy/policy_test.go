@@ -421,13 +421,21 @@ func TestReasonNamesTheNumbers(t *testing.T) {
 	}
 }
 
-func TestWindowQuantile(t *testing.T) {
-	w := newWindow(4)
-	for _, v := range []float64{5, 1, 4, 2, 3} { // 5 is evicted
-		w.add(v)
+func TestCalibrationQuantile(t *testing.T) {
+	w := newCalibration(4)
+	for i, v := range []float64{5, 1, 4, 2, 3} { // 5 is evicted
+		w.add(v, i%2)
 	}
-	if w.len() != 4 || w.quantile(0) != 1 || w.quantile(1) != 4 || w.quantile(0.5) != 2.5 {
-		t.Fatalf("sorted %v, q0 %v q.5 %v q1 %v", w.sorted, w.quantile(0), w.quantile(0.5), w.quantile(1))
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 3e-4*b }
+	if w.len() != 4 || !near(w.quantile(0), 1) || !near(w.quantile(1), 4) || !near(w.quantile(0.5), 2.5) {
+		t.Fatalf("codes %v, q0 %v q.5 %v q1 %v", w.sorted, w.quantile(0), w.quantile(0.5), w.quantile(1))
+	}
+	// Bin 0 held 5 (evicted), 4 and 3; bin 1 holds 1 and 2.
+	if w.binLen(0) != 2 || w.binLen(1) != 2 || !near(w.binQuantile(0, 1), 4) || !near(w.binQuantile(1, 0), 1) {
+		t.Fatalf("bins %v", w.perBin)
+	}
+	if cap(w.codes) > 8 || cap(w.sorted) > 8 {
+		t.Fatalf("window of 4 holds capacity %d/%d", cap(w.codes), cap(w.sorted))
 	}
 }
 
