@@ -183,3 +183,23 @@ func (b *Browser) Shot(name string) string {
 	b.tb.Logf("screenshot %s", path)
 	return path
 }
+
+// Limit scales a time limit for the race detector (×4), so a figure
+// measured without it is held to the limit itself.
+func Limit(d time.Duration) time.Duration {
+	if Race {
+		return 4 * d
+	}
+	return d
+}
+
+// PollFor waits up to d until the JavaScript expression is true.
+func (b *Browser) PollFor(what, expr string, d time.Duration) {
+	b.tb.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		b.tb.Fatalf("%s: %v (console: %v)", what, err, b.Console.Errors())
+	}
+}

@@ -13,8 +13,14 @@ import (
 
 // AppInfo is one application in the /api/v1/apps answer.
 type AppInfo struct {
-	Name  string   `json:"name"`
+	Name string `json:"name"`
+	// Tiers are in configuration order, the front tier first (the
+	// default policy's web, cache, db for unconfigured apps), then any
+	// other tier by name.
 	Tiers []string `json:"tiers"`
+	// Mode is the configured mode (live, dry-run, shadow; "" when the app
+	// is not in the configuration file).
+	Mode string `json:"mode,omitempty"`
 	// LastTS is the newest event time (Unix ms) of the app's metrics.
 	LastTS int64 `json:"last_ts"`
 }
@@ -78,7 +84,9 @@ func (g *Gateway) apps(r *http.Request) (AppsResponse, error) {
 		a.LastTS = max(a.LastTS, eventTime(m.Header, m.Time))
 	}
 	for _, a := range byApp {
-		slices.Sort(a.Tiers)
+		pol, mode, _ := g.appPolicy(a.Name)
+		tierOrder(pol, a.Tiers)
+		a.Mode = mode
 		resp.Apps = append(resp.Apps, *a)
 	}
 	slices.SortFunc(resp.Apps, func(a, b AppInfo) int {

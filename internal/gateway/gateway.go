@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/web"
 )
@@ -32,6 +33,7 @@ type Gateway struct {
 	up      websocket.Upgrader
 	hub     hub
 	histSem chan struct{}
+	file    *config.File // the -config file, for tier order, modes, costs (nil: none)
 
 	runCtx  context.Context // set by Run; clients derive their contexts from it
 	running atomic.Bool
@@ -40,7 +42,7 @@ type Gateway struct {
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
-// "/" (the dashboard), "/ws" (the feed) and "/api/v1/apps". Nothing runs
+// "/" (the dashboard), "/ws" (the feed), "/api/v1/apps" and "/api/v1/fleet". Nothing runs
 // until Run; until then /ws answers 503.
 func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
@@ -58,6 +60,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		log: d.Log.With().Str("part", "gateway").Logger(), ready: d.Ready, metrics: m,
 		hub:     hub{subs: map[*subscription]struct{}{}},
 		histSem: make(chan struct{}, cfg.HistoryConcurrency),
+		file:    d.Config,
 	}
 	g.up = websocket.Upgrader{
 		ReadBufferSize:  4 << 10,
@@ -79,6 +82,7 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.Handle("/", g.guard(web.Handler()))
 	mux.Handle("/ws", g.guard(http.HandlerFunc(g.serveWS)))
 	mux.Handle("GET /api/v1/apps", g.guard(http.HandlerFunc(g.serveApps)))
+	mux.Handle("GET /api/v1/fleet", g.guard(http.HandlerFunc(g.serveFleet)))
 }
 
 // Run consumes the streams live and serves clients until ctx ends, then

@@ -145,7 +145,7 @@ func TestApps(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Prefix != "apm" || len(got.Apps) != 2 || got.Apps[0].Name != "blog" || got.Apps[1].Name != "shop" ||
-		len(got.Apps[1].Tiers) != 2 || got.Apps[1].Tiers[0] != "db" || got.Apps[1].LastTS != millis(2) {
+		len(got.Apps[1].Tiers) != 2 || got.Apps[1].Tiers[0] != "web" || got.Apps[1].LastTS != millis(2) {
 		t.Fatalf("apps %+v", got)
 	}
 	page, err := http.Get(e.srv.URL + "/")

@@ -27,6 +27,7 @@ const state = {
   gen: 0,
   store: null,
   pending: new Set(), // subscription ids still replaying history
+  load: { started: 0, ms: 0, msgs: 0 }, // the current history load: when it began, how long it took, messages so far
   conn: { state: "connecting" },
   opens: 0, // connections opened so far (reconnects are opens - 1)
   lastRender: 0,
@@ -43,12 +44,27 @@ const feed = new Feed({
     state.conn = s;
     if (s.state === "open") {
       state.opens++;
-      // The feed resubscribes everything it holds: their history is pending again.
+      // The feed resubscribes everything it holds: their history is pending
+      // again, into a fresh store, so the page never shows old numbers
+      // beside new ones while it loads.
       state.pending = new Set(feed.subs.keys());
+      if (state.app) state.store = new Store(state.app);
+      startLoad();
     }
     showConn();
   },
 });
+
+// startLoad marks the start of a history load (window, app or reconnect).
+function startLoad() {
+  state.load = { started: performance.now(), ms: 0, msgs: 0 };
+}
+
+// loading reports whether the live view's history is still arriving.
+function loading() {
+  for (const id of state.pending) if (!id.startsWith("rp")) return true;
+  return false;
+}
 
 function showConn() {
   const el = $("#conn");
@@ -97,11 +113,13 @@ function handleFrame(f) {
         return; // not ours to show; the gateway forwards raw payloads
       }
       store.add(kindOf(f.subject), m);
+      if (store === state.store && state.load.ms === 0) state.load.msgs++;
       state.dirty = true;
       break;
     }
     case "history_done":
       state.pending.delete(f.sub);
+      if (!f.sub.startsWith("rp") && !loading() && state.load.ms === 0) state.load.ms = performance.now() - state.load.started;
       if (f.truncated) toast(`History cut at ${f.count.toLocaleString()} messages (${f.reason}); pick a shorter window for all of it.`);
       if (f.sub.startsWith("rp")) {
         feed.unsubscribe(f.sub);
@@ -187,11 +205,16 @@ function subscribeLive() {
   state.gen++;
   const g = state.gen;
   const since = () => now() - state.window;
+  // Long windows are thinned to about 1500 points per series; the gateway
+  // never thins events (flagged anomalies, incidents, scaling, decisions
+  // other than holds), so only quiet scores and holds are sampled.
   const step = state.window >= 6 * HOUR ? Math.floor(state.window / 1500) : 0;
   const ids = [`m.${g}`, `e.${g}`];
   state.pending = new Set([...state.pending].filter((id) => id.startsWith("rp")).concat(ids));
+  state.store = new Store(state.app);
+  startLoad();
   feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics", "forecast"]), since: since(), step_ms: step }));
-  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["anomaly", "decision", "scaling"]), since: since() }));
+  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["anomaly", "decision", "scaling"]), since: since(), step_ms: step }));
   showConn();
   state.dirty = true;
 }
@@ -309,8 +332,30 @@ function renderTabs() {
   if (nav.innerHTML !== html) nav.innerHTML = html;
 }
 
+// renderLoading replaces every number with the load's progress: nothing
+// is shown until the whole window has arrived.
+function renderLoading(v) {
+  charts.update(undefined, v, []);
+  const secs = ((performance.now() - state.load.started) / 1000).toFixed(1);
+  const html = `<div class="panel stat wide loading" id="loading"><div class="name">Loading history…</div>` +
+    `<div class="hint">${esc(fmtWindow(state.window))} of ${esc(state.app)}: ${state.load.msgs.toLocaleString()} messages in ${secs} s. Numbers appear once all of it has arrived.</div></div>`;
+  $("#stats").innerHTML = html;
+  renderLogs(null, v, state.tier, false);
+  document.body.classList.add("is-loading");
+}
+
+function fmtWindow(ms) {
+  return ms >= 86400000 ? `${ms / 86400000} d` : ms >= HOUR ? `${ms / HOUR} h` : `${ms / MIN} min`;
+}
+
 function render() {
   const v = view();
+  if (state.mode === "live" && loading()) {
+    renderLoading(v);
+    renderTabs();
+    return;
+  }
+  document.body.classList.remove("is-loading");
   const store = activeStore();
   const tier = store ? store.tiers.get(state.tier) : undefined;
   const decisions = store ? [...store.decisions.values()] : [];
@@ -336,6 +381,7 @@ function frame(t) {
       render();
     }
   }
+  if (state.mode === "live" && loading() && t - state.lastRender > 250) state.dirty = true; // the progress line
   if (state.store && t - lastTrim > 10000) {
     lastTrim = t;
     state.store.trim(now() - state.window * 1.1 - 5 * MIN);
@@ -398,6 +444,7 @@ document.addEventListener("visibilitychange", () => {
 window.headroom = {
   state,
   feed,
+  loading,
   points() {
     const out = {};
     for (const [k, u] of charts.plots) out[k] = u.data[1].filter((v) => v != null).length;
