@@ -2,7 +2,6 @@ package allinone
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -78,6 +77,11 @@ type System struct {
 	// HTTPAddr and NATSURL are where it listens (useful with ":0" ports).
 	HTTPAddr string
 	NATSURL  string
+	// NATSUser and NATSPassword are the all-in-one's own identity on the
+	// embedded server, made anew each run, for embedders and tests that
+	// run a part of their own beside it. Clients without credentials are
+	// read-only observers.
+	NATSUser, NATSPassword string
 	// Ready reports when every part is up.
 	Ready *service.Ready
 }
@@ -100,7 +104,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 			return err
 		}
 	}
-	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs)
+	password := randomSecret()
+	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, password)
 	if err != nil {
 		return err
 	}
@@ -127,22 +132,22 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		}
 		bc := cfg.Bus
 		bc.URL, bc.Name = ns.ClientURL(), name
+		bc.User, bc.Password = internalUser, password
 		plog := log.With().Str("component", name).Logger()
 		b, err := bus.Connect(ctx, bc, plog, reg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		parts = append(parts, part{name: name, bus: b})
+		if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 		if len(parts) == 1 {
+			// The all-in-one is its own provisioning identity.
 			if err := b.EnsureStreams(ctx); err != nil {
 				return err
 			}
-			ready.Check("nats", func() error {
-				if !b.Connected() {
-					return errors.New("not connected")
-				}
-				return nil
-			})
+			ready.Check("nats", b.ConnErr)
 		}
 		r, err := build(service.Deps{Bus: b, Log: plog, Reg: reg, Ready: ready, Mux: mux, Config: file})
 		if err != nil {
@@ -172,7 +177,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		return err
 	}
 	if started != nil {
-		started(&System{HTTPAddr: srv.Addr(), NATSURL: ns.ClientURL(), Ready: ready})
+		started(&System{HTTPAddr: srv.Addr(), NATSURL: ns.ClientURL(), NATSUser: internalUser, NATSPassword: password, Ready: ready})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, p := range parts {

@@ -77,7 +77,7 @@ func start(t *testing.T, cfg allinone.Config) *run {
 		t.Fatal("all-in-one did not start in 30s")
 	}
 	t.Cleanup(r.stop)
-	b := connect(t, r.sys.NATSURL, "probe")
+	b := connect(t, r.sys, "probe")
 	r.js = b.JetStream()
 	return r
 }
@@ -91,15 +91,19 @@ func (r *run) stop() {
 	r.cancel = nil
 }
 
-func connect(t *testing.T, url, name string) *bus.Bus {
+// connect joins the all-in-one's embedded server under its own identity.
+func connect(t *testing.T, sys *allinone.System, name string) *bus.Bus {
 	t.Helper()
 	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name = url, name
+	cfg.URL, cfg.Name, cfg.User, cfg.Password = sys.NATSURL, name, sys.NATSUser, sys.NATSPassword
 	b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.WaitConnected(context.Background(), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	return b
 }
 
@@ -259,7 +263,7 @@ func TestDeciderRestartAndDLQ(t *testing.T) {
 	r := start(t, cfg)
 
 	runDecider := func() (stop func()) {
-		b := connect(t, r.sys.NATSURL, "decider")
+		b := connect(t, r.sys, "decider")
 		ctx, cancel := context.WithCancel(context.Background())
 		d, err := decider.New(cfg.Decider, service.Deps{Bus: b, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), Ready: service.NewReady()})
 		if err != nil {

@@ -1,6 +1,8 @@
 package allinone
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -8,12 +10,24 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/headroomhq/headroom/internal/bus"
 )
 
+// internalUser is the embedded server's user for the all-in-one's own parts.
+const internalUser = "headroom"
+
+// observerUser is the user of every connection that brings no credentials:
+// outside tools (nats sub 'apm.>') may read every stream but publish nothing
+// on the subjects, change no stream and touch no service's consumer.
+const observerUser = "observer"
+
 // startNATS starts the embedded JetStream server on addr ("host:port"; port
-// -1 or 0 for a random one) storing under dir. Signals stay with our main
-// (NoSigs): the server never competes with it for SIGTERM.
-func startNATS(addr, dir string, logs bool) (*server.Server, error) {
+// -1 or 0 for a random one) storing under dir. The all-in-one's parts log in
+// as internalUser with password, a secret made for this run and never
+// written anywhere; any other client is an observer. Signals stay with our
+// main (NoSigs): the server never competes with it for SIGTERM.
+func startNATS(addr, dir string, logs bool, prefix, password string) (*server.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("nats.addr %q: %w", addr, err)
@@ -34,6 +48,11 @@ func startNATS(addr, dir string, logs bool) (*server.Server, error) {
 		NoSigs:     true,
 		NoLog:      !logs,
 		MaxPending: 256 << 20,
+		Users: []*server.User{
+			{Username: internalUser, Password: password},
+			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix)},
+		},
+		NoAuthUser: observerUser,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -48,4 +67,34 @@ func startNATS(addr, dir string, logs bool) (*server.Server, error) {
 		return nil, fmt.Errorf("nats server on %s not ready in 15s", addr)
 	}
 	return s, nil
+}
+
+// randomSecret returns 32 random bytes in hex.
+func randomSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // cannot happen on a supported OS
+	}
+	return hex.EncodeToString(b)
+}
+
+// observerPermissions let a client read the subjects live and the streams
+// through its own ordered consumers, and nothing else: no publish under
+// prefix, no stream or bucket change, no service's durable consumer.
+func observerPermissions(prefix string) *server.Permissions {
+	deny := []string{prefix + ".>", "$KV.>", "$JS.API.STREAM.CREATE.>", "$JS.API.STREAM.UPDATE.>",
+		"$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>", "$JS.API.CONSUMER.DURABLE.>",
+		"$JS.API.CONSUMER.DELETE.>", "$JS.API.CONSUMER.PAUSE.>", "$JS.API.CONSUMER.UNPIN.>"}
+	for _, d := range bus.DurableNames() {
+		deny = append(deny, "$JS.API.CONSUMER.*.*."+d, "$JS.API.CONSUMER.*.*."+d+".>")
+	}
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{
+			Allow: []string{"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
+				"$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>", "$JS.API.CONSUMER.CREATE.*.*", "$JS.API.CONSUMER.CREATE.*.*.>",
+				"$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.FC.>"},
+			Deny: deny,
+		},
+		Subscribe: &server.SubjectPermission{Allow: []string{prefix + ".>", "_INBOX.>"}},
+	}
 }

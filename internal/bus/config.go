@@ -3,6 +3,8 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
@@ -31,6 +33,10 @@ type Config struct {
 
 	// Streams shapes every stream created by EnsureStreams.
 	Streams StreamLimits
+	// Provision makes a service create or update the streams and the
+	// replica bucket at start (EnsureStreams). Off by default: services only
+	// wait for them (WaitStreams), and a provisioning identity creates them.
+	Provision bool
 }
 
 // StreamLimits bound the recorded streams.
@@ -78,6 +84,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
+	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams and the replica bucket at start (needs a provisioning user; otherwise wait for them)")
 }
 
 // Validate checks the settings.
@@ -121,5 +128,24 @@ func (c Config) Redacted() Config {
 	if c.Token != "" {
 		c.Token = "REDACTED"
 	}
+	c.URL = redactURL(c.URL)
 	return c
+}
+
+// redactURL hides the password of every URL in a comma-separated list.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		} else {
+			u.User = url.User("REDACTED")
+		}
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
 }

@@ -22,7 +22,9 @@ type Bus struct {
 }
 
 // Connect dials NATS and keeps reconnecting forever with backoff, logging each
-// disconnect and reconnect. It returns once the first connection is up or ctx ends.
+// disconnect and reconnect. It returns at once, connected or not: a service
+// whose NATS is unreachable still serves /healthz and /readyz (which names
+// the reason) while WaitConnected retries.
 func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bus config: %w", err)
@@ -79,16 +81,6 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", cfg.URL, err)
 	}
-	// RetryOnFailedConnect returns at once; wait for the first connection so
-	// callers can create streams straight away.
-	for !nc.IsConnected() {
-		select {
-		case <-ctx.Done():
-			nc.Close()
-			return nil, fmt.Errorf("connect %s: %w", cfg.URL, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(20*time.Second))
 	if err != nil {
 		nc.Close()
@@ -98,6 +90,38 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		reg = prometheus.NewRegistry()
 	}
 	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg)}, nil
+}
+
+// WaitConnected waits for the connection to be up, logging a warning with the
+// reason every warnEvery meanwhile. It returns ctx's error if ctx ends first.
+func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	start := time.Now()
+	lastWarn := start
+	for !b.nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("connect %s: %w", redactURL(b.cfg.URL), ctx.Err())
+		case now := <-tick.C:
+			if now.Sub(lastWarn) >= warnEvery {
+				lastWarn = now
+				b.log.Warn().Err(b.ConnErr()).Str("url", redactURL(b.cfg.URL)).Dur("waited", now.Sub(start).Round(time.Second)).Msg("nats unreachable, retrying")
+			}
+		}
+	}
+	return nil
+}
+
+// ConnErr returns nil while connected, else why not.
+func (b *Bus) ConnErr() error {
+	if b.nc.IsConnected() {
+		return nil
+	}
+	if err := b.nc.LastError(); err != nil {
+		return fmt.Errorf("not connected to %s: %w", redactURL(b.cfg.URL), err)
+	}
+	return fmt.Errorf("not connected to %s", redactURL(b.cfg.URL))
 }
 
 // Prefix returns the subject prefix.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/proto"
 	"github.com/nats-io/nats.go"
@@ -59,6 +62,13 @@ type ConsumerSpec struct {
 	NakDelay time.Duration
 	// Started, if set, is called once the consumer exists and delivery has begun.
 	Started func()
+	// Health, if set, is called with the reason when the consumer is found
+	// deleted or broken, and with nil once it has been recreated and
+	// delivery has resumed. The executor fails /readyz meanwhile.
+	Health func(err error)
+	// CheckEvery is how often the consumer's existence is checked besides
+	// the errors delivery reports (default 5s).
+	CheckEvery time.Duration
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -71,6 +81,16 @@ func (s *ConsumerSpec) defaults() {
 	if s.NakDelay == 0 {
 		s.NakDelay = 500 * time.Millisecond
 	}
+	if s.CheckEvery == 0 {
+		s.CheckEvery = 5 * time.Second
+	}
+}
+
+// Decode decodes a consumed message of kind k into v and checks that its
+// subject names v's app and tier. Both failures are permanent: the message
+// goes to the dead-letter queue.
+func (b *Bus) Decode(m *Msg, k proto.Kind, v proto.Keyed) error {
+	return Permanent(proto.DecodeOn(b.cfg.Prefix, k, m.Subject, m.Data, v))
 }
 
 type pending struct {
@@ -81,7 +101,9 @@ type pending struct {
 
 // Consume runs a durable pull consumer until ctx ends, then drains it: no new
 // messages are fetched, those in flight finish, and their acknowledgements are
-// sent before it returns.
+// sent before it returns. A consumer deleted or broken meanwhile (by an
+// operator, or a server that lost it) is recreated, resuming after the last
+// message this process handled, and reported through spec.Health.
 func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	spec.defaults()
 	if err := proto.CheckToken("service", spec.Service); err != nil {
@@ -94,46 +116,45 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			return fmt.Errorf("reset consumer %s/%s: %w", stream, spec.Name, err)
 		}
 	}
-	cc := jetstream.ConsumerConfig{
-		Durable:       spec.Name,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       spec.AckWait,
-		MaxDeliver:    spec.MaxDeliver,
-		MaxAckPending: 8192,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	if !spec.StartTime.IsZero() {
-		cc.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-		st := spec.StartTime
-		cc.OptStartTime = &st
-	}
-	switch len(spec.Filters) {
-	case 0:
-	case 1:
-		cc.FilterSubject = spec.Filters[0]
-	default:
-		cc.FilterSubjects = spec.Filters
-	}
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, stream, cc)
+	log := b.log.With().Str("consumer", spec.Name).Str("stream", stream).Logger()
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, 0))
 	if err != nil {
 		return fmt.Errorf("consumer %s/%s: %w", stream, spec.Name, err)
 	}
-	log := b.log.With().Str("consumer", spec.Name).Str("stream", stream).Logger()
 
 	// Acks wait on the outputs' publish acks; a tracker does this in order so
 	// the handler never blocks on a round trip. The channel's capacity bounds
 	// the work in flight.
+	var firstRetry atomic.Uint64 // lowest sequence nakked for redelivery, 0: none
+	retried := func(seq uint64) {
+		// A recreated consumer must deliver this one again.
+		if n := firstRetry.Load(); n == 0 || seq < n {
+			firstRetry.Store(seq)
+		}
+	}
 	track := make(chan pending, 1024)
 	trackDone := make(chan struct{})
 	go func() {
 		defer close(trackDone)
 		for p := range track {
-			b.settle(ctx, spec, p)
+			b.settle(ctx, spec, p, retried)
 		}
+	}()
+	defer func() {
+		close(track)
+		<-trackDone
 	}()
 
 	handleTime := b.metrics.handleTime.WithLabelValues(spec.Name)
-	consCtx, err := cons.Consume(func(jm jetstream.Msg) {
+	var lastSeq atomic.Uint64 // stream sequence of the last message handled
+	lost := make(chan error, 1)
+	signalLost := func(err error) {
+		select {
+		case lost <- err:
+		default:
+		}
+	}
+	onMsg := func(jm jetstream.Msg) {
 		meta, err := jm.Metadata()
 		if err != nil {
 			log.Error().Err(err).Msg("message without metadata")
@@ -145,6 +166,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		start := time.Now()
 		outs, herr := h(ctx, m)
 		handleTime.Observe(time.Since(start).Seconds())
+		lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
 		if herr != nil {
 			track <- pending{msg: jm, err: herr}
 			return
@@ -159,24 +181,129 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			p.futures = append(p.futures, f)
 		}
 		track <- p
-	}, jetstream.PullMaxMessages(512), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrConnectionClosed) {
+	}
+	errHandler := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		switch {
+		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+			signalLost(err)
+		case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, nats.ErrConnectionClosed):
 			log.Warn().Err(err).Msg("consume interrupted")
-			return
+		default:
+			log.Debug().Err(err).Msg("consume")
 		}
-		log.Debug().Err(err).Msg("consume")
-	}))
-	if err != nil {
-		close(track)
-		<-trackDone
-		return fmt.Errorf("consume %s/%s: %w", stream, spec.Name, err)
+	})
+
+	started := false
+	for {
+		consCtx, err := cons.Consume(onMsg, jetstream.PullMaxMessages(512), errHandler)
+		if err != nil {
+			return fmt.Errorf("consume %s/%s: %w", stream, spec.Name, err)
+		}
+		if !started {
+			started = true
+			if spec.Started != nil {
+				spec.Started()
+			}
+		} else if spec.Health != nil {
+			spec.Health(nil)
+		}
+		reason := b.watchConsumer(ctx, cons, spec.CheckEvery, lost)
+		if reason == nil { // ctx ended
+			// Stop order: stop fetching and let buffered messages finish,
+			// then settle every pending ack before returning.
+			drain(consCtx, log)
+			return nil
+		}
+		consCtx.Stop()
+		after := lastSeq.Load()
+		if n := firstRetry.Swap(0); n > 0 {
+			after = min(after, n-1)
+		}
+		log.Error().Err(reason).Uint64("resume_after_seq", after).Msg("consumer lost, recreating it")
+		if spec.Health != nil {
+			spec.Health(fmt.Errorf("consumer %s/%s lost: %w", stream, spec.Name, reason))
+		}
+		if cons, err = b.recreateConsumer(ctx, stream, spec, after, log); err != nil {
+			return nil // ctx ended while retrying
+		}
 	}
-	if spec.Started != nil {
-		spec.Started()
+}
+
+// consumerConfig is the durable's configuration; after > 0 starts delivery at
+// the stream sequence after it (a recreated consumer resumes there).
+func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
+	cc := jetstream.ConsumerConfig{
+		Durable:       spec.Name,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       spec.AckWait,
+		MaxDeliver:    spec.MaxDeliver,
+		MaxAckPending: 8192,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
-	<-ctx.Done()
-	// Stop order: stop fetching and let buffered messages finish, then settle
-	// every pending ack before returning.
+	switch {
+	case after > 0:
+		cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cc.OptStartSeq = after + 1
+	case !spec.StartTime.IsZero():
+		cc.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		st := spec.StartTime
+		cc.OptStartTime = &st
+	}
+	switch len(spec.Filters) {
+	case 0:
+	case 1:
+		cc.FilterSubject = spec.Filters[0]
+	default:
+		cc.FilterSubjects = spec.Filters
+	}
+	return cc
+}
+
+// watchConsumer returns nil when ctx ends, or why the consumer is gone: a
+// deletion reported by delivery, or an existence check failing.
+func (b *Bus) watchConsumer(ctx context.Context, cons jetstream.Consumer, every time.Duration, lost <-chan error) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-lost:
+			return err
+		case <-tick.C:
+			if !b.nc.IsConnected() {
+				continue // reconnecting: the client resumes delivery itself
+			}
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := cons.Info(cctx)
+			cancel()
+			if errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return err
+			}
+		}
+	}
+}
+
+// recreateConsumer creates the durable again, resuming after seq, retrying
+// with backoff until it succeeds or ctx ends.
+func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec ConsumerSpec, seq uint64, log zerolog.Logger) (jetstream.Consumer, error) {
+	for attempt := 1; ; attempt++ {
+		cons, err := b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, seq))
+		if err == nil {
+			log.Warn().Uint64("resume_at_seq", seq+1).Msg("consumer recreated")
+			return cons, nil
+		}
+		log.Error().Err(err).Int("attempt", attempt).Msg("cannot recreate consumer")
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+		}
+	}
+}
+
+// drain stops fetching and waits for the messages already buffered.
+func drain(consCtx jetstream.ConsumeContext, log zerolog.Logger) {
 	consCtx.Drain()
 	select {
 	case <-consCtx.Closed():
@@ -184,13 +311,10 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		log.Warn().Msg("consumer did not drain in 10s")
 		consCtx.Stop()
 	}
-	close(track)
-	<-trackDone
-	return nil
 }
 
 // settle acks, naks or dead-letters one message once its outputs are stored.
-func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending) {
+func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried func(seq uint64)) {
 	err := p.err
 	if err == nil {
 		for _, f := range p.futures {
@@ -225,6 +349,9 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending) {
 			break
 		}
 		outcome = "nak"
+		if meta != nil {
+			retried(meta.Sequence.Stream)
+		}
 		b.log.Warn().Err(err).Str("subject", p.msg.Subject()).Uint64("delivered", delivered).Msg("handler failed, will retry")
 		_ = p.msg.NakWithDelay(spec.NakDelay * time.Duration(delivered))
 	}
@@ -255,4 +382,11 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) stri
 	b.log.Warn().Str("reason", reason.Error()).Str("subject", jm.Subject()).Uint64("seq", seq).Msg("sent to dlq")
 	_ = jm.Term()
 	return "dlq"
+}
+
+// DurableNames lists the durable consumers Headroom's services create: the
+// names no other identity may create, change or delete (deploy/nats.conf,
+// the all-in-one's observer user).
+func DurableNames() []string {
+	return []string{"forecaster", "anomaly", "decider-metrics", "decider-forecast", "decider-anomaly", "executor"}
 }

@@ -91,3 +91,62 @@ func (b *Bus) Flush(ctx context.Context) error {
 		return fmt.Errorf("flush with %d publishes pending: %w", b.js.PublishAsyncPending(), ctx.Err())
 	}
 }
+
+// PublishAll stores every message, retrying each one that fails (same
+// Nats-Msg-Id, so a retry of a message the stream did store is dropped as a
+// duplicate) until it is stored or ctx ends. Sources call it, so a NATS
+// server killed mid-stream loses no tick: the publishes wait for the
+// reconnection instead of being forgotten.
+func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
+	type sent struct {
+		out Out
+		f   jetstream.PubAckFuture
+	}
+	inflight := make([]sent, 0, len(outs))
+	var retry []Out
+	for _, o := range outs {
+		f, err := b.PublishAsync(o)
+		if err != nil {
+			retry = append(retry, o)
+			continue
+		}
+		inflight = append(inflight, sent{o, f})
+	}
+	for _, s := range inflight {
+		select {
+		case <-s.f.Ok():
+		case <-s.f.Err():
+			retry = append(retry, s.out)
+		case <-ctx.Done():
+			return fmt.Errorf("publish %s: %w", s.out.Msg.MsgID(), ctx.Err())
+		}
+	}
+	for _, o := range retry {
+		if err := b.publishRetrying(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publishRetrying publishes o synchronously until it is stored or ctx ends,
+// with a growing delay and a warning per failed attempt.
+func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
+	for attempt := 1; ; attempt++ {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := b.Publish(pctx, o)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				b.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempt).Msg("publish stored after retries")
+			}
+			return nil
+		}
+		b.log.Warn().Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Msg("publish failed, retrying with the same id")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("publish %s: %w", o.Msg.MsgID(), ctx.Err())
+		case <-time.After(min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)):
+		}
+	}
+}

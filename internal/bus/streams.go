@@ -37,7 +37,9 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 }
 
 // EnsureStreams creates every stream and the replica bucket, or updates them
-// to the configured limits when they exist. It is idempotent.
+// to the configured limits when they exist. It is idempotent. Only the
+// provisioning identity may call it: under deploy/nats.conf no service can
+// create or change a stream (services call WaitStreams instead).
 func (b *Bus) EnsureStreams(ctx context.Context) error {
 	for _, k := range proto.Kinds {
 		cfg := b.StreamConfig(k)
@@ -70,6 +72,84 @@ func (b *Bus) ReplicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
 	}
 	return kv, nil
+}
+
+// WaitStreams waits until every stream and the replica bucket exist, without
+// creating or changing any, logging a warning naming what is missing every
+// warnEvery. A service started before provisioning thus waits (its /readyz
+// failing) instead of creating streams it has no right to.
+func (b *Bus) WaitStreams(ctx context.Context, warnEvery time.Duration) error {
+	start := time.Now()
+	lastWarn := start
+	for {
+		missing, err := b.missingStreams(ctx)
+		if err == nil && len(missing) == 0 {
+			return nil
+		}
+		if now := time.Now(); now.Sub(lastWarn) >= warnEvery {
+			lastWarn = now
+			ev := b.log.Warn().Strs("missing", missing).Dur("waited", now.Sub(start).Round(time.Second))
+			if err != nil {
+				ev = ev.Err(err)
+			}
+			ev.Msg("streams not provisioned yet: run `headroom provision` (or a service with -nats.provision) as the provisioning user")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("streams %v not provisioned: %w", missing, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// missingStreams lists the streams (and the replica bucket's stream) that do
+// not exist yet.
+func (b *Bus) missingStreams(ctx context.Context) ([]string, error) {
+	names := make([]string, 0, len(proto.Kinds)+1)
+	for _, k := range proto.Kinds {
+		names = append(names, proto.StreamName(b.cfg.Prefix, k))
+	}
+	names = append(names, "KV_"+proto.ReplicaBucket(b.cfg.Prefix))
+	var missing []string
+	for _, n := range names {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := b.js.Stream(cctx, n)
+		cancel()
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			missing = append(missing, n)
+		case err != nil:
+			return append(missing, n), fmt.Errorf("stream %s: %w", n, err)
+		}
+	}
+	return missing, nil
+}
+
+// OpenReplicaBucket opens the replica bucket, which provisioning created.
+func (b *Bus) OpenReplicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	name := proto.ReplicaBucket(b.cfg.Prefix)
+	kv, err := b.js.KeyValue(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
+	}
+	return kv, nil
+}
+
+// LastSeq returns the stream sequence of the last message stored on subject
+// in kind's stream, 0 if there is none.
+func (b *Bus) LastSeq(ctx context.Context, k proto.Kind, subject string) (uint64, error) {
+	s, err := b.Stream(ctx, k)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last message on %s: %w", subject, err)
+	}
+	return m.Sequence, nil
 }
 
 // Stream returns kind's stream.

@@ -11,12 +11,13 @@ import (
 type Ready struct {
 	mu      sync.Mutex
 	waiting map[string]bool
+	failing map[string]error
 	checks  map[string]func() error
 }
 
 // NewReady returns a gate waiting for the named parts.
 func NewReady(parts ...string) *Ready {
-	r := &Ready{waiting: map[string]bool{}, checks: map[string]func() error{}}
+	r := &Ready{waiting: map[string]bool{}, failing: map[string]error{}, checks: map[string]func() error{}}
 	for _, p := range parts {
 		r.waiting[p] = true
 	}
@@ -34,7 +35,27 @@ func (r *Ready) Wait(part string) {
 func (r *Ready) Set(part string) {
 	r.mu.Lock()
 	delete(r.waiting, part)
+	delete(r.failing, part)
 	r.mu.Unlock()
+}
+
+// Fail marks a part that was ready as not ready for err, until Set.
+func (r *Ready) Fail(part string, err error) {
+	r.mu.Lock()
+	r.failing[part] = err
+	r.mu.Unlock()
+}
+
+// Health returns a callback that fails part with a non-nil error and sets it
+// ready again with nil (bus.ConsumerSpec.Health).
+func (r *Ready) Health(part string) func(error) {
+	return func(err error) {
+		if err != nil {
+			r.Fail(part, err)
+			return
+		}
+		r.Set(part)
+	}
 }
 
 // Check adds a condition evaluated at each readiness probe (e.g. the NATS
@@ -56,6 +77,14 @@ func (r *Ready) Err() error {
 		}
 		slices.Sort(parts)
 		return fmt.Errorf("waiting for %v", parts)
+	}
+	failing := make([]string, 0, len(r.failing))
+	for p := range r.failing {
+		failing = append(failing, p)
+	}
+	slices.Sort(failing)
+	for _, p := range failing {
+		return fmt.Errorf("%s: %w", p, r.failing[p])
 	}
 	names := make([]string, 0, len(r.checks))
 	for n := range r.checks {

@@ -29,6 +29,9 @@ type Deps struct {
 	// Config is the configuration file given with -config, loaded and
 	// validated once; nil without one. Parts take what concerns them.
 	Config *config.File
+	// HTTPAddr is the address Mux will be served on (-http.addr), so a
+	// part can refuse to start open beyond loopback; "" when unknown.
+	HTTPAddr string
 }
 
 // Runner is a long-running part: Run blocks until ctx ends and returns after
@@ -103,34 +106,45 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 			log.Error().Err(err).Msg("close bus")
 		}
 	}()
-	ready.Check("nats", func() error {
-		if !b.Connected() {
-			return errors.New("not connected")
-		}
-		return nil
-	})
-	if err := b.EnsureStreams(ctx); err != nil {
-		return err
-	}
+	ready.Check("nats", b.ConnErr)
+	ready.Wait("streams")
 	mux := OpsMux(ready, reg)
-	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file})
-	if err != nil {
-		return err
-	}
+	// Serve /healthz and /readyz before NATS answers: an orchestrator sees
+	// the process alive and the reason it is not ready.
 	srv, err := Listen(httpAddr, mux, log)
 	if err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	runCtx, stopRunner := context.WithCancel(gctx)
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Run(httpCtx) }()
+	stopHTTPNow := func() error {
+		stopHTTP()
+		return <-httpDone
+	}
+	if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
+		return errors.Join(err, stopHTTPNow())
+	}
+	if busCfg.Provision {
+		err = b.EnsureStreams(ctx)
+	} else {
+		err = b.WaitStreams(ctx, 5*time.Second)
+	}
+	if err != nil {
+		return errors.Join(err, stopHTTPNow())
+	}
+	ready.Set("streams")
+	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file, HTTPAddr: httpAddr})
+	if err != nil {
+		return errors.Join(err, stopHTTPNow())
+	}
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer stopHTTP() // HTTP stops last, after the runner has drained.
-		return r.Run(runCtx)
+		return r.Run(gctx)
 	})
-	g.Go(func() error { return srv.Run(httpCtx) })
+	g.Go(func() error { return <-httpDone })
 	err = g.Wait()
-	stopRunner()
 	log.Info().Msg("stopped")
 	return err
 }
