@@ -15,6 +15,7 @@ import (
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/ingest"
+	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/internal/shop"
 	"github.com/headroomhq/headroom/proto"
@@ -57,6 +58,12 @@ type Config struct {
 	Push ingest.Config
 	// File, when set, lists the apps and their sources (and overrides Push).
 	File *config.File
+	// RealDriverLive says a real executor driver (command, webhook, …) acts
+	// live in this installation; New then fails unless a push token is
+	// set (ingest.RequireToken). The all-in-one and deployment wiring set
+	// it; the standalone collector, which cannot know, instead requires a
+	// token whenever it listens beyond loopback (ingest.RequireTokenOn).
+	RealDriverLive bool
 }
 
 // DefaultConfig simulates "shop" live in real time after 7 days of history.
@@ -80,6 +87,8 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
+	f.Int(&c.Push.MaxConcurrent, "push.max-concurrent", d.Push.MaxConcurrent, "push requests handled at once (429 beyond)")
+	f.Duration(&c.Push.ReadTimeout, "push.read-timeout", d.Push.ReadTimeout, "time to receive one push body (408 beyond)")
 }
 
 // Validate checks the settings.
@@ -100,17 +109,25 @@ func (c Config) Validate() error {
 	if c.Backfill < 0 || c.Backfill > 30*24*time.Hour {
 		errs = append(errs, fmt.Errorf("sim.backfill %v: want 0..720h", c.Backfill))
 	}
-	if err := c.pushConfig().Validate(); err != nil {
+	if err := c.PushConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// pushConfig is Push with the file's push settings over it.
-func (c Config) pushConfig() ingest.Config {
+// PushConfig is the push API's effective settings: Push with the file's
+// push section over it, and each configured app's source (the simulated
+// App's without a file) so pushes into apps fed otherwise are refused. It
+// leaves Series unset; New adds the collector's series tracker.
+func (c Config) PushConfig() ingest.Config {
 	p := c.Push
 	if c.File == nil {
+		p.Sources = map[string]string{c.App: config.SourceSim}
 		return p
+	}
+	p.Sources = make(map[string]string, len(c.File.Apps))
+	for _, a := range c.File.Apps {
+		p.Sources[a.Name] = a.Source
 	}
 	fp := c.File.Push
 	if fp.Token != "" {
@@ -128,7 +145,24 @@ func (c Config) pushConfig() ingest.Config {
 	if fp.MaxTicks > 0 {
 		p.MaxTicks = fp.MaxTicks
 	}
+	if fp.MaxConcurrent > 0 {
+		p.MaxConcurrent = fp.MaxConcurrent
+	}
+	if fp.ReadTimeout > 0 {
+		p.ReadTimeout = fp.ReadTimeout
+	}
+	if len(fp.AllowedOrigins) > 0 {
+		p.AllowedOrigins = fp.AllowedOrigins
+	}
 	return p
+}
+
+// SeriesLimits is the file's series limits, or the defaults without one.
+func (c Config) SeriesLimits() config.Limits {
+	if c.File == nil {
+		return config.DefaultLimits()
+	}
+	return c.File.Limits
 }
 
 // source is one producer of ticks; run calls ready once it is live.
@@ -148,6 +182,9 @@ type Service struct {
 
 	sources []source
 	push    *ingest.Handler
+	// series admits every new app.tier the push API brings, within the
+	// configured limits; sources that create series may share it.
+	series *limits.Series
 
 	ticks  prometheus.Counter
 	waits  prometheus.Counter
@@ -178,8 +215,18 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	if err := s.buildSources(); err != nil {
 		return nil, err
 	}
+	lim := cfg.SeriesLimits()
+	s.series = limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries)
 	if d.Mux != nil && d.Bus != nil {
-		h, err := ingest.NewHandler(cfg.pushConfig(), ingest.BusPublisher(d.Bus), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
+		pc := cfg.PushConfig()
+		if err := ingest.RequireToken(pc, cfg.RealDriverLive); err != nil {
+			return nil, err
+		}
+		if err := ingest.RequireTokenOn(pc, d.HTTPAddr); err != nil {
+			return nil, err
+		}
+		pc.Series = s.series
+		h, err := ingest.NewHandler(pc, ingest.BusPublisher(d.Bus), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
 		if err != nil {
 			return nil, err
 		}

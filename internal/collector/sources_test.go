@@ -255,6 +255,7 @@ func TestPushOnCollector(t *testing.T) {
 	          {"app":"api","tier":"db","time":"2026-01-02T03:04:00Z","replicas":1,"values":{"rps":12}}]`
 	req := httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted {
@@ -265,7 +266,9 @@ func TestPushOnCollector(t *testing.T) {
 		t.Fatalf("stored %+v", got)
 	}
 	rec = httptest.NewRecorder()
-	h.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, ingest.Path, bytes.NewReader([]byte(body))))
+	req = httptest.NewRequest(http.MethodPost, ingest.Path, bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/json")
+	h.mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("without token: %d", rec.Code)
 	}

@@ -1,0 +1,96 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/ingest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+// TestPushTokenRequiredAtStart: the collector refuses to start its push API
+// without a token when a real driver is live or when it listens beyond
+// loopback, and starts with a token or on loopback.
+func TestPushTokenRequiredAtStart(t *testing.T) {
+	bc := bus.DefaultConfig()
+	bc.URL, bc.Name = natstest.RunJetStream(t), "collector"
+	b, err := bus.Connect(context.Background(), bc, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	build := func(token string, live bool, addr string) error {
+		cfg := DefaultConfig()
+		cfg.Push.Token, cfg.RealDriverLive = token, live
+		_, err := New(cfg, service.Deps{Bus: b, Log: zerolog.Nop(), Ready: service.NewReady(), Mux: http.NewServeMux(), HTTPAddr: addr})
+		return err
+	}
+	for _, c := range []struct {
+		live bool
+		addr string
+	}{{true, "127.0.0.1:8082"}, {false, ":8082"}, {false, "0.0.0.0:8082"}} {
+		err := build("", c.live, c.addr)
+		if !errors.Is(err, ingest.ErrTokenRequired) || !strings.Contains(err.Error(), "push.token") {
+			t.Fatalf("live %v on %s without token: %v", c.live, c.addr, err)
+		}
+	}
+	for _, c := range []struct {
+		token string
+		live  bool
+		addr  string
+	}{{"tok", true, ":8082"}, {"", false, "127.0.0.1:8082"}, {"", false, "localhost:0"}} {
+		if err := build(c.token, c.live, c.addr); err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+	}
+}
+
+// TestPushFollowsTheFile: the collector's push API refuses apps the file
+// feeds from another source (and the flag-configured simulated app without
+// a file) and applies the file's series limits.
+func TestPushFollowsTheFile(t *testing.T) {
+	post := func(h *harness, body string) (int, string) {
+		req := httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.mux.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	tick := func(app, tier string) string {
+		return `{"app":"` + app + `","tier":"` + tier + `","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":1}}`
+	}
+	h := newHarness(t, DefaultConfig(), "limits: {max_series_per_app: 1}\napps:\n  shop: {source: sim}\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}]\n")
+	h.svc.Now = func() time.Time { return t0 }
+	if code, body := post(h, tick("shop", "web")); code != http.StatusConflict || !strings.Contains(body, "app shop takes its metrics from source sim, not push") {
+		t.Fatalf("push into the sim app: %d %s", code, body)
+	}
+	if code, body := post(h, tick("edge", "web")); code != http.StatusAccepted {
+		t.Fatalf("push app: %d %s", code, body)
+	}
+	if code, body := post(h, tick("edge", "cache")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "limits.max_series_per_app") {
+		t.Fatalf("second series of edge with a limit of 1: %d %s", code, body)
+	}
+	if n := len(h.stored(t)); n != 1 {
+		t.Fatalf("%d ticks stored, want 1", n)
+	}
+	if h.svc.cfg.SeriesLimits() == config.DefaultLimits() {
+		t.Fatal("file limits not used")
+	}
+
+	flags := newHarness(t, DefaultConfig(), "")
+	flags.svc.Now = func() time.Time { return t0 }
+	if code, body := post(flags, tick("shop", "web")); code != http.StatusConflict {
+		t.Fatalf("push into the flag-simulated shop: %d %s", code, body)
+	}
+}
