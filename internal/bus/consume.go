@@ -121,6 +121,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s/%s: %w", stream, spec.Name, err)
 	}
+	b.exportLag(ctx, stream, spec.Name, spec.Filters) // lag gauges on /metrics (lag.go)
 
 	// Acks wait on the outputs' publish acks; a tracker does this in order so
 	// the handler never blocks on a round trip. The channel's capacity bounds
