@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/cli"
 )
 
 // NewRegistry returns a Prometheus registry with the Go and process collectors.
@@ -43,6 +46,48 @@ func OpsMux(ready *Ready, gatherer prometheus.Gatherer) *http.ServeMux {
 	return mux
 }
 
+// Timeouts bound how long a client may hold a connection of the HTTP
+// server, so slow or stalled clients cannot pile up goroutines and memory.
+// WebSocket upgrades are exempt once upgraded: the connection's deadlines
+// are cleared before the handler takes it over, and the WebSocket code
+// (gateway) keeps its own ping-based deadlines.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included.
+	Read time.Duration
+	// Write bounds the time from the end of the headers to the end of
+	// the response.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next
+	// request.
+	Idle time.Duration
+}
+
+// DefaultTimeouts allow 10 s for headers, 30 s for a request, 60 s for
+// a response and 120 s of keep-alive idleness.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second}
+}
+
+// RegisterFlags adds -http.read-header-timeout, -http.read-timeout,
+// -http.write-timeout and -http.idle-timeout.
+func (t *Timeouts) RegisterFlags(f *cli.Flags) {
+	d := DefaultTimeouts()
+	f.Duration(&t.ReadHeader, "http.read-header-timeout", d.ReadHeader, "time to read a request's headers")
+	f.Duration(&t.Read, "http.read-timeout", d.Read, "time to read a whole request, body included")
+	f.Duration(&t.Write, "http.write-timeout", d.Write, "time to write a response (WebSocket connections are exempt once upgraded)")
+	f.Duration(&t.Idle, "http.idle-timeout", d.Idle, "time a keep-alive connection may wait for its next request")
+}
+
+// Validate checks that every timeout is positive.
+func (t Timeouts) Validate() error {
+	if t.ReadHeader <= 0 || t.Read <= 0 || t.Write <= 0 || t.Idle <= 0 {
+		return fmt.Errorf("http timeouts %+v: want every one positive", t)
+	}
+	return nil
+}
+
 // HTTPServer is an HTTP server bound to a listener before Run, so callers
 // (and tests using ":0") know its address at once.
 type HTTPServer struct {
@@ -51,16 +96,52 @@ type HTTPServer struct {
 	log zerolog.Logger
 }
 
-// Listen binds addr and returns a server for h.
+// Listen binds addr and returns a server for h with DefaultTimeouts.
 func Listen(addr string, h http.Handler, log zerolog.Logger) (*HTTPServer, error) {
+	return ListenTimeouts(addr, h, log, DefaultTimeouts())
+}
+
+// ListenTimeouts binds addr and returns a server for h with the given
+// timeouts.
+func ListenTimeouts(addr string, h http.Handler, log zerolog.Logger, t Timeouts) (*HTTPServer, error) {
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	return &HTTPServer{
-		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		srv: &http.Server{Handler: upgradeExempt(h), ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle},
 		ln:  ln, log: log,
 	}, nil
+}
+
+// upgradeExempt clears the read and write deadlines the server set on a
+// connection asking for a WebSocket upgrade, so a long-lived upgraded
+// connection is not cut by the request timeouts; the WebSocket code sets
+// its own deadlines from then on.
+func upgradeExempt(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") && headerHasToken(r.Header, "Connection", "upgrade") {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// headerHasToken reports whether a comma-separated header holds token.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Addr returns the bound address.
