@@ -96,3 +96,25 @@ func TestCountsScale(t *testing.T) {
 		t.Errorf("burst score %+v, want an upward anomaly", s)
 	}
 }
+
+// BenchmarkObserveSynth streams the synthetic corpus (counts on the
+// square-root scale, hourly, irregular steps with gaps, level shifts)
+// through fresh detectors: the cost per observation off the happy path.
+func BenchmarkObserveSynth(b *testing.B) {
+	corpus := SynthCorpus(1, 2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for n < b.N {
+		for _, s := range corpus {
+			d := NewDetector(DefaultConfig())
+			for i, v := range s.Values {
+				d.Observe(s.Times[i], v)
+			}
+			n += len(s.Values)
+			if n >= b.N {
+				break
+			}
+		}
+	}
+}

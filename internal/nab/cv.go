@@ -3,6 +3,7 @@ package nab
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -326,4 +327,30 @@ func WriteTable(w io.Writer, evals []Evaluation) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// RateThreshold returns the lowest threshold at which the scored rows
+// (those after each file's probation) hold at most perDay detections per
+// day of data: a threshold chosen from the scores alone, without labels.
+// It also returns the days of data counted.
+func RateThreshold(files []File, probation, perDay float64) (float64, float64) {
+	var scores []float64
+	days := 0.0
+	for _, f := range files {
+		prob := ProbationLength(len(f.Times), probation)
+		if prob >= len(f.Times) {
+			continue
+		}
+		days += f.Times[len(f.Times)-1].Sub(f.Times[prob]).Hours() / 24
+		scores = append(scores, f.Scores[prob:]...)
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
+	budget := int(perDay * days)
+	if budget >= len(scores) {
+		return 0, days
+	}
+	// Detections are scores >= t: take the threshold just above the
+	// (budget+1)-th highest score, so ties do not overshoot the budget.
+	t := scores[budget]
+	return math.Nextafter(t, math.Inf(1)), days
 }

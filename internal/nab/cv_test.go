@@ -131,3 +131,22 @@ func TestEvaluateChoosesCandidate(t *testing.T) {
 		t.Error("mismatched candidates accepted")
 	}
 }
+
+func TestRateThreshold(t *testing.T) {
+	// 200 rows of 5 minutes: probation 30 rows, so 169 steps = 0.587 days
+	// after it. Scores 0.9, 0.8 and 0.7 after probation, 0.95 inside it.
+	f := file(200, nil)
+	f.Scores[10] = 0.95
+	f.Scores[50], f.Scores[60], f.Scores[70] = 0.9, 0.8, 0.7
+	// Two detections in 0.587 days is 3.4 per day.
+	th, days := RateThreshold([]File{f}, DefaultProbation, 3.5)
+	if !near(days, 169.0*5/60/24) {
+		t.Errorf("days %v, want %v", days, 169.0*5/60/24)
+	}
+	if th <= 0.7 || th > 0.8 {
+		t.Errorf("threshold %v, want just above 0.7 (two detections)", th)
+	}
+	if th, _ := RateThreshold([]File{f}, DefaultProbation, 0); th <= 0.9 {
+		t.Errorf("zero budget threshold %v, want above every score", th)
+	}
+}

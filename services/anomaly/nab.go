@@ -45,7 +45,8 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	perFile := fs.Bool("per-file", false, "with -windows, also print each file's raw standard score")
 	override := fs.String("config", "", "optional JSON object overriding detector settings, e.g. {\"Holdoff\":100}")
 	grid := fs.String("grid", "", "optional JSON list of further setting overrides, each a candidate the cross-validation may choose on its training files")
-	labelFree := fs.Float64("label-free", -1, "threshold for the label-free column (default: the detector's AlarmLevel, fixed without labels)")
+	labelFree := fs.Float64("label-free", -1, "threshold for the label-free column (default: the detector's AlarmLevel)")
+	labelFreeRate := fs.Float64("label-free-rate", 0, "if > 0, choose the label-free threshold from the scores alone: the lowest with at most this many detections per day of data after probation, capped at the detector's AlarmLevel")
 	synth := fs.String("synth", "", "write the generated synthetic corpus (NAB layout: data/ and labels/combined_windows.json) to this folder and, unless -data is given, evaluate it")
 	seed := fs.Uint64("seed", 1, "with -synth, the generator's seed")
 	perFamily := fs.Int("per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
@@ -134,11 +135,22 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		cands = append(cands, alt)
 	}
+	how := "fixed"
+	if *labelFreeRate > 0 {
+		t, _ := nab.RateThreshold(files, nab.DefaultProbation, *labelFreeRate)
+		// Never above the detector's own alarm level: an alarm starts
+		// the holdoff that damps what follows, so a threshold above it
+		// would let undetected alarms hide the events after them.
+		*labelFree = min(t, cfg.AlarmLevel)
+		how = fmt.Sprintf("%.4f for %.3g detections per day, capped at the alarm level %.2f", t, *labelFreeRate, cfg.AlarmLevel)
+	}
 	evals, err := nab.Evaluate(cands, nab.Profiles(), nab.DefaultProbation, *labelFree)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nper category: normalised score @ threshold (raw score marked r where a category has no windows); label-free threshold %.3f\n\n", *labelFree)
+	n, days := labelFreeRateAt(files, *labelFree)
+	fmt.Fprintf(stdout, "\nlabel-free threshold %.4f (%s): %d detections in %.1f days of data after probation, %.3f per day\n", *labelFree, how, n, days, float64(n)/days)
+	fmt.Fprintf(stdout, "\nper category: normalised score @ threshold (raw score marked r where a category has no windows)\n\n")
 	nab.WriteTable(stdout, evals)
 	return nil
 }
@@ -178,6 +190,25 @@ func printNABScores(w io.Writer, files []nab.File, perFile bool) {
 			fmt.Fprintf(w, "  %8.3f  %d windows  %s\n", per[i], len(f.Windows), f.Name)
 		}
 	}
+}
+
+// labelFreeRateAt counts the detections at threshold t after each file's
+// probation, and the days of data they cover.
+func labelFreeRateAt(files []nab.File, t float64) (int, float64) {
+	n, days := 0, 0.0
+	for _, f := range files {
+		prob := nab.ProbationLength(len(f.Times), nab.DefaultProbation)
+		if prob >= len(f.Times) {
+			continue
+		}
+		days += f.Times[len(f.Times)-1].Sub(f.Times[prob]).Hours() / 24
+		for _, s := range f.Scores[prob:] {
+			if s >= t {
+				n++
+			}
+		}
+	}
+	return n, days
 }
 
 // readNABFile reads a timestamp,value CSV keeping each timestamp's text.

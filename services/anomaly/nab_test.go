@@ -152,3 +152,26 @@ func TestNABCorpus(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 }
+
+// TestNABSynth writes the synthetic corpus in NAB layout and scores it,
+// with the label-free threshold chosen from an alarm budget.
+func TestNABSynth(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"-synth", dir, "-per-family", "1", "-out", t.TempDir(), "-label-free-rate", "0.1"}
+	if err := nabCmd(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("nab -synth: %v\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "labels", "combined_windows.json")); err != nil {
+		t.Fatalf("windows file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "synthCounts", "Counts_00.csv")); err != nil {
+		t.Fatalf("data file: %v", err)
+	}
+	text := stdout.String()
+	for _, want := range []string{"leave-cat-out", "leave-file-out", "label-free", "synthIrregular", "detections per day"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
