@@ -9,6 +9,16 @@
 // the stream's length. It learns from the stream only: every observation is
 // scored first and learned after, so there is no look-ahead.
 //
+// Input. The sampling interval is inferred from the data: the median of the
+// first eight steps sets the seasonal slot widths (a first step that is not
+// typical restarts the profiles), so 5-minute, hourly (24 slots a day) and
+// irregular series all get a daily profile indexed by event time, and gaps
+// leave it intact. A series whose first twelve values are all non-negative
+// integers is a count: it is scored on Anscombe's square-root scale
+// 2·sqrt(v+3/8), where Poisson-like noise has about the same spread at
+// every rate (quiet nights and busy days alike); Score.Observed and
+// Score.Expected stay in the series' own units.
+//
 // Expectation. Three forecasters run side by side: a slow exponential level,
 // a daily and a weekly additive profile (level plus one slot per step of the
 // period, at most 336 slots, float32, indexed by event time so gaps are
@@ -43,8 +53,9 @@
 //
 // Sparse alarms. A score at or above Config.AlarmLevel is an alarm. For
 // Config.Holdoff observations after an alarm, scores are multiplied by
-// Config.HoldoffDamp, so an event raises one high score at its onset rather
-// than a run of them. A score is also damped when the same time of day,
+// Config.HoldoffDamp (Score.Held), so an event raises one high score at its
+// onset rather than a run of them, unless a score exceeds the alarm that
+// started the holdoff by Config.Breakthrough. A score is also damped when the same time of day,
 // give or take Config.RecurWidth daily slots, scored about as high 12 to 36
 // hours earlier: a nightly job is part of the series, not news. The first
 // Config.Warmup observations are learned but not scored, and the tails do
@@ -61,5 +72,66 @@
 // updated when its severity rises or a metric joins, stays open while one
 // of its metrics still deviates (Score.Deviation, in error scales) in the
 // incident's direction, since scores are deliberately sparse, and closes
-// after ClassifierConfig.CloseAfter ticks without either.
+// after ClassifierConfig.CloseAfter ticks without either. A metric counts
+// only when its change is material (ClassifierConfig.MinChange relative,
+// MinErrorRate for error_rate); a metric whose score the holdoff damped
+// still counts when it deviates extremely (OpenDeviation); errors during a
+// demand surge are evidence of the load incident, not a separate one.
+// TestShopIncidentsClassified plants a load, a drop, a performance and an
+// errors incident on the simulated shop (internal/shop) after two weeks and
+// a quiet day, and expects exactly each, and nothing on the quiet day.
+//
+// # Synthetic corpus
+//
+// SynthCorpus generates a second development corpus in NAB's shape, four
+// families of what the NAB subset lacks, each with planted anomalies and
+// NAB-style windows: synthCounts (gamma–Poisson counts per 5 minutes with
+// night-time zero runs, a daily recurring burst and small viral blips;
+// surges, silences and spikes planted), synthHourly (24 points a day with a
+// weekday profile; spikes, stuck-low days and doubled days), synthIrregular
+// (jittered steps, missing readings and outages of hours; speed collapses
+// and stuck sensors) and synthShift (step changes of level or spread that
+// stay: the change is the anomaly, the new level the new normal).
+// "anomaly nab -synth DIR" writes it (data/ and labels/combined_windows.json)
+// and scores it.
+//
+// # Results
+//
+// One configuration (DefaultConfig) for every series. Normalised NAB
+// scores; in-sample picks the threshold on the whole corpus,
+// leave-one-category-out (LOCO) and leave-one-file-out (LOFO) on the other
+// categories or files, label-free uses AlarmLevel 0.38 (fixed; see the
+// caveat below) or an alarm budget of 0.1 detections per day of unlabelled
+// data capped at it (on the NAB subset the budget gives 0.384, so 0.38).
+// From
+//
+//	go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/nab-final --windows ../shared/data/nab/labels/combined_windows.json
+//	go run ./services/anomaly nab --synth /tmp/synth-final --out /tmp/synth-final-res --label-free-rate 0.1
+//
+// NAB subset (35 files, 55 windows), standard profile:
+//
+//	category               in-sample   LOCO    LOFO   label-free
+//	artificialWithAnomaly    87.82     87.82   87.82    88.27
+//	realAWSCloudwatch        69.20     66.08   66.10    66.08
+//	realKnownCause           67.51     67.51   67.51    63.37
+//	all                      70.55     68.85   68.86    67.47
+//	all, reward_low_FP       64.32     62.62   62.63    61.67
+//	all, reward_low_FN       74.91     73.17   73.18    71.65
+//
+// Synthetic corpus (seed 1, 28 files, 48 windows), standard profile, label
+// free from the 0.1-per-day budget (threshold 0.371):
+//
+//	category          in-sample   LOCO    LOFO   label-free
+//	synthCounts         63.45     52.08   48.89    52.08
+//	synthHourly         58.48     58.48   58.48    59.85
+//	synthIrregular      30.52     30.52   30.52    33.87
+//	synthShift          75.52     75.52   75.52    77.19
+//	all                 56.99     54.15   53.35    55.75
+//
+// Caveat: AlarmLevel 0.38 and most other settings were chosen on the NAB
+// subset's labels before cross-validation existed, so the NAB figures, the
+// cross-validated ones included, are optimistic for the detector settings;
+// only the threshold is cross-validated. The synthetic corpus was never
+// used to choose them. A threshold above AlarmLevel loses points sharply
+// (alarms start the holdoff), which is why the budget is capped there.
 package anomaly
