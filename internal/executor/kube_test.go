@@ -1,0 +1,232 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+func TestParseKubeTargets(t *testing.T) {
+	m, err := ParseKubeTargets("shop.web=shop/deployment/web, shop.db=data/sts/db-main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["shop.web"] != (KubeTarget{"shop", KindDeployment, "web"}) || m["shop.db"] != (KubeTarget{"data", KindStatefulSet, "db-main"}) {
+		t.Fatalf("%+v", m)
+	}
+	for _, bad := range []string{"shop.web=shop/web", "shop.web=shop/daemonset/web", "shopweb=shop/deployment/web",
+		"shop.web=Shop/deployment/web", "shop.web=shop/deployment/web,shop.web=shop/deployment/web2", "Shop.web=shop/deployment/web"} {
+		if _, err := ParseKubeTargets(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	c := DefaultKubeConfig()
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "targets is empty") {
+		t.Fatalf("empty targets: %v", err)
+	}
+	c.targetsFlag = "shop.web=shop/deployment/web"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deployment(ns, name string, replicas, ready int32) *appsv1.Deployment {
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: "1", Generation: 1},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas}, Status: appsv1.DeploymentStatus{ReadyReplicas: ready}}
+}
+
+// scaleRecorder makes the fake clientset apply merge patches on the scale
+// subresource (checking the resourceVersion precondition as the API server
+// does) and records them; failFirst answers the first n patches with err.
+type scaleRecorder struct {
+	mu        sync.Mutex
+	patches   []string
+	failFirst int
+	err       error
+}
+
+func (s *scaleRecorder) install(c *fake.Clientset) {
+	c.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		pa := a.(k8stesting.PatchAction)
+		if pa.GetSubresource() != "scale" {
+			return false, nil, nil
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.patches = append(s.patches, string(pa.GetPatch()))
+		if s.failFirst > 0 {
+			s.failFirst--
+			return true, nil, s.err
+		}
+		var p struct {
+			Metadata struct {
+				ResourceVersion string `json:"resourceVersion"`
+			} `json:"metadata"`
+			Spec struct {
+				Replicas int32 `json:"replicas"`
+			} `json:"spec"`
+		}
+		if err := json.Unmarshal(pa.GetPatch(), &p); err != nil {
+			return true, nil, err
+		}
+		gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+		o, err := c.Tracker().Get(gvr, pa.GetNamespace(), pa.GetName())
+		if err != nil {
+			return true, nil, err
+		}
+		d := o.(*appsv1.Deployment).DeepCopy()
+		if p.Metadata.ResourceVersion != d.ResourceVersion {
+			return true, nil, apierrors.NewConflict(gvr.GroupResource(), d.Name, errors.New("the object has been modified"))
+		}
+		d.Spec.Replicas = &p.Spec.Replicas
+		d.Generation++
+		d.ResourceVersion = fmt.Sprint(d.Generation)
+		return true, nil, c.Tracker().Update(gvr, d, d.Namespace)
+	})
+}
+
+func (s *scaleRecorder) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.patches)
+}
+
+func newFakeKube(t *testing.T, objs ...runtime.Object) (*KubeDriver, *fake.Clientset, *scaleRecorder) {
+	t.Helper()
+	c := fake.NewClientset(objs...)
+	rec := &scaleRecorder{}
+	rec.install(c)
+	d := NewKubeDriverForClient(c, KubeConfig{Targets: map[string]KubeTarget{
+		"shop.web": {"shop", KindDeployment, "web"}, "shop.db": {"shop", KindStatefulSet, "db"},
+	}, Timeout: 5 * time.Second, SyncTimeout: 5 * time.Second})
+	t.Cleanup(d.Close)
+	return d, c, rec
+}
+
+func TestKubeScalePatchesOnceAndIsIdempotent(t *testing.T) {
+	d, c, rec := newFakeKube(t, deployment("shop", "web", 3, 3))
+	ctx := context.Background()
+	r, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 5, DecisionID: "d1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != (Result{Ready: 3, Booting: 2}) {
+		t.Fatalf("result %+v, want 3 ready 2 booting", r)
+	}
+	got, _ := c.AppsV1().Deployments("shop").Get(ctx, "web", metav1.GetOptions{})
+	if *got.Spec.Replicas != 5 {
+		t.Fatalf("replicas %d", *got.Spec.Replicas)
+	}
+	// The same request again (a redelivery after a crash): no second patch.
+	if _, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 5, DecisionID: "d1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rec.count(); n != 1 {
+		t.Fatalf("%d patches, want 1", n)
+	}
+	if !strings.Contains(rec.patches[0], `"resourceVersion":"1"`) || !strings.Contains(rec.patches[0], `"replicas":5`) {
+		t.Fatalf("patch %s", rec.patches[0])
+	}
+	// Scaling down reports the kept replicas as ready.
+	if r, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 2}); err != nil || r != (Result{Ready: 2}) {
+		t.Fatalf("down: %+v %v", r, err)
+	}
+}
+
+func TestKubeScaleRetriesConflicts(t *testing.T) {
+	d, _, rec := newFakeKube(t, deployment("shop", "web", 3, 3))
+	gr := schema.GroupResource{Group: "apps", Resource: "deployments"}
+	rec.failFirst, rec.err = 2, apierrors.NewConflict(gr, "web", errors.New("modified"))
+	if _, err := d.Scale(context.Background(), Request{App: "shop", Tier: "web", Replicas: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rec.count(); n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
+	}
+}
+
+func TestKubeScalePermanentErrors(t *testing.T) {
+	d, _, rec := newFakeKube(t, deployment("shop", "web", 3, 3))
+	rec.failFirst, rec.err = 5, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments/scale"}, "web", errors.New("no RBAC"))
+	_, err := d.Scale(context.Background(), Request{App: "shop", Tier: "web", Replicas: 4})
+	if err == nil || !strings.Contains(err.Error(), "forbidden") || rec.count() != 1 {
+		t.Fatalf("err %v after %d attempts, want one forbidden attempt", err, rec.count())
+	}
+	// A tier with no configured workload is refused before any call.
+	_, err = d.Scale(context.Background(), Request{App: "other", Tier: "web", Replicas: 4})
+	if err == nil || !strings.Contains(err.Error(), "no workload configured for other.web") {
+		t.Fatalf("unconfigured: %v", err)
+	}
+	// A workload that does not exist: not found, no retry loop.
+	_, err = d.Scale(context.Background(), Request{App: "shop", Tier: "db", Replicas: 4})
+	if err == nil || !apierrors.IsNotFound(errors.Unwrap(errors.Unwrap(err))) && !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("missing workload: %v", err)
+	}
+}
+
+func TestKubeRefusesWorkloadUnderHPA(t *testing.T) {
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-hpa"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}, MaxReplicas: 10}}
+	other := hpa.DeepCopy()
+	other.Name, other.Spec.ScaleTargetRef.Name = "api-hpa", "api"
+	d, _, rec := newFakeKube(t, deployment("shop", "web", 3, 3), hpa, other)
+	_, err := d.Scale(context.Background(), Request{App: "shop", Tier: "web", Replicas: 6})
+	var conflict *HPAConflictError
+	if !errors.As(err, &conflict) || conflict.HPA != "web-hpa" {
+		t.Fatalf("err %v, want an HPA conflict naming web-hpa", err)
+	}
+	if !strings.Contains(err.Error(), "HorizontalPodAutoscaler shop/web-hpa already scales it") {
+		t.Fatalf("reason %q", err)
+	}
+	if rec.count() != 0 {
+		t.Fatalf("%d patches despite the HPA", rec.count())
+	}
+}
+
+func TestKubeObserve(t *testing.T) {
+	dep := deployment("shop", "web", 5, 2)
+	d, c, _ := newFakeKube(t, dep)
+	r, ok := d.Observe("shop", "web", time.Time{})
+	if !ok || r != (Result{Ready: 2, Booting: 3}) {
+		t.Fatalf("observe %+v %v, want 2 ready 3 booting", r, ok)
+	}
+	if _, ok := d.Observe("shop", "cache", time.Time{}); ok {
+		t.Fatal("observed an unconfigured tier")
+	}
+	// A rollout past its progress deadline reports its booting replicas as
+	// failed, once per generation.
+	stuck := dep.DeepCopy()
+	stuck.ResourceVersion = "2"
+	stuck.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: "False", Reason: "ProgressDeadlineExceeded"}}
+	if _, err := c.AppsV1().Deployments("shop").UpdateStatus(context.Background(), stuck, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if r, _ = d.Observe("shop", "web", time.Time{}); r.Failed == 0 {
+			return fmt.Errorf("observed %+v, no failure yet", r)
+		}
+		return nil
+	})
+	if r != (Result{Ready: 2, Booting: 3, Failed: 3}) {
+		t.Fatalf("stuck rollout %+v, want 3 failed", r)
+	}
+	if r, _ = d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
+		t.Fatalf("failed reported twice: %+v", r)
+	}
+}
