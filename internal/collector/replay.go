@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -21,11 +22,15 @@ type ReplayConfig struct {
 	// As is the shadow app the ticks are republished under.
 	As string
 	// From and To bound the ticks' event times: From ≤ ts < To. Zero From
-	// starts at the first tick, zero To ends at the last.
+	// starts at the first tick, zero To ends at the last (or never, with
+	// Follow).
 	From, To time.Time
 	// Speed is event seconds per real second; 0 republishes as fast as the
 	// bus takes them.
 	Speed float64
+	// Follow keeps replaying the ticks recorded after the replay began,
+	// until To or the context ends, instead of stopping at the last one.
+	Follow bool
 }
 
 // Validate checks the settings.
@@ -50,21 +55,37 @@ func (c ReplayConfig) Validate() error {
 
 // ReplayStats counts what a replay did.
 type ReplayStats struct {
-	// Read is the recorded ticks of the app scanned; Published those in the
-	// time range, republished.
+	// Read is the recorded ticks of the app read from the seek point on;
+	// Published those in the time range, republished.
 	Read, Published int
 	// First and Last are the event times of the first and last republished tick.
 	First, Last time.Time
+	// StartSeq is the stream sequence the replay sought to (the first
+	// recorded tick of the app with event time ≥ From).
+	StartSeq uint64
+	// Recorded is the event time range of the app's recorded ticks.
+	RecordedFrom, RecordedTo time.Time
 }
 
-// Replay reads app's ticks recorded in the METRICS stream up to the moment
-// it starts, keeps those whose event time (the Headroom-Ts header) is in
-// [From, To), and republishes each under the shadow app with its original
-// event time, values and replicas, source "replay" and a label replay_of.
-// Ids are built from the shadow name, so a replay run twice stores each
-// tick once, and the whole pipeline (forecaster, anomaly, decider with the
-// shadow app's policy) runs on the recording beside the live app. Ticks
-// leave in recorded order, paced by event time at Speed.
+// ErrEmptyRange is returned (wrapped, naming the recorded range) when no
+// recorded tick falls in [From, To).
+var ErrEmptyRange = errors.New("no recorded ticks in the range")
+
+// Replay republishes app's ticks recorded in the METRICS stream whose
+// event time (the Headroom-Ts header) is in [From, To) under the shadow
+// app, with their original event time, values and replicas, source
+// "replay" and a label replay_of. Ids are built from the shadow name, so a
+// replay run twice stores each tick once, and the whole pipeline
+// (forecaster, anomaly, decider with the shadow app's policy) runs on the
+// recording beside the live app. Ticks leave in recorded order, paced by
+// event time at Speed.
+//
+// It seeks to From by time instead of scanning: a binary search over the
+// app's recorded ticks (GetMsg by sequence, next for the app's subjects)
+// finds the first with event time ≥ From, the collector records each app in
+// event-time order. Without Follow it stops at the last tick recorded when
+// it began; with Follow it goes on with new ticks until To or ctx ends.
+// When nothing falls in the range the error names the recorded range.
 func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger) (ReplayStats, error) {
 	var st ReplayStats
 	if err := c.Validate(); err != nil {
@@ -75,85 +96,189 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 		return st, err
 	}
 	filter := proto.AppFilter(b.Prefix(), proto.KindMetrics, c.App)
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(filter))
+	info, err := stream.Info(ctx)
 	if err != nil {
 		return st, fmt.Errorf("replay: stream info: %w", err)
 	}
-	var total uint64
-	for _, n := range info.State.Subjects {
-		total += n
-	}
-	if total == 0 {
+	first, err := nextFor(ctx, stream, filter, info.State.FirstSeq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return st, fmt.Errorf("replay: no recorded ticks of app %q", c.App)
 	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		return st, fmt.Errorf("replay: first tick: %w", err)
+	}
+	lastMsg, err := stream.GetLastMsgForSubject(ctx, filter)
+	if err != nil {
+		return st, fmt.Errorf("replay: last tick: %w", err)
+	}
+	st.RecordedFrom, st.RecordedTo = proto.Time(rawEventTime(first)), proto.Time(rawEventTime(lastMsg))
+	end := lastMsg.Sequence // without Follow, stop there
+	from, to := proto.Millis(c.From), proto.Millis(c.To)
+	empty := func() error {
+		return fmt.Errorf("replay: %w [%s, %s) of app %q: recorded ticks span %s … %s", ErrEmptyRange,
+			fmtTime(c.From), fmtTime(c.To), c.App, st.RecordedFrom.Format(time.RFC3339), st.RecordedTo.Format(time.RFC3339))
+	}
+	if !c.Follow && ((!c.From.IsZero() && from > rawEventTime(lastMsg)) || (!c.To.IsZero() && to <= rawEventTime(first))) {
+		return st, empty()
+	}
+	startSeq := first.Sequence
+	if !c.From.IsZero() {
+		if startSeq, err = seekEventTime(ctx, stream, filter, first.Sequence, end, from); err != nil {
+			return st, fmt.Errorf("replay: seek: %w", err)
+		}
+	}
+	st.StartSeq = startSeq
+	log.Info().Uint64("seq", startSeq).Uint64("last_seq", end).Time("recorded_from", st.RecordedFrom).Time("recorded_to", st.RecordedTo).Msg("replay sought its start")
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{filter}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: startSeq,
+	})
 	if err != nil {
 		return st, fmt.Errorf("replay: consumer: %w", err)
 	}
-	from, to := proto.Millis(c.From), proto.Millis(c.To)
+	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	if err != nil {
+		return st, fmt.Errorf("replay: consumer: %w", err)
+	}
+	defer it.Stop()
 	var wallStart time.Time
 	var firstTS int64
-	for uint64(st.Read) < total {
-		msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			if ctx.Err() != nil {
+				if c.Follow && errors.Is(ctx.Err(), context.Canceled) {
+					break // a follow ends when it is stopped
+				}
 				return st, ctx.Err()
 			}
-			return st, fmt.Errorf("replay: read after %d of %d ticks: %w", st.Read, total, err)
+			return st, fmt.Errorf("replay: read after %d ticks: %w", st.Read, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return st, fmt.Errorf("replay: %w", err)
 		}
 		st.Read++
 		ts, err := strconv.ParseInt(msg.Headers().Get(bus.HeaderEventTime), 10, 64)
 		if err != nil {
 			log.Warn().Str("subject", msg.Subject()).Msg("recorded tick without event time, skipped")
-			continue
+			ts = -1
 		}
-		if (!c.From.IsZero() && ts < from) || (!c.To.IsZero() && ts >= to) {
-			continue
+		if ts >= 0 && !c.To.IsZero() && ts >= to {
+			break // recorded in event-time order: the range is over
 		}
-		var m proto.Metrics
-		if err := proto.Decode(msg.Data(), &m); err != nil {
-			log.Warn().Err(err).Str("subject", msg.Subject()).Msg("recorded tick undecodable, skipped")
-			continue
-		}
-		if c.Speed > 0 {
-			if wallStart.IsZero() {
-				wallStart, firstTS = time.Now(), ts
-			}
-			due := wallStart.Add(time.Duration(float64(time.Duration(ts-firstTS)*time.Millisecond) / c.Speed))
-			if d := time.Until(due); d > 0 {
-				select {
-				case <-ctx.Done():
-					return st, ctx.Err()
-				case <-time.After(d):
-				}
-			}
-		}
-		shadow := m
-		shadow.App, shadow.ID, shadow.Source = c.As, proto.MetricsID(c.As, m.Tier, m.TS), "replay"
-		shadow.Labels = maps.Clone(m.Labels)
-		if len(shadow.Labels) < proto.MaxMetricLabels {
-			if shadow.Labels == nil {
-				shadow.Labels = map[string]string{}
-			}
-			shadow.Labels["replay_of"] = c.App
-		}
-		if _, err := b.PublishAsync(bus.Out{Subject: proto.MetricsSubject(b.Prefix(), c.As, m.Tier), Msg: &shadow}); err != nil {
-			return st, err
-		}
-		if st.Published == 0 {
-			st.First = m.EventTime()
-		}
-		st.Published++
-		st.Last = m.EventTime()
-		if st.Published%4096 == 0 {
-			if err := b.Flush(ctx); err != nil {
+		if ts >= 0 && (c.From.IsZero() || ts >= from) {
+			if err := republish(ctx, b, c, msg.Data(), ts, &st, &wallStart, &firstTS, log); err != nil {
 				return st, err
 			}
-			log.Info().Int("ticks", st.Published).Time("at", st.Last).Msg("replay progress")
+		}
+		if !c.Follow && meta.Sequence.Stream >= end {
+			break
 		}
 	}
-	if err := b.Flush(ctx); err != nil {
+	if err := b.Flush(context.WithoutCancel(ctx)); err != nil {
 		return st, err
 	}
+	if st.Published == 0 && !c.Follow {
+		return st, empty()
+	}
 	return st, nil
+}
+
+// republish paces and publishes one recorded tick under the shadow name.
+func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts int64, st *ReplayStats, wallStart *time.Time, firstTS *int64, log zerolog.Logger) error {
+	var m proto.Metrics
+	if err := proto.Decode(data, &m); err != nil {
+		log.Warn().Err(err).Msg("recorded tick undecodable, skipped")
+		return nil
+	}
+	if c.Speed > 0 {
+		if wallStart.IsZero() {
+			*wallStart, *firstTS = time.Now(), ts
+		}
+		due := wallStart.Add(time.Duration(float64(time.Duration(ts-*firstTS)*time.Millisecond) / c.Speed))
+		if d := time.Until(due); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+	}
+	shadow := m
+	shadow.App, shadow.ID, shadow.Source = c.As, proto.MetricsID(c.As, m.Tier, m.TS), "replay"
+	shadow.Labels = maps.Clone(m.Labels)
+	if len(shadow.Labels) < proto.MaxMetricLabels {
+		if shadow.Labels == nil {
+			shadow.Labels = map[string]string{}
+		}
+		shadow.Labels["replay_of"] = c.App
+	}
+	if _, err := b.PublishAsync(bus.Out{Subject: proto.MetricsSubject(b.Prefix(), c.As, m.Tier), Msg: &shadow}); err != nil {
+		return err
+	}
+	if st.Published == 0 {
+		st.First = m.EventTime()
+	}
+	st.Published++
+	st.Last = m.EventTime()
+	if st.Published%4096 == 0 {
+		if err := b.Flush(ctx); err != nil {
+			return err
+		}
+		log.Info().Int("ticks", st.Published).Time("at", st.Last).Msg("replay progress")
+	}
+	return nil
+}
+
+// nextFor returns the first message at or after seq on subject filter.
+func nextFor(ctx context.Context, s jetstream.Stream, filter string, seq uint64) (*jetstream.RawStreamMsg, error) {
+	return s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
+}
+
+// seekEventTime finds, between lo and hi (sequences of the app's ticks), the
+// first tick with event time ≥ ts: a binary search over sequences, each
+// probe the app's next tick at or after the midpoint. It returns hi+1 when
+// every tick is earlier.
+func seekEventTime(ctx context.Context, s jetstream.Stream, filter string, lo, hi uint64, ts int64) (uint64, error) {
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		m, err := nextFor(ctx, s, filter, mid)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return hi + 1, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if m.Sequence > hi {
+			hi = mid - 1
+			continue
+		}
+		if rawEventTime(m) >= ts {
+			if m.Sequence == lo || mid == 0 {
+				return m.Sequence, nil
+			}
+			hi = mid - 1
+		} else {
+			lo = m.Sequence + 1
+		}
+	}
+	return lo, nil
+}
+
+// rawEventTime is a stored message's event time (Unix ms), its stored time
+// without the header.
+func rawEventTime(m *jetstream.RawStreamMsg) int64 {
+	if v := m.Header.Get(bus.HeaderEventTime); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return ms
+		}
+	}
+	return m.Time.UnixMilli()
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "…"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/web"
@@ -42,7 +43,7 @@ type Gateway struct {
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
-// "/" (the dashboard), "/ws" (the feed), "/api/v1/apps" and "/api/v1/fleet". Nothing runs
+// "/" (the dashboard), "/ws" (the feed), "/api/v1/apps", "/api/v1/fleet" and "/api/v1/health". Nothing runs
 // until Run; until then /ws answers 503.
 func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
@@ -55,6 +56,9 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The consumers' lag gauges: in the all-in-one every consumer shares
+	// this registry.
+	bus.RegisterLag(d.Reg)
 	g := &Gateway{
 		cfg: cfg, js: d.Bus.JetStream(), prefix: d.Bus.Prefix(),
 		log: d.Log.With().Str("part", "gateway").Logger(), ready: d.Ready, metrics: m,
@@ -83,6 +87,7 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.Handle("/ws", g.guard(http.HandlerFunc(g.serveWS)))
 	mux.Handle("GET /api/v1/apps", g.guard(http.HandlerFunc(g.serveApps)))
 	mux.Handle("GET /api/v1/fleet", g.guard(http.HandlerFunc(g.serveFleet)))
+	mux.Handle("GET /api/v1/health", g.guard(http.HandlerFunc(g.serveHealth)))
 }
 
 // Run consumes the streams live and serves clients until ctx ends, then

@@ -15,9 +15,10 @@ import (
 	"github.com/headroomhq/headroom/internal/trace"
 )
 
-// replayCmd runs "collector replay --app shop --from … --to … --as
+// replayCmd runs "collector replay --app shop --from -2h --to -1h --as
 // shop-shadow --speed 100": it republishes the recorded ticks of --app with
-// event times in [--from, --to) under --as, then exits.
+// event times in [--from, --to) under --as, then exits (or, with --follow,
+// goes on with new ticks until --to or Ctrl-C).
 func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	f := cli.New("collector replay", getenv)
 	busCfg := bus.DefaultConfig()
@@ -26,8 +27,9 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	var from, to, level string
 	f.String(&rc.App, "app", "shop", "recorded application to replay")
 	f.String(&rc.As, "as", "", "shadow application name to republish under (required)")
-	f.String(&from, "from", "", "first event time to replay, RFC 3339 (empty: the first recorded)")
-	f.String(&to, "to", "", "event time to stop before, RFC 3339 (empty: the last recorded)")
+	f.String(&from, "from", "", "first event time to replay: RFC 3339, or relative to now like -2h (empty: the first recorded)")
+	f.String(&to, "to", "", "event time to stop before: RFC 3339, or relative to now like -30m (empty: the last recorded)")
+	f.Bool(&rc.Follow, "follow", false, "after the recorded ticks, go on replaying new ones as they are recorded, until --to or Ctrl-C")
 	f.Float(&rc.Speed, "speed", 0, "event seconds per real second (0: as fast as possible)")
 	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
 	if err := f.Parse(args); err != nil {
@@ -37,10 +39,11 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 		return err
 	}
 	var err error
-	if rc.From, err = optTime("from", from); err != nil {
+	now := time.Now()
+	if rc.From, err = optTime("from", from, now); err != nil {
 		return err
 	}
-	if rc.To, err = optTime("to", to); err != nil {
+	if rc.To, err = optTime("to", to, now); err != nil {
 		return err
 	}
 	if err := rc.Validate(); err != nil {
@@ -61,14 +64,21 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "replayed %d of %d recorded ticks of %s as %s (%s … %s) in %s\n", st.Published, st.Read, rc.App, rc.As,
-		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "replayed %d ticks of %s as %s (%s … %s; read %d from the seek point, sequence %d) in %s\n", st.Published, rc.App, rc.As,
+		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), st.Read, st.StartSeq, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-func optTime(name, s string) (time.Time, error) {
+// optTime parses a time flag: empty (zero), RFC 3339, or a duration
+// relative to now ("-2h", "-90m"; "+10m" for the future).
+func optTime(name, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
+	}
+	if s[0] == '-' || s[0] == '+' {
+		if d, err := time.ParseDuration(s); err == nil {
+			return now.Add(d).Truncate(time.Second), nil
+		}
 	}
 	t, err := trace.ParseTime(s)
 	if err != nil {

@@ -1,0 +1,169 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// ServiceHealth is one service in the /api/v1/health answer.
+type ServiceHealth struct {
+	Name string `json:"name"`
+	// Up: a consumer of the service is pulling (or working on) messages;
+	// for the collector, a tick arrived within StaleAfter.
+	Up bool `json:"up"`
+	// Lag is the messages waiting for the service's consumers (pending
+	// plus unacknowledged); absent for the collector.
+	Lag *uint64 `json:"lag,omitempty"`
+	// EventLagMS is how far, in event time, the last message delivered to
+	// the service is behind the newest one it consumes.
+	EventLagMS *int64 `json:"event_lag_ms,omitempty"`
+	// LastEvent is the event time (Unix ms) of the service's newest output.
+	LastEvent int64  `json:"last_event"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+// HealthResponse is the /api/v1/health answer: the pipeline, service by service.
+type HealthResponse struct {
+	ServerTime int64           `json:"server_time"`
+	Services   []ServiceHealth `json:"services"`
+}
+
+// pipeline lists each service with the stream it writes and its durable
+// consumers (stream kind, durable name).
+var pipeline = []struct {
+	name   string
+	output proto.Kind
+	inputs []struct {
+		kind    proto.Kind
+		durable string
+	}
+}{
+	{name: "collector", output: proto.KindMetrics},
+	{name: "forecaster", output: proto.KindForecast, inputs: []struct {
+		kind    proto.Kind
+		durable string
+	}{{proto.KindMetrics, "forecaster"}}},
+	{name: "anomaly", output: proto.KindAnomaly, inputs: []struct {
+		kind    proto.Kind
+		durable string
+	}{{proto.KindMetrics, "anomaly"}}},
+	{name: "decider", output: proto.KindDecision, inputs: []struct {
+		kind    proto.Kind
+		durable string
+	}{{proto.KindMetrics, "decider-metrics"}, {proto.KindForecast, "decider-forecast"}, {proto.KindAnomaly, "decider-anomaly"}}},
+	{name: "executor", output: proto.KindScaling, inputs: []struct {
+		kind    proto.Kind
+		durable string
+	}{{proto.KindDecision, "executor"}}},
+}
+
+func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if !g.checkToken(r) {
+		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	resp := g.health(ctx)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// newestEvent is the event time of a stream's newest message (0: none).
+func (g *Gateway) newestEvent(ctx context.Context, k proto.Kind) (int64, error) {
+	s, err := g.js.Stream(ctx, proto.StreamName(g.prefix, k))
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if info.State.Msgs == 0 {
+		return 0, nil
+	}
+	m, err := s.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		return 0, err
+	}
+	return eventTime(m.Header, m.Time), nil
+}
+
+func (g *Gateway) health(ctx context.Context) HealthResponse {
+	now := time.Now()
+	resp := HealthResponse{ServerTime: now.UnixMilli()}
+	newest := map[proto.Kind]int64{}
+	for _, p := range pipeline {
+		ts, err := g.newestEvent(ctx, p.output)
+		newest[p.output] = ts
+		sh := ServiceHealth{Name: p.name, LastEvent: ts}
+		if err != nil {
+			sh.Detail = fmt.Sprintf("stream: %v", err)
+		}
+		if len(p.inputs) == 0 {
+			sh.Up = ts > 0 && now.Sub(proto.Time(ts)) <= StaleAfter
+			if !sh.Up {
+				sh.Detail = "no tick in the last " + StaleAfter.String()
+			}
+		}
+		resp.Services = append(resp.Services, sh)
+	}
+	for i, p := range pipeline {
+		if len(p.inputs) == 0 {
+			continue
+		}
+		sh := &resp.Services[i]
+		var lag uint64
+		var evLag int64
+		up, seen := true, 0
+		for _, in := range p.inputs {
+			stream := proto.StreamName(g.prefix, in.kind)
+			cons, err := g.js.Consumer(ctx, stream, in.durable)
+			if errors.Is(err, jetstream.ErrConsumerNotFound) {
+				up = false
+				sh.Detail = fmt.Sprintf("no consumer %s on %s", in.durable, stream)
+				continue
+			}
+			if err != nil {
+				up = false
+				sh.Detail = fmt.Sprintf("consumer %s: %v", in.durable, err)
+				continue
+			}
+			ci, err := cons.Info(ctx)
+			if err != nil {
+				up = false
+				sh.Detail = fmt.Sprintf("consumer %s: %v", in.durable, err)
+				continue
+			}
+			seen++
+			lag += ci.NumPending + uint64(ci.NumAckPending)
+			// A member pulls (waiting requests) or holds messages in work;
+			// a consumer nobody pulls from is a stopped service.
+			if ci.NumWaiting == 0 && ci.NumAckPending == 0 {
+				up = false
+				sh.Detail = fmt.Sprintf("nobody pulls from %s", in.durable)
+			}
+			if ci.Delivered.Stream > 0 && newest[in.kind] > 0 {
+				if s, err := g.js.Stream(ctx, stream); err == nil {
+					if m, err := s.GetMsg(ctx, ci.Delivered.Stream); err == nil {
+						evLag = max(evLag, newest[in.kind]-eventTime(m.Header, m.Time))
+					}
+				}
+			}
+		}
+		sh.Up = up && seen == len(p.inputs)
+		if seen > 0 {
+			sh.Lag, sh.EventLagMS = &lag, &evLag
+		}
+	}
+	return resp
+}

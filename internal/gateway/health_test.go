@@ -1,0 +1,88 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+func getHealth(t *testing.T, url string) map[string]gateway.ServiceHealth {
+	t.Helper()
+	resp, err := http.Get(url + "/api/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h gateway.HealthResponse
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]gateway.ServiceHealth{}
+	for _, s := range h.Services {
+		out[s.Name] = s
+	}
+	return out
+}
+
+// TestHealth: a service whose consumer is pulling is up with its lag and
+// event-time lag; a consumer nobody pulls from, or none at all, is down; the
+// collector is up while ticks are fresh.
+func TestHealth(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	now := time.Now().Truncate(time.Second)
+	for i := range 5 {
+		m := proto.NewMetrics("shop", "web", now.Add(time.Duration(i-4)*time.Second), 2, proto.Floats{"rps": 1})
+		publish(t, e.bus, bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: m})
+	}
+	// The forecaster runs and handles every tick; the executor's durable
+	// exists but nobody pulls from it.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	handled := make(chan struct{}, 16)
+	go func() {
+		done <- e.bus.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics},
+			func(context.Context, *bus.Msg) ([]bus.Out, error) { handled <- struct{}{}; return nil, nil })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	for range 5 {
+		select {
+		case <-handled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("forecaster consumer handled nothing")
+		}
+	}
+	if _, err := e.bus.JetStream().CreateOrUpdateConsumer(context.Background(), "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		h := getHealth(t, e.srv.URL)
+		f := h["forecaster"]
+		if !f.Up || f.Lag == nil || *f.Lag != 0 || f.EventLagMS == nil || *f.EventLagMS != 0 {
+			return fmt.Errorf("forecaster %+v", f)
+		}
+		return nil
+	})
+	h := getHealth(t, e.srv.URL)
+	if c := h["collector"]; !c.Up || c.LastEvent != now.UnixMilli() {
+		t.Errorf("collector %+v", c)
+	}
+	if x := h["executor"]; x.Up || x.Detail == "" {
+		t.Errorf("executor %+v, want down (nobody pulls)", x)
+	}
+	if a := h["anomaly"]; a.Up {
+		t.Errorf("anomaly %+v, want down (no consumer)", a)
+	}
+	if len(h) != 5 {
+		t.Errorf("%d services, want 5", len(h))
+	}
+}
