@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TailLine is one line of the tail command: a bus message with its
+// payload decoded from MessagePack into JSON.
+type TailLine struct {
+	Subject string `json:"subject"`
+	Stream  string `json:"stream"`
+	Seq     uint64 `json:"seq"`
+	// Time is the event time (RFC 3339, UTC).
+	Time string `json:"time"`
+	Msg  any    `json:"msg"`
+	// Error says why the payload could not be decoded (Msg is then absent).
+	Error string `json:"error,omitempty"`
+}
+
+// TailConfig says what the tail command reads.
+type TailConfig struct {
+	// Filters are subject filters under the prefix (NATS wildcards);
+	// dead letters included.
+	Filters []string
+	// Since starts at messages whose event time is at or after it (zero:
+	// only new messages).
+	Since time.Time
+	// Follow goes on with new messages until ctx ends; without it the tail
+	// stops at each stream's last message as of the start.
+	Follow bool
+}
+
+// Tail prints the messages matching the filters as JSON lines to w: the
+// history since Since (stream by stream), then, with Follow, new messages
+// as they arrive. It reads through ordered consumers: nothing durable,
+// nothing acknowledged, nothing published.
+func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConfig, w io.Writer) error {
+	if len(c.Filters) == 0 {
+		return errors.New("tail: give a subject filter, e.g. 'apm.decision.>'")
+	}
+	byKind := map[proto.Kind][]string{}
+	pt := strings.Count(prefix, ".") + 1
+	for _, raw := range c.Filters {
+		tokens := strings.Split(raw, ".")
+		if !strings.HasPrefix(raw, prefix+".") || len(tokens) <= pt {
+			return fmt.Errorf("tail: filter %q: must start with %q", raw, prefix+".")
+		}
+		kt := tokens[pt]
+		for _, k := range proto.Kinds {
+			switch {
+			case kt == ">":
+				byKind[k] = append(byKind[k], prefix+"."+string(k)+".>")
+			case kt == "*" || kt == string(k):
+				t := append([]string(nil), tokens...)
+				t[pt] = string(k)
+				byKind[k] = append(byKind[k], strings.Join(t, "."))
+			}
+		}
+		if kt != ">" && kt != "*" && !knownKind(proto.Kind(kt)) {
+			return fmt.Errorf("tail: filter %q: unknown kind %q", raw, kt)
+		}
+	}
+	var mu sync.Mutex
+	enc := json.NewEncoder(w)
+	emit := func(l TailLine) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return enc.Encode(l)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(proto.Kinds))
+	for _, k := range proto.Kinds {
+		filters := byKind[k]
+		if len(filters) == 0 {
+			continue
+		}
+		if len(filters) > 1 {
+			filters = []string{prefix + "." + string(k) + ".>"} // overlapping filters: take the stream, match below
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := tailStream(ctx, js, prefix, k, filters, c, emit); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func tailStream(ctx context.Context, js jetstream.JetStream, prefix string, k proto.Kind, filters []string, c TailConfig, emit func(TailLine) error) error {
+	name := proto.StreamName(prefix, k)
+	str, err := js.Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("tail %s: %w", name, err)
+	}
+	info, err := str.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("tail %s: %w", name, err)
+	}
+	last := info.State.LastSeq
+	cc := jetstream.OrderedConsumerConfig{FilterSubjects: filters, DeliverPolicy: jetstream.DeliverNewPolicy, InactiveThreshold: 30 * time.Second}
+	if !c.Since.IsZero() {
+		// Stored time is never much before event time; an hour of slack
+		// covers a clock or a backfill (selection is by event time below).
+		start := c.Since.Add(-time.Hour)
+		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+	}
+	if !c.Follow && (c.Since.IsZero() || info.State.Msgs == 0) {
+		return nil // nothing recorded to print, and no following
+	}
+	cons, err := js.OrderedConsumer(ctx, name, cc)
+	if err != nil {
+		return fmt.Errorf("tail %s: %w", name, err)
+	}
+	if ci := cons.CachedInfo(); !c.Follow && ci != nil && ci.NumPending == 0 {
+		return nil
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(256))
+	if err != nil {
+		return fmt.Errorf("tail %s: %w", name, err)
+	}
+	defer it.Stop()
+	since := proto.Millis(c.Since)
+	for {
+		jm, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("tail %s: %w", name, err)
+		}
+		meta, err := jm.Metadata()
+		if err != nil {
+			return fmt.Errorf("tail %s: %w", name, err)
+		}
+		ts := eventTime(jm.Headers(), meta.Timestamp)
+		if c.Since.IsZero() || ts >= since {
+			l := TailLine{Subject: jm.Subject(), Stream: name, Seq: meta.Sequence.Stream, Time: proto.Time(ts).UTC().Format(time.RFC3339Nano)}
+			var v any
+			if err := msgpack.Unmarshal(jm.Data(), &v); err != nil {
+				l.Error = "undecodable payload: " + err.Error()
+			} else {
+				l.Msg = v
+			}
+			if err := emit(l); err != nil {
+				return err
+			}
+		}
+		if !c.Follow && (meta.Sequence.Stream >= last || meta.NumPending == 0) {
+			return nil
+		}
+	}
+}

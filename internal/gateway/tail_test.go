@@ -1,0 +1,89 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// syncBuf is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuf struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func newSyncBuf() *syncBuf { return &syncBuf{mu: make(chan struct{}, 1)} }
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.buf.String()
+}
+
+// TestTail: the tail prints the matching messages since a time as JSON
+// lines with decoded payloads, history then new ones, dead letters included.
+func TestTail(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t), "tail")
+	now := time.Now().Truncate(time.Second)
+	dec := func(ts time.Time, to int) bus.Out {
+		return bus.Out{Subject: proto.Subject("apm", proto.KindDecision, "shop", "web"), Msg: &proto.Decision{V: proto.SchemaVersion,
+			ID: proto.DecisionID("shop", "web", ts.UnixMilli()), App: "shop", Tier: "web", TS: ts.UnixMilli(), From: 2, To: to, Action: proto.ActionUp, Reason: "web 2→3: more", Inputs: proto.Floats{"capacity": 50}}}
+	}
+	publish(t, b, dec(now.Add(-3*time.Hour), 3), dec(now.Add(-30*time.Minute), 4))
+	publish(t, b, bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: proto.NewMetrics("shop", "web", now.Add(-time.Minute), 2, proto.Floats{"rps": 1})})
+
+	// History only: the decision of the last hour, not the older one, no metrics.
+	var out bytes.Buffer
+	if err := gateway.Tail(context.Background(), b.JetStream(), "apm", gateway.TailConfig{Filters: []string{"apm.decision.>"}, Since: now.Add(-time.Hour)}, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("got %d lines, want 1:\n%s", len(lines), out.String())
+	}
+	var l struct {
+		Subject string         `json:"subject"`
+		Time    string         `json:"time"`
+		Msg     map[string]any `json:"msg"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Subject != "apm.decision.shop.web" || l.Msg["to"] != float64(4) || l.Msg["reason"] != "web 2→3: more" || l.Time != now.Add(-30*time.Minute).UTC().Format(time.RFC3339Nano) {
+		t.Fatalf("line %s", lines[0])
+	}
+
+	// Following every kind, dead letters included: new messages appear.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	buf := newSyncBuf()
+	done := make(chan error, 1)
+	go func() { done <- gateway.Tail(ctx, b.JetStream(), "apm", gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true}, buf) }()
+	n := 100
+	natstest.Eventually(t, 10*time.Second, func() error {
+		n++ // a new id each time: a repeated one is dropped as a duplicate
+		publish(t, b, deadLetter(n))
+		if !strings.Contains(buf.String(), `"subject":"apm.dlq.decider"`) {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
