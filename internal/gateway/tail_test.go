@@ -72,7 +72,9 @@ func TestTail(t *testing.T) {
 	defer cancel()
 	buf := newSyncBuf()
 	done := make(chan error, 1)
-	go func() { done <- gateway.Tail(ctx, b.JetStream(), "apm", gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true}, buf) }()
+	go func() {
+		done <- gateway.Tail(ctx, b.JetStream(), "apm", gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true}, buf)
+	}()
 	n := 100
 	natstest.Eventually(t, 10*time.Second, func() error {
 		n++ // a new id each time: a repeated one is dropped as a duplicate
