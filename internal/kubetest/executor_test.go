@@ -1,0 +1,409 @@
+package kubetest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/kubetest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+func TestMain(m *testing.M) {
+	// Debian's etcd 3.4 cannot serve client-go's streaming watch lists.
+	os.Setenv("KUBE_FEATURE_WatchListClient", "false")
+	os.Exit(m.Run())
+}
+
+// The tiers' boot delays, the default policy's lead times (1, 3 and 10
+// minutes) divided by 30.
+var tierDelays = []struct {
+	name  string
+	delay time.Duration
+}{{"web", 2 * time.Second}, {"cache", 6 * time.Second}, {"db", 20 * time.Second}}
+
+// executorIdentity is the executor's service account in deploy/kubernetes:
+// the test's driver acts as it, so the shipped RBAC is what it is allowed.
+const executorIdentity = "system:serviceaccount:headroom:headroom-executor"
+
+// newDeployment returns a Deployment of n replicas on the KWOK nodes whose
+// pods become ready after delay.
+func newDeployment(name string, n int32, delay time.Duration) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	zero := int64(0)
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &n,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{kubetest.ReadyDelayAnnotation: delay.String()}},
+				Spec: corev1.PodSpec{
+					NodeSelector:                  map[string]string{kubetest.NodeLabel: "kwok"},
+					TerminationGracePeriodSeconds: &zero,
+					Containers:                    []corev1.Container{{Name: name, Image: "example.invalid/" + name}},
+				},
+			},
+		},
+	}
+}
+
+// world is the control plane, NATS and what the test records.
+type world struct {
+	t     *testing.T
+	cl    *kubetest.Cluster
+	kube  kubernetes.Interface
+	natsU string
+	probe *bus.Bus
+	kv    jetstream.KeyValue
+	start time.Time
+
+	mu       sync.Mutex
+	timeline []string
+	lastTS   int64
+}
+
+func (w *world) logf(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	line := fmt.Sprintf("%7.2fs ", time.Since(w.start).Seconds()) + fmt.Sprintf(format, args...)
+	w.timeline = append(w.timeline, line)
+	w.t.Log(line)
+}
+
+func (w *world) connect(name string) *bus.Bus {
+	w.t.Helper()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = w.natsU, name
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(w.t)).Level(zerolog.InfoLevel), prometheus.NewRegistry())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	return b
+}
+
+// startExecutor runs an executor whose kubernetes driver acts as the
+// executor's service account; stop ends it as a killed process would end
+// (its context cancelled, nothing flushed beyond what the bus does).
+func (w *world) startExecutor(modes map[string]string) (stop func()) {
+	w.t.Helper()
+	rc := rest.CopyConfig(w.cl.Config)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: executorIdentity}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	targets, err := executor.ParseKubeTargets("shop.web=shop/deployment/web,shop.cache=shop/deployment/cache,shop.db=shop/deployment/db,preview.web=shop/deployment/web")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	drv := executor.NewKubeDriverForClient(client, executor.KubeConfig{Targets: targets, Timeout: 20 * time.Second, SyncTimeout: 30 * time.Second})
+	cfg := executor.DefaultConfig()
+	cfg.Driver, cfg.Modes = executor.DriverKubernetes, modes
+	ready := service.NewReady()
+	s, err := executor.New(cfg, service.Deps{Bus: w.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(w.t)).Level(zerolog.InfoLevel),
+		Reg: prometheus.NewRegistry(), Ready: ready}, executor.WithDriver(executor.DriverKubernetes, drv))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	natstest.Eventually(w.t, 20*time.Second, ready.Err)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			w.t.Errorf("executor: %v", err)
+		}
+		drv.Close()
+	}
+	w.t.Cleanup(stop)
+	return stop
+}
+
+// decide publishes a decision of app's tier, as the decider would, stamped
+// now (strictly after the previous one).
+func (w *world) decide(app, tier string, from, to int) *proto.Decision {
+	w.t.Helper()
+	w.mu.Lock()
+	ts := max(proto.Millis(time.Now()), w.lastTS+1)
+	w.lastTS = ts
+	w.mu.Unlock()
+	action := proto.ActionHold
+	switch {
+	case to > from:
+		action = proto.ActionUp
+	case to < from:
+		action = proto.ActionDown
+	}
+	d := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(app, tier, ts), App: app, Tier: tier, TS: ts,
+		From: from, To: to, Action: action, Reason: fmt.Sprintf("%s %d→%d (test)", tier, from, to), State: "steady"}
+	if err := w.probe.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", app, tier), Msg: d}); err != nil {
+		w.t.Fatal(err)
+	}
+	return d
+}
+
+// state waits until the executor's recorded state of d's tier covers d.
+func (w *world) state(d *proto.Decision) *proto.ReplicaState {
+	w.t.Helper()
+	var st *proto.ReplicaState
+	natstest.Eventually(w.t, 30*time.Second, func() error {
+		var err error
+		if st, err = executor.ReadState(context.Background(), w.kv, d.App, d.Tier); err != nil {
+			return err
+		}
+		if st == nil || st.TS < d.TS {
+			return fmt.Errorf("state %+v does not cover %s yet", st, d.ID)
+		}
+		return nil
+	})
+	return st
+}
+
+// events returns app's scaling events stored so far, in stream order.
+func (w *world) events(app string) []proto.Scaling {
+	w.t.Helper()
+	var out []proto.Scaling
+	for _, data := range natstest.Payloads(w.t, w.probe.JetStream(), "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
+		var sc proto.Scaling
+		if err := proto.Decode(data, &sc); err != nil {
+			w.t.Fatal(err)
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// waitEvent waits for a scaling event of d with the given status.
+func (w *world) waitEvent(d *proto.Decision, status string) proto.Scaling {
+	w.t.Helper()
+	var found proto.Scaling
+	natstest.Eventually(w.t, 30*time.Second, func() error {
+		for _, e := range w.events(d.App) {
+			if e.DecisionID == d.ID && e.Status == status {
+				found = e
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s event for %s", status, d.ID)
+	})
+	return found
+}
+
+func (w *world) deployment(name string) *appsv1.Deployment {
+	w.t.Helper()
+	d, err := w.kube.AppsV1().Deployments("shop").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return d
+}
+
+// TestExecutorOnControlPlane runs the executor with the kubernetes driver
+// against a real API server: it scales three Deployments whose pods boot in
+// 2, 6 and 20 s, reports ready/booting as the cluster does while they boot,
+// changes nothing in dry-run, refuses a workload under an HPA, and makes no
+// duplicate or stale patch when killed mid-rollout and restarted.
+func TestExecutorOnControlPlane(t *testing.T) {
+	cl := kubetest.Start(t, kubetest.Options{})
+	for _, l := range cl.Timeline {
+		t.Log("control plane: " + l)
+	}
+	ctx := context.Background()
+	w := &world{t: t, cl: cl, kube: cl.Client, natsU: natstest.RunJetStream(t)}
+	w.probe = w.connect("probe")
+	if err := w.probe.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := w.probe.ReplicaBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.kv = kv
+
+	// The namespaces, the executor's service account and its RBAC exactly
+	// as deploy/kubernetes ships them.
+	for _, ns := range []string{"headroom", "shop"} {
+		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyFiles(t, cl, false, "executor.yaml", "rbac.yaml")
+
+	for _, td := range tierDelays {
+		if _, err := cl.Client.AppsV1().Deployments("shop").Create(ctx, newDeployment(td.name, 1, td.delay), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for _, td := range tierDelays {
+		if err := kubetest.Until(waitCtx, td.name+" 1 ready", func() (bool, error) {
+			return w.deployment(td.name).Status.ReadyReplicas == 1, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.start = time.Now()
+	w.logf("web, cache, db: 1 ready replica each")
+
+	stop := w.startExecutor(map[string]string{"shop": executor.ModeLive, "preview": executor.ModeDryRun})
+
+	// 1. A surge: each tier scales up.
+	want := map[string]int{"web": 4, "cache": 3, "db": 2}
+	ups := map[string]*proto.Decision{}
+	for _, td := range tierDelays {
+		ups[td.name] = w.decide("shop", td.name, 1, want[td.name])
+		w.logf("decision %s 1→%d", td.name, want[td.name])
+	}
+	patched := map[string]time.Time{}
+	for _, td := range tierDelays {
+		ev := w.waitEvent(ups[td.name], proto.StatusApplied)
+		patched[td.name] = time.Now()
+		w.logf("%s applied: desired %d, ready %d, booting %d", td.name, ev.Desired, ev.Ready, ev.Booting)
+		if got := *w.deployment(td.name).Spec.Replicas; got != int32(want[td.name]) {
+			t.Fatalf("%s: spec.replicas %d after the patch, want %d", td.name, got, want[td.name])
+		}
+		if ev.Ready+ev.Booting != want[td.name] || ev.Booting == 0 {
+			t.Fatalf("%s applied event %+v: want the new replicas booting", td.name, ev)
+		}
+	}
+
+	// 2. Ticks as the decider sends them (hold at the new count): the
+	// recorded state follows the cluster's ready/booting counts.
+	gen := map[string]int64{}
+	for _, td := range tierDelays {
+		gen[td.name] = w.deployment(td.name).Generation
+	}
+	readyAt := map[string]time.Time{}
+	seen := map[string]string{}
+	deadline := time.Now().Add(90 * time.Second)
+	for len(readyAt) < len(tierDelays) {
+		if time.Now().After(deadline) {
+			t.Fatalf("tiers not all ready after 90 s: ready at %v", readyAt)
+		}
+		for _, td := range tierDelays {
+			if _, done := readyAt[td.name]; done {
+				continue
+			}
+			st := w.state(w.decide("shop", td.name, want[td.name], want[td.name]))
+			if s := fmt.Sprintf("ready %d booting %d", st.Ready, st.Booting); s != seen[td.name] {
+				seen[td.name] = s
+				w.logf("%s state: desired %d, %s", td.name, st.Desired, s)
+			}
+			if st.Ready+st.Booting != want[td.name] {
+				t.Fatalf("%s state %+v: ready+booting != %d", td.name, st, want[td.name])
+			}
+			if st.Ready == want[td.name] && st.Booting == 0 {
+				readyAt[td.name] = time.Now()
+			}
+		}
+		time.Sleep(250 * time.Millisecond) // the decider's tick, scaled down
+	}
+	for _, td := range tierDelays {
+		took := readyAt[td.name].Sub(patched[td.name])
+		w.logf("%s: all %d ready %.1fs after the patch (pods boot in %v)", td.name, want[td.name], took.Seconds(), td.delay)
+		if took < td.delay-time.Second {
+			t.Errorf("%s ready after %v, before its boot delay %v", td.name, took, td.delay)
+		}
+		if g := w.deployment(td.name).Generation; g != gen[td.name] {
+			t.Errorf("%s: generation %d → %d: hold ticks patched the workload", td.name, gen[td.name], g)
+		}
+	}
+
+	// 3. Dry-run changes nothing in the cluster.
+	webGen := w.deployment("web").Generation
+	dry := w.decide("preview", "web", 4, 9)
+	ev := w.waitEvent(dry, proto.StatusSkipped)
+	w.logf("dry-run preview.web 4→9: %s, mode %s", ev.Status, ev.Mode)
+	if d := w.deployment("web"); d.Generation != webGen || *d.Spec.Replicas != 4 {
+		t.Fatalf("dry-run changed web: generation %d→%d, replicas %d", webGen, d.Generation, *d.Spec.Replicas)
+	}
+
+	// 4. An HPA on web blocks the action, with the reason on the event.
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MaxReplicas: 10}}
+	if _, err := cl.Client.AutoscalingV2().HorizontalPodAutoscalers("shop").Create(ctx, hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	blocked := w.decide("shop", "web", 4, 6)
+	ev = w.waitEvent(blocked, proto.StatusFailed)
+	w.logf("with an HPA on web, shop.web 4→6: %s: %s", ev.Status, ev.Error)
+	if !strings.Contains(ev.Error, "HorizontalPodAutoscaler shop/web already scales it") {
+		t.Fatalf("reason %q does not name the HPA", ev.Error)
+	}
+	if d := w.deployment("web"); d.Generation != webGen || *d.Spec.Replicas != 4 {
+		t.Fatalf("web changed despite the HPA: replicas %d", *d.Spec.Replicas)
+	}
+	if err := cl.Client.AutoscalingV2().HorizontalPodAutoscalers("shop").Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// 5. Killed mid-rollout: db scales 2→4 (20 s boot); the executor is
+	// stopped while the new pods boot, then restarted.
+	dbGen := w.deployment("db").Generation
+	up := w.decide("shop", "db", 2, 4)
+	w.waitEvent(up, proto.StatusApplied)
+	w.logf("db 2→4 applied; killing the executor mid-rollout (db ready %d)", w.deployment("db").Status.ReadyReplicas)
+	stop()
+	if g := w.deployment("db").Generation; g != dbGen+1 {
+		t.Fatalf("db generation %d, want %d (one patch)", g, dbGen+1)
+	}
+	// While it is down: the same decision again (a redelivery) and an older one.
+	stale := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "db", up.TS-1), App: "shop", Tier: "db", TS: up.TS - 1,
+		From: 2, To: 3, Action: proto.ActionUp, Reason: "older than the one applied"}
+	if err := w.probe.Publish(ctx, bus.Out{Subject: proto.DecisionSubject("apm", "shop", "db"), Msg: stale}); err != nil {
+		t.Fatal(err)
+	}
+	stop = w.startExecutor(map[string]string{"shop": executor.ModeLive, "preview": executor.ModeDryRun})
+	w.logf("executor restarted")
+	var st *proto.ReplicaState
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		st = w.state(w.decide("shop", "db", 4, 4))
+		if st.Ready == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("db not ready: %+v", st)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	w.logf("db state after restart: desired %d, ready %d, booting %d", st.Desired, st.Ready, st.Booting)
+	if d := w.deployment("db"); d.Generation != dbGen+1 || *d.Spec.Replicas != 4 {
+		t.Fatalf("db after restart: generation %d (want %d), replicas %d: a duplicate or stale patch", d.Generation, dbGen+1, *d.Spec.Replicas)
+	}
+	for _, e := range w.events("shop") {
+		if e.DecisionID == stale.ID && e.Status != proto.StatusSkipped {
+			t.Fatalf("stale decision acted on: %+v", e)
+		}
+	}
+	stop()
+	t.Log("timeline:\n" + strings.Join(w.timeline, "\n"))
+}
