@@ -37,6 +37,8 @@ type Config struct {
 	Command CommandConfig
 	// Webhook configures the webhook driver.
 	Webhook WebhookConfig
+	// Kubernetes configures the kubernetes driver.
+	Kubernetes KubeConfig
 
 	// The text of -executor.sim.boot-delays and -executor.modes, parsed by
 	// Resolve (string flags so that cli gives them environment fallbacks).
@@ -55,13 +57,14 @@ func DefaultConfig() Config {
 		Seed:             1,
 		Command:          DefaultCommandConfig(),
 		Webhook:          DefaultWebhookConfig(),
+		Kubernetes:       DefaultKubeConfig(),
 	}
 }
 
 // RegisterFlags adds the executor.* flags.
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
-	f.String(&c.Driver, "executor.driver", d.Driver, "driver acting on decisions: sim, command or webhook")
+	f.String(&c.Driver, "executor.driver", d.Driver, "driver acting on decisions: sim, command, webhook or kubernetes")
 	f.Float(&c.FailureRate, "executor.sim.failure-rate", 0, "probability a simulated replica fails to boot")
 	f.Int64(&c.Seed, "executor.sim.seed", d.Seed, "seed of simulated failures")
 	f.Duration(&c.DefaultBootDelay, "executor.sim.boot-delay", d.DefaultBootDelay, "simulated boot delay of tiers not listed in -executor.sim.boot-delays")
@@ -69,6 +72,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
+	c.Kubernetes.registerFlags(f)
 }
 
 // WithFile returns c with the modes the configuration file gives its apps
@@ -105,6 +109,11 @@ func (c Config) Resolve() (Config, error) {
 		}
 		c.Modes, c.modesFlag = m, ""
 	}
+	k, err := c.Kubernetes.Resolve()
+	if err != nil {
+		return c, err
+	}
+	c.Kubernetes = k
 	return c, nil
 }
 
@@ -171,8 +180,12 @@ func (c Config) Validate() error {
 		if err := c.Webhook.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	case DriverKubernetes:
+		if err := c.Kubernetes.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	default:
-		errs = append(errs, fmt.Errorf("executor.driver %q: want sim, command or webhook", c.Driver))
+		errs = append(errs, fmt.Errorf("executor.driver %q: want sim, command, webhook or kubernetes", c.Driver))
 	}
 	if c.FailureRate < 0 || c.FailureRate > 1 {
 		errs = append(errs, fmt.Errorf("executor.sim.failure-rate %v: want 0..1", c.FailureRate))

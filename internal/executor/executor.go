@@ -75,6 +75,8 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		s.ackWait += cfg.Command.Timeout
 	case DriverWebhook:
 		s.ackWait += cfg.Webhook.TotalTimeout
+	case DriverKubernetes:
+		s.ackWait += cfg.Kubernetes.Timeout
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
@@ -97,6 +99,8 @@ func newDriver(cfg Config, sim *SimDriver) (Driver, error) {
 		return NewCommandDriver(cfg.Command)
 	case DriverWebhook:
 		return NewWebhookDriver(cfg.Webhook)
+	case DriverKubernetes:
+		return NewKubeDriver(cfg.Kubernetes)
 	default:
 		return sim, nil
 	}
