@@ -22,13 +22,18 @@ type Config struct {
 	ShiftAlpha float64
 	// VarAlpha is the smoothing of the absolute residual mean (spread change).
 	VarAlpha float64
+	// StuckScale makes the stuck detector's run probability this many
+	// times more conservative; zero switches the detector off.
+	StuckScale float64
 	// TailHalfLife is the half-life, in observations, of the surprise histograms.
 	TailHalfLife float64
 	// TailQuantile is the upper mass above which tails are extrapolated.
 	TailQuantile float64
 	// Weights multiplies each detector's tail probability before the
 	// minimum is taken, in the order residual, changepoint, shift, spot,
-	// record: a weighted Bonferroni correction whose reciprocals sum to 1.
+	// record, stuck: a weighted Bonferroni correction; the first five's
+	// reciprocals sum to 1, and the stuck detector, added later, was given
+	// the common weight so that it changes no other score.
 	// The record detector, quiet almost always, carries less of the
 	// multiplicity penalty. Zero stands for the plain correction, the
 	// number of detectors.
@@ -83,7 +88,8 @@ func DefaultConfig() Config {
 		VarAlpha:     0.05,
 		TailHalfLife: 20000,
 		TailQuantile: 0.05,
-		Weights:      [nDetectors]float64{7, 7, 7, 7, 7.0 / 3},
+		Weights:      [nDetectors]float64{7, 7, 7, 7, 7.0 / 3, 7},
+		StuckScale:   1e4,
 		Decades:      6,
 		AlarmLevel:   0.38,
 		Holdoff:      100,

@@ -38,8 +38,8 @@ func TestSynthCorpusShape(t *testing.T) {
 }
 
 // TestSynthFamiliesAreFound runs the detector over the synthetic corpus and
-// checks that most planted windows get the series' highest score outside
-// the warm-up, a coarse guard that the families stay detectable.
+// checks that at least three in four planted windows hold an alarm (20 of
+// 24 with seed 3; 12 before the count scale and the stuck detector).
 func TestSynthFamiliesAreFound(t *testing.T) {
 	found, total := 0, 0
 	for _, s := range SynthCorpus(3, 3) {
@@ -64,8 +64,8 @@ func TestSynthFamiliesAreFound(t *testing.T) {
 			}
 		}
 	}
-	if found*10 < total*5 {
-		t.Errorf("alarms in %d of %d planted windows, want at least 50 %%", found, total)
+	if found*4 < total*3 {
+		t.Errorf("alarms in %d of %d planted windows, want at least 75 %%", found, total)
 	}
 	t.Logf("alarms in %d of %d planted windows", found, total)
 }
@@ -117,4 +117,46 @@ func BenchmarkObserveSynth(b *testing.B) {
 			}
 		}
 	}
+}
+
+// TestStuckRun checks that a counter that falls silent (a run of zeros on
+// a busy count series) is flagged while it lasts, by the stuck detector.
+func TestStuckRun(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	d := NewDetector(DefaultConfig())
+	i := 0
+	for ; i < 3000; i++ {
+		d.Observe(synthStart.Add(time.Duration(i)*5*time.Minute), poisson(r, 30))
+	}
+	var got Score
+	for k := 0; k < 30 && !got.Anomaly; k++ {
+		got = d.Observe(synthStart.Add(time.Duration(i+k)*5*time.Minute), 0)
+	}
+	if !got.Anomaly {
+		t.Fatalf("silent counter not flagged: last score %+v", got)
+	}
+	t.Logf("flagged by %s at score %.2f", got.Detector, got.Value)
+}
+
+// TestStuckSensor checks that a sensor whose readings never repeat and
+// then freeze at an ordinary value is flagged by the stuck detector while
+// the residual stays small.
+func TestStuckSensor(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	d := NewDetector(DefaultConfig())
+	i := 0
+	for ; i < 3000; i++ {
+		d.Observe(synthStart.Add(time.Duration(i)*5*time.Minute), 50+5*r.NormFloat64())
+	}
+	for k := 0; k < 60; k++ {
+		s := d.Observe(synthStart.Add(time.Duration(i+k)*5*time.Minute), 50)
+		if s.Anomaly {
+			if s.Detector != DetectorStuck {
+				t.Errorf("flagged by %s, want %s: %+v", s.Detector, DetectorStuck, s)
+			}
+			t.Logf("flagged after %d repeats at score %.2f", k, s.Value)
+			return
+		}
+	}
+	t.Error("stuck sensor not flagged within 60 readings")
 }
