@@ -68,7 +68,9 @@ type Config struct {
 	Counts bool
 	// WarmupDays caps the warm-up by time once the sampling interval is
 	// known, so hourly data is not silent for its first 12 days; zero
-	// leaves the warm-up at Warmup observations.
+	// leaves the warm-up at Warmup observations. (Before the stuck
+	// detector, 2 days cost NAB 0.3 cross-validated points; with it, it
+	// costs nothing and the fixed threshold gains 1.6.)
 	WarmupDays float64
 	// MinWarmup is the shortest warm-up, in observations, whatever
 	// WarmupDays gives: the surprise tails need some history.
@@ -99,7 +101,7 @@ func DefaultConfig() Config {
 		RecurRatio:   0.4,
 		RecurDamp:    0.4,
 		Warmup:       300,
-		WarmupDays:   0,
+		WarmupDays:   2,
 		MinWarmup:    100,
 		Counts:       true,
 	}
