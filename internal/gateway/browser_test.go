@@ -69,6 +69,9 @@ func TestBrowserDashboard(t *testing.T) {
 	shot("dashboard-dark.png")
 	run("open the db tier", chromedp.Click(`#tiers button[data-tier="db"]`))
 	poll("db tier drawn", `headroom.state.tier === "db" && headroom.points().rps >= 55`)
+	poll("db tables hold db rows only", `[...document.querySelectorAll("#decisions tbody tr")].every(tr => tr.dataset.tier === "db")`)
+	run("all tiers", chromedp.Click(`#all-tiers`))
+	poll("all tiers listed", `[...document.querySelectorAll("#decisions tbody tr")].some(tr => tr.dataset.tier === "web")`)
 	run("back to web from its decision", chromedp.Click(`#decisions tbody tr[data-tier="web"]`))
 	poll("web tier again", `headroom.state.tier === "web"`)
 

@@ -6,7 +6,7 @@
 import { Feed } from "./feed.js";
 import { Store } from "./store.js";
 import { TierCharts } from "./charts.js";
-import { esc, fmtTime, renderStats, renderLogs, resetLogs } from "./panels.js";
+import { esc, fmtTime, renderStats, renderLogs, resetLogs, renderFleet, renderHealth } from "./panels.js";
 
 const $ = (s) => document.querySelector(s);
 const MIN = 60000;
@@ -23,6 +23,12 @@ const state = {
   app: hash.get("app") || "",
   tier: hash.get("tier") || "",
   window: Number(hash.get("w")) || HOUR,
+  view: hash.get("view") || (hash.get("app") ? "tier" : ""), // "fleet" or "tier"; "" until the apps are known
+  fleet: null, // the last /api/v1/fleet answer
+  health: null, // the last /api/v1/health answer
+  cmp: { on: false, app: "", store: null }, // the overlaid app (shadow replay or its original)
+  holds: null, // the user's choice of the holds toggle; null: on for tiers that never changed
+
   mode: "live",
   gen: 0,
   store: null,
@@ -48,8 +54,11 @@ const feed = new Feed({
       // again, into a fresh store, so the page never shows old numbers
       // beside new ones while it loads.
       state.pending = new Set(feed.subs.keys());
-      if (state.app) state.store = new Store(state.app);
-      startLoad();
+      if (state.store) {
+        state.store = new Store(state.app);
+        startLoad();
+      }
+      if (state.cmp.store) state.cmp.store = new Store(state.cmp.app);
     }
     showConn();
   },
@@ -104,7 +113,7 @@ function handleFrame(f) {
       state.prefix = f.prefix;
       break;
     case "msg": {
-      const store = f.sub.startsWith("rp") ? state.replay.store : state.store;
+      const store = f.sub.startsWith("rp") ? state.replay.store : f.sub.startsWith("c.") ? state.cmp.store : state.store;
       if (!store || !f.sub.endsWith("." + state.gen)) return; // a subscription we left
       let m;
       try {
@@ -164,6 +173,7 @@ async function loadApps() {
   } else if (sel.options.length !== names.length || [...sel.options].some((o, i) => o.value !== names[i])) {
     sel.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
   }
+  if (!state.view && names.length) setView(names.length > 1 ? "fleet" : "tier");
   if (!state.app || !names.includes(state.app)) {
     if (names.length) selectApp(names[0]);
   } else {
@@ -171,6 +181,103 @@ async function loadApps() {
     if (!state.store) selectApp(state.app);
   }
   renderTabs();
+}
+
+async function getJSON(path) {
+  const r = await fetch(path, { headers: token ? { Authorization: "Bearer " + token } : {} });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return r.json();
+}
+
+// pollFleet refreshes the fleet overview and the health strip every 10 s.
+async function pollFleet() {
+  try {
+    state.fleet = await getJSON("api/v1/fleet");
+    if (state.view === "fleet") renderFleet(state.fleet);
+    showModeBadge();
+    showOverlayControl();
+  } catch (e) {
+    // the connection pill tells the story
+  }
+  try {
+    state.health = await getJSON("api/v1/health");
+    renderHealth(state.health);
+  } catch (e) {
+    renderHealth(null);
+  }
+  setTimeout(pollFleet, 10000);
+}
+
+function fleetApp(name) {
+  return state.fleet ? state.fleet.apps.find((a) => a.name === name) : undefined;
+}
+
+// showModeBadge shows the selected app's mode (live, dry-run, shadow) and
+// driver in the header, from its newest scaling events.
+function showModeBadge() {
+  const el = $("#mode-badge");
+  const a = fleetApp(state.app);
+  const t = a && (a.tiers.find((x) => x.name === state.tier) || a.tiers[0]);
+  const mode = (t && t.mode) || (a && a.mode) || "";
+  el.hidden = !mode;
+  el.className = `badge mode ${mode} tier-only`;
+  el.textContent = mode + (t && t.driver ? ` · ${t.driver}` : "");
+  el.title = mode === "live" ? "the executor acts on this app" : mode === "dry-run" ? "decided and shown, never acted on" : mode === "shadow" ? "acted on a simulated cluster only" : "";
+}
+
+// overlayCandidates lists the apps to overlay on the selected one: its
+// shadow replays, or the original it replays.
+function overlayCandidates() {
+  if (!state.fleet) return [];
+  const out = state.fleet.apps.filter((a) => a.replay_of === state.app).map((a) => a.name);
+  const me = fleetApp(state.app);
+  if (me && me.replay_of) out.unshift(me.replay_of);
+  return out;
+}
+
+function showOverlayControl() {
+  const names = overlayCandidates();
+  $("#cmp-wrap").hidden = names.length === 0;
+  const sel = $("#cmp-app");
+  if (sel.dataset.names !== names.join(",")) {
+    sel.innerHTML = names.map((n) => `<option>${esc(n)}</option>`).join("");
+    sel.dataset.names = names.join(",");
+  }
+  if (state.cmp.on && !names.includes(state.cmp.app)) setOverlay(false);
+}
+
+// setOverlay subscribes to the other app's metrics, decisions and scaling
+// events for the window, into a store of its own.
+function setOverlay(on) {
+  feed.unsubscribe(`c.${state.gen}`);
+  state.cmp.on = on;
+  $("#cmp").checked = on;
+  if (!on) {
+    state.cmp.store = null;
+    charts.setOverlay(null);
+    state.dirty = true;
+    return;
+  }
+  const app = $("#cmp-app").value;
+  state.cmp.app = app;
+  state.cmp.store = new Store(app);
+  const id = `c.${state.gen}`;
+  const step = state.window >= 6 * HOUR ? Math.floor(state.window / 1500) : 0;
+  state.pending.add(id);
+  feed.subscribe(id, (id) => ({ op: "subscribe", id, subjects: ["metrics", "decision", "scaling"].map((k) => `${state.prefix}.${k}.${app}.*`), since: now() - state.window, step_ms: step }));
+  state.dirty = true;
+}
+
+function setView(v) {
+  state.view = v;
+  for (const b of document.querySelectorAll("#views button")) b.classList.toggle("on", b.dataset.view === v);
+  $("#fleet-view").hidden = v !== "fleet";
+  $("#tier-view").hidden = v !== "tier";
+  document.body.dataset.view = v;
+  if (v === "fleet" && state.fleet) renderFleet(state.fleet);
+  if (v === "tier") charts.resize();
+  saveHash();
+  state.dirty = true;
 }
 
 function appInfo() {
@@ -215,12 +322,14 @@ function subscribeLive() {
   startLoad();
   feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics", "forecast"]), since: since(), step_ms: step }));
   feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["anomaly", "decision", "scaling"]), since: since(), step_ms: step }));
+  for (const id of [...feed.subs.keys()]) if (id.startsWith("c.")) feed.unsubscribe(id);
+  if (state.cmp.on) setOverlay(overlayCandidates().includes(state.cmp.app));
   showConn();
   state.dirty = true;
 }
 
 function saveHash() {
-  const h = new URLSearchParams({ app: state.app, tier: state.tier, w: String(state.window) });
+  const h = new URLSearchParams({ view: state.view || "tier", app: state.app, tier: state.tier, w: String(state.window) });
   history.replaceState(null, "", "#" + h.toString());
 }
 
@@ -317,9 +426,7 @@ function activeStore() {
 function renderTabs() {
   const store = activeStore();
   const a = appInfo();
-  const names = new Set(a ? a.tiers : []);
-  if (store) for (const n of store.tierNames()) names.add(n);
-  const list = [...names].sort();
+  const list = store ? store.tierNames(a ? a.tiers : []) : (a ? a.tiers : []);
   if (!state.tier && list.length) state.tier = list[0];
   const nav = $("#tiers");
   const html = list
@@ -359,10 +466,16 @@ function render() {
   const store = activeStore();
   const tier = store ? store.tiers.get(state.tier) : undefined;
   const decisions = store ? [...store.decisions.values()] : [];
+  const cmp = state.mode === "live" && state.cmp.on && state.cmp.store ? state.cmp.store : null;
+  charts.setOverlay(cmp ? cmp.tiers.get(state.tier) : null, state.cmp.app);
   charts.update(tier, v, decisions);
   renderTabs();
   renderStats(tier, v, state.apps.length === 0);
-  renderLogs(store, v, state.tier, state.window > 24 * HOUR || state.mode === "replay");
+  const t = store && store.tiers.get(state.tier);
+  const holds = state.holds ?? !(t && t.changed);
+  $("#show-holds").checked = holds;
+  renderLogs(store, v, state.tier, state.window > 24 * HOUR || state.mode === "replay",
+    { holds, all: $("#all-tiers").checked, thinned: state.mode === "live" && state.window >= 6 * HOUR, cmp });
   if (state.mode === "replay" && state.replay.ready) {
     const r = state.replay;
     $("#rp-pos").value = String(Math.round(((r.cursor - r.from) / (r.to - r.from)) * 1000));
@@ -391,7 +504,10 @@ function frame(t) {
 
 // ---- controls ----------------------------------------------------------------
 
-$("#app").addEventListener("change", (e) => selectApp(e.target.value));
+$("#app").addEventListener("change", (e) => {
+  selectApp(e.target.value);
+  showOverlayControl();
+});
 // Tier tabs, and rows of the decision log and incident list, select a tier.
 for (const sel of ["#tiers", "#decisions", "#incidents"]) {
   $(sel).addEventListener("click", (e) => {
@@ -401,6 +517,7 @@ for (const sel of ["#tiers", "#decisions", "#incidents"]) {
     saveHash();
     state.dirty = true;
     resetLogs();
+    showModeBadge();
   });
 }
 for (const b of document.querySelectorAll("#windows button")) {
@@ -428,7 +545,25 @@ $("#rp-pos").addEventListener("input", (e) => {
   r.cursor = r.from + ((r.to - r.from) * Number(e.target.value)) / 1000;
   state.dirty = true;
 });
-$("#show-holds").addEventListener("change", () => (state.dirty = true));
+$("#show-holds").addEventListener("change", (e) => {
+  state.holds = e.target.checked;
+  state.dirty = true;
+});
+$("#all-tiers").addEventListener("change", () => (state.dirty = true));
+$("#cmp").addEventListener("change", (e) => setOverlay(e.target.checked));
+$("#cmp-app").addEventListener("change", () => state.cmp.on && setOverlay(true));
+for (const b of document.querySelectorAll("#views button")) b.addEventListener("click", () => setView(b.dataset.view));
+// A fleet row opens its tier.
+$("#fleet").addEventListener("click", (e) => {
+  const r = e.target.closest("tr[data-app]");
+  if (!r) return;
+  state.tier = r.dataset.tier;
+  if (r.dataset.app !== state.app) selectApp(r.dataset.app);
+  showOverlayControl();
+  setView("tier");
+  resetLogs();
+  showModeBadge();
+});
 $("#theme").addEventListener("click", () => {
   const t = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
   document.documentElement.dataset.theme = t;
@@ -460,6 +595,8 @@ window.headroom = {
 
 state.replay.speed = Number($("#rp-speed").value);
 // Look for apps every 30 s, or every 3 s while there is none yet.
+if (state.view) setView(state.view);
+pollFleet();
 (async function pollApps() {
   await loadApps();
   setTimeout(pollApps, state.apps.length ? 30000 : 3000);

@@ -25,10 +25,12 @@ function fmtNum(v, digits = 1) {
 }
 export { fmtNum };
 
-// fmtAxis writes a tick with as many decimals as the tick increment needs.
+// fmtAxis writes a tick with as many decimals as the tick increment needs
+// (0.25 gets two, 0.5 one).
 function fmtAxis(v, incr) {
   if (Math.abs(v) >= 1e4) return fmtNum(v, 0);
-  const d = Math.min(3, Math.max(0, -Math.floor(Math.log10(incr || 1))));
+  let d = 0;
+  while (d < 3 && Math.abs(Math.round((incr || 1) * 10 ** d) - (incr || 1) * 10 ** d) > 1e-9) d++;
   return v.toFixed(d);
 }
 
@@ -51,12 +53,17 @@ const PANELS = [
     ],
   },
   { key: "cpu", title: "CPU", sub: "utilisation", unit: "%", series: [{ label: "CPU", color: "--c-green", width: 1.5, fill: true }], max: 100 },
-  { key: "err", title: "Error rate", sub: "share of requests", unit: "%", series: [{ label: "Errors", color: "--c-red", width: 1.5, fill: true }] },
+  // Errors are usually near zero: a line without fill on a scale of at
+  // least 0–1 %, ticks labelled in %, so a quiet tier reads as quiet.
+  { key: "err", title: "Error rate", sub: "% of requests failing", unit: "%", axisUnit: "%", floor: 1, series: [{ label: "Errors", color: "--c-red", width: 1.5 }] },
   {
     key: "rep", title: "Replicas", sub: "desired vs ready", unit: "",
     series: [
       { label: "Ready", color: "--c-blue", width: 2, step: true, fill: true },
       { label: "Desired", color: "--c-purple", width: 1.5, step: true, dash: [5, 3] },
+      // The overlaid app (a shadow replay, or the original of one).
+      { label: "Other ready", color: "--c-orange", width: 1.5, step: true, hidden: true },
+      { label: "Other desired", color: "--c-yellow", width: 1.5, step: true, dash: [2, 3], hidden: true },
     ],
   },
 ];
@@ -130,6 +137,7 @@ export class TierCharts {
           value: (u, v) => (v == null ? "–" : fmtNum(v) + (p.unit && p.unit !== "req/s" ? " " + p.unit : "")),
         };
         if (s.dash) o.dash = s.dash;
+        if (s.hidden) o.show = false;
         if (s.fill) o.fill = alpha(stroke, 0.12);
         if (s.step) o.paths = uPlot.paths.stepped({ align: 1 });
         series.push(o);
@@ -142,12 +150,12 @@ export class TierCharts {
         legend: { show: true, live: true },
         scales: {
           x: { time: true },
-          y: { range: (u, min, max) => [0, p.max && max <= p.max ? Math.max(p.max * 0.25, max * 1.15) : (max > 0 ? max * 1.15 : 1)] },
+          y: { range: (u, min, max) => [0, p.max && max <= p.max ? Math.max(p.max * 0.25, max * 1.15) : Math.max(p.floor || 0, max > 0 ? max * 1.15 : 1)] },
         },
         axes: [
           { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px " + css("--font"), values: timeLabels, size: 30, space: 64 },
           { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 52, font: "11px " + css("--font"),
-            values: (u, vals, ax, space, incr) => vals.map((v) => fmtAxis(v, incr)) },
+            values: (u, vals, ax, space, incr) => vals.map((v) => fmtAxis(v, incr) + (p.axisUnit || "")) },
         ],
         series,
         hooks: {
@@ -159,7 +167,7 @@ export class TierCharts {
       const data = [[], ...p.series.map(() => [])];
       const u = new uPlot(opts, data, el);
       // Lo/Hi 80 stay out of the legend.
-      if (p.key === "rps") {
+      if (p.key === "rps" || p.key === "rep") {
         for (const i of [3, 4]) {
           const row = u.root.querySelectorAll(".u-legend .u-series")[i];
           if (row) row.style.display = "none";
@@ -167,7 +175,60 @@ export class TierCharts {
       }
       this.plots.set(p.key, u);
     }
+    this.buildOther(text, grid);
     this.resize();
+  }
+
+  // buildOther adds the "other metrics" panel: any value the ticks carry
+  // that has no chart of its own, one at a time, picked from a list.
+  buildOther(text, grid) {
+    const panel = document.createElement("section");
+    panel.className = "panel chart-panel wide";
+    panel.dataset.panel = "other";
+    panel.innerHTML = `<header><h3>Other metrics</h3><span class="sub">any value the ticks carry</span>` +
+      `<label class="check">metric <select id="other-metric" aria-label="Other metric"></select></label></header><div class="plot"></div><div class="empty">No other values in this window</div>`;
+    this.root.appendChild(panel);
+    const el = panel.querySelector(".plot");
+    const stroke = css("--c-purple");
+    this.other = new uPlot({
+      width: Math.max(200, el.clientWidth || 400), height: 150, ms: 1,
+      cursor: { sync: { key: "headroom" }, drag: { x: false, y: false }, points: { size: 6 } },
+      legend: { show: true, live: true },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.15 : 1] } },
+      axes: [
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px " + css("--font"), values: timeLabels, size: 30, space: 64 },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 60, font: "11px " + css("--font"), values: (u, vals, ax, space, incr) => vals.map((v) => fmtAxis(v, incr)) },
+      ],
+      series: [{}, { label: "value", stroke, width: 1.5, points: { show: false }, value: (u, v) => fmtNum(v) }],
+    }, [[], []], el);
+    this.plots.set("other", this.other);
+    this.otherPick = panel.querySelector("#other-metric");
+    this.otherPick.addEventListener("change", () => (this.otherChoice = this.otherPick.value));
+  }
+
+  updateOther(tier, view) {
+    const names = tier ? [...tier.other.keys()].sort() : [];
+    const pick = this.otherPick;
+    const opts = names.map((n) => `<option>${n.replace(/[<>&"]/g, "")}</option>`).join("");
+    if (pick.dataset.names !== names.join(",")) {
+      pick.innerHTML = opts;
+      pick.dataset.names = names.join(",");
+    }
+    const name = names.includes(this.otherChoice) ? this.otherChoice : names[0];
+    if (name && pick.value !== name) pick.value = name;
+    const s = name ? tier.other.get(name) : null;
+    const lo = s ? lowerBound(s.ts, view.min - 60000) : 0;
+    const hi = s ? lowerBound(s.ts, view.cursor + 1) : 0;
+    const xs = s ? s.ts.slice(lo, hi) : [];
+    const ys = s ? s.cols.v.slice(lo, hi) : [];
+    this.other.root.closest(".panel").classList.toggle("is-empty", xs.length === 0);
+    this.other.series[1].label = name || "value";
+    const lbl = this.other.root.querySelector(".u-legend .u-series:nth-child(2) .u-label");
+    if (lbl) lbl.textContent = name || "value";
+    this.other.batch(() => {
+      this.other.setData([xs, ys], false);
+      this.other.setScale("x", { min: view.min, max: view.max });
+    });
   }
 
   resize() {
@@ -203,9 +264,12 @@ export class TierCharts {
       }
       return out;
     };
+    this.updateOther(tier, view);
     for (const [key, u] of this.plots) {
       let data;
       switch (key) {
+        case "other":
+          continue;
         case "rps":
           data = this.rpsData(tier, xs, col("rps"), view);
           break;
@@ -219,7 +283,7 @@ export class TierCharts {
           data = [xs, col("error_rate", 100)];
           break;
         case "rep":
-          data = [xs, col("replicas"), this.desiredOn(tier, xs)];
+          data = [xs, col("replicas"), this.desiredOn(tier, xs), ...this.overlayOn(xs)];
           break;
       }
       u.root.closest(".panel").classList.toggle("is-empty", xs.length === 0);
@@ -252,6 +316,36 @@ export class TierCharts {
       }
     }
     return [X, A, Y, L, H];
+  }
+
+  // setOverlay shows (tier of another app's store, its name) on the
+  // replicas chart, or hides it (null).
+  setOverlay(tier, name) {
+    this.overlay = tier || null;
+    const u = this.plots.get("rep");
+    if (!u) return;
+    const on = !!tier;
+    for (const i of [3, 4]) {
+      if (u.series[i].show !== on) u.setSeries(i, { show: on });
+      const row = u.root.querySelectorAll(".u-legend .u-series")[i];
+      if (row) {
+        row.style.display = on ? "" : "none";
+        const lbl = row.querySelector(".u-label");
+        if (lbl && name) lbl.textContent = `${name} ${i === 3 ? "ready" : "desired"}`;
+      }
+    }
+  }
+
+  // overlayOn aligns the overlaid tier's ready and desired replicas on xs
+  // (a shadow replay keeps the original's event times).
+  overlayOn(xs) {
+    const t = this.overlay;
+    if (!t) return [xs.map(() => null), xs.map(() => null)];
+    const ready = xs.map((x) => {
+      const i = lowerBound(t.metrics.ts, x);
+      return t.metrics.ts[i] === x ? t.metrics.cols.replicas[i] : undefined;
+    });
+    return [ready, this.desiredOn(t, xs)];
   }
 
   desiredOn(tier, xs) {

@@ -3,6 +3,10 @@
 // replayed again after a reconnect simply overwrites what is there.
 
 const METRIC_COLS = ["rps", "latency_p95_ms", "latency_p99_ms", "cpu", "error_rate", "replicas"];
+// Values with a chart of their own; any other value a tick carries (mem,
+// latency_p50_ms, load1, a cache's hit_ratio…) goes to "other metrics".
+const CHARTED = new Set(["rps", "latency_p95_ms", "latency_p99_ms", "cpu", "error_rate"]);
+const MAX_OTHER = 32; // other metrics kept per tier
 
 // lowerBound returns the first index i with a[i] >= x.
 export function lowerBound(a, x) {
@@ -55,6 +59,8 @@ class Tier {
     this.anomalies = new Map(); // ts -> {ts, metrics: [{metric, score, observed, expected}]}
     this.incidents = new Map(); // id -> {id, kind, start, end, severity, evidence, state}
     this.scores = new Series(["score"]); // max anomaly score per tick
+    this.other = new Map(); // metric name -> Series(["v"]) for values without a chart of their own
+    this.changed = false; // a decision other than hold was seen
     this.openKinds = [];
   }
 }
@@ -89,6 +95,16 @@ export class Store {
           rps: v.rps, latency_p95_ms: v.latency_p95_ms, latency_p99_ms: v.latency_p99_ms,
           cpu: v.cpu, error_rate: v.error_rate, replicas: m.replicas,
         });
+        for (const name in v) {
+          if (CHARTED.has(name)) continue;
+          let o = t.other.get(name);
+          if (!o) {
+            if (t.other.size >= MAX_OTHER) continue;
+            o = new Series(["v"]);
+            t.other.set(name, o);
+          }
+          o.put(m.ts, { v: v[name] });
+        }
         if (m.ts > this.latest) this.latest = m.ts;
         break;
       }
@@ -125,6 +141,7 @@ export class Store {
       }
       case "decision":
         this.decisions.set(m.id, m);
+        if (m.action !== "hold") t.changed = true;
         t.desired.put(m.ts, { desired: m.to });
         break;
       case "scaling":
@@ -139,6 +156,7 @@ export class Store {
     for (const t of this.tiers.values()) {
       t.metrics.trim(minTs);
       t.scores.trim(minTs);
+      for (const o of t.other.values()) o.trim(minTs);
       const di = lowerBound(t.desired.ts, minTs);
       if (di > 1) t.desired.trim(t.desired.ts[di - 1]);
       for (const [k] of t.forecast) if (k < minTs) t.forecast.delete(k);
@@ -148,7 +166,10 @@ export class Store {
     for (const [k, d] of this.decisions) if (d.ts < minTs) this.decisions.delete(k);
   }
 
-  tierNames() {
-    return [...this.tiers.keys()].sort();
+  // tierNames lists the tiers in order: those of order first (the
+  // configuration's, front tier first), then the rest by name.
+  tierNames(order = []) {
+    const rest = [...this.tiers.keys()].filter((n) => !order.includes(n)).sort();
+    return [...order, ...rest];
   }
 }
