@@ -250,9 +250,10 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		run = 0
 	}
 	pStuck := 1.0
-	if cfg.StuckScale > 0 && run > 0 && d.n >= d.warmup {
+	if cfg.StuckScale > 0 && run > 0 && d.n >= d.warmup && d.n-run > d.warmup {
 		// A value repeated exactly, run times in a row: a stuck sensor
-		// or a silent counter. With q1 the series' usual chance that a
+		// or a silent counter (a run that began before the warm-up
+		// ended, as on a series that has never moved, is not scored). With q1 the series' usual chance that a
 		// value repeats the one before and q2 the chance that a repeat
 		// is repeated again, such a run has chance q1·q2^(run−1), here
 		// made StuckScale times more conservative (runs cluster). It is

@@ -160,3 +160,14 @@ func TestStuckSensor(t *testing.T) {
 	}
 	t.Error("stuck sensor not flagged within 60 readings")
 }
+
+// TestFlatLineQuiet checks that a series that never moves raises nothing:
+// its one long run began before the warm-up ended.
+func TestFlatLineQuiet(t *testing.T) {
+	d := NewDetector(DefaultConfig())
+	for i := range 5000 {
+		if s := d.Observe(synthStart.Add(time.Duration(i)*5*time.Minute), 12.5); s.Anomaly {
+			t.Fatalf("flat line alarmed at %d: %+v", i, s)
+		}
+	}
+}
