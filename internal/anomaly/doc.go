@@ -26,7 +26,7 @@
 // tracks its mean absolute one-step error; the expectation is their blend
 // weighted by inverse squared error, and the blended error is the scale.
 //
-// Five surprises; the first three come from the standardised residual
+// Six surprises; the first three come from the standardised residual
 // u = (v − expected)/scale:
 //
 //   - residual: |u|, a spike or dip at one point;
@@ -37,7 +37,14 @@
 //     series' usual range;
 //   - record: how far v passes the highest or lowest value seen so far (a
 //     range that slowly falls back toward the mean), in units of that
-//     range: a level the series has never reached.
+//     range: a level the series has never reached;
+//   - stuck: a value repeated exactly, k times in a row (a frozen sensor, a
+//     silent counter), scored directly by its chance q1·q2^(k−1) under the
+//     series' own repeat rates (q1: a value repeats the one before; q2: a
+//     repeat is repeated again, starting at one half backed by 100
+//     pseudo-repeats), made 10⁴ times more conservative since runs
+//     cluster; a run that began before the warm-up ended (a flat line) is
+//     not scored.
 //
 // Calibration. Each surprise has its own tail estimator: a decayed
 // histogram over log z for the body and, above its upper 5 % quantile, an
@@ -48,7 +55,8 @@
 // ordinary. The tail probabilities are merged by a weighted Bonferroni
 // minimum (weights 7, 7, 7, 7 and 7/3, whose reciprocals sum to one: the
 // record detector, silent almost always, carries less of the multiplicity
-// penalty), and the score is −log10(min w·p)/6, clamped to [0,1], so a score
+// penalty; the stuck probability joins with weight 7, so that adding it
+// moved no other score), and the score is −log10(min w·p)/6, clamped to [0,1], so a score
 // means the same tail probability on every series.
 //
 // Sparse alarms. A score at or above Config.AlarmLevel is an alarm. For
@@ -58,7 +66,8 @@
 // started the holdoff by Config.Breakthrough. A score is also damped when the same time of day,
 // give or take Config.RecurWidth daily slots, scored about as high 12 to 36
 // hours earlier: a nightly job is part of the series, not news. The first
-// Config.Warmup observations are learned but not scored, and the tails do
+// Config.Warmup observations (at most Config.WarmupDays of data, at least
+// Config.MinWarmup observations) are learned but not scored, and the tails do
 // not learn from them (they mostly measure the forecasters' own learning).
 //
 // # Classifier
@@ -100,38 +109,50 @@
 // One configuration (DefaultConfig) for every series. Normalised NAB
 // scores; in-sample picks the threshold on the whole corpus,
 // leave-one-category-out (LOCO) and leave-one-file-out (LOFO) on the other
-// categories or files, label-free uses AlarmLevel 0.38 (fixed; see the
-// caveat below) or an alarm budget of 0.1 detections per day of unlabelled
-// data capped at it (on the NAB subset the budget gives 0.384, so 0.38).
-// From
+// categories or files, label-free uses one fixed threshold: an alarm
+// budget of 0.1 detections per day of unlabelled data, capped at
+// AlarmLevel 0.38 (both corpora hit the cap). From
 //
-//	go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/nab-final --windows ../shared/data/nab/labels/combined_windows.json
+//	go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/nab-final --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
 //	go run ./services/anomaly nab --synth /tmp/synth-final --out /tmp/synth-final-res --label-free-rate 0.1
 //
-// NAB subset (35 files, 55 windows), standard profile:
+// NAB subset (35 files, 55 windows):
 //
-//	category               in-sample   LOCO    LOFO   label-free
-//	artificialWithAnomaly    87.82     87.82   87.82    88.27
+//	standard               in-sample   LOCO    LOFO   label-free
+//	artificialWithAnomaly    87.81     87.81   87.81    88.26
 //	realAWSCloudwatch        69.20     66.08   66.10    66.08
-//	realKnownCause           67.51     67.51   67.51    63.37
-//	all                      70.55     68.85   68.86    67.47
-//	all, reward_low_FP       64.32     62.62   62.63    61.67
-//	all, reward_low_FN       74.91     73.17   73.18    71.65
+//	realKnownCause           69.87     69.87   69.87    71.25
+//	all                      71.36     69.66   69.67    70.19
+//	all, reward_low_FP       64.53     62.63   62.84    63.99
+//	all, reward_low_FN       76.06     74.32   74.33    74.67
 //
-// Synthetic corpus (seed 1, 28 files, 48 windows), standard profile, label
-// free from the 0.1-per-day budget (threshold 0.371):
+// Synthetic corpus (seed 1, 28 files, 48 windows):
 //
-//	category          in-sample   LOCO    LOFO   label-free
-//	synthCounts         63.45     52.08   48.89    52.08
-//	synthHourly         58.48     58.48   58.48    59.85
-//	synthIrregular      30.52     30.52   30.52    33.87
-//	synthShift          75.52     75.52   75.52    77.19
-//	all                 56.99     54.15   53.35    55.75
+//	standard               in-sample   LOCO    LOFO   label-free
+//	synthCounts              80.46     69.45   66.76    71.67
+//	synthHourly              59.85     59.85   59.85    60.74
+//	synthIrregular           71.01     71.01   71.01    74.62
+//	synthShift               75.52     75.52   75.52    68.06
+//	all                      71.71     68.96   68.29    68.77
+//	all, reward_low_FP       67.05     64.88   64.65    65.73
+//	all, reward_low_FN       76.97     73.75   74.99    72.93
+//
+// Before this round (one fixed configuration tuned in-sample on NAB) the
+// same commands gave NAB 69.17 / 67.56 / 67.47 / 67.90 and synthetic
+// 56.36 / 54.38 / 54.43 / 53.53 (standard: in-sample / LOCO / LOFO / fixed
+// 0.38). What moved them: the count scale (NAB LOCO +1.3), the stuck
+// detector (synthetic LOCO +14.5, NAB +0.8), the two-day warm-up cap (NAB
+// fixed threshold +1.6). Rejected on the cross-validated figures: a second
+// calibration stage (per-series exceedance rate; NAB LOCO −11), a prior on
+// the tail's excess scale, robust seasonal updates, level re-anchoring
+// after runs of one-sided residuals, a two-sided spread detector, and
+// choosing AlarmLevel by cross-validation (LOCO 67.2 against 68.9 with it
+// fixed: tuning it overfits).
 //
 // Caveat: AlarmLevel 0.38 and most other settings were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures, the
-// cross-validated ones included, are optimistic for the detector settings;
-// only the threshold is cross-validated. The synthetic corpus was never
-// used to choose them. A threshold above AlarmLevel loses points sharply
-// (alarms start the holdoff), which is why the budget is capped there.
+// cross-validated ones included, are optimistic; only the threshold is
+// cross-validated. The synthetic corpus was not used to choose them, but
+// was used to decide on the features above. A threshold above AlarmLevel
+// loses points sharply (alarms start the holdoff), hence the cap.
 package anomaly
