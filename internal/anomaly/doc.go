@@ -63,9 +63,9 @@
 // Config.Holdoff observations after an alarm, scores are multiplied by
 // Config.HoldoffDamp (Score.Held), so an event raises one high score at its
 // onset rather than a run of them, unless a score exceeds the alarm that
-// started the holdoff by Config.Breakthrough. A score is also damped when the same time of day,
-// give or take Config.RecurWidth daily slots, scored about as high 12 to 36
-// hours earlier: a nightly job is part of the series, not news. The first
+// started the holdoff by Config.Breakthrough. A score is also damped when
+// the same time of day, give or take Config.RecurWidth daily slots, scored
+// about as high 12 to 36 hours earlier: a nightly job is part of the series, not news. The first
 // Config.Warmup observations (at most Config.WarmupDays of data, at least
 // Config.MinWarmup observations) are learned but not scored, and the tails do
 // not learn from them (they mostly measure the forecasters' own learning).
