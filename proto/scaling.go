@@ -34,6 +34,9 @@ type Scaling struct {
 	// Mode is "live", "dry-run" or "shadow".
 	Mode  string `msgpack:"mode"`
 	Error string `msgpack:"error,omitempty"`
+	// Reason says why a decision was skipped (status "skipped"): dry-run,
+	// not authorised, stale or superseded.
+	Reason string `msgpack:"reason,omitempty"`
 }
 
 // ScalingID is the deterministic id of a scaling event: the decision (or

@@ -135,21 +135,21 @@ func (b *Bus) OpenReplicaBucket(ctx context.Context) (jetstream.KeyValue, error)
 	return kv, nil
 }
 
-// LastSeq returns the stream sequence of the last message stored on subject
-// in kind's stream, 0 if there is none.
-func (b *Bus) LastSeq(ctx context.Context, k proto.Kind, subject string) (uint64, error) {
+// LastMsg returns the stream sequence and payload of the last message
+// stored on subject in kind's stream; seq 0 if there is none.
+func (b *Bus) LastMsg(ctx context.Context, k proto.Kind, subject string) (seq uint64, data []byte, err error) {
 	s, err := b.Stream(ctx, k)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	m, err := s.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil
+		return 0, nil, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("last message on %s: %w", subject, err)
+		return 0, nil, fmt.Errorf("last message on %s: %w", subject, err)
 	}
-	return m.Sequence, nil
+	return m.Sequence, m.Data, nil
 }
 
 // Stream returns kind's stream.

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -39,6 +41,20 @@ type Config struct {
 	Webhook WebhookConfig
 	// Kubernetes configures the kubernetes driver.
 	Kubernetes KubeConfig
+	// MaxAge is the oldest decision a real driver acts on, measured from
+	// its event time when the executor sees it; 0 means each tier's lead
+	// time (at least a minute). Older decisions are recorded as skipped.
+	MaxAge time.Duration
+	// MaxFutureSkew is how far past now a decision's event time may lie;
+	// a later one is dead-lettered as forged. 0 turns the check off (the
+	// all-in-one does so when simulated time runs faster than real time).
+	MaxFutureSkew time.Duration
+	// Authority lists, per app, the tiers a real driver may act on: those
+	// the configuration file names under an app with mode "live". Built by
+	// WithFile; empty means no real action at all.
+	Authority map[string][]string
+	// LeadTimes holds each configured tier's lead time, by app then tier.
+	LeadTimes map[string]map[string]time.Duration
 
 	// The text of -executor.sim.boot-delays and -executor.modes, parsed by
 	// Resolve (string flags so that cli gives them environment fallbacks).
@@ -58,6 +74,7 @@ func DefaultConfig() Config {
 		Command:          DefaultCommandConfig(),
 		Webhook:          DefaultWebhookConfig(),
 		Kubernetes:       DefaultKubeConfig(),
+		MaxFutureSkew:    2 * time.Minute,
 	}
 }
 
@@ -69,26 +86,68 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.Seed, "executor.sim.seed", d.Seed, "seed of simulated failures")
 	f.Duration(&c.DefaultBootDelay, "executor.sim.boot-delay", d.DefaultBootDelay, "simulated boot delay of tiers not listed in -executor.sim.boot-delays")
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
-	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live)")
+	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live). A real driver acts only on apps and tiers the -config file names with mode: live")
+	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m)")
+	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
 	c.Kubernetes.registerFlags(f)
 }
 
 // WithFile returns c with the modes the configuration file gives its apps
-// added to Modes; a mode given by -executor.modes wins.
+// added to Modes (a mode given by -executor.modes wins), the tiers of apps
+// whose mode is explicitly "live" as the real drivers' Authority, and every
+// configured tier's lead time.
 func (c Config) WithFile(f *config.File) Config {
 	modes := maps.Clone(c.Modes)
 	if modes == nil {
 		modes = map[string]string{}
 	}
+	c.Authority = map[string][]string{}
+	c.LeadTimes = map[string]map[string]time.Duration{}
+	policies := f.Policies(policy.DefaultAppConfig())
 	for _, a := range f.Apps {
 		if _, set := modes[a.Name]; !set && a.Mode != "" {
 			modes[a.Name] = a.Mode
 		}
+		if a.Mode == ModeLive {
+			for _, t := range a.Tiers {
+				c.Authority[a.Name] = append(c.Authority[a.Name], t.Name)
+			}
+		}
+		if p, ok := policies[a.Name]; ok {
+			lt := map[string]time.Duration{}
+			for _, t := range p.Tiers {
+				lt[t.Name] = t.LeadTime
+			}
+			c.LeadTimes[a.Name] = lt
+		}
 	}
 	c.Modes = modes
 	return c
+}
+
+// notAuthorised starts the reason of a decision on a tier without authority.
+const notAuthorised = "not authorised"
+
+// authorised returns "" when a real driver may act on app's tier, else why not.
+func (c Config) authorised(app, tier string) string {
+	tiers, ok := c.Authority[app]
+	if !ok {
+		return fmt.Sprintf("%s: app %s is not configured with mode live", notAuthorised, app)
+	}
+	if !slices.Contains(tiers, tier) {
+		return fmt.Sprintf("%s: app %s has no tier %s in the configuration", notAuthorised, app, tier)
+	}
+	return ""
+}
+
+// maxAge is the oldest decision a real driver acts on for app's tier.
+func (c Config) maxAge(app, tier string) time.Duration {
+	if c.MaxAge > 0 {
+		return c.MaxAge
+	}
+	return max(c.LeadTimes[app][tier], time.Minute)
 }
 
 // Resolve returns the config with the text of -executor.sim.boot-delays and
@@ -186,6 +245,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("executor.driver %q: want sim, command, webhook or kubernetes", c.Driver))
+	}
+	if c.MaxAge < 0 || c.MaxFutureSkew < 0 {
+		errs = append(errs, fmt.Errorf("executor.max-age and executor.max-future-skew must not be negative"))
 	}
 	if c.FailureRate < 0 || c.FailureRate > 1 {
 		errs = append(errs, fmt.Errorf("executor.sim.failure-rate %v: want 0..1", c.FailureRate))

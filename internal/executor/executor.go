@@ -32,7 +32,11 @@ type Service struct {
 	states map[string]*proto.ReplicaState
 
 	actions    *prometheus.CounterVec
+	refused    *prometheus.CounterVec
 	driverTime *prometheus.HistogramVec
+	now        func() time.Time
+
+	healthObserver func(error)
 }
 
 // Option changes how New builds the service.
@@ -42,6 +46,19 @@ type Option func(*Service)
 // Config.Driver selects (embedders with their own driver; tests).
 func WithDriver(name string, d Driver) Option {
 	return func(s *Service) { s.driverName, s.driver = name, d }
+}
+
+// WithClock makes now the executor's wall clock (tests of stale and future
+// decisions).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) { s.now = now }
+}
+
+// WithHealthObserver makes observe see every change of the decision
+// consumer's health (a lost consumer's reason, nil once recreated) besides
+// the readiness gate.
+func WithHealthObserver(observe func(error)) Option {
+	return func(s *Service) { s.healthObserver = observe }
 }
 
 // New builds the executor and its driver; it starts nothing.
@@ -56,7 +73,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	if d.Config != nil {
 		cfg = cfg.WithFile(d.Config)
 	}
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, states: map[string]*proto.ReplicaState{}}
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, states: map[string]*proto.ReplicaState{}, now: time.Now}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
 	for _, o := range opts {
 		o(s)
@@ -79,10 +96,11 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		s.ackWait += cfg.Kubernetes.Timeout
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
+	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes a real driver did not make, by why (unauthorised, stale, superseded)."}, []string{"why"})
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.driverTime} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, fmt.Errorf("executor metrics: %w", err)
 			}
@@ -108,7 +126,7 @@ func newDriver(cfg Config, sim *SimDriver) (Driver, error) {
 
 // Run consumes decisions until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	kv, err := s.bus.ReplicaBucket(ctx)
+	kv, err := s.bus.OpenReplicaBucket(ctx)
 	if err != nil {
 		return err
 	}
@@ -118,8 +136,17 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	return s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "executor", Name: "executor", Kind: proto.KindDecision, AckWait: s.ackWait,
-		Started: func() { s.ready.Set("executor") },
+		Started: func() { s.ready.Set("executor") }, Health: s.health,
 	}, s.handle)
+}
+
+// health fails readiness while the decision consumer is lost (the bus logs
+// the error and recreates it) and restores it after.
+func (s *Service) health(err error) {
+	s.ready.Health("executor")(err)
+	if s.healthObserver != nil {
+		s.healthObserver(err)
+	}
 }
 
 // restore loads every tier's replica state from the bucket and seeds the

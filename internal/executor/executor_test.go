@@ -18,11 +18,19 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
-// commandConfig runs the argvlog helper as the live driver, logging to log.
+// commandConfig runs the argvlog helper as the live driver, logging to log,
+// with authority over the web tiers of apps shop and live.
 func commandConfig(log string, extra string) executor.Config {
-	cfg := executor.DefaultConfig()
+	cfg := authorised(executor.DefaultConfig())
 	cfg.Driver = executor.DriverCommand
 	cfg.Command.Template = fmt.Sprintf("'%s' '%s' scale {app} {tier} {replicas} {decision}%s", argvlog, log, extra)
+	return cfg
+}
+
+// authorised grants cfg authority over the web tiers of apps shop and live,
+// as a configuration file naming them with mode live would.
+func authorised(cfg executor.Config) executor.Config {
+	cfg.Authority = map[string][]string{"shop": {"web"}, "live": {"web"}}
 	return cfg
 }
 
@@ -60,7 +68,10 @@ func TestRedeliveredDecisionActsOnce(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "argv.log")
 	h.start(commandConfig(log, ""))
 	d1, d2, d3 := decision("shop", 0, 2, 4), decision("shop", 1, 4, 3), decision("shop", 2, 3, 3)
-	h.publish(d1, d2)
+	h.publish(d1)
+	h.waitState(d1)
+	h.publish(d2)
+	h.waitState(d2)
 	h.publishCopy(d1)
 	h.publishCopy(d2)
 	h.publish(d3)
@@ -106,7 +117,11 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "argv.log")
 	stop := h.start(commandConfig(log, ""))
 	d1, d2, d3 := decision("shop", 0, 2, 4), decision("shop", 1, 4, 3), decision("shop", 2, 3, 5)
-	h.publish(d1, d2)
+	// One at a time, as the decider sends them (a backlog would make d1
+	// superseded by d2).
+	h.publish(d1)
+	h.waitState(d1)
+	h.publish(d2)
 	h.waitState(d2)
 	h.waitEvents("shop", 6)
 	stop()
@@ -168,7 +183,9 @@ func TestModes(t *testing.T) {
 	if got := calls(t, log); len(got) != 1 || got[0].App != "live" {
 		t.Fatalf("command runs %+v, want one, for app live", got)
 	}
-	for app, want := range map[string][3]int{"live": {4, 4, 0}, "dry": {2, 2, 0}, "shade": {4, 4, 0}} {
+	// The dry-run app's state acknowledges the decided 4 (so the decider
+	// does not repeat it) while 2 still run.
+	for app, want := range map[string][3]int{"live": {4, 4, 0}, "dry": {4, 2, 0}, "shade": {4, 4, 0}} {
 		st := states[app]
 		if got := [3]int{st.Desired, st.Ready, st.Booting}; got != want {
 			t.Errorf("%s state desired/ready/booting %v, want %v", app, got, want)
@@ -182,7 +199,7 @@ func TestModes(t *testing.T) {
 			{up("live"), proto.StatusReady, "command", "live", 4, 4, 0},
 		},
 		"dry": {
-			{up("dry"), proto.StatusSkipped, "command", "dry-run", 2, 2, 0},
+			{up("dry"), proto.StatusSkipped, "command", "dry-run", 4, 2, 0},
 		},
 		"shade": {
 			{up("shade"), proto.StatusRequested, "sim", "shadow", 4, 2, 0},
@@ -229,7 +246,7 @@ func TestSimBootFailuresReported(t *testing.T) {
 func TestDriverFailureReported(t *testing.T) {
 	h := newHarness(t)
 	log := filepath.Join(t.TempDir(), "argv.log")
-	cfg := executor.DefaultConfig()
+	cfg := authorised(executor.DefaultConfig())
 	cfg.Driver = executor.DriverCommand
 	cfg.Command.Template = fmt.Sprintf("'%s' '%s' fail {replicas}", argvlog, log)
 	h.start(cfg)
@@ -263,7 +280,7 @@ func (r *recorder) Scale(_ context.Context, q executor.Request) (executor.Result
 func TestWithDriver(t *testing.T) {
 	h := newHarness(t)
 	rec := &recorder{}
-	h.start(executor.DefaultConfig(), executor.WithDriver("k8s", rec))
+	h.start(authorised(executor.DefaultConfig()), executor.WithDriver("k8s", rec))
 	d := decision("shop", 0, 2, 5)
 	h.publish(d)
 	st := h.waitState(d)

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -23,21 +24,38 @@ type step struct {
 
 // emit adds a scaling event with the tier's counts as they stand in st.
 func (p *step) emit(status, decisionID, errText string) {
+	p.emitReason(status, decisionID, errText, "")
+}
+
+// emitReason is emit with the reason of a skipped decision.
+func (p *step) emitReason(status, decisionID, errText, reason string) {
 	d := p.d
 	ev := &proto.Scaling{V: proto.SchemaVersion, ID: proto.ScalingID(d.App, d.Tier, decisionID, status, d.TS), App: d.App, Tier: d.Tier, TS: d.TS,
 		DecisionID: decisionID, Status: status, Desired: p.st.Desired, Ready: p.st.Ready, Booting: p.st.Booting,
-		Driver: p.driver, Mode: p.mode, Error: errText}
+		Driver: p.driver, Mode: p.mode, Error: errText, Reason: reason}
 	p.outs = append(p.outs, bus.Out{Subject: proto.ScalingSubject(p.s.bus.Prefix(), d.App, d.Tier), Msg: ev})
 	p.s.actions.WithLabelValues(p.mode, status).Inc()
 }
 
 // handle applies one decision. A decision at or before the event time of the
 // last one applied to its tier (kept in the bucket, so across restarts) is a
-// redelivery or a replay and is acknowledged without acting.
+// redelivery or a replay and is acknowledged without acting. One whose
+// subject disagrees with its payload, or whose event time lies beyond now
+// plus the allowed skew, is dead-lettered unread. A real driver acts only on
+// tiers the configuration names live, and never on a stale or superseded
+// decision: those are recorded as skipped with the reason.
+//
+// The scaling events are stored before the replica state moves, so the state
+// never claims what the stream does not record.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	var d proto.Decision
-	if err := proto.Decode(m.Data, &d); err != nil {
-		return nil, bus.Permanent(err)
+	if err := s.bus.Decode(m, proto.KindDecision, &d); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if skew := s.cfg.MaxFutureSkew; skew > 0 && proto.Time(d.TS).After(now.Add(skew)) {
+		return nil, bus.Permanent(fmt.Errorf("decision %s has event time %s, beyond now + %s: refusing a decision from the future",
+			d.ID, proto.Time(d.TS).Format(time.RFC3339), skew))
 	}
 	if err := ctx.Err(); err != nil {
 		// Stopping: leave the decision to be redelivered after the restart.
@@ -61,7 +79,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		s.shadow.Restore(d.App, d.Tier, t, d.From, 0)
 	}
 	p := &step{s: s, d: &d, mode: s.cfg.mode(d.App), driver: s.driverName,
-		st: proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.To}}
+		st: proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.From}}
 	drv := s.driver
 	if p.mode == ModeShadow {
 		drv, p.driver = s.shadow, DriverSim
@@ -87,24 +105,91 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		p.emit(proto.StatusReady, prev.DecisionID, "")
 	}
 	if d.Action != proto.ActionHold && d.To != cur.Ready+cur.Booting {
-		s.change(ctx, p, drv, cur, log)
+		reason := s.refusal(ctx, p, m, now)
+		acknowledgeOnly := p.mode == ModeDryRun || strings.HasPrefix(reason, notAuthorised)
+		switch {
+		case acknowledgeOnly && d.To == p.st.Desired:
+			// This count was acknowledged already: nothing new to record.
+		case p.mode == ModeDryRun:
+			s.acknowledge(p, "dry-run", log)
+		case reason != "":
+			s.skip(p, reason, log)
+		default:
+			s.change(ctx, p, drv, cur, log)
+		}
+	}
+	for _, o := range p.outs {
+		if err := s.bus.Publish(ctx, o); err != nil {
+			return nil, fmt.Errorf("store scaling event: %w", err) // transient: retried
+		}
 	}
 	if err := s.put(ctx, key, &p.st); err != nil {
 		return nil, err // transient: retried
 	}
-	return p.outs, nil
+	return nil, nil
 }
 
-// change asks drv for the decision's count, or only logs it in dry-run mode.
+// refusal returns why a real driver must not act on p's decision, or "".
+// The simulated cluster (the sim driver, shadow mode) runs in event time and
+// acts on everything.
+func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Time) string {
+	if p.driver == DriverSim || p.mode != ModeLive {
+		return ""
+	}
+	d := p.d
+	if reason := s.cfg.authorised(d.App, d.Tier); reason != "" {
+		return reason
+	}
+	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier); age > limit {
+		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s", age.Round(time.Second), limit)
+	}
+	seq, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
+	if err != nil {
+		// Unknown: acting could replay a backlog; the next decision retries.
+		return fmt.Sprintf("superseded: cannot tell whether a newer decision is stored: %v", err)
+	}
+	if seq > m.Seq {
+		// Acting on d is acting on the latest decision if that one wants
+		// the same count (typically a hold that followed it).
+		var latest proto.Decision
+		if err := s.bus.Decode(&bus.Msg{Subject: m.Subject, Data: data}, proto.KindDecision, &latest); err != nil || latest.To != d.To {
+			return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)", d.App, d.Tier, seq, m.Seq)
+		}
+	}
+	return ""
+}
+
+// acknowledge records a change that is not carried out because of the app's
+// mode (dry-run): the state takes the decided count as desired, so the
+// decider does not repeat the same change every tick.
+func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
+	d := p.d
+	p.st.Desired, p.st.DecisionID = d.To, d.ID
+	log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
+	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
+}
+
+// skip records a change refused for authority, age or order. A tier the
+// configuration does not authorise is acknowledged like a dry-run (decided
+// and shown, never acted on, never repeated); a stale or superseded decision
+// leaves the state as it was, so a fresh decision can act.
+func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
+	d := p.d
+	if strings.HasPrefix(reason, notAuthorised) {
+		p.st.Desired, p.st.DecisionID = d.To, d.ID
+		s.refused.WithLabelValues("unauthorised").Inc()
+		log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
+	} else {
+		s.refused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Inc()
+		log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
+	}
+	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
+}
+
+// change asks drv for the decision's count.
 func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, log zerolog.Logger) {
 	d := p.d
 	p.st.Desired, p.st.DecisionID = d.To, d.ID
-	if p.mode == ModeDryRun {
-		log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
-		p.st.Desired = cur.Ready + cur.Booting
-		p.emit(proto.StatusSkipped, d.ID, "")
-		return
-	}
 	p.emit(proto.StatusRequested, d.ID, "")
 	start := time.Now()
 	r, err := drv.Scale(ctx, Request{App: d.App, Tier: d.Tier, Replicas: d.To, DecisionID: d.ID, Time: proto.Time(d.TS), Reason: d.Reason})

@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,10 @@ type harness struct {
 	url string
 	b   *bus.Bus
 	kv  jetstream.KeyValue
+	// latest is the event time of the latest decision published (Unix
+	// ms): the executors' wall clock, so every decision is fresh as in a
+	// live run unless a test sets a clock of its own.
+	latest atomic.Int64
 }
 
 func newHarness(t *testing.T) *harness {
@@ -60,8 +65,9 @@ func (h *harness) connect(name string) *bus.Bus {
 func (h *harness) start(cfg executor.Config, opts ...executor.Option) (stop func()) {
 	h.t.Helper()
 	ready := service.NewReady()
+	clock := executor.WithClock(func() time.Time { return proto.Time(h.latest.Load()) })
 	s, err := executor.New(cfg, service.Deps{Bus: h.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(h.t)),
-		Reg: prometheus.NewRegistry(), Ready: ready}, opts...)
+		Reg: prometheus.NewRegistry(), Ready: ready}, append([]executor.Option{clock}, opts...)...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -101,6 +107,9 @@ func decision(app string, m, from, to int) *proto.Decision {
 func (h *harness) publish(ds ...*proto.Decision) {
 	h.t.Helper()
 	for _, d := range ds {
+		if d.TS > h.latest.Load() {
+			h.latest.Store(d.TS)
+		}
 		if err := h.b.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", d.App, d.Tier), Msg: d}); err != nil {
 			h.t.Fatal(err)
 		}

@@ -1,0 +1,281 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// These tests are the executor's side of "nothing acts without authority,
+// nothing stale or forged is executed": each plays an attack or a mishap
+// against a real embedded JetStream server with the command driver running a
+// recording helper, and asserts the refusal and that nothing ran.
+
+// fixedClock is a wall clock stopped at t.
+func fixedClock(t time.Time) executor.Option {
+	return executor.WithClock(func() time.Time { return t })
+}
+
+// tierDecision builds a decision of app's tier at event time ts.
+func tierDecision(app, tier string, ts time.Time, from, to int) *proto.Decision {
+	d := decision(app, 0, from, to)
+	d.Tier, d.TS = tier, proto.Millis(ts)
+	d.ID = proto.DecisionID(app, tier, d.TS)
+	return d
+}
+
+// skippedReasons returns the reasons of app's skipped scaling events.
+func (h *harness) skippedReasons(app string, n int) []string {
+	h.t.Helper()
+	var out []string
+	for _, data := range natstest.Payloads(h.t, h.b.JetStream(), "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
+		var sc proto.Scaling
+		if err := proto.Decode(data, &sc); err != nil {
+			h.t.Fatal(err)
+		}
+		if sc.Status == proto.StatusSkipped {
+			out = append(out, sc.Reason)
+		}
+	}
+	if len(out) != n {
+		h.t.Fatalf("%d skipped events for %s (%q), want %d", len(out), app, out, n)
+	}
+	return out
+}
+
+// deadLetters returns the executor's dead letters' reasons.
+func (h *harness) deadLetters(n int) []string {
+	h.t.Helper()
+	var out []string
+	natstest.Eventually(h.t, 10*time.Second, func() error {
+		out = out[:0]
+		for _, data := range natstest.Payloads(h.t, h.b.JetStream(), "DLQ", "apm.dlq.executor") {
+			var dl proto.DeadLetter
+			if err := proto.Decode(data, &dl); err != nil {
+				return err
+			}
+			out = append(out, dl.Error)
+		}
+		if len(out) != n {
+			return fmt.Errorf("%d dead letters, want %d", len(out), n)
+		}
+		return nil
+	})
+	return out
+}
+
+// TestUnconfiguredAppIsNeverActedOn: decisions for an app the configuration
+// does not name live (say a pushed kube-public/coredns), or for a tier it
+// does not list, are decided and recorded as skipped, never run.
+func TestUnconfiguredAppIsNeverActedOn(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	cfg := commandConfig(log, "")
+	h.start(cfg)
+	now := t0
+	coredns := []*proto.Decision{
+		tierDecision("kube-public", "coredns", now, 1, 30),
+		tierDecision("kube-public", "coredns", now.Add(15*time.Second), 30, 1),
+		tierDecision("kube-public", "coredns", now.Add(30*time.Second), 1, 2),
+	}
+	otherTier := tierDecision("shop", "db", now.Add(30*time.Second), 1, 9)
+	h.publish(coredns...)
+	h.publish(otherTier)
+	h.waitState(coredns[2])
+	h.waitState(otherTier)
+	if got := calls(t, log); len(got) != 0 {
+		t.Fatalf("commands ran for unconfigured tiers: %+v", got)
+	}
+	// The second decision asks for the 1 replica that runs: nothing to skip.
+	for _, r := range h.skippedReasons("kube-public", 2) {
+		if !strings.Contains(r, "not authorised: app kube-public is not configured with mode live") {
+			t.Errorf("reason %q", r)
+		}
+	}
+	if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "no tier db") {
+		t.Errorf("reason %q", r)
+	}
+}
+
+// TestStaleBacklogIsNotActedOn: an executor (re)starting after a day of
+// downtime finds 251 decisions flip-flopping over the day. None is acted on:
+// all are older than the tier's lead time.
+func TestStaleBacklogIsNotActedOn(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	start := t0.Add(-24 * time.Hour)
+	var last *proto.Decision
+	for i := range 251 {
+		from, to := 20+i%2, 21-i%2
+		last = tierDecision("shop", "web", start.Add(time.Duration(i)*5*time.Minute), from, to)
+		h.publish(last)
+	}
+	cfg := commandConfig(log, "")
+	cfg.LeadTimes = map[string]map[string]time.Duration{"shop": {"web": time.Minute}}
+	h.start(cfg, fixedClock(t0))
+	h.waitState(last)
+	if got := calls(t, log); len(got) != 0 {
+		t.Fatalf("%d commands ran for a stale backlog, want 0", len(got))
+	}
+	// Every other decision asks for the 20 replicas still running: only the
+	// 126 changes are recorded, each as skipped for its age.
+	reasons := h.skippedReasons("shop", 126)
+	if !strings.HasPrefix(reasons[0], "stale: decided 24h0m0s ago, beyond the tier's limit of 1m0s") {
+		t.Errorf("first reason %q", reasons[0])
+	}
+	for _, r := range reasons {
+		if !strings.HasPrefix(r, "stale: ") {
+			t.Fatalf("reason %q", r)
+		}
+	}
+}
+
+// TestCatchUpActsOnceOnTheLatest: after a short outage the backlog holds
+// three fresh decisions that each change web; only the latest is acted on.
+func TestCatchUpActsOnceOnTheLatest(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	ds := []*proto.Decision{
+		tierDecision("shop", "web", t0.Add(-40*time.Second), 3, 5),
+		tierDecision("shop", "web", t0.Add(-25*time.Second), 5, 4),
+		tierDecision("shop", "web", t0.Add(-10*time.Second), 4, 6),
+	}
+	h.publish(ds...)
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	st := h.waitState(ds[2])
+	got := calls(t, log)
+	if len(got) != 1 || got[0].Argv[len(got[0].Argv)-1] != ds[2].ID {
+		t.Fatalf("commands %+v, want one, for the latest decision", got)
+	}
+	if st.Desired != 6 {
+		t.Fatalf("state %+v, want desired 6", st)
+	}
+	for _, r := range h.skippedReasons("shop", 2) {
+		if !strings.HasPrefix(r, "superseded: a newer decision for shop.web is stored") {
+			t.Errorf("reason %q", r)
+		}
+	}
+}
+
+// TestForgedFutureDecisionIsDeadLettered: a decision stamped 48 h ahead
+// would scale web to 77 and then make every genuine decision look already
+// applied. It goes to the DLQ unread, and the genuine decision after it acts.
+func TestForgedFutureDecisionIsDeadLettered(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	forged := tierDecision("shop", "web", t0.Add(48*time.Hour), 3, 77)
+	genuine := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 4)
+	h.publish(forged, genuine)
+	st := h.waitState(genuine)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != genuine.ID {
+		t.Fatalf("acted on %q, want only the genuine decision", got)
+	}
+	if st.Desired != 4 {
+		t.Fatalf("state %+v", st)
+	}
+	if dl := h.deadLetters(1); !strings.Contains(dl[0], "beyond now + 2m0s: refusing a decision from the future") {
+		t.Errorf("dead letter %q", dl[0])
+	}
+}
+
+// TestSubjectPayloadMismatchIsDeadLettered: a decision naming app victim
+// published on the subject of shop.web is never processed as either.
+func TestSubjectPayloadMismatchIsDeadLettered(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	victim := tierDecision("live", "web", t0, 2, 9)
+	data, err := proto.Encode(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(proto.DecisionSubject("apm", "shop", "web"))
+	m.Data = data
+	if _, err := h.b.JetStream().PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if dl := h.deadLetters(1); !strings.Contains(dl[0], "subject does not match payload") {
+		t.Errorf("dead letter %q", dl[0])
+	}
+	if got := calls(t, log); len(got) != 0 {
+		t.Fatalf("commands ran: %+v", got)
+	}
+}
+
+// TestDeletedConsumerIsRecreated: someone deletes the executor's durable
+// consumer. The executor notices, fails /readyz while it recreates it, and
+// acts on the next decision; nothing is redelivered from the start.
+func TestDeletedConsumerIsRecreated(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	ready := service.NewReady()
+	var states []error
+	var mu sync.Mutex
+	health := func(err error) {
+		mu.Lock()
+		states = append(states, err)
+		mu.Unlock()
+	}
+	cfg := commandConfig(log, "")
+	s, err := executor.New(cfg, service.Deps{Bus: h.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(t)),
+		Reg: prometheus.NewRegistry(), Ready: ready}, fixedClock(t0), executor.WithHealthObserver(health))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	natstest.Eventually(t, 10*time.Second, ready.Err)
+
+	d1 := tierDecision("shop", "web", t0.Add(-20*time.Second), 2, 3)
+	h.publish(d1)
+	h.waitState(d1)
+	if err := h.b.JetStream().DeleteConsumer(context.Background(), "DECISIONS", "executor"); err != nil {
+		t.Fatal(err)
+	}
+	// Readiness fails while the consumer is gone, then recovers.
+	natstest.Eventually(t, 15*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(states) != 2 || states[0] == nil || !strings.Contains(states[0].Error(), "consumer DECISIONS/executor lost") || states[1] != nil {
+			return fmt.Errorf("health reports %v, want the lost consumer then recovery", states)
+		}
+		return nil
+	})
+	if err := ready.Err(); err != nil {
+		t.Fatalf("not ready after recovery: %v", err)
+	}
+	d2 := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 5)
+	h.publish(d2)
+	h.waitState(d2)
+	if got := decisionsActed(t, log); len(got) != 2 || got[0] != d1.ID || got[1] != d2.ID {
+		t.Fatalf("acted on %q, want d1 then d2 once each", got)
+	}
+	c, err := h.b.JetStream().Consumer(context.Background(), "DECISIONS", "executor")
+	if err != nil {
+		t.Fatalf("consumer not recreated: %v", err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.DeliverPolicy != jetstream.DeliverByStartSequencePolicy || info.Config.OptStartSeq != 2 {
+		t.Fatalf("recreated consumer starts %v at %d, want after the last handled message (seq 2)", info.Config.DeliverPolicy, info.Config.OptStartSeq)
+	}
+}
