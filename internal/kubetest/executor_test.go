@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/kubetest"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -39,6 +40,23 @@ var tierDelays = []struct {
 	name  string
 	delay time.Duration
 }{{"web", 2 * time.Second}, {"cache", 6 * time.Second}, {"db", 20 * time.Second}}
+
+// headroomConfig names the apps the executor may act on: shop live (its
+// tiers with the default policy's lead times), preview in dry-run.
+const headroomConfig = `apps:
+  shop:
+    source: push
+    mode: live
+    tiers:
+      - {name: web, lead_time: 1m}
+      - {name: cache, lead_time: 3m}
+      - {name: db, lead_time: 10m}
+  preview:
+    source: push
+    mode: dry-run
+    tiers:
+      - {name: web}
+`
 
 // executorIdentity is the executor's service account in deploy/kubernetes:
 // the test's driver acts as it, so the shipped RBAC is what it is allowed.
@@ -104,7 +122,7 @@ func (w *world) connect(name string) *bus.Bus {
 // startExecutor runs an executor whose kubernetes driver acts as the
 // executor's service account; stop ends it as a killed process would end
 // (its context cancelled, nothing flushed beyond what the bus does).
-func (w *world) startExecutor(modes map[string]string) (stop func()) {
+func (w *world) startExecutor() (stop func()) {
 	w.t.Helper()
 	rc := rest.CopyConfig(w.cl.Config)
 	rc.Impersonate = rest.ImpersonationConfig{UserName: executorIdentity}
@@ -117,11 +135,15 @@ func (w *world) startExecutor(modes map[string]string) (stop func()) {
 		w.t.Fatal(err)
 	}
 	drv := executor.NewKubeDriverForClient(client, executor.KubeConfig{Targets: targets, Timeout: 20 * time.Second, SyncTimeout: 30 * time.Second})
+	file, err := config.Parse("headroom.yaml", []byte(headroomConfig))
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	cfg := executor.DefaultConfig()
-	cfg.Driver, cfg.Modes = executor.DriverKubernetes, modes
+	cfg.Driver = executor.DriverKubernetes
 	ready := service.NewReady()
 	s, err := executor.New(cfg, service.Deps{Bus: w.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(w.t)).Level(zerolog.InfoLevel),
-		Reg: prometheus.NewRegistry(), Ready: ready}, executor.WithDriver(executor.DriverKubernetes, drv))
+		Reg: prometheus.NewRegistry(), Ready: ready, Config: file}, executor.WithDriver(executor.DriverKubernetes, drv))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -272,7 +294,7 @@ func TestExecutorOnControlPlane(t *testing.T) {
 	w.start = time.Now()
 	w.logf("web, cache, db: 1 ready replica each")
 
-	stop := w.startExecutor(map[string]string{"shop": executor.ModeLive, "preview": executor.ModeDryRun})
+	stop := w.startExecutor()
 
 	// 1. A surge: each tier scales up.
 	want := map[string]int{"web": 4, "cache": 3, "db": 2}
@@ -381,8 +403,14 @@ func TestExecutorOnControlPlane(t *testing.T) {
 	if err := w.probe.Publish(ctx, bus.Out{Subject: proto.DecisionSubject("apm", "shop", "db"), Msg: stale}); err != nil {
 		t.Fatal(err)
 	}
-	stop = w.startExecutor(map[string]string{"shop": executor.ModeLive, "preview": executor.ModeDryRun})
+	// And, while it is down, a change that a later hold supersedes: after
+	// the restart only the latest decision may act.
+	superseded := w.decide("shop", "db", 4, 5)
+	w.decide("shop", "db", 4, 4)
+	stop = w.startExecutor()
 	w.logf("executor restarted")
+	ev = w.waitEvent(superseded, proto.StatusSkipped)
+	w.logf("db 4→5 decided while the executor was down: %+v", ev)
 	var st *proto.ReplicaState
 	deadline = time.Now().Add(90 * time.Second)
 	for {
@@ -400,8 +428,8 @@ func TestExecutorOnControlPlane(t *testing.T) {
 		t.Fatalf("db after restart: generation %d (want %d), replicas %d: a duplicate or stale patch", d.Generation, dbGen+1, *d.Spec.Replicas)
 	}
 	for _, e := range w.events("shop") {
-		if e.DecisionID == stale.ID && e.Status != proto.StatusSkipped {
-			t.Fatalf("stale decision acted on: %+v", e)
+		if (e.DecisionID == stale.ID || e.DecisionID == superseded.ID) && e.Status != proto.StatusSkipped {
+			t.Fatalf("stale or superseded decision acted on: %+v", e)
 		}
 	}
 	stop()

@@ -213,8 +213,8 @@ func (c *Cluster) run(ctx context.Context, bins Binaries, opt Options) error {
 	if err := c.spawn("kube-controller-manager", bins.ControllerManager, nil,
 		"--kubeconfig="+c.Kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(kcmPort), "--cert-dir="+filepath.Join(c.Dir, "kcm"),
-		"--service-account-private-key-file="+p.saKey, "--root-ca-file="+p.caCert,
-		"--controllers=*,-horizontalpodautoscaling,-nodeipam", "--concurrent-deployment-syncs=10", "--v=1"); err != nil {
+		"--root-ca-file="+p.caCert,
+		"--controllers=*,-horizontal-pod-autoscaler-controller,-node-ipam-controller", "--concurrent-deployment-syncs=10", "--v=1"); err != nil {
 		return err
 	}
 	if err := c.spawn("kube-scheduler", bins.Scheduler, nil,
