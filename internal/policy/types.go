@@ -27,11 +27,25 @@ type TierInput struct {
 	Values map[string]float64
 	// Ready and Booting are the replica counts at the tick.
 	Ready, Booting int
+	// Desired, when positive, is the total the tier is held at: the count
+	// the executor has committed to (or the last change decided and not yet
+	// committed). It differs from Ready+Booting while a scale-down is
+	// pending, and the policy decides from it so a change is never emitted
+	// twice.
+	Desired int
 	// Forecast is the latest forecast of Load, nil when none exists yet.
 	Forecast *Forecast
 	// Incidents lists the open incident kinds on this tier: "load",
 	// "performance", "errors", "drop".
 	Incidents []string
+}
+
+// current is the tier's total replica count to decide from.
+func (in TierInput) current() int {
+	if in.Desired > 0 {
+		return in.Desired
+	}
+	return in.Ready + in.Booting
 }
 
 // Decision is the policy's verdict for one tier at one tick.
