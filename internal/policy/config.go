@@ -68,12 +68,35 @@ type AppConfig struct {
 	// highest forecast median over the lead window; 0 takes the larger of
 	// the two instead. Without a forecast the base is the level.
 	ForecastWeight float64
+	// RampSigmas turns on the ramp guard: when the load rose in each of the
+	// last two ticks by more than RampSigmas times its typical one-tick
+	// change, the policy never provisions below the current load plus that
+	// excess rise carried on over the lead window. 0 turns it off.
+	RampSigmas float64
+	// JumpSigmas turns on the jump guard: the base the quantile is applied
+	// to is at least the current load less JumpSigmas typical one-tick
+	// changes, so a jump well beyond the noise gets its calibrated headroom
+	// at once instead of waiting for the level to catch up. 0 turns it off.
+	JumpSigmas float64
+	// JumpBin calibrates the ticks the jump guard lifts apart from the
+	// others (regime detection): how far a fresh jump keeps rising is
+	// learned from earlier jumps.
+	JumpBin bool
+	// HPAGuardTarget, when positive, runs the Kubernetes HPA rule at this
+	// target utilisation beside the policy on every tier and never wants
+	// fewer replicas than it does. 0 turns the guard off.
+	HPAGuardTarget float64
+	// ReactiveHeadroom is the least headroom over the current load the
+	// policy always provisions (want ≥ load·ReactiveHeadroom/capacity·target);
+	// 0 or 1 means none.
+	ReactiveHeadroom float64
 }
 
 // DefaultAppConfig returns a three-tier web/cache/db application with lead
 // times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
-// 10-minute scale-down stabilisation, one-minute ticks and a three-day
-// calibration window.
+// 10-minute scale-down stabilisation, one-minute ticks, a three-day
+// calibration window, a forecast weight of 0.25 and the ramp guard at 3
+// typical changes (the last two chosen over the scaling trace suite).
 func DefaultAppConfig() AppConfig {
 	tier := func(name, up string, lead time.Duration, prio int, cost float64) TierConfig {
 		return TierConfig{
@@ -93,7 +116,8 @@ func DefaultAppConfig() AppConfig {
 		CalibrationWindow: 72 * time.Hour,
 		MinCalibration:    200,
 		DefaultHeadroom:   1.3,
-		ForecastWeight:    0.5,
+		ForecastWeight:    0.25,
+		RampSigmas:        3,
 	}
 }
 
@@ -120,6 +144,9 @@ func (c AppConfig) Validate() error {
 	}
 	if c.ForecastWeight < 0 || c.ForecastWeight > 1 {
 		errs = append(errs, fmt.Errorf("forecast weight %v is not in [0, 1]", c.ForecastWeight))
+	}
+	if c.HPAGuardTarget < 0 || c.HPAGuardTarget > 1 {
+		errs = append(errs, fmt.Errorf("HPA guard target %v is not in [0, 1]", c.HPAGuardTarget))
 	}
 	if c.DefaultHeadroom < 1 {
 		errs = append(errs, fmt.Errorf("default headroom %v is below 1", c.DefaultHeadroom))

@@ -23,6 +23,13 @@ type prediction struct {
 const (
 	minBin = -4
 	maxBin = 10
+	// jumpBin holds the ratios of ticks taken just after a jump (the load
+	// well above the level): how far a fresh jump goes on rising is its
+	// own regime, learned apart from the level bins.
+	jumpBin = maxBin + 1
+	// minJumpCalibration is the least number of ratios the jump bin needs;
+	// jumps are rare, and until then the pooled ratios serve.
+	minJumpCalibration = 30
 )
 
 // demand learns, per tier, how the peak load over the lead window relates to
@@ -138,8 +145,12 @@ func (d *demand) record(t time.Time, base float64, bin int) {
 // ratio returns the q-quantile of the learned peak-to-base ratios for a
 // level bin, falling back to the pooled ratios and then to def.
 func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, string) {
-	if d.cal.binLen(bin) >= minN {
-		return math.Max(d.cal.binQuantile(bin, q), 0), "level"
+	need, src := minN, "level"
+	if bin == jumpBin {
+		need, src = min(minN, minJumpCalibration), "jump"
+	}
+	if d.cal.binLen(bin) >= need {
+		return math.Max(d.cal.binQuantile(bin, q), 0), src
 	}
 	if d.cal.len() >= minN {
 		return math.Max(d.cal.quantile(q), 0), "pooled"

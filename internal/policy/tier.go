@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/headroomhq/headroom/internal/hpa"
 )
 
 // tier is all mutable policy state of one tier.
@@ -19,6 +21,8 @@ type tier struct {
 	// Learned ratio to the upstream tier's load: decayed sums.
 	upOwn, upLoad float64
 	upN           int
+	// guard is the HPA rule at AppConfig.HPAGuardTarget (nil when off).
+	guard *hpa.Autoscaler
 }
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
@@ -28,8 +32,14 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 	h := app.Tick + cfg.LeadTime
 	keep := max(h, app.LevelWindow) + 2*app.Tick
 	size := max(1, int(app.CalibrationWindow/app.Tick))
+	var guard *hpa.Autoscaler
+	if app.HPAGuardTarget > 0 {
+		hc := hpa.DefaultConfig(app.HPAGuardTarget)
+		hc.Min, hc.Max = cfg.Min, cfg.Max
+		guard, _ = hpa.New(hc) // validated with the app config
+	}
 	return &tier{
-		cfg: cfg, app: app, horizon: h,
+		cfg: cfg, app: app, horizon: h, guard: guard,
 		dem: newDemand(h, keep, size),
 		m: machine{
 			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
@@ -90,10 +100,10 @@ type forecaster func(from, to time.Time) (float64, bool)
 
 // evaluation is the numbers one tier's decision rests on.
 type evaluation struct {
-	load, level, fmax, fnow, rise, base, ratio, demand, capacity float64
-	hasForecast                                                  bool
-	ratioSource                                                  string
-	floor, want                                                  int
+	load, level, fmax, fnow, rise, base, ratio, demand, capacity, ramp float64
+	hasForecast, jump, guard                                           bool
+	ratioSource                                                        string
+	floor, want                                                        int
 }
 
 // evaluate computes the wanted replica count at t.
@@ -120,11 +130,24 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 		}
 	}
 	bin := levelBin(e.base, capacity)
+	if k := tr.app.JumpSigmas; k > 0 && tr.dem.diffs >= 30 {
+		if j := in.Load - k*tr.dem.absDiff; j > e.base {
+			e.base, e.jump = j, true
+			if tr.app.JumpBin {
+				bin = jumpBin
+			}
+		}
+	}
 	e.ratio, e.ratioSource = tr.dem.ratio(bin, tr.cfg.Quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
 	tr.dem.record(t, e.base, bin)
 	e.demand = e.base * e.ratio
 	per := capacity * tr.cfg.Target
-	e.floor = int(math.Ceil(in.Load/per - 1e-9))
+	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)
+	if s := tr.dem.rampRise(tr.app.RampSigmas); s > 0 {
+		e.ramp = s
+		react = math.Max(react, in.Load+s*float64(tr.horizon/tr.app.Tick))
+	}
+	e.floor = int(math.Ceil(react/per - 1e-9))
 	e.want = max(int(math.Ceil(e.demand/per-1e-9)), e.floor)
 	e.want = max(tr.cfg.Min, min(tr.cfg.Max, e.want))
 	return e
@@ -133,7 +156,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 // decide runs one tick for the tier. up is the upstream tier's current load
 // (NaN when none) and fc the forecast to use (nil when none).
 func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster) Decision {
-	current := in.Ready + in.Booting
+	current := in.current()
 	if math.IsNaN(in.Load) || math.IsInf(in.Load, 0) || in.Load < 0 {
 		return Decision{
 			Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold, State: tr.m.phase.String(),
@@ -181,6 +204,14 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 		peak, _ := tr.dem.peak(t.Add(-tr.app.LevelWindow), t)
 		if urgent := int(math.Ceil(peak * e.ratio / (capacity * tr.cfg.Target))); urgent > e.want {
 			e.want = max(tr.cfg.Min, min(tr.cfg.Max, urgent))
+		}
+	}
+	if tr.guard != nil && in.Ready > 0 {
+		// The HPA guard: never below what the Kubernetes rule would ask
+		// for at the guard target, given the same replicas.
+		g := tr.guard.Decide(t, current, in.Ready, in.Load/(float64(in.Ready)*capacity))
+		if g > e.want {
+			e.want, e.guard = min(g, tr.cfg.Max), true
 		}
 	}
 	v := tr.m.step(t, current, e.want, loadInc, perf)

@@ -31,6 +31,13 @@ type Options struct {
 	MaxStep int
 	// ForecastWeight blends the forecast into the base (0: the larger).
 	ForecastWeight float64
+	// RampSigmas, JumpSigmas and ReactiveHeadroom set the policy's guards
+	// (policy.AppConfig).
+	RampSigmas, JumpSigmas, ReactiveHeadroom float64
+	// JumpBin calibrates jumps apart (policy.AppConfig.JumpBin).
+	JumpBin bool
+	// HPAGuardTarget is policy.AppConfig.HPAGuardTarget.
+	HPAGuardTarget float64
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
 	Horizon int
 	// Warmup is the number of leading minutes not scored.
@@ -46,13 +53,16 @@ type Options struct {
 // DefaultOptions returns the operating point `decider simulate` uses:
 // provision for the p95 of the lead-window peak at full capacity (the
 // contract's C is the whole capacity, so the quantile is the headroom),
-// scale down after 15 minutes of lower wants, and blend forecast and level
-// equally.
+// scale down after 15 minutes of lower wants, weight the forecast 0.25
+// against the recent level in the base, and carry on ramps that rise
+// beyond 3 typical one-minute changes (the ramp guard). The forecast weight
+// and the ramp threshold were chosen by leave-one-trace-out over the suite
+// (SuiteGrid, `decider simulate --suite DIR --cv`).
 func DefaultOptions() Options {
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
-		ForecastWeight: 0.5, Horizon: 12, Warmup: 1440, HPA: true,
+		ForecastWeight: 0.25, RampSigmas: 3, Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }
 
@@ -70,6 +80,8 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.Tiers = []policy.TierConfig{web}
 	app.LevelWindow, app.CalibrationWindow = o.LevelWindow, o.CalibrationWindow
 	app.ForecastWeight = o.ForecastWeight
+	app.RampSigmas, app.JumpSigmas, app.ReactiveHeadroom, app.JumpBin = o.RampSigmas, o.JumpSigmas, o.ReactiveHeadroom, o.JumpBin
+	app.HPAGuardTarget = o.HPAGuardTarget
 	return app
 }
 

@@ -24,19 +24,10 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tracePath := fs.String("trace", "", "demand trace CSV `timestamp,value` (req/s per minute, consecutive minutes)")
 	outPath := fs.String("out", "", "decisions CSV to write (`timestamp,desired`)")
 	opt := scaleeval.DefaultOptions()
-	fs.Float64Var(&opt.Capacity, "capacity", 0, "load per replica (0: max(trace)/20)")
-	fs.Float64Var(&opt.Target, "target", opt.Target, "target utilisation of the policy")
-	fs.Func("quantile", fmt.Sprintf("upper quantile of the lead-window peak to provision for, e.g. 0.95 or p95 (default %g)", opt.Quantile), func(v string) (err error) {
-		opt.Quantile, err = policy.ParseQuantile(v)
-		return err
-	})
-	fs.DurationVar(&opt.Stabilization, "stabilization", opt.Stabilization, "scale-down stabilisation window")
-	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
-	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
-	fs.Float64Var(&opt.ForecastWeight, "forecast-weight", opt.ForecastWeight, "weight of the forecast against the recent level in the base (0: the larger)")
-	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
-	fs.IntVar(&opt.Warmup, "warmup", opt.Warmup, "leading minutes simulated but not scored")
+	registerOptions(fs, &opt)
 	noHPA := fs.Bool("no-hpa", false, "skip the HPA, static and oracle baselines")
+	var sf suiteFlags
+	sf.register(fs)
 	fs.Func("curve", "comma-separated extra quantiles to run the policy at, e.g. 0.8,0.9,p97 (our cost/quality curve)", func(v string) error {
 		for _, f := range strings.Split(v, ",") {
 			q, err := policy.ParseQuantile(f)
@@ -50,8 +41,11 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if sf.dir != "" || sf.synthOnly {
+		return runSuite(ctx, sf, opt, stdout, stderr)
+	}
 	if *tracePath == "" || *outPath == "" {
-		return errors.New("simulate: --trace and --out are required")
+		return errors.New("simulate: --trace and --out (or --suite DIR) are required")
 	}
 	pts, err := trace.ReadFile(*tracePath)
 	if err != nil {
@@ -78,6 +72,27 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	rep.Print(stdout)
 	return nil
+}
+
+// registerOptions binds the policy and contract flags to opt.
+func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
+	fs.Float64Var(&opt.Capacity, "capacity", 0, "load per replica (0: max(trace)/20)")
+	fs.Float64Var(&opt.Target, "target", opt.Target, "target utilisation of the policy")
+	fs.Func("quantile", fmt.Sprintf("upper quantile of the lead-window peak to provision for, e.g. 0.95 or p95 (default %g)", opt.Quantile), func(v string) (err error) {
+		opt.Quantile, err = policy.ParseQuantile(v)
+		return err
+	})
+	fs.DurationVar(&opt.Stabilization, "stabilization", opt.Stabilization, "scale-down stabilisation window")
+	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
+	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
+	fs.Float64Var(&opt.ForecastWeight, "forecast-weight", opt.ForecastWeight, "weight of the forecast against the recent level in the base (0: the larger)")
+	fs.Float64Var(&opt.RampSigmas, "ramp-sigmas", opt.RampSigmas, "ramp guard: carry on rises above this many typical one-minute changes over the lead time (0: off)")
+	fs.Float64Var(&opt.JumpSigmas, "jump-sigmas", opt.JumpSigmas, "jump guard: the base is at least the current load less this many typical one-minute changes (0: off)")
+	fs.Float64Var(&opt.HPAGuardTarget, "hpa-guard", opt.HPAGuardTarget, "never want fewer replicas than the HPA rule at this target (0: off)")
+	fs.BoolVar(&opt.JumpBin, "jump-bin", opt.JumpBin, "calibrate the ticks the jump guard lifts apart from the others")
+	fs.Float64Var(&opt.ReactiveHeadroom, "reactive-headroom", opt.ReactiveHeadroom, "least headroom over the current load (e.g. 1.1; 0: none)")
+	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
+	fs.IntVar(&opt.Warmup, "warmup", opt.Warmup, "leading minutes simulated but not scored")
 }
 
 // writeDecisions writes one `timestamp,desired` row per trace minute.

@@ -1,0 +1,136 @@
+package scaleeval
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+func TestSyntheticFamilies(t *testing.T) {
+	for _, f := range SyntheticFamilies() {
+		a, err := Synthetic(f, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := Synthetic(f, 7)
+		c, _ := Synthetic(f, 8)
+		if !reflect.DeepEqual(a.Demand, b.Demand) {
+			t.Errorf("%s: same seed, different traces", f)
+		}
+		if reflect.DeepEqual(a.Demand, c.Demand) {
+			t.Errorf("%s: seeds 7 and 8 give the same trace", f)
+		}
+		if len(a.Demand) < 14*1440 || len(a.Times) != len(a.Demand) {
+			t.Errorf("%s: %d minutes", f, len(a.Demand))
+		}
+		peak := 0.0
+		for i, v := range a.Demand {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				t.Fatalf("%s: minute %d demand %v", f, i, v)
+			}
+			peak = math.Max(peak, v)
+		}
+		if peak <= 0 {
+			t.Errorf("%s: no demand", f)
+		}
+	}
+	if _, err := Synthetic("nope", 1); err == nil {
+		t.Error("unknown family accepted")
+	}
+}
+
+// TestScrambledFutureLeavesEarlierDecisions runs the full path (forecaster
+// tape and policy, every guard on) on a surge trace, then replaces
+// everything after minute k by a shuffled, rescaled copy and checks that
+// every decision up to and including minute k is unchanged.
+func TestScrambledFutureLeavesEarlierDecisions(t *testing.T) {
+	tr, err := Synthetic("surges", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 3 * 1440
+	ts, d := tr.Times[:n], tr.Demand[:n]
+	o := DefaultOptions()
+	o.Warmup = 60
+	s := DefaultSetup(d)
+	s.Warmup = o.Warmup
+	run := func(d []float64) Run {
+		t.Helper()
+		tape, err := RecordForecasts(ts, d, forecastConfig(), o.Horizon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := RunPolicy(ts, d, s, o, tape, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	base := run(d)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, k := range []int{1500, 2000, 2881, 4000} {
+		sc := append([]float64(nil), d...)
+		rest := sc[k+1:]
+		rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+		for i := range rest {
+			rest[i] *= 0.2 + 3*rng.Float64()
+		}
+		got := run(sc)
+		if !reflect.DeepEqual(got.Desired[:k+1], base.Desired[:k+1]) {
+			for i := 0; i <= k; i++ {
+				if got.Desired[i] != base.Desired[i] {
+					t.Fatalf("future scrambled after minute %d changed the decision at minute %d: %d, was %d", k, i, got.Desired[i], base.Desired[i])
+				}
+			}
+		}
+		if reflect.DeepEqual(got.Desired[k+1:], base.Desired[k+1:]) {
+			t.Fatalf("scrambling after minute %d changed nothing later: the test scrambles nothing", k)
+		}
+	}
+}
+
+func TestLeaveOneOut(t *testing.T) {
+	res := func(under, cost float64) Result {
+		return Result{Ours: Score{UnderPct: under, UnservedPct: under, CostRatio: cost}, HPAUnder: 1, HPAUnserved: 1}
+	}
+	// Candidate 0 wins everywhere except trace 2, where it loses badly;
+	// candidate 1 is fair everywhere.
+	results := [][]Result{
+		{res(0.1, 1.2), res(0.1, 1.2), res(3, 1.2)},
+		{res(0.5, 1.2), res(0.5, 1.2), res(0.5, 1.2)},
+	}
+	if got := LeaveOneOut(results); !reflect.DeepEqual(got, []int{1, 1, 0}) {
+		t.Fatalf("chosen %v, want [1 1 0]", got)
+	}
+	if c := Choose(results, -1); c != 1 {
+		t.Fatalf("on all traces chose %d, want the one that holds everywhere", c)
+	}
+	if !res(1.01, 1).Loses() || res(1, 1).Loses() || !res(0.1, 2.1).Loses() {
+		t.Fatal("Loses")
+	}
+	if r := (Result{HPAUnder: 0, HPAUnserved: 0}); r.Loses() || r.Worst() != 0 {
+		t.Fatal("a tie at zero is not a loss")
+	}
+}
+
+func TestShopTiersAreScored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("four days of three tiers")
+	}
+	o := DefaultOptions()
+	o.Warmup = 1440
+	rs, err := EvaluateShopTiers(context.Background(), 1, 4, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("%d tiers", len(rs))
+	}
+	for _, r := range rs {
+		if r.Ours.Minutes != 3*1440 || r.Ours.CostRatio <= 0 || math.IsNaN(r.HPAUnder) {
+			t.Fatalf("%s: %+v", r.Name, r)
+		}
+	}
+}

@@ -1,0 +1,340 @@
+package scaleeval
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+)
+
+// Trace is one named demand trace of the suite: req/s per minute, rows on
+// consecutive minutes.
+type Trace struct {
+	// Name identifies the trace, e.g. "surges-s1" or "nasa_1m".
+	Name string
+	// Family groups traces of one kind (a synthetic family, or the file
+	// name for a recorded trace); leave-one-out works per trace.
+	Family string
+	// Times stamps the rows.
+	Times []time.Time
+	// Demand is the load of each minute.
+	Demand []float64
+}
+
+// SyntheticFamilies lists the built-in seeded trace families:
+//
+//   - smooth-growth: thousands of req/s, daily and weekly shape, +50 % over
+//     four weeks, Poisson noise negligible;
+//   - surges: smooth heavy traffic plus scheduled surges (weekly matches at a
+//     fixed hour and random launches) that ramp within 2–10 minutes to 2.5–5×
+//     the base and last 30–120 minutes;
+//   - jumps: smooth traffic whose level steps by ×1.8 or ÷1.8 at random
+//     instants, which no forecast can foresee;
+//   - batch: a low background with on/off batch jobs (random and a nightly
+//     cron) that switch thousands of req/s on and off within a minute;
+//   - diurnal-low and diurnal-high: daily and weekly seasonality at a few
+//     req/s (Poisson dominated) and at thousands of req/s;
+//   - drift: a slow random walk of the level with a mild daily pattern;
+//   - bursty: social-media-like traffic with a daily pattern, heavy-tailed
+//     bursts at random times and two daily content drops.
+func SyntheticFamilies() []string {
+	return []string{"smooth-growth", "surges", "jumps", "batch", "diurnal-low", "diurnal-high", "drift", "bursty"}
+}
+
+// synthStart is the first minute of every synthetic trace (a Monday).
+var synthStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
+// Synthetic generates the named family's trace for seed. The same family and
+// seed always give the same trace.
+func Synthetic(family string, seed uint64) (Trace, error) {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(family); i++ {
+		h = (h ^ uint64(family[i])) * 1099511628211
+	}
+	g := &gen{rng: rand.New(rand.NewPCG(seed, h))}
+	var d []float64
+	switch family {
+	case "smooth-growth":
+		d = g.smoothGrowth(28)
+	case "surges":
+		d = g.surges(21)
+	case "jumps":
+		d = g.jumps(14)
+	case "batch":
+		d = g.batch(14)
+	case "diurnal-low":
+		d = g.diurnal(21, 3, 0.05)
+	case "diurnal-high":
+		d = g.diurnal(21, 4000, 0.01)
+	case "drift":
+		d = g.drift(21)
+	case "bursty":
+		d = g.bursty(21)
+	default:
+		return Trace{}, fmt.Errorf("unknown synthetic family %q (known: %v)", family, SyntheticFamilies())
+	}
+	ts := make([]time.Time, len(d))
+	for i := range ts {
+		ts[i] = synthStart.Add(time.Duration(i) * time.Minute)
+	}
+	return Trace{Name: fmt.Sprintf("%s-s%d", family, seed), Family: family, Times: ts, Demand: d}, nil
+}
+
+// SyntheticSuite returns every family at every seed.
+func SyntheticSuite(seeds []uint64) []Trace {
+	var out []Trace
+	for _, f := range SyntheticFamilies() {
+		for _, s := range seeds {
+			tr, err := Synthetic(f, s)
+			if err != nil {
+				panic(err) // the families are fixed; an error is a bug
+			}
+			out = append(out, tr)
+		}
+	}
+	return out
+}
+
+type gen struct{ rng *rand.Rand }
+
+const dayMin = 1440
+
+// daily is a smooth daily shape in [0, 1]: a night trough around 04:00, a
+// morning shoulder and an evening peak around 20:00, phase-shifted by ph
+// hours.
+func daily(minute int, ph float64) float64 {
+	h := math.Mod(float64(minute)/60+ph+24, 24)
+	x := 2 * math.Pi * (h - 4) / 24
+	v := 0.5 - 0.5*math.Cos(x) + 0.15*math.Sin(2*x)
+	return math.Max(0, math.Min(1, v/1.1))
+}
+
+// weekly is 1 on weekdays and w on weekends (day 0 is a Monday).
+func weekly(minute int, w float64) float64 {
+	if d := (minute / dayMin) % 7; d >= 5 {
+		return w
+	}
+	return 1
+}
+
+// poisson draws a per-minute count at rate (req/s) and returns it as req/s.
+func (g *gen) poisson(rate float64) float64 {
+	lam := rate * 60
+	if lam <= 0 {
+		return 0
+	}
+	if lam > 500 {
+		return math.Max(0, lam+math.Sqrt(lam)*g.rng.NormFloat64()) / 60
+	}
+	// Knuth's method; exp(-500) is still a normal float64.
+	limit, p, k := math.Exp(-lam), g.rng.Float64(), 0
+	for p > limit {
+		p *= g.rng.Float64()
+		k++
+	}
+	return float64(k) / 60
+}
+
+// ar is a slowly varying log-normal noise factor: an AR(1) in log space with
+// per-minute persistence rho and stationary deviation sigma.
+type ar struct{ x, rho, sigma float64 }
+
+func (a *ar) next(g *gen) float64 {
+	a.x = a.rho*a.x + math.Sqrt(1-a.rho*a.rho)*a.sigma*g.rng.NormFloat64()
+	return math.Exp(a.x)
+}
+
+func (g *gen) smoothGrowth(days int) []float64 {
+	n := days * dayMin
+	out := make([]float64, n)
+	base := 1500 + 1000*g.rng.Float64()
+	ph := g.rng.Float64()*4 - 2
+	growth := math.Log(1.3 + 0.4*g.rng.Float64())
+	slow := ar{rho: 0.995, sigma: 0.02}
+	for i := range out {
+		trend := math.Exp(growth * float64(i) / float64(n))
+		lvl := base * (0.35 + 0.65*daily(i, ph)) * weekly(i, 0.8) * trend * slow.next(g)
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+// surge is one scheduled surge.
+type surge struct {
+	start, ramp, hold, down int
+	mag                     float64
+}
+
+func (s surge) factor(i int) float64 {
+	switch {
+	case i < s.start || i >= s.start+s.ramp+s.hold+s.down:
+		return 1
+	case i < s.start+s.ramp:
+		return 1 + (s.mag-1)*float64(i-s.start+1)/float64(s.ramp)
+	case i < s.start+s.ramp+s.hold:
+		return s.mag
+	default:
+		return 1 + (s.mag-1)*(1-float64(i-s.start-s.ramp-s.hold+1)/float64(s.down))
+	}
+}
+
+func (g *gen) surges(days int) []float64 {
+	n := days * dayMin
+	var ss []surge
+	mk := func(start int) surge {
+		return surge{
+			start: start, ramp: 2 + g.rng.IntN(9), hold: 30 + g.rng.IntN(91), down: 5 + g.rng.IntN(26),
+			mag: 2.5 + 2.5*g.rng.Float64(),
+		}
+	}
+	// Weekly matches: Wednesday and Saturday at a fixed evening hour.
+	hour := 18 + g.rng.IntN(3)
+	for d := 0; d < days; d++ {
+		if wd := d % 7; wd == 2 || wd == 5 {
+			ss = append(ss, mk(d*dayMin+hour*60))
+		}
+	}
+	// Launches and flash sales: about one every three days, at random.
+	for d := 0; d < days; d++ {
+		if g.rng.Float64() < 0.35 {
+			ss = append(ss, mk(d*dayMin+(9+g.rng.IntN(12))*60+g.rng.IntN(60)))
+		}
+	}
+	out := make([]float64, n)
+	base := 800 + 800*g.rng.Float64()
+	growth := math.Log(1.1 + 0.2*g.rng.Float64())
+	slow := ar{rho: 0.995, sigma: 0.02}
+	for i := range out {
+		f := 1.0
+		for _, s := range ss {
+			f = math.Max(f, s.factor(i))
+		}
+		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i)/float64(n)) * slow.next(g) * f
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+func (g *gen) jumps(days int) []float64 {
+	n := days * dayMin
+	out := make([]float64, n)
+	base := 600 + 600*g.rng.Float64()
+	level := 1.0
+	slow := ar{rho: 0.99, sigma: 0.02}
+	for i := range out {
+		// A jump about every eight hours, bounded to 1 … 1.8².
+		if g.rng.Float64() < 1.0/480 {
+			if level > 1.5 || (level < 1.5 && g.rng.Float64() < 0.5 && level > 1.01) {
+				level /= 1.8
+			} else if level < 3 {
+				level *= 1.8
+			}
+		}
+		lvl := base * (0.5 + 0.5*daily(i, 1)) * level * slow.next(g)
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+func (g *gen) batch(days int) []float64 {
+	n := days * dayMin
+	on := make([]float64, n)
+	// Random jobs: on 20–90 minutes, off 30–240 minutes.
+	for i := g.rng.IntN(120); i < n; {
+		dur := 20 + g.rng.IntN(71)
+		load := 1000 + 800*g.rng.Float64()
+		for j := i; j < min(n, i+dur); j++ {
+			on[j] += load
+		}
+		i += dur + 30 + g.rng.IntN(211)
+	}
+	// A nightly cron at 02:00 for an hour.
+	cron := 1200 + 400*g.rng.Float64()
+	for d := 0; d < days; d++ {
+		for j := d*dayMin + 120; j < d*dayMin+180; j++ {
+			on[j] += cron
+		}
+	}
+	out := make([]float64, n)
+	bg := 40 + 40*g.rng.Float64()
+	for i := range out {
+		out[i] = g.poisson(bg*(0.5+0.5*daily(i, 0)) + on[i])
+	}
+	return out
+}
+
+func (g *gen) diurnal(days int, rate, sigma float64) []float64 {
+	n := days * dayMin
+	out := make([]float64, n)
+	r := rate * (0.7 + 0.6*g.rng.Float64())
+	ph := g.rng.Float64()*6 - 3
+	slow := ar{rho: 0.98, sigma: sigma}
+	dayLevel := 1.0
+	for i := range out {
+		if i%dayMin == 0 {
+			dayLevel = math.Exp(0.05 * g.rng.NormFloat64())
+		}
+		lvl := r * (0.15 + 0.85*daily(i, ph)) * weekly(i, 0.6) * dayLevel * slow.next(g)
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+func (g *gen) drift(days int) []float64 {
+	n := days * dayMin
+	out := make([]float64, n)
+	r := 200 + 300*g.rng.Float64()
+	x := 0.0
+	slow := ar{rho: 0.97, sigma: 0.03}
+	for i := range out {
+		// A random walk of the log level, bounded to ±1.
+		x += 0.004 * g.rng.NormFloat64()
+		x = math.Max(-1, math.Min(1, x))
+		lvl := r * math.Exp(x) * (0.8 + 0.2*daily(i, 0)) * slow.next(g)
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+func (g *gen) bursty(days int) []float64 {
+	n := days * dayMin
+	boost := make([]float64, n)
+	addBurst := func(start int, mag float64, rise, decay int) {
+		for j := start; j < n && j < start+rise+6*decay; j++ {
+			var f float64
+			if k := j - start; k < rise {
+				f = float64(k+1) / float64(rise)
+			} else {
+				f = math.Exp(-float64(k-rise) / float64(decay))
+			}
+			boost[j] += (mag - 1) * f
+		}
+	}
+	// Viral bursts: about six a day, Pareto magnitudes 1.5–4×.
+	for i := 0; i < n; i++ {
+		if g.rng.Float64() < 6.0/dayMin {
+			mag := math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
+			addBurst(i, mag, 1+g.rng.IntN(3), 10+g.rng.IntN(31))
+		}
+	}
+	// Content drops at 09:00 and 17:00 every day.
+	for d := 0; d < days; d++ {
+		for _, h := range []int{9, 17} {
+			addBurst(d*dayMin+h*60, 1.8+0.4*g.rng.Float64(), 2, 20)
+		}
+	}
+	out := make([]float64, n)
+	r := 60 + 80*g.rng.Float64()
+	slow := ar{rho: 0.95, sigma: 0.08}
+	for i := range out {
+		lvl := r * (0.2 + 0.8*daily(i, 2)) * weekly(i, 0.9) * (1 + boost[i]) * slow.next(g)
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+// sortTraces orders traces by name.
+func sortTraces(ts []Trace) {
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
+}

@@ -1,0 +1,139 @@
+package scaleeval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/internal/shop"
+	"github.com/headroomhq/headroom/internal/sim"
+)
+
+// ShopLeadTimes are the boot delays of the simulated shop's tiers in the
+// tier evaluation: the front's contract 3 minutes, the cache 3 and the
+// database 10.
+var ShopLeadTimes = map[string]time.Duration{shop.TierWeb: 3 * time.Minute, shop.TierCache: 3 * time.Minute, shop.TierDB: 10 * time.Minute}
+
+// ShopLoads returns days of per-minute offered load of every tier of the
+// simulated shop with the given seed (twice the replicas the nominal loads
+// need everywhere, so each tier's load is what it would be asked to serve),
+// in TierNames order.
+func ShopLoads(seed int64, days int) ([]time.Time, [][]float64, error) {
+	cfg := shop.DefaultConfig()
+	cfg.Seed = seed
+	cfg.Demand.TrendStart = synthStart
+	m, err := shop.New(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("shop: %w", err)
+	}
+	n := days * dayMin
+	ts := minutesFrom(synthStart, n)
+	names := cfg.TierNames()
+	loads := make([][]float64, len(names))
+	for k := range loads {
+		loads[k] = make([]float64, n)
+	}
+	for i, t := range ts {
+		// Twice the replicas the nominal loads need: ample, and small
+		// enough for the queueing formulas to stay cheap.
+		for k, s := range m.Tick(t, m.InitialReplicas(t, 0.5)) {
+			loads[k][i] = s.Values[shop.MetricRPS]
+		}
+	}
+	return ts, loads, nil
+}
+
+// EvaluateShopTiers runs the three-tier policy (web → cache → db, each tier
+// with its own lead time, its own forecast and its upstream's forecast
+// scaled by the learned ratio) over the simulated shop and scores every
+// tier against HPA run on that tier's load with the same lead time.
+func EvaluateShopTiers(ctx context.Context, seed int64, days int, o Options) ([]Result, error) {
+	ts, loads, err := ShopLoads(seed, days)
+	if err != nil {
+		return nil, err
+	}
+	names := shop.DefaultConfig().TierNames()
+	setups := make([]Setup, len(names))
+	tapes := make([][]*policy.Forecast, len(names))
+	curves := make([]Curve, len(names))
+	oracle := make([]float64, len(names))
+	for k, name := range names {
+		s := DefaultSetup(loads[k])
+		s.BootDelay, s.Warmup = ShopLeadTimes[name], o.Warmup
+		setups[k] = s
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if tapes[k], err = RecordForecasts(ts, loads[k], forecast.DefaultConfig(), o.Horizon); err != nil {
+			return nil, fmt.Errorf("shop %s: %w", name, err)
+		}
+		oracle[k] = OracleCost(loads[k], s)
+		if curves[k], err = RunHPACurve(ts, loads[k], s, HPATargets(), oracle[k]); err != nil {
+			return nil, fmt.Errorf("shop %s: %w", name, err)
+		}
+	}
+	app := o.AppConfig(setups[0].Capacity, setups[0].BootDelay)
+	base := app.Tiers[0]
+	app.Tiers = nil
+	for k, name := range names {
+		tc := base
+		tc.Name, tc.Capacity, tc.LeadTime = name, setups[k].Capacity, setups[k].BootDelay
+		if k > 0 {
+			tc.Upstream = names[k-1]
+		}
+		app.Tiers = append(app.Tiers, tc)
+	}
+	runs, err := simulateTiers(ts, loads, setups, tapes, app)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(names))
+	for k, name := range names {
+		sc := ScoreRun(loads[k], runs[k], setups[k], oracle[k])
+		r := Result{Name: fmt.Sprintf("shop-s%d/%s(%s)", seed, name, fmtLead(setups[k].BootDelay)), Ours: sc}
+		r.HPAUnder, r.HPAUnserved, r.Inside = curves[k].At(sc.CostRatio)
+		out[k] = r
+	}
+	return out, nil
+}
+
+func fmtLead(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }
+
+// simulateTiers drives one policy App over every tier's simulated cluster
+// in lockstep, as the live decider does.
+func simulateTiers(ts []time.Time, loads [][]float64, setups []Setup, tapes [][]*policy.Forecast, cfg policy.AppConfig) ([]Run, error) {
+	app, err := policy.NewApp(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := len(ts)
+	runs := make([]Run, len(loads))
+	cls := make([]*sim.Cluster, len(loads))
+	for k := range loads {
+		runs[k] = Run{Desired: make([]int, n), Ready: make([]int, n), Booting: make([]int, n)}
+		cls[k] = sim.NewCluster(sim.Config{BootDelay: setups[k].BootDelay}, ts[0], setups[k].clamp(needed(loads[k][0], setups[k].Capacity)))
+	}
+	in := make(map[string]policy.TierInput, len(loads))
+	for i, t := range ts {
+		for k, tc := range cfg.Tiers {
+			ready, booting := cls[k].Advance(t)
+			runs[k].Ready[i], runs[k].Booting[i] = ready, booting
+			var fc *policy.Forecast
+			if tapes[k] != nil {
+				fc = tapes[k][i]
+			}
+			in[tc.Name] = policy.TierInput{Load: loads[k][i], Ready: ready, Booting: booting, Forecast: fc}
+		}
+		for k, d := range app.Decide(t, in) {
+			want := setups[k].clamp(d.To)
+			runs[k].Desired[i] = want
+			cls[k].SetDesired(t.Add(time.Minute), want)
+		}
+	}
+	return runs, nil
+}
+
+var _ = math.Inf

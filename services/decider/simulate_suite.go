@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/scaleeval"
+	"github.com/headroomhq/headroom/internal/trace"
+)
+
+// suiteFlags are the flags of `decider simulate --suite DIR`.
+type suiteFlags struct {
+	dir       string
+	synthOnly bool
+	seeds     []uint64
+	families  []string
+	cv        bool
+	tiers     bool
+	workers   int
+	grid      string
+	writeDir  string
+}
+
+func (sf *suiteFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&sf.dir, "suite", "", "score every trace CSV in `DIR` plus the built-in synthetic families against HPA at equal cost")
+	fs.BoolVar(&sf.synthOnly, "synthetic", false, "score the built-in synthetic families only (no --suite DIR needed)")
+	sf.seeds = []uint64{1, 2}
+	fs.Func("seeds", "comma-separated seeds of the synthetic families (default 1,2; \"none\" leaves them out)", func(v string) error {
+		sf.seeds = nil
+		if v == "none" {
+			return nil
+		}
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return fmt.Errorf("seed %q: %w", f, err)
+			}
+			sf.seeds = append(sf.seeds, n)
+		}
+		return nil
+	})
+	fs.Func("families", "comma-separated synthetic families (default all)", func(v string) error {
+		sf.families = strings.Split(v, ",")
+		return nil
+	})
+	fs.BoolVar(&sf.cv, "cv", false, "also choose the setting by leave-one-trace-out over the suite and print the cross-validated figures")
+	fs.BoolVar(&sf.tiers, "tiers", true, "also score the simulated shop's cache and db tiers (3 and 10-minute lead times)")
+	fs.IntVar(&sf.workers, "workers", 2, "traces evaluated in parallel")
+	fs.StringVar(&sf.writeDir, "write-synthetic", "", "also write every synthetic trace of the suite to `DIR` as timestamp,value CSV")
+	fs.StringVar(&sf.grid, "grid", "", "candidate settings for --cv (or, without --cv, to print side by side): `knob=v1,v2;knob2=…`, knobs named as the flags (default: quantile=0.9,…,0.995)")
+}
+
+// loadSuite reads every *.csv of dir (sorted) and generates the synthetic
+// traces.
+func loadSuite(sf suiteFlags) ([]scaleeval.Trace, error) {
+	var out []scaleeval.Trace
+	if sf.dir != "" {
+		paths, err := filepath.Glob(filepath.Join(sf.dir, "*.csv"))
+		if err != nil {
+			return nil, fmt.Errorf("suite %s: %w", sf.dir, err)
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("suite %s: no *.csv traces", sf.dir)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			pts, err := trace.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("suite: %w", err)
+			}
+			name := strings.TrimSuffix(filepath.Base(p), ".csv")
+			tr := scaleeval.Trace{Name: name, Family: name, Times: make([]time.Time, len(pts)), Demand: make([]float64, len(pts))}
+			for i, pt := range pts {
+				tr.Times[i], tr.Demand[i] = pt.Time, pt.Value
+			}
+			out = append(out, tr)
+		}
+	}
+	fams := sf.families
+	if fams == nil {
+		fams = scaleeval.SyntheticFamilies()
+	}
+	for _, f := range fams {
+		for _, s := range sf.seeds {
+			tr, err := scaleeval.Synthetic(strings.TrimSpace(f), s)
+			if err != nil {
+				return nil, fmt.Errorf("suite: %w", err)
+			}
+			out = append(out, tr)
+		}
+	}
+	return out, nil
+}
+
+// parallel runs f(i) for i in 0..n-1 on at most workers goroutines and
+// returns the first error.
+func parallel(n, workers int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(1, workers))
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runSuite scores the suite with the one configuration opt and, with --cv,
+// beside the leave-one-trace-out choice over scaleeval.SuiteGrid.
+func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout, stderr io.Writer) error {
+	traces, err := loadSuite(sf)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	if sf.writeDir != "" {
+		if err := writeTraces(sf.writeDir, traces); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+	}
+	if len(traces) == 0 {
+		return fmt.Errorf("simulate: the suite is empty")
+	}
+	start := time.Now()
+	preps := make([]*scaleeval.Prepared, len(traces))
+	if err := parallel(len(traces), sf.workers, func(i int) (err error) {
+		preps[i], err = scaleeval.Prepare(ctx, traces[i], opt)
+		return err
+	}); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	fmt.Fprintf(stderr, "simulate: prepared %d traces in %s\n", len(preps), time.Since(start).Round(time.Millisecond))
+	grid := scaleeval.SuiteGrid(opt)
+	if sf.grid != "" {
+		if grid, err = parseGrid(sf.grid, opt); err != nil {
+			return fmt.Errorf("simulate: --grid: %w", err)
+		}
+	}
+	cands := []scaleeval.Options{opt}
+	if sf.cv || sf.grid != "" {
+		cands = grid.Options
+	}
+	// results[c][t]: candidate c on trace t.
+	results := make([][]scaleeval.Result, len(cands))
+	for c := range cands {
+		results[c] = make([]scaleeval.Result, len(preps))
+	}
+	if err := parallel(len(preps)*len(cands), sf.workers, func(k int) (err error) {
+		c, t := k/len(preps), k%len(preps)
+		results[c][t], err = preps[t].Score(cands[c])
+		return err
+	}); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	fmt.Fprintf(stdout, "suite: %d traces, %d scored; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95\n\n",
+		len(preps), len(preps)*len(cands), preps[0].Setup.BootDelay, opt.Warmup)
+	inSample := results[0]
+	switch {
+	case !sf.cv && sf.grid != "":
+		for c := range cands {
+			fmt.Fprintf(stdout, "\n%s:\n", grid.Names[c])
+			scaleeval.PrintResults(stdout, results[c], nil)
+		}
+	case !sf.cv:
+		scaleeval.PrintResults(stdout, inSample, nil)
+	default:
+		def := grid.Default
+		inSample = results[def]
+		chosen := scaleeval.LeaveOneOut(results)
+		cv := make([]scaleeval.Result, len(preps))
+		for t, c := range chosen {
+			cv[t] = results[c][t]
+		}
+		fmt.Fprintf(stdout, "in-sample: the shipped setting (%s); cv: leave-one-trace-out choice over %d settings of %s\n", grid.Names[def], len(cands), grid.Knob)
+		scaleeval.PrintResults(stdout, inSample, cv)
+		fmt.Fprintln(stdout, "\nsetting chosen when each trace is left out:")
+		for t, c := range chosen {
+			fmt.Fprintf(stdout, "  %-22s %s\n", preps[t].Name, grid.Names[c])
+		}
+		fmt.Fprintf(stdout, "setting chosen on the whole suite: %s\n", grid.Names[scaleeval.Choose(results, -1)])
+	}
+	if sf.tiers {
+		fmt.Fprintln(stdout, "\ntiers behind the front (simulated shop, 21 days, web boot 3 min, cache 3 min, db 10 min; policy propagates the web forecast):")
+		seeds := []int64{1, 2}
+		per := make([][]scaleeval.Result, len(seeds))
+		if err := parallel(len(seeds), sf.workers, func(i int) (err error) {
+			per[i], err = scaleeval.EvaluateShopTiers(ctx, seeds[i], 21, opt)
+			return err
+		}); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+		var rs []scaleeval.Result
+		for _, r := range per {
+			rs = append(rs, r...)
+		}
+		scaleeval.PrintResults(stdout, rs, nil)
+	}
+	fmt.Fprintf(stderr, "simulate: suite done in %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// parseGrid builds the cartesian product of "knob=v1,v2;knob2=…" over
+// base, the shipped setting first (its index is Default).
+func parseGrid(spec string, base scaleeval.Options) (scaleeval.Grid, error) {
+	g := scaleeval.Grid{Knob: spec, Names: []string{"shipped"}, Options: []scaleeval.Options{base}}
+	combos := [][]string{nil}
+	for _, part := range strings.Split(spec, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		knob, vals, ok := strings.Cut(part, "=")
+		if !ok {
+			return g, fmt.Errorf("%q: want knob=v1,v2", part)
+		}
+		var next [][]string
+		for _, c := range combos {
+			for _, v := range strings.Split(vals, ",") {
+				next = append(next, append(append([]string(nil), c...), "--"+strings.TrimSpace(knob)+"="+strings.TrimSpace(v)))
+			}
+		}
+		combos = next
+	}
+	for _, args := range combos {
+		o := base
+		fs := flag.NewFlagSet("grid", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		registerOptions(fs, &o)
+		o.Capacity = base.Capacity
+		if err := fs.Parse(args); err != nil {
+			return g, fmt.Errorf("%v: %w", args, err)
+		}
+		g.Names = append(g.Names, strings.Join(args, " "))
+		g.Options = append(g.Options, o)
+	}
+	return g, nil
+}
+
+// writeTraces writes the synthetic traces (recorded ones have a file
+// already) as timestamp,value CSVs.
+func writeTraces(dir string, traces []scaleeval.Trace) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, tr := range traces {
+		if tr.Family == tr.Name {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("timestamp,value\n")
+		for i, t := range tr.Times {
+			b.WriteString(t.UTC().Format(time.RFC3339))
+			b.WriteByte(',')
+			b.WriteString(strconv.FormatFloat(tr.Demand[i], 'f', 4, 64))
+			b.WriteByte('\n')
+		}
+		if err := os.WriteFile(filepath.Join(dir, tr.Name+".csv"), []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", tr.Name, err)
+		}
+	}
+	return nil
+}
