@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +230,34 @@ func TestKubeObserve(t *testing.T) {
 	}
 	if r, _ = d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
 		t.Fatalf("failed reported twice: %+v", r)
+	}
+}
+
+func TestKubeRESTConfigFromKubeconfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := `apiVersion: v1
+kind: Config
+clusters:
+- {name: a, cluster: {server: "https://a.example:6443"}}
+- {name: b, cluster: {server: "https://b.example:6443"}}
+users:
+- {name: u, user: {token: t0k3n}}
+contexts:
+- {name: ctx-a, context: {cluster: a, user: u}}
+- {name: ctx-b, context: {cluster: b, user: u}}
+current-context: ctx-a
+`
+	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := KubeRESTConfig(KubeConfig{Kubeconfig: path})
+	if err != nil || rc.Host != "https://a.example:6443" || rc.UserAgent != "headroom-executor" {
+		t.Fatalf("current context: %v %+v", err, rc)
+	}
+	if rc, err = KubeRESTConfig(KubeConfig{Kubeconfig: path, Context: "ctx-b"}); err != nil || rc.Host != "https://b.example:6443" {
+		t.Fatalf("ctx-b: %v %+v", err, rc)
+	}
+	if _, err = KubeRESTConfig(KubeConfig{Kubeconfig: path, Context: "nope"}); err == nil {
+		t.Fatal("unknown context accepted")
 	}
 }

@@ -28,14 +28,14 @@ for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
   if [ ! -x "$bin/$cmd" ]; then
     # Build to a temporary name and rename, so an interrupted build never
     # leaves a half-written binary that looks present.
-    timed "$cmd" bash -c "cd '$here/tools' && go build -trimpath -o '$bin/.$cmd.tmp' k8s.io/kubernetes/cmd/$cmd && mv '$bin/.$cmd.tmp' '$bin/$cmd'"
+    timed "$cmd" bash -c "cd '$here/tools' && go build -trimpath -ldflags='-s -w' -o '$bin/.$cmd.tmp' k8s.io/kubernetes/cmd/$cmd && mv '$bin/.$cmd.tmp' '$bin/$cmd'"
   fi
 done
 
 if [ ! -x "$bin/kwok" ]; then
   # kwok is built from its own module (its go.mod pins the client libraries it
   # was released with), not from the tools module.
-  timed kwok bash -c "GOBIN='$bin/.kwok-tmp' go install -trimpath sigs.k8s.io/kwok/cmd/kwok@$kwok_version && mv '$bin/.kwok-tmp/kwok' '$bin/kwok' && rmdir '$bin/.kwok-tmp'"
+  timed kwok bash -c "GOBIN='$bin/.kwok-tmp' go install -trimpath -ldflags='-s -w' sigs.k8s.io/kwok/cmd/kwok@$kwok_version && mv '$bin/.kwok-tmp/kwok' '$bin/kwok' && rmdir '$bin/.kwok-tmp'"
 fi
 
 if ! command -v etcd >/dev/null 2>&1; then
