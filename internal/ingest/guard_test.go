@@ -310,3 +310,25 @@ func TestRequireToken(t *testing.T) {
 		t.Fatal("token in a message")
 	}
 }
+
+// TestPushBodyTooLarge refuses a body over max_body_bytes with 413 both
+// when Content-Length says so (before reading it) and when a chunked body
+// grows past it (after reading at most the limit).
+func TestPushBodyTooLarge(t *testing.T) {
+	s := start(t, func(c *ingest.Config) { c.MaxBody = 4096 })
+	big := append(append([]byte(`[`), bytes.Repeat([]byte(` `), 5000)...), ']')
+	if status, out := s.post(t, big, "", "Bearer "+token); status != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(out["error"]), "Content-Length") {
+		t.Fatalf("declared: %d %v", status, out)
+	}
+	h := hold(t, s.url, nil)
+	go func() {
+		_, _ = h.w.Write(big)
+		_ = h.w.Close()
+	}()
+	if r := h.wait(t); r.err != nil || r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("chunked: %+v", r)
+	}
+	if n := len(s.stored(t)); n != 0 {
+		t.Fatalf("%d ticks stored", n)
+	}
+}

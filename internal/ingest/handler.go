@@ -1,12 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"net"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -28,34 +31,35 @@ import (
 // Path is where the push API is served.
 const Path = "/api/v1/metrics"
 
-// Publisher stores a batch of validated ticks, returning once every one is
-// stored or with the first error.
-type Publisher func(ctx context.Context, ticks []*proto.Metrics) error
+// Publisher stores the ticks of a checked request, returning once every
+// one is stored or with the first error. ticks yields them one at a time,
+// decoded again from the request's bytes, so a publisher that does not
+// keep them holds one tick at a time rather than the whole batch.
+type Publisher func(ctx context.Context, ticks iter.Seq[*proto.Metrics]) error
 
 // BusPublisher publishes ticks on their metrics subjects asynchronously and
-// waits for every acknowledgement.
+// waits for every acknowledgement; it keeps only each tick's id meanwhile.
 func BusPublisher(b *bus.Bus) Publisher {
-	return func(ctx context.Context, ticks []*proto.Metrics) error {
-		futures := make([]func() error, 0, len(ticks))
-		for _, m := range ticks {
+	return func(ctx context.Context, ticks iter.Seq[*proto.Metrics]) error {
+		type pending struct {
+			id string
+			f  jetstream.PubAckFuture
+		}
+		var futures []pending
+		for m := range ticks {
 			f, err := b.PublishAsync(bus.Out{Subject: proto.MetricsSubject(b.Prefix(), m.App, m.Tier), Msg: m})
 			if err != nil {
-				return err
+				return fmt.Errorf("publish %s: %w", m.ID, err)
 			}
-			futures = append(futures, func() error {
-				select {
-				case <-f.Ok():
-					return nil
-				case err := <-f.Err():
-					return fmt.Errorf("publish %s: %w", m.ID, err)
-				case <-ctx.Done():
-					return fmt.Errorf("publish %s: %w", m.ID, ctx.Err())
-				}
-			})
+			futures = append(futures, pending{id: m.ID, f: f})
 		}
-		for _, wait := range futures {
-			if err := wait(); err != nil {
-				return err
+		for _, p := range futures {
+			select {
+			case <-p.f.Ok():
+			case err := <-p.f.Err():
+				return fmt.Errorf("publish %s: %w", p.id, err)
+			case <-ctx.Done():
+				return fmt.Errorf("publish %s: %w", p.id, ctx.Err())
 			}
 		}
 		return nil
@@ -106,11 +110,12 @@ func (h *Handler) Register(mux *http.ServeMux) { mux.Handle(Path, h) }
 // ServeHTTP refuses, in this order and before reading the body: a method
 // other than POST (405, Allow: POST), a foreign Origin (403), a content
 // type other than application/json or application/msgpack, or none (415),
-// a missing or wrong token when one is configured (401), and a request
-// beyond MaxConcurrent (429, Retry-After). It then decodes the body tick by
-// tick within MaxBody (413) and ReadTimeout (408), checks every field
-// (400), refuses apps whose configured source is not push (409) and series
-// beyond the limits (422), and only then publishes: 202 with
+// a missing or wrong token when one is configured (401), a Content-Length
+// over MaxBody (413) and a request beyond MaxConcurrent (429, Retry-After).
+// It then decodes the body tick by tick as it arrives, within MaxBody (413)
+// and ReadTimeout (408), checks every field (400), refuses apps whose
+// configured source is not push (409) and series beyond the limits (422),
+// and only then decodes the kept bytes again to publish: 202 with
 // {"accepted": n} once every tick is stored, 503 when the bus fails. Every
 // refusal is a JSON {"error", "field"} and publishes nothing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -141,6 +146,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if r.ContentLength > h.cfg.MaxBody {
+		h.fail(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("Content-Length %d: larger than %d bytes", r.ContentLength, h.cfg.MaxBody)})
+		return
+	}
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
@@ -154,23 +163,71 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// does not); the server's own read timeout still applies then.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.ReadTimeout))
 	}
+	// The body is checked as it arrives, its bytes kept (at most MaxBody)
+	// and decoded again to publish, so no request holds its decoded ticks.
+	raw := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), h.cfg.MaxBody)))
 	body := &readErr{r: http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)}
-	batch, perr := Decode(body, format, h.now(), h.cfg)
+	now := h.now()
+	seen := map[limits.Key]string{} // series → path of its first tick
+	var keys []limits.Key
+	n := 0
+	check := func(_ int, path string, m *proto.Metrics) *Error {
+		if src, ok := h.cfg.Sources[m.App]; ok && src != config.SourcePush {
+			return &Error{Status: http.StatusConflict, Field: join(path, "app"),
+				Message: fmt.Sprintf("app %s takes its metrics from source %s, not push", m.App, src)}
+		}
+		if k := (limits.Key{App: m.App, Tier: m.Tier}); !hasKey(seen, k) {
+			seen[k] = path
+			keys = append(keys, k)
+		}
+		n++
+		return nil
+	}
+	var perr *Error
+	if format == MsgPack {
+		if _, err := raw.ReadFrom(body); err != nil {
+			perr = bad("body", "read: %v", err)
+		} else {
+			_, perr = scanMsgpack(raw.Bytes(), now, h.cfg, check)
+		}
+	} else {
+		_, perr = scanJSON(io.TeeReader(body, raw), now, h.cfg, check)
+	}
 	if perr != nil {
 		h.fail(w, r, body.classify(perr, h.cfg.MaxBody))
 		return
 	}
-	if e := h.admit(batch); e != nil {
+	if e := h.admit(keys, seen); e != nil {
 		h.fail(w, r, e)
 		return
 	}
-	if err := h.publish(r.Context(), batch.Ticks); err != nil {
-		h.log.Error().Err(err).Int("ticks", len(batch.Ticks)).Msg("push not stored")
+	published := 0
+	ticks := func(yield func(*proto.Metrics) bool) {
+		stop := &Error{}
+		each := func(_ int, _ string, m *proto.Metrics) *Error {
+			published++
+			if !yield(m) {
+				return stop
+			}
+			return nil
+		}
+		if format == MsgPack {
+			_, _ = scanMsgpack(raw.Bytes(), now, h.cfg, each)
+		} else {
+			_, _ = scanJSON(bytes.NewReader(raw.Bytes()), now, h.cfg, each)
+		}
+	}
+	if err := h.publish(r.Context(), ticks); err != nil {
+		h.log.Error().Err(err).Int("ticks", n).Msg("push not stored")
 		h.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
 		return
 	}
-	h.accepted.Add(float64(len(batch.Ticks)))
-	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(batch.Ticks)})
+	if published != n {
+		// The same bytes decode the same way; this cannot happen.
+		h.log.Error().Int("checked", n).Int("published", published).Msg("push decoded differently twice")
+	}
+	h.accepted.Add(float64(n))
+	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": n})
 }
 
 // contentType accepts application/json and application/msgpack, with any
@@ -222,31 +279,23 @@ func hostPort(host string, tls bool) string {
 	return net.JoinHostPort(strings.Trim(host, "[]"), "80")
 }
 
-// admit refuses ticks of apps configured with another source (409), then
-// series beyond the limits (422).
-func (h *Handler) admit(b *Batch) *Error {
-	var keys []limits.Key
-	for i, m := range b.Ticks {
-		if src, ok := h.cfg.Sources[m.App]; ok && src != config.SourcePush {
-			return &Error{Status: http.StatusConflict, Field: join(b.Path(i), "app"),
-				Message: fmt.Sprintf("app %s takes its metrics from source %s, not push", m.App, src)}
-		}
-		k := limits.Key{App: m.App, Tier: m.Tier}
-		if n := len(keys); n == 0 || keys[n-1] != k {
-			keys = append(keys, k)
-		}
-	}
+func hasKey(m map[limits.Key]string, k limits.Key) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// admit refuses a request bringing series beyond the limits (422), naming
+// the first tick of the refused series.
+func (h *Handler) admit(keys []limits.Key, paths map[limits.Key]string) *Error {
 	if h.cfg.Series == nil {
 		return nil
 	}
 	if err := h.cfg.Series.AdmitAll(keys); err != nil {
-		field := "body"
 		var le *limits.Error
 		if errors.As(err, &le) {
-			i := slices.IndexFunc(b.Ticks, func(m *proto.Metrics) bool { return m.App == le.Series.App && m.Tier == le.Series.Tier })
-			field = join(b.Path(i), "tier")
+			return &Error{Status: http.StatusUnprocessableEntity, Field: join(paths[le.Series], "tier"), Message: err.Error()}
 		}
-		return &Error{Status: http.StatusUnprocessableEntity, Field: field, Message: err.Error()}
+		return &Error{Status: http.StatusUnprocessableEntity, Field: "body", Message: err.Error()}
 	}
 	return nil
 }

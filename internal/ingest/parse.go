@@ -143,85 +143,112 @@ type Batch struct {
 
 // Path is the prefix naming tick i's fields in errors: "[i]" in an array,
 // "" for a lone tick.
-func (b *Batch) Path(i int) string {
-	if !b.Array {
+func (b *Batch) Path(i int) string { return tickPath(b.Array, i) }
+
+func tickPath(array bool, i int) string {
+	if !array {
 		return ""
 	}
 	return "[" + strconv.Itoa(i) + "]"
 }
 
-// Decode reads a body from r and checks it as Parse does. JSON is decoded
-// tick by tick as it arrives, so besides the ticks already checked only the
-// current tick's text is held; a msgpack body is read whole (bounded by the
-// caller, e.g. with http.MaxBytesReader), checked for lying sizes, then
-// decoded tick by tick. A read error from r is reported as a 400 on "body";
-// callers that need to tell it apart (413, 408) record it themselves.
+// Decode reads a body from r and checks it as Parse does, keeping every
+// tick. Scan does the same without keeping them.
 func Decode(r io.Reader, f Format, now time.Time, cfg Config) (*Batch, *Error) {
-	if f == MsgPack {
-		body, err := io.ReadAll(r)
-		if err != nil {
-			return nil, bad("body", "read: %v", err)
-		}
-		return decodeMsgpack(body, now, cfg)
+	b := &Batch{}
+	array, err := Scan(r, f, now, cfg, func(_ int, _ string, m *proto.Metrics) *Error {
+		b.Ticks = append(b.Ticks, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return decodeJSON(r, now, cfg)
+	b.Array = array
+	return b, nil
 }
 
-func decodeJSON(r io.Reader, now time.Time, cfg Config) (*Batch, *Error) {
+// Scan reads a body from r (one tick object or an array of them), checks
+// every field of every tick against cfg at wall time now, and calls each
+// with every tick in body order (its index and field path, "[i]" or "" for
+// a lone tick), stopping at the first error, each's included. It reports
+// whether the body was an array.
+//
+// Scan keeps nothing it has handed to each: JSON is decoded tick by tick
+// as it arrives, so besides each's own keeping only the current tick's
+// text is held; a msgpack body is read whole (bounded by the caller, e.g.
+// with http.MaxBytesReader), checked for lying sizes, then decoded tick by
+// tick. A read error from r is reported as a 400 on "body"; callers that
+// need to tell it apart (413, 408) record it themselves.
+func Scan(r io.Reader, f Format, now time.Time, cfg Config, each func(i int, path string, m *proto.Metrics) *Error) (array bool, err *Error) {
+	if f == MsgPack {
+		body, rerr := io.ReadAll(r)
+		if rerr != nil {
+			return false, bad("body", "read: %v", rerr)
+		}
+		return scanMsgpack(body, now, cfg, each)
+	}
+	return scanJSON(r, now, cfg, each)
+}
+
+func scanJSON(r io.Reader, now time.Time, cfg Config, each func(int, string, *proto.Metrics) *Error) (bool, *Error) {
 	br := bufio.NewReader(r)
 	first, err := firstByte(br)
 	if err == io.EOF {
-		return nil, bad("body", "empty body: want a tick object or an array of tick objects")
+		return false, bad("body", "empty body: want a tick object or an array of tick objects")
 	}
 	if err != nil {
-		return nil, bad("body", "read: %v", err)
+		return false, bad("body", "read: %v", err)
 	}
 	d := json.NewDecoder(br)
 	d.UseNumber()
-	b := &Batch{Array: first == '['}
-	if b.Array {
-		if _, err := d.Token(); err != nil {
-			return nil, bad("body", "malformed JSON: %v", err)
+	array := first == '['
+	emit := func(i int, v any) *Error {
+		path := tickPath(array, i)
+		m, perr := tick(v, path, now, cfg)
+		if perr != nil {
+			return perr
 		}
-		for d.More() {
-			i := len(b.Ticks)
-			if i >= cfg.MaxTicks {
-				return nil, bad("body", "more than %d ticks, at most %d per request", cfg.MaxTicks, cfg.MaxTicks)
+		return each(i, path, m)
+	}
+	if array {
+		if _, err := d.Token(); err != nil {
+			return true, bad("body", "malformed JSON: %v", err)
+		}
+		n := 0
+		for ; d.More(); n++ {
+			if n >= cfg.MaxTicks {
+				return true, bad("body", "more than %d ticks, at most %d per request", cfg.MaxTicks, cfg.MaxTicks)
 			}
 			var v any
 			if err := d.Decode(&v); err != nil {
-				return nil, bad("body", "malformed JSON in tick %d: %v", i, err)
+				return true, bad("body", "malformed JSON in tick %d: %v", n, err)
 			}
-			m, perr := tick(v, b.Path(i), now, cfg)
-			if perr != nil {
-				return nil, perr
+			if perr := emit(n, v); perr != nil {
+				return true, perr
 			}
-			b.Ticks = append(b.Ticks, m)
 		}
 		if _, err := d.Token(); err != nil {
-			return nil, bad("body", "malformed JSON: %v", err)
+			return true, bad("body", "malformed JSON: %v", err)
 		}
-		if len(b.Ticks) == 0 {
-			return nil, bad("body", "empty array: want at least one tick")
+		if n == 0 {
+			return true, bad("body", "empty array: want at least one tick")
 		}
 	} else {
 		var v any
 		if err := d.Decode(&v); err != nil {
-			return nil, bad("body", "malformed JSON: %v", err)
+			return false, bad("body", "malformed JSON: %v", err)
 		}
 		if _, ok := v.(map[string]any); !ok {
-			return nil, bad("body", "want a tick object or an array of tick objects")
+			return false, bad("body", "want a tick object or an array of tick objects")
 		}
-		m, perr := tick(v, "", now, cfg)
-		if perr != nil {
-			return nil, perr
+		if perr := emit(0, v); perr != nil {
+			return false, perr
 		}
-		b.Ticks = append(b.Ticks, m)
 	}
 	if _, err := d.Token(); err != io.EOF {
-		return nil, bad("body", "malformed JSON: data after the top-level value")
+		return array, bad("body", "malformed JSON: data after the top-level value")
 	}
-	return b, nil
+	return array, nil
 }
 
 // firstByte returns the first byte after JSON white space without
@@ -240,49 +267,52 @@ func firstByte(br *bufio.Reader) (byte, error) {
 	}
 }
 
-func decodeMsgpack(body []byte, now time.Time, cfg Config) (*Batch, *Error) {
+func scanMsgpack(body []byte, now time.Time, cfg Config, each func(int, string, *proto.Metrics) *Error) (bool, *Error) {
 	if err := proto.CheckMsgpack(body); err != nil {
-		return nil, bad("body", "malformed msgpack: %v", err)
+		return false, bad("body", "malformed msgpack: %v", err)
 	}
 	d := msgpack.NewDecoder(bytes.NewReader(body))
 	d.UseLooseInterfaceDecoding(true)
 	c, err := d.PeekCode()
 	if err != nil {
-		return nil, bad("body", "malformed msgpack: %v", err)
+		return false, bad("body", "malformed msgpack: %v", err)
 	}
-	b := &Batch{Array: msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32}
+	array := msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32
 	n := 1
-	if b.Array {
+	if array {
 		if n, err = d.DecodeArrayLen(); err != nil {
-			return nil, bad("body", "malformed msgpack: %v", err)
+			return true, bad("body", "malformed msgpack: %v", err)
 		}
 		if n == 0 {
-			return nil, bad("body", "empty array: want at least one tick")
+			return true, bad("body", "empty array: want at least one tick")
 		}
 		if n > cfg.MaxTicks {
-			return nil, bad("body", "%d ticks, at most %d per request", n, cfg.MaxTicks)
+			return true, bad("body", "%d ticks, at most %d per request", n, cfg.MaxTicks)
 		}
 	}
 	for i := range n {
 		var v any
 		if err := d.Decode(&v); err != nil {
-			return nil, bad("body", "malformed msgpack in tick %d: %v", i, err)
+			return array, bad("body", "malformed msgpack in tick %d: %v", i, err)
 		}
-		if !b.Array {
+		if !array {
 			if _, ok := v.(map[string]any); !ok {
-				return nil, bad("body", "want a tick object or an array of tick objects")
+				return false, bad("body", "want a tick object or an array of tick objects")
 			}
 		}
-		m, perr := tick(v, b.Path(i), now, cfg)
+		path := tickPath(array, i)
+		m, perr := tick(v, path, now, cfg)
 		if perr != nil {
-			return nil, perr
+			return array, perr
 		}
-		b.Ticks = append(b.Ticks, m)
+		if perr := each(i, path, m); perr != nil {
+			return array, perr
+		}
 	}
 	if n, _ := io.Copy(io.Discard, d.Buffered()); n > 0 {
-		return nil, bad("body", "%d bytes after the msgpack value", n)
+		return array, bad("body", "%d bytes after the msgpack value", n)
 	}
-	return b, nil
+	return array, nil
 }
 
 func join(path, field string) string {
