@@ -198,6 +198,51 @@ func TestEndToEnd(t *testing.T) {
 
 	// Every tier has exactly one decision per tick: none lost, none repeated.
 	checkContiguous(t, ds)
+	checkNoRepeatedChange(t, ds)
+}
+
+// checkNoRepeatedChange asserts that no change asks again for the count the
+// tier's previous decision settled on: a pending change is emitted once.
+func checkNoRepeatedChange(t *testing.T, ds []*proto.Decision) {
+	t.Helper()
+	last := map[string]*proto.Decision{}
+	changes := 0
+	for _, d := range ds {
+		if p := last[d.Tier]; p != nil && d.Action != proto.ActionHold {
+			changes++
+			if d.To == p.To {
+				t.Errorf("%s repeats the change to %d of %s (%d→%d, then %d→%d)", d.ID, d.To, p.ID, p.From, p.To, d.From, d.To)
+			}
+		}
+		last[d.Tier] = d
+	}
+	if changes == 0 {
+		t.Error("no change decided: nothing was checked")
+	}
+}
+
+// TestDryRunDoesNotRepeatChanges runs the shop in dry-run through a spike:
+// nothing is scaled, so the ready count never follows the decisions, yet no
+// change is emitted twice (the executor acknowledges each, and the decider
+// decides from that committed count).
+func TestDryRunDoesNotRepeatChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	spike := spikeWindow(t, day)
+	liveStart := spike.Start.Add(-30 * time.Minute).Truncate(time.Minute)
+	const ticks = 120
+	cfg := testConfig(t, liveStart, ticks)
+	cfg.Executor.Modes = map[string]string{"shop": "dry-run"}
+	r := start(t, cfg)
+	ds := waitDecisions(t, r, liveStart, ticks)
+	checkNoRepeatedChange(t, ds)
+	for _, sc := range all[proto.Scaling](t, r.js, "SCALING", "apm.scaling.shop.*") {
+		if sc.Status != proto.StatusSkipped || sc.Reason != "dry-run" {
+			t.Fatalf("dry-run app got scaling event %+v", sc)
+		}
+	}
 }
 
 // checkContiguous asserts one decision per tier per minute, no gaps, no repeats.

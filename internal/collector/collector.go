@@ -186,6 +186,10 @@ type Service struct {
 	// configured limits; sources that create series may share it.
 	series *limits.Series
 
+	// view mirrors the executor's replica bucket: the sim source's closed
+	// loop, and the committed state stamped on every tick.
+	view *replicaView
+
 	ticks  prometheus.Counter
 	waits  prometheus.Counter
 	scrape *scrapeMetrics
@@ -200,7 +204,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "collector").Logger(), ready: d.Ready, Now: time.Now,
+	s := &Service{cfg: cfg, bus: d.Bus, view: newReplicaView(), log: d.Log.With().Str("part", "collector").Logger(), ready: d.Ready, Now: time.Now,
 		ticks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_ticks_total", Help: "Metrics ticks published."}),
 		waits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_lockstep_timeouts_total", Help: "Live ticks published without the executor's state for the tick two before."}),
 		scrape: newScrapeMetrics(),
@@ -226,7 +230,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			return nil, err
 		}
 		pc.Series = s.series
-		h, err := ingest.NewHandler(pc, ingest.BusPublisher(d.Bus), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
+		h, err := ingest.NewHandler(pc, s.stamping(ingest.BusPublisher(d.Bus)), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
 		if err != nil {
 			return nil, err
 		}
@@ -305,11 +309,11 @@ var errDone = errors.New("source finished")
 // Run runs every source until ctx ends; a finished source keeps the service
 // up (the push API still serves).
 func (s *Service) Run(ctx context.Context) error {
-	kv, err := s.bus.ReplicaBucket(ctx)
+	kv, err := s.bus.OpenReplicaBucket(ctx)
 	if err != nil {
 		return err
 	}
-	view := newReplicaView()
+	view := s.view
 	g, gctx := errgroup.WithContext(ctx)
 	watching := make(chan struct{})
 	g.Go(func() error { return view.watch(gctx, kv, func() { close(watching) }) })

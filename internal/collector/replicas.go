@@ -2,10 +2,12 @@ package collector
 
 import (
 	"context"
+	"iter"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -63,4 +65,36 @@ func (v *replicaView) get(key string) (proto.ReplicaState, bool, <-chan struct{}
 	defer v.mu.Unlock()
 	st, ok := v.states[key]
 	return st, ok, v.changed
+}
+
+// committed returns the executor's recorded state of app's tier as a tick
+// carries it, nil when the executor has recorded none.
+func (v *replicaView) committed(app, tier string) *proto.Committed {
+	st, ok, _ := v.get(proto.ReplicaKey(app, tier))
+	if !ok {
+		return nil
+	}
+	return st.Committed()
+}
+
+// stamp sets m's Committed from the replica bucket, overwriting whatever the
+// source put there: only the executor's own record may say what is
+// committed, never a pushed body.
+func (s *Service) stamp(m *proto.Metrics) {
+	m.Committed = s.view.committed(m.App, m.Tier)
+}
+
+// stamping wraps the push API's publisher so pushed ticks carry the
+// committed state too.
+func (s *Service) stamping(pub ingest.Publisher) ingest.Publisher {
+	return func(ctx context.Context, ticks iter.Seq[*proto.Metrics]) error {
+		return pub(ctx, func(yield func(*proto.Metrics) bool) {
+			for m := range ticks {
+				s.stamp(m)
+				if !yield(m) {
+					return
+				}
+			}
+		})
+	}
 }

@@ -101,22 +101,25 @@ func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) 
 
 // round scrapes every target of every tier for event time t and publishes
 // one tick per tier that has values. A tier none of whose targets answered
-// publishes nothing that round.
+// publishes nothing that round. The round's ticks are retried with their ids
+// until stored, so a NATS restart loses none of them; the next round waits.
 func (src *scrapeSource) round(ctx context.Context, t time.Time) error {
+	var outs []bus.Out
 	for _, tier := range src.tiers {
-		m := src.tierTick(ctx, tier, t)
-		if m == nil {
-			continue
+		if m := src.tierTick(ctx, tier, t); m != nil {
+			outs = append(outs, bus.Out{Subject: proto.MetricsSubject(src.s.bus.Prefix(), src.app, tier.name), Msg: m})
 		}
-		if err := src.s.bus.Publish(ctx, bus.Out{Subject: proto.MetricsSubject(src.s.bus.Prefix(), src.app, tier.name), Msg: m}); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			src.log.Error().Err(err).Str("tier", tier.name).Msg("scraped tick not stored")
-			continue
-		}
-		src.s.ticks.Inc()
 	}
+	if len(outs) == 0 {
+		return nil
+	}
+	if err := src.s.bus.PublishAll(ctx, outs); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("publish scraped ticks: %w", err)
+	}
+	src.s.ticks.Add(float64(len(outs)))
 	return nil
 }
 
@@ -145,6 +148,7 @@ func (src *scrapeSource) tierTick(ctx context.Context, tier *scrapeTier, t time.
 		return nil // first round: counters and histograms need two samples
 	}
 	m := proto.NewMetrics(src.app, tier.name, t, replicas, values)
+	src.s.stamp(m)
 	m.Source = "scrape"
 	m.Labels = map[string]string{"targets_up": strconv.Itoa(len(answered)), "targets": strconv.Itoa(len(tier.targets))}
 	if err := m.Validate(); err != nil {

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -74,17 +75,27 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 	if src.times == nil && from.Before(start) {
 		log.Info().Time("from", from).Time("to", start).Msg("backfilling history")
 		n := 0
+		// Ticks go out in batches: one round of acknowledgements per
+		// batch, every failed publish retried with its id until stored.
+		var batch []bus.Out
 		for t := from; t.Before(start); t = t.Add(src.backfillTick) {
+			if ctx.Err() != nil {
+				return nil
+			}
 			published = append(published[max(len(published)-1, 0):], t)
-			if err := src.publishTick(ctx, t, src.model.InitialReplicas(t, cfg.Target), -1); err != nil {
-				return err
+			batch = append(batch, src.tickOuts(t, src.model.InitialReplicas(t, cfg.Target), -1)...)
+			if len(batch) >= backfillBatch {
+				if err := src.publish(ctx, batch); err != nil {
+					return stopped(ctx, err)
+				}
+				batch = batch[:0]
 			}
 			if n++; n%1440 == 0 {
 				log.Info().Time("at", t).Int("ticks", n).Msg("backfill progress")
 			}
 		}
-		if err := s.bus.Flush(ctx); err != nil {
-			return err
+		if err := src.publish(ctx, batch); err != nil {
+			return stopped(ctx, err)
 		}
 		log.Info().Int("ticks", n).Msg("backfill done")
 	}
@@ -131,13 +142,10 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 		if err != nil {
 			return nil // ctx ended
 		}
-		if err := src.publishTick(ctx, t, readyReplicas, demand); err != nil {
-			return err
+		if err := src.publish(ctx, src.tickOuts(t, readyReplicas, demand)); err != nil {
+			return stopped(ctx, err)
 		}
 		published = append(published[max(len(published)-1, 0):], t)
-		if err := s.bus.Flush(ctx); err != nil {
-			return err
-		}
 	}
 	log.Info().Msg("source finished")
 	return errDone
@@ -161,9 +169,13 @@ func (src *simSource) initialReplicas(start time.Time, skip int) map[string]int 
 	return out
 }
 
-// publishTick publishes every tier's tick at t; demand < 0 lets the model
-// make its own.
-func (src *simSource) publishTick(ctx context.Context, t time.Time, ready map[string]int, demand float64) error {
+// backfillBatch is how many backfill ticks are published per round of
+// acknowledgements.
+const backfillBatch = 512
+
+// tickOuts makes every tier's tick at t; demand < 0 lets the model make its
+// own.
+func (src *simSource) tickOuts(t time.Time, ready map[string]int, demand float64) []bus.Out {
 	s := src.s
 	var samples []shop.Sample
 	if demand < 0 {
@@ -171,15 +183,36 @@ func (src *simSource) publishTick(ctx context.Context, t time.Time, ready map[st
 	} else {
 		samples = src.model.TickWithDemand(t, ready, demand)
 	}
+	outs := make([]bus.Out, 0, len(samples))
 	for _, smp := range samples {
 		m := proto.NewMetrics(src.app, smp.Tier, t, smp.Ready, smp.Values)
 		m.Source = src.source
-		if _, err := s.bus.PublishAsync(bus.Out{Subject: proto.MetricsSubject(s.bus.Prefix(), src.app, smp.Tier), Msg: m}); err != nil {
-			return err
-		}
-		s.ticks.Inc()
+		s.stamp(m)
+		outs = append(outs, bus.Out{Subject: proto.MetricsSubject(s.bus.Prefix(), src.app, smp.Tier), Msg: m})
 	}
-	return ctx.Err()
+	return outs
+}
+
+// publish stores every tick of outs, retrying each failed publish with the
+// same Nats-Msg-Id until it is stored (a NATS server restarting mid-stream
+// loses no tick and duplicates none); it fails only when ctx ends.
+func (src *simSource) publish(ctx context.Context, outs []bus.Out) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	if err := src.s.bus.PublishAll(ctx, outs); err != nil {
+		return fmt.Errorf("publish ticks: %w", err)
+	}
+	src.s.ticks.Add(float64(len(outs)))
+	return nil
+}
+
+// stopped is nil when ctx has ended (the source stops quietly), else err.
+func stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // replicas returns each tier's ready count from the executor's state,

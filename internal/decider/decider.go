@@ -82,11 +82,27 @@ func (c Config) policyFor(app string) policy.AppConfig {
 }
 
 type app struct {
-	cfg     policy.AppConfig
-	join    *joiner
-	policy  *policy.App
-	sentTS  map[string]int64 // per tier: last decision stored
-	desired map[string]int   // per tier: last decided count
+	cfg      policy.AppConfig
+	join     *joiner
+	policy   *policy.App
+	sentTS   map[string]int64 // per tier: last decision stored
+	desired  map[string]int   // per tier: last decided count
+	changeTS map[string]int64 // per tier: event time of the last change decided
+	// outbox holds decisions made but not yet stored, oldest first. They
+	// are stored before anything else is decided, so a failed publish is
+	// retried on the next delivery instead of leaving a gap.
+	outbox []*proto.Decision
+}
+
+// total returns the replica count tier is held at for the tick m: the
+// executor's committed desired count once it has handled the last change
+// decided, else that change's count (pending), else nothing known.
+func (a *app) total(tier string, m *proto.Metrics) (int, bool) {
+	if c := m.Committed; c != nil && c.DecisionTS >= a.changeTS[tier] {
+		return c.Desired, true
+	}
+	want, ok := a.desired[tier]
+	return want, ok
 }
 
 // Service is the decider.
@@ -157,7 +173,7 @@ func (s *Service) getApp(name string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a = &app{cfg: pc, join: newJoiner(s.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}}
+	a = &app{cfg: pc, join: newJoiner(s.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
 	for _, tc := range pc.Tiers {
 		s.restoreSent(name, a, tc.Name)
 	}
@@ -176,7 +192,7 @@ func (s *Service) restoreSent(appName string, a *app, tier string) {
 // handler decodes one kind of input, adds it to its app's joiner and
 // publishes the decisions of every tick it completes. Publishing happens
 // under the lock, so decisions leave in event-time order whichever stream
-// completed them.
+// completed them; a decision counts as sent only once stored.
 func (s *Service) handler(k proto.Kind) bus.Handler {
 	return func(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		var appName string
@@ -184,20 +200,20 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		switch k {
 		case proto.KindMetrics:
 			var v proto.Metrics
-			if err := proto.Decode(m.Data, &v); err != nil {
-				return nil, bus.Permanent(err)
+			if err := s.bus.Decode(m, k, &v); err != nil {
+				return nil, err
 			}
 			appName, add = v.App, func(j *joiner) { j.addMetrics(&v) }
 		case proto.KindForecast:
 			var v proto.Forecast
-			if err := proto.Decode(m.Data, &v); err != nil {
-				return nil, bus.Permanent(err)
+			if err := s.bus.Decode(m, k, &v); err != nil {
+				return nil, err
 			}
 			appName, add = v.App, func(j *joiner) { j.addForecast(&v) }
 		case proto.KindAnomaly:
 			var v proto.Anomaly
-			if err := proto.Decode(m.Data, &v); err != nil {
-				return nil, bus.Permanent(err)
+			if err := s.bus.Decode(m, k, &v); err != nil {
+				return nil, err
 			}
 			appName, add = v.App, func(j *joiner) { j.addAnomaly(&v) }
 		}
@@ -209,17 +225,30 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		}
 		add(a.join)
 		for {
+			if err := s.flush(ctx, a); err != nil {
+				return nil, err // the input is redelivered; the outbox keeps the decisions
+			}
 			f, ok := a.join.next()
 			if !ok {
 				return nil, nil
 			}
-			for _, d := range s.decide(appName, a, f) {
-				if err := s.publish(ctx, d); err != nil {
-					return nil, err
-				}
-			}
+			a.outbox = append(a.outbox, s.decide(appName, a, f)...)
 		}
 	}
+}
+
+// flush stores a's pending decisions in order, marking each sent once stored.
+func (s *Service) flush(ctx context.Context, a *app) error {
+	for len(a.outbox) > 0 {
+		d := a.outbox[0]
+		if err := s.publish(ctx, d); err != nil {
+			return err
+		}
+		a.sentTS[d.Tier] = d.TS
+		a.outbox = a.outbox[1:]
+	}
+	a.outbox = nil
+	return nil
 }
 
 // decide runs the policy on one complete tick and returns the decisions to
@@ -233,8 +262,9 @@ func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
 			continue
 		}
 		ti := policy.TierInput{Load: m.Values[tc.LoadMetric], Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
-		if want, ok := a.desired[tier]; ok && want > m.Replicas {
-			ti.Booting = want - m.Replicas
+		if total, ok := a.total(tier, m); ok {
+			ti.Desired = total
+			ti.Booting = max(0, total-m.Replicas)
 		}
 		if fc := f.forecasts[tier]; fc != nil && len(fc.Points) > 0 {
 			pf := &policy.Forecast{Origin: fc.EventTime(), Step: time.Duration(fc.StepMS) * time.Millisecond, Points: make([]forecast.Point, len(fc.Points))}
@@ -252,10 +282,12 @@ func (s *Service) decide(appName string, a *app, f *frame) []*proto.Decision {
 			continue // the app has no such tier at this tick
 		}
 		a.desired[d.Tier] = d.To
+		if d.Action != proto.ActionHold {
+			a.changeTS[d.Tier] = f.ts
+		}
 		if f.ts <= a.sentTS[d.Tier] {
 			continue // stored before a restart
 		}
-		a.sentTS[d.Tier] = f.ts
 		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
 			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags}
 		for k, v := range d.Inputs {

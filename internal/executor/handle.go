@@ -104,14 +104,22 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if prev != nil && prev.Booting > 0 && cur.Booting == 0 && cur.Ready == prev.Desired {
 		p.emit(proto.StatusReady, prev.DecisionID, "")
 	}
-	if d.Action != proto.ActionHold && d.To != cur.Ready+cur.Booting {
+	if d.Action != proto.ActionHold {
 		reason := s.refusal(ctx, p, m, now)
+		if p.mode == ModeDryRun {
+			reason = "dry-run"
+		}
+		// A dry-run or unauthorised tier only acknowledges changes: its
+		// state records the decided count as desired, so the decider does
+		// not repeat it, while the running count stays as it is.
 		acknowledgeOnly := p.mode == ModeDryRun || strings.HasPrefix(reason, notAuthorised)
 		switch {
 		case acknowledgeOnly && d.To == p.st.Desired:
-			// This count was acknowledged already: nothing new to record.
-		case p.mode == ModeDryRun:
-			s.acknowledge(p, "dry-run", log)
+			// Acknowledged already: nothing new to record.
+		case acknowledgeOnly:
+			s.acknowledge(p, reason, log)
+		case d.To == cur.Ready+cur.Booting:
+			// Already running that count.
 		case reason != "":
 			s.skip(p, reason, log)
 		default:
@@ -159,30 +167,28 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 	return ""
 }
 
-// acknowledge records a change that is not carried out because of the app's
-// mode (dry-run): the state takes the decided count as desired, so the
-// decider does not repeat the same change every tick.
+// acknowledge records a change that is not carried out because of the
+// app's mode (dry-run) or the lack of authority: the state takes the
+// decided count as desired, so the decider does not repeat the same change
+// every tick, and the scaling event says why nothing was done.
 func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 	d := p.d
 	p.st.Desired, p.st.DecisionID = d.To, d.ID
-	log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
+	if reason == "dry-run" {
+		log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
+	} else {
+		s.refused.WithLabelValues("unauthorised").Inc()
+		log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
+	}
 	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
 }
 
-// skip records a change refused for authority, age or order. A tier the
-// configuration does not authorise is acknowledged like a dry-run (decided
-// and shown, never acted on, never repeated); a stale or superseded decision
-// leaves the state as it was, so a fresh decision can act.
+// skip records a change refused for its age or order: the state stays as
+// it was, so a fresh decision can act.
 func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
 	d := p.d
-	if strings.HasPrefix(reason, notAuthorised) {
-		p.st.Desired, p.st.DecisionID = d.To, d.ID
-		s.refused.WithLabelValues("unauthorised").Inc()
-		log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
-	} else {
-		s.refused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Inc()
-		log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
-	}
+	s.refused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Inc()
+	log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
 	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
 }
 

@@ -100,8 +100,7 @@ func TestUnconfiguredAppIsNeverActedOn(t *testing.T) {
 	if got := calls(t, log); len(got) != 0 {
 		t.Fatalf("commands ran for unconfigured tiers: %+v", got)
 	}
-	// The second decision asks for the 1 replica that runs: nothing to skip.
-	for _, r := range h.skippedReasons("kube-public", 2) {
+	for _, r := range h.skippedReasons("kube-public", 3) {
 		if !strings.Contains(r, "not authorised: app kube-public is not configured with mode live") {
 			t.Errorf("reason %q", r)
 		}
