@@ -315,13 +315,17 @@ function subscribeLive() {
   // Long windows are thinned to about 1500 points per series; the gateway
   // never thins events (flagged anomalies, incidents, scaling, decisions
   // other than holds), so only quiet scores and holds are sampled.
-  const step = state.window >= 6 * HOUR ? Math.floor(state.window / 1500) : 0;
+  // The charts need about 1500 metrics points; forecasts (an hour of
+  // points each), quiet scores and holds (the table shows 200 rows) far fewer.
+  const long = state.window >= 6 * HOUR;
+  const step = long ? Math.floor(state.window / 1500) : 0;
+  const evStep = long ? Math.floor(state.window / 300) : 0;
   const ids = [`m.${g}`, `e.${g}`];
   state.pending = new Set([...state.pending].filter((id) => id.startsWith("rp")).concat(ids));
   state.store = new Store(state.app);
   startLoad();
-  feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics", "forecast"]), since: since(), step_ms: step }));
-  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["anomaly", "decision", "scaling"]), since: since(), step_ms: step }));
+  feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics"]), since: since(), step_ms: step }));
+  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["forecast", "anomaly", "decision", "scaling"]), since: since(), step_ms: evStep }));
   for (const id of [...feed.subs.keys()]) if (id.startsWith("c.")) feed.unsubscribe(id);
   if (state.cmp.on) setOverlay(overlayCandidates().includes(state.cmp.app));
   showConn();
@@ -585,6 +589,10 @@ window.headroom = {
     for (const [k, u] of charts.plots) out[k] = u.data[1].filter((v) => v != null).length;
     out.forecast = charts.plots.get("rps").data[2].filter((v) => v != null).length;
     return out;
+  },
+  // overlayPoints counts the overlaid app's ready points on the replicas chart.
+  overlayPoints() {
+    return charts.plots.get("rep").data[3].filter((v) => v != null).length;
   },
   lastActual() {
     const d = charts.plots.get("rps").data;
