@@ -1,0 +1,80 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// lagGauge reads one consumer's lag gauge from reg (ok false: not set yet).
+func lagGauge(t *testing.T, reg *prometheus.Registry, name, consumer string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "consumer" && l.GetValue() == consumer {
+					return m.GetGauge().GetValue(), true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// TestConsumerLag: a durable consumer exports its pending messages while it
+// is behind, and once caught up: no pending, no event-time lag, and the event
+// time of the last message it got.
+func TestConsumerLag(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	reg := prometheus.NewRegistry()
+	bus.RegisterLag(reg)
+	for i := range 5 {
+		if err := b.Publish(context.Background(), tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "lagtest", Name: "lagtest", Kind: proto.KindMetrics},
+			func(ctx context.Context, _ *bus.Msg) ([]bus.Out, error) {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return nil, nil
+			})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	natstest.Eventually(t, 15*time.Second, func() error {
+		if v, ok := lagGauge(t, reg, "headroom_bus_consumer_pending_messages", "lagtest"); !ok || v < 1 {
+			return fmt.Errorf("pending %v (set %v), want ≥ 1 while the handler is stuck", v, ok)
+		}
+		return nil
+	})
+	close(release)
+	natstest.Eventually(t, 15*time.Second, func() error {
+		p, _ := lagGauge(t, reg, "headroom_bus_consumer_pending_messages", "lagtest")
+		e, _ := lagGauge(t, reg, "headroom_bus_consumer_event_lag_seconds", "lagtest")
+		last, _ := lagGauge(t, reg, "headroom_bus_consumer_last_event_time_seconds", "lagtest")
+		if p != 0 || e != 0 || last != float64(t0.Add(4*time.Minute).Unix()) {
+			return fmt.Errorf("pending %v, event lag %v s, last event %v", p, e, last)
+		}
+		return nil
+	})
+}
