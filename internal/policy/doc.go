@@ -29,6 +29,13 @@
 //     noise allowance is carried on over the lead window, so a surge that
 //     ramps within minutes is met at its pace rather than after it (a step,
 //     which rises once, is left to the floor);
+//   - the adaptive hold (ShortStabilization, HoldWorth): the policy checks,
+//     causally, what keeping replicas for the full stabilisation window
+//     buys over keeping them for a short one (misses the realised peaks
+//     would have caused, against the extra replicas) and scales down after
+//     the short window while the long one does not pay. Holding pays on
+//     traffic whose bursts cluster (NASA, ClarkNet) and not after isolated
+//     bursts and steps, where a reactive controller's short hold wins;
 //   - optional: a jump guard (JumpSigmas, JumpBin) that lifts the base to a
 //     jumped load at once and calibrates such ticks apart, a fixed least
 //     headroom (ReactiveHeadroom), and an HPA guard (HPAGuardTarget) that

@@ -44,19 +44,33 @@ type wantAt struct {
 
 // machine is the explicit hysteresis state of one tier.
 type machine struct {
-	phase       phase
-	lastUp      time.Time
-	lastChange  time.Time
-	changed     bool
-	upped       bool
-	wants       []wantAt
-	stabilise   time.Duration
+	phase      phase
+	lastUp     time.Time
+	lastChange time.Time
+	changed    bool
+	upped      bool
+	wants      []wantAt
+	stabilise  time.Duration
+	// window, when positive and shorter than stabilise, is the
+	// stabilisation window this step uses (the hold skill's choice).
+	window      time.Duration
 	coolUp      time.Duration
 	coolDown    time.Duration
 	maxStep     int
 	belowSince  time.Time
 	belowActive bool
 	lastCount   int
+}
+
+// maxWant returns the highest of want and the wants remembered within win
+// before t.
+func (m *machine) maxWant(t time.Time, win time.Duration, want int) int {
+	for _, w := range m.wants {
+		if t.Sub(w.t) < win {
+			want = max(want, w.want)
+		}
+	}
+	return want
 }
 
 // verdict is what the machine decided and why.
@@ -78,10 +92,11 @@ func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) ve
 		}
 	}
 	m.wants = append(keep, wantAt{t, want})
-	stab := want
-	for _, w := range m.wants {
-		stab = max(stab, w.want)
+	win := m.stabilise
+	if m.window > 0 && m.window < win {
+		win = m.window
 	}
+	stab := m.maxWant(t, win, want)
 	if want >= current || current != m.lastCount {
 		// The low spell is measured against the current count; a new
 		// count (scaled, or changed outside the policy) starts it afresh.
@@ -114,7 +129,7 @@ func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) ve
 	case want < current:
 		if stab >= current {
 			m.phase = pendingDown
-			v.why = "wanted " + itoa(want) + " for " + fmtDur(t.Sub(m.belowSince)) + " of the " + fmtDur(m.stabilise) + " stabilisation window"
+			v.why = "wanted " + itoa(want) + " for " + fmtDur(t.Sub(m.belowSince)) + " of the " + fmtDur(win) + " stabilisation window"
 			return v
 		}
 		if m.changed && t.Sub(m.lastChange) < m.coolDown {

@@ -21,6 +21,8 @@ type tier struct {
 	// Learned ratio to the upstream tier's load: decayed sums.
 	upOwn, upLoad float64
 	upN           int
+	// hold learns whether the long stabilisation window pays.
+	hold holdSkill
 	// guard is the HPA rule at AppConfig.HPAGuardTarget (nil when off).
 	guard *hpa.Autoscaler
 }
@@ -45,6 +47,76 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
 			coolDown: cfg.CooldownDown, maxStep: cfg.MaxStep,
 		},
+	}
+}
+
+// holdSkill compares, causally, what holding replicas for the full
+// stabilisation window buys against holding them only for the short one:
+// each tick it records the counts both windows would keep, and once the
+// lead window has passed, whether the realised peak would have found each
+// count short. Exponentially weighted rates of those misses and of the
+// long window's extra replicas (relative to its count) decide which window
+// scales down: the long one while it prevents at least HoldWorth misses
+// per unit of relative extra cost, the short one otherwise.
+type holdSkill struct {
+	pending                    []holdRec
+	missShort, missLong, extra float64
+	resolved                   int
+	short                      bool
+}
+
+type holdRec struct {
+	t           time.Time
+	short, long int
+}
+
+// holdAlpha weights a new tick in the hold skill's rates (about a day of
+// one-minute ticks); holdMinTicks is how many it needs before it may
+// choose the short window.
+const (
+	holdAlpha    = 1.0 / 1440
+	holdMinTicks = 1440
+)
+
+// chooseHold updates the hold skill with the wanted count at t and sets the
+// machine's window for this step.
+func (tr *tier) chooseHold(t time.Time, want int, capacity float64) {
+	short, long := tr.app.ShortStabilization, tr.cfg.ScaleDownStabilization
+	h := &tr.hold
+	if short <= 0 || short >= long {
+		tr.m.window = 0
+		return
+	}
+	per := capacity * tr.cfg.Target
+	done := 0
+	for _, p := range h.pending {
+		end := p.t.Add(tr.horizon)
+		if t.Before(end) {
+			break
+		}
+		done++
+		peak, ok := tr.dem.peak(p.t, end)
+		if !ok {
+			continue
+		}
+		need := int(math.Ceil(peak/per - 1e-9))
+		b := func(x bool) float64 {
+			if x {
+				return 1
+			}
+			return 0
+		}
+		h.missShort += holdAlpha * (b(need > p.short) - h.missShort)
+		h.missLong += holdAlpha * (b(need > p.long) - h.missLong)
+		h.extra += holdAlpha * (float64(p.long-p.short)/float64(max(1, p.long)) - h.extra)
+		h.resolved++
+	}
+	h.pending = append(h.pending[:0], h.pending[done:]...)
+	h.pending = append(h.pending, holdRec{t, tr.m.maxWant(t, short, want), tr.m.maxWant(t, long, want)})
+	h.short = h.resolved >= holdMinTicks && h.missShort-h.missLong < tr.app.HoldWorth*h.extra
+	tr.m.window = 0
+	if h.short {
+		tr.m.window = short
 	}
 }
 
@@ -214,9 +286,15 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 			e.want, e.guard = min(g, tr.cfg.Max), true
 		}
 	}
+	tr.chooseHold(t, e.want, capacity)
 	v := tr.m.step(t, current, e.want, loadInc, perf)
 	d.To, d.Action, d.State = v.to, v.action, tr.m.phase.String()
 	d.Inputs = e.inputs(in, tr.cfg, v)
+	if tr.m.window > 0 {
+		d.Inputs["stabilisation_s"] = tr.m.window.Seconds()
+	} else {
+		d.Inputs["stabilisation_s"] = tr.cfg.ScaleDownStabilization.Seconds()
+	}
 	d.Reason = tr.reason(e, current, v, perf, loadInc)
 	return d
 }
@@ -231,6 +309,15 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	}
 	if e.hasForecast {
 		m["forecast_max"] = e.fmax
+	}
+	if e.ramp > 0 {
+		m["ramp_per_tick"] = e.ramp
+	}
+	if e.jump {
+		m["jump"] = 1
+	}
+	if e.guard {
+		m["hpa_guard"] = 1
 	}
 	return m
 }

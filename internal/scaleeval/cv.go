@@ -18,20 +18,22 @@ type Grid struct {
 }
 
 // SuiteGrid returns the candidates the suite's leave-one-trace-out chooses
-// from: the forecast's weight in the base (0, 0.25, 0.5) crossed with the
-// ramp guard's threshold (off, 3, 5 typical changes), everything else as
-// in base; Default points at base's own pair when it is in the grid.
+// from: the ramp guard (off or 3 typical changes) × the jump guard (off or
+// 3) × the adaptive hold's exchange rate (0.01, 0.03, 0.1), everything else
+// as in base; Default points at base's own setting when it is in the grid.
 func SuiteGrid(base Options) Grid {
-	g := Grid{Knob: "forecast-weight × ramp-sigmas", Default: -1}
-	for _, w := range []float64{0, 0.25, 0.5} {
-		for _, r := range []float64{0, 3, 5} {
-			o := base
-			o.ForecastWeight, o.RampSigmas = w, r
-			if w == base.ForecastWeight && r == base.RampSigmas {
-				g.Default = len(g.Options)
+	g := Grid{Knob: "ramp-sigmas × jump-sigmas × hold-worth", Default: -1}
+	for _, r := range []float64{0, 3} {
+		for _, j := range []float64{0, 3} {
+			for _, hw := range []float64{0.01, 0.03, 0.1} {
+				o := base
+				o.RampSigmas, o.JumpSigmas, o.HoldWorth = r, j, hw
+				if r == base.RampSigmas && j == base.JumpSigmas && hw == base.HoldWorth {
+					g.Default = len(g.Options)
+				}
+				g.Names = append(g.Names, fmt.Sprintf("ramp-sigmas=%g jump-sigmas=%g hold-worth=%g", r, j, hw))
+				g.Options = append(g.Options, o)
 			}
-			g.Names = append(g.Names, fmt.Sprintf("forecast-weight=%g ramp-sigmas=%g", w, r))
-			g.Options = append(g.Options, o)
 		}
 	}
 	if g.Default < 0 {

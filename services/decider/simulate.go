@@ -89,6 +89,8 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 	fs.Float64Var(&opt.RampSigmas, "ramp-sigmas", opt.RampSigmas, "ramp guard: carry on rises above this many typical one-minute changes over the lead time (0: off)")
 	fs.Float64Var(&opt.JumpSigmas, "jump-sigmas", opt.JumpSigmas, "jump guard: the base is at least the current load less this many typical one-minute changes (0: off)")
 	fs.Float64Var(&opt.HPAGuardTarget, "hpa-guard", opt.HPAGuardTarget, "never want fewer replicas than the HPA rule at this target (0: off)")
+	fs.DurationVar(&opt.ShortStabilization, "short-stabilization", opt.ShortStabilization, "adaptive hold: scale down after this shorter window while the full one does not pay (0: off)")
+	fs.Float64Var(&opt.HoldWorth, "hold-worth", opt.HoldWorth, "adaptive hold: misses the full window must prevent per unit of relative extra replicas")
 	fs.BoolVar(&opt.JumpBin, "jump-bin", opt.JumpBin, "calibrate the ticks the jump guard lifts apart from the others")
 	fs.Float64Var(&opt.ReactiveHeadroom, "reactive-headroom", opt.ReactiveHeadroom, "least headroom over the current load (e.g. 1.1; 0: none)")
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")

@@ -1,0 +1,88 @@
+package policy
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// guardApp is webOnly with the shipped guards and a 15-minute stabilisation.
+func guardApp() AppConfig {
+	c := webOnly(15 * time.Minute)
+	d := DefaultAppConfig()
+	c.RampSigmas, c.JumpSigmas, c.JumpBin = d.RampSigmas, d.JumpSigmas, d.JumpBin
+	c.ShortStabilization, c.HoldWorth = d.ShortStabilization, d.HoldWorth
+	return c
+}
+
+func TestRampGuardCarriesTheRiseOn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	load := make([]float64, 300)
+	for i := range load {
+		load[i] = 100 + 2*rng.NormFloat64()
+		if i >= 200 {
+			load[i] += 25 * float64(i-199) // a ramp of +25 a minute
+		}
+	}
+	ds := loop(mustApp(t, guardApp()), load, nil, nil)
+	d := ds[203]
+	if d.Inputs["ramp_per_tick"] <= 0 {
+		t.Fatalf("no ramp seen four minutes into a steep ramp: %v", d.Inputs)
+	}
+	// At least two minutes of the ramp ahead at capacity 10 (the guard
+	// carries on the rise beyond its noise allowance over the 4-minute
+	// window a decision covers).
+	if want := int(math.Ceil((load[203] + 2*25) / 10)); d.To < want {
+		t.Fatalf("ramp: wants %d, below the load a little ahead (%d)", d.To, want)
+	}
+	if ds[150].Inputs["ramp_per_tick"] != 0 {
+		t.Fatal("ramp guard fired on flat noise")
+	}
+}
+
+func TestRampGuardLeavesSteps(t *testing.T) {
+	load := make([]float64, 300)
+	rng := rand.New(rand.NewPCG(2, 2))
+	for i := range load {
+		load[i] = 100 + 2*rng.NormFloat64()
+		if i >= 200 {
+			load[i] += 200 // a step
+		}
+	}
+	ds := loop(mustApp(t, guardApp()), load, nil, nil)
+	for i := 195; i < 220; i++ {
+		if ds[i].Inputs["ramp_per_tick"] != 0 {
+			t.Fatalf("minute %d: a step taken for a ramp: %v", i, ds[i].Inputs)
+		}
+	}
+	if ds[200].Inputs["jump"] != 1 {
+		t.Fatalf("the step is not seen as a jump: %v", ds[200].Inputs)
+	}
+}
+
+// TestAdaptiveHold: after isolated short bursts (nothing follows them
+// within the hold) the tier learns to scale down after the short window;
+// when bursts come in clusters a few minutes apart it keeps the long one.
+func TestAdaptiveHold(t *testing.T) {
+	run := func(clustered bool) float64 {
+		rng := rand.New(rand.NewPCG(3, 3))
+		n := 4 * 1440
+		load := make([]float64, n)
+		for i := range load {
+			load[i] = 100 + 3*rng.NormFloat64()
+			k := i % 90
+			if k < 4 || (clustered && ((k >= 12 && k < 15) || (k >= 24 && k < 27))) {
+				load[i] *= 2.5
+			}
+		}
+		ds := loop(mustApp(t, guardApp()), load, nil, nil)
+		return ds[n-1].Inputs["stabilisation_s"]
+	}
+	if got := run(false); got != 300 {
+		t.Errorf("isolated bursts: stabilisation %vs, want the short 300 s", got)
+	}
+	if got := run(true); got != 900 {
+		t.Errorf("clustered bursts: stabilisation %vs, want the full 900 s", got)
+	}
+}
