@@ -9,6 +9,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/anomaly"
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/outbox"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -17,6 +18,8 @@ import (
 type Config struct {
 	Detector   anomaly.Config
 	Classifier anomaly.ClassifierConfig
+	// Outbox bounds the outputs waiting to be stored (zero: its defaults).
+	Outbox outbox.Config
 }
 
 // DefaultConfig returns the detector's one configuration for every series.
@@ -28,8 +31,14 @@ type tier struct {
 	detectors  map[string]*anomaly.Detector
 	classifier *anomaly.Classifier
 	open       map[string]bool
-	sentTS     int64
-	lastTS     int64
+	// sentTS is the event time of the last output stored before this
+	// process started (read from ANOMALIES): replayed ticks up to it
+	// rebuild state without publishing again.
+	sentTS int64
+	// lastTS is the last tick folded into the detectors. Its output is in
+	// the outbox, which stores it whatever happens, so a redelivered tick
+	// at or before lastTS is skipped without leaving a gap.
+	lastTS int64
 }
 
 // Service is the anomaly service.
@@ -39,6 +48,7 @@ type Service struct {
 	log   zerolog.Logger
 	ready *service.Ready
 	tiers map[string]*tier
+	out   *outbox.Outbox
 
 	incidents *prometheus.CounterVec
 }
@@ -52,11 +62,18 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			return nil, err
 		}
 	}
+	var err error
+	if s.out, err = outbox.New(cfg.Outbox, d.Bus, "anomaly", s.log, d.Reg); err != nil {
+		return nil, err
+	}
 	d.Ready.Wait("anomaly")
 	return s, nil
 }
 
-// Run replays METRICS to rebuild the detectors, then scores live until ctx ends.
+// Run replays METRICS to rebuild the detectors, then scores live until ctx
+// ends. Outputs are stored by the outbox, in order; on shutdown it gets a
+// few seconds to store what is left (what it cannot is made again by the
+// next start's replay).
 func (s *Service) Run(ctx context.Context) error {
 	sent, err := s.bus.LastEventTimes(ctx, proto.KindAnomaly, proto.Filter(s.bus.Prefix(), proto.KindAnomaly))
 	if err != nil {
@@ -67,10 +84,22 @@ func (s *Service) Run(ctx context.Context) error {
 			s.get(app, tr).sentTS = proto.Millis(t)
 		}
 	}
-	return s.bus.Consume(ctx, bus.ConsumerSpec{
+	octx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		s.out.Run(octx)
+	}()
+	err = s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "anomaly", Name: "anomaly", Kind: proto.KindMetrics, Replay: true,
 		Started: func() { s.ready.Set("anomaly") },
 	}, s.handle)
+	if left := s.out.Drain(octx); left > 0 {
+		s.log.Warn().Int("outputs", left).Msg("stopping with outputs not stored; the next start makes them again")
+	}
+	stop()
+	<-stored
+	return err
 }
 
 func (s *Service) get(app, name string) *tier {
@@ -83,14 +112,17 @@ func (s *Service) get(app, name string) *tier {
 	return t
 }
 
-func (s *Service) handle(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+// handle folds one tick into its tier's detectors and queues the tick's
+// output in the outbox; the input is acknowledged at once, the outbox
+// stores the output whatever happens.
+func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	var tick proto.Metrics
-	if err := proto.Decode(m.Data, &tick); err != nil {
-		return nil, bus.Permanent(err)
+	if err := s.bus.Decode(m, proto.KindMetrics, &tick); err != nil {
+		return nil, err
 	}
 	tr := s.get(tick.App, tick.Tier)
 	if tick.TS <= tr.lastTS {
-		return nil, nil // redelivered or late
+		return nil, nil // redelivered (its output is stored or queued) or late
 	}
 	tr.lastTS = tick.TS
 	t := tick.EventTime()
@@ -135,10 +167,14 @@ func (s *Service) handle(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	slices.Sort(msg.Open)
 	if tick.TS <= tr.sentTS {
-		return nil, nil // published before a restart
+		return nil, nil // stored before a restart
 	}
-	tr.sentTS = tick.TS
-	return []bus.Out{{Subject: proto.AnomalySubject(s.bus.Prefix(), tick.App, tick.Tier), Msg: msg}}, nil
+	if err := s.out.Add(ctx, bus.Out{Subject: proto.AnomalySubject(s.bus.Prefix(), tick.App, tick.Tier), Msg: msg}); err != nil {
+		// Only when stopping with a full outbox: this tick's output is
+		// lost to this process; the next start's replay makes it again.
+		return nil, err
+	}
+	return nil, nil
 }
 
 func clamp01(v float64) float64 {
