@@ -67,3 +67,45 @@ func TestComposeServicesExist(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeIsSafeByDefault: no password or token falls back to a default,
+// published ports bind to loopback only, and the dashboard needs a token.
+func TestComposeIsSafeByDefault(t *testing.T) {
+	data, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, ":-") {
+			t.Errorf("a default value in %q", strings.TrimSpace(line))
+		}
+	}
+	var compose struct {
+		Services map[string]struct {
+			Ports       []string          `yaml:"ports"`
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &compose); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range compose.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %q beyond loopback", name, p)
+			}
+		}
+		for k, v := range s.Environment {
+			if (strings.HasSuffix(k, "PASSWORD") || strings.HasSuffix(k, "TOKEN")) && !strings.Contains(v, ":?") {
+				t.Errorf("%s: %s=%q is not required from the environment", name, k, v)
+			}
+		}
+	}
+	if tok := compose.Services["gateway"].Environment["HEADROOM_GATEWAY_TOKEN"]; tok == "" {
+		t.Error("the gateway runs without a dashboard token")
+	}
+	if _, ok := compose.Services["provision"]; !ok {
+		t.Error("no provision step")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
-var users = []string{"collector", "forecaster", "anomaly", "decider", "executor", "gateway"}
+var users = []string{"provision", "collector", "forecaster", "anomaly", "decider", "executor", "gateway"}
 
 // runConfiguredServer starts a NATS server from deploy/nats.conf, on a
 // random loopback port with a temporary store.
@@ -80,8 +81,8 @@ func TestNATSConfPipeline(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	url := runConfiguredServer(t)
-	if err := connectAs(t, url, "collector").EnsureStreams(context.Background()); err != nil {
-		t.Fatalf("streams as collector: %v", err)
+	if err := connectAs(t, url, "provision").EnsureStreams(context.Background()); err != nil {
+		t.Fatalf("streams as provision: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -163,7 +164,13 @@ func TestNATSConfPipeline(t *testing.T) {
 		js := connectAs(t, url, c.user).JetStream()
 		// A denied API request gets no answer: a short deadline suffices.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := js.OrderedConsumer(ctx, "DECISIONS", jetstream.OrderedConsumerConfig{})
+		var err error
+		if c.user == "executor" {
+			// The executor reads through its own durable only.
+			_, err = js.Consumer(ctx, "DECISIONS", "executor")
+		} else {
+			_, err = js.OrderedConsumer(ctx, "DECISIONS", jetstream.OrderedConsumerConfig{})
+		}
 		cancel()
 		if (err == nil) != c.allowed {
 			t.Errorf("%s consuming DECISIONS: err=%v, want allowed=%v", c.user, err, c.allowed)
@@ -192,4 +199,130 @@ func canPublish(t *testing.T, url, user, subject string) bool {
 		t.Fatal(err)
 	}
 	return !errors.Is(nc.LastError(), nats.ErrPermissionViolation)
+}
+
+// denied runs a JetStream API call that the permissions must refuse: the
+// server drops the request, so it fails within a short deadline.
+func denied(t *testing.T, what string, call func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := call(ctx); err == nil {
+		t.Errorf("%s: allowed, want refused", what)
+	}
+}
+
+// TestNATSConfRefusesAttacks replays, under deploy/nats.conf, what a
+// compromised or buggy service did with the old all-may-administer rights,
+// and asserts each is refused and changed nothing.
+func TestNATSConfRefusesAttacks(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	admin := connectAs(t, url, "provision")
+	if err := admin.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The executor's consumer exists, as in a running system.
+	exec := connectAs(t, url, "executor")
+	if _, err := exec.JetStream().CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatalf("executor creating its own consumer: %v", err)
+	}
+	for _, user := range users[1:] {
+		js := connectAs(t, url, user).JetStream()
+		denied(t, user+" creating or changing streams", func(ctx context.Context) error {
+			return connectAs(t, url, user).EnsureStreams(ctx)
+		})
+		denied(t, user+" capping DECISIONS at one message per subject", func(ctx context.Context) error {
+			cfg := admin.StreamConfig(proto.KindDecision)
+			cfg.MaxMsgsPerSubject = 1
+			_, err := js.UpdateStream(ctx, cfg)
+			return err
+		})
+		denied(t, user+" purging DECISIONS", func(ctx context.Context) error {
+			s, err := js.Stream(ctx, "DECISIONS")
+			if err != nil {
+				return err
+			}
+			return s.Purge(ctx)
+		})
+		denied(t, user+" creating a stream that captures apm.decision.evil.>", func(ctx context.Context) error {
+			_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVIL", Subjects: []string{"apm.decision.evil.>"}})
+			return err
+		})
+		if user != "executor" {
+			denied(t, user+" deleting the executor's consumer", func(ctx context.Context) error {
+				return js.DeleteConsumer(ctx, "DECISIONS", "executor")
+			})
+			denied(t, user+" taking over the executor's consumer", func(ctx context.Context) error {
+				_, err := js.CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckNonePolicy})
+				return err
+			})
+		}
+		if user != "gateway" {
+			denied(t, user+" reading the DLQ", func(ctx context.Context) error {
+				_, err := js.OrderedConsumer(ctx, "DLQ", jetstream.OrderedConsumerConfig{})
+				return err
+			})
+		}
+	}
+	gw := connectAs(t, url, "gateway").JetStream()
+	denied(t, "gateway reading the DLQ", func(ctx context.Context) error {
+		_, err := gw.OrderedConsumer(ctx, "DLQ", jetstream.OrderedConsumerConfig{})
+		return err
+	})
+	denied(t, "gateway writing replica state", func(ctx context.Context) error {
+		kv, err := gw.KeyValue(ctx, "REPLICAS")
+		if err != nil {
+			return err
+		}
+		_, err = kv.Put(ctx, "shop.web", []byte("forged"))
+		return err
+	})
+	if canPublish(t, url, "gateway", "apm.dlq.gateway") {
+		t.Error("gateway may publish on the DLQ")
+	}
+
+	// Nothing changed: the executor's consumer and DECISIONS' limits are intact.
+	c, err := exec.JetStream().Consumer(ctx, "DECISIONS", "executor")
+	if err != nil {
+		t.Fatalf("executor consumer gone: %v", err)
+	}
+	if info, err := c.Info(ctx); err != nil || info.Config.AckPolicy != jetstream.AckExplicitPolicy {
+		t.Fatalf("executor consumer changed: %+v %v", info, err)
+	}
+	s, err := admin.JetStream().Stream(ctx, "DECISIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(ctx); err != nil || info.Config.MaxMsgsPerSubject > 0 {
+		t.Fatalf("DECISIONS changed: %+v %v", info.Config, err)
+	}
+	if _, err := admin.JetStream().Stream(ctx, "EVIL"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("stream EVIL: %v", err)
+	}
+
+	// No identity without a password, and no default one.
+	if nc, err := nats.Connect(url); err == nil {
+		nc.Close()
+		t.Error("anonymous connection accepted")
+	}
+	for _, user := range users {
+		if nc, err := nats.Connect(url, nats.UserInfo(user, user)); err == nil {
+			nc.Close()
+			t.Errorf("%s logged in with password %q", user, user)
+		}
+	}
+}
+
+// TestNATSConfNeedsEveryPassword: a password left unset stops the server
+// from loading the file, instead of falling back to a default.
+func TestNATSConfNeedsEveryPassword(t *testing.T) {
+	for _, u := range users {
+		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
+	}
+	t.Setenv("EXECUTOR_PASSWORD", "")
+	os.Unsetenv("EXECUTOR_PASSWORD")
+	if _, err := server.ProcessConfigFile("nats.conf"); err == nil {
+		t.Fatal("nats.conf loaded without EXECUTOR_PASSWORD")
+	}
 }

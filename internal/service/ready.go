@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -66,35 +67,22 @@ func (r *Ready) Check(name string, fn func() error) {
 	r.mu.Unlock()
 }
 
-// Err returns nil when ready, else what is still missing.
+// Err returns nil when ready, else what is wrong: a failing check first
+// (NATS unreachable says more than the parts waiting on it), then a part
+// that failed, then the parts not ready yet.
 func (r *Ready) Err() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.waiting) > 0 {
-		var parts []string
-		for p := range r.waiting {
-			parts = append(parts, p)
-		}
-		slices.Sort(parts)
-		return fmt.Errorf("waiting for %v", parts)
-	}
-	failing := make([]string, 0, len(r.failing))
-	for p := range r.failing {
-		failing = append(failing, p)
-	}
-	slices.Sort(failing)
-	for _, p := range failing {
-		return fmt.Errorf("%s: %w", p, r.failing[p])
-	}
-	names := make([]string, 0, len(r.checks))
-	for n := range r.checks {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(r.checks)) {
 		if err := r.checks[n](); err != nil {
 			return fmt.Errorf("%s: %w", n, err)
 		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(r.failing)) {
+		return fmt.Errorf("%s: %w", p, r.failing[p])
+	}
+	if len(r.waiting) > 0 {
+		return fmt.Errorf("waiting for %v", slices.Sorted(maps.Keys(r.waiting)))
 	}
 	return nil
 }

@@ -2,6 +2,10 @@
 // NATS JetStream server, every service, the simulated three-tier shop with
 // seven days of backfilled history, and the dashboard on http://127.0.0.1:8080.
 // Every flag also reads a HEADROOM_* environment variable; see -help.
+//
+// "headroom provision -nats.url … -nats.user provision" creates or updates
+// the streams and the replica bucket on a NATS server of your own, as the
+// provisioning user of deploy/nats.conf, before the services start.
 package main
 
 import (
@@ -19,6 +23,9 @@ import (
 func main() { service.Exit("headroom", run) }
 
 func run(ctx context.Context, args []string, getenv cli.Getenv) error {
+	if len(args) > 0 && args[0] == "provision" {
+		return service.Provision(ctx, args[1:], getenv, os.Stdout)
+	}
 	cfg := allinone.DefaultConfig()
 	f := cli.New("headroom", getenv)
 	cfg.RegisterFlags(f)

@@ -1,0 +1,57 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Provision is the one-shot provisioning step: it connects with the NATS
+// flags (as the provisioning user of deploy/nats.conf), creates or updates
+// every stream and the replica bucket to the stream flags' limits, reports
+// what exists to out and returns. Services never do this themselves unless
+// given -nats.provision.
+func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Writer) error {
+	f := cli.New("provision", getenv)
+	cfg := bus.DefaultConfig()
+	cfg.RegisterFlags(f)
+	var wait time.Duration
+	f.Duration(&wait, "wait", 30*time.Second, "how long to wait for the NATS server")
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg.Name = "provision"
+	log, err := NewLogger(nil, "provision", "info")
+	if err != nil {
+		return err
+	}
+	b, err := bus.Connect(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = b.Close(5 * time.Second) }()
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := b.WaitConnected(wctx, 5*time.Second); err != nil {
+		return err
+	}
+	if err := b.EnsureStreams(ctx); err != nil {
+		return fmt.Errorf("provision (does %q have the provisioning rights?): %w", cfg.User, err)
+	}
+	for _, k := range proto.Kinds {
+		c := b.StreamConfig(k)
+		fmt.Fprintf(out, "stream %-10s %-14s max-age %s, replicas %d\n", c.Name, c.Subjects[0], c.MaxAge, c.Replicas)
+	}
+	fmt.Fprintf(out, "bucket %s\n", proto.ReplicaBucket(cfg.Prefix))
+	return nil
+}

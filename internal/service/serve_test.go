@@ -1,0 +1,71 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestUnreachableNATS: a service whose NATS server does not answer still
+// serves /healthz (alive) and /readyz (503, saying why), and stops cleanly.
+func TestUnreachableNATS(t *testing.T) {
+	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	built := false
+	go func() {
+		done <- service.Main(ctx, service.Spec{Name: "probe", Build: func(context.Context, service.Deps) (service.Runner, error) {
+			built = true
+			return nil, fmt.Errorf("must not be built without NATS")
+		}}, []string{"-http.addr", httpAddr, "-nats.url", "nats://" + natsAddr}, func(string) string { return "" })
+	}()
+	get := func(path string) (int, string, error) {
+		resp, err := http.Get("http://" + httpAddr + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), nil
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		code, _, err := get("/healthz")
+		if err != nil || code != http.StatusOK {
+			return fmt.Errorf("healthz %d %v", code, err)
+		}
+		return nil
+	})
+	code, body, err := get("/readyz")
+	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "nats: not connected to nats://"+natsAddr) {
+		t.Fatalf("readyz %d %q %v, want 503 naming the unreachable server", code, body, err)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Main did not return after cancel")
+	}
+	if built {
+		t.Fatal("the service was built without NATS")
+	}
+}
