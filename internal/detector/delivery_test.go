@@ -237,7 +237,7 @@ func TestOutputsSurviveFailedPublishes(t *testing.T) {
 	stored(t, b, 119)
 
 	publishTicks(t, b, 120, 140)
-	got := stored(t, b, 139)
+	stored(t, b, 139)
 	natstest.Eventually(t, 10*time.Second, func() error {
 		if n := r.svc.out.Pending(); n > 0 {
 			return fmt.Errorf("%d outputs pending", n)
@@ -245,8 +245,7 @@ func TestOutputsSurviveFailedPublishes(t *testing.T) {
 		return nil
 	})
 	r.stop(t)
-	got = stored(t, b, 139)
-	exactlyOnce(t, got, 139)
+	exactlyOnce(t, stored(t, b, 139), 139)
 }
 
 // TestDecodeChecksSubject sends a tick whose payload names another app than

@@ -13,6 +13,7 @@ import (
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/outbox"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -25,6 +26,8 @@ type Config struct {
 	Horizon int
 	// Model is the forecasting configuration (bucket width, window, refits).
 	Model forecast.Config
+	// Outbox bounds the forecasts waiting to be stored (zero: its defaults).
+	Outbox outbox.Config
 }
 
 // DefaultConfig forecasts rps 12 five-minute buckets (one hour) ahead.
@@ -52,10 +55,16 @@ func (c Config) Validate() error {
 }
 
 type series struct {
-	b      bucketer
-	s      *forecast.Series
-	sentTS int64 // origin of the last forecast stored (ms)
-	lastTS int64 // last tick seen (ms)
+	b bucketer
+	s *forecast.Series
+	// sentTS is the origin (ms) of the last forecast stored before this
+	// process started (read from FORECASTS): replayed buckets up to it are
+	// observed without publishing again.
+	sentTS int64
+	// lastTS is the last tick folded in (ms). A forecast it produced is in
+	// the outbox, which stores it whatever happens, so a redelivered tick at
+	// or before lastTS is skipped without leaving a gap.
+	lastTS int64
 }
 
 // Service is the forecaster.
@@ -65,6 +74,7 @@ type Service struct {
 	log    zerolog.Logger
 	ready  *service.Ready
 	series map[string]*series
+	out    *outbox.Outbox
 
 	published prometheus.Counter
 	late      prometheus.Counter
@@ -89,11 +99,18 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			}
 		}
 	}
+	var err error
+	if s.out, err = outbox.New(cfg.Outbox, d.Bus, "forecaster", s.log, d.Reg); err != nil {
+		return nil, err
+	}
 	d.Ready.Wait("forecaster")
 	return s, nil
 }
 
 // Run replays METRICS to rebuild state, then forecasts live until ctx ends.
+// Forecasts are stored by the outbox, in order; on shutdown it gets a few
+// seconds to store what is left (what it cannot is made again by the next
+// start's replay).
 func (s *Service) Run(ctx context.Context) error {
 	sent, err := s.bus.LastEventTimes(ctx, proto.KindForecast, proto.Filter(s.bus.Prefix(), proto.KindForecast))
 	if err != nil {
@@ -106,10 +123,22 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		s.get(app, tier).sentTS = proto.Millis(t)
 	}
-	return s.bus.Consume(ctx, bus.ConsumerSpec{
+	octx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		s.out.Run(octx)
+	}()
+	err = s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, Replay: true,
 		Started: func() { s.ready.Set("forecaster") },
 	}, s.handle)
+	if left := s.out.Drain(octx); left > 0 {
+		s.log.Warn().Int("forecasts", left).Msg("stopping with forecasts not stored; the next start makes them again")
+	}
+	stop()
+	<-stored
+	return err
 }
 
 func (s *Service) get(app, tier string) *series {
@@ -130,10 +159,13 @@ func (s *Service) get(app, tier string) *series {
 	return se
 }
 
-func (s *Service) handle(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+// handle folds one tick into its series and, when it opens a new bucket,
+// queues that bucket's forecast in the outbox; the input is acknowledged at
+// once, the outbox stores the forecast whatever happens.
+func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	var tick proto.Metrics
-	if err := proto.Decode(m.Data, &tick); err != nil {
-		return nil, bus.Permanent(err)
+	if err := s.bus.Decode(m, proto.KindMetrics, &tick); err != nil {
+		return nil, err
 	}
 	v, ok := tick.Values[s.cfg.Metric]
 	if !ok {
@@ -141,7 +173,7 @@ func (s *Service) handle(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	se := s.get(tick.App, tick.Tier)
 	if tick.TS <= se.lastTS {
-		return nil, nil // redelivered
+		return nil, nil // redelivered (a forecast it made is stored or queued) or late
 	}
 	se.lastTS = tick.TS
 	t := tick.EventTime()
@@ -164,12 +196,16 @@ func (s *Service) handle(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	origin := t.Truncate(s.cfg.Model.Step)
 	if proto.Millis(origin) <= se.sentTS {
-		return nil, nil // published before a restart
+		return nil, nil // stored before a restart
 	}
 	f := s.forecast(tick.App, tick.Tier, se, start, origin, closed)
-	se.sentTS = f.TS
+	if err := s.out.Add(ctx, bus.Out{Subject: proto.ForecastSubject(s.bus.Prefix(), tick.App, tick.Tier), Msg: f}); err != nil {
+		// Only when stopping with a full outbox: the next start's replay
+		// makes this forecast again.
+		return nil, err
+	}
 	s.published.Inc()
-	return []bus.Out{{Subject: proto.ForecastSubject(s.bus.Prefix(), tick.App, tick.Tier), Msg: f}}, nil
+	return nil, nil
 }
 
 // forecast predicts from the bucket after last (the bucket just closed) and
