@@ -1,0 +1,142 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// flaky stores messages, refusing each one whose id is in fail the first
+// n[id] times it is offered.
+type flaky struct {
+	mu     sync.Mutex
+	fail   map[string]int
+	stored []string
+	offers int
+	open   chan struct{} // while not closed, every publish fails
+}
+
+func (f *flaky) Publish(ctx context.Context, o bus.Out) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offers++
+	select {
+	case <-f.open:
+	default:
+		return errors.New("refused: store closed")
+	}
+	id := o.Msg.MsgID()
+	if f.fail[id] > 0 {
+		f.fail[id]--
+		return fmt.Errorf("refused %s", id)
+	}
+	f.stored = append(f.stored, id)
+	return nil
+}
+
+func (f *flaky) ids() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.stored...)
+}
+
+func out(i int) bus.Out {
+	m := proto.NewMetrics("shop", "web", time.UnixMilli(int64(i)*1000), 1, map[string]float64{"rps": 1})
+	return bus.Out{Subject: "apm.x", Msg: m}
+}
+
+func wait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not true after 10s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestOrderAndRetries: outputs are stored once each, in the order added,
+// a refused one retried (and holding back those behind it) until stored.
+func TestOrderAndRetries(t *testing.T) {
+	f := &flaky{fail: map[string]int{out(2).Msg.MsgID(): 3}, open: make(chan struct{})}
+	close(f.open)
+	reg := prometheus.NewRegistry()
+	o, err := New(Config{MaxBackoff: time.Millisecond}, f, "test", zerolog.Nop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	var want []string
+	for i := range 6 {
+		if err := o.Add(ctx, out(i)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, out(i).Msg.MsgID())
+	}
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	cancel()
+	<-done
+	got := f.ids()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stored %v, want %v", got, want)
+	}
+	if f.offers != 6+3 {
+		t.Fatalf("%d offers, want 9 (three refusals retried)", f.offers)
+	}
+}
+
+// TestFullOutboxBlocks: with the store refusing everything, Add waits once
+// Limit outputs are queued, gives up when its context ends, and proceeds
+// when the store accepts again.
+func TestFullOutboxBlocks(t *testing.T) {
+	f := &flaky{open: make(chan struct{})}
+	o, err := New(Config{Limit: 3, MaxBackoff: time.Millisecond, DrainTimeout: 20 * time.Millisecond}, f, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	for i := range 3 {
+		if err := o.Add(ctx, out(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, stop := context.WithTimeout(ctx, 20*time.Millisecond)
+	err = o.Add(short, out(3))
+	stop()
+	if err == nil {
+		t.Fatal("Add into a full outbox returned without room")
+	}
+	if left := o.Drain(ctx); left != 3 {
+		t.Fatalf("drain left %d, want 3", left)
+	}
+	added := make(chan error, 1)
+	go func() { added <- o.Add(ctx, out(3)) }()
+	close(f.open)
+	if err := <-added; err != nil {
+		t.Fatal(err)
+	}
+	if left := o.Drain(context.Background()); left != 0 {
+		// DrainTimeout is short: wait on the event instead.
+		wait(t, "drained", func() bool { return o.Pending() == 0 })
+	}
+	cancel()
+	<-done
+	if got := len(f.ids()); got != 4 {
+		t.Fatalf("%d stored, want 4", got)
+	}
+}
