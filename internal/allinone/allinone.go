@@ -104,6 +104,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 			return err
 		}
 	}
+	if err := cfg.actSafely(file); err != nil {
+		return err
+	}
 	password := randomSecret()
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, password)
 	if err != nil {
@@ -197,4 +200,25 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		err = herr
 	}
 	return err
+}
+
+// actSafely fits the executor and the push API to what is configured: a
+// real driver acts in wall-clock time, so it refuses simulated time running
+// faster than real time and makes the push API require a token; with the
+// simulated cluster at speed > 1, event times legitimately run ahead of the
+// wall clock, so the executor's future-skew check is off.
+func (c *Config) actSafely(file *config.File) error {
+	exec := c.Executor
+	if file != nil {
+		exec = exec.WithFile(file)
+	}
+	real := exec.Driver != executor.DriverSim
+	c.Collector.RealDriverLive = real && len(exec.Authority) > 0
+	switch {
+	case real && c.Collector.Speed != 1:
+		return fmt.Errorf("executor.driver %s acts on real infrastructure in real time: -speed must be 1, not %v", exec.Driver, c.Collector.Speed)
+	case c.Collector.Speed != 1:
+		c.Executor.MaxFutureSkew = 0
+	}
+	return nil
 }
