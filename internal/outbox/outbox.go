@@ -1,5 +1,5 @@
-// Package outbox stores a service's outputs in the order they were made,
-// one at a time, retrying each with its Nats-Msg-Id until it is stored.
+// Package outbox stores a service's outputs in the order they were made on
+// each subject, retrying each with its Nats-Msg-Id until it is stored.
 //
 // A stateful consumer (the forecaster, the anomaly service) advances its
 // per-series state as it handles a tick; the tick's output must then be
@@ -9,15 +9,18 @@
 // until stored, so the state may move on at once, and a failed publish is
 // retried rather than re-derived.
 //
-// Outputs leave strictly in order, each only after the one before was
-// stored, so on every subject the stream holds a gap-free prefix of what was
-// made: after a crash the service rebuilds its state by replay and resumes
-// after the last output stored, losing nothing that was queued.
+// On each subject outputs leave strictly in order, each only after the one
+// before was stored, so the stream holds a gap-free prefix of what was made
+// there: after a crash the service rebuilds its state by replay and resumes
+// after the last output stored on each subject, losing nothing that was
+// queued. Subjects are spread over a few workers, so one round trip per
+// output does not bound a service with many series.
 package outbox
 
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -44,6 +47,9 @@ type Config struct {
 	MaxBackoff time.Duration
 	// DrainTimeout bounds how long Drain waits on shutdown (default 5s).
 	DrainTimeout time.Duration
+	// Workers is how many outputs may be in flight at once, on different
+	// subjects (default 16).
+	Workers int
 }
 
 func (c *Config) defaults() {
@@ -59,18 +65,23 @@ func (c *Config) defaults() {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 5 * time.Second
 	}
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
 }
 
-// Outbox queues outputs and stores them in order. Add and Run may be called
-// from different goroutines.
+// Outbox queues outputs and stores them in order per subject. Add and Run
+// may be called from different goroutines.
 type Outbox struct {
 	cfg Config
 	pub Publisher
 	log zerolog.Logger
 
 	mu      sync.Mutex
-	queue   []bus.Out
-	changed chan struct{} // closed and replaced whenever queue changes
+	shards  [][]bus.Out     // a subject always maps to the same shard, one worker each
+	n       int             // outputs queued in all shards
+	changed chan struct{}   // closed and replaced whenever an output leaves
+	wake    []chan struct{} // per shard: an output was added
 
 	retries prometheus.Counter
 }
@@ -80,8 +91,12 @@ type Outbox struct {
 func New(cfg Config, pub Publisher, name string, log zerolog.Logger, reg prometheus.Registerer) (*Outbox, error) {
 	cfg.defaults()
 	o := &Outbox{cfg: cfg, pub: pub, log: log.With().Str("part", "outbox").Logger(), changed: make(chan struct{}),
+		shards: make([][]bus.Out, cfg.Workers), wake: make([]chan struct{}, cfg.Workers),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_outbox_retries_total",
 			Help: "Output publishes that failed and were retried with the same id.", ConstLabels: prometheus.Labels{"service": name}})}
+	for i := range o.wake {
+		o.wake[i] = make(chan struct{}, 1)
+	}
 	if reg != nil {
 		if err := reg.Register(o.retries); err != nil {
 			return nil, fmt.Errorf("outbox metrics: %w", err)
@@ -90,22 +105,35 @@ func New(cfg Config, pub Publisher, name string, log zerolog.Logger, reg prometh
 	return o, nil
 }
 
-// signal wakes every waiter; the caller holds mu.
+// signal wakes every Add and Drain waiting; the caller holds mu.
 func (o *Outbox) signal() {
 	close(o.changed)
 	o.changed = make(chan struct{})
 }
 
-// Add queues outs behind every output queued before, waiting while the
-// outbox is full. It fails only when ctx ends before there is room.
+// shard is the index of subject's shard.
+func (o *Outbox) shard(subject string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(subject))
+	return int(h.Sum32() % uint32(len(o.shards)))
+}
+
+// Add queues outs behind every output queued before on their subjects,
+// waiting while the outbox is full. It fails only when ctx ends before there
+// is room.
 func (o *Outbox) Add(ctx context.Context, outs ...bus.Out) error {
 	for _, out := range outs {
+		i := o.shard(out.Subject)
 		for {
 			o.mu.Lock()
-			if len(o.queue) < o.cfg.Limit {
-				o.queue = append(o.queue, out)
-				o.signal()
+			if o.n < o.cfg.Limit {
+				o.shards[i] = append(o.shards[i], out)
+				o.n++
 				o.mu.Unlock()
+				select {
+				case o.wake[i] <- struct{}{}:
+				default: // already woken
+				}
 				break
 			}
 			wait := o.changed
@@ -124,47 +152,58 @@ func (o *Outbox) Add(ctx context.Context, outs ...bus.Out) error {
 func (o *Outbox) Pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.queue)
+	return o.n
 }
 
-// head returns the oldest output and a channel closed at the next change.
-func (o *Outbox) head() (bus.Out, bool, <-chan struct{}) {
+// head returns shard i's oldest output.
+func (o *Outbox) head(i int) (bus.Out, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.queue) == 0 {
-		return bus.Out{}, false, o.changed
+	if len(o.shards[i]) == 0 {
+		return bus.Out{}, false
 	}
-	return o.queue[0], true, o.changed
+	return o.shards[i][0], true
 }
 
-func (o *Outbox) pop() {
+func (o *Outbox) pop(i int) {
 	o.mu.Lock()
-	o.queue[0] = bus.Out{}
-	o.queue = o.queue[1:]
-	if len(o.queue) == 0 {
-		o.queue = nil // let the backing array go
+	q := o.shards[i]
+	q[0] = bus.Out{}
+	if q = q[1:]; len(q) == 0 {
+		q = nil // let the backing array go
 	}
+	o.shards[i] = q
+	o.n--
 	o.signal()
 	o.mu.Unlock()
 }
 
-// Run stores queued outputs in order until ctx ends, each retried with a
-// growing delay until stored.
+// Run stores queued outputs, in order on each subject, until ctx ends, each
+// retried with a growing delay until stored.
 func (o *Outbox) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range o.shards {
+		wg.Go(func() { o.work(ctx, i) })
+	}
+	wg.Wait()
+}
+
+// work stores shard i's outputs one at a time.
+func (o *Outbox) work(ctx context.Context, i int) {
 	for {
-		out, ok, changed := o.head()
+		out, ok := o.head(i)
 		if !ok {
 			select {
 			case <-ctx.Done():
 				return
-			case <-changed:
+			case <-o.wake[i]:
 				continue
 			}
 		}
 		if err := o.store(ctx, out); err != nil {
 			return // ctx ended
 		}
-		o.pop()
+		o.pop(i)
 	}
 }
 
@@ -205,7 +244,7 @@ func (o *Outbox) Drain(ctx context.Context) int {
 	defer cancel()
 	for {
 		o.mu.Lock()
-		n, changed := len(o.queue), o.changed
+		n, changed := o.n, o.changed
 		o.mu.Unlock()
 		if n == 0 {
 			return 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func (f *flaky) Publish(ctx context.Context, o bus.Out) error {
 		f.fail[id]--
 		return fmt.Errorf("refused %s", id)
 	}
-	f.stored = append(f.stored, id)
+	f.stored = append(f.stored, o.Subject+" "+id)
 	return nil
 }
 
@@ -49,9 +50,10 @@ func (f *flaky) ids() []string {
 	return append([]string(nil), f.stored...)
 }
 
+// out is output i, on one of three subjects.
 func out(i int) bus.Out {
 	m := proto.NewMetrics("shop", "web", time.UnixMilli(int64(i)*1000), 1, map[string]float64{"rps": 1})
-	return bus.Out{Subject: "apm.x", Msg: m}
+	return bus.Out{Subject: fmt.Sprintf("apm.x.%d", i%3), Msg: m}
 }
 
 func wait(t *testing.T, what string, cond func() bool) {
@@ -65,10 +67,11 @@ func wait(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestOrderAndRetries: outputs are stored once each, in the order added,
-// a refused one retried (and holding back those behind it) until stored.
+// TestOrderAndRetries: outputs are stored once each, on each subject in the
+// order added, a refused one retried (holding back those behind it on its
+// subject) until stored.
 func TestOrderAndRetries(t *testing.T) {
-	f := &flaky{fail: map[string]int{out(2).Msg.MsgID(): 3}, open: make(chan struct{})}
+	f := &flaky{fail: map[string]int{out(2).Msg.MsgID(): 3, out(4).Msg.MsgID(): 1}, open: make(chan struct{})}
 	close(f.open)
 	reg := prometheus.NewRegistry()
 	o, err := New(Config{MaxBackoff: time.Millisecond}, f, "test", zerolog.Nop(), reg)
@@ -78,22 +81,26 @@ func TestOrderAndRetries(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); o.Run(ctx) }()
-	var want []string
-	for i := range 6 {
+	want := map[string][]string{}
+	for i := range 30 {
 		if err := o.Add(ctx, out(i)); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, out(i).Msg.MsgID())
+		want[out(i).Subject] = append(want[out(i).Subject], out(i).Msg.MsgID())
 	}
 	wait(t, "all stored", func() bool { return o.Pending() == 0 })
 	cancel()
 	<-done
-	got := f.ids()
+	got := map[string][]string{}
+	for _, s := range f.ids() {
+		subj, id, _ := strings.Cut(s, " ")
+		got[subj] = append(got[subj], id)
+	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("stored %v, want %v", got, want)
 	}
-	if f.offers != 6+3 {
-		t.Fatalf("%d offers, want 9 (three refusals retried)", f.offers)
+	if f.offers != 30+4 {
+		t.Fatalf("%d offers, want 34 (four refusals retried)", f.offers)
 	}
 }
 
