@@ -135,6 +135,14 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		}
 	}
 	d.Ready.Wait("decider")
+	for _, name := range slices.Sorted(maps.Keys(cfg.Apps)) {
+		var tiers []string
+		for _, t := range cfg.Apps[name].Tiers {
+			tiers = append(tiers, fmt.Sprintf("%s(lead %s, %d..%d)", t.Name, t.LeadTime, t.Min, t.Max))
+		}
+		s.log.Info().Str("app", name).Strs("tiers", tiers).Dur("tick", cfg.Apps[name].Tick).Msg("decider policy")
+	}
+	s.log.Info().Dur("tick", cfg.Policy.Tick).Int("configured_apps", len(cfg.Apps)).Msg("decider configuration (apps not configured get the default policy)")
 	return s, nil
 }
 

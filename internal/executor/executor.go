@@ -107,6 +107,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		}
 	}
 	d.Ready.Wait("executor")
+	s.logEffective()
 	return s, nil
 }
 
@@ -203,4 +204,17 @@ func ReadState(ctx context.Context, kv jetstream.KeyValue, app, tier string) (*p
 		return nil, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
 	}
 	return &st, nil
+}
+
+// logEffective logs, once at start, how the executor will act: its driver,
+// the modes, and the tiers a real driver may touch.
+func (s *Service) logEffective() {
+	ev := s.log.Info().Str("driver", s.driverName).Interface("modes", s.cfg.Modes).Dur("max_future_skew", s.cfg.MaxFutureSkew)
+	if s.driverName != DriverSim {
+		ev = ev.Interface("authority", s.cfg.Authority).Dur("max_age", s.cfg.MaxAge)
+		if len(s.cfg.Authority) == 0 {
+			s.log.Warn().Str("driver", s.driverName).Msg("no app is configured with mode live: every change will be recorded as not authorised")
+		}
+	}
+	ev.Msg("executor configuration")
 }
