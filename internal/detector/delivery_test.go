@@ -33,7 +33,7 @@ type run struct {
 func start(t *testing.T, b *bus.Bus, log zerolog.Logger) *run {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Outbox = outbox.Config{MaxBackoff: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond}
+	cfg.Outbox = outbox.Config{AttemptTimeout: 500 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond}
 	ready := service.NewReady()
 	r := &run{reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	var err error
