@@ -130,7 +130,7 @@ func DefaultAppConfig() AppConfig {
 		JumpSigmas:         3,
 		JumpBin:            true,
 		ShortStabilization: 5 * time.Minute,
-		HoldWorth:          0.03,
+		HoldWorth:          0.07,
 	}
 }
 

@@ -18,22 +18,20 @@ type Grid struct {
 }
 
 // SuiteGrid returns the candidates the suite's leave-one-trace-out chooses
-// from: the ramp guard (off or 3 typical changes) × the jump guard (off or
-// 3) × the adaptive hold's exchange rate (0.01, 0.03, 0.1), everything else
-// as in base; Default points at base's own setting when it is in the grid.
+// from: the adaptive hold's exchange rate (0.03, 0.05, 0.07, 0.1) × the
+// ramp guard (off or 3 typical changes), everything else as in base;
+// Default points at base's own setting when it is in the grid.
 func SuiteGrid(base Options) Grid {
-	g := Grid{Knob: "ramp-sigmas × jump-sigmas × hold-worth", Default: -1}
-	for _, r := range []float64{0, 3} {
-		for _, j := range []float64{0, 3} {
-			for _, hw := range []float64{0.01, 0.03, 0.1} {
-				o := base
-				o.RampSigmas, o.JumpSigmas, o.HoldWorth = r, j, hw
-				if r == base.RampSigmas && j == base.JumpSigmas && hw == base.HoldWorth {
-					g.Default = len(g.Options)
-				}
-				g.Names = append(g.Names, fmt.Sprintf("ramp-sigmas=%g jump-sigmas=%g hold-worth=%g", r, j, hw))
-				g.Options = append(g.Options, o)
+	g := Grid{Knob: "hold-worth × ramp-sigmas", Default: -1}
+	for _, hw := range []float64{0.03, 0.05, 0.07, 0.1} {
+		for _, r := range []float64{0, 3} {
+			o := base
+			o.HoldWorth, o.RampSigmas = hw, r
+			if hw == base.HoldWorth && r == base.RampSigmas {
+				g.Default = len(g.Options)
 			}
+			g.Names = append(g.Names, fmt.Sprintf("hold-worth=%g ramp-sigmas=%g", hw, r))
+			g.Options = append(g.Options, o)
 		}
 	}
 	if g.Default < 0 {
@@ -44,11 +42,26 @@ func SuiteGrid(base Options) Grid {
 	return g
 }
 
-// loss is how badly a result misses the targets: the worst of its two
-// ratios to HPA at equal cost and of its cost over twice the oracle's
-// (1 means at a target's edge).
+// loss is how badly a result misses its targets: the worst of its two
+// ratios to HPA at equal cost over the trace's goal, and its cost over
+// twice the oracle's (1 means at a target's edge).
 func loss(r Result) float64 {
-	return math.Max(r.Worst(), r.Ours.CostRatio/2)
+	return math.Max(r.Worst()/r.goal(), r.Ours.CostRatio/2)
+}
+
+// WorstLoss returns a candidate's worst loss over every trace but
+// leaveOut (-1 keeps all) and the trace it occurs on.
+func WorstLoss(rs []Result, leaveOut int) (float64, string) {
+	mx, at, first := 0.0, "", true
+	for t, r := range rs {
+		if t == leaveOut {
+			continue
+		}
+		if l := loss(r); first || l > mx {
+			mx, at, first = l, r.Name, false
+		}
+	}
+	return mx, at
 }
 
 // Choose returns the candidate (index into results) with the smallest worst

@@ -61,7 +61,7 @@ type Options struct {
 // typical one-minute changes (the ramp guard), lift the base to a load that
 // jumped beyond 3 typical changes and calibrate such ticks apart (the jump
 // guard), and scale down after 5 minutes instead of 15 while the long hold
-// prevents fewer than 0.03 misses per unit of relative extra replicas (the
+// prevents fewer than 0.07 misses per unit of relative extra replicas (the
 // adaptive hold). The settings were compared over the trace suite and
 // checked by leave-one-trace-out (SuiteGrid, `decider simulate --suite DIR
 // --cv`).
@@ -70,7 +70,7 @@ func DefaultOptions() Options {
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
 		ForecastWeight: 0.25, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
-		ShortStabilization: 5 * time.Minute, HoldWorth: 0.03,
+		ShortStabilization: 5 * time.Minute, HoldWorth: 0.07,
 		Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }

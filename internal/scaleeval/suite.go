@@ -65,6 +65,15 @@ type Result struct {
 	HPAUnder, HPAUnserved float64
 	// Inside says our cost lay within the range of HPA's curve.
 	Inside bool
+	// Goal is the trace's goal ratio (0 means 1).
+	Goal float64
+}
+
+func (r Result) goal() float64 {
+	if r.Goal > 0 {
+		return r.Goal
+	}
+	return 1
 }
 
 // UnderRatio is our under-provisioned minutes over HPA's at equal cost
@@ -78,6 +87,12 @@ func (r Result) UnservedRatio() float64 { return ratioOf(r.Ours.UnservedPct, r.H
 // figure, or costs more than twice the oracle.
 func (r Result) Loses() bool {
 	return r.UnderRatio() > 1+1e-9 || r.UnservedRatio() > 1+1e-9 || r.Ours.CostRatio > 2
+}
+
+// Misses says whether the result misses its goal (a ratio above Goal on
+// either figure, or a cost above twice the oracle's).
+func (r Result) Misses() bool {
+	return r.Worst() > r.goal()+1e-9 || r.Ours.CostRatio > 2
 }
 
 func ratioOf(a, b float64) float64 {
@@ -97,7 +112,7 @@ func (p *Prepared) Score(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", p.Name, err)
 	}
-	r := Result{Name: p.Name, Ours: sc}
+	r := Result{Name: p.Name, Ours: sc, Goal: p.Goal}
 	r.HPAUnder, r.HPAUnserved, r.Inside = p.HPA.At(sc.CostRatio)
 	return r, nil
 }
@@ -117,6 +132,8 @@ func PrintResults(w io.Writer, rs []Result, cv []Result) {
 		if r.Loses() {
 			flag = "  LOSES"
 			losses++
+		} else if r.Misses() {
+			flag = fmt.Sprintf("  MISSES GOAL %.2f", r.goal())
 		}
 		if !r.Inside {
 			flag += " (cost outside HPA's range)"
@@ -127,6 +144,8 @@ func PrintResults(w io.Writer, rs []Result, cv []Result) {
 			c := cv[i]
 			if c.Loses() {
 				flag += "  CV-LOSES"
+			} else if c.Misses() {
+				flag += fmt.Sprintf("  CV-MISSES-GOAL %.2f", c.goal())
 			}
 			fmt.Fprintf(w, " | %8s %8s %7.3f", fmtRatio(c.UnderRatio()), fmtRatio(c.UnservedRatio()), c.Ours.CostRatio)
 		}

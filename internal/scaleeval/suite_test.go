@@ -134,3 +134,18 @@ func TestShopTiersAreScored(t *testing.T) {
 		}
 	}
 }
+
+func TestChooseHonoursGoals(t *testing.T) {
+	mk := func(u, g float64) Result {
+		return Result{Name: "x", Ours: Score{UnderPct: u, UnservedPct: u, CostRatio: 1.5}, HPAUnder: 1, HPAUnserved: 1, Goal: g}
+	}
+	// Candidate 1 is better on the second trace but takes the first past
+	// its 0.25 goal.
+	res := [][]Result{{mk(0.215, 0.25), mk(0.965, 0)}, {mk(0.267, 0.25), mk(0.952, 0)}}
+	if l, _ := WorstLoss(res[1], -1); math.Abs(l-0.267/0.25) > 1e-9 {
+		t.Fatalf("worst loss %v", l)
+	}
+	if c := Choose(res, -1); c != 0 {
+		t.Fatalf("chose %d, want the one that keeps every goal", c)
+	}
+}

@@ -20,6 +20,9 @@ type Trace struct {
 	Times []time.Time
 	// Demand is the load of each minute.
 	Demand []float64
+	// Goal is the ratio to HPA at equal cost the trace must reach on both
+	// figures (0 means 1: never worse than HPA).
+	Goal float64
 }
 
 // SyntheticFamilies lists the built-in seeded trace families:

@@ -28,6 +28,7 @@ type suiteFlags struct {
 	workers   int
 	grid      string
 	writeDir  string
+	goal      float64
 }
 
 func (sf *suiteFlags) register(fs *flag.FlagSet) {
@@ -56,6 +57,7 @@ func (sf *suiteFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&sf.tiers, "tiers", true, "also score the simulated shop's cache and db tiers (3 and 10-minute lead times)")
 	fs.IntVar(&sf.workers, "workers", 2, "traces evaluated in parallel")
 	fs.StringVar(&sf.writeDir, "write-synthetic", "", "also write every synthetic trace of the suite to `DIR` as timestamp,value CSV")
+	fs.Float64Var(&sf.goal, "recorded-goal", 0.25, "goal ratio to HPA of the recorded traces in DIR (issue 13: 0.25 on NASA and ClarkNet); synthetic traces must reach 1")
 	fs.StringVar(&sf.grid, "grid", "", "candidate settings for --cv (or, without --cv, to print side by side): `knob=v1,v2;knob2=…`, knobs named as the flags (default: quantile=0.9,…,0.995)")
 }
 
@@ -78,7 +80,7 @@ func loadSuite(sf suiteFlags) ([]scaleeval.Trace, error) {
 				return nil, fmt.Errorf("suite: %w", err)
 			}
 			name := strings.TrimSuffix(filepath.Base(p), ".csv")
-			tr := scaleeval.Trace{Name: name, Family: name, Times: make([]time.Time, len(pts)), Demand: make([]float64, len(pts))}
+			tr := scaleeval.Trace{Name: name, Family: name, Goal: sf.goal, Times: make([]time.Time, len(pts)), Demand: make([]float64, len(pts))}
 			for i, pt := range pts {
 				tr.Times[i], tr.Demand[i] = pt.Time, pt.Value
 			}
@@ -197,6 +199,11 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			fmt.Fprintf(stdout, "  %-22s %s\n", preps[t].Name, grid.Names[c])
 		}
 		fmt.Fprintf(stdout, "setting chosen on the whole suite: %s\n", grid.Names[scaleeval.Choose(results, -1)])
+		fmt.Fprintln(stdout, "worst loss of each setting over the whole suite (ratio over the trace's goal, or cost over 2× oracle):")
+		for c := range cands {
+			l, at := scaleeval.WorstLoss(results[c], -1)
+			fmt.Fprintf(stdout, "  %-40s %.3f (%s)\n", grid.Names[c], l, at)
+		}
 	}
 	if sf.tiers {
 		fmt.Fprintln(stdout, "\ntiers behind the front (simulated shop, 21 days, web boot 3 min, cache 3 min, db 10 min; policy propagates the web forecast):")

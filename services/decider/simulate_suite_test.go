@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/headroomhq/headroom/internal/scaleeval"
+)
+
+// TestSuiteCommand scores the testdata directory (three days of NASA) with
+// leave-one-out over a two-setting grid and checks the table's shape.
+func TestSuiteCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--suite", "testdata", "--seeds", "none", "--tiers=false", "--cv", "--grid", "hold-worth=0.03,0.1"}
+	if err := simulateCmd(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"nasa_3d", "cvUnder×", "setting chosen when each trace is left out", "rows lose to HPA"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestParseGrid(t *testing.T) {
+	base := scaleeval.DefaultOptions()
+	g, err := parseGrid("hold-worth=0.03,0.1; ramp-sigmas=0,3", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Options) != 5 || g.Default != 0 {
+		t.Fatalf("grid %v", g.Names)
+	}
+	if o := g.Options[4]; o.HoldWorth != 0.1 || o.RampSigmas != 3 || o.Quantile != base.Quantile {
+		t.Fatalf("last candidate %+v", o)
+	}
+	if _, err := parseGrid("nope=1", base); err == nil {
+		t.Fatal("unknown knob accepted")
+	}
+	if _, err := parseGrid("hold-worth", base); err == nil {
+		t.Fatal("knob without values accepted")
+	}
+}
