@@ -83,7 +83,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Backfill, "sim.backfill", d.Backfill, "history to backfill at start")
 	f.Duration(&c.BackfillTick, "sim.backfill-tick", d.BackfillTick, "event time between backfilled ticks")
 	f.Bool(&c.Lockstep, "sim.lockstep", d.Lockstep, "wait for the executor's replica state before each tick")
-	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires (empty: none)")
+	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires; needed when a real executor driver is live or the collector listens beyond loopback")
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
