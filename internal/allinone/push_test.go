@@ -1,6 +1,7 @@
 package allinone_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -43,4 +44,69 @@ func TestPushedTierIsDecided(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestPushRefusalsOnAllInOne replays the push attacks of issue 10 against
+// the all-in-one's own HTTP server: a cross-site form post, a form post
+// without Origin, a GET, ticks for the simulated shop and cpu 5. Each is
+// refused with its status and a JSON error, and none reaches METRICS.
+func TestPushRefusalsOnAllInOne(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	cfg := testConfig(t, time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC), 2)
+	cfg.Collector.Backfill = 0
+	r := start(t, cfg)
+	url := "http://" + r.sys.HTTPAddr + "/api/v1/metrics"
+	at := time.Now().UTC().Format(time.RFC3339)
+	tick := func(app, values string) string {
+		return fmt.Sprintf(`{"app":%q,"tier":"web","time":%q,"replicas":2,"values":%s}`, app, at, values)
+	}
+	for _, c := range []struct {
+		name, method, ct, origin, body string
+		status                         int
+		text                           string
+	}{
+		{"cross-site form post", http.MethodPost, "application/x-www-form-urlencoded", "http://evil.example", tick("kube-public", `{"rps":1}`), 403, "evil.example"},
+		{"form post without Origin", http.MethodPost, "application/x-www-form-urlencoded", "", tick("kube-public", `{"rps":1}`), 415, "application/json"},
+		{"text/plain", http.MethodPost, "text/plain", "", tick("kube-public", `{"rps":1}`), 415, "application/json"},
+		{"GET", http.MethodGet, "", "", "", 405, "POST"},
+		{"the simulated shop", http.MethodPost, "application/json", "", tick("shop", `{"rps":1}`), 409, "app shop takes its metrics from source sim, not push"},
+		{"cpu 5", http.MethodPost, "application/json", "", tick("api", `{"cpu":5}`), 400, "cpu 5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(c.method, url, strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ct != "" {
+				req.Header.Set("Content-Type", c.ct)
+			}
+			if c.origin != "" {
+				req.Header.Set("Origin", c.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]string
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+				t.Fatalf("status %d without a JSON error: %v", resp.StatusCode, err)
+			}
+			if resp.StatusCode != c.status || !strings.Contains(out["error"], c.text) {
+				t.Fatalf("%d %v, want %d mentioning %q", resp.StatusCode, out, c.status, c.text)
+			}
+		})
+	}
+	for _, app := range []string{"kube-public", "api"} {
+		if n := len(natstest.Payloads(t, r.js, "METRICS", "apm.metrics."+app+".>")); n != 0 {
+			t.Fatalf("%d ticks of %s stored by refused pushes", n, app)
+		}
+	}
+	for _, m := range all[proto.Metrics](t, r.js, "METRICS", "apm.metrics.shop.>") {
+		if m.Source == "push" {
+			t.Fatalf("a pushed shop tick was stored: %+v", m)
+		}
+	}
 }
