@@ -64,28 +64,43 @@ func WorstLoss(rs []Result, leaveOut int) (float64, string) {
 	return mx, at
 }
 
+// nearTie is how close, relatively, two worst losses must be to count as
+// equal: differences below it are within what one seed to the next moves.
+const nearTie = 0.025
+
 // Choose returns the candidate (index into results) with the smallest worst
-// loss over every trace except leaveOut (-1 keeps all), ties broken by the
-// mean log loss: a setting must hold on every trace, not on average.
+// loss over every trace except leaveOut (-1 keeps all): a setting must hold
+// on every trace, not on average. Among candidates whose worst loss is
+// within nearTie of the smallest, the one with the smallest mean log loss
+// wins (the earliest on equality).
 func Choose(results [][]Result, leaveOut int) int {
-	best, bestMax, bestMean := 0, math.Inf(1), math.Inf(1)
+	worst := make([]float64, len(results))
+	mean := make([]float64, len(results))
+	best := math.Inf(1)
 	for c, rs := range results {
-		mx, sum, n := 0.0, 0.0, 0
+		sum, n := 0.0, 0
 		for t, r := range rs {
 			if t == leaveOut {
 				continue
 			}
 			l := loss(r)
-			mx = math.Max(mx, l)
+			worst[c] = math.Max(worst[c], l)
 			sum += math.Log(math.Max(l, 1e-3))
 			n++
 		}
-		mean := sum / math.Max(1, float64(n))
-		if mx < bestMax-1e-12 || (math.Abs(mx-bestMax) <= 1e-12 && mean < bestMean) {
-			best, bestMax, bestMean = c, mx, mean
+		mean[c] = sum / math.Max(1, float64(n))
+		best = math.Min(best, worst[c])
+	}
+	pick := -1
+	for c := range results {
+		if worst[c] > best*(1+nearTie)+1e-12 {
+			continue
+		}
+		if pick < 0 || mean[c] < mean[pick]-1e-12 {
+			pick = c
 		}
 	}
-	return best
+	return max(pick, 0)
 }
 
 // LeaveOneOut returns, for each trace, the candidate chosen on all the
