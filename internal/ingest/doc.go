@@ -3,7 +3,14 @@
 // request and only then publishes every tick on <prefix>.metrics.<app>.<tier>.
 // A bad request publishes nothing and answers a JSON error naming the field.
 //
-// Parse holds the rules and takes the current time as a value, so it is a
-// pure function tested alone; Handler adds the HTTP concerns (token, body
-// size, content type, status codes) and calls a Publisher.
+// Scan and Parse hold the rules and take the current time as a value, so
+// they are pure functions tested alone. Handler adds the HTTP guards, all
+// checked before the body is read where they can be: POST only (405), no
+// foreign browser Origin (403), JSON or msgpack bodies only (415), the
+// token (401), a cap on concurrent requests (429) and body size and time
+// (413, 408); then apps fed by another source (409) and series limits
+// (422, internal/limits). The body is checked tick by tick as it arrives
+// and decoded again to publish, so memory per request is bounded by its
+// size. RequireToken and RequireTokenOn tell a service when it must not
+// start without a token.
 package ingest
