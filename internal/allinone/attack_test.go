@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
@@ -249,4 +250,39 @@ func TestAttacksOnTheLiveSystem(t *testing.T) {
 		}
 	}
 	t.Logf("unauthenticated/CSRF/foreign pushes refused; 720 authorised ticks of kube-public/coredns: %d changes recorded as not authorised, 0 kubectl calls", skipped)
+}
+
+// TestForeignSubjectIsDeadLettered publishes a tick naming app "victim" on
+// the subject of shop.web: the forecaster, the anomaly service and the
+// decider each dead-letter it, and nothing is made for either app from it.
+func TestForeignSubjectIsDeadLettered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	liveStart := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	r := start(t, testConfig(t, liveStart, 3))
+	b := connect(t, r.sys, "attacker")
+	forged := proto.NewMetrics("victim", "web", liveStart.Add(24*time.Hour), 3, map[string]float64{proto.MetricRPS: 1e6})
+	if err := b.Publish(context.Background(), bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: forged}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, time.Minute, func() error {
+		services := map[string]bool{}
+		for _, dl := range all[proto.DeadLetter](t, r.js, "DLQ", "apm.dlq.*") {
+			if strings.Contains(dl.Error, "subject does not match payload") {
+				services[dl.Service] = true
+			}
+		}
+		for _, s := range []string{"forecaster", "anomaly", "decider"} {
+			if !services[s] {
+				return fmt.Errorf("no dead letter from %s yet (have %v)", s, services)
+			}
+		}
+		return nil
+	})
+	for _, k := range []proto.Kind{proto.KindForecast, proto.KindAnomaly, proto.KindDecision} {
+		if n := len(natstest.Payloads(t, r.js, k.Stream(), proto.AppFilter("apm", k, "victim"))); n != 0 {
+			t.Errorf("%d %s messages for victim", n, k)
+		}
+	}
 }
