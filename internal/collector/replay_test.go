@@ -123,7 +123,7 @@ apps:
 	t.Cleanup(func() { cancel(); <-done })
 
 	bc := bus.DefaultConfig()
-	bc.URL, bc.Name = sys.NATSURL, "replay"
+	bc.URL, bc.Name, bc.User, bc.Password = sys.NATSURL, "replay", sys.NATSUser, sys.NATSPassword
 	b, err := bus.Connect(context.Background(), bc, zerolog.Nop(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
