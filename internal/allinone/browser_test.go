@@ -1,14 +1,21 @@
 package allinone_test
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/browsertest"
+	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/natstest"
 )
 
 // TestBrowserAllInOne runs the all-in-one on random ports and opens its
@@ -47,6 +54,152 @@ func TestBrowserAllInOne(t *testing.T) {
 	br.Console.SetOutage(false)
 	br.Poll("new data after restart", fmt.Sprintf(`headroom.state.store.latest > %d`, int64(before)))
 	br.Shot("allinone-after-restart.png")
+	if errs := br.Console.Errors(); len(errs) > 0 {
+		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestBrowserHistory7d opens the 7-day window on an all-in-one holding seven
+// days of backfilled history (a tick every five minutes): the whole window loads within 5 s (×4 under
+// the race detector), the page shows a loading state and never a number
+// until it has, and the gateway neither cuts nor reconnects the page.
+func TestBrowserHistory7d(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	br := browsertest.New(t)
+	const ticks = 5
+	liveStart := time.Now().UTC().Truncate(time.Minute).Add(-ticks * time.Minute)
+	cfg := testConfig(t, liveStart, ticks)
+	// Seven days at one tick per five minutes: the race-enabled pipeline
+	// decides the week in a few minutes (the default one-minute backfill
+	// is measured on the real binary).
+	cfg.Collector.Backfill, cfg.Collector.BackfillTick = 7*24*time.Hour, 5*time.Minute
+	r := start(t, cfg)
+	waitDecisions(t, r, liveStart, ticks)
+
+	br.Run("load page", chromedp.Navigate("http://"+r.sys.HTTPAddr+"/#app=shop&tier=web&w=3600000"))
+	br.Poll("1 h loaded", `window.headroom && headroom.state.load.ms > 0 && headroom.points().rps > 10`)
+	// Watch every frame from now on: a number shown while loading is a failure.
+	br.Run("watch", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.seen = { loading: 0, mixed: 0 };
+		const watch = () => {
+			if (headroom.loading()) {
+				if (document.querySelector("#loading")) seen.loading++;
+				if (document.querySelector("#stats .stat .value")) seen.mixed++;
+			}
+			requestAnimationFrame(watch);
+		};
+		watch();
+	})()`))
+	br.Run("open 7 days", chromedp.Click(`#windows button[data-w="604800000"]`))
+	limit := browsertest.Limit(5 * time.Second)
+	br.PollFor("7 days loaded", `headroom.state.window === 604800000 && headroom.state.load.ms > 0`, limit+20*time.Second)
+	ms := browsertest.Eval[float64](br, "headroom.state.load.ms")
+	msgs := browsertest.Eval[float64](br, "headroom.state.load.msgs")
+	t.Logf("7-day window: %.0f messages loaded in %.0f ms (limit %v, race %v)", msgs, ms, limit, browsertest.Race)
+	if time.Duration(ms)*time.Millisecond > limit {
+		t.Errorf("7-day window took %.0f ms, want under %v", ms, limit)
+	}
+	br.Poll("charts span the week", `(p => p.rps > 900 && p.rep > 900)(headroom.points())`)
+	br.Poll("numbers shown", `document.querySelectorAll("#stats .stat .value").length >= 5 && !headroom.loading()`)
+	if seen := browsertest.Eval[map[string]float64](br, "window.seen"); seen["mixed"] > 0 || seen["loading"] == 0 {
+		t.Errorf("while loading: %v frames with the loading state, %v with numbers; want some and none", seen["loading"], seen["mixed"])
+	}
+	if opens := browsertest.Eval[float64](br, "headroom.state.opens"); opens != 1 {
+		t.Errorf("the page connected %v times, want once (no disconnect)", opens)
+	}
+	if n := gatewayMetric(t, r.sys.HTTPAddr, "headroom_gateway_slow_clients_total"); n != 0 {
+		t.Errorf("gateway cut %v slow clients, want 0", n)
+	}
+	br.Shot("allinone-7d.png")
+	if errs := br.Console.Errors(); len(errs) > 0 {
+		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// gatewayMetric reads one unlabelled series from the all-in-one's /metrics.
+func gatewayMetric(t *testing.T, addr, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
+}
+
+// TestBrowserFleetAndTier runs the all-in-one, replays the shop under
+// shop-shadow (two apps), and drives the views: the fleet overview is the
+// landing page with one row per app and tier in configuration order; a row
+// opens its tier; the tier view lists its tables for that tier only, shows
+// the mode badge, other metrics and a consistent reason text; the health
+// strip shows every service up; the shadow overlays its original.
+func TestBrowserFleetAndTier(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	br := browsertest.New(t)
+	const ticks = 40
+	liveStart := time.Now().UTC().Truncate(time.Minute).Add(-ticks * time.Minute)
+	cfg := testConfig(t, liveStart, ticks)
+	r := start(t, cfg)
+	waitDecisions(t, r, liveStart, ticks)
+	b := connect(t, r.sys, "replay")
+	st, err := collector.Replay(context.Background(), b, collector.ReplayConfig{App: "shop", As: "shop-shadow", From: liveStart.Add(-3 * time.Hour)}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("replayed %d ticks as shop-shadow, reading %d from sequence %d", st.Published, st.Read, st.StartSeq)
+	shadow := []string{"apm.decision.shop-shadow.web", "apm.decision.shop-shadow.cache", "apm.decision.shop-shadow.db"}
+	natstest.WaitEventTime(t, r.js, "DECISIONS", shadow, liveStart.Add((ticks-2)*time.Minute), 5*time.Minute)
+
+	br.Run("load page", chromedp.Navigate("http://"+r.sys.HTTPAddr+"/"))
+	br.Poll("fleet is the landing page", `window.headroom && headroom.state.view === "fleet" && document.querySelectorAll("#fleet tbody tr").length === 6`)
+	rows := browsertest.Eval[string](br, `[...document.querySelectorAll("#fleet tbody tr")].map(r => r.dataset.app + "/" + r.dataset.tier).join(",")`)
+	if want := "shop/web,shop/cache,shop/db,shop-shadow/web,shop-shadow/cache,shop-shadow/db"; rows != want {
+		t.Errorf("fleet rows %s, want %s (configuration order, front tier first)", rows, want)
+	}
+	br.Poll("fleet row content", `(r => /ok|incident|scaling/i.test(r.textContent) && /live/i.test(r.textContent) && /learned|not learned/.test(r.textContent) && /\d+\.\d\d/.test(r.textContent))(document.querySelector('#fleet tr[data-app="shop"][data-tier="web"]'))`)
+	br.Poll("shadow marked", `document.querySelector('#fleet tr[data-app="shop-shadow"]').textContent.includes("replay of shop")`)
+	br.Poll("health strip", `document.querySelectorAll("#health .svc").length === 5 && document.querySelectorAll("#health .svc.up").length === 5`)
+	br.Shot("allinone-fleet.png")
+
+	br.Run("open shop/db", chromedp.Click(`#fleet tr[data-app="shop"][data-tier="db"]`))
+	br.Poll("tier view of db", `headroom.state.view === "tier" && headroom.state.app === "shop" && headroom.state.tier === "db" && !headroom.loading()`)
+	if tabs := browsertest.Eval[string](br, `[...document.querySelectorAll("#tiers button")].map(b => b.dataset.tier).join(",")`); tabs != "web,cache,db" {
+		t.Errorf("tabs %s, want web,cache,db", tabs)
+	}
+	br.Poll("mode badge", `!document.querySelector("#mode-badge").hidden && /live/i.test(document.querySelector("#mode-badge").textContent)`)
+	br.Poll("tables of db only", `[...document.querySelectorAll("#decisions tbody tr, #incidents li")].every(e => e.dataset.tier === "db")`)
+	br.Poll("holds toggle on for a tier that never changed", `document.querySelector("#show-holds").checked === !headroom.state.store.tiers.get("db").changed`)
+	br.Poll("other metrics", `document.querySelector("#other-metric").options.length > 0 && headroom.points().other > 10`)
+	br.Run("all tiers", chromedp.Click(`#all-tiers`), chromedp.Click(`#show-holds`))
+	br.Poll("every tier listed", `new Set([...document.querySelectorAll("#decisions tbody tr")].map(tr => tr.dataset.tier)).size >= 2`)
+	if bad := browsertest.Eval[float64](br, `[...document.querySelectorAll("#decisions tbody tr")].filter(tr => tr.querySelector(".badge.up") && /not scaling up/.test(tr.textContent)).length`); bad > 0 {
+		t.Errorf("%v scale-ups whose reason says it is not scaling up", bad)
+	}
+	br.Shot("allinone-tier.png")
+
+	br.Run("web tier", chromedp.Click(`#tiers button[data-tier="web"]`))
+	br.Poll("overlay offered", `!document.querySelector("#cmp-wrap").hidden && document.querySelector("#cmp-app").value === "shop-shadow"`)
+	br.Run("overlay the shadow", chromedp.Click(`#cmp`))
+	br.Poll("shadow overlaid", `!headroom.loading() && headroom.overlayPoints() > 30 && /differ from shop-shadow/.test(document.querySelector("#dec-count").textContent)`)
+	br.Shot("allinone-overlay.png")
 	if errs := br.Console.Errors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
