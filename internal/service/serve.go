@@ -64,6 +64,8 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	var httpAddr, level string
 	f.String(&httpAddr, "http.addr", spec.DefaultHTTPAddr, "address for /healthz, /readyz, /metrics")
 	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
+	timeouts := DefaultTimeouts()
+	timeouts.RegisterFlags(f)
 	if spec.Flags != nil {
 		spec.Flags(f)
 	}
@@ -111,7 +113,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	mux := OpsMux(ready, reg)
 	// Serve /healthz and /readyz before NATS answers: an orchestrator sees
 	// the process alive and the reason it is not ready.
-	srv, err := Listen(httpAddr, mux, log)
+	srv, err := ListenTimeouts(httpAddr, mux, log, timeouts)
 	if err != nil {
 		return err
 	}
