@@ -168,7 +168,7 @@ func (c *Cluster) run(ctx context.Context, bins Binaries, opt Options) error {
 		"--log-level=warn"); err != nil {
 		return err
 	}
-	if err := waitHTTP(ctx, http.DefaultClient, etcdURL+"/health", "etcd"); err != nil {
+	if err := c.waitHTTP(ctx, http.DefaultClient, etcdURL+"/health", "etcd"); err != nil {
 		return c.died(err)
 	}
 	c.mark("etcd healthy")
@@ -181,7 +181,7 @@ func (c *Cluster) run(ctx context.Context, bins Binaries, opt Options) error {
 		"--service-account-key-file="+p.saPub, "--service-account-signing-key-file="+p.saKey,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-cluster-ip-range=10.0.0.0/24", "--authorization-mode=RBAC",
-		"--enable-priority-and-fairness=false", "--v=1"); err != nil {
+		"--enable-priority-and-fairness=false", "--endpoint-reconciler-type=none", "--v=1"); err != nil {
 		return err
 	}
 	c.Kubeconfig = filepath.Join(c.Dir, "admin.kubeconfig")
@@ -195,7 +195,7 @@ func (c *Cluster) run(ctx context.Context, bins Binaries, opt Options) error {
 		return err
 	}
 	admin := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
-	if err := waitHTTP(ctx, admin, c.URL+"/readyz", "kube-apiserver"); err != nil {
+	if err := c.waitHTTP(ctx, admin, c.URL+"/readyz", "kube-apiserver"); err != nil {
 		return c.died(err)
 	}
 	c.mark("kube-apiserver ready")
@@ -240,12 +240,12 @@ func (c *Cluster) run(ctx context.Context, bins Binaries, opt Options) error {
 		{"kube-controller-manager", "https://127.0.0.1:" + strconv.Itoa(kcmPort) + "/healthz"},
 		{"kube-scheduler", "https://127.0.0.1:" + strconv.Itoa(schedPort) + "/healthz"},
 	} {
-		if err := waitHTTP(ctx, insecure, w.url, w.name); err != nil {
+		if err := c.waitHTTP(ctx, insecure, w.url, w.name); err != nil {
 			return c.died(err)
 		}
 		c.mark(w.name + " healthy")
 	}
-	if err := waitHTTP(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(kwokPort)+"/healthz", "kwok"); err != nil {
+	if err := c.waitHTTP(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(kwokPort)+"/healthz", "kwok"); err != nil {
 		return c.died(err)
 	}
 	c.mark("kwok healthy")
@@ -289,6 +289,10 @@ func Until(ctx context.Context, what string, cond func() (bool, error)) error {
 		if ok {
 			return nil
 		}
+		var stop errStop
+		if errors.As(err, &stop) {
+			return fmt.Errorf("waiting for %s: %w", what, stop.err)
+		}
 		if err != nil {
 			last = err
 		}
@@ -303,8 +307,11 @@ func Until(ctx context.Context, what string, cond func() (bool, error)) error {
 	}
 }
 
-func waitHTTP(ctx context.Context, client *http.Client, url, what string) error {
+func (c *Cluster) waitHTTP(ctx context.Context, client *http.Client, url, what string) error {
 	return Until(ctx, what+" at "+url, func() (bool, error) {
+		if err := c.exited(); err != nil {
+			return false, errStop{err}
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return false, err
@@ -373,6 +380,25 @@ func (c *Cluster) spawn(name, bin string, env []string, args ...string) error {
 	c.mu.Lock()
 	c.procs = append(c.procs, p)
 	c.mu.Unlock()
+	return nil
+}
+
+// errStop, returned by a condition, ends Until at once.
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+
+// exited reports the first component that has exited, if any.
+func (c *Cluster) exited() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.procs {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited: %v (log: %s)", p.name, p.err, p.log)
+		default:
+		}
+	}
 	return nil
 }
 
