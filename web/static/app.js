@@ -446,13 +446,19 @@ function renderTabs() {
 // renderLoading replaces every number with the load's progress: nothing
 // is shown until the whole window has arrived.
 function renderLoading(v) {
-  charts.update(undefined, v, []);
+  // Clear the charts and tables once per load; after that only the
+  // progress line changes (redrawing seven empty charts every frame would
+  // slow the load itself).
+  if (state.load.cleared !== state.load.started) {
+    state.load.cleared = state.load.started;
+    charts.update(undefined, v, []);
+    renderLogs(null, v, state.tier, false);
+    $("#stats").innerHTML = `<div class="panel stat wide loading" id="loading"><div class="name">Loading history…</div><div class="hint"></div></div>`;
+    document.body.classList.add("is-loading");
+  }
   const secs = ((performance.now() - state.load.started) / 1000).toFixed(1);
-  const html = `<div class="panel stat wide loading" id="loading"><div class="name">Loading history…</div>` +
-    `<div class="hint">${esc(fmtWindow(state.window))} of ${esc(state.app)}: ${state.load.msgs.toLocaleString()} messages in ${secs} s. Numbers appear once all of it has arrived.</div></div>`;
-  $("#stats").innerHTML = html;
-  renderLogs(null, v, state.tier, false);
-  document.body.classList.add("is-loading");
+  const hint = document.querySelector("#loading .hint");
+  if (hint) hint.textContent = `${fmtWindow(state.window)} of ${state.app}: ${state.load.msgs.toLocaleString()} messages in ${secs} s. Numbers appear once all of it has arrived.`;
 }
 
 function fmtWindow(ms) {
