@@ -3,7 +3,9 @@
 // correlates each tier's scores into incidents (load, performance, errors,
 // drop) with an anomaly.Classifier, and publishes one message per tick on
 // <prefix>.anomaly.<app>.<tier> carrying the scores, the incidents that
-// changed and the kinds still open.
+// changed and the kinds still open. Outputs are stored through an outbox
+// (internal/outbox) that retries each with its id until stored, in order per
+// subject, so a failed publish never leaves a tick without its output.
 //
 // After a restart it rebuilds its detectors by replaying METRICS from the
 // start and publishes again only ticks newer than the last stored in ANOMALIES.

@@ -3,7 +3,9 @@
 // 5-minute buckets by event time (internal/forecast's Bucketer), feeds every
 // closed bucket to that series' forecast.Series and publishes a forecast on
 // <prefix>.forecast.<app>.<tier> at the start of every bucket, stamped with
-// the bucket's start as origin.
+// the bucket's start as origin. Forecasts are stored through an outbox
+// (internal/outbox) that retries each with its id until stored, in order per
+// subject, so a failed publish never leaves a bucket without its forecast.
 //
 // After a restart it rebuilds its state by replaying the METRICS stream from
 // its start and publishes again only forecasts newer than the last one stored
