@@ -140,7 +140,7 @@ func (w *world) startExecutor() (stop func()) {
 		w.t.Fatal(err)
 	}
 	cfg := executor.DefaultConfig()
-	cfg.Driver = executor.DriverKubernetes
+	cfg.Driver, cfg.Kubernetes.Targets = executor.DriverKubernetes, targets
 	ready := service.NewReady()
 	s, err := executor.New(cfg, service.Deps{Bus: w.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(w.t)).Level(zerolog.InfoLevel),
 		Reg: prometheus.NewRegistry(), Ready: ready, Config: file}, executor.WithDriver(executor.DriverKubernetes, drv))
