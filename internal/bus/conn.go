@@ -81,7 +81,10 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", cfg.URL, err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(20*time.Second))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(20*time.Second),
+		// An async publish that gets no acknowledgement (a denied subject, a
+		// lost server) fails after this instead of waiting forever.
+		jetstream.WithPublishAsyncTimeout(20*time.Second))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
