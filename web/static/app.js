@@ -107,6 +107,10 @@ function kindOf(subject) {
   return parts[state.prefix.split(".").length];
 }
 
+// One decoder for every payload: a new one per message (what
+// MessagePack.decode does) costs a 7-day load dearly.
+const payloadDecoder = new MessagePack.Decoder();
+
 function handleFrame(f) {
   switch (f.type) {
     case "hello":
@@ -117,7 +121,7 @@ function handleFrame(f) {
       if (!store || !f.sub.endsWith("." + state.gen)) return; // a subscription we left
       let m;
       try {
-        m = MessagePack.decode(f.data);
+        m = payloadDecoder.decode(f.data);
       } catch (e) {
         return; // not ours to show; the gateway forwards raw payloads
       }
