@@ -435,3 +435,49 @@ func TestExecutorOnControlPlane(t *testing.T) {
 	stop()
 	t.Log("timeline:\n" + strings.Join(w.timeline, "\n"))
 }
+
+// TestDriverScalesStatefulSet scales a StatefulSet through its scale
+// subresource as the executor's service account, and sees its pods become
+// ready through the driver's watch.
+func TestDriverScalesStatefulSet(t *testing.T) {
+	cl := kubetest.Start(t, kubetest.Options{})
+	ctx := context.Background()
+	for _, ns := range []string{"headroom", "shop"} {
+		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyFiles(t, cl, false, "rbac.yaml")
+	d := newDeployment("db", 1, time.Second)
+	sts := &appsv1.StatefulSet{ObjectMeta: d.ObjectMeta, Spec: appsv1.StatefulSetSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector,
+		Template: d.Spec.Template, ServiceName: "db", PodManagementPolicy: appsv1.ParallelPodManagement}}
+	if _, err := cl.Client.AppsV1().StatefulSets("shop").Create(ctx, sts, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rc := rest.CopyConfig(cl.Config)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: executorIdentity}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv := executor.NewKubeDriverForClient(client, executor.KubeConfig{Targets: map[string]executor.KubeTarget{
+		"shop.db": {Namespace: "shop", Kind: executor.KindStatefulSet, Name: "db"}}})
+	defer drv.Close()
+	r, err := drv.Scale(ctx, executor.Request{App: "shop", Tier: "db", Replicas: 3, DecisionID: "d1", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ready+r.Booting != 3 {
+		t.Fatalf("scale result %+v", r)
+	}
+	got, err := cl.Client.AppsV1().StatefulSets("shop").Get(ctx, "db", metav1.GetOptions{})
+	if err != nil || *got.Spec.Replicas != 3 {
+		t.Fatalf("statefulset after the patch: %v %v", err, got.Spec.Replicas)
+	}
+	natstest.Eventually(t, 2*time.Minute, func() error {
+		if r, ok := drv.Observe("shop", "db", time.Now()); !ok || r.Ready != 3 || r.Booting != 0 {
+			return fmt.Errorf("observed %+v (%v)", r, ok)
+		}
+		return nil
+	})
+}
