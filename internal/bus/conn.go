@@ -92,6 +92,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	RegisterLag(reg) // every service exports its consumers' lag
 	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg)}, nil
 }
 
