@@ -238,6 +238,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		s.push = h
 	}
 	d.Ready.Wait("collector")
+	s.logEffective()
 	return s, nil
 }
 
@@ -350,4 +351,23 @@ func (s *Service) Run(ctx context.Context) error {
 		})
 	}
 	return g.Wait()
+}
+
+// logEffective logs, once at start, every source the collector runs (with a
+// scraped tier's targets) and whether the push API serves.
+func (s *Service) logEffective() {
+	for _, src := range s.sources {
+		s.log.Info().Str("source", src.name()).Msg("collector source")
+	}
+	if s.cfg.File != nil {
+		for _, a := range s.cfg.File.AppsWith(config.SourceScrape) {
+			for _, t := range a.Tiers {
+				s.log.Info().Str("app", a.Name).Str("tier", t.Name).Strs("targets", t.Targets).Dur("interval", a.Scrape.Interval).Msg("scrape targets")
+			}
+		}
+		for _, a := range s.cfg.File.AppsWith(config.SourcePush) {
+			s.log.Info().Str("app", a.Name).Msg("push app")
+		}
+	}
+	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", s.cfg.PushConfig().Token != "").Msg("collector configuration")
 }
