@@ -89,7 +89,13 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 		s += "; load incident open: provisioning for the recent peak at once"
 	}
 	if perf {
-		s += "; performance incident open (latency or errors up without more demand): not scaling up on it"
+		// The action and the note must not contradict each other: an up
+		// decided on demand says the incident added nothing to it.
+		if v.action == ActionUp {
+			s += "; a performance incident is also open (latency or errors up without more demand): the added replicas are for the demand, none for the incident"
+		} else {
+			s += "; performance incident open (latency or errors up without more demand): not scaling up on it"
+		}
 	}
 	return s
 }
