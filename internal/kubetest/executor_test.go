@@ -323,7 +323,7 @@ func TestExecutorOnControlPlane(t *testing.T) {
 		gen[td.name] = w.deployment(td.name).Generation
 	}
 	readyAt := map[string]time.Time{}
-	seen := map[string]string{}
+	seen, seenCluster := map[string]string{}, map[string]string{}
 	deadline := time.Now().Add(90 * time.Second)
 	for len(readyAt) < len(tierDelays) {
 		if time.Now().After(deadline) {
@@ -332,6 +332,10 @@ func TestExecutorOnControlPlane(t *testing.T) {
 		for _, td := range tierDelays {
 			if _, done := readyAt[td.name]; done {
 				continue
+			}
+			if dep := w.deployment(td.name); fmt.Sprint(dep.Status.ReadyReplicas) != seenCluster[td.name] {
+				seenCluster[td.name] = fmt.Sprint(dep.Status.ReadyReplicas)
+				w.logf("%s in the cluster: %d ready of %d", td.name, dep.Status.ReadyReplicas, *dep.Spec.Replicas)
 			}
 			st := w.state(w.decide("shop", td.name, want[td.name], want[td.name]))
 			if s := fmt.Sprintf("ready %d booting %d", st.Ready, st.Booting); s != seen[td.name] {
