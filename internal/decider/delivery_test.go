@@ -1,0 +1,151 @@
+package decider_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestDecisionsSurviveFailedPublishes runs the decider as a NATS user that
+// may not publish decisions, so every decision's publish fails, then grants
+// the right by reloading the server's users. The decisions made meanwhile
+// wait in the decider's outbox: every decided tick ends with exactly one
+// stored decision, none lost to a watermark that moved too early.
+func TestDecisionsSurviveFailedPublishes(t *testing.T) {
+	users := func(deny bool) []*server.User {
+		d := &server.User{Username: "decider", Password: "s3cret-decider"}
+		if deny {
+			d.Permissions = &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{"apm.decision.>"}}}
+		}
+		return []*server.User{{Username: "admin", Password: "s3cret-admin"}, d}
+	}
+	dir := t.TempDir()
+	opts := func(deny bool) *server.Options {
+		return &server.Options{ServerName: "decider-perm", Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
+			NoLog: true, NoSigs: true, Users: users(deny)}
+	}
+	srv, err := server.NewServer(opts(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
+	connect := func(user string) *bus.Bus {
+		bc := bus.DefaultConfig()
+		bc.URL, bc.Name, bc.User, bc.Password = srv.ClientURL(), user, user, "s3cret-"+user
+		b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+		if err := b.WaitConnected(context.Background(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	admin := connect("admin")
+	if err := admin.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := decider.DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	ready := service.NewReady()
+	d, err := decider.New(cfg, service.Deps{Bus: connect("decider"), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	natstest.Eventually(t, 30*time.Second, ready.Err)
+
+	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	publish := func(from, to int) {
+		for i := from; i < to; i++ {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			ts := proto.Millis(at)
+			outs := []bus.Out{
+				{Subject: proto.MetricsSubject("apm", "api", "web"), Msg: proto.NewMetrics("api", "web", at, 2, map[string]float64{proto.MetricRPS: float64(100 + 10*i), proto.MetricCPU: 0.5})},
+				{Subject: proto.AnomalySubject("apm", "api", "web"), Msg: &proto.Anomaly{V: proto.SchemaVersion, ID: proto.AnomalyID("api", "web", ts), App: "api", Tier: "web", TS: ts}},
+			}
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", "web"), Msg: &proto.Forecast{V: proto.SchemaVersion,
+					ID: proto.ForecastID("api", "web", "rps", ts), App: "api", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
+			}
+			if err := admin.PublishAll(context.Background(), outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	decisions := func() []*proto.Decision {
+		var out []*proto.Decision
+		for _, data := range natstest.Payloads(t, admin.JetStream(), "DECISIONS", "apm.decision.api.web") {
+			var dd proto.Decision
+			if err := proto.Decode(data, &dd); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, &dd)
+		}
+		return out
+	}
+
+	publish(0, 20)
+	// The decider has tried and failed: its metrics consumer has redelivered.
+	natstest.Eventually(t, time.Minute, func() error {
+		c, err := admin.JetStream().Consumer(context.Background(), "METRICS", "decider-metrics")
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.NumRedelivered == 0 && info.NumAckPending == 0 {
+			return fmt.Errorf("no failed delivery yet (%d delivered)", info.Delivered.Consumer)
+		}
+		return nil
+	})
+	if n := len(decisions()); n != 0 {
+		t.Fatalf("%d decisions stored while publishing them is denied", n)
+	}
+	allow := opts(false)
+	allow.Port = srv.Addr().(*net.TCPAddr).Port
+	if err := srv.ReloadOptions(allow); err != nil {
+		t.Fatal(err)
+	}
+	publish(20, 30)
+	var ds []*proto.Decision
+	natstest.Eventually(t, 2*time.Minute, func() error {
+		ds = decisions()
+		if len(ds) < 29 {
+			return fmt.Errorf("%d decisions stored, want 29", len(ds))
+		}
+		return nil
+	})
+	for i, dd := range ds {
+		if want := proto.Millis(t0.Add(time.Duration(i) * time.Minute)); dd.TS != want {
+			t.Fatalf("decision %d at %s, want %s: a tick lost or repeated", i, proto.Time(dd.TS), proto.Time(want))
+		}
+	}
+	if len(ds) != 29 {
+		t.Fatalf("%d decisions, want exactly 29", len(ds))
+	}
+}
