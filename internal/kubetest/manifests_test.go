@@ -126,8 +126,8 @@ func TestManifests(t *testing.T) {
 		kinds[o.GetKind()]++
 	}
 	t.Logf("server-side dry-run accepted %d objects: %v", len(objs), kinds)
-	if kinds["Deployment"] != 6 || kinds["StatefulSet"] != 1 || kinds["Role"] != 1 || kinds["RoleBinding"] != 1 {
-		t.Fatalf("objects %v: want 6 Deployments, NATS's StatefulSet, the executor's Role and RoleBinding", kinds)
+	if kinds["Deployment"] != 6 || kinds["StatefulSet"] != 1 || kinds["Role"] != 1 || kinds["RoleBinding"] != 1 || kinds["Job"] != 1 {
+		t.Fatalf("objects %v: want 6 Deployments, NATS's StatefulSet, the provisioning Job, the executor's Role and RoleBinding", kinds)
 	}
 
 	// Least privilege: apply the RBAC for real and ask the API server what
