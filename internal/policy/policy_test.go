@@ -189,6 +189,38 @@ func TestScenarios(t *testing.T) {
 			},
 		},
 		{
+			name: "a scale-up for demand during a performance incident says so",
+			load: flat(120, 20),
+			fc: func(i int) *Forecast {
+				return flatForecast(at(i).Truncate(5*time.Minute), func(pt time.Time) float64 {
+					if pt.Sub(at(100)) >= 0 {
+						return 80
+					}
+					return 20
+				})
+			},
+			inc: func(i int) []string {
+				if i >= 90 {
+					return []string{IncidentPerformance}
+				}
+				return nil
+			},
+			check: func(t *testing.T, ds []Decision) {
+				var up *Decision
+				for i := 90; i < 120 && up == nil; i++ {
+					if ds[i].Action == ActionUp {
+						up = &ds[i]
+					}
+				}
+				if up == nil {
+					t.Fatal("no scale-up for the forecast surge")
+				}
+				if strings.Contains(up.Reason, "not scaling up") || !strings.Contains(up.Reason, "none for the incident") {
+					t.Fatalf("reason %q contradicts or hides the action", up.Reason)
+				}
+			},
+		},
+		{
 			name: "load incident provisions for the recent peak",
 			load: append(flat(56, 20), 20, 70, 20, 20),
 			inc: func(i int) []string {
