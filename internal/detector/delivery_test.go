@@ -202,17 +202,8 @@ func exactlyOnce(t *testing.T, got map[string][]time.Time, last int) {
 // across a restart of the service while its outputs were still unstored.
 // Every tick must end with exactly one stored output per tier, in order.
 func TestOutputsSurviveFailedPublishes(t *testing.T) {
-	bc := bus.DefaultConfig()
-	bc.URL, bc.Name = natstest.RunJetStream(t), "anomaly"
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	b := natstest.Bus(t, "anomaly", log)
 
 	r := start(t, b, log)
 	publishTicks(t, b, 0, 40)
@@ -251,17 +242,8 @@ func TestOutputsSurviveFailedPublishes(t *testing.T) {
 // TestDecodeChecksSubject sends a tick whose payload names another app than
 // its subject: it goes to the dead-letter queue and scores nothing.
 func TestDecodeChecksSubject(t *testing.T) {
-	bc := bus.DefaultConfig()
-	bc.URL, bc.Name = natstest.RunJetStream(t), "anomaly"
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	b := natstest.Bus(t, "anomaly", log)
 	r := start(t, b, log)
 	forged := proto.NewMetrics("victim", "web", t0, 3, map[string]float64{"rps": 1})
 	if err := b.Publish(context.Background(), bus.Out{Subject: proto.MetricsSubject(b.Prefix(), "shop", "web"), Msg: forged}); err != nil {

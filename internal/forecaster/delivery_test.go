@@ -213,17 +213,8 @@ func exactlyOnce(t *testing.T, got map[string][]time.Time, last int) {
 // restart of the forecaster while its forecasts were still unstored. Every
 // bucket must end with exactly one stored forecast per tier, in order.
 func TestForecastsSurviveFailedPublishes(t *testing.T) {
-	bc := bus.DefaultConfig()
-	bc.URL, bc.Name = natstest.RunJetStream(t), "forecaster"
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	b := natstest.Bus(t, "forecaster", log)
 
 	r := start(t, b, log)
 	publishTicks(t, b, 0, 60)
@@ -262,17 +253,8 @@ func TestForecastsSurviveFailedPublishes(t *testing.T) {
 // TestDecodeChecksSubject sends a tick whose payload names another app than
 // its subject: it goes to the dead-letter queue and is not forecast.
 func TestDecodeChecksSubject(t *testing.T) {
-	bc := bus.DefaultConfig()
-	bc.URL, bc.Name = natstest.RunJetStream(t), "forecaster"
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	b := natstest.Bus(t, "forecaster", log)
 	r := start(t, b, log)
 	forged := proto.NewMetrics("victim", "web", t0, 3, map[string]float64{"rps": 1})
 	if err := b.Publish(context.Background(), bus.Out{Subject: proto.MetricsSubject(b.Prefix(), "shop", "web"), Msg: forged}); err != nil {
