@@ -125,6 +125,10 @@ type Tier struct {
 	Targets []string
 	// Metrics map Prometheus series to the tier's values (scrape source).
 	Metrics []scrape.Rule
+	// Workload names the Kubernetes workload running the tier, as
+	// "namespace/deployment/name" or "namespace/statefulset/name", for the
+	// executor's kubernetes driver; empty when none.
+	Workload string
 
 	policy rawTierPolicy
 }
@@ -177,6 +181,7 @@ type rawTierPolicy struct {
 
 type rawTier struct {
 	Name          string `yaml:"name"`
+	Workload      string `yaml:"workload"`
 	rawTierPolicy `yaml:",inline"`
 	Scrape        rawTierScrape `yaml:"scrape"`
 }

@@ -180,9 +180,15 @@ func (v *validator) scrapeTiming(at string, s *Scrape) {
 }
 
 func (v *validator) tier(at, source string, r rawTier) Tier {
-	t := Tier{Name: r.Name, Targets: r.Scrape.Targets, Metrics: toRules(r.Scrape.Metrics), policy: r.rawTierPolicy}
+	t := Tier{Name: r.Name, Targets: r.Scrape.Targets, Metrics: toRules(r.Scrape.Metrics), Workload: r.Workload, policy: r.rawTierPolicy}
 	if !proto.ValidToken(r.Name) {
 		v.errf(at+".name", "%q: want 1 to 64 characters of [a-z0-9_-]", r.Name)
+	}
+	if r.Workload != "" {
+		parts := strings.Split(r.Workload, "/")
+		if len(parts) != 3 || parts[0] == "" || parts[2] == "" || (parts[1] != "deployment" && parts[1] != "statefulset") {
+			v.errf(at+".workload", "%q: want namespace/deployment/name or namespace/statefulset/name", r.Workload)
+		}
 	}
 	if source != SourceScrape {
 		if len(r.Scrape.Targets) > 0 || len(r.Scrape.Metrics) > 0 {

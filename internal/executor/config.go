@@ -96,8 +96,9 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 
 // WithFile returns c with the modes the configuration file gives its apps
 // added to Modes (a mode given by -executor.modes wins), the tiers of apps
-// whose mode is explicitly "live" as the real drivers' Authority, and every
-// configured tier's lead time.
+// whose mode is explicitly "live" as the real drivers' Authority, every
+// configured tier's lead time, and each tier's Kubernetes workload (a
+// target given by -executor.kubernetes.targets wins).
 func (c Config) WithFile(f *config.File) Config {
 	modes := maps.Clone(c.Modes)
 	if modes == nil {
@@ -105,6 +106,7 @@ func (c Config) WithFile(f *config.File) Config {
 	}
 	c.Authority = map[string][]string{}
 	c.LeadTimes = map[string]map[string]time.Duration{}
+	c.Kubernetes.Targets = maps.Clone(c.Kubernetes.Targets)
 	policies := f.Policies(policy.DefaultAppConfig())
 	for _, a := range f.Apps {
 		if _, set := modes[a.Name]; !set && a.Mode != "" {
@@ -114,6 +116,20 @@ func (c Config) WithFile(f *config.File) Config {
 			for _, t := range a.Tiers {
 				c.Authority[a.Name] = append(c.Authority[a.Name], t.Name)
 			}
+		}
+		for _, t := range a.Tiers {
+			key := a.Name + "." + t.Name
+			if _, set := c.Kubernetes.Targets[key]; set || t.Workload == "" {
+				continue // -executor.kubernetes.targets wins
+			}
+			m, err := ParseKubeTargets(key + "=" + t.Workload)
+			if err != nil {
+				continue // config.Load validated the form already
+			}
+			if c.Kubernetes.Targets == nil {
+				c.Kubernetes.Targets = map[string]KubeTarget{}
+			}
+			c.Kubernetes.Targets[key] = m[key]
 		}
 		if p, ok := policies[a.Name]; ok {
 			lt := map[string]time.Duration{}

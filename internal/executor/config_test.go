@@ -3,6 +3,8 @@ package executor_test
 import (
 	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +122,45 @@ func TestConfigWithFileModes(t *testing.T) {
 	got := c.WithFile(f).Modes
 	if got["a"] != executor.ModeShadow || got["b"] != executor.ModeLive {
 		t.Fatalf("modes %v", got)
+	}
+}
+
+// TestConfigWithFileAuthority: only an explicit mode: live grants a real
+// driver authority, over the listed tiers; each tier's workload becomes a
+// kubernetes target unless the flag names one.
+func TestConfigWithFileAuthority(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte(`apps:
+  shop:
+    source: push
+    mode: live
+    tiers:
+      - {name: web, workload: shop/deployment/web}
+      - {name: db, upstream: web, workload: shop/statefulset/db}
+  quiet:
+    source: push
+    tiers: [{name: web, workload: quiet/deployment/web}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := executor.DefaultConfig()
+	c.Kubernetes.Targets = map[string]executor.KubeTarget{"shop.db": {Namespace: "other", Kind: executor.KindStatefulSet, Name: "pg"}}
+	got := c.WithFile(f)
+	if !slices.Equal(got.Authority["shop"], []string{"web", "db"}) || len(got.Authority) != 1 {
+		t.Fatalf("authority %v, want shop's web and db only (quiet has no explicit mode)", got.Authority)
+	}
+	want := map[string]executor.KubeTarget{
+		"shop.web":  {Namespace: "shop", Kind: executor.KindDeployment, Name: "web"},
+		"shop.db":   {Namespace: "other", Kind: executor.KindStatefulSet, Name: "pg"},
+		"quiet.web": {Namespace: "quiet", Kind: executor.KindDeployment, Name: "web"},
+	}
+	if !maps.Equal(got.Kubernetes.Targets, want) {
+		t.Fatalf("targets %v, want %v", got.Kubernetes.Targets, want)
+	}
+	if len(c.Kubernetes.Targets) != 1 {
+		t.Fatalf("WithFile changed the caller's targets: %v", c.Kubernetes.Targets)
+	}
+	if _, err := config.Parse("y.yaml", []byte("apps:\n  a:\n    source: push\n    tiers: [{name: web, workload: web}]\n")); err == nil || !strings.Contains(err.Error(), "workload") {
+		t.Fatalf("a malformed workload: %v", err)
 	}
 }
