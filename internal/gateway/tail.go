@@ -92,7 +92,11 @@ func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConf
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := tailStream(ctx, js, prefix, k, filters, c, emit); err != nil {
+			err := tailStream(ctx, js, prefix, k, filters, c, emit)
+			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				err = nil // stopped: a stream still opening when ctx ended is no failure
+			}
+			if err != nil {
 				errs <- err
 			}
 		}()
