@@ -3,11 +3,9 @@ package decider_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -24,50 +22,14 @@ import (
 // wait in the decider's outbox: every decided tick ends with exactly one
 // stored decision, none lost to a watermark that moved too early.
 func TestDecisionsSurviveFailedPublishes(t *testing.T) {
-	users := func(deny bool) []*server.User {
-		d := &server.User{Username: "decider", Password: "s3cret-decider"}
-		if deny {
-			d.Permissions = &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{"apm.decision.>"}}}
-		}
-		return []*server.User{{Username: "admin", Password: "s3cret-admin"}, d}
-	}
-	dir := t.TempDir()
-	opts := func(deny bool) *server.Options {
-		return &server.Options{ServerName: "decider-perm", Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
-			NoLog: true, NoSigs: true, Users: users(deny)}
-	}
-	srv, err := server.NewServer(opts(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
+	srv := natstest.StartRestricted(t, "decider", "apm.decision.>")
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	connect := func(user string) *bus.Bus {
-		bc := bus.DefaultConfig()
-		bc.URL, bc.Name, bc.User, bc.Password = srv.ClientURL(), user, user, "s3cret-"+user
-		b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-		if err := b.WaitConnected(context.Background(), time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	admin := connect("admin")
-	if err := admin.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	admin := srv.Connect(t, "admin", log)
 
 	cfg := decider.DefaultConfig()
 	cfg.Policy.Tick = time.Minute
 	ready := service.NewReady()
-	d, err := decider.New(cfg, service.Deps{Bus: connect("decider"), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
+	d, err := decider.New(cfg, service.Deps{Bus: srv.Connect(t, "decider", log), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,11 +88,7 @@ func TestDecisionsSurviveFailedPublishes(t *testing.T) {
 	if n := len(decisions()); n != 0 {
 		t.Fatalf("%d decisions stored while publishing them is denied", n)
 	}
-	allow := opts(false)
-	allow.Port = srv.Addr().(*net.TCPAddr).Port
-	if err := srv.ReloadOptions(allow); err != nil {
-		t.Fatal(err)
-	}
+	srv.Allow(t)
 	publish(20, 30)
 	var ds []*proto.Decision
 	natstest.Eventually(t, 2*time.Minute, func() error {

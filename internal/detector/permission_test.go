@@ -2,16 +2,11 @@ package detector
 
 import (
 	"context"
-	"net"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -22,46 +17,10 @@ import (
 // exactly one stored output per tier.
 func TestOutputsSurvivePermissionDenied(t *testing.T) {
 	const prefix = "apm"
-	users := func(deny bool) []*server.User {
-		svc := &server.User{Username: "anomaly", Password: "s3cret-anomaly"}
-		if deny {
-			svc.Permissions = &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{prefix + ".anomaly.>"}}}
-		}
-		return []*server.User{{Username: "admin", Password: "s3cret-admin"}, svc}
-	}
-	opts := func(deny bool) *server.Options {
-		return &server.Options{ServerName: "perm", Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-			NoLog: os.Getenv("NATS_LOGGING") == "", NoSigs: true, Users: users(deny)}
-	}
-	o := opts(true)
-	srv, err := server.NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
+	srv := natstest.StartRestricted(t, "anomaly", prefix+".anomaly.>")
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	connect := func(user, password string) *bus.Bus {
-		bc := bus.DefaultConfig()
-		bc.URL, bc.Name, bc.User, bc.Password, bc.Prefix = srv.ClientURL(), user, user, password, prefix
-		b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-		if err := b.WaitConnected(context.Background(), time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	admin := connect("admin", "s3cret-admin")
-	if err := admin.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	svcBus := connect("anomaly", "s3cret-anomaly")
+	admin := srv.Connect(t, "admin", log)
+	svcBus := srv.Connect(t, "anomaly", log)
 
 	r := start(t, svcBus, log)
 	publishTicks(t, admin, 0, 30)
@@ -69,11 +28,7 @@ func TestOutputsSurvivePermissionDenied(t *testing.T) {
 	if _, err := svcBus.JetStream().Stream(context.Background(), proto.StreamName(prefix, proto.KindAnomaly)); err != nil {
 		t.Fatalf("the service user cannot even read the stream: %v", err)
 	}
-	allow := opts(false)
-	allow.Port, allow.StoreDir = srv.Addr().(*net.TCPAddr).Port, o.StoreDir
-	if err := srv.ReloadOptions(allow); err != nil {
-		t.Fatal(err)
-	}
+	srv.Allow(t)
 	stored(t, admin, 29)
 	publishTicks(t, admin, 30, 40)
 	stored(t, admin, 39)

@@ -24,8 +24,17 @@ func Bus(tb testing.TB, name string, log zerolog.Logger) *bus.Bus {
 // connection closes when the test ends.
 func Connect(tb testing.TB, url, name string, log zerolog.Logger, provision bool) *bus.Bus {
 	tb.Helper()
+	return connectAs(tb, url, name, "", log, provision)
+}
+
+// connectAs is Connect logging in as user name with password, when given.
+func connectAs(tb testing.TB, url, name, password string, log zerolog.Logger, provision bool) *bus.Bus {
+	tb.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = url, name
+	if password != "" {
+		cfg.User, cfg.Password = name, password
+	}
 	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
 	if err != nil {
 		tb.Fatal(err)
