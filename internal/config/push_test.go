@@ -12,21 +12,21 @@ import (
 // fills the limits' defaults when the section is absent.
 func TestPushAndLimits(t *testing.T) {
 	f, err := config.Parse("x.yaml", []byte("push:\n  max_concurrent: 4\n  read_timeout: 3s\n  allowed_origins: [\"https://ops.example.com\", \"http://127.0.0.1:3000\"]\n"+
-		"limits: {max_series_per_app: 20}\napps:\n  a: {source: sim}\n"))
+		"limits: {max_series_per_app: 20, idle_after: 30m}\napps:\n  a: {source: sim}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Push.MaxConcurrent != 4 || f.Push.ReadTimeout != 3*time.Second || len(f.Push.AllowedOrigins) != 2 {
 		t.Fatalf("push %+v", f.Push)
 	}
-	if f.Limits.MaxSeriesPerApp != 20 || f.Limits.MaxSeries != config.DefaultLimits().MaxSeries {
+	if f.Limits.MaxSeriesPerApp != 20 || f.Limits.MaxSeries != config.DefaultLimits().MaxSeries || f.Limits.IdleAfter != 30*time.Minute {
 		t.Fatalf("limits %+v", f.Limits)
 	}
 	f, err = config.Parse("x.yaml", []byte("apps:\n  a: {source: sim}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Limits != config.DefaultLimits() || f.Limits.MaxSeriesPerApp <= 0 || f.Limits.MaxSeries < f.Limits.MaxSeriesPerApp {
+	if f.Limits != config.DefaultLimits() || f.Limits != config.LimitsOf(nil) || f.Limits.MaxSeriesPerApp <= 0 || f.Limits.MaxSeries < f.Limits.MaxSeriesPerApp || f.Limits.IdleAfter <= 0 {
 		t.Fatalf("default limits %+v", f.Limits)
 	}
 }
@@ -34,13 +34,13 @@ func TestPushAndLimits(t *testing.T) {
 // TestPushAndLimitErrors names the line and field of each bad setting.
 func TestPushAndLimitErrors(t *testing.T) {
 	_, err := config.Parse("x.yaml", []byte("push:\n  max_concurrent: -1\n  read_timeout: -1s\n  allowed_origins: [\"evil.example\", \"https://ok.example/path\"]\n"+
-		"limits:\n  max_series_per_app: -2\n  max_series: -3\napps:\n  a: {source: sim}\n"))
+		"limits:\n  max_series_per_app: -2\n  max_series: -3\n  idle_after: -1h\napps:\n  a: {source: sim}\n"))
 	if err == nil {
 		t.Fatal("accepted")
 	}
 	for _, w := range []string{"x.yaml:2: push.max_concurrent: -1 is negative", "x.yaml:3: push.read_timeout: -1s is negative",
 		"push.allowed_origins[0]: \"evil.example\": want", "push.allowed_origins[1]: \"https://ok.example/path\"",
-		"x.yaml:6: limits.max_series_per_app: -2 is negative", "x.yaml:7: limits.max_series: -3 is negative"} {
+		"x.yaml:6: limits.max_series_per_app: -2 is negative", "x.yaml:7: limits.max_series: -3 is negative", "x.yaml:8: limits.idle_after: -1h0m0s is negative"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in\n%v", w, err)
 		}

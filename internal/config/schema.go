@@ -49,18 +49,35 @@ type Push struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
-// Limits bounds how many series (app.tier) the collector accepts, so memory
-// per series stays bounded; every source that admits new series checks
-// them (see internal/limits).
+// Limits bounds how many series (app.tier) the collector accepts and the
+// stateful services keep, so memory per series stays bounded; every source
+// that admits new series and every service state map checks them with one
+// definition (internal/limits).
 type Limits struct {
 	// MaxSeriesPerApp is the most tiers one app may have.
 	MaxSeriesPerApp int `yaml:"max_series_per_app"`
 	// MaxSeries is the most series in all.
 	MaxSeries int `yaml:"max_series"`
+	// IdleAfter is how long, in event time, a series may send nothing
+	// before the services drop its state (it is rebuilt from the stream if
+	// it comes back): a series whose last tick is older than the newest
+	// event time seen by more than IdleAfter is evicted.
+	IdleAfter time.Duration `yaml:"idle_after"`
 }
 
-// DefaultLimits allows 1000 series per app and 10000 in all.
-func DefaultLimits() Limits { return Limits{MaxSeriesPerApp: 1000, MaxSeries: 10000} }
+// DefaultLimits allows 1000 series per app and 10000 in all, and evicts a
+// series idle for 6 hours.
+func DefaultLimits() Limits {
+	return Limits{MaxSeriesPerApp: 1000, MaxSeries: 10000, IdleAfter: 6 * time.Hour}
+}
+
+// LimitsOf returns f's series limits, or the defaults when f is nil.
+func LimitsOf(f *File) Limits {
+	if f == nil {
+		return DefaultLimits()
+	}
+	return f.Limits
+}
 
 // App is one application.
 type App struct {

@@ -73,6 +73,11 @@ func (v *validator) root(raw rawFile) *File {
 	} else if n > 0 {
 		f.Limits.MaxSeries = n
 	}
+	if d := raw.Limits.IdleAfter; d < 0 {
+		v.errf("limits.idle_after", "%v is negative", d)
+	} else if d > 0 {
+		f.Limits.IdleAfter = d
+	}
 	if len(raw.Apps) == 0 {
 		v.errf("apps", "no applications: want at least one under apps")
 	}

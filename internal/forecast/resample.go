@@ -40,15 +40,17 @@ func (b Buckets) Index(t time.Time) int {
 // ErrTooShort is returned by Resample when no whole bucket remains.
 var ErrTooShort = errors.New("resample: no whole bucket in the samples")
 
-// Resample turns samples (strictly increasing times) into bucket means
-// aligned to multiples of step since the Unix epoch (so 5-minute buckets
-// start at :00, :05, … UTC). A bucket's value is the mean of the samples
-// inside it; a bucket with none is NaN.
+// Resample turns samples (strictly increasing times) into bucket means by
+// the Bucketer's rule, the one the live forecaster uses: buckets aligned to
+// multiples of step since the Unix epoch (so 5-minute buckets start at :00,
+// :05, … UTC), each the mean of the samples inside it and stamped with its
+// start; a bucket with none is NaN.
 //
 // The first bucket is dropped when it is partial, that is when the first
 // sample is later than the bucket start; the last bucket is dropped when the
 // last sample plus the sampling interval (the median spacing of the samples)
-// falls short of the bucket end.
+// falls short of the bucket end. Buckets[0] is the first bucket reported and
+// the last value the last one, so neither end is NaN.
 func Resample(times []time.Time, values []float64, step time.Duration) (Buckets, error) {
 	if len(times) != len(values) {
 		return Buckets{}, fmt.Errorf("resample: %d times but %d values", len(times), len(values))
@@ -64,42 +66,33 @@ func Resample(times []time.Time, values []float64, step time.Duration) (Buckets,
 			return Buckets{}, fmt.Errorf("resample: sample %d at %s is not after the previous one", i, times[i].UTC().Format(time.RFC3339))
 		}
 	}
-	interval := medianSpacing(times)
-	first := times[0].UTC().Truncate(step)
-	if times[0].After(first) {
-		first = first.Add(step)
+	var out Buckets
+	put := func(c Bucket) {
+		if out.Values == nil {
+			out = Buckets{Start: c.Start, Step: step, Values: make([]float64, 0, int(times[len(times)-1].Sub(c.Start)/step)+1)}
+		}
+		for out.End().Before(c.Start) {
+			out.Values = append(out.Values, math.NaN())
+		}
+		out.Values = append(out.Values, c.Mean)
 	}
-	lastT := times[len(times)-1].UTC()
-	end := lastT.Truncate(step)
-	if !lastT.Add(interval).Before(end.Add(step)) {
-		end = end.Add(step)
+	b := NewBucketer(step)
+	for i, t := range times {
+		c, ok, err := b.Add(t, values[i])
+		if err != nil {
+			return Buckets{}, fmt.Errorf("resample: sample %d: %w", i, err)
+		}
+		if ok {
+			put(c)
+		}
 	}
-	if !end.After(first) {
+	if c, ok := b.Flush(medianSpacing(times)); ok {
+		put(c)
+	}
+	if len(out.Values) == 0 {
 		return Buckets{}, ErrTooShort
 	}
-	n := int(end.Sub(first) / step)
-	sums := make([]float64, n)
-	counts := make([]int, n)
-	for i, t := range times {
-		d := t.Sub(first)
-		if d < 0 {
-			continue
-		}
-		k := int(d / step)
-		if k >= n {
-			break
-		}
-		sums[k] += values[i]
-		counts[k]++
-	}
-	for k := range sums {
-		if counts[k] == 0 {
-			sums[k] = math.NaN()
-		} else {
-			sums[k] /= float64(counts[k])
-		}
-	}
-	return Buckets{Start: first, Step: step, Values: sums}, nil
+	return out, nil
 }
 
 // medianSpacing returns the median gap between consecutive samples, or zero

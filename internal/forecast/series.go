@@ -51,7 +51,7 @@ type Info struct {
 // that never stopped.
 type Series struct {
 	cfg  Config
-	buf  []float64 // ring of the last cfg.Window + cfg.RefitEvery buckets
+	buf  []float64 // ring of the last cfg.Window + cfg.RefitEvery buckets, grown as they arrive
 	n    int       // buckets held
 	head int       // index in buf of the oldest bucket
 	last int64     // absolute index of the last observed bucket
@@ -114,12 +114,9 @@ func (s *Series) Observe(t time.Time, v float64) error {
 	if s.n > 0 && k <= s.last {
 		return fmt.Errorf("observe %s: not after the last bucket %s", t.UTC().Format(time.RFC3339), s.timeOf(s.last).Format(time.RFC3339))
 	}
-	if s.buf == nil {
-		s.buf = make([]float64, s.cfg.Window+s.cfg.RefitEvery)
-	}
 	if s.n > 0 {
 		gap := k - s.last - 1
-		if gap >= int64(len(s.buf)) {
+		if gap >= int64(s.cfg.Window+s.cfg.RefitEvery) {
 			// Nothing held survives the gap.
 			s.n, s.head, s.ens = 0, 0, nil
 		} else {
@@ -133,8 +130,23 @@ func (s *Series) Observe(t time.Time, v float64) error {
 	return nil
 }
 
-// push appends one bucket to the ring.
+// minGrow is the ring's first allocation, in buckets.
+const minGrow = 64
+
+// push appends one bucket to the ring. The ring grows with the data (by
+// doubling, up to Window + RefitEvery buckets) instead of being allocated
+// whole, so a young series holds only what it has seen. While it grows,
+// head is 0 and the buckets fill buf from its start.
 func (s *Series) push(v float64) {
+	full := s.cfg.Window + s.cfg.RefitEvery
+	if s.n == len(s.buf) && s.n < full {
+		if s.n == cap(s.buf) {
+			nb := make([]float64, s.n, min(full, max(minGrow, 2*cap(s.buf))))
+			copy(nb, s.buf)
+			s.buf = nb
+		}
+		s.buf = s.buf[:s.n+1]
+	}
 	w := len(s.buf)
 	if s.n < w {
 		s.buf[(s.head+s.n)%w] = v

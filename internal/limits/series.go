@@ -41,7 +41,8 @@ func (e *Error) Error() string {
 
 // Series tracks admitted series against a per-app and a total limit. It is
 // safe for concurrent use; its memory is bounded by the total limit.
-// Admitted series are kept for the tracker's lifetime.
+// Admitted series are kept until Forget releases them (a service that
+// evicts an idle series' state frees its place).
 type Series struct {
 	perApp, total int
 
@@ -107,4 +108,23 @@ func (s *Series) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.count
+}
+
+// Forget releases app.tier's place, so a new series may take it; it is a
+// no-op for a series not admitted.
+func (s *Series) Forget(app, tier string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tiers, ok := s.apps[app]
+	if !ok {
+		return
+	}
+	if _, ok := tiers[tier]; !ok {
+		return
+	}
+	delete(tiers, tier)
+	if len(tiers) == 0 {
+		delete(s.apps, app)
+	}
+	s.count--
 }

@@ -85,3 +85,36 @@ func TestSeriesConcurrent(t *testing.T) {
 		t.Fatalf("%d admitted, %d tracked; want 50", ok, s.Len())
 	}
 }
+
+// TestSeriesForget frees an evicted series' place for a new one, under both
+// limits, and ignores series never admitted.
+func TestSeriesForget(t *testing.T) {
+	s := limits.NewSeries(2, 3)
+	for _, k := range []limits.Key{{App: "a", Tier: "x"}, {App: "a", Tier: "y"}, {App: "b", Tier: "x"}} {
+		if err := s.Admit(k.App, k.Tier); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Admit("c", "x"); err == nil {
+		t.Fatal("a 4th series passed the total limit")
+	}
+	s.Forget("a", "nope")
+	s.Forget("zz", "x")
+	if s.Len() != 3 {
+		t.Fatalf("len %d after forgetting unknown series", s.Len())
+	}
+	s.Forget("b", "x")
+	if err := s.Admit("c", "x"); err != nil {
+		t.Fatalf("after forgetting b.x: %v", err)
+	}
+	if err := s.Admit("a", "z"); err == nil {
+		t.Fatal("a 3rd tier of a passed the per-app limit")
+	}
+	s.Forget("a", "x")
+	if err := s.Admit("a", "z"); err != nil {
+		t.Fatalf("after forgetting a.x: %v", err)
+	}
+	if s.Len() != 3 {
+		t.Fatalf("len %d, want 3", s.Len())
+	}
+}
