@@ -68,6 +68,9 @@ func floorTo(ns, step int64) int64 {
 	return ns - r
 }
 
+// Started says whether a sample was seen.
+func (b *Bucketer) Started() bool { return b.started }
+
 // Open returns the start of the bucket samples are currently folded into,
 // or the zero time before the first sample.
 func (b *Bucketer) Open() time.Time {

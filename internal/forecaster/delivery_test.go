@@ -268,7 +268,7 @@ func TestDecodeChecksSubject(t *testing.T) {
 		return nil
 	})
 	r.stop(t)
-	if _, ok := r.svc.series["victim.web"]; ok {
+	if r.svc.tiers.Has("victim", "web") {
 		t.Fatal("the forged app was forecast")
 	}
 }

@@ -3,7 +3,6 @@ package forecaster
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/forecast"
 	"github.com/headroomhq/headroom/internal/outbox"
 	"github.com/headroomhq/headroom/internal/service"
@@ -54,27 +54,14 @@ func (c Config) Validate() error {
 	return c.Model.Validate()
 }
 
-type series struct {
-	b bucketer
-	s *forecast.Series
-	// sentTS is the origin (ms) of the last forecast stored before this
-	// process started (read from FORECASTS): replayed buckets up to it are
-	// observed without publishing again.
-	sentTS int64
-	// lastTS is the last tick folded in (ms). A forecast it produced is in
-	// the outbox, which stores it whatever happens, so a redelivered tick at
-	// or before lastTS is skipped without leaving a gap.
-	lastTS int64
-}
-
 // Service is the forecaster.
 type Service struct {
-	cfg    Config
-	bus    *bus.Bus
-	log    zerolog.Logger
-	ready  *service.Ready
-	series map[string]*series
-	out    *outbox.Outbox
+	cfg   Config
+	bus   *bus.Bus
+	log   zerolog.Logger
+	ready *service.Ready
+	tiers *Tiers
+	out   *outbox.Outbox
 
 	published prometheus.Counter
 	late      prometheus.Counter
@@ -86,7 +73,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "forecaster").Logger(), ready: d.Ready, series: map[string]*series{},
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "forecaster").Logger(), ready: d.Ready,
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_forecasts_total", Help: "Forecasts published."}),
 		late:      prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_late_ticks_total", Help: "Ticks older than their series' current bucket, ignored."}),
 		fitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headroom_forecaster_forecast_seconds", Help: "Time per forecast (fit or update plus predict).",
@@ -99,6 +86,8 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			}
 		}
 	}
+	s.tiers = NewTiers(cfg, config.LimitsOf(d.Config), s.log)
+	s.tiers.FitTime = func(d time.Duration) { s.fitTime.Observe(d.Seconds()) }
 	var err error
 	if s.out, err = outbox.New(cfg.Outbox, d.Bus, "forecaster", s.log, d.Reg); err != nil {
 		return nil, err
@@ -121,7 +110,7 @@ func (s *Service) Run(ctx context.Context) error {
 		if err != nil {
 			continue
 		}
-		s.get(app, tier).sentTS = proto.Millis(t)
+		s.tiers.SetSent(app, tier, t)
 	}
 	octx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	stored := make(chan struct{})
@@ -141,24 +130,6 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) get(app, tier string) *series {
-	key := app + "." + tier
-	se, ok := s.series[key]
-	if !ok {
-		// Spread the series' refits over the refit period, so 10,000 series
-		// do not all refit on the same bucket. The phase depends on the tier
-		// only, not the app, so a shadow replay of an app refits on the same
-		// buckets as the original and forecasts identically.
-		mc := s.cfg.Model
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(tier))
-		mc.RefitOffset = int(h.Sum32() % uint32(max(mc.RefitEvery, 1)))
-		se = &series{b: bucketer{step: mc.Step}, s: forecast.NewSeries(mc)}
-		s.series[key] = se
-	}
-	return se
-}
-
 // handle folds one tick into its series and, when it opens a new bucket,
 // queues that bucket's forecast in the outbox; the input is acknowledged at
 // once, the outbox stores the forecast whatever happens.
@@ -167,38 +138,16 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if err := s.bus.Decode(m, proto.KindMetrics, &tick); err != nil {
 		return nil, err
 	}
-	v, ok := tick.Values[s.cfg.Metric]
-	if !ok {
-		return nil, nil
+	f, late, err := s.tiers.Step(&tick)
+	if err != nil {
+		return nil, bus.Permanent(err)
 	}
-	se := s.get(tick.App, tick.Tier)
-	if tick.TS <= se.lastTS {
-		return nil, nil // redelivered (a forecast it made is stored or queued) or late
-	}
-	se.lastTS = tick.TS
-	t := tick.EventTime()
-	first := se.b.start.IsZero()
-	start, mean, closed, late := se.b.add(t, v)
 	if late {
 		s.late.Inc()
+	}
+	if f == nil {
 		return nil, nil
 	}
-	if !closed && !first {
-		return nil, nil
-	}
-	// A new bucket began: every bucket gets exactly one forecast stamped
-	// with its start, empty while the series has no closed bucket, so the
-	// decider can wait for it without ever waiting forever.
-	if closed {
-		if err := se.s.Observe(start, mean); err != nil {
-			return nil, bus.Permanent(fmt.Errorf("observe bucket %s: %w", start.Format(time.RFC3339), err))
-		}
-	}
-	origin := t.Truncate(s.cfg.Model.Step)
-	if proto.Millis(origin) <= se.sentTS {
-		return nil, nil // stored before a restart
-	}
-	f := s.forecast(tick.App, tick.Tier, se, start, origin, closed)
 	if err := s.out.Add(ctx, bus.Out{Subject: proto.ForecastSubject(s.bus.Prefix(), tick.App, tick.Tier), Msg: f}); err != nil {
 		// Only when stopping with a full outbox: the next start's replay
 		// makes this forecast again.
@@ -206,34 +155,6 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	s.published.Inc()
 	return nil, nil
-}
-
-// forecast predicts from the bucket after last (the bucket just closed) and
-// keeps the points from origin on: buckets between them were missing. With
-// nothing to forecast from it returns an empty forecast.
-func (s *Service) forecast(app, tier string, se *series, last, origin time.Time, closed bool) *proto.Forecast {
-	ts := proto.Millis(origin)
-	f := &proto.Forecast{V: proto.SchemaVersion, ID: proto.ForecastID(app, tier, s.cfg.Metric, ts), App: app, Tier: tier, TS: ts,
-		Metric: s.cfg.Metric, StepMS: s.cfg.Model.Step.Milliseconds(), Model: "none"}
-	if !closed {
-		return f
-	}
-	skip := max(int(origin.Sub(last)/s.cfg.Model.Step)-1, 0)
-	began := time.Now()
-	pts, info, err := se.s.Forecast(s.cfg.Horizon + skip)
-	s.fitTime.Observe(time.Since(began).Seconds())
-	if err != nil {
-		s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Msg("no forecast")
-		return f
-	}
-	pts = pts[skip:]
-	f.Model, f.Trained = info.Model, info.Trained
-	f.Points = make([]proto.ForecastPoint, len(pts))
-	for i, p := range pts {
-		f.Points[i] = proto.ForecastPoint{TS: proto.Millis(p.Time), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
-		sanitize(&f.Points[i])
-	}
-	return f
 }
 
 // sanitize keeps a point publishable: finite and ordered.

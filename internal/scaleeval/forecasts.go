@@ -9,64 +9,49 @@ import (
 )
 
 // Forecaster turns a minute stream into forecasts the way the live
-// forecaster service does: closed 5-minute bucket means (stamped with the
-// bucket start) feed a forecast.Series, one forecast is made per closed
-// bucket, and it becomes visible from its origin on (the start of the next
-// bucket), as the decider joins forecasts with origin at or before a tick.
+// forecaster service does: the samples are bucketed by internal/forecast's
+// one rule (forecast.Bucketer: 5-minute means stamped with the bucket
+// start, a partial first bucket dropped), each closed bucket feeds a
+// forecast.Series, and the forecast made when a minute opens a new bucket
+// is stamped with that bucket's start and visible from it on, as the
+// decider joins forecasts with origin at or before a tick.
 type Forecaster struct {
 	series  *forecast.Series
+	buckets forecast.Bucketer
 	step    time.Duration
 	horizon int
-	bucket  time.Time
-	sum     float64
-	n       int
 	latest  *policy.Forecast
-	next    *policy.Forecast // made at a bucket close, visible from its origin
 }
 
 // NewForecaster returns a Forecaster publishing horizon buckets ahead.
 func NewForecaster(cfg forecast.Config, horizon int) *Forecaster {
-	return &Forecaster{series: forecast.NewSeries(cfg), step: cfg.Step, horizon: horizon}
+	return &Forecaster{series: forecast.NewSeries(cfg), buckets: forecast.NewBucketer(cfg.Step), step: cfg.Step, horizon: horizon}
 }
 
 // Observe folds the minute starting at t into its bucket and returns the
-// forecast visible at t (nil while none is). A minute that completes its
-// bucket closes it; the resulting forecast is visible from the next minute.
+// forecast visible at t (nil while none is). A minute that opens a new
+// bucket closes the previous one; the forecast made from it is visible from
+// this minute on.
 func (f *Forecaster) Observe(t time.Time, v float64) (*policy.Forecast, error) {
-	if f.next != nil && !t.Before(f.next.Origin) {
-		f.latest, f.next = f.next, nil
+	closed, ok, err := f.buckets.Add(t, v)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
-	visible := f.latest
-	start := t.Truncate(f.step)
-	if f.n > 0 && !start.Equal(f.bucket) {
-		// The previous bucket ended without its last minute: drop it, as
-		// the forecaster drops partial buckets.
-		f.n, f.sum = 0, 0
+	if !ok {
+		return f.latest, nil
 	}
-	if f.n == 0 {
-		f.bucket = start
-	}
-	f.sum += v
-	f.n++
-	if t.Add(time.Minute).Before(start.Add(f.step)) {
-		return visible, nil // the bucket's last minute has not been seen yet
-	}
-	full := f.n == int(f.step/time.Minute)
-	mean := f.sum / float64(f.n)
-	f.n, f.sum = 0, 0
-	if !full {
-		return visible, nil
-	}
-	if err := f.series.Observe(start, mean); err != nil {
+	if err := f.series.Observe(closed.Start, closed.Mean); err != nil {
 		return nil, fmt.Errorf("forecast observe: %w", err)
 	}
-	pts, _, err := f.series.Forecast(f.horizon)
+	origin := f.buckets.Open()
+	skip := max(int(origin.Sub(closed.Start)/f.step)-1, 0) // buckets missing since the closed one
+	pts, _, err := f.series.Forecast(f.horizon + skip)
 	if err != nil {
 		// Nothing to forecast from yet: the policy runs on the recent level.
-		return visible, nil
+		return f.latest, nil
 	}
-	f.next = &policy.Forecast{Origin: start.Add(f.step), Step: f.step, Points: pts}
-	return visible, nil
+	f.latest = &policy.Forecast{Origin: origin, Step: f.step, Points: pts[skip:]}
+	return f.latest, nil
 }
 
 // RecordForecasts runs a Forecaster over the trace and returns, per minute,

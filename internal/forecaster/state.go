@@ -1,0 +1,226 @@
+package forecaster
+
+import (
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Lookback is how much METRICS history, in event time before the first live
+// tick, rebuilds a tier's forecasting state exactly: the Window + RefitEvery
+// buckets a forecast.Series holds, plus one bucket for the partial first
+// bucket the bucketing rule drops. A restart or a returning (evicted) tier
+// needs to replay no more than this.
+func (c Config) Lookback() time.Duration {
+	return time.Duration(c.Model.Window+c.Model.RefitEvery+1) * c.Model.Step
+}
+
+// series is one tier's state.
+type series struct {
+	app, tier string
+	b         forecast.Bucketer
+	s         *forecast.Series
+	// sentTS is the origin (ms) of the last forecast stored before this
+	// process started (read from FORECASTS): replayed buckets up to it are
+	// observed without publishing again.
+	sentTS int64
+	// lastTS is the last tick folded in (ms). A forecast it produced is in
+	// the outbox, which stores it whatever happens, so a redelivered tick at
+	// or before lastTS is skipped without leaving a gap.
+	lastTS int64
+}
+
+// Tiers is the forecaster's state for every tier it knows: each tier's
+// bucketer (internal/forecast's one bucketing rule) and forecast.Series. It
+// is the pure part of the service, fed with ticks by the live consumer and
+// by tests and benchmarks alike; it is not safe for concurrent use.
+//
+// Its size is bounded: new tiers are admitted within the configured series
+// limits (a refused tick returns the *limits.Error naming the limit), and a
+// tier whose last tick is older than the newest event time seen by more
+// than limits.IdleAfter is dropped; if it comes back it starts again from
+// the ticks it then gets (a runtime may replay Config.Lookback first).
+type Tiers struct {
+	cfg    Config
+	log    zerolog.Logger
+	admit  *limits.Series
+	idle   int64 // ms; 0 keeps every tier
+	series map[string]*series
+	sent   map[string]int64 // app.tier → sentTS, for tiers not built yet
+	newest int64            // newest tick seen (ms)
+	swept  int64            // newest at the last eviction sweep
+	// FitTime, when set, is told how long each forecast took (wall time;
+	// it feeds a metric, never a forecast).
+	FitTime func(time.Duration)
+}
+
+// NewTiers returns empty state for cfg within lim's series limits.
+func NewTiers(cfg Config, lim config.Limits, log zerolog.Logger) *Tiers {
+	return &Tiers{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: lim.IdleAfter.Milliseconds(),
+		series: map[string]*series{}, sent: map[string]int64{}}
+}
+
+// Len returns the number of tiers held.
+func (ts *Tiers) Len() int { return len(ts.series) }
+
+// Has says whether app.tier's state is held.
+func (ts *Tiers) Has(app, tier string) bool {
+	_, ok := ts.series[app+"."+tier]
+	return ok
+}
+
+// SetSent records that forecasts of app.tier up to origin t were stored
+// before this process started: replayed ticks up to there rebuild state
+// without forecasting again.
+func (ts *Tiers) SetSent(app, tier string, t time.Time) {
+	key := app + "." + tier
+	if se, ok := ts.series[key]; ok {
+		se.sentTS = proto.Millis(t)
+		return
+	}
+	ts.sent[key] = proto.Millis(t)
+}
+
+// get returns app.tier's state, building it when new and admitted.
+func (ts *Tiers) get(app, tier string) (*series, error) {
+	key := app + "." + tier
+	if se, ok := ts.series[key]; ok {
+		return se, nil
+	}
+	if err := ts.admit.Admit(app, tier); err != nil {
+		return nil, fmt.Errorf("forecaster state: %w", err)
+	}
+	// Spread the series' refits over the refit period, so 10,000 series
+	// do not all refit on the same bucket. The phase depends on the tier
+	// only, not the app, so a shadow replay of an app refits on the same
+	// buckets as the original and forecasts identically.
+	mc := ts.cfg.Model
+	mc.RefitOffset = refitOffset(tier, mc.RefitEvery)
+	se := &series{app: app, tier: tier, b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc), sentTS: ts.sent[key]}
+	delete(ts.sent, key)
+	ts.series[key] = se
+	return se, nil
+}
+
+// Step folds one tick into its tier. When the tick opens a new bucket it
+// returns that bucket's forecast, stamped with the bucket's start, to be
+// stored; every bucket gets exactly one, empty while the tier has no closed
+// bucket, so the decider can wait for it without ever waiting forever. It
+// returns nil for a tick that opens no bucket, a tick without the metric,
+// a redelivered tick, and a bucket whose forecast was stored before a
+// restart; late reports a tick older than its tier's open bucket (ignored).
+// An error is permanent for the tick: a tier refused by a series limit (a
+// *limits.Error) or a bucket the series cannot take.
+func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err error) {
+	v, ok := tick.Values[ts.cfg.Metric]
+	if !ok {
+		return nil, false, nil
+	}
+	se, err := ts.get(tick.App, tick.Tier)
+	if err != nil {
+		return nil, false, err
+	}
+	ts.touch(tick.TS)
+	if tick.TS <= se.lastTS {
+		return nil, false, nil // redelivered (a forecast it made is stored or queued) or late
+	}
+	t := tick.EventTime()
+	if se.b.Started() && t.Before(se.b.Open()) {
+		return nil, true, nil
+	}
+	se.lastTS = tick.TS
+	before := se.b.Open()
+	closed, ok, err := se.b.Add(t, v)
+	if err != nil {
+		return nil, true, nil
+	}
+	origin := se.b.Open()
+	if origin.Equal(before) {
+		return nil, false, nil // same bucket
+	}
+	// A new bucket began: it gets its forecast, made from the bucket that
+	// just closed (none when that was the partial first bucket).
+	if ok {
+		if err := se.s.Observe(closed.Start, closed.Mean); err != nil {
+			return nil, false, fmt.Errorf("observe bucket %s: %w", closed.Start.Format(time.RFC3339), err)
+		}
+	}
+	if proto.Millis(origin) <= se.sentTS {
+		return nil, false, nil // stored before a restart
+	}
+	return ts.forecast(se, closed.Start, origin, ok), false, nil
+}
+
+// touch advances the newest event time seen and, every eighth of the idle
+// limit of event time, drops the tiers idle for longer than the limit.
+func (ts *Tiers) touch(at int64) {
+	if at <= ts.newest {
+		return
+	}
+	ts.newest = at
+	if ts.idle <= 0 || ts.newest-ts.swept < max(ts.idle/8, 1) {
+		return
+	}
+	ts.swept = ts.newest
+	ts.Evict(proto.Time(ts.newest - ts.idle))
+}
+
+// Evict drops every tier whose last tick is before cutoff and frees its
+// place under the series limits; it returns how many were dropped. Step
+// calls it by event time; a runtime may call it too.
+func (ts *Tiers) Evict(cutoff time.Time) int {
+	c, n := proto.Millis(cutoff), 0
+	for key, se := range ts.series {
+		if se.lastTS < c {
+			delete(ts.series, key)
+			ts.admit.Forget(se.app, se.tier)
+			n++
+		}
+	}
+	return n
+}
+
+// forecast predicts from the bucket after last (the bucket just closed) and
+// keeps the points from origin on: buckets between them were missing. With
+// nothing to forecast from it returns an empty forecast.
+func (ts *Tiers) forecast(se *series, last, origin time.Time, closed bool) *proto.Forecast {
+	app, tier, step := se.app, se.tier, ts.cfg.Model.Step
+	ms := proto.Millis(origin)
+	f := &proto.Forecast{V: proto.SchemaVersion, ID: proto.ForecastID(app, tier, ts.cfg.Metric, ms), App: app, Tier: tier, TS: ms,
+		Metric: ts.cfg.Metric, StepMS: step.Milliseconds(), Model: "none"}
+	if !closed {
+		return f
+	}
+	skip := max(int(origin.Sub(last)/step)-1, 0)
+	began := time.Now()
+	pts, info, err := se.s.Forecast(ts.cfg.Horizon + skip)
+	if ts.FitTime != nil {
+		ts.FitTime(time.Since(began))
+	}
+	if err != nil {
+		ts.log.Warn().Err(err).Str("app", app).Str("tier", tier).Msg("no forecast")
+		return f
+	}
+	pts = pts[skip:]
+	f.Model, f.Trained = info.Model, info.Trained
+	f.Points = make([]proto.ForecastPoint, len(pts))
+	for i, p := range pts {
+		f.Points[i] = proto.ForecastPoint{TS: proto.Millis(p.Time), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
+		sanitize(&f.Points[i])
+	}
+	return f
+}
+
+// refitOffset is tier's phase in the refit schedule: a hash of its name.
+func refitOffset(tier string, every int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(tier))
+	return int(h.Sum32() % uint32(max(every, 1)))
+}
