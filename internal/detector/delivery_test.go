@@ -257,7 +257,7 @@ func TestDecodeChecksSubject(t *testing.T) {
 		return nil
 	})
 	r.stop(t)
-	if _, ok := r.svc.tiers["victim.web"]; ok {
+	if r.svc.tiers.Has("victim", "web") {
 		t.Fatal("the forged app was scored")
 	}
 }

@@ -1,0 +1,208 @@
+package detector
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/anomaly"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// lookback is how much METRICS history rebuilds a tier's detectors: a week
+// for the weekly profile plus a day for the warm-up (Config.WarmupDays is
+// 2, but the daily profile is ready after one).
+const lookback = 8 * 24 * time.Hour
+
+// Lookback is how much METRICS history, in event time before the first live
+// tick, rebuilds a tier's detectors and classifier. Their state forgets
+// exponentially (the weekly profile, the error scales, the surprise tails
+// with a half-life of 20,000 ticks), so a rebuild from Lookback gives the
+// scores of a detector that never stopped closely but not bit for bit;
+// replay from the stream's start where bit-for-bit equality is required.
+func (c Config) Lookback() time.Duration { return lookback }
+
+// MaxMetrics is the most metrics scored per tier (the push API's cap on
+// values per tick): the detectors of a tier whose metric names keep
+// changing stay bounded, and names beyond the first MaxMetrics are not
+// scored.
+const MaxMetrics = 64
+
+// tier is one tier's state: a detector per metric and the classifier.
+type tier struct {
+	app, name  string
+	detectors  map[string]*anomaly.Detector
+	classifier *anomaly.Classifier
+	open       map[string]bool
+	// sentTS is the event time of the last output stored before this
+	// process started (read from ANOMALIES): replayed ticks up to it
+	// rebuild state without publishing again.
+	sentTS int64
+	// lastTS is the last tick folded into the detectors. Its output is in
+	// the outbox, which stores it whatever happens, so a redelivered tick
+	// at or before lastTS is skipped without leaving a gap.
+	lastTS int64
+}
+
+// Tiers is the anomaly service's state for every tier it knows: one
+// anomaly.Detector per metric and one anomaly.Classifier per tier. It is the
+// pure part of the service, fed with ticks by the live consumer and by
+// tests and benchmarks alike; it is not safe for concurrent use.
+//
+// Its size is bounded: new tiers are admitted within the configured series
+// limits (a refused tick returns the *limits.Error naming the limit), a tier
+// holds at most MaxMetrics detectors, and a tier whose last
+// tick is older than the newest event time seen by more than
+// limits.IdleAfter is dropped; if it comes back it starts again from the
+// ticks it then gets (a runtime may replay Config.Lookback first).
+type Tiers struct {
+	cfg    Config
+	admit  *limits.Series
+	idle   int64 // ms; 0 keeps every tier
+	tiers  map[string]*tier
+	sent   map[string]int64 // app.tier → sentTS, for tiers not built yet
+	newest int64
+	swept  int64
+}
+
+// NewTiers returns empty state for cfg within lim's series limits.
+func NewTiers(cfg Config, lim config.Limits) *Tiers {
+	return &Tiers{cfg: cfg, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: lim.IdleAfter.Milliseconds(),
+		tiers: map[string]*tier{}, sent: map[string]int64{}}
+}
+
+// Len returns the number of tiers held.
+func (ts *Tiers) Len() int { return len(ts.tiers) }
+
+// Has says whether app.tier's state is held.
+func (ts *Tiers) Has(app, name string) bool {
+	_, ok := ts.tiers[app+"."+name]
+	return ok
+}
+
+// SetSent records that outputs of app.tier up to t were stored before this
+// process started: replayed ticks up to there rebuild state without
+// publishing again.
+func (ts *Tiers) SetSent(app, name string, t time.Time) {
+	key := app + "." + name
+	if tr, ok := ts.tiers[key]; ok {
+		tr.sentTS = proto.Millis(t)
+		return
+	}
+	ts.sent[key] = proto.Millis(t)
+}
+
+func (ts *Tiers) get(app, name string) (*tier, error) {
+	key := app + "." + name
+	if t, ok := ts.tiers[key]; ok {
+		return t, nil
+	}
+	if err := ts.admit.Admit(app, name); err != nil {
+		return nil, fmt.Errorf("anomaly state: %w", err)
+	}
+	t := &tier{app: app, name: name, detectors: map[string]*anomaly.Detector{}, classifier: anomaly.NewClassifier(ts.cfg.Classifier),
+		open: map[string]bool{}, sentTS: ts.sent[key]}
+	delete(ts.sent, key)
+	ts.tiers[key] = t
+	return t, nil
+}
+
+// Opened is an incident a tick opened, for the service's counters and logs.
+type Opened struct {
+	Kind     string
+	Evidence []string
+}
+
+// Step folds one tick into its tier's detectors and classifier and returns
+// the tick's output, or nil for a redelivered tick and for a tick whose
+// output was stored before a restart. opened lists the incidents the tick
+// opened (for counting and logging; empty on replay). An error is
+// permanent for the tick: a tier refused by a series limit (*limits.Error).
+func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
+	tr, err := ts.get(tick.App, tick.Tier)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts.touch(tick.TS)
+	if tick.TS <= tr.lastTS {
+		return nil, nil, nil // redelivered (its output is stored or queued) or late
+	}
+	tr.lastTS = tick.TS
+	t := tick.EventTime()
+	names := make([]string, 0, len(tick.Values))
+	for k := range tick.Values {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	scores := make(map[string]anomaly.Score, len(names))
+	msg = &proto.Anomaly{V: proto.SchemaVersion, ID: proto.AnomalyID(tick.App, tick.Tier, tick.TS), App: tick.App, Tier: tick.Tier, TS: tick.TS,
+		Scores: make([]proto.Score, 0, len(names))}
+	for _, k := range names {
+		d, ok := tr.detectors[k]
+		if !ok {
+			if len(tr.detectors) >= MaxMetrics {
+				continue // bounded: a tier's further metric names are not scored
+			}
+			d = anomaly.NewDetector(ts.cfg.Detector)
+			tr.detectors[k] = d
+		}
+		sc := d.Observe(t, tick.Values[k])
+		scores[k] = sc
+		msg.Scores = append(msg.Scores, proto.Score{Metric: k, Score: clamp01(sc.Value), Anomaly: sc.Anomaly, Observed: finite(sc.Observed),
+			Expected: finite(sc.Expected), Detector: sc.Detector, Direction: sc.Direction})
+	}
+	for _, in := range tr.classifier.Observe(t, tick.Values, scores) {
+		p := proto.Incident{ID: in.ID, Kind: in.Kind, State: in.State, Start: proto.Millis(in.Start), Severity: clamp01(in.Severity), Evidence: in.Evidence}
+		if !in.End.IsZero() {
+			p.End = proto.Millis(in.End)
+		}
+		msg.Incidents = append(msg.Incidents, p)
+		switch in.State {
+		case anomaly.StateClosed:
+			delete(tr.open, in.Kind)
+		default:
+			if !tr.open[in.Kind] && tick.TS > tr.sentTS {
+				opened = append(opened, Opened{Kind: in.Kind, Evidence: in.Evidence})
+			}
+			tr.open[in.Kind] = true
+		}
+	}
+	for k := range tr.open {
+		msg.Open = append(msg.Open, k)
+	}
+	slices.Sort(msg.Open)
+	if tick.TS <= tr.sentTS {
+		return nil, nil, nil // stored before a restart
+	}
+	return msg, opened, nil
+}
+
+// touch advances the newest event time seen and, every eighth of the idle
+// limit of event time, drops the tiers idle for longer than the limit.
+func (ts *Tiers) touch(at int64) {
+	if at <= ts.newest {
+		return
+	}
+	ts.newest = at
+	if ts.idle <= 0 || ts.newest-ts.swept < max(ts.idle/8, 1) {
+		return
+	}
+	ts.swept = ts.newest
+	ts.Evict(proto.Time(ts.newest - ts.idle))
+}
+
+// Evict drops every tier whose last tick is before cutoff and frees its
+// place under the series limits; it returns how many were dropped.
+func (ts *Tiers) Evict(cutoff time.Time) int {
+	c, n := proto.Millis(cutoff), 0
+	for key, tr := range ts.tiers {
+		if tr.lastTS < c {
+			delete(ts.tiers, key)
+			ts.admit.Forget(tr.app, tr.name)
+			n++
+		}
+	}
+	return n
+}
