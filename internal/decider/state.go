@@ -1,0 +1,301 @@
+package decider
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Lookback is how much input history, in event time before the first live
+// tick, rebuilds an app's decider state: the longest policy calibration
+// window of any app plus the forecast horizon the join keeps. The policy's
+// other state (hold skill, capacity fit) forgets slowly, so a rebuild from
+// Lookback decides like a decider that never stopped closely but not bit
+// for bit; replay from the streams' start where equality is required.
+func (c Config) Lookback() time.Duration {
+	w := c.Policy.CalibrationWindow
+	for _, p := range c.Apps {
+		w = max(w, p.CalibrationWindow)
+	}
+	return w + time.Hour
+}
+
+type app struct {
+	name     string
+	cfg      policy.AppConfig
+	join     *joiner
+	policy   *policy.App
+	tiers    []string         // tiers admitted under the series limits
+	lastTS   int64            // newest input of the app (ms)
+	sentTS   map[string]int64 // per tier: last decision stored
+	desired  map[string]int   // per tier: last decided count
+	changeTS map[string]int64 // per tier: event time of the last change decided
+	// outbox holds decisions made but not yet stored, oldest first. They
+	// are stored before anything else is decided, so a failed publish is
+	// retried on the next delivery instead of leaving a gap.
+	outbox []*proto.Decision
+}
+
+// total returns the replica count tier is held at for the tick m: the
+// executor's committed desired count once it has handled the last change
+// decided, else that change's count (pending), else nothing known.
+func (a *app) total(tier string, m *proto.Metrics) (int, bool) {
+	if c := m.Committed; c != nil && c.DecisionTS >= a.changeTS[tier] {
+		return c.Desired, true
+	}
+	want, ok := a.desired[tier]
+	return want, ok
+}
+
+// Apps is the decider's state for every app it knows: the join of its three
+// inputs and its scaling policy. It is the pure part of the service, fed
+// with messages by the live consumers and by tests and benchmarks alike;
+// it is not safe for concurrent use.
+//
+// Its size is bounded: every app.tier it sees is admitted within the
+// configured series limits (a refused input returns the *limits.Error
+// naming the limit), and an app whose newest input is older than the newest
+// event time seen by more than limits.IdleAfter is dropped (unless
+// decisions of it wait to be stored); if it comes back it starts again from
+// the inputs it then gets (a runtime may replay Config.Lookback first).
+type Apps struct {
+	cfg    Config
+	log    zerolog.Logger
+	admit  *limits.Series
+	idle   int64 // ms; 0 keeps every app
+	apps   map[string]*app
+	sent   map[limits.Key]int64 // last decision stored before this start
+	newest int64
+	swept  int64
+}
+
+// NewApps returns empty state for cfg within lim's series limits.
+func NewApps(cfg Config, lim config.Limits, log zerolog.Logger) *Apps {
+	return &Apps{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: lim.IdleAfter.Milliseconds(),
+		apps: map[string]*app{}, sent: map[limits.Key]int64{}}
+}
+
+// Len returns the number of apps held.
+func (as *Apps) Len() int { return len(as.apps) }
+
+// Has says whether app's state is held.
+func (as *Apps) Has(name string) bool {
+	_, ok := as.apps[name]
+	return ok
+}
+
+// SetSent records that decisions of app.tier up to t were stored before
+// this process started: replayed ticks up to there rebuild state without
+// deciding for publication again.
+func (as *Apps) SetSent(appName, tier string, t time.Time) {
+	as.sent[limits.Key{App: appName, Tier: tier}] = proto.Millis(t)
+	if a, ok := as.apps[appName]; ok {
+		a.sentTS[tier] = proto.Millis(t)
+	}
+}
+
+// AddMetrics adds a metrics tick and returns the decisions of every tick it
+// completes, oldest first, for the caller to store (see app.outbox).
+func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
+	return as.add(m.App, m.Tier, m.TS, func(j *joiner) { j.addMetrics(m) })
+}
+
+// AddForecast adds a forecast and returns the decisions of every tick it
+// completes, oldest first, for the caller to store (see app.outbox).
+func (as *Apps) AddForecast(f *proto.Forecast) ([]*proto.Decision, error) {
+	return as.add(f.App, f.Tier, f.TS, func(j *joiner) { j.addForecast(f) })
+}
+
+// AddAnomaly adds an anomaly message and returns the decisions of every
+// tick it completes, oldest first, for the caller to store (see app.outbox).
+func (as *Apps) AddAnomaly(an *proto.Anomaly) ([]*proto.Decision, error) {
+	return as.add(an.App, an.Tier, an.TS, func(j *joiner) { j.addAnomaly(an) })
+}
+
+func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto.Decision, error) {
+	as.touch(ts) // first: an eviction it makes never removes the app returned below
+	a, err := as.getApp(appName)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(a.tiers, tier) {
+		if err := as.admit.Admit(appName, tier); err != nil {
+			return nil, fmt.Errorf("decider state: %w", err)
+		}
+		a.tiers = append(a.tiers, tier)
+	}
+	a.lastTS = max(a.lastTS, ts)
+	put(a.join)
+	var out []*proto.Decision
+	for {
+		f, ok := a.join.next()
+		if !ok {
+			break
+		}
+		out = append(out, as.decide(a, f)...)
+	}
+	return out, nil
+}
+
+// app returns app's state, nil for an app not held.
+func (as *Apps) app(name string) *app { return as.apps[name] }
+
+func (as *Apps) getApp(name string) (*app, error) {
+	a, ok := as.apps[name]
+	if ok {
+		return a, nil
+	}
+	pc := as.cfg.policyFor(name)
+	p, err := policy.NewApp(pc)
+	if err != nil {
+		return nil, err
+	}
+	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
+	for _, tc := range pc.Tiers {
+		as.restoreSent(a, tc.Name)
+	}
+	as.apps[name] = a
+	return a, nil
+}
+
+// restoreSent records the event time of tier's last decision stored before
+// this start, so decide republishes nothing older.
+func (as *Apps) restoreSent(a *app, tier string) {
+	if t, ok := as.sent[limits.Key{App: a.name, Tier: tier}]; ok {
+		a.sentTS[tier] = t
+	}
+}
+
+// touch advances the newest event time seen and, every eighth of the idle
+// limit of event time, drops the apps idle for longer than the limit.
+func (as *Apps) touch(at int64) {
+	if at <= as.newest {
+		return
+	}
+	as.newest = at
+	if as.idle <= 0 || as.newest-as.swept < max(as.idle/8, 1) {
+		return
+	}
+	as.swept = as.newest
+	as.Evict(proto.Time(as.newest - as.idle))
+}
+
+// Evict drops every app whose newest input is before cutoff and that has no
+// decision waiting to be stored, and frees its tiers' places under the
+// series limits; it returns how many apps were dropped.
+func (as *Apps) Evict(cutoff time.Time) int {
+	c, n := proto.Millis(cutoff), 0
+	for name, a := range as.apps {
+		if a.lastTS < c && len(a.outbox) == 0 {
+			delete(as.apps, name)
+			for _, tier := range a.tiers {
+				as.admit.Forget(name, tier)
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// decide runs the policy on one complete tick and returns the decisions to
+// publish (those newer than what was stored before a restart).
+func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
+	appName := a.name
+	as.adoptTiers(a, f)
+	in := make(map[string]policy.TierInput, len(f.metrics))
+	for tier, m := range f.metrics {
+		tc := a.tierConfig(tier)
+		if tc == nil {
+			continue
+		}
+		ti := policy.TierInput{Load: m.Values[tc.LoadMetric], Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
+		if total, ok := a.total(tier, m); ok {
+			ti.Desired = total
+			ti.Booting = max(0, total-m.Replicas)
+		}
+		if fc := f.forecasts[tier]; fc != nil && len(fc.Points) > 0 {
+			pf := &policy.Forecast{Origin: fc.EventTime(), Step: time.Duration(fc.StepMS) * time.Millisecond, Points: make([]forecast.Point, len(fc.Points))}
+			for i, p := range fc.Points {
+				pf.Points[i] = forecast.Point{Time: proto.Time(p.TS), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
+			}
+			ti.Forecast = pf
+		}
+		in[tier] = ti
+	}
+	t := proto.Time(f.ts)
+	var out []*proto.Decision
+	for _, d := range a.policy.Decide(t, in) {
+		if _, ok := in[d.Tier]; !ok {
+			continue // the app has no such tier at this tick
+		}
+		a.desired[d.Tier] = d.To
+		if d.Action != proto.ActionHold {
+			a.changeTS[d.Tier] = f.ts
+		}
+		if f.ts <= a.sentTS[d.Tier] {
+			continue // stored before a restart
+		}
+		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
+			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags}
+		for k, v := range d.Inputs {
+			if v == v && v < 1e300 && v > -1e300 {
+				pd.Inputs[k] = v
+			}
+		}
+		out = append(out, pd)
+	}
+	return out
+}
+
+// adoptTiers gives tiers that send metrics but have no policy the default
+// front-tier policy, so every tier is decided: an app pushing "api" and
+// "worker" tiers gets decisions without a configuration file. The policy
+// is rebuilt (its learned state starts again), which happens only when a
+// tier first appears, at a point fixed by the data, so it stays
+// deterministic.
+func (as *Apps) adoptTiers(a *app, f *frame) {
+	var added []string
+	for tier := range f.metrics {
+		if a.tierConfig(tier) == nil {
+			added = append(added, tier)
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	slices.Sort(added)
+	cfg := a.cfg
+	cfg.Tiers = slices.Clone(cfg.Tiers)
+	for _, tier := range added {
+		tc := policy.DefaultAppConfig().Tiers[0]
+		tc.Name, tc.Upstream = tier, ""
+		cfg.Tiers = append(cfg.Tiers, tc)
+	}
+	p, err := policy.NewApp(cfg)
+	if err != nil {
+		as.log.Error().Err(err).Str("app", a.name).Strs("tiers", added).Msg("cannot adopt tiers")
+		return
+	}
+	as.log.Warn().Str("app", a.name).Strs("tiers", added).Msg("tiers without a policy: deciding them with the default front-tier policy")
+	a.cfg, a.policy = cfg, p
+	for _, tier := range added {
+		as.restoreSent(a, tier)
+	}
+}
+
+func (a *app) tierConfig(name string) *policy.TierConfig {
+	for i := range a.cfg.Tiers {
+		if a.cfg.Tiers[i].Name == name {
+			return &a.cfg.Tiers[i]
+		}
+	}
+	return nil
+}
