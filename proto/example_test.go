@@ -10,9 +10,11 @@ import (
 func ExampleMetricsSubject() {
 	fmt.Println(proto.MetricsSubject(proto.DefaultPrefix, "shop", "web"))
 	fmt.Println(proto.Filter(proto.DefaultPrefix, proto.KindMetrics))
+	fmt.Println(proto.SplitStored(proto.DefaultPrefix, "apm.metrics.shop.web.5"))
 	// Output:
 	// apm.metrics.shop.web
-	// apm.metrics.*.*
+	// apm.metrics.>
+	// apm.metrics.shop.web 5
 }
 
 func ExampleDecode() {

@@ -144,7 +144,7 @@ func TestSubjects(t *testing.T) {
 	if got := proto.MetricsSubject("apm", "shop", "web"); got != "apm.metrics.shop.web" {
 		t.Fatal(got)
 	}
-	if got := proto.Filter("apm", proto.KindForecast); got != "apm.forecast.*.*" {
+	if got := proto.Filter("apm", proto.KindForecast); got != "apm.forecast.>" {
 		t.Fatal(got)
 	}
 	if got := proto.DLQSubject("apm", "decider"); got != "apm.dlq.decider" {

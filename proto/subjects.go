@@ -134,26 +134,39 @@ func ScalingSubject(prefix, app, tier string) string { return Subject(prefix, Ki
 // DLQSubject is the dead-letter subject of a service, e.g. apm.dlq.forecaster.
 func DLQSubject(prefix, service string) string { return prefix + "." + string(KindDLQ) + "." + service }
 
-// Filter is the subscription filter matching every subject of kind k:
-// <prefix>.<kind>.*.* (or <prefix>.dlq.* for dead letters).
+// Filter matches every subject of kind k, as published and as stored (a
+// partitioned stream stores a trailing partition token, see SplitStored):
+// <prefix>.<kind>.> (or <prefix>.dlq.* for dead letters).
 func Filter(prefix string, k Kind) string {
+	if k == KindDLQ {
+		return prefix + ".dlq.*"
+	}
+	return prefix + "." + string(k) + ".>"
+}
+
+// PublishFilter matches the subjects kind k is published on,
+// <prefix>.<kind>.*.* (or <prefix>.dlq.*): the subjects its stream takes in.
+func PublishFilter(prefix string, k Kind) string {
 	if k == KindDLQ {
 		return prefix + ".dlq.*"
 	}
 	return prefix + "." + string(k) + ".*.*"
 }
 
-// AppFilter matches every subject of kind k for one app: <prefix>.<kind>.<app>.*.
+// AppFilter matches every subject of kind k for one app, as published and
+// as stored: <prefix>.<kind>.<app>.>.
 func AppFilter(prefix string, k Kind, app string) string {
-	return prefix + "." + string(k) + "." + app + ".*"
+	return prefix + "." + string(k) + "." + app + ".>"
 }
 
 // AllFilter matches every Headroom subject under prefix: <prefix>.>.
 func AllFilter(prefix string) string { return prefix + ".>" }
 
 // ParseSubject splits <prefix>.<kind>.<app>.<tier> into its parts, checking
-// the prefix, the kind and both tokens.
+// the prefix, the kind and both tokens. A stored subject's trailing partition
+// token (see SplitStored) is accepted and dropped.
 func ParseSubject(prefix, subject string) (k Kind, app, tier string, err error) {
+	subject, _ = SplitStored(prefix, subject)
 	rest, ok := strings.CutPrefix(subject, prefix+".")
 	if !ok {
 		return "", "", "", fmt.Errorf("%w: %q does not start with %q", ErrBadSubject, subject, prefix+".")

@@ -51,6 +51,10 @@ type StreamLimits struct {
 	Duplicates time.Duration
 	// Memory stores streams in memory instead of files (tests, benchmarks).
 	Memory bool
+	// Partitions is how many partitions the partitioned streams (metrics,
+	// forecasts, anomalies, decisions) hash apps into: the most members of
+	// one service that can share the work.
+	Partitions int
 }
 
 // DefaultConfig returns settings that work against a local server.
@@ -63,6 +67,7 @@ func DefaultConfig() Config {
 			MaxBytes:   2 << 30,
 			Replicas:   1,
 			Duplicates: 10 * time.Minute,
+			Partitions: proto.DefaultPartitions,
 		},
 	}
 }
@@ -83,6 +88,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Streams.MaxAge, "stream.max-age", d.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
+	f.Int(&c.Streams.Partitions, "stream.partitions", d.Streams.Partitions, "partitions per partitioned stream: the most members of one service that share the work (set by provisioning)")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
 	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams and the replica bucket at start (needs a provisioning user; otherwise wait for them)")
 }
@@ -113,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if c.Streams.Replicas < 1 || c.Streams.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("stream.replicas=%d: want 1..5", c.Streams.Replicas))
+	}
+	if c.Streams.Partitions < 1 || c.Streams.Partitions > proto.MaxPartitions {
+		errs = append(errs, fmt.Errorf("stream.partitions=%d: want 1..%d", c.Streams.Partitions, proto.MaxPartitions))
 	}
 	if c.Streams.Duplicates <= 0 {
 		errs = append(errs, errors.New("stream.dedupe-window must be positive"))

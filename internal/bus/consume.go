@@ -17,7 +17,11 @@ import (
 // Msg is a consumed message. Data is only valid during the Handler call:
 // a handler that keeps bytes must copy them.
 type Msg struct {
+	// Subject is the subject the message was published on; a partitioned
+	// stream's partition token is stripped into Partition.
 	Subject string
+	// Partition is the stored subject's partition, -1 when it has none.
+	Partition int
 	Data    []byte
 	Header  nats.Header
 	Stream  string
@@ -162,7 +166,8 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			_ = jm.Term()
 			return
 		}
-		m := &Msg{Subject: jm.Subject(), Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
+		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())
+		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
 			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered}
 		start := time.Now()
 		outs, herr := h(ctx, m)

@@ -22,10 +22,10 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
-	return jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        proto.StreamName(b.cfg.Prefix, k),
-		Description: "Headroom " + string(k) + " (" + proto.Filter(b.cfg.Prefix, k) + ")",
-		Subjects:    []string{proto.Filter(b.cfg.Prefix, k)},
+		Description: "Headroom " + string(k) + " (" + proto.PublishFilter(b.cfg.Prefix, k) + ")",
+		Subjects:    []string{proto.PublishFilter(b.cfg.Prefix, k)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     storage,
 		MaxAge:      l.MaxAge,
@@ -33,7 +33,15 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 		Replicas:    l.Replicas,
 		Duplicates:  l.Duplicates,
 		Discard:     jetstream.DiscardOld,
+		// Direct gets let a member read a partition's history, and the
+		// gateway a window, without creating a consumer.
+		AllowDirect: true,
 	}
+	if proto.Partitioned(k) {
+		src, dest := proto.PartitionTransform(b.cfg.Prefix, k, max(l.Partitions, 1))
+		cfg.SubjectTransform = &jetstream.SubjectTransformConfig{Source: src, Destination: dest}
+	}
+	return cfg
 }
 
 // EnsureStreams creates every stream and the replica bucket, or updates them
@@ -142,7 +150,10 @@ func (b *Bus) LastMsg(ctx context.Context, k proto.Kind, subject string) (seq ui
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := s.GetLastMsgForSubject(ctx, subject)
+	m, err := s.GetLastMsgForSubject(ctx, subject+".*") // stored with its partition
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err = s.GetLastMsgForSubject(ctx, subject) // stored before partitions
+	}
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil, nil
 	}
@@ -161,10 +172,12 @@ func (b *Bus) Stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error
 	return s, nil
 }
 
-// LastEventTimes returns, for every subject of kind's stream matching filter,
-// the event time of the last message stored on it (from the Headroom-Ts
-// header). Stateful services use it after a restart to know what they had
-// already published.
+// LastEventTimes returns, for every subject of kind's stream matching filter
+// (a stored-subject filter such as proto.StoredFilter or
+// proto.PartitionFilter), the event time of the last message stored on it
+// (from the Headroom-Ts header), keyed by the subject it was published on
+// (without its partition). Stateful services use it after a restart, and a
+// member taking over a partition, to know what was already published.
 func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error) {
 	s, err := b.Stream(ctx, k)
 	if err != nil {
@@ -187,7 +200,10 @@ func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (
 		if err != nil {
 			return nil, fmt.Errorf("last message on %s: bad %s header: %w", subj, HeaderEventTime, err)
 		}
-		out[subj] = proto.Time(ms)
+		pub, _ := proto.SplitStored(b.cfg.Prefix, subj)
+		if t := proto.Time(ms); t.After(out[pub]) {
+			out[pub] = t
+		}
 	}
 	return out, nil
 }

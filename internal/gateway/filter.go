@@ -121,7 +121,8 @@ func (f filter) forKind(prefixTokens int, k proto.Kind) (string, bool) {
 		if t[len(t)-1] != ">" && len(t) != want {
 			return "", false
 		}
-		return strings.Join(t, "."), true
+		prefix := strings.Join(f.tokens[:prefixTokens], ".")
+		return proto.StoredForm(prefix, k, strings.Join(t, ".")), true
 	}
 	return "", false
 }

@@ -67,10 +67,11 @@ func TestStreamFilters(t *testing.T) {
 		in   []filter
 		want map[proto.Kind][]string
 	}{
-		{"one kind", mk("apm.metrics.shop.*"), map[proto.Kind][]string{proto.KindMetrics: {"apm.metrics.shop.*"}}},
+		// Partitioned kinds are stored with a trailing partition token.
+		{"one kind", mk("apm.metrics.shop.*"), map[proto.Kind][]string{proto.KindMetrics: {"apm.metrics.shop.*.*"}}},
 		{"kind wildcard", mk("apm.*.shop.web"), map[proto.Kind][]string{
-			proto.KindMetrics: {"apm.metrics.shop.web"}, proto.KindForecast: {"apm.forecast.shop.web"},
-			proto.KindAnomaly: {"apm.anomaly.shop.web"}, proto.KindDecision: {"apm.decision.shop.web"},
+			proto.KindMetrics: {"apm.metrics.shop.web.*"}, proto.KindForecast: {"apm.forecast.shop.web.*"},
+			proto.KindAnomaly: {"apm.anomaly.shop.web.*"}, proto.KindDecision: {"apm.decision.shop.web.*"},
 			proto.KindScaling: {"apm.scaling.shop.web"},
 		}},
 		{"all", mk("apm.>"), map[proto.Kind][]string{
@@ -79,7 +80,7 @@ func TestStreamFilters(t *testing.T) {
 			proto.KindScaling: {"apm.scaling.>"},
 		}},
 		{"disjoint kept", mk("apm.metrics.shop.web", "apm.metrics.shop.db"), map[proto.Kind][]string{
-			proto.KindMetrics: {"apm.metrics.shop.web", "apm.metrics.shop.db"},
+			proto.KindMetrics: {"apm.metrics.shop.web.*", "apm.metrics.shop.db.*"},
 		}},
 		{"overlap widened", mk("apm.metrics.shop.*", "apm.metrics.*.web"), map[proto.Kind][]string{
 			proto.KindMetrics: {"apm.metrics.>"},

@@ -158,7 +158,10 @@ func last[T any, PT interface {
 	*T
 	proto.Message
 }](ctx context.Context, s jetstream.Stream, subject string) (*T, bool, error) {
-	m, err := s.GetLastMsgForSubject(ctx, subject)
+	m, err := s.GetLastMsgForSubject(ctx, subject+".*") // stored with its partition
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err = s.GetLastMsgForSubject(ctx, subject)
+	}
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, false, nil
 	}

@@ -208,7 +208,8 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 		if meta.Sequence.Stream > last {
 			return nil
 		}
-		if err := st.take(k, jm.Subject(), name, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data()); err != nil {
+		subject, _ := proto.SplitStored(g.prefix, jm.Subject())
+		if err := st.take(k, subject, name, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data()); err != nil {
 			return err
 		}
 		if meta.NumPending == 0 || meta.Sequence.Stream == last {

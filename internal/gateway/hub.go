@@ -237,7 +237,8 @@ func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (jetstream.Cons
 				if merr != nil {
 					return
 				}
-				g.dispatch(jm.Subject(), meta.Stream, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data())
+				subject, _ := proto.SplitStored(g.prefix, jm.Subject())
+				g.dispatch(subject, meta.Stream, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data())
 			}, jetstream.PullMaxMessages(1024))
 			if err == nil {
 				return cc, nil

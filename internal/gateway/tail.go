@@ -65,7 +65,7 @@ func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConf
 			case kt == "*" || kt == string(k):
 				t := append([]string(nil), tokens...)
 				t[pt] = string(k)
-				byKind[k] = append(byKind[k], strings.Join(t, "."))
+				byKind[k] = append(byKind[k], proto.StoredForm(prefix, k, strings.Join(t, ".")))
 			}
 		}
 		if kt != ">" && kt != "*" && !knownKind(proto.Kind(kt)) {
@@ -154,7 +154,8 @@ func tailStream(ctx context.Context, js jetstream.JetStream, prefix string, k pr
 		}
 		ts := eventTime(jm.Headers(), meta.Timestamp)
 		if c.Since.IsZero() || ts >= since {
-			l := TailLine{Subject: jm.Subject(), Stream: name, Seq: meta.Sequence.Stream, Time: proto.Time(ts).UTC().Format(time.RFC3339Nano)}
+			subject, _ := proto.SplitStored(prefix, jm.Subject())
+			l := TailLine{Subject: subject, Stream: name, Seq: meta.Sequence.Stream, Time: proto.Time(ts).UTC().Format(time.RFC3339Nano)}
 			var v any
 			if err := msgpack.Unmarshal(jm.Data(), &v); err != nil {
 				l.Error = "undecodable payload: " + err.Error()
