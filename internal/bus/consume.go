@@ -376,7 +376,7 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) stri
 		seq, stream, ts = meta.Sequence.Stream, meta.Stream, meta.Timestamp
 	}
 	dl := &proto.DeadLetter{V: proto.SchemaVersion, ID: proto.DeadLetterID(spec.Service, stream, seq), TS: proto.Millis(ts),
-		Service: spec.Service, Subject: jm.Subject(), Stream: stream, Seq: seq, Error: reason.Error(), Payload: jm.Data()}
+		Service: spec.Service, Subject: subjectOf(b.cfg.Prefix, jm), Stream: stream, Seq: seq, Error: reason.Error(), Payload: jm.Data()}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Publish(ctx, Out{Subject: proto.DLQSubject(b.cfg.Prefix, spec.Service), Msg: dl}); err != nil {
@@ -395,4 +395,10 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) stri
 // the all-in-one's observer user).
 func DurableNames() []string {
 	return []string{"forecaster", "anomaly", "decider-metrics", "decider-forecast", "decider-anomaly", "executor"}
+}
+
+// subjectOf is the subject jm was published on, without its stored partition.
+func subjectOf(prefix string, jm jetstream.Msg) string {
+	s, _ := proto.SplitStored(prefix, jm.Subject())
+	return s
 }
