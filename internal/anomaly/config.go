@@ -93,7 +93,7 @@ func DefaultConfig() Config {
 		Weights:      [nDetectors]float64{7, 7, 7, 7, 7.0 / 3, 7},
 		StuckScale:   1e4,
 		Decades:      6,
-		AlarmLevel:   0.38,
+		AlarmLevel:   0.37,
 		Holdoff:      100,
 		Breakthrough: 0.6,
 		HoldoffDamp:  0.3,
