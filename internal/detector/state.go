@@ -121,11 +121,11 @@ type Opened struct {
 // opened (for counting and logging; empty on replay). An error is
 // permanent for the tick: a tier refused by a series limit (*limits.Error).
 func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
+	ts.touch(tick.TS) // first: a tier it evicts is rebuilt by get
 	tr, err := ts.get(tick.App, tick.Tier)
 	if err != nil {
 		return nil, nil, err
 	}
-	ts.touch(tick.TS)
 	if tick.TS <= tr.lastTS {
 		return nil, nil, nil // redelivered (its output is stored or queued) or late
 	}

@@ -123,11 +123,11 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 	if !ok {
 		return nil, false, nil
 	}
+	ts.touch(tick.TS) // first: a tier it evicts is rebuilt by get
 	se, err := ts.get(tick.App, tick.Tier)
 	if err != nil {
 		return nil, false, err
 	}
-	ts.touch(tick.TS)
 	if tick.TS <= se.lastTS {
 		return nil, false, nil // redelivered (a forecast it made is stored or queued) or late
 	}
