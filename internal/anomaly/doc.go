@@ -111,7 +111,8 @@
 // leave-one-category-out (LOCO) and leave-one-file-out (LOFO) on the other
 // categories or files, label-free uses one fixed threshold: an alarm
 // budget of 0.1 detections per day of unlabelled data, capped at
-// AlarmLevel 0.38 (both corpora hit the cap). From
+// AlarmLevel 0.37 (both corpora hit the cap: the budget alone gives 0.387
+// on NAB and 0.378 on the synthetic corpus). From
 //
 //	go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/nab-final --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
 //	go run ./services/anomaly nab --synth /tmp/synth-final --out /tmp/synth-final-res --label-free-rate 0.1
@@ -119,45 +120,82 @@
 // NAB subset (35 files, 55 windows):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	artificialWithAnomaly    87.81     87.81   87.81    88.26
-//	realAWSCloudwatch        69.20     66.08   66.10    66.08
-//	realKnownCause           69.87     69.87   69.87    71.25
-//	all                      71.36     69.66   69.67    70.19
-//	all, reward_low_FP       64.53     62.63   62.84    63.99
-//	all, reward_low_FN       76.06     74.32   74.33    74.67
+//	artificialWithAnomaly    87.81     87.81   87.81    87.81
+//	realAWSCloudwatch        69.20     66.10   66.10    69.20
+//	realKnownCause           71.03     71.03   71.03    71.03
+//	all                      71.76     70.07   70.07    71.76
+//	all, reward_low_FP       65.33     63.64   63.64    65.33
+//	all, reward_low_FN       76.33     74.59   74.59    76.33
 //
 // Synthetic corpus (seed 1, 28 files, 48 windows):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	synthCounts              80.46     69.45   66.76    71.67
+//	synthCounts              81.37     70.37   67.68    71.74
 //	synthHourly              59.85     59.85   59.85    60.74
-//	synthIrregular           71.01     71.01   71.01    74.62
-//	synthShift               75.52     75.52   75.52    68.06
-//	all                      71.71     68.96   68.29    68.77
-//	all, reward_low_FP       67.05     64.88   64.65    65.73
-//	all, reward_low_FN       76.97     73.75   74.99    72.93
+//	synthIrregular           73.10     73.10   73.10    74.16
+//	synthShift               75.52     75.52   75.52    76.73
+//	all                      72.46     69.71   69.04    70.84
+//	all, reward_low_FP       67.75     63.29   65.45    67.52
+//	all, reward_low_FN       77.48     71.00   75.49    75.01
 //
-// Fresh draws of the same families, never looked at while choosing
-// (--seed 2 and --seed 3, standard, in-sample / LOCO / LOFO / label-free):
-// 81.81 / 79.82 / 79.86 / 79.78 and 81.06 / 79.22 / 79.12 / 75.01, against
-// 58.16 / 54.29 / 56.12 / 56.67 and 58.55 / 56.61 / 56.71 / 55.34 before.
+// Fresh draws of the same families (add --seed N; standard, all files,
+// in-sample / LOCO / LOFO / label-free): seed 2 81.92 / 81.92 / 81.92 /
+// 81.58, seed 3 81.17 / 79.34 / 79.23 / 76.71, seed 4 78.47 / 75.01 /
+// 74.46 / 72.81, seed 5 81.01 / 80.46 / 80.46 / 80.66. The label-free
+// threshold is within 2 points of the label-optimised one on NAB (0.00)
+// and on seeds 1, 2 and 5 (1.62, 0.34, 0.35), not on seeds 3 and 4 (4.46,
+// 5.66: their best thresholds, 0.352 and 0.314, lie well below the alarm
+// level, mostly for level shifts that follow an earlier event in the same
+// series, whose aftermath has taught the tails that large residuals
+// happen).
 //
-// Before this round (one fixed configuration tuned in-sample on NAB) the
-// same commands gave NAB 69.17 / 67.56 / 67.47 / 67.90 and synthetic
-// 56.36 / 54.38 / 54.43 / 53.53 (standard: in-sample / LOCO / LOFO / fixed
-// 0.38). What moved them: the count scale (NAB LOCO +1.3), the stuck
-// detector (synthetic LOCO +14.5, NAB +0.8), the two-day warm-up cap (NAB
-// fixed threshold +1.6). Rejected on the cross-validated figures: a second
+// AlarmLevel. 0.37 (0.38 before) is the level with the best mean LOCO
+// standard score over synthetic seeds 1–3 on the grid 0.32, 0.33, 0.34,
+// 0.345, …, 0.38 (76.99; 0.38: 76.00); seeds 4 and 5 were drawn after the
+// choice. It moved NAB from 71.36 / 69.66 / 69.67 / 70.19 (in-sample /
+// LOCO / LOFO / label-free) to the figures above. NAB's figures for
+// levels 0.32, 0.35, 0.36 and 0.40 were seen before the choice (LOCO
+// 68.32, 68.33, 71.62, 68.50): NAB moves by ±2 points between
+// neighbouring levels because single detections sit at the threshold (in
+// realAWSCloudwatch, 0.370 against 0.371 is 3 points), so the NAB LOCO
+// margin over 70 is within that noise. Choosing the level on NAB's labels
+// inside the cross-validation (a candidate grid of 0.34–0.40) gives LOCO
+// 68.96: tuning it on NAB overfits.
+//
+// Tried in this round and rejected on the cross-validated figures (NAB
+// LOCO / synthetic seed-1 LOCO, against 70.07 / 69.71 unless said):
+// residual spread per time of day (48 buckets; NAB LOCO 58–62); keeping
+// alarms out of the tails as SPOT does (NAB in-sample 45–55; only out of
+// the excess fit: NAB LOCO +0.3 at level 0.38 but low-FP LOCO −1.9);
+// re-anchoring every forecaster's level when the changepoint statistic
+// passes 6–10 (NAB 57–64); declustering the tails (runs of exceedances
+// counted at 0.1 for their 2nd to 30th values: synthetic LOCO up to 75,
+// label-free gaps under 2 on all five seeds, but NAB LOCO 66–67, and
+// 70.08 with LOFO 66.03 for the residual alone); a holdoff capped at 8–24
+// hours on coarse data (±0.2 either way); tail half-lives of 5,000,
+// 10,000 and 50,000 (within ±1.7 on NAB LOCO, in both directions across
+// seeds).
+//
+// Before the previous round (one fixed configuration tuned in-sample on
+// NAB) the same commands gave NAB 69.17 / 67.56 / 67.47 / 67.90 and
+// synthetic 56.36 / 54.38 / 54.43 / 53.53 (standard: in-sample / LOCO /
+// LOFO / fixed 0.38). What moved them then: the count scale (NAB LOCO
+// +1.3), the stuck detector (synthetic LOCO +14.5, NAB +0.8), the two-day
+// warm-up cap (NAB fixed threshold +1.6). Rejected then: a second
 // calibration stage (per-series exceedance rate; NAB LOCO −11), a prior on
 // the tail's excess scale, robust seasonal updates, level re-anchoring
-// after runs of one-sided residuals, a two-sided spread detector, and
-// choosing AlarmLevel by cross-validation (LOCO 67.2 against 68.9 with it
-// fixed: tuning it overfits).
+// after runs of one-sided residuals, a two-sided spread detector.
 //
-// Caveat: AlarmLevel 0.38 and most other settings were chosen on the NAB
-// subset's labels before cross-validation existed, so the NAB figures, the
-// cross-validated ones included, are optimistic; only the threshold is
-// cross-validated. The synthetic corpus was not used to choose them, but
-// was used to decide on the features above. A threshold above AlarmLevel
-// loses points sharply (alarms start the holdoff), hence the cap.
+// Speed and memory: go test ./internal/anomaly -run '^$' -bench
+// BenchmarkObserve -benchtime 2000000x -count 3 gives 0.65–0.87 µs per
+// observation (BenchmarkObserve) and 0.54–0.69 µs (BenchmarkObserveSynth,
+// fresh detectors over the synthetic corpus) on a shared 2-core machine
+// under load 14, no allocations, 6,328 bytes of state per series
+// (TestDetectorStateSize holds it under 8 KB).
+//
+// Caveat: most settings other than AlarmLevel were chosen on the NAB
+// subset's labels before cross-validation existed, so the NAB figures,
+// the cross-validated ones included, are optimistic; only the threshold
+// is cross-validated. A threshold above AlarmLevel loses points sharply
+// (alarms start the holdoff), hence the cap.
 package anomaly
