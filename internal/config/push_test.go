@@ -46,3 +46,23 @@ func TestPushAndLimitErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConfiguredSeriesWithinLimits refuses a file whose own sources pass
+// the series limits, naming the limit (the push API's, internal/limits).
+func TestConfiguredSeriesWithinLimits(t *testing.T) {
+	_, err := config.Parse("x.yaml", []byte("limits: {max_series_per_app: 2}\napps:\n  a:\n    source: scrape\n    tiers:\n"+
+		"      - {name: web, scrape: {targets: [\"http://127.0.0.1:9100/metrics\"]}}\n"+
+		"      - {name: api, scrape: {targets: [\"http://127.0.0.1:9101/metrics\"]}}\n"+
+		"      - {name: db, scrape: {targets: [\"http://127.0.0.1:9102/metrics\"]}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "apps.a.tiers") || !strings.Contains(err.Error(), "the limit limits.max_series_per_app") {
+		t.Fatalf("3 scraped tiers under a limit of 2: %v", err)
+	}
+	_, err = config.Parse("x.yaml", []byte("limits: {max_series: 5}\napps:\n  a: {source: sim}\n  b: {source: trace, trace: {file: t.csv}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "the limit limits.max_series") {
+		t.Fatalf("6 simulated series under a limit of 5: %v", err)
+	}
+	f, err := config.Parse("x.yaml", []byte("limits: {max_series: 6}\napps:\n  a: {source: sim}\n  b: {source: sim}\n"))
+	if err != nil || len(f.Series()) != 6 {
+		t.Fatalf("6 series within 6: %v", err)
+	}
+}

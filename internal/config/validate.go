@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/internal/scrape"
 	"github.com/headroomhq/headroom/proto"
@@ -89,7 +90,36 @@ func (v *validator) root(raw rawFile) *File {
 	for _, n := range names {
 		f.Apps = append(f.Apps, v.app(n, raw.Apps[n]))
 	}
+	// The configured series count against the same limits as pushed ones
+	// (one definition, internal/limits): a file whose scrape, trace or sim
+	// apps alone pass them is refused, naming the limit.
+	admit := limits.NewSeries(f.Limits.MaxSeriesPerApp, f.Limits.MaxSeries)
+	for _, k := range f.Series() {
+		if err := admit.Admit(k.App, k.Tier); err != nil {
+			v.errf("apps."+k.App+".tiers", "%v", err)
+			break
+		}
+	}
 	return f
+}
+
+// Series lists the series (app.tier) the file's sources produce: each
+// app's tiers, or the simulated shop's tiers for a sim or trace app that
+// lists none. Pushed apps may bring more, within the limits.
+func (f *File) Series() []limits.Key {
+	var out []limits.Key
+	for _, a := range f.Apps {
+		if len(a.Tiers) == 0 && (a.Source == SourceSim || a.Source == SourceTrace) {
+			for _, t := range simTiers {
+				out = append(out, limits.Key{App: a.Name, Tier: t})
+			}
+			continue
+		}
+		for _, t := range a.Tiers {
+			out = append(out, limits.Key{App: a.Name, Tier: t.Name})
+		}
+	}
+	return out
 }
 
 func (v *validator) app(name string, r rawApp) App {
