@@ -1,0 +1,317 @@
+package membudget
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/detector"
+	"github.com/headroomhq/headroom/internal/forecaster"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Budgets per tier, issue 11.
+const (
+	forecasterBudget = 48 << 10
+	anomalyBudget    = 8 << 10 // per metric
+	deciderBudget    = 64 << 10
+	totalBudget      = 200 << 10
+)
+
+var benchTiers = flag.Int("membudget.tiers", 10000, "tiers fed by BenchmarkHeapPerTier")
+
+const (
+	week     = 7 * 24 * 60 // one-minute ticks
+	perApp   = 3           // tiers per app: web, cache, db
+	nMetrics = 3           // metrics per tick scored by the anomaly service
+)
+
+var (
+	start     = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	tierNames = [perApp]string{"web", "cache", "db"}
+	tierScale = [perApp]float64{1, 4, 0.9} // cache sees 4× the web's requests, db 0.9×
+)
+
+// history is the shared shape of a week of web load: a daily cycle, a
+// quieter weekend and multiplicative noise. Each tier scales it.
+type history struct {
+	load []float64
+}
+
+func newHistory() *history {
+	rng := rand.New(rand.NewPCG(1, 2))
+	h := &history{load: make([]float64, week+1)}
+	for i := range h.load {
+		day := 1.2 + math.Sin(2*math.Pi*float64(i)/1440)
+		if (i/1440)%7 >= 5 {
+			day *= 0.6
+		}
+		h.load[i] = 300 * day * math.Exp(0.1*rng.NormFloat64())
+	}
+	return h
+}
+
+// key is one tier of the feed.
+type key struct {
+	app, tier string
+	k         int // index in tierNames
+	scale     float64
+}
+
+// keys returns n tiers, perApp to an app, split into shards (whole apps)
+// fed in parallel; each shard has its own state.
+func keys(n, shards int) [][]key {
+	out := make([][]key, shards)
+	for i := range n {
+		app := i / perApp
+		k := i % perApp
+		sh := app % shards
+		out[sh] = append(out[sh], key{app: fmt.Sprintf("app%05d", app), tier: tierNames[k], k: k, scale: tierScale[k] * (0.5 + float64(app%97)/97)})
+	}
+	return out
+}
+
+func at(i int) time.Time { return start.Add(time.Duration(i) * time.Minute) }
+
+// limitsFor admits n tiers and evicts after the default idle time.
+func limitsFor(n int) config.Limits {
+	l := config.DefaultLimits()
+	l.MaxSeries = max(l.MaxSeries, n)
+	return l
+}
+
+// heapPerTier runs build (which must keep what it makes reachable through
+// keep) and returns the live heap it added, per tier, after full GCs.
+func heapPerTier(tb testing.TB, tiers int, build func() any) (alloc, inuse float64) {
+	tb.Helper()
+	runtime.GC()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	kept := build()
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(kept)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(tiers),
+		float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / float64(tiers)
+}
+
+// parallel runs f on every shard at once and waits.
+func parallel(tb testing.TB, shards [][]key, f func(i int, sh []key) error) {
+	tb.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(shards))
+	for i, sh := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i, sh)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// feedForecaster builds the forecaster's state for the tiers after a week of
+// history. The week is replayed the way a restart replays it (observed, not
+// forecast: the last forecast stored is the week's last bucket), then the
+// first live tick opens a bucket and fits every tier's models, so each
+// tier ends holding its window and its fitted ensemble, as live.
+func feedForecaster(tb testing.TB, h *history, shards [][]key, tiers int) any {
+	cfg := forecaster.DefaultConfig()
+	states := make([]*forecaster.Tiers, len(shards))
+	parallel(tb, shards, func(n int, sh []key) error {
+		st := forecaster.NewTiers(cfg, limitsFor(tiers), zerolog.Nop())
+		for _, k := range sh {
+			st.SetSent(k.app, k.tier, at(week).Add(-cfg.Model.Step))
+		}
+		tick := &proto.Metrics{Values: proto.Floats{cfg.Metric: 0}}
+		for i := 0; i <= week; i++ {
+			tick.TS = proto.Millis(at(i))
+			for _, k := range sh {
+				tick.App, tick.Tier = k.app, k.tier
+				tick.Values[cfg.Metric] = k.scale * h.load[i]
+				f, _, err := st.Step(tick)
+				if err != nil {
+					return err
+				}
+				if i == week && (f == nil || len(f.Points) == 0) {
+					return fmt.Errorf("%s.%s: no forecast after a week", k.app, k.tier)
+				}
+			}
+		}
+		states[n] = st
+		return nil
+	})
+	return states
+}
+
+// feedAnomaly builds the anomaly service's state: nMetrics metrics per tick.
+func feedAnomaly(tb testing.TB, h *history, shards [][]key, tiers int) any {
+	cfg := detector.DefaultConfig()
+	states := make([]*detector.Tiers, len(shards))
+	parallel(tb, shards, func(n int, sh []key) error {
+		st := detector.NewTiers(cfg, limitsFor(tiers))
+		tick := &proto.Metrics{Values: proto.Floats{}}
+		for i := 0; i <= week; i++ {
+			tick.TS = proto.Millis(at(i))
+			for _, k := range sh {
+				l := k.scale * h.load[i]
+				tick.App, tick.Tier = k.app, k.tier
+				tick.Values[proto.MetricRPS] = l
+				tick.Values["cpu"] = math.Min(1, l/1000)
+				tick.Values["latency_p95_ms"] = 80 + l/20
+				if _, _, err := st.Step(tick); err != nil {
+					return err
+				}
+			}
+		}
+		states[n] = st
+		return nil
+	})
+	return states
+}
+
+// feedDecider builds the decider's state: every minute each tier's anomaly
+// message and metrics tick, every five minutes its forecast, in the order
+// the live streams bring them, the executor following every decision.
+func feedDecider(tb testing.TB, h *history, shards [][]key, tiers int) any {
+	cfg := decider.DefaultConfig()
+	cfg.Policy.Tick = time.Minute // the history's tick
+	step := cfg.ForecastStep
+	states := make([]*decider.Apps, len(shards))
+	parallel(tb, shards, func(n int, sh []key) error {
+		st := decider.NewApps(cfg, limitsFor(tiers), zerolog.Nop())
+		ready := make([]int, len(sh))
+		for j := range ready {
+			ready[j] = 5
+		}
+		idx := map[string]int{}
+		for j, k := range sh {
+			idx[k.app+"."+k.tier] = j
+		}
+		follow := func(ds []*proto.Decision) {
+			for _, d := range ds {
+				ready[idx[d.App+"."+d.Tier]] = d.To
+			}
+		}
+		for i := 0; i <= week; i++ {
+			t := at(i)
+			ts := proto.Millis(t)
+			for j, k := range sh {
+				l := k.scale * h.load[i]
+				if t.Equal(t.Truncate(step)) {
+					f := &proto.Forecast{V: proto.SchemaVersion, App: k.app, Tier: k.tier, TS: ts, Metric: proto.MetricRPS, StepMS: step.Milliseconds(), Model: "mstl"}
+					for p := range 12 {
+						y := k.scale * h.load[min(i+5*p, week)]
+						f.Points = append(f.Points, proto.ForecastPoint{TS: ts + int64(p)*step.Milliseconds(), Yhat: y, Lo80: 0.9 * y, Hi80: 1.1 * y, Lo95: 0.8 * y, Hi95: 1.2 * y})
+					}
+					ds, err := st.AddForecast(f)
+					if err != nil {
+						return err
+					}
+					follow(ds)
+				}
+				ds, err := st.AddAnomaly(&proto.Anomaly{V: proto.SchemaVersion, App: k.app, Tier: k.tier, TS: ts})
+				if err != nil {
+					return err
+				}
+				follow(ds)
+				m := &proto.Metrics{V: proto.SchemaVersion, App: k.app, Tier: k.tier, TS: ts, Replicas: ready[j],
+					Values: proto.Floats{proto.MetricRPS: l, "cpu": math.Min(1, l/(100*float64(max(ready[j], 1)))), "latency_p95_ms": 80}}
+				if ds, err = st.AddMetrics(m); err != nil {
+					return err
+				}
+				follow(ds)
+			}
+		}
+		states[n] = st
+		return nil
+	})
+	return states
+}
+
+// result is one service's heap per tier.
+type result struct {
+	name         string
+	tiers        int
+	alloc, inuse float64
+	took         time.Duration
+}
+
+func measure(tb testing.TB, name string, tiers int, feed func(testing.TB, *history, [][]key, int) any) result {
+	tb.Helper()
+	h := newHistory()
+	shards := keys(tiers, min(runtime.GOMAXPROCS(0), (tiers+perApp-1)/perApp))
+	began := time.Now()
+	alloc, inuse := heapPerTier(tb, tiers, func() any { return feed(tb, h, shards, tiers) })
+	runtime.KeepAlive(h) // allocated before the baseline: freeing it after would hide its size
+	runtime.KeepAlive(shards)
+	r := result{name: name, tiers: tiers, alloc: alloc, inuse: inuse, took: time.Since(began)}
+	tb.Logf("%-10s %6d tiers × a week of 1-minute ticks: %8.0f B/tier heap alloc, %8.0f B/tier heap in use (%s)", name, tiers, alloc, inuse, r.took.Round(time.Second))
+	return r
+}
+
+// TestBudget feeds 150 tiers (a dozen to the decider, whose policy costs
+// ~15 µs a tick; fewer under -race) a week of one-minute history and fails
+// when a service's heap per tier passes its budget. BenchmarkHeapPerTier
+// measures 10,000 tiers.
+func TestBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("feeds a week of history to hundreds of tiers (about 20 s); skipped with -short")
+	}
+	nf, na, nd := 150, 150, 12
+	if raceEnabled {
+		nf, na, nd = 30, 6, 3
+	}
+	fc := measure(t, "forecaster", nf, feedForecaster)
+	an := measure(t, "anomaly", na, feedAnomaly)
+	de := measure(t, "decider", nd, feedDecider)
+	check := func(name string, got, budget float64) {
+		t.Helper()
+		if got > budget {
+			t.Errorf("%s: %.0f B per tier, budget %.0f", name, got, budget)
+		}
+	}
+	check("forecaster", fc.alloc, forecasterBudget)
+	check("anomaly (per metric)", an.alloc/nMetrics, anomalyBudget)
+	check("decider", de.alloc, deciderBudget)
+	check("all services", fc.alloc+an.alloc+de.alloc, totalBudget)
+}
+
+// BenchmarkHeapPerTier reports the heap each service's state holds per tier
+// after -membudget.tiers tiers (10,000) got a week of one-minute history:
+//
+//	go test -run '^$' -bench HeapPerTier -benchtime 1x -timeout 2h ./internal/membudget
+func BenchmarkHeapPerTier(b *testing.B) {
+	n := *benchTiers
+	for _, s := range []struct {
+		name string
+		feed func(testing.TB, *history, [][]key, int) any
+	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}} {
+		b.Run(s.name, func(b *testing.B) {
+			for range b.N {
+				r := measure(b, s.name, n, s.feed)
+				b.ReportMetric(r.alloc, "B/tier")
+				b.ReportMetric(r.inuse, "inuse-B/tier")
+				if s.name == "anomaly" {
+					b.ReportMetric(r.alloc/nMetrics, "B/metric")
+				}
+			}
+		})
+	}
+}
