@@ -31,6 +31,10 @@ type Config struct {
 	TLSCert string
 	TLSKey  string
 
+	// GroupCheck is how often a group member asks which members are alive
+	// (0: 2s); a member that dies is noticed within it.
+	GroupCheck time.Duration
+
 	// Streams shapes every stream created by EnsureStreams.
 	Streams StreamLimits
 	// Provision makes a service create or update the streams and the
@@ -60,8 +64,9 @@ type StreamLimits struct {
 // DefaultConfig returns settings that work against a local server.
 func DefaultConfig() Config {
 	return Config{
-		URL:    "nats://127.0.0.1:4222",
-		Prefix: proto.DefaultPrefix,
+		URL:        "nats://127.0.0.1:4222",
+		Prefix:     proto.DefaultPrefix,
+		GroupCheck: 2 * time.Second,
 		Streams: StreamLimits{
 			MaxAge:     15 * 24 * time.Hour,
 			MaxBytes:   2 << 30,
@@ -120,6 +125,9 @@ func (c Config) Validate() error {
 	if c.Streams.Replicas < 1 || c.Streams.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("stream.replicas=%d: want 1..5", c.Streams.Replicas))
 	}
+	if c.GroupCheck != 0 && c.GroupCheck < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("group check %s: want at least 100ms", c.GroupCheck))
+	}
 	if c.Streams.Partitions < 1 || c.Streams.Partitions > proto.MaxPartitions {
 		errs = append(errs, fmt.Errorf("stream.partitions=%d: want 1..%d", c.Streams.Partitions, proto.MaxPartitions))
 	}
@@ -157,4 +165,12 @@ func redactURL(s string) string {
 		parts[i] = u.String()
 	}
 	return strings.Join(parts, ",")
+}
+
+// groupCheck is GroupCheck with its default.
+func (c Config) groupCheck() time.Duration {
+	if c.GroupCheck == 0 {
+		return 2 * time.Second
+	}
+	return c.GroupCheck
 }

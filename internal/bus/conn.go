@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -19,6 +20,9 @@ type Bus struct {
 	js      jetstream.JetStream
 	log     zerolog.Logger
 	metrics *metrics
+
+	groupMu sync.Mutex
+	groups  map[string]*member // this process's group members, by service
 }
 
 // Connect dials NATS and keeps reconnecting forever with backoff, logging each
@@ -93,7 +97,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		reg = prometheus.NewRegistry()
 	}
 	RegisterLag(reg) // every service exports its consumers' lag
-	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg)}, nil
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{}}, nil
 }
 
 // WaitConnected waits for the connection to be up, logging a warning with the

@@ -22,10 +22,10 @@ type Msg struct {
 	Subject string
 	// Partition is the stored subject's partition, -1 when it has none.
 	Partition int
-	Data    []byte
-	Header  nats.Header
-	Stream  string
-	Seq     uint64
+	Data      []byte
+	Header    nats.Header
+	Stream    string
+	Seq       uint64
 	// Stored is when the stream stored the message (not its event time).
 	Stored time.Time
 	// Delivered counts deliveries of this message, from 1.
@@ -73,6 +73,16 @@ type ConsumerSpec struct {
 	// CheckEvery is how often the consumer's existence is checked besides
 	// the errors delivery reports (default 5s).
 	CheckEvery time.Duration
+	// Group, when set, shares the work with the service's other running
+	// copies: see GroupSpec. Replay is then ignored (a group never deletes
+	// its durables; GroupSpec.Rebuild replays history instead).
+	Group *GroupSpec
+
+	// Set by the group runtime on one partition's consumer: the durable
+	// pins one member at a time, and messages up to skipThrough (handled by
+	// the partition's rebuild) are acknowledged without handling.
+	pinned      bool
+	skipThrough uint64
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -113,6 +123,9 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	if err := proto.CheckToken("service", spec.Service); err != nil {
 		return err
 	}
+	if spec.Group != nil {
+		return b.consumeGroup(ctx, spec, h)
+	}
 	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
 	if spec.Replay {
 		err := b.js.DeleteConsumer(ctx, stream, spec.Name)
@@ -121,7 +134,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		}
 	}
 	log := b.log.With().Str("consumer", spec.Name).Str("stream", stream).Logger()
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, 0))
+	cons, err := b.openConsumer(ctx, stream, spec)
 	if err != nil {
 		return fmt.Errorf("consumer %s/%s: %w", stream, spec.Name, err)
 	}
@@ -166,6 +179,12 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			_ = jm.Term()
 			return
 		}
+		if meta.Sequence.Stream <= spec.skipThrough {
+			// Handled by the partition's rebuild already.
+			lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
+			track <- pending{msg: jm}
+			return
+		}
 		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())
 		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
 			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered}
@@ -201,7 +220,11 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 
 	started := false
 	for {
-		consCtx, err := cons.Consume(onMsg, jetstream.PullMaxMessages(512), errHandler)
+		opts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(512), errHandler}
+		if spec.pinned {
+			opts = append(opts, jetstream.PullPriorityGroup(pinGroup), jetstream.PullExpiry(pullExpiry))
+		}
+		consCtx, err := cons.Consume(onMsg, opts...)
 		if err != nil {
 			return fmt.Errorf("consume %s/%s: %w", stream, spec.Name, err)
 		}
@@ -255,6 +278,15 @@ func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
 		st := spec.StartTime
 		cc.OptStartTime = &st
 	}
+	if spec.pinned {
+		cc.PriorityPolicy = jetstream.PriorityPolicyPinned
+		cc.PriorityGroups = []string{pinGroup}
+		cc.PinnedTTL = pinnedTTL
+		if after == 0 && spec.skipThrough > 0 {
+			cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+			cc.OptStartSeq = spec.skipThrough + 1
+		}
+	}
 	switch len(spec.Filters) {
 	case 0:
 	case 1:
@@ -263,6 +295,27 @@ func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
 		cc.FilterSubjects = spec.Filters
 	}
 	return cc
+}
+
+// openConsumer creates the durable, or updates it to spec. A group's
+// partition durable that exists already is used as it is: its position is
+// shared by the members, and a new start position could not be applied.
+func (b *Bus) openConsumer(ctx context.Context, stream string, spec ConsumerSpec) (jetstream.Consumer, error) {
+	if spec.pinned {
+		cons, err := b.js.Consumer(ctx, stream, spec.Name)
+		if err == nil {
+			return cons, nil
+		}
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, err
+		}
+		cons, err = b.js.CreateConsumer(ctx, stream, consumerConfig(spec, 0))
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			return b.js.Consumer(ctx, stream, spec.Name) // another member made it first
+		}
+		return cons, err
+	}
+	return b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, 0))
 }
 
 // watchConsumer returns nil when ctx ends, or why the consumer is gone: a

@@ -1,0 +1,256 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// GroupSpec makes a consumer this process's share of its service's group:
+// every copy of the service started against the same NATS joins the group
+// (see member), the kind's partitions are split among the members, and each
+// partition is read through its own durable consumer, named
+// <Name>-p<partition>, that the server delivers to one member at a time.
+// A member that stops hands its partitions over as it drains; one that dies
+// loses them once its pin expires (PinnedTTL) and the others have seen it
+// gone (GroupCheck), well within 30 s.
+type GroupSpec struct {
+	// Acquire, if set, is called when this member takes partition p,
+	// before any of its messages is handled; a stateful stage reloads what
+	// it had published for the partition's apps (its watermarks) here.
+	Acquire func(ctx context.Context, p int) error
+	// Release, if set, is called once this member has stopped handling
+	// partition p (every message acknowledged); the stage drops the state
+	// of the partition's apps.
+	Release func(p int)
+	// Rebuild replays the partition's recorded history through the handler
+	// before live delivery (from ConsumerSpec.StartTime, else the start of
+	// the stream), so a stage rebuilds the state of the apps it takes over;
+	// live delivery then skips what the replay handled. Outputs of the
+	// replay are published like any other (their ids make repeats no-ops).
+	Rebuild bool
+}
+
+const (
+	// pinGroup is the priority group every partition consumer pins.
+	pinGroup = "members"
+	// pinnedTTL is how long a member's pin outlives its last pull request.
+	pinnedTTL = 10 * time.Second
+	// pullExpiry is how long a pull request waits for messages; a pinned
+	// member renews its pull well inside pinnedTTL even when idle.
+	pullExpiry = 3 * time.Second
+)
+
+// Partitions returns how many partitions kind's stream was provisioned with
+// (1 for a stream without a partition transform).
+func (b *Bus) Partitions(ctx context.Context, k proto.Kind) (int, error) {
+	s, err := b.Stream(ctx, k)
+	if err != nil {
+		return 0, err
+	}
+	t := s.CachedInfo().Config.SubjectTransform
+	if t == nil {
+		return 1, nil
+	}
+	return proto.PartitionsOf(t.Destination)
+}
+
+// consumeGroup runs the partition workers this member owns, starting and
+// stopping them as the group's members change, until ctx ends.
+func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) error {
+	if !proto.Partitioned(spec.Kind) {
+		return fmt.Errorf("consumer %s: kind %s is not partitioned, it cannot be shared by a group", spec.Name, spec.Kind)
+	}
+	n, err := b.Partitions(ctx, spec.Kind)
+	if err != nil {
+		return err
+	}
+	m, err := b.join(spec.Service)
+	if err != nil {
+		return err
+	}
+	defer b.leave(m)
+	log := b.log.With().Str("consumer", spec.Name).Str("group", m.name).Logger()
+
+	type worker struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	workers := map[int]*worker{}
+	var startedOnce sync.Once
+	stopWorker := func(p int) {
+		w := workers[p]
+		w.cancel()
+		<-w.done
+		delete(workers, p)
+	}
+	defer func() {
+		for p := range workers {
+			stopWorker(p)
+		}
+	}()
+	for {
+		members, changed := m.view()
+		if members == nil { // not known yet: taking everything would be wrong
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-changed:
+				continue
+			}
+		}
+		want := map[int]bool{}
+		for _, p := range owned(members, m.id(), n) {
+			want[p] = true
+		}
+		for p := range workers {
+			if !want[p] {
+				log.Info().Int("partition", p).Msg("handing partition over")
+				stopWorker(p)
+			}
+		}
+		for p := range want {
+			if workers[p] != nil {
+				continue
+			}
+			wctx, cancel := context.WithCancel(ctx)
+			w := &worker{cancel: cancel, done: make(chan struct{})}
+			workers[p] = w
+			go func() {
+				defer close(w.done)
+				if err := b.runPartition(wctx, spec, p, h, log); err != nil && wctx.Err() == nil {
+					log.Error().Err(err).Int("partition", p).Msg("partition worker stopped")
+				}
+			}()
+		}
+		log.Info().Int("members", len(members)).Int("partitions", n).Int("owned", len(want)).Msg("group share")
+		startedOnce.Do(func() {
+			if spec.Started != nil {
+				spec.Started()
+			}
+		})
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}
+
+// runPartition handles partition p until ctx ends: acquire, rebuild, then
+// live delivery through the partition's pinned durable; on the way out it
+// unpins the durable so the next owner takes over at once, then releases.
+func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Handler, log zerolog.Logger) error {
+	g := spec.Group
+	log = log.With().Int("partition", p).Logger()
+	if g.Acquire != nil {
+		if err := g.Acquire(ctx, p); err != nil {
+			return fmt.Errorf("acquire partition %d: %w", p, err)
+		}
+	}
+	defer func() {
+		if g.Release != nil {
+			g.Release(p)
+		}
+	}()
+	ps := spec
+	ps.Group = nil
+	ps.Replay = false
+	ps.Started = nil
+	ps.Name = spec.Name + "-p" + strconv.Itoa(p)
+	ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, spec.Kind, p)}
+	ps.pinned = true
+	if g.Rebuild {
+		began := time.Now()
+		last, n, err := b.rebuild(ctx, spec, ps.Filters[0], h)
+		if err != nil {
+			return fmt.Errorf("rebuild partition %d: %w", p, err)
+		}
+		ps.skipThrough = last
+		log.Info().Int("messages", n).Uint64("through_seq", last).Dur("took", time.Since(began)).Msg("partition rebuilt")
+	}
+	err := b.Consume(ctx, ps, h)
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if s, serr := b.Stream(uctx, spec.Kind); serr == nil {
+		if uerr := s.UnpinConsumer(uctx, ps.Name, pinGroup); uerr != nil && !errors.Is(uerr, jetstream.ErrConsumerNotFound) {
+			log.Debug().Err(uerr).Msg("unpin")
+		}
+	}
+	return err
+}
+
+// rebuild feeds the handler every message of filter recorded up to the
+// stream's last sequence now, in order, through batched direct gets (no
+// consumer is created, so nothing is acknowledged or redelivered), and
+// returns that sequence and how many messages it handled.
+func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, filter string, h Handler) (last uint64, n int, err error) {
+	s, err := b.Stream(ctx, spec.Kind)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("stream info: %w", err)
+	}
+	last = info.State.LastSeq
+	if info.State.Msgs == 0 {
+		return last, 0, nil
+	}
+	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
+	next := info.State.FirstSeq
+	for {
+		batch := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchSubject(filter)}
+		if n == 0 && next == info.State.FirstSeq && !spec.StartTime.IsZero() {
+			batch = append(batch, jetstreamext.GetBatchStartTime(spec.StartTime))
+		} else {
+			batch = append(batch, jetstreamext.GetBatchSeq(next))
+		}
+		msgs, err := jetstreamext.GetBatch(ctx, b.js, name, 1000, batch...)
+		if err != nil {
+			return 0, n, err
+		}
+		got := 0
+		for rm, err := range msgs {
+			if errors.Is(err, jetstreamext.ErrNoMessages) {
+				break
+			}
+			if err != nil {
+				return 0, n, err
+			}
+			if rm.Sequence > last {
+				return last, n, nil
+			}
+			got++
+			next = rm.Sequence + 1
+			subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
+			msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
+				Seq: rm.Sequence, Stored: rm.Time, Delivered: 1}
+			outs, herr := h(ctx, msg)
+			if herr != nil {
+				// The member that handled it live decided its fate (DLQ or
+				// retry); the rebuild only needs the state.
+				b.log.Debug().Err(herr).Str("subject", subject).Uint64("seq", rm.Sequence).Msg("rebuild: handler refused a message")
+				continue
+			}
+			if len(outs) > 0 {
+				if err := b.PublishAll(ctx, outs); err != nil {
+					return 0, n, err
+				}
+			}
+			n++
+		}
+		if got == 0 || next > last {
+			return last, n, nil
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package bus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+)
+
+// A member is this process's place in its service's group. Membership is
+// what NATS already provides, nothing of our own: every member registers as
+// an instance of the NATS micro service "headroom_<prefix>_<service>", and
+// the members alive are those answering the standard $SRV.PING of that
+// name. Each partition goes to the member whose id ranks highest for it
+// (rendezvous hashing), so the members agree on the split without talking to
+// each other, and a member joining or leaving moves only its own share.
+// Which member actually receives a partition's messages is decided by the
+// server: every partition's durable consumer pins one client at a time
+// (priority group policy pinned_client), so a stale or split view of the
+// members can delay work, never duplicate it.
+type member struct {
+	b       *Bus
+	service string
+	name    string // micro service name
+	svc     micro.Service
+
+	mu      sync.Mutex
+	members []string      // sorted ids of the members alive, self included; nil until the first ping
+	changed chan struct{} // closed when members changes
+	refs    int
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+// memberName is the micro service name of service's group under prefix.
+func memberName(prefix, service string) string {
+	r := strings.NewReplacer(".", "_")
+	return "headroom_" + r.Replace(prefix) + "_" + service
+}
+
+// join returns this process's member of service's group, registering it on
+// first use; leave undoes one join, and the last leave stops the member.
+func (b *Bus) join(service string) (*member, error) {
+	b.groupMu.Lock()
+	defer b.groupMu.Unlock()
+	if m := b.groups[service]; m != nil {
+		m.refs++
+		return m, nil
+	}
+	name := memberName(b.cfg.Prefix, service)
+	svc, err := micro.AddService(b.nc, micro.Config{Name: name, Version: "1.0.0",
+		Description: "Headroom " + service + " group member (" + b.cfg.Name + ")"})
+	if err != nil {
+		return nil, fmt.Errorf("join group %s: %w", name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &member{b: b, service: service, name: name, svc: svc,
+		changed: make(chan struct{}), refs: 1, stop: cancel, done: make(chan struct{})}
+	b.groups[service] = m
+	go m.watch(ctx)
+	b.log.Info().Str("group", name).Str("member", m.id()).Msg("joined group")
+	return m, nil
+}
+
+func (b *Bus) leave(m *member) {
+	b.groupMu.Lock()
+	m.refs--
+	last := m.refs == 0
+	if last {
+		delete(b.groups, m.service)
+	}
+	b.groupMu.Unlock()
+	if last {
+		m.stop()
+		<-m.done
+		_ = m.svc.Stop()
+		b.log.Info().Str("group", m.name).Str("member", m.id()).Msg("left group")
+	}
+}
+
+func (m *member) id() string { return m.svc.Info().ID }
+
+// view returns the members alive (nil until they are first known) and a
+// channel closed when they change.
+func (m *member) view() ([]string, <-chan struct{}) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.members, m.changed
+}
+
+// watch asks who is alive every GroupCheck until ctx ends.
+func (m *member) watch(ctx context.Context) {
+	defer close(m.done)
+	every := m.b.cfg.groupCheck()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ids, err := m.ping(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				m.b.log.Debug().Err(err).Str("group", m.name).Msg("group ping failed")
+			}
+			t.Reset(every)
+			continue
+		}
+		if !slices.Contains(ids, m.id()) {
+			ids = append(ids, m.id()) // our own answer was lost: we are alive
+			slices.Sort(ids)
+		}
+		m.mu.Lock()
+		if m.members == nil || !slices.Equal(ids, m.members) {
+			m.b.log.Info().Str("group", m.name).Strs("members", ids).Msg("group members changed")
+			m.members = ids
+			close(m.changed)
+			m.changed = make(chan struct{})
+		}
+		m.mu.Unlock()
+		t.Reset(every)
+	}
+}
+
+// ping sends the micro PING of the group and gathers the answers until none
+// has come for a short while, returning the sorted ids.
+func (m *member) ping(ctx context.Context) ([]string, error) {
+	subj, err := micro.ControlSubject(micro.PingVerb, m.name, "")
+	if err != nil {
+		return nil, err
+	}
+	inbox := m.b.nc.NewRespInbox()
+	sub, err := m.b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("group ping: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := m.b.nc.PublishRequest(subj, inbox, nil); err != nil {
+		return nil, fmt.Errorf("group ping: %w", err)
+	}
+	var ids []string
+	wait := m.b.cfg.groupCheck() / 2 // the first answer may take a round trip
+	for {
+		msg, err := sub.NextMsg(wait)
+		if err == nats.ErrTimeout || ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("group ping: %w", err)
+		}
+		var p micro.Ping
+		if json.Unmarshal(msg.Data, &p) == nil && p.Name == m.name && p.ID != "" && !slices.Contains(ids, p.ID) {
+			ids = append(ids, p.ID)
+		}
+		wait = 150 * time.Millisecond // later answers come together
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// owner is the member that partition p goes to among members: the one with
+// the highest rendezvous hash of (member, p).
+func owner(members []string, p int) string {
+	var best string
+	var bestH uint64
+	for _, id := range members {
+		sum := sha256.Sum256([]byte(id + "/" + strconv.Itoa(p)))
+		if v := binary.BigEndian.Uint64(sum[:8]); best == "" || v > bestH {
+			best, bestH = id, v
+		}
+	}
+	return best
+}
+
+// owned lists the partitions of n that members give to id.
+func owned(members []string, id string, n int) []int {
+	var ps []int
+	for p := range n {
+		if owner(members, p) == id {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
