@@ -174,7 +174,16 @@
 // 70.08 with LOFO 66.03 for the residual alone); a holdoff capped at 8–24
 // hours on coarse data (±0.2 either way); tail half-lives of 5,000,
 // 10,000 and 50,000 (within ±1.7 on NAB LOCO, in both directions across
-// seeds).
+// seeds); blend weights 1/err⁴ or 1/err⁸ instead of 1/err² (NAB LOCO
+// 65.25, 64.02; synthetic 67.86, 67.36); a fourth forecaster, the daily
+// profile plus seven day-of-week offsets, for hourly data too short for
+// the weekly profile (NAB LOCO 69.70 and 69.27 for offsets averaged over
+// one and three weeks, synthetic 69.42 and 68.97, synthHourly unchanged);
+// on counts, a repeat no rarer than Poisson noise around the forecast at
+// the run's start makes it (NAB unchanged, synthetic seed 2 LOCO 81.92 →
+// 75.44); repeat rates of the stuck detector per eighth of the day,
+// shrunk toward the whole day's by 20 or 100 pseudo-chances (NAB LOCO
+// 67.75, 69.64; synthetic seed 2 74.38, 71.14).
 //
 // Before the previous round (one fixed configuration tuned in-sample on
 // NAB) the same commands gave NAB 69.17 / 67.56 / 67.47 / 67.90 and
