@@ -24,11 +24,11 @@ const lookback = 8 * 24 * time.Hour
 // replay from the stream's start where bit-for-bit equality is required.
 func (c Config) Lookback() time.Duration { return lookback }
 
-// MaxMetrics is the most metrics scored per tier (the push API's cap on
-// values per tick): the detectors of a tier whose metric names keep
+// MaxMetrics is the most metrics scored per tier (a tick's cap on values,
+// proto.MaxMetricValues): the detectors of a tier whose metric names keep
 // changing stay bounded, and names beyond the first MaxMetrics are not
 // scored.
-const MaxMetrics = 64
+const MaxMetrics = proto.MaxMetricValues
 
 // tier is one tier's state: a detector per metric and the classifier.
 type tier struct {

@@ -32,7 +32,7 @@ var benchTiers = flag.Int("membudget.tiers", 10000, "tiers fed by BenchmarkHeapP
 const (
 	week     = 7 * 24 * 60 // one-minute ticks
 	perApp   = 3           // tiers per app: web, cache, db
-	nMetrics = 3           // metrics per tick scored by the anomaly service
+	nMetrics = 7           // metrics per tick: the standard set (rps, cpu, mem, three latencies, error rate)
 )
 
 var (
@@ -170,11 +170,8 @@ func feedAnomaly(tb testing.TB, h *history, shards [][]key, tiers int) any {
 		for i := 0; i <= week; i++ {
 			tick.TS = proto.Millis(at(i))
 			for _, k := range sh {
-				l := k.scale * h.load[i]
 				tick.App, tick.Tier = k.app, k.tier
-				tick.Values[proto.MetricRPS] = l
-				tick.Values["cpu"] = math.Min(1, l/1000)
-				tick.Values["latency_p95_ms"] = 80 + l/20
+				values(tick.Values, k.scale*h.load[i], 5)
 				if _, _, err := st.Step(tick); err != nil {
 					return err
 				}
@@ -231,8 +228,8 @@ func feedDecider(tb testing.TB, h *history, shards [][]key, tiers int) any {
 					return err
 				}
 				follow(ds)
-				m := &proto.Metrics{V: proto.SchemaVersion, App: k.app, Tier: k.tier, TS: ts, Replicas: ready[j],
-					Values: proto.Floats{proto.MetricRPS: l, "cpu": math.Min(1, l/(100*float64(max(ready[j], 1)))), "latency_p95_ms": 80}}
+				m := &proto.Metrics{V: proto.SchemaVersion, App: k.app, Tier: k.tier, TS: ts, Replicas: ready[j], Values: make(proto.Floats, nMetrics)}
+				values(m.Values, l, ready[j])
 				if ds, err = st.AddMetrics(m); err != nil {
 					return err
 				}
@@ -243,6 +240,19 @@ func feedDecider(tb testing.TB, h *history, shards [][]key, tiers int) any {
 		return nil
 	})
 	return states
+}
+
+// values fills a tick's standard metrics for load l on ready replicas of
+// 100 req/s each.
+func values(v proto.Floats, l float64, ready int) {
+	u := math.Min(1, l/(100*float64(max(ready, 1))))
+	v[proto.MetricRPS] = l
+	v[proto.MetricCPU] = u
+	v[proto.MetricMem] = 0.3 + 0.2*u
+	v[proto.MetricLatencyP50] = 20 + 30*u*u
+	v[proto.MetricLatencyP95] = 60 + 90*u*u
+	v[proto.MetricLatencyP99] = 120 + 200*u*u
+	v[proto.MetricErrorRate] = 0.001 * (1 + u)
 }
 
 // result is one service's heap per tier.
@@ -266,15 +276,15 @@ func measure(tb testing.TB, name string, tiers int, feed func(testing.TB, *histo
 	return r
 }
 
-// TestBudget feeds 150 tiers (a dozen to the decider, whose policy costs
-// ~15 µs a tick; fewer under -race) a week of one-minute history and fails
-// when a service's heap per tier passes its budget. BenchmarkHeapPerTier
-// measures 10,000 tiers.
+// TestBudget feeds 150 tiers (60 to the anomaly service, a dozen to the
+// decider, whose policy costs ~15 µs a tick; fewer under -race) a week of
+// one-minute history and fails when a service's heap per tier passes its
+// budget. BenchmarkHeapPerTier measures 10,000 tiers.
 func TestBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("feeds a week of history to hundreds of tiers (about 20 s); skipped with -short")
 	}
-	nf, na, nd := 150, 150, 12
+	nf, na, nd := 150, 60, 12
 	if raceEnabled {
 		nf, na, nd = 30, 6, 3
 	}
