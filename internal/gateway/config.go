@@ -54,6 +54,19 @@ type Config struct {
 	// PingInterval is how often the gateway pings each client; a client
 	// silent for twice as long is dropped.
 	PingInterval time.Duration
+	// DigestGrid is the metrics grid of the history digest (see digest): a
+	// history thinned at a step of at least this is served from memory
+	// instead of the streams. 0 turns the digest off.
+	DigestGrid time.Duration
+	// DigestEventGrid is the digest's grid for forecasts, anomaly scores and
+	// decisions that are not notable (notable ones are all kept).
+	DigestEventGrid time.Duration
+	// DigestKeep is how much event time the digest holds: the longest
+	// window it serves.
+	DigestKeep time.Duration
+	// DigestMaxBytes bounds the digest's memory; past it every stream's
+	// oldest hour is forgotten (those windows read the streams again).
+	DigestMaxBytes int64
 
 	origins string // comma-separated -gateway.allowed-origins, merged by Validate
 	hosts   string // comma-separated -gateway.allowed-hosts, merged by Validate
@@ -72,6 +85,10 @@ func DefaultConfig() Config {
 		WriteTimeout:       10 * time.Second,
 		FlushInterval:      50 * time.Millisecond,
 		PingInterval:       20 * time.Second,
+		DigestGrid:         5 * time.Minute,
+		DigestEventGrid:    30 * time.Minute,
+		DigestKeep:         8 * 24 * time.Hour,
+		DigestMaxBytes:     128 << 20,
 	}
 }
 
@@ -91,6 +108,10 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.WriteTimeout, "gateway.write-timeout", d.WriteTimeout, "longest one write to a client may take")
 	f.Duration(&c.FlushInterval, "gateway.flush-interval", d.FlushInterval, "how long to gather frames into one WebSocket message (0: none)")
 	f.Duration(&c.PingInterval, "gateway.ping-interval", d.PingInterval, "interval of WebSocket pings")
+	f.Duration(&c.DigestGrid, "gateway.digest-grid", d.DigestGrid, "metrics grid of the in-memory history digest that serves long windows (0: no digest)")
+	f.Duration(&c.DigestEventGrid, "gateway.digest-event-grid", d.DigestEventGrid, "the digest's grid for forecasts, quiet anomaly scores and holds")
+	f.Duration(&c.DigestKeep, "gateway.digest-keep", d.DigestKeep, "event time the history digest holds (its longest window)")
+	f.Int64(&c.DigestMaxBytes, "gateway.digest-max-bytes", d.DigestMaxBytes, "memory bound of the history digest")
 }
 
 // Validate merges the origins flag into AllowedOrigins and checks the settings.
@@ -151,6 +172,16 @@ func (c *Config) Validate() error {
 	}
 	if c.FlushInterval < 0 || c.FlushInterval > time.Second {
 		errs = append(errs, fmt.Errorf("gateway.flush-interval=%v: want 0 to 1s", c.FlushInterval))
+	}
+	if c.DigestGrid < 0 {
+		errs = append(errs, errors.New("gateway.digest-grid must not be negative"))
+	}
+	if c.DigestGrid > 0 && (c.DigestEventGrid < time.Millisecond || c.DigestKeep <= 0 || c.DigestMaxBytes <= 0) {
+		errs = append(errs, fmt.Errorf("gateway.digest-event-grid=%v, gateway.digest-keep=%v and gateway.digest-max-bytes=%d must be positive with a digest",
+			c.DigestEventGrid, c.DigestKeep, c.DigestMaxBytes))
+	}
+	if c.DigestGrid > 0 && c.DigestGrid < time.Millisecond {
+		errs = append(errs, fmt.Errorf("gateway.digest-grid=%v: want 0 or at least 1ms", c.DigestGrid))
 	}
 	if c.HistorySlack < 0 {
 		errs = append(errs, errors.New("gateway.history-slack must not be negative"))

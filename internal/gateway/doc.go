@@ -57,6 +57,21 @@
 // the subscribe; the subscription, registered for live fan-out before that
 // point, holds live messages meanwhile and forwards only those past it.
 //
+// # Long windows: the history digest
+//
+// Reading every stored message of a seven-day window to send one in ten
+// would make a long window cost as much as the whole store. The gateway
+// therefore keeps a digest in memory (Config.DigestGrid, DigestEventGrid,
+// DigestKeep, DigestMaxBytes): its own ordered consumers read each stream
+// from the start and then follow it, keeping per subject every notable
+// message and, of the others, the first of each grid interval of event time
+// (5 minutes for metrics, 30 for the rest). A subscription thinned at a step
+// of at least the grid, whose window the digest holds whole, is served from
+// it up to the last sequence the digest has read, thinned again at the step
+// less one grid; the messages stored since are read from the stream as
+// above, and live messages follow as usual. Short windows, histories without
+// a step and windows older than the digest read the streams.
+//
 // # Slow clients and limits
 //
 // Live messages reach a client through a bounded queue (Config.ClientBuffer

@@ -34,6 +34,7 @@ type Gateway struct {
 	up      websocket.Upgrader
 	hub     hub
 	histSem chan struct{}
+	digest  *digest      // nil: every history reads the streams
 	file    *config.File // the -config file, for tier order, modes, costs (nil: none)
 
 	runCtx  context.Context // set by Run; clients derive their contexts from it
@@ -66,6 +67,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		histSem: make(chan struct{}, cfg.HistoryConcurrency),
 		file:    d.Config,
 	}
+	g.digest = newDigest(cfg, m)
 	g.up = websocket.Upgrader{
 		ReadBufferSize:  4 << 10,
 		WriteBufferSize: 16 << 10,

@@ -180,8 +180,8 @@ func TestShutdownClosesClients(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if info.State.Consumers != 1 { // the live ordered consumer only
-			return fmt.Errorf("%d consumers on METRICS, want 1", info.State.Consumers)
+		if info.State.Consumers != 2 { // the live and the digest's ordered consumers only
+			return fmt.Errorf("%d consumers on METRICS, want 2", info.State.Consumers)
 		}
 		return nil
 	})

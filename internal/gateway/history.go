@@ -141,6 +141,11 @@ func (st *replayState) flush() bool {
 func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, covered map[string]uint64) error {
 	s := st.s
 	ctx := s.ctx
+	if _, again := covered[proto.StreamName(g.prefix, k)]; !again {
+		if _, err := g.replayDigest(st, k, proto.StreamName(g.prefix, k), covered); err != nil {
+			return err
+		}
+	}
 	str, err := g.js.Stream(ctx, proto.StreamName(g.prefix, k))
 	if err != nil {
 		return fmt.Errorf("history of %s: %w", k, err)
@@ -226,31 +231,48 @@ func (st *replayState) take(k proto.Kind, subject, stream string, seq uint64, ts
 		return nil
 	}
 	if st.after {
-		st.chunk = append(st.chunk, outItem{sub: st.s.id, m: newLiveMsg(subject, stream, seq, ts, data)})
-		if len(st.chunk) >= histChunk && !st.flush() {
-			return context.Canceled
-		}
+		return st.send(newLiveMsg(subject, stream, seq, ts, data), len(data), true, 0)
+	}
+	isNotable := sp.step == 0 || notable(k, data)
+	if st.thinned(subject, ts, isNotable, sp.step) {
 		return nil
 	}
-	if sp.step > 0 && !notable(k, data) {
-		if prev, ok := st.lastSent[subject]; ok && ts < prev+sp.step && ts >= prev {
-			return nil
+	return st.send(newLiveMsg(subject, stream, seq, ts, data), len(data), isNotable, sp.step)
+}
+
+// thinned reports whether a history message closer than step in event time
+// after the last one sent on its subject is skipped (notable ones never are).
+func (st *replayState) thinned(subject string, ts int64, isNotable bool, step int64) bool {
+	if st.after || isNotable || step <= 0 {
+		return false
+	}
+	prev, ok := st.lastSent[subject]
+	return ok && ts < prev+step && ts >= prev
+}
+
+// send queues one message of the window, not thinned out. During the
+// history the caps apply and a message that is not notable sets its
+// subject's last sent time; after the history (live catch-up), neither.
+func (st *replayState) send(m *liveMsg, size int, isNotable bool, step int64) error {
+	if !st.after {
+		sp := st.s.spec
+		g := st.s.c.g
+		if st.count >= sp.max {
+			st.reason = "max_history"
+			return errCapped
 		}
-		st.lastSent[subject] = ts
+		if st.bytes+int64(size) > g.cfg.MaxHistoryBytes {
+			st.reason = "max_history_bytes"
+			return errCapped
+		}
+		if step > 0 && !isNotable {
+			st.lastSent[m.subject] = m.ts
+		}
+		st.count++
+		st.bytes += int64(size)
+		g.metrics.historyMsgs.Inc()
 	}
-	g := st.s.c.g
-	if st.count >= sp.max {
-		st.reason = "max_history"
-		return errCapped
-	}
-	if st.bytes+int64(len(data)) > g.cfg.MaxHistoryBytes {
-		st.reason = "max_history_bytes"
-		return errCapped
-	}
-	st.count++
-	st.bytes += int64(len(data))
-	g.metrics.historyMsgs.Inc()
-	st.chunk = append(st.chunk, outItem{sub: st.s.id, m: newLiveMsg(subject, stream, seq, ts, data)})
+	st.chunk = append(st.chunk, outItem{sub: st.s.id, m: m})
 	if len(st.chunk) >= histChunk && !st.flush() {
 		return context.Canceled
 	}

@@ -219,6 +219,7 @@ func (g *Gateway) runLive(ctx context.Context, started func()) error {
 		ccs = append(ccs, cc)
 	}
 	started()
+	g.runDigest(ctx)
 	<-ctx.Done()
 	return nil
 }

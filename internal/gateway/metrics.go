@@ -21,6 +21,10 @@ type metrics struct {
 	// historyCatchUps counts passes that read again the live messages a
 	// subscription could not hold while its history was sent.
 	historyCatchUps prometheus.Counter
+	// The history digest: its size, and the stream histories it served.
+	digestBytes   prometheus.Gauge
+	digestEntries prometheus.Gauge
+	historyDigest prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -58,8 +62,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "headroom_gateway_history_catchups_total",
 			Help: "Passes reading from the streams the live messages a subscription could not hold during its history.",
 		}),
+		digestBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "headroom_gateway_digest_bytes", Help: "Memory held by the history digest that serves long windows (frame bytes plus a fixed overhead per entry).",
+		}),
+		digestEntries: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "headroom_gateway_digest_entries", Help: "Messages held by the history digest.",
+		}),
+		historyDigest: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_history_digest_total", Help: "Stream histories of a subscribe served from the digest instead of the stream.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
+	for _, c := range []prometheus.Collector{m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
 		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
