@@ -58,11 +58,14 @@ type tier struct {
 // limits.IdleAfter is dropped; if it comes back it starts again from the
 // ticks it then gets (a runtime may replay Config.Lookback first).
 type Tiers struct {
-	cfg    Config
-	admit  *limits.Series
-	idle   int64 // ms; 0 keeps every tier
-	tiers  map[string]*tier
-	sent   map[string]int64 // app.tier → sentTS, for tiers not built yet
+	cfg   Config
+	admit *limits.Series
+	idle  int64 // ms; 0 keeps every tier
+	tiers map[string]*tier
+	// sent holds, per app.tier, the last output stored before this start;
+	// kept after a tier is evicted, so a tier rebuilt during a replay does
+	// not output again what was stored.
+	sent   map[string]int64
 	newest int64
 	swept  int64
 }
@@ -87,11 +90,10 @@ func (ts *Tiers) Has(app, name string) bool {
 // publishing again.
 func (ts *Tiers) SetSent(app, name string, t time.Time) {
 	key := app + "." + name
+	ts.sent[key] = proto.Millis(t)
 	if tr, ok := ts.tiers[key]; ok {
 		tr.sentTS = proto.Millis(t)
-		return
 	}
-	ts.sent[key] = proto.Millis(t)
 }
 
 func (ts *Tiers) get(app, name string) (*tier, error) {
@@ -104,7 +106,6 @@ func (ts *Tiers) get(app, name string) (*tier, error) {
 	}
 	t := &tier{app: app, name: name, detectors: map[string]*anomaly.Detector{}, classifier: anomaly.NewClassifier(ts.cfg.Classifier),
 		open: map[string]bool{}, sentTS: ts.sent[key]}
-	delete(ts.sent, key)
 	ts.tiers[key] = t
 	return t, nil
 }

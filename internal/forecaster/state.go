@@ -53,9 +53,12 @@ type Tiers struct {
 	admit  *limits.Series
 	idle   int64 // ms; 0 keeps every tier
 	series map[string]*series
-	sent   map[string]int64 // app.tier → sentTS, for tiers not built yet
-	newest int64            // newest tick seen (ms)
-	swept  int64            // newest at the last eviction sweep
+	// sent holds, per app.tier, the last output stored before this start;
+	// kept after a tier is evicted, so a tier rebuilt during a replay does
+	// not output again what was stored.
+	sent   map[string]int64
+	newest int64 // newest tick seen (ms)
+	swept  int64 // newest at the last eviction sweep
 	// FitTime, when set, is told how long each forecast took (wall time;
 	// it feeds a metric, never a forecast).
 	FitTime func(time.Duration)
@@ -81,11 +84,10 @@ func (ts *Tiers) Has(app, tier string) bool {
 // without forecasting again.
 func (ts *Tiers) SetSent(app, tier string, t time.Time) {
 	key := app + "." + tier
+	ts.sent[key] = proto.Millis(t)
 	if se, ok := ts.series[key]; ok {
 		se.sentTS = proto.Millis(t)
-		return
 	}
-	ts.sent[key] = proto.Millis(t)
 }
 
 // get returns app.tier's state, building it when new and admitted.
@@ -104,7 +106,6 @@ func (ts *Tiers) get(app, tier string) (*series, error) {
 	mc := ts.cfg.Model
 	mc.RefitOffset = refitOffset(tier, mc.RefitEvery)
 	se := &series{app: app, tier: tier, b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc), sentTS: ts.sent[key]}
-	delete(ts.sent, key)
 	ts.series[key] = se
 	return se, nil
 }

@@ -56,3 +56,36 @@ func TestTiersLimitsAndIdle(t *testing.T) {
 		t.Fatalf("lookback %s", got)
 	}
 }
+
+// TestEvictedTierRemembersStored replays a tier whose forecasts were
+// stored up to 5h: evicted midway by idleness and rebuilt, it still makes
+// none of the stored forecasts again.
+func TestEvictedTierRemembersStored(t *testing.T) {
+	st := NewTiers(DefaultConfig(), config.Limits{IdleAfter: time.Hour}, zerolog.Nop())
+	st.SetSent("a", "x", t0.Add(5*time.Hour))
+	step := func(tier string, min int) *proto.Forecast {
+		t.Helper()
+		f, _, err := st.Step(proto.NewMetrics("a", tier, t0.Add(time.Duration(min)*time.Minute), 1, map[string]float64{"rps": 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for m := range 300 {
+		if m < 10 || m > 200 {
+			if f := step("x", m); f != nil {
+				t.Fatalf("minute %d: forecast %s made again", m, f.EventTime().Format("15:04"))
+			}
+		}
+		step("y", m)
+		if m == 150 && st.Has("a", "x") {
+			t.Fatal("a.x not evicted after 140 idle minutes")
+		}
+	}
+	if f := step("x", 300); f != nil {
+		t.Fatalf("the last stored bucket made again: %v", f.EventTime())
+	}
+	if f := step("x", 305); f == nil || !f.EventTime().Equal(t0.Add(5*time.Hour+5*time.Minute)) {
+		t.Fatalf("the first bucket after the stored ones: %v", f)
+	}
+}
