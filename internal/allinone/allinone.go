@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		return err
 	}
 	password := randomSecret()
-	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, password)
+	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions, password)
 	if err != nil {
 		return err
 	}

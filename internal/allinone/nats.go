@@ -27,7 +27,7 @@ const observerUser = "observer"
 // as internalUser with password, a secret made for this run and never
 // written anywhere; any other client is an observer. Signals stay with our
 // main (NoSigs): the server never competes with it for SIGTERM.
-func startNATS(addr, dir string, logs bool, prefix, password string) (*server.Server, error) {
+func startNATS(addr, dir string, logs bool, prefix string, partitions int, password string) (*server.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("nats.addr %q: %w", addr, err)
@@ -50,7 +50,7 @@ func startNATS(addr, dir string, logs bool, prefix, password string) (*server.Se
 		MaxPending: 256 << 20,
 		Users: []*server.User{
 			{Username: internalUser, Password: password},
-			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix)},
+			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions)},
 		},
 		NoAuthUser: observerUser,
 	}
@@ -81,11 +81,11 @@ func randomSecret() string {
 // observerPermissions let a client read the subjects live and the streams
 // through its own ordered consumers, and nothing else: no publish under
 // prefix, no stream or bucket change, no service's durable consumer.
-func observerPermissions(prefix string) *server.Permissions {
+func observerPermissions(prefix string, partitions int) *server.Permissions {
 	deny := []string{prefix + ".>", "$KV.>", "$JS.API.STREAM.CREATE.>", "$JS.API.STREAM.UPDATE.>",
 		"$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>", "$JS.API.CONSUMER.DURABLE.>",
 		"$JS.API.CONSUMER.DELETE.>", "$JS.API.CONSUMER.PAUSE.>", "$JS.API.CONSUMER.UNPIN.>"}
-	for _, d := range bus.DurableNames() {
+	for _, d := range bus.DurableNames(partitions) {
 		deny = append(deny, "$JS.API.CONSUMER.*.*."+d, "$JS.API.CONSUMER.*.*."+d+".>")
 	}
 	return &server.Permissions{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -428,26 +429,44 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) stri
 	if meta != nil {
 		seq, stream, ts = meta.Sequence.Stream, meta.Stream, meta.Timestamp
 	}
-	dl := &proto.DeadLetter{V: proto.SchemaVersion, ID: proto.DeadLetterID(spec.Service, stream, seq), TS: proto.Millis(ts),
-		Service: spec.Service, Subject: subjectOf(b.cfg.Prefix, jm), Stream: stream, Seq: seq, Error: reason.Error(), Payload: jm.Data()}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.Publish(ctx, Out{Subject: proto.DLQSubject(b.cfg.Prefix, spec.Service), Msg: dl}); err != nil {
-		b.log.Error().Err(err).Str("subject", jm.Subject()).Msg("dead letter not stored, will retry")
+	if err := b.storeDeadLetter(spec, subjectOf(b.cfg.Prefix, jm), stream, seq, ts, jm.Data(), reason); err != nil {
 		_ = jm.NakWithDelay(spec.NakDelay)
 		return "nak"
 	}
-	b.metrics.deadLetters.WithLabelValues(spec.Name).Inc()
-	b.log.Warn().Str("reason", reason.Error()).Str("subject", jm.Subject()).Uint64("seq", seq).Msg("sent to dlq")
 	_ = jm.Term()
 	return "dlq"
 }
 
-// DurableNames lists the durable consumers Headroom's services create: the
-// names no other identity may create, change or delete (deploy/nats.conf,
-// the all-in-one's observer user).
-func DurableNames() []string {
-	return []string{"forecaster", "anomaly", "decider-metrics", "decider-forecast", "decider-anomaly", "executor"}
+// storeDeadLetter publishes a message that cannot be handled, with the
+// reason, to the service's DLQ subject; its id makes a repeat a no-op.
+func (b *Bus) storeDeadLetter(spec ConsumerSpec, subject, stream string, seq uint64, stored time.Time, data []byte, reason error) error {
+	dl := &proto.DeadLetter{V: proto.SchemaVersion, ID: proto.DeadLetterID(spec.Service, stream, seq), TS: proto.Millis(stored),
+		Service: spec.Service, Subject: subject, Stream: stream, Seq: seq, Error: reason.Error(), Payload: data}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Publish(ctx, Out{Subject: proto.DLQSubject(b.cfg.Prefix, spec.Service), Msg: dl}); err != nil {
+		b.log.Error().Err(err).Str("subject", subject).Msg("dead letter not stored, will retry")
+		return err
+	}
+	b.metrics.deadLetters.WithLabelValues(spec.Name).Inc()
+	b.log.Warn().Str("reason", reason.Error()).Str("subject", subject).Uint64("seq", seq).Msg("sent to dlq")
+	return nil
+}
+
+// DurableNames lists the durable consumers Headroom's services create with
+// n partitions: each group's durable per partition (<name>-p<i>) and the
+// bare names a single consumer of the same service would use. No other
+// identity may create, change or delete them (deploy/nats.conf, the
+// all-in-one's observer user).
+func DurableNames(n int) []string {
+	base := []string{"forecaster", "anomaly", "decider-metrics", "decider-forecast", "decider-anomaly", "executor"}
+	names := append([]string(nil), base...)
+	for _, b := range base {
+		for p := range n {
+			names = append(names, b+"-p"+strconv.Itoa(p))
+		}
+	}
+	return names
 }
 
 // subjectOf is the subject jm was published on, without its stored partition.

@@ -81,12 +81,41 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 	defer b.leave(m)
 	log := b.log.With().Str("consumer", spec.Name).Str("group", m.name).Logger()
 
+	// The partitions' workers run side by side, but the stage sees one call
+	// at a time, as with a single consumer: its handler and hooks are not
+	// required to be safe for concurrent use.
+	var mu sync.Mutex
+	inner := h
+	h = func(ctx context.Context, msg *Msg) ([]Out, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return inner(ctx, msg)
+	}
+	g := *spec.Group
+	if acquire := g.Acquire; acquire != nil {
+		g.Acquire = func(ctx context.Context, p int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return acquire(ctx, p)
+		}
+	}
+	if release := g.Release; release != nil {
+		g.Release = func(p int) {
+			mu.Lock()
+			defer mu.Unlock()
+			release(p)
+		}
+	}
+	spec.Group = &g
+
 	type worker struct {
 		cancel context.CancelFunc
 		done   chan struct{}
 	}
 	workers := map[int]*worker{}
-	var startedOnce sync.Once
+	// Started fires once the first share is rebuilt and consuming.
+	var initial sync.WaitGroup
+	first := true
 	stopWorker := func(p int) {
 		w := workers[p]
 		w.cancel()
@@ -125,19 +154,41 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 			wctx, cancel := context.WithCancel(ctx)
 			w := &worker{cancel: cancel, done: make(chan struct{})}
 			workers[p] = w
+			started := func() {}
+			if first {
+				initial.Add(1)
+				var once sync.Once
+				started = func() { once.Do(initial.Done) }
+			}
 			go func() {
 				defer close(w.done)
-				if err := b.runPartition(wctx, spec, p, h, log); err != nil && wctx.Err() == nil {
-					log.Error().Err(err).Int("partition", p).Msg("partition worker stopped")
+				defer started() // a worker that fails must not hold readiness forever
+				for attempt := 1; ; attempt++ {
+					err := b.runPartition(wctx, spec, p, h, started, log)
+					if wctx.Err() != nil {
+						return
+					}
+					log.Error().Err(err).Int("partition", p).Int("attempt", attempt).Msg("partition worker failed, restarting it")
+					select {
+					case <-wctx.Done():
+						return
+					case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+					}
 				}
 			}()
 		}
 		log.Info().Int("members", len(members)).Int("partitions", n).Int("owned", len(want)).Msg("group share")
-		startedOnce.Do(func() {
+		if first {
+			first = false
 			if spec.Started != nil {
-				spec.Started()
+				go func() {
+					initial.Wait()
+					if ctx.Err() == nil {
+						spec.Started()
+					}
+				}()
 			}
-		})
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -149,7 +200,7 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 // runPartition handles partition p until ctx ends: acquire, rebuild, then
 // live delivery through the partition's pinned durable; on the way out it
 // unpins the durable so the next owner takes over at once, then releases.
-func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Handler, log zerolog.Logger) error {
+func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Handler, started func(), log zerolog.Logger) error {
 	g := spec.Group
 	log = log.With().Int("partition", p).Logger()
 	if g.Acquire != nil {
@@ -165,13 +216,13 @@ func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Hand
 	ps := spec
 	ps.Group = nil
 	ps.Replay = false
-	ps.Started = nil
+	ps.Started = started
 	ps.Name = spec.Name + "-p" + strconv.Itoa(p)
 	ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, spec.Kind, p)}
 	ps.pinned = true
 	if g.Rebuild {
 		began := time.Now()
-		last, n, err := b.rebuild(ctx, spec, ps.Filters[0], h)
+		last, n, err := b.rebuild(ctx, spec, ps.Name, ps.Filters[0], h)
 		if err != nil {
 			return fmt.Errorf("rebuild partition %d: %w", p, err)
 		}
@@ -192,8 +243,13 @@ func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Hand
 // rebuild feeds the handler every message of filter recorded up to the
 // stream's last sequence now, in order, through batched direct gets (no
 // consumer is created, so nothing is acknowledged or redelivered), and
-// returns that sequence and how many messages it handled.
-func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, filter string, h Handler) (last uint64, n int, err error) {
+// returns that sequence and how many messages it handled. Messages up to
+// the partition durable's acknowledgement floor were handled before, by
+// this member or another: they only rebuild state, and a handler error is
+// ignored. Messages after it may never have been handled (the member that
+// had them died), so they are handled as live delivery would: a transient
+// error is retried, a permanent one, or the last retry, dead-letters them.
+func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter string, h Handler) (last uint64, n int, err error) {
 	s, err := b.Stream(ctx, spec.Kind)
 	if err != nil {
 		return 0, 0, err
@@ -205,6 +261,12 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, filter string, h H
 	last = info.State.LastSeq
 	if info.State.Msgs == 0 {
 		return last, 0, nil
+	}
+	var floor uint64
+	if c, err := s.Consumer(ctx, durable); err == nil {
+		floor = c.CachedInfo().AckFloor.Stream
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, 0, fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
 	next := info.State.FirstSeq
@@ -235,22 +297,45 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, filter string, h H
 			subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
 			msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
 				Seq: rm.Sequence, Stored: rm.Time, Delivered: 1}
-			outs, herr := h(ctx, msg)
-			if herr != nil {
-				// The member that handled it live decided its fate (DLQ or
-				// retry); the rebuild only needs the state.
-				b.log.Debug().Err(herr).Str("subject", subject).Uint64("seq", rm.Sequence).Msg("rebuild: handler refused a message")
-				continue
-			}
-			if len(outs) > 0 {
-				if err := b.PublishAll(ctx, outs); err != nil {
-					return 0, n, err
-				}
+			if err := b.rebuildOne(ctx, spec, msg, rm.Sequence > floor, h); err != nil {
+				return 0, n, err
 			}
 			n++
 		}
 		if got == 0 || next > last {
 			return last, n, nil
 		}
+	}
+}
+
+// rebuildOne handles one message of a rebuild; live says it may not have
+// been handled before (see rebuild).
+func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live bool, h Handler) error {
+	for {
+		outs, herr := h(ctx, msg)
+		if herr == nil && len(outs) > 0 {
+			herr = b.PublishAll(ctx, outs)
+		}
+		switch {
+		case herr == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !live:
+			b.log.Debug().Err(herr).Str("subject", msg.Subject).Uint64("seq", msg.Seq).Msg("rebuild: handler refused a message handled before")
+			return nil
+		case IsPermanent(herr) || msg.Delivered >= uint64(spec.MaxDeliver):
+			if !IsPermanent(herr) {
+				herr = fmt.Errorf("gave up after %d attempts: %w", msg.Delivered, herr)
+			}
+			return b.storeDeadLetter(spec, msg.Subject, msg.Stream, msg.Seq, msg.Stored, msg.Data, herr)
+		}
+		b.log.Warn().Err(herr).Str("subject", msg.Subject).Uint64("attempt", msg.Delivered).Msg("rebuild: handler failed, will retry")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(spec.NakDelay * time.Duration(msg.Delivered)):
+		}
+		msg.Delivered++
 	}
 }

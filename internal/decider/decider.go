@@ -90,6 +90,7 @@ type Service struct {
 
 	mu    sync.Mutex
 	state *Apps
+	apps  bus.AppPartitions // partition of each app held, to hand over
 
 	decisions *prometheus.CounterVec
 }
@@ -124,15 +125,6 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 
 // Run replays the three input streams and decides live until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	sent, err := s.bus.LastEventTimes(ctx, proto.KindDecision, proto.Filter(s.bus.Prefix(), proto.KindDecision))
-	if err != nil {
-		return err
-	}
-	for subj, t := range sent {
-		if _, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj); err == nil {
-			s.state.SetSent(app, tier, t)
-		}
-	}
 	var started sync.WaitGroup
 	started.Add(3)
 	go func() {
@@ -143,12 +135,43 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
 		g.Go(func() error {
 			return s.bus.Consume(gctx, bus.ConsumerSpec{
-				Service: "decider", Name: "decider-" + string(k), Kind: k, Replay: true,
+				Service: "decider", Name: "decider-" + string(k), Kind: k,
 				Started: started.Done,
+				// The three kinds split by the same partitions, so an app's
+				// every input reaches the same member.
+				Group: &bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
 			}, s.handler(k))
 		})
 	}
 	return g.Wait()
+}
+
+// acquire loads the decisions stored for partition p's tiers, so its
+// rebuild publishes none twice. Each kind's consumer calls it.
+func (s *Service) acquire(ctx context.Context, p int) error {
+	sent, err := s.bus.LastEventTimes(ctx, proto.KindDecision, proto.PartitionFilter(s.bus.Prefix(), proto.KindDecision, p))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for subj, t := range sent {
+		if _, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj); err == nil {
+			s.state.SetSent(app, tier, t)
+		}
+	}
+	return nil
+}
+
+// release drops the state of partition p's apps, handed to another member.
+// Each kind's consumer calls it as it stops; inputs of another kind handled
+// meanwhile are dropped by that kind's call.
+func (s *Service) release(p int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, app := range s.apps.Take(p) {
+		s.state.Forget(app)
+	}
 }
 
 // handler decodes one kind of input, adds it to its app's joiner and
@@ -181,6 +204,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.apps.Note(appName, m.Partition)
 		// Decisions still waiting from a failed publish go first.
 		if a := s.state.app(appName); a != nil {
 			if err := s.flush(ctx, a); err != nil {

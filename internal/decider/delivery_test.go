@@ -72,7 +72,7 @@ func TestDecisionsSurviveFailedPublishes(t *testing.T) {
 	publish(0, 20)
 	// The decider has tried and failed: its metrics consumer has redelivered.
 	natstest.Eventually(t, time.Minute, func() error {
-		c, err := admin.JetStream().Consumer(context.Background(), "METRICS", "decider-metrics")
+		c, err := admin.JetStream().Consumer(context.Background(), "METRICS", natstest.PartitionDurable(t, admin.JetStream(), "METRICS", "decider-metrics", "apm.metrics.api.web"))
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,7 @@ type Service struct {
 	log   zerolog.Logger
 	ready *service.Ready
 	tiers *Tiers
+	apps  bus.AppPartitions // partition of each app held, to hand over
 	out   *outbox.Outbox
 
 	incidents *prometheus.CounterVec
@@ -61,7 +62,29 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 // few seconds to store what is left (what it cannot is made again by the
 // next start's replay).
 func (s *Service) Run(ctx context.Context) error {
-	sent, err := s.bus.LastEventTimes(ctx, proto.KindAnomaly, proto.Filter(s.bus.Prefix(), proto.KindAnomaly))
+	octx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		s.out.Run(octx)
+	}()
+	err := s.bus.Consume(ctx, bus.ConsumerSpec{
+		Service: "anomaly", Name: "anomaly", Kind: proto.KindMetrics,
+		Started: func() { s.ready.Set("anomaly") },
+		Group:   &bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
+	}, s.handle)
+	if left := s.out.Drain(octx); left > 0 {
+		s.log.Warn().Int("outputs", left).Msg("stopping with outputs not stored; the next start makes them again")
+	}
+	stop()
+	<-stored
+	return err
+}
+
+// acquire loads what was stored for partition p's tiers, so its rebuild
+// stores no output twice.
+func (s *Service) acquire(ctx context.Context, p int) error {
+	sent, err := s.bus.LastEventTimes(ctx, proto.KindAnomaly, proto.PartitionFilter(s.bus.Prefix(), proto.KindAnomaly, p))
 	if err != nil {
 		return err
 	}
@@ -70,22 +93,14 @@ func (s *Service) Run(ctx context.Context) error {
 			s.tiers.SetSent(app, tr, t)
 		}
 	}
-	octx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	stored := make(chan struct{})
-	go func() {
-		defer close(stored)
-		s.out.Run(octx)
-	}()
-	err = s.bus.Consume(ctx, bus.ConsumerSpec{
-		Service: "anomaly", Name: "anomaly", Kind: proto.KindMetrics, Replay: true,
-		Started: func() { s.ready.Set("anomaly") },
-	}, s.handle)
-	if left := s.out.Drain(octx); left > 0 {
-		s.log.Warn().Int("outputs", left).Msg("stopping with outputs not stored; the next start makes them again")
+	return nil
+}
+
+// release drops the state of partition p's apps, handed to another member.
+func (s *Service) release(p int) {
+	for _, app := range s.apps.Take(p) {
+		s.tiers.Forget(app)
 	}
-	stop()
-	<-stored
-	return err
 }
 
 // handle folds one tick into its tier's detectors and queues the tick's
@@ -96,6 +111,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if err := s.bus.Decode(m, proto.KindMetrics, &tick); err != nil {
 		return nil, err
 	}
+	s.apps.Note(tick.App, m.Partition)
 	msg, opened, err := s.tiers.Step(&tick)
 	if err != nil {
 		return nil, bus.Permanent(err)

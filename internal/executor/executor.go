@@ -135,9 +135,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.restore(ctx); err != nil {
 		return err
 	}
+	// Copies of the executor split the apps by partition; the server
+	// delivers each partition to one of them at a time, so no decision is
+	// ever acted on twice. A member taking a partition over first reads the
+	// replica state the previous one committed.
 	return s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "executor", Name: "executor", Kind: proto.KindDecision, AckWait: s.ackWait,
 		Started: func() { s.ready.Set("executor") }, Health: s.health,
+		Group: &bus.GroupSpec{Acquire: func(ctx context.Context, _ int) error { return s.restore(ctx) }},
 	}, s.handle)
 }
 

@@ -126,7 +126,8 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 	h.waitEvents("shop", 6)
 	stop()
 	ctx := context.Background()
-	if err := h.b.JetStream().DeleteConsumer(ctx, "DECISIONS", "executor"); err != nil {
+	durable := natstest.PartitionDurable(t, h.b.JetStream(), "DECISIONS", "executor", "apm.decision.shop.web")
+	if err := h.b.JetStream().DeleteConsumer(ctx, "DECISIONS", durable); err != nil {
 		t.Fatal(err)
 	}
 
@@ -134,7 +135,7 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 	h.publish(d3)
 	st := h.waitState(d3)
 	natstest.Eventually(t, 10*time.Second, func() error {
-		c, err := h.b.JetStream().Consumer(ctx, "DECISIONS", "executor")
+		c, err := h.b.JetStream().Consumer(ctx, "DECISIONS", durable)
 		if err != nil {
 			return err
 		}

@@ -245,14 +245,15 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 	d1 := tierDecision("shop", "web", t0.Add(-20*time.Second), 2, 3)
 	h.publish(d1)
 	h.waitState(d1)
-	if err := h.b.JetStream().DeleteConsumer(context.Background(), "DECISIONS", "executor"); err != nil {
+	durable := natstest.PartitionDurable(t, h.b.JetStream(), "DECISIONS", "executor", "apm.decision.shop.web")
+	if err := h.b.JetStream().DeleteConsumer(context.Background(), "DECISIONS", durable); err != nil {
 		t.Fatal(err)
 	}
 	// Readiness fails while the consumer is gone, then recovers.
 	natstest.Eventually(t, 15*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(states) != 2 || states[0] == nil || !strings.Contains(states[0].Error(), "consumer DECISIONS/executor lost") || states[1] != nil {
+		if len(states) != 2 || states[0] == nil || !strings.Contains(states[0].Error(), "consumer DECISIONS/"+durable+" lost") || states[1] != nil {
 			return fmt.Errorf("health reports %v, want the lost consumer then recovery", states)
 		}
 		return nil
@@ -266,7 +267,7 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 	if got := decisionsActed(t, log); len(got) != 2 || got[0] != d1.ID || got[1] != d2.ID {
 		t.Fatalf("acted on %q, want d1 then d2 once each", got)
 	}
-	c, err := h.b.JetStream().Consumer(context.Background(), "DECISIONS", "executor")
+	c, err := h.b.JetStream().Consumer(context.Background(), "DECISIONS", durable)
 	if err != nil {
 		t.Fatalf("consumer not recreated: %v", err)
 	}

@@ -61,6 +61,7 @@ type Service struct {
 	log   zerolog.Logger
 	ready *service.Ready
 	tiers *Tiers
+	apps  bus.AppPartitions // partition of each app held, to hand over
 	out   *outbox.Outbox
 
 	published prometheus.Counter
@@ -101,26 +102,16 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 // seconds to store what is left (what it cannot is made again by the next
 // start's replay).
 func (s *Service) Run(ctx context.Context) error {
-	sent, err := s.bus.LastEventTimes(ctx, proto.KindForecast, proto.Filter(s.bus.Prefix(), proto.KindForecast))
-	if err != nil {
-		return err
-	}
-	for subj, t := range sent {
-		_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj)
-		if err != nil {
-			continue
-		}
-		s.tiers.SetSent(app, tier, t)
-	}
 	octx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	stored := make(chan struct{})
 	go func() {
 		defer close(stored)
 		s.out.Run(octx)
 	}()
-	err = s.bus.Consume(ctx, bus.ConsumerSpec{
-		Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, Replay: true,
+	err := s.bus.Consume(ctx, bus.ConsumerSpec{
+		Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics,
 		Started: func() { s.ready.Set("forecaster") },
+		Group:   &bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
 	}, s.handle)
 	if left := s.out.Drain(octx); left > 0 {
 		s.log.Warn().Int("forecasts", left).Msg("stopping with forecasts not stored; the next start makes them again")
@@ -128,6 +119,28 @@ func (s *Service) Run(ctx context.Context) error {
 	stop()
 	<-stored
 	return err
+}
+
+// acquire loads what was stored for partition p's tiers, so its rebuild
+// makes no forecast twice.
+func (s *Service) acquire(ctx context.Context, p int) error {
+	sent, err := s.bus.LastEventTimes(ctx, proto.KindForecast, proto.PartitionFilter(s.bus.Prefix(), proto.KindForecast, p))
+	if err != nil {
+		return err
+	}
+	for subj, t := range sent {
+		if _, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj); err == nil {
+			s.tiers.SetSent(app, tier, t)
+		}
+	}
+	return nil
+}
+
+// release drops the state of partition p's apps, handed to another member.
+func (s *Service) release(p int) {
+	for _, app := range s.apps.Take(p) {
+		s.tiers.Forget(app)
+	}
 }
 
 // handle folds one tick into its series and, when it opens a new bucket,
@@ -138,6 +151,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if err := s.bus.Decode(m, proto.KindMetrics, &tick); err != nil {
 		return nil, err
 	}
+	s.apps.Note(tick.App, m.Partition)
 	f, late, err := s.tiers.Step(&tick)
 	if err != nil {
 		return nil, bus.Permanent(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ func Payloads(tb testing.TB, js jetstream.JetStream, stream, filter string) [][]
 	if err != nil {
 		tb.Fatalf("stream %s: %v", stream, err)
 	}
+	filter = storedForm(s, filter)
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		tb.Fatalf("stream %s info: %v", stream, err)
@@ -66,7 +68,7 @@ func WaitEventTime(tb testing.TB, js jetstream.JetStream, stream string, subject
 	}
 	Eventually(tb, timeout, func() error {
 		for _, subj := range subjects {
-			m, err := s.GetLastMsgForSubject(context.Background(), subj)
+			m, err := s.GetLastMsgForSubject(context.Background(), storedForm(s, subj))
 			if err != nil {
 				return fmt.Errorf("%s: %w", subj, err)
 			}
@@ -80,4 +82,68 @@ func WaitEventTime(tb testing.TB, js jetstream.JetStream, stream string, subject
 		}
 		return nil
 	})
+}
+
+// storedForm turns a filter on the subjects a stream takes in into one on
+// the subjects it stores: a partitioned stream stores a trailing partition
+// token, which a filter of the published form would miss.
+func storedForm(s jetstream.Stream, filter string) string {
+	t := s.CachedInfo().Config.SubjectTransform
+	if t == nil || strings.HasSuffix(filter, ">") || strings.Count(filter, ".") != strings.Count(t.Source, ".") {
+		return filter
+	}
+	return filter + ".*"
+}
+
+// PartitionDurable returns the name of the group durable named base that
+// reads subject's partition in stream (base-p<partition>), found from the
+// last message stored on subject.
+func PartitionDurable(tb testing.TB, js jetstream.JetStream, stream, base, subject string) string {
+	tb.Helper()
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		tb.Fatalf("stream %s: %v", stream, err)
+	}
+	m, err := s.GetLastMsgForSubject(context.Background(), storedForm(s, subject))
+	if err != nil {
+		tb.Fatalf("last message on %s: %v", subject, err)
+	}
+	p := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	if _, err := strconv.Atoi(p); err != nil {
+		tb.Fatalf("stored subject %s has no partition", m.Subject)
+	}
+	return base + "-p" + p
+}
+
+// GroupDrained returns nil once every partition durable of the group
+// durable base on stream (base-p<i>) has nothing pending and nothing
+// awaiting acknowledgement, and at least one exists; otherwise it says what
+// is left.
+func GroupDrained(ctx context.Context, js jetstream.JetStream, stream, base string) error {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return err
+	}
+	found := 0
+	for name := range s.ConsumerNames(ctx).Name() {
+		if !strings.HasPrefix(name, base+"-p") {
+			continue
+		}
+		found++
+		c, err := s.Consumer(ctx, name)
+		if err != nil {
+			return err
+		}
+		ci, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if ci.NumPending > 0 || ci.NumAckPending > 0 {
+			return fmt.Errorf("consumer %s: %d pending, %d awaiting ack", name, ci.NumPending, ci.NumAckPending)
+		}
+	}
+	if found == 0 {
+		return fmt.Errorf("no consumer %s-p* on %s yet", base, stream)
+	}
+	return nil
 }
