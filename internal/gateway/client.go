@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"sync"
@@ -29,6 +30,10 @@ const (
 	maxBatchBytes  = 1 << 20
 	maxBatchFrames = 16384
 )
+
+// minGzipBytes is the smallest WebSocket message sent compressed to a client
+// that asked for it (?compress=gzip): histories, not the live trickle.
+const minGzipBytes = 32 << 10
 
 // outItem is a frame waiting for a client: a stream message for a
 // subscription, or a control frame.
@@ -62,12 +67,15 @@ type client struct {
 	wg   sync.WaitGroup // history goroutines
 
 	killOnce sync.Once
+
+	// gzip: the client asked for large messages gzip-compressed.
+	gzip bool
 }
 
-func newClient(g *Gateway, conn *websocket.Conn, log zerolog.Logger) *client {
+func newClient(g *Gateway, conn *websocket.Conn, log zerolog.Logger, gzip bool) *client {
 	ctx, cancel := context.WithCancelCause(g.runCtx)
 	return &client{
-		g: g, conn: conn, log: log, ctx: ctx, cancel: cancel,
+		g: g, conn: conn, log: log, ctx: ctx, cancel: cancel, gzip: gzip,
 		live: make(chan outItem, g.cfg.ClientBuffer),
 		hist: make(chan []outItem),
 		ctrl: make(chan outItem, 16),
@@ -221,6 +229,7 @@ func (c *client) writeLoop() {
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	var buf bytes.Buffer
+	var zbuf gzipBuffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
 	frames := 0
@@ -303,8 +312,12 @@ func (c *client) writeLoop() {
 			default:
 			}
 		}
+		out := buf.Bytes()
+		if c.gzip && len(out) >= minGzipBytes {
+			out = zbuf.compress(out)
+		}
 		_ = c.conn.SetWriteDeadline(time.Now().Add(c.g.cfg.WriteTimeout))
-		if err := c.conn.WriteMessage(websocket.BinaryMessage, buf.Bytes()); err != nil {
+		if err := c.conn.WriteMessage(websocket.BinaryMessage, out); err != nil {
 			if c.ctx.Err() == nil {
 				if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 					c.kill(errSlow)
@@ -316,7 +329,7 @@ func (c *client) writeLoop() {
 			return
 		}
 		c.g.metrics.framesSent.Add(float64(frames))
-		c.g.metrics.bytesSent.Add(float64(buf.Len()))
+		c.g.metrics.bytesSent.Add(float64(len(out)))
 	}
 }
 
@@ -337,4 +350,26 @@ func (c *client) closeFrame() {
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
+}
+
+// gzipBuffer compresses a writer's large messages, reusing its state.
+type gzipBuffer struct {
+	buf bytes.Buffer
+	zw  *gzip.Writer
+}
+
+// compress returns p gzip-compressed (fastest level: the point is fewer
+// bytes through the browser, not the smallest); the result is valid until
+// the next call.
+func (z *gzipBuffer) compress(p []byte) []byte {
+	z.buf.Reset()
+	if z.zw == nil {
+		z.zw, _ = gzip.NewWriterLevel(&z.buf, gzip.BestSpeed) // the level is valid
+	} else {
+		z.zw.Reset(&z.buf)
+	}
+	// Writes to a bytes.Buffer cannot fail.
+	_, _ = z.zw.Write(p)
+	_ = z.zw.Close()
+	return z.buf.Bytes()
 }

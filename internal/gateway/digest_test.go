@@ -1,10 +1,16 @@
 package gateway_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -106,4 +112,77 @@ func TestHistoryDigest(t *testing.T) {
 func kindOf(subject string) string {
 	k, _, _, _ := proto.ParseSubject("apm", subject)
 	return string(k)
+}
+
+// TestGzipHistory: a client that asks for compression gets its large
+// history messages gzip-compressed, each inflating to the frames it would
+// have had; small messages stay plain.
+func TestGzipHistory(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	const ticks = 600
+	var outs []bus.Out
+	for i := range ticks {
+		outs = append(outs, tick("shop", "web", i, float64(i)))
+	}
+	publish(t, e.bus, outs...)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.srv.URL, "http")+"/ws?compress=gzip", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.WriteJSON(gateway.Request{Op: gateway.OpSubscribe, ID: "s", Subjects: []string{"apm.metrics.shop.web"}, Since: millis(0)}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, zipped, plain := 0, 0, 0
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for done := false; !done; {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+			zipped++
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			plain++
+			if len(data) >= 32<<10 {
+				t.Errorf("a plain message of %d bytes", len(data))
+			}
+		}
+		dec := msgpack.NewDecoder(bytes.NewReader(data))
+		for {
+			var f frame
+			if err := dec.Decode(&f); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+			switch f.Type {
+			case gateway.FrameMsg:
+				msgs++
+			case gateway.FrameHistoryDone:
+				done = true
+			}
+		}
+	}
+	if msgs != ticks || zipped == 0 {
+		t.Fatalf("%d messages in %d compressed and %d plain WebSocket messages, want %d, compressed", msgs, zipped, plain, ticks)
+	}
+	// A live tick is small: plain.
+	publish(t, e.bus, tick("shop", "web", ticks, 1))
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f frame
+	if err := msgpack.Unmarshal(data, &f); err != nil || f.Type != gateway.FrameMsg || f.TS != millis(ticks) {
+		t.Fatalf("live: %+v, %v; want the plain tick", f, err)
+	}
 }

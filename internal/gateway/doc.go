@@ -10,7 +10,11 @@
 // holding one or more MessagePack maps back to back (decode them with a
 // multi-value decoder, e.g. decodeMulti of @msgpack/msgpack). Frames that
 // arrive within the flush interval (50 ms by default) share one WebSocket
-// message.
+// message. A client that opens /ws?compress=gzip gets every WebSocket message
+// of 32 KiB or more (histories) gzip-compressed: such a message starts with
+// the bytes 1f 8b, which no MessagePack map starts with; inflate it, then
+// decode as usual. A browser moves a compressed history through its network
+// process several times faster (DecompressionStream inflates it).
 //
 // Client to server:
 //
@@ -29,8 +33,10 @@
 // forecast, anomaly, decision, scaling); then live messages follow with
 // neither gap nor duplicate. "until" ends the history there and makes the
 // subscription history-only (replay); "step_ms" thins the history to one
-// message per subject per step; "max" lowers the history cap. A repeated id
-// replaces its subscription.
+// message per subject per step, except events, which are all sent (flagged
+// anomalies, incident changes, decisions other than holds, scaling requests,
+// failures and skips); "max" lowers the history cap. A repeated id replaces
+// its subscription.
 //
 // Server to client (MessagePack maps):
 //

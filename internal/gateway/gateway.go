@@ -157,7 +157,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer g.metrics.clients.Dec()
 	log := g.log.With().Str("remote", r.RemoteAddr).Logger()
 	log.Debug().Msg("client connected")
-	newClient(g, conn, log).serve()
+	newClient(g, conn, log, r.URL.Query().Get("compress") == "gzip").serve()
 	log.Debug().Msg("client disconnected")
 }
 

@@ -13,28 +13,36 @@ type (
 			Anomaly bool `msgpack:"anomaly"`
 		} `msgpack:"scores"`
 		Incidents []struct{} `msgpack:"incidents"`
-		Open      []string   `msgpack:"open"`
 	}
 	decisionHead struct {
 		Action string `msgpack:"action"`
 	}
+	scalingHead struct {
+		Status string `msgpack:"status"`
+	}
 )
 
 // notable reports whether a history message carries an event a thinned
-// history must keep: a flagged anomaly, an incident change or an open
-// incident, a decision other than a hold, any scaling event. Metrics,
-// forecasts and quiet scores are thinned; the payload is read only for
-// anomaly and decision messages, and only their few deciding fields.
+// history must keep: a flagged anomaly, an incident change, a decision other
+// than a hold, a scaling request, failure or skip. Metrics, forecasts, quiet
+// scores (an incident merely still open included: its opening and closing
+// are kept), holds and the executor's follow-ups of a request (applied,
+// ready) are thinned; the payload is read only for anomaly, decision and
+// scaling messages, and only their few deciding fields.
 func notable(k proto.Kind, data []byte) bool {
 	switch k {
 	case proto.KindScaling:
-		return true
+		var h scalingHead
+		if msgpack.Unmarshal(data, &h) != nil {
+			return true
+		}
+		return h.Status != proto.StatusApplied && h.Status != proto.StatusReady
 	case proto.KindAnomaly:
 		var h anomalyHead
 		if msgpack.Unmarshal(data, &h) != nil {
 			return true // let the client see what it is
 		}
-		if len(h.Incidents) > 0 || len(h.Open) > 0 {
+		if len(h.Incidents) > 0 {
 			return true
 		}
 		for _, s := range h.Scores {

@@ -26,6 +26,9 @@ func TestNotable(t *testing.T) {
 	open := *quiet
 	open.Open = []string{"load"}
 	hold := &proto.Decision{V: proto.SchemaVersion, ID: "d.shop.web.1", App: "shop", Tier: "web", TS: 1, From: 3, To: 3, Action: proto.ActionHold, Reason: "r"}
+	scaling := func(status string) *proto.Scaling {
+		return &proto.Scaling{V: proto.SchemaVersion, ID: "s.shop.web.1." + status, App: "shop", Tier: "web", TS: 1, Status: status}
+	}
 	up := *hold
 	up.Action, up.To = proto.ActionUp, 4
 	cases := []struct {
@@ -37,10 +40,15 @@ func TestNotable(t *testing.T) {
 		{"quiet scores", proto.KindAnomaly, enc(quiet), false},
 		{"flagged score", proto.KindAnomaly, enc(&flagged), true},
 		{"incident", proto.KindAnomaly, enc(&incident), true},
-		{"open incident", proto.KindAnomaly, enc(&open), true},
+		{"incident still open", proto.KindAnomaly, enc(&open), false},
 		{"hold", proto.KindDecision, enc(hold), false},
 		{"up", proto.KindDecision, enc(&up), true},
-		{"scaling", proto.KindScaling, []byte{0x80}, true},
+		{"scaling requested", proto.KindScaling, enc(scaling(proto.StatusRequested)), true},
+		{"scaling failed", proto.KindScaling, enc(scaling(proto.StatusFailed)), true},
+		{"scaling skipped", proto.KindScaling, enc(scaling(proto.StatusSkipped)), true},
+		{"scaling applied", proto.KindScaling, enc(scaling(proto.StatusApplied)), false},
+		{"scaling ready", proto.KindScaling, enc(scaling(proto.StatusReady)), false},
+		{"scaling without status", proto.KindScaling, []byte{0x80}, true},
 		{"metrics", proto.KindMetrics, []byte{0x80}, false},
 		{"undecodable anomaly", proto.KindAnomaly, []byte{0xc1}, true},
 	}

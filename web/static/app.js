@@ -316,20 +316,26 @@ function subscribeLive() {
   state.gen++;
   const g = state.gen;
   const since = () => now() - state.window;
-  // Long windows are thinned to about 1500 points per series; the gateway
-  // never thins events (flagged anomalies, incidents, scaling, decisions
-  // other than holds), so only quiet scores and holds are sampled.
-  // The charts need about 1500 metrics points; forecasts (an hour of
-  // points each), quiet scores and holds (the table shows 200 rows) far fewer.
+  // Long windows are thinned: about 1000 metrics points per tier (a chart
+  // is some 700 pixels wide), a forecast an hour apart over a week (each
+  // covers an hour ahead), 300 quiet anomaly scores and scaling follow-ups,
+  // 100 holds (the table shows 200 rows). The gateway never thins events
+  // (flagged anomalies, incident changes, decisions other than holds,
+  // scaling requests), and serves windows of days from its digest.
   const long = state.window >= 6 * HOUR;
-  const step = long ? Math.floor(state.window / 1500) : 0;
-  const evStep = long ? Math.floor(state.window / 300) : 0;
-  const ids = [`m.${g}`, `e.${g}`];
-  state.pending = new Set([...state.pending].filter((id) => id.startsWith("rp")).concat(ids));
+  const step = (n) => (long ? Math.floor(state.window / n) : 0);
+  const plan = [
+    [`m.${g}`, ["metrics"], step(1000)],
+    [`f.${g}`, ["forecast"], step(150)],
+    [`e.${g}`, ["anomaly", "scaling"], step(300)],
+    [`d.${g}`, ["decision"], step(100)],
+  ];
+  state.pending = new Set([...state.pending].filter((id) => id.startsWith("rp")).concat(plan.map((p) => p[0])));
   state.store = new Store(state.app);
   startLoad();
-  feed.subscribe(ids[0], (id) => ({ op: "subscribe", id, subjects: subjects(["metrics"]), since: since(), step_ms: step }));
-  feed.subscribe(ids[1], (id) => ({ op: "subscribe", id, subjects: subjects(["forecast", "anomaly", "decision", "scaling"]), since: since(), step_ms: evStep }));
+  for (const [id0, kinds, st] of plan) {
+    feed.subscribe(id0, (id) => ({ op: "subscribe", id, subjects: subjects(kinds), since: since(), step_ms: st }));
+  }
   for (const id of [...feed.subs.keys()]) if (id.startsWith("c.")) feed.unsubscribe(id);
   if (state.cmp.on) setOverlay(overlayCandidates().includes(state.cmp.app));
   showConn();

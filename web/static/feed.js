@@ -27,7 +27,12 @@ export class Feed {
     const u = new URL("ws", location.href);
     u.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     u.hash = "";
-    u.search = this.token ? "?token=" + encodeURIComponent(this.token) : "";
+    // Large messages (histories) come gzip-compressed when the browser can
+    // inflate them: fewer bytes through the browser's network process.
+    const q = new URLSearchParams();
+    if (this.token) q.set("token", this.token);
+    if (typeof DecompressionStream === "function") q.set("compress", "gzip");
+    u.search = q.toString() ? "?" + q.toString() : "";
     return u.toString();
   }
 
@@ -48,13 +53,18 @@ export class Feed {
       this.onStatus({ state: "open" });
       for (const [id, build] of this.subs) this.sendReq(build(id));
     };
+    // Messages are handled in order: a compressed one is inflated
+    // (asynchronously) before any later message is decoded.
+    let queue = Promise.resolve();
     ws.onmessage = (ev) => {
       this.lastFrame = Date.now();
       if (typeof ev.data === "string") return;
-      for (const f of MessagePack.decodeMulti(new Uint8Array(ev.data))) {
-        if (f.type === "hello") this.prefix = f.prefix;
-        this.onFrame(f);
-      }
+      const bytes = new Uint8Array(ev.data);
+      const ready = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? inflate(bytes) : bytes;
+      queue = queue
+        .then(() => ready)
+        .then((b) => this.ws === ws && this.decode(b))
+        .catch((e) => setTimeout(() => { throw e; })); // reported as uncaught, and the queue goes on
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -65,6 +75,13 @@ export class Feed {
     ws.onerror = () => {
       // onclose follows and schedules the retry; nothing to log here.
     };
+  }
+
+  decode(bytes) {
+    for (const f of MessagePack.decodeMulti(bytes)) {
+      if (f.type === "hello") this.prefix = f.prefix;
+      this.onFrame(f);
+    }
   }
 
   retry() {
@@ -105,4 +122,10 @@ export class Feed {
     if (!this.subs.delete(id)) return;
     this.sendReq({ op: "unsubscribe", id });
   }
+}
+
+// inflate gunzips bytes with the browser's own DecompressionStream.
+async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }

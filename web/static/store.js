@@ -36,6 +36,12 @@ class Series {
         return;
       }
     }
+    if (i === n) {
+      // The common case (history and live arrive in time order): append.
+      this.ts.push(ts);
+      for (const c in this.cols) this.cols[c].push(row[c] ?? null);
+      return;
+    }
     this.ts.splice(i, 0, ts);
     for (const c in this.cols) this.cols[c].splice(i, 0, row[c] ?? null);
   }
