@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -159,8 +160,17 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			b.settle(ctx, spec, p, retried)
 		}
 	}()
+	// A delivery callback can still run after Consume decided to return (a
+	// drain that timed out, a connection closed under it): it then leaves
+	// its message unacknowledged, for redelivery, instead of sending on the
+	// closed channel.
+	var trackMu sync.RWMutex
+	trackClosed := false
 	defer func() {
+		trackMu.Lock()
+		trackClosed = true
 		close(track)
+		trackMu.Unlock()
 		<-trackDone
 	}()
 
@@ -174,6 +184,11 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		}
 	}
 	onMsg := func(jm jetstream.Msg) {
+		trackMu.RLock()
+		defer trackMu.RUnlock()
+		if trackClosed {
+			return
+		}
 		meta, err := jm.Metadata()
 		if err != nil {
 			log.Error().Err(err).Msg("message without metadata")

@@ -1,0 +1,274 @@
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/detector"
+	"github.com/headroomhq/headroom/internal/forecaster"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+var (
+	apps  = []string{"a0", "a1", "a2", "a3", "a4", "a5"}
+	tiers = []string{"web", "db"}
+	t0    = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+)
+
+const minutes = 120
+
+// ticks is the load: every app's tiers, one tick a minute, a daily-like
+// wave plus seeded noise and one surge.
+func ticks(seed uint64) [][]bus.Out {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	out := make([][]bus.Out, minutes)
+	for i := range minutes {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for a, app := range apps {
+			for k, tier := range tiers {
+				rps := 200 + 80*math.Sin(float64(i)/20+float64(a)) + 20*rng.NormFloat64() + float64(50*k)
+				if i >= 80 && i < 95 && a%2 == 0 {
+					rps *= 2.5
+				}
+				m := proto.NewMetrics(app, tier, at, 3, map[string]float64{proto.MetricRPS: math.Max(rps, 1), proto.MetricCPU: 0.5})
+				out[i] = append(out[i], bus.Out{Subject: proto.MetricsSubject("apm", app, tier), Msg: m})
+			}
+		}
+	}
+	return out
+}
+
+// member is one running copy of a service.
+type member struct {
+	name   string
+	b      *bus.Bus
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startMember(t *testing.T, url, svc string, i int) *member {
+	t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Str("member", fmt.Sprintf("%s-%d", svc, i)).Logger()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.GroupCheck = url, fmt.Sprintf("%s-%d", svc, i), 300*time.Millisecond
+	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitConnected(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ready := service.NewReady()
+	deps := service.Deps{Bus: b, Log: log, Reg: prometheus.NewRegistry(), Ready: ready}
+	var run func(context.Context) error
+	switch svc {
+	case "forecaster":
+		s, err := forecaster.New(forecaster.DefaultConfig(), deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run = s.Run
+	case "anomaly":
+		s, err := detector.New(detector.DefaultConfig(), deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run = s.Run
+	case "decider":
+		cfg := decider.DefaultConfig()
+		cfg.Policy.Tick = time.Minute
+		s, err := decider.New(cfg, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run = s.Run
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &member{name: cfg.Name, b: b, cancel: cancel, done: make(chan error, 1)}
+	go func() { m.done <- run(ctx) }()
+	t.Cleanup(m.stop)
+	natstest.Eventually(t, time.Minute, ready.Err)
+	return m
+}
+
+func (m *member) stop() {
+	if m.cancel == nil {
+		return
+	}
+	m.cancel()
+	<-m.done
+	_ = m.b.Close(5 * time.Second)
+	m.cancel = nil
+}
+
+// kill ends the member as kill -9 would: its connection drops with no
+// drain, no unpin and no goodbye.
+func (m *member) kill() {
+	m.b.Conn().Close()
+	m.stop()
+}
+
+var services = []string{"forecaster", "anomaly", "decider"}
+
+// outputs reads kind's stream and fails on any duplicate id; it returns the
+// payloads by id.
+func outputs(t *testing.T, b *bus.Bus, k proto.Kind) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, data := range natstest.Payloads(t, b.JetStream(), proto.StreamName("apm", k), proto.Filter("apm", k)) {
+		var h struct {
+			ID string `msgpack:"id"`
+		}
+		if err := msgpack.Unmarshal(data, &h); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[h.ID]; dup {
+			t.Fatalf("%s %s stored twice", k, h.ID)
+		}
+		out[h.ID] = data
+	}
+	return out
+}
+
+// settled waits until every tick has its anomaly output, every bucket its
+// forecast and the deciders have handled everything.
+func settled(t *testing.T, b *bus.Bus, timeout time.Duration) {
+	t.Helper()
+	wantTicks := minutes * len(apps) * len(tiers)
+	wantForecasts := minutes / 5 * len(apps) * len(tiers)
+	natstest.Eventually(t, timeout, func() error {
+		ctx := context.Background()
+		for _, k := range []proto.Kind{proto.KindAnomaly, proto.KindForecast} {
+			s, err := b.Stream(ctx, k)
+			if err != nil {
+				return err
+			}
+			info, err := s.Info(ctx)
+			if err != nil {
+				return err
+			}
+			want := wantTicks
+			if k == proto.KindForecast {
+				want = wantForecasts
+			}
+			if int(info.State.Msgs) != want {
+				return fmt.Errorf("%d %s stored, want %d", info.State.Msgs, k, want)
+			}
+		}
+		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
+			if err := natstest.GroupDrained(ctx, b.JetStream(), proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func publish(t *testing.T, b *bus.Bus, batches [][]bus.Out) {
+	t.Helper()
+	for _, outs := range batches {
+		if err := b.PublishAll(context.Background(), outs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// faultFree runs the load through one member of each service on a single
+// server and returns the decisions.
+func faultFree(t *testing.T, load [][]bus.Out) map[string][]byte {
+	url := natstest.RunJetStream(t)
+	admin := natstest.Connect(t, url, "provision", zerolog.Nop(), true)
+	for _, svc := range services {
+		startMember(t, url, svc, 0)
+	}
+	publish(t, admin, load)
+	settled(t, admin, 2*time.Minute)
+	return outputs(t, admin, proto.KindDecision)
+}
+
+// TestClusterSurvivesNodeAndMemberKills is the fault test of issue 11: a
+// three-node cluster, streams at three replicas, two members of each
+// stateful service; halfway through the load one NATS node and one member
+// of each service are killed.
+func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster and two pipelines (about a minute)")
+	}
+	load := ticks(42)
+	want := faultFree(t, load)
+	if len(want) == 0 {
+		t.Fatal("the fault-free run made no decisions")
+	}
+
+	c := natstest.StartCluster(t, 3)
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.Streams.Replicas = c.URL(), "provision", 3
+	admin, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close(5 * time.Second) })
+	natstest.Eventually(t, 30*time.Second, func() error { return admin.EnsureStreams(context.Background()) })
+
+	members := map[string][]*member{}
+	for _, svc := range services {
+		for i := range 2 {
+			members[svc] = append(members[svc], startMember(t, c.URL(), svc, i))
+		}
+	}
+	publish(t, admin, load[:minutes/2])
+	natstest.WaitEventTime(t, admin.JetStream(), "ANOMALIES", []string{"apm.anomaly.a0.web"}, t0.Add(time.Duration(minutes/2-1)*time.Minute), time.Minute)
+
+	// The faults: one NATS node (not the admin's) and one member of each service.
+	killed := time.Now()
+	victim := c.Servers[1]
+	if admin.Conn().ConnectedServerName() == victim.Name() {
+		victim = c.Servers[2]
+	}
+	victim.Shutdown()
+	for _, svc := range services {
+		members[svc][0].kill()
+	}
+	publish(t, admin, load[minutes/2:])
+	settled(t, admin, 3*time.Minute)
+	t.Logf("killed %s and one member of each service; the rest of the load was handled %v later", victim.Name(), time.Since(killed).Round(100*time.Millisecond))
+
+	ticks := len(outputs(t, admin, proto.KindMetrics))
+	anomalies := outputs(t, admin, proto.KindAnomaly)
+	got := outputs(t, admin, proto.KindDecision)
+	t.Logf("%d ticks, %d anomaly messages, %d decisions (fault-free run: %d)", ticks, len(anomalies), len(got), len(want))
+	if len(anomalies) != ticks {
+		t.Errorf("%d anomaly messages for %d ticks", len(anomalies), ticks)
+	}
+	var diff []string
+	for id, w := range want {
+		if g, ok := got[id]; !ok {
+			diff = append(diff, id+" missing")
+		} else if !bytes.Equal(g, w) {
+			diff = append(diff, id+" differs")
+		}
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			diff = append(diff, id+" not in the fault-free run")
+		}
+	}
+	sort.Strings(diff)
+	if len(diff) > 0 {
+		t.Fatalf("%d decisions differ from the fault-free run, e.g. %v", len(diff), diff[:min(len(diff), 10)])
+	}
+}

@@ -1,0 +1,7 @@
+// Package clustertest holds the test of Headroom beyond one machine: a
+// three-node JetStream cluster started in the test process, streams at
+// three replicas, and two members of each stateful service sharing the
+// work. Under steady load one NATS node and one member of every service are
+// killed; the outputs must still be exactly one per input and the
+// decisions equal to those of a fault-free run on a single server.
+package clustertest
