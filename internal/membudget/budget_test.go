@@ -27,12 +27,14 @@ const (
 	totalBudget      = 200 << 10
 )
 
-var benchTiers = flag.Int("membudget.tiers", 10000, "tiers fed by BenchmarkHeapPerTier")
+var (
+	benchTiers = flag.Int("membudget.tiers", 10000, "tiers fed by BenchmarkHeapPerTier")
+	benchDays  = flag.Int("membudget.days", 7, "days of one-minute history BenchmarkHeapPerTier feeds")
+)
 
 const (
-	week     = 7 * 24 * 60 // one-minute ticks
-	perApp   = 3           // tiers per app: web, cache, db
-	nMetrics = 7           // metrics per tick: the standard set (rps, cpu, mem, three latencies, error rate)
+	perApp   = 3 // tiers per app: web, cache, db
+	nMetrics = 7 // metrics per tick: the standard set (rps, cpu, mem, three latencies, error rate)
 )
 
 var (
@@ -41,15 +43,17 @@ var (
 	tierScale = [perApp]float64{1, 4, 0.9} // cache sees 4× the web's requests, db 0.9×
 )
 
-// history is the shared shape of a week of web load: a daily cycle, a
-// quieter weekend and multiplicative noise. Each tier scales it.
+// history is the shared shape of the web load, one value a minute: a daily
+// cycle, a quieter weekend and multiplicative noise. Each tier scales it.
 type history struct {
 	load []float64
+	n    int // minutes of history; load[n] is the first live minute
 }
 
-func newHistory() *history {
+func newHistory(days int) *history {
 	rng := rand.New(rand.NewPCG(1, 2))
-	h := &history{load: make([]float64, week+1)}
+	n := days * 24 * 60
+	h := &history{load: make([]float64, n+1), n: n}
 	for i := range h.load {
 		day := 1.2 + math.Sin(2*math.Pi*float64(i)/1440)
 		if (i/1440)%7 >= 5 {
@@ -126,9 +130,9 @@ func parallel(tb testing.TB, shards [][]key, f func(i int, sh []key) error) {
 	}
 }
 
-// feedForecaster builds the forecaster's state for the tiers after a week of
-// history. The week is replayed the way a restart replays it (observed, not
-// forecast: the last forecast stored is the week's last bucket), then the
+// feedForecaster builds the forecaster's state for the tiers after the
+// history. It is replayed the way a restart replays it (observed, not
+// forecast: the last forecast stored is the history's last bucket), then the
 // first live tick opens a bucket and fits every tier's models, so each
 // tier ends holding its window and its fitted ensemble, as live.
 func feedForecaster(tb testing.TB, h *history, shards [][]key, tiers int) any {
@@ -137,10 +141,10 @@ func feedForecaster(tb testing.TB, h *history, shards [][]key, tiers int) any {
 	parallel(tb, shards, func(n int, sh []key) error {
 		st := forecaster.NewTiers(cfg, limitsFor(tiers), zerolog.Nop())
 		for _, k := range sh {
-			st.SetSent(k.app, k.tier, at(week).Add(-cfg.Model.Step))
+			st.SetSent(k.app, k.tier, at(h.n).Add(-cfg.Model.Step))
 		}
 		tick := &proto.Metrics{Values: proto.Floats{cfg.Metric: 0}}
-		for i := 0; i <= week; i++ {
+		for i := 0; i <= h.n; i++ {
 			tick.TS = proto.Millis(at(i))
 			for _, k := range sh {
 				tick.App, tick.Tier = k.app, k.tier
@@ -149,8 +153,8 @@ func feedForecaster(tb testing.TB, h *history, shards [][]key, tiers int) any {
 				if err != nil {
 					return err
 				}
-				if i == week && (f == nil || len(f.Points) == 0) {
-					return fmt.Errorf("%s.%s: no forecast after a week", k.app, k.tier)
+				if i == h.n && (f == nil || len(f.Points) == 0) {
+					return fmt.Errorf("%s.%s: no forecast after the history", k.app, k.tier)
 				}
 			}
 		}
@@ -167,7 +171,7 @@ func feedAnomaly(tb testing.TB, h *history, shards [][]key, tiers int) any {
 	parallel(tb, shards, func(n int, sh []key) error {
 		st := detector.NewTiers(cfg, limitsFor(tiers))
 		tick := &proto.Metrics{Values: proto.Floats{}}
-		for i := 0; i <= week; i++ {
+		for i := 0; i <= h.n; i++ {
 			tick.TS = proto.Millis(at(i))
 			for _, k := range sh {
 				tick.App, tick.Tier = k.app, k.tier
@@ -206,7 +210,7 @@ func feedDecider(tb testing.TB, h *history, shards [][]key, tiers int) any {
 				ready[idx[d.App+"."+d.Tier]] = d.To
 			}
 		}
-		for i := 0; i <= week; i++ {
+		for i := 0; i <= h.n; i++ {
 			t := at(i)
 			ts := proto.Millis(t)
 			for j, k := range sh {
@@ -214,7 +218,7 @@ func feedDecider(tb testing.TB, h *history, shards [][]key, tiers int) any {
 				if t.Equal(t.Truncate(step)) {
 					f := &proto.Forecast{V: proto.SchemaVersion, App: k.app, Tier: k.tier, TS: ts, Metric: proto.MetricRPS, StepMS: step.Milliseconds(), Model: "mstl"}
 					for p := range 12 {
-						y := k.scale * h.load[min(i+5*p, week)]
+						y := k.scale * h.load[min(i+5*p, h.n)]
 						f.Points = append(f.Points, proto.ForecastPoint{TS: ts + int64(p)*step.Milliseconds(), Yhat: y, Lo80: 0.9 * y, Hi80: 1.1 * y, Lo95: 0.8 * y, Hi95: 1.2 * y})
 					}
 					ds, err := st.AddForecast(f)
@@ -263,16 +267,16 @@ type result struct {
 	took         time.Duration
 }
 
-func measure(tb testing.TB, name string, tiers int, feed func(testing.TB, *history, [][]key, int) any) result {
+func measure(tb testing.TB, name string, tiers, days int, feed func(testing.TB, *history, [][]key, int) any) result {
 	tb.Helper()
-	h := newHistory()
+	h := newHistory(days)
 	shards := keys(tiers, min(runtime.GOMAXPROCS(0), (tiers+perApp-1)/perApp))
 	began := time.Now()
 	alloc, inuse := heapPerTier(tb, tiers, func() any { return feed(tb, h, shards, tiers) })
 	runtime.KeepAlive(h) // allocated before the baseline: freeing it after would hide its size
 	runtime.KeepAlive(shards)
 	r := result{name: name, tiers: tiers, alloc: alloc, inuse: inuse, took: time.Since(began)}
-	tb.Logf("%-10s %6d tiers × a week of 1-minute ticks: %8.0f B/tier heap alloc, %8.0f B/tier heap in use (%s)", name, tiers, alloc, inuse, r.took.Round(time.Second))
+	tb.Logf("%-10s %6d tiers × %d days of 1-minute ticks: %8.0f B/tier heap alloc, %8.0f B/tier heap in use (%s)", name, tiers, days, alloc, inuse, r.took.Round(time.Second))
 	return r
 }
 
@@ -288,9 +292,9 @@ func TestBudget(t *testing.T) {
 	if raceEnabled {
 		nf, na, nd = 30, 6, 3
 	}
-	fc := measure(t, "forecaster", nf, feedForecaster)
-	an := measure(t, "anomaly", na, feedAnomaly)
-	de := measure(t, "decider", nd, feedDecider)
+	fc := measure(t, "forecaster", nf, 7, feedForecaster)
+	an := measure(t, "anomaly", na, 7, feedAnomaly)
+	de := measure(t, "decider", nd, 7, feedDecider)
 	check := func(name string, got, budget float64) {
 		t.Helper()
 		if got > budget {
@@ -304,7 +308,8 @@ func TestBudget(t *testing.T) {
 }
 
 // BenchmarkHeapPerTier reports the heap each service's state holds per tier
-// after -membudget.tiers tiers (10,000) got a week of one-minute history:
+// after -membudget.tiers tiers (10,000) got -membudget.days (7) of one-minute
+// history:
 //
 //	go test -run '^$' -bench HeapPerTier -benchtime 1x -timeout 2h ./internal/membudget
 func BenchmarkHeapPerTier(b *testing.B) {
@@ -315,7 +320,7 @@ func BenchmarkHeapPerTier(b *testing.B) {
 	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}} {
 		b.Run(s.name, func(b *testing.B) {
 			for range b.N {
-				r := measure(b, s.name, n, s.feed)
+				r := measure(b, s.name, n, *benchDays, s.feed)
 				b.ReportMetric(r.alloc, "B/tier")
 				b.ReportMetric(r.inuse, "inuse-B/tier")
 				if s.name == "anomaly" {
