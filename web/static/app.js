@@ -33,7 +33,7 @@ const state = {
   gen: 0,
   store: null,
   pending: new Set(), // subscription ids still replaying history
-  load: { started: 0, ms: 0, msgs: 0 }, // the current history load: when it began, how long it took, messages so far
+  load: { started: 0, ms: 0, msgs: 0, drawn: 0 }, // the current history load: when it began, how long until complete (ms) and drawn, messages so far
   conn: { state: "connecting" },
   opens: 0, // connections opened so far (reconnects are opens - 1)
   lastRender: 0,
@@ -66,7 +66,7 @@ const feed = new Feed({
 
 // startLoad marks the start of a history load (window, app or reconnect).
 function startLoad() {
-  state.load = { started: performance.now(), ms: 0, msgs: 0 };
+  state.load = { started: performance.now(), ms: 0, msgs: 0, drawn: 0 };
 }
 
 // loading reports whether the live view's history is still arriving.
@@ -316,19 +316,20 @@ function subscribeLive() {
   state.gen++;
   const g = state.gen;
   const since = () => now() - state.window;
-  // Long windows are thinned: about 1000 metrics points per tier (a chart
+  // Long windows are thinned: 600 to 700 metrics points per tier (a chart
   // is some 700 pixels wide), a forecast an hour apart over a week (each
-  // covers an hour ahead), 300 quiet anomaly scores and scaling follow-ups,
-  // 100 holds (the table shows 200 rows). The gateway never thins events
-  // (flagged anomalies, incident changes, decisions other than holds,
-  // scaling requests), and serves windows of days from its digest.
+  // covers an hour ahead), 300 quiet anomaly scores, 100 holds (the table
+  // shows 200 rows) and 100 of the executor's follow-ups (applied, ready).
+  // The gateway never thins events (flagged anomalies, incident changes,
+  // decisions other than holds, scaling requests), and serves windows of
+  // days from its digest.
   const long = state.window >= 6 * HOUR;
   const step = (n) => (long ? Math.floor(state.window / n) : 0);
   const plan = [
-    [`m.${g}`, ["metrics"], step(1000)],
+    [`m.${g}`, ["metrics"], step(600)],
     [`f.${g}`, ["forecast"], step(150)],
-    [`e.${g}`, ["anomaly", "scaling"], step(300)],
-    [`d.${g}`, ["decision"], step(100)],
+    [`e.${g}`, ["anomaly"], step(300)],
+    [`d.${g}`, ["decision", "scaling"], step(100)],
   ];
   state.pending = new Set([...state.pending].filter((id) => id.startsWith("rp")).concat(plan.map((p) => p[0])));
   state.store = new Store(state.app);
@@ -496,6 +497,8 @@ function render() {
   $("#show-holds").checked = holds;
   renderLogs(store, v, state.tier, state.window > 24 * HOUR || state.mode === "replay",
     { holds, all: $("#all-tiers").checked, thinned: state.mode === "live" && state.window >= 6 * HOUR, cmp });
+  // The load ends when its numbers are on screen: history complete, then drawn.
+  if (state.mode === "live" && state.load.ms > 0 && !state.load.drawn) state.load.drawn = performance.now() - state.load.started;
   if (state.mode === "replay" && state.replay.ready) {
     const r = state.replay;
     $("#rp-pos").value = String(Math.round(((r.cursor - r.from) / (r.to - r.from)) * 1000));
