@@ -48,6 +48,10 @@
 // series cheap.
 //
 // The package also holds what the offline evaluation shares with the live
-// path: resampling of samples into bucket means (Resample), the backtest
-// origins (Origins) and the scores (SeasonalNaiveMAE, Scorer).
+// path: the one bucketing rule (Bucketer: 5-minute means stamped with the
+// bucket start, a partial first or last bucket dropped), which the live
+// forecaster, the backtest's resampling (Resample) and the scaling
+// evaluation all use, the backtest origins (Origins) and the scores
+// (SeasonalNaiveMAE, Scorer). A Series' window is allocated as buckets
+// arrive, up to Window + RefitEvery.
 package forecast
