@@ -94,6 +94,16 @@ type AppConfig struct {
 	ShortStabilization time.Duration
 	// HoldWorth is the exchange rate of that choice (see ShortStabilization).
 	HoldWorth float64
+	// SkillQuantiles, when not empty, turns on the choice of each tier's
+	// operating point by realised skill against the Kubernetes HPA rule:
+	// shadow copies of the policy at the tier's Quantile and at each of
+	// these, each with the full and the short (ShortStabilization)
+	// scale-down window, and shadow HPA rules at several targets run on the
+	// tier's own load over simulated clusters of its lead time; the tier
+	// runs the candidate whose past under-provisioning and unserved load
+	// are smallest relative to HPA's curve at its cost. It replaces the
+	// adaptive hold (HoldWorth). Empty turns it off.
+	SkillQuantiles []float64
 	// ReactiveHeadroom is the least headroom over the current load the
 	// policy always provisions (want ≥ load·ReactiveHeadroom/capacity·target);
 	// 0 or 1 means none.
@@ -129,8 +139,9 @@ func DefaultAppConfig() AppConfig {
 		RampSigmas:         3,
 		JumpSigmas:         3,
 		JumpBin:            true,
-		ShortStabilization: 5 * time.Minute,
+		ShortStabilization: 3 * time.Minute,
 		HoldWorth:          0.07,
+		SkillQuantiles:     []float64{0.9, 0.98},
 	}
 }
 
@@ -160,6 +171,11 @@ func (c AppConfig) Validate() error {
 	}
 	if c.HPAGuardTarget < 0 || c.HPAGuardTarget > 1 {
 		errs = append(errs, fmt.Errorf("HPA guard target %v is not in [0, 1]", c.HPAGuardTarget))
+	}
+	for _, q := range c.SkillQuantiles {
+		if !(q > 0 && q < 1) {
+			errs = append(errs, fmt.Errorf("skill quantile %v is not in (0, 1)", q))
+		}
 	}
 	if c.DefaultHeadroom < 1 {
 		errs = append(errs, fmt.Errorf("default headroom %v is below 1", c.DefaultHeadroom))

@@ -76,7 +76,9 @@ func TestAdaptiveHold(t *testing.T) {
 				load[i] *= 2.5
 			}
 		}
-		ds := loop(mustApp(t, guardApp()), load, nil, nil)
+		c := guardApp()
+		c.ShortStabilization, c.SkillQuantiles = 5*time.Minute, nil
+		ds := loop(mustApp(t, c), load, nil, nil)
 		return ds[n-1].Inputs["stabilisation_s"]
 	}
 	if got := run(false); got != 300 {
@@ -84,5 +86,36 @@ func TestAdaptiveHold(t *testing.T) {
 	}
 	if got := run(true); got != 900 {
 		t.Errorf("clustered bursts: stabilisation %vs, want the full 900 s", got)
+	}
+}
+
+// TestSkillSelectorFollowsTheTraffic runs the skill selector (shipped
+// quantiles, a 5-minute short window beside the 15-minute one) on the two
+// burst patterns of TestAdaptiveHold: after isolated bursts the short
+// window does better against the HPA shadows at its cost, so it is run;
+// when bursts come in clusters a few minutes apart, releasing replicas
+// after five minutes misses the next burst, so the full window is kept.
+func TestSkillSelectorFollowsTheTraffic(t *testing.T) {
+	run := func(clustered bool) (float64, float64) {
+		rng := rand.New(rand.NewPCG(3, 3))
+		n := 4 * 1440
+		load := make([]float64, n)
+		for i := range load {
+			load[i] = 100 + 3*rng.NormFloat64()
+			k := i % 90
+			if k < 4 || (clustered && ((k >= 12 && k < 15) || (k >= 24 && k < 27))) {
+				load[i] *= 2.5
+			}
+		}
+		c := guardApp()
+		c.ShortStabilization = 5 * time.Minute
+		ds := loop(mustApp(t, c), load, nil, nil)
+		return ds[n-1].Inputs["stabilisation_s"], ds[n-1].Inputs["quantile"]
+	}
+	if w, q := run(false); w != 300 {
+		t.Errorf("isolated bursts: stabilisation %vs (quantile %v), want the short 300 s", w, q)
+	}
+	if w, q := run(true); w != 900 {
+		t.Errorf("clustered bursts: stabilisation %vs (quantile %v), want the full 900 s", w, q)
 	}
 }

@@ -62,7 +62,7 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 		unit = "load"
 	}
 	demand := fmt.Sprintf("p%g %s %s over the next %s (%s, × peak ratio %.2f)",
-		math.Round(c.Quantile*1000)/10, fmtNum(e.demand), unit, fmtDur(tr.horizon), tr.baseText(e), e.ratio)
+		math.Round(e.quantile*1000)/10, fmtNum(e.demand), unit, fmtDur(tr.horizon), tr.baseText(e), e.ratio)
 	fit := func(n int) string {
 		return fmt.Sprintf("%d × %s %s at %d %% target", n, fmtNum(e.capacity), unit, int(math.Round(c.Target*100)))
 	}

@@ -25,6 +25,8 @@ type tier struct {
 	hold holdSkill
 	// guard is the HPA rule at AppConfig.HPAGuardTarget (nil when off).
 	guard *hpa.Autoscaler
+	// sk picks the operating point by realised skill (nil when off).
+	sk *skill
 }
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
@@ -41,7 +43,7 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 		guard, _ = hpa.New(hc) // validated with the app config
 	}
 	return &tier{
-		cfg: cfg, app: app, horizon: h, guard: guard,
+		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h),
 		dem: newDemand(h, keep, size),
 		m: machine{
 			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
@@ -175,7 +177,8 @@ type evaluation struct {
 	load, level, fmax, fnow, rise, base, ratio, demand, capacity, ramp float64
 	hasForecast, jump, guard                                           bool
 	ratioSource                                                        string
-	floor, want                                                        int
+	floor, want, bin                                                   int
+	quantile                                                           float64
 }
 
 // evaluate computes the wanted replica count at t.
@@ -210,7 +213,11 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 			}
 		}
 	}
-	e.ratio, e.ratioSource = tr.dem.ratio(bin, tr.cfg.Quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
+	e.quantile, e.bin = tr.cfg.Quantile, bin
+	if tr.sk != nil {
+		e.quantile = tr.sk.quantile()
+	}
+	e.ratio, e.ratioSource = tr.dem.ratio(bin, e.quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
 	tr.dem.record(t, e.base, bin)
 	e.demand = e.base * e.ratio
 	per := capacity * tr.cfg.Target
@@ -286,7 +293,23 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 			e.want, e.guard = min(g, tr.cfg.Max), true
 		}
 	}
-	tr.chooseHold(t, e.want, capacity)
+	if tr.sk != nil {
+		per := capacity * tr.cfg.Target
+		tr.sk.step(t, in.Load, in.Ready, in.Ready+in.Booting, capacity, func(q float64) int {
+			if q == e.quantile {
+				return max(e.floor, min(tr.cfg.Max, int(math.Ceil(e.demand/per-1e-9))))
+			}
+			r, _ := tr.dem.ratio(e.bin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
+			w := max(int(math.Ceil(e.base*r/per-1e-9)), e.floor)
+			return max(tr.cfg.Min, min(tr.cfg.Max, w))
+		})
+		tr.m.window = 0
+		if w := tr.sk.window(); w < tr.cfg.ScaleDownStabilization {
+			tr.m.window = w
+		}
+	} else {
+		tr.chooseHold(t, e.want, capacity)
+	}
 	v := tr.m.step(t, current, e.want, loadInc, perf)
 	d.To, d.Action, d.State = v.to, v.action, tr.m.phase.String()
 	d.Inputs = e.inputs(in, tr.cfg, v)
@@ -303,7 +326,7 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	m := map[string]float64{
 		"load": e.load, "level": e.level, "base": e.base, "ratio_q": e.ratio,
 		"demand_q": e.demand, "capacity": e.capacity, "target": cfg.Target,
-		"quantile": cfg.Quantile, "lead_s": cfg.LeadTime.Seconds(),
+		"quantile": e.quantile, "lead_s": cfg.LeadTime.Seconds(),
 		"floor": float64(e.floor), "want": float64(e.want), "stabilised": float64(v.stabilised),
 		"ready": float64(in.Ready), "booting": float64(in.Booting),
 	}

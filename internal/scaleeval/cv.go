@@ -3,6 +3,9 @@ package scaleeval
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
+	"time"
 )
 
 // Grid is a set of candidate settings for one knob of the policy.
@@ -17,23 +20,32 @@ type Grid struct {
 	Default int
 }
 
-// SuiteGrid returns the candidates the suite's leave-one-trace-out chooses
-// from: the adaptive hold's exchange rate (0.03, 0.05, 0.07, 0.1) × the
-// ramp guard (off or 3 typical changes), everything else as in base;
+// SuiteGrid returns the candidates the suite's leave-one-family-out
+// chooses from: the skill selector's extra quantiles ({0.9, 0.98},
+// {0.93, 0.97} or all four) × its short scale-down window (3 or 5
+// minutes), and the previous release's setting (no selector, the adaptive
+// hold at 0.07 with a 5-minute short window), everything else as in base;
 // Default points at base's own setting when it is in the grid.
 func SuiteGrid(base Options) Grid {
-	g := Grid{Knob: "hold-worth × ramp-sigmas", Default: -1}
-	for _, hw := range []float64{0.03, 0.05, 0.07, 0.1} {
-		for _, r := range []float64{0, 3} {
+	g := Grid{Knob: "skill quantiles × short stabilisation", Default: -1}
+	add := func(name string, o Options) {
+		if slices.Equal(o.SkillQuantiles, base.SkillQuantiles) && o.ShortStabilization == base.ShortStabilization &&
+			(len(o.SkillQuantiles) > 0 || o.HoldWorth == base.HoldWorth) {
+			g.Default = len(g.Options)
+		}
+		g.Names = append(g.Names, name)
+		g.Options = append(g.Options, o)
+	}
+	for _, qs := range [][]float64{{0.9, 0.98}, {0.93, 0.97}, {0.9, 0.93, 0.97, 0.98}} {
+		for _, sh := range []time.Duration{3 * time.Minute, 5 * time.Minute} {
 			o := base
-			o.HoldWorth, o.RampSigmas = hw, r
-			if hw == base.HoldWorth && r == base.RampSigmas {
-				g.Default = len(g.Options)
-			}
-			g.Names = append(g.Names, fmt.Sprintf("hold-worth=%g ramp-sigmas=%g", hw, r))
-			g.Options = append(g.Options, o)
+			o.SkillQuantiles, o.ShortStabilization = qs, sh
+			add(fmt.Sprintf("skill=%s short=%s", fmtQuantiles(qs), fmtDuration(sh)), o)
 		}
 	}
+	o := base
+	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth = nil, 5*time.Minute, 0.07
+	add("no skill, hold-worth=0.07 short=5m", o)
 	if g.Default < 0 {
 		g.Default = len(g.Options)
 		g.Names = append(g.Names, "shipped")
@@ -42,6 +54,16 @@ func SuiteGrid(base Options) Grid {
 	return g
 }
 
+func fmtQuantiles(qs []float64) string {
+	parts := make([]string, len(qs))
+	for i, q := range qs {
+		parts[i] = fmt.Sprintf("%g", q)
+	}
+	return strings.Join(parts, ":")
+}
+
+func fmtDuration(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }
+
 // loss is how badly a result misses its targets: the worst of its two
 // ratios to HPA at equal cost over the trace's goal, and its cost over
 // twice the oracle's (1 means at a target's edge).
@@ -49,12 +71,25 @@ func loss(r Result) float64 {
 	return math.Max(r.Worst()/r.goal(), r.Ours.CostRatio/2)
 }
 
+// heldOut says whether row t is left out with row leaveOut: the row
+// itself and every row of its family (-1 leaves nothing out).
+func heldOut(rs []Result, t, leaveOut int) bool {
+	if leaveOut < 0 {
+		return false
+	}
+	if t == leaveOut {
+		return true
+	}
+	f := rs[leaveOut].Family
+	return f != "" && rs[t].Family == f
+}
+
 // WorstLoss returns a candidate's worst loss over every trace but
-// leaveOut (-1 keeps all) and the trace it occurs on.
+// leaveOut and its family (-1 keeps all) and the trace it occurs on.
 func WorstLoss(rs []Result, leaveOut int) (float64, string) {
 	mx, at, first := 0.0, "", true
 	for t, r := range rs {
-		if t == leaveOut {
+		if heldOut(rs, t, leaveOut) {
 			continue
 		}
 		if l := loss(r); first || l > mx {
@@ -69,7 +104,8 @@ func WorstLoss(rs []Result, leaveOut int) (float64, string) {
 const nearTie = 0.025
 
 // Choose returns the candidate (index into results) with the smallest worst
-// loss over every trace except leaveOut (-1 keeps all): a setting must hold
+// loss over every trace except leaveOut and the rest of its family (-1
+// keeps all): a setting must hold
 // on every trace, not on average. Among candidates whose worst loss is
 // within nearTie of the smallest, the one with the smallest mean log loss
 // wins (the earliest on equality).
@@ -80,7 +116,7 @@ func Choose(results [][]Result, leaveOut int) int {
 	for c, rs := range results {
 		sum, n := 0.0, 0
 		for t, r := range rs {
-			if t == leaveOut {
+			if heldOut(rs, t, leaveOut) {
 				continue
 			}
 			l := loss(r)
@@ -104,7 +140,8 @@ func Choose(results [][]Result, leaveOut int) int {
 }
 
 // LeaveOneOut returns, for each trace, the candidate chosen on all the
-// other traces.
+// traces of other families (leave-one-family-out; a row without a family
+// is its own).
 func LeaveOneOut(results [][]Result) []int {
 	if len(results) == 0 {
 		return nil

@@ -41,6 +41,8 @@ type Options struct {
 	// ShortStabilization and HoldWorth are the policy's adaptive hold.
 	ShortStabilization time.Duration
 	HoldWorth          float64
+	// SkillQuantiles is policy.AppConfig.SkillQuantiles.
+	SkillQuantiles []float64
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
 	Horizon int
 	// Warmup is the number of leading minutes not scored.
@@ -60,18 +62,19 @@ type Options struct {
 // against the recent level in the base, carry on ramps that rise beyond 3
 // typical one-minute changes (the ramp guard), lift the base to a load that
 // jumped beyond 3 typical changes and calibrate such ticks apart (the jump
-// guard), and scale down after 5 minutes instead of 15 while the long hold
-// prevents fewer than 0.07 misses per unit of relative extra replicas (the
-// adaptive hold). The settings were compared over the trace suite and
-// checked by leave-one-trace-out (SuiteGrid, `decider simulate --suite DIR
-// --cv`).
+// guard), and pick each tier's operating point by realised skill against
+// the HPA rule among the p90, p95 and p98 and a 15- or 3-minute scale-down
+// window (the skill selector, policy.AppConfig.SkillQuantiles). The
+// settings were compared over the trace suite and checked by
+// leave-one-family-out (SuiteGrid, `decider simulate --suite DIR --cv`).
 func DefaultOptions() Options {
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
 		ForecastWeight: 0.25, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
-		ShortStabilization: 5 * time.Minute, HoldWorth: 0.07,
-		Horizon: 12, Warmup: 1440, HPA: true,
+		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
+		SkillQuantiles: []float64{0.9, 0.98},
+		Horizon:        12, Warmup: 1440, HPA: true,
 	}
 }
 
@@ -92,6 +95,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.RampSigmas, app.JumpSigmas, app.ReactiveHeadroom, app.JumpBin = o.RampSigmas, o.JumpSigmas, o.ReactiveHeadroom, o.JumpBin
 	app.HPAGuardTarget = o.HPAGuardTarget
 	app.ShortStabilization, app.HoldWorth = o.ShortStabilization, o.HoldWorth
+	app.SkillQuantiles = o.SkillQuantiles
 	return app
 }
 

@@ -59,6 +59,9 @@ func Prepare(ctx context.Context, tr Trace, o Options) (*Prepared, error) {
 type Result struct {
 	// Name labels the trace or tier.
 	Name string
+	// Family groups rows of one kind; cross-validation leaves a whole
+	// family out ("" counts as a family of its own row).
+	Family string
 	// Ours is the policy's score.
 	Ours Score
 	// HPAUnder and HPAUnserved are HPA's curve interpolated at our cost.
@@ -112,7 +115,7 @@ func (p *Prepared) Score(o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", p.Name, err)
 	}
-	r := Result{Name: p.Name, Ours: sc, Goal: p.Goal}
+	r := Result{Name: p.Name, Family: p.Family, Ours: sc, Goal: p.Goal}
 	r.HPAUnder, r.HPAUnserved, r.Inside = p.HPA.At(sc.CostRatio)
 	return r, nil
 }

@@ -51,50 +51,82 @@ func ShopLoads(seed int64, days int) ([]time.Time, [][]float64, error) {
 // scaled by the learned ratio) over the simulated shop and scores every
 // tier against HPA run on that tier's load with the same lead time.
 func EvaluateShopTiers(ctx context.Context, seed int64, days int, o Options) ([]Result, error) {
+	p, err := PrepareShop(ctx, seed, days, o)
+	if err != nil {
+		return nil, err
+	}
+	return p.Score(o)
+}
+
+// PreparedShop is the simulated shop's tier loads with everything that does
+// not depend on the policy's settings computed once: per tier the contract,
+// the forecast tape, the oracle's cost and HPA's curve.
+type PreparedShop struct {
+	seed   int64
+	ts     []time.Time
+	loads  [][]float64
+	names  []string
+	setups []Setup
+	tapes  [][]*policy.Forecast
+	curves []Curve
+	oracle []float64
+}
+
+// PrepareShop builds the shop's tier loads for seed over days and
+// prepares them for scoring.
+func PrepareShop(ctx context.Context, seed int64, days int, o Options) (*PreparedShop, error) {
 	ts, loads, err := ShopLoads(seed, days)
 	if err != nil {
 		return nil, err
 	}
 	names := shop.DefaultConfig().TierNames()
-	setups := make([]Setup, len(names))
-	tapes := make([][]*policy.Forecast, len(names))
-	curves := make([]Curve, len(names))
-	oracle := make([]float64, len(names))
+	p := &PreparedShop{
+		seed: seed, ts: ts, loads: loads, names: names,
+		setups: make([]Setup, len(names)), tapes: make([][]*policy.Forecast, len(names)),
+		curves: make([]Curve, len(names)), oracle: make([]float64, len(names)),
+	}
 	for k, name := range names {
 		s := DefaultSetup(loads[k])
 		s.BootDelay, s.Warmup = ShopLeadTimes[name], o.Warmup
-		setups[k] = s
+		p.setups[k] = s
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if tapes[k], err = RecordForecasts(ts, loads[k], forecast.DefaultConfig(), o.Horizon); err != nil {
+		if p.tapes[k], err = RecordForecasts(ts, loads[k], forecast.DefaultConfig(), o.Horizon); err != nil {
 			return nil, fmt.Errorf("shop %s: %w", name, err)
 		}
-		oracle[k] = OracleCost(loads[k], s)
-		if curves[k], err = RunHPACurve(ts, loads[k], s, HPATargets(), oracle[k]); err != nil {
+		p.oracle[k] = OracleCost(loads[k], s)
+		if p.curves[k], err = RunHPACurve(ts, loads[k], s, HPATargets(), p.oracle[k]); err != nil {
 			return nil, fmt.Errorf("shop %s: %w", name, err)
 		}
 	}
-	app := o.AppConfig(setups[0].Capacity, setups[0].BootDelay)
+	return p, nil
+}
+
+// Score runs the three-tier policy configured by o over the prepared shop
+// and places every tier against its HPA curve at equal cost. The rows'
+// family is "shop".
+func (p *PreparedShop) Score(o Options) ([]Result, error) {
+	app := o.AppConfig(p.setups[0].Capacity, p.setups[0].BootDelay)
 	base := app.Tiers[0]
 	app.Tiers = nil
-	for k, name := range names {
+	for k, name := range p.names {
 		tc := base
-		tc.Name, tc.Capacity, tc.LeadTime = name, setups[k].Capacity, setups[k].BootDelay
+		tc.Name, tc.Capacity, tc.LeadTime = name, p.setups[k].Capacity, p.setups[k].BootDelay
 		if k > 0 {
-			tc.Upstream = names[k-1]
+			tc.Upstream = p.names[k-1]
 		}
 		app.Tiers = append(app.Tiers, tc)
 	}
-	runs, err := simulateTiers(ts, loads, setups, tapes, app)
+	runs, err := simulateTiers(p.ts, p.loads, p.setups, p.tapes, app)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Result, len(names))
-	for k, name := range names {
-		sc := ScoreRun(loads[k], runs[k], setups[k], oracle[k])
-		r := Result{Name: fmt.Sprintf("shop-s%d/%s(%s)", seed, name, fmtLead(setups[k].BootDelay)), Ours: sc}
-		r.HPAUnder, r.HPAUnserved, r.Inside = curves[k].At(sc.CostRatio)
+	out := make([]Result, len(p.names))
+	for k, name := range p.names {
+		sc := ScoreRun(p.loads[k], runs[k], p.setups[k], p.oracle[k])
+		r := Result{Name: fmt.Sprintf("shop-s%d/%s(%s)", p.seed, name, fmtLead(p.setups[k].BootDelay)), Family: "shop", Ours: sc}
+		r.HPAUnder, r.HPAUnserved, r.Inside = p.curves[k].At(sc.CostRatio)
 		out[k] = r
 	}
 	return out, nil

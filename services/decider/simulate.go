@@ -91,6 +91,20 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 	fs.Float64Var(&opt.HPAGuardTarget, "hpa-guard", opt.HPAGuardTarget, "never want fewer replicas than the HPA rule at this target (0: off)")
 	fs.DurationVar(&opt.ShortStabilization, "short-stabilization", opt.ShortStabilization, "adaptive hold: scale down after this shorter window while the full one does not pay (0: off)")
 	fs.Float64Var(&opt.HoldWorth, "hold-worth", opt.HoldWorth, "adaptive hold: misses the full window must prevent per unit of relative extra replicas")
+	fs.Func("skill", "choose each tier's operating point by realised skill against HPA among the quantile and these quantiles, separated by commas or colons (\"off\": no)", func(v string) error {
+		opt.SkillQuantiles = nil
+		if v == "off" {
+			return nil
+		}
+		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ':' }) {
+			q, err := policy.ParseQuantile(f)
+			if err != nil {
+				return err
+			}
+			opt.SkillQuantiles = append(opt.SkillQuantiles, q)
+		}
+		return nil
+	})
 	fs.BoolVar(&opt.JumpBin, "jump-bin", opt.JumpBin, "calibrate the ticks the jump guard lifts apart from the others")
 	fs.Float64Var(&opt.ReactiveHeadroom, "reactive-headroom", opt.ReactiveHeadroom, "least headroom over the current load (e.g. 1.1; 0: none)")
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")

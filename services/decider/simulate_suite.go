@@ -150,7 +150,18 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 	}); err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	fmt.Fprintf(stderr, "simulate: prepared %d traces in %s\n", len(preps), time.Since(start).Round(time.Millisecond))
+	var shops []*scaleeval.PreparedShop
+	if sf.tiers {
+		seeds := []int64{1, 2}
+		shops = make([]*scaleeval.PreparedShop, len(seeds))
+		if err := parallel(len(seeds), sf.workers, func(i int) (err error) {
+			shops[i], err = scaleeval.PrepareShop(ctx, seeds[i], 21, opt)
+			return err
+		}); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+	}
+	fmt.Fprintf(stderr, "simulate: prepared %d traces and %d shops in %s\n", len(preps), len(shops), time.Since(start).Round(time.Millisecond))
 	grid := scaleeval.SuiteGrid(opt)
 	if sf.grid != "" {
 		if grid, err = parseGrid(sf.grid, opt); err != nil {
@@ -161,20 +172,34 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 	if sf.cv || sf.grid != "" {
 		cands = grid.Options
 	}
-	// results[c][t]: candidate c on trace t.
-	results := make([][]scaleeval.Result, len(cands))
+	// results[c][t]: candidate c on row t (the traces, then every shop's
+	// tiers).
+	jobs := len(preps) + len(shops)
+	scored := make([][][]scaleeval.Result, len(cands))
 	for c := range cands {
-		results[c] = make([]scaleeval.Result, len(preps))
+		scored[c] = make([][]scaleeval.Result, jobs)
 	}
-	if err := parallel(len(preps)*len(cands), sf.workers, func(k int) (err error) {
-		c, t := k/len(preps), k%len(preps)
-		results[c][t], err = preps[t].Score(cands[c])
+	if err := parallel(jobs*len(cands), sf.workers, func(k int) error {
+		c, j := k/jobs, k%jobs
+		if j < len(preps) {
+			r, err := preps[j].Score(cands[c])
+			scored[c][j] = []scaleeval.Result{r}
+			return err
+		}
+		rs, err := shops[j-len(preps)].Score(cands[c])
+		scored[c][j] = rs
 		return err
 	}); err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	fmt.Fprintf(stdout, "suite: %d traces, %d scored; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95\n\n",
-		len(preps), len(preps)*len(cands), preps[0].Setup.BootDelay, opt.Warmup)
+	results := make([][]scaleeval.Result, len(cands))
+	for c := range cands {
+		for _, rs := range scored[c] {
+			results[c] = append(results[c], rs...)
+		}
+	}
+	fmt.Fprintf(stdout, "suite: %d traces + %d shops' tiers (web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95\n\n",
+		len(preps), len(shops), len(cands), preps[0].Setup.BootDelay, opt.Warmup)
 	inSample := results[0]
 	switch {
 	case !sf.cv && sf.grid != "":
@@ -188,15 +213,15 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		def := grid.Default
 		inSample = results[def]
 		chosen := scaleeval.LeaveOneOut(results)
-		cv := make([]scaleeval.Result, len(preps))
+		cv := make([]scaleeval.Result, len(inSample))
 		for t, c := range chosen {
 			cv[t] = results[c][t]
 		}
-		fmt.Fprintf(stdout, "in-sample: the shipped setting (%s); cv: leave-one-trace-out choice over %d settings of %s\n", grid.Names[def], len(cands), grid.Knob)
+		fmt.Fprintf(stdout, "in-sample: the shipped setting (%s); cv: leave-one-family-out choice over %d settings of %s\n", grid.Names[def], len(cands), grid.Knob)
 		scaleeval.PrintResults(stdout, inSample, cv)
-		fmt.Fprintln(stdout, "\nsetting chosen when each trace is left out:")
+		fmt.Fprintln(stdout, "\nsetting chosen when each trace's family is left out:")
 		for t, c := range chosen {
-			fmt.Fprintf(stdout, "  %-22s %s\n", preps[t].Name, grid.Names[c])
+			fmt.Fprintf(stdout, "  %-22s %s\n", inSample[t].Name, grid.Names[c])
 		}
 		fmt.Fprintf(stdout, "setting chosen on the whole suite: %s\n", grid.Names[scaleeval.Choose(results, -1)])
 		fmt.Fprintln(stdout, "worst loss of each setting over the whole suite (ratio over the trace's goal, or cost over 2× oracle):")
@@ -204,22 +229,6 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			l, at := scaleeval.WorstLoss(results[c], -1)
 			fmt.Fprintf(stdout, "  %-40s %.3f (%s)\n", grid.Names[c], l, at)
 		}
-	}
-	if sf.tiers {
-		fmt.Fprintln(stdout, "\ntiers behind the front (simulated shop, 21 days, web boot 3 min, cache 3 min, db 10 min; policy propagates the web forecast):")
-		seeds := []int64{1, 2}
-		per := make([][]scaleeval.Result, len(seeds))
-		if err := parallel(len(seeds), sf.workers, func(i int) (err error) {
-			per[i], err = scaleeval.EvaluateShopTiers(ctx, seeds[i], 21, opt)
-			return err
-		}); err != nil {
-			return fmt.Errorf("simulate: %w", err)
-		}
-		var rs []scaleeval.Result
-		for _, r := range per {
-			rs = append(rs, r...)
-		}
-		scaleeval.PrintResults(stdout, rs, nil)
 	}
 	fmt.Fprintf(stderr, "simulate: suite done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil

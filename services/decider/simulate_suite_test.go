@@ -18,7 +18,7 @@ func TestSuiteCommand(t *testing.T) {
 		t.Fatalf("simulate: %v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"nasa_3d", "cvUnder×", "setting chosen when each trace is left out", "rows lose to HPA"} {
+	for _, want := range []string{"nasa_3d", "cvUnder×", "setting chosen when each trace's family is left out", "rows lose to HPA"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}

@@ -1,0 +1,244 @@
+package policy
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/hpa"
+)
+
+// skill picks a tier's operating point by realised skill against the
+// Kubernetes HPA rule (AppConfig.SkillQuantiles). Beside the live policy it
+// runs, on the tier's own observed load, shadow copies of the policy at
+// every candidate quantile and scale-down window, and shadow HPA rules at
+// several targets, each with a simulated cluster of the tier's lead time:
+// a count decided at the end of a tick serves once the lead time has
+// passed, and a reduction acts at once, so the replicas serving at a tick
+// are the fewest decided over the last lead time plus one tick. For every
+// shadow it keeps exponentially weighted rates of under-provisioned ticks
+// (load above ready × capacity), of unserved load and of replicas paid for.
+// The HPA shadows draw the Kubernetes rule's cost/quality curve on this
+// very traffic; each policy candidate is placed on it at its own cost, and
+// the candidate with the smallest worse-of-two ratio to HPA at equal cost
+// is the one the tier runs. Everything is computed from the past only.
+type skill struct {
+	cands []shadow
+	hpas  []hpaShadow
+	// serve is the number of past decisions the serving count is the
+	// minimum of (lead time in ticks plus one).
+	serve int
+	alpha float64
+	ticks int
+	warm  int // skillWarm in ticks
+	pick  int
+	load  float64 // exponentially weighted load, the scale of unserved
+}
+
+// shadow is one candidate operating point of the policy.
+type shadow struct {
+	q     float64
+	win   time.Duration
+	wants []wantAt // wants within win
+	past  []int    // the last serve decisions
+	score shadowScore
+}
+
+// hpaShadow is the HPA rule at one target on a simulated cluster.
+type hpaShadow struct {
+	a     *hpa.Autoscaler
+	past  []int
+	score shadowScore
+}
+
+// shadowScore holds the exponentially weighted rates of one shadow.
+type shadowScore struct {
+	under, unserved, cost float64
+}
+
+// skillTargets are the HPA targets whose shadows draw the curve.
+var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
+
+// Constants of the choice: the rates weigh about the last skillMemory;
+// skillWarm of history passes before any candidate but the configured
+// one is run; a new candidate must be better by skillSwitch (relatively)
+// to replace the running one, since every switch mixes two operating
+// points, which on a convex curve is worse than either; skillEpsUnder and
+// skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
+// and relative to the load).
+const (
+	skillMemory      = 7 * 24 * time.Hour
+	skillSwitch      = 0.1
+	skillWarm        = 24 * time.Hour
+	skillEpsUnder    = 2.5e-4
+	skillEpsUnserved = 1e-4
+)
+
+// newSkill returns the selector for a tier, or nil when the app does not
+// select by skill.
+func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
+	if len(app.SkillQuantiles) == 0 {
+		return nil
+	}
+	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemory)), warm: int(skillWarm / app.Tick)}
+	wins := []time.Duration{cfg.ScaleDownStabilization}
+	if sh := app.ShortStabilization; sh > 0 && sh < cfg.ScaleDownStabilization {
+		wins = append(wins, sh)
+	}
+	qs := append([]float64{cfg.Quantile}, app.SkillQuantiles...)
+	for _, q := range qs {
+		for _, w := range wins {
+			if slices.ContainsFunc(s.cands, func(c shadow) bool { return c.q == q && c.win == w }) {
+				continue
+			}
+			s.cands = append(s.cands, shadow{q: q, win: w})
+		}
+	}
+	for _, tg := range skillTargets {
+		hc := hpa.DefaultConfig(tg)
+		hc.Min, hc.Max = cfg.Min, cfg.Max
+		a, err := hpa.New(hc)
+		if err != nil {
+			continue
+		}
+		s.hpas = append(s.hpas, hpaShadow{a: a})
+	}
+	return s
+}
+
+// quantile and window return the running candidate's operating point.
+func (s *skill) quantile() float64     { return s.cands[s.pick].q }
+func (s *skill) window() time.Duration { return s.cands[s.pick].win }
+
+// serving returns the replicas serving now and those paid for given the
+// past decisions (the tier's real counts until a shadow has a history).
+func (s *skill) serving(past []int, ready, total int) (serving, paid int) {
+	if len(past) < s.serve {
+		return ready, total
+	}
+	return slices.Min(past), past[len(past)-1]
+}
+
+func (s *skill) push(past []int, d int) []int {
+	if len(past) == s.serve {
+		copy(past, past[1:])
+		past[len(past)-1] = d
+		return past
+	}
+	return append(past, d)
+}
+
+func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
+	short := load - float64(serving)*capacity
+	miss := 0.0
+	if short > 0 {
+		miss = 1
+	}
+	sc.under += alpha * (miss - sc.under)
+	sc.unserved += alpha * (math.Max(0, short) - sc.unserved)
+	sc.cost += alpha * (float64(paid) - sc.cost)
+}
+
+// step scores every shadow on the tick's load, advances them with their
+// decisions for this tick (wantFor gives the policy's wanted count at a
+// quantile) and picks the candidate to run.
+func (s *skill) step(t time.Time, load float64, ready, total int, capacity float64, wantFor func(q float64) int) {
+	s.ticks++
+	if s.ticks == 1 {
+		s.load = load
+	} else {
+		s.load += s.alpha * (load - s.load)
+	}
+	for i := range s.cands {
+		c := &s.cands[i]
+		serving, paid := s.serving(c.past, ready, total)
+		c.score.add(s.alpha, load, capacity, serving, paid)
+		keep := c.wants[:0]
+		for _, w := range c.wants {
+			if t.Sub(w.t) < c.win {
+				keep = append(keep, w)
+			}
+		}
+		c.wants = append(keep, wantAt{t, wantFor(c.q)})
+		d := 0
+		for _, w := range c.wants {
+			d = max(d, w.want)
+		}
+		c.past = s.push(c.past, d)
+	}
+	for i := range s.hpas {
+		h := &s.hpas[i]
+		serving, paid := s.serving(h.past, ready, total)
+		h.score.add(s.alpha, load, capacity, serving, paid)
+		util := math.NaN()
+		if serving > 0 {
+			util = load / (float64(serving) * capacity)
+		}
+		h.past = s.push(h.past, h.a.Decide(t, paid, serving, util))
+	}
+	if s.ticks < s.warm || len(s.hpas) < 2 {
+		return
+	}
+	// A candidate costlier than the costliest HPA shadow cannot be placed
+	// on the curve (beside HPA's end point it would look better than HPA
+	// is at that cost), so it is not chosen.
+	top := 0.0
+	for _, h := range s.hpas {
+		top = max(top, h.score.cost)
+	}
+	best, bestR := s.pick, s.ratio(s.cands[s.pick].score)
+	if s.cands[s.pick].score.cost > top {
+		bestR = math.Inf(1)
+	}
+	cur := bestR
+	for i, c := range s.cands {
+		if c.score.cost > top {
+			continue
+		}
+		if r := s.ratio(c.score); r < bestR {
+			best, bestR = i, r
+		}
+	}
+	if best != s.pick && bestR < cur*(1-skillSwitch) {
+		s.pick = best
+	}
+}
+
+// ratio places a shadow's score on the HPA shadows' curve at its cost and
+// returns the worse of its two ratios to HPA there.
+func (s *skill) ratio(sc shadowScore) float64 {
+	pts := make([]shadowScore, len(s.hpas))
+	for i, h := range s.hpas {
+		pts[i] = h.score
+	}
+	slices.SortFunc(pts, func(a, b shadowScore) int {
+		switch {
+		case a.cost < b.cost:
+			return -1
+		case a.cost > b.cost:
+			return 1
+		}
+		return 0
+	})
+	var u, us float64
+	switch {
+	case sc.cost <= pts[0].cost:
+		u, us = pts[0].under, pts[0].unserved
+	case sc.cost >= pts[len(pts)-1].cost:
+		u, us = pts[len(pts)-1].under, pts[len(pts)-1].unserved
+	default:
+		for i := 1; i < len(pts); i++ {
+			a, b := pts[i-1], pts[i]
+			if sc.cost <= b.cost {
+				f := 0.0
+				if b.cost > a.cost {
+					f = (sc.cost - a.cost) / (b.cost - a.cost)
+				}
+				u, us = a.under+f*(b.under-a.under), a.unserved+f*(b.unserved-a.unserved)
+				break
+			}
+		}
+	}
+	eu, es := skillEpsUnder, skillEpsUnserved*s.load
+	return math.Max((sc.under+eu)/(u+eu), (sc.unserved+es)/(us+es))
+}

@@ -1,0 +1,72 @@
+package policy
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/hpa"
+	"github.com/headroomhq/headroom/internal/sim"
+)
+
+// TestSkillShadowClusterMatchesSimulator drives the Kubernetes rule twice
+// on the same noisy, bursty load: once through the skill selector's shadow
+// (whose serving count is the fewest replicas decided over the lead time
+// plus one tick) and once through the simulated cluster the evaluation
+// uses. The serving counts, the replicas paid for and so the rates must
+// agree tick for tick, or the selector would score candidates on a cluster
+// that is not the real one.
+func TestSkillShadowClusterMatchesSimulator(t *testing.T) {
+	for _, lead := range []time.Duration{time.Minute, 3 * time.Minute, 10 * time.Minute} {
+		cfg := DefaultAppConfig()
+		cfg.SkillQuantiles = []float64{0.95}
+		tc := cfg.Tiers[0]
+		tc.LeadTime = lead
+		s := newSkill(tc, &cfg, cfg.Tick+lead)
+		s.hpas = s.hpas[:1]
+		ref, err := hpa.New(hpa.DefaultConfig(skillTargets[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const capacity = 10.0
+		rng := rand.New(rand.NewPCG(3, 4))
+		cl := sim.NewCluster(sim.Config{BootDelay: lead}, at(0), 3)
+		for i := 0; i < 3000; i++ {
+			load := 30 * (1.5 + math.Sin(float64(i)/90)) * math.Exp(0.15*rng.NormFloat64())
+			if rng.Float64() < 0.01 {
+				load *= 3
+			}
+			ready, booting := cl.Advance(at(i))
+			serving, paid := s.serving(s.hpas[0].past, ready, ready+booting)
+			if i > s.serve && (serving != ready || paid != ready+booting) {
+				t.Fatalf("lead %s, minute %d: shadow serves %d and pays %d, simulator %d ready + %d booting", lead, i, serving, paid, ready, booting)
+			}
+			s.step(at(i), load, ready, ready+booting, capacity, func(float64) int { return 1 })
+			util := load / (float64(ready) * capacity)
+			cl.SetDesired(at(i+1), ref.Decide(at(i), ready+booting, ready, util))
+		}
+	}
+}
+
+// TestSkillRatioPrefersFewerMissesAtEqualCost checks how a candidate is
+// placed on the HPA shadows' curve: a point on the curve scores 1, half
+// HPA's misses at the same cost about 0.5, and beyond the costliest HPA
+// point the comparison is with that point, not an extrapolation.
+func TestSkillRatioPrefersFewerMissesAtEqualCost(t *testing.T) {
+	s := &skill{load: 100}
+	for _, c := range []shadowScore{{under: 0.10, unserved: 5, cost: 10}, {under: 0.02, unserved: 1, cost: 20}} {
+		s.hpas = append(s.hpas, hpaShadow{score: c})
+	}
+	on := s.ratio(shadowScore{under: 0.06, unserved: 3, cost: 15})
+	better := s.ratio(shadowScore{under: 0.03, unserved: 1.5, cost: 15})
+	if math.Abs(on-1) > 1e-9 {
+		t.Fatalf("a point on HPA's curve scores %v, want 1", on)
+	}
+	if math.Abs(better-0.5) > 0.01 {
+		t.Fatalf("half HPA's misses at equal cost scores %v, want about 0.5", better)
+	}
+	if r := s.ratio(shadowScore{under: 0.01, unserved: 0.5, cost: 40}); r < 0.49 {
+		t.Fatalf("beyond HPA's costliest point the ratio %v is taken against an extrapolation", r)
+	}
+}
