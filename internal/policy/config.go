@@ -114,8 +114,10 @@ type AppConfig struct {
 // times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
 // calibration window, a forecast weight of 0.25, the ramp and jump guards
-// at 3 typical changes and the adaptive hold (5 minutes while the full
-// window does not pay), as compared over the scaling trace suite.
+// at 3 typical changes, and the skill selector choosing each tier's
+// operating point among p90 and p98 with the full or a 3-minute scale-down
+// window by realised skill against shadow HPA rules, as compared over the
+// scaling trace suite.
 func DefaultAppConfig() AppConfig {
 	tier := func(name, up string, lead time.Duration, prio int, cost float64) TierConfig {
 		return TierConfig{

@@ -18,9 +18,29 @@
 // has stayed lower for a stabilisation window, and moves through an explicit
 // state machine with cool-downs.
 //
+// The skill selector (AppConfig.SkillQuantiles, on in DefaultAppConfig)
+// picks each tier's operating point by realised skill against the
+// Kubernetes HPA rule, causally, on the tier's own traffic. Beside the live
+// policy it runs shadow copies of it at the tier's quantile and at each
+// SkillQuantiles, each with the full and the short (ShortStabilization)
+// scale-down window, and shadow HPA rules at targets 0.4–0.9, every shadow
+// on a simulated cluster of the tier's lead time (the replicas serving at a
+// tick are the fewest decided over the lead time plus one tick, exactly as
+// the evaluation's cluster; TestSkillShadowClusterMatchesSimulator). It
+// keeps week-long exponentially weighted rates of each shadow's
+// under-provisioned ticks, unserved load and replicas paid for, places each
+// policy candidate on the HPA shadows' cost/quality curve at its own cost,
+// and runs the candidate with the smallest worse-of-two ratio to HPA there
+// (after a day of history, switching only for a 10 % better ratio, and
+// never to a candidate costlier than the costliest HPA shadow). So the
+// same configuration holds replicas long where bursts cluster (NASA,
+// ClarkNet), releases them early where bursts are isolated (the simulated
+// shop) and moves its headroom where the HPA rule is weak or strong. It
+// replaces the adaptive hold below when on.
+//
 // Guards make the policy at least as good as a reactive controller where
 // its forecasts and calibration do not help (all causal, all off in the zero
-// AppConfig; DefaultAppConfig turns on the ramp guard):
+// AppConfig; DefaultAppConfig turns on the ramp and jump guards):
 //
 //   - the reactive floor: never fewer replicas than the current load needs;
 //   - the ramp guard (RampSigmas): when the load rose in each of the last
@@ -29,24 +49,26 @@
 //     noise allowance is carried on over the lead window, so a surge that
 //     ramps within minutes is met at its pace rather than after it (a step,
 //     which rises once, is left to the floor);
-//   - the adaptive hold (ShortStabilization, HoldWorth): the policy checks,
-//     causally, what keeping replicas for the full stabilisation window
-//     buys over keeping them for a short one (misses the realised peaks
-//     would have caused, against the extra replicas) and scales down after
-//     the short window while the long one does not pay. Holding pays on
-//     traffic whose bursts cluster (NASA, ClarkNet) and not after isolated
-//     bursts and steps, where a reactive controller's short hold wins;
-//   - optional: a jump guard (JumpSigmas, JumpBin) that lifts the base to a
-//     jumped load at once and calibrates such ticks apart, a fixed least
-//     headroom (ReactiveHeadroom), and an HPA guard (HPAGuardTarget) that
-//     runs the Kubernetes rule beside the policy and never wants fewer
-//     replicas than it. The trace suite (package scaleeval) chose among them
-//     by leave-one-trace-out; see its package documentation for the table.
+//   - the adaptive hold (ShortStabilization, HoldWorth; used when the
+//     skill selector is off): the policy checks, causally, what keeping
+//     replicas for the full stabilisation window buys over keeping them for
+//     a short one (misses the realised peaks would have caused, against the
+//     extra replicas) and scales down after the short window while the long
+//     one does not pay;
+//   - a jump guard (JumpSigmas, JumpBin) that lifts the base to a jumped
+//     load at once and calibrates such ticks apart;
+//   - optional: a fixed least headroom (ReactiveHeadroom), and an HPA guard
+//     (HPAGuardTarget) that runs the Kubernetes rule beside the policy and
+//     never wants fewer replicas than it. The trace suite (package
+//     scaleeval) chose among the settings by leave-one-family-out; see its
+//     package documentation for the table.
 //
 // Memory is bounded and grows with the data: the calibration keeps the
 // last CalibrationWindow of ratios as 16-bit log codes (about 7 bytes a
-// ratio), so a tier that has seen a week of one-minute ticks holds about
-// 36 KB (TestMemoryPerTier).
+// ratio), and the skill selector a few numbers per shadow plus its last
+// stabilisation window of wants and lead time of decisions, so a tier
+// that has seen a week of one-minute ticks holds about 33 KB
+// (TestMemoryPerTier; budget 64 KB).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them

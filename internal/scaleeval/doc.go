@@ -22,58 +22,67 @@
 //
 // `decider simulate --suite DIR [--cv]` scores every trace CSV of DIR plus
 // the seeded synthetic families of SyntheticFamilies (two seeds each by
-// default) and prints, per trace, our point against HPA's curve (targets
-// 0.40–0.95) interpolated at our cost: under-provisioned minutes and
-// unserved demand as ratios to HPA's (below 1 is better than HPA at the same
-// cost), and our cost over the oracle's; any trace where we are worse on
-// either figure, or above twice the oracle's cost, is flagged. With --cv it
-// also runs every setting of SuiteGrid and, for each trace, scores the
-// setting chosen on all the other traces (leave-one-trace-out; the choice
-// minimises the worst ratio over those traces, so a setting must hold on
-// every family). The simulated shop's cache and database tiers are scored
-// the same way with their own lead times (EvaluateShopTiers).
+// default) and the simulated shop's three tiers (seeds 1 and 2, 21 days;
+// web and cache boot in 3 minutes, the database in 10; one three-tier
+// policy propagates the web forecast to the tiers behind it,
+// PrepareShop), and prints, per row, our point against HPA's curve
+// (targets 0.40–0.95, run on that row's load with that row's lead time)
+// interpolated at our cost: under-provisioned minutes and unserved demand
+// as ratios to HPA's (below 1 is better than HPA at the same cost), and our
+// cost over the oracle's; any row where we are worse on either figure, or
+// above twice the oracle's cost, is flagged. With --cv it also runs every
+// setting of SuiteGrid and, for each row, scores the setting chosen on the
+// rows of all other families (leave-one-family-out: both seeds of a
+// synthetic family, or every shop tier, leave together; the choice
+// minimises the worst loss over those rows, so a setting must hold on
+// every family).
 //
-// Summary with the shipped configuration (DefaultOptions), DIR holding the
-// NASA and ClarkNet minute traces, seeds 1 and 2, from
+// Summary with the shipped configuration (DefaultOptions: p95 with the
+// skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window),
+// DIR holding the NASA and ClarkNet minute traces, from
 // `go run ./services/decider simulate --suite ../shared/data/traces --cv`
-// (ratios to HPA at equal cost; in-sample | leave-one-trace-out):
+// (ratios to HPA at equal cost; in-sample | leave-one-family-out; the cv
+// choice was the shipped setting for every row):
 //
 //	trace             under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m        0.182    0.233      1.49      |   0.182       0.233
-//	nasa_1m            0.215    0.213      1.58      |   0.266       0.258  (misses 0.25)
-//	smooth-growth-s1   0.004    0.008      1.02      |   0.004       0.008
-//	smooth-growth-s2   0.004    0.006      1.01      |   0.004       0.006
-//	surges-s1          0.698    0.698      1.06      |   0.698       0.698
-//	surges-s2          0.751    0.721      1.07      |   0.751       0.721
-//	jumps-s1           0.025    0.361      1.02      |   0.025       0.361
-//	jumps-s2           0.039    0.431      1.02      |   0.039       0.431
-//	batch-s1           0.759    0.854      1.13      |   0.759       0.854
-//	batch-s2           0.753    0.852      1.13      |   0.753       0.852
-//	diurnal-low-s1     0.214    0.200      1.22      |   0.214       0.200
-//	diurnal-low-s2     0.134    0.130      1.18      |   0.134       0.130
-//	diurnal-high-s1    0.003    0.005      1.02      |   0.003       0.005
-//	diurnal-high-s2    0.004    0.009      1.02      |   0.004       0.009
-//	drift-s1           0.043    0.018      1.04      |   0.043       0.018
-//	drift-s2           0.042    0.020      1.04      |   0.042       0.020
-//	bursty-s1          0.954    0.965      1.16      |   0.954       0.965
-//	bursty-s2          0.951    0.955      1.16      |   0.951       0.955
+//	clarknet_1m        0.201    0.237      1.48      |   0.201       0.237
+//	nasa_1m            0.123    0.127      1.73      |   0.123       0.127
+//	smooth-growth-s1   0.003    0.007      1.02      |   0.003       0.007
+//	smooth-growth-s2   0.004    0.007      1.02      |   0.004       0.007
+//	surges-s1          0.664    0.706      1.07      |   0.664       0.706
+//	surges-s2          0.727    0.737      1.10      |   0.727       0.737
+//	jumps-s1           0.029    0.394      1.03      |   0.029       0.394
+//	jumps-s2           0.046    0.512      1.04      |   0.046       0.512
+//	batch-s1           0.742    0.846      1.27      |   0.742       0.846
+//	batch-s2           0.754    0.855      1.28      |   0.754       0.855
+//	diurnal-low-s1     0.234    0.232      1.18      |   0.234       0.232
+//	diurnal-low-s2     0.305    0.305      1.15      |   0.305       0.305
+//	diurnal-high-s1    0.004    0.006      1.03      |   0.004       0.006
+//	diurnal-high-s2    0.004    0.012      1.03      |   0.004       0.012
+//	drift-s1           0.014    0.006      1.05      |   0.014       0.006
+//	drift-s2           0.017    0.008      1.05      |   0.017       0.008
+//	bursty-s1          0.915    0.935      1.13      |   0.915       0.935
+//	bursty-s2          0.901    0.907      1.13      |   0.901       0.907
+//	shop-s1 web (3m)   0.950    0.912      1.11      |   0.950       0.912
+//	shop-s1 cache (3m) 0.950    0.912      1.11      |   0.950       0.912
+//	shop-s1 db (10m)   0.841    0.977      1.12      |   0.841       0.977
+//	shop-s2 web (3m)   0.879    0.953      1.08      |   0.879       0.953
+//	shop-s2 cache (3m) 0.879    0.953      1.08      |   0.879       0.953
+//	shop-s2 db (10m)   0.899    0.976      1.15      |   0.899       0.976
 //
-//	shop tier (lead)   under×  unserved×  cost÷oracle
-//	s1 web (3m)        1.041    0.978      1.14   loses
-//	s1 cache (3m)      1.041    0.978      1.14   loses
-//	s1 db (10m)        1.082    1.067      1.24   loses
-//	s2 web (3m)        1.006    1.009      1.14   loses
-//	s2 cache (3m)      1.006    1.009      1.14   loses
-//	s2 db (10m)        1.040    1.032      1.28   loses
-//
-// Where it stands: no suite trace loses to HPA at equal cost. Smooth heavy
-// traffic, growth, drifts, diurnal patterns and unforecastable jumps are
-// far better than HPA (its 10 % tolerance band costs it there); scheduled
-// surges are better thanks to the ramp guard; on/off batch load by about a
-// quarter; isolated short bursts (the bursty family) only by about 5 %.
-// NASA and ClarkNet are within 0.25× in-sample; leave-one-out picks
-// hold-worth 0.1 when NASA is left out, which takes NASA to 0.27×. The
-// shop's tiers, whose losses come from its short random bursts and daily
-// spikes, still lose by 1–8 % (the cache's load is the web's times four,
-// so its row equals the web's).
+// Where it stands: no row loses to HPA at equal cost, in-sample or
+// cross-validated, and NASA and ClarkNet are within 0.25× on both figures.
+// Smooth heavy traffic, growth, drifts, diurnal patterns and unforecastable
+// jumps are far better than HPA (its 10 % tolerance band costs it there);
+// scheduled surges are better by about 30 % thanks to the ramp guard; on/off
+// batch load by 15–25 %; isolated short bursts (the bursty family) only by
+// about 8 %, far from the 0.5× an independent check expects on bursty
+// traffic. The shop's tiers beat HPA by 5–16 % on under-provisioned minutes
+// and 2–9 % on unserved demand; the database (10-minute lead) beats it by
+// more than the web tier on under-provisioned minutes for seed 1 only, and
+// by less on unserved demand (the cache's load is the web's times four, so
+// its row equals the web's). Caveat: the skill selector's own constants
+// (a week's memory, a 10 % switching margin, HPA shadows at 0.4–0.9) and
+// the grid were set while looking at this suite; the cross-validation
+// covers the choice within the grid only.
 package scaleeval

@@ -149,3 +149,22 @@ func TestChooseHonoursGoals(t *testing.T) {
 		t.Fatalf("chose %d, want the one that keeps every goal", c)
 	}
 }
+
+// TestLeaveOneFamilyOut: rows of one family leave together, so a setting
+// that only a trace's sibling seed favours is not chosen for it.
+func TestLeaveOneFamilyOut(t *testing.T) {
+	res := func(fam string, under float64) Result {
+		return Result{Family: fam, Ours: Score{UnderPct: under, UnservedPct: under, CostRatio: 1.2}, HPAUnder: 1, HPAUnserved: 1}
+	}
+	// Candidate 0 is fair everywhere; candidate 1 is better on family a
+	// and on c, but a disaster on b. Rows 0 and 1 are family a's two seeds.
+	results := [][]Result{
+		{res("a", 0.9), res("a", 0.9), res("b", 0.5), res("c", 0.5)},
+		{res("a", 0.2), res("a", 0.2), res("b", 5), res("c", 0.4)},
+	}
+	// Leaving row 0 out alone, row 1 (same family) would still weigh in;
+	// leaving family a out, the worst case over b and c decides: 0.
+	if got := LeaveOneOut(results); !reflect.DeepEqual(got, []int{0, 0, 1, 0}) {
+		t.Fatalf("chosen %v, want [0 0 1 0]", got)
+	}
+}

@@ -14,7 +14,7 @@ type Trace struct {
 	// Name identifies the trace, e.g. "surges-s1" or "nasa_1m".
 	Name string
 	// Family groups traces of one kind (a synthetic family, or the file
-	// name for a recorded trace); leave-one-out works per trace.
+	// name for a recorded trace); cross-validation leaves a whole family out.
 	Family string
 	// Times stamps the rows.
 	Times []time.Time

@@ -53,7 +53,7 @@ func (sf *suiteFlags) register(fs *flag.FlagSet) {
 		sf.families = strings.Split(v, ",")
 		return nil
 	})
-	fs.BoolVar(&sf.cv, "cv", false, "also choose the setting by leave-one-trace-out over the suite and print the cross-validated figures")
+	fs.BoolVar(&sf.cv, "cv", false, "also choose the setting by leave-one-family-out over the suite and print the cross-validated figures")
 	fs.BoolVar(&sf.tiers, "tiers", true, "also score the simulated shop's cache and db tiers (3 and 10-minute lead times)")
 	fs.IntVar(&sf.workers, "workers", 2, "traces evaluated in parallel")
 	fs.StringVar(&sf.writeDir, "write-synthetic", "", "also write every synthetic trace of the suite to `DIR` as timestamp,value CSV")
@@ -128,7 +128,7 @@ func parallel(n, workers int, f func(i int) error) error {
 }
 
 // runSuite scores the suite with the one configuration opt and, with --cv,
-// beside the leave-one-trace-out choice over scaleeval.SuiteGrid.
+// beside the leave-one-family-out choice over scaleeval.SuiteGrid (the shop's tiers are rows of the suite).
 func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout, stderr io.Writer) error {
 	traces, err := loadSuite(sf)
 	if err != nil {

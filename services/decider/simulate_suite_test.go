@@ -10,7 +10,7 @@ import (
 )
 
 // TestSuiteCommand scores the testdata directory (three days of NASA) with
-// leave-one-out over a two-setting grid and checks the table's shape.
+// leave-one-family-out over a two-setting grid and checks the table's shape.
 func TestSuiteCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"--suite", "testdata", "--seeds", "none", "--tiers=false", "--cv", "--grid", "hold-worth=0.03,0.1"}
