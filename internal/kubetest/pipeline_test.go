@@ -568,6 +568,9 @@ func checkSurgeTimeline(t *testing.T, surge time.Time, need map[string]int, deci
 				t.Errorf("%s: %d ready only at %s", tier, ready.ready, rel(ready.at))
 			}
 		}
+		if all, ok := log.first(tier, func(c clusterState) bool { return c.spec >= up.To && c.ready == c.spec }); ok {
+			add(all.at, "%s cluster: all %d ready", tier, all.ready)
+		}
 		// The decider's inputs from the scale-up on: ready as pushed from
 		// the cluster, booting from the executor's record of it.
 		var last string
