@@ -167,7 +167,7 @@ func TestNATSConfPipeline(t *testing.T) {
 		var err error
 		if c.user == "executor" {
 			// The executor reads through its own durable only.
-			_, err = js.Consumer(ctx, "DECISIONS", "executor")
+			_, err = js.Consumer(ctx, "DECISIONS", "executor-p0")
 		} else {
 			_, err = js.OrderedConsumer(ctx, "DECISIONS", jetstream.OrderedConsumerConfig{})
 		}
@@ -224,7 +224,7 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	}
 	// The executor's consumer exists, as in a running system.
 	exec := connectAs(t, url, "executor")
-	if _, err := exec.JetStream().CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+	if _, err := exec.JetStream().CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor-p0", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
 		t.Fatalf("executor creating its own consumer: %v", err)
 	}
 	for _, user := range users[1:] {
@@ -251,10 +251,10 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 		})
 		if user != "executor" {
 			denied(t, user+" deleting the executor's consumer", func(ctx context.Context) error {
-				return js.DeleteConsumer(ctx, "DECISIONS", "executor")
+				return js.DeleteConsumer(ctx, "DECISIONS", "executor-p0")
 			})
 			denied(t, user+" taking over the executor's consumer", func(ctx context.Context) error {
-				_, err := js.CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckNonePolicy})
+				_, err := js.CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor-p0", AckPolicy: jetstream.AckNonePolicy})
 				return err
 			})
 		}
@@ -283,7 +283,7 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	}
 
 	// Nothing changed: the executor's consumer and DECISIONS' limits are intact.
-	c, err := exec.JetStream().Consumer(ctx, "DECISIONS", "executor")
+	c, err := exec.JetStream().Consumer(ctx, "DECISIONS", "executor-p0")
 	if err != nil {
 		t.Fatalf("executor consumer gone: %v", err)
 	}
@@ -324,5 +324,55 @@ func TestNATSConfNeedsEveryPassword(t *testing.T) {
 	os.Unsetenv("EXECUTOR_PASSWORD")
 	if _, err := server.ProcessConfigFile("nats.conf"); err == nil {
 		t.Fatal("nats.conf loaded without EXECUTOR_PASSWORD")
+	}
+}
+
+// canSubscribe reports whether user may subscribe to subject.
+func canSubscribe(t *testing.T, url, user, subject string) bool {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.SubscribeSync(subject); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return !errors.Is(nc.LastError(), nats.ErrPermissionViolation)
+}
+
+// TestNATSConfGroups checks the groups' side of the permissions: every
+// partition durable the services create is named (and kept from everyone
+// else), and only a service's own user can join its group, so no other
+// identity can pose as an executor member and take a share of the apps.
+func TestNATSConfGroups(t *testing.T) {
+	conf, err := os.ReadFile("nats.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range bus.DurableNames(proto.DefaultPartitions) {
+		if !strings.Contains(string(conf), `"$JS.API.CONSUMER.*.*.`+d+`"`) {
+			t.Errorf("nats.conf does not keep durable %s from other users: run deploy/natsconf.py", d)
+		}
+	}
+	url := runConfiguredServer(t)
+	member := func(svc string) string { return "$SRV.PING.headroom_apm_" + svc }
+	for _, c := range []struct {
+		user, subject string
+		allowed       bool
+	}{
+		{"executor", member("executor"), true},
+		{"decider", member("decider"), true},
+		{"forecaster", member("executor"), false},
+		{"gateway", member("executor"), false},
+		{"collector", member("decider"), false},
+		{"gateway", "$SRV.>", false},
+	} {
+		if got := canSubscribe(t, url, c.user, c.subject); got != c.allowed {
+			t.Errorf("%s subscribing to %s: allowed=%v, want %v", c.user, c.subject, got, c.allowed)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ type member struct {
 
 func startMember(t *testing.T, url, svc string, i int) *member {
 	t.Helper()
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Str("member", fmt.Sprintf("%s-%d", svc, i)).Logger()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(logLevel()).With().Str("member", fmt.Sprintf("%s-%d", svc, i)).Logger()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name, cfg.GroupCheck = url, fmt.Sprintf("%s-%d", svc, i), 300*time.Millisecond
 	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
@@ -271,4 +272,13 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 	if len(diff) > 0 {
 		t.Fatalf("%d decisions differ from the fault-free run, e.g. %v", len(diff), diff[:min(len(diff), 10)])
 	}
+}
+
+// logLevel is warn, or info with HEADROOM_CLUSTER_LOG=1 to follow the
+// members' shares and rebuilds.
+func logLevel() zerolog.Level {
+	if os.Getenv("HEADROOM_CLUSTER_LOG") != "" {
+		return zerolog.InfoLevel
+	}
+	return zerolog.WarnLevel
 }

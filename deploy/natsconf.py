@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Writes deploy/nats.conf: one NATS user per Headroom service with exactly
+the subjects and JetStream API calls that service makes.
+
+Run it after changing a service's NATS calls, the partition count or the
+durable names (`python3 deploy/natsconf.py > deploy/nats.conf`);
+deploy/natsconf_test.go runs the whole pipeline under the result and checks
+it names every durable internal/bus creates.
+"""
+
+PREFIX = "apm"
+PARTITIONS = 8  # -stream.partitions at provisioning (proto.DefaultPartitions)
+
+# service user -> (group name, [(stream, durable base)], output subjects, output streams read back)
+SERVICES = {
+    "forecaster": ("forecaster", [("METRICS", "forecaster")], ["apm.forecast.>"], ["FORECASTS"]),
+    "anomaly": ("anomaly", [("METRICS", "anomaly")], ["apm.anomaly.>"], ["ANOMALIES"]),
+    "decider": ("decider", [("METRICS", "decider-metrics"), ("FORECASTS", "decider-forecast"),
+                            ("ANOMALIES", "decider-anomaly")], ["apm.decision.>"], ["DECISIONS"]),
+    "executor": ("executor", [("DECISIONS", "executor")], ["apm.scaling.>", "$KV.REPLICAS.>"], ["KV_REPLICAS"]),
+}
+DURABLES = [d for _, (_, ds, _, _) in SERVICES.items() for _, d in ds]
+
+
+def q(items, indent):
+    pad = " " * indent
+    lines, line = [], pad
+    for i, it in enumerate(items):
+        tok = '"%s"' % it + ("," if i < len(items) - 1 else "")
+        if len(line) + len(tok) + 1 > 118 and line.strip():
+            lines.append(line.rstrip())
+            line = pad
+        line += tok + " "
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def durable_names(base):
+    return [base] + ["%s-p%d" % (base, p) for p in range(PARTITIONS)]
+
+
+def deny_durables():
+    out = []
+    for base in DURABLES:
+        for d in durable_names(base):
+            out += ["$JS.API.CONSUMER.*.*.%s" % d, "$JS.API.CONSUMER.*.*.%s.>" % d]
+    return out
+
+
+def direct(stream):
+    return ["$JS.API.STREAM.MSG.GET.%s" % stream, "$JS.API.DIRECT.GET.%s" % stream, "$JS.API.DIRECT.GET.%s.>" % stream]
+
+
+def service_block(user, comment):
+    group, durables, outs, reads = SERVICES[user]
+    member = "headroom_%s_%s" % (PREFIX, group)
+    allow = outs + ["apm.dlq.%s" % user, "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$SRV.PING.%s" % member]
+    streams = []
+    for s, _ in durables:
+        if s not in streams:
+            streams.append(s)
+    for s in reads + streams:
+        allow += direct(s)
+    for stream, base in durables:
+        for p in range(PARTITIONS):
+            d = "%s-p%d" % (base, p)
+            allow += ["$JS.API.CONSUMER.CREATE.%s.%s" % (stream, d), "$JS.API.CONSUMER.CREATE.%s.%s.>" % (stream, d),
+                      "$JS.API.CONSUMER.INFO.%s.%s" % (stream, d), "$JS.API.CONSUMER.MSG.NEXT.%s.%s" % (stream, d),
+                      "$JS.API.CONSUMER.UNPIN.%s.%s" % (stream, d), "$JS.ACK.%s.%s.>" % (stream, d)]
+    if user == "executor":
+        allow += ["$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
+                  "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.>"]
+    sub = ["_INBOX.>", "$SRV.*", "$SRV.*.%s" % member, "$SRV.*.%s.*" % member]
+    return """
+    # %s
+    { user: %s, password: $%s_PASSWORD
+      permissions: {
+        publish: { allow: [
+%s
+          ] }
+        subscribe: { allow: [%s] }
+        # group members answer each other's $SRV.PING (NATS micro discovery)
+        allow_responses: true
+      } }
+""" % (comment, user, user.upper(), q(allow, 12), ", ".join('"%s"' % s for s in sub))
+
+
+def main():
+    head = open(__file__.replace("natsconf.py", "natsconf_head.txt")).read()
+    out = [head]
+    out.append("""
+    # collector: publishes metrics; watches the replica bucket; resumes and
+    # replays from METRICS through its own ordered consumers.
+    { user: collector, password: $COLLECTOR_PASSWORD
+      permissions: {
+        publish: {
+          allow: [
+%s
+          ]
+          deny: [
+%s
+          ]
+        }
+        subscribe: { allow: ["_INBOX.>"] }
+      } }
+""" % (q(["apm.metrics.>", "apm.dlq.collector", "$JS.API.INFO", "$JS.API.STREAM.INFO.*"] + direct("METRICS") + direct("KV_REPLICAS") +
+         ["$JS.API.CONSUMER.CREATE.METRICS.*", "$JS.API.CONSUMER.CREATE.METRICS.*.>", "$JS.API.CONSUMER.INFO.METRICS.*",
+          "$JS.API.CONSUMER.MSG.NEXT.METRICS.*", "$JS.API.CONSUMER.DELETE.METRICS.*",
+          "$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
+          "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.>"], 12),
+       q(deny_durables(), 12)))
+    out.append(service_block("forecaster", "forecaster: its group's durables forecaster-p<i> on METRICS; publishes forecasts."))
+    out.append(service_block("anomaly", "anomaly: its group's durables anomaly-p<i> on METRICS; publishes scores and incidents."))
+    out.append(service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions."))
+    out.append(service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events and writes the replica bucket."))
+    out.append("""
+    # gateway: read-only. It reads every subject live and every stream but the
+    # DLQ through its own short-lived ordered consumers.
+    { user: gateway, password: $GATEWAY_PASSWORD
+      permissions: {
+        publish: {
+          allow: ["$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
+                  "$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.*", "$JS.API.DIRECT.GET.*.>",
+                  "$JS.API.CONSUMER.CREATE.*.*", "$JS.API.CONSUMER.CREATE.*.*.>", "$JS.API.CONSUMER.INFO.*.*",
+                  "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*", "$JS.FC.>"]
+          deny: [
+%s
+          ]
+        }
+        subscribe: { allow: ["apm.>", "_INBOX.>"], deny: ["apm.dlq.>"] }
+      } }
+  ]
+}
+""" % q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
+         "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12))
+    print("".join(out), end="")
+
+
+if __name__ == "__main__":
+    main()
