@@ -236,6 +236,11 @@ func KubeRESTConfig(cfg KubeConfig) (*rest.Config, error) {
 // harmless), and otherwise patches spec.replicas with the resourceVersion it
 // read as a precondition, retrying conflicts and transient errors within
 // KubeConfig.Timeout.
+//
+// Replicas that are not ready a progress deadline after the workload's
+// spec last changed (the Deployment's progressDeadlineSeconds, else 10
+// minutes), or in a rollout Kubernetes marks past its deadline, are
+// reported once as failed.
 type KubeDriver struct {
 	client      kubernetes.Interface
 	targets     map[string]KubeTarget
@@ -250,8 +255,18 @@ type KubeDriver struct {
 	deploys   map[string]appslisters.DeploymentLister  // by namespace
 	sets      map[string]appslisters.StatefulSetLister // by namespace
 
+	// now is the wall clock (tests replace it).
+	now func() time.Time
+
 	mu          sync.Mutex
 	failedAtGen map[string]int64 // tier → generation whose stuck rollout was reported
+	genSeen     map[string]genMark
+}
+
+// genMark is when the driver first saw a workload's generation.
+type genMark struct {
+	gen int64
+	at  time.Time
 }
 
 // NewKubeDriver checks cfg, loads its client configuration and builds the
@@ -287,7 +302,7 @@ func NewKubeDriverForClient(client kubernetes.Interface, cfg KubeConfig) *KubeDr
 	}
 	return &KubeDriver{client: client, targets: cfg.Targets, timeout: cfg.Timeout, syncTimeout: cfg.SyncTimeout,
 		stop: make(chan struct{}), deploys: map[string]appslisters.DeploymentLister{}, sets: map[string]appslisters.StatefulSetLister{},
-		failedAtGen: map[string]int64{}}
+		failedAtGen: map[string]int64{}, genSeen: map[string]genMark{}, now: time.Now}
 }
 
 // Close stops the workload watches.
@@ -348,12 +363,23 @@ type workload struct {
 	resourceVersion string
 	generation      int64
 	stuck           bool // the rollout passed its progress deadline
+	// deadline is how long replicas may stay unready after a change to
+	// the spec (a scale included) before they count as failed.
+	deadline time.Duration
 }
 
+// defaultProgressDeadline is Kubernetes' default progressDeadlineSeconds,
+// also used for StatefulSets, which have none.
+const defaultProgressDeadline = 600 * time.Second
+
 func deploymentState(o *appsv1.Deployment) workload {
-	w := workload{desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation}
+	w := workload{desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation,
+		deadline: defaultProgressDeadline}
 	if o.Spec.Replicas != nil {
 		w.desired = int(*o.Spec.Replicas)
+	}
+	if s := o.Spec.ProgressDeadlineSeconds; s != nil && *s > 0 {
+		w.deadline = time.Duration(*s) * time.Second
 	}
 	for _, c := range o.Status.Conditions {
 		if c.Type == appsv1.DeploymentProgressing && c.Status == "False" && c.Reason == "ProgressDeadlineExceeded" {
@@ -364,7 +390,8 @@ func deploymentState(o *appsv1.Deployment) workload {
 }
 
 func statefulSetState(o *appsv1.StatefulSet) workload {
-	w := workload{desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation}
+	w := workload{desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation,
+		deadline: defaultProgressDeadline}
 	if o.Spec.Replicas != nil {
 		w.desired = int(*o.Spec.Replicas)
 	}
@@ -401,15 +428,24 @@ func (d *KubeDriver) Observe(app, tier string, _ time.Time) (Result, bool) {
 		w = statefulSetState(o)
 	}
 	r := w.result()
-	if w.stuck && r.Booting > 0 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// Kubernetes marks only rollouts (template changes) past their progress
+	// deadline; a scale-up whose new pods never become ready stays
+	// "progressing" for ever. So replicas still unready a deadline after
+	// the driver first saw this generation (a scale bumps it) count as
+	// stuck too. After a restart the clock starts again: later, never
+	// falsely.
+	if m := d.genSeen[key]; m.gen != w.generation {
+		d.genSeen[key] = genMark{gen: w.generation, at: d.now()}
+	} else if r.Booting > 0 && d.now().Sub(m.at) > w.deadline {
+		w.stuck = true
+	}
+	if w.stuck && r.Booting > 0 && d.failedAtGen[key] != w.generation {
 		// Report a stuck rollout once per generation, as failed replicas,
 		// so it shows on a FAILED scaling event with the decision's id.
-		d.mu.Lock()
-		if d.failedAtGen[key] != w.generation {
-			d.failedAtGen[key] = w.generation
-			r.Failed = r.Booting
-		}
-		d.mu.Unlock()
+		d.failedAtGen[key] = w.generation
+		r.Failed = r.Booting
 	}
 	return r, true
 }

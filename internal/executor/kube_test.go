@@ -233,6 +233,54 @@ func TestKubeObserve(t *testing.T) {
 	}
 }
 
+// A scale-up whose pods never become ready is not marked past its deadline
+// by Kubernetes (only rollouts are): the driver reports its booting
+// replicas as failed once the Deployment's progress deadline has passed
+// since it first saw that generation, once, and a new generation starts
+// the clock again.
+func TestKubeObserveUnreadyPastDeadline(t *testing.T) {
+	dep := deployment("shop", "web", 5, 2)
+	deadline := int32(60)
+	dep.Spec.ProgressDeadlineSeconds = &deadline
+	d, c, _ := newFakeKube(t, dep)
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	d.now = func() time.Time { return now }
+	if r, ok := d.Observe("shop", "web", time.Time{}); !ok || r != (Result{Ready: 2, Booting: 3}) {
+		t.Fatalf("observe %+v %v", r, ok)
+	}
+	now = now.Add(59 * time.Second)
+	if r, _ := d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
+		t.Fatalf("failed before the deadline: %+v", r)
+	}
+	now = now.Add(2 * time.Second)
+	if r, _ := d.Observe("shop", "web", time.Time{}); r != (Result{Ready: 2, Booting: 3, Failed: 3}) {
+		t.Fatalf("past the deadline %+v, want 3 failed", r)
+	}
+	if r, _ := d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
+		t.Fatalf("failed reported twice: %+v", r)
+	}
+	// A scale (a new generation) starts the clock again.
+	next := dep.DeepCopy()
+	next.Generation, next.ResourceVersion, next.Spec.Replicas = 2, "2", new(int32(6))
+	if _, err := c.AppsV1().Deployments("shop").Update(context.Background(), next, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if r, _ := d.Observe("shop", "web", time.Time{}); r.Booting != 4 {
+			return fmt.Errorf("observed %+v, not the new generation yet", r)
+		}
+		return nil
+	})
+	now = now.Add(30 * time.Second)
+	if r, _ := d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
+		t.Fatalf("new generation failed before its deadline: %+v", r)
+	}
+	now = now.Add(31 * time.Second)
+	if r, _ := d.Observe("shop", "web", time.Time{}); r.Failed != 4 {
+		t.Fatalf("new generation past its deadline %+v, want 4 failed", r)
+	}
+}
+
 func TestKubeRESTConfigFromKubeconfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	kc := `apiVersion: v1

@@ -485,3 +485,82 @@ func TestDriverScalesStatefulSet(t *testing.T) {
 		return nil
 	})
 }
+
+// TestStuckRolloutReported scales a Deployment whose new pods never become
+// ready: once the controller marks the rollout past its progress deadline,
+// the next decision's handling publishes a FAILED scaling event naming the
+// decision that started it, and the state keeps the replicas as booting,
+// not ready.
+func TestStuckRolloutReported(t *testing.T) {
+	cl := kubetest.Start(t, kubetest.Options{})
+	ctx := context.Background()
+	w := &world{t: t, cl: cl, kube: cl.Client, natsU: natstest.RunJetStream(t), start: time.Now()}
+	w.probe = w.connect("probe")
+	if err := w.probe.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := w.probe.ReplicaBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.kv = kv
+	for _, ns := range []string{"headroom", "shop"} {
+		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyFiles(t, cl, false, "executor.yaml", "rbac.yaml")
+	// web's pods never become ready (an hour's delay); the controller gives
+	// a rollout 5 s to progress. The others are there for the executor's
+	// targets.
+	for _, td := range tierDelays {
+		delay := td.delay
+		if td.name == "web" {
+			delay = time.Hour
+		}
+		dep := newDeployment(td.name, 0, delay)
+		deadline := int32(5)
+		dep.Spec.ProgressDeadlineSeconds = &deadline
+		if _, err := cl.Client.AppsV1().Deployments("shop").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.startExecutor()
+	up := w.decide("shop", "web", 0, 2)
+	ev := w.waitEvent(up, proto.StatusApplied)
+	w.logf("web 0→2 applied: ready %d, booting %d", ev.Ready, ev.Booting)
+	// Hold ticks, as the decider sends them, until the rollout is reported.
+	deadline := time.Now().Add(90 * time.Second)
+	var failed *proto.Scaling
+	for failed == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed event for %s within 90 s; deployment conditions: %+v", up.ID, w.deployment("web").Status.Conditions)
+		}
+		st := w.state(w.decide("shop", "web", 2, 2))
+		if st.Ready != 0 || st.Booting != 2 {
+			t.Fatalf("state %+v: want 0 ready, 2 booting", st)
+		}
+		for _, e := range w.events("shop") {
+			if e.DecisionID == up.ID && e.Status == proto.StatusFailed {
+				failed = &e
+			}
+		}
+		time.Sleep(250 * time.Millisecond) // the decider's tick, scaled down
+	}
+	w.logf("failed event for %s: %q (ready %d, booting %d)", up.ID, failed.Error, failed.Ready, failed.Booting)
+	if !strings.Contains(failed.Error, "2 booting replica(s) failed") {
+		t.Fatalf("failed event says %q", failed.Error)
+	}
+	// Reported once per rollout: later ticks add no second failure.
+	w.state(w.decide("shop", "web", 2, 2))
+	n := 0
+	for _, e := range w.events("shop") {
+		if e.DecisionID == up.ID && e.Status == proto.StatusFailed {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d failed events for one stuck rollout, want 1", n)
+	}
+	t.Log("timeline:\n" + strings.Join(w.timeline, "\n"))
+}
