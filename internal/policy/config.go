@@ -94,6 +94,12 @@ type AppConfig struct {
 	ShortStabilization time.Duration
 	// HoldWorth is the exchange rate of that choice (see ShortStabilization).
 	HoldWorth float64
+	// SeasonalPeaks turns on the seasonal guard: the policy remembers the
+	// peak load of every minute of the last two days and never provisions
+	// below the current level times the smallest, over those days, of the
+	// rise seen over the lead window at this time of day (so a daily
+	// content drop or scheduled job is met when it starts, not after).
+	SeasonalPeaks bool
 	// SkillQuantiles, when not empty, turns on the choice of each tier's
 	// operating point by realised skill against the Kubernetes HPA rule:
 	// shadow copies of the policy at the tier's Quantile and at each of
@@ -114,10 +120,10 @@ type AppConfig struct {
 // times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
 // calibration window, a forecast weight of 0.25, the ramp and jump guards
-// at 3 typical changes, and the skill selector choosing each tier's
-// operating point among p90 and p98 with the full or a 3-minute scale-down
-// window by realised skill against shadow HPA rules, as compared over the
-// scaling trace suite.
+// at 3 typical changes, the seasonal guard, and the skill selector
+// choosing each tier's operating point among p90 and p98 with the full or
+// a 3-minute scale-down window by realised skill against shadow HPA rules,
+// as compared over the scaling trace suite.
 func DefaultAppConfig() AppConfig {
 	tier := func(name, up string, lead time.Duration, prio int, cost float64) TierConfig {
 		return TierConfig{
@@ -144,6 +150,7 @@ func DefaultAppConfig() AppConfig {
 		ShortStabilization: 3 * time.Minute,
 		HoldWorth:          0.07,
 		SkillQuantiles:     []float64{0.9, 0.98},
+		SeasonalPeaks:      true,
 	}
 }
 

@@ -40,7 +40,8 @@
 //
 // Guards make the policy at least as good as a reactive controller where
 // its forecasts and calibration do not help (all causal, all off in the zero
-// AppConfig; DefaultAppConfig turns on the ramp and jump guards):
+// AppConfig; DefaultAppConfig turns on the ramp, jump and seasonal
+// guards):
 //
 //   - the reactive floor: never fewer replicas than the current load needs;
 //   - the ramp guard (RampSigmas): when the load rose in each of the last
@@ -57,6 +58,13 @@
 //     one does not pay;
 //   - a jump guard (JumpSigmas, JumpBin) that lifts the base to a jumped
 //     load at once and calibrates such ticks apart;
+//   - the seasonal guard (SeasonalPeaks): the policy remembers the peak of
+//     every minute of the last two days and never provisions below the
+//     current level times the smallest, over those days, of the rise seen
+//     over the lead window at this time of day, so a daily content drop, a
+//     nightly job or a scheduled match is met as it starts instead of
+//     after; a rise seen on only one day (a random burst) is not expected
+//     again;
 //   - optional: a fixed least headroom (ReactiveHeadroom), and an HPA guard
 //     (HPAGuardTarget) that runs the Kubernetes rule beside the policy and
 //     never wants fewer replicas than it. The trace suite (package
@@ -65,9 +73,10 @@
 //
 // Memory is bounded and grows with the data: the calibration keeps the
 // last CalibrationWindow of ratios as 16-bit log codes (about 7 bytes a
-// ratio), and the skill selector a few numbers per shadow plus its last
+// ratio), the seasonal guard two days of minute peaks as float32 (about
+// 12 KB), and the skill selector a few numbers per shadow plus its last
 // stabilisation window of wants and lead time of decisions, so a tier
-// that has seen a week of one-minute ticks holds about 33 KB
+// that has seen a week of one-minute ticks holds about 46 KB
 // (TestMemoryPerTier; budget 64 KB).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their

@@ -27,6 +27,8 @@ type tier struct {
 	guard *hpa.Autoscaler
 	// sk picks the operating point by realised skill (nil when off).
 	sk *skill
+	// sea remembers the last days' minute peaks (nil when off).
+	sea *season
 }
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
@@ -42,8 +44,12 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 		hc.Min, hc.Max = cfg.Min, cfg.Max
 		guard, _ = hpa.New(hc) // validated with the app config
 	}
+	var sea *season
+	if app.SeasonalPeaks {
+		sea = newSeason()
+	}
 	return &tier{
-		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h),
+		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h), sea: sea,
 		dem: newDemand(h, keep, size),
 		m: machine{
 			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
@@ -178,7 +184,7 @@ type evaluation struct {
 	hasForecast, jump, guard                                           bool
 	ratioSource                                                        string
 	floor, want, bin                                                   int
-	quantile                                                           float64
+	quantile, seasonal                                                 float64
 }
 
 // evaluate computes the wanted replica count at t.
@@ -226,6 +232,15 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 		e.ramp = s
 		react = math.Max(react, in.Load+s*float64(tr.horizon/tr.app.Tick))
 	}
+	if tr.sea != nil {
+		// The seasonal guard: a rise that came at this time of day on
+		// each remembered day is expected again.
+		if r, ok := tr.sea.ratio(t, tr.horizon, tr.app.LevelWindow); ok && r > 1 {
+			if s := e.level * r; s > react {
+				react, e.seasonal = s, r
+			}
+		}
+	}
 	e.floor = int(math.Ceil(react/per - 1e-9))
 	e.want = max(int(math.Ceil(e.demand/per-1e-9)), e.floor)
 	e.want = max(tr.cfg.Min, min(tr.cfg.Max, e.want))
@@ -259,6 +274,9 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 		floorLoad = 1e-9
 	}
 	tr.dem.observe(t, in.Load, floorLoad)
+	if tr.sea != nil {
+		tr.sea.observe(t, in.Load)
+	}
 	d := Decision{Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold}
 	if perf {
 		d.Flags = append(d.Flags, "performance-incident")
@@ -341,6 +359,9 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	}
 	if e.guard {
 		m["hpa_guard"] = 1
+	}
+	if e.seasonal > 0 {
+		m["seasonal_ratio"] = e.seasonal
 	}
 	return m
 }

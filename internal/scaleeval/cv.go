@@ -21,30 +21,33 @@ type Grid struct {
 }
 
 // SuiteGrid returns the candidates the suite's leave-one-family-out
-// chooses from: the skill selector's extra quantiles ({0.9, 0.98},
-// {0.93, 0.97} or all four) × its short scale-down window (3 or 5
-// minutes), and the previous release's setting (no selector, the adaptive
-// hold at 0.07 with a 5-minute short window), everything else as in base;
-// Default points at base's own setting when it is in the grid.
+// chooses from: the skill selector's extra quantiles ({0.9, 0.98} or
+// {0.93, 0.97}) × its short scale-down window (3 or 5 minutes) × the
+// seasonal guard (off or on), and the previous release's setting (no
+// selector, the adaptive hold at 0.07 with a 5-minute short window, no
+// seasonal guard), everything else as in base; Default points at base's
+// own setting when it is in the grid.
 func SuiteGrid(base Options) Grid {
-	g := Grid{Knob: "skill quantiles × short stabilisation", Default: -1}
+	g := Grid{Knob: "skill quantiles × short stabilisation × seasonal guard", Default: -1}
 	add := func(name string, o Options) {
 		if slices.Equal(o.SkillQuantiles, base.SkillQuantiles) && o.ShortStabilization == base.ShortStabilization &&
-			(len(o.SkillQuantiles) > 0 || o.HoldWorth == base.HoldWorth) {
+			o.SeasonalPeaks == base.SeasonalPeaks && (len(o.SkillQuantiles) > 0 || o.HoldWorth == base.HoldWorth) {
 			g.Default = len(g.Options)
 		}
 		g.Names = append(g.Names, name)
 		g.Options = append(g.Options, o)
 	}
-	for _, qs := range [][]float64{{0.9, 0.98}, {0.93, 0.97}, {0.9, 0.93, 0.97, 0.98}} {
+	for _, qs := range [][]float64{{0.9, 0.98}, {0.93, 0.97}} {
 		for _, sh := range []time.Duration{3 * time.Minute, 5 * time.Minute} {
-			o := base
-			o.SkillQuantiles, o.ShortStabilization = qs, sh
-			add(fmt.Sprintf("skill=%s short=%s", fmtQuantiles(qs), fmtDuration(sh)), o)
+			for _, sea := range []bool{false, true} {
+				o := base
+				o.SkillQuantiles, o.ShortStabilization, o.SeasonalPeaks = qs, sh, sea
+				add(fmt.Sprintf("skill=%s short=%s seasonal=%v", fmtQuantiles(qs), fmtDuration(sh), sea), o)
+			}
 		}
 	}
 	o := base
-	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth = nil, 5*time.Minute, 0.07
+	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth, o.SeasonalPeaks = nil, 5*time.Minute, 0.07, false
 	add("no skill, hold-worth=0.07 short=5m", o)
 	if g.Default < 0 {
 		g.Default = len(g.Options)

@@ -43,6 +43,8 @@ type Options struct {
 	HoldWorth          float64
 	// SkillQuantiles is policy.AppConfig.SkillQuantiles.
 	SkillQuantiles []float64
+	// SeasonalPeaks is policy.AppConfig.SeasonalPeaks.
+	SeasonalPeaks bool
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
 	Horizon int
 	// Warmup is the number of leading minutes not scored.
@@ -73,8 +75,8 @@ func DefaultOptions() Options {
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
 		ForecastWeight: 0.25, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
 		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
-		SkillQuantiles: []float64{0.9, 0.98},
-		Horizon:        12, Warmup: 1440, HPA: true,
+		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true,
+		Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }
 
@@ -96,6 +98,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.HPAGuardTarget = o.HPAGuardTarget
 	app.ShortStabilization, app.HoldWorth = o.ShortStabilization, o.HoldWorth
 	app.SkillQuantiles = o.SkillQuantiles
+	app.SeasonalPeaks = o.SeasonalPeaks
 	return app
 }
 

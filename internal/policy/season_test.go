@@ -1,0 +1,60 @@
+package policy
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestSeasonalGuardMeetsDailyDrop: a flat load with a short drop to three
+// times the base at 09:00 every day. From the third day on, the seasonal
+// guard has seen the drop on both remembered days and provisions for it
+// before it starts (the decision a minute before 09:00 covers it); without
+// the guard the policy only reacts.
+func TestSeasonalGuardMeetsDailyDrop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	n := 4 * 1440
+	load := make([]float64, n)
+	for i := range load {
+		load[i] = 100 + 3*rng.NormFloat64()
+		if m := i % 1440; m >= 540 && m < 545 {
+			load[i] *= 3
+		}
+	}
+	run := func(on bool) []Decision {
+		c := guardApp()
+		c.SkillQuantiles, c.SeasonalPeaks = nil, on
+		return loop(mustApp(t, c), load, nil, nil)
+	}
+	need := int(math.Ceil(300 / 10.0)) // capacity 10 per replica
+	before := 3*1440 + 538             // the decision two minutes before the drop on day 4
+	if d := run(true)[before]; d.To < need-2 || d.Inputs["seasonal_ratio"] < 2 {
+		t.Fatalf("with the guard: wants %d before the drop (needs about %d), inputs %v", d.To, need, d.Inputs)
+	}
+	if d := run(false)[before]; d.To >= need-2 {
+		t.Fatalf("without the guard the policy already wants %d before the drop: the test shows nothing", d.To)
+	}
+	if d := run(true)[1440+538]; d.Inputs["seasonal_ratio"] != 0 {
+		t.Fatalf("the guard fired on day 2, with one day of memory: %v", d.Inputs)
+	}
+}
+
+// TestSeasonMemoryForgetsGaps: minutes never observed (a gap in the ticks)
+// hold nothing, so the guard does not fire on stale days.
+func TestSeasonMemoryForgetsGaps(t *testing.T) {
+	s := newSeason()
+	for i := 0; i < 3*1440; i++ {
+		if m := i % 1440; m > 600 && m < 700 && i > 1440 && i < 2*1440 {
+			continue // a gap on day 2
+		}
+		s.observe(at(i), 100)
+	}
+	if _, ok := s.ratio(at(3*1440+650), 4*time.Minute, 5*time.Minute); ok {
+		t.Fatal("a ratio from a day with a gap at that time")
+	}
+	r, ok := s.ratio(at(3*1440+800), 4*time.Minute, 5*time.Minute)
+	if !ok || math.Abs(r-1) > 1e-6 {
+		t.Fatalf("flat load: ratio %v %v, want 1", r, ok)
+	}
+}
