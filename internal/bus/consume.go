@@ -81,10 +81,13 @@ type ConsumerSpec struct {
 	Group *GroupSpec
 
 	// Set by the group runtime on one partition's consumer: the durable
-	// pins one member at a time, and messages up to skipThrough (handled by
-	// the partition's rebuild) are acknowledged without handling.
-	pinned      bool
-	skipThrough uint64
+	// pins one member at a time, and onPinned runs once, on the first
+	// delivery (when the server has made this member the partition's only
+	// reader), before anything is handled; messages up to the sequence it
+	// returns (handled by the partition's rebuild) are then acknowledged
+	// without handling.
+	pinned   bool
+	onPinned func(ctx context.Context) (uint64, error)
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -183,6 +186,9 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		default:
 		}
 	}
+	// Written and read only by onMsg, which runs one call at a time.
+	var pinnedDone bool
+	var skipThrough uint64
 	onMsg := func(jm jetstream.Msg) {
 		trackMu.RLock()
 		defer trackMu.RUnlock()
@@ -195,7 +201,16 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			_ = jm.Term()
 			return
 		}
-		if meta.Sequence.Stream <= spec.skipThrough {
+		if spec.onPinned != nil && !pinnedDone {
+			through, err := spec.onPinned(ctx)
+			if err != nil {
+				log.Error().Err(err).Msg("cannot take the partition over yet, will retry")
+				_ = jm.NakWithDelay(spec.NakDelay)
+				return
+			}
+			pinnedDone, skipThrough = true, through
+		}
+		if meta.Sequence.Stream <= skipThrough {
 			// Handled by the partition's rebuild already.
 			lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
 			track <- pending{msg: jm}
@@ -298,10 +313,6 @@ func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
 		cc.PriorityPolicy = jetstream.PriorityPolicyPinned
 		cc.PriorityGroups = []string{pinGroup}
 		cc.PinnedTTL = pinnedTTL
-		if after == 0 && spec.skipThrough > 0 {
-			cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-			cc.OptStartSeq = spec.skipThrough + 1
-		}
 	}
 	switch len(spec.Filters) {
 	case 0:

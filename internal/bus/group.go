@@ -203,16 +203,6 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Handler, started func(), log zerolog.Logger) error {
 	g := spec.Group
 	log = log.With().Int("partition", p).Logger()
-	if g.Acquire != nil {
-		if err := g.Acquire(ctx, p); err != nil {
-			return fmt.Errorf("acquire partition %d: %w", p, err)
-		}
-	}
-	defer func() {
-		if g.Release != nil {
-			g.Release(p)
-		}
-	}()
 	ps := spec
 	ps.Group = nil
 	ps.Replay = false
@@ -220,15 +210,45 @@ func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Hand
 	ps.Name = spec.Name + "-p" + strconv.Itoa(p)
 	ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, spec.Kind, p)}
 	ps.pinned = true
-	if g.Rebuild {
-		began := time.Now()
-		last, n, err := b.rebuild(ctx, spec, ps.Name, ps.Filters[0], h)
-		if err != nil {
-			return fmt.Errorf("rebuild partition %d: %w", p, err)
+	// Taking the partition over must not race its previous owner: its last
+	// outputs must be stored and everything it handled visible to the
+	// rebuild. When no client holds the partition's pin (a first start, a
+	// restart, an owner that stopped and unpinned), it is taken over at
+	// once; otherwise on the first delivery, when the server has made this
+	// member the partition's reader. A take-over done early is topped up
+	// then with what arrived in between.
+	acquired := false
+	var through uint64 // rebuilt through this stream sequence
+	takeOver := func(ctx context.Context) (uint64, error) {
+		if !acquired && g.Acquire != nil {
+			if err := g.Acquire(ctx, p); err != nil {
+				return 0, fmt.Errorf("acquire partition %d: %w", p, err)
+			}
 		}
-		ps.skipThrough = last
-		log.Info().Int("messages", n).Uint64("through_seq", last).Dur("took", time.Since(began)).Msg("partition rebuilt")
+		acquired = true
+		if !g.Rebuild {
+			return 0, nil
+		}
+		began := time.Now()
+		last, n, err := b.rebuild(ctx, spec, ps.Name, ps.Filters[0], through+1, h)
+		if err != nil {
+			return 0, fmt.Errorf("rebuild partition %d: %w", p, err)
+		}
+		log.Info().Int("messages", n).Uint64("from_seq", through+1).Uint64("through_seq", last).Dur("took", time.Since(began)).Msg("partition taken over")
+		through = last
+		return last, nil
 	}
+	if b.unpinned(ctx, spec.Kind, ps.Name) {
+		if _, err := takeOver(ctx); err != nil {
+			return err
+		}
+	}
+	ps.onPinned = takeOver
+	defer func() {
+		if acquired && g.Release != nil {
+			g.Release(p)
+		}
+	}()
 	err := b.Consume(ctx, ps, h)
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -240,16 +260,34 @@ func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Hand
 	return err
 }
 
-// rebuild feeds the handler every message of filter recorded up to the
-// stream's last sequence now, in order, through batched direct gets (no
-// consumer is created, so nothing is acknowledged or redelivered), and
-// returns that sequence and how many messages it handled. Messages up to
+// unpinned reports whether no client holds durable's pin (or the durable
+// does not exist yet), so a new owner may take its partition over at once.
+func (b *Bus) unpinned(ctx context.Context, k proto.Kind, durable string) bool {
+	c, err := b.js.Consumer(ctx, proto.StreamName(b.cfg.Prefix, k), durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	for _, pg := range c.CachedInfo().PriorityGroups {
+		if pg.PinnedClientID != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// rebuild feeds the handler every message of filter recorded from sequence
+// from up to the stream's last sequence now, in order, through batched
+// direct gets (no consumer is created, so nothing is acknowledged or
+// redelivered), and returns that sequence and how many messages it handled. Messages up to
 // the partition durable's acknowledgement floor were handled before, by
 // this member or another: they only rebuild state, and a handler error is
 // ignored. Messages after it may never have been handled (the member that
 // had them died), so they are handled as live delivery would: a transient
 // error is retried, a permanent one, or the last retry, dead-letters them.
-func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter string, h Handler) (last uint64, n int, err error) {
+func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter string, from uint64, h Handler) (last uint64, n int, err error) {
 	s, err := b.Stream(ctx, spec.Kind)
 	if err != nil {
 		return 0, 0, err
@@ -269,10 +307,13 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 		return 0, 0, fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
-	next := info.State.FirstSeq
+	next := max(info.State.FirstSeq, from)
+	if next > last {
+		return last, 0, nil
+	}
 	for {
 		batch := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchSubject(filter)}
-		if n == 0 && next == info.State.FirstSeq && !spec.StartTime.IsZero() {
+		if n == 0 && from <= 1 && next == info.State.FirstSeq && !spec.StartTime.IsZero() {
 			batch = append(batch, jetstreamext.GetBatchStartTime(spec.StartTime))
 		} else {
 			batch = append(batch, jetstreamext.GetBatchSeq(next))

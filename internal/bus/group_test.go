@@ -166,41 +166,51 @@ func TestGroupSharesAndHandsOver(t *testing.T) {
 	}
 
 	// A second copy joins with no extra configuration and takes a share.
+	// A partition is taken over on its first message after the hand-over.
 	bm, bb, _ := groupMember(t, url, "b")
 	natstest.Eventually(t, 30*time.Second, func() error {
-		if na, nb := a.owned(), bm.owned(); na+nb != proto.DefaultPartitions || na == 0 || nb == 0 {
-			return fmt.Errorf("partitions owned: a %d, b %d", na, nb)
+		if na := a.owned(); na == proto.DefaultPartitions || na == 0 {
+			return fmt.Errorf("a still owns %d partitions", na)
 		}
 		return nil
 	})
 	publishRound(t, pub, 1)
 	checkOutputs(t, pub, 2, 30*time.Second)
+	// (A partition is owned once a message of it arrives; with 24 apps
+	// some of the 8 partitions may have none.)
+	if na, nb := a.owned(), bm.owned(); na+nb > proto.DefaultPartitions || na == 0 || nb == 0 {
+		t.Fatalf("partitions owned: a %d, b %d, want a share each", na, nb)
+	}
 
 	// A graceful stop hands a's share to b.
 	stopA()
 	publishRound(t, pub, 2)
 	took := checkOutputs(t, pub, 3, 30*time.Second)
 	t.Logf("graceful stop: b took over and caught up in %v", took.Round(10*time.Millisecond))
-	if bm.owned() != proto.DefaultPartitions {
-		t.Fatalf("b owns %d partitions after a stopped, want %d", bm.owned(), proto.DefaultPartitions)
+	if a.owned() != 0 {
+		t.Fatalf("a still holds %d partitions after it stopped", a.owned())
 	}
 
 	// A third copy joins; then b's connection dies without a goodbye.
 	cm, _, _ := groupMember(t, url, "c")
 	natstest.Eventually(t, 30*time.Second, func() error {
-		if cm.owned() == 0 {
-			return fmt.Errorf("c owns nothing yet")
+		if nb := bm.owned(); nb == proto.DefaultPartitions {
+			return fmt.Errorf("b still owns all partitions")
 		}
 		return nil
 	})
 	publishRound(t, pub, 3)
 	checkOutputs(t, pub, 4, 30*time.Second)
+	before := cm.owned()
+	if before == 0 {
+		t.Fatal("c took no partition")
+	}
 	killed := time.Now()
 	bb.Conn().Close() // as a kill -9 leaves it: no drain, no unpin, no goodbye
 	publishRound(t, pub, 4)
 	checkOutputs(t, pub, 5, 30*time.Second)
 	t.Logf("killed member: c took over and caught up %v after the kill", time.Since(killed).Round(10*time.Millisecond))
-	if cm.owned() != proto.DefaultPartitions {
-		t.Fatalf("c owns %d partitions after b died, want %d", cm.owned(), proto.DefaultPartitions)
+	if cm.owned() <= before {
+		t.Fatalf("c owns %d partitions after b died, as many as before", cm.owned())
 	}
 }

@@ -41,6 +41,10 @@ type member struct {
 	done    chan struct{}
 }
 
+// missedPings is how many pings in a row a member may miss before the
+// others drop it and take its partitions.
+const missedPings = 3
+
 // memberName is the micro service name of service's group under prefix.
 func memberName(prefix, service string) string {
 	r := strings.NewReplacer(".", "_")
@@ -101,6 +105,7 @@ func (m *member) view() ([]string, <-chan struct{}) {
 func (m *member) watch(ctx context.Context) {
 	defer close(m.done)
 	every := m.b.cfg.groupCheck()
+	missed := map[string]int{} // consecutive pings a member has not answered
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -119,9 +124,24 @@ func (m *member) watch(ctx context.Context) {
 		}
 		if !slices.Contains(ids, m.id()) {
 			ids = append(ids, m.id()) // our own answer was lost: we are alive
-			slices.Sort(ids)
+		}
+		// A member is dropped only after missing missedPings pings in a
+		// row: one slow answer on a loaded machine must not move its
+		// partitions back and forth.
+		for _, id := range ids {
+			delete(missed, id)
 		}
 		m.mu.Lock()
+		for _, id := range m.members {
+			if !slices.Contains(ids, id) {
+				if missed[id]++; missed[id] < missedPings {
+					ids = append(ids, id)
+				} else {
+					delete(missed, id)
+				}
+			}
+		}
+		slices.Sort(ids)
 		if m.members == nil || !slices.Equal(ids, m.members) {
 			m.b.log.Info().Str("group", m.name).Strs("members", ids).Msg("group members changed")
 			m.members = ids
