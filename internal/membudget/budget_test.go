@@ -280,15 +280,15 @@ func measure(tb testing.TB, name string, tiers, days int, feed func(testing.TB, 
 	return r
 }
 
-// TestBudget feeds 150 tiers (60 to the anomaly service, a dozen to the
-// decider, whose policy costs ~15 µs a tick; fewer under -race) a week of
-// one-minute history and fails when a service's heap per tier passes its
-// budget. BenchmarkHeapPerTier measures 10,000 tiers.
+// TestBudget feeds 150 tiers (30 to the anomaly service, 6 to the decider,
+// whose policy costs ~15 µs a tick; fewer under -race) a week of one-minute
+// history and fails when a service's heap per tier passes its budget.
+// BenchmarkHeapPerTier measures 10,000 tiers.
 func TestBudget(t *testing.T) {
 	if testing.Short() {
-		t.Skip("feeds a week of history to hundreds of tiers (about 20 s); skipped with -short")
+		t.Skip("feeds a week of history to hundreds of tiers (15-60 s); skipped with -short")
 	}
-	nf, na, nd := 150, 60, 12
+	nf, na, nd := 150, 30, 6
 	if raceEnabled {
 		nf, na, nd = 30, 6, 3
 	}
