@@ -106,7 +106,8 @@
 // needs to publish only JetStream API requests: $JS.API.STREAM.INFO.*,
 // $JS.API.STREAM.MSG.GET.*, $JS.API.DIRECT.GET.* and $JS.API.DIRECT.GET.*.>
 // (the streams allow direct gets, which reads of a last message use),
-// $JS.API.CONSUMER.CREATE.*.>,
+// $JS.API.CONSUMER.CREATE.*.>, $JS.API.CONSUMER.LIST.* (the health strip
+// reads the services' partition durables),
 // $JS.API.CONSUMER.DELETE.*.*, $JS.API.CONSUMER.INFO.*.* and
 // $JS.API.CONSUMER.MSG.NEXT.*.* (ordered consumers use no acks), plus
 // subscribe rights on _INBOX.> for the replies and deliveries. Deny it

@@ -3,9 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -127,35 +127,31 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 		up, seen := true, 0
 		for _, in := range p.inputs {
 			stream := proto.StreamName(g.prefix, in.kind)
-			cons, err := g.js.Consumer(ctx, stream, in.durable)
-			if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			infos, err := g.groupConsumers(ctx, stream, in.durable)
+			if err != nil {
+				up = false
+				sh.Detail = fmt.Sprintf("consumer %s: %v", in.durable, err)
+				continue
+			}
+			if len(infos) == 0 {
 				up = false
 				sh.Detail = fmt.Sprintf("no consumer %s on %s", in.durable, stream)
 				continue
 			}
-			if err != nil {
-				up = false
-				sh.Detail = fmt.Sprintf("consumer %s: %v", in.durable, err)
-				continue
-			}
-			ci, err := cons.Info(ctx)
-			if err != nil {
-				up = false
-				sh.Detail = fmt.Sprintf("consumer %s: %v", in.durable, err)
-				continue
-			}
 			seen++
-			lag += ci.NumPending + uint64(ci.NumAckPending)
-			// A member pulls (waiting requests) or holds messages in work;
-			// a consumer nobody pulls from is a stopped service.
-			if ci.NumWaiting == 0 && ci.NumAckPending == 0 {
-				up = false
-				sh.Detail = fmt.Sprintf("nobody pulls from %s", in.durable)
-			}
-			if ci.Delivered.Stream > 0 && newest[in.kind] > 0 {
-				if s, err := g.js.Stream(ctx, stream); err == nil {
-					if m, err := s.GetMsg(ctx, ci.Delivered.Stream); err == nil {
-						evLag = max(evLag, newest[in.kind]-eventTime(m.Header, m.Time))
+			for _, ci := range infos {
+				lag += ci.NumPending + uint64(ci.NumAckPending)
+				// A member pulls (waiting requests) or holds messages in
+				// work; a partition nobody pulls from has lost its member.
+				if ci.NumWaiting == 0 && ci.NumAckPending == 0 {
+					up = false
+					sh.Detail = fmt.Sprintf("nobody pulls from %s", ci.Name)
+				}
+				if ci.Delivered.Stream > 0 && newest[in.kind] > 0 {
+					if s, err := g.js.Stream(ctx, stream); err == nil {
+						if m, err := s.GetMsg(ctx, ci.Delivered.Stream); err == nil {
+							evLag = max(evLag, newest[in.kind]-eventTime(m.Header, m.Time))
+						}
 					}
 				}
 			}
@@ -166,4 +162,25 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 		}
 	}
 	return resp
+}
+
+// groupConsumers returns the state of a service's durables on stream: one
+// per partition (<durable>-p<i>) for a service run as a group, or the bare
+// durable of an older single consumer.
+func (g *Gateway) groupConsumers(ctx context.Context, stream, durable string) ([]*jetstream.ConsumerInfo, error) {
+	s, err := g.js.Stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	var out []*jetstream.ConsumerInfo
+	list := s.ListConsumers(ctx)
+	for ci := range list.Info() {
+		if ci.Name == durable || strings.HasPrefix(ci.Name, durable+"-p") {
+			out = append(out, ci)
+		}
+	}
+	if err := list.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

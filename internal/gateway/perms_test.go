@@ -21,7 +21,7 @@ var gatewayPerms = &server.Permissions{
 	Publish: &server.SubjectPermission{
 		Allow: []string{
 			"$JS.API.STREAM.INFO.*", "$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.*", "$JS.API.DIRECT.GET.*.>",
-			"$JS.API.CONSUMER.CREATE.*.>",
+			"$JS.API.CONSUMER.CREATE.*.>", "$JS.API.CONSUMER.LIST.*",
 			"$JS.API.CONSUMER.DELETE.*.*", "$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.MSG.NEXT.*.*",
 		},
 		Deny: []string{"apm.>"},
