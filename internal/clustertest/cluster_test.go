@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/vmihailenco/msgpack/v5"
@@ -63,7 +64,7 @@ type member struct {
 
 func startMember(t *testing.T, url, svc string, i int) *member {
 	t.Helper()
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(logLevel()).With().Str("member", fmt.Sprintf("%s-%d", svc, i)).Logger()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(logLevel()).With().Timestamp().Str("member", fmt.Sprintf("%s-%d", svc, i)).Logger()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name, cfg.GroupCheck = url, fmt.Sprintf("%s-%d", svc, i), 300*time.Millisecond
 	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
@@ -167,7 +168,7 @@ func settled(t *testing.T, b *bus.Bus, timeout time.Duration) {
 				want = wantForecasts
 			}
 			if int(info.State.Msgs) != want {
-				return fmt.Errorf("%d %s stored, want %d", info.State.Msgs, k, want)
+				return fmt.Errorf("%d %s stored, want %d (%s)", info.State.Msgs, k, want, short(ctx, s))
 			}
 		}
 		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
@@ -281,4 +282,24 @@ func logLevel() zerolog.Level {
 		return zerolog.InfoLevel
 	}
 	return zerolog.WarnLevel
+}
+
+// short names the subjects of s holding fewer messages than the others.
+func short(ctx context.Context, s jetstream.Stream) string {
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(">"))
+	if err != nil {
+		return err.Error()
+	}
+	most := uint64(0)
+	for _, n := range info.State.Subjects {
+		most = max(most, n)
+	}
+	var out []string
+	for subj, n := range info.State.Subjects {
+		if n < most {
+			out = append(out, fmt.Sprintf("%s %d/%d", subj, n, most))
+		}
+	}
+	sort.Strings(out)
+	return fmt.Sprint(len(info.State.Subjects), " subjects; short: ", out)
 }
