@@ -11,4 +11,16 @@
 // original bytes and the reason to <prefix>.dlq.<service> and terminates the
 // message; any other error naks it with a delay, and after the last allowed
 // delivery it too goes to the dead-letter queue. Nothing is dropped silently.
+//
+// A consumer with a GroupSpec is a stage shared by every running copy of its
+// service (group.go, member.go). The copies find each other with NATS micro
+// discovery and split the stream's partitions (the trailing token the
+// streams store, NATS's partition() of the app) by rendezvous hashing; each
+// partition is read through its own durable, <name>-p<i>, whose priority
+// group pins one client at a time, so the server, not the members' views,
+// guarantees a partition is handled by one copy. A copy taking a partition
+// over reloads what was published for it (GroupSpec.Acquire) and rebuilds
+// its apps' state from the recorded stream through batched direct gets;
+// one handing a partition over drains, unpins and drops that state
+// (GroupSpec.Release).
 package bus
