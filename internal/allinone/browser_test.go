@@ -60,9 +60,13 @@ func TestBrowserAllInOne(t *testing.T) {
 }
 
 // TestBrowserHistory7d opens the 7-day window on an all-in-one holding seven
-// days of backfilled history (a tick every five minutes): the whole window loads within 5 s (×4 under
-// the race detector), the page shows a loading state and never a number
-// until it has, and the gateway neither cuts nor reconnects the page.
+// days of backfilled history (a tick every five minutes): the gateway serves
+// every subscription of the window from its history digest (it reads no
+// stream end to end), the window loads within a generous 20 s (×4 under the
+// race detector; the 5 s target is measured with browsertest's
+// TestMeasure7d, not asserted here on two cores shared with the whole
+// suite), the page shows a loading state and never a number until it has,
+// and the gateway neither cuts nor reconnects the page.
 func TestBrowserHistory7d(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
@@ -92,16 +96,24 @@ func TestBrowserHistory7d(t *testing.T) {
 		};
 		watch();
 	})()`))
+	digests := gatewayMetric(t, r.sys.HTTPAddr, "headroom_gateway_history_digest_total")
 	br.Run("open 7 days", chromedp.Click(`#windows button[data-w="604800000"]`))
-	// The deadline only guards against a load that never ends: the load
-	// time is a performance figure, logged here and measured on a quiet
-	// machine with browsertest's TestMeasure7d (HEADROOM_MEASURE_ADDR), not
-	// asserted by a unit test that shares two cores with the whole suite.
-	br.PollFor("7 days loaded", `headroom.state.window === 604800000 && headroom.state.load.ms > 0`, 2*time.Minute)
+	br.PollFor("7 days loaded", `headroom.state.window === 604800000 && headroom.state.load.drawn > 0`, 2*time.Minute)
 	ms := browsertest.Eval[float64](br, "headroom.state.load.ms")
+	drawn := browsertest.Eval[float64](br, "headroom.state.load.drawn")
 	msgs := browsertest.Eval[float64](br, "headroom.state.load.msgs")
-	t.Logf("7-day window: %.0f messages loaded in %.0f ms (race %v)", msgs, ms, browsertest.Race)
-	br.Poll("charts span the week", `(p => p.rps > 900 && p.rep > 900)(headroom.points())`)
+	t.Logf("7-day window: %.0f messages complete in %.0f ms, drawn in %.0f ms (race %v)", msgs, ms, drawn, browsertest.Race)
+	if limit := browsertest.Limit(20 * time.Second); time.Duration(drawn)*time.Millisecond > limit {
+		t.Errorf("7-day window drawn in %.0f ms, want under %v", drawn, limit)
+	}
+	// Metrics, forecasts, anomalies, decisions and scaling: five stream
+	// histories, each from the digest.
+	if n := gatewayMetric(t, r.sys.HTTPAddr, "headroom_gateway_history_digest_total") - digests; n < 5 {
+		t.Errorf("%v of the window's stream histories came from the digest, want all 5", n)
+	}
+	// About 670 metrics points per tier (a 5-minute digest thinned at a
+	// week / 600).
+	br.Poll("charts span the week", `(p => p.rps > 600 && p.rep > 600)(headroom.points())`)
 	br.Poll("numbers shown", `document.querySelectorAll("#stats .stat .value").length >= 5 && !headroom.loading()`)
 	if seen := browsertest.Eval[map[string]float64](br, "window.seen"); seen["mixed"] > 0 || seen["loading"] == 0 {
 		t.Errorf("while loading: %v frames with the loading state, %v with numbers; want some and none", seen["loading"], seen["mixed"])
