@@ -244,6 +244,12 @@ func (c Config) Validate() error {
 	if err != nil {
 		return err
 	}
+	return c.validateResolved()
+}
+
+// validateResolved checks settings Resolve has parsed (and WithFile may
+// have completed: a tier's workload given only in the configuration file).
+func (c Config) validateResolved() error {
 	var errs []error
 	switch c.Driver {
 	case DriverSim:

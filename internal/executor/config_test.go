@@ -164,3 +164,23 @@ func TestConfigWithFileAuthority(t *testing.T) {
 		t.Fatalf("a malformed workload: %v", err)
 	}
 }
+
+// TestNewTakesWorkloadsFromTheFile: a tier's Kubernetes workload given only
+// in the configuration file is enough for the kubernetes driver (New used
+// to validate the flags before reading the file).
+func TestNewTakesWorkloadsFromTheFile(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("apps:\n  shop:\n    source: push\n    mode: live\n    tiers: [{name: web, workload: shop/deployment/web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := executor.DefaultConfig()
+	c.Driver = executor.DriverKubernetes
+	c.Kubernetes.Kubeconfig = filepath.Join(t.TempDir(), "missing-kubeconfig")
+	_, err = executor.New(c, service.Deps{Log: zerolog.Nop(), Reg: prometheus.NewRegistry(), Ready: service.NewReady(), Config: f})
+	if err != nil && strings.Contains(err.Error(), "targets") {
+		t.Fatalf("New refused a workload given in the file: %v", err)
+	}
+	if _, err := executor.New(c, service.Deps{Log: zerolog.Nop(), Reg: prometheus.NewRegistry(), Ready: service.NewReady()}); err == nil || !strings.Contains(err.Error(), "targets") {
+		t.Fatalf("without the file New should name the missing targets, got %v", err)
+	}
+}

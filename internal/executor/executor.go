@@ -63,15 +63,17 @@ func WithHealthObserver(observe func(error)) Option {
 
 // New builds the executor and its driver; it starts nothing.
 func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	cfg, err := cfg.Resolve()
 	if err != nil {
 		return nil, err
 	}
 	if d.Config != nil {
 		cfg = cfg.WithFile(d.Config)
+	}
+	// Validated after the file is applied: a tier's Kubernetes workload
+	// may be given there only.
+	if err := cfg.validateResolved(); err != nil {
+		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, states: map[string]*proto.ReplicaState{}, now: time.Now}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
@@ -172,7 +174,9 @@ func (s *Service) restore(ctx context.Context) error {
 			s.log.Warn().Err(err).Str("key", k).Msg("ignoring unreadable replica state")
 			continue
 		}
+		s.mu.Lock()
 		s.states[k] = &st
+		s.mu.Unlock()
 		s.shadow.Restore(st.App, st.Tier, proto.Time(st.TS), st.Ready, st.Booting)
 	}
 	return nil
