@@ -292,14 +292,28 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	if err != nil {
 		return 0, 0, err
 	}
-	info, err := s.Info(ctx)
+	// The stream leader's count of the partition's messages, taken with
+	// last, checks the read: direct gets may be answered by a replica that
+	// is behind (a cluster that just lost a node), and a short read must
+	// fail the take-over, never skip messages.
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		return 0, 0, fmt.Errorf("stream info: %w", err)
 	}
 	last = info.State.LastSeq
-	if info.State.Msgs == 0 {
+	var stored uint64
+	for _, c := range info.State.Subjects {
+		stored += c
+	}
+	if stored == 0 {
 		return last, 0, nil
 	}
+	var read uint64 // messages of the partition read, from the stream's first
+	defer func() {
+		if err == nil && from <= 1 && spec.StartTime.IsZero() && read != stored {
+			err = fmt.Errorf("read %d of the %d messages the stream holds on %s through sequence %d (a replica behind?)", read, stored, filter, last)
+		}
+	}()
 	var floor uint64
 	if c, err := s.Consumer(ctx, durable); err == nil {
 		floor = c.CachedInfo().AckFloor.Stream
@@ -334,6 +348,7 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 				return last, n, nil
 			}
 			got++
+			read++
 			next = rm.Sequence + 1
 			subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
 			msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
