@@ -70,19 +70,23 @@ func TestPushFollowsTheFile(t *testing.T) {
 	tick := func(app, tier string) string {
 		return `{"app":"` + app + `","tier":"` + tier + `","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":1}}`
 	}
-	h := newHarness(t, DefaultConfig(), "limits: {max_series_per_app: 1}\napps:\n  shop: {source: sim}\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}]\n")
+	// The file's own tiers count against its limits (the simulated shop
+	// has three), so edge's three leave no room for a fourth.
+	h := newHarness(t, DefaultConfig(), "limits: {max_series_per_app: 3}\napps:\n  shop: {source: sim}\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}, {name: db}]\n")
 	h.svc.Now = func() time.Time { return t0 }
 	if code, body := post(h, tick("shop", "web")); code != http.StatusConflict || !strings.Contains(body, "app shop takes its metrics from source sim, not push") {
 		t.Fatalf("push into the sim app: %d %s", code, body)
 	}
-	if code, body := post(h, tick("edge", "web")); code != http.StatusAccepted {
-		t.Fatalf("push app: %d %s", code, body)
+	for _, tier := range []string{"web", "cache", "db"} {
+		if code, body := post(h, tick("edge", tier)); code != http.StatusAccepted {
+			t.Fatalf("push app: %d %s", code, body)
+		}
 	}
-	if code, body := post(h, tick("edge", "cache")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "limits.max_series_per_app") {
-		t.Fatalf("second series of edge with a limit of 1: %d %s", code, body)
+	if code, body := post(h, tick("edge", "queue")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "limits.max_series_per_app") {
+		t.Fatalf("fourth series of edge with a limit of 3: %d %s", code, body)
 	}
-	if n := len(h.stored(t)); n != 1 {
-		t.Fatalf("%d ticks stored, want 1", n)
+	if n := len(h.stored(t)); n != 3 {
+		t.Fatalf("%d ticks stored, want 3", n)
 	}
 	if h.svc.cfg.SeriesLimits() == config.DefaultLimits() {
 		t.Fatal("file limits not used")
