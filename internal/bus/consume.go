@@ -129,7 +129,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		return err
 	}
 	if spec.Group != nil {
-		return b.consumeGroup(ctx, spec, h)
+		return b.consumeGroup(ctx, spec.Service, *spec.Group, spec.Started, []GroupInput{{Spec: spec, Handler: h}})
 	}
 	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
 	if spec.Replay {

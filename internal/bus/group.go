@@ -64,34 +64,66 @@ func (b *Bus) Partitions(ctx context.Context, k proto.Kind) (int, error) {
 	return proto.PartitionsOf(t.Destination)
 }
 
+// GroupInput is one stream a group stage reads: its consumer settings (the
+// durable's base name, kind, ack wait, …) and its handler.
+type GroupInput struct {
+	Spec    ConsumerSpec
+	Handler Handler
+}
+
+// ConsumeGroup runs a stage that reads several streams as one member of
+// service's group, until ctx ends: the decider joins an app's metrics,
+// forecasts and anomalies, so a partition's three inputs move between
+// members together, with one Acquire and one Release. started, if set, is
+// called once the member's first share is taken over and consuming.
+func (b *Bus) ConsumeGroup(ctx context.Context, service string, g GroupSpec, started func(), inputs ...GroupInput) error {
+	return b.consumeGroup(ctx, service, g, started, inputs)
+}
+
 // consumeGroup runs the partition workers this member owns, starting and
 // stopping them as the group's members change, until ctx ends.
-func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) error {
-	if !proto.Partitioned(spec.Kind) {
-		return fmt.Errorf("consumer %s: kind %s is not partitioned, it cannot be shared by a group", spec.Name, spec.Kind)
-	}
-	n, err := b.Partitions(ctx, spec.Kind)
-	if err != nil {
+func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, startedFn func(), inputs []GroupInput) error {
+	if err := proto.CheckToken("service", service); err != nil {
 		return err
 	}
-	m, err := b.join(spec.Service)
+	n := 0
+	for _, in := range inputs {
+		in.Spec.defaults()
+		if !proto.Partitioned(in.Spec.Kind) {
+			return fmt.Errorf("consumer %s: kind %s is not partitioned, it cannot be shared by a group", in.Spec.Name, in.Spec.Kind)
+		}
+		k, err := b.Partitions(ctx, in.Spec.Kind)
+		if err != nil {
+			return err
+		}
+		if n != 0 && k != n {
+			return fmt.Errorf("group %s: its streams have %d and %d partitions: provision them alike", service, n, k)
+		}
+		n = k
+	}
+	m, err := b.join(service)
 	if err != nil {
 		return err
 	}
 	defer b.leave(m)
-	log := b.log.With().Str("consumer", spec.Name).Str("group", m.name).Logger()
+	log := b.log.With().Str("consumer", inputs[0].Spec.Name).Str("group", m.name).Logger()
 
 	// The partitions' workers run side by side, but the stage sees one call
-	// at a time, as with a single consumer: its handler and hooks are not
+	// at a time, as with a single consumer: its handlers and hooks are not
 	// required to be safe for concurrent use.
 	var mu sync.Mutex
-	inner := h
-	h = func(ctx context.Context, msg *Msg) ([]Out, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return inner(ctx, msg)
+	locked := make([]GroupInput, len(inputs))
+	for i, in := range inputs {
+		inner := in.Handler
+		in.Spec.defaults()
+		in.Handler = func(ctx context.Context, msg *Msg) ([]Out, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return inner(ctx, msg)
+		}
+		locked[i] = in
 	}
-	g := *spec.Group
+	inputs = locked
 	if acquire := g.Acquire; acquire != nil {
 		g.Acquire = func(ctx context.Context, p int) error {
 			mu.Lock()
@@ -106,7 +138,6 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 			release(p)
 		}
 	}
-	spec.Group = &g
 
 	type worker struct {
 		cancel context.CancelFunc
@@ -164,7 +195,7 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 				defer close(w.done)
 				defer started() // a worker that fails must not hold readiness forever
 				for attempt := 1; ; attempt++ {
-					err := b.runPartition(wctx, spec, p, h, started, log)
+					err := b.runPartition(wctx, g, inputs, p, started, log)
 					if wctx.Err() != nil {
 						return
 					}
@@ -180,11 +211,11 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 		log.Info().Int("members", len(members)).Int("partitions", n).Int("owned", len(want)).Msg("group share")
 		if first {
 			first = false
-			if spec.Started != nil {
+			if startedFn != nil {
 				go func() {
 					initial.Wait()
 					if ctx.Err() == nil {
-						spec.Started()
+						startedFn()
 					}
 				}()
 			}
@@ -197,67 +228,108 @@ func (b *Bus) consumeGroup(ctx context.Context, spec ConsumerSpec, h Handler) er
 	}
 }
 
-// runPartition handles partition p until ctx ends: acquire, rebuild, then
-// live delivery through the partition's pinned durable; on the way out it
-// unpins the durable so the next owner takes over at once, then releases.
-func (b *Bus) runPartition(ctx context.Context, spec ConsumerSpec, p int, h Handler, started func(), log zerolog.Logger) error {
-	g := spec.Group
+// runPartition handles partition p of every input until ctx ends: take the
+// partition over (acquire, rebuild), then live delivery through each
+// input's pinned durable; on the way out it unpins the durables so the next
+// owner takes over at once, then releases.
+//
+// Taking over must not race the previous owner: its last outputs must be
+// stored and everything it handled visible to the rebuild. So it waits
+// until no client holds any of the partition's pins (an owner that stopped
+// unpinned them; a dead one's lapse after PinnedTTL) before rebuilding. A
+// member that thought it owned the partition meanwhile may still have
+// handled some messages: each input tops its rebuild up with them on its
+// first delivery, when the server has made this member its only reader.
+func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput, p int, started func(), log zerolog.Logger) error {
 	log = log.With().Int("partition", p).Logger()
-	ps := spec
-	ps.Group = nil
-	ps.Replay = false
-	ps.Started = started
-	ps.Name = spec.Name + "-p" + strconv.Itoa(p)
-	ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, spec.Kind, p)}
-	ps.pinned = true
-	// Taking the partition over must not race its previous owner: its last
-	// outputs must be stored and everything it handled visible to the
-	// rebuild. When no client holds the partition's pin (a first start, a
-	// restart, an owner that stopped and unpinned), it is taken over at
-	// once; otherwise on the first delivery, when the server has made this
-	// member the partition's reader. A take-over done early is topped up
-	// then with what arrived in between.
-	acquired := false
-	var through uint64 // rebuilt through this stream sequence
-	takeOver := func(ctx context.Context) (uint64, error) {
-		if !acquired && g.Acquire != nil {
-			if err := g.Acquire(ctx, p); err != nil {
-				return 0, fmt.Errorf("acquire partition %d: %w", p, err)
+	specs := make([]ConsumerSpec, len(inputs))
+	for i, in := range inputs {
+		ps := in.Spec
+		ps.Group, ps.Replay, ps.Started = nil, false, nil
+		ps.Name = in.Spec.Name + "-p" + strconv.Itoa(p)
+		ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, in.Spec.Kind, p)}
+		ps.pinned = true
+		specs[i] = ps
+	}
+	for wait := time.Duration(0); ; wait = min(wait+250*time.Millisecond, 2*time.Second) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		free := true
+		for _, ps := range specs {
+			if !b.unpinned(ctx, ps.Kind, ps.Name) {
+				free = false
+				break
 			}
 		}
-		acquired = true
-		if !g.Rebuild {
-			return 0, nil
-		}
-		began := time.Now()
-		last, n, err := b.rebuild(ctx, spec, ps.Name, ps.Filters[0], through+1, h)
-		if err != nil {
-			return 0, fmt.Errorf("rebuild partition %d: %w", p, err)
-		}
-		log.Info().Int("messages", n).Uint64("from_seq", through+1).Uint64("through_seq", last).Dur("took", time.Since(began)).Msg("partition taken over")
-		through = last
-		return last, nil
-	}
-	if b.unpinned(ctx, spec.Kind, ps.Name) {
-		if _, err := takeOver(ctx); err != nil {
-			return err
+		if free {
+			break
 		}
 	}
-	ps.onPinned = takeOver
+	if g.Acquire != nil {
+		if err := g.Acquire(ctx, p); err != nil {
+			return fmt.Errorf("acquire partition %d: %w", p, err)
+		}
+	}
 	defer func() {
-		if acquired && g.Release != nil {
+		if g.Release != nil {
 			g.Release(p)
 		}
 	}()
-	err := b.Consume(ctx, ps, h)
-	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if s, serr := b.Stream(uctx, spec.Kind); serr == nil {
-		if uerr := s.UnpinConsumer(uctx, ps.Name, pinGroup); uerr != nil && !errors.Is(uerr, jetstream.ErrConsumerNotFound) {
-			log.Debug().Err(uerr).Msg("unpin")
+	through := make([]uint64, len(inputs)) // each input rebuilt through this sequence
+	topUp := func(ctx context.Context, i int) (uint64, error) {
+		if !g.Rebuild {
+			return 0, nil
+		}
+		in, ps := inputs[i], specs[i]
+		began := time.Now()
+		last, n, err := b.rebuild(ctx, in.Spec, ps.Name, ps.Filters[0], through[i]+1, in.Handler)
+		if err != nil {
+			return 0, fmt.Errorf("rebuild %s partition %d: %w", in.Spec.Kind, p, err)
+		}
+		log.Info().Str("kind", string(in.Spec.Kind)).Int("messages", n).Uint64("from_seq", through[i]+1).Uint64("through_seq", last).
+			Dur("took", time.Since(began)).Msg("partition taken over")
+		through[i] = last
+		return last, nil
+	}
+	for i := range inputs {
+		if _, err := topUp(ctx, i); err != nil {
+			return err
 		}
 	}
-	return err
+	var wg sync.WaitGroup
+	errs := make([]error, len(inputs))
+	var startedWG sync.WaitGroup
+	startedWG.Add(len(inputs))
+	for i := range inputs {
+		ps := specs[i]
+		var once sync.Once
+		ps.Started = func() { once.Do(startedWG.Done) }
+		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i) }
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer ps.Started()
+			errs[i] = b.Consume(ctx, ps, inputs[i].Handler)
+		}()
+	}
+	go func() {
+		startedWG.Wait()
+		started()
+	}()
+	wg.Wait()
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, ps := range specs {
+		if s, serr := b.Stream(uctx, ps.Kind); serr == nil {
+			if uerr := s.UnpinConsumer(uctx, ps.Name, pinGroup); uerr != nil && !errors.Is(uerr, jetstream.ErrConsumerNotFound) {
+				log.Debug().Err(uerr).Msg("unpin")
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // unpinned reports whether no client holds durable's pin (or the durable

@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
@@ -125,29 +124,18 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 
 // Run replays the three input streams and decides live until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	var started sync.WaitGroup
-	started.Add(3)
-	go func() {
-		started.Wait()
-		s.ready.Set("decider")
-	}()
-	g, gctx := errgroup.WithContext(ctx)
+	// The three inputs split by the same partitions and move between
+	// members together, so an app's every input reaches one member.
+	var inputs []bus.GroupInput
 	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
-		g.Go(func() error {
-			return s.bus.Consume(gctx, bus.ConsumerSpec{
-				Service: "decider", Name: "decider-" + string(k), Kind: k,
-				Started: started.Done,
-				// The three kinds split by the same partitions, so an app's
-				// every input reaches the same member.
-				Group: &bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
-			}, s.handler(k))
-		})
+		inputs = append(inputs, bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-" + string(k), Kind: k}, Handler: s.handler(k)})
 	}
-	return g.Wait()
+	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
+		func() { s.ready.Set("decider") }, inputs...)
 }
 
 // acquire loads the decisions stored for partition p's tiers, so its
-// rebuild publishes none twice. Each kind's consumer calls it.
+// rebuild publishes none twice.
 func (s *Service) acquire(ctx context.Context, p int) error {
 	sent, err := s.bus.LastEventTimes(ctx, proto.KindDecision, proto.PartitionFilter(s.bus.Prefix(), proto.KindDecision, p))
 	if err != nil {
@@ -163,9 +151,8 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 	return nil
 }
 
-// release drops the state of partition p's apps, handed to another member.
-// Each kind's consumer calls it as it stops; inputs of another kind handled
-// meanwhile are dropped by that kind's call.
+// release drops the state of partition p's apps, handed to another member
+// once all three of its inputs have stopped.
 func (s *Service) release(p int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
