@@ -185,10 +185,7 @@ func TestNATSConfPipeline(t *testing.T) {
 // asynchronous error callback.
 func canPublish(t *testing.T, url, user, subject string) bool {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := probe(t, url, user)
 	defer nc.Close()
 	// Core publish: an allowed one lands in a stream as an undecodable
 	// message, harmless at the end of the test.
@@ -330,10 +327,7 @@ func TestNATSConfNeedsEveryPassword(t *testing.T) {
 // canSubscribe reports whether user may subscribe to subject.
 func canSubscribe(t *testing.T, url, user, subject string) bool {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := probe(t, url, user)
 	defer nc.Close()
 	if _, err := nc.SubscribeSync(subject); err != nil {
 		t.Fatal(err)
@@ -394,4 +388,15 @@ func TestClusterConf(t *testing.T) {
 	if len(opts.Users) != len(users) {
 		t.Fatalf("cluster.conf has %d users, want nats.conf's %d", len(opts.Users), len(users))
 	}
+}
+
+// probe connects as user with a plain NATS connection whose permission
+// errors are read from LastError rather than logged.
+func probe(t *testing.T, url, user string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc
 }
