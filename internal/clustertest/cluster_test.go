@@ -245,7 +245,18 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 	for _, svc := range services {
 		members[svc][0].kill()
 	}
-	publish(t, admin, load[minutes/2:])
+	// Hand-over: the first minute after the kills is scored for every
+	// tier within 30 s, whichever member had its app.
+	publish(t, admin, load[minutes/2:minutes/2+1])
+	var subjects []string
+	for _, app := range apps {
+		for _, tier := range tiers {
+			subjects = append(subjects, proto.AnomalySubject("apm", app, tier))
+		}
+	}
+	natstest.WaitEventTime(t, admin.JetStream(), "ANOMALIES", subjects, t0.Add(time.Duration(minutes/2)*time.Minute), 30*time.Second)
+	t.Logf("the first minute after the kills was scored for every tier %v after them", time.Since(killed).Round(100*time.Millisecond))
+	publish(t, admin, load[minutes/2+1:])
 	settled(t, admin, 3*time.Minute)
 	t.Logf("killed %s and one member of each service; the rest of the load was handled %v later", victim.Name(), time.Since(killed).Round(100*time.Millisecond))
 
