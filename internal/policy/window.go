@@ -53,6 +53,12 @@ func (c *calibration) add(r float64, b int) {
 		if s := removeSorted(c.perBin[oldBin], old); len(s) == 0 {
 			delete(c.perBin, oldBin)
 		} else {
+			if cap(s) > 2*len(s)+64 {
+				// A bin that emptied out as the load moved on gives its
+				// capacity back, so the bins together hold about n codes,
+				// not n each.
+				s = slices.Clone(s)
+			}
 			c.perBin[oldBin] = s
 		}
 		c.codes[c.head], c.bins[c.head] = code, bin
