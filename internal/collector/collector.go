@@ -221,6 +221,13 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	lim := cfg.SeriesLimits()
 	s.series = limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries)
+	if cfg.File != nil {
+		// The file's own series hold their places first, so pushed series
+		// cannot take the total beyond the limits.
+		if err := s.series.AdmitAll(cfg.File.Series()); err != nil {
+			return nil, fmt.Errorf("configured series: %w", err)
+		}
+	}
 	if d.Mux != nil && d.Bus != nil {
 		pc := cfg.PushConfig()
 		if err := ingest.RequireToken(pc, cfg.RealDriverLive); err != nil {

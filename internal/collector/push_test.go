@@ -85,6 +85,13 @@ func TestPushFollowsTheFile(t *testing.T) {
 	if code, body := post(h, tick("edge", "queue")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "limits.max_series_per_app") {
 		t.Fatalf("fourth series of edge with a limit of 3: %d %s", code, body)
 	}
+	// The file's series hold their places before any push: a limit the
+	// file fills leaves no room for a pushed app.
+	full := newHarness(t, DefaultConfig(), "limits: {max_series: 4}\napps:\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}, {name: db}, {name: queue}]\n")
+	full.svc.Now = func() time.Time { return t0 }
+	if code, body := post(full, tick("other", "web")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "limits.max_series") {
+		t.Fatalf("a pushed app beyond the file's series: %d %s", code, body)
+	}
 	if n := len(h.stored(t)); n != 3 {
 		t.Fatalf("%d ticks stored, want 3", n)
 	}
