@@ -279,11 +279,12 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		}
 	}()
 	through := make([]uint64, len(inputs)) // each input rebuilt through this sequence
-	topUp := func(ctx context.Context, i int) (uint64, error) {
+	topUp := func(ctx context.Context, i int, handled uint64) (uint64, error) {
 		if !g.Rebuild {
 			return 0, nil
 		}
 		in, ps := inputs[i], specs[i]
+		through[i] = max(through[i], handled) // handled live since
 		began := time.Now()
 		last, n, err := b.rebuild(ctx, in.Spec, ps.Name, ps.Filters[0], through[i]+1, in.Handler)
 		if err != nil {
@@ -295,7 +296,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		return last, nil
 	}
 	for i := range inputs {
-		if _, err := topUp(ctx, i); err != nil {
+		if _, err := topUp(ctx, i, 0); err != nil {
 			return err
 		}
 	}
@@ -307,7 +308,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		ps := specs[i]
 		var once sync.Once
 		ps.Started = func() { once.Do(startedWG.Done) }
-		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i) }
+		ps.onPinned = func(ctx context.Context, handled uint64) (uint64, error) { return topUp(ctx, i, handled) }
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
