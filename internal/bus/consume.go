@@ -87,7 +87,7 @@ type ConsumerSpec struct {
 	// returns (handled by the partition's rebuild) are then acknowledged
 	// without handling.
 	pinned   bool
-	onPinned func(ctx context.Context, handled uint64) (uint64, error)
+	onPinned func(ctx context.Context) (uint64, error)
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -189,7 +189,6 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	// Written and read only by onMsg, which runs one call at a time.
 	var pinnedDone bool
 	var skipThrough uint64
-	var lastPin string
 	onMsg := func(jm jetstream.Msg) {
 		trackMu.RLock()
 		defer trackMu.RUnlock()
@@ -202,25 +201,14 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			_ = jm.Term()
 			return
 		}
-		// A new pin (the first, or one after this member's pin lapsed and
-		// another member read the partition meanwhile) first tops the
-		// stage up with what it has not handled.
-		pin := jm.Headers().Get("Nats-Pin-Id")
-		if spec.onPinned != nil && (!pinnedDone || pin != "" && lastPin != "" && pin != lastPin) {
-			handled := lastSeq.Load()
-			if n := firstRetry.Load(); n > 0 {
-				handled = min(handled, n-1) // a nakked message is not handled yet
-			}
-			through, err := spec.onPinned(ctx, handled)
+		if spec.onPinned != nil && !pinnedDone {
+			through, err := spec.onPinned(ctx)
 			if err != nil {
 				log.Error().Err(err).Msg("cannot take the partition over yet, will retry")
 				_ = jm.NakWithDelay(spec.NakDelay)
 				return
 			}
-			pinnedDone, skipThrough = true, max(skipThrough, through)
-		}
-		if pin != "" {
-			lastPin = pin
+			pinnedDone, skipThrough = true, through
 		}
 		if meta.Sequence.Stream <= skipThrough {
 			// Handled by the partition's rebuild already.
