@@ -88,7 +88,6 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 	}
 	n := 0
 	for _, in := range inputs {
-		in.Spec.defaults()
 		if !proto.Partitioned(in.Spec.Kind) {
 			return fmt.Errorf("consumer %s: kind %s is not partitioned, it cannot be shared by a group", in.Spec.Name, in.Spec.Kind)
 		}

@@ -150,10 +150,7 @@ func (b *Bus) LastMsg(ctx context.Context, k proto.Kind, subject string) (seq ui
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := s.GetLastMsgForSubject(ctx, subject+".*") // stored with its partition
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		m, err = s.GetLastMsgForSubject(ctx, subject) // stored before partitions
-	}
+	m, err := LastStored(ctx, s, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil, nil
 	}
@@ -161,6 +158,17 @@ func (b *Bus) LastMsg(ctx context.Context, k proto.Kind, subject string) (seq ui
 		return 0, nil, fmt.Errorf("last message on %s: %w", subject, err)
 	}
 	return m.Sequence, m.Data, nil
+}
+
+// LastStored returns the last message of s published on subject, stored
+// with its partition token or, in a stream provisioned before partitions,
+// without; jetstream.ErrMsgNotFound when there is none.
+func LastStored(ctx context.Context, s jetstream.Stream, subject string) (*jetstream.RawStreamMsg, error) {
+	m, err := s.GetLastMsgForSubject(ctx, subject+".*")
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err = s.GetLastMsgForSubject(ctx, subject)
+	}
+	return m, err
 }
 
 // Stream returns kind's stream.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -158,10 +159,7 @@ func last[T any, PT interface {
 	*T
 	proto.Message
 }](ctx context.Context, s jetstream.Stream, subject string) (*T, bool, error) {
-	m, err := s.GetLastMsgForSubject(ctx, subject+".*") // stored with its partition
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		m, err = s.GetLastMsgForSubject(ctx, subject)
-	}
+	m, err := bus.LastStored(ctx, s, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, false, nil
 	}

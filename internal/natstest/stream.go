@@ -130,14 +130,11 @@ func GroupDrained(ctx context.Context, js jetstream.JetStream, stream, base stri
 			continue
 		}
 		found++
-		c, err := s.Consumer(ctx, name)
+		c, err := s.Consumer(ctx, name) // fetches the consumer's state
 		if err != nil {
 			return err
 		}
-		ci, err := c.Info(ctx)
-		if err != nil {
-			return err
-		}
+		ci := c.CachedInfo()
 		if ci.NumPending > 0 || ci.NumAckPending > 0 {
 			return fmt.Errorf("consumer %s: %d pending, %d awaiting ack", name, ci.NumPending, ci.NumAckPending)
 		}
