@@ -29,6 +29,12 @@ type Result struct {
 	// Failed counts replicas that failed to boot since the driver last
 	// reported on this tier (the simulated cluster's failure injection).
 	Failed int
+	// Cluster marks counts read from the system that runs the tier (the
+	// kubernetes driver): Ready+Booting is then the workload's own desired
+	// count (spec.replicas), which the executor records as the tier's
+	// desired count in place of its bookkeeping, so a change made by
+	// someone else shows in the next state.
+	Cluster bool
 }
 
 // Driver changes the replica count of a tier. Scale is called by one

@@ -97,6 +97,18 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		}
 	}
 	p.st.Ready, p.st.Booting = cur.Ready, cur.Booting
+	// Where the driver reads the tier from the cluster and may act on it,
+	// the cluster's desired count (spec.replicas) is the tier's: a scale
+	// made by someone else shows in this state, and the decider starts
+	// from it. A dry-run or unauthorised tier keeps the count it
+	// acknowledged (see below).
+	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
+	if fromCluster {
+		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
+			log.Info().Int("recorded", p.st.Desired).Int("cluster", cur.Ready+cur.Booting).Msg("desired replicas changed in the cluster")
+		}
+		p.st.Desired = cur.Ready + cur.Booting
+	}
 	if cur.Failed > 0 && prev != nil {
 		log.Warn().Int("failed", cur.Failed).Str("decision_id", prev.DecisionID).Msg("replicas failed to boot")
 		p.emit(proto.StatusFailed, prev.DecisionID, fmt.Sprintf("%d booting replica(s) failed", cur.Failed))
@@ -120,6 +132,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 			s.acknowledge(p, reason, log)
 		case d.To == cur.Ready+cur.Booting:
 			// Already running that count.
+		case reason == "" && fromCluster && against(&d, cur.Ready+cur.Booting):
+			s.skip(p, fmt.Sprintf("outdated: decided %s %d→%d, but the workload is at %d replicas already (changed in the cluster); the next decision starts from %d",
+				d.Action, d.From, d.To, cur.Ready+cur.Booting, cur.Ready+cur.Booting), log)
 		case reason != "":
 			s.skip(p, reason, log)
 		default:
@@ -135,6 +150,14 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		return nil, err // transient: retried
 	}
 	return nil, nil
+}
+
+// against reports whether carrying d out would move a tier now at n
+// replicas the other way from d's action: a scale-up to fewer replicas
+// than run, or a scale-down to more. The decision was taken before the
+// count changed outside Headroom.
+func against(d *proto.Decision, n int) bool {
+	return d.Action == proto.ActionUp && d.To < n || d.Action == proto.ActionDown && d.To > n
 }
 
 // refusal returns why a real driver must not act on p's decision, or "".

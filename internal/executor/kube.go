@@ -261,6 +261,14 @@ type KubeDriver struct {
 	mu          sync.Mutex
 	failedAtGen map[string]int64 // tier → generation whose stuck rollout was reported
 	genSeen     map[string]genMark
+	patched     map[string]patchMark // tier → the driver's last patch
+}
+
+// patchMark is a patch the driver made: the generation it gave the
+// workload (at least) and the replicas it set.
+type patchMark struct {
+	gen     int64
+	desired int
 }
 
 // genMark is when the driver first saw a workload's generation.
@@ -302,7 +310,7 @@ func NewKubeDriverForClient(client kubernetes.Interface, cfg KubeConfig) *KubeDr
 	}
 	return &KubeDriver{client: client, targets: cfg.Targets, timeout: cfg.Timeout, syncTimeout: cfg.SyncTimeout,
 		stop: make(chan struct{}), deploys: map[string]appslisters.DeploymentLister{}, sets: map[string]appslisters.StatefulSetLister{},
-		failedAtGen: map[string]int64{}, genSeen: map[string]genMark{}, now: time.Now}
+		failedAtGen: map[string]int64{}, genSeen: map[string]genMark{}, patched: map[string]patchMark{}, now: time.Now}
 }
 
 // Close stops the workload watches.
@@ -399,13 +407,17 @@ func statefulSetState(o *appsv1.StatefulSet) workload {
 }
 
 // result turns a workload's counts into the executor's: the ready replicas
-// the desired count keeps, and the rest of the desired count as booting.
+// the desired count keeps, and the rest of the desired count as booting, so
+// Ready+Booting is spec.replicas.
 func (w workload) result() Result {
-	return Result{Ready: min(w.ready, w.desired), Booting: max(0, w.desired-w.ready)}
+	return Result{Ready: min(w.ready, w.desired), Booting: max(0, w.desired-w.ready), Cluster: true}
 }
 
-// Observe reports a configured tier's replicas as the watch last saw them.
-// It does not depend on t: the cluster's state is its state now.
+// Observe reports a configured tier's replicas as the watch last saw them:
+// ready = status.readyReplicas, booting = spec.replicas − ready (the
+// Result's Cluster is set). A watch that has not yet delivered the driver's
+// own last patch (an older generation) reports that patch's count as
+// desired. It does not depend on t: the cluster's state is its state now.
 func (d *KubeDriver) Observe(app, tier string, _ time.Time) (Result, bool) {
 	key := app + "." + tier
 	tg, ok := d.targets[key]
@@ -427,9 +439,12 @@ func (d *KubeDriver) Observe(app, tier string, _ time.Time) (Result, bool) {
 		}
 		w = statefulSetState(o)
 	}
-	r := w.result()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if p, ok := d.patched[key]; ok && w.generation < p.gen {
+		w.desired = p.desired // the watch lags the patch just made
+	}
+	r := w.result()
 	// Kubernetes marks only rollouts (template changes) past their progress
 	// deadline; a scale-up whose new pods never become ready stays
 	// "progressing" for ever. So replicas still unready a deadline after
@@ -475,7 +490,7 @@ func (d *KubeDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	defer cancel()
 	wait := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		res, err := d.scaleOnce(ctx, tg, r.Replicas)
+		res, err := d.scaleOnce(ctx, r.App+"."+r.Tier, tg, r.Replicas)
 		if err == nil {
 			return res, nil
 		}
@@ -497,7 +512,7 @@ func (d *KubeDriver) Scale(ctx context.Context, r Request) (Result, error) {
 }
 
 // scaleOnce makes one attempt: check for an HPA, read, patch if needed.
-func (d *KubeDriver) scaleOnce(ctx context.Context, tg KubeTarget, want int) (Result, error) {
+func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, want int) (Result, error) {
 	if err := d.checkHPA(ctx, tg); err != nil {
 		return Result{}, err
 	}
@@ -534,6 +549,11 @@ func (d *KubeDriver) scaleOnce(ctx context.Context, tg KubeTarget, want int) (Re
 	if err != nil {
 		return Result{}, fmt.Errorf("patch scale %d→%d: %w", w.desired, want, err)
 	}
+	// A change of spec.replicas bumps the generation: until the watch
+	// shows that generation, Observe reports want as desired.
+	d.mu.Lock()
+	d.patched[key] = patchMark{gen: w.generation + 1, desired: want}
+	d.mu.Unlock()
 	w.desired = want
 	return w.result(), nil
 }

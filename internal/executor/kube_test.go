@@ -128,7 +128,7 @@ func TestKubeScalePatchesOnceAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r != (Result{Ready: 3, Booting: 2}) {
+	if r != (Result{Ready: 3, Booting: 2, Cluster: true}) {
 		t.Fatalf("result %+v, want 3 ready 2 booting", r)
 	}
 	got, _ := c.AppsV1().Deployments("shop").Get(ctx, "web", metav1.GetOptions{})
@@ -146,7 +146,7 @@ func TestKubeScalePatchesOnceAndIsIdempotent(t *testing.T) {
 		t.Fatalf("patch %s", rec.patches[0])
 	}
 	// Scaling down reports the kept replicas as ready.
-	if r, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 2}); err != nil || r != (Result{Ready: 2}) {
+	if r, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 2}); err != nil || r != (Result{Ready: 2, Cluster: true}) {
 		t.Fatalf("down: %+v %v", r, err)
 	}
 }
@@ -205,7 +205,7 @@ func TestKubeObserve(t *testing.T) {
 	dep := deployment("shop", "web", 5, 2)
 	d, c, _ := newFakeKube(t, dep)
 	r, ok := d.Observe("shop", "web", time.Time{})
-	if !ok || r != (Result{Ready: 2, Booting: 3}) {
+	if !ok || r != (Result{Ready: 2, Booting: 3, Cluster: true}) {
 		t.Fatalf("observe %+v %v, want 2 ready 3 booting", r, ok)
 	}
 	if _, ok := d.Observe("shop", "cache", time.Time{}); ok {
@@ -225,7 +225,7 @@ func TestKubeObserve(t *testing.T) {
 		}
 		return nil
 	})
-	if r != (Result{Ready: 2, Booting: 3, Failed: 3}) {
+	if r != (Result{Ready: 2, Booting: 3, Failed: 3, Cluster: true}) {
 		t.Fatalf("stuck rollout %+v, want 3 failed", r)
 	}
 	if r, _ = d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
@@ -245,7 +245,7 @@ func TestKubeObserveUnreadyPastDeadline(t *testing.T) {
 	d, c, _ := newFakeKube(t, dep)
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	d.now = func() time.Time { return now }
-	if r, ok := d.Observe("shop", "web", time.Time{}); !ok || r != (Result{Ready: 2, Booting: 3}) {
+	if r, ok := d.Observe("shop", "web", time.Time{}); !ok || r != (Result{Ready: 2, Booting: 3, Cluster: true}) {
 		t.Fatalf("observe %+v %v", r, ok)
 	}
 	now = now.Add(59 * time.Second)
@@ -253,7 +253,7 @@ func TestKubeObserveUnreadyPastDeadline(t *testing.T) {
 		t.Fatalf("failed before the deadline: %+v", r)
 	}
 	now = now.Add(2 * time.Second)
-	if r, _ := d.Observe("shop", "web", time.Time{}); r != (Result{Ready: 2, Booting: 3, Failed: 3}) {
+	if r, _ := d.Observe("shop", "web", time.Time{}); r != (Result{Ready: 2, Booting: 3, Failed: 3, Cluster: true}) {
 		t.Fatalf("past the deadline %+v, want 3 failed", r)
 	}
 	if r, _ := d.Observe("shop", "web", time.Time{}); r.Failed != 0 {
@@ -308,4 +308,33 @@ current-context: ctx-a
 	if _, err = KubeRESTConfig(KubeConfig{Kubeconfig: path, Context: "nope"}); err == nil {
 		t.Fatal("unknown context accepted")
 	}
+}
+
+// A watch that has not yet delivered the driver's own patch (it still
+// shows an older generation) reports the patched count as desired, so the
+// next decision does not see the old count and ask again; once the watch
+// shows that generation or a later one, the watch is the truth.
+func TestKubeObserveCoversItsOwnPatch(t *testing.T) {
+	d, c, _ := newFakeKube(t, deployment("shop", "web", 3, 3))
+	if r, ok := d.Observe("shop", "web", time.Time{}); !ok || r != (Result{Ready: 3, Cluster: true}) {
+		t.Fatalf("observe %+v %v", r, ok)
+	}
+	d.mu.Lock()
+	d.patched["shop.web"] = patchMark{gen: 2, desired: 5} // as Scale records it
+	d.mu.Unlock()
+	if r, _ := d.Observe("shop", "web", time.Time{}); r != (Result{Ready: 3, Booting: 2, Cluster: true}) {
+		t.Fatalf("lagging watch: observe %+v, want the patched 5 (3 ready, 2 booting)", r)
+	}
+	// Someone else's later change (generation 3) wins over the patch.
+	next := deployment("shop", "web", 4, 3)
+	next.Generation, next.ResourceVersion = 3, "3"
+	if _, err := c.AppsV1().Deployments("shop").Update(context.Background(), next, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if r, _ := d.Observe("shop", "web", time.Time{}); r != (Result{Ready: 3, Booting: 1, Cluster: true}) {
+			return fmt.Errorf("observed %+v, want the cluster's 4", r)
+		}
+		return nil
+	})
 }
