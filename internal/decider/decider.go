@@ -167,28 +167,19 @@ func (s *Service) release(p int) {
 // completed them; a decision counts as sent only once stored.
 func (s *Service) handler(k proto.Kind) bus.Handler {
 	return func(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
-		var appName string
-		var add func() ([]*proto.Decision, error)
+		var in proto.Keyed
 		switch k {
 		case proto.KindMetrics:
-			var v proto.Metrics
-			if err := s.bus.Decode(m, k, &v); err != nil {
-				return nil, err
-			}
-			appName, add = v.App, func() ([]*proto.Decision, error) { return s.state.AddMetrics(&v) }
+			in = &proto.Metrics{}
 		case proto.KindForecast:
-			var v proto.Forecast
-			if err := s.bus.Decode(m, k, &v); err != nil {
-				return nil, err
-			}
-			appName, add = v.App, func() ([]*proto.Decision, error) { return s.state.AddForecast(&v) }
+			in = &proto.Forecast{}
 		case proto.KindAnomaly:
-			var v proto.Anomaly
-			if err := s.bus.Decode(m, k, &v); err != nil {
-				return nil, err
-			}
-			appName, add = v.App, func() ([]*proto.Decision, error) { return s.state.AddAnomaly(&v) }
+			in = &proto.Anomaly{}
 		}
+		if err := s.bus.Decode(m, k, in); err != nil {
+			return nil, err
+		}
+		appName, _ := in.Key()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.apps.Note(appName, m.Partition)
@@ -198,7 +189,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 				return nil, err // the input is redelivered; the outbox keeps the decisions
 			}
 		}
-		ds, err := add()
+		ds, err := s.state.Handle(in)
 		if err != nil {
 			return nil, bus.Permanent(err)
 		}

@@ -25,6 +25,7 @@ type joiner struct {
 	forecasts map[string][]*proto.Forecast // per tier, by origin
 
 	metricsWM int64            // latest metrics tick of any tier
+	closedWM  int64            // latest tick declared complete by close (offline drivers)
 	anomalyWM map[string]int64 // per tier
 	pending   []int64          // metric tick times not yet released, sorted
 	released  int64
@@ -82,9 +83,17 @@ func (j *joiner) forecastAt(tier string, ts int64) *proto.Forecast {
 	return nil
 }
 
+// close declares that the metrics of every tier of the app up to ts are in,
+// as a later metrics tick does: a driver that knows the app's tiers (the
+// offline evaluation) closes a tick without waiting for the next one. The
+// tick's frame is the same either way, so is its decision.
+func (j *joiner) close(ts int64) {
+	j.closedWM = max(j.closedWM, ts)
+}
+
 // complete reports whether the tick at ts can be evaluated.
 func (j *joiner) complete(ts int64) bool {
-	if j.metricsWM <= ts {
+	if j.metricsWM <= ts && j.closedWM < ts {
 		return false
 	}
 	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))

@@ -55,10 +55,12 @@ func (a *app) total(tier string, m *proto.Metrics) (int, bool) {
 	return want, ok
 }
 
-// Apps is the decider's state for every app it knows: the join of its three
-// inputs and its scaling policy. It is the pure part of the service, fed
-// with messages by the live consumers and by tests and benchmarks alike;
-// it is not safe for concurrent use.
+// Apps is the decider's stage: its state for every app it knows (the join
+// of its three inputs and its scaling policy) and its step, Handle. It is
+// the pure part of the service, with no NATS and no clock, driven the same
+// way by the live consumers (Service), by the offline evaluation
+// (internal/scaleeval behind `decider simulate`) and by tests and
+// benchmarks; it is not safe for concurrent use.
 //
 // Its size is bounded: every app.tier it sees is admitted within the
 // configured series limits (a refused input returns the *limits.Error
@@ -134,15 +136,53 @@ func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto
 	}
 	a.lastTS = max(a.lastTS, ts)
 	put(a.join)
+	return as.release(a), nil
+}
+
+// release decides every tick of a that the join completes, oldest first.
+func (as *Apps) release(a *app) []*proto.Decision {
 	var out []*proto.Decision
 	for {
 		f, ok := a.join.next()
 		if !ok {
-			break
+			return out
 		}
 		out = append(out, as.decide(a, f)...)
 	}
-	return out, nil
+}
+
+// Handle is the decider's step, the one entry the live service and the
+// offline evaluation (internal/scaleeval, `decider simulate`) both drive:
+// it adds one input (a *proto.Metrics, *proto.Forecast or *proto.Anomaly)
+// to its app's join and returns the decisions of every tick it completes,
+// oldest first, for the caller to store. Any other type is an error.
+func (as *Apps) Handle(in proto.Keyed) ([]*proto.Decision, error) {
+	switch v := in.(type) {
+	case *proto.Metrics:
+		return as.AddMetrics(v)
+	case *proto.Forecast:
+		return as.AddForecast(v)
+	case *proto.Anomaly:
+		return as.AddAnomaly(v)
+	default:
+		return nil, fmt.Errorf("decider: no input of type %T", in)
+	}
+}
+
+// Close declares that the metrics of every tier of appName up to t are in,
+// as the next tick's metrics do live, and returns the decisions of every
+// tick it completes (those still waiting for their anomaly or forecast
+// stay pending). A driver that knows an app's tiers, such as the offline
+// simulation, which must decide minute t before it can make minute t+1's
+// replica counts, calls it after the minute's inputs; the frame of a tick,
+// and so its decision, is the same whichever way it was completed.
+func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
+	a := as.apps[appName]
+	if a == nil {
+		return nil
+	}
+	a.join.close(proto.Millis(t))
+	return as.release(a)
 }
 
 // app returns app's state, nil for an app not held.

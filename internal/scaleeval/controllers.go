@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/headroomhq/headroom/internal/hpa"
-	"github.com/headroomhq/headroom/internal/policy"
 )
 
 // HPA adapts the Kubernetes HPA rule to the simulation: one controller sync
@@ -37,39 +36,6 @@ type Static int
 
 // Decide returns the fixed count.
 func (s Static) Decide(Tick) (int, error) { return int(s), nil }
-
-// Policy runs the live policy on the trace's tier. Each minute it passes
-// the load, the ready and booting counts and the forecast visible at that
-// minute, from a tape recorded by RecordForecasts (nil: no forecasts).
-type Policy struct {
-	app  *policy.App
-	tier string
-	tape []*policy.Forecast
-	// Decisions, when non-nil, receives every decision (for inspection).
-	Decisions func(policy.Decision)
-}
-
-// NewPolicy returns a controller running app on its first tier with the
-// forecasts of tape, indexed by minute.
-func NewPolicy(app *policy.App, tape []*policy.Forecast) *Policy {
-	return &Policy{app: app, tier: app.Config().Tiers[0].Name, tape: tape}
-}
-
-// Decide asks the policy for the minute's decision.
-func (p *Policy) Decide(tk Tick) (int, error) {
-	var fc *policy.Forecast
-	if tk.Minute < len(p.tape) {
-		fc = p.tape[tk.Minute]
-	}
-	in := map[string]policy.TierInput{p.tier: {
-		Load: tk.Demand, Ready: tk.Ready, Booting: tk.Booting, Forecast: fc,
-	}}
-	d := p.app.Decide(tk.Time, in)[0]
-	if p.Decisions != nil {
-		p.Decisions(d)
-	}
-	return d.To, nil
-}
 
 // MaxHold is the simple reactive baseline "max of the last Window minutes,
 // held for Hold minutes": each minute it wants enough replicas for the

@@ -12,11 +12,20 @@
 // acts at t+1, cancelling booting replicas first; minute 0 starts with just
 // enough ready replicas; the first day is simulated but not scored.
 //
-// The policy is fed as the live decider feeds it: the minute's load and
-// replica counts, and the latest forecast of a forecast.Series over closed
-// 5-minute bucket means, visible from its origin on (Forecaster). Forecasts
-// depend on the demand only, so RecordForecasts makes them once per trace
-// and every policy run (Options.Curve) replays the same tape.
+// The controller under test is the live services' own stages, not a copy
+// of them (stages.go): each minute's load becomes the metrics tick the
+// collector would publish; the forecaster's stage (forecaster.Tiers) and
+// the anomaly service's (detector.Tiers) turn it into the forecast of each
+// bucket and the minute's anomaly message; and the decider's stage
+// (decider.Apps, the join and the policy) decides from the tick, those
+// messages and the replica counts of the simulated cluster. Forecasts and
+// anomaly messages depend on the load only, so RecordTape makes them once
+// per trace and every policy run (Options.Curve, the grid) replays the same
+// tape. The one difference from live is when a minute is decided: the
+// simulation closes it at once (decider.Apps.Close) where the live decider
+// waits for the next minute's tick; the decision is the same, and
+// internal/stagetest checks that a trace gives the same decisions through
+// the live services on NATS.
 //
 // # The trace suite
 //

@@ -7,8 +7,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/headroomhq/headroom/internal/forecast"
 	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // Options moves the policy's operating point and the evaluation's contract.
@@ -141,7 +141,7 @@ func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Option
 	if len(demand) <= s.Warmup {
 		return nil, fmt.Errorf("trace has %d minutes, none after the %d-minute warm-up", len(demand), s.Warmup)
 	}
-	tape, err := RecordForecasts(times, demand, forecast.DefaultConfig(), o.Horizon)
+	tape, err := RecordTape(DefaultStages(o.Horizon), o.Tier(), times, demand)
 	if err != nil {
 		return nil, err
 	}
@@ -195,18 +195,33 @@ func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Option
 	return rep, nil
 }
 
-// RunPolicy simulates the live policy configured by o with the forecasts
-// of tape and scores it against oracleCost.
-func RunPolicy(times []time.Time, demand []float64, s Setup, o Options, tape []*policy.Forecast, oracleCost float64) (Run, Score, error) {
-	app, err := policy.NewApp(o.AppConfig(s.Capacity, s.BootDelay))
+// Tier is the name of the simulation's one tier.
+func (o Options) Tier() string { return policy.DefaultAppConfig().Tiers[0].Name }
+
+// RunPolicy simulates the live decider's stage, deciding by the policy
+// configured by o, on the forecasts and anomaly messages of tape (made by
+// the live stages, RecordTape) and scores it against oracleCost.
+func RunPolicy(times []time.Time, demand []float64, s Setup, o Options, tape *Tape, oracleCost float64) (Run, Score, error) {
+	run, err := SimulateStage(times, demand, s, o, tape, nil)
 	if err != nil {
 		return Run{}, Score{}, err
 	}
-	run, err := Simulate(times, demand, s, NewPolicy(app, tape))
-	if err != nil {
-		return Run{}, Score{}, fmt.Errorf("policy: %w", err)
-	}
 	return run, ScoreRun(demand, run, s, oracleCost), nil
+}
+
+// SimulateStage runs the decider's stage as the controller of Simulate and
+// hands every decision it makes to onDecision (when not nil).
+func SimulateStage(times []time.Time, demand []float64, s Setup, o Options, tape *Tape, onDecision func(*proto.Decision)) (Run, error) {
+	ds, err := DefaultStages(o.Horizon).NewDeciderStage(o.AppConfig(s.Capacity, s.BootDelay), []*Tape{tape})
+	if err != nil {
+		return Run{}, fmt.Errorf("policy: %w", err)
+	}
+	ds.OnDecision = onDecision
+	run, err := Simulate(times, demand, s, ds)
+	if err != nil {
+		return Run{}, fmt.Errorf("policy: %w", err)
+	}
+	return run, nil
 }
 
 // Print writes the comparison table.

@@ -183,27 +183,38 @@ func TestCurveMovesTheOperatingPoint(t *testing.T) {
 	}
 }
 
-func TestForecasterVisibility(t *testing.T) {
+// TestTapeVisibility checks the tape the live stages record: a forecast
+// at every minute that opens a bucket, stamped with that bucket's start
+// (so visible from it on, made from buckets closed before it), and one
+// anomaly message per minute.
+func TestTapeVisibility(t *testing.T) {
 	d := synthetic(2 * 1440)
 	ts := minutes(len(d))
-	tape, err := RecordForecasts(ts, d, forecastConfig(), 12)
+	tape, err := RecordTape(DefaultStages(12), "web", ts, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := 0
-	for i, fc := range tape {
+	for i, fc := range tape.Forecasts {
+		if tape.Anomalies[i] == nil || !tape.Anomalies[i].EventTime().Equal(ts[i]) {
+			t.Fatalf("minute %d has no anomaly message of its own", i)
+		}
+		opens := i == 0 || ts[i].Truncate(5*time.Minute) != ts[i-1].Truncate(5*time.Minute)
+		if (fc != nil) != opens {
+			t.Fatalf("minute %d (%s): forecast %v, opens a bucket %v", i, ts[i], fc != nil, opens)
+		}
 		if fc == nil {
 			continue
 		}
-		seen++
-		// A forecast is visible only from its origin: never stamped after
-		// the minute, and made from buckets that closed before it.
-		if fc.Origin.After(ts[i]) || ts[i].Sub(fc.Origin) >= 5*time.Minute {
-			t.Fatalf("minute %d (%s) sees a forecast with origin %s", i, ts[i], fc.Origin)
+		if !fc.EventTime().Equal(ts[i].Truncate(5 * time.Minute)) {
+			t.Fatalf("minute %d (%s) stores a forecast with origin %s", i, ts[i], fc.EventTime())
+		}
+		if len(fc.Points) > 0 {
+			seen++
 		}
 	}
-	if seen < len(d)/2 {
-		t.Fatalf("only %d of %d minutes saw a forecast", seen, len(d))
+	if seen < len(d)/5/2 {
+		t.Fatalf("only %d of %d buckets got a forecast with points", seen, len(d)/5)
 	}
 }
 

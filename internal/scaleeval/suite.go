@@ -6,9 +6,6 @@ import (
 	"io"
 	"math"
 	"time"
-
-	"github.com/headroomhq/headroom/internal/forecast"
-	"github.com/headroomhq/headroom/internal/policy"
 )
 
 // Prepared is a trace with everything that does not depend on the policy's
@@ -18,8 +15,9 @@ type Prepared struct {
 	Trace
 	// Setup is the contract the trace is scored under.
 	Setup Setup
-	// Tape is the forecast visible at each minute.
-	Tape []*policy.Forecast
+	// Tape holds the forecaster's and anomaly service's outputs at each
+	// minute.
+	Tape *Tape
 	// OracleCost is the oracle's replica-minutes over the scored minutes.
 	OracleCost float64
 	// HPA is the baseline curve over HPATargets.
@@ -43,7 +41,7 @@ func Prepare(ctx context.Context, tr Trace, o Options) (*Prepared, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tape, err := RecordForecasts(tr.Times, tr.Demand, forecast.DefaultConfig(), o.Horizon)
+	tape, err := RecordTape(DefaultStages(o.Horizon), o.Tier(), tr.Times, tr.Demand)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tr.Name, err)
 	}

@@ -58,7 +58,7 @@ func TestScrambledFutureLeavesEarlierDecisions(t *testing.T) {
 	s.Warmup = o.Warmup
 	run := func(d []float64) Run {
 		t.Helper()
-		tape, err := RecordForecasts(ts, d, forecastConfig(), o.Horizon)
+		tape, err := RecordTape(DefaultStages(o.Horizon), o.Tier(), ts, d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,10 +3,8 @@ package scaleeval
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/headroomhq/headroom/internal/forecast"
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/internal/shop"
 	"github.com/headroomhq/headroom/internal/sim"
@@ -67,7 +65,7 @@ type PreparedShop struct {
 	loads  [][]float64
 	names  []string
 	setups []Setup
-	tapes  [][]*policy.Forecast
+	tapes  []*Tape
 	curves []Curve
 	oracle []float64
 }
@@ -82,7 +80,7 @@ func PrepareShop(ctx context.Context, seed int64, days int, o Options) (*Prepare
 	names := shop.DefaultConfig().TierNames()
 	p := &PreparedShop{
 		seed: seed, ts: ts, loads: loads, names: names,
-		setups: make([]Setup, len(names)), tapes: make([][]*policy.Forecast, len(names)),
+		setups: make([]Setup, len(names)), tapes: make([]*Tape, len(names)),
 		curves: make([]Curve, len(names)), oracle: make([]float64, len(names)),
 	}
 	for k, name := range names {
@@ -92,7 +90,7 @@ func PrepareShop(ctx context.Context, seed int64, days int, o Options) (*Prepare
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if p.tapes[k], err = RecordForecasts(ts, loads[k], forecast.DefaultConfig(), o.Horizon); err != nil {
+		if p.tapes[k], err = RecordTape(DefaultStages(o.Horizon), name, ts, loads[k]); err != nil {
 			return nil, fmt.Errorf("shop %s: %w", name, err)
 		}
 		p.oracle[k] = OracleCost(loads[k], s)
@@ -118,7 +116,7 @@ func (p *PreparedShop) Score(o Options) ([]Result, error) {
 		}
 		app.Tiers = append(app.Tiers, tc)
 	}
-	runs, err := simulateTiers(p.ts, p.loads, p.setups, p.tapes, app)
+	runs, err := simulateTiers(p.ts, p.loads, p.setups, p.tapes, app, o.Horizon)
 	if err != nil {
 		return nil, err
 	}
@@ -134,10 +132,11 @@ func (p *PreparedShop) Score(o Options) ([]Result, error) {
 
 func fmtLead(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }
 
-// simulateTiers drives one policy App over every tier's simulated cluster
-// in lockstep, as the live decider does.
-func simulateTiers(ts []time.Time, loads [][]float64, setups []Setup, tapes [][]*policy.Forecast, cfg policy.AppConfig) ([]Run, error) {
-	app, err := policy.NewApp(cfg)
+// simulateTiers drives the live decider's stage over every tier's
+// simulated cluster in lockstep: one app whose tiers are joined as the live
+// decider joins them.
+func simulateTiers(ts []time.Time, loads [][]float64, setups []Setup, tapes []*Tape, cfg policy.AppConfig, horizon int) ([]Run, error) {
+	st, err := DefaultStages(horizon).NewDeciderStage(cfg, tapes)
 	if err != nil {
 		return nil, err
 	}
@@ -148,24 +147,23 @@ func simulateTiers(ts []time.Time, loads [][]float64, setups []Setup, tapes [][]
 		runs[k] = Run{Desired: make([]int, n), Ready: make([]int, n), Booting: make([]int, n)}
 		cls[k] = sim.NewCluster(sim.Config{BootDelay: setups[k].BootDelay}, ts[0], setups[k].clamp(needed(loads[k][0], setups[k].Capacity)))
 	}
-	in := make(map[string]policy.TierInput, len(loads))
+	load := make([]float64, len(loads))
+	ready := make([]int, len(loads))
 	for i, t := range ts {
-		for k, tc := range cfg.Tiers {
-			ready, booting := cls[k].Advance(t)
-			runs[k].Ready[i], runs[k].Booting[i] = ready, booting
-			var fc *policy.Forecast
-			if tapes[k] != nil {
-				fc = tapes[k][i]
-			}
-			in[tc.Name] = policy.TierInput{Load: loads[k][i], Ready: ready, Booting: booting, Forecast: fc}
+		for k := range loads {
+			r, booting := cls[k].Advance(t)
+			runs[k].Ready[i], runs[k].Booting[i] = r, booting
+			load[k], ready[k] = loads[k][i], r
 		}
-		for k, d := range app.Decide(t, in) {
-			want := setups[k].clamp(d.To)
-			runs[k].Desired[i] = want
-			cls[k].SetDesired(t.Add(time.Minute), want)
+		want, err := st.Minute(i, t, load, ready)
+		if err != nil {
+			return nil, fmt.Errorf("minute %d: %w", i, err)
+		}
+		for k, w := range want {
+			w = setups[k].clamp(w)
+			runs[k].Desired[i] = w
+			cls[k].SetDesired(t.Add(time.Minute), w)
 		}
 	}
 	return runs, nil
 }
-
-var _ = math.Inf
