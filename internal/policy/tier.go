@@ -29,6 +29,8 @@ type tier struct {
 	sk *skill
 	// sea remembers the last days' minute peaks (nil when off).
 	sea *season
+	// nr follows replicas that do not become ready.
+	nr notReady
 }
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
@@ -251,6 +253,23 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 // (NaN when none) and fc the forecast to use (nil when none).
 func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster) Decision {
 	current := in.current()
+	tr.nr.observe(t, in, current)
+	d := tr.decideCounts(t, in, current, upLoad, fc)
+	if n, waited := tr.nr.stuck(t, in, tr.stuckAfter()); n > 0 {
+		// The rule for replicas that never become ready: the decision
+		// stands as made from the count held (they are neither replaced
+		// nor ignored), and it says so.
+		d.Flags = append(d.Flags, "replicas-not-ready")
+		d.Reason += tr.notReadyText(n, current, waited, d.Action)
+		if d.Inputs != nil {
+			d.Inputs["not_ready_stuck"] = float64(n)
+		}
+	}
+	return d
+}
+
+// decideCounts is decide's policy proper.
+func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad float64, fc forecaster) Decision {
 	if math.IsNaN(in.Load) || math.IsInf(in.Load, 0) || in.Load < 0 {
 		return Decision{
 			Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold, State: tr.m.phase.String(),
