@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/anomaly"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/detector"
 	"github.com/headroomhq/headroom/internal/nab"
 	"github.com/headroomhq/headroom/internal/trace"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // nabDetectorName names the results folder and file prefix.
@@ -110,7 +113,9 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		s.rel = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p)))
-		s.scores = detectSeries(cfg, s)
+		if s.scores, err = detectSeries(cfg, s); err != nil {
+			return fmt.Errorf("nab: %w", err)
+		}
 		dst := filepath.Join(*out, nabDetectorName, filepath.Base(filepath.Dir(p)), nabDetectorName+"_"+filepath.Base(p))
 		if err := writeNABResult(dst, s); err != nil {
 			return err
@@ -130,7 +135,9 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, c := range extra {
 		alt := make([]nab.File, len(files))
 		for i, f := range files {
-			f.Scores = detectSeries(c, corpus[i])
+			if f.Scores, err = detectSeries(c, corpus[i]); err != nil {
+				return fmt.Errorf("nab: %w", err)
+			}
 			alt[i] = f
 		}
 		cands = append(cands, alt)
@@ -155,10 +162,15 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// detectSeries streams one series through a fresh live detector and
-// returns its scores.
-func detectSeries(cfg anomaly.Config, s *nabSeries) []float64 {
-	det := anomaly.NewDetector(cfg)
+// detectSeries streams one series through a fresh anomaly stage (the
+// live service's detector.Tiers, the value as the tier's one metric) and
+// returns the score the service publishes for each row.
+func detectSeries(cfg anomaly.Config, s *nabSeries) ([]float64, error) {
+	dc := detector.DefaultConfig()
+	dc.Detector = cfg
+	lim := config.DefaultLimits()
+	lim.IdleAfter = 0 // one series: a gap in a file must not make the stage forget it
+	st := detector.NewTiers(dc, lim)
 	scores := make([]float64, len(s.values))
 	var prev time.Time
 	for i, v := range s.values {
@@ -170,10 +182,20 @@ func detectSeries(cfg anomaly.Config, s *nabSeries) []float64 {
 			t = prev.Add(time.Second)
 		}
 		prev = t
-		scores[i] = det.Observe(t, v).Value
+		msg, _, err := st.Step(proto.NewMetrics("nab", "series", t, 0, map[string]float64{nabMetric: v}))
+		if err != nil {
+			return nil, fmt.Errorf("%s row %d: %w", s.rel, i+1, err)
+		}
+		if msg == nil || len(msg.Scores) != 1 {
+			return nil, fmt.Errorf("%s row %d: the anomaly stage scored nothing", s.rel, i+1)
+		}
+		scores[i] = msg.Scores[0].Score
 	}
-	return scores
+	return scores, nil
 }
+
+// nabMetric names a NAB file's value as a tick's metric.
+const nabMetric = "value"
 
 // printNABScores scores the corpus for the three NAB profiles and prints
 // one line per profile (and per file, for the standard profile, if asked).
