@@ -402,44 +402,86 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	if next > last {
 		return last, 0, nil
 	}
-	for {
+	for empty := 0; ; {
 		batch := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchSubject(filter)}
 		if n == 0 && from <= 1 && next == info.State.FirstSeq && !spec.StartTime.IsZero() {
 			batch = append(batch, jetstreamext.GetBatchStartTime(spec.StartTime))
 		} else {
 			batch = append(batch, jetstreamext.GetBatchSeq(next))
 		}
-		msgs, err := jetstreamext.GetBatch(ctx, b.js, name, 1000, batch...)
+		got, done, err := b.rebuildBatch(ctx, spec, name, batch, last, floor, &next, h)
+		read += uint64(got)
+		n += got
 		if err != nil {
 			return 0, n, err
 		}
-		got := 0
-		for rm, err := range msgs {
-			if errors.Is(err, jetstreamext.ErrNoMessages) {
-				break
-			}
-			if err != nil {
-				return 0, n, err
-			}
-			if rm.Sequence > last {
-				return last, n, nil
-			}
-			got++
-			read++
-			next = rm.Sequence + 1
-			subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
-			msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
-				Seq: rm.Sequence, Stored: rm.Time, Delivered: 1}
-			if err := b.rebuildOne(ctx, spec, msg, rm.Sequence > floor, h); err != nil {
-				return 0, n, err
-			}
-			n++
-		}
-		if got == 0 || next > last {
+		if done || next > last {
 			return last, n, nil
+		}
+		// A batch that ended without its end marker and without a
+		// message timed out: the end of the partition is known only from
+		// the server's "no messages" answer (or reaching last), never
+		// from a silent reply, which once skipped 1,600 messages of a
+		// take-over on a loaded machine.
+		if got > 0 {
+			empty = 0
+			continue
+		}
+		if empty++; empty >= 3 {
+			return 0, n, fmt.Errorf("direct get of %s from sequence %d: no reply in %d attempts", filter, next, empty)
 		}
 	}
 }
+
+// rebuildBatch handles one batch of a rebuild's direct gets, from *next on,
+// advancing *next past every message handled. done reports the server's
+// answer that no message of the filter is left, or a message beyond last.
+func (b *Bus) rebuildBatch(ctx context.Context, spec ConsumerSpec, name string, opts []jetstreamext.GetBatchOpt, last, floor uint64, next *uint64, h Handler) (got int, done bool, err error) {
+	// Without a deadline of its own the request falls back to the
+	// connection's 2 s timeout and ends silently when it runs out.
+	bctx, cancel := context.WithTimeout(ctx, rebuildBatchTimeout)
+	defer cancel()
+	msgs, err := getBatch(bctx, b.js, name, rebuildBatchSize, opts...)
+	if err != nil {
+		return 0, false, err
+	}
+	// The batch is read whole before it is handled, so slow handlers do
+	// not eat into the request's deadline.
+	var batch []*jetstream.RawStreamMsg
+	for rm, err := range msgs {
+		if errors.Is(err, jetstreamext.ErrNoMessages) {
+			done = true
+			break
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if rm.Sequence > last {
+			done = true
+			break
+		}
+		batch = append(batch, rm)
+	}
+	for _, rm := range batch {
+		*next = rm.Sequence + 1
+		subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
+		msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
+			Seq: rm.Sequence, Stored: rm.Time, Delivered: 1}
+		if err := b.rebuildOne(ctx, spec, msg, rm.Sequence > floor, h); err != nil {
+			return got, false, err
+		}
+		got++
+	}
+	return got, done, nil
+}
+
+// getBatch is jetstreamext.GetBatch; tests replace it to answer silently.
+var getBatch = jetstreamext.GetBatch
+
+const (
+	rebuildBatchSize    = 1000
+	rebuildBatchTimeout = 30 * time.Second
+)
 
 // rebuildOne handles one message of a rebuild; live says it may not have
 // been handled before (see rebuild).

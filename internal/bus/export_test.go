@@ -1,0 +1,30 @@
+package bus
+
+import (
+	"context"
+	"iter"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+)
+
+// SilenceDirectGets makes the next n batched direct gets end with no
+// message and no end marker, as a request does when its deadline passes
+// before the server answers.
+func SilenceDirectGets(n int) (restore func()) {
+	orig := getBatch
+	getBatch = func(ctx context.Context, js jetstream.JetStream, stream string, batch int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
+		if n > 0 {
+			n--
+			return func(func(*jetstream.RawStreamMsg, error) bool) {}, nil
+		}
+		return orig(ctx, js, stream, batch, opts...)
+	}
+	return func() { getBatch = orig }
+}
+
+// Rebuild runs a take-over's rebuild of filter from sequence from.
+func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, h Handler) (last uint64, n int, err error) {
+	spec.defaults()
+	return b.rebuild(ctx, spec, spec.Name+"-p0", filter, from, h)
+}
