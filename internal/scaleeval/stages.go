@@ -110,6 +110,7 @@ func RecordTape(st Stages, tier string, times []time.Time, load []float64) (*Tap
 type DeciderStage struct {
 	apps  *decider.Apps
 	tapes []*Tape
+	held  int // single tier: the count last decided (0: none yet)
 	// OnDecision, when set, receives every decision.
 	OnDecision func(*proto.Decision)
 }
@@ -170,11 +171,18 @@ func (d *DeciderStage) Minute(i int, t time.Time, loads []float64, ready []int) 
 	return want, nil
 }
 
-// Decide runs the stage as a single-tier Controller.
+// Decide runs the stage as a single-tier Controller. The stage counts the
+// booting replicas itself, as the live decider does (the count it last
+// decided less the ready ones); that must be the simulated cluster's
+// count, or the two would decide from different states.
 func (d *DeciderStage) Decide(tk Tick) (int, error) {
+	if d.held > 0 && tk.Ready+tk.Booting != d.held {
+		return 0, fmt.Errorf("decider stage: minute %d: the cluster holds %d+%d replicas, the stage's last decision %d", tk.Minute, tk.Ready, tk.Booting, d.held)
+	}
 	w, err := d.Minute(tk.Minute, tk.Time, []float64{tk.Demand}, []int{tk.Ready})
 	if err != nil {
 		return 0, err
 	}
+	d.held = w[0]
 	return w[0], nil
 }
