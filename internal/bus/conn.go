@@ -138,6 +138,13 @@ func (b *Bus) Prefix() string { return b.cfg.Prefix }
 // JetStream returns the JetStream context, for roles the bus does not wrap.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
+// Config returns the configuration the bus was connected with (test
+// infrastructure dials a second connection as the same user with it).
+func (b *Bus) Config() Config { return b.cfg }
+
+// PendingPublishes counts the asynchronous publishes not yet acknowledged.
+func (b *Bus) PendingPublishes() int { return b.js.PublishAsyncPending() }
+
 // Conn returns the NATS connection.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 

@@ -1,0 +1,257 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// This file is the read-only side of the bus for roles that look at the
+// streams without consuming them (the gateway, the collector's replay, the
+// tail command, tests): direct reads of stored messages, the subjects a
+// stream holds, its state and its consumers' state. Nothing here creates,
+// changes or acknowledges anything. Subjects go in as published
+// (<prefix>.<kind>.<app>.<tier>, wildcards allowed) and come out as
+// published: the partition token a partitioned stream stores is added to
+// filters and stripped from results here, in one place (see storedFilter and
+// proto.SplitStored).
+
+// ErrNotFound is returned (wrapped) when a stream holds no message matching
+// a read, or the replica bucket no value under a key.
+var ErrNotFound = errors.New("not found")
+
+// PubAckFuture is the stream's acknowledgement of an asynchronous publish
+// (PublishAsync): Ok delivers the acknowledgement, Err the failure.
+type PubAckFuture = jetstream.PubAckFuture
+
+// PubAck is the stream's acknowledgement of a stored message.
+type PubAck = jetstream.PubAck
+
+// Record is a stored message read without a durable consumer: by a direct
+// read (StreamReader) or a watch (Watch, Follow).
+type Record struct {
+	// Subject is the subject the message was published on; a partitioned
+	// stream's partition token is stripped into Partition.
+	Subject string
+	// Partition is the stored subject's partition, -1 when it has none.
+	Partition int
+	// Stream names the stream and Seq is the message's sequence in it.
+	Stream string
+	Seq    uint64
+	// Stored is when the stream stored the message (not its event time).
+	Stored time.Time
+	Header map[string][]string
+	Data   []byte
+	// Pending is, for a watched message, how many messages matching the
+	// watch's filters the stream held after it when it was delivered; 0
+	// for direct reads.
+	Pending uint64
+}
+
+// HeaderTime returns the event time (Unix ms) the message's Headroom-Ts
+// header carries; false when it has none or an unreadable one.
+func (r *Record) HeaderTime() (int64, bool) {
+	if v := r.Header[HeaderEventTime]; len(v) > 0 {
+		if ms, err := strconv.ParseInt(v[0], 10, 64); err == nil {
+			return ms, true
+		}
+	}
+	return 0, false
+}
+
+// EventTime returns the message's event time (Unix ms): its Headroom-Ts
+// header, else the time it was stored.
+func (r *Record) EventTime() int64 {
+	if ms, ok := r.HeaderTime(); ok {
+		return ms
+	}
+	return r.Stored.UnixMilli()
+}
+
+// record builds a Record from a stored message.
+func (b *Bus) record(stream string, m *jetstream.RawStreamMsg) Record {
+	subject, p := proto.SplitStored(b.cfg.Prefix, m.Subject)
+	return Record{Subject: subject, Partition: p, Stream: stream, Seq: m.Sequence, Stored: m.Time, Header: m.Header, Data: m.Data}
+}
+
+// storedFilter turns a filter on kind k's published subjects into one on
+// the subjects its stream stores (proto.StoredForm: a partitioned kind's
+// four-token filter gains a "*" for the partition). A filter already in
+// stored form, or ending in ">", is kept.
+func (b *Bus) storedFilter(k proto.Kind, filter string) string {
+	return proto.StoredForm(b.cfg.Prefix, k, filter)
+}
+
+// StreamState is what a stream holds now.
+type StreamState struct {
+	// Name is the stream's name.
+	Name string
+	// Msgs counts the messages stored; FirstSeq and LastSeq bound their
+	// sequences (LastSeq is 0 in a stream never written).
+	Msgs              uint64
+	FirstSeq, LastSeq uint64
+}
+
+// ConsumerState is the state of one of a stream's consumers, as the server
+// reports it: enough for the gateway to show a service's lag and whether
+// anybody pulls.
+type ConsumerState struct {
+	// Name is the consumer's name (a durable's, for the services).
+	Name string
+	// Pending counts the messages matching its filters not yet delivered;
+	// AckPending those delivered and not yet acknowledged.
+	Pending    uint64
+	AckPending int
+	// Waiting counts the pull requests waiting at the server: a member
+	// pulling from it.
+	Waiting int
+	// Delivered is the stream sequence of the last message delivered to it
+	// (0: none yet).
+	Delivered uint64
+}
+
+// StreamReader reads one kind's stream directly, without a consumer. It
+// holds the stream's handle, so a caller making many reads (the gateway's
+// fleet overview) looks the stream up once. It is safe for concurrent use.
+type StreamReader struct {
+	b    *Bus
+	k    proto.Kind
+	name string
+	s    jetstream.Stream
+}
+
+// Reader returns a reader of kind's stream; the stream must exist.
+func (b *Bus) Reader(ctx context.Context, k proto.Kind) (*StreamReader, error) {
+	name := proto.StreamName(b.cfg.Prefix, k)
+	s, err := b.js.Stream(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", name, err)
+	}
+	return &StreamReader{b: b, k: k, name: name, s: s}, nil
+}
+
+// Name returns the stream's name.
+func (r *StreamReader) Name() string { return r.name }
+
+// State reads what the stream holds now.
+func (r *StreamReader) State(ctx context.Context) (StreamState, error) {
+	info, err := r.s.Info(ctx)
+	if err != nil {
+		return StreamState{}, fmt.Errorf("stream %s info: %w", r.name, err)
+	}
+	return StreamState{Name: r.name, Msgs: info.State.Msgs, FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq}, nil
+}
+
+// Subjects returns how many messages the stream holds on each subject
+// matching filter (published form; "" for every subject), keyed by the
+// subject they were published on: a subject stored in several partitions
+// is counted once, with their sum.
+func (r *StreamReader) Subjects(ctx context.Context, filter string) (map[string]uint64, error) {
+	if filter == "" {
+		filter = proto.Filter(r.b.cfg.Prefix, r.k)
+	}
+	info, err := r.s.Info(ctx, jetstream.WithSubjectFilter(r.b.storedFilter(r.k, filter)))
+	if err != nil {
+		return nil, fmt.Errorf("stream %s subjects: %w", r.name, err)
+	}
+	out := make(map[string]uint64, len(info.State.Subjects))
+	for subj, n := range info.State.Subjects {
+		pub, _ := proto.SplitStored(r.b.cfg.Prefix, subj)
+		out[pub] += n
+	}
+	return out, nil
+}
+
+// Get reads the message with sequence seq; ErrNotFound when the stream
+// does not hold it.
+func (r *StreamReader) Get(ctx context.Context, seq uint64) (Record, error) {
+	m, err := r.s.GetMsg(ctx, seq)
+	if err != nil {
+		return Record{}, r.readErr(fmt.Sprintf("message %d", seq), err)
+	}
+	return r.b.record(r.name, m), nil
+}
+
+// Next reads the first message at or after sequence seq on a subject
+// matching filter (published form); ErrNotFound when there is none.
+func (r *StreamReader) Next(ctx context.Context, filter string, seq uint64) (Record, error) {
+	m, err := r.s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(r.b.storedFilter(r.k, filter)))
+	if err != nil {
+		return Record{}, r.readErr(fmt.Sprintf("message at or after %d on %s", seq, filter), err)
+	}
+	return r.b.record(r.name, m), nil
+}
+
+// Last reads the last message stored on a subject matching filter
+// (published form: a subject or a filter with wildcards), whichever
+// partition holds it; ErrNotFound when there is none.
+func (r *StreamReader) Last(ctx context.Context, filter string) (Record, error) {
+	m, err := r.last(ctx, filter)
+	if err != nil {
+		return Record{}, r.readErr("last message on "+filter, err)
+	}
+	return r.b.record(r.name, m), nil
+}
+
+// last is the last stored message on filter: in stored form, or, in a
+// stream provisioned before partitions, as given (LastStored's rule).
+func (r *StreamReader) last(ctx context.Context, filter string) (*jetstream.RawStreamMsg, error) {
+	stored := r.b.storedFilter(r.k, filter)
+	if stored == filter && !strings.HasSuffix(filter, ">") {
+		// Not a four-token filter of a partitioned kind: the subject may
+		// still be stored with a partition (LastStored tries both).
+		return LastStored(ctx, r.s, filter)
+	}
+	m, err := r.s.GetLastMsgForSubject(ctx, stored)
+	if errors.Is(err, jetstream.ErrMsgNotFound) && stored != filter {
+		m, err = r.s.GetLastMsgForSubject(ctx, filter)
+	}
+	return m, err
+}
+
+// Newest reads the stream's last message whatever its subject;
+// ErrNotFound when the stream is empty.
+func (r *StreamReader) Newest(ctx context.Context) (Record, error) {
+	st, err := r.State(ctx)
+	if err != nil {
+		return Record{}, err
+	}
+	if st.Msgs == 0 {
+		return Record{}, fmt.Errorf("stream %s newest message: %w", r.name, ErrNotFound)
+	}
+	return r.Get(ctx, st.LastSeq)
+}
+
+// Consumers lists the state of the stream's consumers whose name is name
+// or starts with name+"-p" (a group's partition durables, see GroupSpec);
+// "" lists them all.
+func (r *StreamReader) Consumers(ctx context.Context, name string) ([]ConsumerState, error) {
+	var out []ConsumerState
+	list := r.s.ListConsumers(ctx)
+	for ci := range list.Info() {
+		if name != "" && ci.Name != name && !strings.HasPrefix(ci.Name, name+"-p") {
+			continue
+		}
+		out = append(out, ConsumerState{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Waiting: ci.NumWaiting, Delivered: ci.Delivered.Stream})
+	}
+	if err := list.Err(); err != nil {
+		return nil, fmt.Errorf("stream %s consumers: %w", r.name, err)
+	}
+	return out, nil
+}
+
+// readErr wraps a read's error, turning the server's "no message" into
+// ErrNotFound.
+func (r *StreamReader) readErr(what string, err error) error {
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("stream %s %s: %w", r.name, what, ErrNotFound)
+	}
+	return fmt.Errorf("stream %s %s: %w", r.name, what, err)
+}
