@@ -122,7 +122,7 @@ func TestNATSConfPipeline(t *testing.T) {
 		}
 	}()
 
-	probe := connectAs(t, url, "gateway").JetStream()
+	probe := connectAs(t, url, "gateway")
 	natstest.Eventually(t, time.Minute, ready.Err)
 	natstest.WaitEventTime(t, probe, "DECISIONS", []string{"apm.decision.shop.web", "apm.decision.shop.cache", "apm.decision.shop.db"},
 		start.Add(28*time.Minute), 2*time.Minute)
@@ -161,7 +161,7 @@ func TestNATSConfPipeline(t *testing.T) {
 		user    string
 		allowed bool
 	}{{"executor", true}, {"gateway", true}, {"decider", false}, {"forecaster", false}, {"collector", false}, {"anomaly", false}} {
-		js := connectAs(t, url, c.user).JetStream()
+		js := natstest.JetStream(t, connectAs(t, url, c.user))
 		// A denied API request gets no answer: a short deadline suffices.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		var err error
@@ -221,11 +221,11 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	}
 	// The executor's consumer exists, as in a running system.
 	exec := connectAs(t, url, "executor")
-	if _, err := exec.JetStream().CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor-p0", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+	if _, err := natstest.JetStream(t, exec).CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor-p0", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
 		t.Fatalf("executor creating its own consumer: %v", err)
 	}
 	for _, user := range users[1:] {
-		js := connectAs(t, url, user).JetStream()
+		js := natstest.JetStream(t, connectAs(t, url, user))
 		denied(t, user+" creating or changing streams", func(ctx context.Context) error {
 			return connectAs(t, url, user).EnsureStreams(ctx)
 		})
@@ -262,7 +262,7 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 			})
 		}
 	}
-	gw := connectAs(t, url, "gateway").JetStream()
+	gw := natstest.JetStream(t, connectAs(t, url, "gateway"))
 	denied(t, "gateway reading the DLQ", func(ctx context.Context) error {
 		_, err := gw.OrderedConsumer(ctx, "DLQ", jetstream.OrderedConsumerConfig{})
 		return err
@@ -280,21 +280,21 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	}
 
 	// Nothing changed: the executor's consumer and DECISIONS' limits are intact.
-	c, err := exec.JetStream().Consumer(ctx, "DECISIONS", "executor-p0")
+	c, err := natstest.JetStream(t, exec).Consumer(ctx, "DECISIONS", "executor-p0")
 	if err != nil {
 		t.Fatalf("executor consumer gone: %v", err)
 	}
 	if info, err := c.Info(ctx); err != nil || info.Config.AckPolicy != jetstream.AckExplicitPolicy {
 		t.Fatalf("executor consumer changed: %+v %v", info, err)
 	}
-	s, err := admin.JetStream().Stream(ctx, "DECISIONS")
+	s, err := natstest.JetStream(t, admin).Stream(ctx, "DECISIONS")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info, err := s.Info(ctx); err != nil || info.Config.MaxMsgsPerSubject > 0 {
 		t.Fatalf("DECISIONS changed: %+v %v", info.Config, err)
 	}
-	if _, err := admin.JetStream().Stream(ctx, "EVIL"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+	if _, err := natstest.JetStream(t, admin).Stream(ctx, "EVIL"); !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Fatalf("stream EVIL: %v", err)
 	}
 

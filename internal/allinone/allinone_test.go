@@ -3,6 +3,7 @@ package allinone_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -56,7 +57,8 @@ func testConfig(t *testing.T, start time.Time, ticks int) allinone.Config {
 
 type run struct {
 	sys    *allinone.System
-	js     jetstream.JetStream
+	b      *bus.Bus            // a probe's bus, for reading the streams
+	js     jetstream.JetStream // raw access, for what the bus never does
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -67,7 +69,7 @@ func start(t *testing.T, cfg allinone.Config) *run {
 	r := &run{cancel: cancel, done: make(chan error, 1)}
 	up := make(chan *allinone.System, 1)
 	go func() {
-		r.done <- allinone.Run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), func(s *allinone.System) { up <- s })
+		r.done <- allinone.Run(ctx, cfg, debugLog(t), func(s *allinone.System) { up <- s })
 	}()
 	select {
 	case r.sys = <-up:
@@ -78,7 +80,7 @@ func start(t *testing.T, cfg allinone.Config) *run {
 	}
 	t.Cleanup(r.stop)
 	b := connect(t, r.sys, "probe")
-	r.js = b.JetStream()
+	r.b, r.js = b, natstest.JetStream(t, b)
 	return r
 }
 
@@ -111,10 +113,10 @@ func connect(t *testing.T, sys *allinone.System, name string) *bus.Bus {
 func all[T any, PT interface {
 	*T
 	proto.Message
-}](t *testing.T, js jetstream.JetStream, stream, filter string) []*T {
+}](t *testing.T, b *bus.Bus, stream, filter string) []*T {
 	t.Helper()
 	var out []*T
-	for _, data := range natstest.Payloads(t, js, stream, filter) {
+	for _, data := range natstest.Payloads(t, b, stream, filter) {
 		v := PT(new(T))
 		if err := proto.Decode(data, v); err != nil {
 			t.Fatalf("decode %s message: %v", stream, err)
@@ -134,8 +136,8 @@ func shopSubjects(kind string) []string {
 func waitDecisions(t *testing.T, r *run, liveStart time.Time, ticks int) []*proto.Decision {
 	t.Helper()
 	lastTS := proto.Millis(liveStart.Add(time.Duration(ticks-2) * time.Minute))
-	natstest.WaitEventTime(t, r.js, "DECISIONS", shopSubjects("decision"), proto.Time(lastTS), 5*time.Minute)
-	return all[proto.Decision](t, r.js, "DECISIONS", "apm.decision.shop.*")
+	natstest.WaitEventTime(t, r.b, "DECISIONS", shopSubjects("decision"), proto.Time(lastTS), 5*time.Minute)
+	return all[proto.Decision](t, r.b, "DECISIONS", "apm.decision.shop.*")
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -150,11 +152,11 @@ func TestEndToEnd(t *testing.T) {
 	r := start(t, testConfig(t, liveStart, ticks))
 	ds := waitDecisions(t, r, liveStart, ticks)
 
-	metrics := all[proto.Metrics](t, r.js, "METRICS", "apm.metrics.shop.*")
+	metrics := all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.shop.*")
 	if want := 3 * (1440 + ticks); len(metrics) != want {
 		t.Errorf("%d metrics ticks recorded, want %d", len(metrics), want)
 	}
-	fcs := all[proto.Forecast](t, r.js, "FORECASTS", "apm.forecast.shop.*")
+	fcs := all[proto.Forecast](t, r.b, "FORECASTS", "apm.forecast.shop.*")
 	withPoints := 0
 	for _, f := range fcs {
 		if len(f.Points) == 12 {
@@ -164,11 +166,11 @@ func TestEndToEnd(t *testing.T) {
 	if withPoints < 100 {
 		t.Errorf("%d forecasts with 12 points of %d", withPoints, len(fcs))
 	}
-	anoms := all[proto.Anomaly](t, r.js, "ANOMALIES", "apm.anomaly.shop.*")
+	anoms := all[proto.Anomaly](t, r.b, "ANOMALIES", "apm.anomaly.shop.*")
 	if len(anoms) != len(metrics) {
 		t.Errorf("%d anomaly messages for %d ticks", len(anoms), len(metrics))
 	}
-	scaling := all[proto.Scaling](t, r.js, "SCALING", "apm.scaling.shop.*")
+	scaling := all[proto.Scaling](t, r.b, "SCALING", "apm.scaling.shop.*")
 	if len(scaling) == 0 {
 		t.Error("no scaling events")
 	}
@@ -238,7 +240,7 @@ func TestDryRunDoesNotRepeatChanges(t *testing.T) {
 	r := start(t, cfg)
 	ds := waitDecisions(t, r, liveStart, ticks)
 	checkNoRepeatedChange(t, ds)
-	for _, sc := range all[proto.Scaling](t, r.js, "SCALING", "apm.scaling.shop.*") {
+	for _, sc := range all[proto.Scaling](t, r.b, "SCALING", "apm.scaling.shop.*") {
 		if sc.Status != proto.StatusSkipped || sc.Reason != "dry-run" {
 			t.Fatalf("dry-run app got scaling event %+v", sc)
 		}
@@ -350,7 +352,7 @@ func TestDeciderRestartAndDLQ(t *testing.T) {
 	if want := 3 * (1440 + ticks - 1); len(ds) != want {
 		t.Errorf("%d decisions, want %d", len(ds), want)
 	}
-	dls := all[proto.DeadLetter](t, r.js, "DLQ", "apm.dlq.*")
+	dls := all[proto.DeadLetter](t, r.b, "DLQ", "apm.dlq.*")
 	services := map[string]bool{}
 	for _, dl := range dls {
 		if dl.Subject == "apm.metrics.shop.web" && dl.Error != "" {
@@ -362,4 +364,16 @@ func TestDeciderRestartAndDLQ(t *testing.T) {
 			t.Errorf("no dead letter from %s (got %v)", s, services)
 		}
 	}
+}
+
+func debugLog(t *testing.T) zerolog.Logger {
+	if f := os.Getenv("HEADROOM_DEBUG_LOG"); f != "" {
+		w, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+		return zerolog.New(w).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	}
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 }

@@ -134,12 +134,12 @@ func TestAttacksOnTheLiveSystem(t *testing.T) {
 
 	// Stale start: a day of history was decided at start; its decisions are
 	// far older than any lead time, so nothing ran.
-	natstest.WaitEventTime(t, r.js, "SCALING", []string{"apm.scaling.shop.web"}, time.Now().Add(-2*time.Hour), 2*time.Minute)
+	natstest.WaitEventTime(t, r.b, "SCALING", []string{"apm.scaling.shop.web"}, time.Now().Add(-2*time.Hour), 2*time.Minute)
 	if calls := kubectlCalls(t, log); len(calls) > 3 {
 		t.Fatalf("%d kubectl calls after a backfilled day, want at most one per tier: %q", len(calls), calls)
 	}
 	stale := 0
-	for _, sc := range all[proto.Scaling](t, r.js, "SCALING", "apm.scaling.shop.*") {
+	for _, sc := range all[proto.Scaling](t, r.b, "SCALING", "apm.scaling.shop.*") {
 		if sc.Status == proto.StatusSkipped && strings.HasPrefix(sc.Reason, "stale: ") {
 			stale++
 		}
@@ -201,7 +201,7 @@ func TestAttacksOnTheLiveSystem(t *testing.T) {
 		t.Fatalf("authorised push: %d", got)
 	}
 	natstest.Eventually(t, 2*time.Minute, func() error {
-		ds := all[proto.Decision](t, r.js, "DECISIONS", "apm.decision.kube-public.coredns")
+		ds := all[proto.Decision](t, r.b, "DECISIONS", "apm.decision.kube-public.coredns")
 		if len(ds) < 719 {
 			return fmt.Errorf("%d decisions for kube-public/coredns", len(ds))
 		}
@@ -229,11 +229,11 @@ func TestAttacksOnTheLiveSystem(t *testing.T) {
 		}
 	}
 	// Give the executor every coredns decision, then count kubectl calls.
-	natstest.WaitEventTime(t, r.js, "DECISIONS", []string{"apm.decision.kube-public.coredns"}, now.Add(-2*time.Minute), time.Minute)
+	natstest.WaitEventTime(t, r.b, "DECISIONS", []string{"apm.decision.kube-public.coredns"}, now.Add(-2*time.Minute), time.Minute)
 	skipped := 0
 	natstest.Eventually(t, time.Minute, func() error {
 		skipped = 0
-		for _, sc := range all[proto.Scaling](t, r.js, "SCALING", "apm.scaling.kube-public.coredns") {
+		for _, sc := range all[proto.Scaling](t, r.b, "SCALING", "apm.scaling.kube-public.coredns") {
 			if sc.Status != proto.StatusSkipped || !strings.HasPrefix(sc.Reason, "not authorised") {
 				return fmt.Errorf("coredns scaling event %+v", sc)
 			}
@@ -268,7 +268,7 @@ func TestForeignSubjectIsDeadLettered(t *testing.T) {
 	}
 	natstest.Eventually(t, time.Minute, func() error {
 		services := map[string]bool{}
-		for _, dl := range all[proto.DeadLetter](t, r.js, "DLQ", "apm.dlq.*") {
+		for _, dl := range all[proto.DeadLetter](t, r.b, "DLQ", "apm.dlq.*") {
 			if strings.Contains(dl.Error, "subject does not match payload") {
 				services[dl.Service] = true
 			}
@@ -281,7 +281,7 @@ func TestForeignSubjectIsDeadLettered(t *testing.T) {
 		return nil
 	})
 	for _, k := range []proto.Kind{proto.KindForecast, proto.KindAnomaly, proto.KindDecision} {
-		if n := len(natstest.Payloads(t, r.js, k.Stream(), proto.AppFilter("apm", k, "victim"))); n != 0 {
+		if n := len(natstest.Payloads(t, r.b, k.Stream(), proto.AppFilter("apm", k, "victim"))); n != 0 {
 			t.Errorf("%d %s messages for victim", n, k)
 		}
 	}

@@ -178,7 +178,7 @@ func TestBrowserFleetAndTier(t *testing.T) {
 	}
 	t.Logf("replayed %d ticks as shop-shadow, reading %d from sequence %d", st.Published, st.Read, st.StartSeq)
 	shadow := []string{"apm.decision.shop-shadow.web", "apm.decision.shop-shadow.cache", "apm.decision.shop-shadow.db"}
-	natstest.WaitEventTime(t, r.js, "DECISIONS", shadow, liveStart.Add((ticks-2)*time.Minute), 5*time.Minute)
+	natstest.WaitEventTime(t, r.b, "DECISIONS", shadow, liveStart.Add((ticks-2)*time.Minute), 5*time.Minute)
 
 	br.Run("load page", chromedp.Navigate("http://"+r.sys.HTTPAddr+"/"))
 	br.Poll("fleet is the landing page", `window.headroom && headroom.state.view === "fleet" && document.querySelectorAll("#fleet tbody tr").length === 6`)

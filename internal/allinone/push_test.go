@@ -35,7 +35,7 @@ func TestPushedTierIsDecided(t *testing.T) {
 		t.Fatalf("push: %s", resp.Status)
 	}
 	natstest.Eventually(t, time.Minute, func() error {
-		ds := all[proto.Decision](t, r.js, "DECISIONS", "apm.decision.api.frontend")
+		ds := all[proto.Decision](t, r.b, "DECISIONS", "apm.decision.api.frontend")
 		if len(ds) < 9 { // every tick but the last, which waits for a later one
 			return fmt.Errorf("%d decisions for api/frontend", len(ds))
 		}
@@ -100,11 +100,11 @@ func TestPushRefusalsOnAllInOne(t *testing.T) {
 		})
 	}
 	for _, app := range []string{"kube-public", "api"} {
-		if n := len(natstest.Payloads(t, r.js, "METRICS", "apm.metrics."+app+".>")); n != 0 {
+		if n := len(natstest.Payloads(t, r.b, "METRICS", "apm.metrics."+app+".>")); n != 0 {
 			t.Fatalf("%d ticks of %s stored by refused pushes", n, app)
 		}
 	}
-	for _, m := range all[proto.Metrics](t, r.js, "METRICS", "apm.metrics.shop.>") {
+	for _, m := range all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.shop.>") {
 		if m.Source == "push" {
 			t.Fatalf("a pushed shop tick was stored: %+v", m)
 		}

@@ -124,7 +124,7 @@ func TestConsumeOutputsAndDLQ(t *testing.T) {
 	}
 	pub(0)
 	pub(1)
-	if _, err := b.JetStream().Publish(context.Background(), "apm.metrics.shop.web", []byte("not msgpack")); err != nil {
+	if _, err := natstest.JetStream(t, b).Publish(context.Background(), "apm.metrics.shop.web", []byte("not msgpack")); err != nil {
 		t.Fatal(err)
 	}
 	pub(2)

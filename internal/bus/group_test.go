@@ -137,7 +137,7 @@ func checkOutputs(t *testing.T, b *bus.Bus, rounds int, timeout time.Duration) t
 		return nil
 	})
 	took := time.Since(began)
-	for _, data := range natstest.Payloads(t, b.JetStream(), "FORECASTS", proto.Filter("apm", proto.KindForecast)) {
+	for _, data := range natstest.Payloads(t, b, "FORECASTS", proto.Filter("apm", proto.KindForecast)) {
 		var f proto.Forecast
 		if err := proto.Decode(data, &f); err != nil {
 			t.Fatal(err)

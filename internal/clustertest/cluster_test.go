@@ -131,7 +131,7 @@ var services = []string{"forecaster", "anomaly", "decider"}
 func outputs(t *testing.T, b *bus.Bus, k proto.Kind) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	for _, data := range natstest.Payloads(t, b.JetStream(), proto.StreamName("apm", k), proto.Filter("apm", k)) {
+	for _, data := range natstest.Payloads(t, b, proto.StreamName("apm", k), proto.Filter("apm", k)) {
 		var h struct {
 			ID string `msgpack:"id"`
 		}
@@ -172,7 +172,7 @@ func settled(t *testing.T, b *bus.Bus, timeout time.Duration) {
 			}
 		}
 		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
-			if err := natstest.GroupDrained(ctx, b.JetStream(), proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
+			if err := natstest.GroupDrained(ctx, b, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
 				return err
 			}
 		}
@@ -233,7 +233,7 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 		}
 	}
 	publish(t, admin, load[:minutes/2])
-	natstest.WaitEventTime(t, admin.JetStream(), "ANOMALIES", []string{"apm.anomaly.a0.web"}, t0.Add(time.Duration(minutes/2-1)*time.Minute), time.Minute)
+	natstest.WaitEventTime(t, admin, "ANOMALIES", []string{"apm.anomaly.a0.web"}, t0.Add(time.Duration(minutes/2-1)*time.Minute), time.Minute)
 
 	// The faults: one NATS node (not the admin's) and one member of each service.
 	killed := time.Now()
@@ -254,7 +254,7 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 			subjects = append(subjects, proto.AnomalySubject("apm", app, tier))
 		}
 	}
-	natstest.WaitEventTime(t, admin.JetStream(), "ANOMALIES", subjects, t0.Add(time.Duration(minutes/2)*time.Minute), 30*time.Second)
+	natstest.WaitEventTime(t, admin, "ANOMALIES", subjects, t0.Add(time.Duration(minutes/2)*time.Minute), 30*time.Second)
 	t.Logf("the first minute after the kills was scored for every tier %v after them", time.Since(killed).Round(100*time.Millisecond))
 	publish(t, admin, load[minutes/2+1:])
 	settled(t, admin, 3*time.Minute)

@@ -317,7 +317,7 @@ var errDone = errors.New("source finished")
 // Run runs every source until ctx ends; a finished source keeps the service
 // up (the push API still serves).
 func (s *Service) Run(ctx context.Context) error {
-	kv, err := s.bus.OpenReplicaBucket(ctx)
+	kv, err := s.bus.Replicas(ctx)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -91,59 +89,53 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 	if err := c.Validate(); err != nil {
 		return st, err
 	}
-	stream, err := b.Stream(ctx, proto.KindMetrics)
+	stream, err := b.Reader(ctx, proto.KindMetrics)
 	if err != nil {
 		return st, err
 	}
 	filter := proto.AppFilter(b.Prefix(), proto.KindMetrics, c.App)
-	info, err := stream.Info(ctx)
+	state, err := stream.State(ctx)
 	if err != nil {
-		return st, fmt.Errorf("replay: stream info: %w", err)
+		return st, fmt.Errorf("replay: %w", err)
 	}
-	first, err := nextFor(ctx, stream, filter, info.State.FirstSeq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
+	first, err := stream.Next(ctx, filter, state.FirstSeq)
+	if errors.Is(err, bus.ErrNotFound) {
 		return st, fmt.Errorf("replay: no recorded ticks of app %q", c.App)
 	}
 	if err != nil {
 		return st, fmt.Errorf("replay: first tick: %w", err)
 	}
-	lastMsg, err := stream.GetLastMsgForSubject(ctx, filter)
+	lastMsg, err := stream.Last(ctx, filter)
 	if err != nil {
 		return st, fmt.Errorf("replay: last tick: %w", err)
 	}
-	st.RecordedFrom, st.RecordedTo = proto.Time(rawEventTime(first)), proto.Time(rawEventTime(lastMsg))
-	end := lastMsg.Sequence // without Follow, stop there
+	st.RecordedFrom, st.RecordedTo = proto.Time(first.EventTime()), proto.Time(lastMsg.EventTime())
+	end := lastMsg.Seq // without Follow, stop there
 	from, to := proto.Millis(c.From), proto.Millis(c.To)
 	empty := func() error {
 		return fmt.Errorf("replay: %w [%s, %s) of app %q: recorded ticks span %s … %s", ErrEmptyRange,
 			fmtTime(c.From), fmtTime(c.To), c.App, st.RecordedFrom.Format(time.RFC3339), st.RecordedTo.Format(time.RFC3339))
 	}
-	if !c.Follow && ((!c.From.IsZero() && from > rawEventTime(lastMsg)) || (!c.To.IsZero() && to <= rawEventTime(first))) {
+	if !c.Follow && ((!c.From.IsZero() && from > lastMsg.EventTime()) || (!c.To.IsZero() && to <= first.EventTime())) {
 		return st, empty()
 	}
-	startSeq := first.Sequence
+	startSeq := first.Seq
 	if !c.From.IsZero() {
-		if startSeq, err = seekEventTime(ctx, stream, filter, first.Sequence, end, from); err != nil {
+		if startSeq, err = seekEventTime(ctx, stream, filter, first.Seq, end, from); err != nil {
 			return st, fmt.Errorf("replay: seek: %w", err)
 		}
 	}
 	st.StartSeq = startSeq
 	log.Info().Uint64("seq", startSeq).Uint64("last_seq", end).Time("recorded_from", st.RecordedFrom).Time("recorded_to", st.RecordedTo).Msg("replay sought its start")
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{filter}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: startSeq,
-	})
+	w, err := b.Watch(ctx, bus.WatchSpec{Kind: proto.KindMetrics, Filters: []string{filter}, Start: bus.StartSeq(startSeq), Batch: 512})
 	if err != nil {
-		return st, fmt.Errorf("replay: consumer: %w", err)
+		return st, fmt.Errorf("replay: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(512))
-	if err != nil {
-		return st, fmt.Errorf("replay: consumer: %w", err)
-	}
-	defer it.Stop()
+	defer w.Stop()
 	var wallStart time.Time
 	var firstTS int64
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		msg, err := w.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				if c.Follow && errors.Is(ctx.Err(), context.Canceled) {
@@ -153,25 +145,21 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 			}
 			return st, fmt.Errorf("replay: read after %d ticks: %w", st.Read, err)
 		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			return st, fmt.Errorf("replay: %w", err)
-		}
 		st.Read++
-		ts, err := strconv.ParseInt(msg.Headers().Get(bus.HeaderEventTime), 10, 64)
-		if err != nil {
-			log.Warn().Str("subject", msg.Subject()).Msg("recorded tick without event time, skipped")
+		ts, ok := msg.HeaderTime()
+		if !ok {
+			log.Warn().Str("subject", msg.Subject).Msg("recorded tick without event time, skipped")
 			ts = -1
 		}
 		if ts >= 0 && !c.To.IsZero() && ts >= to {
 			break // recorded in event-time order: the range is over
 		}
 		if ts >= 0 && (c.From.IsZero() || ts >= from) {
-			if err := republish(ctx, b, c, msg.Data(), ts, &st, &wallStart, &firstTS, log); err != nil {
+			if err := republish(ctx, b, c, msg.Data, ts, &st, &wallStart, &firstTS, log); err != nil {
 				return st, err
 			}
 		}
-		if !c.Follow && meta.Sequence.Stream >= end {
+		if !c.Follow && msg.Seq >= end {
 			break
 		}
 	}
@@ -230,50 +218,34 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts 
 	return nil
 }
 
-// nextFor returns the first message at or after seq on subject filter.
-func nextFor(ctx context.Context, s jetstream.Stream, filter string, seq uint64) (*jetstream.RawStreamMsg, error) {
-	return s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
-}
-
 // seekEventTime finds, between lo and hi (sequences of the app's ticks), the
 // first tick with event time ≥ ts: a binary search over sequences, each
 // probe the app's next tick at or after the midpoint. It returns hi+1 when
 // every tick is earlier.
-func seekEventTime(ctx context.Context, s jetstream.Stream, filter string, lo, hi uint64, ts int64) (uint64, error) {
+func seekEventTime(ctx context.Context, s *bus.StreamReader, filter string, lo, hi uint64, ts int64) (uint64, error) {
 	for lo <= hi {
 		mid := lo + (hi-lo)/2
-		m, err := nextFor(ctx, s, filter, mid)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err := s.Next(ctx, filter, mid)
+		if errors.Is(err, bus.ErrNotFound) {
 			return hi + 1, nil
 		}
 		if err != nil {
 			return 0, err
 		}
-		if m.Sequence > hi {
+		if m.Seq > hi {
 			hi = mid - 1
 			continue
 		}
-		if rawEventTime(m) >= ts {
-			if m.Sequence == lo || mid == 0 {
-				return m.Sequence, nil
+		if m.EventTime() >= ts {
+			if m.Seq == lo || mid == 0 {
+				return m.Seq, nil
 			}
 			hi = mid - 1
 		} else {
-			lo = m.Sequence + 1
+			lo = m.Seq + 1
 		}
 	}
 	return lo, nil
-}
-
-// rawEventTime is a stored message's event time (Unix ms), its stored time
-// without the header.
-func rawEventTime(m *jetstream.RawStreamMsg) int64 {
-	if v := m.Header.Get(bus.HeaderEventTime); v != "" {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return ms
-		}
-	}
-	return m.Time.UnixMilli()
 }
 
 func fmtTime(t time.Time) string {

@@ -80,7 +80,7 @@ func TestReplaySeek(t *testing.T) {
 		done <- err
 	}()
 	natstest.Eventually(t, 10*time.Second, func() error {
-		if n := count(t, b.JetStream(), "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-follow")); n < 5 {
+		if n := count(t, b, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-follow")); n < 5 {
 			return errors.New("follow has not caught up with the recording")
 		}
 		return nil

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -24,31 +23,12 @@ import (
 
 // decisions reads every decision of app from the DECISIONS stream, keyed
 // by tier and event time.
-func decisions(t *testing.T, js jetstream.JetStream, app string) map[string]*proto.Decision {
+func decisions(t *testing.T, b *bus.Bus, app string) map[string]*proto.Decision {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := js.Stream(ctx, "DECISIONS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	filter := proto.AppFilter("apm", proto.KindDecision, app)
-	want := count(t, js, "DECISIONS", filter)
 	out := map[string]*proto.Decision{}
-	if want == 0 {
-		return out
-	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range want {
-		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range natstest.Payloads(t, b, "DECISIONS", proto.AppFilter("apm", proto.KindDecision, app)) {
 		var d proto.Decision
-		if err := proto.Decode(m.Data(), &d); err != nil {
+		if err := proto.Decode(data, &d); err != nil {
 			t.Fatal(err)
 		}
 		out[fmt.Sprintf("%s@%d", d.Tier, d.TS)] = &d
@@ -56,18 +36,25 @@ func decisions(t *testing.T, js jetstream.JetStream, app string) map[string]*pro
 	return out
 }
 
-func count(t *testing.T, js jetstream.JetStream, stream, filter string) uint64 {
+// count is how many messages stream holds on subjects matching filter.
+func count(t *testing.T, b *bus.Bus, stream, filter string) uint64 {
 	t.Helper()
-	s, err := js.Stream(context.Background(), stream)
+	var k proto.Kind
+	for _, x := range proto.Kinds {
+		if proto.StreamName(b.Prefix(), x) == stream {
+			k = x
+		}
+	}
+	r, err := b.Reader(context.Background(), k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(filter))
+	subjects, err := r.Subjects(context.Background(), filter)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n uint64
-	for _, c := range info.State.Subjects {
+	for _, c := range subjects {
 		n += c
 	}
 	return n
@@ -129,7 +116,6 @@ apps:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	js := b.JetStream()
 
 	// The all-in-one serves the push API on its HTTP address.
 	body := fmt.Sprintf(`{"app":"pushed","tier":"web","time":%q,"replicas":2,"values":{"rps":42}}`, time.Now().UTC().Format(time.RFC3339))
@@ -141,7 +127,7 @@ apps:
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("push on the all-in-one: %s", resp.Status)
 	}
-	if n := count(t, js, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "pushed")); n != 1 {
+	if n := count(t, b, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "pushed")); n != 1 {
 		t.Fatalf("%d pushed ticks stored, want 1", n)
 	}
 
@@ -149,7 +135,7 @@ apps:
 	const perTier = 6*60 + ticks - 1
 	waitCount := func(app string) {
 		natstest.Eventually(t, 3*time.Minute, func() error {
-			if n := count(t, js, "DECISIONS", proto.AppFilter("apm", proto.KindDecision, app)); n < 3*perTier {
+			if n := count(t, b, "DECISIONS", proto.AppFilter("apm", proto.KindDecision, app)); n < 3*perTier {
 				return fmt.Errorf("%s: %d decisions of %d", app, n, 3*perTier)
 			}
 			return nil
@@ -172,7 +158,7 @@ apps:
 	waitCount("shop-lean")
 	t.Logf("replayed %d ticks and decided them in %s", st.Published, time.Since(start).Round(time.Millisecond))
 
-	orig, shadow := decisions(t, js, "shop"), decisions(t, js, "shop-shadow")
+	orig, shadow := decisions(t, b, "shop"), decisions(t, b, "shop-shadow")
 	if len(orig) != 3*perTier || len(shadow) != len(orig) {
 		t.Fatalf("%d original and %d shadow decisions, want %d each", len(orig), len(shadow), 3*perTier)
 	}
@@ -197,7 +183,7 @@ apps:
 	}
 	t.Logf("%d identical decisions, %d of them scaling", len(orig), changes)
 
-	lean, differ := decisions(t, js, "shop-lean"), 0
+	lean, differ := decisions(t, b, "shop-lean"), 0
 	for k, d := range orig {
 		if l := lean[k]; l == nil || l.To != d.To {
 			differ++
@@ -209,11 +195,11 @@ apps:
 	t.Logf("shop-lean differs at %d of %d decisions", differ, len(orig))
 
 	// A second replay stores nothing new: the ids are the shadow's.
-	before := count(t, js, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-shadow"))
+	before := count(t, b, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-shadow"))
 	if _, err := collector.Replay(context.Background(), b, collector.ReplayConfig{App: "shop", As: "shop-shadow", From: liveStart}, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
-	if after := count(t, js, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-shadow")); after != before {
+	if after := count(t, b, "METRICS", proto.AppFilter("apm", proto.KindMetrics, "shop-shadow")); after != before {
 		t.Fatalf("a repeated replay stored %d more ticks", after-before)
 	}
 }

@@ -5,8 +5,7 @@ import (
 	"iter"
 	"sync"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -23,40 +22,20 @@ func newReplicaView() *replicaView {
 	return &replicaView{states: map[string]proto.ReplicaState{}, changed: make(chan struct{})}
 }
 
-// watch follows the bucket until ctx ends.
-func (v *replicaView) watch(ctx context.Context, kv jetstream.KeyValue, started func()) error {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = w.Stop() }()
-	once := sync.Once{}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil { // initial values delivered
-				once.Do(started)
-				continue
-			}
-			if e.Operation() != jetstream.KeyValuePut {
-				continue
-			}
-			var st proto.ReplicaState
-			if err := proto.Decode(e.Value(), &st); err != nil {
-				continue
-			}
-			v.mu.Lock()
-			v.states[e.Key()] = st
-			close(v.changed)
-			v.changed = make(chan struct{})
-			v.mu.Unlock()
+// watch follows the bucket until ctx ends, calling started once it holds
+// every state stored when it began.
+func (v *replicaView) watch(ctx context.Context, kv *bus.Replicas, started func()) error {
+	return kv.Watch(ctx, started, func(key string, value []byte) {
+		var st proto.ReplicaState
+		if err := proto.Decode(value, &st); err != nil {
+			return
 		}
-	}
+		v.mu.Lock()
+		v.states[key] = st
+		close(v.changed)
+		v.changed = make(chan struct{})
+		v.mu.Unlock()
+	})
 }
 
 // get returns a tier's state and the channel closed at the next change.

@@ -66,7 +66,7 @@ func newHarness(t *testing.T, cfg Config, yaml string) *harness {
 func (h *harness) stored(t *testing.T) []*proto.Metrics {
 	t.Helper()
 	var out []*proto.Metrics
-	for _, data := range natstest.Payloads(t, h.bus.JetStream(), proto.StreamName(h.bus.Prefix(), proto.KindMetrics), proto.Filter(h.bus.Prefix(), proto.KindMetrics)) {
+	for _, data := range natstest.Payloads(t, h.bus, proto.StreamName(h.bus.Prefix(), proto.KindMetrics), proto.Filter(h.bus.Prefix(), proto.KindMetrics)) {
 		var m proto.Metrics
 		if err := proto.Decode(data, &m); err != nil {
 			t.Fatal(err)

@@ -59,7 +59,7 @@ func TestDecisionsSurviveFailedPublishes(t *testing.T) {
 	}
 	decisions := func() []*proto.Decision {
 		var out []*proto.Decision
-		for _, data := range natstest.Payloads(t, admin.JetStream(), "DECISIONS", "apm.decision.api.web") {
+		for _, data := range natstest.Payloads(t, admin, "DECISIONS", "apm.decision.api.web") {
 			var dd proto.Decision
 			if err := proto.Decode(data, &dd); err != nil {
 				t.Fatal(err)
@@ -72,7 +72,7 @@ func TestDecisionsSurviveFailedPublishes(t *testing.T) {
 	publish(0, 20)
 	// The decider has tried and failed: its metrics consumer has redelivered.
 	natstest.Eventually(t, time.Minute, func() error {
-		c, err := admin.JetStream().Consumer(context.Background(), "METRICS", natstest.PartitionDurable(t, admin.JetStream(), "METRICS", "decider-metrics", "apm.metrics.api.web"))
+		c, err := natstest.JetStream(t, admin).Consumer(context.Background(), "METRICS", natstest.PartitionDurable(t, admin, "METRICS", "decider-metrics", "apm.metrics.api.web"))
 		if err != nil {
 			return err
 		}

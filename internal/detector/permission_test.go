@@ -25,7 +25,7 @@ func TestOutputsSurvivePermissionDenied(t *testing.T) {
 	r := start(t, svcBus, log)
 	publishTicks(t, admin, 0, 30)
 	handled(t, admin, r, true)
-	if _, err := svcBus.JetStream().Stream(context.Background(), proto.StreamName(prefix, proto.KindAnomaly)); err != nil {
+	if _, err := natstest.JetStream(t, svcBus).Stream(context.Background(), proto.StreamName(prefix, proto.KindAnomaly)); err != nil {
 		t.Fatalf("the service user cannot even read the stream: %v", err)
 	}
 	srv.Allow(t)

@@ -55,7 +55,7 @@ func BenchmarkCatchUp(b *testing.B) {
 		for _, tier := range tiers {
 			subjects = append(subjects, proto.AnomalySubject(bb.Prefix(), "shop", tier))
 		}
-		natstest.WaitEventTime(b, bb.JetStream(), proto.StreamName(bb.Prefix(), proto.KindAnomaly), subjects, tickTime(ticks-1), 5*time.Minute)
+		natstest.WaitEventTime(b, bb, proto.StreamName(bb.Prefix(), proto.KindAnomaly), subjects, tickTime(ticks-1), 5*time.Minute)
 		b.ReportMetric(float64(ticks*len(tiers))/time.Since(began).Seconds(), "ticks/s")
 		b.StopTimer()
 		cancel()

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -25,7 +24,7 @@ type Service struct {
 	driver     Driver
 	driverName string
 	shadow     *SimDriver
-	kv         jetstream.KeyValue
+	kv         *bus.Replicas
 	ackWait    time.Duration
 
 	mu     sync.Mutex
@@ -129,7 +128,7 @@ func newDriver(cfg Config, sim *SimDriver) (Driver, error) {
 
 // Run consumes decisions until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	kv, err := s.bus.OpenReplicaBucket(ctx)
+	kv, err := s.bus.Replicas(ctx)
 	if err != nil {
 		return err
 	}
@@ -160,17 +159,17 @@ func (s *Service) health(err error) {
 // restore loads every tier's replica state from the bucket and seeds the
 // simulated clusters with it.
 func (s *Service) restore(ctx context.Context) error {
-	keys, err := s.kv.ListKeys(ctx)
+	keys, err := s.kv.Keys(ctx)
 	if err != nil {
 		return fmt.Errorf("list replica keys: %w", err)
 	}
-	for k := range keys.Keys() {
-		e, err := s.kv.Get(ctx, k)
+	for _, k := range keys {
+		v, err := s.kv.Get(ctx, k)
 		if err != nil {
 			return fmt.Errorf("replica state %s: %w", k, err)
 		}
 		var st proto.ReplicaState
-		if err := proto.Decode(e.Value(), &st); err != nil {
+		if err := proto.Decode(v, &st); err != nil {
 			s.log.Warn().Err(err).Str("key", k).Msg("ignoring unreadable replica state")
 			continue
 		}
@@ -190,7 +189,7 @@ func (s *Service) put(ctx context.Context, key string, st *proto.ReplicaState) e
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := s.kv.Put(ctx, key, data); err != nil {
+	if err := s.kv.Put(ctx, key, data); err != nil {
 		return fmt.Errorf("put replica state %s: %w", key, err)
 	}
 	s.mu.Lock()
@@ -200,16 +199,16 @@ func (s *Service) put(ctx context.Context, key string, st *proto.ReplicaState) e
 }
 
 // ReadState returns a tier's replica state from the bucket.
-func ReadState(ctx context.Context, kv jetstream.KeyValue, app, tier string) (*proto.ReplicaState, error) {
-	e, err := kv.Get(ctx, proto.ReplicaKey(app, tier))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.ReplicaState, error) {
+	v, err := kv.Get(ctx, proto.ReplicaKey(app, tier))
+	if errors.Is(err, bus.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
 	}
 	var st proto.ReplicaState
-	if err := proto.Decode(e.Value(), &st); err != nil {
+	if err := proto.Decode(v, &st); err != nil {
 		return nil, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
 	}
 	return &st, nil

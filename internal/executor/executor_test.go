@@ -55,7 +55,7 @@ func (h *harness) publishCopy(d *proto.Decision) {
 	m := nats.NewMsg(proto.DecisionSubject("apm", d.App, d.Tier))
 	m.Data = data
 	m.Header.Set(jetstream.MsgIDHeader, "again-"+d.ID)
-	if _, err := h.b.JetStream().PublishMsg(context.Background(), m); err != nil {
+	if _, err := natstest.JetStream(h.t, h.b).PublishMsg(context.Background(), m); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -126,8 +126,8 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 	h.waitEvents("shop", 6)
 	stop()
 	ctx := context.Background()
-	durable := natstest.PartitionDurable(t, h.b.JetStream(), "DECISIONS", "executor", "apm.decision.shop.web")
-	if err := h.b.JetStream().DeleteConsumer(ctx, "DECISIONS", durable); err != nil {
+	durable := natstest.PartitionDurable(t, h.b, "DECISIONS", "executor", "apm.decision.shop.web")
+	if err := natstest.JetStream(h.t, h.b).DeleteConsumer(ctx, "DECISIONS", durable); err != nil {
 		t.Fatal(err)
 	}
 
@@ -135,7 +135,7 @@ func TestIdempotentAcrossRestart(t *testing.T) {
 	h.publish(d3)
 	st := h.waitState(d3)
 	natstest.Eventually(t, 10*time.Second, func() error {
-		c, err := h.b.JetStream().Consumer(ctx, "DECISIONS", durable)
+		c, err := natstest.JetStream(h.t, h.b).Consumer(ctx, "DECISIONS", durable)
 		if err != nil {
 			return err
 		}

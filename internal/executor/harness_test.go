@@ -26,7 +26,7 @@ type harness struct {
 	t   *testing.T
 	url string
 	b   *bus.Bus
-	kv  jetstream.KeyValue
+	kv  *bus.Replicas
 	// latest is the event time of the latest decision published (Unix
 	// ms): the executors' wall clock, so every decision is fresh as in a
 	// live run unless a test sets a clock of its own.
@@ -40,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	if err := h.b.EnsureStreams(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := h.b.ReplicaBucket(context.Background())
+	kv, err := h.b.Replicas(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func tierDecision(app, tier string, ts time.Time, from, to int) *proto.Decision 
 func (h *harness) skippedReasons(app string, n int) []string {
 	h.t.Helper()
 	var out []string
-	for _, data := range natstest.Payloads(h.t, h.b.JetStream(), "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
+	for _, data := range natstest.Payloads(h.t, h.b, "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
 		var sc proto.Scaling
 		if err := proto.Decode(data, &sc); err != nil {
 			h.t.Fatal(err)
@@ -63,7 +63,7 @@ func (h *harness) deadLetters(n int) []string {
 	var out []string
 	natstest.Eventually(h.t, 10*time.Second, func() error {
 		out = out[:0]
-		for _, data := range natstest.Payloads(h.t, h.b.JetStream(), "DLQ", "apm.dlq.executor") {
+		for _, data := range natstest.Payloads(h.t, h.b, "DLQ", "apm.dlq.executor") {
 			var dl proto.DeadLetter
 			if err := proto.Decode(data, &dl); err != nil {
 				return err
@@ -205,7 +205,7 @@ func TestSubjectPayloadMismatchIsDeadLettered(t *testing.T) {
 	}
 	m := nats.NewMsg(proto.DecisionSubject("apm", "shop", "web"))
 	m.Data = data
-	if _, err := h.b.JetStream().PublishMsg(context.Background(), m); err != nil {
+	if _, err := natstest.JetStream(h.t, h.b).PublishMsg(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	if dl := h.deadLetters(1); !strings.Contains(dl[0], "subject does not match payload") {
@@ -245,8 +245,8 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 	d1 := tierDecision("shop", "web", t0.Add(-20*time.Second), 2, 3)
 	h.publish(d1)
 	h.waitState(d1)
-	durable := natstest.PartitionDurable(t, h.b.JetStream(), "DECISIONS", "executor", "apm.decision.shop.web")
-	if err := h.b.JetStream().DeleteConsumer(context.Background(), "DECISIONS", durable); err != nil {
+	durable := natstest.PartitionDurable(t, h.b, "DECISIONS", "executor", "apm.decision.shop.web")
+	if err := natstest.JetStream(h.t, h.b).DeleteConsumer(context.Background(), "DECISIONS", durable); err != nil {
 		t.Fatal(err)
 	}
 	// Readiness fails while the consumer is gone, then recovers.
@@ -267,7 +267,7 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 	if got := decisionsActed(t, log); len(got) != 2 || got[0] != d1.ID || got[1] != d2.ID {
 		t.Fatalf("acted on %q, want d1 then d2 once each", got)
 	}
-	c, err := h.b.JetStream().Consumer(context.Background(), "DECISIONS", durable)
+	c, err := natstest.JetStream(h.t, h.b).Consumer(context.Background(), "DECISIONS", durable)
 	if err != nil {
 		t.Fatalf("consumer not recreated: %v", err)
 	}

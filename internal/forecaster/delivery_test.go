@@ -108,7 +108,7 @@ func refuse(t *testing.T, b *bus.Bus, on bool) {
 	if on {
 		cfg.Subjects = []string{"refused." + cfg.Subjects[0]}
 	}
-	if _, err := b.JetStream().UpdateStream(context.Background(), cfg); err != nil {
+	if _, err := natstest.JetStream(t, b).UpdateStream(context.Background(), cfg); err != nil {
 		t.Fatalf("update stream: %v", err)
 	}
 }
@@ -117,12 +117,11 @@ func refuse(t *testing.T, b *bus.Bus, on bool) {
 // message and, when queued is set, its outbox holds outputs it failed to store.
 func handled(t *testing.T, b *bus.Bus, r *run, queued bool) {
 	t.Helper()
-	js := b.JetStream()
 	stream := proto.StreamName(b.Prefix(), proto.KindMetrics)
 	natstest.Eventually(t, 30*time.Second, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := natstest.GroupDrained(ctx, js, stream, "forecaster"); err != nil {
+		if err := natstest.GroupDrained(ctx, b, stream, "forecaster"); err != nil {
 			return err
 		}
 		if queued && (r.svc.out.Pending() == 0 || r.retries(t) == 0) {
@@ -137,15 +136,14 @@ func handled(t *testing.T, b *bus.Bus, r *run, queued bool) {
 // stream order.
 func stored(t *testing.T, b *bus.Bus, last int) map[string][]time.Time {
 	t.Helper()
-	js := b.JetStream()
 	stream := proto.StreamName(b.Prefix(), proto.KindForecast)
 	var subjects []string
 	for _, tier := range tiers {
 		subjects = append(subjects, proto.ForecastSubject(b.Prefix(), "shop", tier))
 	}
-	natstest.WaitEventTime(t, js, stream, subjects, bucket(last), 30*time.Second)
+	natstest.WaitEventTime(t, b, stream, subjects, bucket(last), 30*time.Second)
 	out := map[string][]time.Time{}
-	for _, data := range natstest.Payloads(t, js, stream, proto.Filter(b.Prefix(), proto.KindForecast)) {
+	for _, data := range natstest.Payloads(t, b, stream, proto.Filter(b.Prefix(), proto.KindForecast)) {
 		var f proto.Forecast
 		if err := proto.Decode(data, &f); err != nil {
 			t.Fatal(err)
@@ -246,7 +244,7 @@ func TestDecodeChecksSubject(t *testing.T) {
 	}
 	dlq := proto.StreamName(b.Prefix(), proto.KindDLQ)
 	natstest.Eventually(t, 20*time.Second, func() error {
-		if n := len(natstest.Payloads(t, b.JetStream(), dlq, proto.DLQSubject(b.Prefix(), "forecaster"))); n != 1 {
+		if n := len(natstest.Payloads(t, b, dlq, proto.DLQSubject(b.Prefix(), "forecaster"))); n != 1 {
 			return fmt.Errorf("%d dead letters", n)
 		}
 		return nil

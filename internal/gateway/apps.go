@@ -6,8 +6,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -54,16 +53,16 @@ func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) apps(r *http.Request) (AppsResponse, error) {
 	ctx := r.Context()
 	resp := AppsResponse{Prefix: g.prefix, Apps: []AppInfo{}, ServerTime: nowMillis()}
-	str, err := g.js.Stream(ctx, proto.StreamName(g.prefix, proto.KindMetrics))
+	str, err := g.bus.Reader(ctx, proto.KindMetrics)
 	if err != nil {
 		return resp, err
 	}
-	info, err := str.Info(ctx, jetstream.WithSubjectFilter(proto.Filter(g.prefix, proto.KindMetrics)))
+	subjects, err := str.Subjects(ctx, proto.Filter(g.prefix, proto.KindMetrics))
 	if err != nil {
 		return resp, err
 	}
 	byApp := map[string]*AppInfo{}
-	for subj := range info.State.Subjects {
+	for subj := range subjects {
 		_, app, tier, err := proto.ParseSubject(g.prefix, subj)
 		if err != nil {
 			continue
@@ -74,14 +73,14 @@ func (g *Gateway) apps(r *http.Request) (AppsResponse, error) {
 			byApp[app] = a
 		}
 		a.Tiers = append(a.Tiers, tier)
-		m, err := str.GetLastMsgForSubject(ctx, subj)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err := str.Last(ctx, subj)
+		if errors.Is(err, bus.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return resp, err
 		}
-		a.LastTS = max(a.LastTS, eventTime(m.Header, m.Time))
+		a.LastTS = max(a.LastTS, m.EventTime())
 	}
 	for _, a := range byApp {
 		pol, mode, _ := g.appPolicy(a.Name)

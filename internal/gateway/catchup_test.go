@@ -30,7 +30,7 @@ func TestHistoryOutrunByLive(t *testing.T) {
 	}
 	// The blocker: a client that stops reading during a long history of
 	// large payloads holds the only replay slot.
-	js := e.bus.JetStream()
+	js := natstest.JetStream(t, e.bus)
 	payload := make([]byte, 64<<10)
 	const big = 600
 	for i := range big {

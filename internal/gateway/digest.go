@@ -8,8 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -280,30 +279,18 @@ func (g *Gateway) runDigest(ctx context.Context) {
 func (g *Gateway) followDigest(ctx context.Context, k proto.Kind) {
 	name := proto.StreamName(g.prefix, k)
 	for attempt := 0; ; attempt++ {
-		cons, err := g.js.OrderedConsumer(ctx, name, jetstream.OrderedConsumerConfig{
-			DeliverPolicy:     jetstream.DeliverAllPolicy,
-			InactiveThreshold: 30 * time.Second,
+		start, n, filled := time.Now(), 0, false
+		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartAll(), Batch: 1024}, func(m bus.Record) {
+			g.digest.add(k, m.Stream, m.Subject, m.Seq, m.EventTime(), m.Data)
+			if n++; !filled && m.Pending == 0 {
+				filled = true
+				g.log.Info().Str("stream", name).Int("messages", n).Dur("took", time.Since(start)).Msg("history digest filled")
+			}
 		})
 		if err == nil {
-			start, n, filled := time.Now(), 0, false
-			var cc jetstream.ConsumeContext
-			cc, err = cons.Consume(func(jm jetstream.Msg) {
-				meta, merr := jm.Metadata()
-				if merr != nil {
-					return
-				}
-				subject, _ := proto.SplitStored(g.prefix, jm.Subject())
-				g.digest.add(k, meta.Stream, subject, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data())
-				if n++; !filled && meta.NumPending == 0 {
-					filled = true
-					g.log.Info().Str("stream", name).Int("messages", n).Dur("took", time.Since(start)).Msg("history digest filled")
-				}
-			}, jetstream.PullMaxMessages(1024))
-			if err == nil {
-				<-ctx.Done()
-				cc.Stop()
-				return
-			}
+			<-ctx.Done()
+			stop()
+			return
 		}
 		if ctx.Err() != nil {
 			return

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/proto"
@@ -158,9 +156,9 @@ func tierOrder(p policy.AppConfig, tiers []string) {
 func last[T any, PT interface {
 	*T
 	proto.Message
-}](ctx context.Context, s jetstream.Stream, subject string) (*T, bool, error) {
-	m, err := bus.LastStored(ctx, s, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
+}](ctx context.Context, s *bus.StreamReader, subject string) (*T, bool, error) {
+	m, err := s.Last(ctx, subject)
+	if errors.Is(err, bus.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -176,20 +174,20 @@ func last[T any, PT interface {
 func (g *Gateway) fleet(ctx context.Context) (FleetResponse, error) {
 	now := time.Now()
 	resp := FleetResponse{Prefix: g.prefix, ServerTime: now.UnixMilli(), Apps: []FleetApp{}}
-	streams := map[proto.Kind]jetstream.Stream{}
+	streams := map[proto.Kind]*bus.StreamReader{}
 	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly, proto.KindDecision, proto.KindScaling} {
-		s, err := g.js.Stream(ctx, proto.StreamName(g.prefix, k))
+		s, err := g.bus.Reader(ctx, k)
 		if err != nil {
 			return resp, err
 		}
 		streams[k] = s
 	}
-	info, err := streams[proto.KindMetrics].Info(ctx, jetstream.WithSubjectFilter(proto.Filter(g.prefix, proto.KindMetrics)))
+	subjects, err := streams[proto.KindMetrics].Subjects(ctx, proto.Filter(g.prefix, proto.KindMetrics))
 	if err != nil {
 		return resp, err
 	}
 	byApp := map[string][]string{}
-	for subj := range info.State.Subjects {
+	for subj := range subjects {
 		if _, app, tier, err := proto.ParseSubject(g.prefix, subj); err == nil {
 			byApp[app] = append(byApp[app], tier)
 		}
@@ -229,7 +227,7 @@ func (g *Gateway) fleet(ctx context.Context) (FleetResponse, error) {
 	return resp, nil
 }
 
-func (g *Gateway) fleetTier(ctx context.Context, streams map[proto.Kind]jetstream.Stream, app string, ft *FleetTier, fa *FleetApp) error {
+func (g *Gateway) fleetTier(ctx context.Context, streams map[proto.Kind]*bus.StreamReader, app string, ft *FleetTier, fa *FleetApp) error {
 	subj := func(k proto.Kind) string { return proto.Subject(g.prefix, k, app, ft.Name) }
 	m, ok, err := last[proto.Metrics](ctx, streams[proto.KindMetrics], subj(proto.KindMetrics))
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -26,7 +25,7 @@ const readyPart = "gateway"
 // reads from the bus: ordered consumers, nothing durable, nothing published.
 type Gateway struct {
 	cfg     Config
-	js      jetstream.JetStream
+	bus     *bus.Bus
 	prefix  string
 	log     zerolog.Logger
 	ready   *service.Ready
@@ -61,7 +60,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	// this registry.
 	bus.RegisterLag(d.Reg)
 	g := &Gateway{
-		cfg: cfg, js: d.Bus.JetStream(), prefix: d.Bus.Prefix(),
+		cfg: cfg, bus: d.Bus, prefix: d.Bus.Prefix(),
 		log: d.Log.With().Str("part", "gateway").Logger(), ready: d.Ready, metrics: m,
 		hub:     hub{subs: map[*subscription]struct{}{}},
 		histSem: make(chan struct{}, cfg.HistoryConcurrency),

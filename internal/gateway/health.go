@@ -3,13 +3,12 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -80,22 +79,18 @@ func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // newestEvent is the event time of a stream's newest message (0: none).
 func (g *Gateway) newestEvent(ctx context.Context, k proto.Kind) (int64, error) {
-	s, err := g.js.Stream(ctx, proto.StreamName(g.prefix, k))
+	s, err := g.bus.Reader(ctx, k)
 	if err != nil {
 		return 0, err
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if info.State.Msgs == 0 {
+	m, err := s.Newest(ctx)
+	if errors.Is(err, bus.ErrNotFound) {
 		return 0, nil
 	}
-	m, err := s.GetMsg(ctx, info.State.LastSeq)
 	if err != nil {
 		return 0, err
 	}
-	return eventTime(m.Header, m.Time), nil
+	return m.EventTime(), nil
 }
 
 func (g *Gateway) health(ctx context.Context) HealthResponse {
@@ -127,7 +122,13 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 		up, seen := true, 0
 		for _, in := range p.inputs {
 			stream := proto.StreamName(g.prefix, in.kind)
-			infos, err := g.groupConsumers(ctx, stream, in.durable)
+			str, err := g.bus.Reader(ctx, in.kind)
+			var infos []bus.ConsumerState
+			if err == nil {
+				// A service run as a group has one durable per partition
+				// (<durable>-p<i>); an older single consumer, the bare name.
+				infos, err = str.Consumers(ctx, in.durable)
+			}
 			if err != nil {
 				up = false
 				sh.Detail = fmt.Sprintf("consumer %s: %v", in.durable, err)
@@ -140,18 +141,16 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 			}
 			seen++
 			for _, ci := range infos {
-				lag += ci.NumPending + uint64(ci.NumAckPending)
+				lag += ci.Pending + uint64(ci.AckPending)
 				// A member pulls (waiting requests) or holds messages in
 				// work; a partition nobody pulls from has lost its member.
-				if ci.NumWaiting == 0 && ci.NumAckPending == 0 {
+				if ci.Waiting == 0 && ci.AckPending == 0 {
 					up = false
 					sh.Detail = fmt.Sprintf("nobody pulls from %s", ci.Name)
 				}
-				if ci.Delivered.Stream > 0 && newest[in.kind] > 0 {
-					if s, err := g.js.Stream(ctx, stream); err == nil {
-						if m, err := s.GetMsg(ctx, ci.Delivered.Stream); err == nil {
-							evLag = max(evLag, newest[in.kind]-eventTime(m.Header, m.Time))
-						}
+				if ci.Delivered > 0 && newest[in.kind] > 0 {
+					if m, err := str.Get(ctx, ci.Delivered); err == nil {
+						evLag = max(evLag, newest[in.kind]-m.EventTime())
 					}
 				}
 			}
@@ -162,25 +161,4 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 		}
 	}
 	return resp
-}
-
-// groupConsumers returns the state of a service's durables on stream: one
-// per partition (<durable>-p<i>) for a service run as a group, or the bare
-// durable of an older single consumer.
-func (g *Gateway) groupConsumers(ctx context.Context, stream, durable string) ([]*jetstream.ConsumerInfo, error) {
-	s, err := g.js.Stream(ctx, stream)
-	if err != nil {
-		return nil, err
-	}
-	var out []*jetstream.ConsumerInfo
-	list := s.ListConsumers(ctx)
-	for ci := range list.Info() {
-		if ci.Name == durable || strings.HasPrefix(ci.Name, durable+"-p") {
-			out = append(out, ci)
-		}
-	}
-	if err := list.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

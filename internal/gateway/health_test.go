@@ -61,7 +61,7 @@ func TestHealth(t *testing.T) {
 			t.Fatal("forecaster consumer handled nothing")
 		}
 	}
-	if _, err := e.bus.JetStream().CreateOrUpdateConsumer(context.Background(), "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+	if _, err := natstest.JetStream(t, e.bus).CreateOrUpdateConsumer(context.Background(), "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, 10*time.Second, func() error {

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -146,18 +145,18 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 			return err
 		}
 	}
-	str, err := g.js.Stream(ctx, proto.StreamName(g.prefix, k))
+	str, err := g.bus.Reader(ctx, k)
 	if err != nil {
 		return fmt.Errorf("history of %s: %w", k, err)
 	}
-	info, err := str.Info(ctx)
+	state, err := str.State(ctx)
 	if err != nil {
 		return fmt.Errorf("history of %s: %w", k, err)
 	}
-	name, last := info.Config.Name, info.State.LastSeq
+	name, last := state.Name, state.LastSeq
 	prev, catchUp := covered[name]
 	covered[name] = last
-	if info.State.Msgs == 0 || (catchUp && prev >= last) {
+	if state.Msgs == 0 || (catchUp && prev >= last) {
 		return nil
 	}
 	// Start at a stored time that surely precedes every message of the
@@ -165,59 +164,38 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 	// time runs ahead of the wall clock (an accelerated simulation), which
 	// the newest message's skew measures.
 	skew := time.Duration(0)
-	if raw, err := str.GetMsg(ctx, last); err == nil {
-		if d := time.Duration(eventTime(raw.Header, raw.Time)-raw.Time.UnixMilli()) * time.Millisecond; d > 0 {
+	if raw, err := str.Get(ctx, last); err == nil {
+		if d := time.Duration(raw.EventTime()-raw.Stored.UnixMilli()) * time.Millisecond; d > 0 {
 			skew = d
 		}
 	}
-	start := proto.Time(s.spec.since).Add(-g.cfg.HistorySlack - skew)
-	cc := jetstream.OrderedConsumerConfig{
-		FilterSubjects:    filters,
-		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
-		OptStartTime:      &start,
-		InactiveThreshold: 30 * time.Second,
-	}
+	spec := bus.WatchSpec{Kind: k, Filters: filters, Batch: 512,
+		Start: bus.StartTime(proto.Time(s.spec.since).Add(-g.cfg.HistorySlack - skew))}
 	if catchUp {
-		cc.DeliverPolicy, cc.OptStartTime, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, nil, prev+1
+		spec.Start = bus.StartSeq(prev + 1)
 	}
-	cons, err := g.js.OrderedConsumer(ctx, name, cc)
-	if err != nil {
-		return fmt.Errorf("history consumer on %s: %w", name, err)
-	}
-	defer func() {
-		// The server would drop the idle consumer after InactiveThreshold;
-		// deleting it now keeps a crowd of replays from piling them up.
-		if ci := cons.CachedInfo(); ci != nil {
-			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_ = g.js.DeleteConsumer(dctx, name, ci.Name)
-		}
-	}()
-	if ci := cons.CachedInfo(); ci != nil && ci.NumPending == 0 {
-		return nil
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(512))
+	w, err := g.bus.Watch(ctx, spec)
 	if err != nil {
 		return fmt.Errorf("history of %s: %w", name, err)
 	}
-	defer it.Stop()
+	// Stop deletes the watch's consumer at once: a crowd of replays does
+	// not pile idle consumers up.
+	defer w.Stop()
+	if w.Pending() == 0 {
+		return nil
+	}
 	for {
-		jm, err := it.Next(jetstream.NextContext(ctx))
+		m, err := w.Next(ctx)
 		if err != nil {
 			return fmt.Errorf("history of %s: %w", name, err)
 		}
-		meta, err := jm.Metadata()
-		if err != nil {
-			return fmt.Errorf("history of %s: %w", name, err)
-		}
-		if meta.Sequence.Stream > last {
+		if m.Seq > last {
 			return nil
 		}
-		subject, _ := proto.SplitStored(g.prefix, jm.Subject())
-		if err := st.take(k, subject, name, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data()); err != nil {
+		if err := st.take(k, m.Subject, name, m.Seq, m.EventTime(), m.Data); err != nil {
 			return err
 		}
-		if meta.NumPending == 0 || meta.Sequence.Stream == last {
+		if m.Pending == 0 || m.Seq == last {
 			return nil
 		}
 	}

@@ -3,11 +3,8 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
@@ -187,36 +184,25 @@ func (g *Gateway) dispatch(subject, stream string, seq uint64, ts int64, data []
 	}
 }
 
-// eventTime reads a message's event time from its Headroom-Ts header,
-// falling back to the stored time.
-func eventTime(h map[string][]string, stored time.Time) int64 {
-	if v := h[bus.HeaderEventTime]; len(v) > 0 {
-		if ms, err := strconv.ParseInt(v[0], 10, 64); err == nil {
-			return ms
-		}
-	}
-	return stored.UnixMilli()
-}
-
 // runLive consumes every stream from its end with ordered consumers (no
 // durable state on the server, nothing published) and dispatches each
 // message. It returns when ctx ends.
 func (g *Gateway) runLive(ctx context.Context, started func()) error {
-	var ccs []jetstream.ConsumeContext
+	var stops []func()
 	defer func() {
-		for _, cc := range ccs {
-			cc.Stop()
+		for _, stop := range stops {
+			stop()
 		}
 	}()
 	for _, k := range proto.Kinds {
 		if k == proto.KindDLQ {
 			continue // dead letters are never served: no need to read them
 		}
-		cc, err := g.consumeLive(ctx, k)
+		stop, err := g.consumeLive(ctx, k)
 		if err != nil {
 			return err
 		}
-		ccs = append(ccs, cc)
+		stops = append(stops, stop)
 	}
 	started()
 	g.runDigest(ctx)
@@ -224,26 +210,14 @@ func (g *Gateway) runLive(ctx context.Context, started func()) error {
 	return nil
 }
 
-func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (jetstream.ConsumeContext, error) {
+func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (stop func(), err error) {
 	name := proto.StreamName(g.prefix, k)
 	for attempt := 0; ; attempt++ {
-		cons, err := g.js.OrderedConsumer(ctx, name, jetstream.OrderedConsumerConfig{
-			DeliverPolicy:     jetstream.DeliverNewPolicy,
-			InactiveThreshold: 30 * time.Second,
+		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartNew(), Batch: 1024}, func(m bus.Record) {
+			g.dispatch(m.Subject, m.Stream, m.Seq, m.EventTime(), m.Data)
 		})
 		if err == nil {
-			var cc jetstream.ConsumeContext
-			cc, err = cons.Consume(func(jm jetstream.Msg) {
-				meta, merr := jm.Metadata()
-				if merr != nil {
-					return
-				}
-				subject, _ := proto.SplitStored(g.prefix, jm.Subject())
-				g.dispatch(subject, meta.Stream, meta.Sequence.Stream, eventTime(jm.Headers(), meta.Timestamp), jm.Data())
-			}, jetstream.PullMaxMessages(1024))
-			if err == nil {
-				return cc, nil
-			}
+			return stop, nil
 		}
 		// The stream may not exist yet (another process creates it): retry.
 		if attempt%10 == 0 {

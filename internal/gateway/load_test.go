@@ -34,7 +34,7 @@ func publishBurst(tb testing.TB, b *bus.Bus, n, offset int) float64 {
 	defer cancel()
 	start := time.Now()
 	for i := range n {
-		if b.JetStream().PublishAsyncPending() >= 3072 {
+		if b.PendingPublishes() >= 3072 {
 			// Keep the window of unacknowledged publishes under the
 			// client's limit: wait for the acknowledgements to catch up.
 			if err := b.Flush(ctx); err != nil {

@@ -41,7 +41,7 @@ func TestSlowClientCut(t *testing.T) {
 	slow.stopReading()
 	payload := make([]byte, 64<<10)
 	const n = 320
-	js := e.bus.JetStream()
+	js := natstest.JetStream(t, e.bus)
 	start := time.Now()
 	// Publish in steps of 8 and let the reading client catch up after each,
 	// so it never holds more than its buffer while the stuck one piles up.

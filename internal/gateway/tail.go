@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -46,7 +46,8 @@ type TailConfig struct {
 // history since Since (stream by stream), then, with Follow, new messages
 // as they arrive. It reads through ordered consumers: nothing durable,
 // nothing acknowledged, nothing published.
-func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConfig, w io.Writer) error {
+func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
+	prefix := b.Prefix()
 	if len(c.Filters) == 0 {
 		return errors.New("tail: give a subject filter, e.g. 'apm.decision.>'")
 	}
@@ -65,7 +66,7 @@ func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConf
 			case kt == "*" || kt == string(k):
 				t := append([]string(nil), tokens...)
 				t[pt] = string(k)
-				byKind[k] = append(byKind[k], proto.StoredForm(prefix, k, strings.Join(t, ".")))
+				byKind[k] = append(byKind[k], strings.Join(t, "."))
 			}
 		}
 		if kt != ">" && kt != "*" && !knownKind(proto.Kind(kt)) {
@@ -92,7 +93,7 @@ func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConf
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := tailStream(ctx, js, prefix, k, filters, c, emit)
+			err := tailStream(ctx, b, k, filters, c, emit)
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				err = nil // stopped: a stream still opening when ctx ended is no failure
 			}
@@ -106,58 +107,48 @@ func Tail(ctx context.Context, js jetstream.JetStream, prefix string, c TailConf
 	return <-errs
 }
 
-func tailStream(ctx context.Context, js jetstream.JetStream, prefix string, k proto.Kind, filters []string, c TailConfig, emit func(TailLine) error) error {
-	name := proto.StreamName(prefix, k)
-	str, err := js.Stream(ctx, name)
+func tailStream(ctx context.Context, b *bus.Bus, k proto.Kind, filters []string, c TailConfig, emit func(TailLine) error) error {
+	name := proto.StreamName(b.Prefix(), k)
+	str, err := b.Reader(ctx, k)
 	if err != nil {
 		return fmt.Errorf("tail %s: %w", name, err)
 	}
-	info, err := str.Info(ctx)
+	state, err := str.State(ctx)
 	if err != nil {
 		return fmt.Errorf("tail %s: %w", name, err)
 	}
-	last := info.State.LastSeq
-	cc := jetstream.OrderedConsumerConfig{FilterSubjects: filters, DeliverPolicy: jetstream.DeliverNewPolicy, InactiveThreshold: 30 * time.Second}
+	last := state.LastSeq
+	spec := bus.WatchSpec{Kind: k, Filters: filters, Start: bus.StartNew()}
 	if !c.Since.IsZero() {
 		// Stored time is never much before event time; an hour of slack
 		// covers a clock or a backfill (selection is by event time below).
-		start := c.Since.Add(-time.Hour)
-		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+		spec.Start = bus.StartTime(c.Since.Add(-time.Hour))
 	}
-	if !c.Follow && (c.Since.IsZero() || info.State.Msgs == 0) {
+	if !c.Follow && (c.Since.IsZero() || state.Msgs == 0) {
 		return nil // nothing recorded to print, and no following
 	}
-	cons, err := js.OrderedConsumer(ctx, name, cc)
+	w, err := b.Watch(ctx, spec)
 	if err != nil {
 		return fmt.Errorf("tail %s: %w", name, err)
 	}
-	if ci := cons.CachedInfo(); !c.Follow && ci != nil && ci.NumPending == 0 {
+	defer w.Stop()
+	if !c.Follow && w.Pending() == 0 {
 		return nil
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(256))
-	if err != nil {
-		return fmt.Errorf("tail %s: %w", name, err)
-	}
-	defer it.Stop()
 	since := proto.Millis(c.Since)
 	for {
-		jm, err := it.Next(jetstream.NextContext(ctx))
+		m, err := w.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("tail %s: %w", name, err)
 		}
-		meta, err := jm.Metadata()
-		if err != nil {
-			return fmt.Errorf("tail %s: %w", name, err)
-		}
-		ts := eventTime(jm.Headers(), meta.Timestamp)
+		ts := m.EventTime()
 		if c.Since.IsZero() || ts >= since {
-			subject, _ := proto.SplitStored(prefix, jm.Subject())
-			l := TailLine{Subject: subject, Stream: name, Seq: meta.Sequence.Stream, Time: proto.Time(ts).UTC().Format(time.RFC3339Nano)}
+			l := TailLine{Subject: m.Subject, Stream: name, Seq: m.Seq, Time: proto.Time(ts).UTC().Format(time.RFC3339Nano)}
 			var v any
-			if err := msgpack.Unmarshal(jm.Data(), &v); err != nil {
+			if err := msgpack.Unmarshal(m.Data, &v); err != nil {
 				l.Error = "undecodable payload: " + err.Error()
 			} else {
 				l.Msg = v
@@ -166,7 +157,7 @@ func tailStream(ctx context.Context, js jetstream.JetStream, prefix string, k pr
 				return err
 			}
 		}
-		if !c.Follow && (meta.Sequence.Stream >= last || meta.NumPending == 0) {
+		if !c.Follow && (m.Seq >= last || m.Pending == 0) {
 			return nil
 		}
 	}

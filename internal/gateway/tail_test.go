@@ -48,7 +48,7 @@ func TestTail(t *testing.T) {
 
 	// History only: the decision of the last hour, not the older one, no metrics.
 	var out bytes.Buffer
-	if err := gateway.Tail(context.Background(), b.JetStream(), "apm", gateway.TailConfig{Filters: []string{"apm.decision.>"}, Since: now.Add(-time.Hour)}, &out); err != nil {
+	if err := gateway.Tail(context.Background(), b, gateway.TailConfig{Filters: []string{"apm.decision.>"}, Since: now.Add(-time.Hour)}, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -73,7 +73,7 @@ func TestTail(t *testing.T) {
 	buf := newSyncBuf()
 	done := make(chan error, 1)
 	go func() {
-		done <- gateway.Tail(ctx, b.JetStream(), "apm", gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true}, buf)
+		done <- gateway.Tail(ctx, b, gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true}, buf)
 	}()
 	n := 100
 	natstest.Eventually(t, 10*time.Second, func() error {

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -43,7 +42,7 @@ func BusPublisher(b *bus.Bus) Publisher {
 	return func(ctx context.Context, ticks iter.Seq[*proto.Metrics]) error {
 		type pending struct {
 			id string
-			f  jetstream.PubAckFuture
+			f  bus.PubAckFuture
 		}
 		var futures []pending
 		for m := range ticks {

@@ -101,7 +101,7 @@ func start(t *testing.T, opts ...func(*ingest.Config)) *server {
 func (s *server) stored(t *testing.T) []*proto.Metrics {
 	t.Helper()
 	var out []*proto.Metrics
-	for _, data := range natstest.Payloads(t, s.b.JetStream(), proto.StreamName(s.b.Prefix(), proto.KindMetrics), proto.Filter(s.b.Prefix(), proto.KindMetrics)) {
+	for _, data := range natstest.Payloads(t, s.b, proto.StreamName(s.b.Prefix(), proto.KindMetrics), proto.Filter(s.b.Prefix(), proto.KindMetrics)) {
 		var m proto.Metrics
 		if err := proto.Decode(data, &m); err != nil {
 			t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	appsv1 "k8s.io/api/apps/v1"
@@ -91,7 +90,7 @@ type world struct {
 	kube  kubernetes.Interface
 	natsU string
 	probe *bus.Bus
-	kv    jetstream.KeyValue
+	kv    *bus.Replicas
 	start time.Time
 
 	mu       sync.Mutex
@@ -211,7 +210,7 @@ func (w *world) state(d *proto.Decision) *proto.ReplicaState {
 func (w *world) events(app string) []proto.Scaling {
 	w.t.Helper()
 	var out []proto.Scaling
-	for _, data := range natstest.Payloads(w.t, w.probe.JetStream(), "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
+	for _, data := range natstest.Payloads(w.t, w.probe, "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
 		var sc proto.Scaling
 		if err := proto.Decode(data, &sc); err != nil {
 			w.t.Fatal(err)
@@ -262,7 +261,7 @@ func TestExecutorOnControlPlane(t *testing.T) {
 	if err := w.probe.EnsureStreams(ctx); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := w.probe.ReplicaBucket(ctx)
+	kv, err := w.probe.Replicas(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +498,7 @@ func TestStuckRolloutReported(t *testing.T) {
 	if err := w.probe.EnsureStreams(ctx); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := w.probe.ReplicaBucket(ctx)
+	kv, err := w.probe.Replicas(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -499,7 +499,7 @@ func TestPipelineScalesAheadOfSurge(t *testing.T) {
 
 	liveStart := lastHist.Add(time.Millisecond)
 	decisions := map[string][]*proto.Decision{}
-	for _, data := range natstest.Payloads(t, probe.JetStream(), "DECISIONS", "apm.decision.shop.>") {
+	for _, data := range natstest.Payloads(t, probe, "DECISIONS", "apm.decision.shop.>") {
 		var d proto.Decision
 		if err := proto.Decode(data, &d); err != nil {
 			t.Fatal(err)
@@ -509,7 +509,7 @@ func TestPipelineScalesAheadOfSurge(t *testing.T) {
 		}
 	}
 	events := map[string][]proto.Scaling{}
-	for _, data := range natstest.Payloads(t, probe.JetStream(), "SCALING", "apm.scaling.shop.*") {
+	for _, data := range natstest.Payloads(t, probe, "SCALING", "apm.scaling.shop.*") {
 		var e proto.Scaling
 		if err := proto.Decode(data, &e); err != nil {
 			t.Fatal(err)
@@ -695,14 +695,13 @@ func connectTo(t *testing.T, sys *allinone.System) *bus.Bus {
 // at or after at, and returns when; the zero time if deadline passed first.
 func waitDecided(b *bus.Bus, at, deadline time.Time) time.Time {
 	ctx := context.Background()
-	s, err := b.JetStream().Stream(ctx, "DECISIONS")
+	s, err := b.Reader(ctx, proto.KindDecision)
 	if err != nil {
 		return time.Time{}
 	}
 	decided := func() bool {
 		for _, tier := range []string{"web", "cache", "db"} {
-			// Stored with a trailing partition token.
-			m, err := s.GetLastMsgForSubject(ctx, proto.StoredForm("apm", proto.KindDecision, proto.DecisionSubject("apm", "shop", tier)))
+			m, err := s.Last(ctx, proto.DecisionSubject("apm", "shop", tier))
 			if err != nil {
 				return false
 			}

@@ -3,55 +3,65 @@ package natstest
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/proto"
 )
 
+// kindOf returns the kind whose stream is named stream under b's prefix.
+func kindOf(tb testing.TB, b *bus.Bus, stream string) proto.Kind {
+	tb.Helper()
+	for _, k := range proto.Kinds {
+		if proto.StreamName(b.Prefix(), k) == stream {
+			return k
+		}
+	}
+	tb.Fatalf("no Headroom stream is named %s", stream)
+	return ""
+}
+
 // Payloads returns the payloads of every message stored in stream on subjects
-// matching filter, in stream order. It reads with one ordered consumer, so
-// even a stream of many thousand messages is read in one pass.
-func Payloads(tb testing.TB, js jetstream.JetStream, stream, filter string) [][]byte {
+// matching filter (published form), in stream order. It reads with one
+// watch, so even a stream of many thousand messages is read in one pass.
+func Payloads(tb testing.TB, b *bus.Bus, stream, filter string) [][]byte {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, stream)
+	k := kindOf(tb, b, stream)
+	r, err := b.Reader(ctx, k)
 	if err != nil {
-		tb.Fatalf("stream %s: %v", stream, err)
+		tb.Fatal(err)
 	}
-	filter = storedForm(s, filter)
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	subjects, err := r.Subjects(ctx, filter)
 	if err != nil {
-		tb.Fatalf("stream %s info: %v", stream, err)
+		tb.Fatal(err)
 	}
 	var want uint64
-	for _, n := range info.State.Subjects {
+	for _, n := range subjects {
 		want += n
 	}
 	out := make([][]byte, 0, want)
 	if want == 0 {
 		return out
 	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		tb.Fatalf("stream %s: ordered consumer: %v", stream, err)
-	}
-	it, err := c.Messages()
+	w, err := b.Watch(ctx, bus.WatchSpec{Kind: k, Filters: []string{filter}, Start: bus.StartAll(), Batch: 1024})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer it.Stop()
+	defer w.Stop()
 	for uint64(len(out)) < want {
-		m, err := it.Next()
+		m, err := w.Next(ctx)
 		if err != nil {
 			tb.Fatalf("read %s after %d of %d: %v", stream, len(out), want, err)
 		}
-		out = append(out, m.Data())
+		out = append(out, m.Data)
 	}
 	return out
 }
@@ -60,21 +70,21 @@ func Payloads(tb testing.TB, js jetstream.JetStream, stream, filter string) [][]
 // subject of stream carries an event time (the Headroom-Ts header) at or
 // after at. Reading only the last message per subject keeps polling cheap
 // however long the stream grows.
-func WaitEventTime(tb testing.TB, js jetstream.JetStream, stream string, subjects []string, at time.Time, timeout time.Duration) {
+func WaitEventTime(tb testing.TB, b *bus.Bus, stream string, subjects []string, at time.Time, timeout time.Duration) {
 	tb.Helper()
-	s, err := js.Stream(context.Background(), stream)
+	r, err := b.Reader(context.Background(), kindOf(tb, b, stream))
 	if err != nil {
-		tb.Fatalf("stream %s: %v", stream, err)
+		tb.Fatal(err)
 	}
 	Eventually(tb, timeout, func() error {
 		for _, subj := range subjects {
-			m, err := s.GetLastMsgForSubject(context.Background(), storedForm(s, subj))
+			m, err := r.Last(context.Background(), subj)
 			if err != nil {
 				return fmt.Errorf("%s: %w", subj, err)
 			}
-			ms, err := strconv.ParseInt(m.Header.Get(bus.HeaderEventTime), 10, 64)
-			if err != nil {
-				return fmt.Errorf("%s: event time header: %w", subj, err)
+			ms, ok := m.HeaderTime()
+			if !ok {
+				return fmt.Errorf("%s: no event time header", subj)
 			}
 			if got := time.UnixMilli(ms).UTC(); got.Before(at) {
 				return fmt.Errorf("%s reached %s, want %s", subj, got.Format(time.RFC3339), at.Format(time.RFC3339))
@@ -84,63 +94,117 @@ func WaitEventTime(tb testing.TB, js jetstream.JetStream, stream string, subject
 	})
 }
 
-// storedForm turns a filter on the subjects a stream takes in into one on
-// the subjects it stores: a partitioned stream stores a trailing partition
-// token, which a filter of the published form would miss.
-func storedForm(s jetstream.Stream, filter string) string {
-	t := s.CachedInfo().Config.SubjectTransform
-	if t == nil || strings.HasSuffix(filter, ">") || strings.Count(filter, ".") != strings.Count(t.Source, ".") {
-		return filter
-	}
-	return filter + ".*"
-}
-
 // PartitionDurable returns the name of the group durable named base that
 // reads subject's partition in stream (base-p<partition>), found from the
 // last message stored on subject.
-func PartitionDurable(tb testing.TB, js jetstream.JetStream, stream, base, subject string) string {
+func PartitionDurable(tb testing.TB, b *bus.Bus, stream, base, subject string) string {
 	tb.Helper()
-	s, err := js.Stream(context.Background(), stream)
+	r, err := b.Reader(context.Background(), kindOf(tb, b, stream))
 	if err != nil {
-		tb.Fatalf("stream %s: %v", stream, err)
+		tb.Fatal(err)
 	}
-	m, err := s.GetLastMsgForSubject(context.Background(), storedForm(s, subject))
+	m, err := r.Last(context.Background(), subject)
 	if err != nil {
 		tb.Fatalf("last message on %s: %v", subject, err)
 	}
-	p := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
-	if _, err := strconv.Atoi(p); err != nil {
-		tb.Fatalf("stored subject %s has no partition", m.Subject)
+	if m.Partition < 0 {
+		tb.Fatalf("subject %s is stored without a partition", subject)
 	}
-	return base + "-p" + p
+	return fmt.Sprintf("%s-p%d", base, m.Partition)
 }
 
 // GroupDrained returns nil once every partition durable of the group
 // durable base on stream (base-p<i>) has nothing pending and nothing
 // awaiting acknowledgement, and at least one exists; otherwise it says what
 // is left.
-func GroupDrained(ctx context.Context, js jetstream.JetStream, stream, base string) error {
-	s, err := js.Stream(ctx, stream)
+func GroupDrained(ctx context.Context, b *bus.Bus, stream, base string) error {
+	var k proto.Kind
+	for _, x := range proto.Kinds {
+		if proto.StreamName(b.Prefix(), x) == stream {
+			k = x
+		}
+	}
+	if k == "" {
+		return fmt.Errorf("no Headroom stream is named %s", stream)
+	}
+	r, err := b.Reader(ctx, k)
+	if err != nil {
+		return err
+	}
+	cs, err := r.Consumers(ctx, base)
 	if err != nil {
 		return err
 	}
 	found := 0
-	for name := range s.ConsumerNames(ctx).Name() {
-		if !strings.HasPrefix(name, base+"-p") {
+	for _, c := range cs {
+		if !strings.HasPrefix(c.Name, base+"-p") {
 			continue
 		}
 		found++
-		c, err := s.Consumer(ctx, name) // fetches the consumer's state
-		if err != nil {
-			return err
-		}
-		ci := c.CachedInfo()
-		if ci.NumPending > 0 || ci.NumAckPending > 0 {
-			return fmt.Errorf("consumer %s: %d pending, %d awaiting ack", name, ci.NumPending, ci.NumAckPending)
+		if c.Pending > 0 || c.AckPending > 0 {
+			return fmt.Errorf("consumer %s: %d pending, %d awaiting ack", c.Name, c.Pending, c.AckPending)
 		}
 	}
 	if found == 0 {
 		return fmt.Errorf("no consumer %s-p* on %s yet", base, stream)
 	}
 	return nil
+}
+
+var (
+	rawMu sync.Mutex
+	raw   = map[*bus.Bus]jetstream.JetStream{}
+)
+
+// JetStream returns a raw JetStream context on a second connection to b's
+// server, logged in as b's user, for tests that must do what the bus never
+// does (publish raw bytes, delete or inspect a durable, change a stream).
+// Services have no such access: internal/bus is their only door to NATS.
+// The connection closes when the test ends.
+func JetStream(tb testing.TB, b *bus.Bus) jetstream.JetStream {
+	tb.Helper()
+	rawMu.Lock()
+	defer rawMu.Unlock()
+	if js, ok := raw[b]; ok {
+		return js
+	}
+	cfg := b.Config()
+	opts := []nats.Option{nats.Name(cfg.Name + "-test-raw")}
+	switch {
+	case cfg.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case cfg.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts = append(opts, o)
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	if cfg.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCA))
+	}
+	if cfg.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		tb.Fatalf("raw connection to %s: %v", cfg.URL, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		nc.Close()
+		tb.Fatal(err)
+	}
+	raw[b] = js
+	tb.Cleanup(func() {
+		rawMu.Lock()
+		delete(raw, b)
+		rawMu.Unlock()
+		nc.Close()
+	})
+	return js
 }

@@ -83,5 +83,5 @@ func tailCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	if since > 0 {
 		tc.Since = time.Now().Add(-since)
 	}
-	return gateway.Tail(ctx, b.JetStream(), b.Prefix(), tc, os.Stdout)
+	return gateway.Tail(ctx, b, tc, os.Stdout)
 }
