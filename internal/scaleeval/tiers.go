@@ -8,6 +8,7 @@ import (
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/internal/shop"
 	"github.com/headroomhq/headroom/internal/sim"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // ShopLeadTimes are the boot delays of the simulated shop's tiers in the
@@ -105,18 +106,7 @@ func PrepareShop(ctx context.Context, seed int64, days int, o Options) (*Prepare
 // and places every tier against its HPA curve at equal cost. The rows'
 // family is "shop".
 func (p *PreparedShop) Score(o Options) ([]Result, error) {
-	app := o.AppConfig(p.setups[0].Capacity, p.setups[0].BootDelay)
-	base := app.Tiers[0]
-	app.Tiers = nil
-	for k, name := range p.names {
-		tc := base
-		tc.Name, tc.Capacity, tc.LeadTime = name, p.setups[k].Capacity, p.setups[k].BootDelay
-		if k > 0 {
-			tc.Upstream = p.names[k-1]
-		}
-		app.Tiers = append(app.Tiers, tc)
-	}
-	runs, err := simulateTiers(p.ts, p.loads, p.setups, p.tapes, app, o.Horizon)
+	runs, err := SimulateTiers(p.ts, p.loads, p.setups, p.tapes, o.TiersConfig(p.names, p.setups), o.Horizon, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -132,14 +122,34 @@ func (p *PreparedShop) Score(o Options) ([]Result, error) {
 
 func fmtLead(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }
 
-// simulateTiers drives the live decider's stage over every tier's
-// simulated cluster in lockstep: one app whose tiers are joined as the live
-// decider joins them.
-func simulateTiers(ts []time.Time, loads [][]float64, setups []Setup, tapes []*Tape, cfg policy.AppConfig, horizon int) ([]Run, error) {
+// TiersConfig returns the policy of an app whose tiers are names, in
+// order, each behind the one before it (its Upstream), with o's settings
+// and each tier's capacity and lead time from setups.
+func (o Options) TiersConfig(names []string, setups []Setup) policy.AppConfig {
+	app := o.AppConfig(setups[0].Capacity, setups[0].BootDelay)
+	base := app.Tiers[0]
+	app.Tiers = nil
+	for k, name := range names {
+		tc := base
+		tc.Name, tc.Capacity, tc.LeadTime = name, setups[k].Capacity, setups[k].BootDelay
+		if k > 0 {
+			tc.Upstream = names[k-1]
+		}
+		app.Tiers = append(app.Tiers, tc)
+	}
+	return app
+}
+
+// SimulateTiers drives the live decider's stage, deciding by cfg, over
+// every tier's simulated cluster in lockstep: one app whose tiers (those of
+// the tapes, in cfg's order) are joined as the live decider joins them. It
+// hands every decision to onDecision (when not nil).
+func SimulateTiers(ts []time.Time, loads [][]float64, setups []Setup, tapes []*Tape, cfg policy.AppConfig, horizon int, onDecision func(*proto.Decision)) ([]Run, error) {
 	st, err := DefaultStages(horizon).NewDeciderStage(cfg, tapes)
 	if err != nil {
 		return nil, err
 	}
+	st.OnDecision = onDecision
 	n := len(ts)
 	runs := make([]Run, len(loads))
 	cls := make([]*sim.Cluster, len(loads))
