@@ -46,10 +46,13 @@ type tier struct {
 	lastTS int64
 }
 
-// Tiers is the anomaly service's state for every tier it knows: one
-// anomaly.Detector per metric and one anomaly.Classifier per tier. It is the
-// pure part of the service, fed with ticks by the live consumer and by
-// tests and benchmarks alike; it is not safe for concurrent use.
+// Tiers is the anomaly service's stage: its state for every tier it knows
+// (one anomaly.Detector per metric and one anomaly.Classifier per tier) and
+// its step, Step. It is the pure part of the service, with no NATS and no
+// clock, driven the same way by the live consumer (Service), by `anomaly
+// nab` (one tier per file), by the offline scaling evaluation
+// (scaleeval.RecordTape) and by tests and benchmarks; it is not safe for
+// concurrent use.
 //
 // Its size is bounded: new tiers are admitted within the configured series
 // limits (a refused tick returns the *limits.Error naming the limit), a tier

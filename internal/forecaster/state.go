@@ -37,10 +37,13 @@ type series struct {
 	lastTS int64
 }
 
-// Tiers is the forecaster's state for every tier it knows: each tier's
-// bucketer (internal/forecast's one bucketing rule) and forecast.Series. It
-// is the pure part of the service, fed with ticks by the live consumer and
-// by tests and benchmarks alike; it is not safe for concurrent use.
+// Tiers is the forecaster's stage: its state for every tier it knows (each
+// tier's bucketer, internal/forecast's one bucketing rule, and
+// forecast.Series) and its step, Step. It is the pure part of the service,
+// with no NATS and no clock, driven the same way by the live consumer
+// (Service), by the offline scaling evaluation (scaleeval.RecordTape,
+// behind `decider simulate`) and by tests and benchmarks; it is not safe
+// for concurrent use.
 //
 // Its size is bounded: new tiers are admitted within the configured series
 // limits (a refused tick returns the *limits.Error naming the limit), and a
