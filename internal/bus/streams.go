@@ -33,9 +33,12 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 		Replicas:    l.Replicas,
 		Duplicates:  l.Duplicates,
 		Discard:     jetstream.DiscardOld,
-		// Direct gets let a member read a partition's history, and the
-		// gateway a window, without creating a consumer.
-		AllowDirect: true,
+		// Direct gets let a member read a partition's history without
+		// creating a consumer. DECISIONS has none: any replica answers a
+		// direct get, and one that is behind would tell the executor that
+		// no newer decision is stored, so it could act on a superseded
+		// one. Its reads go through the stream leader.
+		AllowDirect: k != proto.KindDecision,
 	}
 	if proto.Partitioned(k) {
 		src, dest := proto.PartitionTransform(b.cfg.Prefix, k, max(l.Partitions, 1))
