@@ -119,6 +119,14 @@ type backtestResult struct {
 
 // runBacktest forecasts from every origin with a fresh series trained on the
 // window before it, writes the CSV rows to w and scores them.
+//
+// It runs the live model (forecast.Series) on buckets made by the live
+// bucketing rule (forecast.Resample is forecast.Bucketer), but not the
+// forecaster's stage (forecaster.Tiers): the protocol trains a fresh
+// series on exactly the window before each origin, where the stage keeps
+// one series per tier and refits it on its own schedule between
+// incremental updates. internal/forecaster's TestLiveAndOfflineBucketAlike
+// checks that the stage and a series fed from Resample forecast alike.
 func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, origins []time.Time, w io.Writer, stderr io.Writer) (backtestResult, error) {
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString("origin,target,yhat,lo80,hi80\n"); err != nil {
