@@ -135,9 +135,6 @@ func (b *Bus) ConnErr() error {
 // Prefix returns the subject prefix.
 func (b *Bus) Prefix() string { return b.cfg.Prefix }
 
-// JetStream returns the JetStream context, for roles the bus does not wrap.
-func (b *Bus) JetStream() jetstream.JetStream { return b.js }
-
 // Config returns the configuration the bus was connected with (test
 // infrastructure dials a second connection as the same user with it).
 func (b *Bus) Config() Config { return b.cfg }
