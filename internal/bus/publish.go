@@ -26,11 +26,14 @@ func (b *Bus) natsMsg(o Out) (*nats.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := nats.NewMsg(o.Subject)
-	m.Data = data
-	m.Header.Set(jetstream.MsgIDHeader, o.Msg.MsgID())
-	m.Header.Set(HeaderEventTime, strconv.FormatInt(proto.Millis(o.Msg.EventTime()), 10))
-	return m, nil
+	// Both header names are in canonical form already: the header is
+	// built directly, one backing array for its two values, instead of
+	// through Header.Set.
+	vals := make([]string, 2)
+	vals[0] = o.Msg.MsgID()
+	vals[1] = strconv.FormatInt(proto.Millis(o.Msg.EventTime()), 10)
+	return &nats.Msg{Subject: o.Subject, Data: data,
+		Header: nats.Header{jetstream.MsgIDHeader: vals[0:1:1], HeaderEventTime: vals[1:2:2]}}, nil
 }
 
 func kindOf(subject string) string {
@@ -74,6 +77,27 @@ func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
 	// room (backpressure) instead of failing: a fast producer such as the
 	// backfill slows to the server's pace rather than dying.
 	f, err := b.js.PublishMsgAsync(m, jetstream.WithStallWait(30*time.Second))
+	if err != nil {
+		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
+		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
+	}
+	b.metrics.published.WithLabelValues(kindOf(o.Subject)).Inc()
+	return f, nil
+}
+
+// PublishAsyncOnce is PublishAsync without the client's own resends of a
+// message nothing answered (no responders: a stream being updated, or
+// without a leader): the future reports that as an error instead. Messages
+// sent one after the other then reach the stream in that order, once each,
+// so a caller that keeps several in flight on a subject and resends from
+// the first refused one (the outbox) keeps them in order; a resend done by
+// the client after a delay could overtake the ones behind it.
+func (b *Bus) PublishAsyncOnce(o Out) (jetstream.PubAckFuture, error) {
+	m, err := b.natsMsg(o)
+	if err != nil {
+		return nil, err
+	}
+	f, err := b.js.PublishMsgAsync(m, jetstream.WithStallWait(30*time.Second), jetstream.WithRetryAttempts(0))
 	if err != nil {
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)

@@ -9,21 +9,35 @@
 // until stored, so the state may move on at once, and a failed publish is
 // retried rather than re-derived.
 //
-// On each subject outputs leave strictly in order, each only after the one
-// before was stored, so the stream holds a gap-free prefix of what was made
-// there: after a crash the service rebuilds its state by replay and resumes
-// after the last output stored on each subject, losing nothing that was
-// queued. Subjects are spread over a few workers, so one round trip per
-// output does not bound a service with many series.
+// On each subject outputs leave in order. With an asynchronous publisher
+// (*bus.Bus) up to Config.Window of them are in flight on one connection at
+// once, each sent once (no client-side resend that could overtake the ones
+// behind it), so the stream receives them in the order made and one round
+// trip per output does not bound a busy series. An output leaves the outbox
+// only once it is stored, and those before it on its subject were. When one
+// is refused, its subject stops sending, waits for the results of those
+// already in flight, and retries the refused output alone, with a growing
+// delay, until it is stored; then the window resumes from the output after
+// it. Those behind it were refused too, or the stream drops them as
+// duplicates of their ids when they are sent again: nothing is lost while
+// the process lives, and the stream holds a gap-free, ordered prefix of
+// what was made on each subject, so after a crash the service rebuilds its
+// state by replay and resumes after the last output stored on each subject.
+// The one exception is a store that starts accepting again exactly between
+// two outputs of a window (the first refused, the next stored): it is
+// logged, and the refused one is stored after its successor.
+//
+// A synchronous publisher (tests) has one output in flight per subject, and
+// at most Config.Workers at once.
 package outbox
 
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -34,6 +48,16 @@ import (
 // dropped it as a duplicate of one stored). *bus.Bus is one.
 type Publisher interface {
 	Publish(ctx context.Context, o bus.Out) error
+}
+
+// AsyncPublisher also sends a message without waiting for the stream; the
+// future reports its acknowledgement. Messages sent one after the other
+// reach the store in that order, each once: no resend of its own behind the
+// caller's back, which could overtake the messages sent after it. *bus.Bus
+// is one.
+type AsyncPublisher interface {
+	Publisher
+	PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error)
 }
 
 // Config bounds an outbox.
@@ -47,8 +71,11 @@ type Config struct {
 	MaxBackoff time.Duration
 	// DrainTimeout bounds how long Drain waits on shutdown (default 5s).
 	DrainTimeout time.Duration
-	// Workers is how many outputs may be in flight at once, on different
-	// subjects (default 16).
+	// Window is how many outputs of one subject may be in flight at once
+	// with an AsyncPublisher (default 64).
+	Window int
+	// Workers is how many outputs a synchronous Publisher may be storing
+	// at once, on different subjects (default 16).
 	Workers int
 }
 
@@ -65,23 +92,60 @@ func (c *Config) defaults() {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 5 * time.Second
 	}
+	if c.Window <= 0 {
+		c.Window = 64
+	}
 	if c.Workers <= 0 {
 		c.Workers = 16
 	}
 }
 
+// subject is one subject's queue.
+type subject struct {
+	name string
+	// queue holds the outputs not yet known stored, oldest first; the first
+	// sent of them are in flight.
+	queue []bus.Out
+	sent  int
+	// failed: the head was refused. The subject sends nothing until the
+	// results of those in flight are in, then retries the head alone.
+	failed  bool
+	attempt int       // refusals of the head in a row
+	retryAt time.Time // when the head may be retried
+	ready   bool      // listed in Outbox.ready
+}
+
+// future is a publish's outcome: jetstream.PubAckFuture, or syncFuture.
+type future interface {
+	Ok() <-chan *jetstream.PubAck
+	Err() <-chan error
+}
+
+// inflight is one output sent, waiting for its result.
+type inflight struct {
+	s     *subject
+	id    string
+	at    time.Time
+	f     future
+	err   error // the send itself failed
+	retry bool  // sent alone, as the retry of a refused head
+}
+
 // Outbox queues outputs and stores them in order per subject. Add and Run
 // may be called from different goroutines.
 type Outbox struct {
-	cfg Config
-	pub Publisher
-	log zerolog.Logger
+	cfg   Config
+	pub   Publisher
+	async AsyncPublisher // nil: pub is synchronous
+	log   zerolog.Logger
+	sem   chan struct{} // bounds a synchronous publisher's calls
 
-	mu      sync.Mutex
-	shards  [][]bus.Out     // a subject always maps to the same shard, one worker each
-	n       int             // outputs queued in all shards
-	changed chan struct{}   // closed and replaced whenever an output leaves
-	wake    []chan struct{} // per shard: an output was added
+	mu       sync.Mutex
+	subjects map[string]*subject
+	ready    []*subject    // subjects that may have something to send
+	n        int           // outputs queued
+	changed  chan struct{} // closed and replaced whenever an output leaves
+	wake     chan struct{} // the sender has something to look at
 
 	retries prometheus.Counter
 }
@@ -91,11 +155,14 @@ type Outbox struct {
 func New(cfg Config, pub Publisher, name string, log zerolog.Logger, reg prometheus.Registerer) (*Outbox, error) {
 	cfg.defaults()
 	o := &Outbox{cfg: cfg, pub: pub, log: log.With().Str("part", "outbox").Logger(), changed: make(chan struct{}),
-		shards: make([][]bus.Out, cfg.Workers), wake: make([]chan struct{}, cfg.Workers),
+		subjects: map[string]*subject{}, wake: make(chan struct{}, 1),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_outbox_retries_total",
 			Help: "Output publishes that failed and were retried with the same id.", ConstLabels: prometheus.Labels{"service": name}})}
-	for i := range o.wake {
-		o.wake[i] = make(chan struct{}, 1)
+	if a, ok := pub.(AsyncPublisher); ok {
+		o.async = a
+	} else {
+		o.cfg.Window = 1
+		o.sem = make(chan struct{}, cfg.Workers)
 	}
 	if reg != nil {
 		if err := reg.Register(o.retries); err != nil {
@@ -111,11 +178,19 @@ func (o *Outbox) signal() {
 	o.changed = make(chan struct{})
 }
 
-// shard is the index of subject's shard.
-func (o *Outbox) shard(subject string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(subject))
-	return int(h.Sum32() % uint32(len(o.shards)))
+// markReady lists s for the sender; the caller holds mu.
+func (o *Outbox) markReady(s *subject) {
+	if !s.ready {
+		s.ready = true
+		o.ready = append(o.ready, s)
+	}
+}
+
+func (o *Outbox) wakeSender() {
+	select {
+	case o.wake <- struct{}{}:
+	default: // already woken
+	}
 }
 
 // Add queues outs behind every output queued before on their subjects,
@@ -123,17 +198,19 @@ func (o *Outbox) shard(subject string) int {
 // is room.
 func (o *Outbox) Add(ctx context.Context, outs ...bus.Out) error {
 	for _, out := range outs {
-		i := o.shard(out.Subject)
 		for {
 			o.mu.Lock()
 			if o.n < o.cfg.Limit {
-				o.shards[i] = append(o.shards[i], out)
-				o.n++
-				o.mu.Unlock()
-				select {
-				case o.wake[i] <- struct{}{}:
-				default: // already woken
+				s := o.subjects[out.Subject]
+				if s == nil {
+					s = &subject{name: out.Subject}
+					o.subjects[out.Subject] = s
 				}
+				s.queue = append(s.queue, out)
+				o.n++
+				o.markReady(s)
+				o.mu.Unlock()
+				o.wakeSender()
 				break
 			}
 			wait := o.changed
@@ -155,83 +232,227 @@ func (o *Outbox) Pending() int {
 	return o.n
 }
 
-// head returns shard i's oldest output.
-func (o *Outbox) head(i int) (bus.Out, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if len(o.shards[i]) == 0 {
-		return bus.Out{}, false
-	}
-	return o.shards[i][0], true
-}
-
-func (o *Outbox) pop(i int) {
-	o.mu.Lock()
-	q := o.shards[i]
-	q[0] = bus.Out{}
-	if q = q[1:]; len(q) == 0 {
-		q = nil // let the backing array go
-	}
-	o.shards[i] = q
-	o.n--
-	o.signal()
-	o.mu.Unlock()
-}
-
 // Run stores queued outputs, in order on each subject, until ctx ends, each
 // retried with a growing delay until stored.
 func (o *Outbox) Run(ctx context.Context) {
+	// Results are awaited in the order sent, which is the order the
+	// stream answers in; the channel bounds what is in flight.
+	acks := make(chan inflight, 4096)
 	var wg sync.WaitGroup
-	for i := range o.shards {
-		wg.Go(func() { o.work(ctx, i) })
-	}
+	wg.Go(func() { o.complete(ctx, acks) })
+	o.send(ctx, acks)
 	wg.Wait()
 }
 
-// work stores shard i's outputs one at a time.
-func (o *Outbox) work(ctx context.Context, i int) {
+// toSend is one output the sender takes out of a queue.
+type toSend struct {
+	s     *subject
+	out   bus.Out
+	retry bool
+}
+
+// send publishes what the subjects' windows allow, until ctx ends.
+func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
+	defer close(acks)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var batch []toSend
 	for {
-		out, ok := o.head(i)
-		if !ok {
-			select {
-			case <-ctx.Done():
-				return
-			case <-o.wake[i]:
-				continue
+		batch = batch[:0]
+		var next time.Time // earliest retry not due yet
+		o.mu.Lock()
+		now := time.Now()
+		keep := o.ready[:0]
+		for _, s := range o.ready {
+			switch {
+			case s.failed && s.sent > 0:
+				s.ready = false // the completer lists it again once they are in
+			case s.failed && now.Before(s.retryAt):
+				keep = append(keep, s)
+				if next.IsZero() || s.retryAt.Before(next) {
+					next = s.retryAt
+				}
+			case s.failed:
+				if len(s.queue) > 0 {
+					batch = append(batch, toSend{s: s, out: s.queue[0], retry: true})
+					s.sent = 1
+				}
+				s.ready = false
+			default:
+				for s.sent < len(s.queue) && s.sent < o.cfg.Window {
+					batch = append(batch, toSend{s: s, out: s.queue[s.sent]})
+					s.sent++
+				}
+				s.ready = false
 			}
 		}
-		if err := o.store(ctx, out); err != nil {
-			return // ctx ended
+		clear(o.ready[len(keep):])
+		o.ready = keep
+		o.mu.Unlock()
+
+		for _, t := range batch {
+			in := inflight{s: t.s, id: t.out.Msg.MsgID(), at: time.Now(), retry: t.retry}
+			in.f, in.err = o.publish(ctx, t.out)
+			select {
+			case acks <- in:
+			case <-ctx.Done():
+				return
+			}
 		}
-		o.pop(i)
+		clear(batch)
+		if len(batch) > 0 {
+			continue
+		}
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
 	}
 }
 
-// store publishes out until stored or ctx ends.
-func (o *Outbox) store(ctx context.Context, out bus.Out) error {
-	for attempt := 1; ; attempt++ {
+// syncFuture is the outcome of a synchronous Publish run aside.
+type syncFuture struct {
+	ok  chan *jetstream.PubAck
+	err chan error
+}
+
+func (f *syncFuture) Ok() <-chan *jetstream.PubAck { return f.ok }
+func (f *syncFuture) Err() <-chan error            { return f.err }
+
+// publish sends out without waiting for it to be stored.
+func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
+	if o.async != nil {
+		return o.async.PublishAsyncOnce(out)
+	}
+	select {
+	case o.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	f := &syncFuture{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	go func() {
+		defer func() { <-o.sem }()
 		actx, cancel := context.WithTimeout(ctx, o.cfg.AttemptTimeout)
-		err := o.pub.Publish(actx, out)
-		cancel()
-		if err == nil {
-			if attempt > 1 {
-				o.log.Info().Str("msg_id", out.Msg.MsgID()).Int("attempts", attempt).Msg("output stored after retries")
+		defer cancel()
+		if err := o.pub.Publish(actx, out); err != nil {
+			f.err <- err
+			return
+		}
+		f.ok <- &jetstream.PubAck{}
+	}()
+	return f, nil
+}
+
+// await returns in's outcome: nil once stored, dup when the store had it
+// already.
+func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (dup bool, err error) {
+	if in.err != nil {
+		return false, in.err
+	}
+	select {
+	case ack := <-in.f.Ok():
+		return ack != nil && ack.Duplicate, nil
+	case err := <-in.f.Err():
+		return false, err
+	default:
+	}
+	timer.Reset(time.Until(in.at.Add(o.cfg.AttemptTimeout)))
+	defer func() {
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
 			}
-			return nil
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		o.retries.Inc()
-		ev := o.log.Debug()
-		if attempt == 1 || attempt%10 == 0 {
-			ev = o.log.Warn()
-		}
-		ev.Err(err).Str("msg_id", out.Msg.MsgID()).Int("attempt", attempt).Int("pending", o.Pending()).Msg("output not stored, retrying with the same id")
+	}()
+	select {
+	case ack := <-in.f.Ok():
+		return ack != nil && ack.Duplicate, nil
+	case err := <-in.f.Err():
+		return false, err
+	case <-timer.C:
+		return false, fmt.Errorf("no acknowledgement in %s", o.cfg.AttemptTimeout)
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// complete takes the results in the order sent: a stored head leaves its
+// queue; a refused one stops its subject's window for a retry.
+func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		var in inflight
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(time.Duration(attempt)*100*time.Millisecond, o.cfg.MaxBackoff)):
+			return
+		case x, ok := <-acks:
+			if !ok {
+				return
+			}
+			in = x
+		}
+		dup, err := o.await(ctx, in, timer)
+		if ctx.Err() != nil {
+			return
+		}
+		o.mu.Lock()
+		s := in.s
+		s.sent--
+		var attempt int
+		switch {
+		case s.failed && !in.retry:
+			// Sent behind the refused head: sent again after its retry.
+			if err == nil && !dup {
+				o.log.Warn().Str("msg_id", in.id).Str("subject", s.name).Msg("output stored ahead of a refused one on its subject")
+			}
+		case err == nil:
+			s.queue[0] = bus.Out{}
+			if s.queue = s.queue[1:]; len(s.queue) == 0 {
+				s.queue = nil // let the backing array go
+			}
+			o.n--
+			o.signal()
+			if s.failed {
+				o.log.Info().Str("msg_id", in.id).Int("attempts", s.attempt+1).Msg("output stored after retries")
+			}
+			s.failed, s.attempt = false, 0
+		default:
+			s.failed = true
+			s.attempt++
+			attempt = s.attempt
+			s.retryAt = time.Now().Add(min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff))
+		}
+		switch {
+		case s.sent == 0 && len(s.queue) == 0 && !s.failed:
+			if o.subjects[s.name] == s {
+				delete(o.subjects, s.name)
+			}
+		case s.sent == 0 || !s.failed:
+			o.markReady(s)
+		}
+		pending := o.n
+		o.mu.Unlock()
+		o.wakeSender()
+		if attempt > 0 {
+			o.retries.Inc()
+			ev := o.log.Debug()
+			if attempt == 1 || attempt%10 == 0 {
+				ev = o.log.Warn()
+			}
+			ev.Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -145,5 +147,106 @@ func TestFullOutboxBlocks(t *testing.T) {
 	<-done
 	if got := len(f.ids()); got != 4 {
 		t.Fatalf("%d stored, want 4", got)
+	}
+}
+
+// stream is an asynchronous store like a JetStream stream: it stores what
+// it is sent in the order sent, drops an id it holds already (a duplicate),
+// and refuses each id in fail the first fail[id] times.
+type stream struct {
+	mu      sync.Mutex
+	fail    map[string]int
+	stored  map[string][]string // per subject, ids in the order stored
+	has     map[string]bool
+	offers  int
+	dropped int
+}
+
+type done struct {
+	ok  chan *jetstream.PubAck
+	err chan error
+}
+
+func (d done) Ok() <-chan *jetstream.PubAck { return d.ok }
+func (d done) Err() <-chan error            { return d.err }
+func (d done) Msg() *nats.Msg               { return nil }
+
+func (s *stream) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offers++
+	d := done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	id := o.Msg.MsgID()
+	switch {
+	case s.fail[id] > 0:
+		s.fail[id]--
+		d.err <- fmt.Errorf("refused %s", id)
+	case s.has[id]:
+		s.dropped++
+		d.ok <- &jetstream.PubAck{Duplicate: true}
+	default:
+		s.has[id] = true
+		s.stored[o.Subject] = append(s.stored[o.Subject], id)
+		d.ok <- &jetstream.PubAck{}
+	}
+	return d, nil
+}
+
+func (s *stream) Publish(ctx context.Context, o bus.Out) error {
+	f, _ := s.PublishAsyncOnce(o)
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	}
+}
+
+// TestWindowOrderAndRetries: with an asynchronous store, outputs are sent
+// several at a time per subject; each is stored exactly once, in order on
+// the subjects nothing was refused on, and a refused one is retried until
+// stored, its successors sent again after it (dropped as duplicates where
+// the store had them already).
+func TestWindowOrderAndRetries(t *testing.T) {
+	st := &stream{fail: map[string]int{out(2).Msg.MsgID(): 3, out(4).Msg.MsgID(): 1}, stored: map[string][]string{}, has: map[string]bool{}}
+	o, err := New(Config{MaxBackoff: time.Millisecond, Window: 8}, st, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	want := map[string][]string{}
+	for i := range 300 {
+		if err := o.Add(ctx, out(i)); err != nil {
+			t.Fatal(err)
+		}
+		want[out(i).Subject] = append(want[out(i).Subject], out(i).Msg.MsgID())
+	}
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	cancel()
+	<-done
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for subj, ids := range want {
+		got := st.stored[subj]
+		if len(got) != len(ids) {
+			t.Fatalf("%s: %d stored, want %d", subj, len(got), len(ids))
+		}
+		seen := map[string]bool{}
+		for _, id := range got {
+			seen[id] = true
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				t.Fatalf("%s: %s never stored", subj, id)
+			}
+		}
+		if subj == out(0).Subject && fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Fatalf("%s (nothing refused): stored out of order: %v", subj, got)
+		}
+	}
+	if st.offers-st.dropped != 300+4 {
+		t.Fatalf("%d offers, %d of them duplicates: want 304 new offers (four refusals retried)", st.offers, st.dropped)
 	}
 }
