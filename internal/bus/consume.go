@@ -178,6 +178,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	}()
 
 	handleTime := b.metrics.handleTime.WithLabelValues(spec.Name)
+	acked := b.metrics.handled.WithLabelValues(spec.Name, "ack")
 	var lastSeq atomic.Uint64 // stream sequence of the last message handled
 	lost := make(chan error, 1)
 	signalLost := func(err error) {
@@ -225,6 +226,16 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
 		if herr != nil {
 			track <- pending{msg: jm, err: herr}
+			return
+		}
+		if len(outs) == 0 {
+			// Nothing to wait for (a stage with an outbox stores its
+			// outputs itself): acknowledge at once, without a hop
+			// through the tracker.
+			if aerr := jm.Ack(); aerr != nil {
+				log.Warn().Err(aerr).Str("subject", jm.Subject()).Msg("ack failed")
+			}
+			acked.Inc()
 			return
 		}
 		p := pending{msg: jm}
