@@ -2,6 +2,7 @@ package proto
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"time"
 )
@@ -113,8 +114,8 @@ func (m *Metrics) Validate() error {
 		if !ValidMetricName(k) {
 			return fmt.Errorf("%w: value name %q: want [a-z][a-z0-9_]{0,63}", ErrInvalid, k)
 		}
-		if err := checkFinite("values."+k, v); err != nil {
-			return err
+		if math.IsNaN(v) || math.IsInf(v, 0) { // the field's name is built only for the error
+			return checkFinite("values."+k, v)
 		}
 	}
 	if c := m.Committed; c != nil && (c.Desired < 0 || c.Ready < 0 || c.Booting < 0 || c.DecisionTS < 0) {
