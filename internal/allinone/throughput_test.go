@@ -18,22 +18,64 @@ import (
 )
 
 func benchBus(b *testing.B, url, name string) *bus.Bus {
+	bb, _ := benchBusReg(b, url, name)
+	return bb
+}
+
+// benchBusReg is benchBus with the registry its metrics go to.
+func benchBusReg(b *testing.B, url, name string) (*bus.Bus, *prometheus.Registry) {
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = url, name
 	cfg.Streams.Duplicates = time.Minute
-	bb, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
+	cfg.GroupCheck = 250 * time.Millisecond
+	reg := prometheus.NewRegistry()
+	bb, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), reg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = bb.Close(5 * time.Second) })
-	return bb
+	return bb, reg
+}
+
+// handledBy counts the messages each of a member's partition consumers
+// acknowledged, by consumer name, from its bus's metrics.
+func handledBy(reg *prometheus.Registry) map[string]float64 {
+	out := map[string]float64{}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "headroom_bus_handled_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "consumer" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
 }
 
 // BenchmarkPipelineThroughput pushes metric ticks (7 values each, as the
 // collector publishes them) into METRICS while the forecaster and the anomaly
-// service consume them, and measures ticks/s until the anomaly service has
-// scored the last one.
+// service consume them, and measures ticks/s (and samples/s: 7 per tick)
+// from the first publish until every tick is scored (its anomaly message
+// stored) and handled by the forecaster (its durables acknowledged it).
+//
+// apps=1 is one app's three tiers, all in one partition: a second member
+// has nothing to share. apps=64 spreads 192 tiers over the partitions, and
+// members=2 runs two copies of each service (same process, same machine,
+// sharing its cores with the NATS server and the publisher).
 func BenchmarkPipelineThroughput(b *testing.B) {
+	for _, c := range []struct{ apps, members int }{{1, 1}, {64, 1}, {64, 2}} {
+		b.Run(fmt.Sprintf("apps=%d/members=%d", c.apps, c.members), func(b *testing.B) {
+			benchPipeline(b, c.apps, c.members)
+		})
+	}
+}
+
+func benchPipeline(b *testing.B, apps, members int) {
 	url := natstest.RunJetStream(b)
 	pub := benchBus(b, url, "collector")
 	if err := pub.EnsureStreams(context.Background()); err != nil {
@@ -41,22 +83,38 @@ func BenchmarkPipelineThroughput(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := service.NewReady()
-	fc, err := forecaster.New(forecaster.DefaultConfig(), service.Deps{Bus: benchBus(b, url, "forecaster"), Log: zerolog.Nop(), Ready: ready})
-	if err != nil {
-		b.Fatal(err)
+	done := make(chan struct{}, 2*members)
+	var readies []*service.Ready
+	var regs []*prometheus.Registry // each member's bus metrics: forecaster, anomaly, forecaster, …
+	for i := range members {
+		ready := service.NewReady()
+		readies = append(readies, ready)
+		fb, freg := benchBusReg(b, url, fmt.Sprintf("forecaster-%d", i))
+		ab, areg := benchBusReg(b, url, fmt.Sprintf("anomaly-%d", i))
+		regs = append(regs, freg, areg)
+		fc, err := forecaster.New(forecaster.DefaultConfig(), service.Deps{Bus: fb, Log: zerolog.Nop(), Ready: ready})
+		if err != nil {
+			b.Fatal(err)
+		}
+		an, err := detector.New(detector.DefaultConfig(), service.Deps{Bus: ab, Log: zerolog.Nop(), Ready: ready})
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() { _ = fc.Run(ctx); done <- struct{}{} }()
+		go func() { _ = an.Run(ctx); done <- struct{}{} }()
 	}
-	an, err := detector.New(detector.DefaultConfig(), service.Deps{Bus: benchBus(b, url, "anomaly"), Log: zerolog.Nop(), Ready: ready})
-	if err != nil {
-		b.Fatal(err)
+	for _, ready := range readies {
+		natstest.Eventually(b, 30*time.Second, ready.Err)
 	}
-	done := make(chan struct{}, 2)
-	go func() { _ = fc.Run(ctx); done <- struct{}{} }()
-	go func() { _ = an.Run(ctx); done <- struct{}{} }()
-	natstest.Eventually(b, 10*time.Second, ready.Err)
-
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tiers := []string{"web", "cache", "db"}
+	names := make([]string, apps)
+	for a := range names {
+		names[a] = "bench"
+		if apps > 1 {
+			names[a] = fmt.Sprintf("bench%02d", a)
+		}
+	}
 	values := func(i int) proto.Floats {
 		x := float64(i % 1000)
 		return proto.Floats{"rps": 100 + x, "cpu": 0.5, "mem": 0.4, "latency_p50_ms": 20, "latency_p95_ms": 60, "latency_p99_ms": 90, "error_rate": 0.001}
@@ -65,32 +123,105 @@ func BenchmarkPipelineThroughput(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	start := time.Now()
-	for i := range b.N {
-		tier := tiers[i%3]
-		ts := t0.Add(time.Duration(i/3) * 15 * time.Second)
-		m := proto.NewMetrics("bench", tier, ts, 3, values(i))
-		if _, err := pub.PublishAsync(bus.Out{Subject: proto.MetricsSubject("apm", "bench", tier), Msg: m}); err != nil {
+	series := 3 * apps
+	tick := func(i int, ts time.Time) {
+		app, tier := names[(i/3)%apps], tiers[i%3]
+		m := proto.NewMetrics(app, tier, ts, 3, values(i))
+		if _, err := pub.PublishAsync(bus.Out{Subject: proto.MetricsSubject("apm", app, tier), Msg: m}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	natstest.Eventually(b, 5*time.Minute, func() error {
+	js := natstest.JetStream(b, pub)
+	metrics, err := js.Stream(context.Background(), proto.StreamName("apm", proto.KindMetrics))
+	if err != nil {
+		b.Fatal(err)
+	}
+	parts, err := pub.Partitions(context.Background(), proto.KindMetrics)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// handled waits until want ticks are scored and the forecaster has
+	// acknowledged every tick.
+	handled := func(want int) error {
 		info, err := anomalies.Info(context.Background())
 		if err != nil {
 			return err
 		}
-		if info.State.Msgs < uint64(b.N) {
-			return fmt.Errorf("%d of %d scored", info.State.Msgs, b.N)
+		if info.State.Msgs < uint64(want) {
+			return fmt.Errorf("%d of %d scored", info.State.Msgs, want)
+		}
+		for p := range parts {
+			c, err := metrics.Consumer(context.Background(), fmt.Sprintf("forecaster-p%d", p))
+			if err != nil {
+				return err
+			}
+			if ci := c.CachedInfo(); ci.NumPending > 0 || ci.NumAckPending > 0 {
+				return fmt.Errorf("forecaster partition %d: %d pending, %d unacknowledged", p, ci.NumPending, ci.NumAckPending)
+			}
 		}
 		return nil
-	})
+	}
+	// Warm-up, untimed: rounds of one tick per series until two rounds in
+	// a row were handled with the same split of the partitions, each by
+	// one member, every member handling some: the members have settled
+	// their shares before the clock starts.
+	var last string
+	for round := 0; ; round++ {
+		if round == 60 {
+			b.Fatalf("members did not settle their shares in 60 rounds: %s", last)
+		}
+		before := make([]map[string]float64, len(regs))
+		for i, reg := range regs {
+			before[i] = handledBy(reg)
+		}
+		for i := range series {
+			tick(i, t0.Add(time.Duration(round-60)*15*time.Second))
+		}
+		natstest.Eventually(b, time.Minute, func() error { return handled((round + 1) * series) })
+		split, settled := "", true
+		for svc := range 2 { // forecaster, anomaly
+			owner := map[string]int{}
+			busy := make([]bool, members)
+			for m := range members {
+				i := 2*m + svc
+				for name, n := range handledBy(regs[i]) {
+					if n > before[i][name] {
+						if _, dup := owner[name]; dup {
+							settled = false
+						}
+						owner[name] = m
+						busy[m] = true
+					}
+				}
+			}
+			for _, ok := range busy {
+				settled = settled && ok
+			}
+			split += fmt.Sprint(owner)
+		}
+		if settled && split == last {
+			break
+		}
+		last = split
+	}
+	warm := 0
+	if info, err := anomalies.Info(context.Background()); err == nil {
+		warm = int(info.State.Msgs)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		tick(i, t0.Add(time.Duration(i/series)*15*time.Second))
+	}
+	natstest.Eventually(b, 5*time.Minute, func() error { return handled(warm + b.N) })
 	el := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N)/el, "ticks/s")
 	b.ReportMetric(float64(7*b.N)/el, "samples/s")
+	b.StopTimer()
 	cancel()
-	<-done
-	<-done
+	for range 2 * members {
+		<-done
+	}
 }
 
 // BenchmarkRawAsyncPublish is the yardstick: JetStream async publishes of
