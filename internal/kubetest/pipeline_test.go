@@ -608,14 +608,13 @@ func checkSurgeTimeline(t *testing.T, surge time.Time, need map[string]int, deci
 				last = s
 				tick := proto.Time(d.TS)
 				c := log.at(tier, tick)
-				note := ""
+				add(tick, "%s decider inputs: %s (cluster then: %d ready of %d) → %d", tier, s, c.ready, c.spec, d.To)
+				// Booting is the executor's recorded desired count less
+				// ready, and for a tier the kubernetes driver reads that
+				// count is the workload's spec.replicas.
 				if n := ready + booting; !log.near(tier, tick, func(c clusterState) bool { return c.spec == n }) {
-					// Booting is the executor's recorded desired count
-					// less ready; that count is its bookkeeping, not the
-					// workload's spec.replicas (see the report of issue 15).
-					note = fmt.Sprintf(" [ready+booting %d is not the cluster's desired %d]", n, c.spec)
+					t.Errorf("%s: the decider's ready+booting %d at %s is not the cluster's desired %d", tier, n, rel(tick), c.spec)
 				}
-				add(tick, "%s decider inputs: %s (cluster then: %d ready of %d) → %d%s", tier, s, c.ready, c.spec, d.To, note)
 				if !log.near(tier, tick, func(c clusterState) bool { return c.ready == ready }) {
 					t.Errorf("%s: the decider's ready %d at %s is not the cluster's %d", tier, ready, rel(tick), c.ready)
 				}
