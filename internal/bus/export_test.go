@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
@@ -23,8 +24,9 @@ func SilenceDirectGets(n int) (restore func()) {
 	return func() { getBatch = orig }
 }
 
-// Rebuild runs a take-over's rebuild of filter from sequence from.
-func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, h Handler) (last uint64, n int, err error) {
+// Rebuild runs a take-over's rebuild of filter from sequence from, bounded
+// by lookback as GroupSpec.Lookback bounds it.
+func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {
 	spec.defaults()
-	return b.rebuild(ctx, spec, spec.Name+"-p0", filter, from, h)
+	return b.rebuild(ctx, spec, spec.Name+"-p0", filter, from, lookback, h)
 }

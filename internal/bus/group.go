@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -38,6 +39,12 @@ type GroupSpec struct {
 	// live delivery then skips what the replay handled. Outputs of the
 	// replay are published like any other (their ids make repeats no-ops).
 	Rebuild bool
+	// Lookback, if set, bounds a rebuild to what the stage's state needs:
+	// the messages stored within Lookback of the stream's last one. It is
+	// measured on the stream's own timestamps, never the clock, so the
+	// same stream rebuilds the same state; a backfill stored in a burst is
+	// replayed whole (more than needed, never less).
+	Lookback time.Duration
 }
 
 const (
@@ -284,7 +291,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		}
 		in, ps := inputs[i], specs[i]
 		began := time.Now()
-		last, n, err := b.rebuild(ctx, in.Spec, ps.Name, ps.Filters[0], through[i]+1, in.Handler)
+		last, n, err := b.rebuild(ctx, in.Spec, ps.Name, ps.Filters[0], through[i]+1, g.Lookback, in.Handler)
 		if err != nil {
 			return 0, fmt.Errorf("rebuild %s partition %d: %w", in.Spec.Kind, p, err)
 		}
@@ -358,7 +365,7 @@ func (b *Bus) unpinned(ctx context.Context, k proto.Kind, durable string) bool {
 // ignored. Messages after it may never have been handled (the member that
 // had them died), so they are handled as live delivery would: a transient
 // error is retried, a permanent one, or the last retry, dead-letters them.
-func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter string, from uint64, h Handler) (last uint64, n int, err error) {
+func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {
 	s, err := b.Stream(ctx, spec.Kind)
 	if err != nil {
 		return 0, 0, err
@@ -382,6 +389,12 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 		return 0, 0, fmt.Errorf("stream info: %w", err)
 	}
 	last = info.State.LastSeq
+	byLookback := false
+	if from <= 1 && spec.StartTime.IsZero() && lookback > 0 {
+		if start := info.State.LastTime.Add(-lookback); start.After(info.State.FirstTime) {
+			spec.StartTime, byLookback = start, true
+		}
+	}
 	if stored == 0 {
 		return last, 0, nil
 	}
@@ -398,6 +411,17 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 		return 0, 0, fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
+	if byLookback && floor > 0 {
+		// Messages after the durable's floor may never have been handled:
+		// the rebuild starts at the floor when that is before the lookback.
+		first, err := b.firstSeqSince(ctx, name, filter, spec.StartTime)
+		if err != nil {
+			return 0, 0, err
+		}
+		if first > floor+1 {
+			spec.StartTime, from = time.Time{}, floor+1
+		}
+	}
 	next := max(info.State.FirstSeq, from)
 	if next > last {
 		return last, 0, nil
@@ -431,6 +455,31 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 			return 0, n, fmt.Errorf("direct get of %s from sequence %d: no reply in %d attempts", filter, next, empty)
 		}
 	}
+}
+
+// firstSeqSince returns the sequence of filter's first message stored at
+// or after t, or math.MaxUint64 when there is none.
+func (b *Bus) firstSeqSince(ctx context.Context, stream, filter string, t time.Time) (uint64, error) {
+	for range 3 {
+		bctx, cancel := context.WithTimeout(ctx, rebuildBatchTimeout)
+		msgs, err := getBatch(bctx, b.js, stream, 1, jetstreamext.GetBatchSubject(filter), jetstreamext.GetBatchStartTime(t))
+		if err != nil {
+			cancel()
+			return 0, fmt.Errorf("first message of %s since %s: %w", filter, t, err)
+		}
+		for rm, err := range msgs {
+			cancel()
+			if errors.Is(err, jetstreamext.ErrNoMessages) {
+				return math.MaxUint64, nil
+			}
+			if err != nil {
+				return 0, fmt.Errorf("first message of %s since %s: %w", filter, t, err)
+			}
+			return rm.Sequence, nil
+		}
+		cancel() // a silent reply: ask again
+	}
+	return 0, fmt.Errorf("first message of %s since %s: no reply", filter, t)
 }
 
 // rebuildBatch handles one batch of a rebuild's direct gets, from *next on,

@@ -2,7 +2,11 @@ package bus_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -42,7 +46,7 @@ func TestRebuildDoesNotTakeASilentReplyForTheEnd(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			defer bus.SilenceDirectGets(c.silent)()
 			var handled []uint64
-			_, n, err := b.Rebuild(context.Background(), spec, filter, c.from, func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+			_, n, err := b.Rebuild(context.Background(), spec, filter, c.from, 0, func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
 				handled = append(handled, m.Seq)
 				return nil, nil
 			})
@@ -64,5 +68,93 @@ func TestRebuildDoesNotTakeASilentReplyForTheEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRebuildReplaysTheLookback: a take-over replays only what the stage's
+// state needs, measured on the stream's timestamps, but never skips a
+// message after the durable's acknowledgement floor, which may not have
+// been handled.
+func TestRebuildReplaysTheLookback(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	ctx := context.Background()
+	const older, recent = 300, 200
+	var outs []bus.Out
+	for i := range older + recent {
+		outs = append(outs, tick(i))
+	}
+	if err := b.PublishAll(ctx, outs[:older]); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishAll(ctx, outs[older:]); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.Stream(ctx, proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRecent, err := s.GetMsg(ctx, older+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookback := info.State.LastTime.Sub(firstRecent.Time)
+	filter := proto.Filter("apm", proto.KindMetrics)
+
+	cases := []struct {
+		name  string
+		acked int    // messages the partition's durable has acknowledged
+		from  uint64 // first sequence the rebuild must handle
+	}{
+		{"a first start replays the lookback", 0, older + 1},
+		{"unhandled messages before the lookback are handled", 120, 121},
+		{"a floor inside the lookback changes nothing", older + 50, older + 1},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := bus.ConsumerSpec{Service: "test", Name: fmt.Sprintf("lookback%d", i), Kind: proto.KindMetrics}
+			if c.acked > 0 {
+				ackFirst(t, s, spec.Name+"-p0", c.acked)
+			}
+			var handled []uint64
+			_, n, err := b.Rebuild(ctx, spec, filter, 1, lookback, func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+				handled = append(handled, m.Seq)
+				return nil, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := older + recent - int(c.from) + 1
+			if n != want || len(handled) == 0 || handled[0] != c.from {
+				t.Fatalf("rebuilt %d messages from sequence %v, want %d from %d", n, handled[:min(1, len(handled))], want, c.from)
+			}
+		})
+	}
+}
+
+// ackFirst creates durable and acknowledges its first n messages.
+func ackFirst(t *testing.T, s jetstream.Stream, durable string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: durable, AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := c.Fetch(n, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for m := range batch.Messages() {
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got++
+	}
+	if got != n {
+		t.Fatalf("acknowledged %d of %d", got, n)
 	}
 }

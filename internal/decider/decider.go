@@ -130,7 +130,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
 		inputs = append(inputs, bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-" + string(k), Kind: k}, Handler: s.handler(k)})
 	}
-	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
+	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release},
 		func() { s.ready.Set("decider") }, inputs...)
 }
 

@@ -71,7 +71,7 @@ func (s *Service) Run(ctx context.Context) error {
 	err := s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "anomaly", Name: "anomaly", Kind: proto.KindMetrics,
 		Started: func() { s.ready.Set("anomaly") },
-		Group:   &bus.GroupSpec{Rebuild: true, Acquire: s.acquire, Release: s.release},
+		Group:   &bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release},
 	}, s.handle)
 	if left := s.out.Drain(octx); left > 0 {
 		s.log.Warn().Int("outputs", left).Msg("stopping with outputs not stored; the next start makes them again")
