@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -239,7 +240,9 @@ func BenchmarkRawAsyncPublish(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		if _, err := js.PublishAsync("apm.metrics.bench.web", data); err != nil {
+		// The same stall wait as bus.PublishAsync: a loaded machine must
+		// slow the publisher down, not fail it.
+		if _, err := js.PublishAsync("apm.metrics.bench.web", data, jetstream.WithStallWait(30*time.Second)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -66,6 +66,13 @@ func (b *Bus) Publish(ctx context.Context, o Out) error {
 	return nil
 }
 
+// The options of PublishAsync and PublishAsyncOnce, made once rather than
+// on every call.
+var (
+	asyncOpts     = []jetstream.PublishOpt{jetstream.WithStallWait(30 * time.Second)}
+	asyncOnceOpts = []jetstream.PublishOpt{jetstream.WithStallWait(30 * time.Second), jetstream.WithRetryAttempts(0)}
+)
+
 // PublishAsync sends one message without waiting; the returned future
 // reports the stream's acknowledgement. Use Flush to wait for all of them.
 func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
@@ -76,7 +83,7 @@ func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
 	// When the window of unacknowledged publishes is full the call waits for
 	// room (backpressure) instead of failing: a fast producer such as the
 	// backfill slows to the server's pace rather than dying.
-	f, err := b.js.PublishMsgAsync(m, jetstream.WithStallWait(30*time.Second))
+	f, err := b.js.PublishMsgAsync(m, asyncOpts...)
 	if err != nil {
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
@@ -97,7 +104,7 @@ func (b *Bus) PublishAsyncOnce(o Out) (jetstream.PubAckFuture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := b.js.PublishMsgAsync(m, jetstream.WithStallWait(30*time.Second), jetstream.WithRetryAttempts(0))
+	f, err := b.js.PublishMsgAsync(m, asyncOnceOpts...)
 	if err != nil {
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
