@@ -77,16 +77,16 @@ func TestRedeliveredDecisionActsOnce(t *testing.T) {
 	h.publish(d3)
 	st := h.waitState(d3)
 
-	s, err := h.b.Stream(context.Background(), proto.KindDecision)
+	s, err := h.b.Reader(context.Background(), proto.KindDecision)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := s.Info(context.Background())
+	state, err := s.State(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.Msgs != 5 {
-		t.Fatalf("DECISIONS holds %d messages, want 5 (the copies must be stored to test anything)", info.State.Msgs)
+	if state.Msgs != 5 {
+		t.Fatalf("DECISIONS holds %d messages, want 5 (the copies must be stored to test anything)", state.Msgs)
 	}
 	if got := decisionsActed(t, log); !slices.Equal(got, []string{d1.ID, d2.ID}) {
 		t.Fatalf("acted on %q, want d1 and d2 once each", got)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -146,17 +145,17 @@ func (h *harness) waitEvents(app string, n int) ([]event, []string) {
 	h.t.Helper()
 	ctx := context.Background()
 	filter := proto.AppFilter("apm", proto.KindScaling, app)
-	s, err := h.b.Stream(ctx, proto.KindScaling)
+	s, err := h.b.Reader(ctx, proto.KindScaling)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	natstest.Eventually(h.t, 10*time.Second, func() error {
-		info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+		subjects, err := s.Subjects(ctx, filter)
 		if err != nil {
 			return err
 		}
 		var got uint64
-		for _, c := range info.State.Subjects {
+		for _, c := range subjects {
 			got += c
 		}
 		if got != uint64(n) {
@@ -164,19 +163,12 @@ func (h *harness) waitEvents(app string, n int) ([]event, []string) {
 		}
 		return nil
 	})
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	var evs []event
 	var errs []string
-	for range n {
-		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			h.t.Fatal(err)
-		}
+	stored := natstest.Payloads(h.t, h.b, "SCALING", filter)
+	for _, data := range stored[:min(n, len(stored))] { // the first n, as counted
 		var sc proto.Scaling
-		if err := proto.Decode(m.Data(), &sc); err != nil {
+		if err := proto.Decode(data, &sc); err != nil {
 			h.t.Fatal(err)
 		}
 		evs = append(evs, event{sc.DecisionID, sc.Status, sc.Driver, sc.Mode, sc.Desired, sc.Ready, sc.Booting})

@@ -171,17 +171,17 @@ func TestShutdownClosesClients(t *testing.T) {
 	c := mustDial(t, e.srv.URL)
 	c.send(t, gateway.Request{Op: gateway.OpSubscribe, ID: "s", App: "shop", Since: millis(0)})
 	c.until(t, gateway.FrameHistoryDone)
-	s, err := e.bus.Stream(context.Background(), proto.KindMetrics)
+	s, err := e.bus.Reader(context.Background(), proto.KindMetrics)
 	if err != nil {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, 5*time.Second, func() error {
-		info, err := s.Info(context.Background())
+		cs, err := s.Consumers(context.Background(), "")
 		if err != nil {
 			return err
 		}
-		if info.State.Consumers != 2 { // the live and the digest's ordered consumers only
-			return fmt.Errorf("%d consumers on METRICS, want 2", info.State.Consumers)
+		if len(cs) != 2 { // the live and the digest's ordered consumers only
+			return fmt.Errorf("%d consumers on METRICS, want 2", len(cs))
 		}
 		return nil
 	})
