@@ -260,6 +260,10 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		if total, ok := a.total(tier, m); ok {
 			ti.Desired = total
 			ti.Booting = max(0, total-m.Replicas)
+			if c := m.Committed; c != nil && c.DecisionTS >= a.changeTS[tier] {
+				// Acknowledged without acting (dry-run) or failed: not booting.
+				ti.Absent = max(0, c.Desired-c.Ready-c.Booting)
+			}
 		}
 		if fc := f.forecasts[tier]; fc != nil && len(fc.Points) > 0 {
 			pf := &policy.Forecast{Origin: fc.EventTime(), Step: time.Duration(fc.StepMS) * time.Millisecond, Points: make([]forecast.Point, len(fc.Points))}

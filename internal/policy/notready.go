@@ -22,10 +22,18 @@ type notReady struct {
 	ready    int   // ready replicas at the previous tick
 }
 
+// waiting returns in's booting replicas and the count the tier is held at
+// (total, in.current()) without the absent ones, which wait for nothing.
+func waiting(in TierInput, total int) (booting, held int) {
+	a := max(0, in.Absent)
+	return max(0, in.Booting-a), total - a
+}
+
 // observe folds one tick in: in's counts, total the count the tier is held
 // at (in.current()).
 func (nr *notReady) observe(t time.Time, in TierInput, total int) {
-	if in.Booting <= 0 || in.Ready > nr.ready || nr.since == 0 {
+	booting, total := waiting(in, total)
+	if booting <= 0 || in.Ready > nr.ready || nr.since == 0 {
 		nr.since, nr.minTotal = t.UnixMilli(), 0
 	} else if nr.minTotal == 0 || total < nr.minTotal {
 		nr.minTotal = total
@@ -40,7 +48,8 @@ func (nr *notReady) stuck(t time.Time, in TierInput, after time.Duration) (int, 
 	if nr.minTotal == 0 || waited <= after {
 		return 0, 0
 	}
-	n := min(in.Booting, nr.minTotal-in.Ready)
+	booting, _ := waiting(in, 0)
+	n := min(booting, nr.minTotal-in.Ready)
 	if n <= 0 {
 		return 0, 0
 	}

@@ -13,7 +13,7 @@ import (
 // the limit are named in the reason, flagged and counted in the inputs,
 // and the decision itself is taken from the count held as before.
 func TestReplicasNotReady(t *testing.T) {
-	type counts struct{ desired, ready int }
+	type counts struct{ desired, ready, absent int }
 	const minutes = 16
 	cases := []struct {
 		name   string
@@ -24,52 +24,67 @@ func TestReplicasNotReady(t *testing.T) {
 	}{
 		{"boot in time", func(m int) counts {
 			if m < 4 {
-				return counts{5, 3}
+				return counts{5, 3, 0}
 			}
-			return counts{5, 5}
+			return counts{5, 5, 0}
 		}, -1, 0, ""},
 		{"two never ready", func(m int) counts {
 			if m == 0 {
-				return counts{3, 3}
+				return counts{3, 3, 0}
 			}
-			return counts{5, 3}
+			return counts{5, 3, 0}
 		}, 7, 2, "2 of the 5 replicas not ready after 7 min (lead time 3 min): counted as running, not replaced"},
 		{"one of two ready, one stuck", func(m int) counts {
 			switch {
 			case m == 0:
-				return counts{3, 3}
+				return counts{3, 3, 0}
 			case m < 4:
-				return counts{5, 3}
+				return counts{5, 3, 0}
 			}
-			return counts{5, 4}
+			return counts{5, 4, 0}
 		}, 11, 1, "1 of the 5 replicas not ready after 7 min"},
 		{"a ready replica fails and does not come back", func(m int) counts {
 			if m < 5 {
-				return counts{5, 5}
+				return counts{5, 5, 0}
 			}
-			return counts{5, 4}
+			return counts{5, 4, 0}
 		}, 11, 1, "1 of the 5 replicas not ready after 7 min"},
 		{"ramp: one added each minute, each ready after 3 min", func(m int) counts {
-			return counts{3 + m, 3 + max(0, m-3)}
+			return counts{3 + m, 3 + max(0, m-3), 0}
 		}, -1, 0, ""},
 		{"stuck, then scaled down below them", func(m int) counts {
 			switch {
 			case m == 0:
-				return counts{3, 3}
+				return counts{3, 3, 0}
 			case m < 10:
-				return counts{5, 3}
+				return counts{5, 3, 0}
 			}
-			return counts{3, 3}
+			return counts{3, 3, 0}
 		}, 7, 0, ""},
 		{"stuck, then more added on top", func(m int) counts {
 			switch {
 			case m == 0:
-				return counts{3, 3}
+				return counts{3, 3, 0}
 			case m < 9:
-				return counts{5, 3}
+				return counts{5, 3, 0}
 			}
-			return counts{8, 3}
+			return counts{8, 3, 0}
 		}, 7, 2, "2 of the 5 replicas not ready after 7 min"},
+		{"dry-run: 3 acknowledged, never asked of the cluster", func(m int) counts {
+			if m == 0 {
+				return counts{5, 5, 0}
+			}
+			return counts{8, 5, 3}
+		}, -1, 0, ""},
+		{"dry-run on top of a stuck replica: only that one", func(m int) counts {
+			switch {
+			case m == 0:
+				return counts{5, 5, 0}
+			case m < 3:
+				return counts{5, 4, 0}
+			}
+			return counts{8, 4, 3}
+		}, 7, 1, "1 of the 8 replicas not ready after 7 min"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -78,7 +93,7 @@ func TestReplicasNotReady(t *testing.T) {
 			var firstReason, lastReason string
 			for m := range minutes {
 				n := c.counts(m)
-				in := TierInput{Load: 30, Ready: n.ready, Booting: n.desired - n.ready, Desired: n.desired}
+				in := TierInput{Load: 30, Ready: n.ready, Booting: n.desired - n.ready, Desired: n.desired, Absent: n.absent}
 				d := a.Decide(at(m), map[string]TierInput{"web": in})[0]
 				stuck := int(d.Inputs["not_ready_stuck"])
 				flagged := slices.Contains(d.Flags, "replicas-not-ready")

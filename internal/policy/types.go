@@ -33,6 +33,12 @@ type TierInput struct {
 	// pending, and the policy decides from it so a change is never emitted
 	// twice.
 	Desired int
+	// Absent is how many of Desired the executor's record has neither
+	// ready nor booting: a change acknowledged without acting (a dry-run
+	// or unauthorised app), or replicas the simulated cluster failed. They
+	// are counted in Booting (Desired less the tick's ready) but wait for
+	// nothing, so they never count as replicas not becoming ready.
+	Absent int
 	// Forecast is the latest forecast of Load, nil when none exists yet.
 	Forecast *Forecast
 	// Incidents lists the open incident kinds on this tier: "load",
