@@ -191,11 +191,16 @@ func (m *member) ping(ctx context.Context) ([]string, error) {
 
 // owner is the member that partition p goes to among members: the one with
 // the highest rendezvous hash of (member, p).
-func owner(members []string, p int) string {
+func owner(members []string, p int) string { return ownerOf(members, strconv.Itoa(p)) }
+
+// ownerOf is the member that key goes to among members: the one with the
+// highest rendezvous hash of (member, key). Partitions and Share's keys
+// are split by the same rule.
+func ownerOf(members []string, key string) string {
 	var best string
 	var bestH uint64
 	for _, id := range members {
-		sum := sha256.Sum256([]byte(id + "/" + strconv.Itoa(p)))
+		sum := sha256.Sum256([]byte(id + "/" + key))
 		if v := binary.BigEndian.Uint64(sum[:8]); best == "" || v > bestH {
 			best, bestH = id, v
 		}
