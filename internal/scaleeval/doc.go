@@ -53,49 +53,58 @@
 // `go run ./services/decider simulate --suite ../shared/data/traces --cv`
 // (ratios to HPA at equal cost; in-sample | leave-one-family-out over the
 // nine settings of SuiteGrid; the cv choice was the shipped setting for
-// every row):
+// every row but the bursty family's, which chose the seasonal guard off):
 //
 //	trace             under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m        0.204    0.240      1.48      |   0.204       0.240
-//	nasa_1m            0.116    0.125      1.73      |   0.116       0.125
+//	clarknet_1m        0.217    0.253      1.49      |   0.217       0.253
+//	nasa_1m            0.118    0.122      1.76      |   0.118       0.122
 //	smooth-growth-s1   0.003    0.007      1.02      |   0.003       0.007
 //	smooth-growth-s2   0.004    0.007      1.02      |   0.004       0.007
-//	surges-s1          0.664    0.706      1.07      |   0.664       0.706
-//	surges-s2          0.727    0.737      1.10      |   0.727       0.737
-//	jumps-s1           0.028    0.394      1.03      |   0.028       0.394
-//	jumps-s2           0.046    0.512      1.04      |   0.046       0.512
+//	surges-s1          0.685    0.722      1.06      |   0.685       0.722
+//	surges-s2          0.673    0.713      1.07      |   0.673       0.713
+//	jumps-s1           0.025    0.394      1.03      |   0.025       0.394
+//	jumps-s2           0.046    0.514      1.04      |   0.046       0.514
 //	batch-s1           0.697    0.813      1.46      |   0.697       0.813
-//	batch-s2           0.715    0.835      1.44      |   0.715       0.835
-//	diurnal-low-s1     0.238    0.238      1.19      |   0.238       0.238
-//	diurnal-low-s2     0.266    0.287      1.16      |   0.266       0.287
+//	batch-s2           0.721    0.837      1.43      |   0.721       0.837
+//	diurnal-low-s1     0.250    0.256      1.19      |   0.250       0.256
+//	diurnal-low-s2     0.267    0.293      1.16      |   0.267       0.293
 //	diurnal-high-s1    0.004    0.006      1.03      |   0.004       0.006
 //	diurnal-high-s2    0.004    0.012      1.03      |   0.004       0.012
 //	drift-s1           0.014    0.006      1.05      |   0.014       0.006
 //	drift-s2           0.017    0.008      1.05      |   0.017       0.008
-//	bursty-s1          0.824    0.819      1.14      |   0.824       0.819
-//	bursty-s2          0.831    0.795      1.13      |   0.831       0.795
-//	shop-s1 web (3m)   0.950    0.912      1.11      |   0.950       0.912
-//	shop-s1 cache (3m) 0.950    0.912      1.11      |   0.950       0.912
-//	shop-s1 db (10m)   0.845    0.979      1.12      |   0.845       0.979
-//	shop-s2 web (3m)   0.880    0.955      1.08      |   0.880       0.955
-//	shop-s2 cache (3m) 0.880    0.955      1.08      |   0.880       0.955
-//	shop-s2 db (10m)   0.929    0.980      1.16      |   0.929       0.980
+//	bursty-s1          0.834    0.827      1.14      |   0.943       0.951
+//	bursty-s2          0.839    0.804      1.13      |   0.921       0.916
+//	shop-s1 web (3m)   0.989    0.928      1.12      |   0.989       0.928
+//	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.989       0.928
+//	shop-s1 db (10m)   0.870    0.986      1.12      |   0.870       0.986
+//	shop-s2 web (3m)   0.902    0.965      1.08      |   0.902       0.965
+//	shop-s2 cache (3m) 0.902    0.965      1.08      |   0.902       0.965
+//	shop-s2 db (10m)   0.956    1.010      1.20      |   0.956       1.010
 //
-// Where it stands: no row loses to HPA at equal cost, in-sample or
-// cross-validated, and NASA and ClarkNet are within 0.25× on both figures.
-// Smooth heavy traffic, growth, drifts, diurnal patterns and unforecastable
-// jumps are far better than HPA (its 10 % tolerance band costs it there);
-// scheduled surges are better by about 30 % thanks to the ramp guard; on/off
-// batch load by 16–30 %; the bursty family by about 18 % (the seasonal
-// guard meets its two daily content drops; its random viral bursts stay
-// unforecastable), far from the 0.5× an independent check expects on
-// bursty traffic. The shop's tiers beat HPA by 5–16 % on under-provisioned
-// minutes and 2–9 % on unserved demand; the database (10-minute lead)
-// beats it by more than the web tier on under-provisioned minutes for
-// seed 1 only, and by less on unserved demand (the cache's load is the
-// web's times four, so its row equals the web's). Caveat: the skill
-// selector's own constants (a week's memory, a 10 % switching margin, HPA
-// shadows at 0.4–0.9), the seasonal guard's two days and the grid were set
-// while looking at this suite; the cross-validation covers the choice
-// within the grid only.
+// These figures are the live services' (the stages, above). Before the
+// simulation ran the stages it ran a copy of the forecaster without the
+// per-tier refit phase and fed the policy no anomaly incidents; it then
+// reported ClarkNet at 0.204/0.240 and the shop's seed-2 database at
+// 0.929/0.980. Feeding the anomaly service's load incidents costs a little
+// (the policy provisions for the recent peak during one) and the refit
+// phase moves the shop's database forecast; together they take ClarkNet's
+// unserved ratio just above 0.25 and the seed-2 database just above HPA.
+//
+// Where it stands: one row, the seed-2 shop database (10-minute lead),
+// loses to HPA at equal cost on unserved demand by 1 %, in-sample and
+// cross-validated; ClarkNet misses the 0.25 goal on unserved demand
+// (0.253) and NASA is within 0.25× on both figures. Smooth heavy traffic,
+// growth, drifts, diurnal patterns and unforecastable jumps are far better
+// than HPA (its 10 % tolerance band costs it there); scheduled surges are
+// better by about 30 % thanks to the ramp guard; on/off batch load by
+// 16–30 %; the bursty family by about 17 % in-sample (the seasonal guard
+// meets its two daily content drops; its random viral bursts stay
+// unforecastable), 5–9 % cross-validated, far from the 0.5× an independent
+// check expects on bursty traffic. The shop's tiers beat HPA by 1–13 % on
+// under-provisioned minutes and up to 7 % on unserved demand, but for the
+// seed-2 database (the cache's load is the web's times four, so its row
+// equals the web's). Caveat: the skill selector's own constants (a week's
+// memory, a 10 % switching margin, HPA shadows at 0.4–0.9), the seasonal
+// guard's two days and the grid were set while looking at this suite; the
+// cross-validation covers the choice within the grid only.
 package scaleeval
