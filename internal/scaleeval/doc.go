@@ -86,8 +86,10 @@
 // per-tier refit phase and fed the policy no anomaly incidents; it then
 // reported ClarkNet at 0.204/0.240 and the shop's seed-2 database at
 // 0.929/0.980. Feeding the anomaly service's load incidents costs a little
-// (the policy provisions for the recent peak during one) and the refit
-// phase moves the shop's database forecast; together they take ClarkNet's
+// (the policy provisions for the recent peak during one), and the
+// forecaster's stage (most likely its per-tier refit phase) moves the
+// shop's database forecasts: with the incidents left out the seed-2
+// database is at 0.999 on unserved demand. Together they take ClarkNet's
 // unserved ratio just above 0.25 and the seed-2 database just above HPA.
 //
 // Where it stands: one row, the seed-2 shop database (10-minute lead),
