@@ -23,4 +23,14 @@
 // its apps' state from the recorded stream through batched direct gets;
 // one handing a partition over drains, unpins and drops that state
 // (GroupSpec.Release).
+//
+// Roles that only look (the gateway, the collector's replay, the tail
+// command) read through read.go and watch.go: a StreamReader for direct
+// reads (a stream's state and subjects, a message by sequence, the next or
+// last one on a filter, the consumers' state) and Watch or Follow for
+// ordered, unacknowledged reads from a time, a sequence, the start or the
+// end. Subjects go in and come out as published; the partition token is
+// the bus's business. The replica bucket is Replicas (kv.go). There is no
+// raw JetStream accessor, and TestOnlyTheBusImportsNATS fails when code
+// outside this package and internal/natstest imports the NATS client.
 package bus
