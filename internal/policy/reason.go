@@ -54,6 +54,23 @@ func (tr *tier) baseText(e evaluation) string {
 	return s
 }
 
+// floorText says what the reactive floor provisions for: the current load
+// (with its least headroom), the ramp it is on, or the rise seen at this
+// time of day on the last days (the seasonal guard).
+func (tr *tier) floorText(e evaluation, unit string) string {
+	switch e.reactBy {
+	case "season":
+		return fmt.Sprintf("the rise seen at this time of day on each of the last two days (× %.2f over the level), expected again: recent level %s × %.2f = %s %s over the next %s",
+			e.seasonal, fmtNum(e.level), e.seasonal, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
+	case "ramp":
+		return fmt.Sprintf("current load %s %s rising by %s a tick: %s %s over the next %s", fmtNum(e.load), unit, fmtNum(e.ramp), fmtNum(e.react), unit, fmtDur(tr.horizon))
+	}
+	if e.react > e.load*(1+1e-9) {
+		return fmt.Sprintf("current load %s %s with its least headroom (%s)", fmtNum(e.load), unit, fmtNum(e.react))
+	}
+	return fmt.Sprintf("current load %s %s", fmtNum(e.load), unit)
+}
+
 // reason writes the plain-language explanation of a tier's decision.
 func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool) string {
 	c := tr.cfg
@@ -71,7 +88,7 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 	case ActionUp:
 		s = fmt.Sprintf("%s %d→%d: %s exceeds %s", c.Name, current, v.to, demand, fit(current))
 		if e.floor > current && e.floor >= e.want {
-			s = fmt.Sprintf("%s %d→%d: current load %s %s exceeds %s", c.Name, current, v.to, fmtNum(e.load), unit, fit(current))
+			s = fmt.Sprintf("%s %d→%d: %s exceeds %s", c.Name, current, v.to, tr.floorText(e, unit), fit(current))
 		}
 		if v.to < e.want {
 			s += fmt.Sprintf("; step capped at %d of %d wanted", v.to, e.want)

@@ -3,6 +3,7 @@ package policy
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,8 +30,24 @@ func TestSeasonalGuardMeetsDailyDrop(t *testing.T) {
 	}
 	need := int(math.Ceil(300 / 10.0)) // capacity 10 per replica
 	before := 3*1440 + 538             // the decision two minutes before the drop on day 4
-	if d := run(true)[before]; d.To < need-2 || d.Inputs["seasonal_ratio"] < 2 {
+	withGuard := run(true)
+	if d := withGuard[before]; d.To < need-2 || d.Inputs["seasonal_ratio"] < 2 {
 		t.Fatalf("with the guard: wants %d before the drop (needs about %d), inputs %v", d.To, need, d.Inputs)
+	}
+	// The scale-up that meets the drop says it expects the daily rise,
+	// not that the current load exceeds the replicas.
+	ups := 0
+	for _, d := range withGuard[3*1440+530 : before+1] {
+		if d.Action != ActionUp {
+			continue
+		}
+		ups++
+		if !strings.Contains(d.Reason, "the rise seen at this time of day on each of the last two days") {
+			t.Fatalf("the seasonal scale-up's reason %q does not name the daily rise", d.Reason)
+		}
+	}
+	if ups == 0 {
+		t.Fatal("no scale-up before the drop")
 	}
 	if d := run(false)[before]; d.To >= need-2 {
 		t.Fatalf("without the guard the policy already wants %d before the drop: the test shows nothing", d.To)

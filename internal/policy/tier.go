@@ -187,6 +187,10 @@ type evaluation struct {
 	ratioSource                                                        string
 	floor, want, bin                                                   int
 	quantile, seasonal                                                 float64
+	// react is the load the floor provisions for, and reactBy what set
+	// it: "load", "ramp" or "season".
+	react   float64
+	reactBy string
 }
 
 // evaluate computes the wanted replica count at t.
@@ -230,20 +234,23 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 	e.demand = e.base * e.ratio
 	per := capacity * tr.cfg.Target
 	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)
+	e.reactBy = "load"
 	if s := tr.dem.rampRise(tr.app.RampSigmas); s > 0 {
 		e.ramp = s
-		react = math.Max(react, in.Load+s*float64(tr.horizon/tr.app.Tick))
+		if r := in.Load + s*float64(tr.horizon/tr.app.Tick); r > react {
+			react, e.reactBy = r, "ramp"
+		}
 	}
 	if tr.sea != nil {
 		// The seasonal guard: a rise that came at this time of day on
 		// each remembered day is expected again.
 		if r, ok := tr.sea.ratio(t, tr.horizon, tr.app.LevelWindow); ok && r > 1 {
 			if s := e.level * r; s > react {
-				react, e.seasonal = s, r
+				react, e.seasonal, e.reactBy = s, r, "season"
 			}
 		}
 	}
-	e.floor = int(math.Ceil(react/per - 1e-9))
+	e.floor, e.react = int(math.Ceil(react/per-1e-9)), react
 	e.want = max(int(math.Ceil(e.demand/per-1e-9)), e.floor)
 	e.want = max(tr.cfg.Min, min(tr.cfg.Max, e.want))
 	return e
