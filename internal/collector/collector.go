@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,7 +41,9 @@ type Config struct {
 	// Start is the simulated time live ticks start at; zero means now
 	// (truncated to Tick).
 	Start time.Time
-	// Ticks stops the source after this many live ticks; 0 runs until ctx ends.
+	// Ticks stops the simulated shop after this many live ticks from Start
+	// (the same last tick on every member of the group); 0 runs until ctx
+	// ends.
 	Ticks int
 	// Lockstep makes each live tick wait (up to LockstepWait of real time)
 	// until the executor has acted on the tick two before, so closed-loop
@@ -165,9 +168,13 @@ func (c Config) SeriesLimits() config.Limits {
 	return c.File.Limits
 }
 
-// source is one producer of ticks; run calls ready once it is live.
+// source is one producer of ticks for one app; run calls ready once it is
+// live. The collectors of a group split their sources by app (see Run):
+// run starts when this member takes the app and its context ends when the
+// member hands it over, so run resumes from what METRICS holds for the app.
 type source interface {
 	name() string
+	key() string // the app, the unit the group splits sources by
 	run(ctx context.Context, view *replicaView, ready func()) error
 }
 
@@ -192,7 +199,16 @@ type Service struct {
 
 	ticks  prometheus.Counter
 	waits  prometheus.Counter
+	missed *prometheus.CounterVec
 	scrape *scrapeMetrics
+
+	// share is this member's place in the collectors' group, once Run
+	// has joined it.
+	share atomic.Pointer[bus.Share]
+
+	// runWall is the wall time Run began: the simulated clocks of sources
+	// this member takes over mid-run are anchored there (see simSource.due).
+	runWall time.Time
 }
 
 // New builds the collector and mounts the push API on d.Mux; it starts
@@ -207,10 +223,12 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{cfg: cfg, bus: d.Bus, view: newReplicaView(), log: d.Log.With().Str("part", "collector").Logger(), ready: d.Ready, Now: time.Now,
 		ticks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_ticks_total", Help: "Metrics ticks published."}),
 		waits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_lockstep_timeouts_total", Help: "Live ticks published without the executor's state for the tick two before."}),
+		missed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_collector_missed_ticks_total",
+			Help: "Grid points of a scraped app that no collector recorded when this one took the app over (a missed scrape cannot be taken later)."}, []string{"app", "source"}),
 		scrape: newScrapeMetrics(),
 	}
 	if d.Reg != nil {
-		for _, c := range append([]prometheus.Collector{s.ticks, s.waits}, s.scrape.collectors()...) {
+		for _, c := range append([]prometheus.Collector{s.ticks, s.waits, s.missed}, s.scrape.collectors()...) {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -292,8 +310,11 @@ func (s *Service) buildSources() error {
 }
 
 func (s *Service) newSim(app string, seed int64, backfill time.Duration) (*simSource, error) {
-	start := s.cfg.Start
-	if start.IsZero() {
+	// Ticks are stamped on the tick grid, so every member of the group
+	// stamps an app's tick alike and a tick sent by two of them during a
+	// hand-over has one id, which JetStream keeps once.
+	start := s.cfg.Start.UTC().Truncate(s.cfg.Tick)
+	if s.cfg.Start.IsZero() {
 		start = s.Now().UTC().Truncate(s.cfg.Tick)
 	}
 	shopCfg := shop.DefaultConfig()
@@ -314,12 +335,34 @@ func (s *Service) newSim(app string, seed int64, backfill time.Duration) (*simSo
 
 var errDone = errors.New("source finished")
 
-// Run runs every source until ctx ends; a finished source keeps the service
-// up (the push API still serves).
+// Run runs the sources this member owns until ctx ends; a finished source
+// keeps the service up (the push API still serves).
+//
+// Every collector started against the same NATS joins the "collector"
+// group (bus.Share) and the members split the pull sources by app: a
+// source runs only on the member its app goes to, stops when the app moves
+// to another member (one joined) and starts on this one when the app comes
+// to it (its owner left or died, within a few group checks). Nothing is
+// lost or doubled in the move: a new owner resumes after the last tick
+// METRICS holds for each tier (the simulated sources fill every grid point
+// the old owner did not send), and a tick both send while their views of
+// the group differ has one id, so JetStream stores it once.
 func (s *Service) Run(ctx context.Context) error {
 	kv, err := s.bus.Replicas(ctx)
 	if err != nil {
 		return err
+	}
+	s.runWall = s.Now()
+	var share *bus.Share
+	if len(s.sources) > 0 {
+		if share, err = s.bus.Share(ctx, groupName); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		defer share.Close()
+		s.share.Store(share)
 	}
 	view := s.view
 	g, gctx := errgroup.WithContext(ctx)
@@ -338,7 +381,7 @@ func (s *Service) Run(ctx context.Context) error {
 				return nil
 			}
 			var once sync.Once
-			err := src.run(gctx, view, func() {
+			return s.runOwned(gctx, share, src, view, func() {
 				once.Do(func() {
 					mu.Lock()
 					defer mu.Unlock()
@@ -347,17 +390,81 @@ func (s *Service) Run(ctx context.Context) error {
 					}
 				})
 			})
-			if errors.Is(err, errDone) {
-				<-gctx.Done() // keep serving until the process stops
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", src.name(), err)
-			}
-			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// groupName is the group the collectors split their sources in.
+const groupName = "collector"
+
+// owner returns the member app's sources run on as this member sees the
+// group, and this member's id; both are empty before Run has joined.
+func (s *Service) owner(app string) (owner, self string) {
+	sh := s.share.Load()
+	if sh == nil {
+		return "", ""
+	}
+	return sh.View().Owner(app), sh.Member()
+}
+
+// runOwned runs src whenever this member owns its app, until ctx ends. A
+// source that fails stops the service; one that finished waits until its
+// app moves (a later owner resumes it and finds it finished too).
+func (s *Service) runOwned(ctx context.Context, share *bus.Share, src source, view *replicaView, ready func()) error {
+	log := s.log.With().Str("source", src.name()).Str("member", share.Member()).Logger()
+	for {
+		v := share.View()
+		if !v.Owns(src.key()) {
+			ready() // nothing to do here until the app comes to this member
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-v.Changed():
+				continue
+			}
+		}
+		log.Info().Strs("members", v.Members()).Msg("source taken")
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- src.run(sctx, view, ready) }()
+		var err error
+		finished := false
+	watch:
+		for {
+			select {
+			case err = <-done:
+				finished = true
+				break watch
+			case <-v.Changed():
+				if v = share.View(); !v.Owns(src.key()) {
+					log.Info().Str("owner", v.Owner(src.key())).Strs("members", v.Members()).Msg("source handed over")
+					break watch
+				}
+			}
+		}
+		cancel()
+		if !finished {
+			err = <-done
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !finished {
+			continue
+		}
+		if err != nil && !errors.Is(err, errDone) {
+			return fmt.Errorf("%s: %w", src.name(), err)
+		}
+		for v.Owns(src.key()) { // finished: idle until the app moves
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-v.Changed():
+				v = share.View()
+			}
+		}
+	}
 }
 
 // logEffective logs, once at start, every source the collector runs (with a

@@ -83,12 +83,38 @@ func (s *Service) newScrape(a config.App) (*scrapeSource, error) {
 
 func (src *scrapeSource) name() string { return "scrape:" + src.app }
 
+func (src *scrapeSource) key() string { return src.app }
+
+// run scrapes every interval while this member owns the app. Taking the
+// app over, it starts at the next grid point after the last one stored
+// (another member may have scraped the current one) and counts the grid
+// points in between as missed: nobody scraped them and a scrape cannot be
+// taken afterwards, so none is made up. Each target's rates start afresh
+// (its first round gives gauges only), so no rate spans the time this
+// member did not own the app.
 func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) error {
+	last, err := src.lastStored(ctx)
+	if err != nil {
+		return stopped(ctx, err)
+	}
+	for _, tier := range src.tiers {
+		for _, tg := range tier.targets {
+			tg.tracker, tg.resets = scrape.Target{}, 0
+		}
+	}
 	ready()
-	for {
+	for first := true; ; first = false {
 		t := src.s.Now().UTC().Truncate(src.cfg.Interval)
-		if err := src.round(ctx, t); err != nil {
-			return err
+		if first && !last.IsZero() {
+			if missed := int(t.Sub(last)/src.cfg.Interval) - 1; missed > 0 {
+				src.s.missed.WithLabelValues(src.app, "scrape").Add(float64(missed))
+				src.log.Warn().Time("after", last).Time("before", t).Int("missed", missed).Msg("grid points nobody scraped before this member took the app")
+			}
+		}
+		if t.After(last) {
+			if err := src.round(ctx, t); err != nil {
+				return err
+			}
 		}
 		next := t.Add(src.cfg.Interval)
 		select {
@@ -97,6 +123,22 @@ func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) 
 		case <-time.After(next.Sub(src.s.Now())):
 		}
 	}
+}
+
+// lastStored is the event time of the app's last tick in METRICS, over its
+// tiers (zero without any).
+func (src *scrapeSource) lastStored(ctx context.Context) (time.Time, error) {
+	last, err := src.s.bus.LastEventTimes(ctx, proto.KindMetrics, proto.AppFilter(src.s.bus.Prefix(), proto.KindMetrics, src.app))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last ticks of %s: %w", src.app, err)
+	}
+	var at time.Time
+	for _, t := range last {
+		if t.After(at) {
+			at = t
+		}
+	}
+	return at, nil
 }
 
 // round scrapes every target of every tier for event time t and publishes

@@ -29,9 +29,61 @@ type simSource struct {
 	// times and demand replace the clock and the model's demand (trace).
 	times  []time.Time
 	demand []float64
+
+	// The simulated clock: event time anchorSim is due at anchorWall, and
+	// later ticks follow at speed (set when the source first goes live on
+	// this member, see pace).
+	anchorSim, anchorWall time.Time
 }
 
 func (src *simSource) name() string { return src.source + ":" + src.app }
+
+func (src *simSource) key() string { return src.app }
+
+// due is the wall time live tick t is sent at.
+func (src *simSource) due(t time.Time) time.Time {
+	return src.anchorWall.Add(time.Duration(float64(t.Sub(src.anchorSim)) / src.speed))
+}
+
+// pace sets the simulated clock as the source goes live at first. A fresh
+// start runs from first now, as the wall clock's "now" when live begins.
+// A source that continues a live grid another member (or an earlier run)
+// left keeps the member's clock (anchored at its start when Run began), so
+// the grid points missed during the hand-over are sent at once and the
+// app catches up with the others; if that clock is behind first (the
+// member started later than the one that recorded it), it moves to first
+// now rather than wait.
+func (src *simSource) pace(first time.Time, continuing bool, now time.Time) {
+	if src.speed <= 0 {
+		return
+	}
+	if src.anchorWall.IsZero() {
+		src.anchorSim, src.anchorWall = first, now
+		if continuing {
+			src.anchorSim, src.anchorWall = src.start, src.s.runWall
+		}
+	}
+	if src.due(first).After(now) {
+		src.anchorSim, src.anchorWall = first, now
+	}
+}
+
+// lastStored returns the event time of the last tick METRICS holds for each
+// of the app's tiers (a tier without any is absent).
+func (src *simSource) lastStored(ctx context.Context) (map[string]time.Time, error) {
+	prefix := src.s.bus.Prefix()
+	last, err := src.s.bus.LastEventTimes(ctx, proto.KindMetrics, proto.AppFilter(prefix, proto.KindMetrics, src.app))
+	if err != nil {
+		return nil, fmt.Errorf("last ticks of %s: %w", src.app, err)
+	}
+	out := make(map[string]time.Time, len(last))
+	for subj, t := range last {
+		if _, _, tier, err := proto.ParseSubject(prefix, subj); err == nil {
+			out[tier] = t
+		}
+	}
+	return out, nil
+}
 
 // liveTime returns the event time of live tick i, false past the end.
 func (src *simSource) liveTime(start time.Time, skip, i int) (time.Time, float64, bool) {
@@ -41,10 +93,11 @@ func (src *simSource) liveTime(start time.Time, skip, i int) (time.Time, float64
 		}
 		return src.times[skip+i], src.demand[skip+i], true
 	}
-	if src.ticks > 0 && i >= src.ticks {
+	t := start.Add(time.Duration(i) * src.tick)
+	if src.ticks > 0 && !t.Before(src.start.Add(time.Duration(src.ticks)*src.tick)) {
 		return time.Time{}, 0, false
 	}
-	return start.Add(time.Duration(i) * src.tick), -1, true
+	return t, -1, true
 }
 
 func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) error {
@@ -52,17 +105,32 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 	cfg := s.cfg
 	log := s.log.With().Str("app", src.app).Str("source", src.source).Logger()
 	start := src.start
-	last, err := s.bus.LastEventTimes(ctx, proto.KindMetrics, proto.AppFilter(s.bus.Prefix(), proto.KindMetrics, src.app))
+	tiers := src.model.Config().TierNames()
+	// The source resumes after the last tick every tier has: a tier's
+	// ticks are sent in order, so each has every grid point up to its
+	// last, and the grid points after resume are sent only to the tiers
+	// that lack them (stored), so a tier stored further (an owner killed
+	// between two tiers' publishes) is not sent twice.
+	stored, err := src.lastStored(ctx)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	var resume time.Time
-	for _, t := range last {
-		if t.After(resume) {
+	for i, tier := range tiers {
+		t, ok := stored[tier]
+		if !ok {
+			resume = time.Time{}
+			break
+		}
+		if i == 0 || t.Before(resume) {
 			resume = t
 		}
 	}
-	tiers := src.model.Config().TierNames()
+	// A recording that ends less than a backfill tick before start is a
+	// live grid to continue (another member's, handed over, or this
+	// member's before a short restart); an older one is history to
+	// backfill up to start.
+	continuing := src.times == nil && !resume.IsZero() && resume.After(start.Add(-src.backfillTick))
 	// published holds the event times of the last two ticks sent: lockstep
 	// waits for the decisions of the older one, which the decider releases
 	// once the newer one has arrived.
@@ -72,7 +140,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 	if !resume.IsZero() && resume.After(from) {
 		from = resume.Truncate(src.backfillTick).Add(src.backfillTick)
 	}
-	if src.times == nil && from.Before(start) {
+	if src.times == nil && !continuing && from.Before(start) {
 		log.Info().Time("from", from).Time("to", start).Msg("backfilling history")
 		n := 0
 		// Ticks go out in batches: one round of acknowledgements per
@@ -83,7 +151,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 				return nil
 			}
 			published = append(published[max(len(published)-1, 0):], t)
-			batch = append(batch, src.tickOuts(t, src.model.InitialReplicas(t, cfg.Target), -1)...)
+			batch = append(batch, src.tickOuts(t, src.model.InitialReplicas(t, cfg.Target), -1, stored)...)
 			if len(batch) >= backfillBatch {
 				if err := src.publish(ctx, batch); err != nil {
 					return stopped(ctx, err)
@@ -107,13 +175,13 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 		if skip < len(src.times) {
 			start = src.times[skip]
 		}
-	} else if !resume.IsZero() && !resume.Before(start) {
+	} else if continuing {
 		start = resume.Truncate(src.tick).Add(src.tick)
 	}
 	ready()
 
 	// Live: a simulated clock at speed times real time.
-	wallStart := s.Now()
+	src.pace(start, continuing || skip > 0, s.Now())
 	initial := src.initialReplicas(start, skip)
 	for i := 0; ; i++ {
 		t, demand, ok := src.liveTime(start, skip, i)
@@ -121,8 +189,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 			break
 		}
 		if src.speed > 0 {
-			due := wallStart.Add(time.Duration(float64(t.Sub(start)) / src.speed))
-			if d := due.Sub(s.Now()); d > 0 {
+			if d := src.due(t).Sub(s.Now()); d > 0 {
 				select {
 				case <-ctx.Done():
 					return nil
@@ -142,7 +209,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 		if err != nil {
 			return nil // ctx ended
 		}
-		if err := src.publish(ctx, src.tickOuts(t, readyReplicas, demand)); err != nil {
+		if err := src.publish(ctx, src.tickOuts(t, readyReplicas, demand, stored)); err != nil {
 			return stopped(ctx, err)
 		}
 		published = append(published[max(len(published)-1, 0):], t)
@@ -173,9 +240,9 @@ func (src *simSource) initialReplicas(start time.Time, skip int) map[string]int 
 // acknowledgements.
 const backfillBatch = 512
 
-// tickOuts makes every tier's tick at t; demand < 0 lets the model make its
-// own.
-func (src *simSource) tickOuts(t time.Time, ready map[string]int, demand float64) []bus.Out {
+// tickOuts makes every tier's tick at t, leaving out the tiers stored holds
+// a tick at or after t for; demand < 0 lets the model make its own.
+func (src *simSource) tickOuts(t time.Time, ready map[string]int, demand float64, stored map[string]time.Time) []bus.Out {
 	s := src.s
 	var samples []shop.Sample
 	if demand < 0 {
@@ -185,6 +252,9 @@ func (src *simSource) tickOuts(t time.Time, ready map[string]int, demand float64
 	}
 	outs := make([]bus.Out, 0, len(samples))
 	for _, smp := range samples {
+		if last, ok := stored[smp.Tier]; ok && !t.After(last) {
+			continue
+		}
 		m := proto.NewMetrics(src.app, smp.Tier, t, smp.Ready, smp.Values)
 		m.Source = src.source
 		s.stamp(m)

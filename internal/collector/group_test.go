@@ -1,0 +1,310 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// groupMember is one running collector of a group test.
+type groupMember struct {
+	name   string
+	svc    *Service
+	b      *bus.Bus
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startCollector runs a collector as its own process would: its own
+// connection (a short group check, as the cluster tests use), its own
+// service, until stopped or killed.
+func startCollector(t *testing.T, url, name string, cfg Config) *groupMember {
+	t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).With().Str("member", name).Logger()
+	bc := bus.DefaultConfig()
+	bc.URL, bc.Name, bc.GroupCheck = url, name, 300*time.Millisecond
+	b, err := bus.Connect(context.Background(), bc, log, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitConnected(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ready := service.NewReady()
+	svc, err := New(cfg, service.Deps{Bus: b, Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &groupMember{name: name, svc: svc, b: b, cancel: cancel, done: make(chan error, 1)}
+	go func() { m.done <- svc.Run(ctx) }()
+	t.Cleanup(func() { m.stop(t) })
+	natstest.Eventually(t, time.Minute, ready.Err)
+	return m
+}
+
+// stop ends the member as a signal would: sources stop, it leaves the group.
+func (m *groupMember) stop(t *testing.T) {
+	if m.cancel == nil {
+		return
+	}
+	m.cancel()
+	if err := <-m.done; err != nil {
+		t.Errorf("%s: %v", m.name, err)
+	}
+	_ = m.b.Close(5 * time.Second)
+	m.cancel = nil
+}
+
+// kill ends the member as kill -9 would: its connection drops with no
+// goodbye, in the middle of whatever it was publishing.
+func (m *groupMember) kill(t *testing.T) {
+	m.b.Conn().Close()
+	m.stop(t)
+}
+
+// poll calls cond every 50ms until it returns nil, failing the test with
+// its last error after timeout.
+func poll(t *testing.T, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not true after %v: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCollectorsShareSimApps runs the simulated shop for six apps on two
+// collectors against one NATS, one minute of event time every 50 ms. The
+// collectors split the apps (each app on one member); one is killed mid-run
+// as kill -9 would, and the survivor takes its apps over; then a third
+// joins and takes some apps from the survivor. Afterwards every app's every
+// tier has exactly one tick per grid minute, from the start of the backfill
+// to the last live tick: none missing, none duplicated, whoever sent it.
+func TestCollectorsShareSimApps(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	check := natstest.Connect(t, url, "check", zerolog.Nop(), true)
+
+	const (
+		backfill = 30  // minutes of history
+		live     = 400 // live ticks, one a minute
+	)
+	apps := []string{"a0", "a1", "a2", "a3", "a4", "a5"}
+	var yaml strings.Builder
+	yaml.WriteString("apps:\n")
+	for _, a := range apps {
+		fmt.Fprintf(&yaml, "  %s: {source: sim}\n", a)
+	}
+	file, err := config.Parse("group.yaml", []byte(yaml.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.File = file
+	cfg.Lockstep = false
+	cfg.Tick, cfg.BackfillTick, cfg.Backfill = time.Minute, time.Minute, backfill*time.Minute
+	cfg.Start, cfg.Ticks, cfg.Speed = t0, live, 1200 // a minute every 50 ms
+
+	members := []*groupMember{startCollector(t, url, "collector-0", cfg), startCollector(t, url, "collector-1", cfg)}
+
+	// The two agree on the split.
+	owners := func(ms []*groupMember) (map[string]string, error) {
+		out := map[string]string{}
+		for _, a := range apps {
+			for _, m := range ms {
+				o, _ := m.svc.owner(a)
+				if prev, ok := out[a]; ok && prev != o {
+					return nil, fmt.Errorf("app %s: members disagree (%s, %s)", a, prev, o)
+				}
+				out[a] = o
+			}
+		}
+		return out, nil
+	}
+	poll(t, 10*time.Second, func() error {
+		_, err := owners(members)
+		return err
+	})
+	split, _ := owners(members)
+	ids := map[string]string{}
+	for _, m := range members {
+		_, self := m.svc.owner("")
+		ids[self] = m.name
+	}
+	for _, a := range apps {
+		t.Logf("app %s on %s", a, ids[split[a]])
+	}
+
+	// Kill the owner of a0 a third into the live run.
+	killAt := t0.Add(live / 3 * time.Minute)
+	poll(t, time.Minute, func() error {
+		if at := lastTick(t, check); at.Before(killAt) {
+			return fmt.Errorf("last tick %s, waiting for %s", at, killAt)
+		}
+		return nil
+	})
+	victim, survivor := members[0], members[1]
+	if _, self := members[1].svc.owner(""); split["a0"] == self {
+		victim, survivor = members[1], members[0]
+	}
+	_, victimID := victim.svc.owner("")
+	var moved []string
+	for _, a := range apps {
+		if split[a] == victimID {
+			moved = append(moved, a)
+		}
+	}
+	before := appLast(t, check, moved)
+	victim.kill(t)
+	killed := time.Now()
+	_, survivorID := survivor.svc.owner("")
+	poll(t, 30*time.Second, func() error {
+		for _, a := range moved {
+			if o, _ := survivor.svc.owner(a); o != survivorID {
+				return fmt.Errorf("app %s still on %s", a, o)
+			}
+		}
+		return nil
+	})
+	tookOver := time.Since(killed)
+	poll(t, 30*time.Second, func() error {
+		after := appLast(t, check, moved)
+		for _, a := range moved {
+			if !after[a].After(before[a]) {
+				return fmt.Errorf("app %s: no tick after %s", a, before[a])
+			}
+		}
+		return nil
+	})
+	resumed := time.Since(killed)
+	t.Logf("killed %s (apps %v): %s owned them %v later and sent their next ticks %v after the kill",
+		victim.name, moved, survivor.name, tookOver.Round(10*time.Millisecond), resumed.Round(10*time.Millisecond))
+	if resumed > 30*time.Second {
+		t.Fatalf("hand-over took %v, want within 30s", resumed)
+	}
+
+	// A third member joins two thirds in: the survivor hands some apps over
+	// while running them.
+	poll(t, time.Minute, func() error {
+		if at := lastTick(t, check); at.Before(t0.Add(2 * live / 3 * time.Minute)) {
+			return fmt.Errorf("last tick %s", at)
+		}
+		return nil
+	})
+	third := startCollector(t, url, "collector-2", cfg)
+	poll(t, 10*time.Second, func() error {
+		_, err := owners([]*groupMember{survivor, third})
+		return err
+	})
+	split, _ = owners([]*groupMember{survivor, third})
+	_, thirdID := third.svc.owner("")
+	var joined []string
+	for _, a := range apps {
+		if split[a] == thirdID {
+			joined = append(joined, a)
+		}
+	}
+	t.Logf("%s joined and took apps %v", third.name, joined)
+
+	end := t0.Add((live - 1) * time.Minute)
+	poll(t, 2*time.Minute, func() error {
+		last := appLast(t, check, apps)
+		for _, a := range apps {
+			if !last[a].Equal(end) {
+				return fmt.Errorf("app %s: last tick %s, want %s", a, last[a], end)
+			}
+		}
+		return nil
+	})
+	survivor.stop(t)
+	third.stop(t)
+
+	// Exactly one tick per app, tier and grid minute.
+	count := map[string]int{}
+	for _, data := range natstest.Payloads(t, check, proto.StreamName(check.Prefix(), proto.KindMetrics), proto.Filter(check.Prefix(), proto.KindMetrics)) {
+		var m proto.Metrics
+		if err := proto.Decode(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		count[fmt.Sprintf("%s.%s@%s", m.App, m.Tier, m.EventTime().Format("15:04"))]++
+	}
+	tiers := []string{"web", "cache", "db"}
+	var missing, dup, extra int
+	for _, a := range apps {
+		for _, tier := range tiers {
+			for i := -backfill; i < live; i++ {
+				k := fmt.Sprintf("%s.%s@%s", a, tier, t0.Add(time.Duration(i)*time.Minute).Format("15:04"))
+				switch n := count[k]; {
+				case n == 0:
+					missing++
+					t.Errorf("tick %s missing", k)
+				case n > 1:
+					dup += n - 1
+					t.Errorf("tick %s stored %d times", k, n)
+				}
+				delete(count, k)
+			}
+		}
+	}
+	for k := range count {
+		extra++
+		t.Errorf("tick %s off the grid", k)
+	}
+	want := len(apps) * len(tiers) * (backfill + live)
+	t.Logf("ticks: want %d, %d missing, %d duplicated, %d off the grid", want, missing, dup, extra)
+
+	// The work was shared, not done twice and deduplicated: the members
+	// sent few more ticks than were stored (each sending every app's
+	// would be about 2×). Sent twice are only the ticks of an app both
+	// ran while their views of the group differed, and the old owner's
+	// last ones before the kill.
+	var sent float64
+	for _, m := range append(members, third) {
+		n := value(t, m.svc.ticks)
+		t.Logf("%s sent %v ticks", m.name, n)
+		sent += n
+	}
+	t.Logf("sent %v ticks for %d stored (%.1f%% sent twice)", sent, want, 100*(sent-float64(want))/float64(want))
+	if sent > 1.2*float64(want) {
+		t.Fatalf("the members sent %v ticks for %d stored: they did not share the work", sent, want)
+	}
+}
+
+// appLast is, per app, the event time of the last tick every tier of it
+// has in METRICS.
+func appLast(t *testing.T, b *bus.Bus, apps []string) map[string]time.Time {
+	t.Helper()
+	out := map[string]time.Time{}
+	for _, a := range apps {
+		last, err := b.LastEventTimes(context.Background(), proto.KindMetrics, proto.AppFilter(b.Prefix(), proto.KindMetrics, a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at time.Time
+		first := true
+		for _, ts := range last {
+			if first || ts.Before(at) {
+				at, first = ts, false
+			}
+		}
+		out[a] = at
+	}
+	return out
+}
