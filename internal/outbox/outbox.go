@@ -37,7 +37,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -57,7 +56,7 @@ type Publisher interface {
 // is one.
 type AsyncPublisher interface {
 	Publisher
-	PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error)
+	PublishAsyncOnce(o bus.Out) (bus.PubAckFuture, error)
 }
 
 // Config bounds an outbox.
@@ -115,9 +114,9 @@ type subject struct {
 	ready   bool      // listed in Outbox.ready
 }
 
-// future is a publish's outcome: jetstream.PubAckFuture, or syncFuture.
+// future is a publish's outcome: bus.PubAckFuture, or syncFuture.
 type future interface {
-	Ok() <-chan *jetstream.PubAck
+	Ok() <-chan *bus.PubAck
 	Err() <-chan error
 }
 
@@ -323,12 +322,12 @@ func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
 
 // syncFuture is the outcome of a synchronous Publish run aside.
 type syncFuture struct {
-	ok  chan *jetstream.PubAck
+	ok  chan *bus.PubAck
 	err chan error
 }
 
-func (f *syncFuture) Ok() <-chan *jetstream.PubAck { return f.ok }
-func (f *syncFuture) Err() <-chan error            { return f.err }
+func (f *syncFuture) Ok() <-chan *bus.PubAck { return f.ok }
+func (f *syncFuture) Err() <-chan error      { return f.err }
 
 // publish sends out without waiting for it to be stored.
 func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
@@ -340,7 +339,7 @@ func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	f := &syncFuture{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	f := &syncFuture{ok: make(chan *bus.PubAck, 1), err: make(chan error, 1)}
 	go func() {
 		defer func() { <-o.sem }()
 		actx, cancel := context.WithTimeout(ctx, o.cfg.AttemptTimeout)
@@ -349,7 +348,7 @@ func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
 			f.err <- err
 			return
 		}
-		f.ok <- &jetstream.PubAck{}
+		f.ok <- &bus.PubAck{}
 	}()
 	return f, nil
 }
