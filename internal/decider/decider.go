@@ -189,6 +189,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 				return nil, err // the input is redelivered; the outbox keeps the decisions
 			}
 		}
+		s.state.Arrive(m.Stored)
 		ds, err := s.state.Handle(in)
 		if err != nil {
 			return nil, bus.Permanent(err)

@@ -35,6 +35,7 @@ type app struct {
 	policy   *policy.App
 	tiers    []string         // tiers admitted under the series limits
 	lastTS   int64            // newest input of the app (ms)
+	lastSeen int64            // arrival of its last input (ms), for idleness
 	sentTS   map[string]int64 // per tier: last decision stored
 	desired  map[string]int   // per tier: last decided count
 	changeTS map[string]int64 // per tier: event time of the last change decided
@@ -64,26 +65,29 @@ func (a *app) total(tier string, m *proto.Metrics) (int, bool) {
 //
 // Its size is bounded: every app.tier it sees is admitted within the
 // configured series limits (a refused input returns the *limits.Error
-// naming the limit), and an app whose newest input is older than the newest
-// event time seen by more than limits.IdleAfter is dropped (unless
+// naming the limit), and an app that has had no input for limits.IdleAfter
+// of arrival time (see Arrive) is dropped (unless
 // decisions of it wait to be stored); if it comes back it starts again from
 // the inputs it then gets (a runtime may replay Config.Lookback first).
 type Apps struct {
-	cfg    Config
-	log    zerolog.Logger
-	admit  *limits.Series
-	idle   int64 // ms; 0 keeps every app
-	apps   map[string]*app
-	sent   map[limits.Key]int64 // last decision stored before this start
-	newest int64
-	swept  int64
+	cfg   Config
+	log   zerolog.Logger
+	admit *limits.Series
+	idle  limits.Idle
+	apps  map[string]*app
+	sent  map[limits.Key]int64 // last decision stored before this start
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
 func NewApps(cfg Config, lim config.Limits, log zerolog.Logger) *Apps {
-	return &Apps{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: lim.IdleAfter.Milliseconds(),
+	return &Apps{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
 		apps: map[string]*app{}, sent: map[limits.Key]int64{}}
 }
+
+// Arrive gives the arrival time of the next input: the stream's stored
+// timestamp of its message. Idle apps are dropped by arrival time
+// (limits.Idle); without Arrive an input arrives at its event time.
+func (as *Apps) Arrive(t time.Time) { as.idle.Arrive(t) }
 
 // Len returns the number of apps held.
 func (as *Apps) Len() int { return len(as.apps) }
@@ -123,7 +127,10 @@ func (as *Apps) AddAnomaly(an *proto.Anomaly) ([]*proto.Decision, error) {
 }
 
 func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto.Decision, error) {
-	as.touch(ts) // first: an eviction it makes never removes the app returned below
+	at, due, cutoff := as.idle.Seen(ts)
+	if due { // first: an eviction never removes the app returned below
+		as.Evict(proto.Time(cutoff))
+	}
 	a, err := as.getApp(appName)
 	if err != nil {
 		return nil, err
@@ -135,6 +142,7 @@ func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto
 		a.tiers = append(a.tiers, tier)
 	}
 	a.lastTS = max(a.lastTS, ts)
+	a.lastSeen = max(a.lastSeen, at)
 	put(a.join)
 	return as.release(a), nil
 }
@@ -214,27 +222,13 @@ func (as *Apps) restoreSent(a *app, tier string) {
 	}
 }
 
-// touch advances the newest event time seen and, every eighth of the idle
-// limit of event time, drops the apps idle for longer than the limit.
-func (as *Apps) touch(at int64) {
-	if at <= as.newest {
-		return
-	}
-	as.newest = at
-	if as.idle <= 0 || as.newest-as.swept < max(as.idle/8, 1) {
-		return
-	}
-	as.swept = as.newest
-	as.Evict(proto.Time(as.newest - as.idle))
-}
-
 // Evict drops every app whose newest input is before cutoff and that has no
 // decision waiting to be stored, and frees its tiers' places under the
 // series limits; it returns how many apps were dropped.
 func (as *Apps) Evict(cutoff time.Time) int {
 	c, n := proto.Millis(cutoff), 0
 	for name, a := range as.apps {
-		if a.lastTS < c && len(a.outbox) == 0 {
+		if a.lastSeen < c && len(a.outbox) == 0 {
 			delete(as.apps, name)
 			for _, tier := range a.tiers {
 				as.admit.Forget(name, tier)

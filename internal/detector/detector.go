@@ -112,6 +112,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		return nil, err
 	}
 	s.apps.Note(tick.App, m.Partition)
+	s.tiers.Arrive(m.Stored)
 	msg, opened, err := s.tiers.Step(&tick)
 	if err != nil {
 		return nil, bus.Permanent(err)

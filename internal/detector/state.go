@@ -44,6 +44,8 @@ type tier struct {
 	// the outbox, which stores it whatever happens, so a redelivered tick
 	// at or before lastTS is skipped without leaving a gap.
 	lastTS int64
+	// lastSeen is the arrival of its last tick (ms), for idleness.
+	lastSeen int64
 }
 
 // Tiers is the anomaly service's stage: its state for every tier it knows
@@ -57,27 +59,30 @@ type tier struct {
 // Its size is bounded: new tiers are admitted within the configured series
 // limits (a refused tick returns the *limits.Error naming the limit), a tier
 // holds at most MaxMetrics detectors, and a tier whose last
-// tick is older than the newest event time seen by more than
-// limits.IdleAfter is dropped; if it comes back it starts again from the
+// tick arrived more than limits.IdleAfter of arrival time ago (see Arrive)
+// is dropped; if it comes back it starts again from the
 // ticks it then gets (a runtime may replay Config.Lookback first).
 type Tiers struct {
 	cfg   Config
 	admit *limits.Series
-	idle  int64 // ms; 0 keeps every tier
+	idle  limits.Idle
 	tiers map[string]*tier
 	// sent holds, per app.tier, the last output stored before this start;
 	// kept after a tier is evicted, so a tier rebuilt during a replay does
 	// not output again what was stored.
-	sent   map[string]int64
-	newest int64
-	swept  int64
+	sent map[string]int64
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits) *Tiers {
-	return &Tiers{cfg: cfg, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: lim.IdleAfter.Milliseconds(),
+	return &Tiers{cfg: cfg, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
 		tiers: map[string]*tier{}, sent: map[string]int64{}}
 }
+
+// Arrive gives the arrival time of the next input: the stream's stored
+// timestamp of its message. Idle tiers are dropped by arrival time
+// (limits.Idle); without Arrive an input arrives at its event time.
+func (ts *Tiers) Arrive(t time.Time) { ts.idle.Arrive(t) }
 
 // Len returns the number of tiers held.
 func (ts *Tiers) Len() int { return len(ts.tiers) }
@@ -125,11 +130,15 @@ type Opened struct {
 // opened (for counting and logging; empty on replay). An error is
 // permanent for the tick: a tier refused by a series limit (*limits.Error).
 func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
-	ts.touch(tick.TS) // first: a tier it evicts is rebuilt by get
+	at, due, cutoff := ts.idle.Seen(tick.TS)
+	if due { // first: a tier it evicts is rebuilt by get
+		ts.Evict(proto.Time(cutoff))
+	}
 	tr, err := ts.get(tick.App, tick.Tier)
 	if err != nil {
 		return nil, nil, err
 	}
+	tr.lastSeen = max(tr.lastSeen, at)
 	if tick.TS <= tr.lastTS {
 		return nil, nil, nil // redelivered (its output is stored or queued) or late
 	}
@@ -183,26 +192,12 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 	return msg, opened, nil
 }
 
-// touch advances the newest event time seen and, every eighth of the idle
-// limit of event time, drops the tiers idle for longer than the limit.
-func (ts *Tiers) touch(at int64) {
-	if at <= ts.newest {
-		return
-	}
-	ts.newest = at
-	if ts.idle <= 0 || ts.newest-ts.swept < max(ts.idle/8, 1) {
-		return
-	}
-	ts.swept = ts.newest
-	ts.Evict(proto.Time(ts.newest - ts.idle))
-}
-
 // Evict drops every tier whose last tick is before cutoff and frees its
 // place under the series limits; it returns how many were dropped.
 func (ts *Tiers) Evict(cutoff time.Time) int {
 	c, n := proto.Millis(cutoff), 0
 	for key, tr := range ts.tiers {
-		if tr.lastTS < c {
+		if tr.lastSeen < c {
 			delete(ts.tiers, key)
 			ts.admit.Forget(tr.app, tr.name)
 			n++

@@ -35,6 +35,8 @@ type series struct {
 	// the outbox, which stores it whatever happens, so a redelivered tick at
 	// or before lastTS is skipped without leaving a gap.
 	lastTS int64
+	// lastSeen is the arrival of its last tick (ms), for idleness.
+	lastSeen int64
 }
 
 // Tiers is the forecaster's stage: its state for every tier it knows (each
@@ -47,21 +49,19 @@ type series struct {
 //
 // Its size is bounded: new tiers are admitted within the configured series
 // limits (a refused tick returns the *limits.Error naming the limit), and a
-// tier whose last tick is older than the newest event time seen by more
-// than limits.IdleAfter is dropped; if it comes back it starts again from
+// tier that has had no tick for limits.IdleAfter of arrival time (see
+// Arrive) is dropped; if it comes back it starts again from
 // the ticks it then gets (a runtime may replay Config.Lookback first).
 type Tiers struct {
 	cfg    Config
 	log    zerolog.Logger
 	admit  *limits.Series
-	idle   int64 // ms; 0 keeps every tier
+	idle   limits.Idle
 	series map[string]*series
 	// sent holds, per app.tier, the last output stored before this start;
 	// kept after a tier is evicted, so a tier rebuilt during a replay does
 	// not output again what was stored.
-	sent   map[string]int64
-	newest int64 // newest tick seen (ms)
-	swept  int64 // newest at the last eviction sweep
+	sent map[string]int64
 	// FitTime, when set, is told how long each forecast took (wall time;
 	// it feeds a metric, never a forecast).
 	FitTime func(time.Duration)
@@ -69,9 +69,14 @@ type Tiers struct {
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits, log zerolog.Logger) *Tiers {
-	return &Tiers{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: lim.IdleAfter.Milliseconds(),
+	return &Tiers{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
 		series: map[string]*series{}, sent: map[string]int64{}}
 }
+
+// Arrive gives the arrival time of the next input: the stream's stored
+// timestamp of its message. Idle tiers are dropped by arrival time
+// (limits.Idle); without Arrive an input arrives at its event time.
+func (ts *Tiers) Arrive(t time.Time) { ts.idle.Arrive(t) }
 
 // Len returns the number of tiers held.
 func (ts *Tiers) Len() int { return len(ts.series) }
@@ -127,11 +132,15 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 	if !ok {
 		return nil, false, nil
 	}
-	ts.touch(tick.TS) // first: a tier it evicts is rebuilt by get
+	at, due, cutoff := ts.idle.Seen(tick.TS)
+	if due { // first: a tier it evicts is rebuilt by get
+		ts.Evict(proto.Time(cutoff))
+	}
 	se, err := ts.get(tick.App, tick.Tier)
 	if err != nil {
 		return nil, false, err
 	}
+	se.lastSeen = max(se.lastSeen, at)
 	if tick.TS <= se.lastTS {
 		return nil, false, nil // redelivered (a forecast it made is stored or queued) or late
 	}
@@ -162,27 +171,13 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 	return ts.forecast(se, closed.Start, origin, ok), false, nil
 }
 
-// touch advances the newest event time seen and, every eighth of the idle
-// limit of event time, drops the tiers idle for longer than the limit.
-func (ts *Tiers) touch(at int64) {
-	if at <= ts.newest {
-		return
-	}
-	ts.newest = at
-	if ts.idle <= 0 || ts.newest-ts.swept < max(ts.idle/8, 1) {
-		return
-	}
-	ts.swept = ts.newest
-	ts.Evict(proto.Time(ts.newest - ts.idle))
-}
-
 // Evict drops every tier whose last tick is before cutoff and frees its
 // place under the series limits; it returns how many were dropped. Step
 // calls it by event time; a runtime may call it too.
 func (ts *Tiers) Evict(cutoff time.Time) int {
 	c, n := proto.Millis(cutoff), 0
 	for key, se := range ts.series {
-		if se.lastTS < c {
+		if se.lastSeen < c {
 			delete(ts.series, key)
 			ts.admit.Forget(se.app, se.tier)
 			n++
