@@ -58,10 +58,10 @@ type Limits struct {
 	MaxSeriesPerApp int `yaml:"max_series_per_app"`
 	// MaxSeries is the most series in all.
 	MaxSeries int `yaml:"max_series"`
-	// IdleAfter is how long, in event time, a series may send nothing
-	// before the services drop its state (it is rebuilt from the stream if
-	// it comes back): a series whose last tick is older than the newest
-	// event time seen by more than IdleAfter is evicted.
+	// IdleAfter is how long a series may send nothing before the services
+	// drop its state (it starts afresh if it comes back). Time is arrival:
+	// the stream's stored timestamps (limits.Idle), so a replay of old
+	// traffic next to live series is not idle.
 	IdleAfter time.Duration `yaml:"idle_after"`
 }
 
