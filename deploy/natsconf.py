@@ -90,7 +90,8 @@ def main():
     out = [head]
     out.append("""
     # collector: publishes metrics; watches the replica bucket; resumes and
-    # replays from METRICS through its own ordered consumers.
+    # replays from METRICS through its own ordered consumers; its copies
+    # split the pull sources by app in the group headroom_apm_collector.
     { user: collector, password: $COLLECTOR_PASSWORD
       permissions: {
         publish: {
@@ -101,9 +102,11 @@ def main():
 %s
           ]
         }
-        subscribe: { allow: ["_INBOX.>"] }
+        subscribe: { allow: ["_INBOX.>", "$SRV.*", "$SRV.*.headroom_apm_collector", "$SRV.*.headroom_apm_collector.*"] }
+        # group members answer each other's $SRV.PING (NATS micro discovery)
+        allow_responses: true
       } }
-""" % (q(["apm.metrics.>", "apm.dlq.collector", "$JS.API.INFO", "$JS.API.STREAM.INFO.*"] + direct("METRICS") + direct("KV_REPLICAS") +
+""" % (q(["apm.metrics.>", "apm.dlq.collector", "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$SRV.PING.headroom_apm_collector"] + direct("METRICS") + direct("KV_REPLICAS") +
          ["$JS.API.CONSUMER.CREATE.METRICS.*", "$JS.API.CONSUMER.CREATE.METRICS.*.>", "$JS.API.CONSUMER.INFO.METRICS.*",
           "$JS.API.CONSUMER.MSG.NEXT.METRICS.*", "$JS.API.CONSUMER.DELETE.METRICS.*",
           "$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",

@@ -363,6 +363,7 @@ func TestNATSConfGroups(t *testing.T) {
 		{"forecaster", member("executor"), false},
 		{"gateway", member("executor"), false},
 		{"collector", member("decider"), false},
+		{"collector", member("collector"), true},
 		{"gateway", "$SRV.>", false},
 	} {
 		if got := canSubscribe(t, url, c.user, c.subject); got != c.allowed {
