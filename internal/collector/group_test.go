@@ -308,3 +308,85 @@ func appLast(t *testing.T, b *bus.Bus, apps []string) map[string]time.Time {
 	}
 	return out
 }
+
+// TestTraceResumesPerTier takes a trace over from a member killed between
+// two tiers' publishes: METRICS holds the first 100 rows for every tier
+// and row 100 for web only. The new owner sends exactly what is missing
+// (row 100 for cache and db, then every tier from row 101), none twice.
+func TestTraceResumesPerTier(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Lockstep = false
+	h := newHarness(t, cfg, "apps:\n  nasa:\n    source: trace\n    trace: {file: testdata/nasa_4h.csv, scale: 20, speed: 0, start: 2026-03-02T00:00:00Z}\n")
+	src := h.svc.sources[0].(*simSource)
+	ctx := context.Background()
+	ready := src.initialReplicas(src.times[0], 0)
+	var before []bus.Out
+	for i := range 100 {
+		before = append(before, src.tickOuts(src.times[i], ready, src.demand[i], nil)...)
+	}
+	for _, o := range src.tickOuts(src.times[100], ready, src.demand[100], nil) {
+		if o.Msg.(*proto.Metrics).Tier == "web" {
+			before = append(before, o)
+		}
+	}
+	if err := h.bus.PublishAll(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.svc.Run(runCtx) }()
+	const rows = 240
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if n := len(h.stored(t)); n < 3*rows {
+			return fmt.Errorf("%d ticks", n)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.stored(t)); n != 3*rows {
+		t.Fatalf("%d ticks stored, want %d", n, 3*rows)
+	}
+	if sent, want := value(t, h.svc.ticks), float64(3*rows-len(before)); sent != want {
+		t.Fatalf("the new owner sent %v ticks, want the %v missing", sent, want)
+	}
+}
+
+// TestScrapeTakeOverCountsMissed takes a scraped app over 80 s after the
+// last round stored (interval 15 s): the three grid points in between were
+// scraped by nobody and are counted as missed, not made up.
+func TestScrapeTakeOverCountsMissed(t *testing.T) {
+	a := newTarget(t)
+	yaml := fmt.Sprintf("apps:\n  api:\n    source: scrape\n    scrape: {interval: 15s, timeout: 2s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [%q]\n          metrics: [{name: rps, series: http_requests_total, kind: counter}]\n", a.srv.URL+"/metrics")
+	h := newHarness(t, DefaultConfig(), yaml)
+	src := h.svc.sources[0].(*scrapeSource)
+	ctx := context.Background()
+	// The previous owner's last two rounds store one tick, at t0+15s.
+	if err := src.round(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	a.reqs.Add(30)
+	if err := src.round(ctx, t0.Add(15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	h.svc.Now = func() time.Time { return t0.Add(80 * time.Second) }
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- src.run(runCtx, nil, func() {}) }()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if n := value(t, h.svc.missed.WithLabelValues("api", "scrape")); n != 3 {
+			return fmt.Errorf("missed %v, want 3 (t0+30s, +45s, +60s)", n)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := h.stored(t); len(got) != 1 || !got[0].EventTime().Equal(t0.Add(15*time.Second)) {
+		t.Fatalf("stored %d ticks: a take-over's first round has no earlier sample to rate against, nothing may be made up", len(got))
+	}
+}
