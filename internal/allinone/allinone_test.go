@@ -3,7 +3,6 @@ package allinone_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -69,7 +68,7 @@ func start(t *testing.T, cfg allinone.Config) *run {
 	r := &run{cancel: cancel, done: make(chan error, 1)}
 	up := make(chan *allinone.System, 1)
 	go func() {
-		r.done <- allinone.Run(ctx, cfg, debugLog(t), func(s *allinone.System) { up <- s })
+		r.done <- allinone.Run(ctx, cfg, natstest.Log(t), func(s *allinone.System) { up <- s })
 	}()
 	select {
 	case r.sys = <-up:
@@ -364,16 +363,4 @@ func TestDeciderRestartAndDLQ(t *testing.T) {
 			t.Errorf("no dead letter from %s (got %v)", s, services)
 		}
 	}
-}
-
-func debugLog(t *testing.T) zerolog.Logger {
-	if f := os.Getenv("HEADROOM_DEBUG_LOG"); f != "" {
-		w, err := os.Create(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		return zerolog.New(w).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	}
-	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 }

@@ -99,7 +99,7 @@ apps:
 	up := make(chan *allinone.System, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- allinone.Run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), func(s *allinone.System) { up <- s })
+		done <- allinone.Run(ctx, cfg, natstest.Log(t), func(s *allinone.System) { up <- s })
 	}()
 	var sys *allinone.System
 	select {
