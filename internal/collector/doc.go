@@ -22,6 +22,16 @@
 //   - push: the push API (internal/ingest) at POST /api/v1/metrics on the
 //     service's HTTP mux.
 //
+// Copies of the collector started against the same NATS split the pull
+// sources (sim, trace, scrape) by app over the members of their group
+// (bus.Share, see Service.Run): a source runs only on the member its app
+// goes to. A member taking an app over resumes after the last tick METRICS
+// holds for each tier, on the tick grid with deterministic ids, so a tick
+// sent by two members is stored once and, for the simulated sources, no
+// grid point is skipped; a scrape nobody took is counted as missed
+// (headroom_collector_missed_ticks_total), never made up. Any member
+// serves the push API.
+//
 // Replay (replay.go) is the stream-replay tool behind "collector replay":
 // it republishes a recorded time range of an app's ticks under a shadow app
 // name with their original event times, so the pipeline decides the
