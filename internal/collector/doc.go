@@ -30,7 +30,8 @@
 // sent by two members is stored once and, for the simulated sources, no
 // grid point is skipped; a scrape nobody took is counted as missed
 // (headroom_collector_missed_ticks_total), never made up. Any member
-// serves the push API.
+// serves the push API. Every member must run the same sources (the same
+// file or flags): the split knows the members, not what each one runs.
 //
 // Replay (replay.go) is the stream-replay tool behind "collector replay":
 // it republishes a recorded time range of an app's ticks under a shadow app
