@@ -28,7 +28,6 @@ func benchBusReg(b *testing.B, url, name string) (*bus.Bus, *prometheus.Registry
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = url, name
 	cfg.Streams.Duplicates = time.Minute
-	cfg.GroupCheck = 250 * time.Millisecond
 	reg := prometheus.NewRegistry()
 	bb, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), reg)
 	if err != nil {
