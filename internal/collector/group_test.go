@@ -95,7 +95,8 @@ func poll(t *testing.T, timeout time.Duration, cond func() error) {
 // collectors against one NATS, one minute of event time every 50 ms. The
 // collectors split the apps (each app on one member); one is killed mid-run
 // as kill -9 would, and the survivor takes its apps over; then a third
-// joins and takes some apps from the survivor. Afterwards every app's every
+// joins and takes some apps from the survivor, which is then stopped as on
+// a signal, leaving every app to the third. Afterwards every app's every
 // tier has exactly one tick per grid minute, from the start of the backfill
 // to the last live tick: none missing, none duplicated, whoever sent it.
 func TestCollectorsShareSimApps(t *testing.T) {
@@ -222,6 +223,37 @@ func TestCollectorsShareSimApps(t *testing.T) {
 		}
 	}
 	t.Logf("%s joined and took apps %v", third.name, joined)
+
+	// The survivor stops as on a signal, five sixths in: the third takes
+	// its apps over.
+	poll(t, time.Minute, func() error {
+		if at := lastTick(t, check); at.Before(t0.Add(5 * live / 6 * time.Minute)) {
+			return fmt.Errorf("last tick %s", at)
+		}
+		return nil
+	})
+	var left []string
+	for _, a := range apps {
+		if split[a] == survivorID {
+			left = append(left, a)
+		}
+	}
+	before = appLast(t, check, left)
+	survivor.stop(t)
+	leftAt := time.Now()
+	poll(t, 30*time.Second, func() error {
+		after := appLast(t, check, left)
+		for _, a := range left {
+			if o, _ := third.svc.owner(a); o != thirdID {
+				return fmt.Errorf("app %s still on %s", a, o)
+			}
+			if !after[a].After(before[a]) && !after[a].Equal(t0.Add((live-1)*time.Minute)) {
+				return fmt.Errorf("app %s: no tick after %s", a, before[a])
+			}
+		}
+		return nil
+	})
+	t.Logf("stopped %s (apps %v): %s sent their next ticks %v later", survivor.name, left, third.name, time.Since(leftAt).Round(10*time.Millisecond))
 
 	end := t0.Add((live - 1) * time.Minute)
 	poll(t, 2*time.Minute, func() error {
