@@ -119,10 +119,6 @@ func benchPipeline(b *testing.B, apps, members int) {
 		x := float64(i % 1000)
 		return proto.Floats{"rps": 100 + x, "cpu": 0.5, "mem": 0.4, "latency_p50_ms": 20, "latency_p95_ms": 60, "latency_p99_ms": 90, "error_rate": 0.001}
 	}
-	anomalies, err := pub.Stream(context.Background(), proto.KindAnomaly)
-	if err != nil {
-		b.Fatal(err)
-	}
 	series := 3 * apps
 	tick := func(i int, ts time.Time) {
 		app, tier := names[(i/3)%apps], tiers[i%3]
@@ -132,6 +128,10 @@ func benchPipeline(b *testing.B, apps, members int) {
 		}
 	}
 	js := natstest.JetStream(b, pub)
+	anomalies, err := js.Stream(context.Background(), proto.StreamName("apm", proto.KindAnomaly))
+	if err != nil {
+		b.Fatal(err)
+	}
 	metrics, err := js.Stream(context.Background(), proto.StreamName("apm", proto.KindMetrics))
 	if err != nil {
 		b.Fatal(err)

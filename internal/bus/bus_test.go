@@ -43,7 +43,7 @@ func tick(i int) bus.Out {
 
 func streamMsgs(t *testing.T, b *bus.Bus, k proto.Kind) uint64 {
 	t.Helper()
-	s, err := b.Stream(context.Background(), k)
+	s, err := b.StreamOf(context.Background(), k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestEnsureStreamsIdempotent(t *testing.T) {
 		t.Fatalf("second EnsureStreams: %v", err)
 	}
 	for _, k := range proto.Kinds {
-		s, err := b.Stream(context.Background(), k)
+		s, err := b.StreamOf(context.Background(), k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func TestConsumeOutputsAndDLQ(t *testing.T) {
 		}
 		return nil
 	})
-	s, _ := b.Stream(context.Background(), proto.KindDLQ)
+	s, _ := b.StreamOf(context.Background(), proto.KindDLQ)
 	raw, err := s.GetLastMsgForSubject(context.Background(), "apm.dlq.forecaster")
 	if err != nil {
 		t.Fatal(err)

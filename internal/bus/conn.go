@@ -142,8 +142,12 @@ func (b *Bus) Config() Config { return b.cfg }
 // PendingPublishes counts the asynchronous publishes not yet acknowledged.
 func (b *Bus) PendingPublishes() int { return b.js.PublishAsyncPending() }
 
-// Conn returns the NATS connection.
-func (b *Bus) Conn() *nats.Conn { return b.nc }
+// Abort closes the connection at once, with no drain: what the server and
+// the other members see when the process is killed (tests use it as kill -9).
+func (b *Bus) Abort() { b.nc.Close() }
+
+// ServerName names the NATS server the connection is on.
+func (b *Bus) ServerName() string { return b.nc.ConnectedServerName() }
 
 // Connected reports whether the connection is up (for /readyz).
 func (b *Bus) Connected() bool { return b.nc.IsConnected() }

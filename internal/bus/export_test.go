@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/headroomhq/headroom/proto"
 )
 
 // SilenceDirectGets makes the next n batched direct gets end with no
@@ -29,4 +31,9 @@ func SilenceDirectGets(n int) (restore func()) {
 func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {
 	spec.defaults()
 	return b.rebuild(ctx, spec, spec.Name+"-p0", filter, from, lookback, h)
+}
+
+// StreamOf returns kind's stream handle, for tests that inspect it.
+func (b *Bus) StreamOf(ctx context.Context, k proto.Kind) (jetstream.Stream, error) {
+	return b.stream(ctx, k)
 }

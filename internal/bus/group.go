@@ -60,7 +60,7 @@ const (
 // Partitions returns how many partitions kind's stream was provisioned with
 // (1 for a stream without a partition transform).
 func (b *Bus) Partitions(ctx context.Context, k proto.Kind) (int, error) {
-	s, err := b.Stream(ctx, k)
+	s, err := b.stream(ctx, k)
 	if err != nil {
 		return 0, err
 	}
@@ -329,7 +329,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, ps := range specs {
-		if s, serr := b.Stream(uctx, ps.Kind); serr == nil {
+		if s, serr := b.stream(uctx, ps.Kind); serr == nil {
 			if uerr := s.UnpinConsumer(uctx, ps.Name, pinGroup); uerr != nil && !errors.Is(uerr, jetstream.ErrConsumerNotFound) {
 				log.Debug().Err(uerr).Msg("unpin")
 			}
@@ -366,7 +366,7 @@ func (b *Bus) unpinned(ctx context.Context, k proto.Kind, durable string) bool {
 // had them died), so they are handled as live delivery would: a transient
 // error is retried, a permanent one, or the last retry, dead-letters them.
 func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {
-	s, err := b.Stream(ctx, spec.Kind)
+	s, err := b.stream(ctx, spec.Kind)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -206,7 +206,7 @@ func TestGroupSharesAndHandsOver(t *testing.T) {
 		t.Fatal("c took no partition")
 	}
 	killed := time.Now()
-	bb.Conn().Close() // as a kill -9 leaves it: no drain, no unpin, no goodbye
+	bb.Abort() // as a kill -9 leaves it: no drain, no unpin, no goodbye
 	publishRound(t, pub, 4)
 	checkOutputs(t, pub, 5, 30*time.Second)
 	t.Logf("killed member: c took over and caught up %v after the kill", time.Since(killed).Round(10*time.Millisecond))

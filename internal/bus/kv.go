@@ -22,7 +22,7 @@ type Replicas struct {
 // Replicas opens the replica bucket, which provisioning created
 // (EnsureStreams).
 func (b *Bus) Replicas(ctx context.Context) (*Replicas, error) {
-	kv, err := b.OpenReplicaBucket(ctx)
+	kv, err := b.openReplicaBucket(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -201,13 +201,13 @@ func (r *StreamReader) Last(ctx context.Context, filter string) (Record, error) 
 }
 
 // last is the last stored message on filter: in stored form, or, in a
-// stream provisioned before partitions, as given (LastStored's rule).
+// stream provisioned before partitions, as given (lastStored's rule).
 func (r *StreamReader) last(ctx context.Context, filter string) (*jetstream.RawStreamMsg, error) {
 	stored := r.b.storedFilter(r.k, filter)
 	if stored == filter && !strings.HasSuffix(filter, ">") {
 		// Not a four-token filter of a partitioned kind: the subject may
-		// still be stored with a partition (LastStored tries both).
-		return LastStored(ctx, r.s, filter)
+		// still be stored with a partition (lastStored tries both).
+		return lastStored(ctx, r.s, filter)
 	}
 	m, err := r.s.GetLastMsgForSubject(ctx, stored)
 	if errors.Is(err, jetstream.ErrMsgNotFound) && stored != filter {

@@ -89,7 +89,7 @@ func TestRebuildReplaysTheLookback(t *testing.T) {
 	if err := b.PublishAll(ctx, outs[older:]); err != nil {
 		t.Fatal(err)
 	}
-	s, err := b.Stream(ctx, proto.KindMetrics)
+	s, err := b.StreamOf(ctx, proto.KindMetrics)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func TestShareSplitsKeysAndHandsOver(t *testing.T) {
 	survivor := shares[0]
 	changed := survivor.View().Changed()
 	shares[1].Close()
-	buses[2].Conn().Close() // as kill -9: no goodbye
+	buses[2].Abort() // as kill -9: no goodbye
 	gone := time.Now()
 	select {
 	case <-changed:

@@ -58,15 +58,15 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 			return fmt.Errorf("stream %s: %w", cfg.Name, err)
 		}
 	}
-	if _, err := b.ReplicaBucket(ctx); err != nil {
+	if _, err := b.replicaBucket(ctx); err != nil {
 		return err
 	}
 	return nil
 }
 
-// ReplicaBucket creates or opens the key-value bucket holding each tier's
+// replicaBucket creates or opens the key-value bucket holding each tier's
 // replica state (proto.ReplicaState under proto.ReplicaKey).
-func (b *Bus) ReplicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
+func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	storage := jetstream.FileStorage
 	if b.cfg.Streams.Memory {
 		storage = jetstream.MemoryStorage
@@ -136,8 +136,8 @@ func (b *Bus) missingStreams(ctx context.Context) ([]string, error) {
 	return missing, nil
 }
 
-// OpenReplicaBucket opens the replica bucket, which provisioning created.
-func (b *Bus) OpenReplicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
+// openReplicaBucket opens the replica bucket, which provisioning created.
+func (b *Bus) openReplicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	name := proto.ReplicaBucket(b.cfg.Prefix)
 	kv, err := b.js.KeyValue(ctx, name)
 	if err != nil {
@@ -149,11 +149,11 @@ func (b *Bus) OpenReplicaBucket(ctx context.Context) (jetstream.KeyValue, error)
 // LastMsg returns the stream sequence and payload of the last message
 // stored on subject in kind's stream; seq 0 if there is none.
 func (b *Bus) LastMsg(ctx context.Context, k proto.Kind, subject string) (seq uint64, data []byte, err error) {
-	s, err := b.Stream(ctx, k)
+	s, err := b.stream(ctx, k)
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := LastStored(ctx, s, subject)
+	m, err := lastStored(ctx, s, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil, nil
 	}
@@ -163,10 +163,10 @@ func (b *Bus) LastMsg(ctx context.Context, k proto.Kind, subject string) (seq ui
 	return m.Sequence, m.Data, nil
 }
 
-// LastStored returns the last message of s published on subject, stored
+// lastStored returns the last message of s published on subject, stored
 // with its partition token or, in a stream provisioned before partitions,
 // without; jetstream.ErrMsgNotFound when there is none.
-func LastStored(ctx context.Context, s jetstream.Stream, subject string) (*jetstream.RawStreamMsg, error) {
+func lastStored(ctx context.Context, s jetstream.Stream, subject string) (*jetstream.RawStreamMsg, error) {
 	m, err := s.GetLastMsgForSubject(ctx, subject+".*")
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		m, err = s.GetLastMsgForSubject(ctx, subject)
@@ -174,8 +174,8 @@ func LastStored(ctx context.Context, s jetstream.Stream, subject string) (*jetst
 	return m, err
 }
 
-// Stream returns kind's stream.
-func (b *Bus) Stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error) {
+// stream returns kind's stream.
+func (b *Bus) stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error) {
 	s, err := b.js.Stream(ctx, proto.StreamName(b.cfg.Prefix, k))
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", proto.StreamName(b.cfg.Prefix, k), err)
@@ -190,7 +190,7 @@ func (b *Bus) Stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error
 // (without its partition). Stateful services use it after a restart, and a
 // member taking over a partition, to know what was already published.
 func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error) {
-	s, err := b.Stream(ctx, k)
+	s, err := b.stream(ctx, k)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
@@ -21,17 +19,14 @@ func TestDecisionsAreReadFromTheLeader(t *testing.T) {
 	// A DECISIONS stream provisioned before, with direct gets.
 	old := b.StreamConfig(proto.KindDecision)
 	old.AllowDirect = true
-	s, err := b.Stream(ctx, proto.KindDecision)
+	s, err := b.StreamOf(ctx, proto.KindDecision)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Info(ctx); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(b.Conn())
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.JetStream(t, b)
 	if _, err := js.UpdateStream(ctx, old); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +34,7 @@ func TestDecisionsAreReadFromTheLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range proto.Kinds {
-		s, err := b.Stream(ctx, k)
+		s, err := b.StreamOf(ctx, k)
 		if err != nil {
 			t.Fatal(err)
 		}

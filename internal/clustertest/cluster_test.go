@@ -120,7 +120,7 @@ func (m *member) stop() {
 // kill ends the member as kill -9 would: its connection drops with no
 // drain, no unpin and no goodbye.
 func (m *member) kill() {
-	m.b.Conn().Close()
+	m.b.Abort()
 	m.stop()
 }
 
@@ -155,7 +155,7 @@ func settled(t *testing.T, b *bus.Bus, timeout time.Duration) {
 	natstest.Eventually(t, timeout, func() error {
 		ctx := context.Background()
 		for _, k := range []proto.Kind{proto.KindAnomaly, proto.KindForecast} {
-			s, err := b.Stream(ctx, k)
+			s, err := natstest.JetStream(t, b).Stream(ctx, proto.StreamName("apm", k))
 			if err != nil {
 				return err
 			}
@@ -238,7 +238,7 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 	// The faults: one NATS node (not the admin's) and one member of each service.
 	killed := time.Now()
 	victim := c.Servers[1]
-	if admin.Conn().ConnectedServerName() == victim.Name() {
+	if admin.ServerName() == victim.Name() {
 		victim = c.Servers[2]
 	}
 	victim.Shutdown()

@@ -70,7 +70,7 @@ func (m *groupMember) stop(t *testing.T) {
 // kill ends the member as kill -9 would: its connection drops with no
 // goodbye, in the middle of whatever it was publishing.
 func (m *groupMember) kill(t *testing.T) {
-	m.b.Conn().Close()
+	m.b.Abort()
 	m.stop(t)
 }
 
