@@ -61,26 +61,11 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 			ev.Msg("nats async error")
 		}),
 	}
-	switch {
-	case cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	case cfg.NKeyFile != "":
-		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("nkey %s: %w", cfg.NKeyFile, err)
-		}
-		opts = append(opts, o)
-	case cfg.User != "":
-		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
-	case cfg.Token != "":
-		opts = append(opts, nats.Token(cfg.Token))
+	auth, err := cfg.ClientOptions()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.TLSCA != "" {
-		opts = append(opts, nats.RootCAs(cfg.TLSCA))
-	}
-	if cfg.TLSCert != "" {
-		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
-	}
+	opts = append(opts, auth...)
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", cfg.URL, err)
@@ -172,4 +157,33 @@ func (b *Bus) Close(timeout time.Duration) error {
 		b.nc.Close()
 	}
 	return nil
+}
+
+// ClientOptions are the NATS client options that authenticate as cfg's
+// identity (credentials, nkey, user, token) and set its TLS. Connect uses
+// them; test infrastructure (natstest) opens a raw connection as the same
+// user with them.
+func (cfg Config) ClientOptions() ([]nats.Option, error) {
+	var opts []nats.Option
+	switch {
+	case cfg.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case cfg.NKeyFile != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nkey %s: %w", cfg.NKeyFile, err)
+		}
+		opts = append(opts, o)
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	if cfg.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCA))
+	}
+	if cfg.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+	}
+	return opts, nil
 }

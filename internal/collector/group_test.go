@@ -74,23 +74,6 @@ func (m *groupMember) kill(t *testing.T) {
 	m.stop(t)
 }
 
-// poll calls cond every 50ms until it returns nil, failing the test with
-// its last error after timeout.
-func poll(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not true after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestCollectorsShareSimApps runs the simulated shop for six apps on two
 // collectors against one NATS, one minute of event time every 50 ms. The
 // collectors split the apps (each app on one member); one is killed mid-run
@@ -139,7 +122,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 		}
 		return out, nil
 	}
-	poll(t, 10*time.Second, func() error {
+	natstest.Eventually(t, 10*time.Second, func() error {
 		_, err := owners(members)
 		return err
 	})
@@ -155,7 +138,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 
 	// Kill the owner of a0 a third into the live run.
 	killAt := t0.Add(live / 3 * time.Minute)
-	poll(t, time.Minute, func() error {
+	natstest.Eventually(t, time.Minute, func() error {
 		if at := lastTick(t, check); at.Before(killAt) {
 			return fmt.Errorf("last tick %s, waiting for %s", at, killAt)
 		}
@@ -176,7 +159,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 	victim.kill(t)
 	killed := time.Now()
 	_, survivorID := survivor.svc.owner("")
-	poll(t, 30*time.Second, func() error {
+	natstest.Eventually(t, 30*time.Second, func() error {
 		for _, a := range moved {
 			if o, _ := survivor.svc.owner(a); o != survivorID {
 				return fmt.Errorf("app %s still on %s", a, o)
@@ -185,7 +168,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 		return nil
 	})
 	tookOver := time.Since(killed)
-	poll(t, 30*time.Second, func() error {
+	natstest.Eventually(t, 30*time.Second, func() error {
 		after := appLast(t, check, moved)
 		for _, a := range moved {
 			if !after[a].After(before[a]) {
@@ -203,14 +186,14 @@ func TestCollectorsShareSimApps(t *testing.T) {
 
 	// A third member joins two thirds in: the survivor hands some apps over
 	// while running them.
-	poll(t, time.Minute, func() error {
+	natstest.Eventually(t, time.Minute, func() error {
 		if at := lastTick(t, check); at.Before(t0.Add(2 * live / 3 * time.Minute)) {
 			return fmt.Errorf("last tick %s", at)
 		}
 		return nil
 	})
 	third := startCollector(t, url, "collector-2", cfg)
-	poll(t, 10*time.Second, func() error {
+	natstest.Eventually(t, 10*time.Second, func() error {
 		_, err := owners([]*groupMember{survivor, third})
 		return err
 	})
@@ -226,7 +209,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 
 	// The survivor stops as on a signal, five sixths in: the third takes
 	// its apps over.
-	poll(t, time.Minute, func() error {
+	natstest.Eventually(t, time.Minute, func() error {
 		if at := lastTick(t, check); at.Before(t0.Add(5 * live / 6 * time.Minute)) {
 			return fmt.Errorf("last tick %s", at)
 		}
@@ -241,7 +224,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 	before = appLast(t, check, left)
 	survivor.stop(t)
 	leftAt := time.Now()
-	poll(t, 30*time.Second, func() error {
+	natstest.Eventually(t, 30*time.Second, func() error {
 		after := appLast(t, check, left)
 		for _, a := range left {
 			if o, _ := third.svc.owner(a); o != thirdID {
@@ -256,7 +239,7 @@ func TestCollectorsShareSimApps(t *testing.T) {
 	t.Logf("stopped %s (apps %v): %s sent their next ticks %v later", survivor.name, left, third.name, time.Since(leftAt).Round(10*time.Millisecond))
 
 	end := t0.Add((live - 1) * time.Minute)
-	poll(t, 2*time.Minute, func() error {
+	natstest.Eventually(t, 2*time.Minute, func() error {
 		last := appLast(t, check, apps)
 		for _, a := range apps {
 			if !last[a].Equal(end) {

@@ -169,27 +169,11 @@ func JetStream(tb testing.TB, b *bus.Bus) jetstream.JetStream {
 		return js
 	}
 	cfg := b.Config()
-	opts := []nats.Option{nats.Name(cfg.Name + "-test-raw")}
-	switch {
-	case cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	case cfg.NKeyFile != "":
-		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		opts = append(opts, o)
-	case cfg.User != "":
-		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
-	case cfg.Token != "":
-		opts = append(opts, nats.Token(cfg.Token))
+	auth, err := cfg.ClientOptions()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	if cfg.TLSCA != "" {
-		opts = append(opts, nats.RootCAs(cfg.TLSCA))
-	}
-	if cfg.TLSCert != "" {
-		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
-	}
+	opts := append([]nats.Option{nats.Name(cfg.Name + "-test-raw")}, auth...)
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		tb.Fatalf("raw connection to %s: %v", cfg.URL, err)
