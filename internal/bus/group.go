@@ -398,10 +398,9 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	if stored == 0 {
 		return last, 0, nil
 	}
-	var read uint64 // messages of the partition read, from the stream's first
 	defer func() {
-		if err == nil && from <= 1 && spec.StartTime.IsZero() && read < stored {
-			err = fmt.Errorf("read %d of the %d messages the stream holds on %s through sequence %d (a replica behind?)", read, stored, filter, last)
+		if err == nil && from <= 1 && spec.StartTime.IsZero() && uint64(n) < stored {
+			err = fmt.Errorf("read %d of the %d messages the stream holds on %s through sequence %d (a replica behind?)", n, stored, filter, last)
 		}
 	}()
 	var floor uint64
@@ -434,7 +433,6 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 			batch = append(batch, jetstreamext.GetBatchSeq(next))
 		}
 		got, done, err := b.rebuildBatch(ctx, spec, name, batch, last, floor, &next, h)
-		read += uint64(got)
 		n += got
 		if err != nil {
 			return 0, n, err

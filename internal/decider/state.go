@@ -34,7 +34,6 @@ type app struct {
 	join     *joiner
 	policy   *policy.App
 	tiers    []string         // tiers admitted under the series limits
-	lastTS   int64            // newest input of the app (ms)
 	lastSeen int64            // arrival of its last input (ms), for idleness
 	sentTS   map[string]int64 // per tier: last decision stored
 	desired  map[string]int   // per tier: last decided count
@@ -141,7 +140,6 @@ func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto
 		}
 		a.tiers = append(a.tiers, tier)
 	}
-	a.lastTS = max(a.lastTS, ts)
 	a.lastSeen = max(a.lastSeen, at)
 	put(a.join)
 	return as.release(a), nil
