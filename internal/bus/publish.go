@@ -76,20 +76,10 @@ var (
 // PublishAsync sends one message without waiting; the returned future
 // reports the stream's acknowledgement. Use Flush to wait for all of them.
 func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
-	m, err := b.natsMsg(o)
-	if err != nil {
-		return nil, err
-	}
 	// When the window of unacknowledged publishes is full the call waits for
 	// room (backpressure) instead of failing: a fast producer such as the
 	// backfill slows to the server's pace rather than dying.
-	f, err := b.js.PublishMsgAsync(m, asyncOpts...)
-	if err != nil {
-		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
-		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
-	}
-	b.metrics.published.WithLabelValues(kindOf(o.Subject)).Inc()
-	return f, nil
+	return b.publishAsync(o, asyncOpts)
 }
 
 // PublishAsyncOnce is PublishAsync without the client's own resends of a
@@ -100,11 +90,15 @@ func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
 // the first refused one (the outbox) keeps them in order; a resend done by
 // the client after a delay could overtake the ones behind it.
 func (b *Bus) PublishAsyncOnce(o Out) (jetstream.PubAckFuture, error) {
+	return b.publishAsync(o, asyncOnceOpts)
+}
+
+func (b *Bus) publishAsync(o Out, opts []jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
 	m, err := b.natsMsg(o)
 	if err != nil {
 		return nil, err
 	}
-	f, err := b.js.PublishMsgAsync(m, asyncOnceOpts...)
+	f, err := b.js.PublishMsgAsync(m, opts...)
 	if err != nil {
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/proto"
@@ -57,8 +58,11 @@ type Record struct {
 
 // HeaderTime returns the event time (Unix ms) the message's Headroom-Ts
 // header carries; false when it has none or an unreadable one.
-func (r *Record) HeaderTime() (int64, bool) {
-	if v := r.Header[HeaderEventTime]; len(v) > 0 {
+func (r *Record) HeaderTime() (int64, bool) { return headerTime(r.Header) }
+
+// headerTime reads the event time (Unix ms) of a Headroom-Ts header.
+func headerTime(h nats.Header) (int64, bool) {
+	if v := h[HeaderEventTime]; len(v) > 0 {
 		if ms, err := strconv.ParseInt(v[0], 10, 64); err == nil {
 			return ms, true
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/headroomhq/headroom/proto"
@@ -207,9 +206,9 @@ func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (
 		if err != nil {
 			return nil, fmt.Errorf("last message on %s: %w", subj, err)
 		}
-		ms, err := strconv.ParseInt(m.Header.Get(HeaderEventTime), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("last message on %s: bad %s header: %w", subj, HeaderEventTime, err)
+		ms, ok := headerTime(m.Header)
+		if !ok {
+			return nil, fmt.Errorf("last message on %s: no readable %s header", subj, HeaderEventTime)
 		}
 		pub, _ := proto.SplitStored(b.cfg.Prefix, subj)
 		if t := proto.Time(ms); t.After(out[pub]) {
