@@ -348,21 +348,8 @@ func TestTraceResumesPerTier(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.svc.Run(runCtx) }()
 	const rows = 240
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n := len(h.stored(t)); n < 3*rows {
-			return fmt.Errorf("%d ticks", n)
-		}
-		return nil
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if n := len(h.stored(t)); n != 3*rows {
+	if n := len(h.runUntil(t, ctx, 3*rows)); n != 3*rows {
 		t.Fatalf("%d ticks stored, want %d", n, 3*rows)
 	}
 	if sent, want := value(t, h.svc.ticks), float64(3*rows-len(before)); sent != want {

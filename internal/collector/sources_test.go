@@ -63,6 +63,26 @@ func newHarness(t *testing.T, cfg Config, yaml string) *harness {
 }
 
 // stored returns every tick in METRICS, in stream order.
+// runUntil runs the collector until at least n ticks are stored, stops it
+// and returns what is stored.
+func (h *harness) runUntil(t *testing.T, ctx context.Context, n int) []*proto.Metrics {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.svc.Run(ctx) }()
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if got := len(h.stored(t)); got < n {
+			return fmt.Errorf("%d ticks of %d", got, n)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return h.stored(t)
+}
+
 func (h *harness) stored(t *testing.T) []*proto.Metrics {
 	t.Helper()
 	var out []*proto.Metrics
@@ -207,21 +227,8 @@ func TestTraceSource(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Lockstep = false
 	h := newHarness(t, cfg, "apps:\n  nasa:\n    source: trace\n    trace: {file: testdata/nasa_4h.csv, scale: 20, speed: 0, start: 2026-03-02T00:00:00Z}\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.svc.Run(ctx) }()
 	const rows = 240
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n := len(h.stored(t)); n < 3*rows {
-			return fmt.Errorf("%d ticks", n)
-		}
-		return nil
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	got := h.stored(t)
+	got := h.runUntil(t, context.Background(), 3*rows)
 	if len(got) != 3*rows {
 		t.Fatalf("%d ticks, want %d", len(got), 3*rows)
 	}
