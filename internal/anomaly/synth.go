@@ -129,45 +129,60 @@ func gammaMean(r *rand.Rand, k float64) float64 {
 	}
 }
 
-// synthCounts: social-media mentions per 5 minutes. A daily rate profile
-// with a low base, gamma–Poisson noise, night-time zero runs, a burst that
-// recurs at the same hour every day (normal), and rare short viral bursts
-// (normal too, if small). Anomalies: a sustained surge of several times the
-// rate, or a silence (a run of zeros in busy hours).
+// synthCounts: social-media mentions per 5 minutes (NAB's realTweets), a
+// month or more of them. The rate has a daily cycle and a weekend dip, its
+// noise is gamma–Poisson, quiet files have runs of zeros at night, and
+// news bursts of every size (a jump that decays over minutes to hours)
+// come and go as part of normal. Anomalies: a burst far larger than the
+// usual ones, a surge that lasts hours, or a silence in busy hours (the
+// collection stopped).
 func synthCounts(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
-	const rows = 4032
-	base := 2 + 10*r.Float64()
-	recurHour := 6 + r.IntN(12)
-	shape := 2 + 3*r.Float64()
+	rows := 8000 + r.IntN(4000)
+	base := math.Exp(math.Log(2) + r.Float64()*math.Log(60)) // 2 .. 120 per 5 minutes
+	peak := 12 + 8*r.Float64()                               // busiest hour, UTC
+	depth := 0.5 + 0.45*r.Float64()                          // how far the night falls
+	weekend := 0.6 + 0.4*r.Float64()
+	shape := 1.5 + 4.5*r.Float64()
+	newsPerDay := 0.3 + 1.2*r.Float64()
 	onsets := onsetRows(r, rows, anomalies)
+	kind := make([]int, anomalies)
+	size := make([]float64, anomalies)
+	for i := range kind {
+		switch x := r.Float64(); {
+		case x < 0.6:
+			kind[i], size[i] = 0, 10+20*r.Float64()
+		case x < 0.85:
+			kind[i], size[i] = 1, 3+2*r.Float64()
+		default:
+			kind[i] = 2
+		}
+	}
 	ts := make([]time.Time, rows)
 	vs := make([]float64, rows)
-	kind := make([]int, anomalies)
-	for i := range kind {
-		kind[i] = r.IntN(3)
-	}
+	burst, decay := 0.0, 1.0 // the normal news burst: extra rate, in units of the rate, and its decay per step
 	for i := range rows {
 		t := synthStart.Add(time.Duration(i) * 5 * time.Minute)
 		ts[i] = t
 		h := float64(t.Hour()) + float64(t.Minute())/60
-		rate := base * (0.3 + 0.7*math.Max(0, math.Sin(math.Pi*(h-6)/16)))
-		if h < 5 {
-			rate *= 0.15 // night: mostly zeros
+		c := math.Cos(2 * math.Pi * (h - peak) / 24)
+		rate := base * (1 - depth*(1-c)/2)
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			rate *= weekend
 		}
-		if t.Hour() == recurHour && t.Minute() < 20 {
-			rate *= 4 // the daily digest: a recurring spike
+		if r.Float64() < newsPerDay/288 {
+			burst += math.Exp(0.8 * r.NormFloat64()) // median 1: doubles the rate
+			decay = math.Exp(-1 / (4 + 30*r.Float64()))
 		}
-		if r.Float64() < 0.004 {
-			rate *= 3 // small viral blips, part of normal
-		}
+		rate *= 1 + burst
+		burst *= decay
 		for j, o := range onsets {
 			switch d := i - o; {
-			case kind[j] == 0 && d >= 0 && d < 24: // surge for two hours
-				rate *= 6
-			case kind[j] == 1 && d >= 0 && d < 36: // silence
+			case kind[j] == 0 && d >= 0 && d < 48: // a burst far above the usual news
+				rate *= 1 + size[j]*math.Exp(-float64(d)/8)
+			case kind[j] == 1 && d >= 0 && d < 72+6*j: // a surge for hours
+				rate *= size[j]
+			case kind[j] == 2 && d >= 0 && d < 24+12*j: // collection stopped
 				rate = 0
-			case kind[j] == 2 && d >= 0 && d < 3: // huge spike
-				rate = rate*20 + 40
 			}
 		}
 		vs[i] = poisson(r, rate*gammaMean(r, shape))
@@ -175,91 +190,133 @@ func synthCounts(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
 	return ts, vs, onsets
 }
 
-// synthHourly: an hourly cost metric (cost per click), 24 points a day, with
-// a business-hours profile, a weekend dip, multiplicative noise and a slow
-// drift. Anomalies: a spike, a day stuck at the night level, or a day at
-// twice the usual level.
+// synthHourly: an ad exchange's hourly cost per click or per thousand
+// impressions (NAB's realAdExchange): 24 points a day for three to ten
+// weeks, hours missing now and then and sometimes a whole day, a weak
+// daily and weekly profile, noise that grows at night (fewer clicks behind
+// each price) and a slow drift. Anomalies: a spike of a few hours, a
+// collapse toward zero (a campaign stops), a price level that changes and
+// stays (a new bid: the change is the anomaly), or a day at twice the price.
 func synthHourly(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
-	const rows = 1700
-	level := 0.5 + 2*r.Float64()
-	noise := 0.05 + 0.1*r.Float64()
+	rows := 500 + r.IntN(1200)
+	level := math.Exp(math.Log(0.05) + r.Float64()*math.Log(60)) // 0.05 .. 3
+	amp := 0.4 * r.Float64()
+	weekly := 0.2 * r.Float64()
+	noise := 0.04 + 0.16*r.Float64()
+	onsets := onsetRows(r, rows, anomalies)
+	kind := make([]int, anomalies)
+	for i := range kind {
+		kind[i] = r.IntN(4)
+	}
+	ts := make([]time.Time, rows)
+	vs := make([]float64, rows)
+	t := synthStart
+	drift := 2 * math.Pi * r.Float64()
+	mult := 1.0
+	for i := range rows {
+		step := time.Hour
+		if r.Float64() < 0.02 {
+			step += time.Duration(1+r.IntN(3)) * time.Hour // hours missing
+		}
+		if r.Float64() < 0.002 {
+			step += time.Duration(12+r.IntN(24)) * time.Hour // a day missing
+		}
+		if i > 0 {
+			t = t.Add(step)
+		}
+		ts[i] = t
+		h := float64(t.Hour())
+		day := math.Exp(math.Log(1+amp) * math.Exp(-math.Pow((h-15)/5, 2)))
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			day *= 1 - weekly
+		}
+		night := 1 + 0.8*math.Exp(-math.Pow((h-4)/3, 2))
+		v := level * day * (1 + 0.1*math.Sin(drift+2*math.Pi*float64(i)/(24*30))) * math.Exp(noise*night*r.NormFloat64())
+		for j, o := range onsets {
+			switch d := i - o; {
+			case kind[j] == 0 && d >= 0 && d < 1+j%3:
+				v *= 2.5 + 2.5*r.Float64()
+			case kind[j] == 1 && d >= 0 && d < 3+3*j:
+				v *= 0.05 + 0.15*r.Float64()
+			case kind[j] == 2 && d == 0:
+				mult *= []float64{0.5, 1.7}[r.IntN(2)]
+			case kind[j] == 3 && d >= 0 && d < 24:
+				v *= 2
+			}
+		}
+		vs[i] = math.Round(v*mult*10000) / 10000
+	}
+	return ts, vs, onsets
+}
+
+// synthIrregular: a road sensor (NAB's realTraffic), in turn speed (whole
+// miles per hour), occupancy (a fraction in [0,1]) and travel time (whole
+// seconds). Readings come about every 5 minutes with jitter, some are
+// missing and the sensor goes dark for hours now and then; weekday rush
+// hours slow the road. Anomalies: an incident (the road jams for an hour
+// or two off-peak), a stuck sensor (one value for hours), or a change
+// that stays (the sensor is moved or recalibrated).
+func synthIrregular(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
+	rows := 1500 + r.IntN(1100)
+	kindOfSensor := r.IntN(3)
+	step := 5 * time.Minute
 	onsets := onsetRows(r, rows, anomalies)
 	kind := make([]int, anomalies)
 	for i := range kind {
 		kind[i] = r.IntN(3)
 	}
-	ts := make([]time.Time, rows)
-	vs := make([]float64, rows)
-	for i := range rows {
-		t := synthStart.Add(time.Duration(i) * time.Hour)
-		ts[i] = t
-		h := float64(t.Hour())
-		day := 0.6 + 0.8*math.Exp(-math.Pow((h-14)/4, 2))
-		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			day *= 0.75
-		}
-		v := level * day * (1 + 0.1*math.Sin(2*math.Pi*float64(i)/(24*40))) * math.Exp(noise*r.NormFloat64())
-		for j, o := range onsets {
-			switch d := i - o; {
-			case kind[j] == 0 && d == 0:
-				v *= 3 + 2*r.Float64()
-			case kind[j] == 1 && d >= 0 && d < 24:
-				v = level * 0.6 * math.Exp(noise*r.NormFloat64())
-			case kind[j] == 2 && d >= 0 && d < 24:
-				v *= 2
-			}
-		}
-		vs[i] = math.Round(v*1000) / 1000
-	}
-	return ts, vs, onsets
-}
-
-// synthIrregular: a road sensor's speed. Steps jitter around 5 minutes,
-// some readings are missing and there are gaps of hours; a morning and an
-// evening rush slow traffic on weekdays. Anomalies: an incident (speed
-// collapses for about an hour off-peak) or a stuck sensor (a constant value
-// for hours).
-func synthIrregular(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
-	const rows = 2500
-	free := 55 + 15*r.Float64()
-	step := time.Duration(3+r.IntN(5)) * time.Minute
-	onsets := onsetRows(r, rows, anomalies)
-	kind := make([]int, anomalies)
-	for i := range kind {
-		kind[i] = r.IntN(2)
-	}
+	am, pm := 0.3+0.4*r.Float64(), 0.3+0.4*r.Float64() // rush-hour congestion, 0..1
+	noise := 0.5 + r.Float64()
 	ts := make([]time.Time, rows)
 	vs := make([]float64, rows)
 	t := synthStart
 	var stuck float64
+	recal := 1.0
+	free := 55 + 15*r.Float64()
+	occ0 := 0.03 + 0.05*r.Float64()
+	tt0 := 200 + 300*r.Float64()
 	for i := range rows {
-		gap := step + time.Duration(r.IntN(90)-45)*time.Second
-		if r.Float64() < 0.05 {
+		gap := step + time.Duration(r.IntN(120)-60)*time.Second
+		if r.Float64() < 0.08 {
 			gap += step * time.Duration(1+r.IntN(3)) // missing readings
 		}
-		if r.Float64() < 0.004 {
-			gap += time.Duration(1+r.IntN(6)) * time.Hour // an outage
+		if r.Float64() < 0.003 {
+			gap += time.Duration(1+r.IntN(12)) * time.Hour // the sensor goes dark
 		}
 		t = t.Add(gap)
 		ts[i] = t
 		h := float64(t.Hour()) + float64(t.Minute())/60
-		slow := 0.0
+		jam := 0.0 // congestion, 0..1
 		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			slow = 0.45*math.Exp(-math.Pow((h-8)/1.2, 2)) + 0.35*math.Exp(-math.Pow((h-17.5)/1.5, 2))
+			jam = am*math.Exp(-math.Pow((h-8)/1.2, 2)) + pm*math.Exp(-math.Pow((h-17.5)/1.5, 2))
+		} else {
+			jam = 0.3 * pm * math.Exp(-math.Pow((h-14)/3, 2))
 		}
-		v := free*(1-slow) + 3*r.NormFloat64()
 		for j, o := range onsets {
-			switch d := i - o; {
-			case kind[j] == 0 && d >= 0 && d < 12:
-				v = free*0.25 + 2*r.NormFloat64()
-			case kind[j] == 1 && d == 0:
-				stuck = math.Round(v)
-				v = stuck
-			case kind[j] == 1 && d > 0 && d < 60:
-				v = stuck
+			if d := i - o; kind[j] == 0 && d >= 0 && d < 12+6*j {
+				jam = math.Max(jam, 0.8+0.15*r.Float64()) // an incident
 			}
 		}
-		vs[i] = math.Max(0, math.Round(v*10)/10)
+		var v float64
+		switch kindOfSensor {
+		case 0: // speed, mph
+			v = math.Max(0, math.Round(recal*free*(1-0.75*jam)+3*noise*r.NormFloat64()))
+		case 1: // occupancy
+			v = math.Min(1, math.Max(0, math.Round(recal*(occ0+0.5*jam*jam)*math.Exp(0.25*noise*r.NormFloat64())*10000)/10000))
+		default: // travel time, s
+			v = math.Max(1, math.Round(recal*tt0*(1+3*jam*jam)*math.Exp(0.08*noise*r.NormFloat64())))
+		}
+		for j, o := range onsets {
+			switch d := i - o; {
+			case kind[j] == 1 && d == 0:
+				stuck = v
+			case kind[j] == 1 && d > 0 && d < 24+12*j:
+				v = stuck
+			case kind[j] == 2 && d == 0:
+				recal = []float64{0.75, 1.3}[r.IntN(2)]
+			}
+		}
+		vs[i] = v
 	}
 	return ts, vs, onsets
 }

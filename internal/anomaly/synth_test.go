@@ -21,7 +21,7 @@ func TestSynthCorpusShape(t *testing.T) {
 			t.Errorf("duplicate name %s", s.Name)
 		}
 		names[s.Name] = true
-		if len(s.Times) != len(s.Values) || len(s.Times) < 1000 {
+		if len(s.Times) != len(s.Values) || len(s.Times) < 500 {
 			t.Errorf("%s: %d times, %d values", s.Name, len(s.Times), len(s.Values))
 		}
 		for i := 1; i < len(s.Times); i++ {
