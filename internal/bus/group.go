@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,6 +46,17 @@ type GroupSpec struct {
 	// same stream rebuilds the same state; a backfill stored in a burst is
 	// replayed whole (more than needed, never less).
 	Lookback time.Duration
+	// Returning, if set, is asked before each live message (one call at a
+	// time, like the handler) whether the stage dropped the state the
+	// message belongs to, evicted for idleness, and wants it back: it
+	// names the app and the tier ("" for every tier of the app) and takes
+	// the stage's mark, so it answers yes once. The runtime then replays
+	// that app's recorded messages on every input of the group, from
+	// Lookback before the message's arrival through what each input has
+	// handled, as a take-over's rebuild does (nothing stored is stored
+	// again), and then hands the message on: a returning series resumes
+	// from its history, not from empty.
+	Returning func(m *Msg) (app, tier string, ok bool)
 }
 
 const (
@@ -142,6 +154,14 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 			mu.Lock()
 			defer mu.Unlock()
 			release(p)
+		}
+	}
+
+	if returning := g.Returning; returning != nil {
+		g.Returning = func(m *Msg) (string, string, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			return returning(m)
 		}
 	}
 
@@ -285,6 +305,9 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		}
 	}()
 	through := make([]uint64, len(inputs)) // each input rebuilt through this sequence
+	// handled is, per input, the last sequence handled (rebuilt or live):
+	// a returning app's replay reads each input no further.
+	handled := make([]atomic.Uint64, len(inputs))
 	topUp := func(ctx context.Context, i int) (uint64, error) {
 		if !g.Rebuild {
 			return 0, nil
@@ -298,6 +321,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		log.Info().Str("kind", string(in.Spec.Kind)).Int("messages", n).Uint64("from_seq", through[i]+1).Uint64("through_seq", last).
 			Dur("took", time.Since(began)).Msg("partition taken over")
 		through[i] = last
+		storeMax(&handled[i], last)
 		return last, nil
 	}
 	for i := range inputs {
@@ -318,7 +342,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		go func() {
 			defer wg.Done()
 			defer ps.Started()
-			errs[i] = b.Consume(ctx, ps, inputs[i].Handler)
+			errs[i] = b.Consume(ctx, ps, b.returningHandler(g, inputs, p, i, handled, log))
 		}()
 	}
 	go func() {
@@ -336,6 +360,68 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// returningHandler is input i's live handler on partition p: it records
+// each sequence handled and, when the stage says a message's app is
+// returning (GroupSpec.Returning), replays the app's history first.
+func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, p, i int, handled []atomic.Uint64, log zerolog.Logger) Handler {
+	h := inputs[i].Handler
+	return func(ctx context.Context, msg *Msg) ([]Out, error) {
+		if g.Returning != nil {
+			if app, tier, ok := g.Returning(msg); ok {
+				if err := b.recall(ctx, g, inputs, p, i, handled, msg, app, tier, log); err != nil {
+					return nil, err
+				}
+			}
+		}
+		outs, err := h(ctx, msg)
+		storeMax(&handled[i], msg.Seq)
+		return outs, err
+	}
+}
+
+// recall replays app's (and tier's, unless "") recorded messages of
+// partition p on every input, from g.Lookback before msg's arrival (the
+// whole stream without a lookback) through what each input has handled,
+// msg's own input stopping before msg. Everything replayed was handled
+// before, so a handler error only rebuilds less, as in rebuild.
+func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, p, i int, handled []atomic.Uint64, msg *Msg, app, tier string, log zerolog.Logger) error {
+	var start time.Time
+	if g.Lookback > 0 {
+		start = msg.Stored.Add(-g.Lookback)
+	}
+	began, total := time.Now(), 0
+	for j, in := range inputs {
+		last := handled[j].Load()
+		if j == i {
+			last = min(last, msg.Seq-1)
+		}
+		if last == 0 {
+			continue
+		}
+		filter := proto.AppFilter(b.cfg.Prefix, in.Spec.Kind, app)
+		if tier != "" {
+			filter = proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier) + "." + strconv.Itoa(p)
+		}
+		n, err := b.replayRange(ctx, in.Spec, filter, 1, start, last, last, in.Handler)
+		if err != nil {
+			return fmt.Errorf("recall %s of returning app %s: %w", in.Spec.Kind, app, err)
+		}
+		total += n
+	}
+	log.Info().Str("app", app).Str("tier", tier).Int("messages", total).Dur("took", time.Since(began)).Msg("returning app rebuilt from its recorded inputs")
+	return nil
+}
+
+// storeMax raises v to seq.
+func storeMax(v *atomic.Uint64, seq uint64) {
+	for {
+		old := v.Load()
+		if seq <= old || v.CompareAndSwap(old, seq) {
+			return
+		}
+	}
 }
 
 // unpinned reports whether no client holds durable's pin (or the durable
@@ -421,24 +507,38 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 			spec.StartTime, from = time.Time{}, floor+1
 		}
 	}
-	next := max(info.State.FirstSeq, from)
-	if next > last {
-		return last, 0, nil
+	start := time.Time{}
+	if from <= 1 {
+		start = spec.StartTime
 	}
+	n, err = b.replayRange(ctx, spec, filter, max(info.State.FirstSeq, from), start, last, floor, h)
+	return last, n, err
+}
+
+// replayRange feeds the handler filter's messages from sequence next (or,
+// with start set, from the first stored at or after start) through last,
+// in order, through batched direct gets, and returns how many it handled.
+// Messages after floor may never have been handled and are handled as live
+// delivery would (see rebuildOne).
+func (b *Bus) replayRange(ctx context.Context, spec ConsumerSpec, filter string, next uint64, start time.Time, last, floor uint64, h Handler) (n int, err error) {
+	if next > last {
+		return 0, nil
+	}
+	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
 	for empty := 0; ; {
 		batch := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchSubject(filter)}
-		if n == 0 && from <= 1 && next == info.State.FirstSeq && !spec.StartTime.IsZero() {
-			batch = append(batch, jetstreamext.GetBatchStartTime(spec.StartTime))
+		if n == 0 && !start.IsZero() {
+			batch = append(batch, jetstreamext.GetBatchStartTime(start))
 		} else {
 			batch = append(batch, jetstreamext.GetBatchSeq(next))
 		}
 		got, done, err := b.rebuildBatch(ctx, spec, name, batch, last, floor, &next, h)
 		n += got
 		if err != nil {
-			return 0, n, err
+			return n, err
 		}
 		if done || next > last {
-			return last, n, nil
+			return n, nil
 		}
 		// A batch that ended without its end marker and without a
 		// message timed out: the end of the partition is known only from
@@ -450,7 +550,7 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 			continue
 		}
 		if empty++; empty >= 3 {
-			return 0, n, fmt.Errorf("direct get of %s from sequence %d: no reply in %d attempts", filter, next, empty)
+			return n, fmt.Errorf("direct get of %s from sequence %d: no reply in %d attempts", filter, next, empty)
 		}
 	}
 }

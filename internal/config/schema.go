@@ -59,7 +59,7 @@ type Limits struct {
 	// MaxSeries is the most series in all.
 	MaxSeries int `yaml:"max_series"`
 	// IdleAfter is how long a series may send nothing before the services
-	// drop its state (it starts afresh if it comes back). Time is arrival:
+	// drop its state (rebuilt from the stream's lookback if it comes back). Time is arrival:
 	// the stream's stored timestamps (limits.Idle), so a replay of old
 	// traffic next to live series is not idle.
 	IdleAfter time.Duration `yaml:"idle_after"`

@@ -130,8 +130,18 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
 		inputs = append(inputs, bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-" + string(k), Kind: k}, Handler: s.handler(k)})
 	}
-	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release},
+	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release, Returning: s.returning},
 		func() { s.ready.Set("decider") }, inputs...)
+}
+
+// returning says whether m's app was evicted for idleness and is back, so
+// the runtime replays its recorded inputs (all three) first.
+func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
+	_, app, _, err := proto.ParseSubject(s.bus.Prefix(), m.Subject)
+	if err != nil {
+		return "", "", false
+	}
+	return app, "", s.state.Returning(app)
 }
 
 // acquire loads the decisions stored for partition p's tiers, so its

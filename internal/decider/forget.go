@@ -16,4 +16,5 @@ func (as *Apps) Forget(appName string) {
 			delete(as.sent, k)
 		}
 	}
+	delete(as.evicted, appName)
 }

@@ -66,21 +66,25 @@ func (a *app) total(tier string, m *proto.Metrics) (int, bool) {
 // configured series limits (a refused input returns the *limits.Error
 // naming the limit), and an app that has had no input for limits.IdleAfter
 // of arrival time (see Arrive) is dropped (unless
-// decisions of it wait to be stored); if it comes back it starts again from
-// the inputs it then gets (a runtime may replay Config.Lookback first).
+// decisions of it wait to be stored); if it comes back, Returning tells the
+// runtime to replay its recorded inputs of Config.Lookback first, so it
+// resumes where it was.
 type Apps struct {
 	cfg   Config
 	log   zerolog.Logger
 	admit *limits.Series
 	idle  limits.Idle
 	apps  map[string]*app
-	sent  map[limits.Key]int64 // last decision stored before this start
+	sent  map[limits.Key]int64 // last decision stored before this start, or before an eviction
+	// evicted marks apps dropped for idleness and not yet rebuilt: when
+	// one comes back a runtime replays its history first (Returning).
+	evicted map[string]struct{}
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
 func NewApps(cfg Config, lim config.Limits, log zerolog.Logger) *Apps {
 	return &Apps{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		apps: map[string]*app{}, sent: map[limits.Key]int64{}}
+		apps: map[string]*app{}, sent: map[limits.Key]int64{}, evicted: map[string]struct{}{}}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -127,6 +131,11 @@ func (as *Apps) AddAnomaly(an *proto.Anomaly) ([]*proto.Decision, error) {
 
 func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto.Decision, error) {
 	at, due, cutoff := as.idle.Seen(ts)
+	if a, ok := as.apps[appName]; ok {
+		// Seen now, so the sweep below keeps it: an app just rebuilt from
+		// its history has only that history's old arrivals.
+		a.lastSeen = max(a.lastSeen, at)
+	}
 	if due { // first: an eviction never removes the app returned below
 		as.Evict(proto.Time(cutoff))
 	}
@@ -191,6 +200,18 @@ func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
 	return as.release(a)
 }
 
+// Returning reports, once, that appName's state was evicted for idleness
+// and the app is back: a runtime replays its recorded inputs of the
+// lookback before the new one, and the decisions they make again are not
+// output (they were stored before the eviction).
+func (as *Apps) Returning(appName string) bool {
+	if _, ok := as.evicted[appName]; !ok {
+		return false
+	}
+	delete(as.evicted, appName)
+	return true
+}
+
 // app returns app's state, nil for an app not held.
 func (as *Apps) app(name string) *app { return as.apps[name] }
 
@@ -209,6 +230,7 @@ func (as *Apps) getApp(name string) (*app, error) {
 		as.restoreSent(a, tc.Name)
 	}
 	as.apps[name] = a
+	delete(as.evicted, name)
 	return a, nil
 }
 
@@ -231,6 +253,13 @@ func (as *Apps) Evict(cutoff time.Time) int {
 			for _, tier := range a.tiers {
 				as.admit.Forget(name, tier)
 			}
+			// Every decision it made is stored: a rebuild from its
+			// history outputs none of them again.
+			for tier, t := range a.sentTS {
+				k := limits.Key{App: name, Tier: tier}
+				as.sent[k] = max(as.sent[k], t)
+			}
+			as.evicted[name] = struct{}{}
 			n++
 		}
 	}

@@ -60,8 +60,8 @@ type tier struct {
 // limits (a refused tick returns the *limits.Error naming the limit), a tier
 // holds at most MaxMetrics detectors, and a tier whose last
 // tick arrived more than limits.IdleAfter of arrival time ago (see Arrive)
-// is dropped; if it comes back it starts again from the
-// ticks it then gets (a runtime may replay Config.Lookback first).
+// is dropped; if it comes back, Returning tells the runtime to replay its
+// recorded ticks of Config.Lookback first, so it resumes where it was.
 type Tiers struct {
 	cfg   Config
 	admit *limits.Series
@@ -71,12 +71,16 @@ type Tiers struct {
 	// kept after a tier is evicted, so a tier rebuilt during a replay does
 	// not output again what was stored.
 	sent map[string]int64
+	// evicted marks, per app.tier, state dropped for idleness and not yet
+	// rebuilt: when the tier comes back a runtime replays its history
+	// first (Returning).
+	evicted map[string]struct{}
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits) *Tiers {
 	return &Tiers{cfg: cfg, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		tiers: map[string]*tier{}, sent: map[string]int64{}}
+		tiers: map[string]*tier{}, sent: map[string]int64{}, evicted: map[string]struct{}{}}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -104,6 +108,19 @@ func (ts *Tiers) SetSent(app, name string, t time.Time) {
 	}
 }
 
+// Returning reports, once, that app.tier's state was evicted for
+// idleness and the tier is back: a runtime replays its recorded ticks of
+// the lookback before the new one, and the outputs they make again are
+// not output (they were stored before the eviction).
+func (ts *Tiers) Returning(app, name string) bool {
+	key := app + "." + name
+	if _, ok := ts.evicted[key]; !ok {
+		return false
+	}
+	delete(ts.evicted, key)
+	return true
+}
+
 func (ts *Tiers) get(app, name string) (*tier, error) {
 	key := app + "." + name
 	if t, ok := ts.tiers[key]; ok {
@@ -115,6 +132,7 @@ func (ts *Tiers) get(app, name string) (*tier, error) {
 	t := &tier{app: app, name: name, detectors: map[string]*anomaly.Detector{}, classifier: anomaly.NewClassifier(ts.cfg.Classifier),
 		open: map[string]bool{}, sentTS: ts.sent[key]}
 	ts.tiers[key] = t
+	delete(ts.evicted, key)
 	return t, nil
 }
 
@@ -131,6 +149,11 @@ type Opened struct {
 // permanent for the tick: a tier refused by a series limit (*limits.Error).
 func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
 	at, due, cutoff := ts.idle.Seen(tick.TS)
+	if tr, ok := ts.tiers[tick.App+"."+tick.Tier]; ok {
+		// Seen now, so the sweep below keeps it: a tier just rebuilt
+		// from its history has only that history's old arrivals.
+		tr.lastSeen = max(tr.lastSeen, at)
+	}
 	if due { // first: a tier it evicts is rebuilt by get
 		ts.Evict(proto.Time(cutoff))
 	}
@@ -200,6 +223,10 @@ func (ts *Tiers) Evict(cutoff time.Time) int {
 		if tr.lastSeen < c {
 			delete(ts.tiers, key)
 			ts.admit.Forget(tr.app, tr.name)
+			// Its last tick's output is stored or queued: a rebuild from
+			// its history outputs none of them again.
+			ts.sent[key] = max(ts.sent[key], tr.lastTS)
+			ts.evicted[key] = struct{}{}
 			n++
 		}
 	}

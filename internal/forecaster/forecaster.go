@@ -67,6 +67,8 @@ type Service struct {
 	published prometheus.Counter
 	late      prometheus.Counter
 	fitTime   prometheus.Histogram
+	held      prometheus.Gauge   // tiers whose state is held
+	returned  prometheus.Counter // evicted tiers that came back and were rebuilt
 }
 
 // New builds the forecaster; it starts nothing.
@@ -79,9 +81,12 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		late:      prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_late_ticks_total", Help: "Ticks older than their series' current bucket, ignored."}),
 		fitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headroom_forecaster_forecast_seconds", Help: "Time per forecast (fit or update plus predict).",
 			Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10)}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_forecaster_tiers", Help: "Tiers whose forecasting state is held (idle ones are evicted)."}),
+		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_returning_tiers_total",
+			Help: "Tiers evicted for idleness that came back and were rebuilt from their recorded ticks."}),
 	}
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.published, s.late, s.fitTime} {
+		for _, c := range []prometheus.Collector{s.published, s.late, s.fitTime, s.held, s.returned} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -111,7 +116,7 @@ func (s *Service) Run(ctx context.Context) error {
 	err := s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics,
 		Started: func() { s.ready.Set("forecaster") },
-		Group:   &bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release},
+		Group:   &bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release, Returning: s.returning},
 	}, s.handle)
 	if left := s.out.Drain(octx); left > 0 {
 		s.log.Warn().Int("forecasts", left).Msg("stopping with forecasts not stored; the next start makes them again")
@@ -119,6 +124,20 @@ func (s *Service) Run(ctx context.Context) error {
 	stop()
 	<-stored
 	return err
+}
+
+// returning says whether m's tier was evicted for idleness and is back,
+// so the runtime replays its recorded ticks first.
+func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
+	_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), m.Subject)
+	if err != nil {
+		return "", "", false
+	}
+	if !s.tiers.Returning(app, tier) {
+		return "", "", false
+	}
+	s.returned.Inc()
+	return app, tier, true
 }
 
 // acquire loads what was stored for partition p's tiers, so its rebuild
@@ -154,6 +173,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	s.apps.Note(tick.App, m.Partition)
 	s.tiers.Arrive(m.Stored)
 	f, late, err := s.tiers.Step(&tick)
+	s.held.Set(float64(s.tiers.Len()))
 	if err != nil {
 		return nil, bus.Permanent(err)
 	}

@@ -17,4 +17,9 @@ func (ts *Tiers) Forget(app string) {
 			delete(ts.sent, key)
 		}
 	}
+	for key := range ts.evicted {
+		if strings.HasPrefix(key, app+".") {
+			delete(ts.evicted, key)
+		}
+	}
 }

@@ -50,8 +50,9 @@ type series struct {
 // Its size is bounded: new tiers are admitted within the configured series
 // limits (a refused tick returns the *limits.Error naming the limit), and a
 // tier that has had no tick for limits.IdleAfter of arrival time (see
-// Arrive) is dropped; if it comes back it starts again from
-// the ticks it then gets (a runtime may replay Config.Lookback first).
+// Arrive) is dropped; if it comes back, Returning tells the runtime to
+// replay its recorded ticks of Config.Lookback first, so it resumes where
+// it was.
 type Tiers struct {
 	cfg    Config
 	log    zerolog.Logger
@@ -62,6 +63,10 @@ type Tiers struct {
 	// kept after a tier is evicted, so a tier rebuilt during a replay does
 	// not output again what was stored.
 	sent map[string]int64
+	// evicted marks, per app.tier, state dropped for idleness and not yet
+	// rebuilt: when the tier comes back a runtime replays its history
+	// first (Returning).
+	evicted map[string]struct{}
 	// FitTime, when set, is told how long each forecast took (wall time;
 	// it feeds a metric, never a forecast).
 	FitTime func(time.Duration)
@@ -70,7 +75,7 @@ type Tiers struct {
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits, log zerolog.Logger) *Tiers {
 	return &Tiers{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		series: map[string]*series{}, sent: map[string]int64{}}
+		series: map[string]*series{}, sent: map[string]int64{}, evicted: map[string]struct{}{}}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -98,6 +103,19 @@ func (ts *Tiers) SetSent(app, tier string, t time.Time) {
 	}
 }
 
+// Returning reports, once, that app.tier's state was evicted for
+// idleness and the tier is back: a runtime replays its recorded ticks of
+// the lookback before the new one, and the forecasts they make again are
+// not output (they were stored before the eviction).
+func (ts *Tiers) Returning(app, tier string) bool {
+	key := app + "." + tier
+	if _, ok := ts.evicted[key]; !ok {
+		return false
+	}
+	delete(ts.evicted, key)
+	return true
+}
+
 // get returns app.tier's state, building it when new and admitted.
 func (ts *Tiers) get(app, tier string) (*series, error) {
 	key := app + "." + tier
@@ -115,6 +133,7 @@ func (ts *Tiers) get(app, tier string) (*series, error) {
 	mc.RefitOffset = refitOffset(tier, mc.RefitEvery)
 	se := &series{app: app, tier: tier, b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc), sentTS: ts.sent[key]}
 	ts.series[key] = se
+	delete(ts.evicted, key)
 	return se, nil
 }
 
@@ -133,6 +152,11 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 		return nil, false, nil
 	}
 	at, due, cutoff := ts.idle.Seen(tick.TS)
+	if se, ok := ts.series[tick.App+"."+tick.Tier]; ok {
+		// Seen now, so the sweep below keeps it: a tier just rebuilt
+		// from its history has only that history's old arrivals.
+		se.lastSeen = max(se.lastSeen, at)
+	}
 	if due { // first: a tier it evicts is rebuilt by get
 		ts.Evict(proto.Time(cutoff))
 	}
@@ -180,6 +204,11 @@ func (ts *Tiers) Evict(cutoff time.Time) int {
 		if se.lastSeen < c {
 			delete(ts.series, key)
 			ts.admit.Forget(se.app, se.tier)
+			// Every bucket opened up to its last tick has its forecast
+			// stored or queued: a rebuild from its history outputs none
+			// of them again.
+			ts.sent[key] = max(ts.sent[key], se.lastTS)
+			ts.evicted[key] = struct{}{}
 			n++
 		}
 	}
