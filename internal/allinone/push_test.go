@@ -37,7 +37,10 @@ func TestPushedTierIsDecided(t *testing.T) {
 	natstest.Eventually(t, time.Minute, func() error {
 		ds := all[proto.Decision](t, r.b, "DECISIONS", "apm.decision.api.frontend")
 		if len(ds) < 9 { // every tick but the last, which waits for a later one
-			return fmt.Errorf("%d decisions for api/frontend", len(ds))
+			// Say how far the pipeline got, so a failure points at a stage.
+			return fmt.Errorf("%d decisions for api/frontend; stored for it: %d ticks, %d forecasts, %d anomaly messages; %d dead letters",
+				len(ds), len(all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.api.>")), len(all[proto.Forecast](t, r.b, "FORECASTS", "apm.forecast.api.>")),
+				len(all[proto.Anomaly](t, r.b, "ANOMALIES", "apm.anomaly.api.>")), len(natstest.Payloads(t, r.b, "DLQ", "apm.dlq.>")))
 		}
 		if ds[0].Reason == "" {
 			return fmt.Errorf("decision without reason: %+v", ds[0])
