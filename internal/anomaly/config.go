@@ -72,6 +72,15 @@ type Config struct {
 	// detector, 2 days cost NAB 0.3 cross-validated points; with it, it
 	// costs nothing and the fixed threshold gains 1.6.)
 	WarmupDays float64
+	// RateStep makes scores tail probabilities per unit of time rather
+	// than per observation: a series sampled every step seconds has its
+	// tail probabilities multiplied by (RateStep/step)^RateExponent before
+	// they become scores, so a threshold means about the same false
+	// alarms per day on 5-minute and hourly data. Zero switches it off.
+	RateStep float64
+	// RateExponent is the power of the step ratio RateStep applies (1:
+	// alarms per day alike on every series).
+	RateExponent float64
 	// MinWarmup is the shortest warm-up, in observations, whatever
 	// WarmupDays gives: the surprise tails need some history.
 	MinWarmup int
@@ -103,6 +112,8 @@ func DefaultConfig() Config {
 		Warmup:       300,
 		WarmupDays:   2,
 		MinWarmup:    100,
+		RateStep:     300,
+		RateExponent: 0.5,
 		Counts:       true,
 	}
 }

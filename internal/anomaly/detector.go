@@ -81,6 +81,7 @@ type Detector struct {
 	nrep2      float64 // how many repeats repeat2 has seen
 	alarmRaw   float64 // the last alarm's score before damping
 	warmup     int
+	rateMul    float64 // multiplies tail probabilities: Config.RateStep over the sampling step
 	counts     bool                 // values are scored on countScale
 	first      [countSamples]sample // the first observations, to decide counts
 	steps      [stepSamples]int32   // the first steps between observations, in seconds
@@ -114,6 +115,9 @@ func (d *Detector) initStep() {
 		d.daily.init(step)
 		d.weekly.init(step)
 	}
+	if step > 0 && d.cfg.RateStep > 0 {
+		d.rateMul = math.Pow(d.cfg.RateStep/float64(step), d.cfg.RateExponent)
+	}
 	if step > 0 && d.cfg.WarmupDays > 0 {
 		byTime := int(d.cfg.WarmupDays * 86400 / float64(step))
 		d.warmup = max(min(d.cfg.Warmup, byTime), d.cfg.MinWarmup)
@@ -122,7 +126,7 @@ func (d *Detector) initStep() {
 
 // NewDetector returns a detector with no history.
 func NewDetector(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior}
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -285,7 +289,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 				best, pmin = i, p
 			}
 		}
-		s.Value = math.Min(1, -math.Log10(pmin)/cfg.Decades)
+		s.Value = math.Max(0, math.Min(1, -math.Log10(pmin*d.rateMul)/cfg.Decades))
 		s.Detector = detectorNames[best]
 		if r > 0 {
 			s.Direction = 1
