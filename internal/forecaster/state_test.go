@@ -2,6 +2,8 @@ package forecaster
 
 import (
 	"errors"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +89,69 @@ func TestEvictedTierRemembersStored(t *testing.T) {
 	}
 	if f := step("x", 305); f == nil || !f.EventTime().Equal(t0.Add(5*time.Hour+5*time.Minute)) {
 		t.Fatalf("the first bucket after the stored ones: %v", f)
+	}
+}
+
+// TestLookbackRebuildsExactly holds Config.Lookback to its word: a tier
+// rebuilt from only the last Lookback of its ticks (what a restart
+// replays) forecasts bit for bit like one that saw its whole history, for
+// histories far longer than the lookback, whatever the refit phase at
+// the cut. A shorter replay does not (so the test can tell).
+func TestLookbackRebuildsExactly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Model.Window, cfg.Model.Holdout = 3*288, 288 // three days of 5-minute buckets: a lookback of ~3 days
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	value := func(i int) float64 { // daily cycle, trend and a deterministic wobble
+		return 200 + 80*math.Sin(2*math.Pi*float64(i)/1440) + float64(i)/200 + float64((i*7919)%23)
+	}
+	run := func(from, to int) map[int64]*proto.Forecast {
+		st := NewTiers(cfg, config.DefaultLimits(), zerolog.Nop())
+		out := map[int64]*proto.Forecast{}
+		for i := from; i < to; i++ {
+			f, _, err := st.Step(proto.NewMetrics("a", "web", t0.Add(time.Duration(i)*time.Minute), 2, map[string]float64{"rps": value(i)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f != nil {
+				out[f.TS] = f
+			}
+		}
+		return out
+	}
+	const total = 8 * 1440 // eight days of minutes, more than twice the lookback
+	whole := run(0, total)
+	lb := int(cfg.Lookback() / time.Minute)
+	for _, cut := range []int{5 * 1440, 5*1440 + 17, 5*1440 + 35, 5*1440 + 59} { // cuts at several refit phases
+		from := cut - lb
+		rebuilt := run(from, total)
+		compared := 0
+		for ts, f := range rebuilt {
+			if ts < proto.Millis(t0.Add(time.Duration(cut)*time.Minute)) {
+				continue // the replayed part: forecasts there were stored before the restart
+			}
+			if !reflect.DeepEqual(f, whole[ts]) {
+				t.Fatalf("cut at minute %d: the forecast of %s differs after a rebuild from the lookback:\n%+v\nwant\n%+v",
+					cut, proto.Time(ts).Format(time.RFC3339), f, whole[ts])
+			}
+			if f.Model == "none" {
+				t.Fatalf("cut at minute %d: no model forecast at %s: the test would prove nothing", cut, proto.Time(ts).Format(time.RFC3339))
+			}
+			compared++
+		}
+		if compared < 500 {
+			t.Fatalf("cut at minute %d: only %d forecasts compared", cut, compared)
+		}
+	}
+	// Two hours short of the lookback changes the forecasts.
+	short, differ := run(5*1440-lb+120, total), 0
+	for ts, f := range short {
+		if ts >= proto.Millis(t0.Add(5*24*time.Hour)) && !reflect.DeepEqual(f, whole[ts]) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Fatal("a replay shorter than the lookback forecasts alike too: the test cannot tell")
 	}
 }
