@@ -14,8 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/forecast"
+	"github.com/headroomhq/headroom/internal/forecaster"
 	"github.com/headroomhq/headroom/internal/trace"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // Backtest protocol constants from DESIGN.md "Forecasts".
@@ -25,7 +30,7 @@ const (
 	backtestDefault = 7 * 24 * time.Hour
 )
 
-const backtestUsage = `usage: forecaster backtest --trace T.csv --out F.csv [--eval-start RFC3339] [--eval-end RFC3339]
+const backtestUsage = `usage: forecaster backtest --trace T.csv --out F.csv [--eval-start RFC3339] [--eval-end RFC3339] [--stage]
 
 Runs the live forecasting code on a per-minute trace (CSV timestamp,value):
 resamples it to 5-minute means, and for every 00/06/12/18 UTC origin in the
@@ -39,6 +44,13 @@ an hour of exact zeros in a series where zeros are otherwise rare is taken
 for a collection outage and treated as missing too, unless it is still
 going on at the origin. Every origin gets 12 rows; points whose actual
 bucket is missing are not scored.
+
+With --stage the trace is streamed instead, minute by minute, through the
+live forecaster's stage (forecaster.Tiers, as the service runs it: one
+series per tier, incremental updates between refits on its own schedule),
+and each origin is scored on the forecast the stage made when the origin's
+bucket opened; an origin whose bucket has no sample gets no forecast (its
+rows hold NaN). Same output and scores, so the two can be compared.
 `
 
 // backtestCmd runs the forecast backtest; args exclude the word "backtest".
@@ -50,6 +62,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	outPath := fs.String("out", "", "forecast CSV to write")
 	evalStart := fs.String("eval-start", "", "start of the evaluation range (RFC 3339); default: 7 days before its end")
 	evalEnd := fs.String("eval-end", "", "end of the evaluation range (RFC 3339, exclusive); default: end of the last whole bucket")
+	stage := fs.Bool("stage", false, "stream the trace through the live forecaster stage instead of a fresh fit per origin")
 	models := fs.String("models", "", "comma-separated models to restrict the ensemble to (default all: "+strings.Join(forecast.ModelNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,7 +109,13 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
-	res, err := runBacktest(ctx, b, cfg, origins, f, stderr)
+	run := runBacktest
+	if *stage {
+		run = func(ctx context.Context, b forecast.Buckets, cfg forecast.Config, origins []time.Time, w io.Writer, stderr io.Writer) (backtestResult, error) {
+			return runStageBacktest(ctx, pts, b, cfg, origins, w, stderr)
+		}
+	}
+	res, err := run(ctx, b, cfg, origins, f, stderr)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -115,6 +134,7 @@ type backtestResult struct {
 	used    map[string]int // origins whose ensemble included the model
 	lead    map[string]int // origins where the model had the largest weight
 	noData  int
+	timed   string // what median and fastest time
 }
 
 // runBacktest forecasts from every origin with a fresh series trained on the
@@ -164,31 +184,15 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 		if err != nil {
 			// Nothing observed before this origin: still one row per step.
 			res.noData++
-			pts = make([]forecast.Point, backtestSteps)
-			for h := range pts {
-				nan := math.NaN()
-				pts[h] = forecast.Point{Time: o.Add(time.Duration(h) * cfg.Step), Yhat: nan, Lo80: nan, Hi80: nan, Lo95: nan, Hi95: nan}
-			}
+			pts = nanPoints(o, cfg.Step)
 		} else {
 			for m := range info.Weights {
 				res.used[m]++
 			}
 			res.lead[strings.SplitN(info.Model, "+", 2)[0]]++
 		}
-		actual := make([]float64, len(pts))
-		for h, p := range pts {
-			actual[h] = math.NaN()
-			if j := b.Index(p.Time); j >= 0 && j < len(b.Values) {
-				actual[h] = b.Values[j]
-			}
-			row := o.UTC().Format(time.RFC3339) + "," + p.Time.UTC().Format(time.RFC3339) + "," +
-				num(p.Yhat) + "," + num(p.Lo80) + "," + num(p.Hi80) + "\n"
-			if _, err := bw.WriteString(row); err != nil {
-				return res, err
-			}
-		}
-		if err == nil {
-			sc.Add(forecast.SeasonalNaiveMAE(b.Values[lo:min(max(i, lo), len(b.Values))], day), actual, pts)
+		if err := writeOrigin(bw, &sc, b, day, lo, o, pts, err == nil); err != nil {
+			return res, err
 		}
 		if len(origins) >= 40 && (k+1)%20 == 0 {
 			fmt.Fprintf(stderr, "backtest: %d/%d origins\n", k+1, len(origins))
@@ -197,9 +201,121 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 	if res.noData > 0 {
 		fmt.Fprintf(stderr, "backtest: %d origin(s) had no observed bucket before them; their rows hold NaN\n", res.noData)
 	}
-	res.scores = sc.Scores()
+	res.scores, res.timed = sc.Scores(), "fit+predict"
 	slices.Sort(times)
 	res.median, res.fastest = times[len(times)/2], times[0]
+	return res, bw.Flush()
+}
+
+// writeOrigin writes origin o's rows and, when scored, adds them to sc,
+// scaled by the seasonal-naive error of the buckets from lo to o.
+func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day, lo int, o time.Time, pts []forecast.Point, scored bool) error {
+	actual := make([]float64, len(pts))
+	for h, p := range pts {
+		actual[h] = math.NaN()
+		if j := b.Index(p.Time); j >= 0 && j < len(b.Values) {
+			actual[h] = b.Values[j]
+		}
+		row := o.UTC().Format(time.RFC3339) + "," + p.Time.UTC().Format(time.RFC3339) + "," +
+			num(p.Yhat) + "," + num(p.Lo80) + "," + num(p.Hi80) + "\n"
+		if _, err := bw.WriteString(row); err != nil {
+			return err
+		}
+	}
+	if scored {
+		i := b.Index(o)
+		sc.Add(forecast.SeasonalNaiveMAE(b.Values[lo:min(max(i, lo), len(b.Values))], day), actual, pts)
+	}
+	return nil
+}
+
+// nanPoints is steps rows of NaN from o: an origin without a forecast.
+func nanPoints(o time.Time, step time.Duration) []forecast.Point {
+	pts := make([]forecast.Point, backtestSteps)
+	for h := range pts {
+		nan := math.NaN()
+		pts[h] = forecast.Point{Time: o.Add(time.Duration(h) * step), Yhat: nan, Lo80: nan, Hi80: nan, Lo95: nan, Hi95: nan}
+	}
+	return pts
+}
+
+// runStageBacktest streams the trace's samples, in time order, through the
+// live forecaster's stage and scores, at every origin, the forecast the
+// stage made when the origin's bucket opened: the live service's own
+// forecasts, not a fresh fit per origin.
+func runStageBacktest(ctx context.Context, pts []trace.Point, b forecast.Buckets, cfg forecast.Config, origins []time.Time, w io.Writer, stderr io.Writer) (backtestResult, error) {
+	bw := bufio.NewWriter(w)
+	if _, err := bw.WriteString("origin,target,yhat,lo80,hi80\n"); err != nil {
+		return backtestResult{}, err
+	}
+	fc := forecaster.Config{Metric: proto.MetricRPS, Horizon: backtestSteps, Model: cfg}
+	if err := fc.Validate(); err != nil {
+		return backtestResult{}, err
+	}
+	lim := config.DefaultLimits()
+	lim.IdleAfter = 0 // one tier, never idle
+	st := forecaster.NewTiers(fc, lim, zerolog.Nop())
+	var times []time.Duration
+	st.FitTime = func(d time.Duration) { times = append(times, d) }
+	made := make(map[int64]*proto.Forecast, len(origins))
+	want := make(map[int64]bool, len(origins))
+	for _, o := range origins {
+		want[proto.Millis(o)] = true
+	}
+	sorted := slices.IsSortedFunc(pts, func(a, b trace.Point) int { return a.Time.Compare(b.Time) })
+	if !sorted {
+		pts = slices.Clone(pts)
+		slices.SortStableFunc(pts, func(a, b trace.Point) int { return a.Time.Compare(b.Time) })
+	}
+	for k, p := range pts {
+		if k%100000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return backtestResult{}, err
+			}
+		}
+		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+			continue
+		}
+		f, _, err := st.Step(proto.NewMetrics("trace", "web", p.Time, 1, map[string]float64{proto.MetricRPS: p.Value}))
+		if err != nil {
+			return backtestResult{}, fmt.Errorf("sample at %s: %w", p.Time.Format(time.RFC3339), err)
+		}
+		if f != nil && want[f.TS] {
+			made[f.TS] = f
+		}
+	}
+	res := backtestResult{used: map[string]int{}, lead: map[string]int{}}
+	var sc forecast.Scorer
+	day := int(24 * time.Hour / cfg.Step)
+	for _, o := range origins {
+		f := made[proto.Millis(o)]
+		fpts := nanPoints(o, cfg.Step)
+		scored := f != nil && len(f.Points) >= backtestSteps
+		if scored {
+			for h := range fpts {
+				p := f.Points[h]
+				fpts[h] = forecast.Point{Time: proto.Time(p.TS), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
+			}
+			names := strings.Split(f.Model, "+")
+			for _, m := range names {
+				res.used[m]++
+			}
+			res.lead[names[0]]++
+		} else {
+			res.noData++
+		}
+		if err := writeOrigin(bw, &sc, b, day, max(0, b.Index(o)-cfg.Window), o, fpts, scored); err != nil {
+			return res, err
+		}
+	}
+	if res.noData > 0 {
+		fmt.Fprintf(stderr, "backtest: %d origin(s) got no model forecast from the stage (no sample in their bucket, or nothing before); their rows hold NaN\n", res.noData)
+	}
+	res.scores, res.timed = sc.Scores(), "forecast (update or refit)"
+	if len(times) > 0 {
+		slices.Sort(times)
+		res.median, res.fastest = times[len(times)/2], times[0]
+	}
 	return res, bw.Flush()
 }
 
@@ -221,7 +337,7 @@ func printSummary(w io.Writer, tracePath string, start, end time.Time, r backtes
 	s := r.scores
 	fmt.Fprintf(w, "trace %s  range [%s, %s)  origins %d  points %d\n",
 		tracePath, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.Origins, s.Points)
-	fmt.Fprintf(w, "%-8s %-8s %-8s %-8s %-10s %s\n", "MASE", "sMAPE%", "cov80%", "cov95%", "width80", "median fit+predict")
+	fmt.Fprintf(w, "%-8s %-8s %-8s %-8s %-10s %s\n", "MASE", "sMAPE%", "cov80%", "cov95%", "width80", "median "+r.timed)
 	fmt.Fprintf(w, "%-8.3f %-8.2f %-8.1f %-8.1f %-10.4g %.2f ms (fastest %.2f ms)\n",
 		s.MASE, s.SMAPE, 100*s.Coverage80, 100*s.Coverage95, s.Width80,
 		float64(r.median.Microseconds())/1000, float64(r.fastest.Microseconds())/1000)
