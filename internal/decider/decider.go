@@ -92,6 +92,7 @@ type Service struct {
 	apps  bus.AppPartitions // partition of each app held, to hand over
 
 	decisions *prometheus.CounterVec
+	returned  prometheus.Counter // evicted apps that came back and were rebuilt
 }
 
 // New builds the decider; it starts nothing.
@@ -103,10 +104,14 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"})}
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
+		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
+			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."})}
 	if d.Reg != nil {
-		if err := d.Reg.Register(s.decisions); err != nil {
-			return nil, err
+		for _, c := range []prometheus.Collector{s.decisions, s.returned} {
+			if err := d.Reg.Register(c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	s.state = NewApps(cfg, config.LimitsOf(d.Config), s.log)
@@ -141,7 +146,13 @@ func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
 	if err != nil {
 		return "", "", false
 	}
-	return app, "", s.state.Returning(app)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.state.Returning(app) {
+		return "", "", false
+	}
+	s.returned.Inc()
+	return app, "", true
 }
 
 // acquire loads the decisions stored for partition p's tiers, so its

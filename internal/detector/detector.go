@@ -38,15 +38,20 @@ type Service struct {
 	out   *outbox.Outbox
 
 	incidents *prometheus.CounterVec
+	returned  prometheus.Counter // evicted tiers that came back and were rebuilt
 }
 
 // New builds the anomaly service; it starts nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "anomaly").Logger(), ready: d.Ready, tiers: NewTiers(cfg, config.LimitsOf(d.Config)),
-		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"})}
+		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"}),
+		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_anomaly_returning_tiers_total",
+			Help: "Tiers evicted for idleness that came back and were rebuilt from their recorded ticks."})}
 	if d.Reg != nil {
-		if err := d.Reg.Register(s.incidents); err != nil {
-			return nil, err
+		for _, c := range []prometheus.Collector{s.incidents, s.returned} {
+			if err := d.Reg.Register(c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var err error
@@ -88,7 +93,11 @@ func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
 	if err != nil {
 		return "", "", false
 	}
-	return app, tier, s.tiers.Returning(app, tier)
+	if !s.tiers.Returning(app, tier) {
+		return "", "", false
+	}
+	s.returned.Inc()
+	return app, tier, true
 }
 
 // acquire loads what was stored for partition p's tiers, so its rebuild
