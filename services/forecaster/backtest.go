@@ -338,9 +338,9 @@ func printSummary(w io.Writer, tracePath string, start, end time.Time, r backtes
 	fmt.Fprintf(w, "trace %s  range [%s, %s)  origins %d  points %d\n",
 		tracePath, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.Origins, s.Points)
 	fmt.Fprintf(w, "%-8s %-8s %-8s %-8s %-10s %s\n", "MASE", "sMAPE%", "cov80%", "cov95%", "width80", "median "+r.timed)
-	fmt.Fprintf(w, "%-8.3f %-8.2f %-8.1f %-8.1f %-10.4g %.2f ms (fastest %.2f ms)\n",
+	fmt.Fprintf(w, "%-8.3f %-8.2f %-8.1f %-8.1f %-10.4g %.3f ms (fastest %.3f ms)\n",
 		s.MASE, s.SMAPE, 100*s.Coverage80, 100*s.Coverage95, s.Width80,
-		float64(r.median.Microseconds())/1000, float64(r.fastest.Microseconds())/1000)
+		float64(r.median.Nanoseconds())/1e6, float64(r.fastest.Nanoseconds())/1e6)
 	fmt.Fprint(w, "cov80% by step:")
 	for _, c := range s.StepCoverage80 {
 		fmt.Fprintf(w, " %.0f", 100*c)
