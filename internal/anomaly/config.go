@@ -72,15 +72,15 @@ type Config struct {
 	// detector, 2 days cost NAB 0.3 cross-validated points; with it, it
 	// costs nothing and the fixed threshold gains 1.6.)
 	WarmupDays float64
-	// RateStep makes scores tail probabilities per unit of time rather
-	// than per observation: a series sampled every step seconds has its
-	// tail probabilities multiplied by (RateStep/step)^RateExponent before
-	// they become scores, so a threshold means about the same false
-	// alarms per day on 5-minute and hourly data. Zero switches it off.
+	// RateStep makes scores of coarse series tail probabilities per unit
+	// of time rather than per observation: a series sampled every step
+	// seconds, step > RateStep, has its tail probabilities multiplied by
+	// RateStep/step before they become scores, so one threshold means
+	// about the same false alarms per day on hourly as on RateStep data.
+	// Finer series keep per-observation probabilities (made per-day, the
+	// live shop's one-minute metrics lost planted incidents). Zero
+	// switches it off.
 	RateStep float64
-	// RateExponent is the power of the step ratio RateStep applies (1:
-	// alarms per day alike on every series).
-	RateExponent float64
 	// MinWarmup is the shortest warm-up, in observations, whatever
 	// WarmupDays gives: the surprise tails need some history.
 	MinWarmup int
@@ -113,7 +113,6 @@ func DefaultConfig() Config {
 		WarmupDays:   2,
 		MinWarmup:    100,
 		RateStep:     300,
-		RateExponent: 0.5,
 		Counts:       true,
 	}
 }

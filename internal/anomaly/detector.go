@@ -81,7 +81,7 @@ type Detector struct {
 	nrep2      float64 // how many repeats repeat2 has seen
 	alarmRaw   float64 // the last alarm's score before damping
 	warmup     int
-	rateMul    float64 // multiplies tail probabilities: Config.RateStep over the sampling step
+	rateMul    float64              // multiplies tail probabilities: Config.RateStep over the sampling step
 	counts     bool                 // values are scored on countScale
 	first      [countSamples]sample // the first observations, to decide counts
 	steps      [stepSamples]int32   // the first steps between observations, in seconds
@@ -116,7 +116,7 @@ func (d *Detector) initStep() {
 		d.weekly.init(step)
 	}
 	if step > 0 && d.cfg.RateStep > 0 {
-		d.rateMul = math.Pow(d.cfg.RateStep/float64(step), d.cfg.RateExponent)
+		d.rateMul = min(1, d.cfg.RateStep/float64(step))
 	}
 	if step > 0 && d.cfg.WarmupDays > 0 {
 		byTime := int(d.cfg.WarmupDays * 86400 / float64(step))
