@@ -68,6 +68,11 @@ type AppConfig struct {
 	// highest forecast median over the lead window; 0 takes the larger of
 	// the two instead. Without a forecast the base is the level.
 	ForecastWeight float64
+	// ForecastWeightLead, when positive, is the lead time ForecastWeight is
+	// meant for: a tier with a longer lead window weights the forecast
+	// more, the level's share (1 − w) shrinking geometrically with the
+	// window, w' = 1 − (1 − w)^((tick+lead)/(tick+ForecastWeightLead)).
+	ForecastWeightLead time.Duration
 	// RampSigmas turns on the ramp guard: when the load rose in each of the
 	// last two ticks by more than RampSigmas times its typical one-tick
 	// change, the policy never provisions below the current load plus that
@@ -119,7 +124,8 @@ type AppConfig struct {
 // DefaultAppConfig returns a three-tier web/cache/db application with lead
 // times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
-// calibration window, a forecast weight of 0.25, the ramp and jump guards
+// calibration window, a forecast weight of 0.25 for a 3-minute lead
+// (stretched for longer leads, ForecastWeightLead), the ramp and jump guards
 // at 3 typical changes, the seasonal guard, and the skill selector
 // choosing each tier's operating point among p90 and p98 with the full or
 // a 3-minute scale-down window by realised skill against shadow HPA rules,
@@ -144,6 +150,7 @@ func DefaultAppConfig() AppConfig {
 		MinCalibration:     200,
 		DefaultHeadroom:    1.3,
 		ForecastWeight:     0.25,
+		ForecastWeightLead: 3 * time.Minute,
 		RampSigmas:         3,
 		JumpSigmas:         3,
 		JumpBin:            true,

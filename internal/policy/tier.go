@@ -193,6 +193,18 @@ type evaluation struct {
 	reactBy string
 }
 
+// leadWeight returns the forecast weight w stretched to the tier's lead
+// window (AppConfig.ForecastWeightLead): the level's share 1−w holds for a
+// window of tick + ForecastWeightLead and shrinks geometrically over a
+// longer one, since the recent level says less about a farther window.
+func (tr *tier) leadWeight(w float64) float64 {
+	ref := tr.app.Tick + tr.app.ForecastWeightLead
+	if tr.app.ForecastWeightLead <= 0 || tr.horizon <= ref || w >= 1 {
+		return w
+	}
+	return 1 - math.Pow(1-w, float64(tr.horizon)/float64(ref))
+}
+
 // evaluate computes the wanted replica count at t.
 func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity float64) evaluation {
 	e := evaluation{load: in.Load, capacity: capacity}
@@ -204,6 +216,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 	e.base = e.level
 	if e.hasForecast {
 		if w := tr.app.ForecastWeight; w > 0 {
+			w = tr.leadWeight(w)
 			// Blend the level with the forecast of the current bucket, then
 			// add any rise the forecast expects over the lead window.
 			now, ok := fc(t, t)

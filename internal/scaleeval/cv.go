@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -21,28 +20,28 @@ type Grid struct {
 }
 
 // SuiteGrid returns the candidates the suite's leave-one-family-out
-// chooses from: the skill selector's extra quantiles ({0.9, 0.98} or
-// {0.93, 0.97}) × its short scale-down window (3 or 5 minutes) × the
-// seasonal guard (off or on), and the previous release's setting (no
-// selector, the adaptive hold at 0.07 with a 5-minute short window, no
-// seasonal guard), everything else as in base; Default points at base's
-// own setting when it is in the grid.
+// chooses from: the jump guard's threshold (3 or 4 typical one-minute
+// changes) × the skill selector's short scale-down window (3 or 5
+// minutes) × the seasonal guard (off or on), and the previous release's
+// setting (no selector, the adaptive hold at 0.07 with a 5-minute short
+// window, no seasonal guard), everything else as in base; Default points
+// at base's own setting when it is in the grid.
 func SuiteGrid(base Options) Grid {
-	g := Grid{Knob: "skill quantiles × short stabilisation × seasonal guard", Default: -1}
+	g := Grid{Knob: "jump sigmas × short stabilisation × seasonal guard", Default: -1}
 	add := func(name string, o Options) {
-		if slices.Equal(o.SkillQuantiles, base.SkillQuantiles) && o.ShortStabilization == base.ShortStabilization &&
+		if o.JumpSigmas == base.JumpSigmas && slices.Equal(o.SkillQuantiles, base.SkillQuantiles) && o.ShortStabilization == base.ShortStabilization &&
 			o.SeasonalPeaks == base.SeasonalPeaks && (len(o.SkillQuantiles) > 0 || o.HoldWorth == base.HoldWorth) {
 			g.Default = len(g.Options)
 		}
 		g.Names = append(g.Names, name)
 		g.Options = append(g.Options, o)
 	}
-	for _, qs := range [][]float64{{0.9, 0.98}, {0.93, 0.97}} {
+	for _, js := range []float64{3, 4} {
 		for _, sh := range []time.Duration{3 * time.Minute, 5 * time.Minute} {
 			for _, sea := range []bool{false, true} {
 				o := base
-				o.SkillQuantiles, o.ShortStabilization, o.SeasonalPeaks = qs, sh, sea
-				add(fmt.Sprintf("skill=%s short=%s seasonal=%v", fmtQuantiles(qs), fmtDuration(sh), sea), o)
+				o.JumpSigmas, o.ShortStabilization, o.SeasonalPeaks = js, sh, sea
+				add(fmt.Sprintf("jump=%g short=%s seasonal=%v", js, fmtDuration(sh), sea), o)
 			}
 		}
 	}
@@ -55,14 +54,6 @@ func SuiteGrid(base Options) Grid {
 		g.Options = append(g.Options, base)
 	}
 	return g
-}
-
-func fmtQuantiles(qs []float64) string {
-	parts := make([]string, len(qs))
-	for i, q := range qs {
-		parts[i] = fmt.Sprintf("%g", q)
-	}
-	return strings.Join(parts, ":")
 }
 
 func fmtDuration(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }

@@ -31,6 +31,9 @@ type Options struct {
 	MaxStep int
 	// ForecastWeight blends the forecast into the base (0: the larger).
 	ForecastWeight float64
+	// ForecastWeightLead stretches the forecast weight to longer lead
+	// times (policy.AppConfig.ForecastWeightLead).
+	ForecastWeightLead time.Duration
 	// RampSigmas, JumpSigmas and ReactiveHeadroom set the policy's guards
 	// (policy.AppConfig).
 	RampSigmas, JumpSigmas, ReactiveHeadroom float64
@@ -73,7 +76,7 @@ func DefaultOptions() Options {
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
-		ForecastWeight: 0.25, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
+		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
 		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
 		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true,
 		Horizon: 12, Warmup: 1440, HPA: true,
@@ -93,7 +96,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	web.Min, web.Max = 1, 200
 	app.Tiers = []policy.TierConfig{web}
 	app.LevelWindow, app.CalibrationWindow = o.LevelWindow, o.CalibrationWindow
-	app.ForecastWeight = o.ForecastWeight
+	app.ForecastWeight, app.ForecastWeightLead = o.ForecastWeight, o.ForecastWeightLead
 	app.RampSigmas, app.JumpSigmas, app.ReactiveHeadroom, app.JumpBin = o.RampSigmas, o.JumpSigmas, o.ReactiveHeadroom, o.JumpBin
 	app.HPAGuardTarget = o.HPAGuardTarget
 	app.ShortStabilization, app.HoldWorth = o.ShortStabilization, o.HoldWorth

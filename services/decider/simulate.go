@@ -86,6 +86,7 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
 	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
 	fs.Float64Var(&opt.ForecastWeight, "forecast-weight", opt.ForecastWeight, "weight of the forecast against the recent level in the base (0: the larger)")
+	fs.DurationVar(&opt.ForecastWeightLead, "forecast-lead", opt.ForecastWeightLead, "lead time the forecast weight is meant for; tiers with longer leads weight the forecast more (0: the same weight everywhere)")
 	fs.Float64Var(&opt.RampSigmas, "ramp-sigmas", opt.RampSigmas, "ramp guard: carry on rises above this many typical one-minute changes over the lead time (0: off)")
 	fs.Float64Var(&opt.JumpSigmas, "jump-sigmas", opt.JumpSigmas, "jump guard: the base is at least the current load less this many typical one-minute changes (0: off)")
 	fs.Float64Var(&opt.HPAGuardTarget, "hpa-guard", opt.HPAGuardTarget, "never want fewer replicas than the HPA rule at this target (0: off)")
