@@ -37,3 +37,16 @@ func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, fro
 func (b *Bus) StreamOf(ctx context.Context, k proto.Kind) (jetstream.Stream, error) {
 	return b.stream(ctx, k)
 }
+
+// JoinGroup joins service's group as ConsumeGroup does and returns the
+// member's id, a function returning the members it sees alive, and leave.
+func (b *Bus) JoinGroup(service string) (id string, view func() []string, leave func(), err error) {
+	m, err := b.join(service)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return m.id(), func() []string { ms, _ := m.view(); return ms }, func() { b.leave(m) }, nil
+}
+
+// MemberName is the micro service name of service's group.
+func (b *Bus) MemberName(service string) string { return memberName(b.cfg.Prefix, service) }

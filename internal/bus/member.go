@@ -114,7 +114,8 @@ func (m *member) watch(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		ids, err := m.ping(ctx)
+		known, _ := m.view()
+		ids, err := m.ping(ctx, known)
 		if err != nil {
 			if ctx.Err() == nil {
 				m.b.log.Debug().Err(err).Str("group", m.name).Msg("group ping failed")
@@ -153,9 +154,17 @@ func (m *member) watch(ctx context.Context) {
 	}
 }
 
-// ping sends the micro PING of the group and gathers the answers until none
-// has come for a short while, returning the sorted ids.
-func (m *member) ping(ctx context.Context) ([]string, error) {
+// newcomerWait is how long a ping waits for a member not yet known once
+// every known member has answered.
+const newcomerWait = 150 * time.Millisecond
+
+// ping sends the micro PING of the group and gathers the answers for half
+// a GroupCheck, or until every member of known has answered, returning the
+// sorted ids (a member not yet known gets newcomerWait after the known
+// ones). A member busy on a loaded machine may answer late: it gets
+// the whole window, not a short wait after the first answer, so it is not
+// taken for gone (and its partitions moved) for being slow.
+func (m *member) ping(ctx context.Context, known []string) ([]string, error) {
 	subj, err := micro.ControlSubject(micro.PingVerb, m.name, "")
 	if err != nil {
 		return nil, err
@@ -170,10 +179,14 @@ func (m *member) ping(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("group ping: %w", err)
 	}
 	var ids []string
-	wait := m.b.cfg.groupCheck() / 2 // the first answer may take a round trip
-	for {
-		msg, err := sub.NextMsg(wait)
-		if err == nats.ErrTimeout || ctx.Err() != nil {
+	deadline := time.Now().Add(m.b.cfg.groupCheck() / 2)
+	for ctx.Err() == nil {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		msg, err := sub.NextMsg(left)
+		if err == nats.ErrTimeout {
 			break
 		}
 		if err != nil {
@@ -183,7 +196,13 @@ func (m *member) ping(ctx context.Context) ([]string, error) {
 		if json.Unmarshal(msg.Data, &p) == nil && p.Name == m.name && p.ID != "" && !slices.Contains(ids, p.ID) {
 			ids = append(ids, p.ID)
 		}
-		wait = 150 * time.Millisecond // later answers come together
+		if len(known) > 0 && !slices.ContainsFunc(known, func(id string) bool { return !slices.Contains(ids, id) }) {
+			// Every member known has answered: a newcomer's answer comes
+			// with theirs, so wait only a little longer for it.
+			if soon := time.Now().Add(newcomerWait); soon.Before(deadline) {
+				deadline = soon
+			}
+		}
 	}
 	slices.Sort(ids)
 	return ids, nil
