@@ -70,20 +70,29 @@ func TestDecisionsSurviveFailedPublishes(t *testing.T) {
 	}
 
 	publish(0, 20)
-	// The decider has tried and failed: its metrics consumer has redelivered.
+	// The decider has tried and failed: the input that completed a tick
+	// (whichever of the three came last) is redelivered or waits for it.
 	natstest.Eventually(t, time.Minute, func() error {
-		c, err := natstest.JetStream(t, admin).Consumer(context.Background(), "METRICS", natstest.PartitionDurable(t, admin, "METRICS", "decider-metrics", "apm.metrics.api.web"))
-		if err != nil {
-			return err
+		var seen []string
+		for _, in := range []struct{ stream, durable, subject string }{
+			{"METRICS", "decider-metrics", "apm.metrics.api.web"},
+			{"FORECASTS", "decider-forecast", "apm.forecast.api.web"},
+			{"ANOMALIES", "decider-anomaly", "apm.anomaly.api.web"},
+		} {
+			c, err := natstest.JetStream(t, admin).Consumer(context.Background(), in.stream, natstest.PartitionDurable(t, admin, in.stream, in.durable, in.subject))
+			if err != nil {
+				return err
+			}
+			info, err := c.Info(context.Background())
+			if err != nil {
+				return err
+			}
+			if info.NumRedelivered > 0 || info.NumAckPending > 0 {
+				return nil
+			}
+			seen = append(seen, fmt.Sprintf("%s: %d delivered", in.durable, info.Delivered.Consumer))
 		}
-		info, err := c.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.NumRedelivered == 0 && info.NumAckPending == 0 {
-			return fmt.Errorf("no failed delivery yet (%d delivered)", info.Delivered.Consumer)
-		}
-		return nil
+		return fmt.Errorf("no failed delivery yet (%v)", seen)
 	})
 	if n := len(decisions()); n != 0 {
 		t.Fatalf("%d decisions stored while publishing them is denied", n)
