@@ -354,3 +354,58 @@ func RateThreshold(files []File, probation, perDay float64) (float64, float64) {
 	t := scores[budget]
 	return math.Nextafter(t, math.Inf(1)), days
 }
+
+// Mean averages several runs of Evaluate over different corpora of the
+// same shape (say, synthetic corpora drawn from several seeds): each part's
+// normalised score is the mean of the runs' scores, its raw, null and
+// perfect scores, files, windows and false positives are the runs' sums,
+// and its thresholds and candidates are every run's (each pair once). Runs must list the
+// same profiles, protocols and parts in the same order.
+func Mean(runs [][]Evaluation) ([]Evaluation, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("nab: no runs to average")
+	}
+	out := make([]Evaluation, len(runs[0]))
+	for i, e := range runs[0] {
+		out[i] = Evaluation{Protocol: e.Protocol, Profile: e.Profile, Parts: make([]Part, len(e.Parts))}
+		for j, p := range e.Parts {
+			out[i].Parts[j].Name = p.Name
+		}
+	}
+	for r, run := range runs {
+		if len(run) != len(out) {
+			return nil, fmt.Errorf("nab: run %d has %d evaluations, want %d", r, len(run), len(out))
+		}
+		for i, e := range run {
+			o := &out[i]
+			if e.Protocol != o.Protocol || e.Profile.Name != o.Profile.Name || len(e.Parts) != len(o.Parts) {
+				return nil, fmt.Errorf("nab: run %d evaluation %d is %s/%s, want %s/%s", r, i, e.Profile.Name, e.Protocol, o.Profile.Name, o.Protocol)
+			}
+			for j, p := range e.Parts {
+				q := &o.Parts[j]
+				if p.Name != q.Name {
+					return nil, fmt.Errorf("nab: run %d part %d is %s, want %s", r, j, p.Name, q.Name)
+				}
+				q.Files += p.Files
+				q.Windows += p.Windows
+				q.Raw += p.Raw
+				q.Null += p.Null
+				q.Perfect += p.Perfect
+				q.FP += p.FP
+				q.Score += p.Score / float64(len(runs))
+				for k, t := range p.Thresholds {
+					c := p.Candidates[k]
+					dup := false
+					for m := range q.Thresholds {
+						dup = dup || (q.Thresholds[m] == t && q.Candidates[m] == c)
+					}
+					if !dup {
+						q.Thresholds = append(q.Thresholds, t)
+						q.Candidates = append(q.Candidates, c)
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -150,3 +150,24 @@ func TestRateThreshold(t *testing.T) {
 		t.Errorf("zero budget threshold %v, want above every score", th)
 	}
 }
+
+// TestMean checks that averaging runs averages each part's normalised
+// score, adds up its counts and keeps each threshold once.
+func TestMean(t *testing.T) {
+	mk := func(score, raw float64, th float64) []Evaluation {
+		return []Evaluation{{Protocol: InSample, Profile: Profiles()[0], Parts: []Part{
+			{Name: "all", Files: 2, Windows: 3, Raw: raw, Null: -3, Perfect: 3, Score: score, Thresholds: []float64{th}, Candidates: []int{0}, FP: 1},
+		}}}
+	}
+	got, err := Mean([][]Evaluation{mk(60, 1, 0.5), mk(80, 2, 0.5), mk(70, 0, 0.4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got[0].Parts[0]
+	if !near(p.Score, 70) || p.Files != 6 || p.Windows != 9 || !near(p.Raw, 3) || p.FP != 3 || len(p.Thresholds) != 2 {
+		t.Errorf("mean part %+v, want score 70, 6 files, 9 windows, raw 3, 3 FP, thresholds [0.5 0.4]", p)
+	}
+	if _, err := Mean([][]Evaluation{mk(60, 1, 0.5), nil}); err == nil {
+		t.Error("runs of different shapes averaged without an error")
+	}
+}

@@ -38,128 +38,191 @@ type nabSeries struct {
 	scores []float64
 }
 
+// nabOptions are the nab command's settings.
+type nabOptions struct {
+	data, out, windows     string
+	perFile                bool
+	override, grid         string
+	labelFree, labelFreeRt float64
+	synth                  string
+	seed                   uint64
+	perFamily              int
+}
+
 // nabCmd runs the NAB corpus through the live detector; args exclude the word "nab".
 func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("nab", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "", "NAB data folder holding <category>/<file>.csv")
-	out := fs.String("out", "", "results folder; writes <out>/"+nabDetectorName+"/<category>/"+nabDetectorName+"_<file>.csv")
-	windows := fs.String("windows", "", "optional NAB label windows JSON (combined_windows.json); scores the results")
-	perFile := fs.Bool("per-file", false, "with -windows, also print each file's raw standard score")
-	override := fs.String("config", "", "optional JSON object overriding detector settings, e.g. {\"Holdoff\":100}")
-	grid := fs.String("grid", "", "optional JSON list of further setting overrides, each a candidate the cross-validation may choose on its training files")
-	labelFree := fs.Float64("label-free", -1, "threshold for the label-free column (default: the detector's AlarmLevel)")
-	labelFreeRate := fs.Float64("label-free-rate", 0, "if > 0, choose the label-free threshold from the scores alone: the lowest with at most this many detections per day of data after probation, capped at the detector's AlarmLevel")
-	synth := fs.String("synth", "", "write the generated synthetic corpus (NAB layout: data/ and labels/combined_windows.json) to this folder and, unless -data is given, evaluate it")
-	seed := fs.Uint64("seed", 1, "with -synth, the generator's seed")
-	perFamily := fs.Int("per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
+	var o nabOptions
+	fs.StringVar(&o.data, "data", "", "NAB data folder holding <category>/<file>.csv")
+	fs.StringVar(&o.out, "out", "", "results folder; writes <out>/"+nabDetectorName+"/<category>/"+nabDetectorName+"_<file>.csv")
+	fs.StringVar(&o.windows, "windows", "", "optional NAB label windows JSON (combined_windows.json); scores the results")
+	fs.BoolVar(&o.perFile, "per-file", false, "with -windows, also print each file's raw standard score")
+	fs.StringVar(&o.override, "config", "", "optional JSON object overriding detector settings, e.g. {\"Holdoff\":100}")
+	fs.StringVar(&o.grid, "grid", "", "optional JSON list of further setting overrides, each a candidate the cross-validation may choose on its training files")
+	fs.Float64Var(&o.labelFree, "label-free", -1, "threshold for the label-free column (default: the detector's AlarmLevel)")
+	fs.Float64Var(&o.labelFreeRt, "label-free-rate", 0, "if > 0, choose the label-free threshold from the scores alone: the lowest with at most this many detections per day of data after probation, capped at the detector's AlarmLevel")
+	fs.StringVar(&o.synth, "synth", "", "write the generated synthetic corpus (NAB layout: data/ and labels/combined_windows.json) to this folder and, unless -data is given, evaluate it")
+	fs.Uint64Var(&o.seed, "seed", 1, "with -synth, the generator's seed")
+	seeds := fs.String("seeds", "", "with -synth and -out, evaluate a fresh corpus for each seed of FIRST-LAST (in <synth>/seed-N, results in <out>/seed-N) and print the mean table")
+	fs.IntVar(&o.perFamily, "per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *synth != "" {
-		d, w, err := writeSynthCorpus(*synth, *seed, *perFamily)
+	if *seeds != "" {
+		return nabSeeds(ctx, o, *seeds, stdout, stderr)
+	}
+	_, err := runNAB(ctx, o, stdout, stderr)
+	return err
+}
+
+// nabSeeds evaluates one synthetic corpus per seed of first-last and
+// prints each seed's standard score over the corpus, then the mean table.
+func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io.Writer) error {
+	var first, last uint64
+	if _, err := fmt.Sscanf(seeds, "%d-%d", &first, &last); err != nil || last < first {
+		return fmt.Errorf("nab: -seeds %q: want FIRST-LAST", seeds)
+	}
+	if o.synth == "" || o.out == "" || o.data != "" {
+		return errors.New("nab: -seeds needs -synth and -out, and no -data")
+	}
+	var runs [][]nab.Evaluation
+	synth, out := o.synth, o.out
+	fmt.Fprintf(stdout, "seed  standard over the corpus: in-sample / leave-cat-out / leave-file-out / label-free\n")
+	for sd := first; sd <= last; sd++ {
+		o.seed = sd
+		o.synth = filepath.Join(synth, fmt.Sprintf("seed-%d", sd))
+		o.out = filepath.Join(out, fmt.Sprintf("seed-%d", sd))
+		o.data, o.windows = "", ""
+		evals, err := runNAB(ctx, o, io.Discard, stderr)
 		if err != nil {
-			return err
+			return fmt.Errorf("nab: seed %d: %w", sd, err)
+		}
+		fmt.Fprintf(stdout, "%4d ", sd)
+		for _, e := range evals {
+			if e.Profile.Name == nab.Profiles()[0].Name {
+				fmt.Fprintf(stdout, " %6.2f", e.Parts[len(e.Parts)-1].Score)
+			}
+		}
+		fmt.Fprintln(stdout)
+		runs = append(runs, evals)
+	}
+	mean, err := nab.Mean(runs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nmean over seeds %d-%d: normalised score (files, windows and thresholds of every seed)\n\n", first, last)
+	nab.WriteTable(stdout, mean)
+	return nil
+}
+
+// runNAB scores one corpus (a data folder, or the synthetic corpus it
+// writes first) and, given windows, prints and returns its evaluations.
+func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, error) {
+	if o.synth != "" {
+		d, w, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
+		if err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(stderr, "nab: synthetic corpus in %s, windows %s\n", d, w)
-		if *data == "" {
-			*data, *windows = d, w
+		if o.data == "" {
+			o.data, o.windows = d, w
 		}
-		if *out == "" {
-			return nil
+		if o.out == "" {
+			return nil, nil
 		}
 	}
-	if *data == "" || *out == "" {
-		return errors.New("nab: -data and -out are required")
+	if o.data == "" || o.out == "" {
+		return nil, errors.New("nab: -data and -out are required")
 	}
-	paths, err := filepath.Glob(filepath.Join(*data, "*", "*.csv"))
+	paths, err := filepath.Glob(filepath.Join(o.data, "*", "*.csv"))
 	if err != nil {
-		return fmt.Errorf("list %s: %w", *data, err)
+		return nil, fmt.Errorf("list %s: %w", o.data, err)
 	}
 	if len(paths) == 0 {
-		return fmt.Errorf("no %s/<category>/<file>.csv files", *data)
+		return nil, fmt.Errorf("no %s/<category>/<file>.csv files", o.data)
 	}
 	sort.Strings(paths)
 	cfg := anomaly.DefaultConfig()
-	if *override != "" {
-		if err := json.Unmarshal([]byte(*override), &cfg); err != nil {
-			return fmt.Errorf("nab: -config: %w", err)
+	if o.override != "" {
+		if err := json.Unmarshal([]byte(o.override), &cfg); err != nil {
+			return nil, fmt.Errorf("nab: -config: %w", err)
 		}
 	}
 	var extra []anomaly.Config
-	if *grid != "" {
+	if o.grid != "" {
 		var overrides []json.RawMessage
-		if err := json.Unmarshal([]byte(*grid), &overrides); err != nil {
-			return fmt.Errorf("nab: -grid: %w", err)
+		if err := json.Unmarshal([]byte(o.grid), &overrides); err != nil {
+			return nil, fmt.Errorf("nab: -grid: %w", err)
 		}
-		for i, o := range overrides {
+		for i, ov := range overrides {
 			c := cfg
-			if err := json.Unmarshal(o, &c); err != nil {
-				return fmt.Errorf("nab: -grid item %d: %w", i, err)
+			if err := json.Unmarshal(ov, &c); err != nil {
+				return nil, fmt.Errorf("nab: -grid item %d: %w", i, err)
 			}
 			extra = append(extra, c)
 		}
 	}
-	if *labelFree < 0 {
-		*labelFree = cfg.AlarmLevel
+	if o.labelFree < 0 {
+		o.labelFree = cfg.AlarmLevel
 	}
 	var corpus []*nabSeries
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		s, err := readNABFile(p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s.rel = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p)))
 		if s.scores, err = detectSeries(cfg, s); err != nil {
-			return fmt.Errorf("nab: %w", err)
+			return nil, fmt.Errorf("nab: %w", err)
 		}
-		dst := filepath.Join(*out, nabDetectorName, filepath.Base(filepath.Dir(p)), nabDetectorName+"_"+filepath.Base(p))
+		dst := filepath.Join(o.out, nabDetectorName, filepath.Base(filepath.Dir(p)), nabDetectorName+"_"+filepath.Base(p))
 		if err := writeNABResult(dst, s); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(stderr, "nab: %s: %d rows -> %s\n", s.rel, len(s.values), dst)
 		corpus = append(corpus, s)
 	}
-	if *windows == "" {
-		return nil
+	if o.windows == "" {
+		return nil, nil
 	}
-	files, err := nabFiles(*windows, corpus)
+	files, err := nabFiles(o.windows, corpus)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	printNABScores(stdout, files, *perFile)
+	printNABScores(stdout, files, o.perFile)
 	cands := [][]nab.File{files}
 	for _, c := range extra {
 		alt := make([]nab.File, len(files))
 		for i, f := range files {
 			if f.Scores, err = detectSeries(c, corpus[i]); err != nil {
-				return fmt.Errorf("nab: %w", err)
+				return nil, fmt.Errorf("nab: %w", err)
 			}
 			alt[i] = f
 		}
 		cands = append(cands, alt)
 	}
 	how := "fixed"
-	if *labelFreeRate > 0 {
-		t, _ := nab.RateThreshold(files, nab.DefaultProbation, *labelFreeRate)
+	if o.labelFreeRt > 0 {
+		t, _ := nab.RateThreshold(files, nab.DefaultProbation, o.labelFreeRt)
 		// Never above the detector's own alarm level: an alarm starts
 		// the holdoff that damps what follows, so a threshold above it
 		// would let undetected alarms hide the events after them.
-		*labelFree = min(t, cfg.AlarmLevel)
-		how = fmt.Sprintf("%.4f for %.3g detections per day, capped at the alarm level %.2f", t, *labelFreeRate, cfg.AlarmLevel)
+		o.labelFree = min(t, cfg.AlarmLevel)
+		how = fmt.Sprintf("%.4f for %.3g detections per day, capped at the alarm level %.2f", t, o.labelFreeRt, cfg.AlarmLevel)
 	}
-	evals, err := nab.Evaluate(cands, nab.Profiles(), nab.DefaultProbation, *labelFree)
+	evals, err := nab.Evaluate(cands, nab.Profiles(), nab.DefaultProbation, o.labelFree)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	n, days := labelFreeRateAt(files, *labelFree)
-	fmt.Fprintf(stdout, "\nlabel-free threshold %.4f (%s): %d detections in %.1f days of data after probation, %.3f per day\n", *labelFree, how, n, days, float64(n)/days)
+	n, days := labelFreeRateAt(files, o.labelFree)
+	fmt.Fprintf(stdout, "\nlabel-free threshold %.4f (%s): %d detections in %.1f days of data after probation, %.3f per day\n", o.labelFree, how, n, days, float64(n)/days)
 	fmt.Fprintf(stdout, "\nper category: normalised score @ threshold (raw score marked r where a category has no windows)\n\n")
 	nab.WriteTable(stdout, evals)
-	return nil
+	return evals, nil
 }
 
 // detectSeries streams one series through a fresh anomaly stage (the

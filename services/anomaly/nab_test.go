@@ -175,3 +175,22 @@ func TestNABSynth(t *testing.T) {
 		}
 	}
 }
+
+// TestNABSynthSeeds scores a fresh synthetic corpus per seed and prints
+// each seed's line and the mean table.
+func TestNABSynthSeeds(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"-synth", t.TempDir(), "-seeds", "2-3", "-per-family", "1", "-out", t.TempDir()}
+	if err := nabCmd(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("nab -seeds: %v\n%s", err, stderr.String())
+	}
+	text := stdout.String()
+	for _, want := range []string{"\n   2 ", "\n   3 ", "mean over seeds 2-3", "synthShift", "leave-cat-out"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if err := nabCmd(context.Background(), []string{"-seeds", "3-2", "-synth", t.TempDir(), "-out", t.TempDir()}, &stdout, &stderr); err == nil {
+		t.Error("-seeds 3-2 accepted")
+	}
+}
