@@ -362,6 +362,21 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	return errors.Join(errs...)
 }
 
+// TierReturning is a GroupSpec.Returning for a stage that keeps its state
+// per app and tier: it asks returning (the stage's own "was it evicted,
+// and is it back?") for the tier a message is published on, and calls
+// counted for each tier that is.
+func (b *Bus) TierReturning(returning func(app, tier string) bool, counted func()) func(*Msg) (app, tier string, ok bool) {
+	return func(m *Msg) (string, string, bool) {
+		_, app, tier, err := proto.ParseSubject(b.cfg.Prefix, m.Subject)
+		if err != nil || !returning(app, tier) {
+			return "", "", false
+		}
+		counted()
+		return app, tier, true
+	}
+}
+
 // returningHandler is input i's live handler on partition p: it records
 // each sequence handled and, when the stage says a message's app is
 // returning (GroupSpec.Returning), replays the app's history first.

@@ -116,7 +116,8 @@ func (s *Service) Run(ctx context.Context) error {
 	err := s.bus.Consume(ctx, bus.ConsumerSpec{
 		Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics,
 		Started: func() { s.ready.Set("forecaster") },
-		Group:   &bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release, Returning: s.returning},
+		Group: &bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release,
+			Returning: s.bus.TierReturning(s.tiers.Returning, s.returned.Inc)},
 	}, s.handle)
 	if left := s.out.Drain(octx); left > 0 {
 		s.log.Warn().Int("forecasts", left).Msg("stopping with forecasts not stored; the next start makes them again")
@@ -124,20 +125,6 @@ func (s *Service) Run(ctx context.Context) error {
 	stop()
 	<-stored
 	return err
-}
-
-// returning says whether m's tier was evicted for idleness and is back,
-// so the runtime replays its recorded ticks first.
-func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
-	_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), m.Subject)
-	if err != nil {
-		return "", "", false
-	}
-	if !s.tiers.Returning(app, tier) {
-		return "", "", false
-	}
-	s.returned.Inc()
-	return app, tier, true
 }
 
 // acquire loads what was stored for partition p's tiers, so its rebuild
