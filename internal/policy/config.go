@@ -105,6 +105,13 @@ type AppConfig struct {
 	// rise seen over the lead window at this time of day (so a daily
 	// content drop or scheduled job is met when it starts, not after).
 	SeasonalPeaks bool
+	// OutageHold, when positive, keeps a tier's replicas while its load
+	// repeats the very same value tick after tick (five ticks or more)
+	// at under 5 % of their capacity, for at most this long: such a flat
+	// line is a metrics feed or the traffic cut off upstream (an outage),
+	// not demand, and the traffic comes back at once, faster than
+	// replicas boot. 0 turns it off.
+	OutageHold time.Duration
 	// SkillQuantiles, when not empty, turns on the choice of each tier's
 	// operating point by realised skill against the Kubernetes HPA rule:
 	// shadow copies of the policy at the tier's Quantile and at each of
@@ -125,11 +132,11 @@ type AppConfig struct {
 // times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
 // calibration window, a forecast weight of 0.25 for a 3-minute lead
-// (stretched for longer leads, ForecastWeightLead), the ramp and jump guards
-// at 3 typical changes, the seasonal guard, and the skill selector
-// choosing each tier's operating point among p90 and p98 with the full or
-// a 3-minute scale-down window by realised skill against shadow HPA rules,
-// as compared over the scaling trace suite.
+// (stretched for longer leads, ForecastWeightLead), the ramp and jump
+// guards at 3 typical changes, the seasonal guard, a 6-hour outage hold,
+// and the skill selector choosing each tier's operating point among p90
+// and p98 with the full or a 3-minute scale-down window by realised skill
+// against shadow HPA rules, as compared over the scaling trace suite.
 func DefaultAppConfig() AppConfig {
 	tier := func(name, up string, lead time.Duration, prio int, cost float64) TierConfig {
 		return TierConfig{
@@ -158,6 +165,7 @@ func DefaultAppConfig() AppConfig {
 		HoldWorth:          0.07,
 		SkillQuantiles:     []float64{0.9, 0.98},
 		SeasonalPeaks:      true,
+		OutageHold:         6 * time.Hour,
 	}
 }
 
@@ -184,6 +192,9 @@ func (c AppConfig) Validate() error {
 	}
 	if c.ForecastWeight < 0 || c.ForecastWeight > 1 {
 		errs = append(errs, fmt.Errorf("forecast weight %v is not in [0, 1]", c.ForecastWeight))
+	}
+	if c.OutageHold < 0 {
+		errs = append(errs, fmt.Errorf("outage hold %s is negative", c.OutageHold))
 	}
 	if c.HPAGuardTarget < 0 || c.HPAGuardTarget > 1 {
 		errs = append(errs, fmt.Errorf("HPA guard target %v is not in [0, 1]", c.HPAGuardTarget))

@@ -41,7 +41,7 @@
 // Guards make the policy at least as good as a reactive controller where
 // its forecasts and calibration do not help (all causal, all off in the zero
 // AppConfig; DefaultAppConfig turns on the ramp, jump and seasonal
-// guards):
+// guards and the outage hold):
 //
 //   - the reactive floor: never fewer replicas than the current load needs;
 //   - the ramp guard (RampSigmas): when the load rose in each of the last
@@ -65,6 +65,12 @@
 //     nightly job or a scheduled match is met as it starts instead of
 //     after; a rise seen on only one day (a random burst) is not expected
 //     again;
+//   - the outage hold (OutageHold): while the load repeats the very same
+//     value tick after tick at next to nothing for the replicas held (a
+//     metrics feed or the traffic cut off upstream, not demand), the
+//     policy keeps its replicas, for at most six hours by default, so the
+//     traffic that comes back at once finds them ready (ClarkNet's
+//     two-hour outage, NASA's night-time gaps);
 //   - optional: a fixed least headroom (ReactiveHeadroom), and an HPA guard
 //     (HPAGuardTarget) that runs the Kubernetes rule beside the policy and
 //     never wants fewer replicas than it. The trace suite (package
@@ -81,7 +87,11 @@
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them
-// over their own, longer lead times. A budget cap across tiers trims the
+// over their own, longer lead times. A tier with a longer lead weights the
+// forecast more against the recent level (ForecastWeightLead: the level's
+// share 1 − w holds for a 3-minute lead and shrinks geometrically beyond
+// it, 0.25 becoming 0.55 at the database's 10 minutes), since the recent
+// level says less about a farther window. A budget cap across tiers trims the
 // lowest-priority tiers first. Everything is driven by event time; the same
 // inputs always give the same decisions.
 package policy

@@ -62,6 +62,8 @@ func (tr *tier) floorText(e evaluation, unit string) string {
 	case "season":
 		return fmt.Sprintf("the rise seen at this time of day on each of the last two days (× %.2f over the level), expected again: recent level %s × %.2f = %s %s over the next %s",
 			e.seasonal, fmtNum(e.level), e.seasonal, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
+	case "outage":
+		return fmt.Sprintf("the %d replicas held while the load stays flat at %s %s (a feed or traffic cut off, not demand: it comes back at once)", e.floor, fmtNum(e.load), unit)
 	case "ramp":
 		return fmt.Sprintf("current load %s %s rising by %s a tick: %s %s over the next %s", fmtNum(e.load), unit, fmtNum(e.ramp), fmtNum(e.react), unit, fmtDur(tr.horizon))
 	}
@@ -96,7 +98,9 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 	case ActionDown:
 		s = fmt.Sprintf("%s %d→%d: %s has stayed within %s for %s", c.Name, current, v.to, demand, fit(v.to), fmtDur(c.ScaleDownStabilization))
 	default:
-		if v.why != "" {
+		if e.reactBy == "outage" && e.want >= current {
+			s = fmt.Sprintf("%s holds %d: %s", c.Name, current, tr.floorText(e, unit))
+		} else if v.why != "" {
 			s = fmt.Sprintf("%s holds %d (wants %d): %s; %s", c.Name, current, e.want, v.why, demand)
 		} else {
 			s = fmt.Sprintf("%s holds %d: %s fits %s", c.Name, current, demand, fit(current))

@@ -31,7 +31,21 @@ type tier struct {
 	sea *season
 	// nr follows replicas that do not become ready.
 	nr notReady
+	// flat is the load repeated since flatSince, flatN ticks in a row
+	// (the outage hold, AppConfig.OutageHold).
+	flat      float64
+	flatN     int
+	flatSince time.Time
 }
+
+// flatTicks is how many ticks in a row the load must repeat exactly to be
+// taken for a flat line (no demand information) by the outage hold, and
+// flatShare the most of the held replicas' capacity it may use: an outage
+// leaves next to nothing, where a plateau of real demand would not.
+const (
+	flatTicks = 5
+	flatShare = 0.05
+)
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
 const learnAlpha = 0.02
@@ -188,7 +202,7 @@ type evaluation struct {
 	floor, want, bin                                                   int
 	quantile, seasonal                                                 float64
 	// react is the load the floor provisions for, and reactBy what set
-	// it: "load", "ramp" or "season".
+	// it: "load", "ramp", "season" or "outage".
 	react   float64
 	reactBy string
 }
@@ -316,6 +330,11 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad floa
 	if tr.sea != nil {
 		tr.sea.observe(t, in.Load)
 	}
+	if in.Load == tr.flat && tr.flatN > 0 {
+		tr.flatN++
+	} else {
+		tr.flat, tr.flatN, tr.flatSince = in.Load, 1, t
+	}
 	d := Decision{Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold}
 	if perf {
 		d.Flags = append(d.Flags, "performance-incident")
@@ -332,6 +351,15 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad floa
 		return d
 	}
 	e := tr.evaluate(t, in, fc, capacity)
+	if h := tr.app.OutageHold; h > 0 && tr.flatN >= flatTicks && t.Sub(tr.flatSince) < h && current > e.floor &&
+		in.Load < flatShare*float64(current)*capacity {
+		// The outage hold: a load that repeats the very same value tick
+		// after tick, next to nothing for the replicas held, is a feed
+		// or the traffic cut off, not demand; keep what served the
+		// demand until it moves again.
+		e.floor, e.reactBy = current, "outage"
+		e.want = max(e.want, min(tr.cfg.Max, current))
+	}
 	if e.ratioSource == "default" {
 		d.Flags = append(d.Flags, "calibrating")
 	}

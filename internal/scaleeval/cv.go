@@ -21,32 +21,33 @@ type Grid struct {
 
 // SuiteGrid returns the candidates the suite's leave-one-family-out
 // chooses from: the jump guard's threshold (3 or 4 typical one-minute
-// changes) × the skill selector's short scale-down window (3 or 5
-// minutes) × the seasonal guard (off or on), and the previous release's
-// setting (no selector, the adaptive hold at 0.07 with a 5-minute short
-// window, no seasonal guard), everything else as in base; Default points
-// at base's own setting when it is in the grid.
+// changes) × the outage hold (off or 6 hours) × the seasonal guard (off
+// or on), and the previous release's setting (no selector, the adaptive
+// hold at 0.07 with a 5-minute short window, no seasonal guard, no outage
+// hold), everything else as in base; Default points at base's own setting
+// when it is in the grid.
 func SuiteGrid(base Options) Grid {
-	g := Grid{Knob: "jump sigmas × short stabilisation × seasonal guard", Default: -1}
+	g := Grid{Knob: "jump sigmas × outage hold × seasonal guard", Default: -1}
 	add := func(name string, o Options) {
-		if o.JumpSigmas == base.JumpSigmas && slices.Equal(o.SkillQuantiles, base.SkillQuantiles) && o.ShortStabilization == base.ShortStabilization &&
-			o.SeasonalPeaks == base.SeasonalPeaks && (len(o.SkillQuantiles) > 0 || o.HoldWorth == base.HoldWorth) {
+		if o.JumpSigmas == base.JumpSigmas && o.OutageHold == base.OutageHold && slices.Equal(o.SkillQuantiles, base.SkillQuantiles) &&
+			o.ShortStabilization == base.ShortStabilization && o.SeasonalPeaks == base.SeasonalPeaks &&
+			(len(o.SkillQuantiles) > 0 || o.HoldWorth == base.HoldWorth) {
 			g.Default = len(g.Options)
 		}
 		g.Names = append(g.Names, name)
 		g.Options = append(g.Options, o)
 	}
 	for _, js := range []float64{3, 4} {
-		for _, sh := range []time.Duration{3 * time.Minute, 5 * time.Minute} {
+		for _, oh := range []time.Duration{0, 6 * time.Hour} {
 			for _, sea := range []bool{false, true} {
 				o := base
-				o.JumpSigmas, o.ShortStabilization, o.SeasonalPeaks = js, sh, sea
-				add(fmt.Sprintf("jump=%g short=%s seasonal=%v", js, fmtDuration(sh), sea), o)
+				o.JumpSigmas, o.OutageHold, o.SeasonalPeaks = js, oh, sea
+				add(fmt.Sprintf("jump=%g outage-hold=%s seasonal=%v", js, fmtDuration(oh), sea), o)
 			}
 		}
 	}
 	o := base
-	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth, o.SeasonalPeaks = nil, 5*time.Minute, 0.07, false
+	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth, o.SeasonalPeaks, o.OutageHold = nil, 5*time.Minute, 0.07, false, 0
 	add("no skill, hold-worth=0.07 short=5m", o)
 	if g.Default < 0 {
 		g.Default = len(g.Options)

@@ -48,6 +48,8 @@ type Options struct {
 	SkillQuantiles []float64
 	// SeasonalPeaks is policy.AppConfig.SeasonalPeaks.
 	SeasonalPeaks bool
+	// OutageHold is policy.AppConfig.OutageHold.
+	OutageHold time.Duration
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
 	Horizon int
 	// Warmup is the number of leading minutes not scored.
@@ -78,7 +80,7 @@ func DefaultOptions() Options {
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
 		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
 		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
-		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true,
+		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true, OutageHold: 6 * time.Hour,
 		Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }
@@ -102,6 +104,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.ShortStabilization, app.HoldWorth = o.ShortStabilization, o.HoldWorth
 	app.SkillQuantiles = o.SkillQuantiles
 	app.SeasonalPeaks = o.SeasonalPeaks
+	app.OutageHold = o.OutageHold
 	return app
 }
 

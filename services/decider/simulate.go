@@ -107,6 +107,7 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 		return nil
 	})
 	fs.BoolVar(&opt.SeasonalPeaks, "seasonal", opt.SeasonalPeaks, "seasonal guard: expect again a rise seen at this time of day on each of the last two days")
+	fs.DurationVar(&opt.OutageHold, "outage-hold", opt.OutageHold, "keep the replicas while the load repeats the same value (a flat line: an outage), for at most this long (0: off)")
 	fs.BoolVar(&opt.JumpBin, "jump-bin", opt.JumpBin, "calibrate the ticks the jump guard lifts apart from the others")
 	fs.Float64Var(&opt.ReactiveHeadroom, "reactive-headroom", opt.ReactiveHeadroom, "least headroom over the current load (e.g. 1.1; 0: none)")
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")

@@ -1,0 +1,103 @@
+package policy
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// outageLoad is two hours of noisy load around 100 (capacity 10 a
+// replica), then the same value 0.01 for two hours (traffic cut off), then
+// the load back at once.
+func outageLoad() []float64 {
+	rng := rand.New(rand.NewPCG(3, 3))
+	load := make([]float64, 360)
+	for i := range load {
+		load[i] = 100 + 5*rng.NormFloat64()
+		if i >= 120 && i < 240 {
+			load[i] = 0.01
+		}
+	}
+	return load
+}
+
+func TestOutageHoldKeepsTheReplicas(t *testing.T) {
+	c := guardApp()
+	c.OutageHold = 6 * time.Hour
+	ds := loop(mustApp(t, c), outageLoad(), nil, nil)
+	held := ds[119].To
+	if held < 10 {
+		t.Fatalf("%d replicas before the outage for a load of 100 at 10 each", held)
+	}
+	for i := 124; i < 240; i++ {
+		if ds[i].To < held {
+			t.Fatalf("minute %d: scaled down to %d during a flat-lined outage (held %d): %s", i, ds[i].To, held, ds[i].Reason)
+		}
+	}
+	if !strings.Contains(ds[200].Reason, "flat") {
+		t.Fatalf("the reason does not say why it holds: %q", ds[200].Reason)
+	}
+	// The traffic comes back at once and finds the replicas serving it.
+	if ds[239].To*10 < 100 {
+		t.Fatalf("%d replicas when the traffic returns", ds[239].To)
+	}
+
+	off := guardApp()
+	off.OutageHold = 0
+	ds = loop(mustApp(t, off), outageLoad(), nil, nil)
+	if ds[239].To >= held {
+		t.Fatalf("without the hold the outage still kept %d replicas", ds[239].To)
+	}
+
+	short := guardApp()
+	short.OutageHold = 30 * time.Minute
+	ds = loop(mustApp(t, short), outageLoad(), nil, nil)
+	if ds[239].To >= held {
+		t.Fatalf("a 30-minute hold still held %d replicas after two hours", ds[239].To)
+	}
+}
+
+// TestOutageHoldLeavesRealLowLoad checks that load which falls but keeps
+// moving (real demand, however low) is not taken for an outage, and
+// neither is a flat plateau the replicas are busy with.
+func TestOutageHoldLeavesRealLowLoad(t *testing.T) {
+	c := guardApp()
+	c.OutageHold = 6 * time.Hour
+	rng := rand.New(rand.NewPCG(4, 4))
+	load := make([]float64, 360)
+	for i := range load {
+		load[i] = 100 + 5*rng.NormFloat64()
+		if i >= 120 {
+			load[i] = float64(rng.IntN(3)) // 0, 1 or 2
+		}
+	}
+	ds := loop(mustApp(t, c), load, nil, nil)
+	if ds[359].To >= ds[119].To {
+		t.Fatalf("low noisy load held %d replicas (had %d)", ds[359].To, ds[119].To)
+	}
+	plateau := append(flat(120, 100), flat(240, 20)...)
+	ds = loop(mustApp(t, c), plateau, nil, nil)
+	if ds[359].To >= ds[119].To {
+		t.Fatalf("a flat plateau at 20 %% of the replicas held %d (had %d)", ds[359].To, ds[119].To)
+	}
+}
+
+// TestOutageHoldIsCausal scrambles the load after the middle of the
+// outage: no decision up to it may change.
+func TestOutageHoldIsCausal(t *testing.T) {
+	c := guardApp()
+	c.OutageHold = 6 * time.Hour
+	load := outageLoad()
+	full := loop(mustApp(t, c), load, nil, nil)
+	scrambled := append([]float64(nil), load...)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := 181; i < len(scrambled); i++ {
+		scrambled[i] = 300 * rng.Float64()
+	}
+	other := loop(mustApp(t, c), scrambled, nil, nil)
+	if !reflect.DeepEqual(full[:181], other[:181]) {
+		t.Fatal("a scrambled future changed decisions taken before it")
+	}
+}
