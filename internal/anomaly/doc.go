@@ -56,8 +56,12 @@
 // minimum (weights 7, 7, 7, 7 and 7/3, whose reciprocals sum to one: the
 // record detector, silent almost always, carries less of the multiplicity
 // penalty; the stuck probability joins with weight 7, so that adding it
-// moved no other score), and the score is −log10(min w·p)/6, clamped to [0,1], so a score
-// means the same tail probability on every series.
+// moved no other score), and the score is −log10(min w·p)/6, clamped to
+// [0,1], so a score means the same tail probability per observation on
+// every series. Per observation, not per day: an hourly series has 12
+// times fewer chances a day to pass a threshold than a 5-minute one.
+// Config.RateStep (off by default, see Results) makes the probabilities
+// of coarse series per unit of time instead.
 //
 // Sparse alarms. A score at or above Config.AlarmLevel is an alarm. For
 // Config.Holdoff observations after an alarm, scores are multiplied by
@@ -93,16 +97,35 @@
 // # Synthetic corpus
 //
 // SynthCorpus generates a second development corpus in NAB's shape, four
-// families of what the NAB subset lacks, each with planted anomalies and
-// NAB-style windows: synthCounts (gamma–Poisson counts per 5 minutes with
-// night-time zero runs, a daily recurring burst and small viral blips;
-// surges, silences and spikes planted), synthHourly (24 points a day with a
-// weekday profile; spikes, stuck-low days and doubled days), synthIrregular
-// (jittered steps, missing readings and outages of hours; speed collapses
-// and stuck sensors) and synthShift (step changes of level or spread that
-// stay: the change is the anomaly, the new level the new normal).
+// families shaped like what the NAB subset lacks (NAB's realTweets,
+// realAdExchange and realTraffic, which the project does not have), each
+// with planted anomalies and NAB-style windows:
+//
+//   - synthCounts, like tweets: mentions per 5 minutes for 28 to 42 days,
+//     rates of 2 to 120 with a daily cycle and a weekend dip,
+//     gamma–Poisson noise (runs of zeros at night on quiet files), and
+//     news bursts of every size, a jump that decays over minutes to hours,
+//     as part of normal; planted: a burst 10–30 times the rate, a surge of
+//     3–5 times for 6 hours or more, a silence of 2 hours or more.
+//   - synthHourly, like ad-exchange prices: 24 points a day for 3 to 10
+//     weeks (500 to 1,700 rows, so the warm-up must be short), hours and
+//     now and then a day missing, a weak daily and weekly profile, noise
+//     that grows at night and a slow drift; planted: a spike of 1–3
+//     hours, a collapse toward zero, a price level that changes and stays,
+//     a day at twice the price.
+//   - synthIrregular, like road sensors: speed (whole mph), occupancy (a
+//     fraction in [0,1]) or travel time (whole seconds), readings about
+//     every 5 minutes with a minute of jitter, 8 % missing and dark hours
+//     now and then, weekday rush hours; planted: an incident (the road
+//     jams for an hour or two), a stuck value for hours, a recalibration
+//     that stays.
+//   - synthShift: step changes of level or spread that stay, the change
+//     the anomaly and the new level the new normal.
+//
 // "anomaly nab -synth DIR" writes it (data/ and labels/combined_windows.json)
-// and scores it.
+// and scores it; "-seeds FIRST-LAST" scores a fresh corpus per seed and
+// prints the mean table, since one seed is too noisy to judge a change by
+// (the standard score over the corpus moves by 10 points between seeds).
 //
 // # Results
 //
@@ -112,10 +135,12 @@
 // categories or files, label-free uses one fixed threshold: an alarm
 // budget of 0.1 detections per day of unlabelled data, capped at
 // AlarmLevel 0.37 (both corpora hit the cap: the budget alone gives 0.387
-// on NAB and 0.378 on the synthetic corpus). From
+// on NAB, and more than 0.37 on every synthetic seed). From
 //
 //	go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/nab-final --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
-//	go run ./services/anomaly nab --synth /tmp/synth-final --out /tmp/synth-final-res --label-free-rate 0.1
+//	go run ./services/anomaly nab --synth /tmp/synth-final --seeds 21-30 --per-family 12 --out /tmp/synth-final-res --label-free-rate 0.1
+//
+// (with GOMAXPROCS=1 on the shared machine; the second takes about 25 s).
 //
 // NAB subset (35 files, 55 windows):
 //
@@ -127,27 +152,65 @@
 //	all, reward_low_FP       65.33     63.64   63.64    65.33
 //	all, reward_low_FN       76.33     74.59   74.59    76.33
 //
-// Synthetic corpus (seed 1, 28 files, 48 windows):
+// Synthetic corpus, mean over seeds 21–30 (seeds no choice was made on;
+// per seed 52 files, 96 windows: 12 series with 1–3 planted anomalies
+// and one clean series per family):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	synthCounts              81.37     70.37   67.68    71.74
-//	synthHourly              59.85     59.85   59.85    60.74
-//	synthIrregular           73.10     73.10   73.10    74.16
-//	synthShift               75.52     75.52   75.52    76.73
-//	all                      72.46     69.71   69.04    70.84
-//	all, reward_low_FP       67.75     63.29   65.45    67.52
-//	all, reward_low_FN       77.48     71.00   75.49    75.01
+//	synthCounts              69.32     54.21   67.11    71.15
+//	synthHourly              70.40     63.64   66.60    61.32
+//	synthIrregular           59.82     58.52   59.80    57.75
+//	synthShift               83.76     83.28   83.24    84.01
+//	all                      70.83     64.91   69.19    68.56
+//	all, reward_low_FP       63.17     57.31   61.35    62.43
+//	all, reward_low_FN       76.50     71.74   74.19    72.89
 //
-// Fresh draws of the same families (add --seed N; standard, all files,
-// in-sample / LOCO / LOFO / label-free): seed 2 81.92 / 81.92 / 81.92 /
-// 81.58, seed 3 81.17 / 79.34 / 79.23 / 76.71, seed 4 78.47 / 75.01 /
-// 74.46 / 72.81, seed 5 81.01 / 80.46 / 80.46 / 80.66. The label-free
-// threshold is within 2 points of the label-optimised one on NAB (0.00)
-// and on seeds 1, 2 and 5 (1.62, 0.34, 0.35), not on seeds 3 and 4 (4.46,
-// 5.66: their best thresholds, 0.352 and 0.314, lie well below the alarm
-// level, mostly for level shifts that follow an earlier event in the same
-// series, whose aftermath has taught the tails that large residuals
-// happen).
+// Per seed (standard, all files, in-sample / LOCO / LOFO / label-free):
+// 21 74.82 / 68.24 / 72.14 / 73.22, 22 69.97 / 61.68 / 69.91 / 65.24,
+// 23 73.57 / 70.23 / 72.55 / 71.29, 24 73.06 / 68.98 / 70.33 / 70.87,
+// 25 72.03 / 69.82 / 69.21 / 70.53, 26 64.82 / 56.82 / 62.88 / 61.31,
+// 27 67.40 / 60.57 / 66.37 / 66.14, 28 73.48 / 69.95 / 73.47 / 72.02,
+// 29 74.30 / 64.91 / 72.07 / 72.59, 30 64.81 / 57.91 / 62.92 / 62.39.
+// The means over the development seeds are 70.38 / 64.93 / 68.36 / 68.63
+// (seeds 1–10) and 71.35 / 66.13 / 69.41 / 69.66 (seeds 11–20). The
+// label-free threshold is within 2 points of the label-optimised one on
+// NAB (0.00) and on the mean of every seed range (1.74, 1.69, 2.27 for
+// 21–30), not on every seed (22: 4.73, 26: 3.51, 30: 2.42, 23: 2.28, 24:
+// 2.19) nor every family: the
+// hourly family's best thresholds lie well below the alarm level (gap
+// 9.1 on seeds 21–30), the counts family's above it (−1.8). LOCO is far
+// below in-sample on counts (54 against 69) for the same reason: the
+// other families pick thresholds of 0.26–0.35, where the news bursts of the
+// counts raise false alarms. Per family the in-sample best thresholds on
+// seeds 11–13 were 0.40, 0.37, 0.36 (counts), 0.30, 0.45, 0.22 (hourly),
+// 0.34, 0.36, 0.24 (irregular), 0.38, 0.33, 0.40 (shift).
+//
+// The figures for the families before this round's generators (seed 1
+// in-sample / LOCO / LOFO / label-free 72.46 / 69.71 / 69.04 / 70.84, and
+// seeds 2–5) are not comparable: the families are now longer and
+// harder (news bursts of every size as normal, hourly files of 3 weeks
+// with missing days, sensors whose noise grows with the level).
+//
+// RateStep (off). Scores are tail probabilities per observation, so one
+// threshold means 12 times fewer false alarms per day on hourly data than
+// on 5-minute data. RateStep 300 multiplies the tail probabilities of a
+// series coarser than 5 minutes by 300 s over its step (per day alike;
+// finer series are left alone: made per day, the shop's one-minute
+// metrics lost their planted drop and performance incidents). It does
+// what it is for on the synthetic corpus: the hourly family's
+// label-free gap goes from 5.8 to −0.1 (seeds 11–20) and the mean gap
+// from 1.7 to 0.6; the means move 70.38 / 64.93 / 68.36 / 68.63 → 70.74 /
+// 65.21 / 69.07 / 69.84 (seeds 1–10), 71.35 / 66.13 / 69.41 / 69.66 →
+// 72.56 / 68.52 / 71.45 / 71.97 (11–20), 70.83 / 64.91 / 69.19 / 68.56
+// → 70.32 / 65.82 / 69.31 / 69.11 (21–30, looked at once). But NAB moves
+// to 71.27 / 69.57 / 69.58 / 71.27: nyc_taxi (30 minutes) and
+// ambient_temperature (hourly) alarm earlier in their windows and also
+// raise 5 more false alarms, which takes the cross-validated figure
+// under the floor of 70. The square root of the ratio (a compromise,
+// chosen on seeds 1–10) gave 71.67 / 67.64 / 69.46 / 70.30 (1–10),
+// 72.98 / 70.01 / 71.30 / 72.00 (11–20) and NAB 71.58 / 69.88 / 69.89 /
+// 71.48. Set {"RateStep":300} to use it; whether it helps NAB's hourly
+// realAdExchange is what the project cannot measure.
 //
 // AlarmLevel. 0.37 (0.38 before) is the level with the best mean LOCO
 // standard score over synthetic seeds 1–3 on the grid 0.32, 0.33, 0.34,
@@ -162,8 +225,31 @@
 // inside the cross-validation (a candidate grid of 0.34–0.40) gives LOCO
 // 68.96: tuning it on NAB overfits.
 //
-// Tried in this round and rejected on the cross-validated figures (NAB
-// LOCO / synthetic seed-1 LOCO, against 70.07 / 69.71 unless said):
+// Tried in this round and rejected (NAB in-sample / LOCO; synthetic
+// means over seeds 1–10, in-sample / LOCO / LOFO / label-free). Each was
+// measured on the default of the moment: RateStep at the square root
+// (NAB 71.58 / 69.88, synthetic 71.67 / 67.64 / 69.46 / 70.30), in full
+// (71.27 / 69.57; 70.74 / 65.21 / 69.07 / 69.84) or off (71.76 / 70.07;
+// 70.38 / 64.93 / 68.36 / 68.63). Square root: neighbouring daily slots
+// learning each value at a quarter or half the rate, to smooth profiles
+// that see one value per slot per day (NAB 70.87 / 67.78 and 67.15 /
+// 60.97); the record detector at the common weight 7 or at 20 (NAB 66.61
+// / 60.91, 64.07 / 59.98: the record detector carries NAB). In full: the
+// residual divided by the recent mean |u| when above one, a GARCH-like
+// volatility scale (power 0.5: NAB 72.11 / 70.41, synthetic 1–10 within
+// ±0.25, but seeds 11–20 down 1.4–2.1 on every column; power 1: NAB LOCO
+// 64.05); a record's excess capped by the residual beyond 2 or 4 error
+// scales, so a learned new level breaks no records (+0.1 at 2, too little
+// to keep; NAB LOCO 66.59 at 4); a generalised Pareto shape fitted to
+// each tail's excesses by moments, capped at 0.2 or 0.5 (synthetic within
+// ±0.2, NAB 69.59 / 67.90 and 68.44 / 66.73). Off: an error scale that
+// follows the expectation for positive series, noise proportional to the
+// level (half of it: synthetic +0.4 to +1.1 on every column, NAB 68.93 /
+// 67.80; all of it: NAB 67.59 / 65.75).
+//
+// Tried in the previous round and rejected on the cross-validated figures
+// (NAB LOCO / seed-1 LOCO of the previous synthetic families, against
+// 70.07 / 69.71 unless said):
 // residual spread per time of day (48 buckets; NAB LOCO 58–62); keeping
 // alarms out of the tails as SPOT does (NAB in-sample 45–55; only out of
 // the excess fit: NAB LOCO +0.3 at level 0.38 but low-FP LOCO −1.9);
@@ -198,11 +284,13 @@
 // after runs of one-sided residuals, a two-sided spread detector.
 //
 // Speed and memory: go test ./internal/anomaly -run '^$' -bench
-// BenchmarkObserve -benchtime 2000000x -count 3 gives 0.65–0.87 µs per
-// observation (BenchmarkObserve) and 0.54–0.69 µs (BenchmarkObserveSynth,
-// fresh detectors over the synthetic corpus) on a shared 2-core machine
-// under load 14, no allocations, 6,328 bytes of state per series
-// (TestDetectorStateSize holds it under 8 KB).
+// BenchmarkObserve -benchtime 2000000x -count 3 -benchmem -cpu 1 gives
+// 1.32–1.86 µs per observation (BenchmarkObserve) and 1.40–1.56 µs
+// (BenchmarkObserveSynth, fresh detectors over the synthetic corpus) on
+// a shared 2-core machine under load 9 (0.65–0.87 µs under load 14 in
+// the previous round: the figures follow the machine's load), no
+// allocations, 6,344 bytes of state per series (TestDetectorStateSize
+// holds it under 8 KB).
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures,
