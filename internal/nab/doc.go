@@ -48,6 +48,11 @@
 // cross-validated figure is comparable with the in-sample one. A threshold
 // sweep costs one pass over each file's threshold curve per fold.
 //
+// Mean averages the evaluations of several corpora of the same shape
+// (synthetic corpora from several seeds), part by part: a generated
+// corpus is small and one draw is noisy, so changes are judged on the
+// mean over many.
+//
 // Where NAB's Python would fail (a window end missing from the timestamps, a
 // one-row window followed by a false positive), this package picks the
 // natural reading: windows take the rows inside their limits, and a
