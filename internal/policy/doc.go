@@ -79,10 +79,10 @@
 //
 // Memory is bounded and grows with the data: the calibration keeps the
 // last CalibrationWindow of ratios as 16-bit log codes (about 7 bytes a
-// ratio), the seasonal guard two days of minute peaks as float32 (about
-// 12 KB), and the skill selector a few numbers per shadow plus its last
-// stabilisation window of wants and lead time of decisions, so a tier
-// that has seen a week of one-minute ticks holds about 46 KB
+// ratio), the seasonal guard two days of minute peaks as 16-bit log codes
+// too (about 6 KB), and the skill selector a few numbers per shadow plus
+// its last stabilisation window of wants and lead time of decisions, so a
+// tier that has seen a week of one-minute ticks holds about 40 KB
 // (TestMemoryPerTier; budget 64 KB).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their

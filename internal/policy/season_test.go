@@ -75,3 +75,22 @@ func TestSeasonMemoryForgetsGaps(t *testing.T) {
 		t.Fatalf("flat load: ratio %v %v, want 1", r, ok)
 	}
 }
+
+// TestSeasonCode checks the 16-bit peak codes: order kept, zero and unseen
+// apart, 0.05 % resolution over the loads the traces carry.
+func TestSeasonCode(t *testing.T) {
+	if seasonCode(0) != seasonZero || seasonCode(-1) != seasonZero || seasonLoad(seasonZero) != 0 || seasonLoad(seasonUnseen) != 0 {
+		t.Fatal("zero load is not coded apart")
+	}
+	prev := seasonCode(0)
+	for _, l := range []float64{1e-6, 0.01, 0.0167, 1, 26.5, 4000, 1e6} {
+		c := seasonCode(l)
+		if c <= prev {
+			t.Fatalf("code %d of %v is not above the previous %d", c, l, prev)
+		}
+		prev = c
+		if got := seasonLoad(c); math.Abs(got/l-1) > 3e-4 {
+			t.Fatalf("load %v decodes to %v", l, got)
+		}
+	}
+}
