@@ -245,7 +245,10 @@
 // ±0.2, NAB 69.59 / 67.90 and 68.44 / 66.73). Off: an error scale that
 // follows the expectation for positive series, noise proportional to the
 // level (half of it: synthetic +0.4 to +1.1 on every column, NAB 68.93 /
-// 67.80; all of it: NAB 67.59 / 65.75).
+// 67.80; all of it: NAB 67.59 / 65.75); seasonal slots that average their
+// first values (rate max(1/visits, SeasonAlpha)) instead of keeping the
+// first one with weight 0.9^k, for short series (NAB 66.07 / 64.53,
+// synthetic 70.10 / 65.54 / 67.87 / 67.95).
 //
 // Tried in the previous round and rejected on the cross-validated figures
 // (NAB LOCO / seed-1 LOCO of the previous synthetic families, against
