@@ -257,7 +257,10 @@
 // 67.80; all of it: NAB 67.59 / 65.75); seasonal slots that average their
 // first values (rate max(1/visits, SeasonAlpha)) instead of keeping the
 // first one with weight 0.9^k, for short series (NAB 66.07 / 64.53,
-// synthetic 70.10 / 65.54 / 67.87 / 67.95).
+// synthetic 70.10 / 65.54 / 67.87 / 67.95); the Pareto shape (cap 0.3)
+// for count series only, for bursts on bursts (NAB 71.75 / 70.06,
+// synthetic 1–10 +0.13 / +1.23 / +0.04 / +0.13, but seeds 11–20 71.34 /
+// 66.16 / 69.23 / 69.69 against 71.35 / 66.13 / 69.41 / 69.66: no gain).
 //
 // Tried in the previous round and rejected on the cross-validated figures
 // (NAB LOCO / seed-1 LOCO of the previous synthetic families, against
