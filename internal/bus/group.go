@@ -308,6 +308,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	// handled is, per input, the last sequence handled (rebuilt or live):
 	// a returning app's replay reads each input no further.
 	handled := make([]atomic.Uint64, len(inputs))
+	owed := &owedRecalls{}
 	topUp := func(ctx context.Context, i int) (uint64, error) {
 		if !g.Rebuild {
 			return 0, nil
@@ -342,7 +343,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		go func() {
 			defer wg.Done()
 			defer ps.Started()
-			errs[i] = b.Consume(ctx, ps, b.returningHandler(g, inputs, p, i, handled, log))
+			errs[i] = b.Consume(ctx, ps, b.returningHandler(g, inputs, p, i, handled, owed, log))
 		}()
 	}
 	go func() {
@@ -380,12 +381,19 @@ func (b *Bus) TierReturning(returning func(app, tier string) bool, counted func(
 // returningHandler is input i's live handler on partition p: it records
 // each sequence handled and, when the stage says a message's app is
 // returning (GroupSpec.Returning), replays the app's history first.
-func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, p, i int, handled []atomic.Uint64, log zerolog.Logger) Handler {
+func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, p, i int, handled []atomic.Uint64, owed *owedRecalls, log zerolog.Logger) Handler {
 	h := inputs[i].Handler
 	return func(ctx context.Context, msg *Msg) ([]Out, error) {
 		if g.Returning != nil {
-			if app, tier, ok := g.Returning(msg); ok {
+			app, tier, ok := g.Returning(msg)
+			if !ok {
+				app, tier, ok = owed.take(b.cfg.Prefix, msg)
+			}
+			if ok {
 				if err := b.recall(ctx, g, inputs, p, i, handled, msg, app, tier, log); err != nil {
+					// The stage's mark is taken: owe the replay, so the
+					// redelivered message (or the app's next) makes it.
+					owed.add(app, tier)
 					return nil, err
 				}
 			}
@@ -427,6 +435,42 @@ func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, p, i
 	}
 	log.Info().Str("app", app).Str("tier", tier).Int("messages", total).Dur("took", time.Since(began)).Msg("returning app rebuilt from its recorded inputs")
 	return nil
+}
+
+// owedRecalls are a partition's returning apps whose replay failed (the
+// stage's mark already taken): the next message of the app retries it.
+type owedRecalls struct {
+	mu   sync.Mutex
+	owed map[[2]string]bool // app, tier ("" for the whole app)
+}
+
+func (o *owedRecalls) add(app, tier string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.owed == nil {
+		o.owed = map[[2]string]bool{}
+	}
+	o.owed[[2]string{app, tier}] = true
+}
+
+// take returns, and forgets, a replay owed to msg's app (or its tier).
+func (o *owedRecalls) take(prefix string, msg *Msg) (app, tier string, ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.owed) == 0 {
+		return "", "", false
+	}
+	_, app, tier, err := proto.ParseSubject(prefix, msg.Subject)
+	if err != nil {
+		return "", "", false
+	}
+	for _, k := range [][2]string{{app, ""}, {app, tier}} {
+		if o.owed[k] {
+			delete(o.owed, k)
+			return k[0], k[1], true
+		}
+	}
+	return "", "", false
 }
 
 // storeMax raises v to seq.
