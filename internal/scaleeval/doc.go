@@ -48,16 +48,17 @@
 //
 // Summary with the shipped configuration (DefaultOptions: p95 with the
 // skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window,
-// and the seasonal guard), DIR holding the NASA and ClarkNet minute
-// traces, from
+// the forecast weight stretched for longer leads, the jump guard at 3
+// typical changes, the seasonal guard and the 6-hour outage hold), DIR
+// holding the NASA and ClarkNet minute traces, from
 // `go run ./services/decider simulate --suite ../shared/data/traces --cv`
 // (ratios to HPA at equal cost; in-sample | leave-one-family-out over the
-// nine settings of SuiteGrid; the cv choice was the shipped setting for
-// every row but the bursty family's, which chose the seasonal guard off):
+// nine settings of SuiteGrid, jump guard 3 or 4 × outage hold off or 6 h ×
+// seasonal guard off or on, and the previous release's setting):
 //
 //	trace             under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m        0.217    0.253      1.49      |   0.217       0.253
-//	nasa_1m            0.118    0.122      1.76      |   0.118       0.122
+//	clarknet_1m        0.185    0.120      1.55      |   0.217       0.253
+//	nasa_1m            0.100    0.076      1.78      |   0.100       0.076
 //	smooth-growth-s1   0.003    0.007      1.02      |   0.003       0.007
 //	smooth-growth-s2   0.004    0.007      1.02      |   0.004       0.007
 //	surges-s1          0.685    0.722      1.06      |   0.685       0.722
@@ -72,41 +73,52 @@
 //	diurnal-high-s2    0.004    0.012      1.03      |   0.004       0.012
 //	drift-s1           0.014    0.006      1.05      |   0.014       0.006
 //	drift-s2           0.017    0.008      1.05      |   0.017       0.008
-//	bursty-s1          0.834    0.827      1.14      |   0.943       0.951
-//	bursty-s2          0.839    0.804      1.13      |   0.921       0.916
-//	shop-s1 web (3m)   0.989    0.928      1.12      |   0.989       0.928
-//	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.989       0.928
-//	shop-s1 db (10m)   0.870    0.986      1.12      |   0.870       0.986
-//	shop-s2 web (3m)   0.902    0.965      1.08      |   0.902       0.965
-//	shop-s2 cache (3m) 0.902    0.965      1.08      |   0.902       0.965
-//	shop-s2 db (10m)   0.956    1.010      1.20      |   0.956       1.010
+//	bursty-s1          0.834    0.827      1.14      |   0.834       0.827
+//	bursty-s2          0.839    0.804      1.13      |   0.839       0.804
+//	shop-s1 web (3m)   0.989    0.928      1.12      |   0.997       0.962
+//	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.997       0.962
+//	shop-s1 db (10m)   0.828    0.969      1.12      |   0.829       0.972
+//	shop-s2 web (3m)   0.902    0.965      1.08      |   0.906       0.988
+//	shop-s2 cache (3m) 0.902    0.965      1.08      |   0.906       0.988
+//	shop-s2 db (10m)   0.771    0.987      1.12      |   0.744       0.984
 //
-// These figures are the live services' (the stages, above). Before the
-// simulation ran the stages it ran a copy of the forecaster without the
-// per-tier refit phase and fed the policy no anomaly incidents; it then
-// reported ClarkNet at 0.204/0.240 and the shop's seed-2 database at
-// 0.929/0.980. Feeding the anomaly service's load incidents costs a little
-// (the policy provisions for the recent peak during one), and the
-// forecaster's stage (most likely its per-tier refit phase) moves the
-// shop's database forecasts: with the incidents left out the seed-2
-// database is at 0.999 on unserved demand. Together they take ClarkNet's
-// unserved ratio just above 0.25 and the seed-2 database just above HPA.
+// The cv choice was the shipped setting for every row but ClarkNet's
+// (chosen on the other rows: the outage hold off, since its only other
+// effect is 1.3 % more cost on NASA, whose quality is far inside its goal
+// and whose loss is its cost) and the shop's (the jump guard at 4); the
+// whole suite chooses the shipped setting. These figures are the live
+// services' (the stages, above).
 //
-// Where it stands: one row, the seed-2 shop database (10-minute lead),
-// loses to HPA at equal cost on unserved demand by 1 %, in-sample and
-// cross-validated; ClarkNet misses the 0.25 goal on unserved demand
-// (0.253) and NASA is within 0.25× on both figures. Smooth heavy traffic,
-// growth, drifts, diurnal patterns and unforecastable jumps are far better
-// than HPA (its 10 % tolerance band costs it there); scheduled surges are
-// better by about 30 % thanks to the ramp guard; on/off batch load by
-// 16–30 %; the bursty family by about 17 % in-sample (the seasonal guard
-// meets its two daily content drops; its random viral bursts stay
-// unforecastable), 5–9 % cross-validated, far from the 0.5× an independent
-// check expects on bursty traffic. The shop's tiers beat HPA by 1–13 % on
-// under-provisioned minutes and up to 7 % on unserved demand, but for the
-// seed-2 database (the cache's load is the web's times four, so its row
-// equals the web's). Caveat: the skill selector's own constants (a week's
-// memory, a 10 % switching margin, HPA shadows at 0.4–0.9), the seasonal
-// guard's two days and the grid were set while looking at this suite; the
-// cross-validation covers the choice within the grid only.
+// Where it stands: no row loses to HPA at equal cost, in-sample or
+// cross-validated, and every cost is within 1.8× the oracle's. NASA and
+// ClarkNet are within 0.25× on both figures in-sample; cross-validated,
+// ClarkNet's unserved demand is at 0.253 (the setting without the outage
+// hold), just above the goal. About half of ClarkNet's unserved demand
+// without the hold is one event: the load flat-lines at 0.01 for two hours
+// (an outage) and comes back at once, and a controller that scaled down
+// in between cannot boot in time; the outage hold keeps the replicas
+// through such a flat line (NASA has the same at night and in its 37-hour
+// gap). The 10-minute database tier gains from the lead-stretched forecast
+// weight (seed 2 was 0.956/1.010 with the 3-minute weight): it beats HPA
+// by more than the web tier on under-provisioned minutes (0.83 and 0.77
+// against 0.99 and 0.90) but not on unserved demand (0.97 and 0.99 against
+// 0.93 and 0.97): most of its unserved demand falls in the first ten
+// minutes of the shop's unforecast traffic spikes, which neither
+// controller can meet (the cache's load is the web's times four, so its
+// row equals the web's). Smooth heavy traffic, growth, drifts, diurnal
+// patterns and unforecastable jumps are far better than HPA (its 10 %
+// tolerance band costs it there); scheduled surges are better by about
+// 30 % thanks to the ramp guard; on/off batch load by 16–30 %; the bursty
+// family by about 17 %, all of it from its two daily content drops, which
+// the seasonal guard meets (on those minutes we miss 78 against HPA's
+// 174, HPA at the target nearest our cost, seed 1): on its random viral
+// bursts and the rest we tie with HPA (437 against 447 under-provisioned
+// minutes), far from the 0.5× an
+// independent check expects on bursty traffic. Caveat: the skill
+// selector's own constants (a week's memory, a 10 % switching margin, HPA
+// shadows at 0.4–0.9), the seasonal guard's two days, the outage hold's
+// flat-line test (5 ticks under 5 % of the replicas' capacity) and the
+// forecast weight's 3-minute reference lead were set while looking at this
+// suite, and only the shop has a 10-minute tier; the cross-validation
+// covers the choice within the grid only.
 package scaleeval

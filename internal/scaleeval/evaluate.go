@@ -66,14 +66,18 @@ type Options struct {
 // provision for the p95 of the lead-window peak at full capacity (the
 // contract's C is the whole capacity, so the quantile is the headroom),
 // scale down after 15 minutes of lower wants, weight the forecast 0.25
-// against the recent level in the base, carry on ramps that rise beyond 3
-// typical one-minute changes (the ramp guard), lift the base to a load that
-// jumped beyond 3 typical changes and calibrate such ticks apart (the jump
-// guard), and pick each tier's operating point by realised skill against
-// the HPA rule among the p90, p95 and p98 and a 15- or 3-minute scale-down
-// window (the skill selector, policy.AppConfig.SkillQuantiles). The
-// settings were compared over the trace suite and checked by
-// leave-one-family-out (SuiteGrid, `decider simulate --suite DIR --cv`).
+// against the recent level in the base at a 3-minute lead (more at longer
+// leads, policy.AppConfig.ForecastWeightLead), carry on ramps that rise
+// beyond 3 typical one-minute changes (the ramp guard), lift the base to a
+// load that jumped beyond 3 typical changes and calibrate such ticks apart
+// (the jump guard), expect again a rise seen at this time of day on the
+// last two days (the seasonal guard), keep the replicas for up to 6 hours
+// while the load flat-lines near nothing (the outage hold), and pick each
+// tier's operating point by realised skill against the HPA rule among the
+// p90, p95 and p98 and a 15- or 3-minute scale-down window (the skill
+// selector, policy.AppConfig.SkillQuantiles). The settings were compared
+// over the trace suite and checked by leave-one-family-out (SuiteGrid,
+// `decider simulate --suite DIR --cv`).
 func DefaultOptions() Options {
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
