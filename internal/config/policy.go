@@ -46,6 +46,8 @@ func (a *App) policyOver(base policy.AppConfig) policy.AppConfig {
 	setI(&c.MinCalibration, p.MinCalibration)
 	setF(&c.DefaultHeadroom, p.DefaultHeadroom)
 	setF(&c.ForecastWeight, p.ForecastWeight)
+	setD(&c.ForecastWeightLead, p.ForecastWeightLead)
+	setD(&c.OutageHold, p.OutageHold)
 	if len(a.Tiers) == 0 {
 		c.Tiers = append([]policy.TierConfig(nil), base.Tiers...)
 		return c

@@ -177,6 +177,12 @@ type rawPolicy struct {
 	MinCalibration    *int           `yaml:"min_calibration"`
 	DefaultHeadroom   *float64       `yaml:"default_headroom"`
 	ForecastWeight    *float64       `yaml:"forecast_weight"`
+	// ForecastWeightLead: the lead time forecast_weight is meant for;
+	// tiers with longer leads weight the forecast more (0 turns it off).
+	ForecastWeightLead *time.Duration `yaml:"forecast_weight_lead"`
+	// OutageHold: how long a tier keeps its replicas while its load is a
+	// flat line far below them, a feed or the traffic cut off (0 turns it off).
+	OutageHold *time.Duration `yaml:"outage_hold"`
 }
 
 type rawTierPolicy struct {
