@@ -162,11 +162,18 @@ func benchPipeline(b *testing.B, apps, members int) {
 		}
 		return nil
 	}
-	// Warm-up, untimed: rounds of one tick per series until two rounds in
-	// a row were handled with the same split of the partitions, each by
-	// one member, every member handling some: the members have settled
-	// their shares before the clock starts.
+	// Warm-up, untimed: rounds of one tick per series until the rounds
+	// have been handled with the same split of the partitions, each by one
+	// member, every member handling some, for settleFor: the members have
+	// settled their shares before the clock starts. Two rounds in a row
+	// are not enough: a member whose first ping went out before the other
+	// joined owns every partition in its view, but handles only those it
+	// pinned first, a split that looks settled until its next ping (every
+	// GroupCheck, 2 s by default) hands the others over, and their
+	// rebuilds then stalled the timed part for 2 to 10 s.
+	const settleFor = 3 * 2 * time.Second
 	var last string
+	var since time.Time // when last became the split
 	settleBy := time.Now().Add(2 * time.Minute)
 	for round := 0; ; round++ {
 		if time.Now().After(settleBy) {
@@ -201,11 +208,14 @@ func benchPipeline(b *testing.B, apps, members int) {
 			}
 			split += fmt.Sprint(owner)
 		}
-		if settled && split == last {
+		if !settled || split != last {
+			last, since = split, time.Now()
+			continue
+		}
+		if time.Since(since) >= settleFor {
 			t0 = t0.Add(time.Duration(round+1) * 15 * time.Second) // the timed ticks follow on
 			break
 		}
-		last = split
 	}
 	warm := 0
 	if info, err := anomalies.Info(context.Background()); err == nil {
