@@ -282,7 +282,10 @@
 // values vary at least half as much as Poisson counts (variance over
 // mean ≥ 0.5), since whole miles per hour vary far less (NAB unchanged,
 // 70.91 / 64.71 / 68.79 / 69.27: irregular +0.1 / +0.1 / +0.3 / +0.5, but
-// quiet count files lose the scale, counts LOCO −3.3). None was run on
+// quiet count files lose the scale, counts LOCO −3.3); the daily
+// profile learning Saturdays and Sundays at a quarter of SeasonAlpha, a
+// lighter form of the weekend profile (70.80 / 64.96 / 68.39 / 69.20, NAB
+// 68.44 / 66.75: realKnownCause 71.03 → 60.71). None was run on
 // seeds 31–40. Those seeds, looked at once with the default, give
 // 69.92 / 62.04 / 67.61 / 67.49 (counts 68.42 / 48.68 / 65.86 / 71.45,
 // hourly 67.49 / 61.82 / 63.72 / 58.91, irregular 62.94 / 57.95 / 61.15 /
