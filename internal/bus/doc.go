@@ -15,8 +15,8 @@
 // A consumer with a GroupSpec is a stage shared by every running copy of its
 // service (group.go, member.go). The copies find each other with NATS micro
 // discovery and split the stream's partitions (the trailing token the
-// streams store, NATS's partition() of the app) by rendezvous hashing; each
-// partition is read through its own durable, <name>-p<i>, whose priority
+// streams store, NATS's partition() of the app) by rendezvous hashing with
+// bounded loads, so each gets its fair share; each partition is read through its own durable, <name>-p<i>, whose priority
 // group pins one client at a time, so the server, not the members' views,
 // guarantees a partition is handled by one copy. A copy taking a partition
 // over reloads what was published for it (GroupSpec.Acquire) and rebuilds
