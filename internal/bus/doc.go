@@ -16,8 +16,9 @@
 // service (group.go, member.go). The copies find each other with NATS micro
 // discovery and split the stream's partitions (the trailing token the
 // streams store, NATS's partition() of the app) by rendezvous hashing with
-// bounded loads, so each gets its fair share; each partition is read through its own durable, <name>-p<i>, whose priority
-// group pins one client at a time, so the server, not the members' views,
+// bounded loads, so each gets its fair share; each partition is read
+// through its own durable, <name>-p<i>, whose priority group pins one
+// client at a time, so the server, not the members' views,
 // guarantees a partition is handled by one copy. A copy taking a partition
 // over reloads what was published for it (GroupSpec.Acquire) and rebuilds
 // its apps' state from the recorded stream through batched direct gets;
