@@ -66,6 +66,13 @@ type Config struct {
 	// Counts lets a series whose first observations are all non-negative
 	// integers be scored on the square-root (Anscombe) scale.
 	Counts bool
+	// HourSpreadStep, if positive, makes a series sampled every
+	// HourSpreadStep seconds or more coarsely judge each residual by the
+	// spread residuals have at its hour of day (noisy nights, quiet
+	// afternoons), learned per hour at SeasonAlpha; finer series (every
+	// NAB subset file but one, and live metrics) are left alone. 3600 in
+	// the defaults: on hourly data each hour is one daily slot.
+	HourSpreadStep float64
 	// WarmupDays caps the warm-up by time once the sampling interval is
 	// known, so hourly data is not silent for its first 12 days; zero
 	// leaves the warm-up at Warmup observations. (Before the stuck
@@ -93,29 +100,30 @@ type Config struct {
 // DefaultConfig returns the configuration used live and on NAB.
 func DefaultConfig() Config {
 	return Config{
-		FastAlpha:    0.02,
-		LevelAlpha:   0.01,
-		SeasonAlpha:  0.1,
-		ErrAlpha:     0.01,
-		SlowAlpha:    0.002,
-		RangeAlpha:   0.0001,
-		ShiftAlpha:   0.1,
-		VarAlpha:     0.05,
-		TailHalfLife: 20000,
-		TailQuantile: 0.05,
-		Weights:      [nDetectors]float64{7, 7, 7, 7, 7.0 / 3, 7},
-		StuckScale:   1e4,
-		Decades:      6,
-		AlarmLevel:   0.37,
-		Holdoff:      100,
-		Breakthrough: 0.6,
-		HoldoffDamp:  0.3,
-		RecurWidth:   3,
-		RecurRatio:   0.4,
-		RecurDamp:    0.4,
-		Warmup:       300,
-		WarmupDays:   2,
-		MinWarmup:    100,
-		Counts:       true,
+		FastAlpha:      0.02,
+		LevelAlpha:     0.01,
+		SeasonAlpha:    0.1,
+		ErrAlpha:       0.01,
+		SlowAlpha:      0.002,
+		RangeAlpha:     0.0001,
+		ShiftAlpha:     0.1,
+		VarAlpha:       0.05,
+		TailHalfLife:   20000,
+		TailQuantile:   0.05,
+		Weights:        [nDetectors]float64{7, 7, 7, 7, 7.0 / 3, 7},
+		StuckScale:     1e4,
+		Decades:        6,
+		AlarmLevel:     0.37,
+		Holdoff:        100,
+		Breakthrough:   0.6,
+		HoldoffDamp:    0.3,
+		RecurWidth:     3,
+		RecurRatio:     0.4,
+		RecurDamp:      0.4,
+		Warmup:         300,
+		WarmupDays:     2,
+		MinWarmup:      100,
+		Counts:         true,
+		HourSpreadStep: 3600,
 	}
 }

@@ -67,6 +67,10 @@ type Detector struct {
 	daily    seasonal
 	weekly   seasonal
 
+	hourly     bool                 // residuals are judged by their hour of day's spread
+	hourSpread [hoursPerDay]float32 // decayed mean |residual| per hour of day, in error scales
+	hourSum    float64              // the sum of hourSpread
+
 	slowMean, slowVar float64
 	hi, lo            float64 // slowly forgetting range of past values
 	shift, varMean    float64
@@ -114,6 +118,13 @@ func (d *Detector) initStep() {
 		d.weekly = newSeasonal(d.weekly.period)
 		d.daily.init(step)
 		d.weekly.init(step)
+	}
+	if step > 0 && d.cfg.HourSpreadStep > 0 && step >= int64(d.cfg.HourSpreadStep) {
+		d.hourly = true
+		for i := range d.hourSpread {
+			d.hourSpread[i] = 1
+		}
+		d.hourSum = hoursPerDay
 	}
 	if step > 0 && d.cfg.RateStep > 0 {
 		d.rateMul = min(1, d.cfg.RateStep/float64(step))
@@ -183,6 +194,16 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	return s
 }
 
+// hoursPerDay is the number of hour-of-day spreads (Config.HourSpreadStep).
+const hoursPerDay = 24
+
+// hourSpreadMax bounds what one residual, in error scales, teaches its
+// hour's spread, so one anomaly cannot make its hour deaf.
+const hourSpreadMax = 4
+
+// hourRatioMin bounds how much quieter than the day an hour is taken to be.
+const hourRatioMin = 0.25
+
 // countSamples is how many first observations decide whether a series is
 // a count: all of them non-negative integers.
 const countSamples = 12
@@ -235,6 +256,14 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	scale = math.Max(scale, floor)
 	r := v - pred
 	u := r / scale
+	var hour int
+	if d.hourly {
+		// Divide by this hour of day's spread relative to the whole
+		// day's, so noisy nights and quiet afternoons are each judged
+		// by their own noise.
+		hour = int(((sec % 86400) + 86400) % 86400 / 3600)
+		u /= math.Max(hourRatioMin, float64(d.hourSpread[hour])*hoursPerDay/d.hourSum)
+	}
 
 	var z [nTailed]float64
 	z[dResidual] = math.Abs(u)
@@ -320,6 +349,19 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		}
 	}
 	d.shift, d.varMean = shift, varMean
+	if d.hourly {
+		// Learn this hour's spread from the residual in the blend's
+		// error scales (before the hour's own correction), at the
+		// seasonal slots' rate: every hour starts at 1, the day's mean,
+		// and moves a tenth of the way a day.
+		e := math.Min(math.Abs(r/scale), hourSpreadMax)
+		h := float64(d.hourSpread[hour])
+		d.hourSpread[hour] = float32(h + cfg.SeasonAlpha*(e-h))
+		d.hourSum = 0
+		for _, x := range d.hourSpread {
+			d.hourSum += float64(x)
+		}
+	}
 	e := math.Abs(v - d.level)
 	if d.n <= 1 {
 		d.levelErr = e
