@@ -27,7 +27,13 @@
 // weighted by inverse squared error, and the blended error is the scale.
 //
 // Six surprises; the first three come from the standardised residual
-// u = (v − expected)/scale:
+// u = (v − expected)/scale, which on hourly or coarser series
+// (Config.HourSpreadStep) is further divided by its hour of day's spread
+// relative to the day's (the mean |u| of each of the 24 hours, learned at
+// SeasonAlpha, each value's share bounded at 4, the ratio at least 1/4),
+// so a noisy night and a quiet afternoon are each judged by their own
+// noise; a 5-minute series has too many points per hour for one value a
+// day to tell them apart, and stays on the whole day's scale:
 //
 //   - residual: |u|, a spike or dip at one point;
 //   - changepoint: |EWMA of u|, a level shift that persists (CUSUM-like);
@@ -147,7 +153,7 @@
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    87.81     87.81   87.81    87.81
 //	realAWSCloudwatch        69.20     66.10   66.10    69.20
-//	realKnownCause           71.03     71.03   71.03    71.03
+//	realKnownCause           71.02     71.02   71.02    71.02
 //	all                      71.76     70.07   70.07    71.76
 //	all, reward_low_FP       65.33     63.64   63.64    65.33
 //	all, reward_low_FN       76.33     74.59   74.59    76.33
@@ -157,33 +163,73 @@
 // and one clean series per family):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	synthCounts              69.32     54.21   67.11    71.15
-//	synthHourly              70.40     63.64   66.60    61.32
-//	synthIrregular           59.82     58.52   59.80    57.75
-//	synthShift               83.76     83.28   83.24    84.01
-//	all                      70.83     64.91   69.19    68.56
-//	all, reward_low_FP       63.17     57.31   61.35    62.43
-//	all, reward_low_FN       76.50     71.74   74.19    72.89
+//	synthCounts              69.62     61.07   68.36    71.15
+//	synthHourly              69.09     64.62   66.49    63.06
+//	synthIrregular           60.61     57.82   58.28    57.75
+//	synthShift               84.07     83.83   83.73    84.01
+//	all                      70.85     66.84   69.22    68.99
+//	all, reward_low_FP       63.49     58.61   61.78    62.74
+//	all, reward_low_FN       76.45     72.22   75.11    73.39
 //
 // Per seed (standard, all files, in-sample / LOCO / LOFO / label-free):
-// 21 74.82 / 68.24 / 72.14 / 73.22, 22 69.97 / 61.68 / 69.91 / 65.24,
-// 23 73.57 / 70.23 / 72.55 / 71.29, 24 73.06 / 68.98 / 70.33 / 70.87,
-// 25 72.03 / 69.82 / 69.21 / 70.53, 26 64.82 / 56.82 / 62.88 / 61.31,
-// 27 67.40 / 60.57 / 66.37 / 66.14, 28 73.48 / 69.95 / 73.47 / 72.02,
-// 29 74.30 / 64.91 / 72.07 / 72.59, 30 64.81 / 57.91 / 62.92 / 62.39.
-// The means over the development seeds are 70.38 / 64.93 / 68.36 / 68.63
-// (seeds 1–10) and 71.35 / 66.13 / 69.41 / 69.66 (seeds 11–20). The
-// label-free threshold is within 2 points of the label-optimised one on
-// NAB (0.00) and on the mean of every seed range (1.74, 1.69, 2.27 for
-// 21–30), not on every seed (22: 4.73, 26: 3.51, 30: 2.42, 23: 2.28,
-// 24: 2.19) nor every family: the hourly family's best thresholds lie
-// well below the alarm level (gap 9.1 on seeds 21–30), the counts
-// family's above it (−1.8). LOCO is far below in-sample on counts (54
-// against 69) for the same reason: the other families pick thresholds of
-// 0.26–0.35, where the news bursts of the counts raise false alarms. Per
-// family, the in-sample best thresholds on seeds 11–13 were 0.40, 0.37,
-// 0.36 (counts), 0.24, 0.28, 0.32 (hourly), 0.34, 0.38, 0.24 (irregular)
-// and 0.38, 0.33, 0.40 (shift).
+// 21 72.71 / 66.18 / 71.77 / 72.64, 22 70.19 / 61.78 / 65.32 / 66.29,
+// 23 72.09 / 68.75 / 72.03 / 70.04, 24 72.17 / 70.10 / 71.40 / 71.71,
+// 25 71.76 / 68.56 / 68.02 / 69.69, 26 65.90 / 63.90 / 64.08 / 61.53,
+// 27 67.31 / 64.84 / 66.09 / 66.02, 28 74.06 / 72.21 / 74.05 / 72.71,
+// 29 76.25 / 72.72 / 75.28 / 75.28, 30 66.03 / 59.31 / 64.11 / 64.03.
+//
+// Seeds 31–40, drawn after every choice above (the same command with
+// --seeds 31-40):
+//
+//	standard               in-sample   LOCO    LOFO   label-free
+//	synthCounts              71.00     53.43   68.45    71.45
+//	synthHourly              67.40     63.14   64.75    61.14
+//	synthIrregular           61.77     59.55   60.87    60.75
+//	synthShift               80.82     79.62   80.32    78.85
+//	all                      70.25     63.94   68.60    68.05
+//	all, reward_low_FP       62.81     54.35   60.24    61.72
+//	all, reward_low_FN       75.99     69.50   72.54    72.48
+//
+// The mean over the development seeds 1–20 is 71.08 / 66.27 / 69.09 /
+// 69.43. The label-free threshold is within 2 points of the
+// label-optimised one on NAB (0.00) and on the mean of seeds 1–20 (1.65)
+// and 21–30 (1.86), not quite on 31–40 (2.20), nor on every seed (22:
+// 3.90, 26: 4.37) nor every family: the hourly family's best thresholds
+// lie below the alarm level (gap 6.0 on seeds 21–30, 6.3 on 31–40), the
+// counts family's above it. LOCO is far below in-sample on counts (61
+// and 53 against 70 and 71) for the same reason: the other families pick
+// thresholds of 0.26–0.35, where the news bursts of the counts raise
+// false alarms. Per family, the in-sample best thresholds on seeds 11–13
+// were (before the hour spreads) 0.40, 0.37, 0.36 (counts), 0.24, 0.28,
+// 0.32 (hourly), 0.34, 0.38, 0.24 (irregular) and 0.38, 0.33, 0.40
+// (shift).
+//
+// Hour spreads (HourSpreadStep 3600, on). The synthetic hourly family
+// has noise that grows at night; judged by the whole day's spread, its
+// nights raised most of its false alarms (at 0.37, seeds 1–10: 112
+// false alarms, most between 01:00 and 05:00, and 72 of 240 windows
+// missed) and its daytime anomalies scored low. Before / after, standard
+// in-sample / LOCO / LOFO / label-free: seeds 1–20 70.86 / 65.53 / 68.89
+// / 69.14 → 71.08 / 66.27 / 69.09 / 69.43 (hourly 68.37 / 64.05 / 65.35
+// / 62.54 → 68.49 / 65.57 / 66.45 / 63.67); seeds 21–30 70.83 / 64.91 /
+// 69.19 / 68.56 → 70.85 / 66.84 / 69.22 / 68.99; seeds 31–40 69.92 /
+// 62.04 / 67.61 / 67.49 → 70.25 / 63.94 / 68.60 / 68.05 (low-FP 62.45 /
+// 54.05 / 59.93 / 61.27 → 62.81 / 54.35 / 60.24 / 61.72; low-FN 75.78 /
+// 68.06 / 73.39 / 71.87 → 75.99 / 69.50 / 72.54 / 72.48: LOFO −0.85, the
+// one column it lowers there). The hourly family's own in-sample figure,
+// at the corpus-wide threshold, moves +0.1, −1.3 and −0.1 on the three
+// ranges while its label-free one gains 1.1–2.2 (the gap to the best
+// threshold narrows from 9.1 to 6.0 on 21–30): it mostly makes one
+// threshold fit hourly data better. NAB moves by 0.01 (realKnownCause
+// 71.03 → 71.02: ambient_temperature, its only hourly file). The
+// prior was chosen on seeds 1–20 between starting each hour's learning
+// rate at 1/3 (falling to SeasonAlpha) and SeasonAlpha from the start,
+// which is kept (71.14 / 65.66 / 68.86 / 69.56 against 71.08 / 66.27 /
+// 69.09 / 69.43); applying it from 30-minute steps instead takes NAB
+// LOCO to 69.96 (nyc_taxi). The price, in TestHourSpreadJudgesHoursByTheirNoise:
+// a night's own Gaussian extremes are no longer hidden among the noisy
+// and quiet hours' mixture (5 false alarms in 60 days against 3), while a
+// day-time spike of six day-time noise units scores 0.61 against 0.08.
 //
 // The figures for the families before this round's generators (seed 1
 // in-sample / LOCO / LOFO / label-free 72.46 / 69.71 / 69.04 / 70.84, and
@@ -262,10 +308,18 @@
 // synthetic 1–10 +0.13 / +1.23 / +0.04 / +0.13, but seeds 11–20 71.34 /
 // 66.16 / 69.23 / 69.69 against 71.35 / 66.13 / 69.41 / 69.66: no gain).
 //
-// Tried on 2026-12-02 and rejected (default config as above; NAB
-// in-sample / LOCO; synthetic means over seeds 1–20, in-sample / LOCO /
-// LOFO / label-free, against 70.86 / 65.53 / 68.89 / 69.14, low-FP
-// in-sample 63.53): a series whose first twelve values all lie strictly
+// Tried on 2026-12-02 and rejected (on the default before the hour
+// spreads; NAB in-sample / LOCO; synthetic means over seeds 1–20,
+// in-sample / LOCO / LOFO / label-free, against 70.86 / 65.53 / 68.89 /
+// 69.14, low-FP in-sample 63.53): ShiftAlpha 0.05, 0.03 or 0.2 instead
+// of 0.1, a slower changepoint for the sensors' recalibrations, which
+// the rush hours' runs of one-signed residuals hide (69.19 / 62.37 /
+// 67.04 / 66.86 and 69.15 / 62.93 / 66.93 / 66.71: hourly −6, NAB
+// 70.12 / 68.13 and 68.28 / 64.90; 0.2: 70.78 / 66.58 / 69.26 / 69.15
+// but NAB 69.76 / 66.41); the seasonal profiles interpolating between
+// the starts of neighbouring slots when the slots are as wide as the
+// step, for jittered timestamps (70.86 / 65.41 / 68.81 / 69.11, NAB
+// 71.75 / 70.06); a series whose first twelve values all lie strictly
 // between 0 and 1 scored on a logit scale log((v+ε)/(1−v+ε)), ε = 0.005,
 // for occupancy (70.11 / 64.51 / 67.59 / 68.24: the hourly prices below 1
 // are not fractions and the logit stretches them near 1) or on a log
@@ -330,11 +384,12 @@
 //
 // Speed and memory: go test ./internal/anomaly -run '^$' -bench
 // BenchmarkObserve -benchtime 2000000x -count 3 -benchmem -cpu 1 gives
-// 1.32–1.86 µs per observation (BenchmarkObserve) and 1.40–1.56 µs
-// (BenchmarkObserveSynth, fresh detectors over the synthetic corpus) on
-// a shared 2-core machine under load 9 (0.65–0.87 µs under load 14 in
-// the previous round: the figures follow the machine's load), no
-// allocations, 6,344 bytes of state per series (TestDetectorStateSize
+// 0.87–1.04 µs per observation (BenchmarkObserve) and 0.60–1.04 µs
+// (BenchmarkObserveSynth, fresh detectors over the synthetic corpus, its
+// hourly files included) on a shared 2-core machine under load 7.7 with
+// the hour spreads (1.32–1.86 and 1.40–1.56 µs under load 9 before
+// them: the figures follow the machine's load), no
+// allocations, 6,464 bytes of state per series (TestDetectorStateSize
 // holds it under 8 KB).
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
