@@ -87,6 +87,11 @@ type AppConfig struct {
 	// others (regime detection): how far a fresh jump keeps rising is
 	// learned from earlier jumps.
 	JumpBin bool
+	// JumpFallBin splits the jumped ticks (JumpBin) by whether the load
+	// fell since the tick before: a burst past its peak is calibrated
+	// apart from one still rising, so the replicas wanted while it decays
+	// follow how far such decaying loads went on, not the onsets.
+	JumpFallBin bool
 	// HPAGuardTarget, when positive, runs the Kubernetes HPA rule at this
 	// target utilisation beside the policy on every tier and never wants
 	// fewer replicas than it does. 0 turns the guard off.
@@ -105,6 +110,14 @@ type AppConfig struct {
 	// rise seen over the lead window at this time of day (so a daily
 	// content drop or scheduled job is met when it starts, not after).
 	SeasonalPeaks bool
+	// PhasePeaks turns on the hour-phase guard beside the seasonal one
+	// (it needs SeasonalPeaks, whose memory it reads): the policy never
+	// provisions below the current level times the rise seen at this
+	// minute of the hour (give or take two minutes) in at least four of
+	// the last eight hours, when that rise exceeds five typical one-tick
+	// changes, so bursts that recur at similar minutes of the hour are
+	// met as they start; random bursts and noise almost never recur so.
+	PhasePeaks bool
 	// OutageHold, when positive, keeps a tier's replicas while its load
 	// repeats the very same value tick after tick (five ticks or more)
 	// at under 5 % of their capacity, for at most this long: such a flat

@@ -27,6 +27,10 @@ const (
 	// well above the level): how far a fresh jump goes on rising is its
 	// own regime, learned apart from the level bins.
 	jumpBin = maxBin + 1
+	// jumpFallBin holds the ratios of jumped ticks whose load fell since
+	// the tick before (AppConfig.JumpFallBin): a burst past its peak,
+	// decaying, goes on far less than one still rising.
+	jumpFallBin = maxBin + 2
 	// minJumpCalibration is the least number of ratios the jump bin needs;
 	// jumps are rare, and until then the pooled ratios serve.
 	minJumpCalibration = 30
@@ -106,6 +110,12 @@ func (d *demand) rampRise(sigmas float64) float64 {
 	return math.Max(0, r)
 }
 
+// falling reports whether the last load is below the one before it.
+func (d *demand) falling() bool {
+	n := len(d.hist)
+	return n >= 2 && d.hist[n-1].load < d.hist[n-2].load
+}
+
 // peak returns the highest load seen in (from, to].
 func (d *demand) peak(from, to time.Time) (float64, bool) {
 	best, ok := 0.0, false
@@ -146,7 +156,7 @@ func (d *demand) record(t time.Time, base float64, bin int) {
 // level bin, falling back to the pooled ratios and then to def.
 func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, string) {
 	need, src := minN, "level"
-	if bin == jumpBin {
+	if bin >= jumpBin {
 		need, src = min(minN, minJumpCalibration), "jump"
 	}
 	if d.cal.binLen(bin) >= need {

@@ -57,7 +57,10 @@
 //     extra replicas) and scales down after the short window while the long
 //     one does not pay;
 //   - a jump guard (JumpSigmas, JumpBin) that lifts the base to a jumped
-//     load at once and calibrates such ticks apart;
+//     load at once and calibrates such ticks apart, those whose load fell
+//     since the tick before (a burst past its peak) apart from those still
+//     rising when JumpFallBin is on (off by default: it made the shop's
+//     web tier lose to HPA);
 //   - the seasonal guard (SeasonalPeaks): the policy remembers the peak of
 //     every minute of the last two days and never provisions below the
 //     current level times the smallest, over those days, of the rise seen
@@ -65,6 +68,15 @@
 //     nightly job or a scheduled match is met as it starts instead of
 //     after; a rise seen on only one day (a random burst) is not expected
 //     again;
+//   - optional, off by default: the hour-phase guard (PhasePeaks), from
+//     the same memory: never below the current level times the rise seen
+//     at this minute of the hour, give or take two minutes, in at least
+//     four of the last eight hours, once that rise exceeds five typical
+//     one-tick changes, so bursts that recur near the same minute of the
+//     hour (posts scheduled on the hour) are met as they start; random
+//     bursts and noise almost never recur so and leave it idle. On the
+//     suite it helps only the synthetic bursty-hourly family and costs
+//     ClarkNet a little (package scaleeval's documentation);
 //   - the outage hold (OutageHold): while the load repeats the very same
 //     value tick after tick at next to nothing for the replicas held (a
 //     metrics feed or the traffic cut off upstream, not demand), the

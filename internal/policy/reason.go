@@ -62,6 +62,9 @@ func (tr *tier) floorText(e evaluation, unit string) string {
 	case "season":
 		return fmt.Sprintf("the rise seen at this time of day on each of the last two days (× %.2f over the level), expected again: recent level %s × %.2f = %s %s over the next %s",
 			e.seasonal, fmtNum(e.level), e.seasonal, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
+	case "phase":
+		return fmt.Sprintf("the rise seen at this minute of the hour in at least %d of the last %d hours (× %.2f over the level), expected again: recent level %s × %.2f = %s %s over the next %s",
+			phaseSeen, phaseHours, e.phase, fmtNum(e.level), e.phase, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
 	case "outage":
 		return fmt.Sprintf("the %d replicas held while the load stays flat at %s %s (a feed or traffic cut off, not demand: it comes back at once)", e.floor, fmtNum(e.load), unit)
 	case "ramp":

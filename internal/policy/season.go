@@ -2,6 +2,7 @@ package policy
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -84,37 +85,73 @@ func (s *season) observe(t time.Time, load float64) {
 // before t that day: how far the load rose at this time of day on every
 // remembered day. ok is false unless every day was seen.
 func (s *season) ratio(t time.Time, h, level time.Duration) (float64, bool) {
+	return s.rise(t, h, level, 1440, seasonDays, seasonDays, 0)
+}
+
+// The hour-phase guard (AppConfig.PhasePeaks) looks back phaseHours hours
+// and expects a rise that came at this minute of the hour, give or take
+// phaseJitter minutes, in at least phaseSeen of them: bursts that recur at
+// similar minutes of the hour (posts scheduled on the hour, a feed
+// refreshed every hour), which random bursts almost never do.
+const (
+	phaseHours  = 8
+	phaseSeen   = 4
+	phaseJitter = 2
+	// phaseSigmas is how many typical one-tick changes of the load
+	// (the ramp guard's noise scale) the recurring rise must exceed.
+	phaseSigmas = 5
+)
+
+// phase returns the rise at this minute of the hour that at least
+// phaseSeen of the last phaseHours hours reached: the peak over
+// (t−phaseJitter, t+h+phaseJitter] that hour to the mean load over the
+// level window before t that hour.
+func (s *season) phase(t time.Time, h, level time.Duration) (float64, bool) {
+	return s.rise(t, h, level, 60, phaseHours, phaseSeen, phaseJitter)
+}
+
+// rise returns, over the last n periods of period minutes, the ratio of
+// the peak over (t−jitter, t+h+jitter] to the mean load over the level
+// window before t, each taken that many periods ago, that at least k of
+// the n periods reached (k = n: the smallest). ok is false unless every
+// period was seen.
+func (s *season) rise(t time.Time, h, level time.Duration, period int64, n, k int, jitter int64) (float64, bool) {
 	if !s.init {
 		return 0, false
 	}
 	m := t.Unix() / 60
 	hm, lm := max(1, int64(h/time.Minute)), min(30, max(1, int64(level/time.Minute)))
-	best := math.Inf(1)
-	for d := int64(1); d <= seasonDays; d++ {
-		at := m - d*1440
-		if at-lm+1 <= s.last-int64(len(s.peaks)) || at+hm > s.last {
+	var buf [phaseHours + seasonDays]float64
+	rs := buf[:0]
+	for d := int64(1); d <= int64(n); d++ {
+		at := m - d*period
+		if at-lm+1 <= s.last-int64(len(s.peaks)) || at-jitter+1 <= s.last-int64(len(s.peaks)) || at+hm+jitter > s.last {
 			return 0, false
 		}
-		peak, sum, n := 0.0, 0.0, 0
-		for k := at + 1; k <= at+hm; k++ {
-			c := s.peaks[s.slot(k)]
-			if c == seasonUnseen {
+		peak, sum, c := 0.0, 0.0, 0
+		for j := at + 1 - jitter; j <= at+hm+jitter; j++ {
+			v := s.peaks[s.slot(j)]
+			if v == seasonUnseen {
 				return 0, false
 			}
-			peak = math.Max(peak, seasonLoad(c))
+			peak = math.Max(peak, seasonLoad(v))
 		}
-		for k := at - lm + 1; k <= at; k++ {
-			c := s.peaks[s.slot(k)]
-			if c == seasonUnseen {
+		for j := at - lm + 1; j <= at; j++ {
+			v := s.peaks[s.slot(j)]
+			if v == seasonUnseen {
 				return 0, false
 			}
-			sum += seasonLoad(c)
-			n++
+			sum += seasonLoad(v)
+			c++
 		}
 		if sum <= 0 {
 			return 0, false
 		}
-		best = math.Min(best, peak/(sum/float64(n)))
+		rs = append(rs, peak/(sum/float64(c)))
 	}
-	return best, true
+	if len(rs) == 0 || k < 1 || k > len(rs) {
+		return 0, false
+	}
+	slices.Sort(rs)
+	return rs[len(rs)-k], true
 }

@@ -200,7 +200,7 @@ type evaluation struct {
 	hasForecast, jump, guard                                           bool
 	ratioSource                                                        string
 	floor, want, bin                                                   int
-	quantile, seasonal                                                 float64
+	quantile, seasonal, phase                                          float64
 	// react is the load the floor provisions for, and reactBy what set
 	// it: "load", "ramp", "season" or "outage".
 	react   float64
@@ -249,6 +249,9 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 			e.base, e.jump = j, true
 			if tr.app.JumpBin {
 				bin = jumpBin
+				if tr.app.JumpFallBin && tr.dem.falling() {
+					bin = jumpFallBin
+				}
 			}
 		}
 	}
@@ -274,6 +277,18 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 		if r, ok := tr.sea.ratio(t, tr.horizon, tr.app.LevelWindow); ok && r > 1 {
 			if s := e.level * r; s > react {
 				react, e.seasonal, e.reactBy = s, r, "season"
+			}
+		}
+		if tr.app.PhasePeaks {
+			// The hour-phase guard: a rise that came at this minute of
+			// the hour in most of the last hours is expected again.
+			// Only a rise beyond phaseSigmas typical one-tick changes
+			// counts: the peak of a few noisy minutes is always a little
+			// above their mean.
+			if r, ok := tr.sea.phase(t, tr.horizon, tr.app.LevelWindow); ok && (r-1)*e.level > phaseSigmas*tr.dem.absDiff {
+				if s := e.level * r; s > react {
+					react, e.phase, e.reactBy = s, r, "phase"
+				}
 			}
 		}
 	}
@@ -429,6 +444,9 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	}
 	if e.seasonal > 0 {
 		m["seasonal_ratio"] = e.seasonal
+	}
+	if e.phase > 0 {
+		m["phase_ratio"] = e.phase
 	}
 	return m
 }

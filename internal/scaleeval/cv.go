@@ -23,8 +23,8 @@ type Grid struct {
 // chooses from: the jump guard's threshold (3 or 4 typical one-minute
 // changes) × the outage hold (off or 6 hours) × the seasonal guard (off
 // or on), and the previous release's setting (no selector, the adaptive
-// hold at 0.07 with a 5-minute short window, no seasonal guard, no outage
-// hold), everything else as in base; Default points at base's own setting
+// hold at 0.07 with a 5-minute short window, no seasonal or hour-phase
+// guard, no outage hold, jumps calibrated in one bin), everything else as in base; Default points at base's own setting
 // when it is in the grid.
 func SuiteGrid(base Options) Grid {
 	g := Grid{Knob: "jump sigmas × outage hold × seasonal guard", Default: -1}
@@ -48,6 +48,7 @@ func SuiteGrid(base Options) Grid {
 	}
 	o := base
 	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth, o.SeasonalPeaks, o.OutageHold = nil, 5*time.Minute, 0.07, false, 0
+	o.PhasePeaks, o.JumpFallBin = false, false
 	add("no skill, hold-worth=0.07 short=5m", o)
 	if g.Default < 0 {
 		g.Default = len(g.Options)

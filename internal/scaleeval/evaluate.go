@@ -39,6 +39,9 @@ type Options struct {
 	RampSigmas, JumpSigmas, ReactiveHeadroom float64
 	// JumpBin calibrates jumps apart (policy.AppConfig.JumpBin).
 	JumpBin bool
+	// JumpFallBin calibrates decaying jumps apart from rising ones
+	// (policy.AppConfig.JumpFallBin).
+	JumpFallBin bool
 	// HPAGuardTarget is policy.AppConfig.HPAGuardTarget.
 	HPAGuardTarget float64
 	// ShortStabilization and HoldWorth are the policy's adaptive hold.
@@ -48,6 +51,8 @@ type Options struct {
 	SkillQuantiles []float64
 	// SeasonalPeaks is policy.AppConfig.SeasonalPeaks.
 	SeasonalPeaks bool
+	// PhasePeaks is policy.AppConfig.PhasePeaks.
+	PhasePeaks bool
 	// OutageHold is policy.AppConfig.OutageHold.
 	OutageHold time.Duration
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
@@ -107,7 +112,8 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.HPAGuardTarget = o.HPAGuardTarget
 	app.ShortStabilization, app.HoldWorth = o.ShortStabilization, o.HoldWorth
 	app.SkillQuantiles = o.SkillQuantiles
-	app.SeasonalPeaks = o.SeasonalPeaks
+	app.SeasonalPeaks, app.PhasePeaks = o.SeasonalPeaks, o.PhasePeaks
+	app.JumpFallBin = o.JumpFallBin
 	app.OutageHold = o.OutageHold
 	return app
 }

@@ -40,9 +40,14 @@ type Trace struct {
 //     req/s (Poisson dominated) and at thousands of req/s;
 //   - drift: a slow random walk of the level with a mild daily pattern;
 //   - bursty: social-media-like traffic with a daily pattern, heavy-tailed
-//     bursts at random times and two daily content drops.
+//     bursts at random times and two daily content drops;
+//   - bursty-hourly: the same daily pattern with fewer random bursts, and
+//     bursts that recur near the top of the hour (start jittered by ±2
+//     minutes) in six of ten daytime hours, as posts scheduled on the hour
+//     would give: bursts with a recurring phase but not a fixed day-to-day
+//     time.
 func SyntheticFamilies() []string {
-	return []string{"smooth-growth", "surges", "jumps", "batch", "diurnal-low", "diurnal-high", "drift", "bursty"}
+	return []string{"smooth-growth", "surges", "jumps", "batch", "diurnal-low", "diurnal-high", "drift", "bursty", "bursty-hourly"}
 }
 
 // synthStart is the first minute of every synthetic trace (a Monday).
@@ -74,6 +79,8 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 		d = g.drift(21)
 	case "bursty":
 		d = g.bursty(21)
+	case "bursty-hourly":
+		d = g.burstyHourly(21)
 	default:
 		return Trace{}, fmt.Errorf("unknown synthetic family %q (known: %v)", family, SyntheticFamilies())
 	}
@@ -302,9 +309,37 @@ func (g *gen) drift(days int) []float64 {
 
 func (g *gen) bursty(days int) []float64 {
 	n := days * dayMin
+	boost, addBurst := burstsOf(n)
+	// Viral bursts: about six a day, Pareto magnitudes 1.5–4×.
+	g.randomBursts(n, 6, addBurst)
+	// Content drops at 09:00 and 17:00 every day.
+	for d := 0; d < days; d++ {
+		for _, h := range []int{9, 17} {
+			addBurst(d*dayMin+h*60, 1.8+0.4*g.rng.Float64(), 2, 20)
+		}
+	}
+	return g.socialLevel(boost)
+}
+
+// randomBursts adds about perDay bursts a day at random minutes, with
+// Pareto magnitudes 1.5–4×, rising over 1–3 minutes and decaying over
+// 10–40.
+func (g *gen) randomBursts(n int, perDay float64, add func(start int, mag float64, rise, decay int)) {
+	for i := 0; i < n; i++ {
+		if g.rng.Float64() < perDay/dayMin {
+			mag := math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
+			add(i, mag, 1+g.rng.IntN(3), 10+g.rng.IntN(31))
+		}
+	}
+}
+
+// burstsOf returns a boost series of n minutes and the function that adds
+// one burst to it: a linear rise over rise minutes to mag, then an
+// exponential decay with time constant decay.
+func burstsOf(n int) ([]float64, func(start int, mag float64, rise, decay int)) {
 	boost := make([]float64, n)
-	addBurst := func(start int, mag float64, rise, decay int) {
-		for j := start; j < n && j < start+rise+6*decay; j++ {
+	return boost, func(start int, mag float64, rise, decay int) {
+		for j := max(0, start); j < n && j < start+rise+6*decay; j++ {
 			var f float64
 			if k := j - start; k < rise {
 				f = float64(k+1) / float64(rise)
@@ -314,20 +349,31 @@ func (g *gen) bursty(days int) []float64 {
 			boost[j] += (mag - 1) * f
 		}
 	}
-	// Viral bursts: about six a day, Pareto magnitudes 1.5–4×.
-	for i := 0; i < n; i++ {
-		if g.rng.Float64() < 6.0/dayMin {
-			mag := math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
-			addBurst(i, mag, 1+g.rng.IntN(3), 10+g.rng.IntN(31))
-		}
-	}
-	// Content drops at 09:00 and 17:00 every day.
+}
+
+// burstyHourly is the bursty family's daily pattern with three random
+// bursts a day, and, in each hour from 08:00 to 23:00, a burst near the
+// top of the hour (start jittered by ±2 minutes) six times in ten.
+func (g *gen) burstyHourly(days int) []float64 {
+	n := days * dayMin
+	boost, addBurst := burstsOf(n)
+	g.randomBursts(n, 3, addBurst)
 	for d := 0; d < days; d++ {
-		for _, h := range []int{9, 17} {
-			addBurst(d*dayMin+h*60, 1.8+0.4*g.rng.Float64(), 2, 20)
+		for h := 8; h < 24; h++ {
+			if g.rng.Float64() < 0.6 {
+				mag := math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
+				addBurst(d*dayMin+h*60+g.rng.IntN(5)-2, mag, 1+g.rng.IntN(3), 10+g.rng.IntN(21))
+			}
 		}
 	}
-	out := make([]float64, n)
+	return g.socialLevel(boost)
+}
+
+// socialLevel turns a boost series into the bursty families' Poisson
+// demand: a daily pattern at 60–140 req/s at its peak, a weekend dip, the
+// boost and a slow multiplicative noise.
+func (g *gen) socialLevel(boost []float64) []float64 {
+	out := make([]float64, len(boost))
 	r := 60 + 80*g.rng.Float64()
 	slow := ar{rho: 0.95, sigma: 0.08}
 	for i := range out {
