@@ -36,6 +36,45 @@ func decisions(t *testing.T, b *bus.Bus, app string) map[string]*proto.Decision 
 	return out
 }
 
+// inputsAt describes what the decider's inputs hold for app.tier at ts,
+// for a failure message: the anomaly message's open incidents, and whether
+// the tier's ticks and anomaly messages are stored in event-time order
+// (a tick stored after a later one is skipped by the anomaly service).
+func inputsAt(t *testing.T, b *bus.Bus, app, tier string, ts int64) string {
+	t.Helper()
+	out := app + "." + tier + ":"
+	inversions := func(stream, subject string, at func([]byte) int64) int {
+		n, last := 0, int64(0)
+		for _, data := range natstest.Payloads(t, b, stream, subject) {
+			if v := at(data); v < last {
+				n++
+			} else {
+				last = v
+			}
+		}
+		return n
+	}
+	out += fmt.Sprintf(" %d ticks stored out of event-time order,", inversions("METRICS", proto.MetricsSubject("apm", app, tier), func(data []byte) int64 {
+		var m proto.Metrics
+		_ = proto.Decode(data, &m)
+		return m.TS
+	}))
+	found := false
+	out += fmt.Sprintf(" %d anomaly messages out of order;", inversions("ANOMALIES", proto.AnomalySubject("apm", app, tier), func(data []byte) int64 {
+		var a proto.Anomaly
+		_ = proto.Decode(data, &a)
+		if a.TS == ts {
+			found = true
+			out += fmt.Sprintf(" anomaly message at the tick: open %v, incidents %d;", a.Open, len(a.Incidents))
+		}
+		return a.TS
+	}))
+	if !found {
+		out += " no anomaly message at the tick"
+	}
+	return out
+}
+
 // count is how many messages stream holds on subjects matching filter.
 func count(t *testing.T, b *bus.Bus, stream, filter string) uint64 {
 	t.Helper()
@@ -169,7 +208,8 @@ apps:
 			t.Fatalf("no shadow decision at %s", k)
 		}
 		if d.From != s.From || d.To != s.To || d.Action != s.Action {
-			t.Fatalf("at %s: original %d→%d %s, shadow %d→%d %s\noriginal: %s %v\nshadow:   %s %v", k, d.From, d.To, d.Action, s.From, s.To, s.Action, d.Reason, d.Inputs, s.Reason, s.Inputs)
+			t.Fatalf("at %s: original %d→%d %s, shadow %d→%d %s\noriginal: %s %v\nshadow:   %s %v\n%s\n%s", k, d.From, d.To, d.Action, s.From, s.To, s.Action, d.Reason, d.Inputs, s.Reason, s.Inputs,
+				inputsAt(t, b, "shop", d.Tier, d.TS), inputsAt(t, b, "shop-shadow", d.Tier, d.TS))
 		}
 		if s.App != "shop-shadow" || s.ID != proto.DecisionID("shop-shadow", s.Tier, s.TS) {
 			t.Fatalf("shadow decision %+v", s)
