@@ -49,9 +49,10 @@
 // Summary with the shipped configuration (DefaultOptions: p95 with the
 // skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window,
 // the forecast weight stretched for longer leads, the jump guard at 3
-// typical changes, the seasonal guard and the 6-hour outage hold), DIR
-// holding the NASA and ClarkNet minute traces, from
-// `go run ./services/decider simulate --suite ../shared/data/traces --cv`
+// typical changes, the seasonal guard and the 6-hour outage hold; the
+// hour-phase guard and the decaying-jump bin off), DIR holding the NASA
+// and ClarkNet minute traces, from
+// `GOMAXPROCS=1 go run ./services/decider simulate --suite ../shared/data/traces --cv --workers 1`
 // (ratios to HPA at equal cost; in-sample | leave-one-family-out over the
 // nine settings of SuiteGrid, jump guard 3 or 4 × outage hold off or 6 h ×
 // seasonal guard off or on, and the previous release's setting):
@@ -75,6 +76,8 @@
 //	drift-s2           0.017    0.008      1.05      |   0.017       0.008
 //	bursty-s1          0.834    0.827      1.14      |   0.834       0.827
 //	bursty-s2          0.839    0.804      1.13      |   0.839       0.804
+//	bursty-hourly-s1   0.883    0.853      1.13      |   0.883       0.853
+//	bursty-hourly-s2   0.834    0.851      1.12      |   0.834       0.851
 //	shop-s1 web (3m)   0.989    0.928      1.12      |   0.997       0.962
 //	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.997       0.962
 //	shop-s1 db (10m)   0.828    0.969      1.12      |   0.829       0.972
@@ -110,15 +113,39 @@
 // tolerance band costs it there); scheduled surges are better by about
 // 30 % thanks to the ramp guard; on/off batch load by 16–30 %; the bursty
 // family by about 17 %, all of it from its two daily content drops, which
-// the seasonal guard meets (on those minutes we miss 78 against HPA's
-// 174, HPA at the target nearest our cost, seed 1): on its random viral
-// bursts and the rest we tie with HPA (437 against 447 under-provisioned
-// minutes), far from the 0.5× an
-// independent check expects on bursty traffic. Caveat: the skill
-// selector's own constants (a week's memory, a 10 % switching margin, HPA
-// shadows at 0.4–0.9), the seasonal guard's two days, the outage hold's
-// flat-line test (5 ticks under 5 % of the replicas' capacity) and the
-// forecast weight's 3-minute reference lead were set while looking at this
-// suite, and only the shop has a 10-minute tier; the cross-validation
-// covers the choice within the grid only.
+// the seasonal guard meets (on those minutes we miss 97 against HPA's
+// 190, HPA at the target nearest our cost, 0.85, seed 1).
+//
+// Random bursts cannot be beaten by reacting better under this contract.
+// A decision at the end of minute t serves from t+4, so the first four
+// minutes of a burst (its onset minute and the three after) are served
+// only by the replicas that stood before it. Splitting bursty-s1's scored
+// minutes by minutes since the last random burst's onset (the generator's
+// own onsets), those four minutes hold 1.02 % of the demand unserved for
+// us and 0.98 % for HPA, out of 1.25 % and 1.51 % in all. The fifth
+// minute (onset + 4) is the first a reaction reaches, and the jump guard
+// already wins it (20 under-provisioned minutes against HPA's 46, 0.03 %
+// against 0.09 % of the demand unserved); from the sixth on, both serve
+// all but 0.002 %.
+// So 0.5× on random bursts would need less unserved demand than the onset
+// minutes alone hold at this cost, and only standing headroom meets them,
+// which HPA's curve buys at the same price. What is left: bursts with a
+// recurring phase. The bursty-hourly family has bursts near the top of 6
+// in 10 daytime hours; the optional hour-phase guard (policy.AppConfig
+// PhasePeaks, --phase) takes it to 0.781/0.708 and 0.747/0.746 and leaves
+// the random family unchanged, but adds cost without benefit on ClarkNet
+// (cv 0.219/0.260, against 0.217/0.253), so it is off. Calibrating the
+// jumped ticks of a decaying burst apart (JumpFallBin, --jump-fall-bin)
+// takes bursty to 0.815/0.804 and 0.811/0.792 but makes the shop's
+// seed-1 web tier lose (1.013 under-provisioned minutes) and the surges'
+// cv worse (0.782/0.762 on seed 2), so it is off too.
+//
+// Caveat: the skill selector's own constants (a week's memory, a 10 %
+// switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
+// days, the outage hold's flat-line test (5 ticks under 5 % of the
+// replicas' capacity) and the forecast weight's 3-minute reference lead
+// were set while looking at this suite, and only the shop has a 10-minute
+// tier; the cross-validation covers the choice within the grid only. The bursty-hourly family was
+// written for the hour-phase guard and is no evidence about real
+// periodic traffic.
 package scaleeval
