@@ -117,6 +117,8 @@ type AppConfig struct {
 	// the last eight hours, when that rise exceeds five typical one-tick
 	// changes, so bursts that recur at similar minutes of the hour are
 	// met as they start; random bursts and noise almost never recur so.
+	// The guard stands aside while fewer than half of its recent
+	// expectations came true.
 	PhasePeaks bool
 	// OutageHold, when positive, keeps a tier's replicas while its load
 	// repeats the very same value tick after tick (five ticks or more)
@@ -146,7 +148,8 @@ type AppConfig struct {
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
 // calibration window, a forecast weight of 0.25 for a 3-minute lead
 // (stretched for longer leads, ForecastWeightLead), the ramp and jump
-// guards at 3 typical changes, the seasonal guard, a 6-hour outage hold,
+// guards at 3 typical changes, the seasonal and hour-phase guards, a
+// 6-hour outage hold,
 // and the skill selector choosing each tier's operating point among p90
 // and p98 with the full or a 3-minute scale-down window by realised skill
 // against shadow HPA rules, as compared over the scaling trace suite.
@@ -178,6 +181,7 @@ func DefaultAppConfig() AppConfig {
 		HoldWorth:          0.07,
 		SkillQuantiles:     []float64{0.9, 0.98},
 		SeasonalPeaks:      true,
+		PhasePeaks:         true,
 		OutageHold:         6 * time.Hour,
 	}
 }

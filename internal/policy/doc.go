@@ -40,8 +40,8 @@
 //
 // Guards make the policy at least as good as a reactive controller where
 // its forecasts and calibration do not help (all causal, all off in the zero
-// AppConfig; DefaultAppConfig turns on the ramp, jump and seasonal
-// guards and the outage hold):
+// AppConfig; DefaultAppConfig turns on the ramp, jump, seasonal and
+// hour-phase guards and the outage hold):
 //
 //   - the reactive floor: never fewer replicas than the current load needs;
 //   - the ramp guard (RampSigmas): when the load rose in each of the last
@@ -68,15 +68,17 @@
 //     nightly job or a scheduled match is met as it starts instead of
 //     after; a rise seen on only one day (a random burst) is not expected
 //     again;
-//   - optional, off by default: the hour-phase guard (PhasePeaks), from
-//     the same memory: never below the current level times the rise seen
-//     at this minute of the hour, give or take two minutes, in at least
-//     four of the last eight hours, once that rise exceeds five typical
-//     one-tick changes, so bursts that recur near the same minute of the
-//     hour (posts scheduled on the hour) are met as they start; random
-//     bursts and noise almost never recur so and leave it idle. On the
-//     suite it helps only the synthetic bursty-hourly family and costs
-//     ClarkNet a little (package scaleeval's documentation);
+//   - the hour-phase guard (PhasePeaks), from the same memory: never
+//     below the current level times the rise seen at this minute of the
+//     hour, give or take two minutes, in at least four of the last eight
+//     hours, once that rise exceeds five typical one-tick changes, so
+//     bursts that recur near the same minute of the hour (posts scheduled
+//     on the hour) are met as they start; random bursts and noise almost
+//     never recur so and leave it idle. It checks its own word: each
+//     expectation is scored against the peak that came, and the guard
+//     acts only while at least half of the recent ones (exponentially
+//     weighted, about ten) came true, so a recurring rise the calibration
+//     already covers or that stopped coming costs nothing for long;
 //   - the outage hold (OutageHold): while the load repeats the very same
 //     value tick after tick at next to nothing for the replicas held (a
 //     metrics feed or the traffic cut off upstream, not demand), the

@@ -142,3 +142,35 @@ func TestJumpFallBinTrimsTheDecay(t *testing.T) {
 		t.Fatalf("only %d decaying bursts still seen as jumps", falls)
 	}
 }
+
+// TestPhaseGuardStandsAsideWhenItsRisesStopComing: bursts at the top of
+// every hour for ten hours, then at the half hour. The hours remembered
+// still show the rise at the top of the hour, but it no longer comes: after
+// an hour of failed expectations the guard stands aside.
+func TestPhaseGuardStandsAsideWhenItsRisesStopComing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	load := make([]float64, 16*60)
+	for i := range load {
+		load[i] = 100 + 2*rng.NormFloat64()
+	}
+	for h := 1; h < 16; h++ {
+		s := h * 60
+		if h > 10 {
+			s += 30
+		}
+		for k := 0; k < 30 && s+k < len(load); k++ {
+			load[s+k] += 200 * math.Exp(-float64(k)/10)
+		}
+	}
+	c := guardApp()
+	c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = nil, true, true
+	ds := loop(mustApp(t, c), load, nil, nil)
+	if ds[10*60-3].Inputs["phase_ratio"] < 2 {
+		t.Fatalf("the guard did not expect the hour-10 burst: %v", ds[10*60-3].Inputs)
+	}
+	for _, h := range []int{13, 14} {
+		if d := ds[h*60-3]; d.Inputs["phase_ratio"] > 0 {
+			t.Fatalf("hour %d: the guard still acts on a rise that stopped coming: %v", h, d.Inputs)
+		}
+	}
+}

@@ -155,3 +155,19 @@ func (s *season) rise(t time.Time, h, level time.Duration, period int64, n, k in
 	slices.Sort(rs)
 	return rs[len(rs)-k], true
 }
+
+// peak returns the highest minute peak remembered in (from, to], and
+// false when none of those minutes was seen.
+func (s *season) peak(from, to time.Time) (float64, bool) {
+	if !s.init {
+		return 0, false
+	}
+	a, b := from.Unix()/60+1, min(to.Unix()/60, s.last)
+	best, ok := 0.0, false
+	for m := max(a, s.last-int64(len(s.peaks))+1); m <= b; m++ {
+		if c := s.peaks[s.slot(m)]; c != seasonUnseen {
+			best, ok = math.Max(best, seasonLoad(c)), true
+		}
+	}
+	return best, ok
+}

@@ -31,11 +31,54 @@ type tier struct {
 	sea *season
 	// nr follows replicas that do not become ready.
 	nr notReady
+	// phasePend holds the hour-phase guard's expectations waiting for
+	// their lead window to pass, and phaseHit the exponentially weighted
+	// share of them that the load met (AppConfig.PhasePeaks).
+	phasePend []phaseExp
+	phaseHit  float64
 	// flat is the load repeated since flatSince, flatN ticks in a row
 	// (the outage hold, AppConfig.OutageHold).
 	flat      float64
 	flatN     int
 	flatSince time.Time
+}
+
+// phaseExp is a rise the hour-phase guard expected at t: a peak of at
+// least need over the tier's lead window, give or take phaseJitter.
+type phaseExp struct {
+	t    time.Time
+	need float64
+}
+
+// phaseAlpha weights a resolved expectation in the hour-phase guard's hit
+// rate, and phaseMinHit is the rate below which the guard stands aside:
+// a recurring rise that stopped coming (or a rise of the past hours that
+// the lead window's peak does not repeat) costs replicas for nothing.
+const (
+	phaseAlpha  = 0.1
+	phaseMinHit = 0.5
+)
+
+// resolvePhase scores the hour-phase guard's expectations whose lead
+// window has passed by t.
+func (tr *tier) resolvePhase(t time.Time) {
+	done := 0
+	// The window the expectation was read from: the lead window give or
+	// take the guard's jitter.
+	j := time.Duration(phaseJitter) * time.Minute
+	for _, p := range tr.phasePend {
+		end := p.t.Add(tr.horizon + j)
+		if t.Before(end) {
+			break
+		}
+		done++
+		hit := 0.0
+		if peak, ok := tr.sea.peak(p.t.Add(-j), end); ok && peak >= p.need {
+			hit = 1
+		}
+		tr.phaseHit += phaseAlpha * (hit - tr.phaseHit)
+	}
+	tr.phasePend = append(tr.phasePend[:0], tr.phasePend[done:]...)
 }
 
 // flatTicks is how many ticks in a row the load must repeat exactly to be
@@ -66,7 +109,7 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 	}
 	return &tier{
 		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h), sea: sea,
-		dem: newDemand(h, keep, size),
+		dem: newDemand(h, keep, size), phaseHit: 1,
 		m: machine{
 			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
 			coolDown: cfg.CooldownDown, maxStep: cfg.MaxStep,
@@ -285,8 +328,12 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 			// Only a rise beyond phaseSigmas typical one-tick changes
 			// counts: the peak of a few noisy minutes is always a little
 			// above their mean.
+			// It keeps its word: each expectation is checked against the
+			// peak that came, and the guard only acts while at least half
+			// of the recent ones came true.
 			if r, ok := tr.sea.phase(t, tr.horizon, tr.app.LevelWindow); ok && (r-1)*e.level > phaseSigmas*tr.dem.absDiff {
-				if s := e.level * r; s > react {
+				tr.phasePend = append(tr.phasePend, phaseExp{t, e.level * (1 + (r-1)/2)})
+				if s := e.level * r; s > react && tr.phaseHit >= phaseMinHit {
 					react, e.phase, e.reactBy = s, r, "phase"
 				}
 			}
@@ -344,6 +391,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad floa
 	tr.dem.observe(t, in.Load, floorLoad)
 	if tr.sea != nil {
 		tr.sea.observe(t, in.Load)
+		tr.resolvePhase(t)
 	}
 	if in.Load == tr.flat && tr.flatN > 0 {
 		tr.flatN++

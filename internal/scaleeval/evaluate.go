@@ -76,7 +76,8 @@ type Options struct {
 // beyond 3 typical one-minute changes (the ramp guard), lift the base to a
 // load that jumped beyond 3 typical changes and calibrate such ticks apart
 // (the jump guard), expect again a rise seen at this time of day on the
-// last two days (the seasonal guard), keep the replicas for up to 6 hours
+// last two days (the seasonal guard) or at this minute of the hour in most
+// of the last eight hours (the hour-phase guard), keep the replicas for up to 6 hours
 // while the load flat-lines near nothing (the outage hold), and pick each
 // tier's operating point by realised skill against the HPA rule among the
 // p90, p95 and p98 and a 15- or 3-minute scale-down window (the skill
@@ -89,7 +90,7 @@ func DefaultOptions() Options {
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
 		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
 		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
-		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true, OutageHold: 6 * time.Hour,
+		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true, PhasePeaks: true, OutageHold: 6 * time.Hour,
 		Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }
