@@ -70,7 +70,9 @@ func TestReturningTierResumes(t *testing.T) {
 		}
 		return map[string]float64{"rps": v, "cpu": 0.3 + float64(i%7)/100}
 	}
-	tick := func(app string, i int) *proto.Metrics { return proto.NewMetrics(app, "web", t0.Add(time.Duration(i)*time.Minute), 2, value(i)) }
+	tick := func(app string, i int) *proto.Metrics {
+		return proto.NewMetrics(app, "web", t0.Add(time.Duration(i)*time.Minute), 2, value(i))
+	}
 	never := NewTiers(DefaultConfig(), config.DefaultLimits())
 	st := NewTiers(DefaultConfig(), config.Limits{MaxSeriesPerApp: 10, MaxSeries: 10, IdleAfter: time.Hour})
 	step := func(ts *Tiers, m *proto.Metrics) *proto.Anomaly {
