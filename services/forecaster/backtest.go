@@ -109,13 +109,12 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("backtest: %w", err)
 	}
-	run := runBacktest
+	var res backtestResult
 	if *stage {
-		run = func(ctx context.Context, b forecast.Buckets, cfg forecast.Config, origins []time.Time, w io.Writer, stderr io.Writer) (backtestResult, error) {
-			return runStageBacktest(ctx, pts, b, cfg, origins, w, stderr)
-		}
+		res, err = runStageBacktest(ctx, pts, b, cfg, origins, f, stderr)
+	} else {
+		res, err = runBacktest(ctx, b, cfg, origins, f, stderr)
 	}
-	res, err := run(ctx, b, cfg, origins, f, stderr)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -262,19 +261,13 @@ func runStageBacktest(ctx context.Context, pts []trace.Point, b forecast.Buckets
 	for _, o := range origins {
 		want[proto.Millis(o)] = true
 	}
-	sorted := slices.IsSortedFunc(pts, func(a, b trace.Point) int { return a.Time.Compare(b.Time) })
-	if !sorted {
-		pts = slices.Clone(pts)
-		slices.SortStableFunc(pts, func(a, b trace.Point) int { return a.Time.Compare(b.Time) })
-	}
+	// A trace's points are in strictly increasing time, each finite
+	// (package trace), as the stage wants its ticks.
 	for k, p := range pts {
 		if k%100000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return backtestResult{}, err
 			}
-		}
-		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
-			continue
 		}
 		f, _, err := st.Step(proto.NewMetrics("trace", "web", p.Time, 1, map[string]float64{proto.MetricRPS: p.Value}))
 		if err != nil {
