@@ -343,7 +343,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		go func() {
 			defer wg.Done()
 			defer ps.Started()
-			errs[i] = b.Consume(ctx, ps, b.returningHandler(g, inputs, p, i, handled, owed, log))
+			errs[i] = b.Consume(ctx, ps, b.returningHandler(g, inputs, i, handled, owed, log))
 		}()
 	}
 	go func() {
@@ -378,10 +378,10 @@ func (b *Bus) TierReturning(returning func(app, tier string) bool, counted func(
 	}
 }
 
-// returningHandler is input i's live handler on partition p: it records
+// returningHandler is input i's live handler on its partition: it records
 // each sequence handled and, when the stage says a message's app is
 // returning (GroupSpec.Returning), replays the app's history first.
-func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, p, i int, handled []atomic.Uint64, owed *owedRecalls, log zerolog.Logger) Handler {
+func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, i int, handled []atomic.Uint64, owed *owedRecalls, log zerolog.Logger) Handler {
 	h := inputs[i].Handler
 	return func(ctx context.Context, msg *Msg) ([]Out, error) {
 		if g.Returning != nil {
@@ -390,7 +390,7 @@ func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, p, i int, handl
 				app, tier, ok = owed.take(b.cfg.Prefix, msg)
 			}
 			if ok {
-				if err := b.recall(ctx, g, inputs, p, i, handled, msg, app, tier, log); err != nil {
+				if err := b.recall(ctx, g, inputs, i, handled, msg, app, tier, log); err != nil {
 					// The stage's mark is taken: owe the replay, so the
 					// redelivered message (or the app's next) makes it.
 					owed.add(app, tier)
@@ -404,28 +404,28 @@ func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, p, i int, handl
 	}
 }
 
-// recall replays app's (and tier's, unless "") recorded messages of
-// partition p on every input, from g.Lookback before msg's arrival (the
+// recall replays app's (and tier's, unless "") recorded messages on every
+// input, from g.Lookback before msg's arrival (the
 // whole stream without a lookback) through what each input has handled,
 // msg's own input stopping before msg. Everything replayed was handled
 // before, so a handler error only rebuilds less, as in rebuild.
-func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, p, i int, handled []atomic.Uint64, msg *Msg, app, tier string, log zerolog.Logger) error {
+func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i int, handled []atomic.Uint64, msg *Msg, app, tier string, log zerolog.Logger) error {
 	var start time.Time
 	if g.Lookback > 0 {
 		start = msg.Stored.Add(-g.Lookback)
 	}
+	if tier == "" {
+		tier = "*"
+	}
 	began, total := time.Now(), 0
 	for j, in := range inputs {
+		filter := b.storedFilter(in.Spec.Kind, proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier))
 		last := handled[j].Load()
 		if j == i {
 			last = min(last, msg.Seq-1)
 		}
 		if last == 0 {
 			continue
-		}
-		filter := proto.AppFilter(b.cfg.Prefix, in.Spec.Kind, app)
-		if tier != "" {
-			filter = proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier) + "." + strconv.Itoa(p)
 		}
 		n, err := b.replayRange(ctx, in.Spec, filter, 1, start, last, last, in.Handler)
 		if err != nil {
