@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -244,20 +245,24 @@ func split(members []string, n int) []string {
 	base, bonus := n/len(members), n%len(members)
 	load := make(map[string]int, len(members))
 	owners := make([]string, n)
-	ranked := slices.Clone(members)
+	type weighed struct {
+		id string
+		w  uint64
+	}
+	ranked := make([]weighed, len(members))
 	for p := range n {
 		key := strconv.Itoa(p)
-		slices.SortFunc(ranked, func(a, b string) int {
-			ha, hb := rendezvous(a, key), rendezvous(b, key)
-			switch {
-			case ha > hb:
-				return -1
-			case ha < hb:
-				return 1
+		for k, id := range members {
+			ranked[k] = weighed{id, rendezvous(id, key)}
+		}
+		slices.SortFunc(ranked, func(a, b weighed) int {
+			if c := cmp.Compare(b.w, a.w); c != 0 {
+				return c // heaviest first
 			}
-			return strings.Compare(a, b)
+			return strings.Compare(a.id, b.id)
 		})
-		for _, id := range ranked {
+		for _, m := range ranked {
+			id := m.id
 			if load[id] < base || (load[id] == base && bonus > 0) {
 				if load[id] == base {
 					bonus--
