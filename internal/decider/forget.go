@@ -11,10 +11,5 @@ func (as *Apps) Forget(appName string) {
 			as.admit.Forget(appName, tier)
 		}
 	}
-	for k := range as.sent {
-		if k.App == appName {
-			delete(as.sent, k)
-		}
-	}
-	delete(as.evicted, appName)
+	as.dropped.Forget(appName)
 }

@@ -75,16 +75,16 @@ type Apps struct {
 	admit *limits.Series
 	idle  limits.Idle
 	apps  map[string]*app
-	sent  map[limits.Key]int64 // last decision stored before this start, or before an eviction
-	// evicted marks apps dropped for idleness and not yet rebuilt: when
-	// one comes back a runtime replays its history first (Returning).
-	evicted map[string]struct{}
+	// dropped remembers, per app and tier, the last decision stored
+	// before this start or before an eviction, and marks the apps
+	// (Key{App: name}) evicted for idleness (Returning).
+	dropped limits.Dropped
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
 func NewApps(cfg Config, lim config.Limits, log zerolog.Logger) *Apps {
 	return &Apps{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		apps: map[string]*app{}, sent: map[limits.Key]int64{}, evicted: map[string]struct{}{}}
+		apps: map[string]*app{}, dropped: limits.NewDropped()}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -105,7 +105,7 @@ func (as *Apps) Has(name string) bool {
 // this process started: replayed ticks up to there rebuild state without
 // deciding for publication again.
 func (as *Apps) SetSent(appName, tier string, t time.Time) {
-	as.sent[limits.Key{App: appName, Tier: tier}] = proto.Millis(t)
+	as.dropped.SetSent(limits.Key{App: appName, Tier: tier}, proto.Millis(t))
 	if a, ok := as.apps[appName]; ok {
 		a.sentTS[tier] = proto.Millis(t)
 	}
@@ -205,11 +205,7 @@ func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
 // lookback before the new one, and the decisions they make again are not
 // output (they were stored before the eviction).
 func (as *Apps) Returning(appName string) bool {
-	if _, ok := as.evicted[appName]; !ok {
-		return false
-	}
-	delete(as.evicted, appName)
-	return true
+	return as.dropped.Returning(limits.Key{App: appName})
 }
 
 // app returns app's state, nil for an app not held.
@@ -230,14 +226,14 @@ func (as *Apps) getApp(name string) (*app, error) {
 		as.restoreSent(a, tc.Name)
 	}
 	as.apps[name] = a
-	delete(as.evicted, name)
+	as.dropped.Held(limits.Key{App: name})
 	return a, nil
 }
 
 // restoreSent records the event time of tier's last decision stored before
 // this start, so decide republishes nothing older.
 func (as *Apps) restoreSent(a *app, tier string) {
-	if t, ok := as.sent[limits.Key{App: a.name, Tier: tier}]; ok {
+	if t, ok := as.dropped.Sent(limits.Key{App: a.name, Tier: tier}); ok {
 		a.sentTS[tier] = t
 	}
 }
@@ -256,10 +252,9 @@ func (as *Apps) Evict(cutoff time.Time) int {
 			// Every decision it made is stored: a rebuild from its
 			// history outputs none of them again.
 			for tier, t := range a.sentTS {
-				k := limits.Key{App: name, Tier: tier}
-				as.sent[k] = max(as.sent[k], t)
+				as.dropped.Keep(limits.Key{App: name, Tier: tier}, t)
 			}
-			as.evicted[name] = struct{}{}
+			as.dropped.Mark(limits.Key{App: name})
 			n++
 		}
 	}

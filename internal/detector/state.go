@@ -67,20 +67,16 @@ type Tiers struct {
 	admit *limits.Series
 	idle  limits.Idle
 	tiers map[string]*tier
-	// sent holds, per app.tier, the last output stored before this start;
-	// kept after a tier is evicted, so a tier rebuilt during a replay does
-	// not output again what was stored.
-	sent map[string]int64
-	// evicted marks, per app.tier, state dropped for idleness and not yet
-	// rebuilt: when the tier comes back a runtime replays its history
-	// first (Returning).
-	evicted map[string]struct{}
+	// dropped remembers, per app and tier, the last output stored before
+	// this start or before an eviction (a tier rebuilt by a replay outputs
+	// none of it again) and the tiers evicted for idleness (Returning).
+	dropped limits.Dropped
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits) *Tiers {
 	return &Tiers{cfg: cfg, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		tiers: map[string]*tier{}, sent: map[string]int64{}, evicted: map[string]struct{}{}}
+		tiers: map[string]*tier{}, dropped: limits.NewDropped()}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -101,9 +97,8 @@ func (ts *Tiers) Has(app, name string) bool {
 // process started: replayed ticks up to there rebuild state without
 // publishing again.
 func (ts *Tiers) SetSent(app, name string, t time.Time) {
-	key := app + "." + name
-	ts.sent[key] = proto.Millis(t)
-	if tr, ok := ts.tiers[key]; ok {
+	ts.dropped.SetSent(limits.Key{App: app, Tier: name}, proto.Millis(t))
+	if tr, ok := ts.tiers[app+"."+name]; ok {
 		tr.sentTS = proto.Millis(t)
 	}
 }
@@ -113,12 +108,7 @@ func (ts *Tiers) SetSent(app, name string, t time.Time) {
 // the lookback before the new one, and the outputs they make again are
 // not output (they were stored before the eviction).
 func (ts *Tiers) Returning(app, name string) bool {
-	key := app + "." + name
-	if _, ok := ts.evicted[key]; !ok {
-		return false
-	}
-	delete(ts.evicted, key)
-	return true
+	return ts.dropped.Returning(limits.Key{App: app, Tier: name})
 }
 
 func (ts *Tiers) get(app, name string) (*tier, error) {
@@ -130,9 +120,11 @@ func (ts *Tiers) get(app, name string) (*tier, error) {
 		return nil, fmt.Errorf("anomaly state: %w", err)
 	}
 	t := &tier{app: app, name: name, detectors: map[string]*anomaly.Detector{}, classifier: anomaly.NewClassifier(ts.cfg.Classifier),
-		open: map[string]bool{}, sentTS: ts.sent[key]}
+		open: map[string]bool{}}
+	k := limits.Key{App: app, Tier: name}
+	t.sentTS, _ = ts.dropped.Sent(k)
 	ts.tiers[key] = t
-	delete(ts.evicted, key)
+	ts.dropped.Held(k)
 	return t, nil
 }
 
@@ -225,8 +217,7 @@ func (ts *Tiers) Evict(cutoff time.Time) int {
 			ts.admit.Forget(tr.app, tr.name)
 			// Its last tick's output is stored or queued: a rebuild from
 			// its history outputs none of them again.
-			ts.sent[key] = max(ts.sent[key], tr.lastTS)
-			ts.evicted[key] = struct{}{}
+			ts.dropped.Evict(limits.Key{App: tr.app, Tier: tr.name}, tr.lastTS)
 			n++
 		}
 	}

@@ -1,7 +1,5 @@
 package forecaster
 
-import "strings"
-
 // Forget drops every tier of app and its place under the series limits: a
 // group member calls it for the apps of a partition it hands over, so the
 // member taking them is the only one holding their state.
@@ -12,14 +10,5 @@ func (ts *Tiers) Forget(app string) {
 			ts.admit.Forget(se.app, se.tier)
 		}
 	}
-	for key := range ts.sent {
-		if strings.HasPrefix(key, app+".") {
-			delete(ts.sent, key)
-		}
-	}
-	for key := range ts.evicted {
-		if strings.HasPrefix(key, app+".") {
-			delete(ts.evicted, key)
-		}
-	}
+	ts.dropped.Forget(app)
 }

@@ -59,14 +59,10 @@ type Tiers struct {
 	admit  *limits.Series
 	idle   limits.Idle
 	series map[string]*series
-	// sent holds, per app.tier, the last output stored before this start;
-	// kept after a tier is evicted, so a tier rebuilt during a replay does
-	// not output again what was stored.
-	sent map[string]int64
-	// evicted marks, per app.tier, state dropped for idleness and not yet
-	// rebuilt: when the tier comes back a runtime replays its history
-	// first (Returning).
-	evicted map[string]struct{}
+	// dropped remembers, per app and tier, the last output stored before
+	// this start or before an eviction (a tier rebuilt by a replay outputs
+	// none of it again) and the tiers evicted for idleness (Returning).
+	dropped limits.Dropped
 	// FitTime, when set, is told how long each forecast took (wall time;
 	// it feeds a metric, never a forecast).
 	FitTime func(time.Duration)
@@ -75,7 +71,7 @@ type Tiers struct {
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits, log zerolog.Logger) *Tiers {
 	return &Tiers{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		series: map[string]*series{}, sent: map[string]int64{}, evicted: map[string]struct{}{}}
+		series: map[string]*series{}, dropped: limits.NewDropped()}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -96,9 +92,8 @@ func (ts *Tiers) Has(app, tier string) bool {
 // before this process started: replayed ticks up to there rebuild state
 // without forecasting again.
 func (ts *Tiers) SetSent(app, tier string, t time.Time) {
-	key := app + "." + tier
-	ts.sent[key] = proto.Millis(t)
-	if se, ok := ts.series[key]; ok {
+	ts.dropped.SetSent(limits.Key{App: app, Tier: tier}, proto.Millis(t))
+	if se, ok := ts.series[app+"."+tier]; ok {
 		se.sentTS = proto.Millis(t)
 	}
 }
@@ -108,12 +103,7 @@ func (ts *Tiers) SetSent(app, tier string, t time.Time) {
 // the lookback before the new one, and the forecasts they make again are
 // not output (they were stored before the eviction).
 func (ts *Tiers) Returning(app, tier string) bool {
-	key := app + "." + tier
-	if _, ok := ts.evicted[key]; !ok {
-		return false
-	}
-	delete(ts.evicted, key)
-	return true
+	return ts.dropped.Returning(limits.Key{App: app, Tier: tier})
 }
 
 // get returns app.tier's state, building it when new and admitted.
@@ -131,9 +121,11 @@ func (ts *Tiers) get(app, tier string) (*series, error) {
 	// buckets as the original and forecasts identically.
 	mc := ts.cfg.Model
 	mc.RefitOffset = refitOffset(tier, mc.RefitEvery)
-	se := &series{app: app, tier: tier, b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc), sentTS: ts.sent[key]}
+	k := limits.Key{App: app, Tier: tier}
+	sent, _ := ts.dropped.Sent(k)
+	se := &series{app: app, tier: tier, b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc), sentTS: sent}
 	ts.series[key] = se
-	delete(ts.evicted, key)
+	ts.dropped.Held(k)
 	return se, nil
 }
 
@@ -207,8 +199,7 @@ func (ts *Tiers) Evict(cutoff time.Time) int {
 			// Every bucket opened up to its last tick has its forecast
 			// stored or queued: a rebuild from its history outputs none
 			// of them again.
-			ts.sent[key] = max(ts.sent[key], se.lastTS)
-			ts.evicted[key] = struct{}{}
+			ts.dropped.Evict(limits.Key{App: se.app, Tier: se.tier}, se.lastTS)
 			n++
 		}
 	}
