@@ -97,7 +97,7 @@ func TestErrors(t *testing.T) {
 		{"policy fields", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight: 2\n      default_headroom: 0.5\n",
 			[]string{"x.yaml:5: apps.a.policy.forecast_weight: 2 is not in [0, 1]", "x.yaml:6: apps.a.policy.default_headroom: 0.5 is below 1"}},
 		{"policy durations", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight_lead: -1m\n      outage_hold: -2h\n",
-			[]string{"x.yaml:5: apps.a.policy.forecast_weight_lead: -1m0s: want 0 (off)", "x.yaml:6: apps.a.policy.outage_hold: -2h0m0s: want 0 (off)"}},
+			[]string{"x.yaml:5: apps.a.policy.forecast_weight_lead: -1m0s is negative", "x.yaml:6: apps.a.policy.outage_hold: -2h0m0s is negative"}},
 		{"upstream loop", "apps:\n  a:\n    source: push\n    tiers:\n      - {name: x, upstream: y}\n      - {name: y, upstream: x}\n",
 			[]string{"x.yaml:2: apps.a.policy: upstream chain loops"}},
 	}

@@ -273,14 +273,8 @@ func (v *validator) policy(at string, a *App, before int) {
 	if p.ForecastWeight != nil && (*p.ForecastWeight < 0 || *p.ForecastWeight > 1) {
 		v.errf(at+".policy.forecast_weight", "%v is not in [0, 1]", *p.ForecastWeight)
 	}
-	for _, f := range []struct {
-		name string
-		d    *time.Duration
-	}{{"forecast_weight_lead", p.ForecastWeightLead}, {"outage_hold", p.OutageHold}} {
-		if f.d != nil && *f.d < 0 {
-			v.errf(at+".policy."+f.name, "%v: want 0 (off) or a positive duration", *f.d)
-		}
-	}
+	nonNeg(v, at+".policy.forecast_weight_lead", p.ForecastWeightLead)
+	nonNeg(v, at+".policy.outage_hold", p.OutageHold)
 	if p.DefaultHeadroom != nil && *p.DefaultHeadroom < 1 {
 		v.errf(at+".policy.default_headroom", "%v is below 1", *p.DefaultHeadroom)
 	}
@@ -353,7 +347,8 @@ func CheckOrigin(o string) error {
 	return nil
 }
 
-func nonNeg(v *validator, path string, f *float64) {
+// nonNeg reports a set value below zero at path.
+func nonNeg[T float64 | time.Duration](v *validator, path string, f *T) {
 	if f != nil && *f < 0 {
 		v.errf(path, "%v is negative", *f)
 	}
