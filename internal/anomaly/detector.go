@@ -69,7 +69,6 @@ type Detector struct {
 
 	hourly     bool                 // residuals are judged by their hour of day's spread
 	hourSpread [hoursPerDay]float32 // decayed mean |residual| per hour of day, in error scales
-	hourSum    float64              // the sum of hourSpread
 
 	slowMean, slowVar float64
 	hi, lo            float64 // slowly forgetting range of past values
@@ -124,7 +123,6 @@ func (d *Detector) initStep() {
 		for i := range d.hourSpread {
 			d.hourSpread[i] = 1
 		}
-		d.hourSum = hoursPerDay
 	}
 	if step > 0 && d.cfg.RateStep > 0 {
 		d.rateMul = min(1, d.cfg.RateStep/float64(step))
@@ -262,7 +260,11 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		// day's, so noisy nights and quiet afternoons are each judged
 		// by their own noise.
 		hour = int(((sec % 86400) + 86400) % 86400 / 3600)
-		u /= math.Max(hourRatioMin, float64(d.hourSpread[hour])*hoursPerDay/d.hourSum)
+		var sum float64
+		for _, x := range d.hourSpread {
+			sum += float64(x)
+		}
+		u /= math.Max(hourRatioMin, float64(d.hourSpread[hour])*hoursPerDay/sum)
 	}
 
 	var z [nTailed]float64
@@ -357,10 +359,6 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		e := math.Min(math.Abs(r/scale), hourSpreadMax)
 		h := float64(d.hourSpread[hour])
 		d.hourSpread[hour] = float32(h + cfg.SeasonAlpha*(e-h))
-		d.hourSum = 0
-		for _, x := range d.hourSpread {
-			d.hourSum += float64(x)
-		}
 	}
 	e := math.Abs(v - d.level)
 	if d.n <= 1 {
