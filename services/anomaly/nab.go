@@ -88,19 +88,19 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 	}
 	var runs [][]nab.Evaluation
 	synth, out := o.synth, o.out
+	standard := nab.Profiles()[0].Name
 	fmt.Fprintf(stdout, "seed  standard over the corpus: in-sample / leave-cat-out / leave-file-out / label-free\n")
 	for sd := first; sd <= last; sd++ {
 		o.seed = sd
 		o.synth = filepath.Join(synth, fmt.Sprintf("seed-%d", sd))
 		o.out = filepath.Join(out, fmt.Sprintf("seed-%d", sd))
-		o.data, o.windows = "", ""
 		evals, err := runNAB(ctx, o, io.Discard, stderr)
 		if err != nil {
 			return fmt.Errorf("nab: seed %d: %w", sd, err)
 		}
 		fmt.Fprintf(stdout, "%4d ", sd)
 		for _, e := range evals {
-			if e.Profile.Name == nab.Profiles()[0].Name {
+			if e.Profile.Name == standard {
 				fmt.Fprintf(stdout, " %6.2f", e.Parts[len(e.Parts)-1].Score)
 			}
 		}
