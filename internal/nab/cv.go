@@ -66,6 +66,18 @@ const (
 	LabelFree = "label-free"
 )
 
+// addPick records that the part was scored at threshold t with candidate
+// k, unless that pair is listed already.
+func (p *Part) addPick(t float64, k int) {
+	for i := range p.Thresholds {
+		if p.Thresholds[i] == t && p.Candidates[i] == k {
+			return
+		}
+	}
+	p.Thresholds = append(p.Thresholds, t)
+	p.Candidates = append(p.Candidates, k)
+}
+
 // curve is one file's raw score as a function of the threshold.
 type curve struct {
 	ts  []ThresholdScore
@@ -249,7 +261,6 @@ func Evaluate(cands [][]File, profiles []Profile, probation, labelFree float64) 
 			ev := Evaluation{Protocol: proto.name, Profile: p}
 			for _, c := range append(append([]string(nil), catNames...), "all") {
 				part := Part{Name: c}
-				seen := map[pick]bool{}
 				for i, f := range files {
 					if c != "all" && Category(f.Name) != c {
 						continue
@@ -261,11 +272,7 @@ func Evaluate(cands [][]File, profiles []Profile, probation, labelFree float64) 
 					part.Raw += raw
 					part.FP += fp
 					part.Null += curves[0][i].nul
-					if !seen[pk] {
-						seen[pk] = true
-						part.Thresholds = append(part.Thresholds, pk.t)
-						part.Candidates = append(part.Candidates, pk.k)
-					}
+					part.addPick(pk.t, pk.k)
 				}
 				part.Perfect = float64(part.Windows) * p.TP
 				if part.Perfect != part.Null {
@@ -394,15 +401,7 @@ func Mean(runs [][]Evaluation) ([]Evaluation, error) {
 				q.FP += p.FP
 				q.Score += p.Score / float64(len(runs))
 				for k, t := range p.Thresholds {
-					c := p.Candidates[k]
-					dup := false
-					for m := range q.Thresholds {
-						dup = dup || (q.Thresholds[m] == t && q.Candidates[m] == c)
-					}
-					if !dup {
-						q.Thresholds = append(q.Thresholds, t)
-						q.Candidates = append(q.Candidates, c)
-					}
+					q.addPick(t, p.Candidates[k])
 				}
 			}
 		}
