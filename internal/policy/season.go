@@ -128,14 +128,17 @@ func (s *season) rise(t time.Time, h, level time.Duration, period int64, n, k in
 		if at-lm+1 <= s.last-int64(len(s.peaks)) || at-jitter+1 <= s.last-int64(len(s.peaks)) || at+hm+jitter > s.last {
 			return 0, false
 		}
-		peak, sum, c := 0.0, 0.0, 0
+		// Codes grow with the load: take the peak's code, decode it once.
+		var pc uint16
+		sum, c := 0.0, 0
 		for j := at + 1 - jitter; j <= at+hm+jitter; j++ {
 			v := s.peaks[s.slot(j)]
 			if v == seasonUnseen {
 				return 0, false
 			}
-			peak = math.Max(peak, seasonLoad(v))
+			pc = max(pc, v)
 		}
+		peak := seasonLoad(pc)
 		for j := at - lm + 1; j <= at; j++ {
 			v := s.peaks[s.slot(j)]
 			if v == seasonUnseen {
@@ -163,11 +166,9 @@ func (s *season) peak(from, to time.Time) (float64, bool) {
 		return 0, false
 	}
 	a, b := from.Unix()/60+1, min(to.Unix()/60, s.last)
-	best, ok := 0.0, false
+	var best uint16 // seasonUnseen: no code is below it
 	for m := max(a, s.last-int64(len(s.peaks))+1); m <= b; m++ {
-		if c := s.peaks[s.slot(m)]; c != seasonUnseen {
-			best, ok = math.Max(best, seasonLoad(c)), true
-		}
+		best = max(best, s.peaks[s.slot(m)])
 	}
-	return best, ok
+	return seasonLoad(best), best != seasonUnseen
 }
