@@ -125,7 +125,7 @@ func (s *season) rise(t time.Time, h, level time.Duration, period int64, n, k in
 	rs := buf[:0]
 	for d := int64(1); d <= int64(n); d++ {
 		at := m - d*period
-		if at-lm+1 <= s.last-int64(len(s.peaks)) || at-jitter+1 <= s.last-int64(len(s.peaks)) || at+hm+jitter > s.last {
+		if at-max(lm, jitter)+1 <= s.last-int64(len(s.peaks)) || at+hm+jitter > s.last {
 			return 0, false
 		}
 		// Codes grow with the load: take the peak's code, decode it once.
