@@ -327,10 +327,16 @@ func (g *gen) bursty(days int) []float64 {
 func (g *gen) randomBursts(n int, perDay float64, add func(start int, mag float64, rise, decay int)) {
 	for i := 0; i < n; i++ {
 		if g.rng.Float64() < perDay/dayMin {
-			mag := math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
+			mag := g.burstMag()
 			add(i, mag, 1+g.rng.IntN(3), 10+g.rng.IntN(31))
 		}
 	}
+}
+
+// burstMag draws a burst's magnitude: Pareto from 1.5×, shape 2.5,
+// capped at 4×.
+func (g *gen) burstMag() float64 {
+	return math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
 }
 
 // burstsOf returns a boost series of n minutes and the function that adds
@@ -361,7 +367,7 @@ func (g *gen) burstyHourly(days int) []float64 {
 	for d := 0; d < days; d++ {
 		for h := 8; h < 24; h++ {
 			if g.rng.Float64() < 0.6 {
-				mag := math.Min(4, 1.5/math.Pow(1-g.rng.Float64(), 1/2.5))
+				mag := g.burstMag()
 				addBurst(d*dayMin+h*60+g.rng.IntN(5)-2, mag, 1+g.rng.IntN(3), 10+g.rng.IntN(21))
 			}
 		}
