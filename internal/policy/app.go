@@ -62,6 +62,10 @@ func (a *App) Decide(t time.Time, in map[string]TierInput) []Decision {
 	}
 	a.last, a.seen = t, true
 	fcs := make([]forecaster, len(a.tiers))
+	// ramps[i] is the rise per tick tier i's ramp guard carried on at
+	// this tick (its own or its upstream's, scaled), for the tiers behind
+	// it (AppConfig.UpstreamSurges).
+	ramps := make([]float64, len(a.tiers))
 	for _, i := range a.order {
 		tr := a.tiers[i]
 		ti, ok := in[tr.cfg.Name]
@@ -70,17 +74,18 @@ func (a *App) Decide(t time.Time, in map[string]TierInput) []Decision {
 			continue
 		}
 		a.count[i] = ti.Ready + ti.Booting
-		upLoad := math.NaN()
+		up := upstream{load: math.NaN()}
 		var upFc forecaster
 		if tr.cfg.Upstream != "" {
 			u := a.index[tr.cfg.Upstream]
 			if ui, ok := in[tr.cfg.Upstream]; ok {
-				upLoad = ui.Load
+				up.load, up.ramp = ui.Load, ramps[u]
 			}
 			upFc = fcs[u]
 		}
 		fcs[i] = a.forecasterFor(tr, ti.Forecast, upFc)
-		out[i] = tr.decide(t, ti, upLoad, fcs[i])
+		out[i] = tr.decide(t, ti, up, fcs[i])
+		ramps[i] = tr.ramp
 	}
 	a.applyBudget(out)
 	return out

@@ -78,6 +78,15 @@ type AppConfig struct {
 	// change, the policy never provisions below the current load plus that
 	// excess rise carried on over the lead window. 0 turns it off.
 	RampSigmas float64
+	// UpstreamSurges propagates the ramp guard to the tiers behind the
+	// front: a tier with an Upstream carries on the larger of its own
+	// ramp and its upstream's (the rise per tick that tier's guard carried
+	// on, itself maybe propagated), scaled by the learned ratio of the two
+	// loads, over its own lead window. A surge ramping at the front thus
+	// provisions a back tier with a longer boot at the pace it is coming,
+	// even before (or without) the back tier's own load showing two rises
+	// beyond its noise.
+	UpstreamSurges bool
 	// JumpSigmas turns on the jump guard: the base the quantile is applied
 	// to is at least the current load less JumpSigmas typical one-tick
 	// changes, so a jump well beyond the noise gets its calibrated headroom

@@ -68,7 +68,11 @@ func (tr *tier) floorText(e evaluation, unit string) string {
 	case "outage":
 		return fmt.Sprintf("the %d replicas held while the load stays flat at %s %s (a feed or traffic cut off, not demand: it comes back at once)", e.floor, fmtNum(e.load), unit)
 	case "ramp":
-		return fmt.Sprintf("current load %s %s rising by %s a tick: %s %s over the next %s", fmtNum(e.load), unit, fmtNum(e.ramp), fmtNum(e.react), unit, fmtDur(tr.horizon))
+		by := ""
+		if e.upRamp {
+			by = " (the " + tr.cfg.Upstream + " tier's ramp, scaled)"
+		}
+		return fmt.Sprintf("current load %s %s rising by %s a tick%s: %s %s over the next %s", fmtNum(e.load), unit, fmtNum(e.ramp), by, fmtNum(e.react), unit, fmtDur(tr.horizon))
 	}
 	if e.react > e.load*(1+1e-9) {
 		return fmt.Sprintf("current load %s %s with its least headroom (%s)", fmtNum(e.load), unit, fmtNum(e.react))

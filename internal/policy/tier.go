@@ -41,6 +41,16 @@ type tier struct {
 	flat      float64
 	flatN     int
 	flatSince time.Time
+	// ramp is the rise per tick the ramp guard carried on at the last
+	// tick (0 when none), handed to the tiers behind this one.
+	ramp float64
+}
+
+// upstream is what a tier's upstream tier shows at the same tick: its
+// load (NaN when it has none) and the rise per tick its ramp guard
+// carried on, in the upstream's own units.
+type upstream struct {
+	load, ramp float64
 }
 
 // phaseExp is a rise the hour-phase guard expected at t: a peak of at
@@ -240,7 +250,7 @@ type forecaster func(from, to time.Time) (float64, bool)
 // evaluation is the numbers one tier's decision rests on.
 type evaluation struct {
 	load, level, fmax, fnow, rise, base, ratio, demand, capacity, ramp float64
-	hasForecast, jump, guard                                           bool
+	hasForecast, jump, guard, upRamp                                   bool
 	ratioSource                                                        string
 	floor, want, bin                                                   int
 	quantile, seasonal, phase                                          float64
@@ -263,7 +273,7 @@ func (tr *tier) leadWeight(w float64) float64 {
 }
 
 // evaluate computes the wanted replica count at t.
-func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity float64) evaluation {
+func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, capacity float64) evaluation {
 	e := evaluation{load: in.Load, capacity: capacity}
 	e.level = tr.dem.level(t, tr.app.LevelWindow)
 	from, to := t.Add(tr.app.Tick), t.Add(tr.horizon)
@@ -308,8 +318,17 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 	per := capacity * tr.cfg.Target
 	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)
 	e.reactBy = "load"
-	if s := tr.dem.rampRise(tr.app.RampSigmas); s > 0 {
-		e.ramp = s
+	s := tr.dem.rampRise(tr.app.RampSigmas)
+	if tr.app.UpstreamSurges && up.ramp > 0 {
+		// A surge ramping at the tier in front is this tier's surge
+		// too, in its own units (the learned ratio of the loads): carried
+		// on over this tier's own, maybe longer, lead window.
+		if r, ok := tr.upRatio(); ok && up.ramp*r > s {
+			s, e.upRamp = up.ramp*r, true
+		}
+	}
+	if s > 0 {
+		e.ramp, tr.ramp = s, s
 		if r := in.Load + s*float64(tr.horizon/tr.app.Tick); r > react {
 			react, e.reactBy = r, "ramp"
 		}
@@ -347,10 +366,11 @@ func (tr *tier) evaluate(t time.Time, in TierInput, fc forecaster, capacity floa
 
 // decide runs one tick for the tier. up is the upstream tier's current load
 // (NaN when none) and fc the forecast to use (nil when none).
-func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster) Decision {
+func (tr *tier) decide(t time.Time, in TierInput, up upstream, fc forecaster) Decision {
 	current := in.current()
 	tr.nr.observe(t, in, current)
-	d := tr.decideCounts(t, in, current, upLoad, fc)
+	tr.ramp = 0
+	d := tr.decideCounts(t, in, current, up, fc)
 	if n, waited := tr.nr.stuck(t, in, tr.stuckAfter()); n > 0 {
 		// The rule for replicas that never become ready: the decision
 		// stands as made from the count held (they are neither replaced
@@ -365,7 +385,7 @@ func (tr *tier) decide(t time.Time, in TierInput, upLoad float64, fc forecaster)
 }
 
 // decideCounts is decide's policy proper.
-func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad float64, fc forecaster) Decision {
+func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream, fc forecaster) Decision {
 	if math.IsNaN(in.Load) || math.IsInf(in.Load, 0) || in.Load < 0 {
 		return Decision{
 			Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold, State: tr.m.phase.String(),
@@ -380,8 +400,8 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad floa
 		// would scale up blindly on a performance incident.
 		tr.learnCapacity(in)
 	}
-	if tr.cfg.Upstream != "" && !math.IsNaN(upLoad) && !math.IsInf(upLoad, 0) {
-		tr.learnUpstream(in.Load, upLoad)
+	if tr.cfg.Upstream != "" && !math.IsNaN(up.load) && !math.IsInf(up.load, 0) {
+		tr.learnUpstream(in.Load, up.load)
 	}
 	capacity, known := tr.capacity()
 	floorLoad := 0.01 * capacity
@@ -413,7 +433,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, upLoad floa
 		d.Inputs = map[string]float64{"load": in.Load, "ready": float64(in.Ready), "booting": float64(in.Booting)}
 		return d
 	}
-	e := tr.evaluate(t, in, fc, capacity)
+	e := tr.evaluate(t, in, up, fc, capacity)
 	if h := tr.app.OutageHold; h > 0 && tr.flatN >= flatTicks && t.Sub(tr.flatSince) < h && current > e.floor &&
 		in.Load < flatShare*float64(current)*capacity {
 		// The outage hold: a load that repeats the very same value tick
@@ -483,6 +503,9 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	}
 	if e.ramp > 0 {
 		m["ramp_per_tick"] = e.ramp
+	}
+	if e.upRamp {
+		m["upstream_ramp"] = 1
 	}
 	if e.jump {
 		m["jump"] = 1

@@ -37,6 +37,9 @@ type Options struct {
 	// RampSigmas, JumpSigmas and ReactiveHeadroom set the policy's guards
 	// (policy.AppConfig).
 	RampSigmas, JumpSigmas, ReactiveHeadroom float64
+	// UpstreamSurges propagates the ramp guard to the tiers behind the
+	// front (policy.AppConfig.UpstreamSurges).
+	UpstreamSurges bool
 	// JumpBin calibrates jumps apart (policy.AppConfig.JumpBin).
 	JumpBin bool
 	// JumpFallBin calibrates decaying jumps apart from rising ones
@@ -116,6 +119,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.SeasonalPeaks, app.PhasePeaks = o.SeasonalPeaks, o.PhasePeaks
 	app.JumpFallBin = o.JumpFallBin
 	app.OutageHold = o.OutageHold
+	app.UpstreamSurges = o.UpstreamSurges
 	return app
 }
 
