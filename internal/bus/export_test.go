@@ -26,6 +26,14 @@ func SilenceDirectGets(n int) (restore func()) {
 	return func() { getBatch = orig }
 }
 
+// OnRebuildCounted runs f in every rebuild between its count of the
+// partition's messages and its read of the stream's last sequence.
+func OnRebuildCounted(f func()) (restore func()) {
+	orig := rebuildCounted
+	rebuildCounted = f
+	return func() { rebuildCounted = orig }
+}
+
 // Rebuild runs a take-over's rebuild of filter from sequence from, bounded
 // by lookback as GroupSpec.Lookback bounds it.
 func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {

@@ -519,8 +519,13 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	// last, checks the read: direct gets may be answered by a replica that
 	// is behind (a cluster that just lost a node), and a short read must
 	// fail the take-over, never skip messages.
-	// The count is taken first, so every message it counts is at or
-	// before last, taken after.
+	// The count is taken between two reads of the last sequence: every
+	// message at or before the first (counted) was stored before the
+	// count, and every message counted is at or before the second (last).
+	prior, err := s.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("stream info: %w", err)
+	}
 	counted, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		return 0, 0, fmt.Errorf("stream info: %w", err)
@@ -529,6 +534,7 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	for _, c := range counted.State.Subjects {
 		stored += c
 	}
+	rebuildCounted()
 	info, err := s.Info(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("stream info: %w", err)
@@ -541,7 +547,14 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 		}
 	}
 	if stored == 0 {
-		return last, 0, nil
+		// None of the partition's messages was stored through the
+		// sequence read before the count. Any stored since (before last)
+		// was not counted: the rebuild ends before them, and the next
+		// top-up or the live delivery handles them. Ending at last would
+		// skip them for good (a take-over racing the first messages of a
+		// partition lost them, and the stages' state then depended on
+		// that race).
+		return prior.State.LastSeq, 0, nil
 	}
 	defer func() {
 		if err == nil && from <= 1 && spec.StartTime.IsZero() && uint64(n) < stored {
@@ -573,6 +586,11 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	n, err = b.replayRange(ctx, spec, filter, max(info.State.FirstSeq, from), start, last, floor, h)
 	return last, n, err
 }
+
+// rebuildCounted runs between a rebuild's count of the partition's
+// messages and its read of the stream's last sequence; tests store a
+// message there to hit the race.
+var rebuildCounted = func() {}
 
 // replayRange feeds the handler filter's messages from sequence next (or,
 // with start set, from the first stored at or after start) through last,

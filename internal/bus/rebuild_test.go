@@ -158,3 +158,48 @@ func ackFirst(t *testing.T, s jetstream.Stream, durable string, n int) {
 		t.Fatalf("acknowledged %d of %d", got, n)
 	}
 }
+
+// TestRebuildDoesNotSkipWhatArrivesAfterItsCount: a take-over that finds
+// its partition empty must not end after messages stored while it looked.
+// It used to end at the stream's last sequence read after the count, so a
+// partition's first messages, stored in that gap, were never handled: the
+// stages then started their series part-way and the all-in-one decided
+// differently from run to run (TestDeterministicDecisions).
+func TestRebuildDoesNotSkipWhatArrivesAfterItsCount(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	ctx := context.Background()
+	spec := bus.ConsumerSpec{Service: "test", Name: "rebuild", Kind: proto.KindMetrics}
+	filter := proto.Filter("apm", proto.KindMetrics)
+	stored := 0
+	restore := bus.OnRebuildCounted(func() {
+		if stored == 0 {
+			if err := b.PublishAll(ctx, []bus.Out{tick(0)}); err != nil {
+				t.Error(err)
+			}
+			stored++
+		}
+	})
+	var handled []uint64
+	h := func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+		handled = append(handled, m.Seq)
+		return nil, nil
+	}
+	last, n, err := b.Rebuild(ctx, spec, filter, 1, 0, h)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored != 1 {
+		t.Fatal("the hook stored nothing: the race was not set up")
+	}
+	if n != 0 || last != 0 {
+		t.Fatalf("the rebuild of an empty partition handled %d messages and ended at sequence %d, want 0 and 0 (before the message stored after its count)", n, last)
+	}
+	// The take-over's top-up (or the live delivery) goes on after last.
+	if _, n, err = b.Rebuild(ctx, spec, filter, last+1, 0, h); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || len(handled) != 1 || handled[0] != 1 {
+		t.Fatalf("the top-up handled %d messages %v, want the one stored during the first rebuild (sequence 1)", n, handled)
+	}
+}
