@@ -14,7 +14,9 @@ import (
 func Log(t testing.TB) zerolog.Logger {
 	t.Helper()
 	if f := os.Getenv("HEADROOM_DEBUG_LOG"); f != "" {
-		w, err := os.Create(f)
+		// Appended to, so a test that starts the system twice keeps both
+		// runs' logs: remove the file before the run.
+		w, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			t.Fatalf("debug log: %v", err)
 		}
