@@ -78,6 +78,13 @@ type AppConfig struct {
 	// change, the policy never provisions below the current load plus that
 	// excess rise carried on over the lead window. 0 turns it off.
 	RampSigmas float64
+	// RampLead, when positive, caps how far the ramp guard carries a rise
+	// on: over the tier's lead window, but no further than RampLead past
+	// the tick. How long a ramp goes on is not known; a tier with a long
+	// boot that carries two rises on over all of it buys, on a surge of a
+	// few minutes, replicas for a load that never comes, and its next
+	// decisions still follow a ramp that goes on. 0: the whole window.
+	RampLead time.Duration
 	// UpstreamSurges propagates the ramp guard to the tiers behind the
 	// front: a tier with an Upstream carries on the larger of its own
 	// ramp and its upstream's (the rise per tick that tier's guard carried
@@ -157,7 +164,8 @@ type AppConfig struct {
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
 // calibration window, a forecast weight of 0.25 for a 3-minute lead
 // (stretched for longer leads, ForecastWeightLead), the ramp and jump
-// guards at 3 typical changes, the seasonal and hour-phase guards, a
+// guards at 3 typical changes (a ramp carried on for at most 3 minutes
+// past the tick, RampLead), the seasonal and hour-phase guards, a
 // 6-hour outage hold,
 // and the skill selector choosing each tier's operating point among p90
 // and p98 with the full or a 3-minute scale-down window by realised skill
@@ -184,6 +192,7 @@ func DefaultAppConfig() AppConfig {
 		ForecastWeight:     0.25,
 		ForecastWeightLead: 3 * time.Minute,
 		RampSigmas:         3,
+		RampLead:           3 * time.Minute,
 		JumpSigmas:         3,
 		JumpBin:            true,
 		ShortStabilization: 3 * time.Minute,

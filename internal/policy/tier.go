@@ -272,6 +272,15 @@ func (tr *tier) leadWeight(w float64) float64 {
 	return 1 - math.Pow(1-w, float64(tr.horizon)/float64(ref))
 }
 
+// rampWindow is how far the ramp guard carries a rise on: the tier's lead
+// window, but at most AppConfig.RampLead past the tick.
+func (tr *tier) rampWindow() time.Duration {
+	if l := tr.app.RampLead; l > 0 && tr.app.Tick+l < tr.horizon {
+		return tr.app.Tick + l
+	}
+	return tr.horizon
+}
+
 // evaluate computes the wanted replica count at t.
 func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, capacity float64) evaluation {
 	e := evaluation{load: in.Load, capacity: capacity}
@@ -329,7 +338,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 	}
 	if s > 0 {
 		e.ramp, tr.ramp = s, s
-		if r := in.Load + s*float64(tr.horizon/tr.app.Tick); r > react {
+		if r := in.Load + s*float64(tr.rampWindow()/tr.app.Tick); r > react {
 			react, e.reactBy = r, "ramp"
 		}
 	}

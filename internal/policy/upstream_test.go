@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // lagApp is a web tier (1-minute lead) and a database behind it
@@ -73,13 +74,14 @@ func TestUpstreamSurgeReachesTheTierBehind(t *testing.T) {
 	}
 	// The web ramps by 20 a minute, less a noise allowance of three
 	// typical one-minute changes (about 7): the database's share is half
-	// of what is left, carried over its 11-minute window on its own load
-	// of about 50.
+	// of what is left, carried on for RampLead past the tick on its own
+	// load of about 50.
 	r := d.Inputs["ramp_per_tick"]
 	if r < 3 || r > 10 {
 		t.Fatalf("propagated ramp %v a minute, want about half the web's 20 less its noise allowance", r)
 	}
-	if want := int(math.Ceil((db[201] + 11*r) / 10)); d.To < want {
+	ticks := float64((time.Minute + lagApp(true).RampLead) / time.Minute)
+	if want := int(math.Ceil((db[201] + ticks*r) / 10)); d.To < want {
 		t.Fatalf("the database wants %d at minute 201, below %d", d.To, want)
 	}
 	if off[201].Inputs["ramp_per_tick"] != 0 || off[201].To >= d.To {
@@ -88,8 +90,8 @@ func TestUpstreamSurgeReachesTheTierBehind(t *testing.T) {
 	// Its own load has not risen yet; without the web's signal it moves
 	// only after two rises of its own, at minute 204.
 	first := func(ds []Decision, n int) int {
-		for i, d := range ds {
-			if d.To >= n {
+		for i := 190; i < len(ds); i++ {
+			if ds[i].To >= n {
 				return i
 			}
 		}
@@ -129,6 +131,31 @@ func TestUpstreamSurgeIsCausal(t *testing.T) {
 		}
 		if reflect.DeepEqual(tos(gd[k+1:]), tos(bd[k+1:])) {
 			t.Fatalf("scrambling after minute %d changed nothing later: the test scrambles nothing", k)
+		}
+	}
+}
+
+// TestRampLeadCapsTheCarry: a tier with a 10-minute boot carries a ramp
+// on for RampLead past the tick, not over its whole 11-minute window.
+func TestRampLeadCapsTheCarry(t *testing.T) {
+	web, db := lagLoads(260, 3)
+	for _, lead := range []time.Duration{0, 3 * time.Minute} {
+		c := lagApp(false)
+		c.RampLead = lead
+		_, dd := lagLoop(mustApp(t, c), web, db)
+		ticks := 11.0
+		if lead > 0 {
+			ticks = 4
+		}
+		for _, i := range []int{205, 208} {
+			in := dd[i].Inputs
+			r := in["ramp_per_tick"]
+			if r <= 0 {
+				t.Fatalf("RampLead %s, minute %d: no ramp seen: %v", lead, i, in)
+			}
+			if want := math.Ceil((db[i]+ticks*r)/10 - 1e-9); in["floor"] != want {
+				t.Fatalf("RampLead %s, minute %d: floor %v, want %v (load %.1f + %g × %.2f)", lead, i, in["floor"], want, db[i], ticks, r)
+			}
 		}
 	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// RampSigmas, JumpSigmas and ReactiveHeadroom set the policy's guards
 	// (policy.AppConfig).
 	RampSigmas, JumpSigmas, ReactiveHeadroom float64
+	// RampLead caps how far the ramp guard carries a rise on
+	// (policy.AppConfig.RampLead).
+	RampLead time.Duration
 	// UpstreamSurges propagates the ramp guard to the tiers behind the
 	// front (policy.AppConfig.UpstreamSurges).
 	UpstreamSurges bool
@@ -76,7 +79,8 @@ type Options struct {
 // scale down after 15 minutes of lower wants, weight the forecast 0.25
 // against the recent level in the base at a 3-minute lead (more at longer
 // leads, policy.AppConfig.ForecastWeightLead), carry on ramps that rise
-// beyond 3 typical one-minute changes (the ramp guard), lift the base to a
+// beyond 3 typical one-minute changes (the ramp guard) for at most 3
+// minutes past the tick (policy.AppConfig.RampLead), lift the base to a
 // load that jumped beyond 3 typical changes and calibrate such ticks apart
 // (the jump guard), expect again a rise seen at this time of day on the
 // last two days (the seasonal guard) or at this minute of the hour in most
@@ -91,7 +95,7 @@ func DefaultOptions() Options {
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
-		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, JumpSigmas: 3, JumpBin: true,
+		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, RampLead: 3 * time.Minute, JumpSigmas: 3, JumpBin: true,
 		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
 		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true, PhasePeaks: true, OutageHold: 6 * time.Hour,
 		Horizon: 12, Warmup: 1440, HPA: true,
@@ -119,7 +123,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.SeasonalPeaks, app.PhasePeaks = o.SeasonalPeaks, o.PhasePeaks
 	app.JumpFallBin = o.JumpFallBin
 	app.OutageHold = o.OutageHold
-	app.UpstreamSurges = o.UpstreamSurges
+	app.UpstreamSurges, app.RampLead = o.UpstreamSurges, o.RampLead
 	return app
 }
 
