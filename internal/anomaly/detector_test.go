@@ -3,6 +3,7 @@ package anomaly
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -281,6 +282,9 @@ func TestHourSpreadJudgesHoursByTheirNoise(t *testing.T) {
 		t.Fatalf("default HourSpreadStep %v does not cover hourly data", cfg.HourSpreadStep)
 	}
 	cfg.Holdoff = 0 // an earlier alarm must not damp the spike
+	// Scores per unit of time (RateStep) raise every hourly score alike;
+	// this test judges the hour spreads alone, at per-observation odds.
+	cfg.RateStep = 0
 	with, falseWith := run(cfg)
 	cfg.HourSpreadStep = 0
 	without, falseWithout := run(cfg)
@@ -290,5 +294,51 @@ func TestHourSpreadJudgesHoursByTheirNoise(t *testing.T) {
 	}
 	if falseWith > days/10 {
 		t.Errorf("%d false alarms in %d days with hour spreads, want at most one per 10 days", falseWith, days)
+	}
+}
+
+// TestRateStepMakesOddsPerTime: the same hourly series scores the same
+// tail probabilities per observation; with RateStep they are counted per
+// RateStep of time, so each score is higher by log10(step/RateStep) over
+// Decades, and an hourly series passes a threshold about as often a day
+// as a RateStep series would. Finer series are left alone.
+func TestRateStepMakesOddsPerTime(t *testing.T) {
+	run := func(cfg Config, step time.Duration) []float64 {
+		r := rand.New(rand.NewSource(3))
+		d := NewDetector(cfg)
+		var out []float64
+		for i := 0; i < 2000; i++ {
+			out = append(out, d.Observe(start.Add(time.Duration(i)*step), 50+r.NormFloat64()).Value)
+		}
+		return out
+	}
+	cfg := DefaultConfig()
+	if cfg.RateStep <= 0 || cfg.RateStep >= 3600 {
+		t.Fatalf("default RateStep %v does not apply to hourly data", cfg.RateStep)
+	}
+	cfg.Holdoff, cfg.RecurWidth = 0, -1 // compare raw calibrated scores
+	off := cfg
+	off.RateStep = 0
+	lift := math.Log10(3600/cfg.RateStep) / cfg.Decades
+	perTime, perObs := run(cfg, time.Hour), run(off, time.Hour)
+	lifted := 0
+	for i := range perTime {
+		want := perObs[i]
+		if want > 0 {
+			want = math.Min(1, want+lift)
+		}
+		if math.Abs(perTime[i]-want) > 1e-9 && !(perObs[i] == 0 && perTime[i] < lift+1e-9) {
+			t.Fatalf("hourly row %d: %.6f per time, %.6f per observation: want a lift of %.4f", i, perTime[i], perObs[i], lift)
+		}
+		if perTime[i] > perObs[i] {
+			lifted++
+		}
+	}
+	if lifted == 0 {
+		t.Error("no hourly score was lifted")
+	}
+	fine, fineOff := run(cfg, 5*time.Minute), run(off, 5*time.Minute)
+	if !slices.Equal(fine, fineOff) {
+		t.Error("RateStep changed the scores of a 5-minute series")
 	}
 }
