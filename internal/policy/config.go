@@ -165,7 +165,8 @@ type AppConfig struct {
 // calibration window, a forecast weight of 0.25 for a 3-minute lead
 // (stretched for longer leads, ForecastWeightLead), the ramp and jump
 // guards at 3 typical changes (a ramp carried on for at most 3 minutes
-// past the tick, RampLead), the seasonal and hour-phase guards, a
+// past the tick, RampLead, and to the tiers behind, UpstreamSurges), the
+// seasonal and hour-phase guards, a
 // 6-hour outage hold,
 // and the skill selector choosing each tier's operating point among p90
 // and p98 with the full or a 3-minute scale-down window by realised skill
@@ -193,6 +194,7 @@ func DefaultAppConfig() AppConfig {
 		ForecastWeightLead: 3 * time.Minute,
 		RampSigmas:         3,
 		RampLead:           3 * time.Minute,
+		UpstreamSurges:     true,
 		JumpSigmas:         3,
 		JumpBin:            true,
 		ShortStabilization: 3 * time.Minute,

@@ -47,9 +47,12 @@
 //   - the ramp guard (RampSigmas): when the load rose in each of the last
 //     two ticks by more than RampSigmas typical one-tick changes (an
 //     exponentially weighted mean absolute change), the rise beyond that
-//     noise allowance is carried on over the lead window, so a surge that
-//     ramps within minutes is met at its pace rather than after it (a step,
-//     which rises once, is left to the floor);
+//     noise allowance is carried on over the lead window, but for at most
+//     RampLead (3 minutes) past the tick, so a surge that ramps within
+//     minutes is met at its pace rather than after it (a step, which
+//     rises once, is left to the floor) and a tier with a long boot does
+//     not buy eleven minutes of a ramp that a surge of a few minutes never
+//     brings (its next decisions follow a ramp that goes on);
 //   - the adaptive hold (ShortStabilization, HoldWorth; used when the
 //     skill selector is off): the policy checks, causally, what keeping
 //     replicas for the full stabilisation window buys over keeping them for
@@ -105,7 +108,17 @@
 // forecast more against the recent level (ForecastWeightLead: the level's
 // share 1 − w holds for a 3-minute lead and shrinks geometrically beyond
 // it, 0.25 becoming 0.55 at the database's 10 minutes), since the recent
-// level says less about a farther window. A budget cap across tiers trims the
+// level says less about a farther window. With UpstreamSurges (on in
+// DefaultAppConfig) a tier behind another also carries on the ramp its
+// upstream's ramp guard carried on, scaled by the learned ratio, when
+// that is the larger: where a back tier's load follows the front's with a delay (a
+// queue, a batch behind the web), the front's ramp provisions it before
+// its own load moves. In the simulated shop every tier's load moves in
+// the same minute as the web's (package shop: cache operations and
+// database queries are the same minute's web requests times a ratio), so
+// the back tier's own ramp guard already sees every rise and the option
+// changes next to nothing there (the database of seed 2 moves by 0.002
+// of HPA's figures, seed 1 not at all). A budget cap across tiers trims the
 // lowest-priority tiers first. Everything is driven by event time; the same
 // inputs always give the same decisions.
 package policy

@@ -80,7 +80,8 @@ type Options struct {
 // against the recent level in the base at a 3-minute lead (more at longer
 // leads, policy.AppConfig.ForecastWeightLead), carry on ramps that rise
 // beyond 3 typical one-minute changes (the ramp guard) for at most 3
-// minutes past the tick (policy.AppConfig.RampLead), lift the base to a
+// minutes past the tick (policy.AppConfig.RampLead) and hand them to the
+// tiers behind (policy.AppConfig.UpstreamSurges), lift the base to a
 // load that jumped beyond 3 typical changes and calibrate such ticks apart
 // (the jump guard), expect again a rise seen at this time of day on the
 // last two days (the seasonal guard) or at this minute of the hour in most
@@ -95,7 +96,7 @@ func DefaultOptions() Options {
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
 		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
-		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, RampLead: 3 * time.Minute, JumpSigmas: 3, JumpBin: true,
+		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, RampLead: 3 * time.Minute, UpstreamSurges: true, JumpSigmas: 3, JumpBin: true,
 		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
 		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true, PhasePeaks: true, OutageHold: 6 * time.Hour,
 		Horizon: 12, Warmup: 1440, HPA: true,
