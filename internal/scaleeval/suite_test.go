@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/headroomhq/headroom/proto"
 )
 
 func TestSyntheticFamilies(t *testing.T) {
@@ -166,5 +168,78 @@ func TestLeaveOneFamilyOut(t *testing.T) {
 	// leaving family a out, the worst case over b and c decides: 0.
 	if got := LeaveOneOut(results); !reflect.DeepEqual(got, []int{0, 0, 1, 0}) {
 		t.Fatalf("chosen %v, want [0 0 1 0]", got)
+	}
+}
+
+// TestShopScrambledFutureLeavesEarlierDecisions is the scrambled-future
+// test for the three-tier policy: every tier's load after minute k is
+// replaced by a shuffled, rescaled copy (the tapes recorded again from
+// it), and no tier's decision up to minute k may change, though the
+// database's decisions draw on the web's and the cache's forecasts and
+// ramps (UpstreamSurges) through the live decider's join.
+func TestShopScrambledFutureLeavesEarlierDecisions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three days of three tiers")
+	}
+	ts, loads, err := ShopLoads(3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultOptions()
+	if !o.UpstreamSurges {
+		t.Fatal("the shipped options do not propagate surges: the test would not cover them")
+	}
+	names := []string{"web", "cache", "db"}
+	setups := make([]Setup, len(names))
+	for k, name := range names {
+		setups[k] = DefaultSetup(loads[k])
+		setups[k].BootDelay = ShopLeadTimes[name]
+	}
+	propagated := 0
+	run := func(loads [][]float64) []Run {
+		t.Helper()
+		tapes := make([]*Tape, len(names))
+		for k, name := range names {
+			if tapes[k], err = RecordTape(DefaultStages(o.Horizon), name, ts, loads[k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		propagated = 0
+		runs, err := SimulateTiers(ts, loads, setups, tapes, o.TiersConfig(names, setups), o.Horizon, func(d *proto.Decision) {
+			if d.Inputs["upstream_ramp"] == 1 {
+				propagated++
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runs
+	}
+	base := run(loads)
+	if propagated == 0 {
+		t.Fatal("no tier carried its upstream's ramp: the test would not cover UpstreamSurges")
+	}
+	t.Logf("%d decisions carried the upstream's ramp", propagated)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, k := range []int{2000, 3500} {
+		sc := make([][]float64, len(loads))
+		perm := rng.Perm(len(ts) - k - 1)
+		for j := range loads {
+			sc[j] = append([]float64(nil), loads[j]...)
+			for i, p := range perm {
+				sc[j][k+1+i] = loads[j][k+1+p] * (0.2 + 3*rng.Float64())
+			}
+		}
+		got := run(sc)
+		for j, name := range names {
+			for i := 0; i <= k; i++ {
+				if got[j].Desired[i] != base[j].Desired[i] {
+					t.Fatalf("%s: future scrambled after minute %d changed the decision at minute %d: %d, was %d", name, k, i, got[j].Desired[i], base[j].Desired[i])
+				}
+			}
+			if reflect.DeepEqual(got[j].Desired[k+1:], base[j].Desired[k+1:]) {
+				t.Fatalf("%s: scrambling after minute %d changed nothing later", name, k)
+			}
+		}
 	}
 }
