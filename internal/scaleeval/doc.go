@@ -49,8 +49,9 @@
 // Summary with the shipped configuration (DefaultOptions: p95 with the
 // skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window,
 // the forecast weight stretched for longer leads, the jump guard at 3
-// typical changes, the seasonal and hour-phase guards and the 6-hour
-// outage hold; the decaying-jump bin off), DIR holding the NASA
+// typical changes, the ramp guard carried on for at most 3 minutes past
+// the tick and to the tiers behind, the seasonal and hour-phase guards
+// and the 6-hour outage hold; the decaying-jump bin off), DIR holding the NASA
 // and ClarkNet minute traces, from
 // `GOMAXPROCS=1 go run ./services/decider simulate --suite ../shared/data/traces --cv --workers 1`
 // (ratios to HPA at equal cost; in-sample | leave-one-family-out over the
@@ -80,10 +81,10 @@
 //	bursty-hourly-s2   0.787    0.811      1.13      |   0.787       0.811
 //	shop-s1 web (3m)   0.989    0.928      1.12      |   0.997       0.962
 //	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.997       0.962
-//	shop-s1 db (10m)   0.824    0.969      1.12      |   0.826       0.972
+//	shop-s1 db (10m)   0.803    0.964      1.12      |   0.808       0.967
 //	shop-s2 web (3m)   0.902    0.965      1.08      |   0.906       0.988
 //	shop-s2 cache (3m) 0.902    0.965      1.08      |   0.906       0.988
-//	shop-s2 db (10m)   0.773    0.987      1.13      |   0.746       0.984
+//	shop-s2 db (10m)   0.747    0.981      1.12      |   0.721       0.977
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
@@ -101,14 +102,38 @@
 // (an outage) and comes back at once, and a controller that scaled down
 // in between cannot boot in time; the outage hold keeps the replicas
 // through such a flat line (NASA has the same at night and in its 37-hour
-// gap). The 10-minute database tier gains from the lead-stretched forecast
-// weight (seed 2 was 0.956/1.010 with the 3-minute weight): it beats HPA
-// by more than the web tier on under-provisioned minutes (0.83 and 0.77
-// against 0.99 and 0.90) but not on unserved demand (0.97 and 0.99 against
-// 0.93 and 0.97): most of its unserved demand falls in the first ten
-// minutes of the shop's unforecast traffic spikes, which neither
-// controller can meet (the cache's load is the web's times four, so its
-// row equals the web's). Smooth heavy traffic, growth, drifts, diurnal
+// gap). With ClarkNet left out the cross-validation has no reason to keep
+// the hold: on every other row it is exactly neutral but for NASA's cost
+// (1.3 % more), so it is left off. Without the hold ClarkNet is at
+// 0.213/0.249 with the seasonal guard off and 0.218/0.253 with it on (the
+// guard adds 0.2 % of cost there and moves neither our under-provisioned
+// minutes nor our unserved demand, 0.321 % and 0.0548 %), and the other
+// families choose it on (bursty). The 10-minute database tier gains from the lead-stretched forecast
+// weight (seed 2 was 0.956/1.010 with the 3-minute weight) and from
+// carrying a ramp on for at most 3 minutes (RampLead; carried over its
+// whole 11-minute window it bought, on surges of a few minutes, replicas
+// for a ramp that never came: 0.824/0.969 and 0.773/0.987 before, 2 to 5
+// minutes give the same): it beats HPA by more than the web tier on
+// under-provisioned minutes (0.80 and 0.75 against 0.99 and 0.90) but not
+// on unserved demand (0.96 and 0.98 against 0.93 and 0.97). What holds it:
+// the shop's tiers move in the same minute (cache operations and database
+// queries are the same minute's web requests times a ratio, package
+// shop), so no tier sees a surge before the database does, and the web
+// forecast, propagated to it since the first round, knows nothing of the
+// shop's unscheduled spikes and bursts. Split by the shop's own incident
+// schedule (seed 1, HPA at the target whose cost is nearest ours, 0.80),
+// the database's 1.244 % unserved is 0.978 in the first 13 minutes of a
+// spike (HPA 0.976), 0.237 in bursts (HPA 0.219), 0.022 later in spikes
+// (HPA 0.027) and 0.007 elsewhere (HPA 0.013): a spike ramps over 3 to 6
+// minutes and a burst lasts 3 to 10, both inside the database's 11-minute
+// window, so only replicas standing before them serve, and HPA's curve
+// buys those at the same price. The web tier's reaction lands 4 minutes
+// after the decision, inside a spike's ramp (0.291 against HPA's 0.322
+// in the same 13 minutes). Carrying the web's ramp to the database
+// (UpstreamSurges, on) therefore changes the shop next to nothing (seed 2
+// by 0.002; it helps where a back tier lags the front, the policy's unit
+// test); the cache's load is the web's times four, so its row equals the
+// web's. Smooth heavy traffic, growth, drifts, diurnal
 // patterns and unforecastable jumps are far better than HPA (its 10 %
 // tolerance band costs it there); scheduled surges are better by about
 // 30 % thanks to the ramp guard; on/off batch load by 16–30 %; the bursty
@@ -142,12 +167,28 @@
 // (1.013 under-provisioned minutes) and the surges' cv worse (0.782/0.762
 // on seed 2), so it is off.
 //
+// Tried and left off in the third round: the seasonal guard checking its
+// own word (acting only while at least a tenth of the ticks it lifted,
+// exponentially weighted over about ten, needed more than the rest of the
+// policy provisioned; such lifts were needed 1.4 % of the time on
+// ClarkNet, 3 % on NASA, 46 % on bursty-s1, 21 % on batch-s1) took
+// ClarkNet's cv row to 0.214/0.250, still just over, and made bursty
+// (0.836/0.832, 0.843/0.811), bursty-hourly, batch (0.707/0.822,
+// 0.734/0.846), diurnal-low-s2 (0.295/0.290) and the shop's cv web row
+// (1.000, a loss) worse; the noise test of the hour-phase guard (a rise
+// beyond five typical changes) on the seasonal guard changed ClarkNet by
+// 0.001; back tiers following the web's forecast alone instead of the
+// larger of theirs and the web's (database seed 2 0.780/1.000, a loss);
+// p99.5 among the skill quantiles (the seed-2 database chose it and lost,
+// 1.383/1.368).
+//
 // Caveat: the skill selector's own constants (a week's memory, a 10 %
 // switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
 // days, the hour-phase guard's constants (4 of 8 hours, ±2 minutes, 5
 // typical changes, half its expectations met), the outage hold's
-// flat-line test (5 ticks under 5 % of the replicas' capacity) and the
-// forecast weight's 3-minute reference lead were set while looking at this
+// flat-line test (5 ticks under 5 % of the replicas' capacity), the
+// forecast weight's 3-minute reference lead and the ramp guard's 3-minute
+// carry (RampLead, the front's lead) were set while looking at this
 // suite, and only the shop has a 10-minute tier; the cross-validation
 // covers the choice within the grid only, and the hour-phase guard is on
 // in every setting of the grid but the previous release's, so the cv
