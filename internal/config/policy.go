@@ -48,6 +48,10 @@ func (a *App) policyOver(base policy.AppConfig) policy.AppConfig {
 	setF(&c.ForecastWeight, p.ForecastWeight)
 	setD(&c.ForecastWeightLead, p.ForecastWeightLead)
 	setD(&c.OutageHold, p.OutageHold)
+	setD(&c.RampLead, p.RampLead)
+	if p.UpstreamSurges != nil {
+		c.UpstreamSurges = *p.UpstreamSurges
+	}
 	if len(a.Tiers) == 0 {
 		c.Tiers = append([]policy.TierConfig(nil), base.Tiers...)
 		return c

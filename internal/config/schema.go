@@ -183,6 +183,12 @@ type rawPolicy struct {
 	// OutageHold: how long a tier keeps its replicas while its load is a
 	// flat line far below them, a feed or the traffic cut off (0 turns it off).
 	OutageHold *time.Duration `yaml:"outage_hold"`
+	// RampLead: how far past the tick the ramp guard carries a rise on,
+	// at most (0: over the tier's whole lead window).
+	RampLead *time.Duration `yaml:"ramp_lead"`
+	// UpstreamSurges: the tiers behind another follow its ramp, scaled by
+	// their learned load ratio, as well as their own.
+	UpstreamSurges *bool `yaml:"upstream_surges"`
 }
 
 type rawTierPolicy struct {
