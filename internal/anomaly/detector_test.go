@@ -342,3 +342,36 @@ func TestRateStepMakesOddsPerTime(t *testing.T) {
 		t.Error("RateStep changed the scores of a 5-minute series")
 	}
 }
+
+// TestSeasonalUnseenSlotBorrowsNeighbour checks that a daily slot no
+// reading has fallen in forecasts its neighbour's value while the profile
+// fills in, and the bare level once the profile is older than fillPeriods
+// days (a slot still unseen then lies in a long gap).
+func TestSeasonalUnseenSlotBorrowsNeighbour(t *testing.T) {
+	s := newSeasonal(86400)
+	s.init(300)
+	const edge = 7 * 3600 // a rush hour's edge: 07:00 is 20 above the night
+	for day := int64(0); day < 2; day++ {
+		for sec := int64(0); sec < 86400; sec += 300 {
+			if sec == edge+300 { // 07:05 is never read
+				continue
+			}
+			v := 0.0
+			if sec >= edge {
+				v = 20
+			}
+			s.update(day*86400+sec, v, 0.01, 0.1, 0.01, 0)
+		}
+	}
+	at := int64(2*86400 + edge + 300)
+	if !s.seen(s.slot(at - 300)) || s.seen(s.slot(at)) {
+		t.Fatal("setup: 07:00 should be seen and 07:05 not")
+	}
+	if got := s.predict(at); math.Abs(got-20) > 0.5 {
+		t.Errorf("unseen slot at 07:05 on day 2 forecasts %.3f, want its neighbours' 20 (level %.3f)", got, s.level)
+	}
+	late := at + fillPeriods*86400
+	if got := s.predict(late); got != s.level {
+		t.Errorf("unseen slot after %d days forecasts %.3f, want the level %.3f", fillPeriods, got, s.level)
+	}
+}

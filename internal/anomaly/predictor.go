@@ -75,11 +75,31 @@ func (s *seasonal) ready(sec int64) bool {
 // predict returns the forecast for time sec (valid once ready).
 func (s *seasonal) predict(sec int64) float64 {
 	i := s.slot(sec)
-	if !s.seen(i) {
-		return s.level
+	if s.seen(i) {
+		return s.level + float64(s.profile[i])
 	}
-	return s.level + float64(s.profile[i])
+	if sec-s.firstSec < fillPeriods*s.period {
+		// A slot no reading has fallen in yet, while the profile is
+		// still filling in (jittered steps skip slots, and a missing
+		// reading leaves one empty for a day): its neighbour's value
+		// is a better guess than the bare level, which at a rush
+		// hour's edge is far from either.
+		for _, j := range [2]int{(i + 1) % s.nslots, (i - 1 + s.nslots) % s.nslots} {
+			if s.seen(j) {
+				return s.level + float64(s.profile[j])
+			}
+		}
+	}
+	return s.level
 }
+
+// fillPeriods is how many periods after its first value a profile lets
+// an unseen slot borrow a neighbour's value (predict). Later, a slot
+// still unseen lies in a long gap and is forecast by the level alone:
+// borrowing for the whole series (7 periods or more) moved one gappy
+// NAB file's detections and cost NAB 1.4 points; 3 to 5 leave NAB as it
+// was.
+const fillPeriods = 4
 
 // update learns v at time sec after it was scored.
 func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr, clip float64) {
