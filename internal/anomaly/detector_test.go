@@ -364,7 +364,7 @@ func TestSeasonalUnseenSlotBorrowsNeighbour(t *testing.T) {
 		}
 	}
 	at := int64(2*86400 + edge + 300)
-	if !s.seen(s.slot(at - 300)) || s.seen(s.slot(at)) {
+	if !s.seen(s.slot(at-300)) || s.seen(s.slot(at)) {
 		t.Fatal("setup: 07:00 should be seen and 07:05 not")
 	}
 	if got := s.predict(at); math.Abs(got-20) > 0.5 {

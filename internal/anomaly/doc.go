@@ -25,6 +25,10 @@
 // fine; the weekly one only runs when a week fits in 336 slots). Each
 // tracks its mean absolute one-step error; the expectation is their blend
 // weighted by inverse squared error, and the blended error is the scale.
+// A slot no reading has fallen in yet (jittered steps skip slots, a
+// missing reading leaves one empty for a day) forecasts its neighbour's
+// value during the profile's first four periods, and the level after
+// that (a slot still empty then lies in a long gap).
 //
 // Six surprises; the first three come from the standardised residual
 // u = (v − expected)/scale, which on hourly or coarser series
@@ -147,13 +151,14 @@
 // AlarmLevel 0.37 (both corpora hit the cap: the budget alone gives 0.404
 // on NAB, and more than 0.37 on every synthetic seed). From
 //
-//	GOMAXPROCS=1 go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/h12c-nab --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
-//	GOMAXPROCS=1 go run ./services/anomaly nab --synth /tmp/h12c-synth --seeds 41-50 --per-family 12 --out /tmp/h12c-res --label-free-rate 0.1
+//	GOMAXPROCS=1 go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/h12d-nab --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
+//	GOMAXPROCS=1 go run ./services/anomaly nab --synth /tmp/h12d-synth --seeds 51-60 --per-family 12 --out /tmp/h12d-res --label-free-rate 0.1
 //
-// (the second takes about 25 s per 10 seeds; --seeds 1-30 and 31-40 for
-// the other synthetic tables).
+// (the second takes about 25 s per 10 seeds; --seeds 1-30, 31-40 and
+// 41-50 for the other synthetic tables).
 //
-// NAB subset (35 files, 55 windows):
+// NAB subset (35 files, 55 windows; the same before and after this
+// round's change, the unseen slots below):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    87.81     87.81   87.81    87.81
@@ -163,9 +168,38 @@
 //	all, reward_low_FP       65.31     63.61   63.62    65.31
 //	all, reward_low_FN       77.52     75.78   75.78    77.52
 //
-// Synthetic corpus, mean over seeds 41–50 (drawn after every choice
-// below and looked at once; per seed 52 files, 96 windows: 12 series
-// with 1–3 planted anomalies and one clean series per family):
+// Synthetic corpus, mean over seeds 51–60 (drawn after this round's
+// choice and looked at once; per seed 52 files, 96 windows: 12 series
+// with 1–3 planted anomalies and one clean series per family), now and
+// (in brackets) at commit 85de5c6, before the unseen slots borrowed:
+//
+//	standard               in-sample   LOCO    LOFO   label-free
+//	synthCounts              72.36     59.81   69.75    71.74   (71.43 / 56.30 / 69.12 / 71.74)
+//	synthHourly              69.89     68.47   68.22    68.56   (70.29 / 68.73 / 68.57 / 68.57)
+//	synthIrregular           62.94     57.54   60.48    62.50   (61.45 / 56.65 / 59.58 / 60.35)
+//	synthShift               78.67     77.21   77.14    77.66   (79.28 / 77.23 / 76.93 / 77.66)
+//	all                      70.97     65.76   68.90    70.11   (70.61 / 64.73 / 68.55 / 69.58)
+//	all, reward_low_FP       63.51     59.52   61.18    62.73   (63.22 / 58.93 / 61.68 / 62.30)
+//	all, reward_low_FN       76.62     72.73   74.56    75.04   (76.33 / 72.67 / 74.51 / 74.48)
+//
+// Per seed (standard, all files, in-sample / LOCO / LOFO / label-free),
+// now: 51 76.32 / 75.47 / 75.30 / 74.28, 52 64.56 / 63.13 / 64.56 /
+// 64.56, 53 70.26 / 68.38 / 69.35 / 70.26, 54 72.15 / 70.87 / 71.19 /
+// 70.02, 55 75.23 / 74.12 / 74.19 / 73.51, 56 71.04 / 60.49 / 66.92 /
+// 71.04, 57 73.49 / 67.78 / 69.62 / 72.87, 58 67.84 / 50.44 / 65.42 /
+// 67.21, 59 64.79 / 61.39 / 62.34 / 64.08, 60 73.98 / 65.48 / 70.08 /
+// 73.30; before: 51 77.63 / 76.84 / 76.67 / 75.44, 52 65.04 / 62.82 /
+// 65.04 / 65.04, 53 69.57 / 67.69 / 68.66 / 69.57, 54 72.14 / 67.79 /
+// 71.18 / 70.05, 55 72.07 / 70.17 / 69.73 / 70.84, 56 70.86 / 59.38 /
+// 67.86 / 70.72, 57 72.89 / 70.64 / 68.97 / 71.87, 58 67.68 / 51.16 /
+// 65.53 / 66.94, 59 64.44 / 56.16 / 60.79 / 63.86, 60 73.79 / 64.65 /
+// 71.09 / 71.47.
+//
+// Seeds 41–50 (the previous round's judging seeds) now: counts 73.05 /
+// 68.60 / 70.53 / 71.13, hourly 71.01 / 70.87 / 70.94 / 71.28, irregular
+// 65.20 / 62.23 / 63.83 / 64.28, shift 81.29 / 79.78 / 80.06 / 79.69, all
+// 72.64 / 70.37 / 71.34 / 71.60 (low-FP 65.60 / 63.30 / 64.13 / 64.58,
+// low-FN 77.74 / 74.36 / 76.30 / 76.38); at 85de5c6:
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	synthCounts              73.96     66.48   69.73    71.13
@@ -176,7 +210,7 @@
 //	all, reward_low_FP       64.69     61.66   63.29    63.64
 //	all, reward_low_FN       76.90     73.90   75.32    75.45
 //
-// Per seed (standard, all files, in-sample / LOCO / LOFO / label-free):
+// Per seed at 85de5c6 (standard, all files, in-sample / LOCO / LOFO / label-free):
 // 41 67.26 / 64.64 / 66.98 / 66.25, 42 70.79 / 68.86 / 69.84 / 69.38,
 // 43 75.86 / 73.27 / 73.75 / 74.10, 44 69.19 / 67.33 / 67.25 / 68.14,
 // 45 66.69 / 58.41 / 65.72 / 65.37, 46 74.77 / 74.14 / 73.86 / 73.80,
@@ -189,7 +223,11 @@
 // 80.35 / 80.28 / 79.69, all 68.88 / 61.35 / 66.59 / 66.58 (low-FP
 // 61.78 / 54.47 / 60.35 / 60.49, low-FN 74.51 / 67.63 / 72.06 / 70.84).
 //
-// Seeds 31–40 (the judging seeds of the previous round), now / before:
+// Seeds 31–40 now: counts 71.54 / 61.09 / 68.78 / 71.01, hourly 76.57 /
+// 76.01 / 76.06 / 76.55, irregular 63.95 / 60.14 / 61.81 / 63.03, shift
+// 80.37 / 78.53 / 78.31 / 78.84, all 73.11 / 68.94 / 71.24 / 72.36
+// (low-FP 65.95 / 62.12 / 64.09 / 65.13, low-FN 78.60 / 74.70 / 77.22 /
+// 77.20). At 85de5c6 / before it (the judging seeds of the round before):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	synthCounts              71.20     62.23   69.08    71.01   (71.00 / 53.43 / 68.45 / 71.45)
@@ -200,7 +238,63 @@
 //	all, reward_low_FP       65.64     60.99   64.11    64.72   (62.81 / 54.35 / 60.24 / 61.72)
 //	all, reward_low_FN       78.38     74.97   77.27    76.77   (75.99 / 69.50 / 72.54 / 72.48)
 //
-// Development seeds 1–30, on which this round's choices were made:
+// Unseen slots (this round, on). The traffic-like family's false alarms
+// clustered at the rush hours' edges (scores of 0.37 or more outside
+// the windows after probation, seeds 1–30: 254 of 669 between 07:00 and
+// 08:00, 155 between 17:00 and 18:00), on the first weekdays, the first
+// Saturday and the Monday after it, and a slot no reading had yet
+// fallen in forecast the bare level: steps jittered by a minute, 8 % of
+// readings missing and dark hours leave 5-minute slots empty for days.
+// Borrowing the
+// neighbouring slot's value while the profile fills in, development
+// seeds 1–30 (in-sample / LOCO / LOFO / label-free):
+//
+//	standard               now                            before
+//	synthCounts       72.51 / 68.31 / 70.41 / 71.97   72.30 / 67.37 / 69.80 / 71.97
+//	synthHourly       74.45 / 73.31 / 73.00 / 73.30   74.00 / 72.70 / 72.86 / 73.34
+//	synthIrregular    63.94 / 61.47 / 61.94 / 62.33   62.50 / 59.90 / 60.66 / 60.81
+//	synthShift        81.56 / 80.46 / 80.95 / 81.05   81.73 / 80.80 / 80.72 / 81.05
+//	all               73.12 / 70.89 / 71.57 / 72.16   72.63 / 70.20 / 71.01 / 71.79
+//	all, low-FP       65.52 / 61.59 / 64.33 / 64.81   65.07 / 60.83 / 63.72 / 64.49
+//	all, low-FN       78.61 / 75.60 / 76.94 / 77.08   78.18 / 74.83 / 76.23 / 76.70
+//
+// On the judging seeds 51–60 (table above) every standard column over
+// all files rises (+0.36 / +1.03 / +0.35 / +0.53), the traffic-like
+// family by 0.9–2.2; what it costs there: hourly −0.40 / −0.26 / −0.35 /
+// −0.01, shift in-sample −0.61, and the low-FP LOFO over all files
+// (61.68 → 61.18, while the standard LOFO rises 68.55 → 68.90). On 31–40 the all-files LOCO falls
+// 0.32 and LOFO 0.04 (counts LOCO −1.1: folds choose other thresholds),
+// on 41–50 every column rises. The label-free gap on 51–60 is 0.86 on
+// the mean, above 2 on seeds 51 (2.04) and 54 (2.13). Borrowing for
+// the whole series instead (7 periods or more) gives NAB 71.27 / 69.57
+// / 69.57 / 71.27: rogue_agent_key_hold, a file of days-long gaps,
+// loses a detection (score 0.404) in its second window (raw 1.06 →
+// −0.45); 5 periods give the same NAB figures (synthetic 73.16 / 71.02 /
+// 71.58 / 72.17), 3 and 4 leave NAB as it was (3: 72.97 / 70.48 / 71.39
+// / 71.97), so the limit of 4 sits at NAB's edge and was placed with
+// NAB's figures in view. With the stuck level below at 0.5, the whole
+// series gave 73.18 / 71.08 / 71.32 / 72.18 and two neighbours either
+// side instead of one 73.19 / 70.93 / 71.41 / 72.19 (NAB as above).
+//
+// Tried in this round and rejected (development seeds 1–30 as above;
+// NAB in-sample / LOCO / LOFO / label-free):
+//   - A stuck run's score jumping to a level (0.45, 0.5, 0.6 or 0.7) at
+//     the reading whose own stuck score reaches AlarmLevel, instead of
+//     climbing by about 0.035 a reading into the holdoff: at 0.40 it
+//     finds 85 of 91 stuck occupancy sensors against 24, and NAB is
+//     bit-identical, but the thresholds the folds choose move up and
+//     the other families pay: 0.5 alone 72.72 / 70.29 / 70.94 / 71.82
+//     (LOFO −0.07; hourly LOFO −0.35, shift LOCO −0.54); with the
+//     borrowed slots 73.13 / 70.91 / 71.34 / 72.16 against 73.12 /
+//     70.89 / 71.57 / 72.16 (low-FP LOFO 63.49 against 64.33).
+//   - The square-root scale for series whose first twelve values lie in
+//     [0,1] (occupancy, with the stuck level at 0.5): synthetic 73.30 /
+//     71.32 / 71.65 / 72.22 (hourly +2, irregular +0.4 to +0.7), but NAB
+//     72.13 / 70.87 / 70.37 / 71.17, low-FP 63.90: ec2_cpu_utilization
+//     24ae8d and c6585a (percentages below 1 at first) and
+//     rogue_agent_key_hold pass the test, as with the log scale before.
+//
+// Development seeds 1–30 in the previous round, on which its choices were made:
 // 72.63 / 70.20 / 71.01 / 71.79 (before 71.00 / 66.46 / 69.13 / 69.28;
 // counts 72.30 / 67.37 / 69.80 / 71.97, hourly 74.00 / 72.70 / 72.86 /
 // 73.34, irregular 62.50 / 59.90 / 60.66 / 60.81, shift 81.73 / 80.80 /
@@ -218,8 +312,9 @@
 // on 41–50, 48.26 before) stays 7.5 below its in-sample figure: the
 // other families still choose thresholds down to 0.30 in some folds,
 // where the counts' news bursts raise false alarms (0.33 a day at 0.31
-// against 0.15 at 0.37, seeds 1–30); and the traffic-like family stays
-// near 61, a little lower than before (see below).
+// against 0.15 at 0.37, seeds 1–30); and the traffic-like family stayed
+// near 61, a little lower than before (see below; 62.9–65.2 in-sample
+// since this round's unseen slots).
 //
 // Calibration per unit of time (RateStep 600, on) and a lower holdoff
 // breakthrough (Breakthrough 0.3, was 0.6). At 0.37 on seeds 1–10 the
@@ -462,8 +557,9 @@
 // 0.66–0.91 µs per observation (BenchmarkObserve) and 0.74–0.87 µs
 // (BenchmarkObserveSynth, fresh detectors over the synthetic corpus, its
 // hourly files included) on a shared 2-core machine under load 5 (the
-// previous round: 0.87–1.04 and 0.60–1.04 µs under load 7.7; the figures
-// follow the machine's load), no allocations, 6,456 bytes of state per
+// previous round: 0.87–1.04 and 0.60–1.04 µs under load 7.7; after this
+// round's unseen slots 0.45–0.70 and 0.78–0.81 µs under load 3.5; the
+// figures follow the machine's load), no allocations, 6,456 bytes of state per
 // series (TestDetectorStateSize holds it under 8 KB). RateStep and
 // Breakthrough add no state and no work per observation.
 //
