@@ -95,10 +95,10 @@ func (s *seasonal) predict(sec int64) float64 {
 
 // fillPeriods is how many periods after its first value a profile lets
 // an unseen slot borrow a neighbour's value (predict). Later, a slot
-// still unseen lies in a long gap and is forecast by the level alone:
-// borrowing for the whole series (7 periods or more) moved one gappy
-// NAB file's detections and cost NAB 1.4 points; 3 to 5 leave NAB as it
-// was.
+// still unseen lies in a long gap and is forecast by the level alone.
+// Borrowing for 5 periods or more moved one detection of a NAB file with
+// days-long gaps and cost NAB 1.4 points; 3 and 4 leave NAB as it was
+// (see the package comment).
 const fillPeriods = 4
 
 // update learns v at time sec after it was scored.
