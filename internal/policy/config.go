@@ -129,11 +129,11 @@ type AppConfig struct {
 	// PhasePeaks turns on the hour-phase guard beside the seasonal one
 	// (it needs SeasonalPeaks, whose memory it reads): the policy never
 	// provisions below the current level times the rise seen at this
-	// minute of the hour (give or take two minutes) in at least four of
-	// the last eight hours, when that rise exceeds five typical one-tick
+	// minute of the hour (give or take two minutes) in at least eight of
+	// the last 24 hours, when that rise exceeds five typical one-tick
 	// changes, so bursts that recur at similar minutes of the hour are
 	// met as they start; random bursts and noise almost never recur so.
-	// The guard stands aside while fewer than half of its recent
+	// The guard stands aside while fewer than three in ten of its recent
 	// expectations came true.
 	PhasePeaks bool
 	// OutageHold, when positive, keeps a tier's replicas while its load

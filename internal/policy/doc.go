@@ -73,15 +73,19 @@
 //     again;
 //   - the hour-phase guard (PhasePeaks), from the same memory: never
 //     below the current level times the rise seen at this minute of the
-//     hour, give or take two minutes, in at least four of the last eight
+//     hour, give or take two minutes, in at least eight of the last 24
 //     hours, once that rise exceeds five typical one-tick changes, so
 //     bursts that recur near the same minute of the hour (posts scheduled
 //     on the hour) are met as they start; random bursts and noise almost
-//     never recur so and leave it idle. It checks its own word: each
-//     expectation is scored against the peak that came, and the guard
-//     acts only while at least half of the recent ones (exponentially
-//     weighted, about ten) came true, so a recurring rise the calibration
-//     already covers or that stopped coming costs nothing for long;
+//     never recur so and leave it idle. A day of hours rather than the
+//     last few lets yesterday's daytime hours vouch for this morning's
+//     first bursts, and a third of them suffices for bursts that skip
+//     some hours. It checks its own word: each expectation is scored
+//     against the peak that came, and the guard acts only while at least
+//     three in ten of the recent ones (exponentially weighted, about ten)
+//     came true (a burst jittered by minutes meets only some of the ticks
+//     that expected it), so a recurring rise the calibration already
+//     covers or that stopped coming costs nothing for long;
 //   - the outage hold (OutageHold): while the load repeats the very same
 //     value tick after tick at next to nothing for the replicas held (a
 //     metrics feed or the traffic cut off upstream, not demand), the

@@ -29,12 +29,12 @@ func hourlyBursts(seed uint64, hours int, base float64, keep func(h int) bool) [
 }
 
 // TestPhaseGuardMeetsHourlyBurst: bursts near the top of most hours. Once
-// eight hours have been seen, the hour-phase guard provisions for the
+// a day of hours has been seen, the hour-phase guard provisions for the
 // burst before the hour starts (the decision three minutes before the
 // hour covers the burst's size), and says why; without it the policy only
 // reacts.
 func TestPhaseGuardMeetsHourlyBurst(t *testing.T) {
-	load := hourlyBursts(3, 30, 100, func(h int) bool { return h%5 != 0 })
+	load := hourlyBursts(3, 44, 100, func(h int) bool { return h%5 != 0 })
 	run := func(on bool) []Decision {
 		c := guardApp()
 		c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = nil, true, on
@@ -43,7 +43,7 @@ func TestPhaseGuardMeetsHourlyBurst(t *testing.T) {
 	with, without := run(true), run(false)
 	const need = 25 // about 250 at the burst's first minute, capacity 10
 	hits := 0
-	for h := 12; h < 30; h++ {
+	for h := 26; h < 44; h++ {
 		i := h*60 - 3
 		if with[i].To >= need-3 {
 			hits++
@@ -56,7 +56,7 @@ func TestPhaseGuardMeetsHourlyBurst(t *testing.T) {
 		t.Fatalf("the guard provisioned for the coming burst before only %d of 18 hours", hits)
 	}
 	found := false
-	for _, d := range with[12*60-10 : 12*60] {
+	for _, d := range with[26*60-10 : 26*60] {
 		if d.Action == ActionUp && d.Inputs["phase_ratio"] > 2 {
 			found = true
 			if !strings.Contains(d.Reason, "minute of the hour") {
@@ -65,7 +65,7 @@ func TestPhaseGuardMeetsHourlyBurst(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatal("no scale-up by the hour-phase guard before hour 12")
+		t.Fatal("no scale-up by the hour-phase guard before hour 26")
 	}
 }
 
@@ -144,18 +144,18 @@ func TestJumpFallBinTrimsTheDecay(t *testing.T) {
 }
 
 // TestPhaseGuardStandsAsideWhenItsRisesStopComing: bursts at the top of
-// every hour for ten hours, then at the half hour. The hours remembered
+// every hour for 26 hours, then at the half hour. The hours remembered
 // still show the rise at the top of the hour, but it no longer comes: after
 // an hour of failed expectations the guard stands aside.
 func TestPhaseGuardStandsAsideWhenItsRisesStopComing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	load := make([]float64, 16*60)
+	load := make([]float64, 32*60)
 	for i := range load {
 		load[i] = 100 + 2*rng.NormFloat64()
 	}
-	for h := 1; h < 16; h++ {
+	for h := 1; h < 32; h++ {
 		s := h * 60
-		if h > 10 {
+		if h > 26 {
 			s += 30
 		}
 		for k := 0; k < 30 && s+k < len(load); k++ {
@@ -165,10 +165,10 @@ func TestPhaseGuardStandsAsideWhenItsRisesStopComing(t *testing.T) {
 	c := guardApp()
 	c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = nil, true, true
 	ds := loop(mustApp(t, c), load, nil, nil)
-	if ds[10*60-3].Inputs["phase_ratio"] < 2 {
-		t.Fatalf("the guard did not expect the hour-10 burst: %v", ds[10*60-3].Inputs)
+	if ds[26*60-3].Inputs["phase_ratio"] < 2 {
+		t.Fatalf("the guard did not expect the hour-26 burst: %v", ds[26*60-3].Inputs)
 	}
-	for _, h := range []int{13, 14} {
+	for _, h := range []int{29, 30} {
 		if d := ds[h*60-3]; d.Inputs["phase_ratio"] > 0 {
 			t.Fatalf("hour %d: the guard still acts on a rise that stopped coming: %v", h, d.Inputs)
 		}

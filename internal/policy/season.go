@@ -94,8 +94,8 @@ func (s *season) ratio(t time.Time, h, level time.Duration) (float64, bool) {
 // similar minutes of the hour (posts scheduled on the hour, a feed
 // refreshed every hour), which random bursts almost never do.
 const (
-	phaseHours  = 8
-	phaseSeen   = 4
+	phaseHours  = 24
+	phaseSeen   = 8
 	phaseJitter = 2
 	// phaseSigmas is how many typical one-tick changes of the load
 	// (the ramp guard's noise scale) the recurring rise must exceed.

@@ -64,9 +64,14 @@ type phaseExp struct {
 // rate, and phaseMinHit is the rate below which the guard stands aside:
 // a recurring rise that stopped coming (or a rise of the past hours that
 // the lead window's peak does not repeat) costs replicas for nothing.
+// Every tick whose window the recurring rise reaches makes an
+// expectation, and a burst jittered by a few minutes meets only some of
+// them, so a guard that is right about the hour is right about fewer
+// than half of its ticks: at 0.5 one hour without its burst kept it
+// aside for hours after (TestPhaseGuardMeetsHourlyBurst).
 const (
 	phaseAlpha  = 0.1
-	phaseMinHit = 0.5
+	phaseMinHit = 0.3
 )
 
 // resolvePhase scores the hour-phase guard's expectations whose lead

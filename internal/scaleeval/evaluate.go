@@ -84,8 +84,8 @@ type Options struct {
 // tiers behind (policy.AppConfig.UpstreamSurges), lift the base to a
 // load that jumped beyond 3 typical changes and calibrate such ticks apart
 // (the jump guard), expect again a rise seen at this time of day on the
-// last two days (the seasonal guard) or at this minute of the hour in most
-// of the last eight hours (the hour-phase guard), keep the replicas for up to 6 hours
+// last two days (the seasonal guard) or at this minute of the hour in a
+// third of the last 24 hours (the hour-phase guard), keep the replicas for up to 6 hours
 // while the load flat-lines near nothing (the outage hold), and pick each
 // tier's operating point by realised skill against the HPA rule among the
 // p90, p95 and p98 and a 15- or 3-minute scale-down window (the skill
