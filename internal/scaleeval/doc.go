@@ -59,7 +59,7 @@
 // seasonal guard off or on, and the previous release's setting):
 //
 //	trace             under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m        0.185    0.120      1.55      |   0.218       0.253
+//	clarknet_1m        0.181    0.119      1.55      |   0.216       0.250
 //	nasa_1m            0.100    0.076      1.78      |   0.100       0.076
 //	smooth-growth-s1   0.003    0.007      1.02      |   0.003       0.007
 //	smooth-growth-s2   0.004    0.007      1.02      |   0.004       0.007
@@ -67,7 +67,7 @@
 //	surges-s2          0.673    0.713      1.07      |   0.673       0.713
 //	jumps-s1           0.025    0.394      1.03      |   0.025       0.394
 //	jumps-s2           0.046    0.514      1.04      |   0.046       0.514
-//	batch-s1           0.700    0.815      1.49      |   0.700       0.815
+//	batch-s1           0.697    0.813      1.46      |   0.697       0.813
 //	batch-s2           0.721    0.837      1.43      |   0.721       0.837
 //	diurnal-low-s1     0.250    0.256      1.19      |   0.250       0.256
 //	diurnal-low-s2     0.267    0.293      1.16      |   0.267       0.293
@@ -77,14 +77,14 @@
 //	drift-s2           0.017    0.008      1.05      |   0.017       0.008
 //	bursty-s1          0.834    0.827      1.14      |   0.834       0.827
 //	bursty-s2          0.840    0.804      1.13      |   0.840       0.804
-//	bursty-hourly-s1   0.831    0.792      1.14      |   0.831       0.792
-//	bursty-hourly-s2   0.787    0.811      1.13      |   0.787       0.811
+//	bursty-hourly-s1   0.766    0.677      1.14      |   0.766       0.677
+//	bursty-hourly-s2   0.740    0.721      1.14      |   0.740       0.721
 //	shop-s1 web (3m)   0.989    0.928      1.12      |   0.997       0.962
 //	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.997       0.962
-//	shop-s1 db (10m)   0.803    0.964      1.12      |   0.808       0.967
+//	shop-s1 db (10m)   0.809    0.965      1.12      |   0.814       0.968
 //	shop-s2 web (3m)   0.902    0.965      1.08      |   0.906       0.988
 //	shop-s2 cache (3m) 0.902    0.965      1.08      |   0.906       0.988
-//	shop-s2 db (10m)   0.747    0.981      1.12      |   0.721       0.977
+//	shop-s2 db (10m)   0.748    0.981      1.12      |   0.722       0.978
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
@@ -96,16 +96,17 @@
 // Where it stands: no row loses to HPA at equal cost, in-sample or
 // cross-validated, and every cost is within 1.8× the oracle's. NASA and
 // ClarkNet are within 0.25× on both figures in-sample; cross-validated,
-// ClarkNet's unserved demand is at 0.253 (the setting without the outage
-// hold), just above the goal. About half of ClarkNet's unserved demand
-// without the hold is one event: the load flat-lines at 0.01 for two hours
+// ClarkNet's unserved demand is at 0.250 (the setting without the outage
+// hold; 1.001 of the goal unrounded, so still flagged), just above the
+// goal. About half of ClarkNet's unserved demand without the hold is one
+// event: the load flat-lines at 0.01 for two hours
 // (an outage) and comes back at once, and a controller that scaled down
 // in between cannot boot in time; the outage hold keeps the replicas
 // through such a flat line (NASA has the same at night and in its 37-hour
 // gap). With ClarkNet left out the cross-validation has no reason to keep
 // the hold: on every other row it is exactly neutral but for NASA's cost
 // (1.3 % more), so it is left off. Without the hold ClarkNet is at
-// 0.213/0.249 with the seasonal guard off and 0.218/0.253 with it on (the
+// 0.213/0.249 with the seasonal guard off and 0.216/0.250 with it on (the
 // guard adds 0.2 % of cost there and moves neither our under-provisioned
 // minutes nor our unserved demand, 0.321 % and 0.0548 %), and the other
 // families choose it on (bursty). The 10-minute database tier gains from the lead-stretched forecast
@@ -157,15 +158,64 @@
 // left: bursts with a recurring phase. The bursty-hourly family has
 // bursts near the top of 6 in 10 daytime hours: 0.883/0.853 and
 // 0.834/0.851 without the hour-phase guard, 0.831/0.792 and 0.787/0.811
-// with it (without its self-check it reached 0.781/0.708 and 0.747/0.746,
-// but cost ClarkNet's cv row 0.219/0.260 for nothing). Elsewhere it is
-// neutral but for batch-s1's cost (1.46 to 1.49 of the oracle; its ratios
-// 0.697/0.813 to 0.700/0.815) and ClarkNet's cv under-provisioned minutes
-// (0.217 to 0.218). Calibrating the jumped ticks of a decaying burst apart
+// with it as first shipped (4 of the last 8 hours, acting while half its
+// expectations came true), 0.766/0.677 and 0.740/0.721 with it reading a
+// day of hours (8 of the last 24, 3 in 10; the fourth round, below).
+// Elsewhere the guard is neutral but for batch-s1's cost (1.46 of the
+// oracle against 1.49 as first shipped) and the shop's seed-1 database
+// (0.809/0.965 against 0.803/0.964).
+// Calibrating the jumped ticks of a decaying burst apart
 // (policy.AppConfig.JumpFallBin, --jump-fall-bin) takes bursty to
 // 0.815/0.804 and 0.811/0.792 but makes the shop's seed-1 web tier lose
 // (1.013 under-provisioned minutes) and the surges' cv worse (0.782/0.762
 // on seed 2), so it is off.
+//
+// The fourth round looked for where the bursty families' loss is, burst
+// by burst (the generators' own onsets; HPA at the target whose cost is
+// nearest ours, 0.85). On bursty-s1 (s2), of our 1.245 % (0.994 %)
+// unserved, the four onset minutes of the random bursts hold 1.132 %
+// (0.876 %) against HPA's 1.094 % (0.843 %) of its 1.515 % (1.241 %);
+// the content drops' onsets 0.084 % (0.098 %) against 0.322 % (0.325 %),
+// their later minutes and the random bursts' 0.03 % (0.02 %) against
+// 0.10 % (0.07 %), and the rest 0.002 % (0.004 %) against 0.000 %
+// (0.001 %). At a random burst's onset we and HPA stand with the same
+// capacity over the recent level (1.37–1.43 against 1.38–1.47 in every
+// magnitude class, and within 0.08 of each other in every three hours of
+// the day), and the onset losses of each class and each three hours agree
+// within 20 %: the bursts come at any minute and multiply the level, so a
+// headroom proportional to the level, which both hold, is already the
+// cheapest for unserved demand, and moving headroom between hours has
+// nothing to move it by (night hours hold 1.7× the demand's capacity for
+// both, from whole replicas, and 0.02–0.03 % of the demand unserved). Even
+// with every other minute served, the random onsets alone would leave
+// bursty at 0.75× and 0.71× HPA (0.72× and 0.68× at HPA's own onset
+// loss): 0.5× is out of reach on this family under this contract at this
+// cost. On bursty-hourly (before this round's change) the recurring
+// bursts' onsets held 1.49 % (1.46 %) against HPA's 1.91 % (1.83 %),
+// and the random ones 0.49 % (0.47 %) against 0.47 % (0.44 %); the
+// recurring onsets are what a phase guard can reach. Reading a day of
+// hours (8 of 24) instead of the last eight (4 of 8) lets yesterday's
+// daytime hours vouch for this morning's first bursts; 6 or 7 of 24 gave
+// about the same (0.789/0.718 and 0.740/0.747 for 6), 9 and 11 less
+// (0.813/0.745, 0.861/0.799 on seed 1), 3 of 8 0.817/0.774 and
+// 0.793/0.820 at 1.155 of the oracle on seed 2, 5 of 12 0.831/0.793 and
+// 0.786/0.831. At half its expectations met, 8 of 24 kept the guard aside for
+// hours after an hour without its burst (each tick whose window the
+// recurring rise reaches expects it, and a burst jittered by minutes
+// meets only some of them): met before 8 of 18 hours of the policy's
+// hourly unit test, where 4 of 8 met 13; at 3 in 10 it meets them again,
+// and the suite went from 0.795/0.724 and 0.763/0.766 (8 of 24 at half)
+// to 0.766/0.677 and 0.740/0.721. On seeds 3–8, which no setting was
+// chosen on, bursty-hourly's unserved ratio went from 0.782–0.833 to
+// 0.686–0.780 on every seed (cost 1.127–1.139 to 1.136–1.194 of the
+// oracle), bursty's did not move (seed 5 0.896/0.799 to 0.935/0.792 at
+// 1.162 to 1.133 of the oracle), and seeds 3 and 4 of the other families
+// moved by at most 0.003. Also tried this round, on the suite: the
+// guard's jitter at ±1 minute (bursty-hourly seed 2 0.797/0.824, worse)
+// and its noise test at 3 typical changes (diurnal-low-s1 0.258/0.281,
+// worse, bursty-hourly 0.823/0.776 and 0.783/0.809). The daily drops of
+// bursty recur in 2 of 24 hours, so the hour-phase guard leaves them to
+// the seasonal guard, which meets them already (0.26× HPA there).
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
@@ -184,8 +234,8 @@
 //
 // Caveat: the skill selector's own constants (a week's memory, a 10 %
 // switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
-// days, the hour-phase guard's constants (4 of 8 hours, ±2 minutes, 5
-// typical changes, half its expectations met), the outage hold's
+// days, the hour-phase guard's constants (8 of 24 hours, ±2 minutes, 5
+// typical changes, 3 in 10 of its expectations met), the outage hold's
 // flat-line test (5 ticks under 5 % of the replicas' capacity), the
 // forecast weight's 3-minute reference lead and the ramp guard's 3-minute
 // carry (RampLead, the front's lead) were set while looking at this
