@@ -268,29 +268,66 @@ func checkContiguous(t *testing.T, ds []*proto.Decision) {
 	}
 }
 
+// TestDeterministicDecisions runs the same recording twice: every stage's
+// stored output up to the last decided tick, forecasts and anomaly scores
+// as well as decisions, must be the same, bit for bit. A stage that
+// missed or reordered some of its input (a take-over that skipped a
+// partition's first messages did) differs here before its decisions do.
 func TestDeterministicDecisions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
 	liveStart := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	const ticks = 120
-	var runs [2][]string
+	var runs [2]map[string][]string
 	for i := range runs {
 		r := start(t, testConfig(t, liveStart, ticks))
-		for _, d := range waitDecisions(t, r, liveStart, ticks) {
-			runs[i] = append(runs[i], fmt.Sprintf("%s %d→%d %s", d.ID, d.From, d.To, d.Reason))
-		}
+		runs[i] = stageOutputs(t, r, liveStart, ticks)
 		r.stop()
 	}
-	if !slices.Equal(runs[0], runs[1]) {
-		for i := range min(len(runs[0]), len(runs[1])) {
-			if runs[0][i] != runs[1][i] {
-				t.Fatalf("runs differ at decision %d:\n%s\n%s", i, runs[0][i], runs[1][i])
+	for _, kind := range []string{"forecasts", "anomalies", "decisions"} {
+		a, b := runs[0][kind], runs[1][kind]
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Fatalf("runs differ at %s %d:\n%s\n%s", kind, i, a[i], b[i])
 			}
 		}
-		t.Fatalf("runs differ in length: %d vs %d", len(runs[0]), len(runs[1]))
+		if len(a) != len(b) {
+			t.Fatalf("runs differ in their number of %s: %d vs %d", kind, len(a), len(b))
+		}
+		if len(a) == 0 {
+			t.Fatalf("no %s stored: nothing was compared", kind)
+		}
+		t.Logf("%d identical %s", len(a), kind)
 	}
-	t.Logf("%d identical decisions", len(runs[0]))
+}
+
+// stageOutputs waits for the run's decisions and returns every stage's
+// stored output for the shop up to the last decided tick, one line per
+// message in id order, with the numbers in full.
+func stageOutputs(t *testing.T, r *run, liveStart time.Time, ticks int) map[string][]string {
+	t.Helper()
+	ds := waitDecisions(t, r, liveStart, ticks)
+	last := int64(0)
+	out := map[string][]string{}
+	for _, d := range ds {
+		last = max(last, d.TS)
+		out["decisions"] = append(out["decisions"], fmt.Sprintf("%s %d→%d %s", d.ID, d.From, d.To, d.Reason))
+	}
+	for _, f := range all[proto.Forecast](t, r.b, "FORECASTS", "apm.forecast.shop.*") {
+		if f.TS <= last {
+			out["forecasts"] = append(out["forecasts"], fmt.Sprintf("%s %s %v", f.ID, f.Model, f.Points))
+		}
+	}
+	for _, a := range all[proto.Anomaly](t, r.b, "ANOMALIES", "apm.anomaly.shop.*") {
+		if a.TS <= last {
+			out["anomalies"] = append(out["anomalies"], fmt.Sprintf("%s %v %v", a.ID, a.Open, a.Scores))
+		}
+	}
+	for _, lines := range out {
+		slices.Sort(lines)
+	}
+	return out
 }
 
 // TestDeciderRestartAndDLQ stops the decider mid-stream and starts it again,
