@@ -93,12 +93,19 @@ type Options struct {
 // over the trace suite and checked by leave-one-family-out (SuiteGrid,
 // `decider simulate --suite DIR --cv`).
 func DefaultOptions() Options {
+	// The app-wide settings are the policy's own defaults, read from
+	// there so the simulation runs what the live decider runs; only the
+	// tier's operating point and the evaluation's settings are its own.
+	p := policy.DefaultAppConfig()
 	return Options{
 		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
-		LevelWindow: 5 * time.Minute, CalibrationWindow: 72 * time.Hour,
-		ForecastWeight: 0.25, ForecastWeightLead: 3 * time.Minute, RampSigmas: 3, RampLead: 3 * time.Minute, UpstreamSurges: true, JumpSigmas: 3, JumpBin: true,
-		ShortStabilization: 3 * time.Minute, HoldWorth: 0.07,
-		SkillQuantiles: []float64{0.9, 0.98}, SeasonalPeaks: true, PhasePeaks: true, OutageHold: 6 * time.Hour,
+		LevelWindow: p.LevelWindow, CalibrationWindow: p.CalibrationWindow,
+		ForecastWeight: p.ForecastWeight, ForecastWeightLead: p.ForecastWeightLead,
+		RampSigmas: p.RampSigmas, RampLead: p.RampLead, UpstreamSurges: p.UpstreamSurges,
+		JumpSigmas: p.JumpSigmas, JumpBin: p.JumpBin, JumpFallBin: p.JumpFallBin,
+		ReactiveHeadroom: p.ReactiveHeadroom, HPAGuardTarget: p.HPAGuardTarget,
+		ShortStabilization: p.ShortStabilization, HoldWorth: p.HoldWorth,
+		SkillQuantiles: p.SkillQuantiles, SeasonalPeaks: p.SeasonalPeaks, PhasePeaks: p.PhasePeaks, OutageHold: p.OutageHold,
 		Horizon: 12, Warmup: 1440, HPA: true,
 	}
 }
