@@ -72,7 +72,7 @@ func (tr *tier) floorText(e evaluation, unit string) string {
 		if e.upRamp {
 			by = " (the " + tr.cfg.Upstream + " tier's ramp, scaled)"
 		}
-		return fmt.Sprintf("current load %s %s rising by %s a tick%s: %s %s over the next %s", fmtNum(e.load), unit, fmtNum(e.ramp), by, fmtNum(e.react), unit, fmtDur(tr.horizon))
+		return fmt.Sprintf("current load %s %s rising by %s a tick%s: %s %s over the next %s", fmtNum(e.load), unit, fmtNum(e.ramp), by, fmtNum(e.react), unit, fmtDur(tr.rampWindow()))
 	}
 	if e.react > e.load*(1+1e-9) {
 		return fmt.Sprintf("current load %s %s with its least headroom (%s)", fmtNum(e.load), unit, fmtNum(e.react))

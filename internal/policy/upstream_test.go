@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -156,6 +157,23 @@ func TestRampLeadCapsTheCarry(t *testing.T) {
 			if want := math.Ceil((db[i]+ticks*r)/10 - 1e-9); in["floor"] != want {
 				t.Fatalf("RampLead %s, minute %d: floor %v, want %v (load %.1f + %g × %.2f)", lead, i, in["floor"], want, db[i], ticks, r)
 			}
+		}
+		// A reason that tells of the ramp names the window the rise is
+		// carried over.
+		told := 0
+		for i, d := range dd {
+			_, ramp, ok := strings.Cut(d.Reason, "rising by")
+			if !ok {
+				continue
+			}
+			told++
+			ramp, _, _ = strings.Cut(ramp, ";")
+			if !strings.Contains(ramp, fmt.Sprintf("over the next %g min", ticks)) {
+				t.Fatalf("RampLead %s, minute %d: the ramp's text does not name the %g-minute window the rise is carried over: %s", lead, i, ticks, d.Reason)
+			}
+		}
+		if told == 0 {
+			t.Fatalf("RampLead %s: no decision tells of the ramp: the reason went unchecked", lead)
 		}
 	}
 }
