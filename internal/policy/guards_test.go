@@ -18,9 +18,8 @@ func guardApp() AppConfig {
 
 func TestRampGuardCarriesTheRiseOn(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	load := make([]float64, 300)
+	load := normalLoad(rng, 300, 100, 2)
 	for i := range load {
-		load[i] = 100 + 2*rng.NormFloat64()
 		if i >= 200 {
 			load[i] += 25 * float64(i-199) // a ramp of +25 a minute
 		}
@@ -42,10 +41,8 @@ func TestRampGuardCarriesTheRiseOn(t *testing.T) {
 }
 
 func TestRampGuardLeavesSteps(t *testing.T) {
-	load := make([]float64, 300)
-	rng := rand.New(rand.NewPCG(2, 2))
+	load := normalLoad(rand.New(rand.NewPCG(2, 2)), 300, 100, 2)
 	for i := range load {
-		load[i] = 100 + 2*rng.NormFloat64()
 		if i >= 200 {
 			load[i] += 200 // a step
 		}
@@ -68,9 +65,8 @@ func TestAdaptiveHold(t *testing.T) {
 	run := func(clustered bool) float64 {
 		rng := rand.New(rand.NewPCG(3, 3))
 		n := 4 * 1440
-		load := make([]float64, n)
+		load := normalLoad(rng, n, 100, 3)
 		for i := range load {
-			load[i] = 100 + 3*rng.NormFloat64()
 			k := i % 90
 			if k < 4 || (clustered && ((k >= 12 && k < 15) || (k >= 24 && k < 27))) {
 				load[i] *= 2.5
@@ -99,9 +95,8 @@ func TestSkillSelectorFollowsTheTraffic(t *testing.T) {
 	run := func(clustered bool) (float64, float64) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		n := 4 * 1440
-		load := make([]float64, n)
+		load := normalLoad(rng, n, 100, 3)
 		for i := range load {
-			load[i] = 100 + 3*rng.NormFloat64()
 			k := i % 90
 			if k < 4 || (clustered && ((k >= 12 && k < 15) || (k >= 24 && k < 27))) {
 				load[i] *= 2.5

@@ -12,10 +12,7 @@ import (
 // burst to three times the base that decays over ten minutes.
 func hourlyBursts(seed uint64, hours int, base float64, keep func(h int) bool) []float64 {
 	rng := rand.New(rand.NewPCG(seed, seed))
-	load := make([]float64, hours*60)
-	for i := range load {
-		load[i] = base + 0.02*base*rng.NormFloat64()
-	}
+	load := normalLoad(rng, hours*60, base, 0.02*base)
 	for h := 1; h < hours; h++ {
 		if !keep(h) {
 			continue
@@ -101,10 +98,7 @@ func TestPhaseGuardIgnoresNoiseAndRareBursts(t *testing.T) {
 func TestJumpFallBinTrimsTheDecay(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	n := 3 * 1440
-	load := make([]float64, n)
-	for i := range load {
-		load[i] = 100 + 2*rng.NormFloat64()
-	}
+	load := normalLoad(rng, n, 100, 2)
 	type burst struct{ start, rise int }
 	var bs []burst
 	for s := 120; s+90 < n; s += 97 + rng.IntN(60) {
@@ -149,10 +143,7 @@ func TestJumpFallBinTrimsTheDecay(t *testing.T) {
 // an hour of failed expectations the guard stands aside.
 func TestPhaseGuardStandsAsideWhenItsRisesStopComing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	load := make([]float64, 32*60)
-	for i := range load {
-		load[i] = 100 + 2*rng.NormFloat64()
-	}
+	load := normalLoad(rng, 32*60, 100, 2)
 	for h := 1; h < 32; h++ {
 		s := h * 60
 		if h > 26 {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,6 +53,16 @@ func loop(a *App, load []float64, fc func(i int) *Forecast, inc func(i int) []st
 		n = d.To
 	}
 	return out
+}
+
+// normalLoad is n minutes of load drawn around mean with standard
+// deviation sd, one draw per minute in order.
+func normalLoad(rng *rand.Rand, n int, mean, sd float64) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = mean + sd*rng.NormFloat64()
+	}
+	return x
 }
 
 func flat(n int, v float64) []float64 {

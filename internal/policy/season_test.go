@@ -16,9 +16,8 @@ import (
 func TestSeasonalGuardMeetsDailyDrop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	n := 4 * 1440
-	load := make([]float64, n)
+	load := normalLoad(rng, n, 100, 3)
 	for i := range load {
-		load[i] = 100 + 3*rng.NormFloat64()
 		if m := i % 1440; m >= 540 && m < 545 {
 			load[i] *= 3
 		}

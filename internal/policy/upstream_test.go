@@ -30,9 +30,8 @@ func lagApp(surges bool) AppConfig {
 // three minutes earlier (a queue behind the front).
 func lagLoads(n int, seed uint64) (web, db []float64) {
 	rng := rand.New(rand.NewPCG(seed, seed))
-	web, db = make([]float64, n), make([]float64, n)
+	web, db = normalLoad(rng, n, 100, 2), make([]float64, n)
 	for i := range web {
-		web[i] = 100 + 2*rng.NormFloat64()
 		if i >= 200 {
 			web[i] += 20 * float64(min(i, 230)-199)
 		}
