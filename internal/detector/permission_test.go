@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/tierstage/tierstagetest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -23,15 +24,15 @@ func TestOutputsSurvivePermissionDenied(t *testing.T) {
 	svcBus := srv.Connect(t, "anomaly", log)
 
 	r := start(t, svcBus, log)
-	publishTicks(t, admin, 0, 30)
-	handled(t, admin, r, true)
+	tierstagetest.PublishTicks(t, admin, 0, 30)
+	r.Handled(t, admin, true)
 	if _, err := natstest.JetStream(t, svcBus).Stream(context.Background(), proto.StreamName(prefix, proto.KindAnomaly)); err != nil {
 		t.Fatalf("the service user cannot even read the stream: %v", err)
 	}
 	srv.Allow(t)
 	stored(t, admin, 29)
-	publishTicks(t, admin, 30, 40)
+	tierstagetest.PublishTicks(t, admin, 30, 40)
 	stored(t, admin, 39)
-	r.stop(t)
+	r.Stop(t)
 	exactlyOnce(t, stored(t, admin, 39), 39)
 }

@@ -1,134 +1,39 @@
 package forecaster
 
 import (
-	"context"
-	"fmt"
-	"math"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/outbox"
 	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/internal/tierstage/tierstagetest"
 	"github.com/headroomhq/headroom/proto"
 )
 
-var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+var t0 = tierstagetest.T0
 
-var tiers = []string{"web", "db"}
+var tiers = tierstagetest.Tiers
 
-// run is one forecaster process on the test's server.
-type run struct {
-	svc    *Service
-	reg    *prometheus.Registry
-	cancel context.CancelFunc
-	done   chan error
-}
-
-func start(t *testing.T, b *bus.Bus, log zerolog.Logger) *run {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Outbox = outbox.Config{MaxBackoff: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond}
-	ready := service.NewReady()
-	r := &run{reg: prometheus.NewRegistry(), done: make(chan error, 1)}
-	var err error
-	if r.svc, err = New(cfg, service.Deps{Bus: b, Log: log, Reg: r.reg, Ready: ready}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.svc.Run(ctx) }()
-	natstest.Eventually(t, 20*time.Second, ready.Err)
-	return r
-}
-
-func (r *run) stop(t *testing.T) {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("forecaster did not stop in 20s")
-	}
-}
-
-func (r *run) retries(t *testing.T) float64 {
-	t.Helper()
-	fams, err := r.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n float64
-	for _, f := range fams {
-		if f.GetName() == "headroom_outbox_retries_total" {
-			for _, m := range f.GetMetric() {
-				n += (&dto.Metric{Counter: m.Counter}).GetCounter().GetValue()
-			}
-		}
-	}
-	return n
-}
-
-// publishTicks stores ticks i in [from, to) for every tier, one a minute.
-func publishTicks(t *testing.T, b *bus.Bus, from, to int) {
-	t.Helper()
-	var outs []bus.Out
-	for i := from; i < to; i++ {
-		for k, tier := range tiers {
-			v := map[string]float64{"rps": 100 + 20*math.Sin(float64(i)/7) + float64(10*k), "cpu": 0.4 + 0.1*math.Cos(float64(i)/5), "p95_ms": 80}
-			outs = append(outs, bus.Out{Subject: proto.MetricsSubject(b.Prefix(), "shop", tier), Msg: proto.NewMetrics("shop", tier, tickTime(i), 3, v)})
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := b.PublishAll(ctx, outs); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func tickTime(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+func tickTime(i int) time.Time { return tierstagetest.TickTime(i) }
 
 // bucket is the start of tick i's five-minute bucket: the origin of the
 // forecast the tick that opens it makes.
 func bucket(i int) time.Time { return tickTime(i).Truncate(5 * time.Minute) }
 
-// refuse makes the FORECASTS stream stop capturing its subjects (publishes
-// fail: no stream answers) or capture them again; stored messages stay.
-func refuse(t *testing.T, b *bus.Bus, on bool) {
-	t.Helper()
-	cfg := b.StreamConfig(proto.KindForecast)
-	if on {
-		cfg.Subjects = []string{"refused." + cfg.Subjects[0]}
-	}
-	if _, err := natstest.JetStream(t, b).UpdateStream(context.Background(), cfg); err != nil {
-		t.Fatalf("update stream: %v", err)
-	}
-}
-
-// handled waits until the service's consumer has acknowledged every METRICS
-// message and, when queued is set, its outbox holds outputs it failed to store.
-func handled(t *testing.T, b *bus.Bus, r *run, queued bool) {
-	t.Helper()
-	stream := proto.StreamName(b.Prefix(), proto.KindMetrics)
-	natstest.Eventually(t, 30*time.Second, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := natstest.GroupDrained(ctx, b, stream, "forecaster"); err != nil {
-			return err
-		}
-		if queued && (r.svc.out.Pending() == 0 || r.retries(t) == 0) {
-			return fmt.Errorf("no output waiting after a failed publish (pending %d)", r.svc.out.Pending())
-		}
-		return nil
-	})
+// harness runs the forecaster as a process on a test's server, its outbox
+// quick to retry and to give up on stopping.
+var harness = tierstagetest.Harness{
+	Name: "forecaster", Output: proto.KindForecast,
+	NewOutput: func() proto.Keyed { return &proto.Forecast{} },
+	New: func(d service.Deps) (tierstagetest.Stage, error) {
+		cfg := DefaultConfig()
+		cfg.Outbox = outbox.Config{MaxBackoff: 50 * time.Millisecond, DrainTimeout: 100 * time.Millisecond}
+		return New(cfg, d)
+	},
 }
 
 // stored waits until every tier's last stored forecast is for the bucket of
@@ -136,25 +41,11 @@ func handled(t *testing.T, b *bus.Bus, r *run, queued bool) {
 // stream order.
 func stored(t *testing.T, b *bus.Bus, last int) map[string][]time.Time {
 	t.Helper()
-	stream := proto.StreamName(b.Prefix(), proto.KindForecast)
-	var subjects []string
-	for _, tier := range tiers {
-		subjects = append(subjects, proto.ForecastSubject(b.Prefix(), "shop", tier))
-	}
-	natstest.WaitEventTime(t, b, stream, subjects, bucket(last), 30*time.Second)
-	out := map[string][]time.Time{}
-	for _, data := range natstest.Payloads(t, b, stream, proto.Filter(b.Prefix(), proto.KindForecast)) {
-		var f proto.Forecast
-		if err := proto.Decode(data, &f); err != nil {
-			t.Fatal(err)
-		}
-		out[f.Tier] = append(out[f.Tier], f.EventTime())
-	}
-	return out
+	return harness.Stored(t, b, bucket(last))
 }
 
 // exactlyOnce checks that every bucket of ticks 0..last has exactly one
-// forecast per tier, stored in order, and reports gaps and duplicates.
+// forecast per tier, stored in order.
 func exactlyOnce(t *testing.T, got map[string][]time.Time, last int) {
 	t.Helper()
 	var want []time.Time
@@ -163,31 +54,7 @@ func exactlyOnce(t *testing.T, got map[string][]time.Time, last int) {
 			want = append(want, b)
 		}
 	}
-	for _, tier := range tiers {
-		seen := map[time.Time]int{}
-		for _, ts := range got[tier] {
-			seen[ts]++
-		}
-		var lost, dup []string
-		for _, b := range want {
-			switch n := seen[b]; {
-			case n == 0:
-				lost = append(lost, b.Format("15:04"))
-			case n > 1:
-				dup = append(dup, fmt.Sprintf("%s×%d", b.Format("15:04"), n))
-			}
-		}
-		t.Logf("%s: %d buckets, %d forecasts stored, %d lost, %d duplicated", tier, len(want), len(got[tier]), len(lost), len(dup))
-		if len(lost) > 0 || len(dup) > 0 || len(got[tier]) != len(want) {
-			t.Errorf("%s: lost %v, duplicated %v", tier, lost, dup)
-		}
-		for i := 1; i < len(got[tier]); i++ {
-			if !got[tier][i].After(got[tier][i-1]) {
-				t.Errorf("%s: forecast %d at %s stored after %s", tier, i, got[tier][i].Format("15:04"), got[tier][i-1].Format("15:04"))
-				break
-			}
-		}
-	}
+	tierstagetest.ExactlyOnce(t, got, want)
 }
 
 // TestForecastsSurviveFailedPublishes makes the forecaster's publishes fail
@@ -196,61 +63,15 @@ func exactlyOnce(t *testing.T, got map[string][]time.Time, last int) {
 // bucket must end with exactly one stored forecast per tier, in order.
 func TestForecastsSurviveFailedPublishes(t *testing.T) {
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	b := natstest.Bus(t, "forecaster", log)
-
-	r := start(t, b, log)
-	publishTicks(t, b, 0, 60)
-	stored(t, b, 59)
-
-	// Outage recovered while the forecaster runs.
-	refuse(t, b, true)
-	publishTicks(t, b, 60, 120)
-	handled(t, b, r, true)
-	refuse(t, b, false)
-	stored(t, b, 119)
-
-	// Outage spanning a restart: the forecasts queued when the forecaster
-	// stops are made again by the next start's replay.
-	refuse(t, b, true)
-	publishTicks(t, b, 120, 180)
-	handled(t, b, r, true)
-	r.stop(t)
-	r = start(t, b, log)
-	handled(t, b, r, true)
-	refuse(t, b, false)
-	stored(t, b, 179)
-
-	publishTicks(t, b, 180, 200)
-	stored(t, b, 199)
-	natstest.Eventually(t, 10*time.Second, func() error {
-		if n := r.svc.out.Pending(); n > 0 {
-			return fmt.Errorf("%d forecasts pending", n)
-		}
-		return nil
-	})
-	r.stop(t)
-	exactlyOnce(t, stored(t, b, 199), 199)
+	harness.SurviveFailedPublishes(t, natstest.Bus(t, "forecaster", log), log, 60, bucket)
 }
 
 // TestDecodeChecksSubject sends a tick whose payload names another app than
 // its subject: it goes to the dead-letter queue and is not forecast.
 func TestDecodeChecksSubject(t *testing.T) {
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
-	b := natstest.Bus(t, "forecaster", log)
-	r := start(t, b, log)
-	forged := proto.NewMetrics("victim", "web", t0, 3, map[string]float64{"rps": 1})
-	if err := b.Publish(context.Background(), bus.Out{Subject: proto.MetricsSubject(b.Prefix(), "shop", "web"), Msg: forged}); err != nil {
-		t.Fatal(err)
-	}
-	dlq := proto.StreamName(b.Prefix(), proto.KindDLQ)
-	natstest.Eventually(t, 20*time.Second, func() error {
-		if n := len(natstest.Payloads(t, b, dlq, proto.DLQSubject(b.Prefix(), "forecaster"))); n != 1 {
-			return fmt.Errorf("%d dead letters", n)
-		}
-		return nil
-	})
-	r.stop(t)
-	if r.svc.tiers.Has("victim", "web") {
+	s, victim := harness.ForgedTickRefused(t, natstest.Bus(t, "forecaster", log), log)
+	if s.(*Service).tiers.Has(victim, "web") {
 		t.Fatal("the forged app was forecast")
 	}
 }

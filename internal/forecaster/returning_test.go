@@ -3,7 +3,6 @@ package forecaster
 import (
 	"context"
 	"fmt"
-	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/outbox"
 	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/internal/tierstage/tierstagetest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -72,7 +72,7 @@ func TestEvictedTierComesBackWhole(t *testing.T) {
 	// shop's two tiers get 300 minutes, go quiet while another app keeps
 	// ticking until they are evicted, then get 60 minutes more.
 	const before, after = 300, 360
-	publishTicks(t, b, 0, before)
+	tierstagetest.PublishTicks(t, b, 0, before)
 	stored(t, b, before-1)
 	other := 0
 	natstest.Eventually(t, 30*time.Second, func() error {
@@ -86,7 +86,7 @@ func TestEvictedTierComesBackWhole(t *testing.T) {
 		}
 		return nil
 	})
-	publishTicks(t, b, before, after)
+	tierstagetest.PublishTicks(t, b, before, after)
 	got := stored(t, b, after-1)
 	exactlyOnce(t, got, after-1)
 	if n := gauge(t, reg, "headroom_forecaster_returning_tiers_total"); n != float64(len(tiers)) {
@@ -110,8 +110,7 @@ func TestEvictedTierComesBackWhole(t *testing.T) {
 		out := map[string][]proto.Forecast{}
 		for i := from; i < after; i++ {
 			for k, tier := range tiers {
-				v := map[string]float64{"rps": 100 + 20*math.Sin(float64(i)/7) + float64(10*k), "cpu": 0.4 + 0.1*math.Cos(float64(i)/5), "p95_ms": 80}
-				f, _, err := ts.Step(proto.NewMetrics("shop", tier, tickTime(i), 3, v))
+				f, _, err := ts.Step(proto.NewMetrics("shop", tier, tickTime(i), 3, tierstagetest.Values(i, k)))
 				if err != nil {
 					t.Fatal(err)
 				}
