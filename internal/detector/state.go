@@ -32,20 +32,9 @@ const MaxMetrics = proto.MaxMetricValues
 
 // tier is one tier's state: a detector per metric and the classifier.
 type tier struct {
-	app, name  string
 	detectors  map[string]*anomaly.Detector
 	classifier *anomaly.Classifier
 	open       map[string]bool
-	// sentTS is the event time of the last output stored before this
-	// process started (read from ANOMALIES): replayed ticks up to it
-	// rebuild state without publishing again.
-	sentTS int64
-	// lastTS is the last tick folded into the detectors. Its output is in
-	// the outbox, which stores it whatever happens, so a redelivered tick
-	// at or before lastTS is skipped without leaving a gap.
-	lastTS int64
-	// lastSeen is the arrival of its last tick (ms), for idleness.
-	lastSeen int64
 }
 
 // Tiers is the anomaly service's stage: its state for every tier it knows
@@ -63,69 +52,22 @@ type tier struct {
 // is dropped; if it comes back, Returning tells the runtime to replay its
 // recorded ticks of Config.Lookback first, so it resumes where it was.
 type Tiers struct {
-	cfg   Config
-	admit *limits.Series
-	idle  limits.Idle
-	tiers map[string]*tier
-	// dropped remembers, per app and tier, the last output stored before
-	// this start or before an eviction (a tier rebuilt by a replay outputs
-	// none of it again) and the tiers evicted for idleness (Returning).
-	dropped limits.Dropped
+	// Tiers holds each tier's state within the series limits and what
+	// was stored of its outputs (Arrive, SetSent, Returning, Forget,
+	// Evict, Len).
+	*limits.Tiers[*tier]
+	cfg Config
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits) *Tiers {
-	return &Tiers{cfg: cfg, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		tiers: map[string]*tier{}, dropped: limits.NewDropped()}
+	return &Tiers{Tiers: limits.NewTiers[*tier](lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter), cfg: cfg}
 }
-
-// Arrive gives the arrival time of the next input: the stream's stored
-// timestamp of its message. Idle tiers are dropped by arrival time
-// (limits.Idle); without Arrive an input arrives at its event time.
-func (ts *Tiers) Arrive(t time.Time) { ts.idle.Arrive(t) }
-
-// Len returns the number of tiers held.
-func (ts *Tiers) Len() int { return len(ts.tiers) }
 
 // Has says whether app.tier's state is held.
 func (ts *Tiers) Has(app, name string) bool {
-	_, ok := ts.tiers[app+"."+name]
+	_, ok := ts.Get(app, name)
 	return ok
-}
-
-// SetSent records that outputs of app.tier up to t were stored before this
-// process started: replayed ticks up to there rebuild state without
-// publishing again.
-func (ts *Tiers) SetSent(app, name string, t time.Time) {
-	ts.dropped.SetSent(limits.Key{App: app, Tier: name}, proto.Millis(t))
-	if tr, ok := ts.tiers[app+"."+name]; ok {
-		tr.sentTS = proto.Millis(t)
-	}
-}
-
-// Returning reports, once, that app.tier's state was evicted for
-// idleness and the tier is back: a runtime replays its recorded ticks of
-// the lookback before the new one, and the outputs they make again are
-// not output (they were stored before the eviction).
-func (ts *Tiers) Returning(app, name string) bool {
-	return ts.dropped.Returning(limits.Key{App: app, Tier: name})
-}
-
-func (ts *Tiers) get(app, name string) (*tier, error) {
-	key := app + "." + name
-	if t, ok := ts.tiers[key]; ok {
-		return t, nil
-	}
-	if err := ts.admit.Admit(app, name); err != nil {
-		return nil, fmt.Errorf("anomaly state: %w", err)
-	}
-	t := &tier{app: app, name: name, detectors: map[string]*anomaly.Detector{}, classifier: anomaly.NewClassifier(ts.cfg.Classifier),
-		open: map[string]bool{}}
-	k := limits.Key{App: app, Tier: name}
-	t.sentTS, _ = ts.dropped.Sent(k)
-	ts.tiers[key] = t
-	ts.dropped.Held(k)
-	return t, nil
 }
 
 // Opened is an incident a tick opened, for the service's counters and logs.
@@ -140,24 +82,15 @@ type Opened struct {
 // opened (for counting and logging; empty on replay). An error is
 // permanent for the tick: a tier refused by a series limit (*limits.Error).
 func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
-	at, due, cutoff := ts.idle.Seen(tick.TS)
-	if tr, ok := ts.tiers[tick.App+"."+tick.Tier]; ok {
-		// Seen now, so the sweep below keeps it: a tier just rebuilt
-		// from its history has only that history's old arrivals.
-		tr.lastSeen = max(tr.lastSeen, at)
-	}
-	if due { // first: a tier it evicts is rebuilt by get
-		ts.Evict(proto.Time(cutoff))
-	}
-	tr, err := ts.get(tick.App, tick.Tier)
+	e, err := ts.Tick(tick.App, tick.Tier, tick.TS, ts.newTier)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("anomaly state: %w", err)
 	}
-	tr.lastSeen = max(tr.lastSeen, at)
-	if tick.TS <= tr.lastTS {
+	if tick.TS <= e.LastTS {
 		return nil, nil, nil // redelivered (its output is stored or queued) or late
 	}
-	tr.lastTS = tick.TS
+	e.LastTS = tick.TS
+	tr := e.State
 	t := tick.EventTime()
 	names := make([]string, 0, len(tick.Values))
 	for k := range tick.Values {
@@ -191,7 +124,7 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 		case anomaly.StateClosed:
 			delete(tr.open, in.Kind)
 		default:
-			if !tr.open[in.Kind] && tick.TS > tr.sentTS {
+			if !tr.open[in.Kind] && tick.TS > e.SentTS {
 				opened = append(opened, Opened{Kind: in.Kind, Evidence: in.Evidence})
 			}
 			tr.open[in.Kind] = true
@@ -201,25 +134,13 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 		msg.Open = append(msg.Open, k)
 	}
 	slices.Sort(msg.Open)
-	if tick.TS <= tr.sentTS {
+	if tick.TS <= e.SentTS {
 		return nil, nil, nil // stored before a restart
 	}
 	return msg, opened, nil
 }
 
-// Evict drops every tier whose last tick is before cutoff and frees its
-// place under the series limits; it returns how many were dropped.
-func (ts *Tiers) Evict(cutoff time.Time) int {
-	c, n := proto.Millis(cutoff), 0
-	for key, tr := range ts.tiers {
-		if tr.lastSeen < c {
-			delete(ts.tiers, key)
-			ts.admit.Forget(tr.app, tr.name)
-			// Its last tick's output is stored or queued: a rebuild from
-			// its history outputs none of them again.
-			ts.dropped.Evict(limits.Key{App: tr.app, Tier: tr.name}, tr.lastTS)
-			n++
-		}
-	}
-	return n
+// newTier is a tier's empty state.
+func (ts *Tiers) newTier() *tier {
+	return &tier{detectors: map[string]*anomaly.Detector{}, classifier: anomaly.NewClassifier(ts.cfg.Classifier), open: map[string]bool{}}
 }

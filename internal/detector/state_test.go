@@ -49,7 +49,8 @@ func TestTiersLimitsAndIdle(t *testing.T) {
 	if st.Has("b", "x") || !st.Has("a", "x") || st.Len() != 1 {
 		t.Fatalf("after 2h: b.x %v a.x %v, %d tiers", st.Has("b", "x"), st.Has("a", "x"), st.Len())
 	}
-	if n := len(st.tiers["a.x"].detectors); n != MaxMetrics {
+	if e, _ := st.Get("a", "x"); len(e.State.detectors) != MaxMetrics {
+		n := len(e.State.detectors)
 		t.Fatalf("%d detectors for %d metrics, want the cap %d", n, len(many), MaxMetrics)
 	}
 	if err := tick("c", "x", 121, one); err != nil {

@@ -22,21 +22,11 @@ func (c Config) Lookback() time.Duration {
 	return time.Duration(c.Model.Window+c.Model.RefitEvery+1) * c.Model.Step
 }
 
-// series is one tier's state.
+// series is one tier's state: its bucketer (internal/forecast's one
+// bucketing rule) and its forecast.Series.
 type series struct {
-	app, tier string
-	b         forecast.Bucketer
-	s         *forecast.Series
-	// sentTS is the origin (ms) of the last forecast stored before this
-	// process started (read from FORECASTS): replayed buckets up to it are
-	// observed without publishing again.
-	sentTS int64
-	// lastTS is the last tick folded in (ms). A forecast it produced is in
-	// the outbox, which stores it whatever happens, so a redelivered tick at
-	// or before lastTS is skipped without leaving a gap.
-	lastTS int64
-	// lastSeen is the arrival of its last tick (ms), for idleness.
-	lastSeen int64
+	b forecast.Bucketer
+	s *forecast.Series
 }
 
 // Tiers is the forecaster's stage: its state for every tier it knows (each
@@ -54,15 +44,12 @@ type series struct {
 // replay its recorded ticks of Config.Lookback first, so it resumes where
 // it was.
 type Tiers struct {
-	cfg    Config
-	log    zerolog.Logger
-	admit  *limits.Series
-	idle   limits.Idle
-	series map[string]*series
-	// dropped remembers, per app and tier, the last output stored before
-	// this start or before an eviction (a tier rebuilt by a replay outputs
-	// none of it again) and the tiers evicted for idleness (Returning).
-	dropped limits.Dropped
+	// Tiers holds each tier's state within the series limits and what
+	// was stored of its forecasts (Arrive, SetSent, Returning, Forget,
+	// Evict, Len).
+	*limits.Tiers[*series]
+	cfg Config
+	log zerolog.Logger
 	// FitTime, when set, is told how long each forecast took (wall time;
 	// it feeds a metric, never a forecast).
 	FitTime func(time.Duration)
@@ -70,63 +57,24 @@ type Tiers struct {
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits, log zerolog.Logger) *Tiers {
-	return &Tiers{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		series: map[string]*series{}, dropped: limits.NewDropped()}
+	return &Tiers{Tiers: limits.NewTiers[*series](lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter), cfg: cfg, log: log}
 }
-
-// Arrive gives the arrival time of the next input: the stream's stored
-// timestamp of its message. Idle tiers are dropped by arrival time
-// (limits.Idle); without Arrive an input arrives at its event time.
-func (ts *Tiers) Arrive(t time.Time) { ts.idle.Arrive(t) }
-
-// Len returns the number of tiers held.
-func (ts *Tiers) Len() int { return len(ts.series) }
 
 // Has says whether app.tier's state is held.
 func (ts *Tiers) Has(app, tier string) bool {
-	_, ok := ts.series[app+"."+tier]
+	_, ok := ts.Get(app, tier)
 	return ok
 }
 
-// SetSent records that forecasts of app.tier up to origin t were stored
-// before this process started: replayed ticks up to there rebuild state
-// without forecasting again.
-func (ts *Tiers) SetSent(app, tier string, t time.Time) {
-	ts.dropped.SetSent(limits.Key{App: app, Tier: tier}, proto.Millis(t))
-	if se, ok := ts.series[app+"."+tier]; ok {
-		se.sentTS = proto.Millis(t)
-	}
-}
-
-// Returning reports, once, that app.tier's state was evicted for
-// idleness and the tier is back: a runtime replays its recorded ticks of
-// the lookback before the new one, and the forecasts they make again are
-// not output (they were stored before the eviction).
-func (ts *Tiers) Returning(app, tier string) bool {
-	return ts.dropped.Returning(limits.Key{App: app, Tier: tier})
-}
-
-// get returns app.tier's state, building it when new and admitted.
-func (ts *Tiers) get(app, tier string) (*series, error) {
-	key := app + "." + tier
-	if se, ok := ts.series[key]; ok {
-		return se, nil
-	}
-	if err := ts.admit.Admit(app, tier); err != nil {
-		return nil, fmt.Errorf("forecaster state: %w", err)
-	}
+// newSeries is tier's empty state.
+func (ts *Tiers) newSeries(tier string) *series {
 	// Spread the series' refits over the refit period, so 10,000 series
 	// do not all refit on the same bucket. The phase depends on the tier
 	// only, not the app, so a shadow replay of an app refits on the same
 	// buckets as the original and forecasts identically.
 	mc := ts.cfg.Model
 	mc.RefitOffset = refitOffset(tier, mc.RefitEvery)
-	k := limits.Key{App: app, Tier: tier}
-	sent, _ := ts.dropped.Sent(k)
-	se := &series{app: app, tier: tier, b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc), sentTS: sent}
-	ts.series[key] = se
-	ts.dropped.Held(k)
-	return se, nil
+	return &series{b: forecast.NewBucketer(mc.Step), s: forecast.NewSeries(mc)}
 }
 
 // Step folds one tick into its tier. When the tick opens a new bucket it
@@ -143,28 +91,19 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 	if !ok {
 		return nil, false, nil
 	}
-	at, due, cutoff := ts.idle.Seen(tick.TS)
-	if se, ok := ts.series[tick.App+"."+tick.Tier]; ok {
-		// Seen now, so the sweep below keeps it: a tier just rebuilt
-		// from its history has only that history's old arrivals.
-		se.lastSeen = max(se.lastSeen, at)
-	}
-	if due { // first: a tier it evicts is rebuilt by get
-		ts.Evict(proto.Time(cutoff))
-	}
-	se, err := ts.get(tick.App, tick.Tier)
+	e, err := ts.Tick(tick.App, tick.Tier, tick.TS, func() *series { return ts.newSeries(tick.Tier) })
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("forecaster state: %w", err)
 	}
-	se.lastSeen = max(se.lastSeen, at)
-	if tick.TS <= se.lastTS {
+	if tick.TS <= e.LastTS {
 		return nil, false, nil // redelivered (a forecast it made is stored or queued) or late
 	}
+	se := e.State
 	t := tick.EventTime()
 	if se.b.Started() && t.Before(se.b.Open()) {
 		return nil, true, nil
 	}
-	se.lastTS = tick.TS
+	e.LastTS = tick.TS
 	before := se.b.Open()
 	closed, ok, err := se.b.Add(t, v)
 	if err != nil {
@@ -181,36 +120,17 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 			return nil, false, fmt.Errorf("observe bucket %s: %w", closed.Start.Format(time.RFC3339), err)
 		}
 	}
-	if proto.Millis(origin) <= se.sentTS {
+	if proto.Millis(origin) <= e.SentTS {
 		return nil, false, nil // stored before a restart
 	}
-	return ts.forecast(se, closed.Start, origin, ok), false, nil
-}
-
-// Evict drops every tier whose last tick is before cutoff and frees its
-// place under the series limits; it returns how many were dropped. Step
-// calls it by event time; a runtime may call it too.
-func (ts *Tiers) Evict(cutoff time.Time) int {
-	c, n := proto.Millis(cutoff), 0
-	for key, se := range ts.series {
-		if se.lastSeen < c {
-			delete(ts.series, key)
-			ts.admit.Forget(se.app, se.tier)
-			// Every bucket opened up to its last tick has its forecast
-			// stored or queued: a rebuild from its history outputs none
-			// of them again.
-			ts.dropped.Evict(limits.Key{App: se.app, Tier: se.tier}, se.lastTS)
-			n++
-		}
-	}
-	return n
+	return ts.forecast(e.Key, se, closed.Start, origin, ok), false, nil
 }
 
 // forecast predicts from the bucket after last (the bucket just closed) and
 // keeps the points from origin on: buckets between them were missing. With
 // nothing to forecast from it returns an empty forecast.
-func (ts *Tiers) forecast(se *series, last, origin time.Time, closed bool) *proto.Forecast {
-	app, tier, step := se.app, se.tier, ts.cfg.Model.Step
+func (ts *Tiers) forecast(k limits.Key, se *series, last, origin time.Time, closed bool) *proto.Forecast {
+	app, tier, step := k.App, k.Tier, ts.cfg.Model.Step
 	ms := proto.Millis(origin)
 	f := &proto.Forecast{V: proto.SchemaVersion, ID: proto.ForecastID(app, tier, ts.cfg.Metric, ms), App: app, Tier: tier, TS: ms,
 		Metric: ts.cfg.Metric, StepMS: step.Milliseconds(), Model: "none"}
