@@ -408,3 +408,65 @@ func Mean(runs [][]Evaluation) ([]Evaluation, error) {
 	}
 	return out, nil
 }
+
+// Calibration is one group of files (a category, or "all") scored on its
+// own: the threshold best for it alone and its score at given thresholds.
+// Where the categories' best thresholds lie apart, one threshold cannot
+// serve them all, whatever the protocol that chooses it.
+type Calibration struct {
+	// Name is the category, or "all" for the corpus.
+	Name string
+	// Best is the threshold that scores best on the group alone (ties go
+	// to the higher threshold).
+	Best float64
+	// BestScore is the group's normalised score at Best.
+	BestScore float64
+	// At holds the group's normalised score at each threshold asked for.
+	At []float64
+	// FP holds the group's false-positive rows at each threshold asked for.
+	FP []int
+}
+
+// Calibrate scores each category, and then the whole corpus, on its own
+// for profile p: its best threshold and its normalised score at each of
+// ths.
+func Calibrate(files []File, p Profile, probation float64, ths []float64) []Calibration {
+	byCat := map[string][]File{}
+	var names []string
+	for _, f := range files {
+		c := Category(f.Name)
+		if _, ok := byCat[c]; !ok {
+			names = append(names, c)
+		}
+		byCat[c] = append(byCat[c], f)
+	}
+	sort.Strings(names)
+	byCat["all"] = files
+	names = append(names, "all")
+	out := make([]Calibration, 0, len(names))
+	for _, name := range names {
+		group := byCat[name]
+		windows := 0
+		for _, f := range group {
+			windows += len(f.Windows)
+		}
+		curve := ScoreByThreshold(sweepCorpus(group, p, probation), p)
+		null := Optimize(NullFiles(group), p, probation).Score
+		perfect := float64(windows) * p.TP
+		norm := func(raw float64) float64 {
+			if perfect == null {
+				return 0
+			}
+			return 100 * (raw - null) / (perfect - null)
+		}
+		b := Best(curve)
+		c := Calibration{Name: name, Best: b.Threshold, BestScore: norm(b.Score)}
+		for _, t := range ths {
+			a := At(curve, t)
+			c.At = append(c.At, norm(a.Score))
+			c.FP = append(c.FP, a.FP)
+		}
+		out = append(out, c)
+	}
+	return out
+}

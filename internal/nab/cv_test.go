@@ -171,3 +171,34 @@ func TestMean(t *testing.T) {
 		t.Error("runs of different shapes averaged without an error")
 	}
 }
+
+// TestCalibrateScoresEachCategoryAlone builds two categories whose best
+// thresholds differ (as in TestEvaluateHoldsOut): each must report its own
+// best threshold and score, and its false positives at the thresholds
+// asked for.
+func TestCalibrateScoresEachCategoryAlone(t *testing.T) {
+	a := file(200, nil, [2]int{100, 104})
+	a.Name = "catA/a.csv"
+	a.Scores[100] = 0.9
+	b := file(200, nil, [2]int{60, 64})
+	b.Name = "catB/b.csv"
+	b.Scores[60] = 0.5
+	b.Scores[150] = 0.6
+	std := Profiles()[0]
+	cal := Calibrate([]File{a, b}, std, 0, []float64{0.5, 0.9})
+	if len(cal) != 3 || cal[0].Name != "catA" || cal[1].Name != "catB" || cal[2].Name != "all" {
+		t.Fatalf("parts %+v, want catA, catB, all", cal)
+	}
+	if cal[0].Best != 0.9 || !near(cal[0].BestScore, 100) {
+		t.Errorf("catA best %v at %v, want 100 at 0.9", cal[0].BestScore, cal[0].Best)
+	}
+	if cal[1].Best != 0.5 || cal[1].BestScore >= 100 || cal[1].BestScore <= 0 {
+		t.Errorf("catB best %v at %v, want between 0 and 100 at 0.5 (one false positive)", cal[1].BestScore, cal[1].Best)
+	}
+	if cal[1].FP[0] != 1 || cal[1].FP[1] != 0 || cal[1].At[1] != 0 {
+		t.Errorf("catB at 0.5/0.9: fp %v, scores %v; want 1 and 0 false positives, and the null score at 0.9", cal[1].FP, cal[1].At)
+	}
+	if !near(cal[1].At[0], cal[1].BestScore) {
+		t.Errorf("catB at its best threshold scores %v, want %v", cal[1].At[0], cal[1].BestScore)
+	}
+}

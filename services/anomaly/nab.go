@@ -47,6 +47,7 @@ type nabOptions struct {
 	synth                  string
 	seed                   uint64
 	perFamily              int
+	calibration            bool
 }
 
 // nabCmd runs the NAB corpus through the live detector; args exclude the word "nab".
@@ -66,13 +67,14 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&o.seed, "seed", 1, "with -synth, the generator's seed")
 	seeds := fs.String("seeds", "", "with -synth and -out, evaluate a fresh corpus for each seed of FIRST-LAST (in <synth>/seed-N, results in <out>/seed-N) and print the mean table")
 	fs.IntVar(&o.perFamily, "per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
+	fs.BoolVar(&o.calibration, "calibration", false, "with -windows, also print each category's own best threshold and its standard score at thresholds "+calibrationGridText+" (with -seeds: per seed, then the mean)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *seeds != "" {
 		return nabSeeds(ctx, o, *seeds, stdout, stderr)
 	}
-	_, err := runNAB(ctx, o, stdout, stderr)
+	_, _, err := runNAB(ctx, o, stdout, stderr)
 	return err
 }
 
@@ -87,6 +89,7 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 		return errors.New("nab: -seeds needs -synth and -out, and no -data")
 	}
 	var runs [][]nab.Evaluation
+	var cals [][]nab.Calibration
 	synth, out := o.synth, o.out
 	standard := nab.Profiles()[0].Name
 	fmt.Fprintf(stdout, "seed  standard over the corpus: in-sample / leave-cat-out / leave-file-out / label-free\n")
@@ -94,7 +97,7 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 		o.seed = sd
 		o.synth = filepath.Join(synth, fmt.Sprintf("seed-%d", sd))
 		o.out = filepath.Join(out, fmt.Sprintf("seed-%d", sd))
-		evals, err := runNAB(ctx, o, io.Discard, stderr)
+		evals, cal, err := runNAB(ctx, o, io.Discard, stderr)
 		if err != nil {
 			return fmt.Errorf("nab: seed %d: %w", sd, err)
 		}
@@ -104,8 +107,26 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 				fmt.Fprintf(stdout, " %6.2f", e.Parts[len(e.Parts)-1].Score)
 			}
 		}
+		if cal != nil {
+			fmt.Fprintf(stdout, "   best alone:")
+			for _, c := range cal {
+				fmt.Fprintf(stdout, " %s %.3f", c.Name, c.Best)
+			}
+			for _, e := range evals {
+				if e.Profile.Name != standard || e.Protocol != nab.LOCO {
+					continue
+				}
+				fmt.Fprintf(stdout, "   held out at:")
+				for _, p := range e.Parts[:len(e.Parts)-1] {
+					fmt.Fprintf(stdout, " %.3f", p.Thresholds[0])
+				}
+			}
+		}
 		fmt.Fprintln(stdout)
 		runs = append(runs, evals)
+		if cal != nil {
+			cals = append(cals, cal)
+		}
 	}
 	mean, err := nab.Mean(runs)
 	if err != nil {
@@ -113,52 +134,105 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 	}
 	fmt.Fprintf(stdout, "\nmean over seeds %d-%d: normalised score (files, windows and thresholds of every seed)\n\n", first, last)
 	nab.WriteTable(stdout, mean)
+	if len(cals) > 0 {
+		writeCalibration(stdout, meanCalibration(cals), fmt.Sprintf("mean over seeds %d-%d", first, last))
+	}
 	return nil
+}
+
+// calibrationGrid holds the thresholds at which -calibration prints each
+// category's score.
+var calibrationGrid = []float64{0.28, 0.30, 0.32, 0.34, 0.36, 0.37, 0.38, 0.40, 0.42, 0.45}
+
+const calibrationGridText = "0.28-0.45"
+
+// meanCalibration averages several corpora's calibrations part by part
+// (the best thresholds too); every run must list the same parts.
+func meanCalibration(runs [][]nab.Calibration) []nab.Calibration {
+	out := make([]nab.Calibration, len(runs[0]))
+	for i, c := range runs[0] {
+		out[i] = nab.Calibration{Name: c.Name, At: make([]float64, len(c.At)), FP: make([]int, len(c.FP))}
+	}
+	n := float64(len(runs))
+	for _, run := range runs {
+		for i, c := range run {
+			o := &out[i]
+			o.Best += c.Best / n
+			o.BestScore += c.BestScore / n
+			for j := range c.At {
+				o.At[j] += c.At[j] / n
+				o.FP[j] += c.FP[j]
+			}
+		}
+	}
+	return out
+}
+
+// writeCalibration prints each part's best threshold and its score (and
+// false-positive rows) at the calibration grid.
+func writeCalibration(w io.Writer, cal []nab.Calibration, what string) {
+	fmt.Fprintf(w, "calibration (standard, %s): each category scored on its own\n%-16s %6s %7s", what, "category", "best@", "score")
+	for _, t := range calibrationGrid {
+		fmt.Fprintf(w, " %7.2f", t)
+	}
+	fmt.Fprintln(w)
+	for _, c := range cal {
+		fmt.Fprintf(w, "%-16s %6.3f %7.2f", c.Name, c.Best, c.BestScore)
+		for _, a := range c.At {
+			fmt.Fprintf(w, " %7.2f", a)
+		}
+		fmt.Fprintf(w, "\n%-16s %6s %7s", "", "", "fp rows")
+		for _, f := range c.FP {
+			fmt.Fprintf(w, " %7d", f)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // runNAB scores one corpus (a data folder, or the synthetic corpus it
 // writes first) and, given windows, prints and returns its evaluations.
-func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, error) {
+// With o.calibration it also returns each category's calibration.
+func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, []nab.Calibration, error) {
 	if o.synth != "" {
 		d, w, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(stderr, "nab: synthetic corpus in %s, windows %s\n", d, w)
 		if o.data == "" {
 			o.data, o.windows = d, w
 		}
 		if o.out == "" {
-			return nil, nil
+			return nil, nil, nil
 		}
 	}
 	if o.data == "" || o.out == "" {
-		return nil, errors.New("nab: -data and -out are required")
+		return nil, nil, errors.New("nab: -data and -out are required")
 	}
 	paths, err := filepath.Glob(filepath.Join(o.data, "*", "*.csv"))
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", o.data, err)
+		return nil, nil, fmt.Errorf("list %s: %w", o.data, err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no %s/<category>/<file>.csv files", o.data)
+		return nil, nil, fmt.Errorf("no %s/<category>/<file>.csv files", o.data)
 	}
 	sort.Strings(paths)
 	cfg := anomaly.DefaultConfig()
 	if o.override != "" {
 		if err := json.Unmarshal([]byte(o.override), &cfg); err != nil {
-			return nil, fmt.Errorf("nab: -config: %w", err)
+			return nil, nil, fmt.Errorf("nab: -config: %w", err)
 		}
 	}
 	var extra []anomaly.Config
 	if o.grid != "" {
 		var overrides []json.RawMessage
 		if err := json.Unmarshal([]byte(o.grid), &overrides); err != nil {
-			return nil, fmt.Errorf("nab: -grid: %w", err)
+			return nil, nil, fmt.Errorf("nab: -grid: %w", err)
 		}
 		for i, ov := range overrides {
 			c := cfg
 			if err := json.Unmarshal(ov, &c); err != nil {
-				return nil, fmt.Errorf("nab: -grid item %d: %w", i, err)
+				return nil, nil, fmt.Errorf("nab: -grid item %d: %w", i, err)
 			}
 			extra = append(extra, c)
 		}
@@ -169,29 +243,29 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 	var corpus []*nabSeries
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s, err := readNABFile(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.rel = filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(p)), filepath.Base(p)))
 		if s.scores, err = detectSeries(cfg, s); err != nil {
-			return nil, fmt.Errorf("nab: %w", err)
+			return nil, nil, fmt.Errorf("nab: %w", err)
 		}
 		dst := filepath.Join(o.out, nabDetectorName, filepath.Base(filepath.Dir(p)), nabDetectorName+"_"+filepath.Base(p))
 		if err := writeNABResult(dst, s); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(stderr, "nab: %s: %d rows -> %s\n", s.rel, len(s.values), dst)
 		corpus = append(corpus, s)
 	}
 	if o.windows == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	files, err := nabFiles(o.windows, corpus)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	printNABScores(stdout, files, o.perFile)
 	cands := [][]nab.File{files}
@@ -199,7 +273,7 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 		alt := make([]nab.File, len(files))
 		for i, f := range files {
 			if f.Scores, err = detectSeries(c, corpus[i]); err != nil {
-				return nil, fmt.Errorf("nab: %w", err)
+				return nil, nil, fmt.Errorf("nab: %w", err)
 			}
 			alt[i] = f
 		}
@@ -216,13 +290,18 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 	}
 	evals, err := nab.Evaluate(cands, nab.Profiles(), nab.DefaultProbation, o.labelFree)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n, days := labelFreeRateAt(files, o.labelFree)
 	fmt.Fprintf(stdout, "\nlabel-free threshold %.4f (%s): %d detections in %.1f days of data after probation, %.3f per day\n", o.labelFree, how, n, days, float64(n)/days)
 	fmt.Fprintf(stdout, "\nper category: normalised score @ threshold (raw score marked r where a category has no windows)\n\n")
 	nab.WriteTable(stdout, evals)
-	return evals, nil
+	var cal []nab.Calibration
+	if o.calibration {
+		cal = nab.Calibrate(files, nab.Profiles()[0], nab.DefaultProbation, calibrationGrid)
+		writeCalibration(stdout, cal, "this corpus")
+	}
+	return evals, cal, nil
 }
 
 // detectSeries streams one series through a fresh anomaly stage (the
