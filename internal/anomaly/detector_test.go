@@ -375,3 +375,70 @@ func TestSeasonalUnseenSlotBorrowsNeighbour(t *testing.T) {
 		t.Errorf("unseen slot after %d days forecasts %.3f, want the level %.3f", fillPeriods, got, s.level)
 	}
 }
+
+// TestCountSpreadsJudgeCountsByTheirRate: counts per 5 minutes, quiet by
+// night (3 a step at 02:00) and busy by day (150 at 14:00), with
+// gamma–Poisson noise (shape 2), whose spread on the square-root scale
+// grows with the rate. Judged by one spread, the busy hours raise the
+// false alarms and a burst of 80 at 02:00 hides among them (0.14; 12
+// false alarms in 30 days); judged by the spread of their expected count
+// it must alarm and score higher (0.48), and the busy hours must raise
+// fewer false alarms (7). (The holdoff is off in both runs, so an earlier
+// alarm damps nothing.)
+func TestCountSpreadsJudgeCountsByTheirRate(t *testing.T) {
+	const days, spikeDay = 30, 25
+	spikeRow := spikeDay*288 + 2*12 // 02:00
+	run := func(cfg Config) (spike float64, falseAlarms int) {
+		r := rand.New(rand.NewSource(11))
+		d := NewDetector(cfg)
+		for i := 0; i < days*288; i++ {
+			// 3 a step at 02:00, 150 at 14:00, a smooth day between.
+			c := (1 - math.Cos(2*math.Pi*float64(i%288-24)/288)) / 2
+			rate := 3 + 147*c*c
+			// Gamma(2) with mean 1 times the rate, then Poisson.
+			g := (r.ExpFloat64() + r.ExpFloat64()) / 2
+			v := float64(poissonDraw(r, rate*g))
+			if i == spikeRow {
+				v = 80
+			}
+			s := d.Observe(start.Add(time.Duration(i)*5*time.Minute), v)
+			if i == spikeRow {
+				spike = s.Value
+			} else if s.Anomaly {
+				falseAlarms++
+			}
+		}
+		return spike, falseAlarms
+	}
+	cfg := DefaultConfig()
+	if !cfg.Counts || !cfg.CountSpreads {
+		t.Fatal("the defaults do not judge counts by their rate's spread")
+	}
+	cfg.Holdoff = 0
+	with, falseWith := run(cfg)
+	cfg.CountSpreads = false
+	without, falseWithout := run(cfg)
+	t.Logf("night burst score %.3f (without count spreads %.3f), false alarms %d (%d)", with, without, falseWith, falseWithout)
+	if with < DefaultConfig().AlarmLevel || with <= without {
+		t.Errorf("night burst scored %.3f with count spreads, %.3f without: want an alarm, and higher with", with, without)
+	}
+	if falseWith >= falseWithout {
+		t.Errorf("%d false alarms with count spreads, %d without: want fewer with", falseWith, falseWithout)
+	}
+}
+
+// poissonDraw draws a Poisson variate by multiplying uniforms (small
+// means) or by its normal approximation (means above 50).
+func poissonDraw(r *rand.Rand, mean float64) int {
+	if mean > 50 {
+		return max(0, int(math.Round(mean+math.Sqrt(mean)*r.NormFloat64())))
+	}
+	l, k, p := math.Exp(-mean), 0, 1.0
+	for {
+		p *= r.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
