@@ -17,7 +17,10 @@
 // integers is a count: it is scored on Anscombe's square-root scale
 // 2·sqrt(v+3/8), where Poisson-like noise has about the same spread at
 // every rate (quiet nights and busy days alike); Score.Observed and
-// Score.Expected stay in the series' own units.
+// Score.Expected stay in the series' own units. Real counts are seldom
+// Poisson: gamma–Poisson (overdispersed) noise and bursts that multiply
+// the rate still grow with it on that scale, so a count's residual is
+// also judged by its expected count's band (below).
 //
 // Expectation. Three forecasters run side by side: a slow exponential level,
 // a daily and a weekly additive profile (level plus one slot per step of the
@@ -37,7 +40,13 @@
 // SeasonAlpha, each value's share bounded at 4, the ratio at least 1/4),
 // so a noisy night and a quiet afternoon are each judged by their own
 // noise; a 5-minute series has too many points per hour for one value a
-// day to tell them apart, and stays on the whole day's scale:
+// day to tell them apart, and stays on the whole day's scale. On a count
+// series (Config.CountSpreads) u is also divided by the spread residuals
+// have at its expected count, relative to the series' (16 bands of
+// expected count, powers of two: [0,1), [1,3), [3,7), …; the mean |u| of
+// each learned at SlowAlpha, each value's share bounded at 4, the ratio
+// at least 1/4), so a busy hour's overdispersed noise and a quiet
+// night's near-Poisson noise are each judged as they are:
 //
 //   - residual: |u|, a spike or dip at one point;
 //   - changepoint: |EWMA of u|, a level shift that persists (CUSUM-like);
@@ -154,21 +163,158 @@
 //	GOMAXPROCS=1 go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/h12d-nab --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
 //	GOMAXPROCS=1 go run ./services/anomaly nab --synth /tmp/h12d-synth --seeds 51-60 --per-family 12 --out /tmp/h12d-res --label-free-rate 0.1
 //
-// (the second takes about 25 s per 10 seeds; --seeds 1-30, 31-40 and
-// 41-50 for the other synthetic tables).
+// (the second takes about 25 s per 10 seeds; --seeds 1-30, 31-40,
+// 41-50 and 71-80 for the other synthetic tables; --calibration adds
+// each family's own best threshold and its score on a grid of
+// thresholds, and per seed the threshold each held-out family was
+// scored at; --config '{"CountSpreads":false}' gives the figures before
+// this round's change).
 //
-// NAB subset (35 files, 55 windows; the same before and after this
-// round's change, the unseen slots below):
+// NAB subset (35 files, 55 windows), with the count spreads (this
+// round, below) and, in brackets, before them (the same since the unseen
+// slots, two rounds ago):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    87.81     87.81   87.81    87.81
-//	realAWSCloudwatch        69.02     65.90   65.92    69.02
-//	realKnownCause           73.85     73.85   73.85    73.85
-//	all                      72.64     70.94   70.95    72.64
-//	all, reward_low_FP       65.31     63.61   63.62    65.31
-//	all, reward_low_FN       77.52     75.78   75.78    77.52
+//	realAWSCloudwatch        69.82     67.07   66.72    69.82   (69.02 / 65.90 / 65.92 / 69.02)
+//	realKnownCause           74.43     74.43   74.14    74.43   (73.85 / 73.85 / 73.85 / 73.85)
+//	all                      73.27     71.77   71.48    73.27   (72.64 / 70.94 / 70.95 / 72.64)
+//	all, reward_low_FP       66.34     64.84   64.45    66.34   (65.31 / 63.61 / 63.62 / 65.31)
+//	all, reward_low_FN       77.94     76.33   76.14    77.94   (77.52 / 75.78 / 75.78 / 77.52)
 //
-// Synthetic corpus, mean over seeds 51–60 (drawn after this round's
+// Count spreads (Config.CountSpreads, this round, on). Why one
+// threshold did not suit the counts family: "anomaly nab -calibration"
+// scores each family on its own (its best threshold, its score on a grid
+// of thresholds) and prints, per seed, the threshold each held-out family
+// was scored at. On development seeds 1–30, before this round:
+//
+//	family (own best, mean)   0.28   0.30   0.32   0.34   0.36   0.37   0.38   0.40   0.45
+//	synthCounts    (0.397)   45.56  56.46  64.34  68.76  71.19  71.97  71.10  69.67  65.84
+//	synthHourly    (0.332)   73.25  73.49  72.89  73.74  73.08  73.30  72.52  70.13  64.19
+//	synthIrregular (0.338)   58.99  60.68  62.39  62.97  62.41  62.33  57.25  47.32  42.73
+//	synthShift     (0.346)   78.94  79.83  80.66  80.93  80.87  81.05  79.18  75.64  65.83
+//
+// The counts' mean curve peaks at 0.37 like the others' (their label-free
+// score was already within 0.6 of in-sample), so their scores were not
+// miscalibrated per observation: at 0.37 they raised 0.51 false-alarm
+// rows per 1,000 scored rows, the shift family 0.49, traffic-like 1.03,
+// hourly 2.14. What sets them apart is the slope below 0.37. A count
+// file has 8,000–12,000 rows for its 1–3 windows (NAB's realTweets about
+// 15,800), five times a traffic-like file's, so the same false alarms per
+// row cost five times as much per window, and the curve falls from 72 to
+// 56 at 0.30 while the others lose at most 1.7. The hourly family's curve is flat
+// down to 0.17 (its files are short, and a later anomaly in a file scores
+// low because the tails have counted an earlier one's 24 rows: a day at
+// twice the price, 11 error scales off, scores 0.17 when the same file
+// had one eleven days before), so on seeds 4, 5, 10, 27 and 30 its own
+// best lay at 0.17–0.30 and the folds that held counts out chose
+// 0.28–0.33 there. Nearly every count false alarm was a burst upward
+// (1,794 of 1,848 rows at 0.37; median 7.5 times the past day's median),
+// and a file's busiest eight hours raised 8 times the false alarms per
+// row of its quietest eight (0.96 against 0.12 per 1,000 rows at 0.37):
+// on the square-root scale gamma–Poisson noise (shape 1.5–6 in the
+// family) and bursts that multiply the rate grow with the rate, so one
+// spread judged busy hours too leniently and quiet ones too strictly.
+// The count spreads judge each residual by its expected count's band.
+// Development seeds 1–30, now and before:
+//
+//	standard               now                            before
+//	synthCounts       73.23 / 69.00 / 71.39 / 73.13   72.51 / 68.31 / 70.41 / 71.97
+//	synthHourly       74.47 / 73.33 / 73.13 / 73.30   74.45 / 73.31 / 73.00 / 73.30
+//	synthIrregular    64.70 / 61.42 / 62.28 / 62.68   63.94 / 61.47 / 61.94 / 62.33
+//	synthShift        81.65 / 80.27 / 80.66 / 81.05   81.56 / 80.46 / 80.95 / 81.05
+//	all               73.51 / 71.01 / 71.86 / 72.54   73.12 / 70.89 / 71.57 / 72.16
+//	all, low-FP       65.89 / 62.31 / 64.43 / 65.13   65.52 / 61.59 / 64.33 / 64.81
+//	all, low-FN       78.97 / 75.54 / 77.34 / 77.49   78.61 / 75.60 / 76.94 / 77.08
+//
+// (traffic-like files whose sensors report whole miles per hour or
+// seconds are counts too). On NAB it moves two files,
+// ec2_disk_write_bytes_c0d644 (raw −0.30 → +0.18) and nyc_taxi (4.19 →
+// 4.41). The false alarms at 0.37 hardly change in number (1,848 →
+// 1,882 rows); what the family gains is detections, the quiet hours'
+// anomalies. It does not remove the slope below 0.37 (56.39 at 0.30),
+// which comes from the files' length, not from the scores' calibration.
+//
+// Judging seeds 71–80, looked at once, now and before (per seed 52
+// files, 96 windows):
+//
+//	standard               now                            before
+//	synthCounts       71.42 / 58.92 / 71.03 / 72.27   70.09 / 59.44 / 68.54 / 71.49
+//	synthHourly       72.31 / 71.98 / 71.94 / 71.19   72.57 / 72.19 / 72.10 / 71.19
+//	synthIrregular    64.85 / 60.23 / 62.92 / 63.55   64.30 / 61.98 / 62.24 / 62.97
+//	synthShift        81.03 / 78.14 / 80.26 / 78.65   81.30 / 78.65 / 79.80 / 78.65
+//	all               72.40 / 67.32 / 71.54 / 71.42   72.06 / 68.07 / 70.67 / 71.07
+//	all, low-FP       64.83 / 60.34 / 63.38 / 64.06   64.52 / 60.42 / 63.10 / 63.73
+//	all, low-FN       77.68 / 73.89 / 76.75 / 76.29   77.43 / 73.83 / 75.78 / 75.92
+//
+// Per seed, now (before): 71 75.68 / 69.13 / 75.67 / 73.30 (75.96 / 69.74
+// / 75.95 / 74.21), 72 76.01 / 68.66 / 75.07 / 75.33 (75.66 / 71.69 /
+// 73.75 / 74.48), 73 71.03 / 62.25 / 70.29 / 69.09 (71.22 / 63.15 /
+// 70.48 / 69.19), 74 71.42 / 66.13 / 70.69 / 71.25 (71.54 / 68.45 /
+// 70.57 / 71.48), 75 75.31 / 70.60 / 73.39 / 73.65 (75.32 / 72.59 /
+// 72.26 / 72.55), 76 73.10 / 69.65 / 71.33 / 72.19 (72.25 / 69.84 /
+// 70.59 / 72.19), 77 72.75 / 71.85 / 72.05 / 72.75 (72.52 / 71.59 /
+// 70.58 / 72.52), 78 69.31 / 68.45 / 68.35 / 68.56 (68.43 / 67.70 /
+// 67.47 / 67.74), 79 70.40 / 59.17 / 69.51 / 69.26 (68.81 / 59.11 /
+// 66.14 / 67.61), 80 69.01 / 67.33 / 69.01 / 68.78 (68.92 / 66.81 /
+// 68.92 / 68.75).
+//
+// In-sample, LOFO and label-free rise on the judging seeds too (+0.34,
+// +0.87, +0.35; counts +1.3 / +2.5 / +0.8 and traffic-like +0.6 /
+// +0.7 / +0.6), but LOCO falls 0.75: the counts family, better now at
+// 0.38–0.40 (71.69 and 70.35 against 70.77 and 69.01), pulls the folds
+// that hold another family out above the alarm level, where the
+// others' curves fall off the holdoff's cliff (traffic-like 62.97 at
+// 0.37, 59.07 at 0.38, 51.72 at 0.40): on seed 72 the traffic-like fold
+// moved 0.366 → 0.390 and the hourly one 0.359 → 0.377 (seed LOCO 71.69
+// → 68.66), on 75 the shift fold 0.342 → 0.392, on 79 hourly 0.360 →
+// 0.386. The counts' own held-out thresholds did not move (seeds 71–80:
+// 0.259–0.380 before and after; counts LOCO 59.44 → 58.92). So the
+// counts' LOCO gap is not theirs to close: it needs the other families'
+// own best thresholds to stop scattering (hourly 0.17–0.42 across seeds)
+// and the cliff above the alarm level to go. Kept for the in-sample,
+// LOFO, label-free and NAB figures; the LOCO fall on 71–80 is recorded
+// here as it was measured.
+//
+// Also noticed: the traffic-like generator sets a recalibration factor
+// (0.75 or 1.3) rather than multiplying it, so a second recalibration in
+// a file draws the factor already in force half the time: 25 of the 221
+// recalibration windows of seeds 1–30 hold no change at all, 11 % of
+// that kind and 3.5 % of the family's windows (left as it is, so the
+// figures stay comparable with earlier rounds).
+//
+// Tried in this round and rejected (development seeds 1–30 and NAB,
+// in-sample / LOCO / LOFO / label-free):
+//   - The count spreads learned at 0.003 or 0.01 instead of SlowAlpha
+//     (0.002): 73.52 / 71.05 / 72.10 / 72.60 and 73.44 / 71.02 / 71.92 /
+//     72.53, NAB 73.57 / 71.87 / 71.78 / 73.57 and 71.65 / 67.55 / 69.86 /
+//     71.65 (0.005: NAB 73.37 / 71.67). SlowAlpha adds no setting, and
+//     0.003's edge is within the seeds' noise.
+//   - The same spreads for every positive series that is not a count, by
+//     its forecast relative to the long-run mean (bands of half an octave
+//     around it), for occupancy and prices whose noise grows with the
+//     level: 73.60 / 70.25 / 71.91 / 72.53, NAB 70.59 / 68.89 / 68.89 /
+//     70.59 (a quarter octave: NAB 72.41 / 70.72 / 70.62 / 72.41), as the
+//     error scale that followed the level did before.
+//   - (Without the count spreads.) Scores as tail probabilities over the
+//     history seen, p·(n/3000)^γ
+//     (a file's false alarms then grow with the logarithm of its length,
+//     not the length, which is what NAB's per-window costs reward): γ = 1
+//     69.94 / 67.76 / 68.43 / 69.13 (hourly −9), NAB 69.92 / 68.22 /
+//     68.22 / 69.72; γ = 0.5 NAB 70.78 / 68.81 / 67.51 / 70.28; n/5000 NAB
+//     69.69 / 64.51. Early rows of every file score higher, and a live
+//     detector's alarms would grow rarer with its age.
+//   - A holdoff that lets through every score above the alarm that
+//     started it (Breakthrough 0.001), so the first row at or above any
+//     threshold is detected whatever alarms below it came first: the
+//     cliff above the alarm level goes (traffic-like 58.74 at 0.40
+//     against 47.55, counts' own best 0.43), but a rising event raises a
+//     row at each new high: 72.86 / 70.18 / 70.58 / 71.58, NAB 64.47 /
+//     62.97 / 62.68 / 64.47, low-FP 49.21.
+//
+// The rounds before, without the count spreads.
+//
+// Synthetic corpus, mean over seeds 51–60 (drawn after that round's
 // choice and looked at once; per seed 52 files, 96 windows: 12 series
 // with 1–3 planted anomalies and one clean series per family), now and
 // (in brackets) at commit 85de5c6, before the unseen slots borrowed:
@@ -587,9 +733,11 @@
 // hourly files included) on a shared 2-core machine under load 5 (the
 // previous round: 0.87–1.04 and 0.60–1.04 µs under load 7.7; after this
 // round's unseen slots 0.45–0.70 and 0.78–0.81 µs under load 3.5; the
-// figures follow the machine's load), no allocations, 6,456 bytes of state per
-// series (TestDetectorStateSize holds it under 8 KB). RateStep and
-// Breakthrough add no state and no work per observation.
+// figures follow the machine's load; with this round's count spreads
+// 0.38 µs and 0.43–0.48 µs under load 4.4), no allocations, 6,520 bytes
+// of state per series (6,456 before the count spreads;
+// TestDetectorStateSize holds it under 8 KB). RateStep and Breakthrough
+// add no state and no work per observation.
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures,

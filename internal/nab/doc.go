@@ -53,6 +53,13 @@
 // corpus is small and one draw is noisy, so changes are judged on the
 // mean over many.
 //
+// Calibrate scores each category, and the corpus, on its own: its best
+// threshold and its score and false positives at given thresholds. Where
+// the categories' best thresholds lie apart, or one category's score falls
+// steeply on one side of the others' (a category of long files pays more
+// per window for the same false alarms per row), the thresholds the folds
+// choose for it cost it points that no protocol can win back.
+//
 // Where NAB's Python would fail (a window end missing from the timestamps, a
 // one-row window followed by a false positive), this package picks the
 // natural reading: windows take the rows inside their limits, and a
