@@ -69,16 +69,6 @@ type Config struct {
 	// Counts lets a series whose first observations are all non-negative
 	// integers be scored on the square-root (Anscombe) scale.
 	Counts bool
-	// CountSpreads makes a count series (Counts) judge each residual by
-	// the spread residuals have at its expected level: the expected count
-	// picks one of countLevels bands (powers of two), each band learns its
-	// mean |residual| in error scales at SlowAlpha, and the residual is
-	// divided by its band's spread relative to the whole series'. On the
-	// square-root scale Poisson noise has one spread at every rate, but
-	// gamma–Poisson (overdispersed) noise and bursts that multiply the
-	// rate grow with it: judged by one spread, busy hours raised most of a
-	// count series' false alarms and quiet hours hid their anomalies.
-	CountSpreads bool
 	// HourSpreadStep, if positive, makes a series sampled every
 	// HourSpreadStep seconds or more coarsely judge each residual by the
 	// spread residuals have at its hour of day (noisy nights, quiet
@@ -138,7 +128,6 @@ func DefaultConfig() Config {
 		WarmupDays:     2,
 		MinWarmup:      100,
 		Counts:         true,
-		CountSpreads:   true,
 		HourSpreadStep: 3600,
 		RateStep:       600,
 	}

@@ -69,11 +69,6 @@ type Detector struct {
 
 	hourly     bool                 // residuals are judged by their hour of day's spread
 	hourSpread [hoursPerDay]float32 // decayed mean |residual| per hour of day, in error scales
-	// countSpread holds, for a count series, the decayed mean |residual|
-	// (in error scales) per band of expected count, and countSpreadAll the
-	// same over every observation (Config.CountSpreads).
-	countSpread    [countLevels]float32
-	countSpreadAll float32
 
 	slowMean, slowVar float64
 	hi, lo            float64 // slowly forgetting range of past values
@@ -184,10 +179,6 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 			*d = *NewDetector(d.cfg)
 			d.counts = true
 			d.first = first
-			d.countSpreadAll = 1
-			for i := range d.countSpread {
-				d.countSpread[i] = 1
-			}
 			for _, f := range first[:countSamples-1] {
 				d.observe(f.sec, countScale(f.v))
 			}
@@ -199,17 +190,6 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	s := d.observe(sec, countScale(v))
 	s.Observed, s.Expected = v, countUnscale(s.Expected)
 	return s
-}
-
-// countLevels is the number of expected-count bands of a count series's
-// spreads (Config.CountSpreads): band b holds expected counts in
-// [2^b − 1, 2^(b+1) − 1); the last holds everything above.
-const countLevels = 16
-
-// countLevel returns the band of expected count m (Config.CountSpreads).
-func countLevel(m float64) int {
-	_, e := math.Frexp(1 + m) // 1+m = f·2^e, f in [0.5, 1): floor(log2(1+m)) = e−1
-	return max(0, min(countLevels-1, e-1))
 }
 
 // hoursPerDay is the number of hour-of-day spreads (Config.HourSpreadStep).
@@ -287,14 +267,6 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		u /= math.Max(hourRatioMin, float64(d.hourSpread[hour])*hoursPerDay/sum)
 	}
 
-	band := -1
-	if d.counts && cfg.CountSpreads {
-		// Divide by this expected count's spread relative to the
-		// series', so busy and quiet hours, bursts and lulls, are each
-		// judged by the noise counts have at their rate.
-		band = countLevel(countUnscale(pred))
-		u /= math.Max(hourRatioMin, float64(d.countSpread[band]/d.countSpreadAll))
-	}
 	var z [nTailed]float64
 	z[dResidual] = math.Abs(u)
 	shift := d.shift + cfg.ShiftAlpha*(u-d.shift)
@@ -387,15 +359,6 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		e := math.Min(math.Abs(r/scale), hourSpreadMax)
 		h := float64(d.hourSpread[hour])
 		d.hourSpread[hour] = float32(h + cfg.SeasonAlpha*(e-h))
-	}
-	if band >= 0 {
-		// Learn the band's spread from the residual in the blend's error
-		// scales, each value's share bounded as the hours' are, so a
-		// burst cannot make its band deaf.
-		e := math.Min(math.Abs(r/scale), hourSpreadMax)
-		a := cfg.SlowAlpha
-		d.countSpread[band] += float32(a * (e - float64(d.countSpread[band])))
-		d.countSpreadAll += float32(a * (e - float64(d.countSpreadAll)))
 	}
 	e := math.Abs(v - d.level)
 	if d.n <= 1 {
