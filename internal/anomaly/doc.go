@@ -326,6 +326,13 @@
 //     against 47.55, counts' own best 0.43), but a rising event raises a
 //     row at each new high: 72.86 / 70.18 / 70.58 / 71.58, NAB 64.47 /
 //     62.97 / 62.68 / 64.47, low-FP 49.21.
+//   - (Without the count spreads; measured, not proposed.) AlarmLevel
+//     0.39 or 0.41, to move the holdoff's cliff above the thresholds the
+//     folds choose: 72.88 / 70.04 / 70.76 / 71.69 and 72.54 / 69.64 /
+//     70.49 / 70.11 (counts LOCO 67.60 and 66.72 against 68.31), NAB
+//     71.17 / 69.37 / 69.38 / 65.60 and 69.87 / 68.07 / 68.08 / 62.53:
+//     below the alarm level the holdoff no longer follows the alarms the
+//     folds count, and their repeats cost more than the cliff did.
 //
 // The rounds before.
 //
