@@ -34,7 +34,11 @@
 // default) and the simulated shop's three tiers (seeds 1 and 2, 21 days;
 // web and cache boot in 3 minutes, the database in 10; one three-tier
 // policy propagates the web forecast to the tiers behind it,
-// PrepareShop), and prints, per row, our point against HPA's curve
+// PrepareShop), and the surges family's traces run as the web tier of the
+// same three-tier app (PrepareFrontTiers: the shop's model derives the
+// cache's and the database's loads from the trace as it does from its own
+// demand, FrontTierLoads; rows "surges-s1/db(10m)" and so on, in the
+// surges family), and prints, per row, our point against HPA's curve
 // (targets 0.40–0.95, run on that row's load with that row's lead time)
 // interpolated at our cost: under-provisioned minutes and unserved demand
 // as ratios to HPA's (below 1 is better than HPA at the same cost), and our
@@ -42,7 +46,8 @@
 // above twice the oracle's cost, is flagged. With --cv it also runs every
 // setting of SuiteGrid and, for each row, scores the setting chosen on the
 // rows of all other families (leave-one-family-out: both seeds of a
-// synthetic family, or every shop tier, leave together; the choice
+// synthetic family with its three-tier rows, or every shop tier, leave
+// together; the choice
 // minimises the worst loss over those rows, so a setting must hold on
 // every family).
 //
@@ -58,43 +63,56 @@
 // nine settings of SuiteGrid, jump guard 3 or 4 × outage hold off or 6 h ×
 // seasonal guard off or on, and the previous release's setting):
 //
-//	trace             under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m        0.181    0.119      1.55      |   0.216       0.250
-//	nasa_1m            0.100    0.076      1.78      |   0.100       0.076
-//	smooth-growth-s1   0.003    0.007      1.02      |   0.003       0.007
-//	smooth-growth-s2   0.004    0.007      1.02      |   0.004       0.007
-//	surges-s1          0.685    0.722      1.06      |   0.685       0.722
-//	surges-s2          0.673    0.713      1.07      |   0.673       0.713
-//	jumps-s1           0.025    0.394      1.03      |   0.025       0.394
-//	jumps-s2           0.046    0.514      1.04      |   0.046       0.514
-//	batch-s1           0.697    0.813      1.46      |   0.697       0.813
-//	batch-s2           0.721    0.837      1.43      |   0.721       0.837
-//	diurnal-low-s1     0.250    0.256      1.19      |   0.250       0.256
-//	diurnal-low-s2     0.267    0.293      1.16      |   0.267       0.293
-//	diurnal-high-s1    0.004    0.006      1.03      |   0.004       0.006
-//	diurnal-high-s2    0.004    0.012      1.03      |   0.004       0.012
-//	drift-s1           0.014    0.006      1.05      |   0.014       0.006
-//	drift-s2           0.017    0.008      1.05      |   0.017       0.008
-//	bursty-s1          0.834    0.827      1.14      |   0.834       0.827
-//	bursty-s2          0.840    0.804      1.13      |   0.840       0.804
-//	bursty-hourly-s1   0.766    0.677      1.14      |   0.766       0.677
-//	bursty-hourly-s2   0.740    0.721      1.14      |   0.740       0.721
-//	shop-s1 web (3m)   0.989    0.928      1.12      |   0.997       0.962
-//	shop-s1 cache (3m) 0.989    0.928      1.12      |   0.997       0.962
-//	shop-s1 db (10m)   0.809    0.965      1.12      |   0.814       0.968
-//	shop-s2 web (3m)   0.902    0.965      1.08      |   0.906       0.988
-//	shop-s2 cache (3m) 0.902    0.965      1.08      |   0.906       0.988
-//	shop-s2 db (10m)   0.748    0.981      1.12      |   0.722       0.978
+//	trace                under×  unserved×  cost÷oracle | cv under×  cv unserved×
+//	clarknet_1m           0.181      0.119         1.55 |     0.216         0.250
+//	nasa_1m               0.100      0.076         1.78 |     0.100         0.076
+//	smooth-growth-s1      0.003      0.007         1.02 |     0.003         0.007
+//	smooth-growth-s2      0.004      0.007         1.02 |     0.004         0.007
+//	surges-s1             0.685      0.722         1.06 |     0.685         0.722
+//	surges-s2             0.673      0.713         1.07 |     0.673         0.713
+//	jumps-s1              0.025      0.394         1.03 |     0.025         0.394
+//	jumps-s2              0.046      0.514         1.04 |     0.046         0.514
+//	batch-s1              0.697      0.813         1.46 |     0.697         0.813
+//	batch-s2              0.721      0.837         1.43 |     0.721         0.837
+//	diurnal-low-s1        0.250      0.256         1.19 |     0.250         0.256
+//	diurnal-low-s2        0.267      0.293         1.16 |     0.267         0.293
+//	diurnal-high-s1       0.004      0.006         1.03 |     0.004         0.006
+//	diurnal-high-s2       0.004      0.012         1.03 |     0.004         0.012
+//	drift-s1              0.014      0.006         1.05 |     0.014         0.006
+//	drift-s2              0.017      0.008         1.05 |     0.017         0.008
+//	bursty-s1             0.834      0.827         1.14 |     0.834         0.827
+//	bursty-s2             0.840      0.804         1.13 |     0.840         0.804
+//	bursty-hourly-s1      0.766      0.677         1.14 |     0.766         0.677
+//	bursty-hourly-s2      0.740      0.721         1.14 |     0.740         0.721
+//	shop-s1 web (3m)      0.989      0.928         1.12 |     0.989         0.928
+//	shop-s1 cache (3m)    0.989      0.928         1.12 |     0.989         0.928
+//	shop-s1 db (10m)      0.809      0.965         1.12 |     0.809         0.965
+//	shop-s2 web (3m)      0.902      0.965         1.08 |     0.902         0.965
+//	shop-s2 cache (3m)    0.902      0.965         1.08 |     0.902         0.965
+//	shop-s2 db (10m)      0.748      0.981         1.12 |     0.748         0.981
+//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.685         0.722
+//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.685         0.722
+//	surges-s1 db (10m)    1.084      0.929         1.11 |     1.084         0.929 LOSES
+//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.673         0.713
+//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.673         0.713
+//	surges-s2 db (10m)    0.797      0.909         1.08 |     0.797         0.909
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
 // effect is 1.3 % more cost on NASA, whose quality is far inside its goal
-// and whose loss is its cost) and the shop's (the jump guard at 4); the
-// whole suite chooses the shipped setting. These figures are the live
-// services' (the stages, above).
+// and whose loss is its cost); the whole suite chooses the shipped
+// setting. Before the surges family's three-tier rows the shop's cv chose
+// the jump guard at 4 (0.997/0.962 and 0.906/0.988 on the web, 0.814/0.968
+// and 0.722/0.978 on the database); the surges database's loss, worst in
+// every setting of the grid (1.084 to 1.383), now decides the choice on
+// the other families, and the shipped setting is the least bad there.
+// These figures are the live services' (the stages, above).
 //
-// Where it stands: no row loses to HPA at equal cost, in-sample or
-// cross-validated, and every cost is within 1.8× the oracle's. NASA and
+// Where it stands: one row loses to HPA at equal cost, in-sample and
+// cross-validated: the surges-s1 app's database on under-provisioned
+// minutes (1.084; the section on the tiers behind a forecastable front,
+// below, says why); every other row wins on both figures, and every cost is
+// within 1.8× the oracle's. NASA and
 // ClarkNet are within 0.25× on both figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
 // hold; 1.001 of the goal unrounded, so still flagged), just above the
@@ -217,6 +235,89 @@
 // bursty recur in 2 of 24 hours, so the hour-phase guard leaves them to
 // the seasonal guard, which meets them already (0.26× HPA there).
 //
+// # Tiers behind a forecastable front (the fifth round)
+//
+// Requirement 4 of issue 13 expects the tiers behind the front to beat HPA
+// by more than the front does when a forecast web surge is propagated to
+// them. The shop cannot show it (its surges are unscheduled, above), so the
+// surges family (weekly matches on Wednesdays and Saturdays at one evening
+// hour, and about one random launch every three days, ramping over 2–10
+// minutes to 2.5–5× and holding 30–120 minutes) runs as a three-tier app
+// through the same policy path. It does not hold there either. The
+// database beats HPA by less than the web on unserved demand (0.929 and
+// 0.909 against 0.722 and 0.713) and loses on under-provisioned minutes on
+// seed 1 (1.084; seed 2 0.797 against the web's 0.673). The cache's load
+// is the web's times four, so its rows equal the web's.
+//
+// Split by the generator's own schedule (SurgeSchedule; the first 13
+// minutes of a surge against its later minutes; HPA at the target whose
+// cost is nearest ours, 0.85 for the database, 0.90 for the web), in % of
+// the demand, seed 1 (seed 2): the database's 1.413 (1.226) unserved is
+// 0.440 (0.511) in the weekly matches' first 13 minutes against HPA's
+// 0.475 (0.535), 0.011 (0.010) later in them against 0.035 (0.033), 0.909
+// (0.649) in the random launches' first 13 minutes against 0.988 (0.671),
+// 0.038 (0.033) later against 0.052 (0.051), and 0.015 (0.024) elsewhere
+// against 0.017 (0.024). The web's 0.366 (0.294) is 0.111 (0.141) in the
+// matches' onsets against 0.161 (0.189), 0.254 (0.153) in the launches'
+// against 0.351 (0.228), and next to nothing elsewhere. Why:
+//
+//   - Nothing forecasts the weekly matches. The forecaster's median
+//     before a match is flat even in the third week (seed 1's Wednesday of
+//     day 16: 1447 queries/s forecast over the next hour at 19:57, the
+//     load 1536; it shows 2310 only from 20:05, the bucket after the
+//     start), and the seasonal guard remembers two days. So the
+//     database meets a match as it meets a random launch: its first
+//     reaction lands 11 minutes after it decides, after any ramp of 2–10
+//     minutes has ended, and only standing replicas serve the onset, for
+//     us and for HPA alike (0.93× and 0.92× of HPA's onset losses).
+//   - The web's gain is its ramp guard's: a reaction lands 4 minutes after
+//     the decision, inside the ramp, so on onsets no one forecasts it
+//     serves part of the ramp that HPA, reacting after it, does not (0.69×
+//     and 0.72× of HPA's onset losses). A 10-minute tier has no such
+//     window.
+//   - The database's load carries the cache's hit ratio, which wanders by
+//     ±0.02 around 0.85 over tens of minutes: its misses move by ±13 %,
+//     slowly. Out of surges the database runs on 2–5 replicas of 345
+//     queries/s, and our calibrated p95 of the lead window's peak
+//     (ratios 1.10–1.15) often sits just under a replica's edge (on day
+//     3 at 05:40, 2 replicas serving 689 for a p95 of 684; the load
+//     reached 690 at 05:54, before a third replica could boot): 169 such
+//     minutes out of surges, against HPA's 215 at the 0.85 target. HPA's
+//     curve on this load has a knee between 0.85 and 0.80 (1.66 %
+//     under-provisioned minutes at 1.090 of the oracle, 0.85 % at 1.155),
+//     and our 1.114 lies on that knee, so at equal cost HPA is at 1.358 %
+//     to our 1.472 %. Our cost is spread as HPA's (in and around surges
+//     0.247 of the oracle's, HPA 0.253 at 0.80 and 0.239 at 0.85;
+//     elsewhere 0.868, HPA 0.902 and 0.851).
+//
+// Tried this round and rejected (in-sample, the surges family and the
+// shop, `decider simulate --synthetic --families surges` with --grid):
+// a weekly guard (the seasonal memory widened to a week, 20 KB a tier;
+// never below the level times the rise seen over the lead window at this
+// time of the week a week ago, beyond five typical changes) took the
+// surges database to 1.127/0.763 and 0.988/0.765 and the web to
+// 0.612/0.644 and 0.590/0.660 but made the shop's seed-1 web lose
+// (1.025/0.937): a week's memory cannot tell a match from a launch or a
+// spike, and expects both again; the same guard checking its own word as
+// the hour-phase guard does (acting while 3 in 10 of its expectations
+// came true) stood aside on the surges too (database 1.109/0.932 and
+// 0.913/0.923) and cost the shop's seed-1 database 0.843/0.973. Two
+// weeks' memory (a match seen in each of the last two weeks) would tell
+// them apart but needs 40 KB a tier on top of the rest (issue 11's budget
+// is 64 KB) and meets only the third week's two matches of these 21-day
+// traces. The skill selector's candidates: p95 and p98 only
+// (--skill=0.95:0.98) 1.216/0.934 on the surges-s1 database and the
+// shop's databases lose (1.044, 1.015 unserved); p98 and p99.5 with the
+// 15-minute window only 1.218/1.003 and 1.041/1.011; adding p99 changes no
+// database row (surges-s1's web 0.657/0.699). The short scale-down window at 5 or 10 minutes instead of
+// 3 (surges-s1 database 1.148/0.897 and 1.379/1.012; the shop's web
+// loses). The lead-stretched forecast weight off (--forecast-lead=0s)
+// 1.074/0.922 and 0.943/0.925 (seed 2 worse; the shop's databases
+// 0.851/0.981 and 0.940/1.002, a loss). UpstreamSurges off: no database row of
+// the surges app moves by more than 0.002 (the tiers' loads move in the
+// same minute, as in the shop). Every setting of SuiteGrid loses on the
+// surges-s1 database (1.084 to 1.383, the shipped setting least).
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
@@ -239,7 +340,7 @@
 // flat-line test (5 ticks under 5 % of the replicas' capacity), the
 // forecast weight's 3-minute reference lead and the ramp guard's 3-minute
 // carry (RampLead, the front's lead) were set while looking at this
-// suite, and only the shop has a 10-minute tier; the cross-validation
+// suite, and only the shop and the surges app have a 10-minute tier; the cross-validation
 // covers the choice within the grid only, and the hour-phase guard is on
 // in every setting of the grid but the previous release's, so the cv
 // column does not test it. The bursty-hourly family was written for the

@@ -243,3 +243,113 @@ func TestShopScrambledFutureLeavesEarlierDecisions(t *testing.T) {
 		}
 	}
 }
+
+// TestSurgeSchedule: the surges family's schedule is the generator's own
+// (the trace rises at every surge it lists), with the weekly matches on
+// Wednesdays and Saturdays at one fixed hour.
+func TestSurgeSchedule(t *testing.T) {
+	tr, err := Synthetic("surges", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := SurgeSchedule(1)
+	weekly, hour := 0, -1
+	for _, s := range ss {
+		if s.Start < 30 || s.End <= s.Start+30 || s.End > len(tr.Demand)+60 {
+			t.Fatalf("surge %+v", s)
+		}
+		before := mean(tr.Demand[s.Start-30 : s.Start])
+		during := mean(tr.Demand[s.Start+12 : s.Start+30])
+		if during < 1.8*before {
+			t.Errorf("surge %+v: demand %.0f over %.0f before, no surge", s, during, before)
+		}
+		if !s.Weekly {
+			continue
+		}
+		weekly++
+		if wd := (s.Start / 1440) % 7; wd != 2 && wd != 5 {
+			t.Errorf("weekly surge %+v on day %d of the week", s, wd)
+		}
+		if h := (s.Start % 1440) / 60; hour >= 0 && h != hour {
+			t.Errorf("weekly surges at %d:00 and %d:00", hour, h)
+		} else {
+			hour = h
+		}
+	}
+	if weekly != 6 || len(ss) <= weekly {
+		t.Fatalf("%d surges, %d weekly: want 6 weekly over 21 days and some random ones", len(ss), weekly)
+	}
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// TestFrontTierLoads: the back tiers of a front trace are derived as the
+// shop derives them: cache operations are the web requests times the
+// calls per request, database queries the misses of a hit ratio that
+// wanders about 0.85, all in the same minute.
+func TestFrontTierLoads(t *testing.T) {
+	tr, err := Synthetic("surges", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 2 * 1440
+	loads, err := FrontTierLoads(tr.Times[:n], tr.Demand[:n], 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loads) != 3 {
+		t.Fatalf("%d tiers", len(loads))
+	}
+	lo, hi := math.Inf(1), 0.0
+	for i, w := range tr.Demand[:n] {
+		if loads[0][i] != w {
+			t.Fatalf("minute %d: web load %v, trace %v", i, loads[0][i], w)
+		}
+		if math.Abs(loads[1][i]-4*w) > 1e-9*w {
+			t.Fatalf("minute %d: cache load %v for web %v", i, loads[1][i], w)
+		}
+		if w > 0 {
+			miss := loads[2][i] / (6 * w)
+			lo, hi = math.Min(lo, miss), math.Max(hi, miss)
+		}
+	}
+	if lo < 0.12 || hi > 0.18 || hi-lo < 0.01 {
+		t.Fatalf("miss ratio %.3f–%.3f, want a wander within 0.15 ± 0.03", lo, hi)
+	}
+}
+
+// TestFrontTiersAreScored: a front trace run as a three-tier app gives a
+// row per tier in the trace's family, so the cross-validation leaves
+// them out with it.
+func TestFrontTiersAreScored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three days of three tiers")
+	}
+	tr, err := Synthetic("surges", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 3 * 1440
+	tr.Times, tr.Demand = tr.Times[:n], tr.Demand[:n]
+	o := DefaultOptions()
+	p, err := PrepareFrontTiers(context.Background(), tr, 1, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := p.Score(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"surges-s1/web(3m)", "surges-s1/cache(3m)", "surges-s1/db(10m)"}
+	for k, r := range rs {
+		if r.Name != want[k] || r.Family != "surges" || r.Ours.Minutes != 2*1440 || r.Ours.CostRatio <= 0 || math.IsNaN(r.HPAUnder) {
+			t.Fatalf("row %d: %+v", k, r)
+		}
+	}
+}

@@ -56,11 +56,7 @@ var synthStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 // Synthetic generates the named family's trace for seed. The same family and
 // seed always give the same trace.
 func Synthetic(family string, seed uint64) (Trace, error) {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(family); i++ {
-		h = (h ^ uint64(family[i])) * 1099511628211
-	}
-	g := &gen{rng: rand.New(rand.NewPCG(seed, h))}
+	g := newGen(family, seed)
 	var d []float64
 	switch family {
 	case "smooth-growth":
@@ -106,7 +102,36 @@ func SyntheticSuite(seeds []uint64) []Trace {
 	return out
 }
 
-type gen struct{ rng *rand.Rand }
+type gen struct {
+	rng *rand.Rand
+	// surgeLog lists the surges the surges family drew.
+	surgeLog []SurgeWindow
+}
+
+// newGen seeds the generator of family's trace for seed.
+func newGen(family string, seed uint64) *gen {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(family); i++ {
+		h = (h ^ uint64(family[i])) * 1099511628211
+	}
+	return &gen{rng: rand.New(rand.NewPCG(seed, h))}
+}
+
+// SurgeWindow is one surge of the surges family's trace: the minutes
+// [Start, End) of its ramp, hold and decline, and whether it is a weekly
+// match (scheduled at a fixed hour) or a random launch.
+type SurgeWindow struct {
+	Start, End int
+	Weekly     bool
+}
+
+// SurgeSchedule returns the surges of the surges family's trace for seed
+// (the generator's own; Synthetic("surges", seed) draws the same ones).
+func SurgeSchedule(seed uint64) []SurgeWindow {
+	g := newGen("surges", seed)
+	g.surges(21)
+	return g.surgeLog
+}
 
 const dayMin = 1440
 
@@ -192,23 +217,25 @@ func (s surge) factor(i int) float64 {
 func (g *gen) surges(days int) []float64 {
 	n := days * dayMin
 	var ss []surge
-	mk := func(start int) surge {
-		return surge{
+	mk := func(start int, weekly bool) surge {
+		s := surge{
 			start: start, ramp: 2 + g.rng.IntN(9), hold: 30 + g.rng.IntN(91), down: 5 + g.rng.IntN(26),
 			mag: 2.5 + 2.5*g.rng.Float64(),
 		}
+		g.surgeLog = append(g.surgeLog, SurgeWindow{Start: s.start, End: s.start + s.ramp + s.hold + s.down, Weekly: weekly})
+		return s
 	}
 	// Weekly matches: Wednesday and Saturday at a fixed evening hour.
 	hour := 18 + g.rng.IntN(3)
 	for d := 0; d < days; d++ {
 		if wd := d % 7; wd == 2 || wd == 5 {
-			ss = append(ss, mk(d*dayMin+hour*60))
+			ss = append(ss, mk(d*dayMin+hour*60, true))
 		}
 	}
 	// Launches and flash sales: about one every three days, at random.
 	for d := 0; d < days; d++ {
 		if g.rng.Float64() < 0.35 {
-			ss = append(ss, mk(d*dayMin+(9+g.rng.IntN(12))*60+g.rng.IntN(60)))
+			ss = append(ss, mk(d*dayMin+(9+g.rng.IntN(12))*60+g.rng.IntN(60), false))
 		}
 	}
 	out := make([]float64, n)

@@ -45,6 +45,43 @@ func ShopLoads(seed int64, days int) ([]time.Time, [][]float64, error) {
 	return ts, loads, nil
 }
 
+// FrontTierLoads returns the offered load of every tier of a three-tier
+// app (TierNames order: web, cache, db) whose web tier sees the given
+// per-minute demand: the simulated shop's model of the given seed derives
+// the back tiers' loads from it as it does from its own demand
+// (shop.Model.TickWithDemand: cache operations are the web requests times
+// CacheCallsPerRequest, database queries the cache's misses, with the
+// shop's wandering hit ratio), every tier with twice the replicas the
+// nominal loads need. The shop's own spikes and bursts are not added.
+func FrontTierLoads(ts []time.Time, web []float64, seed int64) ([][]float64, error) {
+	cfg := shop.DefaultConfig()
+	cfg.Seed = seed
+	m, err := shop.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("shop: %w", err)
+	}
+	names := cfg.TierNames()
+	loads := make([][]float64, len(names))
+	for k := range loads {
+		loads[k] = make([]float64, len(web))
+	}
+	nominal := map[string]float64{
+		shop.TierWeb:   1,
+		shop.TierCache: cfg.CacheCallsPerRequest,
+		shop.TierDB:    cfg.DBQueriesPerRequest * (1 - cfg.HitRatio),
+	}
+	ready := make(map[string]int, len(names))
+	for i, t := range ts {
+		for _, name := range names {
+			ready[name] = m.NeededReplicas(name, web[i]*nominal[name], 0.5)
+		}
+		for k, s := range m.TickWithDemand(t, ready, web[i]) {
+			loads[k][i] = s.Values[shop.MetricRPS]
+		}
+	}
+	return loads, nil
+}
+
 // EvaluateShopTiers runs the three-tier policy (web → cache → db, each tier
 // with its own lead time, its own forecast and its upstream's forecast
 // scaled by the learned ratio) over the simulated shop and scores every
@@ -57,11 +94,14 @@ func EvaluateShopTiers(ctx context.Context, seed int64, days int, o Options) ([]
 	return p.Score(o)
 }
 
-// PreparedShop is the simulated shop's tier loads with everything that does
-// not depend on the policy's settings computed once: per tier the contract,
-// the forecast tape, the oracle's cost and HPA's curve.
+// PreparedShop is a three-tier app's loads (the simulated shop's, or a
+// front trace's with the shop's back tiers, PrepareFrontTiers) with
+// everything that does not depend on the policy's settings computed once:
+// per tier the contract, the forecast tape, the oracle's cost and HPA's
+// curve.
 type PreparedShop struct {
-	seed   int64
+	label  string // row prefix, e.g. "shop-s1"
+	family string
 	ts     []time.Time
 	loads  [][]float64
 	names  []string
@@ -72,15 +112,34 @@ type PreparedShop struct {
 }
 
 // PrepareShop builds the shop's tier loads for seed over days and
-// prepares them for scoring.
+// prepares them for scoring (rows "shop-s<seed>/<tier>(<lead>)", family
+// "shop").
 func PrepareShop(ctx context.Context, seed int64, days int, o Options) (*PreparedShop, error) {
 	ts, loads, err := ShopLoads(seed, days)
 	if err != nil {
 		return nil, err
 	}
+	return prepareTiers(ctx, fmt.Sprintf("shop-s%d", seed), "shop", ts, loads, o)
+}
+
+// PrepareFrontTiers prepares tr as the web tier of a three-tier app whose
+// cache and database loads the shop's model derives from it
+// (FrontTierLoads, shop seed), with the shop's lead times (ShopLeadTimes),
+// for the same three-tier policy as the shop. Its rows are named
+// "<trace>/<tier>(<lead>)" and belong to the trace's family, so the
+// cross-validation leaves them out with it.
+func PrepareFrontTiers(ctx context.Context, tr Trace, seed int64, o Options) (*PreparedShop, error) {
+	loads, err := FrontTierLoads(tr.Times, tr.Demand, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tr.Name, err)
+	}
+	return prepareTiers(ctx, tr.Name, tr.Family, tr.Times, loads, o)
+}
+
+func prepareTiers(ctx context.Context, label, family string, ts []time.Time, loads [][]float64, o Options) (*PreparedShop, error) {
 	names := shop.DefaultConfig().TierNames()
 	p := &PreparedShop{
-		seed: seed, ts: ts, loads: loads, names: names,
+		label: label, family: family, ts: ts, loads: loads, names: names,
 		setups: make([]Setup, len(names)), tapes: make([]*Tape, len(names)),
 		curves: make([]Curve, len(names)), oracle: make([]float64, len(names)),
 	}
@@ -91,33 +150,43 @@ func PrepareShop(ctx context.Context, seed int64, days int, o Options) (*Prepare
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		var err error
 		if p.tapes[k], err = RecordTape(DefaultStages(o.Horizon), name, ts, loads[k]); err != nil {
-			return nil, fmt.Errorf("shop %s: %w", name, err)
+			return nil, fmt.Errorf("%s %s: %w", label, name, err)
 		}
 		p.oracle[k] = OracleCost(loads[k], s)
 		if p.curves[k], err = RunHPACurve(ts, loads[k], s, HPATargets(), p.oracle[k]); err != nil {
-			return nil, fmt.Errorf("shop %s: %w", name, err)
+			return nil, fmt.Errorf("%s %s: %w", label, name, err)
 		}
 	}
 	return p, nil
 }
 
-// Score runs the three-tier policy configured by o over the prepared shop
-// and places every tier against its HPA curve at equal cost. The rows'
-// family is "shop".
+// Score runs the three-tier policy configured by o over the prepared app
+// and places every tier against its HPA curve at equal cost.
 func (p *PreparedShop) Score(o Options) ([]Result, error) {
-	runs, err := SimulateTiers(p.ts, p.loads, p.setups, p.tapes, o.TiersConfig(p.names, p.setups), o.Horizon, nil)
+	runs, err := p.Runs(o)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Result, len(p.names))
 	for k, name := range p.names {
 		sc := ScoreRun(p.loads[k], runs[k], p.setups[k], p.oracle[k])
-		r := Result{Name: fmt.Sprintf("shop-s%d/%s(%s)", p.seed, name, fmtLead(p.setups[k].BootDelay)), Family: "shop", Ours: sc}
+		r := Result{Name: fmt.Sprintf("%s/%s(%s)", p.label, name, fmtLead(p.setups[k].BootDelay)), Family: p.family, Ours: sc}
 		r.HPAUnder, r.HPAUnserved, r.Inside = p.curves[k].At(sc.CostRatio)
 		out[k] = r
 	}
 	return out, nil
+}
+
+// Runs runs the three-tier policy configured by o over the prepared app
+// and returns every tier's run, in TierNames order.
+func (p *PreparedShop) Runs(o Options) ([]Run, error) {
+	runs, err := SimulateTiers(p.ts, p.loads, p.setups, p.tapes, o.TiersConfig(p.names, p.setups), o.Horizon, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.label, err)
+	}
+	return runs, nil
 }
 
 func fmtLead(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }

@@ -17,6 +17,11 @@ import (
 	"github.com/headroomhq/headroom/internal/trace"
 )
 
+// surgeTiersFamily is the synthetic family the suite also runs as a
+// three-tier app (scaleeval.PrepareFrontTiers): the one whose front sees
+// forecastable surges.
+const surgeTiersFamily = "surges"
+
 // suiteFlags are the flags of `decider simulate --suite DIR`.
 type suiteFlags struct {
 	dir       string
@@ -54,7 +59,7 @@ func (sf *suiteFlags) register(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.BoolVar(&sf.cv, "cv", false, "also choose the setting by leave-one-family-out over the suite and print the cross-validated figures")
-	fs.BoolVar(&sf.tiers, "tiers", true, "also score the simulated shop's cache and db tiers (3 and 10-minute lead times)")
+	fs.BoolVar(&sf.tiers, "tiers", true, "also score the three-tier apps (web, cache and db with 3, 3 and 10-minute lead times): the simulated shop and the surges family's traces as its web tier")
 	fs.IntVar(&sf.workers, "workers", 2, "traces evaluated in parallel")
 	fs.StringVar(&sf.writeDir, "write-synthetic", "", "also write every synthetic trace of the suite to `DIR` as timestamp,value CSV")
 	fs.Float64Var(&sf.goal, "recorded-goal", 0.25, "goal ratio to HPA of the recorded traces in DIR (issue 13: 0.25 on NASA and ClarkNet); synthetic traces must reach 1")
@@ -150,18 +155,39 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 	}); err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
+	// The three-tier apps: the simulated shop's two seeds, and every
+	// trace of the surges family as the web tier of an app whose back
+	// tiers the shop's model derives from it (forecastable surges to
+	// propagate).
 	var shops []*scaleeval.PreparedShop
 	if sf.tiers {
-		seeds := []int64{1, 2}
-		shops = make([]*scaleeval.PreparedShop, len(seeds))
-		if err := parallel(len(seeds), sf.workers, func(i int) (err error) {
-			shops[i], err = scaleeval.PrepareShop(ctx, seeds[i], 21, opt)
+		type app struct {
+			seed int64
+			tr   *scaleeval.Trace
+		}
+		apps := []app{{seed: 1}, {seed: 2}}
+		n := int64(0)
+		for i := range traces {
+			if traces[i].Family == surgeTiersFamily {
+				// The shop's model (its hit ratio's wander) seeded 1, 2, …
+				// in the surges traces' order.
+				n++
+				apps = append(apps, app{seed: n, tr: &traces[i]})
+			}
+		}
+		shops = make([]*scaleeval.PreparedShop, len(apps))
+		if err := parallel(len(apps), sf.workers, func(i int) (err error) {
+			if a := apps[i]; a.tr != nil {
+				shops[i], err = scaleeval.PrepareFrontTiers(ctx, *a.tr, a.seed, opt)
+			} else {
+				shops[i], err = scaleeval.PrepareShop(ctx, a.seed, 21, opt)
+			}
 			return err
 		}); err != nil {
 			return fmt.Errorf("simulate: %w", err)
 		}
 	}
-	fmt.Fprintf(stderr, "simulate: prepared %d traces and %d shops in %s\n", len(preps), len(shops), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "simulate: prepared %d traces and %d three-tier apps in %s\n", len(preps), len(shops), time.Since(start).Round(time.Millisecond))
 	grid := scaleeval.SuiteGrid(opt)
 	if sf.grid != "" {
 		if grid, err = parseGrid(sf.grid, opt); err != nil {
@@ -198,7 +224,7 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			results[c] = append(results[c], rs...)
 		}
 	}
-	fmt.Fprintf(stdout, "suite: %d traces + %d shops' tiers (web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95\n\n",
+	fmt.Fprintf(stdout, "suite: %d traces + %d three-tier apps' tiers (the shop, and the surges traces with the shop's back tiers; web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95\n\n",
 		len(preps), len(shops), len(cands), preps[0].Setup.BootDelay, opt.Warmup)
 	inSample := results[0]
 	switch {
