@@ -313,7 +313,10 @@ func synthIrregular(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int)
 			case kind[j] == 1 && d > 0 && d < 24+12*j:
 				v = stuck
 			case kind[j] == 2 && d == 0:
-				recal = []float64{0.75, 1.3}[r.IntN(2)]
+				// Multiply, so a second recalibration in a file
+				// changes the level too (setting the factor drew the
+				// one already in force half the time).
+				recal *= []float64{0.75, 1.3}[r.IntN(2)]
 			}
 		}
 		vs[i] = v
