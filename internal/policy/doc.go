@@ -122,7 +122,17 @@
 // database queries are the same minute's web requests times a ratio), so
 // the back tier's own ramp guard already sees every rise and the option
 // changes next to nothing there (the database of seed 2 moves by 0.002
-// of HPA's figures, seed 1 not at all). A budget cap across tiers trims the
+// of HPA's figures, seed 1 not at all). The same holds for the trace
+// suite's surges app (package scaleeval: the surges family's traces as
+// the web tier, the shop's cache and database derived from it): nothing
+// forecasts its weekly matches (the forecaster's median is flat before
+// them and the seasonal guard remembers two days), so its database beats
+// HPA by less than the web. A weekly guard (the rise seen a week ago at
+// this time of the week, from a week of minute peaks) was tried and left
+// out: a week's memory cannot tell a weekly match from a random launch or
+// spike, and it made the shop's web tier lose to HPA; with the hour-phase
+// guard's self-check it stood aside on the matches too (figures in
+// package scaleeval's documentation). A budget cap across tiers trims the
 // lowest-priority tiers first. Everything is driven by event time; the same
 // inputs always give the same decisions.
 package policy
