@@ -300,6 +300,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		// its real series have long runs that are not anomalies.)
 		pStuck = math.Min(1, math.Exp(float64(run-1)*math.Log(d.repeat2)+math.Log(d.repeat1))*cfg.StuckScale)
 	}
+	learnW := 1.0 // how much the tails learn from this row
 	var bins [nTailed]int
 	for i := range z {
 		bins[i] = tailBin(z[i])
@@ -327,7 +328,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		} else if r < 0 {
 			s.Direction = -1
 		}
-		d.recurrence(sec, &s)
+		recurs := d.recurrence(sec, &s)
 		raw := s.Value
 		if d.sinceAlarm < cfg.Holdoff && (cfg.Breakthrough <= 0 || raw < d.alarmRaw+cfg.Breakthrough) {
 			s.Value *= cfg.HoldoffDamp
@@ -336,6 +337,14 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		s.Anomaly = s.Value >= cfg.AlarmLevel
 		if s.Anomaly {
 			d.alarmRaw = raw
+		}
+		if d.hourly && cfg.HeldLearn > 0 && !recurs && raw >= cfg.AlarmLevel && d.sinceAlarm < cfg.Holdoff {
+			// A row of an alarm's episode, as surprising as an alarm
+			// and not recurring from yesterday: on an hourly series a
+			// day's event is 24 rows, and counted in full they would
+			// tell the tails that the next event of its size is
+			// ordinary.
+			learnW = cfg.HeldLearn
 		}
 	}
 	if s.Anomaly {
@@ -347,7 +356,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	// Learn.
 	if d.n >= d.warmup {
 		for i := range z {
-			d.tails[i].add(z[i], bins[i], cfg.TailQuantile)
+			d.tails[i].add(z[i], bins[i], cfg.TailQuantile, learnW)
 		}
 	}
 	d.shift, d.varMean = shift, varMean

@@ -62,7 +62,12 @@
 // a zero GPD shape), so unseen extremes get ever smaller tail probabilities
 // and the thresholds follow the stream; an extreme the histogram has already
 // counted keeps at least its counted frequency, so recurring spikes stay
-// ordinary. The tail probabilities are merged by a weighted Bonferroni
+// ordinary. On series judged by hour spreads (hourly or coarser), the
+// rows of an alarm's episode (the alarm and the rows of its holdoff whose
+// undamped score is still at or above AlarmLevel, unless the same time
+// yesterday scored as high) teach the tails at Config.HeldLearn (0.1) of
+// a row's weight: a day-long event is 24 of a few hundred rows, and
+// counted in full it made the next event of its size ordinary. The tail probabilities are merged by a weighted Bonferroni
 // minimum (weights 7, 7, 7, 7 and 7/3, whose reciprocals sum to one: the
 // record detector, silent almost always, carries less of the multiplicity
 // penalty; the stuck probability joins with weight 7, so that adding it
@@ -161,7 +166,9 @@
 // scored at).
 //
 // NAB subset (35 files, 55 windows; the same since the unseen slots,
-// two rounds ago; this round changed no default):
+// three rounds ago; the held episodes of the latest round move no NAB
+// score: ambient_temperature, its one hourly file, raises no held row
+// at or above the alarm level):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    87.81     87.81   87.81    87.81
@@ -170,6 +177,70 @@
 //	all                      72.64     70.94   70.95    72.64
 //	all, reward_low_FP       65.31     63.61   63.62    65.31
 //	all, reward_low_FN       77.52     75.78   75.78    77.52
+//
+// Synthetic corpus with the held episodes (HeldLearn 0.1, commit after
+// 040667f; standard, in-sample / LOCO / LOFO / label-free, development
+// seeds 1–30, before → after):
+//
+//	synthCounts    72.57 / 67.58 / 70.41 / 71.97 → 72.66 / 68.23 / 70.40 / 71.97
+//	synthHourly    74.44 / 73.36 / 72.99 / 73.30 → 76.92 / 75.96 / 75.91 / 76.19
+//	synthIrregular 63.97 / 61.70 / 62.12 / 62.31 → 63.81 / 59.90 / 61.77 / 62.31
+//	synthShift     81.60 / 80.53 / 80.85 / 81.05 → 81.66 / 80.71 / 80.81 / 81.05
+//	all            73.15 / 70.79 / 71.59 / 72.16 → 73.76 / 71.20 / 72.22 / 72.88
+//	all, low-FP    65.53 / 61.46 / 64.23 / 64.80 → 66.03 / 61.62 / 64.74 / 65.32
+//
+// Judging seeds 81–90, looked at once, before → after: all 71.62 / 68.84
+// / 69.94 / 70.67 → 72.64 / 69.90 / 71.22 / 71.89 (low-FP 64.25 / 61.44
+// / 62.46 / 63.67 → 65.17 / 61.99 / 63.59 / 64.69, low-FN 76.96 / 73.71
+// / 75.55 / 75.38 → 77.89 / 75.49 / 75.92 / 76.67); hourly 72.17 / 69.42
+// / 70.44 / 69.37 → 75.82 / 73.05 / 73.66 / 74.25, counts 73.08 / 67.34
+// / 70.71 / 73.39 → 73.22 / 68.31 / 71.30 / 73.39, traffic-like 61.97 /
+// 60.35 / 60.59 / 61.42 → 62.14 / 59.78 / 61.31 / 61.42, shift 79.28 /
+// 78.24 / 78.00 / 78.48 → 79.39 / 78.48 / 78.61 / 78.48. Per seed
+// (in-sample / LOCO): 81 70.46 / 61.28 → 70.11 / 58.41, 82 69.69 /
+// 69.00 → 71.10 / 70.41, 83 64.44 / 61.52 → 66.87 / 65.91, 84 72.27 /
+// 71.54 → 73.97 / 72.60, 85 72.02 / 70.42 → 73.09 / 71.81, 86 67.75 /
+// 63.10 → 69.61 / 65.86, 87 73.73 / 70.03 → 74.45 / 69.92, 88 71.65 /
+// 70.63 → 72.23 / 70.93, 89 80.79 / 78.35 → 81.61 / 80.68, 90 73.42 /
+// 72.51 → 73.37 / 72.51. The hourly family's own best threshold moves
+// toward the others' (seeds 1–30 0.332 → 0.363, 81–90 0.294 → 0.321);
+// its false-alarm rows at 0.37 rise 778 → 882 (seeds 1–30: a held
+// alarm's rows no longer make the next noise extreme of its size
+// ordinary), while its detections rise more. The traffic-like LOCO falls
+// (−1.80 and −0.57) only through the thresholds the folds choose: its
+// rows, 5-minute data, are unchanged (its own curve is the same).
+// TestHeldEpisodeDoesNotHideTheNext: a second day at twice the price,
+// eleven days after the first, scores 0.43 against 0.39.
+//
+// Tried for it and rejected (seeds 1–30 and NAB, in-sample / LOCO / LOFO
+// / label-free, against 73.15 / 70.79 / 71.59 / 72.16 and NAB 72.64 /
+// 70.94; every series, not only hourly ones, unless said):
+//   - The held rows at 0.1 on every series: 72.04 / 66.85 / 70.23 /
+//     71.15, NAB 68.45 / 66.17. Hourly +2.3 / +2.9, but counts 65.60 /
+//     61.29 / 64.36 / 61.49: a news burst at a random time never becomes
+//     ordinary, since only the daily-phase recurrence lets it count.
+//   - An episode's first row in full and the rest at 0.1 (a cap of one
+//     row per episode): 73.43 / 69.46 / 71.99 / 73.00, low-FP 64.43 /
+//     58.71 / 61.08 / 63.48, NAB 72.23 / 70.10 (counts 70.64 / 64.35,
+//     traffic-like LOCO 56.28: false alarms rise in every family).
+//   - The held rows not counted until a later event at or above the
+//     alarm level (outside a holdoff) or a recurrence commits them
+//     (their mass kept aside per tail bin, 1.6 KB more state): 73.02 /
+//     70.45 / 71.32 / 72.12, low-FP 64.26 / 59.70 / 62.48 / 63.32, NAB
+//     73.21 / 71.72 / 71.67 / 72.74 (low-FP 65.57): each event's first row is
+//     judged before its predecessor's rows are counted, so false alarms rise
+//     in every family (counts 1,848 → 2,250 rows at 0.37). Holding back
+//     only the first 24 rows after an alarm: 73.08 / 70.40 / 71.48 /
+//     72.15, NAB 73.22 / 71.78; with the long-run mean, spread and range
+//     (spot, record) learning held rows at the same weight: 72.64 / 69.78
+//     / 71.04 / 71.61, NAB 73.13 / 72.82 (hourly falls: a new level's
+//     range then stays surprising). On hourly series only: 73.39 / 70.95
+//     / 71.71 / 72.41 (24 rows: 73.37 / 71.01 / 71.73 / 72.37), NAB
+//     unchanged; below the plain weight and with more state.
+//   - HeldLearn 0.03 and 0.3 on hourly series: 73.74 / 71.24 / 72.20 /
+//     72.80 and 73.63 / 70.94 / 71.96 / 72.70 (low-FP 65.95 / 61.23 /
+//     64.44 / 65.21 and 65.95 / 61.85 / 64.43 / 65.20); 0.1, the value
+//     tried first, kept.
 //
 // Seeds 31–70 at HEAD (every seed a previous round judged on; standard,
 // in-sample / LOCO / LOFO / label-free): counts 71.16 / 62.43 / 68.78 /
@@ -770,9 +841,10 @@
 // round's unseen slots 0.45–0.70 and 0.78–0.81 µs under load 3.5; the
 // figures follow the machine's load; with this round's rejected count
 // spreads 0.38 µs and 0.43–0.48 µs under load 4.4, and 6,520 bytes), no
-// allocations, 6,456 bytes of state per series (TestDetectorStateSize
-// holds it under 8 KB). RateStep and Breakthrough
-// add no state and no work per observation.
+// allocations, 6,464 bytes of state per series (6,456 before HeldLearn,
+// a setting; with it 0.52–0.62 µs and 0.57–0.99 µs under load 7.6;
+// TestDetectorStateSize holds it under 8 KB). RateStep, Breakthrough and
+// HeldLearn add no state and no work per observation beyond a setting.
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures,

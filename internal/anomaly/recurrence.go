@@ -4,12 +4,13 @@ import "math"
 
 // recurrence damps a score when about the same time yesterday scored as
 // high: a job that spikes every night at 03:00, give or take a few slots,
-// is part of the series, not news. It then remembers today's raw score.
-func (d *Detector) recurrence(sec int64, s *Score) {
+// is part of the series, not news. It then remembers today's raw score,
+// and reports whether it damped this one.
+func (d *Detector) recurrence(sec int64, s *Score) bool {
 	cfg := &d.cfg
 	n := d.daily.nslots
 	if cfg.RecurWidth < 0 || n == 0 {
-		return
+		return false
 	}
 	now := uint16(sec/3600) + 1
 	if now == 0 {
@@ -27,7 +28,8 @@ func (d *Detector) recurrence(sec int64, s *Score) {
 			seen = math.Max(seen, float64(d.recurVal[j])/255)
 		}
 	}
-	if seen > 0 && seen >= raw*cfg.RecurRatio {
+	recurs := seen > 0 && seen >= raw*cfg.RecurRatio
+	if recurs {
 		s.Value *= cfg.RecurDamp
 	}
 	q := uint8(math.Round(raw * 255))
@@ -35,7 +37,8 @@ func (d *Detector) recurrence(sec int64, s *Score) {
 		if q > d.recurVal[i] {
 			d.recurVal[i] = q
 		}
-		return
+		return recurs
 	}
 	d.recurHour[i], d.recurVal[i] = now, q
+	return recurs
 }

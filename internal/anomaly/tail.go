@@ -107,21 +107,23 @@ func (t *tail) pvalue(z float64, b int) float64 {
 	return emp
 }
 
-// add learns z, which lies in bin b, with q the tail quantile. The
-// threshold bin u moves by at most a few bins per observation, so it is
-// kept up to date incrementally.
-func (t *tail) add(z float64, b int, q float64) {
+// add learns z, which lies in bin b, with q the tail quantile and w the
+// observation's weight (1 for most; less for a row of an alarm episode).
+// The threshold bin u moves by at most a few bins per observation, so it
+// is kept up to date incrementally.
+func (t *tail) add(z float64, b int, q, w float64) {
 	u := t.u
 	if u < tailBins && z >= binLow(u) {
 		e := z - binLow(u)
-		t.nexc++
-		a := math.Max(1/t.nexc, 0.02)
+		t.nexc += w
+		a := w * math.Max(1/math.Max(t.nexc, 1), 0.02)
 		t.excess += a * (e - t.excess)
 	}
-	t.counts[b] += t.inc
-	t.total += t.inc
+	inc := w * t.inc
+	t.counts[b] += inc
+	t.total += inc
 	if b >= t.u {
-		t.aboveU += t.inc
+		t.aboveU += inc
 	}
 	limit := q * t.total
 	for t.u < tailBins && t.aboveU > limit {
