@@ -34,12 +34,28 @@ type suiteFlags struct {
 	grid      string
 	writeDir  string
 	goal      float64
+	shopSeeds []int64
 }
 
 func (sf *suiteFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&sf.dir, "suite", "", "score every trace CSV in `DIR` plus the built-in synthetic families against HPA at equal cost")
 	fs.BoolVar(&sf.synthOnly, "synthetic", false, "score the built-in synthetic families only (no --suite DIR needed)")
 	sf.seeds = []uint64{1, 2}
+	sf.shopSeeds = []int64{1, 2}
+	fs.Func("shop-seeds", "comma-separated seeds of the simulated shop's three-tier rows (default 1,2; \"none\" leaves them out)", func(v string) error {
+		sf.shopSeeds = nil
+		if v == "none" {
+			return nil
+		}
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return fmt.Errorf("shop seed %q: %w", f, err)
+			}
+			sf.shopSeeds = append(sf.shopSeeds, n)
+		}
+		return nil
+	})
 	fs.Func("seeds", "comma-separated seeds of the synthetic families (default 1,2; \"none\" leaves them out)", func(v string) error {
 		sf.seeds = nil
 		if v == "none" {
@@ -165,7 +181,10 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			seed int64
 			tr   *scaleeval.Trace
 		}
-		apps := []app{{seed: 1}, {seed: 2}}
+		var apps []app
+		for _, sd := range sf.shopSeeds {
+			apps = append(apps, app{seed: sd})
+		}
 		n := int64(0)
 		for i := range traces {
 			if traces[i].Family == surgeTiersFamily {

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,5 +45,29 @@ func TestParseGrid(t *testing.T) {
 	}
 	if _, err := parseGrid("hold-worth", base); err == nil {
 		t.Fatal("knob without values accepted")
+	}
+}
+
+// TestShopSeedsFlag checks --shop-seeds: the simulated shop's seeds for the
+// three-tier rows (1 and 2 unless told), none, or an error for a bad seed.
+func TestShopSeedsFlag(t *testing.T) {
+	parse := func(args ...string) (suiteFlags, error) {
+		var sf suiteFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		sf.register(fs)
+		return sf, fs.Parse(args)
+	}
+	if sf, err := parse(); err != nil || !slices.Equal(sf.shopSeeds, []int64{1, 2}) {
+		t.Fatalf("default shop seeds %v (%v), want [1 2]", sf.shopSeeds, err)
+	}
+	if sf, err := parse("--shop-seeds", "3, 4"); err != nil || !slices.Equal(sf.shopSeeds, []int64{3, 4}) {
+		t.Fatalf("--shop-seeds 3,4: %v (%v)", sf.shopSeeds, err)
+	}
+	if sf, err := parse("--shop-seeds", "none"); err != nil || len(sf.shopSeeds) != 0 {
+		t.Fatalf("--shop-seeds none: %v (%v)", sf.shopSeeds, err)
+	}
+	if _, err := parse("--shop-seeds", "x"); err == nil {
+		t.Fatal("--shop-seeds x accepted")
 	}
 }
