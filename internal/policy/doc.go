@@ -36,7 +36,15 @@
 // same configuration holds replicas long where bursts cluster (NASA,
 // ClarkNet), releases them early where bursts are isolated (the simulated
 // shop) and moves its headroom where the HPA rule is weak or strong. It
-// replaces the adaptive hold below when on.
+// replaces the adaptive hold below when on. Its curve is a chord between
+// the shadows' targets: where HPA's curve has a knee between two of them
+// (the surges app's database, between 0.85 and 0.80) the chord lies above
+// it, and the selector believes it wins (0.86–0.93 of the chord) where
+// the evaluation finds it losing (1.084). Candidates guarded by the HPA
+// rule, a shadow at 0.85 (and 0.95), and a scale-down margin (a
+// hysteresis on the way down, stretched by the lead) were tried against
+// that and left out; package scaleeval's documentation (the sixth round)
+// has the figures.
 //
 // Guards make the policy at least as good as a reactive controller where
 // its forecasts and calibration do not help (all causal, all off in the zero

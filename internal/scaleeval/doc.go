@@ -31,7 +31,8 @@
 //
 // `decider simulate --suite DIR [--cv]` scores every trace CSV of DIR plus
 // the seeded synthetic families of SyntheticFamilies (two seeds each by
-// default) and the simulated shop's three tiers (seeds 1 and 2, 21 days;
+// default) and the simulated shop's three tiers (seeds 1 and 2, 21 days,
+// unless --shop-seeds names others;
 // web and cache boot in 3 minutes, the database in 10; one three-tier
 // policy propagates the web forecast to the tiers behind it,
 // PrepareShop), and the surges family's traces run as the web tier of the
@@ -111,7 +112,9 @@
 // Where it stands: one row loses to HPA at equal cost, in-sample and
 // cross-validated: the surges-s1 app's database on under-provisioned
 // minutes (1.084; the section on the tiers behind a forecastable front,
-// below, says why); every other row wins on both figures, and every cost is
+// below, says why, and the sixth round what was tried against it: a
+// scale-down margin made no row of the suite lose but did not
+// generalise); every other row wins on both figures, and every cost is
 // within 1.8× the oracle's. NASA and
 // ClarkNet are within 0.25× on both figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
@@ -325,10 +328,8 @@
 // --hpa-guard) at 0.80 makes both surges databases win (0.956/0.938 and
 // 0.974/0.937) but every shop row lose (the seed-1 web 0.997/1.009, the
 // databases 1.015/1.040 and 0.938/1.031), at 0.85 and 0.90 the surges-s1
-// database still loses (1.420, 1.237). Not tried for lack of time: letting
-// the skill selector run its best HPA shadow when no policy candidate
-// beats the HPA shadows' curve (the tier would then sit on HPA's curve,
-// at a ratio near 1, not below it).
+// database still loses (1.420, 1.237). Letting the skill selector fall
+// back to HPA was tried in the sixth round (below).
 //
 // Seeds 3–6 of the surges app, looked at once after the above and chosen
 // on by nothing: the web beats HPA on every seed (0.744/0.764,
@@ -337,6 +338,103 @@
 // minutes lose on three of four (1.876, 0.875, 1.563, 1.222). The 10-minute
 // tier of a heavy app with a slowly wandering load ratio is where this
 // policy stands behind the HPA rule at equal cost.
+//
+// # The sixth round: the 10-minute tier behind a heavy front
+//
+// Nothing was kept; the table above stands (its 3-minute rows were re-run
+// unchanged in the lead-stretched margin's suite run below, where the
+// margin is nil for them, and its database rows in the family runs with
+// the margin at 0, to the third decimal). Figures are
+// in-sample on the surges family's and the shop's rows,
+// `GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --families surges --workers 1 --grid KNOB=…` (database rows as
+// under×/unserved× of HPA at equal cost, surges-s1 and surges-s2 first,
+// then the shop's seeds 1 and 2), unless the full suite is named.
+//
+//   - No fixed operating point of the policy wins the surges-s1 database
+//     (selector off, --skill=off --short-stabilization=0s, quantile ×
+//     scale-down window): p90 1.736/0.979 (15 min) and 1.017/0.932
+//     (3 min), p95 1.372/0.924 and 1.269/0.926, p98 1.096/0.972 and
+//     1.009/0.898; all but p90 with the 3-minute window (what the
+//     selector runs on the shop, whose rows it leaves as shipped) make
+//     some shop row lose. So the selector cannot reach a win there by
+//     choosing among its candidates.
+//   - The selector believes it wins there. Its week-long rates on the
+//     surges-s1 database put its running candidate at 0.86–0.93 of the
+//     HPA shadows' curve from day 8 on (p95, then p90 from day 17, both
+//     with the 3-minute window),
+//     where the evaluation finds 1.084: the shadows at 0.8 and 0.9 draw
+//     a chord across the curve's knee between 0.85 and 0.80, above the
+//     curve, so HPA looks worse at our cost than it is. Candidates
+//     guarded by the HPA rule (each candidate also run never below the
+//     rule at a target, on its own shadow cluster; the tier applies the
+//     rule on its real counts while such a candidate runs) were
+//     therefore never chosen on the surges-s1 database at 0.80 or 0.85
+//     (1.084/0.929 unchanged) while the shop's seed-2 database took them
+//     (0.802/0.993 at 0.80; at 0.90 0.842/0.991 and the surges-s1
+//     database 1.076/0.926; 0.80 and 0.90 together 1.543/0.987 there).
+//     Drawing the curve with a shadow at 0.85 too moved the selector to
+//     costlier points that lose more (surges 1.203/0.936 at 1.224 of
+//     the oracle and 1.092/0.937; with the guard at 0.80 0.995/0.976 at
+//     1.349, 1.721/0.962, and the shop's seed-2 database 0.938/1.033),
+//     and with 0.95 as well the same databases plus the web rows moved
+//     (surges web 0.082/0.615 at 1.032: below the cheapest HPA point the
+//     curve is its end point). Falling back to an HPA shadow needs the
+//     selector to see the loss, which it does not.
+//   - A scale-down margin (a hysteresis on the way down: a count below the
+//     current one is wanted only while the demand it is sized for leaves
+//     a share m of room; the selector's shadows apply it too) is what the
+//     wander asks for: on a 10-minute unit test with a slowly wandering
+//     load just under two replicas' edge it halved the missed minutes
+//     (20 to 5) for 2 % more replica-minutes. On the suite, m on every
+//     tier: 0.01 1.045/0.921 (loses), 0.856/0.918, 0.832/0.967,
+//     0.751/0.977; 0.02 0.946/0.935, 0.884/0.919, 0.847/0.966,
+//     0.765/0.973; 0.03 0.983/0.929, 0.934/0.926; 0.04 0.961/0.934,
+//     0.855/0.918; 0.06 0.969/0.935 but surges-s2 1.257/0.964 (loses);
+//     0.10 0.993/0.946, 0.984/0.955 and the shop's seed-1 web
+//     1.008/0.994 (loses). As a fraction of a replica instead (0.05,
+//     0.10, 0.20): 0.983/0.935 and the shop's seed-2 database
+//     0.899/1.015 (loses); 0.912/0.933, 0.894/0.931, 0.856/0.975,
+//     0.752/0.977; 0.957/0.942 and 1.200/0.973 (loses). On the whole
+//     suite with --cv, 0.02 on every tier made no row lose, in-sample
+//     or cross-validated (ClarkNet's cv 0.192/0.246, within its goal),
+//     but moved the 3-minute rows too: jumps 0.029/0.431 and
+//     0.056/0.561 (were 0.025/0.394 and 0.046/0.514), drift-s1
+//     0.032/0.013. Stretched by the lead (m × (1 − (tick +
+//     ForecastWeightLead)/lead window): nothing up to a 3-minute lead,
+//     0.64 m on the database) at m = 0.03 the 3-minute rows are
+//     untouched and the whole suite, in-sample and cross-validated
+//     (every row chose the shipped setting but ClarkNet, as before),
+//     had no losing row: the databases 0.950/0.936, 0.877/0.918,
+//     0.846/0.974 and 0.762/0.972 (at 0.04 0.966/0.927, 0.944/0.925; at
+//     0.05 0.991/0.930, 0.898/0.917). It was not kept: it worsens rows
+//     that won by more than 0.02 (surges-s2 database 0.797 to 0.877,
+//     the shop's seed-1 database 0.809 to 0.846; our own
+//     under-provisioned minutes fall, 1.521 % to 1.378 % on surges-s2,
+//     but HPA's curve falls faster over the cost added), and it does not
+//     generalise. On the surges app's seeds 7–10, looked at once, the
+//     database won without it (0.788/0.903, 0.871/0.937, 0.853/0.960,
+//     0.962/0.926) and with it 0.894/0.912, 0.883/0.941, 0.919/0.967,
+//     0.915/0.910 (worse on three of four); the shop's seeds 3 and 4
+//     (--shop-seeds 3,4) 0.743/0.963 and 0.743/0.963 without,
+//     0.755/0.957 and 0.752/0.949 with. On the seeds 3–6 where the
+//     database lost (already used, so evidence only), it lost with the
+//     margin too: 1.137/0.900, 0.980/0.915, 1.595/1.060, 1.265/0.949
+//     (without 1.876/0.938, 0.875/0.914, 1.563/1.026, 1.222/0.943).
+//
+// Seen on those unseen seeds and not touched: the shop's seed-4 web tier
+// loses on under-provisioned minutes (1.003/0.977 at 1.113 of the oracle,
+// with or without the margin), the first shop web row to lose outside
+// seeds 1 and 2 (seed 3 0.974/0.974). The surges app's web wins on seeds
+// 7–10 (0.658/0.611, 0.771/0.780, 0.650/0.738, 0.622/0.643).
+//
+// Not tried: calibrating the database's quantile on block residuals or on
+// the lead window's peak against an estimate made a lead earlier (the
+// calibration already scores the lead window's peak against the base of
+// its tick; what it misses is the cost of a scale-down at the edge, which
+// the margin addressed and which did not generalise); a selector whose
+// HPA curve is drawn at the evaluation's twelve targets and that picks
+// with less switching noise.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
