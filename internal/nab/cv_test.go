@@ -40,18 +40,24 @@ func TestEvaluateInSampleMatchesScore(t *testing.T) {
 	}
 }
 
-// TestEvaluateHoldsOut builds two categories whose best thresholds differ,
-// so each held-out category is scored at the other's threshold.
-func TestEvaluateHoldsOut(t *testing.T) {
-	// catA: its window is hit at 0.9 only; catB: its window at 0.5, with a
-	// false positive at 0.6. Alone, A's best threshold is 0.9 and B's is 0.5.
-	a := file(200, nil, [2]int{100, 104})
+// twoCategories returns a file of category catA whose window is hit at 0.9
+// only and one of catB whose window is hit at 0.5, with a false positive
+// at 0.6: alone, A's best threshold is 0.9 and B's is 0.5.
+func twoCategories() (a, b File) {
+	a = file(200, nil, [2]int{100, 104})
 	a.Name = "catA/a.csv"
 	a.Scores[100] = 0.9
-	b := file(200, nil, [2]int{60, 64})
+	b = file(200, nil, [2]int{60, 64})
 	b.Name = "catB/b.csv"
 	b.Scores[60] = 0.5
 	b.Scores[150] = 0.6
+	return a, b
+}
+
+// TestEvaluateHoldsOut builds two categories whose best thresholds differ,
+// so each held-out category is scored at the other's threshold.
+func TestEvaluateHoldsOut(t *testing.T) {
+	a, b := twoCategories()
 	std := Profiles()[0]
 	evals, err := Evaluate([][]File{{a, b}}, []Profile{std}, 0, 0.7)
 	if err != nil {
@@ -177,13 +183,7 @@ func TestMean(t *testing.T) {
 // best threshold and score, and its false positives at the thresholds
 // asked for.
 func TestCalibrateScoresEachCategoryAlone(t *testing.T) {
-	a := file(200, nil, [2]int{100, 104})
-	a.Name = "catA/a.csv"
-	a.Scores[100] = 0.9
-	b := file(200, nil, [2]int{60, 64})
-	b.Name = "catB/b.csv"
-	b.Scores[60] = 0.5
-	b.Scores[150] = 0.6
+	a, b := twoCategories()
 	std := Profiles()[0]
 	cal := Calibrate([]File{a, b}, std, 0, []float64{0.5, 0.9})
 	if len(cal) != 3 || cal[0].Name != "catA" || cal[1].Name != "catB" || cal[2].Name != "all" {
