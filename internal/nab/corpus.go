@@ -70,9 +70,7 @@ func Score(files []File, profiles []Profile, probation float64) []Result {
 			Null: nullRaw, Perfect: perfect,
 			TP: best.TP, TN: best.TN, FP: best.FP, FN: best.FN, Windows: windows,
 		}
-		if perfect != nullRaw {
-			r.Score = 100 * (best.Score - nullRaw) / (perfect - nullRaw)
-		}
+		r.Score = normalise(best.Score, nullRaw, perfect)
 		out = append(out, r)
 	}
 	return out

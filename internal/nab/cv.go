@@ -18,6 +18,28 @@ func Category(name string) string {
 	return name
 }
 
+// categories returns the distinct categories of files, sorted.
+func categories(files []File) []string {
+	var names []string
+	for _, f := range files {
+		if c := Category(f.Name); !slices.Contains(names, c) {
+			names = append(names, c)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// normalise is NAB's normalised score, 100·(raw−null)/(perfect−null); 0 for
+// a group without windows and without false positives to lose, whose
+// perfect score equals the null's.
+func normalise(raw, null, perfect float64) float64 {
+	if perfect == null {
+		return 0
+	}
+	return 100 * (raw - null) / (perfect - null)
+}
+
 // Part is one group of files (a category, or the whole corpus) scored at
 // one threshold.
 type Part struct {
@@ -193,15 +215,7 @@ func Evaluate(cands [][]File, profiles []Profile, probation, labelFree float64) 
 		}
 	}
 	files := cands[0]
-	cats := map[string]bool{}
-	var catNames []string
-	for _, f := range files {
-		if c := Category(f.Name); !cats[c] {
-			cats[c] = true
-			catNames = append(catNames, c)
-		}
-	}
-	sort.Strings(catNames)
+	catNames := categories(files)
 
 	var out []Evaluation
 	for _, p := range profiles {
@@ -275,9 +289,7 @@ func Evaluate(cands [][]File, profiles []Profile, probation, labelFree float64) 
 					part.addPick(pk.t, pk.k)
 				}
 				part.Perfect = float64(part.Windows) * p.TP
-				if part.Perfect != part.Null {
-					part.Score = 100 * (part.Raw - part.Null) / (part.Perfect - part.Null)
-				}
+				part.Score = normalise(part.Raw, part.Null, part.Perfect)
 				ev.Parts = append(ev.Parts, part)
 			}
 			out = append(out, ev)
@@ -429,42 +441,35 @@ type Calibration struct {
 
 // Calibrate scores each category, and then the whole corpus, on its own
 // for profile p: its best threshold and its normalised score at each of
-// ths.
+// ths. Each file is swept once, as Evaluate does.
 func Calibrate(files []File, p Profile, probation float64, ths []float64) []Calibration {
-	byCat := map[string][]File{}
-	var names []string
-	for _, f := range files {
-		c := Category(f.Name)
-		if _, ok := byCat[c]; !ok {
-			names = append(names, c)
-		}
-		byCat[c] = append(byCat[c], f)
-	}
-	sort.Strings(names)
-	byCat["all"] = files
-	names = append(names, "all")
+	curves := fileCurves(files, p, probation)
+	names := append(categories(files), "all")
 	out := make([]Calibration, 0, len(names))
 	for _, name := range names {
-		group := byCat[name]
-		windows := 0
-		for _, f := range group {
-			windows += len(f.Windows)
-		}
-		curve := ScoreByThreshold(sweepCorpus(group, p, probation), p)
-		null := Optimize(NullFiles(group), p, probation).Score
-		perfect := float64(windows) * p.TP
-		norm := func(raw float64) float64 {
-			if perfect == null {
-				return 0
+		var group []curve
+		for i, f := range files {
+			if name == "all" || Category(f.Name) == name {
+				group = append(group, curves[i])
 			}
-			return 100 * (raw - null) / (perfect - null)
 		}
-		b := Best(curve)
-		c := Calibration{Name: name, Best: b.Threshold, BestScore: norm(b.Score)}
+		null, windows := 0.0, 0
+		for _, c := range group {
+			null += c.nul
+			windows += c.win
+		}
+		perfect := float64(windows) * p.TP
+		best, raw := newTable(group).bestWithout(nil)
+		c := Calibration{Name: name, Best: best, BestScore: normalise(raw, null, perfect)}
 		for _, t := range ths {
-			a := At(curve, t)
-			c.At = append(c.At, norm(a.Score))
-			c.FP = append(c.FP, a.FP)
+			raw, fp := 0.0, 0
+			for _, g := range group {
+				r, f := g.scoreAt(t)
+				raw += r
+				fp += f
+			}
+			c.At = append(c.At, normalise(raw, null, perfect))
+			c.FP = append(c.FP, fp)
 		}
 		out = append(out, c)
 	}
