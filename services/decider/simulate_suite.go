@@ -37,39 +37,35 @@ type suiteFlags struct {
 	shopSeeds []int64
 }
 
+// seedList returns a flag.Func that sets *dst to a comma-separated list of
+// seeds, each read by parse; "none" empties the list. what names a seed in
+// errors.
+func seedList[T any](dst *[]T, what string, parse func(string) (T, error)) func(string) error {
+	return func(v string) error {
+		*dst = nil
+		if v == "none" {
+			return nil
+		}
+		for _, f := range strings.Split(v, ",") {
+			n, err := parse(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("%s %q: %w", what, f, err)
+			}
+			*dst = append(*dst, n)
+		}
+		return nil
+	}
+}
+
 func (sf *suiteFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&sf.dir, "suite", "", "score every trace CSV in `DIR` plus the built-in synthetic families against HPA at equal cost")
 	fs.BoolVar(&sf.synthOnly, "synthetic", false, "score the built-in synthetic families only (no --suite DIR needed)")
 	sf.seeds = []uint64{1, 2}
 	sf.shopSeeds = []int64{1, 2}
-	fs.Func("shop-seeds", "comma-separated seeds of the simulated shop's three-tier rows (default 1,2; \"none\" leaves them out)", func(v string) error {
-		sf.shopSeeds = nil
-		if v == "none" {
-			return nil
-		}
-		for _, f := range strings.Split(v, ",") {
-			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-			if err != nil {
-				return fmt.Errorf("shop seed %q: %w", f, err)
-			}
-			sf.shopSeeds = append(sf.shopSeeds, n)
-		}
-		return nil
-	})
-	fs.Func("seeds", "comma-separated seeds of the synthetic families (default 1,2; \"none\" leaves them out)", func(v string) error {
-		sf.seeds = nil
-		if v == "none" {
-			return nil
-		}
-		for _, f := range strings.Split(v, ",") {
-			n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
-			if err != nil {
-				return fmt.Errorf("seed %q: %w", f, err)
-			}
-			sf.seeds = append(sf.seeds, n)
-		}
-		return nil
-	})
+	fs.Func("shop-seeds", "comma-separated seeds of the simulated shop's three-tier rows (default 1,2; \"none\" leaves them out)",
+		seedList(&sf.shopSeeds, "shop seed", func(f string) (int64, error) { return strconv.ParseInt(f, 10, 64) }))
+	fs.Func("seeds", "comma-separated seeds of the synthetic families (default 1,2; \"none\" leaves them out)",
+		seedList(&sf.seeds, "seed", func(f string) (uint64, error) { return strconv.ParseUint(f, 10, 64) }))
 	fs.Func("families", "comma-separated synthetic families (default all)", func(v string) error {
 		sf.families = strings.Split(v, ",")
 		return nil

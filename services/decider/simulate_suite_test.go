@@ -70,4 +70,11 @@ func TestShopSeedsFlag(t *testing.T) {
 	if _, err := parse("--shop-seeds", "x"); err == nil {
 		t.Fatal("--shop-seeds x accepted")
 	}
+	// --seeds reads the same list, of unsigned seeds.
+	if sf, err := parse("--seeds", "5,6"); err != nil || !slices.Equal(sf.seeds, []uint64{5, 6}) || !slices.Equal(sf.shopSeeds, []int64{1, 2}) {
+		t.Fatalf("--seeds 5,6: %v, shop %v (%v)", sf.seeds, sf.shopSeeds, err)
+	}
+	if _, err := parse("--seeds", "-1"); err == nil {
+		t.Fatal("--seeds -1 accepted")
+	}
 }
