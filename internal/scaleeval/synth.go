@@ -62,7 +62,7 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 	case "smooth-growth":
 		d = g.smoothGrowth(28)
 	case "surges":
-		d = g.surges(21)
+		d = g.surges(surgesDays)
 	case "jumps":
 		d = g.jumps(14)
 	case "batch":
@@ -117,6 +117,10 @@ func newGen(family string, seed uint64) *gen {
 	return &gen{rng: rand.New(rand.NewPCG(seed, h))}
 }
 
+// surgesDays is the length of the surges family's traces, which
+// SurgeSchedule must draw the same way.
+const surgesDays = 21
+
 // SurgeWindow is one surge of the surges family's trace: the minutes
 // [Start, End) of its ramp, hold and decline, and whether it is a weekly
 // match (scheduled at a fixed hour) or a random launch.
@@ -129,7 +133,7 @@ type SurgeWindow struct {
 // (the generator's own; Synthetic("surges", seed) draws the same ones).
 func SurgeSchedule(seed uint64) []SurgeWindow {
 	g := newGen("surges", seed)
-	g.surges(21)
+	g.surges(surgesDays)
 	return g.surgeLog
 }
 
