@@ -73,7 +73,7 @@ func (s *Service) step(tick *proto.Metrics) (proto.Message, error) {
 		s.log.Info().Str("app", tick.App).Str("tier", tick.Tier).Str("kind", in.Kind).Str("msg_id", proto.AnomalyID(tick.App, tick.Tier, tick.TS)).Strs("evidence", in.Evidence).Msg("incident opened")
 	}
 	if msg == nil {
-		return nil, nil
+		return nil, nil // not a nil pointer in a non-nil proto.Message
 	}
 	return msg, nil
 }
