@@ -26,7 +26,7 @@ func stuckPolicy(t *testing.T) *policy.App {
 	tc.Upstream, tc.Capacity, tc.LeadTime, tc.ScaleDownStabilization = "", 10, 2*time.Second, 10*time.Second
 	c.Tiers = []policy.TierConfig{tc}
 	c.Tick, c.LevelWindow, c.CalibrationWindow = time.Second, 5*time.Second, time.Minute
-	c.ShortStabilization, c.SkillQuantiles, c.SeasonalPeaks = 0, nil, false
+	c.ShortStabilization, c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = 0, nil, false, false
 	a, err := policy.NewApp(c)
 	if err != nil {
 		t.Fatal(err)

@@ -127,7 +127,8 @@ type AppConfig struct {
 	// content drop or scheduled job is met when it starts, not after).
 	SeasonalPeaks bool
 	// PhasePeaks turns on the hour-phase guard beside the seasonal one
-	// (it needs SeasonalPeaks, whose memory it reads): the policy never
+	// (it reads SeasonalPeaks's memory, so Validate refuses it without
+	// SeasonalPeaks): the policy never
 	// provisions below the current level times the rise seen at this
 	// minute of the hour (give or take two minutes) in at least eight of
 	// the last 24 hours, when that rise exceeds five typical one-tick
@@ -229,6 +230,9 @@ func (c AppConfig) Validate() error {
 	}
 	if c.ForecastWeight < 0 || c.ForecastWeight > 1 {
 		errs = append(errs, fmt.Errorf("forecast weight %v is not in [0, 1]", c.ForecastWeight))
+	}
+	if c.PhasePeaks && !c.SeasonalPeaks {
+		errs = append(errs, errors.New("the hour-phase guard (PhasePeaks) reads the seasonal guard's memory and needs SeasonalPeaks"))
 	}
 	if c.OutageHold < 0 {
 		errs = append(errs, fmt.Errorf("outage hold %s is negative", c.OutageHold))

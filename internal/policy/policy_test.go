@@ -392,6 +392,7 @@ func TestValidate(t *testing.T) {
 		func(c *AppConfig) { c.Tiers[0].Min, c.Tiers[0].Max = 5, 2 },
 		func(c *AppConfig) { c.Tick = 0 },
 		func(c *AppConfig) { c.ForecastWeight = 2 },
+		func(c *AppConfig) { c.SeasonalPeaks = false }, // the hour-phase guard left on without its memory
 	}
 	if err := DefaultAppConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)

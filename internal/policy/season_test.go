@@ -24,7 +24,7 @@ func TestSeasonalGuardMeetsDailyDrop(t *testing.T) {
 	}
 	run := func(on bool) []Decision {
 		c := guardApp()
-		c.SkillQuantiles, c.SeasonalPeaks = nil, on
+		c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = nil, on, on
 		return loop(mustApp(t, c), load, nil, nil)
 	}
 	need := int(math.Ceil(300 / 10.0)) // capacity 10 per replica

@@ -42,6 +42,7 @@ func SuiteGrid(base Options) Grid {
 			for _, sea := range []bool{false, true} {
 				o := base
 				o.JumpSigmas, o.OutageHold, o.SeasonalPeaks = js, oh, sea
+				o.PhasePeaks = base.PhasePeaks && sea // it reads the seasonal guard's memory
 				add(fmt.Sprintf("jump=%g outage-hold=%s seasonal=%v", js, fmtDuration(oh), sea), o)
 			}
 		}

@@ -106,7 +106,15 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 		}
 		return nil
 	})
-	fs.BoolVar(&opt.SeasonalPeaks, "seasonal", opt.SeasonalPeaks, "seasonal guard: expect again a rise seen at this time of day on each of the last two days")
+	fs.BoolFunc("seasonal", fmt.Sprintf("seasonal guard: expect again a rise seen at this time of day on each of the last two days; false turns the hour-phase guard off too (default %v)", opt.SeasonalPeaks), func(v string) error {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		opt.SeasonalPeaks = on
+		opt.PhasePeaks = opt.PhasePeaks && on
+		return nil
+	})
 	fs.BoolVar(&opt.PhasePeaks, "phase", opt.PhasePeaks, "hour-phase guard: expect again a rise seen at this minute of the hour in at least 8 of the last 24 hours (needs --seasonal)")
 	fs.DurationVar(&opt.OutageHold, "outage-hold", opt.OutageHold, "keep the replicas while the load repeats the same value (a flat line: an outage), for at most this long (0: off)")
 	fs.DurationVar(&opt.RampLead, "ramp-lead", opt.RampLead, "ramp guard: carry a rise on over the lead window but no further than this past the tick (0: the whole window)")

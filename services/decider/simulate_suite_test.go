@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/headroomhq/headroom/internal/scaleeval"
 )
@@ -76,5 +77,35 @@ func TestShopSeedsFlag(t *testing.T) {
 	}
 	if _, err := parse("--seeds", "-1"); err == nil {
 		t.Fatal("--seeds -1 accepted")
+	}
+}
+
+// TestSeasonalFlagTakesThePhaseGuard checks that --seasonal=false turns
+// the hour-phase guard off too (it reads the seasonal guard's memory), and
+// that asking for the phase guard without the seasonal one is refused by
+// the policy's validation rather than run as if it were on.
+func TestSeasonalFlagTakesThePhaseGuard(t *testing.T) {
+	parse := func(args ...string) (scaleeval.Options, error) {
+		o := scaleeval.DefaultOptions()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		registerOptions(fs, &o)
+		return o, fs.Parse(args)
+	}
+	if o, err := parse(); err != nil || !o.SeasonalPeaks || !o.PhasePeaks {
+		t.Fatalf("defaults: seasonal %v, phase %v (%v); want both on", o.SeasonalPeaks, o.PhasePeaks, err)
+	}
+	if o, err := parse("--seasonal=false"); err != nil || o.SeasonalPeaks || o.PhasePeaks {
+		t.Fatalf("--seasonal=false: seasonal %v, phase %v (%v); want both off", o.SeasonalPeaks, o.PhasePeaks, err)
+	}
+	if _, err := parse("--seasonal=maybe"); err == nil {
+		t.Fatal("--seasonal=maybe accepted")
+	}
+	o, err := parse("--seasonal=false", "--phase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.AppConfig(100, 3*time.Minute).Validate(); err == nil || !strings.Contains(err.Error(), "SeasonalPeaks") {
+		t.Fatalf("--seasonal=false --phase: validation %v, want a refusal naming SeasonalPeaks", err)
 	}
 }
