@@ -14,6 +14,7 @@ import (
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/detector"
 	"github.com/headroomhq/headroom/internal/forecaster"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -40,22 +41,9 @@ func benchBusReg(b *testing.B, url, name string) (*bus.Bus, *prometheus.Registry
 
 // handledBy counts the messages each of a member's partition consumers
 // acknowledged, by consumer name, from its bus's metrics.
-func handledBy(reg *prometheus.Registry) map[string]float64 {
-	out := map[string]float64{}
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() != "headroom_bus_handled_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "consumer" {
-					out[l.GetValue()] += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return out
+func handledBy(b *testing.B, reg *prometheus.Registry) map[string]float64 {
+	b.Helper()
+	return metricstest.ByLabel(b, reg, "headroom_bus_handled_total", "consumer")
 }
 
 // BenchmarkPipelineThroughput pushes metric ticks (7 values each, as the
@@ -185,7 +173,7 @@ func benchPipeline(b *testing.B, apps, members int) {
 		}
 		before := make([]map[string]float64, len(regs))
 		for i, reg := range regs {
-			before[i] = handledBy(reg)
+			before[i] = handledBy(b, reg)
 		}
 		for i := range series {
 			tick(i, t0.Add(time.Duration(round)*15*time.Second))
@@ -198,7 +186,7 @@ func benchPipeline(b *testing.B, apps, members int) {
 			for m := range members {
 				i := 2*m + svc
 				handles := false
-				for name, n := range handledBy(regs[i]) {
+				for name, n := range handledBy(b, regs[i]) {
 					if n > before[i][name] {
 						if _, dup := owner[name]; dup {
 							settled = false

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -16,23 +17,7 @@ import (
 // lagGauge reads one consumer's lag gauge from reg (ok false: not set yet).
 func lagGauge(t *testing.T, reg *prometheus.Registry, name, consumer string) (float64, bool) {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "consumer" && l.GetValue() == consumer {
-					return m.GetGauge().GetValue(), true
-				}
-			}
-		}
-	}
-	return 0, false
+	return metricstest.Sum(t, reg, name, "consumer", consumer)
 }
 
 // TestConsumerLag: a durable consumer exports its pending messages while it

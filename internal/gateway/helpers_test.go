@@ -19,6 +19,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -216,20 +217,8 @@ func publish(tb testing.TB, b *bus.Bus, outs ...bus.Out) {
 // metricValue sums every series of the named counter or gauge.
 func metricValue(tb testing.TB, reg *prometheus.Registry, name string) float64 {
 	tb.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return sum
+	v, _ := metricstest.Sum(tb, reg, name)
+	return v
 }
 
 // httptestServer serves mux on a loopback port until the test ends.

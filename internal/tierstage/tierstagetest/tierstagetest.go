@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -96,18 +97,7 @@ func (r *Run) Stop(t *testing.T) {
 // Retries returns the process's outbox retries so far.
 func (r *Run) Retries(t *testing.T) float64 {
 	t.Helper()
-	fams, err := r.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n float64
-	for _, f := range fams {
-		if f.GetName() == "headroom_outbox_retries_total" {
-			for _, m := range f.GetMetric() {
-				n += m.GetCounter().GetValue()
-			}
-		}
-	}
+	n, _ := metricstest.Sum(t, r.reg, "headroom_outbox_retries_total")
 	return n
 }
 
