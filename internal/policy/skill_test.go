@@ -70,3 +70,35 @@ func TestSkillRatioPrefersFewerMissesAtEqualCost(t *testing.T) {
 		t.Fatalf("beyond HPA's costliest point the ratio %v is taken against an extrapolation", r)
 	}
 }
+
+// TestSkillShadowsWantWithinBounds feeds a load far beyond Max replicas
+// (so the reactive floor lies above Max) and then none at all (so the
+// demand asks for no replica): every shadow candidate's decisions stay
+// within the tier's bounds, as the live count does, or the selector would
+// score operating points the tier cannot run.
+func TestSkillShadowsWantWithinBounds(t *testing.T) {
+	c := webOnly(10 * time.Minute)
+	c.Tiers[0].Min, c.Tiers[0].Max = 2, 3
+	load := make([]float64, 600)
+	for i := range load {
+		if i < 300 {
+			load[i] = 1000 // a hundred replicas' worth
+		}
+	}
+	a := mustApp(t, c)
+	sk := a.tiers[0].sk
+	if sk == nil {
+		t.Fatal("the default configuration runs no skill selector")
+	}
+	n := 1
+	for i, l := range load {
+		n = a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: n}})[0].To
+		for _, cand := range sk.cands {
+			for _, d := range cand.past {
+				if d < 2 || d > 3 {
+					t.Fatalf("minute %d: shadow p%v/%s decided %d replicas outside 2..3", i, 100*cand.q, cand.win, d)
+				}
+			}
+		}
+	}
+}

@@ -478,11 +478,15 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 	if tr.sk != nil {
 		per := capacity * tr.cfg.Target
 		tr.sk.step(t, in.Load, in.Ready, in.Ready+in.Booting, capacity, func(q float64) int {
-			if q == e.quantile {
-				return max(e.floor, min(tr.cfg.Max, int(math.Ceil(e.demand/per-1e-9))))
+			// A shadow wants what the tier could be given: within its
+			// bounds, like the live count (the floor, the reactive need
+			// or an outage's held count, may lie above Max).
+			demand := e.demand
+			if q != e.quantile {
+				r, _ := tr.dem.ratio(e.bin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
+				demand = e.base * r
 			}
-			r, _ := tr.dem.ratio(e.bin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
-			w := max(int(math.Ceil(e.base*r/per-1e-9)), e.floor)
+			w := max(int(math.Ceil(demand/per-1e-9)), e.floor)
 			return max(tr.cfg.Min, min(tr.cfg.Max, w))
 		})
 		tr.m.window = 0

@@ -66,11 +66,11 @@
 //
 //	trace                under×  unserved×  cost÷oracle | cv under×  cv unserved×
 //	clarknet_1m           0.181      0.119         1.55 |     0.216         0.250
-//	nasa_1m               0.100      0.076         1.78 |     0.100         0.076
+//	nasa_1m               0.093      0.068         1.83 |     0.093         0.068
 //	smooth-growth-s1      0.003      0.007         1.02 |     0.003         0.007
 //	smooth-growth-s2      0.004      0.007         1.02 |     0.004         0.007
-//	surges-s1             0.685      0.722         1.06 |     0.685         0.722
-//	surges-s2             0.673      0.713         1.07 |     0.673         0.713
+//	surges-s1             0.685      0.722         1.06 |     0.674         0.716
+//	surges-s2             0.673      0.713         1.07 |     0.740         0.735
 //	jumps-s1              0.025      0.394         1.03 |     0.025         0.394
 //	jumps-s2              0.046      0.514         1.04 |     0.046         0.514
 //	batch-s1              0.697      0.813         1.46 |     0.697         0.813
@@ -91,18 +91,20 @@
 //	shop-s2 web (3m)      0.902      0.965         1.08 |     0.902         0.965
 //	shop-s2 cache (3m)    0.902      0.965         1.08 |     0.902         0.965
 //	shop-s2 db (10m)      0.748      0.981         1.12 |     0.748         0.981
-//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.685         0.722
-//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.685         0.722
-//	surges-s1 db (10m)    1.084      0.929         1.11 |     1.084         0.929 LOSES
-//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.673         0.713
-//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.673         0.713
-//	surges-s2 db (10m)    0.797      0.909         1.08 |     0.797         0.909
+//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.674         0.716
+//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.674         0.716
+//	surges-s1 db (10m)    1.084      0.929         1.11 |     1.121         0.929 LOSES
+//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.740         0.735
+//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.740         0.735
+//	surges-s2 db (10m)    0.797      0.909         1.08 |     0.805         0.912
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
 // effect is 1.3 % more cost on NASA, whose quality is far inside its goal
-// and whose loss is its cost); the whole suite chooses the shipped
-// setting. Before the surges family's three-tier rows the shop's cv chose
+// and whose loss is its cost) and the surges family's (the jump guard at
+// 4: its worst loss on the other rows is within the near tie of the
+// least, and its mean log loss, which NASA's rows move, is the smaller);
+// the whole suite chooses the shipped setting. Before the surges family's three-tier rows the shop's cv chose
 // the jump guard at 4 (0.997/0.962 and 0.906/0.988 on the web, 0.814/0.968
 // and 0.722/0.978 on the database); the surges database's loss, worst in
 // every setting of the grid (1.084 to 1.383), now decides the choice on
@@ -115,7 +117,7 @@
 // below, says why, and the sixth round what was tried against it: a
 // scale-down margin made no row of the suite lose but did not
 // generalise); every other row wins on both figures, and every cost is
-// within 1.8× the oracle's. NASA and
+// within 1.83× the oracle's (NASA's). NASA and
 // ClarkNet are within 0.25× on both figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
 // hold; 1.001 of the goal unrounded, so still flagged), just above the
