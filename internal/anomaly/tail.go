@@ -26,6 +26,15 @@ type tail struct {
 	aboveU float64 // mass[u:]
 }
 
+// excessAlpha is the slowest rate at which the mean excess learns; the
+// first 1/excessAlpha excesses are averaged with equal weight.
+const excessAlpha = 0.02
+
+// excessN is how many excesses the mean excess is worth at most: an
+// exponentially weighted mean at rate a has the variance of (2−a)/a
+// equally weighted ones.
+const excessN = (2 - excessAlpha) / excessAlpha
+
 func newTail(halfLife float64) tail {
 	return tail{inc: 1, grow: math.Exp(math.Ln2 / halfLife)}
 }
@@ -96,6 +105,9 @@ func (t *tail) pvalue(z float64, b int) float64 {
 			m = binLow(u) * tailWidth
 		}
 		ext := pu * math.Exp(-(z-binLow(u))/m)
+		if n := math.Min(t.nexc, excessN); n > 0 {
+			ext = pu * math.Exp(-n*math.Log1p((z-binLow(u))/(n*m)))
+		}
 		if ext < 1e-12 {
 			ext = 1e-12
 		}
@@ -116,7 +128,7 @@ func (t *tail) add(z float64, b int, q, w float64) {
 	if u < tailBins && z >= binLow(u) {
 		e := z - binLow(u)
 		t.nexc += w
-		a := w * math.Max(1/math.Max(t.nexc, 1), 0.02)
+		a := w * math.Max(1/math.Max(t.nexc, 1), excessAlpha)
 		t.excess += a * (e - t.excess)
 	}
 	inc := w * t.inc
