@@ -60,7 +60,14 @@
 // histogram over log z for the body and, above its upper 5 % quantile, an
 // exponential fitted to the excesses (SPOT/DSPOT's peaks over threshold with
 // a zero GPD shape), so unseen extremes get ever smaller tail probabilities
-// and the thresholds follow the stream; an extreme the histogram has already
+// and the thresholds follow the stream. The exponential's mean excess m is
+// an estimate, uncertain while few excesses have been seen, so the tail
+// is its posterior predictive rather than the plug-in exp(−x/m): an excess
+// x has probability (1 + x/(n·m))^−n beyond the threshold, a Lomax tail
+// for n excesses (n capped at the 99 that m's exponential weighting is
+// worth), which the plain exponential becomes as evidence accumulates; a
+// stream's first extremes, judged by a few dozen excesses, are no longer
+// called one in a million. An extreme the histogram has already
 // counted keeps at least its counted frequency, so recurring spikes stay
 // ordinary. On series judged by hour spreads (hourly or coarser), the
 // rows of an alarm's episode (the alarm and the rows of its holdoff whose
@@ -153,8 +160,9 @@
 // leave-one-category-out (LOCO) and leave-one-file-out (LOFO) on the other
 // categories or files, label-free uses one fixed threshold: an alarm
 // budget of 0.1 detections per day of unlabelled data, capped at
-// AlarmLevel 0.37 (both corpora hit the cap: the budget alone gives 0.404
-// on NAB, and more than 0.37 on every synthetic seed). From
+// AlarmLevel 0.37 (both corpora hit the cap: the budget alone gives 0.396
+// on NAB, 0.404 before the posterior predictive tails, and more than 0.37
+// on every synthetic seed). From
 //
 //	GOMAXPROCS=1 go run ./services/anomaly nab --data ../shared/data/nab/data --out /tmp/h12d-nab --windows ../shared/data/nab/labels/combined_windows.json --label-free-rate 0.1
 //	GOMAXPROCS=1 go run ./services/anomaly nab --synth /tmp/h12d-synth --seeds 51-60 --per-family 12 --out /tmp/h12d-res --label-free-rate 0.1
@@ -165,18 +173,104 @@
 // thresholds, and per seed the threshold each held-out family was
 // scored at).
 //
-// NAB subset (35 files, 55 windows; the same since the unseen slots,
-// three rounds ago; the held episodes of the latest round move no NAB
-// score: ambient_temperature, its one hourly file, raises no held row
-// at or above the alarm level):
+// NAB subset (35 files, 55 windows; since the posterior predictive tails,
+// this round; before them in brackets, unchanged since the unseen slots):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	artificialWithAnomaly    87.81     87.81   87.81    87.81
-//	realAWSCloudwatch        69.02     65.90   65.92    69.02
-//	realKnownCause           73.85     73.85   73.85    73.85
-//	all                      72.64     70.94   70.95    72.64
-//	all, reward_low_FP       65.31     63.61   63.62    65.31
-//	all, reward_low_FN       77.52     75.78   75.78    77.52
+//	artificialWithAnomaly    88.26     88.26   88.26    88.26    (87.81 / 87.81 / 87.81 / 87.81)
+//	realAWSCloudwatch        69.39     66.27   66.28    69.39    (69.02 / 65.90 / 65.92 / 69.02)
+//	realKnownCause           74.14     74.14   73.85    74.14    (73.85 / 73.85 / 73.85 / 73.85)
+//	all                      72.99     71.29   71.20    72.99    (72.64 / 70.94 / 70.95 / 72.64)
+//	all, reward_low_FP       66.01     64.11   64.12    66.01    (65.31 / 63.61 / 63.62 / 65.31)
+//	all, reward_low_FN       77.75     76.01   75.95    77.75    (77.52 / 75.78 / 75.78 / 77.52)
+//
+// Posterior predictive tails (this round, commit fd14102). The tails'
+// exponential extrapolation used its estimated mean excess as if it were
+// known; early in a stream, or on a short file, it rests on a few dozen
+// excesses, and the plug-in tail then called a stream's first moderate
+// extremes one in a million. The traffic-like family's false alarms at
+// 0.37 (seeds 1–30) fell on its first scored weekday (Tuesday: 170 rows
+// → 101) and spread over the rest; TestFewerEarlyFalseAlarms: 100 clean
+// seasonal 5-minute series raise 41 alarms in their first three days
+// with the plug-in tail and 13 with the predictive one. At steady state
+// (n = 99, 5 % above the threshold, weight 7, no RateStep) the excess
+// that meets AlarmLevel moves from 4.06 to 4.15 mean excesses. No setting was added or chosen: the
+// cap of 99 is the variance-equivalent count of the mean excess's
+// weighting at its slowest rate (0.02). From the commands above with
+// --synth /tmp/team/h12-synth --seeds 1-30 --calibration (and
+// --synth /tmp/team/h12-judge-synth --seeds 91-100 for the judging
+// seeds), at 2c569c9 and at fd14102. Development seeds 1–30, before →
+// after (standard, in-sample / LOCO / LOFO / label-free):
+//
+//	synthCounts    72.66 / 68.23 / 70.40 / 71.97 → 72.82 / 68.71 / 70.98 / 72.61
+//	synthHourly    76.92 / 75.96 / 75.91 / 76.19 → 76.67 / 75.53 / 75.25 / 76.14
+//	synthIrregular 63.81 / 59.90 / 61.77 / 62.31 → 64.94 / 61.03 / 62.93 / 62.59
+//	synthShift     81.66 / 80.71 / 80.81 / 81.05 → 81.69 / 80.29 / 80.23 / 80.97
+//	all            73.76 / 71.20 / 72.22 / 72.88 → 74.03 / 71.39 / 72.35 / 73.08
+//	all, low-FP    66.03 / 61.62 / 64.74 / 65.32 → 66.95 / 63.42 / 65.53 / 66.20
+//	all, low-FN    79.26 / 76.11 / 77.63 / 77.87 → 79.30 / 75.90 / 77.55 / 77.85
+//
+// (false-alarm rows at 0.37: counts 1,848 → 1,761, hourly 882 → 773,
+// traffic-like 699 → 566; per seed the LOCO rose on 14 seeds and fell
+// on 14, in-sample rose on 20.) Judging seeds 91–100, looked at once
+// after the change was frozen, before → after:
+//
+//	synthCounts    71.84 / 66.47 / 68.27 / 71.22 → 71.74 / 70.05 / 69.17 / 71.71
+//	synthHourly    74.53 / 73.10 / 73.44 / 73.71 → 73.97 / 72.46 / 73.06 / 73.03
+//	synthIrregular 64.79 / 62.38 / 62.73 / 64.12 → 65.87 / 63.55 / 63.79 / 65.08
+//	synthShift     77.83 / 76.28 / 76.17 / 76.16 → 77.99 / 75.90 / 76.36 / 76.41
+//	all            72.25 / 69.56 / 70.15 / 71.30 → 72.39 / 70.49 / 70.60 / 71.56
+//	all, low-FP    64.51 / 61.46 / 63.73 / 63.48 → 65.12 / 62.41 / 63.64 / 64.45
+//	all, low-FN    77.84 / 72.99 / 76.28 / 76.39 → 77.84 / 74.16 / 76.40 / 76.42
+//
+// Per seed, before → after: 91 75.69 / 70.42 / 73.24 / 75.00 → 76.16 /
+// 73.08 / 73.97 / 75.63, 92 66.40 / 62.81 / 62.02 / 66.00 → 68.25 /
+// 64.45 / 64.50 / 67.69, 93 67.34 / 66.87 / 65.51 / 66.22 → 68.10 /
+// 67.40 / 67.11 / 66.64, 94 77.53 / 76.66 / 76.49 / 76.16 → 77.82 /
+// 76.58 / 75.40 / 77.09, 95 70.53 / 67.69 / 68.51 / 68.27 → 72.26 /
+// 69.32 / 70.19 / 69.97, 96 72.18 / 69.00 / 70.29 / 70.36 → 71.19 /
+// 69.73 / 69.27 / 69.15, 97 71.56 / 69.82 / 70.76 / 71.47 → 70.08 /
+// 68.40 / 70.02 / 70.08, 98 75.80 / 69.27 / 73.07 / 75.28 → 75.22 /
+// 73.53 / 73.25 / 74.99, 99 72.60 / 71.52 / 71.63 / 72.16 → 73.06 /
+// 72.03 / 72.09 / 72.79, 100 72.83 / 71.51 / 69.99 / 72.09 → 71.78 /
+// 70.39 / 70.15 / 71.51. The families' own best thresholds draw
+// together (hourly 0.331 → 0.369 on 91–100, 0.363 → 0.359 on 1–30;
+// traffic-like 0.322 → 0.343 and 0.343 → 0.347), which is where the
+// counts' LOCO gains (+3.58 on 91–100): fewer folds hold them out at a
+// low threshold. What it costs: the hourly family, short files whose
+// tails rest on few excesses, loses 0.05–0.7 on every column of both
+// ranges, and shift's LOCO 0.4 (its LOFO 0.6 on 1–30). On NAB it removes one false alarm from
+// each of ec2_cpu_utilization_5f5533, ec2_cpu_utilization_c6585a and
+// ec2_request_latency_system_failure (raw +0.11 each) and one just
+// after art_daily_nojump's window (0.696 → 0.751), and loses no
+// detection (false-alarm rows 75 → 71).
+//
+// Tried in this round and rejected (development seeds 1–30 and NAB,
+// in-sample / LOCO / LOFO / label-free, against the predictive tails'
+// 74.03 / 71.39 / 72.35 / 73.08 and NAB 72.99 / 71.29 / 71.20 / 72.99):
+//   - n counted in runs of excesses rather than excesses (each tail's
+//     share of excesses that start a run, learned at the mean excess's
+//     rate, times n; 16 bytes a tail), since the changepoint and shift
+//     statistics are moving averages whose excesses come in runs: 74.07
+//     / 71.34 / 72.45 / 73.01, NAB 72.19 / 71.31 / 70.83 / 70.16, low-FP
+//     64.63 / 61.69 (the threshold in-sample falls to 0.358).
+//   - Recurrence reaching back three days instead of one (12 to 84 hours;
+//     a slot keeps the highest of its days within reach), for the
+//     traffic-like family's Monday rush hours, which 154 of its 566
+//     false-alarm rows at 0.37 had matched 2–4 days earlier: 73.93 /
+//     70.65 / 72.27 / 72.21 (traffic-like LOCO +1.9, but hourly −1.3 /
+//     −1.3 / −0.9 / −2.7, whose ±3 recurrence slots are ±3 hours, and
+//     counts LOCO −3.5), NAB 72.75 / 71.05 / 70.95 / 72.75 (false-alarm
+//     rows 71 → 58, low-FP 67.06, but detections lost).
+//
+// What still fails on the traffic-like family (seeds 1–30, after): of
+// its 720 windows, the recalibrations of occupancy sensors (a fraction,
+// multiplicative noise) are found in 5 of 77 at 0.37 and those of
+// travel-time sensors in 29 of 80, and its stuck occupancy and travel-time
+// sensors peak at a median 0.39–0.40, at the holdoff's cliff; its
+// false alarms are rush-hour onsets (07:00–09:00 and 16:00–18:00: 498 of
+// 566 rows), on the first scored weekdays and the Monday after the
+// weekend.
 //
 // Synthetic corpus with the held episodes (HeldLearn 0.1, commit after
 // 040667f; standard, in-sample / LOCO / LOFO / label-free, development
@@ -845,6 +939,10 @@
 // a setting; with it 0.52–0.62 µs and 0.57–0.99 µs under load 7.6;
 // TestDetectorStateSize holds it under 8 KB). RateStep, Breakthrough and
 // HeldLearn add no state and no work per observation beyond a setting.
+// The posterior predictive tails add no state and one logarithm per
+// tail probability beyond the threshold: 0.34–0.70 µs and 0.38–0.66 µs
+// (before them, in the same session, 0.33–0.51 and 0.76–0.89 µs; load
+// 2.5–2.9), 6,464 bytes.
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures,
