@@ -189,8 +189,8 @@
 // known; early in a stream, or on a short file, it rests on a few dozen
 // excesses, and the plug-in tail then called a stream's first moderate
 // extremes one in a million. The traffic-like family's false alarms at
-// 0.37 (seeds 1–30) fell on its first scored weekday (Tuesday: 170 rows
-// → 101) and spread over the rest; TestFewerEarlyFalseAlarms: 100 clean
+// 0.37 (seeds 1–30) fell most on its first scored weekday (Tuesday: 170
+// rows → 101; 699 → 566 over all days); TestFewerEarlyFalseAlarms: 100 clean
 // seasonal 5-minute series raise 41 alarms in their first three days
 // with the plug-in tail and 13 with the predictive one. At steady state
 // (n = 99, 5 % above the threshold, weight 7, no RateStep) the excess
