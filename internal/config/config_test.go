@@ -50,7 +50,7 @@ func TestFullLoads(t *testing.T) {
 	p, _ := f.Policy("api", base)
 	if p.BudgetPerHour != 3 || p.Tiers[0].Name != "frontend" || p.Tiers[0].Target != 0.6 || p.Tiers[1].LeadTime != 5*time.Minute || p.Tick != base.Tick ||
 		p.OutageHold != 2*time.Hour || p.ForecastWeightLead != 0 || base.ForecastWeightLead == 0 ||
-		p.RampLead != 5*time.Minute || p.UpstreamSurges || !base.UpstreamSurges {
+		p.RampLead != 5*time.Minute || p.JumpLead != 0 || base.JumpLead == 0 || p.UpstreamSurges || !base.UpstreamSurges {
 		t.Fatalf("api policy %+v", p)
 	}
 	nasa, _ := f.App("nasa")
@@ -97,9 +97,9 @@ func TestErrors(t *testing.T) {
 		{"push limits", "push:\n  max_age: -1h\napps:\n  a: {source: sim}\n", []string{"x.yaml:2: push.max_age: -1h0m0s is negative"}},
 		{"policy fields", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight: 2\n      default_headroom: 0.5\n",
 			[]string{"x.yaml:5: apps.a.policy.forecast_weight: 2 is not in [0, 1]", "x.yaml:6: apps.a.policy.default_headroom: 0.5 is below 1"}},
-		{"policy durations", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight_lead: -1m\n      outage_hold: -2h\n      ramp_lead: -3m\n",
+		{"policy durations", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight_lead: -1m\n      outage_hold: -2h\n      ramp_lead: -3m\n      jump_lead: -4m\n",
 			[]string{"x.yaml:5: apps.a.policy.forecast_weight_lead: -1m0s is negative", "x.yaml:6: apps.a.policy.outage_hold: -2h0m0s is negative",
-				"x.yaml:7: apps.a.policy.ramp_lead: -3m0s is negative"}},
+				"x.yaml:7: apps.a.policy.ramp_lead: -3m0s is negative", "x.yaml:8: apps.a.policy.jump_lead: -4m0s is negative"}},
 		{"upstream loop", "apps:\n  a:\n    source: push\n    tiers:\n      - {name: x, upstream: y}\n      - {name: y, upstream: x}\n",
 			[]string{"x.yaml:2: apps.a.policy: upstream chain loops"}},
 	}

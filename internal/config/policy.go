@@ -49,6 +49,7 @@ func (a *App) policyOver(base policy.AppConfig) policy.AppConfig {
 	setD(&c.ForecastWeightLead, p.ForecastWeightLead)
 	setD(&c.OutageHold, p.OutageHold)
 	setD(&c.RampLead, p.RampLead)
+	setD(&c.JumpLead, p.JumpLead)
 	if p.UpstreamSurges != nil {
 		c.UpstreamSurges = *p.UpstreamSurges
 	}

@@ -186,6 +186,9 @@ type rawPolicy struct {
 	// RampLead: how far past the tick the ramp guard carries a rise on,
 	// at most (0: over the tier's whole lead window).
 	RampLead *time.Duration `yaml:"ramp_lead"`
+	// JumpLead: how far past the tick the jump guard learns how far a
+	// fresh jump goes on rising, at most (0: the tier's whole lead window).
+	JumpLead *time.Duration `yaml:"jump_lead"`
 	// UpstreamSurges: the tiers behind another follow its ramp, scaled by
 	// their learned load ratio, as well as their own.
 	UpstreamSurges *bool `yaml:"upstream_surges"`

@@ -276,6 +276,7 @@ func (v *validator) policy(at string, a *App, before int) {
 	nonNeg(v, at+".policy.forecast_weight_lead", p.ForecastWeightLead)
 	nonNeg(v, at+".policy.outage_hold", p.OutageHold)
 	nonNeg(v, at+".policy.ramp_lead", p.RampLead)
+	nonNeg(v, at+".policy.jump_lead", p.JumpLead)
 	if p.DefaultHeadroom != nil && *p.DefaultHeadroom < 1 {
 		v.errf(at+".policy.default_headroom", "%v is below 1", *p.DefaultHeadroom)
 	}

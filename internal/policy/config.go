@@ -108,6 +108,17 @@ type AppConfig struct {
 	// apart from one still rising, so the replicas wanted while it decays
 	// follow how far such decaying loads went on, not the onsets.
 	JumpFallBin bool
+	// JumpLead, when positive, caps the window over which the jump bin
+	// (JumpBin) learns how far a fresh jump goes on rising: the tier's
+	// lead window, but no further than JumpLead past the tick. On a tier
+	// with a long boot, a decision taken at a jump's first tick serves
+	// only once the lead time has passed, and the decisions of the next
+	// few ticks, sized on the load that came, land minutes after it; a
+	// ratio learned over the whole window mixes the few jumps that went
+	// on rising for all of it (a surge's onset) with the many that did
+	// not, and buys every later jump (a rise inside a surge) replicas for
+	// a multiple of its load. 0: the whole window.
+	JumpLead time.Duration
 	// HPAGuardTarget, when positive, runs the Kubernetes HPA rule at this
 	// target utilisation beside the policy on every tier and never wants
 	// fewer replicas than it does. 0 turns the guard off.
@@ -166,7 +177,8 @@ type AppConfig struct {
 // calibration window, a forecast weight of 0.25 for a 3-minute lead
 // (stretched for longer leads, ForecastWeightLead), the ramp and jump
 // guards at 3 typical changes (a ramp carried on for at most 3 minutes
-// past the tick, RampLead, and to the tiers behind, UpstreamSurges), the
+// past the tick, RampLead, and to the tiers behind, UpstreamSurges; the
+// jump bin learned over at most 3 minutes past the tick, JumpLead), the
 // seasonal and hour-phase guards, a
 // 6-hour outage hold,
 // and the skill selector choosing each tier's operating point among p90
@@ -198,6 +210,7 @@ func DefaultAppConfig() AppConfig {
 		UpstreamSurges:     true,
 		JumpSigmas:         3,
 		JumpBin:            true,
+		JumpLead:           3 * time.Minute,
 		ShortStabilization: 3 * time.Minute,
 		HoldWorth:          0.07,
 		SkillQuantiles:     []float64{0.9, 0.98},

@@ -17,6 +17,7 @@ type prediction struct {
 	t    time.Time
 	base float64
 	bin  int
+	win  time.Duration
 }
 
 // minBin and maxBin bound the level bins (log2 of base per replica).
@@ -74,13 +75,13 @@ func (d *demand) observe(t time.Time, load float64, floor float64) {
 	if cut > 0 && cut > len(d.hist)/2 {
 		d.hist = append(d.hist[:0], d.hist[cut:]...)
 	}
-	done := 0
+	keepP := d.pending[:0]
 	for _, p := range d.pending {
-		end := p.t.Add(d.horizon)
+		end := p.t.Add(p.win)
 		if t.Before(end) {
-			break
+			keepP = append(keepP, p)
+			continue
 		}
-		done++
 		peak, ok := d.peak(p.t, end)
 		if !ok || peak <= 0 {
 			// No load at all is an outage (or an idle tier), not a sample
@@ -91,7 +92,7 @@ func (d *demand) observe(t time.Time, load float64, floor float64) {
 		r := peak / math.Max(p.base, floor)
 		d.cal.add(r, p.bin)
 	}
-	d.pending = append(d.pending[:0], d.pending[done:]...)
+	d.pending = keepP
 }
 
 // diffAlpha is the weight of a new tick in the mean absolute change.
@@ -149,7 +150,12 @@ func (d *demand) level(t time.Time, span time.Duration) float64 {
 
 // record remembers the base used at t so its ratio is learned later.
 func (d *demand) record(t time.Time, base float64, bin int) {
-	d.pending = append(d.pending, prediction{t, base, bin})
+	d.recordWin(t, base, bin, d.horizon)
+}
+
+// recordWin is record with the window the ratio is learned over.
+func (d *demand) recordWin(t time.Time, base float64, bin int, win time.Duration) {
+	d.pending = append(d.pending, prediction{t, base, bin, win})
 }
 
 // ratio returns the q-quantile of the learned peak-to-base ratios for a

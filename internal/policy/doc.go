@@ -40,7 +40,7 @@
 // the shadows' targets: where HPA's curve has a knee between two of them
 // (the surges app's database, between 0.85 and 0.80) the chord lies above
 // it, and the selector believes it wins (0.86–0.93 of the chord) where
-// the evaluation finds it losing (1.084). Candidates guarded by the HPA
+// the evaluation found it losing (1.084, before JumpLead). Candidates guarded by the HPA
 // rule, a shadow at 0.85 (and 0.95), and a scale-down margin (a
 // hysteresis on the way down, stretched by the lead) were tried against
 // that and left out; package scaleeval's documentation (the sixth round)
@@ -71,7 +71,14 @@
 //     load at once and calibrates such ticks apart, those whose load fell
 //     since the tick before (a burst past its peak) apart from those still
 //     rising when JumpFallBin is on (off by default: it made the shop's
-//     web tier lose to HPA);
+//     web tier lose to HPA). The jump bin learns how far a fresh jump
+//     goes on rising over the lead window, but no further than JumpLead
+//     (3 minutes, the ramp guard's RampLead) past the tick: on a tier
+//     with a 10-minute boot a decision taken at a jump serves only after
+//     the lead time, the decisions of the next few ticks land minutes
+//     after it, and a ratio learned over the whole 11 minutes lets the few
+//     jumps that were a surge's onset give every later small jump (a rise
+//     inside a surge) replicas for a multiple of its load;
 //   - the seasonal guard (SeasonalPeaks): the policy remembers the peak of
 //     every minute of the last two days and never provisions below the
 //     current level times the smallest, over those days, of the rise seen

@@ -119,3 +119,58 @@ func TestSkillSelectorFollowsTheTraffic(t *testing.T) {
 		t.Errorf("clustered bursts: stabilisation %vs (quantile %v), want the full 900 s", w, q)
 	}
 }
+
+// TestJumpLeadCapsTheJumpBin: on a tier with a 10-minute boot whose
+// jumps are mostly small steps that stop at once, and now and then the
+// onset of a surge that ramps on for minutes to three times the load,
+// the jump bin learned over the whole 11-minute window gives every small
+// jump the surges' headroom; learned over JumpLead (3 minutes) past the
+// tick it gives them less, and still more than none. A tier whose lead
+// window is within JumpLead decides exactly as without it.
+func TestJumpLeadCapsTheJumpBin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	n := 3 * 1440
+	load := normalLoad(rng, n, 100, 2)
+	var steps []int
+	for s := 60; s+120 < n; s += 40 {
+		if (s/40)%9 == 0 {
+			// A surge: a ramp over 8 minutes to three times the load,
+			// held for an hour.
+			for k := 0; k < 60; k++ {
+				load[s+k] += 200 * math.Min(1, float64(k+1)/8)
+			}
+			continue
+		}
+		steps = append(steps, s)
+		for k := 0; k < 20; k++ {
+			load[s+k] += 20 // a step that goes no further
+		}
+	}
+	run := func(lead, jumpLead time.Duration) []Decision {
+		c := guardApp()
+		c.Tiers[0].LeadTime = lead
+		c.SkillQuantiles, c.JumpLead = nil, jumpLead
+		return loop(mustApp(t, c), load, nil, nil)
+	}
+	capped, whole := run(10*time.Minute, 3*time.Minute), run(10*time.Minute, 0)
+	seen := 0
+	for _, s := range steps[len(steps)/2:] {
+		if capped[s].Inputs["jump"] != 1 || whole[s].Inputs["jump"] != 1 {
+			continue
+		}
+		seen++
+		c, w := capped[s].Inputs["ratio_q"], whole[s].Inputs["ratio_q"]
+		if !(c < w) || c <= 1 {
+			t.Fatalf("step at minute %d: headroom %v with JumpLead, %v over the whole window", s, c, w)
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("only %d steps seen as jumps", seen)
+	}
+	a, b := run(3*time.Minute, 3*time.Minute), run(3*time.Minute, 0)
+	for i := range a {
+		if a[i].To != b[i].To {
+			t.Fatalf("a 3-minute tier: minute %d wants %d with JumpLead, %d without", i, a[i].To, b[i].To)
+		}
+	}
+}

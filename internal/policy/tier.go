@@ -286,6 +286,15 @@ func (tr *tier) rampWindow() time.Duration {
 	return tr.horizon
 }
 
+// jumpWindow is the window over which the jump bin's ratios are learned:
+// the tier's lead window, but at most AppConfig.JumpLead past the tick.
+func (tr *tier) jumpWindow() time.Duration {
+	if l := tr.app.JumpLead; l > 0 && tr.app.Tick+l < tr.horizon {
+		return tr.app.Tick + l
+	}
+	return tr.horizon
+}
+
 // evaluate computes the wanted replica count at t.
 func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, capacity float64) evaluation {
 	e := evaluation{load: in.Load, capacity: capacity}
@@ -327,7 +336,11 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 		e.quantile = tr.sk.quantile()
 	}
 	e.ratio, e.ratioSource = tr.dem.ratio(bin, e.quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
-	tr.dem.record(t, e.base, bin)
+	if bin >= jumpBin {
+		tr.dem.recordWin(t, e.base, bin, tr.jumpWindow())
+	} else {
+		tr.dem.record(t, e.base, bin)
+	}
 	e.demand = e.base * e.ratio
 	per := capacity * tr.cfg.Target
 	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)

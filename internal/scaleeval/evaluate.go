@@ -48,6 +48,9 @@ type Options struct {
 	// JumpFallBin calibrates decaying jumps apart from rising ones
 	// (policy.AppConfig.JumpFallBin).
 	JumpFallBin bool
+	// JumpLead caps the window the jump bin learns over
+	// (policy.AppConfig.JumpLead).
+	JumpLead time.Duration
 	// HPAGuardTarget is policy.AppConfig.HPAGuardTarget.
 	HPAGuardTarget float64
 	// ShortStabilization and HoldWorth are the policy's adaptive hold.
@@ -102,7 +105,7 @@ func DefaultOptions() Options {
 		LevelWindow: p.LevelWindow, CalibrationWindow: p.CalibrationWindow,
 		ForecastWeight: p.ForecastWeight, ForecastWeightLead: p.ForecastWeightLead,
 		RampSigmas: p.RampSigmas, RampLead: p.RampLead, UpstreamSurges: p.UpstreamSurges,
-		JumpSigmas: p.JumpSigmas, JumpBin: p.JumpBin, JumpFallBin: p.JumpFallBin,
+		JumpSigmas: p.JumpSigmas, JumpBin: p.JumpBin, JumpFallBin: p.JumpFallBin, JumpLead: p.JumpLead,
 		ReactiveHeadroom: p.ReactiveHeadroom, HPAGuardTarget: p.HPAGuardTarget,
 		ShortStabilization: p.ShortStabilization, HoldWorth: p.HoldWorth,
 		SkillQuantiles: p.SkillQuantiles, SeasonalPeaks: p.SeasonalPeaks, PhasePeaks: p.PhasePeaks, OutageHold: p.OutageHold,
@@ -130,6 +133,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.SkillQuantiles = o.SkillQuantiles
 	app.SeasonalPeaks, app.PhasePeaks = o.SeasonalPeaks, o.PhasePeaks
 	app.JumpFallBin = o.JumpFallBin
+	app.JumpLead = o.JumpLead
 	app.OutageHold = o.OutageHold
 	app.UpstreamSurges, app.RampLead = o.UpstreamSurges, o.RampLead
 	return app
