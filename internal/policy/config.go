@@ -247,6 +247,9 @@ func (c AppConfig) Validate() error {
 	if c.PhasePeaks && !c.SeasonalPeaks {
 		errs = append(errs, errors.New("the hour-phase guard (PhasePeaks) reads the seasonal guard's memory and needs SeasonalPeaks"))
 	}
+	if c.RampLead < 0 || c.JumpLead < 0 {
+		errs = append(errs, fmt.Errorf("ramp lead %s and jump lead %s must not be negative", c.RampLead, c.JumpLead))
+	}
 	if c.OutageHold < 0 {
 		errs = append(errs, fmt.Errorf("outage hold %s is negative", c.OutageHold))
 	}

@@ -393,6 +393,8 @@ func TestValidate(t *testing.T) {
 		func(c *AppConfig) { c.Tick = 0 },
 		func(c *AppConfig) { c.ForecastWeight = 2 },
 		func(c *AppConfig) { c.SeasonalPeaks = false }, // the hour-phase guard left on without its memory
+		func(c *AppConfig) { c.JumpLead = -time.Minute },
+		func(c *AppConfig) { c.RampLead = -time.Minute },
 	}
 	if err := DefaultAppConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
