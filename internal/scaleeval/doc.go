@@ -55,7 +55,8 @@
 // Summary with the shipped configuration (DefaultOptions: p95 with the
 // skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window,
 // the forecast weight stretched for longer leads, the jump guard at 3
-// typical changes, the ramp guard carried on for at most 3 minutes past
+// typical changes with its bin learned over at most 3 minutes past the
+// tick, the ramp guard carried on for at most 3 minutes past
 // the tick and to the tiers behind, the seasonal and hour-phase guards
 // and the 6-hour outage hold; the decaying-jump bin off), DIR holding the NASA
 // and ClarkNet minute traces, from
@@ -87,16 +88,16 @@
 //	bursty-hourly-s2      0.740      0.721         1.14 |     0.740         0.721
 //	shop-s1 web (3m)      0.989      0.928         1.12 |     0.989         0.928
 //	shop-s1 cache (3m)    0.989      0.928         1.12 |     0.989         0.928
-//	shop-s1 db (10m)      0.809      0.965         1.12 |     0.809         0.965
+//	shop-s1 db (10m)      0.779      0.965         1.11 |     0.779         0.965
 //	shop-s2 web (3m)      0.902      0.965         1.08 |     0.902         0.965
 //	shop-s2 cache (3m)    0.902      0.965         1.08 |     0.902         0.965
-//	shop-s2 db (10m)      0.748      0.981         1.12 |     0.748         0.981
-//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.674         0.716
-//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.674         0.716
-//	surges-s1 db (10m)    1.084      0.929         1.11 |     1.121         0.929 LOSES
-//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.740         0.735
-//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.740         0.735
-//	surges-s2 db (10m)    0.797      0.909         1.08 |     0.805         0.912
+//	shop-s2 db (10m)      0.720      0.975         1.11 |     0.720         0.975
+//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.685         0.722
+//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.685         0.722
+//	surges-s1 db (10m)    0.890      0.936         1.11 |     0.890         0.936
+//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.673         0.713
+//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.673         0.713
+//	surges-s2 db (10m)    0.768      0.903         1.08 |     0.768         0.903
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
@@ -106,18 +107,24 @@
 // least, and its mean log loss, which NASA's rows move, is the smaller);
 // the whole suite chooses the shipped setting. Before the surges family's three-tier rows the shop's cv chose
 // the jump guard at 4 (0.997/0.962 and 0.906/0.988 on the web, 0.814/0.968
-// and 0.722/0.978 on the database); the surges database's loss, worst in
-// every setting of the grid (1.084 to 1.383), now decides the choice on
-// the other families, and the shipped setting is the least bad there.
+// and 0.722/0.978 on the database); until the seventh round (below) the
+// surges database's loss, worst in every setting of the grid (1.084 to
+// 1.383), decided the choice on the other families. Now the shipped
+// setting's worst row over the whole suite is the shop's seed-1 web
+// (0.989 of its goal); only the previous release's setting loses to HPA
+// anywhere (the surges-s1 database, 1.090), and the setting without the
+// outage hold but with the seasonal guard misses ClarkNet's goal by
+// 0.001, as before.
 // These figures are the live services' (the stages, above).
 //
-// Where it stands: one row loses to HPA at equal cost, in-sample and
-// cross-validated: the surges-s1 app's database on under-provisioned
-// minutes (1.084; the section on the tiers behind a forecastable front,
-// below, says why, and the sixth round what was tried against it: a
-// scale-down margin made no row of the suite lose but did not
-// generalise); every other row wins on both figures, and every cost is
-// within 1.83× the oracle's (NASA's). NASA and
+// Where it stands: no row loses to HPA at equal cost, in-sample or
+// cross-validated. The surges-s1 app's database lost on
+// under-provisioned minutes (1.084) until the seventh round (below):
+// its jump bin, learned over the database's whole 11-minute window,
+// gave small rises inside a surge the headroom of a surge's onset. The
+// section on the tiers behind a forecastable front, below, says why
+// that tier is where the policy stands closest to HPA. Every row wins
+// on both figures, and every cost is within 1.8× the oracle's. NASA and
 // ClarkNet are within 0.25× on both figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
 // hold; 1.001 of the goal unrounded, so still flagged), just above the
@@ -137,8 +144,10 @@
 // carrying a ramp on for at most 3 minutes (RampLead; carried over its
 // whole 11-minute window it bought, on surges of a few minutes, replicas
 // for a ramp that never came: 0.824/0.969 and 0.773/0.987 before, 2 to 5
-// minutes give the same): it beats HPA by more than the web tier on
-// under-provisioned minutes (0.80 and 0.75 against 0.99 and 0.90) but not
+// minutes give the same) and from learning its jump bin over at most 3
+// minutes past the tick (JumpLead, the seventh round, below): it beats
+// HPA by more than the web tier on
+// under-provisioned minutes (0.78 and 0.72 against 0.99 and 0.90) but not
 // on unserved demand (0.96 and 0.98 against 0.93 and 0.97). What holds it:
 // the shop's tiers move in the same minute (cache operations and database
 // queries are the same minute's web requests times a ratio, package
@@ -438,6 +447,85 @@
 // HPA curve is drawn at the evaluation's twelve targets and that picks
 // with less switching noise.
 //
+// # The seventh round: the jump bin on a 10-minute tier
+//
+// The figures of the fifth and sixth rounds above are from before this
+// round's change (JumpLead); the summary table is from after it.
+//
+// Where the surges-s1 database's under-provisioned minutes were, by the
+// generator's schedule (SurgeSchedule; minute counts over the 20 scored
+// days, HPA at 0.80 and 0.85, the targets either side of our cost): 424
+// for us at 121,323 replica-minutes, 246 for HPA at 0.80 (125,776) and
+// 478 at 0.85 (118,662). Away from surges (5 minutes before a surge to
+// 30 after its end left out) 169, 20 and 215: there HPA at 0.80 keeps a
+// replica until the load fits the others at 0.8, and the ±13 % wander
+// of the database's load stays inside that band. In a surge's first 11
+// minutes all three miss about 11 each (the onset no one meets with a
+// 10-minute boot). From minute 25 of a surge to 30 minutes after its
+// end: 39 for us, none for HPA at 0.80, 27 at 0.85. There the jump guard
+// takes a rise of a few per cent inside a surge (beyond three typical
+// one-minute changes, which the surge's larger load brings now and
+// then) for a jump, and the jump bin's p95, learned over the database's
+// 11-minute window and so from the surges' onsets, which go on rising
+// to 2.5–5×, gives it the headroom of an onset: on day 12 (minute
+// 18,029, 45 minutes into a launch) a load of 12 replicas' capacity
+// rising 3 % in a minute was given 37, then up to 44 replicas, 31 of
+// them booting, which came too late for the next 8 minutes anyway (13
+// missed minutes in that surge's later part) and cost about a fifth more
+// than HPA at 0.80 over it, which stood at 15 to 17 throughout.
+//
+// Change kept: the jump bin learns how far a fresh jump goes on rising
+// over the lead window but no further than JumpLead past the tick
+// (policy.AppConfig.JumpLead, --jump-lead; 3 minutes, the ramp guard's
+// RampLead, the one value tried besides 0). The decision taken at a
+// jump serves only after the lead time, and the decisions of the next
+// few ticks, sized on the load that came, land minutes after it, as the
+// ramp guard's RampLead already says for ramps. A tier whose window is
+// within 3 minutes past the tick (every 3-minute row) is unchanged.
+// In-sample, `GOMAXPROCS=1 go run ./services/decider simulate
+// --synthetic --families surges --workers 1` (--jump-lead=0s for
+// before), the databases (under×/unserved×, our under-provisioned
+// minutes, cost ÷ oracle): surges-s1 1.084/0.929 (1.472 %, 1.114) to
+// 0.890/0.936 (1.222 %, 1.113), surges-s2 0.797/0.909 (1.521 %, 1.082)
+// to 0.768/0.903 (1.597 %, 1.077), the shop's seed 1 0.809/0.965
+// (1.854 %, 1.116) to 0.779/0.965 (1.865 %, 1.109) and seed 2
+// 0.748/0.981 (2.236 %, 1.119) to 0.720/0.975 (2.240 %, 1.113). The whole
+// suite with --cv (the table above) has no losing row in-sample or
+// cross-validated; every row but the four databases is as before to
+// the third decimal, ClarkNet's cv row included (0.216/0.250). Most of
+// the gain is cost: our own under-provisioned minutes fall on surges-s1
+// only and rise a little elsewhere, at 0.1–0.6 % less cost, where
+// HPA's curve has more.
+//
+// Judged once, after freezing, on seeds never looked at
+// (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --families surges --seeds 11,12,13,14 --shop-seeds 5,6 --workers 1`,
+// with --jump-lead=0s for before), the databases before and after:
+// surges-s11 0.953/0.954 and 0.963/0.944, s12 0.873/0.907 and
+// 0.822/0.904, s13 0.968/0.946 and 0.914/0.941, s14 0.683/0.885 and
+// 0.717/0.891, the shop's seed 5 0.782/0.970 and 0.770/0.966, seed 6
+// 0.751/0.958 and 0.733/0.952: better on both figures on four of six,
+// mixed on s11 (the worse of its two figures 0.954 to 0.963), worse on
+// s14; no row loses before or after, and the web and cache rows are
+// unchanged. Our own under-provisioned minutes rise on all six (surges
+// 1.038 to 1.125 %, 1.531 to 1.594, 1.927 to 2.069, 0.826 to 0.920; the
+// shop 2.316 to 2.319, 2.233 to 2.247) at 0.3–0.7 % less cost: at
+// equal cost the change wins, at its own cost the database misses a
+// little more often.
+//
+// Tried this round and rejected (in-sample, the same command with
+// --grid): the jump bin off for tiers whose lead is beyond 3 minutes
+// (their jumped ticks calibrated in their level bins): databases
+// 0.876/0.950, 0.769/0.911, 0.768/0.972 and 0.691/0.972, unserved
+// demand worse on three of four; the jump bin off everywhere
+// (--jump-bin=false, with the jump guard at 4 or 6): surges-s1
+// database 0.876/0.952 and 0.877/0.956, but the shop's web rows lose
+// (0.961/1.018 and 0.895/1.030 at 4, 1.020/1.020 and 0.909/1.033 at 6).
+// The sixth round's untried ideas (a selector drawing HPA's curve at
+// the twelve targets, calibration on block residuals) were left
+// untried: the split above put the loss in the jump bin, not in the
+// choice of operating point.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
@@ -458,8 +546,9 @@
 // days, the hour-phase guard's constants (8 of 24 hours, ±2 minutes, 5
 // typical changes, 3 in 10 of its expectations met), the outage hold's
 // flat-line test (5 ticks under 5 % of the replicas' capacity), the
-// forecast weight's 3-minute reference lead and the ramp guard's 3-minute
-// carry (RampLead, the front's lead) were set while looking at this
+// forecast weight's 3-minute reference lead, the ramp guard's 3-minute
+// carry (RampLead, the front's lead) and the jump bin's 3-minute window
+// (JumpLead, the same value) were set while looking at this
 // suite, and only the shop and the surges app have a 10-minute tier; the cross-validation
 // covers the choice within the grid only, and the hour-phase guard is on
 // in every setting of the grid but the previous release's, so the cv
