@@ -31,9 +31,10 @@ type Config struct {
 	TailQuantile float64
 	// Weights multiplies each detector's tail probability before the
 	// minimum is taken, in the order residual, changepoint, shift, spot,
-	// record, stuck: a weighted Bonferroni correction; the first five's
-	// reciprocals sum to 1, and the stuck detector, added later, was given
-	// the common weight so that it changes no other score.
+	// record, stuck, ratio: a weighted Bonferroni correction; the first
+	// five's reciprocals sum to 1, and the stuck and ratio detectors,
+	// added later, were given the common weight so that they change no
+	// other score.
 	// The record detector, quiet almost always, carries less of the
 	// multiplicity penalty. Zero stands for the plain correction, the
 	// number of detectors.
@@ -126,7 +127,7 @@ func DefaultConfig() Config {
 		VarAlpha:       0.05,
 		TailHalfLife:   20000,
 		TailQuantile:   0.05,
-		Weights:        [nDetectors]float64{7, 7, 7, 7, 7.0 / 3, 7},
+		Weights:        [nDetectors]float64{7, 7, 7, 7, 7.0 / 3, 7, 7},
 		StuckScale:     1e4,
 		Decades:        6,
 		AlarmLevel:     0.37,
