@@ -91,7 +91,6 @@ type Detector struct {
 	repeat1    float64 // decayed share of values that repeat a value that was not a repeat
 	repeat2    float64 // decayed share of repeats that are repeated again
 	nrep2      float64 // how many repeats repeat2 has seen
-	prior2     float64 // the weight repeat2's starting value of one half still has
 	alarmRaw   float64 // the last alarm's score before damping
 	warmup     int
 	rateMul    float64              // multiplies tail probabilities: Config.RateStep over the sampling step
@@ -145,7 +144,7 @@ func (d *Detector) initStep() {
 
 // NewDetector returns a detector with no history.
 func NewDetector(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior}
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -317,25 +316,17 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	if cfg.StuckScale > 0 && run > 0 && d.n >= d.warmup && d.n-run > d.warmup {
 		// A value repeated exactly, run times in a row: a stuck sensor
 		// or a silent counter (a run that began before the warm-up
-		// ended, as on a series that has never moved, is not scored).
-		// With q1 the series' usual chance that a value repeats the one
-		// before and q2 the chance that a repeat is repeated again, such
-		// a run has chance q1·q2^(run−1), here made StuckScale times more
-		// conservative (runs cluster). It is a probability already, so it
-		// skips the tails. q2 is learned from the series' own repeats,
-		// behind stuckPrior pseudo-repeats whose prior mean is q1: until
-		// the series shows that its repeats cluster, a repeat is
-		// repeated again no more often than any value is repeated (a
-		// prior of one half, before, let an occupancy sensor that never
-		// repeats a reading stay stuck for 20 readings before it scored
-		// 0.37). q2 keeps learning during a run, so a series must show
-		// many repeats before long runs become ordinary. (Freezing q2 at
-		// a run's start found every stuck sensor of the synthetic corpus
-		// but cost NAB 2–3 points: its real series have long runs that
-		// are not anomalies.) repeat2 holds the prior at one half with
-		// weight prior2, so the prior's mean is moved to q1 here.
-		q2 := d.repeat2 + d.prior2*(d.repeat1-0.5)
-		pStuck = math.Min(1, math.Exp(float64(run-1)*math.Log(q2)+math.Log(d.repeat1))*cfg.StuckScale)
+		// ended, as on a series that has never moved, is not scored). With q1 the series' usual chance that a
+		// value repeats the one before and q2 the chance that a repeat
+		// is repeated again, such a run has chance q1·q2^(run−1), here
+		// made StuckScale times more conservative (runs cluster). It is
+		// a probability already, so it skips the tails. q2 starts at one
+		// half backed by stuckPrior pseudo-repeats and keeps learning
+		// during a run, so a series must show many repeats before long
+		// runs become ordinary. (Freezing q2 at a run's start found every
+		// stuck sensor of the synthetic corpus but cost NAB 2–3 points:
+		// its real series have long runs that are not anomalies.)
+		pStuck = math.Min(1, math.Exp(float64(run-1)*math.Log(d.repeat2)+math.Log(d.repeat1))*cfg.StuckScale)
 	}
 	learnW := 1.0 // how much the tails learn from this row
 	var bins [nTailed]int
@@ -443,9 +434,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		a := math.Max(1/float64(d.n+2), cfg.SlowAlpha)
 		if d.repeat > 0 {
 			d.nrep2++
-			a2 := math.Max(1/(d.nrep2+2), cfg.SlowAlpha)
-			d.repeat2 += a2 * (rep - d.repeat2)
-			d.prior2 *= 1 - a2
+			d.repeat2 += math.Max(1/(d.nrep2+2), cfg.SlowAlpha) * (rep - d.repeat2)
 		} else {
 			d.repeat1 += a * (rep - d.repeat1)
 		}
