@@ -5,7 +5,7 @@
 // # Detector
 //
 // A Detector follows one series. Each observation costs O(1) time (a few
-// fixed-size loops) and the state has a fixed size (about 6 KB), whatever
+// fixed-size loops) and the state has a fixed size (about 7 KB), whatever
 // the stream's length. It learns from the stream only: every observation is
 // scored first and learned after, so there is no look-ahead.
 //
@@ -30,7 +30,7 @@
 // value during the profile's first four periods, and the level after
 // that (a slot still empty then lies in a long gap).
 //
-// Six surprises; the first three come from the standardised residual
+// Seven surprises; the first three come from the standardised residual
 // u = (v − expected)/scale, which on hourly or coarser series
 // (Config.HourSpreadStep) is further divided by its hour of day's spread
 // relative to the day's (the mean |u| of each of the 24 hours, learned at
@@ -54,7 +54,12 @@
 //     repeat is repeated again, starting at one half backed by 100
 //     pseudo-repeats), made 10⁴ times more conservative since runs
 //     cluster; a run that began before the warm-up ended (a flat line) is
-//     not scored.
+//     not scored;
+//   - ratio (series judged by hour spreads, hourly or coarser, that have
+//     only been positive): the changepoint again, on log(v/expected) in
+//     units of its own decayed mean size, so a change by a factor (a
+//     price level that doubles, a recalibrated sensor) weighs as much in
+//     a quiet hour as in a busy one.
 //
 // Calibration. Each surprise has its own tail estimator: a decayed
 // histogram over log z for the body and, above its upper 5 % quantile, an
@@ -77,8 +82,8 @@
 // counted in full it made the next event of its size ordinary. The tail probabilities are merged by a weighted Bonferroni
 // minimum (weights 7, 7, 7, 7 and 7/3, whose reciprocals sum to one: the
 // record detector, silent almost always, carries less of the multiplicity
-// penalty; the stuck probability joins with weight 7, so that adding it
-// moved no other score), and the score is −log10(min w·p)/6, clamped to
+// penalty; the stuck and ratio probabilities join with weight 7, so that
+// adding them moved no other score), and the score is −log10(min w·p)/6, clamped to
 // [0,1], so a score means the same tail probability per observation on
 // every series sampled every 10 minutes or faster. Coarser series would
 // then have fewer chances a day to pass a threshold (an hourly one 12
@@ -174,7 +179,9 @@
 // scored at).
 //
 // NAB subset (35 files, 55 windows; since the posterior predictive tails,
-// this round; before them in brackets, unchanged since the unseen slots):
+// unchanged by the ratio changepoint, which no NAB file but the hourly
+// ambient_temperature reaches, and it scores the same; before the tails in
+// brackets, unchanged since the unseen slots):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    88.26     88.26   88.26    88.26    (87.81 / 87.81 / 87.81 / 87.81)
@@ -184,7 +191,115 @@
 //	all, reward_low_FP       66.01     64.11   64.12    66.01    (65.31 / 63.61 / 63.62 / 65.31)
 //	all, reward_low_FN       77.75     76.01   75.95    77.75    (77.52 / 75.78 / 75.78 / 77.52)
 //
-// Posterior predictive tails (this round, commit fd14102). The tails'
+// Ratio changepoint (this round, commit 1d410b6). On a series judged by
+// hour spreads (Config.HourSpreadStep: hourly or coarser) that has only
+// been positive, a seventh surprise: the changepoint statistic (EWMA at
+// ShiftAlpha, standardised the same way) of log(v/expected) divided by
+// its decayed mean size (ErrAlpha), calibrated by its own tail and
+// joining the Bonferroni minimum at weight 7. The additive changepoint
+// measures a change in units of the whole day's error, so a change by a
+// factor shows only where the level is high: the hourly family's price
+// level that changes and stays, and its day at twice the price, were
+// seen in the afternoon, if at all. No setting was added. From the
+// commands above with --synth /tmp/team/h12b-synth --seeds 1-30
+// --calibration and, for the judging seeds, --synth
+// /tmp/team/h12b-judge-synth --seeds 101-110, at 6c93fca and at 1d410b6.
+// Development seeds 1–30, before → after (standard, in-sample / LOCO /
+// LOFO / label-free):
+//
+//	synthCounts    72.82 / 68.71 / 70.98 / 72.61 → 73.04 / 69.12 / 70.75 / 72.61
+//	synthHourly    76.67 / 75.53 / 75.25 / 76.14 → 79.11 / 78.45 / 78.28 / 79.19
+//	synthIrregular 64.94 / 61.03 / 62.93 / 62.59 → 64.87 / 58.99 / 62.55 / 62.59
+//	synthShift     81.69 / 80.29 / 80.23 / 80.97 → 81.65 / 80.02 / 80.03 / 80.97
+//	all            74.03 / 71.39 / 72.35 / 73.08 → 74.67 / 71.65 / 72.90 / 73.84
+//	all, low-FP    66.95 / 63.42 / 65.53 / 66.20 → 67.51 / 64.06 / 65.87 / 66.79
+//	all, low-FN    79.30 / 75.90 / 77.55 / 77.85 → 79.97 / 76.83 / 78.48 / 78.71
+//
+// Judging seeds 101–110, looked at once after the change was frozen,
+// before → after:
+//
+//	synthCounts    70.79 / 67.31 / 67.64 / 69.35 → 70.63 / 67.66 / 67.85 / 69.35
+//	synthHourly    78.97 / 77.35 / 77.69 / 77.23 → 79.93 / 79.44 / 79.87 / 79.83
+//	synthIrregular 61.00 / 58.92 / 59.46 / 60.69 → 60.64 / 58.10 / 59.51 / 60.69
+//	synthShift     80.17 / 79.77 / 79.79 / 79.52 → 81.18 / 78.91 / 79.46 / 79.52
+//	all            72.73 / 70.84 / 71.15 / 71.69 → 73.10 / 71.03 / 71.67 / 72.35
+//	all, low-FP    65.43 / 62.10 / 63.69 / 64.63 → 65.87 / 62.25 / 64.49 / 65.06
+//	all, low-FN    78.12 / 76.52 / 76.45 / 76.48 → 78.48 / 76.76 / 76.83 / 77.26
+//
+// Per seed, before → after: 101 72.74 / 71.53 / 70.61 / 70.14 → 72.51 /
+// 69.15 / 70.19 / 71.79, 102 72.93 / 72.05 / 72.00 / 72.23 → 74.47 /
+// 73.59 / 73.53 / 73.77, 103 73.84 / 71.06 / 70.24 / 72.03 → 76.04 /
+// 73.05 / 75.01 / 75.12, 104 65.14 / 64.17 / 64.17 / 64.17 → 66.05 /
+// 65.09 / 65.09 / 65.09, 105 72.46 / 70.56 / 70.13 / 72.46 → 72.87 /
+// 71.05 / 70.93 / 72.72, 106 76.58 / 75.07 / 75.22 / 75.62 → 76.51 /
+// 74.99 / 75.13 / 75.53, 107 70.85 / 67.91 / 69.91 / 70.14 → 69.53 /
+// 68.92 / 68.59 / 68.82, 108 78.34 / 75.84 / 77.43 / 77.83 → 79.03 /
+// 75.81 / 78.12 / 78.57, 109 70.65 / 68.04 / 69.77 / 70.54 → 69.38 /
+// 65.72 / 67.18 / 69.27, 110 73.80 / 72.16 / 71.99 / 71.80 → 74.57 /
+// 72.92 / 72.93 / 72.77. The hourly family's own best thresholds stop
+// scattering below the others' (101–104: 0.205–0.346 → 0.353–0.402; seeds
+// 1–30 mean 0.359 → 0.398), and its false-alarm rows at 0.37 rise 773 →
+// 865 (seeds 1–30) while its detections rise more. What it costs: the
+// 5-minute families' rows are unchanged, but the folds that hold them
+// out choose higher thresholds now that the hourly family prefers them,
+// and the traffic-like family's curve falls off its cliff above 0.37
+// (LOCO −2.04 on 1–30 and −0.82 on 101–110; shift LOCO −0.27 and −0.86).
+// NAB is unchanged. TestRatioChangepointFindsAFactor: an hourly price
+// whose afternoon is ten times its night, multiplied by 0.75 or 1.3 at
+// midnight, scores a median 0.83 in the next 12 hours over ten cases
+// (0.41 without), with 11 alarms on five unchanged 30-day series (9).
+//
+// Tried in this round and rejected (development seeds 1–30 and NAB,
+// in-sample / LOCO / LOFO / label-free, against 74.03 / 71.39 / 72.35 /
+// 73.08 and NAB 72.99 / 71.29 / 71.20 / 72.99):
+//   - The ratio changepoint on every positive series, not only hourly
+//     ones: 74.56 / 71.83 / 72.96 / 73.90 (hourly +2.7 to +3.3, traffic-like
+//     +0.40 / −0.52 / +0.24 / +0.81, counts −0.3 to −0.9), but NAB 72.49 /
+//     70.79 / 70.70 / 72.49, low-FP 65.01: five more false alarms, one
+//     each on art_daily_no_noise, art_daily_jumpsdown,
+//     ec2_network_in_257a54, elb_request_count_8c0756 and
+//     ec2_request_latency_system_failure. With each value's share of the
+//     ratio statistic bounded at 4 of its mean sizes (a spike is the
+//     residual's): 74.11 / 71.35 / 72.70 / 73.34, NAB 72.44 / 70.84 / 70.75
+//     / 72.44. With the Bonferroni weights made 8 (record 8/3) so that the
+//     six tailed reciprocals sum to one again: NAB 72.80 / 69.93 / 71.16 /
+//     72.79 (stuck left at 7: 72.90 / 70.08; not run on the synthetic
+//     corpus).
+//   - The stuck detector's prior for q2 at mean q1 instead of one half
+//     (commit ae80257, reverted in 51497ec): until a series shows that
+//     its repeats cluster, a repeat is taken to repeat again no more often
+//     than any value repeats its predecessor, so a sensor whose readings
+//     never repeat is flagged after 4 frozen readings instead of 22
+//     (TestStuckSensorFlaggedEarly, with it). It is the traffic-like
+//     family's cliff: its curve at 0.40 goes from 47.10 to 63.85 and
+//     its own best threshold from 0.347 to 0.369. Alone, development
+//     seeds 1–30: 75.13 / 72.74 / 73.25 / 74.18 (traffic-like 69.08 /
+//     67.30 / 67.32 / 66.99, counts 72.91 / 68.72 / 70.51 / 72.62, hourly
+//     76.77 / 75.11 / 75.07 / 76.14, shift 81.77 / 79.83 / 80.10 / 80.97;
+//     low-FP 68.51 / 65.27 / 66.52 / 67.30); with the ratio changepoint
+//     75.80 / 73.29 / 73.92 / 74.94 (low-FP 69.18 / 65.75 / 66.80 / 67.89;
+//     shift LOCO 78.25). Judging seeds 101–110, looked at once: alone
+//     74.13 / 72.53 / 72.18 / 73.04 (traffic-like 66.15 / 65.27 / 64.87 /
+//     66.05; low-FP 67.30 / 64.68 / 64.78 / 65.98), with the ratio
+//     changepoint 74.49 / 72.54 / 72.62 / 73.69. But NAB 72.81 / 71.21 /
+//     71.01 / 72.81 (low-FP 65.22, low-FN 77.63; false-alarm rows 71 →
+//     77): rogue_agent_key_hold (1.059 → 0.967) and rogue_agent_key_updown
+//     (0.433 → 0.323), whose real runs are not anomalies, raise stuck
+//     alarms. NAB's LOCO falls by 0.08, so by the judging rule it was
+//     reverted; it is the largest traffic-like gain measured so far, and
+//     a candidate to reconsider if the rule allows such a NAB cost. Two
+//     other forms of the same prior were measured: a prior that is never
+//     forgotten (q2 = w·q1 + (1−w)·the repeats' own rate, w = 100/(100 +
+//     their effective count)): NAB 67.91 / 66.21 / 66.21 / 67.91 (long
+//     series with many repeats keep suspecting every run); and, by
+//     mistake first, the prior's weight taken as 102/(repeats + 2) also
+//     beyond the 500 repeats where the learning rate stops falling: NAB
+//     73.30 / 71.81 / 71.61 / 73.30, synthetic 75.79 / 73.28 / 73.97 /
+//     74.93 with the ratio changepoint, its NAB gain (ec2_disk_write_bytes_c0d644
+//     −0.30 → +1.71) an artefact of that weight on a file with many
+//     repeats; not proposed, as it would be chosen on NAB.
+//
+// Posterior predictive tails (the previous round, commit fd14102). The tails'
 // exponential extrapolation used its estimated mean excess as if it were
 // known; early in a stream, or on a short file, it rests on a few dozen
 // excesses, and the plug-in tail then called a stream's first moderate
@@ -245,7 +360,7 @@
 // after art_daily_nojump's window (0.696 → 0.751), and loses no
 // detection (false-alarm rows 75 → 71).
 //
-// Tried in this round and rejected (development seeds 1–30 and NAB,
+// Tried in that round and rejected (development seeds 1–30 and NAB,
 // in-sample / LOCO / LOFO / label-free, against the predictive tails'
 // 74.03 / 71.39 / 72.35 / 73.08 and NAB 72.99 / 71.29 / 71.20 / 72.99):
 //   - n counted in runs of excesses rather than excesses (each tail's
@@ -942,7 +1057,9 @@
 // The posterior predictive tails add no state and one logarithm per
 // tail probability beyond the threshold: 0.34–0.70 µs and 0.38–0.66 µs
 // (before them, in the same session, 0.33–0.51 and 0.76–0.89 µs; load
-// 2.5–2.9), 6,464 bytes.
+// 2.5–2.9), 6,464 bytes. The ratio changepoint adds a tail and two
+// floats (6,872 bytes) and, on hourly series, a logarithm per
+// observation: 0.75–0.80 µs and 0.68–0.98 µs under load 7.3.
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures,
