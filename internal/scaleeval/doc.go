@@ -88,16 +88,16 @@
 //	bursty-hourly-s2      0.740      0.721         1.14 |     0.740         0.721
 //	shop-s1 web (3m)      0.989      0.928         1.12 |     0.989         0.928
 //	shop-s1 cache (3m)    0.989      0.928         1.12 |     0.989         0.928
-//	shop-s1 db (10m)      0.779      0.965         1.11 |     0.779         0.965
+//	shop-s1 db (10m)      0.778      0.965         1.11 |     0.778         0.965
 //	shop-s2 web (3m)      0.902      0.965         1.08 |     0.902         0.965
 //	shop-s2 cache (3m)    0.902      0.965         1.08 |     0.902         0.965
 //	shop-s2 db (10m)      0.720      0.975         1.11 |     0.720         0.975
-//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.685         0.722
-//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.685         0.722
-//	surges-s1 db (10m)    0.890      0.936         1.11 |     0.890         0.936
-//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.673         0.713
-//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.673         0.713
-//	surges-s2 db (10m)    0.768      0.903         1.08 |     0.768         0.903
+//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.674         0.716
+//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.674         0.716
+//	surges-s1 db (10m)    0.890      0.936         1.11 |     0.912         0.934
+//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.740         0.735
+//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.740         0.735
+//	surges-s2 db (10m)    0.768      0.903         1.08 |     0.773         0.906
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
@@ -124,7 +124,7 @@
 // gave small rises inside a surge the headroom of a surge's onset. The
 // section on the tiers behind a forecastable front, below, says why
 // that tier is where the policy stands closest to HPA. Every row wins
-// on both figures, and every cost is within 1.8× the oracle's. NASA and
+// on both figures, and every cost is within 1.83× the oracle's (NASA's). NASA and
 // ClarkNet are within 0.25× on both figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
 // hold; 1.001 of the goal unrounded, so still flagged), just above the
@@ -490,9 +490,13 @@
 // to 0.768/0.903 (1.597 %, 1.077), the shop's seed 1 0.809/0.965
 // (1.854 %, 1.116) to 0.779/0.965 (1.865 %, 1.109) and seed 2
 // 0.748/0.981 (2.236 %, 1.119) to 0.720/0.975 (2.240 %, 1.113). The whole
-// suite with --cv (the table above) has no losing row in-sample or
-// cross-validated; every row but the four databases is as before to
-// the third decimal, ClarkNet's cv row included (0.216/0.250). Most of
+// suite with --cv has no losing row in-sample or cross-validated; every
+// row but the four databases is as before to the third decimal,
+// ClarkNet's cv row included (0.216/0.250). With the skill shadows'
+// counts held within the tier's bounds (a fix of the same day, which
+// moved NASA to 0.093/0.068 and the surges family's cv choice to the
+// jump guard at 4) the table above is the two together: still no
+// losing row (surges-s1's database 0.890/0.936, cv 0.912/0.934). Most of
 // the gain is cost: our own under-provisioned minutes fall on surges-s1
 // only and rise a little elsewhere, at 0.1–0.6 % less cost, where
 // HPA's curve has more.
