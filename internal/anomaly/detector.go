@@ -86,12 +86,16 @@ type Detector struct {
 	tails [nTailed]tail
 
 	sinceAlarm int
-	lastV      float64 // the previous value
-	repeat     int     // how many times in a row it repeated
-	repeat1    float64 // decayed share of values that repeat a value that was not a repeat
-	repeat2    float64 // decayed share of repeats that are repeated again
-	nrep2      float64 // how many repeats repeat2 has seen
-	alarmRaw   float64 // the last alarm's score before damping
+	lastV      float64            // the previous value
+	repeat     int                // how many times in a row it repeated
+	repeat1    float64            // decayed share of values that repeat a value that was not a repeat
+	repeat2    float64            // decayed share of repeats that are repeated again
+	nrep2      float64            // how many repeats repeat2 has seen
+	prior2     float64            // the weight repeat2's starting value of one half still has
+	restVal    [restSlots]float64 // values the series has repeated at most (its resting values)
+	restCount  [restSlots]float32 // repeats seen at each
+	runKnown   bool               // the current run is at a resting value
+	alarmRaw   float64            // the last alarm's score before damping
 	warmup     int
 	rateMul    float64              // multiplies tail probabilities: Config.RateStep over the sampling step
 	counts     bool                 // values are scored on countScale
@@ -105,6 +109,12 @@ type Detector struct {
 // the chance that a repeat is repeated again (20 and 100 were tried; 100
 // scored better on both corpora, cross-validated).
 const stuckPrior = 100.0
+
+// restSlots is how many of the values a series repeats at most are
+// remembered as its resting values (a silent counter's zero, a
+// saturated gauge's ceiling): runs at them are ordinary, runs elsewhere
+// are judged against the series' repeat rate.
+const restSlots = 4
 
 // stepSamples is how many steps between the first observations are kept
 // to infer the sampling interval (their median), so one irregular or
@@ -144,7 +154,7 @@ func (d *Detector) initStep() {
 
 // NewDetector returns a detector with no history.
 func NewDetector(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -312,6 +322,9 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	} else {
 		run = 0
 	}
+	if run == 1 {
+		d.runKnown = d.resting(v)
+	}
 	pStuck := 1.0
 	if cfg.StuckScale > 0 && run > 0 && d.n >= d.warmup && d.n-run > d.warmup {
 		// A value repeated exactly, run times in a row: a stuck sensor
@@ -326,7 +339,21 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		// runs become ordinary. (Freezing q2 at a run's start found every
 		// stuck sensor of the synthetic corpus but cost NAB 2–3 points:
 		// its real series have long runs that are not anomalies.)
-		pStuck = math.Min(1, math.Exp(float64(run-1)*math.Log(d.repeat2)+math.Log(d.repeat1))*cfg.StuckScale)
+		// A run at a value the series has not rested at before (not
+		// one of restVal) is judged with q2's prior mean at q1: until
+		// the series shows that its repeats cluster, a repeat of a fresh
+		// value is repeated again no more often than any value repeats
+		// its predecessor, so a sensor whose readings never repeat is
+		// flagged within a few frozen readings rather than twenty. A
+		// run at a resting value (NAB's rogue_agent_key files rest at
+		// zero for hours between keystrokes) keeps the prior of one
+		// half. repeat2 holds that prior with weight prior2, so its mean
+		// is moved to q1 by adding prior2·(q1 − ½).
+		q2 := d.repeat2
+		if !d.runKnown {
+			q2 += d.prior2 * (d.repeat1 - 0.5)
+		}
+		pStuck = math.Min(1, math.Exp(float64(run-1)*math.Log(q2)+math.Log(d.repeat1))*cfg.StuckScale)
 	}
 	learnW := 1.0 // how much the tails learn from this row
 	var bins [nTailed]int
@@ -432,9 +459,14 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			rep = 1
 		}
 		a := math.Max(1/float64(d.n+2), cfg.SlowAlpha)
+		if run > 0 {
+			d.rest(v)
+		}
 		if d.repeat > 0 {
 			d.nrep2++
-			d.repeat2 += math.Max(1/(d.nrep2+2), cfg.SlowAlpha) * (rep - d.repeat2)
+			a2 := math.Max(1/(d.nrep2+2), cfg.SlowAlpha)
+			d.repeat2 += a2 * (rep - d.repeat2)
+			d.prior2 *= 1 - a2
 		} else {
 			d.repeat1 += a * (rep - d.repeat1)
 		}
@@ -442,4 +474,32 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	d.lastV, d.repeat = v, run
 	d.n++
 	return s
+}
+
+// resting reports whether v is one of the values the series has
+// repeated at before.
+func (d *Detector) resting(v float64) bool {
+	for i, c := range d.restCount {
+		if c > 0 && d.restVal[i] == v {
+			return true
+		}
+	}
+	return false
+}
+
+// rest counts a repeat at v: v's slot gains one, or, if v has none, it
+// takes the slot with the fewest repeats, starting at one (the values a
+// series repeats at most keep their slots).
+func (d *Detector) rest(v float64) {
+	m := 0
+	for i, c := range d.restCount {
+		if c > 0 && d.restVal[i] == v {
+			d.restCount[i]++
+			return
+		}
+		if c < d.restCount[m] {
+			m = i
+		}
+	}
+	d.restVal[m], d.restCount[m] = v, 1
 }
