@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/headroomhq/headroom/proto"
@@ -350,6 +351,74 @@ func TestFrontTiersAreScored(t *testing.T) {
 	for k, r := range rs {
 		if r.Name != want[k] || r.Family != "surges" || r.Ours.Minutes != 2*1440 || r.Ours.CostRatio <= 0 || math.IsNaN(r.HPAUnder) {
 			t.Fatalf("row %d: %+v", k, r)
+		}
+	}
+}
+
+// TestSocial5mShape: the social-5m family is counted in 5-minute buckets
+// and held for their minutes, at counts of a few a minute, with its usual
+// load under one replica of max/20 and bursts at the top (or the half) of
+// weekday hours and a daily pattern.
+func TestSocial5mShape(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		tr, err := Synthetic("social-5m", seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := tr.Demand
+		if len(d)%social5mBucket != 0 {
+			t.Fatalf("seed %d: %d minutes, not whole buckets", seed, len(d))
+		}
+		peak := 0.0
+		for b := 0; b < len(d); b += social5mBucket {
+			for i := b + 1; i < b+social5mBucket; i++ {
+				if d[i] != d[b] {
+					t.Fatalf("seed %d: minute %d is %v, its bucket's first minute %v", seed, i, d[i], d[b])
+				}
+			}
+			if c := d[b] * social5mBucket; c != math.Round(c) {
+				t.Fatalf("seed %d: bucket at minute %d holds %v counts, not a whole number", seed, b, c)
+			}
+			peak = math.Max(peak, d[b])
+		}
+		sorted := append([]float64(nil), d...)
+		slices.Sort(sorted)
+		median, capacity := sorted[len(sorted)/2], peak/20
+		if median > 0.7*capacity || median <= 0 {
+			t.Errorf("seed %d: median %.2f against a replica of %.2f (max/20): want the usual load under one replica", seed, median, capacity)
+		}
+		if median*social5mBucket > 30 {
+			t.Errorf("seed %d: median %.0f counts a bucket, not a low count", seed, median*social5mBucket)
+		}
+		// Hours 12–23 of weekdays: the minutes after the top or the half
+		// of the hour (whichever this seed posts at) against the minutes
+		// 15–25 later.
+		var at, after [2]float64
+		var evening, night float64
+		for i, v := range d {
+			day, m := i/dayMin, i%dayMin
+			if h := m / 60; day%7 < 5 && h >= 12 {
+				for k, off := range []int{0, 30} {
+					switch mm := (m - off + 60) % 60; {
+					case mm < 10:
+						at[k] += v
+					case mm >= 15 && mm < 25:
+						after[k] += v
+					}
+				}
+			}
+			switch h := m / 60; {
+			case h >= 18 && h < 22:
+				evening += v
+			case h >= 2 && h < 6:
+				night += v
+			}
+		}
+		if math.Max(at[0]/after[0], at[1]/after[1]) < 1.15 {
+			t.Errorf("seed %d: scheduled posts give %.2f and %.2f at the top and the half of the hour over later minutes", seed, at[0]/after[0], at[1]/after[1])
+		}
+		if evening < 2*night {
+			t.Errorf("seed %d: evening %.0f, night %.0f: no daily pattern", seed, evening, night)
 		}
 	}
 }

@@ -45,9 +45,17 @@ type Trace struct {
 //     bursts that recur near the top of the hour (start jittered by ±2
 //     minutes) in six of ten daytime hours, as posts scheduled on the hour
 //     would give: bursts with a recurring phase but not a fixed day-to-day
-//     time.
+//     time;
+//   - social-5m: mention counts as social-media volume series are published
+//     (NAB's Twitter-volume files): counted in 5-minute buckets and held for
+//     the bucket's five minutes, a weekday daytime pattern at tens of counts
+//     a bucket (Poisson and over-dispersed), posts scheduled at the top or
+//     the half of daytime hours, and news bursts whose heavy-tailed
+//     magnitudes reach 20–40× the daytime level, so that the trace's
+//     maximum, which sets the capacity (max/20), leaves the usual load
+//     below one replica.
 func SyntheticFamilies() []string {
-	return []string{"smooth-growth", "surges", "jumps", "batch", "diurnal-low", "diurnal-high", "drift", "bursty", "bursty-hourly"}
+	return []string{"smooth-growth", "surges", "jumps", "batch", "diurnal-low", "diurnal-high", "drift", "bursty", "bursty-hourly", "social-5m"}
 }
 
 // synthStart is the first minute of every synthetic trace (a Monday).
@@ -77,6 +85,8 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 		d = g.bursty(21)
 	case "bursty-hourly":
 		d = g.burstyHourly(21)
+	case "social-5m":
+		d = g.social5m(21)
 	default:
 		return Trace{}, fmt.Errorf("unknown synthetic family %q (known: %v)", family, SyntheticFamilies())
 	}
@@ -418,6 +428,81 @@ func (g *gen) socialLevel(boost []float64) []float64 {
 		out[i] = g.poisson(lvl)
 	}
 	return out
+}
+
+// social5mBucket is the social-5m family's counting interval in minutes.
+const social5mBucket = 5
+
+// social5m is the social-5m family: a count of mentions per 5-minute
+// bucket, held for the bucket's five minutes (a minute's demand is the
+// bucket's count per minute). The rate has a daily pattern peaking in the
+// afternoon at 8–24 counts a minute (a night at a fifth of it, weekends at
+// half), a slow over-dispersing noise, posts scheduled at the top of the
+// hour (or at its half) in four of five hours from 12:00 to 23:00 on weekdays, rising
+// to 2–6× within a minute and decaying over 5–15, and about eight news
+// bursts a day, at any minute, whose magnitudes are Pareto from 2× with
+// shape 1.1, capped at 40×, decaying over 10–60 minutes. One trace's few
+// largest bursts set its maximum, so the capacity of max/20 leaves the
+// daytime level at about half a replica and the night at a tenth.
+func (g *gen) social5m(days int) []float64 {
+	n := days * dayMin
+	boost, addBurst := burstsOf(n)
+	for i := 0; i < n; i++ {
+		if g.rng.Float64() < 3.0/dayMin {
+			mag := math.Min(12, 1.5/math.Pow(1-g.rng.Float64(), 1/1.5))
+			addBurst(i, mag, 1+g.rng.IntN(3), 5+g.rng.IntN(36))
+		}
+	}
+	// One event of the kind that makes a series' maximum (an earnings
+	// call, a product launch): 20–30× on a weekday afternoon of the second
+	// or third week.
+	day := 7 + g.rng.IntN(days-7)
+	for day%7 >= 5 {
+		day--
+	}
+	addBurst(day*dayMin+(14+g.rng.IntN(6))*60+g.rng.IntN(60), 20+10*g.rng.Float64(), 2, 60)
+	half := g.rng.IntN(2) * 30 // this account posts at :00 or at :30
+	for d := 0; d < days; d++ {
+		if d%7 >= 5 {
+			continue
+		}
+		for h := 12; h < 24; h++ {
+			if g.rng.Float64() < 0.8 {
+				addBurst(d*dayMin+h*60+half, 1.5+1.5*g.rng.Float64(), 1, 5+g.rng.IntN(11))
+			}
+		}
+	}
+	r := 0.5 + 1.5*g.rng.Float64()
+	ph := g.rng.Float64()*2 - 1 // the evening peak (UTC) lies between 19:00 and 21:00
+	slow := ar{rho: 0.98, sigma: 0.15}
+	out := make([]float64, n)
+	for b := 0; b+social5mBucket <= n; b += social5mBucket {
+		var lam float64
+		for i := b; i < b+social5mBucket; i++ {
+			lam += r * (0.2 + 0.8*daily(i, ph)) * weekly(i, 0.5) * (1 + boost[i]) * slow.next(g)
+		}
+		c := g.count(lam) / social5mBucket
+		for i := b; i < b+social5mBucket; i++ {
+			out[i] = c
+		}
+	}
+	return out
+}
+
+// count draws a Poisson count of mean lam.
+func (g *gen) count(lam float64) float64 {
+	if lam <= 0 {
+		return 0
+	}
+	if lam > 500 {
+		return math.Max(0, math.Round(lam+math.Sqrt(lam)*g.rng.NormFloat64()))
+	}
+	limit, p, k := math.Exp(-lam), g.rng.Float64(), 0
+	for p > limit {
+		p *= g.rng.Float64()
+		k++
+	}
+	return float64(k)
 }
 
 // sortTraces orders traces by name.
