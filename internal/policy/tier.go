@@ -41,6 +41,12 @@ type tier struct {
 	flat      float64
 	flatN     int
 	flatSince time.Time
+	// runs holds the lengths of the last completed runs of one repeated
+	// value (0 until seen): a load counted in buckets of several ticks
+	// and held for each of them repeats every value for a bucket, so a
+	// flat line is counted in those buckets (flatRun).
+	runs [flatRuns]int
+	runN int
 	// ramp is the rise per tick the ramp guard carried on at the last
 	// tick (0 when none), handed to the tiers behind this one.
 	ramp float64
@@ -103,7 +109,25 @@ func (tr *tier) resolvePhase(t time.Time) {
 const (
 	flatTicks = 5
 	flatShare = 0.05
+	// flatRuns is how many completed runs of a repeated value the outage
+	// hold reads the load's own resolution from.
+	flatRuns = 8
 )
+
+// flatRun is how many ticks in a row the load must repeat to be a flat
+// line: flatTicks of its samples, a sample being the shortest of the last
+// flatRuns runs of one value (one tick for a load measured every tick,
+// five for per-minute ticks of a load counted in 5-minute buckets and
+// held for each of its minutes, whose every value repeats five times).
+func (tr *tier) flatRun() int {
+	step := 0
+	for _, n := range tr.runs {
+		if n > 0 && (step == 0 || n < step) {
+			step = n
+		}
+	}
+	return flatTicks * max(1, step)
+}
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
 const learnAlpha = 0.02
@@ -443,6 +467,10 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 	if in.Load == tr.flat && tr.flatN > 0 {
 		tr.flatN++
 	} else {
+		if tr.flatN > 0 {
+			tr.runs[tr.runN%flatRuns] = tr.flatN
+			tr.runN++
+		}
 		tr.flat, tr.flatN, tr.flatSince = in.Load, 1, t
 	}
 	d := Decision{Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold}
@@ -461,7 +489,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		return d
 	}
 	e := tr.evaluate(t, in, up, fc, capacity)
-	if h := tr.app.OutageHold; h > 0 && tr.flatN >= flatTicks && t.Sub(tr.flatSince) < h && current > e.floor &&
+	if h := tr.app.OutageHold; h > 0 && tr.flatN >= tr.flatRun() && t.Sub(tr.flatSince) < h && current > e.floor &&
 		in.Load < flatShare*float64(current)*capacity {
 		// The outage hold: a load that repeats the very same value tick
 		// after tick, next to nothing for the replicas held, is a feed
