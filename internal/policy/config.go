@@ -149,7 +149,9 @@ type AppConfig struct {
 	// expectations came true.
 	PhasePeaks bool
 	// OutageHold, when positive, keeps a tier's replicas while its load
-	// repeats the very same value tick after tick (five ticks or more)
+	// repeats the very same value tick after tick (five of the load's
+	// samples or more: five ticks, or 25 for a load counted in 5-minute
+	// buckets and held for their minutes, whose every value repeats)
 	// at under 5 % of their capacity, for at most this long: such a flat
 	// line is a metrics feed or the traffic cut off upstream (an outage),
 	// not demand, and the traffic comes back at once, faster than

@@ -102,9 +102,10 @@
 //     that expected it), so a recurring rise the calibration already
 //     covers or that stopped coming costs nothing for long;
 //   - the outage hold (OutageHold): while the load repeats the very same
-//     value tick after tick at next to nothing for the replicas held (a
-//     metrics feed or the traffic cut off upstream, not demand), the
-//     policy keeps its replicas, for at most six hours by default, so the
+//     value for five of its samples (five ticks, or five buckets of a load
+//     counted in buckets and held for their ticks) at next to nothing for
+//     the replicas held (a metrics feed or the traffic cut off upstream,
+//     not demand), the policy keeps its replicas, for at most six hours by default, so the
 //     traffic that comes back at once finds them ready (ClarkNet's
 //     two-hour outage, NASA's night-time gaps);
 //   - optional: a fixed least headroom (ReactiveHeadroom), and an HPA guard

@@ -101,3 +101,42 @@ func TestOutageHoldIsCausal(t *testing.T) {
 		t.Fatal("a scrambled future changed decisions taken before it")
 	}
 }
+
+// bucketed holds each value of load for the n minutes of its bucket, as a
+// count per 5-minute bucket upsampled to minutes is.
+func bucketed(load []float64, n int) []float64 {
+	for b := 0; b < len(load); b += n {
+		for i := b + 1; i < min(len(load), b+n); i++ {
+			load[i] = load[b]
+		}
+	}
+	return load
+}
+
+// TestOutageHoldReadsTheLoadsResolution: a load counted in 5-minute
+// buckets and held for their minutes repeats every value five times; a
+// fall to a low load that still moves from bucket to bucket is demand,
+// not a flat line, and the replicas bought before it go (the hold read
+// every bucket's fifth minute as a flat line and kept them). A flat line
+// of such a load is one after five buckets (25 minutes), by when the
+// policy has usually scaled down: the hold protects per-minute loads.
+func TestOutageHoldReadsTheLoadsResolution(t *testing.T) {
+	c := guardApp()
+	c.OutageHold = 6 * time.Hour
+	rng := rand.New(rand.NewPCG(6, 6))
+	load := make([]float64, 360)
+	for i := range load {
+		load[i] = 100 + 5*rng.NormFloat64()
+		if i >= 120 {
+			load[i] = 0.2 * float64(1+rng.IntN(4)) // 1 to 4 counts a minute
+		}
+	}
+	ds := loop(mustApp(t, c), bucketed(load, 5), nil, nil)
+	if ds[119].To < 10 {
+		t.Fatalf("%d replicas for a load of 100 at 10 each", ds[119].To)
+	}
+	if ds[359].To > 2 {
+		t.Fatalf("a low load moving from bucket to bucket held %d replicas (had %d): %s", ds[359].To, ds[119].To, ds[359].Reason)
+	}
+
+}
