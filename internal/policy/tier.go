@@ -114,6 +114,15 @@ const (
 	flatRuns = 8
 )
 
+// lowestBase is the least base the peak-to-base ratios are learned and
+// applied against: the lower edge of the lowest level bin. Below it, a
+// ratio tells nothing (a load of a few counts peaks at a count or two
+// whatever its mean, so the ratio grows without bound as the base falls),
+// and the lowest bin learns the peaks themselves, in units of that edge.
+func lowestBase(capacity float64) float64 {
+	return math.Ldexp(capacity, minBin)
+}
+
 // flatRun is how many ticks in a row the load must repeat to be a flat
 // line: flatTicks of its samples, a sample being the shortest of the last
 // flatRuns runs of one value (one tick for a load measured every tick,
@@ -365,7 +374,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 	} else {
 		tr.dem.record(t, e.base, bin)
 	}
-	e.demand = e.base * e.ratio
+	e.demand = math.Max(e.base, lowestBase(capacity)) * e.ratio
 	per := capacity * tr.cfg.Target
 	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)
 	e.reactBy = "load"
@@ -455,7 +464,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		tr.learnUpstream(in.Load, up.load)
 	}
 	capacity, known := tr.capacity()
-	floorLoad := 0.01 * capacity
+	floorLoad := lowestBase(capacity)
 	if !known {
 		floorLoad = 1e-9
 	}

@@ -1,0 +1,44 @@
+package policy
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestLowestBinLearnsPeaksNotRatios: a load of a few counts a minute, far
+// below one replica (capacity 10), is idle for long stretches (a mean of
+// next to nothing) and elsewhere at a mean of 0.5, and it peaks at a
+// count of 6 now and then in both. Such peaks over an idle base are
+// ratios of hundreds; applied to the base of 0.5 they would want
+// replicas for many times the peak. Below the lowest level bin the
+// policy learns the peaks themselves, and one replica serves them but
+// for the jump guard's reaction to a peak.
+func TestLowestBinLearnsPeaksNotRatios(t *testing.T) {
+	c := guardApp()
+	c.Tiers[0].ScaleDownStabilization = 3 * time.Minute
+	c.OutageHold = 0
+	rng := rand.New(rand.NewPCG(7, 7))
+	load := make([]float64, 2400)
+	for i := range load {
+		if (i/60)%2 == 1 && rng.Float64() < 0.5 {
+			load[i] = 1
+		}
+		if rng.Float64() < 0.1 {
+			load[i] = 6
+		}
+	}
+	ds := loop(mustApp(t, c), load, nil, nil)
+	over := 0
+	for i := 1200; i < len(ds); i++ {
+		if ds[i].To > 1 {
+			over++
+		}
+	}
+	// Each peak still meets the jump guard for a while (a tenth of the
+	// minutes peak); before, the ratios held 2 to 8 replicas for most of
+	// the time.
+	if over > 600 {
+		t.Fatalf("%d of 1200 minutes above one replica for a load that never exceeds 0.6 of one: %s", over, ds[len(ds)-1].Reason)
+	}
+}
