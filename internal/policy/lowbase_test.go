@@ -2,6 +2,7 @@ package policy
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,11 +30,15 @@ func TestLowestBinLearnsPeaksNotRatios(t *testing.T) {
 		}
 	}
 	ds := loop(mustApp(t, c), load, nil, nil)
-	over := 0
+	over, said := 0, false
 	for i := 1200; i < len(ds); i++ {
 		if ds[i].To > 1 {
 			over++
 		}
+		said = said || strings.Contains(ds[i].Reason, "lowest bin's 0.625")
+	}
+	if !said {
+		t.Errorf("no reason says the base was taken as the lowest bin's edge: %q", ds[len(ds)-1].Reason)
 	}
 	// Each peak still meets the jump guard for a while (a tenth of the
 	// minutes peak); before, the ratios held 2 to 8 replicas for most of

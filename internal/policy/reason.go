@@ -87,8 +87,13 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 	if unit == "" {
 		unit = "load"
 	}
+	base := tr.baseText(e)
+	if low := lowestBase(e.capacity); e.base < low {
+		// The lowest level bin's ratios are of peaks over its lower edge.
+		base += ", taken as the lowest bin's " + fmtNum(low)
+	}
 	demand := fmt.Sprintf("p%g %s %s over the next %s (%s, × peak ratio %.2f)",
-		math.Round(e.quantile*1000)/10, fmtNum(e.demand), unit, fmtDur(tr.horizon), tr.baseText(e), e.ratio)
+		math.Round(e.quantile*1000)/10, fmtNum(e.demand), unit, fmtDur(tr.horizon), base, e.ratio)
 	fit := func(n int) string {
 		return fmt.Sprintf("%d × %s %s at %d %% target", n, fmtNum(e.capacity), unit, int(math.Round(c.Target*100)))
 	}
