@@ -67,7 +67,7 @@
 //
 //	trace                under×  unserved×  cost÷oracle | cv under×  cv unserved×
 //	clarknet_1m           0.181      0.119         1.55 |     0.216         0.250
-//	nasa_1m               0.093      0.068         1.83 |     0.093         0.068
+//	nasa_1m               0.089      0.065         1.81 |     0.089         0.065
 //	smooth-growth-s1      0.003      0.007         1.02 |     0.003         0.007
 //	smooth-growth-s2      0.004      0.007         1.02 |     0.004         0.007
 //	surges-s1             0.685      0.722         1.06 |     0.674         0.716
@@ -86,6 +86,8 @@
 //	bursty-s2             0.840      0.804         1.13 |     0.840         0.804
 //	bursty-hourly-s1      0.766      0.677         1.14 |     0.766         0.677
 //	bursty-hourly-s2      0.740      0.721         1.14 |     0.740         0.721
+//	social-5m-s1          0.504      0.634         1.67 |     0.504         0.634
+//	social-5m-s2          0.629      0.703         1.51 |     0.629         0.703
 //	shop-s1 web (3m)      0.989      0.928         1.12 |     0.989         0.928
 //	shop-s1 cache (3m)    0.989      0.928         1.12 |     0.989         0.928
 //	shop-s1 db (10m)      0.778      0.965         1.11 |     0.778         0.965
@@ -124,8 +126,11 @@
 // gave small rises inside a surge the headroom of a surge's onset. The
 // section on the tiers behind a forecastable front, below, says why
 // that tier is where the policy stands closest to HPA. Every row wins
-// on both figures, and every cost is within 1.83× the oracle's (NASA's). NASA and
-// ClarkNet are within 0.25× on both figures in-sample; cross-validated,
+// on both figures, and every cost is within 1.8× the oracle's (NASA's;
+// social-5m, whose usual load is under one replica, at 1.67 and 1.51
+// wins by 0.50–0.70, short of the independent check's 0.5× on social
+// traffic: the eighth round). NASA and ClarkNet are within 0.25× on both
+// figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
 // hold; 1.001 of the goal unrounded, so still flagged), just above the
 // goal. About half of ClarkNet's unserved demand without the hold is one
@@ -529,6 +534,110 @@
 // the twelve targets, calibration on block residuals) were left
 // untried: the split above put the loss in the jump bin, not in the
 // choice of operating point.
+//
+// # The eighth round: counts in 5-minute buckets (social-5m)
+//
+// The independent check found, on bursty periodic social-media traffic,
+// 0.78× and 0.84× HPA at 2.03× the oracle's cost, where the bursty
+// families sit at 1.14×. What makes cost over the oracle reach 2 is a
+// usual load below one replica: social-media volume series (NAB's
+// Twitter-volume files are of this kind) are counts of a few to tens a
+// 5-minute bucket whose few largest events are tens of times the usual
+// level, so the capacity of max/20 leaves the day at about half a replica
+// and the night at a tenth. The oracle then runs one replica almost
+// always (1.05–1.3 on average), and any second replica stood for the
+// noise of a few counts doubles the cost. The social-5m family
+// (SyntheticFamilies) has that shape: counts drawn per bucket and held for
+// its five minutes, a daily (UTC) and weekend pattern at 0.5–2 counts a
+// minute at its peak, a slow over-dispersing noise, posts at the top or
+// the half of four in five hours from 12:00 to 23:00 on weekdays (1.5–3×,
+// decaying over 5–15 minutes), about three news bursts a day (Pareto from
+// 1.5×, capped at 12×) and one 20–30× event that makes the maximum;
+// TestSocial5mShape holds its shape.
+//
+// With the policy as shipped before this round
+// (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --families social-5m --workers 1 --shop-seeds none`, seeds 1 and 2;
+// seeds 3 and 4 with `--seeds 1,2,3,4` were development seeds too),
+// seed 1 cost 39× the oracle (a loss: 50 replicas of 0.83 for a load of
+// 0–0.8 for 18 days) and seed 2 was 0.621/0.687 at 1.38 (seeds 3 and 4
+// 0.737/0.938 at 1.44 and 0.685/0.753 at 1.56). Two things were wrong,
+// and both are fixed:
+//
+//   - The outage hold took every bucket for a flat line: a load held for
+//     a bucket's five minutes repeats its value five times, which is what
+//     the hold's test (five ticks of one value at under 5 % of the
+//     replicas' capacity) looks for, and it kept whatever count a burst
+//     had bought. It now counts a flat line in the load's own samples:
+//     five of them, a sample being the shortest of the last eight runs of
+//     one value (one tick for per-minute loads, five here). Every row of
+//     the suite but social-5m is unchanged to the third decimal, in-sample
+//     and cross-validated, with every cv choice as before; social-5m-s1
+//     went to 0.745/0.870 at 1.81 (above HPA's costliest point, 1.74 at
+//     0.40) and s2 0.622/0.672 at 1.38. The price: a flat line of a
+//     bucketed load is one only after 25 minutes, when the policy has
+//     usually scaled down, so the hold protects per-minute loads.
+//   - The lowest level bin (bases under a sixteenth of a replica) learned
+//     its peak-to-base ratios over bases down to 1 % of a replica: a load
+//     of a few counts peaks at a count or two whatever its mean, so over
+//     an idle base the ratios reached 100, and applied to a base higher in
+//     the same bin they wanted 2–3 replicas at night for a tenth of one
+//     (seed 1 held 1.6 on average from 00:00 to 06:00, where the oracle
+//     held 1). The lowest bin now learns and applies its ratios against
+//     its lower edge (capacity/16): below it, it learns the peaks. On the
+//     whole suite (`GOMAXPROCS=1 go run ./services/decider simulate
+//     --suite /work/shared/data/traces --cv --workers 1`) only NASA
+//     (0.093/0.068 at 1.826 to 0.089/0.065 at 1.808, the same minutes
+//     and demand unserved at less cost) and social-5m moved
+//     (0.745/0.870 at 1.81 to 0.504/0.634 at 1.67, and 0.622/0.672 at
+//     1.38 to 0.629/0.703 at 1.51; seeds 3 and 4 0.711/0.919 at 1.42 to
+//     0.664/0.810 at 1.48, 0.605/0.660 at 1.54 to 0.395/0.540 at 1.57);
+//     no row loses that did not, and every cv choice is as before.
+//
+// Judged after both were frozen, on seeds no setting was chosen on
+// (`--families social-5m,bursty,bursty-hourly --seeds 11,12,13,14
+// --shop-seeds none`), as shipped before, with the hold fixed, and with
+// the lowest bin too: social-5m-s11 0.521/0.728 at 1.71, 0.507/0.710 at
+// 1.71, 0.605/0.790 at 1.62; s12 0.515/0.650 at 1.76, 0.491/0.635 at
+// 1.74, 0.454/0.621 at 1.75; s13 0.642/0.700 at 1.59, 0.578/0.609 at
+// 1.49, 0.515/0.535 at 1.49; s14 0.760/0.811 at 1.52, 0.723/0.769 at
+// 1.51, 0.682/0.740 at 1.54. Bursty and bursty-hourly did not move on
+// any of these seeds (e.g. bursty-s11 0.796/0.824, bursty-hourly-s11
+// 0.774/0.721 all three times). Seeds 11–14 were looked at first for the
+// hold alone, so the lowest bin was also judged on seeds 21–24, looked at
+// once: with the hold fixed and with the lowest bin too, social-5m-s21
+// 0.329/0.582 at 1.76 and 0.347/0.570 at 1.71, s22 0.516/0.742 at 1.76
+// and 0.468/0.690 at 1.72, s23 0.375/0.660 at 1.72 and 0.435/0.659 at
+// 1.66, s24 0.598/0.673 at 1.58 and 0.435/0.575 at 1.72; bursty and
+// bursty-hourly unchanged. The lowest bin is better on both figures on
+// five of the eight, worse on both on one (s11, at less cost) and trades
+// under-provisioned minutes for cost on two.
+//
+// Where it stands: social-5m wins on every seed, at 1.48–1.75× the
+// oracle, but reaches 0.5× on both figures on none of its twelve (on
+// under-provisioned minutes on six, 0.347–0.468; its best unserved ratio
+// is 0.535): the independent check's 0.5× is not met on this family
+// either. Tried on
+// the development seeds (1 and 2, with the hold fixed, before the lowest
+// bin) and not kept: skill candidates that provision less, p80 added
+// (`--skill=0.8,0.9,0.98`) 0.844/0.891 at 1.59 and 0.636/0.680 at 1.39,
+// p70 and p80 added 0.723/0.794 at 1.50 and 0.636/0.680 at 1.39 (seed 2
+// worse either way). Measured to see where the cost is, not as
+// candidates: the forecast weight at 0 0.549/0.599 at 1.53 and
+// 0.675/0.810 at 1.54 (seed 2 worse), the skill selector off 0.450/0.593
+// at 1.99 and 0.676/0.802 at 1.55, the jump guard off 0.683/0.762 at 1.85
+// and 0.601/0.694 at 1.39, the seasonal guard off 0.819/0.929 at 1.78
+// and 0.646/0.731 at 1.35, the hour-phase guard off 0.745/0.870 at 1.81
+// and 0.635/0.719 at 1.36. The family's constants (counts a minute, post
+// and burst rates, the one large event) were set while looking at the
+// policy's cost on seeds 1–2 (a first draft with eight bursts a day and
+// ten times the counts cost 1.1–1.5× the oracle, not the check's 2), and
+// nothing here was fitted to the held-out trace, which was not read.
+// These figures were measured before the seventh round (the jump bin
+// over JumpLead); on top of it the whole suite with --cv differs from
+// the seventh round's own run only in NASA's row (the same 0.093/0.068
+// at 1.826 to 0.089/0.065 at 1.808) and in the two new rows, every cv
+// choice the same, no row losing.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
