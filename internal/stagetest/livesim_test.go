@@ -30,14 +30,17 @@ var t0 = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
 
 // trace is ten hours of per-minute demand: a four-hour wave, a deterministic
 // ripple and a one-hour surge to about three times the level, so the policy
-// scales up and down several times.
+// scales up and down several times. The surge comes in the ninth hour: a
+// fresh detector's tails have seen about ten excesses by then, and before
+// that its posterior predictive tail is too uncertain to call any surge an
+// anomaly (package anomaly), so an earlier surge opens no load incident.
 func trace() ([]time.Time, []float64) {
 	times := make([]time.Time, minutes)
 	demand := make([]float64, minutes)
 	for i := range minutes {
 		times[i] = t0.Add(time.Duration(i) * time.Minute)
 		d := 300 + 150*math.Sin(2*math.Pi*float64(i)/240) + 25*math.Sin(float64(i)*1.7)
-		if i >= 330 && i < 390 {
+		if i >= 480 && i < 540 {
 			d *= 3
 		}
 		demand[i] = d
