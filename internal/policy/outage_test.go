@@ -23,6 +23,20 @@ func outageLoad() []float64 {
 	return load
 }
 
+// fallTo is six hours of noisy load around 100 (capacity 10 a replica)
+// that falls after two hours to what low draws each minute.
+func fallTo(seed uint64, low func(*rand.Rand) float64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	load := make([]float64, 360)
+	for i := range load {
+		load[i] = 100 + 5*rng.NormFloat64()
+		if i >= 120 {
+			load[i] = low(rng)
+		}
+	}
+	return load
+}
+
 func TestOutageHoldKeepsTheReplicas(t *testing.T) {
 	c := guardApp()
 	c.OutageHold = 6 * time.Hour
@@ -65,14 +79,7 @@ func TestOutageHoldKeepsTheReplicas(t *testing.T) {
 func TestOutageHoldLeavesRealLowLoad(t *testing.T) {
 	c := guardApp()
 	c.OutageHold = 6 * time.Hour
-	rng := rand.New(rand.NewPCG(4, 4))
-	load := make([]float64, 360)
-	for i := range load {
-		load[i] = 100 + 5*rng.NormFloat64()
-		if i >= 120 {
-			load[i] = float64(rng.IntN(3)) // 0, 1 or 2
-		}
-	}
+	load := fallTo(4, func(rng *rand.Rand) float64 { return float64(rng.IntN(3)) }) // 0, 1 or 2
 	ds := loop(mustApp(t, c), load, nil, nil)
 	if ds[359].To >= ds[119].To {
 		t.Fatalf("low noisy load held %d replicas (had %d)", ds[359].To, ds[119].To)
@@ -123,14 +130,7 @@ func bucketed(load []float64, n int) []float64 {
 func TestOutageHoldReadsTheLoadsResolution(t *testing.T) {
 	c := guardApp()
 	c.OutageHold = 6 * time.Hour
-	rng := rand.New(rand.NewPCG(6, 6))
-	load := make([]float64, 360)
-	for i := range load {
-		load[i] = 100 + 5*rng.NormFloat64()
-		if i >= 120 {
-			load[i] = 0.2 * float64(1+rng.IntN(4)) // 1 to 4 counts a minute
-		}
-	}
+	load := fallTo(6, func(rng *rand.Rand) float64 { return 0.2 * float64(1+rng.IntN(4)) }) // 1 to 4 counts a minute
 	ds := loop(mustApp(t, c), bucketed(load, 5), nil, nil)
 	if ds[119].To < 10 {
 		t.Fatalf("%d replicas for a load of 100 at 10 each", ds[119].To)
@@ -138,5 +138,4 @@ func TestOutageHoldReadsTheLoadsResolution(t *testing.T) {
 	if ds[359].To > 2 {
 		t.Fatalf("a low load moving from bucket to bucket held %d replicas (had %d): %s", ds[359].To, ds[119].To, ds[359].Reason)
 	}
-
 }
