@@ -97,12 +97,11 @@ type Detector struct {
 	runKnown   bool               // the current run is at a resting value
 	alarmRaw   float64            // the last alarm's score before damping
 	warmup     int
-	rateMul    float64              // multiplies tail probabilities: Config.RateStep over the sampling step
-	counts     bool                 // values are scored on countScale
-	first      [countSamples]sample // the first observations, to decide counts
-	steps      [stepSamples]int32   // the first steps between observations, in seconds
-	recurHour  [maxSlots]uint16     // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
-	recurVal   [maxSlots]uint8      // that day's largest raw score in the slot, ×255
+	rateMul    float64          // multiplies tail probabilities: Config.RateStep over the sampling step
+	counts     bool             // values are scored on countScale
+	start      *startup         // the first observations; nil once they have decided
+	recurHour  [maxSlots]uint16 // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
+	recurVal   [maxSlots]uint8  // that day's largest raw score in the slot, ×255
 }
 
 // stuckPrior is how many pseudo-repeats back the prior of one half for
@@ -121,15 +120,24 @@ const restSlots = 4
 // missing reading at the start does not fix the seasonal slot width.
 const stepSamples = 9
 
+// startup holds what only a series' first observations are kept for: the
+// values that decide whether it is a count series and the steps between
+// them that decide its sampling interval. It is dropped once both are
+// decided, so a long-lived series does not carry it.
+type startup struct {
+	first [countSamples]sample // the first observations, to decide counts
+	steps [stepSamples]int32   // the first steps between observations, in seconds
+}
+
 // initStep infers the sampling interval from the first steps and sets up
 // what depends on it: the seasonal slot widths and the warm-up, which lasts
 // Config.Warmup observations or Config.WarmupDays of data, whichever is
 // shorter, but at least Config.MinWarmup observations.
 func (d *Detector) initStep() {
-	st := d.steps
+	st := d.start.steps
 	slices.Sort(st[:])
 	step := int64(st[stepSamples/2])
-	if step != int64(d.steps[0]) {
+	if step != int64(d.start.steps[0]) {
 		// The first step was not typical: start the profiles again
 		// with slots fitted to the usual one.
 		d.daily = newSeasonal(d.daily.period)
@@ -154,7 +162,7 @@ func (d *Detector) initStep() {
 
 // NewDetector returns a detector with no history.
 func NewDetector(cfg Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -190,24 +198,29 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 		return Score{Observed: v, Expected: v}
 	}
 	if d.n < countSamples {
-		d.first[d.n] = sample{sec, v}
-		if d.n == countSamples-1 && d.cfg.Counts && looksLikeCounts(d.first[:]) {
+		d.start.first[d.n] = sample{sec, v}
+		if d.n == countSamples-1 && d.cfg.Counts && looksLikeCounts(d.start.first[:]) {
 			// Counts: start again on the square-root scale, where
 			// Poisson-like noise has about the same spread at every rate.
-			first := d.first
+			first := d.start.first
 			*d = *NewDetector(d.cfg)
 			d.counts = true
-			d.first = first
+			d.start.first = first
 			for _, f := range first[:countSamples-1] {
 				d.observe(f.sec, countScale(f.v))
 			}
 		}
 	}
+	var s Score
 	if !d.counts {
-		return d.observe(sec, v)
+		s = d.observe(sec, v)
+	} else {
+		s = d.observe(sec, countScale(v))
+		s.Observed, s.Expected = v, countUnscale(s.Expected)
 	}
-	s := d.observe(sec, countScale(v))
-	s.Observed, s.Expected = v, countUnscale(s.Expected)
+	if d.n >= countSamples && d.n > stepSamples {
+		d.start = nil // counts and the sampling interval are decided
+	}
 	return s
 }
 
@@ -258,7 +271,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		d.weekly.init(sec - d.lastSec)
 	}
 	if d.n >= 1 && d.n <= stepSamples {
-		d.steps[d.n-1] = int32(min(sec-d.lastSec, math.MaxInt32))
+		d.start.steps[d.n-1] = int32(min(sec-d.lastSec, math.MaxInt32))
 		if d.n == stepSamples {
 			d.initStep()
 		}
