@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -143,6 +144,14 @@ func TestManifests(t *testing.T) {
 			t.Fatal(err)
 		}
 		return r.Status.Allowed
+	}
+	// The authoriser reads roles and bindings from its informers' caches,
+	// so a binding just created is in force a moment later: wait for it
+	// before asking what it allows and denies.
+	for deadline := time.Now().Add(30 * time.Second); !can("shop", "get", "apps", "deployments", ""); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the executor's RoleBinding was not in force 30 s after it was applied")
+		}
 	}
 	for _, a := range []struct {
 		ns, verb, group, resource, sub string
