@@ -169,20 +169,25 @@ func weekly(minute int, w float64) float64 {
 
 // poisson draws a per-minute count at rate (req/s) and returns it as req/s.
 func (g *gen) poisson(rate float64) float64 {
-	lam := rate * 60
+	return g.draw(rate*60) / 60
+}
+
+// draw draws a Poisson count of mean lam: Knuth's method up to a mean of
+// 500 (exp(-500) is still a normal float64), a normal approximation,
+// not rounded, above.
+func (g *gen) draw(lam float64) float64 {
 	if lam <= 0 {
 		return 0
 	}
 	if lam > 500 {
-		return math.Max(0, lam+math.Sqrt(lam)*g.rng.NormFloat64()) / 60
+		return math.Max(0, lam+math.Sqrt(lam)*g.rng.NormFloat64())
 	}
-	// Knuth's method; exp(-500) is still a normal float64.
 	limit, p, k := math.Exp(-lam), g.rng.Float64(), 0
 	for p > limit {
 		p *= g.rng.Float64()
 		k++
 	}
-	return float64(k) / 60
+	return float64(k)
 }
 
 // ar is a slowly varying log-normal noise factor: an AR(1) in log space with
@@ -489,20 +494,9 @@ func (g *gen) social5m(days int) []float64 {
 	return out
 }
 
-// count draws a Poisson count of mean lam.
+// count draws a whole Poisson count of mean lam.
 func (g *gen) count(lam float64) float64 {
-	if lam <= 0 {
-		return 0
-	}
-	if lam > 500 {
-		return math.Max(0, math.Round(lam+math.Sqrt(lam)*g.rng.NormFloat64()))
-	}
-	limit, p, k := math.Exp(-lam), g.rng.Float64(), 0
-	for p > limit {
-		p *= g.rng.Float64()
-		k++
-	}
-	return float64(k)
+	return math.Round(g.draw(lam))
 }
 
 // sortTraces orders traces by name.
