@@ -148,13 +148,9 @@ func (d *demand) level(t time.Time, span time.Duration) float64 {
 	return sum / float64(n)
 }
 
-// record remembers the base used at t so its ratio is learned later.
-func (d *demand) record(t time.Time, base float64, bin int) {
-	d.recordWin(t, base, bin, d.horizon)
-}
-
-// recordWin is record with the window the ratio is learned over.
-func (d *demand) recordWin(t time.Time, base float64, bin int, win time.Duration) {
+// record remembers the base used at t in bin so its ratio to the peak
+// over the next win (at most the horizon) is learned later.
+func (d *demand) record(t time.Time, base float64, bin int, win time.Duration) {
 	d.pending = append(d.pending, prediction{t, base, bin, win})
 }
 

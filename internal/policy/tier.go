@@ -310,20 +310,25 @@ func (tr *tier) leadWeight(w float64) float64 {
 	return 1 - math.Pow(1-w, float64(tr.horizon)/float64(ref))
 }
 
-// rampWindow is how far the ramp guard carries a rise on: the tier's lead
-// window, but at most AppConfig.RampLead past the tick.
-func (tr *tier) rampWindow() time.Duration {
-	if l := tr.app.RampLead; l > 0 && tr.app.Tick+l < tr.horizon {
-		return tr.app.Tick + l
+// leadWindow is the tier's lead window, but ending at most past after the
+// tick (0: the whole window).
+func (tr *tier) leadWindow(past time.Duration) time.Duration {
+	if past > 0 && tr.app.Tick+past < tr.horizon {
+		return tr.app.Tick + past
 	}
 	return tr.horizon
 }
 
-// jumpWindow is the window over which the jump bin's ratios are learned:
-// the tier's lead window, but at most AppConfig.JumpLead past the tick.
-func (tr *tier) jumpWindow() time.Duration {
-	if l := tr.app.JumpLead; l > 0 && tr.app.Tick+l < tr.horizon {
-		return tr.app.Tick + l
+// rampWindow is how far the ramp guard carries a rise on: the lead window,
+// but at most AppConfig.RampLead past the tick.
+func (tr *tier) rampWindow() time.Duration { return tr.leadWindow(tr.app.RampLead) }
+
+// learnWindow is the window over which a bin's ratios are learned: the
+// lead window, but for the jump bin at most AppConfig.JumpLead past the
+// tick.
+func (tr *tier) learnWindow(bin int) time.Duration {
+	if bin >= jumpBin {
+		return tr.leadWindow(tr.app.JumpLead)
 	}
 	return tr.horizon
 }
@@ -369,11 +374,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 		e.quantile = tr.sk.quantile()
 	}
 	e.ratio, e.ratioSource = tr.dem.ratio(bin, e.quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
-	if bin >= jumpBin {
-		tr.dem.recordWin(t, e.base, bin, tr.jumpWindow())
-	} else {
-		tr.dem.record(t, e.base, bin)
-	}
+	tr.dem.record(t, e.base, bin, tr.learnWindow(bin))
 	e.demand = math.Max(e.base, lowestBase(capacity)) * e.ratio
 	per := capacity * tr.cfg.Target
 	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)
@@ -490,7 +491,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		d.Flags = append(d.Flags, "load-incident")
 	}
 	if !known {
-		tr.dem.record(t, math.Max(in.Load, floorLoad), minBin)
+		tr.dem.record(t, math.Max(in.Load, floorLoad), minBin, tr.learnWindow(minBin))
 		d.Flags = append(d.Flags, "capacity-unknown")
 		d.State = tr.m.phase.String()
 		d.Reason = tr.cfg.Name + " holds " + itoa(current) + ": capacity per replica not learned yet (needs cpu with load)"
