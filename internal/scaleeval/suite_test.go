@@ -25,6 +25,9 @@ func TestSyntheticFamilies(t *testing.T) {
 		if reflect.DeepEqual(a.Demand, c.Demand) {
 			t.Errorf("%s: seeds 7 and 8 give the same trace", f)
 		}
+		if a.Seed != 7 || c.Seed != 8 {
+			t.Errorf("%s: traces of seeds 7 and 8 say seeds %d and %d (the three-tier rows seed their back tiers with it)", f, a.Seed, c.Seed)
+		}
 		if len(a.Demand) < 14*1440 || len(a.Times) != len(a.Demand) {
 			t.Errorf("%s: %d minutes", f, len(a.Demand))
 		}

@@ -16,6 +16,9 @@ type Trace struct {
 	// Family groups traces of one kind (a synthetic family, or the file
 	// name for a recorded trace); cross-validation leaves a whole family out.
 	Family string
+	// Seed is the seed a synthetic trace was drawn with (0 for a recorded
+	// one).
+	Seed uint64
 	// Times stamps the rows.
 	Times []time.Time
 	// Demand is the load of each minute.
@@ -94,7 +97,7 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 	for i := range ts {
 		ts[i] = synthStart.Add(time.Duration(i) * time.Minute)
 	}
-	return Trace{Name: fmt.Sprintf("%s-s%d", family, seed), Family: family, Times: ts, Demand: d}, nil
+	return Trace{Name: fmt.Sprintf("%s-s%d", family, seed), Family: family, Seed: seed, Times: ts, Demand: d}, nil
 }
 
 // SyntheticSuite returns every family at every seed.

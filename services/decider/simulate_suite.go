@@ -181,13 +181,11 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		for _, sd := range sf.shopSeeds {
 			apps = append(apps, app{seed: sd})
 		}
-		n := int64(0)
 		for i := range traces {
 			if traces[i].Family == surgeTiersFamily {
-				// The shop's model (its hit ratio's wander) seeded 1, 2, …
-				// in the surges traces' order.
-				n++
-				apps = append(apps, app{seed: n, tr: &traces[i]})
+				// The shop's model (its hit ratio's wander) seeded as the
+				// trace, so another seed of the front is another back.
+				apps = append(apps, app{seed: int64(traces[i].Seed), tr: &traces[i]})
 			}
 		}
 		shops = make([]*scaleeval.PreparedShop, len(apps))
