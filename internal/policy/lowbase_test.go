@@ -47,3 +47,36 @@ func TestLowestBinLearnsPeaksNotRatios(t *testing.T) {
 		t.Fatalf("%d of 1200 minutes above one replica for a load that never exceeds 0.6 of one: %s", over, ds[len(ds)-1].Reason)
 	}
 }
+
+// TestSkillShadowsSizeFromTheLowestBin: the skill selector's shadows at
+// other quantiles apply their ratios to the same base as the live count.
+// On a load that is idle but for one-minute peaks of a replica and a
+// half, a shadow at p98 that applied its ratio (learned against the
+// lowest level bin's edge) to the idle base itself wanted fewer replicas
+// than the p90 one that runs, and the selector compared operating points
+// the tier would never run.
+func TestSkillShadowsSizeFromTheLowestBin(t *testing.T) {
+	c := guardApp()
+	c.OutageHold = 0
+	a := mustApp(t, c)
+	sk := a.tiers[0].sk
+	rng := rand.New(rand.NewPCG(7, 7))
+	n := 1
+	for i := range 2400 {
+		load := 0.0
+		if rng.Float64() < 0.1 {
+			load = 15 // a replica and a half (capacity 10), for a minute
+		}
+		n = a.Decide(at(i), map[string]TierInput{"web": {Load: load, Ready: n}})[0].To
+		if i < 1440 {
+			continue
+		}
+		for _, lo := range sk.cands {
+			for _, hi := range sk.cands {
+				if hi.win == lo.win && hi.q > lo.q && len(lo.past) > 0 && hi.past[len(hi.past)-1] < lo.past[len(lo.past)-1] {
+					t.Fatalf("minute %d: the p%v shadow wants %d, fewer than the p%v shadow's %d", i, 100*hi.q, hi.past[len(hi.past)-1], 100*lo.q, lo.past[len(lo.past)-1])
+				}
+			}
+		}
+	}
+}

@@ -88,9 +88,9 @@ func (tr *tier) reason(e evaluation, current int, v verdict, perf, loadInc bool)
 		unit = "load"
 	}
 	base := tr.baseText(e)
-	if low := lowestBase(e.capacity); e.base < low {
+	if sized := e.sizedBase(); e.base < sized {
 		// The lowest level bin's ratios are of peaks over its lower edge.
-		base += ", taken as the lowest bin's " + fmtNum(low)
+		base += ", taken as the lowest bin's " + fmtNum(sized)
 	}
 	demand := fmt.Sprintf("p%g %s %s over the next %s (%s, × peak ratio %.2f)",
 		math.Round(e.quantile*1000)/10, fmtNum(e.demand), unit, fmtDur(tr.horizon), base, e.ratio)

@@ -123,6 +123,12 @@ func lowestBase(capacity float64) float64 {
 	return math.Ldexp(capacity, minBin)
 }
 
+// sizedBase is the base a ratio is applied to: the evaluation's base, but
+// no less than the lowest level bin's edge, against which that bin's
+// ratios are learned (lowestBase). The live count and every skill shadow
+// size from it.
+func (e evaluation) sizedBase() float64 { return math.Max(e.base, lowestBase(e.capacity)) }
+
 // flatRun is how many ticks in a row the load must repeat to be a flat
 // line: flatTicks of its samples, a sample being the shortest of the last
 // flatRuns runs of one value (one tick for a load measured every tick,
@@ -375,7 +381,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 	}
 	e.ratio, e.ratioSource = tr.dem.ratio(bin, e.quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
 	tr.dem.record(t, e.base, bin, tr.learnWindow(bin))
-	e.demand = math.Max(e.base, lowestBase(capacity)) * e.ratio
+	e.demand = e.sizedBase() * e.ratio
 	per := capacity * tr.cfg.Target
 	react := in.Load * math.Max(1, tr.app.ReactiveHeadroom)
 	e.reactBy = "load"
@@ -535,7 +541,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 			demand := e.demand
 			if q != e.quantile {
 				r, _ := tr.dem.ratio(e.bin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
-				demand = e.base * r
+				demand = e.sizedBase() * r
 			}
 			w := max(int(math.Ceil(demand/per-1e-9)), e.floor)
 			return max(tr.cfg.Min, min(tr.cfg.Max, w))
