@@ -8,11 +8,9 @@ import (
 	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/headroomhq/headroom/internal/kubetest"
-	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/policy"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -44,22 +42,7 @@ func stuckPolicy(t *testing.T) *policy.App {
 func TestClusterStateReachesTheDecider(t *testing.T) {
 	cl := kubetest.Start(t, kubetest.Options{})
 	ctx := context.Background()
-	w := &world{t: t, cl: cl, kube: cl.Client, natsU: natstest.RunJetStream(t)}
-	w.probe = w.connect("probe")
-	if err := w.probe.EnsureStreams(ctx); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := w.probe.Replicas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.kv = kv
-	for _, ns := range []string{"headroom", "shop"} {
-		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	applyFiles(t, cl, false, "executor.yaml", "rbac.yaml")
+	w := newWorld(t, cl)
 	// web boots in 2 s; cache's pods never become ready (an hour's delay).
 	for _, d := range []struct {
 		name  string

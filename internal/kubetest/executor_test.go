@@ -98,6 +98,32 @@ type world struct {
 	lastTS   int64
 }
 
+// newWorld connects a probe to a fresh JetStream server beside the control
+// plane cl, creates the streams and the replicas bucket, and makes the
+// namespaces, the executor's service account and its RBAC exactly as
+// deploy/kubernetes ships them.
+func newWorld(t *testing.T, cl *kubetest.Cluster) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{t: t, cl: cl, kube: cl.Client, natsU: natstest.RunJetStream(t)}
+	w.probe = w.connect("probe")
+	if err := w.probe.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := w.probe.Replicas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.kv = kv
+	for _, ns := range []string{"headroom", "shop"} {
+		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyFiles(t, cl, false, "executor.yaml", "rbac.yaml")
+	return w
+}
+
 func (w *world) logf(format string, args ...any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -256,25 +282,7 @@ func TestExecutorOnControlPlane(t *testing.T) {
 		t.Log("control plane: " + l)
 	}
 	ctx := context.Background()
-	w := &world{t: t, cl: cl, kube: cl.Client, natsU: natstest.RunJetStream(t)}
-	w.probe = w.connect("probe")
-	if err := w.probe.EnsureStreams(ctx); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := w.probe.Replicas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.kv = kv
-
-	// The namespaces, the executor's service account and its RBAC exactly
-	// as deploy/kubernetes ships them.
-	for _, ns := range []string{"headroom", "shop"} {
-		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	applyFiles(t, cl, false, "executor.yaml", "rbac.yaml")
+	w := newWorld(t, cl)
 
 	for _, td := range tierDelays {
 		if _, err := cl.Client.AppsV1().Deployments("shop").Create(ctx, newDeployment(td.name, 1, td.delay), metav1.CreateOptions{}); err != nil {
@@ -493,22 +501,8 @@ func TestDriverScalesStatefulSet(t *testing.T) {
 func TestStuckRolloutReported(t *testing.T) {
 	cl := kubetest.Start(t, kubetest.Options{})
 	ctx := context.Background()
-	w := &world{t: t, cl: cl, kube: cl.Client, natsU: natstest.RunJetStream(t), start: time.Now()}
-	w.probe = w.connect("probe")
-	if err := w.probe.EnsureStreams(ctx); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := w.probe.Replicas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.kv = kv
-	for _, ns := range []string{"headroom", "shop"} {
-		if _, err := cl.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	applyFiles(t, cl, false, "executor.yaml", "rbac.yaml")
+	w := newWorld(t, cl)
+	w.start = time.Now()
 	// web's pods never become ready (an hour's delay); the controller gives
 	// a rollout 5 s to progress. The others are there for the executor's
 	// targets.
