@@ -59,7 +59,9 @@ type shadowScore struct {
 // skillTargets are the HPA targets whose shadows draw the curve.
 var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 
-// Constants of the choice: the rates weigh about the last skillMemory;
+// Constants of the choice: the rates weigh about the last skillMemory
+// on a tier whose lead window is skillMemoryWindow, and as many lead
+// windows on a tier with a longer one (skillMemoryFor);
 // skillWarm of history passes before any candidate but the configured
 // one is run; a new candidate must be better by skillSwitch (relatively)
 // to replace the running one, since every switch mixes two operating
@@ -67,12 +69,30 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
 // and relative to the load).
 const (
-	skillMemory      = 7 * 24 * time.Hour
-	skillSwitch      = 0.1
-	skillWarm        = 24 * time.Hour
-	skillEpsUnder    = 2.5e-4
-	skillEpsUnserved = 1e-4
+	skillMemory       = 7 * 24 * time.Hour
+	skillMemoryWindow = 4 * time.Minute
+	skillSwitch       = 0.1
+	skillWarm         = 24 * time.Hour
+	skillEpsUnder     = 2.5e-4
+	skillEpsUnserved  = 1e-4
 )
+
+// skillMemoryFor is how long the selector's rates remember on a tier
+// whose lead window (tick plus lead time) is horizon: skillMemory up to a
+// window of skillMemoryWindow (a 3-minute lead), and as many windows as
+// that holds on a longer one. A tier's misses come in runs of up to a
+// lead window (a shortfall lasts until a replica asked for boots), so a
+// week of a 10-minute tier holds about a third as many independent
+// misses as a week of a 3-minute one: its rates are that much noisier,
+// and the selector, reading noise as skill, switches between operating
+// points, whose mix lies above HPA's curve where that curve is convex
+// (TestSkillMemoryScalesWithTheLead).
+func skillMemoryFor(horizon time.Duration) time.Duration {
+	if horizon <= skillMemoryWindow {
+		return skillMemory
+	}
+	return time.Duration(float64(skillMemory) * float64(horizon) / float64(skillMemoryWindow))
+}
 
 // newSkill returns the selector for a tier, or nil when the app does not
 // select by skill.
@@ -80,7 +100,7 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 	if len(app.SkillQuantiles) == 0 {
 		return nil
 	}
-	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemory)), warm: int(skillWarm / app.Tick)}
+	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemoryFor(horizon))), warm: int(skillWarm / app.Tick)}
 	wins := []time.Duration{cfg.ScaleDownStabilization}
 	if sh := app.ShortStabilization; sh > 0 && sh < cfg.ScaleDownStabilization {
 		wins = append(wins, sh)

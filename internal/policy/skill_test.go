@@ -102,3 +102,45 @@ func TestSkillShadowsWantWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestSkillMemoryScalesWithTheLead checks that the skill selector's rates
+// remember as many lead windows on a 10-minute tier as a week holds on a
+// 3-minute one. A tier's misses come in runs of up to a lead window, so a
+// week of a 10-minute tier holds too few independent misses for its rates
+// to tell noise from skill: on the surges app's seed-13 database the
+// selector then ran p98 with the 15-minute window for days and p90 with
+// the 3-minute one after, a mix of two points either side of HPA's knee
+// that lost to HPA (1.445/1.013) where each point alone won. A miss seen
+// some number of lead windows ago must weigh the same, against a fresh
+// one, on every tier.
+func TestSkillMemoryScalesWithTheLead(t *testing.T) {
+	cfg := DefaultAppConfig()
+	weight := func(lead time.Duration, windows int) float64 {
+		tc := cfg.Tiers[0]
+		tc.LeadTime = lead
+		s := newSkill(tc, &cfg, cfg.Tick+lead)
+		var sc shadowScore
+		sc.add(s.alpha, 2, 1, 1, 1) // one under-provisioned tick
+		fresh := sc.under
+		for i := 0; i < windows*s.serve; i++ {
+			sc.add(s.alpha, 0.5, 1, 1, 1)
+		}
+		return sc.under / fresh
+	}
+	week := int(skillMemory / (cfg.Tick + 3*time.Minute)) // 3-minute lead windows in a week
+	for _, n := range []int{week / 4, week, 2 * week} {
+		w3, w10 := weight(3*time.Minute, n), weight(10*time.Minute, n)
+		if math.Abs(w10/w3-1) > 0.01 {
+			t.Errorf("a miss %d lead windows ago weighs %.3g on a 10-minute tier, %.3g on a 3-minute one", n, w10, w3)
+		}
+	}
+	// A week of one-minute ticks is the memory of a 3-minute tier, and of
+	// any tier whose lead is shorter.
+	for _, lead := range []time.Duration{0, time.Minute, 3 * time.Minute} {
+		tc := cfg.Tiers[0]
+		tc.LeadTime = lead
+		if s := newSkill(tc, &cfg, cfg.Tick+lead); math.Abs(s.alpha*float64(skillMemory/cfg.Tick)-1) > 1e-9 {
+			t.Errorf("lead %s: alpha %.3g, want one tick in a week", lead, s.alpha)
+		}
+	}
+}
