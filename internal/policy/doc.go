@@ -27,8 +27,12 @@
 // on a simulated cluster of the tier's lead time (the replicas serving at a
 // tick are the fewest decided over the lead time plus one tick, exactly as
 // the evaluation's cluster; TestSkillShadowClusterMatchesSimulator). It
-// keeps week-long exponentially weighted rates of each shadow's
-// under-provisioned ticks, unserved load and replicas paid for, places each
+// keeps exponentially weighted rates of each shadow's under-provisioned
+// ticks, unserved load and replicas paid for, over a week on a tier with
+// a 3-minute lead and over as many lead windows on a longer one (19.25
+// days on a 10-minute tier: its misses come in runs of up to a lead
+// window, so a week holds too few of them to tell skill from noise;
+// TestSkillMemoryScalesWithTheLead), places each
 // policy candidate on the HPA shadows' cost/quality curve at its own cost,
 // and runs the candidate with the smallest worse-of-two ratio to HPA there
 // (after a day of history, switching only for a 10 % better ratio, and

@@ -54,6 +54,8 @@
 //
 // Summary with the shipped configuration (DefaultOptions: p95 with the
 // skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window,
+// its rates over a week of a 3-minute tier's lead windows and as many of
+// a longer-lead tier's,
 // the forecast weight stretched for longer leads, the jump guard at 3
 // typical changes with its bin learned over at most 3 minutes past the
 // tick, the ramp guard carried on for at most 3 minutes past
@@ -120,8 +122,12 @@
 // These figures are the live services' (the stages, above).
 //
 // Where it stands: no row loses to HPA at equal cost, in-sample or
-// cross-validated, but an unseen seed's database does (surges-s13,
-// 1.445/1.013; the seventh round). The surges-s1 app's database lost on
+// cross-validated. On unseen seeds the surges-s13 database, which lost
+// (1.445/1.013; the seventh round), wins since the ninth round
+// (0.935/0.980: the skill selector's memory, below), and the shop's
+// seed-8 database, first run in the ninth round's judging, loses on
+// unserved demand (1.010 before that round's change, 1.011 after; not
+// looked into). The surges-s1 app's database lost on
 // under-provisioned minutes (1.084) until the seventh round (below):
 // its jump bin, learned over the database's whole 11-minute window,
 // gave small rises inside a surge the headroom of a surge's onset. The
@@ -535,7 +541,8 @@
 // both figures on all six databases, but the 10-minute tier behind a
 // heavy front with a slowly wandering load ratio still loses to HPA on
 // an unseen seed (s13: our 1.806 % under-provisioned minutes against
-// HPA's 1.249 % at equal cost).
+// HPA's 1.249 % at equal cost; the ninth round, below, finds why and
+// fixes it).
 //
 // Tried this round and rejected (in-sample, the same command with
 // --grid): the jump bin off for tiers whose lead is beyond 3 minutes
@@ -654,6 +661,78 @@
 // at 1.826 to 0.089/0.065 at 1.808) and in the two new rows, every cv
 // choice the same, no row losing.
 //
+// # The ninth round: the skill selector's memory on a 10-minute tier
+//
+// Why the surges-s13 database lost (1.445/1.013 at 1.132 of the oracle,
+// the seventh round's judging rerun), by the generator's schedule
+// (SurgeSchedule; under-provisioned minutes over the 20 scored days; HPA
+// at 0.80 and 0.85, the targets either side of our cost, at 130,071 and
+// 123,051 replica-minutes against our 126,553): 519 for us, 248 and 471
+// for HPA. In a surge's first 11 minutes all three miss 162–163; later
+// in surges 101 for us against 43 and 69; away from them (5 minutes
+// before a surge to 30 after its end left out) 255 against 43 and 239,
+// at 95,784 replica-minutes there against 98,307 and 93,109 (HPA about
+// 138 at our cost). Each of the 40 runs of minutes missed away from
+// surges (8–9 minutes each, the database's boot) is the load crossing a
+// replica's edge from below, and in 162 of those 255 minutes the policy
+// had wanted the count that would have served within the half hour
+// before the lead window and released it in a dip of the hit-ratio
+// wander (e.g. 3.9 replicas' capacity to 3.3 and back to 4.0 within half
+// an hour), where HPA at 0.80 keeps it (it releases a fifth replica only
+// below 3.2, four replicas at its target).
+//
+// That is the operating point the selector ran, not the policy: at a
+// fixed point (`--seeds 13 --shop-seeds none --skill=off
+// --short-stabilization=0s --grid 'quantile=…;stabilization=…'`) the
+// same tier wins at p90 with a 3-minute scale-down window (0.926/0.954 at
+// 1.081) and at p95 with it (0.929/0.972 at 1.122), and loses at p90,
+// p95 or p98 with the 15-minute window (1.557/1.005, 1.512/1.036,
+// 1.133/1.007 at 1.136, 1.179, 1.417; p98 and p99 win only with a
+// 30-minute window, at 1.54 and 1.80 of the oracle). The selector ran
+// p98 on days 1.0–1.2 and 1.7–3.7, p95 with the 3-minute window on days
+// 1.2–1.7 and 3.7–4.8, p98 with the 15-minute window on days 4.8–8.2 and
+// p90 with the 3-minute window from day 8.2: a mix of points either side
+// of HPA's knee (0.80 to 0.85), which lies above HPA's curve though the
+// cheap points alone win. From day 3 on its week-long rates put p90 and
+// p95 with the 3-minute window at 0.93–1.00 of the HPA shadows' chord
+// and p98 with either window at 0.88–1.27, and a few surges and dips
+// moved them by more than the 10 % switching margin: on day 5 p98 with
+// the 15-minute window stood at 0.89 of the chord, the running p95 at
+// 0.99. A miss on a 10-minute tier comes in a run of up
+// to 11 minutes, so a week there holds about a third as many independent
+// misses as on a 3-minute tier, and its rates are that much noisier.
+//
+// Change kept: the selector's rates remember as many lead windows on a
+// longer-lead tier as a week holds on a 3-minute one (policy's
+// skillMemoryFor: a week × the lead window / 4 minutes, 19.25 days on
+// the database; every 3-minute tier and single-tier row is unchanged by
+// construction). The surges-s13 database then runs p98 to day 3.7 and
+// p95 with the 3-minute window from there to the end: 0.935/0.980 at
+// 1.131 (519 under-provisioned minutes to 341: 115 away from surges, 63
+// later in them, 163 at onsets). On the development seeds
+// (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --families surges --seeds 1,2,11,12,13,14 --shop-seeds 1,2,5,6
+// --workers 1`) no other row moves; the whole suite with --cv prints the
+// table above unchanged. Judged once, after freezing, on seeds never
+// looked at (`--seeds 15,16,17,18 --shop-seeds 7,8`), before and after:
+// surges-s18's database 0.891/0.939 at 1.096 to 0.839/0.923 at 1.066,
+// the shop's seed-7 database 0.708/0.977 to 0.711/0.978 and seed 8's
+// 0.791/1.010 to 0.792/1.011 (our own figures a little better there,
+// 2.302 % to 2.292 % under-provisioned and 1.342 % to 1.339 % unserved,
+// at 1.108 to 1.109 of the oracle; it LOSES on unserved demand before
+// and after), every other row unchanged (the surges databases of seeds
+// 15–17 at 0.867/0.919, 0.887/0.956 and 0.895/0.928; every web and
+// cache row).
+//
+// Tried this round and rejected: three weeks' memory on every tier
+// (skillMemory 21 days) takes the surges-s13 database to 0.938/0.981
+// too but moves the 3-minute rows, some much worse (the surges web of
+// seeds 12, 13 and 14 from 0.715/0.660, 0.742/0.708 and 0.328/0.606 to
+// 0.799/0.692, 0.787/0.734 and 0.628/0.598): a week of a 3-minute tier
+// holds misses enough, and more memory only slows its adaptation. Not
+// tried: the switching margin or HPA shadows at more targets for the
+// 10-minute tier (the sixth round tried a shadow at 0.85 on every tier).
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
@@ -676,7 +755,8 @@
 // flat-line test (5 ticks under 5 % of the replicas' capacity), the
 // forecast weight's 3-minute reference lead, the ramp guard's 3-minute
 // carry (RampLead, the front's lead) and the jump bin's 3-minute window
-// (JumpLead, the same value) were set while looking at this
+// (JumpLead, the same value) and the skill selector's memory (a week of
+// 4-minute lead windows, scaled to longer ones) were set while looking at this
 // suite, and only the shop and the surges app have a 10-minute tier; the cross-validation
 // covers the choice within the grid only, and the hour-phase guard is on
 // in every setting of the grid but the previous release's, so the cv
