@@ -99,6 +99,7 @@ type Detector struct {
 	warmup     int
 	rateMul    float64          // multiplies tail probabilities: Config.RateStep over the sampling step
 	counts     bool             // values are scored on countScale
+	countK     float64          // the count scale's negative-binomial size; 0: Anscombe's
 	start      *startup         // the first observations; nil once they have decided
 	recurHour  [maxSlots]uint16 // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
 	recurVal   [maxSlots]uint8  // that day's largest raw score in the slot, ×255
@@ -206,8 +207,22 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 			*d = *NewDetector(d.cfg)
 			d.counts = true
 			d.start.first = first
+			if d.cfg.CountDispersion > 0 {
+				// A count that never starts at zero is a busy one:
+				// beyond about CountDispersion its noise grows
+				// faster than Poisson noise, so it takes the
+				// negative-binomial scale. A count with zeros among
+				// its first values (a quiet counter, bytes written
+				// now and then) keeps Anscombe's.
+				d.countK = d.cfg.CountDispersion
+				for _, f := range first {
+					if f.v <= 0 {
+						d.countK = 0
+					}
+				}
+			}
 			for _, f := range first[:countSamples-1] {
-				d.observe(f.sec, countScale(f.v))
+				d.observe(f.sec, countScale(f.v, d.countK))
 			}
 		}
 	}
@@ -215,8 +230,8 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 	if !d.counts {
 		s = d.observe(sec, v)
 	} else {
-		s = d.observe(sec, countScale(v))
-		s.Observed, s.Expected = v, countUnscale(s.Expected)
+		s = d.observe(sec, countScale(v, d.countK))
+		s.Observed, s.Expected = v, countUnscale(s.Expected, d.countK)
 	}
 	if d.n >= countSamples && d.n > stepSamples {
 		d.start = nil // counts and the sampling interval are decided
@@ -253,12 +268,22 @@ func looksLikeCounts(xs []sample) bool {
 }
 
 // countScale is Anscombe's variance-stabilising transform for Poisson
-// counts; countUnscale is its inverse.
-func countScale(v float64) float64 {
+// counts (k = 0) or, for k > 0, for negative-binomial counts of size k
+// (variance μ + μ²/k), 2√k·asinh(√((v+3/8)/k)): the square root's
+// 2√(v+3/8) while v is well below k, a logarithm's growth beyond it.
+// countUnscale is its inverse.
+func countScale(v float64, k float64) float64 {
+	if k > 0 {
+		return 2 * math.Sqrt(k) * math.Asinh(math.Sqrt((math.Max(v, 0)+3.0/8)/k))
+	}
 	return 2 * math.Sqrt(math.Max(v, 0)+3.0/8)
 }
 
-func countUnscale(y float64) float64 {
+func countUnscale(y float64, k float64) float64 {
+	if k > 0 {
+		x := math.Sinh(y / (2 * math.Sqrt(k)))
+		return math.Max(0, k*x*x-3.0/8)
+	}
 	return math.Max(0, y*y/4-3.0/8)
 }
 

@@ -16,7 +16,12 @@
 // leave it intact. A series whose first twelve values are all non-negative
 // integers is a count: it is scored on Anscombe's square-root scale
 // 2·sqrt(v+3/8), where Poisson-like noise has about the same spread at
-// every rate (quiet nights and busy days alike); Score.Observed and
+// every rate (quiet nights and busy days alike), or, if none of those
+// twelve is zero, on the negative-binomial scale
+// 2·sqrt(k)·asinh(sqrt((v+3/8)/k)) with k = Config.CountDispersion (40):
+// the square root's below about k, a logarithm's above, since a busy
+// count or an integer reading (travel time in seconds) varies by a
+// proportion of its level, not by Poisson noise; Score.Observed and
 // Score.Expected stay in the series' own units.
 //
 // Expectation. Three forecasters run side by side: a slow exponential level,
@@ -187,19 +192,146 @@
 // thresholds, and per seed the threshold each held-out family was
 // scored at).
 //
-// NAB subset (35 files, 55 windows; since the posterior predictive tails,
-// unchanged by the resting values of the stuck detector (every file
-// scores the same) and by the ratio changepoint, which no NAB file but the hourly
-// ambient_temperature reaches, and it scores the same; before the tails in
-// brackets, unchanged since the unseen slots):
+// NAB subset (35 files, 55 windows; since the count dispersion; before
+// it in brackets, unchanged from the posterior predictive tails through
+// the resting values of the stuck detector and the ratio changepoint):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	artificialWithAnomaly    88.26     88.26   88.26    88.26    (87.81 / 87.81 / 87.81 / 87.81)
-//	realAWSCloudwatch        69.39     66.27   66.28    69.39    (69.02 / 65.90 / 65.92 / 69.02)
-//	realKnownCause           74.14     74.14   73.85    74.14    (73.85 / 73.85 / 73.85 / 73.85)
-//	all                      72.99     71.29   71.20    72.99    (72.64 / 70.94 / 70.95 / 72.64)
-//	all, reward_low_FP       66.01     64.11   64.12    66.01    (65.31 / 63.61 / 63.62 / 65.31)
-//	all, reward_low_FN       77.75     76.01   75.95    77.75    (77.52 / 75.78 / 75.78 / 77.52)
+//	artificialWithAnomaly    88.26     88.26   88.26    88.26    (88.26 / 88.26 / 88.26 / 88.26)
+//	realAWSCloudwatch        69.91     66.80   66.80    69.91    (69.39 / 66.27 / 66.28 / 69.39)
+//	realKnownCause           74.66     74.66   74.37    74.66    (74.14 / 74.14 / 73.85 / 74.14)
+//	all                      73.45     71.76   71.66    73.45    (72.99 / 71.29 / 71.20 / 72.99)
+//	all, reward_low_FP       66.97     65.08   65.08    66.97    (66.01 / 64.11 / 64.12 / 66.01)
+//	all, reward_low_FN       78.06     76.32   76.26    78.06    (77.75 / 76.01 / 75.95 / 77.75)
+//
+// Count dispersion (this round, branch anom; CountDispersion 40). Where
+// the points were lost, at HEAD a9d30f0 on development seeds 1–30 at
+// 0.37 (a diagnostic replaying the generators' draws for each window's
+// kind; not committed): the traffic-like family detects its incidents
+// (217 of 233 windows) and stuck sensors (266 of 266), but of its
+// recalibrations only 44 of 64 on speed sensors (median peak score
+// 0.399, at the holdoff's cliff), 29 of 80 on travel-time sensors
+// (median 0.294) and 5 of 77 on occupancy sensors (0.121): 143
+// windows missed, each a full point, against its 542 false-alarm rows
+// at 0.11 each (rush-hour onsets, 07:00 and 16:00–17:00: 439 rows; days
+// 1–2 and 7 of a file: 347). The counts family finds 391 of 410 planted
+// bursts and every silence, but only 148 of 187 surges (median peak
+// 0.433), and its 1,761 false-alarm rows (residual 947, record 383,
+// spot 205, changepoint 162; none inside a holdoff) are values 5 to 17
+// times the forecast (1,300 of them), news bursts and gamma–Poisson
+// extremes, most on days 3–8 (631) and in the busiest hours. On the
+// square-root scale a count's spread still grows with the square root
+// of its rate once overdispersion dominates (variance μ + μ²/k), and an
+// integer sensor whose noise is a proportion of its reading (travel
+// time: 8 % of 200–2,000 s) is judged by the quiet hours' spread in its
+// busy ones. The negative-binomial variance-stabilising transform
+// 2√k·asinh(√((v+3/8)/k)) (Anscombe 1948) is the square root below about
+// k and a logarithm above, and it is applied to counts whose first
+// twelve values are all positive: a counter that starts with zeros (a
+// quiet hour's mentions, bytes written now and then) keeps the square
+// root. From
+//
+//	GOMAXPROCS=1 go run ./services/anomaly nab --data /work/shared/data/nab/data --out /tmp/team/anom-nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file
+//	GOMAXPROCS=1 go run ./services/anomaly nab --synth /tmp/team/anom-synth --seeds 1-30 --per-family 12 --out /tmp/team/anom-synth-out --label-free-rate 0.1 --calibration
+//
+// (and --seeds 121-130 for the judging seeds; --config
+// '{"CountDispersion":0}' gives the figures before). Development seeds
+// 1–30, before → after (standard, in-sample / LOCO / LOFO / label-free):
+//
+//	synthCounts    73.46 / 69.59 / 70.61 / 72.65 → 73.73 / 69.34 / 71.36 / 72.41
+//	synthHourly    79.31 / 78.46 / 78.27 / 79.19 → 79.40 / 78.89 / 78.64 / 79.19
+//	synthIrregular 68.80 / 66.74 / 67.13 / 66.84 → 69.65 / 67.64 / 67.97 / 67.69
+//	synthShift     81.55 / 78.68 / 79.54 / 80.97 → 81.52 / 79.54 / 80.10 / 80.97
+//	all            75.78 / 73.37 / 73.89 / 74.91 → 76.07 / 73.85 / 74.52 / 75.07
+//	all, low-FP    69.16 / 65.63 / 66.74 / 67.87 → 69.20 / 65.87 / 66.43 / 68.00
+//	all, low-FN    80.76 / 78.32 / 79.11 / 79.53 → 81.00 / 78.21 / 79.37 / 79.70
+//
+// (the hourly and shift families' rows are unchanged: they are not
+// counts; they move through the thresholds the folds choose). The
+// traffic-like family's own curve rises at every threshold from 0.28
+// to 0.42 (at 0.37 66.84 → 67.69, false-alarm rows 542 → 527; its best
+// threshold 0.366 → 0.352, 70.08 → 71.19); the counts' false-alarm rows
+// at 0.37 rise 1,761 → 1,792 and their curve moves by −1.1 (at 0.28)
+// to +0.3.
+// Judging seeds 121–130, looked at once after the change was frozen,
+// before → after:
+//
+//	synthCounts    72.68 / 67.76 / 69.81 / 71.32 → 72.91 / 69.74 / 69.90 / 71.38
+//	synthHourly    77.86 / 77.71 / 77.48 / 77.60 → 77.96 / 77.54 / 77.16 / 77.60
+//	synthIrregular 67.01 / 65.69 / 65.93 / 66.54 → 68.97 / 66.82 / 66.78 / 68.40
+//	synthShift     81.23 / 77.53 / 78.43 / 79.81 → 81.04 / 77.76 / 79.72 / 79.81
+//	all            74.70 / 72.17 / 72.91 / 73.82 → 75.22 / 72.96 / 73.39 / 74.30
+//	all, low-FP    68.09 / 65.85 / 66.16 / 66.48 → 68.69 / 65.15 / 67.04 / 67.06
+//	all, low-FN    79.80 / 76.92 / 78.34 / 78.52 → 80.06 / 77.15 / 78.46 / 78.98
+//
+// Per seed (in-sample / LOCO), before → after: 121 70.33 / 69.00 →
+// 71.15 / 69.97, 122 76.33 / 73.36 → 75.64 / 71.43, 123 82.15 / 81.31 →
+// 81.00 / 79.45, 124 75.95 / 73.91 → 77.92 / 77.30, 125 70.81 / 66.27 →
+// 72.20 / 70.36, 126 71.01 / 69.33 → 71.46 / 70.49, 127 72.17 / 65.33 →
+// 73.89 / 67.28, 128 78.91 / 77.95 → 79.56 / 77.86, 129 76.37 / 74.78 →
+// 76.54 / 74.90, 130 72.95 / 70.45 → 72.81 / 70.59 (LOCO rises on seven
+// of ten). What it costs: the low-FP LOCO on the judging seeds (−0.70:
+// the shift family's, 72.63 → 67.71, whose rows are unchanged, through
+// the folds' thresholds), the counts' LOCO on the development seeds
+// (−0.25) and their low-FP figures (development 62.16 / 58.49 / 59.35 /
+// 59.38 → 61.26 / 57.78 / 57.47 / 58.91), the development low-FP LOFO
+// (−0.31) and low-FN LOCO (−0.11). On NAB it moves two files,
+// both real counts: nyc_taxi (raw 4.191 → 4.389) and
+// elb_request_count_8c0756 (1.386 → 1.697); false-alarm rows 71 → 66.
+// How k and the rule were chosen, honestly: k = 10 and 40 were run on
+// every count first (synthetic 75.90 / 73.72 / 74.48 / 74.85 and 76.11
+// / 73.77 / 74.69 / 75.08, traffic-like +0.75 to +0.99 on every column),
+// but NAB fell to 65.72 / 62.16 and 69.06 / 67.37:
+// ec2_disk_write_bytes_1ef3de loses its detection (0.804 → −1.000) and
+// c0d644 falls −0.303 → −3.328, byte counters that rest at zero and
+// write millions now and then, whose bursts the logarithm shrinks. The
+// rule that exempts counts with a zero among their first values was
+// added after seeing those two files (a principled reading: a counter
+// that starts at zero is in Poisson's regime or is no event count at
+// all, but it was placed with NAB's files in view). With the rule, k =
+// 20 and 80 were measured after 40: synthetic 75.96 / 73.74 / 74.39 /
+// 75.09 and 76.07 / 74.15 / 74.61 / 75.16 (counts LOCO 69.44 and
+// 70.45, traffic-like 69.83 / 67.32 / 67.70 / 67.63 and 69.68 / 68.28 /
+// 68.55 / 67.81), NAB 73.45 / 70.09 / 71.66 / 73.45 and 73.36 / 69.99 /
+// 71.56 / 73.36 (low-FP 66.97 / 63.41 and 66.78 / 63.21; at 20 every
+// file scores as at 40 in-sample, at 80 elb_request_count_8c0756 gains
+// a false alarm; the LOCO difference is the fold that holds
+// realAWSCloudwatch out, scored at 0.377–0.378, above the alarm level,
+// where elb_request_count_8c0756's scores differ). 80 was the best of the
+// three on synthetic LOCO, 40 the one whose NAB LOCO does not fall;
+// so the value is NAB-adjacent too, and the synthetic gain does not
+// hang on it (every k measured raised synthetic LOCO, by 0.37–0.78).
+// TestTravelTimesJudgedByProportion: integer travel times whose noise
+// is 8 % of the reading, recalibrated to 0.75 on day 6, are found
+// within a day in 5 of 20 series (1 on the square-root scale) with 38
+// false alarms before (42). The state grows by 8 bytes (6,728 bytes
+// with the startup buffers' pointer; the 6,784-byte allocation class,
+// TestBudget passes); an asinh on a count's observation instead of a
+// square root: 444 ns per observation (BenchmarkObserve) and 419 ns
+// (BenchmarkObserveSynth) under load 3, no allocations.
+//
+// Tried in this round and rejected (development seeds 1–30 and NAB,
+// in-sample / LOCO / LOFO / label-free, against 75.78 / 73.37 / 73.89 /
+// 74.91 and NAB 72.99 / 71.29 / 71.20 / 72.99, low-FP 66.01; none
+// judged):
+//   - A slow changepoint on series finer than hourly, for the
+//     recalibrations: the EWMA of u, each value clipped at ±4, at 0.02
+//     (its own tail, the ratio changepoint's slot, weight 7): 75.93 /
+//     73.73 / 74.06 / 75.11 (traffic-like +0.21 / +0.27 / +0.19 /
+//     +0.66), NAB 72.43 / 70.83 / 70.64 / 72.43, low-FP 64.82; on
+//     log(v/expected) in units of its mean size (the ratio changepoint,
+//     slower): 75.97 / 72.95 / 74.36 / 75.09 (traffic-like 69.67 / 68.09
+//     / 68.07 / 68.05, but counts LOCO 66.37), NAB 72.62 / 70.92 /
+//     70.83 / 72.62, low-FP 65.14; occupancy recalibrations found 11 of
+//     77 (5). The forecasters adapt to a new level (the level at 0.02,
+//     the profiles' level at 0.01) about as fast as a slow average can
+//     gather it, while the rush hours' runs of one-signed residuals fill
+//     its tail: a statistic that sees a change of a quarter in
+//     occupancy needs a reference that does not follow the level.
+//   - Tails that learn during the warm-up, from observation 100 or 200
+//     on (the counts' false alarms fall on days 3–8): NAB 67.37 / 66.40
+//     and 70.33 / 68.38, synthetic 75.30 / 71.52 / 72.81 / 73.90 and
+//     75.49 / 72.83 / 73.56 / 74.40 (shift −1.6).
 //
 // Tried after the resting values and rejected: blend weights by time of
 // day (branch h12d; nothing kept, not judged). Each forecaster (level,
