@@ -156,7 +156,7 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			return fmt.Errorf("simulate: %w", err)
 		}
 	}
-	if len(traces) == 0 {
+	if len(traces) == 0 && (!sf.tiers || len(sf.shopSeeds) == 0) {
 		return fmt.Errorf("simulate: the suite is empty")
 	}
 	start := time.Now()
@@ -238,7 +238,7 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		}
 	}
 	fmt.Fprintf(stdout, "suite: %d traces + %d three-tier apps' tiers (the shop, and the surges traces with the shop's back tiers; web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95\n\n",
-		len(preps), len(shops), len(cands), preps[0].Setup.BootDelay, opt.Warmup)
+		len(preps), len(shops), len(cands), scaleeval.DefaultSetup(nil).BootDelay, opt.Warmup)
 	inSample := results[0]
 	switch {
 	case !sf.cv && sf.grid != "":

@@ -109,3 +109,21 @@ func TestSeasonalFlagTakesThePhaseGuard(t *testing.T) {
 		t.Fatalf("--seasonal=false --phase: validation %v, want a refusal naming SeasonalPeaks", err)
 	}
 }
+
+// TestShopRowsAlone checks that the shop's rows run without any trace
+// (--synthetic --seeds none --shop-seeds …): the suite is empty only when
+// no three-tier app is left either. The context is cancelled so the shop
+// is not simulated; reaching its preparation is what counts.
+func TestShopRowsAlone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	err := simulateCmd(ctx, []string{"--synthetic", "--seeds", "none", "--shop-seeds", "3"}, &stdout, &stderr)
+	if err == nil || strings.Contains(err.Error(), "empty") {
+		t.Fatalf("shop rows alone: %v, want the cancelled shop run", err)
+	}
+	err = simulateCmd(context.Background(), []string{"--synthetic", "--seeds", "none", "--shop-seeds", "none"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("no rows at all: %v, want an empty suite", err)
+	}
+}
