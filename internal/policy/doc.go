@@ -82,7 +82,14 @@
 //     the lead time, the decisions of the next few ticks land minutes
 //     after it, and a ratio learned over the whole 11 minutes lets the few
 //     jumps that were a surge's onset give every later small jump (a rise
-//     inside a surge) replicas for a multiple of its load;
+//     inside a surge) replicas for a multiple of its load. Only a fresh
+//     jump, above its own recent level too, is a jump: a load the base
+//     lags on a plateau (the forecast, which knew nothing of a surge,
+//     dragging the blended base below a load that stopped rising) has its
+//     base lifted to the recent level and is calibrated in a plateau bin
+//     of its own; taken for jumps, the ticks of the simulated shop's
+//     spikes kept the headroom of a spike's onset for as long as the
+//     spike lasted (19 replicas for a plateau needing 12, HPA holding 14);
 //   - the seasonal guard (SeasonalPeaks): the policy remembers the peak of
 //     every minute of the last two days and never provisions below the
 //     current level times the smallest, over those days, of the rise seen

@@ -363,18 +363,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 			e.base = e.fmax
 		}
 	}
-	bin := levelBin(e.base, capacity)
-	if k := tr.app.JumpSigmas; k > 0 && tr.dem.diffs >= 30 {
-		if j := in.Load - k*tr.dem.absDiff; j > e.base {
-			e.base, e.jump = j, true
-			if tr.app.JumpBin {
-				bin = jumpBin
-				if tr.app.JumpFallBin && tr.dem.falling() {
-					bin = jumpFallBin
-				}
-			}
-		}
-	}
+	bin := tr.jumpGuard(in.Load, &e, capacity)
 	e.quantile, e.bin = tr.cfg.Quantile, bin
 	if tr.sk != nil {
 		e.quantile = tr.sk.quantile()
