@@ -58,7 +58,8 @@
 // a longer-lead tier's,
 // the forecast weight stretched for longer leads, the jump guard at 3
 // typical changes with its bin learned over at most 3 minutes past the
-// tick, the ramp guard carried on for at most 3 minutes past
+// tick and plateaus the base lags calibrated apart (the tenth round), the
+// ramp guard carried on for at most 3 minutes past
 // the tick and to the tiers behind, the seasonal and hour-phase guards
 // and the 6-hour outage hold; the decaying-jump bin off), DIR holding the NASA
 // and ClarkNet minute traces, from
@@ -68,40 +69,51 @@
 // seasonal guard off or on, and the previous release's setting):
 //
 //	trace                under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m           0.181      0.119         1.55 |     0.216         0.250
-//	nasa_1m               0.089      0.065         1.81 |     0.089         0.065
+//	clarknet_1m           0.184      0.121         1.56 |     0.191         0.235
+//	nasa_1m               0.089      0.066         1.81 |     0.096         0.076
 //	smooth-growth-s1      0.003      0.007         1.02 |     0.003         0.007
 //	smooth-growth-s2      0.004      0.007         1.02 |     0.004         0.007
-//	surges-s1             0.685      0.722         1.06 |     0.674         0.716
-//	surges-s2             0.673      0.713         1.07 |     0.740         0.735
-//	jumps-s1              0.025      0.394         1.03 |     0.025         0.394
-//	jumps-s2              0.046      0.514         1.04 |     0.046         0.514
-//	batch-s1              0.697      0.813         1.46 |     0.697         0.813
-//	batch-s2              0.721      0.837         1.43 |     0.721         0.837
+//	surges-s1             0.737      0.747         1.08 |     0.726         0.761
+//	surges-s2             0.667      0.748         1.06 |     0.466         0.738
+//	jumps-s1              0.025      0.392         1.03 |     0.025         0.393
+//	jumps-s2              0.045      0.511         1.04 |     0.045         0.512
+//	batch-s1              0.697      0.814         1.45 |     0.698         0.814
+//	batch-s2              0.721      0.836         1.42 |     0.721         0.835
 //	diurnal-low-s1        0.250      0.256         1.19 |     0.250         0.256
 //	diurnal-low-s2        0.267      0.293         1.16 |     0.267         0.293
-//	diurnal-high-s1       0.004      0.006         1.03 |     0.004         0.006
+//	diurnal-high-s1       0.005      0.006         1.03 |     0.005         0.007
 //	diurnal-high-s2       0.004      0.012         1.03 |     0.004         0.012
-//	drift-s1              0.014      0.006         1.05 |     0.014         0.006
-//	drift-s2              0.017      0.008         1.05 |     0.017         0.008
-//	bursty-s1             0.834      0.827         1.14 |     0.834         0.827
-//	bursty-s2             0.840      0.804         1.13 |     0.840         0.804
-//	bursty-hourly-s1      0.766      0.677         1.14 |     0.766         0.677
-//	bursty-hourly-s2      0.740      0.721         1.14 |     0.740         0.721
-//	social-5m-s1          0.504      0.634         1.67 |     0.504         0.634
-//	social-5m-s2          0.629      0.703         1.51 |     0.629         0.703
-//	shop-s1 web (3m)      0.989      0.928         1.12 |     0.989         0.928
-//	shop-s1 cache (3m)    0.989      0.928         1.12 |     0.989         0.928
-//	shop-s1 db (10m)      0.778      0.965         1.11 |     0.778         0.965
-//	shop-s2 web (3m)      0.902      0.965         1.08 |     0.902         0.965
-//	shop-s2 cache (3m)    0.902      0.965         1.08 |     0.902         0.965
-//	shop-s2 db (10m)      0.720      0.975         1.11 |     0.720         0.975
-//	surges-s1 web (3m)    0.685      0.722         1.06 |     0.674         0.716
-//	surges-s1 cache (3m)  0.685      0.722         1.06 |     0.674         0.716
-//	surges-s1 db (10m)    0.890      0.936         1.11 |     0.912         0.934
-//	surges-s2 web (3m)    0.673      0.713         1.07 |     0.740         0.735
-//	surges-s2 cache (3m)  0.673      0.713         1.07 |     0.740         0.735
-//	surges-s2 db (10m)    0.768      0.903         1.08 |     0.773         0.906
+//	drift-s1              0.014      0.006         1.05 |     0.015         0.006
+//	drift-s2              0.019      0.009         1.05 |     0.023         0.012
+//	bursty-s1             0.802      0.797         1.10 |     0.794         0.796
+//	bursty-s2             0.803      0.791         1.13 |     0.806         0.796
+//	bursty-hourly-s1      0.750      0.668         1.14 |     0.751         0.664
+//	bursty-hourly-s2      0.725      0.704         1.14 |     0.716         0.701
+//	social-5m-s1          0.507      0.638         1.67 |     0.555         0.656
+//	social-5m-s2          0.674      0.745         1.56 |     0.645         0.700
+//	shop-s1 web (3m)      0.951      0.905         1.12 |     0.946         0.943
+//	shop-s1 cache (3m)    0.951      0.905         1.12 |     0.946         0.943
+//	shop-s1 db (10m)      0.768      0.951         1.11 |     0.762         0.951
+//	shop-s2 web (3m)      0.880      0.936         1.08 |     0.868         0.951
+//	shop-s2 cache (3m)    0.880      0.936         1.08 |     0.868         0.951
+//	shop-s2 db (10m)      0.717      0.966         1.11 |     0.703         0.966
+//	surges-s1 web (3m)    0.737      0.747         1.08 |     0.726         0.761
+//	surges-s1 cache (3m)  0.737      0.747         1.08 |     0.726         0.761
+//	surges-s1 db (10m)    0.912      0.934         1.11 |     0.935         0.933
+//	surges-s2 web (3m)    0.667      0.748         1.06 |     0.466         0.738
+//	surges-s2 cache (3m)  0.667      0.748         1.06 |     0.466         0.738
+//	surges-s2 db (10m)    0.747      0.901         1.08 |     0.782         0.904
+//
+// The table is after the tenth round (the jump guard's plateau bin,
+// below). In it the cv choice was the jump guard at 4 for every row
+// (ClarkNet's without the outage hold), and the whole suite chooses it
+// too: the worst rows of the shipped setting and of the jump guard at 4
+// (both the shop's seed-2 database, 0.966) are within the near tie of
+// the least (0.960, the seasonal guard off), and the latter's mean log
+// loss is the smallest. ClarkNet's cv row is within its goal (0.191/0.235;
+// it was 0.216/0.250 before that round); NASA's cv row moved from
+// 0.089/0.065 to 0.096/0.076 with the choice. The rest of this paragraph
+// and the next are from before the tenth round.
 //
 // The cv choice was the shipped setting for every row but ClarkNet's
 // (chosen on the other rows: the outage hold off, since its only other
@@ -124,10 +136,13 @@
 // Where it stands: no row loses to HPA at equal cost, in-sample or
 // cross-validated. On unseen seeds the surges-s13 database, which lost
 // (1.445/1.013; the seventh round), wins since the ninth round
-// (0.935/0.980: the skill selector's memory, below), and the shop's
-// seed-8 database, first run in the ninth round's judging, loses on
-// unserved demand (1.010 before that round's change, 1.011 after; not
-// looked into). The surges-s1 app's database lost on
+// (0.935/0.980: the skill selector's memory, below); the shop's
+// judging seeds 11-14 win on every row since the tenth round (the
+// jump guard's plateau bin), where three of twelve lost before; and
+// the shop's seed-8 database, first run in the ninth round's judging,
+// lost on unserved demand (1.010 before that round's change, 1.011
+// after). The rest of this paragraph is from before those rounds.
+// The surges-s1 app's database lost on
 // under-provisioned minutes (1.084) until the seventh round (below):
 // its jump bin, learned over the database's whole 11-minute window,
 // gave small rises inside a surge the headroom of a surge's onset. The
@@ -732,6 +747,110 @@
 // holds misses enough, and more memory only slows its adaptation. Not
 // tried: the switching margin or HPA shadows at more targets for the
 // 10-minute tier (the sixth round tried a shadow at 0.85 on every tier).
+//
+// # The tenth round: plateaus taken for jumps (the shop's spikes)
+//
+// On shop seeds looked at for the first time the front lost: seed 10's
+// web 1.032/0.999 at 1.119 of the oracle, and seed 9's database
+// 0.941/1.022 at 1.190 (`GOMAXPROCS=1 go run ./services/decider simulate
+// --synthetic --seeds none --shop-seeds 1,2,5,6,9,10 --workers 1`, the
+// development seeds of this round; the other four won by 0.92–0.99 on
+// the web). Split by the shop's own schedule (its spikes' first 13
+// minutes, from 2 before the start; their later minutes; 30 minutes
+// after them; the minutes of its bursts; the rest), against HPA at the
+// two targets either side of our cost (under-provisioned minutes, % of
+// the demand unserved, replica-minutes), seed 10's web:
+//
+//	             ours               HPA 0.90            HPA 0.85
+//	spike onset  79 0.276  3897     98 0.353  2810      89 0.324  2951
+//	spike later   0 0      4121      1 0.001  2763       0 0      2919
+//	after spike   0 0      3774      1 0.000  3477       0 0      3687
+//	bursts      283 0.304  4996    305 0.329  4041     271 0.255  4247
+//	the rest     27 0.002 128922   171 0.016 125178     12 0.000 132092
+//
+// The spikes' later minutes cost us half as much again as HPA for
+// nothing (both miss none): the forecast knows nothing of a spike, so
+// the blended base (0.75 × the level + 0.25 × the forecast's flat
+// median) stays below the load for the whole spike, the jump guard's
+// test (the load beyond three typical changes above the base) holds on
+// the plateau too, and every plateau tick was sized from the jump bin's
+// p95, a spike's onset going on rising (1.6): on day 3 (minute 5,110)
+// 19 replicas stood for 10 minutes on a plateau needing 11.7, HPA at
+// 0.85 holding 14. Over all of seed 10's spikes that is 8,018
+// replica-minutes against HPA's 5,870 at 0.85, the difference 1.5 % of
+// our cost, which at equal cost HPA spends on standing replicas
+// elsewhere; on the rest
+// and the bursts we were level with HPA. The database of seed 9 the same
+// (spikes' later minutes 6,059 against 5,183 at 0.80). Most of our
+// misses outside onsets and bursts are at a replica's edge (on seed
+// 10's web 26 of 27 short by under a fifth of a replica, on its
+// database 50 of 83) and, on the web, follow a scale-down within 20
+// minutes (21 of 27); on the database most do not (62 of 83): its misses
+// are the wander at the edge that the sixth round's margin addressed.
+//
+// Change kept: only a fresh jump (the load beyond three typical changes
+// above its own recent level too) is a jump; a tick beyond them above
+// the base but not above the level is a plateau the base lags, its base
+// lifted to the level and its ratios learned in a plateau bin of its own
+// (policy's jumpGuard; the jump bin's JumpLead window and least
+// calibration). Seed 10's spikes' later minutes then cost 3,012 (HPA
+// 2,919 at 0.85), and the web row went to 0.955/0.958. In-sample on the
+// development seeds (under×/unserved×, before and after), the web rows
+// (cache equal) s1 0.989/0.928 and 0.951/0.905, s2 0.902/0.965 and
+// 0.880/0.936, s5 0.970/0.968 and 0.920/0.940, s6 0.924/0.963 and
+// 0.911/0.979, s9 0.879/0.928 and 0.949/0.897, s10 1.032/0.999 and
+// 0.955/0.958; the databases s1 0.778/0.965 and 0.768/0.951, s2
+// 0.720/0.975 and 0.717/0.966, s5 0.770/0.966 and 0.767/0.956, s6
+// 0.733/0.952 and 0.719/0.948, s9 0.941/1.022 and 0.921/0.994, s10
+// 0.742/0.980 and 0.742/0.976: no row loses after, and the worse of the
+// two figures is better on ten of twelve (s6's web 0.963 to 0.979, s9's
+// 0.928 to 0.949). On the whole suite with --cv (the table above) no row
+// loses in-sample or cross-validated; bursty and bursty-hourly gain
+// (0.834/0.827 to 0.802/0.797 on bursty-s1), ClarkNet's cv row enters
+// its goal (0.216/0.250 to 0.191/0.235; in-sample 0.181/0.119 to
+// 0.184/0.121), and three rows lose ground while still winning:
+// surges-s1 (0.685/0.722 to 0.737/0.747; its skill selector no longer
+// moves from p95 with the 15-minute window to p98 with the 3-minute one
+// on day 9, most likely because the 15-minute window no longer holds an
+// onset's headroom over each surge's plateau), surges-s2's unserved demand
+// (0.713 to 0.748) and social-5m-s2 (0.629/0.703 to 0.674/0.745).
+//
+// Judged once, after freezing (`GOMAXPROCS=1 go run ./services/decider
+// simulate --synthetic --seeds none --shop-seeds 11,12,13,14 --workers
+// 1`, before and after): web (cache equal) s11 0.971/1.024 (LOSES) and
+// 0.930/0.997, s12 0.877/0.919 and 0.852/0.895, s13 0.915/0.963 and
+// 0.879/0.923, s14 0.857/0.966 and 0.833/0.929; databases s11
+// 0.701/0.947 and 0.702/0.937, s12 0.808/1.003 (LOSES) and 0.793/0.994,
+// s13 0.779/0.985 and 0.764/0.967, s14 0.697/0.936 and 0.693/0.925.
+// Three of twelve rows lost before, none after; every row is better on
+// both figures but s11's database on under-provisioned minutes (0.701 to
+// 0.702). The closest rows are still the shop's: s11's web unserved
+// demand at 0.997 and s12's database at 0.994.
+//
+// Tried this round on the development seeds and not kept (worse of the
+// two figures per row as under×/unserved×; geometric mean of the worse
+// figure over the shop's twelve web and database rows: 0.975 before,
+// 0.959 kept; over the surges' web and database rows and social-5m's,
+// `--families surges,social-5m --seeds 1,2`, 0.761 before, 0.779 kept):
+//
+//   - the plateau calibrated in its level bin, its base lifted to the
+//     level: the shop's rows a little better (geometric mean 0.956, worst
+//     s9's database 0.908/0.987), the surges' and social-5m's worse
+//     (0.801), for the level bins of a surge's height,
+//     where the ticks after a surge (the forecast then lagging high) had
+//     learned ratios below 1, took the plateaus' ratios: surges-s2's
+//     database 0.768/0.903 to 0.843/0.924, social-5m-s2 0.844/0.803;
+//   - the same with the base lifted only to the load less the noise
+//     allowance: s9's web 0.971/0.900, geometric mean 0.960;
+//   - the plateau left at its blended base in its level bin: s1's web
+//     1.000/0.908, geometric mean 0.966.
+//
+// Left as found: the spikes' onsets and the bursts. At a spike's onset we
+// miss fewer minutes than HPA (76 against 89 at 0.85 on seed 10's web)
+// for a third more replica-minutes (3,858 against 2,951), the jump bin's
+// p95 sizing the onset's rise; on bursts we are level with HPA at a
+// quarter more cost (283 against 271 minutes, 5,256 against 4,247). Both
+// are the headroom of a jump decided before it is known how far it goes.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
