@@ -843,7 +843,11 @@
 //   - the same with the base lifted only to the load less the noise
 //     allowance: s9's web 0.971/0.900, geometric mean 0.960;
 //   - the plateau left at its blended base in its level bin: s1's web
-//     1.000/0.908, geometric mean 0.966.
+//     1.000/0.908, geometric mean 0.966;
+//   - the plateau bin learned over the whole lead window (the level
+//     bins' window) instead of the jump bin's JumpLead: every database
+//     worse (the shop's s1 0.782/0.953, s9 0.927/0.998) and surges-s1's
+//     database loses (1.018/0.942); the 3-minute rows do not move.
 //
 // Left as found: the spikes' onsets and the bursts. At a spike's onset we
 // miss fewer minutes than HPA (76 against 89 at 0.85 on seed 10's web)
