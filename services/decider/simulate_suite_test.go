@@ -112,8 +112,9 @@ func TestSeasonalFlagTakesThePhaseGuard(t *testing.T) {
 
 // TestShopRowsAlone checks that the shop's rows run without any trace
 // (--synthetic --seeds none --shop-seeds …): the suite is empty only when
-// no three-tier app is left either. The context is cancelled so the shop
-// is not simulated; reaching its preparation is what counts.
+// no three-tier app is left either. The context is cancelled, so the
+// shop's preparation stops after making its loads (no policy or HPA run):
+// reaching it is what counts.
 func TestShopRowsAlone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
