@@ -158,7 +158,8 @@
 // on both figures, and every cost is within 1.8× the oracle's (NASA's;
 // social-5m, whose usual load is under one replica, at 1.67 and 1.51
 // wins by 0.50–0.70, short of the independent check's 0.5× on social
-// traffic: the eighth round). NASA and ClarkNet are within 0.25× on both
+// traffic: the eighth round; the tenth says why a causal controller
+// cannot reach it there on most seeds at this cost). NASA and ClarkNet are within 0.25× on both
 // figures in-sample; cross-validated,
 // ClarkNet's unserved demand is at 0.250 (the setting without the outage
 // hold; 1.001 of the goal unrounded, so still flagged), just above the
@@ -862,6 +863,166 @@
 // p95 sizing the onset's rise; on bursts we are level with HPA at a
 // quarter more cost (283 against 271 minutes, 5,256 against 4,247). Both
 // are the headroom of a jump decided before it is known how far it goes.
+//
+// # The eleventh round: where social-5m's misses and cost are
+//
+// Measured on the development seeds with the policy as shipped
+// (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --families social-5m,bursty,bursty-hourly --seeds
+// 1,2,11,12,13,14,21,22,23,24,31,32 --shop-seeds none --workers 1`;
+// social-5m 0.504/0.634 at 1.672 and 0.629/0.703 at 1.507 on seeds 1
+// and 2, the other ten 0.347–0.682 under×, 0.535–0.831 unserved×, at
+// 1.49–1.75 of the oracle), splitting the scored minutes by the
+// generator's own events (a replay of its draws in a scratch test, not
+// kept): a news burst's or the one large event's onset (its first four
+// minutes, which only replicas standing before it serve), its body (to
+// three decay times after the rise), a scheduled post's onset and body,
+// the hour after any of them, and the quiet day (08:00–24:00) and night.
+// Seed 1 (seed 2), % of the demand unserved, ours against HPA at the
+// targets either side of our cost (0.45 and 0.40; 0.50 and 0.45):
+//
+//	minutes            ours           HPA
+//	news onsets        0.363 (0.293)  0.377, 0.346 (0.340, 0.282)
+//	large event onset  0.312 (0.094)  0.336, 0.312 (0.108, 0.078)
+//	post onsets        0.142 (0.183)  0.476, 0.382 (0.362, 0.256)
+//	news bodies        0.126 (0.029)  0.206, 0.162 (0.059, 0.045)
+//	large event body   0.116 (0.076)  0.188, 0.164 (0.076, 0.054)
+//	post bodies        0.079 (0.094)  0.269, 0.182 (0.138, 0.116)
+//	hour after         0.082 (0.016)  0.226, 0.156 (0.080, 0.068)
+//	quiet day          0.033 (0.080)  0.205, 0.147 (0.101, 0.075)
+//	quiet night        0.000 (0.015)  0.013, 0.013 (0.021, 0.017)
+//
+// Under-provisioned minutes: 45 (44) of ours at news onsets against
+// HPA's 45 and 43 (51 and 43), 32 (92) at post onsets against 100 and
+// 76 (139 and 119), and the rest spread thinly. So the onsets nobody can
+// forecast (news bursts and the large event) cost us what they cost
+// HPA at our cost, and they are 54 % (44 %) of our unserved demand.
+// Elsewhere we miss less than HPA: 0.2–0.7 of its unserved demand on
+// seed 1, and on seed 2 from half of it (post onsets and bodies) to
+// about as much (the large event's body, quiet days).
+//
+// Cost, replica-minutes over the 20 scored days of seed 1, ours / HPA at
+// 0.45 / the oracle: quiet nights 8,354 / 7,203 / 6,510 (1.29 replicas
+// on average against the oracle's 1.00: the load is a tenth of a
+// replica), quiet days 13,559 / 11,606 / 8,656 (1.64 against 1.05),
+// burst and post bodies with the hour after 31,244 / 28,368 / 16,556,
+// onsets 2,318 / 2,200 / 1,447. The cost is the calibrated headroom
+// itself, not holding replicas: the count stood above the wanted count
+// (the scale-down window) at 5–16 % of quiet minutes and 15–21 % of
+// burst and post bodies (seeds 1 and 2), and the selector ran the
+// 3-minute window from day 3 on (p95 from day 5 on seed 1; p90, p98 on
+// days 9–17, then p90 again, on seed 2). Releasing
+// faster does not pay: the short window at 1 minute
+// (`--short-stabilization=1m`, a measurement) is worse on 7 of the 12
+// seeds and better on 4 (seed 1 0.660/0.768 at 1.552, seed 2 0.755/0.812 at 1.510, s31
+// 0.781/0.913), since a replica released as a bucket falls is missing
+// when the next bucket comes back up.
+//
+// How far a causal controller can get (ratios to HPA at our cost,
+// under×/unserved×): as shipped; if every scheduled post's first four
+// minutes were served at no extra cost; and the news and large-event
+// onsets alone, as we miss them now (what is left with every other
+// minute served):
+//
+//	seed  shipped     posts served  onsets only
+//	s1    0.50/0.63   0.42/0.56     0.12/0.34
+//	s2    0.63/0.70   0.40/0.56     0.12/0.31
+//	s11   0.61/0.79   0.45/0.61     0.07/0.31
+//	s12   0.45/0.62   0.29/0.39     0.06/0.19
+//	s13   0.52/0.53   0.44/0.44     0.04/0.14
+//	s14   0.68/0.74   0.38/0.58     0.14/0.45
+//	s21   0.35/0.57   0.22/0.43     0.04/0.27
+//	s22   0.47/0.69   0.30/0.48     0.08/0.38
+//	s23   0.44/0.66   0.30/0.52     0.08/0.31
+//	s24   0.44/0.57   0.28/0.43     0.04/0.22
+//	s31   0.61/0.83   0.47/0.66     0.08/0.28
+//	s32   0.48/0.67   0.32/0.54     0.09/0.33
+//
+// Meeting every post would put under-provisioned minutes within 0.5× on
+// all twelve seeds, but unserved demand on five only: the bodies of the
+// news bursts and of the large event (the minutes after an onset until
+// the reactions have caught up with a burst of up to 12×, or 20–30×)
+// and the onsets hold the rest. The onsets alone are 0.14 to
+// 0.45 of HPA's unserved demand at our cost, so 0.5× needs nearly every
+// other unserved unit gone; and standing headroom for them costs us
+// what it costs HPA (whole replicas over a load of half a replica).
+// 0.5× on both figures is therefore out of reach on most seeds of this
+// family for this controller at 1.5–1.8× the oracle; what a causal
+// change can still win is the posts' under-provisioned minutes.
+//
+// Two things in how the policy reads a load counted in 5-minute buckets
+// and held for each minute look wrong, one for cost and one for the
+// posts; a change for both was tried and rejected:
+//
+//   - The jump guard compares a tick's rise with the mean one-tick
+//     change, which on such a load is a fifth of its bucket-to-bucket
+//     noise (four ticks in five change nothing), so an ordinary bucket
+//     is a "jump": 14 % of seed 1's quiet daytime ticks and 15 % of its
+//     night ones, calibrated in the jump bin with the onsets.
+//   - The hour-phase guard stood aside before most posts it should have
+//     met: of seed 2's 133 posts, 27 had an under-provisioned onset
+//     minute, and the guard acted before 6 of them (seed 12: 33 of 134,
+//     4). One reason is a bug: season.rise gives up (ok false) when any
+//     of the 24 past hours had no load at all over its level window,
+//     which a night of a few counts a bucket often has, so the guard
+//     stands aside for the next 24 hours (seed 2's day 4, seed 12's
+//     days 3 and 7). The other is its hit rate, under 3 in 10 before
+//     most of the other missed posts: its expectations, made wherever a
+//     third of the last 24 hours rose beyond its noise test, came true
+//     less often than that on counts this small.
+//
+// Tried: (A) the jump guard comparing with the mean change from one of
+// the load's own samples to the next (each tick against the tick a
+// sample before it, the sample being the outage hold's run length; 1
+// tick for every per-minute trace, so no other row moves), and (B) a past
+// hour with no load before its instant counted as no rise instead of
+// voiding the look-back (the seasonal guard's two days keep their
+// behaviour: a day without a rise leaves it idle, as before). Each has a
+// unit test that fails before it (12.2 % of a bucketed noisy load's
+// ticks taken for jumps; the guard meeting 0 of 18 hourly bursts after
+// an idle half hour). On the development seeds (the command above;
+// under×/unserved× at cost ÷ oracle, seeds 1, 2, 11, 12, 13, 14, 21,
+// 22, 23, 24, 31, 32):
+//
+//	shipped  0.504/0.634@1.67 0.629/0.703@1.51 0.605/0.790@1.62 0.454/0.621@1.75
+//	         0.515/0.535@1.49 0.682/0.740@1.54 0.347/0.570@1.71 0.468/0.690@1.72
+//	         0.435/0.659@1.66 0.435/0.575@1.72 0.611/0.831@1.62 0.484/0.673@1.67
+//	A        0.547/0.668@1.68 0.595/0.679@1.41 0.444/0.635@1.73 0.424/0.582@1.84
+//	         0.477/0.527@1.47 0.672/0.777@1.56 0.321/0.567@1.77 0.580/0.761@1.69
+//	         0.353/0.555@1.74 0.468/0.629@1.74 0.597/0.736@1.55 0.516/0.692@1.69
+//	B        0.558/0.671@1.67 0.622/0.698@1.52 0.417/0.687@1.76 0.460/0.592@1.74
+//	         0.544/0.539@1.46 0.632/0.712@1.55 0.337/0.568@1.74 0.522/0.706@1.71
+//	         0.366/0.618@1.76 0.438/0.579@1.73 0.546/0.788@1.70 0.481/0.639@1.71
+//	A and B  0.546/0.676@1.71 0.602/0.683@1.42 0.470/0.631@1.72 0.425/0.573@1.84
+//	         0.470/0.496@1.48 0.679/0.757@1.50 0.313/0.568@1.80 0.555/0.715@1.71
+//	         0.380/0.578@1.76 0.457/0.592@1.71 0.541/0.760@1.69 0.507/0.662@1.70
+//
+// The mean of the worse of the two ratios went from 0.668 to 0.634 (A),
+// 0.650 (B) and 0.641 (both; better on 8 of 12 seeds, s13 the first
+// seed within 0.5× on both figures), bursty and bursty-hourly unchanged
+// to the last digit. Also tried on the same seeds: A's noise scale for
+// the hour-phase guard's noise test too (0.544/0.666, 0.603/0.712, …,
+// worse on 7 of 12, s22 0.600/0.784). The whole suite with --cv and A
+// and B printed every other row as in the table above, in-sample, and
+// social-5m-s1 0.546/0.676 at 1.708 and s2 0.602/0.683 at 1.418, no row
+// losing; the surges family's cv choice became the shipped setting
+// (cv 0.685/0.722 and 0.673/0.713, database 0.890/0.936 and
+// 0.768/0.903). Judged once, frozen as A and B together, on seeds 51–54
+// (`--families social-5m,bursty,bursty-hourly --seeds 51,52,53,54
+// --shop-seeds none`), before and after: social-5m-s51 0.497/0.596 at
+// 1.555 and 0.518/0.605 at 1.585, s52 0.497/0.591 at 1.591 and
+// 0.513/0.621 at 1.635, s53 0.438/0.559 at 1.757 and 0.416/0.516 at
+// 1.782, s54 0.496/0.625 at 1.467 and 0.590/0.686 at 1.580; bursty and
+// bursty-hourly unchanged (e.g. bursty-s51 0.808/0.784,
+// bursty-hourly-s51 0.784/0.724). Worse on three of four (the worse
+// ratio's mean 0.593 to 0.607), so both were reverted. On this family
+// the skill selector's choice moves each seed by more than either
+// change (seed 2 ran p90 and p98 for a week each), and cost rose on
+// most seeds; the season.rise bug stands, unfixed, with its figures
+// here. Not tried: a post guard that learns the phase of a bucketed
+// load's rises in its own samples; calibrating only the lead windows
+// that reach a new bucket (a tick at a bucket's first minute sees its
+// whole window in the bucket it knows).
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
