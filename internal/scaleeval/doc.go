@@ -1063,7 +1063,12 @@
 // (ClarkNet's cv unserved demand further past its 0.25 goal, by
 // 0.001), so it was reverted. It is the most promising of the three for
 // posts: a follow-up could judge it on more seeds together with the
-// season.rise fix (B).
+// season.rise fix (B). B and C together, on the development seeds only
+// (not judged): social-5m 0.522/0.648, 0.577/0.689, 0.390/0.645,
+// 0.400/0.537, 0.540/0.542, 0.634/0.706, 0.286/0.496, 0.465/0.666,
+// 0.468/0.651, 0.423/0.574, 0.627/0.779, 0.401/0.617 at 1.49–1.78 of
+// the oracle (the worse ratio's mean 0.629, better on 10 of 12;
+// s21 within 0.5× on both), bursty-hourly as with C alone.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
