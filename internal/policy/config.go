@@ -177,11 +177,10 @@ type AppConfig struct {
 // times of 1, 3 and 10 minutes, p90 provisioning at a 70 % target, a
 // 10-minute scale-down stabilisation, one-minute ticks, a three-day
 // calibration window, a forecast weight of 0.25 for a 3-minute lead
-// (stretched for longer leads, ForecastWeightLead), the ramp guard at 3
-// typical changes (a ramp carried on for at most 3 minutes past the
-// tick, RampLead, and to the tiers behind, UpstreamSurges), the jump
-// guard at 4 (its bin learned over at most 3 minutes past the tick,
-// JumpLead; 4 is the trace suite's cross-validated choice), the
+// (stretched for longer leads, ForecastWeightLead), the ramp and jump
+// guards at 3 typical changes (a ramp carried on for at most 3 minutes
+// past the tick, RampLead, and to the tiers behind, UpstreamSurges; the
+// jump bin learned over at most 3 minutes past the tick, JumpLead), the
 // seasonal and hour-phase guards, a
 // 6-hour outage hold,
 // and the skill selector choosing each tier's operating point among p90
@@ -211,7 +210,7 @@ func DefaultAppConfig() AppConfig {
 		RampSigmas:         3,
 		RampLead:           3 * time.Minute,
 		UpstreamSurges:     true,
-		JumpSigmas:         4,
+		JumpSigmas:         3,
 		JumpBin:            true,
 		JumpLead:           3 * time.Minute,
 		ShortStabilization: 3 * time.Minute,

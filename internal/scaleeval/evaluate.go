@@ -85,7 +85,7 @@ type Options struct {
 // beyond 3 typical one-minute changes (the ramp guard) for at most 3
 // minutes past the tick (policy.AppConfig.RampLead) and hand them to the
 // tiers behind (policy.AppConfig.UpstreamSurges), lift the base to a
-// load that jumped beyond 4 typical changes and calibrate such ticks apart
+// load that jumped beyond 3 typical changes and calibrate such ticks apart
 // (the jump guard), expect again a rise seen at this time of day on the
 // last two days (the seasonal guard) or at this minute of the hour in a
 // third of the last 24 hours (the hour-phase guard), keep the replicas for up to 6 hours
