@@ -871,7 +871,7 @@
 // # The eleventh round: where social-5m's misses and cost are
 //
 // Measured on the development seeds with the policy as shipped before
-// the tenth round and the jump guard at 4 (run side by side with them)
+// the tenth round (the plateau bin, developed at the same time)
 // (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
 // --families social-5m,bursty,bursty-hourly --seeds
 // 1,2,11,12,13,14,21,22,23,24,31,32 --shop-seeds none --workers 1`;
