@@ -152,16 +152,18 @@
 // jump guard's plateau bin), where three of twelve lost before; and
 // the shop's seed-8 database, first run in the ninth round's judging,
 // lost on unserved demand (1.010 before that round's change, 1.011
-// after). Both rounds together, judged once on seeds no one had
-// developed on (`GOMAXPROCS=1 go run ./services/decider simulate
-// --synthetic --seeds 41,42,43,44 --shop-seeds 21,22,23,24 --workers
-// 1`, at a9d30f0 and after the tenth round): 30 of 64 rows better on
-// their worse figure, 18 worse, 16 the same; losing rows 4 → 1 (the
-// shop-s22 web, cache and database and the shop-s23 database before;
-// after, only the shop-s23 database, 1.148/1.115 → 1.243/1.106 at 1.24
-// of the oracle: the shop's 10-minute database is where the policy
-// still loses on unseen seeds). The rest of this paragraph is from
-// before those rounds.
+// after; 0.787/1.001 after the tenth round). Both rounds together,
+// judged once on seeds no one had developed on (`GOMAXPROCS=1 go run
+// ./services/decider simulate --synthetic --seeds 41,42,43,44
+// --shop-seeds 21,22,23,24 --workers 1`, at a9d30f0 and after the
+// tenth round): 30 of 64 rows better on their worse figure, 18 worse,
+// 16 the same; losing rows 4 → 1 (the shop-s22 web, cache and
+// database and the shop-s23 database before; after, only the shop-s23
+// database, 1.148/1.115 → 1.243/1.106 at 1.24 of the oracle: the
+// shop's 10-minute database is where the policy still loses on unseen
+// seeds; the twelfth round, below, finds it in the skill selector's
+// first choices). The rest of this paragraph is from before those
+// rounds.
 // The surges-s1 app's database lost on
 // under-provisioned minutes (1.084) until the seventh round (below):
 // its jump bin, learned over the database's whole 11-minute window,
@@ -1099,6 +1101,133 @@
 // still gives up on a day with an idle period. (Seed 63 is the first
 // social-5m seed seen within 0.5× of HPA on both figures, 0.188/0.375,
 // with the policy as shipped; seed 61 misses by 0.001, 0.462/0.501.)
+//
+// # The twelfth round: the shop's database tier on new seeds
+//
+// Diagnosis only; nothing was kept. On the development seeds of this
+// round (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --seeds none --shop-seeds 1,2,5,6,7,8,9,10,21,22,23,24 --workers 1`,
+// the policy as shipped after the tenth round) the database rows are
+// s1 0.768/0.951 at 1.108 of the oracle, s2 0.717/0.966 at 1.112, s5
+// 0.767/0.956 at 1.104, s6 0.719/0.948 at 1.111, s7 0.710/0.973 at
+// 1.108, s8 0.787/1.001 at 1.108 (LOSES), s9 0.921/0.994 at 1.187, s10
+// 0.742/0.976 at 1.108, s21 0.983/0.992 at 1.170, s22 0.751/0.963 at
+// 1.111, s23 1.243/1.106 at 1.242 (LOSES) and s24 0.760/0.962 at 1.107;
+// every web row wins (0.880–0.996 under×, 0.897–0.979 unserved×). The
+// ninth round's 0.792/1.011 for s8 was before the tenth round's plateau
+// bin.
+//
+// Split by the shop's own schedule (its spikes' first 13 minutes from 2
+// before the start; their later minutes; 30 minutes after them; the
+// minutes of its bursts; its slow-database incidents; the rest) and by
+// the operating point the skill selector ran (the decision's quantile
+// and stabilisation window), against HPA at the two targets either side
+// of our cost, from a scratch test not kept (PrepareShop, SimulateTiers
+// with a decision hook, HPA runs over the same minutes). Seed 23's
+// database (under-provisioned minutes, % of the demand unserved,
+// replica-minutes):
+//
+//	              ours                  HPA 0.70              HPA 0.75
+//	spike onset   185 0.802    3853     176 0.701    3448     182 0.791    3212
+//	spike later    40 0.134    5066      42 0.125    4918      47 0.154    4603
+//	after spike     0 0        5756       6 0.003    4999       6 0.003    4745
+//	bursts        216 0.199    5065     139 0.087    4818     189 0.147    4505
+//	slow database   0 0        3119       0 0        3273       0 0        3095
+//	the rest       75 0.010  154336       1 0.000  163189      17 0.001  153289
+//
+// Its selector ran the configured point (p95, 15-minute scale-down
+// window) on the unscored first day, moved to p98 with the 15-minute
+// window at the end of its warm-up (day 1.0) and to p90 with the
+// 3-minute window at day 5.7, where it stayed. Placed on HPA's curve
+// drawn over the same minutes, the two stretches are on either side of
+// it: days 5.7–21 (p90, 3 minutes) 450 minutes and 0.933 % at 120,943
+// replica-minutes against HPA's 616 and 0.961 % at equal cost there
+// (0.731/0.970, a clear win); days 1.0–5.7 (p98, 15 minutes) 64 and
+// 0.208 % at 56,169 replica-minutes, 1.32 times HPA at 0.70's 42,579 on
+// those minutes, against HPA's 52 and 0.167 % at equal cost (between
+// 0.50 and 0.55; 1.229/1.247, a loss). That stretch is why the row costs
+// 1.24 of the oracle where the others cost 1.11, and the mix of the two
+// points is what loses: the same tier at a fixed p90 with the 3-minute
+// window (`--shop-seeds 8,9,21,22,23 --skill=off
+// --short-stabilization=0s --grid 'quantile=0.9,0.95;stabilization=3m'`)
+// wins at 0.744/0.980 at 1.107. The other rows costing more than 1.11
+// are the same story at a milder point: s21 ran the configured p95 with
+// the 15-minute window to day 6.0 (1.112/0.924 at equal cost there)
+// before p90 with the 3-minute window (0.778/0.966); s9 ran p98 with the
+// 3-minute window on days 1.0–1.5 and p95 with it from then
+// (0.911/0.984). The cheap rows (s1, s2, s8, s22) left the configured
+// point at day 1.0–1.6 for p90 with the 3-minute window and kept it. At
+// fixed points over the whole run, on s8, s9, s21, s22 and s23: p90 with
+// the 3-minute window wins every database row (0.777/0.997,
+// 0.756/0.967, 0.816/0.943, 0.751/0.963, 0.744/0.980, at 1.105–1.113)
+// and every web row (0.873–0.938 under×, 0.896–0.965 unserved×); p95
+// with it loses s8's and s22's databases (0.984/1.051, 0.969/1.012); the
+// configured point, p95 with the 15-minute window, loses every row of
+// both tiers (databases 1.055–1.164 under×, web 1.163–1.291).
+//
+// What the split says about the rest of the brief's suspects:
+//
+//   - Slow-database incidents do not move the database's load in the
+//     evaluation: they change the shop's database capacity, latency and
+//     errors, but the tier's load is its offered queries (the web's
+//     served requests times the cache's misses) and the evaluation's
+//     capacity is fixed (max/20). No row misses more than 5 minutes in
+//     them, ours or HPA's.
+//   - Misses at replica edges after scale-downs during the hit-ratio
+//     wander are where we are ahead of HPA at equal cost, not behind:
+//     the rest of the minutes holds 74 of s8's misses against 81 and 341
+//     for HPA at 0.80 and 0.85 (s1 56 against 83 and 282, s2 93 against
+//     131 and 433). Of s23's 75 such misses 54 are within a fifth of a
+//     replica of the edge and 46 follow a scale-down within 30 minutes
+//     (s8 50 and 34 of 74): the wander at the edge of the sixth round.
+//   - Seed 8's loss (unserved 1.001; 0.996 at equal cost on its p90
+//     stretch, days 1.6–21) is a near tie at the cheap point, not the
+//     selector's: at a spike's onset we leave 0.830 % of the demand
+//     unserved at 3,083 replica-minutes against HPA's 0.753 % at 2,893
+//     (0.80) and 0.808 % at 2,724 (0.85), and in bursts 0.307 % against
+//     0.268 % and 0.333 %; the rest, 0.013 % against 0.014 % and 0.067 %,
+//     pays for it. On the database an onset is served by what stood
+//     before it (the fifth round); most likely p90 with the 3-minute
+//     window has released more of it by then than HPA with its 5-minute
+//     window has (not measured this round).
+//
+// So seed 23's loss is the selector's first choices on a 10-minute
+// tier: after one day (skillWarm) it picks on a day of history, which
+// on this tier holds about as many independent misses as nine hours of
+// a 3-minute tier (a few spikes and bursts), and with the ninth round's
+// 19.25-day memory that pick weighs for days. Tried this round on the
+// development seeds and not kept (database rows, same command; the
+// web rows do not move with the first and move by at most 0.009 with
+// the second):
+//
+//   - the warm-up scaled by the lead window as the memory is (policy's
+//     skillMemoryFor; 2.75 days on the database): the configured point
+//     then runs longer, and it is the worst one (above): s22 1.054/0.995
+//     (LOSES), s23 1.209/1.075 (still LOSES), s8 0.822/1.000 (LOSES),
+//     s5 0.865/0.990; under-provisioned minutes worse on nine of the
+//     twelve databases, s9 and s21 level, s23 better; three rows lose
+//     against two before;
+//   - the floors of the selector's ratios (skillEpsUnder,
+//     skillEpsUnserved) scaled by the weight its zero-started rates hold
+//     so far (1 − (1 − α)^ticks), so that they mean the same after a day
+//     as after the memory: s22 0.751/0.963 to 1.020/1.003 (LOSES; its
+//     selector too took a costly point early), s23 1.233/1.103, the
+//     rest within 0.005;
+//   - measured, not a candidate: the ninth round's memory undone (a week
+//     on every tier): s23 1.209/1.116 and s22 1.002/1.027, both losing,
+//     s8 0.786/1.000, s9 and s21 within 0.02: the long memory is not
+//     what makes s23 lose.
+//
+// Either change moves which point a seed's selector takes early, one way
+// on one seed and the other way on another; neither is evidence of a
+// general cause, so neither went to the suite or to judging seeds. Left
+// for a follow-up: a selector that does not leave the configured point
+// for a costlier one until its rates hold enough independent misses, or
+// a cheaper configured point on the 10-minute tier (p90 with the
+// 3-minute window is what every cheap database row runs from day 1–2 on,
+// but it lost the surges-s1 database, 1.017/0.932, in the sixth round);
+// either needs the surges family's databases and the whole suite beside
+// these seeds.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
