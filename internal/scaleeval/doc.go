@@ -1186,10 +1186,13 @@
 //     unserved at 3,083 replica-minutes against HPA's 0.753 % at 2,893
 //     (0.80) and 0.808 % at 2,724 (0.85), and in bursts 0.307 % against
 //     0.268 % and 0.333 %; the rest, 0.013 % against 0.014 % and 0.067 %,
-//     pays for it. On the database an onset is served by what stood
-//     before it (the fifth round); most likely p90 with the 3-minute
-//     window has released more of it by then than HPA with its 5-minute
-//     window has (not measured this round).
+//     pays for it. It is not what stood at the spike's start: at the
+//     start minute of its 19 scored spikes we had 6.11 replicas ready on
+//     average, HPA 6.37 at 0.80 and 6.00 at 0.85 (the load 4.64
+//     replicas' worth; s1, which wins, 5.47 against 5.58 and 5.32). Where
+//     in the onset's 13 minutes the difference arises (we pay 3,083
+//     replica-minutes there, more than either HPA) was not found this
+//     round.
 //
 // So seed 23's loss is the selector's first choices on a 10-minute
 // tier: after one day (skillWarm) it picks on a day of history, which
