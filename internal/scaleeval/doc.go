@@ -152,7 +152,7 @@
 // jump guard's plateau bin), where three of twelve lost before; and
 // the shop's seed-8 database, first run in the ninth round's judging,
 // lost on unserved demand (1.010 before that round's change, 1.011
-// after; 0.787/1.001 after the tenth round). Both rounds together,
+// after; 0.787/1.001 after the tenth round, still a loss). Both rounds together,
 // judged once on seeds no one had developed on (`GOMAXPROCS=1 go run
 // ./services/decider simulate --synthetic --seeds 41,42,43,44
 // --shop-seeds 21,22,23,24 --workers 1`, at a9d30f0 and after the
