@@ -284,7 +284,14 @@
 //     art_daily_nojump, art_load_balancer_spikes,
 //     cpu_utilization_asg_misconfiguration and nyc_taxi, all daily
 //     series), still a NAB cost at the same threshold, not threshold
-//     noise; in place of the blend's changepoint rather than beside it
+//     noise (on development seeds 31–60, run afterwards for a wider
+//     view, synthetic-only: 74.48 / 71.42 / 73.05 / 73.61 → 74.91 /
+//     72.35 / 73.09 / 74.18, low-FP 67.82 / 64.50 / 65.66 / 66.65 →
+//     67.99 / 64.68 / 65.62 / 66.74; traffic-like 68.04 / 65.99 / 66.87
+//     / 67.58 → 70.64 / 67.77 / 68.82 / 69.93, counts 73.06 / 66.66 /
+//     71.24 / 71.57 → 72.88 / 68.67 / 70.24 / 71.65, shift 80.41 / 77.73
+//     / 78.23 / 79.01 → 79.79 / 77.48 / 77.85 / 78.84, hourly within
+//     0.4: the gain is the traffic-like family's); in place of the blend's changepoint rather than beside it
 //     (its tail): 76.92 / 75.06 / 75.51 / 75.98 but NAB 68.52 / 65.74
 //     (nyc_taxi 4.389 → 2.286, elb_request_count_8c0756 loses a
 //     detection); scored only from the daily profile's third day (the
