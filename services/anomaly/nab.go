@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -192,6 +193,22 @@ func writeCalibration(w io.Writer, cal []nab.Calibration, what string) {
 // runNAB scores one corpus (a data folder, or the synthetic corpus it
 // writes first) and, given windows, prints and returns its evaluations.
 // With o.calibration it also returns each category's calibration.
+// decodeSettings overlays the JSON object raw on cfg. A field the
+// detector's Config does not have is an error, not silently ignored: a
+// misspelt or stale setting would otherwise score the defaults under the
+// experiment's name.
+func decodeSettings(raw []byte, cfg *anomaly.Config) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the settings object")
+	}
+	return nil
+}
+
 func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, []nab.Calibration, error) {
 	if o.synth != "" {
 		d, w, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
@@ -219,7 +236,7 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 	sort.Strings(paths)
 	cfg := anomaly.DefaultConfig()
 	if o.override != "" {
-		if err := json.Unmarshal([]byte(o.override), &cfg); err != nil {
+		if err := decodeSettings([]byte(o.override), &cfg); err != nil {
 			return nil, nil, fmt.Errorf("nab: -config: %w", err)
 		}
 	}
@@ -231,7 +248,7 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 		}
 		for i, ov := range overrides {
 			c := cfg
-			if err := json.Unmarshal(ov, &c); err != nil {
+			if err := decodeSettings(ov, &c); err != nil {
 				return nil, nil, fmt.Errorf("nab: -grid item %d: %w", i, err)
 			}
 			extra = append(extra, c)

@@ -119,6 +119,9 @@ func TestNABCommandErrors(t *testing.T) {
 		{"missing flags", []string{"-data", data}, "required"},
 		{"empty corpus", []string{"-data", t.TempDir(), "-out", t.TempDir()}, "no "},
 		{"bad windows", []string{"-data", data, "-out", t.TempDir(), "-windows", filepath.Join(t.TempDir(), "nope.json")}, "read windows"},
+		{"unknown setting", []string{"-data", data, "-out", t.TempDir(), "-config", `{"Holdof":100}`}, `unknown field "Holdof"`},
+		{"unknown grid setting", []string{"-data", data, "-out", t.TempDir(), "-grid", `[{"Holdoff":100},{"Nope":1}]`}, `grid item 1: json: unknown field "Nope"`},
+		{"trailing settings", []string{"-data", data, "-out", t.TempDir(), "-config", `{"Holdoff":100} {}`}, "trailing data"},
 	}
 	for _, c := range cases {
 		err := nabCmd(context.Background(), c.args, &bytes.Buffer{}, &bytes.Buffer{})
