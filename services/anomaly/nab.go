@@ -190,9 +190,6 @@ func writeCalibration(w io.Writer, cal []nab.Calibration, what string) {
 	}
 }
 
-// runNAB scores one corpus (a data folder, or the synthetic corpus it
-// writes first) and, given windows, prints and returns its evaluations.
-// With o.calibration it also returns each category's calibration.
 // decodeSettings overlays the JSON object raw on cfg. A field the
 // detector's Config does not have is an error, not silently ignored: a
 // misspelt or stale setting would otherwise score the defaults under the
@@ -209,6 +206,9 @@ func decodeSettings(raw []byte, cfg *anomaly.Config) error {
 	return nil
 }
 
+// runNAB scores one corpus (a data folder, or the synthetic corpus it
+// writes first) and, given windows, prints and returns its evaluations.
+// With o.calibration it also returns each category's calibration.
 func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, []nab.Calibration, error) {
 	if o.synth != "" {
 		d, w, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
