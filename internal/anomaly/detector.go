@@ -272,14 +272,14 @@ func looksLikeCounts(xs []sample) bool {
 // (variance μ + μ²/k), 2√k·asinh(√((v+3/8)/k)): the square root's
 // 2√(v+3/8) while v is well below k, a logarithm's growth beyond it.
 // countUnscale is its inverse.
-func countScale(v float64, k float64) float64 {
+func countScale(v, k float64) float64 {
 	if k > 0 {
 		return 2 * math.Sqrt(k) * math.Asinh(math.Sqrt((math.Max(v, 0)+3.0/8)/k))
 	}
 	return 2 * math.Sqrt(math.Max(v, 0)+3.0/8)
 }
 
-func countUnscale(y float64, k float64) float64 {
+func countUnscale(y, k float64) float64 {
 	if k > 0 {
 		x := math.Sinh(y / (2 * math.Sqrt(k)))
 		return math.Max(0, k*x*x-3.0/8)

@@ -32,6 +32,11 @@ const (
 	// the tick before (AppConfig.JumpFallBin): a burst past its peak,
 	// decaying, goes on far less than one still rising.
 	jumpFallBin = maxBin + 2
+	// plateauBin holds the ratios of ticks the jump guard's test caught
+	// on a plateau (jumpGuard): a load well above the base but not above
+	// its own recent level. Like the jump bins it is learned over
+	// JumpLead and needs only minJumpCalibration ratios.
+	plateauBin = maxBin + 3
 	// minJumpCalibration is the least number of ratios the jump bin needs;
 	// jumps are rare, and until then the pooled ratios serve.
 	minJumpCalibration = 30
@@ -160,6 +165,9 @@ func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, stri
 	need, src := minN, "level"
 	if bin >= jumpBin {
 		need, src = min(minN, minJumpCalibration), "jump"
+		if bin == plateauBin {
+			src = "plateau"
+		}
 	}
 	if d.cal.binLen(bin) >= need {
 		return math.Max(d.cal.binQuantile(bin, q), 0), src

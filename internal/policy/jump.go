@@ -1,10 +1,5 @@
 package policy
 
-// plateauBin holds the ratios of ticks the jump guard's test caught on a
-// plateau (jumpGuard): a load well above the base but not above its own
-// recent level.
-const plateauBin = maxBin + 3
-
 // jumpGuard applies the jump guard (AppConfig.JumpSigmas) to the
 // evaluation's base and returns the bin the tick is calibrated in: its
 // level bin, the jump bin (AppConfig.JumpBin) for a fresh jump, or the
