@@ -54,6 +54,10 @@ type hpaShadow struct {
 // shadowScore holds the exponentially weighted rates of one shadow.
 type shadowScore struct {
 	under, unserved, cost float64
+	// runs is the exponentially decayed count (not rate) of runs of
+	// missed ticks: the independent misses behind under and unserved.
+	runs   float64
+	missed bool // the last tick was missed
 }
 
 // skillTargets are the HPA targets whose shadows draw the curve.
@@ -75,6 +79,7 @@ const (
 	skillWarm         = 24 * time.Hour
 	skillEpsUnder     = 2.5e-4
 	skillEpsUnserved  = 1e-4
+	skillEvidence     = 1.0
 )
 
 // skillMemoryFor is how long the selector's rates remember on a tier
@@ -157,6 +162,19 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 	sc.under += alpha * (miss - sc.under)
 	sc.unserved += alpha * (math.Max(0, short) - sc.unserved)
 	sc.cost += alpha * (float64(paid) - sc.cost)
+	sc.runs *= 1 - alpha
+	if miss == 1 && !sc.missed {
+		sc.runs++
+	}
+	sc.missed = miss == 1
+}
+
+// skillMargin is the relative improvement a candidate needs to replace
+// the running one when the two hold n independent misses between them:
+// skillSwitch, widened like a confidence bound (skillEvidence/sqrt(n))
+// while the misses behind the comparison are few.
+func skillMargin(n float64) float64 {
+	return math.Max(skillSwitch, skillEvidence/math.Sqrt(n+1))
 }
 
 // step scores every shadow on the tick's load, advances them with their
@@ -219,7 +237,11 @@ func (s *skill) step(t time.Time, load float64, ready, total int, capacity float
 			best, bestR = i, r
 		}
 	}
-	if best != s.pick && bestR < cur*(1-skillSwitch) {
+	m := skillSwitch
+	if s.cands[best].score.cost > s.cands[s.pick].score.cost {
+		m = skillMargin(s.cands[s.pick].score.runs + s.cands[best].score.runs)
+	}
+	if best != s.pick && bestR < cur*(1-m) {
 		s.pick = best
 	}
 }
