@@ -217,6 +217,11 @@ func (s *skill) step(t time.Time, load float64, ready, total int, capacity float
 	if s.ticks < s.warm || len(s.hpas) < 2 {
 		return
 	}
+	s.choose()
+}
+
+// choose picks the candidate to run from the shadows' rates.
+func (s *skill) choose() {
 	// A candidate costlier than the costliest HPA shadow cannot be placed
 	// on the curve (beside HPA's end point it would look better than HPA
 	// is at that cost), so it is not chosen.

@@ -144,3 +144,44 @@ func TestSkillMemoryScalesWithTheLead(t *testing.T) {
 		}
 	}
 }
+
+// TestSkillCostlierSwitchNeedsEvidence pins the evidence-scaled switch
+// margin: a costlier candidate that looks better on a handful of
+// independent misses (runs of missed ticks) does not replace the running
+// point, the same candidate backed by many misses does, and a cheaper one
+// needs only skillSwitch however few misses back it.
+func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
+	mk := func(candCost, runs float64) *skill {
+		s := &skill{load: 1}
+		s.hpas = []hpaShadow{
+			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
+			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
+		}
+		s.cands = []shadow{
+			{q: 0.95, score: shadowScore{under: 0.02, unserved: 0.01, cost: 15, runs: runs / 2}},
+			{q: 0.98, score: shadowScore{under: 0.01, unserved: 0.005, cost: candCost, runs: runs / 2}},
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name       string
+		cost, runs float64
+		want       int
+	}{
+		{"costlier, few misses", 16, 2, 0},
+		{"costlier, many misses", 16, 200, 1},
+		{"cheaper, few misses", 14, 2, 1},
+	} {
+		s := mk(c.cost, c.runs)
+		s.choose()
+		if s.pick != c.want {
+			t.Errorf("%s: runs candidate %d, want %d", c.name, s.pick, c.want)
+		}
+	}
+	if m := skillMargin(0); m < 0.5 {
+		t.Errorf("margin without evidence %.3g, want a wide one", m)
+	}
+	if m := skillMargin(1e4); m != skillSwitch {
+		t.Errorf("margin on ample evidence %.3g, want skillSwitch", m)
+	}
+}
