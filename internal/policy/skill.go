@@ -69,7 +69,9 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // skillWarm of history passes before any candidate but the configured
 // one is run; a new candidate must be better by skillSwitch (relatively)
 // to replace the running one, since every switch mixes two operating
-// points, which on a convex curve is worse than either; skillEpsUnder and
+// points, which on a convex curve is worse than either, and a costlier
+// one by skillMargin, which widens that by skillEvidence over the square
+// root of the independent misses behind the two; skillEpsUnder and
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
 // and relative to the load).
 const (
