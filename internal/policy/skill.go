@@ -33,6 +33,10 @@ type skill struct {
 	warm  int // skillWarm in ticks
 	pick  int
 	load  float64 // exponentially weighted load, the scale of unserved
+	// evidence: a switch to a costlier candidate needs skillMargin, not
+	// skillSwitch (a tier whose lead window is longer than
+	// skillMemoryWindow, see skillMargin).
+	evidence bool
 }
 
 // shadow is one candidate operating point of the policy.
@@ -70,8 +74,9 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // one is run; a new candidate must be better by skillSwitch (relatively)
 // to replace the running one, since every switch mixes two operating
 // points, which on a convex curve is worse than either, and a costlier
-// one by skillMargin, which widens that by skillEvidence over the square
-// root of the independent misses behind the two; skillEpsUnder and
+// one on a long-lead tier by skillMargin, which widens that by
+// skillEvidence over the square root of the independent misses behind
+// the two; skillEpsUnder and
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
 // and relative to the load).
 const (
@@ -107,7 +112,7 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 	if len(app.SkillQuantiles) == 0 {
 		return nil
 	}
-	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemoryFor(horizon))), warm: int(skillWarm / app.Tick)}
+	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemoryFor(horizon))), warm: int(skillWarm / app.Tick), evidence: horizon > skillMemoryWindow}
 	wins := []time.Duration{cfg.ScaleDownStabilization}
 	if sh := app.ShortStabilization; sh > 0 && sh < cfg.ScaleDownStabilization {
 		wins = append(wins, sh)
@@ -171,10 +176,16 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 	sc.missed = miss == 1
 }
 
-// skillMargin is the relative improvement a candidate needs to replace
-// the running one when the two hold n independent misses between them:
-// skillSwitch, widened like a confidence bound (skillEvidence/sqrt(n))
-// while the misses behind the comparison are few.
+// skillMargin is the relative improvement a costlier candidate needs to
+// replace the running one when the two hold n independent misses between
+// them: skillSwitch, widened like a confidence bound (skillEvidence/sqrt(n))
+// while the misses behind the comparison are few. It applies on a tier
+// whose lead window is longer than skillMemoryWindow, the tiers whose
+// memory skillMemoryFor stretches: there (the 10-minute database) a
+// costlier point taken on a few misses loses to HPA (scaleeval's
+// thirteenth and fourteenth rounds), while on a 3-minute tier the switches
+// it delays are ones that pay (NASA, ClarkNet), and a cheaper candidate
+// needs only skillSwitch on any tier.
 func skillMargin(n float64) float64 {
 	return math.Max(skillSwitch, skillEvidence/math.Sqrt(n+1))
 }
@@ -245,7 +256,7 @@ func (s *skill) choose() {
 		}
 	}
 	m := skillSwitch
-	if s.cands[best].score.cost > s.cands[s.pick].score.cost {
+	if s.evidence && s.cands[best].score.cost > s.cands[s.pick].score.cost {
 		m = skillMargin(s.cands[s.pick].score.runs + s.cands[best].score.runs)
 	}
 	if best != s.pick && bestR < cur*(1-m) {

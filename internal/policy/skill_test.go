@@ -146,13 +146,19 @@ func TestSkillMemoryScalesWithTheLead(t *testing.T) {
 }
 
 // TestSkillCostlierSwitchNeedsEvidence pins the evidence-scaled switch
-// margin: a costlier candidate that looks better on a handful of
-// independent misses (runs of missed ticks) does not replace the running
-// point, the same candidate backed by many misses does, and a cheaper one
-// needs only skillSwitch however few misses back it.
+// margin: on a tier whose lead window is longer than skillMemoryWindow (a
+// 10-minute database) a costlier candidate that looks better on a handful
+// of independent misses (runs of missed ticks) does not replace the
+// running point, the same candidate backed by many misses does, and a
+// cheaper one needs only skillSwitch however few misses back it; on a
+// 3-minute tier the costlier candidate needs only skillSwitch too.
 func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
-	mk := func(candCost, runs float64) *skill {
-		s := &skill{load: 1}
+	cfg := DefaultAppConfig()
+	mk := func(lead time.Duration, candCost, runs float64) *skill {
+		tc := cfg.Tiers[0]
+		tc.LeadTime = lead
+		s := newSkill(tc, &cfg, cfg.Tick+lead)
+		s.load = 1
 		s.hpas = []hpaShadow{
 			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
 			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
@@ -165,14 +171,17 @@ func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name       string
+		lead       time.Duration
 		cost, runs float64
 		want       int
 	}{
-		{"costlier, few misses", 16, 2, 0},
-		{"costlier, many misses", 16, 200, 1},
-		{"cheaper, few misses", 14, 2, 1},
+		{"10-minute tier, costlier, few misses", 10 * time.Minute, 16, 2, 0},
+		{"10-minute tier, costlier, many misses", 10 * time.Minute, 16, 200, 1},
+		{"10-minute tier, cheaper, few misses", 10 * time.Minute, 14, 2, 1},
+		{"3-minute tier, costlier, few misses", 3 * time.Minute, 16, 2, 1},
+		{"3-minute tier, cheaper, few misses", 3 * time.Minute, 14, 2, 1},
 	} {
-		s := mk(c.cost, c.runs)
+		s := mk(c.lead, c.cost, c.runs)
 		s.choose()
 		if s.pick != c.want {
 			t.Errorf("%s: runs candidate %d, want %d", c.name, s.pick, c.want)
