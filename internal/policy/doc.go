@@ -35,10 +35,11 @@
 // TestSkillMemoryScalesWithTheLead), places each
 // policy candidate on the HPA shadows' cost/quality curve at its own cost,
 // and runs the candidate with the smallest worse-of-two ratio to HPA there
-// (after a day of history, switching only for a 10 % better ratio, to a
-// costlier candidate only for a ratio better by a margin that shrinks
-// with the independent misses, runs of missed ticks, behind the two
-// candidates' rates (TestSkillCostlierSwitchNeedsEvidence), and
+// (after a day of history, switching only for a 10 % better ratio, on a
+// tier with a lead longer than 3 minutes to a costlier candidate only for
+// a ratio better by a margin that shrinks with the independent misses,
+// runs of missed ticks, behind the two candidates' rates
+// (TestSkillCostlierSwitchNeedsEvidence), and
 // never to a candidate costlier than the costliest HPA shadow). So the
 // same configuration holds replicas long where bursts cluster (NASA,
 // ClarkNet), releases them early where bursts are isolated (the simulated

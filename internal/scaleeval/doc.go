@@ -146,8 +146,10 @@
 //
 // Where it stands: no row loses to HPA at equal cost, in-sample or
 // cross-validated. On unseen seeds the surges-s13 database, which lost
-// (1.445/1.013; the seventh round), wins since the ninth round
-// (0.935/0.980: the skill selector's memory, below); the shop's
+// (1.445/1.013; the seventh round), won in the ninth round
+// (0.935/0.980: the skill selector's memory, below), lost again at
+// 37a1b28 (1.471/1.014) and wins since the thirteenth and fourteenth
+// rounds (0.972/0.985: a costlier switch needs evidence); the shop's
 // judging seeds 11-14 win on every row since the tenth round (the
 // jump guard's plateau bin), where three of twelve lost before; and
 // the shop's seed-8 database, first run in the ninth round's judging,
@@ -1260,8 +1262,11 @@
 //     oracle 1.242 to 1.178; still LOSES), s8 db unchanged 0.787/1.001,
 //     s9 web 0.951/0.899 to 0.873/0.896, every other row within 0.01.
 //     Surges (`--families surges --seeds 1,2,11,12,13,14 --shop-seeds
-//     none`): 0 of 24 lose; surges-s13 db 0.935/0.980 to 0.972/0.985,
-//     weaker but winning.
+//     none`): 0 of 24 lose; surges-s13 db 0.972/0.985. (0.935/0.980,
+//     the before figure first written here, is the ninth round's: at
+//     main, 37a1b28, the row is 1.471/1.014, a loss this change makes a
+//     win; when it moved was not looked for. The same run at main: 1 of
+//     24 loses.)
 //
 // The whole suite (`--suite /work/shared/data/traces --cv --workers 1`):
 // 0 of 34 rows lose in-sample and none over 1 in the cv columns; NASA
@@ -1276,6 +1281,95 @@
 // same. Kept (TestSkillCostlierSwitchNeedsEvidence). It does not yet
 // make s23's database win: its selector still leaves p95/15m, later,
 // and the costlier stretch still loses; left for a follow-up.
+//
+// Judged once more, unchanged, on seeds nobody had used (`GOMAXPROCS=1
+// go run ./services/decider simulate --synthetic --seeds 71,72
+// --shop-seeds 41,42,43,44 --workers 1`, main at 37a1b28 → this round;
+// worse-of-two figure to three decimals): 4 of 38 rows better, 6 worse,
+// 28 the same; losing rows 2 → 2. Better: shop-s44 db 1.092/1.081 →
+// 0.990/1.035 (cost ÷ oracle 1.181 → 1.142, still LOSES), shop-s41
+// web/cache 0.933/0.909 → 0.904/0.932, jumps-s72 0.032/0.364 →
+// 0.035/0.351. Worse, every one a 3-minute single-tier row:
+// smooth-growth-s72 0.004/0.003 → 0.006/0.003, diurnal-low-s71
+// 0.255/0.351 → 0.258/0.355, diurnal-low-s72 0.367/0.390 → 0.371/0.394,
+// drift-s71 0.022/0.009 → 0.024/0.010, drift-s72 0.030/0.015 →
+// 0.036/0.016, social-5m-s71 0.655/0.752 → 0.680/0.761. The shop-s43
+// database loses at both (0.861/1.001). On the suite's seeds 1 and 2
+// (`--synthetic --workers 1`) it is the same picture: better on
+// surges-s2 (web, cache) 0.667/0.748 → 0.374/0.730 and jumps-s2, worse
+// on diurnal-low-s1 0.250/0.256 → 0.264/0.279, diurnal-low-s2, drift-s1
+// 0.014/0.006 → 0.036/0.016, drift-s2 and social-5m-s2 0.674/0.745 →
+// 0.713/0.748. The round's change also moves the NASA golden of
+// services/decider (TestSimulateGolden; 0.343/0.182 → 0.314/0.174),
+// which it did not regenerate. The fourteenth round, below, narrows it.
+//
+// # The fourteenth round: the evidence margin on long-lead tiers only
+//
+// Where the thirteenth round's margin costs the recorded traces, from
+// the selector's switches printed by a scratch change (not kept): on
+// NASA it delays p90/15m → p95/15m from day 4.58 to 5.31 and p95/15m →
+// p98/15m from day 8.47 to 10.01 (27 and 15 runs behind the comparison,
+// margins 0.19 and 0.25 against improvements of 10.7 % and 11.9 %); on
+// ClarkNet p90/15m → p95/15m from day 2.65 to 3.33 (21 runs, margin
+// 0.21, improvement 12.5 %; its switch to p98 at day 8.89 is not
+// delayed). No switch is suppressed for good. The cheaper point misses
+// meanwhile: NASA's under-provisioned minutes 0.054 % → 0.062 % (about
+// 7 more of 82,900), ClarkNet's 0.192 % → 0.219 % (about 5 more of
+// 18,700), which moves ratios to an HPA that misses ten times as often
+// by about 12 %. The database switches the margin blocks carry the same
+// evidence: shop-s23 p95/15m → p98/15m at day 1.008 (14 runs,
+// improvement 10.1 %) and 1.80 (18 runs, 10.6 %), surges-s13 p95/3m →
+// p98/15m at day 4.79 (18 runs, 10.2 %). At NASA's quality a 3-minute
+// tier holds as few independent misses as the database, and counting
+// them in lead windows rather than runs gives fewer still, so a wider
+// margin, not a narrower one: no count of misses tells the switches
+// that pay from those that lose. The tier's lead does, on every row
+// measured: the margin made every 10-minute row it moved better
+// (shop-s9, s23 and s44, surges-s13) and the 3-minute rows it moved
+// better or worse (above).
+//
+// Tried on the development seeds (shop 1, 2, 5–10, 21–24; surges 1, 2,
+// 11–14; the suite's seeds 1, 2 and NASA and ClarkNet alone):
+//
+//   - the margin only until the selector first leaves the configured
+//     point (the first switch after warm-up): NASA 0.089/0.066 and
+//     ClarkNet 0.184/0.121 (main's), shop-s23 db 1.042/1.055 and s9 db
+//     0.906/0.983 kept, but surges-s13 db 1.443/1.015 (LOSES): the switch
+//     its margin blocks is its fourth. Rejected;
+//   - the HPA shadows' runs counted in the evidence too: shop-s23 db back
+//     to 1.243/1.106 (HPA's misses are many). Rejected;
+//   - kept: the margin only on a tier whose lead window is longer than
+//     skillMemoryWindow, the boundary past which skillMemoryFor already
+//     stretches the memory (no new constant; in this suite that means the
+//     10-minute database). Against main: shop rows better on s9 db
+//     (0.921/0.994 → 0.906/0.983) and s23 db (1.243/1.106 →
+//     1.042/1.055, still LOSES), the other 34 the same; surges rows
+//     better on s13 db (1.471/1.014 → 0.972/0.985), the other 23 the
+//     same; the suite's seeds 1 and 2 and NASA and ClarkNet the same on
+//     every row. Against the thirteenth round it gives back shop-s9
+//     web/cache (0.873/0.896 → 0.949/0.897) and surges-s2 web/cache
+//     (0.374/0.730 → 0.667/0.748), both winning either way.
+//
+// Judged once, frozen (5c0a7e3), on seeds nobody had used (`GOMAXPROCS=1
+// go run ./services/decider simulate --synthetic --seeds 73,74
+// --shop-seeds 45,46,47,48 --workers 1`): the same as main on all 38
+// rows (no database of these seeds takes a switch the margin blocks),
+// so kept; the thirteenth round on the same seeds is better than main
+// on 3 (jumps-s73, jumps-s74, diurnal-low-s73 0.435/0.555 →
+// 0.447/0.519) and worse on 4 (drift-s73 0.026/0.012 → 0.032/0.016,
+// drift-s74 0.015/0.007 → 0.018/0.007, bursty-s74 0.786 → 0.788,
+// social-5m-s73 0.531/0.697 → 0.699/0.761). Two rows lose at all three:
+// shop-s45 db 0.967/1.017 and surges-s73 db 1.042/0.964 (not looked
+// into: judging seeds). On the thirteenth round's judging seeds above
+// (71, 72, 41–44; seen before, so not a judgement) this round is main's
+// on every row but shop-s44 db, which keeps the 0.990/1.035. The whole
+// suite with --cv at 5c0a7e3 prints the table at the top of this
+// comment to the digit, in-sample and cross-validated, and the same
+// worst loss for every setting of the grid; the thirteenth round's
+// figures for NASA (0.100/0.072, cv 0.109/0.088) and ClarkNet
+// (0.206/0.139, cv 0.212/0.245) are back to 0.089/0.066 (cv
+// 0.096/0.076) and 0.184/0.121 (cv 0.191/0.235). NASA's golden of
+// services/decider is main's again.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
