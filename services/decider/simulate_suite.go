@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,9 +18,9 @@ import (
 	"github.com/headroomhq/headroom/internal/trace"
 )
 
-// surgeTiersFamily is the synthetic family the suite also runs as a
-// three-tier app (scaleeval.PrepareFrontTiers): the one whose front sees
-// forecastable surges.
+// surgeTiersFamily is the synthetic family the suite runs as a three-tier
+// app by default (scaleeval.PrepareFrontTiers; --tier-families names
+// others): the one whose front sees scheduled surges.
 const surgeTiersFamily = "surges"
 
 // suiteFlags are the flags of `decider simulate --suite DIR`.
@@ -35,6 +36,9 @@ type suiteFlags struct {
 	writeDir  string
 	goal      float64
 	shopSeeds []int64
+	// tierFamilies are the synthetic families whose traces also run as
+	// the web tier of a three-tier app.
+	tierFamilies []string
 }
 
 // seedList returns a flag.Func that sets *dst to a comma-separated list of
@@ -68,6 +72,17 @@ func (sf *suiteFlags) register(fs *flag.FlagSet) {
 		seedList(&sf.seeds, "seed", func(f string) (uint64, error) { return strconv.ParseUint(f, 10, 64) }))
 	fs.Func("families", "comma-separated synthetic families (default all)", func(v string) error {
 		sf.families = strings.Split(v, ",")
+		return nil
+	})
+	sf.tierFamilies = []string{surgeTiersFamily}
+	fs.Func("tier-families", "comma-separated synthetic families whose traces also run as the web tier of a three-tier app with the shop's back tiers (default surges; \"none\": no such apps)", func(v string) error {
+		sf.tierFamilies = nil
+		if v == "none" {
+			return nil
+		}
+		for _, f := range strings.Split(v, ",") {
+			sf.tierFamilies = append(sf.tierFamilies, strings.TrimSpace(f))
+		}
 		return nil
 	})
 	fs.BoolVar(&sf.cv, "cv", false, "also choose the setting by leave-one-family-out over the suite and print the cross-validated figures")
@@ -182,7 +197,7 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			apps = append(apps, app{seed: sd})
 		}
 		for i := range traces {
-			if traces[i].Family == surgeTiersFamily {
+			if slices.Contains(sf.tierFamilies, traces[i].Family) {
 				// The shop's model (its hit ratio's wander) seeded as the
 				// trace, so another seed of the front is another back.
 				apps = append(apps, app{seed: int64(traces[i].Seed), tr: &traces[i]})
