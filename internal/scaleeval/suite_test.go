@@ -12,7 +12,7 @@ import (
 )
 
 func TestSyntheticFamilies(t *testing.T) {
-	for _, f := range SyntheticFamilies() {
+	for _, f := range append(SyntheticFamilies(), OptionalFamilies()...) {
 		a, err := Synthetic(f, 7)
 		if err != nil {
 			t.Fatal(err)
@@ -282,6 +282,49 @@ func TestSurgeSchedule(t *testing.T) {
 	}
 	if weekly != 6 || len(ss) <= weekly {
 		t.Fatalf("%d surges, %d weekly: want 6 weekly over 21 days and some random ones", len(ss), weekly)
+	}
+}
+
+// TestDailySales: the daily-sales family holds one flash sale a day, at
+// the same minute of every day (on the hour, 10:00–21:00), each ramping
+// within minutes to 2–5× the load before it, a magnitude that varies
+// from day to day; the schedule is the generator's own and a pure
+// function of the seed, and the family stays out of the default suite.
+func TestDailySales(t *testing.T) {
+	if slices.Contains(SyntheticFamilies(), "daily-sales") {
+		t.Fatal("daily-sales is in the default suite; its rows would change the suite's table")
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		tr, err := Synthetic("daily-sales", seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := SaleSchedule(seed)
+		if !reflect.DeepEqual(ss, SaleSchedule(seed)) {
+			t.Fatalf("seed %d: two schedules", seed)
+		}
+		if len(ss) != len(tr.Demand)/1440 {
+			t.Fatalf("seed %d: %d sales over %d days", seed, len(ss), len(tr.Demand)/1440)
+		}
+		lo, hi := math.Inf(1), 0.0
+		for d, s := range ss {
+			if s.Start != d*1440+ss[0].Start || s.Start%60 != 0 || s.Start%1440 < 10*60 || s.Start%1440 > 21*60 || s.Weekly {
+				t.Fatalf("seed %d: sale %+v on day %d, the first at minute %d", seed, s, d, ss[0].Start)
+			}
+			if s.End-s.Start < 38 || s.End-s.Start > 118 || s.End > (d+1)*1440 {
+				t.Fatalf("seed %d: sale %+v", seed, s)
+			}
+			before := mean(tr.Demand[s.Start-20 : s.Start])
+			peak := mean(tr.Demand[s.Start+8 : s.Start+28])
+			if r := peak / before; r < 1.7 || r > 5.5 {
+				t.Errorf("seed %d: sale %+v rises %.2f×, want 2–5×", seed, s, r)
+			} else {
+				lo, hi = math.Min(lo, r), math.Max(hi, r)
+			}
+		}
+		if hi-lo < 1 {
+			t.Errorf("seed %d: sales of %.2f–%.2f×, want magnitudes varying by day", seed, lo, hi)
+		}
 	}
 }
 

@@ -61,6 +61,19 @@ func SyntheticFamilies() []string {
 	return []string{"smooth-growth", "surges", "jumps", "batch", "diurnal-low", "diurnal-high", "drift", "bursty", "bursty-hourly", "social-5m"}
 }
 
+// OptionalFamilies lists the seeded families Synthetic generates that the
+// suite leaves out unless named (`decider simulate --families`):
+//
+//   - daily-sales: the surges family's heavy front (800–1600 req/s at its
+//     peak, daily and weekly shape, growth) with one flash sale every day
+//     at the same minute of the day (a seed's hour from 10:00 to 21:00,
+//     on the hour), ramping over 3–8 minutes to 2–5× the base, a
+//     magnitude drawn afresh each day, holding 30–90 minutes and
+//     declining over 5–20: surges a day's memory can forecast, the kind a
+//     daily promotion or a scheduled import gives (the surges family's
+//     weekly matches need a week's).
+func OptionalFamilies() []string { return []string{"daily-sales"} }
+
 // synthStart is the first minute of every synthetic trace (a Monday).
 var synthStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
@@ -90,8 +103,10 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 		d = g.burstyHourly(21)
 	case "social-5m":
 		d = g.social5m(21)
+	case "daily-sales":
+		d = g.dailySales(salesDays)
 	default:
-		return Trace{}, fmt.Errorf("unknown synthetic family %q (known: %v)", family, SyntheticFamilies())
+		return Trace{}, fmt.Errorf("unknown synthetic family %q (known: %v and %v)", family, SyntheticFamilies(), OptionalFamilies())
 	}
 	ts := make([]time.Time, len(d))
 	for i := range ts {
@@ -151,6 +166,18 @@ func SurgeSchedule(seed uint64) []SurgeWindow {
 }
 
 const dayMin = 1440
+
+// salesDays is the length of the daily-sales family's traces.
+const salesDays = 21
+
+// SaleSchedule returns the flash sales of the daily-sales family's trace
+// for seed (Synthetic("daily-sales", seed) draws the same ones), all
+// marked Weekly: false (they recur daily).
+func SaleSchedule(seed uint64) []SurgeWindow {
+	g := newGen("daily-sales", seed)
+	g.dailySales(salesDays)
+	return g.surgeLog
+}
 
 // daily is a smooth daily shape in [0, 1]: a night trough around 04:00, a
 // morning shoulder and an evening peak around 20:00, phase-shifted by ph
@@ -270,6 +297,31 @@ func (g *gen) surges(days int) []float64 {
 			f = math.Max(f, s.factor(i))
 		}
 		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i)/float64(n)) * slow.next(g) * f
+		out[i] = g.poisson(lvl)
+	}
+	return out
+}
+
+// dailySales is the daily-sales family (OptionalFamilies): the surges
+// family's front with a flash sale at the same minute of every day.
+func (g *gen) dailySales(days int) []float64 {
+	n := days * dayMin
+	at := (10 + g.rng.IntN(12)) * 60
+	ss := make([]surge, 0, days)
+	for d := 0; d < days; d++ {
+		s := surge{
+			start: d*dayMin + at, ramp: 3 + g.rng.IntN(6), hold: 30 + g.rng.IntN(61), down: 5 + g.rng.IntN(16),
+			mag: 2 + 3*g.rng.Float64(),
+		}
+		g.surgeLog = append(g.surgeLog, SurgeWindow{Start: s.start, End: s.start + s.ramp + s.hold + s.down})
+		ss = append(ss, s)
+	}
+	out := make([]float64, n)
+	base := 800 + 800*g.rng.Float64()
+	growth := math.Log(1.1 + 0.2*g.rng.Float64())
+	slow := ar{rho: 0.995, sigma: 0.02}
+	for i := range out {
+		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i)/float64(n)) * slow.next(g) * ss[i/dayMin].factor(i)
 		out[i] = g.poisson(lvl)
 	}
 	return out
