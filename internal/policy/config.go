@@ -119,6 +119,16 @@ type AppConfig struct {
 	// not, and buys every later jump (a rise inside a surge) replicas for
 	// a multiple of its load. 0: the whole window.
 	JumpLead time.Duration
+	// RiseBin, when positive, calibrates apart the ticks whose forecast
+	// expects the load to rise over the lead window by more than RiseBin
+	// of the blended base and by more than five typical one-tick changes
+	// (a scheduled surge the forecast knows of, not its noise): how
+	// far the realised peak lands from a forecast rise is its own regime,
+	// wider than the noise around a flat forecast, since a surge that
+	// recurs at a known time need not recur at a known size. Such ticks
+	// are learned over the whole lead window and use their level bin's
+	// ratios until minJumpCalibration of them are held. 0: off.
+	RiseBin float64
 	// HPAGuardTarget, when positive, runs the Kubernetes HPA rule at this
 	// target utilisation beside the policy on every tier and never wants
 	// fewer replicas than it does. 0 turns the guard off.
@@ -181,7 +191,9 @@ type AppConfig struct {
 // guards at 3 typical changes (a ramp carried on for at most 3 minutes
 // past the tick, RampLead, and to the tiers behind, UpstreamSurges; the
 // jump bin learned over at most 3 minutes past the tick, JumpLead), the
-// seasonal and hour-phase guards, a
+// ticks whose forecast expects a rise beyond 30 % of the base over the
+// lead window calibrated apart (RiseBin), the seasonal and hour-phase
+// guards, a
 // 6-hour outage hold,
 // and the skill selector choosing each tier's operating point among p90
 // and p98 with the full or a 3-minute scale-down window by realised skill
@@ -213,6 +225,7 @@ func DefaultAppConfig() AppConfig {
 		JumpSigmas:         3,
 		JumpBin:            true,
 		JumpLead:           3 * time.Minute,
+		RiseBin:            0.3,
 		ShortStabilization: 3 * time.Minute,
 		HoldWorth:          0.07,
 		SkillQuantiles:     []float64{0.9, 0.98},
@@ -251,6 +264,9 @@ func (c AppConfig) Validate() error {
 	}
 	if c.RampLead < 0 || c.JumpLead < 0 {
 		errs = append(errs, fmt.Errorf("ramp lead %s and jump lead %s must not be negative", c.RampLead, c.JumpLead))
+	}
+	if c.RiseBin < 0 {
+		errs = append(errs, fmt.Errorf("rise bin %v is negative", c.RiseBin))
 	}
 	if c.OutageHold < 0 {
 		errs = append(errs, fmt.Errorf("outage hold %s is negative", c.OutageHold))

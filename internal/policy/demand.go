@@ -37,6 +37,15 @@ const (
 	// its own recent level. Like the jump bins it is learned over
 	// JumpLead and needs only minJumpCalibration ratios.
 	plateauBin = maxBin + 3
+	// riseBin holds the ratios of ticks whose forecast expects a rise
+	// over the lead window beyond AppConfig.RiseBin of the base (a
+	// forecast surge). It is learned over the whole lead window.
+	riseBin = maxBin + 4
+	// riseSigmas is how many typical one-tick changes of the load a
+	// forecast rise must exceed to be calibrated in the rise bin: on a
+	// load whose noise is of the order of its level, the forecast's
+	// every wiggle is a large share of the base.
+	riseSigmas = 5
 	// minJumpCalibration is the least number of ratios the jump bin needs;
 	// jumps are rare, and until then the pooled ratios serve.
 	minJumpCalibration = 30
@@ -165,8 +174,11 @@ func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, stri
 	need, src := minN, "level"
 	if bin >= jumpBin {
 		need, src = min(minN, minJumpCalibration), "jump"
-		if bin == plateauBin {
+		switch bin {
+		case plateauBin:
 			src = "plateau"
+		case riseBin:
+			src = "rise"
 		}
 	}
 	if d.cal.binLen(bin) >= need {
@@ -176,6 +188,16 @@ func (d *demand) ratio(bin int, q float64, minN int, def float64) (float64, stri
 		return math.Max(d.cal.quantile(q), 0), "pooled"
 	}
 	return def, "default"
+}
+
+// binRatio is ratio for a tick calibrated in bin, but a tick in the
+// rise bin uses its level bin (fallback) until the rise bin holds
+// minJumpCalibration ratios.
+func (d *demand) binRatio(bin, fallback int, q float64, minN int, def float64) (float64, string) {
+	if bin == riseBin && d.cal.binLen(riseBin) < min(minN, minJumpCalibration) {
+		bin = fallback
+	}
+	return d.ratio(bin, q, minN, def)
 }
 
 // levelBin maps a base load to a bin of log2(base / capacity).

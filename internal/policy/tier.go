@@ -297,7 +297,10 @@ type evaluation struct {
 	hasForecast, jump, guard, upRamp                                   bool
 	ratioSource                                                        string
 	floor, want, bin                                                   int
-	quantile, seasonal, phase                                          float64
+	// levelBin is the tick's level bin, whose ratios a tick in the rise
+	// bin uses until that bin has enough of its own.
+	levelBin                  int
+	quantile, seasonal, phase float64
 	// react is the load the floor provisions for, and reactBy what set
 	// it: "load", "ramp", "season" or "outage".
 	react   float64
@@ -333,7 +336,7 @@ func (tr *tier) rampWindow() time.Duration { return tr.leadWindow(tr.app.RampLea
 // lead window, but for the jump bin at most AppConfig.JumpLead past the
 // tick.
 func (tr *tier) learnWindow(bin int) time.Duration {
-	if bin >= jumpBin {
+	if bin >= jumpBin && bin != riseBin {
 		return tr.leadWindow(tr.app.JumpLead)
 	}
 	return tr.horizon
@@ -364,11 +367,17 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 		}
 	}
 	bin := tr.jumpGuard(in.Load, &e, capacity)
+	e.levelBin = bin
+	if k := tr.app.RiseBin; k > 0 && bin < jumpBin && e.rise > k*(e.base-e.rise) && e.rise > riseSigmas*tr.dem.absDiff {
+		// A forecast surge: how far its peak lands from the forecast's
+		// rise is learned apart (AppConfig.RiseBin).
+		bin = riseBin
+	}
 	e.quantile, e.bin = tr.cfg.Quantile, bin
 	if tr.sk != nil {
 		e.quantile = tr.sk.quantile()
 	}
-	e.ratio, e.ratioSource = tr.dem.ratio(bin, e.quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
+	e.ratio, e.ratioSource = tr.dem.binRatio(bin, e.levelBin, e.quantile, tr.app.MinCalibration, tr.app.DefaultHeadroom)
 	tr.dem.record(t, e.base, bin, tr.learnWindow(bin))
 	e.demand = e.sizedBase() * e.ratio
 	per := capacity * tr.cfg.Target
@@ -529,7 +538,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 			// or an outage's held count, may lie above Max).
 			demand := e.demand
 			if q != e.quantile {
-				r, _ := tr.dem.ratio(e.bin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
+				r, _ := tr.dem.binRatio(e.bin, e.levelBin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
 				demand = e.sizedBase() * r
 			}
 			w := max(int(math.Ceil(demand/per-1e-9)), e.floor)

@@ -51,6 +51,9 @@ type Options struct {
 	// JumpLead caps the window the jump bin learns over
 	// (policy.AppConfig.JumpLead).
 	JumpLead time.Duration
+	// RiseBin calibrates forecast surges apart
+	// (policy.AppConfig.RiseBin).
+	RiseBin float64
 	// HPAGuardTarget is policy.AppConfig.HPAGuardTarget.
 	HPAGuardTarget float64
 	// ShortStabilization and HoldWorth are the policy's adaptive hold.
@@ -106,6 +109,7 @@ func DefaultOptions() Options {
 		ForecastWeight: p.ForecastWeight, ForecastWeightLead: p.ForecastWeightLead,
 		RampSigmas: p.RampSigmas, RampLead: p.RampLead, UpstreamSurges: p.UpstreamSurges,
 		JumpSigmas: p.JumpSigmas, JumpBin: p.JumpBin, JumpFallBin: p.JumpFallBin, JumpLead: p.JumpLead,
+		RiseBin:          p.RiseBin,
 		ReactiveHeadroom: p.ReactiveHeadroom, HPAGuardTarget: p.HPAGuardTarget,
 		ShortStabilization: p.ShortStabilization, HoldWorth: p.HoldWorth,
 		SkillQuantiles: p.SkillQuantiles, SeasonalPeaks: p.SeasonalPeaks, PhasePeaks: p.PhasePeaks, OutageHold: p.OutageHold,
@@ -134,6 +138,7 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	app.SeasonalPeaks, app.PhasePeaks = o.SeasonalPeaks, o.PhasePeaks
 	app.JumpFallBin = o.JumpFallBin
 	app.JumpLead = o.JumpLead
+	app.RiseBin = o.RiseBin
 	app.OutageHold = o.OutageHold
 	app.UpstreamSurges, app.RampLead = o.UpstreamSurges, o.RampLead
 	return app

@@ -121,6 +121,7 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 	fs.BoolVar(&opt.UpstreamSurges, "upstream-surges", opt.UpstreamSurges, "tiers behind the front carry on their upstream's ramp too, scaled by the learned ratio of the loads")
 	fs.BoolVar(&opt.JumpBin, "jump-bin", opt.JumpBin, "calibrate the ticks the jump guard lifts apart from the others")
 	fs.DurationVar(&opt.JumpLead, "jump-lead", opt.JumpLead, "jump guard: learn how far a fresh jump goes on rising over the lead window but no further than this past the tick (0: the whole window)")
+	fs.Float64Var(&opt.RiseBin, "rise-bin", opt.RiseBin, "calibrate apart ticks whose forecast expects a rise over the lead window beyond this share of the base (0: off)")
 	fs.BoolVar(&opt.JumpFallBin, "jump-fall-bin", opt.JumpFallBin, "calibrate jumped ticks whose load fell since the tick before apart from those still rising")
 	fs.Float64Var(&opt.ReactiveHeadroom, "reactive-headroom", opt.ReactiveHeadroom, "least headroom over the current load (e.g. 1.1; 0: none)")
 	fs.IntVar(&opt.Horizon, "horizon", opt.Horizon, "forecast horizon in 5-minute buckets (0: no forecast)")
