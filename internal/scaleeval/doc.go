@@ -39,7 +39,9 @@
 // same three-tier app (PrepareFrontTiers: the shop's model derives the
 // cache's and the database's loads from the trace as it does from its own
 // demand, FrontTierLoads; rows "surges-s1/db(10m)" and so on, in the
-// surges family), and prints, per row, our point against HPA's curve
+// surges family; --tier-families names other families to run so, and
+// --families the optional daily-sales family of OptionalFamilies, the
+// fifteenth round), and prints, per row, our point against HPA's curve
 // (targets 0.40–0.95, run on that row's load with that row's lead time)
 // interpolated at our cost: under-provisioned minutes and unserved demand
 // as ratios to HPA's (below 1 is better than HPA at the same cost), and our
@@ -60,7 +62,8 @@
 // typical changes with its bin learned over at most 3 minutes past the
 // tick and plateaus the base lags calibrated apart (the tenth round), the
 // ramp guard carried on for at most 3 minutes past
-// the tick and to the tiers behind, the seasonal and hour-phase guards
+// the tick and to the tiers behind, the rise bin (forecast surges
+// calibrated apart, the fifteenth round), the seasonal and hour-phase guards
 // and the 6-hour outage hold; the decaying-jump bin off), DIR holding the NASA
 // and ClarkNet minute traces, from
 // `GOMAXPROCS=1 go run ./services/decider simulate --suite ../shared/data/traces --cv --workers 1`
@@ -77,8 +80,8 @@
 //	surges-s2             0.667      0.748         1.06 |     0.466         0.738
 //	jumps-s1              0.025      0.392         1.03 |     0.025         0.393
 //	jumps-s2              0.045      0.511         1.04 |     0.045         0.512
-//	batch-s1              0.697      0.814         1.45 |     0.698         0.814
-//	batch-s2              0.721      0.836         1.42 |     0.721         0.835
+//	batch-s1              0.687      0.797         1.49 |     0.687         0.798
+//	batch-s2              0.738      0.834         1.67 |     0.739         0.833
 //	diurnal-low-s1        0.250      0.256         1.19 |     0.250         0.256
 //	diurnal-low-s2        0.267      0.293         1.16 |     0.267         0.293
 //	diurnal-high-s1       0.005      0.006         1.03 |     0.005         0.007
@@ -86,14 +89,14 @@
 //	drift-s1              0.014      0.006         1.05 |     0.015         0.006
 //	drift-s2              0.019      0.009         1.05 |     0.023         0.012
 //	bursty-s1             0.802      0.797         1.10 |     0.794         0.796
-//	bursty-s2             0.803      0.791         1.13 |     0.806         0.796
-//	bursty-hourly-s1      0.750      0.668         1.14 |     0.751         0.664
+//	bursty-s2             0.802      0.790         1.13 |     0.805         0.795
+//	bursty-hourly-s1      0.750      0.667         1.14 |     0.752         0.664
 //	bursty-hourly-s2      0.725      0.704         1.14 |     0.716         0.701
-//	social-5m-s1          0.507      0.638         1.67 |     0.555         0.656
-//	social-5m-s2          0.674      0.745         1.56 |     0.645         0.700
+//	social-5m-s1          0.507      0.638         1.67 |     0.507         0.638
+//	social-5m-s2          0.674      0.745         1.56 |     0.674         0.745
 //	shop-s1 web (3m)      0.951      0.905         1.12 |     0.946         0.943
 //	shop-s1 cache (3m)    0.951      0.905         1.12 |     0.946         0.943
-//	shop-s1 db (10m)      0.768      0.951         1.11 |     0.762         0.951
+//	shop-s1 db (10m)      0.768      0.951         1.11 |     0.763         0.952
 //	shop-s2 web (3m)      0.880      0.936         1.08 |     0.868         0.951
 //	shop-s2 cache (3m)    0.880      0.936         1.08 |     0.868         0.951
 //	shop-s2 db (10m)      0.717      0.966         1.11 |     0.703         0.966
@@ -104,8 +107,14 @@
 //	surges-s2 cache (3m)  0.667      0.748         1.06 |     0.466         0.738
 //	surges-s2 db (10m)    0.747      0.901         1.08 |     0.782         0.904
 //
-// The table is after the tenth round (the jump guard's plateau bin,
-// below). In it the cv choice was the jump guard at 4 for every row
+// The table is after the fifteenth round (the rise bin, below), which
+// moved only the rows of batch (in-sample 0.697/0.814 at 1.45 and
+// 0.721/0.836 at 1.42 before), bursty-s2 and bursty-hourly-s1 (by
+// 0.001), the shop-s1 database's cv row (0.762/0.951 before) and
+// social-5m's cv rows (0.555/0.656 and 0.645/0.700 before: its cv
+// choice is now the shipped setting, the jump guard at 3, where it was
+// 4); the rest of this paragraph is from the tenth round (the jump
+// guard's plateau bin, below). In it the cv choice was the jump guard at 4 for every row
 // (ClarkNet's without the outage hold), and the whole suite chooses it
 // too: the worst rows of the shipped setting and of the jump guard at 4
 // (both the shop's seed-2 database, 0.966) are within the near tie of
@@ -313,7 +322,8 @@
 // database beats HPA by less than the web on unserved demand (0.929 and
 // 0.909 against 0.722 and 0.713) and loses on under-provisioned minutes on
 // seed 1 (1.084; seed 2 0.797 against the web's 0.673). The cache's load
-// is the web's times four, so its rows equal the web's.
+// is the web's times four, so its rows equal the web's. (The thirteenth
+// round, below, runs a front whose surges are forecast: daily sales.)
 //
 // Split by the generator's own schedule (SurgeSchedule; the first 13
 // minutes of a surge against its later minutes; HPA at the target whose
@@ -1371,6 +1381,149 @@
 // 0.096/0.076) and 0.184/0.121 (cv 0.191/0.235). NASA's golden of
 // services/decider is main's again.
 //
+// # The fifteenth round: a front whose surges are forecast (requirement 4)
+//
+// Requirement 4 of issue 13 had never been tested where it applies: the
+// shop's spikes are unscheduled and the surges family's weekly matches
+// are not forecast (the fifth round), so no front in the suite carried
+// a surge the forecast knew of. Two steps.
+//
+// First, the families that have daily-recurring surges, run as the web
+// tier of the three-tier app (`GOMAXPROCS=1 go run ./services/decider
+// simulate --synthetic --families batch,bursty --tier-families
+// batch,bursty --seeds 1,2,11,12,13,14 --shop-seeds none --workers 1`,
+// before this round's policy change; web | database, under×/unserved× at
+// equal cost):
+//
+//	batch-s1   0.697/0.814 | 1.014/0.804 at 2.17 (LOSES)
+//	batch-s2   0.721/0.836 | 1.099/0.743 (LOSES)
+//	batch-s11  0.740/0.847 | 0.921/0.533 at 3.02 (LOSES: cost)
+//	batch-s12  0.702/0.840 | 0.995/0.554 at 1.92
+//	batch-s13  0.674/0.758 | 0.960/0.634
+//	batch-s14  0.713/0.842 | 1.060/0.710 (LOSES)
+//	bursty-s1  0.802/0.797 | 0.855/0.849   (s2 0.803/0.791 | 0.854/0.815)
+//	bursty-s11 0.783/0.812 | 0.828/0.856   (s12 0.763/0.755 | 0.824/0.797)
+//	bursty-s13 0.797/0.761 | 0.819/0.844   (s14 0.801/0.822 | 0.840/0.851)
+//
+// Neither has a surge to propagate: batch is mostly random on/off jobs
+// (the nightly cron is one in many, and a 10-minute tier behind a load
+// that switches thousands of req/s within a minute loses to HPA on four
+// of six seeds, by cost or by under-provisioned minutes); bursty's two
+// daily content drops are 1.8–2.2× among six random bursts a day. These
+// are not suite rows (the suite runs only the surges family so), and
+// were left as they are.
+//
+// Second, the daily-sales family (OptionalFamilies; the surges family's
+// heavy front with one flash sale a day at one minute of the day, 2–5×
+// with a magnitude drawn each day, a 3–8-minute ramp, 30–90 minutes
+// held; TestDailySales), run as the three-tier app on development seeds
+// 1, 2, 11–14 (`GOMAXPROCS=1 go run ./services/decider simulate
+// --synthetic --families daily-sales --tier-families daily-sales --seeds
+// 1,2,11,12,13,14 --shop-seeds none --workers 1`; the cache's rows equal
+// the web's). Before this round, web | database:
+//
+//	s1  0.364/0.305 | 0.490/0.232 at 1.17
+//	s2  0.432/0.269 | 1.017/0.317 at 1.17 (LOSES)
+//	s11 0.377/0.222 | 0.747/0.201 at 1.19
+//	s12 0.152/0.289 | 0.676/0.309 at 1.20
+//	s13 0.455/0.285 | 0.859/0.307 at 1.15
+//	s14 0.457/0.335 | 1.018/0.367 at 1.11 (LOSES)
+//
+// The requirement did not hold on a forecast front either: the database
+// beat HPA by more than the web on unserved demand on two seeds of six
+// and on under-provisioned minutes on none, and lost on two. Split by
+// the generator's schedule (SaleSchedule; a sale's first 13 minutes
+// from 2 before its start, its later minutes, 30 minutes after it, the
+// rest), seed 2's database missed 135 onset minutes (0.402 % of the
+// demand unserved) where HPA at equal cost misses about 245 (1.28 %),
+// and the web 71 (0.127 %) against about 160 (0.47 %). The decisions
+// before a sale (day 10 of seed 2) show why: the forecast knew the sale
+// (11 minutes before it the base was 1440 queries/s from a level of 861
+// and a forecast rising by 587; the seasonal guard asked for 2.88× the
+// level), but not its size (that day's sale reached 3.7×, 2650 against
+// the forecast's 1981), and the base's ratio, p98 of the level bin's
+// ratios, was 1.18–1.33: the noise around a flat forecast, learned from
+// thousands of ordinary ticks, not how far a forecast surge lands from
+// the forecast. 12 replicas stood from the sale's third minute and the
+// load needed 13 from its eleventh, until the replicas decided during
+// the ramp were ready about 6 minutes later.
+//
+// Kept: the rise bin (policy.AppConfig.RiseBin, 0.3; TestRiseBinMeets
+// ForecastSurges fails without it: 18 of 24 forecast surges of unknown
+// size met from the tick before, 22 with it): a tick whose forecast rise
+// over the lead window exceeds 30 % of the blended base and five typical
+// one-tick changes is calibrated in a bin of its own, learned over the
+// whole lead window, its level bin's ratios serving until it holds 30.
+// On the development seeds, web | database after:
+//
+//	s1  0.319/0.228 | 0.275/0.107 at 1.21
+//	s2  0.432/0.269 | 0.658/0.129 at 1.17
+//	s11 0.373/0.223 | 0.598/0.093 at 1.21
+//	s12 0.097/0.301 | 0.418/0.151 at 1.22
+//	s13 0.461/0.284 | 0.410/0.123 at 1.22
+//	s14 0.456/0.334 | 0.871/0.173 at 1.20
+//
+// The threshold was chosen among 0.1, 0.2 and 0.3 (`--grid
+// 'rise-bin=0.1,0.2,0.3'`) on these seeds and the suite, without the
+// noise test: the databases were alike at all three (unserved× 0.093–
+// 0.198), the web moved with 0.1 and 0.2 (s1 0.159/0.129 and
+// 0.202/0.134), and on the suite 0.1 and 0.2 made social-5m-s1 worse
+// (0.681/0.773, 0.593/0.691) where 0.3 left every row's worse ratio
+// equal or better. Judged at 0.3 without the noise test on the unseen
+// sweep (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic
+// --seeds 75,76 --shop-seeds 49,50 --workers 1`), social-5m-s76 was
+// worse (0.809/0.781 to 0.762/0.848) and batch-s75 cost 1.82 of the
+// oracle: on a load whose noise is of the order of its level, the
+// forecast's every wiggle is 30 % of the base. The noise test (five
+// typical changes, the hour-phase guard's) was added then, so these
+// seeds are not unseen for the kept change; with it social-5m's eight
+// rows (seeds 1, 2, 11–14 and 75, 76) are as before to the third
+// decimal (s76's cost 1.292 to 1.293), and the sweep's rows are as
+// before but batch-s75 0.740/0.829 at 1.46 to
+// 0.735/0.798 at 1.81 and the shop-s49 database 0.738/0.964 to
+// 0.737/0.964; the surges-s75 database loses there before and after
+// (1.146/0.942, not moved). The whole suite with --cv (the table above):
+// no row loses; batch-s1 0.697/0.814 to 0.687/0.797, batch-s2
+// 0.721/0.836 to 0.738/0.834 at 1.42 to 1.67 of the oracle (the
+// forecaster's daily models expect yesterday's random jobs again, and
+// the rise bin provisions for them at the calibrated size: the cost of
+// batch goes up by a sixth with its ratios at equal cost about level);
+// every other in-sample row within 0.001. On batch's seeds 11–14 (not
+// suite rows; `--families social-5m,batch --tier-families none --seeds
+// 1,2,11,12,13,14`) the worse ratio went the other way, 0.847, 0.840,
+// 0.758 and 0.842 to 0.848, 0.847, 0.765 and 0.871 (s14 at 1.74 of the
+// oracle, 1.42 before): the rise bin buys a forecast job that often does
+// not come, and batch is where it costs without paying.
+//
+// Judged once on seeds 21–24 of daily-sales (`… --families daily-sales
+// --tier-families daily-sales --seeds 21,22,23,24 --shop-seeds none
+// …`), before | after, web and database:
+//
+//	s21 web 0.367/0.200 | 0.310/0.184   db 0.692/0.225 | 0.574/0.160
+//	s22 web 0.463/0.285 | 0.451/0.277   db 0.866/0.285 | 0.727/0.161
+//	s23 web 0.402/0.344 | 0.407/0.343   db 0.700/0.359 | 0.388/0.115
+//	s24 web 0.481/0.351 | 0.480/0.351   db 0.913/0.406 | 0.832/0.186
+//
+// Better on every database figure, and on the web's but s23's under×
+// (by 0.005). So requirement 4 holds on a front whose surges are
+// forecast on unserved demand: the database beats HPA by more than the
+// web on every development and judging seed of daily-sales (0.093–0.186
+// of HPA's unserved demand against the web's 0.184–0.351), where before
+// it did on two of ten. It does not hold on under-provisioned minutes
+// (the database's under× is below the web's on s1, s13 and s23 only):
+// with the rise bin seed 2's database misses 43 onset minutes (0.155 %
+// unserved) against HPA's 245 at equal cost, but 133 minutes elsewhere
+// (0.013 %) at 110,455 replica-minutes against HPA at 0.80's 25 at
+// 111,860 (seed 14: 122 against 22). Those are the fifth round's misses
+// at a replica's edge as the hit ratio wanders (its queries move by
+// ±13 % over tens of minutes) with the selector at p98 and the 15-minute
+// window for most of the run: no forecast surge is in them, and the web,
+// whose load does not wander so, has none. It is the fifth round's knee
+// of HPA's curve on a wandering-ratio load, not a forecast's miss, and
+// it was not worked on this round.
+// Daily-sales stays out of the default suite (its 4 traces and 4 apps
+// add about a minute); its judging seeds have now been seen.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
@@ -1394,8 +1547,10 @@
 // forecast weight's 3-minute reference lead, the ramp guard's 3-minute
 // carry (RampLead, the front's lead) and the jump bin's 3-minute window
 // (JumpLead, the same value) and the skill selector's memory (a week of
-// 4-minute lead windows, scaled to longer ones) were set while looking at this
-// suite, and only the shop and the surges app have a 10-minute tier; the cross-validation
+// 4-minute lead windows, scaled to longer ones) and the rise bin's 30 %
+// and five typical changes were set while looking at this
+// suite, and only the shop, the surges app and the optional daily-sales
+// app have a 10-minute tier; the cross-validation
 // covers the choice within the grid only, and the hour-phase guard is on
 // in every setting of the grid but the previous release's, so the cv
 // column does not test it. The bursty-hourly family was written for the
