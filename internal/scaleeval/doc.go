@@ -322,7 +322,7 @@
 // database beats HPA by less than the web on unserved demand (0.929 and
 // 0.909 against 0.722 and 0.713) and loses on under-provisioned minutes on
 // seed 1 (1.084; seed 2 0.797 against the web's 0.673). The cache's load
-// is the web's times four, so its rows equal the web's. (The thirteenth
+// is the web's times four, so its rows equal the web's. (The fifteenth
 // round, below, runs a front whose surges are forecast: daily sales.)
 //
 // Split by the generator's own schedule (SurgeSchedule; the first 13
