@@ -204,6 +204,134 @@
 //	all, reward_low_FP       66.97     65.08   65.08    66.97    (66.01 / 64.11 / 64.12 / 66.01)
 //	all, reward_low_FN       78.06     76.32   76.26    78.06    (77.75 / 76.01 / 75.95 / 77.75)
 //
+// The second round after the count dispersion (branch anom3; nothing
+// kept, not judged: judging seeds 131–140 stay unseen). Aim: the
+// counts family's cross-validated figure (LOCO 69.34 against 73.73
+// in-sample, the largest gap of the four) and the traffic-like
+// family's, by something that holds for every series. From
+//
+//	GOMAXPROCS=1 go run ./services/anomaly nab --data /work/shared/data/nab/data --out /tmp/team/anom3-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 go run ./services/anomaly nab --synth /tmp/team/anom3-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/anom3-res/TAG/synth-1-30 --label-free-rate 0.1 --calibration --config '{...}'
+//
+// (and --synth /tmp/team/anom3-synth-31-60 --seeds 31-60 for the other
+// development seeds) against HEAD 37a1b28, whose figures are those of
+// the round below (seeds 1–30 76.07 / 73.85 / 74.52 / 75.07, low-FP
+// 69.20 / 65.87 / 66.43 / 68.00, low-FN 81.00 / 78.21 / 79.37 / 79.70;
+// seeds 31–60 74.48 / 71.42 / 73.05 / 73.61, low-FP 67.82 / 64.50 /
+// 65.66 / 66.65, counts 73.06 / 66.66 / 71.24 / 71.57; NAB 73.45 /
+// 71.76 / 71.66 / 73.45, low-FP 66.97 / 65.08, 66 false-alarm rows),
+// and a diagnostic (not committed) that replays seeds 1–10 through a
+// Detector and counts, per family, the rows outside the windows after
+// probation at 0.30–0.37 and at 0.37 or more by the detector that drove
+// them, and each window's highest score. The settings below were
+// experiments' settings; none is in Config.
+//
+// Where the counts' LOCO is lost. Not in the counts' own rows: it is
+// the threshold chosen on the other three families. On seeds 4, 5 and
+// 11 the folds that hold counts out chose 0.310, 0.289 and 0.299 (the
+// shift family's own best lay at 0.311 and 0.254 on 4 and 5, the
+// traffic-like family's at 0.301 and 0.305 on 5 and 11), where the
+// counts' mean curve stands at 45.36 (0.28), 56.86 (0.30) and 64.48
+// (0.32) against 72.41 at 0.37. Below the
+// alarm level the counts' false-alarm rows grow as calibrated per-row
+// odds say they should (1,792 rows at 0.37, 4,654 at 0.30: ×2.6 for
+// 0.42 decades, 10^0.42 = 2.6), and they are single rows, not runs:
+// on seeds 1–10, 907 rows in [0.30, 0.37) (residual 563, spot 165,
+// changepoint 134, shift 26, stuck 18, record 1) and 535 at 0.37 or
+// more (residual 280, record 150, spot 47, changepoint 35, shift 15,
+// stuck 8), spread evenly over each file from its second tenth on (77,
+// 158, 120, 104, 95, 77, 89, 69, 118 rows in tenths 2–10): a steady
+// state, not the learning period; 15 of the 240 windows peak below
+// 0.37 (window peaks: 10 % quantile 0.390, median 0.764). A count file
+// has five times a traffic-like file's rows for as many windows, so at
+// the same odds per row it pays five times as much per window below the
+// alarm level. What follows from it, and what every form below showed:
+// a change that makes the other families better below 0.37 moves their
+// best thresholds down and costs the counts' LOCO, and the counts'
+// LOCO moves with single folds (seed 5 alone is worth ±0.6 of the
+// mean). Tried and rejected (seeds 1–30 unless said; in-sample / LOCO
+// / LOFO / label-free):
+//   - The holdoff below the alarm level ("HoldBelow"): a score under
+//     AlarmLevel no higher than the highest undamped score of the last
+//     Holdoff rows damped by HoldoffDamp (16 bytes of state), so a run
+//     of sub-alarm extremes counts once at every threshold below the
+//     alarm, as an alarm's event does above it. NAB is identical (its
+//     folds choose 0.37–0.38). Synthetic 76.12 / 73.28 / 74.44 / 75.07
+//     (counts 73.64 / 66.74 / 71.17 / 72.41, hourly 79.74 / 78.76 /
+//     78.76 / 79.19, traffic-like 69.64 / 68.18 / 67.91 / 67.69, shift
+//     81.45 / 79.46 / 79.92 / 80.97; low-FP 69.23 / 65.83 / 66.67 /
+//     68.00, low-FN 81.12 / 78.53 / 79.40 / 79.70); seeds 31–60 74.55 /
+//     71.11 / 72.82 / 73.61 (counts 72.39 / 65.59 / 70.35 / 71.57; low-FP
+//     LOCO 63.95). The counts' false-alarm rows at 0.30 fall only 4,654 →
+//     4,137 (their curve there 56.86 → 60.76), the traffic-like and
+//     shift families' own best thresholds move 0.352 → 0.341 and 0.340
+//     → 0.334, and the counts' LOCO falls. On count series finer than
+//     hourly only: 76.08 / 73.78 / 74.42 / 75.07, counts LOCO 68.84 (the
+//     traffic-like family's integer sensors are counts too; its best
+//     0.352 → 0.341).
+//   - A likelihood over a window of surprises, after HTM's anomaly
+//     likelihood: the EWMA at 0.02 of the residual's signed surprisal
+//     sign(u)·min(−ln p, 10), p the residual tail's, less its slow mean
+//     (SlowAlpha), |·| over √(0.02/1.98), calibrated by its own tail in
+//     the ratio changepoint's slot on count series finer than hourly (a
+//     rank-based CUSUM: news bursts weigh by their rarity, not their
+//     size). NAB 73.15 / 71.46 / 71.36 / 73.15, low-FP 66.37 / 64.48
+//     (false-alarm rows 66 → 69: one each on art_daily_no_noise,
+//     elb_request_count_8c0756 and nyc_taxi), synthetic 75.84 / 73.74 /
+//     74.08 / 74.92 (counts 73.04 / 69.15 / 70.25 / 71.79; low-FP 68.65 /
+//     65.45 / 65.73 / 67.46). In the diagnostic it finds one more count
+//     window of 240 and raises 13 more false-alarm rows at 0.37 (0.05:
+//     the same window, 7 more rows); on the traffic-like family 2 more
+//     windows for 43 more rows (on every series finer than hourly, 4
+//     more for 52).
+//   - (Diagnostic only, seeds 1–10.) The residual made persistent: the
+//     smaller of this and the previous |u| when both lie on the same
+//     side, zero otherwise, on counts: count false-alarm rows 907 → 940
+//     in [0.30, 0.37) and 535 → 551 at 0.37 (residual 563 → 521, spot
+//     165 → 270: the single-row extremes the residual gave up are
+//     spot's), one more window missed. The changepoint's and shift's
+//     residuals clipped (a Huber-like CUSUM; ±4, or ±3 with |u| ≤ 4
+//     for shift): changepoint rows in [0.30, 0.37) 134 → 178 and 187 on
+//     counts, 110 → 140 and 159 on traffic-like, the windows about as
+//     before (counts 15 missed → 15 and 14, traffic-like 47 and 47):
+//     a clipped statistic's tail is thinner, so ordinary moderate runs
+//     score higher. The record detector at the common weight 7 (or 14
+//     instead of 7/3): counts' rows at 0.37 535 → 514 (478), but
+//     traffic-like windows missed 47 → 55 (58) of 240; the record
+//     detector carries that family as it does NAB.
+//   - A lower breakthrough (0.1) for a held score the stuck detector
+//     drives on a run at a value the series has not rested at, so a
+//     frozen sensor's climbing score escapes the holdoff a few readings
+//     later at any threshold above the alarm (the resting values make
+//     NAB's real runs exempt, which cost NAB 0.4 when this was tried
+//     for every run in an earlier round). NAB identical; synthetic
+//     76.08 / 74.01 / 74.53 / 75.07 (counts LOCO 69.94, traffic-like
+//     69.67 / 67.66 / 67.99 / 67.70; low-FP 69.21 / 65.82 / 66.44 /
+//     68.00); seeds 31–60 74.49 / 71.41 / 73.04 / 73.62. It raises the
+//     stuck windows' peaks (traffic-like median window peak 0.752 →
+//     0.916 on seeds 1–10), but none of them had been missed at 0.37 or
+//     peaked in [0.37, 0.40), and the whole LOCO gain is
+//     seed 5's counts fold (0.289 → 0.357, that seed's LOCO 61.07 →
+//     65.61): within the seeds' noise, so not proposed and not judged.
+//   - A breakthrough of 0.1 for a held score driven by a detector other
+//     than the alarm's (a spike's alarm followed by a level change):
+//     NAB 73.15 / 71.46 / 71.36 / 73.15, low-FP 66.37 / 64.48 (one more
+//     false alarm each on ec2_cpu_utilization_77c1ca,
+//     cpu_utilization_asg_misconfiguration and nyc_taxi), synthetic
+//     75.96 / 73.99 / 74.32 / 74.95, low-FP 69.05 / 65.40 / 65.92 / 67.63.
+//
+// Noticed, not touched: the shift family's false-alarm rows at 0.37
+// or more are mostly the record detector's (156 of 213 on seeds 1–10):
+// after a level change that stays, the new level's noise keeps passing
+// the old highest value, which falls back only at RangeAlpha, and each
+// such record is rare in the record tail, which is almost all zeros.
+// Capping a record's excess by the residual was tried in an earlier
+// round (+0.1 at 2 error scales, NAB LOCO 66.59 at 4); a range that
+// follows a confirmed changepoint was not. Speed and memory at HEAD,
+// nothing added: BenchmarkObserve 438–486 ns, BenchmarkObserveSynth
+// 570–693 ns per observation under load 2, 6,728 bytes of state, no
+// allocations.
+//
 // The round after the count dispersion (branch anom2; nothing kept, not
 // judged: judging seeds 131–140 stay unseen). Aim: the traffic-like
 // family's recalibrations, its largest loss. A replay of seeds 1–10
