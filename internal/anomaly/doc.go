@@ -204,7 +204,8 @@
 //	all, reward_low_FP       66.97     65.08   65.08    66.97    (66.01 / 64.11 / 64.12 / 66.01)
 //	all, reward_low_FN       78.06     76.32   76.26    78.06    (77.75 / 76.01 / 75.95 / 77.75)
 //
-// The second round after the count dispersion (branch anom3; nothing
+// The second round after the count dispersion, the third of the
+// rounds on branches anom, anom2 and anom3 (branch anom3; nothing
 // kept, not judged: judging seeds 131–140 stay unseen). Aim: the
 // counts family's cross-validated figure (LOCO 69.34 against 73.73
 // in-sample, the largest gap of the four) and the traffic-like
