@@ -204,6 +204,87 @@
 //	all, reward_low_FP       66.97     65.08   65.08    66.97    (66.01 / 64.11 / 64.12 / 66.01)
 //	all, reward_low_FN       78.06     76.32   76.26    78.06    (77.75 / 76.01 / 75.95 / 77.75)
 //
+// The fourth of the anom rounds (branch anom4; nothing kept, not
+// judged: judging seeds 131–140 stay unseen). Aim: the shift family's
+// false alarms after a change that stays (issue 12, item 3), of which
+// the round below found the record detector raises 156 of 213 on seeds
+// 1–10. Tried: a record range that follows a level change the
+// changepoint confirms. From
+//
+//	go build -o /tmp/team/anom4-bin ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/anom4-bin nab --data /work/shared/data/nab/data --out /tmp/team/anom4-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/anom4-bin nab --synth /tmp/team/anom4-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/anom4-res/TAG/synth --label-free-rate 0.1 --config '{...}'
+//
+// (and --synth /tmp/team/anom4-synth-31-60 --seeds 31-60) against HEAD
+// 9a08ad0, which reproduces the figures of the round below (NAB 73.45
+// / 71.76 / 71.66 / 73.45, low-FP 66.97 / 65.08, 66 false-alarm rows;
+// seeds 1–30 76.07 / 73.85 / 74.52 / 75.07, shift 81.52 / 79.54 /
+// 80.10 / 80.97, low-FP 69.20 / 65.87 / 66.43 / 68.00; seeds 31–60
+// 74.48 / 71.42 / 73.05 / 73.61, low-FP 67.82 / 64.50 / 65.66 /
+// 66.65), and a replay of seeds 1–10 (rows outside the windows after
+// probation at 0.37 or more by detector, before or after a window, and
+// the windows found at 0.37). "Confirmed": the changepoint's own
+// weighted tail probability alone scores at least AlarmLevel (+ a bar),
+// undamped by the holdoff; while it is, the range's side in the
+// change's direction is moved (some 24 bytes of state: the side's distance
+// or position when the confirmation began, a flag, and for the last
+// forms an EWMA of the residual in the series' units at ShiftAlpha).
+// In-sample / LOCO / LOFO / label-free:
+//   - Re-based on the new level: the side kept at least as far from
+//     expected + the changepoint's mean residual (shift × scale) as it
+//     was from the long-run mean at confirmation. NAB 70.72 / 67.16 /
+//     68.93 / 70.72, low-FP 64.54 / 62.65 (false-alarm rows 66 → 63,
+//     but artificialWithAnomaly 88.26 → 73.86); synthetic 75.51 / 73.53
+//     / 73.88 / 74.36, shift 80.69 / 78.59, traffic-like 68.26 / 66.97.
+//     The same with the residual's EWMA in the series' units: NAB 70.62
+//     / 67.06 / 68.83 / 70.62, low-FP 64.34 / 62.45; synthetic 75.50 /
+//     73.51 / 73.89 / 74.33. With the other side brought along too: NAB
+//     70.52 / 65.27 / 68.73 / 70.52; synthetic 75.32 / 73.08 / 73.61 /
+//     74.20.
+//   - Translated by the change: the side kept at least at its position
+//     at confirmation plus the residual's EWMA in the series' units (a
+//     daily profile's peak moves with the level, whatever the hour the
+//     change was confirmed at). NAB 70.62 / 67.06 / 68.83 / 70.62,
+//     low-FP 64.34 / 62.45; synthetic 75.67 / 73.33 / 74.07 / 74.59
+//     (shift 81.05 / 78.49 / 79.84 / 80.33, low-FP 68.95 / 65.82 /
+//     66.19 / 67.83). With a bar (the changepoint alone at AlarmLevel +
+//     0.1, 0.2, 0.3): NAB 73.65 / 71.96 / 71.86 / 73.65, low-FP 67.37 /
+//     65.48 at 0.1 (one false alarm fewer on
+//     cpu_utilization_asg_misconfiguration), identical to HEAD at 0.2
+//     and 0.3; synthetic 75.84 / 74.04 / 74.30 / 74.71 (0.1; shift
+//     81.50 / 80.04 / 79.72 / 80.74, counts 73.57 / 69.75, low-FP 69.08
+//     / 66.11 / 66.49 / 67.79), 76.01 / 73.85 / 74.56 / 74.94 (0.2;
+//     shift 81.81 / 80.28 / 80.25 / 81.02), 76.03 / 73.81 / 74.50 /
+//     75.00 (0.3). The bar of 0.1, the only form whose synthetic LOCO
+//     rose (+0.19, with in-sample −0.23, LOFO −0.22 and label-free
+//     −0.36: the gain is the folds' thresholds, counts LOCO 69.34 →
+//     69.75), fails on seeds 31–60: 74.50 / 71.31 / 72.97 / 73.63
+//     (LOCO −0.11; shift 80.33 / 77.45 / 78.28 / 78.92, LOCO −0.28;
+//     low-FP 67.84 / 64.45 / 65.31 / 66.78). Not frozen, not judged.
+//
+// Why. The replay (seeds 1–10, translated, no bar): the shift family's
+// record false alarms after a window fall only 128 → 109 (re-based:
+// 96), because 85 of the 128 follow a tripled spread, which no
+// changepoint confirms (those after level changes fall 43 → 23,
+// re-based 21); and it loses windows: shift 212 → 209 (re-based 206),
+// traffic-like 193 → 189 of 240. Every window lost is a second or
+// third window of its file that HEAD found by an undamped record at
+// 0.37–0.47 (two more are found a row and 14 rows later, by the
+// residual): the later change's first values pass the range the old
+// regime left, which the rebase has moved out of their reach. The
+// slowly falling range that raises the false alarms after a change is
+// what finds the next change. On NAB the same: art_load_balancer_spikes
+// (0.509 → −1.220) and one window of ec2_disk_write_bytes_c0d644
+// (−0.303 → −1.906) are lost without a bar. A bar high enough to spare
+// them confirms almost no change (at score 1, re-based, the record rows
+// fall 128 → 127), and what is left is within the seeds' noise.
+//
+// Noticed, not touched: the larger part of the shift family's record
+// false alarms (85 of 128 on seeds 1–10) follow a change of spread, not
+// of level; a range that widens when the shift (spread) detector
+// confirms would need the new noise's extreme, which the detector does
+// not keep, and would hide the next change's records in the same way.
+//
 // The second round after the count dispersion, the third of the
 // rounds on branches anom, anom2 and anom3 (branch anom3; nothing
 // kept, not judged: judging seeds 131–140 stay unseen). Aim: the
@@ -328,7 +409,8 @@
 // such record is rare in the record tail, which is almost all zeros.
 // Capping a record's excess by the residual was tried in an earlier
 // round (+0.1 at 2 error scales, NAB LOCO 66.59 at 4); a range that
-// follows a confirmed changepoint was not. Speed and memory at HEAD,
+// follows a confirmed changepoint was not (the fourth round, above,
+// tried it). Speed and memory at HEAD,
 // nothing added: BenchmarkObserve 438–486 ns, BenchmarkObserveSynth
 // 570–693 ns per observation under load 2, 6,728 bytes of state, no
 // allocations.
