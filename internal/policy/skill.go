@@ -35,7 +35,11 @@ type skill struct {
 	load  float64 // exponentially weighted load, the scale of unserved
 	// evidence: a switch to a costlier candidate needs skillMargin, not
 	// skillSwitch (a tier whose lead window is longer than
-	// skillMemoryWindow, see skillMargin).
+	// skillMemoryWindow, see skillMargin), and the selector starts at its
+	// cheapest candidate (the lowest quantile with the shortest window),
+	// not the configured point: on such a tier a costlier point is taken
+	// on evidence only, and the configured point is not exempt
+	// (scaleeval's sixteenth round).
 	evidence bool
 }
 
@@ -135,6 +139,13 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 		}
 		s.hpas = append(s.hpas, hpaShadow{a: a})
 	}
+	if s.evidence { // start at the cheapest candidate (see skill.evidence)
+		for i, c := range s.cands {
+			if p := s.cands[s.pick]; c.q < p.q || (c.q == p.q && c.win < p.win) {
+				s.pick = i
+			}
+		}
+	}
 	return s
 }
 
@@ -177,17 +188,22 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 }
 
 // skillMargin is the relative improvement a costlier candidate needs to
-// replace the running one when the two hold n independent misses between
-// them: skillSwitch, widened like a confidence bound (skillEvidence/sqrt(n))
-// while the misses behind the comparison are few. It applies on a tier
+// replace the running one when they hold n1 and n2 independent misses:
+// skillSwitch, widened like a confidence bound while the misses behind
+// the comparison are few. The bound is the relative error of a ratio of
+// two counts, skillEvidence·√(1/(n1+1) + 1/(n2+1)): a candidate whose own
+// rates rest on a few misses is as uncertain however many the running
+// point holds (a shared count, 1/√(n1+n2+1), let a costlier point backed
+// by four misses replace one backed by nine on shop-s23's database after
+// its first day; scaleeval's sixteenth round). It applies on a tier
 // whose lead window is longer than skillMemoryWindow, the tiers whose
 // memory skillMemoryFor stretches: there (the 10-minute database) a
 // costlier point taken on a few misses loses to HPA (scaleeval's
 // thirteenth and fourteenth rounds), while on a 3-minute tier the switches
 // it delays are ones that pay (NASA, ClarkNet), and a cheaper candidate
 // needs only skillSwitch on any tier.
-func skillMargin(n float64) float64 {
-	return math.Max(skillSwitch, skillEvidence/math.Sqrt(n+1))
+func skillMargin(n1, n2 float64) float64 {
+	return math.Max(skillSwitch, skillEvidence*math.Sqrt(1/(n1+1)+1/(n2+1)))
 }
 
 // step scores every shadow on the tick's load, advances them with their
@@ -257,7 +273,7 @@ func (s *skill) choose() {
 	}
 	m := skillSwitch
 	if s.evidence && s.cands[best].score.cost > s.cands[s.pick].score.cost {
-		m = skillMargin(s.cands[s.pick].score.runs + s.cands[best].score.runs)
+		m = skillMargin(s.cands[s.pick].score.runs, s.cands[best].score.runs)
 	}
 	if best != s.pick && bestR < cur*(1-m) {
 		s.pick = best

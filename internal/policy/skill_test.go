@@ -3,6 +3,7 @@ package policy
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,43 +155,76 @@ func TestSkillMemoryScalesWithTheLead(t *testing.T) {
 // 3-minute tier the costlier candidate needs only skillSwitch too.
 func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
 	cfg := DefaultAppConfig()
-	mk := func(lead time.Duration, candCost, runs float64) *skill {
+	mk := func(lead time.Duration, candCost, curRuns, candRuns float64) *skill {
 		tc := cfg.Tiers[0]
 		tc.LeadTime = lead
 		s := newSkill(tc, &cfg, cfg.Tick+lead)
 		s.load = 1
+		s.pick = 0
 		s.hpas = []hpaShadow{
 			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
 			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
 		}
 		s.cands = []shadow{
-			{q: 0.95, score: shadowScore{under: 0.02, unserved: 0.01, cost: 15, runs: runs / 2}},
-			{q: 0.98, score: shadowScore{under: 0.01, unserved: 0.005, cost: candCost, runs: runs / 2}},
+			{q: 0.95, score: shadowScore{under: 0.02, unserved: 0.01, cost: 15, runs: curRuns}},
+			{q: 0.98, score: shadowScore{under: 0.01, unserved: 0.005, cost: candCost, runs: candRuns}},
 		}
 		return s
 	}
 	for _, c := range []struct {
-		name       string
-		lead       time.Duration
-		cost, runs float64
-		want       int
+		name                string
+		lead                time.Duration
+		cost, runs, candRun float64
+		want                int
 	}{
-		{"10-minute tier, costlier, few misses", 10 * time.Minute, 16, 2, 0},
-		{"10-minute tier, costlier, many misses", 10 * time.Minute, 16, 200, 1},
-		{"10-minute tier, cheaper, few misses", 10 * time.Minute, 14, 2, 1},
-		{"3-minute tier, costlier, few misses", 3 * time.Minute, 16, 2, 1},
-		{"3-minute tier, cheaper, few misses", 3 * time.Minute, 14, 2, 1},
+		{"10-minute tier, costlier, few misses", 10 * time.Minute, 16, 1, 1, 0},
+		{"10-minute tier, costlier, many misses", 10 * time.Minute, 16, 100, 100, 1},
+		// The candidate's own rates rest on two runs: many behind the
+		// running point do not make its ratio any surer.
+		{"10-minute tier, costlier, few misses of its own", 10 * time.Minute, 16, 100, 2, 0},
+		{"10-minute tier, cheaper, few misses", 10 * time.Minute, 14, 1, 1, 1},
+		{"3-minute tier, costlier, few misses", 3 * time.Minute, 16, 1, 1, 1},
+		{"3-minute tier, cheaper, few misses", 3 * time.Minute, 14, 1, 1, 1},
 	} {
-		s := mk(c.lead, c.cost, c.runs)
+		s := mk(c.lead, c.cost, c.runs, c.candRun)
 		s.choose()
 		if s.pick != c.want {
 			t.Errorf("%s: runs candidate %d, want %d", c.name, s.pick, c.want)
 		}
 	}
-	if m := skillMargin(0); m < 0.5 {
+	if m := skillMargin(0, 0); m < 0.5 {
 		t.Errorf("margin without evidence %.3g, want a wide one", m)
 	}
-	if m := skillMargin(1e4); m != skillSwitch {
+	if m := skillMargin(1e4, 2); m < 0.5 {
+		t.Errorf("margin with one side's evidence only %.3g, want a wide one", m)
+	}
+	if m := skillMargin(1e4, 1e4); m != skillSwitch {
 		t.Errorf("margin on ample evidence %.3g, want skillSwitch", m)
+	}
+}
+
+// TestSkillLongLeadStartsCheapest pins where the selector starts: on a
+// tier whose lead window is longer than skillMemoryWindow (the 10-minute
+// database), where a costlier point needs evidence (skillMargin), it
+// starts at its cheapest candidate, the lowest quantile with the short
+// scale-down window, and moves up only on evidence; on a 3-minute tier it
+// starts at the configured point.
+func TestSkillLongLeadStartsCheapest(t *testing.T) {
+	cfg := DefaultAppConfig()
+	tc := cfg.Tiers[0]
+	for _, c := range []struct {
+		lead  time.Duration
+		q     float64
+		win   time.Duration
+		label string
+	}{
+		{10 * time.Minute, slices.Min(append([]float64{tc.Quantile}, cfg.SkillQuantiles...)), cfg.ShortStabilization, "10-minute"},
+		{3 * time.Minute, tc.Quantile, tc.ScaleDownStabilization, "3-minute"},
+	} {
+		tc.LeadTime = c.lead
+		s := newSkill(tc, &cfg, cfg.Tick+c.lead)
+		if s.quantile() != c.q || s.window() != c.win {
+			t.Errorf("%s tier starts at p%v with a %s window, want p%v with %s", c.label, 100*s.quantile(), s.window(), 100*c.q, c.win)
+		}
 	}
 }
