@@ -102,12 +102,14 @@
 //	shop-s2 db (10m)      0.717      0.966         1.11 |     0.703         0.966
 //	surges-s1 web (3m)    0.737      0.747         1.08 |     0.726         0.761
 //	surges-s1 cache (3m)  0.737      0.747         1.08 |     0.726         0.761
-//	surges-s1 db (10m)    0.912      0.934         1.11 |     0.935         0.933
+//	surges-s1 db (10m)    0.791      0.926         1.08 |     0.861         0.929
 //	surges-s2 web (3m)    0.667      0.748         1.06 |     0.466         0.738
 //	surges-s2 cache (3m)  0.667      0.748         1.06 |     0.466         0.738
 //	surges-s2 db (10m)    0.747      0.901         1.08 |     0.782         0.904
 //
-// The table is after the fifteenth round (the rise bin, below), which
+// The table is after the sixteenth round (below), which moved only the
+// surges-s1 database (0.912/0.934 at 1.11, cv 0.935/0.933 before), and
+// the fifteenth round (the rise bin, below), which
 // moved only the rows of batch (in-sample 0.697/0.814 at 1.45 and
 // 0.721/0.836 at 1.42 before), bursty-s2 and bursty-hourly-s1 (by
 // 0.001), the shop-s1 database's cv row (0.762/0.951 before) and
@@ -1564,6 +1566,97 @@
 // with the 15-minute window (0.155/0.088, 0.310/0.093, 0.378/0.062,
 // 0.275/0.132, 0.309/0.102, 0.454/0.136 at 1.23–1.28), what its
 // selector runs for most of seeds 2 and 14.
+//
+// # The sixteenth round: a long-lead tier starts cheap
+//
+// Five database rows lost at main (9a08ad0) on seeds first run as
+// judging seeds, now development seeds (`GOMAXPROCS=1 go run
+// ./services/decider simulate --synthetic --seeds none --shop-seeds
+// 43,44,45 --workers 1` and `… --families surges --seeds 73,75
+// --shop-seeds none …`): shop-s43 0.861/1.001 at 1.18 of the oracle,
+// s44 0.990/1.035 at 1.14, s45 0.967/1.017 at 1.17, surges-s73
+// 1.042/0.964 at 1.08, surges-s75 1.098/0.921 at 1.10 (1.146/0.942
+// before the fifteenth round); every 3-minute row of these seeds wins.
+//
+// What they share is the operating point, not the schedule. At fixed
+// points (`… --skill=off --short-stabilization=0s --grid
+// 'quantile=0.9,0.95,0.98;stabilization=3m,15m'`) p90 with the 3-minute
+// window wins all five (shop 0.717/0.957, 0.792/0.953, 0.736/0.941;
+// surges 0.960/0.961, 0.913/0.920, at 1.07–1.11 of the oracle), p95
+// with it loses four (shop 0.860/1.000, 1.050/1.027, 0.961/1.013;
+// surges-s75 1.098/0.921, the shipped row to the digit; surges-s73
+// 0.921/0.957 wins), and every 15-minute point and p98 loses all five
+// (p95/15m, the configured point: 1.029–1.344 under×). The selector's
+// shadows, printed by a scratch change (not kept), show why on s43: it
+// ran the configured p95/15m through the first day, left it for p95/3m
+// at day 1.43 (ratio to the HPA shadows 1.074 against 1.194) and stayed
+// there to the end, rating p90/3m 0.92–0.99 against its own 0.98–1.03
+// from day 7 on: better, but by less than skillSwitch's 10 %, so the
+// cheaper winner is never taken. The thirteenth round's rule, a costlier
+// point needs evidence, was applied to every switch but the first one:
+// the configured point is itself a costlier point taken on no evidence.
+//
+// Kept, both on a tier whose lead window is longer than
+// skillMemoryWindow (the tiers the margin already applied to):
+//
+//   - the selector starts at its cheapest candidate, the lowest quantile
+//     with the shortest window (p90/3m), rather than the configured point
+//     (TestSkillLongLeadStartsCheapest);
+//   - the costlier switch's margin is the relative error of a ratio of
+//     two counts, skillEvidence·√(1/(n1+1) + 1/(n2+1)), not
+//     skillEvidence/√(n1+n2+1) (TestSkillCostlierSwitchNeedsEvidence's
+//     new case: a candidate on two runs of its own does not replace a
+//     point on a hundred). Without it the cheap start makes shop-s23
+//     worse (1.040/1.054 to 1.234/1.104): after its first day p98/15m,
+//     on 3.9 runs, rated 0.694 against p90/3m's 0.963 on 8.8 (28 %
+//     better), cleared the shared-count margin 1/√13.7 = 0.27 by a
+//     hair; the per-count bound is 0.55. Alone (main's start) this
+//     margin moves no row of the development seeds below.
+//
+// Development seeds, main → kept (databases; no web or cache row moves):
+// shop 1, 2, 5–10, 21–24 (`--seeds none --shop-seeds
+// 1,2,5,6,7,8,9,10,21,22,23,24`) 2 of 36 losing → 0: s23 1.040/1.054 →
+// 0.744/0.980 (cost ÷ oracle 1.178 → 1.107), s8 0.787/1.001 →
+// 0.777/0.997, s9 0.906/0.983 → 0.756/0.967, s21 0.974/0.987 →
+// 0.814/0.942, s7 0.710/0.973 → 0.679/0.959, s5 0.767 → 0.766, the
+// other six the same; surges 1, 2, 11–14, 73, 75 with shop 43–45
+// (`--families surges --seeds 1,2,11,12,13,14,73,75 --shop-seeds
+// 43,44,45`) 5 of 41 losing → 0: the five rows above become the fixed
+// p90/3m figures above, surges-s1 0.912/0.934 → 0.791/0.926, s13
+// 0.972/0.985 → 0.904/0.953, the rest the same. The whole suite with
+// --cv: 0 of 34 rows lose; only the surges-s1 database moves (the
+// table); NASA 0.089/0.066 (cv 0.096/0.076) and ClarkNet 0.184/0.121
+// (cv 0.191/0.235) the same to the digit (their tiers have a 3-minute
+// lead); the worst loss of every setting is shop-s2's database, 0.966,
+// or the settings' own (ClarkNet 1.021–1.026 without the outage hold,
+// bursty-hourly-s2 1.004, surges-s1 db 1.089 without the selector).
+//
+// Judged once, frozen (96ab957), on seeds nobody had used
+// (`GOMAXPROCS=1 go run ./services/decider simulate --synthetic --seeds
+// 79,80 --shop-seeds 55,56,57,58 --workers 1`, main → kept): 3 of 38
+// rows move, all databases, all better; losing rows 3 → 1. shop-s55 db
+// 0.992/1.043 → 0.775/0.968 (LOSES → wins), surges-s79 db 1.068/0.942
+// → 0.931/0.927 (LOSES → wins), surges-s80 db 1.293/0.971 at 1.12 →
+// 1.013/0.969 at 1.07 (still LOSES, on under-provisioned minutes; not
+// looked into: judging seeds). Kept.
+//
+// The cost, outside the suite: the daily-sales databases (the fifteenth
+// round's requirement-4 rows; `… --families daily-sales --tier-families
+// daily-sales --seeds 1,2,11,12,13,14 --shop-seeds none …`) are worse on
+// under-provisioned minutes, s1 0.327/0.107 → 0.524/0.115, s2
+// 0.745/0.131 → 0.778/0.141, s11 0.770 → 0.850, s12 0.494 → 0.746, s13
+// 0.462/0.122 → 0.950/0.150 and s14 0.941/0.176 → 1.122/0.175, which
+// now LOSES (0 of 24 → 1); the web rows do not move, so the unserved
+// lead of the database over the web (requirement 4) holds on these six.
+// Their best fixed point is p98/15m (the fifteenth round), which the
+// selector now reaches only on evidence, and most of the loss is the
+// margin's: the margin alone gives s14 1.104/0.175 (LOSES), s13 0.787,
+// s1 0.495. Tried and not kept: the margin on the smaller count alone,
+// skillEvidence/√(min(n1, n2)+1): shop and surges exactly as kept,
+// daily-sales s14 still 1.126/0.175 (LOSES). Daily-sales is not a suite
+// row; whether its sale-day databases need a costlier start, or a
+// margin that sees the forecast surges the rise bin already knows of,
+// was not looked into.
 //
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
