@@ -74,13 +74,14 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // Constants of the choice: the rates weigh about the last skillMemory
 // on a tier whose lead window is skillMemoryWindow, and as many lead
 // windows on a tier with a longer one (skillMemoryFor);
-// skillWarm of history passes before any candidate but the configured
-// one is run; a new candidate must be better by skillSwitch (relatively)
+// skillWarm of history passes before any candidate but the first one
+// (the configured point, or on a long-lead tier the cheapest candidate)
+// is run; a new candidate must be better by skillSwitch (relatively)
 // to replace the running one, since every switch mixes two operating
 // points, which on a convex curve is worse than either, and a costlier
 // one on a long-lead tier by skillMargin, which widens that by
-// skillEvidence over the square root of the independent misses behind
-// the two; skillEpsUnder and
+// skillEvidence times the relative error of a ratio of the independent
+// misses behind the two; skillEpsUnder and
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
 // and relative to the load).
 const (
