@@ -53,6 +53,18 @@ func TestFullLoads(t *testing.T) {
 		p.RampLead != 5*time.Minute || p.JumpLead != 0 || base.JumpLead == 0 || p.UpstreamSurges || !base.UpstreamSurges {
 		t.Fatalf("api policy %+v", p)
 	}
+	// Every guard can be switched and tuned from the file, each differing
+	// from the default here; seasonal_peaks: false takes the hour-phase
+	// guard with it.
+	if p.RiseBin != 0 || base.RiseBin == 0 || p.JumpSigmas != 4 || p.RampSigmas != 2.5 || p.JumpBin == base.JumpBin || p.JumpFallBin == base.JumpFallBin ||
+		p.HPAGuardTarget != 0.8 || p.ShortStabilization != 0 || base.ShortStabilization == 0 || p.HoldWorth != 0.1 ||
+		p.SeasonalPeaks || p.PhasePeaks || !base.PhasePeaks || p.SkillQuantiles == nil || len(p.SkillQuantiles) != 0 || len(base.SkillQuantiles) == 0 ||
+		p.ReactiveHeadroom != 1.2 {
+		t.Fatalf("api policy guards %+v", p)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("api policy: %v", err)
+	}
 	nasa, _ := f.App("nasa")
 	if nasa.Trace.File != filepath.Join("testdata", "nasa_2h.csv") || nasa.Trace.Scale != 20 {
 		t.Fatalf("trace %+v", nasa.Trace)
@@ -100,6 +112,10 @@ func TestErrors(t *testing.T) {
 		{"policy durations", "apps:\n  a:\n    source: sim\n    policy:\n      forecast_weight_lead: -1m\n      outage_hold: -2h\n      ramp_lead: -3m\n      jump_lead: -4m\n",
 			[]string{"x.yaml:5: apps.a.policy.forecast_weight_lead: -1m0s is negative", "x.yaml:6: apps.a.policy.outage_hold: -2h0m0s is negative",
 				"x.yaml:7: apps.a.policy.ramp_lead: -3m0s is negative", "x.yaml:8: apps.a.policy.jump_lead: -4m0s is negative"}},
+		{"policy guards", "apps:\n  a:\n    source: sim\n    policy:\n      rise_bin: -0.3\n      jump_sigmas: -1\n      hpa_guard_target: 1.5\n      skill_quantiles: [0.9, 1]\n      hold_worth: -2\n      seasonal_peaks: false\n      phase_peaks: true\n",
+			[]string{"x.yaml:5: apps.a.policy.rise_bin: -0.3 is negative", "x.yaml:6: apps.a.policy.jump_sigmas: -1 is negative",
+				"x.yaml:7: apps.a.policy.hpa_guard_target: 1.5 is not in [0, 1]", "x.yaml:8: apps.a.policy.skill_quantiles[1]: 1 is not in (0, 1)",
+				"x.yaml:9: apps.a.policy.hold_worth: -2 is negative", "x.yaml:11: apps.a.policy.phase_peaks: the hour-phase guard"}},
 		{"upstream loop", "apps:\n  a:\n    source: push\n    tiers:\n      - {name: x, upstream: y}\n      - {name: y, upstream: x}\n",
 			[]string{"x.yaml:2: apps.a.policy: upstream chain loops"}},
 	}

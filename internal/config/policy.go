@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/policy"
@@ -50,9 +51,26 @@ func (a *App) policyOver(base policy.AppConfig) policy.AppConfig {
 	setD(&c.OutageHold, p.OutageHold)
 	setD(&c.RampLead, p.RampLead)
 	setD(&c.JumpLead, p.JumpLead)
-	if p.UpstreamSurges != nil {
-		c.UpstreamSurges = *p.UpstreamSurges
+	setB(&c.UpstreamSurges, p.UpstreamSurges)
+	setF(&c.RampSigmas, p.RampSigmas)
+	setF(&c.JumpSigmas, p.JumpSigmas)
+	setB(&c.JumpBin, p.JumpBin)
+	setB(&c.JumpFallBin, p.JumpFallBin)
+	setF(&c.RiseBin, p.RiseBin)
+	setF(&c.HPAGuardTarget, p.HPAGuardTarget)
+	setD(&c.ShortStabilization, p.ShortStabilization)
+	setF(&c.HoldWorth, p.HoldWorth)
+	setB(&c.SeasonalPeaks, p.SeasonalPeaks)
+	if !c.SeasonalPeaks && p.PhasePeaks == nil {
+		// The hour-phase guard reads the seasonal guard's memory: turning
+		// the seasonal guard off turns it off too, unless asked for.
+		c.PhasePeaks = false
 	}
+	setB(&c.PhasePeaks, p.PhasePeaks)
+	if p.SkillQuantiles != nil {
+		c.SkillQuantiles = slices.Clone(*p.SkillQuantiles)
+	}
+	setF(&c.ReactiveHeadroom, p.ReactiveHeadroom)
 	if len(a.Tiers) == 0 {
 		c.Tiers = append([]policy.TierConfig(nil), base.Tiers...)
 		return c
@@ -99,6 +117,12 @@ func setF(dst *float64, v *float64) {
 }
 
 func setI(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setB(dst *bool, v *bool) {
 	if v != nil {
 		*dst = *v
 	}

@@ -192,6 +192,42 @@ type rawPolicy struct {
 	// UpstreamSurges: the tiers behind another follow its ramp, scaled by
 	// their learned load ratio, as well as their own.
 	UpstreamSurges *bool `yaml:"upstream_surges"`
+	// RampSigmas: the ramp guard acts when the load rose in each of the
+	// last two ticks by more than this many typical one-tick changes (0
+	// turns it off).
+	RampSigmas *float64 `yaml:"ramp_sigmas"`
+	// JumpSigmas: the jump guard keeps the base at least the current load
+	// less this many typical one-minute changes (0 turns it off).
+	JumpSigmas *float64 `yaml:"jump_sigmas"`
+	// JumpBin: calibrate the ticks the jump guard lifts apart.
+	JumpBin *bool `yaml:"jump_bin"`
+	// JumpFallBin: calibrate jumped ticks whose load fell since the tick
+	// before apart from those still rising.
+	JumpFallBin *bool `yaml:"jump_fall_bin"`
+	// RiseBin: calibrate apart the ticks whose forecast expects a rise over
+	// the lead window beyond this share of the base (0 turns it off).
+	RiseBin *float64 `yaml:"rise_bin"`
+	// HPAGuardTarget: never want fewer replicas than the Kubernetes HPA
+	// rule at this target (0 turns it off).
+	HPAGuardTarget *float64 `yaml:"hpa_guard_target"`
+	// ShortStabilization: the shorter scale-down window a tier may choose
+	// when holding replicas does not pay (0 turns the choice off).
+	ShortStabilization *time.Duration `yaml:"short_stabilization"`
+	// HoldWorth: misses the full scale-down window must prevent per unit of
+	// relative extra replicas for a tier to keep it.
+	HoldWorth *float64 `yaml:"hold_worth"`
+	// SeasonalPeaks: the seasonal guard (expect again a rise seen at this
+	// time of day on each of the last two days).
+	SeasonalPeaks *bool `yaml:"seasonal_peaks"`
+	// PhasePeaks: the hour-phase guard beside the seasonal one (needs
+	// seasonal_peaks).
+	PhasePeaks *bool `yaml:"phase_peaks"`
+	// SkillQuantiles: the quantiles each tier's skill selector may run
+	// beside its own (an empty list turns the selector off).
+	SkillQuantiles *[]float64 `yaml:"skill_quantiles"`
+	// ReactiveHeadroom: the least headroom over the current load always
+	// provisioned (0 or 1: the load itself).
+	ReactiveHeadroom *float64 `yaml:"reactive_headroom"`
 }
 
 type rawTierPolicy struct {

@@ -277,6 +277,25 @@ func (v *validator) policy(at string, a *App, before int) {
 	nonNeg(v, at+".policy.outage_hold", p.OutageHold)
 	nonNeg(v, at+".policy.ramp_lead", p.RampLead)
 	nonNeg(v, at+".policy.jump_lead", p.JumpLead)
+	nonNeg(v, at+".policy.ramp_sigmas", p.RampSigmas)
+	nonNeg(v, at+".policy.jump_sigmas", p.JumpSigmas)
+	nonNeg(v, at+".policy.rise_bin", p.RiseBin)
+	nonNeg(v, at+".policy.short_stabilization", p.ShortStabilization)
+	nonNeg(v, at+".policy.hold_worth", p.HoldWorth)
+	nonNeg(v, at+".policy.reactive_headroom", p.ReactiveHeadroom)
+	if p.HPAGuardTarget != nil && (*p.HPAGuardTarget < 0 || *p.HPAGuardTarget > 1) {
+		v.errf(at+".policy.hpa_guard_target", "%v is not in [0, 1]", *p.HPAGuardTarget)
+	}
+	if p.SkillQuantiles != nil {
+		for i, q := range *p.SkillQuantiles {
+			if !(q > 0 && q < 1) {
+				v.errf(fmt.Sprintf("%s.policy.skill_quantiles[%d]", at, i), "%v is not in (0, 1)", q)
+			}
+		}
+	}
+	if p.PhasePeaks != nil && *p.PhasePeaks && p.SeasonalPeaks != nil && !*p.SeasonalPeaks {
+		v.errf(at+".policy.phase_peaks", "the hour-phase guard reads the seasonal guard's memory: it needs seasonal_peaks")
+	}
 	if p.DefaultHeadroom != nil && *p.DefaultHeadroom < 1 {
 		v.errf(at+".policy.default_headroom", "%v is below 1", *p.DefaultHeadroom)
 	}
