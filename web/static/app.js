@@ -510,8 +510,12 @@ let lastTrim = 0;
 function frame(t) {
   tickReplay(t);
   const liveEvery = 500;
-  if (state.dirty || (state.mode === "live" && t - state.lastRender > liveEvery)) {
-    if (state.mode === "replay" || t - state.lastRender > 100) {
+  // A load that has not yet cleared the screen is drawn in this frame,
+  // past the throttle: the old window's numbers must not stay up while
+  // the new window loads.
+  const fresh = state.mode === "live" && loading() && state.load.cleared !== state.load.started;
+  if (state.dirty || fresh || (state.mode === "live" && t - state.lastRender > liveEvery)) {
+    if (state.mode === "replay" || fresh || t - state.lastRender > 100) {
       state.dirty = false;
       state.lastRender = t;
       render();
