@@ -1658,6 +1658,113 @@
 // margin that sees the forecast surges the rise bin already knows of,
 // was not looked into.
 //
+// # The seventeenth round: the selector reads a coarser HPA curve
+//
+// After the sixteenth round two daily-sales databases lose (`GOMAXPROCS=1
+// go run ./services/decider simulate --synthetic --families daily-sales
+// --tier-families daily-sales --seeds 1,2,11,12,13,14,21,22,23,24
+// --shop-seeds none --workers 1`): s14 1.122/0.175 and s21 1.010/0.180.
+// Yet on s14 the selector ran p90 with the 3-minute window until day 12.5
+// and rated it 0.63–0.74 of the HPA shadows: it believed it won by a
+// quarter to a third where the evaluation finds it losing by an eighth.
+//
+// Measured with a scratch change (not kept) that gave every shadow plain
+// counts over the scored minutes (misses, unserved load, replicas paid)
+// beside its exponentially weighted rates. The shadows are the cluster.
+// On s14's database the p90/3m shadow is 1.8646 % of minutes
+// under-provisioned and 0.3599 % unserved at 4.714 replicas; the policy
+// run at that fixed point (`… --seeds 14 --skill=off
+// --short-stabilization=0s --quantile 0.9 --stabilization 3m`) scores
+// 1.865 % and 0.3599 %. The p98/15m shadow 0.4062/0.1854 against the
+// fixed run's 0.406/0.1854, p95/3m 1.1042/0.3004 against 1.104/0.3004,
+// and every HPA shadow equals the evaluation's HPA run at its target to
+// the fourth digit (0.4: 0.5139 %, 0.5602 %, 9.434 replicas). So neither
+// the serving model (the fewest replicas decided over the lead time plus
+// one tick; a reduction at once) nor the first day nor the eps floors is
+// the gap, and the rates (about 19 days' memory on the database) are
+// close to the whole trace's (day 21: p90/3m 0.739 from the rates, 0.719
+// from the counts).
+//
+// The gap is the curve. The evaluation runs HPA at every 0.05 from 0.40
+// to 0.95; the shadows at every 0.1 from 0.4 to 0.9. The database's curve
+// has its knee in between: on s14 HPA at 0.80 misses 1.049 % of minutes
+// at 4.914 replicas, at 0.85 1.955 % at 4.655, at 0.90 5.035 % at 4.400.
+// p90/3m lies between 0.85 and 0.80, where the evaluation reads 1.748 %;
+// the shadows draw the chord from 0.90 to 0.80 and read 2.60 %: 0.719
+// against 1.068. s21 alike (p90/3m 1.677 % at 4.654 replicas, the knee
+// 1.156 % at 0.80, 1.816 % at 0.85, 4.701 % at 0.90: 0.664 against
+// 1.008). The chord overrates every point whose cost lies between HPA's
+// at 0.90 and at 0.80, the cheap points the sixteenth round's cheap
+// start runs first. The sixth round saw this chord on the surges app's
+// database and tried a shadow at 0.85 then (left out: it moved the
+// selector to costlier points that lost more).
+//
+// Tried, none kept (dev seeds only; daily-sales as above, the shop
+// `--seeds none --shop-seeds 1,2,5,6,7,8,9,10,21,22,23,24,43,44,45`,
+// surges `--families surges --seeds 1,2,11,12,13,14,73,75 --shop-seeds
+// none`; main → tried, worse-of-two ratios):
+//
+//   - A: the shadows at every 0.05 from 0.40 to 0.90 (the evaluation's
+//     curve over the shadows' range). Daily-sales losing 2 of 40 → 1:
+//     the databases s14 1.122 → 0.961, s21 1.010 → 0.824, s1 0.524 →
+//     0.484, s11 0.850 → 0.830, s12 0.746 → 0.580, s13 0.950 → 0.767,
+//     s22 0.880 → 0.792, s23 0.725 → 0.526, but s2 0.778 → 0.811 and
+//     s24 0.885/0.215 → 1.073/0.188 (LOSES); the web's s11 0.373/0.223
+//     → 0.191/0.212. Shop: no database moves; seven webs (and caches) move
+//     by up to 0.08 (s9 0.949 → 0.873, s5 0.940 → 0.921, s8 0.936 →
+//     0.946, s22 0.996 → 0.998), 0 of 45 lose. Surges: no database
+//     moves; web s1 0.747 → 0.723, s11 0.799 → 0.631; 0 of 32 lose.
+//     The whole suite (`GOMAXPROCS=1 go run ./services/decider simulate
+//     --suite /work/shared/data/traces --cv --workers 1`): 0 of 34 lose
+//     before and after, but ClarkNet 0.184/0.121 → 0.199/0.141 and its
+//     cross-validated row 0.191/0.235 → 0.244/0.282, which misses the
+//     0.25 goal; NASA 0.089/0.066 → 0.088/0.065 (cv 0.096/0.076 →
+//     0.088/0.065); diurnal-low-s2 0.267/0.293 → 0.311/0.329, bursty-s2
+//     0.802/0.790 → 0.827/0.803, social-5m-s2 0.674/0.745 → 0.695/0.748,
+//     surges-s1's web 0.737/0.747 → 0.684/0.723, diurnal-low-s1 0.250 →
+//     0.236; no database moves (surges-s1 0.791/0.926).
+//   - B: every 0.05 from 0.40 to 0.95 (the evaluation's curve). Daily-
+//     sales databases as A to the digit (s24 LOSES); every web moves to a
+//     cheaper point, between HPA's at 0.90 and at 0.95 (under×
+//     0.052–0.122, unserved× 0.168–0.296). Not run further: it fails
+//     where A does, and it moves every 3-minute tier.
+//   - A without the evidence margin (skillEvidence 0), to see whether the
+//     margin made up for the chord: daily-sales 2 → 0 losing, every
+//     database better (0.290–0.678 under×); but the shop 0 → 3 (s7
+//     0.991/1.027, s23 1.227/1.205, s45 0.961/1.013) and surges 0 → 5
+//     (s2, s13, s14, s73, s75). It did not.
+//   - A with the configured start (p95/15m) in place of the cheapest:
+//     daily-sales 2 → 0 losing (0.385–0.830); the shop 0 → 3 (s7
+//     0.989/1.029, s23 1.069/1.088, s45 0.965/1.015), surges 0 → 1 (s73
+//     1.042/0.964).
+//
+// Why A turns s24: with the true curve the selector rates p98/15m 10–30 %
+// better than p90/3m from day 4.5 (0.808 against 0.903; 0.678 against
+// 0.897 at day 6.5), and the evidence margin keeps p90/3m until about day
+// 13. The run is then about twelve scored days of a point on the cheap
+// side of HPA's knee and eight on the costly side, and the mix lies above
+// the curve: the fixed points win (`… --seeds 24 --skill=off
+// --short-stabilization=0s`, p90/3m 0.885/0.215 at 1.105 of the oracle,
+// p98/15m 0.542/0.158 at 1.230) where the mix loses (1.073/0.188 at
+// 1.156). Under main's chord p98/15m never looked
+// better by enough to switch: main's row is the fixed p90/3m's to the
+// digit.
+//
+// So the disagreement is a measuring error of the selector (its curve is
+// coarser than the one it is judged on), not a modelling one, and
+// correcting it alone trades two losing databases for one and costs
+// ClarkNet its cross-validated goal (a 3-minute tier, whose selector
+// chooses on the finer curve too). On the databases, daily-sales needs
+// its costlier point early, the shop and the surges app need the cheap
+// start and the margin, and a late switch across HPA's knee loses to
+// both. Nothing was judged (no candidate passed the development seeds);
+// the judging seeds 81, 82, shop 59–62 and daily-sales 31–34 are unused.
+// Noticed and not touched: with A the selector sees what the evaluation
+// sees, so what is left is when a costlier point is worth switching to
+// late in a run (the margin's delay, s24); surges-s80's database
+// (1.013/0.969, a judging seed of the sixteenth round) was not looked
+// into.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
