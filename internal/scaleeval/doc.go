@@ -1765,6 +1765,85 @@
 // (1.013/0.969, a judging seed of the sixteenth round) was not looked
 // into.
 //
+// # The eighteenth round: surges-s80 on a vertex of HPA's curve
+//
+// One database row loses on a seed first used for judging, now a
+// development seed (`GOMAXPROCS=1 go run ./services/decider simulate
+// --synthetic --families surges --seeds 80 --shop-seeds none --workers
+// 1`): surges-s80 db 1.013/0.969 at 1.074 of the oracle, 1.229 % of
+// minutes under-provisioned against HPA's 1.213 % at that cost.
+//
+// It is one fixed point. The selector runs p90 with the 3-minute window
+// from its start to the end (every half-day sample of the seventeenth
+// round's scratch counters, with the shadows at main's targets and at
+// every 0.05), and the row is that point's to the digit (`… --skill=off
+// --short-stabilization=0s --grid
+// 'quantile=0.85,0.9,0.95,0.98;stabilization=3m,15m'`): p85/3m
+// 0.906/0.939 at 1.055, p90/3m 1.013/0.969 at 1.074, p95/3m 0.981/0.927
+// at 1.110, p98/3m 1.025 at 1.165, p90/15m 1.208 at 1.118, p95/15m
+// 1.143 at 1.169, p98/15m 1.121 at 1.252; with `stabilization=5m,10m`
+// p90 1.127 at 1.082 and 1.164 at 1.100, p95 1.030 at 1.121 and 1.176
+// at 1.145. So it is no mix across a knee. Nor is it the selector's
+// chord: on the 0.05 shadows the selector rates p90/3m 0.955 and p95/3m
+// 0.948 on day 21 (whole-trace counts 1.006 and 0.980, the evaluation's
+// 1.013 and 0.981), too close for any switch, and the row does not move.
+//
+// The loss is where the point sits. The database's HPA curve has its
+// knee at 0.85 (0.80: 1.145 of the oracle, 0.660 %; 0.85: 1.077,
+// 1.094 %; 0.90: 1.029, 3.181 %), and p90/3m costs 0.003 less than HPA
+// at 0.85, at the vertex, where the evaluation's chord is least generous
+// (it reads 1.213 %, the finer curve below 1.145 %). A scratch test (not
+// kept) ran HPA between the evaluation's targets (0.86: 1.067, 1.274 %;
+// 0.87: 1.059, 1.538 %; 0.875: 1.053, 1.806 %; 0.88: 1.048, 1.924 %;
+// 0.89: 1.039, 2.576 %; 0.825: 1.106, 0.823 %). On that finer curve
+// every fixed point loses on under-provisioned minutes by 7–8 %: p85/3m
+// 1.861 % against 1.724 (1.080; scored 0.906), p90/3m 1.229 against
+// 1.145 (1.073), p95/3m 0.865 against 0.807 (1.072; scored 0.981). The
+// unserved demand still wins (p90/3m 0.972). The points that win in the
+// table win mid-chord.
+//
+// Where the extra misses are (the same scratch test; p90/3m against HPA
+// at 0.85, 354 against 315 scored minutes): outside the surges 154 and
+// 149, in their first 20 minutes 157 and 166, later in them 34 and 0, in
+// the hour after 9 and 0, for replica-minutes 89,159 and 89,072 outside,
+// 2,996 and 2,810 at onsets, 10,238 and 10,720 later in them, 2,798 and
+// 2,858 after: we spend 542 fewer on the plateaus and the hour after
+// them and miss 43 more minutes there. Split by the replicas the load
+// needs (onsets left out): above 10 (459 minutes) we miss 4.8 % with a
+// slack (ready ÷ need − 1) of 0.14, HPA none with 0.23; 6–10 (259) 4.6 %
+// against none; 3–4 (6,555) 0.96 % against 0.66 %; up to 3 (19,937)
+// 0.25 % against 0.29 % at about the same slack (0.350 and 0.357). HPA's
+// 15 % stands over a surge's plateau; ours is a quantile of the peak
+// ratio, which misses about as often as it says there, where rounding up
+// gives no slack. Seeds 1 and 73 show the same above 10 replicas (6.5 %
+// and 6.0 % against 3.9 % and 1.0 %) and win. A typical run: on day 9.75
+// the load fell to 12.9 replicas' worth by the surge's minute 39, the
+// database went 15 → 14 at minute 41, the load came back to 14.5 at
+// minute 49, and the replica asked for at 47 served at 57: misses 49–56,
+// HPA holding 16. Of the plateaus' misses (by the decision 11 minutes
+// before) 13 in 126 minutes were sized by the plateau bin (ratio 1.05,
+// learned over JumpLead, 3 minutes past the tick, on a 10-minute tier)
+// and 17 in 391 by the pooled ratios (1.08; the bin of 8–16 replicas
+// holds fewer than MinCalibration ratios in 72 hours).
+//
+// Tried, not kept: the plateau bin learned over the whole lead window
+// (the jump bins keep JumpLead; the tenth round tried the same). s80's
+// database 1.013/0.969 → 1.021/0.970 (1.198 % of minutes, but at 1.075
+// of the oracle HPA reads 1.173 %); the surges' databases (`… --families
+// surges --seeds 1,2,11,12,13,14,73,75,79,80 --shop-seeds none …`)
+// worse on under-provisioned minutes on 9 of 10 (s1 0.791 → 0.806, s11
+// 0.919 → 0.938, s73 0.960 → 0.972; s75 0.913 → 0.885 better). Not run
+// on the other seeds. No code change; the judging seeds 81, 82, shop
+// 59–62 and daily-sales 31, 32 are unused.
+//
+// Noticed and not touched: the evaluation's chord between its targets
+// 0.05 apart favours a point mid-chord on a database's knee (p85/3m
+// scored 0.906, 1.080 on the finer curve) far more than one at a
+// target's cost (p90/3m 1.013 against 1.073), so a row's verdict near 1
+// depends on where its cost falls; and the database's plateaus get less
+// headroom than HPA's, from the plateau bin's 3-minute window and the
+// pooled ratios of a rarely filled high bin.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
