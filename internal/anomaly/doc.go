@@ -224,6 +224,117 @@
 // figure of about 71.4 is what carries to seeds nobody tuned on. The
 // hourly family falls most (79.40 on seeds 1–30).
 //
+// The fifth of the anom rounds (branch hourly; no code kept, not
+// judged: seeds 141–150 stay unseen). Aim: the hourly family's fall on
+// seeds 131–140 (74.47 in-sample against 79.40 on seeds 1–30), seed
+// noise or a weakness. From
+//
+//	go build -o /tmp/team/hourly-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/hourly-bin-TAG nab --synth /tmp/team/hourly-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/hourly-res/TAG/s1-30 --label-free-rate 0.1 --calibration --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/hourly-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/hourly-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//
+// (and --seeds 31-60, 131-140) at HEAD ea99a72, which reproduces the
+// figures above (seeds 1–30 76.07 / 73.85 / 74.52 / 75.07, 31–60 74.48
+// / 71.42 / 73.05 / 73.61, 131–140 the table; NAB 73.45 / 71.76 / 71.66
+// / 73.45, low-FP 66.97 / 65.08, 66 false-alarm rows); each seed's hourly files alone (--data
+// holding only the seed's synthHourly folder, its windows, --label-free
+// 0.37: the label-free column per seed); and a replay (not committed)
+// that draws each hourly file's planted kinds again from the
+// generator's seed and counts the windows found at 0.37 by kind.
+//
+// Mostly seed noise, and where the seeds differ lies one real
+// weakness. Per seed the hourly label-free
+// score spreads by 4 to 7 points (standard deviation): 79.19 ± 0.75
+// (mean ± standard error; sd 4.08) on seeds 1–30, 76.29 ± 1.23 (sd
+// 6.75) on 31–60, 74.69 ± 2.23 (sd 7.06) on 131–140. The seeds the
+// rounds were tuned on are the high ones; 31–60 and 131–140 together
+// give 75.88. False alarms do not grow (2.22, 2.32 and 2.28 rows per
+// file at 0.37). Windows found at 0.37:
+//
+//	               seeds 1–30   31–60     131–140
+//	spike           186/197    190/203    55/58
+//	collapse        162/166    163/174    56/61
+//	level change    154/177    139/178    39/53
+//	day at twice    165/180    154/165    61/68
+//
+// A level change is found 94 % of the time (198/210) when it is its
+// file's first anomaly, 78 % (83/106) when it follows another by 200
+// rows or more and 55 % (51/92) within 200 rows; no other kind loses
+// more than 9 points after another anomaly (day at twice the price 94 %
+// → 85 % within 200 rows). Later level changes are about half of the
+// level changes in every range (47–53 %); seeds 1–30 found 76 % of
+// theirs, 31–60 64 %, 131–140 54 %.
+//
+// Why (seed 17, Hourly_08: a day at twice the price at row 830, a
+// collapse at 1084, a price that halves at 1334): the change drives
+// the ratio and changepoint surprises to 7–10 within ten rows, as far
+// as the earlier events drove them. But those events' aftermath, the
+// rows after the alarm while the forecasters still lag, scored under
+// AlarmLevel once the tails had counted the first few of them, and so
+// taught the tails in full (HeldLearn spares only rows at AlarmLevel or
+// above): at row 1338 the ratio tail holds 19 of its 1,233 rows above
+// 7.4 and a mean excess of 2.4, the changepoint tail a mean excess of
+// 4.8, and the change scores 0.35 at most. A short hourly file's upper
+// 5 % is a few dozen rows, and one event's aftermath is most of it.
+//
+// Tried: the aftermath taught at HeldLearn (0.1) too: in the holdoff
+// after an alarm (100 rows), a row teaches each tail whose threshold it
+// passes at 0.1, whatever its own score (series judged by hour spreads
+// only: the other families do not change; at most a byte of state).
+// In-sample / LOCO / LOFO / label-free over the corpus (hourly family),
+// windows of level changes found and false-alarm rows of the hourly
+// family at 0.37:
+//   - After every alarm: seeds 1–30 76.13 / 74.18 / 74.65 / 75.17
+//     (79.75 / 79.03 / 78.97 / 79.59), 31–60 74.30 / 70.95 / 72.44 /
+//     73.49 (75.72 / 74.66 / 74.83 / 75.78), 131–140 74.84 / 71.54 /
+//     73.61 / 74.11 (77.11 / 76.82 / 76.75 / 77.35); level changes 154
+//     → 159, 139 → 151, 39 → 46, but false-alarm rows 865 → 1,080, 905
+//     → 1,132, 297 → 364, half of the new ones after a window. NAB 72.47
+//     / 70.68 / 70.68 / 72.47, low-FP 64.93 / 63.04 (77 rows).
+//   - The same, but not for a row that recurs from yesterday (HeldLearn's
+//     own exemption): a quiet row recurs almost always (yesterday's
+//     ordinary 0.05 is 0.4 of its 0.1), so the rows that matter learn in
+//     full: seeds 1–30 75.82 / 73.40 / 74.33 / 74.80 (78.46 / 77.84 /
+//     77.66 / 78.11), level changes 153, false-alarm rows 1,006; NAB
+//     73.07 / 71.38 / 71.38 / 73.07.
+//   - Only each tail's run of rows beyond its threshold unbroken since
+//     the alarm: seeds 1–30 76.04 / 73.80 / 74.48 / 75.01, 31–60 74.38
+//     / 71.39 / 72.79 / 73.49, 131–140 74.42 / 72.04 / 73.26 / 73.48;
+//     NAB 73.07 / 71.38 / 71.28 / 73.07, low-FP 66.19 / 64.30 (70 rows;
+//     with the exemption, 73.17 / 71.48 / 71.48 / 73.07, not run on the
+//     synthetic seeds).
+//   - Only after a decisive alarm, one whose undamped score reached
+//     AlarmLevel + Breakthrough (0.67, the size that breaks through a
+//     holdoff): seeds 1–30 76.35 / 74.36 / 74.92 / 75.31 (80.63 / 79.77
+//     / 79.59 / 80.17), low-FP 69.38 / 65.67 / 66.75 / 68.12; 31–60
+//     74.57 / 71.63 / 72.92 / 73.77 (76.72 / 75.82 / 76.17 / 76.94),
+//     low-FP 67.99 / 64.78 / 65.89 / 66.72; 131–140 74.78 / 72.03 /
+//     73.44 / 73.90 (76.89 / 76.21 / 76.17 / 76.49), low-FP 67.85 /
+//     64.85 / 65.47 / 66.48; level changes 160, 146, 42, false-alarm
+//     rows 933, 958, 313. NAB 73.05 / 71.36 / 71.26 / 73.05, low-FP
+//     66.17 / 64.28: four more false alarms (70 rows), all on
+//     ambient_temperature_system_failure (0.741 → 0.305), NAB's one
+//     hourly file, 7,267 rows with an alarm every few hundred, where
+//     rows that scored 0.33–0.35 now score 0.37–0.41.
+//
+// Rejected, not judged. The last form's LOCO rises on every
+// development range (+0.51, +0.21, +0.60), but NAB falls on every
+// column (−0.40; low-FP −0.80), so it cannot pass the judging rule;
+// the others lose NAB too, and LOCO on a development range (every
+// alarm 31–60, −0.47; with the exemption 1–30, −0.45; runs 1–30 and
+// 31–60, −0.05 and −0.03). The aftermath's surprises are what keeps a
+// new level, while the forecasters catch up with it, from raising
+// alarms: taught at 0.1, they let the next change through, and the rest
+// of the first change's adaptation with it, and on a long series they
+// thin the tails.
+//
+// Noticed, not touched: the tails cannot tell a lagging expectation
+// from a new change. An expectation that follows a confirmed change at
+// once (the ratio changepoint's factor applied to the profiles' level
+// and slots) would leave no aftermath to learn; it may lose the next
+// change's first rows as the fourth round's re-based range did, and a
+// spike of a few hours confirms the ratio changepoint too. Not tried.
+//
 // The fourth of the anom rounds (branch anom4; nothing kept, not
 // judged: judging seeds 131–140 stay unseen). Aim: the shift family's
 // false alarms after a change that stays (issue 12, item 3), of which
