@@ -79,8 +79,8 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // is run; a new candidate must be better by skillSwitch (relatively)
 // to replace the running one, since every switch mixes two operating
 // points, which on a convex curve is worse than either, and a costlier
-// one on a long-lead tier by skillMargin, which widens that by
-// skillEvidence times the relative error of a ratio of the independent
+// one on a long-lead tier by skillMargin, which widens that with
+// skillEvidence standard errors of the log of a ratio of the independent
 // misses behind the two; skillEpsUnder and
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
 // and relative to the load).
@@ -191,8 +191,12 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // skillMargin is the relative improvement a costlier candidate needs to
 // replace the running one when they hold n1 and n2 independent misses:
 // skillSwitch, widened like a confidence bound while the misses behind
-// the comparison are few. The bound is the relative error of a ratio of
-// two counts, skillEvidence·√(1/(n1+1) + 1/(n2+1)): a candidate whose own
+// the comparison are few. The bound is the standard error of the log of
+// a ratio of two counts, b = skillEvidence·√(1/(n1+1) + 1/(n2+1)), so the
+// candidate's ratio must lie below the running one's times exp(−b), a
+// margin of 1 − exp(−b) that stays below 1 (taken as b itself, it reached
+// 1 when one side held no misses, and no ratio could clear it); a
+// candidate whose own
 // rates rest on a few misses is as uncertain however many the running
 // point holds (a shared count, 1/√(n1+n2+1), let a costlier point backed
 // by four misses replace one backed by nine on shop-s23's database after
@@ -204,7 +208,7 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // it delays are ones that pay (NASA, ClarkNet), and a cheaper candidate
 // needs only skillSwitch on any tier.
 func skillMargin(n1, n2 float64) float64 {
-	return math.Max(skillSwitch, skillEvidence*math.Sqrt(1/(n1+1)+1/(n2+1)))
+	return math.Max(skillSwitch, -math.Expm1(-skillEvidence*math.Sqrt(1/(n1+1)+1/(n2+1))))
 }
 
 // step scores every shadow on the tick's load, advances them with their

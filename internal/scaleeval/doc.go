@@ -1844,6 +1844,50 @@
 // headroom than HPA's, from the plateau bin's 3-minute window and the
 // pooled ratios of a rarely filled high bin.
 //
+// # The nineteenth round: a margin that a ratio can clear
+//
+// The sixteenth round's margin for a costlier switch on a long-lead tier,
+// skillEvidence·√(1/(n1+1) + 1/(n2+1)), was read as a relative
+// improvement, and reached 1 whenever one side held no run of misses
+// (n = 0 gives a term of 1 alone): a costlier point that had not missed in
+// the selector's memory could never be taken, however badly the running
+// point did. The bound is a standard error of the log of the ratio, so the
+// margin is now 1 − exp(−bound): the candidate's ratio must lie below the
+// running one's times exp(−bound). It stays below 1, and is a little
+// narrower everywhere (0.55 → 0.42 for shop-s23's 3.9 and 8.8 runs, still
+// above the 25-28 % by which p98/15m was rated better there).
+// TestSkillCostlierSwitchNeedsEvidence has a case that fails under the
+// old form (no miss of its own against fifty, rated 98 % better) and
+// checks that the margin stays below 1.
+//
+// Development seeds, main → kept (`GOMAXPROCS=1 go run ./services/decider
+// simulate --synthetic … --workers 1`): shop 1, 2, 5–10, 21–24 (`--seeds
+// none --shop-seeds 1,2,5,6,7,8,9,10,21,22,23,24`) and surges 1, 2,
+// 11–14, 73, 75 with shop 43–45 (`--families surges --seeds
+// 1,2,11,12,13,14,73,75 --shop-seeds 43,44,45`) the same on all 77 rows;
+// daily-sales 1, 2, 11–14 (`--families daily-sales --tier-families
+// daily-sales --seeds 1,2,11,12,13,14 --shop-seeds none`) databases
+// s1 0.524/0.115 → 0.490/0.113, s2 0.778/0.141 → 0.795/0.134 (fewer
+// under-provisioned minutes, 1.003 % → 0.951 %, at a higher cost), s11
+// 0.850/0.120 → 0.830/0.120, s12 0.746/0.183 → 0.617/0.176, s13
+// 0.950/0.150 → 0.848/0.143, s14 1.122/0.175 → 1.132/0.176 (still
+// LOSES). The whole suite with --cv (`--suite ../shared/data/traces --cv
+// --workers 1`, 4 min 16 s) the same to the digit: 0 of 34 rows lose.
+//
+// Judged once, frozen, on seeds nobody had used, main → kept:
+// `--synthetic --seeds 81,82 --shop-seeds 59,60,61,62` the same on all
+// 38 rows, none losing (the databases: shop-s59 0.698/0.931, s60
+// 0.707/0.950, s61 0.778/0.981, s62 0.729/0.959, surges-s81 0.805/0.944,
+// s82 0.898/0.942); `--families daily-sales --tier-families daily-sales
+// --seeds 31,32,33,34 --shop-seeds none` every database better on both
+// figures: s31 1.260/0.210 → 1.199/0.207 (LOSES either way, on
+// under-provisioned minutes), s32 0.855/0.138 → 0.811/0.134, s33
+// 0.712/0.177 → 0.602/0.169, s34 0.977/0.173 → 0.878/0.171; their web
+// rows do not move (unserved 0.350, 0.237, 0.281, 0.325), so requirement
+// 4 holds on unserved demand on these four too. Kept. The judging seeds
+// become development seeds; scaling synthetic 83+, shop 63+ and
+// daily-sales 35+ are unused.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
