@@ -211,11 +211,14 @@ func decodeSettings(raw []byte, cfg *anomaly.Config) error {
 // With o.calibration it also returns each category's calibration.
 func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, []nab.Calibration, error) {
 	if o.synth != "" {
-		d, w, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
+		d, w, stale, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
 		if err != nil {
 			return nil, nil, err
 		}
 		fmt.Fprintf(stderr, "nab: synthetic corpus in %s, windows %s\n", d, w)
+		if stale > 0 {
+			fmt.Fprintf(stderr, "nab: removed %d stale files from %s (not in this corpus)\n", stale, d)
+		}
 		if o.data == "" {
 			o.data, o.windows = d, w
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -176,6 +177,91 @@ func TestNABSynth(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestNABSynthRewrite writes a corpus over a larger one in the same folder:
+// the files the smaller corpus does not hold are removed (the scorer reads
+// every file under data/), and every data file left has its windows.
+func TestNABSynthRewrite(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, n, err := writeSynthCorpus(dir, 7, 2); err != nil || n != 0 {
+		t.Fatalf("first corpus: %d stale, %v", n, err)
+	}
+	data, windows, n, err := writeSynthCorpus(dir, 7, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(data, "*", "*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels map[string]json.RawMessage
+	if err := json.Unmarshal(js, &labels); err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(labels) || n == 0 {
+		t.Fatalf("%d data files and %d labelled after rewriting with fewer, %d removed", len(files), len(labels), n)
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(data, f)
+		if _, ok := labels[filepath.ToSlash(rel)]; !ok {
+			t.Errorf("%s has no windows: a stale file", rel)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(data, "*", ".*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestNABSynthConcurrentRead rewrites a corpus while a reader reads one of
+// its files: every read sees the whole file, never a truncated one (two
+// runs sharing a -synth folder used to corrupt each other's reads).
+func TestNABSynthConcurrentRead(t *testing.T) {
+	dir := t.TempDir()
+	data, _, _, err := writeSynthCorpus(dir, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(data, "synthCounts", "Counts_00.csv")
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rewrites = 20
+	done := make(chan error, 1)
+	go func() {
+		for range rewrites {
+			if _, _, _, err := writeSynthCorpus(dir, 3, 1); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reads := 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d reads during %d rewrites, all whole", reads, rewrites)
+			return
+		default:
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("read during a rewrite: %v", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("read %d of %d bytes during a rewrite", len(got), len(want))
+		}
+		reads++
 	}
 }
 

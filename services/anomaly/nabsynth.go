@@ -1,9 +1,11 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,31 +21,31 @@ const (
 
 // writeSynthCorpus generates the synthetic dev corpus and writes it in NAB's
 // layout: <dir>/data/<family>/<file>.csv and <dir>/labels/combined_windows.json.
-// It returns the data folder and the windows file.
-func writeSynthCorpus(dir string, seed uint64, perFamily int) (string, string, error) {
+// Every file is written to a temporary name and renamed into place, so a
+// run reading the folder while another rewrites it (the same seed gives the
+// same bytes) never reads a part-written file; CSV files under data/ that
+// the corpus does not hold (left by a larger -per-family, or an older
+// generator) are removed, since the scorer reads every file there. It
+// returns the data folder, the windows file and how many stale files it
+// removed.
+func writeSynthCorpus(dir string, seed uint64, perFamily int) (string, string, int, error) {
 	data := filepath.Join(dir, "data")
 	labels := map[string][][2]string{}
+	keep := map[string]bool{}
 	for _, s := range anomaly.SynthCorpus(seed, perFamily) {
 		p := filepath.Join(data, filepath.FromSlash(s.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", "", fmt.Errorf("synth: create folder: %w", err)
-		}
-		f, err := os.Create(p)
-		if err != nil {
-			return "", "", fmt.Errorf("synth: %w", err)
-		}
-		w := bufio.NewWriter(f)
-		fmt.Fprintln(w, "timestamp,value")
+		var b bytes.Buffer
+		b.WriteString("timestamp,value\n")
 		for i, t := range s.Times {
-			fmt.Fprintf(w, "%s,%s\n", t.UTC().Format(nabTimeLayout), strconv.FormatFloat(s.Values[i], 'f', -1, 64))
+			b.WriteString(t.UTC().Format(nabTimeLayout))
+			b.WriteByte(',')
+			b.WriteString(strconv.FormatFloat(s.Values[i], 'f', -1, 64))
+			b.WriteByte('\n')
 		}
-		if err := w.Flush(); err != nil {
-			f.Close()
-			return "", "", fmt.Errorf("synth: write %s: %w", p, err)
+		if err := writeFileAtomic(p, b.Bytes()); err != nil {
+			return "", "", 0, fmt.Errorf("synth: %w", err)
 		}
-		if err := f.Close(); err != nil {
-			return "", "", fmt.Errorf("synth: close %s: %w", p, err)
-		}
+		keep[p] = true
 		ws := make([][2]string, 0, len(s.Windows))
 		for _, win := range s.Windows {
 			ws = append(ws, [2]string{win[0].UTC().Format(nabWindowLayout), win[1].UTC().Format(nabWindowLayout)})
@@ -52,14 +54,57 @@ func writeSynthCorpus(dir string, seed uint64, perFamily int) (string, string, e
 	}
 	js, err := json.MarshalIndent(labels, "", "  ")
 	if err != nil {
-		return "", "", fmt.Errorf("synth: encode windows: %w", err)
+		return "", "", 0, fmt.Errorf("synth: encode windows: %w", err)
 	}
 	windows := filepath.Join(dir, "labels", "combined_windows.json")
-	if err := os.MkdirAll(filepath.Dir(windows), 0o755); err != nil {
-		return "", "", fmt.Errorf("synth: create labels folder: %w", err)
+	if err := writeFileAtomic(windows, js); err != nil {
+		return "", "", 0, fmt.Errorf("synth: windows: %w", err)
 	}
-	if err := os.WriteFile(windows, js, 0o644); err != nil {
-		return "", "", fmt.Errorf("synth: write windows: %w", err)
+	old, err := filepath.Glob(filepath.Join(data, "*", "*.csv"))
+	if err != nil {
+		return "", "", 0, fmt.Errorf("synth: list %s: %w", data, err)
 	}
-	return data, windows, nil
+	removed := 0
+	for _, p := range old {
+		if keep[p] {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", "", removed, fmt.Errorf("synth: remove stale %s: %w", p, err)
+		}
+		removed++
+	}
+	return data, windows, removed, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// folder and a rename, creating the folder if needed.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create folder: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp := f.Name()
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("chmod %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rename into %s: %w", path, err)
+	}
+	return nil
 }
