@@ -1884,7 +1884,12 @@
 // under-provisioned minutes), s32 0.855/0.138 → 0.811/0.134, s33
 // 0.712/0.177 → 0.602/0.169, s34 0.977/0.173 → 0.878/0.171; their web
 // rows do not move (unserved 0.350, 0.237, 0.281, 0.325), so requirement
-// 4 holds on unserved demand on these four too. Kept. The judging seeds
+// 4 holds on unserved demand on these four too. Kept. Run after the
+// judging on daily-sales 21–24 (development seeds since the fifteenth
+// round): s21 1.010/0.180 → 0.899/0.182 (LOSES → wins), s22 0.880/0.172
+// → 0.863/0.173, s23 0.725/0.131 → 0.649/0.130, s24 0.885/0.215 →
+// 0.927/0.214; over the fourteen daily-sales seeds 3 databases lose
+// before and 2 after (s14, s31). The judging seeds
 // become development seeds; scaling synthetic 83+, shop 63+ and
 // daily-sales 35+ are unused.
 //
