@@ -196,9 +196,8 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // candidate's ratio must lie below the running one's times exp(−b), a
 // margin of 1 − exp(−b) that stays below 1 (taken as b itself, it reached
 // 1 when one side held no misses, and no ratio could clear it); a
-// candidate whose own
-// rates rest on a few misses is as uncertain however many the running
-// point holds (a shared count, 1/√(n1+n2+1), let a costlier point backed
+// candidate whose own rates rest on a few misses is as uncertain however
+// many the running point holds (a shared count, 1/√(n1+n2+1), let a costlier point backed
 // by four misses replace one backed by nine on shop-s23's database after
 // its first day; scaleeval's sixteenth round). It applies on a tier
 // whose lead window is longer than skillMemoryWindow, the tiers whose

@@ -229,9 +229,9 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 	if o.data == "" || o.out == "" {
 		return nil, nil, errors.New("nab: -data and -out are required")
 	}
-	paths, err := filepath.Glob(filepath.Join(o.data, "*", "*.csv"))
+	paths, err := corpusFiles(o.data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list %s: %w", o.data, err)
+		return nil, nil, err
 	}
 	if len(paths) == 0 {
 		return nil, nil, fmt.Errorf("no %s/<category>/<file>.csv files", o.data)

@@ -60,9 +60,9 @@ func writeSynthCorpus(dir string, seed uint64, perFamily int) (string, string, i
 	if err := writeFileAtomic(windows, js); err != nil {
 		return "", "", 0, fmt.Errorf("synth: windows: %w", err)
 	}
-	old, err := filepath.Glob(filepath.Join(data, "*", "*.csv"))
+	old, err := corpusFiles(data)
 	if err != nil {
-		return "", "", 0, fmt.Errorf("synth: list %s: %w", data, err)
+		return "", "", 0, fmt.Errorf("synth: %w", err)
 	}
 	removed := 0
 	for _, p := range old {
@@ -77,9 +77,19 @@ func writeSynthCorpus(dir string, seed uint64, perFamily int) (string, string, i
 	return data, windows, removed, nil
 }
 
+// corpusFiles lists a NAB data folder's series, <data>/<category>/<file>.csv:
+// the files the scorer reads, and so the ones a rewritten corpus must own.
+func corpusFiles(data string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(data, "*", "*.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", data, err)
+	}
+	return paths, nil
+}
+
 // writeFileAtomic writes b to path through a temporary file in the same
 // folder and a rename, creating the folder if needed.
-func writeFileAtomic(path string, b []byte) error {
+func writeFileAtomic(path string, b []byte) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create folder: %w", err)
 	}
@@ -87,23 +97,22 @@ func writeFileAtomic(path string, b []byte) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
-	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
 	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
 		return fmt.Errorf("chmod %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("close %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("rename into %s: %w", path, err)
 	}
 	return nil
