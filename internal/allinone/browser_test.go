@@ -76,7 +76,7 @@ func webReasons(t *testing.T, ds []*proto.Decision, from time.Time) string {
 	for _, d := range ds {
 		if d.Tier == "web" && d.TS >= proto.Millis(from) && d.Reason != "" {
 			rs = append(rs, d.Reason)
-			if d.Action != "hold" {
+			if d.Action != proto.ActionHold {
 				scaled++
 			}
 		}
