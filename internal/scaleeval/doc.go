@@ -1997,8 +1997,17 @@
 // 0.428/0.736 (cv 0.466/0.738 → 0.347/0.728, its web row), drift-s1
 // 0.014/0.006 → 0.011/0.004, drift-s2 0.019/0.009 → 0.023/0.012, every
 // other row, NASA's and ClarkNet's with their cv, as main. It is the
-// nearest of the four to a keeper: a follow-up could judge it together
-// with a selector that reads a finer HPA curve on long-lead tiers.
+// nearest of the four to a keeper. With it, the selector of a long-lead
+// tier also read HPA's curve at every 0.05 from 0.40 to 0.90 (the
+// seventeenth round's A, there on every tier; 3-minute tiers keep the
+// 0.1 steps): every daily-sales database wins (s1 0.310/0.101, s2
+// 0.586/0.127, s11 0.668/0.103, s12 0.494/0.158, s13 0.595/0.124, s14
+// 0.861/0.173, s21 0.705/0.171, s22 0.727/0.161, s23 0.482/0.123, s24
+// 0.989/0.183, at 1.16–1.22 of the oracle), the shop's 32 rows as main,
+// the surges rows as with the climb floor alone but surges-s79's
+// database, 0.931/0.927 → 1.160/0.942 at 1.124 of the oracle: a costlier
+// switch that the finer curve made look worth it, and a development row
+// that starts losing. Not judged, not kept.
 // The diffs are not kept in the tree.
 //
 // Main on seeds nobody had used, looked at once after the round (no
