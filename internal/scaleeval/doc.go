@@ -52,7 +52,12 @@
 // synthetic family with its three-tier rows, or every shop tier, leave
 // together; the choice
 // minimises the worst loss over those rows, so a setting must hold on
-// every family).
+// every family). With --breakdown it then says where each row's minutes
+// are lost (Breakdown, the twentieth round's diagnostic): its
+// under-provisioned minutes (and how many were short by less than a
+// fifth of a replica), unserved demand and replica-minutes on climbing,
+// steady and falling load, beside HPA run at the target whose cost is
+// nearest ours.
 //
 // Summary with the shipped configuration (DefaultOptions: p95 with the
 // skill selector over p90/p95/p98 × a 15- or 3-minute scale-down window,

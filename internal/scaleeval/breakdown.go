@@ -1,0 +1,181 @@
+package scaleeval
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// Trend is how the load moves around a scored minute: the load trendSpan
+// minutes later against the load trendSpan minutes earlier. It reads the
+// future, so it classifies minutes for an explanation after the run; no
+// decision uses it.
+type Trend int
+
+// The trends a minute can have.
+const (
+	Climbing Trend = iota
+	Steady
+	Falling
+	nTrends
+)
+
+// String names the trend.
+func (t Trend) String() string {
+	switch t {
+	case Climbing:
+		return "climbing"
+	case Falling:
+		return "falling"
+	default:
+		return "steady"
+	}
+}
+
+// trendSpan (minutes either side) and trendShare (relative change) tell a
+// climbing or falling minute from a steady one, and smallShort is the
+// shortfall, in replicas, under which a miss counts as small: a rounding
+// of the headroom rather than a load nobody provisioned for.
+const (
+	trendSpan  = 10
+	trendShare = 0.03
+	smallShort = 0.2
+)
+
+// trendAt classifies minute i of demand (Steady where the span does not
+// fit or the load before is zero).
+func trendAt(demand []float64, i int) Trend {
+	if i < trendSpan || i+trendSpan >= len(demand) || demand[i-trendSpan] <= 0 {
+		return Steady
+	}
+	switch d := demand[i+trendSpan]/demand[i-trendSpan] - 1; {
+	case d > trendShare:
+		return Climbing
+	case d < -trendShare:
+		return Falling
+	}
+	return Steady
+}
+
+// MissSplit is one run's scored minutes of one trend.
+type MissSplit struct {
+	// Minutes is the number of scored minutes of the trend.
+	Minutes int
+	// Under counts the under-provisioned ones, and Small those of them
+	// short by less than smallShort of a replica.
+	Under, Small int
+	// Unserved is the demand not served, in load units × minutes.
+	Unserved float64
+	// Cost is the replica-minutes paid (ready plus booting).
+	Cost float64
+}
+
+// SplitMisses splits a run's scored minutes (from s.Warmup on) by the
+// load's trend. Summed over the trends, the counts are ScoreRun's.
+func SplitMisses(demand []float64, r Run, s Setup) [nTrends]MissSplit {
+	var out [nTrends]MissSplit
+	for i := s.Warmup; i < len(demand); i++ {
+		m := &out[trendAt(demand, i)]
+		m.Minutes++
+		m.Cost += float64(r.Ready[i] + r.Booting[i])
+		if short := demand[i] - float64(r.Ready[i])*s.Capacity; short > 0 {
+			m.Under++
+			m.Unserved += short
+			if short < smallShort*s.Capacity {
+				m.Small++
+			}
+		}
+	}
+	return out
+}
+
+// Breakdown is where one row's minutes are lost: ours and HPA's at the
+// target whose cost is nearest ours, split by the load's trend.
+type Breakdown struct {
+	// Name labels the row as the suite table does.
+	Name string
+	// HPATarget is the target of the HPA run beside ours.
+	HPATarget float64
+	// Ours and HPA are the two runs' splits, indexed by Trend.
+	Ours, HPA [nTrends]MissSplit
+}
+
+// nearestHPA runs HPA at the target of c whose cost ratio is nearest cost
+// (c's rows follow HPATargets, as RunHPACurve builds them).
+func nearestHPA(c Curve, cost float64, times []time.Time, demand []float64, s Setup) (float64, Run, error) {
+	targets := HPATargets()
+	if len(c) != len(targets) {
+		return 0, Run{}, fmt.Errorf("HPA curve has %d points, want %d", len(c), len(targets))
+	}
+	best := 0
+	for k, row := range c {
+		if math.Abs(row.CostRatio-cost) < math.Abs(c[best].CostRatio-cost) {
+			best = k
+		}
+	}
+	h, err := NewHPA(targets[best], s.Capacity)
+	if err != nil {
+		return 0, Run{}, err
+	}
+	r, err := Simulate(times, demand, s, h)
+	if err != nil {
+		return 0, Run{}, fmt.Errorf("hpa %.2f: %w", targets[best], err)
+	}
+	return targets[best], r, nil
+}
+
+// breakdown compares a run of ours with HPA's nearest in cost.
+func breakdown(name string, c Curve, times []time.Time, demand []float64, s Setup, ours Run, oracleCost float64) (Breakdown, error) {
+	sc := ScoreRun(demand, ours, s, oracleCost)
+	tg, h, err := nearestHPA(c, sc.CostRatio, times, demand, s)
+	if err != nil {
+		return Breakdown{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return Breakdown{Name: name, HPATarget: tg, Ours: SplitMisses(demand, ours, s), HPA: SplitMisses(demand, h, s)}, nil
+}
+
+// Breakdown runs the policy configured by o on the prepared trace and
+// says where its minutes are lost against HPA's.
+func (p *Prepared) Breakdown(o Options) (Breakdown, error) {
+	run, _, err := RunPolicy(p.Times, p.Demand, p.Setup, o, p.Tape, p.OracleCost)
+	if err != nil {
+		return Breakdown{}, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	return breakdown(p.Name, p.HPA, p.Times, p.Demand, p.Setup, run, p.OracleCost)
+}
+
+// Breakdowns runs the three-tier policy configured by o and says, for
+// every tier, where its minutes are lost against HPA's on that tier.
+func (p *PreparedShop) Breakdowns(o Options) ([]Breakdown, error) {
+	runs, err := p.Runs(o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Breakdown, len(p.names))
+	for k, name := range p.names {
+		row := fmt.Sprintf("%s/%s(%s)", p.label, name, fmtLead(p.setups[k].BootDelay))
+		if out[k], err = breakdown(row, p.curves[k], p.ts, p.loads[k], p.setups[k], runs[k], p.oracle[k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PrintBreakdowns writes, per row and trend, the scored minutes, the
+// under-provisioned ones (small: short by less than a fifth of a
+// replica), the demand unserved and the replica-minutes paid, ours beside
+// HPA's at the target nearest our cost.
+func PrintBreakdowns(w io.Writer, bs []Breakdown) {
+	fmt.Fprintf(w, "where the minutes are lost, ours|HPA's at the target nearest our cost: a minute climbs or falls when the load %d minutes on is more than %.0f %% above or below the load %d minutes before; small: short by less than %.1f of a replica\n",
+		trendSpan, 100*trendShare, trendSpan, smallShort)
+	for _, b := range bs {
+		fmt.Fprintf(w, "%s beside hpa@%.2f\n", b.Name, b.HPATarget)
+		fmt.Fprintf(w, "  %-9s %8s %17s %17s %23s %23s\n", "trend", "minutes", "under", "small", "unserved", "replica-minutes")
+		for t := Trend(0); t < nTrends; t++ {
+			o, h := b.Ours[t], b.HPA[t]
+			fmt.Fprintf(w, "  %-9s %8d %8d|%-8d %8d|%-8d %11.0f|%-11.0f %11.0f|%.0f\n",
+				t, o.Minutes, o.Under, h.Under, o.Small, h.Small, o.Unserved, h.Unserved, o.Cost, h.Cost)
+		}
+	}
+}
