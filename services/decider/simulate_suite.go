@@ -39,6 +39,9 @@ type suiteFlags struct {
 	// tierFamilies are the synthetic families whose traces also run as
 	// the web tier of a three-tier app.
 	tierFamilies []string
+	// breakdown also prints where each row's minutes are lost, ours
+	// beside HPA's (scaleeval.Breakdown).
+	breakdown bool
 }
 
 // seedList returns a flag.Func that sets *dst to a comma-separated list of
@@ -90,6 +93,7 @@ func (sf *suiteFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&sf.workers, "workers", 2, "traces evaluated in parallel")
 	fs.StringVar(&sf.writeDir, "write-synthetic", "", "also write every synthetic trace of the suite to `DIR` as timestamp,value CSV")
 	fs.Float64Var(&sf.goal, "recorded-goal", 0.25, "goal ratio to HPA of the recorded traces in DIR (issue 13: 0.25 on NASA and ClarkNet); synthetic traces must reach 1")
+	fs.BoolVar(&sf.breakdown, "breakdown", false, "also print, for every row at the shipped setting, where its minutes are lost: under-provisioned minutes (and the small ones), unserved demand and cost on climbing, steady and falling load, ours beside HPA at the target nearest our cost")
 	fs.StringVar(&sf.grid, "grid", "", "candidate settings for --cv (or, without --cv, to print side by side): `knob=v1,v2;knob2=…`, knobs named as the flags (default: quantile=0.9,…,0.995)")
 }
 
@@ -284,7 +288,37 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			fmt.Fprintf(stdout, "  %-40s %.3f (%s)\n", grid.Names[c], l, at)
 		}
 	}
+	if sf.breakdown {
+		shipped := cands[0]
+		if len(cands) > 1 {
+			shipped = cands[grid.Default]
+		}
+		if err := printBreakdowns(stdout, preps, shops, shipped, sf.workers); err != nil {
+			return fmt.Errorf("simulate: %w", err)
+		}
+	}
 	fmt.Fprintf(stderr, "simulate: suite done in %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// printBreakdowns runs every row at o once more and prints where its
+// minutes are lost beside HPA's.
+func printBreakdowns(w io.Writer, preps []*scaleeval.Prepared, shops []*scaleeval.PreparedShop, o scaleeval.Options, workers int) error {
+	bs := make([][]scaleeval.Breakdown, len(preps)+len(shops))
+	if err := parallel(len(bs), workers, func(j int) error {
+		if j < len(preps) {
+			b, err := preps[j].Breakdown(o)
+			bs[j] = []scaleeval.Breakdown{b}
+			return err
+		}
+		b, err := shops[j-len(preps)].Breakdowns(o)
+		bs[j] = b
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	scaleeval.PrintBreakdowns(w, slices.Concat(bs...))
 	return nil
 }
 

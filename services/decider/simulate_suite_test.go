@@ -29,6 +29,29 @@ func TestSuiteCommand(t *testing.T) {
 	}
 }
 
+// TestSuiteBreakdown checks --breakdown, with and without --cv (whose
+// grid puts the shipped setting at its own index): every row gets its
+// split beside an HPA run, after the table.
+func TestSuiteBreakdown(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--cv", "--grid", "hold-worth=0.03,0.1"}} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"--suite", "testdata", "--seeds", "none", "--tiers=false", "--breakdown"}, extra...)
+		if err := simulateCmd(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("simulate %v: %v\n%s", args, err, stderr.String())
+		}
+		out := stdout.String()
+		table, split, ok := strings.Cut(out, "where the minutes are lost")
+		if !ok || !strings.Contains(table, "rows lose to HPA") {
+			t.Fatalf("%v: no breakdown after the table:\n%s", args, out)
+		}
+		for _, want := range []string{"nasa_3d beside hpa@", "climbing", "steady", "falling"} {
+			if !strings.Contains(split, want) {
+				t.Fatalf("%v: breakdown lacks %q:\n%s", args, want, split)
+			}
+		}
+	}
+}
+
 func TestParseGrid(t *testing.T) {
 	base := scaleeval.DefaultOptions()
 	g, err := parseGrid("hold-worth=0.03,0.1; ramp-sigmas=0,3", base)
