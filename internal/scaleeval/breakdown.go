@@ -153,9 +153,8 @@ func (p *PreparedShop) Breakdowns(o Options) ([]Breakdown, error) {
 		return nil, err
 	}
 	out := make([]Breakdown, len(p.names))
-	for k, name := range p.names {
-		row := fmt.Sprintf("%s/%s(%s)", p.label, name, fmtLead(p.setups[k].BootDelay))
-		if out[k], err = breakdown(row, p.curves[k], p.ts, p.loads[k], p.setups[k], runs[k], p.oracle[k]); err != nil {
+	for k := range p.names {
+		if out[k], err = breakdown(p.rowName(k), p.curves[k], p.ts, p.loads[k], p.setups[k], runs[k], p.oracle[k]); err != nil {
 			return nil, err
 		}
 	}

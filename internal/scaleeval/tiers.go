@@ -170,9 +170,9 @@ func (p *PreparedShop) Score(o Options) ([]Result, error) {
 		return nil, err
 	}
 	out := make([]Result, len(p.names))
-	for k, name := range p.names {
+	for k := range p.names {
 		sc := ScoreRun(p.loads[k], runs[k], p.setups[k], p.oracle[k])
-		r := Result{Name: fmt.Sprintf("%s/%s(%s)", p.label, name, fmtLead(p.setups[k].BootDelay)), Family: p.family, Ours: sc}
+		r := Result{Name: p.rowName(k), Family: p.family, Ours: sc}
 		r.HPAUnder, r.HPAUnserved, r.Inside = p.curves[k].At(sc.CostRatio)
 		out[k] = r
 	}
@@ -190,6 +190,11 @@ func (p *PreparedShop) Runs(o Options) ([]Run, error) {
 }
 
 func fmtLead(d time.Duration) string { return fmt.Sprintf("%gm", d.Minutes()) }
+
+// rowName labels tier k's row, e.g. "shop-s1/db(10m)".
+func (p *PreparedShop) rowName(k int) string {
+	return fmt.Sprintf("%s/%s(%s)", p.label, p.names[k], fmtLead(p.setups[k].BootDelay))
+}
 
 // TiersConfig returns the policy of an app whose tiers are names, in
 // order, each behind the one before it (its Upstream), with o's settings
