@@ -125,40 +125,14 @@ func nearestHPA(c Curve, cost float64, times []time.Time, demand []float64, s Se
 	return targets[best], r, nil
 }
 
-// breakdown compares a run of ours with HPA's nearest in cost.
-func breakdown(name string, c Curve, times []time.Time, demand []float64, s Setup, ours Run, oracleCost float64) (Breakdown, error) {
-	sc := ScoreRun(demand, ours, s, oracleCost)
-	tg, h, err := nearestHPA(c, sc.CostRatio, times, demand, s)
+// breakdown compares a run of ours, at cost (÷ the oracle's), with HPA's
+// nearest in cost.
+func breakdown(name string, c Curve, times []time.Time, demand []float64, s Setup, ours Run, cost float64) (Breakdown, error) {
+	tg, h, err := nearestHPA(c, cost, times, demand, s)
 	if err != nil {
 		return Breakdown{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return Breakdown{Name: name, HPATarget: tg, Ours: SplitMisses(demand, ours, s), HPA: SplitMisses(demand, h, s)}, nil
-}
-
-// Breakdown runs the policy configured by o on the prepared trace and
-// says where its minutes are lost against HPA's.
-func (p *Prepared) Breakdown(o Options) (Breakdown, error) {
-	run, _, err := RunPolicy(p.Times, p.Demand, p.Setup, o, p.Tape, p.OracleCost)
-	if err != nil {
-		return Breakdown{}, fmt.Errorf("%s: %w", p.Name, err)
-	}
-	return breakdown(p.Name, p.HPA, p.Times, p.Demand, p.Setup, run, p.OracleCost)
-}
-
-// Breakdowns runs the three-tier policy configured by o and says, for
-// every tier, where its minutes are lost against HPA's on that tier.
-func (p *PreparedShop) Breakdowns(o Options) ([]Breakdown, error) {
-	runs, err := p.Runs(o)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Breakdown, len(p.names))
-	for k := range p.names {
-		if out[k], err = breakdown(p.rowName(k), p.curves[k], p.ts, p.loads[k], p.setups[k], runs[k], p.oracle[k]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // PrintBreakdowns writes, per row and trend, the scored minutes, the

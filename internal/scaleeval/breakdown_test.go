@@ -89,9 +89,12 @@ func TestBreakdownBesideHPA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := p.Breakdown(o)
+	again, b, err := p.ScoreBreakdown(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if again != res {
+		t.Fatalf("ScoreBreakdown scores %+v, Score %+v", again, res)
 	}
 	under, minutes := 0, 0
 	for _, m := range b.Ours {

@@ -109,13 +109,30 @@ func ratioOf(a, b float64) float64 {
 
 // Score runs the policy configured by o on the prepared trace.
 func (p *Prepared) Score(o Options) (Result, error) {
-	_, sc, err := RunPolicy(p.Times, p.Demand, p.Setup, o, p.Tape, p.OracleCost)
+	r, _, err := p.score(o, false)
+	return r, err
+}
+
+// ScoreBreakdown is Score, and from the same run the row's Breakdown:
+// where its minutes are lost against HPA's.
+func (p *Prepared) ScoreBreakdown(o Options) (Result, Breakdown, error) {
+	return p.score(o, true)
+}
+
+// score runs the policy once, places it on HPA's curve and, with split,
+// breaks its minutes down.
+func (p *Prepared) score(o Options, split bool) (Result, Breakdown, error) {
+	run, sc, err := RunPolicy(p.Times, p.Demand, p.Setup, o, p.Tape, p.OracleCost)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s: %w", p.Name, err)
+		return Result{}, Breakdown{}, fmt.Errorf("%s: %w", p.Name, err)
 	}
 	r := Result{Name: p.Name, Family: p.Family, Ours: sc, Goal: p.Goal}
 	r.HPAUnder, r.HPAUnserved, r.Inside = p.HPA.At(sc.CostRatio)
-	return r, nil
+	if !split {
+		return r, Breakdown{}, nil
+	}
+	b, err := breakdown(p.Name, p.HPA, p.Times, p.Demand, p.Setup, run, sc.CostRatio)
+	return r, b, err
 }
 
 // PrintResults writes the suite table: per trace our point, HPA at equal

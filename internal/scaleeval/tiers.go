@@ -165,18 +165,39 @@ func prepareTiers(ctx context.Context, label, family string, ts []time.Time, loa
 // Score runs the three-tier policy configured by o over the prepared app
 // and places every tier against its HPA curve at equal cost.
 func (p *PreparedShop) Score(o Options) ([]Result, error) {
+	rs, _, err := p.score(o, false)
+	return rs, err
+}
+
+// ScoreBreakdowns is Score, and from the same runs every tier's
+// Breakdown: where its minutes are lost against HPA's on that tier.
+func (p *PreparedShop) ScoreBreakdowns(o Options) ([]Result, []Breakdown, error) {
+	return p.score(o, true)
+}
+
+// score runs the three-tier policy once, places every tier on its HPA
+// curve and, with split, breaks each tier's minutes down.
+func (p *PreparedShop) score(o Options, split bool) ([]Result, []Breakdown, error) {
 	runs, err := p.Runs(o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]Result, len(p.names))
+	var bs []Breakdown
 	for k := range p.names {
 		sc := ScoreRun(p.loads[k], runs[k], p.setups[k], p.oracle[k])
 		r := Result{Name: p.rowName(k), Family: p.family, Ours: sc}
 		r.HPAUnder, r.HPAUnserved, r.Inside = p.curves[k].At(sc.CostRatio)
 		out[k] = r
+		if split {
+			b, err := breakdown(r.Name, p.curves[k], p.ts, p.loads[k], p.setups[k], runs[k], sc.CostRatio)
+			if err != nil {
+				return nil, nil, err
+			}
+			bs = append(bs, b)
+		}
 	}
-	return out, nil
+	return out, bs, nil
 }
 
 // Runs runs the three-tier policy configured by o over the prepared app

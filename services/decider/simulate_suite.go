@@ -237,11 +237,32 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 	for c := range cands {
 		scored[c] = make([][]scaleeval.Result, jobs)
 	}
+	// With --breakdown, the shipped setting's runs also say where each
+	// row's minutes are lost (breakdowns[j], the row's job).
+	shipped := 0
+	if len(cands) > 1 {
+		shipped = grid.Default
+	}
+	var breakdowns [][]scaleeval.Breakdown
+	if sf.breakdown {
+		breakdowns = make([][]scaleeval.Breakdown, jobs)
+	}
 	if err := parallel(jobs*len(cands), sf.workers, func(k int) error {
 		c, j := k/jobs, k%jobs
+		split := sf.breakdown && c == shipped
 		if j < len(preps) {
+			if split {
+				r, b, err := preps[j].ScoreBreakdown(cands[c])
+				scored[c][j], breakdowns[j] = []scaleeval.Result{r}, []scaleeval.Breakdown{b}
+				return err
+			}
 			r, err := preps[j].Score(cands[c])
 			scored[c][j] = []scaleeval.Result{r}
+			return err
+		}
+		if split {
+			rs, bs, err := shops[j-len(preps)].ScoreBreakdowns(cands[c])
+			scored[c][j], breakdowns[j] = rs, bs
 			return err
 		}
 		rs, err := shops[j-len(preps)].Score(cands[c])
@@ -289,36 +310,10 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		}
 	}
 	if sf.breakdown {
-		shipped := cands[0]
-		if len(cands) > 1 {
-			shipped = cands[grid.Default]
-		}
-		if err := printBreakdowns(stdout, preps, shops, shipped, sf.workers); err != nil {
-			return fmt.Errorf("simulate: %w", err)
-		}
+		fmt.Fprintln(stdout)
+		scaleeval.PrintBreakdowns(stdout, slices.Concat(breakdowns...))
 	}
 	fmt.Fprintf(stderr, "simulate: suite done in %s\n", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// printBreakdowns runs every row at o once more and prints where its
-// minutes are lost beside HPA's.
-func printBreakdowns(w io.Writer, preps []*scaleeval.Prepared, shops []*scaleeval.PreparedShop, o scaleeval.Options, workers int) error {
-	bs := make([][]scaleeval.Breakdown, len(preps)+len(shops))
-	if err := parallel(len(bs), workers, func(j int) error {
-		if j < len(preps) {
-			b, err := preps[j].Breakdown(o)
-			bs[j] = []scaleeval.Breakdown{b}
-			return err
-		}
-		b, err := shops[j-len(preps)].Breakdowns(o)
-		bs[j] = b
-		return err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	scaleeval.PrintBreakdowns(w, slices.Concat(bs...))
 	return nil
 }
 
