@@ -120,6 +120,38 @@ type Config struct {
 	// (0.03 and 0.3 measured; finer series lost on counts, see the
 	// package comment).
 	HeldLearn float64
+	// DayShiftAlpha, if positive, adds the daily changepoint to series
+	// sampled every DayShiftMaxStep seconds or finer that have only been
+	// positive: the EWMA, at this rate per observation, of the residual
+	// against the seasonal reference (the daily profile averaged over
+	// DayShiftSpan either side, and the weekly profile once it is
+	// ready), in units of its own mean absolute size and clipped at
+	// ±DayShiftClip, counted while that profile forecasts better than
+	// the level forecaster and once the statistic has had its own
+	// warm-up (as many rows as the detector's). It takes the ratio
+	// changepoint's place, which such series leave unused. The blend's
+	// level forecaster
+	// absorbs a recalibrated sensor's new level within hours at
+	// night; the profile's level moves at LevelAlpha, so the change
+	// stays in this residual. Zero switches it off. 0.05 in the defaults (see
+	// the package comment).
+	DayShiftAlpha float64
+	// DayShiftClip bounds what one residual teaches the daily
+	// changepoint, in its error scales.
+	DayShiftClip float64
+	// DayShiftSpan is the half-width, in seconds, over which the daily
+	// changepoint's reference averages the daily profile's slots: a
+	// 5-minute slot holds about one earlier reading, as noisy as the
+	// reading it is compared with. 900 in the defaults: a half-hour
+	// window, the weekly profile's slot width on 5-minute data.
+	DayShiftSpan float64
+	// DayShiftMaxStep is the coarsest sampling step, in seconds, that
+	// gets the daily changepoint: its EWMA spans about 1/DayShiftAlpha
+	// observations, under two hours of 5-minute data but ten hours of
+	// half-hourly data, across parts of the day and the week a first
+	// week's profile has not seen. 600 in the defaults (RateStep's
+	// boundary between fine and coarse series).
+	DayShiftMaxStep float64
 	// MinWarmup is the shortest warm-up, in observations, whatever
 	// WarmupDays gives: the surprise tails need some history.
 	MinWarmup int
@@ -156,5 +188,9 @@ func DefaultConfig() Config {
 		HourSpreadStep:  3600,
 		RateStep:        600,
 		HeldLearn:       0.1,
+		DayShiftAlpha:   0.05,
+		DayShiftClip:    3,
+		DayShiftSpan:    900,
+		DayShiftMaxStep: 600,
 	}
 }

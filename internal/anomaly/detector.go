@@ -82,6 +82,10 @@ type Detector struct {
 	ratioErr          float64 // decayed mean |log(v/expected)|
 	ratioShift        float64 // EWMA of log(v/expected)/ratioErr
 	nonPositive       bool    // a value or expectation at or below zero was seen: no ratio changepoint
+	dayOn             bool    // the series gets the daily changepoint (fine enough)
+	dayShift          float64 // EWMA of the residual against the daily changepoint's reference, in its error scales
+	dayErr            float64 // decayed mean |residual against that reference|
+	ndayErr           float64 // how many residuals dayErr has seen
 
 	tails [nTailed]tail
 
@@ -143,6 +147,7 @@ func (d *Detector) initStep() {
 		// with slots fitted to the usual one.
 		d.daily = newSeasonal(d.daily.period)
 		d.weekly = newSeasonal(d.weekly.period)
+		d.weekly.keep = d.cfg.DayShiftAlpha > 0
 		d.daily.init(step)
 		d.weekly.init(step)
 	}
@@ -152,6 +157,7 @@ func (d *Detector) initStep() {
 			d.hourSpread[i] = 1
 		}
 	}
+	d.dayOn = d.cfg.DayShiftAlpha > 0 && step > 0 && float64(step) <= d.cfg.DayShiftMaxStep
 	if step > 0 && d.cfg.RateStep > 0 {
 		d.rateMul = min(1, d.cfg.RateStep/float64(step))
 	}
@@ -164,6 +170,7 @@ func (d *Detector) initStep() {
 // NewDetector returns a detector with no history.
 func NewDetector(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
+	d.weekly.keep = cfg.DayShiftAlpha > 0
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -179,7 +186,7 @@ func (d *Detector) expected(sec int64) (float64, float64) {
 	w := 1 / (d.levelErr*d.levelErr + eps)
 	sum, num, scale := w, w*d.level, w*d.levelErr
 	for _, s := range []*seasonal{&d.daily, &d.weekly} {
-		if !s.ready(sec) || s.nerr < 10 {
+		if !s.ready(sec) || s.nerr < 10 || s.coarse {
 			continue
 		}
 		ws := 1 / (s.err*s.err + eps)
@@ -354,6 +361,35 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			z[tRatio] = math.Abs(ratioShift) / math.Sqrt(cfg.ShiftAlpha/(2-cfg.ShiftAlpha))
 		}
 	}
+	dayShift, dayRes, dayLearn, dayScored, dayCounts := d.dayShift, 0.0, false, false, false
+	if d.dayOn && !d.hourly && !nonPositive && d.daily.ready(sec) {
+		// Daily changepoint (series sampled every DayShiftMaxStep or
+		// finer that have only been positive; hourly or coarser ones
+		// have the ratio changepoint in this slot): the changepoint
+		// again, on the residual against the seasonal profile alone.
+		// The blend, led at night by the level forecaster, absorbs a
+		// recalibrated sensor's new level within hours; the profiles'
+		// level moves at LevelAlpha, so the change stays here. The
+		// reference is the daily profile averaged over DayShiftSpan
+		// either side (a slot holds about one earlier reading), and
+		// the weekly profile once it is ready (a weekend, a holiday).
+		// It counts only while that profile forecasts better than the
+		// level forecaster: on a series with no daily shape it says
+		// nothing the changepoint does not.
+		dayLearn = true
+		ref, refErr := d.daily.smoothed(sec, d.daySpanSlots()), d.daily.err
+		if d.weekly.ready(sec) && d.weekly.nerr >= 10 {
+			ref, refErr = d.weekly.predict(sec), d.weekly.err
+		}
+		dayRes = v - ref
+		if d.dayErr > floor && d.ndayErr >= 10 {
+			a := cfg.DayShiftAlpha
+			x := math.Max(-cfg.DayShiftClip, math.Min(cfg.DayShiftClip, dayRes/d.dayErr))
+			dayShift += a * (x - dayShift)
+			z[tRatio] = math.Abs(dayShift) / math.Sqrt(a/(2-a))
+			dayScored, dayCounts = true, refErr < d.levelErr && d.ndayErr >= float64(d.warmup)
+		}
+	}
 	run := d.repeat
 	if d.n > 0 && v == d.lastV {
 		run++
@@ -410,8 +446,10 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			switch {
 			case i < dStuck:
 				pv = d.tails[i].pvalue(z[i], bins[i])
-			case i == dRatio:
+			case i == dRatio && (d.hourly || dayCounts):
 				pv = d.tails[tRatio].pvalue(z[tRatio], bins[tRatio])
+			case i == dRatio:
+				pv = 1
 			}
 			if p := w * pv; p < pmin {
 				best, pmin = i, p
@@ -452,6 +490,12 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	// Learn.
 	if d.n >= d.warmup {
 		for i := range z {
+			if i == tRatio && !d.hourly && !dayScored {
+				// Not a zero but no value: a tail that had
+				// learned the rows before the daily changepoint
+				// began would take its first values for extremes.
+				continue
+			}
 			d.tails[i].add(z[i], bins[i], cfg.TailQuantile, learnW)
 		}
 	}
@@ -464,6 +508,11 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		} else {
 			d.ratioErr += math.Max(1/float64(d.n), cfg.ErrAlpha) * (e - d.ratioErr)
 		}
+	}
+	if dayLearn {
+		d.dayShift = dayShift
+		d.ndayErr++
+		d.dayErr += math.Max(1/d.ndayErr, cfg.ErrAlpha) * (math.Abs(dayRes) - d.dayErr)
 	}
 	if d.hourly {
 		// Learn this hour's spread from the residual in the blend's
@@ -512,6 +561,15 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	d.lastV, d.repeat = v, run
 	d.n++
 	return s
+}
+
+// daySpanSlots is how many daily slots either side the daily
+// changepoint's reference averages: those within Config.DayShiftSpan.
+func (d *Detector) daySpanSlots() int {
+	if d.cfg.DayShiftSpan <= 0 || d.daily.slotSec <= 0 {
+		return 0
+	}
+	return int(d.cfg.DayShiftSpan / float64(d.daily.slotSec))
 }
 
 // resting reports whether v is one of the values the series has

@@ -19,6 +19,9 @@ type seasonal struct {
 	nerr     float64
 	started  bool
 	off      bool
+	keep     bool  // slots too coarse for the data do not switch the profile off (coarse)
+	coarse   bool  // slots coarser than the data: out of the blend, a reference only
+	stepSec  int64 // the sampling step the slots were fitted to
 	firstSec int64
 }
 
@@ -45,14 +48,20 @@ func (s *seasonal) init(stepSec int64) {
 	if n > maxSlots {
 		// Slots coarser than the data blur sharp daily edges; a profile
 		// that cannot resolve the step is switched off instead, unless it
-		// is the daily one.
+		// is the daily one, or is kept as the daily changepoint's
+		// reference (coarse: out of the blend).
 		if s.period > 86400 {
-			s.off = true
+			if s.keep {
+				s.coarse = true
+			} else {
+				s.off = true
+			}
 		}
 		n = maxSlots
 	}
 	s.nslots = int(n)
 	s.slotSec = (s.period + n - 1) / n
+	s.stepSec = stepSec
 }
 
 func (s *seasonal) slot(sec int64) int {
@@ -127,7 +136,41 @@ func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr, clip 
 			lim := clip * s.err
 			r = math.Max(-lim, math.Min(lim, r))
 		}
-		s.profile[i] += float32(alphaSeason * r)
+		a := alphaSeason
+		if s.coarse && sec-s.firstSec < s.period {
+			// A coarse slot holds several readings a period; in
+			// the first it is their mean, not its first reading
+			// (which, at a daily edge, is far from the slot's
+			// later readings).
+			m := sec % s.period
+			if m < 0 {
+				m += s.period
+			}
+			k := (m-int64(i)*s.slotSec)/max(s.stepSec, 1) + 1
+			a = math.Max(a, 1/float64(k))
+		}
+		s.profile[i] += float32(a * r)
 	}
 	s.level += alphaLevel * (v - s.level - float64(s.profile[i]))
+}
+
+// smoothed returns the forecast for time sec from the mean of the seen
+// slots within k slots either side of sec's (predict if none is seen).
+func (s *seasonal) smoothed(sec int64, k int) float64 {
+	if k <= 0 {
+		return s.predict(sec)
+	}
+	i := s.slot(sec)
+	var sum float64
+	n := 0
+	for j := i - k; j <= i+k; j++ {
+		if m := (j%s.nslots + s.nslots) % s.nslots; s.seen(m) {
+			sum += float64(s.profile[m])
+			n++
+		}
+	}
+	if n == 0 {
+		return s.predict(sec)
+	}
+	return s.level + sum/float64(n)
 }
