@@ -21,7 +21,7 @@ type seasonal struct {
 	off      bool
 	keep     bool  // slots too coarse for the data do not switch the profile off (coarse)
 	coarse   bool  // slots coarser than the data: out of the blend, a reference only
-	stepSec  int64 // the sampling step the slots were fitted to
+	stepSec  int32 // the sampling step the slots were fitted to (beside the flags: no padding)
 	firstSec int64
 }
 
@@ -61,7 +61,7 @@ func (s *seasonal) init(stepSec int64) {
 	}
 	s.nslots = int(n)
 	s.slotSec = (s.period + n - 1) / n
-	s.stepSec = stepSec
+	s.stepSec = int32(min(stepSec, math.MaxInt32))
 }
 
 func (s *seasonal) slot(sec int64) int {
@@ -146,7 +146,7 @@ func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr, clip 
 			if m < 0 {
 				m += s.period
 			}
-			k := (m-int64(i)*s.slotSec)/max(s.stepSec, 1) + 1
+			k := (m-int64(i)*s.slotSec)/max(int64(s.stepSec), 1) + 1
 			a = math.Max(a, 1/float64(k))
 		}
 		s.profile[i] += float32(a * r)
