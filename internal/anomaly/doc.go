@@ -27,9 +27,12 @@
 // Expectation. Three forecasters run side by side: a slow exponential level,
 // a daily and a weekly additive profile (level plus one slot per step of the
 // period, at most 336 slots, float32, indexed by event time so gaps are
-// fine; the weekly one only runs when a week fits in 336 slots). Each
-// tracks its mean absolute one-step error; the expectation is their blend
-// weighted by inverse squared error, and the blended error is the scale.
+// fine; the weekly one joins the blend only when a week fits in 336
+// slots, and otherwise runs apart at coarser slots as the daily
+// changepoint's reference, each slot the mean of its first week's
+// readings). Each tracks its mean absolute one-step error; the
+// expectation is their blend weighted by inverse squared error, and the
+// blended error is the scale.
 // A slot no reading has fallen in yet (jittered steps skip slots, a
 // missing reading leaves one empty for a day) forecasts its neighbour's
 // value during the profile's first four periods, and the level after
@@ -66,7 +69,17 @@
 //     only been positive): the changepoint again, on log(v/expected) in
 //     units of its own decayed mean size, so a change by a factor (a
 //     price level that doubles, a recalibrated sensor) weighs as much in
-//     a quiet hour as in a busy one.
+//     a quiet hour as in a busy one; on series sampled every 10 minutes
+//     or finer (Config.DayShiftMaxStep) that have only been positive,
+//     the same slot holds the daily changepoint: the changepoint again
+//     (EWMA 0.05, each value clipped at ±3), on the residual against
+//     the seasonal profile alone, the daily profile averaged over ±15
+//     minutes and the weekly one once it is ready, in units of its own
+//     mean size, counted after a warm-up of its own and while that
+//     profile forecasts better than the level forecaster. The blend,
+//     led at night by the level forecaster, takes a recalibrated
+//     sensor's new level in within hours; the profiles' level moves
+//     at 0.01, so the change stays in this residual.
 //
 // Calibration. Each surprise has its own tail estimator: a decayed
 // histogram over log z for the body and, above its upper 5 % quantile, an
@@ -192,9 +205,11 @@
 // thresholds, and per seed the threshold each held-out family was
 // scored at).
 //
-// NAB subset (35 files, 55 windows; since the count dispersion; before
-// it in brackets, unchanged from the posterior predictive tails through
-// the resting values of the stuck detector and the ratio changepoint):
+// NAB subset (35 files, 55 windows; since the count dispersion, and the
+// same to the file since the daily changepoint, the sixth of the anom
+// rounds; before the count dispersion in brackets, unchanged from the
+// posterior predictive tails through the resting values of the stuck
+// detector and the ratio changepoint):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    88.26     88.26   88.26    88.26    (88.26 / 88.26 / 88.26 / 88.26)
@@ -205,28 +220,32 @@
 //	all, reward_low_FN       78.06     76.32   76.26    78.06    (77.75 / 76.01 / 75.95 / 77.75)
 //
 // The synthetic seeds kept back for judging, 131–140, run once with the
-// detector as it stands (at 46388cc, after the fourth of the anom
-// rounds, none of which looked at them), --seeds 131-140 --per-family 12
-// (in-sample / LOCO / LOFO / label-free):
+// detector as it stood at 46388cc (after the fourth of the anom
+// rounds, none of which looked at them; in brackets), and again with
+// the daily changepoint (the sixth anom round, on seeds every round
+// had by then seen), --seeds 131-140 --per-family 12 (in-sample / LOCO
+// / LOFO / label-free):
 //
 //	standard               in-sample   LOCO    LOFO   label-free
-//	synthCounts              74.35     68.69   72.65    72.81
-//	synthHourly              74.47     74.10   74.08    74.69
-//	synthIrregular           67.08     66.50   66.65    66.59
-//	synthShift               80.90     76.45   78.31    79.71
-//	all                      74.20     71.43   72.92    73.45
-//	all, reward_low_FP       67.42     64.11   65.75    66.13
-//	all, reward_low_FN       79.08     76.02   77.42    78.17
+//	synthCounts              74.44     70.37   72.49    73.41    (74.35 / 68.69 / 72.65 / 72.81)
+//	synthHourly              74.80     73.96   74.42    74.69    (74.47 / 74.10 / 74.08 / 74.69)
+//	synthIrregular           69.88     68.50   69.56    69.01    (67.08 / 66.50 / 66.65 / 66.59)
+//	synthShift               81.17     77.82   78.98    79.84    (80.90 / 76.45 / 78.31 / 79.71)
+//	all                      75.07     72.66   73.86    74.24    (74.20 / 71.43 / 72.92 / 73.45)
+//	all, reward_low_FP       67.77     64.85   64.81    66.53    (67.42 / 64.11 / 65.75 / 66.13)
+//	all, reward_low_FN       80.00     77.64   78.47    79.11    (79.08 / 76.02 / 77.42 / 78.17)
 //
-// As on seeds 31–60 (74.48 / 71.42 / 73.05 / 73.61), about two points
-// under development seeds 1–30 (76.07 / 73.85 / 74.52 / 75.07): the
-// rounds' in-sample gains there are partly the seeds', and the LOCO
-// figure of about 71.4 is what carries to seeds nobody tuned on. The
-// hourly family falls most (79.40 on seeds 1–30).
+// Before the daily changepoint, as on seeds 31–60 (74.48 / 71.42 /
+// 73.05 / 73.61), about two points under development seeds 1–30 (76.07
+// / 73.85 / 74.52 / 75.07): the rounds' in-sample gains there are
+// partly the seeds', and the LOCO figure of about 71.4 is what carries
+// to seeds nobody tuned on. The hourly family falls most (79.40 on
+// seeds 1–30).
 //
 // The last kept-back seeds, 141–150, run once on 2026-12-03 with the
-// detector unchanged since the table above (`GOMAXPROCS=1 go run
-// ./services/anomaly nab --synth /tmp/s12/synth141 --seeds 141-150
+// detector unchanged since the table's bracketed figures
+// (`GOMAXPROCS=1 go run ./services/anomaly nab --synth
+// /tmp/s12/synth141 --seeds 141-150
 // --per-family 12 --out /tmp/s12/res141 --label-free-rate 0.1`, 16 s),
 // in-sample / LOCO / LOFO / label-free: standard 75.16 / 72.07 / 73.67
 // / 74.25 (counts 71.92 / 68.88 / 71.13 / 72.38, hourly 76.74 / 75.74 /
@@ -241,7 +260,8 @@
 // time 12 of 28, speed 14 of 22; an occupancy change of 25–30 % sits
 // under noise of 12–37 %), where stuck values (87 of 87) and incidents
 // (75 of 78) are found. Every seed up to 150 has now
-// been looked at; 151+ are unused.
+// been looked at; 151+ are unused (151–160 have since judged the
+// daily changepoint; 161+ are unused).
 //
 // The fifth of the anom rounds (branch hourly; no code kept, not
 // judged: seeds 141–150 stay unseen). Aim: the hourly family's fall on
@@ -1916,4 +1936,154 @@
 // is cross-validated. A threshold above AlarmLevel loses points sharply
 // (alarms start the holdoff; less since Breakthrough 0.3, but the stuck
 // detector's rising runs still do), hence the cap.
+//
+// The sixth of the anom rounds (branch resid; kept: the daily
+// changepoint, Config.DayShiftAlpha 0.05, DayShiftClip 3, DayShiftSpan
+// 900, DayShiftMaxStep 600). Aim: the traffic-like family's
+// recalibrations, with the statistic the round after the count
+// dispersion measured best (the daily forecaster's own residual, EWMA
+// 0.05, clip 3, in the ratio changepoint's slot, rejected there for
+// NAB), against the two references it left untried: the daily profile
+// averaged over neighbouring slots, and the weekly profile once it is
+// ready. From
+//
+//	go build -o /tmp/team/resid-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/resid-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/resid-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/resid-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/resid-res/TAG/synth --label-free-rate 0.1 --calibration --config '{...}'
+//
+// against a0b7cad (development seeds 1–30 76.07 / 73.85 / 74.52 /
+// 75.07, NAB 73.45 / 71.76 / 71.66 / 73.45, low-FP 66.97 / 65.08, 66
+// false-alarm rows: the figures above, reproduced; in-sample / LOCO /
+// LOFO / label-free), with a replay (not committed) of seeds 1–10's
+// traffic-like files that draws each window's kind and sensor again
+// from the generator's seed: windows found at 0.37, and false-alarm
+// rows counted as alarms outside the windows on every row. At a0b7cad
+// it finds 14 / 3 / 12 of 22 / 24 / 28 recalibrations (speed /
+// occupancy / travel time), 77 of 79 incidents and 87 of 87 stuck
+// sensors, with 163 false-alarm rows. The experiments' settings were
+// Config fields, off by default, until one was kept. In order:
+//   - The statistic as the earlier round had it: the same figures to
+//     the digit (synthetic 76.74 / 74.85 / 75.34 / 75.84, NAB 73.00 /
+//     71.30 / 71.30 / 72.90, 72 false-alarm rows); recalibrations 14 /
+//     7 / 17, 195 false-alarm rows. Scaled by its own mean absolute size
+//     rather than the daily forecaster's error: the same figures.
+//   - Against the daily profile averaged over the slots within ±15
+//     minutes (a half hour, the weekly profile's slot on 5-minute data:
+//     7 slots of 5 minutes; chosen before any run, no other width run),
+//     in units of its own mean size: synthetic 76.42 / 74.51 / 74.73 /
+//     75.67, NAB 73.05 / 71.36 / 71.36 / 73.05, low-FP 66.17 / 64.48,
+//     70 rows; recalibrations 14 / 5 / 17, 200 rows. The daily
+//     artificial files' false alarms are gone; new ones remain on
+//     cpu_utilization_asg_misconfiguration (06-14 20:49, inside an hour
+//     at twice its load that the labels do not count),
+//     ec2_request_latency_system_failure (days 2 and 4) and nyc_taxi.
+//     With the span taken in whole slots (none on nyc_taxi's
+//     half-hourly data, where rounding had given one): NAB 73.15 /
+//     71.46 / 71.46 / 73.05, 69 rows. An EWMA at 0.05 already averages
+//     some 40 slots of the reference, so the smoothing narrows one
+//     reading's residual (the noise of two readings to that of 8/7 of
+//     one) more than the EWMA's: it costs part of the synthetic gain as
+//     well as the artificial files' alarms.
+//   - Counted only while the daily forecaster's error is below the
+//     level forecaster's (the earlier round's form closest to NAB):
+//     synthetic 76.49 / 74.85 / 74.94 / 75.75 (traffic-like 70.89 /
+//     69.60 / 69.56 / 69.95), NAB 73.25 / 71.56 / 71.56 / 73.15, low-FP
+//     66.57 / 64.48, 68 rows (cpu_utilization_asg_misconfiguration and
+//     nyc_taxi left). The smoothed reference's own error in place of the
+//     daily forecaster's: NAB 73.15 / 71.46. The EWMA's rate per 5
+//     minutes of data rather than per observation (0.26 on half-hourly
+//     data): NAB 72.55 / 70.86 (nyc_taxi 4.389 → 3.510).
+//   - Only on series sampled every 10 minutes or finer (RateStep's
+//     boundary; the EWMA's 20 observations are 100 minutes there, 10
+//     hours on nyc_taxi's half-hourly data): synthetic the same (no
+//     family lies between 10 minutes and an hour), NAB 73.35 / 71.66 /
+//     71.56 / 73.35, low-FP 66.77 / 64.88, 67 rows; recalibrations 14 /
+//     6 / 15, 189 rows.
+//   - The weekly profile as the reference once it is ready. It never
+//     ran on 5-minute data: a week of 5-minute slots is 2,016 floats,
+//     8 KB alone, so the profile switches off, and the earlier round's
+//     weekly agreement only ever acted on nyc_taxi. Where it runs
+//     (before the 10-minute bound): NAB 73.25 / 71.56 / 71.46 / 73.25,
+//     nyc_taxi's new alarms moved to 07-12 02:00 and 10-11 10:00,
+//     Saturdays of holiday weekends. Kept running out of the blend at
+//     30-minute slots on 5-minute data, with the 10-minute bound: NAB
+//     73.15 / 71.46 / 71.36 / 73.15, 69 rows, synthetic 76.31 / 74.50 /
+//     74.63 / 75.57: cpu_utilization_asg_misconfiguration's alarm goes,
+//     but art_daily_small_noise, art_daily_jumpsup and art_daily_nojump
+//     gain one each. A slot keeps its first reading at 0.9^k, and a
+//     30-minute slot's first reading at a sharp daily edge lies far
+//     from its later ones, whose one-signed residuals the EWMA adds up.
+//   - The coarse slots the mean of their first week's readings (rate
+//     1/k for a slot's k-th reading in its first period, k from the
+//     reading's offset in the slot and the step; no state): NAB the
+//     same as a0b7cad on every file and column, synthetic 76.48 /
+//     74.60 / 74.86 / 75.70.
+//   - The package tests then failed TestFewerEarlyFalseAlarms: 41
+//     alarms in the first three days of 100 clean 5-minute sinusoids
+//     (bound 25; 13 at a0b7cad). The statistic begins after a day, and
+//     its tail, from a few hundred rows that an EWMA at 0.05 makes
+//     strongly dependent, takes its first swings for extremes. Counted
+//     only after a warm-up of its own (as many of its rows as the
+//     detector's warm-up): 23. Its tail also no longer learns the rows
+//     before it begins as zeros (no change here, where the detector's
+//     warm-up ends as it begins; on per-minute data the warm-up is 5
+//     hours).
+//
+// The candidate, frozen: development seeds 1–30 76.49 / 74.60 / 74.88 /
+// 75.70 (low-FP 69.59 / 66.54 / 67.23 / 68.28, low-FN 81.51 / 79.24 /
+// 80.01 / 80.47; counts 73.88 / 70.50 / 71.37 / 72.39, hourly 79.38 /
+// 78.76 / 78.58 / 79.19, traffic-like 71.09 / 69.51 / 69.48 / 69.98,
+// shift 81.62 / 79.64 / 80.07 / 81.25); NAB the same on every file;
+// recalibrations 14 / 6 / 15 (35 of 74; 29), incidents 76 of 79,
+// stuck 87 of 87, 190 false-alarm rows (163). It passed the gate
+// (synthetic LOCO +0.75 and label-free +0.63; NAB LOCO, label-free and
+// low-FP LOCO unchanged) and was judged once on seeds 151–160, which
+// nobody had looked at, before and after:
+//
+//	GOMAXPROCS=1 /tmp/team/resid-bin-TAG nab --synth /tmp/team/resid-synth-151-160 --seeds 151-160 --per-family 12 --out /tmp/team/resid-res/TAG/j151 --label-free-rate 0.1
+//
+//	standard               in-sample   LOCO    LOFO   label-free
+//	synthCounts              74.51     69.50   72.08    73.85    (74.54 / 65.92 / 73.05 / 73.93)
+//	synthHourly              78.20     78.06   77.86    77.94    (78.49 / 77.65 / 77.39 / 77.94)
+//	synthIrregular           66.58     64.63   65.08    66.12    (64.41 / 63.24 / 63.27 / 63.59)
+//	synthShift               80.82     77.19   78.20    79.12    (79.62 / 75.47 / 77.39 / 78.51)
+//	all                      75.03     72.35   73.30    74.26    (74.27 / 70.57 / 72.78 / 73.49)
+//	all, reward_low_FP       68.28     65.53   65.71    66.88    (67.94 / 64.15 / 65.85 / 66.47)
+//	all, reward_low_FN       79.86     76.56   78.51    78.91    (78.87 / 75.38 / 77.49 / 78.02)
+//
+// LOCO +1.78 and label-free +0.77, so it is kept. Lower rows: counts'
+// in-sample, LOFO and label-free (−0.03, −0.97, −0.08), hourly
+// in-sample (−0.29; its files do not get the statistic, the shared
+// thresholds move), low-FP LOFO (−0.14). Seeds 131–140 again (the
+// table above): 74.20 / 71.43 / 72.92 / 73.45 → 75.07 / 72.66 / 73.86 /
+// 74.24. TestDailyChangepointFindsARecalibration: 20 travel-time series
+// with weekday rush hours, ×1.3 at 22:00 on a Thursday, are found
+// within 6 hours in 17 (7 at a0b7cad), and the same series unchanged
+// raise no alarm in those hours (×0.75: 17 against 16).
+//
+// What it costs. The first weekend: a first week's profile has rush
+// hours on Saturday too, and the weekly profile is not ready to say
+// otherwise, so a Saturday morning without them is a shift. In
+// TestTravelTimesJudgedByProportion (a ×0.75 at 08:20 on the first
+// Saturday) the alarms before the change rise from 38 to 48, and
+// their holdoffs hide three of the five changes found (2 of 20 now;
+// the test's bounds moved from 4 and 40 to 2 and 50, and it now also
+// asks the count scale to beat the square root's, 0 and 50). Early
+// alarms on clean seasonal data, 13 → 23 in three days of 100 series
+// (the bound stays 25). Speed and memory: 468–484 ns and 556–605 ns
+// per observation (BenchmarkObserve, BenchmarkObserveSynth; a0b7cad
+// 376–466 and 453–551 ns in the same session, load 2.4), the
+// smoothed reference's seven slots and the weekly profile's updates on
+// fine series; 6,784 bytes of state (6,728; the profiles' step sits
+// beside their flags, so the new fields are three floats and four
+// settings), no allocations; TestBudget's anomaly service 48,625 →
+// 49,522 B a tier, in its budget.
+//
+// Noticed, not touched: the tails count an EWMA's rows as independent
+// excesses, so a smooth statistic's first swings look rare (the early
+// alarms above; the blend's changepoint shares this at 0.1). Nothing
+// in a first week tells a weekend from a recalibration. The NAB alarms
+// the rejected forms added fall on events a reader would call
+// anomalous (cpu_utilization_asg_misconfiguration's hour at twice its
+// load, nyc_taxi's holiday Saturdays); the labels do not count them.
 package anomaly
