@@ -2031,6 +2031,119 @@
 // their fronts on unserved demand (0.365, 0.259, 0.424, 0.293). Unused
 // now: scaling synthetic 85+, shop 67+, daily-sales 39+.
 //
+// # The twenty-first round: the hour-phase guard, idle hours and minutes
+//
+// The eleventh round left two changes to the hour-phase guard unjudged
+// together: (B) a past period with no load over its level window counts
+// as no rise (ratio 0 for that period) instead of voiding the whole
+// look-back, and (C) the guard keeps its hit rate per minute of the hour
+// (60 rates, the minute of the expectation's instant, each resolved
+// expectation weighted by a half, 1 to start) and acts at t only while
+// the rate of t's minute is at least 3 in 10. Both target social-5m's
+// posts: a night of a few counts a bucket voided the look-back for a
+// day, and failed expectations at minutes with no post put the guard
+// aside before the posts. The seasonal guard (two days, both must rise)
+// keeps its rule: a day whose level window was idle is a day without a
+// rise, as before. Each had a unit test that failed at main and passed
+// with it: TestPhaseLookBackSurvivesAnIdleHour (one idle hour among 24;
+// main gives up, ok false) and TestPhaseGuardKeepsEachMinuteOfTheHour
+// (bursts at the top of every hour and, for the first day, at a quarter
+// past, half past and a quarter to; main provisioned before the top of
+// the hour in 3 of the 18 hours checked, C in all 18, and stood aside at
+// a quarter past). Heap per tier 41,267 B with both (TestMemoryPerTier).
+//
+// Every figure below is from one binary per code version
+// (`go build -o BIN ./services/decider`), main at a0b7cad. Development
+// seeds (`GOMAXPROCS=1 BIN simulate --synthetic --families
+// social-5m,bursty,bursty-hourly --seeds 1,2,11,12,13,14,21,22,23,24,31,32
+// --shop-seeds none --workers 1`), social-5m under×/unserved×@cost÷oracle
+// in seed order:
+//
+//	main     0.507/0.638@1.67 0.674/0.745@1.56 0.476/0.696@1.69 0.458/0.627@1.77
+//	         0.514/0.532@1.50 0.683/0.741@1.54 0.350/0.572@1.71 0.485/0.690@1.71
+//	         0.328/0.528@1.69 0.432/0.571@1.72 0.598/0.811@1.63 0.484/0.674@1.67
+//	B and C  0.514/0.645@1.68 0.624/0.677@1.53 0.393/0.640@1.74 0.398/0.523@1.72
+//	         0.536/0.540@1.50 0.642/0.719@1.53 0.287/0.497@1.75 0.474/0.678@1.71
+//	         0.351/0.524@1.73 0.426/0.574@1.74 0.626/0.763@1.54 0.401/0.617@1.72
+//
+// The worse of the two ratios, averaged over the twelve, went from
+// 0.652 to 0.616, better on 9 and worse on 3 (s1, s13, s24); s21 within
+// 0.5× on both figures. Bursty did not move but s12 (0.762/0.755 to
+// 0.764/0.755) and s13's cost (by 0.001); bursty-hourly's worse-ratio
+// mean went from 0.754 to 0.749 (better on 9 of 12; s2 0.725/0.704 to
+// 0.728/0.711). No row loses.
+//
+// The whole suite (`GOMAXPROCS=1 BIN simulate --suite
+// /work/shared/data/traces --cv --workers 1`, 4.5–7 minutes on a shared
+// machine) failed the gate. At main: 0 of 34 rows lose, ClarkNet
+// 0.184/0.121 at 1.559 (cv 0.191/0.235), NASA 0.089/0.066 at 1.810 (cv
+// 0.096/0.076). With B and C: 0 of 34 lose, ClarkNet 0.191/0.123 at 1.561
+// but its cv row 0.228/0.260 at 1.501, past its 0.25 goal; NASA
+// 0.090/0.066 (cv the same); bursty-hourly-s1 0.750/0.667 to 0.741/0.657,
+// s2 0.725/0.704 to 0.728/0.711; social-5m-s1 0.507/0.638 to
+// 0.514/0.645, s2 0.674/0.745 to 0.624/0.677; the surges-s2 database
+// 0.747/0.901 to 0.761/0.903 (cv 0.782/0.904 to 0.785/0.905), surges-s1's
+// cv 0.861/0.929 to 0.870/0.929; every other in-sample row within
+// 0.001. The cv rows of NASA (to 0.090/0.066), bursty (s1 0.794/0.796
+// to 0.802/0.797) and bursty-hourly moved with their choice, jump=4 to
+// jump=3. Each change alone, the same command: B moves only social-5m
+// (s1 0.547/0.668, s2 0.649/0.710); C moves every other in-sample row as
+// B and C do, and ClarkNet's cv row to the same 0.228/0.260 (bursty's and
+// bursty-hourly's choices stay at jump=4), social-5m-s1 0.510/0.639, s2
+// 0.635/0.672 at 1.513.
+//
+// What moved ClarkNet's cv row is the grid's choice, not ClarkNet. With
+// ClarkNet left out, the setting chosen went from jump=4 with no outage
+// hold to jump=3 with no outage hold (NASA's, bursty's and
+// bursty-hourly's choices from jump=4 to jump=3 too), and jump=3 without
+// the hold already misses ClarkNet's goal at main. The grid side by side
+// (`GOMAXPROCS=1 BIN simulate --suite /work/shared/data/traces --grid
+// "jump-sigmas=3,4;outage-hold=0m,6h" --workers 1`): ClarkNet at jump=3
+// without the hold 0.222/0.256 at main and 0.228/0.260 with B and C; at
+// jump=4 without it 0.191/0.235 and 0.193/0.237. Over the other 33 rows
+// every one of these settings has the same worst loss, 0.966 (shop-s2's
+// database), so Choose takes the smallest mean log loss, and the two
+// settings are a thousandth apart (computed from the printed rows as
+// Choose computes it): jump=4 ahead by 0.0007 at main
+// (−0.32203 against −0.32135), jump=3 ahead by 0.0004 with B and C
+// (−0.32181 against −0.32143). The row that tipped it is social-5m-s2,
+// whose loss is its cost over twice the oracle's: 1.561 at jump=3 and
+// 1.504 at jump=4 at main, 1.531 at both with B and C. A cheaper
+// social-5m row at the shipped setting hands ClarkNet a setting that
+// never held its goal.
+//
+// The one variant allowed (not a constant): the guard reads its word at
+// t as the mean of the rates of the minutes within its jitter (±2) of
+// t's minute, since the look-back reads every minute give or take that
+// jitter and one minute's rate rests on an expectation or two an hour.
+// Both unit tests pass with it. Development seeds, social-5m in the
+// order above:
+//
+//	variant  0.546/0.666@1.67 0.584/0.657@1.56 0.353/0.648@1.77 0.392/0.500@1.72
+//	         0.538/0.542@1.49 0.637/0.717@1.53 0.292/0.506@1.75 0.469/0.651@1.74
+//	         0.352/0.530@1.73 0.437/0.565@1.73 0.615/0.747@1.53 0.416/0.623@1.71
+//
+// the worse ratio's mean 0.613, better than main on 9 of 12;
+// bursty-hourly's 0.748, better on 10; bursty as with B and C. The suite
+// failed the gate the same way: ClarkNet 0.181/0.119 at 1.561 in-sample,
+// cv 0.221/0.261 (the same choice, jump=3 without the hold), 0 of 34
+// rows losing. Neither was judged; the code was reverted, and the
+// judging seeds set aside for this round (85–88) stay unused.
+//
+// Noticed, not touched: ClarkNet's cv row stands on a near tie, and the
+// loss behind it reads cost on the rows that decide it. A row's loss is
+// the larger of its worse ratio over its goal and its cost over twice the
+// oracle's; on NASA and social-5m it is the cost (NASA 1.772/2 = 0.886
+// against 0.096/0.25 = 0.38 at jump=4 with the hold). So with ClarkNet
+// out, NASA favours no outage hold (1.733 of the oracle at jump=4,
+// though its ratios go from 0.096/0.076 to 0.133/0.136), and jump=3
+// against jump=4 is settled by a mean log loss under a thousandth apart;
+// any change that makes a social-5m row cheaper at the shipped jump
+// setting can put ClarkNet's cv past its goal, whatever it does to
+// ClarkNet. Also: with C a minute never expected yet starts at a rate of
+// 1, so on traffic with no phase each minute gets its own chances before
+// its failures put it aside.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
