@@ -2086,4 +2086,103 @@
 // the rejected forms added fall on events a reader would call
 // anomalous (cpu_utilization_asg_misconfiguration's hour at twice its
 // load, nyc_taxi's holiday Saturdays); the labels do not count them.
+//
+// The seventh of the anom rounds (branch ess; no code kept, not judged:
+// seeds 161–170 stay unseen). Aim: what the sixth round noticed, that
+// the tails count an EWMA's rows as independent excesses. The blend's
+// changepoint (ShiftAlpha 0.1), the shift detector (VarAlpha 0.05, on
+// |u|) and the ratio changepoint (0.1, hourly series) or the daily
+// changepoint (DayShiftAlpha 0.05, fine series) are EWMAs; an EWMA at
+// rate a has the variance of (2−a)/a independent values, 19 at 0.1
+// and 39 at 0.05. The tail's posterior predictive takes n, the excess
+// count up to excessN, as the evidence for its mean excess, so a
+// smooth statistic's first swings look rare. From
+//
+//	go build -o /tmp/team/ess-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/ess-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/ess-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/ess-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/ess-res/TAG/synth --label-free-rate 0.1 --calibration --config '{...}'
+//
+// at 1231af2 (the anomaly code of bf92d0b), which reproduces the
+// figures above: NAB 73.45 / 71.76 / 71.66 / 73.45 (in-sample / LOCO /
+// LOFO / label-free), low-FP 66.97 / 65.08, low-FN 78.06, 66
+// false-alarm rows; development seeds 1–30 76.49 / 74.60 / 74.88 /
+// 75.70, low-FP 69.59 / 66.54, low-FN 81.51 / 79.24. Early alarms
+// (TestFewerEarlyFalseAlarms, 100 clean 5-minute sinusoids, three
+// days): 23, of which 10 from the daily changepoint, 11 residual, 2
+// record. Each form was a Config field, EWMAEvidence, off by default,
+// switched on by --config '{"EWMAEvidence":true}' for the three tails
+// at once. The gate: synthetic LOCO and label-free up, NAB LOCO,
+// label-free and low-FP LOCO not down. In order:
+//   - Each excess worth a/(2−a) of one in the posterior predictive
+//     (0.053 at 0.1, 0.026 at 0.05), excessN scaled too: n = a/(2−a) ·
+//     min(nexc, excessN). NAB 66.72 / 65.19 / 64.99 / 65.49, low-FP
+//     59.84 / 58.51, low-FN 71.15, 70 rows (at 0.366); synthetic 75.10
+//     / 72.06 / 73.32 / 73.91 (counts LOCO 70.50 → 66.17, hourly
+//     in-sample 79.38 → 75.68). Early alarms 13 (none from the daily
+//     changepoint). Rejected.
+//   - The same with excessN as it was, n = min(a/(2−a) · nexc,
+//     excessN) (the form as the task put it; the first read the cap as
+//     a count of rows too): NAB 67.21 / 65.62 / 65.42 / 67.21, low-FP
+//     60.83 / 59.34, low-FN 71.47, 65 rows; synthetic 75.09 / 71.82 /
+//     73.26 / 74.00. Early alarms 13. Rejected. In a 4,032-row NAB file
+//     the changepoint's 140–150 excess rows are worth 7–8 values and
+//     the shift detector's 50–60 under 2, so the cap never comes into
+//     it. NAB loses the windows these tails found
+//     late in short files: ec2_cpu_utilization_53ea38 1.403 → −2.220
+//     (its alarms of 02-19 20:10 and 02-23 21:10 score 0.397 and 0.403
+//     at main, 0.303 and 0.286 here), elb_request_count_8c0756 1.697 →
+//     −0.138, rogue_agent_key_hold 1.059 → −0.451; art_daily_jumpsup
+//     and art_daily_nojump gain (0.751 → 0.861).
+//   - Why the first form fails: a/(2−a) is the evidence in the mean of
+//     a whole EWMA, not in its excesses. A scratch simulation (400,000
+//     rows of unit Gaussian noise) puts the excesses over the 95 %
+//     quantile of |EWMA at 0.1| in runs of 2.5 rows, 4.5 rows a
+//     cluster when runs less than 19 rows apart are joined; of the
+//     EWMA at 0.05 of |noise|, 3.8 and 10.4 rows, not 39. So the second
+//     form counts clusters: an excess more than (2−a)/a rows after the
+//     previous one starts a new cluster, and n is the cluster count
+//     (capped at excessN; the mean excess still learns from every
+//     excess). State: a float and an int32 more per tail (376 → 392
+//     bytes). NAB 70.66 / 64.50 / 68.20 / 67.22, low-FP 62.73 / 57.07,
+//     low-FN 76.04 / 69.00, 81 rows (at 0.353); synthetic 75.86 /
+//     73.85 / 74.33 / 75.02 (low-FP 69.11 / 66.66, low-FN 80.77 /
+//     78.44; hourly 77.28 / 75.87 / 76.13 / 76.85, shift 82.11 / 80.08
+//     / 80.78 / 81.29). Early alarms 14 (daily changepoint 10 → 1).
+//     Rejected. Real residuals cluster more than noise: at the end of
+//     ec2_cpu_utilization_53ea38 the changepoint's tail has 140
+//     excesses in 21 clusters and the shift detector's 57 in 5
+//     (elb_request_count_8c0756 148 in 32 and 47 in 9,
+//     rogue_agent_key_hold 60 in 7 and 66 in 5,
+//     machine_temperature_system_failure 795 in 35 and 909 in 29), so
+//     n falls from 99 and 57 to 21 and 5. At 0.37 the same four
+//     windows go as in the second reading of the first form (both of
+//     ec2_cpu_utilization_53ea38's, elb_request_count_8c0756's first,
+//     rogue_agent_key_hold's second: 48 → 44 of 55 found; 43 in the
+//     first reading, which also loses one of nyc_taxi's).
+//
+// Where the cost lies (diagnostics, the cluster form on one tail at a
+// time; not candidates): the blend's changepoint alone, NAB 71.93 /
+// 67.42 / 68.67 / 71.83, low-FP LOCO 60.19, synthetic 76.57 / 74.74 /
+// 75.15 / 75.79; the shift detector alone, NAB 72.50 / 70.95 / 70.85
+// / 70.43, synthetic 76.50 / 74.59 / 74.92 / 75.71; the ratio or
+// daily changepoint alone, NAB the same to the file, synthetic 75.84 /
+// 73.97 / 74.11 / 75.05 (hourly, the ratio changepoint's family,
+// 79.38 → 77.55). No tail passes the gate alone: NAB's windows lean
+// on the blend's changepoint and the shift detector, the synthetic
+// hourly family's on the ratio changepoint. In every form the scores
+// fall, so the best in-sample threshold moves under the cap (NAB
+// 0.353, seeds 0.33–0.40), where the label-free threshold cannot
+// follow. AlarmLevel, Weights and Decades were chosen with the tails
+// as they are; a heavier tail is partly a recalibration that they
+// would have to follow. Not judged: no form passed the gate, so seeds
+// 161–170 stay unseen.
+//
+// Noticed, not touched: the early alarms the sixth round added come
+// from the daily changepoint alone, and the cluster form on its tail
+// alone leaves NAB unchanged to the file; on the synthetic corpus its
+// fine families move both ways (counts 73.88 → 73.51 in-sample,
+// irregular 71.09 → 70.23, shift 81.62 → 82.05) while the hourly
+// family loses with the ratio changepoint. Applying it to the daily
+// changepoint only was not tried: that would choose the tails by their
+// scores.
 package anomaly
