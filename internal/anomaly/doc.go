@@ -259,9 +259,9 @@
 // sensors apart by the values: 31 of 75 found, occupancy 5 of 25, travel
 // time 12 of 28, speed 14 of 22; an occupancy change of 25–30 % sits
 // under noise of 12–37 %), where stuck values (87 of 87) and incidents
-// (75 of 78) are found. Every seed up to 150 has now
-// been looked at; 151+ are unused (151–160 have since judged the
-// daily changepoint; 161+ are unused).
+// (75 of 78) are found. Every seed up to 150 had then been looked at;
+// 151–160 have since judged the daily changepoint (the sixth round,
+// below), and 161+ are unused.
 //
 // The fifth of the anom rounds (branch hourly; no code kept, not
 // judged: seeds 141–150 stay unseen). Aim: the hourly family's fall on
