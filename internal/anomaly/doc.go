@@ -2185,4 +2185,76 @@
 // family loses with the ratio changepoint. Applying it to the daily
 // changepoint only was not tried: that would choose the tails by their
 // scores.
+//
+// The eighth of the anom rounds (branch logres; no code kept, not
+// judged: seeds 161–170 stay unseen). Aim: issue 12's worst synthetic
+// case, the occupancy sensor's recalibration (a gain ×0.75 or ×1.3,
+// multiplicative noise of 0.125–0.375 in log units). The daily
+// changepoint measures v − ref in units of its mean absolute size,
+// which rush hours set; the thought was that a gain change at night is
+// small against it. The one change tried: the residual as a log ratio,
+// log(v/ref), in units of its own decayed mean |log(v/ref)| (the ratio
+// changepoint's form), a row with ref ≤ 0 skipped. A Config field,
+// DayShiftLog, off by default, on with --config '{"DayShiftLog":true}'.
+// From
+//
+//	go build -o /tmp/team/logres-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/logres-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/logres-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/logres-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/logres-res/TAG/synth --label-free-rate 0.1 --calibration --config '{...}'
+//
+// at 312a4a2, which reproduces the figures above (NAB 73.45 / 71.76 /
+// 71.66 / 73.45, low-FP 66.97 / 65.08, 66 false-alarm rows; seeds 1–30
+// 76.49 / 74.60 / 74.88 / 75.70, low-FP 69.59 / 66.54, low-FN 81.51 /
+// 79.24, 3,990 false-alarm rows at 0.37). The gate: synthetic LOCO and
+// label-free up, NAB LOCO, label-free and low-FP LOCO not down.
+//   - With no floor on the log ratio's error scale (the raw form has
+//     1e-9 + 1e-6·|slowMean|): NAB 73.05 / 71.36 / 71.26 / 73.05,
+//     low-FP 66.17 / 64.28, 70 rows. art_daily_no_noise, flat to the
+//     digit, gains an alarm (0 → −0.110).
+//   - The candidate, the raw floor carried into log units (floor/ref):
+//     NAB 73.15 / 71.46 / 71.36 / 73.15, low-FP 66.37 / 64.48, low-FN
+//     77.86 / 76.12, 69 rows; seeds 1–30 76.30 / 74.52 / 74.95 / 75.55,
+//     low-FP 69.13 / 66.01, low-FN 81.30 / 79.41, 4,107 rows at 0.37
+//     (counts 1,811 → 1,879, shift 695 → 738, irregular 619 → 625,
+//     hourly unchanged). Rejected at the gate on all five columns.
+//
+// What moved. NAB: two of its 20/80 square waves with additive noise
+// gain a night-time alarm, art_daily_small_noise (0 → −0.220; 04-07
+// 08:55 at 18.9 scores 0.075 → 0.470, 04-09 00:05 0.026 → 0.372) and
+// art_daily_jumpsdown (0.861 → 0.751; 04-08 04:00 at 22.0, 0.068 →
+// 0.440). Additive noise is four times larger, in log units, at 20
+// than at 80, and the ±900 s reference mixes the 09:00 edge into
+// 08:55. Synthetic (windows found at 0.37 within the window, by the
+// planted kind; a scratch test re-draws the kinds): occupancy
+// recalibrations 14 → 15 of 77 (4 gained, 3 lost; median lag 16 → 12
+// rows), travel-time recalibrations 46 → 47 of 80, speed ones 46 of
+// 64 both, one travel-time incident gained; one counts window and one
+// shift step lost. The log form mends little because the raw form
+// already sees the change: in the 6 hours after each of the 77 onsets
+// the raw daily statistic's |EWMA| in its standard errors passes 4 in
+// 68 (the log form 66).
+//
+// Where the occupancy recalibrations are lost instead (scratch
+// diagnostics on seeds 1–30, the raw form at 312a4a2; nothing
+// changed): 32 of the 77 are not counted for most of the 6 hours,
+// because the reference forecasts worse than the level forecaster
+// there; 23 of the 25 never counted begin on a Saturday or Sunday,
+// all 25 before the weekly profile is ready, while the daily profile
+// expects weekday rush hours. Of the 45 counted, the
+// statistic passes 4 in 39 and 6 in 21, yet 10 are found. The tail
+// decides: what a statistic of 7 would score at the onset (its tail's
+// p-value alone, times its weight and the rate factor) has median
+// 0.62 in the 22 counted before the weekly profile is ready (8 found)
+// and 0.094 in the 23 after it (2 found; none of the 23 would alarm at
+// 7). By then a median 29 % of the rows the tail has learned were rows
+// it was not counting (its reference forecasting worse than the level
+// forecaster, as on the weekends above), where the daily profile was
+// wrong and the statistic large; before it, a median of none.
+//
+// Noticed, not touched: the daily changepoint's tail learns every row
+// it scores, counted or not (observe's learning loop skips only rows
+// before dayScored), so a weekend the daily profile mispredicts
+// teaches it that large values are ordinary. Learning it only from
+// counted rows is the next thing to try; it was not tried here (one
+// change a round).
 package anomaly
