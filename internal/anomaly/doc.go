@@ -2257,4 +2257,76 @@
 // teaches it that large values are ordinary. Learning it only from
 // counted rows is the next thing to try; it was not tried here (one
 // change a round).
+//
+// The ninth of the anom rounds (branch countlearn; no code kept, not
+// judged: seeds 161–170 stay unseen). Aim: the eighth round's lead,
+// the daily changepoint's tail learning rows it does not count. The
+// one change tried: that tail learns a row only when the statistic is
+// counted (dayCounts: its reference forecasts better than the level
+// forecaster and the statistic has had its own warm-up), so the tail
+// describes the statistic where its p-values are used. No constant
+// changed. A Config field, DayShiftLearnCounted, off by default, on
+// with --config '{"DayShiftLearnCounted":true}'. From
+//
+//	go build -o /tmp/team/countlearn-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/countlearn-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/countlearn-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/countlearn-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/countlearn-res/TAG/synth --label-free-rate 0.1 --calibration --config '{...}'
+//
+// at 94253bd, which reproduces the figures above (NAB 73.45 / 71.76 /
+// 71.66 / 73.45, low-FP 66.97 / 65.08, low-FN 78.06 / 76.32, 66
+// false-alarm rows; seeds 1–30 76.49 / 74.60 / 74.88 / 75.70, low-FP
+// 69.59 / 66.54, low-FN 81.51 / 79.24, 3,990 false-alarm rows at
+// 0.37). The gate: synthetic LOCO and label-free up, NAB LOCO,
+// label-free and low-FP LOCO not down.
+//   - The candidate: NAB 72.85 / 71.16 / 71.16 / 72.85, low-FP 65.57 /
+//     63.88, low-FN 77.66 / 75.93, 74 rows; seeds 1–30 76.35 / 74.54 /
+//     74.88 / 75.51, low-FP 69.19 / 66.03, low-FN 81.36 / 79.09, 4,071
+//     rows at 0.37 (counts 1,811 → 1,889, irregular 619 → 623, shift
+//     695 → 694, hourly unchanged). Rejected at the gate on all five
+//     columns. Package tests with it on by default: one alarm on an
+//     unchanged series in TestDailyChangepointFindsARecalibration
+//     (want none; 17 of 20 found either way); TestFewerEarlyFalseAlarms
+//     23 → 18 of bound 25.
+//
+// What moved. NAB: the square waves art_daily_jumpsdown (0.861 →
+// 0.421; alarms at 04-03 13:20, 04-04 11:40, 04-06 11:25, 04-08 11:20)
+// and art_daily_jumpsup (0.751 → 0.641; 04-03 06:30) and
+// art_daily_small_noise (0 → −0.110; 04-07 17:55) gain day-time alarms
+// in their first eight days, and cpu_utilization_asg_misconfiguration one on
+// 06-11 15:09 (−0.006 → −0.116). Synthetic (windows found at 0.37, by
+// the planted kind; the eighth round's scratch script re-drawing the
+// kinds): occupancy recalibrations 14 → 12 of 77 (2 gained, 4 lost),
+// travel-time ones 46 → 45 of 80, speed ones 46 → 47 of 64, shift
+// windows 672 → 671.
+//
+// Why (scratch diagnostics, nothing kept). The rows dropped are of two
+// kinds: those before the statistic's own warm-up ends (ndayErr below
+// the detector's warm-up; about a day of 5-minute data right after the
+// daily profile is ready, when the statistic is still large) and those
+// where the reference forecasts worse than the level forecaster.
+// Dropping only the second kind (a diagnostic, not a candidate): NAB
+// 73.25 / 71.56 / 71.46 / 73.25, low-FP 66.57 / 64.68, 68 rows
+// (asg_misconfiguration's alarm above, and ec2_disk_write_bytes_1ef3de
+// 0.804 → 0.694 with an alarm on 03-06 00:54); seeds 1–30 76.57 /
+// 74.76 / 75.20 / 75.85, occupancy recalibrations 14 of 77 both,
+// travel-time ones 46 → 49. So the square waves' new alarms come from
+// the first kind: a tail that starts learning only when counting
+// starts is young when the first week's ordinary day-time values
+// arrive. And the second kind, though it helps the synthetic corpus,
+// still costs NAB. On the occupancy recalibrations the change does
+// what the eighth round expected of the tail and no more: of the 23
+// counted after the weekly profile is ready, what a statistic of 7
+// would score at the onset has median 0.094 → 0.177, and 6 rather
+// than none would alarm at 7, yet 2 are found either way (and 8 of the
+// 22 counted before it). The counted rows alone already hold values
+// large enough to make the recalibration's statistic look ordinary.
+//
+// Noticed, not touched: on travelTimes (the dayshift test's series), a
+// ×1.3 recalibration at 22:00 on the second Monday, Tuesday or
+// Wednesday, after the first weekend, is found within 6 hours in none
+// of 20 (2 of 20 with the change), against 17 of 20 on the first
+// Thursday (a scratch test; no holdoff hides them: at main no row of
+// the 6 hours scores 0.37 even before damping). The first weekend and the week after it, not the
+// tail's inputs alone, are where the daily changepoint loses its
+// recalibrations.
 package anomaly
