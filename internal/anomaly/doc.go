@@ -2329,4 +2329,103 @@
 // the 6 hours scores 0.37 even before damping). The first weekend and the week after it, not the
 // tail's inputs alone, are where the daily changepoint loses its
 // recalibrations.
+//
+// The tenth of the anom rounds (branch week2; no code kept, not judged:
+// seeds 161–170 stay unseen). Aim: the ninth round's last note. On
+// travelTimes a ×1.3 recalibration at 22:00 is found within 6 hours in
+// 17 of 20 on the first Thursday and in none of 20 on the second
+// Monday, Tuesday, Wednesday or Thursday (2 on the second Friday).
+//
+// Why (scratch tests on travelTimes, nothing kept; the quantities
+// printed every half hour around a second Tuesday's onset for seeds
+// 1–4, on the count scale). Not the counting: the reference is the
+// weekly profile from the second Monday 00:00, its error 0.44 against
+// the level forecaster's 1.09–1.20, so the statistic is counted. Not
+// the weekly profile's slots: before the onset the residual against
+// them stays within about two error scales. Not the error scale:
+// dayErr is 0.44–0.47 at the onset, 0.38–0.45 on the first Thursday
+// (its memory is about 8 hours, the weekend long gone). The statistic
+// sees the change: it passes 6 within an hour, 7 within 90 minutes,
+// and reaches 8–10 in the second hour. The tail does not: at the onset
+// a statistic of 7 would score 0.084–0.089 (tail threshold 6.1, mean
+// excess 2.9–3.2), against 0.47–1 on the first Thursday (threshold
+// 2.2–4.1, mean excess 0.2–0.5). Of the about 2,270 rows the tail has learned by the second
+// Tuesday's evening, every one with a statistic above 6 (110, 109 and
+// 110 in seeds 1–3) falls on the first weekend, Saturday morning to
+// Sunday night, while the reference is still the daily profile and
+// expects weekday rush hours; most are not counted (7 or fewer, early
+// on Saturday, are). No weekday row passes 6, before or after the
+// weekly profile takes over. So the tail still holds the first
+// weekend's residuals against a profile the detector has since
+// replaced.
+//
+// The one change tried: when the reference becomes the weekly profile,
+// the daily changepoint's tail starts again, and the statistic is
+// counted again only after a fresh warm-up (the detector's, 300 rows
+// of 5-minute data). A new reference makes a new statistic; the old
+// tail does not describe it. No constant added. A Config field,
+// DayShiftWeekRestart, off by default, on with --config
+// '{"DayShiftWeekRestart":true}' (the diff is kept at
+// /tmp/team/week2-candidate.diff). From
+//
+//	go build -o /tmp/team/week2-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/week2-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/week2-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/week2-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/week2-res/TAG/synth --label-free-rate 0.1 --calibration --config '{...}'
+//
+// at c51a07d, which reproduces the figures above (NAB 73.45 / 71.76 /
+// 71.66 / 73.45, low-FP 66.97 / 65.08, low-FN 78.06 / 76.32, 66
+// false-alarm rows; seeds 1–30 76.49 / 74.60 / 74.88 / 75.70, low-FP
+// 69.59 / 66.54, low-FN 81.51 / 79.24, 3,990 false-alarm rows at
+// 0.37). The gate: synthetic LOCO and label-free up, NAB LOCO,
+// label-free and low-FP LOCO not down.
+//   - The candidate: NAB 73.35 / 71.66 / 71.56 / 73.35, low-FP 66.77 /
+//     64.88, low-FN 77.99 / 76.26, 67 rows; seeds 1–30 76.41 / 74.44 /
+//     74.71 / 75.60, low-FP 69.50 / 66.51, low-FN 81.47 / 79.29, 4,037
+//     rows at 0.37 (counts 1,811 → 1,838, irregular 619 → 635, shift
+//     695 → 699, hourly unchanged). Rejected at the gate on all five
+//     columns.
+//   - A diagnostic, not a candidate: the tail started again with no
+//     fresh warm-up (counted at once). NAB 72.95 / 71.26 / 71.16 /
+//     72.95, low-FP 65.97 / 64.08, 71 rows (the square waves
+//     art_daily_jumpsdown 0.861 → 0.751, art_daily_jumpsup and
+//     art_daily_nojump 0.751 → 0.641, and grok_asg_anomaly 0.504 →
+//     0.394 gain alarms); seeds 1–30 76.41 / 74.37 / 74.87 / 75.65,
+//     4,080 rows. A young tail that is counted at once costs more.
+//
+// What moved. On travelTimes (×1.3 at 22:00, found within 6 hours of
+// 20, main → candidate): second Monday 0 → 0 (still in the fresh
+// warm-up), Tuesday 0 → 4, Wednesday 0 → 13, Thursday 0 → 18, Friday
+// 2 → 18; the first week unchanged (Thursday and Friday 17, Saturday
+// 7, Sunday 10); the unchanged series alarm in those hours only on the
+// first Friday (1 both). So the unit test the round set out to add (a
+// second Tuesday, most of 20 found) fails with the change too. On the
+// second Tuesday counting began again 20 hours before the onset and
+// the tail has about 540 rows; it learns the recalibration's own
+// statistic fast (seed 1: its threshold 2.7 at the onset, 6.1 three
+// hours later), where the first Thursday's tail had about 830 rows. NAB: one false alarm,
+// art_daily_small_noise 0 → −0.110 (04-09 14:00 scores 0.307 →
+// 0.412), about 12 hours after counting began again (the file starts on
+// Tuesday 04-01, the weekly profile is ready on 04-08). Synthetic
+// (windows found at 0.37 within the window, by the planted kind; the
+// eighth round's scratch script): recalibrations that begin on or
+// after 03-12, the day after the irregular family's weekly profile is
+// ready, are 38 of 221 (occupancy 14, speed 11, travel 13), found 13
+// → 15 (occupancy 2 → 3, speed 6 → 7, travel 5 both); the 183 before
+// it unchanged (93). Lost: two shift windows that begin on Monday
+// 03-11, the day the statistic is not counted (seed 8 Shift_11, seed
+// 10 Shift_08), one on 03-14 (seed 8 Shift_08) and one occupancy
+// incident (seed 10 Irregular_05); gained: one shift window, one
+// counts window. False-alarm rows after probation: counts 1,526 →
+// 1,553, occupancy 249 → 255, speed 149 → 153, travel 146 → 152,
+// shift 695 → 699.
+//
+// Noticed, not touched: the synthetic corpus holds few of the cases
+// this round aimed at (38 of its 221 recalibrations begin after the
+// first weekend's switch), so its figures can only lose on this
+// change's cost. The change does what the diagnosis says from the
+// second Wednesday on; what it cannot mend is a tail that must be young
+// when the reference changes. The ninth round's tail, learning only
+// counted rows, was young at its start the same way. Weighting the old
+// tail down at the switch, rather than dropping it, was not tried: it
+// needs a constant.
 package anomaly
