@@ -2428,4 +2428,83 @@
 // counted rows, was young at its start the same way. Weighting the old
 // tail down at the switch, rather than dropping it, was not tried: it
 // needs a constant.
+//
+// The eleventh of the anom rounds (branch wkend; no code kept, not
+// judged: seeds 161–170 stay unseen). Aim: the sixth round's first
+// weekend and the tenth round's diagnosis, with one change. The daily
+// profile is learned on weekdays in a first week, so it is no
+// reference for the first Saturday and Sunday: a weekend without rush
+// hours looks like a shift (the sixth round's cost), and those rows
+// fill the daily changepoint's tail with about 110 statistics above 6
+// that hide the second week's recalibrations (the tenth's diagnosis).
+//
+// The one change tried: on a Saturday or Sunday (UTC) while the
+// reference is still the daily profile (the weekly profile not ready),
+// the daily changepoint is skipped: neither counted nor learned, its
+// EWMA, its error scale dayErr and its tail left as they were. The
+// rest of the detector unchanged. No constant added. A Config field,
+// DayShiftWeekendWait, off by default, on with --config
+// '{"DayShiftWeekendWait":true}' (the diff is kept at
+// /tmp/team/wkend-candidate.diff). From
+//
+//	go build -o /tmp/team/wkend-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/wkend-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/wkend-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/wkend-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/wkend-res/TAG/synth --label-free-rate 0.1 --calibration --config '{...}'
+//
+// at 9f6aae8, which reproduces the figures above (NAB 73.45 / 71.76 /
+// 71.66 / 73.45, low-FP 66.97 / 65.08, low-FN 78.06 / 76.32; seeds
+// 1–30 76.49 / 74.60 / 74.88 / 75.70, low-FP 69.59 / 66.54, low-FN
+// 81.51 / 79.24, 3,990 false-alarm rows at 0.37). The gate: synthetic
+// LOCO and label-free up, NAB LOCO, label-free and low-FP LOCO not
+// down.
+//   - The candidate: NAB 73.35 / 71.66 / 71.56 / 73.35, low-FP 66.77 /
+//     64.88, low-FN 77.99 / 76.26 (one more false alarm, 129
+//     detections after probation against 128); seeds 1–30 76.52 /
+//     74.59 / 75.20 / 75.75, low-FP 69.58 / 66.44, low-FN 81.58 /
+//     79.33, 3,977 rows at 0.37 (counts 1,811 → 1,826, irregular 619 →
+//     580, shift 695 → 706, hourly 865 both). Rejected at the gate:
+//     NAB LOCO, label-free and low-FP LOCO down, synthetic LOCO down
+//     by 0.01 (label-free up 0.05, LOFO up 0.32).
+//
+// What moved. On travelTimes (×1.3 at 22:00, found within 6 hours of
+// 20, main → candidate; scratch test, nothing kept): first Thursday
+// and Friday 17 both; second Monday 0 → 15, Tuesday 0 → 17,
+// Wednesday 0 → 19, Thursday 0 → 18, Friday 2 → 17. The unchanged
+// series alarm in those hours only on the first Friday (1 both). So
+// the change does what the tenth round's diagnosis says, from the
+// second Monday on, with no fresh warm-up. The package tests pass with
+// it on by default: TestTravelTimesJudgedByProportion 5 of 20 found
+// with 45 false alarms (2 and 48 at main; square-root scale 1 and 47,
+// at main 0 and 50), so the sixth round's old bounds (found >= 4,
+// alarms <= 40) would hold for the found but not for the alarms;
+// TestDailyChangepointFindsARecalibration 17 of 20, no alarm on the
+// unchanged series (as at main); TestFewerEarlyFalseAlarms passes (its
+// three days hold no weekend).
+//
+// Where it costs. Alarm rows (score >= 0.37, inside windows or not,
+// all 30 seeds; the files start on Monday 03-04, the weekly profile
+// is ready on Monday 03-11), main → candidate. The first weekend
+// gains as meant: irregular Saturday 261 → 189, shift Saturday 126 →
+// 116 and Sunday 115 → 112. The switch day loses: Monday 03-11 shift
+// 148 → 171, counts 146 → 154, irregular 254 → 263 (irregular also
+// 80 → 86, 42 → 49, 32 → 35 and 8 → 12 on 03-12 to 03-15, some of them
+// recalibrations found). On NAB the one new alarm is the same kind:
+// art_daily_jumpsup 0.751 → 0.641, 04-08 12:10 scores 0.280 → 0.381,
+// twelve hours after the weekly profile took over (the file starts on
+// Tuesday 04-01). There the statistic is the same at main and with
+// the change (the EWMA's memory is hours: 0.72 in its units, about 4.5
+// as scored, dayErr 2.29 both); only its tail differs. So the first
+// weekend's rows, wrong as they are, did a second job at main: they
+// kept the tail wide when the reference switches to a weekly profile
+// that has seen each slot once, and whose residuals on its first day
+// are larger than the smoothed daily profile's. Without them a young
+// weekly reference's first swings look rare.
+//
+// Noticed, not touched: the tenth round (a fresh tail at the switch)
+// and this one (no weekend in the tail) meet the same cost from two
+// sides: at the switch the tail holds nothing that describes residuals
+// against a weekly profile one week old. What would describe them is
+// the weekly profile's own first days, which no tail has seen. The
+// synthetic corpus starts every file on a Monday, so its first weekend
+// and its switch day fall on the same dates in every seed.
 package anomaly
