@@ -114,15 +114,8 @@ func nearestHPA(c Curve, cost float64, times []time.Time, demand []float64, s Se
 			best = k
 		}
 	}
-	h, err := NewHPA(targets[best], s.Capacity)
-	if err != nil {
-		return 0, Run{}, err
-	}
-	r, err := Simulate(times, demand, s, h)
-	if err != nil {
-		return 0, Run{}, fmt.Errorf("hpa %.2f: %w", targets[best], err)
-	}
-	return targets[best], r, nil
+	r, err := runHPA(times, demand, s, targets[best])
+	return targets[best], r, err
 }
 
 // breakdown compares a run of ours, at cost (÷ the oracle's), with HPA's

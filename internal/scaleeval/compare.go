@@ -30,17 +30,26 @@ func HPATargets() []float64 {
 func RunHPACurve(times []time.Time, demand []float64, s Setup, targets []float64, oracleCost float64) (Curve, error) {
 	var c Curve
 	for _, tg := range targets {
-		h, err := NewHPA(tg, s.Capacity)
+		r, err := runHPA(times, demand, s, tg)
 		if err != nil {
 			return nil, err
-		}
-		r, err := Simulate(times, demand, s, h)
-		if err != nil {
-			return nil, fmt.Errorf("hpa %.2f: %w", tg, err)
 		}
 		c = append(c, Row{Name: fmt.Sprintf("hpa@%.2f", tg), Score: ScoreRun(demand, r, s, oracleCost)})
 	}
 	return c, nil
+}
+
+// runHPA simulates the HPA rule at target tg over demand.
+func runHPA(times []time.Time, demand []float64, s Setup, tg float64) (Run, error) {
+	h, err := NewHPA(tg, s.Capacity)
+	if err != nil {
+		return Run{}, err
+	}
+	r, err := Simulate(times, demand, s, h)
+	if err != nil {
+		return Run{}, fmt.Errorf("hpa %.2f: %w", tg, err)
+	}
+	return r, nil
 }
 
 // At interpolates the curve linearly in cost ratio at cost, returning the
