@@ -89,12 +89,16 @@ func TestBreakdownBesideHPA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, b, err := p.ScoreBreakdown(o)
+	rows, bs, err := p.Rows(o, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rows) != 1 || len(bs) != 1 {
+		t.Fatalf("Rows gave %d rows and %d breakdowns, want 1 and 1", len(rows), len(bs))
+	}
+	again, b := rows[0], bs[0]
 	if again != res {
-		t.Fatalf("ScoreBreakdown scores %+v, Score %+v", again, res)
+		t.Fatalf("Rows scores %+v, Score %+v", again, res)
 	}
 	under, minutes := 0, 0
 	for _, m := range b.Ours {

@@ -113,10 +113,15 @@ func (p *Prepared) Score(o Options) (Result, error) {
 	return r, err
 }
 
-// ScoreBreakdown is Score, and from the same run the row's Breakdown:
-// where its minutes are lost against HPA's.
-func (p *Prepared) ScoreBreakdown(o Options) (Result, Breakdown, error) {
-	return p.score(o, true)
+// Rows is Score as the suite's rows: the trace's one row and, with
+// split, from the same run its Breakdown (where its minutes are lost
+// against HPA's). PreparedShop.Rows gives a three-tier app's the same way.
+func (p *Prepared) Rows(o Options, split bool) ([]Result, []Breakdown, error) {
+	r, b, err := p.score(o, split)
+	if err != nil || !split {
+		return []Result{r}, nil, err
+	}
+	return []Result{r}, []Breakdown{b}, nil
 }
 
 // score runs the policy once, places it on HPA's curve and, with split,

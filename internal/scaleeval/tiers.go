@@ -169,10 +169,10 @@ func (p *PreparedShop) Score(o Options) ([]Result, error) {
 	return rs, err
 }
 
-// ScoreBreakdowns is Score, and from the same runs every tier's
+// Rows is Score and, with split, from the same runs every tier's
 // Breakdown: where its minutes are lost against HPA's on that tier.
-func (p *PreparedShop) ScoreBreakdowns(o Options) ([]Result, []Breakdown, error) {
-	return p.score(o, true)
+func (p *PreparedShop) Rows(o Options, split bool) ([]Result, []Breakdown, error) {
+	return p.score(o, split)
 }
 
 // score runs the three-tier policy once, places every tier on its HPA

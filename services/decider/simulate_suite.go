@@ -44,6 +44,13 @@ type suiteFlags struct {
 	breakdown bool
 }
 
+// rowScorer is a suite job: a prepared trace (one row) or three-tier app
+// (a row per tier), scored at a setting, with each row's breakdown when
+// asked.
+type rowScorer interface {
+	Rows(o scaleeval.Options, split bool) ([]scaleeval.Result, []scaleeval.Breakdown, error)
+}
+
 // seedList returns a flag.Func that sets *dst to a comma-separated list of
 // seeds, each read by parse; "none" empties the list. what names a seed in
 // errors.
@@ -250,23 +257,17 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 	if err := parallel(jobs*len(cands), sf.workers, func(k int) error {
 		c, j := k/jobs, k%jobs
 		split := sf.breakdown && c == shipped
+		var job rowScorer
 		if j < len(preps) {
-			if split {
-				r, b, err := preps[j].ScoreBreakdown(cands[c])
-				scored[c][j], breakdowns[j] = []scaleeval.Result{r}, []scaleeval.Breakdown{b}
-				return err
-			}
-			r, err := preps[j].Score(cands[c])
-			scored[c][j] = []scaleeval.Result{r}
-			return err
+			job = preps[j]
+		} else {
+			job = shops[j-len(preps)]
 		}
-		if split {
-			rs, bs, err := shops[j-len(preps)].ScoreBreakdowns(cands[c])
-			scored[c][j], breakdowns[j] = rs, bs
-			return err
-		}
-		rs, err := shops[j-len(preps)].Score(cands[c])
+		rs, bs, err := job.Rows(cands[c], split)
 		scored[c][j] = rs
+		if split {
+			breakdowns[j] = bs
+		}
 		return err
 	}); err != nil {
 		return fmt.Errorf("simulate: %w", err)
