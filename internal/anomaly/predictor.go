@@ -64,12 +64,17 @@ func (s *seasonal) init(stepSec int64) {
 	s.stepSec = int32(min(stepSec, math.MaxInt32))
 }
 
-func (s *seasonal) slot(sec int64) int {
+// offset returns how far into its period time sec lies, in seconds.
+func (s *seasonal) offset(sec int64) int64 {
 	m := sec % s.period
 	if m < 0 {
 		m += s.period
 	}
-	i := int(m / s.slotSec)
+	return m
+}
+
+func (s *seasonal) slot(sec int64) int {
+	i := int(s.offset(sec) / s.slotSec)
 	if i >= s.nslots {
 		i = s.nslots - 1
 	}
@@ -142,11 +147,7 @@ func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr, clip 
 			// the first it is their mean, not its first reading
 			// (which, at a daily edge, is far from the slot's
 			// later readings).
-			m := sec % s.period
-			if m < 0 {
-				m += s.period
-			}
-			k := (m-int64(i)*s.slotSec)/max(int64(s.stepSec), 1) + 1
+			k := (s.offset(sec)-int64(i)*s.slotSec)/max(int64(s.stepSec), 1) + 1
 			a = math.Max(a, 1/float64(k))
 		}
 		s.profile[i] += float32(a * r)
