@@ -69,14 +69,20 @@ func Payloads(tb testing.TB, b *bus.Bus, stream, filter string) [][]byte {
 // WaitEventTime waits up to timeout until the last message stored on each
 // subject of stream carries an event time (the Headroom-Ts header) at or
 // after at. Reading only the last message per subject keeps polling cheap
-// however long the stream grows.
+// however long the stream grows. Errors reaching the stream are retried
+// until the deadline like an event time not yet reached: right after a
+// cluster node dies, the stream may have no leader for a few seconds.
 func WaitEventTime(tb testing.TB, b *bus.Bus, stream string, subjects []string, at time.Time, timeout time.Duration) {
 	tb.Helper()
-	r, err := b.Reader(context.Background(), kindOf(tb, b, stream))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	kind := kindOf(tb, b, stream)
+	var r *bus.StreamReader
 	Eventually(tb, timeout, func() error {
+		if r == nil {
+			var err error
+			if r, err = b.Reader(context.Background(), kind); err != nil {
+				return err
+			}
+		}
 		for _, subj := range subjects {
 			m, err := r.Last(context.Background(), subj)
 			if err != nil {
