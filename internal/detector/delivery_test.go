@@ -16,8 +16,6 @@ import (
 
 var t0 = tierstagetest.T0
 
-var tiers = tierstagetest.Tiers
-
 func tickTime(i int) time.Time { return tierstagetest.TickTime(i) }
 
 // harness runs the anomaly service as a process on a test's server, its

@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/headroomhq/headroom/internal/forecast"
 )
 
 var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -217,5 +215,3 @@ func TestTapeVisibility(t *testing.T) {
 		t.Fatalf("only %d of %d buckets got a forecast with points", seen, len(d)/5)
 	}
 }
-
-func forecastConfig() forecast.Config { return forecast.DefaultConfig() }

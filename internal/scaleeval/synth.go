@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"time"
 )
 
@@ -552,9 +551,4 @@ func (g *gen) social5m(days int) []float64 {
 // count draws a whole Poisson count of mean lam.
 func (g *gen) count(lam float64) float64 {
 	return math.Round(g.draw(lam))
-}
-
-// sortTraces orders traces by name.
-func sortTraces(ts []Trace) {
-	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
 }
