@@ -28,16 +28,39 @@ const (
 	FamilyShift     = "synthShift"     // level shifts that become the new normal
 )
 
-// SynthCorpus generates the synthetic dev corpus: for each family, perFamily
-// series with planted anomalies and one without, all from seed. The same
-// seed gives the same corpus. Label windows follow NAB's rule: 10 % of the
-// file's rows, shared among its anomalies, each window centred on its
-// anomaly's onset.
+// SynthOptions are the synthetic corpus's settings beyond its seed and
+// size. The zero value is the corpus as it has always been generated.
+type SynthOptions struct {
+	// Phase starts each file at its own place in the week: synthStart
+	// (Monday 00:00 UTC) plus a whole number of days 0–6 and a whole
+	// 5-minute step of the day (a whole hour for the hourly family),
+	// drawn from a random stream of the file's own, so the seed and the
+	// file fix it and the series' own stream is not touched. The values
+	// still move with it: every family has a daily shape and all but
+	// synthShift a weekend, and the counts' Poisson sampler takes as many
+	// draws as its rate asks, so their noise differs after the first
+	// changed rate. Real series start on any weekday at any time of
+	// day; without the phase every synthetic file meets its first
+	// weekend after five days and its weekly profile on a Monday.
+	Phase bool
+}
+
+// SynthCorpus generates the synthetic dev corpus with the zero
+// SynthOptions (every file starts on Monday 2024-03-04 00:00 UTC).
 func SynthCorpus(seed uint64, perFamily int) []SynthSeries {
+	return SynthCorpusWith(seed, perFamily, SynthOptions{})
+}
+
+// SynthCorpusWith generates the synthetic dev corpus: for each family,
+// perFamily series with planted anomalies and one without, all from seed.
+// The same seed and options give the same corpus. Label windows follow
+// NAB's rule: 10 % of the file's rows, shared among its anomalies, each
+// window centred on its anomaly's onset.
+func SynthCorpusWith(seed uint64, perFamily int, o SynthOptions) []SynthSeries {
 	var out []SynthSeries
 	gens := []struct {
 		family string
-		gen    func(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int)
+		gen    func(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int)
 	}{
 		{FamilyCounts, synthCounts},
 		{FamilyHourly, synthHourly},
@@ -53,7 +76,11 @@ func SynthCorpus(seed uint64, perFamily int) []SynthSeries {
 				anomalies = 0
 				name = fmt.Sprintf("%s/%s_clean.csv", g.family, g.family[5:])
 			}
-			ts, vs, onsets := g.gen(r, anomalies)
+			start := synthStart
+			if o.Phase {
+				start = synthPhase(seed, uint64(gi*1000+k), g.family == FamilyHourly)
+			}
+			ts, vs, onsets := g.gen(r, start, anomalies)
 			out = append(out, SynthSeries{Name: name, Times: ts, Values: vs, Windows: nabWindows(ts, onsets)})
 		}
 	}
@@ -74,8 +101,25 @@ func nabWindows(ts []time.Time, onsets []int) [][2]time.Time {
 	return out
 }
 
-// synthStart is the first timestamp of every synthetic series.
+// synthStart is the first timestamp of every synthetic series, a Monday
+// (without SynthOptions.Phase).
 var synthStart = time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC)
+
+// phaseStream sets the phase's random streams apart from the series'
+// own, whose stream numbers (family*1000 + file) stay far below it.
+const phaseStream = 1 << 32
+
+// synthPhase returns a file's start under SynthOptions.Phase: synthStart
+// plus 0–6 days and a 5-minute step of the day (whole hours if hourly),
+// from a stream of its own so the file's value draws are untouched.
+func synthPhase(seed, file uint64, hourly bool) time.Time {
+	r := rand.New(rand.NewPCG(seed, phaseStream+file))
+	day, step := r.IntN(7), r.IntN(288)
+	if hourly {
+		step -= step % 12
+	}
+	return synthStart.Add(time.Duration(day)*24*time.Hour + time.Duration(step)*5*time.Minute)
+}
 
 // onsetRows spreads n anomaly onsets over the part of a file after NAB's
 // probation and the detector's first two days, keeping them apart.
@@ -136,7 +180,7 @@ func gammaMean(r *rand.Rand, k float64) float64 {
 // come and go as part of normal. Anomalies: a burst far larger than the
 // usual ones, a surge that lasts hours, or a silence in busy hours (the
 // collection stopped).
-func synthCounts(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
+func synthCounts(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int) {
 	rows := 8000 + r.IntN(4000)
 	base := math.Exp(math.Log(2) + r.Float64()*math.Log(60)) // 2 .. 120 per 5 minutes
 	peak := 12 + 8*r.Float64()                               // busiest hour, UTC
@@ -161,7 +205,7 @@ func synthCounts(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
 	vs := make([]float64, rows)
 	burst, decay := 0.0, 1.0 // the normal news burst: extra rate, in units of the rate, and its decay per step
 	for i := range rows {
-		t := synthStart.Add(time.Duration(i) * 5 * time.Minute)
+		t := start.Add(time.Duration(i) * 5 * time.Minute)
 		ts[i] = t
 		h := float64(t.Hour()) + float64(t.Minute())/60
 		c := math.Cos(2 * math.Pi * (h - peak) / 24)
@@ -197,7 +241,7 @@ func synthCounts(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
 // each price) and a slow drift. Anomalies: a spike of a few hours, a
 // collapse toward zero (a campaign stops), a price level that changes and
 // stays (a new bid: the change is the anomaly), or a day at twice the price.
-func synthHourly(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
+func synthHourly(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int) {
 	rows := 500 + r.IntN(1200)
 	level := math.Exp(math.Log(0.05) + r.Float64()*math.Log(60)) // 0.05 .. 3
 	amp := 0.4 * r.Float64()
@@ -210,7 +254,7 @@ func synthHourly(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
 	}
 	ts := make([]time.Time, rows)
 	vs := make([]float64, rows)
-	t := synthStart
+	t := start
 	drift := 2 * math.Pi * r.Float64()
 	mult := 1.0
 	for i := range rows {
@@ -256,7 +300,7 @@ func synthHourly(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
 // hours slow the road. Anomalies: an incident (the road jams for an hour
 // or two off-peak), a stuck sensor (one value for hours), or a change
 // that stays (the sensor is moved or recalibrated).
-func synthIrregular(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
+func synthIrregular(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int) {
 	rows := 1500 + r.IntN(1100)
 	kindOfSensor := r.IntN(3)
 	step := 5 * time.Minute
@@ -269,7 +313,7 @@ func synthIrregular(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int)
 	noise := 0.5 + r.Float64()
 	ts := make([]time.Time, rows)
 	vs := make([]float64, rows)
-	t := synthStart
+	t := start
 	var stuck float64
 	recal := 1.0
 	free := 55 + 15*r.Float64()
@@ -328,7 +372,7 @@ func synthIrregular(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int)
 // (or spread) changes at some point and stays changed: the change is the
 // anomaly, the new level is the new normal. Anomalies: a step up, a step
 // down, or a doubled spread.
-func synthShift(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
+func synthShift(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int) {
 	const rows = 4032
 	level := 20 + 80*r.Float64()
 	amp := level * (0.1 + 0.2*r.Float64())
@@ -342,7 +386,7 @@ func synthShift(r *rand.Rand, anomalies int) ([]time.Time, []float64, []int) {
 	vs := make([]float64, rows)
 	shift, spread := 0.0, 1.0
 	for i := range rows {
-		t := synthStart.Add(time.Duration(i) * 5 * time.Minute)
+		t := start.Add(time.Duration(i) * 5 * time.Minute)
 		ts[i] = t
 		for j, o := range onsets {
 			if i == o {

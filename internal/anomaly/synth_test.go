@@ -3,6 +3,7 @@ package anomaly
 import (
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +35,50 @@ func TestSynthCorpusShape(t *testing.T) {
 				t.Errorf("%s: window %v outside the series", s.Name, w)
 			}
 		}
+	}
+}
+
+// TestSynthPhase checks SynthOptions.Phase: each file starts at its own
+// day of the first week and time of day (whole hours for the hourly
+// family), the same for the same seed and different for another; only the
+// clock moves (every file keeps its steps between readings); and without
+// it every file starts at synthStart (the irregular sensors one jittered
+// step later).
+func TestSynthPhase(t *testing.T) {
+	plain := SynthCorpus(7, 3)
+	phased := SynthCorpusWith(7, 3, SynthOptions{Phase: true})
+	if !reflect.DeepEqual(phased, SynthCorpusWith(7, 3, SynthOptions{Phase: true})) {
+		t.Fatal("same seed gave a different phased corpus")
+	}
+	other := SynthCorpusWith(8, 3, SynthOptions{Phase: true})
+	starts, moved := map[time.Duration]bool{}, 0
+	for i, s := range phased {
+		p := plain[i]
+		if p.Name != s.Name || len(p.Times) != len(s.Times) {
+			t.Fatalf("%s: %d rows with the phase, %s %d without", s.Name, len(s.Times), p.Name, len(p.Times))
+		}
+		if d := p.Times[0].Sub(synthStart); d < 0 || d >= time.Hour || (d > 0 && !strings.HasPrefix(p.Name, FamilyIrregular)) {
+			t.Errorf("%s starts at %v without the phase, want %v", p.Name, p.Times[0], synthStart)
+		}
+		off := s.Times[0].Sub(p.Times[0])
+		if off < 0 || off >= 7*24*time.Hour || off%(5*time.Minute) != 0 {
+			t.Errorf("%s: phase %v, want whole 5-minute steps within a week", s.Name, off)
+		}
+		if strings.HasPrefix(s.Name, FamilyHourly) && s.Times[0].Minute() != 0 {
+			t.Errorf("%s starts at %v, want a whole hour", s.Name, s.Times[0])
+		}
+		for j := range s.Times {
+			if s.Times[j].Sub(p.Times[j]) != off {
+				t.Fatalf("%s row %d: moved by %v, the first row by %v", s.Name, j, s.Times[j].Sub(p.Times[j]), off)
+			}
+		}
+		starts[off] = true
+		if other[i].Times[0] != s.Times[0] {
+			moved++
+		}
+	}
+	if len(starts) < len(phased)-2 || moved < len(phased)-2 {
+		t.Errorf("%d distinct phases in %d files, %d moved by another seed", len(starts), len(phased), moved)
 	}
 }
 

@@ -48,6 +48,7 @@ type nabOptions struct {
 	synth                  string
 	seed                   uint64
 	perFamily              int
+	synthOpts              anomaly.SynthOptions
 	calibration            bool
 }
 
@@ -68,6 +69,7 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&o.seed, "seed", 1, "with -synth, the generator's seed")
 	seeds := fs.String("seeds", "", "with -synth and -out, evaluate a fresh corpus for each seed of FIRST-LAST (in <synth>/seed-N, results in <out>/seed-N) and print the mean table")
 	fs.IntVar(&o.perFamily, "per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
+	fs.BoolVar(&o.synthOpts.Phase, "synth-phase", false, "with -synth, start each file on its own weekday and time of day (fixed by the seed and the file) instead of Monday 00:00 UTC")
 	fs.BoolVar(&o.calibration, "calibration", false, "with -windows, also print each category's own best threshold and its standard score at thresholds "+calibrationGridText+" (with -seeds: per seed, then the mean)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -211,7 +213,7 @@ func decodeSettings(raw []byte, cfg *anomaly.Config) error {
 // With o.calibration it also returns each category's calibration.
 func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.Evaluation, []nab.Calibration, error) {
 	if o.synth != "" {
-		d, w, stale, err := writeSynthCorpus(o.synth, o.seed, o.perFamily)
+		d, w, stale, err := writeSynthCorpus(o.synth, o.seed, o.perFamily, o.synthOpts)
 		if err != nil {
 			return nil, nil, err
 		}

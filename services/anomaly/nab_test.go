@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/headroomhq/headroom/internal/anomaly"
 )
 
 // writeCorpus builds a tiny NAB-shaped corpus: two categories, one file with
@@ -185,10 +187,10 @@ func TestNABSynth(t *testing.T) {
 // every file under data/), and every data file left has its windows.
 func TestNABSynthRewrite(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, n, err := writeSynthCorpus(dir, 7, 2); err != nil || n != 0 {
+	if _, _, n, err := writeSynthCorpus(dir, 7, 2, anomaly.SynthOptions{}); err != nil || n != 0 {
 		t.Fatalf("first corpus: %d stale, %v", n, err)
 	}
-	data, windows, n, err := writeSynthCorpus(dir, 7, 1)
+	data, windows, n, err := writeSynthCorpus(dir, 7, 1, anomaly.SynthOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +225,7 @@ func TestNABSynthRewrite(t *testing.T) {
 // runs sharing a -synth folder used to corrupt each other's reads).
 func TestNABSynthConcurrentRead(t *testing.T) {
 	dir := t.TempDir()
-	data, _, _, err := writeSynthCorpus(dir, 3, 1)
+	data, _, _, err := writeSynthCorpus(dir, 3, 1, anomaly.SynthOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +238,7 @@ func TestNABSynthConcurrentRead(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		for range rewrites {
-			if _, _, _, err := writeSynthCorpus(dir, 3, 1); err != nil {
+			if _, _, _, err := writeSynthCorpus(dir, 3, 1, anomaly.SynthOptions{}); err != nil {
 				done <- err
 				return
 			}
@@ -281,5 +283,39 @@ func TestNABSynthSeeds(t *testing.T) {
 	}
 	if err := nabCmd(context.Background(), []string{"-seeds", "3-2", "-synth", t.TempDir(), "-out", t.TempDir()}, &stdout, &stderr); err == nil {
 		t.Error("-seeds 3-2 accepted")
+	}
+}
+
+// TestNABSynthPhase writes the synthetic corpus with -synth-phase: its
+// files start on several days and times, not all at Monday 00:00 UTC, and
+// the corpus without the flag is the one the generator has always written.
+func TestNABSynthPhase(t *testing.T) {
+	firsts := func(args ...string) map[string]bool {
+		t.Helper()
+		dir := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		if err := nabCmd(context.Background(), append([]string{"-synth", dir, "-seed", "3", "-per-family", "2"}, args...), &stdout, &stderr); err != nil {
+			t.Fatalf("nab -synth %v: %v\n%s", args, err, stderr.String())
+		}
+		files, err := filepath.Glob(filepath.Join(dir, "data", "*", "*.csv"))
+		if err != nil || len(files) != 12 {
+			t.Fatalf("%d files, %v", len(files), err)
+		}
+		days := map[string]bool{}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := strings.SplitN(string(b), "\n", 3)
+			days[rows[1][:13]] = true // the first row's date and hour
+		}
+		return days
+	}
+	if plain := firsts(); len(plain) > 1 {
+		t.Errorf("without -synth-phase the files start at %v, want 2024-03-04 00", plain)
+	}
+	if phased := firsts("-synth-phase"); len(phased) < 6 {
+		t.Errorf("with -synth-phase the 12 files start in %d distinct hours (%v), want them spread", len(phased), phased)
 	}
 }

@@ -28,11 +28,11 @@ const (
 // generator) are removed, since the scorer reads every file there. It
 // returns the data folder, the windows file and how many stale files it
 // removed.
-func writeSynthCorpus(dir string, seed uint64, perFamily int) (string, string, int, error) {
+func writeSynthCorpus(dir string, seed uint64, perFamily int, so anomaly.SynthOptions) (string, string, int, error) {
 	data := filepath.Join(dir, "data")
 	labels := map[string][][2]string{}
 	keep := map[string]bool{}
-	for _, s := range anomaly.SynthCorpus(seed, perFamily) {
+	for _, s := range anomaly.SynthCorpusWith(seed, perFamily, so) {
 		p := filepath.Join(data, filepath.FromSlash(s.Name))
 		var b bytes.Buffer
 		b.WriteString("timestamp,value\n")
