@@ -152,6 +152,19 @@ type Config struct {
 	// week's profile has not seen. 600 in the defaults (RateStep's
 	// boundary between fine and coarse series).
 	DayShiftMaxStep float64
+	// DayShiftDayKind gives the daily changepoint, until the weekly
+	// profile is ready, a reference of the row's own kind of day: one
+	// profile learned from weekday rows and one from Saturday and
+	// Sunday rows (UTC), at the weekly profile's slot width, each slot
+	// the mean of its first day's readings. A row whose kind's profile
+	// has not yet seen a whole day is neither counted nor learned by
+	// the daily changepoint; a kind's rows are counted once its
+	// profile has had a warm-up of its own (as many rows as the
+	// detector's). Off: the daily profile, learned on days of both
+	// kinds, is the reference, and a file that starts in a weekend
+	// judges its first weekdays by a weekend's shape. On in the
+	// defaults (see the package comment).
+	DayShiftDayKind bool
 	// MinWarmup is the shortest warm-up, in observations, whatever
 	// WarmupDays gives: the surprise tails need some history.
 	MinWarmup int
@@ -192,5 +205,6 @@ func DefaultConfig() Config {
 		DayShiftClip:    3,
 		DayShiftSpan:    900,
 		DayShiftMaxStep: 600,
+		DayShiftDayKind: true,
 	}
 }

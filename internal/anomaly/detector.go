@@ -79,13 +79,14 @@ type Detector struct {
 	slowMean, slowVar float64
 	hi, lo            float64 // slowly forgetting range of past values
 	shift, varMean    float64
-	ratioErr          float64 // decayed mean |log(v/expected)|
-	ratioShift        float64 // EWMA of log(v/expected)/ratioErr
-	nonPositive       bool    // a value or expectation at or below zero was seen: no ratio changepoint
-	dayOn             bool    // the series gets the daily changepoint (fine enough)
-	dayShift          float64 // EWMA of the residual against the daily changepoint's reference, in its error scales
-	dayErr            float64 // decayed mean |residual against that reference|
-	ndayErr           float64 // how many residuals dayErr has seen
+	ratioErr          float64    // decayed mean |log(v/expected)|
+	ratioShift        float64    // EWMA of log(v/expected)/ratioErr
+	nonPositive       bool       // a value or expectation at or below zero was seen: no ratio changepoint
+	dayOn             bool       // the series gets the daily changepoint (fine enough)
+	dayShift          float64    // EWMA of the residual against the daily changepoint's reference, in its error scales
+	dayErr            float64    // decayed mean |residual against that reference|
+	ndayErr           float64    // how many residuals dayErr has seen
+	kinds             [2]dayKind // weekday and weekend references (Config.DayShiftDayKind)
 
 	tails [nTailed]tail
 
@@ -171,6 +172,9 @@ func (d *Detector) initStep() {
 func NewDetector(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
 	d.weekly.keep = cfg.DayShiftAlpha > 0
+	if cfg.DayShiftDayKind {
+		d.kinds = [2]dayKind{newDayKind(), newDayKind()}
+	}
 	for i := range d.tails {
 		d.tails[i] = newTail(cfg.TailHalfLife)
 	}
@@ -362,6 +366,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		}
 	}
 	dayShift, dayRes, dayLearn, dayScored, dayCounts := d.dayShift, 0.0, false, false, false
+	kindYoung := false
 	if d.dayOn && !d.hourly && !nonPositive && d.daily.ready(sec) {
 		// Daily changepoint (series sampled every DayShiftMaxStep or
 		// finer that have only been positive; hourly or coarser ones
@@ -380,14 +385,25 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		ref, refErr := d.daily.smoothed(sec, d.daySpanSlots()), d.daily.err
 		if d.weekly.ready(sec) && d.weekly.nerr >= 10 {
 			ref, refErr = d.weekly.predict(sec), d.weekly.err
+		} else if cfg.DayShiftDayKind {
+			// A reference of the row's own kind of day; none yet
+			// if that kind has not been seen for a whole day.
+			k := &d.kinds[b2i(weekend(sec))]
+			var ok bool
+			if ref, ok = k.predict(sec, d.daily.level); !ok || !k.ready() {
+				dayLearn = false
+			}
+			// Its residuals are a new statistic: counted only
+			// after a warm-up of its own, as the statistic's first.
+			refErr, kindYoung = k.err, k.nerr < float64(d.warmup)
 		}
 		dayRes = v - ref
-		if d.dayErr > floor && d.ndayErr >= 10 {
+		if dayLearn && d.dayErr > floor && d.ndayErr >= 10 {
 			a := cfg.DayShiftAlpha
 			x := math.Max(-cfg.DayShiftClip, math.Min(cfg.DayShiftClip, dayRes/d.dayErr))
 			dayShift += a * (x - dayShift)
 			z[tRatio] = math.Abs(dayShift) / math.Sqrt(a/(2-a))
-			dayScored, dayCounts = true, refErr < d.levelErr && d.ndayErr >= float64(d.warmup)
+			dayScored, dayCounts = true, refErr < d.levelErr && d.ndayErr >= float64(d.warmup) && !kindYoung
 		}
 	}
 	run := d.repeat
@@ -530,6 +546,14 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		d.levelErr += math.Max(1/float64(d.n), cfg.ErrAlpha) * (e - d.levelErr)
 	}
 	d.level += cfg.FastAlpha * (v - d.level)
+	if cfg.DayShiftDayKind && d.dayOn && !d.hourly && d.n >= 1 && !(d.weekly.ready(sec) && d.weekly.nerr >= 10) {
+		we := weekend(sec)
+		var dt int64
+		if weekend(d.lastSec) == we {
+			dt = sec - d.lastSec
+		}
+		d.kinds[b2i(we)].update(sec, dt, int64(d.daily.stepSec), v, d.daily.level, cfg.SeasonAlpha, cfg.ErrAlpha, cfg.SeasonClip)
+	}
 	if d.n >= 1 {
 		d.daily.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha, cfg.SeasonClip)
 		d.weekly.update(sec, v, cfg.LevelAlpha, cfg.SeasonAlpha, cfg.ErrAlpha, cfg.SeasonClip)
@@ -561,6 +585,13 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	d.lastV, d.repeat = v, run
 	d.n++
 	return s
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // daySpanSlots is how many daily slots either side the daily

@@ -175,3 +175,89 @@ func (s *seasonal) smoothed(sec int64, k int) float64 {
 	}
 	return s.level + sum/float64(n)
 }
+
+// kindSlots is how many slots a day-kind profile has: a day at the
+// weekly profile's slot width (maxSlots a week).
+const kindSlots = maxSlots / 7
+
+// dayKind is a coarse profile of one kind of day (weekdays, or Saturday
+// and Sunday in UTC) over the daily profile's level: the daily
+// changepoint's reference on days of its kind until the weekly profile
+// is ready. Each slot is the mean of its readings in the kind's first
+// day, then learns at the seasonal rate.
+type dayKind struct {
+	profile [kindSlots]float32 // NaN: not seen yet
+	age     int64              // seconds of this kind seen (steps between rows both of it)
+	err     float64            // decayed mean |v − reference| once ready
+	nerr    float64
+}
+
+func newDayKind() dayKind {
+	var k dayKind
+	for i := range k.profile {
+		k.profile[i] = float32(math.NaN())
+	}
+	return k
+}
+
+// weekend says whether time sec falls on a Saturday or Sunday (UTC).
+func weekend(sec int64) bool {
+	day := sec / 86400
+	if sec%86400 < 0 {
+		day--
+	}
+	// 1970-01-01 was a Thursday: days 2 and 3 of each week from it are
+	// Saturday and Sunday.
+	d := (day%7 + 7) % 7
+	return d == 2 || d == 3
+}
+
+// ready says whether the profile has seen a whole day of its kind.
+func (k *dayKind) ready() bool { return k.age >= 86400 }
+
+func kindSlot(sec int64) int {
+	return int(((sec%86400)+86400)%86400) / (86400 / kindSlots)
+}
+
+// predict returns the reference at time sec over level, and false if
+// neither sec's slot nor a neighbour has been seen.
+func (k *dayKind) predict(sec int64, level float64) (float64, bool) {
+	i := kindSlot(sec)
+	for _, j := range [3]int{i, (i + 1) % kindSlots, (i - 1 + kindSlots) % kindSlots} {
+		if p := k.profile[j]; p == p {
+			return level + float64(p), true
+		}
+	}
+	return 0, false
+}
+
+// update learns v at time sec, dt seconds after the previous row of
+// this kind (0 if the previous row was of the other kind), against
+// level, with step the sampling step; the residual is clipped at clip
+// errors once the profile is ready.
+func (k *dayKind) update(sec, dt, step int64, v, level, alphaSeason, alphaErr, clip float64) {
+	i := kindSlot(sec)
+	if k.ready() {
+		if ref, ok := k.predict(sec, level); ok {
+			k.nerr++
+			k.err += math.Max(1/k.nerr, alphaErr) * (math.Abs(v-ref) - k.err)
+		}
+	}
+	r := v - level
+	if p := k.profile[i]; p != p {
+		k.profile[i] = float32(r)
+	} else {
+		r -= float64(p)
+		a := alphaSeason
+		if !k.ready() {
+			// The first day: the slot is the mean of its readings.
+			n := (((sec%86400)+86400)%86400-int64(i)*(86400/kindSlots))/max(step, 1) + 1
+			a = math.Max(a, 1/float64(n))
+		} else if clip > 0 && k.nerr >= 10 {
+			lim := clip * k.err
+			r = math.Max(-lim, math.Min(lim, r))
+		}
+		k.profile[i] += float32(a * r)
+	}
+	k.age += dt
+}
