@@ -73,10 +73,16 @@
 //     or finer (Config.DayShiftMaxStep) that have only been positive,
 //     the same slot holds the daily changepoint: the changepoint again
 //     (EWMA 0.05, each value clipped at ±3), on the residual against
-//     the seasonal profile alone, the daily profile averaged over ±15
-//     minutes and the weekly one once it is ready, in units of its own
-//     mean size, counted after a warm-up of its own and while that
-//     profile forecasts better than the level forecaster. The blend,
+//     the seasonal profile alone, in units of its own mean size,
+//     counted after a warm-up of its own and while that profile
+//     forecasts better than the level forecaster. The profile is the
+//     weekly one once it is ready; before, one of the row's own kind
+//     of day, weekdays or Saturday and Sunday (UTC), at the weekly
+//     profile's half-hour slots, each slot the mean of its first
+//     day's readings: a row of a kind not yet seen for a whole day is
+//     neither counted nor learned, and a kind's rows are counted after
+//     a warm-up of their own (a file that starts on a Saturday would
+//     otherwise judge its first weekdays by a weekend). The blend,
 //     led at night by the level forecaster, takes a recalibrated
 //     sensor's new level in within hours; the profiles' level moves
 //     at 0.01, so the change stays in this residual.
@@ -291,19 +297,23 @@
 // thresholds, and per seed the threshold each held-out family was
 // scored at).
 //
-// NAB subset (35 files, 55 windows; since the count dispersion, and the
-// same to the file since the daily changepoint, the sixth of the anom
-// rounds; before the count dispersion in brackets, unchanged from the
-// posterior predictive tails through the resting values of the stuck
-// detector and the ratio changepoint):
+// NAB subset (35 files, 55 windows). The category rows are the same
+// since the count dispersion, and to the file since the daily
+// changepoint, the sixth of the anom rounds (before the count
+// dispersion in brackets, unchanged from the posterior predictive
+// tails through the resting values of the stuck detector and the
+// ratio changepoint). The all rows are since the day kinds, the
+// thirteenth of the anom rounds, which moved one file, art_noisy (no
+// windows, one false alarm fewer); in their brackets the figures from
+// the count dispersion to the twelfth round:
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	artificialWithAnomaly    88.26     88.26   88.26    88.26    (88.26 / 88.26 / 88.26 / 88.26)
 //	realAWSCloudwatch        69.91     66.80   66.80    69.91    (69.39 / 66.27 / 66.28 / 69.39)
 //	realKnownCause           74.66     74.66   74.37    74.66    (74.14 / 74.14 / 73.85 / 74.14)
-//	all                      73.45     71.76   71.66    73.45    (72.99 / 71.29 / 71.20 / 72.99)
-//	all, reward_low_FP       66.97     65.08   65.08    66.97    (66.01 / 64.11 / 64.12 / 66.01)
-//	all, reward_low_FN       78.06     76.32   76.26    78.06    (77.75 / 76.01 / 75.95 / 77.75)
+//	all                      73.55     71.86   71.76    73.55    (73.45 / 71.76 / 71.66 / 73.45)
+//	all, reward_low_FP       67.17     65.28   65.28    67.17    (66.97 / 65.08 / 65.08 / 66.97)
+//	all, reward_low_FN       78.12     76.39   76.32    78.12    (78.06 / 76.32 / 76.26 / 78.06)
 //
 // The synthetic seeds kept back for judging, 131–140, run once with the
 // detector as it stood at 46388cc (after the fourth of the anom
@@ -347,7 +357,8 @@
 // under noise of 12–37 %), where stuck values (87 of 87) and incidents
 // (75 of 78) are found. Every seed up to 150 had then been looked at;
 // 151–160 have since judged the daily changepoint (the sixth round,
-// below), and 161+ are unused.
+// below), 161–170 (phased, "-synth-phase") the day kinds (the
+// thirteenth round, at the end), and 171+ are unused.
 //
 // The fifth of the anom rounds (branch hourly; no code kept, not
 // judged: seeds 141–150 stay unseen). Aim: the hourly family's fall on
@@ -2693,4 +2704,169 @@
 // evidence on the new statistic; the weekly profile's first week,
 // replayed against itself, is the only source of it, and no detector
 // keeps those residuals.
+//
+// The thirteenth of the anom rounds (branch daykind; kept: the day
+// kinds, Config.DayShiftDayKind, on in the defaults; judged on phased
+// seeds 161–170). Aim: issue 12 on series that start on any day, as
+// real ones do. Phased (see Start phase), main loses about 2.5 points
+// on seeds 1–30, and the part that holds on seeds 31–60 is the
+// irregular family's missed level changes, dearest when a file starts
+// on a Saturday or Sunday.
+//
+// Why (a scratch test, nothing kept: seeds 1–30 phased, every
+// irregular window around whose centre a day's mean moves by more
+// than 12 %, each row's daily changepoint printed: its statistic, its
+// tail probability as it would score, whether it was counted and why
+// not). Of the 48 such windows missed in files that start on a
+// Saturday or Sunday, in 47 no row's tail probability would reach
+// 0.37, counted or not, though the statistic is high (its best in
+// the window 9.0 in units of its EWMA's spread, median; 8 or more in
+// 29): the tail's threshold is 4.1–11.1 (median 9.1), and a median
+// 3.8 % of the rows it has learned (quartiles 0.6–8.9 %) lie above
+// the window's best statistic. At that best row 23 of the 47 were
+// not counted either (the reference's error above the level
+// forecaster's); one window would have scored but was not counted;
+// none was lost to the warm-up. The tail rows above (3,724 in those
+// windows) are rows of the other kind of day than the file's first:
+// 3,366 are weekdays of the file's first week, against a daily
+// profile whose slots were first learned on a Saturday or Sunday and
+// move a tenth of the way a day, so every weekday rush hour is a
+// shift. In files that start on a weekday, 52 % of such rows (4,124
+// of 7,925) are the first weekend's, the rest weekdays, judged by a
+// profile the weekend has moved or has yet to. So the
+// statistic is high, not low; it is unscored because the tail is
+// full, of days judged against a reference learned on the other
+// kind. Monday 00:00 starts, unphased, have tail thresholds of 3.3
+// (median) in the first week's windows they find, with no learned
+// row above the window's statistic (5.5 and 2 in those they miss).
+//
+// The change: until the weekly profile is ready, the daily
+// changepoint's reference is a profile of the row's own kind of day,
+// weekdays or Saturday and Sunday (UTC), over the daily profile's
+// level, at the weekly profile's slot width (48 half hours), each
+// slot the mean of its readings in its kind's first day and then
+// learned at SeasonAlpha, clipped as the profiles are, with its own
+// mean absolute error for the counting rule. A row of a kind whose
+// profile has not yet seen a whole day (its rows' steps summed) is
+// neither counted nor learned; the rows of a kind are counted only
+// after its profile has had a warm-up of its own, as many rows as
+// the detector's (the second variant; the first had none). No
+// constant added: the calendar's two kinds of day, the weekly
+// profile's slots, the existing warm-up. A Config field, off until
+// kept, on with --config '{"DayShiftDayKind":true}'. From
+//
+//	go build -o /tmp/team/daykind-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/daykind-bin-main nab --synth /tmp/team/daykind-synthP-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/daykind-res/gen1 --label-free-rate 0.1 --synth-phase
+//	GOMAXPROCS=1 /tmp/team/daykind-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/daykind-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/daykind-bin-TAG nab --synth /tmp/team/daykind-synthP-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/daykind-res/TAG/synthP --label-free-rate 0.1 --calibration --synth-phase --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/daykind-bin-TAG nab --synth /tmp/team/resid-synth-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/daykind-res/TAG/synthU --label-free-rate 0.1 --calibration --config '{...}'
+//
+// at 62cda7b, which reproduces the figures above (NAB 73.45 / 71.76
+// / 71.66 / 73.45, low-FP 66.97 / 65.08, 66 false-alarm rows; phased
+// seeds 1–30 73.94 / 71.80 / 72.09 / 73.14, irregular 66.11 / 63.16 /
+// 63.81 / 64.65, low-FP 66.83 / 63.00, 4,116 false-alarm rows at
+// 0.37; unphased 76.49 / 74.60 / 74.88 / 75.70; in-sample / LOCO /
+// LOFO / label-free). The gate, fixed before any run: phased LOCO and
+// label-free up, NAB LOCO, label-free and low-FP LOCO not down;
+// unphased reported.
+//   - No warm-up of a kind's own: phased 74.67 / 72.19 / 72.79 / 73.89
+//     (irregular 69.26 / 66.36 / 67.16 / 67.97, counts 71.18 / 67.44 /
+//     68.51 / 70.32, shift 79.11 / 76.67 / 77.73 / 78.29), low-FP
+//     67.48 / 64.02, 4,145 rows; NAB 73.37 / 71.68 / 71.58 / 73.37,
+//     low-FP 66.81 / 64.92, 67 rows. Down on NAB: art_noisy loses a
+//     false alarm, but ec2_cpu_utilization_fe7f93 (starts Friday 14:27)
+//     gains one on Monday 16:37, two hours after its weekday profile,
+//     half Friday afternoon and half Monday morning, had seen a whole
+//     day, and machine_temperature_system_failure (starts Monday) one
+//     on its first Sunday, 15:35, judged against the one Saturday: a
+//     young profile's first residuals, counted at once.
+//   - With it, the candidate: phased 74.59 / 72.27 / 72.53 / 73.82
+//     (LOCO +0.47, label-free +0.68), low-FP 67.49 / 64.07 / 64.95 /
+//     66.23, low-FN 79.78 / 77.23 / 78.30 / 78.57, 4,094 rows
+//     (irregular 615 → 579, counts 1,840 → 1,854, shift and hourly
+//     unchanged); by family, irregular 68.83 / 66.08 / 66.52 / 67.50,
+//     counts 71.06 / 67.66 / 68.37 / 70.48, hourly 79.24 / 78.15 /
+//     77.69 / 78.99 (its files do not get the statistic; the shared
+//     thresholds move), shift 79.22 / 77.20 / 77.54 / 78.32. NAB
+//     73.55 / 71.86 / 71.76 / 73.55, low-FP 67.17 / 65.28, low-FN
+//     78.12 / 76.39, 65 rows: only art_noisy moves (−0.110 → 0). It
+//     passed the gate. Unphased (Monday 00:00, not gating): 76.33 /
+//     74.75 / 74.78 / 75.45 (LOCO +0.15, label-free −0.25; irregular
+//     70.99 / 69.02 / 69.10 / 69.29, 619 → 564 rows; counts 73.43 /
+//     70.86 / 71.14 / 72.21, 1,811 → 1,852 rows; shift 81.39 / 80.36 /
+//     80.17 / 81.13, 695 → 716 rows), low-FP 69.25 / 65.93, 3,990 →
+//     3,997 rows: where every file starts on a Monday, the first
+//     weekdays had a reference of their kind already, and the change
+//     mostly leaves the first weekend out, for want of a whole
+//     weekend day and then of its own warm-up.
+//
+// What moved (the scratch test again, the candidate): level-change
+// windows found at 0.37 in files that start on a Saturday or Sunday
+// 55 → 69 of 103, in files that start on a weekday 168 → 169 of 277;
+// in the Saturday and Sunday starts' missed windows the tail's
+// threshold falls to 6.1 (median) with 4 learned rows above the
+// window's statistic in the first week (9.1 and 20 at main), 6.2 and
+// 53 after it (7.4 and 71). On travelTimes (×1.3 at 22:00, found
+// within 6 hours of 20; scratch tests, nothing kept),
+// series that start on Monday 00:00: first Thursday and Friday 17 →
+// 18 each, second Monday to Friday 0 / 0 / 0 / 0 / 2 → 6 / 5 / 5 / 8
+// / 10 (the eleventh round, which left the whole first weekend out,
+// had 15–19; here the first Sunday is learned, against the Saturday,
+// and what that costs was not measured); series
+// that start on Saturday 00:00: 0 on every day from the first Monday
+// to the second Friday, now 0 / 0 on the first Monday and Tuesday
+// (the weekday profile is ready on Tuesday, counted from Wednesday
+// 01:00), then 7 / 9 / 8 on Wednesday to Friday, 12 / 9 on the
+// weekend, 11 / 14 / 10 / 13 / 10 in the second week. The unchanged
+// series raise no alarm in those hours, but for one on the first
+// Friday of the Monday starts (both). The package tests pass with it
+// on: TestTravelTimesJudgedByProportion 5 of 20 found with 43 false
+// alarms (2 and 48 at main; square-root scale 1 and 44), within its
+// bounds, which stay; TestDailyChangepointFindsARecalibration 18 of
+// 20 (17), no alarm on the unchanged series; TestFewerEarlyFalseAlarms
+// 20 alarms (23; bound 25). New, TestDayKindAfterAWeekendStart: the
+// Thursday recalibration on series that start on a Saturday, 0 of 20
+// found at main, 9 with the day kinds (bound 6). Speed and memory
+// (BenchmarkObserve and BenchmarkObserveSynth, GOMAXPROCS=1, 6 runs
+// each, interleaved, load about 1, ~/go/bin/benchstat): 477–607 →
+// 494–663 ns and 506–610 → 525–662 ns per observation, no significant
+// change (p = 0.13 and 0.31), no allocations; state 6,784 → 7,224
+// bytes (two profiles of 48 float32 and three numbers each).
+//
+// Judged once on phased seeds 161–170, which nobody had looked at,
+// before and after:
+//
+//	GOMAXPROCS=1 /tmp/team/daykind-bin-TAG nab --synth /tmp/team/daykind-synthP-161-170 --seeds 161-170 --per-family 12 --out /tmp/team/daykind-res/TAG/j161 --label-free-rate 0.1 --synth-phase
+//
+//	standard               in-sample   LOCO    LOFO   label-free
+//	synthCounts              73.91     70.00   70.52    73.25    (73.99 / 70.27 / 72.25 / 73.40)
+//	synthHourly              79.94     78.80   78.65    79.45    (80.26 / 79.45 / 79.35 / 79.45)
+//	synthIrregular           65.65     64.63   64.24    64.21    (64.77 / 62.64 / 62.34 / 62.31)
+//	synthShift               79.78     77.59   77.53    78.18    (79.30 / 76.29 / 77.15 / 77.97)
+//	all                      74.82     72.75   72.73    73.77    (74.58 / 72.16 / 72.77 / 73.28)
+//	all, reward_low_FP       67.43     63.86   64.51    66.08    (67.14 / 63.80 / 64.75 / 65.54)
+//	all, reward_low_FN       80.04     78.10   78.33    78.55    (79.72 / 77.64 / 78.44 / 78.06)
+//
+// LOCO +0.59 and label-free +0.49, so it is kept, on by default. Of
+// the 28 figures, 17 are higher, 10 lower and one the same: every
+// counts figure (LOFO −1.73), hourly's in-sample, LOCO and LOFO (its
+// scores do not change, its label-free is the same; the thresholds
+// chosen on the other families move), and the all rows' LOFO (−0.04,
+// −0.24, −0.11).
+//
+// Noticed, not touched: the counts family loses on both corpora (its
+// files are 5-minute series and get the statistic; why it loses was
+// not measured). A kind profile's half-hour
+// slot learns at SeasonAlpha from each of its readings, six a day on
+// 5-minute data, where a daily slot learns from one: it takes a
+// recalibration in faster than the daily profile did, in the days
+// before the weekly profile is ready. The kind profiles sit on the
+// daily profile's level, which the daily profile's own weekday and
+// weekend mismatch drags in a first week; a level of their own would
+// cost two numbers more and was not tried. A kind's first whole day
+// may be pieced from two calendar days (a Friday afternoon and a
+// Monday morning), which is what cost fe7f93 without the warm-up.
+// The membudget TestBudget was not run (not this package's; 440 more
+// bytes a metric, about 7.5 KB of its 8 KB per metric by the last
+// measured overhead).
 package anomaly
