@@ -64,7 +64,7 @@ var detectorNames = [nDetectors]string{DetectorResidual, DetectorChangepoint, De
 // calibrated surprises described in the package comment. It is not safe for
 // concurrent use; keep one per series.
 type Detector struct {
-	cfg Config
+	cfg *Config // read only; shared by every detector made from it (NewDetectorShared)
 	n   int
 
 	lastSec  int64
@@ -83,6 +83,8 @@ type Detector struct {
 	ratioShift        float64    // EWMA of log(v/expected)/ratioErr
 	nonPositive       bool       // a value or expectation at or below zero was seen: no ratio changepoint
 	dayOn             bool       // the series gets the daily changepoint (fine enough)
+	runKnown          bool       // the current run is at a resting value
+	counts            bool       // values are scored on countScale
 	dayShift          float64    // EWMA of the residual against the daily changepoint's reference, in its error scales
 	dayErr            float64    // decayed mean |residual against that reference|
 	ndayErr           float64    // how many residuals dayErr has seen
@@ -99,11 +101,9 @@ type Detector struct {
 	prior2     float64            // the weight repeat2's starting value of one half still has
 	restVal    [restSlots]float64 // values the series has repeated at most (its resting values)
 	restCount  [restSlots]float32 // repeats seen at each
-	runKnown   bool               // the current run is at a resting value
 	alarmRaw   float64            // the last alarm's score before damping
 	warmup     int
 	rateMul    float64          // multiplies tail probabilities: Config.RateStep over the sampling step
-	counts     bool             // values are scored on countScale
 	countK     float64          // the count scale's negative-binomial size; 0: Anscombe's
 	start      *startup         // the first observations; nil once they have decided
 	recurHour  [maxSlots]uint16 // 1 + hour (unix/3600, wrapping) each daily slot was last scored; 0 unset
@@ -168,8 +168,16 @@ func (d *Detector) initStep() {
 	}
 }
 
-// NewDetector returns a detector with no history.
+// NewDetector returns a detector with no history, with its own copy of cfg.
 func NewDetector(cfg Config) *Detector {
+	return NewDetectorShared(&cfg)
+}
+
+// NewDetectorShared returns a detector with no history that reads cfg
+// where it lies, so the many detectors of a service share one Config
+// instead of each holding a copy (320 bytes, a twentieth of a series'
+// state). cfg must not change while a detector made from it is in use.
+func NewDetectorShared(cfg *Config) *Detector {
 	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
 	d.weekly.keep = cfg.DayShiftAlpha > 0
 	if cfg.DayShiftDayKind {
@@ -215,7 +223,7 @@ func (d *Detector) Observe(t time.Time, v float64) Score {
 			// Counts: start again on the square-root scale, where
 			// Poisson-like noise has about the same spread at every rate.
 			first := d.start.first
-			*d = *NewDetector(d.cfg)
+			*d = *NewDetectorShared(d.cfg)
 			d.counts = true
 			d.start.first = first
 			if d.cfg.CountDispersion > 0 {
@@ -312,7 +320,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			d.initStep()
 		}
 	}
-	cfg := &d.cfg
+	cfg := d.cfg
 	if d.n == 0 {
 		d.level, d.slowMean, d.hi, d.lo = v, v, v, v
 	}
@@ -587,6 +595,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	return s
 }
 
+// b2i is 1 for true and 0 for false: an index into Detector.kinds.
 func b2i(b bool) int {
 	if b {
 		return 1

@@ -7,7 +7,7 @@ import "math"
 // is part of the series, not news. It then remembers today's raw score,
 // and reports whether it damped this one.
 func (d *Detector) recurrence(sec int64, s *Score) bool {
-	cfg := &d.cfg
+	cfg := d.cfg
 	n := d.daily.nslots
 	if cfg.RecurWidth < 0 || n == 0 {
 		return false

@@ -106,7 +106,7 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 			if len(tr.detectors) >= MaxMetrics {
 				continue // bounded: a tier's further metric names are not scored
 			}
-			d = anomaly.NewDetector(ts.cfg.Detector)
+			d = anomaly.NewDetectorShared(&ts.cfg.Detector)
 			tr.detectors[k] = d
 		}
 		sc := d.Observe(t, tick.Values[k])
