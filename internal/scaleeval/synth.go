@@ -76,10 +76,39 @@ func OptionalFamilies() []string { return []string{"daily-sales"} }
 // synthStart is the first minute of every synthetic trace (a Monday).
 var synthStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
-// Synthetic generates the named family's trace for seed. The same family and
-// seed always give the same trace.
+// SynthOptions are the synthetic traces' settings beyond family and seed.
+// The zero value gives the traces as they have always been generated.
+type SynthOptions struct {
+	// Phase starts each trace at its own point of the week: 0–6 whole
+	// days and a whole minute of the day after synthStart (Monday 00:00
+	// UTC), drawn from a random stream of the family's and seed's own, so
+	// that the trace's stream is not touched. The demand moves with the
+	// clock: the generator draws the trace from synthStart as before,
+	// offset minutes longer, and the trace drops the first offset minutes,
+	// so the daily and weekly shapes, the weekly matches and the daily
+	// sales keep their weekdays and times of day, and a growth trend still
+	// runs over the kept days. The values differ from the unphased trace's
+	// from the first minute (the stream is spent over more minutes). Real
+	// traces start on any weekday and at any time; without the phase every
+	// synthetic trace meets its first weekend after five days, and the
+	// first day's scoring warm-up always covers a Monday's night.
+	Phase bool
+}
+
+// Synthetic generates the named family's trace for seed with the zero
+// SynthOptions (every trace starts on Monday 2026-01-05 00:00 UTC). The
+// same family and seed always give the same trace.
 func Synthetic(family string, seed uint64) (Trace, error) {
+	return SyntheticWith(family, seed, SynthOptions{})
+}
+
+// SyntheticWith generates the named family's trace for seed with the
+// options o. The same family, seed and options always give the same trace.
+func SyntheticWith(family string, seed uint64, o SynthOptions) (Trace, error) {
 	g := newGen(family, seed)
+	if o.Phase {
+		g.skip = synthPhase(family, seed)
+	}
 	var d []float64
 	switch family {
 	case "smooth-growth":
@@ -107,9 +136,10 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 	default:
 		return Trace{}, fmt.Errorf("unknown synthetic family %q (known: %v and %v)", family, SyntheticFamilies(), OptionalFamilies())
 	}
+	d = d[g.skip : g.skip+g.kept]
 	ts := make([]time.Time, len(d))
 	for i := range ts {
-		ts[i] = synthStart.Add(time.Duration(i) * time.Minute)
+		ts[i] = synthStart.Add(time.Duration(g.skip+i) * time.Minute)
 	}
 	return Trace{Name: fmt.Sprintf("%s-s%d", family, seed), Family: family, Seed: seed, Times: ts, Demand: d}, nil
 }
@@ -131,18 +161,53 @@ func SyntheticSuite(seeds []uint64) []Trace {
 
 type gen struct {
 	rng *rand.Rand
-	// surgeLog lists the surges the surges family drew.
+	// surgeLog lists the surges the surges family drew, in the minutes
+	// the generator drew (from synthStart, skip included).
 	surgeLog []SurgeWindow
+	// skip is the number of minutes drawn before the trace's first
+	// (SynthOptions.Phase), kept the number of the trace's minutes;
+	// minutes(days) sets kept. A growth trend runs over the kept minutes,
+	// from minute skip (growth·(i−skip)/kept), whatever the skip.
+	skip, kept int
 }
 
-// newGen seeds the generator of family's trace for seed.
-func newGen(family string, seed uint64) *gen {
+// familyHash is the FNV-1a hash of a family's name, the stream of its
+// generator.
+func familyHash(family string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(family); i++ {
 		h = (h ^ uint64(family[i])) * 1099511628211
 	}
-	return &gen{rng: rand.New(rand.NewPCG(seed, h))}
+	return h
 }
+
+// newGen seeds the generator of family's trace for seed.
+func newGen(family string, seed uint64) *gen {
+	return &gen{rng: rand.New(rand.NewPCG(seed, familyHash(family)))}
+}
+
+// phaseSalt sets the phase's random stream apart from the trace's own.
+const phaseSalt = 0x9e3779b97f4a7c15
+
+// synthPhase returns the minutes from synthStart to the first minute of
+// family's trace for seed under SynthOptions.Phase: 0–6 whole days and a
+// whole minute of the day, from a stream of the phase's own.
+func synthPhase(family string, seed uint64) int {
+	r := rand.New(rand.NewPCG(seed, familyHash(family)^phaseSalt))
+	day := r.IntN(7)
+	return day*dayMin + r.IntN(dayMin)
+}
+
+// minutes returns how many minutes a generator of a days-long trace
+// draws: the trace's days and the skipped minutes before them.
+func (g *gen) minutes(days int) int {
+	g.kept = days * dayMin
+	return g.kept + g.skip
+}
+
+// spanDays is the number of calendar days, whole or begun, that n drawn
+// minutes cover: the days a generator's daily schedule must fill.
+func spanDays(n int) int { return (n + dayMin - 1) / dayMin }
 
 // surgesDays is the length of the surges family's traces, which
 // SurgeSchedule must draw the same way.
@@ -159,9 +224,35 @@ type SurgeWindow struct {
 // SurgeSchedule returns the surges of the surges family's trace for seed
 // (the generator's own; Synthetic("surges", seed) draws the same ones).
 func SurgeSchedule(seed uint64) []SurgeWindow {
-	g := newGen("surges", seed)
-	g.surges(surgesDays)
-	return g.surgeLog
+	return surgeLogOf("surges", seed, SynthOptions{})
+}
+
+// surgeLogOf returns the surges or sales family's scheduled surges for
+// seed and options, in the trace's minutes (from its first, so a surge
+// begun before a phased trace starts has a negative Start); those wholly
+// before or after the trace are left out.
+func surgeLogOf(family string, seed uint64, o SynthOptions) []SurgeWindow {
+	g := newGen(family, seed)
+	if o.Phase {
+		g.skip = synthPhase(family, seed)
+	}
+	switch family {
+	case "surges":
+		g.surges(surgesDays)
+	case "daily-sales":
+		g.dailySales(salesDays)
+	default:
+		panic("surgeLogOf: no schedule for " + family)
+	}
+	var out []SurgeWindow
+	for _, w := range g.surgeLog {
+		w.Start -= g.skip
+		w.End -= g.skip
+		if w.End > 0 && w.Start < g.kept {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 const dayMin = 1440
@@ -173,9 +264,7 @@ const salesDays = 21
 // for seed (Synthetic("daily-sales", seed) draws the same ones), all
 // marked Weekly: false (they recur daily).
 func SaleSchedule(seed uint64) []SurgeWindow {
-	g := newGen("daily-sales", seed)
-	g.dailySales(salesDays)
-	return g.surgeLog
+	return surgeLogOf("daily-sales", seed, SynthOptions{})
 }
 
 // daily is a smooth daily shape in [0, 1]: a night trough around 04:00, a
@@ -229,14 +318,14 @@ func (a *ar) next(g *gen) float64 {
 }
 
 func (g *gen) smoothGrowth(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	out := make([]float64, n)
 	base := 1500 + 1000*g.rng.Float64()
 	ph := g.rng.Float64()*4 - 2
 	growth := math.Log(1.3 + 0.4*g.rng.Float64())
 	slow := ar{rho: 0.995, sigma: 0.02}
 	for i := range out {
-		trend := math.Exp(growth * float64(i) / float64(n))
+		trend := math.Exp(growth * float64(i-g.skip) / float64(g.kept))
 		lvl := base * (0.35 + 0.65*daily(i, ph)) * weekly(i, 0.8) * trend * slow.next(g)
 		out[i] = g.poisson(lvl)
 	}
@@ -263,7 +352,7 @@ func (s surge) factor(i int) float64 {
 }
 
 func (g *gen) surges(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	var ss []surge
 	mk := func(start int, weekly bool) surge {
 		s := surge{
@@ -275,13 +364,13 @@ func (g *gen) surges(days int) []float64 {
 	}
 	// Weekly matches: Wednesday and Saturday at a fixed evening hour.
 	hour := 18 + g.rng.IntN(3)
-	for d := 0; d < days; d++ {
+	for d := 0; d < spanDays(n); d++ {
 		if wd := d % 7; wd == 2 || wd == 5 {
 			ss = append(ss, mk(d*dayMin+hour*60, true))
 		}
 	}
 	// Launches and flash sales: about one every three days, at random.
-	for d := 0; d < days; d++ {
+	for d := 0; d < spanDays(n); d++ {
 		if g.rng.Float64() < 0.35 {
 			ss = append(ss, mk(d*dayMin+(9+g.rng.IntN(12))*60+g.rng.IntN(60), false))
 		}
@@ -295,7 +384,7 @@ func (g *gen) surges(days int) []float64 {
 		for _, s := range ss {
 			f = math.Max(f, s.factor(i))
 		}
-		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i)/float64(n)) * slow.next(g) * f
+		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i-g.skip)/float64(g.kept)) * slow.next(g) * f
 		out[i] = g.poisson(lvl)
 	}
 	return out
@@ -304,10 +393,10 @@ func (g *gen) surges(days int) []float64 {
 // dailySales is the daily-sales family (OptionalFamilies): the surges
 // family's front with a flash sale at the same minute of every day.
 func (g *gen) dailySales(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	at := (10 + g.rng.IntN(12)) * 60
 	ss := make([]surge, 0, days)
-	for d := 0; d < days; d++ {
+	for d := 0; d < spanDays(n); d++ {
 		s := surge{
 			start: d*dayMin + at, ramp: 3 + g.rng.IntN(6), hold: 30 + g.rng.IntN(61), down: 5 + g.rng.IntN(16),
 			mag: 2 + 3*g.rng.Float64(),
@@ -320,14 +409,14 @@ func (g *gen) dailySales(days int) []float64 {
 	growth := math.Log(1.1 + 0.2*g.rng.Float64())
 	slow := ar{rho: 0.995, sigma: 0.02}
 	for i := range out {
-		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i)/float64(n)) * slow.next(g) * ss[i/dayMin].factor(i)
+		lvl := base * (0.4 + 0.6*daily(i, 0)) * weekly(i, 0.85) * math.Exp(growth*float64(i-g.skip)/float64(g.kept)) * slow.next(g) * ss[i/dayMin].factor(i)
 		out[i] = g.poisson(lvl)
 	}
 	return out
 }
 
 func (g *gen) jumps(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	out := make([]float64, n)
 	base := 600 + 600*g.rng.Float64()
 	level := 1.0
@@ -348,7 +437,7 @@ func (g *gen) jumps(days int) []float64 {
 }
 
 func (g *gen) batch(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	on := make([]float64, n)
 	// Random jobs: on 20–90 minutes, off 30–240 minutes.
 	for i := g.rng.IntN(120); i < n; {
@@ -361,8 +450,8 @@ func (g *gen) batch(days int) []float64 {
 	}
 	// A nightly cron at 02:00 for an hour.
 	cron := 1200 + 400*g.rng.Float64()
-	for d := 0; d < days; d++ {
-		for j := d*dayMin + 120; j < d*dayMin+180; j++ {
+	for d := 0; d < spanDays(n); d++ {
+		for j := d*dayMin + 120; j < min(n, d*dayMin+180); j++ {
 			on[j] += cron
 		}
 	}
@@ -375,7 +464,7 @@ func (g *gen) batch(days int) []float64 {
 }
 
 func (g *gen) diurnal(days int, rate, sigma float64) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	out := make([]float64, n)
 	r := rate * (0.7 + 0.6*g.rng.Float64())
 	ph := g.rng.Float64()*6 - 3
@@ -392,7 +481,7 @@ func (g *gen) diurnal(days int, rate, sigma float64) []float64 {
 }
 
 func (g *gen) drift(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	out := make([]float64, n)
 	r := 200 + 300*g.rng.Float64()
 	x := 0.0
@@ -408,12 +497,12 @@ func (g *gen) drift(days int) []float64 {
 }
 
 func (g *gen) bursty(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	boost, addBurst := burstsOf(n)
 	// Viral bursts: about six a day, Pareto magnitudes 1.5–4×.
 	g.randomBursts(n, 6, addBurst)
 	// Content drops at 09:00 and 17:00 every day.
-	for d := 0; d < days; d++ {
+	for d := 0; d < spanDays(n); d++ {
 		for _, h := range []int{9, 17} {
 			addBurst(d*dayMin+h*60, 1.8+0.4*g.rng.Float64(), 2, 20)
 		}
@@ -461,10 +550,10 @@ func burstsOf(n int) ([]float64, func(start int, mag float64, rise, decay int)) 
 // bursts a day, and, in each hour from 08:00 to 23:00, a burst near the
 // top of the hour (start jittered by ±2 minutes) six times in ten.
 func (g *gen) burstyHourly(days int) []float64 {
-	n := days * dayMin
+	n := g.minutes(days)
 	boost, addBurst := burstsOf(n)
 	g.randomBursts(n, 3, addBurst)
-	for d := 0; d < days; d++ {
+	for d := 0; d < spanDays(n); d++ {
 		for h := 8; h < 24; h++ {
 			if g.rng.Float64() < 0.6 {
 				mag := g.burstMag()
@@ -504,7 +593,9 @@ const social5mBucket = 5
 // largest bursts set its maximum, so the capacity of max/20 leaves the
 // daytime level at about half a replica and the night at a tenth.
 func (g *gen) social5m(days int) []float64 {
-	n := days * dayMin
+	// Whole buckets, on the clock's 5-minute steps from synthStart (a
+	// phased trace may begin and end inside one).
+	n := (g.minutes(days) + social5mBucket - 1) / social5mBucket * social5mBucket
 	boost, addBurst := burstsOf(n)
 	for i := 0; i < n; i++ {
 		if g.rng.Float64() < 3.0/dayMin {
@@ -515,13 +606,13 @@ func (g *gen) social5m(days int) []float64 {
 	// One event of the kind that makes a series' maximum (an earnings
 	// call, a product launch): 20–30× on a weekday afternoon of the second
 	// or third week.
-	day := 7 + g.rng.IntN(days-7)
+	day := 7 + g.rng.IntN(days-7) + g.skip/dayMin
 	for day%7 >= 5 {
 		day--
 	}
 	addBurst(day*dayMin+(14+g.rng.IntN(6))*60+g.rng.IntN(60), 20+10*g.rng.Float64(), 2, 60)
 	half := g.rng.IntN(2) * 30 // this account posts at :00 or at :30
-	for d := 0; d < days; d++ {
+	for d := 0; d < spanDays(n); d++ {
 		if d%7 >= 5 {
 			continue
 		}

@@ -151,3 +151,39 @@ func TestShopRowsAlone(t *testing.T) {
 		t.Fatalf("no rows at all: %v, want an empty suite", err)
 	}
 }
+
+// TestSynthPhaseFlag checks --synth-phase: off by default (the synthetic
+// traces start on Monday 2026-01-05 00:00 UTC), and on it loads the
+// phased traces of scaleeval.SyntheticWith.
+func TestSynthPhaseFlag(t *testing.T) {
+	load := func(args ...string) []scaleeval.Trace {
+		t.Helper()
+		var sf suiteFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		sf.register(fs)
+		if err := fs.Parse(append([]string{"--synthetic", "--families", "surges,bursty", "--seeds", "1"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		trs, err := loadSuite(sf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return trs
+	}
+	monday := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, tr := range load() {
+		if !tr.Times[0].Equal(monday) {
+			t.Errorf("%s starts at %v without --synth-phase, want %v", tr.Name, tr.Times[0], monday)
+		}
+	}
+	for _, tr := range load("--synth-phase") {
+		want, err := scaleeval.SyntheticWith(tr.Family, tr.Seed, scaleeval.SynthOptions{Phase: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Times[0].Equal(monday) || !tr.Times[0].Equal(want.Times[0]) || !slices.Equal(tr.Demand, want.Demand) {
+			t.Errorf("%s starts at %v with --synth-phase, want the phased trace's %v", tr.Name, tr.Times[0], want.Times[0])
+		}
+	}
+}
