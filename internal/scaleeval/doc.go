@@ -2144,6 +2144,126 @@
 // 1, so on traffic with no phase each minute gets its own chances before
 // its failures put it aside.
 //
+// # The twenty-second round: where in the week a trace starts
+//
+// Every synthetic trace started on Monday 2026-01-05 at 00:00, so every
+// run spent its unscored first day on a Monday, scored from Tuesday and
+// met its first weekend after five days; real traces start on any weekday and hour (NASA on a
+// Saturday, ClarkNet on a Monday), and the anomaly side found that the
+// Monday start flattered one of its families by about 5 points. This
+// round adds SynthOptions.Phase (`simulate --synth-phase`, off by
+// default) and measures main's policy (97425d8) with it. It changes
+// neither the policy nor any setting.
+//
+// With the phase a trace starts 0–6 whole days and a whole minute of the
+// day after synthStart, drawn from a stream of the family's and seed's
+// own (not the trace's). The generator draws the trace from synthStart
+// as before, that many minutes longer, and drops the first ones, so the
+// demand, not only the timestamps, starts at that point of its week: the
+// weekly matches stay on Wednesdays and Saturdays at the unphased
+// trace's hour, the daily sale at its minute of the day, a growth trend
+// runs over the kept days, social-5m's buckets stay on the clock's
+// 5-minute steps. The length is unchanged. Off, the traces are byte for
+// byte main's (TestSynthPhaseOffIsUnchanged: 13 family/seed digests; the
+// suite's table at seeds 1,2 is identical). TestSynthPhase checks that a
+// phased trace is the same for the same seed, starts elsewhere for
+// another, and follows its clock (diurnal-high's weekend falls on its
+// timestamps' Saturdays and Sundays, which relabelled timestamps alone
+// would not give).
+//
+// Commands (BIN built from this branch; rows below are the two together):
+//
+//	GOMAXPROCS=1 BIN simulate --synthetic --seeds 1,2 --shop-seeds none --workers 1 [--synth-phase]
+//	GOMAXPROCS=1 BIN simulate --synthetic --families surges,daily-sales --tier-families daily-sales --seeds 1,2,11,12 --shop-seeds none --workers 1 [--synth-phase]
+//
+// Ours over HPA at equal cost, under×/unserved×@cost÷oracle, Monday 00:00
+// then phased, and the phased trace's first minute (a front's web and
+// cache rows are its trace's row):
+//
+//	smooth-growth-s1     0.003/0.007@1.02  0.004/0.010@1.02  Thu 19:29
+//	smooth-growth-s2     0.004/0.007@1.02  0.004/0.005@1.02  Sun 01:14
+//	surges-s1            0.737/0.747@1.08  0.677/0.729@1.07  Mon 08:29
+//	surges-s2            0.667/0.748@1.06  0.422/0.676@1.05  Fri 05:59
+//	jumps-s1             0.025/0.392@1.03  0.033/0.409@1.03  Fri 17:55
+//	jumps-s2             0.045/0.511@1.04  0.037/0.438@1.03  Tue 13:50
+//	batch-s1             0.687/0.797@1.49  0.722/0.849@1.65  Fri 13:17
+//	batch-s2             0.738/0.834@1.67  0.742/0.827@1.68  Sat 00:49
+//	diurnal-low-s1       0.249/0.255@1.19  0.199/0.198@1.19  Sun 14:09
+//	diurnal-low-s2       0.267/0.293@1.16  0.305/0.361@1.16  Sat 18:20
+//	diurnal-high-s1      0.005/0.006@1.03  0.007/0.010@1.03  Thu 22:27
+//	diurnal-high-s2      0.004/0.012@1.03  0.006/0.016@1.03  Tue 04:40
+//	drift-s1             0.014/0.006@1.05  0.017/0.008@1.05  Sun 20:38
+//	drift-s2             0.019/0.009@1.04  0.034/0.016@1.04  Thu 17:28
+//	bursty-s1            0.802/0.797@1.10  0.777/0.784@1.11  Thu 22:01
+//	bursty-s2            0.802/0.790@1.12  0.751/0.773@1.13  Thu 13:02
+//	bursty-hourly-s1     0.750/0.667@1.14  0.800/0.754@1.23  Fri 03:00
+//	bursty-hourly-s2     0.725/0.704@1.14  0.779/0.743@1.21  Mon 05:18
+//	social-5m-s1         0.507/0.638@1.67  0.396/0.526@1.83  Mon 06:07
+//	social-5m-s2         0.674/0.745@1.56  0.537/0.774@1.57  Sat 16:07
+//	surges-s1/db         0.791/0.926@1.07  0.777/0.936@1.08  Mon 08:29
+//	surges-s2/db         0.747/0.901@1.08  0.762/0.899@1.08  Fri 05:59
+//	surges-s11           0.705/0.799@1.05  0.654/0.779@1.06  Fri 10:53
+//	surges-s12           0.743/0.715@1.06  0.436/0.675@1.05  Tue 18:34
+//	daily-sales-s1       0.319/0.228@1.08  0.092/0.243@1.04  Sun 05:30
+//	daily-sales-s2       0.432/0.269@1.07  0.425/0.296@1.06  Sun 00:28
+//	daily-sales-s11      0.373/0.223@1.07  0.308/0.194@1.07  Sun 22:16
+//	daily-sales-s12      0.097/0.301@1.04  0.064/0.251@1.03  Sat 18:17
+//	daily-sales-s1/db    0.490/0.113@1.17  0.971/0.219@1.16  Sun 05:30
+//	daily-sales-s2/db    0.795/0.134@1.15  0.762/0.112@1.14  Sun 00:28
+//	daily-sales-s11/db   0.830/0.120@1.21  0.725/0.162@1.17  Sun 22:16
+//	daily-sales-s12/db   0.617/0.176@1.21  0.875/0.253@1.15  Sat 18:17
+//
+// No row loses either way (0 of 26 and 0 of 20 in both). Phased, 18 of
+// these 32 rows are better and 14 worse by the worse ratio, whose mean
+// goes from 0.520 to 0.527. The rows that move most: daily-sales-s1's
+// database 0.490 → 0.971, daily-sales-s12's 0.617 → 0.875, daily-sales-s1
+// 0.319 → 0.092 and surges-s2 and -s12 0.667 → 0.422 and 0.743 → 0.436
+// (the last three mostly HPA's: its under-provisioned minutes at our
+// cost went 0.57 → 2.68 %, 0.44 → 0.78 % and 0.42 → 0.70 %, ours
+// 0.18 → 0.25 %, 0.29 → 0.33 % and 0.31 → 0.31 %), and the costs of
+// bursty-hourly (1.14 → 1.23 and 1.21) and social-5m-s1 (1.67 → 1.83).
+//
+// A phased trace is also another draw of its noise, so the phase alone
+// was measured against redraws that keep the Monday start: a scratch
+// build (not committed) set the skip to 1, 2, 3 or 4 whole weeks
+// (Monday 00:00, the generator's stream spent a week or more further),
+// and three more phases from other streams, on the same two commands.
+// Over the five Monday draws and the four phased ones the mean worse
+// ratio per row moves by 0.08 at most: diurnal-low better phased
+// (0.28 → 0.20 and 0.36 → 0.29), jumps-s1 (0.44 → 0.37) and
+// social-5m-s1 (0.68 → 0.60) too; the daily-sales database worse on
+// s11 and s12 (0.72 → 0.79, 0.79 → 0.85) and not on s1 and s2 (0.72 →
+// 0.71, 0.80 → 0.78), bursty-hourly 0.77 → 0.78 and 0.74 → 0.79.
+// bursty-hourly reaches 1.21 of the oracle at a Monday start too (the
+// draw three weeks in), so its phased costs are a draw's. The only loss
+// in the nine draws is a Monday one: daily-sales-s1's database with the
+// stream a week in, 1.020/0.178 at 1.16 of the oracle (HPA 1.032 %
+// under); the worst phased is 0.971 (the table's). So on these seeds
+// the phase moves a row by about what a redraw does, in neither
+// direction for the suite as a whole; the Monday start does not flatter
+// the policy the way it flattered the anomaly corpus's one family.
+//
+// Where the database of daily-sales loses its minutes (scratch test,
+// seed 1, minutes under-provisioned ours/HPA at the target nearest our
+// cost): Monday 139/263, a week in 303/306, phased (from Sunday 05:30)
+// 288/305. Of the phased 288, 250 fall in the trace's days 1–11 (HPA
+// 164), and 128 away from any sale (more than an hour before or after
+// it; HPA 28), at 05:00–07:00, 10:00–16:00 and 20:00; HPA loses its
+// minutes in the sales' first 15 minutes (270, ours 80). After day 11
+// ours misses 0–10 minutes a day (Monday and phased). The first weekend
+// is not where the minutes go: Saturday 16 and Sunday 4 of the Monday
+// draw's 139, Saturday 0 and Sunday 29 of the phased 288 (whose first
+// scored day is a Monday from 05:30; a Monday start scores from
+// Tuesday). So the row's margin is set by the policy's first week and a
+// half on the database, whatever the weekday of the start.
+//
+// Noticed, not touched: daily-sales-s1's database is the suite's
+// narrowest row on the daily-sales app, one redraw from a loss; the
+// forecaster's weekly profile needs 8 days and the misses end at about
+// day 11, which this round did not attribute to one part of the
+// policy. The phase is a measurement option; the suite's default stays
+// the Monday start, so the tables of earlier rounds stand.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
