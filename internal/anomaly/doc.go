@@ -2875,4 +2875,110 @@
 // The membudget TestBudget was not run (not this package's; 440 more
 // bytes a metric, about 7.5 KB of its 8 KB per metric by the last
 // measured overhead).
+//
+// The fourteenth of the anom rounds (branch countkind; no code kept,
+// not judged: phased seeds 171–180 were not generated and stay
+// unseen). Aim: the thirteenth round's last note, why the counts
+// family loses with the day kinds. Measured on phased seeds 1–30
+// (the thirteenth round's corpus, not regenerated), main (b4bc93c)
+// against --config '{"DayShiftDayKind":false}'. From
+//
+//	go build -o /tmp/team/countkind-bin-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/countkind-bin-TAG nab --data /work/shared/data/nab/data --out /tmp/team/countkind-res/TAG/nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file --config '{...}'
+//	GOMAXPROCS=1 /tmp/team/countkind-bin-TAG nab --synth /tmp/team/daykind-synthP-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/countkind-res/TAG/synthP --label-free-rate 0.1 --calibration --synth-phase --config '{...}'
+//
+// main gives NAB 73.55 / 71.86 / 71.76 / 73.55, low-FP 67.17 / 65.28,
+// 65 false-alarm rows; phased 74.59 / 72.27 / 72.53 / 73.82, counts
+// 71.06 / 67.66 / 68.37 / 70.48 with 1,854 false-alarm rows at 0.37.
+// Without the day kinds: phased 73.94 / 71.80 / 72.09 / 73.14, counts
+// 71.46 / 68.43 / 69.15 / 70.58 with 1,840 rows.
+//
+// First, a premise that does not hold. Every counts file gets the
+// daily changepoint, not only the busy ones: the count scale maps a
+// zero to 2√(3/8) (or its negative-binomial form), which is positive,
+// so a zero never marks a count series non-positive. All 390 files
+// are scored by it; 384 have zeros, 160 are on Anscombe's scale.
+//
+// Where the loss comes from. A scratch binary flipped the day kinds
+// for the counts files only (everything else as main): all 74.64 /
+// 72.35 / 72.78 / 73.85, counts 71.23 / 67.96 / 68.90 / 70.58. So of
+// the counts LOCO loss (−0.77), −0.47 is the other families' choice
+// of threshold and −0.30 the counts files' own scores; of LOFO
+// (−0.78), −0.25 and −0.53; of in-sample (−0.40), −0.23 and −0.17;
+// label-free (−0.10) is all their own. Each seed's counts LOCO
+// threshold, chosen on the other three families, moved in 13 seeds:
+// 7 down by 0.005–0.034 (seed 1 0.341 → 0.307) and 6 up by
+// 0.001–0.027. The counts curve is steep below 0.37 and flat above
+// (0.32: 61.55 → 61.41, 0.37: 70.58 → 70.48, 0.40: 67.94 → 67.74;
+// best 0.385 both, 73.38 → 73.36), so the falls cost more than the
+// rises give. At fixed thresholds counts loses 0.20 or less from 0.32
+// up (0.14 at 0.32, 0.10 at 0.37, 0.20 at 0.40), 0.35 and 0.66 at 0.28
+// and 0.30.
+//
+// The counts files' own part (a scratch test replaying the 390 files
+// both ways, nothing kept; rows after probation outside the windows,
+// at 0.37). No window is found or lost; 2 are found later (5 and 50
+// minutes) and 4 earlier. 49 false-alarm rows appear only with the
+// day kinds and 35 only without (1,840 → 1,854); 43 and 24 of them
+// are led by the daily changepoint. Before the weekly profile is
+// ready, 26 against 21, all 26 on weekdays, 25 of them counted rows:
+// 14 before the weekday kind had judged 600 of its rows (it counts
+// from the 300th), 12 between 600 and 1,200, none later. After it,
+// 23 against 14, 9 against 4 within a day of the switch. On
+// Anscombe's scale 22 against 13; on the negative-binomial
+// scale 27 against 22. Weekend rows 11 against 12: not the weekend
+// dip. In the first week the kind reference is counted on 259,651
+// rows (88,871 for the smoothed daily profile) with a mean statistic
+// of 1.20 (1.53): it forecasts better than the level forecaster far
+// more often, and its residuals are smaller. So the daily
+// changepoint's tail learns a lighter first week. At the switch to the
+// weekly profile its threshold is 4.07 → 3.33 (median of 390), and a
+// statistic of 6 has tail probability 0.0113 → 0.0036 (8: 0.00033 →
+// 0.00005). The weekly profile's first slots are each the mean of one
+// day's six readings, where the weekday kind had learned from five
+// days; its residuals were not measured, but the extra alarms after
+// the switch (and the variant below) say they are scored as rarer than
+// they are. The cost is small in rows (14 of 1,840) and larger in
+// LOCO, where the other families pull the threshold down into counts'
+// steep part. Not isolated: the kinds' first-day means as such, and
+// the count scale's units against the kinds' (both scales lose rows,
+// the Anscombe files more).
+//
+// The one variant tried: a Config field, DayShiftKindKeep (off by
+// default), under which the kinds keep learning after the weekly
+// profile is ready and a row's kind stays the daily changepoint's
+// reference while its mean absolute error is below the weekly
+// profile's. No constant added: the same rule that lets a reference
+// count only while it beats the level forecaster. The diff is kept at
+// /tmp/team/countkind-candidate.diff. The gate, fixed before the run:
+// phased LOCO and label-free up, NAB LOCO, label-free and low-FP LOCO
+// not down. With --config '{"DayShiftKindKeep":true}':
+//   - NAB 73.69 / 72.00 / 71.90 / 73.69, low-FP 67.31 / 65.42, low-FN
+//     78.22 / 76.48, 65 rows; only art_load_balancer_spikes moves
+//     (0.509 → 0.662).
+//   - Phased 74.72 / 72.26 / 72.90 / 73.94 (LOCO −0.01, label-free
+//     +0.12), low-FP 67.63 / 63.96 / 64.95 / 66.39, low-FN 79.92 /
+//     77.61 / 78.25 / 78.68, 4,094 → 4,073 rows at 0.37. By family:
+//     counts 71.52 / 67.77 / 69.22 / 70.71, shift 79.45 / 77.28 /
+//     77.96 / 78.53, irregular 68.81 / 65.90 / 66.57 / 67.52, hourly
+//     79.10 / 78.07 / 77.84 / 78.99 (its scores do not change; the
+//     thresholds chosen on the others do).
+//   - After the weekly profile is ready a kind stays the reference on
+//     62 % of the counts rows, 70 % of shift's and 60 % of irregular's.
+//     Windows at 0.37 (scratch comparison with main): counts 4 found
+//     and 2 lost, 11 earlier and 4 later, 1 more false-alarm row;
+//     shift 1 found, 9 earlier and 16 later, 19 fewer rows (14 of them
+//     on the switch day); irregular 1 found and 1 lost, 3 fewer rows.
+//
+// Rejected at the gate: phased LOCO 72.27 → 72.26 (irregular 66.08 →
+// 65.90, hourly 78.15 → 78.07), though label-free, LOFO and every
+// NAB column rise. Seeds 171–180 were not generated.
+//
+// Noticed, not touched: counts LOCO depends on where the other
+// families put the threshold more than on its own scores, because its
+// curve below 0.37 is steep; any change that helps irregular at lower
+// thresholds will read as a counts loss. The variant did what the
+// diagnosis asked of it on counts and shift (the switch day's false
+// alarms fall), so the statistic's change of reference at the switch
+// remains a cost worth another look, on other seeds than these.
 package anomaly
