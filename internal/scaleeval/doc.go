@@ -2264,6 +2264,114 @@
 // policy. The phase is a measurement option; the suite's default stays
 // the Monday start, so the tables of earlier rounds stand.
 //
+// # The twenty-third round: why the database misses in its first days
+//
+// A diagnosis round: it changes neither the policy nor any setting. The
+// twenty-second round found daily-sales-s1's database losing its
+// minutes on days 1–11 away from the sales and did not say which part
+// of the policy loses them. The row (main, 2325faf):
+//
+//	GOMAXPROCS=1 BIN simulate --synthetic --families daily-sales --tier-families daily-sales --seeds 1 --shop-seeds none --workers 1 --synth-phase --breakdown
+//
+// and the same with --seeds 2, 11 and 12 for comparison. A scratch test
+// (not committed) ran the same three-tier app with the decisions'
+// inputs kept, and counted the database's under-provisioned minutes more
+// than an hour from any sale on days 1–11 (s1 112 of the round's 128;
+// the other 16 fall on days 14, 16 and 19): s2 118, s11 73, s12 131;
+// HPA at the target nearest our cost misses 13, 20, 14 and 5 such
+// minutes. Every one of the 434 is one replica short (on s1 at
+// 05:00–07:00, 10:00–16:00 and 20:00, as the twenty-second round found),
+// and every one was decided at p90 with the 3-minute window. At 418 the
+// decision a lead window before already wanted fewer replicas than the
+// minute needed, and at 403 the replicas serving were that decision's:
+// the count was sized short, not scaled down too early.
+//
+// The skill selector runs the database's cheapest candidate, p90/3m
+// (the sixteenth round's start on a long-lead tier), until its shadows
+// give a costlier one the nineteenth round's margin, and then switches to
+// p98/15m: on day 11 at 17:09 on s1, days 16, 12 and 14 on s2, s11 and
+// s12. The misses mostly stop where it switches (s1: 0–10 a day after day 11,
+// as the twenty-second round saw). Variants, each run over the whole
+// trace with the shop's back tiers as main (the fixed points are `…
+// --skill=off --short-stabilization=0s --quantile=0.98
+// --stabilization=15m` and so on, the rest scratch); the count is how
+// many of main's off-sale day 1–11 minutes the variant serves, "+n" the
+// new ones it misses (s1, s2, s11, s12; the realised means are every
+// tier's forecast points set to the 5-minute means that came):
+//
+//	p90/3m fixed (--skill=off)          0+6    0+0    0+0    0+0
+//	p90/15m fixed: the window alone    15     15      7     37
+//	p98/3m fixed: the quantile alone   99    105     54    116
+//	p98/15m fixed: the later point    105    105     63    127
+//	forecaster a week warm, p90/3m      2+49  12+17  20+17  12+33
+//	forecaster a week warm, selector   62+35  61+3   46+8   50+20
+//	policy a week warm, forecaster not  1+7    0+2    0+2    0+0
+//	both a week warm, selector         66+34  60+8   53+0   57+25
+//	forecasts = realised means, p90/3m 92+15 102+16  58+19 113+21
+//
+// p90/3m fixed is main to the minute until the switch; p98/15m fixed
+// scores 0.404/0.160 on s1 (main 0.971/0.219), s2 0.270/0.070 (0.762/
+// 0.112), s11 0.392/0.136 (0.725/0.162), s12 0.281/0.189 (0.875/0.253),
+// at 1.24–1.30 of the oracle against main's 1.14–1.17. "A week
+// warm" feeds the forecaster (or the policy) the trace's second week,
+// relabelled to the week before the start, so the weekly profile (8
+// days) is ready from the first minute. Without propagation (the
+// database on its own forecast) the off-sale day 1–11 misses are 136,
+// 134, 86 and 97; on the web's propagated forecast alone 135, 128, 80
+// and 142 (main 112, 118, 73, 131). The forecast's error is about as
+// large after day 11 as before: the share of off-sale ticks whose realised
+// highest 5-minute mean over the lead window lay more than 10 % above
+// the database's forecast is 9.6, 12.4, 9.3 and 9.8 % on days 1–11 and
+// 7.9, 11.7, 12.6 and 7.5 % after.
+//
+// Where the minutes go, then:
+//
+//   - the selector's operating point explains them: the quantile 374
+//     of the 434 (p98 at the same window serves 99, 105, 54, 116), the
+//     window a further 6, 0, 9 and 11 (p98/15m), and alone (p90/15m)
+//     7–37;
+//   - the weekly profile not ready explains none at a fixed point (2–20
+//     served, 17–49 new); with the selector it moves the switch to days
+//     5, 4, 2 and 8, and that switch serves 219 of the 434;
+//   - the policy's own first week (calibration, seasonal memory,
+//     selector rates) explains none: warmed alone it switches on days
+//     12, 14, 11 and 14;
+//   - the propagated web forecast is no part of it: without it the
+//     misses grow on three seeds of four (on s12 they fall, 131 → 97), without
+//     the database's own forecast on all four;
+//   - the forecast's error sets the misses at p90 (perfect forecasts
+//     serve 58–113), but it is as large after day 11 as before; p98's
+//     wider ratio covers it.
+//
+// Why the switch comes late (s1, the selector's shadows printed by a
+// scratch change): from day 6.5 the selector rates p98 better than the
+// running p90/3m (0.59 against 0.72 of HPA's curve, 18 % better), but
+// p98 rests on 5.0 runs of misses against 18.7, so the margin is 0.37;
+// on day 11 p98/15m's 0.565 against 0.774 (27 %, on 7.5 runs against
+// 28.4) still meets a margin of 0.32, and it switches at day 11.5 at
+// about 0.50. A candidate that rarely misses gathers runs slowly, so its
+// margin stays wide.
+//
+// The fix to try next (not implemented): on a long-lead tier, take the
+// margin of a costlier switch from the runs on which the two shadows
+// disagree (missed by the running point and not by the candidate, and
+// the other way), not from their two counts as if independent: the
+// shadows run on the same ticks, and if nearly every miss of p98 is a
+// miss of p90 too (not measured), the evidence on s1 at day 6.5 is
+// about 14 runs against none. If the switch came there, s1's misses of
+// days 7–11 (64 of the 112) would mostly go, from the p98/15m row
+// above; s2, s11 and s12 switch later, so more. The case it must not
+// reopen is the sixteenth round's shop-s23, where p98/15m rated 28 %
+// better after one day on 3.9 runs against 8.8 and was wrong: run that
+// app and the sixteenth round's development seeds first.
+//
+// Noticed, not touched: the selector's rates start at zero and are not
+// corrected for it (on the database, after 11 days they carry about 44 %
+// of their weight), so skillEpsUnder and skillEpsUnserved weigh about
+// twice as much in the first days as later and pull every candidate's
+// ratio toward 1. A warm forecaster moves the switch earlier by 6–12
+// days on every seed, which this round did not explain.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
