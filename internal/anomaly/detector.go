@@ -391,7 +391,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		// nothing the changepoint does not.
 		dayLearn = true
 		ref, refErr := d.daily.smoothed(sec, d.daySpanSlots()), d.daily.err
-		if d.weekly.ready(sec) && d.weekly.nerr >= 10 {
+		if d.weeklyReference(sec) {
 			ref, refErr = d.weekly.predict(sec), d.weekly.err
 		} else if cfg.DayShiftDayKind {
 			// A reference of the row's own kind of day; none yet
@@ -554,7 +554,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		d.levelErr += math.Max(1/float64(d.n), cfg.ErrAlpha) * (e - d.levelErr)
 	}
 	d.level += cfg.FastAlpha * (v - d.level)
-	if cfg.DayShiftDayKind && d.dayOn && !d.hourly && d.n >= 1 && !(d.weekly.ready(sec) && d.weekly.nerr >= 10) {
+	if cfg.DayShiftDayKind && d.dayOn && !d.hourly && d.n >= 1 && !d.weeklyReference(sec) {
 		we := weekend(sec)
 		var dt int64
 		if weekend(d.lastSec) == we {
@@ -601,6 +601,14 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// weeklyReference says whether the weekly profile is the daily
+// changepoint's reference at time sec (ready, with an error scale); until
+// it is, the daily profile or, with Config.DayShiftDayKind, the day-kind
+// profiles are, and the latter learn.
+func (d *Detector) weeklyReference(sec int64) bool {
+	return d.weekly.ready(sec) && d.weekly.nerr >= 10
 }
 
 // daySpanSlots is how many daily slots either side the daily

@@ -65,12 +65,24 @@ func (s *seasonal) init(stepSec int64) {
 }
 
 // offset returns how far into its period time sec lies, in seconds.
-func (s *seasonal) offset(sec int64) int64 {
-	m := sec % s.period
+func (s *seasonal) offset(sec int64) int64 { return periodOffset(sec, s.period) }
+
+// periodOffset returns how far into a period of period seconds (counted
+// from the Unix epoch) time sec lies, in seconds, also before 1970.
+func periodOffset(sec, period int64) int64 {
+	m := sec % period
 	if m < 0 {
-		m += s.period
+		m += period
 	}
 	return m
+}
+
+// firstPeriodRate is the learning rate that keeps a slot the mean of its
+// readings in its first period, never below alpha: a reading into seconds
+// into its slot, at step seconds apart, is the slot's k-th.
+func firstPeriodRate(into, step int64, alpha float64) float64 {
+	k := into/max(step, 1) + 1
+	return math.Max(alpha, 1/float64(k))
 }
 
 func (s *seasonal) slot(sec int64) int {
@@ -147,8 +159,7 @@ func (s *seasonal) update(sec int64, v, alphaLevel, alphaSeason, alphaErr, clip 
 			// the first it is their mean, not its first reading
 			// (which, at a daily edge, is far from the slot's
 			// later readings).
-			k := (s.offset(sec)-int64(i)*s.slotSec)/max(int64(s.stepSec), 1) + 1
-			a = math.Max(a, 1/float64(k))
+			a = firstPeriodRate(s.offset(sec)-int64(i)*s.slotSec, int64(s.stepSec), a)
 		}
 		s.profile[i] += float32(a * r)
 	}
@@ -202,22 +213,19 @@ func newDayKind() dayKind {
 
 // weekend says whether time sec falls on a Saturday or Sunday (UTC).
 func weekend(sec int64) bool {
-	day := sec / 86400
-	if sec%86400 < 0 {
-		day--
-	}
 	// 1970-01-01 was a Thursday: days 2 and 3 of each week from it are
 	// Saturday and Sunday.
-	d := (day%7 + 7) % 7
+	d := periodOffset((sec-periodOffset(sec, 86400))/86400, 7)
 	return d == 2 || d == 3
 }
 
 // ready says whether the profile has seen a whole day of its kind.
 func (k *dayKind) ready() bool { return k.age >= 86400 }
 
-func kindSlot(sec int64) int {
-	return int(((sec%86400)+86400)%86400) / (86400 / kindSlots)
-}
+// kindSlotSec is a day-kind profile's slot width in seconds.
+const kindSlotSec = 86400 / kindSlots
+
+func kindSlot(sec int64) int { return int(periodOffset(sec, 86400) / kindSlotSec) }
 
 // predict returns the reference at time sec over level, and false if
 // neither sec's slot nor a neighbour has been seen.
@@ -251,8 +259,7 @@ func (k *dayKind) update(sec, dt, step int64, v, level, alphaSeason, alphaErr, c
 		a := alphaSeason
 		if !k.ready() {
 			// The first day: the slot is the mean of its readings.
-			n := (((sec%86400)+86400)%86400-int64(i)*(86400/kindSlots))/max(step, 1) + 1
-			a = math.Max(a, 1/float64(n))
+			a = firstPeriodRate(periodOffset(sec, 86400)-int64(i)*kindSlotSec, step, a)
 		} else if clip > 0 && k.nerr >= 10 {
 			lim := clip * k.err
 			r = math.Max(-lim, math.Min(lim, r))
