@@ -105,10 +105,7 @@ func Synthetic(family string, seed uint64) (Trace, error) {
 // SyntheticWith generates the named family's trace for seed with the
 // options o. The same family, seed and options always give the same trace.
 func SyntheticWith(family string, seed uint64, o SynthOptions) (Trace, error) {
-	g := newGen(family, seed)
-	if o.Phase {
-		g.skip = synthPhase(family, seed)
-	}
+	g := newGen(family, seed, o)
 	var d []float64
 	switch family {
 	case "smooth-growth":
@@ -181,9 +178,14 @@ func familyHash(family string) uint64 {
 	return h
 }
 
-// newGen seeds the generator of family's trace for seed.
-func newGen(family string, seed uint64) *gen {
-	return &gen{rng: rand.New(rand.NewPCG(seed, familyHash(family)))}
+// newGen seeds the generator of family's trace for seed, with its skip
+// set under o.Phase.
+func newGen(family string, seed uint64, o SynthOptions) *gen {
+	g := &gen{rng: rand.New(rand.NewPCG(seed, familyHash(family)))}
+	if o.Phase {
+		g.skip = synthPhase(family, seed)
+	}
+	return g
 }
 
 // phaseSalt sets the phase's random stream apart from the trace's own.
@@ -232,10 +234,7 @@ func SurgeSchedule(seed uint64) []SurgeWindow {
 // begun before a phased trace starts has a negative Start); those wholly
 // before or after the trace are left out.
 func surgeLogOf(family string, seed uint64, o SynthOptions) []SurgeWindow {
-	g := newGen(family, seed)
-	if o.Phase {
-		g.skip = synthPhase(family, seed)
-	}
+	g := newGen(family, seed, o)
 	switch family {
 	case "surges":
 		g.surges(surgesDays)
