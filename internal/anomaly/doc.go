@@ -2981,4 +2981,151 @@
 // diagnosis asked of it on counts and shift (the switch day's false
 // alarms fall), so the statistic's change of reference at the switch
 // remains a cost worth another look, on other seeds than these.
+//
+// The fifteenth of the anom rounds (branch counts; no code kept, not
+// judged: phased seeds 171–180 were not generated and stay unseen).
+// Aim: where the counts family's points go, and one or two principled
+// candidates for the largest cause (issue 12 asks for discreteness and
+// bursts: Poisson or negative-binomial noise, zero runs, spikes that
+// recur). From
+//
+//	go build -o /tmp/team/bin-counts-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/bin-counts-TAG nab --data /work/shared/data/nab/data --out /tmp/team/out-counts/TAG-nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file [--config '{...}']
+//	GOMAXPROCS=1 /tmp/team/bin-counts-TAG nab --synth /tmp/team/counts-synthP-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/out-counts/TAG-synth --label-free-rate 0.1 --synth-phase [--config '{...}']
+//
+// (about 1 s and 45 s; the first synthetic run wrote the corpus), main
+// at cb9dd0a gives NAB 73.55 / 71.86 / 71.76 / 73.55 (in-sample / LOCO
+// / LOFO / label-free), low-FP 67.17 / 65.28 / 65.28 / 67.17, low-FN
+// 78.12 / 76.39 / 76.32 / 78.12, 65 false-alarm rows; phased seeds
+// 1–30 74.59 / 72.27 / 72.53 / 73.82, counts 71.06 / 67.66 / 68.37 /
+// 70.48, low-FP 67.49 / 64.07 / 64.95 / 66.23, low-FN 79.78 / 77.23 /
+// 78.30 / 78.57: the fourteenth round's figures.
+//
+// Where the points go. A scratch test (not kept; it and the hooks it
+// needs are at /tmp/team/counts-diag_counts_test.go.txt and
+// /tmp/team/counts-scratch-all.diff) replays the 390 counts files of
+// seeds 1–30 through a copy of synthCounts that also returns the news
+// burst's state, and scores them with nab.Sweep (standard profile) at
+// 0.37, the label-free threshold:
+//   - 720 windows: 410 bursts (11 missed), 187 surges (60 missed), 123
+//     silences (none missed). Each found window loses 0.12–0.14 of its
+//     reward to lateness, which is what a detection at the onset costs
+//     in a window centred on it, so lateness (82 raw points) is mostly
+//     the windows' shape. The 71 missed windows cost 142 raw points,
+//     the 1,854 false-alarm rows 200.9: false alarms are the largest
+//     loss, then the surges.
+//   - The false-alarm rows by detector: residual 870, record 552, spot
+//     174, changepoint 146, daily changepoint 52, shift 34, stuck 26;
+//     1,834 are first alarms (20 break through a holdoff). 1,163 fall
+//     while a normal news burst adds more than 30 % to the rate (957
+//     while it more than doubles it): 378 on the burst's first row,
+//     534 one to five rows later (the onset scored under the threshold
+//     and the burst, not yet in the forecast, is still there), 251
+//     later. The large normal bursts, ×4–7 the rate (the upper few
+//     per cent of the generator's lognormal sizes, one or two a file),
+//     score 0.4–0.9; the planted bursts are ×11–31.
+//   - By file age: false-alarm rows per 1,000 scored rows in the file's
+//     first to sixth week 1.02, 0.63, 0.42, 0.34, 0.33, 0.41 (the first
+//     two weeks hold 998 of the 1,854 rows and 35 % of the scored
+//     rows); per day from the first weekend, outside windows, 0.71 and
+//     0.75 on its two days, 1.45 on the first Monday, 0.85–1.02 on
+//     Tuesday to Friday, 0.59–0.66 the week after. Early rows alarm in
+//     every detector; 96 rows are a record tail's first positive value
+//     (its p-value is then about one over the rows it has learned).
+//   - Not the cause: the file's base rate and its gamma shape (the
+//     rows per file are about the same in every band), its count scale
+//     (799 rows on 160 Anscombe files, 1,055 on 230 negative-binomial
+//     ones), the expected count (0.46–0.77 per 1,000 rows in every
+//     band from under 0.5 to over 8), zeros (125 rows).
+//   - Missed surges (×3–5 for 6 hours or more) peak at 0.18–0.365,
+//     mostly residual or spot at the onset. Over the one traced (seed
+//     1, Counts_10, ×3.3) the changepoint reaches 8–9, which the news
+//     bursts make ordinary (tail probability about 10^-2.5), and the
+//     daily changepoint 8.8 (10^-2.8), which stops being counted
+//     part-way into the surge, when its reference's error passes the
+//     level forecaster's. A
+//     statistic with a memory of 10–20 rows cannot tell a surge from a
+//     burst that decays over 4–34 rows. At 0.33 150 surges are found,
+//     at 0.30 166 (with 3,176 and 5,106 false-alarm rows).
+//   - The record detector's rows hardly depend on the threshold: 562
+//     at 0.30, 552 at 0.37, 392 at 0.45 (half of the 796 there).
+//
+// Diagnostics, counts at 0.37 (false-alarm rows, windows missed;
+// main 1,854 and 71; scratch switches, not candidates): the count
+// scale's negative-binomial size set to the file's true gamma shape
+// 2,029 and 85 (busy files only 2,056 and 84), CountDispersion 0 or
+// 160 1,868 and 70, 1,893 and 69: the scale is not the cause. The
+// record detector at weight 7 1,739 and 76, off 1,602 and 78;
+// RangeAlpha 0 1,669 and 77 (record rows 552 → 172; the other families'
+// rows fall too, hourly 869 → 864, irregular 579 → 548, shift 792 →
+// 651, windows found −1, −2, −7), but NAB 70.50 / 66.94 / 68.70 /
+// 70.50, low-FP 64.52 / 62.62: the forgetting range carries NAB. The
+// residual detector on the innovation of an AR(1) of u (the lag-one
+// coefficient learned at ErrAlpha) 2,025 and 68; resting values never
+// records 1,848 and 71; the daily changepoint counted whatever its
+// reference's error 1,902 and 71.
+//
+// The gate, fixed before any candidate ran: phased seeds 1–30 overall
+// LOCO and label-free up; NAB LOCO, label-free and low-FP LOCO not
+// down; TestBudget and TestDetectorStateSize pass; BenchmarkObserve at
+// most 2 µs. Judging, once and only if it passed: phased seeds
+// 171–180.
+//   - Candidate 1, a generalised Pareto tail: beyond a tail's
+//     threshold the exponential's posterior predictive becomes a
+//     generalised Pareto tail whose shape is the method-of-moments
+//     estimate from the excesses, (1 − m²/s²)/2 in [0, 1/2), when that
+//     exceeds the Lomax's 1/n (one more decayed mean, of the squared
+//     excess; diff at /tmp/team/counts-candidate-gpd.diff, bin
+//     /tmp/team/bin-counts-c1). NAB 70.66 / 68.97 / 68.87 / 70.66,
+//     low-FP 64.47 / 62.77, low-FN 74.99 / 73.25; phased 74.07 / 71.61
+//     / 72.00 / 73.20 (counts 70.87 / 67.15 / 67.87 / 70.30, hourly
+//     77.54 / 76.74 / 76.45 / 77.37, irregular 68.65 / 65.95 / 66.60 /
+//     67.58, shift 79.23 / 76.58 / 77.06 / 77.54), low-FP 66.86 /
+//     63.76, low-FN 79.27 / 76.65. Counts at 0.37: 1,806 rows, 75
+//     windows missed. Rejected: every gate figure falls. The heavier
+//     tail takes the planted anomalies' scores down with the normal
+//     bursts', as the seventh round's evidence counts did.
+//   - Candidate 2, tails by side: a Config field, SideTails (off by
+//     default; --config '{"SideTails":true}'), under which a surprise
+//     with a side (the residual, the changepoint's mean, the distance
+//     from the long-run mean, a record above or below the range, the
+//     ratio or daily changepoint) is judged beyond its tail's
+//     threshold by twice the two-sided p-value times the share of the
+//     tail's excesses on its side (Laplace's rule of succession, then
+//     the mean excess's rate): count noise and bursts are skewed, so a
+//     rise would be judged by the rises and a fall by the falls. No
+//     constant added; the state stays at 6,896 bytes (the threshold
+//     bin as an int32 beside a float32 share). Diff at
+//     /tmp/team/counts-candidate-sidetails.diff, bin
+//     /tmp/team/bin-counts-c2clean; off, NAB is identical to main's
+//     output. On: NAB 72.13 / 68.93 / 68.54 / 67.46, low-FP 62.57 /
+//     59.60, low-FN 77.78 / 74.44, 100 rows at its in-sample 0.348;
+//     phased 74.15 / 71.49 / 72.33 / 73.14 (counts 71.06 / 65.68 /
+//     68.61 / 69.40, hourly 79.13 / 78.05 / 78.03 / 78.57, irregular
+//     67.24 / 65.45 / 65.67 / 66.53, shift 79.16 / 76.77 / 77.01 /
+//     78.05), low-FP 67.38 / 64.43, low-FN 79.12 / 76.50. Counts at
+//     0.37: 1,639 rows (residual rises 825 → 574) but bursts missed 11
+//     → 22 and surges 60 → 68, and falls alarm more (residual 45 → 79,
+//     changepoint 4 → 52 rows). Rejected: the planted bursts are rises
+//     too, and a minority side's small share makes its modest
+//     extremes rare.
+//
+// Neither candidate passed, so seeds 171–180 were not generated. The
+// branch has no code change.
+//
+// Noticed, not tried: the surges want a statistic whose memory is
+// longer than the news bursts' decay (about 3 hours), such as the
+// level forecaster (FastAlpha, about 4 hours on 5-minute data) against
+// the seasonal reference; that is a tail more (376 bytes), which the
+// 6,912-byte class does not have unless the tails' histograms shrink
+// (float32 counts). The first two weeks' excess of false alarms is the
+// young tails' and is the same in every detector; both changes that
+// made the tails heavier everywhere (the seventh round's evidence
+// counts, this round's Pareto shape) lost more windows than false
+// alarms, so a change limited to a tail's young phase is what remains
+// untried. The forgetting range makes most of the counts family's
+// record rows (552 → 172 without it) and a third of the shift
+// family's (483 → 318), and carries NAB's windows; a record that only
+// repeats a level the series reached before (an all-time range beside
+// the forgetting one) was not tried.
 package anomaly
