@@ -37,10 +37,12 @@
 // and runs the candidate with the smallest worse-of-two ratio to HPA there
 // (after a day of history, switching only for a 10 % better ratio, on a
 // tier with a lead longer than 3 minutes to a costlier candidate only for
-// a ratio better by a margin that shrinks with the independent misses,
-// runs of missed ticks, behind each of the two candidates' rates: one
-// standard error of the log of a ratio of two counts, so the margin stays
-// below 1 (TestSkillCostlierSwitchNeedsEvidence), such a tier starting at its
+// a ratio better by a margin that shrinks with the days on which each of
+// the two candidates missed: one standard error of the log of a ratio of
+// two counts, so the margin stays below 1
+// (TestSkillCostlierSwitchNeedsEvidence), paired, since the shadows run on
+// the same ticks and mostly miss on the same days (the days only one of
+// them missed set the bound; TestSkillPairedMargin), such a tier starting at its
 // cheapest candidate rather than the configured point
 // (TestSkillLongLeadStartsCheapest), and
 // never to a candidate costlier than the costliest HPA shadow). So the

@@ -41,6 +41,19 @@ type skill struct {
 	// on evidence only, and the configured point is not exempt
 	// (scaleeval's sixteenth round).
 	evidence bool
+	// On an evidence tier the margin counts evidence in days (skillWarm,
+	// the load's cycle) rather than runs: the misses of one day share its
+	// load's shape and are not independent. days[i] is the exponentially
+	// decayed count of days on which candidate i missed; alone[i][j] of
+	// those on which j did not miss (the discordant days of the pair, the
+	// paired evidence skillMargin reads). today[i] records that i has
+	// missed during the current day, first at tick first[i].
+	days   []float64
+	alone  [][]float64
+	today  []bool
+	first  []int
+	perDay int
+	day    int
 }
 
 // shadow is one candidate operating point of the policy.
@@ -62,10 +75,7 @@ type hpaShadow struct {
 // shadowScore holds the exponentially weighted rates of one shadow.
 type shadowScore struct {
 	under, unserved, cost float64
-	// runs is the exponentially decayed count (not rate) of runs of
-	// missed ticks: the independent misses behind under and unserved.
-	runs   float64
-	missed bool // the last tick was missed
+	missed                bool // the last tick was missed
 }
 
 // skillTargets are the HPA targets whose shadows draw the curve.
@@ -80,8 +90,8 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // to replace the running one, since every switch mixes two operating
 // points, which on a convex curve is worse than either, and a costlier
 // one on a long-lead tier by skillMargin, which widens that with
-// skillEvidence standard errors of the log of a ratio of the independent
-// misses behind the two; skillEpsUnder and
+// skillEvidence standard errors of the log of a ratio of the days with a
+// miss behind the two, paired; skillEpsUnder and
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
 // and relative to the load).
 const (
@@ -146,8 +156,53 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 				s.pick = i
 			}
 		}
+		n := len(s.cands)
+		s.alone = make([][]float64, n)
+		for i := range s.alone {
+			s.alone[i] = make([]float64, n)
+		}
+		s.days, s.today, s.first = make([]float64, n), make([]bool, n), make([]int, n)
+		s.perDay = max(1, int(skillWarm/app.Tick))
 	}
 	return s
+}
+
+// pair updates the days with a miss and the discordant days
+// (skill.days, skill.alone) with the candidates' misses of this tick,
+// read from their scores after add. A candidate's first miss of a day
+// counts that day for it, and against every candidate that has not missed
+// that day yet, at the weight a new day gets; when one of those misses
+// later the same day, the count is taken back at the weight it has decayed
+// to since. So alone[i][j] is always the decayed count of the days on
+// which i missed and j has not (so far).
+func (s *skill) pair() {
+	if k := (s.ticks - 1) / s.perDay; k != s.day {
+		s.day = k
+		clear(s.today)
+	}
+	d := 1 - s.alpha
+	for i := range s.alone {
+		s.days[i] *= d
+		for j := range s.alone[i] {
+			s.alone[i][j] *= d
+		}
+	}
+	for i := range s.cands {
+		if !s.cands[i].score.missed || s.today[i] {
+			continue
+		}
+		s.today[i], s.first[i] = true, s.ticks
+		s.days[i]++
+		for j := range s.cands {
+			switch {
+			case j == i:
+			case !s.today[j]:
+				s.alone[i][j]++
+			default: // j missed earlier today: its day is shared now
+				s.alone[j][i] = max(0, s.alone[j][i]-math.Pow(d, float64(s.ticks-s.first[j])))
+			}
+		}
+	}
 }
 
 // quantile and window return the running candidate's operating point.
@@ -181,33 +236,40 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 	sc.under += alpha * (miss - sc.under)
 	sc.unserved += alpha * (math.Max(0, short) - sc.unserved)
 	sc.cost += alpha * (float64(paid) - sc.cost)
-	sc.runs *= 1 - alpha
-	if miss == 1 && !sc.missed {
-		sc.runs++
-	}
 	sc.missed = miss == 1
 }
 
 // skillMargin is the relative improvement a costlier candidate needs to
-// replace the running one when they hold n1 and n2 independent misses:
-// skillSwitch, widened like a confidence bound while the misses behind
-// the comparison are few. The bound is the standard error of the log of
-// a ratio of two counts, b = skillEvidence·√(1/(n1+1) + 1/(n2+1)), so the
-// candidate's ratio must lie below the running one's times exp(−b), a
-// margin of 1 − exp(−b) that stays below 1 (taken as b itself, it reached
-// 1 when one side held no misses, and no ratio could clear it); a
-// candidate whose own rates rest on a few misses is as uncertain however
-// many the running point holds (a shared count, 1/√(n1+n2+1), let a costlier point backed
-// by four misses replace one backed by nine on shop-s23's database after
-// its first day; scaleeval's sixteenth round). It applies on a tier
-// whose lead window is longer than skillMemoryWindow, the tiers whose
-// memory skillMemoryFor stretches: there (the 10-minute database) a
-// costlier point taken on a few misses loses to HPA (scaleeval's
-// thirteenth and fourteenth rounds), while on a 3-minute tier the switches
-// it delays are ones that pay (NASA, ClarkNet), and a cheaper candidate
-// needs only skillSwitch on any tier.
-func skillMargin(n1, n2 float64) float64 {
-	return math.Max(skillSwitch, -math.Expm1(-skillEvidence*math.Sqrt(1/(n1+1)+1/(n2+1))))
+// replace the running one: skillSwitch, widened like a confidence bound
+// while the evidence behind the comparison is thin. The bound is the
+// standard error of the log of a ratio of two counts, b =
+// skillEvidence·√v, so the candidate's ratio must lie below the running
+// one's times exp(−b), a margin of 1 − exp(−b) that stays below 1 (taken
+// as b itself, it reached 1 when one side held no misses, and no ratio
+// could clear it; scaleeval's nineteenth round). The counts are days
+// with a miss, n1 of the running point and n2 of the candidate (not runs
+// of missed ticks: a day's runs share its load's shape, and after one day
+// shop-s23's database took p98/15m, rated 30 % better on 4.9 runs against
+// 9.8, and lost; scaleeval's sixteenth and twenty-fourth rounds), and
+// they are paired: the shadows run on the same ticks, and a day one
+// misses the other mostly misses too. With b1 of the running point's
+// days on which the candidate did not miss and b2 the other way (the
+// discordant days, skill.alone), the variance of the log of a ratio of
+// two correlated Poisson counts is (b1 + b2)/(n1·n2) (delta method: the
+// shared days add the same to both counts and cancel), taken with a +1
+// per count as v = (b1 + b2 + 2)/((n1 + 1)(n2 + 1)). With no day shared
+// (b1 = n1, b2 = n2) that is the unpaired 1/(n1+1) + 1/(n2+1); sharing
+// only narrows it, and a day or two on either side leaves it wide
+// however concordant (two shared days: 0.38). It applies on a tier whose
+// lead window is longer than skillMemoryWindow, the tiers whose memory
+// skillMemoryFor stretches: there (the 10-minute database) a costlier
+// point taken on thin evidence loses to HPA (scaleeval's thirteenth and
+// fourteenth rounds), while on a 3-minute tier the switches it delays are
+// ones that pay (NASA, ClarkNet), and a cheaper candidate needs only
+// skillSwitch on any tier.
+func skillMargin(n1, n2, b1, b2 float64) float64 {
+	v := (b1 + b2 + 2) / ((n1 + 1) * (n2 + 1))
+	return math.Max(skillSwitch, -math.Expm1(-skillEvidence*math.Sqrt(v)))
 }
 
 // step scores every shadow on the tick's load, advances them with their
@@ -236,6 +298,9 @@ func (s *skill) step(t time.Time, load float64, ready, total int, capacity float
 			d = max(d, w.want)
 		}
 		c.past = s.push(c.past, d)
+	}
+	if s.alone != nil {
+		s.pair()
 	}
 	for i := range s.hpas {
 		h := &s.hpas[i]
@@ -277,7 +342,8 @@ func (s *skill) choose() {
 	}
 	m := skillSwitch
 	if s.evidence && s.cands[best].score.cost > s.cands[s.pick].score.cost {
-		m = skillMargin(s.cands[s.pick].score.runs, s.cands[best].score.runs)
+		p := s.pick
+		m = skillMargin(s.days[p], s.days[best], s.alone[p][best], s.alone[best][p])
 	}
 	if best != s.pick && bestR < cur*(1-m) {
 		s.pick = best
