@@ -2372,6 +2372,110 @@
 // ratio toward 1. A warm forecaster moves the switch earlier by 6–12
 // days on every seed, which this round did not explain.
 //
+// # The twenty-fourth round: the costlier switch on paired days
+//
+// The twenty-third round's proposal, tried: base the margin of a costlier
+// switch on a long-lead tier on paired evidence, the misses on which the
+// running point and the candidate disagree, instead of their two counts
+// as if independent. Development figures, main (cb9dd0a) → candidate,
+// worse-of-two per database row (under×/unserved×), GOMAXPROCS=1 and
+// BIN each candidate's build of `./services/decider`:
+//
+//	BIN simulate --synthetic --families daily-sales --tier-families daily-sales --seeds 1,2,11,12 --shop-seeds none --workers 1 --synth-phase --breakdown
+//	BIN simulate --synthetic --families daily-sales --tier-families daily-sales --seeds 1,2,11,12 --shop-seeds none --workers 1
+//	BIN simulate --synthetic --seeds none --shop-seeds 3,4,23 --workers 1
+//	BIN simulate --synthetic --families surges --tier-families surges --seeds 1,2 --shop-seeds none --workers 1
+//	BIN simulate --suite /work/shared/data/traces --cv --workers 1
+//
+// The gate, written before any candidate ran: no row of these (in-sample
+// or cv) newly loses; the mean over daily-sales' four databases of the
+// worse-of-two figure goes down, phased and unphased; NASA and ClarkNet
+// stay within 0.25 in-sample and cv; shop-s23's database is not worse.
+// Main: daily-sales phased s1 0.971/0.219, s2 0.762/0.112, s11
+// 0.725/0.162, s12 0.875/0.253 (mean 0.833); unphased s1 0.490/0.113, s2
+// 0.795/0.134, s11 0.830/0.120, s12 0.617/0.176 (mean 0.683); shop-s23
+// 0.744/0.980; the suite as in the table at the top.
+//
+//   - A: paired runs. The variance of the log of a ratio of two correlated
+//     Poisson counts n1, n2 is (b1 + b2)/(n1·n2), b1 and b2 the discordant
+//     runs (the running point's runs in which the candidate did not miss,
+//     and the other way; the shared runs add the same to both counts and
+//     cancel), taken as (b1 + b2 + 2)/((n1 + 1)(n2 + 1)), the unpaired
+//     bound when nothing is shared and never wider. Daily-sales better
+//     (phased mean 0.833 → 0.782, unphased 0.683 → 0.614), but shop-s23's
+//     database 0.744/0.980 → 1.243/1.107 at 1.242 of the oracle (LOSES)
+//     and ClarkNet's cv row 0.191/0.235 →
+//     0.222/0.256 (misses the goal: surges-s1's database at the cv
+//     settings, 0.861 → 0.963, moves the leave-one-out choice). Rejected.
+//     Why, from the switches printed by a scratch change: on every
+//     costlier switch of these rows the candidate's misses are nested in
+//     the running point's (b2 = 0 each time), and then the bound is about
+//     1/n2 − 1/n1: the candidate's own few runs, which pairing cannot
+//     add to. It removes only the running point's share, and that share
+//     was what held shop-s23: after its first day p98/15m, rated 30.4 %
+//     better on 4.9 runs against 9.8 (5.8 discordant, none the other way),
+//     met 0.295 instead of 0.400. A sign test on the discordant runs (the
+//     proposal as worded, McNemar's) tests only that a costlier point
+//     misses less, which it always does (5.8 against 0: z = 2.4), so it
+//     would have let shop-s23 in earlier still; not run.
+//   - B: the selector's rates corrected for their zero start (divided by
+//     1 − (1 − α)^ticks, Adam's correction; in the ratio that scales the
+//     epsilons by the same factor), alone: daily-sales phased 0.833 →
+//     0.798, unphased 0.683 → 0.676, but shop-s23's database 1.243/1.106
+//     (LOSES; one day's rates carry 5 % of their weight, so the correction
+//     sharpens exactly the first-day ratios the margin guards),
+//     surges-s1's 0.791/0.926 → 0.912/0.934, and ClarkNet's cv row
+//     0.187/0.259 (misses the goal; in-sample 0.184/0.121 → 0.126/0.100).
+//     Rejected.
+//   - C, kept: A's paired bound with days, not runs, as the unit of
+//     evidence: n1 and n2 the (decayed) days on which each missed, b1 and
+//     b2 the days on which one missed and the other did not. A day's runs
+//     share its load's shape (the sales, the hour of the day), so they
+//     are not independent; counted in days, shop-s23's first day gives
+//     one or two days on each side, a margin of 0.38–0.51 however
+//     concordant (p98/15m was rated 30 % better), while on
+//     daily-sales the two shadows miss on the same days (b1 1.5–6.3 of
+//     6.5–9.8, b2 = 0) and the margin narrows. No new constant: the day
+//     is skillWarm, the selector's warm-up, and days start with the tier's
+//     first tick. Daily-sales phased s1 0.971/0.219 → 0.841/0.202 (cost ÷
+//     oracle 1.162 → 1.177), s2 0.762/0.112 → 0.636/0.106, s11
+//     0.725/0.162 → 0.730/0.163, s12 0.875/0.253 → 0.743/0.242 (mean 0.833
+//     → 0.738); unphased s1 0.490/0.113 → 0.429/0.108, s2 0.795/0.134 →
+//     0.832/0.132, s11 0.830/0.120 → 0.835/0.119, s12 0.617/0.176 →
+//     0.513/0.165 (mean 0.683 → 0.652); their web and cache rows do not
+//     move. The shop (3, 4, 23), surges (1, 2) and the whole suite with
+//     --cv print main's figures to the digit (NASA 0.089/0.066, cv
+//     0.096/0.076; ClarkNet 0.184/0.121, cv 0.191/0.235). The switches
+//     (phased, scratch print): p90/3m → p98/15m at day 9.49 on s1 (main
+//     11.5), p98/3m at 12.86 then p98/15m at 19.87 on s2 (main p98/15m at
+//     16), p98/15m at 11.71 on s11 (main 12), p98/3m at 7.84, p95/3m at
+//     12.76 and p98/15m at 15.12 on s12 (main 14); shop-s23's database
+//     takes no costlier switch. Passed the gate.
+//
+// Judged once, frozen, main → C, on seeds nobody had used (`GOMAXPROCS=1
+// BIN simulate --synthetic --families daily-sales --tier-families
+// daily-sales --seeds 39,40,41,42 --shop-seeds none --workers 1`, phased
+// with --synth-phase and not; `… --seeds none --shop-seeds 67,68,69,70
+// …`; `… --families surges --tier-families surges --seeds 85,86
+// --shop-seeds none …`): daily-sales phased databases s39 0.917/0.168 →
+// 0.657/0.140, s40 0.640/0.142 → 0.584/0.141, s41 0.876/0.167 →
+// 0.812/0.159, s42 0.751/0.167 → 0.758/0.168; unphased s39 0.864/0.139 →
+// 0.819/0.138, s40 0.541/0.096 → 0.483/0.095, s41 0.695/0.100 →
+// 0.669/0.100, s42 0.742/0.193 → 0.571/0.184; the shop and surges rows
+// the same to the digit. The mean over the 14 databases of the worse
+// figure 0.839 → 0.791, no row newly losing: kept (TestSkillPairedDays,
+// TestSkillPairedMargin). Two of the shop's judging rows lose at both,
+// s67 web/cache 0.926/1.004 and s68 web/cache 1.034/0.978 (3-minute
+// tiers, not touched by the margin; not looked into: judging seeds).
+//
+// Left: the selector still runs p90/3m for the first 8–12 days of every
+// daily-sales database (s11 barely moves: by day 11.7 p90/3m and p98/15m
+// missed on 9.0 and 5.0 days, 4.1 of them p90's alone), and s2 unphased
+// and s42 phased are a little worse; the warm forecaster's earlier switch
+// (the twenty-third round) is still unexplained. B's correction might be
+// retried together with C, whose day count holds the first day's
+// evidence to one; not tried this round.
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
