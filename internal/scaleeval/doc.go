@@ -2468,6 +2468,24 @@
 // s67 web/cache 0.926/1.004 and s68 web/cache 1.034/0.978 (3-minute
 // tiers, not touched by the margin; not looked into: judging seeds).
 //
+// Run after the judging (seen seeds, so not a judgement), main → C:
+// the sixteenth round's development seeds (`… --seeds none --shop-seeds
+// 1,2,5,6,7,8,9,10,21,22,23,24 …` and `… --families surges --seeds
+// 1,2,11,12,13,14,73,75 --shop-seeds 43,44,45 …`) the same on all 77
+// rows, none losing; the other daily-sales development seeds, unphased
+// (`… --families daily-sales --tier-families daily-sales --seeds
+// 13,14,21,22,23,24,31,32,33,34 --shop-seeds none …`), databases s13
+// 0.848 → 0.809, s14 1.132/0.176 → 0.961/0.176 (LOSES → wins), s21
+// 0.899/0.182 → 1.004/0.171 (wins → LOSES, cost ÷ oracle 1.144 → 1.176),
+// s22 0.863 → 0.789, s23 0.649 → 0.534, s24 0.927 → 0.906, s31
+// 1.199/0.207 → 0.998/0.197 (LOSES → wins), s32 0.811 → 0.735, s33 0.602
+// → 0.550, s34 0.878 → 0.726 (worse-of-two; mean 0.881 → 0.801, losing
+// rows 2 → 1). On s21 both switch at day 11.55, main to p98/3m (p98/15m,
+// on fewer runs, did not clear the unpaired margin), C to p98/15m (27.4 %
+// better on paired days 9.0 and 5.0, 4.1 discordant, margin 0.274): the
+// costlier point, at whose cost HPA misses 1.097 % of minutes rather than
+// 1.305 %, loses by 0.4 %. Not changed (after the judging).
+//
 // Left: the selector still runs p90/3m for the first 8–12 days of every
 // daily-sales database (s11 barely moves: by day 11.7 p90/3m and p98/15m
 // missed on 9.0 and 5.0 days, 4.1 of them p90's alone), and s2 unphased
