@@ -3246,4 +3246,150 @@
 // high side; or an all-time range that itself forgets, much more
 // slowly than RangeAlpha, which adds a constant. Either should be
 // judged on seeds from 181.
+//
+// The seventeenth of the anom rounds (branch young; no code kept, not
+// judged: phased seeds 181–190 were not generated and stay unseen).
+// Aim: the fifteenth round's excess of false alarms in a file's first
+// two weeks, which it laid to young tails: measure it on the other
+// families and NAB, confirm it is the tails' youth, and try one or two
+// changes limited to a tail's young phase. From
+//
+//	go build -o /tmp/team/bin-young-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/bin-young-TAG nab --data /work/shared/data/nab/data --out /tmp/team/out-young/TAG-nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file
+//	GOMAXPROCS=1 /tmp/team/bin-young-TAG nab --synth /tmp/team/counts-synthP-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/out-young/TAG-ph --label-free-rate 0.1 --synth-phase
+//
+// main at 1bcd680 gives the sixteenth round's figures: NAB 73.55 /
+// 71.86 / 71.76 / 73.55 (in-sample / LOCO / LOFO / label-free), low-FP
+// 67.17 / 65.28, low-FN 78.12 / 76.39, 65 false-alarm rows; phased
+// seeds 1–30 74.59 / 72.27 / 72.53 / 73.82, low-FP 67.49 / 64.07,
+// low-FN 79.78 / 77.23.
+//
+// Where and when. A scratch test (not kept: /tmp/team/young-diag_test.go.txt
+// with the hook /tmp/team/young-scratch-hook.diff; YD_DATA=dir go test
+// -run TestYoungDiag) counts alarm rows after a file's first 15 %,
+// outside its windows (so counts' total is the sixteenth round's
+// 1,555, not the fifteenth's 1,854), per 1,000 such rows by week of
+// file age. Beside each it replays the file with every tail replaced
+// by the tail the file ends with (the mature counterfactual; the
+// forecasters and statistics are the same, the holdoff is the
+// factual one). Week 1, 2, 3, … (last column: week 6, or 7 and later):
+//   - counts 1.03, 0.72, 0.48, 0.39, 0.35, 0.42; mature tails 0.64,
+//     0.46, 0.42, 0.37, 0.36, 0.35. By component, weeks 1 / 2 / 3–6:
+//     residual 0.48 / 0.32 / 0.20–0.26, record 0.31 / 0.22 / 0.09–0.13,
+//     changepoint 0.12 / 0.07 / 0.02 or less, shift 0.05 / 0.01 / 0.01 or less,
+//     spot 0.06 / 0.05 / 0.04–0.06 (flat).
+//   - irregular (files of about ten days) 1.22, 0.45; mature 0.54,
+//     0.29. Week 1: residual 0.38, changepoint 0.34, spot 0.25,
+//     record 0.16; week 2: residual 0.19, record 0.18, ratio 0.04, the
+//     rest 0.01 or less.
+//   - shift (two weeks) 0.78, 0.58; mature 0.52, 0.50. The record
+//     carries it in both weeks (0.43, 0.39), the residual falls 0.17 →
+//     0.05.
+//   - hourly 3.51, 4.05, 3.68, 3.14, 2.69, 1.70, 1.20; mature 3.93,
+//     2.32, 1.55, 1.19, 1.45, 0.92, 1.03: at 168 rows a week its tails
+//     stay young for about five weeks, and the mature tails take off
+//     the middle weeks' excess, not the first's (the ratio changepoint
+//     and the record, 1.1 and 1.4 in week 2, 0.2 and 0.1 from week 7).
+//   - NAB: realAWSCloudwatch 0.72, 0.32 (15 and 9 rows; mature 0.43,
+//     0.35), realKnownCause 2.11, 0.73, then 0–0.74 (mature 1.40, 0.73),
+//     artificialWithAnomaly 0.36, 0.20.
+//
+// So the early excess holds in every family and on NAB, in the
+// residual, the record and the changepoints alike. The mature tails
+// remove about 40 % of counts' first-week rate and 55 % of
+// irregular's, but counts' first week stays at 0.64 against 0.35–0.37
+// later: the rest is the statistics' own youth (the forecasters and
+// profiles), which the tails only pass on. The counterfactual is an
+// upper bound on the tails' share: the final tail has also learned
+// the file's later bursts and planted anomalies.
+//
+// How young the raising tails are (weeks 1–2, alarm rows): counts 699
+// rows, by the raising tail's excess count under 10 227 (the record
+// tails, which stay under 10 all file long: 242 of the later rows too),
+// 10–30 17, 30–100 356, 100–300 99 (later rows: mostly 100–300, 508);
+// by the rows it has learned, 1,000–3,000 for 574. Irregular: excess
+// counts under 10 215, 10–30 242, 30–100 121; shift: under 10 464
+// (record), 10–30 116, 30–100 181. Every alarm row but 7 (counts), 1
+// (irregular) and none (shift, hourly) is judged beyond its tail's
+// threshold, by the exponential. The mean excess there is not a young
+// estimate's bias: against the mean excess of the histogram's bins
+// above the threshold (bin midpoints), log(m/m_bins) at the alarm rows
+// is −0.09, −0.10, then −0.06 to −0.10 on counts (seeds 1–10),
+// −0.14 then −0.06 on irregular and shift.
+//
+// What "a p-value that accounts for few rows" already is. Beyond the
+// threshold the p-value is pu·(1 + x/(n·m))^−n, with pu = (mass above
+// the threshold + one row)/(rows + one row), Laplace's rule, and the
+// Lomax, the exponential's posterior predictive for its mean excess: a
+// Beta-binomial p-value in place of the plug-in is the code as it
+// stands, and so is its posterior predictive for the rate. At n of
+// 30–100 the Lomax differs from the plug-in exponential by a few per
+// cent (x of 5 means: e^−4.77 at n = 50, e^−5 plug-in); the young
+// tails are light because their 30–100 excesses have not yet met the
+// statistic's rare large values (a normal burst of ×4–7 comes once or
+// twice a file), which no estimate inside the exponential model can
+// know. What the model leaves out is its shape.
+//
+// The gate, fixed before any candidate ran: phased seeds 1–30 overall
+// LOCO and label-free up; NAB LOCO, label-free and low-FP LOCO not
+// down; TestBudget and TestDetectorStateSize pass; BenchmarkObserve at
+// most 2 µs. Judging, once and only if it passed: phased seeds
+// 181–190.
+//   - Candidate 1, the shape's uncertainty: a generalised Pareto shape
+//     fitted to nexc excesses has a standard error of 1/sqrt(nexc) at
+//     shape 0, so beyond the threshold the tail became the average over
+//     a half-normal shape of that spread, by its two-point
+//     Gauss–Hermite rule: (2·Lomax + GPD(ξ = sqrt(3/nexc) + 1/n, scale
+//     m))/3. nexc is not capped, so the spread shrinks with the tail's
+//     age (the heavier point's ξ is 0.18 at 100 excesses, 0.06 at
+//     1,000); no constant added, no state. Diff /tmp/team/young-candidate-shape.diff, bin
+//     /tmp/team/bin-young-c1. NAB 68.38 / 62.95 / 65.12 / 65.92,
+//     low-FP 60.22 / 55.17, low-FN 74.07 / 71.15 (99 rows at its
+//     in-sample 0.337; realAWSCloudwatch LOCO 66.80 → 55.54); phased
+//     73.34 / 70.52 / 71.83 / 72.11 (counts 71.39 / 67.37 / 69.70 /
+//     71.17, hourly 73.54 / 71.88 / 72.23 / 72.43, irregular 68.52 /
+//     65.84 / 67.35 / 66.92, shift 79.92 / 76.98 / 78.03 / 77.92),
+//     low-FP 66.94 / 63.72, low-FN 78.20 / 75.76. Rejected: the counts
+//     family gains (label-free 70.48 → 71.17, LOFO 68.37 → 69.70), but
+//     "young" by excess count is the whole of a NAB file and of an
+//     hourly one, and there the heavier tail takes the windows' scores
+//     down as the seventh round's cluster counts did.
+//   - Candidate 2, excesses only over a quantile: until a tail holds
+//     1/q rows (20 at TailQuantile 0.05) no row can lie in its upper q,
+//     and its threshold is merely above the largest value yet, so an
+//     excess then (the first row's whole value over bin 0, a new
+//     maximum's overhang in its bin) says nothing of the mean excess;
+//     the tail counted excesses only once q·total reached one row. No
+//     constant, no state. Diff /tmp/team/young-candidate-quantile.diff,
+//     bin /tmp/team/bin-young-c2. NAB 71.46 / 68.15 / 69.67 / 71.46,
+//     low-FP 64.68 / 61.27, low-FN 76.12 / 74.39, 69 rows
+//     (iio_us-east-1_i-a2eb1cd9_NetworkIn −0.355 → −2.220,
+//     ec2_cpu_utilization_5f5533 1.723 → 1.397; grok_asg_anomaly
+//     0.504 → 0.614); phased 73.90 / 71.31 / 71.88 / 73.16 (counts
+//     70.53 / 66.09 / 67.67 / 69.89, hourly 78.20 / 77.28 / 77.24 /
+//     78.00, irregular 67.77 / 65.27 / 65.81 / 66.90, shift 79.10 /
+//     76.60 / 76.81 / 77.86), low-FP 66.54 / 62.92, low-FN 79.21 /
+//     76.29. Rejected: every gate figure falls. Those first rows'
+//     excesses weigh equally with the rest of a young tail's first 50
+//     (1/excessAlpha), the first row's whole value over bin 0 the most;
+//     without them young tails move both ways (NAB loses a window and
+//     gains four false-alarm rows). The code as it stands depends on
+//     them, a calibration by accident that AlarmLevel and Weights
+//     were chosen with.
+//
+// Neither candidate passed, so seeds 181–190 were not generated. The
+// branch has no code change.
+//
+// Noticed, not tried: any tail heavier while young has now lost NAB
+// three times (the seventh round's cluster counts, candidate 1 here,
+// and the warm-up tails of the count-dispersion round), because NAB's
+// files are two weeks long and found their windows with young tails;
+// a change to the first weeks must leave NAB's young tails as they
+// are, which a rule by age alone cannot. Half of counts' first-week
+// excess is not the tails' (the mature counterfactual leaves 0.64
+// against 0.35): the residual and the changepoints in week 1 come from
+// young forecasters; the daily and weekly profiles' ages at those rows
+// were not measured. The first row's excess over bin 0 (candidate 2)
+// is an accident worth replacing by a deliberate starting mean excess,
+// but only with AlarmLevel recalibrated beside it.
 package anomaly
