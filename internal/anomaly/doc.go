@@ -3392,4 +3392,132 @@
 // were not measured. The first row's excess over bin 0 (candidate 2)
 // is an accident worth replacing by a deliberate starting mean excess,
 // but only with AlarmLevel recalibrated beside it.
+//
+// The eighteenth of the anom rounds (branch hourly; no code kept, not
+// judged: phased seeds 181–190 were not generated and stay unseen).
+// Aim: the seventeenth round's long early excess of false alarms on the
+// hourly family (3.51, 4.05, 3.68, 3.14, 2.69 per 1,000 rows in weeks 1–5,
+// 1.20 from week 7): which component, whether the seasonal profiles
+// (one reading per slot a day or a week at 24 points a day) are still
+// young, and whether something counts in rows where it should count in
+// time. From
+//
+//	go build -o /tmp/team/bin-hourly-TAG ./services/anomaly
+//	GOMAXPROCS=1 /tmp/team/bin-hourly-TAG nab --data /work/shared/data/nab/data --out /tmp/team/out-hourly/TAG-nab --windows /work/shared/data/nab/labels/combined_windows.json --label-free-rate 0.1 --per-file
+//	GOMAXPROCS=1 /tmp/team/bin-hourly-TAG nab --synth /tmp/team/counts-synthP-1-30 --seeds 1-30 --per-family 12 --out /tmp/team/out-hourly/TAG-synth --label-free-rate 0.1 --synth-phase
+//
+// main at 019be2d gives the seventeenth round's figures: NAB 73.55 /
+// 71.86 / 71.76 / 73.55 (in-sample / LOCO / LOFO / label-free), low-FP
+// 67.17 / 65.28, low-FN 78.12 / 76.39; phased seeds 1–30 74.59 / 72.27
+// / 72.53 / 73.82, hourly 79.24 / 78.15 / 77.69 / 78.99, low-FP 67.49 /
+// 64.07, low-FN 79.78 / 77.23.
+//
+// It is not youth. The seventeenth round's scratch test (extended, not
+// kept: /tmp/team/hourly-diag_test.go.txt with the hook
+// /tmp/team/young-scratch-hook.diff; YD_FAM=Hourly YD_DATA=dir go test
+// -v -run TestYoungDiag; alarm rows at 0.37 after a file's first 15 %,
+// outside its windows, 869 in all) splits the hourly rows by whether
+// the file's first window has begun. Per 1,000 rows, by week of file
+// age (a long file's first week lies in its first 15 %):
+//   - the 30 files with no windows (one a seed), weeks 2–6: 7 weeks
+//     long or more 3.20, 4.49, 3.95, 3.16, 3.18, then 3.66 from week
+//     7 (70 rows); shorter 3.37, 5.43, 4.13, 2.95, 3.73 (37 rows):
+//     flat.
+//   - rows before the first window: files of 7 weeks or more, weeks
+//     2–6, 4.33, 4.37, 3.96, 4.34, 3.56 (447 rows); shorter files,
+//     weeks 1–5, 3.78, 4.25, 4.76, 5.17, 2.82 (204 rows): flat too.
+//   - rows after the first window has begun: 0.5–1.0 in every week
+//     (111 rows).
+//
+// So the rate falls where the planted anomalies begin, not with age,
+// and the week of that fall is the corpus's: onsetRows puts the first
+// onset after row 600 (after 30 % of a file under 1,000 rows), which
+// is two days of 5-minute data but 25 days of hourly data (the first
+// window begins 1.2–7.9 weeks into an hourly file, median 4.3).
+// The residual's rate before the first window does not fall with age
+// either (1.08, 1.88, 1.74, 2.67 in weeks 2–5 of the long files), so
+// the daily and weekly profiles' youth does not show in the false
+// alarms; the record's does a little (1.65, 0.82, 0.44, 0.52: a new
+// extreme is ever rarer, as in any stationary series). The holdoff
+// does not make the later rows quiet (36–50 % of the rows are held
+// before, after and on clean files alike; per 1,000 rows not held,
+// files of 7 weeks or more: 6.9 before the first window, 1.3 after,
+// 5.7 on clean files). Most likely the tails have learned the planted
+// events (a day at twice the price, a collapse, a level change), whose
+// rows below the alarm level learn in full (not traced row by row).
+// The seventeenth round's mature counterfactual has learned them too,
+// which is why it took the middle weeks' excess off (4.33
+// → 2.52, 1.81, 1.40, 2.15 before the first window) but barely the
+// clean files' late weeks (3.66 → 3.53).
+//
+// Rows or time? Per day the rate is the others': 4 per 1,000 hourly
+// rows is 0.10 a day, the counts family's 0.35–0.48 per 1,000 of its
+// later 5-minute rows 0.10–0.14 a day, the label-free budget 0.1:
+// RateStep (tail probabilities per 10 minutes of data) does what it
+// was set for; at the same rate a day, an hourly file must alarm on
+// 12 times the share of its rows a 5-minute file does. What still
+// counts in rows is the synthetic corpus's onset floor, not the
+// detector.
+//
+// Which component. By the hour of day (UTC, 3-hour blocks from 0:00;
+// the generator's noise is 1.8 times larger around 4:00): residual 45,
+// 68, 40, 50, 51, 69, 41, 40 (flat: the hour spreads work); ratio
+// changepoint 28, 59, 54, 24, 15, 3, 7, 13 (night and morning);
+// record 18, 72, 15, 3, 24, 20, 2, 2; changepoint 9, 4, 5, 4, 12, 13,
+// 27, 18. Of the statistics built on the forecast error, the ratio
+// changepoint is the one judged by the whole day's spread (ratioErr);
+// the residual, changepoint and shift are judged by the hour's. Windows found at 0.37: 665 of 720 (first of
+// one 117 of 120, of two 110 and 116, of three 109, 109, 104).
+//
+// The gate, fixed before any candidate ran: phased seeds 1–30 overall
+// LOCO and label-free up; NAB LOCO, label-free and low-FP LOCO not
+// down; TestBudget and TestDetectorStateSize pass; BenchmarkObserve at
+// most 2 µs. Judging, once and only if it passed: phased seeds
+// 181–190.
+//   - Candidate 1, the ratio changepoint by its hour: log(v/expected)
+//     over ratioErr is divided by the same hour ratio as the residual
+//     (the hour's spread over the day's, at least 1/4). No constant,
+//     no state. Diff /tmp/team/hourly-candidate-c1.diff, bin
+//     /tmp/team/bin-hourly-c1. NAB's figures identical to main's (its
+//     one hourly file, ambient_temperature_system_failure, changes its
+//     scores but not its 16 rows at 0.37 nor its 0.741); phased 74.55 / 72.08 / 72.63 / 73.74 (hourly
+//     79.09 / 77.87 / 77.62 / 78.67), low-FP 67.49 / 64.11, low-FN
+//     79.73 / 77.63. The ratio's alarms spread evenly over the day
+//     (39, 40, 35, 45, 18, 10, 24, 36) but grow 203 → 247 rows (903 in
+//     all), windows 664: the residual's hour spread is an additive
+//     one, so busy afternoons are taken for noisy ones. Rejected.
+//   - Candidate 2, the same with the hour's level taken out: the log
+//     ratio is about the residual over the level, so its hour's spread
+//     relative to the day's is the residual's hour ratio times the
+//     daily profile's level over its forecast for the hour (once the
+//     profile is ready; at least 1/4). No constant, no state. Diff
+//     /tmp/team/hourly-candidate-c2.diff, bin /tmp/team/bin-hourly-c2.
+//     NAB's figures identical to main's (the same for that file);
+//     phased 74.55 / 72.30 / 72.79 / 73.64
+//     (hourly 78.92 / 77.97 / 77.57 / 78.28; the other families' files
+//     are unchanged and move only through the thresholds chosen across
+//     families), low-FP 67.42 / 63.81, low-FN 79.69 / 77.56. Ratio
+//     alarms 24, 30, 39, 36, 23, 21, 25, 36 (234 rows, 894 in all),
+//     windows 660. Rejected: label-free falls.
+//
+// Both move the ratio's alarms across the day without reducing them:
+// the tail calibrates the statistic's mixture over the hours, so its
+// alarm rate is set by the tail, not by which hours carry it; evened
+// out, the ratio alarms more from 15:00 to 24:00 (candidate 1: 24 and
+// 36 rows against 7 and 13) and finds no more windows.
+//
+// Neither candidate passed, so seeds 181–190 were not generated. The
+// branch has no code change.
+//
+// Noticed, not tried: the hourly family's early weeks are its only
+// anomaly-free stretch, so "weeks 1–6" measures the clean rate and
+// later weeks a rate the planted events have quieted; onsetRows's
+// floor of 600 rows, taken in time (two days, say) would make the
+// families comparable by age but changes the corpus every earlier
+// figure was measured on. If the planted events' rows below the alarm
+// level, learned in full, are what cuts the later false alarms five
+// times, they may also cost later windows (the third of three found
+// 104 of 120 against 109–117): to trace row by row first, then a
+// HeldLearn that covers an episode by its time (a day) whatever its
+// rows' scores would be the candidate.
 package anomaly
