@@ -2494,6 +2494,112 @@
 // retried together with C, whose day count holds the first day's
 // evidence to one; not tried this round.
 //
+// # The twenty-fifth round: the shop's 3-minute tiers on their first days
+//
+// The twenty-fourth round's judging found two shop fronts losing on
+// seeds no one had looked at, the same before and after it (`GOMAXPROCS=1
+// BIN simulate --synthetic --seeds none --shop-seeds 67,68,69,70
+// --workers 1 --breakdown`, BIN a build of `./services/decider` at
+// 674f89c): shop-s67 web/cache 0.926/1.004 (unserved) and shop-s68
+// 1.034/0.978 (under-provisioned minutes); s69 0.906/0.957 and s70
+// 0.932/0.974 win. Seeds 67–70 were used for diagnosis here.
+//
+// Where: the breakdown (ours|HPA's beside HPA at the target nearest our
+// cost) puts s68's extra minutes on steady and falling load (79|73 and
+// 100|85; climbing 190|199), s67's on nothing in particular (it wins every
+// phase beside HPA at 0.90, and loses on unserved demand only when read
+// on the chord at its cost, 1.083 of the oracle). The cause is when, not
+// where. A scratch print of the selector's switches and of every
+// candidate's ratio on each day's own counts (not kept): s67's web runs
+// the configured p95/15m for days 1.00–2.51 (rated best after the first
+// day, 0.880 against p90/3m's 1.007) and p90/3m from then to the end;
+// s68's takes p98/15m at day 1.00 (0.999 against p95/15m's 1.149), then
+// p95/3m from day 2.82 to the end. Both points they settle on win when
+// run alone (`… --shop-seeds 67,68 --skill=off --short-stabilization=0s
+// --grid 'quantile=0.9,0.95,0.98;stabilization=3m,15m'`): s67 p90/3m
+// 0.884/0.982, p95/3m 0.923/0.990; s68 p90/3m 0.866/0.931, p95/3m
+// 0.928/0.933; while every 15-minute point loses by 10–33 % (s67 p95/15m
+// 1.148/1.148, p98/15m 1.333/1.331; s68 p95/15m 1.121/1.103, p98/15m
+// 1.256/1.272). The 1.5 and 1.8 scored days on a 15-minute point, mixed
+// into twenty, are the loss. On its own first day each of those points
+// did look best (per-day ratios: s67 p95/15m 0.69/0.87, s68 p98/15m
+// 0.74/1.00; on later days they run 0.67–1.73, mostly above 1): one day
+// is one unit of evidence (the twenty-fourth round), and a 3-minute tier
+// switches on it with skillSwitch alone.
+//
+// How common: the same print over the shop's seeds 1–24 (`… --shop-seeds
+// 1,…,24`): every web settles on a 3-minute window (p90/3m or p95/3m,
+// s20 on p98/3m for ten days), and the webs nearest the line are those
+// that spent days on a 15-minute point first: s18 0.998 (2.63 days,
+// p90/15m), s22 0.996 (2.62, the configured p95/15m), s15 0.969 (3.64,
+// p98/15m), s7 0.970 (1.50), s11 0.997 (0.42), s20 0.997 (0.74 then
+// p98/3m). The worse-of-two figure over the 28 webs of seeds 1–24 and
+// 67–70 averages 0.958 (0.895–1.034). Noticed, not touched: the shop-s18
+// database loses at main, 0.787/1.003.
+//
+// The gate, written before any candidate ran: on `… --shop-seeds
+// 67,68,69,70`, `… --shop-seeds 1,2,3,4,23`, `… --shop-seeds
+// 5,…,22,24`, `… --families surges,daily-sales --tier-families
+// surges,daily-sales --seeds 1,2,11,12 --shop-seeds none` and `…
+// --suite /work/shared/data/traces --cv`: s67 and s68 web and cache no
+// longer lose; no row newly loses (in-sample or cv); NASA and ClarkNet
+// within 0.25 in-sample and cv; the mean over the 28 shop webs of the
+// worse-of-two figure not up. Two candidates, neither with a new
+// constant:
+//
+//   - A: every tier an evidence tier (skill.evidence on every tier, not
+//     only past skillMemoryWindow): it starts at the cheapest candidate
+//     and a costlier switch needs the paired-days margin, the sixteenth
+//     and twenty-fourth rounds' long-lead rules. The shop as hoped: s67
+//     0.884/0.982, s68 0.866/0.931 (the fixed p90/3m's to the digit),
+//     s69 0.850/0.960, s70 0.892/0.978, the 28 webs' mean 0.958 → 0.936
+//     (18 better, 3 worse, none losing); surges and daily-sales webs
+//     cheaper and better (surges-s1 0.737/0.747 at 1.080 of the oracle →
+//     0.073/0.594 at 1.029). But ClarkNet 0.184/0.121 → 0.281/0.172, cv
+//     0.191/0.235 → 0.288/0.283 (misses the goal), NASA 0.089/0.066 →
+//     0.114/0.076 (cv 0.135/0.101), social-5m-s1 0.507/0.638 →
+//     0.625/0.709, diurnal-low worse; the NASA golden of services/decider
+//     0.343/0.182 → 0.509/0.247. The recorded traces need their costlier
+//     points early, as the fourteenth round found for a margin counted
+//     in runs; counted in days it is wider still. Rejected.
+//   - B: every tier starts at the configured quantile with the short
+//     window (p95/3m on a 3-minute tier; a long-lead tier still at its
+//     cheapest), margins unchanged: the first choice no longer defends a
+//     15-minute incumbent. s67 0.923/0.990, s68 0.928/0.933 (the fixed
+//     p95/3m's), s69 and s70 unchanged; the webs' mean 0.958 → 0.951 (12
+//     better, 7 worse: s3 0.943 → 0.978, s23 0.934 → 0.949, s13 0.923 →
+//     0.955, seeds on which main took p90/3m after the first day; s18
+//     1.000/0.978, on the line); surges and daily-sales fronts better
+//     (surges-s1 web 0.747 → 0.606, daily-sales-s11 0.373 → 0.212); no
+//     row loses in-sample, NASA and ClarkNet in-sample unchanged to the
+//     digit. But
+//     ClarkNet's cv row 0.191/0.235 → 0.222/0.256 (misses the goal): with
+//     ClarkNet left out, every setting but the jump guard at 3 without
+//     the outage hold has the same worst row, shop-s2's database (0.960
+//     or 0.966, which B does not move), and the near tie is broken by the
+//     mean log loss, which B's moves on the other families' 3-minute rows
+//     turn from the jump guard at 4 to 3 (not broken down further); NASA's
+//     cv row becomes its in-sample one (0.096/0.076 → 0.089/0.066).
+//     Rejected at the gate.
+//
+// No candidate passed, so nothing was judged; the judging seeds (`…
+// --synthetic --seeds 85,86 --shop-seeds 71,72,73,74,75,76`) are
+// unused. Commands as above with GOMAXPROCS=1 and --workers 1 (main
+// 10 min 48 s for the suite with --cv).
+//
+// Left: the loss is the first days' choice on a 3-minute tier, on one day
+// of evidence, between points whose day-1 ratios say little about the
+// rest. A is right for the shop and wrong for the recorded traces; B is
+// nearly neutral in-sample everywhere but moves ClarkNet's cv row by a
+// tie-break the shop's database decides. Worth trying next: B with the
+// cv tie read on ClarkNet's own left-out rows (whether 0.256 is the
+// tie-break or B), and A's cheap start and paired-days margin on a
+// 3-minute tier only until its first switch (the fourteenth round tried
+// the margin so, counted in runs and from the configured point, and kept
+// NASA and ClarkNet; with the cheap start the shop's webs that never
+// leave p90/3m would keep it throughout, as under A, and whether the
+// recorded traces' first switch comes early enough is the question).
+//
 // Tried and left off in the third round: the seasonal guard checking its
 // own word (acting only while at least a tenth of the ticks it lifted,
 // exponentially weighted over about ten, needed more than the rest of the
