@@ -46,14 +46,13 @@ type skill struct {
 	// load's shape and are not independent. days[i] is the exponentially
 	// decayed count of days on which candidate i missed; alone[i][j] of
 	// those on which j did not miss (the discordant days of the pair, the
-	// paired evidence skillMargin reads). today[i] records that i has
-	// missed during the current day, first at tick first[i].
-	days   []float64
-	alone  [][]float64
-	today  []bool
-	first  []int
-	perDay int
-	day    int
+	// paired evidence skillMargin reads). first[i] is the tick of i's
+	// first miss of its latest day with one (a day is warm ticks, counted
+	// from the first tick), so i has missed today when first[i] falls in
+	// the current day.
+	days  []float64
+	alone [][]float64
+	first []int
 }
 
 // shadow is one candidate operating point of the policy.
@@ -161,8 +160,7 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 		for i := range s.alone {
 			s.alone[i] = make([]float64, n)
 		}
-		s.days, s.today, s.first = make([]float64, n), make([]bool, n), make([]int, n)
-		s.perDay = max(1, int(skillWarm/app.Tick))
+		s.days, s.first = make([]float64, n), make([]int, n)
 	}
 	return s
 }
@@ -176,10 +174,9 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 // to since. So alone[i][j] is always the decayed count of the days on
 // which i missed and j has not (so far).
 func (s *skill) pair() {
-	if k := (s.ticks - 1) / s.perDay; k != s.day {
-		s.day = k
-		clear(s.today)
-	}
+	perDay := max(1, s.warm)
+	start := (s.ticks - 1) / perDay * perDay // the tick before today's first
+	today := func(i int) bool { return s.first[i] > start }
 	d := 1 - s.alpha
 	for i := range s.alone {
 		s.days[i] *= d
@@ -188,15 +185,15 @@ func (s *skill) pair() {
 		}
 	}
 	for i := range s.cands {
-		if !s.cands[i].score.missed || s.today[i] {
+		if !s.cands[i].score.missed || today(i) {
 			continue
 		}
-		s.today[i], s.first[i] = true, s.ticks
+		s.first[i] = s.ticks
 		s.days[i]++
 		for j := range s.cands {
 			switch {
 			case j == i:
-			case !s.today[j]:
+			case !today(j):
 				s.alone[i][j]++
 			default: // j missed earlier today: its day is shared now
 				s.alone[j][i] = max(0, s.alone[j][i]-math.Pow(d, float64(s.ticks-s.first[j])))
@@ -299,7 +296,7 @@ func (s *skill) step(t time.Time, load float64, ready, total int, capacity float
 		}
 		c.past = s.push(c.past, d)
 	}
-	if s.alone != nil {
+	if s.evidence {
 		s.pair()
 	}
 	for i := range s.hpas {

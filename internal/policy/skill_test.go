@@ -253,8 +253,8 @@ func TestSkillPairedDays(t *testing.T) {
 	s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
 	s.cands = s.cands[:2]
 	s.alone = [][]float64{{0, 0}, {0, 0}}
-	s.days, s.today, s.first = make([]float64, 2), make([]bool, 2), make([]int, 2)
-	s.perDay = 4 // four ticks a day
+	s.days, s.first = make([]float64, 2), make([]int, 2)
+	s.warm = 4 // four ticks a day
 	// Misses of candidates 0 and 1 over four days: 0 alone; 0, then 1
 	// later the same day; both on one tick; 1, then 0 later.
 	miss := [][2]bool{
