@@ -79,7 +79,7 @@ type Config struct {
 	// proportion rather than by Poisson noise. Counts with a zero among
 	// their first observations keep the square-root scale. Zero: every
 	// count on the square-root scale. 40 in the defaults (20 and 80
-	// measured; see the package comment).
+	// measured; see the count dispersion round in EXPERIMENTS.md).
 	CountDispersion float64
 	// HourSpreadStep, if positive, makes a series sampled every
 	// HourSpreadStep seconds or more coarsely judge each residual by the
@@ -106,7 +106,8 @@ type Config struct {
 	// than 5-minute ones, so the best threshold for the synthetic hourly
 	// family lay 0.05–0.1 below everyone else's; 300 (per 5 minutes)
 	// overshoots on the synthetic corpus and 900 costs NAB's 30-minute and
-	// hourly files; see the package comment.
+	// hourly files; see the calibration per unit of time round in
+	// EXPERIMENTS.md.
 	RateStep float64
 	// HeldLearn, if in (0,1), is the weight with which the surprise tails
 	// of a series judged by hour spreads (HourSpreadStep) learn a row of
@@ -117,8 +118,8 @@ type Config struct {
 	// few hundred; counted in full, they made the next event of its size
 	// ordinary (a later day at twice the price, 11 error scales off,
 	// scored 0.17). Zero: every row learns in full. 0.1 in the defaults
-	// (0.03 and 0.3 measured; finer series lost on counts, see the
-	// package comment).
+	// (0.03 and 0.3 measured; finer series lost on counts, see the held
+	// episodes round in EXPERIMENTS.md).
 	HeldLearn float64
 	// DayShiftAlpha, if positive, adds the daily changepoint to series
 	// sampled every DayShiftMaxStep seconds or finer that have only been
@@ -134,7 +135,7 @@ type Config struct {
 	// absorbs a recalibrated sensor's new level within hours at
 	// night; the profile's level moves at LevelAlpha, so the change
 	// stays in this residual. Zero switches it off. 0.05 in the defaults (see
-	// the package comment).
+	// the sixth of the anom rounds in EXPERIMENTS.md).
 	DayShiftAlpha float64
 	// DayShiftClip bounds what one residual teaches the daily
 	// changepoint, in its error scales.
@@ -163,7 +164,7 @@ type Config struct {
 	// detector's). Off: the daily profile, learned on days of both
 	// kinds, is the reference, and a file that starts in a weekend
 	// judges its first weekdays by a weekend's shape. On in the
-	// defaults (see the package comment).
+	// defaults (see the thirteenth of the anom rounds in EXPERIMENTS.md).
 	DayShiftDayKind bool
 	// MinWarmup is the shortest warm-up, in observations, whatever
 	// WarmupDays gives: the surprise tails need some history.

@@ -457,10 +457,11 @@ func TestSeasonalUnseenSlotBorrowsNeighbour(t *testing.T) {
 // full, the first day's 24 rows told the tails that the second was
 // ordinary; learned at HeldLearn, the second must alarm, and score higher
 // than with every row learned in full (0.43 against 0.39 here; on the
-// synthetic hourly family the gap is larger, see the package comment). A
-// spike at 03:00 every night must still become ordinary (its rows recur
-// from yesterday and are learned in full): after the first night scored
-// (the warm-up lasts four days), no night's spike may alarm.
+// synthetic hourly family the gap is larger, see the held episodes round
+// in EXPERIMENTS.md). A spike at 03:00 every night must still become
+// ordinary (its rows recur from yesterday and are learned in full): after
+// the first night scored (the warm-up lasts four days), no night's spike
+// may alarm.
 func TestHeldEpisodeDoesNotHideTheNext(t *testing.T) {
 	price := func(i int, r *rand.Rand) float64 {
 		h := float64(i % 24)

@@ -124,7 +124,7 @@ func (s *seasonal) predict(sec int64) float64 {
 // still unseen lies in a long gap and is forecast by the level alone.
 // Borrowing for 5 periods or more moved one detection of a NAB file with
 // days-long gaps and cost NAB 1.4 points; 3 and 4 leave NAB as it was
-// (see the package comment).
+// (see the unseen slots round in EXPERIMENTS.md).
 const fillPeriods = 4
 
 // update learns v at time sec after it was scored.
