@@ -17,7 +17,7 @@
 // scored first and learned after, so there is no look-ahead.
 //
 // Input. The sampling interval is inferred from the data: the median of the
-// first eight steps sets the seasonal slot widths (a first step that is not
+// first nine steps sets the seasonal slot widths (a first step that is not
 // typical restarts the profiles), so 5-minute, hourly (24 slots a day) and
 // irregular series all get a daily profile indexed by event time, and gaps
 // leave it intact. A series whose first twelve values are all non-negative
@@ -196,10 +196,10 @@
 // Fixed in the code: profiles of at most 336 slots (maxSlots), an unseen
 // slot borrowing its neighbour for 4 periods (fillPeriods), the count
 // test on 12 values (countSamples) and the step from the median of the
-// first 8 steps (9 samples), hour spreads bounded at 4 with a ratio of at
+// first 9 steps (stepSamples), hour spreads bounded at 4 with a ratio of at
 // least 1/4, the stuck prior's 100 pseudo-repeats and 4 resting-value
 // slots, tails of 40 log-spaced bins from 0.05 (tailMin: a surprise
-// under a twentieth of its unit lands in the first bin) and a mean
+// under 0.05 lands in the first bin, never surprising) and a mean
 // excess worth at most 99 excesses (excessN, from its slowest rate
 // 0.02). How each was chosen, and what the others measured, is in
 // EXPERIMENTS.md.
