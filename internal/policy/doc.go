@@ -56,7 +56,7 @@
 // the evaluation found it losing (1.084, before JumpLead). Candidates guarded by the HPA
 // rule, a shadow at 0.85 (and 0.95), and a scale-down margin (a
 // hysteresis on the way down, stretched by the lead) were tried against
-// that and left out; package scaleeval's documentation (the sixth round)
+// that and left out; internal/scaleeval/EXPERIMENTS.md (the sixth round)
 // has the figures.
 //
 // Guards make the policy at least as good as a reactive controller where
@@ -179,13 +179,13 @@
 // does know (scaleeval's daily-sales family, a flash sale at the same
 // minute every day at a size that varies), the database beats HPA by
 // more than the web on unserved demand since the rise bin (above), not
-// yet on under-provisioned minutes (figures in package scaleeval's
-// documentation, the fifteenth round). A weekly guard (the rise seen a week ago at
+// yet on under-provisioned minutes (figures in
+// internal/scaleeval/EXPERIMENTS.md, the fifteenth round). A weekly guard (the rise seen a week ago at
 // this time of the week, from a week of minute peaks) was tried and left
 // out: a week's memory cannot tell a weekly match from a random launch or
 // spike, and it made the shop's web tier lose to HPA; with the hour-phase
 // guard's self-check it stood aside on the matches too (figures in
-// package scaleeval's documentation). A budget cap across tiers trims the
+// internal/scaleeval/EXPERIMENTS.md, the fifth round). A budget cap across tiers trims the
 // lowest-priority tiers first. Everything is driven by event time; the same
 // inputs always give the same decisions.
 package policy

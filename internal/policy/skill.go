@@ -39,7 +39,7 @@ type skill struct {
 	// cheapest candidate (the lowest quantile with the shortest window),
 	// not the configured point: on such a tier a costlier point is taken
 	// on evidence only, and the configured point is not exempt
-	// (scaleeval's sixteenth round).
+	// (internal/scaleeval/EXPERIMENTS.md, the sixteenth round).
 	evidence bool
 	// On an evidence tier the margin counts evidence in days (skillWarm,
 	// the load's cycle) rather than runs: the misses of one day share its
@@ -243,11 +243,12 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // skillEvidence·√v, so the candidate's ratio must lie below the running
 // one's times exp(−b), a margin of 1 − exp(−b) that stays below 1 (taken
 // as b itself, it reached 1 when one side held no misses, and no ratio
-// could clear it; scaleeval's nineteenth round). The counts are days
+// could clear it; internal/scaleeval/EXPERIMENTS.md, the nineteenth round). The counts are days
 // with a miss, n1 of the running point and n2 of the candidate (not runs
 // of missed ticks: a day's runs share its load's shape, and after one day
 // shop-s23's database took p98/15m, rated 30 % better on 4.9 runs against
-// 9.8, and lost; scaleeval's sixteenth and twenty-fourth rounds), and
+// 9.8, and lost; internal/scaleeval/EXPERIMENTS.md, the sixteenth and
+// twenty-fourth rounds), and
 // they are paired: the shadows run on the same ticks, and a day one
 // misses the other mostly misses too. With b1 of the running point's
 // days on which the candidate did not miss and b2 the other way (the
@@ -260,8 +261,8 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // however concordant (two shared days: 0.38). It applies on a tier whose
 // lead window is longer than skillMemoryWindow, the tiers whose memory
 // skillMemoryFor stretches: there (the 10-minute database) a costlier
-// point taken on thin evidence loses to HPA (scaleeval's thirteenth and
-// fourteenth rounds), while on a 3-minute tier the switches it delays are
+// point taken on thin evidence loses to HPA (internal/scaleeval/EXPERIMENTS.md,
+// the thirteenth and fourteenth rounds), while on a 3-minute tier the switches it delays are
 // ones that pay (NASA, ClarkNet), and a cheaper candidate needs only
 // skillSwitch on any tier.
 func skillMargin(n1, n2, b1, b2 float64) float64 {

@@ -158,7 +158,8 @@ func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
 	cfg := DefaultAppConfig()
 	// better scales the candidate's miss rates: 0.5 rates it about 46 %
 	// better than the running point, 0.7 about 25 % (near shop-s23's database
-	// after its first day, scaleeval's sixteenth round), 0.01 about 98 %.
+	// after its first day, internal/scaleeval/EXPERIMENTS.md, the sixteenth
+	// round), 0.01 about 98 %.
 	mk := func(lead time.Duration, candCost, curDays, candDays, better float64) *skill {
 		tc := cfg.Tiers[0]
 		tc.LeadTime = lead
@@ -302,7 +303,7 @@ func TestSkillPairedDays(t *testing.T) {
 
 // TestSkillPairedMargin pins the paired bound: with no day shared it is
 // the unpaired one, and sharing narrows it: on daily-sales-s1's database
-// at day 9.5 (scaleeval's twenty-fourth round) p98/15m, rated 22.8 %
+// at day 9.5 (internal/scaleeval/EXPERIMENTS.md, the twenty-fourth round) p98/15m, rated 22.8 %
 // better than p90/3m on 5.6 days with a miss against 7.1, all but 1.5 of
 // the latter shared, clears it, where the unpaired bound on the same days
 // would not let it in. However concordant, a day or two of evidence on
