@@ -73,7 +73,6 @@ type Detector struct {
 	daily    seasonal
 	weekly   seasonal
 
-	hourly     bool                 // residuals are judged by their hour of day's spread
 	hourSpread [hoursPerDay]float32 // decayed mean |residual| per hour of day, in error scales
 
 	slowMean, slowVar float64
@@ -85,6 +84,7 @@ type Detector struct {
 	dayOn             bool       // the series gets the daily changepoint (fine enough)
 	runKnown          bool       // the current run is at a resting value
 	counts            bool       // values are scored on countScale
+	hourly            bool       // residuals are judged by their hour of day's spread (beside the other bools: no padding)
 	dayShift          float64    // EWMA of the residual against the daily changepoint's reference, in its error scales
 	dayErr            float64    // decayed mean |residual against that reference|
 	ndayErr           float64    // how many residuals dayErr has seen
