@@ -76,7 +76,8 @@ type Detector struct {
 	hourSpread [hoursPerDay]float32 // decayed mean |residual| per hour of day, in error scales
 
 	slowMean, slowVar float64
-	hi, lo            float64 // slowly forgetting range of past values
+	hi, lo            float64    // slowly forgetting range of past values
+	weekHi, weekLo    [2]float32 // highest and lowest value of this calendar week ([0]) and the one before, rounded outward (Config.WeekRange)
 	shift, varMean    float64
 	ratioErr          float64    // decayed mean |log(v/expected)|
 	ratioShift        float64    // EWMA of log(v/expected)/ratioErr
@@ -351,9 +352,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	z[dShift] = varMean
 	sd := math.Sqrt(d.slowVar)
 	z[dSpot] = math.Abs(v-d.slowMean) / math.Max(sd, floor)
-	if rng := d.hi - d.lo; rng > floor {
-		z[dRecord] = math.Max(math.Max(v-d.hi, d.lo-v), 0) / rng
-	}
+	z[dRecord] = d.record(sec, v, floor)
 	ratioShift, lr := d.ratioShift, 0.0
 	nonPositive := d.nonPositive || v <= 0 || pred <= 0
 	if d.hourly && !nonPositive {
@@ -571,6 +570,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	d.hi = math.Max(v, d.hi-cfg.RangeAlpha*(d.hi-d.slowMean))
 	d.lo = math.Min(v, d.lo-cfg.RangeAlpha*(d.lo-d.slowMean))
 	d.slowVar = (1 - cfg.SlowAlpha) * (d.slowVar + cfg.SlowAlpha*dv*dv)
+	d.rollWeek(sec, v)
 	d.lastSec = sec
 	if d.n > 0 {
 		rep := 0.0
@@ -646,4 +646,94 @@ func (d *Detector) rest(v float64) {
 		}
 	}
 	d.restVal[m], d.restCount[m] = v, 1
+}
+
+// record is the record detector's surprise for v at event time sec: how
+// far v passes the forgetting range [lo, hi], in units of its width (0
+// while the width is at most floor). With Config.WeekRange a value
+// counts only if it also passes every value of the current and the
+// previous calendar week. The forgetting range falls back toward the
+// mean, so it lets a series re-record levels it reached a few days
+// before (a weekly peak, a quiet night's floor); those are part of its
+// weekly cycle. A level last reached before the previous calendar week
+// (7 to 14 days back, by the weekday) is a record again, and the size
+// is still measured from the forgetting range, which gives a new high
+// the size NAB's records need.
+func (d *Detector) record(sec int64, v, floor float64) float64 {
+	rng := d.hi - d.lo
+	if !(rng > floor) {
+		return 0
+	}
+	above, below := v-d.hi, d.lo-v
+	if d.cfg.WeekRange {
+		hi, lo := d.recentRange(sec)
+		if v <= hi {
+			above = 0
+		}
+		if v >= lo {
+			below = 0
+		}
+	}
+	return math.Max(math.Max(above, below), 0) / rng
+}
+
+const weekSec = 7 * 86400
+
+// weekOf is the calendar week (UTC, from the Unix epoch) holding sec.
+func weekOf(sec int64) int64 { return (sec - periodOffset(sec, weekSec)) / weekSec }
+
+// recentRange is the highest and lowest value of the current calendar
+// week and the one before, as seen from event time sec (before the
+// value at sec is learned): a week without data holds none.
+func (d *Detector) recentRange(sec int64) (hi, lo float64) {
+	hi, lo = math.Inf(-1), math.Inf(1)
+	if d.n == 0 {
+		return hi, lo
+	}
+	switch weekOf(sec) - weekOf(d.lastSec) {
+	case 0:
+		hi = float64(max(d.weekHi[0], d.weekHi[1]))
+		lo = float64(min(d.weekLo[0], d.weekLo[1]))
+	case 1:
+		hi, lo = float64(d.weekHi[0]), float64(d.weekLo[0])
+	}
+	return hi, lo
+}
+
+// rollWeek learns v, at event time sec, into the weekly extremes.
+func (d *Detector) rollWeek(sec int64, v float64) {
+	gap := int64(2)
+	if d.n > 0 {
+		gap = weekOf(sec) - weekOf(d.lastSec)
+	}
+	inf, negInf := float32(math.Inf(1)), float32(math.Inf(-1))
+	switch {
+	case gap == 1:
+		d.weekHi = [2]float32{negInf, d.weekHi[0]}
+		d.weekLo = [2]float32{inf, d.weekLo[0]}
+	case gap > 1:
+		d.weekHi = [2]float32{negInf, negInf}
+		d.weekLo = [2]float32{inf, inf}
+	}
+	d.weekHi[0] = max(d.weekHi[0], up32(v))
+	d.weekLo[0] = min(d.weekLo[0], down32(v))
+}
+
+// up32 is the least float32 at or above v, and down32 the greatest at or
+// below it: extremes kept in float32 and rounded outward still hold every
+// value they have seen.
+func up32(v float64) float32 {
+	f := float32(v)
+	if float64(f) < v {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
+}
+
+func down32(v float64) float32 {
+	f := float32(v)
+	if float64(f) > v {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	return f
 }
