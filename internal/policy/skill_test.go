@@ -218,8 +218,8 @@ func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
 // TestSkillLongLeadStartsCheapest pins where the selector starts: on a
 // tier whose lead window is longer than skillMemoryWindow (the 10-minute
 // database), where a costlier point needs evidence (skillMargin), it
-// starts at its cheapest candidate, the lowest quantile with the short
-// scale-down window, and moves up only on evidence; on a 3-minute tier it
+// starts at its cheapest candidate, the lowest quantile with no hold
+// beyond the tick, and moves up only on evidence; on a 3-minute tier it
 // starts at the configured point.
 func TestSkillLongLeadStartsCheapest(t *testing.T) {
 	cfg := DefaultAppConfig()
@@ -230,7 +230,7 @@ func TestSkillLongLeadStartsCheapest(t *testing.T) {
 		win   time.Duration
 		label string
 	}{
-		{10 * time.Minute, slices.Min(append([]float64{tc.Quantile}, cfg.SkillQuantiles...)), cfg.ShortStabilization, "10-minute"},
+		{10 * time.Minute, slices.Min(append([]float64{tc.Quantile}, cfg.SkillQuantiles...)), cfg.Tick, "10-minute"},
 		{3 * time.Minute, tc.Quantile, tc.ScaleDownStabilization, "3-minute"},
 	} {
 		tc.LeadTime = c.lead
@@ -329,5 +329,82 @@ func TestSkillPairedMargin(t *testing.T) {
 	}
 	if m, un := skillMargin(7.1, 5.6, 1.5, 0), skillMargin(7.1, 5.6, 7.1, 5.6); m >= 0.228 || un <= 0.228 {
 		t.Errorf("daily-sales-s1 at day 9.5: paired margin %.3g, unpaired %.3g, want the 22.8 %% improvement between them", m, un)
+	}
+}
+
+// TestSkillLongLeadCandidatesAndCurve pins what an evidence tier adds to
+// the selector: every quantile also without a hold beyond the tick (the
+// cheapest window, so a hold is taken on evidence too), and HPA shadows at
+// the midpoints of skillTargets as well, so its curve is read at every
+// 0.05 from 0.40 to 0.90, the step the evaluation reads HPA's curve at;
+// a 3-minute tier keeps the configured and the short window and the
+// coarser curve.
+func TestSkillLongLeadCandidatesAndCurve(t *testing.T) {
+	cfg := DefaultAppConfig()
+	tc := cfg.Tiers[0]
+	qs := len(slices.Compact(slices.Sorted(slices.Values(append([]float64{tc.Quantile}, cfg.SkillQuantiles...)))))
+	for _, c := range []struct {
+		lead        time.Duration
+		wins, hpas  int
+		tickWindows int
+	}{
+		{10 * time.Minute, 3, 11, qs},
+		{3 * time.Minute, 2, 6, 0},
+	} {
+		tc.LeadTime = c.lead
+		s := newSkill(tc, &cfg, cfg.Tick+c.lead)
+		if len(s.cands) != qs*c.wins {
+			t.Errorf("%s tier: %d candidates, want %d quantiles × %d windows", c.lead, len(s.cands), qs, c.wins)
+		}
+		n := 0
+		for _, sh := range s.cands {
+			if sh.win == cfg.Tick {
+				n++
+			}
+		}
+		if n != c.tickWindows {
+			t.Errorf("%s tier: %d candidates without a hold beyond the tick, want %d", c.lead, n, c.tickWindows)
+		}
+		if len(s.hpas) != c.hpas {
+			t.Errorf("%s tier: %d HPA shadows, want %d", c.lead, len(s.hpas), c.hpas)
+		}
+	}
+	ts := skillTargetsFor(true)
+	for i, tg := range ts {
+		if want := 0.4 + 0.05*float64(i); math.Abs(tg-want) > 1e-9 {
+			t.Fatalf("evidence tier's HPA targets %v, want every 0.05 from 0.40 to 0.90", ts)
+		}
+	}
+	if len(ts) != 11 || !slices.Equal(skillTargetsFor(false), skillTargets) {
+		t.Fatalf("targets %v on an evidence tier, %v elsewhere", ts, skillTargetsFor(false))
+	}
+}
+
+// TestSkillFinerCurveDoesNotOverrateTheKnee shows why an evidence tier
+// reads HPA's curve at the midpoints: on a curve convex at its knee, a
+// candidate exactly as good as HPA at its cost, between two of
+// skillTargets, is rated better than HPA by the chord of the coarse
+// targets, and even (or nearly so) by the finer curve
+// (internal/scaleeval/EXPERIMENTS.md, the seventeenth round: 0.72 against the evaluation's 1.07 on a daily-sales
+// database).
+func TestSkillFinerCurveDoesNotOverrateTheKnee(t *testing.T) {
+	// HPA's misses and cost as the target rises past a knee near 0.85.
+	curve := func(tg float64) shadowScore {
+		under := 0.01 * math.Exp(15*(tg-0.85))
+		return shadowScore{under: under, unserved: 100 * under, cost: 10 / tg}
+	}
+	rate := func(targets []float64, c shadowScore) float64 {
+		s := &skill{load: 1000}
+		for _, tg := range targets {
+			s.hpas = append(s.hpas, hpaShadow{score: curve(tg)})
+		}
+		return s.ratio(c)
+	}
+	for _, tg := range []float64{0.825, 0.85, 0.875} {
+		cand := curve(tg) // on HPA's curve, between 0.80 and 0.90
+		coarse, fine := rate(skillTargetsFor(false), cand), rate(skillTargetsFor(true), cand)
+		if coarse > 0.85 || fine < 0.9 || fine > 1+1e-9 {
+			t.Errorf("a point on HPA's curve at %.3f rated %.3f by the coarse chord and %.3f by the finer curve, want below 0.85 and about 1", tg, coarse, fine)
+		}
 	}
 }
