@@ -23,7 +23,10 @@
 // Kubernetes HPA rule, causally, on the tier's own traffic. Beside the live
 // policy it runs shadow copies of it at the tier's quantile and at each
 // SkillQuantiles, each with the full and the short (ShortStabilization)
-// scale-down window, and shadow HPA rules at targets 0.4–0.9, every shadow
+// scale-down window (on a tier with a lead longer than 3 minutes also
+// with none beyond the tick), and shadow HPA rules at targets 0.4–0.9
+// (every 0.1; every 0.05 on a tier with a lead longer than 3 minutes,
+// TestSkillLongLeadCandidatesAndCurve), every shadow
 // on a simulated cluster of the tier's lead time (the replicas serving at a
 // tick are the fewest decided over the lead time plus one tick, exactly as
 // the evaluation's cluster; TestSkillShadowClusterMatchesSimulator). It
@@ -43,8 +46,8 @@
 // (TestSkillCostlierSwitchNeedsEvidence), paired, since the shadows run on
 // the same ticks and mostly miss on the same days (the days only one of
 // them missed set the bound; TestSkillPairedMargin), such a tier starting at its
-// cheapest candidate rather than the configured point
-// (TestSkillLongLeadStartsCheapest), and
+// cheapest candidate, the lowest quantile without a hold, rather than the
+// configured point (TestSkillLongLeadStartsCheapest), and
 // never to a candidate costlier than the costliest HPA shadow). So the
 // same configuration holds replicas long where bursts cluster (NASA,
 // ClarkNet), releases them early where bursts are isolated (the simulated
@@ -53,7 +56,12 @@
 // the shadows' targets: where HPA's curve has a knee between two of them
 // (the surges app's database, between 0.85 and 0.80) the chord lies above
 // it, and the selector believes it wins (0.86–0.93 of the chord) where
-// the evaluation found it losing (1.084, before JumpLead). Candidates guarded by the HPA
+// the evaluation found it losing (1.084, before JumpLead). On a long-lead
+// tier the shadows at the midpoints halve the chord's step to the
+// evaluation's (scaleeval's seventeenth and twenty-sixth rounds;
+// TestSkillFinerCurveDoesNotOverrateTheKnee); a 3-minute tier keeps the
+// coarser curve, which read finer cost ClarkNet its cross-validated goal.
+// Candidates guarded by the HPA
 // rule, a shadow at 0.85 (and 0.95), and a scale-down margin (a
 // hysteresis on the way down, stretched by the lead) were tried against
 // that and left out; internal/scaleeval/EXPERIMENTS.md (the sixth round)
