@@ -130,8 +130,9 @@ func skillMemoryFor(horizon time.Duration) time.Duration {
 // (about 0.80–0.90 on the database), and the chord between them lies
 // above the curve: it overrated the cheap points the evidence tier
 // starts at by a quarter to a third (the seventeenth round in
-// internal/scaleeval/EXPERIMENTS.md), so the selector kept a losing cheap point for days. The midpoints
-// halve the step to the one the evaluation reads HPA's curve at; a
+// internal/scaleeval/EXPERIMENTS.md), so the selector kept a losing
+// cheap point for days. The midpoints halve the step to the one the
+// evaluation reads HPA's curve at; a
 // 3-minute tier keeps the coarser curve (read finer there, ClarkNet's
 // cross-validated figures missed their goal, the seventeenth round).
 func skillTargetsFor(evidence bool) []float64 {
