@@ -104,12 +104,12 @@
 // previous release's setting):
 //
 //	trace                under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m           0.184      0.121         1.56 |     0.191         0.235
-//	nasa_1m               0.089      0.066         1.81 |     0.096         0.076
+//	clarknet_1m           0.183      0.120         1.56 |     0.189         0.232
+//	nasa_1m               0.088      0.065         1.80 |     0.095         0.075
 //	smooth-growth-s1      0.003      0.007         1.02 |     0.003         0.007
 //	smooth-growth-s2      0.004      0.007         1.02 |     0.004         0.007
 //	surges-s1             0.737      0.747         1.08 |     0.726         0.761
-//	surges-s2             0.667      0.748         1.06 |     0.466         0.738
+//	surges-s2             0.667      0.748         1.06 |     0.462         0.738
 //	jumps-s1              0.025      0.392         1.03 |     0.025         0.393
 //	jumps-s2              0.045      0.511         1.04 |     0.045         0.512
 //	batch-s1              0.687      0.797         1.49 |     0.687         0.798
@@ -119,58 +119,68 @@
 //	diurnal-high-s1       0.005      0.006         1.03 |     0.005         0.007
 //	diurnal-high-s2       0.004      0.012         1.03 |     0.004         0.012
 //	drift-s1              0.014      0.006         1.05 |     0.015         0.006
-//	drift-s2              0.019      0.009         1.05 |     0.023         0.012
-//	bursty-s1             0.802      0.797         1.10 |     0.794         0.796
-//	bursty-s2             0.802      0.790         1.13 |     0.805         0.795
-//	bursty-hourly-s1      0.750      0.667         1.14 |     0.752         0.664
-//	bursty-hourly-s2      0.725      0.704         1.14 |     0.716         0.701
-//	social-5m-s1          0.507      0.638         1.67 |     0.507         0.638
-//	social-5m-s2          0.674      0.745         1.56 |     0.674         0.745
-//	shop-s1 web (3m)      0.951      0.905         1.12 |     0.946         0.943
-//	shop-s1 cache (3m)    0.951      0.905         1.12 |     0.946         0.943
-//	shop-s1 db (10m)      0.768      0.951         1.11 |     0.763         0.952
-//	shop-s2 web (3m)      0.880      0.936         1.08 |     0.868         0.951
-//	shop-s2 cache (3m)    0.880      0.936         1.08 |     0.868         0.951
-//	shop-s2 db (10m)      0.717      0.966         1.11 |     0.703         0.966
+//	drift-s2              0.019      0.009         1.04 |     0.023         0.012
+//	bursty-s1             0.801      0.796         1.10 |     0.793         0.796
+//	bursty-s2             0.801      0.790         1.12 |     0.803         0.794
+//	bursty-hourly-s1      0.749      0.667         1.14 |     0.750         0.663
+//	bursty-hourly-s2      0.723      0.702         1.13 |     0.714         0.699
+//	social-5m-s1          0.506      0.653         1.67 |     0.546         0.668
+//	social-5m-s2          0.673      0.744         1.56 |     0.644         0.699
+//	shop-s1 web (3m)      0.951      0.905         1.11 |     0.946         0.943
+//	shop-s1 cache (3m)    0.951      0.905         1.11 |     0.946         0.943
+//	shop-s1 db (10m)      0.724      0.943         1.09 |     0.714         0.935
+//	shop-s2 web (3m)      0.877      0.935         1.08 |     0.865         0.950
+//	shop-s2 cache (3m)    0.877      0.935         1.08 |     0.865         0.950
+//	shop-s2 db (10m)      0.672      0.950         1.09 |     0.676         0.956
 //	surges-s1 web (3m)    0.737      0.747         1.08 |     0.726         0.761
 //	surges-s1 cache (3m)  0.737      0.747         1.08 |     0.726         0.761
-//	surges-s1 db (10m)    0.791      0.926         1.08 |     0.861         0.929
-//	surges-s2 web (3m)    0.667      0.748         1.06 |     0.466         0.738
-//	surges-s2 cache (3m)  0.667      0.748         1.06 |     0.466         0.738
-//	surges-s2 db (10m)    0.747      0.901         1.08 |     0.782         0.904
+//	surges-s1 db (10m)    0.912      0.934         1.11 |     0.905         0.918
+//	surges-s2 web (3m)    0.667      0.748         1.06 |     0.462         0.738
+//	surges-s2 cache (3m)  0.667      0.748         1.06 |     0.462         0.738
+//	surges-s2 db (10m)    0.673      0.884         1.07 |     0.681         0.885
 //
-// These figures are the live services' (the stages, above). The table was
-// last moved by the sixteenth round (only the surges-s1 database, from
-// 0.912/0.934 at 1.11, cv 0.935/0.933); every later round that ran the
-// whole suite at main reported it unchanged (the nineteenth, twenty-first,
-// twenty-fourth and twenty-fifth; 4 to 11 minutes on a shared machine).
-// Run again for this documentation at f54c6bc (7 minutes on a shared
-// machine), it printed every figure as here, the cv choices below
-// included, but diurnal-low-s2's in-sample unserved×: 0.294, the same at
-// 8e0ef42 (no code changed since the twenty-fifth round's base, 674f89c),
-// where the table had 0.293; when that last digit moved was not looked
-// for. "History of the summary" in EXPERIMENTS.md keeps the earlier states
-// of this summary.
+// These figures are the live services' (the stages, above), from main
+// after the twenty-sixth round (4 minutes on a shared machine). Two
+// changes moved the table this session. The anomaly detector's weekly
+// record range (Config.WeekRange, the nineteenth of the anom rounds in
+// internal/anomaly/EXPERIMENTS.md) changes the anomaly stage's incidents,
+// which the policy reads (a load incident provisions for the recent peak
+// at once): ClarkNet 0.184/0.121 → 0.183/0.120 (cv 0.191/0.235 →
+// 0.189/0.232), NASA 0.089/0.066 → 0.088/0.065 (cv 0.096/0.076 →
+// 0.095/0.075), bursty and bursty-hourly by 0.001–0.002, the shop's seed-2
+// front 0.880/0.936 → 0.877/0.935, and social-5m-s1's unserved demand
+// 0.638 → 0.653 (fewer load incidents on its recurring levels). The
+// twenty-sixth round (a long-lead tier starts with no hold and reads HPA's
+// curve at every 0.05) moved the four databases: shop-s1 0.768/0.951 →
+// 0.724/0.943, shop-s2 0.717/0.966 → 0.672/0.950, surges-s2 0.747/0.901 →
+// 0.673/0.884, and surges-s1 0.791/0.926 → 0.912/0.934, worse but winning;
+// through the cross-validation's choice social-5m's cv rows moved too
+// (0.507/0.638 → 0.546/0.668 and 0.674/0.745 → 0.644/0.699). Before this
+// session the table was last moved by the sixteenth round. "History of
+// the summary" in EXPERIMENTS.md keeps the earlier states of this summary.
 //
 // The cv columns score each row at the setting chosen with its family left
-// out: the jump guard at 4 with the outage hold for every row but two,
-// ClarkNet's, the jump guard at 4 without the hold (the tenth round), and
-// social-5m's, the shipped setting (the fifteenth round); the whole suite
-// chooses the jump guard at 4 with the hold. About half of ClarkNet's
+// out: the jump guard at 4 with the outage hold for every row but
+// ClarkNet's, the jump guard at 4 without the hold (the tenth round;
+// social-5m's was the shipped setting from the fifteenth round to the
+// twenty-sixth); the whole suite chooses the jump guard at 4 with the
+// hold. About half of ClarkNet's
 // unserved demand without the hold is one event: the load flat-lines at
 // 0.01 for two hours (an outage) and comes back at once, and a controller
 // that scaled down in between cannot boot in time; the outage hold keeps
 // the replicas through such a flat line, but with ClarkNet left out the
 // choice drops it: NASA's loss is its cost over twice the oracle's, which
 // the hold raises (the twenty-first round). ClarkNet's cv row
-// (0.191/0.235, within its goal since the tenth round) stands on a near
+// (0.189/0.232, within its goal since the tenth round) stands on a near
 // tie: with ClarkNet left out, the choice between the jump guard at 3 and
 // at 4 (both without the hold) falls to a mean log loss a thousandth
-// apart, which a cheaper social-5m row can tip, and at 3 without the hold
-// ClarkNet misses its goal (0.222/0.256; the twenty-first round). That tie
-// failed the twenty-first round at its gate, and moved ClarkNet's cv row
-// past 0.25 under candidates of the twentieth, twenty-fourth and
-// twenty-fifth rounds. Shipping the jump guard at 4, the whole suite's own
+// apart (0.0008 at main in the twenty-eighth round), which a cheaper
+// social-5m row or better surges fronts can tip, and at 3 without the
+// hold ClarkNet misses its goal (0.222/0.256 in the twenty-first round,
+// about 0.253 now). That tie failed the twenty-first round at its gate,
+// and moved ClarkNet's cv row past 0.25 under candidates of the
+// twentieth, twenty-fourth, twenty-fifth and twenty-eighth rounds (the
+// last fixed every shop front it was tried on: s64, s67 and s68). Shipping the jump guard at 4, the whole suite's own
 // choice, was judged on unseen seeds and rejected ("The jump guard at 4",
 // after the tenth round).
 //
@@ -178,7 +188,7 @@
 //
 // On the suite no row loses to HPA at equal cost, in-sample or
 // cross-validated; NASA and ClarkNet are within 0.25× on both figures,
-// in-sample and cross-validated; and every cost is within 1.81× the
+// in-sample and cross-validated; and every cost is within 1.80× the
 // oracle's (NASA's; social-5m, whose usual load is under one replica, at
 // 1.67 and 1.56). Smooth heavy traffic, growth, drifts, diurnal patterns
 // and unforecastable jumps are far better than HPA (under× 0.003–0.267;
@@ -192,53 +202,57 @@
 // serves from t+4, so a burst's first four minutes are served only by the
 // replicas that stood before it, and HPA's curve buys those at the same
 // price ("The first rounds" and the fourth round). The shop is the closest
-// (its seed-2 database's 0.966 unserved is the suite's worst row): its
+// (its seed-1 web's 0.951 under-provisioned minutes is the suite's worst
+// row, its seed-2 database's 0.950 unserved demand the next): its
 // spikes and bursts are unscheduled and ramp or last within the database's
 // 11-minute window, so there only replicas standing before them serve,
 // which HPA's curve buys at the same price ("History of the summary").
 //
-// Off the suite, the twenty-fifth round names six rows that lose with the
-// policy as shipped after the twenty-fourth round (it tried three fixes
-// for the shop's four and kept none):
+// Off the suite, rows lose with the policy as shipped (main after the
+// twenty-sixth round; `GOMAXPROCS=1 go run ./services/decider simulate
+// --synthetic --families surges --tier-families surges --seeds 80
+// --shop-seeds 64,67,68 --workers 1` and the batch command below):
 //
-//   - the shop-s67 web and cache (0.926/1.004) and the shop-s68 web and
-//     cache (1.034/0.978), which spend their second day on a 15-minute
-//     window chosen on one day of evidence; the 3-minute points they
-//     settle on win when run alone (p90/3m 0.884/0.982 and 0.866/0.931).
-//     A 3-minute tier switches on one day's ratios with skillSwitch alone;
-//     holding it to the long-lead tiers' rules fixes the shop but takes
-//     from NASA and ClarkNet the costlier points they need early, and a
-//     short-window start fixes it too but moves ClarkNet's cv row by the
-//     tie above (the twenty-fifth round);
-//   - the shop-s18 database (0.787/1.003), noticed in the twenty-fifth
-//     round and not looked into;
-//   - the daily-sales-s21 database, unphased (1.004/0.171): the
-//     twenty-fourth round's paired-days margin lets it switch to p98/15m at
-//     day 11.55, a costlier point at whose cost HPA misses 1.097 % of
-//     minutes rather than 1.305 % (found after that round's judging; not
-//     changed).
+//   - the shop-s64, s67 and s68 web and cache (1.002/0.948, 0.926/1.003,
+//     1.033/0.978), which spend their first days on a 15-minute window
+//     chosen on one day of evidence; the 3-minute points they settle on
+//     win when run alone. The twenty-fifth and twenty-eighth rounds fixed
+//     them (the latter's D, a short-window start with the paired-days
+//     margin for a switch to a longer window, fixes all three and every
+//     shop front it was run on) but moved ClarkNet's cv row past its goal
+//     through the near tie above, so none was kept;
+//   - the databases of shop-s71 and s72 (1.001/1.038 and 0.769/1.001),
+//     which lost before the twenty-sixth round too (0.990/1.033 and
+//     0.839/1.027), and of daily-sales-s4, phased (1.041/0.197, where it
+//     won at 0.892 before that round: the selector mixes three points,
+//     p90 with no hold, then p95 with none at day 7.3, then p98/15m at
+//     day 9.65, and every point but p90/15m wins alone);
+//   - the surges-s80 database (1.132/0.948; 1.013/0.969 before the
+//     twenty-sixth round, when the eighteenth round's diagnosis found it
+//     on one fixed point, p90/3m, from start to end, at the vertex of the
+//     database's HPA curve);
+//   - the batch family run as a three-tier app, which is no suite
+//     configuration (`GOMAXPROCS=1 go run ./services/decider simulate
+//     --synthetic --families batch --tier-families batch --seeds
+//     1,2,11,12,13,14 --shop-seeds none --workers 1`): all six databases
+//     (under× 1.046–1.161, unserved× 0.700–0.867, at 1.36–1.77 of the
+//     oracle; 1.028–1.144 and 0.685–0.860 before the twenty-sixth round).
+//     The twenty-seventh round found the minutes lost on the jobs'
+//     plateaus, not at their onsets: the selector never leaves p90
+//     there, because its upper quantiles, whose lowest level bins learn
+//     a job's onset, keep a job's replicas standing at the background
+//     and cost more than HPA's costliest shadow; its five candidates were
+//     rejected at the gate.
 //
-// Three more rows that earlier rounds found losing still lose at main (run
-// again for this documentation at f54c6bc: `GOMAXPROCS=1 go run
-// ./services/decider simulate --synthetic --families surges --seeds 80
-// --shop-seeds 64 --workers 1`): the surges-s80 database (1.013/0.969),
-// one fixed point, p90/3m, run from start to end, whose cost lies at the
-// vertex of the database's HPA curve, where the evaluation's chord between
-// its targets is least generous (the eighteenth round); and the shop-s64
-// web and cache (1.003/0.949, on under-provisioned minutes by 0.3 %; main
-// after the twentieth round, not looked into). And the batch family run as
-// a three-tier app, which is no suite configuration (`GOMAXPROCS=1 go run
-// ./services/decider simulate --synthetic --families batch --tier-families
-// batch --seeds 1,2,11,12,13,14 --shop-seeds none --workers 1`, at f54c6bc
-// too), loses on all six databases (under× 1.028–1.144, unserved×
-// 0.685–0.860, at 1.46–1.86 of the oracle), where the fifteenth round,
-// before the rise bin, found four of six losing: a 10-minute tier behind a
-// load that switches thousands of req/s within a minute. The
-// twenty-seventh round found the minutes lost on the jobs' plateaus, not
-// at their onsets: the selector never leaves p90/3m there, because its
-// upper quantiles, whose lowest level bins learn a job's onset, keep a
-// job's replicas standing at the background and cost more than HPA's
-// costliest shadow; its five candidates were rejected at the gate.
+// The twenty-sixth round fixed the two databases that lost before it on
+// development seeds (shop-s18, 0.787/1.003 → 0.726/0.989, and
+// daily-sales-s21 unphased, 1.004/0.171 → 0.702/0.175) and, judged once
+// on shop 71–76 and daily-sales 43–46, lowered the databases' mean
+// worse-of-two from 0.899 to 0.844; on seeds seen before it, every shop
+// database of seeds 1–24 is better (mean 0.959 → 0.934, losing 1 → 0),
+// daily-sales unphased loses on none of 1–24 (3 before) and phased on one
+// (3 before), and the surges databases of seeds 1–16 average 0.922
+// against 0.935 (12 of 16 better; s1, s13 and s16 worse, winning).
 //
 // The independent check's target on bursty social traffic, 0.5× HPA on
 // both figures, is not met: social-5m is at 0.507/0.638 and 0.674/0.745,
@@ -290,9 +304,13 @@
 // some families only): synthetic 1–18, 21–24, 31, 32, 41–44, 51–54, 61–64
 // and 71–86 (85 and 86 by the surges family, in the twenty-fourth round's
 // judging; the twenty-fifth round's text calls them unused, as they are
-// for the other families); the shop's 1–24, 31–34 and 41–70; daily-sales
-// 1, 2, 11–14, 21–24 and 31–42. Unused: synthetic 87 and above, shop 71
-// and above, daily-sales 43 and above.
+// for the other families); the shop's 1–24, 31–34 and 41–76 (71–76 in
+// the twenty-sixth round's judging); daily-sales 1, 2, 11–14, 21–24 and
+// 31–46 (43–46 the same); seen after a judging for a wider view, never
+// judged on: daily-sales 3–24 and surges 1–16 as three-tier apps. Unused:
+// synthetic 87 and above (87–90 named by the twenty-seventh round and 91,
+// 92 by the twenty-eighth, neither judged), shop 77 and above (77–80 and
+// 81–86 the same), daily-sales 47 and above.
 //
 // Caveat: the skill selector's own constants (a week's memory, a 10 %
 // switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
