@@ -166,8 +166,9 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 		// rather than granted. On the shop's database every point with
 		// a hold lost to HPA on some seeds (shop-s18: p90/3m 1.003 of
 		// HPA's unserved demand, p90 with no hold 0.989; the
-		// twenty-sixth round in internal/scaleeval/EXPERIMENTS.md): the spikes a 10-minute tier cannot meet
-		// pass before a hold pays, so it only costs there.
+		// twenty-sixth round in internal/scaleeval/EXPERIMENTS.md):
+		// the spikes a 10-minute tier cannot meet pass before a hold
+		// pays, so it only costs there.
 		wins = append(wins, app.Tick)
 	}
 	qs := append([]float64{cfg.Quantile}, app.SkillQuantiles...)
