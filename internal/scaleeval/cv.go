@@ -96,20 +96,54 @@ func WorstLoss(rs []Result, leaveOut int) (float64, string) {
 	return mx, at
 }
 
-// nearTie is how close, relatively, two worst losses must be to count as
+// NearTie is how close, relatively, two worst losses must be to count as
 // equal: differences below it are within what one seed to the next moves.
-const nearTie = 0.025
+const NearTie = 0.025
 
 // Choose returns the candidate (index into results) with the smallest worst
 // loss over every trace except leaveOut and the rest of its family (-1
-// keeps all): a setting must hold
-// on every trace, not on average. Among candidates whose worst loss is
-// within nearTie of the smallest, the one with the smallest mean log loss
-// wins (the earliest on equality).
+// keeps all): a setting must hold on every trace, not on average. Among
+// the candidates of Tied, the one with the smallest mean log loss wins
+// (the earliest on equality).
 func Choose(results [][]Result, leaveOut int) int {
-	worst := make([]float64, len(results))
-	mean := make([]float64, len(results))
-	best := math.Inf(1)
+	worst, mean := lossesBut(results, leaveOut)
+	pick := -1
+	for _, c := range tied(worst) {
+		if pick < 0 || mean[c] < mean[pick]-1e-12 {
+			pick = c
+		}
+	}
+	return max(pick, 0)
+}
+
+// Tied returns the candidates whose worst loss over every trace except
+// leaveOut and the rest of its family is within NearTie of the smallest,
+// in index order: the settings Choose decides between by mean log loss
+// alone.
+func Tied(results [][]Result, leaveOut int) []int {
+	worst, _ := lossesBut(results, leaveOut)
+	return tied(worst)
+}
+
+// TieSpread is how far the choice's near tie reaches on row t itself:
+// the least and the greatest loss of row t over the candidates Tied with
+// its family left out, and how many they are. A spread that crosses 1
+// means the row's cross-validated figure meets or misses its goal by
+// which tied setting the mean log loss picks, not by a worse setting.
+func TieSpread(results [][]Result, t int) (lo, hi float64, n int) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, c := range Tied(results, t) {
+		l := loss(results[c][t])
+		lo, hi, n = math.Min(lo, l), math.Max(hi, l), n+1
+	}
+	return lo, hi, n
+}
+
+// lossesBut returns each candidate's worst loss and mean log loss over
+// every trace except leaveOut and the rest of its family.
+func lossesBut(results [][]Result, leaveOut int) (worst, mean []float64) {
+	worst = make([]float64, len(results))
+	mean = make([]float64, len(results))
 	for c, rs := range results {
 		sum, n := 0.0, 0
 		for t, r := range rs {
@@ -122,18 +156,23 @@ func Choose(results [][]Result, leaveOut int) int {
 			n++
 		}
 		mean[c] = sum / math.Max(1, float64(n))
-		best = math.Min(best, worst[c])
 	}
-	pick := -1
-	for c := range results {
-		if worst[c] > best*(1+nearTie)+1e-12 {
-			continue
-		}
-		if pick < 0 || mean[c] < mean[pick]-1e-12 {
-			pick = c
+	return worst, mean
+}
+
+// tied returns the indices of worst within NearTie of its least.
+func tied(worst []float64) []int {
+	best := math.Inf(1)
+	for _, w := range worst {
+		best = math.Min(best, w)
+	}
+	var out []int
+	for c, w := range worst {
+		if w <= best*(1+NearTie)+1e-12 {
+			out = append(out, c)
 		}
 	}
-	return max(pick, 0)
+	return out
 }
 
 // LeaveOneOut returns, for each trace, the candidate chosen on all the

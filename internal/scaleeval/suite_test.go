@@ -468,3 +468,36 @@ func TestSocial5mShape(t *testing.T) {
 		}
 	}
 }
+
+// TestTieSpread: the settings within NearTie of the least worst loss are
+// the ones the mean log loss decides between, and a held-out row's figure
+// can meet or miss its goal by that choice alone; TieSpread reports how
+// far the tie reaches on the row.
+func TestTieSpread(t *testing.T) {
+	mk := func(fam string, u, goal float64) Result {
+		return Result{Family: fam, Ours: Score{UnderPct: u, UnservedPct: u, CostRatio: 1.2}, HPAUnder: 1, HPAUnserved: 1, Goal: goal}
+	}
+	// Row 0 (family a, goal 0.25) is held out. On the rest, candidates 0
+	// and 1 have worst losses 0.96 and 0.97 (tied), candidate 2 has 1.2.
+	// Candidate 1's mean log loss is the smaller, so it is chosen, and at
+	// it row 0 misses its goal (0.27/0.25); at candidate 0 it meets it.
+	results := [][]Result{
+		{mk("a", 0.20, 0.25), mk("b", 0.96, 0), mk("c", 0.9, 0)},
+		{mk("a", 0.27, 0.25), mk("b", 0.97, 0), mk("c", 0.5, 0)},
+		{mk("a", 0.10, 0.25), mk("b", 1.2, 0), mk("c", 0.1, 0)},
+	}
+	if got := Tied(results, 0); !reflect.DeepEqual(got, []int{0, 1}) {
+		t.Fatalf("tied %v, want [0 1]", got)
+	}
+	if c := Choose(results, 0); c != 1 {
+		t.Fatalf("chose %d, want 1 (the smaller mean log loss among the tied)", c)
+	}
+	lo, hi, n := TieSpread(results, 0)
+	if n != 2 || math.Abs(lo-0.8) > 1e-9 || math.Abs(hi-1.08) > 1e-9 {
+		t.Fatalf("spread %v–%v over %d, want 0.8–1.08 over 2", lo, hi, n)
+	}
+	// With nothing held out, candidate 2's 1.2 on row 1 is not tied.
+	if got := Tied(results, -1); slices.Contains(got, 2) {
+		t.Fatalf("tied %v includes the setting that loses", got)
+	}
+}

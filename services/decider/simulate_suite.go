@@ -303,9 +303,14 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		}
 		fmt.Fprintf(stdout, "in-sample: the shipped setting (%s); cv: leave-one-family-out choice over %d settings of %s\n", grid.Names[def], len(cands), grid.Knob)
 		scaleeval.PrintResults(stdout, inSample, cv)
-		fmt.Fprintln(stdout, "\nsetting chosen when each trace's family is left out:")
+		fmt.Fprintf(stdout, "\nsetting chosen when each trace's family is left out (near tie: the settings within %g %% of the least worst loss, between which the mean log loss chooses, and this row's loss over them, 1 at its goal):\n", 100*scaleeval.NearTie)
 		for t, c := range chosen {
-			fmt.Fprintf(stdout, "  %-22s %s\n", inSample[t].Name, grid.Names[c])
+			lo, hi, n := scaleeval.TieSpread(results, t)
+			flag := ""
+			if hi > 1 {
+				flag = "  misses its goal at a tied setting"
+			}
+			fmt.Fprintf(stdout, "  %-22s %-40s near tie %d: %.3f–%.3f%s\n", inSample[t].Name, grid.Names[c], n, lo, hi, flag)
 		}
 		fmt.Fprintf(stdout, "setting chosen on the whole suite: %s\n", grid.Names[scaleeval.Choose(results, -1)])
 		fmt.Fprintln(stdout, "worst loss of each setting over the whole suite (ratio over the trace's goal, or cost over 2× oracle):")
