@@ -20,17 +20,17 @@ type Config struct {
 	RangeAlpha float64
 	// WeekRange makes the record detector count a value beyond the
 	// forgetting range (RangeAlpha) only if it is also beyond every
-	// value of the current and the previous calendar week (UTC weeks
-	// from the Unix epoch): a return to a level the series reached in
-	// the last one to two weeks, which the forgetting range no longer
-	// holds, is part of its weekly cycle, not a record. The week is the
-	// weekly profile's period; no constant is added. Its size is still
-	// measured against the forgetting range. An all-time range in its
-	// place lost windows that return to a level reached weeks before (a
-	// counts silence after an ordinary quiet night, a planted anomaly
-	// at an earlier one's level): both sides failed at judging (the
-	// sixteenth anom round), the high side alone at the gate (the
-	// nineteenth).
+	// value of the current and the previous week (the weekly profile's
+	// weeks, counted from the Unix epoch: Thursday 00:00 UTC on): a
+	// return to a level the series reached in the last one to two
+	// weeks, which the forgetting range no longer holds, is part of its
+	// weekly cycle, not a record. The week is the weekly profile's
+	// period; no constant is added. Its size is still measured against
+	// the forgetting range. An all-time range in its place lost windows
+	// that return to a level reached weeks before (a counts silence
+	// after an ordinary quiet night, a planted anomaly at an earlier
+	// one's level): both sides failed at judging (the sixteenth anom
+	// round), the high side alone at the gate (the nineteenth).
 	WeekRange bool
 	// ShiftAlpha is the smoothing of the signed residual mean (level shifts).
 	ShiftAlpha float64

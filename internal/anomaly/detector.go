@@ -77,7 +77,7 @@ type Detector struct {
 
 	slowMean, slowVar float64
 	hi, lo            float64    // slowly forgetting range of past values
-	weekHi, weekLo    [2]float32 // highest and lowest value of this calendar week ([0]) and the one before, rounded outward (Config.WeekRange)
+	weekHi, weekLo    [2]float32 // highest and lowest value of this week ([0], weekOf) and the one before, rounded outward (Config.WeekRange)
 	shift, varMean    float64
 	ratioErr          float64    // decayed mean |log(v/expected)|
 	ratioShift        float64    // EWMA of log(v/expected)/ratioErr
@@ -179,7 +179,7 @@ func NewDetector(cfg Config) *Detector {
 // instead of each holding a copy (320 bytes, a twentieth of a series'
 // state). cfg must not change while a detector made from it is in use.
 func NewDetectorShared(cfg *Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(7 * 86400), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(weekSec), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
 	d.weekly.keep = cfg.DayShiftAlpha > 0
 	if cfg.DayShiftDayKind {
 		d.kinds = [2]dayKind{newDayKind(), newDayKind()}
@@ -652,10 +652,10 @@ func (d *Detector) rest(v float64) {
 // far v passes the forgetting range [lo, hi], in units of its width (0
 // while the width is at most floor). With Config.WeekRange a value
 // counts only if it also passes every value of the current and the
-// previous calendar week. The forgetting range falls back toward the
+// previous week (weekOf). The forgetting range falls back toward the
 // mean, so it lets a series re-record levels it reached a few days
 // before (a weekly peak, a quiet night's floor); those are part of its
-// weekly cycle. A level last reached before the previous calendar week
+// weekly cycle. A level last reached before the previous week
 // (7 to 14 days back, by the weekday) is a record again, and the size
 // is still measured from the forgetting range, which gives a new high
 // the size NAB's records need.
@@ -677,9 +677,12 @@ func (d *Detector) record(sec int64, v, floor float64) float64 {
 	return math.Max(math.Max(above, below), 0) / rng
 }
 
+// weekSec is the weekly profile's period.
 const weekSec = 7 * 86400
 
-// weekOf is the calendar week (UTC, from the Unix epoch) holding sec.
+// weekOf is the week holding sec, counted as the weekly profile counts its
+// period: from the Unix epoch, so each week starts on a Thursday at 00:00
+// UTC, not on a calendar week's Monday.
 func weekOf(sec int64) int64 { return (sec - periodOffset(sec, weekSec)) / weekSec }
 
 // recentRange is the highest and lowest value of the current calendar

@@ -66,10 +66,11 @@
 //   - record: how far v passes the highest or lowest value seen so far (a
 //     range that slowly falls back toward the mean), in units of that
 //     range, counted only if v also passes every value of the current and
-//     the previous calendar week (Config.WeekRange): a level the series
-//     has never reached, or not for a week or two (the forgetting range
-//     alone re-records a weekly peak or a quiet night's floor a few days
-//     on; the nineteenth of the anom rounds);
+//     the previous week (Config.WeekRange; the weekly profile's weeks,
+//     from Thursday 00:00 UTC): a level the series has never reached, or
+//     not for a week or two (the forgetting range alone re-records a
+//     weekly peak or a quiet night's floor a few days on; the nineteenth
+//     of the anom rounds);
 //   - stuck: a value repeated exactly, k times in a row (a frozen sensor, a
 //     silent counter), scored directly by its chance q1·q2^(k−1) under the
 //     series' own repeat rates (q1: a value repeats the one before; q2: a
@@ -168,7 +169,7 @@
 //	ErrAlpha         0.01    the forecasters' mean absolute errors (about the last 100 readings)
 //	SlowAlpha        0.002   the long-run mean and spread (spot)
 //	RangeAlpha       0.0001  how fast the record range falls back toward the long-run mean, per row
-//	WeekRange        true    a record must also pass the current and the previous calendar week (UTC)
+//	WeekRange        true    a record must also pass the current and the previous week (from Thursday 00:00 UTC)
 //	ShiftAlpha       0.1     the changepoint's EWMA of u (and the ratio changepoint's)
 //	VarAlpha         0.05    the shift detector's EWMA of |u|
 //	StuckScale       1e4     the stuck probability made this many times more conservative

@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// weekStart is the start of a calendar week as weekOf counts them (UTC
-// weeks from the Unix epoch, which began on a Thursday).
+// weekStart is the start of a week as weekOf counts them (from the Unix
+// epoch, which began on a Thursday).
 var weekStart = time.Unix(2900*weekSec, 0).UTC()
 
 // TestRecentRangeByCalendarWeek: the weekly range holds the values of
-// the current calendar week and the one before, as seen from the time
+// the current week and the one before, as seen from the time
 // asked about, and forgets a week without data.
 func TestRecentRangeByCalendarWeek(t *testing.T) {
 	day := 24 * time.Hour
@@ -42,8 +42,8 @@ func TestRecentRangeByCalendarWeek(t *testing.T) {
 // TestWeekRangeRecord: once the forgetting range has fallen back from an
 // excursion (RangeAlpha raised so that it does within days), a return to
 // the excursion's level is a record without Config.WeekRange, is not one
-// while the excursion lies in the current or the previous calendar week,
-// and is one again two calendar weeks on; highs and lows alike.
+// while the excursion lies in the current or the previous week, and is
+// one again two weeks on; highs and lows alike.
 func TestWeekRangeRecord(t *testing.T) {
 	const excursionHour = 30 // day 1 of the first week
 	for _, c := range []struct {
