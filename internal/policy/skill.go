@@ -125,20 +125,25 @@ func skillMemoryFor(horizon time.Duration) time.Duration {
 }
 
 // skillTargetsFor returns the HPA targets whose shadows draw a tier's
-// curve: skillTargets, and on an evidence tier their midpoints too. HPA's
+// curve: skillTargets, and on an evidence tier skillTargetsFine. HPA's
 // curve on a long-lead tier has its knee between two of skillTargets
 // (about 0.80–0.90 on the database), and the chord between them lies
-// above the curve: it overrated the cheap points the evidence tier
-// starts at by a quarter to a third (the seventeenth round in
-// internal/scaleeval/EXPERIMENTS.md), so the selector kept a losing
-// cheap point for days. The midpoints halve the step to the one the
-// evaluation reads HPA's curve at; a
-// 3-minute tier keeps the coarser curve (read finer there, ClarkNet's
-// cross-validated figures missed their goal, the seventeenth round).
+// above the curve: it overrated the cheap points the evidence tier starts
+// at by a quarter to a third (the seventeenth round in
+// internal/scaleeval/EXPERIMENTS.md), so the selector kept a losing cheap
+// point for days. The midpoints halve the step to the one the evaluation
+// reads HPA's curve at; a 3-minute tier keeps the coarser curve (read
+// finer there, ClarkNet's cross-validated figures missed their goal, the
+// seventeenth round).
 func skillTargetsFor(evidence bool) []float64 {
-	if !evidence {
-		return skillTargets
+	if evidence {
+		return skillTargetsFine
 	}
+	return skillTargets
+}
+
+// skillTargetsFine is skillTargets with their midpoints, every 0.05.
+var skillTargetsFine = func() []float64 {
 	ts := make([]float64, 0, 2*len(skillTargets)-1)
 	for i, t := range skillTargets {
 		if i > 0 {
@@ -147,7 +152,7 @@ func skillTargetsFor(evidence bool) []float64 {
 		ts = append(ts, t)
 	}
 	return ts
-}
+}()
 
 // newSkill returns the selector for a tier, or nil when the app does not
 // select by skill.
@@ -283,14 +288,14 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // skillEvidence·√v, so the candidate's ratio must lie below the running
 // one's times exp(−b), a margin of 1 − exp(−b) that stays below 1 (taken
 // as b itself, it reached 1 when one side held no misses, and no ratio
-// could clear it; internal/scaleeval/EXPERIMENTS.md, the nineteenth round). The counts are days
-// with a miss, n1 of the running point and n2 of the candidate (not runs
-// of missed ticks: a day's runs share its load's shape, and after one day
-// shop-s23's database took p98/15m, rated 30 % better on 4.9 runs against
-// 9.8, and lost; internal/scaleeval/EXPERIMENTS.md, the sixteenth and
-// twenty-fourth rounds), and
-// they are paired: the shadows run on the same ticks, and a day one
-// misses the other mostly misses too. With b1 of the running point's
+// could clear it; internal/scaleeval/EXPERIMENTS.md, the nineteenth
+// round). The counts are days with a miss, n1 of the running point and n2
+// of the candidate (not runs of missed ticks: a day's runs share its
+// load's shape, and after one day shop-s23's database took p98/15m, rated
+// 30 % better on 4.9 runs against 9.8, and lost; the sixteenth and
+// twenty-fourth rounds there), and they are paired: the shadows run on
+// the same ticks, and a day one misses the other mostly misses too.
+// With b1 of the running point's
 // days on which the candidate did not miss and b2 the other way (the
 // discordant days, skill.alone), the variance of the log of a ratio of
 // two correlated Poisson counts is (b1 + b2)/(n1·n2) (delta method: the
@@ -301,9 +306,9 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // however concordant (two shared days: 0.38). It applies on a tier whose
 // lead window is longer than skillMemoryWindow, the tiers whose memory
 // skillMemoryFor stretches: there (the 10-minute database) a costlier
-// point taken on thin evidence loses to HPA (internal/scaleeval/EXPERIMENTS.md,
-// the thirteenth and fourteenth rounds), while on a 3-minute tier the switches it delays are
-// ones that pay (NASA, ClarkNet), and a cheaper candidate needs only
+// point taken on thin evidence loses to HPA (the thirteenth and fourteenth
+// rounds there), while on a 3-minute tier the switches it delays are ones
+// that pay (NASA, ClarkNet), and a cheaper candidate needs only
 // skillSwitch on any tier.
 func skillMargin(n1, n2, b1, b2 float64) float64 {
 	v := (b1 + b2 + 2) / ((n1 + 1) * (n2 + 1))
