@@ -106,14 +106,8 @@ const NearTie = 0.025
 // the candidates of Tied, the one with the smallest mean log loss wins
 // (the earliest on equality).
 func Choose(results [][]Result, leaveOut int) int {
-	worst, mean := lossesBut(results, leaveOut)
-	pick := -1
-	for _, c := range tied(worst) {
-		if pick < 0 || mean[c] < mean[pick]-1e-12 {
-			pick = c
-		}
-	}
-	return max(pick, 0)
+	pick, _ := choice(results, leaveOut)
+	return pick
 }
 
 // Tied returns the candidates whose worst loss over every trace except
@@ -121,8 +115,40 @@ func Choose(results [][]Result, leaveOut int) int {
 // in index order: the settings Choose decides between by mean log loss
 // alone.
 func Tied(results [][]Result, leaveOut int) []int {
-	worst, _ := lossesBut(results, leaveOut)
-	return tied(worst)
+	_, tied := choice(results, leaveOut)
+	return tied
+}
+
+// choice returns Choose's pick and the Tied candidates it picked among.
+func choice(results [][]Result, leaveOut int) (pick int, tied []int) {
+	worst := make([]float64, len(results))
+	mean := make([]float64, len(results))
+	best := math.Inf(1)
+	for c, rs := range results {
+		sum, n := 0.0, 0
+		for t, r := range rs {
+			if heldOut(rs, t, leaveOut) {
+				continue
+			}
+			l := loss(r)
+			worst[c] = math.Max(worst[c], l)
+			sum += math.Log(math.Max(l, 1e-3))
+			n++
+		}
+		mean[c] = sum / math.Max(1, float64(n))
+		best = math.Min(best, worst[c])
+	}
+	pick = -1
+	for c, w := range worst {
+		if w > best*(1+NearTie)+1e-12 {
+			continue
+		}
+		tied = append(tied, c)
+		if pick < 0 || mean[c] < mean[pick]-1e-12 {
+			pick = c
+		}
+	}
+	return max(pick, 0), tied
 }
 
 // TieSpread is how far the choice's near tie reaches on row t itself:
@@ -137,42 +163,6 @@ func TieSpread(results [][]Result, t int) (lo, hi float64, n int) {
 		lo, hi, n = math.Min(lo, l), math.Max(hi, l), n+1
 	}
 	return lo, hi, n
-}
-
-// lossesBut returns each candidate's worst loss and mean log loss over
-// every trace except leaveOut and the rest of its family.
-func lossesBut(results [][]Result, leaveOut int) (worst, mean []float64) {
-	worst = make([]float64, len(results))
-	mean = make([]float64, len(results))
-	for c, rs := range results {
-		sum, n := 0.0, 0
-		for t, r := range rs {
-			if heldOut(rs, t, leaveOut) {
-				continue
-			}
-			l := loss(r)
-			worst[c] = math.Max(worst[c], l)
-			sum += math.Log(math.Max(l, 1e-3))
-			n++
-		}
-		mean[c] = sum / math.Max(1, float64(n))
-	}
-	return worst, mean
-}
-
-// tied returns the indices of worst within NearTie of its least.
-func tied(worst []float64) []int {
-	best := math.Inf(1)
-	for _, w := range worst {
-		best = math.Min(best, w)
-	}
-	var out []int
-	for c, w := range worst {
-		if w <= best*(1+NearTie)+1e-12 {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // LeaveOneOut returns, for each trace, the candidate chosen on all the
