@@ -665,6 +665,9 @@ func (d *Detector) record(sec int64, v, floor float64) float64 {
 		return 0
 	}
 	above, below := v-d.hi, d.lo-v
+	if above <= 0 && below <= 0 {
+		return 0 // inside the forgetting range: no record, whatever the week held
+	}
 	if d.cfg.WeekRange {
 		hi, lo := d.recentRange(sec)
 		if v <= hi {
