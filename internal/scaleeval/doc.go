@@ -263,7 +263,7 @@
 // against 0.935 (12 of 16 better; s1, s13 and s16 worse, winning).
 //
 // The independent check's target on bursty social traffic, 0.5× HPA on
-// both figures, is not met: social-5m is at 0.507/0.638 and 0.674/0.745,
+// both figures, is not met: social-5m is at 0.506/0.653 and 0.673/0.744,
 // and with the policy as shipped only one seed seen, 63, was within 0.5×
 // on both (0.188/0.375, the eleventh round). The rounds argue that a
 // causal controller cannot reach it at this cost on most seeds. The eighth
@@ -293,7 +293,7 @@
 // a ratio), so no tier sees a surge before the database does. Nothing
 // forecasts the surges family's weekly matches either (the fifth round),
 // and its database beats HPA by less than its web on unserved demand
-// (0.926 and 0.901 against 0.747 and 0.748). Behind the daily-sales front
+// (0.934 and 0.884 against 0.747 and 0.748). Behind the daily-sales front
 // (OptionalFamilies: one flash sale a day at one minute of the day, of a
 // size drawn each day; `--families daily-sales --tier-families
 // daily-sales`, outside the default suite) the rise bin (the fifteenth
