@@ -57,17 +57,25 @@ type Config struct {
 	Decades float64
 	// AlarmLevel is the score at or above which Score.Anomaly is set.
 	AlarmLevel float64
-	// Holdoff is how many observations after an alarm scores are damped.
+	// Holdoff is how many observations after an alarm scores are damped
+	// (but see Breakthrough: a day after the alarm, a score at least as
+	// high as the alarm's is not).
 	Holdoff int
 	// HoldoffDamp multiplies scores during the holdoff.
 	HoldoffDamp float64
 	// Breakthrough lets a score escape the holdoff when, undamped, it
 	// exceeds the alarm that started the holdoff by at least this much: a
 	// small alarm must not hide a large event that follows it. Zero
-	// switches it off. 0.3 (0.6 before): an alarm a little above
-	// AlarmLevel no longer hides the rest of its event from a threshold
-	// a little above it, as a threshold chosen on other data may be (on
-	// hourly data the holdoff lasts four days).
+	// switches it off (and the day's rule below with it). 0.3 (0.6
+	// before): an alarm a little above AlarmLevel no longer hides the rest
+	// of its event from a threshold a little above it, as a threshold
+	// chosen on other data may be (on hourly data the holdoff lasts four
+	// days). The margin covers the alarm's own day (the daily period of
+	// event time): after it, a score that merely reaches the alarm's
+	// undamped score escapes, a second event rather than the first one's
+	// aftermath (on hourly data a second event within four days was held;
+	// 5-minute data's holdoff ends within the day). See the twenty-second
+	// of the anom rounds in EXPERIMENTS.md.
 	Breakthrough float64
 	// RecurWidth is how many daily slots either side count as "the same
 	// time yesterday"; negative switches recurrence damping off.

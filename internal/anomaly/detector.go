@@ -93,7 +93,8 @@ type Detector struct {
 
 	tails [nTailed]tail
 
-	sinceAlarm int
+	sinceAlarm int32              // rows since the last alarm (capped)
+	alarmAge   int32              // seconds from the last alarm to the previous row (capped): after a day, Breakthrough's margin is dropped
 	lastV      float64            // the previous value
 	repeat     int                // how many times in a row it repeated
 	repeat1    float64            // decayed share of values that repeat a value that was not a repeat
@@ -179,7 +180,7 @@ func NewDetector(cfg Config) *Detector {
 // instead of each holding a copy (320 bytes, a twentieth of a series'
 // state). cfg must not change while a detector made from it is in use.
 func NewDetectorShared(cfg *Config) *Detector {
-	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(weekSec), sinceAlarm: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
+	d := &Detector{cfg: cfg, daily: newSeasonal(86400), weekly: newSeasonal(weekSec), sinceAlarm: math.MaxInt32, alarmAge: math.MaxInt32, start: &startup{}, warmup: cfg.Warmup, rateMul: 1, repeat1: 0.5, repeat2: 0.5, nrep2: stuckPrior, prior2: 1}
 	d.weekly.keep = cfg.DayShiftAlpha > 0
 	if cfg.DayShiftDayKind {
 		d.kinds = [2]dayKind{newDayKind(), newDayKind()}
@@ -487,7 +488,21 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		}
 		recurs := d.recurrence(sec, &s)
 		raw := s.Value
-		if d.sinceAlarm < cfg.Holdoff && (cfg.Breakthrough <= 0 || raw < d.alarmRaw+cfg.Breakthrough) {
+		// The holdoff: Holdoff rows after an alarm, through which only
+		// a score that beats the alarm by Breakthrough escapes. The
+		// margin is for the alarm's own event, whose later rows keep
+		// scoring high; once a day of event time (the daily period)
+		// has passed, that event has had its day and a row at least
+		// as surprising as the alarm is a second event. On 5-minute
+		// data the 100 rows end first (eight hours); on hourly data
+		// they are four days, in which a second event of the same
+		// week was held (the twenty-second of the anom rounds).
+		holdoff := int(d.sinceAlarm) < cfg.Holdoff
+		margin := cfg.Breakthrough
+		if int64(d.alarmAge)+sec-d.lastSec >= d.daily.period {
+			margin = 0
+		}
+		if holdoff && (cfg.Breakthrough <= 0 || raw < d.alarmRaw+margin) {
 			s.Value *= cfg.HoldoffDamp
 			s.Held = true
 		}
@@ -495,7 +510,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		if s.Anomaly {
 			d.alarmRaw = raw
 		}
-		if d.hourly && cfg.HeldLearn > 0 && !recurs && raw >= cfg.AlarmLevel && d.sinceAlarm < cfg.Holdoff {
+		if d.hourly && cfg.HeldLearn > 0 && !recurs && raw >= cfg.AlarmLevel && holdoff {
 			// A row of an alarm's episode, as surprising as an alarm
 			// and not recurring from yesterday: on an hourly series a
 			// day's event is 24 rows, and counted in full they would
@@ -505,9 +520,14 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		}
 	}
 	if s.Anomaly {
-		d.sinceAlarm = 0
-	} else if d.sinceAlarm < math.MaxInt32 {
-		d.sinceAlarm++
+		d.sinceAlarm, d.alarmAge = 0, 0
+	} else {
+		if d.sinceAlarm < math.MaxInt32 {
+			d.sinceAlarm++
+		}
+		if d.n > 0 {
+			d.alarmAge = int32(min(int64(d.alarmAge)+sec-d.lastSec, math.MaxInt32))
+		}
 	}
 
 	// Learn.

@@ -513,3 +513,60 @@ func TestHeldEpisodeDoesNotHideTheNext(t *testing.T) {
 		t.Errorf("a spike at 03:00 every night alarmed %d times after night 5", late)
 	}
 }
+
+// An hourly price with a one-hour spike that alarms, then a larger spike
+// within the holdoff's 100 rows (four days at an hour a row). Within the
+// first spike's day the second is held, as the first event's own rows are
+// (it does not beat the alarm by Breakthrough); a day or more later it is
+// a second event and alarms, as surprising as the first or more, which
+// the holdoff by rows alone hid (see the twenty-second of the anom
+// rounds in EXPERIMENTS.md).
+func TestSecondEventAfterTheAlarmsDay(t *testing.T) {
+	price := func(i int, r *rand.Rand) float64 {
+		h := float64(i % 24)
+		return 10 + 2*math.Sin(2*math.Pi*(h-9)/24) + 0.3*r.NormFloat64()
+	}
+	const first = 12*24 + 14 // day 12, 14:00
+	cases := []struct {
+		name    string
+		gap     int // hours from the first spike to the second
+		wantHit bool
+	}{
+		{"same day", 12, false},
+		{"a day and a half later", 36, true},
+		{"two days later", 50, true},
+	}
+	cfg := DefaultConfig()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.gap >= cfg.Holdoff {
+				t.Fatalf("gap %d rows is not inside the holdoff of %d rows", c.gap, cfg.Holdoff)
+			}
+			r := rand.New(rand.NewSource(5))
+			d := NewDetector(cfg)
+			var s1, s2 Score
+			for i := 0; i <= first+c.gap; i++ {
+				v := price(i, r)
+				switch i {
+				case first:
+					v *= 1.5
+				case first + c.gap:
+					v *= 2
+				}
+				s := d.Observe(start.Add(time.Duration(i)*time.Hour), v)
+				switch i {
+				case first:
+					s1 = s
+				case first + c.gap:
+					s2 = s
+				}
+			}
+			if !s1.Anomaly || s1.Held {
+				t.Fatalf("first spike scored %.3f (held %v): want an alarm", s1.Value, s1.Held)
+			}
+			if s2.Anomaly != c.wantHit || s2.Held == c.wantHit {
+				t.Errorf("second spike %d h after an alarm at %.3f scored %.3f (held %v, anomaly %v): want anomaly %v", c.gap, s1.Value, s2.Value, s2.Held, s2.Anomaly, c.wantHit)
+			}
+		})
+	}
+}

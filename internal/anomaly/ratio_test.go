@@ -43,7 +43,10 @@ func ratioRun(seed int64, factor float64) (float64, int) {
 // (median score in the first 12 hours over ten cases 0.41 without the
 // ratio changepoint); the ratio changepoint sees it at once (0.83). The
 // price: 11 alarms on five unchanged 30-day series against 9, about one
-// a fortnight.
+// a fortnight. Since the holdoff's Breakthrough margin ends with the
+// alarm's day (the twenty-second of the anom rounds; median 0.91), 16:
+// five noise extremes 43–65 hours after an earlier false alarm and at
+// least as high, which the four-day holdoff had hidden.
 func TestRatioChangepointFindsAFactor(t *testing.T) {
 	var scores []float64
 	quiet := 0
@@ -61,7 +64,7 @@ func TestRatioChangepointFindsAFactor(t *testing.T) {
 	if median < 0.6 {
 		t.Errorf("median score in the 12 hours after a change by a factor is %.3f, want at least 0.6", median)
 	}
-	if quiet > 12 {
-		t.Errorf("%d alarms on 5 unchanged 30-day hourly series, want at most 12", quiet)
+	if quiet > 16 {
+		t.Errorf("%d alarms on 5 unchanged 30-day hourly series, want at most 16", quiet)
 	}
 }
