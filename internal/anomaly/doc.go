@@ -297,8 +297,9 @@
 // phased 161–170 judged the day kinds and phased 171–180 the sixteenth
 // round's record candidate; phased 181–190 judged the nineteenth
 // round's weekly record range; phased 191–200 the twenty-second round's
-// Breakthrough margin for the alarm's day. Unused: 201 and up, phased or
-// not.
+// Breakthrough margin for the alarm's day; phased 201–210 the
+// twenty-third round's day-kind forecaster where the series shows the
+// week (rejected). Unused: 211 and up, phased or not.
 //
 // # Results
 //
@@ -447,7 +448,7 @@
 // once on unused seeds, then kept, or reverted and written up (the
 // earliest rounds by a looser form of the same rule).
 // EXPERIMENTS.md in this directory holds every round in order, from the
-// first cross-validated configuration to the twenty-second of the anom
+// first cross-validated configuration to the twenty-third of the anom
 // rounds: what each aimed at, every candidate kept or rejected with its
 // figures and the commands that produced them, the diagnoses, and what
 // each left to try. Its index table names each round as this comment
