@@ -245,7 +245,10 @@
 //     database's HPA curve; now it leaves p90 with no hold on day 2.26,
 //     on two days of evidence, for p95/15m and then p98/1m, points that
 //     lose when run alone, and runs p98/1m for eight days: not a mix, the
-//     twenty-ninth round found);
+//     twenty-ninth round found; the switch rests on the first two days,
+//     before any surge, and refusing such early switches fixes it but
+//     costs daily-sales, where the first day's miss does foretell the
+//     daily sale, as much as it gains: the thirtieth round);
 //   - the batch family run as a three-tier app, which is no suite
 //     configuration (`GOMAXPROCS=1 go run ./services/decider simulate
 //     --synthetic --families batch --tier-families batch --seeds
@@ -347,7 +350,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// twenty-ninth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// thirtieth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
