@@ -99,6 +99,10 @@ type Breakdown struct {
 	HPATarget float64
 	// Ours and HPA are the two runs' splits, indexed by Trend.
 	Ours, HPA [nTrends]MissSplit
+	// Points are the operating points our run decided at, in order (the
+	// skill selector's switches), and Days the run's length in days.
+	Points []PointSpan
+	Days   float64
 }
 
 // nearestHPA runs HPA at the target of c whose cost ratio is nearest cost
@@ -125,13 +129,18 @@ func breakdown(name string, c Curve, times []time.Time, demand []float64, s Setu
 	if err != nil {
 		return Breakdown{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return Breakdown{Name: name, HPATarget: tg, Ours: SplitMisses(demand, ours, s), HPA: SplitMisses(demand, h, s)}, nil
+	days := 0.0
+	if n := len(times); n > 0 {
+		days = times[n-1].Add(time.Minute).Sub(times[0]).Hours() / 24
+	}
+	return Breakdown{Name: name, HPATarget: tg, Ours: SplitMisses(demand, ours, s), HPA: SplitMisses(demand, h, s), Days: days}, nil
 }
 
 // PrintBreakdowns writes, per row and trend, the scored minutes, the
 // under-provisioned ones (small: short by less than a fifth of a
 // replica), the demand unserved and the replica-minutes paid, ours beside
-// HPA's at the target nearest our cost.
+// HPA's at the target nearest our cost, then the operating points the run
+// decided at: the days at each and the switches between them.
 func PrintBreakdowns(w io.Writer, bs []Breakdown) {
 	fmt.Fprintf(w, "where the minutes are lost, ours|HPA's at the target nearest our cost: a minute climbs or falls when the load %d minutes on is more than %.0f %% above or below the load %d minutes before; small: short by less than %.1f of a replica\n",
 		trendSpan, 100*trendShare, trendSpan, smallShort)
@@ -143,5 +152,6 @@ func PrintBreakdowns(w io.Writer, bs []Breakdown) {
 			fmt.Fprintf(w, "  %-9s %8d %8d|%-8d %8d|%-8d %11.0f|%-11.0f %11.0f|%.0f\n",
 				t, o.Minutes, o.Under, h.Under, o.Small, h.Small, o.Unserved, h.Unserved, o.Cost, h.Cost)
 		}
+		printPoints(w, b.Points, b.Days)
 	}
 }

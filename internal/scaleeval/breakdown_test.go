@@ -69,8 +69,9 @@ func TestSplitMisses(t *testing.T) {
 }
 
 // TestBreakdownBesideHPA: on a synthetic trace the breakdown runs HPA at
-// the target whose cost is nearest ours, and its own split adds up to
-// the score the suite prints for the row.
+// the target whose cost is nearest ours, its own split adds up to the
+// score the suite prints for the row, and it lists the operating points
+// the run decided at from its first minute.
 func TestBreakdownBesideHPA(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the policy over a synthetic trace")
@@ -118,9 +119,17 @@ func TestBreakdownBesideHPA(t *testing.T) {
 	if got := math.Abs(hc/p.OracleCost - res.Ours.CostRatio); math.Abs(got-near) > 1e-9 {
 		t.Fatalf("HPA at %.2f is %.4f of the oracle from our cost, the nearest target %.4f", b.HPATarget, got, near)
 	}
+	if len(b.Points) == 0 || b.Points[0].Day != 0 || b.Days != 4 {
+		t.Fatalf("operating points %v over %v days: want the first from day 0, over 4 days", b.Points, b.Days)
+	}
+	for i, s := range b.Points[1:] {
+		if s.Day <= b.Points[i].Day || s.Day >= b.Days || s.Point == b.Points[i].Point {
+			t.Fatalf("operating points %v: want switches to other points, in order, within the run", b.Points)
+		}
+	}
 	var sb strings.Builder
 	PrintBreakdowns(&sb, []Breakdown{b})
-	if !strings.Contains(sb.String(), "diurnal-high-s1 beside hpa@") || strings.Count(sb.String(), "\n") != 6 {
+	if !strings.Contains(sb.String(), "diurnal-high-s1 beside hpa@") || !strings.Contains(sb.String(), "  points (days at each): ") || strings.Count(sb.String(), "\n") != 7 {
 		t.Fatalf("printed:\n%s", sb.String())
 	}
 }

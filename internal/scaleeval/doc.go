@@ -57,7 +57,11 @@
 // under-provisioned minutes (and how many were short by less than a
 // fifth of a replica), unserved demand and replica-minutes on climbing,
 // steady and falling load, beside HPA run at the target whose cost is
-// nearest ours.
+// nearest ours; and the operating points the run decided at (on a tier
+// that selects by skill, the selector's picks, Breakdown.Points): the
+// days at each and every switch, dated by its tick in days from the
+// trace's start, which the twenty-ninth and thirtieth rounds each had to
+// print with a scratch patch.
 //
 // The rounds run parts of it on other seeds: --synthetic scores the
 // synthetic families and the shop without DIR; --seeds and --shop-seeds

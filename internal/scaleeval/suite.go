@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"time"
+
+	"github.com/headroomhq/headroom/proto"
 )
 
 // Prepared is a trace with everything that does not depend on the policy's
@@ -127,16 +129,26 @@ func (p *Prepared) Rows(o Options, split bool) ([]Result, []Breakdown, error) {
 // score runs the policy once, places it on HPA's curve and, with split,
 // breaks its minutes down.
 func (p *Prepared) score(o Options, split bool) (Result, Breakdown, error) {
-	run, sc, err := RunPolicy(p.Times, p.Demand, p.Setup, o, p.Tape, p.OracleCost)
+	var log *pointLog
+	var hook func(*proto.Decision)
+	if split && len(p.Times) > 0 {
+		log = newPointLog(p.Times[0])
+		hook = log.record
+	}
+	run, err := SimulateStage(p.Times, p.Demand, p.Setup, o, p.Tape, hook)
 	if err != nil {
 		return Result{}, Breakdown{}, fmt.Errorf("%s: %w", p.Name, err)
 	}
+	sc := ScoreRun(p.Demand, run, p.Setup, p.OracleCost)
 	r := Result{Name: p.Name, Family: p.Family, Ours: sc, Goal: p.Goal}
 	r.HPAUnder, r.HPAUnserved, r.Inside = p.HPA.At(sc.CostRatio)
 	if !split {
 		return r, Breakdown{}, nil
 	}
 	b, err := breakdown(p.Name, p.HPA, p.Times, p.Demand, p.Setup, run, sc.CostRatio)
+	if log != nil {
+		b.Points = log.spans(o.Tier())
+	}
 	return r, b, err
 }
 

@@ -178,7 +178,13 @@ func (p *PreparedShop) Rows(o Options, split bool) ([]Result, []Breakdown, error
 // score runs the three-tier policy once, places every tier on its HPA
 // curve and, with split, breaks each tier's minutes down.
 func (p *PreparedShop) score(o Options, split bool) ([]Result, []Breakdown, error) {
-	runs, err := p.Runs(o)
+	var log *pointLog
+	var hook func(*proto.Decision)
+	if split && len(p.ts) > 0 {
+		log = newPointLog(p.ts[0])
+		hook = log.record
+	}
+	runs, err := p.runs(o, hook)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,6 +200,9 @@ func (p *PreparedShop) score(o Options, split bool) ([]Result, []Breakdown, erro
 			if err != nil {
 				return nil, nil, err
 			}
+			if log != nil {
+				b.Points = log.spans(p.names[k])
+			}
 			bs = append(bs, b)
 		}
 	}
@@ -203,7 +212,12 @@ func (p *PreparedShop) score(o Options, split bool) ([]Result, []Breakdown, erro
 // Runs runs the three-tier policy configured by o over the prepared app
 // and returns every tier's run, in TierNames order.
 func (p *PreparedShop) Runs(o Options) ([]Run, error) {
-	runs, err := SimulateTiers(p.ts, p.loads, p.setups, p.tapes, o.TiersConfig(p.names, p.setups), o.Horizon, nil)
+	return p.runs(o, nil)
+}
+
+// runs is Runs handing every decision to onDecision (when not nil).
+func (p *PreparedShop) runs(o Options, onDecision func(*proto.Decision)) ([]Run, error) {
+	runs, err := SimulateTiers(p.ts, p.loads, p.setups, p.tapes, o.TiersConfig(p.names, p.setups), o.Horizon, onDecision)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.label, err)
 	}

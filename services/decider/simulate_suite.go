@@ -103,7 +103,7 @@ func (sf *suiteFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&sf.workers, "workers", 2, "traces evaluated in parallel")
 	fs.StringVar(&sf.writeDir, "write-synthetic", "", "also write every synthetic trace of the suite to `DIR` as timestamp,value CSV")
 	fs.Float64Var(&sf.goal, "recorded-goal", 0.25, "goal ratio to HPA of the recorded traces in DIR (issue 13: 0.25 on NASA and ClarkNet); synthetic traces must reach 1")
-	fs.BoolVar(&sf.breakdown, "breakdown", false, "also print, for every row at the shipped setting, where its minutes are lost: under-provisioned minutes (and the small ones), unserved demand and cost on climbing, steady and falling load, ours beside HPA at the target nearest our cost")
+	fs.BoolVar(&sf.breakdown, "breakdown", false, "also print, for every row at the shipped setting, where its minutes are lost: under-provisioned minutes (and the small ones), unserved demand and cost on climbing, steady and falling load, ours beside HPA at the target nearest our cost, and the operating points (quantile/window) the row ran, with the day of every switch")
 	fs.BoolVar(&sf.synth.Phase, "synth-phase", false, "start each synthetic trace at its own seeded point of the week (0–6 days and a minute of the day after Monday 00:00 UTC), its demand drawn from there, rather than every trace on a Monday at midnight")
 	fs.StringVar(&sf.grid, "grid", "", "candidate settings for --cv (or, without --cv, to print side by side): `knob=v1,v2;knob2=…`, knobs named as the flags (default: quantile=0.9,…,0.995)")
 }

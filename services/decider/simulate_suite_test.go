@@ -31,7 +31,8 @@ func TestSuiteCommand(t *testing.T) {
 
 // TestSuiteBreakdown checks --breakdown, with and without --cv (whose
 // grid puts the shipped setting at its own index): every row gets its
-// split beside an HPA run, after the table.
+// split beside an HPA run, and the operating points it ran, after the
+// table.
 func TestSuiteBreakdown(t *testing.T) {
 	for _, extra := range [][]string{nil, {"--cv", "--grid", "hold-worth=0.03,0.1"}} {
 		var stdout, stderr bytes.Buffer
@@ -44,7 +45,7 @@ func TestSuiteBreakdown(t *testing.T) {
 		if !ok || !strings.Contains(table, "rows lose to HPA") {
 			t.Fatalf("%v: no breakdown after the table:\n%s", args, out)
 		}
-		for _, want := range []string{"nasa_3d beside hpa@", "climbing", "steady", "falling"} {
+		for _, want := range []string{"nasa_3d beside hpa@", "climbing", "steady", "falling", "points (days at each): "} {
 			if !strings.Contains(split, want) {
 				t.Fatalf("%v: breakdown lacks %q:\n%s", args, want, split)
 			}
