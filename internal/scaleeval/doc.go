@@ -252,7 +252,10 @@
 //     twenty-ninth round found; the switch rests on the first two days,
 //     before any surge, and refusing such early switches fixes it but
 //     costs daily-sales, where the first day's miss does foretell the
-//     daily sale, as much as it gains: the thirtieth round);
+//     daily sale, as much as it gains: the thirtieth round; leaving
+//     unscored only the hours the policy decides on default headroom
+//     fixes it with the shop unmoved, but daily-sales-s24 then loses:
+//     the thirty-first);
 //   - the batch family run as a three-tier app, which is no suite
 //     configuration (`GOMAXPROCS=1 go run ./services/decider simulate
 //     --synthetic --families batch --tier-families batch --seeds
@@ -354,7 +357,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// thirtieth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// thirty-first and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
