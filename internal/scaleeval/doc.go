@@ -333,9 +333,10 @@
 // the twenty-sixth round's judging); daily-sales 1, 2, 11–14, 21–24 and
 // 31–46 (43–46 the same); seen after a judging for a wider view, never
 // judged on: daily-sales 3–24 and surges 1–16 as three-tier apps. Unused:
-// synthetic 87 and above (87–90 named by the twenty-seventh round and 91,
-// 92 by the twenty-eighth, neither judged), shop 77 and above (77–80 and
-// 81–86 the same), daily-sales 47 and above.
+// synthetic 87 and above (87–90 named by the twenty-seventh and the
+// twenty-ninth to thirty-first rounds, with daily-sales, surges and batch
+// as three-tier apps, and 91, 92 by the twenty-eighth, none judged), shop
+// 77 and above (77–80 and 81–86 the same), daily-sales 47 and above.
 //
 // Caveat: the skill selector's own constants (a week's memory, a 10 %
 // switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
