@@ -70,6 +70,17 @@ func newPointLog(start time.Time) *pointLog {
 	return &pointLog{start: start, tiers: map[string]*tierPoints{}}
 }
 
+// splitLog returns, when a run is split (its Breakdown wanted), a log of
+// its points from ts[0] and the hook that records them; nil and nil
+// otherwise.
+func splitLog(split bool, ts []time.Time) (*pointLog, func(*proto.Decision)) {
+	if !split || len(ts) == 0 {
+		return nil, nil
+	}
+	l := newPointLog(ts[0])
+	return l, l.record
+}
+
 // spans returns tier's spans, the last tick's included (nil when the
 // tier never decided).
 func (l *pointLog) spans(tier string) []PointSpan {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"math"
 	"time"
-
-	"github.com/headroomhq/headroom/proto"
 )
 
 // Prepared is a trace with everything that does not depend on the policy's
@@ -129,12 +127,7 @@ func (p *Prepared) Rows(o Options, split bool) ([]Result, []Breakdown, error) {
 // score runs the policy once, places it on HPA's curve and, with split,
 // breaks its minutes down.
 func (p *Prepared) score(o Options, split bool) (Result, Breakdown, error) {
-	var log *pointLog
-	var hook func(*proto.Decision)
-	if split && len(p.Times) > 0 {
-		log = newPointLog(p.Times[0])
-		hook = log.record
-	}
+	log, hook := splitLog(split, p.Times)
 	run, err := SimulateStage(p.Times, p.Demand, p.Setup, o, p.Tape, hook)
 	if err != nil {
 		return Result{}, Breakdown{}, fmt.Errorf("%s: %w", p.Name, err)

@@ -178,12 +178,7 @@ func (p *PreparedShop) Rows(o Options, split bool) ([]Result, []Breakdown, error
 // score runs the three-tier policy once, places every tier on its HPA
 // curve and, with split, breaks each tier's minutes down.
 func (p *PreparedShop) score(o Options, split bool) ([]Result, []Breakdown, error) {
-	var log *pointLog
-	var hook func(*proto.Decision)
-	if split && len(p.ts) > 0 {
-		log = newPointLog(p.ts[0])
-		hook = log.record
-	}
+	log, hook := splitLog(split, p.ts)
 	runs, err := p.runs(o, hook)
 	if err != nil {
 		return nil, nil, err
