@@ -94,7 +94,7 @@ type Detector struct {
 	tails [nTailed]tail
 
 	sinceAlarm int32              // rows since the last alarm (capped)
-	alarmAge   int32              // seconds from the last alarm to the previous row (capped): after a day, Breakthrough's margin is dropped
+	alarmAge   int32              // seconds from the last alarm to the row being observed (capped): after a day, Breakthrough's margin is dropped
 	lastV      float64            // the previous value
 	repeat     int                // how many times in a row it repeated
 	repeat1    float64            // decayed share of values that repeat a value that was not a repeat
@@ -316,6 +316,9 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		d.daily.init(sec - d.lastSec)
 		d.weekly.init(sec - d.lastSec)
 	}
+	if d.n > 0 {
+		d.alarmAge = int32(min(int64(d.alarmAge)+sec-d.lastSec, math.MaxInt32))
+	}
 	if d.n >= 1 && d.n <= stepSamples {
 		d.start.steps[d.n-1] = int32(min(sec-d.lastSec, math.MaxInt32))
 		if d.n == stepSamples {
@@ -499,7 +502,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		// week was held (the twenty-second of the anom rounds).
 		holdoff := int(d.sinceAlarm) < cfg.Holdoff
 		margin := cfg.Breakthrough
-		if int64(d.alarmAge)+sec-d.lastSec >= d.daily.period {
+		if int64(d.alarmAge) >= d.daily.period {
 			margin = 0
 		}
 		if holdoff && (cfg.Breakthrough <= 0 || raw < d.alarmRaw+margin) {
@@ -521,13 +524,8 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	}
 	if s.Anomaly {
 		d.sinceAlarm, d.alarmAge = 0, 0
-	} else {
-		if d.sinceAlarm < math.MaxInt32 {
-			d.sinceAlarm++
-		}
-		if d.n > 0 {
-			d.alarmAge = int32(min(int64(d.alarmAge)+sec-d.lastSec, math.MaxInt32))
-		}
+	} else if d.sinceAlarm < math.MaxInt32 {
+		d.sinceAlarm++
 	}
 
 	// Learn.
