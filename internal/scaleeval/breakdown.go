@@ -131,7 +131,7 @@ func breakdown(name string, c Curve, times []time.Time, demand []float64, s Setu
 	}
 	days := 0.0
 	if n := len(times); n > 0 {
-		days = times[n-1].Add(time.Minute).Sub(times[0]).Hours() / 24
+		days = daysSince(times[0], times[n-1].Add(time.Minute))
 	}
 	return Breakdown{Name: name, HPATarget: tg, Ours: SplitMisses(demand, ours, s), HPA: SplitMisses(demand, h, s), Days: days}, nil
 }

@@ -21,7 +21,7 @@ type Point struct {
 
 // String names the point as the experiment write-ups do, e.g. "p95/15m".
 func (p Point) String() string {
-	return fmt.Sprintf("p%g/%gm", math.Round(p.Quantile*1000)/10, p.Window.Minutes())
+	return fmt.Sprintf("p%g/%s", math.Round(p.Quantile*1000)/10, fmtLead(p.Window))
 }
 
 // PointSpan says from when, in days of event time since the trace's
@@ -31,10 +31,10 @@ type PointSpan struct {
 	Point Point
 }
 
-// pointsOf reads a decision's operating point from its inputs (the
+// pointOf reads a decision's operating point from its inputs (the
 // quantile it sized for and the stabilisation window it held for); ok is
 // false when the decision does not carry them.
-func pointsOf(d *proto.Decision) (p Point, ok bool) {
+func pointOf(d *proto.Decision) (p Point, ok bool) {
 	q, okq := d.Inputs["quantile"]
 	w, okw := d.Inputs["stabilisation_s"]
 	if !okq || !okw {
@@ -96,13 +96,13 @@ func (l *pointLog) add(spans []PointSpan, p Point, ts int64) []PointSpan {
 	if n := len(spans); n > 0 && spans[n-1].Point == p {
 		return spans
 	}
-	return append(spans, PointSpan{Day: proto.Time(ts).Sub(l.start).Hours() / 24, Point: p})
+	return append(spans, PointSpan{Day: daysSince(l.start, proto.Time(ts)), Point: p})
 }
 
 // record is an OnDecision hook: d's quantile completes the pick of the
 // tier's previous tick.
 func (l *pointLog) record(d *proto.Decision) {
-	p, ok := pointsOf(d)
+	p, ok := pointOf(d)
 	if !ok {
 		return
 	}
@@ -115,6 +115,9 @@ func (l *pointLog) record(d *proto.Decision) {
 	}
 	tp.last, tp.at = p, d.TS
 }
+
+// daysSince is the event time from start to t, in days.
+func daysSince(start, t time.Time) float64 { return t.Sub(start).Hours() / 24 }
 
 // maxPrintedSwitches bounds the switches printed per row; the days spent
 // at each point are always printed in full.
