@@ -255,7 +255,8 @@
 //     daily sale, as much as it gains: the thirtieth round; leaving
 //     unscored only the hours the policy decides on default headroom
 //     fixes it with the shop unmoved, but daily-sales-s24 then loses:
-//     the thirty-first);
+//     the thirty-first; counted in missed ticks, the early switches are
+//     the strong ones, not the weak: the thirty-second);
 //   - the batch family run as a three-tier app, which is no suite
 //     configuration (`GOMAXPROCS=1 go run ./services/decider simulate
 //     --synthetic --families batch --tier-families batch --seeds
@@ -334,7 +335,7 @@
 // 31–46 (43–46 the same); seen after a judging for a wider view, never
 // judged on: daily-sales 3–24 and surges 1–16 as three-tier apps. Unused:
 // synthetic 87 and above (87–90 named by the twenty-seventh and the
-// twenty-ninth to thirty-first rounds, with daily-sales, surges and batch
+// twenty-ninth to thirty-second rounds, with daily-sales, surges and batch
 // as three-tier apps, and 91, 92 by the twenty-eighth, none judged), shop
 // 77 and above (77–80 and 81–86 the same), daily-sales 47 and above.
 //
@@ -358,7 +359,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// thirty-first and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// thirty-second and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
