@@ -333,11 +333,38 @@
 // for the other families); the shop's 1–24, 31–34 and 41–76 (71–76 in
 // the twenty-sixth round's judging); daily-sales 1, 2, 11–14, 21–24 and
 // 31–46 (43–46 the same); seen after a judging for a wider view, never
-// judged on: daily-sales 3–24 and surges 1–16 as three-tier apps. Unused:
-// synthetic 87 and above (87–90 named by the twenty-seventh and the
-// twenty-ninth to thirty-second rounds, with daily-sales, surges and batch
-// as three-tier apps, and 91, 92 by the twenty-eighth, none judged), shop
-// 77 and above (77–80 and 81–86 the same), daily-sales 47 and above.
+// judged on: daily-sales 3–24 and surges 1–16 as three-tier apps; run
+// once as a check of the shipped policy, below: synthetic 93–96 and shop
+// 87, 88. Unused: synthetic 87–92 (87–90 named by the twenty-seventh and
+// the twenty-ninth to thirty-second rounds, with daily-sales, surges and
+// batch as three-tier apps, and 91, 92 by the twenty-eighth, none judged)
+// and 97 and above, shop 77–86 (named the same) and 89 and above,
+// daily-sales 47 and above.
+//
+// Unseen seeds, run once with the shipped policy (a check, not a round;
+// no setting was chosen on them): `GOMAXPROCS=1 go run ./services/decider
+// simulate --synthetic --seeds 93,94,95,96 --shop-seeds 87,88 --workers
+// 1`, every default family (the suite's synthetic rows) and the shop and
+// surges three-tier apps, 58 rows. One loses: surges-s95's database,
+// 1.166/0.972 at 1.094 of the oracle. Its web and cache win (0.069/0.606).
+// With --breakdown it runs p90/1m for 19.16 days and p98/3m for 1.84:
+// a costlier switch at day 2.80, back at 4.64. Run alone (--families
+// surges --tier-families surges --seeds 95 --shop-seeds none --skill=off
+// --short-stabilization=0s --quantile 0.9 --stabilization 1m), p90/1m
+// wins, at 0.750/0.920. That is surges-s80's mechanism (the
+// thirtieth round): an early switch on the first days' ratings, before
+// the surges have taught anything. The other rows: smooth-growth
+// 0.004–0.006 under×, 0.002–0.007 unserved×; surges fronts 0.069–0.763
+// and 0.606–0.810; jumps 0.038–0.054 and 0.376–0.542; batch 0.703–0.778
+// and 0.799–0.877; diurnal-low 0.242–0.399 and 0.237–0.400;
+// diurnal-high 0.004–0.006 and 0.008–0.037; drift 0.014–0.029 and
+// 0.004–0.009; bursty 0.775–0.809 and 0.772–0.837; bursty-hourly
+// 0.755–0.834 and 0.681–0.774; social-5m s93 0.421/0.466 (within the
+// independent check's 0.5× on both), s94 0.566/0.710, s95 0.546/0.714,
+// s96 0.695/0.748; the shop's tiers 0.877–0.915 and 0.914–0.929 (web and
+// cache), databases 0.640/0.947 and 0.729/0.921; the surges databases
+// s93, s94, s96 0.696/0.914, 0.828/0.922, 0.761/0.891. Cost ÷ oracle
+// 1.021–1.821.
 //
 // Caveat: the skill selector's own constants (a week's memory, a 10 %
 // switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
