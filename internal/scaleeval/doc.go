@@ -256,7 +256,9 @@
 //     unscored only the hours the policy decides on default headroom
 //     fixes it with the shop unmoved, but daily-sales-s24 then loses:
 //     the thirty-first; counted in missed ticks, the early switches are
-//     the strong ones, not the weak: the thirty-second);
+//     the strong ones, not the weak: the thirty-second; s80's, s95's and
+//     daily-sales-s24's paying switch all clear the margin only with the
+//     day in progress counted: the thirty-third);
 //   - the batch family run as a three-tier app, which is no suite
 //     configuration (`GOMAXPROCS=1 go run ./services/decider simulate
 //     --synthetic --families batch --tier-families batch --seeds
@@ -336,7 +338,7 @@
 // judged on: daily-sales 3–24 and surges 1–16 as three-tier apps; run
 // once as a check of the shipped policy, below: synthetic 93–96 and shop
 // 87, 88. Unused: synthetic 87–92 (87–90 named by the twenty-seventh and
-// the twenty-ninth to thirty-second rounds, with daily-sales, surges and
+// the twenty-ninth to thirty-third rounds, with daily-sales, surges and
 // batch as three-tier apps, and 91, 92 by the twenty-eighth, none judged)
 // and 97 and above, shop 77–86 (named the same) and 89 and above,
 // daily-sales 47 and above.
@@ -386,7 +388,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// thirty-second and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// thirty-third and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
