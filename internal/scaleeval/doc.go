@@ -374,10 +374,11 @@
 // 3-minute tiers, 1.018/0.984 at 1.118 of the oracle (shop-s90's are
 // 0.988/0.982). With --breakdown (`--seeds none --shop-seeds 89`) the
 // web runs p95/15m for 3.45 days, then p95/3m for 17.55, and loses on
-// steady and falling minutes beside HPA at 0.85: a long scale-down
-// window taken on the first day's evidence, the twenty-fifth and
-// twenty-eighth rounds' mechanism, which was known on development seeds
-// (shop 64, 67, 68) and is here seen on a seed nobody had used. Every
+// steady and falling minutes beside HPA at 0.85: the 15-minute
+// scale-down window held over the first days, the subject of the
+// twenty-fifth and twenty-eighth rounds (the shop's 3-minute tiers on
+// their first days, losing on development seeds 64, 67 and 68), here
+// seen on a seed nobody had used. Every
 // database wins (shop 0.651/0.923 and 0.637/0.902; surges 0.729–0.773
 // and 0.913–0.954). The other rows: smooth-growth 0.003–0.006 under×,
 // 0.004–0.007 unserved×; surges fronts 0.057–0.720 and 0.577–0.793;
