@@ -18,6 +18,8 @@ type prediction struct {
 	base float64
 	bin  int
 	win  time.Duration
+	// cut, when set, ends the window at the tick before it (cutAt).
+	cut time.Time
 }
 
 // minBin and maxBin bound the level bins (log2 of base per replica).
@@ -96,6 +98,9 @@ func (d *demand) observe(t time.Time, load float64, floor float64) {
 			keepP = append(keepP, p)
 			continue
 		}
+		if !p.cut.IsZero() && p.cut.Before(end) {
+			end = p.cut.Add(-1)
+		}
 		peak, ok := d.peak(p.t, end)
 		if !ok || peak <= 0 {
 			// No load at all is an outage (or an idle tier), not a sample
@@ -165,7 +170,26 @@ func (d *demand) level(t time.Time, span time.Duration) float64 {
 // record remembers the base used at t in bin so its ratio to the peak
 // over the next win (at most the horizon) is learned later.
 func (d *demand) record(t time.Time, base float64, bin int, win time.Duration) {
-	d.pending = append(d.pending, prediction{t, base, bin, win})
+	d.pending = append(d.pending, prediction{t: t, base: base, bin: bin, win: win})
+}
+
+// cutAt ends, at the tick before t, the window of every pending level-bin
+// prediction whose window reaches t and whose base lies a level bin's
+// width or more below jumped, in a lower bin (capacity sizes the bins).
+// A level bin learns how the load wanders at its level; a jump from it to
+// another level is the jump bins' regime, and learned in the level bin it
+// would stand a jump's worth of replicas at the level between jumps. A
+// step within a bin's width is that wander, and is learned as before (on
+// a smooth load the jump guard fires on small steps that cross a bin's
+// edge).
+func (d *demand) cutAt(t time.Time, jumped, capacity float64) {
+	above := levelBin(jumped, capacity)
+	for i := range d.pending {
+		p := &d.pending[i]
+		if p.bin < jumpBin && p.bin < above && 2*p.base <= jumped && p.cut.IsZero() && !p.t.Add(p.win).Before(t) {
+			p.cut = t
+		}
+	}
 }
 
 // ratio returns the q-quantile of the learned peak-to-base ratios for a

@@ -88,6 +88,18 @@ func (s *season) ratio(t time.Time, h, level time.Duration) (float64, bool) {
 	return s.rise(t, h, level, 1440, seasonDays, seasonDays, 0)
 }
 
+// seen is ratio over the days remembered so far, at least one: how far the
+// load rose at this time of day on every day seen yet. ok is false until a
+// whole day is remembered.
+func (s *season) seen(t time.Time, h, level time.Duration) (float64, bool) {
+	for n := seasonDays; n >= 1; n-- {
+		if r, ok := s.rise(t, h, level, 1440, n, n, 0); ok {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // The hour-phase guard (AppConfig.PhasePeaks) looks back phaseHours hours
 // and expects a rise that came at this minute of the hour, give or take
 // phaseJitter minutes, in at least phaseSeen of them: bursts that recur at

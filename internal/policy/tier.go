@@ -333,10 +333,12 @@ func (tr *tier) leadWindow(past time.Duration) time.Duration {
 func (tr *tier) rampWindow() time.Duration { return tr.leadWindow(tr.app.RampLead) }
 
 // learnWindow is the window over which a bin's ratios are learned: the
-// lead window, but for the jump bin at most AppConfig.JumpLead past the
-// tick.
+// lead window, but for the jump bins at most AppConfig.JumpLead past the
+// tick, and for the plateau bin too on a tier whose lead window is at most
+// skillMemoryWindow. On a long-lead tier (a database) a plateau tick's
+// decision serves the whole lead window, as a level tick's does.
 func (tr *tier) learnWindow(bin int) time.Duration {
-	if bin >= jumpBin && bin != riseBin {
+	if bin >= jumpBin && bin != riseBin && !(bin == plateauBin && tr.longLead()) {
 		return tr.leadWindow(tr.app.JumpLead)
 	}
 	return tr.horizon
@@ -368,6 +370,11 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 	}
 	bin := tr.jumpGuard(in.Load, &e, capacity)
 	e.levelBin = bin
+	if e.jump && tr.longLead() && !tr.expectedJump(t, e.base) {
+		// A fresh jump no remembered day saw coming ends the windows of
+		// the level-bin ticks before it (demand.cutAt).
+		tr.dem.cutAt(t, e.base, capacity)
+	}
 	if k := tr.app.RiseBin; k > 0 && bin < jumpBin && e.rise > k*(e.base-e.rise) && e.rise > riseSigmas*tr.dem.absDiff {
 		// A forecast surge: how far its peak lands from the forecast's
 		// rise is learned apart (AppConfig.RiseBin).
@@ -593,4 +600,23 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 		m["phase_ratio"] = e.phase
 	}
 	return m
+}
+
+// longLead reports whether the tier's lead window is longer than
+// skillMemoryWindow: the long-lead tiers (the databases, 10-minute boots).
+func (tr *tier) longLead() bool { return tr.horizon > skillMemoryWindow }
+
+// expectedJump reports whether the seasonal memory saw, on every day it
+// remembers so far (at least one), a rise from the level before t to
+// jumped within a lead window either side of t's time of day. Such a rise
+// (a daily sale, a scheduled job) is expected again, and the level-bin
+// ticks before it rightly learn it. With no day remembered, or with no
+// seasonal memory, nothing is expected.
+func (tr *tier) expectedJump(t time.Time, jumped float64) bool {
+	if tr.sea == nil {
+		return false
+	}
+	before := tr.dem.level(t.Add(-tr.app.Tick), tr.app.LevelWindow)
+	r, ok := tr.sea.seen(t.Add(-tr.horizon), 2*tr.horizon, tr.app.LevelWindow)
+	return ok && r*before >= jumped
 }
