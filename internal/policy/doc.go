@@ -106,7 +106,18 @@
 //     base lifted to the recent level and is calibrated in a plateau bin
 //     of its own; taken for jumps, the ticks of the simulated shop's
 //     spikes kept the headroom of a spike's onset for as long as the
-//     spike lasted (19 replicas for a plateau needing 12, HPA holding 14);
+//     spike lasted (19 replicas for a plateau needing 12, HPA holding 14).
+//     On a long-lead tier (a database) the plateau bin learns over the
+//     whole lead window, which its decisions serve, and a fresh jump that
+//     lands a level bin's width (×2) or more above a tick's base, into a
+//     higher bin, ends the windows of the level-bin ticks before it,
+//     unless the seasonal memory saw such a rise at this time of day on
+//     every day it remembers so far (a daily sale is learned, a random
+//     job is not): learned in the level bins, random jobs' onsets stood a
+//     job's replicas at the background between jobs, and the selector
+//     could not afford the upper quantiles a job's plateau needs (the
+//     batch family's databases; the thirty-sixth round of
+//     internal/scaleeval's EXPERIMENTS.md);
 //   - the rise bin (RiseBin, 0.3): a tick whose forecast expects the
 //     load to rise over the lead window by more than 30 % of the blended
 //     base, and by more than five typical one-tick changes (a surge the

@@ -12,7 +12,8 @@ package policy
 // above its recent level: the forecast, which knew nothing of a surge,
 // drags the blended base below a load that has stopped rising). A plateau
 // lifts the base to the recent level and is calibrated apart, in the
-// plateau bin (with the jump bin's window, JumpLead, and its least
+// plateau bin (with the jump bin's window, JumpLead, on a 3-minute tier,
+// the whole lead window on a long-lead one, and the jump bin's least
 // calibration). Taken for jumps, the ticks of a surge the forecast missed
 // sat in the jump bin for as long as the surge lasted and were given the
 // headroom of a surge's onset (on the simulated shop's spikes 19 replicas
