@@ -90,7 +90,13 @@ func TestAdaptiveHold(t *testing.T) {
 // burst patterns of TestAdaptiveHold: after isolated bursts the short
 // window does better against the HPA shadows at its cost, so it is run;
 // when bursts come in clusters a few minutes apart, releasing replicas
-// after five minutes misses the next burst, so the full window is kept.
+// after five minutes at the configured quantile misses the next burst, so
+// the selector leaves that point, which it starts at (on a 3-minute tier,
+// the configured quantile with the short window): for the full window, or
+// for a higher quantile whose headroom meets the next burst without it
+// (here p98, where the short and the full window are rated alike, so the
+// full one, a longer window, is not taken on a day or two of evidence;
+// internal/scaleeval/EXPERIMENTS.md, the twenty-eighth round).
 func TestSkillSelectorFollowsTheTraffic(t *testing.T) {
 	run := func(clustered bool) (float64, float64) {
 		rng := rand.New(rand.NewPCG(3, 3))
@@ -115,8 +121,8 @@ func TestSkillSelectorFollowsTheTraffic(t *testing.T) {
 	if w, q := run(false); w != 300 {
 		t.Errorf("isolated bursts: stabilisation %vs (quantile %v), want the short 300 s", w, q)
 	}
-	if w, q := run(true); w != 900 {
-		t.Errorf("clustered bursts: stabilisation %vs (quantile %v), want the full 900 s", w, q)
+	if w, q := run(true); w == 300 && q <= guardApp().Tiers[0].Quantile {
+		t.Errorf("clustered bursts: stabilisation %vs at quantile %v, the configured quantile's short window", w, q)
 	}
 }
 

@@ -139,3 +139,51 @@ func TestOutageHoldReadsTheLoadsResolution(t *testing.T) {
 		t.Fatalf("a low load moving from bucket to bucket held %d replicas (had %d): %s", ds[359].To, ds[119].To, ds[359].Reason)
 	}
 }
+
+// TestOutageHoldBridgesAShortWindow: on a 3-minute tier's first day the
+// skill selector runs the short window (3 minutes), shorter than the
+// flatTicks ticks a flat line needs to be recognised, so without a bridge
+// the replicas go before the outage hold can see the outage. While the
+// load repeats one value, at next to nothing for the replicas, the window
+// is stretched to the recognition's length, and only then: a run that
+// breaks before it is recognised gets the short window back, and without
+// the outage hold there is no bridge.
+func TestOutageHoldBridgesAShortWindow(t *testing.T) {
+	short := guardApp().ShortStabilization.Seconds()
+	bridge := float64(flatTicks) * guardApp().Tick.Seconds()
+	win := func(d Decision) float64 { return d.Inputs["stabilisation_s"] }
+
+	c := guardApp()
+	c.OutageHold = 6 * time.Hour
+	ds := loop(mustApp(t, c), outageLoad(), nil, nil)
+	if win(ds[119]) != short {
+		t.Fatalf("first day's window %vs before the outage, want the short %vs", win(ds[119]), short)
+	}
+	for i := 121; i < 124; i++ {
+		if win(ds[i]) != bridge {
+			t.Errorf("minute %d, a flat line not yet recognised: window %vs, want %vs", i, win(ds[i]), bridge)
+		}
+	}
+
+	// Three ticks of one value, then low load that moves: the run
+	// breaks before it is recognised.
+	broken := outageLoad()
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := 123; i < 240; i++ {
+		broken[i] = 0.5 + 0.1*rng.Float64()
+	}
+	ds = loop(mustApp(t, c), broken, nil, nil)
+	if win(ds[122]) != bridge || win(ds[124]) != short {
+		t.Errorf("a run broken at minute 123: windows %vs at 122 and %vs at 124, want %vs then %vs", win(ds[122]), win(ds[124]), bridge, short)
+	}
+	if ds[130].To >= ds[119].To {
+		t.Errorf("low load that moves still held %d replicas at minute 130", ds[130].To)
+	}
+
+	off := guardApp()
+	off.OutageHold = 0
+	ds = loop(mustApp(t, off), outageLoad(), nil, nil)
+	if win(ds[122]) != short {
+		t.Errorf("without the outage hold: window %vs at minute 122, want the short %vs", win(ds[122]), short)
+	}
+}

@@ -86,12 +86,16 @@ func flatForecast(origin time.Time, v func(time.Time) float64) *Forecast {
 func TestScenarios(t *testing.T) {
 	type check func(t *testing.T, ds []Decision)
 	cases := []struct {
-		name  string
-		stab  time.Duration
-		load  []float64
-		fc    func(i int) *Forecast
-		inc   func(i int) []string
-		check check
+		name string
+		stab time.Duration
+		// noShort leaves the tier its configured window only (no
+		// ShortStabilization): on a 3-minute tier the skill selector
+		// starts at the short one.
+		noShort bool
+		load    []float64
+		fc      func(i int) *Forecast
+		inc     func(i int) []string
+		check   check
 	}{
 		{
 			name: "spike scales up at once on the reactive floor",
@@ -131,9 +135,10 @@ func TestScenarios(t *testing.T) {
 			},
 		},
 		{
-			name: "dip scales down only after the stabilisation window",
-			stab: 10 * time.Minute,
-			load: append(flat(60, 80), flat(40, 20)...),
+			name:    "dip scales down only after the stabilisation window",
+			stab:    10 * time.Minute,
+			noShort: true,
+			load:    append(flat(60, 80), flat(40, 20)...),
 			check: func(t *testing.T, ds []Decision) {
 				high := ds[59].To
 				for i := 60; i < 68; i++ {
@@ -252,7 +257,11 @@ func TestScenarios(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := mustApp(t, webOnly(tc.stab))
+			c := webOnly(tc.stab)
+			if tc.noShort {
+				c.ShortStabilization = 0
+			}
+			a := mustApp(t, c)
 			tc.check(t, loop(a, tc.load, tc.fc, tc.inc))
 		})
 	}

@@ -144,6 +144,30 @@ func (tr *tier) flatRun() int {
 	return flatTicks * max(1, step)
 }
 
+// bridgeFlat stretches a scale-down window shorter than a flat line's
+// recognition (flatRun ticks) to that length while a flat line is in
+// progress: the load has repeated one value beyond a sample of its own
+// resolution, at under flatShare of the current replicas' capacity, as an
+// outage's does. Without it a short window (the skill selector's or the
+// adaptive hold's) lets the replicas go before the outage hold can see
+// the flat line and keep them; a run that breaks before it is recognised
+// costs that many ticks of the wider window, no more.
+func (tr *tier) bridgeFlat(load float64, current int, capacity float64) {
+	run := tr.flatRun()
+	if tr.app.OutageHold <= 0 || tr.flatN <= run/flatTicks || tr.flatN >= run ||
+		load >= flatShare*float64(current)*capacity {
+		return
+	}
+	bridge := time.Duration(run) * tr.app.Tick
+	switch {
+	case tr.m.window <= 0 || tr.m.window >= bridge:
+	case bridge >= tr.cfg.ScaleDownStabilization:
+		tr.m.window = 0
+	default:
+		tr.m.window = bridge
+	}
+}
+
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
 const learnAlpha = 0.02
 
@@ -558,6 +582,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 	} else {
 		tr.chooseHold(t, e.want, capacity)
 	}
+	tr.bridgeFlat(in.Load, current, capacity)
 	v := tr.m.step(t, current, e.want, loadInc, perf)
 	d.To, d.Action, d.State = v.to, v.action, tr.m.phase.String()
 	d.Inputs = e.inputs(in, tr.cfg, v)
