@@ -47,7 +47,11 @@
 // the same ticks and mostly miss on the same days (the days only one of
 // them missed set the bound; TestSkillPairedMargin), such a tier starting at its
 // cheapest candidate, the lowest quantile without a hold, rather than the
-// configured point (TestSkillLongLeadStartsCheapest), and
+// configured point (TestSkillLongLeadStartsCheapest); on a 3-minute tier
+// to a longer scale-down window only for a ratio better by the same
+// margin, such a tier starting at the configured quantile with the short
+// window (TestSkillLongerWindowNeedsEvidence: a 15-minute window chosen
+// on one day of evidence cost the shop's fronts against HPA), and
 // never to a candidate costlier than the costliest HPA shadow). So the
 // same configuration holds replicas long where bursts cluster (NASA,
 // ClarkNet), releases them early where bursts are isolated (the simulated
@@ -158,7 +162,11 @@
 //     the replicas held (a metrics feed or the traffic cut off upstream,
 //     not demand), the policy keeps its replicas, for at most six hours by default, so the
 //     traffic that comes back at once finds them ready (ClarkNet's
-//     two-hour outage, NASA's night-time gaps);
+//     two-hour outage, NASA's night-time gaps); while such a line is in
+//     progress and not yet recognised, a scale-down window shorter than
+//     the recognition (the skill selector's 3-minute start on a front)
+//     is stretched to it, so the replicas are still there when it is
+//     (TestOutageHoldBridgesAShortWindow);
 //   - optional: a fixed least headroom (ReactiveHeadroom), and an HPA guard
 //     (HPAGuardTarget) that runs the Kubernetes rule beside the policy and
 //     never wants fewer replicas than it. The trace suite (package
