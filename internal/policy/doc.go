@@ -51,7 +51,11 @@
 // to a longer scale-down window only for a ratio better by the same
 // margin, such a tier starting at the configured quantile with the short
 // window (TestSkillLongerWindowNeedsEvidence: a 15-minute window chosen
-// on one day of evidence cost the shop's fronts against HPA), and
+// on one day of evidence cost the shop's fronts against HPA), and leaving
+// that start at all only for a ratio better by the same margin
+// (TestSkillLeavingTheStartNeedsEvidence: the first days are rated on a
+// young calibration, and a decider rebuilt from its lookback replays
+// such a day, internal/stagetest's TestDeciderLookbackRebuild), and
 // never to a candidate costlier than the costliest HPA shadow). So the
 // same configuration holds replicas long where bursts cluster (NASA,
 // ClarkNet), releases them early where bursts are isolated (the simulated

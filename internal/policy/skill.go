@@ -32,6 +32,12 @@ type skill struct {
 	ticks int
 	warm  int // skillWarm in ticks
 	pick  int
+	// start is the candidate the selector starts at (see newSkill). On a
+	// 3-minute tier leaving it needs skillMargin on the paired days
+	// (needsMargin), whatever the switch: the first days' ratings rest on
+	// a policy whose calibration is young, and one day of them is one
+	// sample of the load's shape.
+	start int
 	load  float64 // exponentially weighted load, the scale of unserved
 	// evidence: a switch to a costlier candidate needs skillMargin, not
 	// skillSwitch (a tier whose lead window is longer than
@@ -208,6 +214,7 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 			}
 		}
 	}
+	s.start = s.pick
 	n := len(s.cands)
 	s.alone = make([][]float64, n)
 	for i := range s.alone {
@@ -408,13 +415,26 @@ func (s *skill) choose() {
 
 // needsMargin reports whether a switch from the running candidate to
 // candidate i needs skillMargin rather than skillSwitch: on an evidence
-// tier a switch to a costlier candidate, on any other tier a switch to a
-// longer scale-down window.
+// tier a switch to a costlier candidate; on any other tier a switch to a
+// longer scale-down window, and any switch away from the start point.
+//
+// The start point is left on the paired days' evidence on every tier (on
+// an evidence tier the start is the cheapest candidate, so every switch
+// away from it is a costlier one). The first day's ratings are those of a
+// policy whose calibration is still young: on a day with a surge its
+// ratios for the surge are pooled ones, every candidate's count sits at
+// the surge's edge, and which of them misses a few more ticks is chance.
+// A decider rebuilt from its lookback replays such a first day too, on a
+// different day of the same load: under skillSwitch alone its selector
+// left p95/3m for p98/3m on four such ticks (rated 1.241 against 1.019),
+// while the decider that never stopped, whose first day had no such
+// ticks, kept p95/3m (internal/stagetest's TestDeciderLookbackRebuild;
+// the thirty-seventh round in internal/scaleeval/EXPERIMENTS.md).
 func (s *skill) needsMargin(i int) bool {
 	if s.evidence {
 		return s.cands[i].score.cost > s.cands[s.pick].score.cost
 	}
-	return s.cands[i].win > s.cands[s.pick].win
+	return s.pick == s.start || s.cands[i].win > s.cands[s.pick].win
 }
 
 // ratio places a shadow's score on the HPA shadows' curve at its cost and
