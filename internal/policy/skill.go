@@ -98,8 +98,9 @@ var skillTargets = []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
 // the cheapest candidate) is run; a new candidate must be better by
 // skillSwitch (relatively) to replace the running one, since every switch
 // mixes two operating points, which on a convex curve is worse than
-// either, and a costlier one on a long-lead tier, or one with a longer
-// scale-down window on a 3-minute tier, by skillMargin, which widens that with
+// either, and a costlier one on a long-lead tier, or on a 3-minute tier
+// one with a longer scale-down window or any one away from the start
+// point, by skillMargin, which widens that with
 // skillEvidence standard errors of the log of a ratio of the days with a
 // miss behind the two, paired; skillEpsUnder and
 // skillEpsUnserved keep ratios of rare misses finite (as a rate of ticks,
@@ -329,9 +330,10 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // the simulated shop's first day rates them at most 13 % better, which
 // does not: taken on that one day, the long window lost to HPA on the
 // shop's fronts (internal/scaleeval/EXPERIMENTS.md, the twenty-fifth,
-// twenty-eighth and thirty-fifth rounds). A costlier switch on a 3-minute
-// tier, and a cheaper one or one to a shorter window on any tier, needs
-// only skillSwitch.
+// twenty-eighth and thirty-fifth rounds); and there it applies to any
+// switch away from the start point (needsMargin). Any other costlier
+// switch on a 3-minute tier, and a cheaper one or one to a shorter window
+// on any tier, needs only skillSwitch.
 func skillMargin(n1, n2, b1, b2 float64) float64 {
 	v := (b1 + b2 + 2) / ((n1 + 1) * (n2 + 1))
 	return math.Max(skillSwitch, -math.Expm1(-skillEvidence*math.Sqrt(v)))

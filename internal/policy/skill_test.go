@@ -165,7 +165,9 @@ func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
 		tc.LeadTime = lead
 		s := newSkill(tc, &cfg, cfg.Tick+lead)
 		s.load = 1
-		s.pick = 0
+		// The running point is not the start point, which has its own
+		// margin (TestSkillLeavingTheStartNeedsEvidence).
+		s.pick, s.start = 0, -1
 		s.hpas = []hpaShadow{
 			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
 			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
@@ -261,7 +263,9 @@ func TestSkillLongerWindowNeedsEvidence(t *testing.T) {
 	mk := func(runWin, candWin time.Duration, candQ, days, better float64) *skill {
 		s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
 		s.load = 1
-		s.pick = 0
+		// The running point is not the start point, which has its own
+		// margin (TestSkillLeavingTheStartNeedsEvidence).
+		s.pick, s.start = 0, -1
 		s.hpas = []hpaShadow{
 			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
 			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
