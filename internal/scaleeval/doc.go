@@ -403,12 +403,13 @@
 // twenty-sixth round's judging); daily-sales 1, 2, 11–14, 21–24 and 31–46
 // (43–46 the same); synthetic 91, 92 and the shop's 81–86 (the
 // thirty-fifth round's judging), 87–90 with daily-sales, surges and batch
-// as three-tier apps and the shop's 77–80 (the thirty-sixth's); seen after
-// a judging for a wider view, never judged on: daily-sales 3–24 and surges
+// as three-tier apps and the shop's 77–80 (the thirty-sixth's), synthetic
+// 101, 102 and the shop's 91–96 (the thirty-seventh's); seen after a
+// judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
 // 93–100 and shop 87–90. Unused: synthetic 87–90 for the families not
-// named above, 101 and above, the shop's 91 and above, daily-sales 47 and
+// named above, 103 and above, the shop's 97 and above, daily-sales 47 and
 // above.
 //
 // Unseen seeds, run once with the shipped policy (a check, not a round;
