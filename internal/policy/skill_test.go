@@ -146,6 +146,21 @@ func TestSkillMemoryScalesWithTheLead(t *testing.T) {
 	}
 }
 
+// runningSkill is a selector for tc that runs its first candidate, not
+// the start point (which has its own margin,
+// TestSkillLeavingTheStartNeedsEvidence), beside two HPA shadows at
+// costs 10 and 20, for the margin tests to give candidates and days.
+func runningSkill(tc TierConfig, cfg *AppConfig) *skill {
+	s := newSkill(tc, cfg, cfg.Tick+tc.LeadTime)
+	s.load = 1
+	s.pick, s.start = 0, -1
+	s.hpas = []hpaShadow{
+		{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
+		{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
+	}
+	return s
+}
+
 // TestSkillCostlierSwitchNeedsEvidence pins the evidence-scaled switch
 // margin: on a tier whose lead window is longer than skillMemoryWindow (a
 // 10-minute database) a costlier candidate that looks better on a handful
@@ -163,15 +178,7 @@ func TestSkillCostlierSwitchNeedsEvidence(t *testing.T) {
 	mk := func(lead time.Duration, candCost, curDays, candDays, better float64) *skill {
 		tc := cfg.Tiers[0]
 		tc.LeadTime = lead
-		s := newSkill(tc, &cfg, cfg.Tick+lead)
-		s.load = 1
-		// The running point is not the start point, which has its own
-		// margin (TestSkillLeavingTheStartNeedsEvidence).
-		s.pick, s.start = 0, -1
-		s.hpas = []hpaShadow{
-			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
-			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
-		}
+		s := runningSkill(tc, &cfg)
 		s.cands = []shadow{
 			{q: 0.95, score: shadowScore{under: 0.02, unserved: 0.01, cost: 15}},
 			{q: 0.98, score: shadowScore{under: 0.02 * better, unserved: 0.01 * better, cost: candCost}},
@@ -261,15 +268,7 @@ func TestSkillLongerWindowNeedsEvidence(t *testing.T) {
 	// better scales the candidate's miss rates (0.5 rates it about 46 %
 	// better than the running point); every day a miss of both.
 	mk := func(runWin, candWin time.Duration, candQ, days, better float64) *skill {
-		s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
-		s.load = 1
-		// The running point is not the start point, which has its own
-		// margin (TestSkillLeavingTheStartNeedsEvidence).
-		s.pick, s.start = 0, -1
-		s.hpas = []hpaShadow{
-			{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
-			{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
-		}
+		s := runningSkill(tc, &cfg)
 		s.cands = []shadow{
 			{q: 0.95, win: runWin, score: shadowScore{under: 0.02, unserved: 0.01, cost: 15}},
 			{q: candQ, win: candWin, score: shadowScore{under: 0.02 * better, unserved: 0.01 * better, cost: 15}},
