@@ -51,14 +51,14 @@ type skill struct {
 	// steps (skillTargetsFor).
 	evidence bool
 	// The margin counts evidence in days (skillWarm, the load's cycle)
-	// rather than runs: the misses of one day share its load's shape and
-	// are not independent. They are kept on every tier (needsMargin). days[i] is the exponentially
-	// decayed count of days on which candidate i missed; alone[i][j] of
-	// those on which j did not miss (the discordant days of the pair, the
-	// paired evidence skillMargin reads). first[i] is the tick of i's
-	// first miss of its latest day with one (a day is warm ticks, counted
-	// from the first tick), so i has missed today when first[i] falls in
-	// the current day.
+	// rather than runs: the misses of one day share its load's shape and are
+	// not independent. They are kept on every tier (needsMargin). days[i] is
+	// the exponentially decayed count of days on which candidate i missed;
+	// alone[i][j] of those on which j did not miss (the discordant days of
+	// the pair, the paired evidence skillMargin reads). first[i] is the tick
+	// of i's first miss of its latest day with one (a day is warm ticks,
+	// counted from the first tick), so i has missed today when first[i]
+	// falls in the current day.
 	days  []float64
 	alone [][]float64
 	first []int
@@ -330,8 +330,9 @@ func (sc *shadowScore) add(alpha, load, capacity float64, serving, paid int) {
 // the simulated shop's first day rates them at most 13 % better, which
 // does not: taken on that one day, the long window lost to HPA on the
 // shop's fronts (internal/scaleeval/EXPERIMENTS.md, the twenty-fifth,
-// twenty-eighth and thirty-fifth rounds); and there it applies to any
-// switch away from the start point (needsMargin). Any other costlier
+// twenty-eighth and thirty-fifth rounds). On a 3-minute tier it applies
+// too to any switch away from the start point (needsMargin, the
+// thirty-seventh round). Any other costlier
 // switch on a 3-minute tier, and a cheaper one or one to a shorter window
 // on any tier, needs only skillSwitch.
 func skillMargin(n1, n2, b1, b2 float64) float64 {
