@@ -115,6 +115,14 @@ const (
 	skillEvidence     = 1.0
 )
 
+// longLead reports whether a tier whose lead window (tick plus lead time)
+// is horizon is a long-lead tier, its window longer than
+// skillMemoryWindow (the 10-minute database): there the selector is an
+// evidence selector (skill.evidence), and the calibration keeps random
+// jumps out of the level bins and learns the plateau bin over the whole
+// window (tier.learnWindow, demand.cutAt).
+func longLead(horizon time.Duration) bool { return horizon > skillMemoryWindow }
+
 // skillMemoryFor is how long the selector's rates remember on a tier
 // whose lead window (tick plus lead time) is horizon: skillMemory up to a
 // window of skillMemoryWindow (a 3-minute lead), and as many windows as
@@ -168,7 +176,7 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 	if len(app.SkillQuantiles) == 0 {
 		return nil
 	}
-	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemoryFor(horizon))), warm: int(skillWarm / app.Tick), evidence: horizon > skillMemoryWindow}
+	s := &skill{serve: max(1, int(horizon/app.Tick)), alpha: math.Min(1, float64(app.Tick)/float64(skillMemoryFor(horizon))), warm: int(skillWarm / app.Tick), evidence: longLead(horizon)}
 	wins := []time.Duration{cfg.ScaleDownStabilization}
 	if sh := app.ShortStabilization; sh > 0 && sh < cfg.ScaleDownStabilization {
 		wins = append(wins, sh)

@@ -129,6 +129,14 @@ func lowestBase(capacity float64) float64 {
 // size from it.
 func (e evaluation) sizedBase() float64 { return math.Max(e.base, lowestBase(e.capacity)) }
 
+// outageLevel reports whether load is next to nothing for current
+// replicas of capacity: under flatShare of what they serve, as an outage
+// leaves, where a plateau of real demand would not. The outage hold and
+// its bridge (bridgeFlat) read a flat line only at that level.
+func outageLevel(load float64, current int, capacity float64) bool {
+	return load < flatShare*float64(current)*capacity
+}
+
 // flatRun is how many ticks in a row the load must repeat to be a flat
 // line: flatTicks of its samples, a sample being the shortest of the last
 // flatRuns runs of one value (one tick for a load measured every tick,
@@ -154,8 +162,7 @@ func (tr *tier) flatRun() int {
 // costs that many ticks of the wider window, no more.
 func (tr *tier) bridgeFlat(load float64, current int, capacity float64) {
 	run := tr.flatRun()
-	if tr.app.OutageHold <= 0 || tr.flatN <= run/flatTicks || tr.flatN >= run ||
-		load >= flatShare*float64(current)*capacity {
+	if tr.app.OutageHold <= 0 || tr.flatN <= run/flatTicks || tr.flatN >= run || !outageLevel(load, current, capacity) {
 		return
 	}
 	bridge := time.Duration(run) * tr.app.Tick
@@ -362,7 +369,7 @@ func (tr *tier) rampWindow() time.Duration { return tr.leadWindow(tr.app.RampLea
 // skillMemoryWindow. On a long-lead tier (a database) a plateau tick's
 // decision serves the whole lead window, as a level tick's does.
 func (tr *tier) learnWindow(bin int) time.Duration {
-	if bin >= jumpBin && bin != riseBin && !(bin == plateauBin && tr.longLead()) {
+	if bin >= jumpBin && bin != riseBin && !(bin == plateauBin && longLead(tr.horizon)) {
 		return tr.leadWindow(tr.app.JumpLead)
 	}
 	return tr.horizon
@@ -394,7 +401,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 	}
 	bin := tr.jumpGuard(in.Load, &e, capacity)
 	e.levelBin = bin
-	if e.jump && tr.longLead() && !tr.expectedJump(t, e.base) {
+	if e.jump && longLead(tr.horizon) && !tr.expectedJump(t, e.base) {
 		// A fresh jump no remembered day saw coming ends the windows of
 		// the level-bin ticks before it (demand.cutAt).
 		tr.dem.cutAt(t, e.base, capacity)
@@ -535,7 +542,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 	}
 	e := tr.evaluate(t, in, up, fc, capacity)
 	if h := tr.app.OutageHold; h > 0 && tr.flatN >= tr.flatRun() && t.Sub(tr.flatSince) < h && current > e.floor &&
-		in.Load < flatShare*float64(current)*capacity {
+		outageLevel(in.Load, current, capacity) {
 		// The outage hold: a load that repeats the very same value tick
 		// after tick, next to nothing for the replicas held, is a feed
 		// or the traffic cut off, not demand; keep what served the
@@ -626,10 +633,6 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	}
 	return m
 }
-
-// longLead reports whether the tier's lead window is longer than
-// skillMemoryWindow: the long-lead tiers (the databases, 10-minute boots).
-func (tr *tier) longLead() bool { return tr.horizon > skillMemoryWindow }
 
 // expectedJump reports whether the seasonal memory saw, on every day it
 // remembers so far (at least one), a rise from the level before t to
