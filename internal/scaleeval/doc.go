@@ -379,8 +379,10 @@
 // operations and database queries are the same minute's web requests times
 // a ratio), so no tier sees a surge before the database does. Nothing
 // forecasts the surges family's weekly matches either (the fifth round),
-// and its database beats HPA by less than its web on unserved demand
-// (0.934 and 0.884 against 0.747 and 0.748). Behind the daily-sales front
+// and its database beats HPA by less than its web on both figures
+// (0.966/0.933 and 0.659/0.885 against the web's 0.078/0.606 and
+// 0.054/0.554; 0.934 and 0.884 against 0.747 and 0.748 unserved before
+// the thirty-fifth round). Behind the daily-sales front
 // (OptionalFamilies: one flash sale a day at one minute of the day, of a
 // size drawn each day; `--families daily-sales --tier-families
 // daily-sales`, outside the default suite) the rise bin (the fifteenth
