@@ -187,3 +187,43 @@ func TestOutageHoldBridgesAShortWindow(t *testing.T) {
 		t.Errorf("without the outage hold: window %vs at minute 122, want the short %vs", win(ds[122]), short)
 	}
 }
+
+// TestFlatLineCountsInSamples: a flat line is flatTicks of the load's own
+// samples, one tick for a load measured every tick and five for a load
+// counted in 5-minute buckets and held for each of their minutes.
+func TestFlatLineCountsInSamples(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		bucket int // ticks each value is held for
+		want   int
+	}{
+		{"per tick", 1, flatTicks},
+		{"5-tick buckets", 5, 5 * flatTicks},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f flatLine
+			tick := 0
+			// Enough distinct buckets to fill the runs the step is read from.
+			for v := range flatRuns + 1 {
+				for range tc.bucket {
+					f.observe(t0.Add(time.Duration(tick)*time.Minute), float64(v+1))
+					tick++
+				}
+			}
+			if got := f.need(); got != tc.want {
+				t.Fatalf("need %d ticks, want %d", got, tc.want)
+			}
+			start := t0.Add(time.Duration(tick) * time.Minute)
+			for i := range tc.want {
+				if f.recognised() {
+					t.Fatalf("recognised after %d of %d ticks", i, tc.want)
+				}
+				f.observe(start.Add(time.Duration(i)*time.Minute), 0)
+			}
+			if !f.recognised() || !f.since.Equal(start) {
+				t.Fatalf("after %d ticks of 0: recognised %v since %v, want true since %v", tc.want, f.recognised(), f.since, start)
+			}
+		})
+	}
+}

@@ -36,17 +36,9 @@ type tier struct {
 	// share of them that the load met (AppConfig.PhasePeaks).
 	phasePend []phaseExp
 	phaseHit  float64
-	// flat is the load repeated since flatSince, flatN ticks in a row
-	// (the outage hold, AppConfig.OutageHold).
-	flat      float64
-	flatN     int
-	flatSince time.Time
-	// runs holds the lengths of the last completed runs of one repeated
-	// value (0 until seen): a load counted in buckets of several ticks
-	// and held for each of them repeats every value for a bucket, so a
-	// flat line is counted in those buckets (flatRun).
-	runs [flatRuns]int
-	runN int
+	// flat follows the load's runs of one repeated value (the outage
+	// hold, AppConfig.OutageHold).
+	flat flatLine
 	// ramp is the rise per tick the ramp guard carried on at the last
 	// tick (0 when none), handed to the tiers behind this one.
 	ramp float64
@@ -102,18 +94,6 @@ func (tr *tier) resolvePhase(t time.Time) {
 	tr.phasePend = append(tr.phasePend[:0], tr.phasePend[done:]...)
 }
 
-// flatTicks is how many ticks in a row the load must repeat exactly to be
-// taken for a flat line (no demand information) by the outage hold, and
-// flatShare the most of the held replicas' capacity it may use: an outage
-// leaves next to nothing, where a plateau of real demand would not.
-const (
-	flatTicks = 5
-	flatShare = 0.05
-	// flatRuns is how many completed runs of a repeated value the outage
-	// hold reads the load's own resolution from.
-	flatRuns = 8
-)
-
 // lowestBase is the least base the peak-to-base ratios are learned and
 // applied against: the lower edge of the lowest level bin. Below it, a
 // ratio tells nothing (a load of a few counts peaks at a count or two
@@ -128,52 +108,6 @@ func lowestBase(capacity float64) float64 {
 // ratios are learned (lowestBase). The live count and every skill shadow
 // size from it.
 func (e evaluation) sizedBase() float64 { return math.Max(e.base, lowestBase(e.capacity)) }
-
-// outageLevel reports whether load is next to nothing for current
-// replicas of capacity: under flatShare of what they serve, as an outage
-// leaves, where a plateau of real demand would not. The outage hold and
-// its bridge (bridgeFlat) read a flat line only at that level.
-func outageLevel(load float64, current int, capacity float64) bool {
-	return load < flatShare*float64(current)*capacity
-}
-
-// flatRun is how many ticks in a row the load must repeat to be a flat
-// line: flatTicks of its samples, a sample being the shortest of the last
-// flatRuns runs of one value (one tick for a load measured every tick,
-// five for per-minute ticks of a load counted in 5-minute buckets and
-// held for each of its minutes, whose every value repeats five times).
-func (tr *tier) flatRun() int {
-	step := 0
-	for _, n := range tr.runs {
-		if n > 0 && (step == 0 || n < step) {
-			step = n
-		}
-	}
-	return flatTicks * max(1, step)
-}
-
-// bridgeFlat stretches a scale-down window shorter than a flat line's
-// recognition (flatRun ticks) to that length while a flat line is in
-// progress: the load has repeated one value beyond a sample of its own
-// resolution, at under flatShare of the current replicas' capacity, as an
-// outage's does. Without it a short window (the skill selector's or the
-// adaptive hold's) lets the replicas go before the outage hold can see
-// the flat line and keep them; a run that breaks before it is recognised
-// costs that many ticks of the wider window, no more.
-func (tr *tier) bridgeFlat(load float64, current int, capacity float64) {
-	run := tr.flatRun()
-	if tr.app.OutageHold <= 0 || tr.flatN <= run/flatTicks || tr.flatN >= run || !outageLevel(load, current, capacity) {
-		return
-	}
-	bridge := time.Duration(run) * tr.app.Tick
-	switch {
-	case tr.m.window <= 0 || tr.m.window >= bridge:
-	case bridge >= tr.cfg.ScaleDownStabilization:
-		tr.m.window = 0
-	default:
-		tr.m.window = bridge
-	}
-}
 
 // learnAlpha is the decay per tick of the online capacity and ratio sums.
 const learnAlpha = 0.02
@@ -516,15 +450,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		tr.sea.observe(t, in.Load)
 		tr.resolvePhase(t)
 	}
-	if in.Load == tr.flat && tr.flatN > 0 {
-		tr.flatN++
-	} else {
-		if tr.flatN > 0 {
-			tr.runs[tr.runN%flatRuns] = tr.flatN
-			tr.runN++
-		}
-		tr.flat, tr.flatN, tr.flatSince = in.Load, 1, t
-	}
+	tr.flat.observe(t, in.Load)
 	d := Decision{Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold}
 	if perf {
 		d.Flags = append(d.Flags, "performance-incident")
@@ -541,7 +467,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		return d
 	}
 	e := tr.evaluate(t, in, up, fc, capacity)
-	if h := tr.app.OutageHold; h > 0 && tr.flatN >= tr.flatRun() && t.Sub(tr.flatSince) < h && current > e.floor &&
+	if h := tr.app.OutageHold; h > 0 && tr.flat.recognised() && t.Sub(tr.flat.since) < h && current > e.floor &&
 		outageLevel(in.Load, current, capacity) {
 		// The outage hold: a load that repeats the very same value tick
 		// after tick, next to nothing for the replicas held, is a feed
