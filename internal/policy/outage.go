@@ -1,6 +1,9 @@
 package policy
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // flatTicks is how many ticks in a row the load must repeat exactly to be
 // taken for a flat line (no demand information) by the outage hold, and
@@ -12,6 +15,9 @@ const (
 	// flatRuns is how many completed runs of a repeated value the outage
 	// hold reads the load's own resolution from.
 	flatRuns = 8
+	// flatRunCap bounds a flat line's length in samples, for a load whose
+	// recent level is nothing at all (a run of its zeros is no surprise).
+	flatRunCap = math.MaxInt32
 )
 
 // flatLine follows a tier's load through runs of one repeated value: the
@@ -30,6 +36,12 @@ type flatLine struct {
 	// flat line is counted in those buckets (need).
 	runs  [flatRuns]int
 	count int
+	// vals holds the values of those runs, and res the smallest step the
+	// load has taken between two values (0 until it has moved): the
+	// load's recent level in its own counts, against which a run of one
+	// value is read as likely or not (surprise).
+	vals [flatRuns]float64
+	res  float64
 }
 
 // observe takes the load of the tick at t.
@@ -40,24 +52,91 @@ func (f *flatLine) observe(t time.Time, load float64) {
 	}
 	if f.n > 0 {
 		f.runs[f.count%flatRuns] = f.n
+		f.vals[f.count%flatRuns] = f.value
+		if f.recognised() {
+			// A run taken for a flat line is not the load's level: an
+			// outage's zeros say nothing of the demand around it
+			// (surprise skips it).
+			f.vals[f.count%flatRuns] = math.NaN()
+		}
 		f.count++
+		if d := math.Abs(load - f.value); d > 0 && (f.res == 0 || d < f.res) {
+			f.res = d
+		}
 	}
 	f.value, f.n, f.since = load, 1, t
 }
 
-// need is how many ticks in a row the load must repeat to be a flat line:
-// flatTicks of its samples, a sample being the shortest of the last
-// flatRuns runs of one value (one tick for a load measured every tick,
-// five for per-minute ticks of a load counted in 5-minute buckets and
-// held for each of its minutes, whose every value repeats five times).
-func (f *flatLine) need() int {
+// sample is how many ticks one sample of the load spans: the shortest of
+// the last flatRuns runs of one value (one tick for a load measured every
+// tick, five for per-minute ticks of a load counted in 5-minute buckets
+// and held for each of its minutes, whose every value repeats five times).
+func (f *flatLine) sample() int {
 	step := 0
 	for _, n := range f.runs {
 		if n > 0 && (step == 0 || n < step) {
 			step = n
 		}
 	}
-	return flatTicks * max(1, step)
+	return max(1, step)
+}
+
+// surprise is how unlikely one sample at the run's value is for the load's
+// recent level, in nats: -log of its Poisson probability, counting the
+// load in its own resolution (res, one count) and taking its level as the
+// mean of the last flatRuns runs. A load at one count a sample or more
+// makes any one value at least 1 nat unlikely (a Poisson probability is
+// at most 1/e from a mean of one up), and surprise says 1 there: the flat
+// line is flatTicks samples, as it always was. Only a sparse count load,
+// under one count a sample, repeats its zeros more often than that, and
+// its runs must be as unlikely as flatTicks samples of a load at one
+// count before they are taken for a flat line.
+func (f *flatLine) surprise() float64 {
+	var sum, ticks float64
+	for i, n := range f.runs {
+		if n > 0 && !math.IsNaN(f.vals[i]) {
+			sum += float64(n) * f.vals[i]
+			ticks += float64(n)
+		}
+	}
+	if f.res <= 0 || ticks == 0 || f.value < 0 {
+		return 1
+	}
+	lambda := sum / ticks / f.res
+	c := math.Round(f.value / f.res)
+	lg, _ := math.Lgamma(c + 1)
+	nll := lambda + lg
+	if c > 0 {
+		if lambda <= 0 {
+			return 1
+		}
+		nll -= c * math.Log(lambda)
+	}
+	return math.Min(1, nll)
+}
+
+// samplesFor is how many samples a run needs to be as unlikely as nats
+// nats of a load at one count a sample (flatRunCap at most).
+func (f *flatLine) samplesFor(nats float64) int {
+	s := f.surprise()
+	if s*flatRunCap <= nats {
+		return flatRunCap
+	}
+	return int(math.Ceil(nats/s - 1e-9))
+}
+
+// need is how many ticks in a row the load must repeat to be a flat line:
+// flatTicks of its samples, or as many more as a sparse load needs for
+// its run to be as unlikely as that (surprise).
+func (f *flatLine) need() int {
+	return f.sample() * max(flatTicks, f.samplesFor(flatTicks))
+}
+
+// bridgeFrom is the run's length after which the bridge (bridgeFlat) may
+// stretch the window: one sample, or as many more as a sparse load needs
+// for its run to be as unlikely as one sample of a load at one count.
+func (f *flatLine) bridgeFrom() int {
+	return f.sample() * max(1, f.samplesFor(1))
 }
 
 // recognised reports whether the run in progress is long enough to be a
@@ -75,14 +154,15 @@ func outageLevel(load float64, current int, capacity float64) bool {
 // bridgeFlat stretches a scale-down window shorter than a flat line's
 // recognition (flatLine.need ticks) to that length while a flat line is
 // in progress: the load has repeated one value beyond a sample of its own
-// resolution, at under flatShare of the current replicas' capacity, as an
-// outage's does. Without it a short window (the skill selector's or the
+// resolution (a sparse count load, beyond a run as unlikely as one sample
+// of a load at one count: bridgeFrom), at under flatShare of the current
+// replicas' capacity, as an outage's does. Without it a short window (the skill selector's or the
 // adaptive hold's) lets the replicas go before the outage hold can see
 // the flat line and keep them; a run that breaks before it is recognised
 // costs that many ticks of the wider window, no more.
 func (tr *tier) bridgeFlat(load float64, current int, capacity float64) {
 	run := tr.flat.need()
-	if tr.app.OutageHold <= 0 || tr.flat.n <= run/flatTicks || tr.flat.n >= run || !outageLevel(load, current, capacity) {
+	if tr.app.OutageHold <= 0 || tr.flat.n <= tr.flat.bridgeFrom() || tr.flat.n >= run || !outageLevel(load, current, capacity) {
 		return
 	}
 	bridge := time.Duration(run) * tr.app.Tick
