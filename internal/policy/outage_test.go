@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +225,130 @@ func TestFlatLineCountsInSamples(t *testing.T) {
 			}
 			if !f.recognised() || !f.since.Equal(start) {
 				t.Fatalf("after %d ticks of 0: recognised %v since %v, want true since %v", tc.want, f.recognised(), f.since, start)
+			}
+		})
+	}
+}
+
+// sparseCounts is n minutes of a sparse count load: each minute one event
+// of size unit with probability p (a mean of p counts a sample), else
+// nothing, so that runs of zeros of five minutes and more are ordinary.
+func sparseCounts(seed uint64, n int, p, unit float64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	load := make([]float64, n)
+	for i := range load {
+		if rng.Float64() < p {
+			load[i] = unit
+		}
+	}
+	return load
+}
+
+// TestOutageHoldRefusesASparseLoadsZeros: a load of whole counts at
+// under one count a minute repeats its zeros for five minutes and more
+// as a matter of course; the outage hold and its bridge take a run of
+// them for a flat line only when it is as unlikely for the load's level
+// as flatTicks samples of a load at one count, not after flatTicks
+// samples. The same load's traffic cut off from many counts a minute is
+// still a flat line after flatTicks minutes, and held.
+func TestOutageHoldRefusesASparseLoadsZeros(t *testing.T) {
+	c := guardApp()
+	c.OutageHold = 6 * time.Hour
+	short := guardApp().ShortStabilization.Seconds()
+	load := sparseCounts(7, 720, 0.3, 10)
+	ds := loop(mustApp(t, c), load, nil, nil)
+	held, bridged, dense, denseBridge := 0, 0, 0, 0
+	for i, d := range ds {
+		if i < 60 {
+			continue // the first hour reads the load's resolution and level
+		}
+		if strings.Contains(d.Reason, "flat") {
+			held++
+		}
+		if w := d.Inputs["stabilisation_s"]; w > short && w < (15*time.Minute).Seconds() {
+			bridged++
+		}
+		// The ticks a load at one count a minute or more would take
+		// for a flat line: flatTicks zeros and on.
+		// and the ticks its bridge would stretch the window on:
+		// beyond one zero, before flatTicks.
+		if j := i - flatTicks + 1; j >= 0 && slices.Max(load[j:i+1]) == 0 {
+			dense++
+		} else if load[i] == 0 && load[i-1] == 0 {
+			denseBridge++
+		}
+	}
+	if dense < 50 {
+		t.Fatalf("only %d ticks %d minutes into a zero run: the load is not sparse enough to test", dense, flatTicks)
+	}
+	// The rule at one count a minute holds nearly all of the first and
+	// bridges nearly all of the second (106 and 196 here). Read at the
+	// load's own level, about 0.3 counts a minute (a zero run as
+	// unlikely as flatTicks samples at one count after 17 minutes, as
+	// one after 4, the level read from the last flatRuns runs), the
+	// hold fires on under a fifth and the bridge on under half.
+	if held*5 > dense || bridged*2 > denseBridge {
+		t.Errorf("a sparse load's ordinary zero runs: held %d of the %d ticks %d minutes into a zero run, bridged %d of the %d before", held, dense, flatTicks, bridged, denseBridge)
+	}
+
+	// The load rises to 100 counts a minute, then its traffic is cut off.
+	rng := rand.New(rand.NewPCG(8, 8))
+	for range 120 {
+		load = append(load, 10*math.Round(10+rng.NormFloat64()))
+	}
+	load = append(load, flat(120, 0)...)
+	ds = loop(mustApp(t, c), load, nil, nil)
+	before := ds[839].To
+	if before < 10 {
+		t.Fatalf("%d replicas for a load of 100 at 10 each", before)
+	}
+	for i := 840 + flatTicks; i < len(load); i++ {
+		if ds[i].To < before || !strings.Contains(ds[i].Reason, "flat") {
+			t.Fatalf("minute %d of an outage from 100 counts a minute: %d replicas (had %d): %s", i-840, ds[i].To, before, ds[i].Reason)
+		}
+	}
+}
+
+// TestFlatLineReadsASparseLevel: a flat line is flatTicks samples of a
+// load at one count a sample or more; a load under one count a sample
+// needs a run of zeros as unlikely as that for its own level, and the
+// bridge one as unlikely as one sample at one count.
+func TestFlatLineReadsASparseLevel(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name          string
+		pattern       []float64 // repeated to fill the runs the level is read from
+		need, bridgeN int
+	}{
+		{"two counts a minute", []float64{1, 3}, flatTicks, 1},
+		{"a count in two minutes", []float64{1, 0}, 10, 2},
+		{"a count in four minutes", []float64{1, 0, 0, 0}, 20, 4},
+		{"a count in ten minutes", []float64{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 50, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f flatLine
+			tick := 0
+			for range flatRuns + 1 {
+				for _, v := range tc.pattern {
+					f.observe(t0.Add(time.Duration(tick)*time.Minute), v)
+					tick++
+				}
+			}
+			f.observe(t0.Add(time.Duration(tick)*time.Minute), tc.pattern[0]) // the last count before the run
+			tick++
+			for i := range tc.need {
+				f.observe(t0.Add(time.Duration(tick+i)*time.Minute), 0)
+				if i == 0 {
+					if got, b := f.need(), f.bridgeFrom(); got != tc.need || b != tc.bridgeN {
+						t.Fatalf("need %d ticks and bridge after %d, want %d and %d", got, b, tc.need, tc.bridgeN)
+					}
+				}
+				if f.recognised() != (i+1 == tc.need) {
+					t.Fatalf("after %d of %d ticks of 0: recognised %v", i+1, tc.need, f.recognised())
+				}
+			}
+			if !f.recognised() {
+				t.Fatalf("not recognised after %d ticks of 0", tc.need)
 			}
 		})
 	}
