@@ -170,7 +170,17 @@
 //     progress and not yet recognised, a scale-down window shorter than
 //     the recognition (the skill selector's 3-minute start on a front)
 //     is stretched to it, so the replicas are still there when it is
-//     (TestOutageHoldBridgesAShortWindow);
+//     (TestOutageHoldBridgesAShortWindow); a sparse count load, under one
+//     count a sample at its recent level (the mean of its last eight runs
+//     not taken for flat lines, counted in its own resolution, the
+//     smallest step between its values), repeats its zeros as a matter of
+//     course, and a run of them is a flat line only once it is as
+//     unlikely under that level's Poisson law as five samples of a load
+//     at one count (e^-5), the bridge only once it is as unlikely as one
+//     (e^-1): at one count a sample or more nothing changes, so NASA's
+//     and ClarkNet's outages are recognised as before, while social-5m's
+//     night-time zeros are not held (TestOutageHoldRefusesASparseLoadsZeros,
+//     TestFlatLineReadsASparseLevel; 72 bytes a tier);
 //   - optional: a fixed least headroom (ReactiveHeadroom), and an HPA guard
 //     (HPAGuardTarget) that runs the Kubernetes rule beside the policy and
 //     never wants fewer replicas than it. The trace suite (package
