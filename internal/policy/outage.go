@@ -156,10 +156,11 @@ func outageLevel(load float64, current int, capacity float64) bool {
 // in progress: the load has repeated one value beyond a sample of its own
 // resolution (a sparse count load, beyond a run as unlikely as one sample
 // of a load at one count: bridgeFrom), at under flatShare of the current
-// replicas' capacity, as an outage's does. Without it a short window (the skill selector's or the
-// adaptive hold's) lets the replicas go before the outage hold can see
-// the flat line and keep them; a run that breaks before it is recognised
-// costs that many ticks of the wider window, no more.
+// replicas' capacity, as an outage's does. Without it a short window
+// (the skill selector's or the adaptive hold's) lets the replicas go
+// before the outage hold can see the flat line and keep them; a run that
+// breaks before it is recognised costs that many ticks of the wider
+// window, no more.
 func (tr *tier) bridgeFlat(load float64, current int, capacity float64) {
 	run := tr.flat.need()
 	if tr.app.OutageHold <= 0 || tr.flat.n <= tr.flat.bridgeFrom() || tr.flat.n >= run || !outageLevel(load, current, capacity) {

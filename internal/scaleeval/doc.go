@@ -105,7 +105,9 @@
 // and to the tiers behind, the rise bin (forecast surges calibrated
 // apart, the fifteenth round), the seasonal and hour-phase guards (the
 // latter reading a day of hours, the fourth round) and the 6-hour outage
-// hold (a flat line counted in the load's own samples, the eighth round);
+// hold (a flat line counted in the load's own samples, the eighth round;
+// a sparse count load's zero runs read against its own level, the
+// thirty-ninth);
 // the decaying-jump bin off), DIR holding the NASA and ClarkNet minute
 // traces, from
 // `GOMAXPROCS=1 go run ./services/decider simulate --suite ../shared/data/traces --cv --workers 1`
@@ -135,7 +137,7 @@
 //	bursty-s2             0.801      0.790         1.12 |     0.801         0.790
 //	bursty-hourly-s1      0.740      0.689         1.24 |     0.749         0.692
 //	bursty-hourly-s2      0.736      0.713         1.22 |     0.743         0.717
-//	social-5m-s1          0.486      0.642         1.69 |     0.486         0.642
+//	social-5m-s1          0.479      0.636         1.68 |     0.479         0.636
 //	social-5m-s2          0.670      0.729         1.55 |     0.670         0.729
 //	shop-s1 web (3m)      0.951      0.905         1.11 |     0.946         0.943
 //	shop-s1 cache (3m)    0.951      0.905         1.11 |     0.946         0.943
@@ -188,8 +190,12 @@
 // 0.736/0.713 (at 1.22–1.24 of the oracle, 1.13–1.14 before),
 // social-5m 0.506/0.653 → 0.486/0.642 and 0.673/0.744 → 0.670/0.729, the
 // shop-s2 front 0.877/0.935 → 0.902/0.932, ClarkNet 0.183/0.120 →
-// 0.182/0.120, NASA as it was; and the cv choices (below). "History of the
-// summary" in EXPERIMENTS.md keeps the earlier states of this summary.
+// 0.182/0.120, NASA as it was; and the cv choices (below). The
+// thirty-ninth round (a sparse count load's zero runs are a flat line, for
+// the outage hold and its bridge, only when as unlikely for its own level
+// as five samples of a load at one count) moved one row: social-5m-s1
+// 0.486/0.642 at 1.686 → 0.479/0.636 at 1.675 (cv the same). "History of
+// the summary" in EXPERIMENTS.md keeps the earlier states of this summary.
 //
 // The cv columns score each row at the setting chosen with its family left
 // out: since the thirty-fifth and thirty-seventh rounds the jump guard at
@@ -246,7 +252,7 @@
 // in-sample, NASA cross-validated too, but ClarkNet's cross-validated
 // unserved demand is 0.253 (the near tie above); and every cost is within
 // 1.80× the oracle's (NASA's; social-5m, whose usual load is under one
-// replica, at 1.69 and 1.55). Smooth heavy traffic, growth, drifts,
+// replica, at 1.68 and 1.55). Smooth heavy traffic, growth, drifts,
 // diurnal patterns and unforecastable jumps are far better than HPA
 // (under× 0.003–0.273; HPA's 10 % tolerance band costs it there);
 // scheduled surges miss a tenth of HPA's under-provisioned minutes at the
@@ -357,7 +363,7 @@
 // against 0.935 (12 of 16 better; s1, s13 and s16 worse, winning).
 //
 // The independent check's target on bursty social traffic, 0.5× HPA on
-// both figures, is not met: social-5m is at 0.486/0.642 and 0.670/0.729,
+// both figures, is not met: social-5m is at 0.479/0.636 and 0.670/0.729,
 // and with the policy as shipped only one seed seen, 63, was within 0.5×
 // on both (0.188/0.375, the eleventh round). The rounds argue that a
 // causal controller cannot reach it at this cost on most seeds. The eighth
@@ -413,12 +419,13 @@
 // (43–46 the same); synthetic 91, 92 and the shop's 81–86 (the
 // thirty-fifth round's judging), 87–90 with daily-sales, surges and batch
 // as three-tier apps and the shop's 77–80 (the thirty-sixth's), synthetic
-// 101, 102 and the shop's 91–96 (the thirty-seventh's); seen after a
+// 101, 102 and the shop's 91–96 (the thirty-seventh's), synthetic 103,
+// 104 and the shop's 97–100 (the thirty-ninth's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
 // 93–100 and shop 87–90. Unused: synthetic 87–90 for the families not
-// named above, 103 and above, the shop's 97 and above, daily-sales 47 and
+// named above, 105 and above, the shop's 101 and above, daily-sales 47 and
 // above.
 //
 // Unseen seeds, run once with the shipped policy (a check, not a round;
@@ -480,6 +487,17 @@
 // a mechanism the rounds had found on development seeds; with the policy
 // as shipped after the thirty-seventh round, none.
 //
+// The thirty-ninth round's judging (`GOMAXPROCS=1 go run
+// ./services/decider simulate --synthetic --seeds 103,104 --shop-seeds
+// 97,98,99,100 --workers 1`, 38 rows, run with main before its change and
+// after it) found one row losing on seeds nobody had used, the same
+// before and after: shop-s98's database, 0.704/1.013 at 1.096 of the
+// oracle (its unserved demand 1.2178 % against HPA's 1.2024 % at our
+// cost). It is not diagnosed yet. The other shop databases of that
+// command win (0.730/0.943, 0.662/0.906, 0.679/0.946), as do the surges
+// databases (0.785/0.912, 0.771/0.960); social-5m s103 0.579/0.680, s104
+// 0.516/0.561.
+//
 // Caveat: the skill selector's own constants (a week's memory, a 10 %
 // switching margin, HPA shadows at 0.4–0.9), the seasonal guard's two
 // days, the hour-phase guard's constants (8 of 24 hours, ±2 minutes, 5
@@ -500,7 +518,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// thirty-eighth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// thirty-ninth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
