@@ -269,9 +269,9 @@ func TestOutageHoldRefusesASparseLoadsZeros(t *testing.T) {
 			bridged++
 		}
 		// The ticks a load at one count a minute or more would take
-		// for a flat line: flatTicks zeros and on.
-		// and the ticks its bridge would stretch the window on:
-		// beyond one zero, before flatTicks.
+		// for a flat line (flatTicks zeros and on), and those its
+		// bridge would stretch the window on (beyond one zero, before
+		// flatTicks).
 		if j := i - flatTicks + 1; j >= 0 && slices.Max(load[j:i+1]) == 0 {
 			dense++
 		} else if load[i] == 0 && load[i-1] == 0 {
