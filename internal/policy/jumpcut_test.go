@@ -159,11 +159,7 @@ func TestLongLeadLevelBinsLearnADailyJob(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	n := 4 * 1440
 	load := normalLoad(rng, n, 100, 3)
-	for i := range load {
-		if m := i % 1440; m >= 720 && m < 750 {
-			load[i] += 1000
-		}
-	}
+	everyDay(load, 720, 750, func(x float64) float64 { return x + 1000 })
 	c := guardApp()
 	c.SkillQuantiles = nil
 	c.Tiers[0].LeadTime, c.Tiers[0].Quantile = 10*time.Minute, 0.95

@@ -65,6 +65,16 @@ func normalLoad(rng *rand.Rand, n int, mean, sd float64) []float64 {
 	return x
 }
 
+// everyDay applies f to the minutes from to to (exclusive) of every day of
+// a load of one tick a minute.
+func everyDay(load []float64, from, to int, f func(float64) float64) {
+	for i := range load {
+		if m := i % 1440; m >= from && m < to {
+			load[i] = f(load[i])
+		}
+	}
+}
+
 func flat(n int, v float64) []float64 {
 	x := make([]float64, n)
 	for i := range x {

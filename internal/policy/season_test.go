@@ -17,11 +17,7 @@ func TestSeasonalGuardMeetsDailyDrop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	n := 4 * 1440
 	load := normalLoad(rng, n, 100, 3)
-	for i := range load {
-		if m := i % 1440; m >= 540 && m < 545 {
-			load[i] *= 3
-		}
-	}
+	everyDay(load, 540, 545, func(x float64) float64 { return 3 * x })
 	run := func(on bool) []Decision {
 		c := guardApp()
 		c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = nil, on, on
