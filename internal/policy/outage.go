@@ -42,6 +42,9 @@ type flatLine struct {
 	// value is read as likely or not (surprise).
 	vals [flatRuns]float64
 	res  float64
+	// needN and bridgeN are need and bridgeFrom for the run in progress,
+	// read when it starts: nothing they depend on changes within a run.
+	needN, bridgeN int
 }
 
 // observe takes the load of the tick at t.
@@ -51,13 +54,13 @@ func (f *flatLine) observe(t time.Time, load float64) {
 		return
 	}
 	if f.n > 0 {
-		f.runs[f.count%flatRuns] = f.n
-		f.vals[f.count%flatRuns] = f.value
-		if f.recognised() {
+		i := f.count % flatRuns
+		f.runs[i], f.vals[i] = f.n, f.value
+		if need, _ := f.lengths(); f.n >= need {
 			// A run taken for a flat line is not the load's level: an
 			// outage's zeros say nothing of the demand around it
 			// (surprise skips it).
-			f.vals[f.count%flatRuns] = math.NaN()
+			f.vals[i] = math.NaN()
 		}
 		f.count++
 		if d := math.Abs(load - f.value); d > 0 && (f.res == 0 || d < f.res) {
@@ -65,6 +68,7 @@ func (f *flatLine) observe(t time.Time, load float64) {
 		}
 	}
 	f.value, f.n, f.since = load, 1, t
+	f.needN, f.bridgeN = f.lengths()
 }
 
 // sample is how many ticks one sample of the load spans: the shortest of
@@ -115,33 +119,36 @@ func (f *flatLine) surprise() float64 {
 	return math.Min(1, nll)
 }
 
-// samplesFor is how many samples a run needs to be as unlikely as nats
-// nats of a load at one count a sample (flatRunCap at most).
-func (f *flatLine) samplesFor(nats float64) int {
-	s := f.surprise()
+// samplesFor is how many samples, each s nats unlikely (surprise), a run
+// needs to be as unlikely as nats nats of a load at one count a sample
+// (flatRunCap at most).
+func samplesFor(s, nats float64) int {
 	if s*flatRunCap <= nats {
 		return flatRunCap
 	}
 	return int(math.Ceil(nats/s - 1e-9))
 }
 
-// need is how many ticks in a row the load must repeat to be a flat line:
-// flatTicks of its samples, or as many more as a sparse load needs for
-// its run to be as unlikely as that (surprise).
-func (f *flatLine) need() int {
-	return f.sample() * max(flatTicks, f.samplesFor(flatTicks))
+// lengths computes, from the runs seen and the run's value, need and
+// bridgeFrom: flatTicks samples, or as many more as a sparse load needs
+// for its run to be as unlikely as that (surprise), and one sample, or as
+// many more as it needs to be as unlikely as one sample of a load at one
+// count.
+func (f *flatLine) lengths() (need, bridgeFrom int) {
+	step, s := f.sample(), f.surprise()
+	return step * max(flatTicks, samplesFor(s, flatTicks)), step * max(1, samplesFor(s, 1))
 }
 
+// need is how many ticks in a row the load must repeat to be a flat line.
+func (f *flatLine) need() int { return f.needN }
+
 // bridgeFrom is the run's length after which the bridge (bridgeFlat) may
-// stretch the window: one sample, or as many more as a sparse load needs
-// for its run to be as unlikely as one sample of a load at one count.
-func (f *flatLine) bridgeFrom() int {
-	return f.sample() * max(1, f.samplesFor(1))
-}
+// stretch the window.
+func (f *flatLine) bridgeFrom() int { return f.bridgeN }
 
 // recognised reports whether the run in progress is long enough to be a
 // flat line.
-func (f *flatLine) recognised() bool { return f.n >= f.need() }
+func (f *flatLine) recognised() bool { return f.n > 0 && f.n >= f.needN }
 
 // outageLevel reports whether load is next to nothing for current
 // replicas of capacity: under flatShare of what they serve, as an outage
