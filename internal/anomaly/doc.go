@@ -300,8 +300,9 @@
 // Breakthrough margin for the alarm's day; phased 201–210 the
 // twenty-third round's day-kind forecaster where the series shows the
 // week (rejected); phased 211–220 the twenty-seventh round's young kind
-// scored on its scaled residual (rejected). Unused: 221 and up, phased
-// or not.
+// scored on its scaled residual (rejected); phased 221–230 the
+// thirty-fourth round's alarm episodes learned at HeldLearn's weight on
+// jittered clocks (rejected). Unused: 231 and up, phased or not.
 //
 // # Results
 //
@@ -461,7 +462,7 @@
 // once on unused seeds, then kept, or reverted and written up (the
 // earliest rounds by a looser form of the same rule).
 // EXPERIMENTS.md in this directory holds every round in order, from the
-// first cross-validated configuration to the thirty-third of the anom
+// first cross-validated configuration to the thirty-fourth of the anom
 // rounds: what each aimed at, every candidate kept or rejected with its
 // figures and the commands that produced them, the diagnoses, and what
 // each left to try. Its index table names each round as this comment
