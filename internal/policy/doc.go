@@ -193,11 +193,9 @@
 // too (about 6 KB), and the skill selector a few numbers per shadow plus
 // its last stabilisation window of wants and lead time of decisions, so a
 // tier that has seen a week of one-minute ticks holds about 42 KB
-// (TestMemoryPerTier: 42,175 bytes, measured again at the fortieth round
-// of internal/scaleeval; 41,727 earlier, 40,103 before a long-lead tier
-// had its no-hold candidates and finer HPA curve; budget 64 KB; the
-// decider service 60,384 B a tier in internal/membudget's TestBudget,
-// 59,936 and 58,312 earlier).
+// (TestMemoryPerTier: 42,175 bytes, 40,103 before a long-lead tier had
+// its no-hold candidates and finer HPA curve; budget 64 KB; the decider
+// service 60,384 B a tier in internal/membudget's TestBudget).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them

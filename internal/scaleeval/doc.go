@@ -425,12 +425,11 @@
 // 101, 102 and the shop's 91–96 (the thirty-seventh's), synthetic 103,
 // 104 and the shop's 97–100 (the thirty-ninth's), synthetic 105, 106
 // and the shop's 101–104, then 107–110 with daily-sales, surges and
-// batch as three-tier apps (the fortieth's); synthetic 111–130 and the
-// shop's 105–124 (the third check of the shipped policy, below); seen after a
+// batch as three-tier apps (the fortieth's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
-// 93–100 and shop 87–90. Unused: synthetic 87–90 for the families not
+// 93–100 and 111–130, shop 87–90 and 105–124. Unused: synthetic 87–90 for the families not
 // named above, 131 and above, the shop's 125 and above, daily-sales
 // 47–106 and 111 and above.
 //
@@ -516,7 +515,7 @@
 // nobody's before): `GOMAXPROCS=1 go run ./services/decider simulate
 // --synthetic --seeds 111,...,130 --shop-seeds 105,...,124 --workers 1`,
 // every default family and the shop and surges three-tier apps, 320
-// rows, about 9 minutes, and again with --synth-phase. Unphased 2 of 320
+// rows, about 8.5 minutes on one core, and again with --synth-phase. Unphased 2 of 320
 // lose, phased 3 (the shop does not move with --synth-phase):
 //
 //   - shop-s105's web and cache, 1.012/0.920 at 1.122 of the oracle, on
