@@ -45,7 +45,15 @@
 // two counts, so the margin stays below 1
 // (TestSkillCostlierSwitchNeedsEvidence), paired, since the shadows run on
 // the same ticks and mostly miss on the same days (the days only one of
-// them missed set the bound; TestSkillPairedMargin), such a tier starting at its
+// them missed set the bound; TestSkillPairedMargin), or for a 10 % better
+// ratio once the costlier candidate has done better than the running one
+// on more whole days than chance explains (each day after the warm-up
+// rated on its own rates; the log of the ratio of the days each won, one
+// added to each, beyond one standard error of it): where every candidate
+// misses on every day, as on the batch family's databases, the margin
+// stays at its floor while which of them missed less, day after day, is
+// the evidence (TestSkillCostlierSwitchOnDaysWon; package scaleeval's
+// forty-first round), such a tier starting at its
 // cheapest candidate, the lowest quantile without a hold, rather than the
 // configured point (TestSkillLongLeadStartsCheapest); on a 3-minute tier
 // to a longer scale-down window only for a ratio better by the same
@@ -192,10 +200,11 @@
 // ratio), the seasonal guard two days of minute peaks as 16-bit log codes
 // too (about 6 KB), and the skill selector a few numbers per shadow plus
 // its last stabilisation window of wants and lead time of decisions, so a
-// tier that has seen a week of one-minute ticks holds about 42 KB
-// (TestMemoryPerTier: 42,175 bytes, 40,103 before a long-lead tier had
-// its no-hold candidates and finer HPA curve; budget 64 KB; the decider
-// service 60,384 B a tier in internal/membudget's TestBudget).
+// tier that has seen a week of one-minute ticks holds about 43 KB
+// (TestMemoryPerTier: 42,964 bytes; 42,175 before the days won of the
+// forty-first round, 40,103 before a long-lead tier had its no-hold
+// candidates and finer HPA curve; budget 64 KB; the decider service
+// 61,173 B a tier in internal/membudget's TestBudget).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them

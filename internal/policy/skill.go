@@ -62,6 +62,18 @@ type skill struct {
 	days  []float64
 	alone [][]float64
 	first []int
+	// On an evidence tier, the paired days read by their own ratings
+	// (wonBy, endDay): won[i][j] is the decayed count of whole days after
+	// the warm-up on which candidate i, rated on that day alone, did
+	// better than j. dayEnd holds every shadow's scores (the candidates'
+	// then the HPA shadows') at the end of the last whole day (nil before
+	// the first); dayOwn, dayPts and dayRate are endDay's scratch, kept
+	// so that closing a day allocates nothing.
+	won     [][]float64
+	dayEnd  []shadowScore
+	dayOwn  []shadowScore
+	dayPts  []shadowScore
+	dayRate []float64
 }
 
 // shadow is one candidate operating point of the policy.
@@ -230,6 +242,12 @@ func newSkill(cfg TierConfig, app *AppConfig, horizon time.Duration) *skill {
 		s.alone[i] = make([]float64, n)
 	}
 	s.days, s.first = make([]float64, n), make([]int, n)
+	if s.evidence {
+		s.won = make([][]float64, n)
+		for i := range s.won {
+			s.won[i] = make([]float64, n)
+		}
+	}
 	return s
 }
 
@@ -386,6 +404,9 @@ func (s *skill) step(t time.Time, load float64, ready, total int, capacity float
 		}
 		h.past = s.push(h.past, h.a.Decide(t, paid, serving, util))
 	}
+	if s.won != nil && s.warm > 0 && s.ticks%s.warm == 0 {
+		s.endDay()
+	}
 	if s.ticks < s.warm || len(s.hpas) < 2 {
 		return
 	}
@@ -419,9 +440,76 @@ func (s *skill) choose() {
 		p := s.pick
 		m = skillMargin(s.days[p], s.days[best], s.alone[p][best], s.alone[best][p])
 	}
-	if best != s.pick && bestR < cur*(1-m) {
+	if best != s.pick && (bestR < cur*(1-m) || bestR < cur*(1-skillSwitch) && s.wonBy(best, s.pick)) {
 		s.pick = best
 	}
+}
+
+// endDay closes a whole day on an evidence tier: every candidate is rated
+// on the day's own rates against the HPA shadows' rates of the same day,
+// and each pair's days won (skill.won) are counted. The rates are
+// exponentially weighted, so a day's own rates are the rates now less
+// the last day's end decayed over the day, exactly. The warm-up day only
+// sets the first day's end: its ratings rest on a young calibration.
+func (s *skill) endDay() {
+	n, h := len(s.cands), len(s.hpas)
+	d := math.Pow(1-s.alpha, float64(s.warm))
+	for i := range s.won {
+		for j := range s.won[i] {
+			s.won[i][j] *= d
+		}
+	}
+	first := len(s.dayEnd) != n+h
+	if first {
+		s.dayEnd, s.dayOwn = make([]shadowScore, n+h), make([]shadowScore, n+h)
+		s.dayPts, s.dayRate = make([]shadowScore, h), make([]float64, n)
+	}
+	for i := range s.dayEnd {
+		var now shadowScore
+		if i < n {
+			now = s.cands[i].score
+		} else {
+			now = s.hpas[i-n].score
+		}
+		p := s.dayEnd[i]
+		s.dayOwn[i] = shadowScore{under: now.under - d*p.under, unserved: now.unserved - d*p.unserved, cost: now.cost - d*p.cost}
+		s.dayEnd[i] = now
+	}
+	if first || h < 2 {
+		return
+	}
+	r := s.dayRate
+	for i := range r {
+		copy(s.dayPts, s.dayOwn[n:])
+		r[i] = s.ratioOn(s.dayOwn[i], s.dayPts)
+	}
+	for i := range r {
+		for j := range r {
+			if r[i] < r[j] {
+				s.won[i][j]++
+			}
+		}
+	}
+}
+
+// wonBy reports whether candidate i has done better than j on more of the
+// paired whole days than chance explains: the log of the ratio of the
+// days i won to the days j won exceeds skillEvidence standard errors of
+// it, each count taken with a +1 as in skillMargin. It is the paired
+// days' evidence where skillMargin has none to read: on a load whose
+// misses are its own (a random job's onset, which no operating point
+// meets), every candidate misses on every day, the days with a miss are
+// all shared, and skillMargin stays at its floor for the days counted
+// (1 − exp(−√2/(n+1)), 0.14 after ten days) while which point missed
+// less, day after day, is the evidence (the batch family's databases,
+// internal/scaleeval/EXPERIMENTS.md, the forty-first round). A switch
+// on it still needs skillSwitch.
+func (s *skill) wonBy(i, j int) bool {
+	if s.won == nil {
+		return false
+	}
+	w, l := s.won[i][j]+1, s.won[j][i]+1
+	return math.Log(w/l) > skillEvidence*math.Sqrt(1/w+1/l)
 }
 
 // needsMargin reports whether a switch from the running candidate to
@@ -455,6 +543,12 @@ func (s *skill) ratio(sc shadowScore) float64 {
 	for i, h := range s.hpas {
 		pts[i] = h.score
 	}
+	return s.ratioOn(sc, pts)
+}
+
+// ratioOn is ratio against the HPA shadows' scores pts, which it sorts
+// by cost in place.
+func (s *skill) ratioOn(sc shadowScore, pts []shadowScore) float64 {
 	slices.SortFunc(pts, func(a, b shadowScore) int {
 		switch {
 		case a.cost < b.cost:

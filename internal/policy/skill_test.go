@@ -529,3 +529,98 @@ func TestSkillFinerCurveDoesNotOverrateTheKnee(t *testing.T) {
 		}
 	}
 }
+
+// TestSkillCostlierSwitchOnDaysWon pins the paired days read by their own
+// ratings (skill.wonBy): on an evidence tier where both candidates missed
+// on every day (no discordant day, so skillMargin stays at its floor for
+// the days counted), a costlier candidate rated better by more than
+// skillSwitch but less than that floor replaces the running point once it
+// has done better on enough whole days of their own (three of three, five
+// of six), not on two of two or three of four, and never when rated
+// better by less than skillSwitch however many days it won.
+func TestSkillCostlierSwitchOnDaysWon(t *testing.T) {
+	cfg := DefaultAppConfig()
+	tc := cfg.Tiers[0]
+	tc.LeadTime = 10 * time.Minute
+	for _, c := range []struct {
+		name      string
+		better    float64 // scales the candidate's miss rates
+		won, lost float64 // whole days the candidate did better, worse
+		want      int
+	}{
+		{"no day won", 0.85, 0, 0, 0},
+		{"two of two", 0.85, 2, 0, 0},
+		{"three of three", 0.85, 3, 0, 1},
+		{"three of four", 0.85, 3, 1, 0},
+		{"five of six", 0.85, 5, 1, 1},
+		{"better by less than skillSwitch", 0.95, 10, 0, 0},
+	} {
+		s := runningSkill(tc, &cfg)
+		s.cands = []shadow{
+			{q: 0.9, score: shadowScore{under: 0.02, unserved: 0.01, cost: 12}},
+			{q: 0.98, score: shadowScore{under: 0.02 * c.better, unserved: 0.01 * c.better, cost: 12.5}},
+		}
+		// Six days with a miss each, all shared: the margin's floor,
+		// 1 − exp(−√2/7) = 0.18.
+		s.days = []float64{6, 6}
+		s.alone = [][]float64{{0, 0}, {0, 0}}
+		s.won = [][]float64{{0, c.lost}, {c.won, 0}}
+		s.choose()
+		if s.pick != c.want {
+			t.Errorf("%s: runs candidate %d, want %d", c.name, s.pick, c.want)
+		}
+	}
+}
+
+// TestSkillDaysWonAreTheDaysOwnRatings pins how endDay counts a day: each
+// candidate rated on that day's own rates against the HPA shadows' rates
+// of the same day; the warm-up day is not counted, and a candidate that
+// did better on days 1 and 2 only by the running point's bad days has won
+// both, whatever the decayed rates say.
+func TestSkillDaysWonAreTheDaysOwnRatings(t *testing.T) {
+	cfg := DefaultAppConfig()
+	tc := cfg.Tiers[0]
+	tc.LeadTime = 10 * time.Minute
+	s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
+	if s.won == nil {
+		t.Fatal("an evidence tier keeps no days won")
+	}
+	three := newSkill(tc, &cfg, cfg.Tick+3*time.Minute)
+	if three.won != nil {
+		t.Error("a 3-minute tier keeps days won")
+	}
+	s.load = 1
+	s.cands = s.cands[:2]
+	s.won = [][]float64{{0, 0}, {0, 0}}
+	s.hpas = []hpaShadow{
+		{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
+		{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
+	}
+	// Day 0 (the warm-up) sets the day's end only, with candidate 0
+	// far better; on days 1 and 2 candidate 1 misses less at equal cost.
+	days := [][2]float64{{0.001, 0.04}, {0.03, 0.02}, {0.03, 0.02}}
+	d := math.Pow(1-s.alpha, float64(s.warm))
+	for k, u := range days {
+		for i := range s.cands {
+			// The decayed rates after the day: the day's own rate u
+			// added to the last end decayed over the day.
+			sc := &s.cands[i].score
+			sc.under = d*sc.under + (1-d)*u[i]
+			sc.unserved = sc.under / 2
+			sc.cost = d*sc.cost + (1-d)*15
+		}
+		for i := range s.hpas {
+			sc := &s.hpas[i].score
+			sc.under = d*sc.under + (1-d)*[]float64{0.02, 0.01}[i]
+			sc.unserved = sc.under / 2
+			sc.cost = d*sc.cost + (1-d)*[]float64{10, 20}[i]
+		}
+		s.endDay()
+		if k == 0 && (s.won[0][1] != 0 || s.won[1][0] != 0) {
+			t.Fatalf("the warm-up day counted: won %v", s.won)
+		}
+	}
+	if s.won[1][0] < 1.8 || s.won[0][1] != 0 {
+		t.Errorf("won %v, want about two days for candidate 1 and none for 0", s.won)
+	}
+}
