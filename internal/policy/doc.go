@@ -201,10 +201,11 @@
 // too (about 6 KB), and the skill selector a few numbers per shadow plus
 // its last stabilisation window of wants and lead time of decisions, so a
 // tier that has seen a week of one-minute ticks holds about 43 KB
-// (TestMemoryPerTier: 42,964 bytes; 42,175 before the days won of the
-// forty-first round, 40,103 before a long-lead tier had its no-hold
-// candidates and finer HPA curve; budget 64 KB; the decider service
-// 61,173 B a tier in internal/membudget's TestBudget).
+// (TestMemoryPerTier: 43,188 bytes; 42,175 before the days won of the
+// forty-first round and the scratch that keeps placing a candidate on
+// the curve from allocating, 40,103 before a long-lead tier had its
+// no-hold candidates and finer HPA curve; budget 64 KB; the decider
+// service 61,397 B a tier in internal/membudget's TestBudget).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them

@@ -67,13 +67,15 @@ type skill struct {
 	// the warm-up on which candidate i, rated on that day alone, did
 	// better than j. dayEnd holds every shadow's scores (the candidates'
 	// then the HPA shadows') at the end of the last whole day (nil before
-	// the first); dayOwn, dayPts and dayRate are endDay's scratch, kept
-	// so that closing a day allocates nothing.
+	// the first); dayOwn and dayRate are endDay's scratch, kept so that
+	// closing a day allocates nothing.
 	won     [][]float64
 	dayEnd  []shadowScore
 	dayOwn  []shadowScore
-	dayPts  []shadowScore
 	dayRate []float64
+	// pts is ratio's and endDay's scratch: the HPA shadows' scores, which
+	// ratioOn sorts by cost, so that placing a candidate allocates nothing.
+	pts []shadowScore
 }
 
 // shadow is one candidate operating point of the policy.
@@ -436,11 +438,10 @@ func (s *skill) choose() {
 		}
 	}
 	m := skillSwitch
-	if s.needsMargin(best) {
-		p := s.pick
+	if p := s.pick; s.needsMargin(best) && !s.wonBy(best, p) {
 		m = skillMargin(s.days[p], s.days[best], s.alone[p][best], s.alone[best][p])
 	}
-	if best != s.pick && (bestR < cur*(1-m) || bestR < cur*(1-skillSwitch) && s.wonBy(best, s.pick)) {
+	if best != s.pick && bestR < cur*(1-m) {
 		s.pick = best
 	}
 }
@@ -462,7 +463,7 @@ func (s *skill) endDay() {
 	first := len(s.dayEnd) != n+h
 	if first {
 		s.dayEnd, s.dayOwn = make([]shadowScore, n+h), make([]shadowScore, n+h)
-		s.dayPts, s.dayRate = make([]shadowScore, h), make([]float64, n)
+		s.dayRate = make([]float64, n)
 	}
 	for i := range s.dayEnd {
 		var now shadowScore
@@ -480,8 +481,8 @@ func (s *skill) endDay() {
 	}
 	r := s.dayRate
 	for i := range r {
-		copy(s.dayPts, s.dayOwn[n:])
-		r[i] = s.ratioOn(s.dayOwn[i], s.dayPts)
+		s.pts = append(s.pts[:0], s.dayOwn[n:]...)
+		r[i] = s.ratioOn(s.dayOwn[i], s.pts)
 	}
 	for i := range r {
 		for j := range r {
@@ -539,11 +540,11 @@ func (s *skill) needsMargin(i int) bool {
 // ratio places a shadow's score on the HPA shadows' curve at its cost and
 // returns the worse of its two ratios to HPA there.
 func (s *skill) ratio(sc shadowScore) float64 {
-	pts := make([]shadowScore, len(s.hpas))
-	for i, h := range s.hpas {
-		pts[i] = h.score
+	s.pts = s.pts[:0]
+	for _, h := range s.hpas {
+		s.pts = append(s.pts, h.score)
 	}
-	return s.ratioOn(sc, pts)
+	return s.ratioOn(sc, s.pts)
 }
 
 // ratioOn is ratio against the HPA shadows' scores pts, which it sorts
