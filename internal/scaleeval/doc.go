@@ -42,7 +42,10 @@
 // surges family; --tier-families names other families to run so, and
 // --families the optional daily-sales family of OptionalFamilies, the
 // fifteenth round), and prints, per row, our point against HPA's curve
-// (targets 0.40–0.95, run on that row's load with that row's lead time)
+// (targets 0.40–0.95 at every 0.01, run on that row's load with that
+// row's lead time; at every 0.05 until "The finer HPA curve", after the
+// forty-fourth round, so every round's figures up to then are on the
+// coarser curve)
 // interpolated at our cost: under-provisioned minutes and unserved demand
 // as ratios to HPA's (below 1 is better than HPA at the same cost), and our
 // cost over the oracle's; any row where we are worse on either figure, or
@@ -117,40 +120,62 @@
 // previous release's setting):
 //
 //	trace                under×  unserved×  cost÷oracle | cv under×  cv unserved×
-//	clarknet_1m           0.182      0.120         1.56 |     0.219         0.253
-//	nasa_1m               0.088      0.065         1.80 |     0.088         0.065
+//	clarknet_1m           0.196      0.123         1.56 |     0.232         0.262
+//	nasa_1m               0.092      0.066         1.80 |     0.092         0.066
 //	smooth-growth-s1      0.004      0.008         1.01 |     0.004         0.008
-//	smooth-growth-s2      0.004      0.009         1.02 |     0.004         0.009
-//	surges-s1             0.078      0.606         1.03 |     0.070         0.614
-//	surges-s2             0.054      0.554         1.03 |     0.053         0.552
-//	jumps-s1              0.022      0.348         1.01 |     0.022         0.348
+//	smooth-growth-s2      0.004      0.010         1.02 |     0.004         0.010
+//	surges-s1             0.099      0.655         1.03 |     0.081         0.660
+//	surges-s2             0.075      0.638         1.03 |     0.074         0.636
+//	jumps-s1              0.022      0.351         1.01 |     0.022         0.351
 //	jumps-s2              0.039      0.431         1.01 |     0.039         0.431
-//	batch-s1              0.705      0.806         1.16 |     0.705         0.806
-//	batch-s2              0.715      0.819         1.22 |     0.715         0.819
-//	diurnal-low-s1        0.228      0.237         1.19 |     0.228         0.237
-//	diurnal-low-s2        0.273      0.272         1.16 |     0.273         0.272
+//	batch-s1              0.705      0.805         1.16 |     0.705         0.805
+//	batch-s2              0.715      0.820         1.22 |     0.715         0.820
+//	diurnal-low-s1        0.258      0.274         1.19 |     0.258         0.274
+//	diurnal-low-s2        0.279      0.277         1.16 |     0.279         0.277
 //	diurnal-high-s1       0.004      0.005         1.02 |     0.004         0.005
-//	diurnal-high-s2       0.003      0.013         1.02 |     0.003         0.013
-//	drift-s1              0.017      0.008         1.05 |     0.017         0.008
-//	drift-s2              0.036      0.014         1.04 |     0.036         0.014
-//	bursty-s1             0.800      0.805         1.13 |     0.800         0.805
-//	bursty-s2             0.801      0.790         1.12 |     0.801         0.790
-//	bursty-hourly-s1      0.740      0.689         1.24 |     0.749         0.692
-//	bursty-hourly-s2      0.736      0.713         1.22 |     0.743         0.717
-//	social-5m-s1          0.479      0.636         1.68 |     0.479         0.636
-//	social-5m-s2          0.670      0.729         1.55 |     0.670         0.729
-//	shop-s1 web (3m)      0.951      0.905         1.11 |     0.946         0.943
-//	shop-s1 cache (3m)    0.951      0.905         1.11 |     0.946         0.943
-//	shop-s1 db (10m)      0.723      0.943         1.09 |     0.724         0.939
-//	shop-s2 web (3m)      0.902      0.932         1.10 |     0.900         0.954
-//	shop-s2 cache (3m)    0.902      0.932         1.10 |     0.900         0.954
-//	shop-s2 db (10m)      0.677      0.954         1.10 |     0.670         0.956
-//	surges-s1 web (3m)    0.078      0.606         1.03 |     0.070         0.614
-//	surges-s1 cache (3m)  0.078      0.606         1.03 |     0.070         0.614
-//	surges-s1 db (10m)    0.966      0.933         1.10 |     0.953         0.900
-//	surges-s2 web (3m)    0.054      0.554         1.03 |     0.053         0.552
-//	surges-s2 cache (3m)  0.054      0.554         1.03 |     0.053         0.552
-//	surges-s2 db (10m)    0.659      0.885         1.07 |     0.674         0.887
+//	diurnal-high-s2       0.003      0.016         1.02 |     0.003         0.016
+//	drift-s1              0.032      0.019         1.05 |     0.032         0.019
+//	drift-s2              0.060      0.031         1.04 |     0.060         0.031
+//	bursty-s1             0.811      0.809         1.13 |     0.811         0.809
+//	bursty-s2             0.815      0.790         1.12 |     0.815         0.790
+//	bursty-hourly-s1      0.747      0.689         1.24 |     0.747         0.689
+//	bursty-hourly-s2      0.751      0.719         1.22 |     0.751         0.719
+//	social-5m-s1          0.512      0.667         1.68 |     0.512         0.667
+//	social-5m-s2          0.676      0.726         1.55 |     0.676         0.726
+//	shop-s1 web (3m)      0.978      0.908         1.11 |     0.978         0.908
+//	shop-s1 cache (3m)    0.978      0.908         1.11 |     0.978         0.908
+//	shop-s1 db (10m)      0.746      0.946         1.09 |     0.746         0.946
+//	shop-s2 web (3m)      0.956      0.938         1.10 |     0.956         0.938
+//	shop-s2 cache (3m)    0.956      0.938         1.10 |     0.956         0.938
+//	shop-s2 db (10m)      0.688      0.954         1.10 |     0.688         0.954
+//	surges-s1 web (3m)    0.099      0.655         1.03 |     0.081         0.660
+//	surges-s1 cache (3m)  0.099      0.655         1.03 |     0.081         0.660
+//	surges-s1 db (10m)    0.981      0.934         1.10 |     1.026         0.904
+//	surges-s2 web (3m)    0.075      0.638         1.03 |     0.074         0.636
+//	surges-s2 cache (3m)  0.075      0.638         1.03 |     0.074         0.636
+//	surges-s2 db (10m)    0.793      0.897         1.07 |     0.794         0.899
+//
+// This table reads HPA's curve at every 0.01 ("The finer HPA curve" in
+// EXPERIMENTS.md, after the forty-fourth round, which keeps the table as
+// it stood at every 0.05). HPA's misses fall with cost along a convex
+// curve, so the chord between two targets 0.05 apart lies above it, and a
+// point between them was compared with a worse HPA than any target at its
+// cost (the forty-third round: the shop's fronts won by up to 6 % on the
+// chord alone). The same runs, read at every 0.05 and now: mean worse of
+// the two ratios over the 34 rows 0.5504 → 0.5712 in-sample, 0.5541 →
+// 0.5748 cross-validated; ClarkNet 0.182/0.120 → 0.196/0.123 (cv
+// 0.219/0.253 → 0.232/0.262), NASA 0.088/0.065 → 0.092/0.066, the shop's
+// fronts 0.951/0.905 → 0.978/0.908 and 0.902/0.932 → 0.956/0.938, the
+// surges fronts 0.078/0.606 → 0.099/0.655 and 0.054/0.554 → 0.075/0.638,
+// surges-s2's database 0.659/0.885 → 0.793/0.897, drift 0.017–0.036 →
+// 0.032–0.060 under×. No row loses in-sample. Cross-validated one does:
+// surges-s1's database, 1.026/0.904 at the jump guard at 4 with the hold
+// (0.953/0.900 at every 0.05); in-sample it wins at 0.981/0.934. With
+// their families left out, the bursty-hourly and shop rows now get the
+// shipped setting (the jump guard at 4 with the hold before), and
+// ClarkNet's near tie spans 0.780–1.048 over four settings. The rest of
+// this documentation gives figures at every 0.05 unless it says
+// otherwise.
 //
 // These figures are the live services' (the stages, above), from main
 // after the twenty-sixth round (4 minutes on a shared machine). Two
@@ -247,10 +272,13 @@
 //
 // # Where it stands
 //
-// On the suite no row loses to HPA at equal cost, in-sample or
-// cross-validated; NASA and ClarkNet are within 0.25× on both figures
-// in-sample, NASA cross-validated too, but ClarkNet's cross-validated
-// unserved demand is 0.253 (the near tie above); and every cost is within
+// On the suite no row loses to HPA at equal cost in-sample; on the
+// finer curve one loses cross-validated, surges-s1's database (1.026
+// under×, above; none at every 0.05). NASA and ClarkNet are within 0.25×
+// on both figures in-sample, NASA cross-validated too, but ClarkNet's
+// cross-validated unserved demand is 0.262 (0.253 at every 0.05: the near
+// tie above; the forty-fourth round found its row decided by an outage's
+// return that HPA misses too); and every cost is within
 // 1.80× the oracle's (NASA's; social-5m, whose usual load is under one
 // replica, at 1.68 and 1.55). Smooth heavy traffic, growth, drifts,
 // diurnal patterns and unforecastable jumps are far better than HPA
@@ -557,6 +585,13 @@
 //     wants; the other nineteen shops' fronts win (0.869–0.978);
 //   - phased surges-s111's database, 1.054/0.975 at 1.089: p90/1m to
 //     p95/3m at day 3.44, back at 18.56, a costlier switch held 15 days.
+//
+// Rerun on the finer curve (HPA at every 0.01, the table's measure), 5 of
+// 320 lose unphased and 5 phased: shop-s105's web and cache (1.014/0.921)
+// and shop-s107's (1.024/0.979), which won at every 0.05, with
+// surges-s115's database unphased (1.085/0.931) and surges-s111's phased
+// (1.043/0.970); the shop's twenty fronts average 0.965 (0.943 at every
+// 0.05). The ranges below are at every 0.05.
 //
 // The ranges, unphased (phased): smooth-growth 0.003–0.006 under×,
 // 0.003–0.010 unserved× (0.004–0.012); surges fronts 0.052–0.097 and

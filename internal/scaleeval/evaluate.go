@@ -280,8 +280,10 @@ func (r *Report) Print(w io.Writer) {
 	if len(r.HPA) == 0 {
 		return
 	}
-	for _, x := range r.HPA {
-		line(x)
+	for k, x := range r.HPA {
+		if k%hpaListEvery == 0 {
+			line(x)
+		}
 	}
 	line(r.MaxHold)
 	line(r.Static)

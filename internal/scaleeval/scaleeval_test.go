@@ -68,6 +68,25 @@ func TestOracleAndScore(t *testing.T) {
 	}
 }
 
+// TestHPATargets holds the baseline's grid: 0.40 to 0.95 at every 0.01, so
+// that every fifth target, the ones a listing prints, is a multiple of 0.05.
+func TestHPATargets(t *testing.T) {
+	ts := HPATargets()
+	if len(ts) != 56 || ts[0] != 0.40 || ts[len(ts)-1] != 0.95 {
+		t.Fatalf("targets %v: want 0.40…0.95, 56 of them", ts)
+	}
+	for k := 1; k < len(ts); k++ {
+		if d := ts[k] - ts[k-1]; math.Abs(d-0.01) > 1e-9 {
+			t.Fatalf("targets %v and %v are %v apart, want 0.01", ts[k-1], ts[k], d)
+		}
+	}
+	for k := 0; k < len(ts); k += hpaListEvery {
+		if f := ts[k] / 0.05; math.Abs(f-math.Round(f)) > 1e-9 {
+			t.Fatalf("listed target %v is not a multiple of 0.05", ts[k])
+		}
+	}
+}
+
 func TestCurveAt(t *testing.T) {
 	c := Curve{
 		{Name: "a", Score: Score{UnderPct: 4, UnservedPct: 1, CostRatio: 1.2}},
@@ -130,7 +149,7 @@ func TestEvaluateAgainstHPAOnSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.HPA) != 12 || rep.Oracle.CostRatio != 1 || rep.Static.UnderPct != 0 {
+	if len(rep.HPA) != len(HPATargets()) || rep.Oracle.CostRatio != 1 || rep.Static.UnderPct != 0 {
 		t.Fatalf("baselines: %+v %+v %+v", rep.HPA, rep.Oracle, rep.Static)
 	}
 	// Unpredictable 1.8× bursts dominate this trace; the policy must still
