@@ -73,8 +73,8 @@ type skill struct {
 	dayEnd  []shadowScore
 	dayOwn  []shadowScore
 	dayRate []float64
-	// pts is ratio's and endDay's scratch: the HPA shadows' scores, which
-	// ratioOn sorts by cost, so that placing a candidate allocates nothing.
+	// pts is curve's and endDay's scratch: the HPA shadows' scores sorted
+	// by cost, drawn once per choice or day and shared by every candidate.
 	pts []shadowScore
 }
 
@@ -420,11 +420,9 @@ func (s *skill) choose() {
 	// A candidate costlier than the costliest HPA shadow cannot be placed
 	// on the curve (beside HPA's end point it would look better than HPA
 	// is at that cost), so it is not chosen.
-	top := 0.0
-	for _, h := range s.hpas {
-		top = max(top, h.score.cost)
-	}
-	best, bestR := s.pick, s.ratio(s.cands[s.pick].score)
+	curve := s.curve()
+	top := curve[len(curve)-1].cost
+	best, bestR := s.pick, s.ratioOn(s.cands[s.pick].score, curve)
 	if s.cands[s.pick].score.cost > top {
 		bestR = math.Inf(1)
 	}
@@ -433,7 +431,7 @@ func (s *skill) choose() {
 		if c.score.cost > top {
 			continue
 		}
-		if r := s.ratio(c.score); r < bestR {
+		if r := s.ratioOn(c.score, curve); r < bestR {
 			best, bestR = i, r
 		}
 	}
@@ -479,10 +477,9 @@ func (s *skill) endDay() {
 	if first || h < 2 {
 		return
 	}
-	r := s.dayRate
+	r, curve := s.dayRate, sortByCost(append(s.pts[:0], s.dayOwn[n:]...))
 	for i := range r {
-		s.pts = append(s.pts[:0], s.dayOwn[n:]...)
-		r[i] = s.ratioOn(s.dayOwn[i], s.pts)
+		r[i] = s.ratioOn(s.dayOwn[i], curve)
 	}
 	for i := range r {
 		for j := range r {
@@ -540,16 +537,21 @@ func (s *skill) needsMargin(i int) bool {
 // ratio places a shadow's score on the HPA shadows' curve at its cost and
 // returns the worse of its two ratios to HPA there.
 func (s *skill) ratio(sc shadowScore) float64 {
+	return s.ratioOn(sc, s.curve())
+}
+
+// curve returns the HPA shadows' scores sorted by cost, in s.pts, so that
+// drawing it allocates nothing once the scratch has grown.
+func (s *skill) curve() []shadowScore {
 	s.pts = s.pts[:0]
 	for _, h := range s.hpas {
 		s.pts = append(s.pts, h.score)
 	}
-	return s.ratioOn(sc, s.pts)
+	return sortByCost(s.pts)
 }
 
-// ratioOn is ratio against the HPA shadows' scores pts, which it sorts
-// by cost in place.
-func (s *skill) ratioOn(sc shadowScore, pts []shadowScore) float64 {
+// sortByCost sorts pts by cost in place and returns it.
+func sortByCost(pts []shadowScore) []shadowScore {
 	slices.SortFunc(pts, func(a, b shadowScore) int {
 		switch {
 		case a.cost < b.cost:
@@ -559,6 +561,12 @@ func (s *skill) ratioOn(sc shadowScore, pts []shadowScore) float64 {
 		}
 		return 0
 	})
+	return pts
+}
+
+// ratioOn is ratio against pts, HPA shadows' scores sorted by cost (curve
+// or sortByCost): choose and endDay place every candidate on one curve.
+func (s *skill) ratioOn(sc shadowScore, pts []shadowScore) float64 {
 	var u, us float64
 	switch {
 	case sc.cost <= pts[0].cost:

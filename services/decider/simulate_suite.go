@@ -282,8 +282,9 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 			results[c] = append(results[c], rs...)
 		}
 	}
-	fmt.Fprintf(stdout, "suite: %d traces + %d three-tier apps' tiers (the shop, and the surges traces with the shop's back tiers; web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets 0.40–0.95 at every 0.01\n\n",
-		len(preps), len(shops), len(cands), scaleeval.DefaultSetup(nil).BootDelay, opt.Warmup)
+	hts := scaleeval.HPATargets()
+	fmt.Fprintf(stdout, "suite: %d traces + %d three-tier apps' tiers (the shop, and the surges traces with the shop's back tiers; web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets %.2f–%.2f at every %.2f\n\n",
+		len(preps), len(shops), len(cands), scaleeval.DefaultSetup(nil).BootDelay, opt.Warmup, hts[0], hts[len(hts)-1], hts[1]-hts[0])
 	inSample := results[0]
 	switch {
 	case !sf.cv && sf.grid != "":
