@@ -457,9 +457,8 @@ func TestSkillPairedMargin(t *testing.T) {
 // the selector: every quantile also without a hold beyond the tick (the
 // cheapest window, so a hold is taken on evidence too), and HPA shadows at
 // the midpoints of skillTargets as well, so its curve is read at every
-// 0.05 from 0.40 to 0.90, the step the evaluation reads HPA's curve at;
-// a 3-minute tier keeps the configured and the short window and the
-// coarser curve.
+// 0.05 from 0.40 to 0.90; a 3-minute tier keeps the configured and the
+// short window and the coarser curve.
 func TestSkillLongLeadCandidatesAndCurve(t *testing.T) {
 	cfg := DefaultAppConfig()
 	tc := cfg.Tiers[0]
