@@ -539,12 +539,6 @@ func (s *skill) needsMargin(i int) bool {
 	return s.pick == s.start || s.cands[i].win > s.cands[s.pick].win
 }
 
-// ratio places a shadow's score on the HPA shadows' curve at its cost and
-// returns the worse of its two ratios to HPA there.
-func (s *skill) ratio(sc shadowScore) float64 {
-	return s.ratioOn(sc, s.curve())
-}
-
 // curve returns the HPA shadows' scores sorted by cost, in s.pts, so that
 // drawing it allocates nothing once the scratch has grown.
 func (s *skill) curve() []shadowScore {
@@ -569,8 +563,10 @@ func sortByCost(pts []shadowScore) []shadowScore {
 	return pts
 }
 
-// ratioOn is ratio against pts, HPA shadows' scores sorted by cost (curve
-// or sortByCost): choose and endDay place every candidate on one curve.
+// ratioOn places a shadow's score on pts, HPA shadows' scores sorted by
+// cost (curve or sortByCost), at its cost and returns the worse of its two
+// ratios to HPA there: choose and endDay place every candidate on one
+// curve.
 func (s *skill) ratioOn(sc shadowScore, pts []shadowScore) float64 {
 	var u, us float64
 	switch {

@@ -11,6 +11,12 @@ import (
 	"github.com/headroomhq/headroom/internal/sim"
 )
 
+// ratio places a shadow's score on the selector's current HPA curve (the
+// one choose reads) and returns the worse of its two ratios to HPA there.
+func (s *skill) ratio(sc shadowScore) float64 {
+	return s.ratioOn(sc, s.curve())
+}
+
 // TestSkillShadowClusterMatchesSimulator drives the Kubernetes rule twice
 // on the same noisy, bursty load: once through the skill selector's shadow
 // (whose serving count is the fewest replicas decided over the lead time
