@@ -48,12 +48,14 @@
 // them missed set the bound; TestSkillPairedMargin), or for a 10 % better
 // ratio once the costlier candidate has done better than the running one
 // on more whole days than chance explains (each day after the warm-up
-// rated on its own rates; the log of the ratio of the days each won, one
-// added to each, beyond one standard error of it): where every candidate
-// misses on every day, as on the batch family's databases, the margin
-// stays at its floor while which of them missed less, day after day, is
-// the evidence (TestSkillCostlierSwitchOnDaysWon; package scaleeval's
-// forty-first round), such a tier starting at its
+// rated on its own mean rates, at the scale the rates are read at,
+// TestSkillDaysRatedAtTheRatesScale; the log of the ratio of the days
+// each won, one added to each, beyond one standard error of it): where
+// every candidate misses on every day, as on the batch family's
+// databases, the margin stays at its floor while which of them missed
+// less, day after day, is the evidence
+// (TestSkillCostlierSwitchOnDaysWon; package scaleeval's forty-first
+// round), such a tier starting at its
 // cheapest candidate, the lowest quantile without a hold, rather than the
 // configured point (TestSkillLongLeadStartsCheapest); on a 3-minute tier
 // to a longer scale-down window only for a ratio better by the same

@@ -452,12 +452,22 @@ func (s *skill) choose() {
 // endDay closes a whole day on an evidence tier: every candidate is rated
 // on the day's own rates against the HPA shadows' rates of the same day,
 // and each pair's days won (skill.won) are counted. The rates are
-// exponentially weighted, so a day's own rates are the rates now less
-// the last day's end decayed over the day, exactly. The warm-up day only
-// sets the first day's end: its ratings rest on a young calibration.
+// exponentially weighted, so the part of the rates now that the day added
+// is the rates now less the last day's end decayed over the day (by d),
+// exactly, and the day's own rates are that part over the day's weight in
+// the rates, 1 − d: the day's own weighted mean, at the scale choose reads
+// the rates at. skillEpsUnder and skillEpsUnserved are set for that scale.
+// Against the undivided part (1 − d is about 0.05 on the 10-minute tier)
+// they weighed some twenty times as much and pulled every day's ratios
+// toward 1, the more so the rarer HPA's misses of a figure, which turned
+// days' comparisons over (TestSkillDaysRatedAtTheRatesScale;
+// internal/scaleeval/EXPERIMENTS.md, the fifty-second round). The warm-up
+// day only sets the first day's end: its ratings rest on a young
+// calibration.
 func (s *skill) endDay() {
 	n, h := len(s.cands), len(s.hpas)
 	d := math.Pow(1-s.alpha, float64(s.warm))
+	w := 1 - d // the day's weight in the rates now
 	for i := range s.won {
 		for j := range s.won[i] {
 			s.won[i][j] *= d
@@ -476,7 +486,7 @@ func (s *skill) endDay() {
 			now = s.hpas[i-n].score
 		}
 		p := s.dayEnd[i]
-		s.dayOwn[i] = shadowScore{under: now.under - d*p.under, unserved: now.unserved - d*p.unserved, cost: now.cost - d*p.cost}
+		s.dayOwn[i] = shadowScore{under: (now.under - d*p.under) / w, unserved: (now.unserved - d*p.unserved) / w, cost: (now.cost - d*p.cost) / w}
 		s.dayEnd[i] = now
 	}
 	if first || h < 2 {
