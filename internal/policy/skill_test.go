@@ -629,3 +629,52 @@ func TestSkillDaysWonAreTheDaysOwnRatings(t *testing.T) {
 		t.Errorf("won %v, want about two days for candidate 1 and none for 0", s.won)
 	}
 }
+
+// TestSkillDaysRatedAtTheRatesScale pins the scale endDay rates a day at:
+// the day's own rates (its exponentially weighted mean), not the part of
+// the rates now that the day added, which is 1 − d of it (about 0.05 on
+// the 10-minute tier). skillEpsUnder and skillEpsUnserved are set for the
+// rates' scale; read against the unscaled part they weigh 1/(1 − d) times
+// as much and pull every ratio toward 1, the more so the rarer HPA's
+// misses of that figure. Here candidate 0 misses twice HPA's ticks (few of
+// them: 2.25 against 1.0 per thousand) and candidate 1 leaves 1.5 times
+// HPA's unserved demand (a common figure, 1 % of the load): at the rates'
+// scale candidate 1 is the better one on every day (1.5 against 2.0), and
+// at the unscaled part the eps turned it over (1.42 against 1.21).
+func TestSkillDaysRatedAtTheRatesScale(t *testing.T) {
+	cfg := DefaultAppConfig()
+	tc := cfg.Tiers[0]
+	tc.LeadTime = 10 * time.Minute
+	s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
+	if s.won == nil {
+		t.Fatal("an evidence tier keeps no days won")
+	}
+	s.load = 1
+	s.cands = s.cands[:2]
+	s.won = [][]float64{{0, 0}, {0, 0}}
+	s.hpas = []hpaShadow{{}, {}}
+	type rates struct{ under, unserved, cost float64 }
+	hpa := []rates{{0.001, 0.01, 10}, {0.001, 0.01, 20}}
+	cands := []rates{{0.00225, 0.005, 15}, {0.001, 0.01505, 15}}
+	d := math.Pow(1-s.alpha, float64(s.warm))
+	if w := 1 - d; w > 0.1 {
+		t.Fatalf("a day is %.3f of the rates, want the 10-minute tier's few per cent", w)
+	}
+	blend := func(sc *shadowScore, r rates) {
+		sc.under = d*sc.under + (1-d)*r.under
+		sc.unserved = d*sc.unserved + (1-d)*r.unserved
+		sc.cost = d*sc.cost + (1-d)*r.cost
+	}
+	for day := 0; day < 3; day++ { // the warm-up day, then two rated days
+		for i := range s.cands {
+			blend(&s.cands[i].score, cands[i])
+		}
+		for i := range s.hpas {
+			blend(&s.hpas[i].score, hpa[i])
+		}
+		s.endDay()
+	}
+	if want := 1 + d; math.Abs(s.won[1][0]-want) > 1e-9 || s.won[0][1] != 0 {
+		t.Errorf("won %v, want %.3f days for candidate 1 and none for candidate 0", s.won, want)
+	}
+}
