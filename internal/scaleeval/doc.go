@@ -481,12 +481,13 @@
 // batch as three-tier apps (the fortieth's), 131–134 with batch,
 // daily-sales and surges as three-tier apps and the shop's 125–128 (the
 // forty-first's), 135–138 and the shop's 129–134, phased and not (the
-// forty-eighth's); seen after a
+// forty-eighth's), 139–142 and the shop's 135–140, phased and not (the
+// fifty-second's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
 // 93–100 and 111–130, shop 87–90 and 105–124. Unused: synthetic 87–90
-// for the families not named above, 139 and above, the shop's 135 and
+// for the families not named above, 143 and above, the shop's 141 and
 // above, daily-sales 47–106 and 111 and above.
 //
 // Unseen seeds, run once with the shipped policy (a check, not a round;
@@ -632,7 +633,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// fifty-first and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// fifty-second and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
