@@ -463,25 +463,20 @@ func (d *Detector) observe(sec int64, v float64) Score {
 	}
 	s := Score{Observed: v, Expected: pred, Deviation: math.Max(-maxDeviation, math.Min(maxDeviation, u))}
 	if d.n >= d.warmup {
-		best, pmin := 0, 1.0
-		for i := range nDetectors {
-			w := cfg.Weights[i]
-			if w <= 0 {
-				w = nDetectors
-			}
-			pv := pStuck
+		var pv [nDetectors]float64
+		for i := range pv {
 			switch {
 			case i < dStuck:
-				pv = d.tails[i].pvalue(z[i], bins[i])
-			case i == dRatio && (d.hourly || dayCounts):
-				pv = d.tails[tRatio].pvalue(z[tRatio], bins[tRatio])
-			case i == dRatio:
-				pv = 1
-			}
-			if p := w * pv; p < pmin {
-				best, pmin = i, p
+				pv[i] = d.tails[i].pvalue(z[i], bins[i])
+			case i == dStuck:
+				pv[i] = pStuck
+			case d.hourly || dayCounts: // dRatio
+				pv[i] = d.tails[tRatio].pvalue(z[tRatio], bins[tRatio])
+			default:
+				pv[i] = 1
 			}
 		}
+		best, pmin, pAll := merge(cfg, &pv)
 		s.Value = math.Max(0, math.Min(1, -math.Log10(pmin*d.rateMul)/cfg.Decades))
 		s.Detector = detectorNames[best]
 		if r > 0 {
@@ -489,7 +484,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		} else if r < 0 {
 			s.Direction = -1
 		}
-		recurs := d.recurrence(sec, &s)
+		recurs := d.recurrence(sec, &s, math.Max(0, math.Min(1, -math.Log10(pAll*d.rateMul)/cfg.Decades)))
 		raw := s.Value
 		// The holdoff: Holdoff rows after an alarm, through which only
 		// a score that beats the alarm by Breakthrough escapes. The
@@ -760,4 +755,41 @@ func down32(v float64) float32 {
 		f = math.Nextafter32(f, float32(math.Inf(-1)))
 	}
 	return f
+}
+
+// merge is the weighted Bonferroni minimum of the statistics' tail
+// probabilities pv: the smallest w·p, with the statistic that gave it,
+// and pAll, the same minimum with every term in.
+//
+// Spot is a second test of the residual's surprise on slow data: a value
+// outside the series' long-run range is, at nearly every such row, also a
+// forecast error. Spot counts as evidence only where the residual
+// corroborates it at its own tail level (the residual's p at or below
+// TailQuantile); elsewhere the value is one the forecasters expected, as
+// a daily peak is, and spot's term is left out of pmin. Dropping a term
+// keeps the merged p a valid bound: P(p_spot ≤ α and p_res ≤ q) ≤ α
+// whatever the dependence, so the minimum only becomes more conservative.
+// The recurrence remembers the score of pAll, with spot's term in:
+// yesterday's peaks, which spot scores and the gate drops, are what damps
+// today's (the fifty-first and fifty-third anom rounds, sections 68 and
+// 70 of EXPERIMENTS.md; gated there too, the recurrence lost that memory
+// and phased LOCO fell by 0.17).
+func merge(cfg *Config, pv *[nDetectors]float64) (best int, pmin, pAll float64) {
+	pmin, pAll = 1, 1
+	for i, p := range pv {
+		w := cfg.Weights[i]
+		if w <= 0 {
+			w = nDetectors
+		}
+		if w*p < pAll {
+			pAll = w * p
+		}
+		if i == dSpot && cfg.TailQuantile > 0 && pv[dResidual] > cfg.TailQuantile {
+			continue // spot not corroborated by the residual's tail
+		}
+		if w*p < pmin {
+			best, pmin = i, w*p
+		}
+	}
+	return best, pmin, pAll
 }

@@ -4,9 +4,12 @@ import "math"
 
 // recurrence damps a score when about the same time yesterday scored as
 // high: a job that spikes every night at 03:00, give or take a few slots,
-// is part of the series, not news. It then remembers today's raw score,
-// and reports whether it damped this one.
-func (d *Detector) recurrence(sec int64, s *Score) bool {
+// is part of the series, not news. It then remembers today's score
+// remember, and reports whether it damped this one. remember is the raw
+// score with every statistic's term in, spot's included where the alarm's
+// score leaves it out (the residual not in its tail): a daily peak that
+// the forecasters expect still marks its time of day as one that peaks.
+func (d *Detector) recurrence(sec int64, s *Score, remember float64) bool {
 	cfg := d.cfg
 	n := d.daily.nslots
 	if cfg.RecurWidth < 0 || n == 0 {
@@ -32,7 +35,7 @@ func (d *Detector) recurrence(sec int64, s *Score) bool {
 	if recurs {
 		s.Value *= cfg.RecurDamp
 	}
-	q := uint8(math.Round(raw * 255))
+	q := uint8(math.Round(remember * 255))
 	if d.recurHour[i] != 0 && now-d.recurHour[i] < 12 {
 		if q > d.recurVal[i] {
 			d.recurVal[i] = q
