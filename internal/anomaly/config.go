@@ -41,7 +41,9 @@ type Config struct {
 	StuckScale float64
 	// TailHalfLife is the half-life, in observations, of the surprise histograms.
 	TailHalfLife float64
-	// TailQuantile is the upper mass above which tails are extrapolated.
+	// TailQuantile is the upper mass above which tails are extrapolated;
+	// also the residual's tail level: spot's probability counts in the
+	// merge only where the residual's is at or below it.
 	TailQuantile float64
 	// Weights multiplies each detector's tail probability before the
 	// minimum is taken, in the order residual, changepoint, shift, spot,
