@@ -459,9 +459,9 @@
 // observation and BenchmarkObserveSynth (fresh detectors over the
 // synthetic corpus, hourly files included) 0.5–1.0 µs, following the
 // machine's load: 462–476 ns in the fifty-third round (main's build
-// 437–447 ns just before, load about 1.1), 417 ns in the sixteenth round (-benchtime 2s), 494–663
-// and 525–662 ns in the thirteenth at load about 1, 642–807 and
-// 845–1,014 ns on 2026-12-03 under load 3.8.
+// 437–447 ns just before, load about 1.1), 417 ns in the sixteenth round
+// (-benchtime 2s), 494–663 and 525–662 ns in the thirteenth at load
+// about 1, 642–807 and 845–1,014 ns on 2026-12-03 under load 3.8.
 //
 // Caveat: most settings other than AlarmLevel were chosen on the NAB
 // subset's labels before cross-validation existed, so the NAB figures,
