@@ -583,20 +583,11 @@ func TestSkillCostlierSwitchOnDaysWon(t *testing.T) {
 // did better on days 1 and 2 only by the running point's bad days has won
 // both, whatever the decayed rates say.
 func TestSkillDaysWonAreTheDaysOwnRatings(t *testing.T) {
+	s := twoCandidateEvidenceSkill(t)
 	cfg := DefaultAppConfig()
-	tc := cfg.Tiers[0]
-	tc.LeadTime = 10 * time.Minute
-	s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
-	if s.won == nil {
-		t.Fatal("an evidence tier keeps no days won")
-	}
-	three := newSkill(tc, &cfg, cfg.Tick+3*time.Minute)
-	if three.won != nil {
+	if three := newSkill(cfg.Tiers[0], &cfg, cfg.Tick+3*time.Minute); three.won != nil {
 		t.Error("a 3-minute tier keeps days won")
 	}
-	s.load = 1
-	s.cands = s.cands[:2]
-	s.won = [][]float64{{0, 0}, {0, 0}}
 	s.hpas = []hpaShadow{
 		{score: shadowScore{under: 0.02, unserved: 0.01, cost: 10}},
 		{score: shadowScore{under: 0.01, unserved: 0.005, cost: 20}},
@@ -642,16 +633,7 @@ func TestSkillDaysWonAreTheDaysOwnRatings(t *testing.T) {
 // scale candidate 1 is the better one on every day (1.5 against 2.0), and
 // at the unscaled part the eps turned it over (1.42 against 1.21).
 func TestSkillDaysRatedAtTheRatesScale(t *testing.T) {
-	cfg := DefaultAppConfig()
-	tc := cfg.Tiers[0]
-	tc.LeadTime = 10 * time.Minute
-	s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
-	if s.won == nil {
-		t.Fatal("an evidence tier keeps no days won")
-	}
-	s.load = 1
-	s.cands = s.cands[:2]
-	s.won = [][]float64{{0, 0}, {0, 0}}
+	s := twoCandidateEvidenceSkill(t)
 	s.hpas = []hpaShadow{{}, {}}
 	type rates struct{ under, unserved, cost float64 }
 	hpa := []rates{{0.001, 0.01, 10}, {0.001, 0.01, 20}}
@@ -677,4 +659,23 @@ func TestSkillDaysRatedAtTheRatesScale(t *testing.T) {
 	if want := 1 + d; math.Abs(s.won[1][0]-want) > 1e-9 || s.won[0][1] != 0 {
 		t.Errorf("won %v, want %.3f days for candidate 1 and none for candidate 0", s.won, want)
 	}
+}
+
+// twoCandidateEvidenceSkill returns the selector of a 10-minute tier (an
+// evidence tier, which counts days won) cut to its first two candidates,
+// with no day won yet and a load of 1, for the endDay tests to fill in
+// the shadows' rates.
+func twoCandidateEvidenceSkill(t *testing.T) *skill {
+	t.Helper()
+	cfg := DefaultAppConfig()
+	tc := cfg.Tiers[0]
+	tc.LeadTime = 10 * time.Minute
+	s := newSkill(tc, &cfg, cfg.Tick+tc.LeadTime)
+	if s.won == nil {
+		t.Fatal("an evidence tier keeps no days won")
+	}
+	s.load = 1
+	s.cands = s.cands[:2]
+	s.won = [][]float64{{0, 0}, {0, 0}}
+	return s
 }
