@@ -10,30 +10,16 @@ import (
 	"github.com/headroomhq/headroom/internal/sim"
 )
 
-// shadowPinLoad is two days of a daily-cycled, noisy load with, when
-// incidents is set, bursts of three to four times the load every few
-// hours, each flagged a load incident while it lasts (the anomaly stage's
-// messages of kind load, as the simulation feeds them to the policy).
-func shadowPinLoad(incidents bool) ([]float64, [][]string) {
+// shadowPinLoad is two days of a daily-cycled, noisy load, with neither a
+// load incident nor a flat run (see TestSkillCandidateShadowsMatchPinnedRuns).
+func shadowPinLoad() []float64 {
 	rng := rand.New(rand.NewPCG(53, 7))
-	const n = 2 * 1440
-	load := make([]float64, n)
-	inc := make([][]string, n)
+	load := make([]float64, 2*1440)
 	for i := range load {
 		day := 1 + 0.6*math.Sin(2*math.Pi*float64(i)/1440)
 		load[i] = 80 * day * math.Exp(0.12*rng.NormFloat64())
 	}
-	if !incidents {
-		return load, inc
-	}
-	for i := 200; i < n-30; i += 150 + rng.IntN(120) {
-		k := 3 + rng.Float64()
-		for j := i; j < i+5+rng.IntN(10); j++ {
-			load[j] *= k
-			inc[j] = []string{IncidentLoad}
-		}
-	}
-	return load, inc
+	return load
 }
 
 // shadowPinConfig is the one-tier app the simulation runs (Options.AppConfig:
@@ -52,7 +38,7 @@ func shadowPinConfig(lead time.Duration) AppConfig {
 // runPinned runs the tier with no selector at quantile q and scale-down
 // window win through a simulated cluster of its lead time, and returns the
 // replicas serving and paid for at every tick.
-func runPinned(t *testing.T, lead time.Duration, q float64, win time.Duration, load []float64, inc [][]string) (serving, paid []int) {
+func runPinned(t *testing.T, lead time.Duration, q float64, win time.Duration, load []float64) (serving, paid []int) {
 	c := shadowPinConfig(lead)
 	c.SkillQuantiles, c.ShortStabilization = nil, 0
 	c.Tiers[0].Quantile, c.Tiers[0].ScaleDownStabilization = q, win
@@ -62,7 +48,7 @@ func runPinned(t *testing.T, lead time.Duration, q float64, win time.Duration, l
 	for i, l := range load {
 		ready, booting := cl.Advance(at(i))
 		serving[i], paid[i] = ready, ready+booting
-		d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting, Incidents: inc[i]}})[0]
+		d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting}})[0]
 		cl.SetDesired(at(i+1), d.To)
 	}
 	return serving, paid
@@ -86,37 +72,35 @@ func runPinned(t *testing.T, lead time.Duration, q float64, win time.Duration, l
 // and the outage hold (a shadow holds the live tier's count, not its own).
 // The load has neither a load incident nor a flat run.
 func TestSkillCandidateShadowsMatchPinnedRuns(t *testing.T) {
-	for _, incidents := range []bool{false} {
-		load, inc := shadowPinLoad(incidents)
-		for _, lead := range []time.Duration{3 * time.Minute, 10 * time.Minute} {
-			t.Run(fmt.Sprintf("lead %s, incidents %v", lead, incidents), func(t *testing.T) {
-				a := mustApp(t, shadowPinConfig(lead))
-				sk := a.tiers[0].sk
-				if sk == nil {
-					t.Fatal("the simulation's configuration runs no skill selector")
-				}
-				type run struct{ serving, paid []int }
-				pinned := make([]run, len(sk.cands))
-				for k, c := range sk.cands {
-					s, p := runPinned(t, lead, c.q, c.win, load, inc)
-					pinned[k] = run{s, p}
-				}
-				cl := sim.NewCluster(sim.Config{BootDelay: lead}, at(0), 8)
-				for i, l := range load {
-					ready, booting := cl.Advance(at(i))
-					if i > sk.serve {
-						for k, c := range sk.cands {
-							s, p := sk.serving(c.past, ready, ready+booting)
-							if s != pinned[k].serving[i] || p != pinned[k].paid[i] {
-								t.Fatalf("minute %d (load incident: %v): shadow p%v/%s serves %d and pays %d, the run pinned to it %d and %d",
-									i, len(inc[i]) > 0, 100*c.q, c.win, s, p, pinned[k].serving[i], pinned[k].paid[i])
-							}
+	load := shadowPinLoad()
+	for _, lead := range []time.Duration{3 * time.Minute, 10 * time.Minute} {
+		t.Run(fmt.Sprintf("lead %s", lead), func(t *testing.T) {
+			a := mustApp(t, shadowPinConfig(lead))
+			sk := a.tiers[0].sk
+			if sk == nil {
+				t.Fatal("the simulation's configuration runs no skill selector")
+			}
+			type run struct{ serving, paid []int }
+			pinned := make([]run, len(sk.cands))
+			for k, c := range sk.cands {
+				s, p := runPinned(t, lead, c.q, c.win, load)
+				pinned[k] = run{s, p}
+			}
+			cl := sim.NewCluster(sim.Config{BootDelay: lead}, at(0), 8)
+			for i, l := range load {
+				ready, booting := cl.Advance(at(i))
+				if i > sk.serve {
+					for k, c := range sk.cands {
+						s, p := sk.serving(c.past, ready, ready+booting)
+						if s != pinned[k].serving[i] || p != pinned[k].paid[i] {
+							t.Fatalf("minute %d: shadow p%v/%s serves %d and pays %d, the run pinned to it %d and %d",
+								i, 100*c.q, c.win, s, p, pinned[k].serving[i], pinned[k].paid[i])
 						}
 					}
-					d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting, Incidents: inc[i]}})[0]
-					cl.SetDesired(at(i+1), d.To)
 				}
-			})
-		}
+				d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting}})[0]
+				cl.SetDesired(at(i+1), d.To)
+			}
+		})
 	}
 }
