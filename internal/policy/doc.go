@@ -29,7 +29,11 @@
 // TestSkillLongLeadCandidatesAndCurve), every shadow
 // on a simulated cluster of the tier's lead time (the replicas serving at a
 // tick are the fewest decided over the lead time plus one tick, exactly as
-// the evaluation's cluster; TestSkillShadowClusterMatchesSimulator). It
+// the evaluation's cluster; TestSkillShadowClusterMatchesSimulator; and
+// each candidate's shadow decides what the tier pinned to that candidate
+// decides, tick for tick, except on a load incident's urgent count and
+// the outage hold, which act on the live count only;
+// TestSkillCandidateShadowsMatchPinnedRuns). It
 // keeps exponentially weighted rates of each shadow's under-provisioned
 // ticks, unserved load and replicas paid for, over a week on a tier with
 // a 3-minute lead and over as many lead windows on a longer one (19.25
