@@ -35,6 +35,19 @@ func shadowPinConfig(lead time.Duration) AppConfig {
 	return c
 }
 
+// driveCluster runs app a's one tier on load through a simulated cluster
+// of boot delay lead, calling each with the replicas ready and paid for at
+// every tick before the tier decides it.
+func driveCluster(a *App, lead time.Duration, load []float64, each func(i, ready, paid int)) {
+	cl := sim.NewCluster(sim.Config{BootDelay: lead}, at(0), 8)
+	for i, l := range load {
+		ready, booting := cl.Advance(at(i))
+		each(i, ready, ready+booting)
+		d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting}})[0]
+		cl.SetDesired(at(i+1), d.To)
+	}
+}
+
 // runPinned runs the tier with no selector at quantile q and scale-down
 // window win through a simulated cluster of its lead time, and returns the
 // replicas serving and paid for at every tick.
@@ -42,15 +55,8 @@ func runPinned(t *testing.T, lead time.Duration, q float64, win time.Duration, l
 	c := shadowPinConfig(lead)
 	c.SkillQuantiles, c.ShortStabilization = nil, 0
 	c.Tiers[0].Quantile, c.Tiers[0].ScaleDownStabilization = q, win
-	a := mustApp(t, c)
-	cl := sim.NewCluster(sim.Config{BootDelay: lead}, at(0), 8)
 	serving, paid = make([]int, len(load)), make([]int, len(load))
-	for i, l := range load {
-		ready, booting := cl.Advance(at(i))
-		serving[i], paid[i] = ready, ready+booting
-		d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting}})[0]
-		cl.SetDesired(at(i+1), d.To)
-	}
+	driveCluster(mustApp(t, c), lead, load, func(i, ready, total int) { serving[i], paid[i] = ready, total })
 	return serving, paid
 }
 
@@ -86,21 +92,18 @@ func TestSkillCandidateShadowsMatchPinnedRuns(t *testing.T) {
 				s, p := runPinned(t, lead, c.q, c.win, load)
 				pinned[k] = run{s, p}
 			}
-			cl := sim.NewCluster(sim.Config{BootDelay: lead}, at(0), 8)
-			for i, l := range load {
-				ready, booting := cl.Advance(at(i))
-				if i > sk.serve {
-					for k, c := range sk.cands {
-						s, p := sk.serving(c.past, ready, ready+booting)
-						if s != pinned[k].serving[i] || p != pinned[k].paid[i] {
-							t.Fatalf("minute %d: shadow p%v/%s serves %d and pays %d, the run pinned to it %d and %d",
-								i, 100*c.q, c.win, s, p, pinned[k].serving[i], pinned[k].paid[i])
-						}
+			driveCluster(a, lead, load, func(i, ready, total int) {
+				if i <= sk.serve {
+					return
+				}
+				for k, c := range sk.cands {
+					s, p := sk.serving(c.past, ready, total)
+					if s != pinned[k].serving[i] || p != pinned[k].paid[i] {
+						t.Fatalf("minute %d: shadow p%v/%s serves %d and pays %d, the run pinned to it %d and %d",
+							i, 100*c.q, c.win, s, p, pinned[k].serving[i], pinned[k].paid[i])
 					}
 				}
-				d := a.Decide(at(i), map[string]TierInput{"web": {Load: l, Ready: ready, Booting: booting}})[0]
-				cl.SetDesired(at(i+1), d.To)
-			}
+			})
 		})
 	}
 }
