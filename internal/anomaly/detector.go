@@ -477,14 +477,18 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			}
 		}
 		best, pmin, pAll := merge(cfg, &pv)
-		s.Value = math.Max(0, math.Min(1, -math.Log10(pmin*d.rateMul)/cfg.Decades))
+		s.Value = d.scoreOf(pmin)
 		s.Detector = detectorNames[best]
 		if r > 0 {
 			s.Direction = 1
 		} else if r < 0 {
 			s.Direction = -1
 		}
-		recurs := d.recurrence(sec, &s, math.Max(0, math.Min(1, -math.Log10(pAll*d.rateMul)/cfg.Decades)))
+		remember := s.Value
+		if pAll != pmin { // spot's term was left out
+			remember = d.scoreOf(pAll)
+		}
+		recurs := d.recurrence(sec, &s, remember)
 		raw := s.Value
 		// The holdoff: Holdoff rows after an alarm, through which only
 		// a score that beats the alarm by Breakthrough escapes. The
@@ -755,6 +759,12 @@ func down32(v float64) float32 {
 		f = math.Nextafter32(f, float32(math.Inf(-1)))
 	}
 	return f
+}
+
+// scoreOf maps a merged tail probability p to a score in [0, 1]: its
+// −log10, after the sampling step's rate correction, over Config.Decades.
+func (d *Detector) scoreOf(p float64) float64 {
+	return math.Max(0, math.Min(1, -math.Log10(p*d.rateMul)/d.cfg.Decades))
 }
 
 // merge is the weighted Bonferroni minimum of the statistics' tail
