@@ -22,7 +22,7 @@ func shadowPinLoad() []float64 {
 	return load
 }
 
-// shadowPinConfig is the one-tier app the simulation runs (Options.AppConfig:
+// shadowPinConfig is the one-tier app the simulation runs (scaleeval.Options.Policy:
 // target 1, p95 with a 15-minute window, the policy's defaults otherwise)
 // at the given lead time, capacity 10 per replica.
 func shadowPinConfig(lead time.Duration) AppConfig {

@@ -13,6 +13,12 @@ import (
 
 // Options moves the policy's operating point and the evaluation's contract.
 type Options struct {
+	// AppConfig holds the policy's app-wide settings (its guards, the
+	// forecast weight, the skill selector, the outage hold), read from
+	// policy.DefaultAppConfig by DefaultOptions so the simulation runs
+	// what the live decider runs. Its Tiers are not used: Policy and
+	// TiersConfig build the tiers from the operating point below.
+	policy.AppConfig
 	// Capacity is C; 0 means max(trace)/20.
 	Capacity float64
 	// Target is the web tier's target utilisation.
@@ -21,52 +27,10 @@ type Options struct {
 	Quantile float64
 	// Stabilization is how long wants must stay lower before a scale-down.
 	Stabilization time.Duration
-	// LevelWindow is the span of the recent-level mean.
-	LevelWindow time.Duration
-	// CalibrationWindow is the span of the peak-ratio calibration.
-	CalibrationWindow time.Duration
 	// CooldownUp and CooldownDown are the policy's cool-downs.
 	CooldownUp, CooldownDown time.Duration
 	// MaxStep caps the replicas one decision may add or remove (0: none).
 	MaxStep int
-	// ForecastWeight blends the forecast into the base (0: the larger).
-	ForecastWeight float64
-	// ForecastWeightLead stretches the forecast weight to longer lead
-	// times (policy.AppConfig.ForecastWeightLead).
-	ForecastWeightLead time.Duration
-	// RampSigmas, JumpSigmas and ReactiveHeadroom set the policy's guards
-	// (policy.AppConfig).
-	RampSigmas, JumpSigmas, ReactiveHeadroom float64
-	// RampLead caps how far the ramp guard carries a rise on
-	// (policy.AppConfig.RampLead).
-	RampLead time.Duration
-	// UpstreamSurges propagates the ramp guard to the tiers behind the
-	// front (policy.AppConfig.UpstreamSurges).
-	UpstreamSurges bool
-	// JumpBin calibrates jumps apart (policy.AppConfig.JumpBin).
-	JumpBin bool
-	// JumpFallBin calibrates decaying jumps apart from rising ones
-	// (policy.AppConfig.JumpFallBin).
-	JumpFallBin bool
-	// JumpLead caps the window the jump bin learns over
-	// (policy.AppConfig.JumpLead).
-	JumpLead time.Duration
-	// RiseBin calibrates forecast surges apart
-	// (policy.AppConfig.RiseBin).
-	RiseBin float64
-	// HPAGuardTarget is policy.AppConfig.HPAGuardTarget.
-	HPAGuardTarget float64
-	// ShortStabilization and HoldWorth are the policy's adaptive hold.
-	ShortStabilization time.Duration
-	HoldWorth          float64
-	// SkillQuantiles is policy.AppConfig.SkillQuantiles.
-	SkillQuantiles []float64
-	// SeasonalPeaks is policy.AppConfig.SeasonalPeaks.
-	SeasonalPeaks bool
-	// PhasePeaks is policy.AppConfig.PhasePeaks.
-	PhasePeaks bool
-	// OutageHold is policy.AppConfig.OutageHold.
-	OutageHold time.Duration
 	// Horizon is the forecast horizon in buckets; 0 runs without forecasts.
 	Horizon int
 	// Warmup is the number of leading minutes not scored.
@@ -102,26 +66,23 @@ func DefaultOptions() Options {
 	// The app-wide settings are the policy's own defaults, read from
 	// there so the simulation runs what the live decider runs; only the
 	// tier's operating point and the evaluation's settings are its own.
-	p := policy.DefaultAppConfig()
 	return Options{
-		Target: 1, Quantile: 0.95, Stabilization: 15 * time.Minute,
-		LevelWindow: p.LevelWindow, CalibrationWindow: p.CalibrationWindow,
-		ForecastWeight: p.ForecastWeight, ForecastWeightLead: p.ForecastWeightLead,
-		RampSigmas: p.RampSigmas, RampLead: p.RampLead, UpstreamSurges: p.UpstreamSurges,
-		JumpSigmas: p.JumpSigmas, JumpBin: p.JumpBin, JumpFallBin: p.JumpFallBin, JumpLead: p.JumpLead,
-		RiseBin:          p.RiseBin,
-		ReactiveHeadroom: p.ReactiveHeadroom, HPAGuardTarget: p.HPAGuardTarget,
-		ShortStabilization: p.ShortStabilization, HoldWorth: p.HoldWorth,
-		SkillQuantiles: p.SkillQuantiles, SeasonalPeaks: p.SeasonalPeaks, PhasePeaks: p.PhasePeaks, OutageHold: p.OutageHold,
-		Horizon: 12, Warmup: 1440, HPA: true,
+		AppConfig:     policy.DefaultAppConfig(),
+		Target:        1,
+		Quantile:      0.95,
+		Stabilization: 15 * time.Minute,
+		Horizon:       12,
+		Warmup:        1440,
+		HPA:           true,
 	}
 }
 
-// AppConfig returns the single-tier policy configuration the simulation
-// runs for capacity c and boot delay boot.
-func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
-	app := policy.DefaultAppConfig()
-	web := app.Tiers[0]
+// Policy returns the single-tier policy configuration the simulation runs
+// for capacity c and boot delay boot: o's app-wide settings with one tier,
+// the policy's default tier at o's operating point.
+func (o Options) Policy(c float64, boot time.Duration) policy.AppConfig {
+	app := o.AppConfig
+	web := policy.DefaultAppConfig().Tiers[0]
 	web.Capacity = c
 	web.Target, web.Quantile = o.Target, o.Quantile
 	web.LeadTime = boot
@@ -129,18 +90,6 @@ func (o Options) AppConfig(c float64, boot time.Duration) policy.AppConfig {
 	web.CooldownUp, web.CooldownDown, web.MaxStep = o.CooldownUp, o.CooldownDown, o.MaxStep
 	web.Min, web.Max = 1, 200
 	app.Tiers = []policy.TierConfig{web}
-	app.LevelWindow, app.CalibrationWindow = o.LevelWindow, o.CalibrationWindow
-	app.ForecastWeight, app.ForecastWeightLead = o.ForecastWeight, o.ForecastWeightLead
-	app.RampSigmas, app.JumpSigmas, app.ReactiveHeadroom, app.JumpBin = o.RampSigmas, o.JumpSigmas, o.ReactiveHeadroom, o.JumpBin
-	app.HPAGuardTarget = o.HPAGuardTarget
-	app.ShortStabilization, app.HoldWorth = o.ShortStabilization, o.HoldWorth
-	app.SkillQuantiles = o.SkillQuantiles
-	app.SeasonalPeaks, app.PhasePeaks = o.SeasonalPeaks, o.PhasePeaks
-	app.JumpFallBin = o.JumpFallBin
-	app.JumpLead = o.JumpLead
-	app.RiseBin = o.RiseBin
-	app.OutageHold = o.OutageHold
-	app.UpstreamSurges, app.RampLead = o.UpstreamSurges, o.RampLead
 	return app
 }
 
@@ -254,7 +203,7 @@ func RunPolicy(times []time.Time, demand []float64, s Setup, o Options, tape *Ta
 // SimulateStage runs the decider's stage as the controller of Simulate and
 // hands every decision it makes to onDecision (when not nil).
 func SimulateStage(times []time.Time, demand []float64, s Setup, o Options, tape *Tape, onDecision func(*proto.Decision)) (Run, error) {
-	ds, err := DefaultStages(o.Horizon).NewDeciderStage(o.AppConfig(s.Capacity, s.BootDelay), []*Tape{tape})
+	ds, err := DefaultStages(o.Horizon).NewDeciderStage(o.Policy(s.Capacity, s.BootDelay), []*Tape{tape})
 	if err != nil {
 		return Run{}, fmt.Errorf("policy: %w", err)
 	}

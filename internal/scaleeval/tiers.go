@@ -230,7 +230,7 @@ func (p *PreparedShop) rowName(k int) string {
 // order, each behind the one before it (its Upstream), with o's settings
 // and each tier's capacity and lead time from setups.
 func (o Options) TiersConfig(names []string, setups []Setup) policy.AppConfig {
-	app := o.AppConfig(setups[0].Capacity, setups[0].BootDelay)
+	app := o.Policy(setups[0].Capacity, setups[0].BootDelay)
 	base := app.Tiers[0]
 	app.Tiers = nil
 	for k, name := range names {

@@ -81,7 +81,7 @@ func TestLiveAndSimulateDecideAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := runLive(t, st, o.AppConfig(s.Capacity, s.BootDelay), []string{tier}, [][]float64{demand}, [][]int{run.Ready})
+	live := runLive(t, st, o.Policy(s.Capacity, s.BootDelay), []string{tier}, [][]float64{demand}, [][]int{run.Ready})
 	compare(t, times, []string{tier}, offline, live)
 }
 

@@ -42,7 +42,7 @@ func TestDeciderLookbackRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := o.AppConfig(s.Capacity, s.BootDelay)
+	app := o.Policy(s.Capacity, s.BootDelay)
 	var whole []*proto.Decision
 	run, err := scaleeval.SimulateStage(times, demand, s, o, tape, func(d *proto.Decision) { whole = append(whole, d) })
 	if err != nil {

@@ -129,7 +129,7 @@ func TestSeasonalFlagTakesThePhaseGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.AppConfig(100, 3*time.Minute).Validate(); err == nil || !strings.Contains(err.Error(), "SeasonalPeaks") {
+	if err := o.Policy(100, 3*time.Minute).Validate(); err == nil || !strings.Contains(err.Error(), "SeasonalPeaks") {
 		t.Fatalf("--seasonal=false --phase: validation %v, want a refusal naming SeasonalPeaks", err)
 	}
 }
