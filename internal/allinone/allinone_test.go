@@ -347,19 +347,11 @@ func TestDeciderRestartAndDLQ(t *testing.T) {
 
 	runDecider := func() (stop func()) {
 		b := connect(t, r.sys, "decider")
-		ctx, cancel := context.WithCancel(context.Background())
 		d, err := decider.New(cfg.Decider, service.Deps{Bus: b, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), Ready: service.NewReady()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- d.Run(ctx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("decider: %v", err)
-			}
-		}
+		return natstest.Serve(t, "decider", d.Run)
 	}
 	stop := runDecider()
 	// Let it decide part of the live run, then kill it.

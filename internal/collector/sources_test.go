@@ -62,7 +62,6 @@ func newHarness(t *testing.T, cfg Config, yaml string) *harness {
 	return h
 }
 
-// stored returns every tick in METRICS, in stream order.
 // runUntil runs the collector until at least n ticks are stored, stops it
 // and returns what is stored.
 func (h *harness) runUntil(t *testing.T, ctx context.Context, n int) []*proto.Metrics {
@@ -83,6 +82,7 @@ func (h *harness) runUntil(t *testing.T, ctx context.Context, n int) []*proto.Me
 	return h.stored(t)
 }
 
+// stored returns every tick in METRICS, in stream order.
 func (h *harness) stored(t *testing.T) []*proto.Metrics {
 	t.Helper()
 	var out []*proto.Metrics

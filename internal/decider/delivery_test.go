@@ -33,10 +33,7 @@ func TestDecisionsSurviveFailedPublishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	natstest.Serve(t, "decider", d.Run)
 	natstest.Eventually(t, 30*time.Second, ready.Err)
 
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)

@@ -70,22 +70,8 @@ func (h *harness) start(cfg executor.Config, opts ...executor.Option) (stop func
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	stop = natstest.Serve(h.t, "executor", s.Run)
 	natstest.Eventually(h.t, 10*time.Second, ready.Err)
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			h.t.Errorf("executor: %v", err)
-		}
-	}
-	h.t.Cleanup(stop)
 	return stop
 }
 

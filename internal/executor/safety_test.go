@@ -236,10 +236,7 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	natstest.Serve(t, "executor", s.Run)
 	natstest.Eventually(t, 10*time.Second, ready.Err)
 
 	d1 := tierDecision("shop", "web", t0.Add(-20*time.Second), 2, 3)

@@ -46,15 +46,7 @@ func TestEvictedTierComesBackWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	natstest.Serve(t, "forecaster", svc.Run)
 	natstest.Eventually(t, 20*time.Second, ready.Err)
 
 	// shop's two tiers get 300 minutes, go quiet while another app keeps

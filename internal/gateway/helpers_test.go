@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,16 +60,8 @@ func startGateway(tb testing.TB, b *bus.Bus, cfg gateway.Config) (*gateway.Gatew
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
+	stop := natstest.Serve(tb, "gateway run", g.Run)
 	natstest.Eventually(tb, 10*time.Second, ready.Err)
-	stop := sync.OnceFunc(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("gateway run: %v", err)
-		}
-	})
 	return g, mux, reg, stop
 }
 

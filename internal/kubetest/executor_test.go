@@ -172,23 +172,13 @@ func (w *world) startExecutor() (stop func()) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	natstest.Eventually(w.t, 20*time.Second, ready.Err)
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			w.t.Errorf("executor: %v", err)
-		}
+	serving := natstest.Serve(w.t, "executor", s.Run)
+	stop = sync.OnceFunc(func() {
+		serving()
 		drv.Close()
-	}
+	})
 	w.t.Cleanup(stop)
+	natstest.Eventually(w.t, 20*time.Second, ready.Err)
 	return stop
 }
 
