@@ -117,6 +117,11 @@ func (b *Bus) ConnErr() error {
 	return fmt.Errorf("not connected to %s", redactURL(b.cfg.URL))
 }
 
+// LastError returns the last error the server reported on the connection
+// (a permissions violation, say), or nil. A publish the server refuses is
+// only dropped, so its future fails by timing out; this says why.
+func (b *Bus) LastError() error { return b.nc.LastError() }
+
 // Prefix returns the subject prefix.
 func (b *Bus) Prefix() string { return b.cfg.Prefix }
 

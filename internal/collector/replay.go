@@ -83,7 +83,10 @@ var ErrEmptyRange = errors.New("no recorded ticks in the range")
 // finds the first with event time ≥ From, the collector records each app in
 // event-time order. Without Follow it stops at the last tick recorded when
 // it began; with Follow it goes on with new ticks until To or ctx ends.
-// When nothing falls in the range the error names the recorded range.
+// When nothing falls in the range the error names the recorded range; a
+// tick the server refuses to store (a user without the right to publish the
+// shadow's subjects, such as the all-in-one's read-only observer) fails the
+// replay, naming the tick and the server's reason.
 func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger) (ReplayStats, error) {
 	var st ReplayStats
 	if err := c.Validate(); err != nil {
@@ -134,6 +137,7 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 	defer w.Stop()
 	var wallStart time.Time
 	var firstTS int64
+	acks := b.NewAcks()
 	for {
 		msg, err := w.Next(ctx)
 		if err != nil {
@@ -155,7 +159,7 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 			break // recorded in event-time order: the range is over
 		}
 		if ts >= 0 && (c.From.IsZero() || ts >= from) {
-			if err := republish(ctx, b, c, msg.Data, ts, &st, &wallStart, &firstTS, log); err != nil {
+			if err := republish(ctx, b, c, msg.Data, ts, &st, acks, &wallStart, &firstTS, log); err != nil {
 				return st, err
 			}
 		}
@@ -163,8 +167,8 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 			break
 		}
 	}
-	if err := b.Flush(context.WithoutCancel(ctx)); err != nil {
-		return st, err
+	if err := acks.Wait(context.WithoutCancel(ctx)); err != nil {
+		return st, fmt.Errorf("replay: %w", err)
 	}
 	if st.Published == 0 && !c.Follow {
 		return st, empty()
@@ -173,7 +177,7 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 }
 
 // republish paces and publishes one recorded tick under the shadow name.
-func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts int64, st *ReplayStats, wallStart *time.Time, firstTS *int64, log zerolog.Logger) error {
+func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts int64, st *ReplayStats, acks *bus.Acks, wallStart *time.Time, firstTS *int64, log zerolog.Logger) error {
 	var m proto.Metrics
 	if err := proto.Decode(data, &m); err != nil {
 		log.Warn().Err(err).Msg("recorded tick undecodable, skipped")
@@ -201,8 +205,8 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts 
 		}
 		shadow.Labels["replay_of"] = c.App
 	}
-	if _, err := b.PublishAsync(bus.Out{Subject: proto.MetricsSubject(b.Prefix(), c.As, m.Tier), Msg: &shadow}); err != nil {
-		return err
+	if err := acks.Publish(bus.Out{Subject: proto.MetricsSubject(b.Prefix(), c.As, m.Tier), Msg: &shadow}); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	if st.Published == 0 {
 		st.First = m.EventTime()
@@ -210,8 +214,8 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts 
 	st.Published++
 	st.Last = m.EventTime()
 	if st.Published%4096 == 0 {
-		if err := b.Flush(ctx); err != nil {
-			return err
+		if err := acks.Wait(ctx); err != nil {
+			return fmt.Errorf("replay: %w", err)
 		}
 		log.Info().Int("ticks", st.Published).Time("at", st.Last).Msg("replay progress")
 	}
