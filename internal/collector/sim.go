@@ -131,6 +131,9 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 	// member's before a short restart); an older one is history to
 	// backfill up to start.
 	continuing := src.times == nil && !resume.IsZero() && resume.After(start.Add(-src.backfillTick))
+	if err := src.checkAhead(resume, start); err != nil {
+		return err
+	}
 	// published holds the event times of the last two ticks sent: lockstep
 	// waits for the decisions of the older one, which the decider releases
 	// once the newer one has arrived.
@@ -216,6 +219,23 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 	}
 	log.Info().Msg("source finished")
 	return errDone
+}
+
+// checkAhead refuses to go live at speed 1 on the wall clock when the
+// recording runs more than a tick ahead of it (start is the wall clock's
+// tick): an earlier run at a higher speed left it there, and the source
+// would carry on from it, its ticks as far ahead of real time for as long
+// as it runs, every decision on them refused by the executor as from the
+// future. Starting afresh or at the earlier speed is the operator's call,
+// so nothing recorded is dropped here.
+func (src *simSource) checkAhead(resume, start time.Time) error {
+	if src.times != nil || src.speed != 1 || !src.s.cfg.Start.IsZero() || resume.Sub(start) <= src.tick {
+		return nil
+	}
+	return fmt.Errorf("the recorded ticks of %s run to %s, %s ahead of the clock (a run at a -speed above 1 left them there): "+
+		"at -speed 1 its ticks would stay that far ahead of real time and the executor refuses decisions from the future; "+
+		"run at that -speed again, or start from an empty METRICS stream (the all-in-one: move its -data folder aside)",
+		src.app, resume.Format(time.RFC3339), resume.Sub(start).Round(time.Second))
 }
 
 // initialReplicas is what each tier starts with before the executor has
