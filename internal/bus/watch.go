@@ -53,6 +53,11 @@ type WatchSpec struct {
 	Start Start
 	// Batch is how many messages one pull asks for (0: 256).
 	Batch int
+	// LeaveConsumer makes Stop leave the watch's consumer to the server,
+	// which removes it once idle (inactive), instead of deleting it: for
+	// clients that may not delete consumers, such as the all-in-one's
+	// read-only observer, whose delete would be refused and logged.
+	LeaveConsumer bool
 }
 
 // inactive is how long the server keeps a watch's consumer without a
@@ -140,12 +145,12 @@ func (w *Watch) Next(ctx context.Context) (Record, error) {
 
 // Stop ends the watch and deletes its consumer on the server now, rather
 // than when the server would find it idle, so many short reads (history
-// replays) do not pile consumers up.
+// replays) do not pile consumers up (unless spec.LeaveConsumer).
 func (w *Watch) Stop() {
 	if w.it != nil {
 		w.it.Stop()
 	}
-	if ci := w.cons.CachedInfo(); ci != nil {
+	if ci := w.cons.CachedInfo(); ci != nil && !w.spec.LeaveConsumer {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = w.b.js.DeleteConsumer(ctx, w.stream, ci.Name)

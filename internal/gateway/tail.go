@@ -118,7 +118,10 @@ func tailStream(ctx context.Context, b *bus.Bus, k proto.Kind, filters []string,
 		return fmt.Errorf("tail %s: %w", name, err)
 	}
 	last := state.LastSeq
-	spec := bus.WatchSpec{Kind: k, Filters: filters, Start: bus.StartNew()}
+	// A tail is one short-lived reader, often the all-in-one's read-only
+	// observer, which may not delete consumers: the server removes its
+	// consumer once idle.
+	spec := bus.WatchSpec{Kind: k, Filters: filters, Start: bus.StartNew(), LeaveConsumer: true}
 	if !c.Since.IsZero() {
 		// Stored time is never much before event time; an hour of slack
 		// covers a clock or a backfill (selection is by event time below).
