@@ -44,6 +44,7 @@ type KubeTarget struct {
 	Name string
 }
 
+// String names the workload as "deployment shop/web".
 func (t KubeTarget) String() string {
 	return strings.ToLower(t.Kind) + " " + t.Namespace + "/" + t.Name
 }
@@ -472,6 +473,7 @@ type HPAConflictError struct {
 	HPA    string
 }
 
+// Error says which HPA holds the workload and how to resolve it.
 func (e *HPAConflictError) Error() string {
 	return fmt.Sprintf("refusing to scale %s: HorizontalPodAutoscaler %s/%s already scales it, and two autoscalers on one workload fight; delete that HPA or leave this tier out of executor.kubernetes.targets",
 		e.Target, e.Target.Namespace, e.HPA)
