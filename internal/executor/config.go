@@ -88,7 +88,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
 	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live). A real driver acts only on apps and tiers the -config file names with mode: live")
 	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m)")
-	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check)")
+	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check, only with the sim driver)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
 	c.Kubernetes.registerFlags(f)
@@ -270,6 +270,11 @@ func (c Config) validateResolved() error {
 	}
 	if c.MaxAge < 0 || c.MaxFutureSkew < 0 {
 		errs = append(errs, fmt.Errorf("executor.max-age and executor.max-future-skew must not be negative"))
+	}
+	if c.Driver != DriverSim && c.MaxFutureSkew == 0 {
+		// A real driver acts in wall-clock time: a decision from the
+		// future is forged or from a clock gone wrong, never acted on.
+		errs = append(errs, fmt.Errorf("executor.max-future-skew 0 turns the check on decisions from the future off: not with driver %s (only the simulated cluster may run ahead of the clock)", c.Driver))
 	}
 	if c.FailureRate < 0 || c.FailureRate > 1 {
 		errs = append(errs, fmt.Errorf("executor.sim.failure-rate %v: want 0..1", c.FailureRate))

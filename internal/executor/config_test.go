@@ -90,6 +90,13 @@ func TestConfigValidate(t *testing.T) {
 		{"webhook", func(c *executor.Config) { c.Driver, c.Webhook.URL = "webhook", "http://127.0.0.1:9/x" }, true},
 		{"failure rate", func(c *executor.Config) { c.FailureRate = 1.5 }, false},
 		{"mode", func(c *executor.Config) { c.Modes = map[string]string{"shop": "maybe"} }, false},
+		{"sim without the future check", func(c *executor.Config) { c.MaxFutureSkew = 0 }, true},
+		{"webhook without the future check", func(c *executor.Config) {
+			c.Driver, c.Webhook.URL, c.MaxFutureSkew = "webhook", "http://127.0.0.1:9/x", 0
+		}, false},
+		{"command without the future check", func(c *executor.Config) {
+			c.Driver, c.Command.Template, c.MaxFutureSkew = "command", script+" {tier}", 0
+		}, false},
 	}
 	for _, c := range cases {
 		cfg := executor.DefaultConfig()
