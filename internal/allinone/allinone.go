@@ -213,7 +213,7 @@ func (c *Config) actSafely(file *config.File) error {
 		exec = exec.WithFile(file)
 	}
 	real := exec.Driver != executor.DriverSim
-	c.Collector.RealDriverLive = real && len(exec.Authority) > 0
+	c.Collector.RealDriverLive, c.Collector.KnowsDriver = real && len(exec.Authority) > 0, true
 	switch {
 	case real && c.Collector.Speed != 1:
 		return fmt.Errorf("executor.driver %s acts on real infrastructure in real time: -speed must be 1, not %v", exec.Driver, c.Collector.Speed)

@@ -63,10 +63,16 @@ type Config struct {
 	File *config.File
 	// RealDriverLive says a real executor driver (command, webhook, …) acts
 	// live in this installation; New then fails unless a push token is
-	// set (ingest.RequireToken). The all-in-one and deployment wiring set
-	// it; the standalone collector, which cannot know, instead requires a
-	// token whenever it listens beyond loopback (ingest.RequireTokenOn).
+	// set (ingest.RequireToken). The all-in-one, which runs the executor,
+	// sets it exactly and sets KnowsDriver.
 	RealDriverLive bool
+	// KnowsDriver says RealDriverLive is exact. Without it (the standalone
+	// collector, which cannot see the executor's driver) a configuration
+	// file that names any app mode: live counts as a real driver live,
+	// since that is the authority a real driver acts on; the collector also
+	// requires a token whenever it listens beyond loopback
+	// (ingest.RequireTokenOn).
+	KnowsDriver bool
 }
 
 // DefaultConfig simulates "shop" live in real time after 7 days of history.
@@ -247,7 +253,8 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	if d.Mux != nil && d.Bus != nil {
 		pc := cfg.PushConfig()
-		if err := ingest.RequireToken(pc, cfg.RealDriverLive); err != nil {
+		live := cfg.RealDriverLive || (!cfg.KnowsDriver && cfg.File != nil && cfg.File.GrantsLive())
+		if err := ingest.RequireToken(pc, live); err != nil {
 			return nil, err
 		}
 		if err := ingest.RequireTokenOn(pc, d.HTTPAddr); err != nil {

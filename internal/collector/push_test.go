@@ -21,7 +21,10 @@ import (
 
 // TestPushTokenRequiredAtStart: the collector refuses to start its push API
 // without a token when a real driver is live or when it listens beyond
-// loopback, and starts with a token or on loopback.
+// loopback, and starts with a token or on loopback. Standalone, it cannot
+// see the executor's driver, so a file that names an app mode: live counts
+// as a real driver live; the all-in-one, which knows its driver is the
+// simulated one, starts without a token.
 func TestPushTokenRequiredAtStart(t *testing.T) {
 	bc := bus.DefaultConfig()
 	bc.URL, bc.Name = natstest.RunJetStream(t), "collector"
@@ -35,6 +38,27 @@ func TestPushTokenRequiredAtStart(t *testing.T) {
 		cfg.Push.Token, cfg.RealDriverLive = token, live
 		_, err := New(cfg, service.Deps{Bus: b, Log: zerolog.Nop(), Ready: service.NewReady(), Mux: http.NewServeMux(), HTTPAddr: addr})
 		return err
+	}
+	liveFile, err := config.Parse("live.yaml", []byte("apps:\n  api:\n    source: push\n    mode: live\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFile := func(token string, knowsDriver bool) error {
+		cfg := DefaultConfig()
+		cfg.Push.Token, cfg.File, cfg.KnowsDriver = token, liveFile, knowsDriver
+		_, err := New(cfg, service.Deps{Bus: b, Log: zerolog.Nop(), Ready: service.NewReady(), Mux: http.NewServeMux(), HTTPAddr: "127.0.0.1:8082"})
+		return err
+	}
+	if err := withFile("", false); !errors.Is(err, ingest.ErrTokenRequired) || !strings.Contains(err.Error(), "mode: live") {
+		t.Fatalf("standalone, a file naming an app live, no token: %v", err)
+	}
+	for _, c := range []struct {
+		token       string
+		knowsDriver bool
+	}{{"tok", false}, {"", true}} {
+		if err := withFile(c.token, c.knowsDriver); err != nil {
+			t.Fatalf("a file naming an app live, %+v: %v", c, err)
+		}
 	}
 	for _, c := range []struct {
 		live bool

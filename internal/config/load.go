@@ -95,6 +95,12 @@ func (f *File) App(name string) (*App, bool) {
 	return &f.Apps[i], true
 }
 
+// GrantsLive reports whether the file names any app mode: live, the only
+// authority a real executor driver acts on.
+func (f *File) GrantsLive() bool {
+	return slices.ContainsFunc(f.Apps, func(a App) bool { return a.Mode == "live" })
+}
+
 // AppsWith returns the apps whose source is kind.
 func (f *File) AppsWith(kind string) []App {
 	var out []App

@@ -18,7 +18,7 @@ var ErrTokenRequired = errors.New("the push API needs a token")
 // "set or not", so nothing secret reaches the message.
 func RequireToken(cfg Config, realDriverLive bool) error {
 	if realDriverLive && cfg.Token == "" {
-		return fmt.Errorf("%w: a real executor driver is live; set push.token in the configuration file or -push.token / HEADROOM_PUSH_TOKEN", ErrTokenRequired)
+		return fmt.Errorf("%w: a real executor driver may act live (a configuration naming an app mode: live, for a collector that cannot see the executor's driver); set push.token in the configuration file or -push.token / HEADROOM_PUSH_TOKEN", ErrTokenRequired)
 	}
 	return nil
 }
