@@ -130,6 +130,11 @@ func TestManifests(t *testing.T) {
 	if kinds["Deployment"] != 6 || kinds["StatefulSet"] != 1 || kinds["Role"] != 1 || kinds["RoleBinding"] != 1 || kinds["Job"] != 1 {
 		t.Fatalf("objects %v: want 6 Deployments, NATS's StatefulSet, the provisioning Job, the executor's Role and RoleBinding", kinds)
 	}
+	// The collector's push API listens beyond loopback (:8080), where it
+	// refuses to start without a token: the token comes from a Secret.
+	if !collectorHasPushToken(t, objs) {
+		t.Fatal("the headroom-collector Deployment takes no HEADROOM_PUSH_TOKEN from a Secret: its push API would refuse to start on :8080")
+	}
 
 	// Least privilege: apply the RBAC for real and ask the API server what
 	// the executor's service account may do.
@@ -183,4 +188,32 @@ func TestManifests(t *testing.T) {
 			t.Errorf("kustomization resource %q leaves deploy/kubernetes", f)
 		}
 	}
+}
+
+// collectorHasPushToken reports whether the applied headroom-collector
+// Deployment sets HEADROOM_PUSH_TOKEN from a Secret.
+func collectorHasPushToken(t *testing.T, objs []*unstructured.Unstructured) bool {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() != "Deployment" || o.GetName() != "headroom-collector" {
+			continue
+		}
+		containers, _, err := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range containers {
+			env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+			for _, e := range env {
+				e := e.(map[string]any)
+				if name, _ := e["name"].(string); name != "HEADROOM_PUSH_TOKEN" {
+					continue
+				}
+				if secret, _, _ := unstructured.NestedString(e, "valueFrom", "secretKeyRef", "name"); secret != "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
