@@ -375,8 +375,9 @@ func skillMargin(n1, n2, b1, b2 float64) float64 {
 
 // step scores every shadow on the tick's load, advances them with their
 // decisions for this tick (wantFor gives the policy's wanted count at a
-// quantile) and picks the candidate to run.
-func (s *skill) step(t time.Time, load float64, ready, total int, capacity float64, wantFor func(q float64) int) {
+// quantile for a shadow paying for paid replicas, the count an outage
+// hold keeps) and picks the candidate to run.
+func (s *skill) step(t time.Time, load float64, ready, total int, capacity float64, wantFor func(q float64, paid int) int) {
 	s.ticks++
 	if s.ticks == 1 {
 		s.load = load
@@ -393,7 +394,7 @@ func (s *skill) step(t time.Time, load float64, ready, total int, capacity float
 				keep = append(keep, w)
 			}
 		}
-		c.wants = append(keep, wantAt{t, wantFor(c.q)})
+		c.wants = append(keep, wantAt{t, wantFor(c.q, paid)})
 		d := 0
 		for _, w := range c.wants {
 			d = max(d, w.want)

@@ -49,7 +49,7 @@ func TestSkillShadowClusterMatchesSimulator(t *testing.T) {
 			if i > s.serve && (serving != ready || paid != ready+booting) {
 				t.Fatalf("lead %s, minute %d: shadow serves %d and pays %d, simulator %d ready + %d booting", lead, i, serving, paid, ready, booting)
 			}
-			s.step(at(i), load, ready, ready+booting, capacity, func(float64) int { return 1 })
+			s.step(at(i), load, ready, ready+booting, capacity, func(float64, int) int { return 1 })
 			util := load / (float64(ready) * capacity)
 			cl.SetDesired(at(i+1), ref.Decide(at(i), ready+booting, ready, util))
 		}

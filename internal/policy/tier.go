@@ -467,8 +467,13 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		return d
 	}
 	e := tr.evaluate(t, in, up, fc, capacity)
-	if h := tr.app.OutageHold; h > 0 && tr.flat.recognised() && t.Sub(tr.flat.since) < h && current > e.floor &&
-		outageLevel(in.Load, current, capacity) {
+	// floor is the floor before the outage hold, and flat whether the load
+	// is a flat line the hold may act on: each skill shadow applies the
+	// hold to its own count (sk.step's wantFor), as the run pinned to its
+	// point would.
+	floor := e.floor
+	flat := tr.app.OutageHold > 0 && tr.flat.recognised() && t.Sub(tr.flat.since) < tr.app.OutageHold
+	if flat && current > e.floor && outageLevel(in.Load, current, capacity) {
 		// The outage hold: a load that repeats the very same value tick
 		// after tick, next to nothing for the replicas held, is a feed
 		// or the traffic cut off, not demand; keep what served the
@@ -496,16 +501,22 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 	}
 	if tr.sk != nil {
 		per := capacity * tr.cfg.Target
-		tr.sk.step(t, in.Load, in.Ready, in.Ready+in.Booting, capacity, func(q float64) int {
+		tr.sk.step(t, in.Load, in.Ready, in.Ready+in.Booting, capacity, func(q float64, paid int) int {
 			// A shadow wants what the tier could be given: within its
 			// bounds, like the live count (the floor, the reactive need
-			// or an outage's held count, may lie above Max).
+			// or an outage's held count, may lie above Max). Under the
+			// outage hold it keeps its own count, paid, not the live
+			// tier's: the run pinned to its point holds what it pays for.
 			demand := e.demand
 			if q != e.quantile {
 				r, _ := tr.dem.binRatio(e.bin, e.levelBin, q, tr.app.MinCalibration, tr.app.DefaultHeadroom)
 				demand = e.sizedBase() * r
 			}
-			w := max(int(math.Ceil(demand/per-1e-9)), e.floor)
+			f := floor
+			if flat && paid > f && outageLevel(in.Load, paid, capacity) {
+				f = paid
+			}
+			w := max(int(math.Ceil(demand/per-1e-9)), f)
 			return max(tr.cfg.Min, min(tr.cfg.Max, w))
 		})
 		tr.m.window = 0
