@@ -31,8 +31,10 @@
 // tick are the fewest decided over the lead time plus one tick, exactly as
 // the evaluation's cluster; TestSkillShadowClusterMatchesSimulator; and
 // each candidate's shadow decides what the tier pinned to that candidate
-// decides, tick for tick, except on a load incident's urgent count and
-// the outage hold, which act on the live count only;
+// decides, tick for tick, through a flat run under the outage hold too,
+// which each shadow applies to its own count, except on a load
+// incident's urgent count, which acts on the live count only, and the
+// outage hold's bridge, which stretches the live window only;
 // TestSkillCandidateShadowsMatchPinnedRuns). It
 // keeps exponentially weighted rates of each shadow's under-provisioned
 // ticks, unserved load and replicas paid for, over a week on a tier with
