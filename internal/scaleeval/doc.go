@@ -482,7 +482,8 @@
 // daily-sales and surges as three-tier apps and the shop's 125–128 (the
 // forty-first's), 135–138 and the shop's 129–134, phased and not (the
 // forty-eighth's), 139–142 and the shop's 135–140, phased and not (the
-// fifty-second's); seen after a
+// fifty-second's), 143–146 and the shop's 141–146, phased and not (the
+// fifty-fourth's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
@@ -633,7 +634,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// fifty-third and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// fifty-fourth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
