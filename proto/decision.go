@@ -35,6 +35,15 @@ type Decision struct {
 	Flags []string `msgpack:"flags,omitempty"`
 }
 
+// SourceReplay is the Metrics.Source of a tick republished from the
+// recording by a replay (collector replay).
+const SourceReplay = "replay"
+
+// FlagReplayedInput marks a decision taken on a replayed tick
+// (SourceReplay): it is decided and shown, and a real driver never acts on
+// it, whatever the app's mode.
+const FlagReplayedInput = "replayed-input"
+
 // DecisionID is the deterministic id of a tier's decision at ts.
 func DecisionID(app, tier string, ts int64) string { return fmt.Sprintf("d.%s.%s.%d", app, tier, ts) }
 

@@ -44,11 +44,13 @@ func ValidMetricName(s string) bool {
 // <prefix>.metrics.<app>.<tier>; consumed by the forecaster, the anomaly
 // service, the decider and the gateway; recorded in METRICS.
 type Metrics struct {
-	V      int    `msgpack:"v"`
-	ID     string `msgpack:"id"`
-	App    string `msgpack:"app"`
-	Tier   string `msgpack:"tier"`
-	TS     int64  `msgpack:"ts"`
+	V    int    `msgpack:"v"`
+	ID   string `msgpack:"id"`
+	App  string `msgpack:"app"`
+	Tier string `msgpack:"tier"`
+	TS   int64  `msgpack:"ts"`
+	// Source names where the tick came from ("sim", "scrape", "push",
+	// "trace", SourceReplay, …).
 	Source string `msgpack:"source"`
 	// Replicas is the count of ready replicas serving the tier at TS.
 	Replicas int `msgpack:"replicas"`

@@ -197,7 +197,7 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts 
 		}
 	}
 	shadow := m
-	shadow.App, shadow.ID, shadow.Source = c.As, proto.MetricsID(c.As, m.Tier, m.TS), "replay"
+	shadow.App, shadow.ID, shadow.Source = c.As, proto.MetricsID(c.As, m.Tier, m.TS), proto.SourceReplay
 	shadow.Labels = maps.Clone(m.Labels)
 	if len(shadow.Labels) < proto.MaxMetricLabels {
 		if shadow.Labels == nil {

@@ -305,6 +305,11 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		}
 		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
 			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags}
+		if m := f.metrics[d.Tier]; m != nil && m.Source == proto.SourceReplay {
+			// Decided and shown; the executor's real drivers never act on
+			// it (DESIGN.md, "Acting safely").
+			pd.Flags = append(slices.Clip(pd.Flags), proto.FlagReplayedInput)
+		}
 		for k, v := range d.Inputs {
 			if v == v && v < 1e300 && v > -1e300 {
 				pd.Inputs[k] = v

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,6 +171,9 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 	d := p.d
 	if reason := s.cfg.authorised(d.App, d.Tier); reason != "" {
 		return reason
+	}
+	if slices.Contains(d.Flags, proto.FlagReplayedInput) {
+		return notAuthorised + ": decided on replayed input, which is shown, never acted on"
 	}
 	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier); age > limit {
 		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s", age.Round(time.Second), limit)

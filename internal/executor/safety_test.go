@@ -110,6 +110,29 @@ func TestUnconfiguredAppIsNeverActedOn(t *testing.T) {
 	}
 }
 
+// TestReplayedInputIsNeverActedOn: a decision the decider took on replayed
+// ticks (a replay republished under the name of an app the configuration
+// names live) is recorded as skipped and never run; the app's next decision
+// on its own ticks is acted on.
+func TestReplayedInputIsNeverActedOn(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""))
+	replayed := tierDecision("shop", "web", t0, 1, 30)
+	replayed.Flags = []string{proto.FlagReplayedInput}
+	own := tierDecision("shop", "web", t0.Add(15*time.Second), 1, 3)
+	h.publish(replayed)
+	h.waitState(replayed)
+	h.publish(own)
+	h.waitState(own)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != own.ID {
+		t.Fatalf("acted on %v, want only %s", got, own.ID)
+	}
+	if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "not authorised: decided on replayed input") {
+		t.Errorf("reason %q", r)
+	}
+}
+
 // TestStaleBacklogIsNotActedOn: an executor (re)starting after a day of
 // downtime finds 251 decisions flip-flopping over the day. None is acted on:
 // all are older than the tier's lead time.
