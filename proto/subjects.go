@@ -95,13 +95,17 @@ func CheckToken(what, s string) error {
 	return fmt.Errorf("%s %q: %w", what, s, ErrBadToken)
 }
 
-var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+var prefixRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
-// CheckPrefix validates a subject prefix: one or more dot-separated tokens
-// without wildcards.
+// CheckPrefix validates a subject prefix: one token of 1 to 32 characters of
+// [a-z0-9-]. The prefix also names the streams, the replica bucket and the
+// service groups (StreamName: upper-cased, "-" as "_"); so that two
+// installations sharing one NATS never share those, prefixes that would
+// name them alike (differing in case, "_" against "-", or dots) are not
+// valid.
 func CheckPrefix(prefix string) error {
 	if !prefixRE.MatchString(prefix) {
-		return fmt.Errorf("subject prefix %q: want dot-separated tokens of [A-Za-z0-9_-]", prefix)
+		return fmt.Errorf("subject prefix %q: want one token of 1 to 32 characters of [a-z0-9-] (it names the streams too, so case, '_' and '.' are not allowed)", prefix)
 	}
 	return nil
 }
