@@ -95,6 +95,9 @@ func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error 
 	for !b.nc.IsConnected() {
 		select {
 		case <-ctx.Done():
+			if last := b.nc.LastError(); last != nil {
+				return fmt.Errorf("connect %s: %w (last error: %v)", redactURL(b.cfg.URL), ctx.Err(), last)
+			}
 			return fmt.Errorf("connect %s: %w", redactURL(b.cfg.URL), ctx.Err())
 		case now := <-tick.C:
 			if now.Sub(lastWarn) >= warnEvery {

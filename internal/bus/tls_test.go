@@ -1,0 +1,169 @@
+package bus_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// certAuthority is a throwaway CA that signs the test's server and client
+// certificates.
+type certAuthority struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newCA(t *testing.T, name string) *certAuthority {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &certAuthority{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// issue signs a leaf certificate for 127.0.0.1 with the given usage and
+// writes it and its key as PEM files under dir, returning their paths.
+func (ca *certAuthority) issue(t *testing.T, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// TestTLS runs the bus against a JetStream server that requires TLS with
+// client certificates (-nats.tls.ca, -nats.tls.cert, -nats.tls.key): with
+// the CA and a client certificate it provisions the streams and stores and
+// reads a tick; without a client certificate, or trusting another CA, it
+// cannot connect.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "headroom-test-ca")
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srvCert, srvKey := ca.issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
+	cliCert, cliKey := ca.issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
+
+	pair, err := tls.LoadX509KeyPair(srvCert, srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	s, err := server.NewServer(&server.Options{ServerName: "tls", Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true, TLS: true, TLSVerify: true, TLSTimeout: 2,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	url := strings.Replace(s.ClientURL(), "nats://", "tls://", 1)
+
+	connect := func(caFile, cert, key string, timeout time.Duration) (*bus.Bus, error) {
+		cfg := bus.DefaultConfig()
+		cfg.URL, cfg.Name, cfg.TLSCA, cfg.TLSCert, cfg.TLSKey = url, "tls-test", caFile, cert, key
+		cfg.Streams.Memory = true
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		b, err := bus.Connect(ctx, cfg, zerolog.Nop(), prometheus.NewRegistry())
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+		if err := b.WaitConnected(ctx, timeout); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+
+	b, err := connect(caFile, cliCert, cliKey, 10*time.Second)
+	if err != nil {
+		t.Fatalf("with the CA and a client certificate: %v", err)
+	}
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := proto.NewMetrics("shop", "web", time.Now().Truncate(time.Minute), 2, proto.Floats{"rps": 1})
+	if err := b.PublishAll(context.Background(), []bus.Out{{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: m}}); err != nil {
+		t.Fatalf("publish over TLS: %v", err)
+	}
+	r, err := b.Reader(context.Background(), proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := r.Last(context.Background(), proto.AppFilter("apm", proto.KindMetrics, "shop"))
+	if err != nil || last.EventTime() != proto.Millis(m.EventTime()) {
+		t.Fatalf("read back over TLS: %v, %+v", err, last)
+	}
+
+	// The client retries until the deadline; the error names why the
+	// handshake failed.
+	if _, err := connect(caFile, "", "", 2*time.Second); err == nil || !strings.Contains(err.Error(), "certificate required") {
+		t.Fatalf("without a client certificate: %v, want the server's refusal named", err)
+	}
+	other := newCA(t, "another-ca")
+	otherFile := filepath.Join(dir, "other-ca.pem")
+	if err := os.WriteFile(otherFile, other.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(otherFile, cliCert, cliKey, 2*time.Second); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("trusting another CA than the server's: %v, want the unknown authority named", err)
+	}
+}
