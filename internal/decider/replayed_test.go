@@ -5,9 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -23,27 +20,13 @@ func TestReplayedInputIsFlagged(t *testing.T) {
 		t.Run(c.source, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Policy.Tick = time.Minute
-			st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
-			flagged, decided := 0, 0
-			for i := range 30 {
-				at := t0.Add(time.Duration(i) * time.Minute)
-				ts := proto.Millis(at)
-				ins := []proto.Keyed{&proto.Metrics{App: "shop", Tier: "web", TS: ts, Source: c.source, Replicas: 5, Values: proto.Floats{"rps": 100 + 40*float64(i%7), "cpu": 0.5}}}
-				if at.Equal(at.Truncate(cfg.ForecastStep)) {
-					ins = append(ins, &proto.Forecast{App: "shop", Tier: "web", TS: ts})
-				}
-				ins = append(ins, &proto.Anomaly{App: "shop", Tier: "web", TS: ts})
-				for _, in := range ins {
-					ds, err := st.Handle(in)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, d := range ds {
-						decided++
-						if slices.Contains(d.Flags, proto.FlagReplayedInput) {
-							flagged++
-						}
-					}
+			ds := decideMinutes(t, cfg, 30, func(i int, ts int64) *proto.Metrics {
+				return &proto.Metrics{App: "shop", Tier: "web", TS: ts, Source: c.source, Replicas: 5, Values: proto.Floats{"rps": 100 + 40*float64(i%7), "cpu": 0.5}}
+			})
+			decided, flagged := len(ds), 0
+			for _, d := range ds {
+				if slices.Contains(d.Flags, proto.FlagReplayedInput) {
+					flagged++
 				}
 			}
 			if decided == 0 {
