@@ -449,7 +449,7 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 		if meta != nil {
 			retried(meta.Sequence.Stream)
 		}
-		b.log.Warn().Err(err).Str("subject", p.msg.Subject()).Uint64("delivered", delivered).Msg("handler failed, will retry")
+		b.withMsg(b.log.Warn().Err(err), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Uint64("delivered", delivered).Msg("handler failed, will retry")
 		_ = p.msg.NakWithDelay(spec.NakDelay * time.Duration(delivered))
 	}
 	b.metrics.handled.WithLabelValues(spec.Name, outcome).Inc()
@@ -466,7 +466,7 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) stri
 	if meta != nil {
 		seq, stream, ts = meta.Sequence.Stream, meta.Stream, meta.Timestamp
 	}
-	if err := b.storeDeadLetter(spec, subjectOf(b.cfg.Prefix, jm), stream, seq, ts, jm.Data(), reason); err != nil {
+	if err := b.storeDeadLetter(spec, subjectOf(b.cfg.Prefix, jm), jm.Headers().Get(jetstream.MsgIDHeader), stream, seq, ts, jm.Data(), reason); err != nil {
 		_ = jm.NakWithDelay(spec.NakDelay)
 		return "nak"
 	}
@@ -476,18 +476,32 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) stri
 
 // storeDeadLetter publishes a message that cannot be handled, with the
 // reason, to the service's DLQ subject; its id makes a repeat a no-op.
-func (b *Bus) storeDeadLetter(spec ConsumerSpec, subject, stream string, seq uint64, stored time.Time, data []byte, reason error) error {
+func (b *Bus) storeDeadLetter(spec ConsumerSpec, subject, msgID, stream string, seq uint64, stored time.Time, data []byte, reason error) error {
 	dl := &proto.DeadLetter{V: proto.SchemaVersion, ID: proto.DeadLetterID(spec.Service, stream, seq), TS: proto.Millis(stored),
 		Service: spec.Service, Subject: subject, Stream: stream, Seq: seq, Error: reason.Error(), Payload: data}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Publish(ctx, Out{Subject: proto.DLQSubject(b.cfg.Prefix, spec.Service), Msg: dl}); err != nil {
-		b.log.Error().Err(err).Str("subject", subject).Msg("dead letter not stored, will retry")
+		b.withMsg(b.log.Error().Err(err), subject, msgID).Msg("dead letter not stored, will retry")
 		return err
 	}
 	b.metrics.deadLetters.WithLabelValues(spec.Name).Inc()
-	b.log.Warn().Str("reason", reason.Error()).Str("subject", subject).Uint64("seq", seq).Msg("sent to dlq")
+	b.withMsg(b.log.Warn().Str("reason", reason.Error()), subject, msgID).Uint64("seq", seq).Msg("sent to dlq")
 	return nil
+}
+
+// withMsg adds a message's subject, the app and tier it names (when it
+// names them) and its id (when set) to a log event, so a retry or dead
+// letter line says which tier and message it is about.
+func (b *Bus) withMsg(ev *zerolog.Event, subject, msgID string) *zerolog.Event {
+	ev = ev.Str("subject", subject)
+	if _, app, tier, err := proto.ParseSubject(b.cfg.Prefix, subject); err == nil {
+		ev = ev.Str("app", app).Str("tier", tier)
+	}
+	if msgID != "" {
+		ev = ev.Str("msg_id", msgID)
+	}
+	return ev
 }
 
 // DurableNames lists the durable consumers Headroom's services create with

@@ -727,9 +727,9 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 			if !IsPermanent(herr) {
 				herr = fmt.Errorf("gave up after %d attempts: %w", msg.Delivered, herr)
 			}
-			return b.storeDeadLetter(spec, msg.Subject, msg.Stream, msg.Seq, msg.Stored, msg.Data, herr)
+			return b.storeDeadLetter(spec, msg.Subject, msg.Header.Get(jetstream.MsgIDHeader), msg.Stream, msg.Seq, msg.Stored, msg.Data, herr)
 		}
-		b.log.Warn().Err(herr).Str("subject", msg.Subject).Uint64("attempt", msg.Delivered).Msg("rebuild: handler failed, will retry")
+		b.withMsg(b.log.Warn().Err(herr), msg.Subject, msg.Header.Get(jetstream.MsgIDHeader)).Uint64("attempt", msg.Delivered).Msg("rebuild: handler failed, will retry")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -1,0 +1,99 @@
+package bus_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// lockedBuffer is a log sink safe for the consumer's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// lines returns the JSON log lines whose message is msg.
+func (l *lockedBuffer) lines(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		if line["message"] == msg {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestRetryAndDLQLogsNameTheMessage: the lines logged when a handler fails
+// and when a message goes to the DLQ carry the app, the tier and the
+// message id, so an operator can tell which tier and tick they are about.
+func TestRetryAndDLQLogsNameTheMessage(t *testing.T) {
+	var logs lockedBuffer
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = natstest.RunJetStream(t), "logs"
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, MaxDeliver: 2, NakDelay: time.Millisecond},
+			func(context.Context, *bus.Msg) ([]bus.Out, error) { return nil, errors.New("cannot handle it") })
+	}()
+	out := tick(0)
+	if err := b.Publish(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := len(logs.lines(t, "sent to dlq")); n != 1 {
+			return fmt.Errorf("%d dead-letter lines", n)
+		}
+		return nil
+	})
+	for _, msg := range []string{"handler failed, will retry", "sent to dlq"} {
+		lines := logs.lines(t, msg)
+		if len(lines) == 0 {
+			t.Fatalf("no %q line", msg)
+		}
+		l := lines[0]
+		if l["app"] != "shop" || l["tier"] != "web" || l["msg_id"] != out.Msg.MsgID() {
+			t.Errorf("%q line %v: want app shop, tier web, msg_id %s", msg, l, out.Msg.MsgID())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}
