@@ -2,15 +2,10 @@ package bus_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,64 +19,29 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/testpki"
 	"github.com/headroomhq/headroom/proto"
 )
 
-// certAuthority is a throwaway CA that signs the test's server and client
-// certificates.
-type certAuthority struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
+// writePEM writes a PEM file under dir and returns its path.
+func writePEM(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
-func newCA(t *testing.T, name string) *certAuthority {
+// issue signs a certificate for 127.0.0.1 with ca and writes it and its key
+// under dir, returning their paths.
+func issue(t *testing.T, ca *testpki.CA, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, key, err := ca.Issue(testpki.Leaf{Subject: pkix.Name{CommonName: name}, Usage: usage, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &certAuthority{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue signs a leaf certificate for 127.0.0.1 with the given usage and
-// writes it and its key as PEM files under dir, returning their paths.
-func (ca *certAuthority) issue(t *testing.T, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
+	return writePEM(t, dir, name+".pem", cert), writePEM(t, dir, name+"-key.pem", key)
 }
 
 // TestTLS runs the bus against a JetStream server that requires TLS with
@@ -91,20 +51,20 @@ func (ca *certAuthority) issue(t *testing.T, dir, name string, usage x509.ExtKey
 // cannot connect.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCA(t, "headroom-test-ca")
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
+	ca, err := testpki.NewCA("headroom-test-ca")
+	if err != nil {
 		t.Fatal(err)
 	}
-	srvCert, srvKey := ca.issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
-	cliCert, cliKey := ca.issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
+	caFile := writePEM(t, dir, "ca.pem", ca.PEM)
+	srvCert, srvKey := issue(t, ca, dir, "server", x509.ExtKeyUsageServerAuth)
+	cliCert, cliKey := issue(t, ca, dir, "client", x509.ExtKeyUsageClientAuth)
 
 	pair, err := tls.LoadX509KeyPair(srvCert, srvKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	s, err := server.NewServer(&server.Options{ServerName: "tls", Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
 		NoLog: true, NoSigs: true, TLS: true, TLSVerify: true, TLSTimeout: 2,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}})
@@ -179,10 +139,9 @@ func TestTLS(t *testing.T) {
 		}
 	}
 	refused("without a client certificate", caFile, "", "", "tls")
-	other := newCA(t, "another-ca")
-	otherFile := filepath.Join(dir, "other-ca.pem")
-	if err := os.WriteFile(otherFile, other.pem, 0o600); err != nil {
+	other, err := testpki.NewCA("another-ca")
+	if err != nil {
 		t.Fatal(err)
 	}
-	refused("trusting another CA", otherFile, cliCert, cliKey, "unknown authority")
+	refused("trusting another CA", writePEM(t, dir, "other-ca.pem", other.PEM), cliCert, cliKey, "unknown authority")
 }

@@ -1,8 +1,6 @@
 package kubetest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -10,11 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/headroomhq/headroom/internal/testpki"
 )
 
 // pki holds the paths of the certificates and keys a test control plane uses.
@@ -37,45 +35,21 @@ func newPKI(dir string) (*pki, error) {
 		adminCert: filepath.Join(dir, "admin.crt"), adminKey: filepath.Join(dir, "admin.key"),
 		saKey: filepath.Join(dir, "sa.key"), saPub: filepath.Join(dir, "sa.pub"),
 	}
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testpki.NewCA("headroom-kubetest-ca")
 	if err != nil {
 		return nil, err
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "headroom-kubetest-ca"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("ca certificate: %w", err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	if err := writeFiles(map[string][]byte{p.caCert: p.caPEM, p.caKey: ecKeyPEM(caKey)}); err != nil {
+	p.caPEM = ca.PEM
+	if err := writeFiles(map[string][]byte{p.caCert: p.caPEM, p.caKey: testpki.KeyPEM(ca.Key)}); err != nil {
 		return nil, err
 	}
-
-	leaf := func(serial int64, subject pkix.Name, usage x509.ExtKeyUsage, ips []net.IP, dns []string) ([]byte, []byte, error) {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, nil, err
-		}
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: subject, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips, DNSNames: dns}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			return nil, nil, err
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ecKeyPEM(k), nil
-	}
-	servCert, servKey, err := leaf(2, pkix.Name{CommonName: "kube-apiserver"}, x509.ExtKeyUsageServerAuth,
-		[]net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1)}, []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"})
+	servCert, servKey, err := ca.Issue(testpki.Leaf{Subject: pkix.Name{CommonName: "kube-apiserver"}, Usage: x509.ExtKeyUsageServerAuth,
+		IPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 0, 1)}, DNS: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}})
 	if err != nil {
 		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
-	p.adminCertPEM, p.adminKeyPEM, err = leaf(3, pkix.Name{CommonName: "kubetest-admin", Organization: []string{"system:masters"}}, x509.ExtKeyUsageClientAuth, nil, nil)
+	p.adminCertPEM, p.adminKeyPEM, err = ca.Issue(testpki.Leaf{Subject: pkix.Name{CommonName: "kubetest-admin", Organization: []string{"system:masters"}},
+		Usage: x509.ExtKeyUsageClientAuth})
 	if err != nil {
 		return nil, fmt.Errorf("admin certificate: %w", err)
 	}
@@ -92,11 +66,6 @@ func newPKI(dir string) (*pki, error) {
 		p.saKey: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(sa)}),
 		p.saPub: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
 	})
-}
-
-func ecKeyPEM(k *ecdsa.PrivateKey) []byte {
-	der, _ := x509.MarshalECPrivateKey(k)
-	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
 }
 
 func writeFiles(files map[string][]byte) error {
