@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -10,6 +12,10 @@ import (
 // connection is tried, each naming what is wrong.
 func TestReplayFlags(t *testing.T) {
 	noenv := func(string) string { return "" }
+	live := filepath.Join(t.TempDir(), "headroom.yaml")
+	if err := os.WriteFile(live, []byte("apps:\n  shop: {source: sim}\n  api:\n    source: push\n    mode: live\n    tiers: [{name: web}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -20,6 +26,8 @@ func TestReplayFlags(t *testing.T) {
 		{[]string{"replay", "--as", "shadow", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"}, "not after"},
 		{[]string{"replay", "--as", "shadow", "--speed", "-1"}, "speed"},
 		{[]string{"replay", "--as", "shadow", "--nope"}, "not defined"},
+		{[]string{"replay", "--as", "api", "--config", live}, "names that app mode: live"},
+		{[]string{"replay", "--as", "api", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, "missing.yaml"},
 	}
 	for _, c := range cases {
 		err := run(context.Background(), c.args, noenv)

@@ -11,6 +11,7 @@ import (
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/internal/trace"
 )
@@ -24,7 +25,7 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	busCfg := bus.DefaultConfig()
 	busCfg.RegisterFlags(f)
 	var rc collector.ReplayConfig
-	var from, to, level string
+	var from, to, level, configFile string
 	f.String(&rc.App, "app", "shop", "recorded application to replay")
 	f.String(&rc.As, "as", "", "shadow application name to republish under (required)")
 	f.String(&from, "from", "", "first event time to replay: RFC 3339, or relative to now like -2h (empty: the first recorded)")
@@ -32,6 +33,7 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	f.Bool(&rc.Follow, "follow", false, "after the recorded ticks, go on replaying new ones as they are recorded, until --to or Ctrl-C")
 	f.Float(&rc.Speed, "speed", 0, "event seconds per real second (0: as fast as possible)")
 	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
+	f.String(&configFile, "config", "", "the services' YAML configuration file: a replay under the name of an app it names mode: live is refused")
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -47,6 +49,9 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 		return err
 	}
 	if err := rc.Validate(); err != nil {
+		return err
+	}
+	if err := notLive(configFile, rc.As); err != nil {
 		return err
 	}
 	log, err := service.NewLogger(nil, "collector-replay", level)
@@ -66,6 +71,24 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	}
 	fmt.Fprintf(os.Stderr, "replayed %d ticks of %s as %s (%s … %s; read %d from the seek point, sequence %d) in %s\n", st.Published, rc.App, rc.As,
 		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), st.Read, st.StartSeq, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// notLive refuses a replay under the name of an app the configuration file
+// at path names mode: live. The executor would not act on its decisions
+// (they are flagged replayed-input), but they would stand in the live app's
+// own place, on the dashboard and in its decision history.
+func notLive(path, as string) error {
+	if path == "" {
+		return nil
+	}
+	file, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	if a, ok := file.App(as); ok && a.Mode == "live" {
+		return fmt.Errorf("--as %s: %s names that app mode: live; replay under a shadow name (give it mode: shadow there)", as, path)
+	}
 	return nil
 }
 
