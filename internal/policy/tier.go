@@ -467,13 +467,15 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		return d
 	}
 	e := tr.evaluate(t, in, up, fc, capacity)
-	// floor is the floor before the outage hold, and flat whether the load
-	// is a flat line the hold may act on: each skill shadow applies the
-	// hold to its own count (sk.step's wantFor), as the run pinned to its
-	// point would.
+	// held says whether the outage hold keeps count replicas this tick,
+	// above the floor before the hold: the load a recognised flat line,
+	// within OutageHold, next to nothing for count replicas. It holds the
+	// live count here and each skill shadow's own count in its wantFor
+	// below, as the run pinned to the shadow's point would be held.
 	floor := e.floor
 	flat := tr.app.OutageHold > 0 && tr.flat.recognised() && t.Sub(tr.flat.since) < tr.app.OutageHold
-	if flat && current > e.floor && outageLevel(in.Load, current, capacity) {
+	held := func(count int) bool { return flat && count > floor && outageLevel(in.Load, count, capacity) }
+	if held(current) {
 		// The outage hold: a load that repeats the very same value tick
 		// after tick, next to nothing for the replicas held, is a feed
 		// or the traffic cut off, not demand; keep what served the
@@ -513,7 +515,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 				demand = e.sizedBase() * r
 			}
 			f := floor
-			if flat && paid > f && outageLevel(in.Load, paid, capacity) {
+			if held(paid) {
 				f = paid
 			}
 			w := max(int(math.Ceil(demand/per-1e-9)), f)
