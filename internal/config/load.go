@@ -95,11 +95,12 @@ func (f *File) App(name string) (*App, bool) {
 	return &f.Apps[i], true
 }
 
-// GrantsLive reports whether the file names any app mode: live, the only
+// Live reports whether the app is named with mode: live, the only
 // authority a real executor driver acts on.
-func (f *File) GrantsLive() bool {
-	return slices.ContainsFunc(f.Apps, func(a App) bool { return a.Mode == "live" })
-}
+func (a App) Live() bool { return a.Mode == "live" }
+
+// GrantsLive reports whether the file names any app mode: live.
+func (f *File) GrantsLive() bool { return slices.ContainsFunc(f.Apps, App.Live) }
 
 // AppsWith returns the apps whose source is kind.
 func (f *File) AppsWith(kind string) []App {

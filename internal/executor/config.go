@@ -112,7 +112,7 @@ func (c Config) WithFile(f *config.File) Config {
 		if _, set := modes[a.Name]; !set && a.Mode != "" {
 			modes[a.Name] = a.Mode
 		}
-		if a.Mode == ModeLive {
+		if a.Live() {
 			for _, t := range a.Tiers {
 				c.Authority[a.Name] = append(c.Authority[a.Name], t.Name)
 			}

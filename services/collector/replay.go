@@ -86,7 +86,7 @@ func notLive(path, as string) error {
 	if err != nil {
 		return err
 	}
-	if a, ok := file.App(as); ok && a.Mode == "live" {
+	if a, ok := file.App(as); ok && a.Live() {
 		return fmt.Errorf("--as %s: %s names that app mode: live; replay under a shadow name (give it mode: shadow there)", as, path)
 	}
 	return nil
