@@ -35,10 +35,6 @@ type Decision struct {
 	Flags []string `msgpack:"flags,omitempty"`
 }
 
-// SourceReplay is the Metrics.Source of a tick republished from the
-// recording by a replay (collector replay).
-const SourceReplay = "replay"
-
 // FlagReplayedInput marks a decision taken on a replayed tick
 // (SourceReplay): it is decided and shown, and a real driver never acts on
 // it, whatever the app's mode.

@@ -85,6 +85,10 @@ func NewMetrics(app, tier string, t time.Time, replicas int, values map[string]f
 	return &Metrics{V: SchemaVersion, ID: MetricsID(app, tier, ts), App: app, Tier: tier, TS: ts, Replicas: replicas, Values: values}
 }
 
+// SourceReplay is the Metrics.Source of a tick republished from the
+// recording by a replay (collector replay).
+const SourceReplay = "replay"
+
 // MetricsID is the deterministic id of a tier's tick at ts: one tick per tier
 // per millisecond, so a re-sent tick is dropped as a duplicate.
 func MetricsID(app, tier string, ts int64) string { return fmt.Sprintf("m.%s.%s.%d", app, tier, ts) }

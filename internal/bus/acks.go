@@ -15,7 +15,7 @@ import (
 type Acks struct {
 	b       *Bus
 	pending []jetstream.PubAckFuture
-	stored  int
+	stored  int // confirmed so far, named in a refusal
 }
 
 // NewAcks returns an empty tracker of b's publishes.
@@ -30,9 +30,6 @@ func (a *Acks) Publish(o Out) error {
 	a.pending = append(a.pending, f)
 	return nil
 }
-
-// Stored returns how many tracked publishes the stream has confirmed.
-func (a *Acks) Stored() int { return a.stored }
 
 // Wait waits for every tracked publish in order and returns the first
 // refusal, naming its message id, how many were stored before it and the

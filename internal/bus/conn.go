@@ -95,10 +95,12 @@ func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error 
 	for !b.nc.IsConnected() {
 		select {
 		case <-ctx.Done():
-			if last := b.nc.LastError(); last != nil {
-				return fmt.Errorf("connect %s: %w (last error: %v)", redactURL(b.cfg.URL), ctx.Err(), last)
+			// Why not connected (the last connection error) and that
+			// the wait ran out.
+			if err := b.ConnErr(); err != nil {
+				return fmt.Errorf("%w: %w", err, ctx.Err())
 			}
-			return fmt.Errorf("connect %s: %w", redactURL(b.cfg.URL), ctx.Err())
+			return nil // connected at the deadline
 		case now := <-tick.C:
 			if now.Sub(lastWarn) >= warnEvery {
 				lastWarn = now
