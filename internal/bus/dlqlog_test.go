@@ -1,13 +1,9 @@
 package bus_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,42 +15,11 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
-// lockedBuffer is a log sink safe for the consumer's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the JSON log lines whose message is msg.
-func (l *lockedBuffer) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
-	for sc.Scan() {
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if line["message"] == msg {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
 // TestRetryAndDLQLogsNameTheMessage: the lines logged when a handler fails
 // and when a message goes to the DLQ carry the app, the tier and the
 // message id, so an operator can tell which tier and tick they are about.
 func TestRetryAndDLQLogsNameTheMessage(t *testing.T) {
-	var logs lockedBuffer
+	var logs natstest.Logs
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = natstest.RunJetStream(t), "logs"
 	b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
@@ -77,13 +42,13 @@ func TestRetryAndDLQLogsNameTheMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, 20*time.Second, func() error {
-		if n := len(logs.lines(t, "sent to dlq")); n != 1 {
+		if n := len(logs.Lines(t, "sent to dlq")); n != 1 {
 			return fmt.Errorf("%d dead-letter lines", n)
 		}
 		return nil
 	})
 	for _, msg := range []string{"handler failed, will retry", "sent to dlq"} {
-		lines := logs.lines(t, msg)
+		lines := logs.Lines(t, msg)
 		if len(lines) == 0 {
 			t.Fatalf("no %q line", msg)
 		}

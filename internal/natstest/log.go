@@ -1,7 +1,11 @@
 package natstest
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -24,4 +28,39 @@ func Log(t testing.TB) zerolog.Logger {
 		return zerolog.New(w).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 	}
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
+
+// Logs is a log sink safe for the services' goroutines, whose JSON lines a
+// test can search.
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends one log line.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// Lines returns the JSON log lines whose message is msg, or every line for
+// msg "".
+func (l *Logs) Lines(t testing.TB, msg string) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		if msg == "" || line["message"] == msg {
+			out = append(out, line)
+		}
+	}
+	return out
 }
