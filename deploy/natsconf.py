@@ -64,8 +64,8 @@ def service_block(user, comment):
     for stream, base in durables:
         for p in range(PARTITIONS):
             d = "%s-p%d" % (base, p)
-            allow += ["$JS.API.CONSUMER.CREATE.%s.%s" % (stream, d), "$JS.API.CONSUMER.CREATE.%s.%s.>" % (stream, d),
-                      "$JS.API.CONSUMER.INFO.%s.%s" % (stream, d), "$JS.API.CONSUMER.MSG.NEXT.%s.%s" % (stream, d),
+            # No CONSUMER.CREATE: provisioning creates the durables.
+            allow += ["$JS.API.CONSUMER.INFO.%s.%s" % (stream, d), "$JS.API.CONSUMER.MSG.NEXT.%s.%s" % (stream, d),
                       "$JS.API.CONSUMER.UNPIN.%s.%s" % (stream, d), "$JS.ACK.%s.%s.>" % (stream, d)]
     if user == "executor":
         allow += ["$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",

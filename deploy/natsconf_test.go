@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -61,9 +62,15 @@ func runConfiguredServer(t *testing.T) string {
 
 func connectAs(t *testing.T, url, user string) *bus.Bus {
 	t.Helper()
+	return connectLogged(t, url, user, zerolog.Nop())
+}
+
+// connectLogged connects as user with the bus logging to log.
+func connectLogged(t *testing.T, url, user string, log zerolog.Logger) *bus.Bus {
+	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name, cfg.User, cfg.Password = url, user, user, user+"-secret"
-	b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
+	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatalf("connect as %s: %v", user, err)
 	}
@@ -81,8 +88,8 @@ func TestNATSConfPipeline(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	url := runConfiguredServer(t)
-	if err := connectAs(t, url, "provision").EnsureStreams(context.Background()); err != nil {
-		t.Fatalf("streams as provision: %v", err)
+	if err := connectAs(t, url, "provision").Provision(context.Background()); err != nil {
+		t.Fatalf("provision: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -216,14 +223,45 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	url := runConfiguredServer(t)
 	ctx := context.Background()
 	admin := connectAs(t, url, "provision")
-	if err := admin.EnsureStreams(ctx); err != nil {
+	if err := admin.Provision(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The executor's consumer exists, as in a running system.
+	// The services' durables exist, as in a running system: provisioning
+	// made them, and the executor can read its own.
 	exec := connectAs(t, url, "executor")
-	if _, err := natstest.JetStream(t, exec).CreateOrUpdateConsumer(ctx, "DECISIONS", jetstream.ConsumerConfig{Durable: "executor-p0", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
-		t.Fatalf("executor creating its own consumer: %v", err)
+	if _, err := natstest.JetStream(t, exec).Consumer(ctx, "DECISIONS", "executor-p0"); err != nil {
+		t.Fatalf("executor reading its own consumer: %v", err)
 	}
+	// Not even its own service may create or change a durable: a
+	// compromised service cannot throttle its copies' delivery or stretch
+	// the redelivery of what it drops, nor recreate a deleted durable at a
+	// position of its choosing.
+	for _, c := range []struct{ user, stream, durable string }{
+		{"forecaster", "METRICS", "forecaster-p0"},
+		{"anomaly", "METRICS", "anomaly-p3"},
+		{"decider", "FORECASTS", "decider-forecast-p1"},
+		{"executor", "DECISIONS", "executor-p0"},
+	} {
+		cons, err := natstest.JetStream(t, admin).Consumer(ctx, c.stream, c.durable)
+		if err != nil {
+			t.Fatalf("%s: %v", c.durable, err)
+		}
+		cfg := cons.CachedInfo().Config
+		cfg.MaxAckPending, cfg.AckWait = 1, time.Hour
+		js := natstest.JetStream(t, connectAs(t, url, c.user))
+		denied(t, c.user+" changing its own durable "+c.durable, func(ctx context.Context) error {
+			_, err := js.UpdateConsumer(ctx, c.stream, cfg)
+			return err
+		})
+	}
+	if err := natstest.JetStream(t, admin).DeleteConsumer(ctx, "METRICS", "anomaly-p5"); err != nil {
+		t.Fatal(err)
+	}
+	denied(t, "anomaly recreating its deleted durable at the stream's end", func(ctx context.Context) error {
+		_, err := natstest.JetStream(t, connectAs(t, url, "anomaly")).CreateConsumer(ctx, "METRICS", jetstream.ConsumerConfig{
+			Durable: "anomaly-p5", AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverNewPolicy})
+		return err
+	})
 	for _, user := range users[1:] {
 		js := natstest.JetStream(t, connectAs(t, url, user))
 		denied(t, user+" creating or changing streams", func(ctx context.Context) error {
@@ -286,6 +324,19 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	}
 	if info, err := c.Info(ctx); err != nil || info.Config.AckPolicy != jetstream.AckExplicitPolicy {
 		t.Fatalf("executor consumer changed: %+v %v", info, err)
+	}
+	fc, err := natstest.JetStream(t, admin).Consumer(ctx, "METRICS", "forecaster-p0")
+	if err != nil {
+		t.Fatalf("forecaster consumer gone: %v", err)
+	}
+	if info, err := fc.Info(ctx); err != nil || info.Config.AckPolicy != jetstream.AckExplicitPolicy {
+		t.Fatalf("forecaster consumer changed: %+v %v", info, err)
+	}
+	if info, err := fc.Info(ctx); err != nil || info.Config.MaxAckPending == 1 {
+		t.Fatalf("forecaster consumer throttled: %+v %v", info, err)
+	}
+	if _, err := natstest.JetStream(t, admin).Consumer(ctx, "METRICS", "anomaly-p5"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("durable anomaly-p5 recreated: %v", err)
 	}
 	s, err := natstest.JetStream(t, admin).Stream(ctx, "DECISIONS")
 	if err != nil {
@@ -400,4 +451,51 @@ func probe(t *testing.T, url, user string) *nats.Conn {
 		t.Fatal(err)
 	}
 	return nc
+}
+
+// TestMissingDurablesSayProvision: under deploy/nats.conf a service cannot
+// make its own durables. Started before provisioning made them, it says so
+// and what to run, keeps retrying, and consumes once they exist.
+func TestMissingDurablesSayProvision(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	admin := connectAs(t, url, "provision")
+	if err := admin.EnsureStreams(ctx); err != nil { // streams only: no durables yet
+		t.Fatal(err)
+	}
+	var logs natstest.Logs
+	log := zerolog.New(&logs).Level(zerolog.WarnLevel)
+	ready := service.NewReady()
+	f, err := forecaster.New(forecaster.DefaultConfig(), service.Deps{Bus: connectLogged(t, url, "forecaster", log),
+		Log: log, Reg: prometheus.NewRegistry(), Ready: ready, Mux: http.NewServeMux()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	natstest.Serve(t, "forecaster", f.Run)
+
+	natstest.Eventually(t, 30*time.Second, func() error {
+		for _, l := range logs.Lines(t, "partition worker failed, restarting it") {
+			msg, _ := l["error"].(string)
+			if strings.Contains(msg, "METRICS/forecaster-p") && strings.Contains(msg, "run `headroom provision`") {
+				t.Logf("the forecaster says: %s", msg)
+				return nil
+			}
+		}
+		return fmt.Errorf("no log line names the missing durable and what to run: %v", logs.Lines(t, ""))
+	})
+	if n, err := admin.EnsureConsumers(ctx); err != nil || n != len(bus.DurableNames(proto.DefaultPartitions))-6 {
+		t.Fatalf("provisioning created %d durables (%v), want one per service input and partition", n, err)
+	}
+	c := connectAs(t, url, "collector")
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.PublishAll(pctx, []bus.Out{{Subject: proto.MetricsSubject("apm", "shop", "web"),
+		Msg: proto.NewMetrics("shop", "web", time.Now().Truncate(time.Minute), 3, map[string]float64{"rps": 10})}}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return natstest.GroupDrained(ctx, admin, "METRICS", "forecaster")
+	})
 }

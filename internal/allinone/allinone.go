@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		}
 		if len(parts) == 1 {
 			// The all-in-one is its own provisioning identity.
-			if err := b.EnsureStreams(ctx); err != nil {
+			if err := b.Provision(ctx); err != nil {
 				return err
 			}
 			ready.Check("nats", b.ConnErr)

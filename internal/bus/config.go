@@ -38,8 +38,9 @@ type Config struct {
 	// Streams shapes every stream created by EnsureStreams.
 	Streams StreamLimits
 	// Provision makes a service create or update the streams and the
-	// replica bucket at start (EnsureStreams). Off by default: services only
-	// wait for them (WaitStreams), and a provisioning identity creates them.
+	// replica bucket and create the services' durables at start
+	// (Bus.Provision). Off by default: services only wait for the streams
+	// (WaitStreams), and a provisioning identity creates them.
 	Provision bool
 }
 
@@ -95,7 +96,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
 	f.Int(&c.Streams.Partitions, "stream.partitions", d.Streams.Partitions, "partitions per partitioned stream: the most members of one service that share the work (set by provisioning)")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
-	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams and the replica bucket at start (needs a provisioning user; otherwise wait for them)")
+	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams, the replica bucket and the services' durables at start (needs a provisioning user; otherwise wait for them)")
 }
 
 // Validate checks the settings.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +71,12 @@ type ConsumerSpec struct {
 	// deleted or broken, and with nil once it has been recreated and
 	// delivery has resumed. The executor fails /readyz meanwhile.
 	Health func(err error)
+	// Progress makes the runtime tell the server, every third of AckWait,
+	// that a message whose handler is still running is in progress, so a
+	// handler slower than AckWait (a driver call) is not redelivered
+	// meanwhile. The durable's AckWait is provisioning's, not the
+	// service's: this is how a slow handler copes with it.
+	Progress bool
 	// CheckEvery is how often the consumer's existence is checked besides
 	// the errors delivery reports (default 5s).
 	CheckEvery time.Duration
@@ -221,7 +226,9 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
 			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered}
 		start := time.Now()
+		stopProgress := keepInProgress(jm, spec)
 		outs, herr := h(ctx, m)
+		stopProgress()
 		handleTime.Observe(time.Since(start).Seconds())
 		lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
 		if herr != nil {
@@ -338,6 +345,8 @@ func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
 // openConsumer creates the durable, or updates it to spec. A group's
 // partition durable that exists already is used as it is: its position is
 // shared by the members, and a new start position could not be applied.
+// Under deploy/nats.conf only provisioning creates the partition durables
+// (EnsureConsumers), so a missing one is an error that says so.
 func (b *Bus) openConsumer(ctx context.Context, stream string, spec ConsumerSpec) (jetstream.Consumer, error) {
 	if spec.pinned {
 		cons, err := b.js.Consumer(ctx, stream, spec.Name)
@@ -347,13 +356,59 @@ func (b *Bus) openConsumer(ctx context.Context, stream string, spec ConsumerSpec
 		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			return nil, err
 		}
-		cons, err = b.js.CreateConsumer(ctx, stream, consumerConfig(spec, 0))
+		// A refused create is never answered: bound the wait well below
+		// the API's default, so the error (and what to run) shows soon.
+		cctx, cancel := context.WithTimeout(ctx, createTimeout)
+		cons, err = b.js.CreateConsumer(cctx, stream, consumerConfig(spec, 0))
+		cancel()
 		if errors.Is(err, jetstream.ErrConsumerExists) {
 			return b.js.Consumer(ctx, stream, spec.Name) // another member made it first
 		}
-		return cons, err
+		if err != nil {
+			return nil, b.notProvisioned(err)
+		}
+		return cons, nil
 	}
 	return b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, 0))
+}
+
+// createTimeout bounds a service's attempt to create a missing durable.
+const createTimeout = 10 * time.Second
+
+// notProvisioned explains a durable this identity could not create: with
+// the server's last error (a permissions violation names the refused API
+// call) and what to run.
+func (b *Bus) notProvisioned(err error) error {
+	return fmt.Errorf("durable missing, and this identity could not create it (%w; the server last reported: %v): run `headroom provision` as the provisioning user",
+		err, b.LastError())
+}
+
+// keepInProgress, for a spec with Progress, tells the server every third of
+// AckWait that jm is still being handled, until the returned stop is called.
+func keepInProgress(jm jetstream.Msg, spec ConsumerSpec) (stop func()) {
+	if !spec.Progress {
+		return func() {}
+	}
+	every := spec.AckWait / 3
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = jm.InProgress() // a lost one only risks a redelivery, which ids dedupe
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+	}
 }
 
 // watchConsumer returns nil when ctx ends, or why the consumer is gone: a
@@ -390,7 +445,7 @@ func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec Consumer
 			log.Warn().Uint64("resume_at_seq", seq+1).Msg("consumer recreated")
 			return cons, nil
 		}
-		log.Error().Err(err).Int("attempt", attempt).Msg("cannot recreate consumer")
+		log.Error().Err(b.notProvisioned(err)).Int("attempt", attempt).Msg("cannot recreate consumer")
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -502,22 +557,6 @@ func (b *Bus) withMsg(ev *zerolog.Event, subject, msgID string) *zerolog.Event {
 		ev = ev.Str("msg_id", msgID)
 	}
 	return ev
-}
-
-// DurableNames lists the durable consumers Headroom's services create with
-// n partitions: each group's durable per partition (<name>-p<i>) and the
-// bare names a single consumer of the same service would use. No other
-// identity may create, change or delete them (deploy/nats.conf, the
-// all-in-one's observer user).
-func DurableNames(n int) []string {
-	base := []string{"forecaster", "anomaly", "decider-metrics", "decider-forecast", "decider-anomaly", "executor"}
-	names := append([]string(nil), base...)
-	for _, b := range base {
-		for p := range n {
-			names = append(names, b+"-p"+strconv.Itoa(p))
-		}
-	}
-	return names
 }
 
 // subjectOf is the subject jm was published on, without its stored partition.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -270,12 +269,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	log = log.With().Int("partition", p).Logger()
 	specs := make([]ConsumerSpec, len(inputs))
 	for i, in := range inputs {
-		ps := in.Spec
-		ps.Group, ps.Replay, ps.Started = nil, false, nil
-		ps.Name = in.Spec.Name + "-p" + strconv.Itoa(p)
-		ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, in.Spec.Kind, p)}
-		ps.pinned = true
-		specs[i] = ps
+		specs[i] = b.partitionSpec(in.Spec, p)
 	}
 	for wait := time.Duration(0); ; wait = min(wait+250*time.Millisecond, 2*time.Second) {
 		select {

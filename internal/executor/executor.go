@@ -25,7 +25,6 @@ type Service struct {
 	driverName string
 	shadow     *SimDriver
 	kv         *bus.Replicas
-	ackWait    time.Duration
 
 	mu     sync.Mutex
 	states map[string]*proto.ReplicaState
@@ -85,17 +84,6 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		}
 		s.driverName = cfg.Driver
 	}
-	// A message stays unacknowledged while its driver works: give the
-	// slowest driver call time to finish before JetStream redelivers.
-	s.ackWait = 30 * time.Second
-	switch cfg.Driver {
-	case DriverCommand:
-		s.ackWait += cfg.Command.Timeout
-	case DriverWebhook:
-		s.ackWait += cfg.Webhook.TotalTimeout
-	case DriverKubernetes:
-		s.ackWait += cfg.Kubernetes.Timeout
-	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
 	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes a real driver did not make, by why (unauthorised, stale, superseded)."}, []string{"why"})
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
@@ -141,7 +129,10 @@ func (s *Service) Run(ctx context.Context) error {
 	// ever acted on twice. A member taking a partition over first reads the
 	// replica state the previous one committed.
 	return s.bus.Consume(ctx, bus.ConsumerSpec{
-		Service: "executor", Name: "executor", Kind: proto.KindDecision, AckWait: s.ackWait,
+		// A message stays unacknowledged while its driver works; the
+		// runtime keeps it in progress, however slow the driver, so the
+		// durable's AckWait (provisioning's) need not know the driver.
+		Service: "executor", Name: "executor", Kind: proto.KindDecision, Progress: true,
 		Started: func() { s.ready.Set("executor") }, Health: s.health,
 		Group: &bus.GroupSpec{Acquire: func(ctx context.Context, _ int) error { return s.restore(ctx) }},
 	}, s.handle)

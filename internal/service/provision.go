@@ -15,9 +15,10 @@ import (
 
 // Provision is the one-shot provisioning step: it connects with the NATS
 // flags (as the provisioning user of deploy/nats.conf), creates or updates
-// every stream and the replica bucket to the stream flags' limits, reports
-// what exists to out and returns. Services never do this themselves unless
-// given -nats.provision.
+// every stream and the replica bucket to the stream flags' limits, creates
+// the services' partition durables that are missing, reports what exists to
+// out and returns. Services never do this themselves unless given
+// -nats.provision.
 func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Writer) error {
 	f := cli.New("provision", getenv)
 	cfg := bus.DefaultConfig()
@@ -48,10 +49,15 @@ func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Wri
 	if err := b.EnsureStreams(ctx); err != nil {
 		return fmt.Errorf("provision (does %q have the provisioning rights?): %w", cfg.User, err)
 	}
+	created, err := b.EnsureConsumers(ctx)
+	if err != nil {
+		return fmt.Errorf("provision the services' durables (does %q have the provisioning rights?): %w", cfg.User, err)
+	}
 	for _, k := range proto.Kinds {
 		c := b.StreamConfig(k)
 		fmt.Fprintf(out, "stream %-10s %-14s max-age %s, replicas %d\n", c.Name, c.Subjects[0], c.MaxAge, c.Replicas)
 	}
 	fmt.Fprintf(out, "bucket %s\n", proto.ReplicaBucket(cfg.Prefix))
+	fmt.Fprintf(out, "durables: %d created, the others kept as they are\n", created)
 	return nil
 }

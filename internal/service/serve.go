@@ -128,7 +128,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		return errors.Join(err, stopHTTPNow())
 	}
 	if busCfg.Provision {
-		err = b.EnsureStreams(ctx)
+		err = b.Provision(ctx)
 	} else {
 		err = b.WaitStreams(ctx, 5*time.Second)
 	}

@@ -1,0 +1,111 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// serviceDurable is one input of a service's group: the base name of its
+// partition durables (<name>-p<i>) and the kind it reads.
+type serviceDurable struct {
+	name string
+	kind proto.Kind
+}
+
+// serviceDurables are the group inputs of Headroom's stateful services, as
+// they name them: the forecaster's and the anomaly service's stage, the
+// decider's three inputs and the executor's decisions.
+var serviceDurables = []serviceDurable{
+	{"forecaster", proto.KindMetrics},
+	{"anomaly", proto.KindMetrics},
+	{"decider-metrics", proto.KindMetrics},
+	{"decider-forecast", proto.KindForecast},
+	{"decider-anomaly", proto.KindAnomaly},
+	{"executor", proto.KindDecision},
+}
+
+// DurableNames lists the durable consumers of Headroom's services with n
+// partitions: each group's durable per partition (<name>-p<i>) and the
+// bare names a single consumer of the same service would use. Only
+// provisioning creates or changes them; no other identity may touch them
+// (deploy/nats.conf, the all-in-one's observer user).
+func DurableNames(n int) []string {
+	var names []string
+	for _, d := range serviceDurables {
+		names = append(names, d.name)
+	}
+	for _, d := range serviceDurables {
+		for p := range n {
+			names = append(names, d.name+"-p"+strconv.Itoa(p))
+		}
+	}
+	return names
+}
+
+// partitionSpec is the consumer spec of base's durable for partition p of
+// kind k: what provisioning creates and what a group member reads.
+func (b *Bus) partitionSpec(base ConsumerSpec, p int) ConsumerSpec {
+	ps := base
+	ps.Group, ps.Replay, ps.Started = nil, false, nil
+	ps.Name = base.Name + "-p" + strconv.Itoa(p)
+	ps.Filters = []string{proto.PartitionFilter(b.cfg.Prefix, base.Kind, p)}
+	ps.pinned = true
+	return ps
+}
+
+// EnsureConsumers creates every service's partition durable that does not
+// exist yet, for the partitions the streams were provisioned with, and
+// returns how many it created. An existing durable is left as it is: its
+// position is its group's. Only the provisioning identity may call it:
+// under deploy/nats.conf services read, acknowledge and unpin their
+// durables but cannot create or change them.
+func (b *Bus) EnsureConsumers(ctx context.Context) (created int, err error) {
+	for _, d := range serviceDurables {
+		n, err := b.Partitions(ctx, d.kind)
+		if err != nil {
+			return created, err
+		}
+		stream := proto.StreamName(b.cfg.Prefix, d.kind)
+		for p := range n {
+			spec := ConsumerSpec{Name: d.name, Kind: d.kind}
+			spec.defaults()
+			ps := b.partitionSpec(spec, p)
+			_, err := b.js.Consumer(ctx, stream, ps.Name)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return created, fmt.Errorf("durable %s/%s: %w", stream, ps.Name, err)
+			}
+			_, err = b.js.CreateConsumer(ctx, stream, consumerConfig(ps, 0))
+			switch {
+			case errors.Is(err, jetstream.ErrConsumerExists):
+			case err != nil:
+				return created, fmt.Errorf("create durable %s/%s: %w", stream, ps.Name, err)
+			default:
+				created++
+			}
+		}
+	}
+	return created, nil
+}
+
+// Provision creates or updates every stream and the replica bucket
+// (EnsureStreams), then creates the services' missing durables
+// (EnsureConsumers): everything the services need and may not make
+// themselves. It is idempotent.
+func (b *Bus) Provision(ctx context.Context) error {
+	if err := b.EnsureStreams(ctx); err != nil {
+		return err
+	}
+	if _, err := b.EnsureConsumers(ctx); err != nil {
+		return err
+	}
+	return nil
+}
