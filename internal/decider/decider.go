@@ -92,7 +92,8 @@ type Service struct {
 	apps  bus.AppPartitions // partition of each app held, to hand over
 
 	decisions *prometheus.CounterVec
-	returned  prometheus.Counter // evicted apps that came back and were rebuilt
+	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
+	late      *prometheus.CounterVec // metrics ticks the join ignored, by order
 }
 
 // New builds the decider; it starts nothing.
@@ -106,15 +107,20 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
-			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."})}
+			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
+		late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_late_ticks_total",
+			Help: "Metrics ticks not decided because their app had already decided a tick at or after their time, by order: " +
+				"same_time for a tick with the time of the app's last decided tick (a redelivery, expected after a restart), older for one before it (out of order)."},
+			[]string{"order"})}
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.decisions, s.returned} {
+		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
 	}
 	s.state = NewApps(cfg, config.LimitsOf(d.Config), s.log)
+	s.state.Late = s.noteLate
 	d.Ready.Wait("decider")
 	for _, name := range slices.Sorted(maps.Keys(cfg.Apps)) {
 		var tiers []string
@@ -222,6 +228,18 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		}
 		return nil, nil
 	}
+}
+
+// noteLate counts and logs a metrics tick the join ignored as late or
+// redelivered (released is the app's last decided tick, Unix ms).
+func (s *Service) noteLate(m *proto.Metrics, released int64) {
+	order := "older"
+	if m.TS == released {
+		order = "same_time"
+	}
+	s.late.WithLabelValues(order).Inc()
+	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(released)).
+		Str("order", order).Msg("late tick not decided")
 }
 
 // flush stores a's pending decisions in order, marking each sent once stored.

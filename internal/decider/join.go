@@ -36,9 +36,12 @@ func newJoiner(step time.Duration) *joiner {
 		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}}
 }
 
-func (j *joiner) addMetrics(m *proto.Metrics) {
+// addMetrics adds a metrics tick to its frame; it returns false, adding
+// nothing, for a tick at or before the last tick released (a redelivery or
+// a tick out of order, which the caller counts).
+func (j *joiner) addMetrics(m *proto.Metrics) bool {
 	if m.TS <= j.released {
-		return
+		return false
 	}
 	byTier, ok := j.metrics[m.TS]
 	if !ok {
@@ -49,6 +52,7 @@ func (j *joiner) addMetrics(m *proto.Metrics) {
 	}
 	byTier[m.Tier] = m
 	j.metricsWM = max(j.metricsWM, m.TS)
+	return true
 }
 
 func (j *joiner) addAnomaly(a *proto.Anomaly) {

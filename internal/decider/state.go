@@ -79,6 +79,12 @@ type Apps struct {
 	// before this start or before an eviction, and marks the apps
 	// (Key{App: name}) evicted for idleness (Returning).
 	dropped limits.Dropped
+
+	// Late, when set, is told of every metrics tick the join ignores
+	// because its app has already decided a tick at or after its time
+	// (released, Unix ms): a redelivery when the times are equal, else a
+	// tick out of order.
+	Late func(m *proto.Metrics, released int64)
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
@@ -112,9 +118,14 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 }
 
 // AddMetrics adds a metrics tick and returns the decisions of every tick it
-// completes, oldest first, for the caller to store (see app.outbox).
+// completes, oldest first, for the caller to store (see app.outbox). A tick
+// at or before the app's last decided tick is ignored and reported to Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
-	return as.add(m.App, m.Tier, m.TS, func(j *joiner) { j.addMetrics(m) })
+	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
+		if !j.addMetrics(m) && as.Late != nil {
+			as.Late(m, j.released)
+		}
+	})
 }
 
 // AddForecast adds a forecast and returns the decisions of every tick it

@@ -34,17 +34,22 @@ type Service struct {
 	stage *tierstage.Runtime
 
 	incidents *prometheus.CounterVec
+	late      *prometheus.CounterVec
 }
 
 // New builds the anomaly service; it starts nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{log: d.Log.With().Str("part", "anomaly").Logger(), tiers: NewTiers(cfg, config.LimitsOf(d.Config)),
-		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"})}
+		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"}),
+		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"order"})}
 	if d.Reg != nil {
-		if err := d.Reg.Register(s.incidents); err != nil {
-			return nil, err
+		for _, c := range []prometheus.Collector{s.incidents, s.late} {
+			if err := d.Reg.Register(c); err != nil {
+				return nil, err
+			}
 		}
 	}
+	s.tiers.Late = s.noteLate
 	var err error
 	s.stage, err = tierstage.New(tierstage.Spec{Name: "anomaly", Output: proto.KindAnomaly, Lookback: cfg.Lookback(),
 		Outbox: cfg.Outbox, State: s.tiers, Step: s.step}, d)
@@ -76,6 +81,27 @@ func (s *Service) step(tick *proto.Metrics) (proto.Message, error) {
 		return nil, nil // not a nil pointer in a non-nil proto.Message
 	}
 	return msg, nil
+}
+
+// lateHelp is the Help of headroom_anomaly_late_ticks_total.
+const lateHelp = "Ticks not scored because their tier had already scored a tick at or after their time, by order: " +
+	"same_time for a tick with the time of the tier's last (a redelivery, expected after a restart), older for one before it (out of order)."
+
+// lateOrder names how a tick ignored by Step relates to its tier's last
+// tick (last, Unix ms): the label value of headroom_anomaly_late_ticks_total.
+func lateOrder(ts, last int64) string {
+	if ts == last {
+		return "same_time"
+	}
+	return "older"
+}
+
+// noteLate counts and logs a tick Step ignored as late or redelivered.
+func (s *Service) noteLate(tick *proto.Metrics, last int64) {
+	order := lateOrder(tick.TS, last)
+	s.late.WithLabelValues(order).Inc()
+	s.log.Debug().Str("app", tick.App).Str("tier", tick.Tier).Time("tick_time", tick.EventTime()).Time("last", proto.Time(last)).
+		Str("order", order).Msg("late tick not scored")
 }
 
 func clamp01(v float64) float64 {

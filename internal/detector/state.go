@@ -57,6 +57,11 @@ type Tiers struct {
 	// Evict, Len).
 	*limits.Tiers[*tier]
 	cfg Config
+
+	// Late, when set, is told of every tick Step ignores because its tier
+	// has already handled a tick at or after its time (last, Unix ms): a
+	// redelivery when the times are equal, else a tick out of order.
+	Late func(tick *proto.Metrics, last int64)
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
@@ -77,8 +82,8 @@ type Opened struct {
 }
 
 // Step folds one tick into its tier's detectors and classifier and returns
-// the tick's output, or nil for a redelivered tick and for a tick whose
-// output was stored before a restart. opened lists the incidents the tick
+// the tick's output, or nil for a redelivered or late tick (reported to
+// Late) and for a tick whose output was stored before a restart. opened lists the incidents the tick
 // opened (for counting and logging; empty on replay). An error is
 // permanent for the tick: a tier refused by a series limit (*limits.Error).
 func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
@@ -87,7 +92,11 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 		return nil, nil, fmt.Errorf("anomaly state: %w", err)
 	}
 	if tick.TS <= e.LastTS {
-		return nil, nil, nil // redelivered (its output is stored or queued) or late
+		// Redelivered (its output is stored or queued) or late.
+		if ts.Late != nil {
+			ts.Late(tick, e.LastTS)
+		}
+		return nil, nil, nil
 	}
 	e.LastTS = tick.TS
 	tr := e.State
