@@ -226,14 +226,15 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, bus: d.Bus, view: newReplicaView(), log: d.Log.With().Str("part", "collector").Logger(), ready: d.Ready, Now: time.Now,
+	log := d.Log.With().Str("part", "collector").Logger()
+	s := &Service{cfg: cfg, bus: d.Bus, view: newReplicaView(log), log: log, ready: d.Ready, Now: time.Now,
 		ticks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_ticks_total", Help: "Metrics ticks published."}),
 		waits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_lockstep_timeouts_total", Help: "Live ticks published without the executor's state for the tick two before."}),
 		missed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_collector_missed_ticks_total", Help: "Grid points of a scraped app that no collector recorded when this one took the app over (a missed scrape cannot be taken later)."}, []string{"app", "source"}),
 		scrape: newScrapeMetrics(),
 	}
 	if d.Reg != nil {
-		for _, c := range append([]prometheus.Collector{s.ticks, s.waits, s.missed}, s.scrape.collectors()...) {
+		for _, c := range append([]prometheus.Collector{s.ticks, s.waits, s.missed, s.view.undecodable}, s.scrape.collectors()...) {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}

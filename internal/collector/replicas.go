@@ -5,6 +5,9 @@ import (
 	"iter"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/proto"
@@ -16,18 +19,27 @@ type replicaView struct {
 	mu      sync.Mutex
 	states  map[string]proto.ReplicaState
 	changed chan struct{}
+
+	log zerolog.Logger
+	// undecodable counts bucket values that could not be decoded.
+	undecodable prometheus.Counter
 }
 
-func newReplicaView() *replicaView {
-	return &replicaView{states: map[string]proto.ReplicaState{}, changed: make(chan struct{})}
+func newReplicaView(log zerolog.Logger) *replicaView {
+	return &replicaView{states: map[string]proto.ReplicaState{}, changed: make(chan struct{}), log: log,
+		undecodable: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_undecodable_replica_states_total",
+			Help: "Values of the replica bucket that could not be decoded, logged and ignored (the tier keeps its previous state)."})}
 }
 
 // watch follows the bucket until ctx ends, calling started once it holds
-// every state stored when it began.
+// every state stored when it began. A value that cannot be decoded is
+// logged and counted, and the tier keeps the state it had.
 func (v *replicaView) watch(ctx context.Context, kv *bus.Replicas, started func()) error {
 	return kv.Watch(ctx, started, func(key string, value []byte) {
 		var st proto.ReplicaState
 		if err := proto.Decode(value, &st); err != nil {
+			v.undecodable.Inc()
+			v.log.Warn().Err(err).Str("key", key).Int("bytes", len(value)).Msg("undecodable replica state ignored")
 			return
 		}
 		v.mu.Lock()

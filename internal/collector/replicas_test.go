@@ -1,0 +1,36 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestUndecodableReplicaStateCounted stores a value in the replica bucket
+// that is not a replica state: the collector's view ignores it, and counts
+// it on the service's registry instead of dropping it silently.
+func TestUndecodableReplicaStateCounted(t *testing.T) {
+	h := newHarness(t, DefaultConfig(), "apps:\n  edge:\n    source: push\n    tiers: [{name: web}]\n")
+	natstest.Serve(t, "collector run", h.svc.Run)
+	kv, err := h.bus.Replicas(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Put(context.Background(), proto.ReplicaKey("edge", "web"), []byte("not msgpack \xc1")); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 15*time.Second, func() error {
+		if v, _ := metricstest.Sum(t, h.reg, "headroom_collector_undecodable_replica_states_total"); v != 1 {
+			return fmt.Errorf("headroom_collector_undecodable_replica_states_total = %v, want 1", v)
+		}
+		return nil
+	})
+	if _, ok, _ := h.svc.view.get(proto.ReplicaKey("edge", "web")); ok {
+		t.Fatal("an undecodable value became the tier's state")
+	}
+}
