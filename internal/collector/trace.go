@@ -13,7 +13,8 @@ import (
 // optionally shifted to start at a chosen time, becomes the shop model's
 // web demand, one live tick per row, at the trace's speed. The model (seeded
 // as the sim would be) computes every other metric from that demand and the
-// executor's replicas, so the whole pipeline runs on the recorded load.
+// executor's replicas, so the whole pipeline runs on the recorded load. A
+// negative demand refuses the file, naming the line and the value.
 func (s *Service) newTrace(a config.App) (*simSource, error) {
 	tab, err := trace.ReadTableFile(a.Trace.File)
 	if err != nil {
@@ -39,7 +40,12 @@ func (s *Service) newTrace(a config.App) (*simSource, error) {
 	}
 	demand := make([]float64, len(times))
 	for i, v := range tab.Columns[col] {
-		demand[i] = max(0, v*scale)
+		if v < 0 {
+			// Demand cannot be negative: a wrong column or a broken
+			// export, not something to clamp to zero unseen.
+			return nil, fmt.Errorf("app %s: trace %s: line %d, column %q: demand %v is negative", a.Name, a.Trace.File, tab.Lines[i], col, v)
+		}
+		demand[i] = v * scale
 	}
 	shopCfg := shop.DefaultConfig()
 	if s.cfg.Shop != nil {

@@ -26,6 +26,9 @@ type Table struct {
 	Names []string
 	// Columns maps each name to its values, one per row.
 	Columns map[string][]float64
+	// Lines holds each row's line in the file (the header is line 1), so
+	// a caller that checks values further can name the row.
+	Lines []int
 }
 
 // ErrEmpty is returned when a trace has a header but no rows.
@@ -75,14 +78,17 @@ func ReadTable(r io.Reader) (*Table, error) {
 		t.Columns[name] = nil
 	}
 	cols := make([][]float64, len(t.Names))
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			return nil, fmt.Errorf("read row: %w", err) // a *csv.ParseError names its line
 		}
+		// The row's line in the file: blank lines, which the reader
+		// skips, and quoted line breaks counted.
+		line, _ := cr.FieldPos(0)
 		ts, err := ParseTime(rec[0])
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
@@ -91,6 +97,7 @@ func ReadTable(r io.Reader) (*Table, error) {
 			return nil, fmt.Errorf("line %d: timestamp %s is not after the previous row's %s", line, ts.Format(time.RFC3339), t.Times[n-1].Format(time.RFC3339))
 		}
 		t.Times = append(t.Times, ts)
+		t.Lines = append(t.Lines, line)
 		for i := range t.Names {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rec[i+1]), 64)
 			if err != nil {

@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,14 @@ func TestReadTable(t *testing.T) {
 	if len(tb.Names) != 2 || tb.Columns["cpu"][1] != 0.6 || len(tb.Times) != 2 {
 		t.Fatalf("got %+v", tb)
 	}
+	// Lines are the file's, blank lines (which the reader skips) counted.
+	tb, err = trace.ReadTable(strings.NewReader("timestamp,rps\n\n2020-01-01T00:00:00Z,10\n\n\n2020-01-01T00:01:00Z,12\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{3, 6}; !slices.Equal(tb.Lines, want) {
+		t.Fatalf("lines %v, want %v", tb.Lines, want)
+	}
 }
 
 // FuzzReadTable feeds arbitrary text to the CSV reader: it must not panic,
@@ -65,9 +74,15 @@ func FuzzReadTable(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if len(tb.Lines) != len(tb.Times) {
+			t.Fatalf("%d line numbers for %d rows", len(tb.Lines), len(tb.Times))
+		}
 		for i := 1; i < len(tb.Times); i++ {
 			if !tb.Times[i].After(tb.Times[i-1]) {
 				t.Fatalf("row %d not after row %d", i, i-1)
+			}
+			if tb.Lines[i] <= tb.Lines[i-1] || tb.Lines[0] < 2 {
+				t.Fatalf("row %d on line %d, row %d on line %d", i, tb.Lines[i], i-1, tb.Lines[i-1])
 			}
 		}
 		for _, n := range tb.Names {
