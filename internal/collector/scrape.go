@@ -18,10 +18,12 @@ import (
 )
 
 type scrapeMetrics struct {
-	up       *prometheus.GaugeVec
-	failures *prometheus.CounterVec
-	resets   *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	up        *prometheus.GaugeVec
+	failures  *prometheus.CounterVec
+	resets    *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	nonFinite *prometheus.CounterVec // selected samples left out, by target and reason
+	overflow  *prometheus.CounterVec // tier values left out, by value
 }
 
 func newScrapeMetrics() *scrapeMetrics {
@@ -31,11 +33,15 @@ func newScrapeMetrics() *scrapeMetrics {
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_failures_total", Help: "Scrape rounds a target failed, after retries."}, l),
 		resets:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_counter_resets_total", Help: "Counter and histogram resets seen on a target."}, l),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_scrape_duration_seconds", Help: "Time to scrape a target, retries included.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}, l),
+		nonFinite: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_nonfinite_samples_total",
+			Help: "Selected series a target exposed with a NaN or infinite value, left out of the tick, by reason (nan, inf)."}, append(l, "reason")),
+		overflow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_nonfinite_values_total",
+			Help: "Tier values left out of a tick because combining the targets' finite samples gave a non-finite number (an overflow), by value."}, []string{"app", "tier", "value"}),
 	}
 }
 
 func (m *scrapeMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.up, m.failures, m.resets, m.duration}
+	return []prometheus.Collector{m.up, m.failures, m.resets, m.duration, m.nonFinite, m.overflow}
 }
 
 // scrapeTarget is one /metrics URL and what it answered before.
@@ -182,7 +188,11 @@ func (src *scrapeSource) tierTick(ctx context.Context, tier *scrapeTier, t time.
 	if len(answered) == 0 {
 		return nil
 	}
-	values, replicas, has := tier.mapping.Combine(answered)
+	values, replicas, has, nonFinite := tier.mapping.Combine(answered)
+	for _, name := range nonFinite {
+		src.s.scrape.overflow.WithLabelValues(src.app, tier.name, name).Inc()
+		src.log.Warn().Str("tier", tier.name).Str("value", name).Time("at", t).Msg("scraped value not finite once combined, left out")
+	}
 	if !has {
 		replicas = len(answered)
 	}
@@ -244,6 +254,14 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 	}
 	tg.down = false
 	src.s.scrape.up.WithLabelValues(labels...).Set(1)
+	for reason, n := range map[string]int{"nan": sample.NaN, "inf": sample.Inf} {
+		if n > 0 {
+			// Debug only: a summary without observations gives NaN
+			// quantiles every round; the counter says how many.
+			src.s.scrape.nonFinite.WithLabelValues(src.app, tier.name, tg.url, reason).Add(float64(n))
+			src.log.Debug().Str("tier", tier.name).Str("target", tg.url).Str("reason", reason).Int("series", n).Msg("selected series not finite, left out")
+		}
+	}
 	parts := tg.tracker.Observe(tier.mapping, sample)
 	if d := tg.tracker.Resets - tg.resets; d > 0 {
 		src.s.scrape.resets.WithLabelValues(labels...).Add(float64(d))

@@ -11,7 +11,10 @@ import (
 // taken; gauges aggregate by the rule's Agg. A rule with nothing to show
 // (a first sample, no observations, no matching series) is left out. The
 // replicas rule's value is returned apart, rounded, with hasReplicas set.
-func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas int, hasReplicas bool) {
+// A rule whose combined value is not finite (finite samples whose sum or
+// scaling overflows) is left out too, and named in nonFinite for the caller
+// to count.
+func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas int, hasReplicas bool, nonFinite []string) {
 	values = map[string]float64{}
 	for i, r := range m.rules {
 		var v float64
@@ -53,6 +56,7 @@ func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas
 		}
 		v *= r.scale
 		if math.IsNaN(v) || math.IsInf(v, 0) {
+			nonFinite = append(nonFinite, r.Name)
 			continue
 		}
 		if r.Name == ReplicasName {
@@ -61,7 +65,7 @@ func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas
 		}
 		values[r.Name] = v
 	}
-	return values, replicas, hasReplicas
+	return values, replicas, hasReplicas, nonFinite
 }
 
 func aggregate(agg string, vs []float64) (float64, bool) {

@@ -75,7 +75,7 @@ func TestFetchClientGolang(t *testing.T) {
 			}
 			parts = append(parts, tr.Observe(m, s))
 		}
-		v, _, _ := m.Combine(parts)
+		v, _, _, _ := m.Combine(parts)
 		return v
 	}
 	a.reqs.WithLabelValues("200").Add(100)

@@ -33,11 +33,16 @@ type Sample struct {
 	Time   time.Time
 	Series []map[string]Reading
 	Over   []map[string]Reading
+	// NaN and Inf count the selected series left out for a NaN or an
+	// infinite value (a summary quantile with no observations is NaN), for
+	// the caller to count per target.
+	NaN, Inf int
 }
 
 // Select reduces parsed metric families to a Sample taken at t. A family
 // that is absent selects nothing (it may appear later); a family of the
-// wrong type is an error naming it.
+// wrong type is an error naming it. A selected series whose value is NaN or
+// infinite is left out and counted in the Sample's NaN or Inf.
 func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample, error) {
 	s := Sample{Time: t, Series: make([]map[string]Reading, len(m.rules)), Over: make([]map[string]Reading, len(m.rules))}
 	for i, r := range m.rules {
@@ -76,7 +81,12 @@ func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample
 			case dto.MetricType_HISTOGRAM:
 				rd.Buckets = buckets(met.GetHistogram())
 			}
-			if math.IsNaN(rd.Value) || math.IsInf(rd.Value, 0) {
+			if math.IsNaN(rd.Value) {
+				s.NaN++
+				continue
+			}
+			if math.IsInf(rd.Value, 0) {
+				s.Inf++
 				continue
 			}
 			if num {

@@ -105,7 +105,7 @@ func exposition(ok, fail, b1, b2, bInf float64, cpu float64) string {
 func TestObserveCombine(t *testing.T) {
 	m := mustMapping(t, rules...)
 	var a, b scrape.Target
-	step := func(at time.Time, ta, tb string) (map[string]float64, int, bool) {
+	step := func(at time.Time, ta, tb string) (map[string]float64, int, bool, []string) {
 		t.Helper()
 		sa, err := m.Select(at, parse(t, ta))
 		if err != nil {
@@ -117,7 +117,7 @@ func TestObserveCombine(t *testing.T) {
 		}
 		return m.Combine([][]scrape.Part{a.Observe(m, sa), b.Observe(m, sb)})
 	}
-	v, reps, has := step(t0, exposition(1000, 10, 0, 0, 0, 0.2), exposition(500, 0, 0, 0, 0, 0.4))
+	v, reps, has, _ := step(t0, exposition(1000, 10, 0, 0, 0, 0.2), exposition(500, 0, 0, 0, 0, 0.4))
 	if _, ok := v["rps"]; ok {
 		t.Fatalf("first scrape has a rate: %v", v)
 	}
@@ -132,7 +132,7 @@ func TestObserveCombine(t *testing.T) {
 	}
 	// 60 s later: a +600 ok +60 fail, b +1200 ok; a's histogram gains 100
 	// observations, half under 0.1 s, all under 0.2 s.
-	v, _, _ = step(t0.Add(time.Minute), exposition(1600, 70, 50, 100, 100, 0.2), exposition(1700, 0, 0, 0, 0, 0.4))
+	v, _, _, _ = step(t0.Add(time.Minute), exposition(1600, 70, 50, 100, 100, 0.2), exposition(1700, 0, 0, 0, 0, 0.4))
 	if want := (600.0 + 60 + 1200) / 60; math.Abs(v["rps"]-want) > 1e-9 {
 		t.Fatalf("rps %v, want %v", v["rps"], want)
 	}
@@ -146,7 +146,7 @@ func TestObserveCombine(t *testing.T) {
 		t.Fatalf("p50 %v ms, want %v (top of the first bucket)", v["latency_p50_ms"], want)
 	}
 	// b restarts: its counter falls to 120 (the increase is 120, not −1580).
-	v, _, _ = step(t0.Add(2*time.Minute), exposition(2200, 70, 50, 100, 100, 0.2), exposition(120, 0, 0, 0, 0, 0.4))
+	v, _, _, _ = step(t0.Add(2*time.Minute), exposition(2200, 70, 50, 100, 100, 0.2), exposition(120, 0, 0, 0, 0, 0.4))
 	if want := (600.0 + 120) / 60; math.Abs(v["rps"]-want) > 1e-9 {
 		t.Fatalf("rps after reset %v, want %v", v["rps"], want)
 	}
@@ -173,7 +173,7 @@ func TestSummaryQuantiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tr scrape.Target
-	v, _, _ := m.Combine([][]scrape.Part{tr.Observe(m, s)})
+	v, _, _, _ := m.Combine([][]scrape.Part{tr.Observe(m, s)})
 	if math.Abs(v["latency_p99_ms"]-300) > 1e-9 {
 		t.Fatalf("p99 %v ms, want 300 (mean of 200 and 400)", v["latency_p99_ms"])
 	}
@@ -250,11 +250,33 @@ func TestDeterministic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, _, _ := m.Combine([][]scrape.Part{tr.Observe(m, s)})
+			v, _, _, _ := m.Combine([][]scrape.Part{tr.Observe(m, s)})
 			runs[r] = append(runs[r], v)
 		}
 	}
 	if !reflect.DeepEqual(runs[0], runs[1]) {
 		t.Fatalf("runs differ:\n%v\n%v", runs[0], runs[1])
+	}
+}
+
+// TestSelectAndCombineNonFinite: Select leaves out the selected series
+// whose value is NaN or infinite and counts them by kind, and Combine
+// names a rule whose combined value overflows instead of dropping it
+// unseen.
+func TestSelectAndCombineNonFinite(t *testing.T) {
+	m := mustMapping(t, scrape.Rule{Name: "inflight", Series: "inflight", Kind: scrape.KindGauge, Agg: scrape.AggSum},
+		scrape.Rule{Name: "huge", Series: "huge", Kind: scrape.KindGauge, Agg: scrape.AggSum})
+	s, err := m.Select(t0, parse(t, "# TYPE inflight gauge\ninflight{h=\"a\"} NaN\ninflight{h=\"b\"} +Inf\ninflight{h=\"c\"} 2\n"+
+		"# TYPE huge gauge\nhuge{h=\"a\"} 1e308\nhuge{h=\"b\"} 1e308\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NaN != 1 || s.Inf != 1 || len(s.Series[0]) != 1 {
+		t.Fatalf("NaN %d, Inf %d, %d series kept; want 1, 1, 1", s.NaN, s.Inf, len(s.Series[0]))
+	}
+	var tr scrape.Target
+	v, _, _, nonFinite := m.Combine([][]scrape.Part{tr.Observe(m, s)})
+	if v["inflight"] != 2 || len(v) != 1 || !reflect.DeepEqual(nonFinite, []string{"huge"}) {
+		t.Fatalf("values %v, non-finite %v; want inflight 2, and huge named", v, nonFinite)
 	}
 }
