@@ -10,5 +10,7 @@
 // collector's scrape source) decides when to scrape, stamps the sample with
 // the scrape time truncated to the interval, and publishes the result. Fetch
 // is the thin HTTP edge: one GET of /metrics, parsed with prometheus/common's
-// text parser.
+// text parser and refused beyond MaxBody bytes, MaxSeries series or
+// MaxLabels labels on a series. Selected samples that are NaN or infinite
+// are left out and counted in the Sample, for the caller's metrics.
 package scrape

@@ -14,13 +14,32 @@ import (
 // MaxBody bounds the exposition Fetch reads from one target.
 const MaxBody = 32 << 20
 
+// MaxSeries bounds the series one target may expose: the metrics of every
+// family, each label set counted once (a histogram or a summary is one
+// series here, not one per bucket or quantile). One service's /metrics
+// plausibly holds a few hundred series of runtime and process metrics plus
+// its own instrumentation; even a per-route, per-status histogram over
+// 50 routes and 5 statuses is 250 series, and a large service exposes a few
+// thousand. 50,000 is ten times that, yet well under the ~500,000 lines of
+// 64 bytes that MaxBody lets through: more is a cardinality explosion (a
+// label taking user input, a per-request id) or not one service's
+// endpoint, and the scrape is refused.
+const MaxSeries = 50_000
+
+// MaxLabels bounds the labels of one series. Instrumented services label a
+// series with a handful of dimensions (method, route, status, instance);
+// 32 leaves room for Kubernetes-style pod labels copied onto every series
+// and refuses only an exposition whose labels grow without bound.
+const MaxLabels = 32
+
 // acceptText asks for the plain text exposition format, which every
 // Prometheus client library serves.
 const acceptText = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 
 // Fetch GETs url and parses its text exposition with prometheus/common's
 // parser. The caller bounds the time with ctx. Any status but 200, a body
-// over MaxBody or a parse error is an error naming the url.
+// over MaxBody, a parse error, more than MaxSeries series or a series with
+// more than MaxLabels labels is an error naming the url and the bound.
 func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -46,5 +65,26 @@ func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dt
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: parse: %w", url, err)
 	}
+	if err := checkBounds(fams); err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
+	}
 	return fams, nil
+}
+
+// checkBounds refuses an exposition over MaxSeries series or with a series
+// over MaxLabels labels.
+func checkBounds(fams map[string]*dto.MetricFamily) error {
+	n := 0
+	for name, f := range fams {
+		n += len(f.GetMetric())
+		for _, m := range f.GetMetric() {
+			if l := len(m.GetLabel()); l > MaxLabels {
+				return fmt.Errorf("a series of %s has %d labels, more than the %d a series may have (scrape.MaxLabels)", name, l, MaxLabels)
+			}
+		}
+	}
+	if n > MaxSeries {
+		return fmt.Errorf("%d series, more than the %d a target may expose (scrape.MaxSeries)", n, MaxSeries)
+	}
+	return nil
 }

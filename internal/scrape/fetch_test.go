@@ -2,9 +2,11 @@ package scrape_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,5 +123,52 @@ func TestFetchClientGolang(t *testing.T) {
 	b.srv.Close()
 	if _, err := scrape.Fetch(ctx, client, url+"/metrics"); err == nil {
 		t.Fatal("dead target scraped")
+	}
+}
+
+// TestFetchBounds: a target exposing more series than MaxSeries, or a
+// series with more labels than MaxLabels, is refused with an error naming
+// the target and the bound; one at the bounds is read.
+func TestFetchBounds(t *testing.T) {
+	series := func(n int) string {
+		var b strings.Builder
+		b.WriteString("# TYPE up gauge\n")
+		for i := range n {
+			fmt.Fprintf(&b, "up{i=\"%d\"} 1\n", i)
+		}
+		return b.String()
+	}
+	labels := func(n int) string {
+		var b strings.Builder
+		b.WriteString("# TYPE up gauge\nup{")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "l%d=\"x\"", i)
+		}
+		b.WriteString("} 1\n")
+		return b.String()
+	}
+	for _, c := range []struct {
+		name, body, want string // want "": read
+	}{
+		{"series at the bound", series(scrape.MaxSeries), ""},
+		{"series over the bound", series(scrape.MaxSeries + 1), fmt.Sprintf("%d series, more than the %d", scrape.MaxSeries+1, scrape.MaxSeries)},
+		{"labels at the bound", labels(scrape.MaxLabels), ""},
+		{"labels over the bound", labels(scrape.MaxLabels + 1), fmt.Sprintf("a series of up has %d labels, more than the %d", scrape.MaxLabels+1, scrape.MaxLabels)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, c.body) }))
+			defer srv.Close()
+			url := srv.URL + "/metrics"
+			_, err := scrape.Fetch(context.Background(), http.DefaultClient, url)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), url)):
+				t.Fatalf("err %v, want it to name %s and contain %q", err, url, c.want)
+			}
+		})
 	}
 }
