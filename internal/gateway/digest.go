@@ -281,7 +281,9 @@ func (g *Gateway) followDigest(ctx context.Context, k proto.Kind) {
 	for attempt := 0; ; attempt++ {
 		start, n, filled := time.Now(), 0, false
 		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartAll(), Batch: 1024}, func(m bus.Record) {
-			g.digest.add(k, m.Stream, m.Subject, m.Seq, m.EventTime(), m.Data)
+			if g.genuine(readerDigest, k, m.Subject, m.Seq, m.Data) {
+				g.digest.add(k, m.Stream, m.Subject, m.Seq, m.EventTime(), m.Data)
+			}
 			if n++; !filled && m.Pending == 0 {
 				filled = true
 				g.log.Info().Str("stream", name).Int("messages", n).Dur("took", time.Since(start)).Msg("history digest filled")

@@ -2,7 +2,10 @@
 // web) at "/", a WebSocket feed at "/ws" and the list of apps at
 // "/api/v1/apps". It is read-only toward the bus: it reads JetStream through
 // ordered consumers (ephemeral, no durable state, nothing acknowledged) and
-// never publishes.
+// never publishes. Like every consumer it checks that a message's payload
+// names its subject's app and tier; as it cannot send a mismatch to the
+// dead-letter queue, it forwards it to no client, counts it
+// (headroom_gateway_mismatched_messages_total) and logs its subject.
 //
 // # Protocol
 //

@@ -192,8 +192,10 @@ func (g *Gateway) replayStream(st *replayState, k proto.Kind, filters []string, 
 		if m.Seq > last {
 			return nil
 		}
-		if err := st.take(k, m.Subject, name, m.Seq, m.EventTime(), m.Data); err != nil {
-			return err
+		if g.genuine(readerHistory, k, m.Subject, m.Seq, m.Data) {
+			if err := st.take(k, m.Subject, name, m.Seq, m.EventTime(), m.Data); err != nil {
+				return err
+			}
 		}
 		if m.Pending == 0 || m.Seq == last {
 			return nil

@@ -186,7 +186,7 @@ func (g *Gateway) dispatch(subject, stream string, seq uint64, ts int64, data []
 
 // runLive consumes every stream from its end with ordered consumers (no
 // durable state on the server, nothing published) and dispatches each
-// message. It returns when ctx ends.
+// message whose payload matches its subject (genuine). It returns when ctx ends.
 func (g *Gateway) runLive(ctx context.Context, started func()) error {
 	var stops []func()
 	defer func() {
@@ -214,7 +214,9 @@ func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (stop func(), e
 	name := proto.StreamName(g.prefix, k)
 	for attempt := 0; ; attempt++ {
 		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartNew(), Batch: 1024}, func(m bus.Record) {
-			g.dispatch(m.Subject, m.Stream, m.Seq, m.EventTime(), m.Data)
+			if g.genuine(readerLive, k, m.Subject, m.Seq, m.Data) {
+				g.dispatch(m.Subject, m.Stream, m.Seq, m.EventTime(), m.Data)
+			}
 		})
 		if err == nil {
 			return stop, nil

@@ -25,6 +25,9 @@ type metrics struct {
 	digestBytes   prometheus.Gauge
 	digestEntries prometheus.Gauge
 	historyDigest prometheus.Counter
+	// mismatched counts stream messages not forwarded because their
+	// payload's app or tier is not their subject's, by reader.
+	mismatched *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -71,8 +74,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		historyDigest: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "headroom_gateway_history_digest_total", Help: "Stream histories of a subscribe served from the digest instead of the stream.",
 		}),
+		mismatched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_gateway_mismatched_messages_total",
+			Help: "Stream messages not forwarded to clients because their payload's app or tier is not their subject's, by reader (live, digest: once per message; history: once per replay that reads it).",
+		}, []string{"reader"}),
 	}
-	for _, c := range []prometheus.Collector{m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
+	for _, c := range []prometheus.Collector{m.mismatched, m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
 		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
