@@ -93,7 +93,7 @@ type Service struct {
 
 	decisions *prometheus.CounterVec
 	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
-	late      *prometheus.CounterVec // metrics ticks the join ignored, by order
+	late      *prometheus.CounterVec // metrics ticks the join ignored, by reason
 }
 
 // New builds the decider; it starts nothing.
@@ -109,9 +109,10 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_late_ticks_total",
-			Help: "Metrics ticks not decided because their app had already decided a tick at or after their time, by order: " +
-				"same_time for a tick with the time of the app's last decided tick (a redelivery, expected after a restart), older for one before it (out of order)."},
-			[]string{"order"})}
+			Help: "Metrics ticks not decided because their app had already decided a tick at or after their time, by reason: " +
+				"redelivered for the metrics of a tier at the last tick decided, already in its decision (expected after a restart); " +
+				"late for any other (out of order: an older tick, or a tier's tick that came after its tick was decided without it)."},
+			[]string{"reason"})}
 	if d.Reg != nil {
 		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late} {
 			if err := d.Reg.Register(c); err != nil {
@@ -232,14 +233,14 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 
 // noteLate counts and logs a metrics tick the join ignored as late or
 // redelivered (released is the app's last decided tick, Unix ms).
-func (s *Service) noteLate(m *proto.Metrics, released int64) {
-	order := "older"
-	if m.TS == released {
-		order = "same_time"
+func (s *Service) noteLate(m *proto.Metrics, released int64, redelivered bool) {
+	reason := "late"
+	if redelivered {
+		reason = "redelivered"
 	}
-	s.late.WithLabelValues(order).Inc()
+	s.late.WithLabelValues(reason).Inc()
 	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(released)).
-		Str("order", order).Msg("late tick not decided")
+		Str("reason", reason).Msg("late tick not decided")
 }
 
 // flush stores a's pending decisions in order, marking each sent once stored.

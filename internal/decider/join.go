@@ -29,6 +29,10 @@ type joiner struct {
 	anomalyWM map[string]int64 // per tier
 	pending   []int64          // metric tick times not yet released, sorted
 	released  int64
+	// releasedTiers holds the metrics of the last tick released, by tier,
+	// to tell a redelivery of one of them from a tier's tick that came
+	// after its frame was released.
+	releasedTiers map[string]*proto.Metrics
 }
 
 func newJoiner(step time.Duration) *joiner {
@@ -36,12 +40,14 @@ func newJoiner(step time.Duration) *joiner {
 		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}}
 }
 
-// addMetrics adds a metrics tick to its frame; it returns false, adding
-// nothing, for a tick at or before the last tick released (a redelivery or
-// a tick out of order, which the caller counts).
-func (j *joiner) addMetrics(m *proto.Metrics) bool {
+// addMetrics adds a metrics tick to its frame and reports whether it did. A
+// tick at or before the last tick released is not added (the caller counts
+// it): redelivered says it is that tick's metrics of a tier already
+// released, else it came too late for its frame (out of order).
+func (j *joiner) addMetrics(m *proto.Metrics) (added, redelivered bool) {
 	if m.TS <= j.released {
-		return false
+		_, again := j.releasedTiers[m.Tier]
+		return false, again && m.TS == j.released
 	}
 	byTier, ok := j.metrics[m.TS]
 	if !ok {
@@ -52,7 +58,7 @@ func (j *joiner) addMetrics(m *proto.Metrics) bool {
 	}
 	byTier[m.Tier] = m
 	j.metricsWM = max(j.metricsWM, m.TS)
-	return true
+	return true, false
 }
 
 func (j *joiner) addAnomaly(a *proto.Anomaly) {
@@ -141,6 +147,6 @@ func (j *joiner) next() (*frame, bool) {
 		}
 		j.forecasts[tier] = fs[keep:]
 	}
-	j.released = ts
+	j.released, j.releasedTiers = ts, f.metrics
 	return f, true
 }

@@ -13,9 +13,10 @@ import (
 )
 
 // TestLateTicksCounted: a metrics tick at or before the last tick its app
-// decided is ignored by the join, and counted on the service's registry, a
-// redelivery (the time of the last decided tick) apart from a tick out of
-// order (older than it).
+// decided is ignored by the join, and counted on the service's registry: a
+// redelivery (the metrics of a tier the last decided tick holds) apart from
+// a tick out of order (an older tick, or a tier's tick that came after its
+// tick was decided without it).
 func TestLateTicksCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := DefaultConfig()
@@ -24,8 +25,8 @@ func TestLateTicksCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics := func(i int) *proto.Metrics {
-		return &proto.Metrics{App: "shop", Tier: "web", TS: proto.Millis(t0.Add(time.Duration(i) * time.Minute)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
+	metrics := func(tier string, i int) *proto.Metrics {
+		return &proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(t0.Add(time.Duration(i) * time.Minute)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
 	}
 	handle := func(in proto.Keyed) []*proto.Decision {
 		t.Helper()
@@ -37,7 +38,7 @@ func TestLateTicksCounted(t *testing.T) {
 	}
 	decided := 0
 	for i := range 4 {
-		m := metrics(i)
+		m := metrics("web", i)
 		decided += len(handle(m))
 		if at := proto.Time(m.TS); at.Equal(at.Truncate(cfg.ForecastStep)) {
 			decided += len(handle(&proto.Forecast{App: "shop", Tier: "web", TS: m.TS}))
@@ -47,13 +48,18 @@ func TestLateTicksCounted(t *testing.T) {
 	if decided != 3 {
 		t.Fatalf("%d decisions, want 3 (minutes 0..2; minute 3 waits for a later tick)", decided)
 	}
-	for _, i := range []int{2, 1, 0} { // minute 2 redelivered, 1 and 0 out of order
-		if ds := handle(metrics(i)); len(ds) != 0 {
-			t.Fatalf("minute %d decided again", i)
+	for _, m := range []*proto.Metrics{
+		metrics("web", 2), // redelivered: minute 2 was decided with it
+		metrics("db", 2),  // late: minute 2 was decided without it
+		metrics("web", 1), // late
+		metrics("web", 0), // late
+	} {
+		if ds := handle(m); len(ds) != 0 {
+			t.Fatalf("%s at %s decided again", m.Tier, m.EventTime().Format(time.TimeOnly))
 		}
 	}
-	got := metricstest.ByLabel(t, reg, "headroom_decider_late_ticks_total", "order")
-	if got["same_time"] != 1 || got["older"] != 2 || len(got) != 2 {
-		t.Fatalf("headroom_decider_late_ticks_total by order = %v, want same_time 1, older 2", got)
+	got := metricstest.ByLabel(t, reg, "headroom_decider_late_ticks_total", "reason")
+	if got["redelivered"] != 1 || got["late"] != 3 || len(got) != 2 {
+		t.Fatalf("headroom_decider_late_ticks_total by reason = %v, want redelivered 1, late 3", got)
 	}
 }

@@ -82,9 +82,9 @@ type Apps struct {
 
 	// Late, when set, is told of every metrics tick the join ignores
 	// because its app has already decided a tick at or after its time
-	// (released, Unix ms): a redelivery when the times are equal, else a
-	// tick out of order.
-	Late func(m *proto.Metrics, released int64)
+	// (released, Unix ms): redelivered when its tier's tick at that time
+	// was decided already, else a tick out of order.
+	Late func(m *proto.Metrics, released int64, redelivered bool)
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
@@ -122,8 +122,8 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 // at or before the app's last decided tick is ignored and reported to Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
-		if !j.addMetrics(m) && as.Late != nil {
-			as.Late(m, j.released)
+		if added, again := j.addMetrics(m); !added && as.Late != nil {
+			as.Late(m, j.released, again)
 		}
 	})
 }

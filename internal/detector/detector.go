@@ -41,7 +41,7 @@ type Service struct {
 func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{log: d.Log.With().Str("part", "anomaly").Logger(), tiers: NewTiers(cfg, config.LimitsOf(d.Config)),
 		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"}),
-		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"order"})}
+		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"reason"})}
 	if d.Reg != nil {
 		for _, c := range []prometheus.Collector{s.incidents, s.late} {
 			if err := d.Reg.Register(c); err != nil {
@@ -84,24 +84,20 @@ func (s *Service) step(tick *proto.Metrics) (proto.Message, error) {
 }
 
 // lateHelp is the Help of headroom_anomaly_late_ticks_total.
-const lateHelp = "Ticks not scored because their tier had already scored a tick at or after their time, by order: " +
-	"same_time for a tick with the time of the tier's last (a redelivery, expected after a restart), older for one before it (out of order)."
+const lateHelp = "Ticks not scored because their tier had already scored a tick at or after their time, by reason: " +
+	"redelivered for a tick with the time of the tier's last (expected after a restart); late for one older than it " +
+	"(out of order, or the redelivery of an older tick: the state keeps only the last time, so it cannot tell them apart)."
 
-// lateOrder names how a tick ignored by Step relates to its tier's last
-// tick (last, Unix ms): the label value of headroom_anomaly_late_ticks_total.
-func lateOrder(ts, last int64) string {
-	if ts == last {
-		return "same_time"
-	}
-	return "older"
-}
-
-// noteLate counts and logs a tick Step ignored as late or redelivered.
+// noteLate counts and logs a tick Step ignored as late or redelivered
+// (last is its tier's last tick scored, Unix ms).
 func (s *Service) noteLate(tick *proto.Metrics, last int64) {
-	order := lateOrder(tick.TS, last)
-	s.late.WithLabelValues(order).Inc()
+	reason := "late"
+	if tick.TS == last {
+		reason = "redelivered"
+	}
+	s.late.WithLabelValues(reason).Inc()
 	s.log.Debug().Str("app", tick.App).Str("tier", tick.Tier).Time("tick_time", tick.EventTime()).Time("last", proto.Time(last)).
-		Str("order", order).Msg("late tick not scored")
+		Str("reason", reason).Msg("late tick not scored")
 }
 
 func clamp01(v float64) float64 {

@@ -42,8 +42,8 @@ func TestLateTicksCounted(t *testing.T) {
 			t.Fatalf("tick %s: scored %v, want %v", c.tick.EventTime().Format(time.TimeOnly), out != nil, c.scored)
 		}
 	}
-	got := metricstest.ByLabel(t, reg, "headroom_anomaly_late_ticks_total", "order")
-	if got["same_time"] != 1 || got["older"] != 2 || len(got) != 2 {
-		t.Fatalf("headroom_anomaly_late_ticks_total by order = %v, want same_time 1, older 2", got)
+	got := metricstest.ByLabel(t, reg, "headroom_anomaly_late_ticks_total", "reason")
+	if got["redelivered"] != 1 || got["late"] != 2 || len(got) != 2 {
+		t.Fatalf("headroom_anomaly_late_ticks_total by reason = %v, want redelivered 1, late 2", got)
 	}
 }

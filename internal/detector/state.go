@@ -83,9 +83,10 @@ type Opened struct {
 
 // Step folds one tick into its tier's detectors and classifier and returns
 // the tick's output, or nil for a redelivered or late tick (reported to
-// Late) and for a tick whose output was stored before a restart. opened lists the incidents the tick
-// opened (for counting and logging; empty on replay). An error is
-// permanent for the tick: a tier refused by a series limit (*limits.Error).
+// Late) and for a tick whose output was stored before a restart. opened
+// lists the incidents the tick opened (for counting and logging; empty on
+// replay). An error is permanent for the tick: a tier refused by a series
+// limit (*limits.Error).
 func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened, err error) {
 	e, err := ts.Tick(tick.App, tick.Tier, tick.TS, ts.newTier)
 	if err != nil {
