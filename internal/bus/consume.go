@@ -31,6 +31,37 @@ type Msg struct {
 	Stored time.Time
 	// Delivered counts deliveries of this message, from 1.
 	Delivered uint64
+
+	jm       jetstream.Msg // nil for a message read by a rebuild
+	acked    func()        // counts an acknowledgement
+	held     *heldAcks     // a take-over's rebuild: where a deferred ack waits
+	deferred bool
+}
+
+// Defer takes the message's acknowledgement from the runtime: a handler
+// that returns no outputs and no error leaves the message unacknowledged,
+// and the caller calls the returned function once the work the message
+// stands for is stored (a stage's outbox, once the message's output is),
+// so a crash before that redelivers it. A handler that fails after
+// deferring is nakked or dead-lettered as usual. For a message read by a
+// rebuild that may not have been handled before, the live delivery that
+// follows waits for that function; for another rebuilt message, it does
+// nothing.
+func (m *Msg) Defer() (ack func()) {
+	if m.jm == nil {
+		if m.held == nil {
+			return func() {}
+		}
+		return m.held.deferSeq(m.Seq)
+	}
+	m.deferred = true
+	jm, acked := m.jm, m.acked
+	return func() {
+		if err := jm.Ack(); err != nil {
+			return // unacknowledged: redelivered, and the output's id makes it a no-op
+		}
+		acked()
+	}
 }
 
 // Handler processes one message and returns the messages to publish in
@@ -90,9 +121,10 @@ type ConsumerSpec struct {
 	// delivery (when the server has made this member the partition's only
 	// reader), before anything is handled; messages up to the sequence it
 	// returns (handled by the partition's rebuild) are then acknowledged
-	// without handling.
+	// without handling, each once held lets it go.
 	pinned   bool
 	onPinned func(ctx context.Context) (uint64, error)
+	held     *heldAcks
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -219,12 +251,15 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if meta.Sequence.Stream <= skipThrough {
 			// Handled by the partition's rebuild already.
 			lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
+			if spec.held != nil && spec.held.hold(meta.Sequence.Stream, jm) {
+				return // acknowledged once the rebuild's work on it is stored
+			}
 			track <- pending{msg: jm}
 			return
 		}
 		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())
 		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
-			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered}
+			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered, jm: jm, acked: acked.Inc}
 		start := time.Now()
 		stopProgress := keepInProgress(jm, spec)
 		outs, herr := h(ctx, m)
@@ -235,9 +270,11 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			track <- pending{msg: jm, err: herr}
 			return
 		}
+		if len(outs) == 0 && m.deferred {
+			return // the handler acknowledges it once its work is stored
+		}
 		if len(outs) == 0 {
-			// Nothing to wait for (a stage with an outbox stores its
-			// outputs itself): acknowledge at once, without a hop
+			// Nothing to wait for: acknowledge at once, without a hop
 			// through the tracker.
 			if aerr := jm.Ack(); aerr != nil {
 				log.Warn().Err(aerr).Str("subject", jm.Subject()).Msg("ack failed")

@@ -6,7 +6,9 @@
 // A consumer hands each message to a Handler, which returns the messages to
 // publish in response. The bus publishes them asynchronously and acknowledges
 // the input only once every output is stored, so a crash re-delivers the input
-// and the ids drop the duplicate outputs. The Handler's error decides the rest
+// and the ids drop the duplicate outputs. A handler that stores its outputs
+// itself (a stage's outbox) takes the acknowledgement with Msg.Defer and
+// gives it once they are stored. The Handler's error decides the rest
 // in one place: a Permanent error (undecodable or invalid input) sends the
 // original bytes and the reason to <prefix>.dlq.<service> and terminates the
 // message; any other error naks it with a delay, and after the last allowed

@@ -270,6 +270,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	specs := make([]ConsumerSpec, len(inputs))
 	for i, in := range inputs {
 		specs[i] = b.partitionSpec(in.Spec, p)
+		specs[i].held = newHeldAcks(b.metrics.handled.WithLabelValues(specs[i].Name, "ack").Inc)
 	}
 	for wait := time.Duration(0); ; wait = min(wait+250*time.Millisecond, 2*time.Second) {
 		select {
@@ -309,7 +310,9 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		}
 		in, ps := inputs[i], specs[i]
 		began := time.Now()
-		last, n, err := b.rebuild(ctx, in.Spec, ps.Name, ps.Filters[0], through[i]+1, g.Lookback, in.Handler)
+		rs := in.Spec
+		rs.held = ps.held
+		last, n, err := b.rebuild(ctx, rs, ps.Name, ps.Filters[0], through[i]+1, g.Lookback, in.Handler)
 		if err != nil {
 			return 0, fmt.Errorf("rebuild %s partition %d: %w", in.Spec.Kind, p, err)
 		}
@@ -685,6 +688,9 @@ func (b *Bus) rebuildBatch(ctx context.Context, spec ConsumerSpec, name string, 
 		subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
 		msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
 			Seq: rm.Sequence, Stored: rm.Time, Delivered: 1}
+		if rm.Sequence > floor {
+			msg.held = spec.held // may never have been handled: its live delivery waits for its work
+		}
 		if err := b.rebuildOne(ctx, spec, msg, rm.Sequence > floor, h); err != nil {
 			return got, false, err
 		}

@@ -5,7 +5,8 @@
 // <prefix>.anomaly.<app>.<tier> carrying the scores, the incidents that
 // changed and the kinds still open. Outputs are stored through an outbox
 // (internal/outbox) that retries each with its id until stored, in order per
-// subject, so a failed publish never leaves a tick without its output.
+// subject, so a failed publish never leaves a tick without its output; a
+// tick is acknowledged only once its output is stored.
 //
 // After a restart it rebuilds its detectors by replaying METRICS from the
 // start and publishes again only ticks newer than the last stored in ANOMALIES.

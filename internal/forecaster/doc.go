@@ -5,7 +5,8 @@
 // <prefix>.forecast.<app>.<tier> at the start of every bucket, stamped with
 // the bucket's start as origin. Forecasts are stored through an outbox
 // (internal/outbox) that retries each with its id until stored, in order per
-// subject, so a failed publish never leaves a bucket without its forecast.
+// subject, so a failed publish never leaves a bucket without its forecast; a
+// tick whose bucket closes is acknowledged only once that forecast is stored.
 //
 // After a restart it rebuilds its state by replaying the METRICS stream from
 // its start and publishes again only forecasts newer than the last one stored

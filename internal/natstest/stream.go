@@ -124,6 +124,20 @@ func PartitionDurable(tb testing.TB, b *bus.Bus, stream, base, subject string) s
 // awaiting acknowledgement, and at least one exists; otherwise it says what
 // is left.
 func GroupDrained(ctx context.Context, b *bus.Bus, stream, base string) error {
+	pending, awaiting, err := GroupPending(ctx, b, stream, base)
+	switch {
+	case err != nil:
+		return err
+	case pending > 0 || awaiting > 0:
+		return fmt.Errorf("group %s: %d pending, %d awaiting ack", base, pending, awaiting)
+	}
+	return nil
+}
+
+// GroupPending sums, over the partition durables of the group durable base
+// on stream (base-p<i>), the messages not delivered yet and those
+// delivered but not acknowledged; it fails while none exists.
+func GroupPending(ctx context.Context, b *bus.Bus, stream, base string) (pending, awaiting uint64, err error) {
 	var k proto.Kind
 	for _, x := range proto.Kinds {
 		if proto.StreamName(b.Prefix(), x) == stream {
@@ -131,15 +145,15 @@ func GroupDrained(ctx context.Context, b *bus.Bus, stream, base string) error {
 		}
 	}
 	if k == "" {
-		return fmt.Errorf("no Headroom stream is named %s", stream)
+		return 0, 0, fmt.Errorf("no Headroom stream is named %s", stream)
 	}
 	r, err := b.Reader(ctx, k)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	cs, err := r.Consumers(ctx, base)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	found := 0
 	for _, c := range cs {
@@ -147,14 +161,13 @@ func GroupDrained(ctx context.Context, b *bus.Bus, stream, base string) error {
 			continue
 		}
 		found++
-		if c.Pending > 0 || c.AckPending > 0 {
-			return fmt.Errorf("consumer %s: %d pending, %d awaiting ack", c.Name, c.Pending, c.AckPending)
-		}
+		pending += c.Pending
+		awaiting += uint64(c.AckPending)
 	}
 	if found == 0 {
-		return fmt.Errorf("no consumer %s-p* on %s yet", base, stream)
+		return 0, 0, fmt.Errorf("no consumer %s-p* on %s yet", base, stream)
 	}
-	return nil
+	return pending, awaiting, nil
 }
 
 var (

@@ -5,9 +5,10 @@
 // per-series state as it handles a tick; the tick's output must then be
 // stored whatever happens, or the redelivered tick finds the state already
 // past it and the output is never made: a permanent gap. Handing the output
-// to an outbox instead of the bus runtime's fire-and-forget publish keeps it
-// until stored, so the state may move on at once, and a failed publish is
-// retried rather than re-derived.
+// to an outbox keeps it until stored, so the state may move on at once, and
+// a failed publish is retried rather than re-derived. AddThen says what to
+// do once an output is stored: a stage acknowledges the tick it was made
+// from there, so no tick is acknowledged while its output could be lost.
 //
 // On each subject outputs leave in order. With an asynchronous publisher
 // (*bus.Bus) up to Config.Window of them are in flight on one connection at
@@ -99,12 +100,18 @@ func (c *Config) defaults() {
 	}
 }
 
+// entry is one queued output and what to call once it is stored.
+type entry struct {
+	out    bus.Out
+	stored func() // nil: nothing
+}
+
 // subject is one subject's queue.
 type subject struct {
 	name string
 	// queue holds the outputs not yet known stored, oldest first; the first
 	// sent of them are in flight.
-	queue []bus.Out
+	queue []entry
 	sent  int
 	// failed: the head was refused. The subject sends nothing until the
 	// results of those in flight are in, then retries the head alone.
@@ -197,31 +204,42 @@ func (o *Outbox) wakeSender() {
 // is room.
 func (o *Outbox) Add(ctx context.Context, outs ...bus.Out) error {
 	for _, out := range outs {
-		for {
-			o.mu.Lock()
-			if o.n < o.cfg.Limit {
-				s := o.subjects[out.Subject]
-				if s == nil {
-					s = &subject{name: out.Subject}
-					o.subjects[out.Subject] = s
-				}
-				s.queue = append(s.queue, out)
-				o.n++
-				o.markReady(s)
-				o.mu.Unlock()
-				o.wakeSender()
-				break
-			}
-			wait := o.changed
-			o.mu.Unlock()
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("outbox full (%d outputs): %w", o.cfg.Limit, ctx.Err())
-			case <-wait:
-			}
+		if err := o.AddThen(ctx, out, nil); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// AddThen queues out like Add and calls stored, from the outbox's own
+// goroutine, once out is stored (or found stored before): a stage
+// acknowledges the input out was made from there, so its input is never
+// acknowledged while its output could still be lost. An output the outbox
+// drops on shutdown never calls stored.
+func (o *Outbox) AddThen(ctx context.Context, out bus.Out, stored func()) error {
+	for {
+		o.mu.Lock()
+		if o.n < o.cfg.Limit {
+			s := o.subjects[out.Subject]
+			if s == nil {
+				s = &subject{name: out.Subject}
+				o.subjects[out.Subject] = s
+			}
+			s.queue = append(s.queue, entry{out: out, stored: stored})
+			o.n++
+			o.markReady(s)
+			o.mu.Unlock()
+			o.wakeSender()
+			return nil
+		}
+		wait := o.changed
+		o.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("outbox full (%d outputs): %w", o.cfg.Limit, ctx.Err())
+		case <-wait:
+		}
+	}
 }
 
 // Pending is how many outputs wait to be stored.
@@ -273,13 +291,13 @@ func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
 				}
 			case s.failed:
 				if len(s.queue) > 0 {
-					batch = append(batch, toSend{s: s, out: s.queue[0], retry: true})
+					batch = append(batch, toSend{s: s, out: s.queue[0].out, retry: true})
 					s.sent = 1
 				}
 				s.ready = false
 			default:
 				for s.sent < len(s.queue) && s.sent < o.cfg.Window {
-					batch = append(batch, toSend{s: s, out: s.queue[s.sent]})
+					batch = append(batch, toSend{s: s, out: s.queue[s.sent].out})
 					s.sent++
 				}
 				s.ready = false
@@ -411,6 +429,7 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 		s := in.s
 		s.sent--
 		var attempt int
+		var stored func()
 		switch {
 		case s.failed && !in.retry:
 			// Sent behind the refused head: sent again after its retry.
@@ -418,7 +437,8 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 				o.log.Warn().Str("msg_id", in.id).Str("subject", s.name).Msg("output stored ahead of a refused one on its subject")
 			}
 		case err == nil:
-			s.queue[0] = bus.Out{}
+			stored = s.queue[0].stored
+			s.queue[0] = entry{}
 			if s.queue = s.queue[1:]; len(s.queue) == 0 {
 				s.queue = nil // let the backing array go
 			}
@@ -445,6 +465,9 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 		pending := o.n
 		o.mu.Unlock()
 		o.wakeSender()
+		if stored != nil {
+			stored()
+		}
 		if attempt > 0 {
 			o.retries.Inc()
 			ev := o.log.Debug()

@@ -250,3 +250,53 @@ func TestWindowOrderAndRetries(t *testing.T) {
 		t.Fatalf("%d offers, %d of them duplicates: want 304 new offers (four refusals retried)", st.offers, st.dropped)
 	}
 }
+
+// TestStoredCalledOnceStored: AddThen's callback runs once per output, only
+// after the store accepted it: never while the store refuses it, and never
+// for an output still queued.
+func TestStoredCalledOnceStored(t *testing.T) {
+	f := &flaky{fail: map[string]int{}, open: make(chan struct{})}
+	o, err := New(Config{MaxBackoff: time.Millisecond}, f, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	var mu sync.Mutex
+	called := map[string]int{}
+	storedWhenCalled := map[string]bool{}
+	for i := range 6 {
+		id := out(i).Msg.MsgID()
+		if err := o.AddThen(ctx, out(i), func() {
+			stored := false
+			for _, s := range f.ids() {
+				stored = stored || strings.HasSuffix(s, " "+id)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			called[id]++
+			storedWhenCalled[id] = stored
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(t, "refused at least once", func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.offers >= 3 })
+	mu.Lock()
+	if len(called) != 0 {
+		t.Fatalf("called back for %v while the store refused everything", called)
+	}
+	mu.Unlock()
+	close(f.open)
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	wait(t, "every callback", func() bool { mu.Lock(); defer mu.Unlock(); return len(called) == 6 })
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range called {
+		if n != 1 || !storedWhenCalled[id] {
+			t.Errorf("%s: called %d times, stored when called: %v", id, n, storedWhenCalled[id])
+		}
+	}
+}

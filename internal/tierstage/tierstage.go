@@ -11,10 +11,12 @@
 //   - a tier evicted for idleness that comes back is rebuilt from its
 //     recorded ticks first (State.Returning), and counted;
 //   - outputs go to an outbox, which stores them in order on each subject
-//     whatever happens to the publishes, so a tick is acknowledged as soon
-//     as its state has moved on; on shutdown the outbox gets a few seconds
-//     to store what is left, and what it cannot is made again by the next
-//     start's replay.
+//     whatever happens to the publishes, and acknowledges a tick only once
+//     its output is stored (bus.Msg.Defer), so the partition durable's
+//     acknowledgement floor never passes an output that could be lost; on
+//     shutdown the outbox gets a few seconds to store what is left, and
+//     what it cannot is made again by the next owner, to whom its ticks
+//     are redelivered.
 //
 // The stage itself is a State and a Step; the algorithms stay in their own
 // pure packages.
@@ -157,8 +159,8 @@ func (r *Runtime) release(p int) {
 }
 
 // handle folds one tick into its tier's state and queues the tick's output
-// in the outbox; the input is acknowledged at once, the outbox stores the
-// output whatever happens.
+// in the outbox, which stores it whatever happens and only then
+// acknowledges the tick. A tick without an output is acknowledged at once.
 func (r *Runtime) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	var tick proto.Metrics
 	if err := r.bus.Decode(m, proto.KindMetrics, &tick); err != nil {
@@ -174,7 +176,7 @@ func (r *Runtime) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		return nil, nil
 	}
 	subject := proto.Subject(r.bus.Prefix(), r.spec.Output, tick.App, tick.Tier)
-	if err := r.out.Add(ctx, bus.Out{Subject: subject, Msg: out}); err != nil {
+	if err := r.out.AddThen(ctx, bus.Out{Subject: subject, Msg: out}, m.Defer()); err != nil {
 		// Only when stopping with a full outbox: this tick's output is
 		// lost to this process; the next start's replay makes it again.
 		return nil, err

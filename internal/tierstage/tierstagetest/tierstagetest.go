@@ -136,19 +136,30 @@ func (h Harness) Refuse(t *testing.T, b *bus.Bus, on bool) {
 	}
 }
 
-// Handled waits until the process has acknowledged every stored tick and,
-// when queued is set, its outbox holds outputs it failed to store.
+// Handled waits until the process has handled every stored tick: without
+// queued, every tick is acknowledged; with queued, its outbox holds outputs
+// it failed to store, every tick was delivered, and the ticks those outputs
+// were made from are not acknowledged (an acknowledgement waits for the
+// output).
 func (r *Run) Handled(t *testing.T, b *bus.Bus, queued bool) {
 	t.Helper()
 	stream := proto.StreamName(b.Prefix(), proto.KindMetrics)
 	natstest.Eventually(t, 30*time.Second, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := natstest.GroupDrained(ctx, b, stream, r.h.Name); err != nil {
-			return err
+		if !queued {
+			return natstest.GroupDrained(ctx, b, stream, r.h.Name)
 		}
-		if queued && (r.Stage.Pending() == 0 || r.Retries(t) == 0) {
+		pending, awaiting, err := natstest.GroupPending(ctx, b, stream, r.h.Name)
+		switch {
+		case err != nil:
+			return err
+		case pending > 0:
+			return fmt.Errorf("%d ticks not delivered yet", pending)
+		case r.Stage.Pending() == 0 || r.Retries(t) == 0:
 			return fmt.Errorf("no output waiting after a failed publish (pending %d)", r.Stage.Pending())
+		case awaiting == 0:
+			return fmt.Errorf("%d outputs not stored, but every tick is acknowledged", r.Stage.Pending())
 		}
 		return nil
 	})
