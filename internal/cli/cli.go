@@ -118,10 +118,29 @@ func (f *Flags) Duration(p *time.Duration, name string, def time.Duration, usage
 	f.FS.DurationVar(p, name, def, f.usage(name, usage))
 }
 
-// Parse parses args and reports the first bad environment variable or flag.
+// Parse parses args and reports the first bad environment variable or flag,
+// or an argument left over: flag parsing stops at the first word that is not
+// a flag, so a misspelt subcommand or a stray word would otherwise leave
+// every flag after it silently unset.
 func (f *Flags) Parse(args []string) error {
-	if len(f.errs) > 0 {
-		return f.errs[0]
+	rest, err := f.ParseArgs(args)
+	if err != nil {
+		return err
 	}
-	return f.FS.Parse(args)
+	if len(rest) > 0 {
+		return fmt.Errorf("%s: unexpected argument %q (the flags after it would be ignored; -h lists the flags)", f.FS.Name(), rest[0])
+	}
+	return nil
+}
+
+// ParseArgs is Parse for a command that takes arguments after its flags:
+// it returns them.
+func (f *Flags) ParseArgs(args []string) ([]string, error) {
+	if len(f.errs) > 0 {
+		return nil, f.errs[0]
+	}
+	if err := f.FS.Parse(args); err != nil {
+		return nil, err
+	}
+	return f.FS.Args(), nil
 }

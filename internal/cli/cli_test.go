@@ -35,3 +35,32 @@ func TestFlagsBadEnv(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestParseRefusesLeftoverArguments: a word that is not a flag ends flag
+// parsing, so Parse refuses it (naming it) rather than leave the flags
+// after it unset; ParseArgs returns such words to a command that takes them.
+func TestParseRefusesLeftoverArguments(t *testing.T) {
+	noenv := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		word string
+	}{
+		{[]string{"bogus-subcommand", "-http.addr", ":1"}, "bogus-subcommand"},
+		{[]string{"-http.addr", ":1", "tail", "-h"}, "tail"},
+	} {
+		f := cli.New("collector", noenv)
+		var addr string
+		f.String(&addr, "http.addr", "127.0.0.1:8082", "")
+		err := f.Parse(c.args)
+		if err == nil || !strings.Contains(err.Error(), `unexpected argument "`+c.word+`"`) {
+			t.Errorf("%v: %v, want %q refused by name", c.args, err, c.word)
+		}
+	}
+	f := cli.New("tail", noenv)
+	var since time.Duration
+	f.Duration(&since, "since", 0, "")
+	rest, err := f.ParseArgs([]string{"-since", "1h", "apm.decision.>"})
+	if err != nil || len(rest) != 1 || rest[0] != "apm.decision.>" || since != time.Hour {
+		t.Fatalf("ParseArgs: %v %v %v", rest, since, err)
+	}
+}

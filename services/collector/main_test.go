@@ -28,6 +28,9 @@ func TestReplayFlags(t *testing.T) {
 		{[]string{"replay", "--as", "shadow", "--nope"}, "not defined"},
 		{[]string{"replay", "--as", "api", "--config", live}, "names that app mode: live"},
 		{[]string{"replay", "--as", "api", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, "missing.yaml"},
+		{[]string{"replay", "--as", "shadow", "extra"}, `unexpected argument "extra"`},
+		{[]string{"tail", "-h"}, `unexpected argument "tail"`},
+		{[]string{"-http.addr", "127.0.0.1:0", "bogus", "-nats.url", "nats://127.0.0.1:1"}, `unexpected argument "bogus"`},
 	}
 	for _, c := range cases {
 		err := run(context.Background(), c.args, noenv)

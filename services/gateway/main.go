@@ -53,13 +53,14 @@ func tailCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	var noFollow bool
 	f.Duration(&since, "since", 0, "also print the messages of this much event time before now (e.g. 1h; 0: new ones only)")
 	f.Bool(&noFollow, "no-follow", false, "stop after the recorded messages instead of waiting for new ones")
-	if err := f.Parse(args); err != nil {
+	rest, err := f.ParseArgs(args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
-	filters = append(filters, f.FS.Args()...)
+	filters = append(filters, rest...)
 	if len(filters) == 0 {
 		return errors.New("tail: give a subject filter, e.g. gateway tail 'apm.decision.>' --since 1h")
 	}
