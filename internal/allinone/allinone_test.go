@@ -55,6 +55,7 @@ func testConfig(t *testing.T, start time.Time, ticks int) allinone.Config {
 }
 
 type run struct {
+	t      *testing.T
 	sys    *allinone.System
 	b      *bus.Bus            // a probe's bus, for reading the streams
 	js     jetstream.JetStream // raw access, for what the bus never does
@@ -65,7 +66,7 @@ type run struct {
 func start(t *testing.T, cfg allinone.Config) *run {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &run{cancel: cancel, done: make(chan error, 1)}
+	r := &run{t: t, cancel: cancel, done: make(chan error, 1)}
 	up := make(chan *allinone.System, 1)
 	go func() {
 		r.done <- allinone.Run(ctx, cfg, natstest.Log(t), func(s *allinone.System) { up <- s })
@@ -83,12 +84,16 @@ func start(t *testing.T, cfg allinone.Config) *run {
 	return r
 }
 
+// stop stops the all-in-one, which must return no error: a stop asked is
+// not a failure, and the process exits 0.
 func (r *run) stop() {
 	if r.cancel == nil {
 		return
 	}
 	r.cancel()
-	<-r.done
+	if err := <-r.done; err != nil {
+		r.t.Errorf("all-in-one stopped with %v", err)
+	}
 	r.cancel = nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -255,5 +256,26 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if r := (bus.Config{Token: "s3cret"}).Redacted(); r.Token == "s3cret" {
 		t.Fatal("token not redacted")
+	}
+}
+
+// TestConnectErrorHidesPassword: a URL the client refuses is named in the
+// error without its password, well-formed or not.
+func TestConnectErrorHidesPassword(t *testing.T) {
+	for _, u := range []string{
+		"nats://u:s3cret@[::1",          // unclosed bracket
+		"nats://u:s3cret@bad host:4222", // a space
+		"nats://u:s3cret@%zz:4222",      // a bad escape
+		"nats://u:s3cret@host:port",     // a port that is not a number
+	} {
+		cfg := bus.DefaultConfig()
+		cfg.URL = u
+		_, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
+		if err == nil {
+			t.Fatalf("%s: connected", u)
+		}
+		if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "REDACTED") {
+			t.Errorf("%s: error shows the password: %v", u, err)
+		}
 	}
 }

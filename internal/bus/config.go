@@ -155,7 +155,18 @@ func redactURL(s string) string {
 	parts := strings.Split(s, ",")
 	for i, p := range parts {
 		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil || u.User == nil {
+		if err != nil {
+			// Malformed: hide whatever stands before an @ all the same.
+			if at := strings.LastIndex(p, "@"); at >= 0 {
+				start := strings.Index(p, "://") + len("://")
+				if start < len("://") || start > at {
+					start = 0
+				}
+				parts[i] = p[:start] + "REDACTED" + p[at:]
+			}
+			continue
+		}
+		if u.User == nil {
 			continue
 		}
 		if _, has := u.User.Password(); has {

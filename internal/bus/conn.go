@@ -2,7 +2,9 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -68,7 +70,11 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	opts = append(opts, auth...)
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", cfg.URL, err)
+		// The client's parse error quotes the URL: password and all.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL)
+		}
+		return nil, fmt.Errorf("connect %s: %w", redactURL(cfg.URL), err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(20*time.Second),
 		// An async publish that gets no acknowledgement (a denied subject, a
@@ -154,6 +160,12 @@ func (b *Bus) Close(timeout time.Duration) error {
 	case <-b.js.PublishAsyncComplete():
 	case <-time.After(timeout):
 		b.log.Warn().Int("pending", b.js.PublishAsyncPending()).Msg("closing with publishes not acknowledged")
+	}
+	if !b.nc.IsConnected() {
+		// Never connected, or reconnecting: there is nothing to drain
+		// (what waits in the reconnect buffer cannot be sent).
+		b.nc.Close()
+		return nil
 	}
 	closed := make(chan struct{})
 	b.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })

@@ -124,8 +124,16 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		stopHTTP()
 		return <-httpDone
 	}
-	if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
+	// A stop asked while waiting for NATS or the streams is a normal stop.
+	stoppedWaiting := func(err error) error {
+		if ctx.Err() != nil {
+			log.Info().Err(err).Msg("stopped before the bus was ready")
+			return stopHTTPNow()
+		}
 		return errors.Join(err, stopHTTPNow())
+	}
+	if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
+		return stoppedWaiting(err)
 	}
 	if busCfg.Provision {
 		err = b.Provision(ctx)
@@ -133,7 +141,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		err = b.WaitStreams(ctx, 5*time.Second)
 	}
 	if err != nil {
-		return errors.Join(err, stopHTTPNow())
+		return stoppedWaiting(err)
 	}
 	ready.Set("streams")
 	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file, HTTPAddr: httpAddr})

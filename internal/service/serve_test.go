@@ -27,7 +27,8 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestUnreachableNATS: a service whose NATS server does not answer still
-// serves /healthz (alive) and /readyz (503, saying why), and stops cleanly.
+// serves /healthz (alive) and /readyz (503, saying why), and stops cleanly:
+// Main returns nil, so the process exits 0.
 func TestUnreachableNATS(t *testing.T) {
 	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -61,7 +62,10 @@ func TestUnreachableNATS(t *testing.T) {
 	}
 	cancel()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Main stopped with %v, want nil (a stop asked is not a failure)", err)
+		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Main did not return after cancel")
 	}
