@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,5 +53,42 @@ func TestHandler(t *testing.T) {
 				t.Fatal("no content security policy")
 			}
 		})
+	}
+}
+
+// TestVendoredFilesMatchSums: the vendored libraries the dashboard embeds
+// are exactly the bytes vendor/refresh.sh fetched (vendor/SHA256SUMS), and
+// nothing unlisted is embedded beside them: a hand edit or a stray file
+// fails here instead of shipping.
+func TestVendoredFilesMatchSums(t *testing.T) {
+	sums, err := os.ReadFile("vendor/SHA256SUMS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		want, name, ok := strings.Cut(line, "  ")
+		if !ok {
+			t.Fatalf("SHA256SUMS line %q: want \"<sum>  <file>\"", line)
+		}
+		data, err := os.ReadFile(filepath.Join("vendor", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
+			t.Errorf("vendor/%s: sha256 %s, SHA256SUMS says %s (re-run vendor/refresh.sh rather than edit it)", name, got, want)
+		}
+		listed[name] = true
+	}
+	for _, dir := range []string{"uplot", "msgpack"} {
+		entries, err := os.ReadDir(filepath.Join("vendor", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if name := dir + "/" + e.Name(); !listed[name] {
+				t.Errorf("vendor/%s is embedded but not in SHA256SUMS", name)
+			}
+		}
 	}
 }

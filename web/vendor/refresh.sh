@@ -1,12 +1,16 @@
 #!/bin/sh
 # refresh.sh fetches the dashboard's vendored libraries from the npm registry
-# and copies their browser builds and licences here. It needs npm and tar;
-# `go run` never needs it. Pin versions by passing them:
-#   web/vendor/refresh.sh [uplot-version] [msgpack-version]
+# (npm checks each package against the registry's integrity hash) and copies
+# their browser builds and licences here, then records the vendored files'
+# SHA-256 sums in SHA256SUMS, which web_test.go checks. It needs npm, tar and
+# sha256sum; `go run` never needs it. By default it fetches the versions in
+# VERSIONS again (the same bytes); to upgrade, name the versions:
+#   web/vendor/refresh.sh [uplot-version] [msgpack-version]     (e.g. latest latest)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-uplot=${1:-latest}
-msgpack=${2:-latest}
+pinned() { sed -n "s|^$1 ||p" "$here/VERSIONS"; }
+uplot=${1:-$(pinned uplot)}
+msgpack=${2:-$(pinned @msgpack/msgpack)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -22,4 +26,5 @@ cp m/package/LICENSE "$here/msgpack/"
 printf 'uplot %s\n@msgpack/msgpack %s\n' \
 	"$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' u/package/package.json | head -1)" \
 	"$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' m/package/package.json | head -1)" >"$here/VERSIONS"
+(cd "$here" && sha256sum uplot/* msgpack/* >SHA256SUMS)
 cat "$here/VERSIONS"
