@@ -277,7 +277,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			// Nothing to wait for: acknowledge at once, without a hop
 			// through the tracker.
 			if aerr := jm.Ack(); aerr != nil {
-				log.Warn().Err(aerr).Str("subject", jm.Subject()).Msg("ack failed")
+				b.withMsg(log.Warn().Err(aerr), subjectOf(b.cfg.Prefix, jm), jm.Headers().Get(jetstream.MsgIDHeader)).Msg("ack failed")
 			}
 			acked.Inc()
 			return
@@ -523,7 +523,7 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 	switch {
 	case err == nil:
 		if aerr := p.msg.Ack(); aerr != nil {
-			b.log.Warn().Err(aerr).Str("subject", p.msg.Subject()).Msg("ack failed")
+			b.withMsg(b.log.Warn().Err(aerr), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Msg("ack failed")
 		}
 	case IsPermanent(err):
 		outcome = b.deadLetter(spec, p.msg, err)

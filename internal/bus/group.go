@@ -721,7 +721,7 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case !live:
-			b.log.Debug().Err(herr).Str("subject", msg.Subject).Uint64("seq", msg.Seq).Msg("rebuild: handler refused a message handled before")
+			b.withMsg(b.log.Debug().Err(herr), msg.Subject, msg.Header.Get(jetstream.MsgIDHeader)).Uint64("seq", msg.Seq).Msg("rebuild: handler refused a message handled before")
 			return nil
 		case IsPermanent(herr) || msg.Delivered >= uint64(spec.MaxDeliver):
 			if !IsPermanent(herr) {
