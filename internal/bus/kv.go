@@ -63,10 +63,11 @@ func (r *Replicas) Keys(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
-// Watch hands fn every value stored in the bucket (deletes and purges are
-// skipped): first the current value of each key, then started is called
-// once, then every change as it is stored, until ctx ends. fn runs on
-// Watch's goroutine, one call at a time. It returns nil when ctx ends.
+// Watch hands fn every value stored in the bucket: first the current value
+// of each key, then started is called once, then every change as it is
+// stored, until ctx ends; a deleted or purged key comes as a nil value. fn
+// runs on Watch's goroutine, one call at a time. It returns nil when ctx
+// ends.
 func (r *Replicas) Watch(ctx context.Context, started func(), fn func(key string, value []byte)) error {
 	w, err := r.kv.WatchAll(ctx)
 	if err != nil {
@@ -92,6 +93,7 @@ func (r *Replicas) Watch(ctx context.Context, started func(), fn func(key string
 				continue
 			}
 			if e.Operation() != jetstream.KeyValuePut {
+				fn(e.Key(), nil)
 				continue
 			}
 			fn(e.Key(), e.Value())

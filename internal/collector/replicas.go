@@ -33,21 +33,35 @@ func newReplicaView(log zerolog.Logger) *replicaView {
 
 // watch follows the bucket until ctx ends, calling started once it holds
 // every state stored when it began. A value that cannot be decoded is
-// logged and counted, and the tier keeps the state it had.
+// logged and counted, and the tier keeps the state it had; a deleted key
+// drops the tier's state (the executor has recorded none).
 func (v *replicaView) watch(ctx context.Context, kv *bus.Replicas, started func()) error {
 	return kv.Watch(ctx, started, func(key string, value []byte) {
+		if value == nil {
+			v.set(key, nil)
+			return
+		}
 		var st proto.ReplicaState
 		if err := proto.Decode(value, &st); err != nil {
 			v.undecodable.Inc()
 			v.log.Warn().Err(err).Str("key", key).Int("bytes", len(value)).Msg("undecodable replica state ignored")
 			return
 		}
-		v.mu.Lock()
-		v.states[key] = st
-		close(v.changed)
-		v.changed = make(chan struct{})
-		v.mu.Unlock()
+		v.set(key, &st)
 	})
+}
+
+// set records key's state (nil: none) and wakes the waiters.
+func (v *replicaView) set(key string, st *proto.ReplicaState) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if st == nil {
+		delete(v.states, key)
+	} else {
+		v.states[key] = *st
+	}
+	close(v.changed)
+	v.changed = make(chan struct{})
 }
 
 // get returns a tier's state and the channel closed at the next change.

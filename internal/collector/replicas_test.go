@@ -34,3 +34,43 @@ func TestUndecodableReplicaStateCounted(t *testing.T) {
 		t.Fatal("an undecodable value became the tier's state")
 	}
 }
+
+// TestReplicaViewDropsDeletedKeys: a tier's replica state deleted from the
+// bucket leaves the collector's view too, rather than stamping ticks with a
+// committed count the executor no longer records.
+func TestReplicaViewDropsDeletedKeys(t *testing.T) {
+	h := newHarness(t, DefaultConfig(), "apps:\n  edge:\n    source: push\n    tiers: [{name: web}]\n")
+	natstest.Serve(t, "collector run", h.svc.Run)
+	ctx := context.Background()
+	kv, err := h.bus.Replicas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := proto.ReplicaKey("edge", "web")
+	data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "edge", Tier: "web", Desired: 4, Ready: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Put(ctx, key, data); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 15*time.Second, func() error {
+		if _, ok, _ := h.svc.view.get(key); !ok {
+			return fmt.Errorf("state of %s not seen yet", key)
+		}
+		return nil
+	})
+	raw, err := natstest.JetStream(t, h.bus).KeyValue(ctx, proto.ReplicaBucket(h.bus.Prefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 15*time.Second, func() error {
+		if st, ok, _ := h.svc.view.get(key); ok {
+			return fmt.Errorf("deleted state of %s still in the view: %+v", key, st)
+		}
+		return nil
+	})
+}
