@@ -1,0 +1,109 @@
+package gateway_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestTooManyClients: past MaxClients a WebSocket is refused with 503 "too
+// many clients" before the upgrade, and the slot frees when a client leaves.
+func TestTooManyClients(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.MaxClients = 1
+	e := startEnv(t, cfg)
+	first := mustDial(t, e.srv.URL)
+	_, resp, err := dial(t, e.srv.URL, "", nil)
+	if err == nil {
+		t.Fatal("second client accepted past MaxClients 1")
+	}
+	if resp == nil {
+		t.Fatalf("second client: %v, no HTTP answer", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "too many clients") {
+		t.Fatalf("second client: %d %q, want 503 \"too many clients\"", resp.StatusCode, body)
+	}
+	if v := metricValue(t, e.reg, "headroom_gateway_clients"); v != 1 {
+		t.Fatalf("headroom_gateway_clients %v, want 1", v)
+	}
+	_ = first.conn.Close()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		c, _, err := dial(t, e.srv.URL, "", nil)
+		if err != nil {
+			return err
+		}
+		if f := c.next(t); f.Type != gateway.FrameHello {
+			t.Fatalf("got %+v, want hello", f)
+		}
+		return nil
+	})
+}
+
+// TestTooManySubscriptions: past MaxSubscriptions a subscribe gets a
+// "limit" error frame naming it and the connection stays; a repeated id
+// replaces its subscription instead of counting twice, and an unsubscribe
+// frees a slot.
+func TestTooManySubscriptions(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.MaxSubscriptions = 2
+	e := startEnv(t, cfg)
+	c := mustDial(t, e.srv.URL)
+	sub := func(id string) gateway.Request {
+		return gateway.Request{Op: gateway.OpSubscribe, ID: id, App: "shop", Kinds: []string{"metrics"}}
+	}
+	for _, id := range []string{"s1", "s2", "s1"} {
+		c.send(t, sub(id))
+		if f := c.next(t); f.Type != gateway.FrameSubscribed || f.Sub != id {
+			t.Fatalf("subscribe %s: got %+v, want subscribed", id, f)
+		}
+	}
+	c.send(t, sub("s3"))
+	f := c.next(t)
+	if f.Type != gateway.FrameError || f.Code != gateway.CodeLimit || f.Sub != "s3" || !strings.Contains(f.Message, "too many subscriptions") {
+		t.Fatalf("third subscription: got %+v, want a limit error", f)
+	}
+	c.send(t, gateway.Request{Op: gateway.OpUnsubscribe, ID: "s2"})
+	c.send(t, sub("s3"))
+	if f := c.next(t); f.Type != gateway.FrameSubscribed || f.Sub != "s3" {
+		t.Fatalf("after unsubscribe: got %+v, want subscribed s3", f)
+	}
+}
+
+// TestMaxHistoryBytes: a replay stops before the message that would pass
+// MaxHistoryBytes; history_done says it was truncated by that cap.
+func TestMaxHistoryBytes(t *testing.T) {
+	one, err := proto.Encode(tick("shop", "web", 0, 1).Msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := gateway.DefaultConfig()
+	cfg.MaxHistoryBytes = int64(3*len(one) + len(one)/2) // room for three messages, not four
+	e := startEnv(t, cfg)
+	for i := range 10 {
+		publish(t, e.bus, tick("shop", "web", i, 1))
+	}
+	c := mustDial(t, e.srv.URL)
+	c.send(t, gateway.Request{Op: gateway.OpSubscribe, ID: "h", Subjects: []string{"apm.metrics.shop.web"}, Since: millis(0)})
+	frames := c.until(t, gateway.FrameHistoryDone)
+	done := frames[len(frames)-1]
+	var n int
+	for _, f := range frames {
+		if f.Type == gateway.FrameMsg {
+			if len(f.Data) != len(one) {
+				t.Fatalf("payload of %d bytes, want %d", len(f.Data), len(one))
+			}
+			n++
+		}
+	}
+	if n != 3 || done.Count != 3 || !done.Truncated || done.Reason != "max_history_bytes" {
+		t.Fatalf("%d messages, done %+v; want 3, truncated by max_history_bytes", n, done)
+	}
+}
