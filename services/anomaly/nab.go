@@ -404,14 +404,22 @@ func readNABFile(path string) (*nabSeries, error) {
 		return nil, fmt.Errorf("open nab file: %w", err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(bufio.NewReader(f))
+	return readNABSeries(bufio.NewReader(f), path)
+}
+
+// readNABSeries reads a timestamp,value CSV keeping each timestamp's text;
+// errors start with name. Rows stay in file order: real NAB files repeat or
+// step back a timestamp at clock changes (see nab.spans), which is why this
+// is not trace.ReadTable.
+func readNABSeries(r io.Reader, name string) (*nabSeries, error) {
+	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: read header: %w", path, err)
+		return nil, fmt.Errorf("%s: read header: %w", name, err)
 	}
 	if len(head) < 2 {
-		return nil, fmt.Errorf("%s: header needs timestamp,value", path)
+		return nil, fmt.Errorf("%s: header needs timestamp,value", name)
 	}
 	s := &nabSeries{}
 	for line := 2; ; line++ {
@@ -420,18 +428,18 @@ func readNABFile(path string) (*nabSeries, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
+			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
 		if len(rec) < 2 {
-			return nil, fmt.Errorf("%s: line %d: want timestamp,value", path, line)
+			return nil, fmt.Errorf("%s: line %d: want timestamp,value", name, line)
 		}
 		ts, err := trace.ParseTime(rec[0])
 		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
+			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%s: line %d: value %q is not a finite number", path, line, rec[1])
+			return nil, fmt.Errorf("%s: line %d: value %q is not a finite number", name, line, rec[1])
 		}
 		s.stamps = append(s.stamps, rec[0])
 		s.texts = append(s.texts, strings.TrimSpace(rec[1]))
@@ -439,7 +447,7 @@ func readNABFile(path string) (*nabSeries, error) {
 		s.values = append(s.values, v)
 	}
 	if len(s.times) == 0 {
-		return nil, fmt.Errorf("%s: %w", path, trace.ErrEmpty)
+		return nil, fmt.Errorf("%s: %w", name, trace.ErrEmpty)
 	}
 	return s, nil
 }
@@ -454,12 +462,7 @@ func writeNABResult(path string, s *nabSeries) error {
 	if err != nil {
 		return fmt.Errorf("create result: %w", err)
 	}
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "timestamp,value,anomaly_score")
-	for i := range s.values {
-		fmt.Fprintf(w, "%s,%s,%s\n", s.stamps[i], s.texts[i], strconv.FormatFloat(s.scores[i], 'g', -1, 64))
-	}
-	if err := w.Flush(); err != nil {
+	if err := writeNABRows(f, s); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -469,12 +472,28 @@ func writeNABResult(path string, s *nabSeries) error {
 	return nil
 }
 
+// writeNABRows writes s as timestamp,value,anomaly_score rows under a header.
+func writeNABRows(dst io.Writer, s *nabSeries) error {
+	w := bufio.NewWriter(dst)
+	fmt.Fprintln(w, "timestamp,value,anomaly_score")
+	for i := range s.values {
+		fmt.Fprintf(w, "%s,%s,%s\n", s.stamps[i], s.texts[i], strconv.FormatFloat(s.scores[i], 'g', -1, 64))
+	}
+	return w.Flush()
+}
+
 // nabFiles pairs every scored series with its label windows.
 func nabFiles(path string, corpus []*nabSeries) ([]nab.File, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read windows: %w", err)
 	}
+	return nabWindows(raw, path, corpus)
+}
+
+// nabWindows pairs every scored series with its label windows, read from
+// raw (NAB's combined_windows.json); errors name path.
+func nabWindows(raw []byte, path string, corpus []*nabSeries) ([]nab.File, error) {
 	var labels map[string][][]string
 	if err := json.Unmarshal(raw, &labels); err != nil {
 		return nil, fmt.Errorf("parse windows %s: %w", path, err)
