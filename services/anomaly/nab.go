@@ -473,13 +473,21 @@ func writeNABResult(path string, s *nabSeries) error {
 }
 
 // writeNABRows writes s as timestamp,value,anomaly_score rows under a header.
+// The CSV writer quotes a kept text only where the input had to (a quoted
+// timestamp holding a line break reads as valid, ParseTime trims it), so
+// every result reads back as the rows it was written from.
 func writeNABRows(dst io.Writer, s *nabSeries) error {
-	w := bufio.NewWriter(dst)
-	fmt.Fprintln(w, "timestamp,value,anomaly_score")
-	for i := range s.values {
-		fmt.Fprintf(w, "%s,%s,%s\n", s.stamps[i], s.texts[i], strconv.FormatFloat(s.scores[i], 'g', -1, 64))
+	w := csv.NewWriter(dst)
+	if err := w.Write([]string{"timestamp", "value", "anomaly_score"}); err != nil {
+		return err
 	}
-	return w.Flush()
+	for i := range s.values {
+		if err := w.Write([]string{s.stamps[i], s.texts[i], strconv.FormatFloat(s.scores[i], 'g', -1, 64)}); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
 }
 
 // nabFiles pairs every scored series with its label windows.
