@@ -500,7 +500,9 @@ func nabFiles(path string, corpus []*nabSeries) ([]nab.File, error) {
 }
 
 // nabWindows pairs every scored series with its label windows, read from
-// raw (NAB's combined_windows.json); errors name path.
+// raw (NAB's combined_windows.json); errors name path. A window that ends
+// before it starts is refused: the scorer would find no rows in it and
+// silently drop a labelled anomaly.
 func nabWindows(raw []byte, path string, corpus []*nabSeries) ([]nab.File, error) {
 	var labels map[string][][]string
 	if err := json.Unmarshal(raw, &labels); err != nil {
@@ -524,6 +526,9 @@ func nabWindows(raw []byte, path string, corpus []*nabSeries) ([]nab.File, error
 			b, err := trace.ParseTime(w[1])
 			if err != nil {
 				return nil, fmt.Errorf("windows %s: %s window %d: %w", path, s.rel, i, err)
+			}
+			if b.Before(a) {
+				return nil, fmt.Errorf("windows %s: %s window %d: ends at %s, before it starts at %s", path, s.rel, i, w[1], w[0])
 			}
 			f.Windows = append(f.Windows, nab.Window{Start: a, End: b})
 		}

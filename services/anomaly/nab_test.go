@@ -114,6 +114,10 @@ func TestNABCommand(t *testing.T) {
 
 func TestNABCommandErrors(t *testing.T) {
 	data, _ := writeCorpus(t)
+	reversed := filepath.Join(t.TempDir(), "reversed.json")
+	if err := os.WriteFile(reversed, []byte(`{"catA/spiky.csv": [["2014-04-02 00:00:00", "2014-04-01 00:00:00"]], "catB/calm.csv": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -124,6 +128,7 @@ func TestNABCommandErrors(t *testing.T) {
 		{"bad windows", []string{"-data", data, "-out", t.TempDir(), "-windows", filepath.Join(t.TempDir(), "nope.json")}, "read windows"},
 		{"unknown setting", []string{"-data", data, "-out", t.TempDir(), "-config", `{"Holdof":100}`}, `unknown field "Holdof"`},
 		{"unknown grid setting", []string{"-data", data, "-out", t.TempDir(), "-grid", `[{"Holdoff":100},{"Nope":1}]`}, `grid item 1: json: unknown field "Nope"`},
+		{"reversed window", []string{"-data", data, "-out", t.TempDir(), "-windows", reversed}, "catA/spiky.csv window 0: ends at 2014-04-01 00:00:00, before it starts at 2014-04-02 00:00:00"},
 		{"trailing settings", []string{"-data", data, "-out", t.TempDir(), "-config", `{"Holdoff":100} {}`}, "trailing data"},
 	}
 	for _, c := range cases {
