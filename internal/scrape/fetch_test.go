@@ -172,3 +172,38 @@ func TestFetchBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchBodyTooLarge: an exposition of MaxBody bytes is read; one byte
+// more is refused with an error naming the target and the cap.
+func TestFetchBodyTooLarge(t *testing.T) {
+	line := "# " + strings.Repeat("x", 1021) + "\n" // a 1 KiB comment line
+	for _, c := range []struct {
+		name string
+		size int
+		want string // "": read
+	}{
+		{"at the cap", scrape.MaxBody, ""},
+		{"over the cap", scrape.MaxBody + 1, fmt.Sprintf("exposition larger than %d bytes", scrape.MaxBody)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				body := "# TYPE up gauge\nup 1\n"
+				left := c.size - len(body)
+				fmt.Fprint(w, body)
+				for ; left >= len(line); left -= len(line) {
+					fmt.Fprint(w, line)
+				}
+				fmt.Fprint(w, strings.Repeat("\n", left))
+			}))
+			defer srv.Close()
+			url := srv.URL + "/metrics"
+			fams, err := scrape.Fetch(context.Background(), http.DefaultClient, url)
+			switch {
+			case c.want == "" && (err != nil || fams["up"] == nil):
+				t.Fatalf("refused or lost the series: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), url)):
+				t.Fatalf("err %v, want it to name %s and contain %q", err, url, c.want)
+			}
+		})
+	}
+}
