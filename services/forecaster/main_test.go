@@ -19,7 +19,8 @@ import (
 
 // TestSIGTERM builds the forecaster binary, runs it against an embedded
 // NATS server until /readyz answers 200, sends SIGTERM and asserts that it
-// exits 0 within 10 s, logs "stopped" and logs no error on the way out.
+// exits 0 within 10 s, having left its group and logged "stopped" and no
+// error on the way out.
 func TestSIGTERM(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "forecaster")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -97,7 +98,12 @@ func TestSIGTERM(t *testing.T) {
 	}
 	t.Logf("exited 0 in %v", time.Since(start).Round(time.Millisecond))
 	out := log()
-	if !strings.Contains(out, `"message":"stopped"`) || strings.Contains(out, `"level":"error"`) {
-		t.Fatalf("want \"stopped\" and no error in the log:\n%s", out)
+	for _, want := range []string{`"message":"joined group"`, `"message":"left group"`, `"message":"stopped"`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %s in the log:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"level":"error"`) {
+		t.Fatalf("an error logged:\n%s", out)
 	}
 }
