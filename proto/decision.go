@@ -40,6 +40,17 @@ type Decision struct {
 // it, whatever the app's mode.
 const FlagReplayedInput = "replayed-input"
 
+// FlagAnomalyMissing and FlagForecastMissing mark a decision the decider
+// took without its tick's anomaly message or without the forecast of its
+// tick's bucket: the tick waited until the decider's backlog of ticks was
+// full (an upstream stage down or far behind), and was decided on what had
+// arrived (no incidents; the latest earlier forecast, if any), as a
+// reactive controller would, so the tier stays scaled.
+const (
+	FlagAnomalyMissing  = "anomaly-missing"
+	FlagForecastMissing = "forecast-missing"
+)
+
 // DecisionID is the deterministic id of a tier's decision at ts.
 func DecisionID(app, tier string, ts int64) string { return fmt.Sprintf("d.%s.%s.%d", app, tier, ts) }
 

@@ -94,6 +94,7 @@ type Service struct {
 	decisions *prometheus.CounterVec
 	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
 	late      *prometheus.CounterVec // metrics ticks the join ignored, by reason
+	overdue   *prometheus.CounterVec // tier ticks decided without an input, by input
 }
 
 // New builds the decider; it starts nothing.
@@ -112,9 +113,13 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			Help: "Metrics ticks not decided because their app had already decided a tick at or after their time, by reason: " +
 				"redelivered for the metrics of a tier at the last tick decided, already in its decision (expected after a restart); " +
 				"late for any other (out of order: an older tick, or a tier's tick that came after its tick was decided without it)."},
-			[]string{"reason"})}
+			[]string{"reason"}),
+		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
+			Help: "Tier ticks decided without their anomaly message or forecast because the app's backlog of ticks waiting for them was full " +
+				"(an upstream stage down or behind by more than the decider's lookback), by the input missing: anomaly or forecast."},
+			[]string{"missing"})}
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late} {
+		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -122,6 +127,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	s.state = NewApps(cfg, config.LimitsOf(d.Config), s.log)
 	s.state.Late = s.noteLate
+	s.state.Overdue = s.noteOverdue
 	d.Ready.Wait("decider")
 	for _, name := range slices.Sorted(maps.Keys(cfg.Apps)) {
 		var tiers []string
@@ -241,6 +247,21 @@ func (s *Service) noteLate(m *proto.Metrics, released int64, redelivered bool) {
 	s.late.WithLabelValues(reason).Inc()
 	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(released)).
 		Str("reason", reason).Msg("late tick not decided")
+}
+
+// noteOverdue counts a tick decided without some of its inputs (missing,
+// by tier) and warns at the first of a run of them, naming the app, its
+// tiers and what they lack.
+func (s *Service) noteOverdue(appName string, ts int64, missing map[string][]string, first bool) {
+	for _, tier := range slices.Sorted(maps.Keys(missing)) {
+		for _, in := range missing[tier] {
+			s.overdue.WithLabelValues(in).Inc()
+		}
+		if first {
+			s.log.Warn().Str("app", appName).Str("tier", tier).Strs("missing", missing[tier]).Time("tick_time", proto.Time(ts)).
+				Msg("deciding without the tick's anomaly message or forecast: the decider's backlog waiting for them is full (is an upstream stage down?)")
+		}
+	}
 }
 
 // flush stores a's pending decisions in order, marking each sent once stored.

@@ -12,4 +12,13 @@
 // same decisions live, replayed or after a restart. After a restart the
 // decider replays its input streams from the start and publishes only
 // decisions newer than the last stored per tier, so none is lost or repeated.
+//
+// Memory: an app's ticks wait for their anomaly messages and forecasts at
+// most as many ticks as the lookback holds (what a rebuild replays, metrics
+// first). If an upstream stage is down or further behind than that, each
+// new tick decides the oldest waiting one on what it has, flagged
+// proto.FlagAnomalyMissing or proto.FlagForecastMissing, counted
+// (headroom_decider_overdue_ticks_total) and warned of: the tier stays
+// scaled reactively and the decider's memory stays bounded. Which ticks are
+// decided so depends only on the input order.
 package decider

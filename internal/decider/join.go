@@ -13,12 +13,18 @@ type frame struct {
 	metrics   map[string]*proto.Metrics
 	incidents map[string][]string
 	forecasts map[string]*proto.Forecast
+	// missing names, by tier, the inputs an overdue tick was released
+	// without ("anomaly", "forecast"); nil for a complete tick.
+	missing map[string][]string
 }
 
 // joiner buffers one app's inputs and releases complete ticks in event-time
 // order. It is not safe for concurrent use.
 type joiner struct {
 	step time.Duration // forecast bucket width
+	// limit bounds pending: a metrics tick beyond it releases the oldest
+	// pending tick as it is, overdue (see overdue); 0 for no bound.
+	limit int
 
 	metrics   map[int64]map[string]*proto.Metrics
 	anomalies map[int64]map[string][]string
@@ -124,6 +130,37 @@ func (j *joiner) next() (*frame, bool) {
 	if len(j.pending) == 0 || !j.complete(j.pending[0]) {
 		return nil, false
 	}
+	return j.pop(), true
+}
+
+// overdue releases the earliest pending tick, complete or not, when more
+// than limit ticks are pending: its anomaly message or forecast is so late
+// that keeping it would let the backlog, and the memory it holds, grow for
+// as long as an upstream stage is down. The frame names what it lacks in
+// missing. Only the count of metrics ticks decides it, so the same input
+// order releases the same ticks overdue.
+func (j *joiner) overdue() (*frame, bool) {
+	if j.limit <= 0 || len(j.pending) <= j.limit {
+		return nil, false
+	}
+	ts := j.pending[0]
+	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))
+	missing := map[string][]string{}
+	for tier := range j.metrics[ts] {
+		if j.anomalyWM[tier] < ts {
+			missing[tier] = append(missing[tier], "anomaly")
+		}
+		if fs := j.forecasts[tier]; len(fs) == 0 || fs[len(fs)-1].TS < bucket {
+			missing[tier] = append(missing[tier], "forecast")
+		}
+	}
+	f := j.pop()
+	f.missing = missing
+	return f, true
+}
+
+// pop releases the earliest pending tick with the inputs it has.
+func (j *joiner) pop() *frame {
 	ts := j.pending[0]
 	j.pending = j.pending[1:]
 	f := &frame{ts: ts, metrics: j.metrics[ts], incidents: map[string][]string{}, forecasts: map[string]*proto.Forecast{}}
@@ -148,5 +185,5 @@ func (j *joiner) next() (*frame, bool) {
 		j.forecasts[tier] = fs[keep:]
 	}
 	j.released, j.releasedTiers = ts, f.metrics
-	return f, true
+	return f
 }

@@ -3,6 +3,7 @@ package decider
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -28,6 +29,23 @@ func (c Config) Lookback() time.Duration {
 	return w + time.Hour
 }
 
+// backlog is how many ticks an app's join keeps waiting for their anomaly
+// messages and forecasts: the ticks of Lookback at the app's tick
+// interval, ends included. A rebuild replays Lookback of each input stream
+// in turn, the metrics first, so that many ticks wait as a matter of
+// course, and none may be released early or the rebuilt decisions would
+// differ; a longer backlog means an upstream stage is behind by more than
+// the history the decider's state is rebuilt from. Past it the oldest tick
+// is decided without what it lacks (joiner.overdue): memory stays bounded
+// (about 0.7 KiB per tick per tier) and the tier stays scaled, reactively,
+// while the forecaster or the anomaly service is down.
+func (c Config) backlog(tick time.Duration) int {
+	if tick <= 0 {
+		return 0
+	}
+	return int(c.Lookback()/tick) + 1
+}
+
 type app struct {
 	name     string
 	cfg      policy.AppConfig
@@ -38,6 +56,9 @@ type app struct {
 	sentTS   map[string]int64 // per tier: last decision stored
 	desired  map[string]int   // per tier: last decided count
 	changeTS map[string]int64 // per tier: event time of the last change decided
+	// overdue says the app's last tick was decided overdue, without some
+	// of its inputs (to warn once per run of them).
+	overdue bool
 	// outbox holds decisions made but not yet stored, oldest first. They
 	// are stored before anything else is decided, so a failed publish is
 	// retried on the next delivery instead of leaving a gap.
@@ -85,6 +106,11 @@ type Apps struct {
 	// (released, Unix ms): redelivered when its tier's tick at that time
 	// was decided already, else a tick out of order.
 	Late func(m *proto.Metrics, released int64, redelivered bool)
+	// Overdue, when set, is told of every tick decided without some of its
+	// inputs because the app's backlog was full (see Config.backlog):
+	// missing names them by tier, and first says the tick before was
+	// decided complete (a run of overdue ticks begins).
+	Overdue func(appName string, ts int64, missing map[string][]string, first bool)
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
@@ -165,12 +191,21 @@ func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto
 	return as.release(a), nil
 }
 
-// release decides every tick of a that the join completes, oldest first.
+// release decides every tick of a that the join completes, oldest first,
+// and, while the join holds more ticks than its bound, its oldest tick as
+// it is (joiner.overdue).
 func (as *Apps) release(a *app) []*proto.Decision {
 	var out []*proto.Decision
 	for {
 		f, ok := a.join.next()
-		if !ok {
+		if ok {
+			a.overdue = false
+		} else if f, ok = a.join.overdue(); ok {
+			if as.Overdue != nil {
+				as.Overdue(a.name, f.ts, f.missing, !a.overdue)
+			}
+			a.overdue = true
+		} else {
 			return out
 		}
 		out = append(out, as.decide(a, f)...)
@@ -233,6 +268,7 @@ func (as *Apps) getApp(name string) (*app, error) {
 		return nil, err
 	}
 	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
+	a.join.limit = as.cfg.backlog(pc.Tick)
 	for _, tc := range pc.Tiers {
 		as.restoreSent(a, tc.Name)
 	}
@@ -316,6 +352,12 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		}
 		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
 			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags}
+		if miss := f.missing[d.Tier]; len(miss) > 0 {
+			for _, in := range miss {
+				pd.Flags = append(slices.Clip(pd.Flags), missingFlag[in])
+			}
+			pd.Reason += fmt.Sprintf(" (decided without its %s: %d later ticks came first)", strings.Join(miss, " and "), a.join.limit)
+		}
 		if m := f.metrics[d.Tier]; m != nil && m.Source == proto.SourceReplay {
 			// Decided and shown; the executor's real drivers never act on
 			// it (DESIGN.md, "Acting safely").
@@ -330,6 +372,9 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 	}
 	return out
 }
+
+// missingFlag is the decision flag of each input an overdue tick lacks.
+var missingFlag = map[string]string{"anomaly": proto.FlagAnomalyMissing, "forecast": proto.FlagForecastMissing}
 
 // adoptTiers gives tiers that send metrics but have no policy the default
 // front-tier policy, so every tier is decided: an app pushing "api" and

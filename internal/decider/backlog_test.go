@@ -1,0 +1,133 @@
+package decider
+
+import (
+	"bytes"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestJoinBacklogBounded: while the anomaly service or the forecaster is
+// down, an app's join keeps at most Config.backlog ticks (the lookback's
+// ticks) waiting for them. Each metrics tick beyond that decides the oldest
+// as it is, flagged with what it lacks, and counted on the service's
+// registry by the input missing; so a week of metrics with nothing from
+// upstream holds the bound, not the week. Once upstream catches up, the
+// ticks still waiting are decided complete, without flags.
+func TestJoinBacklogBounded(t *testing.T) {
+	const week = 7 * 1440
+	for _, c := range []struct {
+		name                 string
+		anomalies, forecasts bool // what upstream sends during the week
+		missing              []string
+	}{
+		{"nothing from upstream", false, false, []string{"anomaly", "forecast"}},
+		{"forecasts, no anomalies", false, true, []string{"anomaly"}},
+		{"anomalies, no forecasts", true, false, []string{"forecast"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			cfg := DefaultConfig()
+			cfg.Policy.Tick = time.Minute
+			var log bytes.Buffer
+			s, err := New(cfg, service.Deps{Log: zerolog.New(&log), Reg: reg, Ready: service.NewReady()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound := cfg.backlog(time.Minute)
+			buckets := bound/int(cfg.ForecastStep/time.Minute) + 2 // forecasts the waiting ticks may use
+			if want := int(73*time.Hour/time.Minute) + 1; bound != want {
+				t.Fatalf("bound %d ticks, want the lookback's %d", bound, want)
+			}
+			var ds []*proto.Decision
+			handle := func(in proto.Keyed) {
+				t.Helper()
+				out, err := s.state.Handle(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ds = append(ds, out...)
+			}
+			at := func(i int) int64 { return proto.Millis(t0.Add(time.Duration(i) * time.Minute)) }
+			forecast := func(i int) {
+				if ts := at(i); proto.Time(ts).Equal(proto.Time(ts).Truncate(cfg.ForecastStep)) {
+					handle(&proto.Forecast{App: "shop", Tier: "web", TS: ts, StepMS: cfg.ForecastStep.Milliseconds(), Metric: "rps",
+						Points: []proto.ForecastPoint{{TS: ts, Yhat: 300, Lo80: 250, Hi80: 350, Lo95: 200, Hi95: 400}}})
+				}
+			}
+			anomaly := func(i int) { handle(&proto.Anomaly{App: "shop", Tier: "web", TS: at(i)}) }
+			for i := range week {
+				if c.forecasts {
+					forecast(i)
+				}
+				handle(&proto.Metrics{App: "shop", Tier: "web", TS: at(i), Replicas: 3, Values: proto.Floats{"rps": 300 + float64(i%60), "cpu": 0.5}})
+				if c.anomalies {
+					anomaly(i)
+				}
+				if j := s.state.app("shop").join; len(j.pending) > bound || len(j.metrics) > bound || len(j.anomalies) > bound || len(j.forecasts["web"]) > buckets {
+					t.Fatalf("tick %d: %d pending, %d metrics, %d anomalies and %d forecasts held, bound %d",
+						i, len(j.pending), len(j.metrics), len(j.anomalies), len(j.forecasts["web"]), bound)
+				}
+			}
+			j := s.state.app("shop").join
+			if len(j.pending) != bound {
+				t.Fatalf("after a week: %d ticks pending, want the bound %d", len(j.pending), bound)
+			}
+			overdue := week - bound
+			if len(ds) != overdue {
+				t.Fatalf("%d decisions, want %d (every tick past the bound)", len(ds), overdue)
+			}
+			for _, d := range ds {
+				for _, in := range c.missing {
+					if !slices.Contains(d.Flags, missingFlag[in]) || !strings.Contains(d.Reason, "decided without its") {
+						t.Fatalf("decision at %s: flags %v, reason %q: want %s flagged", d.EventTime().Format(time.DateTime), d.Flags, d.Reason, in)
+					}
+				}
+				if len(c.missing) == 1 && slices.Contains(d.Flags, missingFlag[map[string]string{"anomaly": "forecast", "forecast": "anomaly"}[c.missing[0]]]) {
+					t.Fatalf("decision at %s flagged %v: only %v was missing", d.EventTime().Format(time.DateTime), d.Flags, c.missing)
+				}
+			}
+			want := map[string]float64{}
+			for _, in := range c.missing {
+				want[in] = float64(overdue)
+			}
+			if got := metricstest.ByLabel(t, reg, "headroom_decider_overdue_ticks_total", "missing"); !maps.Equal(got, want) {
+				t.Fatalf("headroom_decider_overdue_ticks_total by missing = %v, want %v", got, want)
+			}
+			if n := strings.Count(log.String(), `"level":"warn","part":"decider","app":"shop","tier":"web"`); n != 1 {
+				t.Fatalf("%d warnings naming shop/web, want 1 (at the first overdue tick):\n%s", n, log.String())
+			}
+			// Upstream catches up: the ticks still waiting are decided
+			// complete, but the last (it waits for a later tick).
+			ds = nil
+			for i := week - bound; i < week; i++ {
+				if !c.forecasts {
+					forecast(i)
+				}
+				if !c.anomalies {
+					anomaly(i)
+				}
+			}
+			if len(ds) != bound-1 || len(j.pending) != 1 {
+				t.Fatalf("after catching up: %d decisions, %d pending; want %d and 1", len(ds), len(j.pending), bound-1)
+			}
+			for _, d := range ds {
+				if len(d.Flags) > 0 && (slices.Contains(d.Flags, proto.FlagAnomalyMissing) || slices.Contains(d.Flags, proto.FlagForecastMissing)) {
+					t.Fatalf("decision at %s flagged %v after upstream caught up", d.EventTime().Format(time.DateTime), d.Flags)
+				}
+			}
+			if got := metricstest.ByLabel(t, reg, "headroom_decider_overdue_ticks_total", "missing"); !maps.Equal(got, want) {
+				t.Fatalf("after catching up, headroom_decider_overdue_ticks_total by missing = %v, want still %v", got, want)
+			}
+		})
+	}
+}
