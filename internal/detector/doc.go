@@ -8,6 +8,9 @@
 // subject, so a failed publish never leaves a tick without its output; a
 // tick is acknowledged only once its output is stored.
 //
-// After a restart it rebuilds its detectors by replaying METRICS from the
-// start and publishes again only ticks newer than the last stored in ANOMALIES.
+// After a restart it rebuilds its detectors by replaying the last
+// Config.Lookback of METRICS and publishes again only ticks newer than the
+// last stored in ANOMALIES. The rebuilt detectors score closely, not bit for
+// bit, like detectors that never stopped: their state forgets exponentially
+// (TestLookbackRebuildsClosely measures how closely).
 package detector
