@@ -3,6 +3,7 @@ package decider
 import (
 	"bytes"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -129,5 +131,65 @@ func TestJoinBacklogBounded(t *testing.T) {
 				t.Fatalf("after catching up, headroom_decider_overdue_ticks_total by missing = %v, want still %v", got, want)
 			}
 		})
+	}
+}
+
+// TestRebuildOrderNotOverdue: a rebuild replays the lookback of each input
+// stream in turn, the metrics first (bus.GroupSpec.Rebuild), so all the
+// lookback's ticks wait at once for their anomaly messages and forecasts.
+// The backlog's bound holds them: the rebuild decides every tick complete
+// and exactly as the live interleaving does. One tick more than the
+// lookback holds goes overdue, so the bound is no larger than it must be.
+func TestRebuildOrderNotOverdue(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	bound := cfg.backlog(time.Minute)
+	inputs := func(n int) (metrics, forecasts, anomalies []proto.Keyed) {
+		for i := range n {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			ts := proto.Millis(at)
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				forecasts = append(forecasts, &proto.Forecast{App: "shop", Tier: "web", TS: ts, StepMS: cfg.ForecastStep.Milliseconds(), Metric: "rps",
+					Points: []proto.ForecastPoint{{TS: ts, Yhat: 300, Lo80: 250, Hi80: 350, Lo95: 200, Hi95: 400}}})
+			}
+			metrics = append(metrics, &proto.Metrics{App: "shop", Tier: "web", TS: ts, Replicas: 3, Values: proto.Floats{"rps": 300 + float64(i%60), "cpu": 0.5}})
+			anomalies = append(anomalies, &proto.Anomaly{App: "shop", Tier: "web", TS: ts})
+		}
+		return
+	}
+	decide := func(order []proto.Keyed) ([]*proto.Decision, int) {
+		st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+		overdue := 0
+		st.Overdue = func(string, int64, map[string][]string, bool) { overdue++ }
+		var out []*proto.Decision
+		for _, in := range order {
+			ds, err := st.Handle(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ds...)
+		}
+		return out, overdue
+	}
+	for _, c := range []struct {
+		ticks   int
+		overdue int
+	}{{bound, 0}, {bound + 1, 1}} {
+		m, f, a := inputs(c.ticks)
+		var live []proto.Keyed
+		for i := range m {
+			if i%5 == 0 {
+				live = append(live, f[i/5])
+			}
+			live = append(live, m[i], a[i])
+		}
+		want, _ := decide(live)
+		got, overdue := decide(slices.Concat(m, f, a))
+		if overdue != c.overdue {
+			t.Fatalf("%d ticks replayed metrics first: %d overdue, want %d", c.ticks, overdue, c.overdue)
+		}
+		if c.overdue == 0 && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d ticks replayed metrics first decide otherwise than live (%d and %d decisions)", c.ticks, len(got), len(want))
+		}
 	}
 }
