@@ -455,7 +455,8 @@ func probe(t *testing.T, url, user string) *nats.Conn {
 
 // TestMissingDurablesSayProvision: under deploy/nats.conf a service cannot
 // make its own durables. Started before provisioning made them, it says so
-// and what to run, keeps retrying, and consumes once they exist.
+// and what to run, in its log and its readiness, keeps retrying, and
+// consumes (and is ready) once they exist.
 func TestMissingDurablesSayProvision(t *testing.T) {
 	url := runConfiguredServer(t)
 	ctx := context.Background()
@@ -466,11 +467,13 @@ func TestMissingDurablesSayProvision(t *testing.T) {
 	var logs natstest.Logs
 	log := zerolog.New(&logs).Level(zerolog.WarnLevel)
 	ready := service.NewReady()
-	f, err := forecaster.New(forecaster.DefaultConfig(), service.Deps{Bus: connectLogged(t, url, "forecaster", log),
+	fbus := connectLogged(t, url, "forecaster", log)
+	f, err := forecaster.New(forecaster.DefaultConfig(), service.Deps{Bus: fbus,
 		Log: log, Reg: prometheus.NewRegistry(), Ready: ready, Mux: http.NewServeMux()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ready.Check("partitions", fbus.PartitionsErr) // as service.Main registers it
 	natstest.Serve(t, "forecaster", f.Run)
 
 	natstest.Eventually(t, 30*time.Second, func() error {
@@ -483,6 +486,10 @@ func TestMissingDurablesSayProvision(t *testing.T) {
 		}
 		return fmt.Errorf("no log line names the missing durable and what to run: %v", logs.Lines(t, ""))
 	})
+	// Not ready meanwhile, saying why.
+	if err := ready.Err(); err == nil || !strings.Contains(err.Error(), "forecaster partition") || !strings.Contains(err.Error(), "headroom provision") {
+		t.Fatalf("readiness %v while the durables are missing, want it to name a partition and what to run", err)
+	}
 	if n, err := admin.EnsureConsumers(ctx); err != nil || n != len(bus.DurableNames(proto.DefaultPartitions))-6 {
 		t.Fatalf("provisioning created %d durables (%v), want one per service input and partition", n, err)
 	}
@@ -498,4 +505,5 @@ func TestMissingDurablesSayProvision(t *testing.T) {
 		defer cancel()
 		return natstest.GroupDrained(ctx, admin, "METRICS", "forecaster")
 	})
+	natstest.Eventually(t, 30*time.Second, ready.Err) // every partition consumed again
 }

@@ -152,6 +152,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 			}
 			ready.Check("nats", b.ConnErr)
 		}
+		ready.Check(name+" partitions", b.PartitionsErr)
 		r, err := build(service.Deps{Bus: b, Log: plog, Reg: reg, Ready: ready, Mux: mux, Config: file, HTTPAddr: cfg.HTTPAddr})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

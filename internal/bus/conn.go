@@ -25,6 +25,8 @@ type Bus struct {
 
 	groupMu sync.Mutex
 	groups  map[string]*member // this process's group members, by service
+
+	partitions partitionHealth // failing partition workers, for readiness
 }
 
 // Connect dials NATS and keeps reconnecting forever with backoff, logging each

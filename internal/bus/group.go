@@ -219,11 +219,14 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 			go func() {
 				defer close(w.done)
 				defer started() // a worker that fails must not hold readiness forever
+				key := partitionKey(service, p)
+				defer b.partitions.set(key, nil) // handed over: no longer this member's to consume
 				for attempt := 1; ; attempt++ {
-					err := b.runPartition(wctx, g, inputs, p, started, log)
+					err := b.runPartition(wctx, g, inputs, p, started, func() { b.partitions.set(key, nil) }, log)
 					if wctx.Err() != nil {
 						return
 					}
+					b.partitions.set(key, err)
 					log.Error().Err(err).Int("partition", p).Int("attempt", attempt).Msg("partition worker failed, restarting it")
 					select {
 					case <-wctx.Done():
@@ -265,7 +268,7 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 // member that thought it owned the partition meanwhile may still have
 // handled some messages: each input tops its rebuild up with them on its
 // first delivery, when the server has made this member its only reader.
-func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput, p int, started func(), log zerolog.Logger) error {
+func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput, p int, started, consuming func(), log zerolog.Logger) error {
 	log = log.With().Int("partition", p).Logger()
 	specs := make([]ConsumerSpec, len(inputs))
 	for i, in := range inputs {
@@ -331,15 +334,22 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	errs := make([]error, len(inputs))
 	var startedWG sync.WaitGroup
 	startedWG.Add(len(inputs))
+	var begun atomic.Int32 // inputs whose consumer delivers
 	for i := range inputs {
 		ps := specs[i]
 		var once sync.Once
-		ps.Started = func() { once.Do(startedWG.Done) }
+		done := func() { once.Do(startedWG.Done) }
+		ps.Started = func() {
+			done()
+			if begun.Add(1) == int32(len(inputs)) {
+				consuming()
+			}
+		}
 		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i) }
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer ps.Started()
+			defer done()
 			errs[i] = b.Consume(ctx, ps, b.returningHandler(g, inputs, i, handled, owed, log))
 		}()
 	}

@@ -109,6 +109,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		}
 	}()
 	ready.Check("nats", b.ConnErr)
+	ready.Check("partitions", b.PartitionsErr) // a group member's share not consumed
 	ready.Wait("streams")
 	mux := OpsMux(ready, reg)
 	// Serve /healthz and /readyz before NATS answers: an orchestrator sees
