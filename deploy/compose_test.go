@@ -101,6 +101,12 @@ func TestComposeIsSafeByDefault(t *testing.T) {
 				t.Errorf("%s: %s=%q is not required from the environment", name, k, v)
 			}
 		}
+		// nats.conf lets each user receive only on its own inbox prefix.
+		if user := s.Environment["HEADROOM_NATS_USER"]; user != "" {
+			if got := s.Environment["HEADROOM_NATS_INBOX_PREFIX"]; got != "_INBOX_"+user {
+				t.Errorf("%s: HEADROOM_NATS_INBOX_PREFIX=%q, want _INBOX_%s (deploy/nats.conf)", name, got, user)
+			}
+		}
 	}
 	if tok := compose.Services["gateway"].Environment["HEADROOM_GATEWAY_TOKEN"]; tok == "" {
 		t.Error("the gateway runs without a dashboard token")

@@ -47,6 +47,13 @@ def deny_durables():
     return out
 
 
+def inbox(user):
+    # Each user receives replies and deliveries only on its own inbox prefix
+    # (the services run with -nats.inbox-prefix _INBOX_<user>), so none can
+    # read, or acknowledge, another's consumer deliveries.
+    return "_INBOX_%s.>" % user
+
+
 def direct(stream):
     return ["$JS.API.STREAM.MSG.GET.%s" % stream, "$JS.API.DIRECT.GET.%s" % stream, "$JS.API.DIRECT.GET.%s.>" % stream]
 
@@ -70,7 +77,7 @@ def service_block(user, comment):
     if user == "executor":
         allow += ["$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
                   "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.>"]
-    sub = ["_INBOX.>", "$SRV.*", "$SRV.*.%s" % member, "$SRV.*.%s.*" % member]
+    sub = [inbox(user), "$SRV.*", "$SRV.*.%s" % member, "$SRV.*.%s.*" % member]
     return """
     # %s
     { user: %s, password: $%s_PASSWORD
@@ -102,7 +109,7 @@ def main():
 %s
           ]
         }
-        subscribe: { allow: ["_INBOX.>", "$SRV.*", "$SRV.*.headroom_apm_collector", "$SRV.*.headroom_apm_collector.*"] }
+        subscribe: { allow: ["%s", "$SRV.*", "$SRV.*.headroom_apm_collector", "$SRV.*.headroom_apm_collector.*"] }
         # group members answer each other's $SRV.PING (NATS micro discovery)
         allow_responses: true
       } }
@@ -111,7 +118,7 @@ def main():
           "$JS.API.CONSUMER.MSG.NEXT.METRICS.*", "$JS.API.CONSUMER.DELETE.METRICS.*",
           "$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
           "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.>"], 12),
-       q(deny_durables(), 12)))
+       q(deny_durables(), 12), inbox("collector")))
     out.append(service_block("forecaster", "forecaster: its group's durables forecaster-p<i> on METRICS; publishes forecasts."))
     out.append(service_block("anomaly", "anomaly: its group's durables anomaly-p<i> on METRICS; publishes scores and incidents."))
     out.append(service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions."))
@@ -130,12 +137,12 @@ def main():
 %s
           ]
         }
-        subscribe: { allow: ["apm.>", "_INBOX.>"], deny: ["apm.dlq.>"] }
+        subscribe: { allow: ["apm.>", "%s"], deny: ["apm.dlq.>"] }
       } }
   ]
 }
-""" % q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
-         "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12))
+""" % (q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
+          "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12), inbox("gateway")))
     print("".join(out), end="")
 
 

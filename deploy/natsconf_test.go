@@ -70,6 +70,7 @@ func connectLogged(t *testing.T, url, user string, log zerolog.Logger) *bus.Bus 
 	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name, cfg.User, cfg.Password = url, user, user, user+"-secret"
+	cfg.InboxPrefix = "_INBOX_" + user // as compose and deploy/kubernetes set it
 	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatalf("connect as %s: %v", user, err)
@@ -416,6 +417,14 @@ func TestNATSConfGroups(t *testing.T) {
 		{"collector", member("decider"), false},
 		{"collector", member("collector"), true},
 		{"gateway", "$SRV.>", false},
+		// Inboxes: each user its own, so none reads (or acknowledges
+		// through the reply subjects) another's consumer deliveries.
+		{"executor", "_INBOX_executor.>", true},
+		{"collector", "_INBOX.>", false},
+		{"collector", "_INBOX_executor.>", false},
+		{"forecaster", "_INBOX_executor.*", false},
+		{"gateway", "_INBOX_decider.>", false},
+		{"decider", ">", false},
 	} {
 		if got := canSubscribe(t, url, c.user, c.subject); got != c.allowed {
 			t.Errorf("%s subscribing to %s: allowed=%v, want %v", c.user, c.subject, got, c.allowed)

@@ -136,6 +136,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		bc := cfg.Bus
 		bc.URL, bc.Name = ns.ClientURL(), name
 		bc.User, bc.Password = internalUser, password
+		// Not the observer's _INBOX: an outside client cannot read the
+		// parts' consumer deliveries.
+		bc.InboxPrefix = internalInbox
 		plog := log.With().Str("component", name).Logger()
 		b, err := bus.Connect(ctx, bc, plog, reg)
 		if err != nil {

@@ -12,10 +12,15 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // internalUser is the embedded server's user for the all-in-one's own parts.
 const internalUser = "headroom"
+
+// internalInbox is the inbox prefix of the all-in-one's own parts: the
+// observer may subscribe only to _INBOX.>.
+const internalInbox = "_INBOX_" + internalUser
 
 // observerUser is the user of every connection that brings no credentials:
 // outside tools (nats sub 'apm.>') may read every stream but publish nothing
@@ -82,7 +87,11 @@ func randomSecret() string {
 // through its own ordered consumers, and nothing else: no publish under
 // prefix, no stream or bucket change, no service's durable consumer.
 func observerPermissions(prefix string, partitions int) *server.Permissions {
+	dlq := proto.StreamName(prefix, proto.KindDLQ)
 	deny := []string{prefix + ".>", "$KV.>", "$JS.API.STREAM.CREATE.>", "$JS.API.STREAM.UPDATE.>",
+		// The DLQ holds refused input verbatim (a forged push's body, say): not for anyone passing by.
+		"$JS.API.STREAM.MSG.GET." + dlq, "$JS.API.DIRECT.GET." + dlq, "$JS.API.DIRECT.GET." + dlq + ".>",
+		"$JS.API.CONSUMER.CREATE." + dlq, "$JS.API.CONSUMER.CREATE." + dlq + ".>",
 		"$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>", "$JS.API.CONSUMER.DURABLE.>",
 		"$JS.API.CONSUMER.DELETE.>", "$JS.API.CONSUMER.PAUSE.>", "$JS.API.CONSUMER.UNPIN.>"}
 	for _, d := range bus.DurableNames(partitions) {
@@ -95,6 +104,6 @@ func observerPermissions(prefix string, partitions int) *server.Permissions {
 				"$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.FC.>"},
 			Deny: deny,
 		},
-		Subscribe: &server.SubjectPermission{Allow: []string{prefix + ".>", "_INBOX.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{prefix + ".>", "_INBOX.>"}, Deny: []string{prefix + ".dlq.>"}},
 	}
 }

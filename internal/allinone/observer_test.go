@@ -23,7 +23,8 @@ import (
 // the streams (a tail prints them and leaves no refused request behind) and
 // changes nothing: a tick published under the prefix, a stream deleted, a
 // service's durable consumer taken over or the replica bucket written are
-// all refused, and the state shows it.
+// all refused, and the state shows it. Nor can it read the parts' consumer
+// deliveries off their inbox, or the DLQ.
 func TestObserverIsReadOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
@@ -116,4 +117,23 @@ func TestObserverIsReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused("write the replica bucket", key)
+
+	// The parts' consumer deliveries read off their inbox (and acknowledged
+	// or terminated through the reply subjects).
+	if _, err := js.Conn().SubscribeSync("_INBOX_headroom.>"); err != nil {
+		t.Fatal(err)
+	}
+	if err := js.Conn().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	refused("read the parts' deliveries", "_INBOX_headroom.>")
+
+	// The DLQ read: it holds refused input verbatim.
+	ctx, cancel = short()
+	_, err = js.OrderedConsumer(ctx, "DLQ", jetstream.OrderedConsumerConfig{})
+	cancel()
+	if err == nil {
+		t.Fatal("the observer read the DLQ")
+	}
+	refused("read the DLQ", "$JS.API.CONSUMER.CREATE.DLQ")
 }

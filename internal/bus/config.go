@@ -31,6 +31,13 @@ type Config struct {
 	TLSCert string
 	TLSKey  string
 
+	// InboxPrefix is the first token of the subjects this client receives
+	// replies and consumer deliveries on (NATS's own default, "_INBOX",
+	// when empty). deploy/nats.conf lets each user subscribe only to
+	// _INBOX_<user>.>, so no service can read, or acknowledge, another's
+	// deliveries: run each service with its own.
+	InboxPrefix string
+
 	// GroupCheck is how often a group member asks which members are alive
 	// (0: 2s); a member that dies is noticed within it.
 	GroupCheck time.Duration
@@ -91,6 +98,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.TLSCA, "nats.tls.ca", "", "CA certificate to trust for NATS TLS")
 	f.String(&c.TLSCert, "nats.tls.cert", "", "client certificate for NATS TLS")
 	f.String(&c.TLSKey, "nats.tls.key", "", "client key for NATS TLS")
+	f.String(&c.InboxPrefix, "nats.inbox-prefix", "", "first token of this client's reply and delivery subjects (default _INBOX; deploy/nats.conf wants _INBOX_<nats.user>)")
 	f.Duration(&c.Streams.MaxAge, "stream.max-age", d.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
@@ -123,6 +131,9 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("nats.tls.cert and nats.tls.key go together"))
 	}
+	if c.InboxPrefix != "" && !validInboxPrefix(c.InboxPrefix) {
+		errs = append(errs, fmt.Errorf("nats.inbox-prefix %q: want one token of letters, digits, _ and -", c.InboxPrefix))
+	}
 	if c.Streams.Replicas < 1 || c.Streams.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("stream.replicas=%d: want 1..5", c.Streams.Replicas))
 	}
@@ -136,6 +147,16 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("stream.dedupe-window must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// validInboxPrefix reports whether p is one subject token of [A-Za-z0-9_-].
+func validInboxPrefix(p string) bool {
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return p != ""
 }
 
 // Redacted returns a copy fit for logging: secrets replaced.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -135,6 +136,10 @@ func TestManifests(t *testing.T) {
 	if !collectorHasPushToken(t, objs) {
 		t.Fatal("the headroom-collector Deployment takes no HEADROOM_PUSH_TOKEN from a Secret: its push API would refuse to start on :8080")
 	}
+	// deploy/nats.conf lets each user receive only on its own inbox prefix.
+	for _, bad := range wrongInboxPrefixes(t, objs) {
+		t.Error(bad)
+	}
 
 	// Least privilege: apply the RBAC for real and ask the API server what
 	// the executor's service account may do.
@@ -216,4 +221,32 @@ func collectorHasPushToken(t *testing.T, objs []*unstructured.Unstructured) bool
 		}
 	}
 	return false
+}
+
+// wrongInboxPrefixes names each applied container whose NATS user X runs
+// without HEADROOM_NATS_INBOX_PREFIX _INBOX_X, the only inbox deploy/nats.conf
+// lets X receive on.
+func wrongInboxPrefixes(t *testing.T, objs []*unstructured.Unstructured) []string {
+	t.Helper()
+	var bad []string
+	for _, o := range objs {
+		containers, _, err := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		if err != nil || containers == nil {
+			continue
+		}
+		for _, c := range containers {
+			env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+			vars := map[string]string{}
+			for _, e := range env {
+				e := e.(map[string]any)
+				name, _ := e["name"].(string)
+				value, _ := e["value"].(string)
+				vars[name] = value
+			}
+			if user := vars["HEADROOM_NATS_USER"]; user != "" && vars["HEADROOM_NATS_INBOX_PREFIX"] != "_INBOX_"+user {
+				bad = append(bad, fmt.Sprintf("%s %s: HEADROOM_NATS_INBOX_PREFIX=%q, want _INBOX_%s", o.GetKind(), o.GetName(), vars["HEADROOM_NATS_INBOX_PREFIX"], user))
+			}
+		}
+	}
+	return bad
 }
