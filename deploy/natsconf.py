@@ -8,8 +8,14 @@ deploy/natsconf_test.go runs the whole pipeline under the result and checks
 it names every durable internal/bus creates.
 """
 
+import os
+
 PREFIX = "apm"
-PARTITIONS = 8  # -stream.partitions at provisioning (proto.DefaultPartitions)
+
+# -stream.partitions at provisioning (proto.DefaultPartitions unless set):
+# the rules name each partition's durable, so provisioning with more needs
+# a file written for them: PARTITIONS=16 python3 deploy/natsconf.py > …
+PARTITIONS = int(os.environ.get("PARTITIONS", "8"))
 
 # service user -> (group name, [(stream, durable base)], output subjects, output streams read back)
 SERVICES = {

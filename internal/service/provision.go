@@ -59,5 +59,12 @@ func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Wri
 	}
 	fmt.Fprintf(out, "bucket %s\n", proto.ReplicaBucket(cfg.Prefix))
 	fmt.Fprintf(out, "durables: %d created, the others kept as they are\n", created)
+	if n := cfg.Streams.Partitions; n != proto.DefaultPartitions {
+		// deploy/nats.conf names the durables of the default partitions
+		// only: the services could not read the others, and other users
+		// could touch them.
+		fmt.Fprintf(out, "partitions: %d; deploy/nats.conf is written for %d: regenerate it with PARTITIONS=%d python3 deploy/natsconf.py\n",
+			n, proto.DefaultPartitions, n)
+	}
 	return nil
 }

@@ -1,0 +1,37 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+// TestProvisionCreatesDurablesOnce: provisioning creates every service
+// input's durable per partition, a second run creates none (the existing
+// keep their positions), and a partition count other than the default says
+// deploy/nats.conf must be written for it.
+func TestProvisionCreatesDurablesOnce(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	noenv := func(string) string { return "" }
+	run := func() string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := service.Provision(context.Background(), []string{"-nats.url", url, "-stream.partitions", "4"}, noenv, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	first := run()
+	for _, want := range []string{"durables: 24 created", "regenerate it with PARTITIONS=4"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first run printed %q, want %q (six service inputs × four partitions)", first, want)
+		}
+	}
+	if again := run(); !strings.Contains(again, "durables: 0 created") {
+		t.Errorf("second run printed %q, want no durable created", again)
+	}
+}
