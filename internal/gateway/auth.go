@@ -2,54 +2,17 @@ package gateway
 
 import (
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/headroomhq/headroom/internal/hostcheck"
 )
 
-// loopbackNames are the Host names always allowed on the listening port.
-var loopbackNames = []string{"localhost", "127.0.0.1", "::1"}
-
-// splitHost splits a Host header into a lower-case name (brackets and a
-// trailing dot removed) and a port ("" when absent).
-func splitHost(hostport string) (name, port string) {
-	name = hostport
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		name, port = h, p
-	}
-	name = strings.TrimSuffix(strings.ToLower(strings.Trim(name, "[]")), ".")
-	return name, port
-}
-
-// checkHost guards against DNS rebinding: a page on a name the attacker
-// controls, re-pointed at 127.0.0.1, sends its own name as Host. Allowed:
-// localhost, 127.0.0.1 and [::1] on the port the request arrived on, and
-// the configured names (a name alone allows any port).
+// checkHost guards against DNS rebinding (see internal/hostcheck): the
+// loopback names on the listening port and Config.AllowedHosts pass.
 func (g *Gateway) checkHost(r *http.Request) bool {
-	name, port := splitHost(r.Host)
-	if name == "" {
-		return false
-	}
-	for _, h := range g.cfg.AllowedHosts {
-		if h == "*" {
-			return true
-		}
-		hn, hp := splitHost(h)
-		if hn == name && (hp == "" || hp == port) {
-			return true
-		}
-	}
-	local := ""
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		_, local, _ = net.SplitHostPort(a.String())
-	}
-	for _, l := range loopbackNames {
-		if name == l && (port == local || (port == "" && local == "80")) {
-			return true
-		}
-	}
-	return false
+	return hostcheck.Allowed(r, g.cfg.AllowedHosts)
 }
 
 // guard refuses requests whose Host is not allowed (403) before h runs.

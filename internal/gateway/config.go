@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/hostcheck"
 )
 
 // Config tunes the gateway. The zero value is not usable: start from
@@ -126,22 +127,12 @@ func (c *Config) Validate() error {
 		c.origins = ""
 	}
 	if c.hosts != "" {
-		c.AllowedHosts = nil
-		for _, h := range strings.Split(c.hosts, ",") {
-			if h = strings.TrimSpace(h); h != "" {
-				c.AllowedHosts = append(c.AllowedHosts, h)
-			}
-		}
+		c.AllowedHosts = hostcheck.Split(c.hosts)
 		c.hosts = ""
 	}
 	var errs []error
-	for _, h := range c.AllowedHosts {
-		if h == "*" {
-			continue
-		}
-		if strings.ContainsAny(h, "/@ ") || strings.Contains(h, "://") {
-			errs = append(errs, fmt.Errorf("gateway.allowed-hosts: %q is not host or host:port", h))
-		}
+	if err := hostcheck.Check("gateway.allowed-hosts", c.AllowedHosts); err != nil {
+		errs = append(errs, err)
 	}
 	for _, o := range c.AllowedOrigins {
 		if o == "*" {
