@@ -5,7 +5,8 @@
 //
 // Scan and Parse hold the rules and take the current time as a value, so
 // they are pure functions tested alone. Handler adds the HTTP guards, all
-// checked before the body is read where they can be: POST only (405), no
+// checked before the body is read where they can be: POST only (405), an
+// allowed Host (403, internal/hostcheck, against DNS rebinding), no
 // foreign browser Origin (403), JSON or msgpack bodies only (415), the
 // token (401), a cap on concurrent requests (429) and body size and time
 // (413, 408); then apps fed by another source (409) and series limits

@@ -83,6 +83,47 @@ func TestPushRefusesForeignOrigin(t *testing.T) {
 	}
 }
 
+// TestPushRefusesForeignHost refuses the DNS-rebinding request of
+// red-team S2: a page on evil.example re-pointed at 127.0.0.1 posts with
+// its own name as Host and as Origin (same-origin to the browser), without
+// a token. It gets 403 on Host and publishes nothing; loopback names on the
+// listening port and an allowed name still get 202.
+func TestPushRefusesForeignHost(t *testing.T) {
+	s := start(t, func(c *ingest.Config) { c.Token, c.AllowedHosts = "", []string{"ops.example.com"} })
+	host := strings.TrimPrefix(strings.TrimSuffix(s.url, ingest.Path), "http://")
+	port := host[strings.LastIndex(host, ":")+1:]
+	body := mustJSON(tickJSON(nil))
+	for _, c := range []struct{ name, host, origin string }{
+		{"the attack: rebinding name as Host and Origin", "evil.example:" + port, "http://evil.example:" + port},
+		{"rebinding name, no Origin", "evil.example:" + port, ""},
+		{"loopback name, other port", "localhost:1", ""},
+		{"allowed name as a suffix", "evilops.example.com:" + port, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, out, _ := s.do(t, http.MethodPost, body, map[string]string{"Host": c.host, "Origin": c.origin, "Content-Type": ""})
+			if status != http.StatusForbidden || out["field"] != "Host" {
+				t.Fatalf("%d %v, want 403 on Host", status, out)
+			}
+		})
+	}
+	if n := len(s.stored(t)); n != 0 {
+		t.Fatalf("%d ticks stored by refused requests", n)
+	}
+	for i, c := range []struct{ host, origin string }{
+		{host, "http://" + host},
+		{"localhost:" + port, ""},
+		{"ops.example.com:" + port, "http://ops.example.com:" + port},
+	} {
+		body := mustJSON(tickJSON(map[string]any{"time": fmt.Sprintf("2026-01-02T03:0%d:00Z", i+1)}))
+		if status, out, _ := s.do(t, http.MethodPost, body, map[string]string{"Host": c.host, "Origin": c.origin, "Content-Type": ""}); status != http.StatusAccepted {
+			t.Fatalf("Host %q: %d %v", c.host, status, out)
+		}
+	}
+	if n := len(s.stored(t)); n != 3 {
+		t.Fatalf("%d ticks stored, want 3", n)
+	}
+}
+
 // TestPushMethodNotAllowed answers every method but POST with 405 and
 // Allow: POST (a CORS preflight OPTIONS included, so no browser sends the
 // real request).

@@ -23,6 +23,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -107,7 +108,8 @@ func (h *Handler) InFlight() int { return len(h.slots) }
 func (h *Handler) Register(mux *http.ServeMux) { mux.Handle(Path, h) }
 
 // ServeHTTP refuses, in this order and before reading the body: a method
-// other than POST (405, Allow: POST), a foreign Origin (403), a content
+// other than POST (405, Allow: POST), a Host not allowed (403, see
+// Config.AllowedHosts), a foreign Origin (403), a content
 // type other than application/json or application/msgpack, or none (415),
 // a missing or wrong token when one is configured (401), a Content-Length
 // over MaxBody (413) and a request beyond MaxConcurrent (429, Retry-After).
@@ -121,6 +123,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Field: "method", Message: fmt.Sprintf("%s: the push API takes POST only", r.Method)})
+		return
+	}
+	if !hostcheck.Allowed(r, h.cfg.AllowedHosts) {
+		h.fail(w, r, &Error{Status: http.StatusForbidden, Field: "Host", Message: fmt.Sprintf("host %q not allowed: add it to the push API's allowed hosts (-push.allowed-hosts, or -gateway.allowed-hosts on the all-in-one)", r.Host)})
 		return
 	}
 	if e := h.checkOrigin(r); e != nil {
@@ -249,8 +255,9 @@ func contentType(ct string) (Format, *Error) {
 }
 
 // checkOrigin lets through requests without Origin (not from a browser),
-// same-origin requests (Origin's host:port is the request's Host) and the
-// configured origins; any other browser origin is refused.
+// same-origin requests (Origin's host:port is the request's Host, which
+// ServeHTTP has already found allowed) and the configured origins; any
+// other browser origin is refused.
 func (h *Handler) checkOrigin(r *http.Request) *Error {
 	o := r.Header.Get("Origin")
 	if o == "" {

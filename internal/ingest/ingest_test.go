@@ -133,6 +133,8 @@ func (s *server) do(t *testing.T, method string, body []byte, headers map[string
 		case k == "Content-Type" && v == "":
 			req.Header.Set(k, "application/json")
 		case k == "Content-Type" && v == "none", v == "":
+		case k == "Host":
+			req.Host = v
 		default:
 			req.Header.Set(k, v)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -49,6 +50,14 @@ type Config struct {
 	// header is refused with 403. Requests without Origin (curl, servers)
 	// are not browser requests and pass.
 	AllowedOrigins []string
+	// AllowedHosts lists the names (host, or host:port) a request's Host
+	// header may carry besides localhost, 127.0.0.1 and [::1] on the
+	// listening port (internal/hostcheck, the gateway's rule); any other
+	// Host is refused with 403 before anything else is read, so a page on
+	// an attacker's name re-pointed at 127.0.0.1 (DNS rebinding) cannot
+	// pass as same-origin. "*" allows any Host (behind a proxy that checks
+	// it).
+	AllowedHosts []string
 	// Sources maps configured apps to their source (config.SourceSim, …):
 	// a tick for an app whose source is not "push" is refused with 409.
 	// Apps not in the map are accepted (decided and shown, never acted on).
@@ -83,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReadTimeout < 0 {
 		errs = append(errs, fmt.Errorf("push read timeout %v: want ≥ 0", c.ReadTimeout))
+	}
+	if err := hostcheck.Check("push allowed hosts", c.AllowedHosts); err != nil {
+		errs = append(errs, err)
 	}
 	for _, o := range c.AllowedOrigins {
 		if err := config.CheckOrigin(o); err != nil {
