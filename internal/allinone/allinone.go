@@ -210,8 +210,15 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 // real driver acts in wall-clock time, so it refuses simulated time running
 // faster than real time and makes the push API require a token; with the
 // simulated cluster at speed > 1, event times legitimately run ahead of the
-// wall clock, so the executor's future-skew check is off.
+// wall clock, so the executor's future-skew check is off. The push API
+// gets the gateway's Host allowlist (-gateway.allowed-hosts).
 func (c *Config) actSafely(file *config.File) error {
+	// The push API answers the same Host names as the dashboard it shares
+	// the listener with (DNS rebinding, internal/hostcheck).
+	if err := c.Gateway.Validate(); err != nil {
+		return err
+	}
+	c.Collector.Push.AllowedHosts = c.Gateway.AllowedHosts
 	exec := c.Executor
 	if file != nil {
 		exec = exec.WithFile(file)

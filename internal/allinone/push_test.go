@@ -51,16 +51,21 @@ func TestPushedTierIsDecided(t *testing.T) {
 
 // TestPushRefusalsOnAllInOne replays the push attacks of issue 10 against
 // the all-in-one's own HTTP server: a cross-site form post, a form post
-// without Origin, a GET, ticks for the simulated shop and cpu 5. Each is
-// refused with its status and a JSON error, and none reaches METRICS.
+// without Origin, a GET, ticks for the simulated shop and cpu 5, and the
+// DNS rebinding of red-team S2 (a page on evil.example re-pointed at
+// 127.0.0.1, whose Origin matches its Host). Each is refused with its
+// status and a JSON error, and none reaches METRICS. A name in
+// -gateway.allowed-hosts is answered, as it is by the dashboard.
 func TestPushRefusalsOnAllInOne(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
 	cfg := testConfig(t, time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC), 2)
 	cfg.Collector.Backfill = 0
+	cfg.Gateway.AllowedHosts = []string{"ops.example"}
 	r := start(t, cfg)
 	url := "http://" + r.sys.HTTPAddr + "/api/v1/metrics"
+	evil := "evil.example:" + r.sys.HTTPAddr[strings.LastIndex(r.sys.HTTPAddr, ":")+1:]
 	at := time.Now().UTC().Format(time.RFC3339)
 	tick := func(app, values string) string {
 		return fmt.Sprintf(`{"app":%q,"tier":"web","time":%q,"replicas":2,"values":%s}`, app, at, values)
@@ -69,13 +74,15 @@ func TestPushRefusalsOnAllInOne(t *testing.T) {
 		name, method, ct, origin, body string
 		status                         int
 		text                           string
+		host                           string
 	}{
-		{"cross-site form post", http.MethodPost, "application/x-www-form-urlencoded", "http://evil.example", tick("kube-public", `{"rps":1}`), 403, "evil.example"},
-		{"form post without Origin", http.MethodPost, "application/x-www-form-urlencoded", "", tick("kube-public", `{"rps":1}`), 415, "application/json"},
-		{"text/plain", http.MethodPost, "text/plain", "", tick("kube-public", `{"rps":1}`), 415, "application/json"},
-		{"GET", http.MethodGet, "", "", "", 405, "POST"},
-		{"the simulated shop", http.MethodPost, "application/json", "", tick("shop", `{"rps":1}`), 409, "app shop takes its metrics from source sim, not push"},
-		{"cpu 5", http.MethodPost, "application/json", "", tick("api", `{"cpu":5}`), 400, "cpu 5"},
+		{"DNS rebinding", http.MethodPost, "application/json", "http://" + evil, tick("kube-public", `{"rps":1}`), 403, "evil.example", evil},
+		{"cross-site form post", http.MethodPost, "application/x-www-form-urlencoded", "http://evil.example", tick("kube-public", `{"rps":1}`), 403, "evil.example", ""},
+		{"form post without Origin", http.MethodPost, "application/x-www-form-urlencoded", "", tick("kube-public", `{"rps":1}`), 415, "application/json", ""},
+		{"text/plain", http.MethodPost, "text/plain", "", tick("kube-public", `{"rps":1}`), 415, "application/json", ""},
+		{"GET", http.MethodGet, "", "", "", 405, "POST", ""},
+		{"the simulated shop", http.MethodPost, "application/json", "", tick("shop", `{"rps":1}`), 409, "app shop takes its metrics from source sim, not push", ""},
+		{"cpu 5", http.MethodPost, "application/json", "", tick("api", `{"cpu":5}`), 400, "cpu 5", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, err := http.NewRequest(c.method, url, strings.NewReader(c.body))
@@ -87,6 +94,9 @@ func TestPushRefusalsOnAllInOne(t *testing.T) {
 			}
 			if c.origin != "" {
 				req.Header.Set("Origin", c.origin)
+			}
+			if c.host != "" {
+				req.Host = c.host
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -105,6 +115,42 @@ func TestPushRefusalsOnAllInOne(t *testing.T) {
 	for _, app := range []string{"kube-public", "api"} {
 		if n := len(natstest.Payloads(t, r.b, "METRICS", "apm.metrics."+app+".>")); n != 0 {
 			t.Fatalf("%d ticks of %s stored by refused pushes", n, app)
+		}
+	}
+	// The dashboard refuses the rebinding Host too; the allowed name is
+	// answered by both.
+	for _, c := range []struct {
+		host   string
+		dash   int
+		pushed int
+	}{{evil, http.StatusForbidden, http.StatusForbidden}, {"ops.example", http.StatusOK, http.StatusAccepted}} {
+		req, err := http.NewRequest(http.MethodGet, "http://"+r.sys.HTTPAddr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = c.host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.dash {
+			t.Fatalf("dashboard with Host %s: %d, want %d", c.host, resp.StatusCode, c.dash)
+		}
+		req, err = http.NewRequest(http.MethodPost, url, strings.NewReader(tick("edge", `{"rps":1}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = c.host
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "http://"+c.host)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.pushed {
+			t.Fatalf("push with Host %s: %d, want %d", c.host, resp.StatusCode, c.pushed)
 		}
 	}
 	for _, m := range all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.shop.>") {

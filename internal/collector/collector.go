@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/service"
@@ -98,6 +100,28 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
 	f.Int(&c.Push.MaxConcurrent, "push.max-concurrent", d.Push.MaxConcurrent, "push requests handled at once (429 beyond)")
 	f.Duration(&c.Push.ReadTimeout, "push.read-timeout", d.Push.ReadTimeout, "time to receive one push body (408 beyond)")
+}
+
+// StandalonePushHosts is the push API's Host allowlist for a standalone
+// collector (-push.allowed-hosts): the names in list (comma-separated) when
+// it has any, else the host of the listen address listen (-http.addr) when
+// it names one, so "10.0.0.5:8082" answers Host 10.0.0.5 besides the
+// loopback names internal/hostcheck always allows on the listening port.
+// An unspecified host (":8082", "0.0.0.0:8082") adds nothing: the names
+// the collector is reached by must then be listed. The all-in-one uses
+// -gateway.allowed-hosts instead, the same list as its dashboard.
+func StandalonePushHosts(list, listen string) []string {
+	if hosts := hostcheck.Split(list); hosts != nil {
+		return hosts
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host == "" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return nil
+	}
+	return []string{host}
 }
 
 // Validate checks the settings.

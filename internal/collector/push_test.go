@@ -96,7 +96,9 @@ func TestPushFollowsTheFile(t *testing.T) {
 	}
 	// The file's own tiers count against its limits (the simulated shop
 	// has three), so edge's three leave no room for a fourth.
-	h := newHarness(t, DefaultConfig(), "limits: {max_series_per_app: 3}\napps:\n  shop: {source: sim}\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}, {name: db}]\n")
+	cfg := DefaultConfig()
+	cfg.Push.AllowedHosts = []string{"example.com"} // httptest.NewRequest's Host
+	h := newHarness(t, cfg, "limits: {max_series_per_app: 3}\napps:\n  shop: {source: sim}\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}, {name: db}]\n")
 	h.svc.Now = func() time.Time { return t0 }
 	if code, body := post(h, tick("shop", "web")); code != http.StatusConflict || !strings.Contains(body, "app shop takes its metrics from source sim, not push") {
 		t.Fatalf("push into the sim app: %d %s", code, body)

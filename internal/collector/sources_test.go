@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -256,14 +257,25 @@ func TestTraceSource(t *testing.T) {
 func TestPushOnCollector(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Push.Token = "tok"
+	cfg.Push.AllowedHosts = []string{"example.com"} // httptest.NewRequest's Host
 	h := newHarness(t, cfg, "")
 	h.svc.Now = func() time.Time { return t0 }
 	body := `[{"app":"api","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":120.5}},
 	          {"app":"api","tier":"db","time":"2026-01-02T03:04:00Z","replicas":1,"values":{"rps":12}}]`
+	// A Host not allowed is refused even with the token (DNS rebinding).
 	req := httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
+	req.Host = "evil.example"
 	req.Header.Set("Authorization", "Bearer tok")
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
+	h.mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden || len(h.stored(t)) != 0 {
+		t.Fatalf("foreign Host: status %d, %d stored: %s", rec.Code, len(h.stored(t)), rec.Body)
+	}
+	req = httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
 	h.mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -278,6 +290,30 @@ func TestPushOnCollector(t *testing.T) {
 	h.mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("without token: %d", rec.Code)
+	}
+}
+
+// TestStandalonePushHosts: -push.allowed-hosts wins; without it the
+// listen address's host is allowed when it names one, and nothing is added
+// for an address on every interface.
+func TestStandalonePushHosts(t *testing.T) {
+	for _, c := range []struct {
+		list, listen string
+		want         []string
+	}{
+		{"", "127.0.0.1:8082", []string{"127.0.0.1"}},
+		{"", "10.0.0.5:8082", []string{"10.0.0.5"}},
+		{"", "collector.internal:8082", []string{"collector.internal"}},
+		{"", "[::1]:8082", []string{"::1"}},
+		{"", ":8082", nil},
+		{"", "0.0.0.0:8082", nil},
+		{"", "[::]:8082", nil},
+		{"", "", nil},
+		{"a.example, b.example:80", "10.0.0.5:8082", []string{"a.example", "b.example:80"}},
+	} {
+		if got := StandalonePushHosts(c.list, c.listen); !slices.Equal(got, c.want) {
+			t.Errorf("StandalonePushHosts(%q, %q) = %q, want %q", c.list, c.listen, got, c.want)
+		}
 	}
 }
 

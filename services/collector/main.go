@@ -22,11 +22,16 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		return replayCmd(ctx, args[1:], getenv)
 	}
 	cfg := collector.DefaultConfig()
+	var hosts string
 	return service.Main(ctx, service.Spec{
 		Name:            "collector",
 		DefaultHTTPAddr: "127.0.0.1:8082",
-		Flags:           cfg.RegisterFlags,
+		Flags: func(f *cli.Flags) {
+			cfg.RegisterFlags(f)
+			f.String(&hosts, "push.allowed-hosts", "", "Host header names (host or host:port, or *) the push API answers besides localhost, 127.0.0.1 and [::1] on its port, comma-separated (empty: the -http.addr host, when it names one)")
+		},
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
+			cfg.Push.AllowedHosts = collector.StandalonePushHosts(hosts, d.HTTPAddr)
 			return collector.New(cfg, d)
 		},
 	}, args, getenv)
