@@ -118,12 +118,31 @@ func TestErrors(t *testing.T) {
 				"x.yaml:9: apps.a.policy.hold_worth: -2 is negative", "x.yaml:11: apps.a.policy.phase_peaks: the hour-phase guard"}},
 		{"upstream loop", "apps:\n  a:\n    source: push\n    tiers:\n      - {name: x, upstream: y}\n      - {name: y, upstream: x}\n",
 			[]string{"x.yaml:2: apps.a.policy: upstream chain loops"}},
+		// Authority is read only where it is written (red-team S5): a merge
+		// key made c live from a's anchor, so anchors, aliases and merge
+		// keys are refused anywhere; so are a differently-cased mode and
+		// duplicate keys, which would let the last one win unseen.
+		{"merge key grants mode", "apps:\n  a: &b\n    source: push\n    mode: live\n    tiers: [{name: web}]\n  c:\n    <<: *b\n",
+			[]string{"x.yaml:2: apps.a: anchor &b: YAML anchors are not allowed", "x.yaml:7: apps.c.<<: merge key <<: YAML merge keys are not allowed",
+				"x.yaml:7: apps.c.<<: alias *b: YAML aliases are not allowed"}},
+		{"merge key on one line", "apps: {a: &b {source: push, mode: live, tiers: [{name: web}]}, c: {<<: *b}}\n",
+			[]string{"x.yaml:1: ", "x.yaml:1: ", "x.yaml:1: "}},
+		{"inline merge", "apps:\n  c:\n    <<: {source: push, mode: live, tiers: [{name: web}]}\n",
+			[]string{"x.yaml:3: apps.c.<<"}},
+		{"alias of a mode", "modes:\n  - &m live\napps:\n  a:\n    source: push\n    mode: *m\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:2: modes[0]: anchor &m: YAML anchors are not allowed", "x.yaml:6: apps.a.mode: alias *m: YAML aliases are not allowed"}},
+		{"mode LIVE", "apps:\n  a:\n    source: push\n    mode: LIVE\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:4: apps.a.mode: \"LIVE\""}},
+		{"duplicate app", "apps:\n  a:\n    source: push\n    tiers: [{name: web}]\n  a:\n    source: push\n    mode: live\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:5: apps.a: mapping key \"a\" already defined at line 2"}},
+		{"duplicate mode", "apps:\n  a:\n    source: push\n    mode: dry-run\n    mode: live\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:5: apps.a.mode: mapping key \"mode\" already defined at line 4"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := config.Parse("x.yaml", []byte(c.yaml))
-			if err == nil {
-				t.Fatal("accepted")
+			f, err := config.Parse("x.yaml", []byte(c.yaml))
+			if err == nil || f != nil {
+				t.Fatalf("accepted: %v", err)
 			}
 			lines := strings.Split(err.Error(), "\n")
 			if len(lines) < len(c.want) {

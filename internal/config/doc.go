@@ -6,6 +6,9 @@
 // Load checks the whole file at start and reports every problem at once,
 // each naming the file, the line and the field
 // ("headroom.yaml:14: apps.shop.tiers[0].target: 1.5 is not in (0, 1]").
+// Duplicate keys and YAML anchors, aliases and merge keys (<<) are
+// refused, so every setting, mode: live above all, is read only under the
+// app where it is written.
 // Fields left out keep the built-in defaults: File.Policy lays an app's
 // settings over a base policy (the decider's), tier by tier.
 package config

@@ -49,6 +49,9 @@ func Parse(name string, data []byte) (*File, error) {
 		return nil, (&index{}).wrap(name, err)
 	}
 	ix := newIndex(&root)
+	if errs := ix.aliases(name, &root); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	var raw rawFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -67,6 +70,32 @@ func Parse(name string, data []byte) (*File, error) {
 	}
 	f.Path = name
 	return f, nil
+}
+
+// aliases reports, in line order, every anchor (&a), alias (*a) and merge
+// key (<<) under n. They are refused anywhere in the file: with them a
+// setting such as mode: live reaches an app from another app's section
+// (c: {<<: *b} made c live), while the file must say mode: live under
+// each app it grants. Aliases are not followed.
+func (ix *index) aliases(file string, n *yaml.Node) []error {
+	var errs []error
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch {
+		case n.Kind == yaml.AliasNode:
+			errs = append(errs, &Error{File: file, Line: n.Line, Field: ix.paths[n.Line], Msg: fmt.Sprintf("alias *%s: YAML aliases are not allowed, write the settings out in full", n.Value)})
+			return
+		case n.Anchor != "":
+			errs = append(errs, &Error{File: file, Line: n.Line, Field: ix.paths[n.Line], Msg: fmt.Sprintf("anchor &%s: YAML anchors are not allowed, write the settings out in full", n.Anchor)})
+		case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!merge":
+			errs = append(errs, &Error{File: file, Line: n.Line, Field: ix.paths[n.Line], Msg: "merge key <<: YAML merge keys are not allowed, write the settings out in full"})
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return errs
 }
 
 // wrap turns a yaml.v3 error into located Errors.
