@@ -20,7 +20,11 @@
 //     within the timeout, marked down (headroom_scrape_target_up), counted
 //     and logged, and the tier's tick carries what the others answered.
 //   - push: the push API (internal/ingest) at POST /api/v1/metrics on the
-//     service's HTTP mux.
+//     service's HTTP mux. It answers only allowed Host names (DNS
+//     rebinding): Config.Push.AllowedHosts, which the all-in-one fills from
+//     -gateway.allowed-hosts and a standalone collector from
+//     -push.allowed-hosts (StandalonePushHosts), besides localhost on its
+//     port.
 //
 // Copies of the collector started against the same NATS split the pull
 // sources (sim, trace, scrape) by app over the members of their group
