@@ -113,7 +113,7 @@ func TestPushFollowsTheFile(t *testing.T) {
 	}
 	// The file's series hold their places before any push: a limit the
 	// file fills leaves no room for a pushed app.
-	full := newHarness(t, DefaultConfig(), "limits: {max_series: 4}\napps:\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}, {name: db}, {name: queue}]\n")
+	full := newHarness(t, cfg, "limits: {max_series: 4}\napps:\n  edge:\n    source: push\n    tiers: [{name: web}, {name: cache}, {name: db}, {name: queue}]\n")
 	full.svc.Now = func() time.Time { return t0 }
 	if code, body := post(full, tick("other", "web")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "limits.max_series") {
 		t.Fatalf("a pushed app beyond the file's series: %d %s", code, body)
@@ -125,7 +125,7 @@ func TestPushFollowsTheFile(t *testing.T) {
 		t.Fatal("file limits not used")
 	}
 
-	flags := newHarness(t, DefaultConfig(), "")
+	flags := newHarness(t, cfg, "")
 	flags.svc.Now = func() time.Time { return t0 }
 	if code, body := post(flags, tick("shop", "web")); code != http.StatusConflict {
 		t.Fatalf("push into the flag-simulated shop: %d %s", code, body)
