@@ -55,6 +55,10 @@ type Config struct {
 	Authority map[string][]string
 	// LeadTimes holds each configured tier's lead time, by app then tier.
 	LeadTimes map[string]map[string]time.Duration
+	// Bounds holds each configured tier's replica bounds (the policy's
+	// min and max), by app then tier. Built by WithFile. A change that
+	// leaves them is refused (see outOfBounds).
+	Bounds map[string]map[string]Bounds
 
 	// The text of -executor.sim.boot-delays and -executor.modes, parsed by
 	// Resolve (string flags so that cli gives them environment fallbacks).
@@ -94,10 +98,13 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	c.Kubernetes.registerFlags(f)
 }
 
+// Bounds are a tier's replica bounds, as its scaling policy sets them.
+type Bounds struct{ Min, Max int }
+
 // WithFile returns c with the modes the configuration file gives its apps
 // added to Modes (a mode given by -executor.modes wins), the tiers of apps
 // whose mode is explicitly "live" as the real drivers' Authority, every
-// configured tier's lead time, and each tier's Kubernetes workload (a
+// configured tier's lead time and replica bounds, and each tier's Kubernetes workload (a
 // target given by -executor.kubernetes.targets wins).
 func (c Config) WithFile(f *config.File) Config {
 	modes := maps.Clone(c.Modes)
@@ -106,6 +113,7 @@ func (c Config) WithFile(f *config.File) Config {
 	}
 	c.Authority = map[string][]string{}
 	c.LeadTimes = map[string]map[string]time.Duration{}
+	c.Bounds = map[string]map[string]Bounds{}
 	c.Kubernetes.Targets = maps.Clone(c.Kubernetes.Targets)
 	policies := f.Policies(policy.DefaultAppConfig())
 	for _, a := range f.Apps {
@@ -133,10 +141,13 @@ func (c Config) WithFile(f *config.File) Config {
 		}
 		if p, ok := policies[a.Name]; ok {
 			lt := map[string]time.Duration{}
+			bs := map[string]Bounds{}
 			for _, t := range p.Tiers {
 				lt[t.Name] = t.LeadTime
+				bs[t.Name] = Bounds{Min: t.Min, Max: t.Max}
 			}
 			c.LeadTimes[a.Name] = lt
+			c.Bounds[a.Name] = bs
 		}
 	}
 	c.Modes = modes
@@ -164,6 +175,30 @@ func (c Config) maxAge(app, tier string) time.Duration {
 		return c.MaxAge
 	}
 	return max(c.LeadTimes[app][tier], time.Minute)
+}
+
+// bounds returns app's tier's replica bounds and whether they are known:
+// those of the configuration file, else, where a real driver may act
+// (real), the default policy's (policy.DefaultAppConfig: 1..200 for every
+// tier, which is what the decider gives a tier the file does not bound).
+// A real driver never acts on a tier without bounds; the simulated cluster
+// may, as it also runs decisions of policies set outside the file (an
+// all-in-one's or an evaluation's decider).
+func (c Config) bounds(app, tier string, real bool) (Bounds, bool) {
+	if b, ok := c.Bounds[app][tier]; ok {
+		return b, true
+	}
+	if !real {
+		return Bounds{}, false
+	}
+	def := policy.DefaultAppConfig()
+	b := Bounds{Min: def.Tiers[0].Min, Max: def.Tiers[0].Max}
+	for _, t := range def.Tiers {
+		if t.Name == tier {
+			b = Bounds{Min: t.Min, Max: t.Max}
+		}
+	}
+	return b, true
 }
 
 // Resolve returns the config with the text of -executor.sim.boot-delays and

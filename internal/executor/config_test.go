@@ -191,3 +191,17 @@ func TestNewTakesWorkloadsFromTheFile(t *testing.T) {
 		t.Fatalf("without the file New should name the missing targets, got %v", err)
 	}
 }
+
+// TestConfigWithFileBounds: each configured tier's replica bounds are its
+// policy's: the file's min and max, the default policy's where it gives none.
+func TestConfigWithFileBounds(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("apps:\n  shop:\n    source: push\n    mode: live\n    tiers: [{name: web, min: 2, max: 12}, {name: api}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := executor.DefaultConfig().WithFile(f).Bounds
+	want := map[string]executor.Bounds{"web": {Min: 2, Max: 12}, "api": {Min: 1, Max: 200}}
+	if !maps.Equal(got["shop"], want) || len(got) != 1 {
+		t.Fatalf("bounds %v, want shop's %v", got, want)
+	}
+}

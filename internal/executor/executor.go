@@ -85,7 +85,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		s.driverName = cfg.Driver
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
-	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes a real driver did not make, by why (unauthorised, stale, superseded)."}, []string{"why"})
+	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes not made, by why (unauthorised, stale, superseded, inconsistent, out of bounds)."}, []string{"why"})
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	if d.Reg != nil {

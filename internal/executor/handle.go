@@ -44,7 +44,9 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 // subject disagrees with its payload, or whose event time lies beyond now
 // plus the allowed skew, is dead-lettered unread. A real driver acts only on
 // tiers the configuration names live, and never on a stale or superseded
-// decision: those are recorded as skipped with the reason.
+// decision: those are recorded as skipped with the reason. No driver acts
+// on a decision whose counts contradict its action or leave the tier's
+// bounds (invalid).
 //
 // The scaling events are stored before the replica state moves, so the state
 // never claims what the stream does not record.
@@ -117,7 +119,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if prev != nil && prev.Booting > 0 && cur.Booting == 0 && cur.Ready == prev.Desired {
 		p.emit(proto.StatusReady, prev.DecisionID, "")
 	}
-	if d.Action != proto.ActionHold {
+	if why := s.invalid(p); why != "" {
+		s.skip(p, why, log)
+	} else if d.Action != proto.ActionHold {
 		reason := s.refusal(ctx, p, m, now)
 		if p.mode == ModeDryRun {
 			reason = "dry-run"
@@ -159,6 +163,33 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 // count changed outside Headroom.
 func against(d *proto.Decision, n int) bool {
 	return d.Action == proto.ActionUp && d.To < n || d.Action == proto.ActionDown && d.To > n
+}
+
+// invalid returns why p's decision is not one the decider takes, or "".
+// Its action must match its counts (up: To > From, down: To < From, hold:
+// To == From), and a change must not take the tier further out of its
+// replica bounds: an up ends at most at the tier's max, a down at least at
+// its min. A change from outside the bounds towards them stays allowed:
+// the decider makes it when the count was changed outside Headroom and the
+// tier's max_step limits the way back. Bounds are checked where they are
+// known (Config.bounds), with every driver; the counts' agreement with
+// the action always. Refused, such a decision is recorded as skipped like
+// any other refusal, in every mode.
+func (s *Service) invalid(p *step) string {
+	d := p.d
+	if d.Action == proto.ActionUp && d.To <= d.From || d.Action == proto.ActionDown && d.To >= d.From ||
+		d.Action == proto.ActionHold && d.To != d.From {
+		return fmt.Sprintf("inconsistent: action %s from %d to %d replicas", d.Action, d.From, d.To)
+	}
+	b, ok := s.cfg.bounds(d.App, d.Tier, p.driver != DriverSim && p.mode == ModeLive)
+	switch {
+	case !ok:
+	case d.Action == proto.ActionUp && d.To > b.Max:
+		return fmt.Sprintf("out of bounds: up to %d replicas, above the tier's max of %d", d.To, b.Max)
+	case d.Action == proto.ActionDown && d.To < b.Min:
+		return fmt.Sprintf("out of bounds: down to %d replicas, below the tier's min of %d", d.To, b.Min)
+	}
+	return ""
 }
 
 // refusal returns why a real driver must not act on p's decision, or "".
@@ -210,8 +241,8 @@ func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
 }
 
-// skip records a change refused for its age or order: the state stays as
-// it was, so a fresh decision can act.
+// skip records a change refused for its age, its order or its counts: the
+// state stays as it was, so a fresh decision can act.
 func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
 	d := p.d
 	s.refused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Inc()

@@ -299,3 +299,80 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 		t.Fatalf("recreated consumer starts %v at %d, want after the last handled message (seq 2)", info.Config.DeliverPolicy, info.Config.OptStartSeq)
 	}
 }
+
+// TestImpossibleDecisionIsRefused: a decision the decider never takes (a
+// count beyond the tier's bounds, or counts that contradict the action),
+// as a buggy or compromised decider could publish, is recorded as skipped
+// and never run. Changes from outside the bounds towards them, which the
+// decider makes when max_step limits the way back, still act. Without
+// bounds in the configuration a live tier has the default policy's (1..200).
+func TestImpossibleDecisionIsRefused(t *testing.T) {
+	bounded := map[string]map[string]executor.Bounds{"shop": {"web": {Min: 2, Max: 10}}}
+	hold := func(d *proto.Decision) *proto.Decision { d.Action = proto.ActionHold; return d }
+	up := func(d *proto.Decision) *proto.Decision { d.Action = proto.ActionUp; return d }
+	down := func(d *proto.Decision) *proto.Decision { d.Action = proto.ActionDown; return d }
+	cases := []struct {
+		name   string
+		bounds map[string]map[string]executor.Bounds
+		d      *proto.Decision
+		reason string // "" when the decision is acted on
+	}{
+		{"huge count, default bounds", nil, tierDecision("shop", "web", t0, 3, 5000000), "out of bounds: up to 5000000 replicas, above the tier's max of 200"},
+		{"above the configured max", bounded, tierDecision("shop", "web", t0, 3, 11), "out of bounds: up to 11 replicas, above the tier's max of 10"},
+		{"below the configured min", bounded, tierDecision("shop", "web", t0, 3, 1), "out of bounds: down to 1 replicas, below the tier's min of 2"},
+		{"up to zero", nil, up(tierDecision("shop", "web", t0, 3, 0)), "inconsistent: action up from 3 to 0 replicas"},
+		{"up to as many", nil, up(tierDecision("shop", "web", t0, 3, 3)), "inconsistent: action up from 3 to 3 replicas"},
+		{"down to more", nil, down(tierDecision("shop", "web", t0, 3, 9)), "inconsistent: action down from 3 to 9 replicas"},
+		{"hold that changes", nil, hold(tierDecision("shop", "web", t0, 3, 40)), "inconsistent: action hold from 3 to 40 replicas"},
+		{"down towards max from above", bounded, tierDecision("shop", "web", t0, 50, 40), ""},
+		{"up towards min from below", bounded, tierDecision("shop", "web", t0, 0, 1), ""},
+		{"within bounds", bounded, tierDecision("shop", "web", t0, 3, 10), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			cfg := commandConfig(log, "")
+			cfg.Bounds = c.bounds
+			h.start(cfg)
+			h.publish(c.d)
+			h.waitState(c.d)
+			got := calls(t, log)
+			if c.reason == "" {
+				if len(got) != 1 || got[0].Argv[len(got[0].Argv)-2] != fmt.Sprint(c.d.To) {
+					t.Fatalf("commands %+v, want one scaling to %d", got, c.d.To)
+				}
+				h.skippedReasons("shop", 0)
+				return
+			}
+			if len(got) != 0 {
+				t.Fatalf("commands ran: %+v", got)
+			}
+			if r := h.skippedReasons("shop", 1)[0]; r != c.reason {
+				t.Errorf("reason %q, want %q", r, c.reason)
+			}
+		})
+	}
+}
+
+// TestSimRefusesOutOfBounds: the simulated cluster refuses a change beyond
+// the bounds the configuration gives the tier (it would keep one boot time
+// per replica asked for), and acts on tiers without configured bounds.
+func TestSimRefusesOutOfBounds(t *testing.T) {
+	h := newHarness(t)
+	cfg := executor.DefaultConfig()
+	cfg.Bounds = map[string]map[string]executor.Bounds{"shop": {"web": {Min: 1, Max: 200}}}
+	h.start(cfg)
+	huge := tierDecision("shop", "web", t0, 3, 5000000)
+	other := tierDecision("other", "web", t0, 3, 300)
+	h.publish(huge, other)
+	if st := h.waitState(huge); st.Desired != 3 {
+		t.Fatalf("state %+v, want desired 3", st)
+	}
+	if st := h.waitState(other); st.Desired != 300 {
+		t.Fatalf("state %+v, want desired 300 (no bounds configured)", st)
+	}
+	if r := h.skippedReasons("shop", 1)[0]; r != "out of bounds: up to 5000000 replicas, above the tier's max of 200" {
+		t.Errorf("reason %q", r)
+	}
+}
