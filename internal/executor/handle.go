@@ -40,7 +40,8 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 
 // handle applies one decision. A decision at or before the event time of the
 // last one applied to its tier (kept in the bucket, so across restarts) is a
-// redelivery or a replay and is acknowledged without acting. One whose
+// redelivery or a replay and is acknowledged without acting; if that last
+// one lies ahead of the clock, the skip is recorded (behindFuture). One whose
 // subject disagrees with its payload, or whose event time lies beyond now
 // plus the allowed skew, is dead-lettered unread. A real driver acts only on
 // tiers the configuration names live, and never on a stale or superseded
@@ -73,6 +74,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	prev := s.states[key]
 	s.mu.Unlock()
 	if prev != nil && d.TS <= prev.TS {
+		if skew := s.cfg.MaxFutureSkew; skew > 0 && d.TS < prev.TS && proto.Time(prev.TS).After(now) {
+			return s.behindFuture(ctx, &d, prev, log)
+		}
 		log.Debug().Int64("last_ts", prev.TS).Msg("decision already applied")
 		return nil, nil
 	}
@@ -153,6 +157,32 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	if err := s.put(ctx, key, &p.st); err != nil {
 		return nil, err // transient: retried
+	}
+	return nil, nil
+}
+
+// behindFuture records d, skipped because a decision stamped after it
+// and ahead of the wall clock (within the allowed future skew) was handled
+// first: d may be the tier's genuine latest decision, which the executor
+// will not act on until the clock passes the other's time. A counter
+// (superseded), a warning with both times and a skipped scaling event say
+// so; the tier's state is left as it is, so its time never goes back. A
+// redelivery or a replay of a decision older than one stamped in the past
+// is still acknowledged quietly.
+func (s *Service) behindFuture(ctx context.Context, d *proto.Decision, prev *proto.ReplicaState, log zerolog.Logger) ([]bus.Out, error) {
+	reason := fmt.Sprintf("superseded: decided at %s, before a decision stamped %s, ahead of the clock, was handled",
+		proto.Time(d.TS).Format(time.RFC3339), proto.Time(prev.TS).Format(time.RFC3339))
+	p := &step{s: s, d: d, mode: s.cfg.mode(d.App), driver: s.driverName, st: *prev}
+	if p.mode == ModeShadow {
+		p.driver = DriverSim
+	}
+	s.refused.WithLabelValues("superseded").Inc()
+	log.Warn().Int("to", d.To).Time("ts", proto.Time(d.TS)).Time("last_ts", proto.Time(prev.TS)).Str("why", reason).Msg("not acting")
+	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
+	for _, o := range p.outs {
+		if err := s.bus.Publish(ctx, o); err != nil {
+			return nil, fmt.Errorf("store scaling event: %w", err) // transient: retried
+		}
 	}
 	return nil, nil
 }

@@ -376,3 +376,33 @@ func TestSimRefusesOutOfBounds(t *testing.T) {
 		t.Errorf("reason %q", r)
 	}
 }
+
+// TestDecisionBehindAFutureOneIsRecorded: a decision stamped just inside
+// the future skew (now + 119 s) is acted on; the genuine decision that
+// follows it (now + 1 s) cannot be, and its skip is recorded as a skipped
+// scaling event with both times, not dropped as "already applied".
+func TestDecisionBehindAFutureOneIsRecorded(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	future := tierDecision("shop", "web", t0.Add(119*time.Second), 3, 40)
+	genuine := tierDecision("shop", "web", t0.Add(time.Second), 40, 4)
+	h.publish(future)
+	h.waitState(future)
+	h.publish(genuine)
+	evs, _ := h.waitEvents("shop", 4)
+	if last := evs[3]; last.Decision != genuine.ID || last.Status != proto.StatusSkipped || last.Desired != 40 {
+		t.Fatalf("last event %+v, want the genuine decision skipped at desired 40", last)
+	}
+	want := "superseded: decided at 2026-01-02T00:00:01Z, before a decision stamped 2026-01-02T00:01:59Z, ahead of the clock, was handled"
+	if r := h.skippedReasons("shop", 1)[0]; r != want {
+		t.Errorf("reason %q, want %q", r, want)
+	}
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != future.ID {
+		t.Fatalf("acted on %q, want only the first", got)
+	}
+	st := h.waitState(future)
+	if st.TS != future.TS || st.Desired != 40 {
+		t.Fatalf("state %+v, want the future decision's", st)
+	}
+}
