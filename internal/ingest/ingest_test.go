@@ -18,6 +18,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
@@ -179,6 +180,7 @@ func TestPushRejects(t *testing.T) {
 		{"tier with a dot", mustJSON(tickJSON(map[string]any{"tier": "web.1"})), "", bearer, 400, "tier", "[a-z0-9_-]"},
 		{"missing tier", mustJSON(tickJSON(map[string]any{"tier": nil})), "", bearer, 400, "tier", "want a string"},
 		{"time too far ahead", mustJSON(tickJSON(map[string]any{"time": "2026-01-02T03:20:00Z"})), "", bearer, 400, "time", "in the future"},
+		{"time beyond the executor's skew", mustJSON(tickJSON(map[string]any{"time": "2026-01-02T03:07:05Z"})), "", bearer, 400, "time", "3m0s in the future, at most 2m0s allowed"},
 		{"time too old", mustJSON(tickJSON(map[string]any{"time": "2025-12-01T00:00:00Z"})), "", bearer, 400, "time", "in the past"},
 		{"bad time", mustJSON(tickJSON(map[string]any{"time": "yesterday"})), "", bearer, 400, "time", "RFC 3339"},
 		{"too many values", mustJSON(tickJSON(map[string]any{"values": manyValues(65)})), "", bearer, 400, "values", "65 values"},
@@ -265,5 +267,14 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := ingest.Parse(body, ingest.JSON, now, ingest.DefaultConfig()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPushSkewWithinExecutors: the push API accepts no tick further ahead
+// than the executor accepts decisions (a decision takes its tick's time),
+// so no accepted tick leads to a decision dead-lettered as from the future.
+func TestPushSkewWithinExecutors(t *testing.T) {
+	if p, e := ingest.DefaultConfig().MaxFutureSkew, executor.DefaultConfig().MaxFutureSkew; p > e {
+		t.Fatalf("push future skew %v beyond the executor's %v", p, e)
 	}
 }

@@ -67,11 +67,14 @@ type Config struct {
 	Series *limits.Series
 }
 
-// DefaultConfig accepts bodies up to 1 MiB, times from 7 days ago to 5
+// DefaultConfig accepts bodies up to 1 MiB, times from 7 days ago to 2
 // minutes ahead, and up to 10000 ticks a request, 16 requests at once,
-// each body within 10 s, without a token.
+// each body within 10 s, without a token. The future skew is the
+// executor's (-executor.max-future-skew): a decision takes its tick's
+// time, and one beyond the executor's skew is dead-lettered, so a tick
+// further ahead is refused here, where its sender hears of it.
 func DefaultConfig() Config {
-	return Config{MaxBody: 1 << 20, MaxFutureSkew: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: 100000,
+	return Config{MaxBody: 1 << 20, MaxFutureSkew: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: 100000,
 		MaxConcurrent: 16, ReadTimeout: 10 * time.Second}
 }
 
