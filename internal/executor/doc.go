@@ -14,6 +14,16 @@
 // and log, publish skipped, never act) or shadow (act on the simulated
 // cluster only).
 //
+// No driver acts on a decision the decider would not take: one whose counts
+// contradict its action (an up to fewer replicas, a down to more, a hold
+// that changes the count), or one that takes the tier further out of its
+// replica bounds (the policy's min and max from -config; for a live tier
+// a real driver acts on without them, the default policy's 1..200). Such a
+// decision is recorded as skipped, like the refusals of a real driver
+// (headroom_executor_refused_total{why="inconsistent"|"out of bounds"}).
+// A decision skipped because one stamped after it, ahead of the clock, was
+// handled first is recorded too (why="superseded").
+//
 // It is idempotent by decision: the replica state records the event time of
 // the last decision applied to the tier, and survives restarts in the
 // bucket, so a redelivered or replayed decision is recognised and acts once.
