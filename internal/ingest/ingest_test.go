@@ -189,6 +189,9 @@ func TestPushRejects(t *testing.T) {
 		{"too many labels", mustJSON(tickJSON(map[string]any{"labels": manyLabels(17)})), "", bearer, 400, "labels", "17 labels"},
 		{"negative replicas", mustJSON(tickJSON(map[string]any{"replicas": -1})), "", bearer, 400, "replicas", "whole number"},
 		{"unknown field", mustJSON(tickJSON(map[string]any{"replica": 2})), "", bearer, 400, "replica", "unknown field"},
+		// Only the executor's own record says what is committed: a pusher
+		// claiming it is refused, not believed (red-team audit).
+		{"a claimed committed state", mustJSON(tickJSON(map[string]any{"committed": map[string]any{"desired": 40, "ready": 40}})), "", bearer, 400, "committed", "unknown field"},
 		{"one bad tick rejects the batch", mustJSON([]any{tickJSON(nil), tickJSON(map[string]any{"values": map[string]any{"cpu": "high"}})}), "", bearer, 400, "[1].values.cpu", "want a number"},
 		{"not a tick", []byte(`42`), "", bearer, 400, "body", "tick object"},
 		{"body over 1 MiB", append(append([]byte(`[`), bytes.Repeat([]byte(` `), 1<<20)...), ']'), "", bearer, 413, "body", "larger than"},
