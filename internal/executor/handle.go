@@ -42,8 +42,9 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 // last one applied to its tier (kept in the bucket, so across restarts) is a
 // redelivery or a replay and is acknowledged without acting; if that last
 // one lies ahead of the clock, the skip is recorded (behindFuture). One whose
-// subject disagrees with its payload, or whose event time lies beyond now
-// plus the allowed skew, is dead-lettered unread. A real driver acts only on
+// subject disagrees with its payload, whose id is not its app, tier and
+// time's, or whose event time lies beyond now plus the allowed skew, is
+// dead-lettered unread. A real driver acts only on
 // tiers the configuration names live, and never on a stale or superseded
 // decision: those are recorded as skipped with the reason. No driver acts
 // on a decision whose counts contradict its action or leave the tier's
@@ -55,6 +56,12 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	var d proto.Decision
 	if err := s.bus.Decode(m, proto.KindDecision, &d); err != nil {
 		return nil, err
+	}
+	if want := proto.DecisionID(d.App, d.Tier, d.TS); d.ID != want {
+		// The id is the stream's deduplication key: one naming another
+		// tick would make the stream drop that tick's genuine decision as
+		// its duplicate.
+		return nil, bus.Permanent(fmt.Errorf("decision id %q is not its app, tier and time's (%q): refusing a forged decision", d.ID, want))
 	}
 	now := s.now()
 	if skew := s.cfg.MaxFutureSkew; skew > 0 && proto.Time(d.TS).After(now.Add(skew)) {

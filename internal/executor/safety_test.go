@@ -215,6 +215,29 @@ func TestForgedFutureDecisionIsDeadLettered(t *testing.T) {
 	}
 }
 
+// TestForgedDecisionIDIsDeadLettered: a decision whose id names another
+// tick (the stream would drop that tick's genuine decision as its
+// duplicate) is dead-lettered unread; the genuine one is acted on.
+func TestForgedDecisionIDIsDeadLettered(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	genuine := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 4)
+	forged := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 40)
+	forged.ID = proto.DecisionID("shop", "web", proto.Millis(t0.Add(time.Minute))) // the next minute's id
+	h.publish(forged, genuine)
+	st := h.waitState(genuine)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != genuine.ID {
+		t.Fatalf("acted on %q, want only the genuine decision", got)
+	}
+	if st.Desired != 4 {
+		t.Fatalf("state %+v", st)
+	}
+	if dl := h.deadLetters(1); !strings.Contains(dl[0], "refusing a forged decision") {
+		t.Errorf("dead letter %q", dl[0])
+	}
+}
+
 // TestSubjectPayloadMismatchIsDeadLettered: a decision naming app victim
 // published on the subject of shop.web is never processed as either.
 func TestSubjectPayloadMismatchIsDeadLettered(t *testing.T) {
