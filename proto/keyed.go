@@ -5,11 +5,16 @@ import (
 	"fmt"
 )
 
+// TierKey is what names the app and tier a per-tier subject must carry.
+type TierKey interface {
+	Key() (app, tier string)
+}
+
 // Keyed is implemented by the per-tier payloads (Metrics, Forecast, Anomaly,
 // Decision, Scaling): they name the app and tier their subject must carry.
 type Keyed interface {
 	Message
-	Key() (app, tier string)
+	TierKey
 }
 
 // Key returns the tick's app and tier.
@@ -43,7 +48,7 @@ func DecodeOn(prefix string, k Kind, subject string, data []byte, m Keyed) error
 }
 
 // CheckSubject reports whether subject is m's subject of kind k under prefix.
-func CheckSubject(prefix string, k Kind, subject string, m Keyed) error {
+func CheckSubject(prefix string, k Kind, subject string, m TierKey) error {
 	sk, sapp, stier, err := ParseSubject(prefix, subject)
 	if err != nil {
 		return err

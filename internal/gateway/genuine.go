@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"fmt"
-
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/headroomhq/headroom/proto"
@@ -14,6 +12,9 @@ type keyHead struct {
 	App  string `msgpack:"app"`
 	Tier string `msgpack:"tier"`
 }
+
+// Key returns the payload's app and tier.
+func (h *keyHead) Key() (string, string) { return h.App, h.Tier }
 
 // Readers of the streams, the label values of
 // headroom_gateway_mismatched_messages_total.
@@ -32,14 +33,7 @@ func subjectMismatch(prefix string, k proto.Kind, subject string, data []byte) e
 	if msgpack.Unmarshal(data, &h) != nil {
 		return nil
 	}
-	sk, app, tier, err := proto.ParseSubject(prefix, subject)
-	if err != nil {
-		return err
-	}
-	if sk != k || app != h.App || tier != h.Tier {
-		return fmt.Errorf("%w: %s carries %s %s.%s", proto.ErrSubjectMismatch, subject, k, h.App, h.Tier)
-	}
-	return nil
+	return proto.CheckSubject(prefix, k, subject, &h)
 }
 
 // genuine reports whether a stream message may be forwarded to clients:
