@@ -191,15 +191,26 @@ func (c Config) bounds(app, tier string, real bool) (Bounds, bool) {
 	if !real {
 		return Bounds{}, false
 	}
-	def := policy.DefaultAppConfig()
-	b := Bounds{Min: def.Tiers[0].Min, Max: def.Tiers[0].Max}
-	for _, t := range def.Tiers {
-		if t.Name == tier {
-			b = Bounds{Min: t.Min, Max: t.Max}
-		}
+	if b, ok := defaultBounds.tiers[tier]; ok {
+		return b, true
 	}
-	return b, true
+	return defaultBounds.other, true
 }
+
+// defaultBounds are the default policy's bounds, by tier name, and those
+// of its first tier for any other name; built once, not per decision.
+var defaultBounds = func() (d struct {
+	tiers map[string]Bounds
+	other Bounds
+}) {
+	def := policy.DefaultAppConfig()
+	d.tiers = map[string]Bounds{}
+	for _, t := range def.Tiers {
+		d.tiers[t.Name] = Bounds{Min: t.Min, Max: t.Max}
+	}
+	d.other = Bounds{Min: def.Tiers[0].Min, Max: def.Tiers[0].Max}
+	return d
+}()
 
 // Resolve returns the config with the text of -executor.sim.boot-delays and
 // -executor.modes, when given, parsed into BootDelays and Modes. New and

@@ -92,12 +92,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		// A tier seen for the first time runs what the decider saw running.
 		s.shadow.Restore(d.App, d.Tier, t, d.From, 0)
 	}
-	p := &step{s: s, d: &d, mode: s.cfg.mode(d.App), driver: s.driverName,
-		st: proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.From}}
-	drv := s.driver
-	if p.mode == ModeShadow {
-		drv, p.driver = s.shadow, DriverSim
-	}
+	p, drv := s.stepFor(&d, proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.From})
 
 	// Where the tier stands now, in event time.
 	cur := Result{Ready: d.From}
@@ -157,10 +152,8 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 			s.change(ctx, p, drv, cur, log)
 		}
 	}
-	for _, o := range p.outs {
-		if err := s.bus.Publish(ctx, o); err != nil {
-			return nil, fmt.Errorf("store scaling event: %w", err) // transient: retried
-		}
+	if err := s.storeEvents(ctx, p); err != nil {
+		return nil, err
 	}
 	if err := s.put(ctx, key, &p.st); err != nil {
 		return nil, err // transient: retried
@@ -177,21 +170,32 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 // redelivery or a replay of a decision older than one stamped in the past
 // is still acknowledged quietly.
 func (s *Service) behindFuture(ctx context.Context, d *proto.Decision, prev *proto.ReplicaState, log zerolog.Logger) ([]bus.Out, error) {
-	reason := fmt.Sprintf("superseded: decided at %s, before a decision stamped %s, ahead of the clock, was handled",
-		proto.Time(d.TS).Format(time.RFC3339), proto.Time(prev.TS).Format(time.RFC3339))
-	p := &step{s: s, d: d, mode: s.cfg.mode(d.App), driver: s.driverName, st: *prev}
+	p, _ := s.stepFor(d, *prev)
+	s.skip(p, fmt.Sprintf("superseded: decided at %s, before a decision stamped %s, ahead of the clock, was handled",
+		proto.Time(d.TS).Format(time.RFC3339), proto.Time(prev.TS).Format(time.RFC3339)), log)
+	return nil, s.storeEvents(ctx, p)
+}
+
+// stepFor starts handling d from state st, in d's app's mode, and returns
+// the driver that acts for it: the simulated cluster in shadow mode.
+func (s *Service) stepFor(d *proto.Decision, st proto.ReplicaState) (*step, Driver) {
+	p := &step{s: s, d: d, mode: s.cfg.mode(d.App), driver: s.driverName, st: st}
 	if p.mode == ModeShadow {
 		p.driver = DriverSim
+		return p, s.shadow
 	}
-	s.refused.WithLabelValues("superseded").Inc()
-	log.Warn().Int("to", d.To).Time("ts", proto.Time(d.TS)).Time("last_ts", proto.Time(prev.TS)).Str("why", reason).Msg("not acting")
-	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
+	return p, s.driver
+}
+
+// storeEvents stores the scaling events p made, in order; an error is
+// transient (the decision is retried, the events' ids make repeats no-ops).
+func (s *Service) storeEvents(ctx context.Context, p *step) error {
 	for _, o := range p.outs {
 		if err := s.bus.Publish(ctx, o); err != nil {
-			return nil, fmt.Errorf("store scaling event: %w", err) // transient: retried
+			return fmt.Errorf("store scaling event: %w", err)
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // against reports whether carrying d out would move a tier now at n
