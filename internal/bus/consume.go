@@ -386,31 +386,14 @@ func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
 // (EnsureConsumers), so a missing one is an error that says so.
 func (b *Bus) openConsumer(ctx context.Context, stream string, spec ConsumerSpec) (jetstream.Consumer, error) {
 	if spec.pinned {
-		cons, err := b.js.Consumer(ctx, stream, spec.Name)
-		if err == nil {
-			return cons, nil
-		}
-		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return nil, err
-		}
-		// A refused create is never answered: bound the wait well below
-		// the API's default, so the error (and what to run) shows soon.
-		cctx, cancel := context.WithTimeout(ctx, createTimeout)
-		cons, err = b.js.CreateConsumer(cctx, stream, consumerConfig(spec, 0))
-		cancel()
-		if errors.Is(err, jetstream.ErrConsumerExists) {
-			return b.js.Consumer(ctx, stream, spec.Name) // another member made it first
-		}
-		if err != nil {
+		cons, _, err := b.durable(ctx, stream, spec)
+		if errors.Is(err, errNotCreated) {
 			return nil, b.notProvisioned(err)
 		}
-		return cons, nil
+		return cons, err
 	}
 	return b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, 0))
 }
-
-// createTimeout bounds a service's attempt to create a missing durable.
-const createTimeout = 10 * time.Second
 
 // notProvisioned explains a durable this identity could not create: with
 // the server's last error (a permissions violation names the refused API

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -76,25 +77,47 @@ func (b *Bus) EnsureConsumers(ctx context.Context) (created int, err error) {
 			spec := ConsumerSpec{Name: d.name, Kind: d.kind}
 			spec.defaults()
 			ps := b.partitionSpec(spec, p)
-			_, err := b.js.Consumer(ctx, stream, ps.Name)
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			_, made, err := b.durable(ctx, stream, ps)
+			if err != nil {
 				return created, fmt.Errorf("durable %s/%s: %w", stream, ps.Name, err)
 			}
-			_, err = b.js.CreateConsumer(ctx, stream, consumerConfig(ps, 0))
-			switch {
-			case errors.Is(err, jetstream.ErrConsumerExists):
-			case err != nil:
-				return created, fmt.Errorf("create durable %s/%s: %w", stream, ps.Name, err)
-			default:
+			if made {
 				created++
 			}
 		}
 	}
 	return created, nil
 }
+
+// durable returns spec's durable on stream, creating it when it does not
+// exist (made reports that; a failed create wraps errNotCreated). An
+// existing one is used as it is: its position is its group's. A create that
+// loses the race to another client's finds the winner's.
+func (b *Bus) durable(ctx context.Context, stream string, spec ConsumerSpec) (c jetstream.Consumer, made bool, err error) {
+	c, err = b.js.Consumer(ctx, stream, spec.Name)
+	if err == nil || !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return c, false, err
+	}
+	// A refused create is never answered: bound the wait well below the
+	// API's default, so the error shows soon.
+	cctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+	c, err = b.js.CreateConsumer(cctx, stream, consumerConfig(spec, 0))
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerExists):
+		c, err = b.js.Consumer(ctx, stream, spec.Name)
+		return c, false, err
+	case err != nil:
+		return nil, false, fmt.Errorf("%w: %w", errNotCreated, err)
+	}
+	return c, true, nil
+}
+
+// errNotCreated marks a durable found missing that could not be created.
+var errNotCreated = errors.New("not created")
+
+// createTimeout bounds an attempt to create a missing durable.
+const createTimeout = 10 * time.Second
 
 // Provision creates or updates every stream and the replica bucket
 // (EnsureStreams), then creates the services' missing durables
