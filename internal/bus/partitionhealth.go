@@ -32,7 +32,8 @@ func (h *partitionHealth) set(key string, err error) {
 	h.failed[key] = err
 }
 
-// err names the failing partitions, the first (in order) with its error.
+// err names the first failing partition (in order) with its error, and
+// how many more fail.
 func (h *partitionHealth) err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -44,10 +45,11 @@ func (h *partitionHealth) err() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if len(keys) == 1 {
-		return fmt.Errorf("%s not consumed: %w", keys[0], h.failed[keys[0]])
+	more := ""
+	if len(keys) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(keys)-1)
 	}
-	return fmt.Errorf("%d partitions not consumed (%s, …), %s: %w", len(keys), keys[0], keys[0], h.failed[keys[0]])
+	return fmt.Errorf("%s not consumed%s: %w", keys[0], more, h.failed[keys[0]])
 }
 
 // PartitionsErr reports the partitions of this process's share that are
