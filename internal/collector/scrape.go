@@ -254,8 +254,11 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 	}
 	tg.down = false
 	src.s.scrape.up.WithLabelValues(labels...).Set(1)
-	for reason, n := range map[string]int{"nan": sample.NaN, "inf": sample.Inf} {
-		if n > 0 {
+	for _, c := range [...]struct {
+		reason string
+		n      int
+	}{{"nan", sample.NaN}, {"inf", sample.Inf}} {
+		if reason, n := c.reason, c.n; n > 0 {
 			// Debug only: a summary without observations gives NaN
 			// quantiles every round; the counter says how many.
 			src.s.scrape.nonFinite.WithLabelValues(src.app, tier.name, tg.url, reason).Add(float64(n))
