@@ -32,4 +32,16 @@
 // webhook sends the decision id as Idempotency-Key. Time inside the executor
 // is event time: the simulated cluster boots replicas against the decisions'
 // own timestamps, so a replay at any speed gives the same replica history.
+//
+// Memory is bounded by the configuration's series limits (limits: in
+// -config; 1,000 tiers an app and 10,000 in all by default). The executor
+// holds the replica state and simulated cluster of the tiers it handles,
+// read from the bucket on a tier's first decision, and dead-letters a
+// decision for a tier past the limits, naming the limit
+// (headroom_executor_refused_total{why="series limit"}). A tier with no
+// decision for limits.idle_after of arrival time is dropped from memory
+// (its state stays in the bucket and is read again when it comes back),
+// and a member drops the tiers of a partition it takes over or hands on,
+// so it reads what another member committed. A held tier takes about 540
+// bytes with its simulated cluster (TestHeldMemoryPerTier, budget 2 KB).
 package executor

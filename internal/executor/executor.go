@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -26,8 +27,7 @@ type Service struct {
 	shadow     *SimDriver
 	kv         *bus.Replicas
 
-	mu     sync.Mutex
-	states map[string]*proto.ReplicaState
+	held *held // the replica states of the tiers handled, within the series limits
 
 	actions    *prometheus.CounterVec
 	refused    *prometheus.CounterVec
@@ -73,7 +73,9 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	if err := cfg.validateResolved(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, states: map[string]*proto.ReplicaState{}, now: time.Now}
+	lim := config.LimitsOf(d.Config)
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now,
+		held: newHeld(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter)}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
 	for _, o := range opts {
 		o(s)
@@ -85,7 +87,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		s.driverName = cfg.Driver
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
-	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes not made, by why (unauthorised, stale, superseded, inconsistent, out of bounds)."}, []string{"why"})
+	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes not made, by why (unauthorised, stale, superseded, inconsistent, out of bounds, series limit)."}, []string{"why"})
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	if d.Reg != nil {
@@ -121,20 +123,18 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	s.kv = kv
-	if err := s.restore(ctx); err != nil {
-		return err
-	}
 	// Copies of the executor split the apps by partition; the server
 	// delivers each partition to one of them at a time, so no decision is
-	// ever acted on twice. A member taking a partition over first reads the
-	// replica state the previous one committed.
+	// ever acted on twice. A member taking a partition over drops what it
+	// held of the partition's tiers, so it reads the replica state the
+	// previous one committed; one handing a partition on drops it too.
 	return s.bus.Consume(ctx, bus.ConsumerSpec{
 		// A message stays unacknowledged while its driver works; the
 		// runtime keeps it in progress, however slow the driver, so the
 		// durable's AckWait (provisioning's) need not know the driver.
 		Service: "executor", Name: "executor", Kind: proto.KindDecision, Progress: true,
 		Started: func() { s.ready.Set("executor") }, Health: s.health,
-		Group: &bus.GroupSpec{Acquire: func(ctx context.Context, _ int) error { return s.restore(ctx) }},
+		Group: &bus.GroupSpec{Acquire: func(_ context.Context, p int) error { s.forget(p); return nil }, Release: s.forget},
 	}, s.handle)
 }
 
@@ -147,33 +147,50 @@ func (s *Service) health(err error) {
 	}
 }
 
-// restore loads every tier's replica state from the bucket and seeds the
-// simulated clusters with it.
-func (s *Service) restore(ctx context.Context) error {
-	keys, err := s.kv.Keys(ctx)
-	if err != nil {
-		return fmt.Errorf("list replica keys: %w", err)
+// forget drops what the executor holds of partition p's tiers, their
+// simulated clusters included: the next decision of each reads its state
+// from the bucket.
+func (s *Service) forget(p int) {
+	for _, k := range s.held.forget(p) {
+		s.shadow.Forget(k.App, k.Tier)
 	}
-	for _, k := range keys {
-		v, err := s.kv.Get(ctx, k)
-		if err != nil {
-			return fmt.Errorf("replica state %s: %w", k, err)
+}
+
+// state returns k's replica state (nil for a tier the bucket does not
+// know): what the executor holds, else the bucket's, which then seeds the
+// tier's simulated cluster and is held. An unreadable value in the bucket
+// is logged and taken as none, so the tier's next state replaces it. k
+// must have been seen.
+func (s *Service) state(ctx context.Context, k limits.Key) (*proto.ReplicaState, error) {
+	if st, ok := s.held.get(k); ok {
+		return st, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	key := proto.ReplicaKey(k.App, k.Tier)
+	v, err := s.kv.Get(ctx, key)
+	var st *proto.ReplicaState
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("read replica state %s: %w", key, err)
+	default:
+		st = &proto.ReplicaState{}
+		if err := proto.Decode(v, st); err != nil {
+			s.log.Warn().Err(err).Str("app", k.App).Str("tier", k.Tier).Str("key", key).Msg("ignoring unreadable replica state")
+			st = nil
 		}
-		var st proto.ReplicaState
-		if err := proto.Decode(v, &st); err != nil {
-			s.log.Warn().Err(err).Str("key", k).Msg("ignoring unreadable replica state")
-			continue
-		}
-		s.mu.Lock()
-		s.states[k] = &st
-		s.mu.Unlock()
+	}
+	if st != nil {
 		s.shadow.Restore(st.App, st.Tier, proto.Time(st.TS), st.Ready, st.Booting)
 	}
-	return nil
+	s.held.set(k, st)
+	return st, nil
 }
 
 // put records a tier's state in the bucket, then in memory.
-func (s *Service) put(ctx context.Context, key string, st *proto.ReplicaState) error {
+func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState) error {
+	key := proto.ReplicaKey(k.App, k.Tier)
 	data, err := proto.Encode(st)
 	if err != nil {
 		return err
@@ -183,9 +200,7 @@ func (s *Service) put(ctx context.Context, key string, st *proto.ReplicaState) e
 	if err := s.kv.Put(ctx, key, data); err != nil {
 		return fmt.Errorf("put replica state %s: %w", key, err)
 	}
-	s.mu.Lock()
-	s.states[key] = st
-	s.mu.Unlock()
+	s.held.set(k, st)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -76,10 +77,22 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// if shutdown begins meanwhile, so the state recorded is what was done.
 	ctx = context.WithoutCancel(ctx)
 	log := s.log.With().Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Logger()
-	key := proto.ReplicaKey(d.App, d.Tier)
-	s.mu.Lock()
-	prev := s.states[key]
-	s.mu.Unlock()
+	k := limits.Key{App: d.App, Tier: d.Tier}
+	dropped, err := s.held.see(k, m.Partition, m.Stored, d.TS)
+	for _, o := range dropped {
+		s.shadow.Forget(o.App, o.Tier)
+	}
+	if len(dropped) > 0 {
+		s.log.Info().Int("tiers", len(dropped)).Int("held", s.held.len()).Msg("dropped the state of idle tiers (kept in the bucket)")
+	}
+	if err != nil {
+		s.refused.WithLabelValues("series limit").Inc()
+		return nil, bus.Permanent(fmt.Errorf("decision %s: %w", d.ID, err))
+	}
+	prev, err := s.state(ctx, k)
+	if err != nil {
+		return nil, err // transient: retried
+	}
 	if prev != nil && d.TS <= prev.TS {
 		if skew := s.cfg.MaxFutureSkew; skew > 0 && d.TS < prev.TS && proto.Time(prev.TS).After(now) {
 			return s.behindFuture(ctx, &d, prev, log)
@@ -155,7 +168,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if err := s.storeEvents(ctx, p); err != nil {
 		return nil, err
 	}
-	if err := s.put(ctx, key, &p.st); err != nil {
+	if err := s.put(ctx, k, &p.st); err != nil {
 		return nil, err // transient: retried
 	}
 	return nil, nil

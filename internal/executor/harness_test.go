@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
@@ -63,10 +64,17 @@ func (h *harness) connect(name string) *bus.Bus {
 // until the returned stop is called (or the test ends).
 func (h *harness) start(cfg executor.Config, opts ...executor.Option) (stop func()) {
 	h.t.Helper()
+	return h.startWith(cfg, nil, prometheus.NewRegistry(), opts...)
+}
+
+// startWith is start with a configuration file (nil: none) and the
+// registry the executor's metrics go to.
+func (h *harness) startWith(cfg executor.Config, file *config.File, reg *prometheus.Registry, opts ...executor.Option) (stop func()) {
+	h.t.Helper()
 	ready := service.NewReady()
 	clock := executor.WithClock(func() time.Time { return proto.Time(h.latest.Load()) })
 	s, err := executor.New(cfg, service.Deps{Bus: h.connect("executor"), Log: zerolog.New(zerolog.NewTestWriter(h.t)),
-		Reg: prometheus.NewRegistry(), Ready: ready}, append([]executor.Option{clock}, opts...)...)
+		Reg: reg, Ready: ready, Config: file}, append([]executor.Option{clock}, opts...)...)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -58,6 +58,13 @@ func (d *SimDriver) Restore(app, tier string, t time.Time, ready, booting int) {
 	d.clusters[key] = &simTier{c: c}
 }
 
+// Forget drops a tier's cluster; Restore or Scale makes it again.
+func (d *SimDriver) Forget(app, tier string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.clusters, app+"."+tier)
+}
+
 func (d *SimDriver) newCluster(app, tier string, t time.Time, ready int) *sim.Cluster {
 	delay, ok := d.delays[tier]
 	if !ok {

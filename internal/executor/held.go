@@ -1,0 +1,115 @@
+package executor
+
+import (
+	"sync"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// held is the replica state the executor keeps in memory, within the
+// series limits: the bucket is the record, and held caches what this
+// member read or wrote of it for the tiers it handles. A tier is admitted
+// by a limits.Series (a tier beyond the configured limits is refused), and
+// one whose decisions stopped arriving for the idle limit of arrival time
+// is dropped, freeing its place; it is read from the bucket again if it
+// comes back. A partition taken over or handed on drops its tiers, so a
+// member reads what another member committed. Safe for concurrent use.
+type held struct {
+	mu     sync.Mutex
+	admit  *limits.Series
+	idle   limits.Idle
+	states map[limits.Key]*heldTier
+}
+
+// heldTier is one tier's entry: its cached state once loaded (nil: not
+// in the bucket), its partition and the arrival of its last decision.
+type heldTier struct {
+	st        *proto.ReplicaState
+	loaded    bool
+	partition int
+	lastSeen  int64
+}
+
+// newHeld returns an empty cache admitting at most perApp tiers of an app
+// and total in all (0: no limit), dropping tiers idle for idleAfter (0:
+// never).
+func newHeld(perApp, total int, idleAfter time.Duration) *held {
+	return &held{admit: limits.NewSeries(perApp, total), idle: limits.NewIdle(idleAfter), states: map[limits.Key]*heldTier{}}
+}
+
+// see admits k, of partition p, for a decision at event time ts (ms)
+// stored at stored, and returns the tiers it dropped as idle (never k). A
+// tier the limits refuse returns the *limits.Error.
+func (h *held) see(k limits.Key, p int, stored time.Time, ts int64) (dropped []limits.Key, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.idle.Arrive(stored)
+	at, due, cutoff := h.idle.Seen(ts)
+	e, ok := h.states[k]
+	if ok {
+		e.lastSeen = max(e.lastSeen, at)
+	}
+	if due {
+		for o, e := range h.states {
+			if e.lastSeen < cutoff {
+				delete(h.states, o)
+				h.admit.Forget(o.App, o.Tier)
+				dropped = append(dropped, o)
+			}
+		}
+	}
+	if !ok {
+		if err := h.admit.Admit(k.App, k.Tier); err != nil {
+			return dropped, err
+		}
+		h.states[k] = &heldTier{partition: p, lastSeen: at}
+	}
+	return dropped, nil
+}
+
+// get returns k's cached state (nil when the bucket has none) and whether
+// it is loaded.
+func (h *held) get(k limits.Key) (*proto.ReplicaState, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.states[k]
+	if !ok || !e.loaded {
+		return nil, false
+	}
+	return e.st, true
+}
+
+// set caches st as k's state, read from or written to the bucket; k must
+// have been seen (a tier dropped meanwhile is not cached again).
+func (h *held) set(k limits.Key, st *proto.ReplicaState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.states[k]; ok {
+		e.st, e.loaded = st, true
+	}
+}
+
+// forget drops the tiers of partition p and frees their places under the
+// limits; it returns them.
+func (h *held) forget(p int) []limits.Key {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []limits.Key
+	for k, e := range h.states {
+		if e.partition == p {
+			delete(h.states, k)
+			h.admit.Forget(k.App, k.Tier)
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// len returns how many tiers are held.
+func (h *held) len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.states)
+}
