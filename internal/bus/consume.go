@@ -579,6 +579,13 @@ func (b *Bus) withMsg(ev *zerolog.Event, subject, msgID string) *zerolog.Event {
 	return ev
 }
 
+// LogRecord adds what identifies r to ev: its subject, app, tier, msg_id
+// and stream sequence, as the runtime's own lines about a message carry
+// them.
+func (b *Bus) LogRecord(ev *zerolog.Event, r Record) *zerolog.Event {
+	return b.withMsg(ev, r.Subject, nats.Header(r.Header).Get(jetstream.MsgIDHeader)).Uint64("seq", r.Seq)
+}
+
 // subjectOf is the subject jm was published on, without its stored partition.
 func subjectOf(prefix string, jm jetstream.Msg) string {
 	s, _ := proto.SplitStored(prefix, jm.Subject())

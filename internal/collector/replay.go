@@ -152,14 +152,14 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 		st.Read++
 		ts, ok := msg.HeaderTime()
 		if !ok {
-			log.Warn().Str("subject", msg.Subject).Msg("recorded tick without event time, skipped")
+			b.LogRecord(log.Warn(), msg).Msg("recorded tick without event time, skipped")
 			ts = -1
 		}
 		if ts >= 0 && !c.To.IsZero() && ts >= to {
 			break // recorded in event-time order: the range is over
 		}
 		if ts >= 0 && (c.From.IsZero() || ts >= from) {
-			if err := republish(ctx, b, c, msg.Data, ts, &st, acks, &wallStart, &firstTS, log); err != nil {
+			if err := republish(ctx, b, c, msg, ts, &st, acks, &wallStart, &firstTS, log); err != nil {
 				return st, err
 			}
 		}
@@ -177,10 +177,10 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 }
 
 // republish paces and publishes one recorded tick under the shadow name.
-func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, data []byte, ts int64, st *ReplayStats, acks *bus.Acks, wallStart *time.Time, firstTS *int64, log zerolog.Logger) error {
+func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, msg bus.Record, ts int64, st *ReplayStats, acks *bus.Acks, wallStart *time.Time, firstTS *int64, log zerolog.Logger) error {
 	var m proto.Metrics
-	if err := proto.Decode(data, &m); err != nil {
-		log.Warn().Err(err).Msg("recorded tick undecodable, skipped")
+	if err := proto.Decode(msg.Data, &m); err != nil {
+		b.LogRecord(log.Warn().Err(err), msg).Msg("recorded tick undecodable, skipped")
 		return nil
 	}
 	if c.Speed > 0 {
