@@ -223,13 +223,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := h.publish(r.Context(), ticks); err != nil {
-		h.log.Error().Err(err).Int("ticks", n).Msg("push not stored")
+		h.log.Error().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Msg("push not stored")
 		h.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
 		return
 	}
 	if published != n {
 		// The same bytes decode the same way; this cannot happen.
-		h.log.Error().Int("checked", n).Int("published", published).Msg("push decoded differently twice")
+		h.log.Error().Int("checked", n).Int("published", published).Stringers("series", stringers(keys)).Msg("push decoded differently twice")
 	}
 	h.accepted.Add(float64(n))
 	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": n})
@@ -348,4 +348,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// stringers lists keys for a log line about the push that carried them,
+// naming at most the first 10 series.
+func stringers(keys []limits.Key) []fmt.Stringer {
+	out := make([]fmt.Stringer, 0, min(len(keys), 10))
+	for _, k := range keys[:min(len(keys), 10)] {
+		out = append(out, k)
+	}
+	return out
 }
