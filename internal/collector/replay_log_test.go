@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -21,18 +19,8 @@ import (
 // is skipped, and the warning names its app, tier, id and sequence, so the
 // record can be found; the ticks around it are replayed.
 func TestReplaySkipNamesTheMessage(t *testing.T) {
-	url := natstest.RunJetStream(t)
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name = url, "replay-log"
-	b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	b := natstest.Bus(t, "replay-log", zerolog.Nop())
 	ctx := context.Background()
-	if err := b.EnsureStreams(ctx); err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Minute)
 	subject := proto.MetricsSubject("apm", "shop", "web")
 	good := func(i int) {
@@ -43,15 +31,7 @@ func TestReplaySkipNamesTheMessage(t *testing.T) {
 		}
 	}
 	good(0)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.JetStream(t, b)
 	garbage := &nats.Msg{Subject: subject, Data: []byte{0xc1, 0x00}, Header: nats.Header{}}
 	garbage.Header.Set(nats.MsgIdHdr, "garbage-1")
 	garbage.Header.Set(bus.HeaderEventTime, strconv.FormatInt(proto.Millis(t0.Add(time.Minute)), 10))
