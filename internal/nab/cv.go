@@ -354,15 +354,7 @@ func WriteTable(w io.Writer, evals []Evaluation) {
 // It also returns the days of data counted.
 func RateThreshold(files []File, probation, perDay float64) (float64, float64) {
 	var scores []float64
-	days := 0.0
-	for _, f := range files {
-		prob := ProbationLength(len(f.Times), probation)
-		if prob >= len(f.Times) {
-			continue
-		}
-		days += f.Times[len(f.Times)-1].Sub(f.Times[prob]).Hours() / 24
-		scores = append(scores, f.Scores[prob:]...)
-	}
+	days := scoredDays(files, probation, func(s []float64) { scores = append(scores, s...) })
 	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
 	budget := int(perDay * days)
 	if budget >= len(scores) {
@@ -372,6 +364,36 @@ func RateThreshold(files []File, probation, perDay float64) (float64, float64) {
 	// (budget+1)-th highest score, so ties do not overshoot the budget.
 	t := scores[budget]
 	return math.Nextafter(t, math.Inf(1)), days
+}
+
+// RateAt counts the detections (scores at or above t) after each file's
+// probation and returns them with the days of data they cover: the rate a
+// fixed threshold gives, as RateThreshold measures it.
+func RateAt(files []File, probation, t float64) (int, float64) {
+	n := 0
+	days := scoredDays(files, probation, func(s []float64) {
+		for _, v := range s {
+			if v >= t {
+				n++
+			}
+		}
+	})
+	return n, days
+}
+
+// scoredDays hands each file's scores after its probation to each and
+// returns the days of data they cover.
+func scoredDays(files []File, probation float64, each func(scores []float64)) float64 {
+	days := 0.0
+	for _, f := range files {
+		prob := ProbationLength(len(f.Times), probation)
+		if prob >= len(f.Times) {
+			continue
+		}
+		days += f.Times[len(f.Times)-1].Sub(f.Times[prob]).Hours() / 24
+		each(f.Scores[prob:])
+	}
+	return days
 }
 
 // Mean averages several runs of Evaluate over different corpora of the
@@ -474,4 +496,37 @@ func Calibrate(files []File, p Profile, probation float64, ths []float64) []Cali
 		out = append(out, c)
 	}
 	return out
+}
+
+// MeanCalibration averages several corpora's calibrations part by part
+// (their best thresholds and scores, and the score at each threshold) and
+// sums their false-positive rows. Runs must list the same parts at the
+// same thresholds.
+func MeanCalibration(runs [][]Calibration) ([]Calibration, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("nab: no calibrations to average")
+	}
+	out := make([]Calibration, len(runs[0]))
+	for i, c := range runs[0] {
+		out[i] = Calibration{Name: c.Name, At: make([]float64, len(c.At)), FP: make([]int, len(c.FP))}
+	}
+	n := float64(len(runs))
+	for r, run := range runs {
+		if len(run) != len(out) {
+			return nil, fmt.Errorf("nab: calibration run %d has %d parts, want %d", r, len(run), len(out))
+		}
+		for i, c := range run {
+			o := &out[i]
+			if c.Name != o.Name || len(c.At) != len(o.At) || len(c.FP) != len(o.FP) {
+				return nil, fmt.Errorf("nab: calibration run %d part %d is %s at %d thresholds, want %s at %d", r, i, c.Name, len(c.At), o.Name, len(o.At))
+			}
+			o.Best += c.Best / n
+			o.BestScore += c.BestScore / n
+			for j := range c.At {
+				o.At[j] += c.At[j] / n
+				o.FP[j] += c.FP[j]
+			}
+		}
+	}
+	return out, nil
 }

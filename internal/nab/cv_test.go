@@ -155,6 +155,41 @@ func TestRateThreshold(t *testing.T) {
 	if th, _ := RateThreshold([]File{f}, DefaultProbation, 0); th <= 0.9 {
 		t.Errorf("zero budget threshold %v, want above every score", th)
 	}
+	// RateAt counts what a threshold lets through after probation, over
+	// the same days: RateThreshold's choice holds the budget.
+	for _, c := range []struct {
+		t    float64
+		want int
+	}{{th, 2}, {0.7, 3}, {0.9, 1}, {0.96, 0}} {
+		n, d := RateAt([]File{f}, DefaultProbation, c.t)
+		if n != c.want || d != days {
+			t.Errorf("RateAt(%v) = %d detections over %v days, want %d over %v", c.t, n, d, c.want, days)
+		}
+	}
+}
+
+// TestMeanCalibration averages best thresholds and scores, sums
+// false-positive rows, and refuses runs of different shapes.
+func TestMeanCalibration(t *testing.T) {
+	mk := func(best, score float64, fp int) []Calibration {
+		return []Calibration{{Name: "all", Best: best, BestScore: score, At: []float64{score, score - 10}, FP: []int{fp, fp / 2}}}
+	}
+	got, err := MeanCalibration([][]Calibration{mk(0.3, 60, 4), mk(0.4, 80, 6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got[0]
+	if !near(c.Best, 0.35) || !near(c.BestScore, 70) || !near(c.At[1], 60) || c.FP[0] != 10 || c.FP[1] != 5 {
+		t.Errorf("mean %+v, want best 0.35 at 70, 60 at the second threshold, FP [10 5]", c)
+	}
+	short := mk(0.3, 60, 4)
+	short[0].At = short[0].At[:1]
+	if _, err := MeanCalibration([][]Calibration{mk(0.3, 60, 4), short}); err == nil {
+		t.Error("calibrations at different thresholds averaged without an error")
+	}
+	if _, err := MeanCalibration(nil); err == nil {
+		t.Error("no runs averaged without an error")
+	}
 }
 
 // TestMean checks that averaging runs averages each part's normalised

@@ -19,11 +19,9 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/anomaly"
-	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/detector"
 	"github.com/headroomhq/headroom/internal/nab"
 	"github.com/headroomhq/headroom/internal/trace"
-	"github.com/headroomhq/headroom/proto"
 )
 
 // nabDetectorName names the results folder and file prefix.
@@ -138,7 +136,11 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 	fmt.Fprintf(stdout, "\nmean over seeds %d-%d: normalised score (files, windows and thresholds of every seed)\n\n", first, last)
 	nab.WriteTable(stdout, mean)
 	if len(cals) > 0 {
-		writeCalibration(stdout, meanCalibration(cals), fmt.Sprintf("mean over seeds %d-%d", first, last))
+		mean, err := nab.MeanCalibration(cals)
+		if err != nil {
+			return err
+		}
+		writeCalibration(stdout, mean, fmt.Sprintf("mean over seeds %d-%d", first, last))
 	}
 	return nil
 }
@@ -148,28 +150,6 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 var calibrationGrid = []float64{0.28, 0.30, 0.32, 0.34, 0.36, 0.37, 0.38, 0.40, 0.42, 0.45}
 
 const calibrationGridText = "0.28-0.45"
-
-// meanCalibration averages several corpora's calibrations part by part
-// (the best thresholds too); every run must list the same parts.
-func meanCalibration(runs [][]nab.Calibration) []nab.Calibration {
-	out := make([]nab.Calibration, len(runs[0]))
-	for i, c := range runs[0] {
-		out[i] = nab.Calibration{Name: c.Name, At: make([]float64, len(c.At)), FP: make([]int, len(c.FP))}
-	}
-	n := float64(len(runs))
-	for _, run := range runs {
-		for i, c := range run {
-			o := &out[i]
-			o.Best += c.Best / n
-			o.BestScore += c.BestScore / n
-			for j := range c.At {
-				o.At[j] += c.At[j] / n
-				o.FP[j] += c.FP[j]
-			}
-		}
-	}
-	return out
-}
 
 // writeCalibration prints each part's best threshold and its score (and
 // false-positive rows) at the calibration grid.
@@ -314,7 +294,7 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 	if err != nil {
 		return nil, nil, err
 	}
-	n, days := labelFreeRateAt(files, o.labelFree)
+	n, days := nab.RateAt(files, nab.DefaultProbation, o.labelFree)
 	fmt.Fprintf(stdout, "\nlabel-free threshold %.4f (%s): %d detections in %.1f days of data after probation, %.3f per day\n", o.labelFree, how, n, days, float64(n)/days)
 	fmt.Fprintf(stdout, "\nper category: normalised score @ threshold (raw score marked r where a category has no windows)\n\n")
 	nab.WriteTable(stdout, evals)
@@ -326,40 +306,10 @@ func runNAB(ctx context.Context, o nabOptions, stdout, stderr io.Writer) ([]nab.
 	return evals, cal, nil
 }
 
-// detectSeries streams one series through a fresh anomaly stage (the
-// live service's detector.Tiers, the value as the tier's one metric) and
-// returns the score the service publishes for each row.
+// detectSeries scores s through the live anomaly stage.
 func detectSeries(cfg anomaly.Config, s *nabSeries) ([]float64, error) {
-	dc := detector.DefaultConfig()
-	dc.Detector = cfg
-	lim := config.DefaultLimits()
-	lim.IdleAfter = 0 // one series: a gap in a file must not make the stage forget it
-	st := detector.NewTiers(dc, lim)
-	scores := make([]float64, len(s.values))
-	var prev time.Time
-	for i, v := range s.values {
-		// NAB files repeat or step back a timestamp at clock changes; the
-		// detector needs increasing times, so those rows are nudged one
-		// second past the previous one.
-		t := s.times[i]
-		if i > 0 && !t.After(prev) {
-			t = prev.Add(time.Second)
-		}
-		prev = t
-		msg, _, err := st.Step(proto.NewMetrics("nab", "series", t, 0, map[string]float64{nabMetric: v}))
-		if err != nil {
-			return nil, fmt.Errorf("%s row %d: %w", s.rel, i+1, err)
-		}
-		if msg == nil || len(msg.Scores) != 1 {
-			return nil, fmt.Errorf("%s row %d: the anomaly stage scored nothing", s.rel, i+1)
-		}
-		scores[i] = msg.Scores[0].Score
-	}
-	return scores, nil
+	return detector.ScoreSeries(cfg, s.rel, s.times, s.values)
 }
-
-// nabMetric names a NAB file's value as a tick's metric.
-const nabMetric = "value"
 
 // printNABScores scores the corpus for the three NAB profiles and prints
 // one line per profile (and per file, for the standard profile, if asked).
@@ -376,25 +326,6 @@ func printNABScores(w io.Writer, files []nab.File, perFile bool) {
 			fmt.Fprintf(w, "  %8.3f  %d windows  %s\n", per[i], len(f.Windows), f.Name)
 		}
 	}
-}
-
-// labelFreeRateAt counts the detections at threshold t after each file's
-// probation, and the days of data they cover.
-func labelFreeRateAt(files []nab.File, t float64) (int, float64) {
-	n, days := 0, 0.0
-	for _, f := range files {
-		prob := nab.ProbationLength(len(f.Times), nab.DefaultProbation)
-		if prob >= len(f.Times) {
-			continue
-		}
-		days += f.Times[len(f.Times)-1].Sub(f.Times[prob]).Hours() / 24
-		for _, s := range f.Scores[prob:] {
-			if s >= t {
-				n++
-			}
-		}
-	}
-	return n, days
 }
 
 // readNABFile reads a timestamp,value CSV keeping each timestamp's text.
