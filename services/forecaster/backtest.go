@@ -159,23 +159,8 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		i := b.Index(o)
-		lo := max(0, i-cfg.Window)
 		began := time.Now()
-		s := forecast.NewSeries(cfg)
-		for j := lo; j < min(i, len(b.Values)); j++ {
-			if err := s.Observe(b.Time(j), b.Values[j]); err != nil {
-				return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
-			}
-		}
-		if i > len(b.Values) && lo < len(b.Values) {
-			// The trace ends before the origin: the buckets up to it are
-			// missing, so that the forecast still starts at the origin.
-			if err := s.Observe(o.Add(-cfg.Step), math.NaN()); err != nil {
-				return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
-			}
-		}
-		pts, info, err := s.Forecast(backtestSteps)
+		pts, info, lo, err := forecast.FitBefore(b, cfg, o, backtestSteps)
 		times = append(times, time.Since(began))
 		if err != nil && !errors.Is(err, forecast.ErrNoData) {
 			return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
@@ -206,15 +191,10 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 	return res, bw.Flush()
 }
 
-// writeOrigin writes origin o's rows and, when scored, adds them to sc,
-// scaled by the seasonal-naive error of the buckets from lo to o.
+// writeOrigin writes origin o's rows and, when scored, adds them to sc
+// (forecast.Scorer.ScoreOrigin, lo the first bucket trained on).
 func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day, lo int, o time.Time, pts []forecast.Point, scored bool) error {
-	actual := make([]float64, len(pts))
-	for h, p := range pts {
-		actual[h] = math.NaN()
-		if j := b.Index(p.Time); j >= 0 && j < len(b.Values) {
-			actual[h] = b.Values[j]
-		}
+	for _, p := range pts {
 		row := o.UTC().Format(time.RFC3339) + "," + p.Time.UTC().Format(time.RFC3339) + "," +
 			num(p.Yhat) + "," + num(p.Lo80) + "," + num(p.Hi80) + "\n"
 		if _, err := bw.WriteString(row); err != nil {
@@ -222,8 +202,7 @@ func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day,
 		}
 	}
 	if scored {
-		i := b.Index(o)
-		sc.Add(forecast.SeasonalNaiveMAE(b.Values[lo:min(max(i, lo), len(b.Values))], day), actual, pts)
+		sc.ScoreOrigin(b, day, lo, o, pts)
 	}
 	return nil
 }
