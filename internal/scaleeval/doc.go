@@ -634,7 +634,7 @@
 // # Experiments
 //
 // The rounds that chose the policy's settings, the first to the
-// fifty-fifth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
+// fifty-sixth and the unnumbered jump guard at 4, are in EXPERIMENTS.md
 // in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
