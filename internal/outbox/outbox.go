@@ -26,7 +26,14 @@
 // state by replay and resumes after the last output stored on each subject.
 // The one exception is a store that starts accepting again exactly between
 // two outputs of a window (the first refused, the next stored): it is
-// logged, and the refused one is stored after its successor.
+// logged, and the refused one is stored after its successor. The sender
+// checks before each output it sends that its subject's oldest was not
+// refused meanwhile, so this takes a store that accepts again within the
+// round trip of the refused output; but should the process then stop
+// before the refused one is stored, the replay resumes after the last
+// output stored and never makes it again. Blocked
+// (headroom_outbox_blocked_subjects) counts the subjects waiting on a
+// refused output, so an operator sees a stalled series as one number.
 //
 // A synchronous publisher (tests) has one output in flight per subject, and
 // at most Config.Workers at once.
@@ -115,10 +122,11 @@ type subject struct {
 	sent  int
 	// failed: the head was refused. The subject sends nothing until the
 	// results of those in flight are in, then retries the head alone.
-	failed  bool
-	attempt int       // refusals of the head in a row
-	retryAt time.Time // when the head may be retried
-	ready   bool      // listed in Outbox.ready
+	failed   bool
+	retrying bool      // the head's retry is in flight
+	attempt  int       // refusals of the head in a row
+	retryAt  time.Time // when the head may be retried
+	ready    bool      // listed in Outbox.ready
 }
 
 // future is a publish's outcome: bus.PubAckFuture, or syncFuture.
@@ -154,6 +162,7 @@ type Outbox struct {
 	wake     chan struct{} // the sender has something to look at
 
 	retries prometheus.Counter
+	blocked prometheus.GaugeFunc
 }
 
 // New returns an empty outbox publishing through pub; name labels its log
@@ -170,9 +179,14 @@ func New(cfg Config, pub Publisher, name string, log zerolog.Logger, reg prometh
 		o.cfg.Window = 1
 		o.sem = make(chan struct{}, cfg.Workers)
 	}
+	o.blocked = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headroom_outbox_blocked_subjects",
+		Help: "Subjects whose oldest output was refused: nothing after it leaves until it is stored.", ConstLabels: prometheus.Labels{"service": name}},
+		func() float64 { return float64(o.Blocked()) })
 	if reg != nil {
-		if err := reg.Register(o.retries); err != nil {
-			return nil, fmt.Errorf("outbox metrics: %w", err)
+		for _, c := range []prometheus.Collector{o.retries, o.blocked} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("outbox metrics: %w", err)
+			}
 		}
 	}
 	return o, nil
@@ -242,6 +256,29 @@ func (o *Outbox) AddThen(ctx context.Context, out bus.Out, stored func()) error 
 	}
 }
 
+// Blocked is how many subjects wait on a refused output alone: the oldest
+// output of each was refused, nothing sent behind it is still in flight,
+// and nothing behind it leaves until a retry stores it.
+func (o *Outbox) Blocked() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, s := range o.subjects {
+		if s.failed && s.sent == btoi(s.retrying) {
+			n++
+		}
+	}
+	return n
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Pending is how many outputs wait to be stored.
 func (o *Outbox) Pending() int {
 	o.mu.Lock()
@@ -292,7 +329,7 @@ func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
 			case s.failed:
 				if len(s.queue) > 0 {
 					batch = append(batch, toSend{s: s, out: s.queue[0].out, retry: true})
-					s.sent = 1
+					s.sent, s.retrying = 1, true
 				}
 				s.ready = false
 			default:
@@ -308,6 +345,9 @@ func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
 		o.mu.Unlock()
 
 		for _, t := range batch {
+			if !t.retry && o.behindRefused(t.s) {
+				continue
+			}
 			in := inflight{s: t.s, id: t.out.Msg.MsgID(), at: time.Now(), retry: t.retry}
 			in.f, in.err = o.publish(ctx, t.out)
 			select {
@@ -336,6 +376,24 @@ func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
 			}
 		}
 	}
+}
+
+// behindRefused reports whether s's oldest output was refused since the
+// sender took an output of s for sending: the output is then not sent (the
+// store may accept again by now, and it would be stored ahead of the
+// refused one) and leaves the window; it goes again once the refused one is
+// stored. The caller does not hold mu.
+func (o *Outbox) behindRefused(s *subject) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !s.failed {
+		return false
+	}
+	s.sent--
+	if s.sent == 0 {
+		o.markReady(s) // its retry may go
+	}
+	return true
 }
 
 // syncFuture is the outcome of a synchronous Publish run aside.
@@ -428,6 +486,9 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 		o.mu.Lock()
 		s := in.s
 		s.sent--
+		if in.retry {
+			s.retrying = false
+		}
 		var attempt int
 		var stored func()
 		switch {

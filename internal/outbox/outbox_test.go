@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -299,4 +300,144 @@ func TestStoredCalledOnceStored(t *testing.T) {
 			t.Errorf("%s: called %d times, stored when called: %v", id, n, storedWhenCalled[id])
 		}
 	}
+}
+
+// TestBlockedWhileRefused: while the store refuses, every subject with an
+// output waits on its refused oldest one (Blocked, and the
+// headroom_outbox_blocked_subjects gauge); once it accepts, none does.
+func TestBlockedWhileRefused(t *testing.T) {
+	f := &flaky{fail: map[string]int{}, open: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	o, err := New(Config{MaxBackoff: time.Millisecond}, f, "test", zerolog.Nop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := o.Add(ctx, out(0), out(1), out(2), out(3), out(4), out(5)); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, "three subjects blocked", func() bool { return o.Blocked() == 3 })
+	if v := gauge(t, reg, "headroom_outbox_blocked_subjects"); v != 3 {
+		t.Errorf("headroom_outbox_blocked_subjects %v, want 3", v)
+	}
+	close(f.open)
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	if n := o.Blocked(); n != 0 {
+		t.Errorf("%d subjects blocked after every output was stored", n)
+	}
+}
+
+// gauge returns the value of the gauge name in reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
+
+// gated is an asynchronous store that refuses everything until opened; a
+// publish of an id in hold waits for its channel first. It logs each offer
+// and each store.
+type gated struct {
+	mu     sync.Mutex
+	open   bool
+	hold   map[string]chan struct{}
+	stored map[string]bool
+	log    []string
+}
+
+func (g *gated) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
+	id := o.Msg.MsgID()
+	if ch := g.hold[id]; ch != nil {
+		<-ch
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.log = append(g.log, "offer "+id)
+	d := done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	switch {
+	case !g.open:
+		d.err <- fmt.Errorf("refused %s: store closed", id)
+	case g.stored[id]:
+		d.ok <- &jetstream.PubAck{Duplicate: true}
+	default:
+		g.stored[id] = true
+		g.log = append(g.log, "store "+id)
+		d.ok <- &jetstream.PubAck{}
+	}
+	return d, nil
+}
+
+func (g *gated) Publish(ctx context.Context, o bus.Out) error {
+	f, _ := g.PublishAsyncOnce(o)
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	}
+}
+
+// TestNothingSentBehindAKnownRefusal: once the outbox knows the oldest
+// output of a subject was refused, it sends nothing more behind it, even
+// from a window it began sending before: were the store to accept again
+// meanwhile, those would be stored ahead of the refused one. (The output
+// whose publish was under way when the refusal came back is stored ahead:
+// that much a window risks.)
+func TestNothingSentBehindAKnownRefusal(t *testing.T) {
+	h, a, b := out(0), out(3), out(6) // one subject
+	release := make(chan struct{})
+	g := &gated{hold: map[string]chan struct{}{a.Msg.MsgID(): release}, stored: map[string]bool{}}
+	reg := prometheus.NewRegistry()
+	o, err := New(Config{MaxBackoff: time.Millisecond, Window: 8}, g, "test", zerolog.Nop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); o.Run(ctx) }()
+	defer func() { cancel(); <-stopped }()
+	if err := o.Add(ctx, h, a, b); err != nil {
+		t.Fatal(err)
+	}
+	// h is refused while a's publish is under way; then the store opens.
+	wait(t, "h's refusal handled", func() bool { return counter(t, reg, "headroom_outbox_retries_total") >= 1 })
+	g.mu.Lock()
+	g.open = true
+	g.mu.Unlock()
+	close(release)
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	storedH := slices.Index(g.log, "store "+h.Msg.MsgID())
+	firstB := slices.Index(g.log, "offer "+b.Msg.MsgID())
+	if storedH < 0 || firstB < storedH {
+		t.Fatalf("b offered before the refused h was stored: %v", g.log)
+	}
+}
+
+// counter returns the value of the counter name in reg.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }
