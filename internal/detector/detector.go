@@ -66,6 +66,9 @@ func (s *Service) Run(ctx context.Context) error { return s.stage.Run(ctx) }
 // Pending returns how many outputs wait to be stored.
 func (s *Service) Pending() int { return s.stage.Pending() }
 
+// Blocked returns how many output subjects wait on a refused output.
+func (s *Service) Blocked() int { return s.stage.Blocked() }
+
 // step folds one tick into its tier's detectors and returns the tick's
 // anomaly message, logging and counting the incidents it opens.
 func (s *Service) step(tick *proto.Metrics) (proto.Message, error) {

@@ -101,6 +101,9 @@ func (s *Service) Run(ctx context.Context) error { return s.stage.Run(ctx) }
 // Pending returns how many forecasts wait to be stored.
 func (s *Service) Pending() int { return s.stage.Pending() }
 
+// Blocked returns how many output subjects wait on a refused output.
+func (s *Service) Blocked() int { return s.stage.Blocked() }
+
 // step folds one tick into its series and returns the forecast of the
 // bucket it opens, if it opens one.
 func (s *Service) step(tick *proto.Metrics) (proto.Message, error) {

@@ -110,6 +110,10 @@ func New(spec Spec, d service.Deps) (*Runtime, error) {
 // Pending returns how many outputs wait to be stored.
 func (r *Runtime) Pending() int { return r.out.Pending() }
 
+// Blocked returns how many output subjects wait on a refused output
+// (outbox.Outbox.Blocked).
+func (r *Runtime) Blocked() int { return r.out.Blocked() }
+
 // Run consumes the metrics stream until ctx ends: rebuilding state on each
 // partition taken over, then handling live ticks. Outputs are stored by
 // the outbox, in order; on shutdown it gets a few seconds to store what is

@@ -41,6 +41,8 @@ type Stage interface {
 	service.Runner
 	// Pending returns how many outputs wait to be stored.
 	Pending() int
+	// Blocked returns how many output subjects wait on a refused output.
+	Blocked() int
 }
 
 // Harness describes the stage under test.
@@ -138,9 +140,13 @@ func (h Harness) Refuse(t *testing.T, b *bus.Bus, on bool) {
 
 // Handled waits until the process has handled every stored tick: without
 // queued, every tick is acknowledged; with queued, its outbox holds outputs
-// it failed to store, every tick was delivered, and the ticks those outputs
+// it failed to store, every tick was delivered, the ticks those outputs
 // were made from are not acknowledged (an acknowledgement waits for the
-// output).
+// output), and every tier's output subject waits on a refused output. The
+// last makes the order of what is stored after Refuse(t, b, false)
+// certain: an output sent before the outbox learnt its subject's oldest
+// was refused is stored ahead of it if the store accepts again meanwhile
+// (see package outbox).
 func (r *Run) Handled(t *testing.T, b *bus.Bus, queued bool) {
 	t.Helper()
 	stream := proto.StreamName(b.Prefix(), proto.KindMetrics)
@@ -160,6 +166,8 @@ func (r *Run) Handled(t *testing.T, b *bus.Bus, queued bool) {
 			return fmt.Errorf("no output waiting after a failed publish (pending %d)", r.Stage.Pending())
 		case awaiting == 0:
 			return fmt.Errorf("%d outputs not stored, but every tick is acknowledged", r.Stage.Pending())
+		case r.Stage.Blocked() < len(Tiers):
+			return fmt.Errorf("%d of %d output subjects wait on a refused output", r.Stage.Blocked(), len(Tiers))
 		}
 		return nil
 	})
