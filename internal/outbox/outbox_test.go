@@ -193,8 +193,14 @@ func (s *stream) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
 	return d, nil
 }
 
-func (s *stream) Publish(ctx context.Context, o bus.Out) error {
-	f, _ := s.PublishAsyncOnce(o)
+func (s *stream) Publish(ctx context.Context, o bus.Out) error { return publishSync(s, o) }
+
+// publishSync publishes o through p and waits for the outcome.
+func publishSync(p AsyncPublisher, o bus.Out) error {
+	f, err := p.PublishAsyncOnce(o)
+	if err != nil {
+		return err
+	}
 	select {
 	case <-f.Ok():
 		return nil
@@ -346,15 +352,13 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	return 0
 }
 
-// gated is an asynchronous store that refuses everything until opened; a
-// publish of an id in hold waits for its channel first. It logs each offer
-// and each store.
+// gated is a stream that refuses everything until opened; a publish of an
+// id in hold waits for its channel first.
 type gated struct {
-	mu     sync.Mutex
-	open   bool
-	hold   map[string]chan struct{}
-	stored map[string]bool
-	log    []string
+	*stream
+	mu   sync.Mutex
+	open bool
+	hold map[string]chan struct{}
 }
 
 func (g *gated) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
@@ -364,30 +368,15 @@ func (g *gated) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.log = append(g.log, "offer "+id)
-	d := done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
-	switch {
-	case !g.open:
+	if !g.open {
+		d := done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
 		d.err <- fmt.Errorf("refused %s: store closed", id)
-	case g.stored[id]:
-		d.ok <- &jetstream.PubAck{Duplicate: true}
-	default:
-		g.stored[id] = true
-		g.log = append(g.log, "store "+id)
-		d.ok <- &jetstream.PubAck{}
+		return d, nil
 	}
-	return d, nil
+	return g.stream.PublishAsyncOnce(o)
 }
 
-func (g *gated) Publish(ctx context.Context, o bus.Out) error {
-	f, _ := g.PublishAsyncOnce(o)
-	select {
-	case <-f.Ok():
-		return nil
-	case err := <-f.Err():
-		return err
-	}
-}
+func (g *gated) Publish(ctx context.Context, o bus.Out) error { return publishSync(g, o) }
 
 // TestNothingSentBehindAKnownRefusal: once the outbox knows the oldest
 // output of a subject was refused, it sends nothing more behind it, even
@@ -398,7 +387,8 @@ func (g *gated) Publish(ctx context.Context, o bus.Out) error {
 func TestNothingSentBehindAKnownRefusal(t *testing.T) {
 	h, a, b := out(0), out(3), out(6) // one subject
 	release := make(chan struct{})
-	g := &gated{hold: map[string]chan struct{}{a.Msg.MsgID(): release}, stored: map[string]bool{}}
+	g := &gated{stream: &stream{fail: map[string]int{}, stored: map[string][]string{}, has: map[string]bool{}},
+		hold: map[string]chan struct{}{a.Msg.MsgID(): release}}
 	reg := prometheus.NewRegistry()
 	o, err := New(Config{MaxBackoff: time.Millisecond, Window: 8}, g, "test", zerolog.Nop(), reg)
 	if err != nil {
@@ -418,12 +408,11 @@ func TestNothingSentBehindAKnownRefusal(t *testing.T) {
 	g.mu.Unlock()
 	close(release)
 	wait(t, "all stored", func() bool { return o.Pending() == 0 })
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	storedH := slices.Index(g.log, "store "+h.Msg.MsgID())
-	firstB := slices.Index(g.log, "offer "+b.Msg.MsgID())
-	if storedH < 0 || firstB < storedH {
-		t.Fatalf("b offered before the refused h was stored: %v", g.log)
+	g.stream.mu.Lock()
+	defer g.stream.mu.Unlock()
+	got := g.stream.stored[h.Subject]
+	if slices.Index(got, b.Msg.MsgID()) < slices.Index(got, h.Msg.MsgID()) {
+		t.Fatalf("b stored before the refused h: %v", got)
 	}
 }
 
