@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -326,7 +327,7 @@ func TestBlockedWhileRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait(t, "three subjects blocked", func() bool { return o.Blocked() == 3 })
-	if v := gauge(t, reg, "headroom_outbox_blocked_subjects"); v != 3 {
+	if v, _ := metricstest.Sum(t, reg, "headroom_outbox_blocked_subjects"); v != 3 {
 		t.Errorf("headroom_outbox_blocked_subjects %v, want 3", v)
 	}
 	close(f.open)
@@ -334,22 +335,6 @@ func TestBlockedWhileRefused(t *testing.T) {
 	if n := o.Blocked(); n != 0 {
 		t.Errorf("%d subjects blocked after every output was stored", n)
 	}
-}
-
-// gauge returns the value of the gauge name in reg.
-func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no gauge %s", name)
-	return 0
 }
 
 // gated is a stream that refuses everything until opened; a publish of an
@@ -402,7 +387,7 @@ func TestNothingSentBehindAKnownRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	// h is refused while a's publish is under way; then the store opens.
-	wait(t, "h's refusal handled", func() bool { return counter(t, reg, "headroom_outbox_retries_total") >= 1 })
+	wait(t, "h's refusal handled", func() bool { n, _ := metricstest.Sum(t, reg, "headroom_outbox_retries_total"); return n >= 1 })
 	g.mu.Lock()
 	g.open = true
 	g.mu.Unlock()
@@ -414,19 +399,4 @@ func TestNothingSentBehindAKnownRefusal(t *testing.T) {
 	if slices.Index(got, b.Msg.MsgID()) < slices.Index(got, h.Msg.MsgID()) {
 		t.Fatalf("b stored before the refused h: %v", got)
 	}
-}
-
-// counter returns the value of the counter name in reg.
-func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	return 0
 }
