@@ -60,6 +60,15 @@ func out(i int) bus.Out {
 	return bus.Out{Subject: fmt.Sprintf("apm.x.%d", i%3), Msg: m}
 }
 
+// running runs o until the test ends and returns the context it runs in.
+func running(t *testing.T, o *Outbox) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	return ctx
+}
+
 func wait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -268,10 +277,7 @@ func TestStoredCalledOnceStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	ctx := running(t, o)
 
 	var mu sync.Mutex
 	called := map[string]int{}
@@ -319,10 +325,7 @@ func TestBlockedWhileRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	ctx := running(t, o)
 	if err := o.Add(ctx, out(0), out(1), out(2), out(3), out(4), out(5)); err != nil {
 		t.Fatal(err)
 	}
@@ -379,10 +382,7 @@ func TestNothingSentBehindAKnownRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); o.Run(ctx) }()
-	defer func() { cancel(); <-stopped }()
+	ctx := running(t, o)
 	if err := o.Add(ctx, h, a, b); err != nil {
 		t.Fatal(err)
 	}
