@@ -1,0 +1,213 @@
+package deploy_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
+	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/decider"
+	"github.com/headroomhq/headroom/internal/detector"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/forecaster"
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+)
+
+// describing is a registry that also records, for every metric of every
+// collector registered, its label names (constant and variable).
+type describing struct {
+	*prometheus.Registry
+	mu     sync.Mutex
+	labels map[string][]string
+}
+
+var descRE = regexp.MustCompile(`^Desc\{fqName: "([^"]+)", .*constLabels: \{(.*)\}, variableLabels: \{(.*)\}\}$`)
+
+func (d *describing) Register(c prometheus.Collector) error {
+	if err := d.Registry.Register(c); err != nil {
+		return err
+	}
+	ch := make(chan *prometheus.Desc)
+	go func() { c.Describe(ch); close(ch) }()
+	for desc := range ch {
+		m := descRE.FindStringSubmatch(desc.String())
+		if m == nil {
+			continue
+		}
+		var names []string
+		for _, kv := range strings.Split(m[2], ",") {
+			if name, _, ok := strings.Cut(kv, "="); ok {
+				names = append(names, name)
+			}
+		}
+		for _, v := range strings.Split(m[3], ",") {
+			if v = strings.TrimSuffix(strings.TrimPrefix(v, "c("), ")"); v != "" {
+				names = append(names, v)
+			}
+		}
+		d.mu.Lock()
+		d.labels[m[1]] = names
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+func (d *describing) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := d.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// exported builds every service the way its main does, on one registry
+// that records what they register, and returns each metric's label names.
+func exported(t *testing.T) map[string][]string {
+	t.Helper()
+	file, err := config.Parse("alerts.yaml", []byte("apps:\n  shop:\n    source: push\n    mode: dry-run\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &describing{Registry: prometheus.NewRegistry(), labels: map[string][]string{}}
+	url := natstest.RunJetStream(t)
+	log := zerolog.Nop()
+	builds := map[string]func(service.Deps) (service.Runner, error){
+		"collector":  func(d service.Deps) (service.Runner, error) { return collector.New(collector.DefaultConfig(), d) },
+		"forecaster": func(d service.Deps) (service.Runner, error) { return forecaster.New(forecaster.DefaultConfig(), d) },
+		"anomaly":    func(d service.Deps) (service.Runner, error) { return detector.New(detector.DefaultConfig(), d) },
+		"decider":    func(d service.Deps) (service.Runner, error) { return decider.New(decider.DefaultConfig(), d) },
+		"executor":   func(d service.Deps) (service.Runner, error) { return executor.New(executor.DefaultConfig(), d) },
+		"gateway":    func(d service.Deps) (service.Runner, error) { return gateway.New(gateway.DefaultConfig(), d) },
+	}
+	for name, build := range builds {
+		bc := bus.DefaultConfig()
+		bc.URL, bc.Name = url, name
+		b, err := bus.Connect(context.Background(), bc, log, reg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+		d := service.Deps{Bus: b, Log: log, Reg: reg, Ready: service.NewReady(), Mux: http.NewServeMux(), Config: file, HTTPAddr: "127.0.0.1:0"}
+		if _, err := build(d); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	return reg.labels
+}
+
+// rule is one alerting rule of deploy/prometheus/alerts.yaml.
+type rule struct {
+	Alert       string            `yaml:"alert"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+var (
+	metricRE  = regexp.MustCompile(`\bheadroom_[a-z0-9_]+`)
+	byRE      = regexp.MustCompile(`\bby \(([^)]*)\)`)
+	matcherRE = regexp.MustCompile(`(headroom_[a-z0-9_]+)\{([^}]*)\}`)
+	labelRE   = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)`)
+	usesRE    = regexp.MustCompile(`\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)`)
+)
+
+// TestAlertRules reads deploy/prometheus/alerts.yaml: every rule is
+// complete (a severity, a summary and a description, a valid for), and
+// names only metrics the services register, with labels they have; an
+// annotation reads only labels its expression keeps.
+func TestAlertRules(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []rule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	metrics := exported(t)
+	seen := map[string]bool{}
+	n := 0
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Alert == "" || seen[r.Alert] {
+				t.Errorf("rule %q: an alert needs a name of its own", r.Alert)
+			}
+			seen[r.Alert] = true
+			if !slices.Contains([]string{"warning", "critical"}, r.Labels["severity"]) {
+				t.Errorf("%s: severity %q, want warning or critical", r.Alert, r.Labels["severity"])
+			}
+			if r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+				t.Errorf("%s: needs a summary and a description", r.Alert)
+			}
+			if r.For != "" {
+				if _, err := model.ParseDuration(r.For); err != nil {
+					t.Errorf("%s: for %q: %v", r.Alert, r.For, err)
+				}
+			}
+			used := metricRE.FindAllString(r.Expr, -1)
+			if len(used) == 0 {
+				t.Errorf("%s: its expression %q reads no Headroom metric", r.Alert, r.Expr)
+			}
+			var kept []string // the labels every metric of the expression has
+			for _, m := range used {
+				labels, ok := metrics[m]
+				if !ok {
+					t.Errorf("%s: no service registers %s", r.Alert, m)
+					continue
+				}
+				kept = labels
+			}
+			for _, by := range byRE.FindAllStringSubmatch(r.Expr, -1) {
+				kept = nil
+				for _, l := range strings.Split(by[1], ",") {
+					l = strings.TrimSpace(l)
+					kept = append(kept, l)
+					for _, m := range used {
+						if labels, ok := metrics[m]; ok && !slices.Contains(labels, l) {
+							t.Errorf("%s: aggregates by %s, a label %s does not have (%v)", r.Alert, l, m, labels)
+						}
+					}
+				}
+			}
+			for _, mm := range matcherRE.FindAllStringSubmatch(r.Expr, -1) {
+				for _, l := range labelRE.FindAllStringSubmatch(mm[2], -1) {
+					if labels, ok := metrics[mm[1]]; ok && !slices.Contains(labels, l[1]) {
+						t.Errorf("%s: matches on %s, a label %s does not have (%v)", r.Alert, l[1], mm[1], labels)
+					}
+				}
+			}
+			for _, text := range r.Annotations {
+				for _, u := range usesRE.FindAllStringSubmatch(text, -1) {
+					if !slices.Contains(kept, u[1]) {
+						t.Errorf("%s: an annotation reads $labels.%s, which the expression does not keep (%v)", r.Alert, u[1], kept)
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no alerting rules")
+	}
+}
