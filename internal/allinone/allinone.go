@@ -108,7 +108,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		return err
 	}
 	password := randomSecret()
-	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions, password)
+	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
+		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password)
 	if err != nil {
 		return err
 	}

@@ -27,12 +27,28 @@ const internalInbox = "_INBOX_" + internalUser
 // on the subjects, change no stream and touch no service's consumer.
 const observerUser = "observer"
 
+// watchReserve is how many consumers per stream the embedded server allows
+// beyond the services' durables and the gateway's history replays: the
+// parts' own few watches (the gateway's live and digest follows, the replica
+// bucket watches) and the observers' tails. It bounds what an observer can
+// leave behind, not what it reads at once: a tail or a sub is one consumer.
+const watchReserve = 64
+
+// maxConsumers is the embedded server's bound on the consumers of one
+// stream (JetStream's per-stream consumer limit): every service durable with
+// partitions partitions (counted as if all read one stream), historyReplays
+// gateway history replays at once, and watchReserve.
+func maxConsumers(partitions, historyReplays int) int {
+	return len(bus.DurableNames(partitions)) + historyReplays + watchReserve
+}
+
 // startNATS starts the embedded JetStream server on addr ("host:port"; port
 // -1 or 0 for a random one) storing under dir. The all-in-one's parts log in
 // as internalUser with password, a secret made for this run and never
 // written anywhere; any other client is an observer. Signals stay with our
 // main (NoSigs): the server never competes with it for SIGTERM.
-func startNATS(addr, dir string, logs bool, prefix string, partitions int, password string) (*server.Server, error) {
+// No stream holds more than consumers consumers (see maxConsumers).
+func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers int, password string) (*server.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("nats.addr %q: %w", addr, err)
@@ -58,6 +74,9 @@ func startNATS(addr, dir string, logs bool, prefix string, partitions int, passw
 			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions)},
 		},
 		NoAuthUser: observerUser,
+		// The streams are provisioned without a consumer limit of their
+		// own, so this one holds: an observer's consumers count against it.
+		JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: consumers},
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -84,8 +103,25 @@ func randomSecret() string {
 }
 
 // observerPermissions let a client read the subjects live and the streams
-// through its own ordered consumers, and nothing else: no publish under
-// prefix, no stream or bucket change, no service's durable consumer.
+// (but the DLQ) through its own ordered consumers, and nothing else: no
+// publish under prefix, no stream or bucket change, no service's durable
+// consumer, no consumer deleted, paused or unpinned.
+//
+// What an observer can still do: create consumers of its own on every stream
+// but the DLQ, durable ones included, with any name but a service durable's.
+// NATS cannot refuse a durable by subject: the jetstream client (whose
+// ordered consumers the tails use) creates ephemeral and durable consumers
+// alike on $JS.API.CONSUMER.CREATE.<stream>.<name>[.<filter>], the durable
+// name only in the body; and the legacy ephemeral-only form would not help,
+// since an ephemeral with a long inactive_threshold is stored and recovered
+// like a durable. Nor can a separate account bound it apart: consumers made
+// through an imported JetStream API count against the account that holds
+// the streams. So the bound is the server's per-stream consumer limit
+// (startNATS, maxConsumers): an observer filling it leaves a bounded number
+// of consumers on disk, and until they are gone (an ephemeral once idle for
+// its inactive_threshold; a durable never, nor across a restart) new
+// watches on that stream fail: the gateway's history replays, tails. The
+// services' durables exist from provisioning on and keep working.
 func observerPermissions(prefix string, partitions int) *server.Permissions {
 	dlq := proto.StreamName(prefix, proto.KindDLQ)
 	deny := []string{prefix + ".>", "$KV.>", "$JS.API.STREAM.CREATE.>", "$JS.API.STREAM.UPDATE.>",

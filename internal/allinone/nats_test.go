@@ -1,0 +1,100 @@
+package allinone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestObserverConsumersAreBounded runs the embedded server as the all-in-one
+// does (red-team S6). An anonymous observer's ordered consumer reads a
+// stream, as a tail does. The consumers it may leave behind are bounded: it
+// creates durables of its own until the server refuses one with the
+// per-stream consumer limit, which leaves exactly maxConsumers on the stream
+// (the services' durables included); a durable more is refused. Without the
+// bound the loop never meets a refusal.
+func TestObserverConsumersAreBounded(t *testing.T) {
+	ctx := context.Background()
+	cfg := bus.DefaultConfig()
+	partitions := cfg.Streams.Partitions
+	limit := maxConsumers(partitions, 4)
+	password := randomSecret()
+	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, cfg.Prefix, partitions, limit, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+
+	cfg.URL, cfg.Name, cfg.User, cfg.Password, cfg.InboxPrefix = s.ClientURL(), "provision", internalUser, password, internalInbox
+	admin, err := bus.Connect(ctx, cfg, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close(5 * time.Second) })
+	if err := admin.Provision(ctx); err != nil {
+		t.Fatalf("provision within the bound: %v", err)
+	}
+	at := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC).UnixMilli()
+	tick := &proto.Metrics{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: at, Replicas: 2, Values: proto.Floats{"rps": 1}}
+	if err := admin.Publish(ctx, bus.Out{Subject: proto.MetricsSubject(cfg.Prefix, "shop", "web"), Msg: tick}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The observer's ordered consumer (a tail's) reads the tick.
+	ocfg := bus.DefaultConfig()
+	ocfg.URL, ocfg.Name = s.ClientURL(), "observer"
+	obs, err := bus.Connect(ctx, ocfg, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = obs.Close(5 * time.Second) })
+	w, err := obs.Watch(ctx, bus.WatchSpec{Kind: proto.KindMetrics, Start: bus.StartAll(), LeaveConsumer: true})
+	if err != nil {
+		t.Fatalf("observer's ordered consumer: %v", err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	m, err := w.Next(rctx)
+	cancel()
+	w.Stop()
+	if err != nil || m.EventTime() != at {
+		t.Fatalf("observer's ordered consumer read %+v, %v; want the tick at %d", m, err, at)
+	}
+
+	// Durables of its own: refused once the stream holds limit consumers.
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := proto.StreamName(cfg.Prefix, proto.KindDecision)
+	var refused error
+	for i := 0; i <= limit && refused == nil; i++ {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, refused = js.CreateConsumer(cctx, stream, jetstream.ConsumerConfig{Durable: fmt.Sprintf("squat%d", i), AckPolicy: jetstream.AckExplicitPolicy})
+		cancel()
+	}
+	if !errors.Is(refused, jetstream.ErrMaximumConsumersLimit) {
+		t.Fatalf("observer's durables: %d made, last error %v; want a refusal by the consumer limit %d", limit+1, refused, limit)
+	}
+	str, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := str.CachedInfo().State.Consumers; n != limit {
+		t.Fatalf("%s holds %d consumers after the refusal, want the limit %d", stream, n, limit)
+	}
+}
