@@ -193,6 +193,15 @@ func TestPushRejects(t *testing.T) {
 		// claiming it is refused, not believed (red-team audit).
 		{"a claimed committed state", mustJSON(tickJSON(map[string]any{"committed": map[string]any{"desired": 40, "ready": 40}})), "", bearer, 400, "committed", "unknown field"},
 		{"one bad tick rejects the batch", mustJSON([]any{tickJSON(nil), tickJSON(map[string]any{"values": map[string]any{"cpu": "high"}})}), "", bearer, 400, "[1].values.cpu", "want a number"},
+		// A key named twice, at any depth, is refused on its path (red-team
+		// audit): decoding into a map kept the last, a parser differential.
+		{"duplicate key at the top", []byte(`{"app":"decoy","app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5}}`), "", bearer, 400, "app", `duplicate key "app"`},
+		{"duplicate key escaped", []byte(`{"app":"decoy","\u0061pp":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5}}`), "", bearer, 400, "app", `duplicate key "app"`},
+		{"duplicate key in values", []byte(`{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5,"rps":500}}`), "", bearer, 400, "values.rps", `duplicate key "rps"`},
+		{"duplicate key in labels", []byte(`{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5},"labels":{"zone":"a","zone":"b"}}`), "", bearer, 400, "labels.zone", `duplicate key "zone"`},
+		{"duplicate key in a tick of a batch", []byte(`[{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5}},{"app":"shop","tier":"db","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5}}]`), "", bearer, 400, "[1].tier", `duplicate key "tier"`},
+		{"duplicate key in a batch's values", []byte(`[{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"cpu":0.5,"rps":5,"cpu":0.1}}]`), "", bearer, 400, "[0].values.cpu", `duplicate key "cpu"`},
+		{"nested too deep", []byte(`{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5},"labels":{"zone":` + strings.Repeat(`[`, 20) + strings.Repeat(`]`, 20) + `}}`), "", bearer, 400, "labels.zone" + strings.Repeat("[0]", 14), "nested deeper than 16"},
 		{"not a tick", []byte(`42`), "", bearer, 400, "body", "tick object"},
 		{"body over 1 MiB", append(append([]byte(`[`), bytes.Repeat([]byte(` `), 1<<20)...), ']'), "", bearer, 413, "body", "larger than"},
 		{"missing token", mustJSON(tickJSON(nil)), "", "", 401, "Authorization", "missing"},

@@ -234,8 +234,11 @@ func scanJSON(r io.Reader, now time.Time, cfg Config, each func(int, string, *pr
 			if n >= cfg.MaxTicks {
 				return true, bad("body", "more than %d ticks, at most %d per request", cfg.MaxTicks, cfg.MaxTicks)
 			}
-			var v any
-			if err := d.Decode(&v); err != nil {
+			v, err := decodeJSON(d, tickPath(true, n), 0)
+			if err != nil {
+				if perr, ok := err.(*Error); ok {
+					return true, perr
+				}
 				return true, bad("body", "malformed JSON in tick %d: %v", n, err)
 			}
 			if perr := emit(n, v); perr != nil {
@@ -249,8 +252,11 @@ func scanJSON(r io.Reader, now time.Time, cfg Config, each func(int, string, *pr
 			return true, bad("body", "empty array: want at least one tick")
 		}
 	} else {
-		var v any
-		if err := d.Decode(&v); err != nil {
+		v, err := decodeJSON(d, "", 0)
+		if err != nil {
+			if perr, ok := err.(*Error); ok {
+				return false, perr
+			}
 			return false, bad("body", "malformed JSON: %v", err)
 		}
 		if _, ok := v.(map[string]any); !ok {
@@ -264,6 +270,67 @@ func scanJSON(r io.Reader, now time.Time, cfg Config, each func(int, string, *pr
 		return array, bad("body", "malformed JSON: data after the top-level value")
 	}
 	return array, nil
+}
+
+// maxJSONDepth bounds how deeply a tick's JSON may nest (a tick needs 2:
+// the tick, its values or labels), so decodeJSON's recursion stays short on
+// a body of a million brackets.
+const maxJSONDepth = 16
+
+// decodeJSON reads the next JSON value from d as Decode into an any does
+// (objects as map[string]any, arrays as []any, numbers as json.Number
+// under UseNumber), but refuses an object naming a key twice, at any depth,
+// with a 400 *Error on the key's path (e.g. "[1].values.rps"): Decode would
+// keep the last, so a body could say one thing to a reader that keeps the
+// first and another to us. path names the value read ("" for a lone
+// tick). Other errors are the decoder's (malformed JSON).
+func decodeJSON(d *json.Decoder, path string, depth int) (any, error) {
+	t, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	delim, ok := t.(json.Delim)
+	if !ok {
+		return t, nil // string, json.Number, bool or nil
+	}
+	if depth >= maxJSONDepth {
+		return nil, bad(orBody(path), "nested deeper than %d levels", maxJSONDepth)
+	}
+	if delim == '[' {
+		a := []any{}
+		for i := 0; d.More(); i++ {
+			v, err := decodeJSON(d, path+"["+strconv.Itoa(i)+"]", depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if _, err := d.Token(); err != nil { // ]
+			return nil, err
+		}
+		return a, nil
+	}
+	obj := map[string]any{}
+	for d.More() {
+		kt, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := kt.(string) // the decoder allows only strings here
+		field := join(path, k)
+		if _, dup := obj[k]; dup {
+			return nil, bad(field, "duplicate key %q", k)
+		}
+		v, err := decodeJSON(d, field, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		obj[k] = v
+	}
+	if _, err := d.Token(); err != nil { // }
+		return nil, err
+	}
+	return obj, nil
 }
 
 // firstByte returns the first byte after JSON white space without
