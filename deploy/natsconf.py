@@ -130,8 +130,8 @@ def main():
     out.append(service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions."))
     out.append(service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events and writes the replica bucket."))
     out.append("""
-    # gateway: read-only. It reads every subject live and every stream but the
-    # DLQ through its own short-lived ordered consumers.
+    # gateway: read-only. It reads every stream but the DLQ, live and past,
+    # through its own short-lived ordered consumers.
     { user: gateway, password: $GATEWAY_PASSWORD
       permissions: {
         publish: {
@@ -143,7 +143,12 @@ def main():
 %s
           ]
         }
-        subscribe: { allow: ["apm.>", "%s"], deny: ["apm.dlq.>"] }
+        # Its own inbox only, not apm.>: it reads live through ordered
+        # consumers, and a push consumer delivers only while a client
+        # subscribes to its deliver subject literally. With apm.decision.x.y
+        # subscribed, a consumer of its own delivering there made the server
+        # store copies of METRICS in DECISIONS (natsconf_test).
+        subscribe: { allow: ["%s"] }
       } }
   ]
 }

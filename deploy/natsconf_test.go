@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -317,6 +318,126 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 	if canPublish(t, url, "gateway", "apm.dlq.gateway") {
 		t.Error("gateway may publish on the DLQ")
 	}
+	// Only the executor writes replica state (the gateway's is above).
+	for _, user := range []string{"collector", "forecaster", "anomaly", "decider"} {
+		if canPublish(t, url, user, "$KV.REPLICAS.shop.web") {
+			t.Errorf("%s may write replica state ($KV.REPLICAS.shop.web)", user)
+		}
+	}
+	// Each service dead-letters only under its own name, and the gateway
+	// and provisioning under none: no identity can forge another's DLQ
+	// entry (the executor's, say, to hide a refused decision among them).
+	for _, svc := range users[1:] {
+		for _, user := range users {
+			want := user == svc && user != "gateway"
+			if got := canPublish(t, url, user, "apm.dlq."+svc); got != want {
+				t.Errorf("%s publishing apm.dlq.%s: allowed=%v, want %v", user, svc, got, want)
+			}
+		}
+	}
+	// A consumer created under one name with another's durable in the
+	// body: the server refuses the mismatch (10017) before any rule
+	// matters, so the gateway cannot reach executor-p0 under a name its
+	// deny list does not name, in either create form.
+	gwc := probe(t, url, "gateway")
+	defer gwc.Close()
+	for _, subject := range []string{"$JS.API.CONSUMER.CREATE.DECISIONS.evil", "$JS.API.CONSUMER.CREATE.DECISIONS.evil.apm.decision.>"} {
+		if code := apiCode(t, gwc, subject, `{"stream_name":"DECISIONS","config":{"durable_name":"executor-p0","name":"executor-p0","ack_policy":"none"}}`); code != 10017 {
+			t.Errorf("gateway %s with durable executor-p0: error code %d, want 10017", subject, code)
+		}
+	}
+	// The legacy ephemeral form the collector may use for its replica
+	// watch carries no durable: the server refuses one (10020).
+	col := probe(t, url, "collector")
+	defer col.Close()
+	if code := apiCode(t, col, "$JS.API.CONSUMER.CREATE.KV_REPLICAS",
+		`{"stream_name":"KV_REPLICAS","config":{"durable_name":"evil-durable","ack_policy":"explicit"}}`); code != 10020 {
+		t.Errorf("collector creating a durable through $JS.API.CONSUMER.CREATE.KV_REPLICAS: error code %d, want 10020", code)
+	}
+	// A push consumer's deliveries are published by the server on the
+	// deliver subject its creator names in the request body, where no
+	// subject rule looks: the collector and the gateway may create one
+	// (their ordered consumers and replica watches make the same calls),
+	// aimed at the decisions or the replica bucket. The server delivers
+	// only while a client subscribes to that subject literally (the
+	// streams' own subscriptions are no interest), and then DECISIONS
+	// stores what it delivers (under the source's subjects): with the
+	// gateway subscribed to apm.decision.shop.web, two such consumers put
+	// METRICS messages in DECISIONS. So no identity may subscribe to a
+	// stream's subjects, and the consumers stay unbound and store nothing.
+	adminJS := natstest.JetStream(t, admin)
+	count := func(stream string) uint64 {
+		t.Helper()
+		s, err := adminJS.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().State.Msgs
+	}
+	decisions, replicas := count("DECISIONS"), count("KV_REPLICAS")
+	for _, subject := range []string{"apm.decision.shop.web", "$KV.REPLICAS.shop.web", "apm.metrics.shop.web", "apm.forecast.shop.web"} {
+		for _, user := range users {
+			if canSubscribe(t, url, user, subject) {
+				t.Errorf("%s may listen on %s (a push consumer of its own would deliver there)", user, subject)
+			}
+		}
+	}
+	prov := probe(t, url, "provision")
+	defer prov.Close()
+	// The gateway tries to listen where its consumers will deliver.
+	live := probe(t, url, "gateway")
+	defer live.Close()
+	if _, err := live.SubscribeSync("apm.decision.shop.web"); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct{ user, deliver string }{
+		{"collector", "apm.decision.shop.web"},
+		{"collector", "$KV.REPLICAS.shop.web"},
+		{"gateway", "apm.decision.shop.web"},
+		{"gateway", "$KV.REPLICAS.shop.web"},
+	} {
+		src, name := fmt.Sprintf("apm.metrics.evil.push%d", i), fmt.Sprintf("push%d", i)
+		if !canPublish(t, url, "collector", src) {
+			t.Fatalf("collector publishing %s refused", src)
+		}
+		nc := probe(t, url, c.user)
+		body := fmt.Sprintf(`{"stream_name":"METRICS","config":{"name":%q,"deliver_subject":%q,"filter_subject":"%s.*","ack_policy":"none","deliver_policy":"all"}}`,
+			name, c.deliver, src)
+		code := apiCode(t, nc, "$JS.API.CONSUMER.CREATE.METRICS."+name+"."+src+".*", body)
+		nc.Close()
+		if code != 0 {
+			continue // refused: nothing to deliver
+		}
+		// The library hands out no push consumer: ask the API.
+		m, err := prov.Request("$JS.API.CONSUMER.INFO.METRICS."+name, nil, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info jetstream.ConsumerInfo
+		if err := json.Unmarshal(m.Data, &info); err != nil {
+			t.Fatalf("consumer %s info %q: %v", name, m.Data, err)
+		}
+		if info.PushBound {
+			t.Errorf("%s's push consumer to %s is bound: someone listens there, and DECISIONS or the bucket stores what it delivers", c.user, c.deliver)
+		}
+	}
+	// A decision published after the deliveries is stored after anything
+	// they queued for DECISIONS: once it is there, they are settled.
+	if !canPublish(t, url, "decider", "apm.decision.shop.cache") {
+		t.Fatal("decider publishing a decision refused")
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if d := count("DECISIONS"); d <= decisions {
+			return fmt.Errorf("DECISIONS holds %d messages, want the decider's", d)
+		}
+		return nil
+	})
+	if d, r := count("DECISIONS"), count("KV_REPLICAS"); d != decisions+1 || r != replicas {
+		t.Errorf("push consumers' deliveries stored: DECISIONS %d → %d (one the decider's), KV_REPLICAS %d → %d messages", decisions, d, replicas, r)
+	}
 
 	// Nothing changed: the executor's consumer and DECISIONS' limits are intact.
 	c, err := natstest.JetStream(t, exec).Consumer(ctx, "DECISIONS", "executor-p0")
@@ -361,6 +482,29 @@ func TestNATSConfRefusesAttacks(t *testing.T) {
 			t.Errorf("%s logged in with password %q", user, user)
 		}
 	}
+}
+
+// apiCode sends a JetStream API request on nc and returns the error code of
+// the server's answer (0 for success). A request the permissions drop gets
+// no answer: that fails the test, since callers expect the server's word.
+func apiCode(t *testing.T, nc *nats.Conn, subject, body string) int {
+	t.Helper()
+	m, err := nc.Request(subject, []byte(body), 2*time.Second)
+	if err != nil {
+		t.Fatalf("%s: %v (last error %v)", subject, err, nc.LastError())
+	}
+	var resp struct {
+		Error *struct {
+			Code int `json:"err_code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &resp); err != nil {
+		t.Fatalf("%s answer %q: %v", subject, m.Data, err)
+	}
+	if resp.Error == nil {
+		return 0
+	}
+	return resp.Error.Code
 }
 
 // TestNATSConfNeedsEveryPassword: a password left unset stops the server
@@ -452,10 +596,12 @@ func TestClusterConf(t *testing.T) {
 }
 
 // probe connects as user with a plain NATS connection whose permission
-// errors are read from LastError rather than logged.
+// errors are read from LastError rather than logged, and whose requests
+// are answered on the user's own inbox.
 func probe(t *testing.T, url, user string) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.CustomInboxPrefix("_INBOX_"+user),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
