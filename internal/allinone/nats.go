@@ -23,8 +23,10 @@ const internalUser = "headroom"
 const internalInbox = "_INBOX_" + internalUser
 
 // observerUser is the user of every connection that brings no credentials:
-// outside tools (nats sub 'apm.>') may read every stream but publish nothing
-// on the subjects, change no stream and touch no service's consumer.
+// outside tools (gateway tail 'apm.>') may read every stream but the DLQ
+// through consumers of their own, but subscribe to no subject of the
+// streams, publish nothing on them, change no stream and touch no service's
+// consumer.
 const observerUser = "observer"
 
 // watchReserve is how many consumers per stream the embedded server allows
@@ -102,13 +104,16 @@ func randomSecret() string {
 	return hex.EncodeToString(b)
 }
 
-// observerPermissions let a client read the subjects live and the streams
-// (but the DLQ) through its own ordered consumers, and nothing else: no
-// publish under prefix, no stream or bucket change, no service's durable
-// consumer, no consumer deleted, paused or unpinned.
+// observerPermissions let a client read the streams (but the DLQ) through
+// its own consumers, delivering on its inbox, and nothing else: no
+// subscription to the streams' subjects, no publish under prefix, no stream
+// or bucket change, no service's durable consumer, no consumer deleted,
+// paused or unpinned.
 //
 // What an observer can still do: create consumers of its own on every stream
-// but the DLQ, durable ones included, with any name but a service durable's.
+// but the DLQ, durable ones included, with any name but a service durable's,
+// pull or push (a push consumer delivers only to a literal subscriber, so
+// only to the observers' _INBOX.>, which no stream stores).
 // NATS cannot refuse a durable by subject: the jetstream client (whose
 // ordered consumers the tails use) creates ephemeral and durable consumers
 // alike on $JS.API.CONSUMER.CREATE.<stream>.<name>[.<filter>], the durable
@@ -140,6 +145,11 @@ func observerPermissions(prefix string, partitions int) *server.Permissions {
 				"$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.FC.>"},
 			Deny: deny,
 		},
-		Subscribe: &server.SubjectPermission{Allow: []string{prefix + ".>", "_INBOX.>"}, Deny: []string{prefix + ".dlq.>"}},
+		// Its inbox only, not prefix.>: a push consumer delivers only while
+		// a client subscribes to its deliver subject literally, and a
+		// stream stores what is delivered on its subjects, so an observer
+		// subscribed to apm.decision.x.y could have the server copy METRICS
+		// into DECISIONS through a consumer of its own.
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
 	}
 }

@@ -2,11 +2,13 @@ package allinone
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,11 +25,15 @@ import (
 // per-stream consumer limit, which leaves exactly maxConsumers on the stream
 // (the services' durables included); a durable more is refused. Without the
 // bound the loop never meets a refusal.
-func TestObserverConsumersAreBounded(t *testing.T) {
+// embedded starts the embedded server as the all-in-one does, with the
+// consumer bound limit, provisions it as the all-in-one's parts, and stores
+// one tick at at.
+func embedded(t *testing.T, at int64) (s *server.Server, admin *bus.Bus, limit int) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := bus.DefaultConfig()
 	partitions := cfg.Streams.Partitions
-	limit := maxConsumers(partitions, 4)
+	limit = maxConsumers(partitions, 4)
 	password := randomSecret()
 	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, cfg.Prefix, partitions, limit, password)
 	if err != nil {
@@ -36,7 +42,7 @@ func TestObserverConsumersAreBounded(t *testing.T) {
 	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 
 	cfg.URL, cfg.Name, cfg.User, cfg.Password, cfg.InboxPrefix = s.ClientURL(), "provision", internalUser, password, internalInbox
-	admin, err := bus.Connect(ctx, cfg, zerolog.Nop(), prometheus.NewRegistry())
+	admin, err = bus.Connect(ctx, cfg, zerolog.Nop(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +50,18 @@ func TestObserverConsumersAreBounded(t *testing.T) {
 	if err := admin.Provision(ctx); err != nil {
 		t.Fatalf("provision within the bound: %v", err)
 	}
-	at := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC).UnixMilli()
 	tick := &proto.Metrics{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: at, Replicas: 2, Values: proto.Floats{"rps": 1}}
 	if err := admin.Publish(ctx, bus.Out{Subject: proto.MetricsSubject(cfg.Prefix, "shop", "web"), Msg: tick}); err != nil {
 		t.Fatal(err)
 	}
+	return s, admin, limit
+}
+
+func TestObserverConsumersAreBounded(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC).UnixMilli()
+	s, _, limit := embedded(t, at)
+	prefix := bus.DefaultConfig().Prefix
 
 	// The observer's ordered consumer (a tail's) reads the tick.
 	ocfg := bus.DefaultConfig()
@@ -80,7 +93,7 @@ func TestObserverConsumersAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream := proto.StreamName(cfg.Prefix, proto.KindDecision)
+	stream := proto.StreamName(prefix, proto.KindDecision)
 	var refused error
 	for i := 0; i <= limit && refused == nil; i++ {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -96,5 +109,60 @@ func TestObserverConsumersAreBounded(t *testing.T) {
 	}
 	if n := str.CachedInfo().State.Consumers; n != limit {
 		t.Fatalf("%s holds %d consumers after the refusal, want the limit %d", stream, n, limit)
+	}
+}
+
+// TestObserverCannotCopyIntoStreams: a push consumer delivers only while a
+// client subscribes to its deliver subject literally, and a stream stores
+// what is delivered on its subjects. An observer that could subscribe to
+// apm.decision.shop.web could have the server copy METRICS into DECISIONS
+// through a consumer of its own; it may subscribe to no stream's subject,
+// so its consumer stays unbound and DECISIONS stores nothing.
+func TestObserverCannotCopyIntoStreams(t *testing.T) {
+	ctx := context.Background()
+	s, admin, _ := embedded(t, time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC).UnixMilli())
+	nc, err := nats.Connect(s.ClientURL(), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if _, err := nc.SubscribeSync("apm.decision.shop.web"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(nc.LastError(), nats.ErrPermissionViolation) {
+		t.Errorf("observer subscribing to apm.decision.shop.web: last error %v, want a permissions violation", nc.LastError())
+	}
+	body := `{"stream_name":"METRICS","config":{"name":"copy","deliver_subject":"apm.decision.shop.web","ack_policy":"none","deliver_policy":"all"}}`
+	m, err := nc.Request("$JS.API.CONSUMER.CREATE.METRICS.copy", []byte(body), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info jetstream.ConsumerInfo
+	if err := json.Unmarshal(m.Data, &info); err != nil {
+		t.Fatalf("create push consumer: %q: %v", m.Data, err)
+	}
+	if info.PushBound {
+		t.Error("the observer's push consumer to apm.decision.shop.web is bound: DECISIONS stores what it delivers")
+	}
+	// A decision published after is stored after anything a delivery
+	// queued for DECISIONS: once it is there, the count is settled.
+	d := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "cache", 1), App: "shop", Tier: "cache", TS: 1,
+		Action: proto.ActionUp, From: 1, To: 2}
+	if err := admin.Publish(ctx, bus.Out{Subject: proto.DecisionSubject("apm", "shop", "cache"), Msg: d}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := admin.Reader(ctx, proto.KindDecision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Msgs != 1 {
+		t.Fatalf("DECISIONS holds %d messages, want only the one published", st.Msgs)
 	}
 }

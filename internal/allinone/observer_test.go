@@ -19,7 +19,7 @@ import (
 )
 
 // TestObserverIsReadOnly connects to the all-in-one's embedded NATS without
-// credentials, as `nats sub` or `gateway tail` would. Such a client reads
+// credentials, as `gateway tail` would. Such a client reads
 // the streams (a tail prints them and leaves no refused request behind) and
 // changes nothing: a tick published under the prefix, a stream deleted, a
 // service's durable consumer taken over or the replica bucket written are
