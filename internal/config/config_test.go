@@ -137,9 +137,27 @@ func TestErrors(t *testing.T) {
 			[]string{"x.yaml:5: apps.a: mapping key \"a\" already defined at line 2"}},
 		{"duplicate mode", "apps:\n  a:\n    source: push\n    mode: dry-run\n    mode: live\n    tiers: [{name: web}]\n",
 			[]string{"x.yaml:5: apps.a.mode: mapping key \"mode\" already defined at line 4"}},
+		// More of the red-team's refused attempts at authority, each live
+		// if it were read: an unknown key (authority is only mode), an app
+		// named as a wildcard, and workloads a Kubernetes API path would
+		// not take as written (".." climbs out of the namespace).
+		{"unknown key authority", "apps:\n  a:\n    source: push\n    authority: live\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:4: apps.a.authority: unknown field \"authority\""}},
+		{"top-level authority", "authority: live\napps:\n  a:\n    source: push\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:1: authority: unknown field \"authority\""}},
+		{"app named *", "apps:\n  \"*\":\n    source: push\n    mode: live\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:2: apps.*: app name \"*\""}},
+		{"live app Shop", "apps:\n  Shop:\n    source: push\n    mode: live\n    tiers: [{name: web}]\n",
+			[]string{"x.yaml:2: apps.Shop: app name \"Shop\""}},
+		{"workload ../x/deployment/y", workload("../x/deployment/y"), []string{"x.yaml:7: apps.a.tiers[0].workload: \"../x/deployment/y\""}},
+		{"workload ../deployment/y", workload("../deployment/y"), []string{"x.yaml:7: apps.a.tiers[0].workload: \"../deployment/y\""}},
+		{"workload x/deployment/..", workload("x/deployment/.."), []string{"x.yaml:7: apps.a.tiers[0].workload: \"x/deployment/..\""}},
+		{"workload X/deployment/Y", workload("X/deployment/Y"), []string{"x.yaml:7: apps.a.tiers[0].workload: \"X/deployment/Y\""}},
+		{"workload ns/deployment/a%2Fb", workload("ns/deployment/a%2Fb"), []string{"x.yaml:7: apps.a.tiers[0].workload: \"ns/deployment/a%2Fb\""}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// A refused file is no file: nothing in it is live.
 			f, err := config.Parse("x.yaml", []byte(c.yaml))
 			if err == nil || f != nil {
 				t.Fatalf("accepted: %v", err)
@@ -161,6 +179,11 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// workload is a live push app whose tier web runs as w (line 7).
+func workload(w string) string {
+	return "apps:\n  a:\n    source: push\n    mode: live\n    tiers:\n      - name: web\n        workload: \"" + w + "\"\n"
+}
+
 func TestMode(t *testing.T) {
 	f, err := config.Parse("x.yaml", []byte("apps:\n  a:\n    source: push\n    mode: shadow\n    tiers: [{name: web}]\n"))
 	if err != nil {
@@ -168,6 +191,14 @@ func TestMode(t *testing.T) {
 	}
 	if a, _ := f.App("a"); a.Mode != "shadow" {
 		t.Fatalf("mode %q", a.Mode)
+	}
+	// Mode omitted: not live, and the file grants no authority.
+	f, err = config.Parse("x.yaml", []byte("apps:\n  a:\n    source: push\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := f.App("a"); a.Live() || f.GrantsLive() {
+		t.Fatalf("mode omitted: app live %v (mode %q), file grants live %v", a.Live(), a.Mode, f.GrantsLive())
 	}
 	_, err = config.Parse("x.yaml", []byte("apps:\n  a:\n    source: push\n    mode: yolo\n    tiers: [{name: web}]\n"))
 	if err == nil || !strings.Contains(err.Error(), "x.yaml:4: apps.a.mode") {

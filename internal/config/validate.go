@@ -221,8 +221,8 @@ func (v *validator) tier(at, source string, r rawTier) Tier {
 	}
 	if r.Workload != "" {
 		parts := strings.Split(r.Workload, "/")
-		if len(parts) != 3 || parts[0] == "" || parts[2] == "" || (parts[1] != "deployment" && parts[1] != "statefulset") {
-			v.errf(at+".workload", "%q: want namespace/deployment/name or namespace/statefulset/name", r.Workload)
+		if len(parts) != 3 || !DNSLabel(parts[0]) || !DNSSubdomain(parts[2]) || (parts[1] != "deployment" && parts[1] != "statefulset") {
+			v.errf(at+".workload", "%q: want namespace/deployment/name or namespace/statefulset/name (a DNS label and a DNS subdomain, as Kubernetes names them)", r.Workload)
 		}
 	}
 	if source != SourceScrape {
@@ -355,6 +355,35 @@ func (v *validator) policy(at string, a *App, before int) {
 			v.errf(at+".policy", "%s", line)
 		}
 	}
+}
+
+// DNSLabel reports whether s is a DNS label as Kubernetes names namespaces:
+// 1 to 63 of [a-z0-9-], not starting or ending with '-'. Such a name needs
+// no escaping in an API path ("..", "a/b" and "?x" are not labels).
+func DNSLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// DNSSubdomain reports whether s is a DNS subdomain as Kubernetes names
+// workloads: at most 253 characters of dot-separated DNS labels.
+func DNSSubdomain(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if !DNSLabel(l) {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckOrigin checks a browser origin as written in an allowlist:

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -137,7 +138,7 @@ func checkKubeTarget(key string, t KubeTarget) error {
 	if t.Kind != KindDeployment && t.Kind != KindStatefulSet {
 		return fmt.Errorf("executor.kubernetes.targets: %s: kind %q: want Deployment or StatefulSet", key, t.Kind)
 	}
-	if !dnsLabel(t.Namespace) || !dnsSubdomain(t.Name) {
+	if !config.DNSLabel(t.Namespace) || !config.DNSSubdomain(t.Name) {
 		return fmt.Errorf("executor.kubernetes.targets: %s: %q/%q is not a valid namespace/name", key, t.Namespace, t.Name)
 	}
 	return nil
@@ -175,30 +176,6 @@ func ParseKubeTargets(s string) (map[string]KubeTarget, error) {
 		out[key] = t
 	}
 	return out, nil
-}
-
-func dnsLabel(s string) bool {
-	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func dnsSubdomain(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(s, ".") {
-		if !dnsLabel(l) {
-			return false
-		}
-	}
-	return true
 }
 
 // KubeRESTConfig loads the client configuration cfg names.
