@@ -3,6 +3,8 @@ package executor_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -235,6 +237,92 @@ func TestForgedDecisionIDIsDeadLettered(t *testing.T) {
 	}
 	if dl := h.deadLetters(1); !strings.Contains(dl[0], "refusing a forged decision") {
 		t.Errorf("dead letter %q", dl[0])
+	}
+}
+
+// TestHostileDecisionIDNeverReachesADriver: the command driver passes a
+// decision's id in HEADROOM_DECISION_ID and as {decision}, the webhook in
+// the body and the Idempotency-Key header. An id with a line break or
+// shell text is not its app, tier and time's, so it is dead-lettered
+// before either driver is called: neither records a call for it, and the
+// genuine decision after them is acted on once.
+func TestHostileDecisionIDNeverReachesADriver(t *testing.T) {
+	ids := []string{"a\nb", "$(id)", "`touch /tmp/pwned`", "x; rm -rf /", "a\r\nX-Injected: 1", "shop.web.1\x00"}
+	forged := func(i int) *proto.Decision {
+		d := tierDecision("shop", "web", t0.Add(-time.Duration(20-i)*time.Second), 3, 40+i)
+		d.ID = ids[i]
+		return d
+	}
+	genuine := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 4)
+	for _, c := range []struct {
+		name string
+		// run starts the executor with the driver and returns what it
+		// was called for, one entry a call.
+		run func(t *testing.T, h *harness) (acted func() []string)
+	}{
+		// The id only in HEADROOM_DECISION_ID, where a script might use
+		// it unquoted ({decision} in the argv has a check of its own).
+		{"command", func(t *testing.T, h *harness) func() []string {
+			log := filepath.Join(t.TempDir(), "argv.log")
+			cfg := authorised(executor.DefaultConfig())
+			cfg.Driver = executor.DriverCommand
+			cfg.Command.Template = fmt.Sprintf("'%s' '%s' scale {app} {tier} {replicas}", argvlog, log)
+			h.start(cfg, fixedClock(t0))
+			return func() []string {
+				var got []string
+				for _, c := range calls(t, log) {
+					got = append(got, fmt.Sprintf("run %s", c.Argv[2:]))
+				}
+				return got
+			}
+		}},
+		{"webhook", func(t *testing.T, h *harness) func() []string {
+			rec := &hook{statuses: []int{http.StatusOK}}
+			srv := httptest.NewServer(rec)
+			t.Cleanup(srv.Close)
+			cfg := authorised(executor.DefaultConfig())
+			cfg.Driver = executor.DriverWebhook
+			cfg.Webhook.URL = srv.URL + "/scale"
+			h.start(cfg, fixedClock(t0))
+			return func() []string {
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				var got []string
+				for i, r := range rec.reqs {
+					got = append(got, rec.body[i].DecisionID)
+					if k := r.Header.Get("Idempotency-Key"); k != rec.body[i].DecisionID {
+						t.Errorf("Idempotency-Key %q, body decision_id %q", k, rec.body[i].DecisionID)
+					}
+				}
+				return got
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			acted := c.run(t, h)
+			// One at a time, each settled before the next, so none is
+			// passed over as superseded by a later one: each would reach
+			// the driver but for the id check.
+			for i := range ids {
+				h.publish(forged(i))
+				natstest.Eventually(t, 10*time.Second, func() error {
+					return natstest.GroupDrained(context.Background(), h.b, "DECISIONS", "executor")
+				})
+			}
+			h.publish(genuine)
+			if st := h.waitState(genuine); st.Desired != 4 {
+				t.Fatalf("state %+v", st)
+			}
+			if got := acted(); len(got) != 1 || (c.name == "webhook" && got[0] != genuine.ID) {
+				t.Fatalf("%s driver called for %q, want only the genuine decision %q", c.name, got, genuine.ID)
+			}
+			for _, dl := range h.deadLetters(len(ids)) {
+				if !strings.Contains(dl, "forged decision") {
+					t.Errorf("dead letter %q", dl)
+				}
+			}
+		})
 	}
 }
 
