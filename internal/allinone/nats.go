@@ -33,7 +33,7 @@ const observerUser = "observer"
 // beyond the services' durables and the gateway's history replays: the
 // parts' own few watches (the gateway's live and digest follows, the replica
 // bucket watches) and the observers' tails. It bounds what an observer can
-// leave behind, not what it reads at once: a tail or a sub is one consumer.
+// leave behind, not what it reads at once: a tail is one consumer.
 const watchReserve = 64
 
 // maxConsumers is the embedded server's bound on the consumers of one
@@ -113,7 +113,9 @@ func randomSecret() string {
 // What an observer can still do: create consumers of its own on every stream
 // but the DLQ, durable ones included, with any name but a service durable's,
 // pull or push (a push consumer delivers only to a literal subscriber, so
-// only to the observers' _INBOX.>, which no stream stores).
+// only to the observers' _INBOX.>, which no stream stores); but none on the
+// replica bucket, whose watches are the executor's and the collector's.
+//
 // NATS cannot refuse a durable by subject: the jetstream client (whose
 // ordered consumers the tails use) creates ephemeral and durable consumers
 // alike on $JS.API.CONSUMER.CREATE.<stream>.<name>[.<filter>], the durable
@@ -125,11 +127,17 @@ func randomSecret() string {
 // (startNATS, maxConsumers): an observer filling it leaves a bounded number
 // of consumers on disk, and until they are gone (an ephemeral once idle for
 // its inactive_threshold; a durable never, nor across a restart) new
-// watches on that stream fail: the gateway's history replays, tails. The
-// services' durables exist from provisioning on and keep working.
+// ordered consumers on that stream fail: the gateway's history replays and
+// live follows, tails, and a restarting collector's resume from METRICS.
+// The services' durables exist from provisioning on and keep working.
 func observerPermissions(prefix string, partitions int) *server.Permissions {
 	dlq := proto.StreamName(prefix, proto.KindDLQ)
+	bucket := "KV_" + proto.ReplicaBucket(prefix)
 	deny := []string{prefix + ".>", "$KV.>", "$JS.API.STREAM.CREATE.>", "$JS.API.STREAM.UPDATE.>",
+		// The bucket's consumer slots are for the executor's and the
+		// collector's watches: an observer filling them (maxConsumers)
+		// would stop a restarted executor from watching replica state.
+		"$JS.API.CONSUMER.CREATE." + bucket, "$JS.API.CONSUMER.CREATE." + bucket + ".>",
 		// The DLQ holds refused input verbatim (a forged push's body, say): not for anyone passing by.
 		"$JS.API.STREAM.MSG.GET." + dlq, "$JS.API.DIRECT.GET." + dlq, "$JS.API.DIRECT.GET." + dlq + ".>",
 		"$JS.API.CONSUMER.CREATE." + dlq, "$JS.API.CONSUMER.CREATE." + dlq + ".>",

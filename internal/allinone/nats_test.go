@@ -83,8 +83,7 @@ func TestObserverConsumersAreBounded(t *testing.T) {
 		t.Fatalf("observer's ordered consumer read %+v, %v; want the tick at %d", m, err, at)
 	}
 
-	// Durables of its own: refused once the stream holds limit consumers.
-	nc, err := nats.Connect(s.ClientURL())
+	nc, err := nats.Connect(s.ClientURL(), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +92,16 @@ func TestObserverConsumersAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// None on the replica bucket, whose slots the parts' watches need.
+	kv := "KV_" + proto.ReplicaBucket(prefix)
+	kctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err = js.OrderedConsumer(kctx, kv, jetstream.OrderedConsumerConfig{})
+	cancel()
+	if err == nil {
+		t.Errorf("observer made a consumer on %s", kv)
+	}
+
+	// Durables of its own: refused once the stream holds limit consumers.
 	stream := proto.StreamName(prefix, proto.KindDecision)
 	var refused error
 	for i := 0; i <= limit && refused == nil; i++ {
