@@ -1,7 +1,9 @@
 // Package ingest is the push API's edge: POST /api/v1/metrics takes one
 // tick or an array of ticks as JSON or MessagePack, validates the whole
 // request and only then publishes every tick on <prefix>.metrics.<app>.<tier>.
-// A bad request publishes nothing and answers a JSON error naming the field.
+// A bad request publishes nothing and answers a JSON error naming the field;
+// a body naming a key twice in one object or map, at any depth, is refused
+// (400 on the key's path) rather than read as its last value.
 //
 // Scan and Parse hold the rules and take the current time as a value, so
 // they are pure functions tested alone. Handler adds the HTTP guards, all

@@ -41,6 +41,48 @@ func tickJSON(over map[string]any) map[string]any {
 	return m
 }
 
+// packed is msgpack spliced into packMap's or packArray's output as is.
+type packed []byte
+
+// packMap encodes kv (key, value, key, value…) as one msgpack map, keys in
+// order and repeats kept, as no Go map can hold them.
+func packMap(kv ...any) packed {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	if err := enc.EncodeMapLen(len(kv) / 2); err != nil {
+		panic(err)
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if err := enc.EncodeString(kv[i].(string)); err != nil {
+			panic(err)
+		}
+		if raw, ok := kv[i+1].(packed); ok {
+			buf.Write(raw)
+		} else if err := enc.Encode(kv[i+1]); err != nil {
+			panic(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// packArray encodes items as one msgpack array.
+func packArray(items ...packed) packed {
+	var buf bytes.Buffer
+	if err := msgpack.NewEncoder(&buf).EncodeArrayLen(len(items)); err != nil {
+		panic(err)
+	}
+	for _, it := range items {
+		buf.Write(it)
+	}
+	return buf.Bytes()
+}
+
+// tickPack is a valid msgpack tick of shop's web tier preceded by kv, whose
+// keys come again after it (a repeat of tier, say).
+func tickPack(kv ...any) packed {
+	return packMap(append(kv, "tier", "web", "time", "2026-01-02T03:04:00Z", "replicas", 3, "values", packMap("rps", 5))...)
+}
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -202,6 +244,9 @@ func TestPushRejects(t *testing.T) {
 		{"duplicate key in a tick of a batch", []byte(`[{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5}},{"app":"shop","tier":"db","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5}}]`), "", bearer, 400, "[1].tier", `duplicate key "tier"`},
 		{"duplicate key in a batch's values", []byte(`[{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"cpu":0.5,"rps":5,"cpu":0.1}}]`), "", bearer, 400, "[0].values.cpu", `duplicate key "cpu"`},
 		{"nested too deep", []byte(`{"app":"shop","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":5},"labels":{"zone":` + strings.Repeat(`[`, 20) + strings.Repeat(`]`, 20) + `}}`), "", bearer, 400, "labels.zone" + strings.Repeat("[0]", 14), "nested deeper than 16"},
+		{"msgpack duplicate key at the top", tickPack("app", "decoy", "app", "shop"), "application/msgpack", bearer, 400, "app", `duplicate key "app"`},
+		{"msgpack duplicate key in values", packMap("app", "shop", "tier", "web", "time", "2026-01-02T03:04:00Z", "replicas", 3, "values", packMap("rps", 5, "rps", 500)), "application/msgpack", bearer, 400, "values.rps", `duplicate key "rps"`},
+		{"msgpack duplicate key in a tick of a batch", packArray(tickPack("app", "shop"), tickPack("app", "shop", "tier", "db")), "application/msgpack", bearer, 400, "[1].tier", `duplicate key "tier"`},
 		{"not a tick", []byte(`42`), "", bearer, 400, "body", "tick object"},
 		{"body over 1 MiB", append(append([]byte(`[`), bytes.Repeat([]byte(` `), 1<<20)...), ']'), "", bearer, 413, "body", "larger than"},
 		{"missing token", mustJSON(tickJSON(nil)), "", "", 401, "Authorization", "missing"},

@@ -353,6 +353,9 @@ func scanMsgpack(body []byte, now time.Time, cfg Config, each func(int, string, 
 	if err := proto.CheckMsgpack(body); err != nil {
 		return false, bad("body", "malformed msgpack: %v", err)
 	}
+	if perr := msgpackDuplicate(body); perr != nil {
+		return false, perr
+	}
 	d := msgpack.NewDecoder(bytes.NewReader(body))
 	d.UseLooseInterfaceDecoding(true)
 	c, err := d.PeekCode()
@@ -395,6 +398,80 @@ func scanMsgpack(body []byte, now time.Time, cfg Config, each func(int, string, 
 		return array, bad("body", "%d bytes after the msgpack value", n)
 	}
 	return array, nil
+}
+
+// msgpackDuplicate refuses, as decodeJSON does for JSON, a body (checked
+// by proto.CheckMsgpack, so sized and nested within bounds) with a map that
+// names a string key twice: a 400 on the key's path ("[1].values.rps").
+// A body it cannot walk is left to the decode to report.
+func msgpackDuplicate(body []byte) *Error {
+	d := msgpack.NewDecoder(bytes.NewReader(body))
+	d.UseLooseInterfaceDecoding(true)
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil
+	}
+	if msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32 {
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return nil
+		}
+		for i := range n {
+			if perr, err := msgpackKeys(d, tickPath(true, i)); perr != nil || err != nil {
+				return perr
+			}
+		}
+		return nil
+	}
+	perr, _ := msgpackKeys(d, "")
+	return perr
+}
+
+// msgpackKeys reads the next value from d, refusing a map in it that names
+// a string key twice; path names the value.
+func msgpackKeys(d *msgpack.Decoder, path string) (*Error, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		n, err := d.DecodeMapLen()
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for range n {
+			k, err := d.DecodeInterfaceLoose()
+			if err != nil {
+				return nil, err
+			}
+			field := path + "[key]"
+			if ks, ok := k.(string); ok {
+				field = join(path, ks)
+				if seen[ks] {
+					return bad(field, "duplicate key %q", ks), nil
+				}
+				seen[ks] = true
+			}
+			if perr, err := msgpackKeys(d, field); perr != nil || err != nil {
+				return perr, err
+			}
+		}
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return nil, err
+		}
+		for i := range n {
+			if perr, err := msgpackKeys(d, path+"["+strconv.Itoa(i)+"]"); perr != nil || err != nil {
+				return perr, err
+			}
+		}
+	default:
+		return nil, d.Skip()
+	}
+	return nil, nil
 }
 
 func join(path, field string) string {
