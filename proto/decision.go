@@ -2,6 +2,8 @@ package proto
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,6 +55,20 @@ const (
 
 // DecisionID is the deterministic id of a tier's decision at ts.
 func DecisionID(app, tier string, ts int64) string { return fmt.Sprintf("d.%s.%s.%d", app, tier, ts) }
+
+// DecisionTime returns the event time (Unix ms) a DecisionID names, and
+// false for an id not of that form.
+func DecisionTime(id string) (int64, bool) {
+	i := strings.LastIndexByte(id, '.')
+	if !strings.HasPrefix(id, "d.") || i < 0 {
+		return 0, false
+	}
+	ts, err := strconv.ParseInt(id[i+1:], 10, 64)
+	if err != nil || id[i+1] == '+' || id[i+1] == '-' {
+		return 0, false
+	}
+	return ts, true
+}
 
 // MsgID returns the message id.
 func (d *Decision) MsgID() string { return d.ID }

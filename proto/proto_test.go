@@ -240,3 +240,27 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 		}
 	}
 }
+
+// TestDecisionTime reads back the time a DecisionID names and refuses ids
+// of another form.
+func TestDecisionTime(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		ts   int64
+		want bool
+	}{
+		{proto.DecisionID("shop", "web", 1767573600000), 1767573600000, true},
+		{proto.DecisionID("a-b", "db_1", 0), 0, true},
+		{"d.shop.web.", 0, false},
+		{"d.shop.web.+12", 0, false},
+		{"d.shop.web.-12", 0, false},
+		{"x.shop.web.12", 0, false},
+		{"d.shop.web.12x", 0, false},
+		{"", 0, false},
+	} {
+		ts, ok := proto.DecisionTime(c.id)
+		if ok != c.want || ts != c.ts {
+			t.Errorf("DecisionTime(%q) = %d, %v; want %d, %v", c.id, ts, ok, c.ts, c.want)
+		}
+	}
+}
