@@ -42,6 +42,8 @@
 // decision for limits.idle_after of arrival time is dropped from memory
 // (its state stays in the bucket and is read again when it comes back),
 // and a member drops the tiers of a partition it takes over or hands on,
-// so it reads what another member committed. A held tier takes about 540
-// bytes with its simulated cluster (TestHeldMemoryPerTier, budget 2 KB).
+// so it reads what another member committed; a simulated cluster seeded
+// from the bucket boots its replicas from the decision that asked for
+// them. A held tier takes about 540 bytes with its simulated cluster, and
+// 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor

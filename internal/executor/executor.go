@@ -182,7 +182,14 @@ func (s *Service) state(ctx context.Context, k limits.Key) (*proto.ReplicaState,
 		}
 	}
 	if st != nil {
-		s.shadow.Restore(st.App, st.Tier, proto.Time(st.TS), st.Ready, st.Booting)
+		// The booting replicas began when the change that asked for them
+		// was decided (the state's decision id), not at the state's time,
+		// which a later hold moves on.
+		var since time.Time
+		if ts, ok := proto.DecisionTime(st.DecisionID); ok {
+			since = proto.Time(ts)
+		}
+		s.shadow.Restore(k.App, k.Tier, proto.Time(st.TS), st.Ready, st.Booting, since)
 	}
 	s.held.set(k, st)
 	return st, nil

@@ -299,3 +299,32 @@ func TestWithDriver(t *testing.T) {
 		t.Fatalf("requests %+v, want [%+v]", rec.reqs, want)
 	}
 }
+
+// TestBootsSurviveRestart: a scale-up at 1:00:00 boots two web replicas (a
+// minute) and a hold at 1:00:30 moves the state's time on; a fresh
+// executor that reads the state back has them ready at 1:01:00, as the one
+// that never stopped would, and says so, instead of booting them from
+// 1:00:30 again.
+func TestBootsSurviveRestart(t *testing.T) {
+	h := newHarness(t)
+	stop := h.start(executor.DefaultConfig())
+	up := decision("shop", 60, 1, 3)
+	hold := tierDecision("shop", "web", t0.Add(60*time.Minute+30*time.Second), 3, 3)
+	h.publish(up)
+	h.waitState(up)
+	h.publish(hold)
+	if st := h.waitState(hold); st.Ready != 1 || st.Booting != 2 {
+		t.Fatalf("at 1:00:30 %+v, want 1 ready and 2 booting", st)
+	}
+	stop()
+	h.start(executor.DefaultConfig())
+	later := tierDecision("shop", "web", t0.Add(61*time.Minute+10*time.Second), 3, 3)
+	h.publish(later)
+	if st := h.waitState(later); st.Ready != 3 || st.Booting != 0 {
+		t.Fatalf("at 1:01:10 after a restart %+v, want the boots of 1:00:00 ready", st)
+	}
+	evs, _ := h.waitEvents("shop", 3)
+	if last := evs[len(evs)-1]; last.Decision != up.ID || last.Status != proto.StatusReady {
+		t.Fatalf("events %+v, want the scale-up's ready last", evs)
+	}
+}

@@ -103,7 +103,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	t := proto.Time(d.TS)
 	if prev == nil {
 		// A tier seen for the first time runs what the decider saw running.
-		s.shadow.Restore(d.App, d.Tier, t, d.From, 0)
+		s.shadow.Restore(d.App, d.Tier, t, d.From, 0, t)
 	}
 	p, drv := s.stepFor(&d, proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.From})
 

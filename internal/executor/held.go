@@ -49,7 +49,9 @@ func (h *held) see(k limits.Key, p int, stored time.Time, ts int64) (dropped []l
 	at, due, cutoff := h.idle.Seen(ts)
 	e, ok := h.states[k]
 	if ok {
-		e.lastSeen = max(e.lastSeen, at)
+		// A tier's partition follows its app's hash, which a change of
+		// the partition count moves.
+		e.lastSeen, e.partition = max(e.lastSeen, at), p
 	}
 	if due {
 		for o, e := range h.states {

@@ -129,7 +129,7 @@ func TestHeldMemoryPerTier(t *testing.T) {
 		st := &proto.ReplicaState{V: proto.SchemaVersion, App: k.App, Tier: k.Tier, TS: proto.Millis(heldT0), Desired: 5, Ready: 4, Booting: 1,
 			DecisionID: proto.DecisionID(k.App, k.Tier, proto.Millis(heldT0))}
 		h.set(k, st)
-		sim.Restore(k.App, k.Tier, heldT0, st.Ready, st.Booting)
+		sim.Restore(k.App, k.Tier, heldT0, st.Ready, st.Booting, heldT0)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

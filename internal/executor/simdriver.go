@@ -43,18 +43,25 @@ func NewSimDriver(delays map[string]time.Duration, fallback time.Duration, failu
 	return &SimDriver{delays: delays, fallback: fallback, failure: failure, seed: seed, clusters: map[string]*simTier{}}
 }
 
-// Restore seeds a tier's cluster (after a restart) unless it exists already.
-func (d *SimDriver) Restore(app, tier string, t time.Time, ready, booting int) {
+// Restore seeds a tier's cluster (after a restart, or when the executor
+// reads the tier's state back) unless it exists already: ready replicas,
+// and booting ones whose boots began at since (the decision that asked for
+// them; t when unknown, or later than t). The cluster then stands at t.
+func (d *SimDriver) Restore(app, tier string, t time.Time, ready, booting int, since time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key := app + "." + tier
 	if _, ok := d.clusters[key]; ok {
 		return
 	}
-	c := d.newCluster(app, tier, t, ready)
-	if booting > 0 {
-		c.SetDesired(t, ready+booting)
+	if since.IsZero() || since.After(t) {
+		since = t
 	}
+	c := d.newCluster(app, tier, since, ready)
+	if booting > 0 {
+		c.SetDesired(since, ready+booting)
+	}
+	c.Advance(t)
 	d.clusters[key] = &simTier{c: c}
 }
 
