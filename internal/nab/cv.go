@@ -524,6 +524,8 @@ func MeanCalibration(runs [][]Calibration) ([]Calibration, error) {
 			o.BestScore += c.BestScore / n
 			for j := range c.At {
 				o.At[j] += c.At[j] / n
+			}
+			for j := range c.FP {
 				o.FP[j] += c.FP[j]
 			}
 		}
