@@ -1,6 +1,10 @@
 package bus
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/proto"
+)
 
 type metrics struct {
 	published   *prometheus.CounterVec
@@ -48,6 +52,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 				}
 			}
 		}
+	}
+	// Every kind's series exists from the start, at 0, so a rule such as
+	// increase(headroom_bus_publish_errors_total[10m]) > 0 sees the first
+	// failure (a series that appears at 1 increases by nothing).
+	for _, k := range proto.Kinds {
+		m.publishErrs.WithLabelValues(string(k))
 	}
 	return m
 }

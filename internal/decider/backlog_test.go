@@ -98,7 +98,7 @@ func TestJoinBacklogBounded(t *testing.T) {
 					t.Fatalf("decision at %s flagged %v: only %v was missing", d.EventTime().Format(time.DateTime), d.Flags, c.missing)
 				}
 			}
-			want := map[string]float64{}
+			want := map[string]float64{"anomaly": 0, "forecast": 0} // both series exist from the start
 			for _, in := range c.missing {
 				want[in] = float64(overdue)
 			}

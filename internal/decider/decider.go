@@ -119,6 +119,10 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 				"(an upstream stage down or behind by more than the decider's lookback), by the input missing: anomaly or forecast."},
 			[]string{"missing"})}
 	if d.Reg != nil {
+		// At 0 from the start, so that increase() sees the first.
+		for _, in := range []string{"anomaly", "forecast"} {
+			s.overdue.WithLabelValues(in)
+		}
 		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err

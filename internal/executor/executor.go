@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,10 @@ type Service struct {
 
 	healthObserver func(error)
 }
+
+// refusals are the values of headroom_executor_refused_total's why: the
+// first word of each reason a change is not made for.
+var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit"}
 
 // Option changes how New builds the service.
 type Option func(*Service)
@@ -87,7 +92,19 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		s.driverName = cfg.Driver
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
-	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total", Help: "Changes not made, by why (unauthorised, stale, superseded, inconsistent, out of bounds, series limit)."}, []string{"why"})
+	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total",
+		Help: "Changes not made, by why (" + strings.Join(refusals, ", ") + ")."}, []string{"why"})
+	// Every series exists from the start, at 0, so that a rule on
+	// increase() sees the first of each (a series appearing at 1 increases
+	// by nothing).
+	for _, why := range refusals {
+		s.refused.WithLabelValues(why)
+	}
+	for _, mode := range []string{ModeLive, ModeDryRun, ModeShadow} {
+		for _, status := range []string{proto.StatusRequested, proto.StatusApplied, proto.StatusReady, proto.StatusFailed, proto.StatusSkipped} {
+			s.actions.WithLabelValues(mode, status)
+		}
+	}
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	if d.Reg != nil {

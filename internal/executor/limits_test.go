@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/metricstest"
 )
 
 // TestSeriesLimitRefusesNewTiers: the executor holds replica state only for
@@ -35,11 +35,9 @@ func TestSeriesLimitRefusesNewTiers(t *testing.T) {
 	if st, err := executor.ReadState(t.Context(), h.kv, "shop", "cache"); err != nil || st != nil {
 		t.Errorf("cache state %+v (%v), want none", st, err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "headroom_executor_refused_total"); err != nil || n != 1 {
-		t.Fatalf("refusal series %d (%v), want 1", n, err)
-	}
-	want := "# HELP headroom_executor_refused_total Changes not made, by why (unauthorised, stale, superseded, inconsistent, out of bounds, series limit).\n# TYPE headroom_executor_refused_total counter\nheadroom_executor_refused_total{why=\"series limit\"} 1\n"
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "headroom_executor_refused_total"); err != nil {
-		t.Error(err)
+	for why, n := range metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why") {
+		if want := map[bool]float64{true: 1}[why == "series limit"]; n != want {
+			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", why, n, want)
+		}
 	}
 }

@@ -88,6 +88,14 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total", Help: "Push requests rejected, by HTTP status."}, []string{"status"}),
 	}
+	// Every status's series exists from the start, at 0, so that a rule on
+	// increase() sees the first rejection (a series appearing at 1
+	// increases by nothing).
+	for _, status := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusMethodNotAllowed,
+		http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType,
+		http.StatusUnprocessableEntity, http.StatusTooManyRequests, statusClientClosed, http.StatusServiceUnavailable} {
+		h.rejected.WithLabelValues(fmt.Sprint(status))
+	}
 	h.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headroom_push_in_flight", Help: "Push requests being handled (at most push.max_concurrent)."},
 		func() float64 { return float64(h.InFlight()) })
 	if reg != nil {
@@ -223,6 +231,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := h.publish(r.Context(), ticks); err != nil {
+		if r.Context().Err() != nil {
+			// The pusher hung up before its ticks were known stored: not
+			// the store's failure. Counted apart (nginx's 499), so that
+			// an alert on 503 means NATS could not store.
+			h.rejected.WithLabelValues(fmt.Sprint(statusClientClosed)).Inc()
+			h.log.Info().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Str("remote", r.RemoteAddr).
+				Msg("push abandoned by its client before its ticks were known stored; a retry is safe")
+			return
+		}
 		h.log.Error().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Msg("push not stored")
 		h.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
 		return
@@ -234,6 +251,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.accepted.Add(float64(n))
 	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": n})
 }
+
+// statusClientClosed labels pushes whose client went away before their
+// ticks were known stored (no answer is sent).
+const statusClientClosed = 499
 
 // contentType accepts application/json and application/msgpack, with any
 // parameters. Everything else is refused, the form and text types a

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/ingest"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -45,5 +46,38 @@ func TestPushNotStoredNamesSeries(t *testing.T) {
 	series, _ := lines[0]["series"].([]any)
 	if len(series) != 2 || series[0] != "shop.web" || series[1] != "shop.db" || lines[0]["ticks"] != 2.0 {
 		t.Errorf("log line %v, want ticks 2 and series [shop.web shop.db]", lines[0])
+	}
+}
+
+// TestPushAbandonedIsNotUnavailable: a pusher that hangs up while its
+// ticks wait to be stored is counted apart (499), not as the store's
+// failure (503, which HeadroomPushUnavailable alerts on). The publisher
+// cancels the request itself once it holds the ticks, as a pusher's
+// hang-up would, so nothing here waits on a timer.
+func TestPushAbandonedIsNotUnavailable(t *testing.T) {
+	ctx, hangUp := context.WithCancel(context.Background())
+	abandoned := func(ctx context.Context, ticks iter.Seq[*proto.Metrics]) error {
+		for range ticks {
+		}
+		hangUp()
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	reg := prometheus.NewRegistry()
+	h, err := ingest.NewHandler(ingest.DefaultConfig(), abandoned, func() time.Time { return now }, zerolog.Nop(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+ingest.Path, bytes.NewReader(mustJSON([]any{tickJSON(nil)}))).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	mux.ServeHTTP(httptest.NewRecorder(), req)
+	byStatus := metricstest.ByLabel(t, reg, "headroom_push_rejected_total", "status")
+	if byStatus["503"] != 0 || byStatus["499"] != 1 {
+		t.Errorf("rejections by status %v, want one 499 and no 503", byStatus)
+	}
+	if _, ok := byStatus["400"]; !ok {
+		t.Error("status 400's series does not exist before the first 400: an alert on increase() would miss it")
 	}
 }
