@@ -181,7 +181,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		return fmt.Errorf("consumer %s/%s: %w", stream, spec.Name, err)
 	}
 	b.exportLag(ctx, stream, spec.Name, spec.Filters) // lag gauges on /metrics (lag.go)
-	b.metrics.deadLetters.WithLabelValues(spec.Name) // at 0 until the first: see newMetrics
+	b.metrics.deadLetters.WithLabelValues(spec.Name)  // at 0 until the first: see newMetrics
 
 	// Acks wait on the outputs' publish acks; a tracker does this in order so
 	// the handler never blocks on a round trip. The channel's capacity bounds
