@@ -158,6 +158,19 @@ type AppConfig struct {
 	// The guard stands aside while fewer than three in ten of its recent
 	// expectations came true.
 	PhasePeaks bool
+	// WeeklyRises turns on the weekly guard on a tier whose lead window
+	// is longer than a 3-minute tier's (a database): the policy
+	// remembers, per 5-minute bucket of the last two weeks, the largest
+	// rise over the lead window a tick of it saw, and never provisions
+	// below the current level times the smaller of the two weeks' rises
+	// at this time of the week when each came to a level bin's width (×2)
+	// or more, beyond five typical one-tick changes: a weekly match seen
+	// in each of the last two weeks is met as it starts; a random launch
+	// or spike, seen in one week, is not expected again (2 KB a tier).
+	// It stands aside where the seasonal memory (SeasonalPeaks) saw a
+	// rise of ×2 at this time of day on any remembered day: a daily sale
+	// recurs weekly too, and is the seasonal guard's.
+	WeeklyRises bool
 	// OutageHold, when positive, keeps a tier's replicas while its load
 	// repeats the very same value tick after tick (five of the load's
 	// samples or more: five ticks, or 25 for a load counted in 5-minute
@@ -231,6 +244,7 @@ func DefaultAppConfig() AppConfig {
 		SkillQuantiles:     []float64{0.9, 0.98},
 		SeasonalPeaks:      true,
 		PhasePeaks:         true,
+		WeeklyRises:        true,
 		OutageHold:         6 * time.Hour,
 	}
 }

@@ -29,6 +29,9 @@ type tier struct {
 	sk *skill
 	// sea remembers the last days' minute peaks (nil when off).
 	sea *season
+	// wk is the weekly guard's memory (AppConfig.WeeklyRises; nil on a
+	// tier whose lead window is a 3-minute tier's or shorter).
+	wk *weekly
 	// nr follows replicas that do not become ready.
 	nr notReady
 	// phasePend holds the hour-phase guard's expectations waiting for
@@ -126,8 +129,12 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 	if app.SeasonalPeaks {
 		sea = newSeason()
 	}
+	var wk *weekly
+	if app.WeeklyRises && longLead(h) {
+		wk = newWeekly(h)
+	}
 	return &tier{
-		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h), sea: sea,
+		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h), sea: sea, wk: wk,
 		dem: newDemand(h, keep, size), phaseHit: 1,
 		m: machine{
 			stabilise: cfg.ScaleDownStabilization, coolUp: cfg.CooldownUp,
@@ -266,6 +273,8 @@ type evaluation struct {
 	// bin uses until that bin has enough of its own.
 	levelBin                  int
 	quantile, seasonal, phase float64
+	// weekly is the weekly guard's expected rise when it set the floor.
+	weekly float64
 	// react is the load the floor provisions for, and reactBy what set
 	// it: "load", "ramp", "season" or "outage".
 	react   float64
@@ -392,6 +401,21 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 				if s := e.level * r; s > react && tr.phaseHit >= phaseMinHit {
 					react, e.phase, e.reactBy = s, r, "phase"
 				}
+			}
+		}
+	}
+	if tr.wk != nil {
+		// The weekly guard: a rise of a level bin's width that came at
+		// this time of the week in each of the last two weeks is
+		// expected again, unless the seasonal memory saw such a rise
+		// at this time of day on any remembered day (dailyRise): a
+		// daily rise (a daily sale) is the seasonal guard's, which
+		// expects the smaller of two days' rises where the larger of
+		// two weeks' would add to its cost.
+		tr.wk.observe(t, e.level, tr.horizon, tr.dem.peak)
+		if r, ok := tr.wk.rise(t); ok && !tr.dailyRise(t) && (r-1)*e.level > riseSigmas*tr.dem.absDiff {
+			if s := e.level * r; s > react {
+				react, e.weekly, e.reactBy = s, r, "week"
 			}
 		}
 	}
@@ -570,7 +594,24 @@ func (e evaluation) inputs(in TierInput, cfg TierConfig, v verdict) map[string]f
 	if e.phase > 0 {
 		m["phase_ratio"] = e.phase
 	}
+	if e.weekly > 0 {
+		m["weekly_ratio"] = e.weekly
+	}
 	return m
+}
+
+// dailyRise reports whether the seasonal memory saw a rise of a level
+// bin's width (weekMinRise) at this time of day on any remembered day
+// (one day with it is enough to call it daily), over a lead window either
+// side of t, as expectedJump reads, and a bucket more ahead: the weekly
+// code of t's bucket holds the rises over the lead windows of all its
+// ticks, up to a bucket past t's own.
+func (tr *tier) dailyRise(t time.Time) bool {
+	if tr.sea == nil {
+		return false
+	}
+	r, ok := tr.sea.rise(t.Add(-tr.horizon), 2*tr.horizon+weekBucket*time.Minute, tr.app.LevelWindow, 1440, seasonDays, 1, 0)
+	return ok && r >= weekMinRise
 }
 
 // expectedJump reports whether the seasonal memory saw, on every day it
