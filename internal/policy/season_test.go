@@ -31,19 +31,7 @@ func TestSeasonalGuardMeetsDailyDrop(t *testing.T) {
 	}
 	// The scale-up that meets the drop says it expects the daily rise,
 	// not that the current load exceeds the replicas.
-	ups := 0
-	for _, d := range withGuard[3*1440+530 : before+1] {
-		if d.Action != ActionUp {
-			continue
-		}
-		ups++
-		if !strings.Contains(d.Reason, "the rise seen at this time of day on each of the last two days") {
-			t.Fatalf("the seasonal scale-up's reason %q does not name the daily rise", d.Reason)
-		}
-	}
-	if ups == 0 {
-		t.Fatal("no scale-up before the drop")
-	}
+	upsSay(t, withGuard[3*1440+530:before+1], "the rise seen at this time of day on each of the last two days")
 	if d := run(false)[before]; d.To >= need-2 {
 		t.Fatalf("without the guard the policy already wants %d before the drop: the test shows nothing", d.To)
 	}
@@ -87,5 +75,24 @@ func TestSeasonCode(t *testing.T) {
 		if got := seasonLoad(c); math.Abs(got/l-1) > 3e-4 {
 			t.Fatalf("load %v decodes to %v", l, got)
 		}
+	}
+}
+
+// upsSay fails t unless ds hold a scale-up and every scale-up's reason
+// names why, the guard that made it.
+func upsSay(t *testing.T, ds []Decision, why string) {
+	t.Helper()
+	ups := 0
+	for _, d := range ds {
+		if d.Action != ActionUp {
+			continue
+		}
+		ups++
+		if !strings.Contains(d.Reason, why) {
+			t.Fatalf("a scale-up's reason %q does not say %q", d.Reason, why)
+		}
+	}
+	if ups == 0 {
+		t.Fatalf("no scale-up where %q was expected", why)
 	}
 }

@@ -3,7 +3,6 @@ package policy
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 )
@@ -46,19 +45,7 @@ func TestWeeklyGuardMeetsATwiceSeenSurge(t *testing.T) {
 		t.Fatalf("with the guard: wants %d three minutes before the third week's match (needs about %d), inputs %v", d.To, need, d.Inputs)
 	}
 	// The scale-up that meets the match says it expects the weekly rise.
-	ups := 0
-	for _, d := range on[before(match)-10 : before(match)+1] {
-		if d.Action != ActionUp {
-			continue
-		}
-		ups++
-		if !strings.Contains(d.Reason, "at this time of the week in each of the last 2 weeks") {
-			t.Fatalf("the weekly scale-up's reason %q does not name the weekly rise", d.Reason)
-		}
-	}
-	if ups == 0 {
-		t.Fatal("no scale-up before the match")
-	}
+	upsSay(t, on[before(match)-10:before(match)+1], "at this time of the week in each of the last 2 weeks")
 	if d := off[before(match)]; d.To >= need-2 {
 		t.Fatalf("without the guard the policy already wants %d before the match: the test shows nothing", d.To)
 	}
