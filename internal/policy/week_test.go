@@ -3,6 +3,7 @@ package policy
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -145,5 +146,44 @@ func TestWeeklyGuardLeavesADailyRise(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestWeeklyGuardIsCausal: a 10-minute tier with the weekly guard, over
+// three weeks of weekly matches: scrambling the load after a minute of the
+// third week, just before its match, leaves every decision up to that
+// minute as it was and changes later ones, so the guard reads only past
+// weeks.
+func TestWeeklyGuardIsCausal(t *testing.T) {
+	const week = 7 * 1440
+	rng := rand.New(rand.NewPCG(148, 148))
+	n := 3*week + 120
+	load := normalLoad(rng, n, 100, 3)
+	match := 2*1440 + 1200
+	for w := range 3 {
+		for i := w*week + match; i < w*week+match+30 && i < n; i++ {
+			load[i] *= 3
+		}
+	}
+	k := 2*week + match - 5
+	scrambled := append([]float64(nil), load...)
+	for i := k + 1; i < n; i++ {
+		scrambled[i] = 500 * rng.Float64()
+	}
+	run := func(l []float64) []Decision {
+		c := webOnly(15 * time.Minute)
+		c.Tiers[0].LeadTime = 10 * time.Minute
+		c.SkillQuantiles, c.WeeklyRises = nil, true
+		return loop(mustApp(t, c), l, nil, nil)
+	}
+	full, other := run(load), run(scrambled)
+	if !reflect.DeepEqual(full[:k+1], other[:k+1]) {
+		t.Fatalf("a future scrambled after minute %d changed earlier decisions", k)
+	}
+	if reflect.DeepEqual(full[k+1:], other[k+1:]) {
+		t.Fatalf("scrambling after minute %d changed nothing later: the test scrambles nothing", k)
+	}
+	if full[k].Inputs["weekly_ratio"] < 2 {
+		t.Fatalf("the guard does not expect the match at minute %d (inputs %v): the test does not reach it", k, full[k].Inputs)
 	}
 }
