@@ -184,19 +184,13 @@ func (s *Service) state(ctx context.Context, k limits.Key) (*proto.ReplicaState,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	key := proto.ReplicaKey(k.App, k.Tier)
-	v, err := s.kv.Get(ctx, key)
-	var st *proto.ReplicaState
+	st, err := ReadState(ctx, s.kv, k.App, k.Tier)
 	switch {
-	case errors.Is(err, bus.ErrNotFound):
+	case errors.Is(err, errUnreadableState):
+		s.log.Warn().Err(err).Str("app", k.App).Str("tier", k.Tier).Msg("ignoring unreadable replica state")
+		st = nil
 	case err != nil:
-		return nil, fmt.Errorf("read replica state %s: %w", key, err)
-	default:
-		st = &proto.ReplicaState{}
-		if err := proto.Decode(v, st); err != nil {
-			s.log.Warn().Err(err).Str("app", k.App).Str("tier", k.Tier).Str("key", key).Msg("ignoring unreadable replica state")
-			st = nil
-		}
+		return nil, err
 	}
 	if st != nil {
 		// The booting replicas began when the change that asked for them
@@ -239,10 +233,14 @@ func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.
 	}
 	var st proto.ReplicaState
 	if err := proto.Decode(v, &st); err != nil {
-		return nil, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
+		return nil, fmt.Errorf("replica state %s.%s: %w: %w", app, tier, errUnreadableState, err)
 	}
 	return &st, nil
 }
+
+// errUnreadableState marks a replica state ReadState found but could not
+// decode.
+var errUnreadableState = errors.New("unreadable")
 
 // logEffective logs, once at start, how the executor will act: its driver,
 // the modes, and the tiers a real driver may touch.

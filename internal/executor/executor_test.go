@@ -328,3 +328,19 @@ func TestBootsSurviveRestart(t *testing.T) {
 		t.Fatalf("events %+v, want the scale-up's ready last", evs)
 	}
 }
+
+// TestUnreadableStateIsReplaced: a replica state in the bucket that does
+// not decode is taken as none: the tier's decision acts from its own
+// counts and its state replaces the unreadable one.
+func TestUnreadableStateIsReplaced(t *testing.T) {
+	h := newHarness(t)
+	if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), []byte{0xc1}); err != nil {
+		t.Fatal(err)
+	}
+	h.start(executor.DefaultConfig())
+	d := decision("shop", 1, 2, 3)
+	h.publish(d)
+	if st := h.waitState(d); st.Desired != 3 || st.DecisionID != d.ID {
+		t.Fatalf("state %+v, want the decision's", st)
+	}
+}
