@@ -199,34 +199,29 @@ func TestCatchUpActsOnceOnTheLatest(t *testing.T) {
 // would scale web to 77 and then make every genuine decision look already
 // applied. It goes to the DLQ unread, and the genuine decision after it acts.
 func TestForgedFutureDecisionIsDeadLettered(t *testing.T) {
-	h := newHarness(t)
-	log := filepath.Join(t.TempDir(), "argv.log")
-	h.start(commandConfig(log, ""), fixedClock(t0))
 	forged := tierDecision("shop", "web", t0.Add(48*time.Hour), 3, 77)
-	genuine := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 4)
-	h.publish(forged, genuine)
-	st := h.waitState(genuine)
-	if got := decisionsActed(t, log); len(got) != 1 || got[0] != genuine.ID {
-		t.Fatalf("acted on %q, want only the genuine decision", got)
-	}
-	if st.Desired != 4 {
-		t.Fatalf("state %+v", st)
-	}
-	if dl := h.deadLetters(1); !strings.Contains(dl[0], "beyond now + 2m0s: refusing a decision from the future") {
-		t.Errorf("dead letter %q", dl[0])
-	}
+	forgedIsDeadLettered(t, forged, "beyond now + 2m0s: refusing a decision from the future")
 }
 
 // TestForgedDecisionIDIsDeadLettered: a decision whose id names another
 // tick (the stream would drop that tick's genuine decision as its
 // duplicate) is dead-lettered unread; the genuine one is acted on.
 func TestForgedDecisionIDIsDeadLettered(t *testing.T) {
+	forged := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 40)
+	forged.ID = proto.DecisionID("shop", "web", proto.Millis(t0.Add(time.Minute))) // the next minute's id
+	forgedIsDeadLettered(t, forged, "refusing a forged decision")
+}
+
+// forgedIsDeadLettered publishes forged, then a genuine decision of the
+// same tier (3→4), to an executor with the command driver: only the
+// genuine one is acted on, and forged is the one dead letter, its reason
+// saying why.
+func forgedIsDeadLettered(t *testing.T, forged *proto.Decision, why string) {
+	t.Helper()
 	h := newHarness(t)
 	log := filepath.Join(t.TempDir(), "argv.log")
 	h.start(commandConfig(log, ""), fixedClock(t0))
 	genuine := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 4)
-	forged := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 40)
-	forged.ID = proto.DecisionID("shop", "web", proto.Millis(t0.Add(time.Minute))) // the next minute's id
 	h.publish(forged, genuine)
 	st := h.waitState(genuine)
 	if got := decisionsActed(t, log); len(got) != 1 || got[0] != genuine.ID {
@@ -235,8 +230,8 @@ func TestForgedDecisionIDIsDeadLettered(t *testing.T) {
 	if st.Desired != 4 {
 		t.Fatalf("state %+v", st)
 	}
-	if dl := h.deadLetters(1); !strings.Contains(dl[0], "refusing a forged decision") {
-		t.Errorf("dead letter %q", dl[0])
+	if dl := h.deadLetters(1); !strings.Contains(dl[0], why) {
+		t.Errorf("dead letter %q, want %q", dl[0], why)
 	}
 }
 
