@@ -216,16 +216,9 @@ func TestAttacksOnTheLiveSystem(t *testing.T) {
 		{fmt.Sprintf(`{"app":"shop","tier":"web","time":%q,"replicas":1,"values":{"rps":1,"cpu":0.5}}`, now.Format(time.RFC3339)), http.StatusConflict},
 		{fmt.Sprintf(`{"app":"api","tier":"frontend","time":%q,"replicas":1,"values":{"rps":1,"cpu":5}}`, now.Format(time.RFC3339)), http.StatusBadRequest},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, base, strings.NewReader(c.tick))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Errorf("push %s: %d, want %d", c.tick, resp.StatusCode, c.want)
+		header := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}
+		if got := statusFor(t, http.MethodPost, base, "", header, c.tick); got != c.want {
+			t.Errorf("push %s: %d, want %d", c.tick, got, c.want)
 		}
 	}
 	// Give the executor every coredns decision, then count kubectl calls.

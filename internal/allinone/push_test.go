@@ -124,33 +124,12 @@ func TestPushRefusalsOnAllInOne(t *testing.T) {
 		dash   int
 		pushed int
 	}{{evil, http.StatusForbidden, http.StatusForbidden}, {"ops.example", http.StatusOK, http.StatusAccepted}} {
-		req, err := http.NewRequest(http.MethodGet, "http://"+r.sys.HTTPAddr+"/", nil)
-		if err != nil {
-			t.Fatal(err)
+		if got := statusFor(t, http.MethodGet, "http://"+r.sys.HTTPAddr+"/", c.host, nil, ""); got != c.dash {
+			t.Fatalf("dashboard with Host %s: %d, want %d", c.host, got, c.dash)
 		}
-		req.Host = c.host
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.dash {
-			t.Fatalf("dashboard with Host %s: %d, want %d", c.host, resp.StatusCode, c.dash)
-		}
-		req, err = http.NewRequest(http.MethodPost, url, strings.NewReader(tick("edge", `{"rps":1}`)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Host = c.host
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", "http://"+c.host)
-		resp, err = http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.pushed {
-			t.Fatalf("push with Host %s: %d, want %d", c.host, resp.StatusCode, c.pushed)
+		push := map[string]string{"Content-Type": "application/json", "Origin": "http://" + c.host}
+		if got := statusFor(t, http.MethodPost, url, c.host, push, tick("edge", `{"rps":1}`)); got != c.pushed {
+			t.Fatalf("push with Host %s: %d, want %d", c.host, got, c.pushed)
 		}
 	}
 	for _, m := range all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.shop.>") {
@@ -158,4 +137,26 @@ func TestPushRefusalsOnAllInOne(t *testing.T) {
 			t.Fatalf("a pushed shop tick was stored: %+v", m)
 		}
 	}
+}
+
+// statusFor sends a request with the given headers and body, and Host
+// host unless empty, and returns its status.
+func statusFor(t *testing.T, method, url, host string, header map[string]string, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
