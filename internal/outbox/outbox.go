@@ -264,19 +264,12 @@ func (o *Outbox) Blocked() int {
 	defer o.mu.Unlock()
 	n := 0
 	for _, s := range o.subjects {
-		if s.failed && s.sent == btoi(s.retrying) {
+		// In flight: nothing, or the refused output's retry alone.
+		if s.failed && (s.sent == 0 || s.sent == 1 && s.retrying) {
 			n++
 		}
 	}
 	return n
-}
-
-// btoi is 1 for true, 0 for false.
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Pending is how many outputs wait to be stored.
