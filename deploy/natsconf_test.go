@@ -576,25 +576,6 @@ func TestNATSConfGroups(t *testing.T) {
 	}
 }
 
-// TestClusterConf loads deploy/cluster/cluster.conf as a cluster node would:
-// it takes nats.conf's users and adds the three routes.
-func TestClusterConf(t *testing.T) {
-	for _, u := range users {
-		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
-	}
-	t.Setenv("NATS_SERVER_NAME", "nats-2")
-	opts, err := server.ProcessConfigFile("cluster/cluster.conf")
-	if err != nil {
-		t.Fatalf("cluster.conf: %v", err)
-	}
-	if opts.ServerName != "nats-2" || opts.Cluster.Name != "headroom" || len(opts.Routes) != 3 || !opts.JetStream {
-		t.Fatalf("cluster.conf: server %q, cluster %q, %d routes, jetstream %v", opts.ServerName, opts.Cluster.Name, len(opts.Routes), opts.JetStream)
-	}
-	if len(opts.Users) != len(users) {
-		t.Fatalf("cluster.conf has %d users, want nats.conf's %d", len(opts.Users), len(users))
-	}
-}
-
 // probe connects as user with a plain NATS connection whose permission
 // errors are read from LastError rather than logged, and whose requests
 // are answered on the user's own inbox.

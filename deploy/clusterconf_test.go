@@ -1,0 +1,150 @@
+package deploy_test
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+const routePassword = "route-secret"
+
+// clusterEnv sets what deploy/cluster/compose.yml gives every node.
+func clusterEnv(t *testing.T, name string) {
+	t.Helper()
+	for _, u := range users {
+		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
+	}
+	t.Setenv("NATS_SERVER_NAME", name)
+	t.Setenv("ROUTE_PASSWORD", routePassword)
+	for i, host := range []string{"nats", "nats-2", "nats-3"} {
+		t.Setenv(fmt.Sprintf("NATS_ROUTE_%d", i+1), "nats-route://route:"+routePassword+"@"+host+":6222")
+	}
+}
+
+// TestClusterConf loads deploy/cluster/cluster.conf as a cluster node would:
+// it takes nats.conf's users, accepts routes only with the route
+// credentials, and dials the three nodes with them.
+func TestClusterConf(t *testing.T) {
+	clusterEnv(t, "nats-2")
+	opts, err := server.ProcessConfigFile("cluster/cluster.conf")
+	if err != nil {
+		t.Fatalf("cluster.conf: %v", err)
+	}
+	if opts.ServerName != "nats-2" || opts.Cluster.Name != "headroom" || len(opts.Routes) != 3 || !opts.JetStream {
+		t.Fatalf("cluster.conf: server %q, cluster %q, %d routes, jetstream %v", opts.ServerName, opts.Cluster.Name, len(opts.Routes), opts.JetStream)
+	}
+	if len(opts.Users) != len(users) {
+		t.Fatalf("cluster.conf has %d users, want nats.conf's %d", len(opts.Users), len(users))
+	}
+	if opts.Cluster.Username != "route" || opts.Cluster.Password != routePassword {
+		t.Fatalf("cluster.conf accepts routes as %q/%q, want route/ROUTE_PASSWORD", opts.Cluster.Username, opts.Cluster.Password)
+	}
+	for _, r := range opts.Routes {
+		if pass, _ := r.User.Password(); r.User.Username() != "route" || pass != routePassword {
+			t.Errorf("route %s dials without the route credentials", r.Redacted())
+		}
+	}
+}
+
+// TestClusterConfNeedsRoutePassword: without ROUTE_PASSWORD the node does
+// not start, rather than accepting any process as a route.
+func TestClusterConfNeedsRoutePassword(t *testing.T) {
+	clusterEnv(t, "nats-1")
+	t.Setenv("ROUTE_PASSWORD", "")
+	os.Unsetenv("ROUTE_PASSWORD")
+	if _, err := server.ProcessConfigFile("cluster/cluster.conf"); err == nil {
+		t.Fatal("cluster.conf loaded without ROUTE_PASSWORD")
+	}
+}
+
+// runClusterNode starts a node from deploy/cluster/cluster.conf on
+// loopback, dialing routes instead of the compose hosts.
+func runClusterNode(t *testing.T, name string, routes []*url.URL) *server.Server {
+	t.Helper()
+	clusterEnv(t, name)
+	opts, err := server.ProcessConfigFile("cluster/cluster.conf")
+	if err != nil {
+		t.Fatalf("cluster.conf: %v", err)
+	}
+	opts.Host, opts.Port, opts.HTTPPort = "127.0.0.1", -1, 0
+	opts.Cluster.Host, opts.Cluster.Port = "127.0.0.1", -1
+	opts.Routes = routes
+	// Routes are what is tested; a JetStream cluster would wait for a
+	// quorum of three before the node is ready.
+	opts.JetStream = false
+	opts.StoreDir = t.TempDir()
+	opts.NoLog, opts.NoSigs = true, true
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
+
+// TestClusterRefusesUncredentialedRoutes: a process that reaches a node's
+// route port (any container on the compose network) and connects as a
+// route without the route credentials, or with wrong ones, is refused,
+// and a node with them joins.
+func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
+	a := runClusterNode(t, "nats-1", nil)
+	routeURL := fmt.Sprintf("nats://%s", a.ClusterAddr().String())
+
+	for _, c := range []struct{ name, creds string }{
+		{"no credentials", ""},
+		{"wrong password", `"user":"route","pass":"guess",`},
+		{"a service's credentials", `"user":"gateway","pass":"gateway-secret",`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := dialRoute(t, routeURL)
+			r.Send(t, `CONNECT {`+c.creds+`"verbose":false,"pedantic":false,"tls_required":false,"name":"intruder","cluster":"headroom"}`+"\r\nPING\r\n")
+			got := strings.Join(r.UntilPong(t), "\n")
+			if !strings.Contains(got, "Authorization Violation") {
+				t.Fatalf("route connect with %s: server said %q, want an authorization violation", c.name, got)
+			}
+		})
+	}
+	if n := a.NumRoutes(); n != 0 {
+		t.Fatalf("%d routes after the refused connects, want 0", n)
+	}
+
+	// A node dialing with the credentials, as compose configures it, joins.
+	u, err := url.Parse(fmt.Sprintf("nats-route://route:%s@%s", routePassword, a.ClusterAddr().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := runClusterNode(t, "nats-2", []*url.URL{u})
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for a.NumRoutes() == 0 || b.NumRoutes() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("node with the route credentials did not join: routes %d and %d", a.NumRoutes(), b.NumRoutes())
+		}
+		<-tick.C
+	}
+}
+
+// dialRoute opens a raw connection to a route port and reads its INFO.
+func dialRoute(t *testing.T, routeURL string) *natstest.Raw {
+	t.Helper()
+	c := natstest.DialRaw(t, routeURL)
+	if info := c.Line(t); !strings.HasPrefix(info, "INFO ") || !strings.Contains(info, `"auth_required":true`) {
+		t.Fatalf("route port greeted with %q, want an INFO requiring authentication", info)
+	}
+	return c
+}
