@@ -36,6 +36,15 @@ const observerUser = "observer"
 // leave behind, not what it reads at once: a tail is one consumer.
 const watchReserve = 64
 
+// The embedded server's per-client bounds, deploy/nats.conf's: it shares
+// the all-in-one's process, so a local client flooding it with connections
+// would otherwise take the file descriptors the HTTP listeners need.
+const (
+	maxConnections   = 1024
+	maxSubscriptions = 4096
+	maxPayload       = 256 << 10
+)
+
 // maxConsumers is the embedded server's bound on the consumers of one
 // stream (JetStream's per-stream consumer limit): every service durable with
 // partitions partitions (counted as if all read one stream), historyReplays
@@ -71,6 +80,9 @@ func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers
 		NoSigs:     true,
 		NoLog:      !logs,
 		MaxPending: 256 << 20,
+		MaxConn:    maxConnections,
+		MaxSubs:    maxSubscriptions,
+		MaxPayload: maxPayload,
 		Users: []*server.User{
 			{Username: internalUser, Password: password},
 			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions)},

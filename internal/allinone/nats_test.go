@@ -15,16 +15,23 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
-// TestObserverConsumersAreBounded runs the embedded server as the all-in-one
-// does (red-team S6). An anonymous observer's ordered consumer reads a
-// stream, as a tail does. The consumers it may leave behind are bounded: it
-// creates durables of its own until the server refuses one with the
-// per-stream consumer limit, which leaves exactly maxConsumers on the stream
-// (the services' durables included); a durable more is refused. Without the
-// bound the loop never meets a refusal.
+// TestEmbeddedServerRefusesFloods: the embedded server bounds what any
+// client, the anonymous observer included, can take of it: connections,
+// subscriptions and message size, as deploy/nats.conf does.
+func TestEmbeddedServerRefusesFloods(t *testing.T) {
+	s, _, _ := embedded(t, time.Now().UnixMilli())
+	natstest.RefusesFloods(t, s.ClientURL(), natstest.ClientBounds{
+		MaxConnections: maxConnections, MaxSubscriptions: maxSubscriptions, MaxPayload: maxPayload,
+		// An observer: no credentials; the payload bound is checked before
+		// permissions.
+		Subject: "apm.metrics.shop.web", Inbox: "_INBOX",
+	})
+}
+
 // embedded starts the embedded server as the all-in-one does, with the
 // consumer bound limit, provisions it as the all-in-one's parts, and stores
 // one tick at at.
@@ -57,6 +64,13 @@ func embedded(t *testing.T, at int64) (s *server.Server, admin *bus.Bus, limit i
 	return s, admin, limit
 }
 
+// TestObserverConsumersAreBounded runs the embedded server as the all-in-one
+// does (red-team S6). An anonymous observer's ordered consumer reads a
+// stream, as a tail does. The consumers it may leave behind are bounded: it
+// creates durables of its own until the server refuses one with the
+// per-stream consumer limit, which leaves exactly maxConsumers on the stream
+// (the services' durables included); a durable more is refused. Without the
+// bound the loop never meets a refusal.
 func TestObserverConsumersAreBounded(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC).UnixMilli()

@@ -1,0 +1,79 @@
+package deploy_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+// The bounds deploy/nats.conf sets; TestNATSConfLimits reads them back from
+// the file and the tests below show the server refusing past each.
+const (
+	maxConnections   = 1024
+	maxSubscriptions = 4096
+	maxPayload       = 256 << 10
+	maxFileStore     = 14 << 30
+	maxMemoryStore   = 256 << 20
+)
+
+// TestNATSConfLimits: the file bounds connections, subscriptions per
+// connection, message size and JetStream storage, rather than leaving the
+// server's defaults (64 Ki connections, no subscription limit, 1 MiB
+// messages, 75 % of the disk).
+func TestNATSConfLimits(t *testing.T) {
+	for _, u := range users {
+		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
+	}
+	opts, err := server.ProcessConfigFile("nats.conf")
+	if err != nil {
+		t.Fatalf("nats.conf: %v", err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"max_connections", int64(opts.MaxConn), maxConnections},
+		{"max_subscriptions", int64(opts.MaxSubs), maxSubscriptions},
+		{"max_payload", int64(opts.MaxPayload), maxPayload},
+		{"jetstream max_file_store", opts.JetStreamMaxStore, maxFileStore},
+		{"jetstream max_memory_store", opts.JetStreamMaxMemory, maxMemoryStore},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestNATSConfRefusesFloods: past each bound the server refuses what a
+// client asks, whoever it authenticates as, and the client learns why.
+func TestNATSConfRefusesFloods(t *testing.T) {
+	natstest.RefusesFloods(t, runConfiguredServer(t), natstest.ClientBounds{
+		MaxConnections: maxConnections, MaxSubscriptions: maxSubscriptions, MaxPayload: maxPayload,
+		Connect: map[string]any{"user": "gateway", "pass": "gateway-secret"},
+		// Any subject: the payload bound is checked before permissions.
+		Subject: "apm.metrics.shop.web", Inbox: "_INBOX_gateway",
+	})
+}
+
+// TestNATSConfRefusesOversizedStreams: JetStream reserves each stream's
+// byte cap against max_file_store, so provisioning streams whose caps add
+// up past it fails with the server's reason instead of filling the disk.
+func TestNATSConfRefusesOversizedStreams(t *testing.T) {
+	serverURL := runConfiguredServer(t)
+	admin := connectAs(t, serverURL, "provision")
+	ctx := context.Background()
+	if err := admin.Provision(ctx); err != nil {
+		t.Fatalf("provisioning at the default caps: %v", err)
+	}
+	js := natstest.JetStream(t, admin)
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TOO_BIG", Subjects: []string{"toobig.>"},
+		MaxBytes: maxFileStore, Storage: jetstream.FileStorage})
+	if err == nil || !strings.Contains(err.Error(), "insufficient") {
+		t.Fatalf("a stream capped at max_file_store on top of Headroom's: %v, want insufficient resources", err)
+	}
+}
