@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,6 +20,7 @@ const (
 	maxPayload       = 256 << 10
 	maxFileStore     = 14 << 30
 	maxMemoryStore   = 256 << 20
+	maxConsumers     = 256 // per stream
 )
 
 // TestNATSConfLimits: the file bounds connections, subscriptions per
@@ -42,6 +44,7 @@ func TestNATSConfLimits(t *testing.T) {
 		{"max_payload", int64(opts.MaxPayload), maxPayload},
 		{"jetstream max_file_store", opts.JetStreamMaxStore, maxFileStore},
 		{"jetstream max_memory_store", opts.JetStreamMaxMemory, maxMemoryStore},
+		{"jetstream limits default_max_consumers", int64(opts.JetStreamLimits.DefaultMaxConsumers), maxConsumers},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
@@ -75,5 +78,35 @@ func TestNATSConfRefusesOversizedStreams(t *testing.T) {
 		MaxBytes: maxFileStore, Storage: jetstream.FileStorage})
 	if err == nil || !strings.Contains(err.Error(), "insufficient") {
 		t.Fatalf("a stream capped at max_file_store on top of Headroom's: %v, want insufficient resources", err)
+	}
+}
+
+// TestNATSConfBoundsConsumers: an identity that may create consumers of
+// its own (the gateway reads every stream through them) cannot pile them
+// up on a stream past the per-stream bound, services' durables included.
+func TestNATSConfBoundsConsumers(t *testing.T) {
+	serverURL := runConfiguredServer(t)
+	ctx := context.Background()
+	if err := connectAs(t, serverURL, "provision").Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js := natstest.JetStream(t, connectAs(t, serverURL, "gateway"))
+	stream, err := js.Stream(ctx, "METRICS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused error
+	for made := 0; made <= maxConsumers && refused == nil; made++ {
+		_, refused = stream.CreateConsumer(ctx, jetstream.ConsumerConfig{InactiveThreshold: time.Hour})
+	}
+	if refused == nil || !strings.Contains(refused.Error(), "maximum consumers") {
+		t.Fatalf("%d consumers created on METRICS without the bound's refusal (last error %v)", maxConsumers+1, refused)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Consumers != maxConsumers {
+		t.Fatalf("METRICS holds %d consumers when the gateway is refused, want the bound %d", info.State.Consumers, maxConsumers)
 	}
 }
