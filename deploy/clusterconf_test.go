@@ -69,31 +69,13 @@ func TestClusterConfNeedsRoutePassword(t *testing.T) {
 func runClusterNode(t *testing.T, name string, routes []*url.URL) *server.Server {
 	t.Helper()
 	clusterEnv(t, name)
-	opts, err := server.ProcessConfigFile("cluster/cluster.conf")
-	if err != nil {
-		t.Fatalf("cluster.conf: %v", err)
-	}
-	opts.Host, opts.Port, opts.HTTPPort = "127.0.0.1", -1, 0
-	opts.Cluster.Host, opts.Cluster.Port = "127.0.0.1", -1
-	opts.Routes = routes
-	// Routes are what is tested; a JetStream cluster would wait for a
-	// quorum of three before the node is ready.
-	opts.JetStream = false
-	opts.StoreDir = t.TempDir()
-	opts.NoLog, opts.NoSigs = true, true
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("server not ready")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
+	return startConfigured(t, "cluster/cluster.conf", func(opts *server.Options) {
+		opts.Cluster.Host, opts.Cluster.Port = "127.0.0.1", -1
+		opts.Routes = routes
+		// Routes are what is tested; a JetStream cluster would wait for a
+		// quorum of three before the node is ready.
+		opts.JetStream = false
 	})
-	return s
 }
 
 // TestClusterRefusesUncredentialedRoutes: a process that reaches a node's

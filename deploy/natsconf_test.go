@@ -39,26 +39,35 @@ func runConfiguredServer(t *testing.T) string {
 	for _, u := range users {
 		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
 	}
-	opts, err := server.ProcessConfigFile("nats.conf")
+	return startConfigured(t, "nats.conf", func(*server.Options) {}).ClientURL()
+}
+
+// startConfigured starts a NATS server from the configuration file path, on
+// a random loopback port with a temporary store and no monitoring port,
+// after adjust has changed what the test needs; it stops when the test ends.
+func startConfigured(t *testing.T, path string, adjust func(*server.Options)) *server.Server {
+	t.Helper()
+	opts, err := server.ProcessConfigFile(path)
 	if err != nil {
-		t.Fatalf("nats.conf: %v", err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	opts.Host, opts.Port, opts.HTTPPort = "127.0.0.1", -1, 0
 	opts.StoreDir = t.TempDir()
 	opts.NoLog, opts.NoSigs = true, true
+	adjust(opts)
 	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("server not ready")
+		t.Fatalf("%s: server not ready", path)
 	}
 	t.Cleanup(func() {
 		s.Shutdown()
 		s.WaitForShutdown()
 	})
-	return s.ClientURL()
+	return s
 }
 
 func connectAs(t *testing.T, url, user string) *bus.Bus {
