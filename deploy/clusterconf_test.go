@@ -110,15 +110,12 @@ func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := runClusterNode(t, "nats-2", []*url.URL{u})
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for a.NumRoutes() == 0 || b.NumRoutes() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("node with the route credentials did not join: routes %d and %d", a.NumRoutes(), b.NumRoutes())
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if a.NumRoutes() == 0 || b.NumRoutes() == 0 {
+			return fmt.Errorf("node with the route credentials did not join: routes %d and %d", a.NumRoutes(), b.NumRoutes())
 		}
-		<-tick.C
-	}
+		return nil
+	})
 }
 
 // dialRoute opens a raw connection to a route port and reads its INFO.

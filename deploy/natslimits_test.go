@@ -9,15 +9,19 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
 )
 
-// The bounds deploy/nats.conf sets; TestNATSConfLimits reads them back from
-// the file and the tests below show the server refusing past each.
+// The bounds deploy/nats.conf sets: the client bounds are the all-in-one's
+// (one place for both servers); TestNATSConfLimits reads them back from the
+// file and the tests below show the server refusing past each.
 const (
-	maxConnections   = 1024
-	maxSubscriptions = 4096
-	maxPayload       = 256 << 10
+	maxConnections   = allinone.MaxConnections
+	maxSubscriptions = allinone.MaxSubscriptions
+	maxPayload       = allinone.MaxPayload
 	maxFileStore     = 14 << 30
 	maxMemoryStore   = 256 << 20
 	maxConsumers     = 256 // per stream
@@ -65,7 +69,9 @@ func TestNATSConfRefusesFloods(t *testing.T) {
 
 // TestNATSConfRefusesOversizedStreams: JetStream reserves each stream's
 // byte cap against max_file_store, so provisioning streams whose caps add
-// up past it fails with the server's reason instead of filling the disk.
+// up past it fails with the server's reason instead of filling the disk:
+// after Headroom's six streams at their default caps, a stream taking the
+// rest is accepted and one byte more is refused.
 func TestNATSConfRefusesOversizedStreams(t *testing.T) {
 	serverURL := runConfiguredServer(t)
 	admin := connectAs(t, serverURL, "provision")
@@ -73,11 +79,15 @@ func TestNATSConfRefusesOversizedStreams(t *testing.T) {
 	if err := admin.Provision(ctx); err != nil {
 		t.Fatalf("provisioning at the default caps: %v", err)
 	}
+	rest := int64(maxFileStore) - int64(len(proto.Kinds))*bus.DefaultConfig().Streams.MaxBytes
 	js := natstest.JetStream(t, admin)
-	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TOO_BIG", Subjects: []string{"toobig.>"},
-		MaxBytes: maxFileStore, Storage: jetstream.FileStorage})
-	if err == nil || !strings.Contains(err.Error(), "insufficient") {
-		t.Fatalf("a stream capped at max_file_store on top of Headroom's: %v, want insufficient resources", err)
+	extra := jetstream.StreamConfig{Name: "EXTRA", Subjects: []string{"extra.>"}, MaxBytes: rest + 1, Storage: jetstream.FileStorage}
+	if _, err := js.CreateStream(ctx, extra); err == nil || !strings.Contains(err.Error(), "insufficient") {
+		t.Fatalf("a stream of %d bytes on top of Headroom's: %v, want insufficient resources", extra.MaxBytes, err)
+	}
+	extra.MaxBytes = rest
+	if _, err := js.CreateStream(ctx, extra); err != nil {
+		t.Fatalf("a stream of the %d bytes left: %v", rest, err)
 	}
 }
 

@@ -36,13 +36,16 @@ const observerUser = "observer"
 // leave behind, not what it reads at once: a tail is one consumer.
 const watchReserve = 64
 
-// The embedded server's per-client bounds, deploy/nats.conf's: it shares
-// the all-in-one's process, so a local client flooding it with connections
-// would otherwise take the file descriptors the HTTP listeners need.
+// The NATS server's client bounds, the embedded server's and
+// deploy/nats.conf's (deploy/natslimits_test.go holds the file to these):
+// connections in all, subscriptions per connection, and message size. The
+// embedded server shares the all-in-one's process, so a local client
+// flooding it with connections would otherwise take the file descriptors
+// the HTTP listeners need.
 const (
-	maxConnections   = 1024
-	maxSubscriptions = 4096
-	maxPayload       = 256 << 10
+	MaxConnections   = 1024
+	MaxSubscriptions = 4096
+	MaxPayload       = 256 << 10
 )
 
 // maxConsumers is the embedded server's bound on the consumers of one
@@ -80,9 +83,9 @@ func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers
 		NoSigs:     true,
 		NoLog:      !logs,
 		MaxPending: 256 << 20,
-		MaxConn:    maxConnections,
-		MaxSubs:    maxSubscriptions,
-		MaxPayload: maxPayload,
+		MaxConn:    MaxConnections,
+		MaxSubs:    MaxSubscriptions,
+		MaxPayload: MaxPayload,
 		Users: []*server.User{
 			{Username: internalUser, Password: password},
 			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions)},

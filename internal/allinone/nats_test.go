@@ -25,7 +25,7 @@ import (
 func TestEmbeddedServerRefusesFloods(t *testing.T) {
 	s, _, _ := embedded(t, time.Now().UnixMilli())
 	natstest.RefusesFloods(t, s.ClientURL(), natstest.ClientBounds{
-		MaxConnections: maxConnections, MaxSubscriptions: maxSubscriptions, MaxPayload: maxPayload,
+		MaxConnections: MaxConnections, MaxSubscriptions: MaxSubscriptions, MaxPayload: MaxPayload,
 		// An observer: no credentials; the payload bound is checked before
 		// permissions.
 		Subject: "apm.metrics.shop.web", Inbox: "_INBOX",

@@ -21,7 +21,8 @@ type Raw struct {
 }
 
 // DialRaw opens a TCP connection to serverURL's host, closed when the test
-// ends; every read and write on it must be done within 20 seconds.
+// ends. The connection lives at most 20 seconds: a read or write after
+// that fails.
 func DialRaw(tb testing.TB, serverURL string) *Raw {
 	tb.Helper()
 	u, err := url.Parse(serverURL)
@@ -68,8 +69,9 @@ func DialClient(tb testing.TB, serverURL string, connect map[string]any) (*Raw, 
 }
 
 // Line reads one protocol line, without its CRLF, skipping the INFO
-// updates a server sends after the first. A closed connection reads as "";
-// no answer within the deadline fails the test.
+// updates a server sends after the first and answering its PINGs (a slow
+// test must not read the server's keep-alive as its answer). A closed
+// connection reads as ""; no answer within the deadline fails the test.
 func (c *Raw) Line(tb testing.TB) string {
 	tb.Helper()
 	for {
@@ -82,8 +84,13 @@ func (c *Raw) Line(tb testing.TB) string {
 			return ""
 		}
 		l = strings.TrimRight(l, "\r\n")
-		if !c.greeted || !strings.HasPrefix(l, "INFO ") {
+		switch {
+		case !c.greeted:
 			c.greeted = true
+			return l
+		case l == "PING":
+			_, _ = c.conn.Write([]byte("PONG\r\n"))
+		case !strings.HasPrefix(l, "INFO "):
 			return l
 		}
 	}
