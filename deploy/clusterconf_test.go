@@ -1,7 +1,9 @@
 package deploy_test
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -9,8 +11,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
 )
 
 const routePassword = "route-secret"
@@ -116,6 +121,73 @@ func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestClusterConfFormsAJetStreamCluster starts three nodes from
+// cluster.conf, as compose does but on loopback. The second and third list
+// only the first, so the route between them is one they learn from it and
+// dial with the cluster's own credentials. All three routes form and
+// provisioning at three replicas places every stream on all three nodes.
+func TestClusterConfFormsAJetStreamCluster(t *testing.T) {
+	ports := make([]int, 3)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	routeTo := func(i int) *url.URL {
+		return &url.URL{Scheme: "nats-route", User: url.UserPassword("route", routePassword), Host: fmt.Sprintf("127.0.0.1:%d", ports[i])}
+	}
+	var nodes []*server.Server
+	for i := range ports {
+		clusterEnv(t, fmt.Sprintf("nats-%d", i+1))
+		routes := []*url.URL{routeTo(0)}
+		if i == 0 {
+			routes = []*url.URL{routeTo(1)}
+		}
+		nodes = append(nodes, launchConfigured(t, "cluster/cluster.conf", func(opts *server.Options) {
+			opts.Cluster.Host, opts.Cluster.Port = "127.0.0.1", ports[i]
+			opts.Routes = routes
+		}))
+	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		for _, s := range nodes {
+			rz, err := s.Routez(nil)
+			if err != nil {
+				return err
+			}
+			peers := map[string]bool{}
+			for _, r := range rz.Routes {
+				peers[r.RemoteName] = true
+			}
+			if len(peers) != 2 || !s.JetStreamIsClustered() {
+				return fmt.Errorf("%s: routes to %v, JetStream clustered %v", s.Name(), peers, s.JetStreamIsClustered())
+			}
+		}
+		return nil
+	})
+	// -stream.replicas 3, as deploy/cluster/compose.yml provisions.
+	admin := connectConfigured(t, nodes[2].ClientURL(), "provision", zerolog.Nop(), func(c *bus.Config) { c.Streams.Replicas = 3 })
+	natstest.Eventually(t, 60*time.Second, func() error {
+		// The first requests may time out while the meta leader is elected.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return admin.Provision(ctx)
+	})
+	js := natstest.JetStream(t, admin)
+	for _, k := range proto.Kinds {
+		name := proto.StreamName(proto.DefaultPrefix, k)
+		st, err := js.Stream(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := st.CachedInfo().Cluster; c == nil || c.Leader == "" || len(c.Replicas) != 2 {
+			t.Fatalf("%s: placed %+v, want a leader and two replicas", name, c)
+		}
+	}
 }
 
 // dialRoute opens a raw connection to a route port and reads its INFO.

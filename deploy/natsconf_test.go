@@ -44,8 +44,20 @@ func runConfiguredServer(t *testing.T) string {
 
 // startConfigured starts a NATS server from the configuration file path, on
 // a random loopback port with a temporary store and no monitoring port,
-// after adjust has changed what the test needs; it stops when the test ends.
+// after adjust has changed what the test needs, and waits until it takes
+// connections; it stops when the test ends.
 func startConfigured(t *testing.T, path string, adjust func(*server.Options)) *server.Server {
+	t.Helper()
+	s := launchConfigured(t, path, adjust)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatalf("%s: server not ready", path)
+	}
+	return s
+}
+
+// launchConfigured is startConfigured without the wait: a clustered
+// JetStream node is ready only once its peers are up.
+func launchConfigured(t *testing.T, path string, adjust func(*server.Options)) *server.Server {
 	t.Helper()
 	opts, err := server.ProcessConfigFile(path)
 	if err != nil {
@@ -60,9 +72,6 @@ func startConfigured(t *testing.T, path string, adjust func(*server.Options)) *s
 		t.Fatal(err)
 	}
 	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatalf("%s: server not ready", path)
-	}
 	t.Cleanup(func() {
 		s.Shutdown()
 		s.WaitForShutdown()
@@ -78,9 +87,17 @@ func connectAs(t *testing.T, url, user string) *bus.Bus {
 // connectLogged connects as user with the bus logging to log.
 func connectLogged(t *testing.T, url, user string, log zerolog.Logger) *bus.Bus {
 	t.Helper()
+	return connectConfigured(t, url, user, log, func(*bus.Config) {})
+}
+
+// connectConfigured connects as user with the bus logging to log, after
+// adjust has changed the rest of its configuration.
+func connectConfigured(t *testing.T, url, user string, log zerolog.Logger, adjust func(*bus.Config)) *bus.Bus {
+	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name, cfg.User, cfg.Password = url, user, user, user+"-secret"
 	cfg.InboxPrefix = "_INBOX_" + user // as compose and deploy/kubernetes set it
+	adjust(&cfg)
 	b, err := bus.Connect(context.Background(), cfg, log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatalf("connect as %s: %v", user, err)
