@@ -3,7 +3,6 @@ package deploy_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -23,14 +22,18 @@ const routePassword = "route-secret"
 // clusterEnv sets what deploy/cluster/compose.yml gives every node.
 func clusterEnv(t *testing.T, name string) {
 	t.Helper()
-	for _, u := range users {
-		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
-	}
+	setPasswords(t)
 	t.Setenv("NATS_SERVER_NAME", name)
 	t.Setenv("ROUTE_PASSWORD", routePassword)
 	for i, host := range []string{"nats", "nats-2", "nats-3"} {
-		t.Setenv(fmt.Sprintf("NATS_ROUTE_%d", i+1), "nats-route://route:"+routePassword+"@"+host+":6222")
+		t.Setenv(fmt.Sprintf("NATS_ROUTE_%d", i+1), routeURL(host+":6222").String())
 	}
+}
+
+// routeURL is the URL a node dials the route port at hostPort with, the
+// route credentials in it.
+func routeURL(hostPort string) *url.URL {
+	return &url.URL{Scheme: "nats-route", User: url.UserPassword("route", routePassword), Host: hostPort}
 }
 
 // TestClusterConf loads deploy/cluster/cluster.conf as a cluster node would:
@@ -89,7 +92,6 @@ func runClusterNode(t *testing.T, name string, routes []*url.URL) *server.Server
 // and a node with them joins.
 func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 	a := runClusterNode(t, "nats-1", nil)
-	routeURL := fmt.Sprintf("nats://%s", a.ClusterAddr().String())
 
 	for _, c := range []struct{ name, creds string }{
 		{"no credentials", ""},
@@ -97,7 +99,7 @@ func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 		{"a service's credentials", `"user":"gateway","pass":"gateway-secret",`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := dialRoute(t, routeURL)
+			r := dialRoute(t, "nats://"+a.ClusterAddr().String())
 			r.Send(t, `CONNECT {`+c.creds+`"verbose":false,"pedantic":false,"tls_required":false,"name":"intruder","cluster":"headroom"}`+"\r\nPING\r\n")
 			got := strings.Join(r.UntilPong(t), "\n")
 			if !strings.Contains(got, "Authorization Violation") {
@@ -110,11 +112,7 @@ func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 	}
 
 	// A node dialing with the credentials, as compose configures it, joins.
-	u, err := url.Parse(fmt.Sprintf("nats-route://route:%s@%s", routePassword, a.ClusterAddr().String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := runClusterNode(t, "nats-2", []*url.URL{u})
+	b := runClusterNode(t, "nats-2", []*url.URL{routeURL(a.ClusterAddr().String())})
 	natstest.Eventually(t, 10*time.Second, func() error {
 		if a.NumRoutes() == 0 || b.NumRoutes() == 0 {
 			return fmt.Errorf("node with the route credentials did not join: routes %d and %d", a.NumRoutes(), b.NumRoutes())
@@ -129,18 +127,8 @@ func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 // dial with the cluster's own credentials. All three routes form and
 // provisioning at three replicas places every stream on all three nodes.
 func TestClusterConfFormsAJetStreamCluster(t *testing.T) {
-	ports := make([]int, 3)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		l.Close()
-	}
-	routeTo := func(i int) *url.URL {
-		return &url.URL{Scheme: "nats-route", User: url.UserPassword("route", routePassword), Host: fmt.Sprintf("127.0.0.1:%d", ports[i])}
-	}
+	ports := []int{natstest.FreePort(t), natstest.FreePort(t), natstest.FreePort(t)}
+	routeTo := func(i int) *url.URL { return routeURL(fmt.Sprintf("127.0.0.1:%d", ports[i])) }
 	var nodes []*server.Server
 	for i := range ports {
 		clusterEnv(t, fmt.Sprintf("nats-%d", i+1))

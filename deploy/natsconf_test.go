@@ -32,13 +32,19 @@ import (
 
 var users = []string{"provision", "collector", "forecaster", "anomaly", "decider", "executor", "gateway"}
 
+// setPasswords sets every user's password variable, as the deployment's
+// environment does: <user>-secret.
+func setPasswords(t *testing.T) {
+	for _, u := range users {
+		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
+	}
+}
+
 // runConfiguredServer starts a NATS server from deploy/nats.conf, on a
 // random loopback port with a temporary store.
 func runConfiguredServer(t *testing.T) string {
 	t.Helper()
-	for _, u := range users {
-		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
-	}
+	setPasswords(t)
 	return startConfigured(t, "nats.conf", func(*server.Options) {}).ClientURL()
 }
 
@@ -536,9 +542,7 @@ func apiCode(t *testing.T, nc *nats.Conn, subject, body string) int {
 // TestNATSConfNeedsEveryPassword: a password left unset stops the server
 // from loading the file, instead of falling back to a default.
 func TestNATSConfNeedsEveryPassword(t *testing.T) {
-	for _, u := range users {
-		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
-	}
+	setPasswords(t)
 	t.Setenv("EXECUTOR_PASSWORD", "")
 	os.Unsetenv("EXECUTOR_PASSWORD")
 	if _, err := server.ProcessConfigFile("nats.conf"); err == nil {

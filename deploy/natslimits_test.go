@@ -32,9 +32,7 @@ const (
 // server's defaults (64 Ki connections, no subscription limit, 1 MiB
 // messages, 75 % of the disk).
 func TestNATSConfLimits(t *testing.T) {
-	for _, u := range users {
-		t.Setenv(strings.ToUpper(u)+"_PASSWORD", u+"-secret")
-	}
+	setPasswords(t)
 	opts, err := server.ProcessConfigFile("nats.conf")
 	if err != nil {
 		t.Fatalf("nats.conf: %v", err)

@@ -188,7 +188,6 @@ func (s *Service) state(ctx context.Context, k limits.Key) (*proto.ReplicaState,
 	switch {
 	case errors.Is(err, errUnreadableState):
 		s.log.Warn().Err(err).Str("app", k.App).Str("tier", k.Tier).Msg("ignoring unreadable replica state")
-		st = nil
 	case err != nil:
 		return nil, err
 	}

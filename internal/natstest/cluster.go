@@ -29,7 +29,7 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	// Every server is given every route up front, on ports picked free.
 	routes := make([]*url.URL, n)
 	for i := range routes {
-		routes[i] = &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", freePort(tb))}
+		routes[i] = &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", FreePort(tb))}
 	}
 	for i := range n {
 		opts := &server.Options{
@@ -80,8 +80,8 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	return c
 }
 
-// freePort returns a loopback TCP port free at the time of asking.
-func freePort(tb testing.TB) int {
+// FreePort returns a loopback TCP port free at the time of asking.
+func FreePort(tb testing.TB) int {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
