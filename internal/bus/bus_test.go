@@ -21,11 +21,16 @@ import (
 
 var t0 = time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 
-func mustBus(t *testing.T, url string) *bus.Bus {
+// mustBus connects to url with the default settings, changed by each of
+// set, and provisions the streams.
+func mustBus(t *testing.T, url string, set ...func(*bus.Config)) *bus.Bus {
 	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL = url
 	cfg.Name = "test"
+	for _, f := range set {
+		f(&cfg)
+	}
 	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +258,13 @@ func TestConfigValidate(t *testing.T) {
 	bad.Prefix = "apm.*"
 	if bad.Validate() == nil {
 		t.Fatal("wildcard prefix accepted")
+	}
+	for _, n := range []int64{-1, 0, bus.ReplicaValueMax - 1} {
+		bad = c
+		bad.Streams.ReplicaMaxBytes = n
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "stream.replica-max-bytes") {
+			t.Errorf("replica bucket cap %d: %v, want a refusal naming stream.replica-max-bytes", n, err)
+		}
 	}
 	if r := (bus.Config{Token: "s3cret"}).Redacted(); r.Token == "s3cret" {
 		t.Fatal("token not redacted")

@@ -67,6 +67,11 @@ type StreamLimits struct {
 	// forecasts, anomalies, decisions) hash apps into: the most members of
 	// one service that can share the work.
 	Partitions int
+	// ReplicaMaxBytes caps the replica bucket. It holds one state per tier
+	// (at most ReplicaValueMax bytes each), so the default's 64 MiB is room
+	// for over 50,000 tiers, five times limits.max_series's default; a new
+	// key past it is refused with an error, and what is stored stays.
+	ReplicaMaxBytes int64
 }
 
 // DefaultConfig returns settings that work against a local server.
@@ -81,6 +86,8 @@ func DefaultConfig() Config {
 			Replicas:   1,
 			Duplicates: 10 * time.Minute,
 			Partitions: proto.DefaultPartitions,
+
+			ReplicaMaxBytes: 64 << 20,
 		},
 	}
 }
@@ -102,6 +109,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Streams.MaxAge, "stream.max-age", d.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
+	f.Int64(&c.Streams.ReplicaMaxBytes, "stream.replica-max-bytes", d.Streams.ReplicaMaxBytes, "cap on the replica bucket's size in bytes (one state per tier)")
 	f.Int(&c.Streams.Partitions, "stream.partitions", d.Streams.Partitions, "partitions per partitioned stream: the most members of one service that share the work (set by provisioning)")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
 	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams, the replica bucket and the services' durables at start (needs a provisioning user; otherwise wait for them)")
@@ -145,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.Streams.Duplicates <= 0 {
 		errs = append(errs, errors.New("stream.dedupe-window must be positive"))
+	}
+	if c.Streams.ReplicaMaxBytes < ReplicaValueMax {
+		errs = append(errs, fmt.Errorf("stream.replica-max-bytes=%d: want at least %d", c.Streams.ReplicaMaxBytes, ReplicaValueMax))
 	}
 	return errors.Join(errs...)
 }

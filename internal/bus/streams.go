@@ -63,8 +63,14 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 	return nil
 }
 
+// ReplicaValueMax is the largest value the replica bucket takes. An encoded
+// proto.ReplicaState is under 400 bytes (names are at most 64 bytes each).
+const ReplicaValueMax = 1 << 10
+
 // replicaBucket creates or opens the key-value bucket holding each tier's
-// replica state (proto.ReplicaState under proto.ReplicaKey).
+// replica state (proto.ReplicaState under proto.ReplicaKey), bounded by
+// StreamLimits.ReplicaMaxBytes and ReplicaValueMax. A bucket provisioned
+// before it had bounds gets them.
 func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	storage := jetstream.FileStorage
 	if b.cfg.Streams.Memory {
@@ -72,11 +78,13 @@ func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	}
 	name := proto.ReplicaBucket(b.cfg.Prefix)
 	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      name,
-		Description: "Headroom replica state per app.tier",
-		History:     1,
-		Storage:     storage,
-		Replicas:    b.cfg.Streams.Replicas,
+		Bucket:       name,
+		Description:  "Headroom replica state per app.tier",
+		History:      1,
+		MaxBytes:     b.cfg.Streams.ReplicaMaxBytes,
+		MaxValueSize: ReplicaValueMax,
+		Storage:      storage,
+		Replicas:     b.cfg.Streams.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
