@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -41,10 +42,51 @@ func (r *Replicas) Get(ctx context.Context, key string) ([]byte, error) {
 	return e.Value(), nil
 }
 
-// Put stores value under key, replacing what was there.
+// ErrBucketFull is returned (wrapped) when the replica bucket holds its
+// StreamLimits.ReplicaMaxBytes: a key it does not hold cannot be added.
+var ErrBucketFull = errors.New("replica bucket full")
+
+// entryMax bounds what one key takes in the bucket's stream: its value, its
+// subject ($KV.<bucket>.<app>.<tier>, names of at most 64 bytes) and the
+// store's per-message overhead.
+const entryMax = ReplicaValueMax + 256
+
+// Put stores value under key, replacing what was there. When the bucket is
+// full the error wraps ErrBucketFull.
 func (r *Replicas) Put(ctx context.Context, key string, value []byte) error {
 	if _, err := r.kv.Put(ctx, key, value); err != nil {
+		if full(err) {
+			err = fmt.Errorf("%w: %w", ErrBucketFull, err)
+		}
 		return fmt.Errorf("kv %s put %s: %w", r.name, key, err)
+	}
+	return nil
+}
+
+// full reports whether err is the server refusing a message because its
+// stream holds its MaxBytes. The server has no error code of its own for
+// it: its store failure (10077) carries the store's reason.
+func full(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10077 && strings.Contains(apiErr.Description, "maximum bytes")
+}
+
+// Room returns nil when the bucket can take one more key, and otherwise an
+// error wrapping ErrBucketFull with what it holds. It reads the bucket's
+// stream state, so it is a check, not a reservation: a put by another
+// member meanwhile may still fill it.
+func (r *Replicas) Room(ctx context.Context) error {
+	st, err := r.kv.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("kv %s status: %w", r.name, err)
+	}
+	kvs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return fmt.Errorf("kv %s status: unexpected %T", r.name, st)
+	}
+	info := kvs.StreamInfo()
+	if limit := info.Config.MaxBytes; limit > 0 && int64(info.State.Bytes)+entryMax > limit {
+		return fmt.Errorf("kv %s holds %d of its %d bytes (%d keys): %w", r.name, info.State.Bytes, limit, info.State.Msgs, ErrBucketFull)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -65,6 +66,9 @@ func TestReplicaBucketIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.Room(ctx); err != nil {
+		t.Fatalf("room in the empty bucket: %v", err)
+	}
 	err = r.Put(ctx, "shop.web", make([]byte, bus.ReplicaValueMax+1))
 	if err == nil || !strings.Contains(err.Error(), "shop.web") {
 		t.Fatalf("put of %d bytes: %v, want a refusal naming the key", bus.ReplicaValueMax+1, err)
@@ -80,8 +84,11 @@ func TestReplicaBucketIsBounded(t *testing.T) {
 			break
 		}
 	}
-	if err == nil {
-		t.Fatalf("%d puts of 500 bytes into a %d-byte bucket all stored", stored, capBytes)
+	if !errors.Is(err, bus.ErrBucketFull) {
+		t.Fatalf("%d puts of 500 bytes into a %d-byte bucket, then %v; want ErrBucketFull", stored, capBytes, err)
+	}
+	if err := r.Room(ctx); !errors.Is(err, bus.ErrBucketFull) {
+		t.Errorf("room in the full bucket: %v, want ErrBucketFull", err)
 	}
 	if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), fmt.Sprintf("app%d.web", stored)) {
 		t.Errorf("refusal %q does not name the bucket and key", err)

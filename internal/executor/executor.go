@@ -40,7 +40,7 @@ type Service struct {
 
 // refusals are the values of headroom_executor_refused_total's why: the
 // first word of each reason a change is not made for.
-var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit"}
+var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full"}
 
 // Option changes how New builds the service.
 type Option func(*Service)
@@ -214,11 +214,32 @@ func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := s.kv.Put(ctx, key, data); err != nil {
+	if err := s.kv.Put(ctx, key, data); errors.Is(err, bus.ErrBucketFull) {
+		// Another member's put filled the bucket after this tier's room
+		// check: the change is made, but retrying cannot record it.
+		s.refused.WithLabelValues("bucket full").Inc()
+		return bus.Permanent(fmt.Errorf("replica state %s cannot be recorded after its decision was handled (raise -stream.replica-max-bytes and provision again): %w", key, err))
+	} else if err != nil {
 		return fmt.Errorf("put replica state %s: %w", key, err)
 	}
 	s.held.set(k, st)
 	return nil
+}
+
+// room refuses d when its tier has no replica state yet and the bucket has
+// no room for one: acting on a tier whose state cannot be recorded would
+// leave the decider and the next decision blind to the change. Tiers with a
+// state go on, as each replaces its own key.
+func (s *Service) room(ctx context.Context, d *proto.Decision) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := s.kv.Room(ctx)
+	if errors.Is(err, bus.ErrBucketFull) {
+		s.refused.WithLabelValues("bucket full").Inc()
+		return bus.Permanent(fmt.Errorf("decision %s: tier %s.%s has no replica state and the bucket has no room for one, so it is not acted on (raise -stream.replica-max-bytes and provision again): %w",
+			d.ID, d.App, d.Tier, err))
+	}
+	return err // nil, or transient: retried
 }
 
 // ReadState returns a tier's replica state from the bucket.

@@ -93,6 +93,11 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	if err != nil {
 		return nil, err // transient: retried
 	}
+	if prev == nil {
+		if err := s.room(ctx, &d); err != nil {
+			return nil, err
+		}
+	}
 	if prev != nil && d.TS <= prev.TS {
 		if skew := s.cfg.MaxFutureSkew; skew > 0 && d.TS < prev.TS && proto.Time(prev.TS).After(now) {
 			return s.behindFuture(ctx, &d, prev, log)

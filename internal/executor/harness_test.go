@@ -48,10 +48,15 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func (h *harness) connect(name string) *bus.Bus {
+// connect opens a connection named name with the default settings, changed
+// by each of set.
+func (h *harness) connect(name string, set ...func(*bus.Config)) *bus.Bus {
 	h.t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = h.url, name
+	for _, f := range set {
+		f(&cfg)
+	}
 	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(h.t)), prometheus.NewRegistry())
 	if err != nil {
 		h.t.Fatal(err)

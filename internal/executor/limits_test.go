@@ -1,15 +1,20 @@
 package executor_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // TestSeriesLimitRefusesNewTiers: the executor holds replica state only for
@@ -37,6 +42,58 @@ func TestSeriesLimitRefusesNewTiers(t *testing.T) {
 	}
 	for why, n := range metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why") {
 		if want := map[bool]float64{true: 1}[why == "series limit"]; n != want {
+			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", why, n, want)
+		}
+	}
+}
+
+// TestFullBucketRefusesNewTiers: when the replica bucket has no room for
+// one more state, a decision for a tier without one is dead-lettered unacted
+// (no driver call, no scaling event), naming the flag to raise, and counted;
+// a tier with a state goes on being acted on, replacing its own key.
+func TestFullBucketRefusesNewTiers(t *testing.T) {
+	h := newHarness(t)
+	reg := prometheus.NewRegistry()
+	h.startWith(executor.DefaultConfig(), nil, reg)
+	first := decision("shop", 1, 2, 3)
+	h.publish(first)
+	h.waitState(first)
+
+	// Provision the bucket again with a small cap, and fill it.
+	small := h.connect("provision", func(c *bus.Config) { c.Streams.ReplicaMaxBytes = 16 << 10 })
+	if err := small.EnsureStreams(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; err == nil; i++ {
+		if i > 100 {
+			t.Fatal("a 16 KiB bucket took 100 values of 500 bytes")
+		}
+		err = h.kv.Put(t.Context(), fmt.Sprintf("filler%d.web", i), make([]byte, 500))
+	}
+	if !errors.Is(err, bus.ErrBucketFull) {
+		t.Fatalf("filling the bucket: %v, want ErrBucketFull", err)
+	}
+
+	extra, next := tierDecision("shop", "cache", t0.Add(2*time.Minute), 2, 3), decision("shop", 3, 3, 4)
+	h.publish(extra, next)
+	if st := h.waitState(next); st.Desired != 4 {
+		t.Fatalf("web state %+v, want 4 desired", st)
+	}
+	dl := h.deadLetters(1)
+	for _, want := range []string{extra.ID, "shop.cache has no replica state", "-stream.replica-max-bytes", bus.ErrBucketFull.Error()} {
+		if !strings.Contains(dl[0], want) {
+			t.Errorf("dead letter %q does not say %q", dl[0], want)
+		}
+	}
+	if st, err := executor.ReadState(t.Context(), h.kv, "shop", "cache"); err != nil || st != nil {
+		t.Errorf("cache state %+v (%v), want none", st, err)
+	}
+	if evs := natstest.Payloads(t, h.b, "SCALING", proto.ScalingSubject("apm", "shop", "cache")); len(evs) != 0 {
+		t.Errorf("%d scaling events for the refused tier, want none", len(evs))
+	}
+	for why, n := range metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why") {
+		if want := map[bool]float64{true: 1}[why == "bucket full"]; n != want {
 			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", why, n, want)
 		}
 	}
