@@ -83,7 +83,9 @@ type Config struct {
 	// time yesterday"; negative switches recurrence damping off.
 	RecurWidth int
 	// RecurRatio is how high yesterday's score must have been, relative to
-	// today's, for today's to be damped.
+	// today's, for today's to be damped. Today's is its surprise before
+	// the score's clamp at 1 (the fifty-sixth of the anom rounds), so a
+	// row far off the scale does not recur from an ordinary hour.
 	RecurRatio float64
 	// RecurDamp multiplies a score that recurs from yesterday.
 	RecurDamp float64

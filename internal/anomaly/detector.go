@@ -488,7 +488,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		if pAll != pmin { // spot's term was left out
 			remember = d.scoreOf(pAll)
 		}
-		recurs := d.recurrence(sec, &s, remember)
+		recurs := d.recurrence(sec, &s, d.surprise(pmin), remember)
 		raw := s.Value
 		// The holdoff: Holdoff rows after an alarm, through which only
 		// a score that beats the alarm by Breakthrough escapes. The
@@ -765,6 +765,13 @@ func down32(v float64) float32 {
 // −log10, after the sampling step's rate correction, over Config.Decades.
 func (d *Detector) scoreOf(p float64) float64 {
 	return math.Max(0, math.Min(1, -math.Log10(p*d.rateMul)/d.cfg.Decades))
+}
+
+// surprise is scoreOf's value before its clamp to [0, 1]: a merged tail
+// probability far beyond Config.Decades scores more than 1 here (and +Inf
+// for p = 0), which the recurrence compares with yesterday's score.
+func (d *Detector) surprise(p float64) float64 {
+	return -math.Log10(p*d.rateMul) / d.cfg.Decades
 }
 
 // merge is the weighted Bonferroni minimum of the statistics' tail

@@ -9,7 +9,14 @@ import "math"
 // score with every statistic's term in, spot's included where the alarm's
 // score leaves it out (the residual not in its tail): a daily peak that
 // the forecasters expect still marks its time of day as one that peaks.
-func (d *Detector) recurrence(sec int64, s *Score, remember float64) bool {
+//
+// surprise is today's score before its clamp at 1, −log10 of the merged
+// tail probability over Config.Decades: yesterday is compared with how
+// surprising today really is. With the clamped score, a spike ten
+// decades out scored 1 and recurred whenever yesterday's row scored
+// RecurRatio, an ordinary hour on hourly data (the fifty-sixth of the
+// anom rounds, section 73 of EXPERIMENTS.md).
+func (d *Detector) recurrence(sec int64, s *Score, surprise, remember float64) bool {
 	cfg := d.cfg
 	n := d.daily.nslots
 	if cfg.RecurWidth < 0 || n == 0 {
@@ -20,7 +27,6 @@ func (d *Detector) recurrence(sec int64, s *Score, remember float64) bool {
 		now = 1
 	}
 	i := d.daily.slot(sec)
-	raw := s.Value
 	seen := 0.0
 	for k := -cfg.RecurWidth; k <= cfg.RecurWidth; k++ {
 		j := ((i+k)%n + n) % n
@@ -31,7 +37,7 @@ func (d *Detector) recurrence(sec int64, s *Score, remember float64) bool {
 			seen = math.Max(seen, float64(d.recurVal[j])/255)
 		}
 	}
-	recurs := seen > 0 && seen >= raw*cfg.RecurRatio
+	recurs := seen > 0 && seen >= surprise*cfg.RecurRatio
 	if recurs {
 		s.Value *= cfg.RecurDamp
 	}
