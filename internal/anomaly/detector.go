@@ -764,7 +764,7 @@ func down32(v float64) float32 {
 // scoreOf maps a merged tail probability p to a score in [0, 1]: its
 // −log10, after the sampling step's rate correction, over Config.Decades.
 func (d *Detector) scoreOf(p float64) float64 {
-	return math.Max(0, math.Min(1, -math.Log10(p*d.rateMul)/d.cfg.Decades))
+	return math.Max(0, math.Min(1, d.surprise(p)))
 }
 
 // surprise is scoreOf's value before its clamp to [0, 1]: a merged tail
