@@ -22,7 +22,8 @@ kwok_version=v0.8.0
 if ! command -v etcd >/dev/null 2>&1; then
   echo "kubetest/build: installing etcd-server"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq etcd-server >/dev/null
+  apt-get update -qq
+  apt-get install -y -qq etcd-server >/dev/null
 fi
 
 timed() { # name, command...
@@ -36,8 +37,8 @@ timed() { # name, command...
 
 # Each build writes into a temporary directory and renames, so an interrupted
 # build never leaves a half-written binary that looks present. Every step
-# returns on failure explicitly: these functions run where set -e does not
-# apply (in a background job, or left of ||).
+# returns on failure explicitly: the functions run left of || (in timed),
+# where set -e does not apply.
 build_kube() { # commands...
   local tmp="$bin/.kube-tmp" pkgs=() cmd
   rm -rf "$tmp" && mkdir -p "$tmp" || return
