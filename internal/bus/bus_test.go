@@ -259,7 +259,7 @@ func TestConfigValidate(t *testing.T) {
 	if bad.Validate() == nil {
 		t.Fatal("wildcard prefix accepted")
 	}
-	for _, n := range []int64{-1, 0, bus.ReplicaValueMax - 1} {
+	for _, n := range []int64{-1, 0, bus.ReplicaValueMax, 2*bus.ReplicaEntryMax - 1} {
 		bad = c
 		bad.Streams.ReplicaMaxBytes = n
 		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "stream.replica-max-bytes") {

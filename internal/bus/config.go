@@ -67,10 +67,10 @@ type StreamLimits struct {
 	// forecasts, anomalies, decisions) hash apps into: the most members of
 	// one service that can share the work.
 	Partitions int
-	// ReplicaMaxBytes caps the replica bucket. It holds one state per tier
-	// (at most ReplicaValueMax bytes each), so the default's 64 MiB is room
-	// for over 50,000 tiers, five times limits.max_series's default; a new
-	// key past it is refused with an error, and what is stored stays.
+	// ReplicaMaxBytes caps the replica bucket. It holds one state per tier,
+	// each counted at ReplicaEntryMax, so the default's 64 MiB is room for
+	// 52,000 tiers, five times limits.max_series's default; a new key past
+	// it is refused with an error, and what is stored stays and may change.
 	ReplicaMaxBytes int64
 }
 
@@ -154,8 +154,8 @@ func (c Config) Validate() error {
 	if c.Streams.Duplicates <= 0 {
 		errs = append(errs, errors.New("stream.dedupe-window must be positive"))
 	}
-	if c.Streams.ReplicaMaxBytes < ReplicaValueMax {
-		errs = append(errs, fmt.Errorf("stream.replica-max-bytes=%d: want at least %d", c.Streams.ReplicaMaxBytes, ReplicaValueMax))
+	if c.Streams.ReplicaMaxBytes < 2*ReplicaEntryMax {
+		errs = append(errs, fmt.Errorf("stream.replica-max-bytes=%d: want at least %d (room for one key)", c.Streams.ReplicaMaxBytes, 2*ReplicaEntryMax))
 	}
 	return errors.Join(errs...)
 }

@@ -46,11 +46,6 @@ func (r *Replicas) Get(ctx context.Context, key string) ([]byte, error) {
 // StreamLimits.ReplicaMaxBytes: a key it does not hold cannot be added.
 var ErrBucketFull = errors.New("replica bucket full")
 
-// entryMax bounds what one key takes in the bucket's stream: its value, its
-// subject ($KV.<bucket>.<app>.<tier>, names of at most 64 bytes) and the
-// store's per-message overhead.
-const entryMax = ReplicaValueMax + 256
-
 // Put stores value under key, replacing what was there. When the bucket is
 // full the error wraps ErrBucketFull.
 func (r *Replicas) Put(ctx context.Context, key string, value []byte) error {
@@ -72,9 +67,14 @@ func full(err error) bool {
 }
 
 // Room returns nil when the bucket can take one more key, and otherwise an
-// error wrapping ErrBucketFull with what it holds. It reads the bucket's
-// stream state, so it is a check, not a reservation: a put by another
-// member meanwhile may still fill it.
+// error wrapping ErrBucketFull with what it holds. A new key is admitted
+// only while every key, the new one included, could grow to
+// ReplicaEntryMax with one more entry's room to spare: a stream checks a
+// put against its cap without counting the value the put replaces (a
+// clustered stream always, a single server when the new value is larger),
+// so a held tier's next state must fit on top of everything stored. Room
+// reads the bucket's stream state, so it is a check, not a reservation: a
+// put by another member meanwhile may still fill it.
 func (r *Replicas) Room(ctx context.Context) error {
 	st, err := r.kv.Status(ctx)
 	if err != nil {
@@ -85,7 +85,7 @@ func (r *Replicas) Room(ctx context.Context) error {
 		return fmt.Errorf("kv %s status: unexpected %T", r.name, st)
 	}
 	info := kvs.StreamInfo()
-	if limit := info.Config.MaxBytes; limit > 0 && int64(info.State.Bytes)+entryMax > limit {
+	if limit := info.Config.MaxBytes; limit > 0 && (int64(info.State.Msgs)+2)*ReplicaEntryMax > limit {
 		return fmt.Errorf("kv %s holds %d of its %d bytes (%d keys): %w", r.name, info.State.Bytes, limit, info.State.Msgs, ErrBucketFull)
 	}
 	return nil

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -31,24 +34,44 @@ func TestReplicaStateFitsTheValueBound(t *testing.T) {
 	}
 }
 
-// TestReplicaBucketIsBounded: the bucket refuses a value over
-// ReplicaValueMax and, once it holds ReplicaMaxBytes, a new key, each with
-// an error naming the bucket and key; what it held stays readable. A
-// bucket provisioned before it had bounds gets them.
+// TestReplicaBucketIsBounded, on a single server and on a three-node
+// cluster at three replicas: the bucket refuses a value over
+// ReplicaValueMax; Room admits new keys only while every key held could
+// grow to the largest value, and each can; past Room, a put of a new key is
+// refused with an error naming the bucket and key, and what it held stays
+// readable. A bucket provisioned before it had bounds gets them.
 func TestReplicaBucketIsBounded(t *testing.T) {
+	cases := []struct {
+		name     string
+		replicas int
+		url      func(*testing.T) string
+	}{
+		{"single server", 1, func(t *testing.T) string { return natstest.RunJetStream(t) }},
+		{"three-node cluster", 3, func(t *testing.T) string { return natstest.StartCluster(t, 3).URL() }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			testReplicaBucketBound(t, c.url(t), c.replicas)
+		})
+	}
+}
+
+func testReplicaBucketBound(t *testing.T, url string, replicas int) {
 	const capBytes = 16 << 10
-	url := natstest.RunJetStream(t)
 	ctx := context.Background()
+	bounded := func(n int64) func(*bus.Config) {
+		return func(c *bus.Config) { c.Streams.ReplicaMaxBytes, c.Streams.Replicas = n, replicas }
+	}
 
 	// A bucket from an older provisioning, without bounds.
-	old := mustBus(t, url, func(c *bus.Config) { c.Streams.ReplicaMaxBytes = 1 << 30 })
+	old := mustBus(t, url, bounded(1<<30))
 	js := natstest.JetStream(t, old)
 	name := proto.ReplicaBucket(proto.DefaultPrefix)
-	if _, err := js.UpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, MaxBytes: -1, Storage: jetstream.FileStorage}); err != nil {
+	if _, err := js.UpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, MaxBytes: -1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 		t.Fatal(err)
 	}
 
-	b := mustBus(t, url, func(c *bus.Config) { c.Streams.ReplicaMaxBytes = capBytes })
+	b := mustBus(t, url, bounded(capBytes))
 	kv, err := js.KeyValue(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -66,9 +89,6 @@ func TestReplicaBucketIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Room(ctx); err != nil {
-		t.Fatalf("room in the empty bucket: %v", err)
-	}
 	err = r.Put(ctx, "shop.web", make([]byte, bus.ReplicaValueMax+1))
 	if err == nil || !strings.Contains(err.Error(), "shop.web") {
 		t.Fatalf("put of %d bytes: %v, want a refusal naming the key", bus.ReplicaValueMax+1, err)
@@ -77,34 +97,94 @@ func TestReplicaBucketIsBounded(t *testing.T) {
 		t.Fatal("the refused value was stored")
 	}
 
-	value := func(i int) []byte { return []byte(fmt.Sprintf("%03d", i) + strings.Repeat("x", 500)) }
-	var stored int
-	for stored = 0; stored < 2*capBytes/500; stored++ {
-		if err = r.Put(ctx, fmt.Sprintf("app%d.web", stored), value(stored)); err != nil {
-			break
+	// New keys as the executor adds them: each after Room, at a real
+	// state's size.
+	key := func(i int) string { return fmt.Sprintf("app%d.web", i) }
+	value := func(i, size int) []byte { return []byte(fmt.Sprintf("%03d", i) + strings.Repeat("x", size-3)) }
+	held := 0
+	for ; r.Room(ctx) == nil; held++ {
+		if held > capBytes/100 {
+			t.Fatalf("Room still admits keys after %d", held)
+		}
+		if err := r.Put(ctx, key(held), value(held, 350)); err != nil {
+			t.Fatalf("put of key %d after Room admitted it: %v", held, err)
 		}
 	}
-	if !errors.Is(err, bus.ErrBucketFull) {
-		t.Fatalf("%d puts of 500 bytes into a %d-byte bucket, then %v; want ErrBucketFull", stored, capBytes, err)
+	if want := capBytes/bus.ReplicaEntryMax - 1; held != want {
+		t.Errorf("Room admitted %d keys into %d bytes, want %d", held, capBytes, want)
 	}
 	if err := r.Room(ctx); !errors.Is(err, bus.ErrBucketFull) {
 		t.Errorf("room in the full bucket: %v, want ErrBucketFull", err)
 	}
-	if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), fmt.Sprintf("app%d.web", stored)) {
-		t.Errorf("refusal %q does not name the bucket and key", err)
-	}
-	if stored == 0 || stored*500 > capBytes {
-		t.Errorf("refused after %d values of 500 bytes; the cap is %d bytes", stored, capBytes)
-	}
-	for i := range stored {
-		got, err := r.Get(ctx, fmt.Sprintf("app%d.web", i))
-		if err != nil || string(got) != string(value(i)) {
-			t.Fatalf("key app%d.web after the refusal: %d bytes, %v", i, len(got), err)
+	// Every key held may grow to the largest value.
+	for i := range held {
+		if err := r.Put(ctx, key(i), value(i, bus.ReplicaValueMax)); err != nil {
+			t.Fatalf("key %d growing to %d bytes in the full bucket: %v", i, bus.ReplicaValueMax, err)
 		}
 	}
-	// A key it holds still takes a new value (History 1 replaces it).
-	if err := r.Put(ctx, "app0.web", value(999)); err != nil {
-		t.Errorf("replacing a held key in the full bucket: %v", err)
+
+	// Past Room (another member's put, say), the cap itself refuses.
+	stored := held
+	for ; stored < held+capBytes/100; stored++ {
+		if err = r.Put(ctx, key(stored), value(stored, 350)); err != nil {
+			break
+		}
 	}
-	t.Logf("refused the %dth key: %v", stored+1, err)
+	if !errors.Is(err, bus.ErrBucketFull) {
+		t.Fatalf("puts past Room, then %v; want ErrBucketFull", err)
+	}
+	if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), key(stored)) {
+		t.Errorf("refusal %q does not name the bucket and key", err)
+	}
+	for i := range stored {
+		size := 350
+		if i < held {
+			size = bus.ReplicaValueMax
+		}
+		got, err := r.Get(ctx, key(i))
+		if err != nil || string(got) != string(value(i, size)) {
+			t.Fatalf("key %d after the refusal: %d bytes, %v", i, len(got), err)
+		}
+	}
+	t.Logf("Room admitted %d keys; the cap refused key %d: %v", held, stored, err)
+}
+
+// TestReplicaBucketCapBelowItsKeys: provisioning refuses a cap that would
+// leave the keys a bucket holds no room to change, naming the flag, and
+// leaves the bucket and its keys as they were.
+func TestReplicaBucketCapBelowItsKeys(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	ctx := context.Background()
+	b := mustBus(t, url)
+	r, err := b.Replicas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keys = 20
+	for i := range keys {
+		if err := r.Put(ctx, fmt.Sprintf("app%d.web", i), []byte("state")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := b.Config()
+	cfg.Streams.ReplicaMaxBytes = 16 << 10
+	small, err := bus.Connect(ctx, cfg, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = small.Close(5 * time.Second) })
+	err = small.EnsureStreams(ctx)
+	if err == nil || !strings.Contains(err.Error(), "-stream.replica-max-bytes 16384") || !strings.Contains(err.Error(), fmt.Sprintf("holds %d keys", keys)) {
+		t.Fatalf("provisioning a 16 KiB cap over %d keys: %v, want a refusal naming the flag and the keys", keys, err)
+	}
+	st, err := natstest.JetStream(t, b).Stream(ctx, "KV_"+proto.ReplicaBucket(proto.DefaultPrefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.MaxBytes; got != bus.DefaultConfig().Streams.ReplicaMaxBytes {
+		t.Errorf("bucket cap after the refusal: %d, want the default %d", got, bus.DefaultConfig().Streams.ReplicaMaxBytes)
+	}
+	if got, err := r.Get(ctx, fmt.Sprintf("app%d.web", keys-1)); err != nil || string(got) != "state" {
+		t.Errorf("a key after the refusal: %q, %v", got, err)
+	}
 }

@@ -67,21 +67,40 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 // proto.ReplicaState is under 400 bytes (names are at most 64 bytes each).
 const ReplicaValueMax = 1 << 10
 
+// ReplicaEntryMax bounds what one key takes in the replica bucket's stream:
+// its value, its subject ($KV.<bucket>.<app>.<tier>, at most 175 bytes with
+// the longest prefix and names) and the store's per-message overhead.
+const ReplicaEntryMax = ReplicaValueMax + 256
+
 // replicaBucket creates or opens the key-value bucket holding each tier's
 // replica state (proto.ReplicaState under proto.ReplicaKey), bounded by
 // StreamLimits.ReplicaMaxBytes and ReplicaValueMax. A bucket provisioned
-// before it had bounds gets them.
+// before it had bounds gets them, unless the cap leaves the keys it holds
+// no room to change (see Replicas.Room): that is refused, naming the flag.
 func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	storage := jetstream.FileStorage
 	if b.cfg.Streams.Memory {
 		storage = jetstream.MemoryStorage
 	}
 	name := proto.ReplicaBucket(b.cfg.Prefix)
+	limit := b.cfg.Streams.ReplicaMaxBytes
+	if old, err := b.js.KeyValue(ctx, name); err == nil {
+		st, err := old.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kv bucket %s status: %w", name, err)
+		}
+		if keys := int64(st.Values()); (keys+1)*ReplicaEntryMax > limit {
+			return nil, fmt.Errorf("kv bucket %s holds %d keys: -stream.replica-max-bytes %d leaves them no room to change (want at least %d)",
+				name, keys, limit, (keys+2)*ReplicaEntryMax)
+		}
+	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
+	}
 	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:       name,
 		Description:  "Headroom replica state per app.tier",
 		History:      1,
-		MaxBytes:     b.cfg.Streams.ReplicaMaxBytes,
+		MaxBytes:     limit,
 		MaxValueSize: ReplicaValueMax,
 		Storage:      storage,
 		Replicas:     b.cfg.Streams.Replicas,
