@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/conf"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -57,11 +58,14 @@ func TestProcfileRunsAsNATSConfUsers(t *testing.T) {
 	}
 
 	setPasswords(t)
-	shared, err := server.ProcessConfigFile("nats.conf")
+	// As the Procfile runs it: from the repository root, so the include
+	// resolves against local.conf's folder and the store against the root.
+	t.Chdir("..")
+	shared, err := server.ProcessConfigFile("deploy/nats.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := server.ProcessConfigFile("local.conf")
+	local, err := server.ProcessConfigFile("deploy/local.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +96,21 @@ func TestProcfileRunsAsNATSConfUsers(t *testing.T) {
 	if len(local.Users) != len(users) {
 		t.Errorf("local.conf has %d users, want %d", len(local.Users), len(users))
 	}
+	// local.conf's jetstream block replaces nats.conf's whole block: every
+	// setting but the store must be repeated there.
+	blocks := map[string]map[string]any{}
+	for _, f := range []string{"deploy/nats.conf", "deploy/local.conf"} {
+		m, err := conf.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := m["jetstream"].(map[string]any)
+		delete(js, "store_dir")
+		blocks[f] = js
+	}
+	if !reflect.DeepEqual(blocks["deploy/local.conf"], blocks["deploy/nats.conf"]) {
+		t.Errorf("local.conf's jetstream block %v differs from nats.conf's %v (store_dir aside)", blocks["deploy/local.conf"], blocks["deploy/nats.conf"])
+	}
 }
 
 // TestLocalShConnectsAsTheServicesUser runs deploy/local.sh with a stand-in
@@ -111,7 +130,7 @@ func TestLocalShConnectsAsTheServicesUser(t *testing.T) {
 	}
 	run := func(env []string, args ...string) (string, error) {
 		cmd := exec.Command(script, args...)
-		cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin"}, env...)
+		cmd.Env = append([]string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}, env...)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
