@@ -57,7 +57,9 @@ type Console struct {
 	mu   sync.Mutex
 	errs []string
 	// During a deliberate outage the browser may report failed WebSocket
-	// connection attempts; those are expected, not failures.
+	// connection attempts, and refused requests of the page's polls (the
+	// fleet, health) when the outage outlasts a poll's period; those are
+	// expected, not failures.
 	outage bool
 }
 
@@ -81,7 +83,8 @@ func (c *Console) listen(ev any) {
 		}
 		c.errs = append(c.errs, fmt.Sprintf("exception: %s at %s:%d:%d", msg, d.URL, d.LineNumber+1, d.ColumnNumber+1))
 	case *log.EventEntryAdded:
-		if c.outage && e.Entry.Source == log.EntrySourceNetwork && strings.Contains(e.Entry.Text, "WebSocket") {
+		if c.outage && e.Entry.Source == log.EntrySourceNetwork &&
+			(strings.Contains(e.Entry.Text, "WebSocket") || strings.Contains(e.Entry.Text, "net::ERR_CONNECTION_REFUSED")) {
 			return
 		}
 		if e.Entry.Level == log.EntryLevelError {
