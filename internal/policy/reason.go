@@ -66,8 +66,16 @@ func (tr *tier) floorText(e evaluation, unit string) string {
 		return fmt.Sprintf("the rise seen at this minute of the hour in at least %d of the last %d hours (× %.2f over the level), expected again: recent level %s × %.2f = %s %s over the next %s",
 			phaseSeen, phaseHours, e.phase, fmtNum(e.level), e.phase, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
 	case "week":
-		return fmt.Sprintf("the rise seen at this time of the week in each of the last %d weeks (× %.2f over the level), expected again: recent level %s × %.2f = %s %s over the next %s",
-			weekSeen, e.weekly, fmtNum(e.level), e.weekly, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
+		seen := fmt.Sprintf("in each of the last %d weeks", weekSeen)
+		if e.weekBy == 1 {
+			seen = "a week ago, and at this time of day on another remembered day (a schedule)"
+		}
+		level := "recent level"
+		if tr.wk != nil && tr.wk.fromStart {
+			level = "level at the 5-minute bucket's start"
+		}
+		return fmt.Sprintf("the rise seen at this time of the week %s (× %.2f over the level), expected again: %s %s × %.2f = %s %s over the next %s",
+			seen, e.weekly, level, fmtNum(e.weekBase), e.weekly, fmtNum(e.react), unit, fmtDur(max(tr.horizon, time.Minute)))
 	case "outage":
 		return fmt.Sprintf("the %d replicas held while the load stays flat at %s %s (a feed or traffic cut off, not demand: it comes back at once)", e.floor, fmtNum(e.load), unit)
 	case "ramp":

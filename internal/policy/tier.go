@@ -132,6 +132,7 @@ func newTier(cfg TierConfig, app *AppConfig) *tier {
 	var wk *weekly
 	if app.WeeklyRises && longLead(h) {
 		wk = newWeekly(h)
+		wk.fromStart = app.WeeklySchedule
 	}
 	return &tier{
 		cfg: cfg, app: app, horizon: h, guard: guard, sk: newSkill(cfg, app, h), sea: sea, wk: wk,
@@ -273,8 +274,11 @@ type evaluation struct {
 	// bin uses until that bin has enough of its own.
 	levelBin                  int
 	quantile, seasonal, phase float64
-	// weekly is the weekly guard's expected rise when it set the floor.
-	weekly float64
+	// weekly is the weekly guard's expected rise when it set the floor,
+	// weekBase the level it multiplied and weekBy what saw it (the
+	// weeks, weekSeen, or a schedule, 1: weekly.rise).
+	weekly, weekBase float64
+	weekBy           int
 	// react is the load the floor provisions for, and reactBy what set
 	// it: "load", "ramp", "season" or "outage".
 	react   float64
@@ -413,9 +417,10 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 		// expects the smaller of two days' rises where the larger of
 		// two weeks' would add to its cost.
 		tr.wk.observe(t, e.level, tr.horizon, tr.dem.peak)
-		if r, ok := tr.wk.rise(t); ok && !tr.dailyRise(t) && (r-1)*e.level > riseSigmas*tr.dem.absDiff {
-			if s := e.level * r; s > react {
-				react, e.weekly, e.reactBy = s, r, "week"
+		lv := tr.wk.base(e.level)
+		if r, by := tr.wk.rise(t, tr.app.WeeklySchedule); by > 0 && !tr.dailyRise(t) && (r-1)*lv > riseSigmas*tr.dem.absDiff {
+			if s := lv * r; s > react {
+				react, e.weekly, e.weekBase, e.weekBy, e.reactBy = s, r, lv, by, "week"
 			}
 		}
 	}

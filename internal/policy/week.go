@@ -18,6 +18,8 @@ const (
 	// the buckets of a week.
 	weekBucket  = 5
 	weekBuckets = 7 * 1440 / weekBucket
+	// dayBuckets is the buckets of a day.
+	dayBuckets = 1440 / weekBucket
 	// weekSeen is how many past weeks must each have seen the rise.
 	weekSeen = 2
 	// weekCodes is the highest code: codes 1..weekCodes hold a rise of
@@ -37,6 +39,16 @@ type weekly struct {
 	first int64     // the first bucket written
 	last  int64     // the last bucket written (cleared up to it)
 	init  bool
+	// fromStart reads rises against the level at the first tick of
+	// each bucket (start) rather than each tick's own.
+	fromStart bool
+	cur       int64   // the bucket of the last tick observed
+	start     float64 // the level at the first tick of bucket cur
+	curInit   bool
+	// rising is how many buckets of the ring hold a rise (a code over
+	// 0): the tier's own rate of rises, for the schedule's test against
+	// chance.
+	rising int
 }
 
 type weekObs struct {
@@ -61,6 +73,12 @@ func (w *weekly) get(b int64) byte {
 }
 
 func (w *weekly) set(b int64, c byte) {
+	switch old := w.get(b); {
+	case old == 0 && c > 0:
+		w.rising++
+	case old > 0 && c == 0:
+		w.rising--
+	}
 	s := ((b % w.slots()) + w.slots()) % w.slots()
 	sh := 4 * (s % 2)
 	w.codes[s/2] = w.codes[s/2]&^(0xf<<sh) | c<<sh
@@ -105,6 +123,7 @@ func (w *weekly) observe(t time.Time, level float64, h time.Duration, peak func(
 		if !w.init || b-w.last >= w.slots() {
 			w.first, w.last, w.init = b, b-1, true
 			clear(w.codes)
+			w.rising = 0
 		}
 		for ; w.last < b; w.last++ {
 			w.set(w.last+1, 0)
@@ -114,26 +133,94 @@ func (w *weekly) observe(t time.Time, level float64, h time.Duration, peak func(
 		}
 	}
 	w.pend = append(w.pend[:0], w.pend[done:]...)
+	if b := bucketOf(t); !w.curInit || b != w.cur {
+		w.cur, w.start, w.curInit = b, level, true
+	}
+	if w.fromStart {
+		level = w.start
+	}
 	w.pend = append(w.pend, weekObs{t, level})
 }
 
+// base is the level an expected rise multiplies at t, the tick just
+// observed: the level at its bucket's first tick when rises are read
+// from there (fromStart), else level, the tick's own.
+func (w *weekly) base(level float64) float64 {
+	if w.fromStart && w.curInit {
+		return w.start
+	}
+	return level
+}
+
+// held reports whether bucket b is in the memory.
+func (w *weekly) held(b int64) bool {
+	return w.init && b >= w.first && b <= w.last && b > w.last-w.slots()
+}
+
 // rise returns the smaller of the rises kept for t's bucket one and two
-// weeks ago, and ok when both came to a level bin's width or more.
-func (w *weekly) rise(t time.Time) (float64, bool) {
-	if !w.init {
-		return 0, false
-	}
+// weeks ago, and ok when both came to a level bin's width or more. With
+// schedule, a rise a week ago is also expected when the same time of day
+// saw one on another remembered day (the larger of those days' rises,
+// capped by the week-ago one): a schedule, met from its second week,
+// where the other days rising at that time of day are more than the
+// tier's rises explain by chance (unlikelyByChance).
+//
+// The second result says which: weekSeen for the weeks, 1 for a schedule,
+// 0 for none.
+func (w *weekly) rise(t time.Time, schedule bool) (float64, int) {
 	b := bucketOf(t)
-	c := byte(weekCodes)
-	for k := int64(1); k <= weekSeen; k++ {
-		at := b - k*weekBuckets
-		if at < w.first || at > w.last || at <= w.last-w.slots() {
-			return 0, false
-		}
-		c = min(c, w.get(at))
+	week := b - weekBuckets
+	if !w.held(week) {
+		return 0, 0
 	}
+	c := w.get(week)
 	if c == 0 {
-		return 0, false
+		return 0, 0
 	}
-	return weekRise(c), true
+	if two := b - weekSeen*weekBuckets; w.held(two) && w.get(two) > 0 {
+		return weekRise(min(c, w.get(two))), weekSeen
+	}
+	if !schedule {
+		return 0, 0
+	}
+	other, days, seen := byte(0), 0, 0
+	for k := int64(1); k < weekSeen*weekBuckets/dayBuckets; k++ {
+		if at := b - k*dayBuckets; at != week && w.held(at) {
+			days++
+			if g := w.get(at); g > 0 {
+				other, seen = max(other, g), seen+1
+			}
+		}
+	}
+	if other == 0 || !w.unlikelyByChance(days, seen) {
+		return 0, 0
+	}
+	return weekRise(min(c, other)), 1
+}
+
+// unlikelyByChance reports whether seen of days other days rising at one
+// time of day is more than the tier's rises explain by chance. With p the
+// share of remembered buckets that hold a rise, chance puts seen or more
+// of days at a given time of day with the binomial tail P(X ≥ seen); the
+// guard asks this of each bucket a week ago that held a rise, p·weekBuckets
+// of them a week, so chance alone makes p·weekBuckets·P(X ≥ seen) schedules
+// a week. The coincidence counts only when that is under one: on a tier
+// whose rises are rare, one other day at the same time of day is a
+// schedule; on a tier with many random rises it takes more days.
+func (w *weekly) unlikelyByChance(days, seen int) bool {
+	n := min(w.last-w.first+1, w.slots())
+	if n <= 0 || seen <= 0 {
+		return false
+	}
+	p := float64(w.rising) / float64(n)
+	if p >= 1 {
+		return false
+	}
+	// P(X < seen) for X ~ Binomial(days, p), term by term.
+	below, term := 0.0, math.Pow(1-p, float64(days))
+	for j := 0; j < seen; j++ {
+		below += term
+		term *= float64(days-j) / float64(j+1) * p / (1 - p)
+	}
+	return p*weekBuckets*max(0, 1-below) < 1
 }

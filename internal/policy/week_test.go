@@ -46,7 +46,7 @@ func TestWeeklyGuardMeetsATwiceSeenSurge(t *testing.T) {
 		t.Fatalf("with the guard: wants %d three minutes before the third week's match (needs about %d), inputs %v", d.To, need, d.Inputs)
 	}
 	// The scale-up that meets the match says it expects the weekly rise.
-	upsSay(t, on[before(match)-10:before(match)+1], "at this time of the week in each of the last 2 weeks")
+	upsSay(t, on[before(match)-13:before(match)+1], "at this time of the week in each of the last 2 weeks")
 	if d := off[before(match)]; d.To >= need-2 {
 		t.Fatalf("without the guard the policy already wants %d before the match: the test shows nothing", d.To)
 	}
@@ -103,11 +103,11 @@ func TestWeeklyCode(t *testing.T) {
 	for i := 0; i < 2*7*1440; i++ {
 		w.observe(at(i), 100, h, peak(300))
 	}
-	if r, ok := w.rise(at(2 * 7 * 1440)); !ok || r < 2.5 || r > 3 {
-		t.Fatalf("two weeks of a rise to ×3: %v %v", r, ok)
+	if r, by := w.rise(at(2*7*1440), false); by != weekSeen || r < 2.5 || r > 3 {
+		t.Fatalf("two weeks of a rise to ×3: %v %v", r, by)
 	}
 	w.observe(at(5*7*1440), 100, h, peak(300)) // three weeks unseen
-	if _, ok := w.rise(at(5*7*1440 + 20)); ok {
+	if _, by := w.rise(at(5*7*1440+20), false); by != 0 {
 		t.Fatal("a rise expected from weeks unseen")
 	}
 }
@@ -150,40 +150,211 @@ func TestWeeklyGuardLeavesADailyRise(t *testing.T) {
 }
 
 // TestWeeklyGuardIsCausal: a 10-minute tier with the weekly guard, over
-// three weeks of weekly matches: scrambling the load after a minute of the
-// third week, just before its match, leaves every decision up to that
-// minute as it was and changes later ones, so the guard reads only past
-// weeks.
+// weekly matches: scrambling the load after a minute just before a match
+// the guard expects leaves every decision up to that minute as it was and
+// changes later ones, so the guard reads only past weeks and days. Two
+// cases: a Wednesday match in the third week, expected from the two weeks
+// before, and, with WeeklySchedule, a Wednesday match in the second week,
+// expected from the first week's Wednesday and Saturday (a schedule).
 func TestWeeklyGuardIsCausal(t *testing.T) {
 	const week = 7 * 1440
-	rng := rand.New(rand.NewPCG(148, 148))
-	n := 3*week + 120
+	for _, c := range []struct {
+		name     string
+		schedule bool
+		days     []int // the days of a week with a match at 20:00
+		at       int   // the match before which the future is scrambled
+	}{
+		{"two weeks", false, []int{2}, 2*week + 2*1440 + 1200},
+		{"schedule", true, []int{2, 5}, week + 2*1440 + 1200},
+	} {
+		rng := rand.New(rand.NewPCG(148, 148))
+		n := c.at + 120
+		load := normalLoad(rng, n, 100, 3)
+		for w := 0; w*week < n; w++ {
+			for _, d := range c.days {
+				for i := w*week + d*1440 + 1200; i < w*week+d*1440+1230 && i < n; i++ {
+					load[i] *= 3
+				}
+			}
+		}
+		k := c.at - 5
+		scrambled := append([]float64(nil), load...)
+		for i := k + 1; i < n; i++ {
+			scrambled[i] = 500 * rng.Float64()
+		}
+		run := func(l []float64) []Decision {
+			cf := webOnly(15 * time.Minute)
+			cf.Tiers[0].LeadTime = 10 * time.Minute
+			cf.SkillQuantiles, cf.WeeklyRises, cf.WeeklySchedule = nil, true, c.schedule
+			return loop(mustApp(t, cf), l, nil, nil)
+		}
+		full, other := run(load), run(scrambled)
+		if !reflect.DeepEqual(full[:k+1], other[:k+1]) {
+			t.Fatalf("%s: a future scrambled after minute %d changed earlier decisions", c.name, k)
+		}
+		if reflect.DeepEqual(full[k+1:], other[k+1:]) {
+			t.Fatalf("%s: scrambling after minute %d changed nothing later: the test scrambles nothing", c.name, k)
+		}
+		if full[k].Inputs["weekly_ratio"] < 2 {
+			t.Fatalf("%s: the guard does not expect the match at minute %d (inputs %v): the test does not reach it", c.name, k, full[k].Inputs)
+		}
+	}
+}
+
+// TestWeeklyScheduleMeetsTheSecondWeek: a 10-minute tier on a flat load
+// with a match to three times it at 20:00 on Wednesday and Saturday of
+// each week, and a launch at 11:00 on the first Thursday and again a week
+// later. With WeeklySchedule the guard meets the second week's matches
+// from one past week, since their time of day saw the rise on another day
+// too (a schedule); the launch's repeat, at a time of day seen on no other
+// day, is not expected. Without it the guard waits for a third week.
+func TestWeeklyScheduleMeetsTheSecondWeek(t *testing.T) {
+	const week = 7 * 1440
+	rng := rand.New(rand.NewPCG(149, 149))
+	n := 2 * week
 	load := normalLoad(rng, n, 100, 3)
-	match := 2*1440 + 1200
-	for w := range 3 {
-		for i := w*week + match; i < w*week+match+30 && i < n; i++ {
+	surge := func(from int) {
+		for i := from; i < from+30; i++ {
 			load[i] *= 3
 		}
 	}
-	k := 2*week + match - 5
-	scrambled := append([]float64(nil), load...)
-	for i := k + 1; i < n; i++ {
-		scrambled[i] = 500 * rng.Float64()
+	matches := []int{2*1440 + 1200, 5*1440 + 1200, 9*1440 + 1200, 12*1440 + 1200}
+	for _, m := range matches {
+		surge(m)
 	}
-	run := func(l []float64) []Decision {
+	launch := 3*1440 + 660
+	surge(launch)
+	surge(launch + week)
+	run := func(on bool) []Decision {
 		c := webOnly(15 * time.Minute)
 		c.Tiers[0].LeadTime = 10 * time.Minute
-		c.SkillQuantiles, c.WeeklyRises = nil, true
-		return loop(mustApp(t, c), l, nil, nil)
+		c.SkillQuantiles, c.WeeklyRises, c.WeeklySchedule = nil, true, on
+		return loop(mustApp(t, c), load, nil, nil)
 	}
-	full, other := run(load), run(scrambled)
-	if !reflect.DeepEqual(full[:k+1], other[:k+1]) {
-		t.Fatalf("a future scrambled after minute %d changed earlier decisions", k)
+	need := int(math.Ceil(300 / 10.0)) // capacity 10 per replica
+	on, off := run(true), run(false)
+	for _, m := range matches[2:] {
+		if d := on[m-3]; d.To < need-2 || d.Inputs["weekly_ratio"] < 2 {
+			t.Fatalf("with the schedule: wants %d three minutes before the second week's match at minute %d (needs about %d), inputs %v", d.To, m, need, d.Inputs)
+		}
+		upsSay(t, on[m-16:m-2], "a week ago, and at this time of day on another remembered day")
+		if d := off[m-3]; d.To >= need-2 || d.Inputs["weekly_ratio"] != 0 {
+			t.Fatalf("without the schedule the guard already wants %d before the second week's match: the test shows nothing (%v)", d.To, d.Inputs)
+		}
 	}
-	if reflect.DeepEqual(full[k+1:], other[k+1:]) {
-		t.Fatalf("scrambling after minute %d changed nothing later: the test scrambles nothing", k)
+	if d := on[matches[1]-3]; d.Inputs["weekly_ratio"] != 0 {
+		t.Fatalf("the guard expects the first Saturday's match with no week remembered: %v", d.Inputs)
 	}
-	if full[k].Inputs["weekly_ratio"] < 2 {
-		t.Fatalf("the guard does not expect the match at minute %d (inputs %v): the test does not reach it", k, full[k].Inputs)
+	for i := launch + week - 12; i <= launch+week; i++ {
+		if d := on[i]; d.Inputs["weekly_ratio"] != 0 {
+			t.Fatalf("the guard expects the launch's repeat at minute %d, seen a week ago at a time of day no other day saw: %v", i-launch-week, d.Inputs)
+		}
+	}
+}
+
+// TestWeeklyRiseFromTheBucketStart: a rise that begins inside a 5-minute
+// bucket and peaks late is kept, with WeeklySchedule (fromStart), against
+// the level at the bucket's first tick (×4 here), where each tick's own
+// level, already risen, keeps only ×2; and the expectation multiplies the
+// level at its own bucket's first tick.
+func TestWeeklyRiseFromTheBucketStart(t *testing.T) {
+	const week = 7 * 1440
+	h := 11 * time.Minute
+	m0 := 2*1440 + 1200 // a bucket's first minute, on a Wednesday
+	n := 2*week + m0 + 60
+	load := make([]float64, n)
+	for i := range load {
+		load[i] = 100
+		if d := i % week; d >= m0+2 && d < m0+40 {
+			load[i] = 200
+			if d >= m0+14 && d < m0+20 {
+				load[i] = 400
+			}
+		}
+	}
+	peak := func(from, to time.Time) (float64, bool) {
+		best := 0.0
+		for i := int(from.Sub(t0)/time.Minute) + 1; i <= int(to.Sub(t0)/time.Minute) && i < n; i++ {
+			best = max(best, load[i])
+		}
+		return best, true
+	}
+	for _, c := range []struct {
+		fromStart bool
+		lo, hi    float64
+	}{{false, 1.9, 2.1}, {true, 3.5, 4.1}} {
+		w := newWeekly(h)
+		w.fromStart = c.fromStart
+		for i := 0; i <= 2*week+m0+3; i++ {
+			w.observe(at(i), load[i], h, peak)
+		}
+		r, by := w.rise(at(2*week+m0+3), false)
+		if by != weekSeen || r < c.lo || r > c.hi {
+			t.Fatalf("fromStart %v: the bucket's rise %v (by %d), want %v to %v", c.fromStart, r, by, c.lo, c.hi)
+		}
+		want := load[2*week+m0+3]
+		if c.fromStart {
+			want = load[2*week+m0]
+		}
+		if b := w.base(load[2*week+m0+3]); b != want {
+			t.Fatalf("fromStart %v: the expectation multiplies %v, want %v", c.fromStart, b, want)
+		}
+	}
+}
+
+// TestWeeklyScheduleAgainstChance: the schedule (a rise a week ago and at
+// the same time of day on other remembered days) counts only where so many
+// other days rising at that time of day are unlikely by chance on the
+// tier: with rare rises one other day is enough; with a rise in every
+// tenth bucket one other day, or four, is what chance gives, and it takes
+// seven. The memory is filled directly, two weeks of buckets with the
+// tier's other rises (never at the time of day read) and a rise a week
+// ago; the rising count must match the memory's.
+func TestWeeklyScheduleAgainstChance(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		every  int // a filler rise in every every-th bucket (0: none)
+		others int // other days rising at the time of day read
+		want   int // rise's second result
+	}{
+		{"rare rises, one other day", 200, 1, 1},
+		{"rare rises, no other day", 200, 0, 0},
+		{"a rise every tenth bucket, one other day", 10, 1, 0},
+		{"a rise every tenth bucket, four other days", 10, 4, 0},
+		{"a rise every tenth bucket, seven other days", 10, 7, 1},
+		{"no other rises, one other day", 0, 1, 1},
+	} {
+		w := newWeekly(11 * time.Minute)
+		now := bucketOf(at(2 * 7 * 1440))
+		w.first, w.last, w.init = now-weekSeen*weekBuckets, now-1, true
+		for b := w.first; b <= w.last; b++ {
+			w.set(b, 0)
+			if c.every > 0 && (b-w.first)%int64(c.every) == 0 && (now-b)%dayBuckets != 0 {
+				w.set(b, 3)
+			}
+		}
+		w.set(now-weekBuckets, 5)
+		for k, n := 1, 0; n < c.others; k++ {
+			if k != 7 { // day 7 back is the week ago
+				w.set(now-int64(k)*dayBuckets, 5)
+				n++
+			}
+		}
+		scan := 0
+		for b := w.first; b <= w.last; b++ {
+			if w.get(b) > 0 {
+				scan++
+			}
+		}
+		if w.rising != scan {
+			t.Fatalf("%s: rising %d, the memory holds %d", c.name, w.rising, scan)
+		}
+		r, by := w.rise(at(2*7*1440), true)
+		if by != c.want {
+			t.Fatalf("%s: rise %v by %d, want by %d (p = %.4f)", c.name, r, by, c.want, float64(w.rising)/float64(w.last-w.first+1))
+		}
+		if by == 1 && r != weekRise(5) {
+			t.Fatalf("%s: the schedule expects %v, want %v", c.name, r, weekRise(5))
+		}
 	}
 }

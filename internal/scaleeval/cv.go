@@ -50,6 +50,7 @@ func SuiteGrid(base Options) Grid {
 	o := base
 	o.SkillQuantiles, o.ShortStabilization, o.HoldWorth, o.SeasonalPeaks, o.OutageHold = nil, 5*time.Minute, 0.07, false, 0
 	o.PhasePeaks, o.JumpFallBin, o.WeeklyRises = false, false, false
+	o.WeeklySchedule = false
 	add("no skill, hold-worth=0.07 short=5m", o)
 	if g.Default < 0 {
 		g.Default = len(g.Options)
