@@ -175,15 +175,19 @@ type AppConfig struct {
 	// a week ago alone when the same time of day saw a rise of a level
 	// bin's width on another day of the two weeks remembered too: a
 	// schedule (an event at one clock time on several weekdays) is met
-	// from its second week, where a random launch, at its own minute of
+	// before its third week, where a random launch, at its own minute of
 	// the day, is still not expected again. The other days count only
 	// where that many rising at the time of day is unlikely by chance on
 	// the tier: fewer than one such coincidence a week expected from the
 	// share of its remembered buckets that hold a rise (weekly.rise), so
-	// a tier with many random rises needs more days. It also reads every
-	// rise the guard keeps and expects against the level at the first
-	// tick of the 5-minute bucket rather than at the tick, so a bucket's
-	// ticks that see a rise begin are read against the level before it.
+	// a tier with many random rises needs more days. Every such schedule
+	// is tested (did the bucket it expected keep a rise?), and the guard
+	// acts on one only where the last schedule tested at that time of day
+	// within the memory came: a first coincidence is only tested, and a
+	// schedule that missed is dropped. It also reads every rise the
+	// guard keeps and expects against the level at the first tick of the
+	// 5-minute bucket rather than at the tick, so a bucket's ticks that
+	// see a rise begin are read against the level before it.
 	WeeklySchedule bool
 	// OutageHold, when positive, keeps a tier's replicas while its load
 	// repeats the very same value tick after tick (five of the load's

@@ -68,7 +68,7 @@ func (tr *tier) floorText(e evaluation, unit string) string {
 	case "week":
 		seen := fmt.Sprintf("in each of the last %d weeks", weekSeen)
 		if e.weekBy == 1 {
-			seen = "a week ago, and at this time of day on another remembered day (a schedule)"
+			seen = "a week ago, and at this time of day on another remembered day (a schedule, which came when last tested here)"
 		}
 		level := "recent level"
 		if tr.wk != nil && tr.wk.fromStart {

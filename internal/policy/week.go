@@ -49,7 +49,20 @@ type weekly struct {
 	// 0): the tier's own rate of rises, for the schedule's test against
 	// chance.
 	rising int
+	// vers holds, in 2 bits a slot beside the codes, the verdict on a
+	// schedule tested at the slot's bucket: verCame, verMissed or 0
+	// (none tested); tests lists the buckets whose schedule is being
+	// tested and whose rises have not all resolved yet.
+	vers  []byte
+	tests []int64
 }
+
+// A schedule's verdicts (weekly.vers): its rise came (the bucket's code
+// over 0) or did not.
+const (
+	verCame   = 1
+	verMissed = 2
+)
 
 type weekObs struct {
 	t     time.Time
@@ -61,8 +74,9 @@ type weekObs struct {
 // the buckets of ticks a lead window back, so the ring holds that many
 // buckets more.
 func newWeekly(h time.Duration) *weekly {
-	n := weekSeen*weekBuckets + int(h/(weekBucket*time.Minute)) + 2
-	return &weekly{codes: make([]byte, (n+1)/2)}
+	lag := int(h/(weekBucket*time.Minute)) + 2
+	n := weekSeen*weekBuckets + lag
+	return &weekly{codes: make([]byte, (n+1)/2), vers: make([]byte, (n+1+3)/4), tests: make([]int64, 0, lag+2)}
 }
 
 func (w *weekly) slots() int64 { return int64(2 * len(w.codes)) }
@@ -82,6 +96,17 @@ func (w *weekly) set(b int64, c byte) {
 	s := ((b % w.slots()) + w.slots()) % w.slots()
 	sh := 4 * (s % 2)
 	w.codes[s/2] = w.codes[s/2]&^(0xf<<sh) | c<<sh
+}
+
+func (w *weekly) ver(b int64) byte {
+	s := ((b % w.slots()) + w.slots()) % w.slots()
+	return (w.vers[s/4] >> (2 * (s % 4))) & 3
+}
+
+func (w *weekly) setVer(b int64, v byte) {
+	s := ((b % w.slots()) + w.slots()) % w.slots()
+	sh := 2 * (s % 4)
+	w.vers[s/4] = w.vers[s/4]&^(3<<sh) | v<<sh
 }
 
 func weekCode(r float64) byte {
@@ -123,11 +148,14 @@ func (w *weekly) observe(t time.Time, level float64, h time.Duration, peak func(
 		if !w.init || b-w.last >= w.slots() {
 			w.first, w.last, w.init = b, b-1, true
 			clear(w.codes)
+			clear(w.vers)
 			w.rising = 0
 		}
 		for ; w.last < b; w.last++ {
 			w.set(w.last+1, 0)
+			w.setVer(w.last+1, 0)
 		}
+		w.verify(b)
 		if c := weekCode(pk / p.level); c > w.get(b) {
 			w.set(b, c)
 		}
@@ -161,9 +189,12 @@ func (w *weekly) held(b int64) bool {
 // weeks ago, and ok when both came to a level bin's width or more. With
 // schedule, a rise a week ago is also expected when the same time of day
 // saw one on another remembered day (the larger of those days' rises,
-// capped by the week-ago one): a schedule, met from its second week,
-// where the other days rising at that time of day are more than the
-// tier's rises explain by chance (unlikelyByChance).
+// capped by the week-ago one): a schedule, where the other days rising at
+// that time of day are more than the tier's rises explain by chance
+// (coincidence). Every such schedule is tested (test, verify), and it is
+// expected only where the last one tested at this time of day within the
+// memory came (verified): a first coincidence is tested without being
+// acted on, and a schedule that missed is dropped.
 //
 // The second result says which: weekSeen for the weeks, 1 for a schedule,
 // 0 for none.
@@ -183,6 +214,24 @@ func (w *weekly) rise(t time.Time, schedule bool) (float64, int) {
 	if !schedule {
 		return 0, 0
 	}
+	r, ok := w.coincidence(b, c)
+	if !ok {
+		return 0, 0
+	}
+	w.test(b)
+	if !w.verified(b) {
+		return 0, 0
+	}
+	return r, 1
+}
+
+// coincidence is the schedule's condition at bucket b, whose week-ago
+// bucket kept code c > 0: the same time of day saw a rise on other
+// remembered days, more of them than the tier's rises explain by chance
+// (unlikelyByChance). It returns the rise to expect, the smaller of the
+// week-ago one and the largest other day's.
+func (w *weekly) coincidence(b int64, c byte) (float64, bool) {
+	week := b - weekBuckets
 	other, days, seen := byte(0), 0, 0
 	for k := int64(1); k < weekSeen*weekBuckets/dayBuckets; k++ {
 		if at := b - k*dayBuckets; at != week && w.held(at) {
@@ -193,9 +242,53 @@ func (w *weekly) rise(t time.Time, schedule bool) (float64, int) {
 		}
 	}
 	if other == 0 || !w.unlikelyByChance(days, seen) {
-		return 0, 0
+		return 0, false
 	}
-	return weekRise(min(c, other)), 1
+	return weekRise(min(c, other)), true
+}
+
+// verify gives its verdict on each schedule tested at a bucket before b,
+// whose ticks have all resolved once a tick of b has: it came when the
+// bucket kept a rise (a code over 0, the test every rise the guard keeps
+// passes), else it missed. A bucket the memory no longer holds gets none.
+func (w *weekly) verify(b int64) {
+	done := 0
+	for _, f := range w.tests {
+		if f >= b {
+			break
+		}
+		done++
+		if w.held(f) {
+			v := byte(verMissed)
+			if w.get(f) > 0 {
+				v = verCame
+			}
+			w.setVer(f, v)
+		}
+	}
+	w.tests = append(w.tests[:0], w.tests[done:]...)
+}
+
+// test notes that a schedule is expected at bucket b, for verify.
+func (w *weekly) test(b int64) {
+	if n := len(w.tests); n == 0 || w.tests[n-1] < b {
+		w.tests = append(w.tests, b)
+	}
+}
+
+// verified reports whether the schedule at b's time of day came the last
+// time one was tested there: the nearest remembered day (of the two weeks
+// before b) with a verdict at that time of day has verCame. With none a
+// schedule is not yet trusted.
+func (w *weekly) verified(b int64) bool {
+	for k := int64(1); k < weekSeen*weekBuckets/dayBuckets; k++ {
+		if at := b - k*dayBuckets; w.held(at) {
+			if v := w.ver(at); v != 0 {
+				return v == verCame
+			}
+		}
+	}
+	return false
 }
 
 // unlikelyByChance reports whether seen of days other days rising at one

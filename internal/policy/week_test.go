@@ -151,27 +151,36 @@ func TestWeeklyGuardLeavesADailyRise(t *testing.T) {
 
 // TestWeeklyGuardIsCausal: a 10-minute tier with the weekly guard, over
 // weekly matches: scrambling the load after a minute just before a match
-// the guard expects leaves every decision up to that minute as it was and
-// changes later ones, so the guard reads only past weeks and days. Two
-// cases: a Wednesday match in the third week, expected from the two weeks
-// before, and, with WeeklySchedule, a Wednesday match in the second week,
-// expected from the first week's Wednesday and Saturday (a schedule).
+// leaves every decision up to that minute as it was and changes later
+// ones, so the guard reads only past weeks and days, and its verdicts on
+// schedules only rises already resolved. Three cases: a Wednesday match in
+// the third week, expected from the two weeks before; with WeeklySchedule,
+// the second Saturday's match, expected from the first week's Saturday and
+// both Wednesdays (a schedule) because the schedule tested at the second
+// Wednesday came; and the same with no second Wednesday's match, where the
+// schedule tested there missed and the Saturday is not expected.
 func TestWeeklyGuardIsCausal(t *testing.T) {
 	const week = 7 * 1440
 	for _, c := range []struct {
 		name     string
 		schedule bool
 		days     []int // the days of a week with a match at 20:00
+		skip     int   // a match left out (its first minute; 0: none)
 		at       int   // the match before which the future is scrambled
+		expect   bool  // the guard expects the match at the scrambled minute
 	}{
-		{"two weeks", false, []int{2}, 2*week + 2*1440 + 1200},
-		{"schedule", true, []int{2, 5}, week + 2*1440 + 1200},
+		{"two weeks", false, []int{2}, 0, 2*week + 2*1440 + 1200, true},
+		{"schedule that came", true, []int{2, 5}, 0, week + 5*1440 + 1200, true},
+		{"schedule that missed", true, []int{2, 5}, week + 2*1440 + 1200, week + 5*1440 + 1200, false},
 	} {
 		rng := rand.New(rand.NewPCG(148, 148))
 		n := c.at + 120
 		load := normalLoad(rng, n, 100, 3)
 		for w := 0; w*week < n; w++ {
 			for _, d := range c.days {
+				if w*week+d*1440+1200 == c.skip {
+					continue
+				}
 				for i := w*week + d*1440 + 1200; i < w*week+d*1440+1230 && i < n; i++ {
 					load[i] *= 3
 				}
@@ -195,8 +204,8 @@ func TestWeeklyGuardIsCausal(t *testing.T) {
 		if reflect.DeepEqual(full[k+1:], other[k+1:]) {
 			t.Fatalf("%s: scrambling after minute %d changed nothing later: the test scrambles nothing", c.name, k)
 		}
-		if full[k].Inputs["weekly_ratio"] < 2 {
-			t.Fatalf("%s: the guard does not expect the match at minute %d (inputs %v): the test does not reach it", c.name, k, full[k].Inputs)
+		if got := full[k].Inputs["weekly_ratio"] >= 2; got != c.expect {
+			t.Fatalf("%s: the guard expects the match at minute %d: %v, want %v (inputs %v): the test does not reach the case", c.name, k, got, c.expect, full[k].Inputs)
 		}
 	}
 }
@@ -204,52 +213,85 @@ func TestWeeklyGuardIsCausal(t *testing.T) {
 // TestWeeklyScheduleMeetsTheSecondWeek: a 10-minute tier on a flat load
 // with a match to three times it at 20:00 on Wednesday and Saturday of
 // each week, and a launch at 11:00 on the first Thursday and again a week
-// later. With WeeklySchedule the guard meets the second week's matches
-// from one past week, since their time of day saw the rise on another day
-// too (a schedule); the launch's repeat, at a time of day seen on no other
-// day, is not expected. Without it the guard waits for a third week.
+// later. With WeeklySchedule the second Wednesday's match, a week after the
+// first and at the first Saturday's time of day, is a schedule tested but
+// not acted on (none tested there has come yet); it comes, so the guard
+// meets the second Saturday's match from one past week. The launch's
+// repeat, at a time of day seen on no other day, is not expected. Without
+// WeeklySchedule the guard waits for a third week. With the second
+// Wednesday's match left out (TestWeeklyScheduleMustVerify) the Saturday
+// is not expected.
 func TestWeeklyScheduleMeetsTheSecondWeek(t *testing.T) {
 	const week = 7 * 1440
-	rng := rand.New(rand.NewPCG(149, 149))
-	n := 2 * week
-	load := normalLoad(rng, n, 100, 3)
-	surge := func(from int) {
-		for i := from; i < from+30; i++ {
-			load[i] *= 3
-		}
-	}
 	matches := []int{2*1440 + 1200, 5*1440 + 1200, 9*1440 + 1200, 12*1440 + 1200}
-	for _, m := range matches {
-		surge(m)
-	}
 	launch := 3*1440 + 660
-	surge(launch)
-	surge(launch + week)
-	run := func(on bool) []Decision {
-		c := webOnly(15 * time.Minute)
-		c.Tiers[0].LeadTime = 10 * time.Minute
-		c.SkillQuantiles, c.WeeklyRises, c.WeeklySchedule = nil, true, on
-		return loop(mustApp(t, c), load, nil, nil)
-	}
+	on, off := scheduleRun(t, matches, launch, true), scheduleRun(t, matches, launch, false)
 	need := int(math.Ceil(300 / 10.0)) // capacity 10 per replica
-	on, off := run(true), run(false)
-	for _, m := range matches[2:] {
-		if d := on[m-3]; d.To < need-2 || d.Inputs["weekly_ratio"] < 2 {
-			t.Fatalf("with the schedule: wants %d three minutes before the second week's match at minute %d (needs about %d), inputs %v", d.To, m, need, d.Inputs)
-		}
-		upsSay(t, on[m-16:m-2], "a week ago, and at this time of day on another remembered day")
-		if d := off[m-3]; d.To >= need-2 || d.Inputs["weekly_ratio"] != 0 {
-			t.Fatalf("without the schedule the guard already wants %d before the second week's match: the test shows nothing (%v)", d.To, d.Inputs)
-		}
+	m := matches[3]
+	if d := on[m-3]; d.To < need-2 || d.Inputs["weekly_ratio"] < 2 {
+		t.Fatalf("with the schedule: wants %d three minutes before the second Saturday's match (needs about %d), inputs %v", d.To, need, d.Inputs)
 	}
-	if d := on[matches[1]-3]; d.Inputs["weekly_ratio"] != 0 {
-		t.Fatalf("the guard expects the first Saturday's match with no week remembered: %v", d.Inputs)
+	upsSay(t, on[m-16:m-2], "a week ago, and at this time of day on another remembered day (a schedule, which came when last tested here)")
+	if d := off[m-3]; d.To >= need-2 || d.Inputs["weekly_ratio"] != 0 {
+		t.Fatalf("without the schedule the guard already wants %d before the second Saturday's match: the test shows nothing (%v)", d.To, d.Inputs)
+	}
+	for _, m := range matches[:3] {
+		for i := m - 15; i <= m; i++ {
+			if d := on[i]; d.Inputs["weekly_ratio"] != 0 {
+				t.Fatalf("the guard expects the match at minute %d with no schedule at its time of day yet come true: %v", m, d.Inputs)
+			}
+		}
 	}
 	for i := launch + week - 12; i <= launch+week; i++ {
 		if d := on[i]; d.Inputs["weekly_ratio"] != 0 {
 			t.Fatalf("the guard expects the launch's repeat at minute %d, seen a week ago at a time of day no other day saw: %v", i-launch-week, d.Inputs)
 		}
 	}
+}
+
+// TestWeeklyScheduleMustVerify: as TestWeeklyScheduleMeetsTheSecondWeek,
+// but the second Wednesday has no match: the schedule expected there (the
+// first Wednesday a week ago, the first Saturday at the same time of day)
+// did not come, so the guard does not expect the second Saturday's match,
+// though a week ago and another day rose at its time of day; with the
+// Wednesday's match it does. Without the verdicts (the fifty-ninth round's
+// C3) it would expect it either way.
+func TestWeeklyScheduleMustVerify(t *testing.T) {
+	matches := []int{2*1440 + 1200, 5*1440 + 1200, 12*1440 + 1200}
+	on := scheduleRun(t, matches, 3*1440+660, true)
+	m := matches[2]
+	for i := m - 15; i <= m; i++ {
+		if d := on[i]; d.Inputs["weekly_ratio"] != 0 {
+			t.Fatalf("the guard expects the second Saturday's match at minute %d after the schedule tested on Wednesday missed: %v", i-m, on[i].Inputs)
+		}
+	}
+	with := scheduleRun(t, append([]int{9*1440 + 1200}, matches...), 3*1440+660, true)
+	if d := with[m-3]; d.Inputs["weekly_ratio"] < 2 {
+		t.Fatalf("with the second Wednesday's match the guard does not expect the Saturday's: the test shows nothing (%v)", d.Inputs)
+	}
+}
+
+// scheduleRun runs a 10-minute tier over two weeks of a flat load with a
+// surge to three times it at each of matches and at launch and a week
+// later, with WeeklySchedule on or off.
+func scheduleRun(t *testing.T, matches []int, launch int, on bool) []Decision {
+	const week = 7 * 1440
+	rng := rand.New(rand.NewPCG(149, 149))
+	load := normalLoad(rng, 2*week, 100, 3)
+	surge := func(from int) {
+		for i := from; i < from+30; i++ {
+			load[i] *= 3
+		}
+	}
+	for _, m := range matches {
+		surge(m)
+	}
+	surge(launch)
+	surge(launch + week)
+	c := webOnly(15 * time.Minute)
+	c.Tiers[0].LeadTime = 10 * time.Minute
+	c.SkillQuantiles, c.WeeklyRises, c.WeeklySchedule = nil, true, on
+	return loop(mustApp(t, c), load, nil, nil)
 }
 
 // TestWeeklyRiseFromTheBucketStart: a rise that begins inside a 5-minute
@@ -302,8 +344,9 @@ func TestWeeklyRiseFromTheBucketStart(t *testing.T) {
 	}
 }
 
-// TestWeeklyScheduleAgainstChance: the schedule (a rise a week ago and at
-// the same time of day on other remembered days) counts only where so many
+// TestWeeklyScheduleAgainstChance: the schedule's condition (coincidence: a
+// rise a week ago and at the same time of day on other remembered days)
+// holds only where so many
 // other days rising at that time of day are unlikely by chance on the
 // tier: with rare rises one other day is enough; with a rise in every
 // tenth bucket one other day, or four, is what chance gives, and it takes
@@ -313,16 +356,16 @@ func TestWeeklyRiseFromTheBucketStart(t *testing.T) {
 func TestWeeklyScheduleAgainstChance(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		every  int // a filler rise in every every-th bucket (0: none)
-		others int // other days rising at the time of day read
-		want   int // rise's second result
+		every  int  // a filler rise in every every-th bucket (0: none)
+		others int  // other days rising at the time of day read
+		want   bool // a schedule (coincidence)
 	}{
-		{"rare rises, one other day", 200, 1, 1},
-		{"rare rises, no other day", 200, 0, 0},
-		{"a rise every tenth bucket, one other day", 10, 1, 0},
-		{"a rise every tenth bucket, four other days", 10, 4, 0},
-		{"a rise every tenth bucket, seven other days", 10, 7, 1},
-		{"no other rises, one other day", 0, 1, 1},
+		{"rare rises, one other day", 200, 1, true},
+		{"rare rises, no other day", 200, 0, false},
+		{"a rise every tenth bucket, one other day", 10, 1, false},
+		{"a rise every tenth bucket, four other days", 10, 4, false},
+		{"a rise every tenth bucket, seven other days", 10, 7, true},
+		{"no other rises, one other day", 0, 1, true},
 	} {
 		w := newWeekly(11 * time.Minute)
 		now := bucketOf(at(2 * 7 * 1440))
@@ -349,12 +392,79 @@ func TestWeeklyScheduleAgainstChance(t *testing.T) {
 		if w.rising != scan {
 			t.Fatalf("%s: rising %d, the memory holds %d", c.name, w.rising, scan)
 		}
-		r, by := w.rise(at(2*7*1440), true)
-		if by != c.want {
-			t.Fatalf("%s: rise %v by %d, want by %d (p = %.4f)", c.name, r, by, c.want, float64(w.rising)/float64(w.last-w.first+1))
+		r, ok := w.coincidence(now, 5)
+		if ok != c.want {
+			t.Fatalf("%s: rise %v, a schedule %v, want %v (p = %.4f)", c.name, r, ok, c.want, float64(w.rising)/float64(w.last-w.first+1))
 		}
-		if by == 1 && r != weekRise(5) {
+		if ok && r != weekRise(5) {
 			t.Fatalf("%s: the schedule expects %v, want %v", c.name, r, weekRise(5))
 		}
+	}
+}
+
+// TestWeeklyScheduleVerdicts: with the schedule's condition met at a
+// bucket (rare rises; a rise a week ago and on another day at its time of
+// day), rise tests it and expects it only where the nearest remembered day
+// with a verdict at that time of day says it came; verify gives a tested
+// bucket's verdict from its code once a later bucket's tick resolves, and
+// a verdict ages out with its bucket.
+func TestWeeklyScheduleVerdicts(t *testing.T) {
+	fill := func() (*weekly, int64) {
+		w := newWeekly(11 * time.Minute)
+		now := bucketOf(at(2 * 7 * 1440))
+		w.first, w.last, w.init = now-weekSeen*weekBuckets, now-1, true
+		for b := w.first; b <= w.last; b++ {
+			w.set(b, 0)
+			w.setVer(b, 0)
+		}
+		w.set(now-weekBuckets, 5)
+		w.set(now-3*dayBuckets, 5)
+		return w, now
+	}
+	for _, c := range []struct {
+		name string
+		vers map[int64]byte // days back → the verdict at the time of day
+		want int            // rise's second result
+	}{
+		{"none tested", nil, 0},
+		{"came three days ago", map[int64]byte{3: verCame}, 1},
+		{"missed a day ago, came three days ago", map[int64]byte{1: verMissed, 3: verCame}, 0},
+		{"came a day ago, missed three days ago", map[int64]byte{1: verCame, 3: verMissed}, 1},
+		{"missed twelve days ago", map[int64]byte{12: verMissed}, 0},
+	} {
+		w, now := fill()
+		for k, v := range c.vers {
+			w.setVer(now-k*dayBuckets, v)
+		}
+		r, by := w.rise(at(2*7*1440), true)
+		if by != c.want || (by == 1 && r != weekRise(5)) {
+			t.Fatalf("%s: rise %v by %d, want by %d", c.name, r, by, c.want)
+		}
+		if len(w.tests) != 1 || w.tests[0] != now {
+			t.Fatalf("%s: the schedule at the bucket is not tested: %v", c.name, w.tests)
+		}
+	}
+	// verify: a tested bucket that kept a rise came, one that did not
+	// missed; a bucket not yet resolved waits; the ring's reuse of a slot
+	// clears its verdict.
+	w, now := fill()
+	w.test(now - 2)
+	w.test(now - 1)
+	w.test(now)
+	w.set(now-2, 4)
+	w.verify(now)
+	if v1, v2 := w.ver(now-2), w.ver(now-1); v1 != verCame || v2 != verMissed {
+		t.Fatalf("verdicts %d and %d, want came (%d) and missed (%d)", v1, v2, verCame, verMissed)
+	}
+	if len(w.tests) != 1 || w.tests[0] != now {
+		t.Fatalf("tests left %v, want only the unresolved bucket %d", w.tests, now)
+	}
+	peak := func(from, to time.Time) (float64, bool) { return 100, true }
+	old := now - 2
+	for i := 0; w.last < old+w.slots(); i++ {
+		w.observe(at(2*7*1440+5*i), 100, 11*time.Minute, peak)
+	}
+	if w.held(old) || w.ver(old+w.slots()) != 0 {
+		t.Fatalf("the slot of bucket %d reused with verdict %d", old, w.ver(old+w.slots()))
 	}
 }

@@ -117,7 +117,7 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 	})
 	fs.BoolVar(&opt.PhasePeaks, "phase", opt.PhasePeaks, "hour-phase guard: expect again a rise seen at this minute of the hour in at least 8 of the last 24 hours (needs --seasonal)")
 	fs.BoolVar(&opt.WeeklyRises, "weekly", opt.WeeklyRises, "weekly guard on a tier with a lead longer than 3 minutes: expect again a rise of a level bin's width seen at this time of the week in each of the last two weeks")
-	fs.BoolVar(&opt.WeeklySchedule, "weekly-schedule", opt.WeeklySchedule, "weekly guard: also expect a rise seen a week ago when another remembered day saw one at this time of day, and read rises against the level at the start of their 5-minute bucket")
+	fs.BoolVar(&opt.WeeklySchedule, "weekly-schedule", opt.WeeklySchedule, "weekly guard: also expect a rise seen a week ago when another remembered day saw one at this time of day (more days than chance explains, and only where the last such schedule tested at that time of day came), and read rises against the level at the start of their 5-minute bucket")
 	fs.DurationVar(&opt.OutageHold, "outage-hold", opt.OutageHold, "keep the replicas while the load repeats the same value (a flat line: an outage), for at most this long (0: off)")
 	fs.DurationVar(&opt.RampLead, "ramp-lead", opt.RampLead, "ramp guard: carry a rise on over the lead window but no further than this past the tick (0: the whole window)")
 	fs.BoolVar(&opt.UpstreamSurges, "upstream-surges", opt.UpstreamSurges, "tiers behind the front carry on their upstream's ramp too, scaled by the learned ratio of the loads")
