@@ -193,7 +193,20 @@
 //     bucket more ahead (what the bucket's code covers): a daily sale
 //     recurs weekly too, and is the seasonal guard's
 //     (TestWeeklyGuardLeavesADailyRise; the fifty-sixth and fifty-seventh
-//     rounds of internal/scaleeval's EXPERIMENTS.md);
+//     rounds of internal/scaleeval's EXPERIMENTS.md). With WeeklySchedule
+//     it also expects a rise seen a week ago alone where the same time of
+//     day rose on other remembered days, more of them than the tier's own
+//     share of rising buckets explains by chance (fewer than one such
+//     coincidence a week expected; TestWeeklyScheduleAgainstChance), and
+//     acts on such a schedule only where the last one tested at that time
+//     of day within the memory came (its bucket kept a rise of ×2): a
+//     first coincidence is tested without being acted on and a schedule
+//     that missed is dropped, 2 bits a bucket beside the codes
+//     (TestWeeklyScheduleMeetsTheSecondWeek, TestWeeklyScheduleMustVerify,
+//     TestWeeklyScheduleVerdicts); every rise it keeps and expects is then
+//     read against the level at its 5-minute bucket's first tick (the
+//     fifty-eighth to sixtieth rounds: surges-s1's database no longer loses
+//     cross-validated);
 //   - the outage hold (OutageHold): while the load repeats the very same
 //     value for five of its samples (five ticks, or five buckets of a load
 //     counted in buckets and held for their ticks) at next to nothing for
@@ -225,15 +238,18 @@
 // last CalibrationWindow of ratios as 16-bit log codes (about 7 bytes a
 // ratio), the seasonal guard two days of minute peaks as 16-bit log codes
 // too (about 6 KB), the weekly guard two weeks of 5-minute buckets as
-// 4-bit codes on a long-lead tier (about 2 KB), and the skill selector a
+// 4-bit codes on a long-lead tier (about 2 KB, and 1 KB of the weekly
+// schedule's 2-bit verdicts), and the skill selector a
 // few numbers per shadow plus its last stabilisation window of wants and
 // lead time of decisions, so a tier that has seen a week of one-minute
-// ticks holds about 44 KB (TestMemoryPerTier: 44,196 bytes; 43,188 before
+// ticks holds about 44 KB (TestMemoryPerTier: 44,579 bytes; 44,196 before
+// the weekly schedule of the fifty-eighth to sixtieth rounds, 43,188 before
 // the weekly guard, 42,175 before the days won of the forty-first round
 // and the scratch that keeps placing a candidate on the curve from
 // allocating, 40,103 before a long-lead tier had its no-hold candidates
-// and finer HPA curve; budget 64 KB; the decider service 62,869 B a tier
-// in internal/membudget's TestBudget, 62,303 before the weekly guard).
+// and finer HPA curve; budget 64 KB; the decider service 63,253 B a tier
+// in internal/membudget's TestBudget, 62,869 before the weekly schedule,
+// 62,303 before the weekly guard).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them
