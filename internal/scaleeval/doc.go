@@ -500,12 +500,13 @@
 // forty-eighth's), 139–142 and the shop's 135–140, phased and not (the
 // fifty-second's), 143–146 and the shop's 141–146, phased and not (the
 // fifty-fourth's), 147–150 and the shop's 147–152, phased and not (the
-// fifty-seventh's); seen after a
+// fifty-seventh's), 151–154 and the shop's 153–156, phased and not (the
+// sixtieth's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
 // 93–100 and 111–130, shop 87–90 and 105–124. Unused: synthetic 87–90
-// for the families not named above, 151 and above, the shop's 153 and
+// for the families not named above, 155 and above, the shop's 157 and
 // above, daily-sales 47–106 and 111 and above.
 //
 // Unseen seeds, run once with the shipped policy (a check, not a round;
