@@ -189,9 +189,15 @@ func publish(t *testing.T, b *bus.Bus, batches [][]bus.Out) {
 	}
 }
 
+// compared are the outputs a faulted run must share with the fault-free one:
+// each stage rebuilds what it takes over from the whole recorded history,
+// so every anomaly message, forecast and decision is the same, and a
+// difference names the first stage whose hand-over changed its outputs.
+var compared = []proto.Kind{proto.KindAnomaly, proto.KindForecast, proto.KindDecision}
+
 // faultFree runs the load through one member of each service on a single
-// server and returns the decisions.
-func faultFree(t *testing.T, load [][]bus.Out) map[string][]byte {
+// server and returns its outputs of each compared kind, by id.
+func faultFree(t *testing.T, load [][]bus.Out) map[proto.Kind]map[string][]byte {
 	url := natstest.RunJetStream(t)
 	admin := natstest.Connect(t, url, "provision", zerolog.Nop(), true)
 	for _, svc := range services {
@@ -199,7 +205,58 @@ func faultFree(t *testing.T, load [][]bus.Out) map[string][]byte {
 	}
 	publish(t, admin, load)
 	settled(t, admin, 2*time.Minute)
-	return outputs(t, admin, proto.KindDecision)
+	out := map[proto.Kind]map[string][]byte{}
+	for _, k := range compared {
+		out[k] = outputs(t, admin, k)
+	}
+	return out
+}
+
+// differ lists, sorted, the ids of want missing from got or stored
+// differently there, and those of got that want lacks.
+func differ(want, got map[string][]byte) []string {
+	var diff []string
+	for id, w := range want {
+		if g, ok := got[id]; !ok {
+			diff = append(diff, id+" missing")
+		} else if !bytes.Equal(g, w) {
+			diff = append(diff, id+" differs")
+		}
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			diff = append(diff, id+" not in the fault-free run")
+		}
+	}
+	sort.Strings(diff)
+	return diff
+}
+
+// firstReasons returns the reasons of the earliest decision stored
+// differently in the two runs, for the failure message.
+func firstReasons(t *testing.T, want, got map[string][]byte) string {
+	var first *proto.Decision
+	var other proto.Decision
+	for id, w := range want {
+		g, ok := got[id]
+		if !ok || bytes.Equal(g, w) {
+			continue
+		}
+		var dw, dg proto.Decision
+		if err := proto.Decode(w, &dw); err != nil {
+			t.Fatal(err)
+		}
+		if err := proto.Decode(g, &dg); err != nil {
+			t.Fatal(err)
+		}
+		if first == nil || dw.TS < first.TS {
+			first, other = &dw, dg
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	return fmt.Sprintf("earliest, %s: fault-free %d→%d %q; faulted %d→%d %q", first.ID, first.From, first.To, first.Reason, other.From, other.To, other.Reason)
 }
 
 // TestClusterSurvivesNodeAndMemberKills is the fault test of issue 11: a
@@ -212,7 +269,7 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 	}
 	load := ticks(42)
 	want := faultFree(t, load)
-	if len(want) == 0 {
+	if len(want[proto.KindDecision]) == 0 {
 		t.Fatal("the fault-free run made no decisions")
 	}
 
@@ -261,28 +318,23 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 	t.Logf("killed %s and one member of each service; the rest of the load was handled %v later", victim.Name(), time.Since(killed).Round(100*time.Millisecond))
 
 	ticks := len(outputs(t, admin, proto.KindMetrics))
-	anomalies := outputs(t, admin, proto.KindAnomaly)
-	got := outputs(t, admin, proto.KindDecision)
-	t.Logf("%d ticks, %d anomaly messages, %d decisions (fault-free run: %d)", ticks, len(anomalies), len(got), len(want))
-	if len(anomalies) != ticks {
-		t.Errorf("%d anomaly messages for %d ticks", len(anomalies), ticks)
+	got := map[proto.Kind]map[string][]byte{}
+	for _, k := range compared {
+		got[k] = outputs(t, admin, k)
 	}
-	var diff []string
-	for id, w := range want {
-		if g, ok := got[id]; !ok {
-			diff = append(diff, id+" missing")
-		} else if !bytes.Equal(g, w) {
-			diff = append(diff, id+" differs")
+	t.Logf("%d ticks, %d anomaly messages, %d forecasts, %d decisions (fault-free run: %d, %d, %d)", ticks,
+		len(got[proto.KindAnomaly]), len(got[proto.KindForecast]), len(got[proto.KindDecision]),
+		len(want[proto.KindAnomaly]), len(want[proto.KindForecast]), len(want[proto.KindDecision]))
+	if n := len(got[proto.KindAnomaly]); n != ticks {
+		t.Errorf("%d anomaly messages for %d ticks", n, ticks)
+	}
+	for _, k := range compared {
+		if diff := differ(want[k], got[k]); len(diff) > 0 {
+			t.Errorf("%d %s messages differ from the fault-free run, e.g. %v", len(diff), k, diff[:min(len(diff), 10)])
 		}
 	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			diff = append(diff, id+" not in the fault-free run")
-		}
-	}
-	sort.Strings(diff)
-	if len(diff) > 0 {
-		t.Fatalf("%d decisions differ from the fault-free run, e.g. %v", len(diff), diff[:min(len(diff), 10)])
+	if r := firstReasons(t, want[proto.KindDecision], got[proto.KindDecision]); r != "" {
+		t.Errorf("decisions differ; %s", r)
 	}
 }
 
