@@ -6,7 +6,8 @@
 #   HEADROOM_KUBE_CACHE  cache directory (default $HOME/.cache/headroom/kube);
 #                        binaries go to $HEADROOM_KUBE_CACHE/bin.
 #
-# The first run compiles k8s.io/kubernetes (roughly 15 minutes on 2 cores);
+# The first run compiles k8s.io/kubernetes (17 minutes on 2 cores alone;
+# about 24 beside vet and staticcheck in .ci/run, which shares the cores);
 # later runs only check that the binaries exist. The three Kubernetes commands
 # are built by one `go build`, so they share one compile of their common
 # packages and link in parallel; kwok, from its own module, is downloaded and
