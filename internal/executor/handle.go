@@ -95,6 +95,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	if prev == nil {
 		if err := s.room(ctx, &d); err != nil {
+			if bus.IsPermanent(err) {
+				s.held.release(k)
+			}
 			return nil, err
 		}
 	}

@@ -109,6 +109,18 @@ func (h *held) forget(p int) []limits.Key {
 	return out
 }
 
+// release drops k and frees its place under the limits: a tier refused
+// after its admission (the bucket has no room for its state) holds no
+// place while it is refused.
+func (h *held) release(k limits.Key) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.states[k]; ok {
+		delete(h.states, k)
+		h.admit.Forget(k.App, k.Tier)
+	}
+}
+
 // len returns how many tiers are held.
 func (h *held) len() int {
 	h.mu.Lock()

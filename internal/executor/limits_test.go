@@ -50,11 +50,17 @@ func TestSeriesLimitRefusesNewTiers(t *testing.T) {
 // TestFullBucketRefusesNewTiers: when the replica bucket has no room for
 // one more state, a decision for a tier without one is dead-lettered unacted
 // (no driver call, no scaling event), naming the flag to raise, and counted;
-// a tier with a state goes on being acted on, replacing its own key.
+// a tier with a state goes on being acted on, replacing its own key. The
+// refused tier holds no place under the series limits: once the bucket has
+// room again, another new tier takes the app's last place.
 func TestFullBucketRefusesNewTiers(t *testing.T) {
+	file, err := config.Parse("limits.yaml", []byte("limits: {max_series_per_app: 2}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := newHarness(t)
 	reg := prometheus.NewRegistry()
-	h.startWith(executor.DefaultConfig(), nil, reg)
+	h.startWith(executor.DefaultConfig(), file, reg)
 	first := decision("shop", 1, 2, 3)
 	h.publish(first)
 	h.waitState(first)
@@ -64,7 +70,6 @@ func TestFullBucketRefusesNewTiers(t *testing.T) {
 	if err := small.EnsureStreams(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	var err error
 	for i := 0; err == nil; i++ {
 		if i > 100 {
 			t.Fatal("a 16 KiB bucket took 100 values of 500 bytes")
@@ -96,5 +101,19 @@ func TestFullBucketRefusesNewTiers(t *testing.T) {
 		if want := map[bool]float64{true: 1}[why == "bucket full"]; n != want {
 			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", why, n, want)
 		}
+	}
+
+	// Room again (provisioned with the default cap): shop.db takes the
+	// app's second place, which the refused shop.cache did not keep.
+	if err := h.connect("provision-again").EnsureStreams(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	db := tierDecision("shop", "db", t0.Add(4*time.Minute), 2, 3)
+	h.publish(db)
+	if st := h.waitState(db); st.Desired != 3 {
+		t.Fatalf("db state %+v, want 3 desired", st)
+	}
+	if dl := h.deadLetters(1); len(dl) != 1 {
+		t.Errorf("dead letters after shop.db: %q, want only shop.cache's", dl)
 	}
 }
