@@ -154,8 +154,8 @@ func (c Config) Validate() error {
 	if c.Streams.Duplicates <= 0 {
 		errs = append(errs, errors.New("stream.dedupe-window must be positive"))
 	}
-	if c.Streams.ReplicaMaxBytes < 2*ReplicaEntryMax {
-		errs = append(errs, fmt.Errorf("stream.replica-max-bytes=%d: want at least %d (room for one key)", c.Streams.ReplicaMaxBytes, 2*ReplicaEntryMax))
+	if c.Streams.ReplicaMaxBytes < replicaCap(1) {
+		errs = append(errs, fmt.Errorf("stream.replica-max-bytes=%d: want at least %d (room for one key)", c.Streams.ReplicaMaxBytes, replicaCap(1)))
 	}
 	return errors.Join(errs...)
 }

@@ -68,13 +68,10 @@ func full(err error) bool {
 
 // Room returns nil when the bucket can take one more key, and otherwise an
 // error wrapping ErrBucketFull with what it holds. A new key is admitted
-// only while every key, the new one included, could grow to
-// ReplicaEntryMax with one more entry's room to spare: a stream checks a
-// put against its cap without counting the value the put replaces (a
-// clustered stream always, a single server when the new value is larger),
-// so a held tier's next state must fit on top of everything stored. Room
-// reads the bucket's stream state, so it is a check, not a reservation: a
-// put by another member meanwhile may still fill it.
+// only while every key, the new one included, could still grow to
+// ReplicaEntryMax (replicaCap), so a held tier's next state always fits.
+// Room reads the bucket's stream state, so it is a check, not a
+// reservation: a put by another member meanwhile may still fill it.
 func (r *Replicas) Room(ctx context.Context) error {
 	st, err := r.kv.Status(ctx)
 	if err != nil {
@@ -85,7 +82,7 @@ func (r *Replicas) Room(ctx context.Context) error {
 		return fmt.Errorf("kv %s status: unexpected %T", r.name, st)
 	}
 	info := kvs.StreamInfo()
-	if limit := info.Config.MaxBytes; limit > 0 && (int64(info.State.Msgs)+2)*ReplicaEntryMax > limit {
+	if limit := info.Config.MaxBytes; limit > 0 && replicaCap(int64(info.State.Msgs)+1) > limit {
 		return fmt.Errorf("kv %s holds %d of its %d bytes (%d keys): %w", r.name, info.State.Bytes, limit, info.State.Msgs, ErrBucketFull)
 	}
 	return nil

@@ -72,6 +72,13 @@ const ReplicaValueMax = 1 << 10
 // the longest prefix and names) and the store's per-message overhead.
 const ReplicaEntryMax = ReplicaValueMax + 256
 
+// replicaCap is the smallest replica bucket cap under which keys keys can
+// each grow to ReplicaEntryMax: a stream checks a put against its cap
+// without counting the value the put replaces (a clustered stream always,
+// a single server when the new value is larger), so one more entry's room
+// must stay free. Room, provisioning and Config.Validate all hold to it.
+func replicaCap(keys int64) int64 { return (keys + 1) * ReplicaEntryMax }
+
 // replicaBucket creates or opens the key-value bucket holding each tier's
 // replica state (proto.ReplicaState under proto.ReplicaKey), bounded by
 // StreamLimits.ReplicaMaxBytes and ReplicaValueMax. A bucket provisioned
@@ -89,9 +96,9 @@ func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("kv bucket %s status: %w", name, err)
 		}
-		if keys := int64(st.Values()); (keys+1)*ReplicaEntryMax > limit {
+		if keys := int64(st.Values()); replicaCap(keys) > limit {
 			return nil, fmt.Errorf("kv bucket %s holds %d keys: -stream.replica-max-bytes %d leaves them no room to change (want at least %d)",
-				name, keys, limit, (keys+2)*ReplicaEntryMax)
+				name, keys, limit, replicaCap(keys+1))
 		}
 	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
