@@ -217,8 +217,7 @@ func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState)
 	if err := s.kv.Put(ctx, key, data); errors.Is(err, bus.ErrBucketFull) {
 		// Another member's put filled the bucket after this tier's room
 		// check: the change is made, but retrying cannot record it.
-		s.refused.WithLabelValues("bucket full").Inc()
-		return bus.Permanent(fmt.Errorf("replica state %s cannot be recorded after its decision was handled (raise -stream.replica-max-bytes and provision again): %w", key, err))
+		return s.bucketFull(fmt.Errorf("replica state %s cannot be recorded after its decision was handled: %w", key, err))
 	} else if err != nil {
 		return fmt.Errorf("put replica state %s: %w", key, err)
 	}
@@ -226,20 +225,27 @@ func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState)
 	return nil
 }
 
-// room refuses d when its tier has no replica state yet and the bucket has
-// no room for one: acting on a tier whose state cannot be recorded would
-// leave the decider and the next decision blind to the change. Tiers with a
+// room refuses d when its tier k has no replica state yet and the bucket
+// has no room for one: acting on a tier whose state cannot be recorded
+// would leave the decider and the next decision blind to the change. The
+// refused tier gives its place under the series limits back. Tiers with a
 // state go on, as each replaces its own key.
-func (s *Service) room(ctx context.Context, d *proto.Decision) error {
+func (s *Service) room(ctx context.Context, k limits.Key, d *proto.Decision) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	err := s.kv.Room(ctx)
 	if errors.Is(err, bus.ErrBucketFull) {
-		s.refused.WithLabelValues("bucket full").Inc()
-		return bus.Permanent(fmt.Errorf("decision %s: tier %s.%s has no replica state and the bucket has no room for one, so it is not acted on (raise -stream.replica-max-bytes and provision again): %w",
-			d.ID, d.App, d.Tier, err))
+		s.held.release(k)
+		return s.bucketFull(fmt.Errorf("decision %s: tier %s has no replica state and the bucket has no room for one, so it is not acted on: %w", d.ID, k, err))
 	}
 	return err // nil, or transient: retried
+}
+
+// bucketFull counts a refusal for a full replica bucket and marks err
+// permanent, saying what would make room: retrying cannot.
+func (s *Service) bucketFull(err error) error {
+	s.refused.WithLabelValues("bucket full").Inc()
+	return bus.Permanent(fmt.Errorf("%w (raise -stream.replica-max-bytes and provision again)", err))
 }
 
 // ReadState returns a tier's replica state from the bucket.

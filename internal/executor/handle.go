@@ -94,10 +94,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		return nil, err // transient: retried
 	}
 	if prev == nil {
-		if err := s.room(ctx, &d); err != nil {
-			if bus.IsPermanent(err) {
-				s.held.release(k)
-			}
+		if err := s.room(ctx, k, &d); err != nil {
 			return nil, err
 		}
 	}

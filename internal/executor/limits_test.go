@@ -22,13 +22,7 @@ import (
 // more tier is dead-lettered naming the limit and counted; the admitted
 // tier goes on being acted on.
 func TestSeriesLimitRefusesNewTiers(t *testing.T) {
-	file, err := config.Parse("limits.yaml", []byte("limits: {max_series_per_app: 1}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t)
-	reg := prometheus.NewRegistry()
-	h.startWith(executor.DefaultConfig(), file, reg)
+	h, reg := startLimited(t, 1)
 	first, extra, next := decision("shop", 1, 2, 3), tierDecision("shop", "cache", t0.Add(time.Minute), 2, 3), decision("shop", 2, 3, 4)
 	h.publish(first, extra, next)
 	if st := h.waitState(next); st.Desired != 4 {
@@ -40,9 +34,32 @@ func TestSeriesLimitRefusesNewTiers(t *testing.T) {
 	if st, err := executor.ReadState(t.Context(), h.kv, "shop", "cache"); err != nil || st != nil {
 		t.Errorf("cache state %+v (%v), want none", st, err)
 	}
-	for why, n := range metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why") {
-		if want := map[bool]float64{true: 1}[why == "series limit"]; n != want {
-			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", why, n, want)
+	refusedOnce(t, reg, "series limit")
+}
+
+// startLimited runs an executor whose configuration admits perApp tiers of
+// app shop (its web tier configured, pushed), on a new harness, and returns
+// it with the registry of the executor's metrics.
+func startLimited(t *testing.T, perApp int) (*harness, *prometheus.Registry) {
+	t.Helper()
+	yaml := fmt.Sprintf("limits: {max_series_per_app: %d}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n", perApp)
+	file, err := config.Parse("limits.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	reg := prometheus.NewRegistry()
+	h.startWith(executor.DefaultConfig(), file, reg)
+	return h, reg
+}
+
+// refusedOnce checks headroom_executor_refused_total counted one refusal,
+// for why, and none for any other reason.
+func refusedOnce(t *testing.T, reg *prometheus.Registry, why string) {
+	t.Helper()
+	for w, n := range metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why") {
+		if want := map[bool]float64{true: 1}[w == why]; n != want {
+			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", w, n, want)
 		}
 	}
 }
@@ -54,13 +71,7 @@ func TestSeriesLimitRefusesNewTiers(t *testing.T) {
 // refused tier holds no place under the series limits: once the bucket has
 // room again, another new tier takes the app's last place.
 func TestFullBucketRefusesNewTiers(t *testing.T) {
-	file, err := config.Parse("limits.yaml", []byte("limits: {max_series_per_app: 2}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t)
-	reg := prometheus.NewRegistry()
-	h.startWith(executor.DefaultConfig(), file, reg)
+	h, reg := startLimited(t, 2)
 	first := decision("shop", 1, 2, 3)
 	h.publish(first)
 	h.waitState(first)
@@ -70,6 +81,7 @@ func TestFullBucketRefusesNewTiers(t *testing.T) {
 	if err := small.EnsureStreams(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	for i := 0; err == nil; i++ {
 		if i > 100 {
 			t.Fatal("a 16 KiB bucket took 100 values of 500 bytes")
@@ -97,11 +109,7 @@ func TestFullBucketRefusesNewTiers(t *testing.T) {
 	if evs := natstest.Payloads(t, h.b, "SCALING", proto.ScalingSubject("apm", "shop", "cache")); len(evs) != 0 {
 		t.Errorf("%d scaling events for the refused tier, want none", len(evs))
 	}
-	for why, n := range metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why") {
-		if want := map[bool]float64{true: 1}[why == "bucket full"]; n != want {
-			t.Errorf("headroom_executor_refused_total{why=%q} = %v, want %v", why, n, want)
-		}
-	}
+	refusedOnce(t, reg, "bucket full")
 
 	// Room again (provisioned with the default cap): shop.db takes the
 	// app's second place, which the refused shop.cache did not keep.
