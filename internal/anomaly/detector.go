@@ -477,7 +477,8 @@ func (d *Detector) observe(sec int64, v float64) Score {
 			}
 		}
 		best, pmin, pAll := merge(cfg, &pv)
-		s.Value = d.scoreOf(pmin)
+		surprise := d.surprise(pmin)
+		s.Value = unitScore(surprise)
 		s.Detector = detectorNames[best]
 		if r > 0 {
 			s.Direction = 1
@@ -488,7 +489,7 @@ func (d *Detector) observe(sec int64, v float64) Score {
 		if pAll != pmin { // spot's term was left out
 			remember = d.scoreOf(pAll)
 		}
-		recurs := d.recurrence(sec, &s, d.surprise(pmin), remember)
+		recurs := d.recurrence(sec, &s, surprise, remember)
 		raw := s.Value
 		// The holdoff: Holdoff rows after an alarm, through which only
 		// a score that beats the alarm by Breakthrough escapes. The
@@ -764,7 +765,12 @@ func down32(v float64) float32 {
 // scoreOf maps a merged tail probability p to a score in [0, 1]: its
 // −log10, after the sampling step's rate correction, over Config.Decades.
 func (d *Detector) scoreOf(p float64) float64 {
-	return math.Max(0, math.Min(1, d.surprise(p)))
+	return unitScore(d.surprise(p))
+}
+
+// unitScore clamps a surprise to the score's range [0, 1].
+func unitScore(surprise float64) float64 {
+	return math.Max(0, math.Min(1, surprise))
 }
 
 // surprise is scoreOf's value before its clamp to [0, 1]: a merged tail
