@@ -81,8 +81,14 @@ func newWeekly(h time.Duration) *weekly {
 
 func (w *weekly) slots() int64 { return int64(2 * len(w.codes)) }
 
+// slot is bucket b's place in the ring, for the codes and the verdicts.
+func (w *weekly) slot(b int64) int64 {
+	n := w.slots()
+	return (b%n + n) % n
+}
+
 func (w *weekly) get(b int64) byte {
-	s := ((b % w.slots()) + w.slots()) % w.slots()
+	s := w.slot(b)
 	return (w.codes[s/2] >> (4 * (s % 2))) & 0xf
 }
 
@@ -93,18 +99,18 @@ func (w *weekly) set(b int64, c byte) {
 	case old > 0 && c == 0:
 		w.rising--
 	}
-	s := ((b % w.slots()) + w.slots()) % w.slots()
+	s := w.slot(b)
 	sh := 4 * (s % 2)
 	w.codes[s/2] = w.codes[s/2]&^(0xf<<sh) | c<<sh
 }
 
 func (w *weekly) ver(b int64) byte {
-	s := ((b % w.slots()) + w.slots()) % w.slots()
+	s := w.slot(b)
 	return (w.vers[s/4] >> (2 * (s % 4))) & 3
 }
 
 func (w *weekly) setVer(b int64, v byte) {
-	s := ((b % w.slots()) + w.slots()) % w.slots()
+	s := w.slot(b)
 	sh := 2 * (s % 4)
 	w.vers[s/4] = w.vers[s/4]&^(3<<sh) | v<<sh
 }
