@@ -21,8 +21,8 @@ type Cluster struct {
 
 // StartCluster starts n clustered JetStream servers on random loopback
 // ports, each storing under its own temporary directory, and waits until
-// they have elected a JetStream meta leader. They shut down when the test
-// ends.
+// they have elected a JetStream meta leader that can place a stream on all
+// n of them. They shut down when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	c := &Cluster{}
@@ -72,8 +72,14 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 				return fmt.Errorf("%s: jetstream not clustered yet", s.Name())
 			}
 		}
-		if c.Leader() == nil {
+		l := c.Leader()
+		if l == nil {
 			return fmt.Errorf("no jetstream meta leader yet")
+		}
+		// A stream at n replicas is placed only on peers whose
+		// statistics the leader has received.
+		if p := len(l.JetStreamClusterPeers()); p < n {
+			return fmt.Errorf("the meta leader can place on %d of %d peers", p, n)
 		}
 		return nil
 	})
