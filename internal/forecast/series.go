@@ -44,7 +44,9 @@ type Info struct {
 // Refits happen at fixed points of the bucket clock, after each bucket whose
 // absolute index + 1 + RefitOffset is a multiple of RefitEvery (the absolute
 // index counts steps since the Unix epoch), and always use the Window
-// buckets up to that point; the buckets since are then stepped through. So
+// buckets up to that point; the buckets since are then stepped through. A
+// series too young to hold a refit point refits on everything it holds at
+// every bucket (at most RefitEvery small fits). So
 // a forecast depends only on the data, not on when the series was created
 // or how often Forecast was called: a service restarted with the last
 // Window + RefitEvery buckets replayed gives exactly the forecasts of one
@@ -182,14 +184,17 @@ func (s *Series) Forecast(h int) ([]Point, Info, error) {
 		return nil, Info{}, ErrNoData
 	}
 	key := s.last - int64(mod(s.last+1+int64(s.cfg.RefitOffset), s.cfg.RefitEvery))
+	first := s.last - int64(s.n) + 1
+	if key < first {
+		// Too young to have seen a refit point: fit on everything, anew
+		// at every bucket, so the fit does not depend on which buckets
+		// were forecast before (a stage that takes the series over
+		// replays them without forecasting).
+		key = s.last
+	}
 	refit := s.ens == nil || s.key != key || h > len(s.ens.qs)
 	if refit {
-		first := s.last - int64(s.n) + 1
 		end := key
-		if end < first {
-			// Too young to have seen a refit point: fit on everything.
-			end = s.last
-		}
 		start := max(first, end-int64(s.cfg.Window)+1)
 		y := make([]float64, end-start+1)
 		for i := range y {

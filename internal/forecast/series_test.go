@@ -322,3 +322,31 @@ func TestDataOnlyAtTheEnd(t *testing.T) {
 		t.Errorf("yhat %v far from the last value %v", pts[0].Yhat, last)
 	}
 }
+
+// TestYoungSeriesDeterminism checks that a series too young to have passed
+// a refit point forecasts from its data alone too: one asked for a forecast
+// after every bucket and one asked only after the last (a stage that took
+// the series over and replayed its history) agree at every bucket, before
+// the first refit point and after it.
+func TestYoungSeriesDeterminism(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(3 * cfg.RefitEvery)
+	live := NewSeries(cfg)
+	for i := range y {
+		if err := live.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := live.Forecast(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replayed := mustFeed(t, cfg, y[:i+1])
+		got, _, err := replayed.Forecast(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("bucket %d: a series forecast only now differs from one forecast at every bucket:\n%+v\n%+v", i, got[0], want[0])
+		}
+	}
+}
