@@ -324,6 +324,14 @@ func TestClusterSurvivesNodeAndMemberKills(t *testing.T) {
 	settled(t, admin, 3*time.Minute)
 	t.Logf("killed %s and one member of each service; the rest of the load was handled %v later", victim.Name(), time.Since(killed).Round(100*time.Millisecond))
 
+	sameAsFaultFree(t, admin, want)
+}
+
+// sameAsFaultFree fails t unless the run on admin's server stored one
+// anomaly message per tick and every compared output exactly as the
+// fault-free run (want) did.
+func sameAsFaultFree(t *testing.T, admin *bus.Bus, want map[proto.Kind]map[string][]byte) {
+	t.Helper()
 	ticks := len(outputs(t, admin, proto.KindMetrics))
 	got := map[proto.Kind]map[string][]byte{}
 	for _, k := range compared {
