@@ -243,7 +243,11 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)
 			if err != nil {
-				log.Error().Err(err).Msg("cannot take the partition over yet, will retry")
+				ev := log.Error()
+				if ctx.Err() != nil { // stopping or handing over: expected, not an error
+					ev = log.Debug()
+				}
+				ev.Err(err).Msg("cannot take the partition over yet, will retry")
 				_ = jm.NakWithDelay(spec.NakDelay)
 				return
 			}
