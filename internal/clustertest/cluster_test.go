@@ -3,12 +3,12 @@ package clustertest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -261,7 +261,7 @@ func earliest(t *testing.T, want, got map[string][]byte) string {
 				t.Fatal(err)
 			}
 		}
-		if id == "" || h.TS < ts {
+		if id == "" || h.TS < ts || h.TS == ts && mid < id {
 			id, ts, w, g = mid, h.TS, dw, dg
 		}
 	}
@@ -270,20 +270,26 @@ func earliest(t *testing.T, want, got map[string][]byte) string {
 	}
 	var fields []string
 	for _, k := range slices.Sorted(maps.Keys(w)) {
-		if !reflect.DeepEqual(w[k], g[k]) {
+		// Compared as encoded, so a NaN equals itself.
+		we, err1 := msgpack.Marshal(w[k])
+		ge, err2 := msgpack.Marshal(g[k])
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(we, ge) {
 			fields = append(fields, fmt.Sprintf("%s: fault-free %s, faulted %s", k, clip(w[k]), clip(g[k])))
 		}
 	}
 	return fmt.Sprintf("earliest, %s: %s", id, strings.Join(fields, "; "))
 }
 
-// clip prints v, cut at 240 bytes.
+// clip prints v, cut at 240 characters.
 func clip(v any) string {
-	s := fmt.Sprint(v)
-	if len(s) > 240 {
-		return s[:240] + "…"
+	r := []rune(fmt.Sprint(v))
+	if len(r) > 240 {
+		return string(r[:240]) + "…"
 	}
-	return s
+	return string(r)
 }
 
 // TestClusterSurvivesNodeAndMemberKills is the fault test of issue 11: a
@@ -368,7 +374,11 @@ func sameAsFaultFree(t *testing.T, admin *bus.Bus, want map[proto.Kind]map[strin
 	}
 	for _, k := range compared {
 		if diff := differ(want[k], got[k]); len(diff) > 0 {
-			t.Errorf("%d %s messages differ from the fault-free run, e.g. %v; %s", len(diff), k, diff[:min(len(diff), 10)], earliest(t, want[k], got[k]))
+			msg := fmt.Sprintf("%d %s messages differ from the fault-free run, e.g. %v", len(diff), k, diff[:min(len(diff), 10)])
+			if e := earliest(t, want[k], got[k]); e != "" {
+				msg += "; " + e
+			}
+			t.Error(msg)
 		}
 	}
 }

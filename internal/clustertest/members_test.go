@@ -8,13 +8,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // TestMembersComeAndGo hands every stage's partitions over again and again
 // while the load flows, on one server: after each ten minutes of load a
 // member joins one service (each in turn) and one of its older members
-// leaves, stopped as SIGTERM would or killed as kill -9 would, by turns;
-// which one leaves is drawn from a fixed seed. Every take-over rebuilds
+// leaves, stopped as SIGTERM would or killed as kill -9 would, by turns
+// (every other kill once the chunk is decided, the rest while it is still
+// being handled); which member leaves is drawn from a fixed seed. Every take-over rebuilds
 // from the recorded history, young series and old, so every anomaly
 // message, forecast and decision must still equal the fault-free run's.
 func TestMembersComeAndGo(t *testing.T) {
@@ -40,6 +42,12 @@ func TestMembersComeAndGo(t *testing.T) {
 	const every = 10
 	for c := 0; c < minutes; c += every {
 		publish(t, admin, load[c:c+every])
+		if (c/every)%4 == 2 {
+			// Every other kill comes once the chunk is decided (its last
+			// tick waits for the next), nothing in flight; the other kills
+			// and the stops come while the chunk is still being handled.
+			natstest.WaitEventTime(t, admin, "DECISIONS", subjectsOf(proto.DecisionSubject), t0.Add(time.Duration(c+every-2)*time.Minute), time.Minute)
+		}
 		svc := services[(c/every)%len(services)]
 		join(svc)
 		i := rng.IntN(len(members[svc]) - 1) // any but the one just joined
