@@ -25,6 +25,10 @@ func BenchmarkFit(b *testing.B) {
 func BenchmarkUpdate(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.RefitEvery = 1 << 30
+	// The last bucket fed is the refit point, so the series is not young
+	// (a young one refits at every bucket) and none follows.
+	last := t0.UnixNano()/int64(cfg.Step) + int64(cfg.Window) - 1
+	cfg.RefitOffset = cfg.RefitEvery - int((last+1)%int64(cfg.RefitEvery))
 	y := busy.values(cfg.Window + 1<<16)
 	s := mustFeed(b, cfg, y[:cfg.Window])
 	if _, _, err := s.Forecast(12); err != nil {

@@ -46,7 +46,9 @@ type Info struct {
 // index counts steps since the Unix epoch), and always use the Window
 // buckets up to that point; the buckets since are then stepped through. A
 // series too young to hold a refit point refits on everything it holds at
-// every bucket (at most RefitEvery small fits). So
+// every bucket: fewer than RefitEvery fits of fewer than RefitEvery buckets,
+// small at the default RefitEvery (a new series' first hour), again after a
+// gap that empties it. So
 // a forecast depends only on the data, not on when the series was created
 // or how often Forecast was called: a service restarted with the last
 // Window + RefitEvery buckets replayed gives exactly the forecasts of one
@@ -172,9 +174,10 @@ func (s *Series) atAbs(k int64) float64 { return s.at(s.n - 1 - int(s.last-k)) }
 
 // Forecast predicts h buckets starting at the bucket after the last observed
 // one. It refits when no model is fitted yet, when a refit point (see
-// Series) has passed since the last refit or when h exceeds the calibrated
-// horizon; otherwise it advances the fitted models over the new buckets
-// only. It fails only when h < 1 or when no bucket in the window was
+// Series) has passed since the last refit, at every new bucket while the
+// series is too young to hold a refit point, or when h exceeds the
+// calibrated horizon; otherwise it advances the fitted models over the new
+// buckets only. It fails only when h < 1 or when no bucket in the window was
 // observed.
 func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	if h < 1 {

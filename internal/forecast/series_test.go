@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -327,26 +328,65 @@ func TestDataOnlyAtTheEnd(t *testing.T) {
 // a refit point forecasts from its data alone too: one asked for a forecast
 // after every bucket and one asked only after the last (a stage that took
 // the series over and replayed its history) agree at every bucket, before
-// the first refit point and after it.
+// the first refit point and after it, at every phase of the refit clock,
+// with missing values and skipped buckets, and when a gap longer than the
+// series holds makes it young again.
 func TestYoungSeriesDeterminism(t *testing.T) {
 	cfg := DefaultConfig()
-	y := busy.values(3 * cfg.RefitEvery)
-	live := NewSeries(cfg)
-	for i := range y {
-		if err := live.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
-			t.Fatal(err)
-		}
-		want, _, err := live.Forecast(12)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replayed := mustFeed(t, cfg, y[:i+1])
-		got, _, err := replayed.Forecast(12)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("bucket %d: a series forecast only now differs from one forecast at every bucket:\n%+v\n%+v", i, got[0], want[0])
+	n := 3 * cfg.RefitEvery
+	restart := cfg.Window + cfg.RefitEvery + 3 // buckets skipped before the second life
+	tests := []struct {
+		name    string
+		missing []int // buckets observed as NaN
+		skipped []int // buckets never observed
+		life2   bool  // the last n/2 buckets come after a gap that empties the series
+	}{
+		{name: "whole"},
+		{name: "missing and skipped buckets", missing: []int{2, 3, 7}, skipped: []int{4, 5, 13}},
+		{name: "young again after a long gap", life2: true},
+	}
+	for _, tt := range tests {
+		for off := range cfg.RefitEvery {
+			cfg.RefitOffset = off
+			y := busy.values(n)
+			for _, i := range tt.missing {
+				y[i] = math.NaN()
+			}
+			var at []time.Time
+			var vals []float64
+			for i := range n {
+				if slices.Contains(tt.skipped, i) {
+					continue
+				}
+				k := i
+				if tt.life2 && i >= n/2 {
+					k += restart
+				}
+				at, vals = append(at, t0.Add(time.Duration(k)*cfg.Step)), append(vals, y[i])
+			}
+			live := NewSeries(cfg)
+			for i := range at {
+				if err := live.Observe(at[i], vals[i]); err != nil {
+					t.Fatal(err)
+				}
+				want, _, err := live.Forecast(12)
+				if err != nil {
+					t.Fatal(err)
+				}
+				replayed := NewSeries(cfg)
+				for j := 0; j <= i; j++ {
+					if err := replayed.Observe(at[j], vals[j]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, _, err := replayed.Forecast(12)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s, offset %d, observation %d: a series forecast only now differs from one forecast at every bucket:\n%+v\n%+v", tt.name, off, i, got[0], want[0])
+				}
+			}
 		}
 	}
 }
