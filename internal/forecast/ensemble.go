@@ -59,7 +59,11 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	}
 	e := &ensemble{tr: tr, next: abs0 + int64(n), trained: obs}
 	hold := min(cfg.Holdout, n/4)
-	if hold < 2*horizon {
+	// Whether to score models depends on the configured horizon, not on
+	// the one asked for: a longer forecast (buckets skipped) must fit the
+	// same models, or the forecasts after it would depend on whether it
+	// was asked for (a stage that took the series over never asks).
+	if hold < 2*cfg.Horizon {
 		hold = 0
 	}
 	fitLen := n - hold

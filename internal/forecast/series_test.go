@@ -390,3 +390,54 @@ func TestYoungSeriesDeterminism(t *testing.T) {
 		}
 	}
 }
+
+// TestLongerForecastDoesNotChangeTheFit checks that a forecast over more
+// than Horizon steps leaves no trace in the forecasts after it. The
+// forecaster asks for Horizon plus the missing buckets when ticks skip
+// buckets; a stage that took the series over replayed those buckets
+// without forecasting and fits at Horizon. Both must agree at the next
+// bucket, for series young enough that their holdout is only a few
+// horizons long (the fallback threshold) and gaps that pass no refit point.
+func TestLongerForecastDoesNotChangeTheFit(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(140)
+	for _, gap := range []int{1, 2, 4} {
+		for n := 90; n < 130; n++ {
+			live := NewSeries(cfg)
+			for i := range n {
+				if err := live.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
+					t.Fatal(err)
+				}
+				if i < n-2*cfg.RefitEvery {
+					continue
+				}
+				h := cfg.Horizon
+				if i == n-1 {
+					h += gap // the next tick skips gap buckets
+				}
+				if _, _, err := live.Forecast(h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			replayed := mustFeed(t, cfg, y[:n])
+			at := t0.Add(time.Duration(n+gap) * cfg.Step)
+			for _, s := range []*Series{live, replayed} {
+				if err := s.Observe(at, y[n+gap]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, _, err := live.Forecast(cfg.Horizon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := replayed.Forecast(cfg.Horizon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("gap %d after %d buckets: the series that forecast %d steps first differs from one that did not:\n%+v\n%+v",
+					gap, n, cfg.Horizon+gap, want[0], got[0])
+			}
+		}
+	}
+}
