@@ -49,13 +49,23 @@ func newJoiner(step time.Duration) *joiner {
 // addMetrics adds a metrics tick to its frame and reports whether it did. A
 // tick at or before the last tick released is not added (the caller counts
 // it): redelivered says it is that tick's metrics of a tier already
-// released, else it came too late for its frame (out of order).
+// released, else it came too late for its frame (out of order). Nor is a
+// tier's tick that comes after a later tick of the app (or after the tick
+// was closed): its frame is complete as far as metrics go, and whether it
+// was released yet depends on when the other streams' inputs came, so
+// adding it would make the frame depend on the interleaving of the three
+// streams (a take-over replays the metrics first) rather than on the
+// metrics stream alone.
 func (j *joiner) addMetrics(m *proto.Metrics) (added, redelivered bool) {
 	if m.TS <= j.released {
 		_, again := j.releasedTiers[m.Tier]
 		return false, again && m.TS == j.released
 	}
 	byTier, ok := j.metrics[m.TS]
+	if m.TS < j.metricsWM || m.TS <= j.closedWM {
+		_, again := byTier[m.Tier]
+		return false, again
+	}
 	if !ok {
 		byTier = map[string]*proto.Metrics{}
 		j.metrics[m.TS] = byTier
