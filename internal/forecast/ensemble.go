@@ -80,7 +80,15 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	h.run(cands, newWindow(z[:fitLen], wt[:fitLen], abs0, day, cfg.Horizon))
 	scores := h.scores()
 	weights := weigh(scores)
-	e.qs, e.bias = h.calibrate(weights)
+	var calibrated bool
+	if e.qs, e.bias, calibrated = h.calibrate(weights); !calibrated {
+		// Too few held-out errors for intervals (they would have no
+		// width): the level model alone, as with no holdout.
+		e.holdout = 0
+		all := candidates(n, day, cfg.Models)
+		e.fallback(all[len(all)-1], newWindow(z, wt, abs0, day, cfg.Horizon), horizon)
+		return e
+	}
 	// Scale the quantiles by how much noisier or calmer the last day was
 	// than the holdout as a whole (noise comes in spells).
 	if r := robustScale(z[max(fitLen, n-day):]) / robustScale(z[fitLen:]); r > 0 && !math.IsInf(r, 0) {

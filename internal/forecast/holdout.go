@@ -72,12 +72,18 @@ func (h *holdout) scores() []float64 {
 	return out
 }
 
+// minCalibration is the fewest held-out errors a horizon step's quantiles
+// are read from; a step with fewer takes the previous step's.
+const minCalibration = 10
+
 // calibrate returns, per horizon step, the 2.5, 10, 90 and 97.5 %
 // quantiles of the weighted forecast's held-out errors and the bias to add
 // to the forecast: half the median error (shrunk, since the holdout is
 // short), the quantiles being of the recentred errors. Quantiles never
-// narrow as the horizon grows.
-func (h *holdout) calibrate(weights []float64) (qs [][4]float64, bias []float64) {
+// narrow as the horizon grows. ok is false when the first step has fewer
+// than minCalibration errors (a short holdout, or one mostly missing):
+// nothing could be calibrated, and the quantiles are all zero.
+func (h *holdout) calibrate(weights []float64) (qs [][4]float64, bias []float64, ok bool) {
 	H := h.horizon
 	hold := len(h.z) - h.fitLen
 	qs = make([][4]float64, H)
@@ -98,11 +104,14 @@ func (h *holdout) calibrate(weights []float64) (qs [][4]float64, bias []float64)
 			}
 			errs = append(errs, a-f)
 		}
-		if len(errs) < 10 {
+		if len(errs) < minCalibration {
 			if s > 0 {
 				qs[s], bias[s] = qs[s-1], bias[s-1]
 			}
 			continue
+		}
+		if s == 0 {
+			ok = true
 		}
 		bias[s] = biasShrink * quantile(errs, 0.5)
 		for i := range errs {
@@ -118,7 +127,7 @@ func (h *holdout) calibrate(weights []float64) (qs [][4]float64, bias []float64)
 			}
 		}
 	}
-	return qs, bias
+	return qs, bias, ok
 }
 
 // weighRatio bounds the models kept: those whose held-out error is within

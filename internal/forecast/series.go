@@ -45,10 +45,11 @@ type Info struct {
 // absolute index + 1 + RefitOffset is a multiple of RefitEvery (the absolute
 // index counts steps since the Unix epoch), and always use the Window
 // buckets up to that point; the buckets since are then stepped through. A
-// series too young to hold a refit point refits on everything it holds at
-// every bucket: fewer than RefitEvery fits of fewer than RefitEvery buckets,
-// small at the default RefitEvery (a new series' first hour), again after a
-// gap that empties it. So
+// young series, one holding fewer than RefitEvery buckets up to its last
+// refit point (or none), refits on everything it holds at every bucket:
+// fewer than 2·RefitEvery fits of fewer than 2·RefitEvery buckets, small at
+// the default RefitEvery (a new series' first two hours at most), again
+// after a gap that empties it. So
 // a forecast depends only on the data, not on when the series was created
 // or how often Forecast was called: a service restarted with the last
 // Window + RefitEvery buckets replayed gives exactly the forecasts of one
@@ -175,8 +176,7 @@ func (s *Series) atAbs(k int64) float64 { return s.at(s.n - 1 - int(s.last-k)) }
 // Forecast predicts h buckets starting at the bucket after the last observed
 // one. It refits when no model is fitted yet, when a refit point (see
 // Series) has passed since the last refit, at every new bucket while the
-// series is too young to hold a refit point, or when h exceeds the
-// calibrated horizon; otherwise it advances the fitted models over the new
+// series is young (see Series), or when h exceeds the calibrated horizon; otherwise it advances the fitted models over the new
 // buckets only. It fails only when h < 1 or when no bucket in the window was
 // observed.
 func (s *Series) Forecast(h int) ([]Point, Info, error) {
@@ -188,11 +188,13 @@ func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	}
 	key := s.last - int64(mod(s.last+1+int64(s.cfg.RefitOffset), s.cfg.RefitEvery))
 	first := s.last - int64(s.n) + 1
-	if key < first {
-		// Too young to have seen a refit point: fit on everything, anew
-		// at every bucket, so the fit does not depend on which buckets
-		// were forecast before (a stage that takes the series over
-		// replays them without forecasting).
+	if key-first+1 < int64(min(s.cfg.RefitEvery, s.cfg.Window)) {
+		// Young: the last refit point has fewer than RefitEvery buckets
+		// up to it, or there is none. Fit on everything, anew at every
+		// bucket, so the fit neither rests on a handful of buckets for a
+		// whole refit period nor depends on which buckets were forecast
+		// before (a stage that takes the series over replays them
+		// without forecasting).
 		key = s.last
 	}
 	refit := s.ens == nil || s.key != key || h > len(s.ens.qs)

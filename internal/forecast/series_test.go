@@ -441,3 +441,48 @@ func TestLongerForecastDoesNotChangeTheFit(t *testing.T) {
 		}
 	}
 }
+
+// TestYoungIntervalsHaveWidth checks that a series whose holdout is only a
+// few horizons long still forecasts intervals of some width: a holdout too
+// short to calibrate them falls back to the level model's intervals rather
+// than leaving them at zero.
+func TestYoungIntervalsHaveWidth(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(200)
+	for n := 2; n <= len(y); n++ {
+		pts, info, err := mustFeed(t, cfg, y[:n]).Forecast(cfg.Horizon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range pts {
+			if !(p.Hi95 > p.Lo95) {
+				t.Fatalf("%d buckets (model %s, holdout %d): step %d's 95 %% interval is [%g, %g]", n, info.Model, info.Holdout, i, p.Lo95, p.Hi95)
+			}
+		}
+	}
+}
+
+// TestYoungSeriesFitsEverything checks that no forecast of a new series
+// rests on a fit of a few buckets for a whole refit period: through its
+// first RefitEvery buckets, at every phase of the refit clock, every
+// forecast refits on all it holds, whether or not a refit point passed.
+func TestYoungSeriesFitsEverything(t *testing.T) {
+	cfg := DefaultConfig()
+	y := busy.values(cfg.RefitEvery)
+	for off := range cfg.RefitEvery {
+		cfg.RefitOffset = off
+		s := NewSeries(cfg)
+		for i := range y {
+			if err := s.Observe(t0.Add(time.Duration(i)*cfg.Step), y[i]); err != nil {
+				t.Fatal(err)
+			}
+			_, info, err := s.Forecast(cfg.Horizon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.Refit || info.Trained != i+1 {
+				t.Fatalf("offset %d, bucket %d: refit %v on %d buckets, want a refit on all %d", off, i, info.Refit, info.Trained, i+1)
+			}
+		}
+	}
+}
