@@ -61,3 +61,23 @@ func BenchmarkPredict(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkYoungSeries measures a new series' young phase, which refits at
+// every bucket: 2·RefitEvery buckets, each observed and forecast, from an
+// empty series (the op is the whole phase).
+func BenchmarkYoungSeries(b *testing.B) {
+	cfg := DefaultConfig()
+	y := busy.values(2 * cfg.RefitEvery)
+	b.ReportAllocs()
+	for b.Loop() {
+		s := NewSeries(cfg)
+		for i, v := range y {
+			if err := s.Observe(t0.Add(time.Duration(i)*cfg.Step), v); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := s.Forecast(cfg.Horizon); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
