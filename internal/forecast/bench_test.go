@@ -25,8 +25,9 @@ func BenchmarkFit(b *testing.B) {
 func BenchmarkUpdate(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.RefitEvery = 1 << 30
-	// The last bucket fed is the refit point, so the series is not young
-	// (a young one refits at every bucket) and none follows.
+	// The last bucket fed is the refit point, so the fit is on the whole
+	// window (a series without one fits on its first bucket) and no other
+	// refit follows.
 	last := t0.UnixNano()/int64(cfg.Step) + int64(cfg.Window) - 1
 	cfg.RefitOffset = cfg.RefitEvery - int((last+1)%int64(cfg.RefitEvery))
 	y := busy.values(cfg.Window + 1<<16)
@@ -62,9 +63,10 @@ func BenchmarkPredict(b *testing.B) {
 	}
 }
 
-// BenchmarkYoungSeries measures a new series' young phase, which refits at
-// every bucket: 2·RefitEvery buckets, each observed and forecast, from an
-// empty series (the op is the whole phase).
+// BenchmarkYoungSeries measures a new series' first two refit periods,
+// each bucket observed and forecast, from an empty series: its young phase
+// (one fit on its first bucket, stepped) and its first refit (the op is
+// the whole run).
 func BenchmarkYoungSeries(b *testing.B) {
 	cfg := DefaultConfig()
 	y := busy.values(2 * cfg.RefitEvery)

@@ -45,8 +45,8 @@
 //
 // Between refits (every RefitEvery buckets) the models are only advanced
 // bucket by bucket, a few operations each, which keeps thousands of live
-// series cheap; a young series (fewer than RefitEvery buckets up to its
-// last refit point) refits at every bucket, on the few buckets it has.
+// series cheap; a series too young to hold a refit point fits on its first
+// observed bucket and is stepped from there.
 //
 // The package also holds what the offline evaluation shares with the live
 // path: the one bucketing rule (Bucketer: 5-minute means stamped with the

@@ -45,12 +45,9 @@ type Info struct {
 // absolute index + 1 + RefitOffset is a multiple of RefitEvery (the absolute
 // index counts steps since the Unix epoch), and always use the Window
 // buckets up to that point; the buckets since are then stepped through. A
-// young series, one holding fewer than RefitEvery buckets up to its last
-// refit point (or none), refits on everything it holds at every bucket:
-// fewer than 2·RefitEvery fits of fewer than 2·RefitEvery buckets, small at
-// the default RefitEvery (a new series' first two hours at most), again
-// after a gap that empties it. So
-// a forecast depends only on the data, not on when the series was created
+// series too young to hold a refit point treats its first observed bucket
+// as one: it fits on the buckets up to it and steps through the rest. So a
+// forecast depends only on the data, not on when the series was created
 // or how often Forecast was called: a service restarted with the last
 // Window + RefitEvery buckets replayed gives exactly the forecasts of one
 // that never stopped.
@@ -170,14 +167,25 @@ func (s *Series) timeOf(k int64) time.Time {
 // at returns the i-th held bucket, oldest first.
 func (s *Series) at(i int) float64 { return s.buf[(s.head+i)%len(s.buf)] }
 
+// firstObserved returns the absolute index of the first bucket held from
+// first on that has a value, and false if none has.
+func (s *Series) firstObserved(first int64) (int64, bool) {
+	for k := first; k <= s.last; k++ {
+		if !math.IsNaN(s.atAbs(k)) {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 // atAbs returns the held bucket with absolute index k.
 func (s *Series) atAbs(k int64) float64 { return s.at(s.n - 1 - int(s.last-k)) }
 
 // Forecast predicts h buckets starting at the bucket after the last observed
 // one. It refits when no model is fitted yet, when a refit point (see
-// Series) has passed since the last refit, at every new bucket while the
-// series is young (see Series), or when h exceeds the calibrated horizon; otherwise it advances the fitted models over the new
-// buckets only. It fails only when h < 1 or when no bucket in the window was
+// Series) has passed since the last refit or when h exceeds the calibrated
+// horizon; otherwise it advances the fitted models over the new buckets
+// only. It fails only when h < 1 or when no bucket in the window was
 // observed.
 func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	if h < 1 {
@@ -188,14 +196,15 @@ func (s *Series) Forecast(h int) ([]Point, Info, error) {
 	}
 	key := s.last - int64(mod(s.last+1+int64(s.cfg.RefitOffset), s.cfg.RefitEvery))
 	first := s.last - int64(s.n) + 1
-	if key-first+1 < int64(min(s.cfg.RefitEvery, s.cfg.Window)) {
-		// Young: the last refit point has fewer than RefitEvery buckets
-		// up to it, or there is none. Fit on everything, anew at every
-		// bucket, so the fit neither rests on a handful of buckets for a
-		// whole refit period nor depends on which buckets were forecast
-		// before (a stage that takes the series over replays them
-		// without forecasting).
-		key = s.last
+	if key < first {
+		// Young: no refit point yet. Its first observed bucket stands for
+		// one, so the fit does not depend on which buckets were forecast
+		// before (a stage that takes the series over replays them without
+		// forecasting).
+		var ok bool
+		if key, ok = s.firstObserved(first); !ok {
+			return nil, Info{}, ErrNoData
+		}
 	}
 	refit := s.ens == nil || s.key != key || h > len(s.ens.qs)
 	if refit {
