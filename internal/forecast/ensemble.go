@@ -82,16 +82,13 @@ func fitEnsemble(y []float64, abs0 int64, cfg Config, horizon int) *ensemble {
 	weights := weigh(scores)
 	var calibrated bool
 	if e.qs, e.bias, calibrated = h.calibrate(weights); !calibrated {
-		// Too few held-out errors for intervals (they would have no
-		// width): the level model alone, as with no holdout.
-		e.holdout = 0
-		all := candidates(n, day, cfg.Models)
-		e.fallback(all[len(all)-1], newWindow(z, wt, abs0, day, cfg.Horizon), horizon)
-		return e
-	}
-	// Scale the quantiles by how much noisier or calmer the last day was
-	// than the holdout as a whole (noise comes in spells).
-	if r := robustScale(z[max(fitLen, n-day):]) / robustScale(z[fitLen:]); r > 0 && !math.IsInf(r, 0) {
+		// Too few held-out errors to calibrate intervals (they would
+		// have no width): the level model's noise intervals, as without
+		// a holdout; the forecast itself is the scored models' as ever.
+		e.qs = noiseQuantiles(newWindow(z, wt, abs0, day, cfg.Horizon), horizon)
+	} else if r := robustScale(z[max(fitLen, n-day):]) / robustScale(z[fitLen:]); r > 0 && !math.IsInf(r, 0) {
+		// Scale the quantiles by how much noisier or calmer the last day
+		// was than the holdout as a whole (noise comes in spells).
 		r = min(max(r, 0.7), 1.4)
 		for h := range e.qs {
 			for j := range e.qs[h] {
@@ -121,16 +118,24 @@ func (e *ensemble) fallback(m model, w *window, horizon int) {
 	m.fit(w)
 	e.models, e.weights = []model{m}, []float64{1}
 	e.names, e.scores = []string{m.name()}, []float64{math.NaN()}
+	e.qs = noiseQuantiles(w, horizon)
+	e.bias = make([]float64, horizon)
+}
+
+// noiseQuantiles returns normal intervals from w's one-step noise, widened
+// by fallbackWiden and growing with the square root of the horizon: the
+// intervals of a fit that could not calibrate its own.
+func noiseQuantiles(w *window, horizon int) [][4]float64 {
 	sigma := w.scale
 	if sigma == 0 {
 		sigma = 0.1 * math.Abs(w.lastObs)
 	}
-	e.qs = make([][4]float64, horizon)
-	e.bias = make([]float64, horizon)
-	for h := range e.qs {
+	qs := make([][4]float64, horizon)
+	for h := range qs {
 		s := fallbackWiden * sigma * math.Sqrt(float64(h+1))
-		e.qs[h] = [4]float64{-z95 * s, -z80 * s, z80 * s, z95 * s}
+		qs[h] = [4]float64{-z95 * s, -z80 * s, z80 * s, z95 * s}
 	}
+	return qs
 }
 
 // candidates returns the models worth fitting on a window of n buckets,
