@@ -16,9 +16,10 @@ import (
 // member joins one service (each in turn) and one of its older members
 // leaves, stopped as SIGTERM would or killed as kill -9 would, by turns
 // (every other kill once the chunk is decided, the rest while it is still
-// being handled); which member leaves is drawn from a fixed seed. Every take-over rebuilds
-// from the recorded history, young series and old, so every anomaly
-// message, forecast and decision must still equal the fault-free run's.
+// being handled); which member leaves is drawn from a fixed seed. Every
+// take-over rebuilds from the recorded history, young series and old, so
+// every anomaly message, forecast and decision must still equal the
+// fault-free run's.
 func TestMembersComeAndGo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two pipelines and a dozen hand-overs (about a minute)")
