@@ -95,6 +95,12 @@ type Service struct {
 	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
 	late      *prometheus.CounterVec // metrics ticks the join ignored, by reason
 	overdue   *prometheus.CounterVec // tier ticks decided without an input, by input
+
+	// publishPause is the pause after a decision's first failed publish;
+	// each later attempt waits one more of it.
+	publishPause time.Duration
+	// outboxLimit is maxOutbox; tests lower it.
+	outboxLimit int
 }
 
 // New builds the decider; it starts nothing.
@@ -106,6 +112,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
+		publishPause: 200 * time.Millisecond, outboxLimit: maxOutbox,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
@@ -199,6 +206,17 @@ func (s *Service) release(p int) {
 	}
 }
 
+// maxOutbox bounds the decisions an app holds while their publishes fail
+// (a tick makes at most one per tier). Below it, an input is joined on its
+// first delivery, in its stream's order, even while earlier decisions wait:
+// refused, it would be redelivered after later inputs of its stream, in
+// whatever order the retries came, and the join would see a tier's tick
+// after a later one of its app (and ignore it as late) only because a
+// publish had failed; and once out of deliveries it would be dead-lettered
+// without ever being joined. At the bound, a long outage refuses inputs
+// instead of growing the outbox.
+const maxOutbox = 256
+
 // handler decodes one kind of input, adds it to its app's joiner and
 // publishes the decisions of every tick it completes. Publishing happens
 // under the lock, so decisions leave in event-time order whichever stream
@@ -221,10 +239,12 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.apps.Note(appName, m.Partition)
-		// Decisions still waiting from a failed publish go first.
-		if a := s.state.app(appName); a != nil {
+		// An app whose outbox is full stores what waits there before it
+		// takes anything more: the input is refused (redelivered, and
+		// dead-lettered after its last delivery) while the publishes fail.
+		if a := s.state.app(appName); a != nil && len(a.outbox) >= s.outboxLimit {
 			if err := s.flush(ctx, a); err != nil {
-				return nil, err // the input is redelivered; the outbox keeps the decisions
+				return nil, err
 			}
 		}
 		s.state.Arrive(m.Stored)
@@ -233,9 +253,11 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 			return nil, bus.Permanent(err)
 		}
 		a := s.state.app(appName)
-		a.outbox = append(a.outbox, ds...)
+		a.outbox = append(a.outbox, ds...) // behind any still waiting from a failed publish
 		if err := s.flush(ctx, a); err != nil {
-			return nil, err // the input was taken; the outbox keeps the decisions for the next delivery
+			// The input is joined; its redeliveries add nothing to the
+			// join and retry the flush.
+			return nil, err
 		}
 		return nil, nil
 	}
@@ -296,7 +318,7 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision) error {
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		case <-time.After(time.Duration(attempt+1) * s.publishPause):
 		}
 	}
 	s.log.Error().Err(err).Str("msg_id", d.ID).Msg("decision not stored")

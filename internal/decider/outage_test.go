@@ -1,0 +1,205 @@
+package decider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestInputsJoinedWhileDecisionsCannotBeStored fills the decisions stream,
+// refusing new messages, for longer than an input's deliveries last: every
+// publish fails at once, and the inputs that come meanwhile are
+// dead-lettered.
+//
+// Below the outbox's bound, each was joined on its first delivery all the
+// same: once decisions can be stored again, every tick of both tiers is
+// decided exactly once, in order. (A decider that refused inputs while its
+// outbox was not empty lost them to the dead letters, and their ticks were
+// never decided.) At the bound, the outbox stops growing: inputs are
+// refused, and decisions still leave in order, none twice.
+func TestInputsJoinedWhileDecisionsCannotBeStored(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit int
+	}{
+		{"below the bound", maxOutbox},
+		{"at the bound", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { decideThroughOutage(t, tc.limit) })
+	}
+}
+
+func decideThroughOutage(t *testing.T, limit int) {
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.Disabled)
+	url := natstest.RunJetStream(t)
+	admin := natstest.Connect(t, url, "admin", log, true)
+	js := natstest.JetStream(t, admin)
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	ready := service.NewReady()
+	d, err := New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.publishPause = time.Millisecond // the retries of a failed publish take milliseconds, not seconds
+	d.outboxLimit = limit
+	natstest.Serve(t, "decider", d.Run)
+	natstest.Eventually(t, 30*time.Second, ready.Err)
+
+	tiers := []string{"web", "db"}
+	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	publish := func(from, to int) {
+		for i := from; i < to; i++ {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			ts := proto.Millis(at)
+			var outs []bus.Out
+			for _, tier := range tiers {
+				outs = append(outs,
+					bus.Out{Subject: proto.MetricsSubject("apm", "api", tier), Msg: proto.NewMetrics("api", tier, at, 2,
+						map[string]float64{proto.MetricRPS: float64(100 + 10*i), proto.MetricCPU: 0.5})},
+					bus.Out{Subject: proto.AnomalySubject("apm", "api", tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
+						ID: proto.AnomalyID("api", tier, ts), App: "api", Tier: tier, TS: ts}})
+				if at.Equal(at.Truncate(cfg.ForecastStep)) {
+					outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
+						ID: proto.ForecastID("api", tier, "rps", ts), App: "api", Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
+				}
+			}
+			if err := admin.PublishAll(context.Background(), outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	decisions := func(tier string) []*proto.Decision {
+		var out []*proto.Decision
+		for _, data := range natstest.Payloads(t, admin, "DECISIONS", "apm.decision.api."+tier) {
+			var dd proto.Decision
+			if err := proto.Decode(data, &dd); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, &dd)
+		}
+		return out
+	}
+
+	// Tick 0 is decided and stored while all is well: the decider holds
+	// its partitions and handles inputs as they come.
+	publish(0, 2)
+	natstest.Eventually(t, 30*time.Second, func() error {
+		for _, tier := range tiers {
+			if n := len(decisions(tier)); n != 1 {
+				return fmt.Errorf("%d %s decisions stored, want 1", n, tier)
+			}
+		}
+		return nil
+	})
+
+	stream, err := js.Stream(context.Background(), "DECISIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := stream.CachedInfo().Config
+	outage := stored
+	outage.MaxMsgs, outage.Discard = int64(stream.CachedInfo().State.Msgs), jetstream.DiscardNew
+	if _, err := js.UpdateStream(context.Background(), outage); err != nil {
+		t.Fatal(err)
+	}
+	publish(2, 5) // ticks 1 to 3 complete, their decisions cannot be stored
+	// Wait until every input has been acknowledged or, out of deliveries,
+	// dead-lettered: the outage has outlasted them.
+	natstest.Eventually(t, time.Minute, func() error {
+		for _, in := range []struct{ stream, durable, kind string }{
+			{"METRICS", "decider-metrics", "metrics"},
+			{"FORECASTS", "decider-forecast", "forecast"},
+			{"ANOMALIES", "decider-anomaly", "anomaly"},
+		} {
+			for _, tier := range tiers {
+				subject := "apm." + in.kind + ".api." + tier
+				c, err := js.Consumer(context.Background(), in.stream, natstest.PartitionDurable(t, admin, in.stream, in.durable, subject))
+				if err != nil {
+					return err
+				}
+				info, err := c.Info(context.Background())
+				if err != nil {
+					return err
+				}
+				if info.NumPending > 0 || info.NumAckPending > 0 {
+					return fmt.Errorf("%s (%s): %d not delivered, %d not acknowledged", in.durable, subject, info.NumPending, info.NumAckPending)
+				}
+			}
+		}
+		return nil
+	})
+	if n := len(natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider")); n == 0 {
+		t.Fatal("no input was dead-lettered: the outage did not outlast an input's deliveries")
+	}
+	d.mu.Lock()
+	waiting := len(d.state.app("api").outbox)
+	d.mu.Unlock()
+	// Ticks 1 to 3 make 6 decisions; one input adds at most a tick's 2.
+	if max := min(6, limit-1+len(tiers)); waiting > max {
+		t.Fatalf("%d decisions wait in the outbox, want at most %d (bound %d)", waiting, max, limit)
+	}
+	if _, err := js.UpdateStream(context.Background(), stored); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is delivered until the next input comes.
+	for _, tier := range tiers {
+		if n := len(decisions(tier)); n != 1 {
+			t.Fatalf("%d %s decisions stored, want tick 0's alone: the full stream did not refuse them", n, tier)
+		}
+	}
+	publish(5, 7) // the next delivery stores what waits; ticks 4 and 5 complete
+	last := proto.Millis(t0.Add(5 * time.Minute))
+	if limit < 6 {
+		// Inputs were lost to the dead letters: some ticks are never
+		// decided, the last is.
+		natstest.Eventually(t, time.Minute, func() error {
+			for _, tier := range tiers {
+				ds := decisions(tier)
+				if len(ds) == 0 || ds[len(ds)-1].TS != last {
+					return fmt.Errorf("%s: tick 5 not decided yet", tier)
+				}
+			}
+			return nil
+		})
+		for _, tier := range tiers {
+			ds := decisions(tier)
+			for i := 1; i < len(ds); i++ {
+				if ds[i].TS <= ds[i-1].TS {
+					t.Fatalf("%s decision %d at %s after one at %s: out of order or repeated", tier, i, proto.Time(ds[i].TS), proto.Time(ds[i-1].TS))
+				}
+			}
+		}
+		return
+	}
+	const want = 6 // ticks 0 to 5; tick 6 waits for the next metrics
+	natstest.Eventually(t, time.Minute, func() error {
+		for _, tier := range tiers {
+			if n := len(decisions(tier)); n < want {
+				return fmt.Errorf("%d %s decisions stored, want %d", n, tier, want)
+			}
+		}
+		return nil
+	})
+	for _, tier := range tiers {
+		ds := decisions(tier)
+		for i, dd := range ds {
+			if wantTS := proto.Millis(t0.Add(time.Duration(i) * time.Minute)); dd.TS != wantTS {
+				t.Fatalf("%s decision %d at %s, want %s: a tick lost or repeated", tier, i, proto.Time(dd.TS), proto.Time(wantTS))
+			}
+		}
+		if len(ds) != want {
+			t.Fatalf("%d %s decisions, want exactly %d", len(ds), tier, want)
+		}
+	}
+}
