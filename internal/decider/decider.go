@@ -101,6 +101,13 @@ type Service struct {
 	publishPause time.Duration
 	// outboxLimit is maxOutbox; tests lower it.
 	outboxLimit int
+	// redelivery says the input being handled was delivered before: a
+	// metrics tick the join then ignores is counted as redelivered, not
+	// late, since below maxOutbox its first delivery was joined even if
+	// the publishes that followed failed. (At the bound its first delivery
+	// may have been refused; a tick that is then late counts as
+	// redelivered too.)
+	redelivery bool
 }
 
 // New builds the decider; it starts nothing.
@@ -118,7 +125,8 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_late_ticks_total",
 			Help: "Metrics ticks not decided because their app had already decided a tick at or after their time, by reason: " +
-				"redelivered for the metrics of a tier at the last tick decided, already in its decision (expected after a restart); " +
+				"redelivered for the metrics of a tier at the last tick decided, already in its decision (expected after a restart), " +
+				"or for a tick delivered again while decisions could not be stored; " +
 				"late for any other (out of order: an older tick, or a tier's tick that came after its tick was decided without it)."},
 			[]string{"reason"}),
 		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
@@ -207,14 +215,18 @@ func (s *Service) release(p int) {
 }
 
 // maxOutbox bounds the decisions an app holds while their publishes fail
-// (a tick makes at most one per tier). Below it, an input is joined on its
-// first delivery, in its stream's order, even while earlier decisions wait:
-// refused, it would be redelivered after later inputs of its stream, in
-// whatever order the retries came, and the join would see a tier's tick
-// after a later one of its app (and ignore it as late) only because a
-// publish had failed; and once out of deliveries it would be dead-lettered
-// without ever being joined. At the bound, a long outage refuses inputs
-// instead of growing the outbox.
+// (a tick makes at most one per tier; each is about 1 KiB, mostly its
+// inputs map). Below it, an input is joined on its first delivery, in its
+// stream's order, even while earlier decisions wait: refused, it would be
+// redelivered after later inputs of its stream, in whatever order the
+// retries came, and the join would see a tier's tick after a later one of
+// its app (and ignore it as late) only because a publish had failed; and
+// once out of deliveries it would be dead-lettered without ever being
+// joined. At the bound, a long outage refuses inputs instead of growing the
+// outbox. The bound is checked before an input is joined, so the outbox
+// can pass it by what one input completes: usually one tick, at most the
+// join's backlog when the input it waited for comes. An input dead-lettered
+// below the bound was joined; only its acknowledgement waited for the store.
 const maxOutbox = 256
 
 // handler decodes one kind of input, adds it to its app's joiner and
@@ -239,12 +251,13 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.apps.Note(appName, m.Partition)
+		s.redelivery = m.Delivered > 1
 		// An app whose outbox is full stores what waits there before it
 		// takes anything more: the input is refused (redelivered, and
 		// dead-lettered after its last delivery) while the publishes fail.
 		if a := s.state.app(appName); a != nil && len(a.outbox) >= s.outboxLimit {
 			if err := s.flush(ctx, a); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("input not taken: app %s holds %d decisions not stored: %w", appName, len(a.outbox), err)
 			}
 		}
 		s.state.Arrive(m.Stored)
@@ -267,7 +280,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 // redelivered (released is the app's last decided tick, Unix ms).
 func (s *Service) noteLate(m *proto.Metrics, released int64, redelivered bool) {
 	reason := "late"
-	if redelivered {
+	if redelivered || s.redelivery {
 		reason = "redelivered"
 	}
 	s.late.WithLabelValues(reason).Inc()

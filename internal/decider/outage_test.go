@@ -3,6 +3,7 @@ package decider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,32 @@ func decideThroughOutage(t *testing.T, limit int) {
 		return out
 	}
 
+	// settled says every input has been acknowledged or, out of
+	// deliveries, dead-lettered.
+	settled := func() error {
+		for _, in := range []struct{ stream, durable, kind string }{
+			{"METRICS", "decider-metrics", "metrics"},
+			{"FORECASTS", "decider-forecast", "forecast"},
+			{"ANOMALIES", "decider-anomaly", "anomaly"},
+		} {
+			for _, tier := range tiers {
+				subject := "apm." + in.kind + ".api." + tier
+				c, err := js.Consumer(context.Background(), in.stream, natstest.PartitionDurable(t, admin, in.stream, in.durable, subject))
+				if err != nil {
+					return err
+				}
+				info, err := c.Info(context.Background())
+				if err != nil {
+					return err
+				}
+				if info.NumPending > 0 || info.NumAckPending > 0 {
+					return fmt.Errorf("%s (%s): %d not delivered, %d not acknowledged", in.durable, subject, info.NumPending, info.NumAckPending)
+				}
+			}
+		}
+		return nil
+	}
+
 	// Tick 0 is decided and stored while all is well: the decider holds
 	// its partitions and handles inputs as they come.
 	publish(0, 2)
@@ -114,40 +141,32 @@ func decideThroughOutage(t *testing.T, limit int) {
 		t.Fatal(err)
 	}
 	publish(2, 5) // ticks 1 to 3 complete, their decisions cannot be stored
-	// Wait until every input has been acknowledged or, out of deliveries,
-	// dead-lettered: the outage has outlasted them.
-	natstest.Eventually(t, time.Minute, func() error {
-		for _, in := range []struct{ stream, durable, kind string }{
-			{"METRICS", "decider-metrics", "metrics"},
-			{"FORECASTS", "decider-forecast", "forecast"},
-			{"ANOMALIES", "decider-anomaly", "anomaly"},
-		} {
-			for _, tier := range tiers {
-				subject := "apm." + in.kind + ".api." + tier
-				c, err := js.Consumer(context.Background(), in.stream, natstest.PartitionDurable(t, admin, in.stream, in.durable, subject))
-				if err != nil {
-					return err
-				}
-				info, err := c.Info(context.Background())
-				if err != nil {
-					return err
-				}
-				if info.NumPending > 0 || info.NumAckPending > 0 {
-					return fmt.Errorf("%s (%s): %d not delivered, %d not acknowledged", in.durable, subject, info.NumPending, info.NumAckPending)
-				}
-			}
-		}
-		return nil
-	})
-	if n := len(natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider")); n == 0 {
+	// Wait until the outage has outlasted every input's deliveries.
+	natstest.Eventually(t, time.Minute, settled)
+	letters := natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider")
+	if len(letters) == 0 {
 		t.Fatal("no input was dead-lettered: the outage did not outlast an input's deliveries")
+	}
+	refused := 0 // dead letters of inputs refused unjoined, at the bound
+	for _, data := range letters {
+		var dl proto.DeadLetter
+		if err := proto.Decode(data, &dl); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(dl.Error, "input not taken") {
+			refused++
+		}
+	}
+	if atBound := limit < 6; atBound != (refused > 0) {
+		t.Fatalf("%d of %d dead letters are inputs refused unjoined; want some only at the bound (%d)", refused, len(letters), limit)
 	}
 	d.mu.Lock()
 	waiting := len(d.state.app("api").outbox)
 	d.mu.Unlock()
-	// Ticks 1 to 3 make 6 decisions; one input adds at most a tick's 2.
-	if max := min(6, limit-1+len(tiers)); waiting > max {
-		t.Fatalf("%d decisions wait in the outbox, want at most %d (bound %d)", waiting, max, limit)
+	// Ticks 1 to 3 make 6 decisions; here each input completes at most one
+	// tick, so it adds at most 2.
+	if most := min(6, limit-1+len(tiers)); waiting > most {
+		t.Fatalf("%d decisions wait in the outbox, want at most %d (bound %d)", waiting, most, limit)
 	}
 	if _, err := js.UpdateStream(context.Background(), stored); err != nil {
 		t.Fatal(err)
@@ -172,6 +191,7 @@ func decideThroughOutage(t *testing.T, limit int) {
 			}
 			return nil
 		})
+		natstest.Eventually(t, time.Minute, settled) // nothing more to come
 		for _, tier := range tiers {
 			ds := decisions(tier)
 			for i := 1; i < len(ds); i++ {
@@ -191,6 +211,7 @@ func decideThroughOutage(t *testing.T, limit int) {
 		}
 		return nil
 	})
+	natstest.Eventually(t, time.Minute, settled) // nothing more to come
 	for _, tier := range tiers {
 		ds := decisions(tier)
 		for i, dd := range ds {

@@ -59,9 +59,10 @@ type app struct {
 	// overdue says the app's last tick was decided overdue, without some
 	// of its inputs (to warn once per run of them).
 	overdue bool
-	// outbox holds decisions made but not yet stored, oldest first. They
-	// are stored before anything else is decided, so a failed publish is
-	// retried on the next delivery instead of leaving a gap.
+	// outbox holds decisions made but not yet stored, oldest first. Later
+	// decisions queue behind them, and every delivery of the app's inputs
+	// retries them first, so a failed publish leaves no gap and nothing
+	// leaves out of order (see maxOutbox).
 	outbox []*proto.Decision
 }
 
