@@ -37,13 +37,14 @@ timed() { # name, command...
   echo "kubetest/build: $name built in $((end - start))s"
 }
 
-# The build writes into a temporary directory and renames, so an interrupted
-# build never leaves a half-written binary that looks present. Every step
+# The build writes into a temporary directory of its own and renames, so an
+# interrupted build never leaves a half-written binary that looks present,
+# and two builds into one cache do not delete each other's files. Every step
 # returns on failure explicitly: the function runs left of || (in timed),
 # where set -e does not apply.
 build() { # commands...
-  local tmp="$bin/.build-tmp" pkgs=() cmd
-  rm -rf "$tmp" && mkdir -p "$tmp" || return
+  local tmp pkgs=() cmd
+  tmp=$(mktemp -d "$bin/.build-XXXXXX") || return
   for cmd in "$@"; do pkgs+=("${package[$cmd]}"); done
   (cd "$here/tools" && go build -trimpath -ldflags='-s -w' -o "$tmp/" "${pkgs[@]}") || return
   for cmd in "$@"; do mv "$tmp/$cmd" "$bin/$cmd" || return; done
