@@ -161,6 +161,13 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 
 // Run replays the three input streams and decides live until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	retried := make(chan struct{})
+	go func() {
+		defer close(retried)
+		s.retryOutboxes(ctx)
+	}()
+	defer func() { cancel(); <-retried }()
 	// The three inputs split by the same partitions and move between
 	// members together, so an app's every input reaches one member.
 	var inputs []bus.GroupInput
@@ -169,6 +176,35 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release, Returning: s.returning},
 		func() { s.ready.Set("decider") }, inputs...)
+}
+
+// retryEvery is how often decisions left waiting by a failed publish are
+// retried without an input of their app to retry them.
+const retryEvery = 5 * time.Second
+
+// retryOutboxes stores, every retryEvery until ctx ends, what waits in the
+// apps' outboxes: an app whose inputs have stopped would otherwise keep its
+// last decisions unstored. It stops at the first app whose store still
+// fails, so that an outage holds the lock for one app's retries at a time.
+func (s *Service) retryOutboxes(ctx context.Context) {
+	t := time.NewTicker(retryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		for _, name := range slices.Sorted(maps.Keys(s.state.apps)) {
+			if a := s.state.apps[name]; len(a.outbox) > 0 {
+				if err := s.flush(ctx, a); err != nil {
+					break
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
 }
 
 // returning says whether m's app was evicted for idleness and is back, so

@@ -168,16 +168,31 @@ func decideThroughOutage(t *testing.T, limit int) {
 	if most := min(6, limit-1+len(tiers)); waiting > most {
 		t.Fatalf("%d decisions wait in the outbox, want at most %d (bound %d)", waiting, most, limit)
 	}
-	if _, err := js.UpdateStream(context.Background(), stored); err != nil {
-		t.Fatal(err)
-	}
-	// Nothing is delivered until the next input comes.
 	for _, tier := range tiers {
 		if n := len(decisions(tier)); n != 1 {
 			t.Fatalf("%d %s decisions stored, want tick 0's alone: the full stream did not refuse them", n, tier)
 		}
 	}
-	publish(5, 7) // the next delivery stores what waits; ticks 4 and 5 complete
+	if _, err := js.UpdateStream(context.Background(), stored); err != nil {
+		t.Fatal(err)
+	}
+	// No input comes: the periodic retry stores what waits.
+	natstest.Eventually(t, time.Minute, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if n := len(d.state.app("api").outbox); n > 0 {
+			return fmt.Errorf("%d decisions still wait", n)
+		}
+		return nil
+	})
+	if limit >= 6 {
+		for _, tier := range tiers {
+			if n := len(decisions(tier)); n != 4 {
+				t.Fatalf("%d %s decisions stored by the retry, want ticks 0 to 3", n, tier)
+			}
+		}
+	}
+	publish(5, 7) // ticks 4 and 5 complete
 	last := proto.Millis(t0.Add(5 * time.Minute))
 	if limit < 6 {
 		// Inputs were lost to the dead letters: some ticks are never

@@ -61,8 +61,9 @@ type app struct {
 	overdue bool
 	// outbox holds decisions made but not yet stored, oldest first. Later
 	// decisions queue behind them, and every delivery of the app's inputs
-	// retries them first, so a failed publish leaves no gap and nothing
-	// leaves out of order (see maxOutbox).
+	// (or, without one, the service's periodic retry) stores them first, so
+	// a failed publish leaves no gap and nothing leaves out of order (see
+	// maxOutbox).
 	outbox []*proto.Decision
 }
 
