@@ -1,6 +1,6 @@
 //go:build !race
 
-package ingest_test
+package heldmemory_test
 
 // raceEnabled says the race detector is on.
 const raceEnabled = false

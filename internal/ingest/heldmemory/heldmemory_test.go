@@ -1,4 +1,4 @@
-package ingest_test
+package heldmemory_test
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/ingest"
-	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/poll"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -182,7 +182,7 @@ func heldUploads(t *testing.T, body []byte, now time.Time) {
 				_ = c.Close()
 			}
 		}
-		natstest.Eventually(t, 10*time.Second, func() error {
+		poll.Until(t, 10*time.Second, func() error {
 			if n := h.InFlight(); n != 0 {
 				return fmt.Errorf("%d requests still in flight", n)
 			}
@@ -196,7 +196,7 @@ func heldUploads(t *testing.T, body []byte, now time.Time) {
 	}
 	wg.Wait()
 	admitted := int64(cfg.MaxConcurrent)
-	natstest.Eventually(t, 20*time.Second, func() error {
+	poll.Until(t, 20*time.Second, func() error {
 		if n, r := int64(h.InFlight()), rejected.Load(); n != admitted || r != heldConns-admitted {
 			return fmt.Errorf("%d in flight, %d refused with 429", n, r)
 		}
