@@ -6,8 +6,10 @@
 #   HEADROOM_KUBE_CACHE  cache directory (default $HOME/.cache/headroom/kube);
 #                        binaries go to $HEADROOM_KUBE_CACHE/bin.
 #
-# The first run compiles k8s.io/kubernetes and KWOK (about 17 minutes on 2
-# cores alone); later runs only check that the binaries exist. All four
+# The first run compiles k8s.io/kubernetes and KWOK (25 minutes in a cold
+# .ci/run on 2 cores, beside vet and staticcheck, where the Kubernetes
+# commands alone had taken 17 minutes on an idle machine); later runs only
+# check that the binaries exist. All four
 # commands come from the nested module internal/kubetest/tools and are built
 # by one `go build`: they share one compile of the client, API and server
 # libraries they have in common and link in parallel. (KWOK's own packages
