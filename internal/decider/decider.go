@@ -99,6 +99,8 @@ type Service struct {
 	// publishPause is the pause after a decision's first failed publish;
 	// each later attempt waits one more of it.
 	publishPause time.Duration
+	// retryEvery is the constant retryEvery; tests shorten it.
+	retryEvery time.Duration
 	// outboxLimit is maxOutbox; tests lower it.
 	outboxLimit int
 	// redelivery says the input being handled was delivered before: a
@@ -119,7 +121,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
-		publishPause: 200 * time.Millisecond, outboxLimit: maxOutbox,
+		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
@@ -184,10 +186,12 @@ const retryEvery = 5 * time.Second
 
 // retryOutboxes stores, every retryEvery until ctx ends, what waits in the
 // apps' outboxes: an app whose inputs have stopped would otherwise keep its
-// last decisions unstored. It stops at the first app whose store still
-// fails, so that an outage holds the lock for one app's retries at a time.
+// last decisions unstored. The retry only stores decisions already made, in
+// order; after a hand-over the member that let the app go may still store
+// a waiting decision the new one remakes, and the stream's dedupe window
+// keeps one of the two identical copies.
 func (s *Service) retryOutboxes(ctx context.Context) {
-	t := time.NewTicker(retryEvery)
+	t := time.NewTimer(s.retryEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -195,15 +199,32 @@ func (s *Service) retryOutboxes(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		for _, name := range slices.Sorted(maps.Keys(s.state.apps)) {
-			if a := s.state.apps[name]; len(a.outbox) > 0 {
-				if err := s.flush(ctx, a); err != nil {
-					break
-				}
-			}
+		s.retryRound(ctx)
+		t.Reset(s.retryEvery) // a full retryEvery between rounds, however long one took
+	}
+}
+
+// retryRound tries once to store each app's waiting decisions, and gives up
+// the rest of the round after retryEvery: under an outage it holds the lock
+// for at most that long, and an app whose store keeps failing does not stop
+// the apps after it.
+func (s *Service) retryRound(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.retryEvery)
+	defer cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var waiting []string
+	for name, a := range s.state.apps {
+		if len(a.outbox) > 0 {
+			waiting = append(waiting, name)
 		}
-		s.mu.Unlock()
+	}
+	slices.Sort(waiting)
+	for _, name := range waiting {
+		if ctx.Err() != nil {
+			return
+		}
+		_ = s.flush(ctx, s.state.apps[name], 1) // what fails waits for the next round or input
 	}
 }
 
@@ -292,7 +313,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		// takes anything more: the input is refused (redelivered, and
 		// dead-lettered after its last delivery) while the publishes fail.
 		if a := s.state.app(appName); a != nil && len(a.outbox) >= s.outboxLimit {
-			if err := s.flush(ctx, a); err != nil {
+			if err := s.flush(ctx, a, publishAttempts); err != nil {
 				return nil, fmt.Errorf("input not taken: app %s holds %d decisions not stored: %w", appName, len(a.outbox), err)
 			}
 		}
@@ -303,7 +324,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		}
 		a := s.state.app(appName)
 		a.outbox = append(a.outbox, ds...) // behind any still waiting from a failed publish
-		if err := s.flush(ctx, a); err != nil {
+		if err := s.flush(ctx, a, publishAttempts); err != nil {
 			// The input is joined; its redeliveries add nothing to the
 			// join and retry the flush.
 			return nil, err
@@ -339,11 +360,16 @@ func (s *Service) noteOverdue(appName string, ts int64, missing map[string][]str
 	}
 }
 
-// flush stores a's pending decisions in order, marking each sent once stored.
-func (s *Service) flush(ctx context.Context, a *app) error {
+// publishAttempts is how many times a handler tries to store a decision
+// before its input is redelivered (the periodic retry tries once).
+const publishAttempts = 5
+
+// flush stores a's pending decisions in order, marking each sent once
+// stored; each gets up to attempts publishes.
+func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 	for len(a.outbox) > 0 {
 		d := a.outbox[0]
-		if err := s.publish(ctx, d); err != nil {
+		if err := s.publish(ctx, d, attempts); err != nil {
 			return err
 		}
 		a.sentTS[d.Tier] = d.TS
@@ -353,21 +379,23 @@ func (s *Service) flush(ctx context.Context, a *app) error {
 	return nil
 }
 
-func (s *Service) publish(ctx context.Context, d *proto.Decision) error {
+func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) error {
 	out := bus.Out{Subject: proto.DecisionSubject(s.bus.Prefix(), d.App, d.Tier), Msg: d}
 	var err error
-	for attempt := range 5 {
+	for attempt := range attempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(time.Duration(attempt) * s.publishPause):
+			}
+		}
 		if err = s.bus.Publish(ctx, out); err == nil {
 			s.decisions.WithLabelValues(d.Action).Inc()
 			if d.Action != proto.ActionHold {
 				s.log.Info().Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("decision")
 			}
 			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt+1) * s.publishPause):
 		}
 	}
 	s.log.Error().Err(err).Str("msg_id", d.ID).Msg("decision not stored")
