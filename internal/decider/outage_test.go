@@ -97,24 +97,9 @@ func decideThroughOutage(t *testing.T, limit int) {
 	// settled says every input has been acknowledged or, out of
 	// deliveries, dead-lettered.
 	settled := func() error {
-		for _, in := range []struct{ stream, durable, kind string }{
-			{"METRICS", "decider-metrics", "metrics"},
-			{"FORECASTS", "decider-forecast", "forecast"},
-			{"ANOMALIES", "decider-anomaly", "anomaly"},
-		} {
-			for _, tier := range tiers {
-				subject := "apm." + in.kind + ".api." + tier
-				c, err := js.Consumer(context.Background(), in.stream, natstest.PartitionDurable(t, admin, in.stream, in.durable, subject))
-				if err != nil {
-					return err
-				}
-				info, err := c.Info(context.Background())
-				if err != nil {
-					return err
-				}
-				if info.NumPending > 0 || info.NumAckPending > 0 {
-					return fmt.Errorf("%s (%s): %d not delivered, %d not acknowledged", in.durable, subject, info.NumPending, info.NumAckPending)
-				}
+		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
+			if err := natstest.GroupDrained(context.Background(), admin, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
+				return err
 			}
 		}
 		return nil
