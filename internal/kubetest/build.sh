@@ -9,10 +9,10 @@
 # The first run compiles k8s.io/kubernetes and KWOK (25 minutes in a cold
 # .ci/run on 2 cores, beside vet and staticcheck, where the Kubernetes
 # commands alone had taken 17 minutes on an idle machine); later runs only
-# check that the binaries exist. All four
-# commands come from the nested module internal/kubetest/tools and are built
-# by one `go build`: they share one compile of the client, API and server
-# libraries they have in common and link in parallel. (KWOK's own packages
+# check that the binaries exist. All four commands come from the nested
+# module internal/kubetest/tools and are built by one `go build`: they share
+# one compile of the client, API and server libraries they have in common
+# and link in parallel. (KWOK's own packages
 # are under a tenth of its source. Built from its own module, against the
 # client libraries it was released with, it compiled the other nine tenths a
 # second time; here it is built against the libraries Kubernetes v1.37.2
