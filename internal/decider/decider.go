@@ -28,13 +28,20 @@ type Config struct {
 	Apps map[string]policy.AppConfig
 	// ForecastStep is the forecaster's bucket width.
 	ForecastStep time.Duration
+	// TierLag is how long, in event time, a tick waits for a tier whose
+	// metrics lag the app's newest tick, as when an app's tiers are pushed
+	// by separate pushers or in batches: a tier more than TierLag behind is
+	// decided without until it catches up (its late ticks are counted), so
+	// a tier that stops holds the app's decisions back by TierLag at most.
+	// 0 waits for no tier: a later tick of any tier completes a tick.
+	TierLag time.Duration
 }
 
 // DefaultConfig uses the default three-tier policy with decisions every 15 s.
 func DefaultConfig() Config {
 	p := policy.DefaultAppConfig()
 	p.Tick = 15 * time.Second
-	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step}
+	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 2 * time.Minute}
 }
 
 // RegisterFlags adds the decider.* flags.
@@ -42,12 +49,16 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks (one decision per tier per tick)")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
+	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
 }
 
 // Validate checks the settings.
 func (c Config) Validate() error {
 	if c.ForecastStep <= 0 {
 		return fmt.Errorf("forecast step must be positive")
+	}
+	if c.TierLag < 0 {
+		return fmt.Errorf("tier lag %v must not be negative", c.TierLag)
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return err

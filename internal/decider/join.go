@@ -25,15 +25,23 @@ type joiner struct {
 	// limit bounds pending: a metrics tick beyond it releases the oldest
 	// pending tick as it is, overdue (see overdue); 0 for no bound.
 	limit int
+	// wait is how long, in event time (ms), a tick waits for a tier whose
+	// metrics lag the app's newest tick, as when an app's tiers are pushed
+	// by separate pushers: a tier whose latest tick is more than wait
+	// behind the app's newest is not waited for (it has stopped, or lags
+	// further than the join waits). 0 waits for no tier: a later tick of
+	// any tier completes the metrics of a tick.
+	wait int64
 
 	metrics   map[int64]map[string]*proto.Metrics
 	anomalies map[int64]map[string][]string
 	forecasts map[string][]*proto.Forecast // per tier, by origin
 
-	metricsWM int64            // latest metrics tick of any tier
-	closedWM  int64            // latest tick declared complete by close (offline drivers)
-	anomalyWM map[string]int64 // per tier
-	pending   []int64          // metric tick times not yet released, sorted
+	metricsWM int64               // latest metrics tick of any tier
+	tiers     map[string]tierMark // per tier: when a tick waits for it (metricsIn)
+	closedWM  int64               // latest tick declared complete by close (offline drivers)
+	anomalyWM map[string]int64    // per tier
+	pending   []int64             // metric tick times not yet released, sorted
 	released  int64
 	// releasedTiers holds the metrics of the last tick released, by tier,
 	// to tell a redelivery of one of them from a tier's tick that came
@@ -43,29 +51,47 @@ type joiner struct {
 
 func newJoiner(step time.Duration) *joiner {
 	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
-		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}}
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierMark{}}
+}
+
+// tierMark is what the join knows of one tier's metrics, to wait for the
+// tier when its ticks lag the app's newest (see metricsIn).
+type tierMark struct {
+	latest int64 // latest tick of the tier, added or not
+	// from: ticks at or before it do not wait for the tier. A tier the join
+	// starts to wait for (first seen, or back after it was more than wait
+	// behind) with a tick that came too late for its frame is waited for
+	// only by ticks after the newest then; earlier ticks may already be
+	// complete.
+	from int64
 }
 
 // addMetrics adds a metrics tick to its frame and reports whether it did. A
 // tick at or before the last tick released is not added (the caller counts
 // it): redelivered says it is that tick's metrics of a tier already
 // released, else it came too late for its frame (out of order). Nor is a
-// tier's tick that comes after a later tick of the app (or after the tick
-// was closed): its frame is complete as far as metrics go, and whether it
-// was released yet depends on when the other streams' inputs came, so
-// adding it would make the frame depend on the interleaving of the three
-// streams (a take-over replays the metrics first) rather than on the
-// metrics stream alone.
+// tier's tick whose metrics are already in (metricsIn: a later tick of the
+// app came and no tier it waits for lags behind the tick, or the tick was
+// closed): whether its frame was released yet depends on when the other
+// streams' inputs came, so adding it would make the frame depend on the
+// interleaving of the three streams (a take-over replays the metrics
+// first) rather than on the metrics stream alone.
 func (j *joiner) addMetrics(m *proto.Metrics) (added, redelivered bool) {
-	if m.TS <= j.released {
-		_, again := j.releasedTiers[m.Tier]
-		return false, again && m.TS == j.released
-	}
-	byTier, ok := j.metrics[m.TS]
-	if m.TS < j.metricsWM || m.TS <= j.closedWM {
-		_, again := byTier[m.Tier]
+	tm, known := j.tiers[m.Tier]
+	if m.TS <= j.released || j.metricsIn(m.TS) {
+		if !known || j.metricsWM-tm.latest > j.wait {
+			tm.from = j.metricsWM
+		}
+		tm.latest = max(tm.latest, m.TS)
+		j.tiers[m.Tier] = tm
+		if m.TS <= j.released {
+			_, again := j.releasedTiers[m.Tier]
+			return false, again && m.TS == j.released
+		}
+		_, again := j.metrics[m.TS][m.Tier]
 		return false, again
 	}
+	byTier, ok := j.metrics[m.TS]
 	if !ok {
 		byTier = map[string]*proto.Metrics{}
 		j.metrics[m.TS] = byTier
@@ -74,7 +100,32 @@ func (j *joiner) addMetrics(m *proto.Metrics) (added, redelivered bool) {
 	}
 	byTier[m.Tier] = m
 	j.metricsWM = max(j.metricsWM, m.TS)
+	tm.latest = max(tm.latest, m.TS)
+	j.tiers[m.Tier] = tm
 	return true, false
+}
+
+// metricsIn reports whether the metrics of the tick at ts are all in, as
+// far as the join waits for them: the tick was closed, or a later tick of
+// the app came and no tier the join waits for at ts lags behind it. A tier
+// is waited for while its latest tick is at most wait behind the app's
+// newest (beyond that it has stopped, or lags further than the join
+// waits), by the ticks after its mark's from. metricsIn depends on the
+// metrics stream alone, not on when the other streams' inputs came; once
+// true for a tick it stays true, and it is true for every earlier tick.
+func (j *joiner) metricsIn(ts int64) bool {
+	if ts <= j.closedWM {
+		return true
+	}
+	if j.metricsWM <= ts {
+		return false
+	}
+	for _, tm := range j.tiers {
+		if ts > tm.from && tm.latest < ts && j.metricsWM-tm.latest <= j.wait {
+			return false
+		}
+	}
+	return true
 }
 
 func (j *joiner) addAnomaly(a *proto.Anomaly) {
@@ -119,7 +170,7 @@ func (j *joiner) close(ts int64) {
 
 // complete reports whether the tick at ts can be evaluated.
 func (j *joiner) complete(ts int64) bool {
-	if j.metricsWM <= ts && j.closedWM < ts {
+	if !j.metricsIn(ts) {
 		return false
 	}
 	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))

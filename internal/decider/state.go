@@ -271,6 +271,7 @@ func (as *Apps) getApp(name string) (*app, error) {
 	}
 	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
 	a.join.limit = as.cfg.backlog(pc.Tick)
+	a.join.wait = as.cfg.TierLag.Milliseconds()
 	for _, tc := range pc.Tiers {
 		as.restoreSent(a, tc.Name)
 	}
