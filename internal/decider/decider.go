@@ -30,10 +30,13 @@ type Config struct {
 	ForecastStep time.Duration
 	// TierLag is how long, in event time, a tick waits for a tier whose
 	// metrics lag the app's newest tick, as when an app's tiers are pushed
-	// by separate pushers or in batches: a tier more than TierLag behind is
-	// decided without until it catches up (its late ticks are counted), so
-	// a tier that stops holds the app's decisions back by TierLag at most.
-	// 0 waits for no tier: a later tick of any tier completes a tick.
+	// by separate pushers or in batches. The app's decisions wait with it:
+	// a tier whose next tick is late (a gap, a batch on its way) holds
+	// every tier's decision back until it comes, by TierLag at most. A
+	// tier further behind (stopped, or lagging more) is decided without
+	// until it catches up, and its ticks are counted as lagging. It should
+	// exceed the pushers' clock skew (-push.max-skew) by a tick. 0 waits
+	// for no tier: a later tick of any tier completes a tick.
 	TierLag time.Duration
 }
 
@@ -41,7 +44,7 @@ type Config struct {
 func DefaultConfig() Config {
 	p := policy.DefaultAppConfig()
 	p.Tick = 15 * time.Second
-	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 2 * time.Minute}
+	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 3 * time.Minute}
 }
 
 // RegisterFlags adds the decider.* flags.
@@ -137,10 +140,11 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_late_ticks_total",
-			Help: "Metrics ticks not decided because their app had already decided a tick at or after their time, by reason: " +
-				"redelivered for the metrics of a tier at the last tick decided, already in its decision (expected after a restart), " +
+			Help: "Metrics ticks not decided because the metrics of their tick were complete before they came, by reason: " +
+				"redelivered for a tier's tick already in its frame, decided or waiting (expected after a restart), " +
 				"or for a tick delivered again while decisions could not be stored; " +
-				"late for any other (out of order: an older tick, or a tier's tick that came after its tick was decided without it)."},
+				"lagging for a tick more than -decider.tier-lag behind its app's newest (its tier lags further than the decider waits); " +
+				"late for any other (out of order: an older tick, or one of the first ticks of a tier that starts to lag)."},
 			[]string{"reason"}),
 		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
 			Help: "Tier ticks decided without their anomaly message or forecast because the app's backlog of ticks waiting for them was full " +
@@ -150,6 +154,9 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		// At 0 from the start, so that increase() sees the first.
 		for _, in := range []string{"anomaly", "forecast"} {
 			s.overdue.WithLabelValues(in)
+		}
+		for _, reason := range []string{"redelivered", "lagging", "late"} {
+			s.late.WithLabelValues(reason)
 		}
 		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue} {
 			if err := d.Reg.Register(c); err != nil {
@@ -344,14 +351,23 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 	}
 }
 
-// noteLate counts and logs a metrics tick the join ignored as late or
-// redelivered (released is the app's last decided tick, Unix ms).
-func (s *Service) noteLate(m *proto.Metrics, released int64, redelivered bool) {
+// noteLate counts and logs a metrics tick the join ignored as late,
+// lagging or redelivered (released is the app's last decided tick, Unix
+// ms); it warns at the first lagging tick of a run of its tier.
+func (s *Service) noteLate(m *proto.Metrics, released int64, why Lateness, firstBehind bool) {
 	reason := "late"
-	if redelivered || s.redelivery {
+	switch {
+	case why == LateRedelivered || s.redelivery:
 		reason = "redelivered"
+	case why == LateBehind:
+		reason = "lagging"
 	}
 	s.late.WithLabelValues(reason).Inc()
+	if reason == "lagging" && firstBehind {
+		s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Dur("tier_lag", s.cfg.TierLag).
+			Msg("the tier's metrics lag its app's newest tick by more than -decider.tier-lag: the app is decided without them until they catch up")
+		return
+	}
 	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(released)).
 		Str("reason", reason).Msg("late tick not decided")
 }

@@ -8,13 +8,14 @@
 // in and, for every tier in it, the anomaly message for ts and the forecast
 // for the bucket holding ts. Its metrics are in once a later tick of the app
 // has arrived and every tier that lags (an app's tiers pushed separately or
-// in batches) has its tick at ts too, but for a tier more than Config.TierLag
-// behind the app's newest tick: that tier has stopped, or lags further than
-// the decider waits, and the tick is decided without it (its late ticks are
-// counted). Whether a tier's tick is in its frame so depends on the metrics
-// stream alone; a tier first seen, or back, on a tick that came after its
-// frame's metrics were in is waited for only from the ticks after the
-// newest then. Inputs arrive on three streams in any interleaving, yet
+// in batches) has a tick at or after ts, but for a tier more than
+// Config.TierLag behind the app's newest tick: that tier has stopped, or
+// lags further than the decider waits, and the tick is decided without it
+// (its ticks are counted as lagging, and the first of a run is warned of).
+// A tier first seen, or back, on a tick that came after its frame's metrics
+// were in is waited for from then on. Whether a tier's tick is in its frame
+// so depends on the metrics stream as stored alone: a redelivery changes
+// nothing. Inputs arrive on three streams in any interleaving, yet
 // every tick is evaluated on the same inputs, so the same recording gives the
 // same decisions live, replayed or after a restart. After a restart the
 // decider replays its input streams from the start and publishes only

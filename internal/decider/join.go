@@ -27,21 +27,26 @@ type joiner struct {
 	limit int
 	// wait is how long, in event time (ms), a tick waits for a tier whose
 	// metrics lag the app's newest tick, as when an app's tiers are pushed
-	// by separate pushers: a tier whose latest tick is more than wait
-	// behind the app's newest is not waited for (it has stopped, or lags
-	// further than the join waits). 0 waits for no tier: a later tick of
-	// any tier completes the metrics of a tick.
+	// by separate pushers or in batches: a tier whose latest tick is more
+	// than wait behind the app's newest is not waited for (it has stopped,
+	// or lags further than the join waits). 0 waits for no tier: a later
+	// tick of any tier completes the metrics of a tick.
 	wait int64
 
 	metrics   map[int64]map[string]*proto.Metrics
 	anomalies map[int64]map[string][]string
 	forecasts map[string][]*proto.Forecast // per tier, by origin
 
-	metricsWM int64               // latest metrics tick of any tier
-	tiers     map[string]tierMark // per tier: when a tick waits for it (metricsIn)
-	closedWM  int64               // latest tick declared complete by close (offline drivers)
-	anomalyWM map[string]int64    // per tier
-	pending   []int64             // metric tick times not yet released, sorted
+	metricsWM int64            // latest metrics tick of any tier
+	latest    map[string]int64 // per tier: latest metrics tick, added or not
+	// inWM: the metrics of every tick at or before it are in (see advance).
+	inWM int64
+	// behind holds the tiers whose last tick was not added for being more
+	// than wait behind the app's newest, to report the first of a run.
+	behind    map[string]bool
+	closedWM  int64            // latest tick declared complete by close (offline drivers)
+	anomalyWM map[string]int64 // per tier
+	pending   []int64          // metric tick times not yet released, sorted
 	released  int64
 	// releasedTiers holds the metrics of the last tick released, by tier,
 	// to tell a redelivery of one of them from a tier's tick that came
@@ -51,81 +56,89 @@ type joiner struct {
 
 func newJoiner(step time.Duration) *joiner {
 	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
-		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierMark{}}
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, latest: map[string]int64{}, behind: map[string]bool{}}
 }
 
-// tierMark is what the join knows of one tier's metrics, to wait for the
-// tier when its ticks lag the app's newest (see metricsIn).
-type tierMark struct {
-	latest int64 // latest tick of the tier, added or not
-	// from: ticks at or before it do not wait for the tier. A tier the join
-	// starts to wait for (first seen, or back after it was more than wait
-	// behind) with a tick that came too late for its frame is waited for
-	// only by ticks after the newest then; earlier ticks may already be
-	// complete.
-	from int64
+// Lateness says why the join did not add a metrics tick (see Apps.Late).
+type Lateness int
+
+const (
+	// LateRedelivered: its tier's tick at that time is in its frame
+	// already, decided or waiting.
+	LateRedelivered Lateness = iota + 1
+	// LateOutOfOrder: its frame's metrics were in before it came: an older
+	// tick, or one of the first ticks of a tier that starts to lag.
+	LateOutOfOrder
+	// LateBehind: it is more than the tier lag behind its app's newest
+	// tick, so the join no longer waits for its tier.
+	LateBehind
+)
+
+// addMetrics adds a metrics tick to its frame, or says why it did not
+// (late is 0 when it did). A tick is not added when its frame's metrics are
+// in already (metricsIn): whether the frame was released yet depends on
+// when the other streams' inputs came, so adding it would make the frame
+// depend on the interleaving of the three streams (a take-over replays the
+// metrics first) rather than on the metrics stream alone. firstBehind says
+// a LateBehind tick follows an added tick of its tier (a run begins).
+func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) {
+	defer j.advance(m.Tier, m.TS)
+	switch {
+	case m.TS <= j.released:
+		if _, again := j.releasedTiers[m.Tier]; again && m.TS == j.released {
+			return LateRedelivered, false
+		}
+	case j.metricsIn(m.TS):
+		if _, again := j.metrics[m.TS][m.Tier]; again {
+			return LateRedelivered, false
+		}
+	default:
+		byTier, ok := j.metrics[m.TS]
+		if !ok {
+			byTier = map[string]*proto.Metrics{}
+			j.metrics[m.TS] = byTier
+			i, _ := slices.BinarySearch(j.pending, m.TS)
+			j.pending = slices.Insert(j.pending, i, m.TS)
+		}
+		byTier[m.Tier] = m
+		j.metricsWM = max(j.metricsWM, m.TS)
+		delete(j.behind, m.Tier)
+		return 0, false
+	}
+	if j.metricsWM-m.TS > j.wait {
+		first := !j.behind[m.Tier]
+		j.behind[m.Tier] = true
+		return LateBehind, first
+	}
+	return LateOutOfOrder, false
 }
 
-// addMetrics adds a metrics tick to its frame and reports whether it did. A
-// tick at or before the last tick released is not added (the caller counts
-// it): redelivered says it is that tick's metrics of a tier already
-// released, else it came too late for its frame (out of order). Nor is a
-// tier's tick whose metrics are already in (metricsIn: a later tick of the
-// app came and no tier it waits for lags behind the tick, or the tick was
-// closed): whether its frame was released yet depends on when the other
-// streams' inputs came, so adding it would make the frame depend on the
-// interleaving of the three streams (a take-over replays the metrics
-// first) rather than on the metrics stream alone.
-func (j *joiner) addMetrics(m *proto.Metrics) (added, redelivered bool) {
-	tm, known := j.tiers[m.Tier]
-	if m.TS <= j.released || j.metricsIn(m.TS) {
-		if !known || j.metricsWM-tm.latest > j.wait {
-			tm.from = j.metricsWM
+// advance records tier's metrics tick at ts, added or not, and moves inWM
+// as far as the tiers the join waits for allow: to just before the app's
+// newest tick, but not past the latest tick of any tier at most wait
+// behind it. inWM never moves back, so a tick once in stays in, as does
+// every earlier one; and a tick seen again (a redelivery) moves nothing,
+// so inWM, and with it whether a tier's tick is added, depends on the
+// metrics stream as stored alone, not on redeliveries or on when the other
+// streams' inputs came. A tier first seen, or back, on a tick that came
+// after its frame's metrics were in holds inWM from then on, so its later
+// ticks are waited for.
+func (j *joiner) advance(tier string, ts int64) {
+	j.latest[tier] = max(j.latest[tier], ts)
+	in := j.metricsWM - 1
+	for _, l := range j.latest {
+		if j.metricsWM-l <= j.wait {
+			in = min(in, l)
 		}
-		tm.latest = max(tm.latest, m.TS)
-		j.tiers[m.Tier] = tm
-		if m.TS <= j.released {
-			_, again := j.releasedTiers[m.Tier]
-			return false, again && m.TS == j.released
-		}
-		_, again := j.metrics[m.TS][m.Tier]
-		return false, again
 	}
-	byTier, ok := j.metrics[m.TS]
-	if !ok {
-		byTier = map[string]*proto.Metrics{}
-		j.metrics[m.TS] = byTier
-		i, _ := slices.BinarySearch(j.pending, m.TS)
-		j.pending = slices.Insert(j.pending, i, m.TS)
-	}
-	byTier[m.Tier] = m
-	j.metricsWM = max(j.metricsWM, m.TS)
-	tm.latest = max(tm.latest, m.TS)
-	j.tiers[m.Tier] = tm
-	return true, false
+	j.inWM = max(j.inWM, in)
 }
 
 // metricsIn reports whether the metrics of the tick at ts are all in, as
-// far as the join waits for them: the tick was closed, or a later tick of
-// the app came and no tier the join waits for at ts lags behind it. A tier
-// is waited for while its latest tick is at most wait behind the app's
-// newest (beyond that it has stopped, or lags further than the join
-// waits), by the ticks after its mark's from. metricsIn depends on the
-// metrics stream alone, not on when the other streams' inputs came; once
-// true for a tick it stays true, and it is true for every earlier tick.
+// far as the join waits for them: the tick was closed, or is at or before
+// inWM.
 func (j *joiner) metricsIn(ts int64) bool {
-	if ts <= j.closedWM {
-		return true
-	}
-	if j.metricsWM <= ts {
-		return false
-	}
-	for _, tm := range j.tiers {
-		if ts > tm.from && tm.latest < ts && j.metricsWM-tm.latest <= j.wait {
-			return false
-		}
-	}
-	return true
+	return ts <= max(j.inWM, j.closedWM)
 }
 
 func (j *joiner) addAnomaly(a *proto.Anomaly) {

@@ -1,14 +1,18 @@
 package decider
 
 import (
+	"bytes"
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -41,8 +45,8 @@ func laggingStreams(minutes, lag int) map[string][]input {
 // (a take-over, which replays the metrics first, must decide as a member
 // that never stopped), and that a join that waits for lagging tiers puts
 // the slow tier's ticks in their frames once it knows the tier: its first
-// lag+1 ticks come after their frames' metrics were in. Without a wait the
-// slow tier is never decided.
+// lag ticks come after their frames' metrics were in. Without a wait, or
+// with one shorter than the lag, the slow tier is never decided.
 func TestJoinLaggingTierOrderIndependent(t *testing.T) {
 	const minutes = 30
 	for _, tc := range []struct {
@@ -53,8 +57,8 @@ func TestJoinLaggingTierOrderIndependent(t *testing.T) {
 		dbFrom   int // first minute whose frame holds db; minutes for none
 	}{
 		{"one tick behind, no wait", 1, 0, minutes - 1, minutes},
-		{"one tick behind", 1, 2 * time.Minute, minutes - 1, 2},
-		{"three ticks behind", 3, 5 * time.Minute, minutes - 3, 4},
+		{"one tick behind", 1, 2 * time.Minute, minutes - 1, 1},
+		{"three ticks behind", 3, 5 * time.Minute, minutes - 3, 3},
 		{"three ticks behind a shorter wait", 3, 2 * time.Minute, minutes - 1, minutes},
 		{"in step", 0, 2 * time.Minute, minutes - 1, 0},
 	} {
@@ -110,8 +114,8 @@ func TestJoinLaggingTierOrderIndependent(t *testing.T) {
 // TestJoinStopsWaitingForAStoppedTier: a tier that stops holds its app's
 // ticks back by the wait, no longer; the ticks it held are then released
 // without it, and a tier that comes back is joined again: at once if its
-// ticks are in step, else from the first tick after the newest when it came
-// back (its first ticks came after their frames' metrics were in).
+// ticks are in step, else once the ticks that were complete when it came
+// back are past.
 func TestJoinStopsWaitingForAStoppedTier(t *testing.T) {
 	const stop, back, minutes = 10, 20, 30
 	for _, tc := range []struct {
@@ -120,7 +124,7 @@ func TestJoinStopsWaitingForAStoppedTier(t *testing.T) {
 		dbFrom int // first minute after the stop whose frame holds db
 	}{
 		{"back in step", 0, back},
-		{"back two ticks behind", 2, back + 2 + 1},
+		{"back two ticks behind", 2, back + 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := newJoiner(5 * time.Minute)
@@ -177,27 +181,28 @@ func TestJoinStopsWaitingForAStoppedTier(t *testing.T) {
 	}
 }
 
-// TestLaggingTierDecided: the decider's -decider.tier-lag reaches the join,
-// so a tier pushed a tick behind its app's other tier is decided (all but
-// its first ticks, which came after their frames' metrics were in), and
-// without a wait it is not decided at all and its ticks are counted late.
+// TestLaggingTierDecided: the decider's TierLag reaches the join, so a
+// tier pushed a tick behind its app's other tier is decided (all but its
+// first tick, which came after its frame's metrics were in, and is counted
+// late), and without a wait it is not decided at all: each of its ticks is
+// counted as lagging, with one warning for the run.
 func TestLaggingTierDecided(t *testing.T) {
 	for _, tc := range []struct {
-		lag    time.Duration
-		wantDB int
+		lag                   time.Duration
+		wantDB, late, lagging int
 	}{
-		{2 * time.Minute, 20 - 3}, // minutes 2 to 18; minute 19 waits for db's tick
-		{0, 0},
+		{2 * time.Minute, 18, 1, 0}, // minutes 1 to 18; minute 19 waits for db's tick
+		{0, 0, 0, 19},
 	} {
 		cfg := DefaultConfig()
 		cfg.Policy.Tick = time.Minute
 		cfg.TierLag = tc.lag
-		s, err := New(cfg, service.Deps{Log: zerolog.Nop(), Ready: service.NewReady()})
+		reg := prometheus.NewRegistry()
+		var logs bytes.Buffer
+		s, err := New(cfg, service.Deps{Log: zerolog.New(&logs).Level(zerolog.WarnLevel), Reg: reg, Ready: service.NewReady()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		late := 0
-		s.state.Late = func(*proto.Metrics, int64, bool) { late++ }
 		decided := map[string]int{}
 		handle := func(in proto.Keyed) {
 			t.Helper()
@@ -228,8 +233,179 @@ func TestLaggingTierDecided(t *testing.T) {
 		if decided["web"] != 19 || decided["db"] != tc.wantDB {
 			t.Errorf("tier lag %v: decisions by tier %v, want web 19, db %d", tc.lag, decided, tc.wantDB)
 		}
-		if wantLate := 19 - tc.wantDB; late != wantLate {
-			t.Errorf("tier lag %v: %d ticks late, want %d", tc.lag, late, wantLate)
+		got := metricstest.ByLabel(t, reg, "headroom_decider_late_ticks_total", "reason")
+		if got["late"] != float64(tc.late) || got["lagging"] != float64(tc.lagging) || got["redelivered"] != 0 {
+			t.Errorf("tier lag %v: headroom_decider_late_ticks_total by reason %v, want late %d, lagging %d", tc.lag, got, tc.late, tc.lagging)
 		}
+		warnings := strings.Count(logs.String(), "-decider.tier-lag")
+		if want := min(tc.lagging, 1); warnings != want {
+			t.Errorf("tier lag %v: %d warnings of a lagging tier, want %d:\n%s", tc.lag, warnings, want, logs.String())
+		}
+	}
+}
+
+// TestJoinMetricsInProperties feeds random metrics streams of three tiers,
+// each with its own lag (changing now and then), gaps, a stop and a return,
+// a late start, and redeliveries of earlier ticks, and checks after every
+// input that whether a tick's metrics are in never goes from true to false
+// and holds for every tick before one that is in; and that the frames are
+// the same whatever the interleaving of the three streams and whether the
+// redeliveries (which a take-over's replay of the stored stream does not
+// hold) happened.
+func TestJoinMetricsInProperties(t *testing.T) {
+	const minutes = 25
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	for seed := range uint64(400) {
+		rng := rand.New(rand.NewPCG(seed, 13))
+		stream, redelivery := randomMetrics(rng, minutes)
+		wait := time.Duration(rng.IntN(4)) * time.Minute
+		var others []input
+		for i := range minutes {
+			for _, tier := range []string{"web", "cache", "db"} {
+				others = append(others, input{"a", tier, at(i)})
+				if i%5 == 0 {
+					others = append(others, input{"f", tier, at(i)})
+				}
+			}
+		}
+		run := func(redelivered bool, order *rand.Rand) []string {
+			j := newJoiner(5 * time.Minute)
+			j.wait = wait.Milliseconds()
+			streams := map[string][]input{}
+			for i, in := range stream {
+				if redelivered || !redelivery[i] {
+					streams["m"] = append(streams["m"], in)
+				}
+			}
+			for _, in := range others {
+				streams[in.kind] = append(streams[in.kind], in)
+			}
+			pos := map[string]int{}
+			var frames []string
+			wasIn := make([]bool, minutes+1)
+			for {
+				var kinds []string
+				for _, k := range []string{"m", "a", "f"} {
+					if pos[k] < len(streams[k]) {
+						kinds = append(kinds, k)
+					}
+				}
+				if len(kinds) == 0 {
+					return frames
+				}
+				k := kinds[0]
+				if order != nil {
+					k = kinds[order.IntN(len(kinds))]
+				}
+				streams[k][pos[k]].add(j)
+				pos[k]++
+				frames = append(frames, drain(j)...)
+				for i := range wasIn {
+					in := j.metricsIn(proto.Millis(at(i)))
+					if wasIn[i] && !in {
+						t.Fatalf("seed %d: minute %d's metrics were in, and then not", seed, i)
+					}
+					if in && i > 0 && !j.metricsIn(proto.Millis(at(i-1))) {
+						t.Fatalf("seed %d: minute %d's metrics are in, minute %d's not", seed, i, i-1)
+					}
+					wasIn[i] = in
+				}
+			}
+		}
+		want := run(false, nil) // the stored stream, metrics first: a take-over's replay
+		for o := range uint64(3) {
+			if got := run(true, rand.New(rand.NewPCG(seed, o))); !slices.Equal(got, want) {
+				t.Fatalf("seed %d (wait %v), interleaving %d with redeliveries: frames\n%v\nwant\n%v", seed, wait, o, got, want)
+			}
+		}
+	}
+}
+
+// randomMetrics returns a metrics stream of three tiers over minutes, in
+// the order their ticks reach the stream, and which of its entries are
+// redeliveries of an earlier entry.
+func randomMetrics(rng *rand.Rand, minutes int) (stream []input, redelivery []bool) {
+	type arrival struct {
+		at float64 // when the tick reaches the stream, in minutes
+		in input
+	}
+	var arrivals []arrival
+	for k, tier := range []string{"web", "cache", "db"} {
+		lag := rng.IntN(5)
+		stop, back := minutes, minutes
+		if rng.IntN(2) == 0 {
+			stop = rng.IntN(minutes)
+			back = stop + rng.IntN(10)
+		}
+		start := 0
+		if rng.IntN(3) == 0 {
+			start = rng.IntN(10)
+		}
+		for i := start; i < minutes; i++ {
+			if i >= stop && i < back || rng.IntN(10) == 0 {
+				continue // stopped, or a gap
+			}
+			l := lag
+			if rng.IntN(4) == 0 {
+				l = rng.IntN(5)
+			}
+			arrivals = append(arrivals, arrival{float64(i+l) + float64(k)*0.1 + rng.Float64()*0.05, input{"m", tier, t0.Add(time.Duration(i) * time.Minute)}})
+		}
+	}
+	slices.SortFunc(arrivals, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
+	for _, a := range arrivals {
+		stream, redelivery = append(stream, a.in), append(redelivery, false)
+		if rng.IntN(6) == 0 {
+			stream, redelivery = append(stream, stream[rng.IntN(len(stream))]), append(redelivery, true)
+		}
+	}
+	return stream, redelivery
+}
+
+// TestJoinRedeliveryChangesNothing: a redelivery of a stopped tier's old
+// tick, which the stored stream a take-over replays does not hold, must
+// not change which later ticks the tier is waited for. (A join that
+// restarted the wait for a tier at any tick it did not add made minute
+// 12's frame [web] live and [db web] replayed.)
+func TestJoinRedeliveryChangesNothing(t *testing.T) {
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	run := func(redeliver bool) []string {
+		j := newJoiner(5 * time.Minute)
+		j.wait = (2 * time.Minute).Milliseconds()
+		for i := range 20 { // every anomaly message and forecast first
+			for _, tier := range []string{"web", "cache", "db"} {
+				input{"a", tier, at(i)}.add(j)
+				if i%5 == 0 {
+					input{"f", tier, at(i)}.add(j)
+				}
+			}
+		}
+		var frames []string
+		m := func(tier string, i int) {
+			input{"m", tier, at(i)}.add(j)
+			frames = append(frames, drain(j)...)
+		}
+		m("web", 0)
+		m("db", 0)
+		m("cache", 0)
+		for i := 1; i <= 10; i++ { // db stops after minute 0
+			m("web", i)
+			m("cache", i)
+		}
+		m("web", 11)
+		m("web", 12) // cache two behind, within the wait
+		if redeliver {
+			m("db", 0)
+		}
+		m("db", 11) // db back a tick behind
+		m("web", 13)
+		m("db", 12)
+		m("web", 14)
+		m("db", 13)
+		m("web", 15)
+		return frames
+	}
+	if live, replay := run(true), run(false); !slices.Equal(live, replay) {
+		t.Fatalf("a redelivery changed the frames:\nlive     %v\nreplayed %v", live, replay)
 	}
 }

@@ -59,7 +59,7 @@ func TestLateTicksCounted(t *testing.T) {
 		}
 	}
 	got := metricstest.ByLabel(t, reg, "headroom_decider_late_ticks_total", "reason")
-	if got["redelivered"] != 1 || got["late"] != 3 || len(got) != 2 {
-		t.Fatalf("headroom_decider_late_ticks_total by reason = %v, want redelivered 1, late 3", got)
+	if got["redelivered"] != 1 || got["late"] != 3 || got["lagging"] != 0 || len(got) != 3 {
+		t.Fatalf("headroom_decider_late_ticks_total by reason = %v, want redelivered 1, late 3, lagging 0", got)
 	}
 }

@@ -104,10 +104,10 @@ type Apps struct {
 	dropped limits.Dropped
 
 	// Late, when set, is told of every metrics tick the join ignores
-	// because its app has already decided a tick at or after its time
-	// (released, Unix ms): redelivered when its tier's tick at that time
-	// was decided already, else a tick out of order.
-	Late func(m *proto.Metrics, released int64, redelivered bool)
+	// because its frame's metrics were in before it came (its app's last
+	// tick decided is released, Unix ms), and why; firstBehind says a
+	// LateBehind tick begins a run of them for its tier.
+	Late func(m *proto.Metrics, released int64, why Lateness, firstBehind bool)
 	// Overdue, when set, is told of every tick decided without some of its
 	// inputs because the app's backlog was full (see Config.backlog):
 	// missing names them by tier, and first says the tick before was
@@ -150,8 +150,8 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 // at or before the app's last decided tick is ignored and reported to Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
-		if added, again := j.addMetrics(m); !added && as.Late != nil {
-			as.Late(m, j.released, again)
+		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
+			as.Late(m, j.released, why, first)
 		}
 	})
 }
