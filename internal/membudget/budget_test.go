@@ -312,15 +312,21 @@ func TestBudget(t *testing.T) {
 // history:
 //
 //	go test -run '^$' -bench HeapPerTier -benchtime 1x -timeout 2h ./internal/membudget
+//
+// With -short, which CI uses to show every benchmark still runs, it feeds
+// one app's three tiers a day.
 func BenchmarkHeapPerTier(b *testing.B) {
-	n := *benchTiers
+	n, days := *benchTiers, *benchDays
+	if testing.Short() {
+		n, days = perApp, 1
+	}
 	for _, s := range []struct {
 		name string
 		feed func(testing.TB, *history, [][]key, int) any
 	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}} {
 		b.Run(s.name, func(b *testing.B) {
 			for range b.N {
-				r := measure(b, s.name, n, *benchDays, s.feed)
+				r := measure(b, s.name, n, days, s.feed)
 				b.ReportMetric(r.alloc, "B/tier")
 				b.ReportMetric(r.inuse, "inuse-B/tier")
 				if s.name == "anomaly" {

@@ -18,9 +18,14 @@ import (
 // per tick of 7 values, decode it twice (the forecaster and the anomaly
 // service each get their copy), step both stages and encode their
 // outputs. It bounds what any transport can reach on this machine: samples
-// per second per core can be no more than 7e9 / (ns per tick).
+// per second per core can be no more than 7e9 / (ns per tick). With -short,
+// which CI uses to show every benchmark still runs, it skips the 192 tiers'
+// day of warm-up.
 func BenchmarkStagesPerTick(b *testing.B) {
 	for _, tiers := range []int{3, 192} {
+		if tiers > 3 && testing.Short() {
+			continue
+		}
 		b.Run(fmt.Sprintf("tiers=%d", tiers), func(b *testing.B) {
 			lim := config.DefaultLimits()
 			lim.IdleAfter = 0
