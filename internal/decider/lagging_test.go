@@ -39,6 +39,37 @@ func laggingStreams(minutes, lag int) map[string][]input {
 	return streams
 }
 
+// feed adds the inputs of the three streams to j, each stream in its own
+// order (as JetStream keeps it), taking the next input from the stream pick
+// chooses among those not yet done (nil: the metrics first, as a rebuild
+// replays), and returns the frames released. after, when set, runs after
+// each input.
+func feed(j *joiner, streams map[string][]input, pick func(kinds []string) string, after func()) []string {
+	pos := map[string]int{}
+	var frames []string
+	for {
+		var kinds []string
+		for _, k := range []string{"m", "a", "f"} {
+			if pos[k] < len(streams[k]) {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) == 0 {
+			return frames
+		}
+		k := kinds[0]
+		if pick != nil {
+			k = pick(kinds)
+		}
+		streams[k][pos[k]].add(j)
+		pos[k]++
+		frames = append(frames, drain(j)...)
+		if after != nil {
+			after()
+		}
+	}
+}
+
 // TestJoinLaggingTierOrderIndependent checks that a tier whose metrics lag
 // the app's other tier (two pushers of one app's tiers, one slower) is
 // joined the same way whatever the interleaving of the three input streams
@@ -64,33 +95,16 @@ func TestJoinLaggingTierOrderIndependent(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			streams := laggingStreams(minutes, tc.lag)
-			orders := []func(rng *rand.Rand, kinds []string) string{
-				func(_ *rand.Rand, kinds []string) string { return kinds[0] }, // metrics first, as a rebuild replays
-				func(rng *rand.Rand, kinds []string) string { return kinds[rng.IntN(len(kinds))] },
-			}
 			var want []string
 			for seed := range uint64(50) {
 				rng := rand.New(rand.NewPCG(seed, 11))
-				pick := orders[min(seed, 1)]
 				j := newJoiner(5 * time.Minute)
 				j.wait = tc.wait.Milliseconds()
-				pos := map[string]int{}
-				var got []string
-				for {
-					var kinds []string
-					for _, k := range []string{"m", "a", "f"} {
-						if pos[k] < len(streams[k]) {
-							kinds = append(kinds, k)
-						}
-					}
-					if len(kinds) == 0 {
-						break
-					}
-					k := pick(rng, kinds)
-					streams[k][pos[k]].add(j)
-					pos[k]++
-					got = append(got, drain(j)...)
+				var pick func([]string) string // seed 0: metrics first, as a rebuild replays
+				if seed > 0 {
+					pick = func(kinds []string) string { return kinds[rng.IntN(len(kinds))] }
 				}
+				got := feed(j, streams, pick, nil)
 				if len(got) != tc.released {
 					t.Fatalf("seed %d: released %d ticks, want %d", seed, len(got), tc.released)
 				}
@@ -280,26 +294,12 @@ func TestJoinMetricsInProperties(t *testing.T) {
 			for _, in := range others {
 				streams[in.kind] = append(streams[in.kind], in)
 			}
-			pos := map[string]int{}
-			var frames []string
+			var pick func([]string) string
+			if order != nil {
+				pick = func(kinds []string) string { return kinds[order.IntN(len(kinds))] }
+			}
 			wasIn := make([]bool, minutes+1)
-			for {
-				var kinds []string
-				for _, k := range []string{"m", "a", "f"} {
-					if pos[k] < len(streams[k]) {
-						kinds = append(kinds, k)
-					}
-				}
-				if len(kinds) == 0 {
-					return frames
-				}
-				k := kinds[0]
-				if order != nil {
-					k = kinds[order.IntN(len(kinds))]
-				}
-				streams[k][pos[k]].add(j)
-				pos[k]++
-				frames = append(frames, drain(j)...)
+			return feed(j, streams, pick, func() {
 				for i := range wasIn {
 					in := j.metricsIn(proto.Millis(at(i)))
 					if wasIn[i] && !in {
@@ -310,7 +310,7 @@ func TestJoinMetricsInProperties(t *testing.T) {
 					}
 					wasIn[i] = in
 				}
-			}
+			})
 		}
 		want := run(false, nil) // the stored stream, metrics first: a take-over's replay
 		for o := range uint64(3) {
