@@ -125,6 +125,10 @@ func New(tb testing.TB) *Browser {
 		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(tb.TempDir()), chromedp.WindowSize(1440, 1000),
+		// Chromium keeps its singleton socket in a directory of its own
+		// under TMPDIR, which it leaves behind when it is stopped: give it
+		// the test's, removed when the test ends.
+		chromedp.Env("TMPDIR="+tb.TempDir()),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
