@@ -2,7 +2,9 @@ package decider_test
 
 import (
 	"testing"
+	"time"
 
+	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/decider"
 )
@@ -23,5 +25,36 @@ func TestConfigWithFile(t *testing.T) {
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTierLagFlag: -decider.tier-lag, or its environment variable, sets
+// Config.TierLag (3m by default), and a negative lag is refused.
+func TestTierLagFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+		err  bool
+	}{
+		{nil, nil, 3 * time.Minute, false},
+		{[]string{"-decider.tier-lag", "90s"}, nil, 90 * time.Second, false},
+		{nil, map[string]string{"HEADROOM_DECIDER_TIER_LAG": "0s"}, 0, false},
+		{[]string{"-decider.tier-lag", "-1m"}, nil, -time.Minute, true},
+	} {
+		var c decider.Config
+		f := cli.New("decider", func(k string) string { return tc.env[k] })
+		c.RegisterFlags(f)
+		if err := f.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if c.TierLag != tc.want {
+			t.Errorf("%v %v: tier lag %v, want %v", tc.args, tc.env, c.TierLag, tc.want)
+		}
+		d := decider.DefaultConfig()
+		d.TierLag = c.TierLag
+		if err := d.Validate(); (err != nil) != tc.err {
+			t.Errorf("%v: Validate() = %v, want an error %v", tc.args, err, tc.err)
+		}
 	}
 }
