@@ -314,7 +314,7 @@ func TestBudget(t *testing.T) {
 //	go test -run '^$' -bench HeapPerTier -benchtime 1x -timeout 2h ./internal/membudget
 //
 // With -short, which CI uses to show every benchmark still runs, it feeds
-// one app's three tiers a day.
+// one app's three tiers a day, whatever the two flags say.
 func BenchmarkHeapPerTier(b *testing.B) {
 	n, days := *benchTiers, *benchDays
 	if testing.Short() {
