@@ -110,6 +110,9 @@ func TestConsumeOutputsAndDLQ(t *testing.T) {
 		defer wg.Done()
 		err := b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, Started: func() { close(started) }},
 			func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+				if m.Replayed() {
+					t.Errorf("message %d delivered live says it was replayed", m.Seq)
+				}
 				var tick proto.Metrics
 				if err := proto.Decode(m.Data, &tick); err != nil {
 					return nil, bus.Permanent(err)

@@ -38,6 +38,12 @@ type Msg struct {
 	deferred bool
 }
 
+// Replayed reports whether the message was read by a rebuild (a take-over,
+// or an app returning after its eviction) rather than delivered live: the
+// handler has most likely seen it before, so what it counts or warns of
+// for it was counted or warned of then.
+func (m *Msg) Replayed() bool { return m.jm == nil }
+
 // Defer takes the message's acknowledgement from the runtime: a handler
 // that returns no outputs and no error leaves the message unacknowledged,
 // and the caller calls the returned function once the work the message

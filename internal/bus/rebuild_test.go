@@ -121,6 +121,9 @@ func TestRebuildReplaysTheLookback(t *testing.T) {
 			}
 			var handled []uint64
 			_, n, err := b.Rebuild(ctx, spec, filter, 1, lookback, func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+				if !m.Replayed() {
+					t.Errorf("message %d a rebuild read says it was delivered live", m.Seq)
+				}
 				handled = append(handled, m.Seq)
 				return nil, nil
 			})

@@ -20,7 +20,7 @@ import (
 
 // TestJoinBacklogBounded: while the anomaly service or the forecaster is
 // down, an app's join keeps at most Config.backlog ticks (the lookback's
-// ticks) waiting for them. Each metrics tick beyond that decides the oldest
+// and the tier lag's ticks) waiting for them. Each metrics tick beyond that decides the oldest
 // as it is, flagged with what it lacks, and counted on the service's
 // registry by the input missing; so a week of metrics with nothing from
 // upstream holds the bound, not the week. Once upstream catches up, the
@@ -47,8 +47,8 @@ func TestJoinBacklogBounded(t *testing.T) {
 			}
 			bound := cfg.backlog(time.Minute)
 			buckets := bound/int(cfg.ForecastStep/time.Minute) + 2 // forecasts the waiting ticks may use
-			if want := int(73*time.Hour/time.Minute) + 1; bound != want {
-				t.Fatalf("bound %d ticks, want the lookback's %d", bound, want)
+			if want := int((73*time.Hour+cfg.TierLag)/time.Minute) + 1; bound != want {
+				t.Fatalf("bound %d ticks, want the lookback's and the tier lag's %d", bound, want)
 			}
 			var ds []*proto.Decision
 			handle := func(in proto.Keyed) {
@@ -138,8 +138,9 @@ func TestJoinBacklogBounded(t *testing.T) {
 // stream in turn, the metrics first (bus.GroupSpec.Rebuild), so all the
 // lookback's ticks wait at once for their anomaly messages and forecasts.
 // The backlog's bound holds them: the rebuild decides every tick complete
-// and exactly as the live interleaving does. One tick more than the
-// lookback holds goes overdue, so the bound is no larger than it must be.
+// and exactly as the live interleaving does. One tick more than the bound
+// (the lookback's ticks, and TierLag's for a window whose first message is
+// a lagging tier's) goes overdue, so the bound is no larger than it says.
 func TestRebuildOrderNotOverdue(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tick = time.Minute

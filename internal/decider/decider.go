@@ -34,9 +34,11 @@ type Config struct {
 	// a tier whose next tick is late (a gap, a batch on its way) holds
 	// every tier's decision back until it comes, by TierLag at most. A
 	// tier further behind (stopped, or lagging more) is decided without
-	// until it catches up, and its ticks are counted as lagging. It should
-	// exceed the pushers' clock skew (-push.max-skew) by a tick. 0 waits
-	// for no tier: a later tick of any tier completes a tick.
+	// until it catches up, and its ticks are counted as lagging. Pushers'
+	// clocks count too: a push may be up to -push.max-skew (2m) ahead of
+	// the collector's clock, so the default leaves a minute over that. 0
+	// waits for no tier: a later tick of any tier completes a tick, and a
+	// tier's tick behind the newest counts as lagging.
 	TierLag time.Duration
 }
 
@@ -60,8 +62,8 @@ func (c Config) Validate() error {
 	if c.ForecastStep <= 0 {
 		return fmt.Errorf("forecast step must be positive")
 	}
-	if c.TierLag < 0 {
-		return fmt.Errorf("tier lag %v must not be negative", c.TierLag)
+	if c.TierLag < 0 || c.TierLag >= c.Lookback() {
+		return fmt.Errorf("tier lag %v must be at least 0 and less than the lookback, %v", c.TierLag, c.Lookback())
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return err
@@ -124,6 +126,9 @@ type Service struct {
 	// may have been refused; a tick that is then late counts as
 	// redelivered too.)
 	redelivery bool
+	// replayed says the input being handled was read by a rebuild, not
+	// delivered live (bus.Msg.Replayed).
+	replayed bool
 }
 
 // New builds the decider; it starts nothing.
@@ -143,7 +148,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			Help: "Metrics ticks not decided because the metrics of their tick were complete before they came, by reason: " +
 				"redelivered for a tier's tick already in its frame, decided or waiting (expected after a restart), " +
 				"or for a tick delivered again while decisions could not be stored; " +
-				"lagging for a tick more than -decider.tier-lag behind its app's newest (its tier lags further than the decider waits); " +
+				"lagging for a tier's newest tick so far, more than -decider.tier-lag behind its app's newest (its tier lags further than the decider waits); " +
 				"late for any other (out of order: an older tick, or one of the first ticks of a tier that starts to lag)."},
 			[]string{"reason"}),
 		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
@@ -326,7 +331,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.apps.Note(appName, m.Partition)
-		s.redelivery = m.Delivered > 1
+		s.redelivery, s.replayed = m.Delivered > 1, m.Replayed()
 		// An app whose outbox is full stores what waits there before it
 		// takes anything more: the input is refused (redelivered, and
 		// dead-lettered after its last delivery) while the publishes fail.
@@ -352,23 +357,31 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 }
 
 // noteLate counts and logs a metrics tick the join ignored as late,
-// lagging or redelivered (released is the app's last decided tick, Unix
-// ms); it warns at the first lagging tick of a run of its tier.
-func (s *Service) noteLate(m *proto.Metrics, released int64, why Lateness, firstBehind bool) {
-	reason := "late"
-	switch {
-	case why == LateRedelivered || s.redelivery:
-		reason = "redelivered"
-	case why == LateBehind:
-		reason = "lagging"
-	}
-	s.late.WithLabelValues(reason).Inc()
-	if reason == "lagging" && firstBehind {
-		s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Dur("tier_lag", s.cfg.TierLag).
-			Msg("the tier's metrics lag its app's newest tick by more than -decider.tier-lag: the app is decided without them until they catch up")
+// lagging or redelivered, and warns at the first lagging tick of a run of
+// its tier. A tick a rebuild replays is neither counted nor warned of: it
+// was when it was delivered live.
+func (s *Service) noteLate(l LateTick) {
+	if s.replayed {
 		return
 	}
-	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(released)).
+	m := l.Metrics
+	reason := "late"
+	switch {
+	case l.Why == LateRedelivered:
+		reason = "redelivered"
+	case l.Why == LateBehind:
+		reason = "lagging"
+	case s.redelivery:
+		reason = "redelivered"
+	}
+	s.late.WithLabelValues(reason).Inc()
+	if reason == "lagging" && l.FirstBehind {
+		s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("newest", proto.Time(l.Newest)).
+			Dur("tier_lag", s.cfg.TierLag).
+			Msg("the tier's metrics are further behind its app's newest tick than -decider.tier-lag: its ticks are not decided until they catch up (or the newest tick came from a clock that runs ahead)")
+		return
+	}
+	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(l.Released)).
 		Str("reason", reason).Msg("late tick not decided")
 }
 

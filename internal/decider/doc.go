@@ -15,7 +15,10 @@
 // A tier first seen, or back, on a tick that came after its frame's metrics
 // were in is waited for from then on. Whether a tier's tick is in its frame
 // so depends on the metrics stream as stored alone: a redelivery changes
-// nothing. Inputs arrive on three streams in any interleaving, yet
+// nothing. A tick from a clock far ahead holds back every other tier of its
+// app, as more than TierLag behind it, until event time reaches it (pushes
+// are refused beyond -push.max-skew ahead of the collector's clock; a
+// scraped target's tick carries the collector's own time). Inputs arrive on three streams in any interleaving, yet
 // every tick is evaluated on the same inputs, so the same recording gives the
 // same decisions live, replayed or after a restart. After a restart the
 // decider replays its input streams from the start and publishes only

@@ -69,8 +69,9 @@ const (
 	// LateOutOfOrder: its frame's metrics were in before it came: an older
 	// tick, or one of the first ticks of a tier that starts to lag.
 	LateOutOfOrder
-	// LateBehind: it is more than the tier lag behind its app's newest
-	// tick, so the join no longer waits for its tier.
+	// LateBehind: a tick newer than any of its tier before, more than the
+	// tier lag behind its app's newest tick: its tier lags further than
+	// the join waits.
 	LateBehind
 )
 
@@ -82,6 +83,7 @@ const (
 // metrics first) rather than on the metrics stream alone. firstBehind says
 // a LateBehind tick follows an added tick of its tier (a run begins).
 func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) {
+	prev, seen := j.latest[m.Tier]
 	defer j.advance(m.Tier, m.TS)
 	switch {
 	case m.TS <= j.released:
@@ -105,7 +107,10 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) 
 		delete(j.behind, m.Tier)
 		return 0, false
 	}
-	if j.metricsWM-m.TS > j.wait {
+	switch {
+	case seen && m.TS == prev: // a copy of its tier's latest tick
+		return LateRedelivered, false
+	case (!seen || m.TS > prev) && j.metricsWM-m.TS > j.wait:
 		first := !j.behind[m.Tier]
 		j.behind[m.Tier] = true
 		return LateBehind, first

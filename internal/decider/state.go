@@ -30,10 +30,11 @@ func (c Config) Lookback() time.Duration {
 }
 
 // backlog is how many ticks an app's join keeps waiting for their anomaly
-// messages and forecasts: the ticks of Lookback at the app's tick
-// interval, ends included. A rebuild replays Lookback of each input stream
-// in turn, the metrics first, so that many ticks wait as a matter of
-// course, and none may be released early or the rebuilt decisions would
+// messages and forecasts: the ticks of Lookback and TierLag at the app's
+// tick interval, ends included. A rebuild replays Lookback of each input
+// stream in turn, the metrics first, so that many ticks wait as a matter of
+// course (TierLag more when the window's first message is a lagging
+// tier's), and none may be released early or the rebuilt decisions would
 // differ; a longer backlog means an upstream stage is behind by more than
 // the history the decider's state is rebuilt from. Past it the oldest tick
 // is decided without what it lacks (joiner.overdue): memory stays bounded
@@ -43,7 +44,7 @@ func (c Config) backlog(tick time.Duration) int {
 	if tick <= 0 {
 		return 0
 	}
-	return int(c.Lookback()/tick) + 1
+	return int((c.Lookback()+c.TierLag)/tick) + 1
 }
 
 type app struct {
@@ -104,15 +105,26 @@ type Apps struct {
 	dropped limits.Dropped
 
 	// Late, when set, is told of every metrics tick the join ignores
-	// because its frame's metrics were in before it came (its app's last
-	// tick decided is released, Unix ms), and why; firstBehind says a
-	// LateBehind tick begins a run of them for its tier.
-	Late func(m *proto.Metrics, released int64, why Lateness, firstBehind bool)
+	// because its frame's metrics were in before it came.
+	Late func(LateTick)
 	// Overdue, when set, is told of every tick decided without some of its
 	// inputs because the app's backlog was full (see Config.backlog):
 	// missing names them by tier, and first says the tick before was
 	// decided complete (a run of overdue ticks begins).
 	Overdue func(appName string, ts int64, missing map[string][]string, first bool)
+}
+
+// LateTick is a metrics tick the join ignored (see Apps.Late).
+type LateTick struct {
+	Metrics *proto.Metrics
+	// Why says why it was ignored.
+	Why Lateness
+	// FirstBehind says a LateBehind tick begins a run of them for its
+	// tier: the tick of the tier before it was added.
+	FirstBehind bool
+	// Released is the app's last tick decided, Newest its newest metrics
+	// tick (Unix ms).
+	Released, Newest int64
 }
 
 // NewApps returns empty state for cfg within lim's series limits.
@@ -151,7 +163,7 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
 		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
-			as.Late(m, j.released, why, first)
+			as.Late(LateTick{Metrics: m, Why: why, FirstBehind: first, Released: j.released, Newest: j.metricsWM})
 		}
 	})
 }
