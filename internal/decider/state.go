@@ -120,7 +120,7 @@ type LateTick struct {
 	// Why says why it was ignored.
 	Why Lateness
 	// FirstBehind says a LateBehind tick begins a run of them for its
-	// tier: the tick of the tier before it was added.
+	// tier: none of the tier's ticks since its last one added was behind.
 	FirstBehind bool
 	// Released is the app's last tick decided, Newest its newest metrics
 	// tick (Unix ms).
@@ -159,7 +159,8 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 
 // AddMetrics adds a metrics tick and returns the decisions of every tick it
 // completes, oldest first, for the caller to store (see app.outbox). A tick
-// at or before the app's last decided tick is ignored and reported to Late.
+// whose frame's metrics were in before it came is ignored and reported to
+// Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
 		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
