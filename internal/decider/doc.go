@@ -9,24 +9,25 @@
 // for the bucket holding ts. Its metrics are in once a later tick of the app
 // has arrived and every tier that lags (an app's tiers pushed separately or
 // in batches) has a tick at or after ts, but for a tier more than
-// Config.TierLag behind the app's newest tick: that tier has stopped, or
-// lags further than the decider waits, and the tick is decided without it
-// (its ticks are counted as lagging, and the first of a run is warned of).
-// A tier first seen, or back, on a tick that came after its frame's metrics
-// were in is waited for from then on. Whether a tier's tick is in its frame
-// so depends on the metrics stream as stored alone: a redelivery changes
+// Config.TierLag behind the app's newest tick: that tier has stopped, or lags
+// further than the decider waits, and the tick is decided without it (its
+// ticks are counted as lagging, and the first of a run is warned of). A tier
+// first seen, or back, on a tick that came after its frame's metrics were in
+// is waited for from then on. Whether a tier's tick is in its frame so
+// depends on the metrics stream as stored alone: a redelivery changes
 // nothing. A tick from a clock far ahead holds back every other tier of its
 // app, as more than TierLag behind it, until event time reaches it (pushes
-// are refused beyond -push.max-skew ahead of the collector's clock; a
-// scraped target's tick carries the collector's own time). Inputs arrive on three streams in any interleaving, yet
-// every tick is evaluated on the same inputs, so the same recording gives the
-// same decisions live, replayed or after a restart. After a restart the
-// decider replays its input streams from the start and publishes only
-// decisions newer than the last stored per tier, so none is lost or repeated.
+// are refused beyond -push.max-skew ahead of the collector's clock; a scraped
+// target's tick carries the collector's own time). Inputs arrive on three
+// streams in any interleaving, yet every tick is evaluated on the same
+// inputs, so the same recording gives the same decisions live, replayed or
+// after a restart. After a restart the decider replays its input streams from
+// the start and publishes only decisions newer than the last stored per tier,
+// so none is lost or repeated.
 //
 // Memory: an app's ticks wait for their anomaly messages and forecasts at
 // most as many ticks as the lookback holds (what a rebuild replays, metrics
-// first). If an upstream stage is down or further behind than that, each
+// first), and the tier lag. If an upstream stage is down or further behind than that, each
 // new tick decides the oldest waiting one on what it has, flagged
 // proto.FlagAnomalyMissing or proto.FlagForecastMissing, counted
 // (headroom_decider_overdue_ticks_total) and warned of: the tier stays
