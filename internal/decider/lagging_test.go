@@ -17,23 +17,38 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
+// minute is the time of the tick i minutes after t0.
+func minute(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+
+// upstream returns what the anomaly service and the forecaster make for
+// minutes ticks of tiers, in order: an anomaly message per tier per minute,
+// and a forecast per tier at the start of every 5-minute bucket.
+func upstream(minutes int, tiers ...string) []input {
+	var in []input
+	for i := range minutes {
+		for _, tier := range tiers {
+			in = append(in, input{"a", tier, minute(i)})
+			if i%5 == 0 {
+				in = append(in, input{"f", tier, minute(i)})
+			}
+		}
+	}
+	return in
+}
+
 // laggingStreams returns minutes ticks of two tiers of one app as the three
 // input streams hold them when db's metrics are pushed separately and lag:
 // the metrics stream holds db's tick of minute i after web's tick of minute
 // i+lag (lag 0: right after it).
 func laggingStreams(minutes, lag int) map[string][]input {
 	streams := map[string][]input{}
+	for _, in := range upstream(minutes, "web", "db") {
+		streams[in.kind] = append(streams[in.kind], in)
+	}
 	for i := range minutes {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		streams["m"] = append(streams["m"], input{"m", "web", at})
-		for _, tier := range []string{"web", "db"} {
-			streams["a"] = append(streams["a"], input{"a", tier, at})
-			if i%5 == 0 {
-				streams["f"] = append(streams["f"], input{"f", tier, at})
-			}
-		}
+		streams["m"] = append(streams["m"], input{"m", "web", minute(i)})
 		if i >= lag { // db's last lag ticks are still on their way
-			streams["m"] = append(streams["m"], input{"m", "db", at.Add(-time.Duration(lag) * time.Minute)})
+			streams["m"] = append(streams["m"], input{"m", "db", minute(i - lag)})
 		}
 	}
 	return streams
@@ -145,18 +160,12 @@ func TestJoinStopsWaitingForAStoppedTier(t *testing.T) {
 			j.wait = (5 * time.Minute).Milliseconds()
 			// Every anomaly message and forecast is in first, so only the
 			// metrics decide when a tick is released.
-			for i := range minutes {
-				at := t0.Add(time.Duration(i) * time.Minute)
-				for _, tier := range []string{"web", "db"} {
-					input{"a", tier, at}.add(j)
-					if i%5 == 0 {
-						input{"f", tier, at}.add(j)
-					}
-				}
+			for _, in := range upstream(minutes, "web", "db") {
+				in.add(j)
 			}
 			var frames []string
 			for i := range minutes {
-				at := t0.Add(time.Duration(i) * time.Minute)
+				at := minute(i)
 				input{"m", "web", at}.add(j)
 				got := drain(j)
 				frames = append(frames, got...)
@@ -233,10 +242,10 @@ func TestLaggingTierDecided(t *testing.T) {
 			}
 		}
 		metrics := func(tier string, i int) *proto.Metrics {
-			return &proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(t0.Add(time.Duration(i) * time.Minute)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
+			return &proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(minute(i)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
 		}
 		for i := range 20 {
-			ts := proto.Millis(t0.Add(time.Duration(i) * time.Minute))
+			ts := proto.Millis(minute(i))
 			for _, tier := range []string{"web", "db"} {
 				if at := proto.Time(ts); at.Equal(at.Truncate(cfg.ForecastStep)) {
 					handle(&proto.Forecast{App: "shop", Tier: tier, TS: ts})
@@ -272,20 +281,11 @@ func TestLaggingTierDecided(t *testing.T) {
 // hold) happened.
 func TestJoinMetricsInProperties(t *testing.T) {
 	const minutes = 25
-	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	for seed := range uint64(400) {
 		rng := rand.New(rand.NewPCG(seed, 13))
 		stream, redelivery := randomMetrics(rng, minutes)
 		wait := time.Duration(rng.IntN(4)) * time.Minute
-		var others []input
-		for i := range minutes {
-			for _, tier := range []string{"web", "cache", "db"} {
-				others = append(others, input{"a", tier, at(i)})
-				if i%5 == 0 {
-					others = append(others, input{"f", tier, at(i)})
-				}
-			}
-		}
+		others := upstream(minutes, "web", "cache", "db")
 		run := func(redelivered bool, order *rand.Rand) []string {
 			j := newJoiner(5 * time.Minute)
 			j.wait = wait.Milliseconds()
@@ -305,11 +305,11 @@ func TestJoinMetricsInProperties(t *testing.T) {
 			wasIn := make([]bool, minutes+1)
 			return feed(j, streams, pick, func() {
 				for i := range wasIn {
-					in := j.metricsIn(proto.Millis(at(i)))
+					in := j.metricsIn(proto.Millis(minute(i)))
 					if wasIn[i] && !in {
 						t.Fatalf("seed %d: minute %d's metrics were in, and then not", seed, i)
 					}
-					if in && i > 0 && !j.metricsIn(proto.Millis(at(i-1))) {
+					if in && i > 0 && !j.metricsIn(proto.Millis(minute(i-1))) {
 						t.Fatalf("seed %d: minute %d's metrics are in, minute %d's not", seed, i, i-1)
 					}
 					wasIn[i] = in
@@ -353,7 +353,7 @@ func randomMetrics(rng *rand.Rand, minutes int) (stream []input, redelivery []bo
 			if rng.IntN(4) == 0 {
 				l = rng.IntN(5)
 			}
-			arrivals = append(arrivals, arrival{float64(i+l) + float64(k)*0.1 + rng.Float64()*0.05, input{"m", tier, t0.Add(time.Duration(i) * time.Minute)}})
+			arrivals = append(arrivals, arrival{float64(i+l) + float64(k)*0.1 + rng.Float64()*0.05, input{"m", tier, minute(i)}})
 		}
 	}
 	slices.SortFunc(arrivals, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
@@ -372,21 +372,15 @@ func randomMetrics(rng *rand.Rand, minutes int) (stream []input, redelivery []bo
 // restarted the wait for a tier at any tick it did not add made minute
 // 12's frame [web] live and [db web] replayed.)
 func TestJoinRedeliveryChangesNothing(t *testing.T) {
-	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 	run := func(redeliver bool) []string {
 		j := newJoiner(5 * time.Minute)
 		j.wait = (2 * time.Minute).Milliseconds()
-		for i := range 20 { // every anomaly message and forecast first
-			for _, tier := range []string{"web", "cache", "db"} {
-				input{"a", tier, at(i)}.add(j)
-				if i%5 == 0 {
-					input{"f", tier, at(i)}.add(j)
-				}
-			}
+		for _, in := range upstream(20, "web", "cache", "db") { // every anomaly message and forecast first
+			in.add(j)
 		}
 		var frames []string
 		m := func(tier string, i int) {
-			input{"m", tier, at(i)}.add(j)
+			input{"m", tier, minute(i)}.add(j)
 			frames = append(frames, drain(j)...)
 		}
 		m("web", 0)
@@ -452,16 +446,11 @@ func TestJoinLateness(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			j := newJoiner(5 * time.Minute)
 			j.wait = tc.wait.Milliseconds()
-			for i := range 30 { // every anomaly message and forecast first
-				for _, tier := range []string{"web", "db"} {
-					input{"a", tier, t0.Add(time.Duration(i) * time.Minute)}.add(j)
-					if i%5 == 0 {
-						input{"f", tier, t0.Add(time.Duration(i) * time.Minute)}.add(j)
-					}
-				}
+			for _, in := range upstream(30, "web", "db") { // every anomaly message and forecast first
+				in.add(j)
 			}
 			add := func(tk tick) late {
-				why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: tk.tier, TS: proto.Millis(t0.Add(time.Duration(tk.i) * time.Minute))})
+				why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: tk.tier, TS: proto.Millis(minute(tk.i))})
 				drain(j)
 				return late{why, first}
 			}
