@@ -37,13 +37,10 @@ type joiner struct {
 	anomalies map[int64]map[string][]string
 	forecasts map[string][]*proto.Forecast // per tier, by origin
 
-	metricsWM int64            // latest metrics tick of any tier
-	latest    map[string]int64 // per tier: latest metrics tick, added or not
+	metricsWM int64                // latest metrics tick of any tier
+	tiers     map[string]tierState // per tier, for advance and addMetrics
 	// inWM: the metrics of every tick at or before it are in (see advance).
-	inWM int64
-	// behind holds the tiers whose last tick was not added for being more
-	// than wait behind the app's newest, to report the first of a run.
-	behind    map[string]bool
+	inWM      int64
 	closedWM  int64            // latest tick declared complete by close (offline drivers)
 	anomalyWM map[string]int64 // per tier
 	pending   []int64          // metric tick times not yet released, sorted
@@ -56,7 +53,15 @@ type joiner struct {
 
 func newJoiner(step time.Duration) *joiner {
 	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
-		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, latest: map[string]int64{}, behind: map[string]bool{}}
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierState{}}
+}
+
+// tierState is what the join knows of one tier's metrics ticks.
+type tierState struct {
+	latest int64 // its latest tick, added or not
+	// behind says a LateBehind tick came and none of the tier's ticks has
+	// been added since: a run of them goes on (reported once).
+	behind bool
 }
 
 // Lateness says why the join did not add a metrics tick (see Apps.Late).
@@ -83,8 +88,13 @@ const (
 // metrics first) rather than on the metrics stream alone. firstBehind says
 // a LateBehind tick follows an added tick of its tier (a run begins).
 func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) {
-	prev, seen := j.latest[m.Tier]
-	defer j.advance(m.Tier, m.TS)
+	st, seen := j.tiers[m.Tier]
+	prev := st.latest
+	st.latest = max(st.latest, m.TS)
+	defer func() {
+		j.tiers[m.Tier] = st
+		j.advance()
+	}()
 	switch {
 	case m.TS <= j.released:
 		if _, again := j.releasedTiers[m.Tier]; again && m.TS == j.released {
@@ -104,22 +114,22 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) 
 		}
 		byTier[m.Tier] = m
 		j.metricsWM = max(j.metricsWM, m.TS)
-		delete(j.behind, m.Tier)
+		st.behind = false
 		return 0, false
 	}
 	switch {
 	case seen && m.TS == prev: // a copy of its tier's latest tick
 		return LateRedelivered, false
 	case (!seen || m.TS > prev) && j.metricsWM-m.TS > j.wait:
-		first := !j.behind[m.Tier]
-		j.behind[m.Tier] = true
+		first := !st.behind
+		st.behind = true
 		return LateBehind, first
 	}
 	return LateOutOfOrder, false
 }
 
-// advance records tier's metrics tick at ts, added or not, and moves inWM
-// as far as the tiers the join waits for allow: to just before the app's
+// advance moves inWM, after each metrics tick added or not, as far as the
+// tiers the join waits for allow: to just before the app's
 // newest tick, but not past the latest tick of any tier at most wait
 // behind it. inWM never moves back, so a tick once in stays in, as does
 // every earlier one; and a tick seen again (a redelivery) moves nothing,
@@ -128,12 +138,11 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) 
 // streams' inputs came. A tier first seen, or back, on a tick that came
 // after its frame's metrics were in holds inWM from then on, so its later
 // ticks are waited for.
-func (j *joiner) advance(tier string, ts int64) {
-	j.latest[tier] = max(j.latest[tier], ts)
+func (j *joiner) advance() {
 	in := j.metricsWM - 1
-	for _, l := range j.latest {
-		if j.metricsWM-l <= j.wait {
-			in = min(in, l)
+	for _, st := range j.tiers {
+		if j.metricsWM-st.latest <= j.wait {
+			in = min(in, st.latest)
 		}
 	}
 	j.inWM = max(j.inWM, in)
