@@ -241,9 +241,6 @@ func TestLaggingTierDecided(t *testing.T) {
 				decided[d.Tier]++
 			}
 		}
-		metrics := func(tier string, i int) *proto.Metrics {
-			return &proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(minute(i)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
-		}
 		for i := range 20 {
 			ts := proto.Millis(minute(i))
 			for _, tier := range []string{"web", "db"} {
@@ -252,9 +249,9 @@ func TestLaggingTierDecided(t *testing.T) {
 				}
 				handle(&proto.Anomaly{App: "shop", Tier: tier, TS: ts})
 			}
-			handle(metrics("web", i))
+			handle(shopTick("web", i))
 			if i > 0 {
-				handle(metrics("db", i-1))
+				handle(shopTick("db", i-1))
 			}
 		}
 		if decided["web"] != 19 || decided["db"] != tc.wantDB {

@@ -25,9 +25,6 @@ func TestLateTicksCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics := func(tier string, i int) *proto.Metrics {
-		return &proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(t0.Add(time.Duration(i) * time.Minute)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
-	}
 	handle := func(in proto.Keyed) []*proto.Decision {
 		t.Helper()
 		ds, err := s.state.Handle(in)
@@ -38,7 +35,7 @@ func TestLateTicksCounted(t *testing.T) {
 	}
 	decided := 0
 	for i := range 4 {
-		m := metrics("web", i)
+		m := shopTick("web", i)
 		decided += len(handle(m))
 		if at := proto.Time(m.TS); at.Equal(at.Truncate(cfg.ForecastStep)) {
 			decided += len(handle(&proto.Forecast{App: "shop", Tier: "web", TS: m.TS}))
@@ -49,10 +46,10 @@ func TestLateTicksCounted(t *testing.T) {
 		t.Fatalf("%d decisions, want 3 (minutes 0..2; minute 3 waits for a later tick)", decided)
 	}
 	for _, m := range []*proto.Metrics{
-		metrics("web", 2), // redelivered: minute 2 was decided with it
-		metrics("db", 2),  // late: minute 2 was decided without it
-		metrics("web", 1), // late
-		metrics("web", 0), // late
+		shopTick("web", 2), // redelivered: minute 2 was decided with it
+		shopTick("db", 2),  // late: minute 2 was decided without it
+		shopTick("web", 1), // late
+		shopTick("web", 0), // late
 	} {
 		if ds := handle(m); len(ds) != 0 {
 			t.Fatalf("%s at %s decided again", m.Tier, m.EventTime().Format(time.TimeOnly))
@@ -62,4 +59,10 @@ func TestLateTicksCounted(t *testing.T) {
 	if got["redelivered"] != 1 || got["late"] != 3 || got["lagging"] != 0 || len(got) != 3 {
 		t.Fatalf("headroom_decider_late_ticks_total by reason = %v, want redelivered 1, late 3, lagging 0", got)
 	}
+}
+
+// shopTick is app shop's metrics tick of tier i minutes after t0, at 100
+// requests a second on 2 replicas.
+func shopTick(tier string, i int) *proto.Metrics {
+	return &proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(minute(i)), Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
 }
