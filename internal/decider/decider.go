@@ -149,6 +149,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 				"redelivered for a tier's tick already in its frame, decided or waiting (expected after a restart), " +
 				"or for a tick delivered again while decisions could not be stored; " +
 				"lagging for a tier's newest tick so far, more than -decider.tier-lag behind its app's newest (its tier lags further than the decider waits); " +
+				"extra for a tier's second tick, at another time, in one tick interval (the tier is sent more often than the app's tick; the first is decided); " +
 				"late for any other (out of order: an older tick, or one of the first ticks of a tier that starts to lag)."},
 			[]string{"reason"}),
 		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
@@ -160,7 +161,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		for _, in := range []string{"anomaly", "forecast"} {
 			s.overdue.WithLabelValues(in)
 		}
-		for _, reason := range []string{"redelivered", "lagging", "late"} {
+		for _, reason := range []string{"redelivered", "lagging", "extra", "late"} {
 			s.late.WithLabelValues(reason)
 		}
 		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue} {
@@ -357,8 +358,8 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 }
 
 // noteLate counts and logs a metrics tick the join ignored as late,
-// lagging or redelivered, and warns at the first lagging tick of a run of
-// its tier. A tick a rebuild replays is neither counted nor warned of: it
+// lagging, extra or redelivered, and warns at the first lagging tick of a
+// run of its tier and at the first extra tick of a tier. A tick a rebuild replays is neither counted nor warned of: it
 // was when it was delivered live.
 func (s *Service) noteLate(l LateTick) {
 	if s.replayed {
@@ -371,11 +372,18 @@ func (s *Service) noteLate(l LateTick) {
 		reason = "redelivered"
 	case l.Why == LateBehind:
 		reason = "lagging"
+	case l.Why == LateExtra:
+		reason = "extra"
 	case s.redelivery:
 		reason = "redelivered"
 	}
 	s.late.WithLabelValues(reason).Inc()
-	if reason == "lagging" && l.FirstBehind {
+	if reason == "extra" && l.First {
+		s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Dur("tick", s.cfg.policyFor(m.App).Tick).
+			Msg("the tier sends more than one tick per tick interval (-decider.tick, or the app's policy.tick): only the first tick of each interval is decided")
+		return
+	}
+	if reason == "lagging" && l.First {
 		s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("newest", proto.Time(l.Newest)).
 			Dur("tier_lag", s.cfg.TierLag).
 			Msg("the tier's metrics are further behind its app's newest tick than -decider.tier-lag: its ticks are not decided until they catch up (or the newest tick came from a clock that runs ahead)")

@@ -4,6 +4,16 @@
 // each complete tick and publishes one decision per tier per tick, a change
 // or a hold, on <prefix>.decision.<app>.<tier>.
 //
+// Ticks: an app's metrics ticks are joined by the tick interval their time
+// falls in (the app's policy tick; its grid points are time.Time.Truncate's,
+// the collector's), and the interval's frame takes its start as event time:
+// tiers pushed separately, each at its own instant of an interval, are
+// decided together, and the policy sees one evenly spaced tick per interval
+// whatever the senders' jitter. A tier's first tick of an interval is
+// decided; a second, at another time, is not (counted as extra, and warned
+// of at the tier's first), and each tier takes the anomaly message that
+// judged its own tick.
+//
 // Determinism: a tick at event time ts is evaluated only once its metrics are
 // in and, for every tier in it, the anomaly message for ts and the forecast
 // for the bucket holding ts. Its metrics are in once a later tick of the app

@@ -9,7 +9,7 @@ import (
 
 // frame is everything known about one app at one tick.
 type frame struct {
-	ts        int64
+	ts        int64 // the tick's time on the grid; each tier's metrics keep their own
 	metrics   map[string]*proto.Metrics
 	incidents map[string][]string
 	forecasts map[string]*proto.Forecast
@@ -22,6 +22,10 @@ type frame struct {
 // order. It is not safe for concurrent use.
 type joiner struct {
 	step time.Duration // forecast bucket width
+	// tick is the app's tick interval (ms): a metrics tick joins the frame
+	// of the grid point at or before its time (see grid). 0 or 1 joins
+	// ticks by their exact time.
+	tick int64
 	// limit bounds pending: a metrics tick beyond it releases the oldest
 	// pending tick as it is, overdue (see overdue); 0 for no bound.
 	limit int
@@ -33,17 +37,17 @@ type joiner struct {
 	// tick of any tier completes the metrics of a tick.
 	wait int64
 
-	metrics   map[int64]map[string]*proto.Metrics
-	anomalies map[int64]map[string][]string
-	forecasts map[string][]*proto.Forecast // per tier, by origin
+	metrics   map[int64]map[string]*proto.Metrics // by grid point, then tier
+	anomalies map[int64]map[string][]string       // by the time of the metrics tick they judged, then tier
+	forecasts map[string][]*proto.Forecast        // per tier, by origin
 
-	metricsWM int64                // latest metrics tick of any tier
+	metricsWM int64                // grid point of the latest metrics tick of any tier
 	tiers     map[string]tierState // per tier, for advance and addMetrics
 	// inWM: the metrics of every tick at or before it are in (see advance).
 	inWM      int64
 	closedWM  int64            // latest tick declared complete by close (offline drivers)
 	anomalyWM map[string]int64 // per tier
-	pending   []int64          // metric tick times not yet released, sorted
+	pending   []int64          // grid points of ticks not yet released, sorted
 	released  int64
 	// releasedTiers holds the metrics of the last tick released, by tier,
 	// to tell a redelivery of one of them from a tier's tick that came
@@ -58,10 +62,13 @@ func newJoiner(step time.Duration) *joiner {
 
 // tierState is what the join knows of one tier's metrics ticks.
 type tierState struct {
-	latest int64 // its latest tick, added or not
+	latest   int64 // grid point of its latest tick, added or not
+	latestTS int64 // the time of its latest tick
 	// behind says a LateBehind tick came and none of the tier's ticks has
 	// been added since: a run of them goes on (reported once).
 	behind bool
+	// extra says a LateExtra tick of the tier came (reported once).
+	extra bool
 }
 
 // Lateness says why the join did not add a metrics tick (see Apps.Late).
@@ -78,50 +85,76 @@ const (
 	// tier lag behind its app's newest tick: its tier lags further than
 	// the join waits.
 	LateBehind
+	// LateExtra: another tick of its tier in one tick interval, at a
+	// different time: its tier is sent more often than the app's tick, and
+	// only the first tick of each interval is decided.
+	LateExtra
 )
 
-// addMetrics adds a metrics tick to its frame, or says why it did not
-// (late is 0 when it did). A tick is not added when its frame's metrics are
-// in already (metricsIn): whether the frame was released yet depends on
-// when the other streams' inputs came, so adding it would make the frame
-// depend on the interleaving of the three streams (a take-over replays the
-// metrics first) rather than on the metrics stream alone. firstBehind says
-// a LateBehind tick follows an added tick of its tier (a run begins).
-func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, firstBehind bool) {
+// grid returns the grid point of a tick at ts: the start of the tick
+// interval holding it (time.Time.Truncate, the collector's and the
+// forecaster's rule). The join keys frames by it, so the tiers of an app
+// pushed separately, each at its own instant of one interval, are decided
+// together, at the interval's start, and the policy sees one evenly spaced
+// tick per interval whatever the senders' jitter.
+func (j *joiner) grid(ts int64) int64 {
+	if j.tick <= 1 {
+		return ts
+	}
+	return proto.Millis(proto.Time(ts).Truncate(time.Duration(j.tick) * time.Millisecond))
+}
+
+// addMetrics adds a metrics tick to the frame of its grid point, or says
+// why it did not (late is 0 when it did). A tick is not added when its
+// frame's metrics are in already (metricsIn): whether the frame was
+// released yet depends on when the other streams' inputs came, so adding it
+// would make the frame depend on the interleaving of the three streams (a
+// take-over replays the metrics first) rather than on the metrics stream
+// alone. Nor is a tier's second tick of one interval (LateExtra): the first
+// stays. first says a LateBehind tick follows an added tick of its tier (a
+// run begins), or a LateExtra tick is its tier's first.
+func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
+	at := j.grid(m.TS)
 	st, seen := j.tiers[m.Tier]
-	prev := st.latest
-	st.latest = max(st.latest, m.TS)
+	prev, prevTS := st.latest, st.latestTS
+	st.latest, st.latestTS = max(st.latest, at), max(st.latestTS, m.TS)
 	defer func() {
 		j.tiers[m.Tier] = st
 		j.advance()
 	}()
+	// held is the tier's tick in the frame at, decided or waiting.
+	var held *proto.Metrics
 	switch {
-	case m.TS <= j.released:
-		if _, again := j.releasedTiers[m.Tier]; again && m.TS == j.released {
-			return LateRedelivered, false
+	case at <= j.released:
+		if at == j.released {
+			held = j.releasedTiers[m.Tier]
 		}
-	case j.metricsIn(m.TS):
-		if _, again := j.metrics[m.TS][m.Tier]; again {
-			return LateRedelivered, false
-		}
+	case j.metricsIn(at):
+		held = j.metrics[at][m.Tier]
+	case j.metrics[at][m.Tier] != nil && j.metrics[at][m.Tier].TS != m.TS:
+		held = j.metrics[at][m.Tier] // a copy of it is added again below
 	default:
-		byTier, ok := j.metrics[m.TS]
+		byTier, ok := j.metrics[at]
 		if !ok {
 			byTier = map[string]*proto.Metrics{}
-			j.metrics[m.TS] = byTier
-			i, _ := slices.BinarySearch(j.pending, m.TS)
-			j.pending = slices.Insert(j.pending, i, m.TS)
+			j.metrics[at] = byTier
+			i, _ := slices.BinarySearch(j.pending, at)
+			j.pending = slices.Insert(j.pending, i, at)
 		}
 		byTier[m.Tier] = m
-		j.metricsWM = max(j.metricsWM, m.TS)
+		j.metricsWM = max(j.metricsWM, at)
 		st.behind = false
 		return 0, false
 	}
 	switch {
-	case seen && m.TS == prev: // a copy of its tier's latest tick
+	case held != nil && held.TS == m.TS, seen && m.TS == prevTS: // a copy of a tick of the tier's
 		return LateRedelivered, false
-	case (!seen || m.TS > prev) && j.metricsWM-m.TS > j.wait:
-		first := !st.behind
+	case held != nil, seen && at == prev: // another tick of its tier's latest interval
+		first = !st.extra
+		st.extra = true
+		return LateExtra, first
+	case (!seen || at > prev) && j.metricsWM-at > j.wait:
+		first = !st.behind
 		st.behind = true
 		return LateBehind, first
 	}
@@ -155,9 +188,11 @@ func (j *joiner) metricsIn(ts int64) bool {
 	return ts <= max(j.inWM, j.closedWM)
 }
 
+// addAnomaly keeps an anomaly message under the time of the metrics tick it
+// judged: a frame takes, for each tier, the one judging the tick it holds.
 func (j *joiner) addAnomaly(a *proto.Anomaly) {
 	j.anomalyWM[a.Tier] = max(j.anomalyWM[a.Tier], a.TS)
-	if a.TS <= j.released {
+	if j.grid(a.TS) <= j.released {
 		return
 	}
 	byTier, ok := j.anomalies[a.TS]
@@ -201,8 +236,8 @@ func (j *joiner) complete(ts int64) bool {
 		return false
 	}
 	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))
-	for tier := range j.metrics[ts] {
-		if j.anomalyWM[tier] < ts {
+	for tier, m := range j.metrics[ts] {
+		if j.anomalyWM[tier] < m.TS {
 			return false
 		}
 		fs := j.forecasts[tier]
@@ -234,8 +269,8 @@ func (j *joiner) overdue() (*frame, bool) {
 	ts := j.pending[0]
 	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))
 	missing := map[string][]string{}
-	for tier := range j.metrics[ts] {
-		if j.anomalyWM[tier] < ts {
+	for tier, m := range j.metrics[ts] {
+		if j.anomalyWM[tier] < m.TS {
 			missing[tier] = append(missing[tier], "anomaly")
 		}
 		if fs := j.forecasts[tier]; len(fs) == 0 || fs[len(fs)-1].TS < bucket {
@@ -252,13 +287,13 @@ func (j *joiner) pop() *frame {
 	ts := j.pending[0]
 	j.pending = j.pending[1:]
 	f := &frame{ts: ts, metrics: j.metrics[ts], incidents: map[string][]string{}, forecasts: map[string]*proto.Forecast{}}
-	for tier := range f.metrics {
-		f.incidents[tier] = j.anomalies[ts][tier]
+	for tier, m := range f.metrics {
+		f.incidents[tier] = j.anomalies[m.TS][tier]
 		f.forecasts[tier] = j.forecastAt(tier, ts)
 	}
 	delete(j.metrics, ts)
 	for at := range j.anomalies {
-		if at <= ts {
+		if j.grid(at) <= ts {
 			delete(j.anomalies, at)
 		}
 	}

@@ -275,16 +275,37 @@ func TestLaggingTierDecided(t *testing.T) {
 // and holds for every tick before one that is in; and that the frames are
 // the same whatever the interleaving of the three streams and whether the
 // redeliveries (which a take-over's replay of the stored stream does not
-// hold) happened.
+// hold) happened. In every other stream the ticks are off the one-minute
+// grid, each at its own second of its minute, and a tier now and then
+// sends a second tick in a minute; the anomaly messages then judge those
+// ticks as the anomaly service does: one each, in stream order, for every
+// tick newer than its tier's last.
 func TestJoinMetricsInProperties(t *testing.T) {
 	const minutes = 25
 	for seed := range uint64(400) {
 		rng := rand.New(rand.NewPCG(seed, 13))
-		stream, redelivery := randomMetrics(rng, minutes)
+		offGrid := seed%2 == 1
+		stream, redelivery := randomMetrics(rng, minutes, offGrid)
 		wait := time.Duration(rng.IntN(4)) * time.Minute
 		others := upstream(minutes, "web", "cache", "db")
+		if offGrid {
+			others = nil
+			for _, in := range upstream(minutes, "web", "cache", "db") {
+				if in.kind == "f" {
+					others = append(others, in)
+				}
+			}
+			scored := map[string]time.Time{} // the anomaly service scores a tier's ticks newer than its last only
+			for _, in := range stream {
+				if in.at.After(scored[in.tier]) {
+					scored[in.tier] = in.at
+					others = append(others, input{"a", in.tier, in.at})
+				}
+			}
+		}
 		run := func(redelivered bool, order *rand.Rand) []string {
 			j := newJoiner(5 * time.Minute)
+			j.tick = time.Minute.Milliseconds()
 			j.wait = wait.Milliseconds()
 			streams := map[string][]input{}
 			for i, in := range stream {
@@ -316,7 +337,7 @@ func TestJoinMetricsInProperties(t *testing.T) {
 		want := run(false, nil) // the stored stream, metrics first: a take-over's replay
 		for o := range uint64(3) {
 			if got := run(true, rand.New(rand.NewPCG(seed, o))); !slices.Equal(got, want) {
-				t.Fatalf("seed %d (wait %v), interleaving %d with redeliveries: frames\n%v\nwant\n%v", seed, wait, o, got, want)
+				t.Fatalf("seed %d (wait %v, off the grid %v), interleaving %d with redeliveries: frames\n%v\nwant\n%v", seed, wait, offGrid, o, got, want)
 			}
 		}
 	}
@@ -324,8 +345,10 @@ func TestJoinMetricsInProperties(t *testing.T) {
 
 // randomMetrics returns a metrics stream of three tiers over minutes, in
 // the order their ticks reach the stream, and which of its entries are
-// redeliveries of an earlier entry.
-func randomMetrics(rng *rand.Rand, minutes int) (stream []input, redelivery []bool) {
+// redeliveries of an earlier entry. Off the grid, each tick is at a random
+// millisecond of its minute, and one in six has a second tick later in the
+// minute.
+func randomMetrics(rng *rand.Rand, minutes int, offGrid bool) (stream []input, redelivery []bool) {
 	type arrival struct {
 		at float64 // when the tick reaches the stream, in minutes
 		in input
@@ -350,7 +373,19 @@ func randomMetrics(rng *rand.Rand, minutes int) (stream []input, redelivery []bo
 			if rng.IntN(4) == 0 {
 				l = rng.IntN(5)
 			}
-			arrivals = append(arrivals, arrival{float64(i+l) + float64(k)*0.1 + rng.Float64()*0.05, input{"m", tier, minute(i)}})
+			arrive := float64(i+l) + float64(k)*0.1 + rng.Float64()*0.05
+			if !offGrid {
+				arrivals = append(arrivals, arrival{arrive, input{"m", tier, minute(i)}})
+				continue
+			}
+			ms := rng.IntN(60000)
+			arrivals = append(arrivals, arrival{arrive, input{"m", tier, minute(i).Add(time.Duration(ms) * time.Millisecond)}})
+			if rng.IntN(6) == 0 {
+				second := ms + 1 + rng.IntN(60000-ms)
+				if second < 60000 {
+					arrivals = append(arrivals, arrival{arrive + 0.01, input{"m", tier, minute(i).Add(time.Duration(second) * time.Millisecond)}})
+				}
+			}
 		}
 	}
 	slices.SortFunc(arrivals, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })

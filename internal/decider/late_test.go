@@ -15,8 +15,9 @@ import (
 // TestLateTicksCounted: a metrics tick at or before the last tick its app
 // decided is ignored by the join, and counted on the service's registry: a
 // redelivery (the metrics of a tier the last decided tick holds) apart from
-// a tick out of order (an older tick, or a tier's tick that came after its
-// tick was decided without it).
+// a second tick of a tier in one tick interval, and from a tick out of
+// order (an older tick, or a tier's tick that came after its tick was
+// decided without it).
 func TestLateTicksCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := DefaultConfig()
@@ -45,8 +46,11 @@ func TestLateTicksCounted(t *testing.T) {
 	if decided != 3 {
 		t.Fatalf("%d decisions, want 3 (minutes 0..2; minute 3 waits for a later tick)", decided)
 	}
+	extra := shopTick("web", 2)
+	extra.TS += (30 * time.Second).Milliseconds()
 	for _, m := range []*proto.Metrics{
 		shopTick("web", 2), // redelivered: minute 2 was decided with it
+		extra,              // extra: minute 2 was decided with web's tick at its start
 		shopTick("db", 2),  // late: minute 2 was decided without it
 		shopTick("web", 1), // late
 		shopTick("web", 0), // late
@@ -56,8 +60,8 @@ func TestLateTicksCounted(t *testing.T) {
 		}
 	}
 	got := metricstest.ByLabel(t, reg, "headroom_decider_late_ticks_total", "reason")
-	if got["redelivered"] != 1 || got["late"] != 3 || got["lagging"] != 0 || len(got) != 3 {
-		t.Fatalf("headroom_decider_late_ticks_total by reason = %v, want redelivered 1, late 3, lagging 0", got)
+	if got["redelivered"] != 1 || got["extra"] != 1 || got["late"] != 3 || got["lagging"] != 0 || len(got) != 4 {
+		t.Fatalf("headroom_decider_late_ticks_total by reason = %v, want redelivered 1, extra 1, late 3, lagging 0", got)
 	}
 }
 

@@ -119,9 +119,10 @@ type LateTick struct {
 	Metrics *proto.Metrics
 	// Why says why it was ignored.
 	Why Lateness
-	// FirstBehind says a LateBehind tick begins a run of them for its
-	// tier: none of the tier's ticks since its last one added was behind.
-	FirstBehind bool
+	// First says a LateBehind tick begins a run of them for its tier (none
+	// of the tier's ticks since its last one added was behind), or a
+	// LateExtra tick is its tier's first.
+	First bool
 	// Released is the app's last tick decided, Newest its newest metrics
 	// tick (Unix ms).
 	Released, Newest int64
@@ -164,7 +165,7 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
 		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
-			as.Late(LateTick{Metrics: m, Why: why, FirstBehind: first, Released: j.released, Newest: j.metricsWM})
+			as.Late(LateTick{Metrics: m, Why: why, First: first, Released: j.released, Newest: j.metricsWM})
 		}
 	})
 }
@@ -283,6 +284,7 @@ func (as *Apps) getApp(name string) (*app, error) {
 		return nil, err
 	}
 	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
+	a.join.tick = pc.Tick.Milliseconds()
 	a.join.limit = as.cfg.backlog(pc.Tick)
 	a.join.wait = as.cfg.TierLag.Milliseconds()
 	for _, tc := range pc.Tiers {

@@ -1,0 +1,154 @@
+package decider
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// offGridStreams returns the three input streams of minutes ticks of web,
+// cache and db pushed by three pushers, each at its own second of the
+// minute (web at 5.123 s, cache at 20 s, db at 40.5 s), and, when extra is
+// set, a second web tick at 50 s of minutes 2 and 3; an anomaly message
+// judges each tick, and a forecast per tier starts every 5-minute bucket.
+func offGridStreams(minutes int, extra bool) map[string][]input {
+	offsets := []struct {
+		tier string
+		at   time.Duration
+	}{{"web", 5123 * time.Millisecond}, {"cache", 20 * time.Second}, {"db", 40500 * time.Millisecond}}
+	streams := map[string][]input{}
+	for i := range minutes {
+		var ticks []input
+		for _, o := range offsets {
+			ticks = append(ticks, input{"m", o.tier, minute(i).Add(o.at)})
+			if o.tier == "web" && extra && (i == 2 || i == 3) {
+				ticks = append(ticks, input{"m", "web", minute(i).Add(50 * time.Second)})
+			}
+			if i%5 == 0 {
+				streams["f"] = append(streams["f"], input{"f", o.tier, minute(i)})
+			}
+		}
+		for _, m := range ticks {
+			streams["m"] = append(streams["m"], m)
+			streams["a"] = append(streams["a"], input{"a", m.tier, m.at})
+		}
+	}
+	return streams
+}
+
+// TestJoinOffGridTicks: an app's tiers pushed separately, each at its own
+// instant of the minute, are joined at the minute's start, every tier with
+// the anomaly message judging its own tick, whatever the interleaving of
+// the streams; a tier's second tick in a minute is not added (the first
+// stays, with its anomaly message), and only its first is reported as the
+// first. Joined by exact time, as before the grid, every frame held one
+// tier.
+func TestJoinOffGridTicks(t *testing.T) {
+	const minutes = 6
+	frame := func(i int) string {
+		var tiers []string
+		for _, tt := range []struct {
+			tier string
+			at   time.Duration
+		}{{"cache", 20 * time.Second}, {"db", 40500 * time.Millisecond}, {"web", 5123 * time.Millisecond}} {
+			tiers = append(tiers, fmt.Sprintf("%s(f%s,a[%d])", tt.tier, minute(i-i%5).Format("15:04"), proto.Millis(minute(i).Add(tt.at))))
+		}
+		return fmt.Sprintf("%s %v", minute(i).Format("15:04"), tiers)
+	}
+	var want []string
+	for i := range minutes - 1 { // the last minute waits for a later tick
+		want = append(want, frame(i))
+	}
+	for _, extra := range []bool{false, true} {
+		for o := range uint64(4) {
+			j := newJoiner(5 * time.Minute)
+			j.tick, j.wait = time.Minute.Milliseconds(), (3 * time.Minute).Milliseconds()
+			var pick func([]string) string
+			if o > 0 { // 0: the metrics first, as a take-over replays them
+				order := rand.New(rand.NewPCG(o, 7))
+				pick = func(kinds []string) string { return kinds[order.IntN(len(kinds))] }
+			}
+			if got := feed(j, offGridStreams(minutes, extra), pick, nil); !slices.Equal(got, want) {
+				t.Fatalf("extra ticks %v, interleaving %d: frames\n%v\nwant\n%v", extra, o, got, want)
+			}
+		}
+	}
+
+	t.Run("extra ticks", func(t *testing.T) {
+		j := newJoiner(5 * time.Minute)
+		j.tick, j.wait = time.Minute.Milliseconds(), (3 * time.Minute).Milliseconds()
+		type late struct {
+			why   Lateness
+			first bool
+		}
+		var got []late
+		for _, in := range offGridStreams(minutes, true)["m"] {
+			why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: in.tier, TS: proto.Millis(in.at)})
+			if why != 0 {
+				got = append(got, late{why, first})
+			}
+		}
+		if want := []late{{LateExtra, true}, {LateExtra, false}}; !slices.Equal(got, want) {
+			t.Fatalf("the join said %+v of the ticks it did not add, want %+v", got, want)
+		}
+	})
+
+	t.Run("joined by exact time", func(t *testing.T) {
+		j := newJoiner(5 * time.Minute)
+		j.wait = (3 * time.Minute).Milliseconds()
+		for _, f := range feed(j, offGridStreams(minutes, false), nil, nil) {
+			if n := strings.Count(f, "(f"); n != 1 {
+				t.Fatalf("frame %s holds %d tiers; joined by exact time, every frame held one", f, n)
+			}
+		}
+	})
+}
+
+// TestDecisionsOnTheGrid: the decider decides every tier of an app pushed
+// off the grid once a minute, at the minute's start.
+func TestDecisionsOnTheGrid(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+	const minutes = 30
+	streams := offGridStreams(minutes, true)
+	byTS := map[int64][]string{}
+	for _, kind := range []string{"a", "f", "m"} { // the metrics last: every tick completes as its successor comes
+		for _, in := range streams[kind] {
+			var k proto.Keyed
+			ts := proto.Millis(in.at)
+			switch in.kind {
+			case "m":
+				k = &proto.Metrics{App: "shop", Tier: in.tier, TS: ts, Replicas: 2, Values: proto.Floats{"rps": 100, "cpu": 0.5}}
+			case "a":
+				k = &proto.Anomaly{App: "shop", Tier: in.tier, TS: ts}
+			case "f":
+				k = &proto.Forecast{App: "shop", Tier: in.tier, TS: ts}
+			}
+			ds, err := st.Handle(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				byTS[d.TS] = append(byTS[d.TS], d.Tier)
+			}
+		}
+	}
+	if len(byTS) != minutes-1 {
+		t.Fatalf("decisions at %d times, want %d (one a minute, the last minute waiting)", len(byTS), minutes-1)
+	}
+	for ts, tiers := range byTS {
+		slices.Sort(tiers)
+		if at := proto.Time(ts); !at.Equal(at.Truncate(time.Minute)) || !slices.Equal(tiers, []string{"cache", "db", "web"}) {
+			t.Fatalf("decisions at %s for %v, want one for each of cache, db and web at a minute's start", at.Format(time.StampMilli), tiers)
+		}
+	}
+}
