@@ -12,38 +12,57 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
-// TestPushedTierIsDecided pushes ticks of an app and tier no policy names
-// ("api"/"frontend") to the all-in-one's push API: the pipeline forecasts,
-// scores and decides it with the default front-tier policy.
+// TestPushedTierIsDecided pushes ticks of an app and tiers no policy names
+// ("api"/"frontend" and "api"/"worker") to the all-in-one's push API, each
+// tier by its own request at its own second of the minute, as two pushers
+// would: the pipeline forecasts, scores and decides both with the default
+// front-tier policy, together, at each minute's start (the decider's tick).
 func TestPushedTierIsDecided(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
 	r := start(t, testConfig(t, time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC), 3))
 	now := time.Now().UTC().Truncate(time.Minute)
-	var ticks []string
+	tiers := []struct {
+		name string
+		at   time.Duration // into each minute
+	}{{"frontend", 7250 * time.Millisecond}, {"worker", 41 * time.Second}}
 	for i := 10; i > 0; i-- {
-		ticks = append(ticks, fmt.Sprintf(`{"app":"api","tier":"frontend","time":%q,"replicas":2,"values":{"rps":%d,"cpu":0.5}}`,
-			now.Add(-time.Duration(i)*time.Minute).Format(time.RFC3339), 100+i))
-	}
-	resp, err := http.Post("http://"+r.sys.HTTPAddr+"/api/v1/metrics", "application/json", strings.NewReader("["+strings.Join(ticks, ",")+"]"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("push: %s", resp.Status)
+		for _, tier := range tiers {
+			tick := fmt.Sprintf(`{"app":"api","tier":%q,"time":%q,"replicas":2,"values":{"rps":%d,"cpu":0.5}}`,
+				tier.name, now.Add(-time.Duration(i)*time.Minute+tier.at).Format(time.RFC3339Nano), 100+i)
+			resp, err := http.Post("http://"+r.sys.HTTPAddr+"/api/v1/metrics", "application/json", strings.NewReader(tick))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("push: %s", resp.Status)
+			}
+		}
 	}
 	natstest.Eventually(t, time.Minute, func() error {
-		ds := all[proto.Decision](t, r.b, "DECISIONS", "apm.decision.api.frontend")
-		if len(ds) < 9 { // every tick but the last, which waits for a later one
-			// Say how far the pipeline got, so a failure points at a stage.
-			return fmt.Errorf("%d decisions for api/frontend; stored for it: %d ticks, %d forecasts, %d anomaly messages; %d dead letters",
-				len(ds), len(all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.api.>")), len(all[proto.Forecast](t, r.b, "FORECASTS", "apm.forecast.api.>")),
-				len(all[proto.Anomaly](t, r.b, "ANOMALIES", "apm.anomaly.api.>")), len(natstest.Payloads(t, r.b, "DLQ", "apm.dlq.>")))
+		times := map[string][]time.Time{}
+		for _, tier := range tiers {
+			ds := all[proto.Decision](t, r.b, "DECISIONS", "apm.decision.api."+tier.name)
+			if len(ds) < 9 { // every tick but the last, which waits for a later one
+				// Say how far the pipeline got, so a failure points at a stage.
+				return fmt.Errorf("%d decisions for api/%s; stored for api: %d ticks, %d forecasts, %d anomaly messages; %d dead letters",
+					len(ds), tier.name, len(all[proto.Metrics](t, r.b, "METRICS", "apm.metrics.api.>")), len(all[proto.Forecast](t, r.b, "FORECASTS", "apm.forecast.api.>")),
+					len(all[proto.Anomaly](t, r.b, "ANOMALIES", "apm.anomaly.api.>")), len(natstest.Payloads(t, r.b, "DLQ", "apm.dlq.>")))
+			}
+			if ds[0].Reason == "" {
+				return fmt.Errorf("decision without reason: %+v", ds[0])
+			}
+			for _, d := range ds {
+				times[tier.name] = append(times[tier.name], d.EventTime())
+			}
 		}
-		if ds[0].Reason == "" {
-			return fmt.Errorf("decision without reason: %+v", ds[0])
+		for i, at := range times["frontend"] {
+			if want := now.Add(time.Duration(i-10) * time.Minute); !at.Equal(want) || !times["worker"][i].Equal(want) {
+				t.Fatalf("decision %d of frontend at %s and of worker at %s, want both at %s (the start of the ticks' minute)",
+					i, at.Format(time.StampMilli), times["worker"][i].Format(time.StampMilli), want.Format(time.StampMilli))
+			}
 		}
 		return nil
 	})
