@@ -52,7 +52,7 @@ func DefaultConfig() Config {
 // RegisterFlags adds the decider.* flags.
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
-	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks (one decision per tier per tick)")
+	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per interval, at its start, on the tier's first tick in it")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
 	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
 }
