@@ -173,6 +173,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	s.state = NewApps(cfg, config.LimitsOf(d.Config), s.log)
 	s.state.Late = s.noteLate
 	s.state.Overdue = s.noteOverdue
+	s.state.Sparse = s.noteSparse
 	d.Ready.Wait("decider")
 	for _, name := range slices.Sorted(maps.Keys(cfg.Apps)) {
 		var tiers []string
@@ -391,6 +392,15 @@ func (s *Service) noteLate(l LateTick) {
 	}
 	s.log.Debug().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Time("last", proto.Time(l.Released)).
 		Str("reason", reason).Msg("late tick not decided")
+}
+
+// noteSparse warns that a tier is sent less often than its app's tick.
+func (s *Service) noteSparse(m *proto.Metrics, gap, tick time.Duration) {
+	if s.replayed {
+		return
+	}
+	s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Dur("gap", gap).Dur("tick", tick).
+		Msg("the tier's ticks come less often than its app's tick (-decider.tick, or the app's policy.tick): the policy counts its windows in ticks, so they span more time than configured; set the tick to the tier's interval")
 }
 
 // noteOverdue counts a tick decided without some of its inputs (missing,

@@ -12,7 +12,9 @@
 // whatever the senders' jitter. A tier's first tick of an interval is
 // decided; a second, at another time, is not (counted as extra, and warned
 // of at the tier's first), and each tier takes the anomaly message that
-// judged its own tick.
+// judged its own tick. A tier sent less often than the tick (ten ticks in a
+// row, each more than an interval after the one before) is warned of: the
+// policy counts its windows in ticks.
 //
 // Determinism: a tick at event time ts is evaluated only once its metrics are
 // in and, for every tier in it, the anomaly message for ts and the forecast

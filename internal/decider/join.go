@@ -69,7 +69,16 @@ type tierState struct {
 	behind bool
 	// extra says a LateExtra tick of the tier came (reported once).
 	extra bool
+	// sparse counts the tier's newest ticks in a row that each came more
+	// than one interval after the one before (see sparseRun).
+	sparse int
 }
+
+// sparseRun is how many ticks in a row, each more than one interval after
+// its tier's tick before, show a tier sent less often than the app's tick
+// (a missed tick now and then does not): the policy counts its windows in
+// ticks, so its windows then span more time than configured.
+const sparseRun = 10
 
 // Lateness says why the join did not add a metrics tick (see Apps.Late).
 type Lateness int
@@ -118,6 +127,13 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	st, seen := j.tiers[m.Tier]
 	prev, prevTS := st.latest, st.latestTS
 	st.latest, st.latestTS = max(st.latest, at), max(st.latestTS, m.TS)
+	if seen && at > prev {
+		if at-prev > max(j.tick, 1) {
+			st.sparse++
+		} else {
+			st.sparse = 0
+		}
+	}
 	defer func() {
 		j.tiers[m.Tier] = st
 		j.advance()

@@ -152,3 +152,34 @@ func TestDecisionsOnTheGrid(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseTierReported: a tier sent every 4 minutes to an app ticking
+// every minute is reported once, at its eleventh tick (ten gaps in a row),
+// with the gap; a tier that misses every fifth minute is not.
+func TestSparseTierReported(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+	type report struct {
+		tier     string
+		at       time.Time
+		gap, tic time.Duration
+	}
+	var got []report
+	st.Sparse = func(m *proto.Metrics, gap, tick time.Duration) {
+		got = append(got, report{m.Tier, m.EventTime(), gap, tick})
+	}
+	for i := range 80 {
+		for _, tier := range []string{"web", "db"} {
+			if tier == "web" && i%4 != 0 || tier == "db" && i%5 == 4 {
+				continue
+			}
+			if _, err := st.Handle(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(minute(i).Add(17 * time.Second)), Replicas: 2, Values: proto.Floats{"rps": 100}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want := []report{{"web", minute(40).Add(17 * time.Second), 4 * time.Minute, time.Minute}}; !slices.Equal(got, want) {
+		t.Fatalf("reported %+v, want %+v", got, want)
+	}
+}
