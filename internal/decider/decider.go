@@ -52,7 +52,7 @@ func DefaultConfig() Config {
 // RegisterFlags adds the decider.* flags.
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
-	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per interval, at its start, on the tier's first tick in it")
+	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per multiple of the tick, on the tier's first tick within half a tick of it")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
 	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
 }
@@ -360,8 +360,9 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 
 // noteLate counts and logs a metrics tick the join ignored as late,
 // lagging, extra or redelivered, and warns at the first lagging tick of a
-// run of its tier and at the first extra tick of a tier. A tick a rebuild replays is neither counted nor warned of: it
-// was when it was delivered live.
+// run of its tier and at a tier's first extra tick of an hour. A tick a
+// rebuild replays is neither counted nor warned of: it was when it was
+// delivered live.
 func (s *Service) noteLate(l LateTick) {
 	if s.replayed {
 		return

@@ -4,23 +4,25 @@
 // each complete tick and publishes one decision per tier per tick, a change
 // or a hold, on <prefix>.decision.<app>.<tier>.
 //
-// Ticks: an app's metrics ticks are joined by the tick interval their time
-// falls in (the app's policy tick; its grid points are time.Time.Truncate's,
-// the collector's), and the interval's frame takes its start as event time:
-// tiers pushed separately, each at its own instant of an interval, are
-// decided together, and the policy sees one evenly spaced tick per interval
+// Ticks: an app's metrics ticks are joined by the grid point nearest their
+// time (the multiples of the app's policy tick, on which the collector
+// stamps its ticks), which the frame takes as event time; a tick's interval
+// is the span of times with its grid point, half a tick either side. Tiers
+// pushed separately, each at its own instant of an interval, are decided
+// together, and the policy sees one evenly spaced tick per interval
 // whatever the senders' jitter. A tier's first tick of an interval is
 // decided; a second, at another time, is not (counted as extra, and warned
-// of at the tier's first), and each tier takes the anomaly message that
+// of at the tier's first of an hour), and each tier takes the anomaly message that
 // judged its own tick. A tier sent less often than the tick (ten ticks in a
 // row, each more than an interval after the one before) is warned of: the
 // policy counts its windows in ticks.
 //
-// Determinism: a tick at event time ts is evaluated only once its metrics are
-// in and, for every tier in it, the anomaly message for ts and the forecast
-// for the bucket holding ts. Its metrics are in once a later tick of the app
-// has arrived and every tier that lags (an app's tiers pushed separately or
-// in batches) has a tick at or after ts, but for a tier more than
+// Determinism: a tick at grid point ts is evaluated only once its metrics
+// are in and, for every tier in it, the anomaly message judging that tier's
+// tick (or a later one of the tier) and the forecast for the bucket holding
+// ts. Its metrics are in once a tick of a later interval of the app has
+// arrived and every tier that lags (an app's tiers pushed separately or in
+// batches) has a tick of that interval or later, but for a tier more than
 // Config.TierLag behind the app's newest tick: that tier has stopped, or lags
 // further than the decider waits, and the tick is decided without it (its
 // ticks are counted as lagging, and the first of a run is warned of). A tier

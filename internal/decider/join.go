@@ -23,8 +23,8 @@ type frame struct {
 type joiner struct {
 	step time.Duration // forecast bucket width
 	// tick is the app's tick interval (ms): a metrics tick joins the frame
-	// of the grid point at or before its time (see grid). 0 or 1 joins
-	// ticks by their exact time.
+	// of the grid point nearest its time (see grid). 0 or 1 joins ticks by
+	// their exact time.
 	tick int64
 	// limit bounds pending: a metrics tick beyond it releases the oldest
 	// pending tick as it is, overdue (see overdue); 0 for no bound.
@@ -67,12 +67,20 @@ type tierState struct {
 	// behind says a LateBehind tick came and none of the tier's ticks has
 	// been added since: a run of them goes on (reported once).
 	behind bool
-	// extra says a LateExtra tick of the tier came (reported once).
-	extra bool
+	// extraAt is the grid point of the LateExtra tick of the tier last
+	// reported as first (0: none yet; see extraEvery).
+	extraAt int64
 	// sparse counts the tier's newest ticks in a row that each came more
 	// than one interval after the one before (see sparseRun).
 	sparse int
 }
+
+// extraEvery is how much event time passes between two LateExtra ticks of
+// a tier reported as first: a tier sent faster than the tick has an extra
+// tick every interval, and is warned of once an hour, not every tick. (A
+// count of warnings rather than of time would have a take-over's replay
+// use the count up in silence.)
+const extraEvery = time.Hour
 
 // sparseRun is how many ticks in a row, each more than one interval after
 // its tier's tick before, show a tier sent less often than the app's tick
@@ -96,21 +104,26 @@ const (
 	LateBehind
 	// LateExtra: another tick of its tier in one tick interval, at a
 	// different time: its tier is sent more often than the app's tick, and
-	// only the first tick of each interval is decided.
+	// only the first tick of each interval is decided. The first of an hour
+	// of event time is reported as first (see extraEvery).
 	LateExtra
 )
 
-// grid returns the grid point of a tick at ts: the start of the tick
-// interval holding it (time.Time.Truncate, the collector's and the
-// forecaster's rule). The join keys frames by it, so the tiers of an app
-// pushed separately, each at its own instant of one interval, are decided
-// together, at the interval's start, and the policy sees one evenly spaced
-// tick per interval whatever the senders' jitter.
+// grid returns the grid point of a tick at ts: the multiple of the tick
+// nearest it (time.Time.Round; the collector stamps its ticks on these
+// points). A tick's interval is the span of times with its grid point,
+// half a tick either side. The join keys frames by it, so the tiers of an
+// app pushed separately, each at its own instant of one interval, are
+// decided together, at the grid point, and the policy sees one evenly
+// spaced tick per interval whatever the senders' jitter. Nearest, not the
+// point before: a sender that means the grid and is a little early or late
+// (a schedule at the top of the minute, a clock a second off) stays in one
+// interval a tick.
 func (j *joiner) grid(ts int64) int64 {
 	if j.tick <= 1 {
 		return ts
 	}
-	return proto.Millis(proto.Time(ts).Truncate(time.Duration(j.tick) * time.Millisecond))
+	return proto.Millis(proto.Time(ts).Round(time.Duration(j.tick) * time.Millisecond))
 }
 
 // addMetrics adds a metrics tick to the frame of its grid point, or says
@@ -121,7 +134,7 @@ func (j *joiner) grid(ts int64) int64 {
 // take-over replays the metrics first) rather than on the metrics stream
 // alone. Nor is a tier's second tick of one interval (LateExtra): the first
 // stays. first says a LateBehind tick follows an added tick of its tier (a
-// run begins), or a LateExtra tick is its tier's first.
+// run begins), or a LateExtra tick is its tier's first in an hour.
 func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	at := j.grid(m.TS)
 	st, seen := j.tiers[m.Tier]
@@ -165,9 +178,12 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	switch {
 	case held != nil && held.TS == m.TS, seen && m.TS == prevTS: // a copy of a tick of the tier's
 		return LateRedelivered, false
+	case held == nil && seen && at == prev && st.behind: // another tick of a lagging tier's interval
+		return LateBehind, false
 	case held != nil, seen && at == prev: // another tick of its tier's latest interval
-		first = !st.extra
-		st.extra = true
+		if first = st.extraAt == 0 || at-st.extraAt >= extraEvery.Milliseconds(); first {
+			st.extraAt = at
+		}
 		return LateExtra, first
 	case (!seen || at > prev) && j.metricsWM-at > j.wait:
 		first = !st.behind

@@ -346,8 +346,8 @@ func TestJoinMetricsInProperties(t *testing.T) {
 // randomMetrics returns a metrics stream of three tiers over minutes, in
 // the order their ticks reach the stream, and which of its entries are
 // redeliveries of an earlier entry. Off the grid, each tick is at a random
-// millisecond of its minute, and one in six has a second tick later in the
-// minute.
+// millisecond within half a minute of its minute, and one in six has a
+// second tick later in that span.
 func randomMetrics(rng *rand.Rand, minutes int, offGrid bool) (stream []input, redelivery []bool) {
 	type arrival struct {
 		at float64 // when the tick reaches the stream, in minutes
@@ -379,11 +379,12 @@ func randomMetrics(rng *rand.Rand, minutes int, offGrid bool) (stream []input, r
 				continue
 			}
 			ms := rng.IntN(60000)
-			arrivals = append(arrivals, arrival{arrive, input{"m", tier, minute(i).Add(time.Duration(ms) * time.Millisecond)}})
+			from := minute(i).Add(-30 * time.Second)
+			arrivals = append(arrivals, arrival{arrive, input{"m", tier, from.Add(time.Duration(ms) * time.Millisecond)}})
 			if rng.IntN(6) == 0 {
 				second := ms + 1 + rng.IntN(60000-ms)
 				if second < 60000 {
-					arrivals = append(arrivals, arrival{arrive + 0.01, input{"m", tier, minute(i).Add(time.Duration(second) * time.Millisecond)}})
+					arrivals = append(arrivals, arrival{arrive + 0.01, input{"m", tier, from.Add(time.Duration(second) * time.Millisecond)}})
 				}
 			}
 		}

@@ -14,23 +14,25 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
-// offGridStreams returns the three input streams of minutes ticks of web,
-// cache and db pushed by three pushers, each at its own second of the
-// minute (web at 5.123 s, cache at 20 s, db at 40.5 s), and, when extra is
-// set, a second web tick at 50 s of minutes 2 and 3; an anomaly message
-// judges each tick, and a forecast per tier starts every 5-minute bucket.
+// offGridTiers are three tiers pushed by three pushers, each at its own
+// instant of the minute, within half a minute of its start.
+var offGridTiers = []struct {
+	tier string
+	at   time.Duration // after the minute's start
+}{{"web", 5123 * time.Millisecond}, {"cache", 20 * time.Second}, {"db", -19500 * time.Millisecond}}
+
+// offGridStreams returns the three input streams of minutes ticks of
+// offGridTiers and, when extra is set, a second web tick 25 s into minutes
+// 2 and 3; an anomaly message judges each tick, and a forecast per tier
+// starts every 5-minute bucket.
 func offGridStreams(minutes int, extra bool) map[string][]input {
-	offsets := []struct {
-		tier string
-		at   time.Duration
-	}{{"web", 5123 * time.Millisecond}, {"cache", 20 * time.Second}, {"db", 40500 * time.Millisecond}}
 	streams := map[string][]input{}
 	for i := range minutes {
 		var ticks []input
-		for _, o := range offsets {
+		for _, o := range offGridTiers {
 			ticks = append(ticks, input{"m", o.tier, minute(i).Add(o.at)})
 			if o.tier == "web" && extra && (i == 2 || i == 3) {
-				ticks = append(ticks, input{"m", "web", minute(i).Add(50 * time.Second)})
+				ticks = append(ticks, input{"m", "web", minute(i).Add(25 * time.Second)})
 			}
 			if i%5 == 0 {
 				streams["f"] = append(streams["f"], input{"f", o.tier, minute(i)})
@@ -45,7 +47,7 @@ func offGridStreams(minutes int, extra bool) map[string][]input {
 }
 
 // TestJoinOffGridTicks: an app's tiers pushed separately, each at its own
-// instant of the minute, are joined at the minute's start, every tier with
+// instant within half a minute of a minute's start, are joined at it, every tier with
 // the anomaly message judging its own tick, whatever the interleaving of
 // the streams; a tier's second tick in a minute is not added (the first
 // stays, with its anomaly message), and only its first is reported as the
@@ -55,12 +57,10 @@ func TestJoinOffGridTicks(t *testing.T) {
 	const minutes = 6
 	frame := func(i int) string {
 		var tiers []string
-		for _, tt := range []struct {
-			tier string
-			at   time.Duration
-		}{{"cache", 20 * time.Second}, {"db", 40500 * time.Millisecond}, {"web", 5123 * time.Millisecond}} {
+		for _, tt := range offGridTiers {
 			tiers = append(tiers, fmt.Sprintf("%s(f%s,a[%d])", tt.tier, minute(i-i%5).Format("15:04"), proto.Millis(minute(i).Add(tt.at))))
 		}
+		slices.Sort(tiers)
 		return fmt.Sprintf("%s %v", minute(i).Format("15:04"), tiers)
 	}
 	var want []string
@@ -113,7 +113,7 @@ func TestJoinOffGridTicks(t *testing.T) {
 }
 
 // TestDecisionsOnTheGrid: the decider decides every tier of an app pushed
-// off the grid once a minute, at the minute's start.
+// off the grid once a minute, at the minute nearest the ticks.
 func TestDecisionsOnTheGrid(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tick = time.Minute
@@ -181,5 +181,46 @@ func TestSparseTierReported(t *testing.T) {
 	}
 	if want := []report{{"web", minute(40).Add(17 * time.Second), 4 * time.Minute, time.Minute}}; !slices.Equal(got, want) {
 		t.Fatalf("reported %+v, want %+v", got, want)
+	}
+}
+
+// TestExtraTicksReportedHourly: a tier sent twice a minute has an extra
+// tick every minute, reported as first once an hour of event time; a
+// lagging tier's second tick in a minute is lagging, and does not use up
+// the warning of its extra ticks.
+func TestExtraTicksReportedHourly(t *testing.T) {
+	j := newJoiner(5 * time.Minute)
+	j.tick, j.wait = time.Minute.Milliseconds(), (2 * time.Minute).Milliseconds()
+	add := func(tier string, at time.Time) (Lateness, bool) {
+		return j.addMetrics(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(at)})
+	}
+	var firsts []int
+	for i := range 150 {
+		add("web", minute(i))
+		if why, first := add("web", minute(i).Add(20*time.Second)); why != LateExtra {
+			t.Fatalf("web's second tick of minute %d: %v, want extra", i, why)
+		} else if first {
+			firsts = append(firsts, i)
+		}
+	}
+	if want := []int{0, 60, 120}; !slices.Equal(firsts, want) {
+		t.Fatalf("extra ticks reported first at minutes %v, want %v", firsts, want)
+	}
+	// db starts 5 minutes behind web's newest, twice a minute.
+	for k, c := range []struct {
+		at        time.Time
+		why       Lateness
+		wantFirst bool
+	}{
+		{minute(145), LateBehind, true},
+		{minute(145).Add(20 * time.Second), LateBehind, false},
+		{minute(146), LateBehind, false},
+	} {
+		if why, first := add("db", c.at); why != c.why || first != c.wantFirst {
+			t.Fatalf("db's tick %d: %v (first %v), want %v (first %v)", k, why, first, c.why, c.wantFirst)
+		}
+	}
+	if st := j.tiers["db"]; st.extraAt != 0 {
+		t.Fatalf("db's lagging ticks used up its extra warning (extraAt %d)", st.extraAt)
 	}
 }

@@ -104,8 +104,10 @@ type Apps struct {
 	// (Key{App: name}) evicted for idleness (Returning).
 	dropped limits.Dropped
 
-	// Late, when set, is told of every metrics tick the join ignores
-	// because its frame's metrics were in before it came.
+	// Late, when set, is told of every metrics tick the join ignores:
+	// its frame's metrics were in before it came, or its tier's frame has
+	// a tick of the tier already (a redelivery, or a second tick in one
+	// interval).
 	Late func(LateTick)
 	// Overdue, when set, is told of every tick decided without some of its
 	// inputs because the app's backlog was full (see Config.backlog):
@@ -126,7 +128,7 @@ type LateTick struct {
 	Why Lateness
 	// First says a LateBehind tick begins a run of them for its tier (none
 	// of the tier's ticks since its last one added was behind), or a
-	// LateExtra tick is its tier's first.
+	// LateExtra tick is its tier's first in an hour of event time.
 	First bool
 	// Released is the app's last tick decided, Newest its newest metrics
 	// tick (Unix ms).
@@ -165,8 +167,8 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 
 // AddMetrics adds a metrics tick and returns the decisions of every tick it
 // completes, oldest first, for the caller to store (see app.outbox). A tick
-// whose frame's metrics were in before it came is ignored and reported to
-// Late.
+// whose frame's metrics were in before it came, or whose frame holds a
+// tick of its tier already, is ignored and reported to Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
 		before := j.tiers[m.Tier].latest
@@ -255,10 +257,10 @@ func (as *Apps) Handle(in proto.Keyed) ([]*proto.Decision, error) {
 	}
 }
 
-// Close declares that the metrics of every tier of appName up to t are in,
-// as the next tick's metrics do live, and returns the decisions of every
-// tick it completes (those still waiting for their anomaly or forecast
-// stay pending). A driver that knows an app's tiers, such as the offline
+// Close declares that the metrics of every tier of appName at the grid
+// points of its tick up to t are in, as the next tick's metrics do live,
+// and returns the decisions of every tick it completes (those still
+// waiting for their anomaly or forecast stay pending). A driver that knows an app's tiers, such as the offline
 // simulation, which must decide minute t before it can make minute t+1's
 // replica counts, calls it after the minute's inputs; the frame of a tick,
 // and so its decision, is the same whichever way it was completed.
