@@ -43,7 +43,8 @@ type Config struct {
 	Kubernetes KubeConfig
 	// MaxAge is the oldest decision a real driver acts on, measured from
 	// its event time when the executor sees it; 0 means each tier's lead
-	// time (at least a minute). Older decisions are recorded as skipped.
+	// time (at least a minute) plus its app's tick. Older decisions are
+	// recorded as skipped.
 	MaxAge time.Duration
 	// MaxFutureSkew is how far past now a decision's event time may lie;
 	// a later one is dead-lettered as forged. 0 turns the check off (the
@@ -55,6 +56,10 @@ type Config struct {
 	Authority map[string][]string
 	// LeadTimes holds each configured tier's lead time, by app then tier.
 	LeadTimes map[string]map[string]time.Duration
+	// Ticks holds each configured app's policy tick: a decision is made
+	// when a tick of the interval after its own comes, so it is most of a
+	// tick old already when it is made (see maxAge).
+	Ticks map[string]time.Duration
 	// Bounds holds each configured tier's replica bounds (the policy's
 	// min and max), by app then tier. Built by WithFile. A change that
 	// leaves them is refused (see outOfBounds).
@@ -91,7 +96,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.DefaultBootDelay, "executor.sim.boot-delay", d.DefaultBootDelay, "simulated boot delay of tiers not listed in -executor.sim.boot-delays")
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
 	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of apps not listed (default live). A real driver acts only on apps and tiers the -config file names with mode: live")
-	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m)")
+	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m, plus its app's tick)")
 	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check, only with the sim driver)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
@@ -113,6 +118,7 @@ func (c Config) WithFile(f *config.File) Config {
 	}
 	c.Authority = map[string][]string{}
 	c.LeadTimes = map[string]map[string]time.Duration{}
+	c.Ticks = map[string]time.Duration{}
 	c.Bounds = map[string]map[string]Bounds{}
 	c.Kubernetes.Targets = maps.Clone(c.Kubernetes.Targets)
 	policies := f.Policies(policy.DefaultAppConfig())
@@ -147,6 +153,7 @@ func (c Config) WithFile(f *config.File) Config {
 				bs[t.Name] = Bounds{Min: t.Min, Max: t.Max}
 			}
 			c.LeadTimes[a.Name] = lt
+			c.Ticks[a.Name] = p.Tick
 			c.Bounds[a.Name] = bs
 		}
 	}
@@ -169,12 +176,16 @@ func (c Config) authorised(app, tier string) string {
 	return ""
 }
 
-// maxAge is the oldest decision a real driver acts on for app's tier.
+// maxAge is the oldest decision a real driver acts on for app's tier: the
+// -executor.max-age given, else the tier's lead time (at least a minute)
+// plus its app's tick, which a decision's age holds from the start (it
+// carries its interval's time, and is made once the next interval's tick
+// comes).
 func (c Config) maxAge(app, tier string) time.Duration {
 	if c.MaxAge > 0 {
 		return c.MaxAge
 	}
-	return max(c.LeadTimes[app][tier], time.Minute)
+	return max(c.LeadTimes[app][tier], time.Minute) + c.Ticks[app]
 }
 
 // bounds returns app's tier's replica bounds and whether they are known:
