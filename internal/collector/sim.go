@@ -208,7 +208,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 		if i == 0 {
 			wait = max(wait, cfg.CatchUpWait)
 		}
-		readyReplicas, err := s.replicas(ctx, view, src.app, need, tiers, initial, wait)
+		readyReplicas, err := s.replicas(ctx, view, src.app, need, src.tick, tiers, initial, wait)
 		if err != nil {
 			return nil // ctx ended
 		}
@@ -297,6 +297,16 @@ func (src *simSource) publish(ctx context.Context, outs []bus.Out) error {
 	return nil
 }
 
+// covers says whether a replica state stamped at stateTS (the time of the
+// decision it carries out) covers the decisions of the source's tick at
+// need. A decision carries the decider's grid point nearest its tick
+// (internal/decider), less than half a decider tick from the tick's time;
+// with the decider's tick at most the source's, a state later than half a
+// source tick before need covers the tick, and the tick before's does not.
+func covers(stateTS int64, need time.Time, tick time.Duration) bool {
+	return stateTS > proto.Millis(need.Add(-tick/2))
+}
+
 // stopped is nil when ctx has ended (the source stops quietly), else err.
 func stopped(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
@@ -306,10 +316,9 @@ func stopped(ctx context.Context, err error) error {
 }
 
 // replicas returns each tier's ready count from the executor's state,
-// waiting in lockstep mode until that state covers the decisions at need
-// (zero: no wait).
-func (s *Service) replicas(ctx context.Context, view *replicaView, app string, needT time.Time, tiers []string, initial map[string]int, wait time.Duration) (map[string]int, error) {
-	need := proto.Millis(needT)
+// waiting in lockstep mode until that state covers the decisions of the
+// tick at needT (zero: no wait; see covers).
+func (s *Service) replicas(ctx context.Context, view *replicaView, app string, needT time.Time, tick time.Duration, tiers []string, initial map[string]int, wait time.Duration) (map[string]int, error) {
 	ready := make(map[string]int, len(tiers))
 	var timeout <-chan time.Time
 	if s.cfg.Lockstep && wait > 0 {
@@ -325,7 +334,7 @@ func (s *Service) replicas(ctx context.Context, view *replicaView, app string, n
 			} else if _, set := ready[tier]; !set {
 				ready[tier] = initial[tier]
 			}
-			if !s.cfg.Lockstep || needT.IsZero() || timeout == nil || (ok && st.TS >= need) {
+			if !s.cfg.Lockstep || needT.IsZero() || timeout == nil || (ok && covers(st.TS, needT, tick)) {
 				break
 			}
 			select {
