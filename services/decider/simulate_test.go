@@ -141,6 +141,40 @@ func TestSimulateFlags(t *testing.T) {
 	}
 }
 
+// TestSimulateRefusesRowsOffTheMinute: a trace whose rows are not whole
+// minutes, or not each after the one before, is refused, naming the row
+// (the decider would join such a row at another minute than its own, or
+// not decide it at all), by the single-trace and the suite commands.
+func TestSimulateRefusesRowsOffTheMinute(t *testing.T) {
+	rows, err := os.ReadFile("testdata/nasa_3d.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, old, new, want string
+	}{
+		{"half a minute", "1995-07-03T00:01:00Z", "1995-07-03T00:01:30Z", "data row 2: time 1995-07-03T00:01:30Z is not a whole minute"},
+		{"twice a minute", "1995-07-03T00:02:00Z", "1995-07-03T00:01:00Z", "line 4: timestamp 1995-07-03T00:01:00Z is not after the previous row's"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "trace.csv")
+			if err := os.WriteFile(path, bytes.Replace(rows, []byte(c.old), []byte(c.new), 1), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"--trace", path, "--out", filepath.Join(dir, "d.csv")},
+				{"--suite", dir, "--seeds", "none", "--shop-seeds", "none"},
+			} {
+				var o, e bytes.Buffer
+				if err := simulateCmd(context.Background(), args, &o, &e); err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("simulate %v: error %v, want one saying %q", args, err, c.want)
+				}
+			}
+		})
+	}
+}
+
 // TestSimulateTrace runs the command on the trace named by
 // HEADROOM_SIM_TRACE (extra flags in HEADROOM_SIM_FLAGS) and logs the
 // table; it is skipped when the variable is unset.
