@@ -48,7 +48,7 @@ func TestFullLoads(t *testing.T) {
 	}
 	base := policy.DefaultAppConfig()
 	p, _ := f.Policy("api", base)
-	if p.BudgetPerHour != 3 || p.Tiers[0].Name != "frontend" || p.Tiers[0].Target != 0.6 || p.Tiers[1].LeadTime != 5*time.Minute || p.Tick != base.Tick ||
+	if p.BudgetPerHour != 3 || p.Tiers[0].Name != "frontend" || p.Tiers[0].Target != 0.6 || p.Tiers[1].LeadTime != 5*time.Minute || p.Tick != 30*time.Second ||
 		p.OutageHold != 2*time.Hour || p.ForecastWeightLead != 0 || base.ForecastWeightLead == 0 ||
 		p.RampLead != 5*time.Minute || p.JumpLead != 0 || base.JumpLead == 0 || p.UpstreamSurges || !base.UpstreamSurges {
 		t.Fatalf("api policy %+v", p)
@@ -89,6 +89,8 @@ func TestErrors(t *testing.T) {
 			[]string{"x.yaml:6: apps.shop.tiers[0].target: cannot unmarshal"}},
 		{"bad duration", "apps:\n  shop:\n    source: sim\n    policy:\n      tick: soon\n",
 			[]string{"x.yaml:5: apps.shop.policy.tick:"}},
+		{"tick against scrapes", "apps:\n  api:\n    source: scrape\n    policy:\n      tick: 1m\n    tiers:\n      - name: web\n        scrape: {targets: [\"http://127.0.0.1:9100/metrics\"]}\n",
+			[]string{"x.yaml:5: apps.api.policy.tick: 1m0s differs from scrape.interval 15s"}},
 		{"syntax", "apps:\n  shop: [\n", []string{"x.yaml:"}},
 		{"no apps", "push: {}\n", []string{"x.yaml:1: apps: no applications"}},
 		{"missing source", "apps:\n  shop:\n    policy: {tick: 1m}\n", []string{"x.yaml:2: apps.shop.source: missing"}},

@@ -40,6 +40,9 @@ func (f *File) Policies(base policy.AppConfig) map[string]policy.AppConfig {
 func (a *App) policyOver(base policy.AppConfig) policy.AppConfig {
 	c := base
 	p := a.policy
+	if a.Source == SourceScrape && a.Scrape.Interval > 0 {
+		c.Tick = a.Scrape.Interval // a scraped app's ticks come once an interval
+	}
 	setD(&c.Tick, p.Tick)
 	setF(&c.BudgetPerHour, p.BudgetPerHour)
 	setD(&c.LevelWindow, p.LevelWindow)

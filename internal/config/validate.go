@@ -269,6 +269,11 @@ func (v *validator) policy(at string, a *App, before int) {
 	if p.Tick != nil && *p.Tick <= 0 {
 		v.errf(at+".policy.tick", "%v: want a positive interval", *p.Tick)
 	}
+	if a.Source == SourceScrape && p.Tick != nil && *p.Tick > 0 && *p.Tick != a.Scrape.Interval {
+		// The decider decides one tick per tier per policy tick: faster
+		// scrapes are not decided, slower ones stretch its windows.
+		v.errf(at+".policy.tick", "%v differs from scrape.interval %v: the decider decides one scrape per tier per tick (leave policy.tick unset: a scraped app's tick is its scrape interval)", *p.Tick, a.Scrape.Interval)
+	}
 	nonNeg(v, at+".policy.budget_per_hour", p.BudgetPerHour)
 	if p.ForecastWeight != nil && (*p.ForecastWeight < 0 || *p.ForecastWeight > 1) {
 		v.errf(at+".policy.forecast_weight", "%v is not in [0, 1]", *p.ForecastWeight)
