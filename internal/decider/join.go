@@ -267,17 +267,22 @@ func (j *joiner) complete(ts int64) bool {
 	if !j.metricsIn(ts) {
 		return false
 	}
-	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))
 	for tier, m := range j.metrics[ts] {
-		if j.anomalyWM[tier] < m.TS {
-			return false
-		}
-		fs := j.forecasts[tier]
-		if len(fs) == 0 || fs[len(fs)-1].TS < bucket {
+		if j.anomalyWM[tier] < m.TS || !j.forecastIn(tier, m.TS) {
 			return false
 		}
 	}
 	return true
+}
+
+// forecastIn says whether tier's forecast for the bucket holding its tick
+// at ts is in: the forecaster publishes it as the bucket's first tick
+// comes, so it is judged by the tick's own time, not its grid point (which
+// may be in the next bucket, whose forecast only the tier's next tick
+// brings: a tier that stopped there would hold its app back).
+func (j *joiner) forecastIn(tier string, ts int64) bool {
+	fs := j.forecasts[tier]
+	return len(fs) > 0 && fs[len(fs)-1].TS >= proto.Millis(proto.Time(ts).Truncate(j.step))
 }
 
 // next releases the earliest pending tick if it is complete.
@@ -299,13 +304,12 @@ func (j *joiner) overdue() (*frame, bool) {
 		return nil, false
 	}
 	ts := j.pending[0]
-	bucket := proto.Millis(proto.Time(ts).Truncate(j.step))
 	missing := map[string][]string{}
 	for tier, m := range j.metrics[ts] {
 		if j.anomalyWM[tier] < m.TS {
 			missing[tier] = append(missing[tier], "anomaly")
 		}
-		if fs := j.forecasts[tier]; len(fs) == 0 || fs[len(fs)-1].TS < bucket {
+		if !j.forecastIn(tier, m.TS) {
 			missing[tier] = append(missing[tier], "forecast")
 		}
 	}
@@ -321,7 +325,7 @@ func (j *joiner) pop() *frame {
 	f := &frame{ts: ts, metrics: j.metrics[ts], incidents: map[string][]string{}, forecasts: map[string]*proto.Forecast{}}
 	for tier, m := range f.metrics {
 		f.incidents[tier] = j.anomalies[m.TS][tier]
-		f.forecasts[tier] = j.forecastAt(tier, ts)
+		f.forecasts[tier] = j.forecastAt(tier, m.TS) // forecasts' origins are bucket starts: the one forecastIn waited for
 	}
 	delete(j.metrics, ts)
 	for at := range j.anomalies {

@@ -58,7 +58,12 @@ func TestJoinOffGridTicks(t *testing.T) {
 	frame := func(i int) string {
 		var tiers []string
 		for _, tt := range offGridTiers {
-			tiers = append(tiers, fmt.Sprintf("%s(f%s,a[%d])", tt.tier, minute(i-i%5).Format("15:04"), proto.Millis(minute(i).Add(tt.at))))
+			at := minute(i).Add(tt.at)
+			fc := "-" // the forecast of the bucket holding the tick itself; none before t0
+			if b := at.Truncate(5 * time.Minute); !b.Before(t0) {
+				fc = b.Format("15:04")
+			}
+			tiers = append(tiers, fmt.Sprintf("%s(f%s,a[%d])", tt.tier, fc, proto.Millis(at)))
 		}
 		slices.Sort(tiers)
 		return fmt.Sprintf("%s %v", minute(i).Format("15:04"), tiers)
@@ -222,5 +227,51 @@ func TestExtraTicksReportedHourly(t *testing.T) {
 	}
 	if st := j.tiers["db"]; st.extraAt != 0 {
 		t.Fatalf("db's lagging ticks used up its extra warning (extraAt %d)", st.extraAt)
+	}
+}
+
+// TestStoppedTierDoesNotHoldTheApp: a tier that stops after a tick late in
+// a forecast bucket, whose grid point is in the next bucket, does not hold
+// its app back: the forecaster publishes a bucket's forecast as the
+// tier's first tick in it comes, so that tick waits for its own bucket's
+// forecast, not the next one's, which would never come. (Judged by the grid
+// point, db was decided up to minute 4 only.)
+func TestStoppedTierDoesNotHoldTheApp(t *testing.T) {
+	for _, offset := range []time.Duration{20 * time.Second, 40 * time.Second} {
+		cfg := DefaultConfig()
+		cfg.Policy.Tick = time.Minute
+		st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+		bucket := map[string]int64{} // the forecaster's last bucket opened, by tier
+		var last time.Time           // of db's decisions
+		handle := func(in proto.Keyed) {
+			ds, err := st.Handle(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.Tier == "db" {
+					last = d.EventTime()
+				}
+			}
+		}
+		send := func(tier string, at time.Time) {
+			handle(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(at), Replicas: 2, Values: proto.Floats{"rps": 100}})
+			if b := proto.Millis(at.Truncate(cfg.ForecastStep)); b > bucket[tier] {
+				bucket[tier] = b
+				handle(&proto.Forecast{App: "shop", Tier: tier, TS: b})
+			}
+			handle(&proto.Anomaly{App: "shop", Tier: tier, TS: proto.Millis(at)})
+		}
+		for i := range 40 {
+			if i <= 4 { // web's tick of minute 4 is its last
+				send("web", minute(i).Add(offset))
+			}
+			send("db", minute(i).Add(offset))
+		}
+		// Minute 39's tick waits for a later one, minute 38's is decided.
+		if want := minute(39).Add(offset).Round(time.Minute).Add(-time.Minute); !last.Equal(want) {
+			t.Errorf("ticks %v into the minute, web stopped after minute 4: db decided up to %s, want %s",
+				offset, last.Format(time.TimeOnly), want.Format(time.TimeOnly))
+		}
 	}
 }
