@@ -396,11 +396,11 @@ func (s *Service) noteLate(l LateTick) {
 }
 
 // noteSparse warns that a tier is sent less often than its app's tick.
-func (s *Service) noteSparse(m *proto.Metrics, gap, tick time.Duration) {
+func (s *Service) noteSparse(m *proto.Metrics, mean, tick time.Duration) {
 	if s.replayed {
 		return
 	}
-	s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Dur("gap", gap).Dur("tick", tick).
+	s.log.Warn().Str("app", m.App).Str("tier", m.Tier).Time("tick_time", m.EventTime()).Dur("mean_interval", mean).Dur("tick", tick).
 		Msg("the tier's ticks come less often than its app's tick (-decider.tick, or the app's policy.tick): the policy counts its windows in ticks, so they span more time than configured; set the tick to the tier's interval")
 }
 

@@ -12,10 +12,13 @@
 // together, and the policy sees one evenly spaced tick per interval
 // whatever the senders' jitter. A tier's first tick of an interval is
 // decided; a second, at another time, is not (counted as extra, and warned
-// of at the tier's first of an hour), and each tier takes the anomaly message that
-// judged its own tick. A tier sent less often than the tick (ten ticks in a
-// row, each more than an interval after the one before) is warned of: the
-// policy counts its windows in ticks.
+// of at the tier's first of an hour), and each tier takes the anomaly
+// message that judged its own tick. A tier sent less often than the tick
+// (19 intervals between its ticks at least 1.25 ticks long on average,
+// leaving out those that arrived in less than half their length, as a
+// backfill does) is warned of: the policy counts its windows in ticks. The forecast a tier's tick waits for is the one of
+// the bucket holding the tick's own time, which the forecaster publishes as
+// that bucket's first tick comes.
 //
 // Determinism: a tick at grid point ts is evaluated only once its metrics
 // are in and, for every tier in it, the anomaly message judging that tier's

@@ -29,6 +29,8 @@ type joiner struct {
 	// limit bounds pending: a metrics tick beyond it releases the oldest
 	// pending tick as it is, overdue (see overdue); 0 for no bound.
 	limit int
+	// arrived is the arrival time (ms) of the input being added (Apps.add).
+	arrived int64
 	// wait is how long, in event time (ms), a tick waits for a tier whose
 	// metrics lag the app's newest tick, as when an app's tiers are pushed
 	// by separate pushers or in batches: a tier whose latest tick is more
@@ -70,9 +72,13 @@ type tierState struct {
 	// extraAt is the grid point of the LateExtra tick of the tier last
 	// reported as first (0: none yet; see extraEvery).
 	extraAt int64
-	// sparse counts the tier's newest ticks in a row that each came more
-	// than one interval after the one before (see sparseRun).
-	sparse int
+	// For spacing: the arrival of its latest tick; the intervals between
+	// its newest ticks, summed over a block of spacingGaps of them, and
+	// how many so far; whether the last block judged showed it sparse.
+	arrived   int64
+	blockSpan int64
+	blockN    int
+	sparse    bool
 }
 
 // extraEvery is how much event time passes between two LateExtra ticks of
@@ -82,11 +88,9 @@ type tierState struct {
 // use the count up in silence.)
 const extraEvery = time.Hour
 
-// sparseRun is how many ticks in a row, each more than one interval after
-// its tier's tick before, show a tier sent less often than the app's tick
-// (a missed tick now and then does not): the policy counts its windows in
-// ticks, so its windows then span more time than configured.
-const sparseRun = 10
+// spacingGaps is how many intervals between a tier's newest ticks are
+// judged at once for how often the tier is sent (see spacing).
+const spacingGaps = 19
 
 // Lateness says why the join did not add a metrics tick (see Apps.Late).
 type Lateness int
@@ -140,13 +144,6 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	st, seen := j.tiers[m.Tier]
 	prev, prevTS := st.latest, st.latestTS
 	st.latest, st.latestTS = max(st.latest, at), max(st.latestTS, m.TS)
-	if seen && at > prev {
-		if at-prev > max(j.tick, 1) {
-			st.sparse++
-		} else {
-			st.sparse = 0
-		}
-	}
 	defer func() {
 		j.tiers[m.Tier] = st
 		j.advance()
@@ -191,6 +188,40 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 		return LateBehind, first
 	}
 	return LateOutOfOrder, false
+}
+
+// spacing follows how often tier m.Tier is sent, at each tick newer than
+// any of the tier's before, and reports when the intervals between its
+// ticks, over a block of spacingGaps, were at least 1.25 of the app's tick
+// on average: the tier is sent less often than the tick, and the policy,
+// which counts its windows in ticks, has them span more time than
+// configured. A missed tick now and then does not; a tier sent every one
+// and a half ticks does. mean is the block's mean interval; a run of sparse
+// blocks is reported once. arrived is m's arrival time (Apps.Arrive): an
+// interval that arrived in less than half its event time (a backfill, a
+// catch-up after an outage) says nothing of how the tier is sent, and is
+// left out.
+func (j *joiner) spacing(m *proto.Metrics, arrived int64) (mean time.Duration, report bool) {
+	at := j.grid(m.TS)
+	st, seen := j.tiers[m.Tier]
+	if !seen || at <= st.latest || j.tick <= 1 {
+		return 0, false // its first tick (addMetrics adds the tier), or not its newest
+	}
+	defer func() { st.arrived = arrived; j.tiers[m.Tier] = st }()
+	gap := at - st.latest
+	if st.arrived == 0 || 2*(arrived-st.arrived) < gap {
+		return 0, false // the interval from its first tick, whose arrival was not kept; or a catch-up
+	}
+	st.blockSpan += gap
+	if st.blockN++; st.blockN < spacingGaps {
+		return 0, false
+	}
+	span := st.blockSpan
+	st.blockSpan, st.blockN = 0, 0
+	sparse := 4*span >= 5*spacingGaps*j.tick
+	report = sparse && !st.sparse
+	st.sparse = sparse
+	return time.Duration(span/spacingGaps) * time.Millisecond, report
 }
 
 // advance moves inWM, after each metrics tick added or not, as far as the

@@ -1,6 +1,7 @@
 package decider
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -158,34 +159,66 @@ func TestDecisionsOnTheGrid(t *testing.T) {
 	}
 }
 
-// TestSparseTierReported: a tier sent every 4 minutes to an app ticking
-// every minute is reported once, at its eleventh tick (ten gaps in a row),
-// with the gap; a tier that misses every fifth minute is not.
+// TestSparseTierReported: a tier sent less often than its app's one-minute
+// tick is reported once, at the end of its first block of spacingGaps
+// intervals, with their mean (every one and a half ticks too); a tier missing a tick now and then is
+// not, nor is a backfill of ticks four minutes apart that arrives within
+// seconds.
 func TestSparseTierReported(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Policy.Tick = time.Minute
-	st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
-	type report struct {
-		tier     string
-		at       time.Time
-		gap, tic time.Duration
-	}
-	var got []report
-	st.Sparse = func(m *proto.Metrics, gap, tick time.Duration) {
-		got = append(got, report{m.Tier, m.EventTime(), gap, tick})
-	}
-	for i := range 80 {
-		for _, tier := range []string{"web", "db"} {
-			if tier == "web" && i%4 != 0 || tier == "db" && i%5 == 4 {
-				continue
+	for _, c := range []struct {
+		name     string
+		tick     time.Duration                          // the app's; 0 for a minute
+		at       func(i int) (event, arrival time.Time) // the i-th tick
+		want     int                                    // reports over 200 ticks
+		wantMean time.Duration
+	}{
+		{"every 4 minutes", 0, func(i int) (time.Time, time.Time) {
+			at := minute(4 * i).Add(17 * time.Second)
+			return at, at.Add(time.Second)
+		}, 1, 4 * time.Minute},
+		{"every 90 s", 0, func(i int) (time.Time, time.Time) {
+			at := t0.Add(time.Duration(i) * 90 * time.Second).Add(7 * time.Second)
+			return at, at
+		}, 1, 90 * time.Second},
+		{"every minute, every tenth missed", 0, func(i int) (time.Time, time.Time) {
+			at := minute(i + i/9).Add(17 * time.Second)
+			return at, at
+		}, 0, 0},
+		{"a backfill, every 4 minutes", 0, func(i int) (time.Time, time.Time) {
+			return minute(4 * i), t0.Add(time.Duration(i) * time.Millisecond)
+		}, 0, 0},
+		{"a backfill every minute, then every 15 s in real time (the all-in-one's defaults)", 15 * time.Second, func(i int) (time.Time, time.Time) {
+			const backfilled = 103 // not a whole number of blocks
+			if i < backfilled {
+				return minute(i), minute(backfilled).Add(time.Duration(i) * time.Millisecond)
 			}
-			if _, err := st.Handle(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(minute(i).Add(17 * time.Second)), Replicas: 2, Values: proto.Floats{"rps": 100}}); err != nil {
-				t.Fatal(err)
+			at := minute(backfilled).Add(time.Duration(i-backfilled) * 15 * time.Second)
+			return at, at.Add(time.Second)
+		}, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Policy.Tick = cmp.Or(c.tick, time.Minute)
+			st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+			var got []time.Duration
+			st.Sparse = func(m *proto.Metrics, mean, tick time.Duration) {
+				if tick != cfg.Policy.Tick {
+					t.Errorf("reported with a tick of %v, want %v", tick, cfg.Policy.Tick)
+				}
+				got = append(got, mean)
 			}
-		}
-	}
-	if want := []report{{"web", minute(40).Add(17 * time.Second), 4 * time.Minute, time.Minute}}; !slices.Equal(got, want) {
-		t.Fatalf("reported %+v, want %+v", got, want)
+			for i := range 200 {
+				at, arrival := c.at(i)
+				st.Arrive(arrival)
+				if _, err := st.Handle(&proto.Metrics{App: "shop", Tier: "web", TS: proto.Millis(at), Replicas: 2, Values: proto.Floats{"rps": 100}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The mean is of grid points: to a tick over the block.
+			if len(got) != c.want || c.want > 0 && (got[0]-c.wantMean).Abs() > time.Minute/spacingGaps {
+				t.Fatalf("reported with mean intervals %v, want %d report(s) of %v", got, c.want, c.wantMean)
+			}
+		})
 	}
 }
 

@@ -114,11 +114,11 @@ type Apps struct {
 	// missing names them by tier, and first says the tick before was
 	// decided complete (a run of overdue ticks begins).
 	Overdue func(appName string, ts int64, missing map[string][]string, first bool)
-	// Sparse, when set, is told once per run when a tier's ticks have
-	// come, sparseRun in a row, each more than one tick interval after the
-	// one before: the tier is sent less often than its app's tick, and gap
-	// is the last interval between two of its ticks.
-	Sparse func(m *proto.Metrics, gap, tick time.Duration)
+	// Sparse, when set, is told once per run when a tier's ticks came, on
+	// average over the last spacingGaps intervals, at least 1.25 of its app's tick
+	// apart (mean): the tier is sent less often than the tick (see
+	// joiner.spacing).
+	Sparse func(m *proto.Metrics, mean, tick time.Duration)
 }
 
 // LateTick is a metrics tick the join ignored (see Apps.Late).
@@ -171,12 +171,11 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 // tick of its tier already, is ignored and reported to Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
-		before := j.tiers[m.Tier].latest
+		if mean, sparse := j.spacing(m, j.arrived); sparse && as.Sparse != nil {
+			as.Sparse(m, mean, time.Duration(j.tick)*time.Millisecond)
+		}
 		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
 			as.Late(LateTick{Metrics: m, Why: why, First: first, Released: j.released, Newest: j.metricsWM})
-		}
-		if st := j.tiers[m.Tier]; st.sparse == sparseRun && st.latest > before && as.Sparse != nil {
-			as.Sparse(m, time.Duration(st.latest-before)*time.Millisecond, time.Duration(j.tick)*time.Millisecond)
 		}
 	})
 }
@@ -214,6 +213,7 @@ func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto
 		a.tiers = append(a.tiers, tier)
 	}
 	a.lastSeen = max(a.lastSeen, at)
+	a.join.arrived = at
 	put(a.join)
 	return as.release(a), nil
 }
