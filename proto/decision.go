@@ -35,6 +35,11 @@ type Decision struct {
 	State string `msgpack:"state"`
 	// Flags marks conditions such as "performance-incident" or "budget-capped".
 	Flags []string `msgpack:"flags,omitempty"`
+	// TickMS is the app's tick: the decision stands for the tiers' ticks
+	// within half a tick of TS, and is made once a tick of the next
+	// interval comes, so it is that old already (0 from deciders before
+	// the field).
+	TickMS int64 `msgpack:"tick_ms,omitempty"`
 }
 
 // FlagReplayedInput marks a decision taken on a replayed tick
@@ -86,6 +91,9 @@ func (d *Decision) Validate() error {
 	}
 	if d.From < 0 || d.To < 0 {
 		return fmt.Errorf("%w: from=%d to=%d", ErrInvalid, d.From, d.To)
+	}
+	if d.TickMS < 0 {
+		return fmt.Errorf("%w: tick_ms=%d", ErrInvalid, d.TickMS)
 	}
 	switch d.Action {
 	case ActionUp, ActionDown, ActionHold:

@@ -34,7 +34,7 @@ func samples() map[string]proto.Message {
 			Incidents: []proto.Incident{{ID: "performance.1767323045000", Kind: proto.IncidentPerformance, State: proto.IncidentOpen, Start: ts, Severity: 0.8, Evidence: []string{"latency_p95_ms 840 vs expected 120 (score 0.97)"}}},
 			Open:      []string{proto.IncidentPerformance}},
 		"decision": &proto.Decision{V: 1, ID: proto.DecisionID("shop", "web", ts), App: "shop", Tier: "web", TS: ts, From: 4, To: 6, Action: proto.ActionUp,
-			Reason: "web 4→6: forecast p90 812 rps in 12 min exceeds 4 × 170 rps at 70 % target", Inputs: proto.Floats{"load": 610, "forecast_p90": 812, "capacity": 170, "target": 0.7}, State: "cooldown-up"},
+			Reason: "web 4→6: forecast p90 812 rps in 12 min exceeds 4 × 170 rps at 70 % target", Inputs: proto.Floats{"load": 610, "forecast_p90": 812, "capacity": 170, "target": 0.7}, State: "cooldown-up", TickMS: 15000},
 		"scaling": &proto.Scaling{V: 1, ID: proto.ScalingID("shop", "web", "d.shop.web.1767323045000", proto.StatusApplied, ts), App: "shop", Tier: "web", TS: ts, DecisionID: "d.shop.web.1767323045000",
 			Status: proto.StatusApplied, Desired: 6, Ready: 4, Booting: 2, Driver: "sim", Mode: "live"},
 		"deadletter": &proto.DeadLetter{V: 1, ID: proto.DeadLetterID("forecaster", "METRICS", 42), TS: ts, Service: "forecaster", Subject: "apm.metrics.shop.web", Stream: "METRICS", Seq: 42,
@@ -243,6 +243,20 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 
 // TestDecisionTime reads back the time a DecisionID names and refuses ids
 // of another form.
+// TestDecisionTickNotNegative: a decision claiming a negative tick is
+// refused at decode, before the executor would add it to an age limit.
+func TestDecisionTickNotNegative(t *testing.T) {
+	d := samples()["decision"].(*proto.Decision)
+	d.TickMS = -60000
+	b, err := proto.Encode(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proto.Decode(b, &proto.Decision{}); !errors.Is(err, proto.ErrInvalid) {
+		t.Fatalf("decoding a decision with tick_ms -60000: %v, want %v", err, proto.ErrInvalid)
+	}
+}
+
 func TestDecisionTime(t *testing.T) {
 	for _, c := range []struct {
 		id   string

@@ -119,7 +119,8 @@ func TestJoinOffGridTicks(t *testing.T) {
 }
 
 // TestDecisionsOnTheGrid: the decider decides every tier of an app pushed
-// off the grid once a minute, at the minute nearest the ticks.
+// off the grid once a minute, at the minute nearest the ticks, and each
+// decision carries the app's tick (the executor adds it to its age limit).
 func TestDecisionsOnTheGrid(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tick = time.Minute
@@ -145,6 +146,9 @@ func TestDecisionsOnTheGrid(t *testing.T) {
 			}
 			for _, d := range ds {
 				byTS[d.TS] = append(byTS[d.TS], d.Tier)
+				if d.TickMS != time.Minute.Milliseconds() {
+					t.Fatalf("decision %s carries a tick of %d ms, want the app's minute", d.ID, d.TickMS)
+				}
 			}
 		}
 	}

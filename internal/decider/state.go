@@ -380,7 +380,8 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 			continue // stored before a restart
 		}
 		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
-			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags}
+			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags,
+			TickMS: a.cfg.Tick.Milliseconds()}
 		if miss := f.missing[d.Tier]; len(miss) > 0 {
 			for _, in := range miss {
 				pd.Flags = append(slices.Clip(pd.Flags), missingFlag[in])

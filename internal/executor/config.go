@@ -56,9 +56,8 @@ type Config struct {
 	Authority map[string][]string
 	// LeadTimes holds each configured tier's lead time, by app then tier.
 	LeadTimes map[string]map[string]time.Duration
-	// Ticks holds each configured app's policy tick: a decision is made
-	// when a tick of the interval after its own comes, so it is most of a
-	// tick old already when it is made (see maxAge).
+	// Ticks holds each configured app's policy tick as the file gives it
+	// (see maxAge), for decisions that do not carry their own.
 	Ticks map[string]time.Duration
 	// Bounds holds each configured tier's replica bounds (the policy's
 	// min and max), by app then tier. Built by WithFile. A change that
@@ -178,15 +177,25 @@ func (c Config) authorised(app, tier string) string {
 
 // maxAge is the oldest decision a real driver acts on for app's tier: the
 // -executor.max-age given, else the tier's lead time (at least a minute)
-// plus its app's tick, which a decision's age holds from the start (it
-// carries its interval's time, and is made once the next interval's tick
-// comes).
-func (c Config) maxAge(app, tier string) time.Duration {
+// plus the app's tick, which a decision's age holds from the start (it
+// carries its interval's time, and is made once a tick of the next
+// interval comes). The tick is the decision's own (tickMS, which the
+// decider knows even when -decider.tick sets it), else the file's, and at
+// most maxTickAllowance.
+func (c Config) maxAge(app, tier string, tickMS int64) time.Duration {
 	if c.MaxAge > 0 {
 		return c.MaxAge
 	}
-	return max(c.LeadTimes[app][tier], time.Minute) + c.Ticks[app]
+	tick := c.Ticks[app]
+	if tickMS > 0 {
+		tick = time.Duration(tickMS) * time.Millisecond
+	}
+	return max(c.LeadTimes[app][tier], time.Minute) + min(tick, maxTickAllowance)
 }
+
+// maxTickAllowance bounds the tick a decision's age may add to its tier's
+// limit, so no tick a decision claims makes a stale one fresh.
+const maxTickAllowance = time.Hour
 
 // bounds returns app's tier's replica bounds and whether they are known:
 // those of the configuration file, else, where a real driver may act

@@ -265,7 +265,7 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 	if slices.Contains(d.Flags, proto.FlagReplayedInput) {
 		return notAuthorised + ": decided on replayed input, which is shown, never acted on"
 	}
-	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier); age > limit {
+	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier, d.TickMS); age > limit {
 		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s", age.Round(time.Second), limit)
 	}
 	seq, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
