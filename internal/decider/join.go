@@ -158,7 +158,7 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	case j.metricsIn(at):
 		held = j.metrics[at][m.Tier]
 	case j.metrics[at][m.Tier] != nil && j.metrics[at][m.Tier].TS != m.TS:
-		held = j.metrics[at][m.Tier] // a copy of it is added again below
+		held = j.metrics[at][m.Tier] // another tick of the tier's waiting frame (a copy of the same one is added again, below)
 	default:
 		byTier, ok := j.metrics[at]
 		if !ok {
@@ -173,7 +173,7 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 		return 0, false
 	}
 	switch {
-	case held != nil && held.TS == m.TS, seen && m.TS == prevTS: // a copy of a tick of the tier's
+	case held != nil && held.TS == m.TS, seen && m.TS == prevTS: // a copy of a tick the tier sent before
 		return LateRedelivered, false
 	case held == nil && seen && at == prev && st.behind: // another tick of a lagging tier's interval
 		return LateBehind, false

@@ -115,9 +115,9 @@ type Apps struct {
 	// decided complete (a run of overdue ticks begins).
 	Overdue func(appName string, ts int64, missing map[string][]string, first bool)
 	// Sparse, when set, is told once per run when a tier's ticks came, on
-	// average over the last spacingGaps intervals, at least 1.25 of its app's tick
-	// apart (mean): the tier is sent less often than the tick (see
-	// joiner.spacing).
+	// average over the last spacingGaps intervals, at least 1.25 of its
+	// app's tick apart (mean): the tier is sent less often than the tick
+	// (see joiner.spacing).
 	Sparse func(m *proto.Metrics, mean, tick time.Duration)
 }
 
