@@ -241,8 +241,6 @@ func BenchmarkDecodeMetrics(b *testing.B) {
 	}
 }
 
-// TestDecisionTime reads back the time a DecisionID names and refuses ids
-// of another form.
 // TestDecisionTickNotNegative: a decision claiming a negative tick is
 // refused at decode, before the executor would add it to an age limit.
 func TestDecisionTickNotNegative(t *testing.T) {
@@ -257,6 +255,8 @@ func TestDecisionTickNotNegative(t *testing.T) {
 	}
 }
 
+// TestDecisionTime reads back the time a DecisionID names and refuses ids
+// of another form.
 func TestDecisionTime(t *testing.T) {
 	for _, c := range []struct {
 		id   string

@@ -14,16 +14,17 @@
 // decided; a second, at another time, is not (counted as extra, and warned
 // of at the tier's first of an hour), and each tier takes the anomaly
 // message that judged its own tick. A tier sent less often than the tick
-// (19 intervals between its ticks at least 1.25 ticks long on average,
-// leaving out those that arrived in less than half their length, as a
-// backfill does) is warned of: the policy counts its windows in ticks. The forecast a tier's tick waits for is the one of
-// the bucket holding the tick's own time, which the forecaster publishes as
-// that bucket's first tick comes.
+// is warned of, since the policy counts its windows in ticks: 19 intervals
+// between its ticks, each counted at most two ticks (one outage is not a
+// rate), at least 1.25 ticks long on average, leaving out those that
+// arrived in less than half their length, as a backfill does.
 //
 // Determinism: a tick at grid point ts is evaluated only once its metrics
 // are in and, for every tier in it, the anomaly message judging that tier's
 // tick (or a later one of the tier) and the forecast for the bucket holding
-// ts. Its metrics are in once a tick of a later interval of the app has
+// that tick's own time (which the forecaster publishes as the bucket's
+// first tick comes; the next bucket's, which ts may be in, would wait for
+// the tier's next tick). Its metrics are in once a tick of a later interval of the app has
 // arrived and every tier that lags (an app's tiers pushed separately or in
 // batches) has a tick of that interval or later, but for a tier more than
 // Config.TierLag behind the app's newest tick: that tier has stopped, or lags

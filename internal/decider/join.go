@@ -62,23 +62,25 @@ func newJoiner(step time.Duration) *joiner {
 		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierState{}}
 }
 
-// tierState is what the join knows of one tier's metrics ticks.
+// tierState is what the join knows of one tier's metrics ticks (fields
+// ordered to pack: the decider keeps one per tier).
 type tierState struct {
 	latest   int64 // grid point of its latest tick, added or not
 	latestTS int64 // the time of its latest tick
-	// behind says a LateBehind tick came and none of the tier's ticks has
-	// been added since: a run of them goes on (reported once).
-	behind bool
 	// extraAt is the grid point of the LateExtra tick of the tier last
 	// reported as first (0: none yet; see extraEvery).
 	extraAt int64
-	// For spacing: the arrival of its latest tick; the intervals between
-	// its newest ticks, summed over a block of spacingGaps of them, and
-	// how many so far; whether the last block judged showed it sparse.
-	arrived   int64
-	blockSpan int64
-	blockN    int
-	sparse    bool
+	// For spacing: the latest arrival of its ticks; the intervals before
+	// its newest ticks over a block of spacingGaps, summed each at most
+	// two ticks (span) and as they were (raw), and how many so far;
+	// whether the last block judged showed it sparse.
+	arrived        int64
+	blockSpan, raw int64
+	blockN         int32
+	sparse         bool
+	// behind says a LateBehind tick came and none of the tier's ticks has
+	// been added since: a run of them goes on (reported once).
+	behind bool
 }
 
 // extraEvery is how much event time passes between two LateExtra ticks of
@@ -190,38 +192,40 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	return LateOutOfOrder, false
 }
 
-// spacing follows how often tier m.Tier is sent, at each tick newer than
-// any of the tier's before, and reports when the intervals between its
-// ticks, over a block of spacingGaps, were at least 1.25 of the app's tick
-// on average: the tier is sent less often than the tick, and the policy,
-// which counts its windows in ticks, has them span more time than
-// configured. A missed tick now and then does not; a tier sent every one
-// and a half ticks does. mean is the block's mean interval; a run of sparse
-// blocks is reported once. arrived is m's arrival time (Apps.Arrive): an
-// interval that arrived in less than half its event time (a backfill, a
-// catch-up after an outage) says nothing of how the tier is sent, and is
-// left out.
+// spacing follows how often tier m.Tier is sent. At each first tick of a
+// newer interval than the tier's latest, it takes the time since the
+// tier's latest tick (an extra one included), and reports when these
+// intervals, over a block of spacingGaps, each counted at most two ticks,
+// were at least 1.25 of the app's tick on average: the tier is sent less
+// often than the tick, and the policy, which counts its windows in ticks,
+// has them span more time than configured. A missed tick now and then, or
+// one outage, does not (the cap); a tier sent every one and a half ticks
+// does, and so does one sent every four. mean is the block's mean
+// interval, uncapped; a run of sparse blocks is reported once. arrived is
+// m's arrival time (Apps.Arrive): an interval that arrived in less than
+// half its length (a backfill, a catch-up after an outage) says nothing of
+// how the tier is sent, and is left out.
 func (j *joiner) spacing(m *proto.Metrics, arrived int64) (mean time.Duration, report bool) {
-	at := j.grid(m.TS)
 	st, seen := j.tiers[m.Tier]
-	if !seen || at <= st.latest || j.tick <= 1 {
-		return 0, false // its first tick (addMetrics adds the tier), or not its newest
+	if !seen || j.tick <= 1 {
+		return 0, false // its first tick: addMetrics adds the tier
 	}
-	defer func() { st.arrived = arrived; j.tiers[m.Tier] = st }()
-	gap := at - st.latest
-	if st.arrived == 0 || 2*(arrived-st.arrived) < gap {
-		return 0, false // the interval from its first tick, whose arrival was not kept; or a catch-up
+	defer func() { st.arrived = max(st.arrived, arrived); j.tiers[m.Tier] = st }()
+	gap := m.TS - st.latestTS
+	if j.grid(m.TS) <= st.latest || gap <= 0 || st.arrived == 0 || 2*(arrived-st.arrived) < gap {
+		return 0, false // an extra, a copy or an old tick; the interval from its first tick, whose arrival was not kept; or a catch-up
 	}
-	st.blockSpan += gap
+	st.blockSpan += min(gap, 2*j.tick)
+	st.raw += gap
 	if st.blockN++; st.blockN < spacingGaps {
 		return 0, false
 	}
-	span := st.blockSpan
-	st.blockSpan, st.blockN = 0, 0
+	span, raw := st.blockSpan, st.raw
+	st.blockSpan, st.raw, st.blockN = 0, 0, 0
 	sparse := 4*span >= 5*spacingGaps*j.tick
 	report = sparse && !st.sparse
 	st.sparse = sparse
-	return time.Duration(span/spacingGaps) * time.Millisecond, report
+	return time.Duration(raw/spacingGaps) * time.Millisecond, report
 }
 
 // advance moves inWM, after each metrics tick added or not, as far as the

@@ -188,6 +188,17 @@ func TestSparseTierReported(t *testing.T) {
 			at := minute(i + i/9).Add(17 * time.Second)
 			return at, at
 		}, 0, 0},
+		{"every 15 s, down 10 minutes once", 15 * time.Second, func(i int) (time.Time, time.Time) {
+			if i >= 100 {
+				i += 40
+			}
+			at := t0.Add(time.Duration(i) * 15 * time.Second)
+			return at, at.Add(time.Second)
+		}, 0, 0},
+		{"every minute at the half-minute, ±200 ms", 0, func(i int) (time.Time, time.Time) {
+			at := minute(i).Add(30*time.Second + time.Duration((i*7)%3-1)*200*time.Millisecond)
+			return at, at.Add(time.Second)
+		}, 0, 0},
 		{"a backfill, every 4 minutes", 0, func(i int) (time.Time, time.Time) {
 			return minute(4 * i), t0.Add(time.Duration(i) * time.Millisecond)
 		}, 0, 0},

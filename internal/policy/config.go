@@ -268,6 +268,11 @@ func DefaultAppConfig() AppConfig {
 	}
 }
 
+// maxTick is the longest tick: an autoscaler deciding less often than
+// hourly is not one, and a decision's age limit at the executor allows a
+// tick of at most this much.
+const maxTick = time.Hour
+
 // Validate reports every setting that cannot work.
 func (c AppConfig) Validate() error {
 	var errs []error
@@ -277,8 +282,8 @@ func (c AppConfig) Validate() error {
 	if c.BudgetPerHour < 0 {
 		errs = append(errs, fmt.Errorf("budget %v is negative", c.BudgetPerHour))
 	}
-	if c.Tick <= 0 {
-		errs = append(errs, fmt.Errorf("tick %s must be positive", c.Tick))
+	if c.Tick <= 0 || c.Tick > maxTick {
+		errs = append(errs, fmt.Errorf("tick %s must be positive and at most %s", c.Tick, maxTick))
 	}
 	if c.LevelWindow < c.Tick {
 		errs = append(errs, fmt.Errorf("level window %s is shorter than a tick", c.LevelWindow))
