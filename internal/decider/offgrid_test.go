@@ -1,6 +1,7 @@
 package decider
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"math/rand/v2"
@@ -9,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -320,6 +323,33 @@ func TestStoppedTierDoesNotHoldTheApp(t *testing.T) {
 		if want := minute(39).Add(offset).Round(time.Minute).Add(-time.Minute); !last.Equal(want) {
 			t.Errorf("ticks %v into the minute, web stopped after minute 4: db decided up to %s, want %s",
 				offset, last.Format(time.TimeOnly), want.Format(time.TimeOnly))
+		}
+	}
+}
+
+// TestSparseTierWarned: the service warns once of a tier sent less often
+// than its app's tick, naming the mean interval, also when a rebuild
+// replays the ticks (marked so: the join reports a run once, and the run
+// found in the replay would otherwise go unsaid by this process).
+func TestSparseTierWarned(t *testing.T) {
+	for _, replayed := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.Policy.Tick = time.Minute
+		var logs bytes.Buffer
+		s, err := New(cfg, service.Deps{Log: zerolog.New(&logs).Level(zerolog.WarnLevel), Reg: prometheus.NewRegistry(), Ready: service.NewReady()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.replayed = replayed // as the handler sets it from bus.Msg.Replayed
+		for i := range 60 {
+			if _, err := s.state.Handle(&proto.Metrics{App: "shop", Tier: "web", TS: proto.Millis(minute(4 * i)), Replicas: 2, Values: proto.Floats{"rps": 100}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := logs.String()
+		if n := strings.Count(out, "less often than its app's tick"); n != 1 || !strings.Contains(out, `"mean_interval":240000`) ||
+			!strings.Contains(out, fmt.Sprintf(`"replayed":%v`, replayed)) {
+			t.Fatalf("replayed %v: %d warnings of a sparse tier, want 1 with a mean interval of 4m:\n%s", replayed, n, out)
 		}
 	}
 }
