@@ -118,13 +118,14 @@ type Report struct {
 	Inside bool
 }
 
-// CheckMinutes checks that a trace's times are whole minutes, each after
+// checkMinutes checks that a trace's times are whole minutes, each after
 // the one before: the evaluation decides one tick a minute, and the decider
 // joins a tick at the multiple of its tick nearest its time, so a row at a
 // minute and a half, or two rows in one minute, would be decided at another
 // time than its own, or not at all. It names the first row at fault
-// (counting from 1).
-func CheckMinutes(times []time.Time) error {
+// (counting from 1). RecordTape, where every evaluation's times enter,
+// calls it.
+func checkMinutes(times []time.Time) error {
 	for i, t := range times {
 		if !t.Equal(t.Truncate(time.Minute)) {
 			return fmt.Errorf("data row %d: time %s is not a whole minute (the evaluation decides one tick a minute)", i+1, t.Format(time.RFC3339Nano))
@@ -139,9 +140,6 @@ func CheckMinutes(times []time.Time) error {
 // Evaluate runs the live policy (and, with o.HPA, the baselines) over the
 // trace and scores everything.
 func Evaluate(ctx context.Context, times []time.Time, demand []float64, o Options) (*Report, error) {
-	if err := CheckMinutes(times); err != nil {
-		return nil, err
-	}
 	s := DefaultSetup(demand)
 	if o.Capacity > 0 {
 		s.Capacity = o.Capacity

@@ -26,9 +26,9 @@ func TestCheckMinutes(t *testing.T) {
 		{at(0, time.Minute, time.Minute), "data row 3: time 2026-01-05T00:01:00Z is not after data row 2's"},
 		{at(time.Millisecond), "data row 1: time 2026-01-05T00:00:00.001Z is not a whole minute"},
 	} {
-		err := CheckMinutes(c.times)
+		err := checkMinutes(c.times)
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
-			t.Errorf("CheckMinutes(%v) = %v, want %q", c.times, err, c.want)
+			t.Errorf("checkMinutes(%v) = %v, want %q", c.times, err, c.want)
 		}
 	}
 }

@@ -75,6 +75,9 @@ func RecordTape(st Stages, tier string, times []time.Time, load []float64) (*Tap
 	if len(times) != len(load) {
 		return nil, fmt.Errorf("record %s: %d times for %d values", tier, len(times), len(load))
 	}
+	if err := checkMinutes(times); err != nil {
+		return nil, fmt.Errorf("record %s: %w", tier, err)
+	}
 	fcfg := st.Forecaster
 	strip := fcfg.Horizon <= 0
 	if strip {

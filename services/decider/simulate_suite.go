@@ -131,9 +131,6 @@ func loadSuite(sf suiteFlags) ([]scaleeval.Trace, error) {
 			for i, pt := range pts {
 				tr.Times[i], tr.Demand[i] = pt.Time, pt.Value
 			}
-			if err := scaleeval.CheckMinutes(tr.Times); err != nil {
-				return nil, fmt.Errorf("suite: %s: %w", p, err)
-			}
 			out = append(out, tr)
 		}
 	}
