@@ -181,7 +181,8 @@ func (c Config) authorised(app, tier string) string {
 // carries its interval's time, and is made once a tick of the next
 // interval comes). The tick is the decision's own (tickMS, which the
 // decider knows even when -decider.tick sets it), else the file's, and at
-// most maxTickAllowance.
+// most policy.MaxTick, so no tick a decision claims makes a stale one
+// fresh.
 func (c Config) maxAge(app, tier string, tickMS int64) time.Duration {
 	if c.MaxAge > 0 {
 		return c.MaxAge
@@ -190,12 +191,8 @@ func (c Config) maxAge(app, tier string, tickMS int64) time.Duration {
 	if tickMS > 0 {
 		tick = time.Duration(tickMS) * time.Millisecond
 	}
-	return max(c.LeadTimes[app][tier], time.Minute) + min(tick, maxTickAllowance)
+	return max(c.LeadTimes[app][tier], time.Minute) + min(tick, policy.MaxTick)
 }
-
-// maxTickAllowance bounds the tick a decision's age may add to its tier's
-// limit, so no tick a decision claims makes a stale one fresh.
-const maxTickAllowance = time.Hour
 
 // bounds returns app's tier's replica bounds and whether they are known:
 // those of the configuration file, else, where a real driver may act

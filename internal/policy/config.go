@@ -268,10 +268,10 @@ func DefaultAppConfig() AppConfig {
 	}
 }
 
-// maxTick is the longest tick: an autoscaler deciding less often than
+// MaxTick is the longest tick: an autoscaler deciding less often than
 // hourly is not one, and a decision's age limit at the executor allows a
 // tick of at most this much.
-const maxTick = time.Hour
+const MaxTick = time.Hour
 
 // Validate reports every setting that cannot work.
 func (c AppConfig) Validate() error {
@@ -282,8 +282,8 @@ func (c AppConfig) Validate() error {
 	if c.BudgetPerHour < 0 {
 		errs = append(errs, fmt.Errorf("budget %v is negative", c.BudgetPerHour))
 	}
-	if c.Tick <= 0 || c.Tick > maxTick {
-		errs = append(errs, fmt.Errorf("tick %s must be positive and at most %s", c.Tick, maxTick))
+	if c.Tick <= 0 || c.Tick > MaxTick {
+		errs = append(errs, fmt.Errorf("tick %s must be positive and at most %s", c.Tick, MaxTick))
 	}
 	if c.LevelWindow < c.Tick {
 		errs = append(errs, fmt.Errorf("level window %s is shorter than a tick", c.LevelWindow))

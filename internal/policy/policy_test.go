@@ -410,7 +410,7 @@ func TestValidate(t *testing.T) {
 		func(c *AppConfig) { c.Tiers[0].Upstream = "db" }, // web→db→cache→web loop
 		func(c *AppConfig) { c.Tiers[0].Min, c.Tiers[0].Max = 5, 2 },
 		func(c *AppConfig) { c.Tick = 0 },
-		func(c *AppConfig) { c.Tick, c.LevelWindow = 2*time.Hour, 4*time.Hour }, // longer than maxTick, the executor's allowance
+		func(c *AppConfig) { c.Tick, c.LevelWindow = 2*time.Hour, 4*time.Hour }, // longer than MaxTick, the executor's allowance
 		func(c *AppConfig) { c.ForecastWeight = 2 },
 		func(c *AppConfig) { c.SeasonalPeaks = false }, // the hour-phase guard left on without its memory
 		func(c *AppConfig) { c.JumpLead = -time.Minute },
