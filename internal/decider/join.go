@@ -29,8 +29,6 @@ type joiner struct {
 	// limit bounds pending: a metrics tick beyond it releases the oldest
 	// pending tick as it is, overdue (see overdue); 0 for no bound.
 	limit int
-	// arrived is the arrival time (ms) of the input being added (Apps.add).
-	arrived int64
 	// wait is how long, in event time (ms), a tick waits for a tier whose
 	// metrics lag the app's newest tick, as when an app's tiers are pushed
 	// by separate pushers or in batches: a tier whose latest tick is more
@@ -150,18 +148,16 @@ func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 		j.tiers[m.Tier] = st
 		j.advance()
 	}()
-	// held is the tier's tick in the frame at, decided or waiting.
-	var held *proto.Metrics
-	switch {
-	case at <= j.released:
-		if at == j.released {
-			held = j.releasedTiers[m.Tier]
-		}
-	case j.metricsIn(at):
-		held = j.metrics[at][m.Tier]
-	case j.metrics[at][m.Tier] != nil && j.metrics[at][m.Tier].TS != m.TS:
-		held = j.metrics[at][m.Tier] // another tick of the tier's waiting frame (a copy of the same one is added again, below)
-	default:
+	// held is the tier's tick in the frame at, decided or waiting (none in
+	// a frame released before the last).
+	held := j.metrics[at][m.Tier]
+	if at == j.released {
+		held = j.releasedTiers[m.Tier]
+	}
+	// A tick is added to a waiting frame whose metrics are not in yet, if
+	// the frame holds no other tick of its tier (a copy of the same one is
+	// added again).
+	if at > j.released && !j.metricsIn(at) && (held == nil || held.TS == m.TS) {
 		byTier, ok := j.metrics[at]
 		if !ok {
 			byTier = map[string]*proto.Metrics{}

@@ -170,8 +170,8 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 // whose frame's metrics were in before it came, or whose frame holds a
 // tick of its tier already, is ignored and reported to Late.
 func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
-	return as.add(m.App, m.Tier, m.TS, func(j *joiner) {
-		if mean, sparse := j.spacing(m, j.arrived); sparse && as.Sparse != nil {
+	return as.add(m.App, m.Tier, m.TS, func(j *joiner, arrived int64) {
+		if mean, sparse := j.spacing(m, arrived); sparse && as.Sparse != nil {
 			as.Sparse(m, mean, time.Duration(j.tick)*time.Millisecond)
 		}
 		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
@@ -183,16 +183,18 @@ func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 // AddForecast adds a forecast and returns the decisions of every tick it
 // completes, oldest first, for the caller to store (see app.outbox).
 func (as *Apps) AddForecast(f *proto.Forecast) ([]*proto.Decision, error) {
-	return as.add(f.App, f.Tier, f.TS, func(j *joiner) { j.addForecast(f) })
+	return as.add(f.App, f.Tier, f.TS, func(j *joiner, _ int64) { j.addForecast(f) })
 }
 
 // AddAnomaly adds an anomaly message and returns the decisions of every
 // tick it completes, oldest first, for the caller to store (see app.outbox).
 func (as *Apps) AddAnomaly(an *proto.Anomaly) ([]*proto.Decision, error) {
-	return as.add(an.App, an.Tier, an.TS, func(j *joiner) { j.addAnomaly(an) })
+	return as.add(an.App, an.Tier, an.TS, func(j *joiner, _ int64) { j.addAnomaly(an) })
 }
 
-func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto.Decision, error) {
+// add puts an input into its app's join (put gets the input's arrival
+// time, Arrive's or its event time) and returns the decisions it completes.
+func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived int64)) ([]*proto.Decision, error) {
 	at, due, cutoff := as.idle.Seen(ts)
 	if a, ok := as.apps[appName]; ok {
 		// Seen now, so the sweep below keeps it: an app just rebuilt from
@@ -213,8 +215,7 @@ func (as *Apps) add(appName, tier string, ts int64, put func(*joiner)) ([]*proto
 		a.tiers = append(a.tiers, tier)
 	}
 	a.lastSeen = max(a.lastSeen, at)
-	a.join.arrived = at
-	put(a.join)
+	put(a.join, at)
 	return as.release(a), nil
 }
 
