@@ -261,10 +261,11 @@ func (as *Apps) Handle(in proto.Keyed) ([]*proto.Decision, error) {
 // Close declares that the metrics of every tier of appName at the grid
 // points of its tick up to t are in, as the next tick's metrics do live,
 // and returns the decisions of every tick it completes (those still
-// waiting for their anomaly or forecast stay pending). A driver that knows an app's tiers, such as the offline
-// simulation, which must decide minute t before it can make minute t+1's
-// replica counts, calls it after the minute's inputs; the frame of a tick,
-// and so its decision, is the same whichever way it was completed.
+// waiting for their anomaly or forecast stay pending). A driver that knows
+// an app's tiers, such as the offline simulation, which must decide minute
+// t before it can make minute t+1's replica counts, calls it after the
+// minute's inputs; the frame of a tick, and so its decision, is the same
+// whichever way it was completed.
 func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
 	a := as.apps[appName]
 	if a == nil {
