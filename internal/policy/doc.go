@@ -235,21 +235,25 @@
 //     package documentation for the table.
 //
 // Memory is bounded and grows with the data: the calibration keeps the
-// last CalibrationWindow of ratios as 16-bit log codes (about 7 bytes a
-// ratio), the seasonal guard two days of minute peaks as 16-bit log codes
-// too (about 6 KB), the weekly guard two weeks of 5-minute buckets as
-// 4-bit codes on a long-lead tier (about 2 KB, and 1 KB of the weekly
-// schedule's 2-bit verdicts), and the skill selector a
-// few numbers per shadow plus its last stabilisation window of wants and
-// lead time of decisions, so a tier that has seen a week of one-minute
-// ticks holds about 44 KB (TestMemoryPerTier: 44,579 bytes; 44,196 before
-// the weekly schedule of the fifty-eighth to sixtieth rounds, 43,188 before
-// the weekly guard, 42,175 before the days won of the forty-first round
-// and the scratch that keeps placing a candidate on the curve from
-// allocating, 40,103 before a long-lead tier had its no-hold candidates
-// and finer HPA curve; budget 64 KB; the decider service 63,253 B a tier
-// in internal/membudget's TestBudget, 62,869 before the weekly schedule,
-// 62,303 before the weekly guard).
+// last CalibrationWindow of ratios as 16-bit log codes, each in its arrival
+// ring and in its level bin's sorted slice (about 5 bytes a ratio; the
+// rare pooled quantile selects across the bins rather than keep a third,
+// pooled copy, which cost 2 bytes a ratio more and its slack), the
+// seasonal guard two days of minute peaks as 16-bit log codes too (about
+// 6 KB), the weekly guard two weeks of 5-minute buckets as 4-bit codes on
+// a long-lead tier (about 2 KB, and 1 KB of the weekly schedule's 2-bit
+// verdicts), and the skill selector a few numbers per shadow plus its
+// last stabilisation window of wants and lead time of decisions, so a tier
+// that has seen a week of one-minute ticks holds about 34 KB
+// (TestMemoryPerTier: 33,811 bytes; 44,746 with the pooled copy, 44,196
+// before the weekly schedule of the fifty-eighth to sixtieth rounds,
+// 43,188 before the weekly guard, 42,175 before the days won of the
+// forty-first round and the scratch that keeps placing a candidate on the
+// curve from allocating, 40,103 before a long-lead tier had its no-hold
+// candidates and finer HPA curve; budget 64 KB; the decider service
+// 52,597 B a tier in internal/membudget's TestBudget, 63,493 with the
+// pooled copy, 62,869 before the weekly schedule, 62,303 before the
+// weekly guard).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them

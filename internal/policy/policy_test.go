@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -494,14 +495,52 @@ func TestCalibrationQuantile(t *testing.T) {
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 3e-4*b }
 	if w.len() != 4 || !near(w.quantile(0), 1) || !near(w.quantile(1), 4) || !near(w.quantile(0.5), 2.5) {
-		t.Fatalf("codes %v, q0 %v q.5 %v q1 %v", w.sorted, w.quantile(0), w.quantile(0.5), w.quantile(1))
+		t.Fatalf("bins %v, q0 %v q.5 %v q1 %v", w.perBin, w.quantile(0), w.quantile(0.5), w.quantile(1))
 	}
 	// Bin 0 held 5 (evicted), 4 and 3; bin 1 holds 1 and 2.
 	if w.binLen(0) != 2 || w.binLen(1) != 2 || !near(w.binQuantile(0, 1), 4) || !near(w.binQuantile(1, 0), 1) {
 		t.Fatalf("bins %v", w.perBin)
 	}
-	if cap(w.codes) > 8 || cap(w.sorted) > 8 {
-		t.Fatalf("window of 4 holds capacity %d/%d", cap(w.codes), cap(w.sorted))
+	if cap(w.codes) > 8 || cap(w.bins) > 8 {
+		t.Fatalf("window of 4 holds capacity %d/%d", cap(w.codes), cap(w.bins))
+	}
+}
+
+// TestPooledQuantileSelectsAcrossBins checks the pooled quantile, selected
+// across the bins' sorted codes, against the quantile of all codes held
+// sorted in one slice, over windows that evict and bins that empty out,
+// with ties, both ends of the code range and every q on a fine grid.
+func TestPooledQuantileSelectsAcrossBins(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 7, 300} {
+		w := newCalibration(n)
+		for step := range 4 * n {
+			var r float64
+			switch rng.IntN(6) {
+			case 0:
+				r = 1e-9 // code 0
+			case 1:
+				r = 1e9 // code 65535
+			case 2:
+				r = 2 // a tie with every other 2
+			default:
+				r = math.Exp(rng.NormFloat64())
+			}
+			w.add(r, rng.IntN(5)-2)
+			var all []uint16
+			for _, s := range w.perBin {
+				all = append(all, s...)
+			}
+			slices.Sort(all)
+			if w.len() != len(all) {
+				t.Fatalf("n %d step %d: len %d, bins hold %d", n, step, w.len(), len(all))
+			}
+			for q := 0.0; q <= 1; q += 0.05 {
+				if got, want := w.quantile(q), quantileOf(all, q); got != want {
+					t.Fatalf("n %d step %d: q%.2f %v, want %v (codes %v)", n, step, q, got, want, all)
+				}
+			}
+		}
 	}
 }
 

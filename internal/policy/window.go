@@ -24,11 +24,13 @@ func encodeRatio(r float64) uint16 {
 func decodeRatio(c uint16) float64 { return math.Exp(float64(c)/codeScale - codeOffset) }
 
 // calibration keeps the last n peak-to-base ratios, each tagged with its
-// level bin, in arrival order and sorted (all of them and per bin), so
-// that any quantile, pooled or of one bin, is one lookup. The bins
-// partition the window: a ratio leaves its bin when it leaves the window.
+// level bin, in arrival order and sorted per bin, so that a bin's quantile
+// is one lookup. The bins partition the window: a ratio leaves its bin
+// when it leaves the window. A pooled quantile, which the policy only
+// asks for while a bin is still short of ratios, selects across the bins'
+// sorted codes instead of keeping a third, pooled copy of them.
 //
-// Memory grows with the data (about 7 bytes per ratio held; nothing is
+// Memory grows with the data (about 5 bytes per ratio held; nothing is
 // allocated for the full window up front), so a tier that has seen little
 // costs little.
 type calibration struct {
@@ -36,7 +38,6 @@ type calibration struct {
 	codes  []uint16 // ring, oldest at head once full
 	bins   []int8   // ring, the bin of each code
 	head   int
-	sorted []uint16
 	perBin map[int8][]uint16
 }
 
@@ -49,7 +50,6 @@ func (c *calibration) add(r float64, b int) {
 	code, bin := encodeRatio(r), int8(b)
 	if len(c.codes) == c.n {
 		old, oldBin := c.codes[c.head], c.bins[c.head]
-		c.sorted = removeSorted(c.sorted, old)
 		if s := removeSorted(c.perBin[oldBin], old); len(s) == 0 {
 			delete(c.perBin, oldBin)
 		} else {
@@ -67,7 +67,6 @@ func (c *calibration) add(r float64, b int) {
 		c.codes = appendGrow(c.codes, code, c.n)
 		c.bins = appendGrow(c.bins, bin, c.n)
 	}
-	c.sorted = insertSorted(c.sorted, code, c.n)
 	c.perBin[bin] = insertSorted(c.perBin[bin], code, c.n)
 }
 
@@ -97,13 +96,47 @@ func removeSorted(s []uint16, v uint16) []uint16 {
 }
 
 // len returns the number of ratios held.
-func (c *calibration) len() int { return len(c.sorted) }
+func (c *calibration) len() int { return len(c.codes) }
 
 // binLen returns the number of ratios of bin b held.
 func (c *calibration) binLen(b int) int { return len(c.perBin[int8(b)]) }
 
-// quantile returns the q-quantile of every ratio held (NaN when empty).
-func (c *calibration) quantile(q float64) float64 { return quantileOf(c.sorted, q) }
+// quantile returns the q-quantile of every ratio held (NaN when empty),
+// interpolated between order statistics as quantileOf does.
+func (c *calibration) quantile(q float64) float64 {
+	n := c.len()
+	if n == 0 {
+		return math.NaN()
+	}
+	p := q * float64(n-1)
+	i := int(math.Floor(p))
+	if i >= n-1 {
+		return decodeRatio(c.kth(n - 1))
+	}
+	f := p - float64(i)
+	return decodeRatio(c.kth(i))*(1-f) + decodeRatio(c.kth(i+1))*f
+}
+
+// kth returns the k-th smallest code held (from 0), found by bisecting the
+// code space on how many codes of all bins lie at or below a code: 16
+// steps of a binary search in each bin.
+func (c *calibration) kth(k int) uint16 {
+	lo, hi := 0, math.MaxUint16 // the answer lies in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		atOrBelow := 0
+		for _, s := range c.perBin {
+			i, _ := slices.BinarySearch(s, uint16(mid+1)) // mid < hi, so mid+1 fits
+			atOrBelow += i
+		}
+		if atOrBelow > k {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return uint16(lo)
+}
 
 // binQuantile returns the q-quantile of bin b's ratios (NaN when empty).
 func (c *calibration) binQuantile(b int, q float64) float64 {
