@@ -131,6 +131,10 @@ type ConsumerSpec struct {
 	pinned   bool
 	onPinned func(ctx context.Context) (uint64, error)
 	held     *heldAcks
+	// Set on a take-over's first rebuild of several inputs: the gate that
+	// merges their messages by stored time, and this input's place in it.
+	merge      *mergeGate
+	mergeInput int
 }
 
 func (s *ConsumerSpec) defaults() {

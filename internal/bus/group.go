@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"github.com/synadia-io/orbit.go/jetstreamext"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/headroomhq/headroom/proto"
 )
@@ -36,7 +37,9 @@ type GroupSpec struct {
 	// Rebuild replays the partition's recorded history through the handler
 	// before live delivery (from ConsumerSpec.StartTime, else the start of
 	// the stream), so a stage rebuilds the state of the apps it takes over;
-	// live delivery then skips what the replay handled. Outputs of the
+	// live delivery then skips what the replay handled. The inputs of a
+	// group are replayed together, their messages handled one at a time in
+	// the order they were stored across the streams (see mergeGate). Outputs of the
 	// replay are published like any other (their ids make repeats no-ops).
 	Rebuild bool
 	// Lookback, if set, bounds a rebuild to what the stage's state needs:
@@ -307,7 +310,10 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	// a returning app's replay reads each input no further.
 	handled := make([]atomic.Uint64, len(inputs))
 	owed := &owedRecalls{}
-	topUp := func(ctx context.Context, i int) (uint64, error) {
+	// topUp rebuilds input i from where its rebuild ended (the start, the
+	// first time), its messages merged with the other inputs' by merge
+	// when set.
+	topUp := func(ctx context.Context, i int, merge *mergeGate) (uint64, error) {
 		if !g.Rebuild {
 			return 0, nil
 		}
@@ -315,6 +321,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		began := time.Now()
 		rs := in.Spec
 		rs.held = ps.held
+		rs.merge, rs.mergeInput = merge, i
 		last, n, err := b.rebuild(ctx, rs, ps.Name, ps.Filters[0], through[i]+1, g.Lookback, in.Handler)
 		if err != nil {
 			return 0, fmt.Errorf("rebuild %s partition %d: %w", in.Spec.Kind, p, err)
@@ -325,10 +332,21 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		storeMax(&handled[i], last)
 		return last, nil
 	}
+	// The inputs are rebuilt together, their messages handled in the
+	// order they were stored across the inputs (mergeGate), as live
+	// delivery would: one after the other, a stage joining them would hold
+	// the whole lookback of the first while it waits for the others.
+	merge := newMergeGate(len(inputs))
+	rebuilt, rctx := errgroup.WithContext(ctx)
 	for i := range inputs {
-		if _, err := topUp(ctx, i); err != nil {
+		rebuilt.Go(func() error {
+			defer merge.finish(i)
+			_, err := topUp(rctx, i, merge)
 			return err
-		}
+		})
+	}
+	if err := rebuilt.Wait(); err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(inputs))
@@ -345,7 +363,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 				consuming()
 			}
 		}
-		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i) }
+		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i, nil) }
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -720,6 +738,12 @@ const (
 // rebuildOne handles one message of a rebuild; live says it may not have
 // been handled before (see rebuild).
 func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live bool, h Handler) error {
+	if g := spec.merge; g != nil {
+		if err := g.wait(ctx, spec.mergeInput, msg.Stored); err != nil {
+			return err
+		}
+		defer g.release()
+	}
 	for {
 		outs, herr := h(ctx, msg)
 		if herr == nil && len(outs) > 0 {

@@ -1,0 +1,93 @@
+package bus
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// mergeGate hands the messages that several inputs' rebuilds read, each in
+// its own stream's order, to their handlers one at a time and in the order
+// they were stored across the inputs (ties: the lower input first), as
+// live delivery interleaves them. A stage that joins its inputs (the
+// decider) then holds, while it rebuilds, about what it holds live: read
+// one stream after the other, the decider kept every metrics tick of its
+// lookback waiting for the forecasts and anomaly messages of the next two
+// streams, megabytes a tier.
+//
+// An input waits with the time of the message it holds until no other
+// input may still hold an earlier one: each other input holds a later one,
+// or last handled one later (a stream's stored times do not go back), or
+// is done. Some input can always go on, so the merge cannot stall while
+// the inputs read on; one that fails is done, and the others stop with
+// the rebuild's context.
+type mergeGate struct {
+	mu      sync.Mutex
+	at      []time.Time // per input: the time of the message it holds, or last handled (zero: none yet)
+	done    []bool
+	busy    bool          // a handler runs
+	changed chan struct{} // closed and replaced on every change
+}
+
+func newMergeGate(inputs int) *mergeGate {
+	return &mergeGate{at: make([]time.Time, inputs), done: make([]bool, inputs), changed: make(chan struct{})}
+}
+
+// wait blocks until input i may handle its message stored at t, or ctx
+// ends; on nil the caller handles it, then calls release.
+func (g *mergeGate) wait(ctx context.Context, i int, t time.Time) error {
+	g.mu.Lock()
+	g.at[i] = t
+	g.signal()
+	for !g.turn(i, t) {
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+		g.mu.Lock()
+	}
+	g.busy = true
+	g.mu.Unlock()
+	return nil
+}
+
+// turn says whether input i may handle its message at t now.
+func (g *mergeGate) turn(i int, t time.Time) bool {
+	if g.busy {
+		return false
+	}
+	for j, at := range g.at {
+		if j == i || g.done[j] {
+			continue
+		}
+		if at.Before(t) || (at.Equal(t) && j < i) {
+			return false
+		}
+	}
+	return true
+}
+
+// release ends the handling wait allowed.
+func (g *mergeGate) release() {
+	g.mu.Lock()
+	g.busy = false
+	g.signal()
+	g.mu.Unlock()
+}
+
+// finish marks input i done: it reads nothing more.
+func (g *mergeGate) finish(i int) {
+	g.mu.Lock()
+	g.done[i] = true
+	g.signal()
+	g.mu.Unlock()
+}
+
+// signal wakes every waiter; g.mu is held.
+func (g *mergeGate) signal() {
+	close(g.changed)
+	g.changed = make(chan struct{})
+}
