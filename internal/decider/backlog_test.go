@@ -81,8 +81,8 @@ func TestJoinBacklogBounded(t *testing.T) {
 				}
 			}
 			j := s.state.app("shop").join
-			if len(j.pending) != bound {
-				t.Fatalf("after a week: %d ticks pending, want the bound %d", len(j.pending), bound)
+			if len(j.pending) != bound || s.state.Waiting() != bound {
+				t.Fatalf("after a week: %d ticks pending, %d waiting, want the bound %d", len(j.pending), s.state.Waiting(), bound)
 			}
 			overdue := week - bound
 			if len(ds) != overdue {
@@ -119,8 +119,11 @@ func TestJoinBacklogBounded(t *testing.T) {
 					anomaly(i)
 				}
 			}
-			if len(ds) != bound-1 || len(j.pending) != 1 {
-				t.Fatalf("after catching up: %d decisions, %d pending; want %d and 1", len(ds), len(j.pending), bound-1)
+			if len(ds) != bound-1 || len(j.pending) != 1 || s.state.Waiting() != 1 {
+				t.Fatalf("after catching up: %d decisions, %d pending, %d waiting; want %d, 1 and 1", len(ds), len(j.pending), s.state.Waiting(), bound-1)
+			}
+			if s.state.Forget("shop"); s.state.Waiting() != 0 {
+				t.Fatalf("%d ticks waiting once the app is forgotten, want 0", s.state.Waiting())
 			}
 			for _, d := range ds {
 				if len(d.Flags) > 0 && (slices.Contains(d.Flags, proto.FlagAnomalyMissing) || slices.Contains(d.Flags, proto.FlagForecastMissing)) {
@@ -134,9 +137,10 @@ func TestJoinBacklogBounded(t *testing.T) {
 	}
 }
 
-// TestRebuildOrderNotOverdue: a rebuild replays the lookback of each input
-// stream in turn, the metrics first (bus.GroupSpec.Rebuild), so all the
-// lookback's ticks wait at once for their anomaly messages and forecasts.
+// TestRebuildOrderNotOverdue: a returning app's replay reads the lookback
+// of each input stream in turn, the metrics first (bus.GroupSpec.Returning),
+// so all the lookback's ticks wait at once for their anomaly messages and
+// forecasts.
 // The backlog's bound holds them: the rebuild decides every tick complete
 // and exactly as the live interleaving does. One tick more than the bound
 // (the lookback's ticks, and TierLag's for a window whose first message is

@@ -111,6 +111,9 @@ type Service struct {
 	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
 	late      *prometheus.CounterVec // metrics ticks the join ignored, by reason
 	overdue   *prometheus.CounterVec // tier ticks decided without an input, by input
+	waiting   prometheus.Gauge       // ticks waiting for their inputs (Apps.Waiting)
+	// waitingPeak is the most ticks that waited at once since the start.
+	waitingPeak int
 
 	// publishPause is the pause after a decision's first failed publish;
 	// each later attempt waits one more of it.
@@ -155,7 +158,10 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
 			Help: "Tier ticks decided without their anomaly message or forecast because the app's backlog of ticks waiting for them was full " +
 				"(an upstream stage down or behind by more than the decider's lookback), by the input missing: anomaly or forecast."},
-			[]string{"missing"})}
+			[]string{"missing"}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_waiting_ticks",
+			Help: "Ticks held waiting for their anomaly message or forecast, over every app this member holds (each with its tiers' metrics): " +
+				"a few live and while a take-over replays; it grows while an upstream stage is down or behind, up to each app's backlog."})}
 	if d.Reg != nil {
 		// At 0 from the start, so that increase() sees the first.
 		for _, in := range []string{"anomaly", "forecast"} {
@@ -164,7 +170,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		for _, reason := range []string{"redelivered", "lagging", "extra", "late"} {
 			s.late.WithLabelValues(reason)
 		}
-		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue} {
+		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue, s.waiting} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -294,6 +300,14 @@ func (s *Service) release(p int) {
 	for _, app := range s.apps.Take(p) {
 		s.state.Forget(app)
 	}
+	s.noteWaiting()
+}
+
+// noteWaiting sets the gauge of waiting ticks; s.mu is held.
+func (s *Service) noteWaiting() {
+	n := s.state.Waiting()
+	s.waitingPeak = max(s.waitingPeak, n)
+	s.waiting.Set(float64(n))
 }
 
 // maxOutbox bounds the decisions an app holds while their publishes fail
@@ -344,6 +358,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		}
 		s.state.Arrive(m.Stored)
 		ds, err := s.state.Handle(in)
+		s.noteWaiting()
 		if err != nil {
 			return nil, bus.Permanent(err)
 		}

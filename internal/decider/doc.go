@@ -44,8 +44,10 @@
 // so none is lost or repeated.
 //
 // Memory: an app's ticks wait for their anomaly messages and forecasts at
-// most as many ticks as the lookback holds (what a rebuild replays, metrics
-// first), and the tier lag. If an upstream stage is down or further behind than that, each
+// most as many ticks as the lookback holds (what a returning app's replay
+// reads, metrics first), and the tier lag; live, and while a take-over's
+// rebuild replays the three streams merged by stored time, a couple
+// (headroom_decider_waiting_ticks). If an upstream stage is down or further behind than that, each
 // new tick decides the oldest waiting one on what it has, flagged
 // proto.FlagAnomalyMissing or proto.FlagForecastMissing, counted
 // (headroom_decider_overdue_ticks_total) and warned of: the tier stays

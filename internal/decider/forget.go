@@ -7,6 +7,7 @@ package decider
 func (as *Apps) Forget(appName string) {
 	if a, ok := as.apps[appName]; ok {
 		delete(as.apps, appName)
+		as.waiting -= len(a.join.pending)
 		for _, tier := range a.tiers {
 			as.admit.Forget(appName, tier)
 		}

@@ -31,12 +31,15 @@ func (c Config) Lookback() time.Duration {
 
 // backlog is how many ticks an app's join keeps waiting for their anomaly
 // messages and forecasts: the ticks of Lookback and TierLag at the app's
-// tick interval, ends included. A rebuild replays Lookback of each input
-// stream in turn, the metrics first, so that many ticks wait as a matter of
-// course (TierLag more when the window's first message is a lagging
-// tier's), and none may be released early or the rebuilt decisions would
-// differ; a longer backlog means an upstream stage is behind by more than
-// the history the decider's state is rebuilt from. Past it the oldest tick
+// tick interval, ends included. A returning app's replay
+// (bus.GroupSpec.Returning) reads Lookback of each input stream in turn,
+// the metrics first, so that many ticks wait as a matter of course
+// (TierLag more when the window's first message is a lagging tier's), and
+// none may be released early or the rebuilt decisions would differ. (A
+// take-over's rebuild merges the streams by stored time, and holds as many
+// only where the anomaly messages and forecasts were stored that late.) A
+// longer backlog means an upstream stage is behind by more than the
+// history the decider's state is rebuilt from. Past it the oldest tick
 // is decided without what it lacks (joiner.overdue): memory stays bounded
 // (about 0.7 KiB per tick per tier) and the tier stays scaled, reactively,
 // while the forecaster or the anomaly service is down.
@@ -99,6 +102,9 @@ type Apps struct {
 	admit *limits.Series
 	idle  limits.Idle
 	apps  map[string]*app
+	// waiting counts the ticks the apps' joins hold waiting for their
+	// anomaly messages and forecasts (see Waiting).
+	waiting int
 	// dropped remembers, per app and tier, the last decision stored
 	// before this start or before an eviction, and marks the apps
 	// (Key{App: name}) evicted for idleness (Returning).
@@ -148,6 +154,13 @@ func (as *Apps) Arrive(t time.Time) { as.idle.Arrive(t) }
 
 // Len returns the number of apps held.
 func (as *Apps) Len() int { return len(as.apps) }
+
+// Waiting returns how many ticks, over all apps, wait for their anomaly
+// messages or forecasts; each holds its tiers' metrics. Live it stays near
+// the few ticks an upstream stage takes, as it does while a take-over's
+// rebuild replays the inputs merged by stored time; while an upstream stage
+// is down it grows, up to each app's backlog bound (Config.backlog).
+func (as *Apps) Waiting() int { return as.waiting }
 
 // Has says whether app's state is held.
 func (as *Apps) Has(name string) bool {
@@ -215,8 +228,11 @@ func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived 
 		a.tiers = append(a.tiers, tier)
 	}
 	a.lastSeen = max(a.lastSeen, at)
+	before := len(a.join.pending)
 	put(a.join, at)
-	return as.release(a), nil
+	ds := as.release(a)
+	as.waiting += len(a.join.pending) - before
+	return ds, nil
 }
 
 // release decides every tick of a that the join completes, oldest first,
@@ -271,8 +287,11 @@ func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
 	if a == nil {
 		return nil
 	}
+	before := len(a.join.pending)
 	a.join.close(proto.Millis(t))
-	return as.release(a)
+	ds := as.release(a)
+	as.waiting += len(a.join.pending) - before
+	return ds
 }
 
 // Returning reports, once, that appName's state was evicted for idleness
@@ -324,6 +343,7 @@ func (as *Apps) Evict(cutoff time.Time) int {
 	for name, a := range as.apps {
 		if a.lastSeen < c && len(a.outbox) == 0 {
 			delete(as.apps, name)
+			as.waiting -= len(a.join.pending)
 			for _, tier := range a.tiers {
 				as.admit.Forget(name, tier)
 			}

@@ -1,0 +1,81 @@
+package decider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestRebuildHoldsFewTicks: a decider that takes over an app's history
+// (here, at its start) replays the three input streams merged by stored
+// time (bus.GroupSpec.Rebuild), so no more ticks wait for their anomaly
+// messages and forecasts at once than did live, a couple. Replayed one
+// stream after the other, the metrics first, every tick of the history
+// waited at once: the whole lookback's metrics of every tier, about
+// 8 MB a tier at the default 15 s tick (BenchmarkBacklogHeapPerTier), on
+// every take-over.
+func TestRebuildHoldsFewTicks(t *testing.T) {
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	url := natstest.RunJetStream(t)
+	admin := natstest.Connect(t, url, "admin", log, true)
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	const ticks = 300
+	tiers := []string{"web", "db"}
+	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	for i := range ticks {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ts := proto.Millis(at)
+		var outs []bus.Out
+		for _, tier := range tiers {
+			outs = append(outs,
+				bus.Out{Subject: proto.MetricsSubject("apm", "api", tier), Msg: proto.NewMetrics("api", tier, at, 2,
+					map[string]float64{proto.MetricRPS: float64(100 + i%30), proto.MetricCPU: 0.5})},
+				bus.Out{Subject: proto.AnomalySubject("apm", "api", tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
+					ID: proto.AnomalyID("api", tier, ts), App: "api", Tier: tier, TS: ts}})
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
+					ID: proto.ForecastID("api", tier, "rps", ts), App: "api", Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
+			}
+		}
+		if err := admin.PublishAll(context.Background(), outs); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	ready := service.NewReady()
+	d, err := New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: reg, Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	natstest.Serve(t, "decider", d.Run)
+	natstest.Eventually(t, time.Minute, func() error {
+		for _, tier := range tiers {
+			// The last tick waits for a later one's metrics.
+			if n := len(natstest.Payloads(t, admin, "DECISIONS", "apm.decision.api."+tier)); n != ticks-1 {
+				return fmt.Errorf("%d %s decisions stored, want %d", n, tier, ticks-1)
+			}
+		}
+		return nil
+	})
+	d.mu.Lock()
+	peak := d.waitingPeak
+	d.mu.Unlock()
+	if peak < 1 || peak > 3 {
+		t.Errorf("at most %d ticks waited at once during the rebuild of %d ticks, want 1 to 3", peak, ticks)
+	}
+	if got, _ := metricstest.Sum(t, reg, "headroom_decider_waiting_ticks"); got != 1 {
+		t.Errorf("headroom_decider_waiting_ticks = %v after the rebuild, want 1 (the last tick)", got)
+	}
+}
