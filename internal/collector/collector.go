@@ -220,8 +220,10 @@ type Service struct {
 	sources []source
 	push    *ingest.Handler
 	// series admits every new app.tier the push API brings, within the
-	// configured limits; sources that create series may share it.
-	series *limits.Series
+	// configured limits, and frees the place of one not pushed for
+	// limits.idle_after, as the stages drop its state; the file's own
+	// series are pinned. Sources that create series may share it.
+	series *limits.Recent
 
 	// view mirrors the executor's replica bucket: the sim source's closed
 	// loop, and the committed state stamped on every tick.
@@ -268,11 +270,11 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	lim := cfg.SeriesLimits()
-	s.series = limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries)
+	s.series = limits.NewRecent(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter)
 	if cfg.File != nil {
-		// The file's own series hold their places first, so pushed series
-		// cannot take the total beyond the limits.
-		if err := s.series.AdmitAll(cfg.File.Series()); err != nil {
+		// The file's own series hold their places first, and for good, so
+		// pushed series cannot take the total beyond the limits.
+		if err := s.series.Pin(cfg.File.Series()); err != nil {
 			return nil, fmt.Errorf("configured series: %w", err)
 		}
 	}

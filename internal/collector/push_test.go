@@ -131,3 +131,46 @@ func TestPushFollowsTheFile(t *testing.T) {
 		t.Fatalf("push into the flag-simulated shop: %d %s", code, body)
 	}
 }
+
+// TestPushFreesIdleSeries: a pushed series that has sent nothing for
+// limits.idle_after (by the collector's clock) gives its place back, as the
+// stages downstream drop its state, so series pushed once (a typo, a test,
+// a sender that names tiers by pod) do not lock every new series out until
+// the collector restarts. The file's own series keep their places however
+// long they are quiet, and a series still pushing keeps its place.
+func TestPushFreesIdleSeries(t *testing.T) {
+	post := func(h *harness, app, tier string, at time.Time) (int, string) {
+		body := `{"app":"` + app + `","tier":"` + tier + `","time":"` + at.Format(time.RFC3339) + `","replicas":3,"values":{"rps":1}}`
+		req := httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.mux.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	cfg := DefaultConfig()
+	cfg.Push.AllowedHosts = []string{"example.com"} // httptest.NewRequest's Host
+	h := newHarness(t, cfg, "limits: {max_series: 3, idle_after: 1h}\napps:\n  edge:\n    source: push\n    tiers: [{name: web}]\n")
+	now := t0
+	h.svc.Now = func() time.Time { return now }
+	for _, c := range []struct {
+		app, tier string
+		after     time.Duration // since the previous push
+		want      int
+	}{
+		{"typo", "web", 0, http.StatusAccepted},
+		{"api", "web", 0, http.StatusAccepted},
+		{"new", "web", 0, http.StatusUnprocessableEntity},     // the limit: edge.web, typo.web, api.web
+		{"api", "web", 50 * time.Minute, http.StatusAccepted}, // api keeps pushing
+		{"new", "web", 20 * time.Minute, http.StatusAccepted}, // typo quiet for 70 min: its place is free
+		{"other", "web", 0, http.StatusUnprocessableEntity},   // edge.web (the file's), api.web, new.web
+		{"other", "web", 3 * time.Hour, http.StatusAccepted},  // api and new quiet for 3 h
+		{"edge", "web", 0, http.StatusAccepted},               // the file's series kept its place
+		{"typo", "web", 0, http.StatusAccepted},               // a returning series is admitted again
+		{"third", "web", 0, http.StatusUnprocessableEntity},   // edge.web, other.web, typo.web
+	} {
+		now = now.Add(c.after)
+		if code, body := post(h, c.app, c.tier, now); code != c.want {
+			t.Fatalf("%s.%s at +%v: %d %s, want %d", c.app, c.tier, now.Sub(t0), code, body, c.want)
+		}
+	}
+}

@@ -197,7 +197,7 @@ func TestPushUnitRanges(t *testing.T) {
 // per-app or total limit with 422 naming the limit and its value, storing
 // nothing of it; known series keep flowing.
 func TestPushSeriesLimit(t *testing.T) {
-	s := start(t, func(c *ingest.Config) { c.Series = limits.NewSeries(2, 3) })
+	s := start(t, func(c *ingest.Config) { c.Series = limits.NewRecent(2, 3, 0) })
 	bearer := "Bearer " + token
 	tk := func(app, tier string) map[string]any { return tickJSON(map[string]any{"app": app, "tier": tier}) }
 	if status, out := s.post(t, mustJSON([]any{tk("api", "a"), tk("api", "b")}), "", bearer); status != http.StatusAccepted {

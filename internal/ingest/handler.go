@@ -210,7 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, body.classify(perr, h.cfg.MaxBody))
 		return
 	}
-	if e := h.admit(keys, seen); e != nil {
+	if e := h.admit(keys, seen, now); e != nil {
 		h.fail(w, r, e)
 		return
 	}
@@ -313,11 +313,11 @@ func hasKey(m map[limits.Key]string, k limits.Key) bool {
 
 // admit refuses a request bringing series beyond the limits (422), naming
 // the first tick of the refused series.
-func (h *Handler) admit(keys []limits.Key, paths map[limits.Key]string) *Error {
+func (h *Handler) admit(keys []limits.Key, paths map[limits.Key]string, now time.Time) *Error {
 	if h.cfg.Series == nil {
 		return nil
 	}
-	if err := h.cfg.Series.AdmitAll(keys); err != nil {
+	if err := h.cfg.Series.AdmitAll(keys, now); err != nil {
 		var le *limits.Error
 		if errors.As(err, &le) {
 			return &Error{Status: http.StatusUnprocessableEntity, Field: join(paths[le.Series], "tier"), Message: err.Error()}

@@ -62,9 +62,11 @@ type Config struct {
 	// a tick for an app whose source is not "push" is refused with 409.
 	// Apps not in the map are accepted (decided and shown, never acted on).
 	Sources map[string]string
-	// Series, when set, admits the series (app.tier) of every request; a
-	// request bringing a series beyond its limits is refused with 422.
-	Series *limits.Series
+	// Series, when set, admits the series (app.tier) of every request at
+	// its arrival (the handler's clock); a request bringing a series
+	// beyond its limits is refused with 422. A series not pushed for its
+	// idle limit gives its place back.
+	Series *limits.Recent
 }
 
 // DefaultConfig accepts bodies up to 1 MiB, times from 7 days ago to 2

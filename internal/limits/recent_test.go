@@ -1,0 +1,65 @@
+package limits_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/limits"
+)
+
+// TestRecentFreesIdlePlaces: a series not admitted for the idle limit
+// gives its place back at the next sweep (every eighth of the limit);
+// pinned series and series still admitted keep theirs; a refused batch
+// adds nothing; without an idle limit no place is ever freed.
+func TestRecentFreesIdlePlaces(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	type step struct {
+		app   string
+		at    time.Duration
+		limit string // "" when admitted
+	}
+	k := func(app string) []limits.Key { return []limits.Key{{App: app, Tier: "web"}} }
+	for _, c := range []struct {
+		name  string
+		idle  time.Duration
+		steps []step
+		held  int
+	}{
+		{"idle limit", time.Hour, []step{
+			{"a", 0, ""},
+			{"b", 0, ""},
+			{"c", 0, limits.LimitTotal},
+			{"b", 50 * time.Minute, ""},
+			{"c", 59 * time.Minute, limits.LimitTotal}, // a quiet 59 min: not idle
+			{"c", 70 * time.Minute, ""},                // a quiet 70 min: freed
+			{"a", 70 * time.Minute, limits.LimitTotal}, // pinned, b, c
+			{"a", 3 * time.Hour, ""},                   // b and c freed
+		}, 2},
+		{"no idle limit", 0, []step{
+			{"a", 0, ""},
+			{"b", 0, ""},
+			{"c", 1000 * time.Hour, limits.LimitTotal},
+		}, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := limits.NewRecent(0, 3, c.idle)
+			if err := r.Pin(k("pinned")); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range c.steps {
+				err := r.AdmitAll(k(s.app), t0.Add(s.at))
+				var le *limits.Error
+				switch {
+				case s.limit == "" && err != nil:
+					t.Fatalf("%s at %v: %v", s.app, s.at, err)
+				case s.limit != "" && (!errors.As(err, &le) || le.Limit != s.limit):
+					t.Fatalf("%s at %v: %v, want refused by %s", s.app, s.at, err, s.limit)
+				}
+			}
+			if r.Len() != c.held {
+				t.Fatalf("%d places held, want %d", r.Len(), c.held)
+			}
+		})
+	}
+}
