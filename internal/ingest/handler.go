@@ -68,14 +68,16 @@ func BusPublisher(b *bus.Bus) Publisher {
 
 // Handler serves the push API.
 type Handler struct {
-	cfg      Config
-	publish  Publisher
-	now      func() time.Time
-	log      zerolog.Logger
-	slots    chan struct{}
-	accepted prometheus.Counter
-	rejected *prometheus.CounterVec
-	inFlight prometheus.GaugeFunc
+	cfg     Config
+	publish Publisher
+	now     func() time.Time
+	log     zerolog.Logger
+	// rejectLog logs refusals, at most rejectBurst in each rejectPeriod.
+	rejectLog zerolog.Logger
+	slots     chan struct{}
+	accepted  prometheus.Counter
+	rejected  *prometheus.CounterVec
+	inFlight  prometheus.GaugeFunc
 }
 
 // NewHandler returns the push API handler. now is the wall clock the time
@@ -85,8 +87,9 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, publish: publish, now: now, log: log, slots: make(chan struct{}, cfg.MaxConcurrent),
-		accepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total", Help: "Push requests rejected, by HTTP status."}, []string{"status"}),
+		rejectLog: log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod}),
+		accepted:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
+		rejected:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total", Help: "Push requests rejected, by HTTP status."}, []string{"status"}),
 	}
 	// Every status's series exists from the start, at 0, so that a rule on
 	// increase() sees the first rejection (a series appearing at 1
@@ -359,10 +362,30 @@ func (b *readErr) classify(perr *Error, maxBody int64) *Error {
 	return &Error{Status: http.StatusBadRequest, Field: "body", Message: fmt.Sprintf("read: %v", b.err)}
 }
 
+// The refusals logged: at most rejectBurst warnings in each rejectPeriod,
+// each quoting at most rejectQuote bytes of the field and of the reason
+// (both may carry what the sender chose: a Host, an Origin, a key).
+// headroom_push_rejected_total counts every refusal; the log shows
+// examples, so a flood of bad requests cannot turn into a flood of log.
+const (
+	rejectBurst  = 10
+	rejectPeriod = 10 * time.Second
+	rejectQuote  = 256
+)
+
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *Error) {
 	h.rejected.WithLabelValues(fmt.Sprint(e.Status)).Inc()
-	h.log.Warn().Int("status", e.Status).Str("field", e.Field).Str("reason", e.Message).Str("remote", r.RemoteAddr).Msg("push rejected")
+	h.rejectLog.Warn().Int("status", e.Status).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr).
+		Msg("push rejected")
 	writeJSON(w, e.Status, e)
+}
+
+// clip cuts s to rejectQuote bytes, marking the cut.
+func clip(s string) string {
+	if len(s) <= rejectQuote {
+		return s
+	}
+	return strings.ToValidUTF8(s[:rejectQuote], "") + fmt.Sprintf("… (%d bytes)", len(s))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
