@@ -2,6 +2,7 @@ package detector
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -35,21 +36,25 @@ type Service struct {
 
 	incidents *prometheus.CounterVec
 	late      *prometheus.CounterVec
+	unscored  prometheus.Counter
 }
 
 // New builds the anomaly service; it starts nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{log: d.Log.With().Str("part", "anomaly").Logger(), tiers: NewTiers(cfg, config.LimitsOf(d.Config)),
 		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"}),
-		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"reason"})}
+		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"reason"}),
+		unscored: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_anomaly_unscored_values_total",
+			Help: fmt.Sprintf("Values of ticks not scored because their tier scores %d metric names already (the cap per tier).", MaxMetrics)})}
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.incidents, s.late} {
+		for _, c := range []prometheus.Collector{s.incidents, s.late, s.unscored} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
 	}
 	s.tiers.Late = s.noteLate
+	s.tiers.Unscored = s.noteUnscored
 	var err error
 	s.stage, err = tierstage.New(tierstage.Spec{Name: "anomaly", Output: proto.KindAnomaly, Lookback: cfg.Lookback(),
 		Outbox: cfg.Outbox, State: s.tiers, Step: s.step}, d)
@@ -101,6 +106,17 @@ func (s *Service) noteLate(tick *proto.Metrics, last int64) {
 	s.late.WithLabelValues(reason).Inc()
 	s.log.Debug().Str("app", tick.App).Str("tier", tick.Tier).Time("tick_time", tick.EventTime()).Time("last", proto.Time(last)).
 		Str("reason", reason).Msg("late tick not scored")
+}
+
+// noteUnscored counts the values of a tick left unscored for the cap on
+// a tier's metric names, and warns the first time a tier's state leaves
+// some out (again after the tier is evicted and back), naming at most ten.
+func (s *Service) noteUnscored(tick *proto.Metrics, names []string, first bool) {
+	s.unscored.Add(float64(len(names)))
+	if first {
+		s.log.Warn().Str("app", tick.App).Str("tier", tick.Tier).Int("cap", MaxMetrics).Strs("names", names[:min(len(names), 10)]).
+			Int("left_out", len(names)).Msg("metric names past the tier's cap not scored")
+	}
 }
 
 func clamp01(v float64) float64 {

@@ -27,7 +27,7 @@ func (c Config) Lookback() time.Duration { return lookback }
 // MaxMetrics is the most metrics scored per tier (a tick's cap on values,
 // proto.MaxMetricValues): the detectors of a tier whose metric names keep
 // changing stay bounded, and names beyond the first MaxMetrics are not
-// scored.
+// scored (Tiers.Unscored hears of them; the service counts and warns).
 const MaxMetrics = proto.MaxMetricValues
 
 // tier is one tier's state: a detector per metric and the classifier.
@@ -35,6 +35,9 @@ type tier struct {
 	detectors  map[string]*anomaly.Detector
 	classifier *anomaly.Classifier
 	open       map[string]bool
+	// capped says a tick has had values left out for the cap (Unscored
+	// was told first once).
+	capped bool
 }
 
 // Tiers is the anomaly service's stage: its state for every tier it knows
@@ -62,6 +65,10 @@ type Tiers struct {
 	// has already handled a tick at or after its time (last, Unix ms): a
 	// redelivery when the times are equal, else a tick out of order.
 	Late func(tick *proto.Metrics, last int64)
+	// Unscored, when set, is told of the metric names of a tick left
+	// unscored because its tier has MaxMetrics detectors already (sorted),
+	// and whether they are the first its tier's state left out.
+	Unscored func(tick *proto.Metrics, names []string, first bool)
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
@@ -110,11 +117,13 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 	scores := make(map[string]anomaly.Score, len(names))
 	msg = &proto.Anomaly{V: proto.SchemaVersion, ID: proto.AnomalyID(tick.App, tick.Tier, tick.TS), App: tick.App, Tier: tick.Tier, TS: tick.TS,
 		Scores: make([]proto.Score, 0, len(names))}
+	var unscored []string
 	for _, k := range names {
 		d, ok := tr.detectors[k]
 		if !ok {
 			if len(tr.detectors) >= MaxMetrics {
-				continue // bounded: a tier's further metric names are not scored
+				unscored = append(unscored, k) // bounded: a tier's further metric names are not scored
+				continue
 			}
 			d = anomaly.NewDetectorShared(&ts.cfg.Detector)
 			tr.detectors[k] = d
@@ -124,6 +133,10 @@ func (ts *Tiers) Step(tick *proto.Metrics) (msg *proto.Anomaly, opened []Opened,
 		msg.Scores = append(msg.Scores, proto.Score{Metric: k, Score: clamp01(sc.Value), Anomaly: sc.Anomaly, Observed: finite(sc.Observed),
 			Expected: finite(sc.Expected), Detector: sc.Detector, Direction: sc.Direction})
 	}
+	if len(unscored) > 0 && ts.Unscored != nil {
+		ts.Unscored(tick, unscored, !tr.capped)
+	}
+	tr.capped = tr.capped || len(unscored) > 0
 	for _, in := range tr.classifier.Observe(t, tick.Values, scores) {
 		p := proto.Incident{ID: in.ID, Kind: in.Kind, State: in.State, Start: proto.Millis(in.Start), Severity: clamp01(in.Severity), Evidence: in.Evidence}
 		if !in.End.IsZero() {
