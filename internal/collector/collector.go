@@ -220,8 +220,8 @@ type Service struct {
 	sources []source
 	push    *ingest.Handler
 	// series admits every new app.tier the push API brings, within the
-	// configured limits, and frees the place of one not pushed for
-	// limits.idle_after, as the stages drop its state; the file's own
+	// configured limits, and frees the place of one not pushed for 9/8
+	// of limits.idle_after, once the stages have dropped its state; the file's own
 	// series are pinned. Sources that create series may share it.
 	series *limits.Recent
 
@@ -270,7 +270,11 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	lim := cfg.SeriesLimits()
-	s.series = limits.NewRecent(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter)
+	// A stage sweeps its idle series every eighth of the idle limit, so
+	// one may hold a series up to 9/8 of it: the push API frees a place
+	// only then, or a stage at its limit would dead-letter the ticks of the
+	// new series that took it until its own sweep.
+	s.series = limits.NewRecent(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter+lim.IdleAfter/8)
 	if cfg.File != nil {
 		// The file's own series hold their places first, and for good, so
 		// pushed series cannot take the total beyond the limits.

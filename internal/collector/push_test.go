@@ -132,9 +132,9 @@ func TestPushFollowsTheFile(t *testing.T) {
 	}
 }
 
-// TestPushFreesIdleSeries: a pushed series that has sent nothing for
-// limits.idle_after (by the collector's clock) gives its place back, as the
-// stages downstream drop its state, so series pushed once (a typo, a test,
+// TestPushFreesIdleSeries: a pushed series that has sent nothing for 9/8
+// of limits.idle_after (by the collector's clock) gives its place back,
+// once the stages downstream have dropped its state, so series pushed once (a typo, a test,
 // a sender that names tiers by pod) do not lock every new series out until
 // the collector restarts. The file's own series keep their places however
 // long they are quiet, and a series still pushing keeps its place.
@@ -159,14 +159,15 @@ func TestPushFreesIdleSeries(t *testing.T) {
 	}{
 		{"typo", "web", 0, http.StatusAccepted},
 		{"api", "web", 0, http.StatusAccepted},
-		{"new", "web", 0, http.StatusUnprocessableEntity},     // the limit: edge.web, typo.web, api.web
-		{"api", "web", 50 * time.Minute, http.StatusAccepted}, // api keeps pushing
-		{"new", "web", 20 * time.Minute, http.StatusAccepted}, // typo quiet for 70 min: its place is free
-		{"other", "web", 0, http.StatusUnprocessableEntity},   // edge.web (the file's), api.web, new.web
-		{"other", "web", 3 * time.Hour, http.StatusAccepted},  // api and new quiet for 3 h
-		{"edge", "web", 0, http.StatusAccepted},               // the file's series kept its place
-		{"typo", "web", 0, http.StatusAccepted},               // a returning series is admitted again
-		{"third", "web", 0, http.StatusUnprocessableEntity},   // edge.web, other.web, typo.web
+		{"new", "web", 0, http.StatusUnprocessableEntity},                // the limit: edge.web, typo.web, api.web
+		{"api", "web", 50 * time.Minute, http.StatusAccepted},            // api keeps pushing
+		{"new", "web", 15 * time.Minute, http.StatusUnprocessableEntity}, // typo quiet for 65 min, past 1 h: a stage may hold it still
+		{"new", "web", 10 * time.Minute, http.StatusAccepted},            // typo quiet for 75 min, past 67.5: its place is free
+		{"other", "web", 0, http.StatusUnprocessableEntity},              // edge.web (the file's), api.web, new.web
+		{"other", "web", 3 * time.Hour, http.StatusAccepted},             // api and new quiet for 3 h
+		{"edge", "web", 0, http.StatusAccepted},                          // the file's series kept its place
+		{"typo", "web", 0, http.StatusAccepted},                          // a returning series is admitted again
+		{"third", "web", 0, http.StatusUnprocessableEntity},              // edge.web, other.web, typo.web
 	} {
 		now = now.Add(c.after)
 		if code, body := post(h, c.app, c.tier, now); code != c.want {
