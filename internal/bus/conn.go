@@ -22,6 +22,12 @@ type Bus struct {
 	js      jetstream.JetStream
 	log     zerolog.Logger
 	metrics *metrics
+	// perMsgLog logs what happens to single messages (a retry, a dead
+	// letter), at most perMsgBurst lines in each perMsgPeriod: a flood of
+	// failing messages is counted (headroom_bus_handled_total,
+	// headroom_bus_dead_letters_total) and stored (the DLQ), and the log
+	// shows examples.
+	perMsgLog zerolog.Logger
 
 	groupMu sync.Mutex
 	groups  map[string]*member // this process's group members, by service
@@ -90,8 +96,15 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		reg = prometheus.NewRegistry()
 	}
 	RegisterLag(reg) // every service exports its consumers' lag
-	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{}}, nil
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{},
+		perMsgLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
+
+// The per-message lines logged: at most perMsgBurst in each perMsgPeriod.
+const (
+	perMsgBurst  = 10
+	perMsgPeriod = 10 * time.Second
+)
 
 // WaitConnected waits for the connection to be up, logging a warning with the
 // reason every warnEvery meanwhile. It returns ctx's error if ctx ends first.
