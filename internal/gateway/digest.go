@@ -166,8 +166,9 @@ func (d *digest) drop(sub *digestSubject, n int) {
 
 // evict makes room past the byte cap: every stream forgets the oldest hour
 // of event time it holds (or the oldest entry's time, if later), so every
-// stream keeps a whole window, only a shorter one. It reports whether it
-// freed anything.
+// stream keeps a whole window, only a shorter one, and the subjects left
+// with no entry (series gone quiet), which the byte count leaves out. It
+// reports whether it freed anything.
 func (d *digest) evict() bool {
 	oldest := int64(math.MaxInt64)
 	for _, ds := range d.streams {
@@ -185,12 +186,15 @@ func (d *digest) evict() bool {
 		if cut > ds.from {
 			ds.from = cut
 		}
-		for _, sub := range ds.subjects {
+		for subject, sub := range ds.subjects {
 			n := 0
 			for n < len(sub.entries) && sub.entries[n].m.ts < cut {
 				n++
 			}
 			d.drop(sub, n)
+			if len(sub.entries) == 0 {
+				delete(ds.subjects, subject)
+			}
 		}
 	}
 	return true
