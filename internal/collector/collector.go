@@ -220,9 +220,10 @@ type Service struct {
 	sources []source
 	push    *ingest.Handler
 	// series admits every new app.tier the push API brings, within the
-	// configured limits, and frees the place of one not pushed for 9/8
-	// of limits.idle_after, once the stages have dropped its state; the file's own
-	// series are pinned. Sources that create series may share it.
+	// configured limits, and frees the places of an app none of whose
+	// series was pushed for 9/8 of limits.idle_after, once the stages have
+	// dropped their state; the file's own series are pinned. Sources that
+	// create series may share it.
 	series *limits.Recent
 
 	// view mirrors the executor's replica bucket: the sim source's closed

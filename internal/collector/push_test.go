@@ -132,11 +132,11 @@ func TestPushFollowsTheFile(t *testing.T) {
 	}
 }
 
-// TestPushFreesIdleSeries: a pushed series that has sent nothing for 9/8
-// of limits.idle_after (by the collector's clock) gives its place back,
-// once the stages downstream have dropped its state, so series pushed once (a typo, a test,
-// a sender that names tiers by pod) do not lock every new series out until
-// the collector restarts. The file's own series keep their places however
+// TestPushFreesIdleSeries: a pushed app that has sent nothing for 9/8 of
+// limits.idle_after (by the collector's clock) gives its series' places
+// back, once the stages downstream have dropped their state, so apps
+// pushed once (a typo, a test) do not lock every new series out until the
+// collector restarts. The file's own series keep their places however
 // long they are quiet, and a series still pushing keeps its place.
 func TestPushFreesIdleSeries(t *testing.T) {
 	post := func(h *harness, app, tier string, at time.Time) (int, string) {

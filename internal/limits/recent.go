@@ -5,12 +5,13 @@ import (
 	"time"
 )
 
-// Recent admits series like Series, and gives back the place of one that
-// has not been admitted again for the idle limit, so a source's admitted
-// series follow the series it still receives, as the stages' state does
-// (their Tiers drop a series idle for the same limit). Without it a
-// series sent once (a typo, a test, a sender naming tiers by pod) would
-// hold its place until the process restarts, and once the limit is full
+// Recent admits series like Series, and gives back the places of an app's
+// series once none of them has been admitted again for the idle limit, so
+// a source's admitted series follow the series it still receives, as the
+// stages' state does (their Tiers drop a tier idle for the same limit; the
+// decider drops a whole app, so a quiet tier of a busy app keeps its place
+// there, and here too). Without it an app sent once (a typo, a test) would
+// hold its places until the process restarts, and once the limit is full
 // every new series would be refused for good. Pinned series (a
 // configuration file's own) keep their places however long they are
 // quiet. Time is the admitting process's clock, given with each call. It
@@ -48,16 +49,20 @@ func (r *Recent) Pin(keys []Key) error {
 
 // AdmitAll admits every key at now, or none: when a new key would pass a
 // limit, nothing is added and the *Error names the first such key. Every
-// eighth of the idle limit (by now) it first frees the places of the
-// series not admitted for the idle limit, so a place is free again at most
-// 9/8 of the limit after its series' last admission.
+// eighth of the idle limit (by now) it first frees the places of the apps
+// none of whose series was admitted for the idle limit, so a place is free
+// again at most 9/8 of the limit after its app's last admission.
 func (r *Recent) AdmitAll(keys []Key, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	at, due, cutoff := r.idle.Seen(now.UnixMilli())
 	if due {
+		newest := map[string]int64{}
 		for k, t := range r.last {
-			if t < cutoff {
+			newest[k.App] = max(newest[k.App], t)
+		}
+		for k := range r.last {
+			if newest[k.App] < cutoff {
 				delete(r.last, k)
 				r.series.Forget(k.App, k.Tier)
 			}

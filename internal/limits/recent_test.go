@@ -2,16 +2,18 @@ package limits_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/limits"
 )
 
-// TestRecentFreesIdlePlaces: a series not admitted for the idle limit
-// gives its place back at the next sweep (every eighth of the limit);
-// pinned series and series still admitted keep theirs; a refused batch
-// adds nothing; without an idle limit no place is ever freed.
+// TestRecentFreesIdlePlaces: the series of an app none of whose series was
+// admitted for the idle limit give their places back at the next sweep
+// (every eighth of the limit); pinned series, series still admitted and
+// quiet series of a busy app keep theirs; without an idle limit no place
+// is ever freed.
 func TestRecentFreesIdlePlaces(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	type step struct {
@@ -19,7 +21,14 @@ func TestRecentFreesIdlePlaces(t *testing.T) {
 		at    time.Duration
 		limit string // "" when admitted
 	}
-	k := func(app string) []limits.Key { return []limits.Key{{App: app, Tier: "web"}} }
+	// k is app.tier's key, app's web tier when no tier is named.
+	k := func(name string) []limits.Key {
+		app, tier, ok := strings.Cut(name, ".")
+		if !ok {
+			tier = "web"
+		}
+		return []limits.Key{{App: app, Tier: tier}}
+	}
 	for _, c := range []struct {
 		name  string
 		idle  time.Duration
@@ -35,6 +44,14 @@ func TestRecentFreesIdlePlaces(t *testing.T) {
 			{"c", 70 * time.Minute, ""},                // a quiet 70 min: freed
 			{"a", 70 * time.Minute, limits.LimitTotal}, // pinned, b, c
 			{"a", 3 * time.Hour, ""},                   // b and c freed
+		}, 2},
+		{"a busy app keeps its quiet tiers", time.Hour, []step{
+			{"a.web", 0, ""},
+			{"a.cache", 0, ""},
+			{"b", 0, limits.LimitTotal},
+			{"a.web", 50 * time.Minute, ""},
+			{"b", 70 * time.Minute, limits.LimitTotal}, // a.cache quiet 70 min, but a is not
+			{"b", 3 * time.Hour, ""},                   // a quiet: a.web and a.cache freed
 		}, 2},
 		{"no idle limit", 0, []step{
 			{"a", 0, ""},
