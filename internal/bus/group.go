@@ -442,7 +442,12 @@ func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i in
 	if tier == "" {
 		tier = "*"
 	}
-	began, total := time.Now(), 0
+	began := time.Now()
+	var total atomic.Int64
+	// The inputs are replayed together, merged by stored time, as a
+	// take-over's rebuild is (mergeGate).
+	merge := newMergeGate(len(inputs))
+	replayed, rctx := errgroup.WithContext(ctx)
 	for j, in := range inputs {
 		filter := b.storedFilter(in.Spec.Kind, proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier))
 		last := handled[j].Load()
@@ -450,15 +455,25 @@ func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i in
 			last = min(last, msg.Seq-1)
 		}
 		if last == 0 {
+			merge.finish(j)
 			continue
 		}
-		n, err := b.replayRange(ctx, in.Spec, filter, 1, start, last, last, in.Handler)
-		if err != nil {
-			return fmt.Errorf("recall %s of returning app %s: %w", in.Spec.Kind, app, err)
-		}
-		total += n
+		rs := in.Spec
+		rs.merge, rs.mergeInput = merge, j
+		replayed.Go(func() error {
+			defer merge.finish(j)
+			n, err := b.replayRange(rctx, rs, filter, 1, start, last, last, in.Handler)
+			total.Add(int64(n))
+			if err != nil {
+				return fmt.Errorf("recall %s of returning app %s: %w", in.Spec.Kind, app, err)
+			}
+			return nil
+		})
 	}
-	log.Info().Str("app", app).Str("tier", tier).Int("messages", total).Dur("took", time.Since(began)).Msg("returning app rebuilt from its recorded inputs")
+	if err := replayed.Wait(); err != nil {
+		return err
+	}
+	log.Info().Str("app", app).Str("tier", tier).Int64("messages", total.Load()).Dur("took", time.Since(began)).Msg("returning app rebuilt from its recorded inputs")
 	return nil
 }
 
