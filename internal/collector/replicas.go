@@ -28,13 +28,14 @@ type replicaView struct {
 func newReplicaView(log zerolog.Logger) *replicaView {
 	return &replicaView{states: map[string]proto.ReplicaState{}, changed: make(chan struct{}), log: log,
 		undecodable: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_undecodable_replica_states_total",
-			Help: "Values of the replica bucket that could not be decoded, logged and ignored (the tier keeps its previous state)."})}
+			Help: "Values of the replica bucket that could not be decoded or hold another tier's state, logged and ignored (the tier keeps its previous state)."})}
 }
 
 // watch follows the bucket until ctx ends, calling started once it holds
-// every state stored when it began. A value that cannot be decoded is
-// logged and counted, and the tier keeps the state it had; a deleted key
-// drops the tier's state (the executor has recorded none).
+// every state stored when it began. A value that cannot be decoded, or
+// that is another tier's state, is logged and counted, and the tier keeps
+// the state it had; a deleted key drops the tier's state (the executor has
+// recorded none).
 func (v *replicaView) watch(ctx context.Context, kv *bus.Replicas, started func()) error {
 	return kv.Watch(ctx, started, func(key string, value []byte) {
 		if value == nil {
@@ -42,7 +43,13 @@ func (v *replicaView) watch(ctx context.Context, kv *bus.Replicas, started func(
 			return
 		}
 		var st proto.ReplicaState
-		if err := proto.Decode(value, &st); err != nil {
+		err := proto.Decode(value, &st)
+		if err == nil {
+			// A copy of another tier's state is not this tier's (see
+			// proto.ReplicaState.CheckKey).
+			err = st.CheckKey(key)
+		}
+		if err != nil {
 			v.undecodable.Inc()
 			v.log.Warn().Err(err).Str("key", key).Int("bytes", len(value)).Msg("undecodable replica state ignored")
 			return

@@ -248,7 +248,9 @@ func (s *Service) bucketFull(err error) error {
 	return bus.Permanent(fmt.Errorf("%w (raise -stream.replica-max-bytes and provision again)", err))
 }
 
-// ReadState returns a tier's replica state from the bucket.
+// ReadState returns a tier's replica state from the bucket. A value that
+// does not decode, or that is another tier's state (a copy, see
+// proto.ReplicaState.CheckKey), is an errUnreadableState.
 func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.ReplicaState, error) {
 	v, err := kv.Get(ctx, proto.ReplicaKey(app, tier))
 	if errors.Is(err, bus.ErrNotFound) {
@@ -261,11 +263,15 @@ func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.
 	if err := proto.Decode(v, &st); err != nil {
 		return nil, fmt.Errorf("replica state %s.%s: %w: %w", app, tier, errUnreadableState, err)
 	}
+	if err := st.CheckKey(proto.ReplicaKey(app, tier)); err != nil {
+		// A copy of another tier's state (see CheckKey): taken as none.
+		return nil, fmt.Errorf("%w: %w", errUnreadableState, err)
+	}
 	return &st, nil
 }
 
 // errUnreadableState marks a replica state ReadState found but could not
-// decode.
+// decode, or found to be another tier's.
 var errUnreadableState = errors.New("unreadable")
 
 // logEffective logs, once at start, how the executor will act: its driver,
