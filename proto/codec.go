@@ -43,6 +43,11 @@ func Encode(m Message) ([]byte, error) {
 // MaxPayload, unknown schema versions and fields breaking the README's rules.
 // m does not keep a reference to data.
 func Decode(data []byte, m Message) error {
+	return decode(data, m, false)
+}
+
+// decode is Decode; strict refuses fields m does not have.
+func decode(data []byte, m Message, strict bool) error {
 	if len(data) > MaxPayload {
 		return fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrInvalid, len(data), MaxPayload)
 	}
@@ -51,7 +56,9 @@ func Decode(data []byte, m Message) error {
 	if err := CheckMsgpack(data); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
-	if err := msgpack.Unmarshal(data, m); err != nil {
+	dec := msgpack.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields(strict)
+	if err := dec.Decode(m); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
 	if err := m.Validate(); err != nil {

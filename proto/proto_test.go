@@ -278,3 +278,37 @@ func TestDecisionTime(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeReplicaState: only the executor's state of the key's own tier
+// decodes; a copy of another message stored under the key (another tier's
+// state, a scaling event or a decision of the tier) is refused.
+func TestDecodeReplicaState(t *testing.T) {
+	own := &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 3, Ready: 2, Booting: 1, DecisionID: "d"}
+	cases := []struct {
+		name string
+		m    proto.Message
+		ok   bool
+	}{
+		{"own state", own, true},
+		{"another tier's state", &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "db", TS: 5, Desired: 190}, false},
+		{"the tier's scaling event", &proto.Scaling{V: proto.SchemaVersion, ID: proto.ScalingID("shop", "web", "d", proto.StatusReady, 5), App: "shop", Tier: "web", TS: 5,
+			Status: proto.StatusReady, Desired: 3, Ready: 3, Driver: "sim", Mode: "live"}, false},
+		{"the tier's decision", &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "web", 5), App: "shop", Tier: "web", TS: 5,
+			Action: proto.ActionUp, From: 2, To: 3}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data, err := proto.Encode(c.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := proto.DecodeReplicaState("shop.web", data)
+			if (err == nil) != c.ok {
+				t.Fatalf("err %v, want ok=%v", err, c.ok)
+			}
+			if c.ok && *st != *own {
+				t.Fatalf("decoded %+v, want %+v", st, own)
+			}
+		})
+	}
+}

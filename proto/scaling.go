@@ -91,18 +91,24 @@ func (s *ReplicaState) Committed() *Committed {
 // ReplicaKey is the key-value key of a tier's replica state.
 func ReplicaKey(app, tier string) string { return app + "." + tier }
 
-// CheckKey reports whether key, the bucket key s was stored under, is s's
-// own tier's. Only the executor puts states, each under its own key, but
-// any NATS client can have the server store a message under a key: a
-// JetStream API request (a DIRECT.GET of another tier's state, say) is
-// answered on the reply subject its requester names, $KV.<bucket>.<key>
-// included, and the bucket stores the answer. A state naming another tier
-// is such a copy, never the tier's state.
-func (s *ReplicaState) CheckKey(key string) error {
-	if want := ReplicaKey(s.App, s.Tier); key != want {
-		return fmt.Errorf("%w: replica key %s holds the state of %s", ErrSubjectMismatch, key, want)
+// DecodeReplicaState decodes the value stored under the replica key key.
+// Only the executor puts states, each under its own key, but any NATS
+// client can have the server store a message under a key: a JetStream API
+// request (a DIRECT.GET of some stored message, say) is answered on the
+// reply subject its requester names, $KV.<bucket>.<key> included, and the
+// bucket stores the answer. So besides Decode's checks, a value with
+// fields a state does not have (a scaling event carries a state's fields
+// and more) or naming another tier than key's is refused: it is such a
+// copy, never the tier's state.
+func DecodeReplicaState(key string, data []byte) (*ReplicaState, error) {
+	var st ReplicaState
+	if err := decode(data, &st, true); err != nil {
+		return nil, err
 	}
-	return nil
+	if want := ReplicaKey(st.App, st.Tier); key != want {
+		return nil, fmt.Errorf("%w: replica key %s holds the state of %s", ErrSubjectMismatch, key, want)
+	}
+	return &st, nil
 }
 
 // ReplicaBucket is the key-value bucket name for replica state under prefix.

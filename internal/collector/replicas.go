@@ -28,33 +28,29 @@ type replicaView struct {
 func newReplicaView(log zerolog.Logger) *replicaView {
 	return &replicaView{states: map[string]proto.ReplicaState{}, changed: make(chan struct{}), log: log,
 		undecodable: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_undecodable_replica_states_total",
-			Help: "Values of the replica bucket that could not be decoded or hold another tier's state, logged and ignored (the tier keeps its previous state)."})}
+			Help: "Values of the replica bucket that could not be decoded as their tier's state, logged and ignored (the tier keeps its previous state)."})}
 }
 
 // watch follows the bucket until ctx ends, calling started once it holds
-// every state stored when it began. A value that cannot be decoded, or
-// that is another tier's state, is logged and counted, and the tier keeps
-// the state it had; a deleted key drops the tier's state (the executor has
-// recorded none).
+// every state stored when it began. A value that cannot be decoded as the
+// tier's state (a copy of another message, see proto.DecodeReplicaState)
+// is logged and counted, and the tier keeps the state it had; a deleted
+// key drops the tier's state (the executor has recorded none).
 func (v *replicaView) watch(ctx context.Context, kv *bus.Replicas, started func()) error {
 	return kv.Watch(ctx, started, func(key string, value []byte) {
 		if value == nil {
 			v.set(key, nil)
 			return
 		}
-		var st proto.ReplicaState
-		err := proto.Decode(value, &st)
-		if err == nil {
-			// A copy of another tier's state is not this tier's (see
-			// proto.ReplicaState.CheckKey).
-			err = st.CheckKey(key)
-		}
+		// A copy of another message is not the tier's state (see
+		// proto.DecodeReplicaState).
+		st, err := proto.DecodeReplicaState(key, value)
 		if err != nil {
 			v.undecodable.Inc()
 			v.log.Warn().Err(err).Str("key", key).Int("bytes", len(value)).Msg("undecodable replica state ignored")
 			return
 		}
-		v.set(key, &st)
+		v.set(key, st)
 	})
 }
 

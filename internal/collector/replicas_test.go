@@ -35,12 +35,14 @@ func TestUndecodableReplicaStateCounted(t *testing.T) {
 	}
 }
 
-// TestForeignReplicaStateIgnored: a value under edge.web's key that is
-// edge.api's state is a copy, not web's state: any NATS client can have the
+// TestForeignReplicaStateIgnored: a value under edge.web's key that is not
+// the executor's state of edge.web is a copy: any NATS client can have the
 // server store one there (a JetStream API request answered on the reply
-// subject $KV.REPLICAS.edge.web, a DIRECT.GET of api's state). Stamped on
-// web's ticks, its count (190) would be what the decider scales web from.
-// The view ignores and counts it; web's own state, stored after, is kept.
+// subject $KV.REPLICAS.edge.web: a DIRECT.GET of api's state, or of one of
+// web's own past scaling events, whose fields include a state's). Stamped
+// on web's ticks, its count (190) would be what the decider scales web
+// from. The view ignores and counts each; web's own state, stored after,
+// is kept.
 func TestForeignReplicaStateIgnored(t *testing.T) {
 	h := newHarness(t, DefaultConfig(), "apps:\n  edge:\n    source: push\n    tiers: [{name: web}, {name: api}]\n")
 	natstest.Serve(t, "collector run", h.svc.Run)
@@ -50,28 +52,34 @@ func TestForeignReplicaStateIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := proto.ReplicaKey("edge", "web")
-	for _, st := range []*proto.ReplicaState{
-		{V: proto.SchemaVersion, App: "edge", Tier: "api", TS: 1, Desired: 190, Ready: 190},
-		{V: proto.SchemaVersion, App: "edge", Tier: "web", TS: 2, Desired: 4, Ready: 4},
+	for i, foreign := range []proto.Message{
+		&proto.ReplicaState{V: proto.SchemaVersion, App: "edge", Tier: "api", TS: 1, Desired: 190, Ready: 190},
+		&proto.Scaling{V: proto.SchemaVersion, ID: proto.ScalingID("edge", "web", "x", proto.StatusRequested, 1), App: "edge", Tier: "web", TS: 1,
+			Status: proto.StatusRequested, Desired: 190, Ready: 4, Driver: "sim", Mode: "live"},
 	} {
-		data, err := proto.Encode(st)
+		data, err := proto.Encode(foreign)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := kv.Put(ctx, key, data); err != nil {
 			t.Fatal(err)
 		}
-		if st.Tier == "api" {
-			natstest.Eventually(t, 15*time.Second, func() error {
-				if v, _ := metricstest.Sum(t, h.reg, "headroom_collector_undecodable_replica_states_total"); v != 1 {
-					return fmt.Errorf("headroom_collector_undecodable_replica_states_total = %v, want 1", v)
-				}
-				return nil
-			})
-			if st, ok, _ := h.svc.view.get(key); ok {
-				t.Fatalf("edge.api's state became edge.web's: %+v", st)
+		natstest.Eventually(t, 15*time.Second, func() error {
+			if v, _ := metricstest.Sum(t, h.reg, "headroom_collector_undecodable_replica_states_total"); v != float64(i+1) {
+				return fmt.Errorf("headroom_collector_undecodable_replica_states_total = %v, want %d", v, i+1)
 			}
+			return nil
+		})
+		if st, ok, _ := h.svc.view.get(key); ok {
+			t.Fatalf("%T became edge.web's state: %+v", foreign, st)
 		}
+	}
+	data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "edge", Tier: "web", TS: 2, Desired: 4, Ready: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Put(ctx, key, data); err != nil {
+		t.Fatal(err)
 	}
 	natstest.Eventually(t, 15*time.Second, func() error {
 		if st, ok, _ := h.svc.view.get(key); !ok || st.Desired != 4 {

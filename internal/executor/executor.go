@@ -249,8 +249,8 @@ func (s *Service) bucketFull(err error) error {
 }
 
 // ReadState returns a tier's replica state from the bucket. A value that
-// does not decode, or that is another tier's state (a copy, see
-// proto.ReplicaState.CheckKey), is an errUnreadableState.
+// does not decode as the tier's state (proto.DecodeReplicaState: a copy of
+// another message, say) is an errUnreadableState.
 func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.ReplicaState, error) {
 	v, err := kv.Get(ctx, proto.ReplicaKey(app, tier))
 	if errors.Is(err, bus.ErrNotFound) {
@@ -259,19 +259,15 @@ func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.
 	if err != nil {
 		return nil, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
 	}
-	var st proto.ReplicaState
-	if err := proto.Decode(v, &st); err != nil {
+	st, err := proto.DecodeReplicaState(proto.ReplicaKey(app, tier), v)
+	if err != nil {
 		return nil, fmt.Errorf("replica state %s.%s: %w: %w", app, tier, errUnreadableState, err)
 	}
-	if err := st.CheckKey(proto.ReplicaKey(app, tier)); err != nil {
-		// A copy of another tier's state (see CheckKey): taken as none.
-		return nil, fmt.Errorf("%w: %w", errUnreadableState, err)
-	}
-	return &st, nil
+	return st, nil
 }
 
 // errUnreadableState marks a replica state ReadState found but could not
-// decode, or found to be another tier's.
+// decode as the tier's state.
 var errUnreadableState = errors.New("unreadable")
 
 // logEffective logs, once at start, how the executor will act: its driver,

@@ -346,29 +346,41 @@ func TestUnreadableStateIsReplaced(t *testing.T) {
 }
 
 // TestForeignStateUnderKeyIsIgnored: a value under a tier's replica key
-// that is another tier's state is a copy, not the tier's state. Any NATS
-// client can have the server store one there (a JetStream API request
-// whose reply subject is $KV.REPLICAS.<key>: a DIRECT.GET of shop.db's
-// state answered into shop.web's key). Read back as shop.web's, it would
-// say web already runs the 3 replicas a genuine scale-up asks for, and the
-// scale-up would never run.
+// that is not the executor's state of that tier is a copy. Any NATS client
+// can have the server store one there (a JetStream API request whose
+// reply subject is $KV.REPLICAS.<key>: a DIRECT.GET of shop.db's state, or
+// of one of web's own past scaling events, whose fields include a
+// state's, answered into shop.web's key). Read back as shop.web's, it
+// would say web already runs the 3 replicas a genuine scale-up asks for,
+// and the scale-up would never run.
 func TestForeignStateUnderKeyIsIgnored(t *testing.T) {
-	h := newHarness(t)
 	d := tierDecision("shop", "web", t0, 2, 3)
-	foreign, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "db", TS: d.TS - 60_000, Desired: 3, Ready: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), foreign); err != nil {
-		t.Fatal(err)
-	}
-	log := filepath.Join(t.TempDir(), "argv.log")
-	h.start(commandConfig(log, ""))
-	h.publish(d)
-	if st := h.waitState(d); st.Tier != "web" || st.Desired != 3 || st.DecisionID != d.ID {
-		t.Fatalf("state %+v, want web's own, from the decision", st)
-	}
-	if got := decisionsActed(t, log); len(got) != 1 || got[0] != d.ID {
-		t.Fatalf("acted on %q, want the scale-up", got)
+	for _, c := range []struct {
+		name    string
+		foreign proto.Message
+	}{
+		{"another tier's state", &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "db", TS: d.TS - 60_000, Desired: 3, Ready: 3}},
+		{"the tier's own scaling event", &proto.Scaling{V: proto.SchemaVersion, ID: proto.ScalingID("shop", "web", "x", proto.StatusReady, d.TS-60_000),
+			App: "shop", Tier: "web", TS: d.TS - 60_000, Status: proto.StatusReady, Desired: 3, Ready: 3, Driver: executor.DriverCommand, Mode: executor.ModeLive}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			foreign, err := proto.Encode(c.foreign)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), foreign); err != nil {
+				t.Fatal(err)
+			}
+			log := filepath.Join(t.TempDir(), "argv.log")
+			h.start(commandConfig(log, ""))
+			h.publish(d)
+			if st := h.waitState(d); st.Tier != "web" || st.Desired != 3 || st.DecisionID != d.ID {
+				t.Fatalf("state %+v, want web's own, from the decision", st)
+			}
+			if got := decisionsActed(t, log); len(got) != 1 || got[0] != d.ID {
+				t.Fatalf("acted on %q, want the scale-up", got)
+			}
+		})
 	}
 }
