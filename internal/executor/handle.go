@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -268,20 +269,72 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier, d.TickMS); age > limit {
 		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s", age.Round(time.Second), limit)
 	}
-	seq, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
+	latest, seq, err := s.newer(ctx, d, m)
 	if err != nil {
 		// Unknown: acting could replay a backlog; the next decision retries.
 		return fmt.Sprintf("superseded: cannot tell whether a newer decision is stored: %v", err)
 	}
-	if seq > m.Seq {
-		// Acting on d is acting on the latest decision if that one wants
-		// the same count (typically a hold that followed it).
-		var latest proto.Decision
-		if err := s.bus.Decode(&bus.Msg{Subject: m.Subject, Data: data}, proto.KindDecision, &latest); err != nil || latest.To != d.To {
-			return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)", d.App, d.Tier, seq, m.Seq)
-		}
+	// Acting on d is acting on the latest decision if that one wants the
+	// same count (typically a hold that followed it).
+	if latest != nil && latest.To != d.To {
+		return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)", d.App, d.Tier, seq, m.Seq)
 	}
 	return ""
+}
+
+// maxAfter bounds the messages newer reads after a decision on its
+// subject when the last one stored is not a newer decision.
+const maxAfter = 64
+
+// newer returns the last decision of d's tier stored after d (m) with a
+// later event time, and its sequence; nil when there is none. Not every
+// message stored on a decision subject is one: any NATS client can have
+// the server store a JetStream API answer there, or a copy of an older
+// decision (a request's reply subject is not subject to publish rules),
+// and neither supersedes d. When the last message stored is not a newer
+// decision, the messages after d are read (at most maxAfter; more is an
+// error, so the caller cannot tell).
+func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*proto.Decision, uint64, error) {
+	last, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
+	if err != nil || last <= m.Seq {
+		return nil, 0, err
+	}
+	later := func(data []byte) *proto.Decision {
+		var x proto.Decision
+		if err := s.bus.Decode(&bus.Msg{Subject: m.Subject, Data: data}, proto.KindDecision, &x); err != nil || x.TS <= d.TS {
+			return nil
+		}
+		return &x
+	}
+	if x := later(data); x != nil {
+		return x, last, nil
+	}
+	r, err := s.bus.Reader(ctx, proto.KindDecision)
+	if err != nil {
+		return nil, 0, err
+	}
+	var found *proto.Decision
+	var at uint64
+	for seq, n := m.Seq+1, 0; seq < last; n++ {
+		if n == maxAfter {
+			return nil, 0, fmt.Errorf("more than %d messages stored on %s after seq %d", maxAfter, m.Subject, m.Seq)
+		}
+		rec, err := r.Next(ctx, m.Subject, seq)
+		if errors.Is(err, bus.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if rec.Seq >= last {
+			break
+		}
+		if x := later(rec.Data); x != nil {
+			found, at = x, rec.Seq
+		}
+		seq = rec.Seq + 1
+	}
+	return found, at, nil
 }
 
 // acknowledge records a change that is not carried out because of the

@@ -512,3 +512,61 @@ func TestDecisionBehindAFutureOneIsRecorded(t *testing.T) {
 		t.Fatalf("state %+v, want the future decision's", st)
 	}
 }
+
+// TestCopiesAfterADecisionDoNotSupersedeIt: any NATS client can have the
+// server store messages on a decision subject (a JetStream API request
+// answered on the reply subject apm.decision.shop.web, or a DIRECT.GET of
+// an older decision of the tier answered there). Stored after a genuine
+// decision, before the executor handles it, neither is a newer decision:
+// the genuine one still acts, instead of being skipped as superseded (an
+// attacker repeating the requests would otherwise keep every change of
+// the tier from running).
+func TestCopiesAfterADecisionDoNotSupersedeIt(t *testing.T) {
+	d := tierDecision("shop", "web", t0, 2, 3)
+	older := tierDecision("shop", "web", t0.Add(-30*time.Second), 1, 2)
+	for _, c := range []struct {
+		name  string
+		store func(h *harness)
+	}{
+		{"an API answer", func(h *harness) {
+			m := nats.NewMsg(proto.DecisionSubject("apm", "shop", "web"))
+			m.Data = []byte(`{"type":"io.nats.jetstream.api.v1.account_info_response","streams":7}`)
+			if _, err := natstest.JetStream(h.t, h.b).PublishMsg(context.Background(), m); err != nil {
+				h.t.Fatal(err)
+			}
+		}},
+		{"an older decision of the tier", func(h *harness) { h.publishCopy(older) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.publish(d)
+			c.store(h)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			h.start(commandConfig(log, ""), fixedClock(t0.Add(10*time.Second)))
+			h.waitState(d)
+			if got := decisionsActed(t, log); len(got) != 1 || got[0] != d.ID {
+				t.Fatalf("acted on %q, want the genuine decision %s", got, d.ID)
+			}
+		})
+	}
+}
+
+// TestNewerDecisionBehindACopyStillSupersedes: a genuine newer decision
+// stored between a decision and a copy is still found: the first is
+// skipped as superseded, the newer one acts.
+func TestNewerDecisionBehindACopyStillSupersedes(t *testing.T) {
+	h := newHarness(t)
+	d := tierDecision("shop", "web", t0, 2, 3)
+	d2 := tierDecision("shop", "web", t0.Add(15*time.Second), 2, 5)
+	h.publish(d, d2)
+	h.publishCopy(tierDecision("shop", "web", t0.Add(-30*time.Second), 1, 2))
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0.Add(20*time.Second)))
+	h.waitState(d2)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != d2.ID {
+		t.Fatalf("acted on %q, want only the newer decision %s", got, d2.ID)
+	}
+	if r := h.skippedReasons("shop", 1)[0]; !strings.HasPrefix(r, "superseded: a newer decision for shop.web is stored") {
+		t.Errorf("reason %q, want superseded", r)
+	}
+}
