@@ -80,9 +80,6 @@ def service_block(user, comment):
             # No CONSUMER.CREATE: provisioning creates the durables.
             allow += ["$JS.API.CONSUMER.INFO.%s.%s" % (stream, d), "$JS.API.CONSUMER.MSG.NEXT.%s.%s" % (stream, d),
                       "$JS.API.CONSUMER.UNPIN.%s.%s" % (stream, d), "$JS.ACK.%s.%s.>" % (stream, d)]
-    if user == "executor":
-        allow += ["$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
-                  "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.>"]
     sub = [inbox(user), "$SRV.*", "$SRV.*.%s" % member, "$SRV.*.%s.*" % member]
     return """
     # %s

@@ -673,3 +673,40 @@ func TestMissingDurablesSayProvision(t *testing.T) {
 	})
 	natstest.Eventually(t, 30*time.Second, ready.Err) // every partition consumed again
 }
+
+// TestNATSConfExecutorWatchesNoBucket: the executor gets and puts replica
+// states and never watches or lists the bucket (that is the collector's
+// replica view), so it may create no consumer on it: a compromised
+// executor cannot fill the bucket's consumer slots that the collectors'
+// watches need after a restart.
+func TestNATSConfExecutorWatchesNoBucket(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	if err := connectAs(t, url, "provision").Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js := natstest.JetStream(t, connectAs(t, url, "executor"))
+	denied(t, "executor watching the replica bucket", func(ctx context.Context) error {
+		kv, err := js.KeyValue(ctx, "REPLICAS")
+		if err != nil {
+			return err
+		}
+		w, err := kv.WatchAll(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = w.Stop() }()
+		// The watch's consumer exists once its first update (nil: the
+		// current values are all delivered) arrives.
+		select {
+		case <-w.Updates():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	denied(t, "executor creating a consumer on the replica bucket", func(ctx context.Context) error {
+		_, err := js.CreateConsumer(ctx, "KV_REPLICAS", jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
+		return err
+	})
+}
