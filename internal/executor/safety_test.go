@@ -463,7 +463,8 @@ func TestImpossibleDecisionIsRefused(t *testing.T) {
 
 // TestSimRefusesOutOfBounds: the simulated cluster refuses a change beyond
 // the bounds the configuration gives the tier (it would keep one boot time
-// per replica asked for), and acts on tiers without configured bounds.
+// per replica asked for), and acts on tiers without configured bounds up
+// to 100,000 replicas, the push API's bound.
 func TestSimRefusesOutOfBounds(t *testing.T) {
 	h := newHarness(t)
 	cfg := executor.DefaultConfig()
@@ -471,7 +472,8 @@ func TestSimRefusesOutOfBounds(t *testing.T) {
 	h.start(cfg)
 	huge := tierDecision("shop", "web", t0, 3, 5000000)
 	other := tierDecision("other", "web", t0, 3, 300)
-	h.publish(huge, other)
+	unbounded := tierDecision("other", "db", t0, 3, 1000000000)
+	h.publish(huge, other, unbounded)
 	if st := h.waitState(huge); st.Desired != 3 {
 		t.Fatalf("state %+v, want desired 3", st)
 	}
@@ -479,6 +481,12 @@ func TestSimRefusesOutOfBounds(t *testing.T) {
 		t.Fatalf("state %+v, want desired 300 (no bounds configured)", st)
 	}
 	if r := h.skippedReasons("shop", 1)[0]; r != "out of bounds: up to 5000000 replicas, above the tier's max of 200" {
+		t.Errorf("reason %q", r)
+	}
+	if st := h.waitState(unbounded); st.Desired != 3 {
+		t.Fatalf("state %+v, want desired 3 (a billion replicas refused)", st)
+	}
+	if r := h.skippedReasons("other", 1)[0]; r != "out of bounds: up to 1000000000 replicas, above the 100000 a tier without configured bounds may have" {
 		t.Errorf("reason %q", r)
 	}
 }
