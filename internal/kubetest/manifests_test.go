@@ -132,9 +132,13 @@ func TestManifests(t *testing.T) {
 		t.Fatalf("objects %v: want 6 Deployments, NATS's StatefulSet, the provisioning Job, the executor's Role and RoleBinding", kinds)
 	}
 	// The collector's push API listens beyond loopback (:8080), where it
-	// refuses to start without a token: the token comes from a Secret.
-	if !collectorHasPushToken(t, objs) {
+	// refuses to start without a token: the token comes from a Secret. So
+	// does the dashboard's, which any pod could read without one.
+	if !takesSecret(t, objs, "headroom-collector", "HEADROOM_PUSH_TOKEN") {
 		t.Fatal("the headroom-collector Deployment takes no HEADROOM_PUSH_TOKEN from a Secret: its push API would refuse to start on :8080")
+	}
+	if !takesSecret(t, objs, "headroom-gateway", "HEADROOM_GATEWAY_TOKEN") {
+		t.Fatal("the headroom-gateway Deployment takes no HEADROOM_GATEWAY_TOKEN from a Secret: any pod could read the dashboard")
 	}
 	// deploy/nats.conf lets each user receive only on its own inbox prefix.
 	for _, bad := range wrongInboxPrefixes(t, objs) {
@@ -199,12 +203,12 @@ func TestManifests(t *testing.T) {
 	}
 }
 
-// collectorHasPushToken reports whether the applied headroom-collector
-// Deployment sets HEADROOM_PUSH_TOKEN from a Secret.
-func collectorHasPushToken(t *testing.T, objs []*unstructured.Unstructured) bool {
+// takesSecret reports whether the applied Deployment name sets the
+// environment variable env from a Secret.
+func takesSecret(t *testing.T, objs []*unstructured.Unstructured, name, env string) bool {
 	t.Helper()
 	for _, o := range objs {
-		if o.GetKind() != "Deployment" || o.GetName() != "headroom-collector" {
+		if o.GetKind() != "Deployment" || o.GetName() != name {
 			continue
 		}
 		containers, _, err := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
@@ -212,10 +216,10 @@ func collectorHasPushToken(t *testing.T, objs []*unstructured.Unstructured) bool
 			t.Fatal(err)
 		}
 		for _, c := range containers {
-			env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
-			for _, e := range env {
+			vars, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+			for _, e := range vars {
 				e := e.(map[string]any)
-				if name, _ := e["name"].(string); name != "HEADROOM_PUSH_TOKEN" {
+				if n, _ := e["name"].(string); n != env {
 					continue
 				}
 				if secret, _, _ := unstructured.NestedString(e, "valueFrom", "secretKeyRef", "name"); secret != "" {
