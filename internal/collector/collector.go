@@ -221,7 +221,7 @@ type Service struct {
 	push    *ingest.Handler
 	// series admits every new app.tier the push API brings, within the
 	// configured limits, and frees the places of an app none of whose
-	// series was pushed for 9/8 of limits.idle_after, once the stages have
+	// series was pushed for 5/4 of limits.idle_after, once the stages have
 	// dropped their state; the file's own series are pinned. Sources that
 	// create series may share it.
 	series *limits.Recent
@@ -272,10 +272,13 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	lim := cfg.SeriesLimits()
 	// A stage sweeps its idle series every eighth of the idle limit, so
-	// one may hold a series up to 9/8 of it: the push API frees a place
-	// only then, or a stage at its limit would dead-letter the ticks of the
-	// new series that took it until its own sweep.
-	s.series = limits.NewRecent(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter+lim.IdleAfter/8)
+	// one may hold a series up to 9/8 of it after the stored time of its
+	// last input, later still when it lags (its forecasts and anomaly
+	// messages are stored after the metrics): the push API frees a place
+	// only after 5/4 of it by its own clock, or a stage at its limit would
+	// dead-letter the ticks of the new series that took it until its own
+	// sweep.
+	s.series = limits.NewRecent(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter+lim.IdleAfter/4)
 	if cfg.File != nil {
 		// The file's own series hold their places first, and for good, so
 		// pushed series cannot take the total beyond the limits.

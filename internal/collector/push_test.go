@@ -132,7 +132,7 @@ func TestPushFollowsTheFile(t *testing.T) {
 	}
 }
 
-// TestPushFreesIdleSeries: a pushed app that has sent nothing for 9/8 of
+// TestPushFreesIdleSeries: a pushed app that has sent nothing for 5/4 of
 // limits.idle_after (by the collector's clock) gives its series' places
 // back, once the stages downstream have dropped their state, so apps
 // pushed once (a typo, a test) do not lock every new series out until the
@@ -162,7 +162,7 @@ func TestPushFreesIdleSeries(t *testing.T) {
 		{"new", "web", 0, http.StatusUnprocessableEntity},                // the limit: edge.web, typo.web, api.web
 		{"api", "web", 50 * time.Minute, http.StatusAccepted},            // api keeps pushing
 		{"new", "web", 15 * time.Minute, http.StatusUnprocessableEntity}, // typo quiet for 65 min, past 1 h: a stage may hold it still
-		{"new", "web", 10 * time.Minute, http.StatusAccepted},            // typo quiet for 75 min, past 67.5: its place is free
+		{"new", "web", 20 * time.Minute, http.StatusAccepted},            // typo quiet for 85 min, past 75: its place is free
 		{"other", "web", 0, http.StatusUnprocessableEntity},              // edge.web (the file's), api.web, new.web
 		{"other", "web", 3 * time.Hour, http.StatusAccepted},             // api and new quiet for 3 h
 		{"edge", "web", 0, http.StatusAccepted},                          // the file's series kept its place

@@ -23,13 +23,18 @@ type Recent struct {
 	idle   Idle
 	last   map[Key]int64 // ms: the last admission of each unpinned series
 	pinned map[Key]struct{}
+	// pinnedLast is, per app with pinned series, the last admission of
+	// any of them: an app busy with its pinned series keeps its quiet
+	// unpinned ones, as the decider, which drops whole apps, does.
+	pinnedLast map[string]int64
 }
 
 // NewRecent returns a tracker admitting at most perApp series per app and
 // total in all (≤ 0: no limit of that kind), freeing the place of a series
 // not admitted for idleAfter (≤ 0: never).
 func NewRecent(perApp, total int, idleAfter time.Duration) *Recent {
-	return &Recent{series: NewSeries(perApp, total), idle: NewIdle(idleAfter), last: map[Key]int64{}, pinned: map[Key]struct{}{}}
+	return &Recent{series: NewSeries(perApp, total), idle: NewIdle(idleAfter), last: map[Key]int64{}, pinned: map[Key]struct{}{},
+		pinnedLast: map[string]int64{}}
 }
 
 // Pin admits keys for good, every one or none (the *Error names the first
@@ -50,14 +55,18 @@ func (r *Recent) Pin(keys []Key) error {
 // AdmitAll admits every key at now, or none: when a new key would pass a
 // limit, nothing is added and the *Error names the first such key. Every
 // eighth of the idle limit (by now) it first frees the places of the apps
-// none of whose series was admitted for the idle limit, so a place is free
-// again at most 9/8 of the limit after its app's last admission.
+// none of whose series, pinned ones included, was admitted for the idle
+// limit, so a place is free again at most 9/8 of the limit after its
+// app's last admission.
 func (r *Recent) AdmitAll(keys []Key, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	at, due, cutoff := r.idle.Seen(now.UnixMilli())
 	if due {
 		newest := map[string]int64{}
+		for app, t := range r.pinnedLast {
+			newest[app] = t
+		}
 		for k, t := range r.last {
 			newest[k.App] = max(newest[k.App], t)
 		}
@@ -72,7 +81,9 @@ func (r *Recent) AdmitAll(keys []Key, now time.Time) error {
 		return err
 	}
 	for _, k := range keys {
-		if _, ok := r.pinned[k]; !ok {
+		if _, ok := r.pinned[k]; ok {
+			r.pinnedLast[k.App] = max(r.pinnedLast[k.App], at)
+		} else {
 			r.last[k] = max(r.last[k], at)
 		}
 	}

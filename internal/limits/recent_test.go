@@ -53,6 +53,14 @@ func TestRecentFreesIdlePlaces(t *testing.T) {
 			{"b", 70 * time.Minute, limits.LimitTotal}, // a.cache quiet 70 min, but a is not
 			{"b", 3 * time.Hour, ""},                   // a quiet: a.web and a.cache freed
 		}, 2},
+		{"an app busy with its pinned series keeps its quiet ones", time.Hour, []step{
+			{"pinned.cache", 0, ""},
+			{"b", 0, ""},
+			{"pinned", 50 * time.Minute, ""},
+			{"b", 50 * time.Minute, ""},
+			{"c", 70 * time.Minute, limits.LimitTotal}, // pinned.cache quiet 70 min, but its app is not
+			{"c", 3 * time.Hour, ""},                   // both apps quiet: pinned.cache and b freed
+		}, 2},
 		{"no idle limit", 0, []step{
 			{"a", 0, ""},
 			{"b", 0, ""},
