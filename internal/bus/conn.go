@@ -22,12 +22,13 @@ type Bus struct {
 	js      jetstream.JetStream
 	log     zerolog.Logger
 	metrics *metrics
-	// perMsgLog logs what happens to single messages (a retry, a dead
-	// letter), at most perMsgBurst lines in each perMsgPeriod: a flood of
-	// failing messages is counted (headroom_bus_handled_total,
-	// headroom_bus_dead_letters_total) and stored (the DLQ), and the log
-	// shows examples.
-	perMsgLog zerolog.Logger
+	// retryLog and deadLetterLog log what happens to single messages (a
+	// retry, a dead letter), each at most perMsgBurst lines in each
+	// perMsgPeriod: a flood of failing messages is counted
+	// (headroom_bus_handled_total, headroom_bus_dead_letters_total) and
+	// stored (the DLQ), and the log shows examples. Apart, so a storm of
+	// retries does not hide the first dead letter.
+	retryLog, deadLetterLog zerolog.Logger
 
 	groupMu sync.Mutex
 	groups  map[string]*member // this process's group members, by service
@@ -97,7 +98,8 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	}
 	RegisterLag(reg) // every service exports its consumers' lag
 	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{},
-		perMsgLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
+		retryLog:      log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod}),
+		deadLetterLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
 
 // The per-message lines logged: at most perMsgBurst in each perMsgPeriod.

@@ -539,7 +539,7 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 		if meta != nil {
 			retried(meta.Sequence.Stream)
 		}
-		b.withMsg(b.perMsgLog.Warn().Err(err), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Uint64("delivered", delivered).Msg("handler failed, will retry")
+		b.withMsg(b.retryLog.Warn().Err(err), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Uint64("delivered", delivered).Msg("handler failed, will retry")
 		_ = p.msg.NakWithDelay(spec.NakDelay * time.Duration(delivered))
 	}
 	b.metrics.handled.WithLabelValues(spec.Name, outcome).Inc()
@@ -576,7 +576,7 @@ func (b *Bus) storeDeadLetter(spec ConsumerSpec, subject, msgID, stream string, 
 		return err
 	}
 	b.metrics.deadLetters.WithLabelValues(spec.Name).Inc()
-	b.withMsg(b.perMsgLog.Warn().Str("reason", reason.Error()), subject, msgID).Uint64("seq", seq).Msg("sent to dlq")
+	b.withMsg(b.deadLetterLog.Warn().Str("reason", reason.Error()), subject, msgID).Uint64("seq", seq).Msg("sent to dlq")
 	return nil
 }
 

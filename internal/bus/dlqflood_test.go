@@ -41,6 +41,7 @@ func TestDeadLetterFloodLogsBounded(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	began := time.Now()
 	done := make(chan error, 1)
 	go func() {
 		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, MaxDeliver: 2, NakDelay: time.Millisecond},
@@ -58,7 +59,10 @@ func TestDeadLetterFloodLogsBounded(t *testing.T) {
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	if lines := logs.Lines(t, "sent to dlq"); len(lines) == 0 || len(lines) > 20 {
-		t.Errorf("%d messages dead-lettered logged %d warnings, want 1 to 20", n, len(lines))
+	// At most 10 lines in each 10 s the flood lasted (a slow machine
+	// stretches it over more periods).
+	most := 10 * (int(time.Since(began)/(10*time.Second)) + 1)
+	if lines := logs.Lines(t, "sent to dlq"); len(lines) == 0 || len(lines) > most || len(lines) >= n {
+		t.Errorf("%d messages dead-lettered logged %d warnings, want 1 to %d", n, len(lines), min(most, n-1))
 	}
 }

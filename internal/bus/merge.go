@@ -20,7 +20,11 @@ import (
 // or last handled one later (a stream's stored times do not go back), or
 // is done. Some input can always go on, so the merge cannot stall while
 // the inputs read on; one that fails is done, and the others stop with
-// the rebuild's context.
+// the rebuild's context. Where a stream's times do go back (its leader
+// moved to a node whose clock is behind), a message may be handled after
+// another input's later one: out of order, never stalled. An input holds
+// the gate while its handler retries a failing message (rebuildOne's
+// pauses included), as the sequential replay held everything.
 type mergeGate struct {
 	mu      sync.Mutex
 	at      []time.Time // per input: the time of the message it holds, or last handled (zero: none yet)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,12 +73,16 @@ type Handler struct {
 	publish Publisher
 	now     func() time.Time
 	log     zerolog.Logger
-	// rejectLog logs refusals, at most rejectBurst in each rejectPeriod.
-	rejectLog zerolog.Logger
-	slots     chan struct{}
-	accepted  prometheus.Counter
-	rejected  *prometheus.CounterVec
-	inFlight  prometheus.GaugeFunc
+	// rejectLogs log refusals, one sampled logger per HTTP status (at
+	// most rejectBurst lines in each rejectPeriod each), so a flood of
+	// one kind (400s) does not hide another (a 401, a 422 at the limits,
+	// a 503 when NATS cannot store).
+	rejectMu   sync.Mutex
+	rejectLogs map[int]zerolog.Logger
+	slots      chan struct{}
+	accepted   prometheus.Counter
+	rejected   *prometheus.CounterVec
+	inFlight   prometheus.GaugeFunc
 }
 
 // NewHandler returns the push API handler. now is the wall clock the time
@@ -87,9 +92,9 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, publish: publish, now: now, log: log, slots: make(chan struct{}, cfg.MaxConcurrent),
-		rejectLog: log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod}),
-		accepted:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
-		rejected:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total", Help: "Push requests rejected, by HTTP status."}, []string{"status"}),
+		rejectLogs: map[int]zerolog.Logger{},
+		accepted:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
+		rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total", Help: "Push requests rejected, by HTTP status."}, []string{"status"}),
 	}
 	// Every status's series exists from the start, at 0, so that a rule on
 	// increase() sees the first rejection (a series appearing at 1
@@ -239,11 +244,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// the store's failure. Counted apart (nginx's 499), so that
 			// an alert on 503 means NATS could not store.
 			h.rejected.WithLabelValues(fmt.Sprint(statusClientClosed)).Inc()
-			h.log.Info().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Str("remote", r.RemoteAddr).
-				Msg("push abandoned by its client before its ticks were known stored; a retry is safe")
+			l := h.rejectLog(statusClientClosed)
+			l.Info().Err(err).Int("ticks", n).Int("series", len(keys)).Stringers("first_series", stringers(keys)).
+				Str("remote", r.RemoteAddr).Msg("push abandoned by its client before its ticks were known stored; a retry is safe")
 			return
 		}
-		h.log.Error().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Msg("push not stored")
+		l := h.rejectLog(http.StatusServiceUnavailable)
+		l.Error().Err(err).Int("ticks", n).Int("series", len(keys)).Stringers("first_series", stringers(keys)).
+			Msg("push not stored")
 		h.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
 		return
 	}
@@ -375,9 +383,22 @@ const (
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *Error) {
 	h.rejected.WithLabelValues(fmt.Sprint(e.Status)).Inc()
-	h.rejectLog.Warn().Int("status", e.Status).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr).
+	l := h.rejectLog(e.Status)
+	l.Warn().Int("status", e.Status).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr).
 		Msg("push rejected")
 	writeJSON(w, e.Status, e)
+}
+
+// rejectLog returns the sampled logger of refusals with status.
+func (h *Handler) rejectLog(status int) *zerolog.Logger {
+	h.rejectMu.Lock()
+	defer h.rejectMu.Unlock()
+	l, ok := h.rejectLogs[status]
+	if !ok {
+		l = h.log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod})
+		h.rejectLogs[status] = l
+	}
+	return &l
 }
 
 // clip cuts s to rejectQuote bytes, marking the cut.

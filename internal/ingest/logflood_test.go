@@ -79,3 +79,36 @@ func TestPushRejectionLogBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestPushRejectionLogPerStatus: the log's bound holds per status, so a
+// flood of one kind of refusal (malformed bodies) does not hide the first
+// refusal of another (a foreign Origin) from the operator reading it.
+func TestPushRejectionLogPerStatus(t *testing.T) {
+	logs := &natstest.Logs{}
+	none := func(context.Context, iter.Seq[*proto.Metrics]) error { return nil }
+	h, err := ingest.NewHandler(ingest.DefaultConfig(), none, func() time.Time { return now }, zerolog.New(logs), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(origin, body string) {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+ingest.Path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	for range 100 {
+		post("", `{"app":`)
+	}
+	post("http://evil.example", `{}`)
+	var forbidden int
+	for _, l := range logs.Lines(t, "push rejected") {
+		if l["status"] == float64(http.StatusForbidden) {
+			forbidden++
+		}
+	}
+	if forbidden != 1 {
+		t.Fatalf("%d warnings of the foreign origin after 100 malformed bodies, want 1", forbidden)
+	}
+}
