@@ -45,7 +45,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"}),
 		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"reason"}),
 		unscored: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_anomaly_unscored_values_total",
-			Help: fmt.Sprintf("Values of ticks not scored because their tier scores %d metric names already (the cap per tier).", MaxMetrics)})}
+			Help: fmt.Sprintf("Values of ticks not scored because their tier scores %d metric names already (the cap per tier); a take-over's replay counts its ticks again.", MaxMetrics)})}
 	if d.Reg != nil {
 		for _, c := range []prometheus.Collector{s.incidents, s.late, s.unscored} {
 			if err := d.Reg.Register(c); err != nil {
