@@ -43,14 +43,17 @@
 // the start and publishes only decisions newer than the last stored per tier,
 // so none is lost or repeated.
 //
-// Memory: an app's ticks wait for their anomaly messages and forecasts at
-// most as many ticks as the lookback holds (what a returning app's replay
-// reads, metrics first), and the tier lag; live, and while a take-over's
-// rebuild replays the three streams merged by stored time, a couple
-// (headroom_decider_waiting_ticks). If an upstream stage is down or further behind than that, each
-// new tick decides the oldest waiting one on what it has, flagged
-// proto.FlagAnomalyMissing or proto.FlagForecastMissing, counted
-// (headroom_decider_overdue_ticks_total) and warned of: the tier stays
-// scaled reactively and the decider's memory stays bounded. Which ticks are
-// decided so depends only on the input order.
+// Upstream down: a tick whose tiers' metrics are in waits for its anomaly
+// messages and forecasts Config.InputWait (-decider.input-wait, 3m) of
+// arrival, the streams' stored time, and at most as many ticks as the
+// lookback holds and the tier lag. Past either it is decided on what it
+// has, flagged proto.FlagAnomalyMissing or proto.FlagForecastMissing,
+// counted (headroom_decider_overdue_ticks_total) and warned of: while the
+// forecaster or the anomaly service is down, the app stays scaled,
+// reactively, a few ticks late, and the decider's memory stays bounded.
+// Live, and while a replay reads the three streams merged by stored time,
+// a couple of ticks wait (headroom_decider_waiting_ticks). Which ticks are
+// decided so depends on the input order and the arrivals, which a replay
+// reads from the streams; only an input stored within the handling delay
+// of a tick's wait running out can be joined in another order by a replay.
 package decider
