@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -62,25 +61,7 @@ func decideThroughOutage(t *testing.T, limit int) {
 	tiers := []string{"web", "db"}
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
 	publish := func(from, to int) {
-		for i := from; i < to; i++ {
-			at := t0.Add(time.Duration(i) * time.Minute)
-			ts := proto.Millis(at)
-			var outs []bus.Out
-			for _, tier := range tiers {
-				outs = append(outs,
-					bus.Out{Subject: proto.MetricsSubject("apm", "api", tier), Msg: proto.NewMetrics("api", tier, at, 2,
-						map[string]float64{proto.MetricRPS: float64(100 + 10*i), proto.MetricCPU: 0.5})},
-					bus.Out{Subject: proto.AnomalySubject("apm", "api", tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
-						ID: proto.AnomalyID("api", tier, ts), App: "api", Tier: tier, TS: ts}})
-				if at.Equal(at.Truncate(cfg.ForecastStep)) {
-					outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
-						ID: proto.ForecastID("api", tier, "rps", ts), App: "api", Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
-				}
-			}
-			if err := admin.PublishAll(context.Background(), outs); err != nil {
-				t.Fatal(err)
-			}
-		}
+		publishTicks(t, admin, cfg, tiers, t0, from, to, func(i int) float64 { return float64(100 + 10*i) })
 	}
 	decisions := func(tier string) []*proto.Decision {
 		var out []*proto.Decision

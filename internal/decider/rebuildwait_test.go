@@ -33,25 +33,7 @@ func TestRebuildHoldsFewTicks(t *testing.T) {
 	const ticks = 300
 	tiers := []string{"web", "db"}
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
-	for i := range ticks {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		ts := proto.Millis(at)
-		var outs []bus.Out
-		for _, tier := range tiers {
-			outs = append(outs,
-				bus.Out{Subject: proto.MetricsSubject("apm", "api", tier), Msg: proto.NewMetrics("api", tier, at, 2,
-					map[string]float64{proto.MetricRPS: float64(100 + i%30), proto.MetricCPU: 0.5})},
-				bus.Out{Subject: proto.AnomalySubject("apm", "api", tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
-					ID: proto.AnomalyID("api", tier, ts), App: "api", Tier: tier, TS: ts}})
-			if at.Equal(at.Truncate(cfg.ForecastStep)) {
-				outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
-					ID: proto.ForecastID("api", tier, "rps", ts), App: "api", Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
-			}
-		}
-		if err := admin.PublishAll(context.Background(), outs); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishTicks(t, admin, cfg, tiers, t0, 0, ticks, func(i int) float64 { return float64(100 + i%30) })
 
 	reg := prometheus.NewRegistry()
 	ready := service.NewReady()
@@ -77,5 +59,32 @@ func TestRebuildHoldsFewTicks(t *testing.T) {
 	}
 	if got, _ := metricstest.Sum(t, reg, "headroom_decider_waiting_ticks"); got != 1 {
 		t.Errorf("headroom_decider_waiting_ticks = %v after the rebuild, want 1 (the last tick)", got)
+	}
+}
+
+// publishTicks stores minutes from..to-1 after t0 of app "api"'s tiers,
+// each minute's inputs in one batch: every tier's metrics (rps(i), cpu
+// 0.5) and anomaly message, and its forecast at each forecast bucket's
+// start.
+func publishTicks(t *testing.T, pub *bus.Bus, cfg Config, tiers []string, t0 time.Time, from, to int, rps func(i int) float64) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ts := proto.Millis(at)
+		var outs []bus.Out
+		for _, tier := range tiers {
+			outs = append(outs,
+				bus.Out{Subject: proto.MetricsSubject("apm", "api", tier), Msg: proto.NewMetrics("api", tier, at, 2,
+					map[string]float64{proto.MetricRPS: rps(i), proto.MetricCPU: 0.5})},
+				bus.Out{Subject: proto.AnomalySubject("apm", "api", tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
+					ID: proto.AnomalyID("api", tier, ts), App: "api", Tier: tier, TS: ts}})
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
+					ID: proto.ForecastID("api", tier, "rps", ts), App: "api", Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
+			}
+		}
+		if err := pub.PublishAll(context.Background(), outs); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
