@@ -435,8 +435,15 @@ func (s *Service) noteSparse(m *proto.Metrics, mean, tick time.Duration) {
 
 // noteOverdue counts a tick decided without some of its inputs (missing,
 // by tier) and warns at the first of a run of them, naming the app, its
-// tiers and what they lack.
+// tiers and what they lack; a replayed tick is neither counted nor warned
+// of.
 func (s *Service) noteOverdue(appName string, ts int64, missing map[string][]string, first bool) {
+	if s.replayed {
+		// Counted and warned of when it was decided live, if it was
+		// then; a replay's window may also begin inside a forecast
+		// bucket whose forecast it does not read.
+		return
+	}
 	for _, tier := range slices.Sorted(maps.Keys(missing)) {
 		for _, in := range missing[tier] {
 			s.overdue.WithLabelValues(in).Inc()

@@ -54,6 +54,15 @@
 // Live, and while a replay reads the three streams merged by stored time,
 // a couple of ticks wait (headroom_decider_waiting_ticks). Which ticks are
 // decided so depends on the input order and the arrivals, which a replay
-// reads from the streams; only an input stored within the handling delay
-// of a tick's wait running out can be joined in another order by a replay.
+// reads from the streams. A replay can decide otherwise only where an input
+// was stored within the handling delay (redelivery pauses included) of a
+// tick's wait running out, and for the first ticks of its window when that
+// begins inside a forecast bucket whose forecast it does not read; replayed
+// ticks are not counted or warned of, and their decisions were stored
+// already. With a real driver, a tier whose decisions go stale sooner than
+// the wait (the executor's default max age is its lead time, at least a
+// minute, plus the tick: 75 s for a one-minute-lead tier at a 15 s tick)
+// still has its outage-time decisions skipped: lower -decider.input-wait
+// where such tiers must stay scaled through an upstream outage, at the
+// cost of reactive decisions while an upstream stage restarts.
 package decider

@@ -2,6 +2,7 @@ package decider
 
 import (
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -102,4 +103,51 @@ func TestInputWait(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestInputWaitFromTheLastTier: the wait runs from the last tier's tick
+// added to the frame, so a tier lagging within the tier lag (here by 2m45s
+// of 3m) has its anomaly message and forecast, each stored 30 s after its
+// tick, waited for like any other's. From the frame's first tick, almost
+// every db tick was decided without them (review52).
+func TestInputWaitFromTheLastTier(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	type stored struct {
+		at time.Time
+		in proto.Keyed
+	}
+	var ins []stored
+	lag := map[string]time.Duration{"web": 0, "db": 2*time.Minute + 45*time.Second}
+	for i := range 60 {
+		for _, tier := range []string{"web", "db"} {
+			ts, s := proto.Millis(at(i)), at(i).Add(lag[tier])
+			ins = append(ins, stored{s, &proto.Metrics{App: "shop", Tier: tier, TS: ts, Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}}},
+				stored{s.Add(30 * time.Second), &proto.Anomaly{App: "shop", Tier: tier, TS: ts}})
+			if at(i).Equal(at(i).Truncate(cfg.ForecastStep)) {
+				ins = append(ins, stored{s.Add(30 * time.Second), &proto.Forecast{App: "shop", Tier: tier, TS: ts, StepMS: cfg.ForecastStep.Milliseconds(), Metric: "rps",
+					Points: []proto.ForecastPoint{{TS: ts, Yhat: 300, Lo80: 250, Hi80: 350, Lo95: 200, Hi95: 400}}}})
+			}
+		}
+	}
+	sort.SliceStable(ins, func(a, b int) bool { return ins[a].at.Before(ins[b].at) })
+	as := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+	n := 0
+	for _, in := range ins {
+		as.Arrive(in.at)
+		ds, err := as.Handle(in.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			n++
+			if slices.Contains(d.Flags, proto.FlagForecastMissing) || slices.Contains(d.Flags, proto.FlagAnomalyMissing) {
+				t.Fatalf("%s at %s decided without %v although every input came 30 s after its tick", d.Tier, d.EventTime().Format(time.TimeOnly), d.Flags)
+			}
+		}
+	}
+	if n < 110 {
+		t.Fatalf("%d decisions, want those of the 57 or more ticks whose metrics are in, both tiers", n)
+	}
 }

@@ -169,8 +169,11 @@ func (j *joiner) addMetrics(m *proto.Metrics, arrived int64) (late Lateness, fir
 			j.metrics[at] = byTier
 			i, _ := slices.BinarySearch(j.pending, at)
 			j.pending = slices.Insert(j.pending, i, at)
-			j.since[at] = arrived
 		}
+		// The input wait runs from the last tier's tick added: a tier
+		// that lags within the tier lag has its inputs waited for as
+		// long as any other's.
+		j.since[at] = max(j.since[at], arrived)
 		byTier[m.Tier] = m
 		j.metricsWM = max(j.metricsWM, at)
 		st.behind = false
@@ -332,14 +335,15 @@ func (j *joiner) next() (*frame, bool) {
 
 // overdue releases the earliest pending tick, complete or not, when more
 // than limit ticks are pending, or when its metrics are in and it has
-// waited inputWait since its first tick arrived, by now (the arrival of
-// the input being joined): its anomaly message or forecast is so late
+// waited inputWait since its last tier's tick arrived, by now (the arrival
+// of the input being joined): its anomaly message or forecast is so late
 // that keeping it would leave the app unscaled, and let the backlog, and
 // the memory it holds, grow, for as long as an upstream stage is down. The
 // frame names what it lacks in missing. Arrivals are the streams' stored
 // times, so a replay merged by stored time releases the same ticks
-// overdue, but for an input stored within the handling delay of a tick's
-// wait running out.
+// overdue, but for an input stored within the handling delay (redelivery
+// pauses included) of a tick's wait running out, and for the ticks at the
+// start of a replay's window whose forecast bucket began before it.
 func (j *joiner) overdue(now int64) (*frame, bool) {
 	if len(j.pending) == 0 {
 		return nil, false
