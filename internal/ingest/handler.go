@@ -245,12 +245,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// an alert on 503 means NATS could not store.
 			h.rejected.WithLabelValues(fmt.Sprint(statusClientClosed)).Inc()
 			l := h.rejectLog(statusClientClosed)
-			l.Info().Err(err).Int("ticks", n).Int("series", len(keys)).Stringers("first_series", stringers(keys)).
+			l.Info().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
 				Str("remote", r.RemoteAddr).Msg("push abandoned by its client before its ticks were known stored; a retry is safe")
 			return
 		}
 		l := h.rejectLog(http.StatusServiceUnavailable)
-		l.Error().Err(err).Int("ticks", n).Int("series", len(keys)).Stringers("first_series", stringers(keys)).
+		l.Error().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
 			Msg("push not stored")
 		h.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
 		return
