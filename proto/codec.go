@@ -56,13 +56,23 @@ func decode(data []byte, m Message, strict bool) error {
 	if err := CheckMsgpack(data); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
-	dec := msgpack.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields(strict)
-	if err := dec.Decode(m); err != nil {
+	if err := unmarshal(data, m, strict); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
 	return nil
+}
+
+// unmarshal is msgpack.Unmarshal (its pooled decoder, on every hot path),
+// or, strict, a decoder of its own that refuses fields m does not have
+// (replica states only: proto.DecodeReplicaState).
+func unmarshal(data []byte, m Message, strict bool) error {
+	if !strict {
+		return msgpack.Unmarshal(data, m)
+	}
+	dec := msgpack.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields(true)
+	return dec.Decode(m)
 }
