@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -13,12 +14,14 @@ import (
 
 // SilenceDirectGets makes the next n batched direct gets end with no
 // message and no end marker, as a request does when its deadline passes
-// before the server answers.
+// before the server answers. Safe for the concurrent reads of a replay
+// that merges its inputs.
 func SilenceDirectGets(n int) (restore func()) {
 	orig := getBatch
+	var left atomic.Int64
+	left.Store(int64(n))
 	getBatch = func(ctx context.Context, js jetstream.JetStream, stream string, batch int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
-		if n > 0 {
-			n--
+		if left.Add(-1) >= 0 {
 			return func(func(*jetstream.RawStreamMsg, error) bool) {}, nil
 		}
 		return orig(ctx, js, stream, batch, opts...)
