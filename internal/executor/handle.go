@@ -327,9 +327,6 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*pr
 	var found *proto.Decision
 	var at uint64
 	for seq, n := m.Seq+1, 0; seq < last; n++ {
-		if n == maxAfter {
-			return nil, 0, fmt.Errorf("more than %d messages stored on %s after seq %d", maxAfter, m.Subject, m.Seq)
-		}
 		rec, err := r.Next(ctx, m.Subject, seq)
 		if errors.Is(err, bus.ErrNotFound) {
 			break
@@ -339,6 +336,9 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*pr
 		}
 		if rec.Seq >= last {
 			break
+		}
+		if n == maxAfter { // a message between d and the last beyond the maxAfter read
+			return nil, 0, fmt.Errorf("more than %d messages stored on %s between seq %d and %d", maxAfter, m.Subject, m.Seq, last)
 		}
 		if x := later(rec.Data); x != nil {
 			found, at = x, rec.Seq
