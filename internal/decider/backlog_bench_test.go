@@ -15,15 +15,12 @@ import (
 // tier once its join's backlog is full: the forecaster and the anomaly
 // service send nothing (down, or behind) while the metrics of one
 // three-tier app keep coming at the default 15 s tick for the backlog's
-// length and a little more, with -decider.input-wait 0 (by default ticks
-// waiting longer are decided without their inputs). membudget's TestBudget
-// measures the state with its inputs on time; this is the most the same
-// state holds without them.
+// length and a little more. membudget's TestBudget measures the state with
+// its inputs on time; this is the most the same state holds without them.
 //
 //	go test -run '^$' -bench BacklogHeapPerTier -benchtime 1x ./internal/decider
 func BenchmarkBacklogHeapPerTier(b *testing.B) {
 	cfg := DefaultConfig()
-	cfg.InputWait = 0 // the backlog's bound alone: with the wait, ticks older than it are decided without their inputs
 	tick := cfg.Policy.Tick
 	ticks := cfg.backlog(tick) + 100
 	tiers := []string{"web", "cache", "db"}

@@ -20,8 +20,7 @@ import (
 
 // TestJoinBacklogBounded: while the anomaly service or the forecaster is
 // down, an app's join keeps at most Config.backlog ticks (the lookback's
-// and the tier lag's ticks) waiting for them, also without an input wait
-// (-decider.input-wait 0; TestInputWait has one). Each metrics tick beyond that decides the oldest
+// and the tier lag's ticks) waiting for them. Each metrics tick beyond that decides the oldest
 // as it is, flagged with what it lacks, and counted on the service's
 // registry by the input missing; so a week of metrics with nothing from
 // upstream holds the bound, not the week. Once upstream catches up, the
@@ -41,7 +40,6 @@ func TestJoinBacklogBounded(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			cfg := DefaultConfig()
 			cfg.Policy.Tick = time.Minute
-			cfg.InputWait = 0
 			var log bytes.Buffer
 			s, err := New(cfg, service.Deps{Log: zerolog.New(&log), Reg: reg, Ready: service.NewReady()})
 			if err != nil {
@@ -139,11 +137,10 @@ func TestJoinBacklogBounded(t *testing.T) {
 	}
 }
 
-// TestRebuildOrderNotOverdue: without an input wait, a replay that reads
-// the lookback of each input stream in turn, the metrics first (as both
-// of bus.GroupSpec's replays did before they merged the streams by stored
-// time), has all the lookback's ticks wait at once for their anomaly
-// messages and forecasts.
+// TestRebuildOrderNotOverdue: a returning app's replay reads the lookback
+// of each input stream in turn, the metrics first (bus.GroupSpec.Returning),
+// so all the lookback's ticks wait at once for their anomaly messages and
+// forecasts.
 // The backlog's bound holds them: the rebuild decides every tick complete
 // and exactly as the live interleaving does. One tick more than the bound
 // (the lookback's ticks, and TierLag's for a window whose first message is
@@ -151,7 +148,6 @@ func TestJoinBacklogBounded(t *testing.T) {
 func TestRebuildOrderNotOverdue(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tick = time.Minute
-	cfg.InputWait = 0
 	bound := cfg.backlog(time.Minute)
 	inputs := func(n int) (metrics, forecasts, anomalies []proto.Keyed) {
 		for i := range n {

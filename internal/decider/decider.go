@@ -40,23 +40,13 @@ type Config struct {
 	// waits for no tier: a later tick of any tier completes a tick, and a
 	// tier's tick behind the newest counts as lagging.
 	TierLag time.Duration
-	// InputWait is how long, by arrival (the streams' stored time), a tick
-	// whose tiers' metrics are all in waits for its anomaly messages and
-	// forecasts before it is decided without them, flagged and counted
-	// (headroom_decider_overdue_ticks_total): while the forecaster or the
-	// anomaly service is down or far behind, the app stays scaled,
-	// reactively, rather than not at all (a decision that waited longer
-	// than a tier's lead time is too old for the executor to act on). A
-	// backfill stored in a burst waits as long as it must. 0 waits until
-	// the app's backlog is full (Config.backlog).
-	InputWait time.Duration
 }
 
 // DefaultConfig uses the default three-tier policy with decisions every 15 s.
 func DefaultConfig() Config {
 	p := policy.DefaultAppConfig()
 	p.Tick = 15 * time.Second
-	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 3 * time.Minute, InputWait: 3 * time.Minute}
+	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 3 * time.Minute}
 }
 
 // RegisterFlags adds the decider.* flags.
@@ -65,7 +55,6 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per multiple of the tick, on the tier's first tick within half a tick of it")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
 	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
-	f.Duration(&c.InputWait, "decider.input-wait", d.InputWait, "how long, by arrival, a tick waits for its anomaly messages and forecasts before it is decided without them (0: until the backlog is full)")
 }
 
 // Validate checks the settings.
@@ -75,9 +64,6 @@ func (c Config) Validate() error {
 	}
 	if c.TierLag < 0 || c.TierLag >= c.Lookback() {
 		return fmt.Errorf("tier lag %v must be at least 0 and less than the lookback, %v", c.TierLag, c.Lookback())
-	}
-	if c.InputWait < 0 {
-		return fmt.Errorf("input wait %v must be at least 0", c.InputWait)
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return err
@@ -170,8 +156,8 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 				"late for any other (out of order: an older tick, or one of the first ticks of a tier that starts to lag)."},
 			[]string{"reason"}),
 		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_overdue_ticks_total",
-			Help: "Tier ticks decided without their anomaly message or forecast because they waited -decider.input-wait for them, or the app's backlog of ticks waiting was full " +
-				"(an upstream stage down or behind), by the input missing: anomaly or forecast."},
+			Help: "Tier ticks decided without their anomaly message or forecast because the app's backlog of ticks waiting for them was full " +
+				"(an upstream stage down or behind by more than the decider's lookback), by the input missing: anomaly or forecast."},
 			[]string{"missing"}),
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_waiting_ticks",
 			Help: "Ticks held waiting for their anomaly message or forecast, over every app this member holds (each with its tiers' metrics): " +
@@ -450,8 +436,7 @@ func (s *Service) noteOverdue(appName string, ts int64, missing map[string][]str
 		}
 		if first {
 			s.log.Warn().Str("app", appName).Str("tier", tier).Strs("missing", missing[tier]).Time("tick_time", proto.Time(ts)).
-				Dur("input_wait", s.cfg.InputWait).
-				Msg("deciding without the tick's anomaly message or forecast: it waited -decider.input-wait for them, or the app's backlog waiting for them is full (is an upstream stage down or behind?)")
+				Msg("deciding without the tick's anomaly message or forecast: the decider's backlog waiting for them is full (is an upstream stage down?)")
 		}
 	}
 }

@@ -43,26 +43,19 @@
 // the start and publishes only decisions newer than the last stored per tier,
 // so none is lost or repeated.
 //
-// Upstream down: a tick whose tiers' metrics are in waits for its anomaly
-// messages and forecasts Config.InputWait (-decider.input-wait, 3m) of
-// arrival, the streams' stored time, and at most as many ticks as the
-// lookback holds and the tier lag. Past either it is decided on what it
-// has, flagged proto.FlagAnomalyMissing or proto.FlagForecastMissing,
-// counted (headroom_decider_overdue_ticks_total) and warned of: while the
-// forecaster or the anomaly service is down, the app stays scaled,
-// reactively, a few ticks late, and the decider's memory stays bounded.
-// Live, and while a replay reads the three streams merged by stored time,
-// a couple of ticks wait (headroom_decider_waiting_ticks). Which ticks are
-// decided so depends on the input order and the arrivals, which a replay
-// reads from the streams. A replay can decide otherwise only where an input
-// was stored within the handling delay (redelivery pauses included) of a
-// tick's wait running out, and for the first ticks of its window when that
-// begins inside a forecast bucket whose forecast it does not read; replayed
-// ticks are not counted or warned of, and their decisions were stored
-// already. With a real driver, a tier whose decisions go stale sooner than
-// the wait (the executor's default max age is its lead time, at least a
-// minute, plus the tick: 75 s for a one-minute-lead tier at a 15 s tick)
-// still has its outage-time decisions skipped: lower -decider.input-wait
-// where such tiers must stay scaled through an upstream outage, at the
-// cost of reactive decisions while an upstream stage restarts.
+// Memory: an app's ticks wait for their anomaly messages and forecasts at
+// most as many ticks as the lookback holds, and the tier lag; live, and
+// while a replay reads the three streams merged by stored time, a couple
+// (headroom_decider_waiting_ticks). If an upstream stage is down or
+// further behind than that, each new tick decides the oldest waiting one
+// on what it has, flagged proto.FlagAnomalyMissing or
+// proto.FlagForecastMissing, counted (headroom_decider_overdue_ticks_total)
+// and warned of (not when replayed): the decider's memory stays bounded.
+// Which ticks are decided so depends only on the input order. While an
+// upstream stage is down, the app is therefore not decided until the
+// backlog fills, and those decisions are too old for a real driver to act
+// on: an upstream outage stops scaling. (A wait by arrival time was tried
+// and left out: a decider whose consumers lag its streams then decided
+// without inputs that were stored in time, and the outcome depended on
+// how fast each stream was read.)
 package decider

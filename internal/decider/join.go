@@ -36,10 +36,6 @@ type joiner struct {
 	// or lags further than the join waits). 0 waits for no tier: a later
 	// tick of any tier completes the metrics of a tick.
 	wait int64
-	// inputWait is how long, by arrival (ms), a tick whose metrics are in
-	// waits for its anomaly messages and forecasts (see overdue); 0 waits
-	// until limit.
-	inputWait int64
 
 	metrics   map[int64]map[string]*proto.Metrics // by grid point, then tier
 	anomalies map[int64]map[string][]string       // by the time of the metrics tick they judged, then tier
@@ -52,7 +48,6 @@ type joiner struct {
 	closedWM  int64            // latest tick declared complete by close (offline drivers)
 	anomalyWM map[string]int64 // per tier
 	pending   []int64          // grid points of ticks not yet released, sorted
-	since     map[int64]int64  // by grid point: the arrival of the frame's first tick
 	released  int64
 	// releasedTiers holds the metrics of the last tick released, by tier,
 	// to tell a redelivery of one of them from a tier's tick that came
@@ -62,7 +57,7 @@ type joiner struct {
 
 func newJoiner(step time.Duration) *joiner {
 	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
-		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierState{}, since: map[int64]int64{}}
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierState{}}
 }
 
 // tierState is what the join knows of one tier's metrics ticks (fields
@@ -135,8 +130,8 @@ func (j *joiner) grid(ts int64) int64 {
 	return proto.Millis(proto.Time(ts).Round(time.Duration(j.tick) * time.Millisecond))
 }
 
-// addMetrics adds a metrics tick, which arrived at arrived, to the frame
-// of its grid point, or says why it did not (late is 0 when it did). A tick is not added when its
+// addMetrics adds a metrics tick to the frame of its grid point, or says
+// why it did not (late is 0 when it did). A tick is not added when its
 // frame's metrics are in already (metricsIn): whether the frame was
 // released yet depends on when the other streams' inputs came, so adding it
 // would make the frame depend on the interleaving of the three streams (a
@@ -144,7 +139,7 @@ func (j *joiner) grid(ts int64) int64 {
 // the metrics first) rather than on the metrics stream alone. Nor is a tier's second tick of one interval (LateExtra): the first
 // stays. first says a LateBehind tick follows an added tick of its tier (a
 // run begins), or a LateExtra tick is its tier's first in an hour.
-func (j *joiner) addMetrics(m *proto.Metrics, arrived int64) (late Lateness, first bool) {
+func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	at := j.grid(m.TS)
 	st, seen := j.tiers[m.Tier]
 	prev, prevTS := st.latest, st.latestTS
@@ -170,10 +165,6 @@ func (j *joiner) addMetrics(m *proto.Metrics, arrived int64) (late Lateness, fir
 			i, _ := slices.BinarySearch(j.pending, at)
 			j.pending = slices.Insert(j.pending, i, at)
 		}
-		// The input wait runs from the last tier's tick added: a tier
-		// that lags within the tier lag has its inputs waited for as
-		// long as any other's.
-		j.since[at] = max(j.since[at], arrived)
 		byTier[m.Tier] = m
 		j.metricsWM = max(j.metricsWM, at)
 		st.behind = false
@@ -334,26 +325,16 @@ func (j *joiner) next() (*frame, bool) {
 }
 
 // overdue releases the earliest pending tick, complete or not, when more
-// than limit ticks are pending, or when its metrics are in and it has
-// waited inputWait since its last tier's tick arrived, by now (the arrival
-// of the input being joined): its anomaly message or forecast is so late
-// that keeping it would leave the app unscaled, and let the backlog, and
-// the memory it holds, grow, for as long as an upstream stage is down. The
-// frame names what it lacks in missing. Arrivals are the streams' stored
-// times, so a replay merged by stored time releases the same ticks
-// overdue, but for an input stored within the handling delay (redelivery
-// pauses included) of a tick's wait running out, and for the ticks at the
-// start of a replay's window whose forecast bucket began before it.
-func (j *joiner) overdue(now int64) (*frame, bool) {
-	if len(j.pending) == 0 {
+// than limit ticks are pending: its anomaly message or forecast is so late
+// that keeping it would let the backlog, and the memory it holds, grow for
+// as long as an upstream stage is down. The frame names what it lacks in
+// missing. Only the count of metrics ticks decides it, so the same input
+// order releases the same ticks overdue.
+func (j *joiner) overdue() (*frame, bool) {
+	if j.limit <= 0 || len(j.pending) <= j.limit {
 		return nil, false
 	}
 	ts := j.pending[0]
-	full := j.limit > 0 && len(j.pending) > j.limit
-	waited := j.inputWait > 0 && j.metricsIn(ts) && now-j.since[ts] >= j.inputWait
-	if !full && !waited {
-		return nil, false
-	}
 	missing := map[string][]string{}
 	for tier, m := range j.metrics[ts] {
 		if j.anomalyWM[tier] < m.TS {
@@ -378,7 +359,6 @@ func (j *joiner) pop() *frame {
 		f.forecasts[tier] = j.forecastAt(tier, m.TS) // forecasts' origins are bucket starts: the one forecastIn waited for
 	}
 	delete(j.metrics, ts)
-	delete(j.since, ts)
 	for at := range j.anomalies {
 		if j.grid(at) <= ts {
 			delete(j.anomalies, at)

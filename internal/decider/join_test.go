@@ -22,7 +22,7 @@ func (in input) add(j *joiner) {
 	ts := proto.Millis(in.at)
 	switch in.kind {
 	case "m":
-		j.addMetrics(&proto.Metrics{App: "shop", Tier: in.tier, TS: ts, Replicas: 1, Values: proto.Floats{"rps": 1}}, 0)
+		j.addMetrics(&proto.Metrics{App: "shop", Tier: in.tier, TS: ts, Replicas: 1, Values: proto.Floats{"rps": 1}})
 	case "a":
 		j.addAnomaly(&proto.Anomaly{App: "shop", Tier: in.tier, TS: ts, Open: []string{fmt.Sprint(ts)}})
 	case "f":

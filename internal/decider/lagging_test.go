@@ -483,7 +483,7 @@ func TestJoinLateness(t *testing.T) {
 				in.add(j)
 			}
 			add := func(tk tick) late {
-				why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: tk.tier, TS: proto.Millis(minute(tk.i))}, 0)
+				why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: tk.tier, TS: proto.Millis(minute(tk.i))})
 				drain(j)
 				return late{why, first}
 			}

@@ -100,7 +100,7 @@ func TestJoinOffGridTicks(t *testing.T) {
 		}
 		var got []late
 		for _, in := range offGridStreams(minutes, true)["m"] {
-			why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: in.tier, TS: proto.Millis(in.at)}, 0)
+			why, first := j.addMetrics(&proto.Metrics{App: "shop", Tier: in.tier, TS: proto.Millis(in.at)})
 			if why != 0 {
 				got = append(got, late{why, first})
 			}
@@ -248,7 +248,7 @@ func TestExtraTicksReportedHourly(t *testing.T) {
 	j := newJoiner(5 * time.Minute)
 	j.tick, j.wait = time.Minute.Milliseconds(), (2 * time.Minute).Milliseconds()
 	add := func(tier string, at time.Time) (Lateness, bool) {
-		return j.addMetrics(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(at)}, 0)
+		return j.addMetrics(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(at)})
 	}
 	var firsts []int
 	for i := range 150 {

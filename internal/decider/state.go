@@ -187,7 +187,7 @@ func (as *Apps) AddMetrics(m *proto.Metrics) ([]*proto.Decision, error) {
 		if mean, sparse := j.spacing(m, arrived); sparse && as.Sparse != nil {
 			as.Sparse(m, mean, time.Duration(j.tick)*time.Millisecond)
 		}
-		if why, first := j.addMetrics(m, arrived); why != 0 && as.Late != nil {
+		if why, first := j.addMetrics(m); why != 0 && as.Late != nil {
 			as.Late(LateTick{Metrics: m, Why: why, First: first, Released: j.released, Newest: j.metricsWM})
 		}
 	})
@@ -230,22 +230,21 @@ func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived 
 	a.lastSeen = max(a.lastSeen, at)
 	before := len(a.join.pending)
 	put(a.join, at)
-	ds := as.release(a, at)
+	ds := as.release(a)
 	as.waiting += len(a.join.pending) - before
 	return ds, nil
 }
 
 // release decides every tick of a that the join completes, oldest first,
-// and, while the join holds more ticks than its bound or its oldest has
-// waited Config.InputWait by now, its oldest tick as it is
-// (joiner.overdue).
-func (as *Apps) release(a *app, now int64) []*proto.Decision {
+// and, while the join holds more ticks than its bound, its oldest tick as
+// it is (joiner.overdue).
+func (as *Apps) release(a *app) []*proto.Decision {
 	var out []*proto.Decision
 	for {
 		f, ok := a.join.next()
 		if ok {
 			a.overdue = false
-		} else if f, ok = a.join.overdue(now); ok {
+		} else if f, ok = a.join.overdue(); ok {
 			if as.Overdue != nil {
 				as.Overdue(a.name, f.ts, f.missing, !a.overdue)
 			}
@@ -290,7 +289,7 @@ func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
 	}
 	before := len(a.join.pending)
 	a.join.close(proto.Millis(t))
-	ds := as.release(a, proto.Millis(t))
+	ds := as.release(a)
 	as.waiting += len(a.join.pending) - before
 	return ds
 }
@@ -320,7 +319,6 @@ func (as *Apps) getApp(name string) (*app, error) {
 	a.join.tick = pc.Tick.Milliseconds()
 	a.join.limit = as.cfg.backlog(pc.Tick)
 	a.join.wait = as.cfg.TierLag.Milliseconds()
-	a.join.inputWait = as.cfg.InputWait.Milliseconds()
 	for _, tc := range pc.Tiers {
 		as.restoreSent(a, tc.Name)
 	}
