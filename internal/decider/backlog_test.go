@@ -137,10 +137,11 @@ func TestJoinBacklogBounded(t *testing.T) {
 	}
 }
 
-// TestRebuildOrderNotOverdue: a returning app's replay reads the lookback
-// of each input stream in turn, the metrics first (bus.GroupSpec.Returning),
-// so all the lookback's ticks wait at once for their anomaly messages and
-// forecasts.
+// TestRebuildOrderNotOverdue: inputs replayed with the metrics first (as
+// both of bus.GroupSpec's replays read them before they merged the streams
+// by stored time; as they still come where the anomaly messages and
+// forecasts were stored a lookback late) have all the lookback's ticks
+// wait at once for their anomaly messages and forecasts.
 // The backlog's bound holds them: the rebuild decides every tick complete
 // and exactly as the live interleaving does. One tick more than the bound
 // (the lookback's ticks, and TierLag's for a window whose first message is

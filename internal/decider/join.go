@@ -134,10 +134,10 @@ func (j *joiner) grid(ts int64) int64 {
 // why it did not (late is 0 when it did). A tick is not added when its
 // frame's metrics are in already (metricsIn): whether the frame was
 // released yet depends on when the other streams' inputs came, so adding it
-// would make the frame depend on the interleaving of the three streams (a
-// take-over replays them merged by stored time, a returning app's replay
-// the metrics first) rather than on the metrics stream alone. Nor is a tier's second tick of one interval (LateExtra): the first
-// stays. first says a LateBehind tick follows an added tick of its tier (a
+// would make the frame depend on the interleaving of the three streams
+// (which a replay does not reproduce exactly) rather than on the metrics
+// stream alone. Nor is a tier's second tick of one interval (LateExtra):
+// the first stays. first says a LateBehind tick follows an added tick of its tier (a
 // run begins), or a LateExtra tick is its tier's first in an hour.
 func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	at := j.grid(m.TS)

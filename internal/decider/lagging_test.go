@@ -56,8 +56,8 @@ func laggingStreams(minutes, lag int) map[string][]input {
 
 // feed adds the inputs of the three streams to j, each stream in its own
 // order (as JetStream keeps it), taking the next input from the stream pick
-// chooses among those not yet done (nil: the metrics first, as a rebuild
-// replays), and returns the frames released. after, when set, runs after
+// chooses among those not yet done (nil: the metrics first, the order that
+// holds most back), and returns the frames released. after, when set, runs after
 // each input.
 func feed(j *joiner, streams map[string][]input, pick func(kinds []string) string, after func()) []string {
 	pos := map[string]int{}
@@ -88,8 +88,8 @@ func feed(j *joiner, streams map[string][]input, pick func(kinds []string) strin
 // TestJoinLaggingTierOrderIndependent checks that a tier whose metrics lag
 // the app's other tier (two pushers of one app's tiers, one slower) is
 // joined the same way whatever the interleaving of the three input streams
-// (a take-over, which replays the metrics first, must decide as a member
-// that never stopped), and that a join that waits for lagging tiers puts
+// (a take-over's replay, in whatever order it reads them, must decide as a
+// member that never stopped), and that a join that waits for lagging tiers puts
 // the slow tier's ticks in their frames once it knows the tier: its first
 // lag ticks come after their frames' metrics were in. Without a wait, or
 // with one shorter than the lag, the slow tier is never decided.
@@ -115,7 +115,7 @@ func TestJoinLaggingTierOrderIndependent(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, 11))
 				j := newJoiner(5 * time.Minute)
 				j.wait = tc.wait.Milliseconds()
-				var pick func([]string) string // seed 0: metrics first, as a rebuild replays
+				var pick func([]string) string // seed 0: metrics first
 				if seed > 0 {
 					pick = func(kinds []string) string { return kinds[rng.IntN(len(kinds))] }
 				}
@@ -334,7 +334,7 @@ func TestJoinMetricsInProperties(t *testing.T) {
 				}
 			})
 		}
-		want := run(false, nil) // the stored stream, metrics first: a take-over's replay
+		want := run(false, nil) // the stored stream, metrics first
 		for o := range uint64(3) {
 			if got := run(true, rand.New(rand.NewPCG(seed, o))); !slices.Equal(got, want) {
 				t.Fatalf("seed %d (wait %v, off the grid %v), interleaving %d with redeliveries: frames\n%v\nwant\n%v", seed, wait, offGrid, o, got, want)

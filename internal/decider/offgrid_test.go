@@ -81,7 +81,7 @@ func TestJoinOffGridTicks(t *testing.T) {
 			j := newJoiner(5 * time.Minute)
 			j.tick, j.wait = time.Minute.Milliseconds(), (3 * time.Minute).Milliseconds()
 			var pick func([]string) string
-			if o > 0 { // 0: the metrics first, as a take-over replays them
+			if o > 0 { // 0: the metrics first
 				order := rand.New(rand.NewPCG(o, 7))
 				pick = func(kinds []string) string { return kinds[order.IntN(len(kinds))] }
 			}

@@ -20,7 +20,7 @@ import (
 // (here, at its start) replays the three input streams merged by stored
 // time (bus.GroupSpec.Rebuild), so no more ticks wait for their anomaly
 // messages and forecasts at once than did live, a couple. Replayed one
-// stream after the other, the metrics first, every tick of the history
+// stream after the other, the metrics first (before f7a7dfe), every tick of the history
 // waited at once: the whole lookback's metrics of every tier, about
 // 8 MB a tier at the default 15 s tick (BenchmarkBacklogHeapPerTier), on
 // every take-over.

@@ -31,18 +31,17 @@ func (c Config) Lookback() time.Duration {
 
 // backlog is how many ticks an app's join keeps waiting for their anomaly
 // messages and forecasts: the ticks of Lookback and TierLag at the app's
-// tick interval, ends included. A returning app's replay
-// (bus.GroupSpec.Returning) reads Lookback of each input stream in turn,
-// the metrics first, so that many ticks wait as a matter of course
-// (TierLag more when the window's first message is a lagging tier's), and
-// none may be released early or the rebuilt decisions would differ. (A
-// take-over's rebuild merges the streams by stored time, and holds as many
-// only where the anomaly messages and forecasts were stored that late.) A
-// longer backlog means an upstream stage is behind by more than the
-// history the decider's state is rebuilt from. Past it the oldest tick
-// is decided without what it lacks (joiner.overdue): memory stays bounded
-// (about 0.7 KiB per tick per tier) and the tier stays scaled, reactively,
-// while the forecaster or the anomaly service is down.
+// tick interval, ends included. The replays (bus.GroupSpec's Rebuild and
+// Returning) merge the input streams by stored time, so that many ticks
+// wait only where the anomaly messages and forecasts were stored that much
+// later than their metrics (TierLag more when the window's first message
+// is a lagging tier's); none of them may be released early or the rebuilt
+// decisions would differ from the live ones. A longer backlog means an
+// upstream stage is behind by more than the history the decider's state is
+// rebuilt from. Past it the oldest tick is decided without what it lacks
+// (joiner.overdue): memory stays bounded (about 0.7 KiB per tick per tier,
+// megabytes a tier when full). Until then an app whose forecaster or
+// anomaly service is down is not decided at all (see the package doc).
 func (c Config) backlog(tick time.Duration) int {
 	if tick <= 0 {
 		return 0
