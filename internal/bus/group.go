@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"github.com/synadia-io/orbit.go/jetstreamext"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/headroomhq/headroom/proto"
 )
@@ -336,16 +335,10 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	// order they were stored across the inputs (mergeGate), as live
 	// delivery would: one after the other, a stage joining them would hold
 	// the whole lookback of the first while it waits for the others.
-	merge := newMergeGate(len(inputs))
-	rebuilt, rctx := errgroup.WithContext(ctx)
-	for i := range inputs {
-		rebuilt.Go(func() error {
-			defer merge.finish(i)
-			_, err := topUp(rctx, i, merge)
-			return err
-		})
-	}
-	if err := rebuilt.Wait(); err != nil {
+	if err := replayMerged(ctx, len(inputs), func(ctx context.Context, i int, gate *mergeGate) error {
+		_, err := topUp(ctx, i, gate)
+		return err
+	}); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
@@ -446,31 +439,25 @@ func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i in
 	var total atomic.Int64
 	// The inputs are replayed together, merged by stored time, as a
 	// take-over's rebuild is (mergeGate).
-	merge := newMergeGate(len(inputs))
-	replayed, rctx := errgroup.WithContext(ctx)
-	for j, in := range inputs {
-		filter := b.storedFilter(in.Spec.Kind, proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier))
+	if err := replayMerged(ctx, len(inputs), func(ctx context.Context, j int, gate *mergeGate) error {
+		in := inputs[j]
 		last := handled[j].Load()
 		if j == i {
 			last = min(last, msg.Seq-1)
 		}
 		if last == 0 {
-			merge.finish(j)
-			continue
+			return nil
 		}
 		rs := in.Spec
-		rs.merge, rs.mergeInput = merge, j
-		replayed.Go(func() error {
-			defer merge.finish(j)
-			n, err := b.replayRange(rctx, rs, filter, 1, start, last, last, in.Handler)
-			total.Add(int64(n))
-			if err != nil {
-				return fmt.Errorf("recall %s of returning app %s: %w", in.Spec.Kind, app, err)
-			}
-			return nil
-		})
-	}
-	if err := replayed.Wait(); err != nil {
+		rs.merge, rs.mergeInput = gate, j
+		filter := b.storedFilter(in.Spec.Kind, proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier))
+		n, err := b.replayRange(ctx, rs, filter, 1, start, last, last, in.Handler)
+		total.Add(int64(n))
+		if err != nil {
+			return fmt.Errorf("recall %s of returning app %s: %w", in.Spec.Kind, app, err)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	log.Info().Str("app", app).Str("tier", tier).Int64("messages", total.Load()).Dur("took", time.Since(began)).Msg("returning app rebuilt from its recorded inputs")

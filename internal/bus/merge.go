@@ -4,7 +4,31 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
+
+// replayMerged runs replay for each of n inputs at once, with a gate that
+// hands their messages to the handlers in stored order across the inputs
+// (nil for a single input, which has nothing to merge: rebuildOne skips
+// it), and returns the first error; an input is done when its replay
+// returns.
+func replayMerged(ctx context.Context, n int, replay func(ctx context.Context, i int, gate *mergeGate) error) error {
+	var gate *mergeGate
+	if n > 1 {
+		gate = newMergeGate(n)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range n {
+		g.Go(func() error {
+			if gate != nil {
+				defer gate.finish(i)
+			}
+			return replay(gctx, i, gate)
+		})
+	}
+	return g.Wait()
+}
 
 // mergeGate hands the messages that several inputs' rebuilds read, each in
 // its own stream's order, to their handlers one at a time and in the order
@@ -30,7 +54,8 @@ type mergeGate struct {
 	at      []time.Time // per input: the time of the message it holds, or last handled (zero: none yet)
 	done    []bool
 	busy    bool          // a handler runs
-	changed chan struct{} // closed and replaced on every change
+	waiters int           // inputs waiting for their turn
+	changed chan struct{} // closed and replaced on a change while inputs wait
 }
 
 func newMergeGate(inputs int) *mergeGate {
@@ -45,13 +70,18 @@ func (g *mergeGate) wait(ctx context.Context, i int, t time.Time) error {
 	g.signal()
 	for !g.turn(i, t) {
 		ch := g.changed
+		g.waiters++
 		g.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			g.mu.Lock()
+			g.waiters--
+			g.mu.Unlock()
 			return ctx.Err()
 		case <-ch:
 		}
 		g.mu.Lock()
+		g.waiters--
 	}
 	g.busy = true
 	g.mu.Unlock()
@@ -90,8 +120,13 @@ func (g *mergeGate) finish(i int) {
 	g.mu.Unlock()
 }
 
-// signal wakes every waiter; g.mu is held.
+// signal wakes every waiter; g.mu is held. With none, it allocates
+// nothing: an input whose messages come first goes on without a channel
+// a message.
 func (g *mergeGate) signal() {
+	if g.waiters == 0 {
+		return
+	}
 	close(g.changed)
 	g.changed = make(chan struct{})
 }
