@@ -137,8 +137,9 @@ func (j *joiner) grid(ts int64) int64 {
 // would make the frame depend on the interleaving of the three streams
 // (which a replay does not reproduce exactly) rather than on the metrics
 // stream alone. Nor is a tier's second tick of one interval (LateExtra):
-// the first stays. first says a LateBehind tick follows an added tick of its tier (a
-// run begins), or a LateExtra tick is its tier's first in an hour.
+// the first stays. first says a LateBehind tick follows an added tick of
+// its tier (a run begins), or a LateExtra tick is its tier's first in an
+// hour.
 func (j *joiner) addMetrics(m *proto.Metrics) (late Lateness, first bool) {
 	at := j.grid(m.TS)
 	st, seen := j.tiers[m.Tier]

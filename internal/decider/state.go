@@ -229,16 +229,16 @@ func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived 
 	a.lastSeen = max(a.lastSeen, at)
 	before := len(a.join.pending)
 	put(a.join, at)
-	ds := as.release(a)
-	as.waiting += len(a.join.pending) - before
-	return ds, nil
+	return as.release(a, before), nil
 }
 
 // release decides every tick of a that the join completes, oldest first,
 // and, while the join holds more ticks than its bound, its oldest tick as
-// it is (joiner.overdue).
-func (as *Apps) release(a *app) []*proto.Decision {
+// it is (joiner.overdue); it keeps the count of waiting ticks, given how
+// many the join held before the input that led here.
+func (as *Apps) release(a *app, before int) []*proto.Decision {
 	var out []*proto.Decision
+	defer func() { as.waiting += len(a.join.pending) - before }()
 	for {
 		f, ok := a.join.next()
 		if ok {
@@ -288,9 +288,7 @@ func (as *Apps) Close(appName string, t time.Time) []*proto.Decision {
 	}
 	before := len(a.join.pending)
 	a.join.close(proto.Millis(t))
-	ds := as.release(a)
-	as.waiting += len(a.join.pending) - before
-	return ds
+	return as.release(a, before)
 }
 
 // Returning reports, once, that appName's state was evicted for idleness
