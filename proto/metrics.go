@@ -9,15 +9,19 @@ import (
 
 // Well-known metric names. A tick may carry any other name matching MetricNameRE.
 const (
-	MetricRPS          = "rps"            // demand: requests (or operations, queries) per second
-	MetricCPU          = "cpu"            // CPU utilisation, 0..1
-	MetricMem          = "mem"            // memory utilisation, 0..1
-	MetricLatencyP50   = "latency_p50_ms" // median latency, milliseconds
-	MetricLatencyP95   = "latency_p95_ms" // 95th percentile latency, milliseconds
-	MetricLatencyP99   = "latency_p99_ms" // 99th percentile latency, milliseconds
-	MetricErrorRate    = "error_rate"     // share of requests failing, 0..1
-	MaxMetricValues    = 64               // most values one tick may carry
-	MaxMetricLabels    = 16               // most labels one tick may carry
+	MetricRPS        = "rps"            // demand: requests (or operations, queries) per second
+	MetricCPU        = "cpu"            // CPU utilisation, 0..1
+	MetricMem        = "mem"            // memory utilisation, 0..1
+	MetricLatencyP50 = "latency_p50_ms" // median latency, milliseconds
+	MetricLatencyP95 = "latency_p95_ms" // 95th percentile latency, milliseconds
+	MetricLatencyP99 = "latency_p99_ms" // 99th percentile latency, milliseconds
+	MetricErrorRate  = "error_rate"     // share of requests failing, 0..1
+	MaxMetricValues  = 64               // most values one tick may carry
+	MaxMetricLabels  = 16               // most labels one tick may carry
+	// MaxReplicas is the most replicas a tier is counted with where nothing
+	// configures fewer: the push API's default bound on a tick's replicas,
+	// and the executor's cap on a tier without configured bounds.
+	MaxReplicas        = 100000
 	maxLabelTextLength = 256
 )
 

@@ -236,7 +236,9 @@ func against(d *proto.Decision, n int) bool {
 // the action always. Refused, such a decision is recorded as skipped like
 // any other refusal, in every mode. Where no bounds are known (the
 // simulated cluster's tiers outside the file) a change is refused past
-// maxUnboundedReplicas.
+// proto.MaxReplicas: the simulated cluster keeps a boot time per replica
+// asked for, so a billion replicas (the decider's identity stolen) would
+// take gigabytes.
 func (s *Service) invalid(p *step) string {
 	d := p.d
 	if d.Action == proto.ActionUp && d.To <= d.From || d.Action == proto.ActionDown && d.To >= d.From ||
@@ -245,8 +247,8 @@ func (s *Service) invalid(p *step) string {
 	}
 	b, ok := s.cfg.bounds(d.App, d.Tier, p.driver != DriverSim && p.mode == ModeLive)
 	switch {
-	case !ok && d.Action == proto.ActionUp && d.To > maxUnboundedReplicas:
-		return fmt.Sprintf("out of bounds: up to %d replicas, above the %d a tier without configured bounds may have", d.To, maxUnboundedReplicas)
+	case !ok && d.Action == proto.ActionUp && d.To > proto.MaxReplicas:
+		return fmt.Sprintf("out of bounds: up to %d replicas, above the %d a tier without configured bounds may have", d.To, proto.MaxReplicas)
 	case !ok:
 	case d.Action == proto.ActionUp && d.To > b.Max:
 		return fmt.Sprintf("out of bounds: up to %d replicas, above the tier's max of %d", d.To, b.Max)
@@ -255,13 +257,6 @@ func (s *Service) invalid(p *step) string {
 	}
 	return ""
 }
-
-// maxUnboundedReplicas caps a tier that has no configured bounds, which
-// only the simulated cluster acts on: it keeps a boot time per replica
-// asked for, so a decision of a billion replicas (the decider's identity
-// stolen) would take gigabytes. It is the push API's bound on a tick's
-// replicas (ingest.DefaultConfig's MaxReplicas).
-const maxUnboundedReplicas = 100000
 
 // refusal returns why a real driver must not act on p's decision, or "".
 // The simulated cluster (the sim driver, shadow mode) runs in event time and

@@ -76,7 +76,7 @@ type Config struct {
 // time, and one beyond the executor's skew is dead-lettered, so a tick
 // further ahead is refused here, where its sender hears of it.
 func DefaultConfig() Config {
-	return Config{MaxBody: 1 << 20, MaxFutureSkew: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: 100000,
+	return Config{MaxBody: 1 << 20, MaxFutureSkew: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: proto.MaxReplicas,
 		MaxConcurrent: 16, ReadTimeout: 10 * time.Second}
 }
 
