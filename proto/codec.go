@@ -46,7 +46,8 @@ func Decode(data []byte, m Message) error {
 	return decode(data, m, false)
 }
 
-// decode is Decode; strict refuses fields m does not have.
+// decode is Decode; strict refuses fields m does not have (replica states
+// only: DecodeReplicaState).
 func decode(data []byte, m Message, strict bool) error {
 	if len(data) > MaxPayload {
 		return fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrInvalid, len(data), MaxPayload)
@@ -56,23 +57,19 @@ func decode(data []byte, m Message, strict bool) error {
 	if err := CheckMsgpack(data); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
-	if err := unmarshal(data, m, strict); err != nil {
+	var err error
+	if strict {
+		dec := msgpack.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields(true)
+		err = dec.Decode(m)
+	} else {
+		err = msgpack.Unmarshal(data, m) // its pooled decoder: every stage's hot path
+	}
+	if err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("decode %T: %w", m, err)
 	}
 	return nil
-}
-
-// unmarshal is msgpack.Unmarshal (its pooled decoder, on every hot path),
-// or, strict, a decoder of its own that refuses fields m does not have
-// (replica states only: proto.DecodeReplicaState).
-func unmarshal(data []byte, m Message, strict bool) error {
-	if !strict {
-		return msgpack.Unmarshal(data, m)
-	}
-	dec := msgpack.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields(true)
-	return dec.Decode(m)
 }
