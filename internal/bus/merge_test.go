@@ -57,25 +57,7 @@ func TestRebuildMergesInputsByStoredTime(t *testing.T) {
 			return h(ctx, m)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	started := make(chan struct{})
-	go func() {
-		done <- b.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true}, func() { close(started) },
-			bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-metrics", Kind: proto.KindMetrics}, Handler: serial(st.handler(proto.KindMetrics))},
-			bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-forecast", Kind: proto.KindForecast}, Handler: serial(st.handler(proto.KindForecast))})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	select {
-	case <-started:
-	case <-time.After(30 * time.Second):
-		t.Fatal("group did not start in 30 s")
-	}
+	runTwoInputGroup(t, b, bus.GroupSpec{Rebuild: true}, serial(st.handler(proto.KindMetrics)), serial(st.handler(proto.KindForecast)))
 	if got := st.since(0); !slices.Equal(got, want) {
 		t.Fatalf("rebuild handled\n%v\nwant, in stored order,\n%v", got, want)
 	}

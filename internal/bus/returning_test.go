@@ -81,25 +81,7 @@ func TestReturningAppIsRebuiltFromItsHistory(t *testing.T) {
 	pub := mustBus(t, url)
 	b := mustBus(t, url)
 	st := &returningStage{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	started := make(chan struct{})
-	go func() {
-		done <- b.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Returning: st.returning}, func() { close(started) },
-			bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-metrics", Kind: proto.KindMetrics}, Handler: st.handler(proto.KindMetrics)},
-			bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-forecast", Kind: proto.KindForecast}, Handler: st.handler(proto.KindForecast)})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	select {
-	case <-started:
-	case <-time.After(30 * time.Second):
-		t.Fatal("group did not start in 30 s")
-	}
+	runTwoInputGroup(t, b, bus.GroupSpec{Rebuild: true, Returning: st.returning}, st.handler(proto.KindMetrics), st.handler(proto.KindForecast))
 	metrics := func(app, tier string, i int) bus.Out {
 		m := proto.NewMetrics(app, tier, t0.Add(time.Duration(i)*time.Minute), 2, proto.Floats{"rps": 1, "i": float64(i)})
 		return bus.Out{Subject: proto.MetricsSubject("apm", app, tier), Msg: m}
@@ -217,4 +199,30 @@ func sameReplay(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// runTwoInputGroup runs a decider-like group of two inputs, metrics and
+// forecasts, on b until the test ends (failing it if the group returns an
+// error), and returns once the group has started: its rebuild is done.
+func runTwoInputGroup(t *testing.T, b *bus.Bus, g bus.GroupSpec, metrics, forecasts bus.Handler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	go func() {
+		done <- b.ConsumeGroup(ctx, "decider", g, func() { close(started) },
+			bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-metrics", Kind: proto.KindMetrics}, Handler: metrics},
+			bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-forecast", Kind: proto.KindForecast}, Handler: forecasts})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("group did not start in 30 s")
+	}
 }
