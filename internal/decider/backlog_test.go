@@ -166,7 +166,7 @@ func TestRebuildOrderNotOverdue(t *testing.T) {
 	decide := func(order []proto.Keyed) ([]*proto.Decision, int) {
 		st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
 		overdue := 0
-		st.Overdue = func(string, int64, map[string][]string, bool) { overdue++ }
+		st.Overdue = func(OverdueTick) { overdue++ }
 		var out []*proto.Decision
 		for _, in := range order {
 			ds, err := st.Handle(in)

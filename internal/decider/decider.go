@@ -40,13 +40,27 @@ type Config struct {
 	// waits for no tier: a later tick of any tier completes a tick, and a
 	// tier's tick behind the newest counts as lagging.
 	TierLag time.Duration
+	// InputTimeout is how long, on the wall clock, a tick whose metrics
+	// are in waits for its anomaly message and forecast before it is
+	// decided without them (Apps.Expire), as long as its decision is
+	// still fresh enough for the executor to act on: an upstream stage
+	// down or slow for longer leaves the app scaled reactively, on the
+	// latest forecast that came, rather than not at all. The default,
+	// 30 s, leaves a graceful hand-over of an upstream stage time to
+	// finish, and a front tier's decision (lead time 1m) fresh for the
+	// executor: its tick's metrics are in a tick after it, and the
+	// executor's default maximum age is the lead time plus the tick.
+	// 0 waits for the inputs until the backlog's bound (see
+	// Config.backlog), which keeps every decision reproducible but stops
+	// an app's scaling while an upstream stage is down.
+	InputTimeout time.Duration
 }
 
 // DefaultConfig uses the default three-tier policy with decisions every 15 s.
 func DefaultConfig() Config {
 	p := policy.DefaultAppConfig()
 	p.Tick = 15 * time.Second
-	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 3 * time.Minute}
+	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 3 * time.Minute, InputTimeout: 30 * time.Second}
 }
 
 // RegisterFlags adds the decider.* flags.
@@ -55,12 +69,16 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per multiple of the tick, on the tier's first tick within half a tick of it")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
 	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
+	f.Duration(&c.InputTimeout, "decider.input-timeout", d.InputTimeout, "how long, on the wall clock, a tick waits for its anomaly message and forecast before it is decided without them, flagged, while its decision is fresh enough to act on (0: until the backlog is full, which stops scaling while an upstream stage is down)")
 }
 
 // Validate checks the settings.
 func (c Config) Validate() error {
 	if c.ForecastStep <= 0 {
 		return fmt.Errorf("forecast step must be positive")
+	}
+	if c.InputTimeout < 0 {
+		return fmt.Errorf("input timeout %v must not be negative", c.InputTimeout)
 	}
 	if c.TierLag < 0 || c.TierLag >= c.Lookback() {
 		return fmt.Errorf("tier lag %v must be at least 0 and less than the lookback, %v", c.TierLag, c.Lookback())
@@ -110,7 +128,8 @@ type Service struct {
 	decisions *prometheus.CounterVec
 	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
 	late      *prometheus.CounterVec // metrics ticks the join ignored, by reason
-	overdue   *prometheus.CounterVec // tier ticks decided without an input, by input
+	overdue   *prometheus.CounterVec // tier ticks decided without an input as the backlog filled, by input
+	timedOut  *prometheus.CounterVec // tier ticks decided without an input after the input timeout, by input
 	waiting   prometheus.Gauge       // ticks waiting for their inputs (Apps.Waiting)
 	// waitingPeak is the most ticks that waited at once since the start.
 	waitingPeak int
@@ -120,6 +139,8 @@ type Service struct {
 	publishPause time.Duration
 	// retryEvery is the constant retryEvery; tests shorten it.
 	retryEvery time.Duration
+	// now is the wall clock Apps.Expire is given.
+	now func() time.Time
 	// outboxLimit is maxOutbox; tests lower it.
 	outboxLimit int
 	// redelivery says the input being handled was delivered before: a
@@ -143,7 +164,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
-		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox,
+		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox, now: time.Now,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
@@ -159,6 +180,10 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			Help: "Tier ticks decided without their anomaly message or forecast because the app's backlog of ticks waiting for them was full " +
 				"(an upstream stage down or behind by more than the decider's lookback), by the input missing: anomaly or forecast."},
 			[]string{"missing"}),
+		timedOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_input_timeouts_total",
+			Help: "Tier ticks decided without their anomaly message or forecast because it had not come within -decider.input-timeout of wall-clock time " +
+				"while the decision was fresh enough to act on (an upstream stage down or slow), by the input missing: anomaly or forecast."},
+			[]string{"missing"}),
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_waiting_ticks",
 			Help: "Ticks held waiting for their anomaly message or forecast, over every app this member holds (each with its tiers' metrics): " +
 				"a few live and while a take-over replays; it grows while an upstream stage is down or behind, up to each app's backlog."})}
@@ -166,11 +191,12 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		// At 0 from the start, so that increase() sees the first.
 		for _, in := range []string{"anomaly", "forecast"} {
 			s.overdue.WithLabelValues(in)
+			s.timedOut.WithLabelValues(in)
 		}
 		for _, reason := range []string{"redelivered", "lagging", "extra", "late"} {
 			s.late.WithLabelValues(reason)
 		}
-		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue, s.waiting} {
+		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue, s.timedOut, s.waiting} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -244,6 +270,7 @@ func (s *Service) retryRound(ctx context.Context) {
 	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.expireAll()
 	var waiting []string
 	for name, a := range s.state.apps {
 		if len(a.outbox) > 0 {
@@ -257,6 +284,23 @@ func (s *Service) retryRound(ctx context.Context) {
 		}
 		_ = s.flush(ctx, s.state.apps[name], 1) // what fails waits for the next round or input
 	}
+}
+
+// expireAll queues the decisions of every app's ticks whose inputs have
+// not come within the input timeout (Apps.Expire), so an app is decided
+// on time even while no input of it comes to do so; s.mu is held.
+func (s *Service) expireAll() {
+	if s.cfg.InputTimeout <= 0 {
+		return
+	}
+	now := s.now()
+	for _, name := range slices.Sorted(maps.Keys(s.state.apps)) {
+		if ds := s.state.Expire(name, now); len(ds) > 0 {
+			a := s.state.apps[name]
+			a.outbox = append(a.outbox, ds...)
+		}
+	}
+	s.noteWaiting()
 }
 
 // returning says whether m's app was evicted for idleness and is back, so
@@ -358,10 +402,12 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		}
 		s.state.Arrive(m.Stored)
 		ds, err := s.state.Handle(in)
-		s.noteWaiting()
 		if err != nil {
+			s.noteWaiting()
 			return nil, bus.Permanent(err)
 		}
+		ds = append(ds, s.state.Expire(appName, s.now())...)
+		s.noteWaiting()
 		a := s.state.app(appName)
 		a.outbox = append(a.outbox, ds...) // behind any still waiting from a failed publish
 		if err := s.flush(ctx, a, publishAttempts); err != nil {
@@ -419,24 +465,29 @@ func (s *Service) noteSparse(m *proto.Metrics, mean, tick time.Duration) {
 		Msg("the tier's ticks come less often than its app's tick (-decider.tick, or the app's policy.tick): the policy counts its windows in ticks, so they span more time than configured; set the tick to the tier's interval")
 }
 
-// noteOverdue counts a tick decided without some of its inputs (missing,
-// by tier) and warns at the first of a run of them, naming the app, its
-// tiers and what they lack; a replayed tick is neither counted nor warned
-// of.
-func (s *Service) noteOverdue(appName string, ts int64, missing map[string][]string, first bool) {
-	if s.replayed {
-		// Counted and warned of when it was decided live, if it was
-		// then; a replay's window may also begin inside a forecast
-		// bucket whose forecast it does not read.
+// noteOverdue counts a tick decided without some of its inputs and warns
+// at the first of a run of them, naming the app, its tiers and what they
+// lack. A tick the backlog's bound released while a rebuild replays is
+// neither counted nor warned of (it was when it was decided live, if it
+// was then); one the input timeout released always is: the wall clock,
+// not the recording, decided it.
+func (s *Service) noteOverdue(o OverdueTick) {
+	if s.replayed && !o.TimedOut {
+		// A replay's window may also begin inside a forecast bucket
+		// whose forecast it does not read.
 		return
 	}
-	for _, tier := range slices.Sorted(maps.Keys(missing)) {
-		for _, in := range missing[tier] {
-			s.overdue.WithLabelValues(in).Inc()
+	counter, msg := s.overdue, "deciding without the tick's anomaly message or forecast: the decider's backlog waiting for them is full (is an upstream stage down?)"
+	if o.TimedOut {
+		counter, msg = s.timedOut, "deciding without the tick's anomaly message or forecast: not come within -decider.input-timeout (is an upstream stage down?); scaling reactively on the latest forecast"
+	}
+	for _, tier := range slices.Sorted(maps.Keys(o.Missing)) {
+		for _, in := range o.Missing[tier] {
+			counter.WithLabelValues(in).Inc()
 		}
-		if first {
-			s.log.Warn().Str("app", appName).Str("tier", tier).Strs("missing", missing[tier]).Time("tick_time", proto.Time(ts)).
-				Msg("deciding without the tick's anomaly message or forecast: the decider's backlog waiting for them is full (is an upstream stage down?)")
+		if o.First {
+			s.log.Warn().Str("app", o.App).Str("tier", tier).Strs("missing", o.Missing[tier]).Time("tick_time", proto.Time(o.TS)).
+				Dur("input_timeout", s.cfg.InputTimeout).Msg(msg)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package decider
 
 import (
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/headroomhq/headroom/proto"
@@ -16,6 +17,9 @@ type frame struct {
 	// missing names, by tier, the inputs an overdue tick was released
 	// without ("anomaly", "forecast"); nil for a complete tick.
 	missing map[string][]string
+	// timedOut says the tick was released by the wall clock (see
+	// joiner.expire), not by the backlog's bound.
+	timedOut bool
 }
 
 // joiner buffers one app's inputs and releases complete ticks in event-time
@@ -53,6 +57,16 @@ type joiner struct {
 	// to tell a redelivery of one of them from a tier's tick that came
 	// after its frame was released.
 	releasedTiers map[string]*proto.Metrics
+
+	// inSince holds, for the first len(inSince) pending ticks, the wall
+	// time (ms) expire first found each with its metrics in; those ticks
+	// are the pending ticks whose metrics are in (a prefix of pending that
+	// grows only at its end, as inWM never moves back), so the times never
+	// decrease. Only expire fills it.
+	inSince []int64
+	// expireTo is the newest grid point expire let go: pending ticks up to
+	// it are released with what they have (timedOut).
+	expireTo int64
 }
 
 func newJoiner(step time.Duration) *joiner {
@@ -335,6 +349,46 @@ func (j *joiner) overdue() (*frame, bool) {
 	if j.limit <= 0 || len(j.pending) <= j.limit {
 		return nil, false
 	}
+	return j.popIncomplete(), true
+}
+
+// expire lets go, by the wall clock, of the ticks whose inputs an upstream
+// stage has not sent in time: every pending tick up to the newest one
+// whose metrics are in, that has waited at least wait (ms) since expire
+// first found its metrics in, and whose time is at most maxAge before now
+// (all Unix ms). timedOut then releases them, oldest first. A tick older
+// than maxAge is released so only with a newer one: its decision would be
+// too old to act on, and waiting keeps it decided on the recorded inputs
+// alone. Which ticks expire lets go depends on when this process read its
+// inputs, so a replay of the same streams may decide them otherwise, with
+// inputs that came later; expire is the one place the clock reaches the
+// join.
+func (j *joiner) expire(now, wait, maxAge int64) {
+	for len(j.inSince) < len(j.pending) && j.metricsIn(j.pending[len(j.inSince)]) {
+		j.inSince = append(j.inSince, now)
+	}
+	// The ticks that waited long enough are a prefix (inSince never
+	// decreases); its newest decides.
+	k := sort.Search(len(j.inSince), func(i int) bool { return j.inSince[i] > now-wait })
+	if k > 0 && now-j.pending[k-1] <= maxAge {
+		j.expireTo = max(j.expireTo, j.pending[k-1])
+	}
+}
+
+// timedOut releases the earliest pending tick if expire let go of it,
+// naming what it lacks in missing.
+func (j *joiner) timedOut() (*frame, bool) {
+	if len(j.pending) == 0 || j.pending[0] > j.expireTo {
+		return nil, false
+	}
+	f := j.popIncomplete()
+	f.timedOut = true
+	return f, true
+}
+
+// popIncomplete releases the earliest pending tick with what it has, and
+// names in missing, by tier, the inputs it lacks.
+func (j *joiner) popIncomplete() *frame {
 	ts := j.pending[0]
 	missing := map[string][]string{}
 	for tier, m := range j.metrics[ts] {
@@ -347,13 +401,16 @@ func (j *joiner) overdue() (*frame, bool) {
 	}
 	f := j.pop()
 	f.missing = missing
-	return f, true
+	return f
 }
 
 // pop releases the earliest pending tick with the inputs it has.
 func (j *joiner) pop() *frame {
 	ts := j.pending[0]
 	j.pending = j.pending[1:]
+	if len(j.inSince) > 0 {
+		j.inSince = j.inSince[1:]
+	}
 	f := &frame{ts: ts, metrics: j.metrics[ts], incidents: map[string][]string{}, forecasts: map[string]*proto.Forecast{}}
 	for tier, m := range f.metrics {
 		f.incidents[tier] = j.anomalies[m.TS][tier]

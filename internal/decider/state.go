@@ -40,8 +40,10 @@ func (c Config) Lookback() time.Duration {
 // upstream stage is behind by more than the history the decider's state is
 // rebuilt from. Past it the oldest tick is decided without what it lacks
 // (joiner.overdue): memory stays bounded (about 0.7 KiB per tick per tier,
-// megabytes a tier when full). Until then an app whose forecaster or
-// anomaly service is down is not decided at all (see the package doc).
+// megabytes a tier when full). Live, the input timeout (Apps.Expire)
+// decides an app's fresh ticks long before that while an upstream stage is
+// down (see the package doc); the bound remains for a decider that reads
+// its inputs too late for the timeout, or runs without it.
 func (c Config) backlog(tick time.Duration) int {
 	if tick <= 0 {
 		return 0
@@ -115,15 +117,30 @@ type Apps struct {
 	// interval).
 	Late func(LateTick)
 	// Overdue, when set, is told of every tick decided without some of its
-	// inputs because the app's backlog was full (see Config.backlog):
-	// missing names them by tier, and first says the tick before was
-	// decided complete (a run of overdue ticks begins).
-	Overdue func(appName string, ts int64, missing map[string][]string, first bool)
+	// inputs, because the app's backlog was full (see Config.backlog) or
+	// because they had not come within Config.InputTimeout (see Expire).
+	Overdue func(OverdueTick)
 	// Sparse, when set, is told once per run when a tier's ticks came, on
 	// average over the last spacingGaps intervals, at least 1.25 of its
 	// app's tick apart (mean): the tier is sent less often than the tick
 	// (see joiner.spacing).
 	Sparse func(m *proto.Metrics, mean, tick time.Duration)
+}
+
+// OverdueTick is a tick decided without some of its inputs (see
+// Apps.Overdue).
+type OverdueTick struct {
+	App string
+	TS  int64 // the tick's grid point (Unix ms)
+	// Missing names, by tier, the inputs it was decided without
+	// ("anomaly", "forecast").
+	Missing map[string][]string
+	// First says the app's tick before was decided complete: a run of
+	// overdue ticks begins.
+	First bool
+	// TimedOut says the wall clock released it (Apps.Expire), not the
+	// backlog's bound.
+	TimedOut bool
 }
 
 // LateTick is a metrics tick the join ignored (see Apps.Late).
@@ -232,10 +249,11 @@ func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived 
 	return as.release(a, before), nil
 }
 
-// release decides every tick of a that the join completes, oldest first,
-// and, while the join holds more ticks than its bound, its oldest tick as
-// it is (joiner.overdue); it keeps the count of waiting ticks, given how
-// many the join held before the input that led here.
+// release decides every tick of a that the join completes, oldest first;
+// while the join holds more ticks than its bound, its oldest tick as it is
+// (joiner.overdue); and the ticks Expire let go of (joiner.timedOut). It
+// keeps the count of waiting ticks, given how many the join held before
+// the input (or the Expire) that led here.
 func (as *Apps) release(a *app, before int) []*proto.Decision {
 	var out []*proto.Decision
 	defer func() { as.waiting += len(a.join.pending) - before }()
@@ -243,16 +261,55 @@ func (as *Apps) release(a *app, before int) []*proto.Decision {
 		f, ok := a.join.next()
 		if ok {
 			a.overdue = false
-		} else if f, ok = a.join.overdue(); ok {
+		} else {
+			if f, ok = a.join.overdue(); !ok {
+				f, ok = a.join.timedOut()
+			}
+			if !ok {
+				return out
+			}
 			if as.Overdue != nil {
-				as.Overdue(a.name, f.ts, f.missing, !a.overdue)
+				as.Overdue(OverdueTick{App: a.name, TS: f.ts, Missing: f.missing, First: !a.overdue, TimedOut: f.timedOut})
 			}
 			a.overdue = true
-		} else {
-			return out
 		}
 		out = append(out, as.decide(a, f)...)
 	}
+}
+
+// Expire decides, at wall time now, appName's ticks whose anomaly message
+// or forecast has not come within Config.InputTimeout of their metrics
+// being in, as they are (flagged with what they lack and
+// proto.FlagInputTimeout), and returns their decisions, oldest first, for
+// the caller to store; with them go the app's older ticks still waiting.
+// Only a tick whose decision a real driver could still act on is let go
+// so (no older than its app's longest tier lead time, at least a minute,
+// plus the tick, as the executor's default maximum age): an upstream stage
+// that is down no longer stops the app's scaling, which goes on
+// reactively, on the latest forecast that came. It is the only step that
+// takes the clock: the live service calls it after each input and every
+// few seconds; the offline evaluation and replays that must be
+// reproducible do not (which ticks it releases depends on when the inputs
+// were read). InputTimeout 0 turns it off.
+func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
+	a := as.apps[appName]
+	if a == nil || as.cfg.InputTimeout <= 0 {
+		return nil
+	}
+	before := len(a.join.pending)
+	a.join.expire(proto.Millis(now), as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds())
+	return as.release(a, before)
+}
+
+// actAge is the oldest decision of a the executor acts on by default:
+// its longest tier lead time, at least a minute, plus its tick (see the
+// executor's maxAge).
+func (a *app) actAge() time.Duration {
+	lead := time.Minute
+	for _, tc := range a.cfg.Tiers {
+		lead = max(lead, tc.LeadTime)
+	}
+	return lead + a.cfg.Tick
 }
 
 // Handle is the decider's step, the one entry the live service and the
@@ -405,7 +462,12 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 			for _, in := range miss {
 				pd.Flags = append(slices.Clip(pd.Flags), missingFlag[in])
 			}
-			pd.Reason += fmt.Sprintf(" (decided without its %s: %d later ticks came first)", strings.Join(miss, " and "), a.join.limit)
+			if f.timedOut {
+				pd.Flags = append(slices.Clip(pd.Flags), proto.FlagInputTimeout)
+				pd.Reason += fmt.Sprintf(" (decided without its %s: not come %s after the tick's metrics)", strings.Join(miss, " and "), as.cfg.InputTimeout)
+			} else {
+				pd.Reason += fmt.Sprintf(" (decided without its %s: %d later ticks came first)", strings.Join(miss, " and "), a.join.limit)
+			}
 		}
 		if m := f.metrics[d.Tier]; m != nil && m.Source == proto.SourceReplay {
 			// Decided and shown; the executor's real drivers never act on
