@@ -486,8 +486,11 @@ func (s *Service) noteOverdue(o OverdueTick) {
 			counter.WithLabelValues(in).Inc()
 		}
 		if o.First {
-			s.log.Warn().Str("app", o.App).Str("tier", tier).Strs("missing", o.Missing[tier]).Time("tick_time", proto.Time(o.TS)).
-				Dur("input_timeout", s.cfg.InputTimeout).Msg(msg)
+			ev := s.log.Warn().Str("app", o.App).Str("tier", tier).Strs("missing", o.Missing[tier]).Time("tick_time", proto.Time(o.TS))
+			if o.TimedOut {
+				ev = ev.Str("input_timeout", s.cfg.InputTimeout.String())
+			}
+			ev.Msg(msg)
 		}
 	}
 }
