@@ -54,6 +54,9 @@ type tier struct {
 // tick arrived more than limits.IdleAfter of arrival time ago (see Arrive)
 // is dropped; if it comes back, Returning tells the runtime to replay its
 // recorded ticks of Config.Lookback first, so it resumes where it was.
+// What it remembers of a tier it dropped is forgotten once the tier has
+// been gone for Config.Lookback (limits.Tiers.RememberFor): there is
+// nothing left to replay, and the tier comes back as a new one.
 type Tiers struct {
 	// Tiers holds each tier's state within the series limits and what
 	// was stored of its outputs (Arrive, SetSent, Returning, Forget,
@@ -73,7 +76,11 @@ type Tiers struct {
 
 // NewTiers returns empty state for cfg within lim's series limits.
 func NewTiers(cfg Config, lim config.Limits) *Tiers {
-	return &Tiers{Tiers: limits.NewTiers[*tier](lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter), cfg: cfg}
+	ts := &Tiers{Tiers: limits.NewTiers[*tier](lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter), cfg: cfg}
+	// A tier gone for longer than the lookback has nothing to replay:
+	// forget it rather than keep a record of every tier ever seen.
+	ts.RememberFor(cfg.Lookback())
+	return ts
 }
 
 // Has says whether app.tier's state is held.

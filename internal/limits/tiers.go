@@ -15,6 +15,9 @@ type Tiers[T any] struct {
 	idle    Idle
 	tiers   map[Key]*Tier[T]
 	dropped Dropped
+	// remember is how long (ms of arrival time) dropped keeps a series
+	// not held; 0 for ever.
+	remember int64
 }
 
 // Tier is one tier's entry: the stage's own State and what the tracker
@@ -40,6 +43,20 @@ type Tier[T any] struct {
 func NewTiers[T any](perApp, total int, idleAfter time.Duration) *Tiers[T] {
 	return &Tiers[T]{admit: NewSeries(perApp, total), idle: NewIdle(idleAfter), tiers: map[Key]*Tier[T]{}, dropped: NewDropped()}
 }
+
+// RememberFor makes each sweep of idle tiers also forget what is
+// remembered of a series not held (its last output stored, its eviction)
+// once nothing was recorded of it for d of arrival time (d ≤ 0, the
+// default: never). A stage gives its lookback, how far before a
+// returning tier's tick it replays the tier's recorded ticks: the record
+// of a tier gone that long finds nothing to replay, and without pruning
+// every series a stage ever held would cost it a record (~170 B) for
+// good. A tier back after that starts as a new one.
+func (ts *Tiers[T]) RememberFor(d time.Duration) { ts.remember = max(d.Milliseconds(), 0) }
+
+// Remembered returns how many series not held (or held but once dropped)
+// the tracker keeps a record of.
+func (ts *Tiers[T]) Remembered() int { return ts.dropped.Len() }
 
 // Arrive gives the arrival time of the next tick: the stream's stored
 // timestamp of its message. Idle tiers are dropped by arrival time; without
@@ -86,6 +103,7 @@ func (ts *Tiers[T]) Tick(app, tier string, at int64, newState func() T) (*Tier[T
 	}
 	if due { // first: a tier it evicts is made again below
 		ts.Evict(time.UnixMilli(cutoff))
+		ts.dropped.Prune(seen, ts.remember)
 	}
 	e, ok := ts.tiers[k]
 	if !ok {
@@ -110,9 +128,11 @@ func (ts *Tiers[T]) Evict(cutoff time.Time) int {
 		if e.lastSeen < c {
 			delete(ts.tiers, k)
 			ts.admit.Forget(k.App, k.Tier)
-			// Its last tick's output is stored or queued: a rebuild
-			// from its history outputs none of them again.
-			ts.dropped.Evict(k, e.LastTS)
+			// Its last tick's output is stored or queued (and those
+			// before this start): a rebuild from its history outputs
+			// none of them again. SentTS is the tier's own copy, as
+			// its record may have been pruned while it was held.
+			ts.dropped.Evict(k, max(e.SentTS, e.LastTS))
 			n++
 		}
 	}

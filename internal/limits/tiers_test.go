@@ -2,6 +2,7 @@ package limits
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -83,5 +84,94 @@ func TestTiersEvictionRemembersTheLastTick(t *testing.T) {
 	e, _ = ts.Tick("a", "x", t0.Add(3*time.Hour).UnixMilli(), none)
 	if e.SentTS != t0.UnixMilli() || e.LastTS != 0 {
 		t.Fatalf("back: sent %d last %d, want sent at the last tick folded in and nothing folded yet", e.SentTS, e.LastTS)
+	}
+}
+
+// TestTiersForgetWhatTheyNoLongerReplay: a tier evicted for idleness is
+// recognised as returning, with its last output kept, for the window
+// given to RememberFor; after it, nothing of it is left and it comes back
+// as a new tier.
+func TestTiersForgetWhatTheyNoLongerReplay(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	none := func() struct{} { return struct{}{} }
+	for _, c := range []struct {
+		name     string
+		remember time.Duration
+		back     time.Duration // when a.x ticks again
+		known    bool
+	}{
+		{"back within the window", 3 * time.Hour, 3 * time.Hour, true},
+		{"back after the window", 3 * time.Hour, 6 * time.Hour, false},
+		{"no window", 0, 1000 * time.Hour, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := NewTiers[struct{}](0, 0, time.Hour)
+			ts.RememberFor(c.remember)
+			e, _ := ts.Tick("a", "x", t0.UnixMilli(), none)
+			e.LastTS = t0.UnixMilli()
+			// b.x ticks every minute: the sweeps that evict a.x, then
+			// stamp and prune its record.
+			for m := time.Minute; m < c.back; m += time.Minute {
+				if _, err := ts.Tick("b", "x", t0.Add(m).UnixMilli(), none); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, held := ts.Get("a", "x"); held {
+				t.Fatal("a.x still held after an hour idle")
+			}
+			if got := ts.Returning("a", "x"); got != c.known {
+				t.Fatalf("returning %v, want %v", got, c.known)
+			}
+			e, _ = ts.Tick("a", "x", t0.Add(c.back).UnixMilli(), none)
+			if want := map[bool]int64{true: t0.UnixMilli()}[c.known]; e.SentTS != want {
+				t.Fatalf("back with sent %d, want %d", e.SentTS, want)
+			}
+		})
+	}
+}
+
+// TestTiersChurnKeepsBoundedRecords: apps that tick once and go away, a
+// new batch every half hour for 100 hours, leave records of only the
+// last few hours' apps when the tracker remembers for a window, and of
+// every app evicted without one (what the stages did before pruning).
+func TestTiersChurnKeepsBoundedRecords(t *testing.T) {
+	const batch, rounds = 50, 200
+	idle, remember, every := time.Hour, 3*time.Hour, 30*time.Minute
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	none := func() struct{} { return struct{}{} }
+	for _, c := range []struct {
+		name     string
+		remember time.Duration
+		most     int
+	}{
+		// A record lives at most idle + 2 sweeps (eviction) + remember +
+		// 2 sweeps (stamp, prune) after its app's tick: that many
+		// batches, plus the batch in hand.
+		{"remembering for 3h", remember, batch * (int((idle+remember+4*idle/8)/every) + 1)},
+		{"remembering for ever", 0, 0}, // every app evicted
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ts := NewTiers[struct{}](0, 0, idle)
+			ts.RememberFor(c.remember)
+			most := 0
+			for r := range rounds {
+				at := t0.Add(time.Duration(r) * every).UnixMilli()
+				for i := range batch {
+					e, err := ts.Tick(fmt.Sprintf("app%d-%d", r, i), "web", at, none)
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.LastTS = at
+				}
+				most = max(most, ts.Remembered())
+			}
+			if c.remember == 0 {
+				c.most = batch*rounds - ts.Len()
+			}
+			if most > c.most || (c.remember == 0 && most != c.most) {
+				t.Fatalf("at most %d records over %d apps, want at most %d", most, batch*rounds, c.most)
+			}
+			t.Logf("at most %d records over %d apps (%d held at the end)", most, batch*rounds, ts.Len())
+		})
 	}
 }
