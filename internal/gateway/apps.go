@@ -39,6 +39,11 @@ func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 		return
 	}
+	release, ok := g.admitAPI(w, "apps")
+	if !ok {
+		return
+	}
+	defer release()
 	resp, err := g.apps(r)
 	if err != nil {
 		g.log.Error().Err(err).Msg("list apps")

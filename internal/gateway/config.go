@@ -43,6 +43,11 @@ type Config struct {
 	HistoryConcurrency int
 	// MaxClients bounds open WebSocket connections.
 	MaxClients int
+	// MaxAPIRequests bounds the /api/v1/apps and /api/v1/fleet requests
+	// served at once (each reads the newest message of every METRICS
+	// subject, the fleet's of four more streams too); more are answered
+	// 429 with Retry-After.
+	MaxAPIRequests int
 	// MaxSubscriptions bounds the subscriptions of one client.
 	MaxSubscriptions int
 	// WriteTimeout bounds one write to a client; a client that does not read
@@ -82,6 +87,7 @@ func DefaultConfig() Config {
 		HistorySlack:       time.Hour,
 		HistoryConcurrency: 4,
 		MaxClients:         1000,
+		MaxAPIRequests:     4,
 		MaxSubscriptions:   16,
 		WriteTimeout:       10 * time.Second,
 		FlushInterval:      50 * time.Millisecond,
@@ -105,6 +111,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.HistorySlack, "gateway.history-slack", d.HistorySlack, "how much earlier than its event time a message may have been stored")
 	f.Int(&c.HistoryConcurrency, "gateway.history-concurrency", d.HistoryConcurrency, "history replays running at once")
 	f.Int(&c.MaxClients, "gateway.max-clients", d.MaxClients, "most WebSocket clients at once")
+	f.Int(&c.MaxAPIRequests, "gateway.max-api-requests", d.MaxAPIRequests, "/api/v1/apps and /api/v1/fleet requests served at once (429 beyond)")
 	f.Int(&c.MaxSubscriptions, "gateway.max-subscriptions", d.MaxSubscriptions, "most subscriptions per client")
 	f.Duration(&c.WriteTimeout, "gateway.write-timeout", d.WriteTimeout, "longest one write to a client may take")
 	f.Duration(&c.FlushInterval, "gateway.flush-interval", d.FlushInterval, "how long to gather frames into one WebSocket message (0: none)")
@@ -152,6 +159,7 @@ func (c *Config) Validate() error {
 		{"gateway.max-history-bytes", c.MaxHistoryBytes},
 		{"gateway.history-concurrency", int64(c.HistoryConcurrency)},
 		{"gateway.max-clients", int64(c.MaxClients)},
+		{"gateway.max-api-requests", int64(c.MaxAPIRequests)},
 		{"gateway.max-subscriptions", int64(c.MaxSubscriptions)},
 		{"gateway.write-timeout", int64(c.WriteTimeout)},
 		{"gateway.ping-interval", int64(c.PingInterval)},

@@ -97,6 +97,11 @@ func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 		return
 	}
+	release, ok := g.admitAPI(w, "fleet")
+	if !ok {
+		return
+	}
+	defer release()
 	resp, err := g.fleet(r.Context())
 	if err != nil {
 		g.log.Error().Err(err).Msg("fleet overview")

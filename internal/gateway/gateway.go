@@ -33,8 +33,10 @@ type Gateway struct {
 	up      websocket.Upgrader
 	hub     hub
 	histSem chan struct{}
-	digest  *digest      // nil: every history reads the streams
-	file    *config.File // the -config file, for tier order, modes, costs (nil: none)
+	apiSem  chan struct{} // places of the API requests that read the streams
+	apiHook func()        // tests: called by a request holding an apiSem place
+	digest  *digest       // nil: every history reads the streams
+	file    *config.File  // the -config file, for tier order, modes, costs (nil: none)
 
 	runCtx  context.Context // set by Run; clients derive their contexts from it
 	running atomic.Bool
@@ -64,6 +66,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		log: d.Log.With().Str("part", "gateway").Logger(), ready: d.Ready, metrics: m,
 		hub:     hub{subs: map[*subscription]struct{}{}},
 		histSem: make(chan struct{}, cfg.HistoryConcurrency),
+		apiSem:  make(chan struct{}, cfg.MaxAPIRequests),
 		file:    d.Config,
 	}
 	g.digest = newDigest(cfg, m)
@@ -158,6 +161,27 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	log.Debug().Msg("client connected")
 	newClient(g, conn, log, r.URL.Query().Get("compress") == "gzip").serve()
 	log.Debug().Msg("client disconnected")
+}
+
+// admitAPI takes one of the Config.MaxAPIRequests places for a request to
+// route (apps, fleet), or answers 429 with Retry-After and counts the
+// refusal: these requests read a message per series, and a crowd of them
+// would load the server as much as the pipeline does. The caller calls
+// release when it is done.
+func (g *Gateway) admitAPI(w http.ResponseWriter, route string) (release func(), ok bool) {
+	select {
+	case g.apiSem <- struct{}{}:
+	default:
+		g.metrics.apiRefused.WithLabelValues(route).Inc()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("%d API requests in progress, the limit gateway.max-api-requests; retry later", g.cfg.MaxAPIRequests),
+			http.StatusTooManyRequests)
+		return nil, false
+	}
+	if g.apiHook != nil {
+		g.apiHook()
+	}
+	return func() { <-g.apiSem }, true
 }
 
 func version() string { return service.Version }

@@ -4,10 +4,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -105,5 +107,60 @@ func TestMaxHistoryBytes(t *testing.T) {
 	}
 	if n != 3 || done.Count != 3 || !done.Truncated || done.Reason != "max_history_bytes" {
 		t.Fatalf("%d messages, done %+v; want 3, truncated by max_history_bytes", n, done)
+	}
+}
+
+// TestTooManyAPIRequests: with MaxAPIRequests requests to /api/v1/apps and
+// /api/v1/fleet in flight, another is refused at once with 429, a
+// Retry-After and a body naming the limit, and counted by route; a place
+// frees when a request ends.
+func TestTooManyAPIRequests(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.MaxAPIRequests = 2
+	e := startEnv(t, cfg)
+	entered, release := make(chan struct{}, 4), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // first: a failed test lets its held requests end
+	gateway.SetAPIHook(e.gw, func() { entered <- struct{}{}; <-release })
+	// A refusal is immediate; a request let in past the cap would wait
+	// on the hook until the client gives up.
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(path string) (int, string, string) {
+		resp, err := client.Get(e.srv.URL + path)
+		if err != nil {
+			t.Error(err)
+			return 0, "", ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), string(body)
+	}
+	held := make(chan int, 2)
+	for _, path := range []string{"/api/v1/apps", "/api/v1/fleet"} {
+		go func() { code, _, _ := get(path); held <- code }()
+		<-entered // in flight, holding a place
+	}
+	for _, c := range []struct{ path, route string }{{"/api/v1/apps", "apps"}, {"/api/v1/fleet", "fleet"}} {
+		code, retry, body := get(c.path)
+		if code != http.StatusTooManyRequests || retry == "" || !strings.Contains(body, "gateway.max-api-requests") {
+			t.Fatalf("%s with 2 in flight: %d, Retry-After %q, %q; want 429 naming gateway.max-api-requests", c.path, code, retry, body)
+		}
+		if v, _ := metricstest.Sum(t, e.reg, "headroom_gateway_api_refused_total", "route", c.route); v != 1 {
+			t.Fatalf("headroom_gateway_api_refused_total{route=%s} %v, want 1", c.route, v)
+		}
+	}
+	release <- struct{}{}
+	if code := <-held; code != http.StatusOK {
+		t.Fatalf("a held request ended %d, want 200", code)
+	}
+	// A place is free: the next request is let in (it reaches the hook).
+	go func() { code, _, _ := get("/api/v1/apps"); held <- code }()
+	<-entered
+	free()
+	for range 2 {
+		if code := <-held; code != http.StatusOK {
+			t.Fatalf("a held request ended %d, want 200", code)
+		}
 	}
 }

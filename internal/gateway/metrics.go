@@ -28,6 +28,9 @@ type metrics struct {
 	// mismatched counts stream messages not forwarded because their
 	// payload's app or tier is not their subject's, by reader.
 	mismatched *prometheus.CounterVec
+	// apiRefused counts API requests refused by Config.MaxAPIRequests,
+	// by route.
+	apiRefused *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -78,9 +81,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "headroom_gateway_mismatched_messages_total",
 			Help: "Stream messages not forwarded to clients because their payload's app or tier is not their subject's, by reader (live, digest: once per message; history: once per replay that reads it).",
 		}, []string{"reader"}),
+		apiRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_gateway_api_refused_total",
+			Help: "/api/v1/apps and /api/v1/fleet requests refused (429) because gateway.max-api-requests were in progress, by route.",
+		}, []string{"route"}),
 	}
 	for _, c := range []prometheus.Collector{m.mismatched, m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
-		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc} {
+		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc, m.apiRefused} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
@@ -88,6 +95,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			}
 			return nil, fmt.Errorf("gateway metrics: %w", err)
 		}
+	}
+	for _, route := range []string{"apps", "fleet"} {
+		m.apiRefused.WithLabelValues(route)
 	}
 	return m, nil
 }

@@ -1,0 +1,6 @@
+package gateway
+
+// SetAPIHook makes every /api/v1/apps and /api/v1/fleet request that holds
+// a place under Config.MaxAPIRequests call hook before it reads the
+// streams, so a test can hold requests in flight.
+func SetAPIHook(g *Gateway, hook func()) { g.apiHook = hook }
