@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+	"golang.org/x/net/netutil"
 
 	"github.com/headroomhq/headroom/internal/cli"
 )
@@ -47,10 +48,12 @@ func OpsMux(ready *Ready, gatherer prometheus.Gatherer) *http.ServeMux {
 }
 
 // Timeouts bound how long a client may hold a connection of the HTTP
-// server, so slow or stalled clients cannot pile up goroutines and memory.
-// WebSocket upgrades are exempt once upgraded: the connection's deadlines
-// are cleared before the handler takes it over, and the WebSocket code
-// (gateway) keeps its own ping-based deadlines.
+// server, so slow or stalled clients cannot pile up goroutines and memory,
+// and how many connections and header bytes clients may hold. WebSocket
+// upgrades are exempt from the timeouts once upgraded: the connection's
+// deadlines are cleared before the handler takes it over, and the
+// WebSocket code (gateway) keeps its own ping-based deadlines; they count
+// among MaxConns.
 type Timeouts struct {
 	// ReadHeader bounds reading a request's headers.
 	ReadHeader time.Duration
@@ -62,28 +65,52 @@ type Timeouts struct {
 	// Idle bounds how long a keep-alive connection waits for its next
 	// request.
 	Idle time.Duration
+	// MaxConns bounds the connections open at once, WebSocket ones
+	// included (0: DefaultMaxConns). Past it the server accepts no more
+	// until one closes: new ones wait in the kernel's backlog, so a flood
+	// of connections costs the process nothing.
+	MaxConns int
+	// MaxHeaderBytes bounds a request's headers (0: DefaultMaxHeaderBytes;
+	// Go's server allows 4 KiB more); larger ones get 431.
+	MaxHeaderBytes int
 }
 
+// DefaultMaxConns is the connection cap unless set: room for
+// gateway.max-clients' 1000 WebSocket clients and as many plain ones.
+const DefaultMaxConns = 2048
+
+// DefaultMaxHeaderBytes is the header cap unless set: far above the
+// headers of a push or a browser's request, far below Go's 1 MiB.
+const DefaultMaxHeaderBytes = 32 << 10
+
 // DefaultTimeouts allow 10 s for headers, 30 s for a request, 60 s for
-// a response and 120 s of keep-alive idleness.
+// a response and 120 s of keep-alive idleness, DefaultMaxConns
+// connections and DefaultMaxHeaderBytes of headers.
 func DefaultTimeouts() Timeouts {
-	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second}
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second,
+		MaxConns: DefaultMaxConns, MaxHeaderBytes: DefaultMaxHeaderBytes}
 }
 
 // RegisterFlags adds -http.read-header-timeout, -http.read-timeout,
-// -http.write-timeout and -http.idle-timeout.
+// -http.write-timeout, -http.idle-timeout, -http.max-conns and
+// -http.max-header-bytes.
 func (t *Timeouts) RegisterFlags(f *cli.Flags) {
 	d := DefaultTimeouts()
 	f.Duration(&t.ReadHeader, "http.read-header-timeout", d.ReadHeader, "time to read a request's headers")
 	f.Duration(&t.Read, "http.read-timeout", d.Read, "time to read a whole request, body included")
 	f.Duration(&t.Write, "http.write-timeout", d.Write, "time to write a response (WebSocket connections are exempt once upgraded)")
 	f.Duration(&t.Idle, "http.idle-timeout", d.Idle, "time a keep-alive connection may wait for its next request")
+	f.Int(&t.MaxConns, "http.max-conns", d.MaxConns, "connections open at once, WebSocket ones included (more wait to be accepted)")
+	f.Int(&t.MaxHeaderBytes, "http.max-header-bytes", d.MaxHeaderBytes, "bytes of a request's headers (431 beyond)")
 }
 
-// Validate checks that every timeout is positive.
+// Validate checks that every timeout is positive and no cap negative.
 func (t Timeouts) Validate() error {
 	if t.ReadHeader <= 0 || t.Read <= 0 || t.Write <= 0 || t.Idle <= 0 {
 		return fmt.Errorf("http timeouts %+v: want every one positive", t)
+	}
+	if t.MaxConns < 0 || t.MaxHeaderBytes < 0 {
+		return fmt.Errorf("http.max-conns=%d, http.max-header-bytes=%d: want 0 (the default) or more", t.MaxConns, t.MaxHeaderBytes)
 	}
 	return nil
 }
@@ -102,7 +129,7 @@ func Listen(addr string, h http.Handler, log zerolog.Logger) (*HTTPServer, error
 }
 
 // ListenTimeouts binds addr and returns a server for h with the given
-// timeouts.
+// timeouts and caps.
 func ListenTimeouts(addr string, h http.Handler, log zerolog.Logger, t Timeouts) (*HTTPServer, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -111,9 +138,17 @@ func ListenTimeouts(addr string, h http.Handler, log zerolog.Logger, t Timeouts)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	conns, header := t.MaxConns, t.MaxHeaderBytes
+	if conns == 0 {
+		conns = DefaultMaxConns
+	}
+	if header == 0 {
+		header = DefaultMaxHeaderBytes
+	}
 	return &HTTPServer{
-		srv: &http.Server{Handler: upgradeExempt(h), ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle},
-		ln:  ln, log: log,
+		srv: &http.Server{Handler: upgradeExempt(h), ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle,
+			MaxHeaderBytes: header},
+		ln: netutil.LimitListener(ln, conns), log: log,
 	}, nil
 }
 

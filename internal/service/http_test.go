@@ -168,3 +168,85 @@ func TestPlainRequestsStillServed(t *testing.T) {
 		t.Fatal("zero timeouts accepted")
 	}
 }
+
+// TestConnectionCap: past MaxConns open connections the server accepts no
+// more; a waiting client is served once an open one closes.
+func TestConnectionCap(t *testing.T) {
+	to := service.DefaultTimeouts()
+	to.MaxConns = 1
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }), to)
+	get := func(c net.Conn, br *bufio.Reader, wait time.Duration) (string, error) {
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return "", err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(wait))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return string(body), err
+	}
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	first, firstR := dial()
+	if body, err := get(first, firstR, 10*time.Second); err != nil || body != "ok" {
+		t.Fatalf("first connection: %q, %v", body, err)
+	}
+	// first stays open (keep-alive): second is not served.
+	second, secondR := dial()
+	var ne net.Error
+	if body, err := get(second, secondR, 300*time.Millisecond); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("second connection past MaxConns 1: %q, %v; want no answer", body, err)
+	}
+	_ = first.Close()
+	_ = second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(secondR, nil)
+	if err != nil {
+		t.Fatalf("second connection once the first closed: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestHeaderCap: a request whose headers pass MaxHeaderBytes is refused
+// with 431 before any handler runs; the default is far below Go's 1 MiB.
+func TestHeaderCap(t *testing.T) {
+	if d := service.DefaultTimeouts().MaxHeaderBytes; d <= 0 || d > 64<<10 {
+		t.Fatalf("default MaxHeaderBytes %d, want at most 64 KiB", d)
+	}
+	to := service.DefaultTimeouts()
+	to.MaxHeaderBytes = 1 << 10
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }), to)
+	for _, c := range []struct {
+		name  string
+		bytes int
+		want  int
+	}{
+		{"small", 512, http.StatusOK},
+		// Go's server allows 4 KiB beyond MaxHeaderBytes.
+		{"past the cap", 8 << 10, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Filler", strings.Repeat("a", c.bytes))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Fatalf("%d header bytes: %d, want %d", c.bytes, resp.StatusCode, c.want)
+			}
+		})
+	}
+}
