@@ -101,6 +101,10 @@ type StreamState struct {
 	// sequences (LastSeq is 0 in a stream never written).
 	Msgs              uint64
 	FirstSeq, LastSeq uint64
+	// Bytes is what the messages take; MaxBytes is the stream's cap
+	// (-1 or 0: none), past which it drops its oldest messages.
+	Bytes    uint64
+	MaxBytes int64
 }
 
 // ConsumerState is the state of one of a stream's consumers, as the server
@@ -150,7 +154,8 @@ func (r *StreamReader) State(ctx context.Context) (StreamState, error) {
 	if err != nil {
 		return StreamState{}, fmt.Errorf("stream %s info: %w", r.name, err)
 	}
-	return StreamState{Name: r.name, Msgs: info.State.Msgs, FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq}, nil
+	return StreamState{Name: r.name, Msgs: info.State.Msgs, FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq,
+		Bytes: info.State.Bytes, MaxBytes: info.Config.MaxBytes}, nil
 }
 
 // Subjects returns how many messages the stream holds on each subject

@@ -108,7 +108,8 @@ func TestReaderReads(t *testing.T) {
 		t.Fatalf("newest %+v, %v", newest, err)
 	}
 	st, err := r.State(ctx)
-	if err != nil || st.Msgs != 9 || st.FirstSeq != 1 || st.LastSeq != 9 || st.Name != "METRICS" {
+	if err != nil || st.Msgs != 9 || st.FirstSeq != 1 || st.LastSeq != 9 || st.Name != "METRICS" ||
+		st.Bytes == 0 || st.MaxBytes != b.StreamConfig(proto.KindMetrics).MaxBytes {
 		t.Fatalf("state %+v, %v", st, err)
 	}
 

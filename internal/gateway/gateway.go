@@ -58,6 +58,9 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.Reg.Register(newStreamFill(d.Bus)); err != nil {
+		return nil, fmt.Errorf("gateway metrics: %w", err)
+	}
 	// The consumers' lag gauges: in the all-in-one every consumer shares
 	// this registry.
 	bus.RegisterLag(d.Reg)

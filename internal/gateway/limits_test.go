@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -8,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -161,6 +166,51 @@ func TestTooManyAPIRequests(t *testing.T) {
 	for range 2 {
 		if code := <-held; code != http.StatusOK {
 			t.Fatalf("a held request ended %d, want 200", code)
+		}
+	}
+}
+
+// TestStreamFill: the gateway reports, per stream, the bytes it holds over
+// its cap; a stream filled past its cap (which then drops its oldest
+// messages) reads close to 1, the others near 0.
+func TestStreamFill(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	bc := bus.DefaultConfig()
+	bc.URL, bc.Name = url, "test"
+	bc.Streams.Memory = true
+	bc.Streams.MaxBytes = 16 << 10
+	b, err := bus.Connect(context.Background(), bc, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, _, reg, stop := startGateway(t, b, gateway.DefaultConfig())
+	t.Cleanup(stop)
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	// Twice the cap of METRICS, in ticks of a few hundred bytes.
+	for i := range 200 {
+		m := proto.NewMetrics("shop", "web", t0.Add(time.Duration(i)*time.Minute), 2, proto.Floats{"rps": float64(i), "cpu": 0.5})
+		if err := b.Publish(context.Background(), bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill := metricstest.ByLabel(t, reg, "headroom_stream_fill_ratio", "stream")
+	if len(fill) != len(proto.Kinds) {
+		t.Fatalf("fill ratios %v, want one per stream (%d)", fill, len(proto.Kinds))
+	}
+	for _, k := range proto.Kinds {
+		name := proto.StreamName("apm", k)
+		v, ok := fill[name]
+		switch {
+		case !ok:
+			t.Fatalf("no fill ratio for %s: %v", name, fill)
+		case k == proto.KindMetrics && (v < 0.9 || v > 1):
+			t.Fatalf("%s filled past its cap reads %v, want 0.9..1", name, v)
+		case k != proto.KindMetrics && v != 0:
+			t.Fatalf("%s, empty, reads %v", name, v)
 		}
 	}
 }
