@@ -232,6 +232,9 @@ func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived 
 	}
 	if due { // first: an eviction never removes the app returned below
 		as.Evict(proto.Time(cutoff))
+		// A returning app's replay starts one lookback before its input:
+		// what is remembered of an app gone longer has nothing to replay.
+		as.dropped.Prune(at, as.cfg.Lookback().Milliseconds())
 	}
 	a, err := as.getApp(appName)
 	if err != nil {
