@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes deploy/nats.conf: one NATS user per Headroom service with exactly
-the subjects and JetStream API calls that service makes.
+the subjects and JetStream API calls that service makes, the writers in the
+account that holds the streams (HEADROOM), the read-only gateway in one that
+imports the read API from it (READERS; see READ_API).
 
 Run it after changing a service's NATS calls, the partition count or the
 durable names (`python3 deploy/natsconf.py > deploy/nats.conf`);
@@ -27,6 +29,33 @@ SERVICES = {
 }
 DURABLES = [d for _, (_, ds, _, _) in SERVICES.items() for _, d in ds]
 
+# The accounts: HEADROOM holds the streams, the replica bucket and every
+# identity that writes; READERS the identities that only read (the gateway),
+# with no JetStream of its own.
+ACCOUNT, READERS = "HEADROOM", "READERS"
+
+# The part of HEADROOM's JetStream API that READERS imports, under the same
+# subjects (so its clients need no API prefix), with the kind of answer each
+# gets: a pull (MSG.NEXT) is answered by a stream of messages, the rest by
+# one. An imported request is answered on a reply subject the server makes up
+# in HEADROOM (_R_.<random>) and passed back to the reply subject the reader
+# named, in READERS, where no stream stores anything. Nothing that creates,
+# changes or deletes a stream or a message is exported, and no $JS.ACK or
+# $JS.FC: a reader's consumers acknowledge nothing.
+READ_API = [
+    ("$JS.API.INFO", "singleton"),
+    ("$JS.API.STREAM.NAMES", "singleton"),
+    ("$JS.API.STREAM.LIST", "singleton"),
+    ("$JS.API.STREAM.INFO.*", "singleton"),
+    ("$JS.API.STREAM.MSG.GET.*", "singleton"),
+    ("$JS.API.DIRECT.GET.>", "singleton"),
+    ("$JS.API.CONSUMER.CREATE.>", "singleton"),
+    ("$JS.API.CONSUMER.INFO.*.*", "singleton"),
+    ("$JS.API.CONSUMER.LIST.*", "singleton"),
+    ("$JS.API.CONSUMER.DELETE.*.*", "singleton"),
+    ("$JS.API.CONSUMER.MSG.NEXT.*.*", "stream"),
+]
+
 
 def q(items, indent):
     pad = " " * indent
@@ -39,6 +68,11 @@ def q(items, indent):
         line += tok + " "
     lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def indent(text, n):
+    pad = " " * n
+    return "\n".join(pad + l if l.strip() else l for l in text.split("\n"))
 
 
 def durable_names(base):
@@ -97,7 +131,14 @@ def service_block(user, comment):
 
 def main():
     head = open(__file__.replace("natsconf.py", "natsconf_head.txt")).read()
-    out = [head]
+    out = ["""
+    # provision: the only identity that creates or changes streams and buckets.
+    { user: provision, password: $PROVISION_PASSWORD
+      permissions: {
+        publish: { allow: ["$JS.API.>", "$KV.>"] }
+        subscribe: { allow: ["_INBOX_provision.>"] }
+      } }
+"""]
     out.append("""
     # collector: publishes metrics; watches the replica bucket; resumes and
     # replays from METRICS through its own ordered consumers; its copies
@@ -126,7 +167,7 @@ def main():
     out.append(service_block("anomaly", "anomaly: its group's durables anomaly-p<i> on METRICS; publishes scores and incidents."))
     out.append(service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions."))
     out.append(service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events and writes the replica bucket."))
-    out.append("""
+    readers = ["""
     # gateway: read-only. It reads every stream but the DLQ, live and past,
     # through its own short-lived ordered consumers.
     { user: gateway, password: $GATEWAY_PASSWORD
@@ -135,7 +176,7 @@ def main():
           allow: ["$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
                   "$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.*", "$JS.API.DIRECT.GET.*.>",
                   "$JS.API.CONSUMER.CREATE.*.*", "$JS.API.CONSUMER.CREATE.*.*.>", "$JS.API.CONSUMER.INFO.*.*",
-                  "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*", "$JS.API.CONSUMER.LIST.*", "$JS.FC.>"]
+                  "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*", "$JS.API.CONSUMER.LIST.*"]
           deny: [
 %s
           ]
@@ -147,11 +188,35 @@ def main():
         # store copies of METRICS in DECISIONS (natsconf_test).
         subscribe: { allow: ["%s"] }
       } }
-  ]
-}
 """ % (q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
-          "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12), inbox("gateway")))
-    print("".join(out), end="")
+          "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12), inbox("gateway"))]
+    exports = "\n".join('      { service: "%s", response_type: %s, accounts: [%s] }' % (subj, rt, READERS)
+                        for subj, rt in READ_API)
+    imports = "\n".join('      { service: { account: %s, subject: "%s" } }' % (ACCOUNT, subj) for subj, _ in READ_API)
+    print(head + """
+accounts {
+  # The streams, the replica bucket and every service that writes.
+  %s {
+    jetstream: enabled
+    users = [%s
+    ]
+    exports = [
+%s
+    ]
+  }
+
+  # The identities that only read. No JetStream of their own: they reach
+  # %s's through the imports, on the same subjects.
+  %s {
+    users = [%s
+    ]
+    imports = [
+%s
+    ]
+  }
+}
+""" % (ACCOUNT, indent("".join(out).rstrip("\n"), 2), exports, ACCOUNT, READERS,
+       indent("".join(readers).rstrip("\n"), 2), imports), end="")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ func TestNATSConfIsGenerated(t *testing.T) {
 		t.Fatal("nats.conf does not begin with natsconf_head.txt: edit the head (or natsconf.py), then run python3 deploy/natsconf.py > deploy/nats.conf")
 	}
 	for _, u := range users {
-		if n := strings.Count(string(conf), "\n    # "+u+":"); n != 1 {
+		if n := strings.Count(string(conf), "\n      # "+u+":"); n != 1 {
 			t.Errorf("user %s's comment stands %d times in nats.conf, want once", u, n)
 		}
 	}

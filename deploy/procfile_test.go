@@ -80,7 +80,7 @@ func TestProcfileRunsAsNATSConfUsers(t *testing.T) {
 		name        string
 		local, conf any
 	}{
-		{"users and permissions", local.Users, shared.Users},
+		{"users, accounts and permissions", userRights(local), userRights(shared)},
 		{"max_connections", local.MaxConn, shared.MaxConn},
 		{"max_subscriptions", local.MaxSubs, shared.MaxSubs},
 		{"max_payload", local.MaxPayload, shared.MaxPayload},
@@ -99,6 +99,7 @@ func TestProcfileRunsAsNATSConfUsers(t *testing.T) {
 	// local.conf's jetstream block replaces nats.conf's whole block: every
 	// setting but the store must be repeated there.
 	blocks := map[string]map[string]any{}
+	accounts := map[string]any{}
 	for _, f := range []string{"deploy/nats.conf", "deploy/local.conf"} {
 		m, err := conf.ParseFile(f)
 		if err != nil {
@@ -107,10 +108,35 @@ func TestProcfileRunsAsNATSConfUsers(t *testing.T) {
 		js, _ := m["jetstream"].(map[string]any)
 		delete(js, "store_dir")
 		blocks[f] = js
+		accounts[f] = m["accounts"]
 	}
 	if !reflect.DeepEqual(blocks["deploy/local.conf"], blocks["deploy/nats.conf"]) {
 		t.Errorf("local.conf's jetstream block %v differs from nats.conf's %v (store_dir aside)", blocks["deploy/local.conf"], blocks["deploy/nats.conf"])
 	}
+	if !reflect.DeepEqual(accounts["deploy/local.conf"], accounts["deploy/nats.conf"]) {
+		t.Error("local.conf's accounts (exports, imports) differ from nats.conf's")
+	}
+}
+
+// userRight is what a configuration gives one user: its password, its
+// account and its permissions.
+type userRight struct {
+	Password, Account string
+	Permissions       *server.Permissions
+}
+
+// userRights are opts' users' rights by name (the parsed users point to
+// their accounts, which compare by more than their names).
+func userRights(opts *server.Options) map[string]userRight {
+	out := map[string]userRight{}
+	for _, u := range opts.Users {
+		r := userRight{Password: u.Password, Permissions: u.Permissions}
+		if u.Account != nil {
+			r.Account = u.Account.Name
+		}
+		out[u.Username] = r
+	}
+	return out
 }
 
 // TestLocalShConnectsAsTheServicesUser runs deploy/local.sh with a stand-in
