@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -28,6 +30,92 @@ const internalInbox = "_INBOX_" + internalUser
 // streams, publish nothing on them, change no stream and touch no service's
 // consumer.
 const observerUser = "observer"
+
+// The embedded server's accounts, as deploy/nats.conf's: streamsAccount
+// holds the streams, the replica bucket and internalUser; readersAccount
+// holds observerUser, with no JetStream of its own, and imports readAPI
+// from streamsAccount under the same subjects (so outside tools need no
+// API prefix).
+//
+// Why apart: NATS checks no permission on a request's reply subject, and
+// JetStream publishes its answer there (an API answer, a directly read
+// message). In the streams' account, an observer naming apm.decision.x.y
+// or $KV.REPLICAS.x.y as its reply subject had the answer stored as a
+// decision or another tier's replica state. Through an import the answer
+// goes to a reply subject the server makes up in streamsAccount (_R_.…)
+// and on to the one the observer named, in readersAccount, where no
+// stream listens.
+const (
+	streamsAccount = "HEADROOM"
+	readersAccount = "READERS"
+)
+
+// readAPI is the part of the JetStream API readersAccount imports: what a
+// read through consumers of one's own, a direct read and a stream's state
+// take, and no more (no stream or message changed, no consumer deleted, no
+// acknowledgement: the observer's consumers acknowledge nothing, and Stop
+// leaves them, spec.LeaveConsumer). stream marks the request answered by a
+// stream of messages (a pull) rather than one.
+var readAPI = []struct {
+	subject string
+	stream  bool
+}{
+	{"$JS.API.INFO", false},
+	{"$JS.API.STREAM.NAMES", false},
+	{"$JS.API.STREAM.LIST", false},
+	{"$JS.API.STREAM.INFO.*", false},
+	{"$JS.API.STREAM.MSG.GET.*", false},
+	{"$JS.API.DIRECT.GET.>", false},
+	{"$JS.API.CONSUMER.CREATE.>", false},
+	{"$JS.API.CONSUMER.INFO.*.*", false},
+	{"$JS.API.CONSUMER.MSG.NEXT.*.*", true},
+}
+
+// accountsConfig is the embedded server's accounts block: streamsAccount
+// with JetStream, exporting readAPI to readersAccount, which imports it.
+func accountsConfig() string {
+	var exports, imports strings.Builder
+	for _, a := range readAPI {
+		response := "singleton"
+		if a.stream {
+			response = "stream"
+		}
+		fmt.Fprintf(&exports, "    { service: %q, response_type: %s, accounts: [%s] }\n", a.subject, response, readersAccount)
+		fmt.Fprintf(&imports, "    { service: { account: %s, subject: %q } }\n", streamsAccount, a.subject)
+	}
+	return fmt.Sprintf("accounts {\n  %s {\n    jetstream: enabled\n    exports: [\n%s    ]\n  }\n  %s {\n    imports: [\n%s    ]\n  }\n}\n",
+		streamsAccount, exports.String(), readersAccount, imports.String())
+}
+
+// account returns opts' account named name.
+func account(opts *server.Options, name string) (*server.Account, error) {
+	for _, a := range opts.Accounts {
+		if a.Name == name {
+			return a, nil
+		}
+	}
+	return nil, fmt.Errorf("nats accounts: no account %s", name)
+}
+
+// adoptGlobalStreams moves the streams an older all-in-one kept in the
+// global account (before streamsAccount) to streamsAccount's directory,
+// where the server looks for them now. JetStream keeps each account's
+// streams under <store>/jetstream/<account>; nothing is moved when
+// streamsAccount already has a directory.
+func adoptGlobalStreams(store string) error {
+	old := filepath.Join(store, "jetstream", server.DEFAULT_GLOBAL_ACCOUNT)
+	now := filepath.Join(store, "jetstream", streamsAccount)
+	if _, err := os.Stat(old); err != nil {
+		return nil // none, or unreadable: the server says which
+	}
+	if _, err := os.Stat(now); err == nil {
+		return nil
+	}
+	if err := os.Rename(old, now); err != nil {
+		return fmt.Errorf("move streams of the global account to %s: %w", streamsAccount, err)
+	}
+	return nil
+}
 
 // watchReserve is how many consumers per stream the embedded server allows
 // beyond the services' durables and the gateway's history replays: the
@@ -74,12 +162,29 @@ func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers
 	if port == 0 {
 		port = -1
 	}
-	opts := &server.Options{
+	store := filepath.Join(dir, "jetstream")
+	if err := adoptGlobalStreams(store); err != nil {
+		return nil, err
+	}
+	opts := &server.Options{}
+	if err := opts.ProcessConfigString(accountsConfig()); err != nil {
+		return nil, fmt.Errorf("nats accounts: %w", err)
+	}
+	streams, err := account(opts, streamsAccount)
+	if err != nil {
+		return nil, err
+	}
+	readers, err := account(opts, readersAccount)
+	if err != nil {
+		return nil, err
+	}
+	opts = &server.Options{
+		Accounts:   opts.Accounts,
 		ServerName: "headroom",
 		Host:       host,
 		Port:       port,
 		JetStream:  true,
-		StoreDir:   filepath.Join(dir, "jetstream"),
+		StoreDir:   store,
 		NoSigs:     true,
 		NoLog:      !logs,
 		MaxPending: 256 << 20,
@@ -87,8 +192,8 @@ func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers
 		MaxSubs:    MaxSubscriptions,
 		MaxPayload: MaxPayload,
 		Users: []*server.User{
-			{Username: internalUser, Password: password},
-			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions)},
+			{Username: internalUser, Password: password, Account: streams},
+			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions), Account: readers},
 		},
 		NoAuthUser: observerUser,
 		// The streams are provisioned without a consumer limit of their
@@ -120,7 +225,8 @@ func randomSecret() string {
 }
 
 // observerPermissions let a client read the streams (but the DLQ) through
-// its own consumers, delivering on its inbox, and nothing else: no
+// its own consumers, delivering on its inbox, and nothing else (within
+// what readersAccount imports at all, readAPI): no
 // subscription to the streams' subjects, no publish under prefix, no stream
 // or bucket change, no service's durable consumer, no consumer deleted,
 // paused or unpinned.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -187,5 +188,55 @@ func TestObserverCannotCopyIntoStreams(t *testing.T) {
 	}
 	if st.Msgs != 1 {
 		t.Fatalf("DECISIONS holds %d messages, want only the one published", st.Msgs)
+	}
+}
+
+// TestEmbeddedServerAdoptsGlobalStreams: an all-in-one from before the
+// accounts kept its streams in the global account's directory; started on
+// that data directory, the embedded server serves them to the parts, in
+// streamsAccount, message and all.
+func TestEmbeddedServerAdoptsGlobalStreams(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := natstest.Start(t, filepath.Join(dir, "jetstream"), -1) // no accounts: the global one
+	nc, err := nats.Connect(old.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "METRICS", Subjects: []string{"apm.metrics.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "apm.metrics.shop.web", []byte("tick")); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	old.Shutdown()
+	old.WaitForShutdown()
+
+	password := randomSecret()
+	s, err := startNATS("127.0.0.1:0", dir, false, "apm", 1, 64, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	nc, err = nats.Connect(s.ClientURL(), nats.UserInfo(internalUser, password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err = jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str, err := js.Stream(ctx, "METRICS")
+	if err != nil {
+		t.Fatalf("the older release's stream: %v", err)
+	}
+	if n := str.CachedInfo().State.Msgs; n != 1 {
+		t.Errorf("METRICS holds %d messages, want the older release's 1", n)
 	}
 }
