@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -140,5 +141,73 @@ func TestNATSConfAccounts(t *testing.T) {
 		if _, to := imp.(map[string]any)["to"]; to {
 			t.Errorf("READERS imports %s under another subject: the bus sets no API prefix", subj)
 		}
+	}
+}
+
+// TestNATSConfGatewayReadsThroughImports: from READERS the gateway still
+// makes every read it makes from the dashboard, through the imported API:
+// a stream's state and its consumers, a message by sequence (DECISIONS,
+// which allows no direct reads), the last one on a subject (a direct read
+// of METRICS), and a watch from the start, whose consumer Stop deletes.
+func TestNATSConfGatewayReadsThroughImports(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	admin := connectAs(t, url, "provision")
+	if err := admin.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "web", 1), App: "shop", Tier: "web", TS: 1,
+		Action: proto.ActionUp, From: 1, To: 2}
+	if err := connectAs(t, url, "decider").Publish(ctx, bus.Out{Subject: proto.DecisionSubject("apm", "shop", "web"), Msg: d}); err != nil {
+		t.Fatal(err)
+	}
+	tick := &proto.Metrics{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 1, Replicas: 2, Values: proto.Floats{"rps": 1}}
+	if err := connectAs(t, url, "collector").Publish(ctx, bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: tick}); err != nil {
+		t.Fatal(err)
+	}
+
+	gw := connectAs(t, url, "gateway")
+	decisions, err := gw.Reader(ctx, proto.KindDecision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decisions.State(ctx)
+	if err != nil || st.Msgs != 1 {
+		t.Fatalf("DECISIONS state: %+v, %v; want 1 message", st, err)
+	}
+	if r, err := decisions.Get(ctx, st.LastSeq); err != nil || r.Subject != "apm.decision.shop.web" {
+		t.Errorf("DECISIONS message %d: %q, %v", st.LastSeq, r.Subject, err)
+	}
+	durables := len(bus.DurableNames(bus.DefaultConfig().Streams.Partitions)) // a superset of DECISIONS'
+	cs, err := decisions.Consumers(ctx, "executor")
+	if err != nil || len(cs) == 0 || len(cs) > durables {
+		t.Errorf("DECISIONS' executor consumers: %d, %v", len(cs), err)
+	}
+	metrics, err := gw.Reader(ctx, proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := metrics.Last(ctx, "apm.metrics.shop.web"); err != nil || r.EventTime() != 1 {
+		t.Errorf("last metrics of shop.web: %+v, %v", r, err)
+	}
+
+	before, err := decisions.Consumers(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := gw.Watch(ctx, bus.WatchSpec{Kind: proto.KindDecision, Start: bus.StartAll()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	r, err := w.Next(nctx)
+	cancel()
+	if err != nil || r.Subject != "apm.decision.shop.web" {
+		t.Errorf("watching DECISIONS: %q, %v", r.Subject, err)
+	}
+	w.Stop()
+	after, err := decisions.Consumers(ctx, "")
+	if err != nil || len(after) != len(before) {
+		t.Errorf("DECISIONS has %d consumers after the watch stopped (%v), want the %d before", len(after), err, len(before))
 	}
 }
