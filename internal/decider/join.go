@@ -62,8 +62,11 @@ type joiner struct {
 	// time (ms) expire first found each with its metrics in; those ticks
 	// are the pending ticks whose metrics are in (a prefix of pending that
 	// grows only at its end, as inWM never moves back), so the times never
-	// decrease. Only expire fills it.
+	// decrease (expire shifts them back with a wall clock that steps
+	// back). Only expire fills it.
 	inSince []int64
+	// expireNow is the wall time (ms) expire was last given.
+	expireNow int64
 	// expireTo is the newest grid point expire let go: pending ticks up to
 	// it are released with what they have (timedOut).
 	expireTo int64
@@ -364,6 +367,17 @@ func (j *joiner) overdue() (*frame, bool) {
 // inputs that came later; expire is the one place the clock reaches the
 // join.
 func (j *joiner) expire(now, wait, maxAge int64) {
+	if now < j.expireNow {
+		// The wall clock stepped back: the ticks waiting go on waiting
+		// from where they were (the step counts as no time). Left as
+		// they were, their times, later than any to come for as long as
+		// the step, would keep each of them, and every tick behind them,
+		// from timing out until the clock caught up.
+		for i := range j.inSince {
+			j.inSince[i] -= j.expireNow - now
+		}
+	}
+	j.expireNow = now
 	for len(j.inSince) < len(j.pending) && j.metricsIn(j.pending[len(j.inSince)]) {
 		j.inSince = append(j.inSince, now)
 	}

@@ -1,0 +1,231 @@
+package decider
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// timeoutSim drives one app's Apps through a random interleaving of its
+// tiers' metrics ticks (each tier at its own pace, some ticks skipped),
+// their anomaly messages and forecasts (in order per tier, dropped while
+// an outage lasts), Expire calls, and steps back of the decider's wall
+// clock, and checks after every step what the input timeout must keep.
+type timeoutSim struct {
+	t    *testing.T
+	rig  *timeoutRig
+	rng  *rand.Rand
+	tick time.Duration
+	wait time.Duration
+	// real is the time that passes (ms); the collector stamps its ticks
+	// by it, the decider's wall clock is real+skew (skew only goes down).
+	real, skew int64
+	start      int64
+	next       map[string]int     // per tier: index of its next tick
+	upstream   map[string][]int64 // per tier: ticks sent, their inputs not yet
+	outage     bool
+	// inAt is the real time of the first Expire that found a tick's
+	// metrics in: the timeout counts from there.
+	inAt map[int64]int64
+	// lastTS is, per tier, the newest decision's time.
+	lastTS map[string]int64
+	// timedOut counts the decisions the timeout made.
+	timedOut int
+}
+
+var simTiers = []string{"web", "db"}
+
+func (s *timeoutSim) join() *joiner { return s.rig.st.apps["shop"].join }
+
+func (s *timeoutSim) wall() int64 { return s.real + s.skew }
+
+func (s *timeoutSim) step() string {
+	s.real += s.rng.Int64N(8000)
+	switch op := s.rng.IntN(20); {
+	case op < 7: // a tier's next tick, if the collector's clock has reached it
+		tier := simTiers[s.rng.IntN(len(simTiers))]
+		if s.rng.IntN(15) == 0 {
+			s.next[tier]++ // a tick lost
+		}
+		ts := s.start + int64(s.next[tier])*s.tick.Milliseconds()
+		if ts > s.real {
+			return "wait"
+		}
+		s.next[tier]++
+		s.check(s.rig.handle(&proto.Metrics{App: "shop", Tier: tier, TS: ts, Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}}), false)
+		s.upstream[tier] = append(s.upstream[tier], ts)
+		return fmt.Sprintf("metrics %s %d", tier, ts)
+	case op < 13: // a tier's oldest tick's inputs, unless upstream is down
+		tier := simTiers[s.rng.IntN(len(simTiers))]
+		if len(s.upstream[tier]) == 0 {
+			return "no upstream"
+		}
+		ts := s.upstream[tier][0]
+		s.upstream[tier] = s.upstream[tier][1:]
+		if s.outage {
+			return "dropped"
+		}
+		bucket := proto.Millis(proto.Time(ts).Truncate(s.rig.cfg.ForecastStep))
+		s.check(s.rig.handle(&proto.Forecast{App: "shop", Tier: tier, TS: bucket, StepMS: s.rig.cfg.ForecastStep.Milliseconds(), Metric: "rps",
+			Points: []proto.ForecastPoint{{TS: bucket, Yhat: 300, Lo80: 250, Hi80: 350, Lo95: 200, Hi95: 400}}}), false)
+		s.check(s.rig.handle(&proto.Anomaly{App: "shop", Tier: tier, TS: ts}), false)
+		return fmt.Sprintf("upstream %s %d", tier, ts)
+	case op < 18:
+		return s.expire()
+	case op < 19:
+		s.outage = !s.outage
+		return fmt.Sprintf("outage %v", s.outage)
+	default: // the decider's clock steps back
+		s.skew -= s.rng.Int64N(int64(3 * time.Minute / time.Millisecond))
+		return fmt.Sprintf("clock skew %d", s.skew)
+	}
+}
+
+func (s *timeoutSim) expire() string {
+	if s.rig.st.apps["shop"] == nil {
+		return "no app"
+	}
+	ds := s.rig.expire(proto.Time(s.wall()))
+	s.check(ds, true)
+	j := s.join()
+	for _, ts := range j.pending {
+		if _, ok := s.inAt[ts]; !ok && j.metricsIn(ts) {
+			s.inAt[ts] = s.real
+		}
+	}
+	return fmt.Sprintf("expire at %d: %d decisions", s.wall(), len(ds))
+}
+
+// check asserts what the decisions of one step must satisfy, and the
+// join's invariants after it.
+func (s *timeoutSim) check(ds []*proto.Decision, fromExpire bool) {
+	s.t.Helper()
+	var newestTimedOut int64
+	for _, d := range ds {
+		if d.TS <= s.lastTS[d.Tier] {
+			s.t.Fatalf("%s decided at %d after %d", d.Tier, d.TS, s.lastTS[d.Tier])
+		}
+		s.lastTS[d.Tier] = d.TS
+		if !slices.Contains(d.Flags, proto.FlagInputTimeout) {
+			continue
+		}
+		s.timedOut++
+		if !fromExpire {
+			s.t.Fatalf("%s at %d timed out by an input, not by Expire", d.Tier, d.TS)
+		}
+		in, ok := s.inAt[d.TS]
+		if !ok {
+			s.t.Fatalf("%s at %d timed out though no Expire found its metrics in", d.Tier, d.TS)
+		}
+		if waited := s.real - in; waited < s.wait.Milliseconds() {
+			s.t.Fatalf("%s at %d timed out after %d ms of real time, less than the timeout", d.Tier, d.TS, waited)
+		}
+		newestTimedOut = max(newestTimedOut, d.TS)
+	}
+	if a := s.rig.st.apps["shop"]; newestTimedOut > 0 && s.wall()-newestTimedOut > a.actAge().Milliseconds() {
+		s.t.Fatalf("tick %d timed out %d ms old by the wall clock, beyond actAge %v", newestTimedOut, s.wall()-newestTimedOut, a.actAge())
+	}
+	if s.rig.st.apps["shop"] == nil {
+		return
+	}
+	j := s.join()
+	if len(j.inSince) > len(j.pending) {
+		s.t.Fatalf("inSince holds %d times for %d pending ticks", len(j.inSince), len(j.pending))
+	}
+	for i := range j.inSince {
+		if !j.metricsIn(j.pending[i]) {
+			s.t.Fatalf("inSince[%d] set for tick %d whose metrics are not in", i, j.pending[i])
+		}
+	}
+	if got := s.rig.st.Waiting(); got != len(j.pending) {
+		s.t.Fatalf("Waiting() %d, join holds %d", got, len(j.pending))
+	}
+}
+
+// TestInputTimeoutInvariants: over random interleavings, inSince stays
+// aligned with the prefix of pending whose metrics are in; Waiting counts
+// the pending ticks; each tier's decisions come once each, in order; a
+// tick is decided by the timeout only from Expire, after its metrics have
+// been in for the timeout in real time (however the wall clock stepped
+// back), and only with a tick fresh by the wall clock; and, upstream down,
+// every tick whose metrics are in and fresh is decided once the timeout
+// has passed.
+func TestInputTimeoutInvariants(t *testing.T) {
+	for seed := range uint64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rig := newTimeoutRig(t, 30*time.Second)
+			start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+			s := &timeoutSim{t: t, rig: rig, rng: rand.New(rand.NewPCG(seed, 56)), tick: rig.cfg.Policy.Tick, wait: rig.cfg.InputTimeout,
+				real: proto.Millis(start), start: proto.Millis(start), next: map[string]int{}, upstream: map[string][]int64{},
+				inAt: map[int64]int64{}, lastTS: map[string]int64{}}
+			var trace []string
+			defer func() {
+				if t.Failed() {
+					n := max(0, len(trace)-30)
+					t.Logf("last steps:\n%v", trace[n:])
+				}
+			}()
+			for range 3000 {
+				trace = append(trace, s.step())
+			}
+			// Upstream down for good; every tier's ticks come on time: once
+			// the timeout has passed twice over, only the ticks whose
+			// metrics are not in yet wait.
+			s.outage = true
+			for range 20 {
+				s.real += s.tick.Milliseconds()
+				for _, tier := range simTiers {
+					s.next[tier] = int((s.real - s.start) / s.tick.Milliseconds())
+					ts := s.start + int64(s.next[tier])*s.tick.Milliseconds()
+					s.check(s.rig.handle(&proto.Metrics{App: "shop", Tier: tier, TS: ts, Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}}), false)
+				}
+				trace = append(trace, s.expire())
+			}
+			s.real += 2 * s.wait.Milliseconds()
+			trace = append(trace, s.expire())
+			if j := s.join(); len(j.pending) > 1 {
+				t.Errorf("upstream down: %d ticks wait (%v), want only the newest", len(j.pending), j.pending)
+			}
+			if s.timedOut == 0 {
+				t.Error("no tick timed out: the simulation tests nothing")
+			}
+		})
+	}
+}
+
+// TestInputTimeoutClockStepsBack: the wall clock Expire is given steps
+// back (an NTP step, a VM restored) between the tick's metrics being in
+// and its timeout. The tick waits the timeout from where it was, not from
+// the later time it was first found in: that would hold it, and every tick
+// behind it, for as long as the step.
+func TestInputTimeoutClockStepsBack(t *testing.T) {
+	tick := DefaultConfig().Policy.Tick
+	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for _, back := range []time.Duration{0, 5 * time.Second, time.Hour} {
+		t.Run(back.String(), func(t *testing.T) {
+			r := newTimeoutRig(t, 30*time.Second)
+			r.metrics(start)
+			r.metrics(start.Add(tick)) // tick 0 in
+			now := start.Add(tick)
+			r.expire(now)
+			now = now.Add(-back)
+			if ds := r.expire(now); len(ds) > 0 {
+				t.Fatalf("decided %v as the clock stepped back", times(ds))
+			}
+			r.metrics(start.Add(2 * tick)) // tick 1 in
+			r.expire(now.Add(10 * time.Second))
+			ds := r.expire(now.Add(30 * time.Second))
+			if got := times(ds); len(got) != 1 || !got[0].Equal(start) {
+				t.Fatalf("30s after tick 0's metrics were in, decided %v, want tick 0 (%v)", got, start)
+			}
+			ds = r.expire(now.Add(40 * time.Second))
+			if got := times(ds); len(got) != 1 || !got[0].Equal(start.Add(tick)) {
+				t.Fatalf("30s after tick 1's metrics were in, decided %v, want tick 1", got)
+			}
+		})
+	}
+}
