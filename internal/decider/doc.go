@@ -56,22 +56,21 @@
 // Upstream outages: that bound alone would leave an app undecided while an
 // upstream stage is down, until the backlog filled, and every decision
 // after that too old for a real driver to act on. So, live, a tick whose
-// metrics are in and whose inputs have not come within
-// Config.InputTimeout (-decider.input-timeout, 30s) of the wall clock is
-// decided on what it has (the latest forecast that came, no incidents),
-// flagged as above and proto.FlagInputTimeout, counted
-// (headroom_decider_input_timeouts_total) and warned of: the app goes on
-// scaling reactively. Only ticks whose decision the executor could still
-// act on are let go so (no older than the app's longest tier lead time, at
-// least a minute, plus its tick); older ones wait as before, and go with
-// the first fresh tick let go. Apps.Expire is the one step that reads the
-// clock, given by the service after each input and every few seconds, so
-// the same recording still gives the same decisions with the inputs in
-// time; a tick decided by the timeout is the exception, and says so in its
-// flags: a later replay, which has the inputs that came late, may decide
-// it otherwise (its decision is not published again). (A wait by the
-// streams' stored time was tried before and left out: a decider whose
-// consumers lag its streams decided without inputs that were stored in
-// time, so the outcome depended on how fast each stream was read, yet it
-// was presented as reproducible.)
+// metrics are in and whose inputs have not come within Config.InputTimeout
+// (-decider.input-timeout, 30s) of the wall clock is decided on what it has
+// (the latest forecast that came, no incidents), flagged as above and
+// proto.FlagInputTimeout, counted (headroom_decider_input_timeouts_total)
+// and warned of: the app goes on scaling reactively. Only ticks whose
+// decision the executor could still act on are let go so (no older than the
+// longest lead time of the tiers the app sends, at least a minute, plus its
+// tick); older ones wait as before, and go with the first fresh tick let
+// go. Apps.Expire is the one step that reads the clock, given by the
+// service after each input and every few seconds, so the same recording
+// still gives the same decisions with the inputs in time; a tick decided by
+// the timeout is the exception, and says so in its flags: a later replay,
+// which has the inputs that came late, may decide it otherwise (its
+// decision is not published again). (A wait by the streams' stored time was
+// tried before and left out: a decider whose consumers lag its streams
+// decided without inputs that were stored in time, so the outcome depended
+// on how fast each stream was read, yet it was presented as reproducible.)
 package decider

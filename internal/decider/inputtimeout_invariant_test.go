@@ -229,3 +229,46 @@ func TestInputTimeoutClockStepsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestInputTimeoutActAgeOfTiersSent: a tick is let go by the timeout only
+// while a tier the app sends could still be acted on: its age is bounded
+// by the lead times of the tiers the app has, not of tiers its policy
+// names that never send (an app pushed unconfigured gets the default
+// policy, whose db tier leads by 10m, and its own tiers the front tier's
+// minute). As the executor's maxAge, a tier without a lead time counts a
+// minute.
+func TestInputTimeoutActAgeOfTiersSent(t *testing.T) {
+	tick := DefaultConfig().Policy.Tick
+	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		tiers []string
+		age   time.Duration // actAge
+	}{
+		{"pushed frontend only", []string{"frontend"}, time.Minute + tick},
+		{"web only", []string{"web"}, time.Minute + tick},
+		{"web and cache", []string{"web", "cache"}, 3*time.Minute + tick},
+		{"web and db", []string{"web", "db"}, 10*time.Minute + tick},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTimeoutRig(t, 30*time.Second)
+			send := func(at time.Time) {
+				for _, tier := range c.tiers {
+					r.handle(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(at), Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}})
+				}
+			}
+			send(start)
+			send(start.Add(tick))
+			if got := r.st.apps["shop"].actAge(); got != c.age {
+				t.Fatalf("actAge %v, want %v", got, c.age)
+			}
+			// Read late: tick 0 in at 2 minutes; its timeout passes at 2m30s,
+			// past a 1-minute tier's age.
+			r.expire(start.Add(2 * time.Minute))
+			ds := r.expire(start.Add(2*time.Minute + 30*time.Second))
+			if want := c.age >= 2*time.Minute+30*time.Second; (len(ds) > 0) != want {
+				t.Fatalf("2m30s after tick 0: decided %v; want it decided %v (actAge %v)", times(ds), want, c.age)
+			}
+		})
+	}
+}

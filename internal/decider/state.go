@@ -285,15 +285,15 @@ func (as *Apps) release(a *app, before int) []*proto.Decision {
 // being in, as they are (flagged with what they lack and
 // proto.FlagInputTimeout), and returns their decisions, oldest first, for
 // the caller to store; with them go the app's older ticks still waiting.
-// Only a tick whose decision a real driver could still act on is let go
-// so (no older than its app's longest tier lead time, at least a minute,
-// plus the tick, as the executor's default maximum age): an upstream stage
-// that is down no longer stops the app's scaling, which goes on
-// reactively, on the latest forecast that came. It is the only step that
-// takes the clock: the live service calls it after each input and every
-// few seconds; the offline evaluation and replays that must be
-// reproducible do not (which ticks it releases depends on when the inputs
-// were read). InputTimeout 0 turns it off.
+// Only a tick whose decision a real driver could still act on is let go so
+// (no older than the longest lead time of the tiers its app sends, at least
+// a minute, plus the tick, as the executor's default maximum age): an
+// upstream stage that is down no longer stops the app's scaling, which goes
+// on reactively, on the latest forecast that came. It is the only step that
+// takes the clock: the live service calls it after each input and every few
+// seconds; the offline evaluation and replays that must be reproducible do
+// not (which ticks it releases depends on when the inputs were read).
+// InputTimeout 0 turns it off.
 func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 	a := as.apps[appName]
 	if a == nil || as.cfg.InputTimeout <= 0 {
@@ -304,13 +304,17 @@ func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 	return as.release(a, before)
 }
 
-// actAge is the oldest decision of a the executor acts on by default:
-// its longest tier lead time, at least a minute, plus its tick (see the
-// executor's maxAge).
+// actAge is the oldest decision of a the executor acts on by default for
+// any of the tiers a has sent: their longest lead time, at least a minute,
+// plus its tick (see the executor's maxAge). Tiers its policy names that
+// have sent nothing, as the default policy's in an app pushed without a
+// configuration, do not count: their decisions are never made.
 func (a *app) actAge() time.Duration {
 	lead := time.Minute
-	for _, tc := range a.cfg.Tiers {
-		lead = max(lead, tc.LeadTime)
+	for _, tier := range a.tiers {
+		if tc := a.tierConfig(tier); tc != nil {
+			lead = max(lead, tc.LeadTime)
+		}
 	}
 	return lead + a.cfg.Tick
 }
