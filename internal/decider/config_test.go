@@ -58,3 +58,41 @@ func TestTierLagFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestInputTimeoutFlag: -decider.input-timeout, or its environment
+// variable, sets Config.InputTimeout (30s by default). A negative timeout
+// is refused, and so is one of a minute or more: an app whose tiers lead
+// by a minute (the executor's floor) has its tick's metrics in a tick
+// after it, so its decision would be older than the executor acts on
+// (lead plus tick) before the timeout passed, and the timeout would never
+// decide it.
+func TestInputTimeoutFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+		err  bool
+	}{
+		{nil, nil, 30 * time.Second, false},
+		{[]string{"-decider.input-timeout", "45s"}, nil, 45 * time.Second, false},
+		{nil, map[string]string{"HEADROOM_DECIDER_INPUT_TIMEOUT": "0s"}, 0, false},
+		{[]string{"-decider.input-timeout", "-1s"}, nil, -time.Second, true},
+		{[]string{"-decider.input-timeout", "1m"}, nil, time.Minute, true},
+		{[]string{"-decider.input-timeout", "5m"}, nil, 5 * time.Minute, true},
+	} {
+		var c decider.Config
+		f := cli.New("decider", func(k string) string { return tc.env[k] })
+		c.RegisterFlags(f)
+		if err := f.Parse(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if c.InputTimeout != tc.want {
+			t.Errorf("%v %v: input timeout %v, want %v", tc.args, tc.env, c.InputTimeout, tc.want)
+		}
+		d := decider.DefaultConfig()
+		d.InputTimeout = c.InputTimeout
+		if err := d.Validate(); (err != nil) != tc.err {
+			t.Errorf("%v: Validate() = %v, want an error %v", tc.args, err, tc.err)
+		}
+	}
+}

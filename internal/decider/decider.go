@@ -50,9 +50,10 @@ type Config struct {
 	// finish, and a front tier's decision (lead time 1m) fresh for the
 	// executor: its tick's metrics are in a tick after it, and the
 	// executor's default maximum age is the lead time plus the tick.
-	// 0 waits for the inputs until the backlog's bound (see
-	// Config.backlog), which keeps every decision reproducible but stops
-	// an app's scaling while an upstream stage is down.
+	// Validate refuses a minute or more, which would leave such a tier
+	// never decided by it. 0 waits for the inputs until the backlog's
+	// bound (see Config.backlog), which keeps every decision reproducible
+	// but stops an app's scaling while an upstream stage is down.
 	InputTimeout time.Duration
 }
 
@@ -69,7 +70,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per multiple of the tick, on the tier's first tick within half a tick of it")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
 	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
-	f.Duration(&c.InputTimeout, "decider.input-timeout", d.InputTimeout, "how long, on the wall clock, a tick waits for its anomaly message and forecast before it is decided without them, flagged, while its decision is fresh enough to act on (0: until the backlog is full, which stops scaling while an upstream stage is down)")
+	f.Duration(&c.InputTimeout, "decider.input-timeout", d.InputTimeout, "how long, on the wall clock, a tick waits for its anomaly message and forecast before it is decided without them, flagged, while its decision is fresh enough to act on (less than 1m; 0: until the backlog is full, which stops scaling while an upstream stage is down)")
 }
 
 // Validate checks the settings.
@@ -77,8 +78,12 @@ func (c Config) Validate() error {
 	if c.ForecastStep <= 0 {
 		return fmt.Errorf("forecast step must be positive")
 	}
-	if c.InputTimeout < 0 {
-		return fmt.Errorf("input timeout %v must not be negative", c.InputTimeout)
+	if c.InputTimeout < 0 || c.InputTimeout >= time.Minute {
+		// A tick's metrics are in a tick after it, and the executor acts on
+		// a decision up to its tiers' lead time (at least a minute) plus the
+		// tick: at a minute's timeout, an app whose tiers lead by a minute
+		// would never be decided by it.
+		return fmt.Errorf("input timeout %v must be at least 0 and less than a minute, the shortest lead time the executor allows for", c.InputTimeout)
 	}
 	if c.TierLag < 0 || c.TierLag >= c.Lookback() {
 		return fmt.Errorf("tier lag %v must be at least 0 and less than the lookback, %v", c.TierLag, c.Lookback())

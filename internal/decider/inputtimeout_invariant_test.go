@@ -272,3 +272,38 @@ func TestInputTimeoutActAgeOfTiersSent(t *testing.T) {
 		})
 	}
 }
+
+// TestInputTimeoutOfAMinuteNeverFires is why Config.Validate refuses a
+// timeout of a minute or more: a web-only app (lead 1m), its ticks live
+// every 15s, each a second late, and Expire every 5s, upstream down for
+// ten minutes, is never decided by a 1m timeout (each tick is in 16s after
+// its time at the soonest, and too old at 1m15s); by 45s it is.
+func TestInputTimeoutOfAMinuteNeverFires(t *testing.T) {
+	tick := DefaultConfig().Policy.Tick
+	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		timeout time.Duration
+		decided bool
+	}{{45 * time.Second, true}, {time.Minute, false}} {
+		t.Run(c.timeout.String(), func(t *testing.T) {
+			r := newTimeoutRig(t, c.timeout)
+			n := 0
+			// Each tick reaches the decider a second after its time; Expire
+			// runs every 5s, 3s into the tick.
+			for now := start; now.Before(start.Add(10 * time.Minute)); now = now.Add(time.Second) {
+				if at := now.Add(-time.Second); at.Equal(at.Truncate(tick)) {
+					r.handle(&proto.Metrics{App: "shop", Tier: "web", TS: proto.Millis(at), Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}})
+				}
+				if now.Sub(start)%(5*time.Second) == 3*time.Second {
+					n += len(r.expire(now))
+				}
+			}
+			if got := n > 0; got != c.decided {
+				t.Fatalf("%d decisions in ten minutes, want some %v", n, c.decided)
+			}
+			if c.decided && r.st.Waiting() > 4 {
+				t.Fatalf("%d ticks waiting, want at most the ticks of the timeout", r.st.Waiting())
+			}
+		})
+	}
+}
