@@ -474,8 +474,9 @@ func (s *Service) noteSparse(m *proto.Metrics, mean, tick time.Duration) {
 // at the first of a run of them, naming the app, its tiers and what they
 // lack. A tick the backlog's bound released while a rebuild replays is
 // neither counted nor warned of (it was when it was decided live, if it
-// was then); one the input timeout released always is: the wall clock,
-// not the recording, decided it.
+// was then); one the input timeout released is (the wall clock, not the
+// recording, decided it), unless the member before this one stored its
+// decisions and counted it (Apps.Overdue is not told of those).
 func (s *Service) noteOverdue(o OverdueTick) {
 	if s.replayed && !o.TimedOut {
 		// A replay's window may also begin inside a forecast bucket

@@ -307,3 +307,35 @@ func TestInputTimeoutOfAMinuteNeverFires(t *testing.T) {
 		})
 	}
 }
+
+// TestInputTimeoutStoredTicksNotReported: a member that takes an app over
+// during an upstream outage replays the outage's ticks, which the member
+// before it decided by the timeout and stored; its timeout lets them go
+// again (so its policy state is rebuilt), without publishing them, and
+// must not report them to Overdue either: they were counted and warned of
+// when decided, and a take-over would otherwise count every tick of the
+// outage so far again. The first tick not stored is reported, as the
+// first of a run.
+func TestInputTimeoutStoredTicksNotReported(t *testing.T) {
+	tick := DefaultConfig().Policy.Tick
+	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	r := newTimeoutRig(t, 30*time.Second)
+	for _, tier := range []string{"web", "db"} {
+		r.st.SetSent("shop", tier, start.Add(20*tick)) // stored before the take-over
+	}
+	for i := range 23 {
+		r.metrics(start.Add(time.Duration(i) * tick))
+	}
+	now := start.Add(22 * tick)
+	r.expire(now)
+	ds := r.expire(now.Add(30 * time.Second))
+	if got := times(ds); len(got) != 1 || !got[0].Equal(start.Add(21*tick)) {
+		t.Fatalf("published %v, want only tick 21 (the rest were stored)", got)
+	}
+	if r.st.Waiting() != 1 {
+		t.Fatalf("%d ticks waiting, want the newest", r.st.Waiting())
+	}
+	if len(r.overdue) != 1 || r.overdue[0].TS != proto.Millis(start.Add(21*tick)) || !r.overdue[0].First || !r.overdue[0].TimedOut {
+		t.Fatalf("reported %d ticks to Overdue (%+v), want tick 21 alone, timed out, first of its run", len(r.overdue), r.overdue)
+	}
+}

@@ -118,7 +118,9 @@ type Apps struct {
 	Late func(LateTick)
 	// Overdue, when set, is told of every tick decided without some of its
 	// inputs, because the app's backlog was full (see Config.backlog) or
-	// because they had not come within Config.InputTimeout (see Expire).
+	// because they had not come within Config.InputTimeout (see Expire),
+	// but a tick whose decisions were stored before this process started
+	// (SetSent), which was reported when it was decided.
 	Overdue func(OverdueTick)
 	// Sparse, when set, is told once per run when a tier's ticks came, on
 	// average over the last spacingGaps intervals, at least 1.25 of its
@@ -271,10 +273,12 @@ func (as *Apps) release(a *app, before int) []*proto.Decision {
 			if !ok {
 				return out
 			}
-			if as.Overdue != nil {
-				as.Overdue(OverdueTick{App: a.name, TS: f.ts, Missing: f.missing, First: !a.overdue, TimedOut: f.timedOut})
+			if !a.stored(f) { // reported when it was decided
+				if as.Overdue != nil {
+					as.Overdue(OverdueTick{App: a.name, TS: f.ts, Missing: f.missing, First: !a.overdue, TimedOut: f.timedOut})
+				}
+				a.overdue = true
 			}
-			a.overdue = true
 		}
 		out = append(out, as.decide(a, f)...)
 	}
@@ -302,6 +306,18 @@ func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 	before := len(a.join.pending)
 	a.join.expire(proto.Millis(now), as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds())
 	return as.release(a, before)
+}
+
+// stored says the decisions of every tier of f were stored before this
+// process started (SetSent): a rebuild decides the tick again, for its
+// state, and publishes nothing.
+func (a *app) stored(f *frame) bool {
+	for tier := range f.metrics {
+		if f.ts > a.sentTS[tier] {
+			return false
+		}
+	}
+	return len(f.metrics) > 0
 }
 
 // actAge is the oldest decision of a the executor acts on by default for
