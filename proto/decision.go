@@ -50,10 +50,10 @@ const FlagReplayedInput = "replayed-input"
 // FlagAnomalyMissing and FlagForecastMissing mark a decision the decider
 // took without its tick's anomaly message or without the forecast of its
 // tick's bucket: the tick waited until the decider's backlog of ticks was
-// full (an upstream stage down or far behind), or until FlagInputTimeout's
-// timeout, and was decided on what had
-// arrived (no incidents; the latest earlier forecast, if any), as a
-// reactive controller would, so the tier stays scaled.
+// full (an upstream stage down or far behind), or until the input timeout
+// (FlagInputTimeout), and was decided on what had arrived (no incidents;
+// the latest earlier forecast, if any), as a reactive controller would, so
+// the tier stays scaled.
 const (
 	FlagAnomalyMissing  = "anomaly-missing"
 	FlagForecastMissing = "forecast-missing"
@@ -61,11 +61,12 @@ const (
 
 // FlagInputTimeout marks a decision taken without its tick's anomaly
 // message or forecast (flagged as above) because they had not come within
-// the decider's -decider.input-timeout of wall-clock time: an upstream
-// stage down or slow while the tick's decision could still be acted on.
-// Unlike every other decision, which ticks are so decided depends on when
-// the decider read its inputs, not on the recorded streams alone; a replay
-// may decide such a tick otherwise.
+// the decider's -decider.input-timeout of wall-clock time (an upstream
+// stage down or slow) while the tick's decision could still be acted on,
+// or, an older tick, because it went with such a tick. Unlike every other
+// decision, which ticks are so decided depends on when the decider read
+// its inputs, not on the recorded streams alone; a replay may decide such
+// a tick otherwise.
 const FlagInputTimeout = "input-timeout"
 
 // DecisionID is the deterministic id of a tier's decision at ts.

@@ -187,7 +187,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			[]string{"missing"}),
 		timedOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_input_timeouts_total",
 			Help: "Tier ticks decided without their anomaly message or forecast because it had not come within -decider.input-timeout of wall-clock time " +
-				"while the decision was fresh enough to act on (an upstream stage down or slow), by the input missing: anomaly or forecast."},
+				"while the decision was fresh enough to act on, or older and let go with such a tick (an upstream stage down or slow), by the input missing: anomaly or forecast."},
 			[]string{"missing"}),
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_waiting_ticks",
 			Help: "Ticks held waiting for their anomaly message or forecast, over every app this member holds (each with its tiers' metrics): " +
