@@ -33,11 +33,12 @@ type timeoutSim struct {
 	inAt map[int64]int64
 	// lastTS is, per tier, the newest decision's time.
 	lastTS map[string]int64
-	// timedOut counts the decisions the timeout made.
-	timedOut int
+	// timedOut counts the decisions the timeout made, bound those the
+	// backlog's bound made.
+	timedOut, bound int
 }
 
-var simTiers = []string{"web", "db"}
+var simTiers = []string{"web", "db", "cache"}
 
 func (s *timeoutSim) join() *joiner { return s.rig.st.apps["shop"].join }
 
@@ -111,6 +112,9 @@ func (s *timeoutSim) check(ds []*proto.Decision, fromExpire bool) {
 		}
 		s.lastTS[d.Tier] = d.TS
 		if !slices.Contains(d.Flags, proto.FlagInputTimeout) {
+			if slices.Contains(d.Flags, proto.FlagAnomalyMissing) || slices.Contains(d.Flags, proto.FlagForecastMissing) {
+				s.bound++
+			}
 			continue
 		}
 		s.timedOut++
@@ -146,7 +150,8 @@ func (s *timeoutSim) check(ds []*proto.Decision, fromExpire bool) {
 	}
 }
 
-// TestInputTimeoutInvariants: over random interleavings, inSince stays
+// TestInputTimeoutInvariants: over random interleavings (a tier that
+// starts late; half the seeds with a small backlog bound), inSince stays
 // aligned with the prefix of pending whose metrics are in; Waiting counts
 // the pending ticks; each tier's decisions come once each, in order; a
 // tick is decided by the timeout only from Expire, after its metrics have
@@ -155,13 +160,27 @@ func (s *timeoutSim) check(ds []*proto.Decision, fromExpire bool) {
 // every tick whose metrics are in and fresh is decided once the timeout
 // has passed.
 func TestInputTimeoutInvariants(t *testing.T) {
-	for seed := range uint64(40) {
+	bound := 0
+	defer func() {
+		if bound == 0 {
+			t.Error("the backlog's bound released no tick in any seed")
+		}
+	}()
+	for seed := range uint64(100) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rig := newTimeoutRig(t, 30*time.Second)
 			start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 			s := &timeoutSim{t: t, rig: rig, rng: rand.New(rand.NewPCG(seed, 56)), tick: rig.cfg.Policy.Tick, wait: rig.cfg.InputTimeout,
 				real: proto.Millis(start), start: proto.Millis(start), next: map[string]int{}, upstream: map[string][]int64{},
 				inAt: map[int64]int64{}, lastTS: map[string]int64{}}
+			// cache starts late, and every other seed bounds the backlog at
+			// 12 ticks, so the bound's releases interleave with the timeout's.
+			s.next["cache"] = s.rng.IntN(200)
+			if seed%2 == 1 {
+				s.rig.handle(&proto.Metrics{App: "shop", Tier: "web", TS: s.start, Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}})
+				s.next["web"], s.upstream["web"] = 1, []int64{s.start}
+				s.join().limit = 12
+			}
 			var trace []string
 			defer func() {
 				if t.Failed() {
@@ -193,6 +212,7 @@ func TestInputTimeoutInvariants(t *testing.T) {
 			if s.timedOut == 0 {
 				t.Error("no tick timed out: the simulation tests nothing")
 			}
+			bound += s.bound
 		})
 	}
 }
