@@ -59,11 +59,14 @@ type joiner struct {
 	releasedTiers map[string]*proto.Metrics
 
 	// inSince holds, for the first len(inSince) pending ticks, the wall
-	// time (ms) expire first found each with its metrics in; those ticks
-	// are the pending ticks whose metrics are in (a prefix of pending that
-	// grows only at its end, as inWM never moves back), so the times never
-	// decrease (expire shifts them back with a wall clock that steps
-	// back). Only expire fills it.
+	// time (ms) expire first found each with its metrics in: the pending
+	// ticks whose metrics were in at the last expire (more may be in
+	// since). The ticks whose metrics are in are a prefix of pending that
+	// grows only at its end (inWM and closedWM never move back, and a tick
+	// is added only where its metrics are not in), and a pop takes the
+	// first of both, so the two stay aligned; the times never decrease
+	// (expire shifts them back with a wall clock that steps back). Only
+	// expire fills it.
 	inSince []int64
 	// expireNow is the wall time (ms) expire was last given.
 	expireNow int64
