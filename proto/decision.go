@@ -51,9 +51,10 @@ const FlagReplayedInput = "replayed-input"
 // took without its tick's anomaly message or without the forecast of its
 // tick's bucket: the tick waited until the decider's backlog of ticks was
 // full (an upstream stage down or far behind), or until the input timeout
-// (FlagInputTimeout), and was decided on what had arrived (no incidents;
-// the latest earlier forecast, if any), as a reactive controller would, so
-// the tier stays scaled.
+// (FlagInputTimeout), and was decided on what had arrived (no incidents,
+// or with the timeout the tier's latest incidents if recent; the latest
+// earlier forecast, if any), as a reactive controller would, so the tier
+// stays scaled.
 const (
 	FlagAnomalyMissing  = "anomaly-missing"
 	FlagForecastMissing = "forecast-missing"

@@ -58,13 +58,18 @@
 // after that too old for a real driver to act on. So, live, a tick whose
 // metrics are in and whose inputs have not come within Config.InputTimeout
 // (-decider.input-timeout, 30s) of the wall clock is decided on what it has
-// (the latest forecast that came, no incidents), flagged as above and
+// (the latest forecast that came; the incidents open in the tier's latest
+// anomaly message, while that judged a tick no older than the act age
+// below, so a slow anomaly service delays incidents rather than closing
+// them), flagged as above and
 // proto.FlagInputTimeout, counted (headroom_decider_input_timeouts_total)
 // and warned of: the app goes on scaling reactively. Only ticks whose
 // decision the executor could still act on are let go so (no older than the
 // longest lead time of the tiers the app sends, at least a minute, plus its
-// tick); older ones wait as before, and go with the first fresh tick let
-// go. Apps.Expire is the one step that reads the clock, given by the
+// tick, and no more than 2 minutes ahead of the clock, the executor's
+// default future skew: a recording replayed faster than real time runs
+// ahead, and its upstream stages may lag without being down); older ones
+// wait as before, and go with the first fresh tick let go. Apps.Expire is the one step that reads the clock, given by the
 // service after each input and every few seconds, so the same recording
 // still gives the same decisions with the inputs in time; a tick decided by
 // the timeout is the exception, and says so in its flags: a later replay,

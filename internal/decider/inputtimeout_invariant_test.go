@@ -80,8 +80,8 @@ func (s *timeoutSim) step() string {
 	case op < 19:
 		s.outage = !s.outage
 		return fmt.Sprintf("outage %v", s.outage)
-	default: // the decider's clock steps back
-		s.skew -= s.rng.Int64N(int64(3 * time.Minute / time.Millisecond))
+	default: // the decider's clock steps back, but no further behind the collector's than maxAhead (less a couple of ticks)
+		s.skew = max(s.skew-s.rng.Int64N(int64(3*time.Minute/time.Millisecond)), -(maxAhead - 2*s.tick).Milliseconds())
 		return fmt.Sprintf("clock skew %d", s.skew)
 	}
 }
@@ -105,8 +105,12 @@ func (s *timeoutSim) expire() string {
 // join's invariants after it.
 func (s *timeoutSim) check(ds []*proto.Decision, fromExpire bool) {
 	s.t.Helper()
-	var newestTimedOut int64
+	// newest is the newest tick decided in ds: when the timeout decided
+	// some, the tick Expire let them go with (the newest that waited the
+	// timeout, complete or not) is among ds, and must be fresh.
+	var newest, newestTimedOut int64
 	for _, d := range ds {
+		newest = max(newest, d.TS)
 		if d.TS <= s.lastTS[d.Tier] {
 			s.t.Fatalf("%s decided at %d after %d", d.Tier, d.TS, s.lastTS[d.Tier])
 		}
@@ -130,8 +134,8 @@ func (s *timeoutSim) check(ds []*proto.Decision, fromExpire bool) {
 		}
 		newestTimedOut = max(newestTimedOut, d.TS)
 	}
-	if a := s.rig.st.apps["shop"]; newestTimedOut > 0 && s.wall()-newestTimedOut > a.actAge().Milliseconds() {
-		s.t.Fatalf("tick %d timed out %d ms old by the wall clock, beyond actAge %v", newestTimedOut, s.wall()-newestTimedOut, a.actAge())
+	if a := s.rig.st.apps["shop"]; newestTimedOut > 0 && s.wall()-newest > a.actAge().Milliseconds() {
+		s.t.Fatalf("tick %d timed out with none newer than %d, %d ms old by the wall clock, beyond actAge %v", newestTimedOut, newest, s.wall()-newest, a.actAge())
 	}
 	if s.rig.st.apps["shop"] == nil {
 		return
@@ -221,11 +225,13 @@ func TestInputTimeoutInvariants(t *testing.T) {
 // back (an NTP step, a VM restored) between the tick's metrics being in
 // and its timeout. The tick waits the timeout from where it was, not from
 // the later time it was first found in: that would hold it, and every tick
-// behind it, for as long as the step.
+// behind it, for as long as the step. A step that leaves the ticks further
+// ahead of the clock than maxAhead holds them all the same: a real driver
+// on that clock would refuse their decisions as from the future.
 func TestInputTimeoutClockStepsBack(t *testing.T) {
 	tick := DefaultConfig().Policy.Tick
 	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
-	for _, back := range []time.Duration{0, 5 * time.Second, time.Hour} {
+	for _, back := range []time.Duration{0, 5 * time.Second, maxAhead - 2*tick, time.Hour} {
 		t.Run(back.String(), func(t *testing.T) {
 			r := newTimeoutRig(t, 30*time.Second)
 			r.metrics(start)
@@ -239,6 +245,16 @@ func TestInputTimeoutClockStepsBack(t *testing.T) {
 			r.metrics(start.Add(2 * tick)) // tick 1 in
 			r.expire(now.Add(10 * time.Second))
 			ds := r.expire(now.Add(30 * time.Second))
+			if back > maxAhead {
+				if len(ds) > 0 {
+					t.Fatalf("decided ticks %v ahead of the clock", back)
+				}
+				// Once the clock has caught up to within maxAhead, they go.
+				if got := times(r.expire(now.Add(back - maxAhead + tick))); len(got) != 2 {
+					t.Fatalf("with the clock caught up, decided %v, want ticks 0 and 1", got)
+				}
+				return
+			}
 			if got := times(ds); len(got) != 1 || !got[0].Equal(start) {
 				t.Fatalf("30s after tick 0's metrics were in, decided %v, want tick 0 (%v)", got, start)
 			}

@@ -308,3 +308,89 @@ func TestServiceDecidesThroughUpstreamOutage(t *testing.T) {
 		t.Errorf("warned of tiers %v, want db and web once each (at the first tick of the run)", warned)
 	}
 }
+
+// TestInputTimeoutCarriesOpenIncidents: an anomaly service that is slow,
+// not down (each message 40 s after its tick's metrics are in, a
+// performance incident open on web), has every tick decided by the 30 s
+// timeout; the decisions still see the incident, from the tier's latest
+// anomaly message, as long as that judged a tick no older than the app's
+// act age. Once the anomaly service has sent nothing for longer, the
+// incident is no longer carried on.
+func TestInputTimeoutCarriesOpenIncidents(t *testing.T) {
+	tick := DefaultConfig().Policy.Tick
+	start := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	r := newTimeoutRig(t, 30*time.Second)
+	type due struct {
+		at time.Time
+		in proto.Keyed
+	}
+	var queue []due
+	var ds []*proto.Decision
+	stopAnomalies := start.Add(20 * time.Minute)
+	for now := start; now.Before(start.Add(40 * time.Minute)); now = now.Add(time.Second) {
+		if now.Equal(now.Truncate(tick)) {
+			ts := proto.Millis(now)
+			ds = append(ds, r.handle(&proto.Metrics{App: "shop", Tier: "web", TS: ts, Replicas: 3, Values: proto.Floats{"rps": 300, "cpu": 0.5}})...)
+			if now.Equal(now.Truncate(r.cfg.ForecastStep)) {
+				ds = append(ds, r.handle(&proto.Forecast{App: "shop", Tier: "web", TS: ts, StepMS: r.cfg.ForecastStep.Milliseconds(), Metric: "rps",
+					Points: []proto.ForecastPoint{{TS: ts, Yhat: 300, Lo80: 250, Hi80: 350, Lo95: 200, Hi95: 400}}})...)
+			}
+			if now.Before(stopAnomalies) {
+				queue = append(queue, due{now.Add(tick + 40*time.Second), &proto.Anomaly{App: "shop", Tier: "web", TS: ts, Open: []string{proto.IncidentPerformance}}})
+			}
+		}
+		for len(queue) > 0 && !queue[0].at.After(now) {
+			ds = append(ds, r.handle(queue[0].in)...)
+			queue = queue[1:]
+		}
+		if now.Sub(start)%(5*time.Second) == 0 {
+			ds = append(ds, r.expire(now)...)
+		}
+	}
+	firstJudged := start.Add(tick) // the first message comes for tick 0 at 55 s, when tick 1 already timed out
+	lastCarried := stopAnomalies.Add(-tick).Add(time.Minute + tick)
+	var carried, lost []time.Time
+	for _, d := range ds {
+		if !slices.Contains(d.Flags, proto.FlagInputTimeout) {
+			t.Fatalf("%s decided without the timeout: the anomaly messages were all late", d.EventTime())
+		}
+		at, perf := d.EventTime(), slices.Contains(d.Flags, "performance-incident")
+		switch {
+		case at.After(firstJudged) && !at.After(lastCarried) && !perf:
+			lost = append(lost, at)
+		case at.After(lastCarried) && perf:
+			carried = append(carried, at)
+		}
+	}
+	if len(lost) > 0 {
+		t.Errorf("%d ticks decided without the open incident while the anomaly service was only slow, first %s", len(lost), lost[0])
+	}
+	if len(carried) > 0 {
+		t.Errorf("%d ticks still carried the incident after the anomaly service had sent nothing for the act age, first %s", len(carried), carried[0])
+	}
+	if len(ds) < 150 {
+		t.Fatalf("%d decisions in 40 minutes of 15 s ticks", len(ds))
+	}
+}
+
+// TestInputTimeoutNotFarAhead: a tick stamped further ahead of the wall
+// clock than the executor's default future skew (a recording replayed
+// faster than real time) is not let go by the clock, whose decision a real
+// driver would refuse; one within it is.
+func TestInputTimeoutNotFarAhead(t *testing.T) {
+	tick := DefaultConfig().Policy.Tick
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		ahead time.Duration
+		want  int
+	}{{maxAhead + tick, 0}, {maxAhead - tick, 1}} {
+		// The tick is c.ahead ahead when its timeout has passed.
+		r := newTimeoutRig(t, 30*time.Second)
+		r.metrics(now.Add(30*time.Second + c.ahead))
+		r.metrics(now.Add(30*time.Second + c.ahead + tick))
+		r.expire(now)
+		if got := len(times(r.expire(now.Add(30 * time.Second)))); got != c.want {
+			t.Errorf("a tick %v ahead of the clock: %d ticks let go, want %d", c.ahead, got, c.want)
+		}
+	}
+}

@@ -51,8 +51,12 @@ type joiner struct {
 	inWM      int64
 	closedWM  int64            // latest tick declared complete by close (offline drivers)
 	anomalyWM map[string]int64 // per tier
-	pending   []int64          // grid points of ticks not yet released, sorted
-	released  int64
+	// lastOpen holds, per tier, the incidents open in its latest anomaly
+	// message (by the time of the tick it judged): a tick the input
+	// timeout decides without its own message takes them (timedOut).
+	lastOpen map[string]openIncidents
+	pending  []int64 // grid points of ticks not yet released, sorted
+	released int64
 	// releasedTiers holds the metrics of the last tick released, by tier,
 	// to tell a redelivery of one of them from a tier's tick that came
 	// after its frame was released.
@@ -70,6 +74,9 @@ type joiner struct {
 	inSince []int64
 	// expireNow is the wall time (ms) expire was last given.
 	expireNow int64
+	// expireAge is the maxAge expire was last given: how old an anomaly
+	// message's incidents may be for timedOut to carry them on.
+	expireAge int64
 	// expireTo is the newest grid point expire let go: pending ticks up to
 	// it are released with what they have (timedOut).
 	expireTo int64
@@ -77,7 +84,7 @@ type joiner struct {
 
 func newJoiner(step time.Duration) *joiner {
 	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
-		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, tiers: map[string]tierState{}}
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, lastOpen: map[string]openIncidents{}, tiers: map[string]tierState{}}
 }
 
 // tierState is what the join knows of one tier's metrics ticks (fields
@@ -276,6 +283,9 @@ func (j *joiner) metricsIn(ts int64) bool {
 // judged: a frame takes, for each tier, the one judging the tick it holds.
 func (j *joiner) addAnomaly(a *proto.Anomaly) {
 	j.anomalyWM[a.Tier] = max(j.anomalyWM[a.Tier], a.TS)
+	if lo, ok := j.lastOpen[a.Tier]; !ok || a.TS > lo.ts {
+		j.lastOpen[a.Tier] = openIncidents{ts: a.TS, open: a.Open}
+	}
 	if j.grid(a.TS) <= j.released {
 		return
 	}
@@ -358,18 +368,26 @@ func (j *joiner) overdue() (*frame, bool) {
 	return j.popIncomplete(), true
 }
 
+// openIncidents are the incidents an anomaly message found open, and the
+// time of the tick it judged.
+type openIncidents struct {
+	ts   int64
+	open []string
+}
+
 // expire lets go, by the wall clock, of the ticks whose inputs an upstream
 // stage has not sent in time: every pending tick up to the newest one
 // whose metrics are in, that has waited at least wait (ms) since expire
 // first found its metrics in, and whose time is at most maxAge before now
-// (all Unix ms). timedOut then releases them, oldest first. A tick older
-// than maxAge is released so only with a newer one: its decision would be
-// too old to act on, and waiting keeps it decided on the recorded inputs
-// alone. Which ticks expire lets go depends on when this process read its
+// and at most ahead after it (all Unix ms). timedOut then releases them,
+// oldest first. A tick older than maxAge, or further ahead, is released so
+// only with a tick in between: its decision could not be acted on (too
+// old, or from a clock so far ahead the executor refuses it), and waiting
+// keeps it decided on the recorded inputs alone. Which ticks expire lets go depends on when this process read its
 // inputs, so a replay of the same streams may decide them otherwise, with
 // inputs that came later; expire is the one place the clock reaches the
 // join.
-func (j *joiner) expire(now, wait, maxAge int64) {
+func (j *joiner) expire(now, wait, maxAge, ahead int64) {
 	if now < j.expireNow {
 		// The wall clock stepped back: the ticks waiting go on waiting
 		// from where they were (the step counts as no time). Left as
@@ -380,26 +398,36 @@ func (j *joiner) expire(now, wait, maxAge int64) {
 			j.inSince[i] -= j.expireNow - now
 		}
 	}
-	j.expireNow = now
+	j.expireNow, j.expireAge = now, maxAge
 	for len(j.inSince) < len(j.pending) && j.metricsIn(j.pending[len(j.inSince)]) {
 		j.inSince = append(j.inSince, now)
 	}
 	// The ticks that waited long enough are a prefix (inSince never
-	// decreases); its newest decides.
+	// decreases); its newest not too far ahead decides.
 	k := sort.Search(len(j.inSince), func(i int) bool { return j.inSince[i] > now-wait })
+	k = sort.Search(k, func(i int) bool { return j.pending[i]-now > ahead })
 	if k > 0 && now-j.pending[k-1] <= maxAge {
 		j.expireTo = max(j.expireTo, j.pending[k-1])
 	}
 }
 
 // timedOut releases the earliest pending tick if expire let go of it,
-// naming what it lacks in missing.
+// naming what it lacks in missing. A tier without its anomaly message
+// takes the incidents open in the tier's latest one, if that judged a
+// tick at most expire's maxAge before: a slow anomaly service delays the
+// incidents it reports rather than closing them (an incident on a tier
+// changes how the policy reads its load).
 func (j *joiner) timedOut() (*frame, bool) {
 	if len(j.pending) == 0 || j.pending[0] > j.expireTo {
 		return nil, false
 	}
 	f := j.popIncomplete()
 	f.timedOut = true
+	for tier, miss := range f.missing {
+		if lo, ok := j.lastOpen[tier]; ok && slices.Contains(miss, "anomaly") && f.metrics[tier].TS-lo.ts <= j.expireAge {
+			f.incidents[tier] = lo.open
+		}
+	}
 	return f, true
 }
 

@@ -304,7 +304,7 @@ func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 		return nil
 	}
 	before := len(a.join.pending)
-	a.join.expire(proto.Millis(now), as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds())
+	a.join.expire(proto.Millis(now), as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds(), maxAhead.Milliseconds())
 	return as.release(a, before)
 }
 
@@ -319,6 +319,13 @@ func (a *app) stored(f *frame) bool {
 	}
 	return len(f.metrics) > 0
 }
+
+// maxAhead is how far ahead of the wall clock a tick may be stamped for
+// Expire to let it go: the executor's default -executor.max-future-skew,
+// past which a real driver refuses the decision (a recording replayed
+// faster than real time runs ahead of the clock, and its upstream stages
+// may lag by more than the timeout without being down).
+const maxAhead = 2 * time.Minute
 
 // actAge is the oldest decision of a the executor acts on by default for
 // any of the tiers a has sent: their longest lead time, at least a minute,
