@@ -383,10 +383,10 @@ type openIncidents struct {
 // oldest first. A tick older than maxAge, or further ahead, is released so
 // only with a tick in between: its decision could not be acted on (too
 // old, or from a clock so far ahead the executor refuses it), and waiting
-// keeps it decided on the recorded inputs alone. Which ticks expire lets go depends on when this process read its
-// inputs, so a replay of the same streams may decide them otherwise, with
-// inputs that came later; expire is the one place the clock reaches the
-// join.
+// keeps it decided on the recorded inputs alone. Which ticks expire lets
+// go depends on when this process read its inputs, so a replay of the
+// same streams may decide them otherwise, with inputs that came later;
+// expire is the one place the clock reaches the join.
 func (j *joiner) expire(now, wait, maxAge, ahead int64) {
 	if now < j.expireNow {
 		// The wall clock stepped back: the ticks waiting go on waiting
