@@ -61,3 +61,36 @@ func (b *Bus) JoinGroup(service string) (id string, view func() []string, leave 
 
 // MemberName is the micro service name of service's group.
 func (b *Bus) MemberName(service string) string { return memberName(b.cfg.Prefix, service) }
+
+// DirectGetsBehind makes the next n batched direct gets answer as a
+// replica that holds the stream only through sequence through: the
+// messages up to it, then the end of the batch, or "no messages" when it
+// has none to give. Safe for the concurrent reads of a replay that merges
+// its inputs.
+func DirectGetsBehind(n int, through uint64) (restore func()) {
+	orig := getBatch
+	var left atomic.Int64
+	left.Store(int64(n))
+	getBatch = func(ctx context.Context, js jetstream.JetStream, stream string, batch int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
+		msgs, err := orig(ctx, js, stream, batch, opts...)
+		if err != nil || left.Add(-1) < 0 {
+			return msgs, err
+		}
+		return func(yield func(*jetstream.RawStreamMsg, error) bool) {
+			gave := false
+			for rm, err := range msgs {
+				if err == nil && rm.Sequence > through {
+					break
+				}
+				if !yield(rm, err) || err != nil {
+					return
+				}
+				gave = true
+			}
+			if !gave {
+				yield(nil, jetstreamext.ErrNoMessages)
+			}
+		}, nil
+	}
+	return func() { getBatch = orig }
+}

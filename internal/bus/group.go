@@ -2,9 +2,11 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -544,8 +546,11 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 	}
 	// The stream leader's count of the partition's messages, taken with
 	// last, checks the read: direct gets may be answered by a replica that
-	// is behind (a cluster that just lost a node), and a short read must
-	// fail the take-over, never skip messages.
+	// is behind (a cluster that just lost a node, or one slow to apply
+	// what the leader stored), and a short read must fail the take-over,
+	// never skip messages. (replayRange asks the leader before it takes a
+	// replica's "no messages" for the end, which also covers a top-up,
+	// from > 1, that has no count to check.)
 	// The count is taken between two reads of the last sequence: every
 	// message at or before the first (counted) was stored before the
 	// count, and every message counted is at or before the second (last).
@@ -623,15 +628,20 @@ var rebuildCounted = func() {}
 // with start set, from the first stored at or after start) through last,
 // in order, through batched direct gets, and returns how many it handled.
 // Messages after floor may never have been handled and are handled as live
-// delivery would (see rebuildOne).
+// delivery would (see rebuildOne). Any replica answers a direct get, one
+// behind the leader too, so a "no messages" before last ends the replay
+// only once the stream leader confirms it has no message of filter there
+// either: the caller takes the replay for complete through last (a
+// take-over's live delivery skips up to it).
 func (b *Bus) replayRange(ctx context.Context, spec ConsumerSpec, filter string, next uint64, start time.Time, last, floor uint64, h Handler) (n int, err error) {
 	if next > last {
 		return 0, nil
 	}
 	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
-	for empty := 0; ; {
+	for empty, behind := 0, 0; ; {
+		byTime := n == 0 && !start.IsZero()
 		batch := []jetstreamext.GetBatchOpt{jetstreamext.GetBatchSubject(filter)}
-		if n == 0 && !start.IsZero() {
+		if byTime {
 			batch = append(batch, jetstreamext.GetBatchStartTime(start))
 		} else {
 			batch = append(batch, jetstreamext.GetBatchSeq(next))
@@ -641,8 +651,37 @@ func (b *Bus) replayRange(ctx context.Context, spec ConsumerSpec, filter string,
 		if err != nil {
 			return n, err
 		}
-		if done || next > last {
+		if next > last {
 			return n, nil
+		}
+		if done {
+			// A replica behind the leader says "no messages" where the
+			// leader has some: a take-over's top-up then ended early,
+			// and its live delivery skipped what it had not read (a
+			// forecast the decider never joined, its tick decided on
+			// the bucket's before under load). The leader says whether
+			// the end is the partition's; a replica behind is asked
+			// again, after a pause.
+			since := start
+			if !byTime {
+				since = time.Time{}
+			}
+			seq, err := b.leaderNext(ctx, name, filter, next, since)
+			if err != nil {
+				return n, err
+			}
+			if seq == 0 || seq > last {
+				return n, nil
+			}
+			if behind++; behind >= replicaBehindAttempts {
+				return n, fmt.Errorf("direct get of %s from sequence %d: answered %d times by a replica behind the leader, which has sequence %d", filter, next, behind, seq)
+			}
+			select {
+			case <-ctx.Done():
+				return n, ctx.Err()
+			case <-time.After(time.Duration(behind) * replicaBehindPause):
+			}
+			continue
 		}
 		// A batch that ended without its end marker and without a
 		// message timed out: the end of the partition is known only from
@@ -657,6 +696,69 @@ func (b *Bus) replayRange(ctx context.Context, spec ConsumerSpec, filter string,
 			return n, fmt.Errorf("direct get of %s from sequence %d: no reply in %d attempts", filter, next, empty)
 		}
 	}
+}
+
+const (
+	// replicaBehindAttempts bounds the direct gets of a replay that end
+	// where the stream leader has more: a replica that stays behind fails
+	// the take-over (retried) rather than skip messages.
+	replicaBehindAttempts = 10
+	// replicaBehindPause is the pause after the first such answer; each
+	// later one waits one more of it (about 5 s in all).
+	replicaBehindPause = 100 * time.Millisecond
+)
+
+// leaderNext returns the sequence of filter's first message at or after
+// sequence seq (with start set, the first stored at or after start), as
+// the stream leader has it, or 0 when it has none. Unlike a direct get,
+// which any replica answers, the message get API is answered by the
+// stream's leader alone.
+func (b *Bus) leaderNext(ctx context.Context, stream, filter string, seq uint64, start time.Time) (uint64, error) {
+	req := struct {
+		Seq       uint64     `json:"seq,omitempty"`
+		NextFor   string     `json:"next_by_subj"`
+		StartTime *time.Time `json:"start_time,omitempty"`
+	}{NextFor: filter}
+	if start.IsZero() {
+		req.Seq = max(seq, 1)
+	} else {
+		req.StartTime = &start
+	}
+	data, err := json.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	prefix := b.js.Options().APIPrefix
+	if prefix == "" {
+		prefix = jetstream.DefaultAPIPrefix
+	}
+	if !strings.HasSuffix(prefix, ".") {
+		prefix += "."
+	}
+	rctx, cancel := context.WithTimeout(ctx, rebuildBatchTimeout)
+	defer cancel()
+	msg, err := b.nc.RequestWithContext(rctx, prefix+"STREAM.MSG.GET."+stream, data)
+	if err != nil {
+		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, err)
+	}
+	var resp struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return 0, nil
+	case resp.Error != nil:
+		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, resp.Error)
+	case resp.Message == nil:
+		return 0, fmt.Errorf("leader's next message of %s from sequence %d: empty answer", filter, seq)
+	}
+	return resp.Message.Seq, nil
 }
 
 // firstSeqSince returns the sequence of filter's first message stored at

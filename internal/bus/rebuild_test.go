@@ -71,6 +71,69 @@ func TestRebuildDoesNotTakeASilentReplyForTheEnd(t *testing.T) {
 	}
 }
 
+// TestRebuildReadsPastAReplicaBehind: any replica answers a direct get,
+// and one behind the stream leader answers "no messages" where the leader
+// has more. A take-over's top-up took that for the end of the partition
+// and returned the stream's last sequence as rebuilt, so live delivery
+// skipped what it had not read: under load the decider lost a tier's
+// forecast and decided the tick of its bucket on the bucket's before. The
+// rebuild must ask the leader and read on, and fail rather than skip when
+// the replica stays behind.
+func TestRebuildReadsPastAReplicaBehind(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	const ticks = 30
+	var outs []bus.Out
+	for i := range ticks {
+		outs = append(outs, tick(i))
+	}
+	if err := b.PublishAll(context.Background(), outs); err != nil {
+		t.Fatal(err)
+	}
+	spec := bus.ConsumerSpec{Service: "test", Name: "behind", Kind: proto.KindMetrics}
+	filter := proto.Filter("apm", proto.KindMetrics)
+	cases := []struct {
+		name    string
+		behind  int    // direct gets answered by the replica behind
+		through uint64 // the last sequence it holds
+		from    uint64
+		wantErr bool
+	}{
+		{"a top-up whose end a replica behind answers", 2, 10, 2, false},
+		{"a top-up wholly answered by a replica behind", 1, 1, 2, false},
+		{"a full rebuild whose end a replica behind answers", 2, 20, 1, false},
+		{"a replica that stays behind", 1 << 30, 10, 2, true},
+		{"no replica behind", 0, 0, 5, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			defer bus.DirectGetsBehind(c.behind, c.through)()
+			var handled []uint64
+			last, n, err := b.Rebuild(context.Background(), spec, filter, c.from, 0, func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+				handled = append(handled, m.Seq)
+				return nil, nil
+			})
+			if c.wantErr {
+				if err == nil {
+					t.Fatalf("rebuild from a replica that stays behind returned no error after %d messages, through %d", n, last)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ticks - int(c.from) + 1
+			if last != ticks || n != want || len(handled) != want {
+				t.Fatalf("rebuilt %d messages (handler saw %d) through sequence %d, want %d through %d", n, len(handled), last, want, ticks)
+			}
+			for i, seq := range handled {
+				if seq != c.from+uint64(i) {
+					t.Fatalf("message %d has sequence %d, want %d: out of order or skipped", i, seq, c.from+uint64(i))
+				}
+			}
+		})
+	}
+}
+
 // TestRebuildReplaysTheLookback: a take-over replays only what the stage's
 // state needs, measured on the stream's timestamps, but never skips a
 // message after the durable's acknowledgement floor, which may not have
