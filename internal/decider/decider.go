@@ -299,11 +299,8 @@ func (s *Service) expireAll() {
 		return
 	}
 	now := s.now()
-	for _, name := range slices.Sorted(maps.Keys(s.state.apps)) {
-		if ds := s.state.Expire(name, now); len(ds) > 0 {
-			a := s.state.apps[name]
-			a.outbox = append(a.outbox, ds...)
-		}
+	for name, a := range s.state.apps { // apps are decided apart: any order
+		a.outbox = append(a.outbox, s.state.Expire(name, now)...)
 	}
 	s.noteWaiting()
 }

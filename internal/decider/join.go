@@ -48,15 +48,15 @@ type joiner struct {
 	metricsWM int64                // grid point of the latest metrics tick of any tier
 	tiers     map[string]tierState // per tier, for advance and addMetrics
 	// inWM: the metrics of every tick at or before it are in (see advance).
-	inWM      int64
-	closedWM  int64            // latest tick declared complete by close (offline drivers)
-	anomalyWM map[string]int64 // per tier
-	// lastOpen holds, per tier, the incidents open in its latest anomaly
-	// message (by the time of the tick it judged): a tick the input
-	// timeout decides without its own message takes them (timedOut).
-	lastOpen map[string]openIncidents
-	pending  []int64 // grid points of ticks not yet released, sorted
-	released int64
+	inWM     int64
+	closedWM int64 // latest tick declared complete by close (offline drivers)
+	// anomalyWM holds, per tier, its latest anomaly message (by the time
+	// of the tick it judged): that time says which ticks' messages are in
+	// (complete), and a tick the input timeout decides without its own
+	// message takes its open incidents (timedOut).
+	anomalyWM map[string]openIncidents
+	pending   []int64 // grid points of ticks not yet released, sorted
+	released  int64
 	// releasedTiers holds the metrics of the last tick released, by tier,
 	// to tell a redelivery of one of them from a tier's tick that came
 	// after its frame was released.
@@ -84,7 +84,7 @@ type joiner struct {
 
 func newJoiner(step time.Duration) *joiner {
 	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
-		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]int64{}, lastOpen: map[string]openIncidents{}, tiers: map[string]tierState{}}
+		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]openIncidents{}, tiers: map[string]tierState{}}
 }
 
 // tierState is what the join knows of one tier's metrics ticks (fields
@@ -282,9 +282,8 @@ func (j *joiner) metricsIn(ts int64) bool {
 // addAnomaly keeps an anomaly message under the time of the metrics tick it
 // judged: a frame takes, for each tier, the one judging the tick it holds.
 func (j *joiner) addAnomaly(a *proto.Anomaly) {
-	j.anomalyWM[a.Tier] = max(j.anomalyWM[a.Tier], a.TS)
-	if lo, ok := j.lastOpen[a.Tier]; !ok || a.TS > lo.ts {
-		j.lastOpen[a.Tier] = openIncidents{ts: a.TS, open: a.Open}
+	if lo, ok := j.anomalyWM[a.Tier]; !ok || a.TS > lo.ts {
+		j.anomalyWM[a.Tier] = openIncidents{ts: a.TS, open: a.Open}
 	}
 	if j.grid(a.TS) <= j.released {
 		return
@@ -330,7 +329,7 @@ func (j *joiner) complete(ts int64) bool {
 		return false
 	}
 	for tier, m := range j.metrics[ts] {
-		if j.anomalyWM[tier] < m.TS || !j.forecastIn(tier, m.TS) {
+		if j.anomalyWM[tier].ts < m.TS || !j.forecastIn(tier, m.TS) {
 			return false
 		}
 	}
@@ -424,7 +423,7 @@ func (j *joiner) timedOut() (*frame, bool) {
 	f := j.popIncomplete()
 	f.timedOut = true
 	for tier, miss := range f.missing {
-		if lo, ok := j.lastOpen[tier]; ok && slices.Contains(miss, "anomaly") && f.metrics[tier].TS-lo.ts <= j.expireAge {
+		if lo, ok := j.anomalyWM[tier]; ok && slices.Contains(miss, "anomaly") && f.metrics[tier].TS-lo.ts <= j.expireAge {
 			f.incidents[tier] = lo.open
 		}
 	}
@@ -437,7 +436,7 @@ func (j *joiner) popIncomplete() *frame {
 	ts := j.pending[0]
 	missing := map[string][]string{}
 	for tier, m := range j.metrics[ts] {
-		if j.anomalyWM[tier] < m.TS {
+		if j.anomalyWM[tier].ts < m.TS {
 			missing[tier] = append(missing[tier], "anomaly")
 		}
 		if !j.forecastIn(tier, m.TS) {
