@@ -40,7 +40,7 @@ type Config struct {
 	// waits for no tier: a later tick of any tier completes a tick, and a
 	// tier's tick behind the newest counts as lagging.
 	TierLag time.Duration
-	// InputTimeout is how long, on the wall clock, a tick whose metrics
+	// InputTimeout is how long, in real time, a tick whose metrics
 	// are in waits for its anomaly message and forecast before it is
 	// decided without them (Apps.Expire), as long as its decision is
 	// still fresh enough for the executor to act on: an upstream stage
@@ -70,7 +70,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Policy.Tick, "decider.tick", d.Policy.Tick, "interval between metrics ticks: one decision per tier per multiple of the tick, on the tier's first tick within half a tick of it")
 	f.Float(&c.Policy.BudgetPerHour, "decider.budget", 0, "cap on the summed replica cost per hour across an app's tiers (0: none)")
 	f.Duration(&c.TierLag, "decider.tier-lag", d.TierLag, "how long a tick waits for a tier whose metrics lag the app's other tiers (0: none)")
-	f.Duration(&c.InputTimeout, "decider.input-timeout", d.InputTimeout, "how long, on the wall clock, a tick waits for its anomaly message and forecast before it is decided without them, flagged, while its decision is fresh enough to act on (less than 1m; 0: until the backlog is full, which stops scaling while an upstream stage is down)")
+	f.Duration(&c.InputTimeout, "decider.input-timeout", d.InputTimeout, "how long, in real time, a tick waits for its anomaly message and forecast before it is decided without them, flagged, while its decision is fresh enough to act on (less than 1m; 0: until the backlog is full, which stops scaling while an upstream stage is down)")
 }
 
 // Validate checks the settings.
@@ -144,7 +144,8 @@ type Service struct {
 	publishPause time.Duration
 	// retryEvery is the constant retryEvery; tests shorten it.
 	retryEvery time.Duration
-	// now is the wall clock Apps.Expire is given.
+	// now is the clock Apps.Expire is given (time.Now: its readings carry
+	// the monotonic clock, on which the timeout is waited).
 	now func() time.Time
 	// outboxLimit is maxOutbox; tests lower it.
 	outboxLimit int
@@ -186,7 +187,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 				"(an upstream stage down or behind by more than the decider's lookback), by the input missing: anomaly or forecast."},
 			[]string{"missing"}),
 		timedOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_input_timeouts_total",
-			Help: "Tier ticks decided without their anomaly message or forecast because it had not come within -decider.input-timeout of wall-clock time " +
+			Help: "Tier ticks decided without their anomaly message or forecast because it had not come within -decider.input-timeout of real time " +
 				"while the decision was fresh enough to act on, or older and let go with such a tick (an upstream stage down or slow), by the input missing: anomaly or forecast."},
 			[]string{"missing"}),
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_waiting_ticks",

@@ -57,7 +57,8 @@
 // upstream stage is down, until the backlog filled, and every decision
 // after that too old for a real driver to act on. So, live, a tick whose
 // metrics are in and whose inputs have not come within Config.InputTimeout
-// (-decider.input-timeout, 30s) of the wall clock is decided on what it has
+// (-decider.input-timeout, 30s) of real time (the monotonic clock, which a
+// step of the wall clock does not move) is decided on what it has
 // (the latest forecast that came; the incidents open in the tier's latest
 // anomaly message, while that judged a tick no older than the act age
 // below, so a slow anomaly service delays incidents rather than closing

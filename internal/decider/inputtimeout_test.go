@@ -394,3 +394,41 @@ func TestInputTimeoutNotFarAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestInputTimeoutWallStepsForward: the wait is read off the elapsed
+// clock (live, the monotonic one), not the wall. A wall clock stepped
+// forward by more than the timeout, with only a second elapsed, releases
+// nothing: read off the wall, the tick would be let go at once, decided
+// without inputs that were only a second late. The step still ages the
+// ticks for the act-age bound, which is about the decision's use.
+func TestInputTimeoutWallStepsForward(t *testing.T) {
+	const wait, maxAge, ahead = 30_000, 100_000, 120_000
+	for _, c := range []struct {
+		name          string
+		step, elapsed time.Duration
+		want          int
+	}{
+		{"a second elapsed, the wall 40s on", 40 * time.Second, time.Second, 0},
+		{"the timeout elapsed, the wall with it", 30 * time.Second, 30 * time.Second, 1},
+		{"the timeout elapsed, the wall 2m on", 2 * time.Minute, 30 * time.Second, 0}, // tick 0 older than maxAge
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			j := newJoiner(5 * time.Minute)
+			input{"m", "web", t0}.add(j)
+			input{"m", "web", t0.Add(time.Minute)}.add(j) // tick 0's metrics are in
+			now := proto.Millis(t0.Add(time.Minute))
+			j.expire(now, 0, wait, maxAge, ahead)
+			if got := drain(j); len(got) != 0 {
+				t.Fatalf("released %v before any wait", got)
+			}
+			j.expire(now+c.step.Milliseconds(), c.elapsed.Milliseconds(), wait, maxAge, ahead)
+			var got []int64
+			for f, ok := j.timedOut(); ok; f, ok = j.timedOut() {
+				got = append(got, f.ts)
+			}
+			if len(got) != c.want {
+				t.Fatalf("released %v by the timeout, want %d ticks", got, c.want)
+			}
+		})
+	}
+}

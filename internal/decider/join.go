@@ -62,18 +62,18 @@ type joiner struct {
 	// after its frame was released.
 	releasedTiers map[string]*proto.Metrics
 
-	// inSince holds, for the first len(inSince) pending ticks, the wall
-	// time (ms) expire first found each with its metrics in: the pending
-	// ticks whose metrics were in at the last expire (more may be in
-	// since). The ticks whose metrics are in are a prefix of pending that
+	// inSince holds, for the first len(inSince) pending ticks, the
+	// elapsed time (ms) at which expire first found each with its metrics
+	// in: the pending ticks whose metrics were in at the last expire (more
+	// may be in since). The ticks whose metrics are in are a prefix of pending that
 	// grows only at its end (inWM and closedWM never move back, and a tick
 	// is added only where its metrics are not in), and a pop takes the
 	// first of both, so the two stay aligned; the times never decrease
-	// (expire shifts them back with a wall clock that steps back). Only
-	// expire fills it.
+	// (expire shifts them back with a clock that steps back). Only expire
+	// fills it.
 	inSince []int64
-	// expireNow is the wall time (ms) expire was last given.
-	expireNow int64
+	// expireElapsed is the elapsed time (ms) expire was last given.
+	expireElapsed int64
 	// expireAge is the maxAge expire was last given: how old an anomaly
 	// message's incidents may be for timedOut to carry them on.
 	expireAge int64
@@ -374,36 +374,41 @@ type openIncidents struct {
 	open []string
 }
 
-// expire lets go, by the wall clock, of the ticks whose inputs an upstream
+// expire lets go, by the clock, of the ticks whose inputs an upstream
 // stage has not sent in time: every pending tick up to the newest one
 // whose metrics are in, that has waited at least wait (ms) since expire
 // first found its metrics in, and whose time is at most maxAge before now
-// and at most ahead after it (all Unix ms). timedOut then releases them,
-// oldest first. A tick older than maxAge, or further ahead, is released so
+// and at most ahead after it. now is the wall clock (Unix ms), read
+// against the ticks' event times; elapsed is a clock that should only run
+// forward (ms from any origin; live, the monotonic clock), read for the
+// waits alone, so that a wall clock stepped forward (an NTP step, a VM
+// resumed) does not cut a wait short. timedOut then releases them, oldest
+// first. A tick older than maxAge, or further ahead, is released so
 // only with a tick in between: its decision could not be acted on (too
 // old, or from a clock so far ahead the executor refuses it), and waiting
 // keeps it decided on the recorded inputs alone. Which ticks expire lets
 // go depends on when this process read its inputs, so a replay of the
 // same streams may decide them otherwise, with inputs that came later;
 // expire is the one place the clock reaches the join.
-func (j *joiner) expire(now, wait, maxAge, ahead int64) {
-	if now < j.expireNow {
-		// The wall clock stepped back: the ticks waiting go on waiting
-		// from where they were (the step counts as no time). Left as
-		// they were, their times, later than any to come for as long as
-		// the step, would keep each of them, and every tick behind them,
-		// from timing out until the clock caught up.
+func (j *joiner) expire(now, elapsed, wait, maxAge, ahead int64) {
+	if elapsed < j.expireElapsed {
+		// The clock stepped back (it can, read off the wall: see
+		// Apps.Expire): the ticks waiting go on waiting from where they
+		// were (the step counts as no time). Left as they were, their
+		// times, later than any to come for as long as the step, would
+		// keep each of them, and every tick behind them, from timing out
+		// until the clock caught up.
 		for i := range j.inSince {
-			j.inSince[i] -= j.expireNow - now
+			j.inSince[i] -= j.expireElapsed - elapsed
 		}
 	}
-	j.expireNow, j.expireAge = now, maxAge
+	j.expireElapsed, j.expireAge = elapsed, maxAge
 	for len(j.inSince) < len(j.pending) && j.metricsIn(j.pending[len(j.inSince)]) {
-		j.inSince = append(j.inSince, now)
+		j.inSince = append(j.inSince, elapsed)
 	}
 	// The ticks that waited long enough are a prefix (inSince never
 	// decreases); its newest not too far ahead decides.
-	k := sort.Search(len(j.inSince), func(i int) bool { return j.inSince[i] > now-wait })
+	k := sort.Search(len(j.inSince), func(i int) bool { return j.inSince[i] > elapsed-wait })
 	k = sort.Search(k, func(i int) bool { return j.pending[i]-now > ahead })
 	if k > 0 && now-j.pending[k-1] <= maxAge {
 		j.expireTo = max(j.expireTo, j.pending[k-1])

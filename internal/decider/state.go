@@ -106,6 +106,9 @@ type Apps struct {
 	// waiting counts the ticks the apps' joins hold waiting for their
 	// anomaly messages and forecasts (see Waiting).
 	waiting int
+	// clockBase is the first time Expire was given; input timeouts are
+	// waited from it (see Expire).
+	clockBase time.Time
 	// dropped remembers, per app and tier, the last decision stored
 	// before this start or before an eviction, and marks the apps
 	// (Key{App: name}) evicted for idleness (Returning).
@@ -297,14 +300,21 @@ func (as *Apps) release(a *app, before int) []*proto.Decision {
 // takes the clock: the live service calls it after each input and every few
 // seconds; the offline evaluation and replays that must be reproducible do
 // not (which ticks it releases depends on when the inputs were read).
-// InputTimeout 0 turns it off.
+// InputTimeout 0 turns it off. The timeout is waited on now.Sub of the
+// first time Expire was given, which reads the monotonic clock where both
+// carry it (time.Now's do), so a step of the wall clock neither cuts a
+// wait short nor stretches it; a tick's age is read off the wall.
 func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 	a := as.apps[appName]
 	if a == nil || as.cfg.InputTimeout <= 0 {
 		return nil
 	}
+	if as.clockBase.IsZero() {
+		as.clockBase = now
+	}
 	before := len(a.join.pending)
-	a.join.expire(proto.Millis(now), as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds(), maxAhead.Milliseconds())
+	elapsed := now.Sub(as.clockBase).Milliseconds()
+	a.join.expire(proto.Millis(now), elapsed, as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds(), maxAhead.Milliseconds())
 	return as.release(a, before)
 }
 
