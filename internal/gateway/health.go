@@ -22,7 +22,8 @@ type ServiceHealth struct {
 	// plus unacknowledged); absent for the collector.
 	Lag *uint64 `json:"lag,omitempty"`
 	// EventLagMS is how far, in event time, the last message delivered to
-	// the service is behind the newest one it consumes.
+	// the service is behind the newest one it consumes, over its consumers
+	// with messages still to handle (0 when all are caught up).
 	EventLagMS *int64 `json:"event_lag_ms,omitempty"`
 	// LastEvent is the event time (Unix ms) of the service's newest output.
 	LastEvent int64  `json:"last_event"`
@@ -148,7 +149,11 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 					up = false
 					sh.Detail = fmt.Sprintf("nobody pulls from %s", ci.Name)
 				}
-				if ci.Delivered > 0 && newest[in.kind] > 0 {
+				// A consumer with nothing left to deliver or acknowledge is
+				// caught up, whatever its last message's event time: a
+				// partition whose apps went quiet is not behind the newest
+				// message another partition's app sent.
+				if ci.Pending+uint64(ci.AckPending) > 0 && ci.Delivered > 0 && newest[in.kind] > 0 {
 					if m, err := str.Get(ctx, ci.Delivered); err == nil {
 						evLag = max(evLag, newest[in.kind]-m.EventTime())
 					}

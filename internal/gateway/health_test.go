@@ -86,3 +86,65 @@ func TestHealth(t *testing.T) {
 		t.Errorf("%d services, want 5", len(h))
 	}
 }
+
+// TestHealthQuietPartitionNotBehind: a service's partition whose only app
+// went quiet is caught up, not behind: with nothing pending on any of its
+// consumers, the service's event-time lag is 0, however old the quiet
+// app's last tick is against another app's newest.
+func TestHealthQuietPartitionNotBehind(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	now := time.Now().Truncate(time.Second)
+	for _, app := range []string{"quiet", "shop"} {
+		at := now
+		if app == "quiet" {
+			at = now.Add(-10 * time.Minute)
+		}
+		m := proto.NewMetrics(app, "web", at, 2, proto.Floats{"rps": 1})
+		publish(t, e.bus, bus.Out{Subject: proto.MetricsSubject("apm", app, "web"), Msg: m})
+	}
+	// One durable per partition, as a group has: p0 holds the quiet app,
+	// p1 the busy one; both have handled everything.
+	ctx, cancel := context.WithCancel(context.Background())
+	handled := make(chan struct{}, 16)
+	var done []chan error
+	for i, app := range []string{"quiet", "shop"} {
+		ch := make(chan error, 1)
+		done = append(done, ch)
+		spec := bus.ConsumerSpec{Service: "anomaly", Name: fmt.Sprintf("anomaly-p%d", i), Kind: proto.KindMetrics,
+			Filters: []string{"apm.metrics." + app + ".>"}}
+		go func() {
+			ch <- e.bus.Consume(ctx, spec, func(context.Context, *bus.Msg) ([]bus.Out, error) { handled <- struct{}{}; return nil, nil })
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, ch := range done {
+			<-ch
+		}
+	})
+	for range 2 {
+		select {
+		case <-handled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("anomaly consumers handled nothing")
+		}
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		a := getHealth(t, e.srv.URL)["anomaly"]
+		if a.Lag == nil || *a.Lag != 0 {
+			return fmt.Errorf("anomaly %+v, want lag 0", a)
+		}
+		return nil
+	})
+	a := getHealth(t, e.srv.URL)["anomaly"]
+	if a.EventLagMS == nil || *a.EventLagMS != 0 {
+		t.Errorf("anomaly event lag %v ms with nothing pending, want 0 (a quiet partition is not behind)", ptrVal(a.EventLagMS))
+	}
+}
+
+func ptrVal(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
