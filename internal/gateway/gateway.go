@@ -35,8 +35,11 @@ type Gateway struct {
 	histSem chan struct{}
 	apiSem  chan struct{} // places of the API requests that read the streams
 	apiHook func()        // tests: called by a request holding an apiSem place
-	digest  *digest       // nil: every history reads the streams
-	file    *config.File  // the -config file, for tier order, modes, costs (nil: none)
+	// recheckHook, in tests, replaces the health answer's wait before it
+	// reads idle-looking consumers again.
+	recheckHook func(context.Context) error
+	digest      *digest      // nil: every history reads the streams
+	file        *config.File // the -config file, for tier order, modes, costs (nil: none)
 
 	runCtx  context.Context // set by Run; clients derive their contexts from it
 	running atomic.Bool

@@ -113,6 +113,16 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 		}
 		resp.Services = append(resp.Services, sh)
 	}
+	// Consumers that looked idle, read again after idleRecheck: a member
+	// renews its pull request every few seconds, and between the old one
+	// expiring and the new one arriving the server counts none waiting.
+	type idleRef struct {
+		svc  int
+		str  *bus.StreamReader
+		name string
+	}
+	var idle []idleRef
+	ups := make([]bool, len(pipeline))
 	for i, p := range pipeline {
 		if len(p.inputs) == 0 {
 			continue
@@ -146,8 +156,7 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 				// A member pulls (waiting requests) or holds messages in
 				// work; a partition nobody pulls from has lost its member.
 				if ci.Waiting == 0 && ci.AckPending == 0 {
-					up = false
-					sh.Detail = fmt.Sprintf("nobody pulls from %s", ci.Name)
+					idle = append(idle, idleRef{svc: i, str: str, name: ci.Name})
 				}
 				// A consumer with nothing left to deliver or acknowledge is
 				// caught up, whatever its last message's event time: a
@@ -160,10 +169,58 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 				}
 			}
 		}
-		sh.Up = up && seen == len(p.inputs)
+		ups[i] = up && seen == len(p.inputs)
 		if seen > 0 {
 			sh.Lag, sh.EventLagMS = &lag, &evLag
 		}
 	}
+	if len(idle) > 0 && g.healthRecheck(ctx) == nil {
+		for _, r := range idle {
+			if !ups[r.svc] {
+				continue // down already, for a reason of its own
+			}
+			infos, err := r.str.Consumers(ctx, r.name)
+			pulled := false
+			for _, ci := range infos {
+				if ci.Name == r.name && (ci.Waiting > 0 || ci.AckPending > 0) {
+					pulled = true
+				}
+			}
+			if err != nil || !pulled {
+				ups[r.svc] = false
+				resp.Services[r.svc].Detail = fmt.Sprintf("nobody pulls from %s", r.name)
+			}
+		}
+	} else {
+		for _, r := range idle {
+			ups[r.svc] = false
+			resp.Services[r.svc].Detail = fmt.Sprintf("nobody pulls from %s", r.name)
+		}
+	}
+	for i, p := range pipeline {
+		if len(p.inputs) > 0 {
+			resp.Services[i].Up = ups[i]
+		}
+	}
 	return resp
+}
+
+// idleRecheck is how long the health answer waits before it reads again a
+// consumer that no request was pulling from: long against the moment a
+// member takes to renew its pull, short against the pull's expiry.
+const idleRecheck = 250 * time.Millisecond
+
+// healthRecheck waits idleRecheck, or runs the test's hook instead.
+func (g *Gateway) healthRecheck(ctx context.Context) error {
+	if g.recheckHook != nil {
+		return g.recheckHook(ctx)
+	}
+	t := time.NewTimer(idleRecheck)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

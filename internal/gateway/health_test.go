@@ -148,3 +148,85 @@ func ptrVal(p *int64) any {
 	}
 	return *p
 }
+
+// TestHealthRecheckIdleConsumer: a consumer that no request was pulling
+// from when the health answer first read it (a member between two pull
+// requests) is read again before the service is called down: the
+// executor's member starts pulling between the two reads, and the answer
+// has it up. One that stays idle is still down (TestHealth).
+func TestHealthRecheckIdleConsumer(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	js := natstest.JetStream(t, e.bus)
+	if _, err := js.CreateOrUpdateConsumer(context.Background(), "DECISIONS", jetstream.ConsumerConfig{Durable: "executor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	idleSeen, resume := make(chan struct{}, 1), make(chan struct{})
+	gateway.SetHealthRecheck(e.gw, func(ctx context.Context) error {
+		select {
+		case idleSeen <- struct{}{}:
+		default:
+		}
+		select {
+		case <-resume:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	answer := make(chan map[string]gateway.ServiceHealth, 1)
+	go func() {
+		h, err := readHealth(e.srv.URL)
+		if err != nil {
+			t.Error(err)
+		}
+		answer <- h
+	}()
+	select {
+	case <-idleSeen:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the idle executor consumer was not read again")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- e.bus.Consume(ctx, bus.ConsumerSpec{Service: "executor", Name: "executor", Kind: proto.KindDecision},
+			func(context.Context, *bus.Msg) ([]bus.Out, error) { return nil, nil })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	natstest.Eventually(t, 10*time.Second, func() error {
+		c, err := js.Consumer(context.Background(), "DECISIONS", "executor")
+		if err != nil {
+			return err
+		}
+		ci, err := c.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if ci.NumWaiting == 0 {
+			return fmt.Errorf("executor: no pull request waiting yet")
+		}
+		return nil
+	})
+	close(resume)
+	if x := (<-answer)["executor"]; !x.Up {
+		t.Errorf("executor %+v, want up: it pulls by the second read", x)
+	}
+}
+
+// readHealth is getHealth for a goroutine other than the test's.
+func readHealth(url string) (map[string]gateway.ServiceHealth, error) {
+	resp, err := http.Get(url + "/api/v1/health")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var h gateway.HealthResponse
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return nil, err
+	}
+	out := map[string]gateway.ServiceHealth{}
+	for _, s := range h.Services {
+		out[s.Name] = s
+	}
+	return out, nil
+}
