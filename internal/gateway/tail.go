@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -40,6 +41,11 @@ type TailConfig struct {
 	// Follow goes on with new messages until ctx ends; without it the tail
 	// stops at each stream's last message as of the start.
 	Follow bool
+	// Skipped, when set, is told of a stream the filters reach only through
+	// a wildcard ('apm.>') that the server refused to let this user read
+	// (the all-in-one's observer and the DLQ); the tail goes on without
+	// it. Unset, or for a stream a filter names, the refusal is an error.
+	Skipped func(stream string, err error)
 }
 
 // Tail prints the messages matching the filters as JSON lines to w: the
@@ -52,6 +58,7 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 		return errors.New("tail: give a subject filter, e.g. 'apm.decision.>'")
 	}
 	byKind := map[proto.Kind][]string{}
+	named := map[proto.Kind]bool{} // kinds a filter names, not only a wildcard
 	pt := strings.Count(prefix, ".") + 1
 	for _, raw := range c.Filters {
 		tokens := strings.Split(raw, ".")
@@ -64,6 +71,7 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 			case kt == ">":
 				byKind[k] = append(byKind[k], prefix+"."+string(k)+".>")
 			case kt == "*" || kt == string(k):
+				named[k] = named[k] || kt == string(k)
 				t := append([]string(nil), tokens...)
 				t[pt] = string(k)
 				byKind[k] = append(byKind[k], strings.Join(t, "."))
@@ -97,6 +105,10 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				err = nil // stopped: a stream still opening when ctx ended is no failure
 			}
+			if err != nil && !named[k] && c.Skipped != nil && readRefused(b, proto.StreamName(prefix, k)) {
+				c.Skipped(proto.StreamName(prefix, k), err)
+				err = nil
+			}
 			if err != nil {
 				errs <- err
 			}
@@ -105,6 +117,14 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// readRefused reports whether the server refused this connection a
+// consumer on stream: its last error is a permissions violation on the
+// stream's consumer-create subject (the request itself only times out).
+func readRefused(b *bus.Bus, stream string) bool {
+	err := b.LastError()
+	return errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), "$JS.API.CONSUMER.CREATE."+stream+".")
 }
 
 func tailStream(ctx context.Context, b *bus.Bus, k proto.Kind, filters []string, c TailConfig, emit func(TailLine) error) error {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -87,5 +89,64 @@ func TestTail(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTailLeavesOutRefusedStream: a user the server refuses consumers on the
+// DLQ (the all-in-one's observer) tails 'apm.>' without it, told once, and
+// stops cleanly; a tail whose filter names the DLQ fails on the refusal.
+func TestTailLeavesOutRefusedStream(t *testing.T) {
+	r := natstest.StartRestricted(t, "observer", "$JS.API.CONSUMER.CREATE.DLQ.>")
+	admin := r.Connect(t, "admin", zerolog.Nop())
+	obs := r.Connect(t, "observer", zerolog.Nop())
+	now := time.Now().Truncate(time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	buf := newSyncBuf()
+	skipped := make(chan string, 4)
+	skip := func(stream string, err error) { skipped <- stream }
+	done, named := make(chan error, 1), make(chan error, 1)
+	go func() {
+		done <- gateway.Tail(ctx, obs, gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true, Skipped: skip}, buf)
+	}()
+	// Side by side (a refused request takes as long as the client's retries).
+	go func() {
+		named <- gateway.Tail(ctx, obs, gateway.TailConfig{Filters: []string{"apm.dlq.>"}, Follow: true, Skipped: skip}, newSyncBuf())
+	}()
+	select {
+	case s := <-skipped:
+		if s != "DLQ" {
+			t.Fatalf("left out %s, want DLQ", s)
+		}
+	case err := <-done:
+		t.Fatalf("tail of apm.> ended before leaving the DLQ out: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the refused DLQ was not left out")
+	}
+	select {
+	case err := <-named:
+		if err == nil {
+			t.Fatal("tail of apm.dlq.> ended without the refusal")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("tail of apm.dlq.> still running")
+	}
+	if len(skipped) > 0 {
+		t.Fatalf("left out %s again, or where the filter names it", <-skipped)
+	}
+	n := 0
+	natstest.Eventually(t, 10*time.Second, func() error {
+		n++
+		publish(t, admin, bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"),
+			Msg: proto.NewMetrics("shop", "web", now.Add(time.Duration(n)*time.Second), 2, proto.Floats{"rps": 1})})
+		if !strings.Contains(buf.String(), `"subject":"apm.metrics.shop.web"`) {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("tail of the readable streams ended with %v", err)
 	}
 }

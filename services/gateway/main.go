@@ -80,7 +80,9 @@ func tailCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
 		return err
 	}
-	tc := gateway.TailConfig{Filters: filters, Follow: !noFollow}
+	tc := gateway.TailConfig{Filters: filters, Follow: !noFollow, Skipped: func(stream string, err error) {
+		fmt.Fprintf(os.Stderr, "gateway tail: %s left out: this NATS user may not read it (%v)\n", stream, b.LastError())
+	}}
 	if since > 0 {
 		tc.Since = time.Now().Add(-since)
 	}
