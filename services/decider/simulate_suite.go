@@ -202,6 +202,8 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 	// tiers the shop's model derives from it (forecastable surges to
 	// propagate).
 	var shops []*scaleeval.PreparedShop
+	var shopApps int    // the simulated shop's apps among them
+	var fronts []string // the families whose traces front the others
 	if sf.tiers {
 		type app struct {
 			seed int64
@@ -211,8 +213,12 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		for _, sd := range sf.shopSeeds {
 			apps = append(apps, app{seed: sd})
 		}
+		shopApps = len(apps)
 		for i := range traces {
 			if slices.Contains(sf.tierFamilies, traces[i].Family) {
+				if !slices.Contains(fronts, traces[i].Family) {
+					fronts = append(fronts, traces[i].Family)
+				}
 				// The shop's model (its hit ratio's wander) seeded as the
 				// trace, so another seed of the front is another back.
 				apps = append(apps, app{seed: int64(traces[i].Seed), tr: &traces[i]})
@@ -283,8 +289,8 @@ func runSuite(ctx context.Context, sf suiteFlags, opt scaleeval.Options, stdout,
 		}
 	}
 	hts := scaleeval.HPATargets()
-	fmt.Fprintf(stdout, "suite: %d traces + %d three-tier apps' tiers (the shop, and the surges traces with the shop's back tiers; web boot 3 min, cache 3, db 10; the policy propagates the web forecast), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets %.2f–%.2f at every %.2f\n\n",
-		len(preps), len(shops), len(cands), scaleeval.DefaultSetup(nil).BootDelay, opt.Warmup, hts[0], hts[len(hts)-1], hts[1]-hts[0])
+	fmt.Fprintf(stdout, "suite: %d traces + %d three-tier apps' tiers (%s), %d settings; capacity max/20, boot %s, first %d minutes unscored; HPA targets %.2f–%.2f at every %.2f\n\n",
+		len(preps), len(shops), threeTierNote(shopApps, fronts), len(cands), scaleeval.DefaultSetup(nil).BootDelay, opt.Warmup, hts[0], hts[len(hts)-1], hts[1]-hts[0])
 	inSample := results[0]
 	switch {
 	case !sf.cv && sf.grid != "":
@@ -388,4 +394,21 @@ func writeTraces(dir string, traces []scaleeval.Trace) error {
 		}
 	}
 	return nil
+}
+
+// threeTierNote says what the suite's three-tier apps are: the simulated
+// shop's (shops of them) and the traces of the fronts families run as the
+// web tier in front of the shop's back tiers.
+func threeTierNote(shops int, fronts []string) string {
+	var parts []string
+	if shops > 0 {
+		parts = append(parts, "the shop")
+	}
+	if len(fronts) > 0 {
+		parts = append(parts, "the "+strings.Join(fronts, ", ")+" traces with the shop's back tiers")
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", and ") + "; web boot 3 min, cache 3, db 10; the policy propagates the web forecast"
 }

@@ -188,3 +188,22 @@ func TestSynthPhaseFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestThreeTierNote: the suite's header names the three-tier apps it runs,
+// not always the shop and the surges family.
+func TestThreeTierNote(t *testing.T) {
+	for _, c := range []struct {
+		shops  int
+		fronts []string
+		want   string
+	}{
+		{2, []string{"surges"}, "the shop, and the surges traces with the shop's back tiers; "},
+		{0, []string{"daily-sales"}, "the daily-sales traces with the shop's back tiers; "},
+		{2, nil, "the shop; "},
+		{0, nil, "none"},
+	} {
+		if got := threeTierNote(c.shops, c.fronts); !strings.HasPrefix(got, c.want) || strings.Contains(got, "surges") != slices.Contains(c.fronts, "surges") {
+			t.Errorf("threeTierNote(%d, %v) = %q, want it to begin %q", c.shops, c.fronts, got, c.want)
+		}
+	}
+}
