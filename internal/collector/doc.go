@@ -18,7 +18,9 @@
 //   - scrape (scrape.go): each tier's Prometheus targets, scraped every
 //     interval and mapped by internal/scrape; failing targets are retried
 //     within the timeout, marked down (headroom_scrape_target_up), counted
-//     and logged, and the tier's tick carries what the others answered.
+//     and logged, and the tier's tick carries what the others answered. A
+//     series a rule reads that a target does not expose is flagged
+//     (headroom_scrape_series_absent, one warning): a counter rule reads 0.
 //   - push: the push API (internal/ingest) at POST /api/v1/metrics on the
 //     service's HTTP mux. It answers only allowed Host names (DNS
 //     rebinding): Config.Push.AllowedHosts, which the all-in-one fills from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ type scrapeMetrics struct {
 	duration  *prometheus.HistogramVec
 	nonFinite *prometheus.CounterVec // selected samples left out, by target and reason
 	overflow  *prometheus.CounterVec // tier values left out, by value
+	absent    *prometheus.GaugeVec   // series a rule reads that the target does not expose
 }
 
 func newScrapeMetrics() *scrapeMetrics {
@@ -37,11 +39,13 @@ func newScrapeMetrics() *scrapeMetrics {
 			Help: "Selected series a target exposed with a NaN or infinite value, left out of the tick, by reason (nan, inf)."}, append(l, "reason")),
 		overflow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_nonfinite_values_total",
 			Help: "Tier values left out of a tick because combining the targets' finite samples gave a non-finite number (an overflow), by value."}, []string{"app", "tier", "value"}),
+		absent: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "headroom_scrape_series_absent",
+			Help: "1 while a target's answer has no series a rule reads (a counter rule then reads 0, any other shows nothing): not counted yet, or a misspelt series; 0 once it appears."}, append(l, "series")),
 	}
 }
 
 func (m *scrapeMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.up, m.failures, m.resets, m.duration, m.nonFinite, m.overflow}
+	return []prometheus.Collector{m.up, m.failures, m.resets, m.duration, m.nonFinite, m.overflow, m.absent}
 }
 
 // scrapeTarget is one /metrics URL and what it answered before.
@@ -50,6 +54,7 @@ type scrapeTarget struct {
 	tracker scrape.Target
 	resets  int
 	down    bool
+	absent  []string // series its last answer lacked (see scrape.Sample.Absent)
 }
 
 type scrapeTier struct {
@@ -265,10 +270,33 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 			src.log.Debug().Str("tier", tier.name).Str("target", tg.url).Str("reason", reason).Int("series", n).Msg("selected series not finite, left out")
 		}
 	}
+	src.noteAbsent(tier, tg, sample.Absent)
 	parts := tg.tracker.Observe(tier.mapping, sample)
 	if d := tg.tracker.Resets - tg.resets; d > 0 {
 		src.s.scrape.resets.WithLabelValues(labels...).Add(float64(d))
 		tg.resets = tg.tracker.Resets
 	}
 	return parts
+}
+
+// noteAbsent sets the absent-series gauge of a target that answered, and
+// warns once when a series a rule reads goes missing from its answer: a
+// counter rule on it reads 0, which the decider takes for no load, so a
+// misspelt series must not pass unnoticed.
+func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent []string) {
+	for _, series := range absent {
+		if slices.Contains(tg.absent, series) {
+			continue
+		}
+		src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.url, series).Set(1)
+		src.log.Warn().Str("tier", tier.name).Str("target", tg.url).Str("series", series).
+			Msg("scrape target exposes no such series: a counter rule on it reads 0 (no load), any other shows nothing, until it appears (check the series name)")
+	}
+	for _, series := range tg.absent {
+		if !slices.Contains(absent, series) {
+			src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.url, series).Set(0)
+			src.log.Info().Str("tier", tier.name).Str("target", tg.url).Str("series", series).Msg("scrape target exposes the series now")
+		}
+	}
+	tg.absent = absent
 }

@@ -9,7 +9,8 @@ import (
 // Observe returns them) into the tier's named values. Counter rates add up
 // across targets; histogram bucket increases merge before the quantile is
 // taken; gauges aggregate by the rule's Agg. A rule with nothing to show
-// (a first sample, no observations, no matching series) is left out. The
+// (a first sample, no observations, no matching histogram or gauge series)
+// is left out; a counter rule matching no series reads 0, no traffic. The
 // replicas rule's value is returned apart, rounded, with hasReplicas set.
 // A rule whose combined value is not finite (finite samples whose sum or
 // scaling overflows) is left out too, and named in nonFinite for the caller

@@ -37,6 +37,12 @@ type Sample struct {
 	// infinite value (a summary quantile with no observations is NaN), for
 	// the caller to count per target.
 	NaN, Inf int
+	// Absent names, once each and in the rules' order, the series some
+	// rule reads that the answer has no family of: a counter rule on it
+	// reads 0 (a counter vector that has counted nothing exposes none),
+	// any other shows nothing. A misspelt series looks the same, so the
+	// caller says so.
+	Absent []string
 }
 
 // Select reduces parsed metric families to a Sample taken at t. A family
@@ -52,6 +58,9 @@ func (m *Mapping) Select(t time.Time, fams map[string]*dto.MetricFamily) (Sample
 		}
 		fam := fams[r.Series]
 		if fam == nil {
+			if !slices.Contains(s.Absent, r.Series) {
+				s.Absent = append(s.Absent, r.Series)
+			}
 			continue
 		}
 		typ := fam.GetType()

@@ -191,6 +191,25 @@ func TestSelectErrors(t *testing.T) {
 	}
 }
 
+// TestSelectNamesAbsentSeries: a series some rule reads that the answer
+// lacks is named, once however many rules read it; present ones are not.
+func TestSelectNamesAbsentSeries(t *testing.T) {
+	m := mustMapping(t, scrape.Rule{Name: "rps", Series: "http_requests_total", Kind: scrape.KindCounter},
+		scrape.Rule{Name: "errors", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"code": "5.."}},
+		scrape.Rule{Name: "cpu", Series: "cpu_utilisation", Kind: scrape.KindGauge})
+	s, err := m.Select(t0, parse(t, "# TYPE cpu_utilisation gauge\ncpu_utilisation 0.5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Absent, []string{"http_requests_total"}) {
+		t.Fatalf("absent %q, want [http_requests_total]", s.Absent)
+	}
+	s, err = m.Select(t0, parse(t, "# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 3\n# TYPE cpu_utilisation gauge\ncpu_utilisation 0.5\n"))
+	if err != nil || len(s.Absent) != 0 {
+		t.Fatalf("absent %q (%v), want none", s.Absent, err)
+	}
+}
+
 func TestRuleValidate(t *testing.T) {
 	cases := []struct {
 		r    scrape.Rule

@@ -1,0 +1,71 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
+)
+
+// TestScrapeAbsentSeriesFlagged scrapes a target that does not expose the
+// series the tier's load rule names (a misspelt series looks the same as a
+// counter that has counted nothing yet). The rule reads 0, no load, as
+// before, but the target's headroom_scrape_series_absent gauge says so
+// while it lasts, and drops to 0 once the series appears.
+func TestScrapeAbsentSeriesFlagged(t *testing.T) {
+	var present atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "# TYPE cpu gauge\ncpu 0.5\n")
+		if present.Load() {
+			fmt.Fprint(w, "# TYPE http_requests_total counter\nhttp_requests_total 150\n")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/metrics"
+	h := newHarness(t, DefaultConfig(), fmt.Sprintf(`
+apps:
+  api:
+    source: scrape
+    scrape: {interval: 15s, timeout: 2s}
+    tiers:
+      - name: web
+        scrape:
+          targets: [%q]
+          metrics:
+            - {name: rps, series: http_requests_total, kind: counter}
+            - {name: cpu, series: cpu, kind: gauge}
+`, url))
+	src := h.svc.sources[0].(*scrapeSource)
+	absent := func(series string) float64 {
+		v, _ := metricstest.Sum(t, h.reg, "headroom_scrape_series_absent", "app", "api", "tier", "web", "target", url, "series", series)
+		return v
+	}
+	round := func(i int) {
+		t.Helper()
+		if err := src.round(context.Background(), t0.Add(time.Duration(i)*15*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	round(0)
+	round(1)
+	got := h.stored(t)
+	if len(got) != 2 || got[1].Values["rps"] != 0 {
+		t.Fatalf("ticks %v, want two, the second with rps 0 from the absent counter", got)
+	}
+	if v := absent("http_requests_total"); v != 1 {
+		t.Fatalf("headroom_scrape_series_absent{series=http_requests_total} = %v, want 1", v)
+	}
+	if v := absent("cpu"); v != 0 {
+		t.Fatalf("headroom_scrape_series_absent{series=cpu} = %v, want 0 (exposed)", v)
+	}
+	present.Store(true)
+	round(2)
+	if v := absent("http_requests_total"); v != 0 {
+		t.Fatalf("headroom_scrape_series_absent{series=http_requests_total} = %v once exposed, want 0", v)
+	}
+}
