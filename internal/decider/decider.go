@@ -483,7 +483,7 @@ func (s *Service) noteOverdue(o OverdueTick) {
 	}
 	counter, msg := s.overdue, "deciding without the tick's anomaly message or forecast: the decider's backlog waiting for them is full (is an upstream stage down?)"
 	if o.TimedOut {
-		counter, msg = s.timedOut, "deciding without the tick's anomaly message or forecast: not come within -decider.input-timeout (is an upstream stage down?); scaling reactively on the latest forecast"
+		counter, msg = s.timedOut, "deciding without the tick's anomaly message or forecast: not come within -decider.input-timeout (an upstream stage is down, or behind: catching up after a start or an outage, or overloaded); scaling reactively on the latest forecast"
 	}
 	for _, tier := range slices.Sorted(maps.Keys(o.Missing)) {
 		for _, in := range o.Missing[tier] {
