@@ -94,3 +94,11 @@ func DirectGetsBehind(n int, through uint64) (restore func()) {
 	}
 	return func() { getBatch = orig }
 }
+
+// LoseDelivery makes the consumers drop, unhandled and unacknowledged,
+// every delivery for which lost reports true, as a network losing it in
+// flight would; the server redelivers it after AckWait.
+func LoseDelivery(lost func(consumer string, seq, delivered uint64) bool) (restore func()) {
+	lostDelivery.Store(&lost)
+	return func() { lostDelivery.Store(nil) }
+}
