@@ -32,7 +32,8 @@ type Msg struct {
 	// Delivered counts deliveries of this message, from 1.
 	Delivered uint64
 
-	jm       jetstream.Msg // nil for a message read by a rebuild
+	jm       jetstream.Msg // nil for a message read by a rebuild or a gap's top-up
+	filled   bool          // read by a gap's top-up: live, its delivery lost in flight
 	acked    func()        // counts an acknowledgement
 	held     *heldAcks     // a take-over's rebuild: where a deferred ack waits
 	deferred bool
@@ -41,8 +42,9 @@ type Msg struct {
 // Replayed reports whether the message was read by a rebuild (a take-over,
 // or an app returning after its eviction) rather than delivered live: the
 // handler has most likely seen it before, so what it counts or warns of
-// for it was counted or warned of then.
-func (m *Msg) Replayed() bool { return m.jm == nil }
+// for it was counted or warned of then. A message whose delivery was lost
+// in flight, read from the stream in its place (gap.go), is live.
+func (m *Msg) Replayed() bool { return m.jm == nil && !m.filled }
 
 // Defer takes the message's acknowledgement from the runtime: a handler
 // that returns no outputs and no error leaves the message unacknowledged,
@@ -135,6 +137,8 @@ type ConsumerSpec struct {
 	// merges their messages by stored time, and this input's place in it.
 	merge      *mergeGate
 	mergeInput int
+	// Set on the spec a gap's top-up reads with: its messages are live.
+	gapFill bool
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -243,6 +247,13 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	// Written and read only by onMsg, which runs one call at a time.
 	var pinnedDone bool
 	var skipThrough uint64
+	gaps := newGapTracker(spec)
+	held := spec.held // where a topped-up message's deferred ack waits
+	if held == nil {
+		held = newHeldAcks(acked.Inc)
+	}
+	b.metrics.deliveryGaps.WithLabelValues(stream) // at 0 until the first, as deadLetters
+	b.metrics.gapFilled.WithLabelValues(stream)
 	onMsg := func(jm jetstream.Msg) {
 		trackMu.RLock()
 		defer trackMu.RUnlock()
@@ -258,6 +269,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if lost := lostDelivery.Load(); lost != nil && (*lost)(spec.Name, meta.Sequence.Stream, meta.NumDelivered) {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
+		gaps.delivered(meta.Sequence.Consumer, pinOf(jm))
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)
 			if err != nil {
@@ -271,13 +283,25 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			}
 			pinnedDone, skipThrough = true, through
 		}
-		if meta.Sequence.Stream <= skipThrough {
-			// Handled by the partition's rebuild already.
+		if meta.Sequence.Stream <= skipThrough || gaps.wasFilled(meta.Sequence.Stream) {
+			// Handled by the partition's rebuild already, or by a gap's
+			// top-up (this is the lost delivery's late redelivery).
+			if meta.Sequence.Stream > skipThrough {
+				log.Info().Uint64("seq", meta.Sequence.Stream).Uint64("consumer_seq", meta.Sequence.Consumer).
+					Uint64("delivered", meta.NumDelivered).Msg("late redelivery of a message topped up: acknowledged without handling")
+			}
 			lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
-			if spec.held != nil && spec.held.hold(meta.Sequence.Stream, jm) {
-				return // acknowledged once the rebuild's work on it is stored
+			if held.hold(meta.Sequence.Stream, jm) {
+				return // acknowledged once the handler's work on it is stored
 			}
 			track <- pending{msg: jm}
+			return
+		}
+		// Deliveries lost in flight before this one: their messages first.
+		through, err := b.topUpGap(ctx, spec, gaps, held, lastSeq.Load(), meta.Sequence.Stream, h, log)
+		lastSeq.Store(max(lastSeq.Load(), through))
+		if err != nil {
+			_ = jm.NakWithDelay(spec.NakDelay)
 			return
 		}
 		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())

@@ -12,6 +12,11 @@ type metrics struct {
 	handled     *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
 	handleTime  *prometheus.HistogramVec
+	// deliveryGaps counts the consumers' deliveries lost in flight (a
+	// gap in the consumer sequence) and gapFilled the messages read from
+	// the stream in their place (gap.go).
+	deliveryGaps *prometheus.CounterVec
+	gapFilled    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -32,8 +37,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "headroom_bus_handle_seconds", Help: "Time spent in a handler per message.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
 		}, []string{"consumer"}),
+		deliveryGaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_delivery_gaps_total", Help: "Gaps in a consumer's deliveries (deliveries lost in flight, as when a node dies), by stream.",
+		}, []string{"stream"}),
+		gapFilled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_gap_filled_total", Help: "Messages read from the stream in place of deliveries lost in flight, by stream.",
+		}, []string{"stream"}),
 	}
-	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime} {
+	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled} {
 		if err := reg.Register(c); err != nil {
 			// Several buses in one process share a registry: reuse the
 			// collector already registered.
@@ -49,6 +60,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 					m.deadLetters = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.handleTime:
 					m.handleTime = are.ExistingCollector.(*prometheus.HistogramVec)
+				case m.deliveryGaps:
+					m.deliveryGaps = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.gapFilled:
+					m.gapFilled = are.ExistingCollector.(*prometheus.CounterVec)
 				}
 			}
 		}

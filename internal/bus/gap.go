@@ -1,0 +1,158 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// A delivery can be lost in flight: a replicated durable sends a message
+// only once its replicas agree it was delivered, so a node killed with the
+// message in its outbound buffer (or a route cut under it) loses the
+// message while the durable counts it delivered. The durable's new leader
+// goes on after it at once, and redelivers the lost one only once its
+// AckWait has passed (timed from the message's stored time, the pending
+// timestamp the replicas keep): 30 s later, behind the messages stored
+// after it. A handler would then see a partition's messages out of order
+// (the decider joined a forecast after the next one, and decided a tick
+// on the forecast before its own).
+//
+// The consumer sequence shows such a loss: the server numbers every
+// delivery, a redelivery too, one after the other, so a delivery whose
+// consumer sequence jumps past the last one received followed deliveries
+// this client never got. Before the message in hand, the runtime then
+// reads its filter's messages after the last one handled straight from
+// the stream (replayRange, which checks a replica's "no messages" with
+// the stream leader) and hands them to the handler in order, as live
+// messages; their late redeliveries are acknowledged without handling
+// (once the work a handler deferred is stored, see heldAcks), as a
+// take-over's live delivery treats what its rebuild handled.
+
+// gapTracker is one consumer's view of its deliveries, for gap detection.
+// Only the consumer's delivery callback uses it, one call at a time.
+type gapTracker struct {
+	lastDelivery uint64 // consumer sequence of the last delivery received, 0: none yet
+	pin          string // the pin id it came with (a pinned durable)
+	// lost is set when deliveries were lost and not topped up yet; from
+	// the consumer sequence after which the first was lost.
+	lost       bool
+	lostAfter  uint64
+	lostBefore uint64
+	// filled holds the stream sequences topped up, and when: their late
+	// redeliveries are acknowledged without handling. Entries older than
+	// keep are dropped.
+	filled map[uint64]time.Time
+	keep   time.Duration
+}
+
+func newGapTracker(spec ConsumerSpec) *gapTracker {
+	return &gapTracker{filled: map[uint64]time.Time{}, keep: max(2*time.Duration(spec.MaxDeliver)*spec.AckWait, time.Minute)}
+}
+
+// delivered notes a delivery's consumer sequence and pin id, and reports
+// whether deliveries were lost before it. A pin that changed (another
+// member read the durable meanwhile) or a consumer sequence that went back
+// (a durable recreated) starts the count again.
+func (g *gapTracker) delivered(dseq uint64, pin string) bool {
+	gap := g.lastDelivery > 0 && dseq > g.lastDelivery+1 && pin == g.pin
+	if gap && !g.lost {
+		g.lost, g.lostAfter = true, g.lastDelivery
+	}
+	if gap {
+		g.lostBefore = dseq
+	}
+	g.lastDelivery, g.pin = dseq, pin
+	return gap
+}
+
+// wasFilled reports whether seq was topped up: its delivery is a late
+// redelivery, handled already.
+func (g *gapTracker) wasFilled(seq uint64) bool {
+	_, ok := g.filled[seq]
+	return ok
+}
+
+// fill notes seq as topped up, dropping the entries past keep.
+func (g *gapTracker) fill(seq uint64, now time.Time) {
+	if len(g.filled) > 0 && len(g.filled)%256 == 0 {
+		for s, at := range g.filled {
+			if now.Sub(at) > g.keep {
+				delete(g.filled, s)
+			}
+		}
+	}
+	g.filled[seq] = now
+}
+
+// topUpGap hands h the messages of spec's filter stored after last and
+// before the delivered message at seq, in order, as live messages, when
+// deliveries were lost before it; it returns the last stream sequence
+// handled (last when none). An error leaves the gap open: the caller
+// naks the message in hand, and the next delivery tries again.
+func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, held *heldAcks, last, seq uint64, h Handler, log zerolog.Logger) (uint64, error) {
+	if !g.lost || seq <= last {
+		// Nothing lost, or a redelivery of a message handled before: a
+		// first delivery lost before it is after last, and the next
+		// first delivery tops it up.
+		return last, nil
+	}
+	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
+	ev := func() *zerolog.Event {
+		return log.Warn().Uint64("after_consumer_seq", g.lostAfter).Uint64("consumer_seq", g.lostBefore).
+			Uint64("from_seq", last+1).Uint64("seq", seq)
+	}
+	if last == 0 {
+		// Nothing handled yet by this process: what it missed is
+		// redelivered, and reading the whole stream is no answer.
+		g.lost = false
+		ev().Msg("deliveries lost before the first handled: left to their redelivery")
+		return last, nil
+	}
+	var filter string
+	switch len(spec.Filters) {
+	case 0:
+		filter = proto.Filter(b.cfg.Prefix, spec.Kind)
+	case 1:
+		filter = b.storedFilter(spec.Kind, spec.Filters[0])
+	default:
+		// A batched direct get reads one filter; merging several is not
+		// worth it for consumers no service runs.
+		g.lost = false
+		b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
+		ev().Msg("deliveries lost in flight; a consumer of several filters cannot top them up: handled when redelivered")
+		return last, nil
+	}
+	fs := spec
+	fs.held, fs.merge, fs.gapFill = held, nil, true
+	var cur, done uint64 // the message being topped up, the last one topped up
+	n, err := b.replayRange(ctx, fs, filter, last+1, time.Time{}, seq-1, 0, func(ctx context.Context, m *Msg) ([]Out, error) {
+		if m.Seq != cur {
+			done, cur = cur, m.Seq
+			g.fill(m.Seq, time.Now())
+		}
+		return h(ctx, m)
+	})
+	if err != nil {
+		// The message being handled when it failed is handled again
+		// when redelivered; those before it are done.
+		delete(g.filled, cur)
+		log.Error().Err(err).Uint64("from_seq", last+1).Uint64("seq", seq).Int("topped_up", n).
+			Msg("deliveries lost in flight: cannot top them up yet, the message in hand waits")
+		return max(last, done), fmt.Errorf("top up %s from %d to %d: %w", filter, last+1, seq-1, err)
+	}
+	g.lost = false
+	b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
+	b.metrics.gapFilled.WithLabelValues(stream).Add(float64(n))
+	ev().Int("topped_up", n).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
+	return max(last, cur), nil
+}
+
+// pinOf is the pin id a pinned durable's delivery carries ("" for others).
+func pinOf(jm jetstream.Msg) string {
+	return jm.Headers().Get("Nats-Pin-Id")
+}
