@@ -714,19 +714,43 @@ const (
 // which any replica answers, the message get API is answered by the
 // stream's leader alone.
 func (b *Bus) leaderNext(ctx context.Context, stream, filter string, seq uint64, start time.Time) (uint64, error) {
-	req := struct {
-		Seq       uint64     `json:"seq,omitempty"`
-		NextFor   string     `json:"next_by_subj"`
-		StartTime *time.Time `json:"start_time,omitempty"`
-	}{NextFor: filter}
+	req := leaderGetRequest{NextFor: filter}
 	if start.IsZero() {
 		req.Seq = max(seq, 1)
 	} else {
 		req.StartTime = &start
 	}
+	m, err := b.leaderGet(ctx, stream, req)
+	if err != nil {
+		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, err)
+	}
+	if m == nil {
+		return 0, nil
+	}
+	return m.Seq, nil
+}
+
+// leaderGetRequest is a message get API request: the next message of
+// NextFor from Seq (or StartTime), or the last of LastFor.
+type leaderGetRequest struct {
+	Seq       uint64     `json:"seq,omitempty"`
+	NextFor   string     `json:"next_by_subj,omitempty"`
+	LastFor   string     `json:"last_by_subj,omitempty"`
+	StartTime *time.Time `json:"start_time,omitempty"`
+}
+
+// leaderMsg is a message as the message get API returns it.
+type leaderMsg struct {
+	Seq    uint64 `json:"seq"`
+	Header []byte `json:"hdrs,omitempty"`
+}
+
+// leaderGet asks the stream's leader for one message; nil, nil when it
+// has none matching req.
+func (b *Bus) leaderGet(ctx context.Context, stream string, req leaderGetRequest) (*leaderMsg, error) {
 	data, err := json.Marshal(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	prefix := b.js.Options().APIPrefix
 	if prefix == "" {
@@ -739,26 +763,24 @@ func (b *Bus) leaderNext(ctx context.Context, stream, filter string, seq uint64,
 	defer cancel()
 	msg, err := b.nc.RequestWithContext(rctx, prefix+"STREAM.MSG.GET."+stream, data)
 	if err != nil {
-		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, err)
+		return nil, err
 	}
 	var resp struct {
-		Message *struct {
-			Seq uint64 `json:"seq"`
-		} `json:"message"`
-		Error *jetstream.APIError `json:"error"`
+		Message *leaderMsg          `json:"message"`
+		Error   *jetstream.APIError `json:"error"`
 	}
 	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, err)
+		return nil, err
 	}
 	switch {
 	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
-		return 0, nil
+		return nil, nil
 	case resp.Error != nil:
-		return 0, fmt.Errorf("leader's next message of %s from sequence %d: %w", filter, seq, resp.Error)
+		return nil, resp.Error
 	case resp.Message == nil:
-		return 0, fmt.Errorf("leader's next message of %s from sequence %d: empty answer", filter, seq)
+		return nil, errors.New("empty answer")
 	}
-	return resp.Message.Seq, nil
+	return resp.Message, nil
 }
 
 // firstSeqSince returns the sequence of filter's first message stored at

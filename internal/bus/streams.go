@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/proto"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -222,25 +223,35 @@ func (b *Bus) stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error
 // (from the Headroom-Ts header), keyed by the subject it was published on
 // (without its partition). Stateful services use it after a restart, and a
 // member taking over a partition, to know what was already published.
+// The stream's leader answers, as it answers the subjects: a direct get
+// may be answered by a replica behind it, whose older last message would
+// have the stage publish again what the stream holds already.
 func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error) {
 	s, err := b.stream(ctx, k)
 	if err != nil {
 		return nil, err
 	}
+	name := proto.StreamName(b.cfg.Prefix, k)
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
-		return nil, fmt.Errorf("stream %s info: %w", proto.StreamName(b.cfg.Prefix, k), err)
+		return nil, fmt.Errorf("stream %s info: %w", name, err)
 	}
 	out := make(map[string]time.Time, len(info.State.Subjects))
 	for subj := range info.State.Subjects {
-		m, err := s.GetLastMsgForSubject(ctx, subj)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
+		m, err := b.leaderGet(ctx, name, leaderGetRequest{LastFor: subj})
 		if err != nil {
 			return nil, fmt.Errorf("last message on %s: %w", subj, err)
 		}
-		ms, ok := headerTime(m.Header)
+		if m == nil {
+			continue
+		}
+		var h nats.Header
+		if len(m.Header) > 0 {
+			if h, err = nats.DecodeHeadersMsg(m.Header); err != nil {
+				return nil, fmt.Errorf("last message on %s: %w", subj, err)
+			}
+		}
+		ms, ok := headerTime(h)
 		if !ok {
 			return nil, fmt.Errorf("last message on %s: no readable %s header", subj, HeaderEventTime)
 		}
