@@ -269,7 +269,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if lost := lostDelivery.Load(); lost != nil && (*lost)(spec.Name, meta.Sequence.Stream, meta.NumDelivered) {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
-		gaps.delivered(meta.Sequence.Consumer, pinOf(jm))
+		gaps.delivered(meta.Sequence.Consumer, pinOf(jm), time.Now())
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)
 			if err != nil {
@@ -297,12 +297,16 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			track <- pending{msg: jm}
 			return
 		}
-		// Deliveries lost in flight before this one: their messages first.
-		through, err := b.topUpGap(ctx, spec, gaps, held, lastSeq.Load(), meta.Sequence.Stream, h, log)
-		lastSeq.Store(max(lastSeq.Load(), through))
-		if err != nil {
-			_ = jm.NakWithDelay(spec.NakDelay)
-			return
+		if gaps.lost {
+			// Deliveries lost in flight before this one: their messages
+			// first, this one kept in progress meanwhile (the top-up may
+			// retry, its handlers may be slow ones).
+			ps := spec
+			ps.Progress = true
+			stopProgress := keepInProgress(jm, ps)
+			through := b.topUpGap(ctx, spec, gaps, held, lastSeq.Load(), meta.Sequence.Stream, h, log)
+			stopProgress()
+			lastSeq.Store(max(lastSeq.Load(), through))
 		}
 		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())
 		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,

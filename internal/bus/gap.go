@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,9 +37,11 @@ import (
 type gapTracker struct {
 	lastDelivery uint64 // consumer sequence of the last delivery received, 0: none yet
 	pin          string // the pin id it came with (a pinned durable)
-	// lost is set when deliveries were lost and not topped up yet; from
-	// the consumer sequence after which the first was lost.
+	// lost is set when deliveries were lost and not topped up yet, since
+	// lostAt; lostAfter and lostBefore are the consumer sequences around
+	// the last loss.
 	lost       bool
+	lostAt     time.Time
 	lostAfter  uint64
 	lostBefore uint64
 	// filled holds the stream sequences topped up, and when: their late
@@ -58,13 +59,13 @@ func newGapTracker(spec ConsumerSpec) *gapTracker {
 // whether deliveries were lost before it. A pin that changed (another
 // member read the durable meanwhile) or a consumer sequence that went back
 // (a durable recreated) starts the count again.
-func (g *gapTracker) delivered(dseq uint64, pin string) bool {
+func (g *gapTracker) delivered(dseq uint64, pin string, now time.Time) bool {
 	gap := g.lastDelivery > 0 && dseq > g.lastDelivery+1 && pin == g.pin
 	if gap && !g.lost {
-		g.lost, g.lostAfter = true, g.lastDelivery
+		g.lost, g.lostAt = true, now
 	}
 	if gap {
-		g.lostBefore = dseq
+		g.lostAfter, g.lostBefore = g.lastDelivery, dseq
 	}
 	g.lastDelivery, g.pin = dseq, pin
 	return gap
@@ -92,26 +93,33 @@ func (g *gapTracker) fill(seq uint64, now time.Time) {
 // topUpGap hands h the messages of spec's filter stored after last and
 // before the delivered message at seq, in order, as live messages, when
 // deliveries were lost before it; it returns the last stream sequence
-// handled (last when none). An error leaves the gap open: the caller
-// naks the message in hand, and the next delivery tries again.
-func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, held *heldAcks, last, seq uint64, h Handler, log zerolog.Logger) (uint64, error) {
+// handled (last when none). A read that fails is tried again, while the
+// caller keeps the message in hand in progress, until AckWait has passed
+// since the gap was seen (each try is bounded by replayRange's own
+// limits): by then the lost deliveries are being redelivered, and the
+// consumer goes on as it did before it topped gaps up, rather than stall
+// on a stream it cannot read. Nothing is nakked meanwhile: a nak counts
+// against MaxDeliver, past which the server gives a message up.
+func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, held *heldAcks, last, seq uint64, h Handler, log zerolog.Logger) uint64 {
 	if !g.lost || seq <= last {
 		// Nothing lost, or a redelivery of a message handled before: a
 		// first delivery lost before it is after last, and the next
 		// first delivery tops it up.
-		return last, nil
+		return last
 	}
 	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
-	ev := func() *zerolog.Event {
-		return log.Warn().Uint64("after_consumer_seq", g.lostAfter).Uint64("consumer_seq", g.lostBefore).
+	gapLog := func(ev *zerolog.Event) *zerolog.Event {
+		return ev.Uint64("after_consumer_seq", g.lostAfter).Uint64("consumer_seq", g.lostBefore).
 			Uint64("from_seq", last+1).Uint64("seq", seq)
 	}
+	// Counted once, however it ends.
+	g.lost = false
+	b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
 	if last == 0 {
 		// Nothing handled yet by this process: what it missed is
 		// redelivered, and reading the whole stream is no answer.
-		g.lost = false
-		ev().Msg("deliveries lost before the first handled: left to their redelivery")
-		return last, nil
+		gapLog(log.Warn()).Msg("deliveries lost before the first handled: left to their redelivery")
+		return last
 	}
 	var filter string
 	switch len(spec.Filters) {
@@ -122,34 +130,43 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 	default:
 		// A batched direct get reads one filter; merging several is not
 		// worth it for consumers no service runs.
-		g.lost = false
-		b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
-		ev().Msg("deliveries lost in flight; a consumer of several filters cannot top them up: handled when redelivered")
-		return last, nil
+		gapLog(log.Warn()).Msg("deliveries lost in flight; a consumer of several filters cannot top them up: handled when redelivered")
+		return last
 	}
 	fs := spec
 	fs.held, fs.merge, fs.gapFill = held, nil, true
-	var cur, done uint64 // the message being topped up, the last one topped up
-	n, err := b.replayRange(ctx, fs, filter, last+1, time.Time{}, seq-1, 0, func(ctx context.Context, m *Msg) ([]Out, error) {
-		if m.Seq != cur {
-			done, cur = cur, m.Seq
-			g.fill(m.Seq, time.Now())
+	total := 0
+	for attempt := 1; ; attempt++ {
+		var cur, done uint64 // the message being topped up, the last one topped up
+		n, err := b.replayRange(ctx, fs, filter, last+1, time.Time{}, seq-1, 0, func(ctx context.Context, m *Msg) ([]Out, error) {
+			if m.Seq != cur {
+				done, cur = cur, m.Seq
+				g.fill(m.Seq, time.Now())
+			}
+			return h(ctx, m)
+		})
+		total += n
+		b.metrics.gapFilled.WithLabelValues(stream).Add(float64(n))
+		if err == nil {
+			gapLog(log.Warn()).Int("topped_up", total).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
+			return max(last, cur)
 		}
-		return h(ctx, m)
-	})
-	if err != nil {
-		// The message being handled when it failed is handled again
-		// when redelivered; those before it are done.
+		// The message being handled when it failed is handled again;
+		// those before it are done.
 		delete(g.filled, cur)
-		log.Error().Err(err).Uint64("from_seq", last+1).Uint64("seq", seq).Int("topped_up", n).
-			Msg("deliveries lost in flight: cannot top them up yet, the message in hand waits")
-		return max(last, done), fmt.Errorf("top up %s from %d to %d: %w", filter, last+1, seq-1, err)
+		last = max(last, done)
+		open := time.Since(g.lostAt)
+		if ctx.Err() != nil || open > spec.AckWait {
+			gapLog(log.Error().Err(err)).Int("topped_up", total).Dur("open", open).
+				Msg("deliveries lost in flight not topped up: left to their redelivery, out of order")
+			return last
+		}
+		gapLog(log.Warn().Err(err)).Int("attempt", attempt).Msg("deliveries lost in flight: cannot top them up yet, will retry")
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(attempt)*spec.NakDelay, spec.AckWait/4)):
+		}
 	}
-	g.lost = false
-	b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
-	b.metrics.gapFilled.WithLabelValues(stream).Add(float64(n))
-	ev().Int("topped_up", n).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
-	return max(last, cur), nil
 }
 
 // pinOf is the pin id a pinned durable's delivery carries ("" for others).
