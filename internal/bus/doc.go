@@ -13,6 +13,10 @@
 // original bytes and the reason to <prefix>.dlq.<service> and terminates the
 // message; any other error naks it with a delay, and after the last allowed
 // delivery it too goes to the dead-letter queue. Nothing is dropped silently.
+// A delivery lost in flight (a node killed with it, which the server
+// redelivers only after AckWait) shows as a gap in the consumer sequence:
+// the consumer then reads the missing messages from the stream and hands
+// them over first, so a handler sees its input in stream order (gap.go).
 //
 // A consumer with a GroupSpec is a stage shared by every running copy of its
 // service (group.go, member.go). The copies find each other with NATS micro
