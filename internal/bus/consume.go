@@ -269,7 +269,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if lost := lostDelivery.Load(); lost != nil && (*lost)(spec.Name, meta.Sequence.Stream, meta.NumDelivered) {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
-		gaps.delivered(meta.Sequence.Consumer, pinOf(jm), time.Now())
+		gaps.delivered(meta.Sequence.Consumer, time.Now())
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)
 			if err != nil {

@@ -102,3 +102,14 @@ func LoseDelivery(lost func(consumer string, seq, delivered uint64) bool) (resto
 	lostDelivery.Store(&lost)
 	return func() { lostDelivery.Store(nil) }
 }
+
+// Unpin unpins kind's durable from its priority group's client, as the
+// server does on its own when the consumer's leader changes (the pin is
+// not replicated): the next pull gets a new pin id.
+func (b *Bus) Unpin(ctx context.Context, k proto.Kind, durable string) error {
+	s, err := b.stream(ctx, k)
+	if err != nil {
+		return err
+	}
+	return s.UnpinConsumer(ctx, durable, pinGroup)
+}

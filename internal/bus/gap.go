@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/proto"
@@ -34,9 +33,17 @@ import (
 
 // gapTracker is one consumer's view of its deliveries, for gap detection.
 // Only the consumer's delivery callback uses it, one call at a time.
+//
+// A pinned durable's pin id is no sign that the deliveries in between
+// went to another member: the pin is not replicated, so the consumer's new
+// leader after a node's death pins afresh, with a new id, just where a
+// delivery may have been lost. A gap across a pin change is topped up
+// too; when another member did read the durable meanwhile (members that
+// both believed they owned the partition), the top-up hands this member
+// what that one handled, which rebuilds the state it missed, as a
+// take-over does, and the outputs' ids make their repeats no-ops.
 type gapTracker struct {
 	lastDelivery uint64 // consumer sequence of the last delivery received, 0: none yet
-	pin          string // the pin id it came with (a pinned durable)
 	// lost is set when deliveries were lost and not topped up yet, since
 	// lostAt; lostAfter and lostBefore are the consumer sequences around
 	// the last loss.
@@ -55,19 +62,18 @@ func newGapTracker(spec ConsumerSpec) *gapTracker {
 	return &gapTracker{filled: map[uint64]time.Time{}, keep: max(2*time.Duration(spec.MaxDeliver)*spec.AckWait, time.Minute)}
 }
 
-// delivered notes a delivery's consumer sequence and pin id, and reports
-// whether deliveries were lost before it. A pin that changed (another
-// member read the durable meanwhile) or a consumer sequence that went back
-// (a durable recreated) starts the count again.
-func (g *gapTracker) delivered(dseq uint64, pin string, now time.Time) bool {
-	gap := g.lastDelivery > 0 && dseq > g.lastDelivery+1 && pin == g.pin
+// delivered notes a delivery's consumer sequence and reports whether
+// deliveries were lost before it. A consumer sequence that went back (a
+// durable recreated) starts the count again.
+func (g *gapTracker) delivered(dseq uint64, now time.Time) bool {
+	gap := g.lastDelivery > 0 && dseq > g.lastDelivery+1
 	if gap && !g.lost {
 		g.lost, g.lostAt = true, now
 	}
 	if gap {
 		g.lostAfter, g.lostBefore = g.lastDelivery, dseq
 	}
-	g.lastDelivery, g.pin = dseq, pin
+	g.lastDelivery = dseq
 	return gap
 }
 
@@ -167,9 +173,4 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 		case <-time.After(min(time.Duration(attempt)*spec.NakDelay, spec.AckWait/4)):
 		}
 	}
-}
-
-// pinOf is the pin id a pinned durable's delivery carries ("" for others).
-func pinOf(jm jetstream.Msg) string {
-	return jm.Headers().Get("Nats-Pin-Id")
 }

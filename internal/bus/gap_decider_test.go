@@ -23,8 +23,16 @@ import (
 // decided on the forecast of the bucket before its own). The forecast of
 // the next bucket is delivered at once; the runtime sees the gap and
 // hands the decider the lost forecast first, so every tick is decided on
-// its own bucket's forecast.
+// its own bucket's forecast. The durable's pin may move as the delivery
+// is lost (a new consumer leader pins afresh): the gap is topped up all
+// the same.
 func TestDeciderForecastLostInFlight(t *testing.T) {
+	for _, unpin := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unpin=%v", unpin), func(t *testing.T) { deciderForecastLost(t, unpin) })
+	}
+}
+
+func deciderForecastLost(t *testing.T, unpin bool) {
 	url := natstest.RunJetStream(t)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	admin := natstest.Connect(t, url, "admin", log, true)
@@ -33,9 +41,22 @@ func TestDeciderForecastLostInFlight(t *testing.T) {
 	cfg := decider.DefaultConfig()
 	cfg.Policy.Tick = time.Minute
 	cfg.ForecastStep = step
-	// The second forecast (bucket 1) is the stream's second message.
+	// The second forecast (bucket 1) is the stream's second message; the
+	// next is published once its delivery is lost (and the pin moved).
+	lost := make(chan struct{})
 	t.Cleanup(bus.LoseDelivery(func(consumer string, seq, delivered uint64) bool {
-		return strings.HasPrefix(consumer, "decider-forecast-") && seq == 2 && delivered == 1
+		if !strings.HasPrefix(consumer, "decider-forecast-") || seq != 2 || delivered != 1 {
+			return false
+		}
+		if unpin {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := admin.Unpin(ctx, proto.KindForecast, consumer); err != nil {
+				t.Errorf("unpin %s: %v", consumer, err)
+			}
+		}
+		close(lost)
+		return true
 	}))
 	ready := service.NewReady()
 	d, err := decider.New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
@@ -69,6 +90,13 @@ func TestDeciderForecastLostInFlight(t *testing.T) {
 		for _, o := range outs {
 			if err := admin.Publish(context.Background(), o); err != nil {
 				t.Fatal(err)
+			}
+		}
+		if i == int(step/time.Minute) {
+			select {
+			case <-lost:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the second forecast was not delivered in 30s")
 			}
 		}
 	}
