@@ -113,3 +113,34 @@ func (b *Bus) Unpin(ctx context.Context, k proto.Kind, durable string) error {
 	}
 	return s.UnpinConsumer(ctx, durable, pinGroup)
 }
+
+// CutDirectGets makes the next batched direct get end, without its end
+// marker, after at most first messages, as a request whose deadline
+// passes mid-answer does, and the silent after it answer nothing: a
+// replay then fails after it has handled those messages.
+func CutDirectGets(first, silent int) (restore func()) {
+	orig := getBatch
+	var calls atomic.Int64
+	getBatch = func(ctx context.Context, js jetstream.JetStream, stream string, batch int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
+		switch n := calls.Add(1); {
+		case n == 1:
+			msgs, err := orig(ctx, js, stream, batch, opts...)
+			if err != nil {
+				return msgs, err
+			}
+			return func(yield func(*jetstream.RawStreamMsg, error) bool) {
+				gave := 0
+				for rm, err := range msgs {
+					if gave == first || !yield(rm, err) || err != nil {
+						return
+					}
+					gave++
+				}
+			}, nil
+		case n <= int64(1+silent):
+			return func(func(*jetstream.RawStreamMsg, error) bool) {}, nil
+		}
+		return orig(ctx, js, stream, batch, opts...)
+	}
+	return func() { getBatch = orig }
+}

@@ -144,9 +144,11 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 	total := 0
 	for attempt := 1; ; attempt++ {
 		var cur, done uint64 // the message being topped up, the last one topped up
+		begun := 0           // the messages whose handling began, this try
 		n, err := b.replayRange(ctx, fs, filter, last+1, time.Time{}, seq-1, 0, func(ctx context.Context, m *Msg) ([]Out, error) {
 			if m.Seq != cur {
 				done, cur = cur, m.Seq
+				begun++
 				g.fill(m.Seq, time.Now())
 			}
 			return h(ctx, m)
@@ -157,9 +159,16 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 			gapLog(log.Warn()).Int("topped_up", total).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
 			return max(last, cur)
 		}
-		// The message being handled when it failed is handled again;
-		// those before it are done.
-		delete(g.filled, cur)
+		// replayRange counts a message once its handling has ended: a
+		// read that failed after the last one begun (the common case, a
+		// stream leader that does not answer) leaves it done, and the
+		// next try goes on after it. Only a message whose handling
+		// failed is handled again.
+		if n == begun {
+			done = cur
+		} else {
+			delete(g.filled, cur)
+		}
 		last = max(last, done)
 		open := time.Since(g.lostAt)
 		if ctx.Err() != nil || open > spec.AckWait {

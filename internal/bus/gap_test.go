@@ -38,7 +38,10 @@ func TestDeliveryLostInFlight(t *testing.T) {
 		// silence makes that many direct gets of the top-up go
 		// unanswered: three fail one try.
 		silence int
-		want    []int // the web ticks the handler sees, in order
+		// cut makes the top-up's first direct get end after one message
+		// and the next three go unanswered: it fails after handling it.
+		cut  bool
+		want []int // the web ticks the handler sees, in order
 		// anyOrder: want holds the ticks handled, in any order, each
 		// once at least.
 		anyOrder bool
@@ -51,6 +54,8 @@ func TestDeliveryLostInFlight(t *testing.T) {
 		{name: "nakked", fail: 2, want: []int{1, 2, 3, 4, 5, 2}, gaps: 0},
 		// The top-up is tried again while the message in hand waits.
 		{name: "top-up fails once", lose: []int{2}, silence: 3, want: []int{1, 2, 3, 4, 5}, gaps: 1},
+		// The try after a failure goes on after the messages handled.
+		{name: "top-up fails after a message", lose: []int{2, 3}, cut: true, want: []int{1, 2, 3, 4, 5}, gaps: 1},
 		// A stream that cannot be read stalls the consumer for AckWait at
 		// most: the lost message then comes with its redelivery.
 		{name: "top-up keeps failing", lose: []int{2}, silence: 1 << 20, want: []int{1, 2, 3, 4, 5}, anyOrder: true, gaps: 1},
@@ -102,6 +107,9 @@ func TestDeliveryLostInFlight(t *testing.T) {
 			}
 			if c.silence > 0 {
 				t.Cleanup(bus.SilenceDirectGets(c.silence))
+			}
+			if c.cut {
+				t.Cleanup(bus.CutDirectGets(1, 3))
 			}
 			var mu sync.Mutex
 			var seen []int
