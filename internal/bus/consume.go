@@ -137,8 +137,13 @@ type ConsumerSpec struct {
 	// merges their messages by stored time, and this input's place in it.
 	merge      *mergeGate
 	mergeInput int
-	// Set on the spec a gap's top-up reads with: its messages are live.
+	// Set on the spec a gap's top-up reads with: its messages after the
+	// durable's acknowledgement floor are live.
 	gapFill bool
+	// Set on a partition's consumer whose group rebuilds its state
+	// (GroupSpec.Rebuild): a gap's top-up hands it the messages another
+	// member handled meanwhile, as replays, where others skip them.
+	rebuilds bool
 }
 
 func (s *ConsumerSpec) defaults() {
@@ -163,10 +168,11 @@ func (b *Bus) Decode(m *Msg, k proto.Kind, v proto.Keyed) error {
 	return Permanent(proto.DecodeOn(b.cfg.Prefix, k, m.Subject, m.Data, v))
 }
 
-// lostDelivery, set by tests (LoseDelivery), says a delivery is lost in
-// flight, as one is when a node dies with it in its outbound buffer: the
-// runtime then drops it unhandled and unacknowledged.
-var lostDelivery atomic.Pointer[func(consumer string, seq, delivered uint64) bool]
+// lostDelivery, set by tests (LoseDelivery, HandleElsewhere), says a
+// delivery never reaches the handler: lost in flight, as one is when a
+// node dies with it in its outbound buffer, or handled by another reader
+// of the durable. The runtime then drops it unhandled and unacknowledged.
+var lostDelivery atomic.Pointer[func(consumer string, jm jetstream.Msg, seq, delivered uint64) bool]
 
 type pending struct {
 	msg     jetstream.Msg
@@ -266,7 +272,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			_ = jm.Term()
 			return
 		}
-		if lost := lostDelivery.Load(); lost != nil && (*lost)(spec.Name, meta.Sequence.Stream, meta.NumDelivered) {
+		if lost := lostDelivery.Load(); lost != nil && (*lost)(spec.Name, jm, meta.Sequence.Stream, meta.NumDelivered) {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
 		gaps.delivered(meta.Sequence.Consumer, time.Now())

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"sync/atomic"
 	"time"
@@ -99,8 +100,44 @@ func DirectGetsBehind(n int, through uint64) (restore func()) {
 // every delivery for which lost reports true, as a network losing it in
 // flight would; the server redelivers it after AckWait.
 func LoseDelivery(lost func(consumer string, seq, delivered uint64) bool) (restore func()) {
-	lostDelivery.Store(&lost)
+	f := func(consumer string, _ jetstream.Msg, seq, delivered uint64) bool {
+		return lost(consumer, seq, delivered)
+	}
+	lostDelivery.Store(&f)
 	return func() { lostDelivery.Store(nil) }
+}
+
+// HandleElsewhere makes the consumers acknowledge, unhandled, every
+// delivery for which taken reports true, as another reader of the durable
+// does that handles it (a member that also believed it owned the
+// partition, and held the durable's pin meanwhile). The acknowledgement
+// is confirmed by the server before the next delivery is looked at. It
+// also loses, as LoseDelivery does, the deliveries for which lost (when
+// set) reports true.
+func HandleElsewhere(taken, lost func(consumer string, seq, delivered uint64) bool) (restore func()) {
+	f := func(consumer string, jm jetstream.Msg, seq, delivered uint64) bool {
+		if lost != nil && lost(consumer, seq, delivered) {
+			return true
+		}
+		if !taken(consumer, seq, delivered) {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := jm.DoubleAck(ctx); err != nil {
+			panic(fmt.Sprintf("acknowledge %s seq %d: %v", consumer, seq, err))
+		}
+		return true
+	}
+	lostDelivery.Store(&f)
+	return func() { lostDelivery.Store(nil) }
+}
+
+// Rebuilding marks spec as a partition consumer whose group rebuilds its
+// state (GroupSpec.Rebuild), for a test of what a gap's top-up hands it.
+func Rebuilding(spec ConsumerSpec) ConsumerSpec {
+	spec.rebuilds = true
+	return spec
 }
 
 // Unpin unpins kind's durable from its priority group's client, as the

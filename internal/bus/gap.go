@@ -2,8 +2,11 @@ package bus
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/proto"
@@ -38,10 +41,15 @@ import (
 // went to another member: the pin is not replicated, so the consumer's new
 // leader after a node's death pins afresh, with a new id, just where a
 // delivery may have been lost. A gap across a pin change is topped up
-// too; when another member did read the durable meanwhile (members that
-// both believed they owned the partition), the top-up hands this member
-// what that one handled, which rebuilds the state it missed, as a
-// take-over does, and the outputs' ids make their repeats no-ops.
+// too. When another member did read the durable meanwhile (members that
+// both believed they owned the partition), what it handled is
+// acknowledged: the durable's acknowledgement floor, which a delivery
+// lost in flight (unacknowledged) holds below itself, marks it. A
+// consumer whose group rebuilds its state is handed those messages as a
+// take-over's rebuild hands them, replayed, to rebuild the state it
+// missed (their outputs' ids make repeats no-ops); any other skips them:
+// the executor would act on a decision the other member acted on already,
+// from the state it held before that one's actions.
 type gapTracker struct {
 	lastDelivery uint64 // consumer sequence of the last delivery received, 0: none yet
 	// lost is set when deliveries were lost and not topped up yet, since
@@ -98,8 +106,10 @@ func (g *gapTracker) fill(seq uint64, now time.Time) {
 
 // topUpGap hands h the messages of spec's filter stored after last and
 // before the delivered message at seq, in order, as live messages, when
-// deliveries were lost before it; it returns the last stream sequence
-// handled (last when none). A read that fails is tried again, while the
+// deliveries were lost before it; those at or below the durable's
+// acknowledgement floor (another member's) are replays for a consumer
+// whose group rebuilds, and skipped for any other. It returns the last
+// stream sequence handled (last when none). A read that fails is tried again, while the
 // caller keeps the message in hand in progress, until AckWait has passed
 // since the gap was seen (each try is bounded by replayRange's own
 // limits): by then the lost deliveries are being redelivered, and the
@@ -145,18 +155,34 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 	for attempt := 1; ; attempt++ {
 		var cur, done uint64 // the message being topped up, the last one topped up
 		begun := 0           // the messages whose handling began, this try
-		n, err := b.replayRange(ctx, fs, filter, last+1, time.Time{}, seq-1, 0, func(ctx context.Context, m *Msg) ([]Out, error) {
-			if m.Seq != cur {
-				done, cur = cur, m.Seq
-				begun++
-				g.fill(m.Seq, time.Now())
+		// Messages at or below the durable's acknowledgement floor were
+		// handled, by another member (a lost delivery is not
+		// acknowledged, so the floor stays below it).
+		floor, err := b.ackFloor(ctx, stream, spec.Name)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			// Gone (the runtime recreates it): nothing tells another
+			// member's reads apart, and the stream still answers.
+			floor, err = 0, nil
+		}
+		n := 0
+		if err == nil {
+			from := last + 1
+			if !spec.rebuilds {
+				from = max(last, floor) + 1
 			}
-			return h(ctx, m)
-		})
+			n, err = b.replayRange(ctx, fs, filter, from, time.Time{}, seq-1, floor, func(ctx context.Context, m *Msg) ([]Out, error) {
+				if m.Seq != cur {
+					done, cur = cur, m.Seq
+					begun++
+					g.fill(m.Seq, time.Now())
+				}
+				return h(ctx, m)
+			})
+		}
 		total += n
 		b.metrics.gapFilled.WithLabelValues(stream).Add(float64(n))
 		if err == nil {
-			gapLog(log.Warn()).Int("topped_up", total).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
+			gapLog(log.Warn()).Int("topped_up", total).Uint64("ack_floor", floor).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
 			return max(last, cur)
 		}
 		// replayRange counts a message once its handling has ended: a
@@ -182,4 +208,16 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 		case <-time.After(min(time.Duration(attempt)*spec.NakDelay, spec.AckWait/4)):
 		}
 	}
+}
+
+// ackFloor returns the stream sequence of durable's acknowledgement floor:
+// every message of its filter at or below it is acknowledged.
+func (b *Bus) ackFloor(ctx context.Context, stream, durable string) (uint64, error) {
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := b.js.Consumer(ictx, stream, durable)
+	if err != nil {
+		return 0, fmt.Errorf("consumer %s/%s: %w", stream, durable, err)
+	}
+	return c.CachedInfo().AckFloor.Stream, nil
 }

@@ -40,11 +40,17 @@ func TestDeliveryLostInFlight(t *testing.T) {
 		silence int
 		// cut makes the top-up's first direct get end after one message
 		// and the next three go unanswered: it fails after handling it.
-		cut  bool
-		want []int // the web ticks the handler sees, in order
+		cut bool
+		// elsewhere picks the ticks another reader of the durable
+		// handles (acknowledges) instead of this one; rebuilds makes the
+		// consumer one whose group rebuilds its state.
+		elsewhere []int
+		rebuilds  bool
+		want      []int // the web ticks the handler sees, in order
 		// anyOrder: want holds the ticks handled, in any order, each
 		// once at least.
 		anyOrder bool
+		replayed int // how many the handler is handed as replays
 		gaps     float64
 	}{
 		{name: "lost in flight", lose: []int{2}, want: []int{1, 2, 3, 4, 5}, gaps: 1},
@@ -56,6 +62,14 @@ func TestDeliveryLostInFlight(t *testing.T) {
 		{name: "top-up fails once", lose: []int{2}, silence: 3, want: []int{1, 2, 3, 4, 5}, gaps: 1},
 		// The try after a failure goes on after the messages handled.
 		{name: "top-up fails after a message", lose: []int{2, 3}, cut: true, want: []int{1, 2, 3, 4, 5}, gaps: 1},
+		// Another member read the durable meanwhile (both believed they
+		// owned its partition): what it handled and acknowledged is no
+		// lost delivery. A stage that rebuilds its state is handed it
+		// as replays; the executor, whose group does not, would act on
+		// decisions the other member acted on already.
+		{name: "handled elsewhere", elsewhere: []int{2, 3}, want: []int{1, 4, 5}, gaps: 1},
+		{name: "handled elsewhere, state rebuilt", elsewhere: []int{2, 3}, rebuilds: true, want: []int{1, 2, 3, 4, 5}, replayed: 2, gaps: 1},
+		{name: "lost after one handled elsewhere", elsewhere: []int{2}, lose: []int{3}, want: []int{1, 3, 4, 5}, gaps: 1},
 		// A stream that cannot be read stalls the consumer for AckWait at
 		// most: the lost message then comes with its redelivery.
 		{name: "top-up keeps failing", lose: []int{2}, silence: 1 << 20, want: []int{1, 2, 3, 4, 5}, anyOrder: true, gaps: 1},
@@ -111,13 +125,30 @@ func TestDeliveryLostInFlight(t *testing.T) {
 			if c.cut {
 				t.Cleanup(bus.CutDirectGets(1, 3))
 			}
+			if len(c.elsewhere) > 0 {
+				taken, lost := map[uint64]bool{}, map[uint64]bool{}
+				for _, i := range c.elsewhere {
+					taken[webSeqs[i-1]] = true
+				}
+				for _, i := range c.lose {
+					lost[webSeqs[i-1]] = true
+				}
+				// In place of LoseDelivery's hook: it loses c.lose too.
+				t.Cleanup(bus.HandleElsewhere(
+					func(_ string, seq, delivered uint64) bool { return delivered == 1 && taken[seq] },
+					func(_ string, seq, delivered uint64) bool { return delivered == 1 && lost[seq] }))
+			}
 			var mu sync.Mutex
 			var seen []int
 			replayed := 0
 			filter := proto.StoredForm("apm", proto.KindMetrics, proto.MetricsSubject("apm", "shop", "web"))
 			stop := natstest.Serve(t, "consumer", func(ctx context.Context) error {
-				return b.Consume(ctx, bus.ConsumerSpec{Service: "svc", Name: "svc", Kind: proto.KindMetrics, Filters: []string{filter},
-					AckWait: ackWait, NakDelay: 100 * time.Millisecond},
+				spec := bus.ConsumerSpec{Service: "svc", Name: "svc", Kind: proto.KindMetrics, Filters: []string{filter},
+					AckWait: ackWait, NakDelay: 100 * time.Millisecond}
+				if c.rebuilds {
+					spec = bus.Rebuilding(spec)
+				}
+				return b.Consume(ctx, spec,
 					func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
 						i := tickSeq[m.Seq]
 						mu.Lock()
@@ -166,8 +197,8 @@ func TestDeliveryLostInFlight(t *testing.T) {
 			if !slices.Equal(seen, c.want) {
 				t.Errorf("the handler saw the web ticks %v, want %v", seen, c.want)
 			}
-			if replayed > 0 {
-				t.Errorf("%d messages marked replayed; a top-up's are live", replayed)
+			if replayed != c.replayed {
+				t.Errorf("%d messages marked replayed, want %d (a top-up's lost deliveries are live)", replayed, c.replayed)
 			}
 			if got := gapsOf(t, reg); got != c.gaps {
 				t.Errorf("headroom_bus_delivery_gaps_total = %v, want %v", got, c.gaps)

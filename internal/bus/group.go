@@ -278,6 +278,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	for i, in := range inputs {
 		specs[i] = b.partitionSpec(in.Spec, p)
 		specs[i].held = newHeldAcks(b.metrics.handled.WithLabelValues(specs[i].Name, "ack").Inc)
+		specs[i].rebuilds = g.Rebuild
 	}
 	for wait := time.Duration(0); ; wait = min(wait+250*time.Millisecond, 2*time.Second) {
 		select {
@@ -841,7 +842,7 @@ func (b *Bus) rebuildBatch(ctx context.Context, spec ConsumerSpec, name string, 
 		*next = rm.Sequence + 1
 		subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
 		msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
-			Seq: rm.Sequence, Stored: rm.Time, Delivered: 1, filled: spec.gapFill}
+			Seq: rm.Sequence, Stored: rm.Time, Delivered: 1, filled: spec.gapFill && rm.Sequence > floor}
 		if rm.Sequence > floor {
 			msg.held = spec.held // may never have been handled: its live delivery waits for its work
 		}
