@@ -250,7 +250,12 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		default:
 		}
 	}
-	// Written and read only by onMsg, which runs one call at a time.
+	// Written and read only by onMsg, which runs one call at a time:
+	// callMu makes it so across a consumer recreated, whose new
+	// subscription delivers while the old one's callback may still run
+	// (stopping a consume does not wait for it), a long top-up of a gap
+	// or a slow handler.
+	var callMu sync.Mutex
 	var pinnedDone bool
 	var skipThrough uint64
 	gaps := newGapTracker(spec)
@@ -266,6 +271,8 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if trackClosed {
 			return
 		}
+		callMu.Lock()
+		defer callMu.Unlock()
 		meta, err := jm.Metadata()
 		if err != nil {
 			log.Error().Err(err).Msg("message without metadata")
