@@ -317,7 +317,10 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			ps := spec
 			ps.Progress = true
 			stopProgress := keepInProgress(jm, ps)
-			through := b.topUpGap(ctx, spec, gaps, held, lastSeq.Load(), meta.Sequence.Stream, h, log)
+			// From after what this member handled: live, or by the
+			// take-over's rebuild (its live deliveries, skipped, may be
+			// the ones lost).
+			through := b.topUpGap(ctx, spec, gaps, held, max(lastSeq.Load(), skipThrough), meta.Sequence.Stream, h, log)
 			stopProgress()
 			lastSeq.Store(max(lastSeq.Load(), through))
 		}
