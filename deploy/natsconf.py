@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes deploy/nats.conf: one NATS user per Headroom service with exactly
-the subjects and JetStream API calls that service makes, the writers in the
-account that holds the streams (HEADROOM), the read-only gateway in one that
-imports the read API from it (READERS; see READ_API).
+the subjects and JetStream API calls that service makes. The streams are in
+HEADROOM, with provisioning; each service is alone in an account of its own
+that imports from HEADROOM what its publish rules allow (SERVICE_ACCOUNTS),
+and the read-only gateway in READERS, which imports the read API (READ_API).
 
 Run it after changing a service's NATS calls, the partition count or the
 durable names (`python3 deploy/natsconf.py > deploy/nats.conf`);
@@ -29,10 +30,18 @@ SERVICES = {
 }
 DURABLES = [d for _, (_, ds, _, _) in SERVICES.items() for _, d in ds]
 
-# The accounts: HEADROOM holds the streams, the replica bucket and every
-# identity that writes; READERS the identities that only read (the gateway),
-# with no JetStream of its own.
+# The accounts: HEADROOM holds the streams, the replica bucket and
+# provisioning; READERS the identities that only read (the gateway), with no
+# JetStream of its own.
 ACCOUNT, READERS = "HEADROOM", "READERS"
+
+# Each trusted service's account, its own, without JetStream: a request
+# asked from inside HEADROOM has its answer stored wherever its reply
+# subject names, so a service asks through imports of exactly its publish
+# rules (but $SRV.PING, which only its own copies answer), under the same
+# subjects; the answer goes to _R_.… in HEADROOM and on to the reply
+# subject in the service's account, where no stream listens.
+SERVICE_ACCOUNTS = {user: user.upper() for user in ["collector", "forecaster", "anomaly", "decider", "executor"]}
 
 # The part of HEADROOM's JetStream API that READERS imports, under the same
 # subjects (so its clients need no API prefix), with the kind of answer each
@@ -98,7 +107,7 @@ def direct(stream):
     return ["$JS.API.STREAM.MSG.GET.%s" % stream, "$JS.API.DIRECT.GET.%s" % stream, "$JS.API.DIRECT.GET.%s.>" % stream]
 
 
-def service_block(user, comment):
+def service_allow(user):
     group, durables, outs, reads = SERVICES[user]
     member = "headroom_%s_%s" % (PREFIX, group)
     allow = outs + ["apm.dlq.%s" % user, "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$SRV.PING.%s" % member]
@@ -114,6 +123,13 @@ def service_block(user, comment):
             # No CONSUMER.CREATE: provisioning creates the durables.
             allow += ["$JS.API.CONSUMER.INFO.%s.%s" % (stream, d), "$JS.API.CONSUMER.MSG.NEXT.%s.%s" % (stream, d),
                       "$JS.API.CONSUMER.UNPIN.%s.%s" % (stream, d), "$JS.ACK.%s.%s.>" % (stream, d)]
+    return allow
+
+
+def service_block(user, comment):
+    group = SERVICES[user][0]
+    member = "headroom_%s_%s" % (PREFIX, group)
+    allow = service_allow(user)
     sub = [inbox(user), "$SRV.*", "$SRV.*.%s" % member, "$SRV.*.%s.*" % member]
     return """
     # %s
@@ -129,17 +145,46 @@ def service_block(user, comment):
 """ % (comment, user, user.upper(), q(allow, 12), ", ".join('"%s"' % s for s in sub))
 
 
+def collector_allow():
+    return (["apm.metrics.>", "apm.dlq.collector", "$JS.API.INFO", "$JS.API.STREAM.INFO.*",
+             "$SRV.PING.headroom_apm_collector"] + direct("METRICS") + direct("KV_REPLICAS") +
+            ["$JS.API.CONSUMER.CREATE.METRICS.*", "$JS.API.CONSUMER.CREATE.METRICS.*.>", "$JS.API.CONSUMER.INFO.METRICS.*",
+             "$JS.API.CONSUMER.MSG.NEXT.METRICS.*", "$JS.API.CONSUMER.DELETE.METRICS.*",
+             "$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
+             "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.KV_REPLICAS.>"])
+
+
+def response_type(subject):
+    # A pull, and a direct get (the services rebuild a partition with
+    # batched ones), is answered by a stream of messages, the rest by one.
+    stream = subject.startswith("$JS.API.CONSUMER.MSG.NEXT.") or subject.startswith("$JS.API.DIRECT.GET.")
+    return "stream" if stream else "singleton"
+
+
+def service_imports(allow):
+    # Everything a service publishes goes to HEADROOM through an import,
+    # but $SRV.PING, which its own copies answer, in its own account.
+    return [subj for subj in allow if not subj.startswith("$SRV.")]
+
+
+# The push deliveries a service reads, under its inbox: the collector's
+# replica watch (nats.go's KV watch is a push ordered consumer; the server
+# delivers it in HEADROOM, to the collector's inbox there, and its flow
+# control asks for an answer on $JS.FC.KV_REPLICAS.…).
+PUSH = {"collector": [inbox("collector")]}
+
+
 def main():
     head = open(__file__.replace("natsconf.py", "natsconf_head.txt")).read()
-    out = ["""
+    provision = """
     # provision: the only identity that creates or changes streams and buckets.
     { user: provision, password: $PROVISION_PASSWORD
       permissions: {
         publish: { allow: ["$JS.API.>", "$KV.>"] }
         subscribe: { allow: ["_INBOX_provision.>"] }
       } }
-"""]
-    out.append("""
+"""
+    blocks = {"collector": """
     # collector: publishes metrics; watches the replica bucket; resumes and
     # replays from METRICS through its own ordered consumers; its copies
     # split the pull sources by app in the group headroom_apm_collector.
@@ -157,16 +202,14 @@ def main():
         # group members answer each other's $SRV.PING (NATS micro discovery)
         allow_responses: true
       } }
-""" % (q(["apm.metrics.>", "apm.dlq.collector", "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$SRV.PING.headroom_apm_collector"] + direct("METRICS") + direct("KV_REPLICAS") +
-         ["$JS.API.CONSUMER.CREATE.METRICS.*", "$JS.API.CONSUMER.CREATE.METRICS.*.>", "$JS.API.CONSUMER.INFO.METRICS.*",
-          "$JS.API.CONSUMER.MSG.NEXT.METRICS.*", "$JS.API.CONSUMER.DELETE.METRICS.*",
-          "$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
-          "$JS.API.CONSUMER.INFO.KV_REPLICAS.*", "$JS.API.CONSUMER.DELETE.KV_REPLICAS.*", "$JS.FC.>"], 12),
-       q(deny_durables(), 12), inbox("collector")))
-    out.append(service_block("forecaster", "forecaster: its group's durables forecaster-p<i> on METRICS; publishes forecasts."))
-    out.append(service_block("anomaly", "anomaly: its group's durables anomaly-p<i> on METRICS; publishes scores and incidents."))
-    out.append(service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions."))
-    out.append(service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events and writes the replica bucket."))
+""" % (q(collector_allow(), 12), q(deny_durables(), 12), inbox("collector"))}
+    blocks["forecaster"] = service_block("forecaster", "forecaster: its group's durables forecaster-p<i> on METRICS; publishes forecasts.")
+    blocks["anomaly"] = service_block("anomaly", "anomaly: its group's durables anomaly-p<i> on METRICS; publishes scores and incidents.")
+    blocks["decider"] = service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions.")
+    blocks["executor"] = service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events and writes the replica bucket.")
+    allows = {"collector": collector_allow()}
+    for user in SERVICES:
+        allows[user] = service_allow(user)
     readers = ["""
     # gateway: read-only. It reads every stream but the DLQ, live and past,
     # through its own short-lived ordered consumers.
@@ -190,12 +233,29 @@ def main():
       } }
 """ % (q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
           "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12), inbox("gateway"))]
-    exports = "\n".join('      { service: "%s", response_type: %s, accounts: [%s] }' % (subj, rt, READERS)
-                        for subj, rt in READ_API)
-    imports = "\n".join('      { service: { account: %s, subject: "%s" } }' % (ACCOUNT, subj) for subj, _ in READ_API)
-    print(head + """
-accounts {
-  # The streams, the replica bucket and every service that writes.
+
+    # HEADROOM's exports: each subject once, with every account that imports it.
+    services, streams = {}, {}
+    for subj, rt in READ_API:
+        services.setdefault(subj, (rt, []))[1].append(READERS)
+    for user in SERVICE_ACCOUNTS:
+        for subj in service_imports(allows[user]):
+            services.setdefault(subj, (response_type(subj), []))[1].append(SERVICE_ACCOUNTS[user])
+        for subj in PUSH.get(user, []):
+            streams.setdefault(subj, []).append(SERVICE_ACCOUNTS[user])
+    exports = ["      { service: \"%s\", response_type: %s, accounts: [%s] }" % (subj, rt, ", ".join(accs))
+               for subj, (rt, accs) in services.items()]
+    exports += ["      { stream: \"%s\", accounts: [%s] }" % (subj, ", ".join(accs)) for subj, accs in streams.items()]
+
+    def imports(subjects, stream_subjects=()):
+        out = ['      { service: { account: %s, subject: "%s" } }' % (ACCOUNT, subj) for subj in subjects]
+        out += ['      { stream: { account: %s, subject: "%s" } }' % (ACCOUNT, subj) for subj in stream_subjects]
+        return "\n".join(out)
+
+    accounts = ["""
+  # The streams, the replica bucket and provisioning, the one identity that
+  # asks JetStream in it directly. Everyone else reaches it through the
+  # exports below, each to the accounts that import it.
   %s {
     jetstream: enabled
     users = [%s
@@ -204,7 +264,22 @@ accounts {
 %s
     ]
   }
-
+""" % (ACCOUNT, indent(provision.rstrip("\n"), 2), "\n".join(exports))]
+    for user, acc in SERVICE_ACCOUNTS.items():
+        accounts.append("""
+  # %s: the %s's copies, alone. No JetStream of its own: it reaches
+  # %s's through the imports, on the same subjects, and answers only its
+  # own copies' $SRV.PING.
+  %s {
+    users = [%s
+    ]
+    imports = [
+%s
+    ]
+  }
+""" % (acc, user, ACCOUNT, acc, indent(blocks[user].rstrip("\n"), 2),
+       imports(service_imports(allows[user]), PUSH.get(user, []))))
+    accounts.append("""
   # The identities that only read. No JetStream of their own: they reach
   # %s's through the imports, on the same subjects.
   %s {
@@ -214,9 +289,8 @@ accounts {
 %s
     ]
   }
-}
-""" % (ACCOUNT, indent("".join(out).rstrip("\n"), 2), exports, ACCOUNT, READERS,
-       indent("".join(readers).rstrip("\n"), 2), imports), end="")
+""" % (ACCOUNT, READERS, indent("".join(readers).rstrip("\n"), 2), imports([subj for subj, _ in READ_API])))
+    print(head + "\naccounts {" + "".join(accounts).rstrip("\n") + "\n}\n", end="")
 
 
 if __name__ == "__main__":
