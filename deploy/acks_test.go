@@ -1,0 +1,107 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestNATSConfServicesWorkTheirDurables: from its own account each service
+// still works its durables in HEADROOM through the imports: it pulls with
+// its priority group, says it is still at work on a message, naks it and
+// gets it again, terminates it (the durable then awaits nothing), and
+// unpins the durable, as the bus does on a partition's hand-over.
+func TestNATSConfServicesWorkTheirDurables(t *testing.T) {
+	ctx := context.Background()
+	ts := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		user, stream, base, writer string
+		msg                        proto.Keyed
+		subject                    string
+	}{
+		{"forecaster", "METRICS", "forecaster", "collector", proto.NewMetrics("shop", "web", ts, 3, map[string]float64{"rps": 1}),
+			proto.MetricsSubject("apm", "shop", "web")},
+		{"anomaly", "METRICS", "anomaly", "collector", proto.NewMetrics("shop", "db", ts, 3, map[string]float64{"rps": 1}),
+			proto.MetricsSubject("apm", "shop", "db")},
+		{"decider", "METRICS", "decider-metrics", "collector", proto.NewMetrics("shop", "cache", ts, 3, map[string]float64{"rps": 1}),
+			proto.MetricsSubject("apm", "shop", "cache")},
+		{"executor", "DECISIONS", "executor", "decider", &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "web", 1),
+			App: "shop", Tier: "web", TS: 1, Action: proto.ActionUp, From: 1, To: 2}, proto.DecisionSubject("apm", "shop", "web")},
+	} {
+		t.Run(c.user, func(t *testing.T) {
+			url := runConfiguredServer(t) // its durable holds only this message
+			admin := connectAs(t, url, "provision")
+			if err := admin.Provision(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := connectAs(t, url, c.writer).Publish(ctx, bus.Out{Subject: c.subject, Msg: c.msg}); err != nil {
+				t.Fatal(err)
+			}
+			durable := natstest.PartitionDurable(t, admin, c.stream, c.base, c.subject)
+			nc := probe(t, url, c.user)
+			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cons, err := js.Consumer(ctx, c.stream, durable)
+			if err != nil {
+				t.Fatalf("%s reading its durable %s: %v", c.user, durable, err)
+			}
+			next := func() jetstream.Msg {
+				t.Helper()
+				b, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second), jetstream.FetchPriorityGroup("members"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for m := range b.Messages() {
+					return m
+				}
+				t.Fatalf("%s pulling from %s: nothing (%v, last error %v)", c.user, durable, b.Error(), nc.LastError())
+				return nil
+			}
+			m := next()
+			if err := m.InProgress(); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Nak(); err != nil {
+				t.Fatal(err)
+			}
+			again := next()
+			meta, err := again.Metadata()
+			if err != nil || meta.NumDelivered != 2 || again.Subject() != m.Subject() {
+				t.Fatalf("after a nak %s got %s, %+v, %v; want %s delivered again", c.user, again.Subject(), meta, err, m.Subject())
+			}
+			if err := again.Term(); err != nil {
+				t.Fatal(err)
+			}
+			natstest.Eventually(t, 5*time.Second, func() error {
+				info, err := cons.Info(ctx)
+				if err != nil {
+					return err
+				}
+				if info.NumAckPending != 0 || info.AckFloor.Stream < meta.Sequence.Stream {
+					return fmt.Errorf("%s: %d awaiting ack, ack floor %d, want %d terminated", durable, info.NumAckPending, info.AckFloor.Stream, meta.Sequence.Stream)
+				}
+				return nil
+			})
+			s, err := js.Stream(ctx, c.stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.UnpinConsumer(ctx, durable, "members"); err != nil {
+				t.Errorf("%s unpinning %s: %v", c.user, durable, err)
+			}
+			if err := nc.LastError(); err != nil {
+				t.Errorf("%s: %v", c.user, err)
+			}
+		})
+	}
+}
