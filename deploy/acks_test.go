@@ -3,13 +3,18 @@ package deploy_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/forecaster"
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -102,6 +107,36 @@ func TestNATSConfServicesWorkTheirDurables(t *testing.T) {
 			if err := nc.LastError(); err != nil {
 				t.Errorf("%s: %v", c.user, err)
 			}
+		})
+	}
+}
+
+// TestNATSConfCopiesFindEachOther: two copies of a service, in their
+// service's account, find each other with $SRV.PING there and split the
+// partitions between them.
+func TestNATSConfCopiesFindEachOther(t *testing.T) {
+	url := runConfiguredServer(t)
+	if err := connectAs(t, url, "provision").Provision(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var logs [2]natstest.Logs
+	for i := range logs {
+		log := zerolog.New(&logs[i]).Level(zerolog.InfoLevel)
+		f, err := forecaster.New(forecaster.DefaultConfig(), service.Deps{Bus: connectLogged(t, url, "forecaster", log),
+			Log: log, Reg: prometheus.NewRegistry(), Ready: service.NewReady(), Mux: http.NewServeMux()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		natstest.Serve(t, fmt.Sprintf("forecaster %d", i), f.Run)
+	}
+	for i := range logs {
+		natstest.Eventually(t, 30*time.Second, func() error {
+			for _, l := range logs[i].Lines(t, "group share") {
+				if n, _ := l["members"].(float64); n == 2 {
+					return nil
+				}
+			}
+			return fmt.Errorf("forecaster %d has not seen its other copy: %v", i, logs[i].Lines(t, "group members changed"))
 		})
 	}
 }
