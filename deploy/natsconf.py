@@ -155,9 +155,16 @@ def collector_allow():
 
 
 def response_type(subject):
-    # A pull, and a direct get (the services rebuild a partition with
-    # batched ones), is answered by a stream of messages, the rest by one.
-    stream = subject.startswith("$JS.API.CONSUMER.MSG.NEXT.") or subject.startswith("$JS.API.DIRECT.GET.")
+    # A pull, and a direct get on the stream's own subject (the services
+    # rebuild a partition with batched ones, answered by messages and an
+    # end marker), is answered by a stream of messages, the rest by one. A
+    # direct get with the subject appended ($JS.API.DIRECT.GET.<stream>.>,
+    # the last message on it: LastEventTimes, a KV get) is answered once.
+    # A stream answer's mapping in HEADROOM outlives its last message by
+    # the export's response threshold (2 min by default, checked once per
+    # threshold, so up to 4 min); a singleton's goes with its answer.
+    stream = subject.startswith("$JS.API.CONSUMER.MSG.NEXT.") or (
+        subject.startswith("$JS.API.DIRECT.GET.") and not subject.endswith(".>"))
     return "stream" if stream else "singleton"
 
 
