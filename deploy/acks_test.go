@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,88 @@ func TestNATSConfCopiesFindEachOther(t *testing.T) {
 			}
 			return fmt.Errorf("forecaster %d has not seen its other copy: %v", i, logs[i].Lines(t, "group members changed"))
 		})
+	}
+}
+
+// TestNATSConfRefusesAcksThroughReplies: a request crossing a service
+// import keeps a reply subject beginning with $JS.ACK. as it is (the
+// server's exception for pull consumers across accounts), so the answer
+// would be published in HEADROOM on that subject: a direct get of a
+// missing message, answered with an empty body, on another service's ack
+// subject acknowledges its delivery there. The server refuses a client's
+// reply on $JS.ACK.… (and on _R_.…, the imports' own replies) before any
+// import: every identity's try is refused and the executor's delivery
+// still awaits its ack.
+func TestNATSConfRefusesAcksThroughReplies(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	admin := connectAs(t, url, "provision")
+	if err := admin.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	subject := proto.DecisionSubject("apm", "shop", "web")
+	d := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "web", 1), App: "shop", Tier: "web", TS: 1,
+		Action: proto.ActionUp, From: 1, To: 2}
+	if err := connectAs(t, url, "decider").Publish(ctx, bus.Out{Subject: subject, Msg: d}); err != nil {
+		t.Fatal(err)
+	}
+	durable := natstest.PartitionDurable(t, admin, "DECISIONS", "executor", subject)
+	ex := probe(t, url, "executor")
+	defer ex.Close()
+	js, err := jetstream.New(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(ctx, "DECISIONS", durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second), jetstream.FetchPriorityGroup("members"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ack string
+	for m := range batch.Messages() {
+		ack = m.Reply() // not acknowledged: the executor is at work on it
+	}
+	if ack == "" {
+		t.Fatalf("no delivery from %s: %v", durable, batch.Error())
+	}
+	awaiting := func() int {
+		t.Helper()
+		c, err := natstest.JetStream(t, admin).Consumer(ctx, "DECISIONS", durable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.CachedInfo().NumAckPending
+	}
+	if n := awaiting(); n != 1 {
+		t.Fatalf("%s awaits %d acks, want 1", durable, n)
+	}
+	for _, c := range []struct{ user, subject, body string }{
+		{"gateway", "$JS.API.DIRECT.GET.METRICS", `{"last_by_subj":"apm.metrics.none.none"}`},
+		{"collector", "$JS.API.DIRECT.GET.METRICS", `{"last_by_subj":"apm.metrics.none.none"}`},
+		{"forecaster", "$JS.API.DIRECT.GET.METRICS", `{"last_by_subj":"apm.metrics.none.none"}`},
+		{"anomaly", "$JS.API.DIRECT.GET.METRICS", `{"last_by_subj":"apm.metrics.none.none"}`},
+		{"decider", "$JS.API.DIRECT.GET.METRICS", `{"last_by_subj":"apm.metrics.none.none"}`},
+		{"executor", "$JS.API.DIRECT.GET.KV_REPLICAS", `{"last_by_subj":"$KV.REPLICAS.none.none"}`},
+	} {
+		for _, reply := range []string{ack, "_R_.evil.x"} {
+			nc := probe(t, url, c.user)
+			if err := nc.PublishRequest(c.subject, reply, []byte(c.body)); err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.FlushTimeout(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.LastError(); err == nil || !strings.Contains(err.Error(), "Publish with Reply") {
+				t.Errorf("%s's request with reply %s: %v, want it refused", c.user, reply, err)
+			}
+			nc.Close()
+		}
+	}
+	// A refused request is dropped where it enters: nothing to wait for.
+	if n := awaiting(); n != 1 {
+		t.Errorf("%s awaits %d acks after the tries, want 1: one acknowledged its delivery", durable, n)
 	}
 }
