@@ -126,6 +126,8 @@ func TestClusterRefusesUncredentialedRoutes(t *testing.T) {
 // only the first, so the route between them is one they learn from it and
 // dial with the cluster's own credentials. All three routes form and
 // provisioning at three replicas places every stream on all three nodes.
+// The services then work from their own accounts on a node that leads
+// neither METRICS nor the replica bucket.
 func TestClusterConfFormsAJetStreamCluster(t *testing.T) {
 	ports := []int{natstest.FreePort(t), natstest.FreePort(t), natstest.FreePort(t)}
 	routeTo := func(i int) *url.URL { return routeURL(fmt.Sprintf("127.0.0.1:%d", ports[i])) }
@@ -176,6 +178,30 @@ func TestClusterConfFormsAJetStreamCluster(t *testing.T) {
 			t.Fatalf("%s: placed %+v, want a leader and two replicas", name, c)
 		}
 	}
+
+	// The services, each in its own account, through the imports of
+	// HEADROOM on a node that leads neither METRICS nor the bucket: their
+	// requests, pulls, acks and the collector's push deliveries and flow
+	// control cross the routes to the leaders and back, and the batched
+	// direct gets are answered by any replica.
+	leaders := map[string]bool{}
+	for _, name := range []string{"METRICS", "KV_REPLICAS"} {
+		st, err := js.Stream(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaders[st.CachedInfo().Cluster.Leader] = true
+	}
+	var follower *server.Server
+	for _, s := range nodes {
+		if !leaders[s.Name()] {
+			follower = s
+		}
+	}
+	t.Logf("services connect to %s; METRICS and KV_REPLICAS are led by %v", follower.Name(), leaders)
+	url := follower.ClientURL()
+	collectorWatchesBucket(t, nodes[2].ClientURL(), url)
+	rebuildsStoredHistory(t, url, admin, false)
 }
 
 // dialRoute opens a raw connection to a route port and reads its INFO.

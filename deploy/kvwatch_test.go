@@ -16,26 +16,35 @@ import (
 // through a push consumer with flow control: the server delivers it to the
 // collector's inbox in HEADROOM (exported to COLLECTOR as a stream) and
 // waits, every megabyte or so, for an answer on $JS.FC.KV_REPLICAS.…
-// (imported). Without either the watch stalls, here before the 3 MB of
+// (imported). Without either the watch stalls, here before the 2.7 MB of
 // current values are in, or the later put never arrives.
 func TestNATSConfCollectorWatchesBucket(t *testing.T) {
 	url := runConfiguredServer(t)
-	ctx := context.Background()
-	if err := connectAs(t, url, "provision").Provision(ctx); err != nil {
+	if err := connectAs(t, url, "provision").Provision(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := connectAs(t, url, "executor").Replicas(ctx)
+	collectorWatchesBucket(t, url, url)
+}
+
+// collectorWatchesBucket has the executor, connected at executorURL, put
+// 2.7 MB of replica states and the collector, connected at collectorURL,
+// watch them all in, then a later put. A value is 900 bytes: a clustered
+// bucket counts the headers of a put against its 1 KiB maximum.
+func collectorWatchesBucket(t *testing.T, executorURL, collectorURL string) {
+	t.Helper()
+	ctx := context.Background()
+	kv, err := connectAs(t, executorURL, "executor").Replicas(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const keys = 3000
-	value := bytes.Repeat([]byte("x"), 1000)
+	value := bytes.Repeat([]byte("x"), 900)
 	for i := range keys {
 		if err := kv.Put(ctx, fmt.Sprintf("shop.t%d", i), value); err != nil {
 			t.Fatal(err)
 		}
 	}
-	watch, err := connectAs(t, url, "collector").Replicas(ctx)
+	watch, err := connectAs(t, collectorURL, "collector").Replicas(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
