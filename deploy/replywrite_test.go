@@ -299,6 +299,15 @@ type attackCall struct{ subject, body string }
 // is answered by the service's own copies, none of which run here).
 func callFor(rule string, n int) (c attackCall, ok bool) {
 	tok := strings.Split(rule, ".")
+	// The gateway's rules name any stream and consumer: METRICS, and a
+	// consumer of the call's own.
+	if strings.HasPrefix(rule, "$JS.API.") && len(tok) >= 5 && tok[4] == "*" {
+		tok[4] = "METRICS"
+		if len(tok) >= 6 && tok[5] == "*" && tok[2] == "CONSUMER" {
+			tok[5] = fmt.Sprintf("evil%d", n)
+		}
+		rule = strings.Join(tok, ".")
+	}
 	sample := func(stream string) string {
 		for _, s := range streamSamples {
 			if s.stream == stream {
@@ -356,7 +365,9 @@ func callFor(rule string, n int) (c attackCall, ok bool) {
 // a pull, an ack, a publish of its outputs) once with its reply subject on
 // each stream subject and replica key it may not publish on. None of the
 // answers may be stored: a forecaster must not write decisions, nor an
-// anomaly detector replica state, by naming them as a reply.
+// anomaly detector replica state, by naming them as a reply. The gateway
+// sends every request of its rules too (on METRICS and consumers of its
+// own), beyond the two TestNATSConfRefusesWritesThroughReplies names.
 func TestNATSConfServicesRefuseWritesThroughReplies(t *testing.T) {
 	url := runConfiguredServer(t)
 	ctx := context.Background()
@@ -415,7 +426,7 @@ func TestNATSConfServicesRefuseWritesThroughReplies(t *testing.T) {
 	}
 
 	total := 0
-	for _, user := range []string{"collector", "forecaster", "anomaly", "decider", "executor"} {
+	for _, user := range []string{"collector", "forecaster", "anomaly", "decider", "executor", "gateway"} {
 		allow := rules[user]
 		if len(allow) == 0 {
 			t.Fatalf("%s has no publish rules", user)
