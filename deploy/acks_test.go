@@ -224,3 +224,68 @@ func TestNATSConfRefusesAcksThroughReplies(t *testing.T) {
 		t.Errorf("%s awaits %d acks after the tries, want 1: one acknowledged its delivery", durable, n)
 	}
 }
+
+// TestNATSConfRefusesPullsFromOthersDurables: the gateway may pull from
+// consumers of its own on any stream and the collector on METRICS, with
+// wildcard rules; the deny rules keep the services' durables from them.
+// A pull names the durable one token further than the other consumer
+// calls ($JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>): let through, the
+// gateway's pull with the group would take the pin of an executor
+// partition whose executor is away (restarting, say) and keep it while
+// it pulls, and every decision it is handed, never acknowledged, comes
+// back to it until MaxDeliver drops it unexecuted. Each such pull is
+// refused, and the durable has delivered nothing.
+func TestNATSConfRefusesPullsFromOthersDurables(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	admin := connectAs(t, url, "provision")
+	if err := admin.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	decision := proto.DecisionSubject("apm", "shop", "web")
+	d := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("shop", "web", 1), App: "shop", Tier: "web", TS: 1,
+		Action: proto.ActionUp, From: 1, To: 2}
+	if err := connectAs(t, url, "decider").Publish(ctx, bus.Out{Subject: decision, Msg: d}); err != nil {
+		t.Fatal(err)
+	}
+	tick := proto.MetricsSubject("apm", "shop", "web")
+	if err := connectAs(t, url, "collector").Publish(ctx, bus.Out{Subject: tick,
+		Msg: proto.NewMetrics("shop", "web", time.Now().Truncate(time.Minute), 3, map[string]float64{"rps": 1})}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ user, stream, base, subject string }{
+		{"gateway", "DECISIONS", "executor", decision},
+		{"gateway", "METRICS", "forecaster", tick},
+		{"collector", "METRICS", "decider-metrics", tick},
+		{"collector", "METRICS", "anomaly", tick},
+	} {
+		durable := natstest.PartitionDurable(t, admin, c.stream, c.base, c.subject)
+		nc := probe(t, url, c.user)
+		inbox := "_INBOX_" + c.user + ".pull"
+		sub, err := nc.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT."+c.stream+"."+durable, inbox,
+			[]byte(`{"batch":1,"expires":2000000000,"group":"members"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.FlushTimeout(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.LastError(); err == nil || !strings.Contains(err.Error(), "Permissions Violation") {
+			t.Errorf("%s pulling from %s/%s: %v, want it refused", c.user, c.stream, durable, err)
+			if m, err := sub.NextMsg(3 * time.Second); err == nil {
+				t.Errorf("%s was handed %s/%s's message on %s", c.user, c.stream, durable, m.Subject)
+			}
+		}
+		nc.Close()
+		cons, err := natstest.JetStream(t, admin).Consumer(ctx, c.stream, durable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info := cons.CachedInfo(); info.Delivered.Consumer != 0 || len(info.PriorityGroups) > 0 && info.PriorityGroups[0].PinnedClientID != "" {
+			t.Errorf("%s/%s delivered %d messages (pinned %+v) after %s's pull", c.stream, durable, info.Delivered.Consumer, info.PriorityGroups, c.user)
+		}
+	}
+}

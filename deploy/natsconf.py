@@ -89,10 +89,16 @@ def durable_names(base):
 
 
 def deny_durables():
+    # The consumer API names a consumer in its sixth token
+    # ($JS.API.CONSUMER.INFO.<stream>.<name>, CREATE with a filter after
+    # it), but a pull, and the legacy durable create, in its seventh
+    # ($JS.API.CONSUMER.MSG.NEXT.<stream>.<name>): without that rule the
+    # gateway and the collector, whose pulls are wildcards, could pull from
+    # a service's durable and take its partition's pin.
     out = []
     for base in DURABLES:
         for d in durable_names(base):
-            out += ["$JS.API.CONSUMER.*.*.%s" % d, "$JS.API.CONSUMER.*.*.%s.>" % d]
+            out += ["$JS.API.CONSUMER.*.*.%s" % d, "$JS.API.CONSUMER.*.*.%s.>" % d, "$JS.API.CONSUMER.*.*.*.%s" % d]
     return out
 
 
