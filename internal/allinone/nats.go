@@ -264,8 +264,11 @@ func observerPermissions(prefix string, partitions int) *server.Permissions {
 		"$JS.API.CONSUMER.CREATE." + dlq, "$JS.API.CONSUMER.CREATE." + dlq + ".>",
 		"$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>", "$JS.API.CONSUMER.DURABLE.>",
 		"$JS.API.CONSUMER.DELETE.>", "$JS.API.CONSUMER.PAUSE.>", "$JS.API.CONSUMER.UNPIN.>"}
+	// A pull names the consumer in the seventh token
+	// ($JS.API.CONSUMER.MSG.NEXT.<stream>.<name>), the other calls in the
+	// sixth: an observer's pull from a durable would take its partition's pin.
 	for _, d := range bus.DurableNames(partitions) {
-		deny = append(deny, "$JS.API.CONSUMER.*.*."+d, "$JS.API.CONSUMER.*.*."+d+".>")
+		deny = append(deny, "$JS.API.CONSUMER.*.*."+d, "$JS.API.CONSUMER.*.*."+d+".>", "$JS.API.CONSUMER.*.*.*."+d)
 	}
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{

@@ -22,8 +22,8 @@ import (
 // credentials, as `gateway tail` would. Such a client reads
 // the streams (a tail prints them and leaves no refused request behind) and
 // changes nothing: a tick published under the prefix, a stream deleted, a
-// service's durable consumer taken over or the replica bucket written are
-// all refused, and the state shows it. Nor can it read the parts' consumer
+// service's durable consumer taken over or pulled from, or the replica
+// bucket written are all refused, and the state shows it. Nor can it read the parts' consumer
 // deliveries off their inbox, or the DLQ.
 func TestObserverIsReadOnly(t *testing.T) {
 	if testing.Short() {
@@ -107,6 +107,26 @@ func TestObserverIsReadOnly(t *testing.T) {
 		t.Fatalf("the observer created or changed the durable %s", durable)
 	}
 	refused("take over a durable", durable)
+
+	// A service's durable pulled from with its group: the pull names the
+	// durable a token further than the other consumer calls, and would
+	// take the partition's pin from its member and hand the observer the
+	// service's messages, never acknowledged.
+	var pinned string
+	for _, d := range bus.DurableNames(proto.DefaultPartitions) {
+		if strings.HasSuffix(d, "-p0") {
+			pinned = d
+			break
+		}
+	}
+	next := "$JS.API.CONSUMER.MSG.NEXT.METRICS." + pinned
+	if err := js.Conn().PublishRequest(next, js.Conn().NewRespInbox(), []byte(`{"batch":1,"expires":1000000000,"group":"members"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := js.Conn().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	refused("pull from a durable", next)
 
 	// The replica bucket written.
 	key := "$KV." + proto.ReplicaBucket("apm") + "." + proto.ReplicaKey("shop", "web")
