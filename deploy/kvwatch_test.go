@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/internal/natstest"
 )
@@ -88,4 +91,37 @@ func collectorWatchesBucket(t *testing.T, executorURL, collectorURL string) {
 		}
 		return nil
 	})
+}
+
+// TestNATSConfGatewayCreatesNoConsumerOnBucket: the gateway does not read
+// the replica bucket, so it may create no consumer there: neither an
+// ordered one (the bucket's consumer slots are for the collectors'
+// watches) nor a push consumer aimed at a collector's watch, whose deliver
+// subject CONSUMER.LIST shows, to hand it an old revision of a key as its
+// current state.
+func TestNATSConfGatewayCreatesNoConsumerOnBucket(t *testing.T) {
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	if err := connectAs(t, url, "provision").Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js := natstest.JetStream(t, connectAs(t, url, "gateway"))
+	denied(t, "gateway watching the replica bucket", func(ctx context.Context) error {
+		_, err := js.OrderedConsumer(ctx, "KV_REPLICAS", jetstream.OrderedConsumerConfig{})
+		return err
+	})
+	gw := probe(t, url, "gateway")
+	defer gw.Close()
+	for _, subject := range []string{"$JS.API.CONSUMER.CREATE.KV_REPLICAS.stale", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.stale.$KV.REPLICAS.shop.web"} {
+		body := `{"stream_name":"KV_REPLICAS","config":{"name":"stale","deliver_subject":"_INBOX_collector.watch","filter_subject":"$KV.REPLICAS.shop.web","deliver_policy":"all","ack_policy":"none"}}`
+		if err := gw.PublishRequest(subject, "_INBOX_gateway.create", []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		if err := gw.FlushTimeout(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := gw.LastError(); err == nil || !strings.Contains(err.Error(), subject) {
+			t.Errorf("gateway creating a push consumer on the bucket (%s): %v, want it refused", subject, err)
+		}
+	}
 }

@@ -225,7 +225,11 @@ def main():
         allows[user] = service_allow(user)
     readers = ["""
     # gateway: read-only. It reads every stream but the DLQ, live and past,
-    # through its own short-lived ordered consumers.
+    # through its own short-lived ordered consumers; none on the replica
+    # bucket, which it does not read: its slots are for the collectors'
+    # watches, and a push consumer of its own there, aimed at a watch's
+    # deliver subject (_INBOX_collector.…, listed by CONSUMER.LIST), would
+    # hand the collector an old revision as the current replica state.
     { user: gateway, password: $GATEWAY_PASSWORD
       permissions: {
         publish: {
@@ -245,7 +249,7 @@ def main():
         subscribe: { allow: ["%s"] }
       } }
 """ % (q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
-          "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_durables(), 12), inbox("gateway"))]
+          "$JS.API.CONSUMER.CREATE.DLQ.>", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>"] + deny_durables(), 12), inbox("gateway"))]
 
     # HEADROOM's exports: each subject once, with every account that imports it.
     services, streams = {}, {}
