@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,6 +150,16 @@ func (b *Bus) ConnErr() error {
 // (a permissions violation, say), or nil. A publish the server refuses is
 // only dropped, so its future fails by timing out; this says why.
 func (b *Bus) LastError() error { return b.nc.LastError() }
+
+// ConsumerRefused reports whether the last error the server reported on
+// the connection refused this user a consumer on stream: a permissions
+// violation on the stream's consumer-create subject (a reader whose
+// account leaves a stream out, as the all-in-one's observer the DLQ); the
+// request itself only times out.
+func (b *Bus) ConsumerRefused(stream string) bool {
+	err := b.nc.LastError()
+	return errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), "$JS.API.CONSUMER.CREATE."+stream+".")
+}
 
 // Prefix returns the subject prefix.
 func (b *Bus) Prefix() string { return b.cfg.Prefix }

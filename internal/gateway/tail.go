@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -105,7 +104,7 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				err = nil // stopped: a stream still opening when ctx ended is no failure
 			}
-			if err != nil && !named[k] && c.Skipped != nil && readRefused(b, proto.StreamName(prefix, k)) {
+			if err != nil && !named[k] && c.Skipped != nil && b.ConsumerRefused(proto.StreamName(prefix, k)) {
 				c.Skipped(proto.StreamName(prefix, k), err)
 				err = nil
 			}
@@ -117,14 +116,6 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
-}
-
-// readRefused reports whether the server refused this connection a
-// consumer on stream: its last error is a permissions violation on the
-// stream's consumer-create subject (the request itself only times out).
-func readRefused(b *bus.Bus, stream string) bool {
-	err := b.LastError()
-	return errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), "$JS.API.CONSUMER.CREATE."+stream+".")
 }
 
 func tailStream(ctx context.Context, b *bus.Bus, k proto.Kind, filters []string, c TailConfig, emit func(TailLine) error) error {
