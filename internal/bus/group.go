@@ -760,7 +760,7 @@ func (b *Bus) leaderGet(ctx context.Context, stream string, req leaderGetRequest
 	if !strings.HasSuffix(prefix, ".") {
 		prefix += "."
 	}
-	rctx, cancel := context.WithTimeout(ctx, rebuildBatchTimeout)
+	rctx, cancel := context.WithTimeout(ctx, leaderGetTimeout)
 	defer cancel()
 	msg, err := b.nc.RequestWithContext(rctx, prefix+"STREAM.MSG.GET."+stream, data)
 	if err != nil {
@@ -860,6 +860,13 @@ var getBatch = jetstreamext.GetBatch
 const (
 	rebuildBatchSize    = 1000
 	rebuildBatchTimeout = 30 * time.Second
+	// leaderGetTimeout bounds one message get from a stream's leader,
+	// as nats.go's JetStream API calls are bounded by default: the leader
+	// answers one message at once, and between a leader's death and the
+	// next election nobody answers at all, so a take-over asking then
+	// fails after this and is retried, rather than wait out a batch's
+	// 30 s for an answer that cannot come.
+	leaderGetTimeout = 5 * time.Second
 )
 
 // rebuildOne handles one message of a rebuild; live says it may not have
