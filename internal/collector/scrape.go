@@ -40,7 +40,7 @@ func newScrapeMetrics() *scrapeMetrics {
 		overflow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_nonfinite_values_total",
 			Help: "Tier values left out of a tick because combining the targets' finite samples gave a non-finite number (an overflow), by value."}, []string{"app", "tier", "value"}),
 		absent: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "headroom_scrape_series_absent",
-			Help: "1 while a target's answer has no series a rule reads (a counter rule then reads 0, any other shows nothing): not counted yet, or a misspelt series; 0 once it appears."}, append(l, "series")),
+			Help: "1 while a target's answer has no series a rule reads (a counter rule then reads 0, any other shows nothing): not counted yet, or a misspelt series; 0 once it appears; dropped when this member stops scraping the app."}, append(l, "series")),
 	}
 }
 
@@ -104,6 +104,7 @@ func (src *scrapeSource) key() string { return src.app }
 // (its first round gives gauges only), so no rate spans the time this
 // member did not own the app.
 func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) error {
+	defer src.forgetAbsent()
 	last, err := src.lastStored(ctx)
 	if err != nil {
 		return stopped(ctx, err)
@@ -299,4 +300,18 @@ func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent [
 		}
 	}
 	tg.absent = absent
+}
+
+// forgetAbsent drops the app's absent-series gauges as its source stops
+// (the app handed to another member, or the collector stopping): left
+// set, a 1 from a member that no longer scrapes the app would hold
+// HeadroomScrapeSeriesAbsent (max over the members) after the new owner
+// found the series. A later run warns again of what is still absent.
+func (src *scrapeSource) forgetAbsent() {
+	src.s.scrape.absent.DeletePartialMatch(prometheus.Labels{"app": src.app})
+	for _, tier := range src.tiers {
+		for _, tg := range tier.targets {
+			tg.absent = nil
+		}
+	}
 }

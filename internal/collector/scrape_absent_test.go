@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
 )
 
 // TestScrapeAbsentSeriesFlagged scrapes a target that does not expose the
@@ -67,5 +68,49 @@ apps:
 	round(2)
 	if v := absent("http_requests_total"); v != 0 {
 		t.Fatalf("headroom_scrape_series_absent{series=http_requests_total} = %v once exposed, want 0", v)
+	}
+}
+
+// TestScrapeAbsentForgottenOnHandOver: a member whose scrape source stops
+// (the app handed to another member) drops its absent-series gauges. Kept,
+// its 1 would hold HeadroomScrapeSeriesAbsent, which takes the max over
+// the members, after the new owner has found the series.
+func TestScrapeAbsentForgottenOnHandOver(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "# TYPE cpu gauge\ncpu 0.5\n")
+	}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/metrics"
+	h := newHarness(t, DefaultConfig(), fmt.Sprintf(`
+apps:
+  api:
+    source: scrape
+    scrape: {interval: 15s, timeout: 2s}
+    tiers:
+      - name: web
+        scrape:
+          targets: [%q]
+          metrics:
+            - {name: rps, series: http_requests_total, kind: counter}
+`, url))
+	src := h.svc.sources[0].(*scrapeSource)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.run(ctx, nil, func() {}) }()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if v, ok := metricstest.Sum(t, h.reg, "headroom_scrape_series_absent", "app", "api", "series", "http_requests_total"); !ok || v != 1 {
+			return fmt.Errorf("absent gauge %v (found %v), want 1", v, ok)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := metricstest.Sum(t, h.reg, "headroom_scrape_series_absent", "app", "api"); ok {
+		t.Fatalf("absent gauge %v kept after the source stopped, want it dropped", v)
+	}
+	if len(src.tiers[0].targets[0].absent) != 0 {
+		t.Fatalf("target still remembers %v absent: the next owner period would not warn", src.tiers[0].targets[0].absent)
 	}
 }
