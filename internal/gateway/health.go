@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -174,19 +175,30 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 			sh.Lag, sh.EventLagMS = &lag, &evLag
 		}
 	}
+	// Only a service that is up but for its idle consumers is worth the
+	// wait; one down for a reason of its own (a durable missing, a stream
+	// unread) stays down whatever the recheck reads. A service stopped
+	// with its durables in place still costs each answer the wait.
+	idle = slices.DeleteFunc(idle, func(r idleRef) bool { return !ups[r.svc] })
 	if len(idle) > 0 && g.healthRecheck(ctx) == nil {
+		// Each stream's consumers are listed once, however many of them
+		// looked idle (a service down has one per partition and input).
+		pulled := map[string]map[string]bool{} // stream → consumers pulled from
 		for _, r := range idle {
-			if !ups[r.svc] {
-				continue // down already, for a reason of its own
+			if _, ok := pulled[r.str.Name()]; ok {
+				continue
 			}
-			infos, err := r.str.Consumers(ctx, r.name)
-			pulled := false
+			infos, err := r.str.Consumers(ctx, "")
+			names := map[string]bool{}
 			for _, ci := range infos {
-				if ci.Name == r.name && (ci.Waiting > 0 || ci.AckPending > 0) {
-					pulled = true
-				}
+				names[ci.Name] = ci.Waiting > 0 || ci.AckPending > 0
 			}
-			if err != nil || !pulled {
+			if err == nil {
+				pulled[r.str.Name()] = names
+			}
+		}
+		for _, r := range idle {
+			if ups[r.svc] && !pulled[r.str.Name()][r.name] {
 				ups[r.svc] = false
 				resp.Services[r.svc].Detail = fmt.Sprintf("nobody pulls from %s", r.name)
 			}

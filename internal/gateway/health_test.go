@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +231,25 @@ func readHealth(url string) (map[string]gateway.ServiceHealth, error) {
 		out[s.Name] = s
 	}
 	return out, nil
+}
+
+// TestHealthNoRecheckForServiceDown: a service down for a reason of its
+// own (the decider lacking two of its three durables) is not worth the
+// recheck's wait for the idle consumer it has: the answer comes without
+// it, and says what the service lacks.
+func TestHealthNoRecheckForServiceDown(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	if _, err := natstest.JetStream(t, e.bus).CreateOrUpdateConsumer(context.Background(), "METRICS",
+		jetstream.ConsumerConfig{Durable: "decider-metrics", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	var rechecks atomic.Int32
+	gateway.SetHealthRecheck(e.gw, func(context.Context) error { rechecks.Add(1); return nil })
+	h := getHealth(t, e.srv.URL)
+	if d := h["decider"]; d.Up || !strings.Contains(d.Detail, "no consumer decider-") {
+		t.Errorf("decider %+v, want down for a durable it lacks", d)
+	}
+	if n := rechecks.Load(); n != 0 {
+		t.Errorf("the answer waited %d times to read again the idle consumers of services down already", n)
+	}
 }
