@@ -86,7 +86,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		}
 		return nil, fmt.Errorf("connect %s: %w", redactURL(cfg.URL), err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(20*time.Second),
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(apiTimeout),
 		// An async publish that gets no acknowledgement (a denied subject, a
 		// lost server) fails after this instead of waiting forever.
 		jetstream.WithPublishAsyncTimeout(20*time.Second))
@@ -102,6 +102,12 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		retryLog:      log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod}),
 		deadLetterLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
+
+// apiTimeout bounds each JetStream API call of the bus that its context
+// does not bound sooner: nats.go's 5 s default was exceeded by consumer
+// creations and direct gets on a loaded 2-core machine under -race, which
+// failed a service's start.
+const apiTimeout = 20 * time.Second
 
 // The per-message lines logged: at most perMsgBurst in each perMsgPeriod.
 const (

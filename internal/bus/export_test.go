@@ -181,3 +181,13 @@ func CutDirectGets(first, silent int) (restore func()) {
 	}
 	return func() { getBatch = orig }
 }
+
+// LeaderLastSeq asks stream's leader for the sequence of subject's last
+// message (0: none), as LastEventTimes does.
+func LeaderLastSeq(ctx context.Context, b *Bus, stream, subject string) (uint64, error) {
+	m, err := b.leaderGet(ctx, stream, leaderGetRequest{LastFor: subject})
+	if err != nil || m == nil {
+		return 0, err
+	}
+	return m.Seq, nil
+}

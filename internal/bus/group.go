@@ -860,13 +860,16 @@ var getBatch = jetstreamext.GetBatch
 const (
 	rebuildBatchSize    = 1000
 	rebuildBatchTimeout = 30 * time.Second
-	// leaderGetTimeout bounds one message get from a stream's leader,
-	// as nats.go's JetStream API calls are bounded by default: the leader
-	// answers one message at once, and between a leader's death and the
-	// next election nobody answers at all, so a take-over asking then
-	// fails after this and is retried, rather than wait out a batch's
-	// 30 s for an answer that cannot come.
-	leaderGetTimeout = 5 * time.Second
+	// leaderGetTimeout bounds one message get from a stream's leader as
+	// every other JetStream API call of the bus is bounded (apiTimeout):
+	// the leader answers one message at once, but a loaded machine (2
+	// cores under -race) has taken more than nats.go's 5 s to answer API
+	// calls, and a get that fails fails a take-over (retried) or a
+	// collector source's start (the service stops). Between a leader's
+	// death and the next election nobody answers at all, so a take-over
+	// asking then fails after this and is retried, rather than wait out
+	// a batch's 30 s for an answer that cannot come.
+	leaderGetTimeout = apiTimeout
 )
 
 // rebuildOne handles one message of a rebuild; live says it may not have
