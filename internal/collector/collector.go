@@ -242,6 +242,50 @@ type Service struct {
 	// runWall is the wall time Run began: the simulated clocks of sources
 	// this member takes over mid-run are anchored there (see simSource.due).
 	runWall time.Time
+
+	// lastEventTimes is the bus's LastEventTimes; tests make it fail.
+	lastEventTimes func(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error)
+	// lastTicksPause is the first pause before lastTicks reads again
+	// (lastTicksRetry); tests shorten it.
+	lastTicksPause time.Duration
+}
+
+// lastTicksRetry is the first pause before a failed read of an app's
+// last stored ticks is tried again; each later pause doubles, up to
+// lastTicksMaxPause.
+const (
+	lastTicksRetry    = time.Second
+	lastTicksMaxPause = 30 * time.Second
+)
+
+// lastTicks returns the event time of the last tick METRICS holds on each
+// of app's subjects: what a source taking the app resumes after. The read
+// goes to the stream's leader, which a cluster electing a new one, or a
+// NATS server restarting, leaves unanswered for a while, so a failed read
+// is tried again, with a warning, until it succeeds or ctx ends (the
+// source waits, and the collector is not ready, meanwhile). Returned, the
+// error would stop the whole collector, every other app's source and the
+// push API with it.
+func (s *Service) lastTicks(ctx context.Context, app string) (map[string]time.Time, error) {
+	filter := proto.AppFilter(s.bus.Prefix(), proto.KindMetrics, app)
+	pause := s.lastTicksPause
+	for attempt := 1; ; attempt++ {
+		last, err := s.lastEventTimes(ctx, proto.KindMetrics, filter)
+		if err == nil {
+			return last, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("last ticks of %s: %w", app, err)
+		}
+		s.log.Warn().Err(err).Str("app", app).Int("attempt", attempt).Dur("retry_in", pause).
+			Msg("cannot read the app's last stored ticks yet (a NATS leader election or restart?): its source waits and tries again")
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("last ticks of %s: %w", app, err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, lastTicksMaxPause)
+	}
 }
 
 // New builds the collector and mounts the push API on d.Mux; it starts
@@ -255,6 +299,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	log := d.Log.With().Str("part", "collector").Logger()
 	s := &Service{cfg: cfg, bus: d.Bus, view: newReplicaView(log), log: log, ready: d.Ready, Now: time.Now,
+		lastEventTimes: d.Bus.LastEventTimes, lastTicksPause: lastTicksRetry,
 		ticks:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_ticks_total", Help: "Metrics ticks published."}),
 		waits:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_collector_lockstep_timeouts_total", Help: "Live ticks published without the executor's state for the tick two before."}),
 		missed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_collector_missed_ticks_total", Help: "Grid points of a scraped app that no collector recorded when this one took the app over (a missed scrape cannot be taken later)."}, []string{"app", "source"}),

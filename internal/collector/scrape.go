@@ -140,9 +140,9 @@ func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) 
 // lastStored is the event time of the app's last tick in METRICS, over its
 // tiers (zero without any).
 func (src *scrapeSource) lastStored(ctx context.Context) (time.Time, error) {
-	last, err := src.s.bus.LastEventTimes(ctx, proto.KindMetrics, proto.AppFilter(src.s.bus.Prefix(), proto.KindMetrics, src.app))
+	last, err := src.s.lastTicks(ctx, src.app)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("last ticks of %s: %w", src.app, err)
+		return time.Time{}, err
 	}
 	var at time.Time
 	for _, t := range last {

@@ -72,9 +72,9 @@ func (src *simSource) pace(first time.Time, continuing bool, now time.Time) {
 // of the app's tiers (a tier without any is absent).
 func (src *simSource) lastStored(ctx context.Context) (map[string]time.Time, error) {
 	prefix := src.s.bus.Prefix()
-	last, err := src.s.bus.LastEventTimes(ctx, proto.KindMetrics, proto.AppFilter(prefix, proto.KindMetrics, src.app))
+	last, err := src.s.lastTicks(ctx, src.app)
 	if err != nil {
-		return nil, fmt.Errorf("last ticks of %s: %w", src.app, err)
+		return nil, err
 	}
 	out := make(map[string]time.Time, len(last))
 	for subj, t := range last {
