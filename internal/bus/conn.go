@@ -159,9 +159,9 @@ func (b *Bus) LastError() error { return b.nc.LastError() }
 
 // ConsumerRefused reports whether the last error the server reported on
 // the connection refused this user a consumer on stream: a permissions
-// violation on the stream's consumer-create subject (a reader whose
-// account leaves a stream out, as the all-in-one's observer the DLQ); the
-// request itself only times out.
+// violation on the stream's consumer-create subject (a reader refused a
+// stream, as the all-in-one's observer is refused the DLQ); the request
+// itself only times out.
 func (b *Bus) ConsumerRefused(stream string) bool {
 	err := b.nc.LastError()
 	return errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), "$JS.API.CONSUMER.CREATE."+stream+".")
