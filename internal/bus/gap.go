@@ -158,12 +158,10 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 		// Messages at or below the durable's acknowledgement floor were
 		// handled, by another member (a lost delivery is not
 		// acknowledged, so the floor stays below it).
+		// A durable gone (the runtime recreates it) has floor 0: nothing
+		// tells another member's reads apart, and the stream still
+		// answers.
 		floor, err := b.ackFloor(ctx, stream, spec.Name)
-		if errors.Is(err, jetstream.ErrConsumerNotFound) {
-			// Gone (the runtime recreates it): nothing tells another
-			// member's reads apart, and the stream still answers.
-			floor, err = 0, nil
-		}
 		n := 0
 		if err == nil {
 			from := last + 1
@@ -211,11 +209,13 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 }
 
 // ackFloor returns the stream sequence of durable's acknowledgement floor:
-// every message of its filter at or below it is acknowledged.
+// every message of its filter at or below it is acknowledged (0 for a
+// durable that does not exist).
 func (b *Bus) ackFloor(ctx context.Context, stream, durable string) (uint64, error) {
-	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	c, err := b.js.Consumer(ictx, stream, durable)
+	c, err := b.js.Consumer(ctx, stream, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("consumer %s/%s: %w", stream, durable, err)
 	}

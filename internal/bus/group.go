@@ -594,13 +594,11 @@ func (b *Bus) rebuild(ctx context.Context, spec ConsumerSpec, durable, filter st
 			err = fmt.Errorf("read %d of the %d messages the stream holds on %s through sequence %d (a replica behind?)", n, stored, filter, last)
 		}
 	}()
-	var floor uint64
-	if c, err := s.Consumer(ctx, durable); err == nil {
-		floor = c.CachedInfo().AckFloor.Stream
-	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return 0, 0, fmt.Errorf("consumer %s: %w", durable, err)
-	}
 	name := proto.StreamName(b.cfg.Prefix, spec.Kind)
+	floor, err := b.ackFloor(ctx, name, durable)
+	if err != nil {
+		return 0, 0, err
+	}
 	if byLookback && floor > 0 {
 		// Messages after the durable's floor may never have been handled:
 		// the rebuild starts at the floor when that is before the lookback.
