@@ -335,21 +335,21 @@ func (a *app) stored(f *frame) bool {
 // past which a real driver refuses the decision (a recording replayed
 // faster than real time runs ahead of the clock, and its upstream stages
 // may lag by more than the timeout without being down).
-const maxAhead = 2 * time.Minute
+const maxAhead = policy.MaxFutureSkew
 
 // actAge is the oldest decision of a the executor acts on by default for
-// any of the tiers a has sent: their longest lead time, at least a minute,
-// plus its tick (see the executor's maxAge). Tiers its policy names that
-// have sent nothing, as the default policy's in an app pushed without a
-// configuration, do not count: their decisions are never made.
+// any of the tiers a has sent: policy.ActAge of their longest lead time.
+// Tiers its policy names that have sent nothing, as the default policy's
+// in an app pushed without a configuration, do not count: their decisions
+// are never made.
 func (a *app) actAge() time.Duration {
-	lead := time.Minute
+	var lead time.Duration
 	for _, tier := range a.tiers {
 		if tc := a.tierConfig(tier); tc != nil {
 			lead = max(lead, tc.LeadTime)
 		}
 	}
-	return lead + a.cfg.Tick
+	return policy.ActAge(lead, a.cfg.Tick)
 }
 
 // Handle is the decider's step, the one entry the live service and the

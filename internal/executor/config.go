@@ -82,7 +82,7 @@ func DefaultConfig() Config {
 		Command:          DefaultCommandConfig(),
 		Webhook:          DefaultWebhookConfig(),
 		Kubernetes:       DefaultKubeConfig(),
-		MaxFutureSkew:    2 * time.Minute,
+		MaxFutureSkew:    policy.MaxFutureSkew,
 	}
 }
 
@@ -176,13 +176,11 @@ func (c Config) authorised(app, tier string) string {
 }
 
 // maxAge is the oldest decision a real driver acts on for app's tier: the
-// -executor.max-age given, else the tier's lead time (at least a minute)
-// plus the app's tick, which a decision's age holds from the start (it
-// carries its interval's time, and is made once a tick of the next
-// interval comes). The tick is the decision's own (tickMS, which the
-// decider knows even when -decider.tick sets it), else the file's, and at
-// most policy.MaxTick, so no tick a decision claims makes a stale one
-// fresh.
+// -executor.max-age given, else policy.ActAge of the tier's lead time and
+// the app's tick. The tick is the decision's own (tickMS, which the
+// decider knows even when -decider.tick sets it), else the file's; ActAge
+// takes at most policy.MaxTick of it, so no tick a decision claims makes
+// a stale one fresh.
 func (c Config) maxAge(app, tier string, tickMS int64) time.Duration {
 	if c.MaxAge > 0 {
 		return c.MaxAge
@@ -191,7 +189,7 @@ func (c Config) maxAge(app, tier string, tickMS int64) time.Duration {
 	if tickMS > 0 {
 		tick = time.Duration(tickMS) * time.Millisecond
 	}
-	return max(c.LeadTimes[app][tier], time.Minute) + min(tick, policy.MaxTick)
+	return policy.ActAge(c.LeadTimes[app][tier], tick)
 }
 
 // bounds returns app's tier's replica bounds and whether they are known:

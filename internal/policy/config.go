@@ -273,6 +273,23 @@ func DefaultAppConfig() AppConfig {
 // tick of at most this much.
 const MaxTick = time.Hour
 
+// ActAge is the oldest a decision may be for a real driver to act on it,
+// by default: its tier's lead time, at least a minute, plus its app's tick
+// (at most MaxTick), which a decision's age holds from the start (it
+// carries its interval's time, and is made once a tick of the next
+// interval comes). The executor refuses older ones unless -executor.max-age
+// says otherwise; the decider's input timeout lets go only ticks this
+// fresh. One rule, so the two cannot drift apart.
+func ActAge(lead, tick time.Duration) time.Duration {
+	return max(lead, time.Minute) + min(tick, MaxTick)
+}
+
+// MaxFutureSkew is how far past its clock a decision's event time may lie
+// for the executor to act on it, by default (-executor.max-future-skew):
+// a later one is refused as forged. The decider's input timeout lets go of
+// no tick further ahead of its own clock.
+const MaxFutureSkew = 2 * time.Minute
+
 // Validate reports every setting that cannot work.
 func (c AppConfig) Validate() error {
 	var errs []error
