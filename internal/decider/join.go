@@ -65,12 +65,12 @@ type joiner struct {
 	// inSince holds, for the first len(inSince) pending ticks, the
 	// elapsed time (ms) at which expire first found each with its metrics
 	// in: the pending ticks whose metrics were in at the last expire (more
-	// may be in since). The ticks whose metrics are in are a prefix of pending that
-	// grows only at its end (inWM and closedWM never move back, and a tick
-	// is added only where its metrics are not in), and a pop takes the
-	// first of both, so the two stay aligned; the times never decrease
-	// (expire shifts them back with a clock that steps back). Only expire
-	// fills it.
+	// may be in since). The ticks whose metrics are in are a prefix of
+	// pending that grows only at its end (inWM and closedWM never move
+	// back, and a tick is added only where its metrics are not in), and a
+	// pop takes the first of both, so the two stay aligned; the times
+	// never decrease (expire shifts them back with a clock that steps
+	// back). Only expire fills it.
 	inSince []int64
 	// expireElapsed is the elapsed time (ms) expire was last given.
 	expireElapsed int64
