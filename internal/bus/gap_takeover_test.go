@@ -26,14 +26,10 @@ func TestGapAfterTakeOverSkipsWhatTheRebuildHandled(t *testing.T) {
 	url := natstest.RunJetStream(t)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	admin := natstest.Connect(t, url, "admin", log, true)
-	publish := func(i int) {
-		m := proto.NewMetrics("shop", "web", t0.Add(time.Duration(i)*time.Minute), 2, proto.Floats{"rps": 1, "i": float64(i)})
-		if err := admin.Publish(context.Background(), bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: m}); err != nil {
+	for i := 1; i <= 3; i++ {
+		if err := admin.Publish(context.Background(), tick(i)); err != nil { // stream sequence i
 			t.Fatal(err)
 		}
-	}
-	for i := 1; i <= 3; i++ {
-		publish(i) // stream sequence i
 	}
 	// The live delivery of the third, which the rebuild handled, is lost.
 	lost := make(chan struct{})
@@ -53,11 +49,11 @@ func TestGapAfterTakeOverSkipsWhatTheRebuildHandled(t *testing.T) {
 		return b.Consume(ctx, bus.ConsumerSpec{Service: "svc", Name: "svc", Kind: proto.KindMetrics, AckWait: 5 * time.Second,
 			Group: &bus.GroupSpec{Rebuild: true}},
 			func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
-				var tick proto.Metrics
-				if err := proto.Decode(m.Data, &tick); err != nil {
+				var in proto.Metrics
+				if err := proto.Decode(m.Data, &in); err != nil {
 					return nil, bus.Permanent(err)
 				}
-				i := int(tick.Values["i"])
+				i := int(in.Values["rps"]) // tick(i)'s
 				mu.Lock()
 				defer mu.Unlock()
 				handled[i]++
@@ -72,7 +68,9 @@ func TestGapAfterTakeOverSkipsWhatTheRebuildHandled(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the third message's live delivery did not come in 30s")
 	}
-	publish(4)
+	if err := admin.Publish(context.Background(), tick(4)); err != nil {
+		t.Fatal(err)
+	}
 	natstest.Eventually(t, 20*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()

@@ -3,9 +3,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,22 +17,8 @@ import (
 // tried again until it succeeds; the source then scrapes as usual. A
 // source that returned the error would stop the whole collector.
 func TestSourceWaitsOutUnreadableLastTicks(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, "# TYPE cpu gauge\ncpu 0.5\n")
-	}))
-	t.Cleanup(srv.Close)
-	h := newHarness(t, DefaultConfig(), fmt.Sprintf(`
-apps:
-  api:
-    source: scrape
-    scrape: {interval: 1s, timeout: 500ms}
-    tiers:
-      - name: web
-        scrape:
-          targets: [%q]
-          metrics:
-            - {name: cpu, series: cpu, kind: gauge}
-`, srv.URL+"/metrics"))
+	url := exposition(t, func() string { return "# TYPE cpu gauge\ncpu 0.5\n" })
+	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 1s, timeout: 500ms}", url, "{name: cpu, series: cpu, kind: gauge}"))
 	var reads atomic.Int32
 	read := h.svc.lastEventTimes
 	h.svc.lastEventTimes = func(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error) {

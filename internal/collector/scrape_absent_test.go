@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,27 +18,15 @@ import (
 // while it lasts, and drops to 0 once the series appears.
 func TestScrapeAbsentSeriesFlagged(t *testing.T) {
 	var present atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, "# TYPE cpu gauge\ncpu 0.5\n")
+	url := exposition(t, func() string {
+		body := "# TYPE cpu gauge\ncpu 0.5\n"
 		if present.Load() {
-			fmt.Fprint(w, "# TYPE http_requests_total counter\nhttp_requests_total 150\n")
+			body += "# TYPE http_requests_total counter\nhttp_requests_total 150\n"
 		}
-	}))
-	t.Cleanup(srv.Close)
-	url := srv.URL + "/metrics"
-	h := newHarness(t, DefaultConfig(), fmt.Sprintf(`
-apps:
-  api:
-    source: scrape
-    scrape: {interval: 15s, timeout: 2s}
-    tiers:
-      - name: web
-        scrape:
-          targets: [%q]
-          metrics:
-            - {name: rps, series: http_requests_total, kind: counter}
-            - {name: cpu, series: cpu, kind: gauge}
-`, url))
+		return body
+	})
+	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url,
+		"{name: rps, series: http_requests_total, kind: counter}", "{name: cpu, series: cpu, kind: gauge}"))
 	src := h.svc.sources[0].(*scrapeSource)
 	absent := func(series string) float64 {
 		v, _ := metricstest.Sum(t, h.reg, "headroom_scrape_series_absent", "app", "api", "tier", "web", "target", url, "series", series)
@@ -76,23 +62,9 @@ apps:
 // its 1 would hold HeadroomScrapeSeriesAbsent, which takes the max over
 // the members, after the new owner has found the series.
 func TestScrapeAbsentForgottenOnHandOver(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, "# TYPE cpu gauge\ncpu 0.5\n")
-	}))
-	t.Cleanup(srv.Close)
-	url := srv.URL + "/metrics"
-	h := newHarness(t, DefaultConfig(), fmt.Sprintf(`
-apps:
-  api:
-    source: scrape
-    scrape: {interval: 15s, timeout: 2s}
-    tiers:
-      - name: web
-        scrape:
-          targets: [%q]
-          metrics:
-            - {name: rps, series: http_requests_total, kind: counter}
-`, url))
+	url := exposition(t, func() string { return "# TYPE cpu gauge\ncpu 0.5\n" })
+	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url,
+		"{name: rps, series: http_requests_total, kind: counter}"))
 	src := h.svc.sources[0].(*scrapeSource)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -2,9 +2,6 @@ package collector
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/headroomhq/headroom/internal/metricstest"
@@ -15,25 +12,12 @@ import (
 // comes from the finite series alone, and counted per target by reason on
 // the service's registry rather than skipped silently.
 func TestScrapeNonFiniteCounted(t *testing.T) {
-	const exposition = "# TYPE inflight gauge\n" +
+	const body = "# TYPE inflight gauge\n" +
 		"inflight{h=\"a\"} NaN\ninflight{h=\"b\"} +Inf\ninflight{h=\"c\"} -Inf\ninflight{h=\"d\"} 3\ninflight{h=\"e\"} 4\n" +
 		"# TYPE queue_depth untyped\nqueue_depth NaN\n"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, exposition) }))
-	t.Cleanup(srv.Close)
-	url := srv.URL + "/metrics"
-	h := newHarness(t, DefaultConfig(), fmt.Sprintf(`
-apps:
-  api:
-    source: scrape
-    scrape: {interval: 15s, timeout: 2s}
-    tiers:
-      - name: web
-        scrape:
-          targets: [%q]
-          metrics:
-            - {name: inflight, series: inflight, kind: gauge, agg: sum}
-            - {name: queue, series: queue_depth, kind: gauge}
-`, url))
+	url := exposition(t, func() string { return body })
+	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url,
+		"{name: inflight, series: inflight, kind: gauge, agg: sum}", "{name: queue, series: queue_depth, kind: gauge}"))
 	if err := h.svc.sources[0].(*scrapeSource).round(context.Background(), t0); err != nil {
 		t.Fatal(err)
 	}

@@ -329,3 +329,23 @@ func value(t *testing.T, m prometheus.Metric) float64 {
 	}
 	return d.GetCounter().GetValue()
 }
+
+// exposition serves body's answer as a /metrics target for the test and
+// returns its URL.
+func exposition(t *testing.T, body func() string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, body()) }))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/metrics"
+}
+
+// scrapedApp is the configuration of one scraped app, api, whose web tier
+// reads url with scrape's settings (a YAML flow map) and the given rules
+// (YAML flow maps).
+func scrapedApp(scrape, url string, rules ...string) string {
+	y := fmt.Sprintf("apps:\n  api:\n    source: scrape\n    scrape: %s\n    tiers:\n      - name: web\n        scrape:\n          targets: [%q]\n          metrics:\n", scrape, url)
+	for _, r := range rules {
+		y += "            - " + r + "\n"
+	}
+	return y
+}
