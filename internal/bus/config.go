@@ -92,8 +92,17 @@ func DefaultConfig() Config {
 	}
 }
 
-// RegisterFlags adds the nats.* and subject.prefix flags with environment fallbacks.
+// RegisterFlags adds the nats.* and subject.prefix flags with environment
+// fallbacks: a service's, RegisterConnectionFlags' and -nats.provision.
 func (c *Config) RegisterFlags(f *cli.Flags) {
+	c.RegisterConnectionFlags(f)
+	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams, the replica bucket and the services' durables at start (needs a provisioning user; otherwise wait for them)")
+}
+
+// RegisterConnectionFlags adds the flags that say how to connect and what
+// the streams hold, without -nats.provision: for the commands that
+// provision by what they are ("headroom provision") or never do (a replay).
+func (c *Config) RegisterConnectionFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.String(&c.URL, "nats.url", d.URL, "NATS server URL(s), comma-separated")
 	f.String(&c.Prefix, "subject.prefix", d.Prefix, "first token of every subject")
@@ -112,7 +121,6 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.Streams.ReplicaMaxBytes, "stream.replica-max-bytes", d.Streams.ReplicaMaxBytes, "cap on the replica bucket's size in bytes (one state per tier)")
 	f.Int(&c.Streams.Partitions, "stream.partitions", d.Streams.Partitions, "partitions per partitioned stream: the most members of one service that share the work (set by provisioning)")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
-	f.Bool(&c.Provision, "nats.provision", false, "create or update the streams, the replica bucket and the services' durables at start (needs a provisioning user; otherwise wait for them)")
 }
 
 // Validate checks the settings.

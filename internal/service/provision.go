@@ -22,7 +22,7 @@ import (
 func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Writer) error {
 	f := cli.New("provision", getenv)
 	cfg := bus.DefaultConfig()
-	cfg.RegisterFlags(f)
+	cfg.RegisterConnectionFlags(f)
 	var wait time.Duration
 	f.Duration(&wait, "wait", 30*time.Second, "how long to wait for the NATS server")
 	if err := f.Parse(args); err != nil {

@@ -3,8 +3,10 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
@@ -33,5 +35,17 @@ func TestProvisionCreatesDurablesOnce(t *testing.T) {
 	}
 	if again := run(); !strings.Contains(again, "durables: 0 created") {
 		t.Errorf("second run printed %q, want no durable created", again)
+	}
+}
+
+// TestProvisionHasNoProvisionFlag: "headroom provision" provisions by what
+// it is, so -nats.provision, which switches provisioning on for a service,
+// is not one of its flags (it used to be listed by -h, meaning nothing).
+func TestProvisionHasNoProvisionFlag(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := service.Provision(ctx, []string{"-nats.provision", "-nats.url", "nats://127.0.0.1:1", "-wait", "1ms"}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "flag provided but not defined: -nats.provision") {
+		t.Fatalf("Provision(-nats.provision) = %v, want the flag refused as undefined", err)
 	}
 }

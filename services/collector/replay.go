@@ -23,7 +23,7 @@ import (
 func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	f := cli.New("collector replay", getenv)
 	busCfg := bus.DefaultConfig()
-	busCfg.RegisterFlags(f)
+	busCfg.RegisterConnectionFlags(f)
 	var rc collector.ReplayConfig
 	var from, to, level, configFile string
 	f.String(&rc.App, "app", "shop", "recorded application to replay")
