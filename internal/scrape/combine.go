@@ -10,7 +10,10 @@ import (
 // across targets; histogram bucket increases merge before the quantile is
 // taken; gauges aggregate by the rule's Agg. A rule with nothing to show
 // (a first sample, no observations, no matching histogram or gauge series)
-// is left out; a counter rule matching no series reads 0, no traffic. The
+// is left out; a counter rule matching no series of a family the target
+// exposes, or has exposed, reads 0, no traffic. A counter rule is left out
+// too while any target that answered has never exposed its family (Part's
+// Unseen): the sum of the others would read that target's load as 0. The
 // replicas rule's value is returned apart, rounded, with hasReplicas set.
 // A rule whose combined value is not finite (finite samples whose sum or
 // scaling overflows) is left out too, and named in nonFinite for the caller
@@ -22,6 +25,9 @@ func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas
 		var ok bool
 		switch r.Kind {
 		case KindCounter:
+			if slices.ContainsFunc(targets, func(ps []Part) bool { return ps[i].Unseen }) {
+				continue
+			}
 			var over float64
 			for _, ps := range targets {
 				if ps[i].HasRate {

@@ -3,8 +3,10 @@
 // names the value each yields: a counter becomes a per-second rate, a
 // histogram a latency quantile, a gauge is taken as it is. A Target
 // remembers a target's previous sample so successive samples give rates and
-// bucket increases, treating any drop of a counter as a reset. Combine merges
-// the targets of one tier into one set of values.
+// bucket increases, treating any drop of a counter as a reset, and which
+// counter rules' series it has ever exposed: a counter never exposed shows
+// nothing, never a rate of 0 (a misspelt series is not an idle one).
+// Combine merges the targets of one tier into one set of values.
 //
 // Everything but Fetch is pure: samples carry their time, and the caller (the
 // collector's scrape source) decides when to scrape, stamps the sample with

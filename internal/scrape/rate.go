@@ -9,9 +9,14 @@ import (
 // Part is what one rule yields for one target between two samples.
 type Part struct {
 	// Rate is a counter rule's per-second increase; HasRate is false on a
-	// target's first sample.
+	// target's first sample and while Unseen.
 	Rate    float64
 	HasRate bool
+	// Unseen marks a counter rule whose series the target has not exposed
+	// in any sample since its tracking began: its load was never observed,
+	// and Combine leaves the rule out of the tier's values rather than
+	// read it as 0.
+	Unseen bool
 	// OverRate is a ratio rule's denominator rate.
 	OverRate float64
 	// Buckets is a histogram rule's merged bucket increases (cumulative,
@@ -23,8 +28,25 @@ type Part struct {
 
 // Target follows one scrape target's successive samples. It is not safe
 // for concurrent use.
+//
+// A counter rule whose series (its metric family) the target has never
+// exposed since its tracking began (its zero Target) yields no rate, only
+// Unseen: a misspelt series and a counter vector that has counted nothing
+// yet look the same, and neither is an observed 0. The first sample that
+// exposes the family marks it seen for good (memory: one flag per rule),
+// and its series count whole, born since the previous sample. Once seen,
+// an absent family reads no increase, as a family whose series all stand
+// still: a restarted process whose counter vector has not counted yet
+// exposes none, and the requests the old process counted after the
+// previous sample are lost with it. When the family comes back its series
+// count whole again, born since the previous sample, which is right after
+// a restart. (A family missing from one answer of a process that did not
+// restart would so count its whole total once, a spike upwards; only the
+// previous sample is remembered.)
 type Target struct {
 	last *Sample
+	// seen[i] is set once rule i's family has been in a sample.
+	seen []bool
 	// Resets counts counter and histogram resets seen.
 	Resets int
 }
@@ -48,12 +70,22 @@ func (tr *Target) Observe(m *Mapping, s Sample) []Part {
 	if prev != nil {
 		secs = s.Time.Sub(prev.Time).Seconds()
 	}
+	if len(tr.seen) != len(m.rules) {
+		tr.seen = make([]bool, len(m.rules))
+	}
 	for i, r := range m.rules {
 		cur := s.Series[i]
 		switch r.Kind {
 		case KindGauge:
 			parts[i].Gauges = gaugeValues(cur)
 		case KindCounter:
+			if !slices.Contains(s.Absent, r.Series) {
+				tr.seen[i] = true
+			}
+			if !tr.seen[i] {
+				parts[i].Unseen = true
+				continue
+			}
 			if prev == nil {
 				continue
 			}

@@ -38,9 +38,11 @@ type Sample struct {
 	// the caller to count per target.
 	NaN, Inf int
 	// Absent names, once each and in the rules' order, the series some
-	// rule reads that the answer has no family of: a counter rule on it
-	// reads 0 (a counter vector that has counted nothing exposes none),
-	// any other shows nothing. A misspelt series looks the same, so the
+	// rule reads that the answer has no family of. A gauge or histogram
+	// rule on it shows nothing; a counter rule shows nothing either until
+	// the target has exposed the family once, then reads no increase (a
+	// counter vector that has counted nothing exposes none: see Target). A
+	// misspelt series looks the same as one not counted yet, so the
 	// caller says so.
 	Absent []string
 }
