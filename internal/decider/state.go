@@ -2,6 +2,7 @@ package decider
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -459,12 +460,26 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 	appName := a.name
 	as.adoptTiers(a, f)
 	in := make(map[string]policy.TierInput, len(f.metrics))
+	var noLoad map[string]string // tier → the load metric its tick lacks
 	for tier, m := range f.metrics {
 		tc := a.tierConfig(tier)
 		if tc == nil {
 			continue
 		}
-		ti := policy.TierInput{Load: m.Values[tc.LoadMetric], Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
+		load, ok := m.Values[tc.LoadMetric]
+		if !ok {
+			// A tick without its load metric (a scrape rule whose
+			// counter its target has never exposed, say) did not
+			// observe zero load: read as 0 it would scale the tier
+			// down. Not a number, the policy holds (bad-input) and
+			// learns nothing from it.
+			load = math.NaN()
+			if noLoad == nil {
+				noLoad = map[string]string{}
+			}
+			noLoad[tier] = tc.LoadMetric
+		}
+		ti := policy.TierInput{Load: load, Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
 		if total, ok := a.total(tier, m); ok {
 			ti.Desired = total
 			ti.Booting = max(0, total-m.Replicas)
@@ -498,6 +513,9 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
 			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags,
 			TickMS: a.cfg.Tick.Milliseconds()}
+		if metric, ok := noLoad[d.Tier]; ok {
+			pd.Reason += fmt.Sprintf(" (the tick has no %s, its load metric: a load not observed is not taken for 0)", metric)
+		}
 		if miss := f.missing[d.Tier]; len(miss) > 0 {
 			for _, in := range miss {
 				pd.Flags = append(slices.Clip(pd.Flags), missingFlag[in])
