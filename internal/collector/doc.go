@@ -20,7 +20,13 @@
 //     within the timeout, marked down (headroom_scrape_target_up), counted
 //     and logged, and the tier's tick carries what the others answered. A
 //     series a rule reads that a target does not expose is flagged
-//     (headroom_scrape_series_absent, one warning): a counter rule reads 0.
+//     (headroom_scrape_series_absent, one warning). A counter rule on a
+//     series a target has never exposed since this member began scraping
+//     it is left out of the tier's ticks, not read as 0 (a misspelt
+//     series is no evidence of no load, and the decider holds a tier
+//     whose tick lacks its load metric); once exposed, its absence reads
+//     no increase (a restarted process whose counter has not counted
+//     yet).
 //   - push: the push API (internal/ingest) at POST /api/v1/metrics on the
 //     service's HTTP mux. It answers only allowed Host names (DNS
 //     rebinding): Config.Push.AllowedHosts, which the all-in-one fills from

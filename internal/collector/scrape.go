@@ -40,7 +40,7 @@ func newScrapeMetrics() *scrapeMetrics {
 		overflow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_nonfinite_values_total",
 			Help: "Tier values left out of a tick because combining the targets' finite samples gave a non-finite number (an overflow), by value."}, []string{"app", "tier", "value"}),
 		absent: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "headroom_scrape_series_absent",
-			Help: "1 while a target's answer has no series a rule reads (a counter rule then reads 0, any other shows nothing): not counted yet, or a misspelt series; 0 once it appears; dropped when this member stops scraping the app."}, append(l, "series")),
+			Help: "1 while a target's answer has no series a rule reads (not counted yet, or a misspelt series): a counter rule on a series the target never exposed is left out of the tick, one exposed before reads no increase, any other shows nothing; 0 once it appears; dropped when this member stops scraping the app."}, append(l, "series")),
 	}
 }
 
@@ -281,9 +281,11 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 }
 
 // noteAbsent sets the absent-series gauge of a target that answered, and
-// warns once when a series a rule reads goes missing from its answer: a
-// counter rule on it reads 0, which the decider takes for no load, so a
-// misspelt series must not pass unnoticed.
+// warns once when a series a rule reads goes missing from its answer. A
+// counter rule on a series the target never exposed is left out of the
+// tier's ticks (read as 0 it would be no load, and the decider would
+// scale the tier down), so a misspelt series would leave the tier without
+// its load for as long as it lasts: it must not pass unnoticed.
 func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent []string) {
 	for _, series := range absent {
 		if slices.Contains(tg.absent, series) {
@@ -291,7 +293,7 @@ func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent [
 		}
 		src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.url, series).Set(1)
 		src.log.Warn().Str("tier", tier.name).Str("target", tg.url).Str("series", series).
-			Msg("scrape target exposes no such series: a counter rule on it reads 0 (no load), any other shows nothing, until it appears (check the series name)")
+			Msg("scrape target exposes no such series: a counter rule on it is left out of the tier's ticks if the target never exposed it (else reads no increase), any other shows nothing, until it appears (check the series name)")
 	}
 	for _, series := range tg.absent {
 		if !slices.Contains(absent, series) {

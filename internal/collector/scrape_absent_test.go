@@ -13,9 +13,10 @@ import (
 
 // TestScrapeAbsentSeriesFlagged scrapes a target that does not expose the
 // series the tier's load rule names (a misspelt series looks the same as a
-// counter that has counted nothing yet). The rule reads 0, no load, as
-// before, but the target's headroom_scrape_series_absent gauge says so
-// while it lasts, and drops to 0 once the series appears.
+// counter that has counted nothing yet). The rule shows nothing, never
+// seen from the target, and the target's headroom_scrape_series_absent
+// gauge says so while it lasts; once the series appears the gauge drops to
+// 0 and the series counts whole, born since the previous round.
 func TestScrapeAbsentSeriesFlagged(t *testing.T) {
 	var present atomic.Bool
 	url := exposition(t, func() string {
@@ -41,8 +42,8 @@ func TestScrapeAbsentSeriesFlagged(t *testing.T) {
 	round(0)
 	round(1)
 	got := h.stored(t)
-	if len(got) != 2 || got[1].Values["rps"] != 0 {
-		t.Fatalf("ticks %v, want two, the second with rps 0 from the absent counter", got)
+	if _, ok := got[len(got)-1].Values["rps"]; len(got) != 2 || ok {
+		t.Fatalf("ticks %v, want two, without rps from the counter never exposed", got)
 	}
 	if v := absent("http_requests_total"); v != 1 {
 		t.Fatalf("headroom_scrape_series_absent{series=http_requests_total} = %v, want 1", v)
@@ -54,6 +55,9 @@ func TestScrapeAbsentSeriesFlagged(t *testing.T) {
 	round(2)
 	if v := absent("http_requests_total"); v != 0 {
 		t.Fatalf("headroom_scrape_series_absent{series=http_requests_total} = %v once exposed, want 0", v)
+	}
+	if got := h.stored(t); len(got) != 3 || got[2].Values["rps"] != 10 {
+		t.Fatalf("ticks %v, want a third with rps 10 (150 born in 15 s)", got)
 	}
 }
 
