@@ -26,7 +26,9 @@
 //     series is no evidence of no load, and the decider holds a tier
 //     whose tick lacks its load metric); once exposed, its absence reads
 //     no increase (a restarted process whose counter has not counted
-//     yet).
+//     yet). The per-target gauges are dropped when the member stops
+//     scraping the app, so only the member scraping a target speaks for
+//     it in the alerts.
 //   - push: the push API (internal/ingest) at POST /api/v1/metrics on the
 //     service's HTTP mux. It answers only allowed Host names (DNS
 //     rebinding): Config.Push.AllowedHosts, which the all-in-one fills from

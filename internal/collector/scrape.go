@@ -31,7 +31,8 @@ type scrapeMetrics struct {
 func newScrapeMetrics() *scrapeMetrics {
 	l := []string{"app", "tier", "target"}
 	return &scrapeMetrics{
-		up:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "headroom_scrape_target_up", Help: "1 if the target's last scrape succeeded, else 0."}, l),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "headroom_scrape_target_up",
+			Help: "1 if the target's last scrape succeeded, else 0; dropped when this member stops scraping the app."}, l),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_failures_total", Help: "Scrape rounds a target failed, after retries."}, l),
 		resets:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_scrape_counter_resets_total", Help: "Counter and histogram resets seen on a target."}, l),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_scrape_duration_seconds", Help: "Time to scrape a target, retries included.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}, l),
@@ -104,7 +105,7 @@ func (src *scrapeSource) key() string { return src.app }
 // (its first round gives gauges only), so no rate spans the time this
 // member did not own the app.
 func (src *scrapeSource) run(ctx context.Context, _ *replicaView, ready func()) error {
-	defer src.forgetAbsent()
+	defer src.forget()
 	last, err := src.lastStored(ctx)
 	if err != nil {
 		return stopped(ctx, err)
@@ -304,16 +305,21 @@ func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent [
 	tg.absent = absent
 }
 
-// forgetAbsent drops the app's absent-series gauges as its source stops
-// (the app handed to another member, or the collector stopping): left
-// set, a 1 from a member that no longer scrapes the app would hold
-// HeadroomScrapeSeriesAbsent (max over the members) after the new owner
-// found the series. A later run warns again of what is still absent.
-func (src *scrapeSource) forgetAbsent() {
+// forget drops the app's per-target gauges as its source stops (the app
+// handed to another member, or the collector stopping), so that only the
+// member scraping a target speaks for it. Left set, a 1 in the
+// absent-series gauge would hold HeadroomScrapeSeriesAbsent (max over the
+// members) after the new owner found the series, and a 0 in the up gauge
+// would hold HeadroomScrapeTargetDown (min over the members) after the new
+// owner reached the target. A later run warns again of what is still
+// absent or down. The counters and the duration histogram stay: a former
+// member's stop growing, which rate() and increase() read as nothing.
+func (src *scrapeSource) forget() {
 	src.s.scrape.absent.DeletePartialMatch(prometheus.Labels{"app": src.app})
+	src.s.scrape.up.DeletePartialMatch(prometheus.Labels{"app": src.app})
 	for _, tier := range src.tiers {
 		for _, tg := range tier.targets {
-			tg.absent = nil
+			tg.absent, tg.down = nil, false
 		}
 	}
 }

@@ -90,3 +90,36 @@ func TestScrapeAbsentForgottenOnHandOver(t *testing.T) {
 		t.Fatalf("target still remembers %v absent: the next owner period would not warn", src.tiers[0].targets[0].absent)
 	}
 }
+
+// TestScrapeTargetUpForgottenOnHandOver: a member whose scrape source stops
+// (the app handed to another member) drops its targets' up gauges. Kept,
+// the 0 of a target that was down when it let go would hold
+// HeadroomScrapeTargetDown, which takes the min over the members, after
+// the new owner scrapes the target again; and a kept 1 would speak for a
+// target this member no longer scrapes.
+func TestScrapeTargetUpForgottenOnHandOver(t *testing.T) {
+	live := exposition(t, func() string { return "# TYPE cpu gauge\ncpu 0.5\n" })
+	const dead = "http://127.0.0.1:1/metrics" // nothing listens on port 1
+	h := newHarness(t, DefaultConfig(), fmt.Sprintf("apps:\n  api:\n    source: scrape\n    scrape: {interval: 15s, timeout: 2s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [%q, %q]\n          metrics: [{name: cpu, series: cpu, kind: gauge}]\n", live, dead))
+	src := h.svc.sources[0].(*scrapeSource)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.run(ctx, nil, func() {}) }()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		up := metricstest.ByLabel(t, h.reg, "headroom_scrape_target_up", "target")
+		if v, ok := up[dead]; up[live] != 1 || !ok || v != 0 {
+			return fmt.Errorf("up gauges %v, want the live target 1 and the dead one 0", up)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if up := metricstest.ByLabel(t, h.reg, "headroom_scrape_target_up", "target"); len(up) != 0 {
+		t.Fatalf("up gauges %v kept after the source stopped, want them dropped", up)
+	}
+	if tg := src.tiers[0].targets[1]; tg.down {
+		t.Fatal("the dead target is still remembered down: the next owner period would not warn of it")
+	}
+}
