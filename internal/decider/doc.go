@@ -79,4 +79,13 @@
 // tried before and left out: a decider whose consumers lag its streams
 // decided without inputs that were stored in time, so the outcome depended
 // on how fast each stream was read, yet it was presented as reproducible.)
+//
+// Missing load: a tier's tick without its load metric (the policy's
+// LoadMetric, rps by default), as the collector publishes while a scrape
+// rule's counter has never been seen from its targets, is not zero load.
+// The policy is given a load that is not a number, so the tier holds,
+// flagged bad-input, learns nothing from the tick, and the reason names the
+// metric. The forecaster makes no forecast from such ticks, so they also
+// wait for the input timeout (or the backlog) as above, and their app's
+// other tiers with them.
 package decider
