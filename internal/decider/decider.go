@@ -28,6 +28,11 @@ type Config struct {
 	Apps map[string]policy.AppConfig
 	// ForecastStep is the forecaster's bucket width.
 	ForecastStep time.Duration
+	// ForecastMetric is the metric the forecaster forecasts (its
+	// Config.Metric, rps). The forecaster makes no forecast from a tick
+	// without it, so a tier's tick without it waits for none and is
+	// decided without one (see the package doc, "Missing load").
+	ForecastMetric string
 	// TierLag is how long, in event time, a tick waits for a tier whose
 	// metrics lag the app's newest tick, as when an app's tiers are pushed
 	// by separate pushers or in batches. The app's decisions wait with it:
@@ -61,7 +66,7 @@ type Config struct {
 func DefaultConfig() Config {
 	p := policy.DefaultAppConfig()
 	p.Tick = 15 * time.Second
-	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, TierLag: 3 * time.Minute, InputTimeout: 30 * time.Second}
+	return Config{Policy: p, ForecastStep: forecast.DefaultConfig().Step, ForecastMetric: proto.MetricRPS, TierLag: 3 * time.Minute, InputTimeout: 30 * time.Second}
 }
 
 // RegisterFlags adds the decider.* flags.
@@ -77,6 +82,9 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 func (c Config) Validate() error {
 	if c.ForecastStep <= 0 {
 		return fmt.Errorf("forecast step must be positive")
+	}
+	if c.ForecastMetric == "" {
+		return fmt.Errorf("forecast metric must be named")
 	}
 	if c.InputTimeout < 0 || c.InputTimeout >= time.Minute {
 		// A tick's metrics are in a tick after it, and the executor acts on

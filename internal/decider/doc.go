@@ -85,7 +85,11 @@
 // rule's counter has never been seen from its targets, is not zero load.
 // The policy is given a load that is not a number, so the tier holds,
 // flagged bad-input, learns nothing from the tick, and the reason names the
-// metric. The forecaster makes no forecast from such ticks, so they also
-// wait for the input timeout (or the backlog) as above, and their app's
-// other tiers with them.
+// metric. The forecaster makes no forecast from a tick without the metric
+// it forecasts (Config.ForecastMetric, rps), and the tick itself says so:
+// such a tick waits for no forecast and is decided without one (not
+// flagged forecast-missing: none was due), by the same rule live, replayed
+// and offline. Waiting for one would hold the tick, and its app's other
+// tiers, until the input timeout on every tick, under an alert that blames
+// an upstream stage.
 package decider

@@ -413,7 +413,7 @@ func TestInputTimeoutWallStepsForward(t *testing.T) {
 		{"the timeout elapsed, the wall 2m on", 2 * time.Minute, 30 * time.Second, 0}, // tick 0 older than maxAge
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			j := newJoiner(5 * time.Minute)
+			j := newJoiner(5*time.Minute, proto.MetricRPS)
 			input{"m", "web", t0}.add(j)
 			input{"m", "web", t0.Add(time.Minute)}.add(j) // tick 0's metrics are in
 			now := proto.Millis(t0.Add(time.Minute))

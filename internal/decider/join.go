@@ -26,6 +26,9 @@ type frame struct {
 // order. It is not safe for concurrent use.
 type joiner struct {
 	step time.Duration // forecast bucket width
+	// metric is the metric the forecaster forecasts: it makes no
+	// forecast from a tick without it (see forecastDue).
+	metric string
 	// tick is the app's tick interval (ms): a metrics tick joins the frame
 	// of the grid point nearest its time (see grid). 0 or 1 joins ticks by
 	// their exact time.
@@ -82,8 +85,8 @@ type joiner struct {
 	expireTo int64
 }
 
-func newJoiner(step time.Duration) *joiner {
-	return &joiner{step: step, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
+func newJoiner(step time.Duration, metric string) *joiner {
+	return &joiner{step: step, metric: metric, metrics: map[int64]map[string]*proto.Metrics{}, anomalies: map[int64]map[string][]string{},
 		forecasts: map[string][]*proto.Forecast{}, anomalyWM: map[string]openIncidents{}, tiers: map[string]tierState{}}
 }
 
@@ -329,11 +332,27 @@ func (j *joiner) complete(ts int64) bool {
 		return false
 	}
 	for tier, m := range j.metrics[ts] {
-		if j.anomalyWM[tier].ts < m.TS || !j.forecastIn(tier, m.TS) {
+		if j.anomalyWM[tier].ts < m.TS || (j.forecastDue(m) && !j.forecastIn(tier, m.TS)) {
 			return false
 		}
 	}
 	return true
+}
+
+// forecastDue says whether a forecast is to come for the bucket of tick m,
+// by the forecaster's rule (forecaster.Tiers.Step): it makes none from a
+// tick without the metric it forecasts, not even at a bucket's start. A
+// tick without it (a tier whose scrape rule's counter was never exposed, a
+// pusher that sends no rps) so waits for no forecast, which would come, if
+// ever, only with a later tick of its bucket that has the metric: waiting
+// would hold the tick and its app's other tiers until the input timeout or
+// the backlog's bound. It is decided without one, never with whichever
+// forecast happened to have come (that would depend on when it came); a
+// tier behind it derives no forecast from it on that tick. This reads the
+// tick alone, so it is the same live, replayed and offline.
+func (j *joiner) forecastDue(m *proto.Metrics) bool {
+	_, ok := m.Values[j.metric]
+	return ok
 }
 
 // forecastIn says whether tier's forecast for the bucket holding its tick
@@ -444,7 +463,7 @@ func (j *joiner) popIncomplete() *frame {
 		if j.anomalyWM[tier].ts < m.TS {
 			missing[tier] = append(missing[tier], "anomaly")
 		}
-		if !j.forecastIn(tier, m.TS) {
+		if j.forecastDue(m) && !j.forecastIn(tier, m.TS) {
 			missing[tier] = append(missing[tier], "forecast")
 		}
 	}
@@ -463,7 +482,9 @@ func (j *joiner) pop() *frame {
 	f := &frame{ts: ts, metrics: j.metrics[ts], incidents: map[string][]string{}, forecasts: map[string]*proto.Forecast{}}
 	for tier, m := range f.metrics {
 		f.incidents[tier] = j.anomalies[m.TS][tier]
-		f.forecasts[tier] = j.forecastAt(tier, m.TS) // forecasts' origins are bucket starts: the one forecastIn waited for
+		if j.forecastDue(m) {
+			f.forecasts[tier] = j.forecastAt(tier, m.TS) // forecasts' origins are bucket starts: the one forecastIn waited for
+		}
 	}
 	delete(j.metrics, ts)
 	for at := range j.anomalies {

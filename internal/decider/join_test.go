@@ -68,7 +68,7 @@ func inputs(minutes int) []input {
 }
 
 func TestJoinWaitsForEveryInput(t *testing.T) {
-	j := newJoiner(5 * time.Minute)
+	j := newJoiner(5*time.Minute, proto.MetricRPS)
 	step := func(in input, want int) {
 		t.Helper()
 		in.add(j)
@@ -101,7 +101,7 @@ func TestJoinOrderIndependent(t *testing.T) {
 	var want []string
 	for seed := range uint64(50) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		j := newJoiner(5 * time.Minute)
+		j := newJoiner(5*time.Minute, proto.MetricRPS)
 		pos := map[string]int{}
 		var got []string
 		for len(got) < 29 || pos["m"] < len(streams["m"]) || pos["a"] < len(streams["a"]) || pos["f"] < len(streams["f"]) {

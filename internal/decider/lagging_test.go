@@ -113,7 +113,7 @@ func TestJoinLaggingTierOrderIndependent(t *testing.T) {
 			var want []string
 			for seed := range uint64(50) {
 				rng := rand.New(rand.NewPCG(seed, 11))
-				j := newJoiner(5 * time.Minute)
+				j := newJoiner(5*time.Minute, proto.MetricRPS)
 				j.wait = tc.wait.Milliseconds()
 				var pick func([]string) string // seed 0: metrics first
 				if seed > 0 {
@@ -156,7 +156,7 @@ func TestJoinStopsWaitingForAStoppedTier(t *testing.T) {
 		{"back two ticks behind", 2, back + 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := newJoiner(5 * time.Minute)
+			j := newJoiner(5*time.Minute, proto.MetricRPS)
 			j.wait = (5 * time.Minute).Milliseconds()
 			// Every anomaly message and forecast is in first, so only the
 			// metrics decide when a tick is released.
@@ -304,7 +304,7 @@ func TestJoinMetricsInProperties(t *testing.T) {
 			}
 		}
 		run := func(redelivered bool, order *rand.Rand) []string {
-			j := newJoiner(5 * time.Minute)
+			j := newJoiner(5*time.Minute, proto.MetricRPS)
 			j.tick = time.Minute.Milliseconds()
 			j.wait = wait.Milliseconds()
 			streams := map[string][]input{}
@@ -406,7 +406,7 @@ func randomMetrics(rng *rand.Rand, minutes int, offGrid bool) (stream []input, r
 // 12's frame [web] live and [db web] replayed.)
 func TestJoinRedeliveryChangesNothing(t *testing.T) {
 	run := func(redeliver bool) []string {
-		j := newJoiner(5 * time.Minute)
+		j := newJoiner(5*time.Minute, proto.MetricRPS)
 		j.wait = (2 * time.Minute).Milliseconds()
 		for _, in := range upstream(20, "web", "cache", "db") { // every anomaly message and forecast first
 			in.add(j)
@@ -477,7 +477,7 @@ func TestJoinLateness(t *testing.T) {
 			[]late{{}, {LateBehind, true}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := newJoiner(5 * time.Minute)
+			j := newJoiner(5*time.Minute, proto.MetricRPS)
 			j.wait = tc.wait.Milliseconds()
 			for _, in := range upstream(30, "web", "db") { // every anomaly message and forecast first
 				in.add(j)

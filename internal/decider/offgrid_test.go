@@ -78,7 +78,7 @@ func TestJoinOffGridTicks(t *testing.T) {
 	}
 	for _, extra := range []bool{false, true} {
 		for o := range uint64(4) {
-			j := newJoiner(5 * time.Minute)
+			j := newJoiner(5*time.Minute, proto.MetricRPS)
 			j.tick, j.wait = time.Minute.Milliseconds(), (3 * time.Minute).Milliseconds()
 			var pick func([]string) string
 			if o > 0 { // 0: the metrics first
@@ -92,7 +92,7 @@ func TestJoinOffGridTicks(t *testing.T) {
 	}
 
 	t.Run("extra ticks", func(t *testing.T) {
-		j := newJoiner(5 * time.Minute)
+		j := newJoiner(5*time.Minute, proto.MetricRPS)
 		j.tick, j.wait = time.Minute.Milliseconds(), (3 * time.Minute).Milliseconds()
 		type late struct {
 			why   Lateness
@@ -111,7 +111,7 @@ func TestJoinOffGridTicks(t *testing.T) {
 	})
 
 	t.Run("joined by exact time", func(t *testing.T) {
-		j := newJoiner(5 * time.Minute)
+		j := newJoiner(5*time.Minute, proto.MetricRPS)
 		j.wait = (3 * time.Minute).Milliseconds()
 		for _, f := range feed(j, offGridStreams(minutes, false), nil, nil) {
 			if n := strings.Count(f, "(f"); n != 1 {
@@ -245,7 +245,7 @@ func TestSparseTierReported(t *testing.T) {
 // lagging tier's second tick in a minute is lagging, and does not use up
 // the warning of its extra ticks.
 func TestExtraTicksReportedHourly(t *testing.T) {
-	j := newJoiner(5 * time.Minute)
+	j := newJoiner(5*time.Minute, proto.MetricRPS)
 	j.tick, j.wait = time.Minute.Milliseconds(), (2 * time.Minute).Milliseconds()
 	add := func(tier string, at time.Time) (Lateness, bool) {
 		return j.addMetrics(&proto.Metrics{App: "shop", Tier: tier, TS: proto.Millis(at)})

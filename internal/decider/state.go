@@ -410,7 +410,7 @@ func (as *Apps) getApp(name string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
+	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep, as.cfg.ForecastMetric), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
 	a.join.tick = pc.Tick.Milliseconds()
 	a.join.limit = as.cfg.backlog(pc.Tick)
 	a.join.wait = as.cfg.TierLag.Milliseconds()

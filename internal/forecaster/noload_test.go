@@ -13,8 +13,8 @@ import (
 // TestTickWithoutMetric: a tick without the forecast metric (the
 // collector's ticks while a scrape rule's counter has never been seen from
 // its target) opens no bucket and makes no forecast, not even at a bucket
-// start, so the decider decides those ticks without a forecast (after its
-// input timeout, or when its backlog is full). The metric's return opens
+// start (the decider, by the same rule, waits for none for such a tick:
+// decider.Config.ForecastMetric). The metric's return opens
 // the bucket it falls in, with its forecast, as if the ticks between had
 // not come: nothing of them was read as 0.
 func TestTickWithoutMetric(t *testing.T) {

@@ -88,8 +88,10 @@ func (ts *Tiers) newSeries(tier string) *series {
 // returns that bucket's forecast, stamped with the bucket's start, to be
 // stored; every bucket gets exactly one, empty while the tier has no closed
 // bucket, so the decider can wait for it without ever waiting forever. It
-// returns nil for a tick that opens no bucket, a tick without the metric,
-// a redelivered tick, and a bucket whose forecast was stored before a
+// returns nil for a tick that opens no bucket, a tick without the metric
+// (for which the decider, reading the tick alone, waits for none: its
+// Config.ForecastMetric mirrors this rule, so keep the two alike), a
+// redelivered tick, and a bucket whose forecast was stored before a
 // restart; late reports a tick older than its tier's open bucket (ignored).
 // An error is permanent for the tick: a tier refused by a series limit (a
 // *limits.Error) or a bucket the series cannot take.

@@ -42,7 +42,7 @@ func DefaultStages(horizon int) Stages {
 // Decider returns the decider stage's configuration deciding every app by
 // the policy app, with the forecaster's bucket width.
 func (st Stages) Decider(app policy.AppConfig) decider.Config {
-	return decider.Config{Policy: app, ForecastStep: st.Forecaster.Model.Step}
+	return decider.Config{Policy: app, ForecastStep: st.Forecaster.Model.Step, ForecastMetric: st.Forecaster.Metric}
 }
 
 // NewDeciderStage returns the decider stage deciding by the policy app
