@@ -26,7 +26,9 @@
 //     series is no evidence of no load, and the decider holds a tier
 //     whose tick lacks its load metric); once exposed, its absence reads
 //     no increase (a restarted process whose counter has not counted
-//     yet). The per-target gauges are dropped when the member stops
+//     yet). So is a counter rule that no target has ever had a series of
+//     its family it selects (a misspelt label value; one warning names
+//     the rule). The per-target gauges are dropped when the member stops
 //     scraping the app, so only the member scraping a target speaks for
 //     it in the alerts.
 //   - push: the push API (internal/ingest) at POST /api/v1/metrics on the

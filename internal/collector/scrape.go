@@ -62,6 +62,9 @@ type scrapeTier struct {
 	name    string
 	mapping *scrape.Mapping
 	targets []*scrapeTarget
+	// unselected names the counter rules warned of as selecting no
+	// series of any target (see noteUnselected).
+	unselected []string
 }
 
 // scrapeSource scrapes an app's tiers every interval. Each round is stamped
@@ -196,6 +199,7 @@ func (src *scrapeSource) tierTick(ctx context.Context, tier *scrapeTier, t time.
 		return nil
 	}
 	values, replicas, has, nonFinite := tier.mapping.Combine(answered)
+	src.noteUnselected(tier, answered)
 	for _, name := range nonFinite {
 		src.s.scrape.overflow.WithLabelValues(src.app, tier.name, name).Inc()
 		src.log.Warn().Str("tier", tier.name).Str("value", name).Time("at", t).Msg("scraped value not finite once combined, left out")
@@ -305,6 +309,24 @@ func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent [
 	tg.absent = absent
 }
 
+// noteUnselected warns, once per tier and rule while this member scrapes
+// the app, of a counter rule left out of the tier's ticks because no target
+// that answered has ever had a series it selects, though they expose its
+// family: a misspelt label value in its match, or a counter of events
+// (5xx, say) none has counted yet. The absent-series gauge and warning,
+// which name families, do not say so.
+func (src *scrapeSource) noteUnselected(tier *scrapeTier, answered [][]scrape.Part) {
+	for i, r := range tier.mapping.Rules() {
+		if r.Kind != scrape.KindCounter || slices.Contains(tier.unselected, r.Name) ||
+			slices.ContainsFunc(answered, func(ps []scrape.Part) bool { return ps[i].Unseen || ps[i].Selected }) {
+			continue
+		}
+		tier.unselected = append(tier.unselected, r.Name)
+		src.log.Warn().Str("tier", tier.name).Str("rule", r.Name).Str("series", r.Series).
+			Msg("scrape counter rule selects none of the series its targets expose: left out of the tier's ticks until one does (check its match labels; a counter of rare events shows nothing until the first)")
+	}
+}
+
 // forget drops the app's per-target gauges as its source stops (the app
 // handed to another member, or the collector stopping), so that only the
 // member scraping a target speaks for it. Left set, a 1 in the
@@ -318,6 +340,7 @@ func (src *scrapeSource) forget() {
 	src.s.scrape.absent.DeletePartialMatch(prometheus.Labels{"app": src.app})
 	src.s.scrape.up.DeletePartialMatch(prometheus.Labels{"app": src.app})
 	for _, tier := range src.tiers {
+		tier.unselected = nil
 		for _, tg := range tier.targets {
 			tg.absent, tg.down = nil, false
 		}

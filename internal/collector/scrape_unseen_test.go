@@ -79,3 +79,47 @@ func TestScrapeMisspeltCounterNoLoad(t *testing.T) {
 		t.Fatalf("%d warnings naming the misspelt series, want 1:\n%s", n, log.String())
 	}
 }
+
+// TestScrapeUnmatchedCounterNoLoad: the tier's rps rule names the family
+// the target exposes but a label value none of its series has (handler
+// "/chekout"). The family is there, so the absent-series gauge and its
+// warning say nothing; the rule has still never observed a load: no tick
+// carries rps (as 0 or anything else), the gauges still make ticks, and
+// one warning names the rule.
+func TestScrapeUnmatchedCounterNoLoad(t *testing.T) {
+	var mu sync.Mutex
+	reqs := 0
+	url := exposition(t, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		reqs += 150
+		return fmt.Sprintf("# TYPE http_requests_total counter\nhttp_requests_total{handler=\"/checkout\"} %d\n# TYPE cpu gauge\ncpu 0.5\n", reqs)
+	})
+	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url,
+		"{name: rps, series: http_requests_total, kind: counter, match: {handler: /chekout}}", // misspelt: /checkout
+		"{name: cpu, series: cpu, kind: gauge}"))
+	src := h.svc.sources[0].(*scrapeSource)
+	var log lockedBuffer
+	src.log = zerolog.New(&log).Level(zerolog.WarnLevel)
+	const rounds = 4
+	for i := range rounds {
+		if err := src.round(context.Background(), t0.Add(time.Duration(i)*15*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := h.stored(t)
+	if len(got) != rounds {
+		t.Fatalf("%d ticks stored, want %d: the gauges make a tick every round", len(got), rounds)
+	}
+	for i, m := range got {
+		if v, ok := m.Values["rps"]; ok {
+			t.Fatalf("tick %d carries rps %v from a rule that never selected a series, want none", i, v)
+		}
+		if m.Values["cpu"] != 0.5 {
+			t.Fatalf("tick %d: values %v, want cpu 0.5", i, m.Values)
+		}
+	}
+	if n := strings.Count(log.String(), `"rule":"rps"`); n != 1 {
+		t.Fatalf("%d warnings naming the rule, want 1:\n%s", n, log.String())
+	}
+}

@@ -13,7 +13,12 @@ import (
 // is left out; a counter rule matching no series of a family the target
 // exposes, or has exposed, reads 0, no traffic. A counter rule is left out
 // too while any target that answered has never exposed its family (Part's
-// Unseen): the sum of the others would read that target's load as 0. The
+// Unseen): the sum of the others would read that target's load as 0; and
+// while none that answered has ever had a series it selects (Part's
+// Selected): a misspelt label value, or a counter of events none has
+// counted yet, has observed nothing. (One target whose selection is empty
+// beside others' reads 0: it has not counted a 5xx yet, say.) A ratio
+// rule counts once its denominator selects a series. The
 // replicas rule's value is returned apart, rounded, with hasReplicas set.
 // A rule whose combined value is not finite (finite samples whose sum or
 // scaling overflows) is left out too, and named in nonFinite for the caller
@@ -25,7 +30,8 @@ func (m *Mapping) Combine(targets [][]Part) (values map[string]float64, replicas
 		var ok bool
 		switch r.Kind {
 		case KindCounter:
-			if slices.ContainsFunc(targets, func(ps []Part) bool { return ps[i].Unseen }) {
+			if slices.ContainsFunc(targets, func(ps []Part) bool { return ps[i].Unseen }) ||
+				!slices.ContainsFunc(targets, func(ps []Part) bool { return ps[i].Selected }) {
 				continue
 			}
 			var over float64

@@ -4,8 +4,10 @@
 // histogram a latency quantile, a gauge is taken as it is. A Target
 // remembers a target's previous sample so successive samples give rates and
 // bucket increases, treating any drop of a counter as a reset, and which
-// counter rules' series it has ever exposed: a counter never exposed shows
-// nothing, never a rate of 0 (a misspelt series is not an idle one).
+// counter rules' series it has ever exposed or selected: a counter rule on
+// a family a target never exposed, or that selected no series of any
+// target, shows nothing, never a rate of 0 (a misspelt series or label
+// value is not an idle one).
 // Combine merges the targets of one tier into one set of values.
 //
 // Everything but Fetch is pure: samples carry their time, and the caller (the

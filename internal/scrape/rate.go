@@ -17,6 +17,14 @@ type Part struct {
 	// and Combine leaves the rule out of the tier's values rather than
 	// read it as 0.
 	Unseen bool
+	// Selected says a counter rule has selected a series of the target
+	// (for a ratio, of its numerator or denominator) in some sample since
+	// its tracking began. A family the target exposes, none of whose
+	// series the rule's labels select, has observed nothing either (a
+	// misspelt label value), unless another target's have been selected
+	// (this one has not counted a 5xx yet): Combine leaves out a counter
+	// rule no target that answered has Selected.
+	Selected bool
 	// OverRate is a ratio rule's denominator rate.
 	OverRate float64
 	// Buckets is a histogram rule's merged bucket increases (cumulative,
@@ -42,11 +50,14 @@ type Part struct {
 // count whole again, born since the previous sample, which is right after
 // a restart. (A family missing from one answer of a process that did not
 // restart would so count its whole total once, a spike upwards; only the
-// previous sample is remembered.)
+// previous sample is remembered.) It also remembers whether each counter
+// rule has ever selected a series of the target (Part's Selected): a
+// misspelt label value selects none of a family that is there.
 type Target struct {
 	last *Sample
-	// seen[i] is set once rule i's family has been in a sample.
-	seen []bool
+	// seen[i] is set once rule i's family has been in a sample,
+	// selected[i] once rule i has selected one of its series.
+	seen, selected []bool
 	// Resets counts counter and histogram resets seen.
 	Resets int
 }
@@ -71,7 +82,7 @@ func (tr *Target) Observe(m *Mapping, s Sample) []Part {
 		secs = s.Time.Sub(prev.Time).Seconds()
 	}
 	if len(tr.seen) != len(m.rules) {
-		tr.seen = make([]bool, len(m.rules))
+		tr.seen, tr.selected = make([]bool, len(m.rules)), make([]bool, len(m.rules))
 	}
 	for i, r := range m.rules {
 		cur := s.Series[i]
@@ -82,10 +93,14 @@ func (tr *Target) Observe(m *Mapping, s Sample) []Part {
 			if !slices.Contains(s.Absent, r.Series) {
 				tr.seen[i] = true
 			}
+			if len(cur) > 0 || len(s.Over[i]) > 0 {
+				tr.selected[i] = true
+			}
 			if !tr.seen[i] {
 				parts[i].Unseen = true
 				continue
 			}
+			parts[i].Selected = tr.selected[i]
 			if prev == nil {
 				continue
 			}

@@ -74,3 +74,56 @@ func TestCounterNeverSeenLeftOut(t *testing.T) {
 		})
 	}
 }
+
+// TestCounterNoMatchingSeriesLeftOut: a counter rule whose family the
+// targets expose but none of whose series its labels select on any target
+// (a misspelt label value: handler "/chekout") has not observed a load any
+// more than one on a misspelt family, and no absent-series warning speaks
+// for it: it shows nothing until a series it selects appears, never a
+// rate of 0. Once one target's series is selected, a target selecting
+// none beside it reads 0 (it has not counted a 5xx yet). A ratio rule is
+// observed once its denominator selects a series: no 5xx among counted
+// requests is an error rate of 0.
+func TestCounterNoMatchingSeriesLeftOut(t *testing.T) {
+	m := mustMapping(t,
+		scrape.Rule{Name: "rps", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"handler": "/chekout"}},
+		scrape.Rule{Name: "errors", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"code": "5.."}},
+		scrape.Rule{Name: "error_rate", Series: "http_requests_total", Kind: scrape.KindCounter, Match: map[string]string{"code": "5.."}, Over: map[string]string{}},
+		scrape.Rule{Name: "cpu", Series: "cpu_utilisation", Kind: scrape.KindGauge})
+	body := func(ok, failed float64) string {
+		b := fmt.Sprintf("# TYPE cpu_utilisation gauge\ncpu_utilisation 0.5\n# TYPE http_requests_total counter\nhttp_requests_total{handler=\"/checkout\",code=\"200\"} %g\n", ok)
+		if failed > 0 {
+			b += fmt.Sprintf("http_requests_total{handler=\"/checkout\",code=\"500\"} %g\n", failed)
+		}
+		return b
+	}
+	// Two targets; the first counts its first 5xx (60) in round 2, the
+	// second never does.
+	rounds := [][2]string{{body(100, 0), body(100, 0)}, {body(160, 0), body(160, 0)}, {body(220, 60), body(220, 0)}, {body(280, 120), body(280, 0)}}
+	// want[i] is round i's errors and error_rate; -1 for none.
+	want := [][2]float64{{-1, -1}, {-1, 0}, {1, 60.0 / 180}, {1, 60.0 / 180}}
+	var trs [2]scrape.Target
+	for i, round := range rounds {
+		var parts [][]scrape.Part
+		for k, b := range round {
+			s, err := m.Select(t0.Add(time.Duration(i)*time.Minute), parse(t, b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Absent) != 0 {
+				t.Fatalf("round %d: absent %v, want none (the family is there)", i, s.Absent)
+			}
+			parts = append(parts, trs[k].Observe(m, s))
+		}
+		v, _, _, _ := m.Combine(parts)
+		if rps, has := v["rps"]; has {
+			t.Fatalf("round %d: rps %v from a rule that never selected a series, want none", i, rps)
+		}
+		for k, name := range []string{"errors", "error_rate"} {
+			got, has := v[name]
+			if w := want[i][k]; (w >= 0) != has || (has && math.Abs(got-w) > 1e-9) {
+				t.Fatalf("round %d: %s %v (present %v), want %v (-1: none)", i, name, got, has, w)
+			}
+		}
+	}
+}
