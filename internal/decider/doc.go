@@ -23,8 +23,9 @@
 // are in and, for every tier in it, the anomaly message judging that tier's
 // tick (or a later one of the tier) and the forecast for the bucket holding
 // that tick's own time (which the forecaster publishes as the bucket's
-// first tick comes; the next bucket's, which ts may be in, would wait for
-// the tier's next tick). Its metrics are in once a tick of a later interval of the app has
+// first tick with rps comes; the next bucket's, which ts may be in, would
+// wait for the tier's next tick; a tick without rps waits for none, see
+// Missing load). Its metrics are in once a tick of a later interval of the app has
 // arrived and every tier that lags (an app's tiers pushed separately or in
 // batches) has a tick of that interval or later, but for a tier more than
 // Config.TierLag behind the app's newest tick: that tier has stopped, or lags
