@@ -1,6 +1,7 @@
 package decider
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -245,5 +246,70 @@ func TestForecastMetricMirrorsForecaster(t *testing.T) {
 	c.ForecastMetric = ""
 	if err := c.Validate(); err == nil {
 		t.Fatal("a Config without a forecast metric was accepted")
+	}
+}
+
+// TestTickWithoutLoadMetricLearnsNothing: the policy's learned state
+// (capacity, demand and seasonal windows, the flat-line guard, the skill
+// selector and its shadow HPA rules) takes nothing from a tick without the
+// tier's load metric. Two runs of shop's web tier, four hours of a moving
+// load around half an hour that, in one, has ticks with cpu but no rps
+// and, in the other, no ticks at all, decide every tick after it alike.
+func TestTickWithoutLoadMetricLearnsNothing(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	const gapFrom, gapTo, n = 120, 150, 240
+	load := func(i int) proto.Floats {
+		rps := 300 + 120*math.Sin(float64(i)/17) + float64(i%5)*7
+		return proto.Floats{"rps": rps, "cpu": rps / 600}
+	}
+	run := func(withTicks bool) map[int64]*proto.Decision {
+		out := map[int64]*proto.Decision{}
+		st := NewApps(cfg, config.DefaultLimits(), zerolog.Nop())
+		for i := range n {
+			if i >= gapFrom && i < gapTo && !withTicks {
+				continue
+			}
+			at := t0.Add(time.Duration(i) * time.Minute)
+			ts := proto.Millis(at)
+			values := load(i)
+			if i >= gapFrom && i < gapTo {
+				values = proto.Floats{"cpu": 0.1}
+			}
+			ins := []proto.Keyed{&proto.Metrics{App: "shop", Tier: "web", TS: ts, Replicas: 4, Values: values}}
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				ins = append(ins, &proto.Forecast{App: "shop", Tier: "web", TS: ts})
+			}
+			ins = append(ins, &proto.Anomaly{App: "shop", Tier: "web", TS: ts})
+			for _, in := range ins {
+				ds, err := st.Handle(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range ds {
+					out[d.TS] = d
+				}
+			}
+		}
+		return out
+	}
+	with, without := run(true), run(false)
+	changes := 0
+	for i := gapTo; i < n-1; i++ {
+		ts := proto.Millis(t0.Add(time.Duration(i) * time.Minute))
+		a, b := with[ts], without[ts]
+		if a == nil || b == nil {
+			t.Fatalf("minute %d: decided %v with the ticks without rps, %v without them", i, a != nil, b != nil)
+		}
+		if a.Action != b.Action || a.To != b.To || a.Reason != b.Reason || !slices.Equal(a.Flags, b.Flags) {
+			t.Fatalf("minute %d after the ticks without rps: %s %d→%d %v %q; with no ticks there: %s %d→%d %v %q",
+				i, a.Action, a.From, a.To, a.Flags, a.Reason, b.Action, b.From, b.To, b.Flags, b.Reason)
+		}
+		if a.Action != proto.ActionHold {
+			changes++
+		}
+	}
+	if changes == 0 {
+		t.Fatal("no change decided after the gap: the comparison shows nothing")
 	}
 }
