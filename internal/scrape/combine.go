@@ -10,8 +10,8 @@ import (
 // across targets; histogram bucket increases merge before the quantile is
 // taken; gauges aggregate by the rule's Agg. A rule with nothing to show
 // (a first sample, no observations, no matching histogram or gauge series)
-// is left out; a counter rule matching no series of a family the target
-// exposes, or has exposed, reads 0, no traffic. A counter rule is left out
+// is left out; a counter rule matching no series of a target reads 0 for
+// it, no traffic, once it has been seen as below. A counter rule is left out
 // too while any target that answered has never exposed its family (Part's
 // Unseen): the sum of the others would read that target's load as 0; and
 // while none that answered has ever had a series it selects (Part's
