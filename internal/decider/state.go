@@ -488,7 +488,12 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 				ti.Absent = max(0, c.Desired-c.Ready-c.Booting)
 			}
 		}
-		if fc := f.forecasts[tier]; fc != nil && len(fc.Points) > 0 {
+		// The policy's forecast is one of the tier's load: the
+		// forecaster forecasts one metric (Config.ForecastMetric), so a
+		// tier that measures its load by another (load_metric) is
+		// decided without it, reactively, rather than on a forecast of
+		// something else read in its load's units.
+		if fc := f.forecasts[tier]; fc != nil && len(fc.Points) > 0 && fc.Metric == tc.LoadMetric {
 			pf := &policy.Forecast{Origin: fc.EventTime(), Step: time.Duration(fc.StepMS) * time.Millisecond, Points: make([]forecast.Point, len(fc.Points))}
 			for i, p := range fc.Points {
 				pf.Points[i] = forecast.Point{Time: proto.Time(p.TS), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
