@@ -380,7 +380,10 @@
 // (about two minutes; the first run writes the corpus; --calibration adds
 // each family's own best threshold and its score on a grid of
 // thresholds, and per seed the threshold each held-out family was scored
-// at), mean over the seeds, in-sample / LOCO / LOFO / label-free:
+// at; --seed-csv FILE writes every seed's score per profile, protocol and
+// family at full precision, seed,profile,protocol,part,score,fp, from
+// which a round pairs two builds seed by seed for its bootstrap), mean
+// over the seeds, in-sample / LOCO / LOFO / label-free:
 //
 //	standard               in-sample   LOCO    LOFO   label-free
 //	synthCounts              71.44     67.85   68.13    70.87    (71.31 / 67.85 / 68.20 / 70.87)

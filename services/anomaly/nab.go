@@ -66,6 +66,7 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.synth, "synth", "", "write the generated synthetic corpus (NAB layout: data/ and labels/combined_windows.json) to this folder and, unless -data is given, evaluate it")
 	fs.Uint64Var(&o.seed, "seed", 1, "with -synth, the generator's seed")
 	seeds := fs.String("seeds", "", "with -synth and -out, evaluate a fresh corpus for each seed of FIRST-LAST (in <synth>/seed-N, results in <out>/seed-N) and print the mean table")
+	seedCSV := fs.String("seed-csv", "", "with -seeds, also write every seed's score per profile, protocol and part at full precision to this CSV file (seed,profile,protocol,part,score,fp), for paired comparisons of two builds seed by seed")
 	fs.IntVar(&o.perFamily, "per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
 	fs.BoolVar(&o.synthOpts.Phase, "synth-phase", false, "with -synth, start each file on its own weekday and time of day (fixed by the seed and the file) instead of Monday 00:00 UTC")
 	fs.BoolVar(&o.calibration, "calibration", false, "with -windows, also print each category's own best threshold and its standard score at thresholds "+calibrationGridText+" (with -seeds: per seed, then the mean)")
@@ -73,7 +74,10 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *seeds != "" {
-		return nabSeeds(ctx, o, *seeds, stdout, stderr)
+		return nabSeeds(ctx, o, *seeds, *seedCSV, stdout, stderr)
+	}
+	if *seedCSV != "" {
+		return errors.New("nab: -seed-csv needs -seeds")
 	}
 	_, _, err := runNAB(ctx, o, stdout, stderr)
 	return err
@@ -81,13 +85,31 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // nabSeeds evaluates one synthetic corpus per seed of first-last and
 // prints each seed's standard score over the corpus, then the mean table.
-func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io.Writer) error {
+// Given seedCSV, it also writes every seed's scores there at full
+// precision (writeSeedRows).
+func nabSeeds(ctx context.Context, o nabOptions, seeds, seedCSV string, stdout, stderr io.Writer) (err error) {
 	var first, last uint64
 	if _, err := fmt.Sscanf(seeds, "%d-%d", &first, &last); err != nil || last < first {
 		return fmt.Errorf("nab: -seeds %q: want FIRST-LAST", seeds)
 	}
 	if o.synth == "" || o.out == "" || o.data != "" {
 		return errors.New("nab: -seeds needs -synth and -out, and no -data")
+	}
+	var rows *csv.Writer
+	if seedCSV != "" {
+		f, err := os.Create(seedCSV)
+		if err != nil {
+			return fmt.Errorf("nab: -seed-csv: %w", err)
+		}
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("nab: -seed-csv: %w", cerr)
+			}
+		}()
+		rows = csv.NewWriter(f)
+		if err := rows.Write([]string{"seed", "profile", "protocol", "part", "score", "fp"}); err != nil {
+			return fmt.Errorf("nab: -seed-csv: %w", err)
+		}
 	}
 	var runs [][]nab.Evaluation
 	var cals [][]nab.Calibration
@@ -124,6 +146,11 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 			}
 		}
 		fmt.Fprintln(stdout)
+		if rows != nil {
+			if err := writeSeedRows(rows, sd, evals); err != nil {
+				return fmt.Errorf("nab: -seed-csv: %w", err)
+			}
+		}
 		runs = append(runs, evals)
 		if cal != nil {
 			cals = append(cals, cal)
@@ -143,6 +170,24 @@ func nabSeeds(ctx context.Context, o nabOptions, seeds string, stdout, stderr io
 		writeCalibration(stdout, mean, fmt.Sprintf("mean over seeds %d-%d", first, last))
 	}
 	return nil
+}
+
+// writeSeedRows writes one CSV row per profile, protocol and part of one
+// seed's evaluations, the score in Go's shortest exact form (the printed
+// tables round to two decimals, too coarse to pair two builds seed by
+// seed), and flushes them so a run cut short keeps its finished seeds.
+func writeSeedRows(w *csv.Writer, seed uint64, evals []nab.Evaluation) error {
+	sd := strconv.FormatUint(seed, 10)
+	for _, e := range evals {
+		for _, p := range e.Parts {
+			score := strconv.FormatFloat(p.Score, 'g', -1, 64)
+			if err := w.Write([]string{sd, e.Profile.Name, e.Protocol, p.Name, score, strconv.Itoa(p.FP)}); err != nil {
+				return err
+			}
+		}
+	}
+	w.Flush()
+	return w.Error()
 }
 
 // calibrationGrid holds the thresholds at which -calibration prints each

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/anomaly"
+	"github.com/headroomhq/headroom/internal/nab"
 )
 
 // writeCorpus builds a tiny NAB-shaped corpus: two categories, one file with
@@ -273,10 +274,12 @@ func TestNABSynthConcurrentRead(t *testing.T) {
 }
 
 // TestNABSynthSeeds scores a fresh synthetic corpus per seed and prints
-// each seed's line and the mean table.
+// each seed's line and the mean table; -seed-csv writes every seed's
+// scores at full precision, agreeing with the printed per-seed line.
 func TestNABSynthSeeds(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	args := []string{"-synth", t.TempDir(), "-seeds", "2-3", "-per-family", "1", "-out", t.TempDir()}
+	csvPath := filepath.Join(t.TempDir(), "seeds.csv")
+	args := []string{"-synth", t.TempDir(), "-seeds", "2-3", "-per-family", "1", "-out", t.TempDir(), "-seed-csv", csvPath}
 	if err := nabCmd(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("nab -seeds: %v\n%s", err, stderr.String())
 	}
@@ -286,8 +289,68 @@ func TestNABSynthSeeds(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if err := nabCmd(context.Background(), []string{"-seeds", "3-2", "-synth", t.TempDir(), "-out", t.TempDir()}, &stdout, &stderr); err == nil {
-		t.Error("-seeds 3-2 accepted")
+	checkSeedCSV(t, csvPath, text, []string{"2", "3"})
+	for _, bad := range [][]string{
+		{"-seeds", "3-2", "-synth", t.TempDir(), "-out", t.TempDir()},
+		{"-synth", t.TempDir(), "-out", t.TempDir(), "-seed-csv", filepath.Join(t.TempDir(), "x.csv")},
+		{"-synth", t.TempDir(), "-seeds", "2-2", "-per-family", "1", "-out", t.TempDir(), "-seed-csv", filepath.Join(t.TempDir(), "no", "such", "x.csv")},
+	} {
+		if err := nabCmd(context.Background(), bad, &stdout, &stderr); err == nil {
+			t.Errorf("nab %q accepted", bad)
+		}
+	}
+}
+
+// checkSeedCSV reads a -seed-csv file and checks its header, that every
+// seed has one row per profile, protocol and part, and that each seed's
+// standard score over the corpus, rounded, is the one its stdout line
+// printed (in-sample, leave-cat-out, leave-file-out, label-free).
+func checkSeedCSV(t *testing.T, path, stdout string, seeds []string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("open -seed-csv: %v", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("read -seed-csv: %v", err)
+	}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != "seed,profile,protocol,part,score,fp" {
+		t.Fatalf("-seed-csv header = %v", recs)
+	}
+	rows := map[string]int{}
+	all := map[string]map[string]float64{} // seed -> protocol -> standard score over the corpus
+	for _, r := range recs[1:] {
+		rows[r[0]]++
+		score, err := strconv.ParseFloat(r[4], 64)
+		if err != nil {
+			t.Fatalf("-seed-csv row %v: %v", r, err)
+		}
+		if _, err := strconv.Atoi(r[5]); err != nil {
+			t.Fatalf("-seed-csv row %v: fp: %v", r, err)
+		}
+		if r[1] == nab.Profiles()[0].Name && r[3] == "all" {
+			if all[r[0]] == nil {
+				all[r[0]] = map[string]float64{}
+			}
+			all[r[0]][r[2]] = score
+		}
+	}
+	// 3 profiles x 4 protocols x (4 families + "all").
+	const perSeed = 3 * 4 * 5
+	if len(rows) != len(seeds) {
+		t.Errorf("-seed-csv seeds = %v, want %v", rows, seeds)
+	}
+	for _, sd := range seeds {
+		if rows[sd] != perSeed {
+			t.Errorf("-seed-csv seed %s: %d rows, want %d", sd, rows[sd], perSeed)
+		}
+		a := all[sd]
+		line := fmt.Sprintf("\n%4s  %6.2f %6.2f %6.2f %6.2f", sd, a[nab.InSample], a[nab.LOCO], a[nab.LOFO], a[nab.LabelFree])
+		if !strings.Contains(stdout, line) {
+			t.Errorf("-seed-csv seed %s gives %q, not a printed line:\n%s", sd, line, stdout)
+		}
 	}
 }
 
