@@ -1,7 +1,13 @@
 package config_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/headroomhq/headroom/internal/config"
 )
@@ -21,6 +27,51 @@ func FuzzParse(f *testing.F) {
 			if a.Name == "" {
 				t.Fatalf("accepted an app without a name: %+v", a)
 			}
+		}
+	})
+}
+
+// FuzzTokenDigest: a configured token is either its own SHA-256 written
+// as sha256:<64 hex digits>, read back exactly, or a literal token hashed;
+// a sha256: prefix with anything else is an error, never a literal.
+func FuzzTokenDigest(f *testing.F) {
+	f.Add("tok")
+	f.Add("")
+	f.Add("sha256:" + strings.Repeat("ab", 32))
+	f.Add("SHA256:" + strings.Repeat("AB", 32))
+	f.Add("sha256:abc")
+	f.Add("sha256")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := config.TokenDigest(s)
+		hashed := len(s) >= 7 && strings.EqualFold(s[:7], "sha256:")
+		switch {
+		case !hashed && (err != nil || d != sha256.Sum256([]byte(s))):
+			t.Fatalf("literal %q: digest %x, error %v", s, d, err)
+		case hashed && err == nil && hex.EncodeToString(d[:]) != strings.ToLower(s[7:]):
+			t.Fatalf("hashed %q read as %x", s, d)
+		case hashed && err != nil && !errors.Is(err, config.ErrTokenHash):
+			t.Fatalf("hashed %q: error %v not ErrTokenHash", s, err)
+		}
+	})
+}
+
+// FuzzMatchApp: MatchApp agrees with the regular expression in which each
+// "*" is ".*" and every other character is itself.
+func FuzzMatchApp(f *testing.F) {
+	for _, c := range [][2]string{{"shop", "shop"}, {"api-*", "api-eu"}, {"a*b*c", "aXbYc"}, {"*", ""}, {"**a", "ba"}} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, app string) {
+		if !utf8.ValidString(pattern) || !utf8.ValidString(app) {
+			t.Skip("the oracle, a regular expression, reads UTF-8; app names are ASCII")
+		}
+		parts := strings.Split(pattern, "*")
+		for i, p := range parts {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+		re := regexp.MustCompile(`^(?s:` + strings.Join(parts, ".*") + `)$`)
+		if got, want := config.MatchApp(pattern, app), re.MatchString(app); got != want {
+			t.Fatalf("MatchApp(%q, %q) = %v, the regular expression says %v", pattern, app, got, want)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +66,99 @@ func TestConfiguredSeriesWithinLimits(t *testing.T) {
 	f, err := config.Parse("x.yaml", []byte("limits: {max_series: 6}\napps:\n  a: {source: sim}\n  b: {source: sim}\n"))
 	if err != nil || len(f.Series()) != 6 {
 		t.Fatalf("6 series within 6: %v", err)
+	}
+}
+
+// TestPushTokens reads scoped push tokens: a plain one, one written as its
+// SHA-256 (either case), names defaulted, rate limits kept as written.
+func TestPushTokens(t *testing.T) {
+	sum := sha256.Sum256([]byte("tok-b"))
+	hexSum := hex.EncodeToString(sum[:])
+	f, err := config.Parse("x.yaml", []byte("push:\n  token: all-apps\n  rate_limit: 0\n  rate_burst: 50\n  tokens:\n"+
+		"    - {name: team-a, token: tok-a, apps: [shop, \"api-*\"], rate_limit: 2.5, rate_burst: 100}\n"+
+		"    - {token: \"SHA256:"+strings.ToUpper(hexSum)+"\", apps: [\"*\"]}\n"+
+		"apps:\n  a: {source: sim}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.Push
+	if p.RateLimit == nil || *p.RateLimit != 0 || p.RateBurst != 50 || p.TokenDigest != sha256.Sum256([]byte("all-apps")) || len(p.Tokens) != 2 {
+		t.Fatalf("push %+v", p)
+	}
+	a, b := p.Tokens[0], p.Tokens[1]
+	if a.Name != "team-a" || a.Digest != sha256.Sum256([]byte("tok-a")) || len(a.Apps) != 2 || *a.RateLimit != 2.5 || *a.RateBurst != 100 {
+		t.Errorf("team-a %+v", a)
+	}
+	if b.Name != "push.tokens[1]" || b.Digest != sum || b.RateLimit != nil || b.RateBurst != nil {
+		t.Errorf("the hashed token %+v", b)
+	}
+}
+
+// TestPushTokenErrors names the line and field of each bad token entry,
+// and never quotes a token.
+func TestPushTokenErrors(t *testing.T) {
+	sum := sha256.Sum256([]byte("tok-x"))
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"empty token", "    - {name: a, token: \"\", apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: missing"},
+		{"no token", "    - {name: a, apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: missing"},
+		{"duplicate token", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: b, token: tok-x, apps: [api]}\n", "x.yaml:5: push.tokens[1].token: the same token as push.tokens[0]"},
+		{"duplicate token, once by its hash", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: b, token: \"sha256:" + hex.EncodeToString(sum[:]) + "\", apps: [api]}\n", "push.tokens[1].token: the same token as push.tokens[0]"},
+		{"the all-apps token again", "    - {name: a, token: legacy-secret, apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: the same token as push.token"},
+		{"unknown field", "    - {name: a, token: tok-x, app: [shop]}\n", "x.yaml:4: push.tokens[0].app: unknown field \"app\""},
+		{"empty app list", "    - {name: a, token: tok-x, apps: []}\n", "x.yaml:4: push.tokens[0].apps: empty"},
+		{"no app list", "    - {name: a, token: tok-x}\n", "push.tokens[0].apps: empty"},
+		{"bad app pattern", "    - {name: a, token: tok-x, apps: [shop, Shop.1]}\n", "push.tokens[0].apps[1]: app pattern \"Shop.1\""},
+		{"empty app pattern", "    - {name: a, token: tok-x, apps: [\"\"]}\n", "push.tokens[0].apps[0]: app pattern \"\""},
+		{"short hash", "    - {name: a, token: \"sha256:abc\", apps: [shop]}\n", "push.tokens[0].token: 3 characters after sha256"},
+		{"hash not hex", "    - {name: a, token: \"sha256:" + strings.Repeat("zz", 32) + "\", apps: [shop]}\n", "push.tokens[0].token: not hex"},
+		{"duplicate name", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: a, token: tok-y, apps: [api]}\n", "x.yaml:5: push.tokens[1].name: \"a\": named already by push.tokens[0]"},
+		{"the all-apps token's name", "    - {name: push.token, token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"push.token\": named already by the all-apps token"},
+		{"bad name", "    - {name: \"team a\", token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"team a\": want"},
+		{"negative rate", "    - {name: a, token: tok-x, apps: [shop], rate_limit: -1}\n", "push.tokens[0].rate_limit: -1 is negative"},
+		{"zero burst", "    - {name: a, token: tok-x, apps: [shop], rate_burst: 0}\n", "push.tokens[0].rate_burst: 0: want at least 1"},
+		{"a token not a list", "    name: a\n", "push.tokens"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Parse("x.yaml", []byte("push:\n  token: legacy-secret\n  tokens:\n"+c.yaml+"apps:\n  shop: {source: sim}\n"))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("missing %q in\n%v", c.want, err)
+			}
+			for _, secret := range []string{"tok-x", "tok-y", "legacy-secret"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("the error quotes a token: %v", err)
+				}
+			}
+		})
+	}
+	_, err := config.Parse("x.yaml", []byte("push:\n  token: \"sha256:00\"\n  rate_limit: -2\n  rate_burst: -1\napps:\n  shop: {source: sim}\n"))
+	for _, w := range []string{"x.yaml:2: push.token: 2 characters after sha256", "x.yaml:3: push.rate_limit: -2 is negative", "x.yaml:4: push.rate_burst: -1 is negative"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+}
+
+// TestMatchApp: "*" stands for any run of characters, the empty one
+// included; every other character for itself.
+func TestMatchApp(t *testing.T) {
+	for _, c := range []struct {
+		pattern, app string
+		want         bool
+	}{
+		{"shop", "shop", true}, {"shop", "shop2", false}, {"shop", "sho", false}, {"shop", "", false},
+		{"*", "anything", true}, {"*", "", true}, {"api-*", "api-eu", true}, {"api-*", "api-", true}, {"api-*", "api", false},
+		{"api-*", "xapi-eu", false}, {"*-prod", "shop-prod", true}, {"*-prod", "shop-prod2", false},
+		{"a*b*c", "abc", true}, {"a*b*c", "aXbYc", true}, {"a*b*c", "aXbYcZ", false}, {"a*b*c", "acb", false},
+		{"**", "x", true}, {"a*a*a", "aaaa", true}, {"a*a*a", "aa", false}, {"*ab", "aab", true},
+	} {
+		if got := config.MatchApp(c.pattern, c.app); got != c.want {
+			t.Errorf("MatchApp(%q, %q) = %v, want %v", c.pattern, c.app, got, c.want)
+		}
 	}
 }

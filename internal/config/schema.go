@@ -34,8 +34,19 @@ type File struct {
 type Push struct {
 	// Token, when set, must be sent as "Authorization: Bearer <token>". It
 	// is required when a real executor driver is live, and on a collector
-	// whose HTTP address is not loopback.
-	Token         string        `yaml:"token"`
+	// whose HTTP address is not loopback. It may push for every app; it may
+	// be written as "sha256:<hex>" (see PushToken.Token).
+	Token string `yaml:"token"`
+	// TokenDigest is the SHA-256 of Token, filled by Parse when Token is set.
+	TokenDigest [32]byte `yaml:"-"`
+	// Tokens are further bearer tokens, each limited to the apps it names.
+	Tokens []PushToken `yaml:"tokens"`
+	// RateLimit is each token's ticks per second (and, without a token,
+	// all senders'), nil keeping ingest's default; 0 turns it off.
+	RateLimit *float64 `yaml:"rate_limit"`
+	// RateBurst is the most ticks a token may push at once (0 keeps
+	// ingest's default).
+	RateBurst     int           `yaml:"rate_burst"`
 	MaxBodyBytes  int64         `yaml:"max_body_bytes"`
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
 	MaxAge        time.Duration `yaml:"max_age"`

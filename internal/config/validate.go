@@ -63,6 +63,7 @@ func (v *validator) root(raw rawFile) *File {
 			v.errf(fmt.Sprintf("push.allowed_origins[%d]", i), "%v", err)
 		}
 	}
+	v.pushTokens(&f.Push)
 	f.Limits = DefaultLimits()
 	if n := raw.Limits.MaxSeriesPerApp; n < 0 {
 		v.errf("limits.max_series_per_app", "%d is negative", n)
