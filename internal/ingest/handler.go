@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/config"
@@ -80,9 +80,12 @@ type Handler struct {
 	rejectMu   sync.Mutex
 	rejectLogs map[int]zerolog.Logger
 	slots      chan struct{}
-	accepted   prometheus.Counter
-	rejected   *prometheus.CounterVec
-	inFlight   prometheus.GaugeFunc
+	// senders are the tokens, anon the one sender when none is set.
+	senders  []*sender
+	anon     *sender
+	accepted prometheus.Counter
+	rejected *prometheus.CounterVec
+	inFlight prometheus.GaugeFunc
 }
 
 // NewHandler returns the push API handler. now is the wall clock the time
@@ -94,15 +97,15 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 	h := &Handler{cfg: cfg, publish: publish, now: now, log: log, slots: make(chan struct{}, cfg.MaxConcurrent),
 		rejectLogs: map[int]zerolog.Logger{},
 		accepted:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
-		rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total", Help: "Push requests rejected, by HTTP status."}, []string{"status"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total",
+			Help: "Push requests rejected, by HTTP status and reason (see ingest.Refusals)."}, []string{"status", "reason"}),
 	}
-	// Every status's series exists from the start, at 0, so that a rule on
-	// increase() sees the first rejection (a series appearing at 1
+	h.senders, h.anon = cfg.senders()
+	// Every refusal's series exists from the start, at 0, so that a rule
+	// on increase() sees the first rejection (a series appearing at 1
 	// increases by nothing).
-	for _, status := range []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusMethodNotAllowed,
-		http.StatusRequestTimeout, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType,
-		http.StatusUnprocessableEntity, http.StatusTooManyRequests, statusClientClosed, http.StatusServiceUnavailable} {
-		h.rejected.WithLabelValues(fmt.Sprint(status))
+	for _, r := range Refusals {
+		h.rejected.WithLabelValues(fmt.Sprint(r.Status), r.Reason)
 	}
 	h.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headroom_push_in_flight", Help: "Push requests being handled (at most push.max_concurrent)."},
 		func() float64 { return float64(h.InFlight()) })
@@ -127,12 +130,16 @@ func (h *Handler) Register(mux *http.ServeMux) { mux.Handle(Path, h) }
 // other than POST (405, Allow: POST), a Host not allowed (403, see
 // Config.AllowedHosts), a foreign Origin (403), a content
 // type other than application/json or application/msgpack, or none (415),
-// a missing or wrong token when one is configured (401), a Content-Length
-// over MaxBody (413) and a request beyond MaxConcurrent (429, Retry-After).
+// a missing or wrong token when one is configured (401), a sender with no
+// tick left in its rate limit (429, Retry-After), a Content-Length over
+// MaxBody (413) and a request beyond MaxConcurrent (429, Retry-After).
 // It then decodes the body tick by tick as it arrives, within MaxBody (413)
-// and ReadTimeout (408), checks every field (400), refuses apps whose
-// configured source is not push (409) and series beyond the limits (422),
-// and only then decodes the kept bytes again to publish: 202 with
+// and ReadTimeout (408), checks every field (400), refuses a tick of an app
+// the token may not push for (403: the whole request), apps whose
+// configured source is not push (409), more ticks than the sender's rate
+// limit allows now (429, Retry-After: when they would pass) or ever at
+// once (413), and series beyond the limits (422), and only then decodes
+// the kept bytes again to publish: 202 with
 // {"accepted": n} once every tick is stored, 503 when the bus fails. Every
 // refusal is a JSON {"error", "field"} and publishes nothing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -154,21 +161,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, e)
 		return
 	}
-	if h.cfg.Token != "" {
-		got := r.Header.Get("Authorization")
-		want := "Bearer " + h.cfg.Token
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
-			msg := "missing bearer token"
-			if got != "" {
-				msg = "wrong token"
-			}
-			h.fail(w, r, &Error{Status: http.StatusUnauthorized, Field: "Authorization", Message: msg})
+	from, e := h.authenticate(r.Header.Get("Authorization"))
+	if e != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
+		h.fail(w, r, e)
+		return
+	}
+	if from.lim != nil {
+		// A sender out of ticks is refused before its body is read, so a
+		// flood costs no decoding.
+		if tokens := from.lim.TokensAt(h.now()); tokens < 1 {
+			wait := time.Duration((1 - tokens) / float64(from.lim.Limit()) * float64(time.Second))
+			h.refuseRate(w, r, from, wait, 0)
 			return
 		}
 	}
 	if r.ContentLength > h.cfg.MaxBody {
-		h.fail(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("Content-Length %d: larger than %d bytes", r.ContentLength, h.cfg.MaxBody)})
+		h.failFrom(w, r, from, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("Content-Length %d: larger than %d bytes", r.ContentLength, h.cfg.MaxBody)})
 		return
 	}
 	select {
@@ -176,7 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-h.slots }()
 	default:
 		w.Header().Set("Retry-After", "1")
-		h.fail(w, r, &Error{Status: http.StatusTooManyRequests, Message: fmt.Sprintf("%d push requests in progress, the limit push.max_concurrent; retry later", h.cfg.MaxConcurrent)})
+		h.failFrom(w, r, from, &Error{Status: http.StatusTooManyRequests, Reason: "concurrency", Message: fmt.Sprintf("%d push requests in progress, the limit push.max_concurrent; retry later", h.cfg.MaxConcurrent)})
 		return
 	}
 	if h.cfg.ReadTimeout > 0 {
@@ -193,6 +202,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var keys []limits.Key
 	n := 0
 	check := func(_ int, path string, m *proto.Metrics) *Error {
+		if !from.allows(m.App) {
+			return &Error{Status: http.StatusForbidden, Field: join(path, "app"), Reason: "scope",
+				Message: fmt.Sprintf("token %s may not push for app %s", from.name, m.App)}
+		}
 		if src, ok := h.cfg.Sources[m.App]; ok && src != config.SourcePush {
 			return &Error{Status: http.StatusConflict, Field: join(path, "app"),
 				Message: fmt.Sprintf("app %s takes its metrics from source %s, not push", m.App, src)}
@@ -215,11 +228,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, perr = scanJSON(io.TeeReader(body, raw), now, h.cfg, check)
 	}
 	if perr != nil {
-		h.fail(w, r, body.classify(perr, h.cfg.MaxBody))
+		h.failFrom(w, r, from, body.classify(perr, h.cfg.MaxBody))
 		return
 	}
+	var spent *rate.Reservation
+	if from.lim != nil {
+		at := h.now()
+		if n > from.lim.Burst() {
+			h.failFrom(w, r, from, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Reason: "burst",
+				Message: fmt.Sprintf("%d ticks in one request, more than the %d token %s may push at once: split it", n, from.lim.Burst(), from.name)})
+			return
+		}
+		spent = from.lim.ReserveN(at, n)
+		if wait := spent.DelayFrom(at); wait > 0 {
+			spent.CancelAt(at)
+			h.refuseRate(w, r, from, wait, n)
+			return
+		}
+	}
+	// giveBack returns the ticks of a request that publishes nothing to
+	// its sender's allowance.
+	giveBack := func() {
+		if spent != nil {
+			spent.CancelAt(h.now())
+		}
+	}
 	if e := h.admit(keys, seen, now); e != nil {
-		h.fail(w, r, e)
+		giveBack()
+		h.failFrom(w, r, from, e)
 		return
 	}
 	published := 0
@@ -239,20 +275,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := h.publish(r.Context(), ticks); err != nil {
+		giveBack()
 		if r.Context().Err() != nil {
 			// The pusher hung up before its ticks were known stored: not
 			// the store's failure. Counted apart (nginx's 499), so that
 			// an alert on 503 means NATS could not store.
-			h.rejected.WithLabelValues(fmt.Sprint(statusClientClosed)).Inc()
+			h.rejected.WithLabelValues(fmt.Sprint(statusClientClosed), reasonOf(statusClientClosed, "")).Inc()
 			l := h.rejectLog(statusClientClosed)
-			l.Info().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
+			l.Info().Err(err).Str("sender", from.name).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
 				Str("remote", r.RemoteAddr).Msg("push abandoned by its client before its ticks were known stored; a retry is safe")
 			return
 		}
 		l := h.rejectLog(http.StatusServiceUnavailable)
-		l.Error().Err(err).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
+		l.Error().Err(err).Str("sender", from.name).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
 			Msg("push not stored")
-		h.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
+		h.failFrom(w, r, from, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
 		return
 	}
 	if published != n {
@@ -302,7 +339,7 @@ func (h *Handler) checkOrigin(r *http.Request) *Error {
 	if err == nil && u.Host != "" && hostPort(u.Host, u.Scheme == "https") == hostPort(r.Host, r.TLS != nil) {
 		return nil
 	}
-	return &Error{Status: http.StatusForbidden, Field: "Origin", Message: fmt.Sprintf("%q is not this server's origin nor in push.allowed_origins", o)}
+	return &Error{Status: http.StatusForbidden, Field: "Origin", Reason: "origin", Message: fmt.Sprintf("%q is not this server's origin nor in push.allowed_origins", o)}
 }
 
 // hostPort lower-cases host and adds the scheme's default port.
@@ -381,12 +418,63 @@ const (
 	rejectQuote  = 256
 )
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *Error) {
-	h.rejected.WithLabelValues(fmt.Sprint(e.Status)).Inc()
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *Error) { h.failFrom(w, r, nil, e) }
+
+// failFrom answers a refusal of a request from a known sender (nil before
+// the token is checked), naming the sender in the log, never its token.
+func (h *Handler) failFrom(w http.ResponseWriter, r *http.Request, from *sender, e *Error) {
+	reason := reasonOf(e.Status, e.Reason)
+	h.rejected.WithLabelValues(fmt.Sprint(e.Status), reason).Inc()
 	l := h.rejectLog(e.Status)
-	l.Warn().Int("status", e.Status).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr).
-		Msg("push rejected")
+	ev := l.Warn().Int("status", e.Status).Str("refusal", reason).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr)
+	if from != nil {
+		ev = ev.Str("sender", from.name)
+	}
+	ev.Msg("push rejected")
 	writeJSON(w, e.Status, e)
+}
+
+// refuseRate answers 429 to a sender beyond its rate limit, with the
+// whole seconds until its request of n ticks (0: before the body is read,
+// the first tick) would pass as Retry-After.
+func (h *Handler) refuseRate(w http.ResponseWriter, r *http.Request, from *sender, wait time.Duration, n int) {
+	w.Header().Set("Retry-After", retryAfter(wait))
+	msg := fmt.Sprintf("token %s is beyond its rate limit of %g ticks a second (bursts of %d); retry in %v", from.name, float64(from.lim.Limit()), from.lim.Burst(), wait.Round(time.Millisecond))
+	if n > 0 {
+		msg = fmt.Sprintf("%d ticks: %s", n, msg)
+	}
+	h.failFrom(w, r, from, &Error{Status: http.StatusTooManyRequests, Reason: "rate", Message: msg})
+}
+
+// Refusals lists every (status, reason) of headroom_push_rejected_total.
+// A reason names what was refused where a status covers several: a 403
+// for the Host, the Origin or a token's scope, a 413 for the body's size
+// or a token's burst, a 429 for the concurrent requests or a token's rate.
+var Refusals = []struct {
+	Status int
+	Reason string
+}{
+	{http.StatusBadRequest, "invalid"}, {http.StatusUnauthorized, "token"},
+	{http.StatusForbidden, "host"}, {http.StatusForbidden, "origin"}, {http.StatusForbidden, "scope"},
+	{http.StatusMethodNotAllowed, "method"}, {http.StatusRequestTimeout, "timeout"}, {http.StatusConflict, "source"},
+	{http.StatusRequestEntityTooLarge, "size"}, {http.StatusRequestEntityTooLarge, "burst"},
+	{http.StatusUnsupportedMediaType, "content_type"}, {http.StatusUnprocessableEntity, "series_limit"},
+	{http.StatusTooManyRequests, "concurrency"}, {http.StatusTooManyRequests, "rate"},
+	{statusClientClosed, "client_closed"}, {http.StatusServiceUnavailable, "store"},
+}
+
+// reasonOf is the reason label of a refusal: its own, else the first
+// listed for its status in Refusals.
+func reasonOf(status int, reason string) string {
+	if reason != "" {
+		return reason
+	}
+	for _, r := range Refusals {
+		if r.Status == status {
+			return r.Reason
+		}
+	}
+	return "other"
 }
 
 // rejectLog returns the sampled logger of refusals with status.

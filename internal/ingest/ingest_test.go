@@ -115,6 +115,13 @@ type server struct {
 
 func start(t *testing.T, opts ...func(*ingest.Config)) *server {
 	t.Helper()
+	return startAt(t, func() time.Time { return now }, prometheus.NewRegistry(), opts...)
+}
+
+// startAt starts the push API with the wall clock clock, registering its
+// metrics in reg.
+func startAt(t *testing.T, clock func() time.Time, reg prometheus.Registerer, opts ...func(*ingest.Config)) *server {
+	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name = natstest.RunJetStream(t), "collector"
 	b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), prometheus.NewRegistry())
@@ -130,7 +137,7 @@ func start(t *testing.T, opts ...func(*ingest.Config)) *server {
 	for _, o := range opts {
 		o(&ic)
 	}
-	h, err := ingest.NewHandler(ic, ingest.BusPublisher(b), func() time.Time { return now }, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
+	h, err := ingest.NewHandler(ic, ingest.BusPublisher(b), clock, zerolog.New(zerolog.NewTestWriter(t)), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,19 @@ import (
 
 // Config bounds what the push API accepts.
 type Config struct {
-	// Token, when set, must be sent as "Authorization: Bearer <token>".
-	// RequireToken and RequireTokenOn say when it must be set.
+	// Token, when set, may be sent as "Authorization: Bearer <token>" to
+	// push for every app. RequireToken and RequireTokenOn say when Token or
+	// Tokens must be set; with either set, every request needs one of them.
 	Token string
+	// Tokens are bearer tokens each limited to the apps it names: a request
+	// with one of them carrying a tick of any other app is refused whole
+	// (403).
+	Tokens []Token
+	// RateLimit is the ticks per second each token may push (every sender
+	// together when no token is set), RateBurst the most at once; beyond,
+	// 429 with Retry-After. 0 turns the limit off. A Token may set its own.
+	RateLimit float64
+	RateBurst int
 	// MaxBody is the largest body accepted, in bytes (413 beyond).
 	MaxBody int64
 	// MaxFutureSkew is how far past now a tick's time may be.
@@ -75,10 +85,21 @@ type Config struct {
 // executor's (-executor.max-future-skew): a decision takes its tick's
 // time, and one beyond the executor's skew is dead-lettered, so a tick
 // further ahead is refused here, where its sender hears of it.
+//
+// Each token may push 100 ticks a second, in bursts of up to 20000: one
+// app of 3 tiers ticking every 15 s pushes 0.2 a second, so one token
+// feeds some 1500 series at that pace, and a backfill of two full requests
+// (MaxTicks each) passes at once, the rest at 100 a second.
 func DefaultConfig() Config {
 	return Config{MaxBody: 1 << 20, MaxFutureSkew: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: proto.MaxReplicas,
-		MaxConcurrent: 16, ReadTimeout: 10 * time.Second}
+		MaxConcurrent: 16, ReadTimeout: 10 * time.Second, RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst}
 }
+
+// The default rate limit of each token: ticks per second, and at once.
+const (
+	DefaultRateLimit = 100
+	DefaultRateBurst = 20000
+)
 
 // Validate checks the settings.
 func (c Config) Validate() error {
@@ -98,6 +119,9 @@ func (c Config) Validate() error {
 	if c.ReadTimeout < 0 {
 		errs = append(errs, fmt.Errorf("push read timeout %v: want ≥ 0", c.ReadTimeout))
 	}
+	if err := c.checkTokens(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := hostcheck.Check("push allowed hosts", c.AllowedHosts); err != nil {
 		errs = append(errs, err)
 	}
@@ -115,6 +139,10 @@ type Error struct {
 	Status  int    `json:"-"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"error"`
+	// Reason labels the refusal in headroom_push_rejected_total where its
+	// status alone does not say it ("rate" or "concurrency" for a 429);
+	// empty, the status's own reason is used.
+	Reason string `json:"-"`
 }
 
 // Error formats the error as "field: message".
