@@ -94,7 +94,9 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.Backfill, "sim.backfill", d.Backfill, "history to backfill at start")
 	f.Duration(&c.BackfillTick, "sim.backfill-tick", d.BackfillTick, "event time between backfilled ticks")
 	f.Bool(&c.Lockstep, "sim.lockstep", d.Lockstep, "wait for the executor's replica state before each tick")
-	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires; needed when a real executor driver is live or the collector listens beyond loopback")
+	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires, good for every app (push.tokens in -config names tokens limited to some apps); needed when a real executor driver is live or the collector listens beyond loopback")
+	f.Float(&c.Push.RateLimit, "push.rate-limit", d.Push.RateLimit, "ticks per second each push token may push (all senders together without a token); 0: no limit")
+	f.Int(&c.Push.RateBurst, "push.rate-burst", d.Push.RateBurst, "most ticks a push token may push at once")
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
@@ -164,7 +166,23 @@ func (c Config) PushConfig() ingest.Config {
 	}
 	fp := c.File.Push
 	if fp.Token != "" {
-		p.Token = fp.Token
+		// The file's push.token replaces the flag's, and may be written
+		// as its SHA-256: it is kept as an all-apps token by its digest.
+		p.Token = ""
+		p.Tokens = append(p.Tokens, ingest.Token{Name: "push.token", Digest: fp.TokenDigest, Apps: []string{"*"}})
+	}
+	for _, t := range fp.Tokens {
+		it := ingest.Token{Name: t.Name, Digest: t.Digest, Apps: t.Apps, RateLimit: t.RateLimit}
+		if t.RateBurst != nil {
+			it.RateBurst = *t.RateBurst
+		}
+		p.Tokens = append(p.Tokens, it)
+	}
+	if fp.RateLimit != nil {
+		p.RateLimit = *fp.RateLimit
+	}
+	if fp.RateBurst > 0 {
+		p.RateBurst = fp.RateBurst
 	}
 	if fp.MaxBodyBytes > 0 {
 		p.MaxBody = fp.MaxBodyBytes
@@ -569,5 +587,11 @@ func (s *Service) logEffective() {
 			s.log.Info().Str("app", a.Name).Msg("push app")
 		}
 	}
-	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", s.cfg.PushConfig().Token != "").Msg("collector configuration")
+	pc := s.cfg.PushConfig()
+	names := make([]string, 0, len(pc.Tokens))
+	for _, t := range pc.Tokens {
+		names = append(names, t.Name)
+	}
+	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", pc.HasToken()).Strs("push_scoped_tokens", names).
+		Float64("push_rate_limit", pc.RateLimit).Int("push_rate_burst", pc.RateBurst).Msg("collector configuration")
 }

@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -173,5 +175,71 @@ func TestPushFreesIdleSeries(t *testing.T) {
 		if code, body := post(h, c.app, c.tier, now); code != c.want {
 			t.Fatalf("%s.%s at +%v: %d %s, want %d", c.app, c.tier, now.Sub(t0), code, body, c.want)
 		}
+	}
+}
+
+// TestPushScopedTokensFromFile: the file's push.tokens reach the push API
+// with their apps and rate limits, its push.token (written as its SHA-256)
+// replaces the flag's and pushes for every app, and a file naming scoped
+// tokens only lets a collector listen beyond loopback.
+func TestPushScopedTokensFromFile(t *testing.T) {
+	sum := sha256.Sum256([]byte("ops-secret"))
+	yaml := "push:\n  token: \"sha256:" + hex.EncodeToString(sum[:]) + "\"\n  rate_burst: 5\n  tokens:\n" +
+		"    - {name: team-a, token: tok-a, apps: [shop], rate_limit: 1, rate_burst: 2}\n" +
+		"apps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n  api:\n    source: push\n    tiers: [{name: web}]\n"
+	cfg := DefaultConfig()
+	cfg.Push.Token = "flag-secret"
+	cfg.Push.AllowedHosts = []string{"example.com"} // httptest.NewRequest's Host
+	h := newHarness(t, cfg, yaml)
+	h.svc.Now = func() time.Time { return t0 }
+	post := func(auth string, apps ...string) (int, string) {
+		var ticks []string
+		for _, app := range apps {
+			ticks = append(ticks, `{"app":"`+app+`","tier":"web","time":"2026-01-02T03:04:00Z","replicas":3,"values":{"rps":1}}`)
+		}
+		req := httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader("["+strings.Join(ticks, ",")+"]"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		h.mux.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, c := range []struct {
+		name, auth string
+		apps       []string
+		want       int
+	}{
+		{"team A's token for its app", "Bearer tok-a", []string{"shop"}, http.StatusAccepted},
+		{"team A's token for another app", "Bearer tok-a", []string{"api"}, http.StatusForbidden},
+		{"team A's token for both", "Bearer tok-a", []string{"shop", "api"}, http.StatusForbidden},
+		{"team A's burst of 2, one spent", "Bearer tok-a", []string{"shop", "shop"}, http.StatusTooManyRequests},
+		{"the flag's token, replaced by the file's", "Bearer flag-secret", []string{"api"}, http.StatusUnauthorized},
+		{"the file's token written as its hash", "Bearer ops-secret", []string{"api", "shop"}, http.StatusAccepted},
+		{"its burst of 5 from push.rate_burst", "Bearer ops-secret", []string{"api", "api", "api", "api"}, http.StatusTooManyRequests},
+	} {
+		if code, body := post(c.auth, c.apps...); code != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, code, body, c.want)
+		}
+	}
+	pc := h.svc.cfg.PushConfig()
+	if !pc.HasToken() || pc.Token != "" || len(pc.Tokens) != 2 || pc.RateBurst != 5 || pc.RateLimit != ingest.DefaultRateLimit {
+		t.Errorf("push config %+v", pc)
+	}
+
+	f, err := config.Parse("scoped.yaml", []byte("push:\n  tokens: [{name: a, token: tok-a, apps: [\"*\"]}]\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := bus.DefaultConfig()
+	bc.URL, bc.Name = natstest.RunJetStream(t), "collector"
+	b, err := bus.Connect(context.Background(), bc, zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	open := DefaultConfig()
+	open.File = f
+	if _, err := New(open, service.Deps{Bus: b, Log: zerolog.Nop(), Ready: service.NewReady(), Mux: http.NewServeMux(), HTTPAddr: ":8082"}); err != nil {
+		t.Fatalf("scoped tokens only, listening on :8082: %v", err)
 	}
 }
