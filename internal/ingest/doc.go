@@ -10,10 +10,22 @@
 // checked before the body is read where they can be: POST only (405), an
 // allowed Host (403, internal/hostcheck, against DNS rebinding), no
 // foreign browser Origin (403), JSON or msgpack bodies only (415), the
-// token (401), a cap on concurrent requests (429) and body size and time
-// (413, 408); then apps fed by another source (409) and series limits
-// (422, internal/limits). The body is checked tick by tick as it arrives
-// and decoded again to publish, so memory per request is bounded by its
-// size. RequireToken and RequireTokenOn tell a service when it must not
-// start without a token.
+// token (401), the sender's rate limit (429), a cap on concurrent requests
+// (429) and body size and time (413, 408); then, tick by tick, the apps
+// its token may push for (403), apps fed by another source (409), the
+// sender's rate limit for the request's ticks (429; 413 beyond its burst)
+// and series limits (422, internal/limits). The body is checked tick by
+// tick as it arrives and decoded again to publish, so memory per request
+// is bounded by its size.
+//
+// Tokens: Config.Token pushes for every app; each of Config.Tokens only
+// for the apps it names (config.MatchApp patterns), and a request carrying
+// a tick of any other is refused whole. Only the tokens' SHA-256 digests
+// are kept (config.TokenDigest reads the file's "sha256:<hex>" form), and
+// a bearer token's digest is compared in constant time with every one.
+// Each token, or the anonymous sender when none is set, has its own token
+// bucket (golang.org/x/time/rate) read at the handler's clock, so tests
+// drive it without sleeping; ticks of a request that publishes nothing
+// are given back. RequireToken and RequireTokenOn tell a service when it
+// must not start without a token; scoped tokens count as one.
 package ingest
