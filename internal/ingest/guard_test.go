@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 )
 
@@ -270,7 +273,8 @@ func (h *held) wait(t *testing.T) result {
 // answered 429 with Retry-After at once, before its body is read; once the
 // held ones finish, requests are served again.
 func TestPushConcurrencyCap(t *testing.T) {
-	s := start(t, func(c *ingest.Config) { c.MaxConcurrent = 2; c.ReadTimeout = 0 })
+	reg := prometheus.NewRegistry()
+	s := startAt(t, func() time.Time { return now }, reg, func(c *ingest.Config) { c.MaxConcurrent = 2; c.ReadTimeout = 0 })
 	tick := mustJSON(tickJSON(nil))
 	var hs []*held
 	for range 2 {
@@ -285,6 +289,10 @@ func TestPushConcurrencyCap(t *testing.T) {
 	status, out, hdr := s.do(t, http.MethodPost, tick, map[string]string{"Content-Type": "", "Authorization": "Bearer " + token})
 	if status != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" || !strings.Contains(fmt.Sprint(out["error"]), "push.max_concurrent") {
 		t.Fatalf("third request: %d %v Retry-After %q", status, out, hdr.Get("Retry-After"))
+	}
+	// Counted apart from a token's rate limit, the other 429.
+	if r := metricstest.ByLabel(t, reg, "headroom_push_rejected_total", "reason"); r["concurrency"] != 1 || r["rate"] != 0 {
+		t.Errorf("refusals by reason %v, want 1 concurrency and no rate", r)
 	}
 	for _, h := range hs {
 		_, _ = h.w.Write(append(tick, ']'))

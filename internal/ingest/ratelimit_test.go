@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/http/httptest"
@@ -185,5 +186,50 @@ func TestPushRateGivenBack(t *testing.T) {
 	}
 	if code := post(); code != http.StatusTooManyRequests {
 		t.Fatalf("a third push at once: %d, want 429", code)
+	}
+}
+
+// TestPushRateFloodLogBounded: a token flooding past its rate limit is
+// refused every time, each refusal counted, and logged as the other
+// refusals are, sampled: a few warnings naming the token by its name and
+// the refusal "rate", none quoting the token.
+func TestPushRateFloodLogBounded(t *testing.T) {
+	const requests = 300
+	logs := &natstest.Logs{}
+	reg := prometheus.NewRegistry()
+	cfg := ingest.DefaultConfig()
+	cfg.RateLimit, cfg.RateBurst = 1, 1
+	cfg.Tokens = []ingest.Token{{Name: "team-a", Digest: digest(t, tokenA), Apps: []string{"shop"}}}
+	none := func(context.Context, iter.Seq[*proto.Metrics]) error { return nil }
+	h, err := ingest.NewHandler(cfg, none, func() time.Time { return now }, zerolog.New(logs), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[int]int{}
+	for range requests + 1 {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+ingest.Path, bytes.NewReader(mustJSON(tickJSON(nil))))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tokenA)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		codes[rec.Code]++
+	}
+	if codes[http.StatusAccepted] != 1 || codes[http.StatusTooManyRequests] != requests {
+		t.Fatalf("answers %v, want 1 accepted and %d refused", codes, requests)
+	}
+	if n := metricstest.ByLabel(t, reg, "headroom_push_rejected_total", "reason")["rate"]; n != requests {
+		t.Errorf("%v rate refusals counted, want %d", n, requests)
+	}
+	lines := logs.Lines(t, "push rejected")
+	if len(lines) == 0 || len(lines) > 20 {
+		t.Fatalf("%d refusals logged %d warnings, want 1 to 20", requests, len(lines))
+	}
+	for _, l := range lines {
+		if l["sender"] != "team-a" || l["refusal"] != "rate" || l["status"] != 429.0 {
+			t.Errorf("warning %v, want sender team-a, refusal rate, status 429", l)
+		}
+		if strings.Contains(fmt.Sprint(l), tokenA) {
+			t.Errorf("warning quotes the token: %v", l)
+		}
 	}
 }
