@@ -18,10 +18,29 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("apps:\n  shop:\n    source: sim\n"))
 	f.Add([]byte("apps:\n  api:\n    source: push\n    mode: shadow\n    tiers: [{name: web, target: 0.7}]\n"))
 	f.Add([]byte("push: {max_body_bytes: -1}\napps: {x: {source: trace}}\n"))
+	f.Add([]byte("push:\n  token: t\n  tokens:\n    - {name: a, token: \"sha256:" + strings.Repeat("0f", 32) + "\", apps: [\"x-*\"], rate_limit: 1, rate_burst: 2}\napps: {x: {source: sim}}\n"))
+	f.Add([]byte("push: {tokens: [{token: a, apps: [x]}, {token: b, apps: [\"*\"]}]}\napps: {x: {source: sim}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := config.Parse("fuzz.yaml", data)
 		if err != nil {
 			return
+		}
+		// An accepted file's push tokens are each a digest, distinct, with
+		// a name of its own and at least one app pattern.
+		digests, names := map[[32]byte]bool{}, map[string]bool{}
+		for _, tok := range file.Push.Tokens {
+			if tok.Digest == ([32]byte{}) || digests[tok.Digest] || tok.Name == "" || names[tok.Name] || len(tok.Apps) == 0 {
+				t.Fatalf("accepted push token %+v", tok)
+			}
+			digests[tok.Digest], names[tok.Name] = true, true
+			for _, a := range tok.Apps {
+				if config.CheckAppPattern(a) != nil {
+					t.Fatalf("accepted app pattern %q", a)
+				}
+			}
+		}
+		if file.Push.Token != "" && digests[file.Push.TokenDigest] {
+			t.Fatalf("accepted a scoped token equal to push.token")
 		}
 		for _, a := range file.Apps {
 			if a.Name == "" {
