@@ -439,7 +439,11 @@ func (h *Handler) failFrom(w http.ResponseWriter, r *http.Request, from *sender,
 // the first tick) would pass as Retry-After.
 func (h *Handler) refuseRate(w http.ResponseWriter, r *http.Request, from *sender, wait time.Duration, n int) {
 	w.Header().Set("Retry-After", retryAfter(wait))
-	msg := fmt.Sprintf("token %s is beyond its rate limit of %g ticks a second (bursts of %d); retry in %v", from.name, float64(from.lim.Limit()), from.lim.Burst(), wait.Round(time.Millisecond))
+	who := "token " + from.name
+	if from == h.anon {
+		who = "the push API (no token is set)"
+	}
+	msg := fmt.Sprintf("%s is beyond its rate limit of %g ticks a second (bursts of %d); retry in %v", who, float64(from.lim.Limit()), from.lim.Burst(), wait.Round(time.Millisecond))
 	if n > 0 {
 		msg = fmt.Sprintf("%d ticks: %s", n, msg)
 	}
