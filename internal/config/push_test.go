@@ -115,6 +115,7 @@ func TestPushTokenErrors(t *testing.T) {
 		{"hash not hex", "    - {name: a, token: \"sha256:" + strings.Repeat("zz", 32) + "\", apps: [shop]}\n", "push.tokens[0].token: not hex"},
 		{"duplicate name", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: a, token: tok-y, apps: [api]}\n", "x.yaml:5: push.tokens[1].name: \"a\": named already by push.tokens[0]"},
 		{"the all-apps token's name", "    - {name: push.token, token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"push.token\": named already by the all-apps token"},
+		{"the anonymous sender's name", "    - {name: anonymous, token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"anonymous\": named already by the sender when no token is set"},
 		{"bad name", "    - {name: \"team a\", token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"team a\": want"},
 		{"negative rate", "    - {name: a, token: tok-x, apps: [shop], rate_limit: -1}\n", "push.tokens[0].rate_limit: -1 is negative"},
 		{"zero burst", "    - {name: a, token: tok-x, apps: [shop], rate_burst: 0}\n", "push.tokens[0].rate_burst: 0: want at least 1"},

@@ -120,8 +120,9 @@ func (v *validator) pushTokens(p *Push) {
 			seen[d] = "push.token"
 		}
 	}
-	// The all-apps token is named push.token in logs, a name kept for it.
-	names := map[string]string{"push.token": "the all-apps token"}
+	// The all-apps token is named push.token in logs, and a push API
+	// without tokens anonymous: names kept for them.
+	names := map[string]string{"push.token": "the all-apps token", "anonymous": "the sender when no token is set"}
 	for i := range p.Tokens {
 		t := &p.Tokens[i]
 		at := fmt.Sprintf("push.tokens[%d]", i)

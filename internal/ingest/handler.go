@@ -236,7 +236,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		at := h.now()
 		if n > from.lim.Burst() {
 			h.failFrom(w, r, from, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Reason: "burst",
-				Message: fmt.Sprintf("%d ticks in one request, more than the %d token %s may push at once: split it", n, from.lim.Burst(), from.name)})
+				Message: fmt.Sprintf("%d ticks in one request, more than the %d %s may push at once: split it", n, from.lim.Burst(), from.what())})
 			return
 		}
 		spent = from.lim.ReserveN(at, n)
@@ -439,11 +439,7 @@ func (h *Handler) failFrom(w http.ResponseWriter, r *http.Request, from *sender,
 // the first tick) would pass as Retry-After.
 func (h *Handler) refuseRate(w http.ResponseWriter, r *http.Request, from *sender, wait time.Duration, n int) {
 	w.Header().Set("Retry-After", retryAfter(wait))
-	who := "token " + from.name
-	if from == h.anon {
-		who = "the push API (no token is set)"
-	}
-	msg := fmt.Sprintf("%s is beyond its rate limit of %g ticks a second (bursts of %d); retry in %v", who, float64(from.lim.Limit()), from.lim.Burst(), wait.Round(time.Millisecond))
+	msg := fmt.Sprintf("%s is beyond its rate limit of %g ticks a second (bursts of %d); retry in %v", from.what(), float64(from.lim.Limit()), from.lim.Burst(), wait.Round(time.Millisecond))
 	if n > 0 {
 		msg = fmt.Sprintf("%d ticks: %s", n, msg)
 	}

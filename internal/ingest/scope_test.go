@@ -178,6 +178,7 @@ func TestTokenConfigRefused(t *testing.T) {
 		{"no digest", []ingest.Token{{Name: "a", Apps: []string{"a"}}}, "", "no digest"},
 		{"the empty token", []ingest.Token{{Name: "a", Digest: digest(t, ""), Apps: []string{"a"}}}, "", "empty token"},
 		{"no name", []ingest.Token{{Digest: digest(t, "x"), Apps: []string{"a"}}}, "", "a name of its own"},
+		{"the anonymous sender's name", []ingest.Token{{Name: "anonymous", Digest: digest(t, "x"), Apps: []string{"a"}}}, "", "a name of its own"},
 		{"a name twice", []ingest.Token{{Name: "a", Digest: digest(t, "x"), Apps: []string{"a"}}, {Name: "a", Digest: digest(t, "y"), Apps: []string{"a"}}}, "", "a name of its own"},
 		{"a negative rate", []ingest.Token{{Name: "a", Digest: digest(t, "x"), Apps: []string{"a"}, RateLimit: &neg}}, "", "rate limit -1"},
 	} {

@@ -94,7 +94,7 @@ func (c Config) checkTokens() error {
 	if c.Token != "" {
 		seen[sha256.Sum256([]byte(c.Token))] = legacyName
 	}
-	names := map[string]bool{legacyName: c.Token != ""}
+	names := map[string]bool{legacyName: c.Token != "", anonymous: true}
 	for i, t := range c.Tokens {
 		what := fmt.Sprintf("push token %d (%q)", i, t.Name)
 		if t.Name == "" || names[t.Name] {
@@ -139,6 +139,17 @@ type sender struct {
 	lim    *rate.Limiter // nil: no limit
 }
 
+// anonymous names the sender when no token is set.
+const anonymous = "anonymous"
+
+// what names s in a refusal: its token's name, never the token.
+func (s *sender) what() string {
+	if s.name == anonymous {
+		return "the push API (no token is set)"
+	}
+	return "token " + s.name
+}
+
 // allows reports whether s may push ticks of app.
 func (s *sender) allows(app string) bool {
 	if s.apps == nil {
@@ -163,7 +174,7 @@ func limiter(limit float64, burst int) *rate.Limiter {
 // set, the anonymous sender alone (returned as anon).
 func (c Config) senders() (tokens []*sender, anon *sender) {
 	if !c.HasToken() {
-		return nil, &sender{name: "anonymous", lim: limiter(c.RateLimit, c.RateBurst)}
+		return nil, &sender{name: anonymous, lim: limiter(c.RateLimit, c.RateBurst)}
 	}
 	if c.Token != "" {
 		tokens = append(tokens, &sender{name: legacyName, digest: sha256.Sum256([]byte(c.Token)), lim: limiter(c.RateLimit, c.RateBurst)})
