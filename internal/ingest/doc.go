@@ -25,7 +25,8 @@
 // a bearer token's digest is compared in constant time with every one.
 // Each token, or the anonymous sender when none is set, has its own token
 // bucket (golang.org/x/time/rate) read at the handler's clock, so tests
-// drive it without sleeping; ticks of a request that publishes nothing
-// are given back. RequireToken and RequireTokenOn tell a service when it
-// must not start without a token; scoped tokens count as one.
+// drive it without sleeping. The ticks of a request that hands none to
+// the store are given back; ticks handed to it are spent, whatever the
+// answer. RequireToken and RequireTokenOn tell a service when it must not
+// start without a token; scoped tokens count as one.
 package ingest

@@ -232,8 +232,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var spent *rate.Reservation
+	at := h.now()
 	if from.lim != nil {
-		at := h.now()
 		if n > from.lim.Burst() {
 			h.failFrom(w, r, from, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Reason: "burst",
 				Message: fmt.Sprintf("%d ticks in one request, more than the %d %s may push at once: split it", n, from.lim.Burst(), from.what())})
@@ -246,11 +246,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// giveBack returns the ticks of a request that publishes nothing to
-	// its sender's allowance.
+	// giveBack returns the ticks of a request that handed none to the
+	// store to its sender's allowance. It cancels at the reservation's own
+	// time: rate.Reservation.CancelAt restores nothing at a later time
+	// (the reservation has acted by then), and the wall clock has moved
+	// on. Ticks handed to the store are spent whatever the answer (a
+	// failed acknowledgement, a client that hung up): they may be stored,
+	// and giving them back would let a sender push past its rate by
+	// hanging up once its body is sent.
+	published := 0
 	giveBack := func() {
-		if spent != nil {
-			spent.CancelAt(h.now())
+		if spent != nil && published == 0 {
+			spent.CancelAt(at)
 		}
 	}
 	if e := h.admit(keys, seen, now); e != nil {
@@ -258,7 +265,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.failFrom(w, r, from, e)
 		return
 	}
-	published := 0
 	ticks := func(yield func(*proto.Metrics) bool) {
 		stop := &Error{}
 		each := func(_ int, _ string, m *proto.Metrics) *Error {
