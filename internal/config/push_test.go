@@ -118,6 +118,10 @@ func TestPushTokenErrors(t *testing.T) {
 		{"the anonymous sender's name", "    - {name: anonymous, token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"anonymous\": named already by the sender when no token is set"},
 		{"bad name", "    - {name: \"team a\", token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"team a\": want"},
 		{"negative rate", "    - {name: a, token: tok-x, apps: [shop], rate_limit: -1}\n", "push.tokens[0].rate_limit: -1 is negative"},
+		{"rate not a number", "    - {name: a, token: tok-x, apps: [shop], rate_limit: .nan}\n", "x.yaml:4: push.tokens[0].rate_limit: NaN: want ticks per second"},
+		{"infinite rate", "    - {name: a, token: tok-x, apps: [shop], rate_limit: .inf}\n", "x.yaml:4: push.tokens[0].rate_limit: +Inf: want ticks per second"},
+		{"the name is the token", "    - {name: tok-x, token: tok-x, apps: [shop]}\n", "x.yaml:4: push.tokens[0].name: is the token itself"},
+		{"the name is the hashed token", "    - {name: tok-x, token: \"sha256:" + hex.EncodeToString(sum[:]) + "\", apps: [shop]}\n", "push.tokens[0].name: is the token itself"},
 		{"zero burst", "    - {name: a, token: tok-x, apps: [shop], rate_burst: 0}\n", "push.tokens[0].rate_burst: 0: want at least 1"},
 		{"a token not a list", "    name: a\n", "push.tokens"},
 	}
@@ -141,6 +145,12 @@ func TestPushTokenErrors(t *testing.T) {
 	for _, w := range []string{"x.yaml:2: push.token: 2 characters after sha256", "x.yaml:3: push.rate_limit: -2 is negative", "x.yaml:4: push.rate_burst: -1 is negative"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	for _, rate := range []string{".nan", ".inf", "-.inf"} {
+		_, err := config.Parse("x.yaml", []byte("push:\n  rate_limit: "+rate+"\napps:\n  shop: {source: sim}\n"))
+		if err == nil || !strings.Contains(err.Error(), "x.yaml:2: push.rate_limit: ") || !strings.Contains(err.Error(), "want ticks per second") {
+			t.Errorf("push.rate_limit %s: %v", rate, err)
 		}
 	}
 }

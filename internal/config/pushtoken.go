@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -104,9 +105,7 @@ func MatchApp(p, app string) bool {
 // pushTokens checks push.token, push.tokens and the rate limits, and fills
 // in the tokens' digests and names. No message quotes a token.
 func (v *validator) pushTokens(p *Push) {
-	if p.RateLimit != nil && *p.RateLimit < 0 {
-		v.errf("push.rate_limit", "%v is negative: want ticks per second, or 0 for no limit", *p.RateLimit)
-	}
+	checkRate(v, "push.rate_limit", p.RateLimit)
 	if p.RateBurst < 0 {
 		v.errf("push.rate_burst", "%d is negative", p.RateBurst)
 	}
@@ -146,6 +145,11 @@ func (v *validator) pushTokens(p *Push) {
 		} else {
 			t.Digest = d
 			seen[d] = at
+			if d == sha256.Sum256([]byte(t.Name)) {
+				// The name is logged and shown in refusals: it must
+				// not be the secret.
+				v.errf(at+".name", "is the token itself: name the sender, and keep the token secret")
+			}
 		}
 		if len(t.Apps) == 0 {
 			v.errf(at+".apps", "empty: name the apps the token may push for (\"*\" for all)")
@@ -155,12 +159,22 @@ func (v *validator) pushTokens(p *Push) {
 				v.errf(fmt.Sprintf("%s.apps[%d]", at, j), "%v", err)
 			}
 		}
-		if t.RateLimit != nil && *t.RateLimit < 0 {
-			v.errf(at+".rate_limit", "%v is negative: want ticks per second, or 0 for no limit", *t.RateLimit)
-		}
+		checkRate(v, at+".rate_limit", t.RateLimit)
 		if t.RateBurst != nil && *t.RateBurst < 1 {
 			v.errf(at+".rate_burst", "%d: want at least 1", *t.RateBurst)
 		}
+	}
+}
+
+// checkRate refuses a rate limit (ticks per second) that is negative, NaN
+// or infinite (YAML's .nan and .inf).
+func checkRate(v *validator, at string, r *float64) {
+	switch {
+	case r == nil:
+	case *r < 0:
+		v.errf(at, "%v is negative: want ticks per second, or 0 for no limit", *r)
+	case math.IsNaN(*r) || math.IsInf(*r, 0):
+		v.errf(at, "%v: want ticks per second, or 0 for no limit", *r)
 	}
 }
 
