@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -145,3 +146,45 @@ func TestPushRateSpentWhenHandedToStore(t *testing.T) {
 // cancelKey carries the request's cancel function to the test's store, so
 // that it can hang up for the client once it holds the ticks.
 type cancelKey struct{}
+
+// TestPushRateRetryAfterSlowRate: a rate so slow that the next tick is
+// centuries away still answers a Retry-After that far, before the body is
+// read and after, not a wait overflowed into "retry in 1 s".
+func TestPushRateRetryAfterSlowRate(t *testing.T) {
+	cfg := ingest.DefaultConfig()
+	cfg.RateLimit, cfg.RateBurst = 1e-12, 2
+	stored := func(_ context.Context, ticks iter.Seq[*proto.Metrics]) error {
+		for range ticks {
+		}
+		return nil
+	}
+	h, err := ingest.NewHandler(cfg, stored, func() time.Time { return now }, zerolog.New(&natstest.Logs{}), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(n int) (int, string) {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+ingest.Path, bytes.NewReader(mustJSON(ticks("shop", n, 1))))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Header().Get("Retry-After")
+	}
+	if code, _ := post(1); code != http.StatusAccepted {
+		t.Fatalf("the first tick: %d", code)
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"after its body, 2 ticks with 1 left", 2}, {"before its body, none left", 1}} {
+		if c.n == 1 {
+			if code, _ := post(1); code != http.StatusAccepted {
+				t.Fatalf("the second tick: %d", code)
+			}
+		}
+		code, ra := post(c.n)
+		secs, err := strconv.ParseInt(ra, 10, 64)
+		if code != http.StatusTooManyRequests || err != nil || secs < 1e9 {
+			t.Errorf("%s: %d, Retry-After %q, want 429 and at least 1e9 s", c.name, code, ra)
+		}
+	}
+}

@@ -171,8 +171,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A sender out of ticks is refused before its body is read, so a
 		// flood costs no decoding.
 		if tokens := from.lim.TokensAt(h.now()); tokens < 1 {
-			wait := time.Duration((1 - tokens) / float64(from.lim.Limit()) * float64(time.Second))
-			h.refuseRate(w, r, from, wait, 0)
+			h.refuseRate(w, r, from, seconds((1-tokens)/float64(from.lim.Limit())), 0)
 			return
 		}
 	}

@@ -218,6 +218,16 @@ func (h *Handler) authenticate(header string) (*sender, *Error) {
 	return found, nil
 }
 
+// seconds is the duration of s seconds, the longest one for a wait beyond
+// it (a very slow rate limit), so that it does not overflow into a short
+// or negative one.
+func seconds(s float64) time.Duration {
+	if s*float64(time.Second) >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
 // retryAfter is the Retry-After value for a wait of d: whole seconds,
 // rounded up, at least 1.
 func retryAfter(d time.Duration) string {
