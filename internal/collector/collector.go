@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -588,10 +590,27 @@ func (s *Service) logEffective() {
 		}
 	}
 	pc := s.cfg.PushConfig()
-	names := make([]string, 0, len(pc.Tokens))
-	for _, t := range pc.Tokens {
-		names = append(names, t.Name)
-	}
-	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", pc.HasToken()).Strs("push_scoped_tokens", names).
+	allApps, scoped := pushTokenNames(pc)
+	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", pc.HasToken()).Strs("push_all_apps_tokens", allApps).Strs("push_scoped_tokens", scoped).
 		Float64("push_rate_limit", pc.RateLimit).Int("push_rate_burst", pc.RateBurst).Msg("collector configuration")
+}
+
+// pushTokenNames names the push API's tokens, those that may push for
+// every app apart: -push.token (or HEADROOM_PUSH_TOKEN) when the file sets
+// no push.token of its own, the file's push.token, a token whose apps
+// include a pattern of stars only. So the start's log shows an all-apps
+// token left beside the scoped ones (the flag's stays valid beside a
+// file's push.tokens).
+func pushTokenNames(pc ingest.Config) (allApps, scoped []string) {
+	if pc.Token != "" {
+		allApps = append(allApps, "push.token (-push.token or HEADROOM_PUSH_TOKEN)")
+	}
+	for _, t := range pc.Tokens {
+		if slices.ContainsFunc(t.Apps, func(p string) bool { return strings.Trim(p, "*") == "" }) {
+			allApps = append(allApps, t.Name)
+		} else {
+			scoped = append(scoped, t.Name)
+		}
+	}
+	return allApps, scoped
 }

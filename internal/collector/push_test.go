@@ -243,3 +243,24 @@ func TestPushScopedTokensFromFile(t *testing.T) {
 		t.Fatalf("scoped tokens only, listening on :8082: %v", err)
 	}
 }
+
+// TestPushTokenNamesAllApps: the start's log names the tokens that may push
+// for every app apart from the scoped ones, the flag's token left beside a
+// file's push.tokens included, so an operator moving to scoped tokens sees
+// the old one still valid.
+func TestPushTokenNamesAllApps(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - {name: team-a, token: tok-a, apps: [shop, \"shop-*\"]}\n"+
+		"    - {name: batch, token: tok-b, apps: [shop, \"**\"]}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Push.Token, cfg.File = "flag-secret", f
+	allApps, scoped := pushTokenNames(cfg.PushConfig())
+	if strings.Join(allApps, ",") != "push.token (-push.token or HEADROOM_PUSH_TOKEN),batch" || strings.Join(scoped, ",") != "team-a" {
+		t.Fatalf("all apps %q, scoped %q", allApps, scoped)
+	}
+	if strings.Contains(strings.Join(allApps, ","), "flag-secret") {
+		t.Fatalf("names quote the token: %q", allApps)
+	}
+}
