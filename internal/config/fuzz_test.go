@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("push: {max_body_bytes: -1}\napps: {x: {source: trace}}\n"))
 	f.Add([]byte("push:\n  token: t\n  tokens:\n    - {name: a, token: \"sha256:" + strings.Repeat("0f", 32) + "\", apps: [\"x-*\"], rate_limit: 1, rate_burst: 2}\napps: {x: {source: sim}}\n"))
 	f.Add([]byte("push: {tokens: [{token: a, apps: [x]}, {token: b, apps: [\"*\"]}]}\napps: {x: {source: sim}}\n"))
+	f.Add([]byte("push: {rate_limit: .nan, tokens: [{name: a, token: a, apps: [x], rate_limit: .inf}]}\napps: {x: {source: sim}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := config.Parse("fuzz.yaml", data)
 		if err != nil {
@@ -32,12 +34,21 @@ func FuzzParse(f *testing.F) {
 			if tok.Digest == ([32]byte{}) || digests[tok.Digest] || tok.Name == "" || names[tok.Name] || len(tok.Apps) == 0 {
 				t.Fatalf("accepted push token %+v", tok)
 			}
+			if tok.Digest == sha256.Sum256([]byte(tok.Name)) {
+				t.Fatalf("accepted push token %q named by itself", tok.Name)
+			}
+			if r := tok.RateLimit; r != nil && !(*r >= 0 && !math.IsInf(*r, 0)) {
+				t.Fatalf("accepted push token %q with rate limit %v", tok.Name, *r)
+			}
 			digests[tok.Digest], names[tok.Name] = true, true
 			for _, a := range tok.Apps {
 				if config.CheckAppPattern(a) != nil {
 					t.Fatalf("accepted app pattern %q", a)
 				}
 			}
+		}
+		if r := file.Push.RateLimit; r != nil && !(*r >= 0 && !math.IsInf(*r, 0)) {
+			t.Fatalf("accepted push.rate_limit %v", *r)
 		}
 		if file.Push.Token != "" && digests[file.Push.TokenDigest] {
 			t.Fatalf("accepted a scoped token equal to push.token")
