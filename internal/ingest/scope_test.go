@@ -98,6 +98,9 @@ func TestPushTokenScope(t *testing.T) {
 		{"another scheme", "Basic " + tokenA, at("shop", "web", 10), 401, "Authorization", "wrong token", 0},
 		{"an empty bearer", "Bearer ", at("shop", "web", 10), 401, "Authorization", "", 0},
 		{"the token's name", "Bearer team-a", at("shop", "web", 10), 401, "Authorization", "wrong token", 0},
+		// The scheme is case-insensitive (RFC 9110, section 11.1).
+		{"the scheme in lower case", "bearer " + tokenA, at("shop", "web", 11), 202, "", "", 1},
+		{"the scheme in upper case", "BEARER " + tokenA, at("shop", "web", 12), 202, "", "", 1},
 	}
 	total := 0
 	for _, c := range cases {

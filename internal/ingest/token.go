@@ -204,7 +204,10 @@ func (h *Handler) authenticate(header string) (*sender, *Error) {
 	if header == "" {
 		return nil, &Error{Status: http.StatusUnauthorized, Field: "Authorization", Message: "missing bearer token", Reason: "token"}
 	}
-	secret, ok := strings.CutPrefix(header, "Bearer ")
+	// The scheme is case-insensitive (RFC 9110, section 11.1): "bearer"
+	// and "BEARER" name it as "Bearer" does. One space, then the token.
+	scheme, secret, ok := strings.Cut(header, " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer")
 	d := sha256.Sum256([]byte(secret))
 	var found *sender
 	for _, s := range h.senders {
