@@ -236,13 +236,19 @@ type result struct {
 
 func hold(t *testing.T, url string, first []byte) *held {
 	t.Helper()
+	return holdAs(t, url, "Bearer "+token, first)
+}
+
+// holdAs is hold with the Authorization header auth.
+func holdAs(t *testing.T, url, auth string, first []byte) *held {
+	t.Helper()
 	pr, pw := io.Pipe()
 	req, err := http.NewRequest(http.MethodPost, url, pr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", auth)
 	h := &held{w: pw, done: make(chan result, 1)}
 	go func() {
 		resp, err := http.DefaultClient.Do(req)

@@ -81,11 +81,16 @@ type Handler struct {
 	rejectLogs map[int]zerolog.Logger
 	slots      chan struct{}
 	// senders are the tokens, anon the one sender when none is set.
-	senders  []*sender
-	anon     *sender
-	accepted prometheus.Counter
-	rejected *prometheus.CounterVec
-	inFlight prometheus.GaugeFunc
+	senders []*sender
+	anon    *sender
+	// perSender is how many requests one sender may have in progress
+	// when there are several: half of MaxConcurrent (at least 1), so that
+	// one token's slow bodies cannot lock the others out; 0 with one
+	// sender, which MaxConcurrent alone bounds.
+	perSender int32
+	accepted  prometheus.Counter
+	rejected  *prometheus.CounterVec
+	inFlight  prometheus.GaugeFunc
 }
 
 // NewHandler returns the push API handler. now is the wall clock the time
@@ -101,6 +106,9 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 			Help: "Push requests rejected, by HTTP status and reason (see ingest.Refusals)."}, []string{"status", "reason"}),
 	}
 	h.senders, h.anon = cfg.senders()
+	if len(h.senders) > 1 {
+		h.perSender = int32(max(1, cfg.MaxConcurrent/2))
+	}
 	// Every refusal's series exists from the start, at 0, so that a rule
 	// on increase() sees the first rejection (a series appearing at 1
 	// increases by nothing).
@@ -132,7 +140,8 @@ func (h *Handler) Register(mux *http.ServeMux) { mux.Handle(Path, h) }
 // type other than application/json or application/msgpack, or none (415),
 // a missing or wrong token when one is configured (401), a sender with no
 // tick left in its rate limit (429, Retry-After), a Content-Length over
-// MaxBody (413) and a request beyond MaxConcurrent (429, Retry-After).
+// MaxBody (413) and a request beyond MaxConcurrent, or beyond half of it
+// from one of several tokens (429, Retry-After).
 // It then decodes the body tick by tick as it arrives, within MaxBody (413)
 // and ReadTimeout (408), checks every field (400), refuses a tick of an app
 // the token may not push for (403: the whole request), apps whose
@@ -179,6 +188,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.failFrom(w, r, from, &Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("Content-Length %d: larger than %d bytes", r.ContentLength, h.cfg.MaxBody)})
 		return
 	}
+	if n := from.inFlight.Add(1); h.perSender > 0 && n > h.perSender {
+		// One sender's slow bodies must not take every slot from the
+		// others: with several tokens each holds at most half of them.
+		from.inFlight.Add(-1)
+		w.Header().Set("Retry-After", "1")
+		h.failFrom(w, r, from, &Error{Status: http.StatusTooManyRequests, Reason: "sender_concurrency",
+			Message: fmt.Sprintf("%s has %d push requests in progress, the most one token may while several are set (half of push.max_concurrent %d); retry later", from.what(), h.perSender, h.cfg.MaxConcurrent)})
+		return
+	}
+	defer from.inFlight.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
@@ -464,7 +483,7 @@ var Refusals = []struct {
 	{http.StatusMethodNotAllowed, "method"}, {http.StatusRequestTimeout, "timeout"}, {http.StatusConflict, "source"},
 	{http.StatusRequestEntityTooLarge, "size"}, {http.StatusRequestEntityTooLarge, "burst"},
 	{http.StatusUnsupportedMediaType, "content_type"}, {http.StatusUnprocessableEntity, "series_limit"},
-	{http.StatusTooManyRequests, "concurrency"}, {http.StatusTooManyRequests, "rate"},
+	{http.StatusTooManyRequests, "concurrency"}, {http.StatusTooManyRequests, "sender_concurrency"}, {http.StatusTooManyRequests, "rate"},
 	{statusClientClosed, "client_closed"}, {http.StatusServiceUnavailable, "store"},
 }
 

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
 )
 
 // The scoped tokens of the push API, attacked against a real HTTP server
@@ -196,5 +198,59 @@ func TestTokenConfigRefused(t *testing.T) {
 				t.Fatalf("the error quotes the token: %v", err)
 			}
 		})
+	}
+}
+
+// TestOneTokenCannotTakeEverySlot: with several tokens set, one token's
+// requests held open (slow bodies, up to push.read_timeout each) take at
+// most half of push.max_concurrent; its next is refused 429, and another
+// token is still served. With MaxConcurrent 4, team A holds 2.
+func TestOneTokenCannotTakeEverySlot(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := startAt(t, func() time.Time { return now }, reg, func(c *ingest.Config) {
+		scoped(t)(c)
+		c.MaxConcurrent = 4
+		c.ReadTimeout = 0
+	})
+	var hs []*held
+	// A failure must not leave bodies open, or the server's shutdown
+	// waits for them.
+	t.Cleanup(func() {
+		for _, h := range hs {
+			_ = h.w.CloseWithError(errors.New("test over"))
+		}
+	})
+	for range 2 {
+		hs = append(hs, holdAs(t, s.url, "Bearer "+tokenA, []byte("[")))
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if n := s.h.InFlight(); n != 2 {
+			return fmt.Errorf("%d requests in flight", n)
+		}
+		return nil
+	})
+	status, out := s.post(t, mustJSON(at("shop", "web", 20)), "", "Bearer "+tokenA)
+	if status != http.StatusTooManyRequests || !strings.Contains(fmt.Sprint(out["error"]), "token team-a has 2 push requests in progress") {
+		t.Fatalf("team A's third request: %d %v, want 429 for its share of the slots", status, out)
+	}
+	if r := metricstest.ByLabel(t, reg, "headroom_push_rejected_total", "reason"); r["sender_concurrency"] != 1 || r["concurrency"] != 0 {
+		t.Errorf("refusals by reason %v, want 1 sender_concurrency", r)
+	}
+	if status, out := s.post(t, mustJSON(at("api-eu", "web", 21)), "", "Bearer "+tokenB); status != http.StatusAccepted {
+		t.Fatalf("team B while team A holds its share: %d %v, want 202", status, out)
+	}
+	tick := mustJSON(at("shop", "web", 22))
+	for i, h := range hs {
+		if i == 1 {
+			tick = mustJSON(at("shop", "web", 23))
+		}
+		_, _ = h.w.Write(append(tick, ']'))
+		_ = h.w.Close()
+		if r := h.wait(t); r.err != nil || r.status != http.StatusAccepted {
+			t.Fatalf("team A's held request: %+v", r)
+		}
+	}
+	if status, out := s.post(t, mustJSON(at("shop", "web", 24)), "", "Bearer "+tokenA); status != http.StatusAccepted {
+		t.Fatalf("team A once its held requests finished: %d %v", status, out)
 	}
 }

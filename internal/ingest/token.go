@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -137,6 +138,9 @@ type sender struct {
 	digest [sha256.Size]byte
 	apps   []string      // nil: every app
 	lim    *rate.Limiter // nil: no limit
+	// inFlight counts the sender's requests in progress (see
+	// Handler.perSender).
+	inFlight atomic.Int32
 }
 
 // anonymous names the sender when no token is set.
