@@ -10,8 +10,9 @@
 // checked before the body is read where they can be: POST only (405), an
 // allowed Host (403, internal/hostcheck, against DNS rebinding), no
 // foreign browser Origin (403), JSON or msgpack bodies only (415), the
-// token (401), the sender's rate limit (429), a cap on concurrent requests (half of it per token while several are set)
-// (429) and body size and time (413, 408); then, tick by tick, the apps
+// token (401), the sender's rate limit (429), a cap on concurrent
+// requests, half of it per token while several are set (429), and body
+// size and time (413, 408); then, tick by tick, the apps
 // its token may push for (403), apps fed by another source (409), the
 // sender's rate limit for the request's ticks (429; 413 beyond its burst)
 // and series limits (422, internal/limits). The body is checked tick by
