@@ -22,7 +22,10 @@ type step struct {
 	mode   string
 	driver string
 	st     proto.ReplicaState
-	outs   []bus.Out
+	// recorded says st.Desired is a count the executor set (a change it
+	// handled) or read from the cluster, not one only a decision claimed.
+	recorded bool
+	outs     []bus.Out
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st.
@@ -131,6 +134,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// from it. A dry-run or unauthorised tier keeps the count it
 	// acknowledged (see below).
 	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
+	p.recorded = fromCluster || prev != nil && prev.DecisionID != ""
 	if fromCluster {
 		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
 			log.Info().Int("recorded", p.st.Desired).Int("cluster", cur.Ready+cur.Booting).Msg("desired replicas changed in the cluster")
@@ -234,7 +238,13 @@ func against(d *proto.Decision, n int) bool {
 // tier's max_step limits the way back. Bounds are checked where they are
 // known (Config.bounds), with every driver; the counts' agreement with
 // the action always. Refused, such a decision is recorded as skipped like
-// any other refusal, in every mode. Where no bounds are known (the
+// any other refusal, in every mode. "Towards them" is judged from the
+// count the tier has on record (p.recorded: one the executor set or the
+// cluster reports), never from the decision's own From, which a decider
+// identity can fill with any count: "down from 1000 to 999" must not
+// scale a tier at 5, max 10, to 999. A tier with no such record (its first
+// decision, or holds after it) gets no change outside its bounds. Where
+// no bounds are known (the
 // simulated cluster's tiers outside the file) a change is refused past
 // proto.MaxReplicas: the simulated cluster keeps a boot time per replica
 // asked for, so a billion replicas (the decider's identity stolen) would
@@ -250,12 +260,32 @@ func (s *Service) invalid(p *step) string {
 	case !ok && d.Action == proto.ActionUp && d.To > proto.MaxReplicas:
 		return fmt.Sprintf("out of bounds: up to %d replicas, above the %d a tier without configured bounds may have", d.To, proto.MaxReplicas)
 	case !ok:
-	case d.Action == proto.ActionUp && d.To > b.Max:
-		return fmt.Sprintf("out of bounds: up to %d replicas, above the tier's max of %d", d.To, b.Max)
-	case d.Action == proto.ActionDown && d.To < b.Min:
-		return fmt.Sprintf("out of bounds: down to %d replicas, below the tier's min of %d", d.To, b.Min)
+	case d.To > b.Max && !p.towards(d.To > p.st.Desired):
+		return fmt.Sprintf("out of bounds: %s to %d replicas, above the tier's max of %d%s", d.Action, d.To, b.Max, p.onRecord(d.Action == proto.ActionDown))
+	case d.To < b.Min && !p.towards(d.To < p.st.Desired):
+		return fmt.Sprintf("out of bounds: %s to %d replicas, below the tier's min of %d%s", d.Action, d.To, b.Min, p.onRecord(d.Action == proto.ActionUp))
 	}
 	return ""
+}
+
+// towards reports whether p's change, ending outside the tier's bounds,
+// moves towards them: a hold never acts, and a change does when the tier
+// is on record (p.recorded) further out than where it ends (away false).
+func (p *step) towards(away bool) bool {
+	return p.d.Action == proto.ActionHold || p.recorded && !away
+}
+
+// onRecord ends the reason of a change refused for its bounds with the
+// count it was judged from, where the decision claimed to move towards
+// them (claimed); "" where it did not.
+func (p *step) onRecord(claimed bool) string {
+	switch {
+	case !claimed:
+		return ""
+	case !p.recorded:
+		return fmt.Sprintf(" (the decision claims %d run, but no count the executor set or read is on record)", p.d.From)
+	}
+	return fmt.Sprintf(" (the decision claims %d run; %d are on record)", p.d.From, p.st.Desired)
 }
 
 // refusal returns why a real driver must not act on p's decision, or "".

@@ -410,7 +410,8 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 // count beyond the tier's bounds, or counts that contradict the action),
 // as a buggy or compromised decider could publish, is recorded as skipped
 // and never run. Changes from outside the bounds towards them, which the
-// decider makes when max_step limits the way back, still act. Without
+// decider makes when max_step limits the way back, act only from a count
+// on record (TestForgedFromCannotLeaveTheBounds), not a tier's first. Without
 // bounds in the configuration a live tier has the default policy's (1..200).
 func TestImpossibleDecisionIsRefused(t *testing.T) {
 	bounded := map[string]map[string]executor.Bounds{"shop": {"web": {Min: 2, Max: 10}}}
@@ -430,8 +431,12 @@ func TestImpossibleDecisionIsRefused(t *testing.T) {
 		{"up to as many", nil, up(tierDecision("shop", "web", t0, 3, 3)), "inconsistent: action up from 3 to 3 replicas"},
 		{"down to more", nil, down(tierDecision("shop", "web", t0, 3, 9)), "inconsistent: action down from 3 to 9 replicas"},
 		{"hold that changes", nil, hold(tierDecision("shop", "web", t0, 3, 40)), "inconsistent: action hold from 3 to 40 replicas"},
-		{"down towards max from above", bounded, tierDecision("shop", "web", t0, 50, 40), ""},
-		{"up towards min from below", bounded, tierDecision("shop", "web", t0, 0, 1), ""},
+		// Towards the bounds from a count only the decision claims: see
+		// TestForgedFromCannotLeaveTheBounds for counts on record.
+		{"down towards max from a claimed count", bounded, tierDecision("shop", "web", t0, 50, 40),
+			"out of bounds: down to 40 replicas, above the tier's max of 10 (the decision claims 50 run, but no count the executor set or read is on record)"},
+		{"up towards min from a claimed count", bounded, tierDecision("shop", "web", t0, 0, 1),
+			"out of bounds: up to 1 replicas, below the tier's min of 2 (the decision claims 0 run, but no count the executor set or read is on record)"},
 		{"within bounds", bounded, tierDecision("shop", "web", t0, 3, 10), ""},
 	}
 	for _, c := range cases {
