@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
@@ -148,4 +151,44 @@ func reasonsOf(t *testing.T, h *harness, app string) []string {
 		}
 	}
 	return out
+}
+
+// TestStarDryRunHoldsAppsTheFileNamesLive: deploy/kubernetes starts the
+// executor with HEADROOM_EXECUTOR_MODES "*=dry-run" as a brake that
+// "keeps every app in dry-run until you remove it" (README, "In a
+// cluster"). An app the configuration file names mode: live must stay in
+// dry-run under it: a decision for it is acknowledged as dry-run, and no
+// driver is called. An app the flag names itself still follows the flag.
+func TestStarDryRunHoldsAppsTheFileNamesLive(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte(`apps:
+  shop:
+    source: push
+    mode: live
+    tiers: [{name: web}]
+  blog:
+    source: push
+    mode: live
+    tiers: [{name: web}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	drv := &observedDriver{}
+	cfg := executor.DefaultConfig()
+	cfg.Modes, err = executor.ParseModes("*=dry-run,blog=live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.startWith(cfg, f, prometheus.NewRegistry(), executor.WithDriver("kubernetes", drv), fixedClock(t0))
+	shop, blog := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 5), tierDecision("blog", "web", t0.Add(-5*time.Second), 3, 6)
+	h.publish(shop, blog)
+	h.waitState(shop)
+	h.waitState(blog)
+	if got := drv.requests(); !slices.Equal(got, []int{6}) {
+		t.Fatalf("driver asked for %v, want only blog's 6 (shop is held in dry-run by *=dry-run)", got)
+	}
+	if r := reasonsOf(t, h, "shop"); len(r) != 1 || r[0] != "dry-run" {
+		t.Fatalf("shop's skips %q, want one dry-run", r)
+	}
 }
