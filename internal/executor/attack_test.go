@@ -192,3 +192,54 @@ func TestStarDryRunHoldsAppsTheFileNamesLive(t *testing.T) {
 		t.Fatalf("shop's skips %q, want one dry-run", r)
 	}
 }
+
+// TestNoFileLiveNoAction: a real driver acts only on what the
+// configuration file names mode: live. Without a file, with the app
+// in the file but no mode (or dry-run) while -executor.modes says live,
+// or with the app live in the file but not this tier, every change is
+// acknowledged as not authorised and the driver is never called.
+func TestNoFileLiveNoAction(t *testing.T) {
+	parse := func(yaml string) *config.File {
+		f, err := config.Parse("x.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name  string
+		file  *config.File
+		modes string
+		why   string
+	}{
+		{"no file", nil, "", "not authorised: app shop is not configured with mode live"},
+		{"no mode in the file, live by flag", parse("apps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"), "shop=live",
+			"not authorised: app shop is not configured with mode live"},
+		{"dry-run in the file, live by flag", parse("apps:\n  shop:\n    source: push\n    mode: dry-run\n    tiers: [{name: web}]\n"), "*=live",
+			"not authorised: app shop is not configured with mode live"},
+		{"live app, tier not listed", parse("apps:\n  shop:\n    source: push\n    mode: live\n    tiers: [{name: api}]\n"), "",
+			"not authorised: app shop has no tier web in the configuration"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			drv := &observedDriver{}
+			cfg := executor.DefaultConfig()
+			if c.modes != "" {
+				var err error
+				if cfg.Modes, err = executor.ParseModes(c.modes); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.startWith(cfg, c.file, prometheus.NewRegistry(), executor.WithDriver("webhook", drv), fixedClock(t0))
+			d := tierDecision("shop", "web", t0.Add(-5*time.Second), 3, 5)
+			h.publish(d)
+			h.waitState(d)
+			if got := drv.requests(); len(got) != 0 {
+				t.Fatalf("driver asked for %v, want nothing", got)
+			}
+			if r := reasonsOf(t, h, "shop"); len(r) != 1 || r[0] != c.why {
+				t.Fatalf("skips %q, want one %q", r, c.why)
+			}
+		})
+	}
+}
