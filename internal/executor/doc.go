@@ -18,8 +18,10 @@
 // contradict its action (an up to fewer replicas, a down to more, a hold
 // that changes the count), or one that takes the tier further out of its
 // replica bounds (the policy's min and max from -config; for a live tier
-// a real driver acts on without them, the default policy's 1..200). Such a
-// decision is recorded as skipped, like the refusals of a real driver
+// a real driver acts on without them, the default policy's 1..200),
+// "further out" being judged from the count the executor has on record
+// (one it set, or the cluster's), never from the count the decision
+// claims to start from. Such a decision is recorded as skipped, like the refusals of a real driver
 // (headroom_executor_refused_total{why="inconsistent"|"out of bounds"}).
 // A decision skipped because one stamped after it, ahead of the clock, was
 // handled first is recorded too (why="superseded").
