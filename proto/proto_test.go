@@ -283,7 +283,7 @@ func TestDecisionTime(t *testing.T) {
 // decodes; a copy of another message stored under the key (another tier's
 // state, a scaling event or a decision of the tier) is refused.
 func TestDecodeReplicaState(t *testing.T) {
-	own := &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 3, Ready: 2, Booting: 1, DecisionID: "d"}
+	own := &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 3, Ready: 2, Booting: 1, DecisionID: "d", Claimed: true}
 	cases := []struct {
 		name string
 		m    proto.Message

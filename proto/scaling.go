@@ -81,6 +81,13 @@ type ReplicaState struct {
 	Ready      int    `msgpack:"ready"`
 	Booting    int    `msgpack:"booting"`
 	DecisionID string `msgpack:"decision_id"`
+	// Claimed marks a Desired the executor's driver did not carry out and
+	// no cluster reported: a change a dry-run or unauthorised tier only
+	// acknowledged, one shadow mode's simulated cluster ran for a real
+	// driver, or, after a failed change, a count only decisions claimed.
+	// The executor never judges a change's way back into the tier's
+	// bounds from such a count. Absent in states written before it.
+	Claimed bool `msgpack:"claimed,omitempty"`
 }
 
 // Committed returns the part of the state a metrics tick carries.

@@ -20,8 +20,9 @@
 // replica bounds (the policy's min and max from -config; for a live tier
 // a real driver acts on without them, the default policy's 1..200),
 // "further out" being judged from the count the executor has on record
-// (one it set, or the cluster's), never from the count the decision
-// claims to start from. Such a decision is recorded as skipped, like the refusals of a real driver
+// (one its driver carried out, or the cluster's; not one only
+// acknowledged in dry-run or without authority), never from the count the
+// decision claims to start from. Such a decision is recorded as skipped, like the refusals of a real driver
 // (headroom_executor_refused_total{why="inconsistent"|"out of bounds"}).
 // A decision skipped because one stamped after it, ahead of the clock, was
 // handled first is recorded too (why="superseded").

@@ -22,8 +22,9 @@ type step struct {
 	mode   string
 	driver string
 	st     proto.ReplicaState
-	// recorded says st.Desired is a count the executor set (a change it
-	// handled) or read from the cluster, not one only a decision claimed.
+	// recorded says st.Desired is a count the executor had a driver carry
+	// out or read from the cluster, not one only decisions claimed (a
+	// tier's first, holds, a change only acknowledged: st.Claimed).
 	recorded bool
 	outs     []bus.Out
 }
@@ -120,7 +121,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	cur := Result{Ready: d.From}
 	if prev != nil {
 		cur = Result{Ready: prev.Ready, Booting: prev.Booting}
-		p.st.Desired, p.st.DecisionID = prev.Desired, prev.DecisionID
+		p.st.Desired, p.st.DecisionID, p.st.Claimed = prev.Desired, prev.DecisionID, prev.Claimed
 	}
 	if obs, ok := drv.(Observer); ok {
 		if r, ok := obs.Observe(d.App, d.Tier, t); ok {
@@ -134,8 +135,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// from it. A dry-run or unauthorised tier keeps the count it
 	// acknowledged (see below).
 	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
-	p.recorded = fromCluster || prev != nil && prev.DecisionID != ""
+	p.recorded = fromCluster || prev != nil && prev.DecisionID != "" && !prev.Claimed
 	if fromCluster {
+		p.st.Claimed = false
 		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
 			log.Info().Int("recorded", p.st.Desired).Int("cluster", cur.Ready+cur.Booting).Msg("desired replicas changed in the cluster")
 		}
@@ -243,7 +245,9 @@ func against(d *proto.Decision, n int) bool {
 // cluster reports), never from the decision's own From, which a decider
 // identity can fill with any count: "down from 1000 to 999" must not
 // scale a tier at 5, max 10, to 999. A tier with no such record (its first
-// decision, or holds after it) gets no change outside its bounds. Where
+// decision, holds after it, a change only acknowledged in dry-run or
+// without authority or run in shadow: proto.ReplicaState.Claimed) gets no change outside
+// its bounds. Where
 // no bounds are known (the
 // simulated cluster's tiers outside the file) a change is refused past
 // proto.MaxReplicas: the simulated cluster keeps a boot time per replica
@@ -379,7 +383,7 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*pr
 // every tick, and the scaling event says why nothing was done.
 func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 	d := p.d
-	p.st.Desired, p.st.DecisionID = d.To, d.ID
+	p.st.Desired, p.st.DecisionID, p.st.Claimed = d.To, d.ID, true
 	if reason == "dry-run" {
 		log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
 	} else {
@@ -412,11 +416,15 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	s.driverTime.WithLabelValues(p.driver, outcome).Observe(time.Since(start).Seconds())
 	if err != nil {
 		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", d.To).Msg("scale failed")
-		p.st.Desired = cur.Ready + cur.Booting
+		// What runs is what the tier ran before: on record if that was,
+		// else (a first decision's From, say) only claimed.
+		p.st.Desired, p.st.Claimed = cur.Ready+cur.Booting, !p.recorded
 		p.emit(proto.StatusFailed, d.ID, err.Error())
 		return
 	}
-	p.st.Ready, p.st.Booting = r.Ready, r.Booting
+	// The simulated cluster of shadow mode runs nothing the executor's
+	// real driver would find: its count is no record for that driver.
+	p.st.Ready, p.st.Booting, p.st.Claimed = r.Ready, r.Booting, p.driver != s.driverName
 	log.Info().Int("from", d.From).Int("to", d.To).Int("ready", r.Ready).Int("booting", r.Booting).
 		Str("driver", p.driver).Str("mode", p.mode).Msg("scaled")
 	p.emit(proto.StatusApplied, d.ID, "")

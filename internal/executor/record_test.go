@@ -1,0 +1,126 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// failingDriver is a real driver, reading nothing from the cluster, that
+// records every request and fails those whose count is in fail.
+type failingDriver struct {
+	fail  []int
+	mu    sync.Mutex
+	asked []int
+}
+
+func (f *failingDriver) Scale(_ context.Context, r executor.Request) (executor.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, r.Replicas)
+	if slices.Contains(f.fail, r.Replicas) {
+		return executor.Result{}, errors.New("endpoint down")
+	}
+	return executor.Result{Ready: r.Replicas}, nil
+}
+
+func (f *failingDriver) requests() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int(nil), f.asked...)
+}
+
+// TestClaimedCountIsNoRecord: a change may end outside the tier's bounds
+// only moving towards them from the count on record (see
+// TestForgedFromCannotLeaveTheBounds). A count no driver carried out is
+// no such record, though the state names a decision with it: one a
+// dry-run or unauthorised tier only acknowledged (a decider identity has
+// "up 5→200" acknowledged while shop.web is not authorised, within the
+// default 1..200; once the operator makes it live with max 10, "down
+// 200→199" must not act), one the simulated cluster of shadow mode ran,
+// or the count a tier's first decision claimed
+// when its change failed (the state falls back to what ran, which only
+// the decision said). A count a driver carried out stays on record across
+// a restart and a failed change, so a tier whose max was lowered since
+// still comes back towards it.
+func TestClaimedCountIsNoRecord(t *testing.T) {
+	at := func(s int, from, to int) *proto.Decision {
+		return tierDecision("shop", "web", t0.Add(time.Duration(s)*time.Second), from, to)
+	}
+	up := func(d *proto.Decision) *proto.Decision { d.Action = proto.ActionUp; return d }
+	bounds := func(max int) map[string]map[string]executor.Bounds {
+		return map[string]map[string]executor.Bounds{"shop": {"web": {Min: 2, Max: max}}}
+	}
+	type phase struct {
+		authorised bool
+		shadow     bool              // shop in shadow mode: the simulated cluster acts
+		max        int               // the tier's max (0: no bounds configured)
+		decisions  []*proto.Decision // handled in order by one executor
+	}
+	for _, c := range []struct {
+		name   string
+		fail   []int   // counts the driver fails to set
+		phases []phase // each a restart, its config changed
+		want   []int   // the counts the driver is asked for
+		reason string  // the last decision's skip reason's start; "" when it acts
+	}{
+		{name: "acknowledged while not authorised, then live with a lower max",
+			phases: []phase{{decisions: []*proto.Decision{up(at(-30, 5, 200))}}, {authorised: true, max: 10, decisions: []*proto.Decision{at(0, 200, 199)}}},
+			reason: "out of bounds: down to 199 replicas, above the tier's max of 10"},
+		{name: "carried out in shadow, then live with bounds",
+			phases: []phase{{authorised: true, shadow: true, decisions: []*proto.Decision{up(at(-30, 5, 500))}}, {authorised: true, max: 10, decisions: []*proto.Decision{at(0, 500, 499)}}},
+			reason: "out of bounds: down to 499 replicas, above the tier's max of 10"},
+		{name: "a first change failed, its claimed count then down", fail: []int{5},
+			phases: []phase{{authorised: true, max: 10, decisions: []*proto.Decision{at(-30, 1000, 5), at(0, 1000, 999)}}},
+			want:   []int{5}, reason: "out of bounds: down to 999 replicas, above the tier's max of 10"},
+		{name: "carried out, then down after max was lowered",
+			phases: []phase{{authorised: true, max: 30, decisions: []*proto.Decision{up(at(-30, 5, 20))}}, {authorised: true, max: 10, decisions: []*proto.Decision{at(0, 20, 18)}}},
+			want:   []int{20, 18}},
+		{name: "carried out, a change failed, then down after max was lowered", fail: []int{16},
+			phases: []phase{{authorised: true, max: 30, decisions: []*proto.Decision{up(at(-30, 5, 20))}}, {authorised: true, max: 10, decisions: []*proto.Decision{at(-10, 20, 16), at(0, 20, 18)}}},
+			want:   []int{20, 16, 18}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			drv := &failingDriver{fail: c.fail}
+			for _, ph := range c.phases {
+				cfg := executor.DefaultConfig()
+				if ph.authorised {
+					cfg = authorised(cfg)
+				}
+				if ph.shadow {
+					cfg.Modes = map[string]string{"shop": executor.ModeShadow}
+				}
+				if ph.max > 0 {
+					cfg.Bounds = bounds(ph.max)
+				}
+				stop := h.start(cfg, executor.WithDriver("webhook", drv), fixedClock(t0.Add(time.Second)))
+				for _, d := range ph.decisions {
+					h.publish(d)
+					h.waitState(d)
+				}
+				stop()
+			}
+			if got := drv.requests(); !slices.Equal(got, c.want) {
+				t.Fatalf("driver asked for %v, want %v", got, c.want)
+			}
+			var lastReason string
+			for _, r := range reasonsOf(t, h, "shop") {
+				lastReason = r
+			}
+			switch {
+			case c.reason == "" && strings.HasPrefix(lastReason, "out of bounds"):
+				t.Fatalf("skipped %q, want the change acted on", lastReason)
+			case c.reason != "" && !strings.HasPrefix(lastReason, c.reason):
+				t.Fatalf("last skip %q, want one starting %q", lastReason, c.reason)
+			}
+		})
+	}
+}
