@@ -197,7 +197,8 @@ func TestStarDryRunHoldsAppsTheFileNamesLive(t *testing.T) {
 // configuration file names mode: live. Without a file, with the app
 // in the file but no mode (or dry-run) while -executor.modes says live,
 // or with the app live in the file but not this tier, every change is
-// acknowledged as not authorised and the driver is never called.
+// acknowledged as not authorised (as dry-run where the file's dry-run
+// stands under "*=live") and the driver is never called.
 func TestNoFileLiveNoAction(t *testing.T) {
 	parse := func(yaml string) *config.File {
 		f, err := config.Parse("x.yaml", []byte(yaml))
@@ -215,8 +216,10 @@ func TestNoFileLiveNoAction(t *testing.T) {
 		{"no file", nil, "", "not authorised: app shop is not configured with mode live"},
 		{"no mode in the file, live by flag", parse("apps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"), "shop=live",
 			"not authorised: app shop is not configured with mode live"},
-		{"dry-run in the file, live by flag", parse("apps:\n  shop:\n    source: push\n    mode: dry-run\n    tiers: [{name: web}]\n"), "*=live",
+		{"dry-run in the file, live by flag", parse("apps:\n  shop:\n    source: push\n    mode: dry-run\n    tiers: [{name: web}]\n"), "shop=live",
 			"not authorised: app shop is not configured with mode live"},
+		{"dry-run in the file, * live by flag", parse("apps:\n  shop:\n    source: push\n    mode: dry-run\n    tiers: [{name: web}]\n"), "*=live",
+			"dry-run"},
 		{"live app, tier not listed", parse("apps:\n  shop:\n    source: push\n    mode: live\n    tiers: [{name: api}]\n"), "",
 			"not authorised: app shop has no tier web in the configuration"},
 	} {

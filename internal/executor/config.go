@@ -94,7 +94,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.Seed, "executor.sim.seed", d.Seed, "seed of simulated failures")
 	f.Duration(&c.DefaultBootDelay, "executor.sim.boot-delay", d.DefaultBootDelay, "simulated boot delay of tiers not listed in -executor.sim.boot-delays")
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
-	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of every app not listed, over the mode the -config file gives it (default: the file's mode, else live). A real driver acts only on apps and tiers the -config file names with mode: live")
+	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of every app not listed, over the mode the -config file gives it where that acts more (live, shadow, dry-run: *=dry-run holds every app; default: the file's mode, else live). A real driver acts only on apps and tiers the -config file names with mode: live")
 	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m, plus its app's tick)")
 	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check, only with the sim driver)")
 	c.Command.registerFlags(f)
@@ -102,12 +102,17 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	c.Kubernetes.registerFlags(f)
 }
 
+// caution orders the modes by how little they act: a "*" in
+// -executor.modes overrides the file's mode of an app only with a mode
+// that acts less.
+var caution = map[string]int{ModeLive: 0, ModeShadow: 1, ModeDryRun: 2}
+
 // Bounds are a tier's replica bounds, as its scaling policy sets them.
 type Bounds struct{ Min, Max int }
 
 // WithFile returns c with the modes the configuration file gives its apps
-// added to Modes (a mode given by -executor.modes for the app, or for "*",
-// wins), the tiers of apps
+// added to Modes (a mode given by -executor.modes for the app wins, and one
+// for "*" where it acts less: see caution), the tiers of apps
 // whose mode is explicitly "live" as the real drivers' Authority, every
 // configured tier's lead time and replica bounds, and each tier's Kubernetes workload (a
 // target given by -executor.kubernetes.targets wins).
@@ -123,12 +128,12 @@ func (c Config) WithFile(f *config.File) Config {
 	c.Kubernetes.Targets = maps.Clone(c.Kubernetes.Targets)
 	policies := f.Policies(policy.DefaultAppConfig())
 	// A "*" in -executor.modes sets every app the flag does not name,
-	// those the file gives a mode included: "*=dry-run" is the brake
-	// deploy/kubernetes starts with, and must hold an app the file names
-	// live.
-	_, star := modes["*"]
+	// those the file gives a mode that acts more included: "*=dry-run" is
+	// the brake deploy/kubernetes starts with, and must hold an app the
+	// file names live; "*=live" must not undo the file's dry-run or shadow.
+	star, isStar := modes["*"]
 	for _, a := range f.Apps {
-		if _, set := modes[a.Name]; !set && !star && a.Mode != "" {
+		if _, set := modes[a.Name]; !set && a.Mode != "" && (!isStar || caution[a.Mode] > caution[star]) {
 			modes[a.Name] = a.Mode
 		}
 		if a.Live() {

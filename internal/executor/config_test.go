@@ -132,6 +132,57 @@ func TestConfigWithFileModes(t *testing.T) {
 	}
 }
 
+// TestConfigWithFileStarModes: a "*" in -executor.modes is a brake over
+// the file's modes: it sets every app the flag does not name whose mode in
+// the file acts more (live, then shadow, then dry-run), so "*=dry-run"
+// holds apps the file names live (deploy/kubernetes starts with it), but
+// "*=live" does not turn the file's shadow app (a replay under another
+// name, README) into a live one a real driver only refuses, nor its
+// dry-run app into one the simulated driver acts on.
+func TestConfigWithFileStarModes(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte(`apps:
+  sh: {source: push, mode: shadow, tiers: [{name: web}]}
+  dr: {source: push, mode: dry-run, tiers: [{name: web}]}
+  lv: {source: push, mode: live, tiers: [{name: web}]}
+  no: {source: push, tiers: [{name: web}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		flag string
+		want map[string]string // each app's mode
+	}{
+		{"", map[string]string{"sh": "shadow", "dr": "dry-run", "lv": "live", "no": "live"}},
+		{"*=dry-run", map[string]string{"sh": "dry-run", "dr": "dry-run", "lv": "dry-run", "no": "dry-run"}},
+		{"*=dry-run,lv=live", map[string]string{"sh": "dry-run", "dr": "dry-run", "lv": "live", "no": "dry-run"}},
+		{"*=shadow", map[string]string{"sh": "shadow", "dr": "dry-run", "lv": "shadow", "no": "shadow"}},
+		{"*=live", map[string]string{"sh": "shadow", "dr": "dry-run", "lv": "live", "no": "live"}},
+	} {
+		t.Run(c.flag, func(t *testing.T) {
+			cfg := executor.DefaultConfig()
+			if c.flag != "" {
+				if cfg.Modes, err = executor.ParseModes(c.flag); err != nil {
+					t.Fatal(err)
+				}
+			}
+			modes := cfg.WithFile(f).Modes
+			for app, want := range c.want {
+				got, ok := modes[app]
+				if !ok {
+					got, ok = modes["*"]
+				}
+				if !ok {
+					got = executor.ModeLive
+				}
+				if got != want {
+					t.Errorf("%s: mode %s, want %s (modes %v)", app, got, want, modes)
+				}
+			}
+		})
+	}
+}
+
 // TestConfigWithFileAuthority: only an explicit mode: live grants a real
 // driver authority, over the listed tiers; each tier's workload becomes a
 // kubernetes target unless the flag names one.
