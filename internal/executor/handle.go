@@ -22,10 +22,13 @@ type step struct {
 	mode   string
 	driver string
 	st     proto.ReplicaState
-	// recorded says st.Desired is a count the executor had a driver carry
-	// out or read from the cluster, not one only decisions claimed (a
-	// tier's first, holds, a change only acknowledged: st.Claimed).
+	// recorded says the tier has a count on record, at: one the
+	// executor had a driver carry out (st.Desired), or the cluster's
+	// where the driver reads it (in every mode, so dry-run judges as live
+	// would); not one only decisions claimed (a tier's first, holds, a
+	// change only acknowledged: st.Claimed).
 	recorded bool
+	at       int
 	outs     []bus.Out
 }
 
@@ -135,13 +138,17 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// from it. A dry-run or unauthorised tier keeps the count it
 	// acknowledged (see below).
 	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
-	p.recorded = fromCluster || prev != nil && prev.DecisionID != "" && !prev.Claimed
+	p.recorded = cur.Cluster || prev != nil && prev.DecisionID != "" && !prev.Claimed
 	if fromCluster {
 		p.st.Claimed = false
 		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
 			log.Info().Int("recorded", p.st.Desired).Int("cluster", cur.Ready+cur.Booting).Msg("desired replicas changed in the cluster")
 		}
 		p.st.Desired = cur.Ready + cur.Booting
+	}
+	p.at = p.st.Desired
+	if cur.Cluster {
+		p.at = cur.Ready + cur.Booting
 	}
 	if cur.Failed > 0 && prev != nil {
 		log.Warn().Int("failed", cur.Failed).Str("decision_id", prev.DecisionID).Msg("replicas failed to boot")
@@ -264,9 +271,9 @@ func (s *Service) invalid(p *step) string {
 	case !ok && d.Action == proto.ActionUp && d.To > proto.MaxReplicas:
 		return fmt.Sprintf("out of bounds: up to %d replicas, above the %d a tier without configured bounds may have", d.To, proto.MaxReplicas)
 	case !ok:
-	case d.To > b.Max && !p.towards(d.To > p.st.Desired):
+	case d.To > b.Max && !p.towards(d.To > p.at):
 		return fmt.Sprintf("out of bounds: %s to %d replicas, above the tier's max of %d%s", d.Action, d.To, b.Max, p.onRecord(d.Action == proto.ActionDown))
-	case d.To < b.Min && !p.towards(d.To < p.st.Desired):
+	case d.To < b.Min && !p.towards(d.To < p.at):
 		return fmt.Sprintf("out of bounds: %s to %d replicas, below the tier's min of %d%s", d.Action, d.To, b.Min, p.onRecord(d.Action == proto.ActionUp))
 	}
 	return ""
@@ -289,7 +296,7 @@ func (p *step) onRecord(claimed bool) string {
 	case !p.recorded:
 		return fmt.Sprintf(" (the decision claims %d run, but no count the executor set or read is on record)", p.d.From)
 	}
-	return fmt.Sprintf(" (the decision claims %d run; %d are on record)", p.d.From, p.st.Desired)
+	return fmt.Sprintf(" (the decision claims %d run; %d are on record)", p.d.From, p.at)
 }
 
 // refusal returns why a real driver must not act on p's decision, or "".

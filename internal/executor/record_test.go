@@ -124,3 +124,46 @@ func TestClaimedCountIsNoRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunJudgesBoundsFromTheCluster: where the driver reads the tier
+// from the cluster, a dry-run or unauthorised tier's way back into its
+// bounds is judged from the cluster's count too, so the changes watched
+// in dry-run are the ones live would make (README: watch the decisions in
+// dry-run, then go live): a workload at 30, max 10, coming down max_step
+// at a time is acknowledged, not refused as out of bounds. A count the
+// cluster does not report still allows nothing outside the bounds.
+func TestDryRunJudgesBoundsFromTheCluster(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		mode       string // shop's mode
+		authorised bool
+		cluster    int
+		d          *proto.Decision
+		reason     string // the skip reason's start
+	}{
+		{"dry-run, down towards max from the cluster's count", executor.ModeDryRun, true, 30, tierDecision("shop", "web", t0.Add(-5*time.Second), 30, 26), "dry-run"},
+		{"not authorised, down towards max from the cluster's count", executor.ModeLive, false, 30, tierDecision("shop", "web", t0.Add(-5*time.Second), 30, 26), "not authorised"},
+		{"dry-run, down from a forged count, the cluster at 5", executor.ModeDryRun, true, 5, tierDecision("shop", "web", t0.Add(-5*time.Second), 1000, 999),
+			"out of bounds: down to 999 replicas, above the tier's max of 10 (the decision claims 1000 run; 5 are on record)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			drv := &observedDriver{observes: true, cluster: c.cluster}
+			cfg := executor.DefaultConfig()
+			if c.authorised {
+				cfg = authorised(cfg)
+			}
+			cfg.Modes = map[string]string{"shop": c.mode}
+			cfg.Bounds = map[string]map[string]executor.Bounds{"shop": {"web": {Min: 2, Max: 10}}}
+			h.start(cfg, executor.WithDriver("kubernetes", drv), fixedClock(t0))
+			h.publish(c.d)
+			h.waitState(c.d)
+			if got := drv.requests(); len(got) != 0 {
+				t.Fatalf("driver asked for %v, want nothing", got)
+			}
+			if r := reasonsOf(t, h, "shop"); len(r) != 1 || !strings.HasPrefix(r[0], c.reason) {
+				t.Fatalf("skips %q, want one starting %q", r, c.reason)
+			}
+		})
+	}
+}
