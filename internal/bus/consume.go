@@ -132,7 +132,10 @@ type ConsumerSpec struct {
 	// without handling, each once held lets it go.
 	pinned   bool
 	onPinned func(ctx context.Context) (uint64, error)
-	held     *heldAcks
+	// onRepinned, when set, runs before the first message delivered under
+	// a pin other than the last message's (GroupSpec.Repinned).
+	onRepinned func()
+	held       *heldAcks
 	// Set on a take-over's first rebuild of several inputs: the gate that
 	// merges their messages by stored time, and this input's place in it.
 	merge      *mergeGate
@@ -167,6 +170,11 @@ func (s *ConsumerSpec) defaults() {
 func (b *Bus) Decode(m *Msg, k proto.Kind, v proto.Keyed) error {
 	return Permanent(proto.DecodeOn(b.cfg.Prefix, k, m.Subject, m.Data, v))
 }
+
+// pinIDHeader carries, on every message a pinned durable delivers, the id
+// of the pin it was delivered under: the server draws a new one each time
+// it pins the durable.
+const pinIDHeader = "Nats-Pin-Id"
 
 // lostDelivery, set by tests (LoseDelivery, HandleElsewhere), says a
 // delivery never reaches the handler: lost in flight, as one is when a
@@ -258,6 +266,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	var callMu sync.Mutex
 	var pinnedDone bool
 	var skipThrough uint64
+	var pin string // the pin id of the last delivery, "" until the first
 	gaps := newGapTracker(spec)
 	held := spec.held // where a topped-up message's deferred ack waits
 	if held == nil {
@@ -283,6 +292,18 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
 		gaps.delivered(meta.Sequence.Consumer, time.Now())
+		if id := jm.Headers().Get(pinIDHeader); spec.pinned && id != "" {
+			if pin != "" && id != pin {
+				// Pinned afresh: another member may have read the
+				// durable since the last delivery (GroupSpec.Repinned).
+				log.Info().Uint64("seq", meta.Sequence.Stream).Uint64("consumer_seq", meta.Sequence.Consumer).
+					Msg("pinned afresh: the durable may have been read by another member meanwhile")
+				if spec.onRepinned != nil {
+					spec.onRepinned()
+				}
+			}
+			pin = id
+		}
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)
 			if err != nil {

@@ -60,6 +60,27 @@ type GroupSpec struct {
 	// again), and then hands the message on: a returning series resumes
 	// from its history, not from empty.
 	Returning func(m *Msg) (app, tier string, ok bool)
+	// Repinned, if set, is called before this member handles a message of
+	// partition p that the server delivered under a pin other than the one
+	// of the messages before it: the durable was pinned afresh while its
+	// partition stayed this member's, so Acquire is not called again. This
+	// member lost the pin, stalled past PinnedTTL or cut off, and had it
+	// back; or the consumer's leader changed (the pin is not replicated).
+	// Another member that believed it owned the partition may have read
+	// the durable meanwhile and acted: a stage that keeps what it read
+	// from a store its members share (the executor's replica states) drops
+	// it here, as it does in Acquire, so it goes on from what the other
+	// member left rather than from its own view of before. It is called
+	// one call at a time with the handler, before a gap's top-up hands
+	// the handler anything.
+	//
+	// Messages the client had already received under the old pin are
+	// handled before it, as ever (the server takes no delivery back): a
+	// member whose handler stalls past PinnedTTL handles them while
+	// another may be pinned. Each of them was delivered to this member
+	// alone, and another member gets it only once its AckWait has passed
+	// unacknowledged.
+	Repinned func(p int)
 }
 
 const (
@@ -160,6 +181,13 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 		}
 	}
 
+	if repinned := g.Repinned; repinned != nil {
+		g.Repinned = func(p int) {
+			mu.Lock()
+			defer mu.Unlock()
+			repinned(p)
+		}
+	}
 	if returning := g.Returning; returning != nil {
 		g.Returning = func(m *Msg) (string, string, bool) {
 			mu.Lock()
@@ -360,6 +388,9 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 			}
 		}
 		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i, nil) }
+		if g.Repinned != nil {
+			ps.onRepinned = func() { g.Repinned(p) }
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
