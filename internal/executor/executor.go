@@ -29,6 +29,10 @@ type Service struct {
 	kv         *bus.Replicas
 
 	held *held // the replica states of the tiers handled, within the series limits
+	// group is the service name the executor's copies share their
+	// partitions under: "executor" (a test runs another group, a member
+	// that does not see the first group's).
+	group string
 
 	actions    *prometheus.CounterVec
 	refused    *prometheus.CounterVec
@@ -79,7 +83,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	lim := config.LimitsOf(d.Config)
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now,
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now, group: "executor",
 		held: newHeld(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter)}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
 	for _, o := range opts {
@@ -144,14 +148,16 @@ func (s *Service) Run(ctx context.Context) error {
 	// delivers each partition to one of them at a time, so no decision is
 	// ever acted on twice. A member taking a partition over drops what it
 	// held of the partition's tiers, so it reads the replica state the
-	// previous one committed; one handing a partition on drops it too.
+	// previous one committed; one handing a partition on drops it too. So
+	// does one pinned afresh on a partition it kept (Repinned): it may
+	// have lost the pin meanwhile to a member that acted on the tiers.
 	return s.bus.Consume(ctx, bus.ConsumerSpec{
 		// A message stays unacknowledged while its driver works; the
 		// runtime keeps it in progress, however slow the driver, so the
 		// durable's AckWait (provisioning's) need not know the driver.
-		Service: "executor", Name: "executor", Kind: proto.KindDecision, Progress: true,
+		Service: s.group, Name: "executor", Kind: proto.KindDecision, Progress: true,
 		Started: func() { s.ready.Set("executor") }, Health: s.health,
-		Group: &bus.GroupSpec{Acquire: func(_ context.Context, p int) error { s.forget(p); return nil }, Release: s.forget},
+		Group: &bus.GroupSpec{Acquire: func(_ context.Context, p int) error { s.forget(p); return nil }, Release: s.forget, Repinned: s.forget},
 	}, s.handle)
 }
 
