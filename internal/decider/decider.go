@@ -37,8 +37,12 @@ type Config struct {
 	// metrics lag the app's newest tick, as when an app's tiers are pushed
 	// by separate pushers or in batches. The app's decisions wait with it:
 	// a tier whose next tick is late (a gap, a batch on its way) holds
-	// every tier's decision back until it comes, by TierLag at most. A
-	// tier further behind (stopped, or lagging more) is decided without
+	// every tier's decision back until it comes, by TierLag at most. The
+	// decisions age meanwhile: a real driver refuses one older than
+	// -executor.max-age (by default policy.ActAge: the tier's lead time,
+	// at least a minute, plus the tick) as stale, so tiers pushed
+	// minutes apart need that raised too; a pusher's clock running ahead
+	// holds nothing back in real time. A tier further behind (stopped, or lagging more) is decided without
 	// until it catches up, and its ticks are counted as lagging. Pushers'
 	// clocks count too: a push may be up to -push.max-skew (2m) ahead of
 	// the collector's clock, so the default leaves a minute over that. 0

@@ -314,7 +314,11 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 		return notAuthorised + ": decided on replayed input, which is shown, never acted on"
 	}
 	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier, d.TickMS); age > limit {
-		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s", age.Round(time.Second), limit)
+		// A tick the decider held for a lagging tier ages meanwhile
+		// (-decider.tier-lag bounds the wait, not this limit): refused
+		// all the same, and the reason says which setting lets it act.
+		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s (-executor.max-age; a tick held for a lagging tier, by -decider.tier-lag at most, ages meanwhile)",
+			age.Round(time.Second), limit)
 	}
 	latest, seq, err := s.newer(ctx, d, m)
 	if err != nil {
