@@ -58,9 +58,10 @@ func (g *gateDriver) scaled() []string {
 // partition (a split view of the group), is pinned instead and acts on
 // the tier's next decision (3→5). Once B has stopped and A's call ends, A
 // is pinned again, without taking the partition over afresh, and handles
-// the decision after (5→3): it must start from the tier's state as B left
-// it (5 replicas) and scale to 3, not from its own (3 replicas, "already
-// running that count").
+// the decisions after (a hold, then 5→3): it must start from the tier's
+// state as B left it. The hold records 5 replicas, and the down to 3
+// after it is carried out, not taken as "already running that count"
+// from A's 3.
 func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	h := newHarness(t)
 	cfg := executor.DefaultConfig()
@@ -122,9 +123,15 @@ func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	// A's call ends; A is pinned again with the next decision.
 	release()
 	h.waitState(stall)
-	d3 := web(3, 5, 3)
+	// A hold records the tier as B left it, not as A held it.
+	d3 := web(3, 5, 5)
 	h.publish(d3)
-	h.waitState(d3)
+	if st := h.waitState(d3); st.Desired != 5 || st.Ready != 5 {
+		t.Fatalf("state after the hold %+v, want 5 desired and ready (B's): A recorded its view of before B's change", st)
+	}
+	d4 := web(4, 5, 3)
+	h.publish(d4)
+	h.waitState(d4)
 	if got, want := a.scaled(), []string{"web:3", "api:2", "web:3"}; !slices.Equal(got, want) {
 		t.Fatalf("A scaled %v, want %v: after its pin came back it acted from the tier's state before B's change", got, want)
 	}
