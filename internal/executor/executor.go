@@ -188,6 +188,43 @@ func (s *Service) state(ctx context.Context, k limits.Key) (*proto.ReplicaState,
 	if st, ok := s.held.get(k); ok {
 		return st, nil
 	}
+	return s.load(ctx, k)
+}
+
+// current returns k's replica state as the bucket has it, for a change
+// about to be decided from held, the state this member holds: when the
+// bucket's differs, another member wrote it meanwhile, and the bucket's
+// replaces the held one (and the tier's simulated cluster) first. A member
+// learns of most such writes from its partition (Acquire, Repinned), but
+// not of one made while it was still handling messages delivered under a
+// pin it had lost (see bus.GroupSpec.Repinned): the driver must not act
+// from a view of before it.
+func (s *Service) current(ctx context.Context, k limits.Key, held *proto.ReplicaState, log zerolog.Logger) (*proto.ReplicaState, error) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := ReadState(rctx, s.kv, k.App, k.Tier)
+	if err != nil && !errors.Is(err, errUnreadableState) {
+		return nil, err
+	}
+	if err == nil && (st == nil) == (held == nil) && (st == nil || *st == *held) {
+		return held, nil
+	}
+	ev := log.Info()
+	if held != nil {
+		ev = ev.Int64("held_ts", held.TS)
+	}
+	if st != nil {
+		ev = ev.Int64("bucket_ts", st.TS)
+	}
+	ev.Msg("the tier's state changed in the bucket since this member held it (another member acted on it): going on from the bucket's")
+	s.held.unload(k)
+	s.shadow.Forget(k.App, k.Tier)
+	return s.load(ctx, k)
+}
+
+// load reads k's replica state from the bucket and holds it, seeding the
+// tier's simulated cluster (see state).
+func (s *Service) load(ctx context.Context, k limits.Key) (*proto.ReplicaState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	st, err := ReadState(ctx, s.kv, k.App, k.Tier)

@@ -97,9 +97,17 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		s.refused.WithLabelValues("series limit").Inc()
 		return nil, bus.Permanent(fmt.Errorf("decision %s: %w", d.ID, err))
 	}
+	_, cached := s.held.get(k)
 	prev, err := s.state(ctx, k)
 	if err != nil {
 		return nil, err // transient: retried
+	}
+	if cached && d.Action != proto.ActionHold {
+		// A change is decided from the bucket's state, not a held one
+		// another member has since moved on.
+		if prev, err = s.current(ctx, k, prev, log); err != nil {
+			return nil, err // transient: retried
+		}
 	}
 	if prev == nil {
 		if err := s.room(ctx, k, &d); err != nil {

@@ -93,6 +93,16 @@ func (h *held) set(k limits.Key, st *proto.ReplicaState) {
 	}
 }
 
+// unload drops k's cached state, keeping its place under the limits: its
+// next get misses, and the state is read from the bucket again.
+func (h *held) unload(k limits.Key) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.states[k]; ok {
+		e.st, e.loaded = nil, false
+	}
+}
+
 // forget drops the tiers of partition p and frees their places under the
 // limits; it returns them.
 func (h *held) forget(p int) []limits.Key {

@@ -150,3 +150,39 @@ func (h *harness) startAside(cfg executor.Config, opts ...executor.Option) (stop
 	}
 	return natstest.Serve(h.t, "executor-aside", s.Run)
 }
+
+// TestChangeDecidedFromTheBucketsState: a member handling the messages
+// its client received under a pin it has since lost (its handler stalled
+// past PinnedTTL) is not told of the other member pinned meanwhile, which
+// may act on the same tier. Before it decides a change from the state it
+// holds, it checks the bucket: here the other member's state (it scaled
+// the tier 3→5) replaces the held one (3), and the down to 3 that follows
+// is carried out, not taken as "already running that count". Holds do not
+// check: they act on nothing.
+func TestChangeDecidedFromTheBucketsState(t *testing.T) {
+	h := newHarness(t)
+	cfg := authorised(executor.DefaultConfig())
+	a := newGateDriver("")
+	h.start(cfg, executor.WithDriver("gate", a))
+	d1 := decision("shop", 0, 1, 3)
+	h.publish(d1)
+	h.waitState(d1)
+
+	// The other member's state after acting on the minute-2 decision.
+	d2 := decision("shop", 2, 3, 5)
+	data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: d2.TS, Desired: 5, Ready: 5, DecisionID: d2.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), data); err != nil {
+		t.Fatal(err)
+	}
+	d3 := decision("shop", 3, 5, 3)
+	h.publish(d3)
+	if st := h.waitState(d3); st.Desired != 3 || st.Ready != 3 {
+		t.Fatalf("state after the down %+v, want 3 desired and ready", st)
+	}
+	if got, want := a.scaled(), []string{"web:3", "web:3"}; !slices.Equal(got, want) {
+		t.Fatalf("scaled %v, want %v: the down was decided from the held state, not the bucket's", got, want)
+	}
+}
