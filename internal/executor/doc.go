@@ -50,7 +50,11 @@
 // decision for limits.idle_after of arrival time is dropped from memory
 // (its state stays in the bucket and is read again when it comes back),
 // and a member drops the tiers of a partition it takes over or hands on,
-// so it reads what another member committed; a simulated cluster seeded
+// or whose durable is pinned to it afresh (it may have lost the pin
+// meanwhile), so it reads what another member committed; a change is
+// decided from the bucket's state whenever it differs from the one held
+// (a member still handling what it received under a pin it lost); a
+// simulated cluster seeded
 // from the bucket boots its replicas from the decision that asked for
 // them. A held tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
