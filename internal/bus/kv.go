@@ -42,6 +42,50 @@ func (r *Replicas) Get(ctx context.Context, key string) ([]byte, error) {
 	return e.Value(), nil
 }
 
+// Entry returns the value stored under key and its revision, which
+// Update takes to replace exactly it; ErrNotFound (revision 0) when there
+// is none.
+func (r *Replicas) Entry(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := r.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, fmt.Errorf("kv %s key %s: %w", r.name, key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("kv %s key %s: %w", r.name, key, err)
+	}
+	return e.Value(), e.Revision(), nil
+}
+
+// ErrChanged is returned (wrapped) by Update when the key's value is no
+// longer the revision it was read at: another writer stored one since.
+var ErrChanged = errors.New("changed since it was read")
+
+// Update stores value under key if the key still holds revision rev (0:
+// if it holds no value, deleted or never written), and returns the new
+// revision. When another value was stored meanwhile the error wraps
+// ErrChanged and nothing is stored; when the bucket is full it wraps
+// ErrBucketFull.
+func (r *Replicas) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	var next uint64
+	var err error
+	if rev == 0 {
+		// Create also replaces a delete marker, which has a revision of
+		// its own that Entry does not return.
+		next, err = r.kv.Create(ctx, key, value)
+	} else {
+		next, err = r.kv.Update(ctx, key, value, rev)
+	}
+	switch {
+	case err == nil:
+		return next, nil
+	case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		err = fmt.Errorf("%w: %w", ErrChanged, err)
+	case full(err):
+		err = fmt.Errorf("%w: %w", ErrBucketFull, err)
+	}
+	return 0, fmt.Errorf("kv %s update %s at revision %d: %w", r.name, key, rev, err)
+}
+
 // ErrBucketFull is returned (wrapped) when the replica bucket holds its
 // StreamLimits.ReplicaMaxBytes: a key it does not hold cannot be added.
 var ErrBucketFull = errors.New("replica bucket full")

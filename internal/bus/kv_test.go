@@ -188,3 +188,67 @@ func TestReplicaBucketCapBelowItsKeys(t *testing.T) {
 		t.Errorf("a key after the refusal: %q, %v", got, err)
 	}
 }
+
+// TestReplicaUpdateComparesRevisions, on a single server and on a
+// three-node cluster at three replicas (which reports a conflict with
+// another error code): Update stores a value only over the revision it
+// was given (0: no value, a deleted key included), and a stale revision
+// is refused with ErrChanged, the value stored meanwhile left as it is.
+func TestReplicaUpdateComparesRevisions(t *testing.T) {
+	cases := []struct {
+		name     string
+		replicas int
+		url      func(*testing.T) string
+	}{
+		{"single server", 1, func(t *testing.T) string { return natstest.RunJetStream(t) }},
+		{"three-node cluster", 3, func(t *testing.T) string { return natstest.StartCluster(t, 3).URL() }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			b := mustBus(t, c.url(t), func(cfg *bus.Config) { cfg.Streams.Replicas = c.replicas })
+			if err := b.EnsureStreams(ctx); err != nil {
+				t.Fatal(err)
+			}
+			kv, err := b.Replicas(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, rev, err := kv.Entry(ctx, "shop.web"); !errors.Is(err, bus.ErrNotFound) || rev != 0 {
+				t.Fatalf("entry of a new key: revision %d, error %v; want 0 and ErrNotFound", rev, err)
+			}
+			r1, err := kv.Update(ctx, "shop.web", []byte("one"), 0)
+			if err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			if _, err := kv.Update(ctx, "shop.web", []byte("again"), 0); !errors.Is(err, bus.ErrChanged) {
+				t.Fatalf("second create over a value: %v, want ErrChanged", err)
+			}
+			r2, err := kv.Update(ctx, "shop.web", []byte("two"), r1)
+			if err != nil || r2 <= r1 {
+				t.Fatalf("update at the revision read: revision %d after %d, error %v", r2, r1, err)
+			}
+			if _, err := kv.Update(ctx, "shop.web", []byte("stale"), r1); !errors.Is(err, bus.ErrChanged) {
+				t.Fatalf("update at a stale revision: %v, want ErrChanged", err)
+			}
+			if v, rev, err := kv.Entry(ctx, "shop.web"); err != nil || string(v) != "two" || rev != r2 {
+				t.Fatalf("entry %q at revision %d (%v), want \"two\" at %d", v, rev, err, r2)
+			}
+			// A deleted key holds no value: revision 0 writes it again.
+			js := natstest.JetStream(t, b)
+			raw, err := js.KeyValue(ctx, proto.ReplicaBucket(proto.DefaultPrefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := raw.Delete(ctx, "shop.web"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := kv.Update(ctx, "shop.web", []byte("three"), 0); err != nil {
+				t.Fatalf("create over a deleted key: %v", err)
+			}
+			if v, _, err := kv.Entry(ctx, "shop.web"); err != nil || string(v) != "three" {
+				t.Fatalf("entry %q (%v), want \"three\"", v, err)
+			}
+		})
+	}
+}
