@@ -52,10 +52,12 @@
 // and a member drops the tiers of a partition it takes over or hands on,
 // or whose durable is pinned to it afresh (it may have lost the pin
 // meanwhile), so it reads what another member committed; a change is
-// decided from the bucket's state whenever it differs from the one held
-// (a member still handling what it received under a pin it lost); a
-// simulated cluster seeded
-// from the bucket boots its replicas from the decision that asked for
-// them. A held tier takes about 540 bytes with its simulated cluster, and
+// decided from the bucket's state whenever its revision is not the held
+// one's (a member still handling what it received under a pin it lost),
+// and a state is recorded only over the revision it was judged from,
+// else the decision is judged again from the bucket's (a hold records
+// the other member's counts; a decision it moved past is already
+// applied); a simulated cluster seeded from the bucket boots its
+// replicas from the decision that asked for them. A held tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor

@@ -193,20 +193,22 @@ func (s *Service) state(ctx context.Context, k limits.Key) (*proto.ReplicaState,
 
 // current returns k's replica state as the bucket has it, for a change
 // about to be decided from held, the state this member holds: when the
-// bucket's differs, another member wrote it meanwhile, and the bucket's
-// replaces the held one (and the tier's simulated cluster) first. A member
-// learns of most such writes from its partition (Acquire, Repinned), but
-// not of one made while it was still handling messages delivered under a
-// pin it had lost (see bus.GroupSpec.Repinned): the driver must not act
-// from a view of before it.
+// bucket's revision is not the held one's, another member wrote it
+// meanwhile, and the bucket's replaces the held one (and the tier's
+// simulated cluster) first. A member learns of most such writes from its
+// partition (Acquire, Repinned), but not of one made while it was still
+// handling messages delivered under a pin it had lost (see
+// bus.GroupSpec.Repinned): the driver must not act from a view of before
+// it. (put records a state only over the revision it was judged from, so
+// what the bucket holds never goes back in event time.)
 func (s *Service) current(ctx context.Context, k limits.Key, held *proto.ReplicaState, log zerolog.Logger) (*proto.ReplicaState, error) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	st, err := ReadState(rctx, s.kv, k.App, k.Tier)
+	st, rev, err := readState(rctx, s.kv, k.App, k.Tier)
 	if err != nil && !errors.Is(err, errUnreadableState) {
 		return nil, err
 	}
-	if err == nil && (st == nil) == (held == nil) && (st == nil || *st == *held) {
+	if rev == s.held.revision(k) {
 		return held, nil
 	}
 	ev := log.Info()
@@ -217,9 +219,8 @@ func (s *Service) current(ctx context.Context, k limits.Key, held *proto.Replica
 		ev = ev.Int64("bucket_ts", st.TS)
 	}
 	ev.Msg("the tier's state changed in the bucket since this member held it (another member acted on it): going on from the bucket's")
-	s.held.unload(k)
 	s.shadow.Forget(k.App, k.Tier)
-	return s.load(ctx, k)
+	return s.hold(k, st, rev, err), nil
 }
 
 // load reads k's replica state from the bucket and holds it, seeding the
@@ -227,12 +228,20 @@ func (s *Service) current(ctx context.Context, k limits.Key, held *proto.Replica
 func (s *Service) load(ctx context.Context, k limits.Key) (*proto.ReplicaState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	st, err := ReadState(ctx, s.kv, k.App, k.Tier)
-	switch {
-	case errors.Is(err, errUnreadableState):
-		s.log.Warn().Err(err).Str("app", k.App).Str("tier", k.Tier).Msg("ignoring unreadable replica state")
-	case err != nil:
+	st, rev, err := readState(ctx, s.kv, k.App, k.Tier)
+	if err != nil && !errors.Is(err, errUnreadableState) {
 		return nil, err
+	}
+	return s.hold(k, st, rev, err), nil
+}
+
+// hold keeps st, read from the bucket at revision rev, as k's state and
+// seeds the tier's simulated cluster from it; a state read as unreadable
+// (err) is logged and held as none, to be replaced by the tier's next.
+func (s *Service) hold(k limits.Key, st *proto.ReplicaState, rev uint64, err error) *proto.ReplicaState {
+	if err != nil {
+		s.log.Warn().Err(err).Str("app", k.App).Str("tier", k.Tier).Msg("ignoring unreadable replica state")
+		st = nil
 	}
 	if st != nil {
 		// The booting replicas began when the change that asked for them
@@ -244,11 +253,15 @@ func (s *Service) load(ctx context.Context, k limits.Key) (*proto.ReplicaState, 
 		}
 		s.shadow.Restore(k.App, k.Tier, proto.Time(st.TS), st.Ready, st.Booting, since)
 	}
-	s.held.set(k, st)
-	return st, nil
+	s.held.set(k, st, rev)
+	return st
 }
 
-// put records a tier's state in the bucket, then in memory.
+// put records a tier's state in the bucket, then in memory, only over
+// the revision of the state it was judged from (the one held): when
+// another member stored one since, nothing is stored, the held state is
+// dropped (the next read is the bucket's) and the error wraps
+// bus.ErrChanged, for the decision to be judged again from it.
 func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState) error {
 	key := proto.ReplicaKey(k.App, k.Tier)
 	data, err := proto.Encode(st)
@@ -257,14 +270,20 @@ func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := s.kv.Put(ctx, key, data); errors.Is(err, bus.ErrBucketFull) {
+	rev, err := s.kv.Update(ctx, key, data, s.held.revision(k))
+	switch {
+	case errors.Is(err, bus.ErrBucketFull):
 		// Another member's put filled the bucket after this tier's room
 		// check: the change is made, but retrying cannot record it.
 		return s.bucketFull(fmt.Errorf("replica state %s cannot be recorded after its decision was handled: %w", key, err))
-	} else if err != nil {
+	case errors.Is(err, bus.ErrChanged):
+		s.held.unload(k)
+		s.shadow.Forget(k.App, k.Tier)
+		return fmt.Errorf("put replica state %s: %w", key, err)
+	case err != nil:
 		return fmt.Errorf("put replica state %s: %w", key, err)
 	}
-	s.held.set(k, st)
+	s.held.set(k, st, rev)
 	return nil
 }
 
@@ -295,18 +314,25 @@ func (s *Service) bucketFull(err error) error {
 // does not decode as the tier's state (proto.DecodeReplicaState: a copy of
 // another message, say) is an errUnreadableState.
 func ReadState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.ReplicaState, error) {
-	v, err := kv.Get(ctx, proto.ReplicaKey(app, tier))
+	st, _, err := readState(ctx, kv, app, tier)
+	return st, err
+}
+
+// readState is ReadState with the bucket revision of the value read (0:
+// none), an unreadable one's included.
+func readState(ctx context.Context, kv *bus.Replicas, app, tier string) (*proto.ReplicaState, uint64, error) {
+	v, rev, err := kv.Entry(ctx, proto.ReplicaKey(app, tier))
 	if errors.Is(err, bus.ErrNotFound) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
+		return nil, 0, fmt.Errorf("replica state %s.%s: %w", app, tier, err)
 	}
 	st, err := proto.DecodeReplicaState(proto.ReplicaKey(app, tier), v)
 	if err != nil {
-		return nil, fmt.Errorf("replica state %s.%s: %w: %w", app, tier, errUnreadableState, err)
+		return nil, rev, fmt.Errorf("replica state %s.%s: %w: %w", app, tier, errUnreadableState, err)
 	}
-	return st, nil
+	return st, rev, nil
 }
 
 // errUnreadableState marks a replica state ReadState found but could not

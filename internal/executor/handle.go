@@ -61,7 +61,32 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 //
 // The scaling events are stored before the replica state moves, so the state
 // never claims what the stream does not record.
+//
+// The state is recorded only over the bucket revision it was judged from
+// (put): when another member stored one meanwhile (it handled the tier
+// while this one still handled what it received under a pin it had lost,
+// or the two acted at once), the decision is judged again from the
+// bucket's, up to judgeAttempts times, then left to its redelivery. A
+// hold then records the other member's counts, not this one's view of
+// before; a decision the other has moved past is already applied.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
+	for attempt := 1; ; attempt++ {
+		outs, err := s.judge(ctx, m)
+		if !errors.Is(err, bus.ErrChanged) || attempt == judgeAttempts {
+			return outs, err
+		}
+		// What was begun is finished, even if shutdown began meanwhile.
+		ctx = context.WithoutCancel(ctx)
+	}
+}
+
+// judgeAttempts bounds how many times handle judges one delivery of a
+// decision whose tier's state another member keeps moving.
+const judgeAttempts = 3
+
+// judge handles a decision once, from the tier's state as held or read
+// (see handle).
+func (s *Service) judge(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	var d proto.Decision
 	if err := s.bus.Decode(m, proto.KindDecision, &d); err != nil {
 		return nil, err
@@ -196,9 +221,27 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		return nil, err
 	}
 	if err := s.put(ctx, k, &p.st); err != nil {
-		return nil, err // transient: retried
+		if errors.Is(err, bus.ErrChanged) {
+			// The driver may have acted already: judged again from the
+			// newer state, the decision is carried out again (a count,
+			// not a step) or found already applied, and then the tier
+			// may run this decision's count until its next change.
+			log.Warn().Err(err).Bool("driver_called", p.requested()).
+				Msg("another member stored the tier's state while this decision was handled: judging it again from the bucket's")
+		}
+		return nil, err // transient: judged again, or retried
 	}
 	return nil, nil
+}
+
+// requested reports whether p asked the driver to carry its decision out.
+func (p *step) requested() bool {
+	for _, o := range p.outs {
+		if sc, ok := o.Msg.(*proto.Scaling); ok && sc.Status == proto.StatusRequested && sc.DecisionID == p.d.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // behindFuture records d, skipped because a decision stamped after it

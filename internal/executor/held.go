@@ -24,9 +24,11 @@ type held struct {
 }
 
 // heldTier is one tier's entry: its cached state once loaded (nil: not
-// in the bucket), its partition and the arrival of its last decision.
+// in the bucket) and the bucket revision it was read or written at, its
+// partition and the arrival of its last decision.
 type heldTier struct {
 	st        *proto.ReplicaState
+	rev       uint64
 	loaded    bool
 	partition int
 	lastSeen  int64
@@ -83,14 +85,26 @@ func (h *held) get(k limits.Key) (*proto.ReplicaState, bool) {
 	return e.st, true
 }
 
-// set caches st as k's state, read from or written to the bucket; k must
-// have been seen (a tier dropped meanwhile is not cached again).
-func (h *held) set(k limits.Key, st *proto.ReplicaState) {
+// set caches st as k's state, read from or written to the bucket at
+// revision rev (0: the bucket has no value); k must have been seen (a
+// tier dropped meanwhile is not cached again).
+func (h *held) set(k limits.Key, st *proto.ReplicaState, rev uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if e, ok := h.states[k]; ok {
-		e.st, e.loaded = st, true
+		e.st, e.rev, e.loaded = st, rev, true
 	}
+}
+
+// revision returns the bucket revision of k's cached state: 0 when the
+// bucket had no value, or none is cached.
+func (h *held) revision(k limits.Key) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.states[k]; ok && e.loaded {
+		return e.rev
+	}
+	return 0
 }
 
 // unload drops k's cached state, keeping its place under the limits: its
@@ -99,7 +113,7 @@ func (h *held) unload(k limits.Key) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if e, ok := h.states[k]; ok {
-		e.st, e.loaded = nil, false
+		e.st, e.rev, e.loaded = nil, 0, false
 	}
 }
 

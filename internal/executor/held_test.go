@@ -55,7 +55,7 @@ func TestHeldDropsIdleTiers(t *testing.T) {
 	if _, err := h.see(a, 0, heldT0, 0); err != nil {
 		t.Fatal(err)
 	}
-	h.set(a, st)
+	h.set(a, st, 0)
 	if _, err := h.see(b, 1, heldT0.Add(30*time.Minute), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestHeldDropsIdleTiers(t *testing.T) {
 	if _, ok := h.get(a); ok {
 		t.Error("a still held after it was dropped")
 	}
-	h.set(a, st) // a dropped tier is not cached again behind the limits' back
+	h.set(a, st, 0) // a dropped tier is not cached again behind the limits' back
 	if _, ok := h.get(a); ok {
 		t.Error("set cached a tier that was not seen")
 	}
@@ -94,7 +94,7 @@ func TestHeldForgetsAPartition(t *testing.T) {
 		if _, err := h.see(k, i, heldT0, 0); err != nil {
 			t.Fatal(err)
 		}
-		h.set(k, nil)
+		h.set(k, nil, 0)
 	}
 	if got := h.forget(0); !slices.Equal(got, []limits.Key{a}) {
 		t.Fatalf("forget(0) dropped %v, want [%v]", got, a)
@@ -128,7 +128,7 @@ func TestHeldMemoryPerTier(t *testing.T) {
 		}
 		st := &proto.ReplicaState{V: proto.SchemaVersion, App: k.App, Tier: k.Tier, TS: proto.Millis(heldT0), Desired: 5, Ready: 4, Booting: 1,
 			DecisionID: proto.DecisionID(k.App, k.Tier, proto.Millis(heldT0))}
-		h.set(k, st)
+		h.set(k, st, 0)
 		sim.Restore(k.App, k.Tier, heldT0, st.Ready, st.Booting, heldT0)
 	}
 	runtime.GC()
