@@ -7,7 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -52,9 +55,21 @@ func (h *harness) storeOthers(d *proto.Decision, replicas int) {
 	}
 }
 
+// conflicts checks headroom_executor_state_conflicts_total in reg is
+// want: how many decisions were judged again because another member
+// stored their tier's state meanwhile.
+func conflicts(t *testing.T, reg *prometheus.Registry, want float64) {
+	t.Helper()
+	if n, _ := metricstest.Sum(t, reg, "headroom_executor_state_conflicts_total"); n != want {
+		t.Errorf("headroom_executor_state_conflicts_total = %v, want %v", n, want)
+	}
+}
+
 // fence publishes a hold for app shop's api tier at minute m and waits
 // until it is recorded: decisions of one app are handled in order, so
-// every web decision published before it has been handled.
+// every web decision published before it has been handled. m is the last
+// decision's minute: a later one would move the executors' clock on, and
+// the decisions before it could be handled as stale.
 func (h *harness) fence(m int) {
 	h.t.Helper()
 	f := decision("shop", m, 1, 1)
@@ -75,11 +90,14 @@ func (h *harness) fence(m int) {
 //     state of a newer decision (it scaled the tier to 2 at minute 4):
 //     the older decision's state (minute 3, 5 replicas) is not written
 //     over the newer one, which stays.
+//
+// Each is counted once in headroom_executor_state_conflicts_total.
 func TestStateIsRecordedOverTheRevisionJudged(t *testing.T) {
 	t.Run("hold", func(t *testing.T) {
 		h := newHarness(t)
 		drv := &hookDriver{}
-		h.start(authorised(executor.DefaultConfig()), executor.WithDriver("hook", drv))
+		reg := prometheus.NewRegistry()
+		h.startWith(authorised(executor.DefaultConfig()), nil, reg, executor.WithDriver("hook", drv))
 		d1 := decision("shop", 0, 1, 3)
 		h.publish(d1)
 		h.waitState(d1)
@@ -93,12 +111,14 @@ func TestStateIsRecordedOverTheRevisionJudged(t *testing.T) {
 		if got := drv.scaled(); !slices.Equal(got, []string{"web:3"}) {
 			t.Fatalf("scaled %v, want [web:3]", got)
 		}
+		conflicts(t, reg, 1)
 	})
 	t.Run("change", func(t *testing.T) {
 		h := newHarness(t)
 		d4 := decision("shop", 4, 5, 2)
 		drv := &hookDriver{}
-		h.start(authorised(executor.DefaultConfig()), executor.WithDriver("hook", drv))
+		reg := prometheus.NewRegistry()
+		h.startWith(authorised(executor.DefaultConfig()), nil, reg, executor.WithDriver("hook", drv))
 		d1 := decision("shop", 0, 1, 3)
 		h.publish(d1)
 		h.waitState(d1)
@@ -113,7 +133,7 @@ func TestStateIsRecordedOverTheRevisionJudged(t *testing.T) {
 		drv.mu.Unlock()
 		d3 := decision("shop", 3, 3, 5)
 		h.publish(d3)
-		h.fence(5)
+		h.fence(3)
 		st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
 		if err != nil {
 			t.Fatal(err)
@@ -124,5 +144,6 @@ func TestStateIsRecordedOverTheRevisionJudged(t *testing.T) {
 		if got := drv.scaled(); !slices.Equal(got, []string{"web:3", "web:5"}) {
 			t.Fatalf("scaled %v, want [web:3 web:5]", got)
 		}
+		conflicts(t, reg, 1)
 	})
 }

@@ -37,7 +37,10 @@ type Service struct {
 	actions    *prometheus.CounterVec
 	refused    *prometheus.CounterVec
 	driverTime *prometheus.HistogramVec
-	now        func() time.Time
+	// conflicts counts decisions judged again because another member
+	// stored their tier's state meanwhile (see handle).
+	conflicts prometheus.Counter
+	now       func() time.Time
 
 	healthObserver func(error)
 }
@@ -111,8 +114,10 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	}
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
+	s.conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_state_conflicts_total",
+		Help: "Decisions judged again because another member stored their tier's replica state while they were handled (members handling a tier at once)."})
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, fmt.Errorf("executor metrics: %w", err)
 			}

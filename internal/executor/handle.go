@@ -222,6 +222,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	if err := s.put(ctx, k, &p.st); err != nil {
 		if errors.Is(err, bus.ErrChanged) {
+			s.conflicts.Inc()
 			// The driver may have acted already: judged again from the
 			// newer state, the decision is carried out again (a count,
 			// not a step) or found already applied, and then the tier

@@ -69,7 +69,8 @@ func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	a := newGateDriver("api")
 	var opened sync.Once
 	release := func() { opened.Do(func() { close(a.open) }) }
-	h.start(cfg, executor.WithDriver("gate", a))
+	reg := prometheus.NewRegistry()
+	h.startWith(cfg, nil, reg, executor.WithDriver("gate", a))
 	// Cleanups run last first: the call is let go before the executor
 	// stops, so a test that fails does not leave it stuck.
 	t.Cleanup(release)
@@ -135,6 +136,9 @@ func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	if got, want := a.scaled(), []string{"web:3", "api:2", "web:3"}; !slices.Equal(got, want) {
 		t.Fatalf("A scaled %v, want %v: after its pin came back it acted from the tier's state before B's change", got, want)
 	}
+	// A read the tier afresh when pinned again (Repinned), not only once
+	// its hold's record met B's (a conflict, judged again).
+	conflicts(t, reg, 0)
 }
 
 // startAside runs an executor as start does but without waiting for it to
@@ -163,7 +167,8 @@ func TestChangeDecidedFromTheBucketsState(t *testing.T) {
 	h := newHarness(t)
 	cfg := authorised(executor.DefaultConfig())
 	a := newGateDriver("")
-	h.start(cfg, executor.WithDriver("gate", a))
+	reg := prometheus.NewRegistry()
+	h.startWith(cfg, nil, reg, executor.WithDriver("gate", a))
 	d1 := decision("shop", 0, 1, 3)
 	h.publish(d1)
 	h.waitState(d1)
@@ -185,4 +190,6 @@ func TestChangeDecidedFromTheBucketsState(t *testing.T) {
 	if got, want := a.scaled(), []string{"web:3", "web:3"}; !slices.Equal(got, want) {
 		t.Fatalf("scaled %v, want %v: the down was decided from the held state, not the bucket's", got, want)
 	}
+	// Found before the driver acted, not when the state was recorded.
+	conflicts(t, reg, 0)
 }
