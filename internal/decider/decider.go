@@ -42,8 +42,9 @@ type Config struct {
 	// -executor.max-age (by default policy.ActAge: the tier's lead time,
 	// at least a minute, plus the tick) as stale, so tiers pushed
 	// minutes apart need that raised too; a pusher's clock running ahead
-	// holds nothing back in real time. A tier further behind (stopped, or lagging more) is decided without
-	// until it catches up, and its ticks are counted as lagging. Pushers'
+	// holds nothing back in real time. A tier further behind (stopped, or
+	// lagging more) is decided without until it catches up, and its ticks
+	// are counted as lagging. Pushers'
 	// clocks count too: a push may be up to -push.max-skew (2m) ahead of
 	// the collector's clock, so the default leaves a minute over that. 0
 	// waits for no tier: a later tick of any tier completes a tick, and a
