@@ -33,27 +33,24 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestScrapeMisspeltCounterNoLoad scrapes, through rounds published on a
-// real NATS, a target that exposes the tier's gauges and requests it
-// counts, while the tier's rps rule names a misspelt series. The series was
-// never seen from the target, so rps was never observed: no tick carries
-// it (as 0 or anything else) while the ticks still carry the gauges, and
-// the absent gauge and its one warning still say what is wrong.
-func TestScrapeMisspeltCounterNoLoad(t *testing.T) {
+// unseenRounds scrapes four rounds, published on a real NATS, of a target
+// whose answer body gives for the requests counted so far (150 more each
+// round), under the tier's rules, and returns the harness, the stored
+// ticks (one a round: the gauges make one) and the warnings logged.
+func unseenRounds(t *testing.T, body func(reqs int) string, rules ...string) (h *harness, url, log string) {
+	t.Helper()
 	var mu sync.Mutex
 	reqs := 0
-	url := exposition(t, func() string {
+	url = exposition(t, func() string {
 		mu.Lock()
 		defer mu.Unlock()
 		reqs += 150
-		return fmt.Sprintf("# TYPE http_requests_total counter\nhttp_requests_total %d\n# TYPE cpu gauge\ncpu 0.5\n# TYPE up_replicas gauge\nup_replicas 3\n", reqs)
+		return body(reqs)
 	})
-	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url,
-		"{name: rps, series: http_request_total, kind: counter}", // misspelt: http_requests_total
-		"{name: cpu, series: cpu, kind: gauge}", "{name: replicas, series: up_replicas, kind: gauge}"))
+	h = newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url, rules...))
 	src := h.svc.sources[0].(*scrapeSource)
-	var log lockedBuffer
-	src.log = zerolog.New(&log).Level(zerolog.WarnLevel)
+	var logged lockedBuffer
+	src.log = zerolog.New(&logged).Level(zerolog.WarnLevel)
 	const rounds = 4
 	for i := range rounds {
 		if err := src.round(context.Background(), t0.Add(time.Duration(i)*15*time.Second)); err != nil {
@@ -66,17 +63,36 @@ func TestScrapeMisspeltCounterNoLoad(t *testing.T) {
 	}
 	for i, m := range got {
 		if v, ok := m.Values["rps"]; ok {
-			t.Fatalf("tick %d carries rps %v from a series the target never exposed, want none", i, v)
+			t.Fatalf("tick %d carries rps %v from a rule that never observed a load, want none", i, v)
 		}
-		if m.Values["cpu"] != 0.5 || m.Replicas != 3 {
-			t.Fatalf("tick %d: values %v, replicas %d; want cpu 0.5, 3 replicas", i, m.Values, m.Replicas)
+		if m.Values["cpu"] != 0.5 {
+			t.Fatalf("tick %d: values %v, want cpu 0.5", i, m.Values)
+		}
+	}
+	return h, url, logged.String()
+}
+
+// TestScrapeMisspeltCounterNoLoad scrapes a target that exposes the tier's
+// gauges and the requests it counts, while the tier's rps rule names a
+// misspelt series. The series was never seen from the target, so rps was
+// never observed: no tick carries it (as 0 or anything else) while the
+// ticks still carry the gauges, and the absent gauge and its one warning
+// still say what is wrong.
+func TestScrapeMisspeltCounterNoLoad(t *testing.T) {
+	h, url, log := unseenRounds(t, func(reqs int) string {
+		return fmt.Sprintf("# TYPE http_requests_total counter\nhttp_requests_total %d\n# TYPE cpu gauge\ncpu 0.5\n# TYPE up_replicas gauge\nup_replicas 3\n", reqs)
+	}, "{name: rps, series: http_request_total, kind: counter}", // misspelt: http_requests_total
+		"{name: cpu, series: cpu, kind: gauge}", "{name: replicas, series: up_replicas, kind: gauge}")
+	for i, m := range h.stored(t) {
+		if m.Replicas != 3 {
+			t.Fatalf("tick %d: replicas %d, want 3", i, m.Replicas)
 		}
 	}
 	if v, ok := metricstest.Sum(t, h.reg, "headroom_scrape_series_absent", "app", "api", "tier", "web", "target", url, "series", "http_request_total"); !ok || v != 1 {
 		t.Fatalf("headroom_scrape_series_absent{series=http_request_total} = %v (found %v), want 1", v, ok)
 	}
-	if n := strings.Count(log.String(), `"series":"http_request_total"`); n != 1 {
-		t.Fatalf("%d warnings naming the misspelt series, want 1:\n%s", n, log.String())
+	if n := strings.Count(log, `"series":"http_request_total"`); n != 1 {
+		t.Fatalf("%d warnings naming the misspelt series, want 1:\n%s", n, log)
 	}
 }
 
@@ -87,39 +103,11 @@ func TestScrapeMisspeltCounterNoLoad(t *testing.T) {
 // carries rps (as 0 or anything else), the gauges still make ticks, and
 // one warning names the rule.
 func TestScrapeUnmatchedCounterNoLoad(t *testing.T) {
-	var mu sync.Mutex
-	reqs := 0
-	url := exposition(t, func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		reqs += 150
+	_, _, log := unseenRounds(t, func(reqs int) string {
 		return fmt.Sprintf("# TYPE http_requests_total counter\nhttp_requests_total{handler=\"/checkout\"} %d\n# TYPE cpu gauge\ncpu 0.5\n", reqs)
-	})
-	h := newHarness(t, DefaultConfig(), scrapedApp("{interval: 15s, timeout: 2s}", url,
-		"{name: rps, series: http_requests_total, kind: counter, match: {handler: /chekout}}", // misspelt: /checkout
-		"{name: cpu, series: cpu, kind: gauge}"))
-	src := h.svc.sources[0].(*scrapeSource)
-	var log lockedBuffer
-	src.log = zerolog.New(&log).Level(zerolog.WarnLevel)
-	const rounds = 4
-	for i := range rounds {
-		if err := src.round(context.Background(), t0.Add(time.Duration(i)*15*time.Second)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := h.stored(t)
-	if len(got) != rounds {
-		t.Fatalf("%d ticks stored, want %d: the gauges make a tick every round", len(got), rounds)
-	}
-	for i, m := range got {
-		if v, ok := m.Values["rps"]; ok {
-			t.Fatalf("tick %d carries rps %v from a rule that never selected a series, want none", i, v)
-		}
-		if m.Values["cpu"] != 0.5 {
-			t.Fatalf("tick %d: values %v, want cpu 0.5", i, m.Values)
-		}
-	}
-	if n := strings.Count(log.String(), `"rule":"rps"`); n != 1 {
-		t.Fatalf("%d warnings naming the rule, want 1:\n%s", n, log.String())
+	}, "{name: rps, series: http_requests_total, kind: counter, match: {handler: /chekout}}", // misspelt: /checkout
+		"{name: cpu, series: cpu, kind: gauge}")
+	if n := strings.Count(log, `"rule":"rps"`); n != 1 {
+		t.Fatalf("%d warnings naming the rule, want 1:\n%s", n, log)
 	}
 }
