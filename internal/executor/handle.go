@@ -30,9 +30,17 @@ type step struct {
 	recorded bool
 	at       int
 	outs     []bus.Out
+	// whys holds, for each of outs, the why of
+	// headroom_executor_refused_total its refusal counts under ("": none).
+	whys []string
+	// stored holds the ids of the scaling events stored while handling
+	// this delivery, by every judgement of it (see handle): an event made
+	// again, with the same id, is kept once by the stream and counted once.
+	stored map[string]bool
 }
 
-// emit adds a scaling event with the tier's counts as they stand in st.
+// emit adds a scaling event with the tier's counts as they stand in st;
+// it is counted once stored (storeEvents).
 func (p *step) emit(status, decisionID, errText string) {
 	p.emitReason(status, decisionID, errText, "")
 }
@@ -44,7 +52,14 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 		DecisionID: decisionID, Status: status, Desired: p.st.Desired, Ready: p.st.Ready, Booting: p.st.Booting,
 		Driver: p.driver, Mode: p.mode, Error: errText, Reason: reason}
 	p.outs = append(p.outs, bus.Out{Subject: proto.ScalingSubject(p.s.bus.Prefix(), d.App, d.Tier), Msg: ev})
-	p.s.actions.WithLabelValues(p.mode, status).Inc()
+	p.whys = append(p.whys, "")
+}
+
+// refuse adds the skipped event of a change not made for reason, counted
+// under why in headroom_executor_refused_total once stored.
+func (p *step) refuse(reason, why string) {
+	p.emitReason(proto.StatusSkipped, p.d.ID, "", reason)
+	p.whys[len(p.whys)-1] = why
 }
 
 // handle applies one decision. A decision at or before the event time of the
@@ -70,8 +85,11 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 // hold then records the other member's counts, not this one's view of
 // before; a decision the other has moved past is already applied.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
+	// A judgement made again makes its scaling events again, with the
+	// same ids: the stream keeps each once, and so do the counters.
+	stored := map[string]bool{}
 	for attempt := 1; ; attempt++ {
-		outs, err := s.judge(ctx, m)
+		outs, err := s.judge(ctx, m, stored)
 		if !errors.Is(err, bus.ErrChanged) || attempt == judgeAttempts {
 			return outs, err
 		}
@@ -85,8 +103,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 const judgeAttempts = 3
 
 // judge handles a decision once, from the tier's state as held or read
-// (see handle).
-func (s *Service) judge(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
+// (see handle); stored holds the ids of the scaling events stored by the
+// judgements of it before.
+func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool) ([]bus.Out, error) {
 	var d proto.Decision
 	if err := s.bus.Decode(m, proto.KindDecision, &d); err != nil {
 		return nil, err
@@ -141,7 +160,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	}
 	if prev != nil && d.TS <= prev.TS {
 		if skew := s.cfg.MaxFutureSkew; skew > 0 && d.TS < prev.TS && proto.Time(prev.TS).After(now) {
-			return s.behindFuture(ctx, &d, prev, log)
+			return s.behindFuture(ctx, &d, prev, stored, log)
 		}
 		log.Debug().Int64("last_ts", prev.TS).Msg("decision already applied")
 		return nil, nil
@@ -152,6 +171,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		s.shadow.Restore(d.App, d.Tier, t, d.From, 0, t)
 	}
 	p, drv := s.stepFor(&d, proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.From})
+	p.stored = stored
 
 	// Where the tier stands now, in event time.
 	cur := Result{Ready: d.From}
@@ -253,8 +273,9 @@ func (p *step) requested() bool {
 // so; the tier's state is left as it is, so its time never goes back. A
 // redelivery or a replay of a decision older than one stamped in the past
 // is still acknowledged quietly.
-func (s *Service) behindFuture(ctx context.Context, d *proto.Decision, prev *proto.ReplicaState, log zerolog.Logger) ([]bus.Out, error) {
+func (s *Service) behindFuture(ctx context.Context, d *proto.Decision, prev *proto.ReplicaState, stored map[string]bool, log zerolog.Logger) ([]bus.Out, error) {
 	p, _ := s.stepFor(d, *prev)
+	p.stored = stored
 	s.skip(p, fmt.Sprintf("superseded: decided at %s, before a decision stamped %s, ahead of the clock, was handled",
 		proto.Time(d.TS).Format(time.RFC3339), proto.Time(prev.TS).Format(time.RFC3339)), log)
 	return nil, s.storeEvents(ctx, p)
@@ -271,12 +292,27 @@ func (s *Service) stepFor(d *proto.Decision, st proto.ReplicaState) (*step, Driv
 	return p, s.driver
 }
 
-// storeEvents stores the scaling events p made, in order; an error is
-// transient (the decision is retried, the events' ids make repeats no-ops).
+// storeEvents stores the scaling events p made, in order, and counts
+// each (headroom_executor_actions_total, and its refusal's why) the first
+// time this handling stores it; an error is transient (the decision is
+// retried, the events' ids make repeats no-ops).
 func (s *Service) storeEvents(ctx context.Context, p *step) error {
-	for _, o := range p.outs {
+	for i, o := range p.outs {
 		if err := s.bus.Publish(ctx, o); err != nil {
 			return fmt.Errorf("store scaling event: %w", err)
+		}
+		id := o.Msg.MsgID()
+		if p.stored[id] {
+			continue
+		}
+		if p.stored != nil {
+			p.stored[id] = true
+		}
+		if sc, ok := o.Msg.(*proto.Scaling); ok {
+			s.actions.WithLabelValues(p.mode, sc.Status).Inc()
+		}
+		if why := p.whys[i]; why != "" {
+			s.refused.WithLabelValues(why).Inc()
 		}
 	}
 	return nil
@@ -449,20 +485,18 @@ func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 	p.st.Desired, p.st.DecisionID, p.st.Claimed = d.To, d.ID, true
 	if reason == "dry-run" {
 		log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
-	} else {
-		s.refused.WithLabelValues("unauthorised").Inc()
-		log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
+		p.refuse(reason, "")
+		return
 	}
-	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
+	log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
+	p.refuse(reason, "unauthorised")
 }
 
 // skip records a change refused for its age, its order or its counts: the
 // state stays as it was, so a fresh decision can act.
 func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
-	d := p.d
-	s.refused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Inc()
-	log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
-	p.emitReason(proto.StatusSkipped, d.ID, "", reason)
+	log.Warn().Int("to", p.d.To).Str("why", reason).Msg("not acting")
+	p.refuse(reason, strings.SplitN(reason, ":", 2)[0])
 }
 
 // change asks drv for the decision's count.
