@@ -191,3 +191,12 @@ func LeaderLastSeq(ctx context.Context, b *Bus, stream, subject string) (uint64,
 	}
 	return m.Seq, nil
 }
+
+// SetPinTimes sets the PinnedTTL of the partition durables created from now
+// on and the expiry of their members' pull requests, so that a test sees a
+// pin lapse within seconds.
+func SetPinTimes(ttl, expiry time.Duration) (restore func()) {
+	origTTL, origExpiry := pinnedTTL, pullExpiry
+	pinnedTTL, pullExpiry = ttl, expiry
+	return func() { pinnedTTL, pullExpiry = origTTL, origExpiry }
+}

@@ -83,9 +83,11 @@ type GroupSpec struct {
 	Repinned func(p int)
 }
 
-const (
-	// pinGroup is the priority group every partition consumer pins.
-	pinGroup = "members"
+// pinGroup is the priority group every partition consumer pins.
+const pinGroup = "members"
+
+// Variables only so that tests can shorten them (SetPinTimes).
+var (
 	// pinnedTTL is how long a member's pin outlives its last pull request.
 	pinnedTTL = 10 * time.Second
 	// pullExpiry is how long a pull request waits for messages; a pinned
