@@ -215,6 +215,15 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	}
 	b.exportLag(ctx, stream, spec.Name, spec.Filters) // lag gauges on /metrics (lag.go)
 	b.metrics.deadLetters.WithLabelValues(spec.Name)  // at 0 until the first: see newMetrics
+	var keeper *pinKeeper
+	if spec.pinned {
+		// Renews the pin while the handler works through the client's
+		// buffer, a drain's included: it stops once Consume returns.
+		keeper = newPinKeeper(b.nc, stream, spec.Name, log)
+		kctx, stopKeeper := context.WithCancel(context.Background())
+		defer stopKeeper()
+		go keeper.run(kctx, pinnedTTL)
+	}
 
 	// Acks wait on the outputs' publish acks; a tracker does this in order so
 	// the handler never blocks on a round trip. The channel's capacity bounds
@@ -280,6 +289,9 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		if trackClosed {
 			return
 		}
+		if keeper != nil {
+			defer keeper.handling()()
+		}
 		callMu.Lock()
 		defer callMu.Unlock()
 		meta, err := jm.Metadata()
@@ -303,6 +315,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 				}
 			}
 			pin = id
+			keeper.delivered(id)
 		}
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)

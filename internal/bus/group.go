@@ -25,7 +25,8 @@ import (
 // <Name>-p<partition>, that the server delivers to one member at a time.
 // A member that stops hands its partitions over as it drains; one that dies
 // loses them once its pin expires (PinnedTTL) and the others have seen it
-// gone (GroupCheck), well within 30 s.
+// gone (GroupCheck), well within 30 s. A live member keeps its pins however
+// long its handler takes over a backlog (see pinKeeper).
 type GroupSpec struct {
 	// Acquire, if set, is called when this member takes partition p,
 	// before any of its messages is handled; a stateful stage reloads what
@@ -64,8 +65,10 @@ type GroupSpec struct {
 	// partition p that the server delivered under a pin other than the one
 	// of the messages before it: the durable was pinned afresh while its
 	// partition stayed this member's, so Acquire is not called again. This
-	// member lost the pin, stalled past PinnedTTL or cut off, and had it
-	// back; or the consumer's leader changed (the pin is not replicated).
+	// member lost the pin, cut off from the server past PinnedTTL, and had
+	// it back; or the consumer's leader changed (the pin is not
+	// replicated). A member busy with a backlog, or in one long handler
+	// call, renews its pin meanwhile (pinKeeper) and keeps it.
 	// Another member that believed it owned the partition may have read
 	// the durable meanwhile and acted: a stage that keeps what it read
 	// from a store its members share (the executor's replica states) drops
@@ -76,8 +79,8 @@ type GroupSpec struct {
 	//
 	// Messages the client had already received under the old pin are
 	// handled before it, as ever (the server takes no delivery back): a
-	// member whose handler stalls past PinnedTTL handles them while
-	// another may be pinned. Each of them was delivered to this member
+	// member cut off past PinnedTTL handles them while another may be
+	// pinned. Each of them was delivered to this member
 	// alone, and another member gets it only once its AckWait has passed
 	// unacknowledged.
 	Repinned func(p int)
@@ -88,7 +91,9 @@ const pinGroup = "members"
 
 // Variables only so that tests can shorten them (SetPinTimes).
 var (
-	// pinnedTTL is how long a member's pin outlives its last pull request.
+	// pinnedTTL is how long a member's pin outlives its last pull request
+	// (Consume's, or pinKeeper's renewals while the handler is busy): the
+	// longest a dead member's partitions wait for another to take them.
 	pinnedTTL = 10 * time.Second
 	// pullExpiry is how long a pull request waits for messages; a pinned
 	// member renews its pull well inside pinnedTTL even when idle.

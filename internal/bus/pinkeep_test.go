@@ -1,0 +1,83 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestBusyMemberKeepsItsPin: a group member working through a backlog
+// keeps its partition's pin however long the client's buffer takes to
+// handle. Only a pull request renews a pin, and the client sends the next
+// one only once half its buffer (256 of 512 messages) is handled: here
+// that takes longer than PinnedTTL, so without a renewal of its own the
+// pin lapses mid-backlog and the next pull is pinned afresh (Repinned),
+// where another member could have taken the partition. The renewals take
+// no message from the member's pulls: each is handled once, in order.
+func TestBusyMemberKeepsItsPin(t *testing.T) {
+	const (
+		ttl     = 2 * time.Second
+		backlog = 700
+		// Simulated work per message: 256 of them take 2.6 s, past ttl.
+		work = 10 * time.Millisecond
+	)
+	defer bus.SetPinTimes(ttl, time.Second)()
+	url := natstest.RunJetStream(t)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	admin := natstest.Connect(t, url, "admin", log, true)
+	for i := range backlog {
+		if err := admin.Publish(context.Background(), tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var handled []int // the ticks handled, in order
+	var repinned int
+	b := natstest.Connect(t, url, "svc", log, false)
+	natstest.Serve(t, "svc", func(ctx context.Context) error {
+		return b.Consume(ctx, bus.ConsumerSpec{Service: "svc", Name: "svc", Kind: proto.KindMetrics,
+			Group: &bus.GroupSpec{Repinned: func(int) {
+				mu.Lock()
+				defer mu.Unlock()
+				repinned++
+			}}},
+			func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+				var in proto.Metrics
+				if err := proto.Decode(m.Data, &in); err != nil {
+					return nil, bus.Permanent(err)
+				}
+				time.Sleep(work)
+				mu.Lock()
+				defer mu.Unlock()
+				handled = append(handled, int(in.Values["rps"]))
+				return nil, nil
+			})
+	})
+	natstest.Eventually(t, 60*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(handled) < backlog {
+			return fmt.Errorf("%d of %d handled", len(handled), backlog)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if repinned != 0 {
+		t.Errorf("pinned afresh %d times while working through a backlog of %d, want 0", repinned, backlog)
+	}
+	// The renewals take no message: each is handled once, in order.
+	for i, v := range handled {
+		if v != i {
+			t.Fatalf("handled %v, want 0 … %d once each in order (tick %d at %d)", handled, backlog-1, v, i)
+		}
+	}
+}
