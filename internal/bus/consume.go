@@ -221,8 +221,15 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		// buffer, a drain's included: it stops once Consume returns.
 		keeper = newPinKeeper(b.nc, stream, spec.Name, log)
 		kctx, stopKeeper := context.WithCancel(context.Background())
-		defer stopKeeper()
-		go keeper.run(kctx, pinnedTTL)
+		keeperDone := make(chan struct{})
+		go func() {
+			defer close(keeperDone)
+			keeper.run(kctx, pinnedTTL)
+		}()
+		defer func() {
+			stopKeeper()
+			<-keeperDone
+		}()
 	}
 
 	// Acks wait on the outputs' publish acks; a tracker does this in order so
