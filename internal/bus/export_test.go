@@ -200,3 +200,6 @@ func SetPinTimes(ttl, expiry time.Duration) (restore func()) {
 	pinnedTTL, pullExpiry = ttl, expiry
 	return func() { pinnedTTL, pullExpiry = origTTL, origExpiry }
 }
+
+// PinGroup is the priority group every partition durable pins.
+const PinGroup = pinGroup

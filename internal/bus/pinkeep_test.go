@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -17,16 +19,24 @@ import (
 // TestBusyMemberKeepsItsPin: a group member working through a backlog
 // keeps its partition's pin however long the client's buffer takes to
 // handle. Only a pull request renews a pin, and the client sends the next
-// one only once half its buffer (256 of 512 messages) is handled: here
+// one only once half its buffer (257 of 512 messages) is handled: here
 // that takes longer than PinnedTTL, so without a renewal of its own the
-// pin lapses mid-backlog and the next pull is pinned afresh (Repinned),
-// where another member could have taken the partition. The renewals take
-// no message from the member's pulls: each is handled once, in order.
+// pin lapses mid-backlog and the next pull is pinned afresh (Repinned). A
+// rival reading the same durable meanwhile (a member that believes the
+// partition is its own) would get the pin there and the partition's
+// messages: it gets none. The renewals take no message from the member's
+// pulls either: each is handled once, in order.
 func TestBusyMemberKeepsItsPin(t *testing.T) {
+	for _, rival := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rival=%v", rival), func(t *testing.T) { busyMemberKeepsItsPin(t, rival) })
+	}
+}
+
+func busyMemberKeepsItsPin(t *testing.T, rival bool) {
 	const (
 		ttl     = 2 * time.Second
 		backlog = 700
-		// Simulated work per message: 256 of them take 2.6 s, past ttl.
+		// Simulated work per message: 257 of them take 2.6 s, past ttl.
 		work = 10 * time.Millisecond
 	)
 	defer bus.SetPinTimes(ttl, time.Second)()
@@ -61,7 +71,40 @@ func TestBusyMemberKeepsItsPin(t *testing.T) {
 				return nil, nil
 			})
 	})
+	var stolen atomic.Int64 // messages the rival received
+	if rival {
+		// Once the member holds the pin, a rival pulls from the same
+		// durable and priority group, without a pin id: the server
+		// pins it whenever the member's pin lapses.
+		natstest.Eventually(t, 20*time.Second, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(handled) == 0 {
+				return fmt.Errorf("nothing handled yet")
+			}
+			return nil
+		})
+		ctx := context.Background()
+		durable := natstest.PartitionDurable(t, admin, "METRICS", "svc", proto.MetricsSubject("apm", "shop", "web"))
+		s, err := admin.StreamOf(ctx, proto.KindMetrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cons, err := s.Consumer(ctx, durable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc, err := cons.Consume(func(jetstream.Msg) { stolen.Add(1) },
+			jetstream.PullPriorityGroup(bus.PinGroup), jetstream.PullExpiry(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cc.Stop()
+	}
 	natstest.Eventually(t, 60*time.Second, func() error {
+		if n := stolen.Load(); n > 0 {
+			return nil // failed: reported below
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if len(handled) < backlog {
@@ -69,12 +112,14 @@ func TestBusyMemberKeepsItsPin(t *testing.T) {
 		}
 		return nil
 	})
+	if n := stolen.Load(); n > 0 {
+		t.Fatalf("a rival reader of the durable got %d messages while the member worked through its backlog", n)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if repinned != 0 {
 		t.Errorf("pinned afresh %d times while working through a backlog of %d, want 0", repinned, backlog)
 	}
-	// The renewals take no message: each is handled once, in order.
 	for i, v := range handled {
 		if v != i {
 			t.Fatalf("handled %v, want 0 … %d once each in order (tick %d at %d)", handled, backlog-1, v, i)
