@@ -216,20 +216,25 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	b.exportLag(ctx, stream, spec.Name, spec.Filters) // lag gauges on /metrics (lag.go)
 	b.metrics.deadLetters.WithLabelValues(spec.Name)  // at 0 until the first: see newMetrics
 	var keeper *pinKeeper
+	stopKeeper := func() {}
 	if spec.pinned {
 		// Renews the pin while the handler works through the client's
-		// buffer, a drain's included: it stops once Consume returns.
+		// buffer, a drain's included: it stops once the drain is over or
+		// given up (a handler call that never returns keeps Consume from
+		// returning, but not its pin from lapsing), and before Consume
+		// returns.
 		keeper = newPinKeeper(b.nc, stream, spec.Name, log)
-		kctx, stopKeeper := context.WithCancel(context.Background())
+		kctx, cancelKeeper := context.WithCancel(context.Background())
 		keeperDone := make(chan struct{})
 		go func() {
 			defer close(keeperDone)
 			keeper.run(kctx, pinnedTTL)
 		}()
-		defer func() {
-			stopKeeper()
+		stopKeeper = sync.OnceFunc(func() {
+			cancelKeeper()
 			<-keeperDone
-		}()
+		})
+		defer stopKeeper()
 	}
 
 	// Acks wait on the outputs' publish acks; a tracker does this in order so
@@ -435,6 +440,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			// Stop order: stop fetching and let buffered messages finish,
 			// then settle every pending ack before returning.
 			drain(consCtx, log)
+			stopKeeper()
 			return nil
 		}
 		consCtx.Stop()

@@ -28,14 +28,18 @@ import (
 // its own every pinnedTTL/4, with the pin id the member last received, that
 // can take no message: max_bytes 1, which every message exceeds, so the
 // server answers it with a 409 and delivers the message to the member's
-// real pull request instead. An idle member sends none: Consume's own pull
+// real pull request instead, or, with none waiting (a busy member's buffer
+// is full), keeps it for the next one: the consumer's sequences do not
+// move (a waiting redelivery goes to the back of the server's queue). An idle member sends none: Consume's own pull
 // requests, renewed every pullExpiry, keep its pin. A member that dies
 // sends nothing, so a take-over still happens PinnedTTL after its death;
-// one whose handler hangs keeps its partitions, as it keeps its place in
-// the group (it still answers the others' pings). Smaller client batches
-// would renew more often too, but only for handlers fast enough for them,
-// and at the cost of the backfills' throughput; a longer PinnedTTL would
-// slow every take-over after a death.
+// one whose handler hangs keeps its partitions while it keeps its place in
+// the group (it still answers the others' pings), but once told to hand a
+// partition over it renews only until Consume gives up its drain (10 s),
+// so the next owner takes over PinnedTTL later, as before the renewals.
+// Smaller client batches would renew more often too, but only for handlers
+// fast enough for them, and at the cost of the backfills' throughput; a
+// longer PinnedTTL would slow every take-over after a death.
 type pinKeeper struct {
 	nc      *nats.Conn
 	subject string // the durable's $JS.API.CONSUMER.MSG.NEXT subject

@@ -126,3 +126,87 @@ func busyMemberKeepsItsPin(t *testing.T, rival bool) {
 		}
 	}
 }
+
+// TestHungHandlerLetsItsPinGo: a member told to stop (its partition handed
+// over) whose handler call never returns cannot finish its drain, so its
+// Consume never returns and never unpins. Its pin must still lapse, as it
+// did before the renewals, once Consume gives up waiting for the drain: the
+// renewals stop there, and the next owner (which waits for no pin to be
+// held) can take the partition over.
+func TestHungHandlerLetsItsPinGo(t *testing.T) {
+	const ttl = 2 * time.Second
+	defer bus.SetPinTimes(ttl, time.Second)()
+	url := natstest.RunJetStream(t)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	admin := natstest.Connect(t, url, "admin", log, true)
+	for i := range 3 {
+		if err := admin.Publish(context.Background(), tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	b := natstest.Connect(t, url, "svc", log, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "svc", Name: "svc", Kind: proto.KindMetrics,
+			Group: &bus.GroupSpec{}},
+			func(context.Context, *bus.Msg) ([]bus.Out, error) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-release // hung until the test ends
+				return nil, nil
+			})
+	}()
+	defer func() {
+		cancel()
+		close(release)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Consume did not return once the handler did")
+		}
+	}()
+	select {
+	case <-entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the handler was never called")
+	}
+	durable := natstest.PartitionDurable(t, admin, "METRICS", "svc", proto.MetricsSubject("apm", "shop", "web"))
+	cons, err := natstest.JetStream(t, admin).Consumer(context.Background(), "METRICS", durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := func() (bool, error) {
+		info, err := cons.Info(context.Background())
+		if err != nil {
+			return false, err
+		}
+		for _, pg := range info.PriorityGroups {
+			if pg.PinnedClientID != "" {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	// Held while the handler hangs: renewed, though the client pulls no more.
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if p, err := pinned(); err != nil || !p {
+			return fmt.Errorf("%s pinned %v (%v), want pinned", durable, p, err)
+		}
+		return nil
+	})
+	cancel() // hand the partition over: the drain waits 10 s for the hung call
+	natstest.Eventually(t, 10*time.Second+3*ttl+5*time.Second, func() error {
+		if p, err := pinned(); err != nil || p {
+			return fmt.Errorf("%s still pinned (%v) with its member stopped and hung", durable, err)
+		}
+		return nil
+	})
+}
