@@ -53,8 +53,9 @@ func (g *gateDriver) scaled() []string {
 
 // TestRegainedPinReadsTheTierAfresh: member A holds the partition of app
 // shop and has acted on its web tier (1→3). A driver call of A's then
-// stalls for longer than the durable's PinnedTTL, so A's pin lapses while
-// its partition worker goes on; member B, which believes it owns the
+// stalls, and the server takes A's pin while its partition worker goes on
+// (a busy member renews its pin, so only a leader change or a member cut
+// off from the server loses it; the test unpins); member B, which believes it owns the
 // partition (a split view of the group), is pinned instead and acts on
 // the tier's next decision (3→5). Once B has stopped and A's call ends, A
 // is pinned again, without taking the partition over afresh, and handles
@@ -95,6 +96,16 @@ func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	stream := proto.StreamName("apm", proto.KindDecision)
 	durable := natstest.PartitionDurable(t, h.b, stream, "executor", proto.DecisionSubject("apm", "shop", "web"))
 	js := natstest.JetStream(t, h.b)
+	// A busy member renews its pin (the bus's pin keeper), so the stall
+	// alone no longer loses it: the server takes it, as on a leader
+	// change or when A is cut off from it.
+	st, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UnpinConsumer(context.Background(), durable, "members"); err != nil {
+		t.Fatalf("unpin %s: %v", durable, err)
+	}
 	natstest.Eventually(t, 30*time.Second, func() error {
 		c, err := js.Consumer(context.Background(), stream, durable)
 		if err != nil {
