@@ -223,7 +223,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		// given up (a handler call that never returns keeps Consume from
 		// returning, but not its pin from lapsing), and before Consume
 		// returns.
-		keeper = newPinKeeper(b.nc, stream, spec.Name, log)
+		keeper = newPinKeeper(b.nc, b.apiSubject("CONSUMER.MSG.NEXT."+stream+"."+spec.Name), log)
 		kctx, cancelKeeper := context.WithCancel(context.Background())
 		keeperDone := make(chan struct{})
 		go func() {

@@ -782,13 +782,10 @@ type leaderMsg struct {
 	Header []byte `json:"hdrs,omitempty"`
 }
 
-// leaderGet asks the stream's leader for one message; nil, nil when it
-// has none matching req.
-func (b *Bus) leaderGet(ctx context.Context, stream string, req leaderGetRequest) (*leaderMsg, error) {
-	data, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
+// apiSubject is the JetStream API subject of request (e.g.
+// "STREAM.MSG.GET.<stream>") under the connection's API prefix, for the
+// requests the JetStream client has no call for.
+func (b *Bus) apiSubject(request string) string {
 	prefix := b.js.Options().APIPrefix
 	if prefix == "" {
 		prefix = jetstream.DefaultAPIPrefix
@@ -796,9 +793,19 @@ func (b *Bus) leaderGet(ctx context.Context, stream string, req leaderGetRequest
 	if !strings.HasSuffix(prefix, ".") {
 		prefix += "."
 	}
+	return prefix + request
+}
+
+// leaderGet asks the stream's leader for one message; nil, nil when it
+// has none matching req.
+func (b *Bus) leaderGet(ctx context.Context, stream string, req leaderGetRequest) (*leaderMsg, error) {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
 	rctx, cancel := context.WithTimeout(ctx, leaderGetTimeout)
 	defer cancel()
-	msg, err := b.nc.RequestWithContext(rctx, prefix+"STREAM.MSG.GET."+stream, data)
+	msg, err := b.nc.RequestWithContext(rctx, b.apiSubject("STREAM.MSG.GET."+stream), data)
 	if err != nil {
 		return nil, err
 	}

@@ -32,14 +32,8 @@ func (b *Bus) Replicas(ctx context.Context) (*Replicas, error) {
 
 // Get returns the value stored under key; ErrNotFound when there is none.
 func (r *Replicas) Get(ctx context.Context, key string) ([]byte, error) {
-	e, err := r.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, fmt.Errorf("kv %s key %s: %w", r.name, key, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kv %s key %s: %w", r.name, key, err)
-	}
-	return e.Value(), nil
+	v, _, err := r.Entry(ctx, key)
+	return v, err
 }
 
 // Entry returns the value stored under key and its revision, which

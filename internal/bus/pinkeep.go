@@ -42,7 +42,7 @@ import (
 // longer PinnedTTL would slow every take-over after a death.
 type pinKeeper struct {
 	nc      *nats.Conn
-	subject string // the durable's $JS.API.CONSUMER.MSG.NEXT subject
+	subject string // the durable's CONSUMER.MSG.NEXT API subject
 	log     zerolog.Logger
 	pin     atomic.Pointer[string] // the pin id of the last delivery
 	begun   atomic.Uint64          // handler calls begun
@@ -59,8 +59,10 @@ type renewal struct {
 	ID       string        `json:"id"`
 }
 
-func newPinKeeper(nc *nats.Conn, stream, durable string, log zerolog.Logger) *pinKeeper {
-	return &pinKeeper{nc: nc, subject: "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable, log: log}
+// newPinKeeper returns the keeper of a durable's pin, whose pull
+// requests go to subject (Bus.apiSubject's CONSUMER.MSG.NEXT.<stream>.<durable>).
+func newPinKeeper(nc *nats.Conn, subject string, log zerolog.Logger) *pinKeeper {
+	return &pinKeeper{nc: nc, subject: subject, log: log}
 }
 
 // delivered notes the pin id a delivery came under.
