@@ -350,10 +350,7 @@ func (j *joiner) complete(ts int64) bool {
 // forecast happened to have come (that would depend on when it came); a
 // tier behind it derives no forecast from it on that tick. This reads the
 // tick alone, so it is the same live, replayed and offline.
-func (j *joiner) forecastDue(m *proto.Metrics) bool {
-	_, ok := m.Values[j.metric]
-	return ok
-}
+func (j *joiner) forecastDue(m *proto.Metrics) bool { return hasValue(m, j.metric) }
 
 // forecastIn says whether tier's forecast for the bucket holding its tick
 // at ts is in: the forecaster publishes it as the bucket's first tick

@@ -460,7 +460,6 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 	appName := a.name
 	as.adoptTiers(a, f)
 	in := make(map[string]policy.TierInput, len(f.metrics))
-	var noLoad map[string]string // tier → the load metric its tick lacks
 	for tier, m := range f.metrics {
 		tc := a.tierConfig(tier)
 		if tc == nil {
@@ -474,10 +473,6 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 			// down. Not a number, the policy holds (bad-input) and
 			// learns nothing from it.
 			load = math.NaN()
-			if noLoad == nil {
-				noLoad = map[string]string{}
-			}
-			noLoad[tier] = tc.LoadMetric
 		}
 		ti := policy.TierInput{Load: load, Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
 		if total, ok := a.total(tier, m); ok {
@@ -518,7 +513,7 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		pd := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(appName, d.Tier, f.ts), App: appName, Tier: d.Tier, TS: f.ts,
 			From: d.From, To: d.To, Action: d.Action, Reason: d.Reason, Inputs: proto.Floats{}, State: d.State, Flags: d.Flags,
 			TickMS: a.cfg.Tick.Milliseconds()}
-		if metric, ok := noLoad[d.Tier]; ok {
+		if metric := a.tierConfig(d.Tier).LoadMetric; !hasValue(f.metrics[d.Tier], metric) {
 			pd.Reason += fmt.Sprintf(" (the tick has no %s, its load metric: a load not observed is not taken for 0)", metric)
 		}
 		if miss := f.missing[d.Tier]; len(miss) > 0 {
@@ -545,6 +540,12 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		out = append(out, pd)
 	}
 	return out
+}
+
+// hasValue reports whether tick m carries metric.
+func hasValue(m *proto.Metrics, metric string) bool {
+	_, ok := m.Values[metric]
+	return ok
 }
 
 // missingFlag is the decision flag of each input an overdue tick lacks.
