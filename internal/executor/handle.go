@@ -341,10 +341,9 @@ func against(d *proto.Decision, n int) bool {
 // identity can fill with any count: "down from 1000 to 999" must not
 // scale a tier at 5, max 10, to 999. A tier with no such record (its first
 // decision, holds after it, a change only acknowledged in dry-run or
-// without authority or run in shadow: proto.ReplicaState.Claimed) gets no change outside
-// its bounds. Where
-// no bounds are known (the
-// simulated cluster's tiers outside the file) a change is refused past
+// without authority or run in shadow: proto.ReplicaState.Claimed) gets no
+// change outside its bounds. Where no bounds are known (the simulated
+// cluster's tiers outside the file) a change is refused past
 // proto.MaxReplicas: the simulated cluster keeps a boot time per replica
 // asked for, so a billion replicas (the decider's identity stolen) would
 // take gigabytes.
