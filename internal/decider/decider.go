@@ -144,6 +144,7 @@ type Service struct {
 	apps  bus.AppPartitions // partition of each app held, to hand over
 
 	decisions *prometheus.CounterVec
+	badInput  *prometheus.CounterVec // holds of a tier whose load is missing or not a number, by app and tier
 	returned  prometheus.Counter     // evicted apps that came back and were rebuilt
 	late      *prometheus.CounterVec // metrics ticks the join ignored, by reason
 	overdue   *prometheus.CounterVec // tier ticks decided without an input as the backlog filled, by input
@@ -185,6 +186,10 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
 		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox, now: time.Now,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
+		badInput: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_bad_input_decisions_total",
+			Help: "Decisions published that hold a tier because its tick lacked its load metric (a scrape rule on a series " +
+				"its targets never exposed, or that selects none) or carried one that is not a finite non-negative number, by app and tier."},
+			[]string{"app", "tier"}),
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_returning_apps_total",
 			Help: "Apps evicted for idleness that came back and were rebuilt from their recorded inputs."}),
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_late_ticks_total",
@@ -215,7 +220,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		for _, reason := range []string{"redelivered", "lagging", "extra", "late"} {
 			s.late.WithLabelValues(reason)
 		}
-		for _, c := range []prometheus.Collector{s.decisions, s.returned, s.late, s.overdue, s.timedOut, s.waiting} {
+		for _, c := range []prometheus.Collector{s.decisions, s.badInput, s.returned, s.late, s.overdue, s.timedOut, s.waiting} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -544,6 +549,11 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 		}
 		if err = s.bus.Publish(ctx, out); err == nil {
 			s.decisions.WithLabelValues(d.Action).Inc()
+			// The tier's series starts at 0 with its first decision, so
+			// that increase() sees its first hold without load.
+			if bad := s.badInput.WithLabelValues(d.App, d.Tier); slices.Contains(d.Flags, policy.FlagBadInput) {
+				bad.Inc()
+			}
 			if d.Action != proto.ActionHold {
 				s.log.Info().Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("decision")
 			}

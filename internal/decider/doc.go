@@ -93,4 +93,9 @@
 // and offline. Waiting for one would hold the tick, and its app's other
 // tiers, until the input timeout on every tick, under an alert that blames
 // an upstream stage.
+//
+// Each published hold flagged bad-input counts in
+// headroom_decider_bad_input_decisions_total{app,tier}, on which the
+// HeadroomTierLoadMissing alert fires: a tier held so is scaled neither up
+// nor down, and nothing else would say so.
 package decider

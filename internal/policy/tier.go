@@ -456,7 +456,7 @@ func (tr *tier) decideCounts(t time.Time, in TierInput, current int, up upstream
 		return Decision{
 			Tier: tr.cfg.Name, From: current, To: current, Action: ActionHold, State: tr.m.phase.String(),
 			Reason: fmt.Sprintf("%s holds %d: load %v is not a finite non-negative number", tr.cfg.Name, current, in.Load),
-			Flags:  []string{"bad-input"},
+			Flags:  []string{FlagBadInput},
 		}
 	}
 	perf := slices.Contains(in.Incidents, IncidentPerformance)

@@ -74,6 +74,10 @@ type Decision struct {
 	Flags []string
 }
 
+// FlagBadInput marks a hold because the tier's load was missing or not a
+// finite non-negative number: the policy neither scaled nor learned.
+const FlagBadInput = "bad-input"
+
 // Incident kinds understood by the policy.
 const (
 	IncidentLoad        = "load"
