@@ -498,9 +498,13 @@ func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
 	p.refuse(reason, strings.SplitN(reason, ":", 2)[0])
 }
 
-// change asks drv for the decision's count.
+// change asks drv for the decision's count. A failed change leaves the
+// state naming the decision whose count runs (the one before, "" for none):
+// its booting replicas becoming ready are that decision's, and the count
+// is on record only if that decision's was (see step.recorded).
 func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, log zerolog.Logger) {
 	d := p.d
+	before := p.st.DecisionID
 	p.st.Desired, p.st.DecisionID = d.To, d.ID
 	p.emit(proto.StatusRequested, d.ID, "")
 	start := time.Now()
@@ -514,7 +518,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", d.To).Msg("scale failed")
 		// What runs is what the tier ran before: on record if that was,
 		// else (a first decision's From, say) only claimed.
-		p.st.Desired, p.st.Claimed = cur.Ready+cur.Booting, !p.recorded
+		p.st.Desired, p.st.DecisionID, p.st.Claimed = cur.Ready+cur.Booting, before, !p.recorded
 		p.emit(proto.StatusFailed, d.ID, err.Error())
 		return
 	}

@@ -167,3 +167,64 @@ func TestDryRunJudgesBoundsFromTheCluster(t *testing.T) {
 		})
 	}
 }
+
+// bootingDriver is a real driver, reading nothing from the cluster, that
+// starts each count it is asked for with one replica ready and the rest
+// booting, fails the counts in fail, and reports the tier's counts as
+// booted (every replica asked for ready) once booted is set.
+type bootingDriver struct {
+	fail []int
+
+	mu     sync.Mutex
+	booted bool
+	last   int // the last count set
+}
+
+func (b *bootingDriver) Scale(_ context.Context, r executor.Request) (executor.Result, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if slices.Contains(b.fail, r.Replicas) {
+		return executor.Result{}, errors.New("endpoint down")
+	}
+	b.last = r.Replicas
+	return executor.Result{Ready: 1, Booting: r.Replicas - 1}, nil
+}
+
+func (b *bootingDriver) Observe(string, string, time.Time) (executor.Result, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.booted || b.last == 0 {
+		return executor.Result{}, false
+	}
+	return executor.Result{Ready: b.last}, true
+}
+
+// TestFailedChangeKeepsTheDecisionThatRuns: after a failed change the
+// tier's state names the decision whose count runs, not the failed one:
+// when the replicas an earlier change started (1→3, two booting) become
+// ready after a failed 3→5, the ready event credits the 1→3 decision, and
+// the state goes on naming it.
+func TestFailedChangeKeepsTheDecisionThatRuns(t *testing.T) {
+	h := newHarness(t)
+	drv := &bootingDriver{fail: []int{5}}
+	h.start(authorised(executor.DefaultConfig()), executor.WithDriver("webhook", drv))
+	d1, d2, d3 := decision("shop", 0, 1, 3), decision("shop", 1, 3, 5), decision("shop", 2, 3, 3)
+	h.publish(d1)
+	h.waitState(d1)
+	h.publish(d2)
+	if st := h.waitState(d2); st.DecisionID != d1.ID || st.Desired != 3 || st.Claimed {
+		t.Errorf("state after the failed change %+v, want decision %s's 3 replicas on record", st, d1.ID)
+	}
+	drv.mu.Lock()
+	drv.booted = true
+	drv.mu.Unlock()
+	h.publish(d3)
+	st := h.waitState(d3)
+	evs, _ := h.waitEvents("shop", 5) // d1 requested, applied; d2 requested, failed; ready
+	if ev := evs[4]; ev.Status != proto.StatusReady || ev.Decision != d1.ID {
+		t.Errorf("last event %+v, want %s ready, whose count runs", ev, d1.ID)
+	}
+	if st.DecisionID != d1.ID || st.Desired != 3 || st.Ready != 3 {
+		t.Errorf("state after the hold %+v, want decision %s's 3 replicas, ready", st, d1.ID)
+	}
+}
