@@ -93,31 +93,7 @@ func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("A's driver was not asked for the api tier in 10s")
 	}
-	stream := proto.StreamName("apm", proto.KindDecision)
-	durable := natstest.PartitionDurable(t, h.b, stream, "executor", proto.DecisionSubject("apm", "shop", "web"))
-	js := natstest.JetStream(t, h.b)
-	// A busy member renews its pin (the bus's pin keeper), so the stall
-	// alone no longer loses it: the server takes it, as on a leader
-	// change or when A is cut off from it.
-	st, err := js.Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.UnpinConsumer(context.Background(), durable, "members"); err != nil {
-		t.Fatalf("unpin %s: %v", durable, err)
-	}
-	natstest.Eventually(t, 30*time.Second, func() error {
-		c, err := js.Consumer(context.Background(), stream, durable)
-		if err != nil {
-			return err
-		}
-		for _, pg := range c.CachedInfo().PriorityGroups {
-			if pg.PinnedClientID != "" {
-				return fmt.Errorf("%s still pinned to %s", durable, pg.PinnedClientID)
-			}
-		}
-		return nil
-	})
+	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
 
 	// B, in a group of its own, takes the unpinned partition and acts.
 	b := newGateDriver("")
@@ -150,6 +126,38 @@ func TestRegainedPinReadsTheTierAfresh(t *testing.T) {
 	// A read the tier afresh when pinned again (Repinned), not only once
 	// its hold's record met B's (a conflict, judged again).
 	conflicts(t, reg, 0)
+}
+
+// unpin has the server take the pin of the executors' partition durable
+// that subject's decisions go to, and waits until none holds it. A busy
+// member renews its pin (the bus's pin keeper), so a stall alone no
+// longer loses it: the server takes it, as on a leader change or when
+// the member is cut off from it.
+func (h *harness) unpin(subject string) {
+	t := h.t
+	t.Helper()
+	stream := proto.StreamName("apm", proto.KindDecision)
+	durable := natstest.PartitionDurable(t, h.b, stream, "executor", subject)
+	js := natstest.JetStream(t, h.b)
+	st, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UnpinConsumer(context.Background(), durable, "members"); err != nil {
+		t.Fatalf("unpin %s: %v", durable, err)
+	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		c, err := js.Consumer(context.Background(), stream, durable)
+		if err != nil {
+			return err
+		}
+		for _, pg := range c.CachedInfo().PriorityGroups {
+			if pg.PinnedClientID != "" {
+				return fmt.Errorf("%s still pinned to %s", durable, pg.PinnedClientID)
+			}
+		}
+		return nil
+	})
 }
 
 // startAside runs an executor as start does but without waiting for it to
