@@ -84,6 +84,19 @@ func (p *step) refuse(reason, why string) {
 // bucket's, up to judgeAttempts times, then left to its redelivery. A
 // hold then records the other member's counts, not this one's view of
 // before; a decision the other has moved past is already applied.
+//
+// Two members acting on a tier at once: one judging an older decision
+// while the other carries out a newer one finds, before its driver acts,
+// the newer decision stored (refusal: superseded) where a real driver
+// acts, so it does not start a call after the other's change. What no
+// check before the call closes is a call already in flight (a slow API,
+// or a member paused between that check and its call) while the other
+// member carries out the newer decision: the older call can land last,
+// and the tier runs the older count while the state records the newer,
+// until the next change, or the next decision where the driver reads the
+// cluster (Result.Cluster). A mark in the bucket written before the call
+// would not close it either, unless the other member waited for the
+// call to end.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// A judgement made again makes its scaling events again, with the
 	// same ids: the stream keeps each once, and so do the counters.
