@@ -73,13 +73,21 @@ func (s *Scaling) Validate() error {
 // ReplicaState is the executor's view of a tier, kept in the key-value bucket
 // under the key <app>.<tier> and read by the collector and decider.
 type ReplicaState struct {
-	V          int    `msgpack:"v"`
-	App        string `msgpack:"app"`
-	Tier       string `msgpack:"tier"`
-	TS         int64  `msgpack:"ts"`
-	Desired    int    `msgpack:"desired"`
-	Ready      int    `msgpack:"ready"`
-	Booting    int    `msgpack:"booting"`
+	V       int    `msgpack:"v"`
+	App     string `msgpack:"app"`
+	Tier    string `msgpack:"tier"`
+	TS      int64  `msgpack:"ts"`
+	Desired int    `msgpack:"desired"`
+	Ready   int    `msgpack:"ready"`
+	Booting int    `msgpack:"booting"`
+	// DecisionID names the last change carried out on the tier (by the
+	// executor's driver or shadow mode's simulated cluster) or only
+	// acknowledged (dry-run, not authorised): the decision whose count
+	// Desired records (the cluster's instead where the driver reads it),
+	// to which the ready and failed events of the replicas it started are
+	// credited. Holds, refusals and a failed change leave it as it was, so
+	// it may be older than TS; "" while the tier has none (its decisions
+	// so far held, were refused, or failed).
 	DecisionID string `msgpack:"decision_id"`
 	// Claimed marks a Desired the executor's driver did not carry out and
 	// no cluster reported: a change a dry-run or unauthorised tier only
