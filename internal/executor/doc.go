@@ -57,7 +57,9 @@
 // and a state is recorded only over the revision it was judged from,
 // else the decision is judged again from the bucket's (a hold records
 // the other member's counts; a decision it moved past is already
-// applied); a simulated cluster seeded from the bucket boots its
-// replicas from the decision that asked for them. A held tier takes about 540 bytes with its simulated cluster, and
+// applied; two driver calls in flight at once, though, can leave the
+// tier at the older decision's count, see Service.handle); a simulated
+// cluster seeded from the bucket boots its replicas from the decision
+// that asked for them. A held tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor

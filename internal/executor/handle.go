@@ -86,17 +86,24 @@ func (p *step) refuse(reason, why string) {
 // before; a decision the other has moved past is already applied.
 //
 // Two members acting on a tier at once: one judging an older decision
-// while the other carries out a newer one finds, before its driver acts,
-// the newer decision stored (refusal: superseded) where a real driver
-// acts, so it does not start a call after the other's change. What no
-// check before the call closes is a call already in flight (a slow API,
-// or a member paused between that check and its call) while the other
-// member carries out the newer decision: the older call can land last,
-// and the tier runs the older count while the state records the newer,
-// until the next change, or the next decision where the driver reads the
-// cluster (Result.Cluster). A mark in the bucket written before the call
-// would not close it either, unless the other member waited for the
-// call to end.
+// finds the newer one stored (refusal: superseded, where a real driver
+// acts) if it was stored before that check, and does not call its
+// driver. What no check before the call closes is a call already in
+// flight (a slow API, or a member paused between that check and its
+// call) while the other member carries out the newer decision. When the
+// other's state is recorded first, this member's conflicts and its
+// decision is found already applied, yet its call may land last (the
+// kubernetes driver's patch, conditional on the workload's
+// resourceVersion, is retried from a fresh read after a conflict and
+// lands all the same): the tier runs the older count while the state
+// records the newer. A driver that reads the cluster (Result.Cluster:
+// kubernetes) has the next decision record the count that runs, once
+// its watch shows it, and the decider then decides from that count;
+// with any other driver the older count runs until the next change is
+// carried out. (When this member's state is recorded first, the other's
+// conflicts, and judged again it carries the newer decision out again.)
+// A mark in the bucket written before the call would not close it
+// either, unless the other member waited for the call to end.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// A judgement made again makes its scaling events again, with the
 	// same ids: the stream keeps each once, and so do the counters.
@@ -512,9 +519,12 @@ func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
 }
 
 // change asks drv for the decision's count. A failed change leaves the
-// state naming the decision whose count runs (the one before, "" for none):
-// its booting replicas becoming ready are that decision's, and the count
-// is on record only if that decision's was (see step.recorded).
+// state naming the decision whose count runs (the one before, "" for
+// none): the ready and failed events of the replicas it started are that
+// decision's. The count the state falls back to is on record as it was
+// (step.recorded: carried out before, or read from the cluster now),
+// except that with no decision before, one read from the cluster is on
+// record again only where the next judgement reads the cluster too.
 func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, log zerolog.Logger) {
 	d := p.d
 	before := p.st.DecisionID
