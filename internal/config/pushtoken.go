@@ -160,21 +160,42 @@ func (v *validator) pushTokens(p *Push) {
 			}
 		}
 		checkRate(v, at+".rate_limit", t.RateLimit)
-		if t.RateBurst != nil && *t.RateBurst < 1 {
-			v.errf(at+".rate_burst", "%d: want at least 1", *t.RateBurst)
+		if t.RateBurst != nil {
+			if err := CheckBurst(*t.RateBurst); err != nil {
+				v.errf(at+".rate_burst", "%v", err)
+			}
 		}
 	}
 }
 
-// checkRate refuses a rate limit (ticks per second) that is negative, NaN
-// or infinite (YAML's .nan and .inf).
-func checkRate(v *validator, at string, r *float64) {
+// CheckRate accepts a rate limit of unit ("ticks", …) per second: finite
+// and ≥ 0, 0 meaning no limit. It is the one check of every push rate,
+// the file's here and the push API's own settings (internal/ingest).
+func CheckRate(r float64, unit string) error {
 	switch {
-	case r == nil:
-	case *r < 0:
-		v.errf(at, "%v is negative: want ticks per second, or 0 for no limit", *r)
-	case math.IsNaN(*r) || math.IsInf(*r, 0):
-		v.errf(at, "%v: want ticks per second, or 0 for no limit", *r)
+	case r < 0:
+		return fmt.Errorf("%v is negative: want %s per second, or 0 for no limit", r, unit)
+	case math.IsNaN(r) || math.IsInf(r, 0):
+		return fmt.Errorf("%v: want %s per second, or 0 for no limit", r, unit)
+	}
+	return nil
+}
+
+// CheckBurst accepts the burst of a rate limit in force: at least 1.
+func CheckBurst(b int) error {
+	if b < 1 {
+		return fmt.Errorf("%d: want at least 1", b)
+	}
+	return nil
+}
+
+// checkRate refuses a rate limit in the file (CheckRate); nil is unset.
+func checkRate(v *validator, at string, r *float64) {
+	if r == nil {
+		return
+	}
+	if err := CheckRate(*r, "ticks"); err != nil {
+		v.errf(at, "%v", err)
 	}
 }
 

@@ -85,11 +85,11 @@ const legacyName = "push.token"
 
 func (c Config) checkTokens() error {
 	var errs []error
-	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
-		errs = append(errs, fmt.Errorf("push rate limit %v: want ticks per second ≥ 0", c.RateLimit))
+	if err := config.CheckRate(c.RateLimit, "ticks"); err != nil {
+		errs = append(errs, fmt.Errorf("push rate limit %w", err))
 	}
-	if c.RateLimit > 0 && c.RateBurst < 1 {
-		errs = append(errs, fmt.Errorf("push rate burst %d: want at least 1", c.RateBurst))
+	if err := config.CheckBurst(c.RateBurst); c.RateLimit > 0 && err != nil {
+		errs = append(errs, fmt.Errorf("push rate burst %w", err))
 	}
 	seen := map[[sha256.Size]byte]string{}
 	if c.Token != "" {
@@ -118,8 +118,10 @@ func (c Config) checkTokens() error {
 				errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			}
 		}
-		if l := t.RateLimit; l != nil && (*l < 0 || math.IsNaN(*l) || math.IsInf(*l, 0)) {
-			errs = append(errs, fmt.Errorf("%s: rate limit %v: want ticks per second ≥ 0", what, *l))
+		if t.RateLimit != nil {
+			if err := config.CheckRate(*t.RateLimit, "ticks"); err != nil {
+				errs = append(errs, fmt.Errorf("%s: rate limit %w", what, err))
+			}
 		}
 		if t.RateBurst < 0 {
 			errs = append(errs, fmt.Errorf("%s: rate burst %d: want ≥ 0", what, t.RateBurst))
