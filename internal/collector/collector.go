@@ -99,6 +99,8 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires, good for every app (push.tokens in -config names tokens limited to some apps); needed when a real executor driver is live or the collector listens beyond loopback")
 	f.Float(&c.Push.RateLimit, "push.rate-limit", d.Push.RateLimit, "ticks per second each push token may push (all senders together without a token); 0: no limit")
 	f.Int(&c.Push.RateBurst, "push.rate-burst", d.Push.RateBurst, "most ticks a push token may push at once")
+	f.Float(&c.Push.AuthFailLimit, "push.auth-fail-limit", d.Push.AuthFailLimit, "failed push authentications (401) per second one client address may make, beyond its burst; then every request from it is refused 429, the right token's too (the TCP peer's address, not X-Forwarded-For); 0: no limit")
+	f.Int(&c.Push.AuthFailBurst, "push.auth-fail-burst", d.Push.AuthFailBurst, "failed push authentications one client address may make in a row")
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
@@ -592,7 +594,8 @@ func (s *Service) logEffective() {
 	pc := s.cfg.PushConfig()
 	allApps, scoped := pushTokenNames(pc)
 	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", pc.HasToken()).Strs("push_all_apps_tokens", allApps).Strs("push_scoped_tokens", scoped).
-		Float64("push_rate_limit", pc.RateLimit).Int("push_rate_burst", pc.RateBurst).Msg("collector configuration")
+		Float64("push_rate_limit", pc.RateLimit).Int("push_rate_burst", pc.RateBurst).
+		Float64("push_auth_fail_limit", pc.AuthFailLimit).Int("push_auth_fail_burst", pc.AuthFailBurst).Msg("collector configuration")
 }
 
 // pushTokenNames names the push API's tokens, those that may push for

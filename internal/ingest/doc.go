@@ -9,8 +9,9 @@
 // they are pure functions tested alone. Handler adds the HTTP guards, all
 // checked before the body is read where they can be: POST only (405), an
 // allowed Host (403, internal/hostcheck, against DNS rebinding), no
-// foreign browser Origin (403), JSON or msgpack bodies only (415), the
-// token (401), the sender's rate limit (429), a cap on concurrent
+// foreign browser Origin (403), JSON or msgpack bodies only (415), a
+// client blocked for failed authentications (429), the token (401), the
+// sender's rate limit (429), a cap on concurrent
 // requests, half of it per token while several are set (429), and body
 // size and time (413, 408); then, tick by tick, the apps
 // its token may push for (403), apps fed by another source (409), the
@@ -28,6 +29,12 @@
 // bucket (golang.org/x/time/rate) read at the handler's clock, so tests
 // drive it without sleeping. The ticks of a request that hands none to
 // the store are given back; ticks handed to it are spent, whatever the
-// answer. RequireToken and RequireTokenOn tell a service when it must not
+// answer. Failed authentications are limited per client address, the
+// TCP peer's (http.Request.RemoteAddr; an IPv6 one by its /64; never
+// X-Forwarded-For, which a client writes): beyond Config.AuthFailBurst in
+// a row and AuthFailLimit a second, every request from the address is
+// refused 429 (reason auth_rate), one with the right token too, so a
+// guesser is not answered while blocked. At most Config.AuthFailAddrs
+// addresses are remembered, the least recently failing forgotten first. RequireToken and RequireTokenOn tell a service when it must not
 // start without a token; scoped tokens count as one.
 package ingest

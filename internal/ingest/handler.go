@@ -83,6 +83,9 @@ type Handler struct {
 	// senders are the tokens, anon the one sender when none is set.
 	senders []*sender
 	anon    *sender
+	// auth limits failed authentications per client; nil without a
+	// token or with AuthFailLimit 0.
+	auth *authGuard
 	// perSender is how many requests one sender may have in progress
 	// when there are several: half of MaxConcurrent (at least 1), so that
 	// one token's slow bodies cannot lock the others out; 0 with one
@@ -106,6 +109,9 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 			Help: "Push requests rejected, by HTTP status and reason (see ingest.Refusals)."}, []string{"status", "reason"}),
 	}
 	h.senders, h.anon = cfg.senders()
+	if h.anon == nil {
+		h.auth = newAuthGuard(cfg.AuthFailLimit, cfg.AuthFailBurst, cfg.AuthFailAddrs)
+	}
 	if len(h.senders) > 1 {
 		h.perSender = int32(max(1, cfg.MaxConcurrent/2))
 	}
@@ -138,7 +144,9 @@ func (h *Handler) Register(mux *http.ServeMux) { mux.Handle(Path, h) }
 // other than POST (405, Allow: POST), a Host not allowed (403, see
 // Config.AllowedHosts), a foreign Origin (403), a content
 // type other than application/json or application/msgpack, or none (415),
-// a missing or wrong token when one is configured (401), a sender with no
+// a client address with no failed authentication left (429, Retry-After;
+// see Config.AuthFailLimit), a missing or wrong token when one is
+// configured (401, counted against the client's address), a sender with no
 // tick left in its rate limit (429, Retry-After), a Content-Length over
 // MaxBody (413) and a request beyond MaxConcurrent, or beyond half of it
 // from one of several tokens (429, Retry-After).
@@ -170,8 +178,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, e)
 		return
 	}
+	client := clientOf(r.RemoteAddr)
+	if h.auth != nil {
+		// A blocked client is refused whatever it sends, the right token
+		// included: otherwise its guesses would go on being answered.
+		if wait, blocked := h.auth.blocked(client, h.now()); blocked {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			h.fail(w, r, &Error{Status: http.StatusTooManyRequests, Field: "Authorization", Reason: "auth_rate",
+				Message: fmt.Sprintf("too many failed authentications from this address (%d in a row, then %g a second): every request from it is refused meanwhile, one with the right token too; retry in %v",
+					h.cfg.AuthFailBurst, h.cfg.AuthFailLimit, wait.Round(time.Millisecond))})
+			return
+		}
+	}
 	from, e := h.authenticate(r.Header.Get("Authorization"))
 	if e != nil {
+		if h.auth != nil {
+			h.auth.failed(client, h.now())
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
 		h.fail(w, r, e)
 		return
@@ -473,7 +496,8 @@ func (h *Handler) refuseRate(w http.ResponseWriter, r *http.Request, from *sende
 // Refusals lists every (status, reason) of headroom_push_rejected_total.
 // A reason names what was refused where a status covers several: a 403
 // for the Host, the Origin or a token's scope, a 413 for the body's size
-// or a token's burst, a 429 for the concurrent requests or a token's rate.
+// or a token's burst, a 429 for the concurrent requests, a token's rate or
+// a client's failed authentications.
 var Refusals = []struct {
 	Status int
 	Reason string
@@ -484,6 +508,7 @@ var Refusals = []struct {
 	{http.StatusRequestEntityTooLarge, "size"}, {http.StatusRequestEntityTooLarge, "burst"},
 	{http.StatusUnsupportedMediaType, "content_type"}, {http.StatusUnprocessableEntity, "series_limit"},
 	{http.StatusTooManyRequests, "concurrency"}, {http.StatusTooManyRequests, "sender_concurrency"}, {http.StatusTooManyRequests, "rate"},
+	{http.StatusTooManyRequests, "auth_rate"},
 	{statusClientClosed, "client_closed"}, {http.StatusServiceUnavailable, "store"},
 }
 

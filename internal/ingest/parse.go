@@ -39,6 +39,19 @@ type Config struct {
 	// 429 with Retry-After. 0 turns the limit off. A Token may set its own.
 	RateLimit float64
 	RateBurst int
+	// AuthFailLimit is the failed authentications (401) per second one
+	// client may make, AuthFailBurst the most in a row; beyond, every
+	// request from the client, one with the right token too, is refused
+	// with 429 and Retry-After (reason auth_rate) until a failure's worth
+	// has refilled. A success resets nothing. The client is the TCP
+	// peer's address (an IPv6 one by its /64); X-Forwarded-For is not
+	// read, so behind a reverse proxy every client shares the proxy's
+	// allowance. The most recently failing AuthFailAddrs addresses are
+	// remembered, no more. 0 turns the limit off; without a token there
+	// is nothing to guess and it does not apply.
+	AuthFailLimit float64
+	AuthFailBurst int
+	AuthFailAddrs int
 	// MaxBody is the largest body accepted, in bytes (413 beyond).
 	MaxBody int64
 	// MaxFutureSkew is how far past now a tick's time may be.
@@ -90,9 +103,13 @@ type Config struct {
 // app of 3 tiers ticking every 15 s pushes 0.2 a second, so one token
 // feeds some 1500 series at that pace, and a backfill of two full requests
 // (MaxTicks each) passes at once, the rest at 100 a second.
+//
+// Each client address may fail to authenticate 10 times in a row, then 2
+// times a second (see AuthFailLimit), 10000 addresses remembered.
 func DefaultConfig() Config {
 	return Config{MaxBody: 1 << 20, MaxFutureSkew: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour, MaxTicks: 10000, MaxReplicas: proto.MaxReplicas,
-		MaxConcurrent: 16, ReadTimeout: 10 * time.Second, RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst}
+		MaxConcurrent: 16, ReadTimeout: 10 * time.Second, RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst,
+		AuthFailLimit: DefaultAuthFailLimit, AuthFailBurst: DefaultAuthFailBurst, AuthFailAddrs: DefaultAuthFailAddrs}
 }
 
 // The default rate limit of each token: ticks per second, and at once.
@@ -118,6 +135,17 @@ func (c Config) Validate() error {
 	}
 	if c.ReadTimeout < 0 {
 		errs = append(errs, fmt.Errorf("push read timeout %v: want ≥ 0", c.ReadTimeout))
+	}
+	if err := config.CheckRate(c.AuthFailLimit, "failed authentications"); err != nil {
+		errs = append(errs, fmt.Errorf("push auth fail limit %w", err))
+	}
+	if c.AuthFailLimit > 0 {
+		if err := config.CheckBurst(c.AuthFailBurst); err != nil {
+			errs = append(errs, fmt.Errorf("push auth fail burst %w", err))
+		}
+		if c.AuthFailAddrs < 1 {
+			errs = append(errs, fmt.Errorf("push auth fail addresses %d: want at least 1", c.AuthFailAddrs))
+		}
 	}
 	if err := c.checkTokens(); err != nil {
 		errs = append(errs, err)
