@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/url"
 	"os"
@@ -91,6 +92,7 @@ func (v *validator) root(raw rawFile) *File {
 	for _, n := range names {
 		f.Apps = append(f.Apps, v.app(n, raw.Apps[n]))
 	}
+	v.tokenSources(f)
 	// The configured series count against the same limits as pushed ones
 	// (one definition, internal/limits): a file whose scrape, trace or sim
 	// apps alone pass them is refused, naming the limit.
@@ -102,6 +104,30 @@ func (v *validator) root(raw rawFile) *File {
 		}
 	}
 	return f
+}
+
+// tokenSources refuses a push token that names exactly an app whose
+// source is not push: every push of its would be refused (409), so the
+// file is wrong, and said so at start. A pattern that happens to match
+// such an app is not refused ("*", "shop-*" grant many apps, some pushed):
+// its pushes for that app are refused at the push API, 409. The token is
+// named unless its name is the token itself (refused already, and never
+// quoted).
+func (v *validator) tokenSources(f *File) {
+	for i, t := range f.Push.Tokens {
+		name := fmt.Sprintf(" %q", t.Name)
+		if t.Digest == sha256.Sum256([]byte(t.Name)) {
+			name = ""
+		}
+		for j, a := range t.Apps {
+			if strings.Contains(a, "*") {
+				continue
+			}
+			if app, ok := f.App(a); ok && app.Source != SourcePush {
+				v.errf(fmt.Sprintf("push.tokens[%d].apps[%d]", i, j), "token%s names app %s, whose source is %s, not push: the push API refuses every push for it (409); drop it from the token's apps, or give the app source: push", name, a, app.Source)
+			}
+		}
+	}
 }
 
 // Series lists the series (app.tier) the file's sources produce: each
