@@ -255,3 +255,71 @@ func TestAlertRules(t *testing.T) {
 		t.Fatal("no alerting rules")
 	}
 }
+
+// TestPushRefusalsAlerted: sustained 429s of the push API for a token's
+// rate (reason rate) or a client's failed authentications (auth_rate)
+// fire an alert, one that keeps the reason to say which, and whose series
+// exist from the start (so increase() sees the first refusal). A matcher
+// is read as Prometheus reads it: =~ an anchored RE2, as Go's regexp.
+func TestPushRefusalsAlerted(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []rule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	// matches reports whether the rule's matchers on
+	// headroom_push_rejected_total let through the series of labels.
+	matches := func(expr string, labels map[string]string) bool {
+		for _, mm := range matcherRE.FindAllStringSubmatch(expr, -1) {
+			if mm[1] != "headroom_push_rejected_total" {
+				continue
+			}
+			ok := true
+			for _, l := range labelRE.FindAllStringSubmatch(mm[2], -1) {
+				v := labels[l[1]]
+				switch l[2] {
+				case "=":
+					ok = ok && v == l[3]
+				case "!=":
+					ok = ok && v != l[3]
+				case "=~", "!~":
+					re := regexp.MustCompile("^(?:" + l[3] + ")$")
+					ok = ok && re.MatchString(v) == (l[2] == "=~")
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+		return false
+	}
+	_, reg := exported(t)
+	series := gathered(t, reg)["headroom_push_rejected_total"]
+	for _, reason := range []string{"rate", "auth_rate"} {
+		if !slices.Contains(series["reason"], reason) {
+			t.Errorf("headroom_push_rejected_total has no series of reason %s from the start (%v)", reason, series["reason"])
+		}
+		var by []string
+		for _, g := range file.Groups {
+			for _, r := range g.Rules {
+				if strings.Contains(r.Expr, "increase(headroom_push_rejected_total") && matches(r.Expr, map[string]string{"status": "429", "reason": reason}) &&
+					!matches(r.Expr, map[string]string{"status": "503", "reason": "store"}) && r.For != "" {
+					by = append(by, r.Alert)
+					if m := byRE.FindStringSubmatch(r.Expr); m == nil || !strings.Contains(m[1], "reason") {
+						t.Errorf("%s: keeps no reason label, so it cannot say which limit refused", r.Alert)
+					}
+				}
+			}
+		}
+		if len(by) == 0 {
+			t.Errorf("no alert with a for: watches sustained 429s of reason %s", reason)
+		}
+	}
+}
