@@ -73,12 +73,14 @@ type Handler struct {
 	publish Publisher
 	now     func() time.Time
 	log     zerolog.Logger
-	// rejectLogs log refusals, one sampled logger per HTTP status (at
-	// most rejectBurst lines in each rejectPeriod each), so a flood of
-	// one kind (400s) does not hide another (a 401, a 422 at the limits,
-	// a 503 when NATS cannot store).
+	// rejectLogs log refusals, one sampled logger per HTTP status and
+	// reason (at most rejectBurst lines in each rejectPeriod each), so a
+	// flood of one kind (400s, a blocked guesser's 429s) does not hide
+	// another (a 401, a token's 429 for its rate, a 422 at the limits, a
+	// 503 when NATS cannot store). Reasons are the code's own (Refusals),
+	// so the loggers are few.
 	rejectMu   sync.Mutex
-	rejectLogs map[int]zerolog.Logger
+	rejectLogs map[refusal]zerolog.Logger
 	slots      chan struct{}
 	// senders are the tokens, anon the one sender when none is set.
 	senders []*sender
@@ -103,7 +105,7 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, publish: publish, now: now, log: log, slots: make(chan struct{}, cfg.MaxConcurrent),
-		rejectLogs: map[int]zerolog.Logger{},
+		rejectLogs: map[refusal]zerolog.Logger{},
 		accepted:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_ticks_total", Help: "Ticks accepted by the push API."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_push_rejected_total",
 			Help: "Push requests rejected, by HTTP status and reason (see ingest.Refusals)."}, []string{"status", "reason"}),
@@ -328,12 +330,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// the store's failure. Counted apart (nginx's 499), so that
 			// an alert on 503 means NATS could not store.
 			h.rejected.WithLabelValues(fmt.Sprint(statusClientClosed), reasonOf(statusClientClosed, "")).Inc()
-			l := h.rejectLog(statusClientClosed)
+			l := h.rejectLog(statusClientClosed, "")
 			l.Info().Err(err).Str("sender", from.name).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
 				Str("remote", r.RemoteAddr).Msg("push abandoned by its client before its ticks were known stored; a retry is safe")
 			return
 		}
-		l := h.rejectLog(http.StatusServiceUnavailable)
+		l := h.rejectLog(http.StatusServiceUnavailable, "")
 		l.Error().Err(err).Str("sender", from.name).Int("ticks", n).Stringers("series", stringers(keys)).Int("series_count", len(keys)).
 			Msg("push not stored")
 		h.failFrom(w, r, from, &Error{Status: http.StatusServiceUnavailable, Message: "could not store the ticks; retry (ids make a retry safe)"})
@@ -472,7 +474,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *Error) { h.fai
 func (h *Handler) failFrom(w http.ResponseWriter, r *http.Request, from *sender, e *Error) {
 	reason := reasonOf(e.Status, e.Reason)
 	h.rejected.WithLabelValues(fmt.Sprint(e.Status), reason).Inc()
-	l := h.rejectLog(e.Status)
+	l := h.rejectLog(e.Status, reason)
 	ev := l.Warn().Int("status", e.Status).Str("refusal", reason).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr)
 	if from != nil {
 		ev = ev.Str("sender", from.name)
@@ -526,14 +528,22 @@ func reasonOf(status int, reason string) string {
 	return "other"
 }
 
-// rejectLog returns the sampled logger of refusals with status.
-func (h *Handler) rejectLog(status int) *zerolog.Logger {
+// refusal keys the sampled loggers of refusals.
+type refusal struct {
+	status int
+	reason string
+}
+
+// rejectLog returns the sampled logger of refusals with status and reason
+// (reasonOf: "" is the status's first).
+func (h *Handler) rejectLog(status int, reason string) *zerolog.Logger {
+	k := refusal{status, reasonOf(status, reason)}
 	h.rejectMu.Lock()
 	defer h.rejectMu.Unlock()
-	l, ok := h.rejectLogs[status]
+	l, ok := h.rejectLogs[k]
 	if !ok {
 		l = h.log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod})
-		h.rejectLogs[status] = l
+		h.rejectLogs[k] = l
 	}
 	return &l
 }

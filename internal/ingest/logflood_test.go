@@ -112,3 +112,46 @@ func TestPushRejectionLogPerStatus(t *testing.T) {
 		t.Fatalf("%d warnings of the foreign origin after 100 malformed bodies, want 1", forbidden)
 	}
 }
+
+// TestPushRejectionLogPerReason: the log's bound holds per status and
+// reason, so a blocked token guesser's flood of 429s (auth_rate) does not
+// hide the warning naming a token beyond its rate (a 429 too, reason
+// rate), the one HeadroomPushRateLimited sends the operator to.
+func TestPushRejectionLogPerReason(t *testing.T) {
+	logs := &natstest.Logs{}
+	cfg := ingest.DefaultConfig()
+	cfg.Tokens = []ingest.Token{{Name: "team-a", Digest: digest(t, tokenA), Apps: []string{"shop"}}}
+	cfg.RateLimit, cfg.RateBurst = 1, 1
+	drain := func(_ context.Context, ticks iter.Seq[*proto.Metrics]) error {
+		for range ticks {
+		}
+		return nil
+	}
+	h, err := ingest.NewHandler(cfg, drain, func() time.Time { return now }, zerolog.New(logs), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if status, _, out := guessing(t, h, "192.0.2.1:1", "guess", i); status != http.StatusUnauthorized && status != http.StatusTooManyRequests {
+			t.Fatalf("guess %d: %d %v", i, status, out)
+		}
+	}
+	if status, _, out := guessing(t, h, "192.0.2.2:1", tokenA, 100); status != http.StatusAccepted {
+		t.Fatalf("team-a's first push: %d %v", status, out)
+	}
+	if status, _, out := guessing(t, h, "192.0.2.2:1", tokenA, 101); status != http.StatusTooManyRequests {
+		t.Fatalf("team-a's second push at once: %d %v, want 429 for its rate", status, out)
+	}
+	var auth, rate int
+	for _, l := range logs.Lines(t, "push rejected") {
+		switch {
+		case l["refusal"] == "auth_rate":
+			auth++
+		case l["refusal"] == "rate" && l["sender"] == "team-a":
+			rate++
+		}
+	}
+	if auth == 0 || rate != 1 {
+		t.Fatalf("%d warnings of the guesser's blocked requests and %d of team-a's rate after 90 blocked guesses, want some and 1", auth, rate)
+	}
+}
