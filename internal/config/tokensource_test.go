@@ -41,3 +41,24 @@ func TestPushTokenNamesOtherSource(t *testing.T) {
 		})
 	}
 }
+
+// TestPushTokenNamesAppWithoutSource: a token naming an app whose source
+// is missing or unknown gets no error of its own (the app's source has
+// one, which says what to write); only the source is refused, not with
+// "whose source is , not push".
+func TestPushTokenNamesAppWithoutSource(t *testing.T) {
+	for _, c := range []struct{ name, app, want string }{
+		{"missing", "{tiers: [{name: web}]}", "apps.shop.source: missing: want sim, scrape, trace or push"},
+		{"unknown", "{source: Push, tiers: [{name: web}]}", `apps.shop.source: "Push": want sim, scrape, trace or push`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - name: team-a\n      token: tok-x\n      apps: [shop]\napps:\n  shop: "+c.app+"\n"))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%v, want an error with %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "push.tokens") {
+				t.Errorf("the token is refused too, for the app's source: %v", err)
+			}
+		})
+	}
+}

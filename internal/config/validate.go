@@ -112,7 +112,8 @@ func (v *validator) root(raw rawFile) *File {
 // such an app is not refused ("*", "shop-*" grant many apps, some pushed):
 // its pushes for that app are refused at the push API, 409. The token is
 // named unless its name is the token itself (refused already, and never
-// quoted).
+// quoted). An app whose source is missing or unknown is refused for that
+// alone: the token's error would only repeat it, less clearly.
 func (v *validator) tokenSources(f *File) {
 	for i, t := range f.Push.Tokens {
 		name := fmt.Sprintf(" %q", t.Name)
@@ -123,9 +124,11 @@ func (v *validator) tokenSources(f *File) {
 			if strings.Contains(a, "*") {
 				continue
 			}
-			if app, ok := f.App(a); ok && app.Source != SourcePush {
-				v.errf(fmt.Sprintf("push.tokens[%d].apps[%d]", i, j), "token%s names app %s, whose source is %s, not push: the push API refuses every push for it (409); drop it from the token's apps, or give the app source: push", name, a, app.Source)
+			app, ok := f.App(a)
+			if !ok || !slices.Contains([]string{SourceSim, SourceScrape, SourceTrace}, app.Source) {
+				continue
 			}
+			v.errf(fmt.Sprintf("push.tokens[%d].apps[%d]", i, j), "token%s names app %s, whose source is %s, not push: the push API refuses every push for it (409); drop it from the token's apps, or give the app source: push", name, a, app.Source)
 		}
 	}
 }
