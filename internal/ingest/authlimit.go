@@ -11,12 +11,15 @@ import (
 
 // The default limit of failed authentications per client address: a
 // client that mistypes its token hears 401 ten times in a row, then 429;
-// a guesser tries 2 tokens a second at most.
+// a guesser tries 2 tokens a second at most from each address (more
+// than DefaultAuthFailAddrs addresses, and it is not held back at all).
 const (
 	DefaultAuthFailLimit = 2
 	DefaultAuthFailBurst = 10
 	// DefaultAuthFailAddrs is the most client addresses whose failures
-	// are remembered: some 2.5 MB (BenchmarkAuthGuardFull measures it).
+	// are remembered: some 2.5 MB (BenchmarkAuthGuardFull measures it),
+	// 5 MB once the map has churned through millions (deleted entries'
+	// room is kept).
 	DefaultAuthFailAddrs = 10000
 )
 

@@ -35,6 +35,10 @@
 // a row and AuthFailLimit a second, every request from the address is
 // refused 429 (reason auth_rate), one with the right token too, so a
 // guesser is not answered while blocked. At most Config.AuthFailAddrs
-// addresses are remembered, the least recently failing forgotten first. RequireToken and RequireTokenOn tell a service when it must not
-// start without a token; scoped tokens count as one.
+// addresses are remembered, the least recently failing forgotten first;
+// a forgotten address starts afresh, so a guesser with more addresses
+// than that (the /64s of one IPv6 /48 are 65,536) is not held back: the
+// limit slows guessing from a few addresses, a long random token is what
+// defeats it. RequireToken and RequireTokenOn tell a service when it must
+// not start without a token; scoped tokens count as one.
 package ingest

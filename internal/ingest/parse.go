@@ -47,8 +47,9 @@ type Config struct {
 	// peer's address (an IPv6 one by its /64); X-Forwarded-For is not
 	// read, so behind a reverse proxy every client shares the proxy's
 	// allowance. The most recently failing AuthFailAddrs addresses are
-	// remembered, no more. 0 turns the limit off; without a token there
-	// is nothing to guess and it does not apply.
+	// remembered, no more: one forgotten starts afresh, so a guesser
+	// with more addresses is not held back. 0 turns the limit off;
+	// without a token there is nothing to guess and it does not apply.
 	AuthFailLimit float64
 	AuthFailBurst int
 	AuthFailAddrs int
