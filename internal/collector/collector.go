@@ -99,7 +99,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires, good for every app (push.tokens in -config names tokens limited to some apps); needed when a real executor driver is live or the collector listens beyond loopback")
 	f.Float(&c.Push.RateLimit, "push.rate-limit", d.Push.RateLimit, "ticks per second each push token may push (all senders together without a token); 0: no limit")
 	f.Int(&c.Push.RateBurst, "push.rate-burst", d.Push.RateBurst, "most ticks a push token may push at once")
-	f.Float(&c.Push.AuthFailLimit, "push.auth-fail-limit", d.Push.AuthFailLimit, "failed push authentications (401) per second one client address may make, beyond its burst; then every request from it is refused 429, the right token's too (the TCP peer's address, not X-Forwarded-For); 0: no limit")
+	f.Float(&c.Push.AuthFailLimit, "push.auth-fail-limit", d.Push.AuthFailLimit, "failed push authentications (401) per second one client address may make, beyond its burst; then every request from it is refused 429, the right token's too (the TCP peer's address, an IPv6 one's /64, and its /48 16 times as often; not X-Forwarded-For); 0: no limit")
 	f.Int(&c.Push.AuthFailBurst, "push.auth-fail-burst", d.Push.AuthFailBurst, "failed push authentications one client address may make in a row")
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"math"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -38,6 +39,18 @@ func TestAuthGuardCapped(t *testing.T) {
 		if want := i >= 3*max-(max-1); blocked != want {
 			t.Errorf("client %d blocked %v, want %v (the latest %d kept beside the busy one)", i, blocked, want, max-1)
 		}
+	}
+}
+
+// TestAuthGuardHugeBurst: the largest burst an IPv6 client may be set
+// is not turned, times its /48's factor, into a negative one that blocks
+// at the first failure.
+func TestAuthGuardHugeBurst(t *testing.T) {
+	g := newAuthGuard(1, math.MaxInt, 10)
+	client := netip.MustParsePrefix("2001:db8:1:2::/64")
+	g.failed(client, t0)
+	if b, blocked := g.blocked(client, t0); blocked {
+		t.Fatalf("blocked after one failure with burst %d: %+v", math.MaxInt, b)
 	}
 }
 

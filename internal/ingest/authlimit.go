@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"container/list"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -23,12 +24,22 @@ const (
 	DefaultAuthFailAddrs = 10000
 )
 
+// An IPv6 client's failures count against its /48 too, the block a site
+// is usually given, with authSiteFactor times a client's allowance: each
+// of a /48's 65,536 /64s starts with a full allowance, so a guesser
+// rotating through them would otherwise never be held back.
+const (
+	authSiteBits   = 48
+	authSiteFactor = 16
+)
+
 // authGuard counts the failed authentications of each client address in
-// a token bucket read at the handler's clock. An address whose bucket is
-// empty is blocked: every request from it is refused, one with the right
-// token too, until a failure's worth has refilled. It remembers at most
-// max addresses, forgetting the one that failed least recently first, so
-// its memory is bounded whatever the number of clients.
+// a token bucket read at the handler's clock, and of each IPv6 client's
+// /48 in another. An address whose bucket, or whose /48's, is empty is
+// blocked: every request from it is refused, one with the right token
+// too, until a failure's worth has refilled. It remembers at most max
+// addresses and /48s, forgetting the one that failed least recently
+// first, so its memory is bounded whatever the number of clients.
 type authGuard struct {
 	limit rate.Limit
 	burst int
@@ -44,6 +55,26 @@ type authEntry struct {
 	lim    *rate.Limiter
 }
 
+// authBlock says why a client is blocked: the address or /48 (from) out
+// of failures, its allowance, and how long until it may try again.
+type authBlock struct {
+	from  netip.Prefix
+	limit float64
+	burst int
+	wait  time.Duration
+}
+
+// who names the blocked address, or /48, for the refusal.
+func (b authBlock) who() string {
+	switch {
+	case !b.from.IsValid():
+		return "this client"
+	case b.from.IsSingleIP():
+		return b.from.Addr().String()
+	}
+	return b.from.String()
+}
+
 // newAuthGuard returns nil when limit is 0 (no limit).
 func newAuthGuard(limit float64, burst, max int) *authGuard {
 	if limit <= 0 {
@@ -52,26 +83,57 @@ func newAuthGuard(limit float64, burst, max int) *authGuard {
 	return &authGuard{limit: rate.Limit(limit), burst: burst, max: max, addrs: map[netip.Prefix]*list.Element{}}
 }
 
-// blocked reports whether client may not try a token at now, and how long
-// until it may.
-func (g *authGuard) blocked(client netip.Prefix, now time.Time) (time.Duration, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	e, ok := g.addrs[client]
-	if !ok {
-		return 0, false
+// siteOf is the /48 of an IPv6 client, whose failures count too.
+func siteOf(client netip.Prefix) (netip.Prefix, bool) {
+	if !client.Addr().Is6() {
+		return netip.Prefix{}, false
 	}
-	if tokens := e.Value.(*authEntry).lim.TokensAt(now); tokens < 1 {
-		return seconds((1 - tokens) / float64(g.limit)), true
-	}
-	return 0, false
+	p, err := client.Addr().Prefix(authSiteBits)
+	return p, err == nil
 }
 
-// failed counts a failed authentication of client at now.
+// blocked reports whether client may not try a token at now, and why.
+func (g *authGuard) blocked(client netip.Prefix, now time.Time) (authBlock, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b, blocked := g.empty(client, now)
+	if site, ok := siteOf(client); ok {
+		if sb, sblocked := g.empty(site, now); sblocked && (!blocked || sb.wait > b.wait) {
+			b, blocked = sb, true
+		}
+	}
+	return b, blocked
+}
+
+// empty reports whether p's bucket has no failure left at now. g.mu is
+// held.
+func (g *authGuard) empty(p netip.Prefix, now time.Time) (authBlock, bool) {
+	e, ok := g.addrs[p]
+	if !ok {
+		return authBlock{}, false
+	}
+	lim := e.Value.(*authEntry).lim
+	tokens := lim.TokensAt(now)
+	if tokens >= 1 {
+		return authBlock{}, false
+	}
+	return authBlock{from: p, limit: float64(lim.Limit()), burst: lim.Burst(), wait: seconds((1 - tokens) / float64(lim.Limit()))}, true
+}
+
+// failed counts a failed authentication of client, and of its /48, at now.
 func (g *authGuard) failed(client netip.Prefix, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	e, ok := g.addrs[client]
+	if site, ok := siteOf(client); ok {
+		g.spend(site, g.limit*authSiteFactor, min(g.burst, math.MaxInt/authSiteFactor)*authSiteFactor, now)
+	}
+	g.spend(client, g.limit, g.burst, now)
+}
+
+// spend takes a failure from p's bucket, one of limit and burst when p is
+// new, forgetting the least recently failing beyond max. g.mu is held.
+func (g *authGuard) spend(p netip.Prefix, limit rate.Limit, burst int, now time.Time) {
+	e, ok := g.addrs[p]
 	if ok {
 		g.lru.MoveToFront(e)
 	} else {
@@ -80,8 +142,8 @@ func (g *authGuard) failed(client netip.Prefix, now time.Time) {
 			delete(g.addrs, oldest.Value.(*authEntry).client)
 			g.lru.Remove(oldest)
 		}
-		e = g.lru.PushFront(&authEntry{client: client, lim: rate.NewLimiter(g.limit, g.burst)})
-		g.addrs[client] = e
+		e = g.lru.PushFront(&authEntry{client: p, lim: rate.NewLimiter(limit, burst)})
+		g.addrs[p] = e
 	}
 	e.Value.(*authEntry).lim.AllowN(now, 1)
 }

@@ -74,7 +74,7 @@ func TestAuthGuessesLimited(t *testing.T) {
 	if status != http.StatusTooManyRequests || retry != "1" {
 		t.Fatalf("11th wrong token at once: %d, Retry-After %q (%v), want 429 and 1", status, retry, out)
 	}
-	if msg, _ := out["error"].(string); !strings.Contains(msg, "failed authentications") {
+	if msg, _ := out["error"].(string); !strings.Contains(msg, "failed authentications from 192.0.2.1 (10 in a row, then 2 a second)") {
 		t.Errorf("error %q does not say why", msg)
 	}
 	// From another port of the same host, the right token: still refused.
@@ -159,5 +159,52 @@ func TestAuthFailConfigRefused(t *testing.T) {
 				t.Fatalf("%v, want an error with %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestAuthGuessesLimitedPerSite: an IPv6 client's failures count against
+// its /48 too, which may fail 16 times as often as one /64: a guesser
+// rotating through the 65,536 /64s of its /48 (each starting with a full
+// allowance) is held back once the /48's is spent, in a /64 it has not
+// used yet too, the right token included; another /48 is not.
+func TestAuthGuessesLimitedPerSite(t *testing.T) {
+	clock := &fakeClock{t: now}
+	cfg := ingest.DefaultConfig()
+	cfg.Tokens = []ingest.Token{{Name: "team-a", Digest: digest(t, tokenA), Apps: []string{"shop"}}}
+	cfg.RateLimit = 0
+	drain := func(_ context.Context, ticks iter.Seq[*proto.Metrics]) error {
+		for range ticks {
+		}
+		return nil
+	}
+	h, err := ingest.NewHandler(cfg, drain, clock.now, zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := 0
+	next := func() int { m++; return m }
+	for n := range 16 {
+		for i := range ingest.DefaultAuthFailBurst {
+			remote := fmt.Sprintf("[2001:db8:1:%x::1]:1", n)
+			if status, _, out := guessing(t, h, remote, "guess", next()); status != http.StatusUnauthorized {
+				t.Fatalf("/64 %d, wrong token %d: %d %v, want 401 within the /48's allowance", n, i+1, status, out)
+			}
+		}
+	}
+	for _, tok := range []string{"guess", tokenA} {
+		status, retry, out := guessing(t, h, "[2001:db8:1:ff::1]:1", tok, next())
+		if status != http.StatusTooManyRequests || retry == "" {
+			t.Fatalf("a fresh /64 of a /48 out of failures, token %q: %d, Retry-After %q (%v), want 429", tok, status, retry, out)
+		}
+		if msg, _ := out["error"].(string); !strings.Contains(msg, "2001:db8:1::/48") {
+			t.Errorf("error %q does not name the /48", msg)
+		}
+	}
+	if status, _, out := guessing(t, h, "[2001:db8:2::1]:1", tokenA, next()); status != http.StatusAccepted {
+		t.Fatalf("another /48 with the right token: %d %v", status, out)
+	}
+	clock.advance(time.Second / 32)
+	if status, _, out := guessing(t, h, "[2001:db8:1:ff::1]:1", "guess", next()); status != http.StatusUnauthorized {
+		t.Fatalf("1/32 s on (the /48 refills 32 a second), a wrong token: %d %v, want 401", status, out)
 	}
 }

@@ -30,15 +30,16 @@
 // drive it without sleeping. The ticks of a request that hands none to
 // the store are given back; ticks handed to it are spent, whatever the
 // answer. Failed authentications are limited per client address, the
-// TCP peer's (http.Request.RemoteAddr; an IPv6 one by its /64; never
-// X-Forwarded-For, which a client writes): beyond Config.AuthFailBurst in
-// a row and AuthFailLimit a second, every request from the address is
-// refused 429 (reason auth_rate), one with the right token too, so a
-// guesser is not answered while blocked. At most Config.AuthFailAddrs
-// addresses are remembered, the least recently failing forgotten first;
-// a forgotten address starts afresh, so a guesser with more addresses
-// than that (the /64s of one IPv6 /48 are 65,536) is not held back: the
-// limit slows guessing from a few addresses, a long random token is what
+// TCP peer's (http.Request.RemoteAddr; an IPv6 one by its /64, and by
+// its /48 with 16 times the allowance, lest a guesser rotate through the
+// /64s; never X-Forwarded-For, which a client writes): beyond
+// Config.AuthFailBurst in a row and AuthFailLimit a second, every request
+// from the address is refused 429 (reason auth_rate), one with the right
+// token too, so a guesser is not answered while blocked. At most
+// Config.AuthFailAddrs addresses and /48s are remembered, the least
+// recently failing forgotten first; a forgotten address starts afresh, so
+// a guesser with more addresses than that is not held back: the limit
+// slows guessing from a few addresses, a long random token is what
 // defeats it. RequireToken and RequireTokenOn tell a service when it must
 // not start without a token; scoped tokens count as one.
 package ingest

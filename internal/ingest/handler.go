@@ -184,11 +184,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.auth != nil {
 		// A blocked client is refused whatever it sends, the right token
 		// included: otherwise its guesses would go on being answered.
-		if wait, blocked := h.auth.blocked(client, h.now()); blocked {
-			w.Header().Set("Retry-After", retryAfter(wait))
+		if b, blocked := h.auth.blocked(client, h.now()); blocked {
+			w.Header().Set("Retry-After", retryAfter(b.wait))
 			h.fail(w, r, &Error{Status: http.StatusTooManyRequests, Field: "Authorization", Reason: "auth_rate",
-				Message: fmt.Sprintf("too many failed authentications from this address (%d in a row, then %g a second): every request from it is refused meanwhile, one with the right token too; retry in %v",
-					h.cfg.AuthFailBurst, h.cfg.AuthFailLimit, wait.Round(time.Millisecond))})
+				Message: fmt.Sprintf("too many failed authentications from %s (%d in a row, then %g a second): every request from it is refused meanwhile, one with the right token too; retry in %v",
+					b.who(), b.burst, b.limit, b.wait.Round(time.Millisecond))})
 			return
 		}
 	}

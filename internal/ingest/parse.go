@@ -44,11 +44,12 @@ type Config struct {
 	// request from the client, one with the right token too, is refused
 	// with 429 and Retry-After (reason auth_rate) until a failure's worth
 	// has refilled. A success resets nothing. The client is the TCP
-	// peer's address (an IPv6 one by its /64); X-Forwarded-For is not
-	// read, so behind a reverse proxy every client shares the proxy's
-	// allowance. The most recently failing AuthFailAddrs addresses are
-	// remembered, no more: one forgotten starts afresh, so a guesser
-	// with more addresses is not held back. 0 turns the limit off;
+	// peer's address (an IPv6 one by its /64, and by its /48 with 16
+	// times the allowance); X-Forwarded-For is not read, so behind a
+	// reverse proxy every client shares the proxy's allowance. The most
+	// recently failing AuthFailAddrs addresses and /48s are remembered,
+	// no more: one forgotten starts afresh, so a guesser with more
+	// addresses is not held back. 0 turns the limit off;
 	// without a token there is nothing to guess and it does not apply.
 	AuthFailLimit float64
 	AuthFailBurst int
