@@ -256,8 +256,10 @@ func TestAlertRules(t *testing.T) {
 	}
 }
 
-// TestPushRefusalsAlerted: sustained 429s of the push API for a token's
-// rate (reason rate) or a client's failed authentications (auth_rate)
+// TestPushRefusalsAlerted: sustained refusals of the push API that lose a
+// pusher's ticks for as long as they last (429s for a token's rate, reason
+// rate, or a client's failed authentications, auth_rate; a wrong or
+// missing token, 401 token; an app the token may not push for, 403 scope)
 // fire an alert, one that keeps the reason to say which, and whose series
 // exist from the start (so increase() sees the first refusal). A matcher
 // is read as Prometheus reads it: =~ an anchored RE2, as Go's regexp.
@@ -302,14 +304,17 @@ func TestPushRefusalsAlerted(t *testing.T) {
 	}
 	_, reg := exported(t)
 	series := gathered(t, reg)["headroom_push_rejected_total"]
-	for _, reason := range []string{"rate", "auth_rate"} {
+	// Every refusal that loses a pusher's ticks for as long as it lasts,
+	// by status and reason.
+	for _, c := range []struct{ status, reason string }{{"429", "rate"}, {"429", "auth_rate"}, {"401", "token"}, {"403", "scope"}} {
+		reason := c.reason
 		if !slices.Contains(series["reason"], reason) {
 			t.Errorf("headroom_push_rejected_total has no series of reason %s from the start (%v)", reason, series["reason"])
 		}
 		var by []string
 		for _, g := range file.Groups {
 			for _, r := range g.Rules {
-				if strings.Contains(r.Expr, "increase(headroom_push_rejected_total") && matches(r.Expr, map[string]string{"status": "429", "reason": reason}) &&
+				if strings.Contains(r.Expr, "increase(headroom_push_rejected_total") && matches(r.Expr, map[string]string{"status": c.status, "reason": reason}) &&
 					!matches(r.Expr, map[string]string{"status": "503", "reason": "store"}) && r.For != "" {
 					by = append(by, r.Alert)
 					if m := byRE.FindStringSubmatch(r.Expr); m == nil || !strings.Contains(m[1], "reason") {
@@ -319,7 +324,7 @@ func TestPushRefusalsAlerted(t *testing.T) {
 			}
 		}
 		if len(by) == 0 {
-			t.Errorf("no alert with a for: watches sustained 429s of reason %s", reason)
+			t.Errorf("no alert with a for: watches sustained %ss of reason %s", c.status, reason)
 		}
 	}
 }
