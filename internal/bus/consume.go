@@ -176,6 +176,20 @@ func (b *Bus) Decode(m *Msg, k proto.Kind, v proto.Keyed) error {
 // it pins the durable.
 const pinIDHeader = "Nats-Pin-Id"
 
+// deliveredPin returns the pin id the server delivered a message under,
+// and whether the message also carries Nats-Pin-Id values of its
+// publisher's. JetStream stores a publisher's headers as they come,
+// Nats-Pin-Id included (nats-server 2.15 neither rejects nor strips it),
+// and on delivery appends its own value after them: the server's is the
+// last one, and Header.Get, which returns the first, returns a forged one.
+func deliveredPin(h nats.Header) (pin string, forged bool) {
+	vals := h.Values(pinIDHeader)
+	if len(vals) == 0 {
+		return "", false
+	}
+	return vals[len(vals)-1], len(vals) > 1
+}
+
 // lostDelivery, set by tests (LoseDelivery, HandleElsewhere), says a
 // delivery never reaches the handler: lost in flight, as one is when a
 // node dies with it in its outbound buffer, or handled by another reader
@@ -316,7 +330,22 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
 		gaps.delivered(meta.Sequence.Consumer, time.Now())
-		if id := jm.Headers().Get(pinIDHeader); spec.pinned && id != "" {
+		if id, forged := deliveredPin(jm.Headers()); spec.pinned && id != "" {
+			if forged {
+				// The client took the publisher's value for its pin id
+				// (nats.go reads the first): its next pull is refused
+				// and the ones after carry none, which the server serves
+				// only once the pin has lapsed. Unpinning now pins the
+				// next pull afresh instead (Repinned, before the first
+				// message delivered under the new pin). Not in a drain:
+				// a partition handed over waits for no pin to be held,
+				// and its drain unpins once it is over.
+				log.Warn().Uint64("seq", meta.Sequence.Stream).Str("subject", jm.Subject()).
+					Msg("message published with a Nats-Pin-Id header, which only the server may set")
+				if ctx.Err() == nil {
+					b.unpinForged(ctx, stream, spec.Name, log)
+				}
+			}
 			if pin != "" && id != pin {
 				// Pinned afresh: another member may have read the
 				// durable since the last delivery (GroupSpec.Repinned).
@@ -704,4 +733,22 @@ func (b *Bus) LogRecord(ev *zerolog.Event, r Record) *zerolog.Event {
 func subjectOf(prefix string, jm jetstream.Msg) string {
 	s, _ := proto.SplitStored(prefix, jm.Subject())
 	return s
+}
+
+// unpinForged unpins a pinned durable after a delivery whose publisher set
+// Nats-Pin-Id (see deliveredPin), so the client, whose pin id is now the
+// forged one, is pinned afresh at its next pull rather than once the pin
+// lapses, PinnedTTL later. It waits for the answer, a few milliseconds, so
+// the messages after the forged one come under the new pin; it gives up
+// after 5 s, leaving the lapse to do it.
+func (b *Bus) unpinForged(ctx context.Context, stream, durable string, log zerolog.Logger) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	s, err := b.js.Stream(uctx, stream)
+	if err == nil {
+		err = s.UnpinConsumer(uctx, durable, pinGroup)
+	}
+	if err != nil {
+		log.Warn().Err(err).Msg("cannot unpin after a forged Nats-Pin-Id: the pin lapses instead")
+	}
 }

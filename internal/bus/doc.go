@@ -29,7 +29,17 @@
 // over reloads what was published for it (GroupSpec.Acquire) and rebuilds
 // its apps' state from the recorded stream through batched direct gets;
 // one handing a partition over drains, unpins and drops that state
-// (GroupSpec.Release).
+// (GroupSpec.Release). A member tells a pin change by the Nats-Pin-Id the
+// server puts on each delivery. JetStream accepts and stores a message
+// whose publisher set that header itself (the bus's publishers set no
+// header but Nats-Msg-Id and Headroom-Ts; another client with the right
+// to publish can), and on delivery appends its own value after the
+// publisher's: the bus reads the last value, so a forged id neither fires
+// GroupSpec.Repinned nor hides a real repin, nor misleads the pin's
+// renewals (pinkeep.go). The NATS client reads the first value, takes the
+// forged id for its pin and loses the pin: the bus logs the message and
+// unpins the durable, so its next pull is pinned afresh at once (a
+// Repinned) rather than once the pin lapses, PinnedTTL later.
 //
 // Roles that only look (the gateway, the collector's replay, the tail
 // command) read through read.go and watch.go: a StreamReader for direct
