@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 // hands their messages to the handlers in stored order across the inputs
 // (nil for a single input, which has nothing to merge: rebuildOne skips
 // it), and returns the first error; an input is done when its replay
-// returns.
+// returns. Once one fails, the others hand nothing more to their handlers
+// and the first failure is returned: a failed replay is retried whole, so
+// what they handled after it would be handled twice.
 func replayMerged(ctx context.Context, n int, replay func(ctx context.Context, i int, gate *mergeGate) error) error {
 	var gate *mergeGate
 	if n > 1 {
@@ -20,15 +23,25 @@ func replayMerged(ctx context.Context, n int, replay func(ctx context.Context, i
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range n {
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			if gate != nil {
-				defer gate.finish(i)
+				defer func() { gate.finish(i, err) }()
 			}
 			return replay(gctx, i, gate)
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	if gate != nil {
+		if ferr := gate.failure(); ferr != nil {
+			return ferr
+		}
+	}
+	return err
 }
+
+// errMergeStopped is what an input waiting at a merge gate gets once
+// another input failed.
+var errMergeStopped = errors.New("merged replay stopped: another input failed")
 
 // mergeGate hands the messages that several inputs' rebuilds read, each in
 // its own stream's order, to their handlers one at a time and in the order
@@ -43,8 +56,10 @@ func replayMerged(ctx context.Context, n int, replay func(ctx context.Context, i
 // input may still hold an earlier one: each other input holds a later one,
 // or last handled one later (a stream's stored times do not go back), or
 // is done. Some input can always go on, so the merge cannot stall while
-// the inputs read on; one that fails is done, and the others stop with
-// the rebuild's context. Where a stream's times do go back (its leader
+// the inputs read on. One that fails stops the others at the gate: done,
+// it no longer holds them back, and they would hand on messages (of a
+// replay to be retried whole) until the rebuild's context, cancelled only
+// once the failed input's goroutine has returned, stopped them. Where a stream's times do go back (its leader
 // moved to a node whose clock is behind), a message may be handled after
 // another input's later one: out of order, never stalled. An input holds
 // the gate while its handler retries a failing message (rebuildOne's
@@ -53,6 +68,7 @@ type mergeGate struct {
 	mu      sync.Mutex
 	at      []time.Time // per input: the time of the message it holds, or last handled (zero: none yet)
 	done    []bool
+	err     error         // the first input's failure: nothing more is handled
 	busy    bool          // a handler runs
 	waiters int           // inputs waiting for their turn
 	changed chan struct{} // closed and replaced on a change while inputs wait
@@ -63,12 +79,20 @@ func newMergeGate(inputs int) *mergeGate {
 }
 
 // wait blocks until input i may handle its message stored at t, or ctx
-// ends; on nil the caller handles it, then calls release.
+// ends, or another input failed (errMergeStopped); on nil the caller
+// handles it, then calls release.
 func (g *mergeGate) wait(ctx context.Context, i int, t time.Time) error {
 	g.mu.Lock()
 	g.at[i] = t
 	g.signal()
-	for !g.turn(i, t) {
+	for {
+		if g.err != nil {
+			g.mu.Unlock()
+			return errMergeStopped
+		}
+		if g.turn(i, t) {
+			break
+		}
 		ch := g.changed
 		g.waiters++
 		g.mu.Unlock()
@@ -112,12 +136,23 @@ func (g *mergeGate) release() {
 	g.mu.Unlock()
 }
 
-// finish marks input i done: it reads nothing more.
-func (g *mergeGate) finish(i int) {
+// finish marks input i done: it reads nothing more. An input that ends
+// with err stops the others.
+func (g *mergeGate) finish(i int, err error) {
 	g.mu.Lock()
 	g.done[i] = true
+	if err != nil && g.err == nil {
+		g.err = err
+	}
 	g.signal()
 	g.mu.Unlock()
+}
+
+// failure returns the first input's failure, nil when none failed.
+func (g *mergeGate) failure() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
 }
 
 // signal wakes every waiter; g.mu is held. With none, it allocates
