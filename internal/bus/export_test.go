@@ -30,6 +30,29 @@ func SilenceDirectGets(n int) (restore func()) {
 	return func() { getBatch = orig }
 }
 
+// SilenceDirectGetsOn makes the next n batched direct gets of stream end
+// with no message and no end marker once lasting has passed, as a request
+// does when its deadline (30 s in the bus) passes before the server
+// answers; other streams' are answered. Safe for the concurrent reads of a
+// replay that merges its inputs.
+func SilenceDirectGetsOn(stream string, n int, lasting time.Duration) (restore func()) {
+	orig := getBatch
+	var left atomic.Int64
+	left.Store(int64(n))
+	getBatch = func(ctx context.Context, js jetstream.JetStream, name string, batch int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
+		if name != stream || left.Add(-1) < 0 {
+			return orig(ctx, js, name, batch, opts...)
+		}
+		return func(func(*jetstream.RawStreamMsg, error) bool) {
+			select {
+			case <-time.After(lasting):
+			case <-ctx.Done():
+			}
+		}, nil
+	}
+	return func() { getBatch = orig }
+}
+
 // OnRebuildCounted runs f in every rebuild between its count of the
 // partition's messages and its read of the stream's last sequence.
 func OnRebuildCounted(f func()) (restore func()) {
