@@ -67,8 +67,11 @@ type GroupSpec struct {
 	// partition stayed this member's, so Acquire is not called again. This
 	// member lost the pin, cut off from the server past PinnedTTL, and had
 	// it back; or the consumer's leader changed (the pin is not
-	// replicated). A member busy with a backlog, or in one long handler
-	// call, renews its pin meanwhile (pinKeeper) and keeps it.
+	// replicated); or a message came with a Nats-Pin-Id its publisher
+	// set, after which the bus unpins the durable (see the package doc):
+	// the forged id itself neither calls Repinned nor hides a real repin.
+	// A member busy with a backlog, or in one long handler call, renews
+	// its pin meanwhile (pinKeeper) and keeps it.
 	// Another member that believed it owned the partition may have read
 	// the durable meanwhile and acted: a stage that keeps what it read
 	// from a store its members share (the executor's replica states) drops
