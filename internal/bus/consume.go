@@ -180,8 +180,10 @@ const pinIDHeader = "Nats-Pin-Id"
 // and whether the message also carries Nats-Pin-Id values of its
 // publisher's. JetStream stores a publisher's headers as they come,
 // Nats-Pin-Id included (nats-server 2.15 neither rejects nor strips it),
-// and on delivery appends its own value after them: the server's is the
-// last one, and Header.Get, which returns the first, returns a forged one.
+// and on delivery to a pinned durable appends its own value after them:
+// the server's is the last one, and Header.Get, which returns the first,
+// returns a forged one. (A group's member cannot read a durable without a
+// pinned priority policy at all: nats.go refuses its priority group.)
 func deliveredPin(h nats.Header) (pin string, forged bool) {
 	vals := h.Values(pinIDHeader)
 	if len(vals) == 0 {
@@ -330,22 +332,29 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			return // a test's delivery lost in flight: never handled, never acknowledged
 		}
 		gaps.delivered(meta.Sequence.Consumer, time.Now())
-		if id, forged := deliveredPin(jm.Headers()); spec.pinned && id != "" {
-			if forged {
-				// The client took the publisher's value for its pin id
-				// (nats.go reads the first): its next pull is refused
-				// and the ones after carry none, which the server serves
-				// only once the pin has lapsed. Unpinning now pins the
-				// next pull afresh instead (Repinned, before the first
-				// message delivered under the new pin). Not in a drain:
-				// a partition handed over waits for no pin to be held,
-				// and its drain unpins once it is over.
-				log.Warn().Uint64("seq", meta.Sequence.Stream).Str("subject", jm.Subject()).
-					Msg("message published with a Nats-Pin-Id header, which only the server may set")
-				if ctx.Err() == nil {
-					b.unpinForged(ctx, stream, spec.Name, log)
-				}
+		id, forged := deliveredPin(jm.Headers())
+		if !spec.pinned && id != "" {
+			forged, id = true, "" // the server pins no durable outside a group
+		}
+		if forged {
+			// The client took the publisher's value for its pin id
+			// (nats.go reads the first). On a pinned durable its next
+			// pull is refused and the ones after carry none, which the
+			// server serves only once the pin has lapsed: unpinning now
+			// pins the next pull afresh instead (Repinned, before the
+			// first message delivered under the new pin). Not in a
+			// drain: a partition handed over waits for no pin to be
+			// held, and its drain unpins once it is over. On a durable
+			// outside a group, which the server does not pin, the next
+			// pull is a bad request: the consume is reopened (see
+			// errHandler).
+			log.Warn().Uint64("seq", meta.Sequence.Stream).Str("subject", jm.Subject()).
+				Msg("message published with a Nats-Pin-Id header, which only the server may set")
+			if spec.pinned && ctx.Err() == nil {
+				b.unpinForged(ctx, stream, spec.Name, log)
 			}
+		}
+		if spec.pinned && id != "" {
 			if pin != "" && id != pin {
 				// Pinned afresh: another member may have read the
 				// durable since the last delivery (GroupSpec.Repinned).
@@ -439,6 +448,11 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		switch {
 		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
 			signalLost(err)
+		case errors.Is(err, jetstream.ErrBadRequest):
+			// The client stops consuming after a refused pull request:
+			// reopened below. One cause is a publisher's Nats-Pin-Id on a
+			// durable the server does not pin (see deliveredPin).
+			signalLost(err)
 		case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, nats.ErrConnectionClosed):
 			log.Warn().Err(err).Msg("consume interrupted")
 		default:
@@ -473,6 +487,20 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			return nil
 		}
 		consCtx.Stop()
+		if errors.Is(reason, jetstream.ErrBadRequest) {
+			// The durable and its position are intact: only the client
+			// gave up. A new handle of it starts with no pin id.
+			log.Warn().Err(reason).Msg("pull request refused, consuming again")
+			c, err := b.reopenConsumer(ctx, stream, spec.Name, log)
+			if err == nil {
+				cons = c
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			reason = err // deleted meanwhile: recreated below
+		}
 		after := lastSeq.Load()
 		if n := firstRetry.Swap(0); n > 0 {
 			after = min(after, n-1)
@@ -596,6 +624,26 @@ func (b *Bus) watchConsumer(ctx context.Context, cons jetstream.Consumer, every 
 				return err
 			}
 		}
+	}
+}
+
+// reopenConsumer returns a new handle of the durable, whose client state
+// (the pin id nats.go keeps) starts afresh. It waits a second first, so a
+// pull request refused at every attempt costs one request a second, and
+// retries until it succeeds, the durable is found deleted
+// (jetstream.ErrConsumerNotFound) or ctx ends.
+func (b *Bus) reopenConsumer(ctx context.Context, stream, name string, log zerolog.Logger) (jetstream.Consumer, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		cons, err := b.js.Consumer(ctx, stream, name)
+		if err == nil || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return cons, err
+		}
+		log.Error().Err(err).Msg("cannot reopen consumer")
 	}
 }
 
