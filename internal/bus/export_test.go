@@ -36,11 +36,19 @@ func SilenceDirectGets(n int) (restore func()) {
 // answers; other streams' are answered. Safe for the concurrent reads of a
 // replay that merges its inputs.
 func SilenceDirectGetsOn(stream string, n int, lasting time.Duration) (restore func()) {
+	return SilenceDirectGetsOnAfter(stream, 0, n, lasting)
+}
+
+// SilenceDirectGetsOnAfter is SilenceDirectGetsOn for the n batched
+// direct gets of stream after the next skip, which are answered.
+func SilenceDirectGetsOnAfter(stream string, skip, n int, lasting time.Duration) (restore func()) {
 	orig := getBatch
-	var left atomic.Int64
-	left.Store(int64(n))
+	var seen atomic.Int64
 	getBatch = func(ctx context.Context, js jetstream.JetStream, name string, batch int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
-		if name != stream || left.Add(-1) < 0 {
+		if name != stream {
+			return orig(ctx, js, name, batch, opts...)
+		}
+		if k := seen.Add(1); k <= int64(skip) || k > int64(skip+n) {
 			return orig(ctx, js, name, batch, opts...)
 		}
 		return func(func(*jetstream.RawStreamMsg, error) bool) {
@@ -49,6 +57,17 @@ func SilenceDirectGetsOn(stream string, n int, lasting time.Duration) (restore f
 			case <-ctx.Done():
 			}
 		}, nil
+	}
+	return func() { getBatch = orig }
+}
+
+// DirectGetBatchesOf makes the batched direct gets of rebuilds and
+// replays ask for n messages at most, so that a short history takes
+// several.
+func DirectGetBatchesOf(n int) (restore func()) {
+	orig := getBatch
+	getBatch = func(ctx context.Context, js jetstream.JetStream, name string, _ int, opts ...jetstreamext.GetBatchOpt) (iter.Seq2[*jetstream.RawStreamMsg, error], error) {
+		return orig(ctx, js, name, n, opts...)
 	}
 	return func() { getBatch = orig }
 }

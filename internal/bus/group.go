@@ -59,7 +59,9 @@ type GroupSpec struct {
 	// Lookback before the message's arrival through what each input has
 	// handled, as a take-over's rebuild does (nothing stored is stored
 	// again), and then hands the message on: a returning series resumes
-	// from its history, not from empty.
+	// from its history, not from empty. A replay that fails is owed: the
+	// app's next message (the failed one's redelivery) goes on with it
+	// from where it stopped, so the stage is handed each message once.
 	Returning func(m *Msg) (app, tier string, ok bool)
 	// Repinned, if set, is called before this member handles a message of
 	// partition p that the server delivered under a pin other than the one
@@ -447,15 +449,19 @@ func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, i int, handled 
 	h := inputs[i].Handler
 	return func(ctx context.Context, msg *Msg) ([]Out, error) {
 		if g.Returning != nil {
+			var resume []uint64
 			app, tier, ok := g.Returning(msg)
-			if !ok {
-				app, tier, ok = owed.take(b.cfg.Prefix, msg)
+			if ok {
+				owed.drop(app, tier) // dropped again: replayed whole
+			} else {
+				app, tier, resume, ok = owed.take(b.cfg.Prefix, msg)
 			}
 			if ok {
-				if err := b.recall(ctx, g, inputs, i, handled, msg, app, tier, log); err != nil {
-					// The stage's mark is taken: owe the replay, so the
-					// redelivered message (or the app's next) makes it.
-					owed.add(app, tier)
+				if progress, err := b.recall(ctx, g, inputs, i, handled, msg, app, tier, resume, log); err != nil {
+					// The stage's mark is taken: owe the rest of the
+					// replay, so the redelivered message (or the app's
+					// next) makes it.
+					owed.add(app, tier, progress)
 					return nil, err
 				}
 			}
@@ -471,7 +477,16 @@ func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, i int, handled 
 // whole stream without a lookback) through what each input has handled,
 // msg's own input stopping before msg. Everything replayed was handled
 // before, so a handler error only rebuilds less, as in rebuild.
-func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i int, handled []atomic.Uint64, msg *Msg, app, tier string, log zerolog.Logger) error {
+//
+// resume, when set, is what a failed recall of the app handed each input's
+// handler (the last sequence, 0 for none), returned as progress: the stage
+// kept it, so the retry goes on after it rather than from the start, which
+// would hand the stage those messages twice (a stage that counts its
+// inputs would count them twice). An input the failed recall had begun
+// goes on from its next message, its lookback not applied again: the
+// messages it had handled all came after the lookback's start, and the
+// retry's lookback (from a later message of the app) may start after them.
+func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i int, handled []atomic.Uint64, msg *Msg, app, tier string, resume []uint64, log zerolog.Logger) (progress []uint64, err error) {
 	var start time.Time
 	if g.Lookback > 0 {
 		start = msg.Stored.Add(-g.Lookback)
@@ -479,69 +494,95 @@ func (b *Bus) recall(ctx context.Context, g GroupSpec, inputs []GroupInput, i in
 	if tier == "" {
 		tier = "*"
 	}
+	progress = make([]uint64, len(inputs))
+	copy(progress, resume)
 	began := time.Now()
 	var total atomic.Int64
 	// The inputs are replayed together, merged by stored time, as a
-	// take-over's rebuild is (mergeGate).
+	// take-over's rebuild is (mergeGate). Input j's replay alone writes
+	// progress[j].
 	if err := replayMerged(ctx, len(inputs), func(ctx context.Context, j int, gate *mergeGate) error {
 		in := inputs[j]
 		last := handled[j].Load()
 		if j == i {
 			last = min(last, msg.Seq-1)
 		}
-		if last == 0 {
+		from, since := uint64(1), start
+		if progress[j] > 0 {
+			from, since = progress[j]+1, time.Time{}
+		}
+		if last == 0 || from > last {
 			return nil
 		}
 		rs := in.Spec
 		rs.merge, rs.mergeInput = gate, j
 		filter := b.storedFilter(in.Spec.Kind, proto.Subject(b.cfg.Prefix, in.Spec.Kind, app, tier))
-		n, err := b.replayRange(ctx, rs, filter, 1, start, last, last, in.Handler)
+		h := func(ctx context.Context, m *Msg) ([]Out, error) {
+			outs, err := in.Handler(ctx, m)
+			progress[j] = m.Seq
+			return outs, err
+		}
+		n, err := b.replayRange(ctx, rs, filter, from, since, last, last, h)
 		total.Add(int64(n))
 		if err != nil {
 			return fmt.Errorf("recall %s of returning app %s: %w", in.Spec.Kind, app, err)
 		}
 		return nil
 	}); err != nil {
-		return err
+		return progress, err
 	}
-	log.Info().Str("app", app).Str("tier", tier).Int64("messages", total.Load()).Dur("took", time.Since(began)).Msg("returning app rebuilt from its recorded inputs")
-	return nil
+	ev := log.Info().Str("app", app).Str("tier", tier).Int64("messages", total.Load()).Dur("took", time.Since(began))
+	if resume != nil {
+		ev = ev.Bool("resumed", true)
+	}
+	ev.Msg("returning app rebuilt from its recorded inputs")
+	return progress, nil
 }
 
 // owedRecalls are a partition's returning apps whose replay failed (the
-// stage's mark already taken): the next message of the app retries it.
+// stage's mark already taken): the next message of the app retries it,
+// from where the failed one had got to on each input.
 type owedRecalls struct {
 	mu   sync.Mutex
-	owed map[[2]string]bool // app, tier ("" for the whole app)
+	owed map[[2]string][]uint64 // app, tier ("" for the whole app): per input, the last sequence handled
 }
 
-func (o *owedRecalls) add(app, tier string) {
+func (o *owedRecalls) add(app, tier string, progress []uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.owed == nil {
-		o.owed = map[[2]string]bool{}
+		o.owed = map[[2]string][]uint64{}
 	}
-	o.owed[[2]string{app, tier}] = true
+	o.owed[[2]string{app, tier}] = progress
 }
 
-// take returns, and forgets, a replay owed to msg's app (or its tier).
-func (o *owedRecalls) take(prefix string, msg *Msg) (app, tier string, ok bool) {
+// drop forgets a replay owed to app and tier: the stage dropped their
+// state again and asks for a whole replay.
+func (o *owedRecalls) drop(app, tier string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.owed, [2]string{app, tier})
+}
+
+// take returns, and forgets, a replay owed to msg's app (or its tier),
+// with the progress of the one that failed.
+func (o *owedRecalls) take(prefix string, msg *Msg) (app, tier string, progress []uint64, ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.owed) == 0 {
-		return "", "", false
+		return "", "", nil, false
 	}
 	_, app, tier, err := proto.ParseSubject(prefix, msg.Subject)
 	if err != nil {
-		return "", "", false
+		return "", "", nil, false
 	}
 	for _, k := range [][2]string{{app, ""}, {app, tier}} {
-		if o.owed[k] {
+		if p, found := o.owed[k]; found {
 			delete(o.owed, k)
-			return k[0], k[1], true
+			return k[0], k[1], p, true
 		}
 	}
-	return "", "", false
+	return "", "", nil, false
 }
 
 // storeMax raises v to seq.

@@ -186,6 +186,33 @@ func TestReturningAppIsRebuiltFromItsHistory(t *testing.T) {
 	if got := waitSeen(from, "metrics a.web 6"); len(got) != 1 {
 		t.Fatalf("a's next message brought %q, want it alone", got)
 	}
+	// A replay that fails midway (the forecasts' second batch of two
+	// unanswered, once both inputs have handled some of a's history) is
+	// resumed, not begun again: the stage is handed each message once.
+	t.Run("a replay failing midway is resumed", func(t *testing.T) {
+		from := len(st.since(0))
+		st.mu.Lock()
+		st.mark, st.tier = "a", ""
+		st.mu.Unlock()
+		defer bus.DirectGetBatchesOf(2)()
+		defer bus.SilenceDirectGetsOnAfter(proto.KindForecast.Stream(), 1, 3, 100*time.Millisecond)()
+		publish(metrics("a", "web", 7))
+		got := waitSeen(from, "metrics a.web 7")
+		st.mu.Lock()
+		delivered := st.delivered
+		st.mu.Unlock()
+		if delivered != 2 {
+			t.Errorf("metrics a.web 7 handled at its delivery %d, want 2: the first one's replay failing", delivered)
+		}
+		want := []string{
+			"metrics a.web 1", "metrics a.db 1", "metrics a.web 2", "metrics a.db 2", "metrics a.web 3", "metrics a.db 3",
+			"metrics a.web 4", "metrics a.db 4", "metrics a.web 5", "metrics a.web 6",
+			"forecast a.web 1", "forecast a.web 2", "forecast a.web 3",
+			"metrics a.web 7"}
+		if !sameReplay(got, want) {
+			t.Fatalf("after a replay failed midway the stage saw\n%q\nwant\n%q", got, want)
+		}
+	})
 }
 
 // sameReplay says got holds want's messages, each input's (kind's) in
