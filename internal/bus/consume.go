@@ -231,6 +231,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	}
 	b.exportLag(ctx, stream, spec.Name, spec.Filters) // lag gauges on /metrics (lag.go)
 	b.metrics.deadLetters.WithLabelValues(spec.Name)  // at 0 until the first: see newMetrics
+	b.metrics.forgedPins.WithLabelValues(spec.Name)   // likewise
 	var keeper *pinKeeper
 	stopKeeper := func() {}
 	if spec.pinned {
@@ -303,7 +304,8 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	var callMu sync.Mutex
 	var pinnedDone bool
 	var skipThrough uint64
-	var pin string // the pin id of the last delivery, "" until the first
+	var pin string  // the pin id of the last delivery, "" until the first
+	forgedSeen := 0 // deliveries with a publisher's Nats-Pin-Id in this run
 	gaps := newGapTracker(spec)
 	held := spec.held // where a topped-up message's deferred ack waits
 	if held == nil {
@@ -348,8 +350,17 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			// outside a group, which the server does not pin, the next
 			// pull is a bad request: the consume is reopened (see
 			// errHandler).
-			log.Warn().Uint64("seq", meta.Sequence.Stream).Str("subject", jm.Subject()).
-				Msg("message published with a Nats-Pin-Id header, which only the server may set")
+			// Warned of once per consumer run: each further one is
+			// counted (headroom_bus_forged_pin_headers_total, which
+			// HeadroomForgedPinHeaders alerts on) and logged at debug,
+			// so a publisher forging every message cannot flood the log.
+			ev := log.Debug()
+			if forgedSeen++; forgedSeen == 1 {
+				ev = log.Warn()
+			}
+			b.metrics.forgedPins.WithLabelValues(spec.Name).Inc()
+			ev.Uint64("seq", meta.Sequence.Stream).Str("subject", jm.Subject()).
+				Msg("message published with a Nats-Pin-Id header, which only the server may set: a publisher that may write this stream set it (further ones are counted in headroom_bus_forged_pin_headers_total)")
 			if spec.pinned && ctx.Err() == nil {
 				b.unpinForged(ctx, stream, spec.Name, log)
 			}

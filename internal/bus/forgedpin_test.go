@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"sync"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -84,7 +87,20 @@ func forgedPinID(t *testing.T, forged []string, unpin int, want []string) {
 		defer mu.Unlock()
 		events = append(events, e)
 	}
-	b := natstest.Connect(t, url, "svc", log, false)
+	// The member logs to logs and counts on reg, to check that each
+	// forged header is counted and only the first warned of.
+	var logs natstest.Logs
+	reg := prometheus.NewRegistry()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = url, "svc"
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(io.MultiWriter(&logs, zerolog.NewTestWriter(t))).Level(zerolog.WarnLevel), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.WaitConnected(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	natstest.Serve(t, "svc", func(ctx context.Context) error {
 		return b.Consume(ctx, bus.ConsumerSpec{Service: "svc", Name: "svc", Kind: proto.KindMetrics,
 			Group: &bus.GroupSpec{Repinned: func(int) { record("repinned") }}},
@@ -134,4 +150,20 @@ func forgedPinID(t *testing.T, forged []string, unpin int, want []string) {
 		}
 		return nil
 	})
+	n := 0
+	for _, f := range forged {
+		if f != "" {
+			n++
+		}
+	}
+	if got, _ := metricstest.Sum(t, reg, "headroom_bus_forged_pin_headers_total"); got != float64(n) {
+		t.Errorf("headroom_bus_forged_pin_headers_total = %v, want %d", got, n)
+	}
+	if got := len(logs.Lines(t, forgedWarning)); got != 1 {
+		t.Errorf("%d warnings of a forged Nats-Pin-Id for %d forged deliveries, want 1 (the rest are counted)", got, n)
+	}
 }
+
+// forgedWarning is the bus's warning of a delivery with a publisher's
+// Nats-Pin-Id.
+const forgedWarning = "message published with a Nats-Pin-Id header, which only the server may set: a publisher that may write this stream set it (further ones are counted in headroom_bus_forged_pin_headers_total)"

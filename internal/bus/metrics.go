@@ -17,6 +17,9 @@ type metrics struct {
 	// the stream in their place (gap.go).
 	deliveryGaps *prometheus.CounterVec
 	gapFilled    *prometheus.CounterVec
+	// forgedPins counts deliveries whose publisher set Nats-Pin-Id, a
+	// header only the server may set (see deliveredPin).
+	forgedPins *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -43,8 +46,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		gapFilled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_gap_filled_total", Help: "Messages read from the stream in place of deliveries lost in flight, by stream.",
 		}, []string{"stream"}),
+		forgedPins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_forged_pin_headers_total",
+			Help: "Deliveries whose publisher set a Nats-Pin-Id header, which only the server may set (each unpins a pinned durable), by consumer.",
+		}, []string{"consumer"}),
 	}
-	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled} {
+	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins} {
 		if err := reg.Register(c); err != nil {
 			// Several buses in one process share a registry: reuse the
 			// collector already registered.
@@ -64,6 +71,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 					m.deliveryGaps = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.gapFilled:
 					m.gapFilled = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.forgedPins:
+					m.forgedPins = are.ExistingCollector.(*prometheus.CounterVec)
 				}
 			}
 		}
