@@ -23,8 +23,9 @@ type Deps struct {
 	Log   zerolog.Logger
 	Reg   prometheus.Registerer
 	Ready *Ready
-	// Mux is the service's HTTP mux, already serving /healthz, /readyz and
-	// /metrics; parts may add routes.
+	// Mux is the service's HTTP mux, served on HTTPAddr; parts add their
+	// routes. It also serves /healthz, /readyz and /metrics unless an ops
+	// address (-ops.addr) gives those a listener of their own.
 	Mux *http.ServeMux
 	// Config is the configuration file given with -config, loaded and
 	// validated once; nil without one. Parts take what concerns them.
@@ -54,15 +55,17 @@ type Spec struct {
 
 // Main runs a standalone service: parse flags (with HEADROOM_* fallbacks),
 // build the logger, connect to NATS, ensure the streams, build the runner and
-// run it beside the ops HTTP server until ctx ends. Stop order: the runner
-// drains its consumers first, then the bus waits for pending publishes and
-// drains the connection, then the HTTP server shuts down.
+// run it beside the HTTP server (and the ops server, with -ops.addr) until
+// ctx ends. Stop order: the runner drains its consumers first, then the
+// HTTP server shuts down, then the ops server, then the bus waits for
+// pending publishes and drains the connection.
 func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) error {
 	f := cli.New(spec.Name, getenv)
 	busCfg := bus.DefaultConfig()
 	busCfg.RegisterFlags(f)
-	var httpAddr, level string
-	f.String(&httpAddr, "http.addr", spec.DefaultHTTPAddr, "address for /healthz, /readyz, /metrics")
+	var httpAddr, opsAddr, level string
+	f.String(&httpAddr, "http.addr", spec.DefaultHTTPAddr, "address of the service's routes, and of /healthz, /readyz, /metrics unless -ops.addr is set")
+	f.String(&opsAddr, "ops.addr", "", "address of /healthz, /readyz and /metrics alone, away from -http.addr's clients and connection cap (\"\": on -http.addr)")
 	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
 	timeouts := DefaultTimeouts()
 	timeouts.RegisterFlags(f)
@@ -91,11 +94,14 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	if err := busCfg.Validate(); err != nil {
 		return err
 	}
+	if err := CheckOpsAddr(httpAddr, opsAddr); err != nil {
+		return err
+	}
 	log, err := NewLogger(nil, spec.Name, level)
 	if err != nil {
 		return fmt.Errorf("log.level: %w", err)
 	}
-	log.Info().Interface("nats", busCfg.Redacted()).Str("http_addr", httpAddr).Msg("starting")
+	log.Info().Interface("nats", busCfg.Redacted()).Str("http_addr", httpAddr).Str("ops_addr", opsAddr).Msg("starting")
 
 	reg := NewRegistry()
 	ready := NewReady()
@@ -111,13 +117,14 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	ready.Check("nats", b.ConnErr)
 	ready.Check("partitions", b.PartitionsErr) // a group member's share not consumed
 	ready.Wait("streams")
-	mux := OpsMux(ready, reg)
-	// Serve /healthz and /readyz before NATS answers: an orchestrator sees
-	// the process alive and the reason it is not ready.
-	srv, err := ListenTimeouts(httpAddr, mux, log, timeouts)
+	// Serve /healthz and /readyz (on the ops listener, with -ops.addr)
+	// before NATS answers: an orchestrator sees the process alive and the
+	// reason it is not ready.
+	srv, err := ListenServers(httpAddr, opsAddr, ready, reg, log, timeouts)
 	if err != nil {
 		return err
 	}
+	mux := srv.Mux
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Run(httpCtx) }()
@@ -151,7 +158,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		defer stopHTTP() // HTTP stops last, after the runner has drained.
+		defer stopHTTP() // HTTP (ops last) stops after the runner has drained.
 		return r.Run(gctx)
 	})
 	g.Go(func() error { return <-httpDone })
