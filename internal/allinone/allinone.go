@@ -23,6 +23,9 @@ import (
 // Config configures the all-in-one.
 type Config struct {
 	HTTPAddr string
+	// OpsAddr, when set, serves /healthz, /readyz and /metrics on a
+	// listener of their own instead of HTTPAddr (service.NewServers).
+	OpsAddr  string
 	NATSAddr string
 	DataDir  string
 	NATSLogs bool
@@ -57,7 +60,8 @@ func DefaultConfig() Config {
 // RegisterFlags adds every flag of the all-in-one.
 func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
-	f.String(&c.HTTPAddr, "http.addr", d.HTTPAddr, "address of the dashboard, WebSocket, /healthz, /readyz and /metrics")
+	f.String(&c.HTTPAddr, "http.addr", d.HTTPAddr, "address of the dashboard, WebSocket, push API, and of /healthz, /readyz, /metrics unless -ops.addr is set")
+	f.String(&c.OpsAddr, "ops.addr", "", "address of /healthz, /readyz and /metrics alone, away from -http.addr's clients (\"\": on -http.addr)")
 	f.String(&c.NATSAddr, "nats.addr", d.NATSAddr, "address of the embedded NATS server, for outside tools")
 	f.String(&c.DataDir, "data", d.DataDir, "folder for the embedded JetStream store")
 	f.Bool(&c.NATSLogs, "nats.log", false, "show the embedded NATS server's log")
@@ -76,7 +80,10 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 type System struct {
 	// HTTPAddr and NATSURL are where it listens (useful with ":0" ports).
 	HTTPAddr string
-	NATSURL  string
+	// OpsAddr is where /healthz, /readyz and /metrics listen with
+	// Config.OpsAddr set; "" when they are on HTTPAddr.
+	OpsAddr string
+	NATSURL string
 	// NATSUser and NATSPassword are the all-in-one's own identity on the
 	// embedded server, made anew each run, for embedders and tests that
 	// run a part of their own beside it. Clients without credentials are
@@ -94,8 +101,9 @@ type part struct {
 
 // Run starts everything, calls started once it listens, and runs until ctx
 // ends. Stop order: the source stops first, consumers drain and settle their
-// acks, each bus waits for pending publishes and drains its connection, the
-// HTTP server shuts down, and last the embedded server stops.
+// acks, the HTTP server shuts down, then the ops server (with OpsAddr), each
+// bus waits for pending publishes and drains its connection, and last the
+// embedded server stops.
 func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*System)) error {
 	var file *config.File
 	if cfg.ConfigFile != "" {
@@ -105,6 +113,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		}
 	}
 	if err := cfg.actSafely(file); err != nil {
+		return err
+	}
+	if err := service.CheckOpsAddr(cfg.HTTPAddr, cfg.OpsAddr); err != nil {
 		return err
 	}
 	password := randomSecret()
@@ -120,7 +131,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	}()
 	reg := service.NewRegistry()
 	ready := service.NewReady()
-	mux := service.OpsMux(ready, reg)
+	servers := service.NewServers(cfg.OpsAddr, ready, reg)
+	mux := servers.Mux
 
 	var parts []part
 	defer func() {
@@ -180,12 +192,11 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 			return err
 		}
 	}
-	srv, err := service.Listen(cfg.HTTPAddr, mux, log)
-	if err != nil {
+	if err := servers.Listen(cfg.HTTPAddr, log, service.DefaultTimeouts()); err != nil {
 		return err
 	}
 	if started != nil {
-		started(&System{HTTPAddr: srv.Addr(), NATSURL: ns.ClientURL(), NATSUser: internalUser, NATSPassword: password, Ready: ready})
+		started(&System{HTTPAddr: servers.HTTP.Addr(), OpsAddr: servers.OpsAddr(), NATSURL: ns.ClientURL(), NATSUser: internalUser, NATSPassword: password, Ready: ready})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, p := range parts {
@@ -198,7 +209,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	}
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Run(httpCtx) }()
+	go func() { httpDone <- servers.Run(httpCtx) }()
 	err = g.Wait()
 	stopHTTP()
 	if herr := <-httpDone; herr != nil && err == nil {

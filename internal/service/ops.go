@@ -51,35 +51,25 @@ func CheckOpsAddr(httpAddr, opsAddr string) error {
 type Servers struct {
 	// Mux is where the parts add their routes (Deps.Mux).
 	Mux *http.ServeMux
-	// HTTP serves Mux on the HTTP address.
+	// HTTP serves Mux on the HTTP address; nil before Listen.
 	HTTP *HTTPServer
-	// Ops serves the ops routes on the ops address; nil without one.
+	// Ops serves the ops routes on the ops address; nil without one or
+	// before Listen.
 	Ops *HTTPServer
+
+	opsAddr string
+	opsMux  *http.ServeMux
 }
 
-// ListenServers binds httpAddr for the service's routes, capped and timed
-// by t, and, unless opsAddr is "", opsAddr for /healthz, /readyz and
-// /metrics, with t's timeouts and OpsMaxConns connections. With an ops
-// address those three answer 404 on httpAddr, so the public port carries
-// only the service's routes and a client filling its connection cap cannot
-// starve the orchestrator's probes.
-func ListenServers(httpAddr, opsAddr string, ready *Ready, gatherer prometheus.Gatherer, log zerolog.Logger, t Timeouts) (*Servers, error) {
-	if err := CheckOpsAddr(httpAddr, opsAddr); err != nil {
-		return nil, err
-	}
+// NewServers makes the routes of a process's servers, to be bound by
+// Listen: with opsAddr "", Mux serves /healthz, /readyz and /metrics
+// (OpsMux); otherwise those three are served on opsAddr alone and answer
+// 404 on Mux, so the public port carries only the service's routes and a
+// client filling its connection cap cannot starve the orchestrator's
+// probes.
+func NewServers(opsAddr string, ready *Ready, gatherer prometheus.Gatherer) *Servers {
 	if opsAddr == "" {
-		mux := OpsMux(ready, gatherer)
-		srv, err := ListenTimeouts(httpAddr, mux, log, t)
-		if err != nil {
-			return nil, err
-		}
-		return &Servers{Mux: mux, HTTP: srv}, nil
-	}
-	ot := t
-	ot.MaxConns = OpsMaxConns
-	ops, err := ListenTimeouts(opsAddr, OpsMux(ready, gatherer), log.With().Str("listener", "ops").Logger(), ot)
-	if err != nil {
-		return nil, fmt.Errorf("ops.addr: %w", err)
+		return &Servers{Mux: OpsMux(ready, gatherer)}
 	}
 	mux := http.NewServeMux()
 	for _, p := range opsPaths {
@@ -87,12 +77,43 @@ func ListenServers(httpAddr, opsAddr string, ready *Ready, gatherer prometheus.G
 		// these stay 404 here whatever the parts add.
 		mux.Handle(p, http.NotFoundHandler())
 	}
-	srv, err := ListenTimeouts(httpAddr, mux, log, t)
-	if err != nil {
-		_ = ops.ln.Close()
+	return &Servers{Mux: mux, opsAddr: opsAddr, opsMux: OpsMux(ready, gatherer)}
+}
+
+// ListenServers is NewServers then Listen.
+func ListenServers(httpAddr, opsAddr string, ready *Ready, gatherer prometheus.Gatherer, log zerolog.Logger, t Timeouts) (*Servers, error) {
+	s := NewServers(opsAddr, ready, gatherer)
+	if err := s.Listen(httpAddr, log, t); err != nil {
 		return nil, err
 	}
-	return &Servers{Mux: mux, HTTP: srv, Ops: ops}, nil
+	return s, nil
+}
+
+// Listen binds httpAddr for Mux, capped and timed by t, and the ops
+// address, if any, with t's timeouts and OpsMaxConns connections.
+func (s *Servers) Listen(httpAddr string, log zerolog.Logger, t Timeouts) error {
+	if err := CheckOpsAddr(httpAddr, s.opsAddr); err != nil {
+		return err
+	}
+	if s.opsAddr != "" {
+		ot := t
+		ot.MaxConns = OpsMaxConns
+		ops, err := ListenTimeouts(s.opsAddr, s.opsMux, log.With().Str("listener", "ops").Logger(), ot)
+		if err != nil {
+			return fmt.Errorf("ops.addr: %w", err)
+		}
+		s.Ops = ops
+	}
+	srv, err := ListenTimeouts(httpAddr, s.Mux, log, t)
+	if err != nil {
+		if s.Ops != nil {
+			_ = s.Ops.ln.Close()
+			s.Ops = nil
+		}
+		return err
+	}
+	s.HTTP = srv
+	return nil
 }
 
 // OpsAddr returns the bound ops address, or "" without an ops listener.

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		return fmt.Errorf("log.level: %w", err)
 	}
 	return allinone.Run(ctx, cfg, log, func(s *allinone.System) {
-		log.Info().Str("dashboard", "http://"+s.HTTPAddr+"/").Str("nats", s.NATSURL).Msg("headroom running")
+		log.Info().Str("dashboard", "http://"+s.HTTPAddr+"/").Str("ops_addr", s.OpsAddr).Str("nats", s.NATSURL).Msg("headroom running")
 		fmt.Fprintf(os.Stderr, "\n  Headroom dashboard: http://%s/\n  NATS:               %s (try: go run ./services/gateway tail 'apm.>' -nats.url %s)\n\n", s.HTTPAddr, s.NATSURL, s.NATSURL)
 	})
 }
