@@ -20,10 +20,19 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// kubeManifests are the objects of deploy/kubernetes the tests check.
+type kubeManifests struct {
+	// Pods are the pod templates of the Deployments, StatefulSets and
+	// Jobs, by workload name.
+	Pods     map[string]corev1.PodTemplateSpec
+	Policies []networkingv1.NetworkPolicy
+	Services []corev1.Service
+}
+
 // kubeObjects reads every object of the files deploy/kubernetes's
-// kustomization lists: the pod templates by workload name, and the
-// NetworkPolicies.
-func kubeObjects(t *testing.T) (pods map[string]corev1.PodTemplateSpec, policies []networkingv1.NetworkPolicy) {
+// kustomization lists, as kubectl apply -k would: the pod templates by
+// workload name, the NetworkPolicies and the Services.
+func kubeObjects(t *testing.T) kubeManifests {
 	t.Helper()
 	dir := filepath.Join("kubernetes")
 	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
@@ -36,7 +45,7 @@ func kubeObjects(t *testing.T) (pods map[string]corev1.PodTemplateSpec, policies
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		t.Fatalf("kustomization.yaml: %v", err)
 	}
-	pods = map[string]corev1.PodTemplateSpec{}
+	m := kubeManifests{Pods: map[string]corev1.PodTemplateSpec{}}
 	for _, f := range k.Resources {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
@@ -61,29 +70,35 @@ func kubeObjects(t *testing.T) (pods map[string]corev1.PodTemplateSpec, policies
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				pods[o.Name] = o.Spec.Template
+				m.Pods[o.Name] = o.Spec.Template
 			case "StatefulSet":
 				var o appsv1.StatefulSet
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				pods[o.Name] = o.Spec.Template
+				m.Pods[o.Name] = o.Spec.Template
 			case "Job":
 				var o batchv1.Job
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				pods[o.Name] = o.Spec.Template
+				m.Pods[o.Name] = o.Spec.Template
 			case "NetworkPolicy":
 				var o networkingv1.NetworkPolicy
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				policies = append(policies, o)
+				m.Policies = append(m.Policies, o)
+			case "Service":
+				var o corev1.Service
+				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				m.Services = append(m.Services, o)
 			}
 		}
 	}
-	return pods, policies
+	return m
 }
 
 // setsEnv reports whether a container of pod sets the variable name.
@@ -104,7 +119,8 @@ func setsEnv(pod corev1.PodTemplateSpec, name string) bool {
 // port. A workload added without its place in the policy, or a policy
 // whose selector drifts from the NATS labels, fails here.
 func TestNATSTakesOnlyHeadroomClients(t *testing.T) {
-	pods, policies := kubeObjects(t)
+	m := kubeObjects(t)
+	pods, policies := m.Pods, m.Policies
 	nats, ok := pods["nats"]
 	if !ok {
 		t.Fatal("no nats StatefulSet in the kustomization")

@@ -1,71 +1,15 @@
 package deploy_test
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 )
-
-// kubeServices reads the Services of the files deploy/kubernetes's
-// kustomization lists.
-func kubeServices(t *testing.T) []corev1.Service {
-	t.Helper()
-	dir := filepath.Join("kubernetes")
-	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k struct {
-		Resources []string `json:"resources"`
-	}
-	if err := yaml.Unmarshal(data, &k); err != nil {
-		t.Fatalf("kustomization.yaml: %v", err)
-	}
-	var out []corev1.Service
-	for _, f := range k.Resources {
-		data, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			var meta metav1.TypeMeta
-			if err := yaml.Unmarshal(doc, &meta); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if meta.Kind != "Service" {
-				continue
-			}
-			var o corev1.Service
-			if err := yaml.UnmarshalStrict(doc, &o); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			out = append(out, o)
-		}
-	}
-	return out
-}
 
 // envValue returns the literal value container c gives the variable name.
 func envValue(c corev1.Container, name string) (string, bool) {
@@ -114,7 +58,8 @@ func portOf(c corev1.Container, p intstr.IntOrString) int32 {
 // serve public clients, must be among them. No Service exposes the ops
 // port: the public Service carries the service's routes alone.
 func TestProbesUseTheOpsPort(t *testing.T) {
-	pods, _ := kubeObjects(t)
+	m := kubeObjects(t)
+	pods := m.Pods
 	opsPorts := map[string]int32{} // workload: ops port
 	for name, pod := range pods {
 		for _, c := range pod.Spec.Containers {
@@ -159,7 +104,7 @@ func TestProbesUseTheOpsPort(t *testing.T) {
 	if len(opsPorts) != 6 {
 		t.Errorf("%d services with an ops port, want the six", len(opsPorts))
 	}
-	for _, svc := range kubeServices(t) {
+	for _, svc := range m.Services {
 		sel := labels.SelectorFromSet(svc.Spec.Selector)
 		for name, pod := range pods {
 			op, ok := opsPorts[name]
