@@ -3,6 +3,7 @@ package allinone
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -198,24 +199,37 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	if started != nil {
 		started(&System{HTTPAddr: servers.HTTP.Addr(), OpsAddr: servers.OpsAddr(), NATSURL: ns.ClientURL(), NATSUser: internalUser, NATSPassword: password, Ready: ready})
 	}
+	return serve(ctx, parts, servers)
+}
+
+// serve runs the parts beside the servers until ctx ends or one of them
+// fails. A part's failure stops the others; a server's failure (its
+// listener gone: the dashboard, or with -ops.addr the probes) stops the
+// parts too, rather than leaving the all-in-one running without them.
+// The servers stop once every part has returned, so the probes answer
+// while the parts drain.
+func serve(ctx context.Context, parts []part, servers service.Runner) error {
 	g, gctx := errgroup.WithContext(ctx)
+	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	defer stopHTTP()
+	var running sync.WaitGroup
 	for _, p := range parts {
+		running.Add(1)
 		g.Go(func() error {
+			defer running.Done()
 			if err := p.run.Run(gctx); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			return nil
 		})
 	}
-	httpCtx, stopHTTP := context.WithCancel(context.Background())
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- servers.Run(httpCtx) }()
-	err = g.Wait()
-	stopHTTP()
-	if herr := <-httpDone; herr != nil && err == nil {
-		err = herr
-	}
-	return err
+	g.Go(func() error {
+		running.Wait()
+		stopHTTP()
+		return nil
+	})
+	g.Go(func() error { return servers.Run(httpCtx) })
+	return g.Wait()
 }
 
 // actSafely fits the executor and the push API to what is configured: a
