@@ -360,7 +360,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			}
 			b.metrics.forgedPins.WithLabelValues(spec.Name).Inc()
 			ev.Uint64("seq", meta.Sequence.Stream).Str("subject", jm.Subject()).
-				Msg("message published with a Nats-Pin-Id header, which only the server may set: a publisher that may write this stream set it (further ones are counted in headroom_bus_forged_pin_headers_total)")
+				Msg("message published with a Nats-Pin-Id header, which only the server may set")
 			if spec.pinned && ctx.Err() == nil {
 				b.unpinForged(ctx, stream, spec.Name, log)
 			}

@@ -166,4 +166,4 @@ func forgedPinID(t *testing.T, forged []string, unpin int, want []string) {
 
 // forgedWarning is the bus's warning of a delivery with a publisher's
 // Nats-Pin-Id.
-const forgedWarning = "message published with a Nats-Pin-Id header, which only the server may set: a publisher that may write this stream set it (further ones are counted in headroom_bus_forged_pin_headers_total)"
+const forgedWarning = "message published with a Nats-Pin-Id header, which only the server may set"
