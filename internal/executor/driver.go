@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -21,7 +22,25 @@ type Request struct {
 	Time time.Time
 	// Reason is the decision's plain-language reason (informational).
 	Reason string
+	// Judged says the executor judged the decision from a count of the
+	// tier's, JudgedFrom: the workload's desired count (spec.replicas)
+	// where the driver reads it (Observe, Result.Cluster), else the count
+	// the executor last set. A driver that reads the workload back (the
+	// kubernetes driver) changes it only while its desired count is still
+	// JudgedFrom, and otherwise changes nothing and returns an error
+	// wrapping ErrMovedSinceJudged. Unset (no count on record: a tier's
+	// first decision), it acts whatever count runs.
+	Judged     bool
+	JudgedFrom int
 }
+
+// ErrMovedSinceJudged is wrapped by the error of a driver that found the
+// tier's desired count other than the one the request was judged from
+// (Request.JudgedFrom) and changed nothing: someone changed it meanwhile
+// (another executor member, kubectl scale). The executor judges the
+// decision again from the count now running; a request already at its
+// count is a success, not this error.
+var ErrMovedSinceJudged = errors.New("desired replicas changed since the decision was judged")
 
 // Result is what a driver reports after a request or an Observe.
 type Result struct {

@@ -211,9 +211,12 @@ func KubeRESTConfig(cfg KubeConfig) (*rest.Config, error) {
 // so is a workload that a HorizontalPodAutoscaler already targets (two
 // autoscalers on one workload fight). A change reads the workload, does
 // nothing when it already has the count asked for (so repeating a request is
-// harmless), and otherwise patches spec.replicas with the resourceVersion it
-// read as a precondition, retrying conflicts and transient errors within
-// KubeConfig.Timeout.
+// harmless), refuses when the workload's count is not the one the
+// decision was judged from (Request.JudgedFrom: someone changed it since;
+// ErrMovedSinceJudged), and otherwise patches spec.replicas with the
+// resourceVersion it read as a precondition, retrying conflicts (whose
+// fresh read then finds the other change and refuses) and transient
+// errors within KubeConfig.Timeout.
 //
 // Replicas that are not ready a progress deadline after the workload's
 // spec last changed (the Deployment's progressDeadlineSeconds, else 10
@@ -239,12 +242,16 @@ type KubeDriver struct {
 	mu          sync.Mutex
 	failedAtGen map[string]int64 // tier → generation whose stuck rollout was reported
 	genSeen     map[string]genMark
-	patched     map[string]patchMark // tier → the driver's last patch
+	// read holds, by tier, the newest desired count the driver knows
+	// beyond its watch: the one it patched, or the one a fresh read found
+	// when it refused a request judged from another (ErrMovedSinceJudged).
+	read map[string]readMark
 }
 
-// patchMark is a patch the driver made: the generation it gave the
-// workload (at least) and the replicas it set.
-type patchMark struct {
+// readMark is a desired count the driver set or read itself, and the
+// workload's generation with it (at least): until the watch shows that
+// generation, Observe reports this count.
+type readMark struct {
 	gen     int64
 	desired int
 }
@@ -288,7 +295,7 @@ func NewKubeDriverForClient(client kubernetes.Interface, cfg KubeConfig) *KubeDr
 	}
 	return &KubeDriver{client: client, targets: cfg.Targets, timeout: cfg.Timeout, syncTimeout: cfg.SyncTimeout,
 		stop: make(chan struct{}), deploys: map[string]appslisters.DeploymentLister{}, sets: map[string]appslisters.StatefulSetLister{},
-		failedAtGen: map[string]int64{}, genSeen: map[string]genMark{}, patched: map[string]patchMark{}, now: time.Now}
+		failedAtGen: map[string]int64{}, genSeen: map[string]genMark{}, read: map[string]readMark{}, now: time.Now}
 }
 
 // Close stops the workload watches.
@@ -394,8 +401,11 @@ func (w workload) result() Result {
 // Observe reports a configured tier's replicas as the watch last saw them:
 // ready = status.readyReplicas, booting = spec.replicas − ready (the
 // Result's Cluster is set). A watch that has not yet delivered the driver's
-// own last patch (an older generation) reports that patch's count as
-// desired. It does not depend on t: the cluster's state is its state now.
+// own last patch, or the change a refused request found (an older
+// generation), reports that count as desired: a decision judged again
+// after ErrMovedSinceJudged is judged from the count found, not from the
+// lagging watch's again. It does not depend on t: the cluster's state is
+// its state now.
 func (d *KubeDriver) Observe(app, tier string, _ time.Time) (Result, bool) {
 	key := app + "." + tier
 	tg, ok := d.targets[key]
@@ -419,8 +429,8 @@ func (d *KubeDriver) Observe(app, tier string, _ time.Time) (Result, bool) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if p, ok := d.patched[key]; ok && w.generation < p.gen {
-		w.desired = p.desired // the watch lags the patch just made
+	if p, ok := d.read[key]; ok && w.generation < p.gen {
+		w.desired = p.desired // the watch lags the patch or the read just made
 	}
 	r := w.result()
 	// Kubernetes marks only rollouts (template changes) past their progress
@@ -456,7 +466,11 @@ func (e *HPAConflictError) Error() string {
 		e.Target, e.Target.Namespace, e.HPA)
 }
 
-// Scale sets the tier's workload to r.Replicas.
+// Scale sets the tier's workload to r.Replicas. A request judged from a
+// count (r.Judged) is carried out only while the workload's desired count
+// is r.JudgedFrom: one found at another count (and not at r.Replicas
+// already) is refused with an error wrapping ErrMovedSinceJudged, not
+// patched, and not retried.
 func (d *KubeDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	tg, ok := d.targets[r.App+"."+r.Tier]
 	if !ok {
@@ -469,7 +483,7 @@ func (d *KubeDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	defer cancel()
 	wait := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		res, err := d.scaleOnce(ctx, r.App+"."+r.Tier, tg, r.Replicas)
+		res, err := d.scaleOnce(ctx, r.App+"."+r.Tier, tg, r)
 		if err == nil {
 			return res, nil
 		}
@@ -490,8 +504,10 @@ func (d *KubeDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	}
 }
 
-// scaleOnce makes one attempt: check for an HPA, read, patch if needed.
-func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, want int) (Result, error) {
+// scaleOnce makes one attempt: check for an HPA, read, patch if needed and
+// the workload is at the count r was judged from.
+func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, r Request) (Result, error) {
+	want := r.Replicas
 	if err := d.checkHPA(ctx, tg); err != nil {
 		return Result{}, err
 	}
@@ -513,6 +529,16 @@ func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, w
 	if w.desired == want {
 		return w.result(), nil // already there: nothing to change
 	}
+	if r.Judged && w.desired != r.JudgedFrom {
+		// Changed since the decision was judged (another member's
+		// change, kubectl scale): patching would undo it with a count
+		// decided from the one before. A conflict on the patch below
+		// (a change between this read and the patch) ends here too, on
+		// the retry's fresh read.
+		d.remember(key, readMark{gen: w.generation, desired: w.desired})
+		return Result{}, fmt.Errorf("%w: spec.replicas is %d, the decision was judged from %d; not patching %d",
+			ErrMovedSinceJudged, w.desired, r.JudgedFrom, want)
+	}
 	// The scale subresource shares its object's resourceVersion: patching
 	// with the one read makes the change conditional on nobody having
 	// changed the workload since (a conflict is retried with a fresh read).
@@ -530,11 +556,19 @@ func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, w
 	}
 	// A change of spec.replicas bumps the generation: until the watch
 	// shows that generation, Observe reports want as desired.
-	d.mu.Lock()
-	d.patched[key] = patchMark{gen: w.generation + 1, desired: want}
-	d.mu.Unlock()
+	d.remember(key, readMark{gen: w.generation + 1, desired: want})
 	w.desired = want
 	return w.result(), nil
+}
+
+// remember records m as tier key's newest desired count beyond the watch,
+// unless the driver knows a later generation's already.
+func (d *KubeDriver) remember(key string, m readMark) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, ok := d.read[key]; !ok || p.gen <= m.gen {
+		d.read[key] = m
+	}
 }
 
 // checkHPA lists the namespace's HPAs (a fresh list, not a cache: an HPA
@@ -570,7 +604,7 @@ func hpaTargets(h *autoscalingv2.HorizontalPodAutoscaler, tg KubeTarget) bool {
 // overload and timeouts, and errors that never reached an answer.
 func retriable(err error) bool {
 	var hpa *HPAConflictError
-	if errors.As(err, &hpa) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &hpa) || errors.Is(err, ErrMovedSinceJudged) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var status apierrors.APIStatus

@@ -320,7 +320,7 @@ func TestKubeObserveCoversItsOwnPatch(t *testing.T) {
 		t.Fatalf("observe %+v %v", r, ok)
 	}
 	d.mu.Lock()
-	d.patched["shop.web"] = patchMark{gen: 2, desired: 5} // as Scale records it
+	d.read["shop.web"] = readMark{gen: 2, desired: 5} // as Scale records it
 	d.mu.Unlock()
 	if r, _ := d.Observe("shop", "web", time.Time{}); r != (Result{Ready: 3, Booting: 2, Cluster: true}) {
 		t.Fatalf("lagging watch: observe %+v, want the patched 5 (3 ready, 2 booting)", r)
@@ -337,4 +337,63 @@ func TestKubeObserveCoversItsOwnPatch(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A request judged from a count is carried out only while the workload is
+// at that count: one found at another is refused (ErrMovedSinceJudged),
+// once, with no patch; one at the count asked for already is a success;
+// a change between the driver's read and its patch (the patch's
+// precondition fails) is found by the retry's read and refused too.
+func TestKubeScaleRefusesACountMovedSinceJudged(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		cluster  int32
+		req      Request
+		between  int32 // someone scales to this between the first read and its patch (0: nobody)
+		moved    bool
+		replicas int32 // spec.replicas after
+		patches  int
+	}{
+		{"at the count judged from", 3, Request{Replicas: 5, Judged: true, JudgedFrom: 3}, 0, false, 5, 1},
+		{"moved", 8, Request{Replicas: 5, Judged: true, JudgedFrom: 3}, 0, true, 8, 0},
+		{"at the count asked for already", 5, Request{Replicas: 5, Judged: true, JudgedFrom: 3}, 0, false, 5, 0},
+		{"nothing judged from", 8, Request{Replicas: 5}, 0, false, 5, 1},
+		{"moved between read and patch", 3, Request{Replicas: 5, Judged: true, JudgedFrom: 3}, 2, true, 2, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, cs, rec := newFakeKube(t, deployment("shop", "web", c.cluster, c.cluster))
+			if c.between != 0 {
+				gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+				var once sync.Once
+				cs.PrependReactor("patch", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+					once.Do(func() {
+						o, err := cs.Tracker().Get(gvr, "shop", "web")
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						dep := o.(*appsv1.Deployment).DeepCopy()
+						dep.Spec.Replicas, dep.ResourceVersion, dep.Generation = &c.between, "7", 7
+						if err := cs.Tracker().Update(gvr, dep, "shop"); err != nil {
+							t.Error(err)
+						}
+					})
+					return false, nil, nil // on to the scale recorder
+				})
+			}
+			r := c.req
+			r.App, r.Tier = "shop", "web"
+			_, err := d.Scale(context.Background(), r)
+			if got := errors.Is(err, ErrMovedSinceJudged); got != c.moved {
+				t.Fatalf("err %v: moved %v, want %v", err, got, c.moved)
+			}
+			if c.moved && !strings.Contains(err.Error(), fmt.Sprintf("spec.replicas is %d, the decision was judged from 3", c.replicas)) {
+				t.Errorf("err %q does not say what was found", err)
+			}
+			got, _ := cs.AppsV1().Deployments("shop").Get(context.Background(), "web", metav1.GetOptions{})
+			if *got.Spec.Replicas != c.replicas || rec.count() != c.patches {
+				t.Errorf("spec.replicas %d after %d patches, want %d after %d", *got.Spec.Replicas, rec.count(), c.replicas, c.patches)
+			}
+		})
+	}
 }
