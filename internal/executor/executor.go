@@ -47,7 +47,9 @@ type Service struct {
 
 // refusals are the values of headroom_executor_refused_total's why: the
 // first word of each reason a change is not made for.
-var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full"}
+// "moved" counts a driver's refusal to act on a count that moved since the
+// decision was judged (ErrMovedSinceJudged); the decision is judged again.
+var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full", "moved"}
 
 // Option changes how New builds the service.
 type Option func(*Service)
@@ -112,7 +114,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 			s.actions.WithLabelValues(mode, status)
 		}
 	}
-	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error).",
+	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error, moved: refused, the count changed since the decision was judged).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	s.conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_state_conflicts_total",
 		Help: "Decisions judged again because another member stored their tier's replica state while they were handled (members handling a tier at once)."})

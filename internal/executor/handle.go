@@ -37,6 +37,10 @@ type step struct {
 	// this delivery, by every judgement of it (see handle): an event made
 	// again, with the same id, is kept once by the stream and counted once.
 	stored map[string]bool
+	// moved is the driver's refusal of a change (ErrMovedSinceJudged):
+	// the tier's count moved since this judgement read it, and the
+	// decision is judged again.
+	moved error
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -90,27 +94,44 @@ func (p *step) refuse(reason, why string) {
 // acts) if it was stored before that check, and does not call its
 // driver. What no check before the call closes is a call already in
 // flight (a slow API, or a member paused between that check and its
-// call) while the other member carries out the newer decision. When the
+// call) while the other member carries out the newer decision. The
+// workload itself closes it where the driver reads it back (the
+// kubernetes driver): the request names the count the decision was
+// judged from (Request.JudgedFrom), and the driver changes the workload
+// only while it is still at that count, atomically (a patch conditional
+// on the resourceVersion read, whose conflict's fresh read finds the
+// other's change). Found moved (the other member's change, or kubectl
+// scale), it changes nothing (ErrMovedSinceJudged): nothing of the
+// attempt is recorded, and the decision is judged again from the count
+// now set, like a state conflict (then superseded, already applied,
+// outdated, or carried out from that count), up to judgeAttempts times,
+// then left to its redelivery. With the command and webhook drivers,
+// which cannot read the count back, the race stays open: when the
 // other's state is recorded first, this member's conflicts and its
-// decision is found already applied, yet its call may land last (the
-// kubernetes driver's patch, conditional on the workload's
-// resourceVersion, is retried from a fresh read after a conflict and
-// lands all the same): the tier runs the older count while the state
-// records the newer. A driver that reads the cluster (Result.Cluster:
-// kubernetes) has the next decision record the count that runs, once
-// its watch shows it, and the decider then decides from that count;
-// with any other driver the older count runs until the next change is
-// carried out. (When this member's state is recorded first, the other's
-// conflicts, and judged again it carries the newer decision out again.)
-// A mark in the bucket written before the call would not close it
-// either, unless the other member waited for the call to end.
+// decision is found already applied, yet its call may land last, and
+// the tier runs the older count while the state records the newer until
+// the next change is carried out. (When this member's state is recorded
+// first, the other's conflicts, and judged again it carries the newer
+// decision out again.) A mark in the bucket written before the call
+// would not close it either, unless the other member waited for the
+// call to end.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// A judgement made again makes its scaling events again, with the
 	// same ids: the stream keeps each once, and so do the counters.
 	stored := map[string]bool{}
 	for attempt := 1; ; attempt++ {
 		outs, err := s.judge(ctx, m, stored)
-		if !errors.Is(err, bus.ErrChanged) || attempt == judgeAttempts {
+		moved := errors.Is(err, ErrMovedSinceJudged)
+		if moved {
+			s.refused.WithLabelValues("moved").Inc()
+			ev := s.log.Debug()
+			if attempt == 1 {
+				ev = s.log.Warn()
+			}
+			ev.Err(err).Str("subject", m.Subject).Int("attempt", attempt).
+				Msg("the driver changed nothing: the tier's desired replicas moved since the decision was judged; judging it again from the count now set")
+		}
+		if !errors.Is(err, bus.ErrChanged) && !moved || attempt == judgeAttempts {
 			return outs, err
 		}
 		// What was begun is finished, even if shutdown began meanwhile.
@@ -259,6 +280,12 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool)
 	}
 	if err := s.storeEvents(ctx, p); err != nil {
 		return nil, err
+	}
+	if p.moved != nil {
+		// Nothing changed and nothing is recorded of the attempt: the
+		// state stays as it was stored, and the decision is judged again
+		// (handle) from the count now set.
+		return nil, p.moved
 	}
 	if err := s.put(ctx, k, &p.st); err != nil {
 		if errors.Is(err, bus.ErrChanged) {
@@ -529,14 +556,32 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	d := p.d
 	before := p.st.DecisionID
 	p.st.Desired, p.st.DecisionID = d.To, d.ID
+	n := len(p.outs)
 	p.emit(proto.StatusRequested, d.ID, "")
 	start := time.Now()
-	r, err := drv.Scale(ctx, Request{App: d.App, Tier: d.Tier, Replicas: d.To, DecisionID: d.ID, Time: proto.Time(d.TS), Reason: d.Reason})
+	req := Request{App: d.App, Tier: d.Tier, Replicas: d.To, DecisionID: d.ID, Time: proto.Time(d.TS), Reason: d.Reason}
+	if p.recorded {
+		// The count judged from: the cluster's where the driver reads it,
+		// else the one on record (see step.recorded).
+		req.Judged, req.JudgedFrom = true, p.at
+	}
+	r, err := drv.Scale(ctx, req)
 	outcome := "ok"
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrMovedSinceJudged):
+		outcome = "moved"
+	case err != nil:
 		outcome = "error"
 	}
 	s.driverTime.WithLabelValues(p.driver, outcome).Observe(time.Since(start).Seconds())
+	if outcome == "moved" {
+		// Someone changed the tier's count since p read it, and the driver
+		// changed nothing: no failure, and no request to record; the
+		// decision is judged again (see judge).
+		p.outs, p.whys = p.outs[:n], p.whys[:n]
+		p.moved = fmt.Errorf("decision %s: %w", d.ID, err)
+		return
+	}
 	if err != nil {
 		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", d.To).Msg("scale failed")
 		// What runs is what the tier ran before: on record if that was,
