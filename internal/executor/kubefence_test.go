@@ -210,3 +210,56 @@ func TestKubeScaledByHandBetweenJudgeAndAct(t *testing.T) {
 		})
 	}
 }
+
+// observedRecorder is a recorder whose Observe reports the cluster at n.
+type observedRecorder struct {
+	*recorder
+	n int
+}
+
+func (o observedRecorder) Observe(_, _ string, _ time.Time) (executor.Result, bool) {
+	return executor.Result{Ready: o.n, Cluster: true}, true
+}
+
+// TestRequestNamesTheCountJudgedFrom: the executor tells the driver the
+// count it judged a change from: the cluster's where the driver reads it,
+// else the one on record; none for a tier's first decision without the
+// cluster's (its From is only the decider's claim).
+func TestRequestNamesTheCountJudgedFrom(t *testing.T) {
+	type judged struct {
+		ok   bool
+		from int
+	}
+	for _, c := range []struct {
+		name    string
+		cluster int // -1: the driver does not read the cluster
+		ds      []*proto.Decision
+		want    []judged
+	}{
+		{"on record", -1, []*proto.Decision{decision("shop", 0, 2, 5), decision("shop", 1, 5, 3)}, []judged{{false, 0}, {true, 5}}},
+		{"the cluster's", 4, []*proto.Decision{decision("shop", 0, 2, 6)}, []judged{{true, 4}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := &recorder{}
+			var drv executor.Driver = rec
+			if c.cluster >= 0 {
+				drv = observedRecorder{rec, c.cluster}
+			}
+			h.start(kubeConfig(), executor.WithDriver("k8s", drv))
+			for _, d := range c.ds {
+				h.publish(d)
+				h.waitState(d)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			var got []judged
+			for _, q := range rec.reqs {
+				got = append(got, judged{q.Judged, q.JudgedFrom})
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("requests judged from %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
