@@ -3,6 +3,7 @@ package kubetest_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -149,8 +150,18 @@ func (w *world) connect(name string) *bus.Bus {
 // (its context cancelled, nothing flushed beyond what the bus does).
 func (w *world) startExecutor() (stop func()) {
 	w.t.Helper()
+	return w.startExecutorWrapped(nil)
+}
+
+// startExecutorWrapped is startExecutor with the driver's requests sent
+// through wrap (nil: as they are).
+func (w *world) startExecutorWrapped(wrap func(http.RoundTripper) http.RoundTripper) (stop func()) {
+	w.t.Helper()
 	rc := rest.CopyConfig(w.cl.Config)
 	rc.Impersonate = rest.ImpersonationConfig{UserName: executorIdentity}
+	if wrap != nil {
+		rc.Wrap(wrap)
+	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		w.t.Fatal(err)
