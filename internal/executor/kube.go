@@ -250,8 +250,11 @@ type KubeDriver struct {
 
 // readMark is a desired count the driver set or read itself, and the
 // workload's generation with it (at least): until the watch shows that
-// generation, Observe reports this count.
+// generation of that workload (uid), Observe reports this count. A
+// workload deleted and created again starts at generation 1 under another
+// uid: the old one's mark says nothing of it.
 type readMark struct {
+	uid     types.UID
 	gen     int64
 	desired int
 }
@@ -352,6 +355,7 @@ func (d *KubeDriver) start() error {
 
 // workload is what the driver reads of a Deployment or StatefulSet.
 type workload struct {
+	uid             types.UID
 	desired, ready  int
 	resourceVersion string
 	generation      int64
@@ -366,7 +370,7 @@ type workload struct {
 const defaultProgressDeadline = 600 * time.Second
 
 func deploymentState(o *appsv1.Deployment) workload {
-	w := workload{desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation,
+	w := workload{uid: o.UID, desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation,
 		deadline: defaultProgressDeadline}
 	if o.Spec.Replicas != nil {
 		w.desired = int(*o.Spec.Replicas)
@@ -383,7 +387,7 @@ func deploymentState(o *appsv1.Deployment) workload {
 }
 
 func statefulSetState(o *appsv1.StatefulSet) workload {
-	w := workload{desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation,
+	w := workload{uid: o.UID, desired: 1, ready: int(o.Status.ReadyReplicas), resourceVersion: o.ResourceVersion, generation: o.Generation,
 		deadline: defaultProgressDeadline}
 	if o.Spec.Replicas != nil {
 		w.desired = int(*o.Spec.Replicas)
@@ -429,7 +433,7 @@ func (d *KubeDriver) Observe(app, tier string, _ time.Time) (Result, bool) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if p, ok := d.read[key]; ok && w.generation < p.gen {
+	if p, ok := d.read[key]; ok && p.uid == w.uid && w.generation < p.gen {
 		w.desired = p.desired // the watch lags the patch or the read just made
 	}
 	r := w.result()
@@ -535,7 +539,7 @@ func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, r
 		// decided from the one before. A conflict on the patch below
 		// (a change between this read and the patch) ends here too, on
 		// the retry's fresh read.
-		d.remember(key, readMark{gen: w.generation, desired: w.desired})
+		d.remember(key, readMark{uid: w.uid, gen: w.generation, desired: w.desired})
 		return Result{}, fmt.Errorf("%w: spec.replicas is %d, the decision was judged from %d; not patching %d",
 			ErrMovedSinceJudged, w.desired, r.JudgedFrom, want)
 	}
@@ -556,17 +560,19 @@ func (d *KubeDriver) scaleOnce(ctx context.Context, key string, tg KubeTarget, r
 	}
 	// A change of spec.replicas bumps the generation: until the watch
 	// shows that generation, Observe reports want as desired.
-	d.remember(key, readMark{gen: w.generation + 1, desired: want})
+	d.remember(key, readMark{uid: w.uid, gen: w.generation + 1, desired: want})
 	w.desired = want
 	return w.result(), nil
 }
 
 // remember records m as tier key's newest desired count beyond the watch,
-// unless the driver knows a later generation's already.
+// unless the driver knows a later generation's of the same workload
+// already (m, read fresh from the API server, replaces another
+// workload's: the one deleted).
 func (d *KubeDriver) remember(key string, m readMark) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if p, ok := d.read[key]; !ok || p.gen <= m.gen {
+	if p, ok := d.read[key]; !ok || p.uid != m.uid || p.gen <= m.gen {
 		d.read[key] = m
 	}
 }

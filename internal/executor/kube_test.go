@@ -397,3 +397,45 @@ func TestKubeScaleRefusesACountMovedSinceJudged(t *testing.T) {
 		})
 	}
 }
+
+// A workload deleted and created again starts at generation 1: the count
+// the driver remembers of the one before (a patch at a later generation)
+// is not the new one's, so Observe reports the new one's spec.replicas and
+// a request judged from it is carried out, not refused for ever as moved.
+func TestKubeRecreatedWorkloadIsNotJudgedFromTheOldOnesCount(t *testing.T) {
+	old := deployment("shop", "web", 3, 3)
+	old.UID, old.Generation, old.ResourceVersion = "old", 7, "7"
+	d, c, _ := newFakeKube(t, old)
+	ctx := context.Background()
+	if r, ok := d.Observe("shop", "web", time.Time{}); !ok || r != (Result{Ready: 3, Cluster: true}) {
+		t.Fatalf("observe %+v %v", r, ok)
+	}
+	if _, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 5, Judged: true, JudgedFrom: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AppsV1().Deployments("shop").Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := deployment("shop", "web", 2, 2)
+	fresh.UID, fresh.ResourceVersion = "new", "20"
+	if _, err := c.AppsV1().Deployments("shop").Create(ctx, fresh, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 5*time.Second, func() error {
+		o, err := d.deploys["shop"].Deployments("shop").Get("web")
+		if err != nil || o.UID != "new" {
+			return fmt.Errorf("the watch has not shown the new workload yet (%v)", err)
+		}
+		return nil
+	})
+	r, ok := d.Observe("shop", "web", time.Time{})
+	if want := (Result{Ready: 2, Cluster: true}); !ok || r != want {
+		t.Fatalf("observe %+v, want the new workload's %+v", r, want)
+	}
+	if _, err := d.Scale(ctx, Request{App: "shop", Tier: "web", Replicas: 4, Judged: true, JudgedFrom: r.Ready + r.Booting}); err != nil {
+		t.Fatalf("judged from the new workload's count: %v", err)
+	}
+	if got, _ := c.AppsV1().Deployments("shop").Get(ctx, "web", metav1.GetOptions{}); *got.Spec.Replicas != 4 {
+		t.Fatalf("spec.replicas %d, want 4", *got.Spec.Replicas)
+	}
+}
