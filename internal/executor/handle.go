@@ -580,6 +580,14 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		// decision is judged again (see judge).
 		p.outs, p.whys = p.outs[:n], p.whys[:n]
 		p.moved = fmt.Errorf("decision %s: %w", d.ID, err)
+		if !cur.Cluster {
+			// Judged from the count on record, the driver not observing
+			// the tier (a kubernetes driver whose watch is not synced):
+			// judged again, it is judged from that count again, and
+			// refused again until the driver observes the tier. Say so
+			// where the refusal shows (the log, a dead letter).
+			p.moved = fmt.Errorf("decision %s, judged from the count on record (%d; the driver did not observe the tier: is its watch of the workload synced?): %w", d.ID, p.at, err)
+		}
 		return
 	}
 	if err != nil {

@@ -263,3 +263,34 @@ func TestRequestNamesTheCountJudgedFrom(t *testing.T) {
 		})
 	}
 }
+
+// movedDriver carries out a request judged from no count, and refuses any
+// other as moved: a kubernetes driver whose watch never syncs (it does not
+// observe the tier), on a workload scaled by hand to 8.
+type movedDriver struct{ recorder }
+
+func (m *movedDriver) Scale(ctx context.Context, q executor.Request) (executor.Result, error) {
+	if q.Judged {
+		return executor.Result{}, fmt.Errorf("%w: spec.replicas is 8, the decision was judged from %d", executor.ErrMovedSinceJudged, q.JudgedFrom)
+	}
+	return m.recorder.Scale(ctx, q)
+}
+
+// TestMovedFromTheCountOnRecordSaysSo: a driver that does not observe the
+// tier has its request judged from the count on record; found moved, it is
+// judged from that count again and refused again, delivery after
+// delivery. Where that ends (a dead letter) the reason says the count was
+// the one on record, not the cluster's, and why.
+func TestMovedFromTheCountOnRecordSaysSo(t *testing.T) {
+	h := newHarness(t)
+	reg := prometheus.NewRegistry()
+	h.startWith(kubeConfig(), nil, reg, executor.WithDriver("k8s", &movedDriver{}))
+	d1, d2 := decision("shop", 0, 2, 5), decision("shop", 1, 5, 6)
+	h.publish(d1)
+	h.waitState(d1)
+	h.publish(d2)
+	dl := h.deadLetters(1)
+	if want := "judged from the count on record (5; the driver did not observe the tier"; !strings.Contains(dl[0], want) || !strings.Contains(dl[0], executor.ErrMovedSinceJudged.Error()) {
+		t.Fatalf("dead letter %q, want it to say %q", dl[0], want)
+	}
+}
