@@ -126,8 +126,18 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		}
 	}
 	d.Ready.Wait("executor")
+	if w, ok := s.driver.(watcher); ok {
+		d.Ready.Check("kubernetes", w.Synced)
+	}
 	s.logEffective()
 	return s, nil
+}
+
+// watcher is a driver that watches the workloads it scales (KubeDriver):
+// Run starts its watches, and readiness waits for them to list.
+type watcher interface {
+	Watch()
+	Synced() error
 }
 
 // newDriver builds the driver cfg.Driver names; the sim driver is sim.
@@ -151,6 +161,9 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	s.kv = kv
+	if w, ok := s.driver.(watcher); ok {
+		w.Watch()
+	}
 	// Copies of the executor split the apps by partition; the server
 	// delivers each partition to one of them at a time, so no decision is
 	// ever acted on twice. A member taking a partition over drops what it

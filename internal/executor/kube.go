@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -229,6 +230,7 @@ type KubeDriver struct {
 	syncTimeout time.Duration
 
 	startOnce sync.Once
+	started   atomic.Bool // start's first call has returned: synced and syncErr are set
 	stop      chan struct{}
 	closeOnce sync.Once
 	synced    []cache.InformerSynced
@@ -341,6 +343,7 @@ func (d *KubeDriver) start() error {
 		if !cache.WaitForCacheSync(ctx.Done(), d.synced...) {
 			d.syncErr = fmt.Errorf("kubernetes: workloads not listed within %v (check the API server address and the driver's RBAC: get/list/watch on deployments and statefulsets)", d.syncTimeout)
 		}
+		d.started.Store(true)
 	})
 	if d.syncErr != nil {
 		// Later calls find the watches filled once they catch up.
@@ -400,6 +403,33 @@ func statefulSetState(o *appsv1.StatefulSet) workload {
 // Ready+Booting is spec.replicas.
 func (w workload) result() Result {
 	return Result{Ready: min(w.ready, w.desired), Booting: max(0, w.desired-w.ready), Cluster: true}
+}
+
+// Watch starts the workload watches in the background, as the first
+// Observe would, so that Synced can tell from the start whether they
+// list the workloads.
+func (d *KubeDriver) Watch() { go func() { _ = d.start() }() }
+
+// Synced reports, without waiting, whether every workload watch has listed
+// its workloads: nil once they have, else why not. It is the executor's
+// readiness check with this driver: until it passes, every tier is judged
+// from the count on record and a change to a workload scaled meanwhile is
+// refused (ErrMovedSinceJudged), so an executor whose watches never list
+// (RBAC without list or watch, say) says so on /readyz, not only in its
+// refusals.
+func (d *KubeDriver) Synced() error {
+	if !d.started.Load() {
+		return errors.New("kubernetes: workload watches starting")
+	}
+	for _, s := range d.synced {
+		if !s() {
+			if d.syncErr != nil {
+				return d.syncErr
+			}
+			return errors.New("kubernetes: workloads not listed yet")
+		}
+	}
+	return nil
 }
 
 // Observe reports a configured tier's replicas as the watch last saw them:
