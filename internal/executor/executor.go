@@ -127,7 +127,9 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	}
 	d.Ready.Wait("executor")
 	if w, ok := s.driver.(watcher); ok {
-		d.Ready.Check("kubernetes", w.Synced)
+		// "driver", not "kubernetes": the driver's errors name it
+		// already ("driver: kubernetes: workloads not listed …").
+		d.Ready.Check("driver", w.Synced)
 	}
 	s.logEffective()
 	return s, nil
