@@ -147,6 +147,7 @@ var (
 	labelRE   = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"`)
 	aggRE     = regexp.MustCompile(`\b(sum|max|min|avg|count)\s*(by\s*\([^)]*\)\s*)?\(`)
 	usesRE    = regexp.MustCompile(`\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)`)
+	windowRE  = regexp.MustCompile(`increase\([^\[]*\[([0-9a-z]+)\]`)
 )
 
 // TestAlertRules reads deploy/prometheus/alerts.yaml: every rule is
@@ -190,8 +191,18 @@ func TestAlertRules(t *testing.T) {
 				t.Errorf("%s: needs a summary and a description", r.Alert)
 			}
 			if r.For != "" {
-				if _, err := model.ParseDuration(r.For); err != nil {
+				d, err := model.ParseDuration(r.For)
+				if err != nil {
 					t.Errorf("%s: for %q: %v", r.Alert, r.For, err)
+				}
+				// A for: asks for something sustained, but increase()
+				// over a window stays above 0 for about the window after
+				// a single event: a for: no longer than the window fires
+				// on one event.
+				for _, w := range windowRE.FindAllStringSubmatch(r.Expr, -1) {
+					if wd, err := model.ParseDuration(w[1]); err == nil && d <= wd {
+						t.Errorf("%s: for %s is no longer than its increase() window %s: a single event fires it", r.Alert, r.For, w[1])
+					}
 				}
 			}
 			used := metricRE.FindAllString(r.Expr, -1)
