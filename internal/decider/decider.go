@@ -230,6 +230,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	s.state.Late = s.noteLate
 	s.state.Overdue = s.noteOverdue
 	s.state.Sparse = s.noteSparse
+	s.state.Evicted = s.dropSeries
 	d.Ready.Wait("decider")
 	for _, name := range slices.Sorted(maps.Keys(cfg.Apps)) {
 		var tiers []string
@@ -364,8 +365,19 @@ func (s *Service) release(p int) {
 	defer s.mu.Unlock()
 	for _, app := range s.apps.Take(p) {
 		s.state.Forget(app)
+		s.dropSeries(app)
 	}
 	s.noteWaiting()
+}
+
+// dropSeries removes app's series from /metrics once this member no
+// longer decides it (evicted for idleness, or its partition handed over):
+// else every app.tier ever decided would stay a series until the process
+// ends, however many apps come and go within the series limits. A range
+// like increase()'s still reads the samples scraped before; the app's
+// next decision here starts its series again.
+func (s *Service) dropSeries(app string) {
+	s.badInput.DeletePartialMatch(prometheus.Labels{"app": app})
 }
 
 // noteWaiting sets the gauge of waiting ticks; s.mu is held.
@@ -549,8 +561,11 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 		}
 		if err = s.bus.Publish(ctx, out); err == nil {
 			s.decisions.WithLabelValues(d.Action).Inc()
-			// The tier's series starts at 0 with its first decision, so
-			// that increase() sees its first hold without load.
+			// The tier's series starts with its first decision here: at
+			// 0 if that one is not a hold without load, so increase()
+			// sees the first that is. (A tier without load from its first
+			// decision starts at 1; its next holds are seen, and the
+			// alert waits for sustained holds anyway.)
 			if bad := s.badInput.WithLabelValues(d.App, d.Tier); slices.Contains(d.Flags, policy.FlagBadInput) {
 				bad.Inc()
 			}

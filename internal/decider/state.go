@@ -131,6 +131,9 @@ type Apps struct {
 	// app's tick apart (mean): the tier is sent less often than the tick
 	// (see joiner.spacing).
 	Sparse func(m *proto.Metrics, mean, tick time.Duration)
+	// Evicted, when set, is told of each app Evict drops for idleness
+	// (the runtime drops its per-app series from /metrics).
+	Evicted func(app string)
 }
 
 // OverdueTick is a tick decided without some of its inputs (see
@@ -448,6 +451,9 @@ func (as *Apps) Evict(cutoff time.Time) int {
 				as.dropped.Keep(limits.Key{App: name, Tier: tier}, t)
 			}
 			as.dropped.Mark(limits.Key{App: name})
+			if as.Evicted != nil {
+				as.Evicted(name)
+			}
 			n++
 		}
 	}
