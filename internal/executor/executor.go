@@ -47,8 +47,9 @@ type Service struct {
 
 // refusals are the values of headroom_executor_refused_total's why: the
 // first word of each reason a change is not made for.
-// "moved" counts a driver's refusal to act on a count that moved since the
-// decision was judged (ErrMovedSinceJudged); the decision is judged again.
+// "moved" counts a delivery whose change a driver refused because the count
+// moved since the decision was judged (ErrMovedSinceJudged), once however
+// many times the decision is judged again in it.
 var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full", "moved"}
 
 // Option changes how New builds the service.

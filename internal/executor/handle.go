@@ -119,13 +119,17 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// A judgement made again makes its scaling events again, with the
 	// same ids: the stream keeps each once, and so do the counters.
 	stored := map[string]bool{}
+	// A delivery refused as moved counts once, however many judgements of
+	// it the driver refused, as its events do.
+	movedSeen := false
 	for attempt := 1; ; attempt++ {
 		outs, err := s.judge(ctx, m, stored)
 		moved := errors.Is(err, ErrMovedSinceJudged)
 		if moved {
-			s.refused.WithLabelValues("moved").Inc()
 			ev := s.log.Debug()
-			if attempt == 1 {
+			if !movedSeen {
+				movedSeen = true
+				s.refused.WithLabelValues("moved").Inc()
 				ev = s.log.Warn()
 			}
 			ev.Err(err).Str("subject", m.Subject).Int("attempt", attempt).

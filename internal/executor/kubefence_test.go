@@ -293,4 +293,24 @@ func TestMovedFromTheCountOnRecordSaysSo(t *testing.T) {
 	if want := "judged from the count on record (5; the driver did not observe the tier"; !strings.Contains(dl[0], want) || !strings.Contains(dl[0], executor.ErrMovedSinceJudged.Error()) {
 		t.Fatalf("dead letter %q, want it to say %q", dl[0], want)
 	}
+	// Each delivery was judged several times, each refused; the counter
+	// counts deliveries refused, as the dead letter's reason counts them.
+	if got, want := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")["moved"], float64(deliveriesOf(t, dl[0])); got != want {
+		t.Errorf("%v changes refused as moved, want %v: once per delivery", got, want)
+	}
+}
+
+// deliveriesOf reads "gave up after N deliveries" from a dead letter's
+// reason.
+func deliveriesOf(t *testing.T, reason string) int {
+	t.Helper()
+	var n int
+	i := strings.Index(reason, "gave up after ")
+	if i < 0 {
+		t.Fatalf("dead letter %q does not say how many deliveries it took", reason)
+	}
+	if _, err := fmt.Sscanf(reason[i:], "gave up after %d deliveries", &n); err != nil {
+		t.Fatalf("dead letter %q: %v", reason, err)
+	}
+	return n
 }
