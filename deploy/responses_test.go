@@ -66,7 +66,10 @@ func TestNATSConfSingleAnswersLeaveNoMapping(t *testing.T) {
 			}
 		}
 	}
-	if after := headroom.NumPendingAllResponses(); after != before {
+	// More than before means the reads left mappings. Fewer is fine: one
+	// pending before (the set-up's last request, its mapping not yet
+	// dropped) may have gone meanwhile.
+	if after := headroom.NumPendingAllResponses(); after > before {
 		t.Errorf("%d response mappings pending in HEADROOM after %d reads of a last message, %d before: a single answer's mapping stays", after, 4*reads, before)
 	}
 }
