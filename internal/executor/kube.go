@@ -345,15 +345,22 @@ func (d *KubeDriver) start() error {
 		}
 		d.started.Store(true)
 	})
-	if d.syncErr != nil {
+	if d.syncErr != nil && !d.listed() {
 		// Later calls find the watches filled once they catch up.
-		for _, s := range d.synced {
-			if !s() {
-				return d.syncErr
-			}
-		}
+		return d.syncErr
 	}
 	return nil
+}
+
+// listed reports whether every workload watch has listed its workloads;
+// start has returned.
+func (d *KubeDriver) listed() bool {
+	for _, s := range d.synced {
+		if !s() {
+			return false
+		}
+	}
+	return true
 }
 
 // workload is what the driver reads of a Deployment or StatefulSet.
@@ -418,18 +425,15 @@ func (d *KubeDriver) Watch() { go func() { _ = d.start() }() }
 // (RBAC without list or watch, say) says so on /readyz, not only in its
 // refusals.
 func (d *KubeDriver) Synced() error {
-	if !d.started.Load() {
+	switch {
+	case !d.started.Load():
 		return errors.New("kubernetes: workload watches starting")
+	case d.listed():
+		return nil
+	case d.syncErr != nil:
+		return d.syncErr
 	}
-	for _, s := range d.synced {
-		if !s() {
-			if d.syncErr != nil {
-				return d.syncErr
-			}
-			return errors.New("kubernetes: workloads not listed yet")
-		}
-	}
-	return nil
+	return errors.New("kubernetes: workloads not listed yet")
 }
 
 // Observe reports a configured tier's replicas as the watch last saw them:
