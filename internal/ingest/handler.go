@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -180,8 +181,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, e)
 		return
 	}
-	client := clientOf(r.RemoteAddr)
+	var client netip.Prefix // whose failures count, with a failed-authentication limit
 	if h.auth != nil {
+		client = clientOf(r.RemoteAddr)
 		// A blocked client is refused whatever it sends, the right token
 		// included: otherwise its guesses would go on being answered.
 		if b, blocked := h.auth.blocked(client, h.now()); blocked {
