@@ -123,6 +123,12 @@ type ConsumerState struct {
 	// Delivered is the stream sequence of the last message delivered to it
 	// (0: none yet).
 	Delivered uint64
+	// AckFloor is the stream sequence below which every message it reads
+	// is acknowledged (0: none yet).
+	AckFloor uint64
+	// Filters are the subjects it reads, as the server stores them (a
+	// group member's partition among them); none: the whole stream.
+	Filters []string
 }
 
 // StreamReader reads one kind's stream directly, without a consumer. It
@@ -238,6 +244,53 @@ func (r *StreamReader) Newest(ctx context.Context) (Record, error) {
 	return r.Get(ctx, st.LastSeq)
 }
 
+// NewestOn reads the newest message stored on any of filters, given as
+// the server stores them (ConsumerState.Filters); with none, the stream's
+// newest. ErrNotFound when no message matches.
+func (r *StreamReader) NewestOn(ctx context.Context, filters []string) (Record, error) {
+	if len(filters) == 0 {
+		return r.Newest(ctx)
+	}
+	return r.firstOf(ctx, filters, "newest message", func(f string) (*jetstream.RawStreamMsg, error) {
+		return r.s.GetLastMsgForSubject(ctx, f)
+	}, func(a, b uint64) bool { return a > b })
+}
+
+// FirstOn reads the first message at or after sequence seq stored on any
+// of filters (stored form, as NewestOn's; none: any subject); ErrNotFound
+// when there is none.
+func (r *StreamReader) FirstOn(ctx context.Context, filters []string, seq uint64) (Record, error) {
+	if len(filters) == 0 {
+		filters = []string{">"}
+	}
+	return r.firstOf(ctx, filters, fmt.Sprintf("first message at or after %d", seq), func(f string) (*jetstream.RawStreamMsg, error) {
+		return r.s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(f))
+	}, func(a, b uint64) bool { return a < b })
+}
+
+// firstOf reads one message per filter with read and returns the one whose
+// sequence comes first by before.
+func (r *StreamReader) firstOf(ctx context.Context, filters []string, what string,
+	read func(filter string) (*jetstream.RawStreamMsg, error), before func(a, b uint64) bool) (Record, error) {
+	var found *jetstream.RawStreamMsg
+	for _, f := range filters {
+		m, err := read(f)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return Record{}, r.readErr(what+" on "+f, err)
+		}
+		if found == nil || before(m.Sequence, found.Sequence) {
+			found = m
+		}
+	}
+	if found == nil {
+		return Record{}, fmt.Errorf("stream %s %s on %s: %w", r.name, what, strings.Join(filters, ", "), ErrNotFound)
+	}
+	return r.b.record(r.name, found), nil
+}
+
 // Consumers lists the state of the stream's consumers whose name is name
 // or starts with name+"-p" (a group's partition durables, see GroupSpec);
 // "" lists them all.
@@ -248,7 +301,12 @@ func (r *StreamReader) Consumers(ctx context.Context, name string) ([]ConsumerSt
 		if name != "" && ci.Name != name && !strings.HasPrefix(ci.Name, name+"-p") {
 			continue
 		}
-		out = append(out, ConsumerState{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Waiting: ci.NumWaiting, Delivered: ci.Delivered.Stream})
+		filters := ci.Config.FilterSubjects
+		if ci.Config.FilterSubject != "" {
+			filters = []string{ci.Config.FilterSubject}
+		}
+		out = append(out, ConsumerState{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Waiting: ci.NumWaiting,
+			Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Filters: filters})
 	}
 	if err := list.Err(); err != nil {
 		return nil, fmt.Errorf("stream %s consumers: %w", r.name, err)

@@ -288,7 +288,7 @@ func TestConsumers(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(cs) != 1 || cs[0].Name != "forecaster" || cs[0].Delivered != 4 || cs[0].Pending != 0 || cs[0].AckPending != 0 || cs[0].Waiting == 0 {
+		if len(cs) != 1 || cs[0].Name != "forecaster" || cs[0].Delivered != 4 || cs[0].AckFloor != 4 || cs[0].Pending != 0 || cs[0].AckPending != 0 || cs[0].Waiting == 0 {
 			return fmt.Errorf("consumers %+v", cs)
 		}
 		return nil

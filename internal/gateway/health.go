@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -22,9 +23,10 @@ type ServiceHealth struct {
 	// Lag is the messages waiting for the service's consumers (pending
 	// plus unacknowledged); absent for the collector.
 	Lag *uint64 `json:"lag,omitempty"`
-	// EventLagMS is how far, in event time, the last message delivered to
-	// the service is behind the newest one it consumes, over its consumers
-	// with messages still to handle (0 when all are caught up).
+	// EventLagMS is how far, in event time, the oldest message the service
+	// has yet to acknowledge is behind the newest on the same consumer's
+	// subjects (a group member's partition), over its consumers with
+	// messages still to handle (0 when all are caught up).
 	EventLagMS *int64 `json:"event_lag_ms,omitempty"`
 	// LastEvent is the event time (Unix ms) of the service's newest output.
 	LastEvent int64  `json:"last_event"`
@@ -98,10 +100,8 @@ func (g *Gateway) newestEvent(ctx context.Context, k proto.Kind) (int64, error) 
 func (g *Gateway) health(ctx context.Context) HealthResponse {
 	now := time.Now()
 	resp := HealthResponse{ServerTime: now.UnixMilli()}
-	newest := map[proto.Kind]int64{}
 	for _, p := range pipeline {
 		ts, err := g.newestEvent(ctx, p.output)
-		newest[p.output] = ts
 		sh := ServiceHealth{Name: p.name, LastEvent: ts}
 		if err != nil {
 			sh.Detail = fmt.Sprintf("stream: %v", err)
@@ -124,6 +124,9 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 	}
 	var idle []idleRef
 	ups := make([]bool, len(pipeline))
+	// The newest event time on each stream and set of filters, read once
+	// per answer however many consumers share them.
+	newestOn := map[string]int64{}
 	for i, p := range pipeline {
 		if len(p.inputs) == 0 {
 			continue
@@ -162,10 +165,12 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 				// A consumer with nothing left to deliver or acknowledge is
 				// caught up, whatever its last message's event time: a
 				// partition whose apps went quiet is not behind the newest
-				// message another partition's app sent.
-				if ci.Pending+uint64(ci.AckPending) > 0 && ci.Delivered > 0 && newest[in.kind] > 0 {
-					if m, err := str.Get(ctx, ci.Delivered); err == nil {
-						evLag = max(evLag, newest[in.kind]-m.EventTime())
+				// message another partition's app sent. One with messages
+				// left is behind the newest it reads (its partition's),
+				// not the stream's.
+				if ci.Pending+uint64(ci.AckPending) > 0 {
+					if lag, ok := g.consumerEventLag(ctx, str, ci, newestOn); ok {
+						evLag = max(evLag, lag)
 					}
 				}
 			}
@@ -215,6 +220,28 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 		}
 	}
 	return resp
+}
+
+// consumerEventLag is how far, in event time, the oldest message ci has
+// yet to acknowledge is behind the newest stored on the subjects it reads
+// (its partition's, for a group member); newest caches those reads by
+// stream and filters. False when either cannot be read.
+func (g *Gateway) consumerEventLag(ctx context.Context, str *bus.StreamReader, ci bus.ConsumerState, newest map[string]int64) (int64, bool) {
+	key := str.Name() + " " + strings.Join(ci.Filters, " ")
+	ts, ok := newest[key]
+	if !ok {
+		m, err := str.NewestOn(ctx, ci.Filters)
+		if err != nil {
+			return 0, false
+		}
+		ts = m.EventTime()
+		newest[key] = ts
+	}
+	m, err := str.FirstOn(ctx, ci.Filters, ci.AckFloor+1)
+	if err != nil {
+		return 0, false
+	}
+	return max(ts-m.EventTime(), 0), true
 }
 
 // idleRecheck is how long the health answer waits before it reads again a

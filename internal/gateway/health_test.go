@@ -253,3 +253,65 @@ func TestHealthNoRecheckForServiceDown(t *testing.T) {
 		t.Errorf("the answer waited %d times to read again the idle consumers of services down already", n)
 	}
 }
+
+// TestHealthLagOfItsOwnPartition: a partition with messages left to
+// handle is behind the newest message on its own subjects, not the
+// stream's, from the oldest it has not acknowledged: the slow app's member
+// holds its first tick in work with two more after it (2 minutes of event
+// time behind), and a busy app on another partition has sent a tick 10
+// minutes after the slow app's first. Before, the answer read the stream's
+// newest against the last delivered: 8 minutes.
+func TestHealthLagOfItsOwnPartition(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	t0 := time.Now().Truncate(time.Second).Add(-time.Hour)
+	for _, tick := range []struct {
+		app string
+		at  time.Duration
+	}{{"slow", 0}, {"slow", time.Minute}, {"slow", 2 * time.Minute}, {"shop", 10 * time.Minute}} {
+		m := proto.NewMetrics(tick.app, "web", t0.Add(tick.at), 2, proto.Floats{"rps": 1})
+		publish(t, e.bus, bus.Out{Subject: proto.MetricsSubject("apm", tick.app, "web"), Msg: m})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	handled := make(chan string, 16)
+	var done []chan error
+	for i, app := range []string{"slow", "shop"} {
+		ch := make(chan error, 1)
+		done = append(done, ch)
+		spec := bus.ConsumerSpec{Service: "anomaly", Name: fmt.Sprintf("anomaly-p%d", i), Kind: proto.KindMetrics,
+			Filters: []string{"apm.metrics." + app + ".>"}}
+		go func() {
+			ch <- e.bus.Consume(ctx, spec, func(ctx context.Context, _ *bus.Msg) ([]bus.Out, error) {
+				handled <- app
+				if app == "slow" {
+					<-ctx.Done() // held in work until the test ends
+					return nil, ctx.Err()
+				}
+				return nil, nil
+			})
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, ch := range done {
+			<-ch
+		}
+	})
+	for range 2 {
+		select {
+		case <-handled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("anomaly consumers handled nothing")
+		}
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		a := getHealth(t, e.srv.URL)["anomaly"]
+		if a.Lag == nil || *a.Lag != 3 {
+			return fmt.Errorf("anomaly %+v, want lag 3 (one in work, two waiting)", a)
+		}
+		return nil
+	})
+	a := getHealth(t, e.srv.URL)["anomaly"]
+	if want := (2 * time.Minute).Milliseconds(); a.EventLagMS == nil || *a.EventLagMS != want {
+		t.Errorf("anomaly event lag %v ms, want %d (its partition's newest, not the busy app's)", ptrVal(a.EventLagMS), want)
+	}
+}
