@@ -35,6 +35,8 @@ type Bus struct {
 	groups  map[string]*member // this process's group members, by service
 
 	partitions partitionHealth // failing partition workers, for readiness
+
+	refused *consumerRefusals // streams the server refused consumers on
 }
 
 // Connect dials NATS and keeps reconnecting forever with backoff, logging each
@@ -45,6 +47,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bus config: %w", err)
 	}
+	refused := &consumerRefusals{streams: map[string]bool{}}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
@@ -66,6 +69,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 			log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected")
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			refused.see(err)
 			ev := log.Error().Err(err)
 			if s != nil {
 				ev = ev.Str("subject", s.Subject)
@@ -98,7 +102,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		reg = prometheus.NewRegistry()
 	}
 	RegisterLag(reg) // every service exports its consumers' lag
-	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{},
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{}, refused: refused,
 		retryLog:      log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod}),
 		deadLetterLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
@@ -157,14 +161,53 @@ func (b *Bus) ConnErr() error {
 // only dropped, so its future fails by timing out; this says why.
 func (b *Bus) LastError() error { return b.nc.LastError() }
 
-// ConsumerRefused reports whether the last error the server reported on
-// the connection refused this user a consumer on stream: a permissions
-// violation on the stream's consumer-create subject (a reader refused a
-// stream, as the all-in-one's observer is refused the DLQ); the request
-// itself only times out.
+// ConsumerRefused reports whether the server has refused this user a
+// consumer on stream on this connection: a permissions violation on the
+// stream's consumer-create subject (a reader refused a stream, as the
+// all-in-one's observer is refused the DLQ); the request itself only times
+// out. Every stream refused is remembered, not only the last error's, so
+// streams refused at once are each told apart from a request that failed
+// for another reason.
 func (b *Bus) ConsumerRefused(stream string) bool {
-	err := b.nc.LastError()
-	return errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), "$JS.API.CONSUMER.CREATE."+stream+".")
+	return b.refused.has(stream)
+}
+
+// consumerRefusals holds the streams whose consumer creation the server
+// refused on the connection, from its asynchronous permission errors. It
+// holds at most one entry per stream name the user tried.
+type consumerRefusals struct {
+	mu      sync.Mutex
+	streams map[string]bool
+}
+
+// consumerCreate is the subject prefix of a consumer-create request; the
+// stream's name is its next token.
+const consumerCreate = "$JS.API.CONSUMER.CREATE."
+
+func (c *consumerRefusals) see(err error) {
+	if !errors.Is(err, nats.ErrPermissionViolation) {
+		return
+	}
+	msg := err.Error()
+	i := strings.Index(msg, consumerCreate)
+	if i < 0 {
+		return
+	}
+	rest := msg[i+len(consumerCreate):]
+	end := strings.IndexAny(rest, ".\" ")
+	if end <= 0 {
+		return
+	}
+	stream := rest[:end]
+	c.mu.Lock()
+	c.streams[stream] = true
+	c.mu.Unlock()
+}
+
+func (c *consumerRefusals) has(stream string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streams[stream]
 }
 
 // Prefix returns the subject prefix.

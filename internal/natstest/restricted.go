@@ -13,19 +13,19 @@ import (
 )
 
 // Restricted is a JetStream server with two users: "admin", who may do
-// anything, and a service user denied publishing on one subject filter until
-// Allow lifts the rule. Tests use it to make a service's output publishes
+// anything, and a service user denied publishing on some subject filters
+// until Allow lifts the rule. Tests use it to make a service's output publishes
 // fail and then succeed, without stopping anything.
 type Restricted struct {
 	Server  *server.Server
 	service string
-	deny    string
+	deny    []string
 	dir     string
 }
 
 // StartRestricted starts the server; it shuts down when the test ends. Each
 // user's password is "s3cret-" plus its name.
-func StartRestricted(tb testing.TB, service, deny string) *Restricted {
+func StartRestricted(tb testing.TB, service string, deny ...string) *Restricted {
 	tb.Helper()
 	r := &Restricted{service: service, deny: deny, dir: tb.TempDir()}
 	s, err := server.NewServer(r.options(true, -1))
@@ -44,7 +44,7 @@ func StartRestricted(tb testing.TB, service, deny string) *Restricted {
 func (r *Restricted) options(deny bool, port int) *server.Options {
 	svc := &server.User{Username: r.service, Password: "s3cret-" + r.service}
 	if deny {
-		svc.Permissions = &server.Permissions{Publish: &server.SubjectPermission{Deny: []string{r.deny}}}
+		svc.Permissions = &server.Permissions{Publish: &server.SubjectPermission{Deny: r.deny}}
 	}
 	return &server.Options{ServerName: "restricted", Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: r.dir,
 		NoLog: os.Getenv("NATS_LOGGING") == "", NoSigs: true,
