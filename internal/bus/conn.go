@@ -47,7 +47,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bus config: %w", err)
 	}
-	refused := &consumerRefusals{streams: map[string]bool{}}
+	refused := &consumerRefusals{streams: map[string]error{}}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
@@ -161,23 +161,23 @@ func (b *Bus) ConnErr() error {
 // only dropped, so its future fails by timing out; this says why.
 func (b *Bus) LastError() error { return b.nc.LastError() }
 
-// ConsumerRefused reports whether the server has refused this user a
-// consumer on stream on this connection: a permissions violation on the
+// ConsumerRefusal returns the server's refusal of a consumer on stream to
+// this user on this connection, or nil: a permissions violation on the
 // stream's consumer-create subject (a reader refused a stream, as the
 // all-in-one's observer is refused the DLQ); the request itself only times
-// out. Every stream refused is remembered, not only the last error's, so
-// streams refused at once are each told apart from a request that failed
-// for another reason.
-func (b *Bus) ConsumerRefused(stream string) bool {
-	return b.refused.has(stream)
+// out. Every stream refused is remembered with its own error, not only the
+// connection's last, so streams refused at once are each told apart from a
+// request that failed for another reason.
+func (b *Bus) ConsumerRefusal(stream string) error {
+	return b.refused.of(stream)
 }
 
-// consumerRefusals holds the streams whose consumer creation the server
-// refused on the connection, from its asynchronous permission errors. It
-// holds at most one entry per stream name the user tried.
+// consumerRefusals holds the server's refusals of consumers on the
+// connection, by stream, from its asynchronous permission errors: at most
+// one entry per stream name the user tried.
 type consumerRefusals struct {
 	mu      sync.Mutex
-	streams map[string]bool
+	streams map[string]error
 }
 
 // consumerCreate is the subject prefix of a consumer-create request; the
@@ -200,11 +200,11 @@ func (c *consumerRefusals) see(err error) {
 	}
 	stream := rest[:end]
 	c.mu.Lock()
-	c.streams[stream] = true
+	c.streams[stream] = err
 	c.mu.Unlock()
 }
 
-func (c *consumerRefusals) has(stream string) bool {
+func (c *consumerRefusals) of(stream string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.streams[stream]

@@ -3,6 +3,7 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -15,7 +16,7 @@ func TestConsumerRefusalsRemembersEveryStream(t *testing.T) {
 	violation := func(subject string) error {
 		return fmt.Errorf("%w: Permissions Violation for Publish to %q", nats.ErrPermissionViolation, subject)
 	}
-	c := &consumerRefusals{streams: map[string]bool{}}
+	c := &consumerRefusals{streams: map[string]error{}}
 	for _, err := range []error{
 		violation("$JS.API.CONSUMER.CREATE.DLQ.tail-1.apm.dlq.>"),
 		violation("$JS.API.CONSUMER.CREATE.SCALING.tail-2"),
@@ -27,8 +28,12 @@ func TestConsumerRefusalsRemembersEveryStream(t *testing.T) {
 		c.see(err)
 	}
 	for stream, want := range map[string]bool{"DLQ": true, "SCALING": true, "ANOMALIES": true, "METRICS": false, "FORECASTS": false, "": false} {
-		if got := c.has(stream); got != want {
-			t.Errorf("refused %q: %v, want %v", stream, got, want)
+		err := c.of(stream)
+		if got := err != nil; got != want {
+			t.Errorf("refused %q: %v, want refused %v", stream, err, want)
+		}
+		if err != nil && !strings.Contains(err.Error(), consumerCreate+stream+".") && !strings.HasSuffix(err.Error(), consumerCreate+stream+`"`) {
+			t.Errorf("refusal of %q is another stream's: %v", stream, err)
 		}
 	}
 	if len(c.streams) != 3 {

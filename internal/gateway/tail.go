@@ -42,8 +42,9 @@ type TailConfig struct {
 	Follow bool
 	// Skipped, when set, is told of a stream the filters reach only through
 	// a wildcard ('apm.>') that the server refused to let this user read
-	// (the all-in-one's observer and the DLQ); the tail goes on without
-	// it. Unset, or for a stream a filter names, the refusal is an error.
+	// (the all-in-one's observer and the DLQ), with the server's refusal;
+	// the tail goes on without it. Unset, or for a stream a filter names,
+	// the refusal is an error.
 	Skipped func(stream string, err error)
 }
 
@@ -104,9 +105,11 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				err = nil // stopped: a stream still opening when ctx ended is no failure
 			}
-			if err != nil && !named[k] && c.Skipped != nil && b.ConsumerRefused(proto.StreamName(prefix, k)) {
-				c.Skipped(proto.StreamName(prefix, k), err)
-				err = nil
+			if err != nil && !named[k] && c.Skipped != nil {
+				if refusal := b.ConsumerRefusal(proto.StreamName(prefix, k)); refusal != nil {
+					c.Skipped(proto.StreamName(prefix, k), refusal)
+					err = nil
+				}
 			}
 			if err != nil {
 				errs <- err

@@ -108,7 +108,12 @@ func TestTailLeavesOutRefusedStream(t *testing.T) {
 	defer cancel()
 	buf := newSyncBuf()
 	skipped := make(chan string, 4)
-	skip := func(stream string, err error) { skipped <- stream }
+	skip := func(stream string, err error) {
+		if !strings.Contains(err.Error(), "CONSUMER.CREATE."+stream+".") {
+			t.Errorf("%s left out for %v, not its own refusal", stream, err)
+		}
+		skipped <- stream
+	}
 	done, named := make(chan error, 1), make(chan error, 1)
 	go func() {
 		done <- gateway.Tail(ctx, obs, gateway.TailConfig{Filters: []string{"apm.>"}, Follow: true, Skipped: skip}, buf)

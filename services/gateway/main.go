@@ -81,7 +81,7 @@ func tailCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 		return err
 	}
 	tc := gateway.TailConfig{Filters: filters, Follow: !noFollow, Skipped: func(stream string, err error) {
-		fmt.Fprintf(os.Stderr, "gateway tail: %s left out: this NATS user may not read it (%v)\n", stream, b.LastError())
+		fmt.Fprintf(os.Stderr, "gateway tail: %s left out: this NATS user may not read it (%v)\n", stream, err)
 	}}
 	if since > 0 {
 		tc.Since = time.Now().Add(-since)
