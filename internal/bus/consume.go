@@ -229,9 +229,9 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s/%s: %w", stream, spec.Name, err)
 	}
-	b.exportLag(ctx, stream, spec.Name, spec.Filters) // lag gauges on /metrics (lag.go)
-	b.metrics.deadLetters.WithLabelValues(spec.Name)  // at 0 until the first: see newMetrics
-	b.metrics.forgedPins.WithLabelValues(spec.Name)   // likewise
+	b.exportLag(ctx, spec.Kind, spec.Name)           // lag gauges on /metrics (lag.go)
+	b.metrics.deadLetters.WithLabelValues(spec.Name) // at 0 until the first: see newMetrics
+	b.metrics.forgedPins.WithLabelValues(spec.Name)  // likewise
 	var keeper *pinKeeper
 	stopKeeper := func() {}
 	if spec.pinned {

@@ -2,11 +2,11 @@ package bus
 
 import (
 	"context"
-	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/proto"
 )
 
 // lagEvery is how often a consumer's lag is read from the server.
@@ -21,7 +21,7 @@ var (
 	}, []string{"consumer"})
 	lagEvent = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "headroom_bus_consumer_event_lag_seconds",
-		Help: "Event time of the newest message of a consumer's stream (its filters) minus that of the last message delivered to it; 0 when caught up.",
+		Help: "Event time of the newest message on a durable consumer's filters minus that of the oldest it has not acknowledged; 0 when caught up.",
 	}, []string{"consumer"})
 	lagLast = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "headroom_bus_consumer_last_event_time_seconds",
@@ -45,16 +45,18 @@ func RegisterLag(reg prometheus.Registerer) {
 
 // exportLag starts a goroutine that, every lagEvery until ctx ends, reads the
 // durable's info and sets its lag gauges: pending messages (not delivered
-// plus not acknowledged) and event-time lag (newest event time on its
-// filters minus the event time of the last message delivered to it). A
-// failed read (a consumer being recreated, a user without the rights) skips
-// that round.
-func (b *Bus) exportLag(ctx context.Context, stream, durable string, filters []string) {
+// plus not acknowledged) and event-time lag, as the gateway's health answer
+// reads it (consumerEventLag there): the newest event time on the subjects
+// the consumer reads (its filters as the server stores them) minus that of
+// the oldest message it has not acknowledged, the first on them after its
+// ack floor; 0 with nothing pending. A failed read (a consumer being
+// recreated, a user without the rights) skips that round.
+func (b *Bus) exportLag(ctx context.Context, k proto.Kind, durable string) {
 	go func() {
 		t := time.NewTicker(lagEvery)
 		defer t.Stop()
 		for {
-			b.readLag(ctx, stream, durable, filters)
+			b.readLag(ctx, k, durable)
 			select {
 			case <-ctx.Done():
 				return
@@ -64,10 +66,10 @@ func (b *Bus) exportLag(ctx context.Context, stream, durable string, filters []s
 	}()
 }
 
-func (b *Bus) readLag(ctx context.Context, stream, durable string, filters []string) {
+func (b *Bus) readLag(ctx context.Context, k proto.Kind, durable string) {
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	cons, err := b.js.Consumer(rctx, stream, durable)
+	cons, err := b.js.Consumer(rctx, proto.StreamName(b.cfg.Prefix, k), durable)
 	if err != nil {
 		return
 	}
@@ -75,61 +77,31 @@ func (b *Bus) readLag(ctx context.Context, stream, durable string, filters []str
 	if err != nil {
 		return
 	}
-	lagPending.WithLabelValues(durable).Set(float64(ci.NumPending) + float64(ci.NumAckPending))
-	str, err := b.js.Stream(rctx, stream)
+	pending := ci.NumPending + uint64(ci.NumAckPending)
+	lagPending.WithLabelValues(durable).Set(float64(pending))
+	r, err := b.Reader(rctx, k)
 	if err != nil {
 		return
 	}
-	delivered := ci.Delivered.Stream
-	if delivered == 0 {
-		return
-	}
-	last, ok := msgEventTime(rctx, str, delivered)
-	if !ok {
-		return
-	}
-	lagLast.WithLabelValues(durable).Set(float64(last) / 1000)
-	newest := last
-	if len(filters) == 0 {
-		filters = []string{">"}
-	}
-	for _, f := range filters {
-		var m *jetstream.RawStreamMsg
-		if f == ">" {
-			info, err := str.Info(rctx)
-			if err != nil {
-				return
-			}
-			m, err = str.GetMsg(rctx, info.State.LastSeq)
-			if err != nil {
-				return
-			}
-		} else if m, err = str.GetLastMsgForSubject(rctx, f); err != nil {
-			continue
-		}
-		if ts, ok := headerEventTime(m.Header, m.Time); ok && ts > newest {
-			newest = ts
+	if seq := ci.Delivered.Stream; seq > 0 {
+		if m, err := r.Get(rctx, seq); err == nil {
+			lagLast.WithLabelValues(durable).Set(float64(m.EventTime()) / 1000)
 		}
 	}
-	lagEvent.WithLabelValues(durable).Set(float64(newest-last) / 1000)
-}
-
-// msgEventTime reads the event time of the stream's message seq.
-func msgEventTime(ctx context.Context, str jetstream.Stream, seq uint64) (int64, bool) {
-	m, err := str.GetMsg(ctx, seq)
+	if pending == 0 {
+		// Caught up, whatever the newest message's event time: nothing
+		// it reads waits.
+		lagEvent.WithLabelValues(durable).Set(0)
+		return
+	}
+	filters := consumerFilters(ci.Config)
+	newest, err := r.NewestOn(rctx, filters)
 	if err != nil {
-		return 0, false
+		return
 	}
-	return headerEventTime(m.Header, m.Time)
-}
-
-// headerEventTime is a message's event time (Unix ms) from its header, or
-// its stored time without one.
-func headerEventTime(h map[string][]string, stored time.Time) (int64, bool) {
-	if v := h[HeaderEventTime]; len(v) > 0 {
-		if ms, err := strconv.ParseInt(v[0], 10, 64); err == nil {
-			return ms, true
-		}
+	oldest, err := r.FirstOn(rctx, filters, ci.AckFloor.Stream+1)
+	if err != nil {
+		return
 	}
-	return stored.UnixMilli(), !stored.IsZero()
+	lagEvent.WithLabelValues(durable).Set(float64(max(newest.EventTime()-oldest.EventTime(), 0)) / 1000)
 }

@@ -63,3 +63,40 @@ func TestConsumerLag(t *testing.T) {
 		return nil
 	})
 }
+
+// TestConsumerEventLagFromOldestUnacknowledged: the event-time lag gauge
+// reads as the gateway's health answer does, from the oldest message the
+// consumer has not acknowledged to the newest on its filters: a member
+// holding the first of five ticks in work, the other four pulled with it,
+// is four minutes behind. Read from the last message delivered (the fifth),
+// it looked caught up.
+func TestConsumerEventLagFromOldestUnacknowledged(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	reg := prometheus.NewRegistry()
+	bus.RegisterLag(reg)
+	for i := range 5 {
+		if err := b.Publish(context.Background(), tick(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "laghold", Name: "laghold", Kind: proto.KindMetrics,
+			Filters: []string{proto.AppFilter("apm", proto.KindMetrics, "shop")}},
+			func(ctx context.Context, _ *bus.Msg) ([]bus.Out, error) {
+				<-ctx.Done() // the first tick stays in work until the test ends
+				return nil, ctx.Err()
+			})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	want := (4 * time.Minute).Seconds()
+	natstest.Eventually(t, 20*time.Second, func() error {
+		p, _ := lagGauge(t, reg, "headroom_bus_consumer_pending_messages", "laghold")
+		e, ok := lagGauge(t, reg, "headroom_bus_consumer_event_lag_seconds", "laghold")
+		if p != 5 || !ok || e != want {
+			return fmt.Errorf("pending %v, event lag %v s (set %v), want 5 and %v s", p, e, ok, want)
+		}
+		return nil
+	})
+}

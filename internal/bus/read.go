@@ -291,6 +291,15 @@ func (r *StreamReader) firstOf(ctx context.Context, filters []string, what strin
 	return r.b.record(r.name, found), nil
 }
 
+// consumerFilters are the subjects a consumer reads, as the server stores
+// them (one filter or several); none: the whole stream.
+func consumerFilters(c jetstream.ConsumerConfig) []string {
+	if c.FilterSubject != "" {
+		return []string{c.FilterSubject}
+	}
+	return c.FilterSubjects
+}
+
 // Consumers lists the state of the stream's consumers whose name is name
 // or starts with name+"-p" (a group's partition durables, see GroupSpec);
 // "" lists them all.
@@ -301,12 +310,8 @@ func (r *StreamReader) Consumers(ctx context.Context, name string) ([]ConsumerSt
 		if name != "" && ci.Name != name && !strings.HasPrefix(ci.Name, name+"-p") {
 			continue
 		}
-		filters := ci.Config.FilterSubjects
-		if ci.Config.FilterSubject != "" {
-			filters = []string{ci.Config.FilterSubject}
-		}
 		out = append(out, ConsumerState{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Waiting: ci.NumWaiting,
-			Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Filters: filters})
+			Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Filters: consumerFilters(ci.Config)})
 	}
 	if err := list.Err(); err != nil {
 		return nil, fmt.Errorf("stream %s consumers: %w", r.name, err)
