@@ -167,9 +167,18 @@ func (b *Bus) LastError() error { return b.nc.LastError() }
 // all-in-one's observer is refused the DLQ); the request itself only times
 // out. Every stream refused is remembered with its own error, not only the
 // connection's last, so streams refused at once are each told apart from a
-// request that failed for another reason.
+// request that failed for another reason. The connection's last error is
+// read too: nats.go sets it as it reads the server's refusal but runs the
+// error handler that remembers it later, from a queue, so a caller whose
+// request failed may look before the newest refusal is remembered.
 func (b *Bus) ConsumerRefusal(stream string) error {
-	return b.refused.of(stream)
+	if err := b.refused.of(stream); err != nil {
+		return err
+	}
+	if err := b.nc.LastError(); refusedStream(err) == stream && stream != "" {
+		return err
+	}
+	return nil
 }
 
 // consumerRefusals holds the server's refusals of consumers on the
@@ -184,21 +193,30 @@ type consumerRefusals struct {
 // stream's name is its next token.
 const consumerCreate = "$JS.API.CONSUMER.CREATE."
 
-func (c *consumerRefusals) see(err error) {
+// refusedStream is the stream whose consumer creation err refuses, or "":
+// a permissions violation on its consumer-create subject.
+func refusedStream(err error) string {
 	if !errors.Is(err, nats.ErrPermissionViolation) {
-		return
+		return ""
 	}
 	msg := err.Error()
 	i := strings.Index(msg, consumerCreate)
 	if i < 0 {
-		return
+		return ""
 	}
 	rest := msg[i+len(consumerCreate):]
 	end := strings.IndexAny(rest, ".\" ")
 	if end <= 0 {
+		return ""
+	}
+	return rest[:end]
+}
+
+func (c *consumerRefusals) see(err error) {
+	stream := refusedStream(err)
+	if stream == "" {
 		return
 	}
-	stream := rest[:end]
 	c.mu.Lock()
 	c.streams[stream] = err
 	c.mu.Unlock()
