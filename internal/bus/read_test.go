@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -358,5 +359,71 @@ func TestReplicas(t *testing.T) {
 	wcancel()
 	if err := <-done; err != nil {
 		t.Fatalf("watch ended with %v", err)
+	}
+}
+
+// TestReaderNewestAndFirstOn: NewestOn and FirstOn read filters as the
+// server stores them, one filter or several (the newest of all, the first
+// of all), none meaning the whole stream; a start below the stream's first
+// message (purged under a consumer's ack floor) begins at the first kept,
+// and a start between another filter's messages finds the next on its own.
+func TestReaderNewestAndFirstOn(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	ctx := context.Background()
+	// Stream order: a0 b0 a1 b1 a2 b2 (sequences 1..6).
+	for i := range 3 {
+		for _, app := range []string{"a", "b"} {
+			m := proto.NewMetrics(app, "web", t0.Add(time.Duration(i)*time.Minute), 2, proto.Floats{"rps": float64(i)})
+			if err := b.Publish(ctx, bus.Out{Subject: proto.MetricsSubject("apm", app, "web"), Msg: m}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r, err := b.Reader(ctx, proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, bb := proto.AppFilter("apm", proto.KindMetrics, "a"), proto.AppFilter("apm", proto.KindMetrics, "b")
+	none := proto.AppFilter("apm", proto.KindMetrics, "c")
+	stored := proto.StoredForm("apm", proto.KindMetrics, proto.MetricsSubject("apm", "b", "web")) // apm.metrics.b.web.*
+	for _, c := range []struct {
+		name    string
+		filters []string
+		want    uint64 // 0: not found
+	}{{"one", []string{a}, 5}, {"several", []string{a, bb}, 6}, {"whole stream", nil, 6}, {"stored form", []string{stored}, 6}, {"nothing", []string{none}, 0}} {
+		m, err := r.NewestOn(ctx, c.filters)
+		if c.want == 0 {
+			if !errors.Is(err, bus.ErrNotFound) {
+				t.Errorf("NewestOn %s: %v, %v; want not found", c.name, m.Seq, err)
+			}
+		} else if err != nil || m.Seq != c.want {
+			t.Errorf("NewestOn %s: %d, %v; want %d", c.name, m.Seq, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		filters []string
+		seq     uint64
+		want    uint64
+	}{{"on another's message", []string{a}, 2, 3}, {"several", []string{bb, a}, 3, 3}, {"whole stream", nil, 4, 4},
+		{"stored form", []string{stored}, 5, 6}, {"after the last", []string{a}, 6, 0}, {"nothing", []string{none}, 1, 0}} {
+		m, err := r.FirstOn(ctx, c.filters, c.seq)
+		if c.want == 0 {
+			if !errors.Is(err, bus.ErrNotFound) {
+				t.Errorf("FirstOn %s: %v, %v; want not found", c.name, m.Seq, err)
+			}
+		} else if err != nil || m.Seq != c.want {
+			t.Errorf("FirstOn %s: %d, %v; want %d", c.name, m.Seq, err, c.want)
+		}
+	}
+	s, err := b.StreamOf(ctx, proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSequence(4)); err != nil { // keeps b1 a2 b2
+		t.Fatal(err)
+	}
+	if m, err := r.FirstOn(ctx, []string{a}, 1); err != nil || m.Seq != 5 || m.EventTime() != t0.Add(2*time.Minute).UnixMilli() {
+		t.Errorf("FirstOn a from 1 after the purge: %d at %d, %v; want 5 at a2's event time", m.Seq, m.EventTime(), err)
 	}
 }
