@@ -123,8 +123,10 @@ type ConsumerState struct {
 	// Delivered is the stream sequence of the last message delivered to it
 	// (0: none yet).
 	Delivered uint64
-	// AckFloor is the stream sequence below which every message it reads
-	// is acknowledged (0: none yet).
+	// AckFloor is the stream sequence at and below which every message it
+	// reads is acknowledged, so the oldest it has yet to acknowledge (or be
+	// delivered) is the first on its filters after it; it may be another
+	// filter's message, or one the stream no longer holds (0: nothing yet).
 	AckFloor uint64
 	// Filters are the subjects it reads, as the server stores them (a
 	// group member's partition among them); none: the whole stream.
