@@ -106,31 +106,7 @@ func TestHealthQuietPartitionNotBehind(t *testing.T) {
 	}
 	// One durable per partition, as a group has: p0 holds the quiet app,
 	// p1 the busy one; both have handled everything.
-	ctx, cancel := context.WithCancel(context.Background())
-	handled := make(chan struct{}, 16)
-	var done []chan error
-	for i, app := range []string{"quiet", "shop"} {
-		ch := make(chan error, 1)
-		done = append(done, ch)
-		spec := bus.ConsumerSpec{Service: "anomaly", Name: fmt.Sprintf("anomaly-p%d", i), Kind: proto.KindMetrics,
-			Filters: []string{"apm.metrics." + app + ".>"}}
-		go func() {
-			ch <- e.bus.Consume(ctx, spec, func(context.Context, *bus.Msg) ([]bus.Out, error) { handled <- struct{}{}; return nil, nil })
-		}()
-	}
-	t.Cleanup(func() {
-		cancel()
-		for _, ch := range done {
-			<-ch
-		}
-	})
-	for range 2 {
-		select {
-		case <-handled:
-		case <-time.After(10 * time.Second):
-			t.Fatal("anomaly consumers handled nothing")
-		}
-	}
+	partitionConsumers(t, e, []string{"quiet", "shop"}, func(ctx context.Context, app string) error { return nil })
 	natstest.Eventually(t, 10*time.Second, func() error {
 		a := getHealth(t, e.srv.URL)["anomaly"]
 		if a.Lag == nil || *a.Lag != 0 {
@@ -141,6 +117,42 @@ func TestHealthQuietPartitionNotBehind(t *testing.T) {
 	a := getHealth(t, e.srv.URL)["anomaly"]
 	if a.EventLagMS == nil || *a.EventLagMS != 0 {
 		t.Errorf("anomaly event lag %v ms with nothing pending, want 0 (a quiet partition is not behind)", ptrVal(a.EventLagMS))
+	}
+}
+
+// partitionConsumers runs one anomaly durable per app, as a group's
+// partitions (anomaly-p<i> reading apm.metrics.<app>.>), each handling its
+// messages with handle, until the test ends; it returns once each has
+// handled a first message.
+func partitionConsumers(t *testing.T, e *env, apps []string, handle func(ctx context.Context, app string) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	handled := make(chan struct{}, 16)
+	var done []chan error
+	for i, app := range apps {
+		ch := make(chan error, 1)
+		done = append(done, ch)
+		spec := bus.ConsumerSpec{Service: "anomaly", Name: fmt.Sprintf("anomaly-p%d", i), Kind: proto.KindMetrics,
+			Filters: []string{"apm.metrics." + app + ".>"}}
+		go func() {
+			ch <- e.bus.Consume(ctx, spec, func(ctx context.Context, _ *bus.Msg) ([]bus.Out, error) {
+				handled <- struct{}{}
+				return nil, handle(ctx, app)
+			})
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, ch := range done {
+			<-ch
+		}
+	})
+	for range apps {
+		select {
+		case <-handled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("anomaly consumers handled nothing")
+		}
 	}
 }
 
@@ -271,38 +283,13 @@ func TestHealthLagOfItsOwnPartition(t *testing.T) {
 		m := proto.NewMetrics(tick.app, "web", t0.Add(tick.at), 2, proto.Floats{"rps": 1})
 		publish(t, e.bus, bus.Out{Subject: proto.MetricsSubject("apm", tick.app, "web"), Msg: m})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	handled := make(chan string, 16)
-	var done []chan error
-	for i, app := range []string{"slow", "shop"} {
-		ch := make(chan error, 1)
-		done = append(done, ch)
-		spec := bus.ConsumerSpec{Service: "anomaly", Name: fmt.Sprintf("anomaly-p%d", i), Kind: proto.KindMetrics,
-			Filters: []string{"apm.metrics." + app + ".>"}}
-		go func() {
-			ch <- e.bus.Consume(ctx, spec, func(ctx context.Context, _ *bus.Msg) ([]bus.Out, error) {
-				handled <- app
-				if app == "slow" {
-					<-ctx.Done() // held in work until the test ends
-					return nil, ctx.Err()
-				}
-				return nil, nil
-			})
-		}()
-	}
-	t.Cleanup(func() {
-		cancel()
-		for _, ch := range done {
-			<-ch
+	partitionConsumers(t, e, []string{"slow", "shop"}, func(ctx context.Context, app string) error {
+		if app == "slow" {
+			<-ctx.Done() // held in work until the test ends
+			return ctx.Err()
 		}
+		return nil
 	})
-	for range 2 {
-		select {
-		case <-handled:
-		case <-time.After(10 * time.Second):
-			t.Fatal("anomaly consumers handled nothing")
-		}
-	}
 	natstest.Eventually(t, 10*time.Second, func() error {
 		a := getHealth(t, e.srv.URL)["anomaly"]
 		if a.Lag == nil || *a.Lag != 3 {
