@@ -223,10 +223,10 @@ func TestNATSConfPipeline(t *testing.T) {
 // server answers a denied publish with an -ERR that the client reads before
 // the PONG of the following flush, and records it as the connection's last
 // error, so after the flush the answer is known without waiting on the
-// asynchronous error callback.
-func canPublish(t *testing.T, url, user, subject string) bool {
+// asynchronous error callback. opts are added to probe's (TLS, a dialer).
+func canPublish(t *testing.T, url, user, subject string, opts ...nats.Option) bool {
 	t.Helper()
-	nc := probe(t, url, user)
+	nc := probe(t, url, user, opts...)
 	defer nc.Close()
 	// Core publish: an allowed one lands in a stream as an undecodable
 	// message, harmless at the end of the test.
@@ -608,11 +608,12 @@ func TestNATSConfGroups(t *testing.T) {
 
 // probe connects as user with a plain NATS connection whose permission
 // errors are read from LastError rather than logged, and whose requests
-// are answered on the user's own inbox.
-func probe(t *testing.T, url, user string) *nats.Conn {
+// are answered on the user's own inbox; opts come after those options
+// (TLS, a dialer).
+func probe(t *testing.T, url, user string, opts ...nats.Option) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.UserInfo(user, user+"-secret"), nats.CustomInboxPrefix("_INBOX_"+user),
-		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	nc, err := nats.Connect(url, append([]nats.Option{nats.UserInfo(user, user+"-secret"), nats.CustomInboxPrefix("_INBOX_" + user),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

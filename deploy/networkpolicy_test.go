@@ -30,11 +30,13 @@ type kubeManifests struct {
 	Namespaces map[string]string
 	Policies   []networkingv1.NetworkPolicy
 	Services   []corev1.Service
+	// ConfigMaps are the ConfigMaps the manifests carry, by name.
+	ConfigMaps map[string]corev1.ConfigMap
 }
 
 // kubeObjects reads every object of the files deploy/kubernetes's
 // kustomization lists, as kubectl apply -k would: the pod templates by
-// workload name, the NetworkPolicies and the Services.
+// workload name, the NetworkPolicies, the Services and the ConfigMaps.
 func kubeObjects(t *testing.T) kubeManifests {
 	t.Helper()
 	dir := filepath.Join("kubernetes")
@@ -48,7 +50,7 @@ func kubeObjects(t *testing.T) kubeManifests {
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		t.Fatalf("kustomization.yaml: %v", err)
 	}
-	m := kubeManifests{Pods: map[string]corev1.PodTemplateSpec{}, Namespaces: map[string]string{}}
+	m := kubeManifests{Pods: map[string]corev1.PodTemplateSpec{}, Namespaces: map[string]string{}, ConfigMaps: map[string]corev1.ConfigMap{}}
 	for _, f := range k.Resources {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
@@ -98,6 +100,12 @@ func kubeObjects(t *testing.T) kubeManifests {
 					t.Fatalf("%s: %v", f, err)
 				}
 				m.Services = append(m.Services, o)
+			case "ConfigMap":
+				var o corev1.ConfigMap
+				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				m.ConfigMaps[o.Name] = o
 			}
 		}
 	}
