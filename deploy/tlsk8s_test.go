@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/testpki"
 )
@@ -291,6 +292,37 @@ func TestTLSKubernetesManifests(t *testing.T) {
 	}
 }
 
+// containerBusConfig is the NATS client configuration container c of
+// workload name starts with: its environment read by bus.Config's own
+// flags (RegisterFlags, as the services and provisioning register them),
+// so a variable the manifests set under a name no flag reads is not
+// taken. A password from the headroom-nats-passwords Secret is
+// <key>-secret, as setPasswords gives the server; file paths are the
+// container's.
+func containerBusConfig(t *testing.T, name string, c corev1.Container) bus.Config {
+	t.Helper()
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch r := e.ValueFrom; {
+		case r == nil:
+			env[e.Name] = e.Value
+		case r.SecretKeyRef != nil && r.SecretKeyRef.Name == "headroom-nats-passwords":
+			env[e.Name] = r.SecretKeyRef.Key + "-secret"
+		}
+	}
+	cfg := bus.DefaultConfig()
+	f := cli.New(name, func(k string) string { return env[k] })
+	cfg.RegisterFlags(f)
+	if err := f.Parse(nil); err != nil {
+		t.Fatalf("%s/%s: %v", name, c.Name, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("%s/%s: %v", name, c.Name, err)
+	}
+	cfg.Name = name
+	return cfg
+}
+
 // redirect dials addr whatever address a client asks for: a client can
 // dial the manifests' URL (tls://nats.headroom.svc:4222) and check the
 // server's certificate against that host, while the server runs on a
@@ -369,18 +401,10 @@ func TestTLSKubernetesServer(t *testing.T) {
 			clients++
 			croot := t.TempDir()
 			materialize(t, croot, pod.Spec, c, sources)
-			cfg := bus.DefaultConfig()
-			cfg.Name, cfg.User = name, user
-			cfg.URL, _ = envValue(c, "HEADROOM_NATS_URL")
-			cfg.InboxPrefix, _ = envValue(c, "HEADROOM_NATS_INBOX_PREFIX")
-			if p, ok := envValue(c, "HEADROOM_NATS_TLS_CA"); ok {
-				cfg.TLSCA = filepath.Join(croot, p)
+			cfg := containerBusConfig(t, name, c)
+			if cfg.TLSCA != "" {
+				cfg.TLSCA = filepath.Join(croot, cfg.TLSCA)
 				caFile, natsURL = cfg.TLSCA, cfg.URL
-			}
-			for _, e := range c.Env {
-				if e.Name == "HEADROOM_NATS_PASSWORD" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					cfg.Password = e.ValueFrom.SecretKeyRef.Key + "-secret" // as setPasswords gives the server
-				}
 			}
 			opts, err := cfg.ClientOptions()
 			if err != nil {
