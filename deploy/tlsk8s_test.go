@@ -32,12 +32,14 @@ import (
 const natsTLSSecret = "headroom-nats-tls"
 
 // volumeFile is a file a pod volume shows: key of the Secret or ConfigMap
-// name (Kind) at At in the container. Key "*" stands for every key of a
-// source projected without items, each at At/<key>.
+// name (Kind) at At in the container, with permission bits Mode (the
+// item's mode, else the volume's defaultMode, else 0644). Key "*" stands
+// for every key of a source projected without items, each at At/<key>.
 type volumeFile struct {
 	Kind, Name, Key string
 	At              string
 	ReadOnly        bool
+	Mode            int32
 }
 
 // containerFiles lists the Secret and ConfigMap files container c of pod
@@ -56,34 +58,83 @@ func containerFiles(t *testing.T, pod corev1.PodSpec, c corev1.Container) []volu
 		if !ok {
 			continue // a StatefulSet's volume claim: no Secret or ConfigMap
 		}
-		add := func(kind, name string, items []corev1.KeyToPath) {
+		add := func(kind, name string, items []corev1.KeyToPath, defaultMode *int32) {
+			mode := func(item *int32) int32 {
+				switch {
+				case item != nil:
+					return *item
+				case defaultMode != nil:
+					return *defaultMode
+				}
+				return corev1.SecretVolumeSourceDefaultMode
+			}
 			if m.SubPath != "" {
 				t.Fatalf("container %s mounts %s %s with a subPath, which this model does not follow", c.Name, kind, name)
 			}
 			if len(items) == 0 {
-				out = append(out, volumeFile{Kind: kind, Name: name, Key: "*", At: m.MountPath, ReadOnly: m.ReadOnly})
+				out = append(out, volumeFile{Kind: kind, Name: name, Key: "*", At: m.MountPath, ReadOnly: m.ReadOnly, Mode: mode(nil)})
 			}
 			for _, it := range items {
-				out = append(out, volumeFile{Kind: kind, Name: name, Key: it.Key, At: path.Join(m.MountPath, it.Path), ReadOnly: m.ReadOnly})
+				out = append(out, volumeFile{Kind: kind, Name: name, Key: it.Key, At: path.Join(m.MountPath, it.Path), ReadOnly: m.ReadOnly, Mode: mode(it.Mode)})
 			}
 		}
 		switch {
 		case v.Secret != nil:
-			add("Secret", v.Secret.SecretName, v.Secret.Items)
+			add("Secret", v.Secret.SecretName, v.Secret.Items, v.Secret.DefaultMode)
 		case v.ConfigMap != nil:
-			add("ConfigMap", v.ConfigMap.Name, v.ConfigMap.Items)
+			add("ConfigMap", v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.DefaultMode)
 		case v.Projected != nil:
 			for _, s := range v.Projected.Sources {
 				switch {
 				case s.Secret != nil:
-					add("Secret", s.Secret.Name, s.Secret.Items)
+					add("Secret", s.Secret.Name, s.Secret.Items, v.Projected.DefaultMode)
 				case s.ConfigMap != nil:
-					add("ConfigMap", s.ConfigMap.Name, s.ConfigMap.Items)
+					add("ConfigMap", s.ConfigMap.Name, s.ConfigMap.Items, v.Projected.DefaultMode)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// secretFileReadable says whether container c of pod, by the user and
+// groups its security contexts give it, can read a file of a Secret volume
+// with permission bits perm, as the kubelet lays the file out: owned by
+// root and group root, or, with the pod's fsGroup, by that group, with read
+// for the group added (the kubelet's SetVolumeOwnership). A user the
+// manifests do not name (the image's) is not known to read it.
+func secretFileReadable(pod corev1.PodSpec, c corev1.Container, perm int32) bool {
+	psc := pod.SecurityContext
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	uid, gid := psc.RunAsUser, psc.RunAsGroup
+	if c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
+		uid = c.SecurityContext.RunAsUser
+	}
+	if c.SecurityContext != nil && c.SecurityContext.RunAsGroup != nil {
+		gid = c.SecurityContext.RunAsGroup
+	}
+	fileGroup := int64(0)
+	if psc.FSGroup != nil {
+		fileGroup, perm = *psc.FSGroup, perm|0o440
+	}
+	groups := slices.Clone(psc.SupplementalGroups)
+	if psc.FSGroup != nil {
+		groups = append(groups, *psc.FSGroup)
+	}
+	if gid != nil {
+		groups = append(groups, *gid)
+	}
+	switch {
+	case perm&0o004 != 0:
+		return true
+	case uid == nil:
+		return false
+	case *uid == 0:
+		return perm&0o400 != 0 // the owner: no capability to override modes
+	}
+	return perm&0o040 != 0 && slices.Contains(groups, fileGroup)
 }
 
 // fileAt says which Secret or ConfigMap key backs the file at p in a
@@ -193,8 +244,9 @@ func natsCommand(t *testing.T, c corev1.Container) string {
 // (optional/cert-manager.yaml's dnsNames, as the openssl commands in
 // kustomization.yaml) and trusts, by HEADROOM_NATS_TLS_CA, the ca.crt of
 // the headroom-nats-tls Secret, mounted read-only and alone; the NATS
-// container mounts the Secret's tls.crt and tls.key and runs a
-// configuration from the manifests' ConfigMap that includes the generated
+// container mounts the Secret's tls.crt and tls.key (the key readable by
+// its user, as the kubelet lays the file out, and not by every user) and
+// runs a configuration from the manifests' ConfigMap that includes the generated
 // nats.conf beside it; no other container sees tls.key, by a volume or
 // the environment.
 func TestTLSKubernetesManifests(t *testing.T) {
@@ -276,6 +328,17 @@ func TestTLSKubernetesManifests(t *testing.T) {
 			return f.Kind == "Secret" && f.Name == natsTLSSecret && (f.Key == key || f.Key == "*") && f.ReadOnly
 		}) {
 			t.Errorf("the NATS container does not mount %s's %s read-only", natsTLSSecret, key)
+		}
+	}
+	for _, f := range files {
+		if f.Kind != "Secret" || f.Name != natsTLSSecret || (f.Key != "tls.key" && f.Key != "*") {
+			continue
+		}
+		if !secretFileReadable(natsPod.Spec, c, f.Mode) {
+			t.Errorf("the NATS container's user cannot read %s (mode %#o; the kubelet gives it to the pod's fsGroup, else to root): NATS would not start", f.At, f.Mode)
+		}
+		if f.Mode&0o004 != 0 {
+			t.Errorf("%s has mode %#o: readable by every user of the container, want the NATS user's group alone", f.At, f.Mode)
 		}
 	}
 	conf := natsCommand(t, c)
