@@ -65,13 +65,7 @@ func startConfigured(t *testing.T, path string, adjust func(*server.Options)) *s
 // JetStream node is ready only once its peers are up.
 func launchConfigured(t *testing.T, path string, adjust func(*server.Options)) *server.Server {
 	t.Helper()
-	opts, err := server.ProcessConfigFile(path)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	opts.Host, opts.Port, opts.HTTPPort = "127.0.0.1", -1, 0
-	opts.StoreDir = t.TempDir()
-	opts.NoLog, opts.NoSigs = true, true
+	opts := configuredOptions(t, path, t.TempDir())
 	adjust(opts)
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -83,6 +77,21 @@ func launchConfigured(t *testing.T, path string, adjust func(*server.Options)) *
 		s.WaitForShutdown()
 	})
 	return s
+}
+
+// configuredOptions reads the configuration file path as the tests run
+// it: on a random loopback port, without the monitoring port, logs or
+// signal handlers, with the JetStream store in storeDir.
+func configuredOptions(t *testing.T, path, storeDir string) *server.Options {
+	t.Helper()
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	opts.Host, opts.Port, opts.HTTPPort = "127.0.0.1", -1, 0
+	opts.StoreDir = storeDir
+	opts.NoLog, opts.NoSigs = true, true
+	return opts
 }
 
 func connectAs(t *testing.T, url, user string) *bus.Bus {

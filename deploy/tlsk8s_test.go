@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/url"
@@ -406,7 +407,8 @@ func (r redirect) Dial(network, _ string) (net.Conn, error) {
 // its container is (URL, user, password key, inbox, CA), connects over TLS
 // and can do what its identity may and not what it may not; a client that
 // does not trust the CA, or dials a name the certificate lacks, cannot
-// connect.
+// connect. A renewed certificate written over the Secret's files is
+// served after a reload, and a connection open before it stays.
 func TestTLSKubernetesServer(t *testing.T) {
 	m := kubeObjects(t)
 	ca, err := testpki.NewCA("headroom-nats-ca")
@@ -440,7 +442,8 @@ func TestTLSKubernetesServer(t *testing.T) {
 	root := t.TempDir()
 	materialize(t, root, natsPod.Spec, natsPod.Spec.Containers[0], sources)
 	setPasswords(t)
-	s := startConfigured(t, filepath.Join(root, natsCommand(t, natsPod.Spec.Containers[0])), func(*server.Options) {})
+	conf, storeDir := filepath.Join(root, natsCommand(t, natsPod.Spec.Containers[0])), ""
+	s := startConfigured(t, conf, func(o *server.Options) { storeDir = o.StoreDir })
 	addr := s.Addr().String()
 	dial := nats.SetCustomDialer(redirect{addr})
 
@@ -517,6 +520,40 @@ func TestTLSKubernetesServer(t *testing.T) {
 	defer cancel()
 	if _, err := js.AccountInfo(ctx); err != nil {
 		t.Errorf("provision asking JetStream over TLS: %v", err)
+	}
+
+	// A renewal: the kubelet replaces the Secret's files, and a reload
+	// (nats-server --signal reload, SIGHUP) makes NATS serve the new
+	// certificate, without a restart: a connection open before it stays.
+	renewed, renewedKey, err := ca.Issue(testpki.Leaf{Subject: pkix.Name{CommonName: "nats.headroom.svc"}, Usage: x509.ExtKeyUsageServerAuth, DNS: certManagerDNSNames(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(renewed)
+	if block == nil {
+		t.Fatal("testpki's certificate is not PEM")
+	}
+	want, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	materialize(t, root, natsPod.Spec, natsPod.Spec.Containers[0], map[string]map[string][]byte{
+		"Secret/" + natsTLSSecret: {"tls.crt": renewed, "tls.key": renewedKey, "ca.crt": ca.PEM},
+	})
+	if err := s.ReloadOptions(configuredOptions(t, conf, storeDir)); err != nil {
+		t.Fatalf("reloading NATS with the renewed certificate: %v", err)
+	}
+	if err := nc.Flush(); err != nil || nc.Stats().Reconnects != 0 {
+		t.Errorf("provision's connection across the reload: flush %v, %d reconnects", err, nc.Stats().Reconnects)
+	}
+	fresh := probe(t, natsURL, "collector", trusted...)
+	st, err := fresh.TLSConnectionState()
+	fresh.Close()
+	switch {
+	case err != nil || len(st.PeerCertificates) == 0:
+		t.Errorf("after the reload: no server certificate (%v)", err)
+	case st.PeerCertificates[0].SerialNumber.Cmp(want.SerialNumber) != 0:
+		t.Errorf("after the reload NATS serves the certificate with serial %v, want the renewed one's, %v", st.PeerCertificates[0].SerialNumber, want.SerialNumber)
 	}
 
 	// Clients that must not connect.
