@@ -111,7 +111,7 @@ func TestRealDriverNeedsPushToken(t *testing.T) {
 // TestRealDriverNeedsRealTime: a real driver refuses simulated time.
 func TestRealDriverNeedsRealTime(t *testing.T) {
 	fakeKubectl(t)
-	cfg := liveConfig(t, "s3cret-token")
+	cfg := liveConfig(t, "s3cret-token-0123456789")
 	cfg.Collector.Speed = 60
 	err := allinone.Run(context.Background(), cfg, zerolog.Nop(), func(*allinone.System) { t.Error("started") })
 	if err == nil || !strings.Contains(err.Error(), "-speed must be 1") {
@@ -126,7 +126,7 @@ func TestAttacksOnTheLiveSystem(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	log := fakeKubectl(t)
-	const token = "s3cret-token"
+	const token = "s3cret-token-0123456789"
 	cfg := liveConfig(t, token)
 	cfg.Collector.Tick = time.Minute
 	r := start(t, cfg)

@@ -57,7 +57,7 @@ func TestPushTokenRequiredAtStart(t *testing.T) {
 	for _, c := range []struct {
 		token       string
 		knowsDriver bool
-	}{{"tok", false}, {"", true}} {
+	}{{"tok-0123456789abcdef", false}, {"", true}} {
 		if err := withFile(c.token, c.knowsDriver); err != nil {
 			t.Fatalf("a file naming an app live, %+v: %v", c, err)
 		}
@@ -75,7 +75,7 @@ func TestPushTokenRequiredAtStart(t *testing.T) {
 		token string
 		live  bool
 		addr  string
-	}{{"tok", true, ":8082"}, {"", false, "127.0.0.1:8082"}, {"", false, "localhost:0"}} {
+	}{{"tok-0123456789abcdef", true, ":8082"}, {"", false, "127.0.0.1:8082"}, {"", false, "localhost:0"}} {
 		if err := build(c.token, c.live, c.addr); err != nil {
 			t.Fatalf("%+v: %v", c, err)
 		}
@@ -185,10 +185,10 @@ func TestPushFreesIdleSeries(t *testing.T) {
 func TestPushScopedTokensFromFile(t *testing.T) {
 	sum := sha256.Sum256([]byte("ops-secret"))
 	yaml := "push:\n  token: \"sha256:" + hex.EncodeToString(sum[:]) + "\"\n  rate_burst: 5\n  tokens:\n" +
-		"    - {name: team-a, token: tok-a, apps: [shop], rate_limit: 1, rate_burst: 2}\n" +
+		"    - {name: team-a, token: tok-a-0123456789abcdef, apps: [shop], rate_limit: 1, rate_burst: 2}\n" +
 		"apps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n  api:\n    source: push\n    tiers: [{name: web}]\n"
 	cfg := DefaultConfig()
-	cfg.Push.Token = "flag-secret"
+	cfg.Push.Token = "flag-secret-0123456789"
 	cfg.Push.AllowedHosts = []string{"example.com"} // httptest.NewRequest's Host
 	h := newHarness(t, cfg, yaml)
 	h.svc.Now = func() time.Time { return t0 }
@@ -209,11 +209,11 @@ func TestPushScopedTokensFromFile(t *testing.T) {
 		apps       []string
 		want       int
 	}{
-		{"team A's token for its app", "Bearer tok-a", []string{"shop"}, http.StatusAccepted},
-		{"team A's token for another app", "Bearer tok-a", []string{"api"}, http.StatusForbidden},
-		{"team A's token for both", "Bearer tok-a", []string{"shop", "api"}, http.StatusForbidden},
-		{"team A's burst of 2, one spent", "Bearer tok-a", []string{"shop", "shop"}, http.StatusTooManyRequests},
-		{"the flag's token, replaced by the file's", "Bearer flag-secret", []string{"api"}, http.StatusUnauthorized},
+		{"team A's token for its app", "Bearer tok-a-0123456789abcdef", []string{"shop"}, http.StatusAccepted},
+		{"team A's token for another app", "Bearer tok-a-0123456789abcdef", []string{"api"}, http.StatusForbidden},
+		{"team A's token for both", "Bearer tok-a-0123456789abcdef", []string{"shop", "api"}, http.StatusForbidden},
+		{"team A's burst of 2, one spent", "Bearer tok-a-0123456789abcdef", []string{"shop", "shop"}, http.StatusTooManyRequests},
+		{"the flag's token, replaced by the file's", "Bearer flag-secret-0123456789", []string{"api"}, http.StatusUnauthorized},
 		{"the file's token written as its hash", "Bearer ops-secret", []string{"api", "shop"}, http.StatusAccepted},
 		{"its burst of 5 from push.rate_burst", "Bearer ops-secret", []string{"api", "api", "api", "api"}, http.StatusTooManyRequests},
 	} {
@@ -226,7 +226,7 @@ func TestPushScopedTokensFromFile(t *testing.T) {
 		t.Errorf("push config %+v", pc)
 	}
 
-	f, err := config.Parse("scoped.yaml", []byte("push:\n  tokens: [{name: a, token: tok-a, apps: [\"*\"]}]\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
+	f, err := config.Parse("scoped.yaml", []byte("push:\n  tokens: [{name: a, token: tok-a-0123456789abcdef, apps: [\"*\"]}]\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,18 +249,18 @@ func TestPushScopedTokensFromFile(t *testing.T) {
 // file's push.tokens included, so an operator moving to scoped tokens sees
 // the old one still valid.
 func TestPushTokenNamesAllApps(t *testing.T) {
-	f, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - {name: team-a, token: tok-a, apps: [shop, \"shop-*\"]}\n"+
-		"    - {name: batch, token: tok-b, apps: [shop, \"**\"]}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
+	f, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - {name: team-a, token: tok-a-0123456789abcdef, apps: [shop, \"shop-*\"]}\n"+
+		"    - {name: batch, token: tok-b-0123456789abcdef, apps: [shop, \"**\"]}\napps:\n  shop:\n    source: push\n    tiers: [{name: web}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	cfg.Push.Token, cfg.File = "flag-secret", f
+	cfg.Push.Token, cfg.File = "flag-secret-0123456789", f
 	allApps, scoped := pushTokenNames(cfg.PushConfig())
 	if strings.Join(allApps, ",") != "push.token (-push.token or HEADROOM_PUSH_TOKEN),batch" || strings.Join(scoped, ",") != "team-a" {
 		t.Fatalf("all apps %q, scoped %q", allApps, scoped)
 	}
-	if strings.Contains(strings.Join(allApps, ","), "flag-secret") {
+	if strings.Contains(strings.Join(allApps, ","), "flag-secret-0123456789") {
 		t.Fatalf("names quote the token: %q", allApps)
 	}
 }

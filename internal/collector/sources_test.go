@@ -256,7 +256,7 @@ func TestTraceSource(t *testing.T) {
 // TestPushOnCollector posts to the collector's own mux.
 func TestPushOnCollector(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Push.Token = "tok"
+	cfg.Push.Token = "tok-0123456789abcdef"
 	cfg.Push.AllowedHosts = []string{"example.com"} // httptest.NewRequest's Host
 	h := newHarness(t, cfg, "")
 	h.svc.Now = func() time.Time { return t0 }
@@ -265,7 +265,7 @@ func TestPushOnCollector(t *testing.T) {
 	// A Host not allowed is refused even with the token (DNS rebinding).
 	req := httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
 	req.Host = "evil.example"
-	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Authorization", "Bearer tok-0123456789abcdef")
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.mux.ServeHTTP(rec, req)
@@ -273,7 +273,7 @@ func TestPushOnCollector(t *testing.T) {
 		t.Fatalf("foreign Host: status %d, %d stored: %s", rec.Code, len(h.stored(t)), rec.Body)
 	}
 	req = httptest.NewRequest(http.MethodPost, ingest.Path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Authorization", "Bearer tok-0123456789abcdef")
 	req.Header.Set("Content-Type", "application/json")
 	rec = httptest.NewRecorder()
 	h.mux.ServeHTTP(rec, req)

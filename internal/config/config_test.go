@@ -69,7 +69,7 @@ func TestFullLoads(t *testing.T) {
 	if nasa.Trace.File != filepath.Join("testdata", "nasa_2h.csv") || nasa.Trace.Scale != 20 {
 		t.Fatalf("trace %+v", nasa.Trace)
 	}
-	if f.Push.Token != "t0ken" || f.Push.MaxFutureSkew != time.Minute {
+	if f.Push.Token != "t0ken-0123456789abcdef" || f.Push.MaxFutureSkew != time.Minute {
 		t.Fatalf("push %+v", f.Push)
 	}
 	if p, ok := f.Policy("other", base); ok || len(p.Tiers) != 3 {

@@ -74,19 +74,19 @@ func TestConfiguredSeriesWithinLimits(t *testing.T) {
 func TestPushTokens(t *testing.T) {
 	sum := sha256.Sum256([]byte("tok-b"))
 	hexSum := hex.EncodeToString(sum[:])
-	f, err := config.Parse("x.yaml", []byte("push:\n  token: all-apps\n  rate_limit: 0\n  rate_burst: 50\n  tokens:\n"+
-		"    - {name: team-a, token: tok-a, apps: [shop, \"api-*\"], rate_limit: 2.5, rate_burst: 100}\n"+
+	f, err := config.Parse("x.yaml", []byte("push:\n  token: all-apps-0123456789abcdef\n  rate_limit: 0\n  rate_burst: 50\n  tokens:\n"+
+		"    - {name: team-a, token: tok-a-0123456789abcdef, apps: [shop, \"api-*\"], rate_limit: 2.5, rate_burst: 100}\n"+
 		"    - {token: \"SHA256:"+strings.ToUpper(hexSum)+"\", apps: [\"*\"]}\n"+
 		"apps:\n  a: {source: sim}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := f.Push
-	if p.RateLimit == nil || *p.RateLimit != 0 || p.RateBurst != 50 || p.TokenDigest != sha256.Sum256([]byte("all-apps")) || len(p.Tokens) != 2 {
+	if p.RateLimit == nil || *p.RateLimit != 0 || p.RateBurst != 50 || p.TokenDigest != sha256.Sum256([]byte("all-apps-0123456789abcdef")) || len(p.Tokens) != 2 {
 		t.Fatalf("push %+v", p)
 	}
 	a, b := p.Tokens[0], p.Tokens[1]
-	if a.Name != "team-a" || a.Digest != sha256.Sum256([]byte("tok-a")) || len(a.Apps) != 2 || *a.RateLimit != 2.5 || *a.RateBurst != 100 {
+	if a.Name != "team-a" || a.Digest != sha256.Sum256([]byte("tok-a-0123456789abcdef")) || len(a.Apps) != 2 || *a.RateLimit != 2.5 || *a.RateBurst != 100 {
 		t.Errorf("team-a %+v", a)
 	}
 	if b.Name != "push.tokens[1]" || b.Digest != sum || b.RateLimit != nil || b.RateBurst != nil {
@@ -97,44 +97,44 @@ func TestPushTokens(t *testing.T) {
 // TestPushTokenErrors names the line and field of each bad token entry,
 // and never quotes a token.
 func TestPushTokenErrors(t *testing.T) {
-	sum := sha256.Sum256([]byte("tok-x"))
+	sum := sha256.Sum256([]byte("tok-x-0123456789abcdef"))
 	cases := []struct {
 		name, yaml, want string
 	}{
 		{"empty token", "    - {name: a, token: \"\", apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: missing"},
 		{"no token", "    - {name: a, apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: missing"},
-		{"duplicate token", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: b, token: tok-x, apps: [api]}\n", "x.yaml:5: push.tokens[1].token: the same token as push.tokens[0]"},
-		{"duplicate token, once by its hash", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: b, token: \"sha256:" + hex.EncodeToString(sum[:]) + "\", apps: [api]}\n", "push.tokens[1].token: the same token as push.tokens[0]"},
-		{"the all-apps token again", "    - {name: a, token: legacy-secret, apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: the same token as push.token"},
-		{"unknown field", "    - {name: a, token: tok-x, app: [shop]}\n", "x.yaml:4: push.tokens[0].app: unknown field \"app\""},
-		{"empty app list", "    - {name: a, token: tok-x, apps: []}\n", "x.yaml:4: push.tokens[0].apps: empty"},
-		{"no app list", "    - {name: a, token: tok-x}\n", "push.tokens[0].apps: empty"},
-		{"bad app pattern", "    - {name: a, token: tok-x, apps: [shop, Shop.1]}\n", "push.tokens[0].apps[1]: app pattern \"Shop.1\""},
-		{"empty app pattern", "    - {name: a, token: tok-x, apps: [\"\"]}\n", "push.tokens[0].apps[0]: app pattern \"\""},
+		{"duplicate token", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop]}\n    - {name: b, token: tok-x-0123456789abcdef, apps: [api]}\n", "x.yaml:5: push.tokens[1].token: the same token as push.tokens[0]"},
+		{"duplicate token, once by its hash", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop]}\n    - {name: b, token: \"sha256:" + hex.EncodeToString(sum[:]) + "\", apps: [api]}\n", "push.tokens[1].token: the same token as push.tokens[0]"},
+		{"the all-apps token again", "    - {name: a, token: legacy-secret-0123456789, apps: [shop]}\n", "x.yaml:4: push.tokens[0].token: the same token as push.token"},
+		{"unknown field", "    - {name: a, token: tok-x-0123456789abcdef, app: [shop]}\n", "x.yaml:4: push.tokens[0].app: unknown field \"app\""},
+		{"empty app list", "    - {name: a, token: tok-x-0123456789abcdef, apps: []}\n", "x.yaml:4: push.tokens[0].apps: empty"},
+		{"no app list", "    - {name: a, token: tok-x-0123456789abcdef}\n", "push.tokens[0].apps: empty"},
+		{"bad app pattern", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop, Shop.1]}\n", "push.tokens[0].apps[1]: app pattern \"Shop.1\""},
+		{"empty app pattern", "    - {name: a, token: tok-x-0123456789abcdef, apps: [\"\"]}\n", "push.tokens[0].apps[0]: app pattern \"\""},
 		{"short hash", "    - {name: a, token: \"sha256:abc\", apps: [shop]}\n", "push.tokens[0].token: 3 characters after sha256"},
 		{"hash not hex", "    - {name: a, token: \"sha256:" + strings.Repeat("zz", 32) + "\", apps: [shop]}\n", "push.tokens[0].token: not hex"},
-		{"duplicate name", "    - {name: a, token: tok-x, apps: [shop]}\n    - {name: a, token: tok-y, apps: [api]}\n", "x.yaml:5: push.tokens[1].name: \"a\": named already by push.tokens[0]"},
-		{"the all-apps token's name", "    - {name: push.token, token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"push.token\": named already by the all-apps token"},
-		{"the anonymous sender's name", "    - {name: anonymous, token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"anonymous\": named already by the sender when no token is set"},
-		{"bad name", "    - {name: \"team a\", token: tok-x, apps: [shop]}\n", "push.tokens[0].name: \"team a\": want"},
-		{"negative rate", "    - {name: a, token: tok-x, apps: [shop], rate_limit: -1}\n", "push.tokens[0].rate_limit: -1 is negative"},
-		{"rate not a number", "    - {name: a, token: tok-x, apps: [shop], rate_limit: .nan}\n", "x.yaml:4: push.tokens[0].rate_limit: NaN: want ticks per second"},
-		{"infinite rate", "    - {name: a, token: tok-x, apps: [shop], rate_limit: .inf}\n", "x.yaml:4: push.tokens[0].rate_limit: +Inf: want ticks per second"},
-		{"the name is the token", "    - {name: tok-x, token: tok-x, apps: [shop]}\n", "x.yaml:4: push.tokens[0].name: is the token itself"},
-		{"the name is the hashed token", "    - {name: tok-x, token: \"sha256:" + hex.EncodeToString(sum[:]) + "\", apps: [shop]}\n", "push.tokens[0].name: is the token itself"},
-		{"zero burst", "    - {name: a, token: tok-x, apps: [shop], rate_burst: 0}\n", "push.tokens[0].rate_burst: 0: want at least 1"},
+		{"duplicate name", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop]}\n    - {name: a, token: tok-y-0123456789abcdef, apps: [api]}\n", "x.yaml:5: push.tokens[1].name: \"a\": named already by push.tokens[0]"},
+		{"the all-apps token's name", "    - {name: push.token, token: tok-x-0123456789abcdef, apps: [shop]}\n", "push.tokens[0].name: \"push.token\": named already by the all-apps token"},
+		{"the anonymous sender's name", "    - {name: anonymous, token: tok-x-0123456789abcdef, apps: [shop]}\n", "push.tokens[0].name: \"anonymous\": named already by the sender when no token is set"},
+		{"bad name", "    - {name: \"team a\", token: tok-x-0123456789abcdef, apps: [shop]}\n", "push.tokens[0].name: \"team a\": want"},
+		{"negative rate", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop], rate_limit: -1}\n", "push.tokens[0].rate_limit: -1 is negative"},
+		{"rate not a number", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop], rate_limit: .nan}\n", "x.yaml:4: push.tokens[0].rate_limit: NaN: want ticks per second"},
+		{"infinite rate", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop], rate_limit: .inf}\n", "x.yaml:4: push.tokens[0].rate_limit: +Inf: want ticks per second"},
+		{"the name is the token", "    - {name: tok-x-0123456789abcdef, token: tok-x-0123456789abcdef, apps: [shop]}\n", "x.yaml:4: push.tokens[0].name: is the token itself"},
+		{"the name is the hashed token", "    - {name: tok-x-0123456789abcdef, token: \"sha256:" + hex.EncodeToString(sum[:]) + "\", apps: [shop]}\n", "push.tokens[0].name: is the token itself"},
+		{"zero burst", "    - {name: a, token: tok-x-0123456789abcdef, apps: [shop], rate_burst: 0}\n", "push.tokens[0].rate_burst: 0: want at least 1"},
 		{"a token not a list", "    name: a\n", "push.tokens"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := config.Parse("x.yaml", []byte("push:\n  token: legacy-secret\n  tokens:\n"+c.yaml+"apps:\n  shop: {source: sim}\n"))
+			_, err := config.Parse("x.yaml", []byte("push:\n  token: legacy-secret-0123456789\n  tokens:\n"+c.yaml+"apps:\n  shop: {source: sim}\n"))
 			if err == nil {
 				t.Fatal("accepted")
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("missing %q in\n%v", c.want, err)
 			}
-			for _, secret := range []string{"tok-x", "tok-y", "legacy-secret"} {
+			for _, secret := range []string{"tok-x-0123456789abcdef", "tok-y-0123456789abcdef", "legacy-secret-0123456789"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("the error quotes a token: %v", err)
 				}

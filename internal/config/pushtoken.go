@@ -45,7 +45,7 @@ var ErrTokenHash = errors.New("want sha256: followed by the 64 hex digits of the
 // hash is not taken for a literal token. The error never quotes s.
 func TokenDigest(s string) ([sha256.Size]byte, error) {
 	var d [sha256.Size]byte
-	if len(s) < len(TokenHashPrefix) || !strings.EqualFold(s[:len(TokenHashPrefix)], TokenHashPrefix) {
+	if !tokenHashed(s) {
 		return sha256.Sum256([]byte(s)), nil
 	}
 	h := s[len(TokenHashPrefix):]
@@ -56,6 +56,23 @@ func TokenDigest(s string) ([sha256.Size]byte, error) {
 		return [sha256.Size]byte{}, fmt.Errorf("not hex: %w", ErrTokenHash)
 	}
 	return d, nil
+}
+
+// tokenHashed reports whether the token s is written as its SHA-256
+// ("sha256:…", either case), which CheckSecret cannot measure.
+func tokenHashed(s string) bool {
+	return len(s) >= len(TokenHashPrefix) && strings.EqualFold(s[:len(TokenHashPrefix)], TokenHashPrefix)
+}
+
+// checkPlainToken refuses a plaintext token of the file shorter than
+// MinSecretBytes (CheckSecret); a token written as its SHA-256 passes.
+func checkPlainToken(v *validator, at, token string) {
+	if tokenHashed(token) {
+		return
+	}
+	if err := secretLength(token); err != nil {
+		v.errf(at, "%v", err)
+	}
 }
 
 // CheckAppPattern accepts an app name or a pattern of one: 1 to 64
@@ -115,6 +132,7 @@ func (v *validator) pushTokens(p *Push) {
 		if err != nil {
 			v.errf("push.token", "%v", err)
 		} else {
+			checkPlainToken(v, "push.token", p.Token)
 			p.TokenDigest = d
 			seen[d] = "push.token"
 		}
@@ -143,6 +161,7 @@ func (v *validator) pushTokens(p *Push) {
 		} else if first, ok := seen[d]; ok {
 			v.errf(at+".token", "the same token as %s: give each sender its own", first)
 		} else {
+			checkPlainToken(v, at+".token", t.Token)
 			t.Digest = d
 			seen[d] = at
 			if d == sha256.Sum256([]byte(t.Name)) {

@@ -25,7 +25,7 @@ func TestPushTokenNamesOtherSource(t *testing.T) {
 		{"a pushed app", "[api]", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - name: team-a\n      token: tok-x\n      apps: "+c.apps+"\n"+apps))
+			_, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - name: team-a\n      token: tok-x-0123456789abcdef\n      apps: "+c.apps+"\n"+apps))
 			if c.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -35,7 +35,7 @@ func TestPushTokenNamesOtherSource(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("%v, want an error with %q", err, c.want)
 			}
-			if strings.Contains(err.Error(), "tok-x") {
+			if strings.Contains(err.Error(), "tok-x-0123456789abcdef") {
 				t.Errorf("the error quotes the token: %v", err)
 			}
 		})
@@ -52,7 +52,7 @@ func TestPushTokenNamesAppWithoutSource(t *testing.T) {
 		{"unknown", "{source: Push, tiers: [{name: web}]}", `apps.shop.source: "Push": want sim, scrape, trace or push`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - name: team-a\n      token: tok-x\n      apps: [shop]\napps:\n  shop: "+c.app+"\n"))
+			_, err := config.Parse("x.yaml", []byte("push:\n  tokens:\n    - name: team-a\n      token: tok-x-0123456789abcdef\n      apps: [shop]\napps:\n  shop: "+c.app+"\n"))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("%v, want an error with %q", err, c.want)
 			}

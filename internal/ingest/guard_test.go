@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/metricstest"
@@ -385,5 +386,23 @@ func TestPushBodyTooLarge(t *testing.T) {
 	}
 	if n := len(s.stored(t)); n != 0 {
 		t.Fatalf("%d ticks stored", n)
+	}
+}
+
+// TestPushTokenTooShort refuses at start a -push.token shorter than 16
+// bytes, naming the flag and its variable, never the token.
+func TestPushTokenTooShort(t *testing.T) {
+	cfg := ingest.DefaultConfig()
+	cfg.Token = "hunter2"
+	err := cfg.Validate()
+	if !errors.Is(err, config.ErrWeakSecret) || !strings.Contains(err.Error(), "(-push.token or HEADROOM_PUSH_TOKEN): 7 bytes") {
+		t.Fatalf("a 7-byte token: %v", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("the error quotes the token: %v", err)
+	}
+	cfg.Token = "hunter2-hunter2-"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("a 16-byte token: %v", err)
 	}
 }

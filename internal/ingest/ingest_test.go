@@ -26,7 +26,7 @@ import (
 
 var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-const token = "s3cret"
+const token = "s3cret-0123456789abcdef"
 
 func tickJSON(over map[string]any) map[string]any {
 	m := map[string]any{"app": "shop", "tier": "web", "time": "2026-01-02T03:04:00Z", "replicas": 3,

@@ -93,6 +93,9 @@ func (c Config) checkTokens() error {
 	}
 	seen := map[[sha256.Size]byte]string{}
 	if c.Token != "" {
+		if err := config.CheckSecret("push token (-push.token or HEADROOM_PUSH_TOKEN)", c.Token); err != nil {
+			errs = append(errs, err)
+		}
 		seen[sha256.Sum256([]byte(c.Token))] = legacyName
 	}
 	names := map[string]bool{legacyName: c.Token != "", anonymous: true}
