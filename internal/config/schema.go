@@ -46,11 +46,22 @@ type Push struct {
 	RateLimit *float64 `yaml:"rate_limit"`
 	// RateBurst is the most ticks a token may push at once (0 keeps
 	// ingest's default).
-	RateBurst     int           `yaml:"rate_burst"`
-	MaxBodyBytes  int64         `yaml:"max_body_bytes"`
-	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
-	MaxAge        time.Duration `yaml:"max_age"`
-	MaxTicks      int           `yaml:"max_ticks"`
+	RateBurst int `yaml:"rate_burst"`
+	// AuthFailLimit is the failed authentications per second one client
+	// may make beyond AuthFailBurst in a row (ingest.Config.AuthFailLimit),
+	// nil keeping -push.auth-fail-limit; 0 turns the limit off.
+	AuthFailLimit *float64 `yaml:"auth_fail_limit"`
+	// AuthFailBurst is the most failed authentications one client may
+	// make in a row, nil keeping -push.auth-fail-burst; at least 1.
+	AuthFailBurst *int `yaml:"auth_fail_burst"`
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses, see
+	// ParseTrustedProxy) whose X-Forwarded-For names the client whose
+	// failed authentications count; it replaces -push.trusted-proxies.
+	TrustedProxies []string      `yaml:"trusted_proxies"`
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	MaxFutureSkew  time.Duration `yaml:"max_future_skew"`
+	MaxAge         time.Duration `yaml:"max_age"`
+	MaxTicks       int           `yaml:"max_ticks"`
 	// MaxConcurrent caps requests handled at once (429 beyond).
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// ReadTimeout bounds the time to receive one request's body.

@@ -64,6 +64,21 @@ func (v *validator) root(raw rawFile) *File {
 			v.errf(fmt.Sprintf("push.allowed_origins[%d]", i), "%v", err)
 		}
 	}
+	if p.AuthFailLimit != nil {
+		if err := CheckRate(*p.AuthFailLimit, "failed authentications"); err != nil {
+			v.errf("push.auth_fail_limit", "%v", err)
+		}
+	}
+	if p.AuthFailBurst != nil {
+		if err := CheckBurst(*p.AuthFailBurst); err != nil {
+			v.errf("push.auth_fail_burst", "%v", err)
+		}
+	}
+	for i, t := range p.TrustedProxies {
+		if _, err := ParseTrustedProxy(t); err != nil {
+			v.errf(fmt.Sprintf("push.trusted_proxies[%d]", i), "%v", err)
+		}
+	}
 	v.pushTokens(&f.Push)
 	f.Limits = DefaultLimits()
 	if n := raw.Limits.MaxSeriesPerApp; n < 0 {
