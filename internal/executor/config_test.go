@@ -23,7 +23,7 @@ func TestFlags(t *testing.T) {
 	env := map[string]string{
 		"HEADROOM_EXECUTOR_MODES":                 "shop=dry-run,blog=shadow",
 		"HEADROOM_EXECUTOR_SIM_BOOT_DELAYS":       "web=30s,db=5m",
-		"HEADROOM_EXECUTOR_WEBHOOK_TOKEN":         "s3cret",
+		"HEADROOM_EXECUTOR_WEBHOOK_TOKEN":         "s3cret-0123456789abcdef",
 		"HEADROOM_EXECUTOR_WEBHOOK_TOTAL_TIMEOUT": "45s",
 	}
 	f := cli.New("executor", func(k string) string { return env[k] })
@@ -37,7 +37,7 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := cfg.Webhook
-	if cfg.Driver != "webhook" || w.Token != "s3cret" || w.TotalTimeout != 45*time.Second || w.Attempts != 6 || w.Header != "X-Cluster: eu" || w.Timeout != 10*time.Second {
+	if cfg.Driver != "webhook" || w.Token != "s3cret-0123456789abcdef" || w.TotalTimeout != 45*time.Second || w.Attempts != 6 || w.Header != "X-Cluster: eu" || w.Timeout != 10*time.Second {
 		t.Fatalf("config %+v", cfg)
 	}
 	r, err := cfg.Resolve()

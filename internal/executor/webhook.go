@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 )
 
 // WebhookConfig configures the webhook driver.
@@ -68,6 +69,11 @@ func (c WebhookConfig) Validate() error {
 	}
 	if c.Backoff < 0 || c.MaxBackoff < c.Backoff {
 		errs = append(errs, fmt.Errorf("executor.webhook.backoff %v, max-backoff %v: want 0 <= backoff <= max-backoff", c.Backoff, c.MaxBackoff))
+	}
+	if c.Token != "" {
+		if err := config.CheckSecret("executor.webhook.token (HEADROOM_EXECUTOR_WEBHOOK_TOKEN)", c.Token); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if strings.ContainsAny(c.Token, "\r\n") {
 		errs = append(errs, errors.New("executor.webhook.token contains a line break"))

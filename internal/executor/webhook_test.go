@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 )
 
@@ -98,7 +100,7 @@ func TestWebhookRetries(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := webhookDriver(t, c.hook, func(cfg *executor.WebhookConfig) {
-				cfg.Token, cfg.Header = "tok3n", "X-Cluster: prod-eu"
+				cfg.Token, cfg.Header = "tok3n-0123456789abcdef", "X-Cluster: prod-eu"
 				cfg.Timeout = 300 * time.Millisecond
 			})
 			res, err := d.Scale(context.Background(), r)
@@ -126,7 +128,7 @@ func TestWebhookRetries(t *testing.T) {
 				if c.hook.body[i] != want {
 					t.Errorf("attempt %d body %+v, want %+v", i+1, c.hook.body[i], want)
 				}
-				for k, v := range map[string]string{"Authorization": "Bearer tok3n", "X-Cluster": "prod-eu", "Idempotency-Key": r.DecisionID, "Content-Type": "application/json"} {
+				for k, v := range map[string]string{"Authorization": "Bearer tok3n-0123456789abcdef", "X-Cluster": "prod-eu", "Idempotency-Key": r.DecisionID, "Content-Type": "application/json"} {
 					if got := hr.Header.Get(k); got != v {
 						t.Errorf("attempt %d header %s %q, want %q", i+1, k, got, v)
 					}
@@ -159,6 +161,22 @@ func TestWebhookTotalTimeout(t *testing.T) {
 	}
 }
 
+// TestWebhookTokenTooShort: an -executor.webhook.token shorter than 16
+// bytes is refused at start, naming the flag and its variable, never the
+// token.
+func TestWebhookTokenTooShort(t *testing.T) {
+	c := executor.DefaultWebhookConfig()
+	c.URL = "https://hooks.example.com/scale"
+	c.Token = "tok3n"
+	err := c.Validate()
+	if !errors.Is(err, config.ErrWeakSecret) || !strings.Contains(err.Error(), "executor.webhook.token (HEADROOM_EXECUTOR_WEBHOOK_TOKEN): 5 bytes") {
+		t.Fatalf("a 5-byte token: %v", err)
+	}
+	if strings.Contains(err.Error(), "tok3n") {
+		t.Fatalf("the error quotes the token: %v", err)
+	}
+}
+
 func TestWebhookConfigValidate(t *testing.T) {
 	ok := executor.DefaultWebhookConfig()
 	ok.URL = "https://hooks.example.com/scale"
@@ -174,7 +192,7 @@ func TestWebhookConfigValidate(t *testing.T) {
 		"backoff > max":   func(c *executor.WebhookConfig) { c.Backoff = time.Minute },
 		"header no colon": func(c *executor.WebhookConfig) { c.Header = "X-Cluster prod" },
 		"header newline":  func(c *executor.WebhookConfig) { c.Header = "X-A: b\r\nX-Evil: 1" },
-		"token newline":   func(c *executor.WebhookConfig) { c.Token = "a\nb" },
+		"token newline":   func(c *executor.WebhookConfig) { c.Token = "0123456789abcdef\nb" },
 	} {
 		c := ok
 		mutate(&c)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/hostcheck"
 )
 
@@ -138,6 +139,11 @@ func (c *Config) Validate() error {
 		c.hosts = ""
 	}
 	var errs []error
+	if c.Token != "" {
+		if err := config.CheckSecret("gateway.token (HEADROOM_GATEWAY_TOKEN)", c.Token); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := hostcheck.Check("gateway.allowed-hosts", c.AllowedHosts); err != nil {
 		errs = append(errs, err)
 	}

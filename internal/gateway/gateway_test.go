@@ -122,7 +122,7 @@ func TestHistoryLiveRace(t *testing.T) {
 
 func TestOriginAndToken(t *testing.T) {
 	cfg := gateway.DefaultConfig()
-	cfg.Token = "s3cret"
+	cfg.Token = "s3cret-0123456789abcdef"
 	cfg.AllowedOrigins = []string{"https://dash.example.com"}
 	e := startEnv(t, cfg)
 	cases := []struct {
@@ -133,11 +133,11 @@ func TestOriginAndToken(t *testing.T) {
 	}{
 		{"no token", "", nil, http.StatusUnauthorized},
 		{"wrong token", "?token=nope", nil, http.StatusUnauthorized},
-		{"query token", "?token=s3cret", nil, http.StatusSwitchingProtocols},
-		{"bearer", "", http.Header{"Authorization": {"Bearer s3cret"}}, http.StatusSwitchingProtocols},
-		{"foreign origin", "?token=s3cret", http.Header{"Origin": {"https://evil.example.com"}}, http.StatusForbidden},
-		{"allowed origin", "?token=s3cret", http.Header{"Origin": {"https://dash.example.com"}}, http.StatusSwitchingProtocols},
-		{"same host", "?token=s3cret", http.Header{"Origin": {e.srv.URL}}, http.StatusSwitchingProtocols},
+		{"query token", "?token=s3cret-0123456789abcdef", nil, http.StatusSwitchingProtocols},
+		{"bearer", "", http.Header{"Authorization": {"Bearer s3cret-0123456789abcdef"}}, http.StatusSwitchingProtocols},
+		{"foreign origin", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"https://evil.example.com"}}, http.StatusForbidden},
+		{"allowed origin", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"https://dash.example.com"}}, http.StatusSwitchingProtocols},
+		{"same host", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {e.srv.URL}}, http.StatusSwitchingProtocols},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -81,6 +83,24 @@ func TestHostAllowlistConfig(t *testing.T) {
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("allowed host %q accepted", bad)
 		}
+	}
+}
+
+// TestGatewayTokenTooShort: a -gateway.token shorter than 16 bytes is
+// refused at start, naming the flag and its variable, never the token.
+func TestGatewayTokenTooShort(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.Token = "dash-pass"
+	err := cfg.Validate()
+	if !errors.Is(err, config.ErrWeakSecret) || !strings.Contains(err.Error(), "gateway.token (HEADROOM_GATEWAY_TOKEN): 9 bytes") {
+		t.Fatalf("a 9-byte token: %v", err)
+	}
+	if strings.Contains(err.Error(), "dash-pass") {
+		t.Fatalf("the error quotes the token: %v", err)
+	}
+	cfg.Token = "dash-pass-dash-pass"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("a 19-byte token: %v", err)
 	}
 }
 
