@@ -112,3 +112,35 @@ func BenchmarkAuthGuardChurn(b *testing.B) {
 		b.Fatalf("%d addresses remembered, want %d", n, DefaultAuthFailAddrs)
 	}
 }
+
+// TestForwardedFor walks X-Forwarded-For from the right to the first
+// address that is not a trusted proxy.
+func TestForwardedFor(t *testing.T) {
+	trusted := proxies{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ffff::/48")}
+	for _, c := range []struct {
+		xff             []string
+		want            string
+		found, readable bool
+	}{
+		{nil, "invalid IP", false, true},
+		{[]string{"203.0.113.1"}, "203.0.113.1", true, true},
+		{[]string{"198.51.100.9, 203.0.113.1"}, "203.0.113.1", true, true},
+		{[]string{"198.51.100.9,203.0.113.1, 10.0.0.3"}, "203.0.113.1", true, true},
+		{[]string{"198.51.100.9", "203.0.113.1", "10.0.0.3 , 10.1.1.1"}, "203.0.113.1", true, true},
+		{[]string{"203.0.113.1:4711"}, "203.0.113.1", true, true},
+		{[]string{"[2001:db8::1]:4711"}, "2001:db8::1", true, true},
+		{[]string{"[2001:db8::1]"}, "2001:db8::1", true, true},
+		{[]string{"::ffff:203.0.113.1"}, "203.0.113.1", true, true},
+		{[]string{"10.0.0.7, 2001:db8:ffff::9"}, "10.0.0.7", true, true},
+		{[]string{"garbage, 203.0.113.1"}, "203.0.113.1", true, true},
+		{[]string{"203.0.113.1, unknown"}, "invalid IP", true, false},
+		{[]string{"203.0.113.1, "}, "invalid IP", true, false},
+		{[]string{""}, "invalid IP", true, false},
+		{[]string{"203.0.113.1", "10.0.0.3, proxy.example"}, "invalid IP", true, false},
+	} {
+		a, found, readable := forwardedFor(c.xff, trusted)
+		if a.String() != c.want || found != c.found || readable != c.readable {
+			t.Errorf("forwardedFor(%q) = %s, %v, %v; want %s, %v, %v", c.xff, a, found, readable, c.want, c.found, c.readable)
+		}
+	}
+}

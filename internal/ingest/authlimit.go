@@ -155,20 +155,35 @@ func (g *authGuard) len() int {
 	return g.lru.Len()
 }
 
-// clientOf is the client a request's failures count against: the TCP
-// peer's address (http.Request.RemoteAddr, "ip:port"), an IPv4 address
-// alone and an IPv6 one by its /64, the block one host is usually given.
-// Headers such as X-Forwarded-For are not read: a client could name any
-// address in them. A RemoteAddr that is not an address (a server on a
-// Unix socket) maps to the zero prefix, one client for all of them.
+// clientOf is the client a request's failures count against when it is
+// not read from X-Forwarded-For: the TCP peer's address
+// (http.Request.RemoteAddr, "ip:port") by prefixOf. A RemoteAddr that is
+// not an address (a server on a Unix socket) maps to the zero prefix, one
+// client for all of them.
 func clientOf(remote string) netip.Prefix {
+	a, _ := addrOf(remote)
+	return prefixOf(a)
+}
+
+// addrOf reads the address of a RemoteAddr ("ip:port", or an address
+// alone), unmapped and without zone.
+func addrOf(remote string) (netip.Addr, bool) {
 	var a netip.Addr
 	if ap, err := netip.ParseAddrPort(remote); err == nil {
 		a = ap.Addr()
 	} else if a, err = netip.ParseAddr(remote); err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+// prefixOf is the client an address stands for: an IPv4 address alone,
+// an IPv6 one by its /64, the block one host is usually given; the zero
+// prefix for the zero address.
+func prefixOf(a netip.Addr) netip.Prefix {
+	if !a.IsValid() {
 		return netip.Prefix{}
 	}
-	a = a.Unmap().WithZone("")
 	bits := 32
 	if a.Is6() {
 		bits = 64

@@ -89,6 +89,12 @@ type Handler struct {
 	// auth limits failed authentications per client; nil without a
 	// token or with AuthFailLimit 0.
 	auth *authGuard
+	// trusted are the proxies whose X-Forwarded-For names the client;
+	// unreadable counts the headers from them that could not be read,
+	// forwardLog logs them, sampled as the refusals are.
+	trusted    proxies
+	unreadable prometheus.Counter
+	forwardLog zerolog.Logger
 	// perSender is how many requests one sender may have in progress
 	// when there are several: half of MaxConcurrent (at least 1), so that
 	// one token's slow bodies cannot lock the others out; 0 with one
@@ -112,6 +118,14 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 			Help: "Push requests rejected, by HTTP status and reason (see ingest.Refusals)."}, []string{"status", "reason"}),
 	}
 	h.senders, h.anon = cfg.senders()
+	trusted, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("push trusted proxy %w", err)
+	}
+	h.trusted = trusted
+	h.unreadable = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_forwarded_unreadable_total",
+		Help: "Push requests from a trusted proxy whose X-Forwarded-For could not be read: their failed authentications count against the proxy."})
+	h.forwardLog = log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod})
 	if h.anon == nil {
 		h.auth = newAuthGuard(cfg.AuthFailLimit, cfg.AuthFailBurst, cfg.AuthFailAddrs)
 	}
@@ -127,7 +141,7 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 	h.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headroom_push_in_flight", Help: "Push requests being handled (at most push.max_concurrent)."},
 		func() float64 { return float64(h.InFlight()) })
 	if reg != nil {
-		for _, c := range []prometheus.Collector{h.accepted, h.rejected, h.inFlight} {
+		for _, c := range []prometheus.Collector{h.accepted, h.rejected, h.inFlight, h.unreadable} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("push metrics: %w", err)
 			}
@@ -183,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var client netip.Prefix // whose failures count, with a failed-authentication limit
 	if h.auth != nil {
-		client = clientOf(r.RemoteAddr)
+		client = h.client(r)
 		// A blocked client is refused whatever it sends, the right token
 		// included: otherwise its guesses would go on being answered.
 		if b, blocked := h.auth.blocked(client, h.now()); blocked {
@@ -349,6 +363,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.accepted.Add(float64(n))
 	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": n})
+}
+
+// client is whom a request's failed authentications count against: the
+// TCP peer (clientOf), or, when the peer is a trusted proxy, the client
+// its X-Forwarded-For names (forwardedFor), by prefixOf. A header that
+// cannot be read leaves the peer, counted and logged.
+func (h *Handler) client(r *http.Request) netip.Prefix {
+	peer, ok := addrOf(r.RemoteAddr)
+	if !ok || !h.trusted.contains(peer) {
+		return prefixOf(peer)
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	a, found, readable := forwardedFor(xff, h.trusted)
+	if !readable {
+		h.unreadable.Inc()
+		h.forwardLog.Warn().Str("remote", r.RemoteAddr).Str("x_forwarded_for", clip(strings.Join(xff, ", "))).
+			Msg("X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
+		return prefixOf(peer)
+	}
+	if !found {
+		return prefixOf(peer)
+	}
+	return prefixOf(a)
 }
 
 // statusClientClosed labels pushes whose client went away before their

@@ -45,8 +45,8 @@ type Config struct {
 	// with 429 and Retry-After (reason auth_rate) until a failure's worth
 	// has refilled. A success resets nothing. The client is the TCP
 	// peer's address (an IPv6 one by its /64, and by its /48 with 16
-	// times the allowance); X-Forwarded-For is not read, so behind a
-	// reverse proxy every client shares the proxy's allowance. The most
+	// times the allowance), or, from a peer in TrustedProxies, the
+	// address X-Forwarded-For names (see TrustedProxies). The most
 	// recently failing AuthFailAddrs addresses and /48s are remembered,
 	// no more: one forgotten starts afresh, so a guesser with more
 	// addresses is not held back. 0 turns the limit off;
@@ -54,6 +54,18 @@ type Config struct {
 	AuthFailLimit float64
 	AuthFailBurst int
 	AuthFailAddrs int
+	// TrustedProxies lists the reverse proxies (config.ParseTrustedProxy:
+	// CIDRs or addresses) in front of the push API. Only from a TCP peer
+	// inside one of them is X-Forwarded-For read, for the client whose
+	// failed authentications count: the right-most address in it that is
+	// not itself a trusted proxy (each proxy appends the address it heard
+	// from, so what a client writes lies to the left of it), the
+	// left-most when every one is. A header that cannot be read there (an
+	// entry not an address) leaves the peer as the client, counted in
+	// headroom_push_forwarded_unreadable_total. Empty, X-Forwarded-For is
+	// never read: behind a reverse proxy every client then shares the
+	// proxy's allowance.
+	TrustedProxies []string
 	// MaxBody is the largest body accepted, in bytes (413 beyond).
 	MaxBody int64
 	// MaxFutureSkew is how far past now a tick's time may be.
@@ -147,6 +159,11 @@ func (c Config) Validate() error {
 		}
 		if c.AuthFailAddrs < 1 {
 			errs = append(errs, fmt.Errorf("push auth fail addresses %d: want at least 1", c.AuthFailAddrs))
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := config.ParseTrustedProxy(p); err != nil {
+			errs = append(errs, fmt.Errorf("push trusted proxy %w", err))
 		}
 	}
 	if err := c.checkTokens(); err != nil {
