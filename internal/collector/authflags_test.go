@@ -1,10 +1,12 @@
 package collector_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/ingest"
 )
 
@@ -37,5 +39,79 @@ func TestPushAuthFailFlags(t *testing.T) {
 		if err := c.Validate(); (err != nil) != tc.wantError {
 			t.Errorf("%v %v: Validate() = %v, want an error %v", tc.args, tc.env, err, tc.wantError)
 		}
+	}
+}
+
+// TestPushAuthFailFromFile: push.auth_fail_limit and push.auth_fail_burst
+// in the file replace the flags' values, as push.rate_limit does; absent,
+// the flags' stay; the file's values pass the push API's checks.
+func TestPushAuthFailFromFile(t *testing.T) {
+	for _, tc := range []struct {
+		yaml  string
+		limit float64
+		burst int
+	}{
+		{"", 0.5, 3},
+		{"  auth_fail_limit: 4\n", 4, 3},
+		{"  auth_fail_burst: 7\n", 0.5, 7},
+		{"  auth_fail_limit: 0\n", 0, 3},
+	} {
+		f, err := config.Parse("x.yaml", []byte("push:\n"+tc.yaml+"apps:\n  shop: {source: sim}\n"))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		c := collector.DefaultConfig()
+		fl := cli.New("collector", func(string) string { return "" })
+		c.RegisterFlags(fl)
+		if err := fl.Parse([]string{"-push.auth-fail-limit", "0.5", "-push.auth-fail-burst", "3"}); err != nil {
+			t.Fatal(err)
+		}
+		c.File = f
+		p := c.PushConfig()
+		if p.AuthFailLimit != tc.limit || p.AuthFailBurst != tc.burst {
+			t.Errorf("%q: limit %v burst %d, want %v and %d", tc.yaml, p.AuthFailLimit, p.AuthFailBurst, tc.limit, tc.burst)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%q: %v", tc.yaml, err)
+		}
+	}
+}
+
+// TestPushTrustedProxiesFlagAndFile: -push.trusted-proxies (or
+// HEADROOM_PUSH_TRUSTED_PROXIES) sets the push API's trusted proxies, the
+// file's push.trusted_proxies replaces them; a bad entry fails Validate.
+func TestPushTrustedProxiesFlagAndFile(t *testing.T) {
+	parse := func(args []string, env map[string]string) collector.Config {
+		t.Helper()
+		c := collector.DefaultConfig()
+		f := cli.New("collector", func(k string) string { return env[k] })
+		c.RegisterFlags(f)
+		if err := f.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if got := parse(nil, nil).PushConfig().TrustedProxies; got != nil {
+		t.Errorf("default: %q, want none", got)
+	}
+	c := parse([]string{"-push.trusted-proxies", "10.0.0.0/8, 2001:db8::1"}, nil)
+	if got := strings.Join(c.PushConfig().TrustedProxies, ","); got != "10.0.0.0/8,2001:db8::1" || c.Validate() != nil {
+		t.Errorf("flag: %q, %v", got, c.Validate())
+	}
+	c = parse(nil, map[string]string{"HEADROOM_PUSH_TRUSTED_PROXIES": "192.0.2.0/24"})
+	if got := strings.Join(c.PushConfig().TrustedProxies, ","); got != "192.0.2.0/24" {
+		t.Errorf("environment: %q", got)
+	}
+	f, err := config.Parse("x.yaml", []byte("push:\n  trusted_proxies: [172.16.0.0/12]\napps:\n  shop: {source: sim}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.File = f
+	if got := strings.Join(c.PushConfig().TrustedProxies, ","); got != "172.16.0.0/12" {
+		t.Errorf("the file over the environment: %q", got)
+	}
+	c = parse([]string{"-push.trusted-proxies", "10.0.0.0/8,0.0.0.0/0"}, nil)
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `push trusted proxy "0.0.0.0/0" trusts every address`) {
+		t.Errorf("a /0: %v", err)
 	}
 }

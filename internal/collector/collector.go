@@ -63,6 +63,11 @@ type Config struct {
 	Shop *shop.Config
 	// Push bounds the push API served on the service's HTTP mux.
 	Push ingest.Config
+	// TrustedProxies is -push.trusted-proxies: the reverse proxies in
+	// front of the push API, comma-separated CIDRs or addresses, read into
+	// Push.TrustedProxies by PushConfig (the file's push.trusted_proxies
+	// replaces it).
+	TrustedProxies string
 	// File, when set, lists the apps and their sources (and overrides Push).
 	File *config.File
 	// RealDriverLive says a real executor driver (command, webhook, …) acts
@@ -99,8 +104,9 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.Push.Token, "push.token", "", "bearer token the push API requires, good for every app (push.tokens in -config names tokens limited to some apps); needed when a real executor driver is live or the collector listens beyond loopback")
 	f.Float(&c.Push.RateLimit, "push.rate-limit", d.Push.RateLimit, "ticks per second each push token may push (all senders together without a token); 0: no limit")
 	f.Int(&c.Push.RateBurst, "push.rate-burst", d.Push.RateBurst, "most ticks a push token may push at once")
-	f.Float(&c.Push.AuthFailLimit, "push.auth-fail-limit", d.Push.AuthFailLimit, "failed push authentications (401) per second one client address may make, beyond its burst; then every request from it is refused 429, the right token's too (the TCP peer's address, an IPv6 one's /64, and its /48 16 times as often; not X-Forwarded-For); 0: no limit")
+	f.Float(&c.Push.AuthFailLimit, "push.auth-fail-limit", d.Push.AuthFailLimit, "failed push authentications (401) per second one client address may make, beyond its burst; then every request from it is refused 429, the right token's too (the TCP peer's address, an IPv6 one's /64, and its /48 16 times as often; X-Forwarded-For only from -push.trusted-proxies); 0: no limit")
 	f.Int(&c.Push.AuthFailBurst, "push.auth-fail-burst", d.Push.AuthFailBurst, "failed push authentications one client address may make in a row")
+	f.String(&c.TrustedProxies, "push.trusted-proxies", "", "reverse proxies in front of the push API, comma-separated CIDRs or addresses: from these peers only, X-Forwarded-For's right-most address that is not one of them is the client whose failed authentications count (empty: never read X-Forwarded-For)")
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
@@ -160,6 +166,9 @@ func (c Config) Validate() error {
 // leaves Series unset; New adds the collector's series tracker.
 func (c Config) PushConfig() ingest.Config {
 	p := c.Push
+	if c.TrustedProxies != "" {
+		p.TrustedProxies = hostcheck.Split(c.TrustedProxies)
+	}
 	if c.File == nil {
 		p.Sources = map[string]string{c.App: config.SourceSim}
 		return p
@@ -187,6 +196,15 @@ func (c Config) PushConfig() ingest.Config {
 	}
 	if fp.RateBurst > 0 {
 		p.RateBurst = fp.RateBurst
+	}
+	if fp.AuthFailLimit != nil {
+		p.AuthFailLimit = *fp.AuthFailLimit
+	}
+	if fp.AuthFailBurst != nil {
+		p.AuthFailBurst = *fp.AuthFailBurst
+	}
+	if len(fp.TrustedProxies) > 0 {
+		p.TrustedProxies = fp.TrustedProxies
 	}
 	if fp.MaxBodyBytes > 0 {
 		p.MaxBody = fp.MaxBodyBytes
@@ -595,7 +613,7 @@ func (s *Service) logEffective() {
 	allApps, scoped := pushTokenNames(pc)
 	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", pc.HasToken()).Strs("push_all_apps_tokens", allApps).Strs("push_scoped_tokens", scoped).
 		Float64("push_rate_limit", pc.RateLimit).Int("push_rate_burst", pc.RateBurst).
-		Float64("push_auth_fail_limit", pc.AuthFailLimit).Int("push_auth_fail_burst", pc.AuthFailBurst).Msg("collector configuration")
+		Float64("push_auth_fail_limit", pc.AuthFailLimit).Int("push_auth_fail_burst", pc.AuthFailBurst).Strs("push_trusted_proxies", pc.TrustedProxies).Msg("collector configuration")
 }
 
 // pushTokenNames names the push API's tokens, those that may push for
