@@ -10,8 +10,10 @@ import (
 // as its /32 or /128). A CIDR with bits set past its length is refused,
 // lest a typo ("10.0.0.5/8") trust a whole block the writer did not mean;
 // so is a /0, which would trust every peer's X-Forwarded-For and let any
-// client name whatever address it likes. IPv4-mapped IPv6 addresses are
-// read as IPv4. It is the one check of every trusted-proxies list: the
+// client name whatever address it likes, and any block wider than /8
+// (IPv4) or /7 (IPv6), a /0 split in halves. IPv4-mapped IPv6 addresses
+// and blocks are read as IPv4 (::ffff:10.0.0.0/104 is 10.0.0.0/8), before
+// those checks. It is the one check of every trusted-proxies list: the
 // file's push.trusted_proxies and -push.trusted-proxies (internal/ingest).
 func ParseTrustedProxy(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
@@ -26,11 +28,28 @@ func ParseTrustedProxy(s string) (netip.Prefix, error) {
 	if p.Masked() != p {
 		return netip.Prefix{}, fmt.Errorf("%q has bits set past its /%d: write %s, or the address alone", s, p.Bits(), p.Masked())
 	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		// Unmapped first, so that ::ffff:0:0/96 meets the checks below
+		// as the 0.0.0.0/0 it is.
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
 	if p.Bits() == 0 {
 		return netip.Prefix{}, fmt.Errorf("%q trusts every address: any client could then name itself in X-Forwarded-For; list the proxies' own addresses", s)
 	}
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	if floor := minTrustedBits(p.Addr()); p.Bits() < floor {
+		return netip.Prefix{}, fmt.Errorf("%q trusts a block wider than /%d: every client in it could name itself in X-Forwarded-For; list the proxies' own addresses or ranges", s, floor)
 	}
 	return p, nil
+}
+
+// minTrustedBits is the widest block ParseTrustedProxy accepts: /8 for
+// IPv4 (10.0.0.0/8, the widest private range), /7 for IPv6 (fc00::/7, the
+// unique local addresses). No proxy fleet is wider; a wider block is a
+// way round the refusal of a /0 (0.0.0.0/1 with 128.0.0.0/1, ::/1), which
+// would let most of the Internet name any client it likes.
+func minTrustedBits(a netip.Addr) int {
+	if a.Is4() {
+		return 8
+	}
+	return 7
 }

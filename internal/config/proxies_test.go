@@ -9,7 +9,8 @@ import (
 )
 
 // TestParseTrustedProxy reads CIDRs and addresses, and refuses what would
-// trust more than meant: bits past the length, a /0.
+// trust more than meant: bits past the length, a /0, written as an
+// IPv4-mapped /96 too, a block wider than /8 (IPv4) or /7 (IPv6).
 func TestParseTrustedProxy(t *testing.T) {
 	for _, c := range []struct {
 		in, want, err string
@@ -23,6 +24,16 @@ func TestParseTrustedProxy(t *testing.T) {
 		{"10.0.0.5/8", "", "bits set past its /8: write 10.0.0.0/8"},
 		{"0.0.0.0/0", "", "trusts every address"},
 		{"::/0", "", "trusts every address"},
+		{"::ffff:0:0/96", "", "trusts every address"},
+		{"::ffff:0.0.0.0/96", "", "trusts every address"},
+		{"0.0.0.0/1", "", "trusts a block wider than /8"},
+		{"128.0.0.0/1", "", "trusts a block wider than /8"},
+		{"::ffff:0:0/97", "", "trusts a block wider than /8"},
+		{"8.0.0.0/7", "", "trusts a block wider than /8"},
+		{"::/1", "", "trusts a block wider than /7"},
+		{"2000::/3", "", "trusts a block wider than /7"},
+		{"fc00::/7", "fc00::/7", ""},
+		{"172.16.0.0/12", "172.16.0.0/12", ""},
 		{"proxy.example.com", "", "want a CIDR"},
 		{"fe80::1%eth0", "", "want a CIDR"},
 		{"", "", "want a CIDR"},
