@@ -37,6 +37,42 @@ func TestCheckSecret(t *testing.T) {
 	}
 }
 
+// TestSecretWhiteSpace refuses a secret no client could send: white space
+// around it (the line break ending a secret's file), a control character
+// in it, one of white space alone; never quoting it. Space inside passes.
+func TestSecretWhiteSpace(t *testing.T) {
+	const s = "0123456789abcdef0123"
+	for _, c := range []struct {
+		value string
+		ok    bool
+	}{
+		{s, true}, {"0123456789 abcdef0123", true},
+		{s + "\n", false}, {s + "\r\n", false}, {" " + s, false}, {s + " ", false}, {"\t" + s, false},
+		{"0123456789\x00abcdef", false}, {"0123456789\x1babcdef", false}, {"0123456789\nabcdef", false},
+		{strings.Repeat(" ", 20), false}, {s + "\u00a0", false},
+	} {
+		err := config.CheckSecret("gateway.token (HEADROOM_GATEWAY_TOKEN)", c.value)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: %v, want ok=%v", c.value, err, c.ok)
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, config.ErrSecretSpace) || !strings.HasPrefix(err.Error(), "gateway.token (HEADROOM_GATEWAY_TOKEN): ") {
+			t.Errorf("%q: %v", c.value, err)
+		}
+		if strings.Contains(err.Error(), strings.TrimSpace(c.value)) && strings.TrimSpace(c.value) != "" {
+			t.Errorf("the error quotes the secret: %v", err)
+		}
+	}
+	// The file's tokens too, at their line.
+	_, err := config.Parse("x.yaml", []byte("push:\n  token: \""+s+"\\n\"\napps:\n  shop: {source: sim}\n"))
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:2: push.token: 21 bytes, begins or ends with white space") || strings.Contains(err.Error(), s) {
+		t.Errorf("a file token ending in a line break: %v", err)
+	}
+}
+
 // TestPushTokenTooShort refuses a plaintext push.token or push.tokens[i]
 // token of the file shorter than 16 bytes, at its line, without quoting
 // it; a token written as its SHA-256 cannot be measured and passes.
