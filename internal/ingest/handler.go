@@ -370,22 +370,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // its X-Forwarded-For names (forwardedFor), by prefixOf. A header that
 // cannot be read leaves the peer, counted and logged.
 func (h *Handler) client(r *http.Request) netip.Prefix {
-	peer, ok := addrOf(r.RemoteAddr)
-	if !ok || !h.trusted.contains(peer) {
-		return prefixOf(peer)
-	}
-	xff := r.Header.Values("X-Forwarded-For")
-	a, found, readable := forwardedFor(xff, h.trusted)
+	peer, a, forwarded, readable := h.forwarded(r)
 	if !readable {
 		h.unreadable.Inc()
-		h.forwardLog.Warn().Str("remote", r.RemoteAddr).Str("x_forwarded_for", clip(strings.Join(xff, ", "))).
-			Msg("X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
-		return prefixOf(peer)
+		if ev := h.forwardLog.Warn(); ev.Enabled() {
+			ev.Str("remote", r.RemoteAddr).Str("x_forwarded_for", clip(strings.Join(r.Header.Values("X-Forwarded-For"), ", "))).
+				Msg("X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
+		}
 	}
-	if !found {
+	if !forwarded {
 		return prefixOf(peer)
 	}
 	return prefixOf(a)
+}
+
+// forwarded reads a request's TCP peer and, when the peer is a trusted
+// proxy, the client its X-Forwarded-For names (forwardedFor): forwarded
+// says there is one, readable is false when the header could not be
+// read. It counts and logs nothing, for the refusal logs to call too.
+func (h *Handler) forwarded(r *http.Request) (peer, client netip.Addr, forwarded, readable bool) {
+	peer, ok := addrOf(r.RemoteAddr)
+	if !ok || !h.trusted.contains(peer) {
+		return peer, netip.Addr{}, false, true
+	}
+	a, found, readable := forwardedFor(r.Header.Values("X-Forwarded-For"), h.trusted)
+	return peer, a, found && readable, readable
 }
 
 // statusClientClosed labels pushes whose client went away before their
@@ -514,11 +523,18 @@ func (h *Handler) failFrom(w http.ResponseWriter, r *http.Request, from *sender,
 	reason := reasonOf(e.Status, e.Reason)
 	h.rejected.WithLabelValues(fmt.Sprint(e.Status), reason).Inc()
 	l := h.rejectLog(e.Status, reason)
-	ev := l.Warn().Int("status", e.Status).Str("refusal", reason).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr)
-	if from != nil {
-		ev = ev.Str("sender", from.name)
+	if ev := l.Warn(); ev.Enabled() {
+		ev = ev.Int("status", e.Status).Str("refusal", reason).Str("field", clip(e.Field)).Str("reason", clip(e.Message)).Str("remote", r.RemoteAddr)
+		// Behind a trusted proxy, remote is the proxy: client is whom
+		// X-Forwarded-For names, whose failed authentications count.
+		if _, a, forwarded, _ := h.forwarded(r); forwarded {
+			ev = ev.Str("client", a.String())
+		}
+		if from != nil {
+			ev = ev.Str("sender", from.name)
+		}
+		ev.Msg("push rejected")
 	}
-	ev.Msg("push rejected")
 	writeJSON(w, e.Status, e)
 }
 

@@ -47,8 +47,9 @@ func via(t *testing.T, h http.Handler, remote string, xff []string, tok string, 
 // nothing; behind a trusted proxy two clients have allowances of their
 // own; a client that writes an address of its own choosing in front of
 // the one its proxy appends, or a trusted hop behind it, gets no fresh
-// allowance; an IPv6 client is its /64 there too; a header that cannot be
-// read leaves the proxy as the client, counted and logged.
+// allowance; an IPv6 client is its /64 there too; the refusals' log names
+// the client beside the proxy; a header that cannot be read leaves the
+// proxy as the client, counted and logged.
 func TestAuthTrustedProxies(t *testing.T) {
 	clock := &fakeClock{t: now}
 	reg := prometheus.NewRegistry()
@@ -104,6 +105,26 @@ func TestAuthTrustedProxies(t *testing.T) {
 		t.Fatalf("client B's wrong token: %d %q, want 401 (its own allowance)", status, msg)
 	}
 	passes("the proxy's own request", proxy, nil)
+	// The refusals' log names the client behind the trusted proxy beside
+	// the proxy (remote), and never what an untrusted peer forged.
+	var fromProxy, fromUntrusted int
+	for _, l := range logs.Lines(t, "push rejected") {
+		switch l["remote"] {
+		case proxy:
+			fromProxy++
+			if l["client"] != "203.0.113.1" && l["client"] != "203.0.113.2" {
+				t.Errorf("a refusal through the proxy logged as %v, want its client", l)
+			}
+		case "192.0.2.1:1000":
+			fromUntrusted++
+			if _, ok := l["client"]; ok {
+				t.Errorf("a refusal from an untrusted peer names a client: %v", l)
+			}
+		}
+	}
+	if fromProxy == 0 || fromUntrusted == 0 {
+		t.Errorf("%d refusals through the proxy logged, %d from the untrusted peer; want some of each", fromProxy, fromUntrusted)
+	}
 	// Client A writes an address in front of the one its proxy appends,
 	// on one line or on a line of its own; or comes through a second
 	// trusted proxy, which appends A's address after it.
