@@ -339,3 +339,39 @@ func TestPushRefusalsAlerted(t *testing.T) {
 		}
 	}
 }
+
+// TestPushForwardedUnreadableAlerted: a trusted proxy's X-Forwarded-For
+// that keeps being unreadable puts every pusher behind it under one
+// failed-authentication allowance; an alert with a for: watches
+// headroom_push_forwarded_unreadable_total, whose series exists from the
+// start (so increase() sees the first one).
+func TestPushForwardedUnreadableAlerted(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []rule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	const m = "headroom_push_forwarded_unreadable_total"
+	_, reg := exported(t)
+	if _, ok := gathered(t, reg)[m]; !ok {
+		t.Errorf("%s has no series from the start", m)
+	}
+	var by []string
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if strings.Contains(r.Expr, "increase("+m) && r.For != "" {
+				by = append(by, r.Alert)
+			}
+		}
+	}
+	if len(by) == 0 {
+		t.Errorf("no alert with a for: watches increase(%s)", m)
+	}
+}
