@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -113,5 +114,39 @@ func TestPushTrustedProxiesFlagAndFile(t *testing.T) {
 	c = parse([]string{"-push.trusted-proxies", "10.0.0.0/8,0.0.0.0/0"}, nil)
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `push trusted proxy "0.0.0.0/0" trusts every address`) {
 		t.Errorf("a /0: %v", err)
+	}
+}
+
+// TestShortFlagTokenReplacedByFile: a -push.token shorter than 16 bytes
+// fails the start even when the file's push.token replaces it, naming the
+// flag, never the token; a long one beside the file's passes.
+func TestShortFlagTokenReplacedByFile(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("push:\n  token: file-token-0123456789abcdef\napps:\n  shop: {source: sim}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		token string
+		ok    bool
+	}{
+		{"hunter2", false}, {"hunter2-hunter2-hunter2", true}, {"", true},
+	} {
+		c := collector.DefaultConfig()
+		c.File = f
+		c.Push.Token = tc.token
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("-push.token of %d bytes beside the file's: %v, want ok=%v", len(tc.token), err, tc.ok)
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, config.ErrWeakSecret) || !strings.Contains(err.Error(), "-push.token or HEADROOM_PUSH_TOKEN, replaced by the file's push.token): 7 bytes") {
+			t.Errorf("%v", err)
+		}
+		if strings.Contains(err.Error(), tc.token) {
+			t.Errorf("the error quotes the token: %v", err)
+		}
 	}
 }

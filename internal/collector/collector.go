@@ -157,6 +157,14 @@ func (c Config) Validate() error {
 	if err := c.PushConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.File != nil && c.File.Push.Token != "" && c.Push.Token != "" {
+		// The file's push.token replaces -push.token, which PushConfig
+		// then drops unchecked: a weak one fails the start all the same,
+		// as it would without the file (and will once the file's goes).
+		if err := config.CheckSecret("push token (-push.token or HEADROOM_PUSH_TOKEN, replaced by the file's push.token)", c.Push.Token); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
