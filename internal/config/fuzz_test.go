@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/headroomhq/headroom/internal/config"
@@ -19,20 +20,32 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("apps:\n  shop:\n    source: sim\n"))
 	f.Add([]byte("apps:\n  api:\n    source: push\n    mode: shadow\n    tiers: [{name: web, target: 0.7}]\n"))
 	f.Add([]byte("push: {max_body_bytes: -1}\napps: {x: {source: trace}}\n"))
-	f.Add([]byte("push:\n  token: t\n  tokens:\n    - {name: a, token: \"sha256:" + strings.Repeat("0f", 32) + "\", apps: [\"x-*\"], rate_limit: 1, rate_burst: 2}\napps: {x: {source: sim}}\n"))
-	f.Add([]byte("push: {tokens: [{token: a, apps: [x]}, {token: b, apps: [\"*\"]}]}\napps: {x: {source: sim}}\n"))
-	f.Add([]byte("push: {rate_limit: .nan, tokens: [{name: a, token: a, apps: [x], rate_limit: .inf}]}\napps: {x: {source: sim}}\n"))
+	f.Add([]byte("push:\n  token: t-0123456789abcdef\n  tokens:\n    - {name: a, token: \"sha256:" + strings.Repeat("0f", 32) + "\", apps: [\"x-*\"], rate_limit: 1, rate_burst: 2}\napps: {x: {source: sim}}\n"))
+	f.Add([]byte("push: {tokens: [{token: a-0123456789abcdef, apps: [x]}, {token: b-0123456789abcdef, apps: [\"*\"]}]}\napps: {x: {source: sim}}\n"))
+	f.Add([]byte("push: {rate_limit: .nan, tokens: [{name: a, token: a-0123456789abcdef, apps: [x], rate_limit: .inf}]}\napps: {x: {source: sim}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := config.Parse("fuzz.yaml", data)
 		if err != nil {
 			return
 		}
 		// An accepted file's push tokens are each a digest, distinct, with
-		// a name of its own and at least one app pattern.
+		// a name of its own and at least one app pattern; a plaintext one
+		// has 16 bytes or more, no white space around it and no control
+		// character (what CheckSecret asks, written out here again).
+		plainOK := func(tok string) bool {
+			return strings.HasPrefix(strings.ToLower(tok), "sha256:") ||
+				len(tok) >= 16 && strings.TrimSpace(tok) == tok && !strings.ContainsFunc(tok, unicode.IsControl)
+		}
+		if file.Push.Token != "" && !plainOK(file.Push.Token) {
+			t.Fatalf("accepted push.token of %d bytes %q", len(file.Push.Token), file.Push.Token)
+		}
 		digests, names := map[[32]byte]bool{}, map[string]bool{}
 		for _, tok := range file.Push.Tokens {
 			if tok.Digest == ([32]byte{}) || digests[tok.Digest] || tok.Name == "" || names[tok.Name] || len(tok.Apps) == 0 {
 				t.Fatalf("accepted push token %+v", tok)
+			}
+			if !plainOK(tok.Token) {
+				t.Fatalf("accepted push token %q of %d bytes %q", tok.Name, len(tok.Token), tok.Token)
 			}
 			if tok.Digest == sha256.Sum256([]byte(tok.Name)) {
 				t.Fatalf("accepted push token %q named by itself", tok.Name)
