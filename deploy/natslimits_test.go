@@ -68,7 +68,8 @@ func TestNATSConfRefusesFloods(t *testing.T) {
 // TestNATSConfRefusesOversizedStreams: JetStream reserves each stream's
 // byte cap against max_file_store, so provisioning streams whose caps add
 // up past it fails with the server's reason instead of filling the disk:
-// after Headroom's six streams and its replica bucket at their default caps,
+// after Headroom's six streams, its replica bucket and the executor's lease
+// bucket at their default caps,
 // a stream taking the rest is accepted and one byte more is refused.
 func TestNATSConfRefusesOversizedStreams(t *testing.T) {
 	serverURL := runConfiguredServer(t)
@@ -78,7 +79,7 @@ func TestNATSConfRefusesOversizedStreams(t *testing.T) {
 		t.Fatalf("provisioning at the default caps: %v", err)
 	}
 	limits := bus.DefaultConfig().Streams
-	rest := int64(maxFileStore) - int64(len(proto.Kinds))*limits.MaxBytes - limits.ReplicaMaxBytes
+	rest := int64(maxFileStore) - int64(len(proto.Kinds))*limits.MaxBytes - limits.ReplicaMaxBytes - limits.LeaseMaxBytes()
 	js := natstest.JetStream(t, admin)
 	extra := jetstream.StreamConfig{Name: "EXTRA", Subjects: []string{"extra.>"}, MaxBytes: rest + 1, Storage: jetstream.FileStorage}
 	if _, err := js.CreateStream(ctx, extra); err == nil || !strings.Contains(err.Error(), "insufficient") {

@@ -134,6 +134,17 @@ func ReplicaBucket(prefix string) string {
 	return StreamName(prefix, "replicas")
 }
 
+// LeaseBucket is the key-value bucket name for the executor's leases
+// under prefix: one key per app.tier (ReplicaKey) while a member's driver
+// that cannot read the count back is changing it. It is kept apart from
+// the replica bucket, whose values every reader decodes as states.
+func LeaseBucket(prefix string) string {
+	if prefix == DefaultPrefix {
+		return "EXEC_LEASES"
+	}
+	return StreamName(prefix, "exec_leases")
+}
+
 // MsgID returns the key-value key of the state; states are not published on
 // subjects but use the same codec.
 func (s *ReplicaState) MsgID() string { return ReplicaKey(s.App, s.Tier) }

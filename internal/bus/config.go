@@ -74,6 +74,12 @@ type StreamLimits struct {
 	ReplicaMaxBytes int64
 }
 
+// LeaseMaxBytes caps the executor's lease bucket: half the replica
+// bucket's. It holds at most a lease per tier, and the marker a release
+// leaves for a minute, each well under half a replica state's room; past
+// the cap a lease cannot be taken, and no change is made.
+func (l StreamLimits) LeaseMaxBytes() int64 { return l.ReplicaMaxBytes / 2 }
+
 // DefaultConfig returns settings that work against a local server.
 func DefaultConfig() Config {
 	return Config{

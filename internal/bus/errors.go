@@ -1,6 +1,9 @@
 package bus
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // permanent marks an error that retrying cannot fix.
 type permanent struct{ err error }
@@ -22,4 +25,34 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p permanent
 	return errors.As(err, &p)
+}
+
+// later marks an error whose retry should wait at least after.
+type later struct {
+	err   error
+	after time.Duration
+}
+
+func (l later) Error() string { return l.err.Error() }
+func (l later) Unwrap() error { return l.err }
+
+// RetryAfter marks err as transient with a retry due no sooner than after
+// (a wait on something another process holds): the consumer redelivers
+// the message after the longer of after and its own delay. It counts as a
+// delivery like any failure. RetryAfter(nil, …) is nil.
+func RetryAfter(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return later{err, after}
+}
+
+// retryDelay returns the longer of base and the wait err asks for
+// (RetryAfter).
+func retryDelay(err error, base time.Duration) time.Duration {
+	var l later
+	if errors.As(err, &l) && l.after > base {
+		return l.after
+	}
+	return base
 }

@@ -991,7 +991,7 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(spec.NakDelay * time.Duration(msg.Delivered)):
+		case <-time.After(retryDelay(herr, spec.NakDelay*time.Duration(msg.Delivered))):
 		}
 		msg.Delivered++
 	}

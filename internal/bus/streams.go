@@ -47,7 +47,7 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 	return cfg
 }
 
-// EnsureStreams creates every stream and the replica bucket, or updates them
+// EnsureStreams creates every stream, the replica bucket and the lease bucket, or updates them
 // to the configured limits when they exist. It is idempotent. Only the
 // provisioning identity may call it: under deploy/nats.conf no service can
 // create or change a stream (services call WaitStreams instead).
@@ -61,7 +61,7 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 	if _, err := b.replicaBucket(ctx); err != nil {
 		return err
 	}
-	return nil
+	return b.leaseBucket(ctx)
 }
 
 // ReplicaValueMax is the largest value the replica bucket takes. An encoded
@@ -119,7 +119,7 @@ func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	return kv, nil
 }
 
-// WaitStreams waits until every stream and the replica bucket exist, without
+// WaitStreams waits until every stream and the replica and lease buckets exist, without
 // creating or changing any, logging a warning naming what is missing every
 // warnEvery. A service started before provisioning thus waits (its /readyz
 // failing) instead of creating streams it has no right to.
@@ -147,14 +147,14 @@ func (b *Bus) WaitStreams(ctx context.Context, warnEvery time.Duration) error {
 	}
 }
 
-// missingStreams lists the streams (and the replica bucket's stream) that do
+// missingStreams lists the streams (and the buckets' streams) that do
 // not exist yet.
 func (b *Bus) missingStreams(ctx context.Context) ([]string, error) {
-	names := make([]string, 0, len(proto.Kinds)+1)
+	names := make([]string, 0, len(proto.Kinds)+2)
 	for _, k := range proto.Kinds {
 		names = append(names, proto.StreamName(b.cfg.Prefix, k))
 	}
-	names = append(names, "KV_"+proto.ReplicaBucket(b.cfg.Prefix))
+	names = append(names, "KV_"+proto.ReplicaBucket(b.cfg.Prefix), "KV_"+proto.LeaseBucket(b.cfg.Prefix))
 	var missing []string
 	for _, n := range names {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -58,6 +58,7 @@ func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Wri
 		fmt.Fprintf(out, "stream %-10s %-14s max-age %s, replicas %d\n", c.Name, c.Subjects[0], c.MaxAge, c.Replicas)
 	}
 	fmt.Fprintf(out, "bucket %s\n", proto.ReplicaBucket(cfg.Prefix))
+	fmt.Fprintf(out, "bucket %s (executor leases)\n", proto.LeaseBucket(cfg.Prefix))
 	fmt.Fprintf(out, "durables: %d created, the others kept as they are\n", created)
 	if n := cfg.Streams.Partitions; n != proto.DefaultPartitions {
 		// deploy/nats.conf names the durables of the default partitions

@@ -1,0 +1,103 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// Leases is the executor's lease bucket (proto.LeaseBucket): a key per
+// app.tier (proto.ReplicaKey) held by the member whose driver, one that
+// cannot read the tier's count back, is changing it. Each key is created
+// with a time to live, so a lease whose holder died lapses by itself. It
+// is safe for concurrent use.
+type Leases struct {
+	name string
+	kv   jetstream.KeyValue
+}
+
+// Leases opens the lease bucket, which provisioning created
+// (EnsureStreams).
+func (b *Bus) Leases(ctx context.Context) (*Leases, error) {
+	name := proto.LeaseBucket(b.cfg.Prefix)
+	kv, err := b.js.KeyValue(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
+	}
+	return &Leases{name: name, kv: kv}, nil
+}
+
+// Take creates key with value, to lapse after ttl, and returns its
+// revision. When the key holds a lease already the error wraps ErrChanged
+// and Holder tells whose it is.
+func (l *Leases) Take(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error) {
+	rev, err := l.kv.Create(ctx, key, value, jetstream.KeyTTL(ttl))
+	switch {
+	case err == nil:
+		return rev, nil
+	case errors.Is(err, jetstream.ErrKeyExists):
+		err = fmt.Errorf("%w: %w", ErrChanged, err)
+	}
+	return 0, fmt.Errorf("kv %s take %s: %w", l.name, key, err)
+}
+
+// Holder returns the value of the lease key holds and its revision;
+// ErrNotFound when there is none (released, or lapsed).
+func (l *Leases) Holder(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := l.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, fmt.Errorf("kv %s key %s: %w", l.name, key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("kv %s key %s: %w", l.name, key, err)
+	}
+	return e.Value(), e.Revision(), nil
+}
+
+// Release removes the lease key holds at revision rev, the one its holder
+// took: a lease that lapsed and was taken by another member since is left
+// alone (the error wraps ErrChanged). The marker the removal leaves lapses
+// after markerTTL.
+func (l *Leases) Release(ctx context.Context, key string, rev uint64, markerTTL time.Duration) error {
+	err := l.kv.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL))
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		err = fmt.Errorf("%w: %w", ErrChanged, err)
+	}
+	return fmt.Errorf("kv %s release %s at revision %d: %w", l.name, key, rev, err)
+}
+
+// LeaseValueMax is the largest value the lease bucket takes.
+const LeaseValueMax = 1 << 10
+
+// leaseBucket creates or updates the lease bucket: values of at most
+// LeaseValueMax, a time to live per key (the lease's), and markers of
+// removed keys kept for a minute, capped at StreamLimits.LeaseMaxBytes.
+func (b *Bus) leaseBucket(ctx context.Context) error {
+	storage := jetstream.FileStorage
+	if b.cfg.Streams.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	name := proto.LeaseBucket(b.cfg.Prefix)
+	_, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:         name,
+		Description:    "Headroom executor leases per app.tier (a member changing the tier with a driver that cannot read it back)",
+		History:        1,
+		MaxBytes:       b.cfg.Streams.LeaseMaxBytes(),
+		MaxValueSize:   LeaseValueMax,
+		Storage:        storage,
+		Replicas:       b.cfg.Streams.Replicas,
+		LimitMarkerTTL: time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("kv bucket %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+// TestLeases: a lease is taken once; a second take fails with
+// ErrChanged while it is held; a release at another revision leaves it;
+// released, or lapsed after its time to live, it can be taken again.
+func TestLeases(t *testing.T) {
+	b := natstest.Bus(t, "lease", natstest.Log(t))
+	ctx := context.Background()
+	l, err := b.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := l.Take(ctx, "shop.web", []byte("a"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Take(ctx, "shop.web", []byte("b"), time.Minute); !errors.Is(err, bus.ErrChanged) {
+		t.Fatalf("second take: %v, want ErrChanged", err)
+	}
+	if v, got, err := l.Holder(ctx, "shop.web"); err != nil || got != rev || string(v) != "a" {
+		t.Fatalf("holder %q at %d (%v), want a at %d", v, got, err, rev)
+	}
+	if err := l.Release(ctx, "shop.web", rev+100, time.Minute); !errors.Is(err, bus.ErrChanged) {
+		t.Fatalf("release at another revision: %v, want ErrChanged", err)
+	}
+	if err := l.Release(ctx, "shop.web", rev, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Holder(ctx, "shop.web"); !errors.Is(err, bus.ErrNotFound) {
+		t.Fatalf("holder after release: %v, want ErrNotFound", err)
+	}
+	// Taken again over the release's marker, to lapse in 2s.
+	if _, err := l.Take(ctx, "shop.web", []byte("c"), 2*time.Second); err != nil {
+		t.Fatalf("take after release: %v", err)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		_, _, err := l.Holder(ctx, "shop.web")
+		if errors.Is(err, bus.ErrNotFound) {
+			return nil
+		}
+		return errors.New("lease held past its time to live")
+	})
+	if _, err := l.Take(ctx, "shop.web", []byte("d"), time.Minute); err != nil {
+		t.Fatalf("take after the lease lapsed: %v", err)
+	}
+}
