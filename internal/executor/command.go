@@ -102,7 +102,7 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	killGroup(cmd)
 	// If the program leaves children holding the output pipe open, stop
 	// waiting for them shortly after it exits or is killed.
-	cmd.WaitDelay = time.Second
+	cmd.WaitDelay = commandWaitDelay
 	err = cmd.Run()
 	switch {
 	case err == nil:
@@ -113,6 +113,10 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 		return Result{}, fmt.Errorf("command %s: %w%s", d.tmpl.Program(), err, out.suffix())
 	}
 }
+
+// commandWaitDelay is how long a run waits for the program's output once
+// it exited or was killed (children holding the pipe open).
+const commandWaitDelay = time.Second
 
 // childEnv is the executor's environment without its own HEADROOM_*
 // settings, which may hold secrets (NATS password, webhook token) the program

@@ -46,6 +46,13 @@ type Config struct {
 	// time (at least a minute) plus its app's tick. Older decisions are
 	// recorded as skipped.
 	MaxAge time.Duration
+	// Lease is how long a member holds a tier's lease while a driver that
+	// cannot read the tier's count back (command, webhook) changes it:
+	// another member waits for it before changing the tier. It lapses by
+	// itself after Lease if its holder dies; the driver's own timeout must
+	// end the call at least leaseMargin before (validateResolved), and the
+	// executor bounds every leased call by Lease less leaseMargin.
+	Lease time.Duration
 	// MaxFutureSkew is how far past now a decision's event time may lie;
 	// a later one is dead-lettered as forged. 0 turns the check off (the
 	// all-in-one does so when simulated time runs faster than real time).
@@ -83,6 +90,7 @@ func DefaultConfig() Config {
 		Webhook:          DefaultWebhookConfig(),
 		Kubernetes:       DefaultKubeConfig(),
 		MaxFutureSkew:    policy.MaxFutureSkew,
+		Lease:            time.Minute,
 	}
 }
 
@@ -96,6 +104,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
 	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of every app not listed, over the mode the -config file gives it where that acts more (live, shadow, dry-run: *=dry-run holds every app; default: the file's mode, else live). A real driver acts only on apps and tiers the -config file names with mode: live")
 	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m, plus its app's tick)")
+	f.Duration(&c.Lease, "executor.lease", d.Lease, "command and webhook drivers: how long a member holds a tier while its driver changes it (another member waits); lapses by itself if the member dies; must exceed the driver's timeout by at least 5s")
 	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check, only with the sim driver)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
@@ -340,6 +349,9 @@ func (c Config) validateResolved() error {
 	default:
 		errs = append(errs, fmt.Errorf("executor.driver %q: want sim, command, webhook or kubernetes", c.Driver))
 	}
+	if err := c.validateLease(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxAge < 0 || c.MaxFutureSkew < 0 {
 		errs = append(errs, fmt.Errorf("executor.max-age and executor.max-future-skew must not be negative"))
 	}
@@ -369,4 +381,38 @@ func (c Config) mode(app string) string {
 		return m
 	}
 	return ModeLive
+}
+
+// leaseMargin is how long before its lease lapses a leased driver call
+// must have ended: the events and the state are stored meanwhile, and the
+// server's expiry and the members' clocks are not exact.
+const leaseMargin = 5 * time.Second
+
+// minLease is the shortest lease: the server expires keys in whole seconds.
+const minLease = 2 * time.Second
+
+// validateLease checks that the lease outlasts the selected driver's
+// longest call by leaseMargin: a call still running when its lease lapsed
+// could land after another member's newer change.
+func (c Config) validateLease() error {
+	if c.Lease < minLease {
+		return fmt.Errorf("executor.lease %v: want at least %v", c.Lease, minLease)
+	}
+	var bound time.Duration
+	var flag string
+	switch c.Driver {
+	case DriverCommand:
+		// The program is killed at the timeout; its output is waited for
+		// a while longer (commandWaitDelay).
+		bound, flag = c.Command.Timeout+commandWaitDelay, "executor.command.timeout (plus "+commandWaitDelay.String()+" waiting for its output)"
+	case DriverWebhook:
+		bound, flag = c.Webhook.TotalTimeout, "executor.webhook.total-timeout"
+	default:
+		return nil
+	}
+	if bound+leaseMargin > c.Lease {
+		return fmt.Errorf("executor.lease %v: the driver's calls may last %v (%s), and the lease must outlast them by %v: raise -executor.lease to at least %v or lower the timeout",
+			c.Lease, bound, flag, leaseMargin, bound+leaseMargin)
+	}
+	return nil
 }

@@ -57,15 +57,18 @@
 // and a state is recorded only over the revision it was judged from,
 // else the decision is judged again from the bucket's (a hold records
 // the other member's counts; a decision it moved past is already
-// applied; two driver calls in flight at once, though, can leave the
-// tier at the older decision's count with the command and webhook
-// drivers, see Service.handle); a simulated cluster seeded from the
+// applied); a simulated cluster seeded from the
 // bucket boots its replicas from the decision that asked for them. The
 // kubernetes driver changes a workload only while it is at the count the
 // decision was judged from (Request.JudgedFrom), so another member's
 // older call in flight, or one judged before a kubectl scale, changes
 // nothing and the decision is judged again
-// (headroom_executor_refused_total{why="moved"}; see handle). A held
+// (headroom_executor_refused_total{why="moved"}; see handle). The
+// command and webhook drivers cannot read the count back: before calling
+// one, a member takes the tier's lease in the EXEC_LEASES bucket (it
+// lapses by itself after -executor.lease), and another member's change
+// of the tier waits for it, retried and judged again from the state the
+// holder stored (headroom_executor_lease_waits_total; see handle). A held
 // tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor

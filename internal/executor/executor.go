@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,7 +41,17 @@ type Service struct {
 	// conflicts counts decisions judged again because another member
 	// stored their tier's state meanwhile (see handle).
 	conflicts prometheus.Counter
-	now       func() time.Time
+	// leaseWaits counts changes held back by another member's lease of
+	// their tier, leaseErrors changes not made because the lease bucket
+	// could not be used (see takeLease).
+	leaseWaits, leaseErrors prometheus.Counter
+	now                     func() time.Time
+
+	// member names this process in the leases it takes.
+	member   string
+	leasesMu sync.Mutex
+	leases   *bus.Leases // opened at the first lease
+	waited   waitedSet
 
 	healthObserver func(error)
 }
@@ -89,7 +100,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	lim := config.LimitsOf(d.Config)
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now, group: "executor",
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now, group: "executor", member: memberID(),
 		held: newHeld(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter)}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
 	for _, o := range opts {
@@ -119,8 +130,12 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	s.conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_state_conflicts_total",
 		Help: "Decisions judged again because another member stored their tier's replica state while they were handled (members handling a tier at once)."})
+	s.leaseWaits = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_waits_total",
+		Help: "Changes held back because another member held their tier's lease (its driver, one that cannot read the count back, was changing the tier): retried and judged again later."})
+	s.leaseErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_errors_total",
+		Help: "Changes not made because the tier's lease could not be taken (the lease bucket missing or failing): retried; none is made unleased."})
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, fmt.Errorf("executor metrics: %w", err)
 			}

@@ -41,6 +41,9 @@ type step struct {
 	// the tier's count moved since this judgement read it, and the
 	// decision is judged again.
 	moved error
+	// bound, when set, bounds the driver call: the call is made under
+	// the tier's lease, and must end before it lapses.
+	bound time.Duration
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -105,16 +108,30 @@ func (p *step) refuse(reason, why string) {
 // attempt is recorded, and the decision is judged again from the count
 // now set, like a state conflict (then superseded, already applied,
 // outdated, or carried out from that count), up to judgeAttempts times,
-// then left to its redelivery. With the command and webhook drivers,
-// which cannot read the count back, the race stays open: when the
-// other's state is recorded first, this member's conflicts and its
-// decision is found already applied, yet its call may land last, and
-// the tier runs the older count while the state records the newer until
-// the next change is carried out. (When this member's state is recorded
-// first, the other's conflicts, and judged again it carries the newer
-// decision out again.) A mark in the bucket written before the call
-// would not close it either, unless the other member waited for the
-// call to end.
+// then left to its redelivery. The command and webhook drivers cannot
+// read the count back: there the member takes the tier's lease before it
+// calls its driver (takeLease: a key per tier in the lease bucket,
+// proto.LeaseBucket, created atomically, naming the member, the decision
+// and its expiry, and removed by the bucket itself after -executor.lease
+// if the member dies), and releases it once the tier's state is stored
+// (or nothing will be: a driver error, a refusal to record). A member
+// finding another's live lease does not call its driver: the decision is
+// retried later (bus.RetryAfter; headroom_executor_lease_waits_total) and
+// judged again then, from the state the holder stored; aged past the
+// tier's limit meanwhile, it is refused as stale, and the reason says it
+// waited. Taken, the lease is checked against the state judged from: a
+// member that carried a change out and released the lease in between
+// moved it, and the decision is judged again from it. Every leased call
+// is bounded by the lease less leaseMargin, and the driver's own timeout
+// must end it sooner (validateLease), so no call lands after its lease
+// lapsed. Without the lease bucket no change is made (deny by default:
+// retried, headroom_executor_lease_errors_total). Holds, refusals and
+// changes already in place take no lease, and so cost nothing; a change
+// costs a create and a removal of the tier's key, and a read of its state.
+// A hold another member stores while a change is in flight still moves
+// the state's revision under it (see put): the change is judged again and
+// found already applied, and the state records the hold's count until the
+// next change.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// A judgement made again makes its scaling events again, with the
 	// same ids: the stream keeps each once, and so do the counters.
@@ -279,6 +296,15 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool)
 		case reason != "":
 			s.skip(p, reason, log)
 		default:
+			if s.leased(p, drv) {
+				release, err := s.takeLease(ctx, k, p, m.Delivered, log)
+				if err != nil {
+					return nil, err // retried, or judged again
+				}
+				// Released once the state is stored, or nothing will be.
+				defer release()
+				p.bound = s.cfg.Lease - leaseMargin
+			}
 			s.change(ctx, p, drv, cur, log)
 		}
 	}
@@ -455,8 +481,12 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 		// A tick the decider held for a lagging tier ages meanwhile
 		// (-decider.tier-lag bounds the wait, not this limit): refused
 		// all the same, and the reason says which setting lets it act.
-		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s (-executor.max-age; a tick held for a lagging tier, by -decider.tier-lag at most, ages meanwhile)",
-			age.Round(time.Second), limit)
+		waited := ""
+		if s.waited.took(d.ID) {
+			waited = "; it waited on another member's lease of the tier meanwhile"
+		}
+		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s (-executor.max-age; a tick held for a lagging tier, by -decider.tier-lag at most, ages meanwhile)%s",
+			age.Round(time.Second), limit, waited)
 	}
 	latest, seq, err := s.newer(ctx, d, m)
 	if err != nil {
@@ -569,7 +599,13 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		// else the one on record (see step.recorded).
 		req.Judged, req.JudgedFrom = true, p.at
 	}
-	r, err := drv.Scale(ctx, req)
+	sctx := ctx
+	if p.bound > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, p.bound)
+		defer cancel()
+	}
+	r, err := drv.Scale(sctx, req)
 	outcome := "ok"
 	switch {
 	case errors.Is(err, ErrMovedSinceJudged):

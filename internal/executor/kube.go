@@ -504,6 +504,10 @@ func (e *HPAConflictError) Error() string {
 		e.Target, e.Target.Namespace, e.HPA)
 }
 
+// fencesJudged marks the driver as changing a tier only while its count
+// is the one judged from (Request.JudgedFrom): it needs no lease.
+func (d *KubeDriver) fencesJudged() {}
+
 // Scale sets the tier's workload to r.Replicas. A request judged from a
 // count (r.Judged) is carried out only while the workload's desired count
 // is r.JudgedFrom: one found at another count (and not at r.Replicas

@@ -1,0 +1,205 @@
+package executor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// A tier's lease (see handle): the member whose driver cannot read the
+// tier's count back takes it before calling that driver and releases it
+// once the tier's state is stored; another member finding it held does
+// not call its driver, and its decision is retried after a while and
+// judged again then, from the state the holder stored.
+
+// lease is the value of a tier's key in the lease bucket.
+type lease struct {
+	// Member is the holder: a per-process id (memberID).
+	Member string `json:"member"`
+	// Decision is the id of the decision the holder carries out.
+	Decision string `json:"decision"`
+	// Expires is when the lease lapses (Unix ms, the holder's clock); the
+	// bucket removes the key then (its time to live).
+	Expires int64 `json:"expires"`
+}
+
+// fenced is implemented by drivers that change a tier only while its
+// count is still the one the request was judged from (Request.JudgedFrom:
+// the kubernetes driver): they need no lease.
+type fenced interface {
+	fencesJudged()
+}
+
+// memberID returns an id of this process, unique among the members: the
+// host's name, the process id and random bits.
+func memberID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// leased reports whether p's change through drv takes the tier's lease:
+// a real driver acting live that does not fence its calls itself. The
+// simulated cluster, every member's own, needs none.
+func (s *Service) leased(p *step, drv Driver) bool {
+	if p.driver == DriverSim || p.mode != ModeLive || drv == Driver(s.shadow) {
+		return false
+	}
+	_, ok := drv.(fenced)
+	return !ok
+}
+
+// leaseBucket returns the lease bucket, opening it the first time.
+func (s *Service) leaseBucket(ctx context.Context) (*bus.Leases, error) {
+	s.leasesMu.Lock()
+	defer s.leasesMu.Unlock()
+	if s.leases == nil {
+		l, err := s.bus.Leases(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.leases = l
+	}
+	return s.leases, nil
+}
+
+// takeLease takes tier k's lease for p's decision, delivered that many
+// times, and returns the
+// function releasing it, to be called once the tier's state is stored
+// (or nothing will be). It fails, and p's driver must not be called, when
+// another member holds the lease (a transient error asking for a retry
+// after a while: bus.RetryAfter), when the tier's state moved since p's
+// judgement read it (wrapping bus.ErrChanged: judged again), or when the
+// bucket cannot be used (transient: the change is not made unleased).
+func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivered uint64, log zerolog.Logger) (func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	key := proto.ReplicaKey(k.App, k.Tier)
+	fail := func(err error) (func(), error) {
+		s.leaseErrors.Inc()
+		log.Error().Err(err).Msg("cannot take the tier's lease: not changing it until the lease bucket can be used")
+		return nil, fmt.Errorf("decision %s: tier's lease: %w", p.d.ID, err)
+	}
+	l, err := s.leaseBucket(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(time.Now().Add(s.cfg.Lease))}
+	data, err := json.Marshal(mine)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := l.Take(ctx, key, data, s.cfg.Lease)
+	if errors.Is(err, bus.ErrChanged) {
+		var held lease
+		v, hrev, herr := l.Holder(ctx, key)
+		switch {
+		case errors.Is(herr, bus.ErrNotFound):
+			// Released or lapsed since: judged again, the next attempt
+			// takes it.
+			return nil, fmt.Errorf("decision %s: tier's lease released while taken: %w", p.d.ID, err)
+		case herr != nil:
+			return fail(herr)
+		case json.Unmarshal(v, &held) == nil && held.Member == s.member:
+			// This member's own, not released (its release failed):
+			// going on under it.
+			rev, err = hrev, nil
+		default:
+			return nil, s.waitLease(p, delivered, held, log)
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	release := func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := l.Release(rctx, key, rev, time.Minute); err != nil {
+			// It lapses by itself; meanwhile other members wait on it.
+			log.Warn().Err(err).Msg("cannot release the tier's lease: it lapses by itself")
+		}
+	}
+	// A member that carried out a change and released the lease between
+	// this judgement's read of the state and the take moved the state:
+	// judged again from it.
+	_, srev, err := readState(ctx, s.kv, k.App, k.Tier)
+	if err != nil && !errors.Is(err, errUnreadableState) {
+		release()
+		return nil, fmt.Errorf("decision %s: state under the tier's lease: %w", p.d.ID, err)
+	}
+	if srev != s.held.revision(k) {
+		release()
+		s.held.unload(k)
+		s.shadow.Forget(k.App, k.Tier)
+		s.conflicts.Inc()
+		return nil, fmt.Errorf("decision %s: the tier's state was stored by another member before this one took the lease: %w", p.d.ID, bus.ErrChanged)
+	}
+	s.waited.took(p.d.ID)
+	return release, nil
+}
+
+// waitLease counts and logs a change not made because another member
+// holds its tier's lease (held), and returns the error that has its
+// decision retried after a while, to be judged again then: at the n-th
+// delivery, n tenths of the lease, or until the holder's lease lapses if
+// that is sooner. The four retries a decision gets (the consumer's
+// MaxDeliver of 5) then outlast a lease whose holder died at once.
+func (s *Service) waitLease(p *step, delivered uint64, held lease, log zerolog.Logger) error {
+	s.leaseWaits.Inc()
+	s.waited.mark(p.d.ID)
+	until := proto.Time(held.Expires)
+	after := min(max(time.Until(until), 0)+100*time.Millisecond, time.Duration(max(delivered, 1))*s.cfg.Lease/10)
+	log.Debug().Str("holder", held.Member).Str("holder_decision", held.Decision).Time("until", until).
+		Msg("another member holds the tier's lease: not changing it; judging the decision again later")
+	return bus.RetryAfter(fmt.Errorf("decision %s: member %s holds the tier's lease for decision %s (until %s): %w",
+		p.d.ID, held.Member, held.Decision, until.Format(time.RFC3339), errLeased), after)
+}
+
+// errLeased is wrapped by the error of a change another member's lease
+// holds back.
+var errLeased = errors.New("waiting on another member's lease")
+
+// waitedSet remembers the decisions that waited on another member's
+// lease, for a refusal to say so (a decision going stale meanwhile).
+type waitedSet struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+// mark records that decision id waited, forgetting what waited long ago.
+func (w *waitedSet) mark(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	if w.m == nil {
+		w.m = map[string]time.Time{}
+	}
+	for k, t := range w.m {
+		if now.Sub(t) > time.Hour {
+			delete(w.m, k)
+		}
+	}
+	w.m[id] = now
+}
+
+// took reports whether decision id waited, and forgets it.
+func (w *waitedSet) took(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.m[id]
+	delete(w.m, id)
+	return ok
+}
