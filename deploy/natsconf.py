@@ -26,7 +26,8 @@ SERVICES = {
     "anomaly": ("anomaly", [("METRICS", "anomaly")], ["apm.anomaly.>"], ["ANOMALIES"]),
     "decider": ("decider", [("METRICS", "decider-metrics"), ("FORECASTS", "decider-forecast"),
                             ("ANOMALIES", "decider-anomaly")], ["apm.decision.>"], ["DECISIONS"]),
-    "executor": ("executor", [("DECISIONS", "executor")], ["apm.scaling.>", "$KV.REPLICAS.>"], ["KV_REPLICAS"]),
+    "executor": ("executor", [("DECISIONS", "executor")], ["apm.scaling.>", "$KV.REPLICAS.>", "$KV.EXEC_LEASES.>"],
+                 ["KV_REPLICAS", "KV_EXEC_LEASES"]),
 }
 DURABLES = [d for _, (_, ds, _, _) in SERVICES.items() for _, d in ds]
 
@@ -219,7 +220,7 @@ def main():
     blocks["forecaster"] = service_block("forecaster", "forecaster: its group's durables forecaster-p<i> on METRICS; publishes forecasts.")
     blocks["anomaly"] = service_block("anomaly", "anomaly: its group's durables anomaly-p<i> on METRICS; publishes scores and incidents.")
     blocks["decider"] = service_block("decider", "decider: its group's durables on METRICS, FORECASTS and ANOMALIES; the only\n    # publisher of decisions.")
-    blocks["executor"] = service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events and writes the replica bucket.")
+    blocks["executor"] = service_block("executor", "executor: the only consumer that acts on decisions (durables executor-p<i>);\n    # publishes scaling events, writes the replica bucket and takes the tiers' leases (EXEC_LEASES).")
     allows = {"collector": collector_allow()}
     for user in SERVICES:
         allows[user] = service_allow(user)
