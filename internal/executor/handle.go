@@ -41,6 +41,9 @@ type step struct {
 	// the tier's count moved since this judgement read it, and the
 	// decision is judged again.
 	moved error
+	// movedBefore says a driver refused an earlier judgement of this
+	// delivery's change because the tier's count had moved (see moved).
+	movedBefore bool
 	// bound, when set, bounds the driver call: the call is made under
 	// the tier's lease, and must end before it lapses.
 	bound time.Duration
@@ -140,7 +143,7 @@ func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// it the driver refused, as its events do.
 	movedSeen := false
 	for attempt := 1; ; attempt++ {
-		outs, err := s.judge(ctx, m, stored)
+		outs, err := s.judge(ctx, m, stored, movedSeen)
 		moved := errors.Is(err, ErrMovedSinceJudged)
 		if moved {
 			ev := s.log.Debug()
@@ -166,8 +169,9 @@ const judgeAttempts = 3
 
 // judge handles a decision once, from the tier's state as held or read
 // (see handle); stored holds the ids of the scaling events stored by the
-// judgements of it before.
-func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool) ([]bus.Out, error) {
+// judgements of it before, and moved says a driver refused one of them
+// because the tier's count moved since it was judged.
+func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool, moved bool) ([]bus.Out, error) {
 	var d proto.Decision
 	if err := s.bus.Decode(m, proto.KindDecision, &d); err != nil {
 		return nil, err
@@ -233,7 +237,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool)
 		s.shadow.Restore(d.App, d.Tier, t, d.From, 0, t)
 	}
 	p, drv := s.stepFor(&d, proto.ReplicaState{V: proto.SchemaVersion, App: d.App, Tier: d.Tier, TS: d.TS, Desired: d.From})
-	p.stored = stored
+	p.stored, p.movedBefore = stored, moved
 
 	// Where the tier stands now, in event time.
 	cur := Result{Ready: d.From}
@@ -496,7 +500,14 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 	// Acting on d is acting on the latest decision if that one wants the
 	// same count (typically a hold that followed it).
 	if latest != nil && latest.To != d.To {
-		return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)", d.App, d.Tier, seq, m.Seq)
+		because := ""
+		if p.movedBefore {
+			// The newer decision was stored while the change waited on
+			// a driver that then found the count moved: the move, not
+			// the newer decision, kept it from being made.
+			because = "; judged again because the driver changed nothing, the tier's count having moved since the decision was first judged (moved): that move kept the change from being made"
+		}
+		return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)%s", d.App, d.Tier, seq, m.Seq, because)
 	}
 	return ""
 }
