@@ -114,7 +114,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
 	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total",
-		Help: "Changes not made, by why (" + strings.Join(refusals, ", ") + ")."}, []string{"why"})
+		Help: "Decided changes the executor refused, by why (" + strings.Join(refusals, ", ") + "); each was not made, except moved: a driver changed nothing because the tier's count moved since the decision was judged, and the decision was judged again (once per delivery), which may have made it."}, []string{"why"})
 	// Every series exists from the start, at 0, so that a rule on
 	// increase() sees the first of each (a series appearing at 1 increases
 	// by nothing).
