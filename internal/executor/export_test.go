@@ -94,3 +94,9 @@ func (f *FakeKube) Patches() []string {
 	}
 	return out
 }
+
+// WithMember makes id the member's id in the leases it takes (a member
+// restarted with the id it had, or one whose release failed).
+func WithMember(id string) Option {
+	return func(s *Service) { s.member = id }
+}

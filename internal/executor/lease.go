@@ -113,12 +113,17 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 			return nil, fmt.Errorf("decision %s: tier's lease released while taken: %w", p.d.ID, err)
 		case herr != nil:
 			return fail(herr)
-		case json.Unmarshal(v, &held) == nil && held.Member == s.member:
-			// This member's own, not released (its release failed):
-			// going on under it.
-			rev, err = hrev, nil
-		default:
+		case json.Unmarshal(v, &held) != nil || held.Member != s.member:
 			return nil, s.waitLease(p, delivered, held, log)
+		}
+		// This member's own, left by a release that failed: replaced by
+		// one that lasts the whole lease.
+		if err := l.Release(ctx, key, hrev, time.Minute); err != nil && !errors.Is(err, bus.ErrChanged) {
+			return fail(err)
+		}
+		rev, err = l.Take(ctx, key, data, s.cfg.Lease)
+		if errors.Is(err, bus.ErrChanged) {
+			return nil, fmt.Errorf("decision %s: tier's lease taken by another member meanwhile: %w", p.d.ID, err)
 		}
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -198,4 +199,30 @@ func TestStaleAfterWaitingOnALease(t *testing.T) {
 	if calls, _, _ := drv.made(); len(calls) > 0 {
 		t.Errorf("driver called %v, want never", calls)
 	}
+}
+
+// TestOwnLeaseAndRelease: a member finding its own lease of a tier (one
+// it failed to release) goes on at once, and releases the lease once the
+// tier's state is stored.
+func TestOwnLeaseAndRelease(t *testing.T) {
+	h := newHarness(t)
+	l, _ := takeForeignLease(t, h, "shop", time.Minute) // "dead-member"'s
+	drv := &leaseCheckDriver{l: l}
+	reg := prometheus.NewRegistry()
+	h.startWith(authorised(executor.DefaultConfig()), nil, reg, executor.WithDriver("webhook", drv), executor.WithMember("dead-member"))
+	d1 := decision("shop", 0, 1, 3)
+	h.publish(d1)
+	h.waitState(d1)
+	if calls, _, _ := drv.made(); !slices.Equal(calls, []string{"shop:3"}) {
+		t.Errorf("driver called %v, want [shop:3]", calls)
+	}
+	if n, _ := metricstest.Sum(t, reg, "headroom_executor_lease_waits_total"); n != 0 {
+		t.Errorf("waited on its own lease %v times, want 0", n)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if v, _, err := l.Holder(context.Background(), proto.ReplicaKey("shop", "web")); !errors.Is(err, bus.ErrNotFound) {
+			return fmt.Errorf("lease %q (%v) still held after the state was stored", v, err)
+		}
+		return nil
+	})
 }
