@@ -51,7 +51,8 @@ type Config struct {
 	// another member waits for it before changing the tier. It lapses by
 	// itself after Lease if its holder dies; the driver's own timeout must
 	// end the call at least leaseMargin before (validateResolved), and the
-	// executor bounds every leased call by Lease less leaseMargin.
+	// executor ends every leased call leaseMargin before its lease lapses,
+	// counted from before the take.
 	Lease time.Duration
 	// MaxFutureSkew is how far past now a decision's event time may lie;
 	// a later one is dead-lettered as forged. 0 turns the check off (the

@@ -100,3 +100,7 @@ func (f *FakeKube) Patches() []string {
 func WithMember(id string) Option {
 	return func(s *Service) { s.member = id }
 }
+
+// LeaseMargin is how long before its lease lapses a leased driver call
+// ends.
+const LeaseMargin = leaseMargin

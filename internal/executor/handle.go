@@ -44,9 +44,10 @@ type step struct {
 	// movedBefore says a driver refused an earlier judgement of this
 	// delivery's change because the tier's count had moved (see moved).
 	movedBefore bool
-	// bound, when set, bounds the driver call: the call is made under
-	// the tier's lease, and must end before it lapses.
-	bound time.Duration
+	// deadline, when set, ends the driver call: the call is made under
+	// the tier's lease, and must end leaseMargin before it lapses,
+	// counted from before the lease was taken (takeLease).
+	deadline time.Time
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -125,9 +126,11 @@ func (p *step) refuse(reason, why string) {
 // waited. Taken, the lease is checked against the state judged from: a
 // member that carried a change out and released the lease in between
 // moved it, and the decision is judged again from it. Every leased call
-// is bounded by the lease less leaseMargin, and the driver's own timeout
-// must end it sooner (validateLease), so no call lands after its lease
-// lapsed. Without the lease bucket no change is made (deny by default:
+// ends leaseMargin before its lease lapses, counted from before the take
+// (a call whose member stalled past that is not started), and the
+// driver's own timeout must end it sooner (validateLease), so no call
+// lands after its lease lapsed (while its member runs: a process paused
+// inside the call cannot be fenced by the lease). Without the lease bucket no change is made (deny by default:
 // retried, headroom_executor_lease_errors_total). Holds, refusals and
 // changes already in place take no lease, and so cost nothing; a change
 // costs a create and a removal of the tier's key, and a read of its state.
@@ -301,13 +304,13 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			s.skip(p, reason, log)
 		default:
 			if s.leased(p, drv) {
-				release, err := s.takeLease(ctx, k, p, m.Delivered, log)
+				release, deadline, err := s.takeLease(ctx, k, p, m.Delivered, log)
 				if err != nil {
 					return nil, err // retried, or judged again
 				}
 				// Released once the state is stored, or nothing will be.
 				defer release()
-				p.bound = s.cfg.Lease - leaseMargin
+				p.deadline = deadline
 			}
 			s.change(ctx, p, drv, cur, log)
 		}
@@ -611,9 +614,12 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		req.Judged, req.JudgedFrom = true, p.at
 	}
 	sctx := ctx
-	if p.bound > 0 {
+	if !p.deadline.IsZero() {
+		// Counted from the take, not from here: time spent since (the
+		// state read under the lease, a stalled process) is the lease's
+		// too, and a call past the deadline is not started.
 		var cancel context.CancelFunc
-		sctx, cancel = context.WithTimeout(ctx, p.bound)
+		sctx, cancel = context.WithDeadline(ctx, p.deadline)
 		defer cancel()
 	}
 	r, err := drv.Scale(sctx, req)

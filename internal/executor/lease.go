@@ -77,30 +77,34 @@ func (s *Service) leaseBucket(ctx context.Context) (*bus.Leases, error) {
 }
 
 // takeLease takes tier k's lease for p's decision, delivered that many
-// times, and returns the
-// function releasing it, to be called once the tier's state is stored
-// (or nothing will be). It fails, and p's driver must not be called, when
+// times, and returns the function releasing it, to be called once the
+// tier's state is stored (or nothing will be), and the deadline of the
+// driver's call: leaseMargin before the lease lapses, counted from
+// before it was taken (the server counts the key's time to live from
+// when it stored it, later). It fails, and p's driver must not be called, when
 // another member holds the lease (a transient error asking for a retry
 // after a while: bus.RetryAfter), when the tier's state moved since p's
 // judgement read it (wrapping bus.ErrChanged: judged again), or when the
 // bucket cannot be used (transient: the change is not made unleased).
-func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivered uint64, log zerolog.Logger) (func(), error) {
+func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivered uint64, log zerolog.Logger) (func(), time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	key := proto.ReplicaKey(k.App, k.Tier)
-	fail := func(err error) (func(), error) {
+	fail := func(err error) (func(), time.Time, error) {
 		s.leaseErrors.Inc()
 		log.Error().Err(err).Msg("cannot take the tier's lease: not changing it until the lease bucket can be used")
-		return nil, fmt.Errorf("decision %s: tier's lease: %w", p.d.ID, err)
+		return nil, time.Time{}, fmt.Errorf("decision %s: tier's lease: %w", p.d.ID, err)
 	}
 	l, err := s.leaseBucket(ctx)
 	if err != nil {
 		return fail(err)
 	}
+	// Before the take (each below): the lease lapses no sooner.
 	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(time.Now().Add(s.cfg.Lease))}
+	deadline := proto.Time(mine.Expires).Add(-leaseMargin)
 	data, err := json.Marshal(mine)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	rev, err := l.Take(ctx, key, data, s.cfg.Lease)
 	if errors.Is(err, bus.ErrChanged) {
@@ -110,11 +114,11 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 		case errors.Is(herr, bus.ErrNotFound):
 			// Released or lapsed since: judged again, the next attempt
 			// takes it.
-			return nil, fmt.Errorf("decision %s: tier's lease released while taken: %w", p.d.ID, err)
+			return nil, time.Time{}, fmt.Errorf("decision %s: tier's lease released while taken: %w", p.d.ID, err)
 		case herr != nil:
 			return fail(herr)
 		case json.Unmarshal(v, &held) != nil || held.Member != s.member:
-			return nil, s.waitLease(p, delivered, held, log)
+			return nil, time.Time{}, s.waitLease(p, delivered, held, log)
 		}
 		// This member's own, left by a release that failed: replaced by
 		// one that lasts the whole lease.
@@ -123,7 +127,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 		}
 		rev, err = l.Take(ctx, key, data, s.cfg.Lease)
 		if errors.Is(err, bus.ErrChanged) {
-			return nil, fmt.Errorf("decision %s: tier's lease taken by another member meanwhile: %w", p.d.ID, err)
+			return nil, time.Time{}, fmt.Errorf("decision %s: tier's lease taken by another member meanwhile: %w", p.d.ID, err)
 		}
 	}
 	if err != nil {
@@ -143,17 +147,17 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	_, srev, err := readState(ctx, s.kv, k.App, k.Tier)
 	if err != nil && !errors.Is(err, errUnreadableState) {
 		release()
-		return nil, fmt.Errorf("decision %s: state under the tier's lease: %w", p.d.ID, err)
+		return nil, time.Time{}, fmt.Errorf("decision %s: state under the tier's lease: %w", p.d.ID, err)
 	}
 	if srev != s.held.revision(k) {
 		release()
 		s.held.unload(k)
 		s.shadow.Forget(k.App, k.Tier)
 		s.conflicts.Inc()
-		return nil, fmt.Errorf("decision %s: the tier's state was stored by another member before this one took the lease: %w", p.d.ID, bus.ErrChanged)
+		return nil, time.Time{}, fmt.Errorf("decision %s: the tier's state was stored by another member before this one took the lease: %w", p.d.ID, bus.ErrChanged)
 	}
 	s.waited.took(p.d.ID)
-	return release, nil
+	return release, deadline, nil
 }
 
 // waitLease counts and logs a change not made because another member
