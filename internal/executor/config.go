@@ -105,7 +105,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.bootDelaysFlag, "executor.sim.boot-delays", "", "simulated boot delay per tier, e.g. web=1m,cache=3m,db=10m (default web=1m,cache=3m,db=10m)")
 	f.String(&c.modesFlag, "executor.modes", "", "mode per app: app=live|dry-run|shadow, comma-separated; *=mode sets the mode of every app not listed, over the mode the -config file gives it where that acts more (live, shadow, dry-run: *=dry-run holds every app; default: the file's mode, else live). A real driver acts only on apps and tiers the -config file names with mode: live")
 	f.Duration(&c.MaxAge, "executor.max-age", 0, "oldest decision a real driver acts on (0: the tier's lead time, at least 1m, plus its app's tick)")
-	f.Duration(&c.Lease, "executor.lease", d.Lease, "command and webhook drivers: how long a member holds a tier while its driver changes it (another member waits); lapses by itself if the member dies; must exceed the driver's timeout by at least 5s")
+	f.Duration(&c.Lease, "executor.lease", d.Lease, "command and webhook drivers: how long a member holds a tier while its driver changes it (another member waits); lapses by itself if the member dies; must exceed the driver's timeout by at least 5s, in whole seconds")
 	f.Duration(&c.MaxFutureSkew, "executor.max-future-skew", d.MaxFutureSkew, "decisions with event times later than now plus this are dead-lettered (0: no check, only with the sim driver)")
 	c.Command.registerFlags(f)
 	c.Webhook.registerFlags(f)
@@ -398,6 +398,12 @@ const minLease = 2 * time.Second
 func (c Config) validateLease() error {
 	if c.Lease < minLease {
 		return fmt.Errorf("executor.lease %v: want at least %v", c.Lease, minLease)
+	}
+	if c.Lease%time.Second != 0 {
+		// The server counts a key's time to live in whole seconds and
+		// drops the rest (Nats-TTL): the lease would lapse before the
+		// executor's deadlines assume.
+		return fmt.Errorf("executor.lease %v: want whole seconds (the server keeps a key's time to live in whole seconds and drops the rest)", c.Lease)
 	}
 	var bound time.Duration
 	var flag string

@@ -29,6 +29,11 @@ func TestLeaseOutlastsTheDriver(t *testing.T) {
 		}, "executor.webhook.total-timeout"},
 		{"lease too short", func(c *executor.Config) { c.Lease = time.Second }, "executor.lease 1s: want at least 2s"},
 		{"sim: no driver to outlast", func(c *executor.Config) { c.Lease = 2 * time.Second }, ""},
+		// The server truncates a key's time to live to whole seconds: a
+		// lease of 36.9s would lapse after 36s, inside the margin.
+		{"lease not in whole seconds", func(c *executor.Config) {
+			c.Driver, c.Webhook.TotalTimeout, c.Lease = executor.DriverWebhook, 31*time.Second, 36900*time.Millisecond
+		}, "executor.lease 36.9s: want whole seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := executor.DefaultConfig()
