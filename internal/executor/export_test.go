@@ -104,3 +104,8 @@ func WithMember(id string) Option {
 // LeaseMargin is how long before its lease lapses a leased driver call
 // ends.
 const LeaseMargin = leaseMargin
+
+// LeaseRetryDelay is leaseRetryDelay.
+func LeaseRetryDelay(delivered uint64, untilLapse, lease time.Duration) time.Duration {
+	return leaseRetryDelay(delivered, untilLapse, lease)
+}

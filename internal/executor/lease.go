@@ -162,19 +162,31 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 
 // waitLease counts and logs a change not made because another member
 // holds its tier's lease (held), and returns the error that has its
-// decision retried after a while, to be judged again then: at the n-th
-// delivery, n tenths of the lease, or until the holder's lease lapses if
-// that is sooner. The four retries a decision gets (the consumer's
-// MaxDeliver of 5) then outlast a lease whose holder died at once.
+// decision retried after a while (leaseRetryDelay), to be judged again
+// then.
 func (s *Service) waitLease(p *step, delivered uint64, held lease, log zerolog.Logger) error {
 	s.leaseWaits.Inc()
 	s.waited.mark(p.d.ID)
 	until := proto.Time(held.Expires)
-	after := min(max(time.Until(until), 0)+100*time.Millisecond, time.Duration(max(delivered, 1))*s.cfg.Lease/10)
+	after := leaseRetryDelay(delivered, time.Until(until), s.cfg.Lease)
 	log.Debug().Str("holder", held.Member).Str("holder_decision", held.Decision).Time("until", until).
 		Msg("another member holds the tier's lease: not changing it; judging the decision again later")
 	return bus.RetryAfter(fmt.Errorf("decision %s: member %s holds the tier's lease for decision %s (until %s): %w",
 		p.d.ID, held.Member, held.Decision, until.Format(time.RFC3339), errLeased), after)
+}
+
+// leaseRetryDelay is how long a decision held back by another member's
+// lease waits before its next delivery, the n-th (delivered) having found
+// the lease to lapse in untilLapse (by the holder's clock): n tenths of
+// the lease and leaseMargin, or until leaseMargin after the lease lapses
+// if that is sooner. The four retries a decision gets (the consumer's
+// MaxDeliver of 5) then last the lease and leaseMargin: the last comes
+// after a lease whose holder died at once has lapsed, though the server
+// removes an expired key up to a second late (its timer wheel ticks in
+// seconds) and the members' clocks differ, and it is not dead-lettered.
+func leaseRetryDelay(delivered uint64, untilLapse, lease time.Duration) time.Duration {
+	n := time.Duration(max(delivered, 1))
+	return min(max(untilLapse, 0)+leaseMargin, n*(lease+leaseMargin)/10)
 }
 
 // errLeased is wrapped by the error of a change another member's lease
