@@ -68,7 +68,12 @@
 // one, a member takes the tier's lease in the EXEC_LEASES bucket (it
 // lapses by itself after -executor.lease), and another member's change
 // of the tier waits for it, retried and judged again from the state the
-// holder stored (headroom_executor_lease_waits_total; see handle). A held
+// holder stored (headroom_executor_lease_waits_total; see handle). An
+// executor older than the lease takes none and does not wait on one:
+// while such a member runs beside a newer one (a rolling upgrade), their
+// command or webhook calls for a tier may still overlap: scale the
+// executors to one for the upgrade, or stop the older ones before the
+// newer start. A held
 // tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor
