@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,11 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	// If the program leaves children holding the output pipe open, stop
 	// waiting for them shortly after it exits or is killed.
 	cmd.WaitDelay = commandWaitDelay
+	// The parent-death signal (killGroup) follows the thread that starts
+	// the program: kept for this goroutine until the program ended.
+	runtime.LockOSThread()
 	err = cmd.Run()
+	runtime.UnlockOSThread()
 	switch {
 	case err == nil:
 		return Result{Ready: r.Replicas}, nil
