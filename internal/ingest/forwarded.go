@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"net/http"
 	"net/netip"
 	"strings"
 
@@ -83,4 +84,36 @@ func forwardedAddr(entry string) (netip.Addr, bool) {
 		return ap.Addr().Unmap().WithZone(""), true
 	}
 	return netip.Addr{}, false
+}
+
+// client is whom a request's failed authentications count against: the
+// TCP peer (clientOf), or, when the peer is a trusted proxy, the client
+// its X-Forwarded-For names (forwardedFor), by prefixOf. A header that
+// cannot be read leaves the peer, counted and logged.
+func (h *Handler) client(r *http.Request) netip.Prefix {
+	peer, a, forwarded, readable := h.forwarded(r)
+	if !readable {
+		h.unreadable.Inc()
+		if ev := h.forwardLog.Warn(); ev.Enabled() {
+			ev.Str("remote", r.RemoteAddr).Str("x_forwarded_for", clip(strings.Join(r.Header.Values("X-Forwarded-For"), ", "))).
+				Msg("X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
+		}
+	}
+	if !forwarded {
+		return prefixOf(peer)
+	}
+	return prefixOf(a)
+}
+
+// forwarded reads a request's TCP peer and, when the peer is a trusted
+// proxy, the client its X-Forwarded-For names (forwardedFor): forwarded
+// says there is one, readable is false when the header could not be
+// read. It counts and logs nothing, for the refusal logs to call too.
+func (h *Handler) forwarded(r *http.Request) (peer, client netip.Addr, forwarded, readable bool) {
+	peer, ok := addrOf(r.RemoteAddr)
+	if !ok || !h.trusted.contains(peer) {
+		return peer, netip.Addr{}, false, true
+	}
+	a, found, readable := forwardedFor(r.Header.Values("X-Forwarded-For"), h.trusted)
+	return peer, a, found && readable, readable
 }
