@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,20 +124,23 @@ func TestHealthQuietPartitionNotBehind(t *testing.T) {
 // partitionConsumers runs one anomaly durable per app, as a group's
 // partitions (anomaly-p<i> reading apm.metrics.<app>.>), each handling its
 // messages with handle, until the test ends; it returns once each has
-// handled a first message.
+// handled a first message (another's second does not count for it, and
+// any number of messages may be handled without blocking).
 func partitionConsumers(t *testing.T, e *env, apps []string, handle func(ctx context.Context, app string) error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	handled := make(chan struct{}, 16)
 	var done []chan error
+	firsts := make([]chan struct{}, len(apps))
 	for i, app := range apps {
 		ch := make(chan error, 1)
 		done = append(done, ch)
+		first, once := make(chan struct{}), new(sync.Once)
+		firsts[i] = first
 		spec := bus.ConsumerSpec{Service: "anomaly", Name: fmt.Sprintf("anomaly-p%d", i), Kind: proto.KindMetrics,
 			Filters: []string{"apm.metrics." + app + ".>"}}
 		go func() {
 			ch <- e.bus.Consume(ctx, spec, func(ctx context.Context, _ *bus.Msg) ([]bus.Out, error) {
-				handled <- struct{}{}
+				once.Do(func() { close(first) })
 				return nil, handle(ctx, app)
 			})
 		}()
@@ -147,11 +151,12 @@ func partitionConsumers(t *testing.T, e *env, apps []string, handle func(ctx con
 			<-ch
 		}
 	})
-	for range apps {
+	deadline := time.After(10 * time.Second)
+	for i, first := range firsts {
 		select {
-		case <-handled:
-		case <-time.After(10 * time.Second):
-			t.Fatal("anomaly consumers handled nothing")
+		case <-first:
+		case <-deadline:
+			t.Fatalf("the anomaly consumer of %s handled nothing", apps[i])
 		}
 	}
 }
