@@ -104,9 +104,15 @@ func runLeaseRace(t *testing.T, rig raceRig) {
 }
 
 // TestLeaseCommandDriver: the race with the command driver, which cannot
-// read the count back. Its program appends member:replicas to a file as
-// the call lands; A's run for 5 blocks reading a fifo until released.
+// read the count back.
 func TestLeaseCommandDriver(t *testing.T) {
+	runLeaseRace(t, commandRaceRig(t))
+}
+
+// commandRaceRig: members A and B with the command driver. Its program
+// appends member:replicas to a file as the call lands; A's run for 5
+// blocks reading a fifo until released.
+func commandRaceRig(t *testing.T) raceRig {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "scale.sh")
 	if err := os.WriteFile(script, []byte(`#!/bin/sh
@@ -146,7 +152,7 @@ echo "$member:$n" >> "$dir/calls"
 		})
 	}
 	t.Cleanup(release)
-	runLeaseRace(t, raceRig{cfgA: cfg("A"), cfgB: cfg("B"), release: release,
+	return raceRig{cfgA: cfg("A"), cfgB: cfg("B"), release: release,
 		entered: func() error {
 			_, err := os.Stat(filepath.Join(dir, "entered"))
 			return err
@@ -159,13 +165,19 @@ echo "$member:$n" >> "$dir/calls"
 				_, _ = fmt.Sscanf(calls[len(calls)-1][strings.Index(calls[len(calls)-1], ":")+1:], "%d", &count)
 			}
 			return count, calls
-		}})
+		}}
 }
 
 // TestLeaseWebhookDriver: the race with the webhook driver, which cannot
-// read the count back. The receiver sets its count as each POST lands
-// (member from the path); A's POST for 5 blocks until released.
+// read the count back.
 func TestLeaseWebhookDriver(t *testing.T) {
+	runLeaseRace(t, webhookRaceRig(t))
+}
+
+// webhookRaceRig: members A and B with the webhook driver. The receiver
+// sets its count as each POST lands (member from the path); A's POST for
+// 5 blocks until released.
+func webhookRaceRig(t *testing.T) raceRig {
 	c := &sharedCluster{}
 	entered, releaseCh := make(chan struct{}), make(chan struct{})
 	var enterOnce, releaseOnce sync.Once
@@ -195,7 +207,7 @@ func TestLeaseWebhookDriver(t *testing.T) {
 		c.Webhook.Timeout, c.Webhook.TotalTimeout, c.Webhook.Attempts = 20*time.Second, 20*time.Second, 1
 		return c
 	}
-	runLeaseRace(t, raceRig{cfgA: cfg("A"), cfgB: cfg("B"), release: release,
+	return raceRig{cfgA: cfg("A"), cfgB: cfg("B"), release: release,
 		entered: func() error {
 			select {
 			case <-entered:
@@ -204,5 +216,5 @@ func TestLeaseWebhookDriver(t *testing.T) {
 				return errors.New("A's POST for 5 has not arrived")
 			}
 		},
-		landed: c.state})
+		landed: c.state}
 }
