@@ -301,6 +301,12 @@ func (s *Service) hold(k limits.Key, st *proto.ReplicaState, rev uint64, err err
 // dropped (the next read is the bucket's) and the error wraps
 // bus.ErrChanged, for the decision to be judged again from it.
 func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState) error {
+	return s.putOver(ctx, k, st, s.held.revision(k))
+}
+
+// putOver is put over bucket revision rev (0: no value) instead of the
+// held state's.
+func (s *Service) putOver(ctx context.Context, k limits.Key, st *proto.ReplicaState, rev uint64) error {
 	key := proto.ReplicaKey(k.App, k.Tier)
 	data, err := proto.Encode(st)
 	if err != nil {
@@ -308,7 +314,7 @@ func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	rev, err := s.kv.Update(ctx, key, data, s.held.revision(k))
+	rev, err = s.kv.Update(ctx, key, data, rev)
 	switch {
 	case errors.Is(err, bus.ErrBucketFull):
 		// Another member's put filled the bucket after this tier's room

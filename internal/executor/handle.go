@@ -48,6 +48,12 @@ type step struct {
 	// the tier's lease, and must end leaseMargin before it lapses,
 	// counted from before the lease was taken (takeLease).
 	deadline time.Time
+	// lease is the tier's lease this judgement took before calling the
+	// driver (nil: none taken), released once the state is stored.
+	lease *tierLease
+	// carried says the driver carried the change out (its call
+	// succeeded).
+	carried bool
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -134,10 +140,24 @@ func (p *step) refuse(reason, why string) {
 // retried, headroom_executor_lease_errors_total). Holds, refusals and
 // changes already in place take no lease, and so cost nothing; a change
 // costs a create and a removal of the tier's key, and a read of its state.
-// A hold another member stores while a change is in flight still moves
-// the state's revision under it (see put): the change is judged again and
-// found already applied, and the state records the hold's count until the
-// next change.
+// A hold another member stores while a change is in flight (a hand-over:
+// both members consume the tier for a moment) still moves the state's
+// revision under it (see put), and is judged from the count before the
+// change. Judged again, the change would be found already applied (the
+// hold is later), and the state would record the hold's old count while
+// the workload runs the change's, for as long as the decider holds: the
+// record is these drivers' only truth. So a change carried out under the
+// lease is recorded over such a state instead (rebase), while the member
+// still holds the lease: no other change can have been made on the tier
+// meanwhile, and the state checked still names the decision and count
+// the change was judged from; its events are not made again. Anything
+// else stored meanwhile has the decision judged again as above. Rebasing
+// was chosen over taking the lease for holds too (every state write of a
+// leased tier under it): that would cost every hold of such a tier, the
+// executor's most common message, a create and a removal of the key and
+// make holds wait on changes, to close a window only a change in flight
+// opens; rebasing costs nothing until a put conflicts after a leased
+// change, then a read of the lease and of the state.
 func (s *Service) handle(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 	// A judgement made again makes its scaling events again, with the
 	// same ids: the stream keeps each once, and so do the counters.
@@ -279,6 +299,8 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	if prev != nil && prev.Booting > 0 && cur.Booting == 0 && cur.Ready == prev.Desired {
 		p.emit(proto.StatusReady, prev.DecisionID, "")
 	}
+	// The state a change was judged from, as it was stored (see rebase).
+	var judged proto.ReplicaState
 	if why := s.invalid(p); why != "" {
 		s.skip(p, why, log)
 	} else if d.Action != proto.ActionHold {
@@ -304,14 +326,15 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			s.skip(p, reason, log)
 		default:
 			if s.leased(p, drv) {
-				release, deadline, err := s.takeLease(ctx, k, p, m.Delivered, log)
+				lease, deadline, err := s.takeLease(ctx, k, p, m.Delivered, log)
 				if err != nil {
 					return nil, err // retried, or judged again
 				}
 				// Released once the state is stored, or nothing will be.
-				defer release()
-				p.deadline = deadline
+				defer lease.release()
+				p.lease, p.deadline = lease, deadline
 			}
+			judged = p.st
 			s.change(ctx, p, drv, cur, log)
 		}
 	}
@@ -327,16 +350,78 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	if err := s.put(ctx, k, &p.st); err != nil {
 		if errors.Is(err, bus.ErrChanged) {
 			s.conflicts.Inc()
+			if p.lease != nil && p.carried {
+				// Carried out under the lease: recorded over what
+				// another member stored meanwhile, if that moved
+				// nothing the change was judged from.
+				rerr := s.rebase(ctx, k, p, judged, log)
+				if rerr == nil {
+					return nil, nil
+				}
+				log.Warn().Err(rerr).Msg("cannot record the change carried out over the state another member stored meanwhile")
+			}
 			// The driver may have acted already: judged again from the
 			// newer state, the decision is carried out again (a count,
 			// not a step) or found already applied, and then the tier
-			// may run this decision's count until its next change.
+			// may run this decision's count until its next change
+			// (where the driver reads the count back, the next
+			// judgement reads it; a leased change is rebased above).
 			log.Warn().Err(err).Bool("driver_called", p.requested()).
 				Msg("another member stored the tier's state while this decision was handled: judging it again from the bucket's")
 		}
 		return nil, err // transient: judged again, or retried
 	}
 	return nil, nil
+}
+
+// rebase records p's change, carried out by the driver under the tier's
+// lease (p.lease, still held), when its state could not be stored
+// because another member stored one meanwhile over the revision judged
+// from: a hold (or several), handled from the state as it stood before
+// the change landed. No other change can have been made on the tier
+// while this member holds its lease, and a hold, refusal or failed
+// change leaves the state's decision, desired count and claim as they
+// were; so when the state now stored still names the decision, count
+// and claim the change was judged from (judged), it differs only in
+// time and in what was seen running, and the change is recorded over
+// it: p's decision, count, claim and the counts its driver reported, at
+// the later of the two times (so a decision at or before the stored one
+// stays already applied, and the state's time never goes back), by the
+// same conditional put, over the revision just read. Its scaling events
+// are stored already, once: none is made again. Anything else (another
+// change recorded, the lease lost or lapsed, the state unreadable, gone,
+// or moved again judgeAttempts times) returns an error, and the decision
+// is judged again as before (see handle).
+func (s *Service) rebase(ctx context.Context, k limits.Key, p *step, judged proto.ReplicaState, log zerolog.Logger) error {
+	for attempt := 1; attempt <= judgeAttempts; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		st, rev, err := readState(rctx, s.kv, k.App, k.Tier)
+		if err == nil {
+			err = p.lease.holds(rctx)
+		}
+		cancel()
+		switch {
+		case err != nil:
+			return err
+		case st == nil:
+			return errors.New("the tier's state was removed meanwhile")
+		case st.DecisionID != judged.DecisionID || st.Desired != judged.Desired || st.Claimed != judged.Claimed:
+			return fmt.Errorf("the state stored meanwhile records %d desired (decision %q, claimed %v), not the %d (%q, claimed %v) the change was judged from",
+				st.Desired, st.DecisionID, st.Claimed, judged.Desired, judged.DecisionID, judged.Claimed)
+		}
+		next := p.st
+		next.TS = max(st.TS, p.st.TS)
+		err = s.putOver(ctx, k, &next, rev)
+		if err == nil {
+			log.Info().Int64("stored_ts", st.TS).Int("stored_desired", st.Desired).Int("desired", next.Desired).
+				Msg("recorded the change carried out over the state another member stored meanwhile (a hold)")
+			return nil
+		}
+		if !errors.Is(err, bus.ErrChanged) {
+			return err
+		}
+	}
+	return fmt.Errorf("the tier's state moved %d times while the change was recorded: %w", judgeAttempts, bus.ErrChanged)
 }
 
 // requested reports whether p asked the driver to carry its decision out.
@@ -658,6 +743,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	// The simulated cluster of shadow mode runs nothing the executor's
 	// real driver would find: its count is no record for that driver.
 	p.st.Ready, p.st.Booting, p.st.Claimed = r.Ready, r.Booting, p.driver != s.driverName
+	p.carried = true
 	log.Info().Int("from", d.From).Int("to", d.To).Int("ready", r.Ready).Int("booting", r.Booting).
 		Str("driver", p.driver).Str("mode", p.mode).Msg("scaled")
 	p.emit(proto.StatusApplied, d.ID, "")

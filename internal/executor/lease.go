@@ -76,9 +76,50 @@ func (s *Service) leaseBucket(ctx context.Context) (*bus.Leases, error) {
 	return s.leases, nil
 }
 
+// tierLease is a tier's lease as this member took it.
+type tierLease struct {
+	l   *bus.Leases
+	key string
+	// rev is the revision of the key the take created.
+	rev uint64
+	// expires is when the lease lapses, by this member's clock.
+	expires time.Time
+	log     zerolog.Logger
+}
+
+// release removes the lease at the revision taken; one that fails is
+// logged, and the lease lapses by itself.
+func (t *tierLease) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := t.l.Release(ctx, t.key, t.rev, time.Minute); err != nil {
+		// It lapses by itself; meanwhile other members wait on it.
+		t.log.Warn().Err(err).Msg("cannot release the tier's lease: it lapses by itself")
+	}
+}
+
+// holds returns nil while this member still holds the lease: it has not
+// lapsed by this member's clock, and the key is still at the revision
+// taken (not removed by the bucket, nor taken again by another member).
+func (t *tierLease) holds(ctx context.Context) error {
+	if !time.Now().Before(t.expires) {
+		return fmt.Errorf("the tier's lease lapsed at %s", t.expires.Format(time.RFC3339Nano))
+	}
+	_, rev, err := t.l.Holder(ctx, t.key)
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		return errors.New("the tier's lease is no longer held (lapsed)")
+	case err != nil:
+		return fmt.Errorf("tier's lease: %w", err)
+	case rev != t.rev:
+		return fmt.Errorf("the tier's lease is at revision %d, not the %d taken (lapsed and taken again)", rev, t.rev)
+	}
+	return nil
+}
+
 // takeLease takes tier k's lease for p's decision, delivered that many
-// times, and returns the function releasing it, to be called once the
-// tier's state is stored (or nothing will be), and the deadline of the
+// times, and returns it, to be released once the tier's state is stored
+// (or nothing will be: tierLease.release), and the deadline of the
 // driver's call: leaseMargin before the lease lapses, counted from
 // before it was taken (the server counts the key's time to live from
 // when it stored it, later). It fails, and p's driver must not be called, when
@@ -86,11 +127,11 @@ func (s *Service) leaseBucket(ctx context.Context) (*bus.Leases, error) {
 // after a while: bus.RetryAfter), when the tier's state moved since p's
 // judgement read it (wrapping bus.ErrChanged: judged again), or when the
 // bucket cannot be used (transient: the change is not made unleased).
-func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivered uint64, log zerolog.Logger) (func(), time.Time, error) {
+func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivered uint64, log zerolog.Logger) (*tierLease, time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	key := proto.ReplicaKey(k.App, k.Tier)
-	fail := func(err error) (func(), time.Time, error) {
+	fail := func(err error) (*tierLease, time.Time, error) {
 		s.leaseErrors.Inc()
 		log.Error().Err(err).Msg("cannot take the tier's lease: not changing it until the lease bucket can be used")
 		return nil, time.Time{}, fmt.Errorf("decision %s: tier's lease: %w", p.d.ID, err)
@@ -133,31 +174,24 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	if err != nil {
 		return fail(err)
 	}
-	release := func() {
-		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := l.Release(rctx, key, rev, time.Minute); err != nil {
-			// It lapses by itself; meanwhile other members wait on it.
-			log.Warn().Err(err).Msg("cannot release the tier's lease: it lapses by itself")
-		}
-	}
+	taken := &tierLease{l: l, key: key, rev: rev, expires: proto.Time(mine.Expires), log: log}
 	// A member that carried out a change and released the lease between
 	// this judgement's read of the state and the take moved the state:
 	// judged again from it.
 	_, srev, err := readState(ctx, s.kv, k.App, k.Tier)
 	if err != nil && !errors.Is(err, errUnreadableState) {
-		release()
+		taken.release()
 		return nil, time.Time{}, fmt.Errorf("decision %s: state under the tier's lease: %w", p.d.ID, err)
 	}
 	if srev != s.held.revision(k) {
-		release()
+		taken.release()
 		s.held.unload(k)
 		s.shadow.Forget(k.App, k.Tier)
 		s.conflicts.Inc()
 		return nil, time.Time{}, fmt.Errorf("decision %s: the tier's state was stored by another member before this one took the lease: %w", p.d.ID, bus.ErrChanged)
 	}
 	s.waited.took(p.d.ID)
-	return release, deadline, nil
+	return taken, deadline, nil
 }
 
 // waitLease counts and logs a change not made because another member
