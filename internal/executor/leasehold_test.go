@@ -172,3 +172,73 @@ func TestChangeStoredDuringLeasedChangeStays(t *testing.T) {
 	}
 	conflicts(t, reg, 1)
 }
+
+// TestLeaseLostDuringLeasedChangeNotRebased: A's leased call for 3→5 is
+// in flight when another member stores a hold, and A's lease is lost
+// before the call returns: removed (lapsed), or lapsed and taken by
+// another member, who may be changing the tier itself. A no longer knows
+// that no other change was made meanwhile: its change is not recorded
+// over the hold, which stays (A's decision is found already applied).
+func TestLeaseLostDuringLeasedChangeNotRebased(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// retake: the lease is taken by another member once A's lapses.
+		retake bool
+	}{
+		{name: "removed"},
+		{name: "taken again", retake: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := commandRaceRig(t)
+			h := newHarness(t)
+			h.startWith(rig.cfgA, nil, prometheus.NewRegistry())
+			d1 := decision("shop", 0, 1, 3)
+			h.publish(d1)
+			h.waitState(d1)
+
+			d3, hold := decision("shop", 3, 3, 5), decision("shop", 4, 3, 3)
+			h.publish(d3)
+			natstest.Eventually(t, 10*time.Second, rig.entered)
+			h.unpin(proto.DecisionSubject("apm", "shop", "web"))
+			h.startAsideWith(rig.cfgB, prometheus.NewRegistry(), executor.WithGroup("executor-b"))
+			h.publish(hold)
+			if st := h.waitState(hold); st.DecisionID != d1.ID || st.Desired != 3 {
+				t.Fatalf("state after the hold %+v: want %s's 3 still recorded", st, d1.ID)
+			}
+			// A's lease goes while its call is in flight.
+			l, err := h.b.Leases(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := proto.ReplicaKey("shop", "web")
+			_, rev, err := l.Holder(context.Background(), key)
+			if err != nil {
+				t.Fatalf("A's lease while its call is in flight: %v", err)
+			}
+			if err := l.Release(context.Background(), key, rev, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if tc.retake {
+				takeForeignLease(t, h, "shop", time.Minute)
+			}
+			rig.release()
+			natstest.Eventually(t, 30*time.Second, func() error {
+				if _, calls := rig.landed(); len(calls) < 2 {
+					return fmt.Errorf("calls landed %v: A's call for 5 has not landed", calls)
+				}
+				return natstest.GroupDrained(context.Background(), h.b, "DECISIONS", "executor")
+			})
+			st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
+			if err != nil || st == nil {
+				t.Fatalf("state: %+v, %v", st, err)
+			}
+			if st.DecisionID != d1.ID || st.Desired != 3 || st.TS != hold.TS {
+				t.Errorf("state %+v: want the hold's (%s, 3 desired, at %d) kept, A's change not recorded without its lease", st, d1.ID, hold.TS)
+			}
+			evs := eventsOf(t, h, "shop")
+			if got := countEvents(evs, d3.ID, proto.StatusRequested); got != 1 {
+				t.Errorf("%d requested events for %s, want 1: %+v", got, d3.ID, evs)
+			}
+		})
+	}
+}
