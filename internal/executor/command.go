@@ -58,7 +58,10 @@ func (c CommandConfig) Validate() error {
 // Template: no shell is involved, so shell metacharacters in the template or
 // the values are plain characters of an argument. The program runs with the
 // executor's environment, less its HEADROOM_* settings, plus HEADROOM_APP,
-// HEADROOM_TIER, HEADROOM_REPLICAS and HEADROOM_DECISION_ID; it succeeds when
+// HEADROOM_TIER, HEADROOM_REPLICAS, HEADROOM_DECISION_ID and
+// HEADROOM_DECISION_TIME (the decision's event time, Unix milliseconds: a
+// program that must never go back to an older count refuses one not after
+// the last it applied to the tier); it succeeds when
 // it exits 0. It is assumed to set an absolute count (as kubectl scale does),
 // so repeating it is harmless.
 type CommandDriver struct {
@@ -97,7 +100,8 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	cmd.Args = argv
 	cmd.Env = append(childEnv(),
 		"HEADROOM_APP="+r.App, "HEADROOM_TIER="+r.Tier,
-		"HEADROOM_REPLICAS="+strconv.Itoa(r.Replicas), "HEADROOM_DECISION_ID="+r.DecisionID)
+		"HEADROOM_REPLICAS="+strconv.Itoa(r.Replicas), "HEADROOM_DECISION_ID="+r.DecisionID,
+		"HEADROOM_DECISION_TIME="+strconv.FormatInt(r.Time.UnixMilli(), 10))
 	out := &boundedBuffer{max: d.maxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	killGroup(cmd)

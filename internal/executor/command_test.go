@@ -78,7 +78,10 @@ func TestCommandShellMetacharacters(t *testing.T) {
 	if cs[0].App != "shop" {
 		t.Fatalf("HEADROOM_APP %q", cs[0].App)
 	}
-	if want := []string{"HEADROOM_APP", "HEADROOM_DECISION_ID", "HEADROOM_REPLICAS", "HEADROOM_TIER"}; !slices.Equal(cs[0].Env, want) {
+	if want := strconv.FormatInt(req.Time.UnixMilli(), 10); cs[0].Time != want {
+		t.Fatalf("HEADROOM_DECISION_TIME %q, want %s (the decision's event time, Unix ms)", cs[0].Time, want)
+	}
+	if want := []string{"HEADROOM_APP", "HEADROOM_DECISION_ID", "HEADROOM_DECISION_TIME", "HEADROOM_REPLICAS", "HEADROOM_TIER"}; !slices.Equal(cs[0].Env, want) {
 		t.Fatalf("program sees HEADROOM_* %q, want only %q (no executor settings)", cs[0].Env, want)
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, []string{"argv.log", "victim"}) {

@@ -43,6 +43,7 @@ func run(m *testing.M) int {
 type call struct {
 	Argv []string `json:"argv"`
 	App  string   `json:"app"`
+	Time string   `json:"time"`
 	Env  []string `json:"env"`
 }
 

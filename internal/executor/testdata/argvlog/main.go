@@ -1,7 +1,7 @@
 // Command argvlog is a test helper for the command driver. It appends one JSON
 // line {"argv": [...], "app": $HEADROOM_APP, "env": [names of HEADROOM_*
 // variables]} to the file named by its first
-// argument, then acts on its second argument: "hang" writes its pid to
+// argument (with "time": $HEADROOM_DECISION_TIME), then acts on its second argument: "hang" writes its pid to
 // <file>.pid, starts a child "sleep" of itself whose pid goes to
 // <file>.child, and sleeps; "sleep" just sleeps; "fail" prints to stderr and
 // exits 3; "spew" prints 1 MiB and exits 1. Anything else exits 0.
@@ -35,7 +35,7 @@ func main() {
 		}
 	}
 	sort.Strings(env)
-	line, _ := json.Marshal(map[string]any{"argv": os.Args, "app": os.Getenv("HEADROOM_APP"), "env": env})
+	line, _ := json.Marshal(map[string]any{"argv": os.Args, "app": os.Getenv("HEADROOM_APP"), "time": os.Getenv("HEADROOM_DECISION_TIME"), "env": env})
 	_, _ = f.Write(append(line, '\n'))
 	_ = f.Close()
 	mode := ""
