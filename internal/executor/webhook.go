@@ -122,9 +122,9 @@ type WebhookPayload struct {
 	DecisionID string `json:"decision_id"`
 	// Time is the decision's event time, RFC 3339 in UTC. A tier's
 	// decisions come in event-time order, so a receiver that must never go
-	// back to an older count refuses a request whose time is not after the
+	// back to an older count refuses a request whose time is before the
 	// last it applied to the tier (see Service.handle: a member paused past
-	// its lease).
+	// its lease); the same time is the same decision, sent again.
 	Time string `json:"time"`
 	// Reason is the decision's plain-language reason, when it has one.
 	Reason string `json:"reason,omitempty"`
