@@ -120,11 +120,13 @@ type WebhookPayload struct {
 	// DecisionID identifies the decision; it is also sent as the
 	// Idempotency-Key header, so a receiver can drop repeats.
 	DecisionID string `json:"decision_id"`
-	// Time is the decision's event time, RFC 3339 in UTC. A tier's
-	// decisions come in event-time order, so a receiver that must never go
-	// back to an older count refuses a request whose time is before the
-	// last it applied to the tier (see Service.handle: a member paused past
-	// its lease); the same time is the same decision, sent again.
+	// Time is the decision's event time, RFC 3339 in UTC, a fraction of
+	// a second only where it is not zero (so compare it parsed, not as a
+	// string). A tier's decisions come in event-time order, so a receiver
+	// that must never go back to an older count refuses a request whose
+	// time is before the last it applied to the app's tier (see
+	// Service.handle: a member paused past its lease); the same time is
+	// the same decision, sent again.
 	Time string `json:"time"`
 	// Reason is the decision's plain-language reason, when it has one.
 	Reason string `json:"reason,omitempty"`
