@@ -129,7 +129,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error, moved: refused, the count changed since the decision was judged).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	s.conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_state_conflicts_total",
-		Help: "Decisions judged again because another member stored their tier's replica state while they were handled (members handling a tier at once)."})
+		Help: "Decisions whose tier's replica state another member stored while they were handled (members handling a tier at once): judged again, or, a change carried out under the tier's lease over a hold stored meanwhile, recorded over it."})
 	s.leaseWaits = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_waits_total",
 		Help: "Changes held back because another member held their tier's lease (its driver, one that cannot read the count back, was changing the tier): retried and judged again later."})
 	s.leaseErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_errors_total",
