@@ -726,7 +726,7 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 		if meta != nil {
 			retried(meta.Sequence.Stream)
 		}
-		b.withMsg(b.retryLog.Warn().Err(err), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Uint64("delivered", delivered).Msg("handler failed, will retry")
+		b.withMsg(b.retryLog.WithLevel(retryLevel(err)).Err(err), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Uint64("delivered", delivered).Msg("handler failed, will retry")
 		_ = p.msg.NakWithDelay(retryDelay(err, spec.NakDelay*time.Duration(delivered)))
 	}
 	b.metrics.handled.WithLabelValues(spec.Name, outcome).Inc()

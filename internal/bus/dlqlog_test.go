@@ -18,47 +18,63 @@ import (
 // TestRetryAndDLQLogsNameTheMessage: the lines logged when a handler fails
 // and when a message goes to the DLQ carry the app, the tier and the
 // message id, so an operator can tell which tier and tick they are about.
+// A failure's retry line is a warning; a wait the handler asked for
+// (bus.RetryAfter: another executor member's lease during a hand-over) is
+// expected, and its line is info.
 func TestRetryAndDLQLogsNameTheMessage(t *testing.T) {
-	var logs natstest.Logs
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name = natstest.RunJetStream(t), "logs"
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, MaxDeliver: 2, NakDelay: time.Millisecond},
-			func(context.Context, *bus.Msg) ([]bus.Out, error) { return nil, errors.New("cannot handle it") })
-	}()
-	out := tick(0)
-	if err := b.Publish(context.Background(), out); err != nil {
-		t.Fatal(err)
-	}
-	natstest.Eventually(t, 20*time.Second, func() error {
-		if n := len(logs.Lines(t, "sent to dlq")); n != 1 {
-			return fmt.Errorf("%d dead-letter lines", n)
-		}
-		return nil
-	})
-	for _, msg := range []string{"handler failed, will retry", "sent to dlq"} {
-		lines := logs.Lines(t, msg)
-		if len(lines) == 0 {
-			t.Fatalf("no %q line", msg)
-		}
-		l := lines[0]
-		if l["app"] != "shop" || l["tier"] != "web" || l["msg_id"] != out.Msg.MsgID() {
-			t.Errorf("%q line %v: want app shop, tier web, msg_id %s", msg, l, out.Msg.MsgID())
-		}
-	}
-	cancel()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name, level string
+		err         error
+	}{
+		{"failure", "warn", errors.New("cannot handle it")},
+		{"wait asked for", "info", bus.RetryAfter(errors.New("another member holds the tier's lease"), time.Millisecond)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs natstest.Logs
+			cfg := bus.DefaultConfig()
+			cfg.URL, cfg.Name = natstest.RunJetStream(t), "logs"
+			b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+			if err := b.EnsureStreams(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, MaxDeliver: 2, NakDelay: time.Millisecond},
+					func(context.Context, *bus.Msg) ([]bus.Out, error) { return nil, c.err })
+			}()
+			out := tick(0)
+			if err := b.Publish(context.Background(), out); err != nil {
+				t.Fatal(err)
+			}
+			natstest.Eventually(t, 20*time.Second, func() error {
+				if n := len(logs.Lines(t, "sent to dlq")); n != 1 {
+					return fmt.Errorf("%d dead-letter lines", n)
+				}
+				return nil
+			})
+			for _, msg := range []string{"handler failed, will retry", "sent to dlq"} {
+				lines := logs.Lines(t, msg)
+				if len(lines) == 0 {
+					t.Fatalf("no %q line", msg)
+				}
+				l := lines[0]
+				if l["app"] != "shop" || l["tier"] != "web" || l["msg_id"] != out.Msg.MsgID() {
+					t.Errorf("%q line %v: want app shop, tier web, msg_id %s", msg, l, out.Msg.MsgID())
+				}
+			}
+			if l := logs.Lines(t, "handler failed, will retry")[0]; l["level"] != c.level {
+				t.Errorf("retry line at %v, want %s: %v", l["level"], c.level, l)
+			}
+			cancel()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+		})
 	}
 }

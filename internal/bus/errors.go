@@ -3,6 +3,8 @@ package bus
 import (
 	"errors"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // permanent marks an error that retrying cannot fix.
@@ -55,4 +57,15 @@ func retryDelay(err error, base time.Duration) time.Duration {
 		return l.after
 	}
 	return base
+}
+
+// retryLevel is the level a retry's log line takes: a wait another process
+// asked for (RetryAfter: another executor member's lease during a
+// hand-over) is expected and logged at info; any other failure at warn.
+func retryLevel(err error) zerolog.Level {
+	var l later
+	if errors.As(err, &l) {
+		return zerolog.InfoLevel
+	}
+	return zerolog.WarnLevel
 }

@@ -987,7 +987,7 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 			}
 			return b.storeDeadLetter(spec, msg.Subject, msg.Header.Get(jetstream.MsgIDHeader), msg.Stream, msg.Seq, msg.Stored, msg.Data, herr)
 		}
-		b.withMsg(b.retryLog.Warn().Err(herr), msg.Subject, msg.Header.Get(jetstream.MsgIDHeader)).Uint64("attempt", msg.Delivered).Msg("rebuild: handler failed, will retry")
+		b.withMsg(b.retryLog.WithLevel(retryLevel(herr)).Err(herr), msg.Subject, msg.Header.Get(jetstream.MsgIDHeader)).Uint64("attempt", msg.Delivered).Msg("rebuild: handler failed, will retry")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
