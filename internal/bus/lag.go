@@ -77,13 +77,14 @@ func (b *Bus) readLag(ctx context.Context, k proto.Kind, durable string) {
 	if err != nil {
 		return
 	}
-	pending := ci.NumPending + uint64(ci.NumAckPending)
+	cs := consumerState(ci)
+	pending := cs.Pending + uint64(cs.AckPending)
 	lagPending.WithLabelValues(durable).Set(float64(pending))
 	r, err := b.Reader(rctx, k)
 	if err != nil {
 		return
 	}
-	if seq := ci.Delivered.Stream; seq > 0 {
+	if seq := cs.Delivered; seq > 0 {
 		if m, err := r.Get(rctx, seq); err == nil {
 			lagLast.WithLabelValues(durable).Set(float64(m.EventTime()) / 1000)
 		}
@@ -94,14 +95,13 @@ func (b *Bus) readLag(ctx context.Context, k proto.Kind, durable string) {
 		lagEvent.WithLabelValues(durable).Set(0)
 		return
 	}
-	filters := consumerFilters(ci.Config)
-	newest, err := r.NewestOn(rctx, filters)
+	newest, err := r.NewestOn(rctx, cs.Filters)
 	if err != nil {
 		return
 	}
-	oldest, err := r.FirstOn(rctx, filters, ci.AckFloor.Stream+1)
+	lag, err := r.EventLag(rctx, cs, newest.EventTime())
 	if err != nil {
 		return
 	}
-	lagEvent.WithLabelValues(durable).Set(float64(max(newest.EventTime()-oldest.EventTime(), 0)) / 1000)
+	lagEvent.WithLabelValues(durable).Set(float64(lag) / 1000)
 }

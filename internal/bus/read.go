@@ -293,13 +293,29 @@ func (r *StreamReader) firstOf(ctx context.Context, filters []string, what strin
 	return r.b.record(r.name, found), nil
 }
 
-// consumerFilters are the subjects a consumer reads, as the server stores
-// them (one filter or several); none: the whole stream.
-func consumerFilters(c jetstream.ConsumerConfig) []string {
-	if c.FilterSubject != "" {
-		return []string{c.FilterSubject}
+// consumerState is the state the server reports in ci.
+func consumerState(ci *jetstream.ConsumerInfo) ConsumerState {
+	filters := ci.Config.FilterSubjects
+	if ci.Config.FilterSubject != "" {
+		filters = []string{ci.Config.FilterSubject}
 	}
-	return c.FilterSubjects
+	return ConsumerState{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Waiting: ci.NumWaiting,
+		Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Filters: filters}
+}
+
+// EventLag is how far, in event time (ms), the oldest message cs has yet
+// to acknowledge (the first on its filters after its ack floor) is behind
+// newestMS, the event time of the newest message on those filters
+// (NewestOn: a caller reading many consumers reads it once per set of
+// filters); never below 0. The consumer's lag as the gateway's health
+// answer and the bus's event-lag gauge both read it, for a consumer with
+// messages pending; one with none is caught up whatever this says.
+func (r *StreamReader) EventLag(ctx context.Context, cs ConsumerState, newestMS int64) (int64, error) {
+	m, err := r.FirstOn(ctx, cs.Filters, cs.AckFloor+1)
+	if err != nil {
+		return 0, err
+	}
+	return max(newestMS-m.EventTime(), 0), nil
 }
 
 // Consumers lists the state of the stream's consumers whose name is name
@@ -312,8 +328,7 @@ func (r *StreamReader) Consumers(ctx context.Context, name string) ([]ConsumerSt
 		if name != "" && ci.Name != name && !strings.HasPrefix(ci.Name, name+"-p") {
 			continue
 		}
-		out = append(out, ConsumerState{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Waiting: ci.NumWaiting,
-			Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Filters: consumerFilters(ci.Config)})
+		out = append(out, consumerState(ci))
 	}
 	if err := list.Err(); err != nil {
 		return nil, fmt.Errorf("stream %s consumers: %w", r.name, err)

@@ -224,8 +224,9 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 
 // consumerEventLag is how far, in event time, the oldest message ci has
 // yet to acknowledge is behind the newest stored on the subjects it reads
-// (its partition's, for a group member); newest caches those reads by
-// stream and filters. False when either cannot be read.
+// (its partition's, for a group member: bus.StreamReader.EventLag);
+// newest caches those reads by stream and filters. False when either
+// cannot be read.
 func (g *Gateway) consumerEventLag(ctx context.Context, str *bus.StreamReader, ci bus.ConsumerState, newest map[string]int64) (int64, bool) {
 	key := str.Name() + " " + strings.Join(ci.Filters, " ")
 	ts, ok := newest[key]
@@ -237,11 +238,8 @@ func (g *Gateway) consumerEventLag(ctx context.Context, str *bus.StreamReader, c
 		ts = m.EventTime()
 		newest[key] = ts
 	}
-	m, err := str.FirstOn(ctx, ci.Filters, ci.AckFloor+1)
-	if err != nil {
-		return 0, false
-	}
-	return max(ts-m.EventTime(), 0), true
+	lag, err := str.EventLag(ctx, ci, ts)
+	return lag, err == nil
 }
 
 // idleRecheck is how long the health answer waits before it reads again a
