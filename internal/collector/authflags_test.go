@@ -150,3 +150,31 @@ func TestShortFlagTokenReplacedByFile(t *testing.T) {
 		}
 	}
 }
+
+// TestBadFlagProxiesReplacedByFile: a wrong -push.trusted-proxies entry
+// fails the start even when the file's push.trusted_proxies replaces the
+// flag's list, as it does without the file.
+func TestBadFlagProxiesReplacedByFile(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte("push:\n  trusted_proxies: [10.0.12.0/24]\napps:\n  shop: {source: sim}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flag string
+		ok   bool
+	}{
+		{"0.0.0.0/0", false}, {"10.0.0.5/8", false}, {"10.0.12.7, 10.0.13.0/24", true}, {"", true},
+	} {
+		c := collector.DefaultConfig()
+		c.File = f
+		c.TrustedProxies = tc.flag
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("-push.trusted-proxies %q beside the file's: %v, want ok=%v", tc.flag, err, tc.ok)
+			continue
+		}
+		if err != nil && !strings.Contains(err.Error(), "-push.trusted-proxies (HEADROOM_PUSH_TRUSTED_PROXIES, replaced by the file's push.trusted_proxies)") {
+			t.Errorf("%q: %v, want the flag named", tc.flag, err)
+		}
+	}
+}

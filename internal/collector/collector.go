@@ -165,6 +165,16 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if c.File != nil && len(c.File.Push.TrustedProxies) > 0 {
+		// Likewise the file's push.trusted_proxies replaces the flag's
+		// list, which then goes unchecked: a wrong entry (a /0, bits past
+		// its length) fails the start all the same.
+		for _, e := range hostcheck.Split(c.TrustedProxies) {
+			if _, err := config.ParseTrustedProxy(e); err != nil {
+				errs = append(errs, fmt.Errorf("-push.trusted-proxies (HEADROOM_PUSH_TRUSTED_PROXIES, replaced by the file's push.trusted_proxies): %w", err))
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
