@@ -120,9 +120,10 @@ type WebhookPayload struct {
 	// DecisionID identifies the decision; it is also sent as the
 	// Idempotency-Key header, so a receiver can drop repeats.
 	DecisionID string `json:"decision_id"`
-	// Time is the decision's event time, RFC 3339 in UTC, a fraction of
-	// a second only where it is not zero (so compare it parsed, not as a
-	// string). A tier's decisions come in event-time order, so a receiver
+	// Time is the decision's event time, RFC 3339 in UTC with
+	// milliseconds always written (WebhookTimeFormat: the decision's own
+	// precision), so the times of a tier's decisions sort as strings. A
+	// tier's decisions come in event-time order, so a receiver
 	// that must never go back to an older count refuses a request whose
 	// time is before the last it applied to the app's tier (see
 	// Service.handle: a member paused past its lease); the same time is
@@ -131,6 +132,11 @@ type WebhookPayload struct {
 	// Reason is the decision's plain-language reason, when it has one.
 	Reason string `json:"reason,omitempty"`
 }
+
+// WebhookTimeFormat is the layout of WebhookPayload.Time: RFC 3339 with a
+// fixed three-digit fraction. time.RFC3339Nano drops a zero fraction, so
+// "…:05Z" would sort after "…:05.5Z".
+const WebhookTimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // WebhookDriver POSTs a WebhookPayload per change. A 2xx answer is success;
 // 5xx, 429 and network errors are retried with exponential backoff within
@@ -161,7 +167,7 @@ func NewWebhookDriver(cfg WebhookConfig) (*WebhookDriver, error) {
 // Scale POSTs the change, retrying as configured.
 func (d *WebhookDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	body, err := json.Marshal(WebhookPayload{App: r.App, Tier: r.Tier, Replicas: r.Replicas, DecisionID: r.DecisionID,
-		Time: r.Time.UTC().Format(time.RFC3339Nano), Reason: r.Reason})
+		Time: r.Time.UTC().Format(WebhookTimeFormat), Reason: r.Reason})
 	if err != nil {
 		return Result{}, fmt.Errorf("webhook payload: %w", err)
 	}

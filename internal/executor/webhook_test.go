@@ -120,7 +120,7 @@ func TestWebhookRetries(t *testing.T) {
 			if err != nil && strings.Contains(err.Error(), "secret") {
 				t.Fatalf("error leaks the URL's query: %v", err)
 			}
-			want := executor.WebhookPayload{App: "shop", Tier: "web", Replicas: 6, DecisionID: r.DecisionID, Time: "2026-01-02T00:00:00Z", Reason: r.Reason}
+			want := executor.WebhookPayload{App: "shop", Tier: "web", Replicas: 6, DecisionID: r.DecisionID, Time: "2026-01-02T00:00:00.000Z", Reason: r.Reason}
 			for i, hr := range c.hook.reqs {
 				if c.hook.hijack[i+1] || c.hook.stall[i+1] {
 					continue
@@ -199,5 +199,23 @@ func TestWebhookConfigValidate(t *testing.T) {
 		if c.Validate() == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestWebhookTimesSortAsStrings: a tier's decision times, formatted as the
+// webhook sends them, sort as strings in time order, a whole second
+// included (time.RFC3339Nano writes "…:05Z", which sorts after "…:05.5Z").
+func TestWebhookTimesSortAsStrings(t *testing.T) {
+	base := time.Date(2026, 1, 2, 0, 0, 4, 0, time.UTC)
+	var prev string
+	for _, d := range []time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2*time.Second + time.Millisecond, time.Hour} {
+		s := base.Add(d).Format(executor.WebhookTimeFormat)
+		if got, err := time.Parse(time.RFC3339, s); err != nil || !got.Equal(base.Add(d)) {
+			t.Fatalf("%s: parsed as RFC 3339 %v, %v; want %v", s, got, err, base.Add(d))
+		}
+		if prev != "" && s <= prev {
+			t.Errorf("%q sorts at or before %q, the earlier time", s, prev)
+		}
+		prev = s
 	}
 }
