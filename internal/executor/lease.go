@@ -145,7 +145,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	deadline := proto.Time(mine.Expires).Add(-leaseMargin)
 	data, err := json.Marshal(mine)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, time.Time{}, fmt.Errorf("decision %s: encode the tier's lease: %w", p.d.ID, err)
 	}
 	rev, err := l.Take(ctx, key, data, s.cfg.Lease)
 	if errors.Is(err, bus.ErrChanged) {
