@@ -78,3 +78,52 @@ func TestRetryAndDLQLogsNameTheMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestRebuildRetryLogLevel: a take-over's rebuild logs a handler's retry
+// as the consumer does: a failure as a warning, a wait the handler asked
+// for (bus.RetryAfter, another executor member's lease) at info.
+func TestRebuildRetryLogLevel(t *testing.T) {
+	for _, c := range []struct {
+		name, level string
+		err         error
+	}{
+		{"failure", "warn", errors.New("cannot handle it")},
+		{"wait asked for", "info", bus.RetryAfter(errors.New("another member holds the tier's lease"), time.Millisecond)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs natstest.Logs
+			cfg := bus.DefaultConfig()
+			cfg.URL, cfg.Name = natstest.RunJetStream(t), "rebuildlogs"
+			b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+			if err := b.EnsureStreams(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			out := tick(0)
+			if err := b.Publish(context.Background(), out); err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			spec := bus.ConsumerSpec{Service: "test", Name: "rebuildlogs", Kind: proto.KindMetrics, MaxDeliver: 3, NakDelay: time.Millisecond}
+			_, n, err := b.Rebuild(context.Background(), spec, proto.Filter("apm", proto.KindMetrics), 1, 0, func(context.Context, *bus.Msg) ([]bus.Out, error) {
+				if calls++; calls == 1 {
+					return nil, c.err
+				}
+				return nil, nil
+			})
+			if err != nil || n != 1 || calls != 2 {
+				t.Fatalf("rebuild: %d messages, %d handler calls, %v; want 1 message handled on its second call", n, calls, err)
+			}
+			lines := logs.Lines(t, "rebuild: handler failed, will retry")
+			if len(lines) != 1 {
+				t.Fatalf("%d rebuild retry lines, want 1", len(lines))
+			}
+			if l := lines[0]; l["level"] != c.level || l["msg_id"] != out.Msg.MsgID() {
+				t.Errorf("rebuild retry line %v: want level %s, msg_id %s", l, c.level, out.Msg.MsgID())
+			}
+		})
+	}
+}

@@ -41,7 +41,8 @@ func (l later) Unwrap() error { return l.err }
 // RetryAfter marks err as transient with a retry due no sooner than after
 // (a wait on something another process holds): the consumer redelivers
 // the message after the longer of after and its own delay. It counts as a
-// delivery like any failure. RetryAfter(nil, …) is nil.
+// delivery like any failure, but its retry is logged at info, not as a
+// warning: the wait is expected. RetryAfter(nil, …) is nil.
 func RetryAfter(err error, after time.Duration) error {
 	if err == nil {
 		return nil
