@@ -62,8 +62,8 @@ func (c CommandConfig) Validate() error {
 // HEADROOM_DECISION_TIME (the decision's event time, Unix milliseconds: a
 // program that must never go back to an older count refuses one older
 // than the last it applied to the app's tier; the same time is the same
-// decision); it succeeds when it exits 0. It is assumed to set an absolute count (as kubectl scale does),
-// so repeating it is harmless.
+// decision); it succeeds when it exits 0. It is assumed to set an
+// absolute count (as kubectl scale does), so repeating it is harmless.
 type CommandDriver struct {
 	tmpl      *Template
 	path      string

@@ -136,8 +136,12 @@ func (p *step) refuse(reason, why string) {
 // (a call whose member stalled past that is not started), and the
 // driver's own timeout must end it sooner (validateLease), so no call
 // lands after its lease lapsed (while its member runs: a process paused
-// inside the call cannot be fenced by the lease). Without the lease bucket no change is made (deny by default:
-// retried, headroom_executor_lease_errors_total). Holds, refusals and
+// inside the call cannot be fenced by the lease, and may deliver an older
+// count after a newer one; the program or receiver fences it by the
+// decision's time, HEADROOM_DECISION_TIME or WebhookPayload.Time, refusing
+// one older than the last it applied to the tier). Without the lease
+// bucket no change is made (deny by default: retried,
+// headroom_executor_lease_errors_total). Holds, refusals and
 // changes already in place take no lease, and so cost nothing; a change
 // costs a create and a removal of the tier's key, and a read of its state.
 // A hold another member stores while a change is in flight (a hand-over:
