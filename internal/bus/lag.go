@@ -69,15 +69,13 @@ func (b *Bus) exportLag(ctx context.Context, k proto.Kind, durable string) {
 func (b *Bus) readLag(ctx context.Context, k proto.Kind, durable string) {
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	// Looking the consumer up fetches its info: one request, not a
+	// second through Info.
 	cons, err := b.js.Consumer(rctx, proto.StreamName(b.cfg.Prefix, k), durable)
 	if err != nil {
 		return
 	}
-	ci, err := cons.Info(rctx)
-	if err != nil {
-		return
-	}
-	cs := consumerState(ci)
+	cs := consumerState(cons.CachedInfo())
 	pending := cs.Pending + uint64(cs.AckPending)
 	lagPending.WithLabelValues(durable).Set(float64(pending))
 	r, err := b.Reader(rctx, k)
