@@ -76,7 +76,7 @@ func (b *Bus) readLag(ctx context.Context, k proto.Kind, durable string) {
 		return
 	}
 	cs := consumerState(cons.CachedInfo())
-	pending := cs.Pending + uint64(cs.AckPending)
+	pending := cs.Outstanding()
 	lagPending.WithLabelValues(durable).Set(float64(pending))
 	r, err := b.Reader(rctx, k)
 	if err != nil {

@@ -293,6 +293,11 @@ func (r *StreamReader) firstOf(ctx context.Context, filters []string, what strin
 	return r.b.record(r.name, found), nil
 }
 
+// Outstanding counts the messages c has yet to handle: not delivered, and
+// delivered but not acknowledged. None: c is caught up, whatever the
+// event times of what it read.
+func (c ConsumerState) Outstanding() uint64 { return c.Pending + uint64(c.AckPending) }
+
 // consumerState is the state the server reports in ci.
 func consumerState(ci *jetstream.ConsumerInfo) ConsumerState {
 	filters := ci.Config.FilterSubjects

@@ -156,7 +156,7 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 			}
 			seen++
 			for _, ci := range infos {
-				lag += ci.Pending + uint64(ci.AckPending)
+				lag += ci.Outstanding()
 				// A member pulls (waiting requests) or holds messages in
 				// work; a partition nobody pulls from has lost its member.
 				if ci.Waiting == 0 && ci.AckPending == 0 {
@@ -168,7 +168,7 @@ func (g *Gateway) health(ctx context.Context) HealthResponse {
 				// message another partition's app sent. One with messages
 				// left is behind the newest it reads (its partition's),
 				// not the stream's.
-				if ci.Pending+uint64(ci.AckPending) > 0 {
+				if ci.Outstanding() > 0 {
 					if lag, ok := g.consumerEventLag(ctx, str, ci, newestOn); ok {
 						evLag = max(evLag, lag)
 					}
