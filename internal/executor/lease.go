@@ -140,9 +140,16 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	if err != nil {
 		return fail(err)
 	}
-	// Before the take (each below): the lease lapses no sooner.
-	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(time.Now().Add(s.cfg.Lease))}
-	deadline := proto.Time(mine.Expires).Add(-leaseMargin)
+	// Before the take (each below): the lease lapses no sooner. Kept as
+	// read (with its monotonic clock reading), so a wall-clock step during
+	// the call moves neither the deadline nor holds' check; the value
+	// stored for the other members is in Unix ms.
+	expires := time.Now().Add(s.cfg.Lease)
+	// Down to the millisecond the value stores (Add keeps the monotonic
+	// reading, Truncate would not).
+	expires = expires.Add(-time.Duration(expires.Nanosecond() % int(time.Millisecond)))
+	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(expires)}
+	deadline := expires.Add(-leaseMargin)
 	data, err := json.Marshal(mine)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("decision %s: encode the tier's lease: %w", p.d.ID, err)
@@ -174,7 +181,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	if err != nil {
 		return fail(err)
 	}
-	taken := &tierLease{l: l, key: key, rev: rev, expires: proto.Time(mine.Expires), log: log}
+	taken := &tierLease{l: l, key: key, rev: rev, expires: expires, log: log}
 	// A member that carried out a change and released the lease between
 	// this judgement's read of the state and the take moved the state:
 	// judged again from it.
