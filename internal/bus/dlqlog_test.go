@@ -15,6 +15,24 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
+// loggedBus connects a bus named name, with its streams, to a fresh
+// embedded server, logging into the Logs returned.
+func loggedBus(t *testing.T, name string) (*bus.Bus, *natstest.Logs) {
+	t.Helper()
+	logs := &natstest.Logs{}
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = natstest.RunJetStream(t), name
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(logs), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return b, logs
+}
+
 // TestRetryAndDLQLogsNameTheMessage: the lines logged when a handler fails
 // and when a message goes to the DLQ carry the app, the tier and the
 // message id, so an operator can tell which tier and tick they are about.
@@ -30,17 +48,7 @@ func TestRetryAndDLQLogsNameTheMessage(t *testing.T) {
 		{"wait asked for", "info", bus.RetryAfter(errors.New("another member holds the tier's lease"), time.Millisecond)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var logs natstest.Logs
-			cfg := bus.DefaultConfig()
-			cfg.URL, cfg.Name = natstest.RunJetStream(t), "logs"
-			b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-			if err := b.EnsureStreams(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			b, logs := loggedBus(t, "logs")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
@@ -91,17 +99,7 @@ func TestRebuildRetryLogLevel(t *testing.T) {
 		{"wait asked for", "info", bus.RetryAfter(errors.New("another member holds the tier's lease"), time.Millisecond)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var logs natstest.Logs
-			cfg := bus.DefaultConfig()
-			cfg.URL, cfg.Name = natstest.RunJetStream(t), "rebuildlogs"
-			b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-			if err := b.EnsureStreams(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			b, logs := loggedBus(t, "rebuildlogs")
 			out := tick(0)
 			if err := b.Publish(context.Background(), out); err != nil {
 				t.Fatal(err)
