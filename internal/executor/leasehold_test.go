@@ -45,17 +45,7 @@ func runHoldDuringChange(t *testing.T, rig raceRig) {
 	rig.release()
 	// Both members done with every decision: A's call landed and its
 	// handling ended, whatever it recorded.
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if _, calls := rig.landed(); len(calls) < 2 {
-			return fmt.Errorf("calls landed %v: A's call for 5 has not landed", calls)
-		}
-		// The members share the group's durables.
-		return natstest.GroupDrained(context.Background(), h.b, "DECISIONS", "executor")
-	})
-	st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
-	if err != nil || st == nil {
-		t.Fatalf("state: %+v, %v", st, err)
-	}
+	st := stateOnceLanded(t, h, rig)
 	count, calls := rig.landed()
 	t.Logf("after A's call landed: calls %v, state %+v", calls, st)
 	if st.DecisionID != d3.ID || st.Desired != 5 || st.Ready != 5 || st.TS != hold.TS || st.Claimed {
@@ -157,16 +147,7 @@ func TestChangeStoredDuringLeasedChangeStays(t *testing.T) {
 	natstest.Eventually(t, 10*time.Second, rig.entered)
 	h.storeOthers(other, 2)
 	rig.release()
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if _, calls := rig.landed(); len(calls) < 2 {
-			return fmt.Errorf("calls landed %v: A's call for 5 has not landed", calls)
-		}
-		return natstest.GroupDrained(context.Background(), h.b, "DECISIONS", "executor")
-	})
-	st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
-	if err != nil || st == nil {
-		t.Fatalf("state: %+v, %v", st, err)
-	}
+	st := stateOnceLanded(t, h, rig)
 	if st.DecisionID != other.ID || st.Desired != 2 || st.TS != other.TS {
 		t.Errorf("state %+v: want the other member's change (%s, 2 desired) kept", st, other.ID)
 	}
@@ -222,16 +203,7 @@ func TestLeaseLostDuringLeasedChangeNotRebased(t *testing.T) {
 				takeForeignLease(t, h, "shop", time.Minute)
 			}
 			rig.release()
-			natstest.Eventually(t, 30*time.Second, func() error {
-				if _, calls := rig.landed(); len(calls) < 2 {
-					return fmt.Errorf("calls landed %v: A's call for 5 has not landed", calls)
-				}
-				return natstest.GroupDrained(context.Background(), h.b, "DECISIONS", "executor")
-			})
-			st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
-			if err != nil || st == nil {
-				t.Fatalf("state: %+v, %v", st, err)
-			}
+			st := stateOnceLanded(t, h, rig)
 			if st.DecisionID != d1.ID || st.Desired != 3 || st.TS != hold.TS {
 				t.Errorf("state %+v: want the hold's (%s, 3 desired, at %d) kept, A's change not recorded without its lease", st, d1.ID, hold.TS)
 			}
@@ -241,4 +213,22 @@ func TestLeaseLostDuringLeasedChangeNotRebased(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stateOnceLanded waits until A's call for 5 has landed (the second call
+// rig saw) and both members are done with every decision (they share the
+// group's durables), and returns shop.web's stored state.
+func stateOnceLanded(t *testing.T, h *harness, rig raceRig) *proto.ReplicaState {
+	t.Helper()
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if _, calls := rig.landed(); len(calls) < 2 {
+			return fmt.Errorf("calls landed %v: A's call for 5 has not landed", calls)
+		}
+		return natstest.GroupDrained(context.Background(), h.b, "DECISIONS", "executor")
+	})
+	st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
+	if err != nil || st == nil {
+		t.Fatalf("state: %+v, %v", st, err)
+	}
+	return st
 }
