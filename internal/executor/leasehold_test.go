@@ -26,16 +26,9 @@ import (
 func runHoldDuringChange(t *testing.T, rig raceRig) {
 	h := newHarness(t)
 	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
-	h.startWith(rig.cfgA, nil, regA)
-	d1 := decision("shop", 0, 1, 3)
-	h.publish(d1)
-	h.waitState(d1)
-
-	d3, hold := decision("shop", 3, 3, 5), decision("shop", 4, 3, 3)
-	h.publish(d3)
-	natstest.Eventually(t, 10*time.Second, rig.entered)
-	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
-	h.startAsideWith(rig.cfgB, regB, executor.WithGroup("executor-b"))
+	d1, d3 := changeInFlight(t, h, rig, regA)
+	hold := decision("shop", 4, 3, 3)
+	startB(h, rig, regB)
 	h.publish(hold)
 	// B stored the hold over the state A judged 3→5 from, while A's call
 	// is in flight.
@@ -137,14 +130,8 @@ func TestChangeStoredDuringLeasedChangeStays(t *testing.T) {
 	rig := commandRaceRig(t)
 	h := newHarness(t)
 	reg := prometheus.NewRegistry()
-	h.startWith(rig.cfgA, nil, reg)
-	d1 := decision("shop", 0, 1, 3)
-	h.publish(d1)
-	h.waitState(d1)
-
-	d3, other := decision("shop", 3, 3, 5), decision("shop", 4, 3, 2)
-	h.publish(d3)
-	natstest.Eventually(t, 10*time.Second, rig.entered)
+	changeInFlight(t, h, rig, reg)
+	other := decision("shop", 4, 3, 2)
 	h.storeOthers(other, 2)
 	rig.release()
 	st := stateOnceLanded(t, h, rig)
@@ -172,16 +159,9 @@ func TestLeaseLostDuringLeasedChangeNotRebased(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := commandRaceRig(t)
 			h := newHarness(t)
-			h.startWith(rig.cfgA, nil, prometheus.NewRegistry())
-			d1 := decision("shop", 0, 1, 3)
-			h.publish(d1)
-			h.waitState(d1)
-
-			d3, hold := decision("shop", 3, 3, 5), decision("shop", 4, 3, 3)
-			h.publish(d3)
-			natstest.Eventually(t, 10*time.Second, rig.entered)
-			h.unpin(proto.DecisionSubject("apm", "shop", "web"))
-			h.startAsideWith(rig.cfgB, prometheus.NewRegistry(), executor.WithGroup("executor-b"))
+			d1, d3 := changeInFlight(t, h, rig, prometheus.NewRegistry())
+			hold := decision("shop", 4, 3, 3)
+			startB(h, rig, prometheus.NewRegistry())
 			h.publish(hold)
 			if st := h.waitState(hold); st.DecisionID != d1.ID || st.Desired != 3 {
 				t.Fatalf("state after the hold %+v: want %s's 3 still recorded", st, d1.ID)

@@ -59,16 +59,9 @@ func (h *harness) startAsideWith(cfg executor.Config, reg *prometheus.Registry, 
 func runLeaseRace(t *testing.T, rig raceRig) {
 	h := newHarness(t)
 	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
-	h.startWith(rig.cfgA, nil, regA)
-	d1 := decision("shop", 0, 1, 3)
-	h.publish(d1)
-	h.waitState(d1)
-
-	d3, d4 := decision("shop", 3, 3, 5), decision("shop", 4, 5, 2)
-	h.publish(d3)
-	natstest.Eventually(t, 10*time.Second, rig.entered)
-	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
-	h.startAsideWith(rig.cfgB, regB, executor.WithGroup("executor-b"))
+	changeInFlight(t, h, rig, regA)
+	d4 := decision("shop", 4, 5, 2)
+	startB(h, rig, regB)
 	h.publish(d4)
 	// B either waits on A's lease or (unleased) carries 5→2 out at once.
 	natstest.Eventually(t, 30*time.Second, func() error {
@@ -217,4 +210,26 @@ func webhookRaceRig(t *testing.T) raceRig {
 			}
 		},
 		landed: c.state}
+}
+
+// changeInFlight starts member A (with rig's driver, its metrics in reg),
+// has it carry out d1 (1→3), then sends d3 (3→5) and returns once A's
+// driver call for it is in flight (rig holds it until released).
+func changeInFlight(t *testing.T, h *harness, rig raceRig, reg *prometheus.Registry) (d1, d3 *proto.Decision) {
+	t.Helper()
+	h.startWith(rig.cfgA, nil, reg)
+	d1 = decision("shop", 0, 1, 3)
+	h.publish(d1)
+	h.waitState(d1)
+	d3 = decision("shop", 3, 3, 5)
+	h.publish(d3)
+	natstest.Eventually(t, 10*time.Second, rig.entered)
+	return d1, d3
+}
+
+// startB hands shop.web's partition over (A's pin dropped) and starts
+// member B beside A, with rig's driver and its metrics in reg.
+func startB(h *harness, rig raceRig, reg *prometheus.Registry) {
+	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
+	h.startAsideWith(rig.cfgB, reg, executor.WithGroup("executor-b"))
 }
