@@ -66,8 +66,9 @@ func TestClientOf(t *testing.T) {
 		{"@", "invalid Prefix"},
 		{"", "invalid Prefix"},
 	} {
-		if got := clientOf(c.remote).String(); got != c.want {
-			t.Errorf("clientOf(%q) = %s, want %s", c.remote, got, c.want)
+		a, _ := addrOf(c.remote)
+		if got := prefixOf(a).String(); got != c.want {
+			t.Errorf("prefixOf(addrOf(%q)) = %s, want %s", c.remote, got, c.want)
 		}
 	}
 }

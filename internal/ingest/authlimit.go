@@ -155,18 +155,10 @@ func (g *authGuard) len() int {
 	return g.lru.Len()
 }
 
-// clientOf is the client a request's failures count against when it is
-// not read from X-Forwarded-For: the TCP peer's address
-// (http.Request.RemoteAddr, "ip:port") by prefixOf. A RemoteAddr that is
-// not an address (a server on a Unix socket) maps to the zero prefix, one
-// client for all of them.
-func clientOf(remote string) netip.Prefix {
-	a, _ := addrOf(remote)
-	return prefixOf(a)
-}
-
 // addrOf reads the address of a RemoteAddr ("ip:port", or an address
-// alone), unmapped and without zone.
+// alone), unmapped and without zone. A RemoteAddr that is not an address
+// (a server on a Unix socket) reads as the zero address, whose prefix
+// (prefixOf) is one client for all of them.
 func addrOf(remote string) (netip.Addr, bool) {
 	var a netip.Addr
 	if ap, err := netip.ParseAddrPort(remote); err == nil {

@@ -87,7 +87,7 @@ func forwardedAddr(entry string) (netip.Addr, bool) {
 }
 
 // client is whom a request's failed authentications count against: the
-// TCP peer (clientOf), or, when the peer is a trusted proxy, the client
+// TCP peer (addrOf), or, when the peer is a trusted proxy, the client
 // its X-Forwarded-For names (forwardedFor), by prefixOf. A header that
 // cannot be read leaves the peer, counted and logged.
 func (h *Handler) client(r *http.Request) netip.Prefix {
