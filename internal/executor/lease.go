@@ -103,7 +103,7 @@ func (t *tierLease) release() {
 // taken (not removed by the bucket, nor taken again by another member).
 func (t *tierLease) holds(ctx context.Context) error {
 	if !time.Now().Before(t.expires) {
-		return fmt.Errorf("the tier's lease lapsed at %s", t.expires.Format(time.RFC3339Nano))
+		return fmt.Errorf("the tier's lease lapsed at %s", t.expires.UTC().Format(time.RFC3339Nano))
 	}
 	_, rev, err := t.l.Holder(ctx, t.key)
 	switch {

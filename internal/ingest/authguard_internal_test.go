@@ -54,9 +54,9 @@ func TestAuthGuardHugeBurst(t *testing.T) {
 	}
 }
 
-// TestClientOf: a request's failures count against its TCP peer's
-// address, an IPv6 one by its /64.
-func TestClientOf(t *testing.T) {
+// TestPeerPrefix: a request's failures count against its TCP peer's
+// address (addrOf), an IPv6 one by its /64 (prefixOf).
+func TestPeerPrefix(t *testing.T) {
 	for _, c := range []struct{ remote, want string }{
 		{"192.0.2.1:1234", "192.0.2.1/32"},
 		{"[::ffff:192.0.2.1]:1234", "192.0.2.1/32"},
