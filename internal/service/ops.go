@@ -56,6 +56,11 @@ type Servers struct {
 	// Ops serves the ops routes on the ops address; nil without one or
 	// before Listen.
 	Ops *HTTPServer
+	// Starting, when set before Listen, holds the HTTP listener's routes
+	// until it is Done (Starting.Handler): a process that listens before
+	// it has built its parts answers them 503 "starting", not 404. The
+	// ops routes answer throughout.
+	Starting *Starting
 
 	opsAddr string
 	opsMux  *http.ServeMux
@@ -104,7 +109,11 @@ func (s *Servers) Listen(httpAddr string, log zerolog.Logger, t Timeouts) error 
 		}
 		s.Ops = ops
 	}
-	srv, err := ListenTimeouts(httpAddr, s.Mux, log, t)
+	var h http.Handler = s.Mux
+	if s.Starting != nil {
+		h = s.Starting.Handler(h)
+	}
+	srv, err := ListenTimeouts(httpAddr, h, log, t)
 	if err != nil {
 		if s.Ops != nil {
 			_ = s.Ops.ln.Close()

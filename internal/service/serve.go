@@ -120,8 +120,13 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	// Serve /healthz and /readyz (on the ops listener, with -ops.addr)
 	// before NATS answers: an orchestrator sees the process alive and the
 	// reason it is not ready.
-	srv, err := ListenServers(httpAddr, opsAddr, ready, reg, log, timeouts)
-	if err != nil {
+	// Until the runner is built, the service's routes answer 503
+	// "starting" rather than 404 (Servers.Starting).
+	starting := NewStarting("waiting for nats")
+	srv := NewServers(opsAddr, ready, reg)
+	srv.Starting = starting
+	ready.Check("starting", starting.Err)
+	if err := srv.Listen(httpAddr, log, timeouts); err != nil {
 		return err
 	}
 	mux := srv.Mux
@@ -152,10 +157,12 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		return stoppedWaiting(err)
 	}
 	ready.Set("streams")
+	starting.Step("building " + spec.Name)
 	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file, HTTPAddr: httpAddr})
 	if err != nil {
 		return errors.Join(err, stopHTTPNow())
 	}
+	starting.Done()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer stopHTTP() // HTTP (ops last) stops after the runner has drained.

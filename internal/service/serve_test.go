@@ -60,6 +60,10 @@ func TestUnreachableNATS(t *testing.T) {
 	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "nats: not connected to nats://"+natsAddr) {
 		t.Fatalf("readyz %d %q %v, want 503 naming the unreachable server", code, body, err)
 	}
+	// A route the service has not added yet says it is starting, not 404.
+	if code, body, err := get("/api/v1/apps"); err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "starting: waiting for nats") {
+		t.Errorf("a service route before the build: %d %q %v, want 503 starting", code, body, err)
+	}
 	cancel()
 	select {
 	case err := <-done:

@@ -1,0 +1,65 @@
+package service
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+)
+
+// Starting tracks a process that listens before it has built its parts:
+// what it is doing now ("starting nats", "building decider") until Done.
+// Its Err is a readiness check (Ready.Check), so /readyz names the step,
+// and set as Servers.Starting it holds the HTTP listener's routes.
+type Starting struct {
+	mu   sync.Mutex
+	step string
+	done bool
+}
+
+// NewStarting returns a tracker at step.
+func NewStarting(step string) *Starting { return &Starting{step: step} }
+
+// Step records what the process is doing now.
+func (s *Starting) Step(step string) {
+	s.mu.Lock()
+	s.step = step
+	s.mu.Unlock()
+}
+
+// Done records that every part is built.
+func (s *Starting) Done() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+}
+
+// Err returns nil once Done, else the current step as the error.
+func (s *Starting) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return nil
+	}
+	return errors.New(s.step)
+}
+
+// Handler serves h once Done. Before, it serves h only for /healthz,
+// /readyz and /metrics (answered, or refused with 404 on an HTTP mux
+// without them, as always) and answers every other request 503
+// "starting: <step>" with a Retry-After: a route a part has not yet added
+// would otherwise answer a misleading 404, and a half-built mux serves a
+// part without the rest.
+func (s *Starting) Handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.Err()
+		if err == nil || slices.Contains(opsPaths, r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("starting: " + err.Error() + "\n"))
+	})
+}
