@@ -45,6 +45,11 @@ type Config struct {
 	// Without lists services not to start (e.g. "decider"), for tests and
 	// for running one part elsewhere.
 	Without map[string]bool
+
+	// buildHook, when set (tests, export_test.go), runs before each start
+	// step ("nats", then each part by name) with where the system
+	// listens; an error fails the step.
+	buildHook func(step string, sys System) error
 }
 
 // DefaultConfig serves on 127.0.0.1:8080 with NATS on 127.0.0.1:4222 and
@@ -100,11 +105,17 @@ type part struct {
 	run  service.Runner
 }
 
-// Run starts everything, calls started once it listens, and runs until ctx
-// ends. Stop order: the source stops first, consumers drain and settle their
-// acks, the HTTP server shuts down, then the ops server (with OpsAddr), each
-// bus waits for pending publishes and drains its connection, and last the
-// embedded server stops.
+// Run starts everything and runs until ctx ends. It listens first, before
+// the embedded NATS server starts: an address in use is refused before
+// anything else starts, /healthz answers at once and /readyz answers 503
+// naming the step under way ("starting: building decider") until every
+// part is built and the usual checks pass; the other routes answer 503
+// "starting" until then. If a step fails, the listeners close and Run
+// returns its error. Run calls started once every part is built, as it
+// begins running them. Stop order: the source stops first, consumers
+// drain and settle their acks, the HTTP server shuts down, then the ops
+// server (with OpsAddr), each bus waits for pending publishes and drains
+// its connection, and last the embedded server stops.
 func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*System)) error {
 	var file *config.File
 	if cfg.ConfigFile != "" {
@@ -119,6 +130,37 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	if err := service.CheckOpsAddr(cfg.HTTPAddr, cfg.OpsAddr); err != nil {
 		return err
 	}
+	reg := service.NewRegistry()
+	ready := service.NewReady()
+	starting := service.NewStarting("starting nats")
+	ready.Check("starting", starting.Err)
+	servers := service.NewServers(cfg.OpsAddr, ready, reg)
+	servers.Starting = starting
+	mux := servers.Mux
+	if err := servers.Listen(cfg.HTTPAddr, log, service.DefaultTimeouts()); err != nil {
+		return err
+	}
+	live := serveNow(servers)
+	// Until serve takes them over, a failed start closes the listeners
+	// (stop is idempotent: after serve it returns at once).
+	defer func() { _ = live.stop() }()
+	sys := &System{HTTPAddr: servers.HTTP.Addr(), OpsAddr: servers.OpsAddr(), Ready: ready}
+	step := func(name, doing string) error {
+		starting.Step(doing)
+		if err := live.failed(); err != nil {
+			return fmt.Errorf("while %s: %w", doing, err)
+		}
+		if cfg.buildHook != nil {
+			if err := cfg.buildHook(name, *sys); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	}
+
+	if err := step("nats", "starting nats"); err != nil {
+		return err
+	}
 	password := randomSecret()
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
 		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password)
@@ -130,10 +172,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		ns.WaitForShutdown()
 		log.Info().Msg("nats server stopped")
 	}()
-	reg := service.NewRegistry()
-	ready := service.NewReady()
-	servers := service.NewServers(cfg.OpsAddr, ready, reg)
-	mux := servers.Mux
+	sys.NATSURL, sys.NATSUser, sys.NATSPassword = ns.ClientURL(), internalUser, password
 
 	var parts []part
 	defer func() {
@@ -146,6 +185,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	add := func(name string, build func(service.Deps) (service.Runner, error)) error {
 		if cfg.Without[name] {
 			return nil
+		}
+		if err := step(name, "building "+name); err != nil {
+			return err
 		}
 		bc := cfg.Bus
 		bc.URL, bc.Name = ns.ClientURL(), name
@@ -193,13 +235,64 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 			return err
 		}
 	}
-	if err := servers.Listen(cfg.HTTPAddr, log, service.DefaultTimeouts()); err != nil {
-		return err
-	}
+	starting.Done()
+	log.Info().Str("http_addr", sys.HTTPAddr).Str("ops_addr", sys.OpsAddr).Msg("every part built")
 	if started != nil {
-		started(&System{HTTPAddr: servers.HTTP.Addr(), OpsAddr: servers.OpsAddr(), NATSURL: ns.ClientURL(), NATSUser: internalUser, NATSPassword: password, Ready: ready})
+		started(sys)
 	}
-	return serve(ctx, parts, servers)
+	return serve(ctx, parts, live)
+}
+
+// liveServers are servers already serving (the all-in-one listens before
+// it builds its parts), as a service.Runner for serve.
+type liveServers struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error // set before done closes
+}
+
+// serveNow runs s until stop.
+func serveNow(s service.Runner) *liveServers {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &liveServers{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		l.err = s.Run(ctx)
+		close(l.done)
+	}()
+	return l
+}
+
+// Run waits for ctx to end, then stops the servers; it returns at once
+// with their error if they failed first.
+func (l *liveServers) Run(ctx context.Context) error {
+	select {
+	case <-l.done:
+		return l.err
+	case <-ctx.Done():
+	}
+	return l.stop()
+}
+
+// stop shuts the servers down and returns their error; it may be called
+// again.
+func (l *liveServers) stop() error {
+	l.cancel()
+	<-l.done
+	return l.err
+}
+
+// failed returns the servers' error if they have stopped on their own
+// (a listener gone), nil while they serve.
+func (l *liveServers) failed() error {
+	select {
+	case <-l.done:
+		if l.err == nil {
+			return fmt.Errorf("http servers stopped")
+		}
+		return l.err
+	default:
+		return nil
+	}
 }
 
 // serve runs the parts beside the servers until ctx ends or one of them

@@ -1,0 +1,211 @@
+package allinone_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+// blockAt makes cfg's start stop before step: the hook hands over where
+// the system listens on the returned channel, then waits for release,
+// whose error (nil: go on) fails the step.
+func blockAt(cfg *allinone.Config, step string) (reached <-chan allinone.System, release chan<- error) {
+	r, rel := make(chan allinone.System, 1), make(chan error, 1)
+	allinone.SetBuildHook(cfg, func(s string, sys allinone.System) error {
+		if s != step {
+			return nil
+		}
+		r <- sys
+		select {
+		case err := <-rel:
+			return err
+		case <-time.After(60 * time.Second):
+			return errors.New("the test never released the step")
+		}
+	})
+	return r, rel
+}
+
+// runAsync runs the all-in-one; started's System arrives on up and Run's
+// error on done.
+func runAsync(t *testing.T, cfg allinone.Config) (up <-chan *allinone.System, done <-chan error, cancel context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	u, d := make(chan *allinone.System, 1), make(chan error, 1)
+	go func() { d <- allinone.Run(ctx, cfg, natstest.Log(t), func(s *allinone.System) { u <- s }) }()
+	return u, d, cancel
+}
+
+// TestAddressInUseRefusedFirst: an HTTP or ops address already in use is
+// refused before the embedded NATS server starts: no start step runs and
+// the data folder is left untouched.
+func TestAddressInUseRefusedFirst(t *testing.T) {
+	for _, which := range []string{"http", "ops"} {
+		t.Run(which, func(t *testing.T) {
+			busy, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			cfg := allinone.DefaultConfig()
+			cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", filepath.Join(t.TempDir(), "data")
+			if which == "http" {
+				cfg.HTTPAddr = busy.Addr().String()
+			} else {
+				cfg.OpsAddr = busy.Addr().String()
+			}
+			var steps []string
+			allinone.SetBuildHook(&cfg, func(step string, _ allinone.System) error {
+				steps = append(steps, step)
+				return nil
+			})
+			err = allinone.Run(context.Background(), cfg, natstest.Log(t), func(*allinone.System) { t.Error("started") })
+			if err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
+				t.Fatalf("start on %s in use: %v, want a refusal naming the address", busy.Addr(), err)
+			}
+			if len(steps) > 0 {
+				t.Errorf("start steps %v ran before the address in use was found", steps)
+			}
+			if _, err := os.Stat(cfg.DataDir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("data folder %s: %v, want it untouched (not created)", cfg.DataDir, err)
+			}
+		})
+	}
+}
+
+// TestProbesWhileStarting: while a part is still being built, /healthz
+// answers 200 and /readyz 503 naming the step, the dashboard's routes
+// answer 503 "starting" (not 404, not a half-built mux), and started is
+// not called; once the build goes on, started is called and /readyz
+// turns 200 as before. With -ops.addr, the probes are on the ops listener
+// from the start and 404 on http.addr as always.
+func TestProbesWhileStarting(t *testing.T) {
+	for _, ops := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ops=%v", ops), func(t *testing.T) {
+			cfg := testConfig(t, time.Now().UTC().Truncate(time.Minute), 1)
+			cfg.Collector.Backfill = time.Hour
+			cfg.Without = map[string]bool{"forecaster": true, "anomaly": true, "decider": true, "executor": true}
+			if ops {
+				cfg.OpsAddr = "127.0.0.1:0"
+			}
+			// The gateway (the dashboard) is built; the collector is not.
+			reached, release := blockAt(&cfg, "collector")
+			up, done, cancel := runAsync(t, cfg)
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("all-in-one stopped with %v", err)
+				}
+			}()
+			var sys allinone.System
+			select {
+			case sys = <-reached:
+			case err := <-done:
+				t.Fatalf("all-in-one returned before building the collector: %v", err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("the collector's build not reached in 30s")
+			}
+			probes := sys.HTTPAddr
+			if ops {
+				probes = sys.OpsAddr
+			}
+			if code, body, err := get("http://" + probes + "/healthz"); err != nil || code != http.StatusOK {
+				t.Errorf("/healthz while starting: %d %q %v, want 200", code, body, err)
+			}
+			if code, body, err := get("http://" + probes + "/readyz"); err != nil || code != http.StatusServiceUnavailable ||
+				!strings.Contains(body, "starting: building collector") {
+				t.Errorf("/readyz while starting: %d %q %v, want 503 naming the step", code, body, err)
+			}
+			for _, p := range []string{"/", "/api/v1/apps", "/no-such-route"} {
+				if code, body, err := get("http://" + sys.HTTPAddr + p); err != nil || code != http.StatusServiceUnavailable ||
+					!strings.Contains(body, "starting") {
+					t.Errorf("%s while starting: %d %q %v, want 503 starting", p, code, body, err)
+				}
+			}
+			if ops {
+				if code, _, err := get("http://" + sys.HTTPAddr + "/healthz"); err != nil || code != http.StatusNotFound {
+					t.Errorf("/healthz on http.addr with -ops.addr while starting: %d %v, want 404", code, err)
+				}
+			}
+			select {
+			case <-up:
+				t.Fatal("started called while the collector is still being built")
+			default:
+			}
+			release <- nil
+			select {
+			case <-up:
+			case err := <-done:
+				t.Fatalf("all-in-one returned after the build: %v", err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("started not called 30s after the build went on")
+			}
+			natstest.Eventually(t, 30*time.Second, func() error {
+				if code, body, err := get("http://" + probes + "/readyz"); err != nil || code != http.StatusOK {
+					return fmt.Errorf("/readyz %d %q %v", code, body, err)
+				}
+				return nil
+			})
+			if code, _, err := get("http://" + sys.HTTPAddr + "/api/v1/apps"); err != nil || code != http.StatusOK {
+				t.Errorf("/api/v1/apps once built: %d %v, want 200", code, err)
+			}
+			if code, _, err := get("http://" + sys.HTTPAddr + "/no-such-route"); err != nil || code != http.StatusOK && code != http.StatusNotFound {
+				t.Errorf("/no-such-route once built: %d %v, want the dashboard's answer", code, err)
+			}
+		})
+	}
+}
+
+// TestBuildFailureClosesListeners: the listeners answer during the build;
+// when a part's build fails, Run returns that error and both listeners
+// are closed.
+func TestBuildFailureClosesListeners(t *testing.T) {
+	cfg := allinone.DefaultConfig()
+	cfg.HTTPAddr, cfg.OpsAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Without = map[string]bool{"forecaster": true, "anomaly": true, "collector": true, "gateway": true}
+	reached, release := blockAt(&cfg, "decider")
+	up, done, cancel := runAsync(t, cfg)
+	defer cancel()
+	var sys allinone.System
+	select {
+	case sys = <-reached:
+	case err := <-done:
+		t.Fatalf("all-in-one returned before building the decider: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the decider's build not reached in 30s")
+	}
+	if code, body, err := get("http://" + sys.OpsAddr + "/readyz"); err != nil || code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "building decider") {
+		t.Errorf("/readyz while building the decider: %d %q %v, want 503 naming it", code, body, err)
+	}
+	boom := errors.New("boom")
+	release <- boom
+	select {
+	case err := <-done:
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "decider") {
+			t.Fatalf("Run: %v, want the decider's failure", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return 30s after a build failed")
+	}
+	select {
+	case <-up:
+		t.Error("started called though a build failed")
+	default:
+	}
+	for _, addr := range []string{sys.HTTPAddr, sys.OpsAddr} {
+		if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections after a failed start", addr)
+		}
+	}
+}
