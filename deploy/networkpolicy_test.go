@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,10 +127,13 @@ func setsEnv(pod corev1.PodTemplateSpec, name string) bool {
 // what the manifests use: whether a pod src in namespace srcNS may open a
 // TCP connection to port of a pod dst in dstNS. Policies add up: a pod that
 // no policy selects for ingress takes every connection; one that some do
-// takes what any rule of any of them allows. A peer beyond a pod selector
-// of the policy's own namespace (an ipBlock, a namespaceSelector) counts as
-// everyone.
-func ingressAllowed(t *testing.T, policies []networkingv1.NetworkPolicy, dst corev1.PodTemplateSpec, dstNS string, src corev1.PodTemplateSpec, srcNS string, port int32) bool {
+// takes what any rule of any of them allows. An ipBlock peer counts as
+// everyone. A namespaceSelector peer is matched against nsLabels[srcNS]
+// (with the kubernetes.io/metadata.name label every namespace has), and
+// with a podSelector beside it against src's labels too; a namespace
+// nsLabels does not list counts as matching every namespaceSelector (the
+// worst case: its labels are not the manifests' to decide).
+func ingressAllowed(t *testing.T, policies []networkingv1.NetworkPolicy, nsLabels map[string]map[string]string, dst corev1.PodTemplateSpec, dstNS string, src corev1.PodTemplateSpec, srcNS string, port int32) bool {
 	t.Helper()
 	selects := func(p networkingv1.NetworkPolicy, s *metav1.LabelSelector, l map[string]string) bool {
 		sel, err := metav1.LabelSelectorAsSelector(s)
@@ -137,6 +141,18 @@ func ingressAllowed(t *testing.T, policies []networkingv1.NetworkPolicy, dst cor
 			t.Fatalf("NetworkPolicy %s: %v", p.Name, err)
 		}
 		return sel.Matches(labels.Set(l))
+	}
+	selectsNS := func(p networkingv1.NetworkPolicy, s *metav1.LabelSelector) bool {
+		l, known := nsLabels[srcNS]
+		if !known {
+			return true
+		}
+		l = maps.Clone(l)
+		if l == nil {
+			l = map[string]string{}
+		}
+		l["kubernetes.io/metadata.name"] = srcNS
+		return selects(p, s, l)
 	}
 	isolated := false
 	for _, p := range policies {
@@ -159,8 +175,14 @@ func ingressAllowed(t *testing.T, policies []networkingv1.NetworkPolicy, dst cor
 				return true // from everywhere
 			}
 			for _, peer := range rule.From {
-				if peer.IPBlock != nil || peer.NamespaceSelector != nil {
+				if peer.IPBlock != nil {
 					return true
+				}
+				if peer.NamespaceSelector != nil {
+					if selectsNS(p, peer.NamespaceSelector) && (peer.PodSelector == nil || selects(p, peer.PodSelector, src.Labels)) {
+						return true
+					}
+					continue
 				}
 				if peer.PodSelector != nil && srcNS == p.Namespace && selects(p, peer.PodSelector, src.Labels) {
 					return true
@@ -223,28 +245,46 @@ func TestNetworkPolicyModel(t *testing.T) {
 	}
 	ingress := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 	clientOnly := policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: num(4222)}}})
+	scrape := map[string]string{"headroom.dev/scrape": "true"}
+	fromScrapeNS := policy(ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: scrape}}}})
+	fromScrapePods := policy(ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: scrape}, PodSelector: &metav1.LabelSelector{MatchLabels: scrape}}}})
+	nsLabels := map[string]map[string]string{"monitoring": scrape, "shop": nil, "headroom": nil}
 	for _, c := range []struct {
 		name     string
 		policies []networkingv1.NetworkPolicy
 		srcNS    string
 		port     int32
 		want     bool
+		nsLabels map[string]map[string]string // nil: every namespace unknown
+		// srcLabels, when set, are the client's labels instead of src's.
+		srcLabels map[string]string
 	}{
-		{"no policy: not isolated", nil, "headroom", 8222, true},
-		{"the port a rule names", []networkingv1.NetworkPolicy{clientOnly}, "headroom", 4222, true},
-		{"a port no rule names", []networkingv1.NetworkPolicy{clientOnly}, "headroom", 8222, false},
-		{"policies add up", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{{Port: num(8222)}}}), clientOnly}, "headroom", 8222, true},
-		{"an egress-only policy isolates no ingress", []networkingv1.NetworkPolicy{policy([]networkingv1.PolicyType{networkingv1.PolicyTypeEgress})}, "headroom", 8222, true},
-		{"an entry without a port is every port", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp}}})}, "headroom", 8222, true},
-		{"a range takes the ports to its end", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Port: num(8000), EndPort: end(9000)}}})}, "headroom", 8222, true},
-		{"a named port is the container's", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Port: named("monitor")}}})}, "headroom", 8222, true},
-		{"a named port is no other", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Port: named("monitor")}}})}, "headroom", 4222, false},
-		{"a UDP rule takes no TCP", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: num(8222)}}})}, "headroom", 8222, false},
-		{"a pod selector alone is the policy's namespace", []networkingv1.NetworkPolicy{clientOnly}, "shop", 4222, false},
-		{"a namespace selector reaches beyond", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}, PodSelector: &metav1.LabelSelector{MatchLabels: src.Labels}}}})}, "shop", 8222, true},
+		{"no policy: not isolated", nil, "headroom", 8222, true, nil, nil},
+		{"the port a rule names", []networkingv1.NetworkPolicy{clientOnly}, "headroom", 4222, true, nil, nil},
+		{"a port no rule names", []networkingv1.NetworkPolicy{clientOnly}, "headroom", 8222, false, nil, nil},
+		{"policies add up", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{{Port: num(8222)}}}), clientOnly}, "headroom", 8222, true, nil, nil},
+		{"an egress-only policy isolates no ingress", []networkingv1.NetworkPolicy{policy([]networkingv1.PolicyType{networkingv1.PolicyTypeEgress})}, "headroom", 8222, true, nil, nil},
+		{"an entry without a port is every port", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp}}})}, "headroom", 8222, true, nil, nil},
+		{"a range takes the ports to its end", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Port: num(8000), EndPort: end(9000)}}})}, "headroom", 8222, true, nil, nil},
+		{"a named port is the container's", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Port: named("monitor")}}})}, "headroom", 8222, true, nil, nil},
+		{"a named port is no other", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: fromSrc, Ports: []networkingv1.NetworkPolicyPort{{Port: named("monitor")}}})}, "headroom", 4222, false, nil, nil},
+		{"a UDP rule takes no TCP", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: num(8222)}}})}, "headroom", 8222, false, nil, nil},
+		{"a pod selector alone is the policy's namespace", []networkingv1.NetworkPolicy{clientOnly}, "shop", 4222, false, nil, nil},
+		{"a namespace selector reaches beyond", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}, PodSelector: &metav1.LabelSelector{MatchLabels: src.Labels}}}})}, "shop", 8222, true, nil, nil},
+		{"a namespace selector matches an unknown namespace", []networkingv1.NetworkPolicy{fromScrapeNS}, "shop", 8222, true, nil, nil},
+		{"a namespace selector matches a labelled namespace", []networkingv1.NetworkPolicy{fromScrapeNS}, "monitoring", 8222, true, nsLabels, nil},
+		{"a namespace selector matches no other", []networkingv1.NetworkPolicy{fromScrapeNS}, "shop", 8222, false, nsLabels, nil},
+		{"a namespace selector matches by name", []networkingv1.NetworkPolicy{policy(ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "shop"}}}}})}, "shop", 8222, true, nsLabels, nil},
+		{"a namespace and a pod selector: both match", []networkingv1.NetworkPolicy{fromScrapePods}, "monitoring", 8222, true, nsLabels, scrape},
+		{"a namespace and a pod selector: the namespace alone is not enough", []networkingv1.NetworkPolicy{fromScrapePods}, "monitoring", 8222, false, nsLabels, nil},
+		{"a namespace and a pod selector: the pod alone is not enough", []networkingv1.NetworkPolicy{fromScrapePods}, "shop", 8222, false, nsLabels, scrape},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := ingressAllowed(t, c.policies, dst, "headroom", src, c.srcNS, c.port); got != c.want {
+			client := src
+			if c.srcLabels != nil {
+				client = corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: c.srcLabels}}
+			}
+			if got := ingressAllowed(t, c.policies, c.nsLabels, dst, "headroom", client, c.srcNS, c.port); got != c.want {
 				t.Errorf("allowed %v, want %v", got, c.want)
 			}
 		})
@@ -276,7 +316,9 @@ func TestNATSTakesOnlyHeadroomClients(t *testing.T) {
 	m.Namespaces["a pod of another namespace labelled as the collector"] = "shop"
 	clients := 0
 	for name, pod := range m.Pods {
-		allowed := func(port int32) bool { return ingressAllowed(t, m.Policies, nats, ns, pod, m.Namespaces[name], port) }
+		allowed := func(port int32) bool {
+			return ingressAllowed(t, m.Policies, nil, nats, ns, pod, m.Namespaces[name], port)
+		}
 		identity := setsEnv(pod, "HEADROOM_NATS_USER")
 		if identity {
 			clients++
@@ -293,5 +335,84 @@ func TestNATSTakesOnlyHeadroomClients(t *testing.T) {
 	}
 	if clients != 7 {
 		t.Errorf("%d workloads hold a NATS identity, want 7 (provision and the six services)", clients)
+	}
+}
+
+// TestOpsPortNetworkPolicy reads the Kubernetes manifests and checks
+// the NetworkPolicies against every workload serving an ops port
+// (HEADROOM_OPS_ADDR): its ops port (/healthz, /readyz, /metrics) takes
+// connections only from a pod labelled headroom.dev/scrape=true in a
+// namespace labelled the same (the Prometheus README's Kubernetes section
+// says to label), not from an unlabelled pod of that namespace, a labelled
+// pod of another, or any other workload; its http port (HEADROOM_HTTP_ADDR:
+// the dashboard, the push API) still takes every one of them. The
+// kubelet's probes come from the node, which NetworkPolicy does not filter
+// (networkpolicy.yaml), so they are not modelled here.
+func TestOpsPortNetworkPolicy(t *testing.T) {
+	m := kubeObjects(t)
+	scrape := map[string]string{"headroom.dev/scrape": "true"}
+	nsLabels := map[string]map[string]string{"monitoring": scrape, "shop": nil}
+	for _, ns := range m.Namespaces {
+		if _, ok := nsLabels[ns]; !ok {
+			nsLabels[ns] = nil
+		}
+	}
+	type source struct {
+		pod corev1.PodTemplateSpec
+		ns  string
+	}
+	pod := func(l map[string]string) corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l}}
+	}
+	prometheus := map[string]string{"app.kubernetes.io/name": "prometheus", "headroom.dev/scrape": "true"}
+	scraper := source{pod(prometheus), "monitoring"}
+	others := map[string]source{
+		"an unlabelled pod of the labelled namespace": {pod(map[string]string{"app.kubernetes.io/name": "grafana"}), "monitoring"},
+		"a labelled pod of an unlabelled namespace":   {pod(prometheus), "shop"},
+		"a labelled pod beside the services":          {pod(prometheus), "headroom"},
+	}
+	for name, p := range m.Pods {
+		others["the workload "+name] = source{p, m.Namespaces[name]}
+	}
+	served := 0
+	for name, dst := range m.Pods {
+		var opsAddr, httpAddr string
+		for _, c := range dst.Spec.Containers {
+			if v, ok := envValue(c, "HEADROOM_OPS_ADDR"); ok {
+				opsAddr = v
+			}
+			if v, ok := envValue(c, "HEADROOM_HTTP_ADDR"); ok {
+				httpAddr = v
+			}
+		}
+		if opsAddr == "" {
+			continue
+		}
+		served++
+		dstNS := m.Namespaces[name]
+		ops := addrPort(t, name+" HEADROOM_OPS_ADDR", opsAddr)
+		allowed := func(s source, port int32) bool {
+			return ingressAllowed(t, m.Policies, nsLabels, dst, dstNS, s.pod, s.ns, port)
+		}
+		if !allowed(scraper, ops) {
+			t.Errorf("%s: a labelled Prometheus of a labelled namespace cannot reach the ops port %d", name, ops)
+		}
+		for what, s := range others {
+			if allowed(s, ops) {
+				t.Errorf("%s: %s (namespace %s) may reach the ops port %d", name, what, s.ns, ops)
+			}
+		}
+		if httpAddr == "" {
+			continue
+		}
+		port := addrPort(t, name+" HEADROOM_HTTP_ADDR", httpAddr)
+		for what, s := range others {
+			if !allowed(s, port) {
+				t.Errorf("%s: %s (namespace %s) cannot reach the http port %d", name, what, s.ns, port)
+			}
+		}
+	}
+	if served != 6 {
+		t.Errorf("%d workloads serve an ops port, want 6 (the six services)", served)
 	}
 }
