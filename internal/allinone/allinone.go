@@ -111,8 +111,9 @@ type part struct {
 // naming the step under way ("starting: building decider") until every
 // part is built and the usual checks pass; the other routes answer 503
 // "starting" until then. If a step fails, the listeners close and Run
-// returns its error. Run calls started once every part is built, as it
-// begins running them. Stop order: the source stops first, consumers
+// returns its error; if ctx ends before every part is built, Run builds
+// no more, closes what it opened and returns nil, a normal stop. Run
+// calls started once every part is built, as it begins running them. Stop order: the source stops first, consumers
 // drain and settle their acks, the HTTP server shuts down, then the ops
 // server (with OpsAddr), each bus waits for pending publishes and drains
 // its connection, and last the embedded server stops.
@@ -145,6 +146,16 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	// (stop is idempotent: after serve it returns at once).
 	defer func() { _ = live.stop() }()
 	sys := &System{HTTPAddr: servers.HTTP.Addr(), OpsAddr: servers.OpsAddr(), Ready: ready}
+	// A stop asked before every part is built (SIGTERM during a slow
+	// start) is a normal stop, as in service.Main: no further step runs,
+	// started is not called, what was opened closes and Run returns nil.
+	stopped := func(err error) error {
+		if ctx.Err() != nil {
+			log.Info().Err(err).Msg("stopped while starting")
+			return nil
+		}
+		return err
+	}
 	step := func(name, doing string) error {
 		starting.Step(doing)
 		if err := live.failed(); err != nil {
@@ -155,17 +166,20 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("before %s: %w", doing, err)
+		}
 		return nil
 	}
 
 	if err := step("nats", "starting nats"); err != nil {
-		return err
+		return stopped(err)
 	}
 	password := randomSecret()
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
 		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password)
 	if err != nil {
-		return err
+		return stopped(err)
 	}
 	defer func() {
 		ns.Shutdown()
@@ -232,8 +246,11 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	}
 	for _, s := range steps {
 		if err := add(s.name, s.build); err != nil {
-			return err
+			return stopped(err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return stopped(err)
 	}
 	starting.Done()
 	log.Info().Str("http_addr", sys.HTTPAddr).Str("ops_addr", sys.OpsAddr).Msg("every part built")

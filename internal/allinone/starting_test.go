@@ -209,3 +209,75 @@ func TestBuildFailureClosesListeners(t *testing.T) {
 		}
 	}
 }
+
+// TestStopWhileStarting: a stop asked while the all-in-one starts (ctx
+// ends while NATS is about to start, while the first part or the last is
+// being built) is a normal stop: Run returns nil at once, builds no
+// further part, never calls started, and leaves nothing listening (the
+// HTTP and ops listeners, and the NATS server once started, are closed;
+// stopped before NATS, it never creates its store).
+func TestStopWhileStarting(t *testing.T) {
+	for _, at := range []string{"nats", "executor", "collector"} {
+		t.Run(at, func(t *testing.T) {
+			cfg := testConfig(t, time.Now().UTC().Truncate(time.Minute), 1)
+			cfg.OpsAddr = "127.0.0.1:0"
+			reached, release := make(chan allinone.System, 1), make(chan struct{})
+			var after []string // steps begun after the stop; read once Run returned
+			blocked := false
+			allinone.SetBuildHook(&cfg, func(step string, sys allinone.System) error {
+				if blocked {
+					after = append(after, step)
+				}
+				if step == at {
+					blocked = true
+					reached <- sys
+					<-release
+				}
+				return nil
+			})
+			up, done, cancel := runAsync(t, cfg)
+			defer cancel()
+			var sys allinone.System
+			select {
+			case sys = <-reached:
+			case err := <-done:
+				t.Fatalf("all-in-one returned before step %s: %v", at, err)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("step %s not reached in 30s", at)
+			}
+			cancel()
+			close(release)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run stopped during step %s: %v, want nil (a normal stop)", at, err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("Run did not return 30s after a stop during step %s", at)
+			}
+			if len(after) > 0 {
+				t.Errorf("steps %v ran after the stop during step %s", after, at)
+			}
+			select {
+			case <-up:
+				t.Errorf("started called though the stop came during step %s", at)
+			default:
+			}
+			addrs := []string{sys.HTTPAddr, sys.OpsAddr}
+			if sys.NATSURL != "" {
+				addrs = append(addrs, strings.TrimPrefix(sys.NATSURL, "nats://"))
+			}
+			for _, addr := range addrs {
+				if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+					c.Close()
+					t.Errorf("%s still accepts connections after a stop during step %s", addr, at)
+				}
+			}
+			if at == "nats" {
+				if _, err := os.Stat(filepath.Join(cfg.DataDir, "jetstream")); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the JetStream store: %v, want none (NATS not started after the stop)", err)
+				}
+			}
+		})
+	}
+}
