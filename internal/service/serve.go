@@ -137,10 +137,11 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		stopHTTP()
 		return <-httpDone
 	}
-	// A stop asked while waiting for NATS or the streams is a normal stop.
+	// A stop asked while waiting for NATS or the streams, or while
+	// building, is a normal stop.
 	stoppedWaiting := func(err error) error {
 		if ctx.Err() != nil {
-			log.Info().Err(err).Msg("stopped before the bus was ready")
+			log.Info().Err(err).Msg("stopped while starting")
 			return stopHTTPNow()
 		}
 		return errors.Join(err, stopHTTPNow())
@@ -159,8 +160,13 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	ready.Set("streams")
 	starting.Step("building " + spec.Name)
 	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file, HTTPAddr: httpAddr})
+	if err == nil {
+		// A stop asked during the build is a stop while starting too:
+		// what was built does not run on an ended context.
+		err = ctx.Err()
+	}
 	if err != nil {
-		return errors.Join(err, stopHTTPNow())
+		return stoppedWaiting(err)
 	}
 	starting.Done()
 	g, gctx := errgroup.WithContext(ctx)

@@ -77,3 +77,46 @@ func TestUnreachableNATS(t *testing.T) {
 		t.Fatal("the service was built without NATS")
 	}
 }
+
+// stopRunner fails when run on an ended context, as a part does whose
+// Run begins by reading a stream.
+type stopRunner struct{ ran chan struct{} }
+
+func (r stopRunner) Run(ctx context.Context) error {
+	close(r.ran)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stream METRICS: %w", err)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// TestStopDuringBuild: a stop asked while the runner is being built is a
+// normal stop: Main does not run what it built and returns nil, so the
+// process exits 0, as it does for a stop while it waits for NATS.
+func TestStopDuringBuild(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := stopRunner{ran: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- service.Main(ctx, service.Spec{Name: "probe", Build: func(context.Context, service.Deps) (service.Runner, error) {
+			cancel() // SIGTERM while building
+			return r, nil
+		}}, []string{"-http.addr", "127.0.0.1:0", "-nats.url", url, "-nats.provision"}, func(string) string { return "" })
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Main stopped during the build with %v, want nil (a stop asked is not a failure)", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Main did not return 30s after a stop during the build")
+	}
+	select {
+	case <-r.ran:
+		t.Error("the runner ran though the stop came during its build")
+	default:
+	}
+}
