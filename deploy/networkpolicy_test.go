@@ -344,8 +344,11 @@ func TestNATSTakesOnlyHeadroomClients(t *testing.T) {
 // connections only from a pod labelled headroom.dev/scrape=true in a
 // namespace labelled the same (the Prometheus README's Kubernetes section
 // says to label), not from an unlabelled pod of that namespace, a labelled
-// pod of another, or any other workload; its http port (HEADROOM_HTTP_ADDR:
-// the dashboard, the push API) still takes every one of them. The
+// pod of another, or any other workload; its http port (HEADROOM_HTTP_ADDR)
+// takes every one of them where it serves routes (the gateway's dashboard,
+// API and WebSocket; the collector's push API) and none of them elsewhere:
+// the forecaster's, the anomaly detector's, the decider's and the
+// executor's add no route to it, so it answers nothing but 404. The
 // kubelet's probes come from the node, which NetworkPolicy does not filter
 // (networkpolicy.yaml), so they are not modelled here.
 func TestOpsPortNetworkPolicy(t *testing.T) {
@@ -374,6 +377,9 @@ func TestOpsPortNetworkPolicy(t *testing.T) {
 	for name, p := range m.Pods {
 		others["the workload "+name] = source{p, m.Namespaces[name]}
 	}
+	// The workloads whose parts add routes to the http mux (Deps.Mux):
+	// gateway.New and collector.New, no other.
+	servesRoutes := map[string]bool{"headroom-gateway": true, "headroom-collector": true}
 	served := 0
 	for name, dst := range m.Pods {
 		var opsAddr, httpAddr string
@@ -407,9 +413,12 @@ func TestOpsPortNetworkPolicy(t *testing.T) {
 		}
 		port := addrPort(t, name+" HEADROOM_HTTP_ADDR", httpAddr)
 		for what, s := range others {
-			if !allowed(s, port) {
-				t.Errorf("%s: %s (namespace %s) cannot reach the http port %d", name, what, s.ns, port)
+			if got, want := allowed(s, port), servesRoutes[name]; got != want {
+				t.Errorf("%s (serves routes: %v): %s (namespace %s) may reach the http port %d: %v", name, want, what, s.ns, port, got)
 			}
+		}
+		if got, want := allowed(scraper, port), servesRoutes[name]; got != want {
+			t.Errorf("%s (serves routes: %v): the labelled Prometheus may reach the http port %d: %v", name, want, port, got)
 		}
 	}
 	if served != 6 {

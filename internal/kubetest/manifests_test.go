@@ -128,8 +128,8 @@ func TestManifests(t *testing.T) {
 		kinds[o.GetKind()]++
 	}
 	t.Logf("server-side dry-run accepted %d objects: %v", len(objs), kinds)
-	if kinds["Deployment"] != 6 || kinds["StatefulSet"] != 1 || kinds["Role"] != 1 || kinds["RoleBinding"] != 1 || kinds["Job"] != 1 || kinds["NetworkPolicy"] != 2 || kinds["ConfigMap"] != 1 {
-		t.Fatalf("objects %v: want 6 Deployments, NATS's StatefulSet, the provisioning Job, the executor's Role and RoleBinding, the NetworkPolicies of NATS and of the services' ops port, NATS's TLS configuration (ConfigMap)", kinds)
+	if kinds["Deployment"] != 6 || kinds["StatefulSet"] != 1 || kinds["Role"] != 1 || kinds["RoleBinding"] != 1 || kinds["Job"] != 1 || kinds["NetworkPolicy"] != 3 || kinds["ConfigMap"] != 1 {
+		t.Fatalf("objects %v: want 6 Deployments, NATS's StatefulSet, the provisioning Job, the executor's Role and RoleBinding, the NetworkPolicies of NATS, of the services' ops port and of the http port of the gateway and the collector, NATS's TLS configuration (ConfigMap)", kinds)
 	}
 	// The collector's push API listens beyond loopback (:8080), where it
 	// refuses to start without a token: the token comes from a Secret. So
