@@ -149,9 +149,13 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
 		return stoppedWaiting(err)
 	}
+	// The "starting" check comes before the parts /readyz waits for:
+	// it names the streams itself rather than still NATS.
 	if busCfg.Provision {
+		starting.Step("provisioning the streams")
 		err = b.Provision(ctx)
 	} else {
+		starting.Step("waiting for the streams")
 		err = b.WaitStreams(ctx, 5*time.Second)
 	}
 	if err != nil {

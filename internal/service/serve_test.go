@@ -120,3 +120,46 @@ func TestStopDuringBuild(t *testing.T) {
 	default:
 	}
 }
+
+// TestReadyzNamesMissingStreams: a service connected to NATS whose
+// streams are not provisioned yet says so on /readyz (and on its routes),
+// not that it is still waiting for NATS.
+func TestReadyzNamesMissingStreams(t *testing.T) {
+	url := natstest.RunJetStream(t) // no streams: nobody provisioned them
+	httpAddr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- service.Main(ctx, service.Spec{Name: "probe", Build: func(context.Context, service.Deps) (service.Runner, error) {
+			return nil, fmt.Errorf("must not be built without the streams")
+		}}, []string{"-http.addr", httpAddr, "-nats.url", url}, func(string) string { return "" })
+	}()
+	get := func(path string) (int, string, error) {
+		resp, err := http.Get("http://" + httpAddr + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), nil
+	}
+	const want = "starting: waiting for the streams"
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if code, body, err := get("/readyz"); err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			return fmt.Errorf("readyz %d %q %v, want 503 %q", code, body, err, want)
+		}
+		return nil
+	})
+	if code, body, err := get("/api/v1/apps"); err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("a service route while the streams are missing: %d %q %v, want 503 %q", code, body, err, want)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Main stopped with %v, want nil", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Main did not return after cancel")
+	}
+}
