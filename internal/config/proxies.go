@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // ParseTrustedProxy reads one entry of a trusted-proxies list: a CIDR
@@ -52,4 +53,29 @@ func minTrustedBits(a netip.Addr) int {
 		return 8
 	}
 	return 7
+}
+
+// The request headers a trusted proxy may name the client in
+// (ForwardedHeader).
+const (
+	HeaderXForwardedFor = "X-Forwarded-For"
+	HeaderForwarded     = "Forwarded"
+)
+
+// ForwardedHeader reads the name of the header the trusted proxies append
+// the client's address to: X-Forwarded-For (the default, also for "") or
+// Forwarded (RFC 7239), in any case, returned in its canonical form. It is
+// one header, never both: a proxy appends to one, and passes the other on
+// as the client wrote it, so a client could name any address it likes in
+// the header its proxy leaves alone. Traefik and Envoy append
+// X-Forwarded-For and pass Forwarded through; nginx appends whichever its
+// configuration says (real_ip_header likewise reads one named header).
+func ForwardedHeader(s string) (string, error) {
+	switch {
+	case s == "" || strings.EqualFold(s, HeaderXForwardedFor):
+		return HeaderXForwardedFor, nil
+	case strings.EqualFold(s, HeaderForwarded):
+		return HeaderForwarded, nil
+	}
+	return "", fmt.Errorf("%q: want %s or %s, the header the trusted proxies append the client's address to", s, HeaderXForwardedFor, HeaderForwarded)
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/headroomhq/headroom/internal/config"
@@ -34,28 +35,32 @@ func (ps proxies) contains(a netip.Addr) bool {
 	return false
 }
 
-// forwardedFor finds the client in the X-Forwarded-For values xff (every
-// header line, in order) of a request whose TCP peer is a trusted proxy.
-// Each proxy appends the address it heard from, so the entries a client
-// wrote itself lie to the left of the one its first trusted proxy
-// appended: the walk goes from the right and stops at the first address
-// that is not a trusted proxy. When every address is a trusted proxy the
-// client is the left-most, the furthest hop known. found is false without
-// any entry (the proxy sent no header); ok is false when an entry the walk
-// reaches is not an address ("unknown", an empty one, a name), and the
-// caller should then keep the peer as the client: nothing right of it
-// could be trusted to say who the client is.
-func forwardedFor(xff []string, trusted proxies) (client netip.Addr, found, ok bool) {
+// forwardedFor finds the client in the values (every header line, in
+// order) of a request's forwarding header whose TCP peer is a trusted
+// proxy; entry reads one of their comma-separated entries (forwardedAddr
+// for X-Forwarded-For, forwardedElem for Forwarded). Each proxy appends
+// the address it heard from, so the entries a client wrote itself lie to
+// the left of the one its first trusted proxy appended: the walk goes
+// from the right and stops at the first address that is not a trusted
+// proxy. When every address is a trusted proxy the client is the
+// left-most, the furthest hop known. found is false without any entry
+// (the proxy sent no header); ok is false when an entry the walk reaches
+// cannot be read ("unknown", an empty one, a name), and the caller should
+// then keep the peer as the client: nothing right of it could be trusted
+// to say who the client is. Entries left of where the walk stops are
+// never read, so what a client writes there (an unterminated quote
+// included) cannot spoil its proxy's entry.
+func forwardedFor(values []string, trusted proxies, entry func(string) (netip.Addr, bool)) (client netip.Addr, found, ok bool) {
 	var last netip.Addr
-	for i := len(xff) - 1; i >= 0; i-- {
-		v := xff[i]
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
 		for {
-			entry := v
+			e := v
 			j := strings.LastIndexByte(v, ',')
 			if j >= 0 {
-				entry, v = v[j+1:], v[:j]
+				e, v = v[j+1:], v[:j]
 			}
-			a, readable := forwardedAddr(entry)
+			a, readable := entry(e)
 			if !readable {
 				return netip.Addr{}, true, false
 			}
@@ -86,34 +91,200 @@ func forwardedAddr(entry string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// forwardedElem reads the address of one element of an RFC 7239
+// Forwarded header (amid optional white space): its pairs, separated by
+// ";", each a parameter name (any case) "=" a token or a quoted string,
+// exactly one of them for. The for value is an IPv4 address
+// ("for=192.0.2.60"), with a port when quoted ("for=\"192.0.2.60:4711\""),
+// or an IPv6 address in brackets, quoted, with or without a port
+// ("for=\"[2001:db8::1]:4711\""); the port may be obfuscated ("_p1").
+// Unreadable: an element without for or with two, "unknown", an
+// obfuscated identifier ("_hidden"), a name, an IPv6 address without
+// brackets, any syntax error. A quoted value may not hold a comma: the
+// walk splits entries at every comma.
+func forwardedElem(elem string) (netip.Addr, bool) {
+	var forValue string
+	found := false
+	rest := strings.Trim(elem, " \t")
+	for {
+		name, value, tail, ok := forwardedPair(rest)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		if strings.EqualFold(name, "for") {
+			if found {
+				return netip.Addr{}, false
+			}
+			forValue, found = value, true
+		}
+		if tail == "" {
+			break
+		}
+		rest = tail
+	}
+	if !found {
+		return netip.Addr{}, false
+	}
+	return forwardedNode(forValue)
+}
+
+// forwardedPair reads the first pair of s, name=value, returning the
+// value unquoted and what follows the ";" after it ("" at the end).
+func forwardedPair(s string) (name, value, tail string, ok bool) {
+	s = strings.TrimLeft(s, " \t")
+	i := 0
+	for i < len(s) && isTokenChar(s[i]) {
+		i++
+	}
+	if i == 0 || i == len(s) || s[i] != '=' {
+		return "", "", "", false
+	}
+	name, s = s[:i], s[i+1:]
+	if strings.HasPrefix(s, `"`) {
+		var b strings.Builder
+		j := 1
+		for ; j < len(s) && s[j] != '"'; j++ {
+			c := s[j]
+			if c == '\\' {
+				j++
+				if j == len(s) {
+					return "", "", "", false
+				}
+				c = s[j]
+			}
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return "", "", "", false
+			}
+			b.WriteByte(c)
+		}
+		if j == len(s) {
+			return "", "", "", false
+		}
+		value, s = b.String(), s[j+1:]
+	} else {
+		j := 0
+		for j < len(s) && isTokenChar(s[j]) {
+			j++
+		}
+		if j == 0 {
+			return "", "", "", false
+		}
+		value, s = s[:j], s[j:]
+	}
+	s = strings.TrimLeft(s, " \t")
+	switch {
+	case s == "":
+		return name, value, "", true
+	case s[0] == ';' && strings.Trim(s[1:], " \t") != "":
+		return name, value, s[1:], true
+	}
+	// Anything else after the value, or a ";" ending the element.
+	return "", "", "", false
+}
+
+// isTokenChar reports whether c may be in an HTTP token (RFC 9110 tchar).
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// forwardedNode reads the address of a Forwarded for value (RFC 7239
+// node): IPv4 or [IPv6], then optionally ":" and a port, digits or an
+// obfuscated one ("_" and letters, digits, ".", "_", "-"); unmapped.
+func forwardedNode(v string) (netip.Addr, bool) {
+	host, port := v, ""
+	if strings.HasPrefix(v, "[") {
+		end := strings.IndexByte(v, ']')
+		if end < 0 {
+			return netip.Addr{}, false
+		}
+		host, port = v[1:end], v[end+1:]
+		a, err := netip.ParseAddr(host)
+		if err != nil || !a.Is6() || a.Zone() != "" || !nodePort(port) {
+			return netip.Addr{}, false
+		}
+		return a.Unmap(), true
+	}
+	if i := strings.IndexByte(v, ':'); i >= 0 {
+		host, port = v[:i], v[i:]
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.Is4() || !nodePort(port) {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// nodePort reports whether p is empty or ":" and a port: 1 to 5 digits
+// up to 65535, or an obfuscated port.
+func nodePort(p string) bool {
+	if p == "" {
+		return true
+	}
+	if p[0] != ':' || len(p) == 1 {
+		return false
+	}
+	p = p[1:]
+	if p[0] == '_' {
+		for i := 1; i < len(p); i++ {
+			c := p[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+				return false
+			}
+		}
+		return len(p) > 1
+	}
+	_, err := strconv.ParseUint(p, 10, 16)
+	return err == nil && len(p) <= 5
+}
+
 // client is whom a request's failed authentications count against: the
 // TCP peer (addrOf), or, when the peer is a trusted proxy, the client
-// its X-Forwarded-For names (forwardedFor), by prefixOf. A header that
-// cannot be read leaves the peer, counted and logged.
+// its forwarding header names (forwardedFor), by prefixOf. A header that
+// cannot be read leaves the peer, counted and logged (h.readable).
 func (h *Handler) client(r *http.Request) netip.Prefix {
 	peer, a, forwarded, readable := h.forwarded(r)
-	if !readable {
-		h.unreadable.Inc()
-		if ev := h.forwardLog.Warn(); ev.Enabled() {
-			ev.Str("remote", r.RemoteAddr).Str("x_forwarded_for", clip(strings.Join(r.Header.Values("X-Forwarded-For"), ", "))).
-				Msg("X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
-		}
-	}
+	h.readable(r, readable)
 	if !forwarded {
 		return prefixOf(peer)
 	}
 	return prefixOf(a)
 }
 
+// readable counts and logs, sampled, a request whose forwarding header
+// from a trusted proxy could not be read (readable false).
+func (h *Handler) readable(r *http.Request, readable bool) {
+	if readable {
+		return
+	}
+	h.unreadable.Inc()
+	if ev := h.forwardLog.Warn(); ev.Enabled() {
+		key := "x_forwarded_for"
+		if h.header == config.HeaderForwarded {
+			key = "forwarded"
+		}
+		ev.Str("remote", r.RemoteAddr).Str(key, clip(strings.Join(r.Header.Values(h.header), ", "))).
+			Msg(h.header + " from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
+	}
+}
+
 // forwarded reads a request's TCP peer and, when the peer is a trusted
-// proxy, the client its X-Forwarded-For names (forwardedFor): forwarded
-// says there is one, readable is false when the header could not be
-// read. It counts and logs nothing, for the refusal logs to call too.
+// proxy, the client its forwarding header (Config.ForwardedHeader) names
+// (forwardedFor): forwarded says there is one, readable is false when the
+// header could not be read. It counts and logs nothing, for the refusal
+// logs to call too.
 func (h *Handler) forwarded(r *http.Request) (peer, client netip.Addr, forwarded, readable bool) {
 	peer, ok := addrOf(r.RemoteAddr)
 	if !ok || !h.trusted.contains(peer) {
 		return peer, netip.Addr{}, false, true
 	}
-	a, found, readable := forwardedFor(r.Header.Values("X-Forwarded-For"), h.trusted)
+	entry := forwardedAddr
+	if h.header == config.HeaderForwarded {
+		entry = forwardedElem
+	}
+	a, found, readable := forwardedFor(r.Header.Values(h.header), h.trusted, entry)
 	return peer, a, found && readable, readable
 }

@@ -89,10 +89,12 @@ type Handler struct {
 	// auth limits failed authentications per client; nil without a
 	// token or with AuthFailLimit 0.
 	auth *authGuard
-	// trusted are the proxies whose X-Forwarded-For names the client;
-	// unreadable counts the headers from them that could not be read,
-	// forwardLog logs them, sampled as the refusals are.
+	// trusted are the proxies whose forwarding header (header:
+	// X-Forwarded-For or Forwarded) names the client; unreadable counts
+	// the headers from them that could not be read, forwardLog logs
+	// them, sampled as the refusals are.
 	trusted    proxies
+	header     string
 	unreadable prometheus.Counter
 	forwardLog zerolog.Logger
 	// perSender is how many requests one sender may have in progress
@@ -123,6 +125,9 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 		return nil, fmt.Errorf("push trusted proxy %w", err)
 	}
 	h.trusted = trusted
+	if h.header, err = config.ForwardedHeader(cfg.ForwardedHeader); err != nil {
+		return nil, fmt.Errorf("push forwarded header %w", err)
+	}
 	h.unreadable = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_forwarded_unreadable_total",
 		Help: "Push requests from a trusted proxy whose X-Forwarded-For could not be read: their failed authentications count against the proxy."})
 	h.forwardLog = log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod})

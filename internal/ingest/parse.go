@@ -66,6 +66,13 @@ type Config struct {
 	// never read: behind a reverse proxy every client then shares the
 	// proxy's allowance.
 	TrustedProxies []string
+	// ForwardedHeader is the header the trusted proxies append the
+	// client's address to (config.ForwardedHeader): X-Forwarded-For (the
+	// default, also when empty) or Forwarded (RFC 7239, its for
+	// parameter), read the same way, right to left. Only that header is
+	// read, never the other: a proxy appends to one and passes the other
+	// on as the client wrote it.
+	ForwardedHeader string
 	// MaxBody is the largest body accepted, in bytes (413 beyond).
 	MaxBody int64
 	// MaxFutureSkew is how far past now a tick's time may be.
@@ -165,6 +172,9 @@ func (c Config) Validate() error {
 		if _, err := config.ParseTrustedProxy(p); err != nil {
 			errs = append(errs, fmt.Errorf("push trusted proxy %w", err))
 		}
+	}
+	if _, err := config.ForwardedHeader(c.ForwardedHeader); err != nil {
+		errs = append(errs, fmt.Errorf("push forwarded header %w", err))
 	}
 	if err := c.checkTokens(); err != nil {
 		errs = append(errs, err)

@@ -159,3 +159,61 @@ func TestTrustedProxiesRefused(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestAuthForwardedHeader: with ForwardedHeader Forwarded, the client is
+// read from the trusted proxy's RFC 7239 Forwarded header and a forged
+// X-Forwarded-For changes nothing; by default X-Forwarded-For is read and
+// a forged Forwarded changes nothing. A bad header name is refused.
+func TestAuthForwardedHeader(t *testing.T) {
+	const proxy = "10.0.0.1:443"
+	for _, tc := range []struct {
+		header        string
+		read, ignored string // the header read, the one forged
+		client        func(i int) string
+	}{
+		{"Forwarded", "Forwarded", "X-Forwarded-For", func(i int) string { return fmt.Sprintf(`for="[2001:db8:1:2::%x]:4711";proto=https`, i+1) }},
+		{"", "X-Forwarded-For", "Forwarded", func(i int) string { return fmt.Sprintf("[2001:db8:1:2::%x]:4711", i+1) }},
+	} {
+		cfg := ingest.DefaultConfig()
+		cfg.Tokens = []ingest.Token{{Name: "team-a", Digest: digest(t, tokenA), Apps: []string{"shop"}}}
+		cfg.RateLimit = 0
+		cfg.TrustedProxies = []string{"10.0.0.0/8"}
+		cfg.ForwardedHeader = tc.header
+		h, err := ingest.NewHandler(cfg, func(context.Context, iter.Seq[*proto.Metrics]) error { return nil }, (&fakeClock{t: now}).now, zerolog.Nop(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		post := func(read, forged string, tok string) (int, string) {
+			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1"+ingest.Path, bytes.NewReader(mustJSON(at("shop", "web", 1))))
+			req.RemoteAddr = proxy
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if read != "" {
+				req.Header.Set(tc.read, read)
+			}
+			req.Header.Set(tc.ignored, forged)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec.Code, rec.Body.String()
+		}
+		// One client's /64, each guess with a fresh forged address in the
+		// header not read: blocked all the same.
+		for i := range 10 {
+			if status, body := post(tc.client(i), fmt.Sprintf("198.51.100.%d", i+1), "guess"); status != http.StatusUnauthorized {
+				t.Fatalf("%s: wrong token %d: %d %s", tc.read, i+1, status, body)
+			}
+		}
+		if status, body := post(tc.client(99), "198.51.100.99", tokenA); status != http.StatusTooManyRequests || !strings.Contains(body, "2001:db8:1:2::/64") {
+			t.Fatalf("%s: the client's /64: %d %s, want 429 naming it", tc.read, status, body)
+		}
+		// The proxy itself, and another client, are not blocked.
+		if status, body := post("", "198.51.100.1", tokenA); status != http.StatusAccepted {
+			t.Fatalf("%s: the proxy's own request: %d %s", tc.read, status, body)
+		}
+	}
+	cfg := ingest.DefaultConfig()
+	cfg.ForwardedHeader = "X-Real-IP"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `push forwarded header "X-Real-IP": want X-Forwarded-For or Forwarded`) {
+		t.Errorf("X-Real-IP: %v", err)
+	}
+}
