@@ -178,3 +178,44 @@ func TestBadFlagProxiesReplacedByFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPushForwardedHeaderFlagAndFile: -push.forwarded-header (or
+// HEADROOM_PUSH_FORWARDED_HEADER) says which header the trusted proxies
+// name the client in, X-Forwarded-For by default; the file's
+// push.forwarded_header replaces it, in its canonical case; another
+// header fails the start, from the flag or the file.
+func TestPushForwardedHeaderFlagAndFile(t *testing.T) {
+	parse := func(args []string, env map[string]string) collector.Config {
+		t.Helper()
+		c := collector.DefaultConfig()
+		f := cli.New("collector", func(k string) string { return env[k] })
+		c.RegisterFlags(f)
+		if err := f.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if got := parse(nil, nil).PushConfig().ForwardedHeader; got != "X-Forwarded-For" {
+		t.Errorf("default: %q", got)
+	}
+	c := parse([]string{"-push.forwarded-header", "forwarded"}, nil)
+	if got := c.PushConfig().ForwardedHeader; got != "forwarded" || c.Validate() != nil {
+		t.Errorf("flag: %q, %v", got, c.Validate())
+	}
+	c = parse(nil, map[string]string{"HEADROOM_PUSH_FORWARDED_HEADER": "X-Real-IP"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `push forwarded header "X-Real-IP"`) {
+		t.Errorf("environment X-Real-IP: %v", err)
+	}
+	f, err := config.Parse("x.yaml", []byte("push:\n  forwarded_header: FORWARDED\napps:\n  shop: {source: sim}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = parse(nil, nil)
+	c.File = f
+	if got := c.PushConfig().ForwardedHeader; got != "Forwarded" || c.Validate() != nil {
+		t.Errorf("the file over the flag: %q, %v", got, c.Validate())
+	}
+	if _, err := config.Parse("x.yaml", []byte("push:\n  forwarded_header: X-Real-IP\napps:\n  shop: {source: sim}\n")); err == nil || !strings.Contains(err.Error(), `x.yaml:2: push.forwarded_header: "X-Real-IP": want X-Forwarded-For or Forwarded`) {
+		t.Errorf("the file's X-Real-IP: %v", err)
+	}
+}

@@ -107,6 +107,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Float(&c.Push.AuthFailLimit, "push.auth-fail-limit", d.Push.AuthFailLimit, "failed push authentications (401) per second one client address may make, beyond its burst; then every request from it is refused 429, the right token's too (the TCP peer's address, an IPv6 one's /64, and its /48 16 times as often; X-Forwarded-For only from -push.trusted-proxies); 0: no limit")
 	f.Int(&c.Push.AuthFailBurst, "push.auth-fail-burst", d.Push.AuthFailBurst, "failed push authentications one client address may make in a row")
 	f.String(&c.TrustedProxies, "push.trusted-proxies", "", "reverse proxies in front of the push API, comma-separated CIDRs or addresses: from these peers only, X-Forwarded-For's right-most address that is not one of them is the client whose failed authentications count (empty: never read X-Forwarded-For)")
+	f.String(&c.Push.ForwardedHeader, "push.forwarded-header", config.HeaderXForwardedFor, "the header the proxies of -push.trusted-proxies append the client's address to, read right to left: X-Forwarded-For, or Forwarded (RFC 7239, its for= parameter); only this one is read, since a proxy passes the other on as the client wrote it")
 	f.Int64(&c.Push.MaxBody, "push.max-body", d.Push.MaxBody, "largest push body in bytes")
 	f.Duration(&c.Push.MaxFutureSkew, "push.max-skew", d.Push.MaxFutureSkew, "how far ahead of now a pushed tick may be")
 	f.Duration(&c.Push.MaxAge, "push.max-age", d.Push.MaxAge, "how far behind now a pushed tick may be")
@@ -223,6 +224,9 @@ func (c Config) PushConfig() ingest.Config {
 	}
 	if len(fp.TrustedProxies) > 0 {
 		p.TrustedProxies = fp.TrustedProxies
+	}
+	if fp.ForwardedHeader != "" {
+		p.ForwardedHeader = fp.ForwardedHeader
 	}
 	if fp.MaxBodyBytes > 0 {
 		p.MaxBody = fp.MaxBodyBytes
@@ -631,7 +635,7 @@ func (s *Service) logEffective() {
 	allApps, scoped := pushTokenNames(pc)
 	s.log.Info().Bool("push_api", s.push != nil).Bool("push_token", pc.HasToken()).Strs("push_all_apps_tokens", allApps).Strs("push_scoped_tokens", scoped).
 		Float64("push_rate_limit", pc.RateLimit).Int("push_rate_burst", pc.RateBurst).
-		Float64("push_auth_fail_limit", pc.AuthFailLimit).Int("push_auth_fail_burst", pc.AuthFailBurst).Strs("push_trusted_proxies", pc.TrustedProxies).Msg("collector configuration")
+		Float64("push_auth_fail_limit", pc.AuthFailLimit).Int("push_auth_fail_burst", pc.AuthFailBurst).Strs("push_trusted_proxies", pc.TrustedProxies).Str("push_forwarded_header", pc.ForwardedHeader).Msg("collector configuration")
 }
 
 // pushTokenNames names the push API's tokens, those that may push for

@@ -33,7 +33,7 @@ func TestExampleCommentedKeys(t *testing.T) {
 		}
 		return []byte(strings.Join(lines, "\n"))
 	}
-	for _, key := range []string{"auth_fail_limit", "auth_fail_burst", "trusted_proxies"} {
+	for _, key := range []string{"auth_fail_limit", "auth_fail_burst", "trusted_proxies", "forwarded_header"} {
 		if _, err := config.Parse("headroom.yaml", uncomment(key)); err != nil {
 			t.Errorf("push.%s uncommented: %v", key, err)
 		}

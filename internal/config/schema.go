@@ -57,11 +57,15 @@ type Push struct {
 	// TrustedProxies lists the reverse proxies (CIDRs or addresses, see
 	// ParseTrustedProxy) whose X-Forwarded-For names the client whose
 	// failed authentications count; it replaces -push.trusted-proxies.
-	TrustedProxies []string      `yaml:"trusted_proxies"`
-	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
-	MaxFutureSkew  time.Duration `yaml:"max_future_skew"`
-	MaxAge         time.Duration `yaml:"max_age"`
-	MaxTicks       int           `yaml:"max_ticks"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ForwardedHeader is the header the trusted proxies append the
+	// client's address to (see ForwardedHeader: X-Forwarded-For or
+	// Forwarded); set, it replaces -push.forwarded-header.
+	ForwardedHeader string        `yaml:"forwarded_header"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	MaxFutureSkew   time.Duration `yaml:"max_future_skew"`
+	MaxAge          time.Duration `yaml:"max_age"`
+	MaxTicks        int           `yaml:"max_ticks"`
 	// MaxConcurrent caps requests handled at once (429 beyond).
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// ReadTimeout bounds the time to receive one request's body.

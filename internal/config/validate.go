@@ -79,6 +79,13 @@ func (v *validator) root(raw rawFile) *File {
 			v.errf(fmt.Sprintf("push.trusted_proxies[%d]", i), "%v", err)
 		}
 	}
+	if p.ForwardedHeader != "" {
+		h, err := ForwardedHeader(p.ForwardedHeader)
+		if err != nil {
+			v.errf("push.forwarded_header", "%v", err)
+		}
+		f.Push.ForwardedHeader = h
+	}
 	v.pushTokens(&f.Push)
 	f.Limits = DefaultLimits()
 	if n := raw.Limits.MaxSeriesPerApp; n < 0 {
