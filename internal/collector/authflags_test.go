@@ -2,6 +2,8 @@ package collector_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -217,5 +219,45 @@ func TestPushForwardedHeaderFlagAndFile(t *testing.T) {
 	}
 	if _, err := config.Parse("x.yaml", []byte("push:\n  forwarded_header: X-Real-IP\napps:\n  shop: {source: sim}\n")); err == nil || !strings.Contains(err.Error(), `x.yaml:2: push.forwarded_header: "X-Real-IP": want X-Forwarded-For or Forwarded`) {
 		t.Errorf("the file's X-Real-IP: %v", err)
+	}
+}
+
+// TestFileEmptyTrustedProxiesClearsFlag: push.trusted_proxies present in
+// the file replaces -push.trusted-proxies even when empty, so "[]" turns
+// X-Forwarded-For off where the flag (or its variable) turned it on;
+// absent, the flag's list stays. Read through config.Load.
+func TestFileEmptyTrustedProxiesClearsFlag(t *testing.T) {
+	for _, tc := range []struct {
+		push string
+		want string
+	}{
+		{"  trusted_proxies: []\n", ""},
+		{"  trusted_proxies:\n", ""},
+		{"  trusted_proxies: [172.16.0.0/12]\n", "172.16.0.0/12"},
+		{"", "10.0.0.0/8"},
+	} {
+		path := filepath.Join(t.TempDir(), "headroom.yaml")
+		if err := os.WriteFile(path, []byte("push:\n"+tc.push+"  rate_burst: 10\napps:\n  shop: {source: sim}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := config.Load(path)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.push, err)
+		}
+		c := collector.DefaultConfig()
+		fl := cli.New("collector", func(k string) string {
+			return map[string]string{"HEADROOM_PUSH_TRUSTED_PROXIES": "10.0.0.0/8"}[k]
+		})
+		c.RegisterFlags(fl)
+		if err := fl.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		c.File = f
+		if got := strings.Join(c.PushConfig().TrustedProxies, ","); got != tc.want {
+			t.Errorf("%q over the flag's 10.0.0.0/8: trusted %q, want %q", tc.push, got, tc.want)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%q: %v", tc.push, err)
+		}
 	}
 }

@@ -66,7 +66,7 @@ type Config struct {
 	// TrustedProxies is -push.trusted-proxies: the reverse proxies in
 	// front of the push API, comma-separated CIDRs or addresses, read into
 	// Push.TrustedProxies by PushConfig (the file's push.trusted_proxies
-	// replaces it).
+	// replaces it when present, an empty list too).
 	TrustedProxies string
 	// File, when set, lists the apps and their sources (and overrides Push).
 	File *config.File
@@ -166,7 +166,7 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.File != nil && len(c.File.Push.TrustedProxies) > 0 {
+	if c.File != nil && c.File.Push.TrustedProxiesSet {
 		// Likewise the file's push.trusted_proxies replaces the flag's
 		// list, which then goes unchecked: a wrong entry (a /0, bits past
 		// its length) fails the start all the same.
@@ -222,7 +222,8 @@ func (c Config) PushConfig() ingest.Config {
 	if fp.AuthFailBurst != nil {
 		p.AuthFailBurst = *fp.AuthFailBurst
 	}
-	if len(fp.TrustedProxies) > 0 {
+	if fp.TrustedProxiesSet {
+		// Present, the file's list replaces the flag's, an empty one too.
 		p.TrustedProxies = fp.TrustedProxies
 	}
 	if fp.ForwardedHeader != "" {

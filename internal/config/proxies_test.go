@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,6 +84,35 @@ func TestPushAuthFailAndProxyKeys(t *testing.T) {
 		_, err := config.Parse("x.yaml", []byte("push:\n"+c.yaml+"apps:\n  shop: {source: sim}\n"))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+// TestTrustedProxiesKeyPresence: Load tells the file's push.trusted_proxies
+// key present, empty or null included, from its absence, so an empty
+// list can clear -push.trusted-proxies.
+func TestTrustedProxiesKeyPresence(t *testing.T) {
+	for _, tc := range []struct {
+		push string
+		set  bool
+		want int
+	}{
+		{"", false, 0},
+		{"  trusted_proxies: []\n", true, 0},
+		{"  trusted_proxies:\n", true, 0},
+		{"  trusted_proxies: [10.0.12.0/24]\n", true, 1},
+		{"  max_concurrent: 4\n", false, 0},
+	} {
+		path := filepath.Join(t.TempDir(), "headroom.yaml")
+		if err := os.WriteFile(path, []byte("push:\n"+tc.push+"  rate_burst: 10\napps:\n  shop: {source: sim}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := config.Load(path)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.push, err)
+		}
+		if f.Push.TrustedProxiesSet != tc.set || len(f.Push.TrustedProxies) != tc.want {
+			t.Errorf("%q: set %v with %d proxies, want %v with %d", tc.push, f.Push.TrustedProxiesSet, len(f.Push.TrustedProxies), tc.set, tc.want)
 		}
 	}
 }

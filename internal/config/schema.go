@@ -56,8 +56,13 @@ type Push struct {
 	AuthFailBurst *int `yaml:"auth_fail_burst"`
 	// TrustedProxies lists the reverse proxies (CIDRs or addresses, see
 	// ParseTrustedProxy) whose X-Forwarded-For names the client whose
-	// failed authentications count; it replaces -push.trusted-proxies.
+	// failed authentications count; present in the file, it replaces
+	// -push.trusted-proxies, empty ("trusted_proxies: []") or null too,
+	// which clears it (TrustedProxiesSet tells).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TrustedProxiesSet says the file has the key trusted_proxies, filled
+	// by Parse: an empty list is then the file's, not the key's absence.
+	TrustedProxiesSet bool `yaml:"-"`
 	// ForwardedHeader is the header the trusted proxies append the
 	// client's address to (see ForwardedHeader: X-Forwarded-For or
 	// Forwarded); set, it replaces -push.forwarded-header.

@@ -74,6 +74,7 @@ func (v *validator) root(raw rawFile) *File {
 			v.errf("push.auth_fail_burst", "%v", err)
 		}
 	}
+	_, f.Push.TrustedProxiesSet = v.ix.lines["push.trusted_proxies"]
 	for i, t := range p.TrustedProxies {
 		if _, err := ParseTrustedProxy(t); err != nil {
 			v.errf(fmt.Sprintf("push.trusted_proxies[%d]", i), "%v", err)
