@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -200,9 +199,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, e)
 		return
 	}
-	var client netip.Prefix // whose failures count, with a failed-authentication limit
+	// client is whose failures count, with a failed-authentication
+	// limit; it is read without one too, so that a trusted proxy's
+	// unreadable header is counted and logged whether the limit is on or
+	// not (an operator turning it on should not be the first to learn).
+	client := h.client(r)
 	if h.auth != nil {
-		client = h.client(r)
 		// A blocked client is refused whatever it sends, the right token
 		// included: otherwise its guesses would go on being answered.
 		if b, blocked := h.auth.blocked(client, h.now()); blocked {

@@ -62,9 +62,9 @@ type Config struct {
 	// from, so what a client writes lies to the left of it), the
 	// left-most when every one is. A header that cannot be read there (an
 	// entry not an address) leaves the peer as the client, counted in
-	// headroom_push_forwarded_unreadable_total. Empty, X-Forwarded-For is
-	// never read: behind a reverse proxy every client then shares the
-	// proxy's allowance.
+	// headroom_push_forwarded_unreadable_total and logged, the limit on
+	// or off. Empty, no forwarding header is ever read: behind a reverse
+	// proxy every client then shares the proxy's allowance.
 	TrustedProxies []string
 	// ForwardedHeader is the header the trusted proxies append the
 	// client's address to (config.ForwardedHeader): X-Forwarded-For (the

@@ -217,3 +217,44 @@ func TestAuthForwardedHeader(t *testing.T) {
 		t.Errorf("X-Real-IP: %v", err)
 	}
 }
+
+// TestUnreadableCountedWithoutLimit: a trusted proxy's unreadable
+// X-Forwarded-For is counted and logged whether or not failed
+// authentications are limited: with the limit off, and without a token
+// (nothing to guess, no limit) too. A readable one is not counted.
+func TestUnreadableCountedWithoutLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit float64
+		token bool
+	}{
+		{"limit on", ingest.DefaultAuthFailLimit, true},
+		{"limit off", 0, true},
+		{"no token", ingest.DefaultAuthFailLimit, false},
+	} {
+		reg := prometheus.NewRegistry()
+		logs := &natstest.Logs{}
+		cfg := ingest.DefaultConfig()
+		if tc.token {
+			cfg.Tokens = []ingest.Token{{Name: "team-a", Digest: digest(t, tokenA), Apps: []string{"shop"}}}
+		}
+		cfg.RateLimit = 0
+		cfg.AuthFailLimit = tc.limit
+		cfg.TrustedProxies = []string{"10.0.0.0/8"}
+		h, err := ingest.NewHandler(cfg, func(context.Context, iter.Seq[*proto.Metrics]) error { return nil }, (&fakeClock{t: now}).now, zerolog.New(logs), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, xff := range [][]string{{"unknown"}, {"203.0.113.1"}, {"203.0.113.1, proxy.example"}, nil} {
+			if status, msg := via(t, h, "10.0.0.1:443", xff, tokenA, i+1); status != http.StatusAccepted {
+				t.Fatalf("%s: %q: %d %q", tc.name, xff, status, msg)
+			}
+		}
+		if n, _ := metricstest.Sum(t, reg, "headroom_push_forwarded_unreadable_total"); n != 2 {
+			t.Errorf("%s: headroom_push_forwarded_unreadable_total %v, want 2", tc.name, n)
+		}
+		if lines := logs.Lines(t, "X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications"); len(lines) != 2 {
+			t.Errorf("%s: %d unreadable headers logged, want 2", tc.name, len(lines))
+		}
+	}
+}
