@@ -32,7 +32,9 @@ type WebhookConfig struct {
 	MaxBackoff time.Duration
 	// Token, when set, is sent as "Authorization: Bearer <Token>".
 	Token string
-	// Header, when set, is one extra header "Name: value".
+	// Header, when set, is one extra header "Name: value". One that
+	// carries a secret (headerSecret: Authorization, or a name holding
+	// token, secret or key) must pass config.CheckSecret, as Token does.
 	Header string
 }
 
@@ -52,7 +54,7 @@ func (c *WebhookConfig) registerFlags(f *cli.Flags) {
 	f.Duration(&c.Backoff, "executor.webhook.backoff", d.Backoff, "webhook driver: wait before the first retry, doubling at each retry")
 	f.Duration(&c.MaxBackoff, "executor.webhook.max-backoff", d.MaxBackoff, "webhook driver: longest wait between retries")
 	f.String(&c.Token, "executor.webhook.token", "", "webhook driver: bearer token (prefer the environment variable)")
-	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value'")
+	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value'; the credentials of an Authorization or Proxy-Authorization header, and the value of one whose name holds token, secret or key, must be 16 bytes or more, as a token's")
 }
 
 // Validate checks the settings.
@@ -77,10 +79,47 @@ func (c WebhookConfig) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if _, _, err := parseHeader(c.Header); err != nil {
+	if name, value, err := parseHeader(c.Header); err != nil {
 		errs = append(errs, err)
+	} else if secret, ok := headerSecret(name, value); ok {
+		// A secret in the extra header is a token by another name: the
+		// same rule as -executor.webhook.token's, the error naming the
+		// header, never its value.
+		if err := config.CheckSecret(fmt.Sprintf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s", headerWhat(name)), secret); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// headerSecret reports whether the extra header name carries a secret,
+// and which part of value is it. The rule: Authorization and
+// Proxy-Authorization carry their credentials after the scheme ("Bearer
+// x" → x; the whole value without a scheme); a name holding "token",
+// "secret" or "key" in any case (X-Api-Key, X-Auth-Token, X-Webhook-
+// Secret) carries its whole value. Other headers are not secrets.
+func headerSecret(name, value string) (string, bool) {
+	if strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization") {
+		if _, cred, ok := strings.Cut(value, " "); ok {
+			return strings.TrimLeft(cred, " \t"), true
+		}
+		return value, true
+	}
+	lower := strings.ToLower(name)
+	for _, w := range []string{"token", "secret", "key"} {
+		if strings.Contains(lower, w) {
+			return value, true
+		}
+	}
+	return "", false
+}
+
+// headerWhat names the secret headerSecret found, for the error.
+func headerWhat(name string) string {
+	if strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization") {
+		return name + "'s credentials"
+	}
+	return name + "'s value"
 }
 
 func parseWebhookURL(s string) (*url.URL, error) {

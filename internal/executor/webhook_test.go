@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -217,5 +218,53 @@ func TestWebhookTimesSortAsStrings(t *testing.T) {
 			t.Errorf("%q sorts at or before %q, the earlier time", s, prev)
 		}
 		prev = s
+	}
+}
+
+// TestWebhookHeaderSecret: an -executor.webhook.header carrying a secret
+// (the credentials of Authorization or Proxy-Authorization after the
+// scheme, the value of a header whose name holds token, secret or key)
+// must pass the tokens' rule, the error naming the flag, its variable and
+// the header, never the value; other headers are not checked.
+func TestWebhookHeaderSecret(t *testing.T) {
+	const strong = "0123456789abcdef0123"
+	for _, tc := range []struct {
+		header string
+		weak   string // the refused part, "" when accepted
+		what   string // the header named in the error
+	}{
+		{"Authorization: Bearer tok3n", "tok3n", "Authorization's credentials"},
+		{"authorization: bearer   tok3n", "tok3n", "authorization's credentials"},
+		{"Authorization: tok3n", "tok3n", "Authorization's credentials"},
+		{"Authorization: Bearer", "Bearer", "Authorization's credentials"},
+		{"Authorization: Basic dTpw", "dTpw", "Authorization's credentials"},
+		{"Proxy-Authorization: Bearer tok3n", "tok3n", "Proxy-Authorization's credentials"},
+		{"X-Api-Key: s3cr3t", "s3cr3t", "X-Api-Key's value"},
+		{"X-Auth-Token: s3cr3t", "s3cr3t", "X-Auth-Token's value"},
+		{"X-Webhook-SECRET: s3cr3t", "s3cr3t", "X-Webhook-SECRET's value"},
+		{"Authorization: Bearer " + strong, "", ""},
+		{"Authorization: " + strong, "", ""},
+		{"X-Api-Key: " + strong, "", ""},
+		{"X-Cluster: prod", "", ""},
+		{"", "", ""},
+	} {
+		c := executor.DefaultWebhookConfig()
+		c.URL = "https://hooks.example.com/scale"
+		c.Header = tc.header
+		err := c.Validate()
+		if tc.weak == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.header, err)
+			}
+			continue
+		}
+		want := fmt.Sprintf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s: %d bytes", tc.what, len(tc.weak))
+		if !errors.Is(err, config.ErrWeakSecret) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", tc.header, err, want)
+			continue
+		}
+		if strings.Contains(err.Error(), tc.weak) {
+			t.Errorf("%q: the error quotes the secret: %v", tc.header, err)
+		}
 	}
 }
