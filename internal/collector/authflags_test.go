@@ -261,3 +261,66 @@ func TestFileEmptyTrustedProxiesClearsFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestBadPushFlagRefusedWhateverTheFile: every push flag with a check
+// refuses a bad value of its own, alone and when the file's key replaces
+// it (the file alone passing), naming the flag and its variable once,
+// and the file's key when it replaces the flag; never a token.
+func TestBadPushFlagRefusedWhateverTheFile(t *testing.T) {
+	for _, tc := range []struct {
+		flag, bad string
+		file      string // the file's key replacing the flag, and its value
+	}{
+		{"push.token", "hunter2", "token: file-token-0123456789abcdef"},
+		{"push.rate-limit", "-1", "rate_limit: 5"},
+		{"push.rate-burst", "0", "rate_burst: 5"},
+		{"push.auth-fail-limit", "NaN", "auth_fail_limit: 2"},
+		{"push.auth-fail-burst", "0", "auth_fail_burst: 3"},
+		{"push.trusted-proxies", "0.0.0.0/0", "trusted_proxies: [10.0.12.0/24]"},
+		{"push.trusted-proxies", "10.0.0.5/8", "trusted_proxies: []"},
+		{"push.forwarded-header", "X-Real-IP", "forwarded_header: Forwarded"},
+		{"push.max-body", "0", "max_body_bytes: 1000"},
+		{"push.max-skew", "-1s", "max_future_skew: 1m"},
+		{"push.max-age", "0s", "max_age: 1h"},
+		{"push.max-concurrent", "0", "max_concurrent: 4"},
+		{"push.read-timeout", "-1s", "read_timeout: 5s"},
+	} {
+		f, err := config.Parse("x.yaml", []byte("push:\n  "+tc.file+"\napps:\n  shop: {source: sim}\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		key := "push." + strings.SplitN(tc.file, ":", 2)[0]
+		for _, withFile := range []bool{false, true} {
+			c := collector.DefaultConfig()
+			fl := cli.New("collector", func(string) string { return "" })
+			c.RegisterFlags(fl)
+			if withFile {
+				c.File = f
+				if err := c.Validate(); err != nil {
+					t.Fatalf("the file's %s alone: %v", tc.file, err)
+				}
+			}
+			if err := fl.Parse([]string{"-" + tc.flag, tc.bad}); err != nil {
+				t.Fatalf("-%s %s: %v", tc.flag, tc.bad, err)
+			}
+			err := c.Validate()
+			where := "-" + tc.flag + " (" + cli.EnvName(tc.flag)
+			if tc.flag == "push.token" {
+				where = "-" + tc.flag + " or " + cli.EnvName(tc.flag)
+			}
+			if withFile {
+				where += ", replaced by the file's " + key + ")"
+			}
+			switch {
+			case err == nil:
+				t.Errorf("-%s %s, file %v: accepted", tc.flag, tc.bad, withFile)
+			case !strings.Contains(err.Error(), where):
+				t.Errorf("-%s %s, file %v: %v, want %q named", tc.flag, tc.bad, withFile, err, where)
+			case strings.Count(err.Error(), "-"+tc.flag+" ") != 1:
+				t.Errorf("-%s %s, file %v: %v, want the flag named once", tc.flag, tc.bad, withFile, err)
+			case tc.flag == "push.token" && strings.Contains(err.Error(), tc.bad):
+				t.Errorf("the error quotes the token: %v", err)
+			}
+		}
+	}
+}

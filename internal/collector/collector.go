@@ -155,28 +155,140 @@ func (c Config) Validate() error {
 	if c.Backfill < 0 || c.Backfill > 30*24*time.Hour {
 		errs = append(errs, fmt.Errorf("sim.backfill %v: want 0..720h", c.Backfill))
 	}
-	if err := c.PushConfig().Validate(); err != nil {
+	// Every push flag's own value is checked, whatever the file says:
+	// one the file replaces today fails the start as it would without
+	// the file, and will once the file's key goes. Then the merged
+	// settings, for what only the two together can get wrong (a file's
+	// burst beside the flag's limit); only when the flags pass, so that
+	// a flag the file leaves is refused once.
+	if ferrs := c.checkPushFlags(); len(ferrs) > 0 {
+		errs = append(errs, ferrs...)
+	} else if err := c.PushConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.File != nil && c.File.Push.Token != "" && c.Push.Token != "" {
-		// The file's push.token replaces -push.token, which PushConfig
-		// then drops unchecked: a weak one fails the start all the same,
-		// as it would without the file (and will once the file's goes).
-		if err := config.CheckSecret("push token (-push.token or HEADROOM_PUSH_TOKEN, replaced by the file's push.token)", c.Push.Token); err != nil {
+	return errors.Join(errs...)
+}
+
+// pushFlag is one push flag with a check: its name, the file's key
+// replacing it (key, and replaced saying the file sets it, as PushConfig
+// reads it), and the check of the flag's own value.
+type pushFlag struct {
+	name     string
+	key      string
+	replaced func(config.Push) bool
+	check    func(where flagWhere) error
+}
+
+// flagWhere names a push flag in its check's error: the flag, its
+// variable, and the file's key when it replaces the flag.
+type flagWhere struct{ flag, env, replacedBy string }
+
+// String is "-push.x (HEADROOM_PUSH_X, replaced by the file's push.x)".
+func (w flagWhere) String() string {
+	s := "-" + w.flag + " (" + w.env
+	if w.replacedBy != "" {
+		s += ", replaced by the file's " + w.replacedBy
+	}
+	return s + ")"
+}
+
+// pushFlags are the push flags with a check, each checked alone on its
+// own value (the rate and auth-fail bursts beside their own flag's
+// limit). where names the flag and its variable, and the file's key when
+// it replaces the flag.
+func (c Config) pushFlags() []pushFlag {
+	p := c.Push
+	positive := func(what string, ok bool, v any) func(flagWhere) error {
+		return func(where flagWhere) error {
+			if !ok {
+				return fmt.Errorf("%s: push %s %v: want positive", where, what, v)
+			}
+			return nil
+		}
+	}
+	return []pushFlag{
+		{"push.token", "token", func(fp config.Push) bool { return fp.Token != "" }, func(where flagWhere) error {
+			if p.Token == "" {
+				return nil
+			}
+			name := "push token (-" + where.flag + " or " + where.env
+			if where.replacedBy != "" {
+				name += ", replaced by the file's " + where.replacedBy
+			}
+			return config.CheckSecret(name+")", p.Token)
+		}},
+		{"push.rate-limit", "rate_limit", func(fp config.Push) bool { return fp.RateLimit != nil }, func(where flagWhere) error {
+			if err := config.CheckRate(p.RateLimit, "ticks"); err != nil {
+				return fmt.Errorf("%s: push rate limit %w", where, err)
+			}
+			return nil
+		}},
+		{"push.rate-burst", "rate_burst", func(fp config.Push) bool { return fp.RateBurst > 0 }, func(where flagWhere) error {
+			if err := config.CheckBurst(p.RateBurst); p.RateLimit > 0 && err != nil {
+				return fmt.Errorf("%s: push rate burst %w", where, err)
+			}
+			return nil
+		}},
+		{"push.auth-fail-limit", "auth_fail_limit", func(fp config.Push) bool { return fp.AuthFailLimit != nil }, func(where flagWhere) error {
+			if err := config.CheckRate(p.AuthFailLimit, "failed authentications"); err != nil {
+				return fmt.Errorf("%s: push auth fail limit %w", where, err)
+			}
+			return nil
+		}},
+		{"push.auth-fail-burst", "auth_fail_burst", func(fp config.Push) bool { return fp.AuthFailBurst != nil }, func(where flagWhere) error {
+			if err := config.CheckBurst(p.AuthFailBurst); p.AuthFailLimit > 0 && err != nil {
+				return fmt.Errorf("%s: push auth fail burst %w", where, err)
+			}
+			return nil
+		}},
+		{"push.trusted-proxies", "trusted_proxies", func(fp config.Push) bool { return fp.TrustedProxiesSet }, func(where flagWhere) error {
+			var errs []error
+			for _, e := range hostcheck.Split(c.TrustedProxies) {
+				if _, err := config.ParseTrustedProxy(e); err != nil {
+					errs = append(errs, fmt.Errorf("%s: push trusted proxy %w", where, err))
+				}
+			}
+			return errors.Join(errs...)
+		}},
+		{"push.forwarded-header", "forwarded_header", func(fp config.Push) bool { return fp.ForwardedHeader != "" }, func(where flagWhere) error {
+			if _, err := config.ForwardedHeader(p.ForwardedHeader); err != nil {
+				return fmt.Errorf("%s: push forwarded header %w", where, err)
+			}
+			return nil
+		}},
+		{"push.max-body", "max_body_bytes", func(fp config.Push) bool { return fp.MaxBodyBytes > 0 }, positive("max body", p.MaxBody > 0, p.MaxBody)},
+		{"push.max-skew", "max_future_skew", func(fp config.Push) bool { return fp.MaxFutureSkew > 0 }, func(where flagWhere) error {
+			if p.MaxFutureSkew < 0 {
+				return fmt.Errorf("%s: push skew %v: want ≥ 0", where, p.MaxFutureSkew)
+			}
+			return nil
+		}},
+		{"push.max-age", "max_age", func(fp config.Push) bool { return fp.MaxAge > 0 }, positive("max age", p.MaxAge > 0, p.MaxAge)},
+		{"push.max-concurrent", "max_concurrent", func(fp config.Push) bool { return fp.MaxConcurrent > 0 }, positive("max concurrent", p.MaxConcurrent > 0, p.MaxConcurrent)},
+		{"push.read-timeout", "read_timeout", func(fp config.Push) bool { return fp.ReadTimeout > 0 }, func(where flagWhere) error {
+			if p.ReadTimeout < 0 {
+				return fmt.Errorf("%s: push read timeout %v: want ≥ 0", where, p.ReadTimeout)
+			}
+			return nil
+		}},
+	}
+}
+
+// checkPushFlags checks every push flag's own value (pushFlags), each
+// error naming the flag, its variable, and the file's key when it
+// replaces the flag.
+func (c Config) checkPushFlags() []error {
+	var errs []error
+	for _, f := range c.pushFlags() {
+		where := flagWhere{flag: f.name, env: cli.EnvName(f.name)}
+		if c.File != nil && f.replaced(c.File.Push) {
+			where.replacedBy = "push." + f.key
+		}
+		if err := f.check(where); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if c.File != nil && c.File.Push.TrustedProxiesSet {
-		// Likewise the file's push.trusted_proxies replaces the flag's
-		// list, which then goes unchecked: a wrong entry (a /0, bits past
-		// its length) fails the start all the same.
-		for _, e := range hostcheck.Split(c.TrustedProxies) {
-			if _, err := config.ParseTrustedProxy(e); err != nil {
-				errs = append(errs, fmt.Errorf("-push.trusted-proxies (HEADROOM_PUSH_TRUSTED_PROXIES, replaced by the file's push.trusted_proxies): %w", err))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // PushConfig is the push API's effective settings: Push with the file's
