@@ -33,9 +33,11 @@
 // TCP peer's (http.Request.RemoteAddr; an IPv6 one by its /64, and by
 // its /48 with 16 times the allowance, lest a guesser rotate through the
 // /64s), or, only when that peer is one of Config.TrustedProxies, the
-// right-most address of X-Forwarded-For that is not itself a trusted
-// proxy (what a client writes there lies left of what its proxy
-// appends; from any other peer the header is never read): beyond
+// right-most address of X-Forwarded-For, or of RFC 7239 Forwarded's for
+// parameters (Config.ForwardedHeader names the one read, never both),
+// that is not itself a trusted proxy (what a client writes there lies
+// left of what its proxy appends; from any other peer the header is
+// never read): beyond
 // Config.AuthFailBurst in a row and AuthFailLimit a second, every request
 // from the address is refused 429 (reason auth_rate), one with the right
 // token too, so a guesser is not answered while blocked. At most
