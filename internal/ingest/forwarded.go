@@ -255,7 +255,10 @@ func (h *Handler) client(r *http.Request) netip.Prefix {
 }
 
 // readable counts and logs, sampled, a request whose forwarding header
-// from a trusted proxy could not be read (readable false).
+// from a trusted proxy could not be read (readable false). The log says
+// what follows: with the failed-authentication limit on, the request's
+// failures count against the proxy's address; without it (off, or no
+// token) nothing counts yet, but would once the limit is turned on.
 func (h *Handler) readable(r *http.Request, readable bool) {
 	if readable {
 		return
@@ -266,8 +269,11 @@ func (h *Handler) readable(r *http.Request, readable bool) {
 		if h.header == config.HeaderForwarded {
 			key = "forwarded"
 		}
-		ev.Str("remote", r.RemoteAddr).Str(key, clip(strings.Join(r.Header.Values(h.header), ", "))).
-			Msg(h.header + " from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications")
+		msg := " from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications"
+		if h.auth == nil {
+			msg = " from a trusted proxy holds an entry that is not an address: the request is taken as the proxy's, whose address would count its failed authentications were they limited (they are not)"
+		}
+		ev.Str("remote", r.RemoteAddr).Str(key, clip(strings.Join(r.Header.Values(h.header), ", "))).Msg(h.header + msg)
 	}
 }
 

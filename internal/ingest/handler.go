@@ -128,7 +128,7 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 		return nil, fmt.Errorf("push forwarded header %w", err)
 	}
 	h.unreadable = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_forwarded_unreadable_total",
-		Help: "Push requests from a trusted proxy whose X-Forwarded-For could not be read: their failed authentications count against the proxy."})
+		Help: "Push requests from a trusted proxy whose forwarding header (X-Forwarded-For, or Forwarded as configured) could not be read: the proxy is taken as their client, its address counting their failed authentications when those are limited."})
 	h.forwardLog = log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod})
 	if h.anon == nil {
 		h.auth = newAuthGuard(cfg.AuthFailLimit, cfg.AuthFailBurst, cfg.AuthFailAddrs)

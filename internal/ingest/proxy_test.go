@@ -221,16 +221,23 @@ func TestAuthForwardedHeader(t *testing.T) {
 // TestUnreadableCountedWithoutLimit: a trusted proxy's unreadable
 // X-Forwarded-For is counted and logged whether or not failed
 // authentications are limited: with the limit off, and without a token
-// (nothing to guess, no limit) too. A readable one is not counted.
+// (nothing to guess, no limit) too. A readable one is not counted. The
+// log says the proxy's address counts the failures only when it does:
+// with the limit off, that nothing counts.
 func TestUnreadableCountedWithoutLimit(t *testing.T) {
+	const (
+		counts   = "X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications"
+		limitOff = "X-Forwarded-For from a trusted proxy holds an entry that is not an address: the request is taken as the proxy's, whose address would count its failed authentications were they limited (they are not)"
+	)
 	for _, tc := range []struct {
 		name  string
 		limit float64
 		token bool
+		msg   string
 	}{
-		{"limit on", ingest.DefaultAuthFailLimit, true},
-		{"limit off", 0, true},
-		{"no token", ingest.DefaultAuthFailLimit, false},
+		{"limit on", ingest.DefaultAuthFailLimit, true, counts},
+		{"limit off", 0, true, limitOff},
+		{"no token", ingest.DefaultAuthFailLimit, false, limitOff},
 	} {
 		reg := prometheus.NewRegistry()
 		logs := &natstest.Logs{}
@@ -253,8 +260,8 @@ func TestUnreadableCountedWithoutLimit(t *testing.T) {
 		if n, _ := metricstest.Sum(t, reg, "headroom_push_forwarded_unreadable_total"); n != 2 {
 			t.Errorf("%s: headroom_push_forwarded_unreadable_total %v, want 2", tc.name, n)
 		}
-		if lines := logs.Lines(t, "X-Forwarded-For from a trusted proxy holds an entry that is not an address: the proxy's address counts the request's failed authentications"); len(lines) != 2 {
-			t.Errorf("%s: %d unreadable headers logged, want 2", tc.name, len(lines))
+		if lines := logs.Lines(t, tc.msg); len(lines) != 2 {
+			t.Errorf("%s: %d unreadable headers logged %q, want 2 (all: %v)", tc.name, len(lines), tc.msg, logs.Lines(t, ""))
 		}
 	}
 }
