@@ -33,8 +33,11 @@ type WebhookConfig struct {
 	// Token, when set, is sent as "Authorization: Bearer <Token>".
 	Token string
 	// Header, when set, is one extra header "Name: value". One that
-	// carries a secret (headerSecret: Authorization, or a name holding
-	// token, secret or key) must pass config.CheckSecret, as Token does.
+	// carries a secret (headerSecret: Authorization's credentials, or
+	// the value of a name ending in token, secret, key, password) must
+	// pass config.CheckSecret, as Token does; one the driver sets itself
+	// (headerReserved: Content-Type, Idempotency-Key, Authorization
+	// beside Token) is refused.
 	Header string
 }
 
@@ -54,7 +57,7 @@ func (c *WebhookConfig) registerFlags(f *cli.Flags) {
 	f.Duration(&c.Backoff, "executor.webhook.backoff", d.Backoff, "webhook driver: wait before the first retry, doubling at each retry")
 	f.Duration(&c.MaxBackoff, "executor.webhook.max-backoff", d.MaxBackoff, "webhook driver: longest wait between retries")
 	f.String(&c.Token, "executor.webhook.token", "", "webhook driver: bearer token (prefer the environment variable)")
-	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value'; the credentials of an Authorization or Proxy-Authorization header, and the value of one whose name holds token, secret or key, must be 16 bytes or more, as a token's")
+	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value' (not Content-Type or Idempotency-Key, which the driver sets, nor Authorization beside .token); the credentials of an Authorization or Proxy-Authorization header, and the value of one whose name's last word ends in token, secret, key, password or passwd (X-Api-Key, X-Auth-Token), must be 16 bytes or more, as a token's")
 }
 
 // Validate checks the settings.
@@ -81,6 +84,8 @@ func (c WebhookConfig) Validate() error {
 	}
 	if name, value, err := parseHeader(c.Header); err != nil {
 		errs = append(errs, err)
+	} else if err := c.headerReserved(name); err != nil {
+		errs = append(errs, err)
 	} else if secret, ok := headerSecret(name, value); ok {
 		// A secret in the extra header is a token by another name: the
 		// same rule as -executor.webhook.token's, the error naming the
@@ -93,30 +98,55 @@ func (c WebhookConfig) Validate() error {
 }
 
 // headerSecret reports whether the extra header name carries a secret,
-// and which part of value is it. The rule: Authorization and
+// and which part of value is it. The rule, in any case: Authorization and
 // Proxy-Authorization carry their credentials after the scheme ("Bearer
-// x" → x; the whole value without a scheme); a name holding "token",
-// "secret" or "key" in any case (X-Api-Key, X-Auth-Token, X-Webhook-
-// Secret) carries its whole value. Other headers are not secrets.
+// x" → x; the whole value without a scheme); a header whose name's last
+// word (after its last "-" or "_") ends in "token", "secret", "key",
+// "password" or "passwd" carries its whole value: X-Api-Key, Api-Key,
+// X-Apikey, X-Auth-Token, X-AccessToken, X-Webhook-Secret, X-Password.
+// Other headers are not secrets, those merely naming one too (X-Key-Id,
+// X-Token-Type, X-Secret-Version): they are not refused for a short
+// value.
 func headerSecret(name, value string) (string, bool) {
-	if strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization") {
+	if isAuthorization(name) {
 		if _, cred, ok := strings.Cut(value, " "); ok {
 			return strings.TrimLeft(cred, " \t"), true
 		}
 		return value, true
 	}
-	lower := strings.ToLower(name)
-	for _, w := range []string{"token", "secret", "key"} {
-		if strings.Contains(lower, w) {
+	last := strings.ToLower(name[strings.LastIndexAny(name, "-_")+1:])
+	for _, w := range []string{"token", "secret", "key", "password", "passwd"} {
+		if strings.HasSuffix(last, w) {
 			return value, true
 		}
 	}
 	return "", false
 }
 
+// isAuthorization reports whether name is Authorization or
+// Proxy-Authorization, in any case.
+func isAuthorization(name string) bool {
+	return strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization")
+}
+
+// headerReserved refuses an extra header the driver sets itself, which it
+// would replace: Content-Type (the body is JSON), Idempotency-Key (the
+// decision's ID: one fixed value would have the receiver drop every
+// change after the first as a repeat), and Authorization beside
+// -executor.webhook.token. The error names the header, never its value.
+func (c WebhookConfig) headerReserved(name string) error {
+	switch {
+	case strings.EqualFold(name, "Content-Type"), strings.EqualFold(name, "Idempotency-Key"):
+		return fmt.Errorf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s: the driver sets it itself", name)
+	case strings.EqualFold(name, "Authorization") && c.Token != "":
+		return fmt.Errorf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s: executor.webhook.token (HEADROOM_EXECUTOR_WEBHOOK_TOKEN) sets it: give one or the other", name)
+	}
+	return nil
+}
+
 // headerWhat names the secret headerSecret found, for the error.
 func headerWhat(name string) string {
-	if strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization") {
+	if isAuthorization(name) {
 		return name + "'s credentials"
 	}
 	return name + "'s value"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -223,48 +222,73 @@ func TestWebhookTimesSortAsStrings(t *testing.T) {
 
 // TestWebhookHeaderSecret: an -executor.webhook.header carrying a secret
 // (the credentials of Authorization or Proxy-Authorization after the
-// scheme, the value of a header whose name holds token, secret or key)
-// must pass the tokens' rule, the error naming the flag, its variable and
-// the header, never the value; other headers are not checked.
+// scheme, the value of a header whose name's last word ends in token,
+// secret, key, password or passwd) must pass the tokens' rule, the error
+// naming the flag, its variable and the header, never the value; other
+// headers, those merely naming a secret among them (X-Key-Id), are not
+// checked. A header the driver sets itself is refused, its value never
+// printed either.
 func TestWebhookHeaderSecret(t *testing.T) {
 	const strong = "0123456789abcdef0123"
+	const flag = "executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) "
 	for _, tc := range []struct {
 		header string
+		token  string // -executor.webhook.token
 		weak   string // the refused part, "" when accepted
-		what   string // the header named in the error
+		want   string // in the error, after flag
 	}{
-		{"Authorization: Bearer tok3n", "tok3n", "Authorization's credentials"},
-		{"authorization: bearer   tok3n", "tok3n", "authorization's credentials"},
-		{"Authorization: tok3n", "tok3n", "Authorization's credentials"},
-		{"Authorization: Bearer", "Bearer", "Authorization's credentials"},
-		{"Authorization: Basic dTpw", "dTpw", "Authorization's credentials"},
-		{"Proxy-Authorization: Bearer tok3n", "tok3n", "Proxy-Authorization's credentials"},
-		{"X-Api-Key: s3cr3t", "s3cr3t", "X-Api-Key's value"},
-		{"X-Auth-Token: s3cr3t", "s3cr3t", "X-Auth-Token's value"},
-		{"X-Webhook-SECRET: s3cr3t", "s3cr3t", "X-Webhook-SECRET's value"},
-		{"Authorization: Bearer " + strong, "", ""},
-		{"Authorization: " + strong, "", ""},
-		{"X-Api-Key: " + strong, "", ""},
-		{"X-Cluster: prod", "", ""},
-		{"", "", ""},
+		{"Authorization: Bearer tok3n", "", "tok3n", "Authorization's credentials: 5 bytes"},
+		{"authorization: bearer   tok3n", "", "tok3n", "authorization's credentials: 5 bytes"},
+		{"Authorization: tok3n", "", "tok3n", "Authorization's credentials: 5 bytes"},
+		{"Authorization: Bearer", "", "Bearer", "Authorization's credentials: 6 bytes"},
+		{"Authorization: Basic dTpw", "", "dTpw", "Authorization's credentials: 4 bytes"},
+		{"Proxy-Authorization: Bearer tok3n", "", "tok3n", "Proxy-Authorization's credentials: 5 bytes"},
+		{"X-Api-Key: s3cr3t", "", "s3cr3t", "X-Api-Key's value: 6 bytes"},
+		{"Api-Key: s3cr3t", "", "s3cr3t", "Api-Key's value: 6 bytes"},
+		{"X-APIKEY: s3cr3t", "", "s3cr3t", "X-APIKEY's value: 6 bytes"},
+		{"X-Functions-Key: s3cr3t", "", "s3cr3t", "X-Functions-Key's value: 6 bytes"},
+		{"X-Auth-Token: s3cr3t", "", "s3cr3t", "X-Auth-Token's value: 6 bytes"},
+		{"X-AccessToken: s3cr3t", "", "s3cr3t", "X-AccessToken's value: 6 bytes"},
+		{"X-Webhook-SECRET: s3cr3t", "", "s3cr3t", "X-Webhook-SECRET's value: 6 bytes"},
+		{"X_Client_Secret: s3cr3t", "", "s3cr3t", "X_Client_Secret's value: 6 bytes"},
+		{"X-Password: s3cr3t", "", "s3cr3t", "X-Password's value: 6 bytes"},
+		{"X-Api-Key: " + strong + " ", "", "", ""}, // parseHeader trims the value
+		{"Authorization: Bearer " + strong, "", "", ""},
+		{"Authorization: " + strong, "", "", ""},
+		{"Proxy-Authorization: Bearer " + strong, strong, "", ""},
+		{"X-Api-Key: " + strong, "", "", ""},
+		// Names that merely name a secret, or none: not checked.
+		{"X-Key-Id: 7", "", "", ""},
+		{"X-Token-Type: jwt", "", "", ""},
+		{"X-Secret-Version: 3", "", "", ""},
+		{"Keep-Alive: timeout=5", "", "", ""},
+		{"X-Cluster: prod", "", "", ""},
+		{"", "", "", ""},
+		// Set by the driver itself: refused, whatever the value.
+		{"Idempotency-Key: s3cr3t", "", "s3cr3t", "Idempotency-Key: the driver sets it itself"},
+		{"content-type: text/plain", "", "text/plain", "content-type: the driver sets it itself"},
+		{"Authorization: Bearer " + strong, strong, strong[4:], "Authorization: executor.webhook.token (HEADROOM_EXECUTOR_WEBHOOK_TOKEN) sets it"},
 	} {
 		c := executor.DefaultWebhookConfig()
 		c.URL = "https://hooks.example.com/scale"
 		c.Header = tc.header
+		c.Token = tc.token
 		err := c.Validate()
-		if tc.weak == "" {
+		if tc.want == "" {
 			if err != nil {
 				t.Errorf("%q: %v", tc.header, err)
 			}
 			continue
 		}
-		want := fmt.Sprintf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s: %d bytes", tc.what, len(tc.weak))
-		if !errors.Is(err, config.ErrWeakSecret) || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: %v, want %q", tc.header, err, want)
+		if err == nil || !strings.Contains(err.Error(), flag+tc.want) {
+			t.Errorf("%q: %v, want %q", tc.header, err, flag+tc.want)
 			continue
 		}
+		if strings.HasSuffix(tc.want, "bytes") && !errors.Is(err, config.ErrWeakSecret) {
+			t.Errorf("%q: %v, want ErrWeakSecret", tc.header, err)
+		}
 		if strings.Contains(err.Error(), tc.weak) {
-			t.Errorf("%q: the error quotes the secret: %v", tc.header, err)
+			t.Errorf("%q: the error quotes the value: %v", tc.header, err)
 		}
 	}
 }
