@@ -30,7 +30,14 @@ type File struct {
 	Apps []App
 }
 
-// Push holds the push API settings; zero fields keep ingest's defaults.
+// Push holds the push API settings; zero fields keep ingest's defaults
+// (or the collector's flags). Of its lists, only TrustedProxies replaces a
+// flag's list, and so only its presence counts (TrustedProxiesSet: an
+// empty list clears -push.trusted-proxies); Tokens add to -push.token
+// rather than replace it, and AllowedOrigins has no flag to replace (the
+// collector's push API allows no other origin without it), so for them an
+// empty list and an absent key are the same. A list key given a flag must
+// follow TrustedProxies' rule.
 type Push struct {
 	// Token, when set, must be sent as "Authorization: Bearer <token>". It
 	// is required when a real executor driver is live, and on a collector
@@ -39,7 +46,8 @@ type Push struct {
 	Token string `yaml:"token"`
 	// TokenDigest is the SHA-256 of Token, filled by Parse when Token is set.
 	TokenDigest [32]byte `yaml:"-"`
-	// Tokens are further bearer tokens, each limited to the apps it names.
+	// Tokens are further bearer tokens, each limited to the apps it
+	// names, added to -push.token's (which only Token replaces).
 	Tokens []PushToken `yaml:"tokens"`
 	// RateLimit is each token's ticks per second (and, without a token,
 	// all senders'), nil keeping ingest's default; 0 turns it off.
