@@ -45,12 +45,22 @@ func (f *Flags) usage(name, usage string) string {
 	return fmt.Sprintf("%s (env %s)", usage, EnvName(name))
 }
 
-// String registers a string flag.
+// String registers a string flag. A value its variable gives is the
+// flag's value but not its default as the usage shows it (printed on -h
+// and, by the flag package, on every mistyped flag, into the service's
+// log): string flags carry the secrets (HEADROOM_PUSH_TOKEN,
+// HEADROOM_EXECUTOR_WEBHOOK_TOKEN and _HEADER, …). The usage says the
+// variable is set instead.
 func (f *Flags) String(p *string, name, def, usage string) {
-	if v, ok := f.env(name); ok {
-		def = v
+	v, ok := f.env(name)
+	u := f.usage(name, usage)
+	if ok {
+		u += " (set from the environment)"
 	}
-	f.FS.StringVar(p, name, def, f.usage(name, usage))
+	f.FS.StringVar(p, name, def, u)
+	if ok {
+		*p = v
+	}
 }
 
 // Int registers an int flag.

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +63,46 @@ func TestParseRefusesLeftoverArguments(t *testing.T) {
 	rest, err := f.ParseArgs([]string{"-since", "1h", "apm.decision.>"})
 	if err != nil || len(rest) != 1 || rest[0] != "apm.decision.>" || since != time.Hour {
 		t.Fatalf("ParseArgs: %v %v %v", rest, since, err)
+	}
+}
+
+// TestStringEnvNotInUsage: a string flag's value from its variable (a
+// token, a webhook header) is never printed in the usage, which the flag
+// package writes on -h and on a mistyped flag (into the service's log):
+// it says the variable is set instead. The value is still the
+// variable's, and a flag given still wins.
+func TestStringEnvNotInUsage(t *testing.T) {
+	const secret = "s3cr3t-0123456789abcdef"
+	env := map[string]string{"HEADROOM_EXECUTOR_WEBHOOK_HEADER": "Authorization: Bearer " + secret, "HEADROOM_PUSH_TOKEN": secret}
+	for _, tc := range []struct {
+		args  []string
+		usage bool   // Parse fails, printing the usage
+		token string // -push.token's value otherwise
+	}{
+		{[]string{"-executor.webhok.header", "x"}, true, ""},
+		{[]string{"-h"}, true, ""},
+		{nil, false, secret},
+		{[]string{"-push.token", "flag-token"}, false, "flag-token"},
+	} {
+		f := cli.New("x", func(k string) string { return env[k] })
+		var out bytes.Buffer
+		f.FS.SetOutput(&out)
+		var header, token, url string
+		f.String(&header, "executor.webhook.header", "", "one extra header")
+		f.String(&token, "push.token", "", "bearer token")
+		f.String(&url, "nats.url", "nats://127.0.0.1:4222", "server")
+		err := f.Parse(tc.args)
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("%q: the usage prints the secret: %s", tc.args, out.String())
+		}
+		if tc.usage {
+			if err == nil || !strings.Contains(out.String(), "(env HEADROOM_PUSH_TOKEN) (set from the environment)") || !strings.Contains(out.String(), `(default "nats://127.0.0.1:4222")`) {
+				t.Errorf("%q: %v, usage %s", tc.args, err, out.String())
+			}
+			continue
+		}
+		if err != nil || header != "Authorization: Bearer "+secret || token != tc.token || url != "nats://127.0.0.1:4222" {
+			t.Errorf("%q: %v: header %q, token %q, url %q", tc.args, err, header, token, url)
+		}
 	}
 }
