@@ -169,6 +169,15 @@ func TestForwardedRFC7239(t *testing.T) {
 		{[]string{`for=198.51.100.9,for=203.0.113.1, for=10.0.0.3`}, "203.0.113.1", true, true},
 		{[]string{"for=198.51.100.9", "for=203.0.113.1", `for=10.0.0.3, for="[2001:db8:ffff::2]:80"`}, "203.0.113.1", true, true},
 		{[]string{"for=10.0.0.7, for=10.0.0.8"}, "10.0.0.7", true, true},
+		// Empty pairs and empty elements, as the ABNF and the list rule
+		// allow: skipped.
+		{[]string{"for=203.0.113.1;"}, "203.0.113.1", true, true},
+		{[]string{";for=203.0.113.1;;proto=https; "}, "203.0.113.1", true, true},
+		{[]string{"for=203.0.113.1, "}, "203.0.113.1", true, true},
+		{[]string{"for=203.0.113.1, , for=10.0.0.3,"}, "203.0.113.1", true, true},
+		{[]string{"for=203.0.113.1", "", " , "}, "203.0.113.1", true, true},
+		{[]string{""}, "invalid IP", false, true},
+		{[]string{" , ,", ""}, "invalid IP", false, true},
 		// What a client writes left of its proxy's element is never read.
 		{[]string{`for="unterminated, for=203.0.113.1`}, "203.0.113.1", true, true},
 		{[]string{`for=unknown, for=203.0.113.1`}, "203.0.113.1", true, true},
@@ -187,13 +196,14 @@ func TestForwardedRFC7239(t *testing.T) {
 		{[]string{`for="203.0.113.1:"`}, "invalid IP", true, false},
 		{[]string{"proto=https"}, "invalid IP", true, false},
 		{[]string{"for=203.0.113.1;for=198.51.100.9"}, "invalid IP", true, false},
-		{[]string{"for=203.0.113.1;"}, "invalid IP", true, false},
+		{[]string{"for=203.0.113.1;;FOR=198.51.100.9"}, "invalid IP", true, false},
+		{[]string{";"}, "invalid IP", true, false},
+		{[]string{"for=203.0.113.1;="}, "invalid IP", true, false},
+		{[]string{"for=203.0.113.1, ;"}, "invalid IP", true, false},
 		{[]string{"for=203.0.113.1 proto=https"}, "invalid IP", true, false},
 		{[]string{"for=proxy.example"}, "invalid IP", true, false},
 		{[]string{"for="}, "invalid IP", true, false},
 		{[]string{"203.0.113.1"}, "invalid IP", true, false},
-		{[]string{"for=203.0.113.1, "}, "invalid IP", true, false},
-		{[]string{""}, "invalid IP", true, false},
 		{[]string{"for=203.0.113.1", "for=10.0.0.3, for=unknown"}, "invalid IP", true, false},
 	} {
 		a, found, readable := forwardedFor(c.fwd, trusted, forwardedElem)

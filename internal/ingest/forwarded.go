@@ -49,7 +49,9 @@ func (ps proxies) contains(a netip.Addr) bool {
 // then keep the peer as the client: nothing right of it could be trusted
 // to say who the client is. Entries left of where the walk stops are
 // never read, so what a client writes there (an unterminated quote
-// included) cannot spoil its proxy's entry.
+// included) cannot spoil its proxy's entry. An entry entry reads as
+// readable without an address is an empty list element (Forwarded's,
+// which RFC 9110 §5.6.1 has a recipient ignore), skipped.
 func forwardedFor(values []string, trusted proxies, entry func(string) (netip.Addr, bool)) (client netip.Addr, found, ok bool) {
 	var last netip.Addr
 	for i := len(values) - 1; i >= 0; i-- {
@@ -61,13 +63,16 @@ func forwardedFor(values []string, trusted proxies, entry func(string) (netip.Ad
 				e, v = v[j+1:], v[:j]
 			}
 			a, readable := entry(e)
-			if !readable {
+			switch {
+			case !readable:
 				return netip.Addr{}, true, false
-			}
-			if !trusted.contains(a) {
+			case !a.IsValid():
+				// An empty element: nothing to read.
+			case !trusted.contains(a):
 				return a, true, true
+			default:
+				last = a
 			}
-			last = a
 			if j < 0 {
 				break
 			}
@@ -93,8 +98,10 @@ func forwardedAddr(entry string) (netip.Addr, bool) {
 
 // forwardedElem reads the address of one element of an RFC 7239
 // Forwarded header (amid optional white space): its pairs, separated by
-// ";", each a parameter name (any case) "=" a token or a quoted string,
-// exactly one of them for. The for value is an IPv4 address
+// ";" (empty ones allowed, as the ABNF does: "for=192.0.2.60;"), each a
+// parameter name (any case) "=" a token or a quoted string, exactly one
+// of them for. An empty element (white space at most) is readable
+// without an address: forwardedFor skips it. The for value is an IPv4 address
 // ("for=192.0.2.60"), with a port when quoted ("for=\"192.0.2.60:4711\""),
 // or an IPv6 address in brackets, quoted, with or without a port
 // ("for=\"[2001:db8::1]:4711\""); the port may be obfuscated ("_p1").
@@ -103,15 +110,20 @@ func forwardedAddr(entry string) (netip.Addr, bool) {
 // brackets, any syntax error. A quoted value may not hold a comma: the
 // walk splits entries at every comma.
 func forwardedElem(elem string) (netip.Addr, bool) {
+	rest := strings.Trim(elem, " \t")
+	if rest == "" {
+		return netip.Addr{}, true
+	}
 	var forValue string
 	found := false
-	rest := strings.Trim(elem, " \t")
 	for {
 		name, value, tail, ok := forwardedPair(rest)
 		if !ok {
 			return netip.Addr{}, false
 		}
-		if strings.EqualFold(name, "for") {
+		if name == "" {
+			// An empty pair: ";" at most amid white space.
+		} else if strings.EqualFold(name, "for") {
 			if found {
 				return netip.Addr{}, false
 			}
@@ -129,9 +141,16 @@ func forwardedElem(elem string) (netip.Addr, bool) {
 }
 
 // forwardedPair reads the first pair of s, name=value, returning the
-// value unquoted and what follows the ";" after it ("" at the end).
+// value unquoted and what follows the ";" after it ("" at the end). An
+// empty pair, s blank or starting with ";", has name "".
 func forwardedPair(s string) (name, value, tail string, ok bool) {
 	s = strings.TrimLeft(s, " \t")
+	if s == "" {
+		return "", "", "", true
+	}
+	if s[0] == ';' {
+		return "", "", s[1:], true
+	}
 	i := 0
 	for i < len(s) && isTokenChar(s[i]) {
 		i++
@@ -175,10 +194,10 @@ func forwardedPair(s string) (name, value, tail string, ok bool) {
 	switch {
 	case s == "":
 		return name, value, "", true
-	case s[0] == ';' && strings.Trim(s[1:], " \t") != "":
+	case s[0] == ';':
 		return name, value, s[1:], true
 	}
-	// Anything else after the value, or a ";" ending the element.
+	// Anything else after the value.
 	return "", "", "", false
 }
 

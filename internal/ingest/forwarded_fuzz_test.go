@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzForwarded feeds arbitrary Forwarded elements to forwardedElem: it
-// must never panic; an address it reads is valid, unmapped and without
+// must never panic; an element it reads without an address is blank (an
+// empty element); an address it reads is valid, unmapped and without
 // zone, and is read again, the same, from the element written back in
 // the canonical form; an element it reads holds "for=" (any case).
 // Through forwardedFor, the element behind an untrusted client's own
@@ -26,6 +27,9 @@ func FuzzForwarded(f *testing.F) {
 		"proto=http;host=example.com",
 		`for="unterminated`,
 		"for=192.0.2.1;for=192.0.2.2",
+		";for=192.0.2.1;;proto=https;",
+		"for=192.0.2.1;;for=192.0.2.2",
+		" \t",
 		"",
 	} {
 		f.Add(s)
@@ -37,8 +41,12 @@ func FuzzForwarded(f *testing.F) {
 			if a.IsValid() {
 				t.Fatalf("forwardedElem(%q) = %s but unreadable", elem, a)
 			}
+		} else if !a.IsValid() {
+			if strings.Trim(elem, " \t") != "" {
+				t.Fatalf("forwardedElem(%q) readable without an address, but not blank", elem)
+			}
 		} else {
-			if !a.IsValid() || a.Is4In6() || a.Zone() != "" {
+			if a.Is4In6() || a.Zone() != "" {
 				t.Fatalf("forwardedElem(%q) = %s: want a valid address, unmapped, without zone", elem, a)
 			}
 			if !strings.Contains(strings.ToLower(elem), "for=") {
