@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ func (c *WebhookConfig) registerFlags(f *cli.Flags) {
 	f.Duration(&c.Backoff, "executor.webhook.backoff", d.Backoff, "webhook driver: wait before the first retry, doubling at each retry")
 	f.Duration(&c.MaxBackoff, "executor.webhook.max-backoff", d.MaxBackoff, "webhook driver: longest wait between retries")
 	f.String(&c.Token, "executor.webhook.token", "", "webhook driver: bearer token (prefer the environment variable)")
-	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value' (not Content-Type or Idempotency-Key, which the driver sets, nor Authorization beside .token); the credentials of an Authorization or Proxy-Authorization header, and the value of one whose name's last word ends in token, secret, key, password or passwd (X-Api-Key, X-Auth-Token), must be 16 bytes or more, as a token's")
+	f.String(&c.Header, "executor.webhook.header", "", "webhook driver: one extra header, 'Name: value' (not Content-Type or Idempotency-Key, which the driver sets, nor Authorization beside .token); the credentials of an Authorization or Proxy-Authorization header (a Basic one's password), and the value of one whose name's last word ends in token, secret, key, password or passwd (X-Api-Key, X-Auth-Token), must be 16 bytes or more, as a token's")
 }
 
 // Validate checks the settings.
@@ -86,11 +87,11 @@ func (c WebhookConfig) Validate() error {
 		errs = append(errs, err)
 	} else if err := c.headerReserved(name); err != nil {
 		errs = append(errs, err)
-	} else if secret, ok := headerSecret(name, value); ok {
+	} else if secret, what, ok := headerSecret(name, value); ok {
 		// A secret in the extra header is a token by another name: the
 		// same rule as -executor.webhook.token's, the error naming the
 		// header, never its value.
-		if err := config.CheckSecret(fmt.Sprintf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s", headerWhat(name)), secret); err != nil {
+		if err := config.CheckSecret("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) "+what, secret); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -98,29 +99,41 @@ func (c WebhookConfig) Validate() error {
 }
 
 // headerSecret reports whether the extra header name carries a secret,
-// and which part of value is it. The rule, in any case: Authorization and
-// Proxy-Authorization carry their credentials after the scheme ("Bearer
-// x" → x; the whole value without a scheme); a header whose name's last
-// word (after its last "-" or "_") ends in "token", "secret", "key",
+// which part of value it is, and what to call it in an error (never the
+// value). The rule, in any case: Authorization and Proxy-Authorization
+// carry their credentials after the scheme ("Bearer x" → x; the whole
+// value without a scheme), and a Basic one its password (what follows
+// the first ":" of the decoded credentials: "Basic YWRtaW46YWRtaW4=" is
+// admin:admin, 16 bytes encoded, 5 of password); a header whose name's
+// last word (after its last "-" or "_") ends in "token", "secret", "key",
 // "password" or "passwd" carries its whole value: X-Api-Key, Api-Key,
 // X-Apikey, X-Auth-Token, X-AccessToken, X-Webhook-Secret, X-Password.
 // Other headers are not secrets, those merely naming one too (X-Key-Id,
 // X-Token-Type, X-Secret-Version): they are not refused for a short
 // value.
-func headerSecret(name, value string) (string, bool) {
+func headerSecret(name, value string) (secret, what string, ok bool) {
 	if isAuthorization(name) {
-		if _, cred, ok := strings.Cut(value, " "); ok {
-			return strings.TrimLeft(cred, " \t"), true
+		scheme, cred, ok := strings.Cut(value, " ")
+		if !ok {
+			return value, name + "'s credentials", true
 		}
-		return value, true
+		cred = strings.TrimLeft(cred, " \t")
+		if strings.EqualFold(scheme, "Basic") {
+			if b, err := base64.StdEncoding.DecodeString(cred); err == nil {
+				if _, pass, ok := strings.Cut(string(b), ":"); ok {
+					return pass, name + "'s Basic password", true
+				}
+			}
+		}
+		return cred, name + "'s credentials", true
 	}
 	last := strings.ToLower(name[strings.LastIndexAny(name, "-_")+1:])
 	for _, w := range []string{"token", "secret", "key", "password", "passwd"} {
 		if strings.HasSuffix(last, w) {
-			return value, true
+			return value, name + "'s value", true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // isAuthorization reports whether name is Authorization or
@@ -142,14 +155,6 @@ func (c WebhookConfig) headerReserved(name string) error {
 		return fmt.Errorf("executor.webhook.header (HEADROOM_EXECUTOR_WEBHOOK_HEADER) %s: executor.webhook.token (HEADROOM_EXECUTOR_WEBHOOK_TOKEN) sets it: give one or the other", name)
 	}
 	return nil
-}
-
-// headerWhat names the secret headerSecret found, for the error.
-func headerWhat(name string) string {
-	if isAuthorization(name) {
-		return name + "'s credentials"
-	}
-	return name + "'s value"
 }
 
 func parseWebhookURL(s string) (*url.URL, error) {

@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -241,7 +242,13 @@ func TestWebhookHeaderSecret(t *testing.T) {
 		{"authorization: bearer   tok3n", "", "tok3n", "authorization's credentials: 5 bytes"},
 		{"Authorization: tok3n", "", "tok3n", "Authorization's credentials: 5 bytes"},
 		{"Authorization: Bearer", "", "Bearer", "Authorization's credentials: 6 bytes"},
-		{"Authorization: Basic dTpw", "", "dTpw", "Authorization's credentials: 4 bytes"},
+		{"Authorization: Basic dTpw", "", "dTpw", "Authorization's Basic password: 1 bytes"}, // u:p
+		// admin:admin, 16 bytes encoded, a 5-byte password.
+		{"Authorization: Basic YWRtaW46YWRtaW4=", "", "admin", "Authorization's Basic password: 5 bytes"},
+		{"Authorization: basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+strong)), "", "", ""},
+		// Not base64, or without a colon: the credentials as they are.
+		{"Authorization: Basic " + strong, "", "", ""},
+		{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("no-colon-0123456789")), "", "", ""},
 		{"Proxy-Authorization: Bearer tok3n", "", "tok3n", "Proxy-Authorization's credentials: 5 bytes"},
 		{"X-Api-Key: s3cr3t", "", "s3cr3t", "X-Api-Key's value: 6 bytes"},
 		{"Api-Key: s3cr3t", "", "s3cr3t", "Api-Key's value: 6 bytes"},
