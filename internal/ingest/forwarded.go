@@ -44,14 +44,15 @@ func (ps proxies) contains(a netip.Addr) bool {
 // from the right and stops at the first address that is not a trusted
 // proxy. When every address is a trusted proxy the client is the
 // left-most, the furthest hop known. found is false without any entry
-// (the proxy sent no header); ok is false when an entry the walk reaches
+// (the proxy sent no header, or only empty Forwarded elements); ok is
+// false when an entry the walk reaches
 // cannot be read ("unknown", an empty one, a name), and the caller should
 // then keep the peer as the client: nothing right of it could be trusted
 // to say who the client is. Entries left of where the walk stops are
 // never read, so what a client writes there (an unterminated quote
-// included) cannot spoil its proxy's entry. An entry entry reads as
-// readable without an address is an empty list element (Forwarded's,
-// which RFC 9110 §5.6.1 has a recipient ignore), skipped.
+// included) cannot spoil its proxy's entry. An entry read as readable
+// but without an address is an empty list element (Forwarded's, which
+// RFC 9110 §5.6.1.2 has a recipient ignore): skipped.
 func forwardedFor(values []string, trusted proxies, entry func(string) (netip.Addr, bool)) (client netip.Addr, found, ok bool) {
 	var last netip.Addr
 	for i := len(values) - 1; i >= 0; i-- {
