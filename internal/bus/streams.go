@@ -119,15 +119,37 @@ func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	return kv, nil
 }
 
-// WaitStreams waits until every stream and the replica and lease buckets exist, without
-// creating or changing any, logging a warning naming what is missing every
-// warnEvery. A service started before provisioning thus waits (its /readyz
-// failing) instead of creating streams it has no right to.
-func (b *Bus) WaitStreams(ctx context.Context, warnEvery time.Duration) error {
+// WaitOption adds to what WaitStreams waits for.
+type WaitOption func(*waitFor)
+
+// waitFor is what WaitStreams waits for beyond the streams and the
+// replica bucket, which every service uses.
+type waitFor struct {
+	leases bool
+}
+
+// WithLeaseBucket makes WaitStreams wait for the executor's lease bucket
+// too. Only the executor uses it: another service waiting for it would
+// not be ready, after an upgrade to binaries that have the bucket, until
+// provisioning runs again.
+func WithLeaseBucket() WaitOption {
+	return func(w *waitFor) { w.leases = true }
+}
+
+// WaitStreams waits until every stream and the replica bucket exist (and
+// the lease bucket, WithLeaseBucket), without creating or changing any,
+// logging a warning naming what is missing every warnEvery. A service
+// started before provisioning thus waits (its /readyz failing) instead of
+// creating streams it has no right to.
+func (b *Bus) WaitStreams(ctx context.Context, warnEvery time.Duration, opts ...WaitOption) error {
+	var w waitFor
+	for _, o := range opts {
+		o(&w)
+	}
 	start := time.Now()
 	lastWarn := start
 	for {
-		missing, err := b.missingStreams(ctx)
+		missing, err := b.missingStreams(ctx, w)
 		if err == nil && len(missing) == 0 {
 			return nil
 		}
@@ -147,14 +169,17 @@ func (b *Bus) WaitStreams(ctx context.Context, warnEvery time.Duration) error {
 	}
 }
 
-// missingStreams lists the streams (and the buckets' streams) that do
-// not exist yet.
-func (b *Bus) missingStreams(ctx context.Context) ([]string, error) {
+// missingStreams lists the streams (and the buckets' streams) w names,
+// beside every stream and the replica bucket, that do not exist yet.
+func (b *Bus) missingStreams(ctx context.Context, w waitFor) ([]string, error) {
 	names := make([]string, 0, len(proto.Kinds)+2)
 	for _, k := range proto.Kinds {
 		names = append(names, proto.StreamName(b.cfg.Prefix, k))
 	}
-	names = append(names, "KV_"+proto.ReplicaBucket(b.cfg.Prefix), "KV_"+proto.LeaseBucket(b.cfg.Prefix))
+	names = append(names, "KV_"+proto.ReplicaBucket(b.cfg.Prefix))
+	if w.leases {
+		names = append(names, "KV_"+proto.LeaseBucket(b.cfg.Prefix))
+	}
 	var missing []string
 	for _, n := range names {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)

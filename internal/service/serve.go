@@ -51,6 +51,11 @@ type Spec struct {
 	Build func(ctx context.Context, d Deps) (Runner, error)
 	// DefaultHTTPAddr is the default of -http.addr.
 	DefaultHTTPAddr string
+	// Leases says the service uses the executor's lease bucket: it waits
+	// for it as for the streams (bus.WithLeaseBucket). The other services
+	// do not, so a bucket not provisioned yet holds back the executor
+	// alone.
+	Leases bool
 }
 
 // Main runs a standalone service: parse flags (with HEADROOM_* fallbacks),
@@ -156,7 +161,11 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		err = b.Provision(ctx)
 	} else {
 		starting.Step("waiting for the streams")
-		err = b.WaitStreams(ctx, 5*time.Second)
+		var opts []bus.WaitOption
+		if spec.Leases {
+			opts = append(opts, bus.WithLeaseBucket())
+		}
+		err = b.WaitStreams(ctx, 5*time.Second, opts...)
 	}
 	if err != nil {
 		return stoppedWaiting(err)

@@ -23,6 +23,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Name:            "executor",
 		DefaultHTTPAddr: "127.0.0.1:8086",
 		Flags:           cfg.RegisterFlags,
+		Leases:          true,
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return executor.New(cfg, d)
 		},
