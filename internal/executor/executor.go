@@ -52,6 +52,9 @@ type Service struct {
 	leasesMu sync.Mutex
 	leases   *bus.Leases // opened at the first lease
 	waited   waitedSet
+	// leaseHealth is the "leases" readiness check of a member that takes
+	// leases (takesLeases).
+	leaseHealth leaseHealth
 
 	healthObserver func(error)
 }
@@ -142,6 +145,10 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		}
 	}
 	d.Ready.Wait("executor")
+	if s.takesLeases() {
+		s.leaseHealth.probe = errNotProbed
+		d.Ready.Check("leases", s.leaseHealth.Err)
+	}
 	if w, ok := s.driver.(watcher); ok {
 		// "driver", not "kubernetes": the driver's errors name it
 		// already ("driver: kubernetes: workloads not listed …").
@@ -181,6 +188,15 @@ func (s *Service) Run(ctx context.Context) error {
 	s.kv = kv
 	if w, ok := s.driver.(watcher); ok {
 		w.Watch()
+	}
+	if s.takesLeases() {
+		probeCtx, stopProbe := context.WithCancel(ctx)
+		probed := make(chan struct{})
+		go func() {
+			defer close(probed)
+			s.watchLeaseRights(probeCtx, 5*time.Second, time.Minute)
+		}()
+		defer func() { stopProbe(); <-probed }()
 	}
 	// Copies of the executor split the apps by partition; the server
 	// delivers each partition to one of them at a time, so no decision is

@@ -31,6 +31,8 @@ type harness struct {
 	// ms): the executors' wall clock, so every decision is fresh as in a
 	// live run unless a test sets a clock of its own.
 	latest atomic.Int64
+	// ready is the readiness gate of the executor started last.
+	ready *service.Ready
 }
 
 func newHarness(t *testing.T) *harness {
@@ -83,6 +85,7 @@ func (h *harness) startWith(cfg executor.Config, file *config.File, reg *prometh
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.ready = ready
 	stop = natstest.Serve(h.t, "executor", s.Run)
 	natstest.Eventually(h.t, 10*time.Second, ready.Err)
 	return stop

@@ -133,6 +133,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	key := proto.ReplicaKey(k.App, k.Tier)
 	fail := func(err error) (*tierLease, time.Time, error) {
 		s.leaseErrors.Inc()
+		s.leaseHealth.failedTake(err)
 		log.Error().Err(err).Msg("cannot take the tier's lease: not changing it until the lease bucket can be used")
 		return nil, time.Time{}, fmt.Errorf("decision %s: tier's lease: %w", p.d.ID, err)
 	}
@@ -155,6 +156,9 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 		return nil, time.Time{}, fmt.Errorf("decision %s: encode the tier's lease: %w", p.d.ID, err)
 	}
 	rev, err := l.Take(ctx, key, data, s.cfg.Lease)
+	if err == nil || errors.Is(err, bus.ErrChanged) {
+		s.leaseHealth.took() // the bucket answered
+	}
 	if errors.Is(err, bus.ErrChanged) {
 		var held lease
 		v, hrev, herr := l.Holder(ctx, key)

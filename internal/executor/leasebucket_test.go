@@ -130,26 +130,32 @@ func TestHoldsAndRefusalsTakeNoLease(t *testing.T) {
 	}
 }
 
-// TestLeaseBucketUnavailable: without the lease bucket (deleted), a
-// change is not carried out unleased: it is retried, the lease errors
-// counted, and carried out once the bucket is back.
+// TestLeaseBucketUnavailable: without the lease bucket (deleted once
+// the executor started: its start probe passed), a change is not carried
+// out unleased: it is retried, the lease errors counted, readiness fails
+// naming them once leaseFailsUnready takes failed in a row, and the change
+// is carried out, readiness restored, once the bucket is back.
 func TestLeaseBucketUnavailable(t *testing.T) {
 	h := newHarness(t)
 	js := natstest.JetStream(t, h.b)
-	if err := js.DeleteKeyValue(context.Background(), proto.LeaseBucket("apm")); err != nil {
-		t.Fatal(err)
-	}
 	g := newGateDriver("")
 	reg := prometheus.NewRegistry()
 	h.startWith(authorised(executor.DefaultConfig()), nil, reg, executor.WithDriver("webhook", g))
+	if err := js.DeleteKeyValue(context.Background(), proto.LeaseBucket("apm")); err != nil {
+		t.Fatal(err)
+	}
 	d1 := decision("shop", 0, 1, 3)
 	h.publish(d1)
-	natstest.Eventually(t, 10*time.Second, func() error {
-		if n, _ := metricstest.Sum(t, reg, "headroom_executor_lease_errors_total"); n < 2 {
-			return fmt.Errorf("lease errors %v, want a retry's (2)", n)
+	natstest.Eventually(t, 30*time.Second, func() error {
+		err := h.ready.Err()
+		if err == nil || !strings.HasPrefix(err.Error(), "leases: the last 3 leases could not be taken") {
+			return fmt.Errorf("readiness %v, want it failing on the lease errors", err)
 		}
 		return nil
 	})
+	if n, _ := metricstest.Sum(t, reg, "headroom_executor_lease_errors_total"); n < 3 {
+		t.Errorf("lease errors %v, want at least 3", n)
+	}
 	if calls := g.scaled(); len(calls) > 0 {
 		t.Fatalf("driver called %v without a lease", calls)
 	}
@@ -161,6 +167,9 @@ func TestLeaseBucketUnavailable(t *testing.T) {
 	}
 	if calls := g.scaled(); !slices.Equal(calls, []string{"web:3"}) {
 		t.Errorf("driver called %v, want [web:3]", calls)
+	}
+	if err := h.ready.Err(); err != nil {
+		t.Errorf("readiness %v once a lease was taken, want ready", err)
 	}
 }
 
