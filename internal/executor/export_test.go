@@ -105,7 +105,10 @@ func WithMember(id string) Option {
 // ends.
 const LeaseMargin = leaseMargin
 
+// MaxHolderWait is maxHolderWait.
+const MaxHolderWait = maxHolderWait
+
 // LeaseRetryDelay is leaseRetryDelay.
-func LeaseRetryDelay(delivered uint64, untilLapse, lease time.Duration) time.Duration {
-	return leaseRetryDelay(delivered, untilLapse, lease)
+func LeaseRetryDelay(delivered uint64, untilLapse, held, own time.Duration) time.Duration {
+	return leaseRetryDelay(delivered, untilLapse, held, own)
 }

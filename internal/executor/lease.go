@@ -33,6 +33,11 @@ type lease struct {
 	// Expires is when the lease lapses (Unix ms, the holder's clock); the
 	// bucket removes the key then (its time to live).
 	Expires int64 `json:"expires"`
+	// Lease is how long the lease was taken for (ms, the holder's
+	// -executor.lease): waiters spread their retries over it
+	// (leaseRetryDelay). Absent (0) from the leases of members older than
+	// it.
+	Lease int64 `json:"lease,omitempty"`
 }
 
 // fenced is implemented by drivers that change a tier only while its
@@ -149,7 +154,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	// Down to the millisecond the value stores (Add keeps the monotonic
 	// reading, Truncate would not).
 	expires = expires.Add(-time.Duration(expires.Nanosecond() % int(time.Millisecond)))
-	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(expires)}
+	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(expires), Lease: s.cfg.Lease.Milliseconds()}
 	deadline := expires.Add(-leaseMargin)
 	data, err := json.Marshal(mine)
 	if err != nil {
@@ -213,25 +218,43 @@ func (s *Service) waitLease(p *step, delivered uint64, held lease, log zerolog.L
 	s.leaseWaits.Inc()
 	s.waited.mark(p.d.ID)
 	until := proto.Time(held.Expires)
-	after := leaseRetryDelay(delivered, time.Until(until), s.cfg.Lease)
+	after := leaseRetryDelay(delivered, time.Until(until), time.Duration(held.Lease)*time.Millisecond, s.cfg.Lease)
 	log.Debug().Str("holder", held.Member).Str("holder_decision", held.Decision).Time("until", until).
 		Msg("another member holds the tier's lease: not changing it; judging the decision again later")
 	return bus.RetryAfter(fmt.Errorf("decision %s: member %s holds the tier's lease for decision %s (until %s): %w",
 		p.d.ID, held.Member, held.Decision, until.Format(time.RFC3339), errLeased), after)
 }
 
+// maxHolderWait bounds the holder's lease that a waiter's retries are
+// spread over, unless the waiter's own lease is longer: a holder's lease
+// is its -executor.lease, normally the waiter's too, and a forged or
+// absurd lease or expiry must not park a decision for hours (it is
+// dead-lettered at its last delivery instead, the dead letter saying
+// so).
+const maxHolderWait = 10 * time.Minute
+
 // leaseRetryDelay is how long a decision held back by another member's
 // lease waits before its next delivery, the n-th (delivered) having found
-// the lease to lapse in untilLapse (by the holder's clock): n tenths of
-// the lease and leaseMargin, or until leaseMargin after the lease lapses
-// if that is sooner. The four retries a decision gets (the consumer's
-// MaxDeliver of 5) then last the lease and leaseMargin: the last comes
-// after a lease whose holder died at once has lapsed, though the server
-// removes an expired key up to a second late (its timer wheel ticks in
-// seconds) and the members' clocks differ, and it is not dead-lettered.
-func leaseRetryDelay(delivered uint64, untilLapse, lease time.Duration) time.Duration {
+// the lease to lapse in untilLapse (its holder's stored expiry, by the
+// holder's clock). The retries are spread over the holder's lease (held;
+// 0 when its value does not say, a member older than Lease: then
+// untilLapse), or the waiter's own (own) if that is longer, at most the
+// larger of own and maxHolderWait: span. The n-th waits n tenths of span
+// and leaseMargin, or until leaseMargin after the lease lapses if that is
+// sooner (untilLapse counted at most span). The four retries a decision
+// gets (the consumer's MaxDeliver of 5) then last span and leaseMargin:
+// the last comes after a lease whose holder died at once has lapsed,
+// though the server removes an expired key up to a second late (its
+// timer wheel ticks in seconds) and the members' clocks differ, and it is
+// not dead-lettered; and a forged expiry or lease holds a decision no
+// longer than the cap and leaseMargin in all.
+func leaseRetryDelay(delivered uint64, untilLapse, held, own time.Duration) time.Duration {
 	n := time.Duration(max(delivered, 1))
-	return min(max(untilLapse, 0)+leaseMargin, n*(lease+leaseMargin)/10)
+	if held <= 0 {
+		held = untilLapse
+	}
+	span := max(own, min(held, maxHolderWait))
+	return min(min(max(untilLapse, 0), span)+leaseMargin, n*(span+leaseMargin)/10)
 }
 
 // errLeased is wrapped by the error of a change another member's lease

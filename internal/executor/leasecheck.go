@@ -118,7 +118,7 @@ func (s *Service) probeLeases(ctx context.Context) error {
 		return err
 	}
 	key := probeKey()
-	data, err := json.Marshal(lease{Member: s.member, Decision: "probe", Expires: proto.Millis(time.Now().Add(minLease))})
+	data, err := json.Marshal(lease{Member: s.member, Decision: "probe", Expires: proto.Millis(time.Now().Add(minLease)), Lease: minLease.Milliseconds()})
 	if err != nil {
 		return fmt.Errorf("encode the probe lease: %w", err)
 	}
