@@ -57,6 +57,10 @@ type Service struct {
 	leaseHealth leaseHealth
 
 	healthObserver func(error)
+	// beforeRebasePut, when set (tests), is called by rebase after it
+	// read the state stored meanwhile, before it records the change over
+	// it.
+	beforeRebasePut func()
 }
 
 // refusals are the values of headroom_executor_refused_total's why: the
@@ -132,7 +136,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	s.driverTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headroom_executor_driver_seconds", Help: "Time spent in driver calls, by driver and outcome (ok, error, moved: refused, the count changed since the decision was judged).",
 		Buckets: prometheus.ExponentialBuckets(1e-4, 4, 10)}, []string{"driver", "outcome"})
 	s.conflicts = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_state_conflicts_total",
-		Help: "Decisions whose tier's replica state another member stored while they were handled (members handling a tier at once): judged again, or, a change carried out under the tier's lease over a hold stored meanwhile, recorded over it."})
+		Help: "Puts of a tier's replica state that found another member's stored meanwhile (members handling a tier at once), each counted: the decision judged again, or, a change carried out under the tier's lease over a hold stored meanwhile, recorded over it (a put of that meeting yet another state counted again)."})
 	s.leaseWaits = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_waits_total",
 		Help: "Changes held back because another member held their tier's lease (its driver, one that cannot read the count back, was changing the tier): retried and judged again later."})
 	s.leaseErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_errors_total",
@@ -323,6 +327,18 @@ func (s *Service) put(ctx context.Context, k limits.Key, st *proto.ReplicaState)
 // putOver is put over bucket revision rev (0: no value) instead of the
 // held state's.
 func (s *Service) putOver(ctx context.Context, k limits.Key, st *proto.ReplicaState, rev uint64) error {
+	err := s.storeOver(ctx, k, st, rev)
+	if errors.Is(err, bus.ErrBucketFull) {
+		// Another member's put filled the bucket after this tier's room
+		// check: the change is made, but retrying cannot record it.
+		return s.bucketFull(fmt.Errorf("replica state %s cannot be recorded after its decision was handled: %w", proto.ReplicaKey(k.App, k.Tier), err))
+	}
+	return err
+}
+
+// storeOver is putOver without its verdict on a full bucket: the error
+// wraps bus.ErrBucketFull, and nothing is counted (see rebase).
+func (s *Service) storeOver(ctx context.Context, k limits.Key, st *proto.ReplicaState, rev uint64) error {
 	key := proto.ReplicaKey(k.App, k.Tier)
 	data, err := proto.Encode(st)
 	if err != nil {
@@ -333,9 +349,7 @@ func (s *Service) putOver(ctx context.Context, k limits.Key, st *proto.ReplicaSt
 	rev, err = s.kv.Update(ctx, key, data, rev)
 	switch {
 	case errors.Is(err, bus.ErrBucketFull):
-		// Another member's put filled the bucket after this tier's room
-		// check: the change is made, but retrying cannot record it.
-		return s.bucketFull(fmt.Errorf("replica state %s cannot be recorded after its decision was handled: %w", key, err))
+		return fmt.Errorf("put replica state %s: %w", key, err)
 	case errors.Is(err, bus.ErrChanged):
 		s.held.unload(k)
 		s.shadow.Forget(k.App, k.Tier)

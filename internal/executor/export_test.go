@@ -112,3 +112,9 @@ const MaxHolderWait = maxHolderWait
 func LeaseRetryDelay(delivered uint64, untilLapse, held, own time.Duration) time.Duration {
 	return leaseRetryDelay(delivered, untilLapse, held, own)
 }
+
+// WithBeforeRebasePut makes f run in rebase after it read the state
+// stored meanwhile, before it records the change over it.
+func WithBeforeRebasePut(f func()) Option {
+	return func(s *Service) { s.beforeRebasePut = f }
+}

@@ -415,7 +415,13 @@ func (s *Service) rebase(ctx context.Context, k limits.Key, p *step, judged prot
 		}
 		next := p.st
 		next.TS = max(st.TS, p.st.TS)
-		err = s.putOver(ctx, k, &next, rev)
+		if s.beforeRebasePut != nil {
+			s.beforeRebasePut()
+		}
+		// A full bucket is not counted as a refusal here: the decision
+		// is judged again (handle), and that judgement's own put counts
+		// one if the bucket is still full.
+		err = s.storeOver(ctx, k, &next, rev)
 		if err == nil {
 			log.Info().Int64("stored_ts", st.TS).Int("stored_desired", st.Desired).Int("desired", next.Desired).
 				Msg("recorded the change carried out over the state another member stored meanwhile (a hold)")
@@ -424,6 +430,7 @@ func (s *Service) rebase(ctx context.Context, k limits.Key, p *step, judged prot
 		if !errors.Is(err, bus.ErrChanged) {
 			return err
 		}
+		s.conflicts.Inc() // yet another state stored meanwhile
 	}
 	return fmt.Errorf("the tier's state moved %d times while the change was recorded: %w", judgeAttempts, bus.ErrChanged)
 }
