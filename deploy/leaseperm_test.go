@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
 )
 
 // TestNATSConfExecutorTakesLeases: under deploy/nats.conf the executor
@@ -53,4 +56,41 @@ func TestNATSConfExecutorTakesLeases(t *testing.T) {
 			return err
 		})
 	}
+	// The gateway reads every stream but the DLQ; not the lease bucket,
+	// which it does not use: no info, get or consumer of it. What it
+	// reads, the replica bucket's info, stays allowed.
+	for _, c := range []struct {
+		subject string
+		allowed bool
+	}{
+		{"$JS.API.STREAM.INFO.KV_EXEC_LEASES", false},
+		{"$JS.API.STREAM.MSG.GET.KV_EXEC_LEASES", false},
+		{"$JS.API.DIRECT.GET.KV_EXEC_LEASES", false},
+		{"$JS.API.DIRECT.GET.KV_EXEC_LEASES.$KV.EXEC_LEASES.shop.web", false},
+		{"$JS.API.CONSUMER.CREATE.KV_EXEC_LEASES", false},
+		{"$JS.API.CONSUMER.CREATE.KV_EXEC_LEASES.peek", false},
+		{"$JS.API.CONSUMER.CREATE.KV_EXEC_LEASES.peek.$KV.EXEC_LEASES.>", false},
+		{"$JS.API.CONSUMER.LIST.KV_EXEC_LEASES", false},
+		{"$JS.API.CONSUMER.INFO.KV_EXEC_LEASES.peek", false},
+		{"$JS.API.CONSUMER.MSG.NEXT.KV_EXEC_LEASES.peek", false},
+		{"$JS.API.STREAM.INFO.KV_REPLICAS", true},
+		{"$JS.API.STREAM.INFO.DECISIONS", true},
+	} {
+		if got := canPublish(t, url, "gateway", c.subject); got != c.allowed {
+			t.Errorf("gateway publishing %s: allowed=%v, want %v", c.subject, got, c.allowed)
+		}
+	}
+	gw := natstest.JetStream(t, connectAs(t, url, "gateway"))
+	denied(t, "gateway reading the lease bucket's info", func(ctx context.Context) error {
+		_, err := gw.Stream(ctx, "KV_EXEC_LEASES")
+		return err
+	})
+	denied(t, "gateway consuming the lease bucket", func(ctx context.Context) error {
+		_, err := gw.OrderedConsumer(ctx, "KV_EXEC_LEASES", jetstream.OrderedConsumerConfig{})
+		return err
+	})
+	denied(t, "gateway getting a lease", func(ctx context.Context) error {
+		_, err := gw.Conn().RequestWithContext(ctx, "$JS.API.DIRECT.GET.KV_EXEC_LEASES.$KV.EXEC_LEASES.shop.web", nil)
+		return err
+	})
 }

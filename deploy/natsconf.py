@@ -103,6 +103,17 @@ def deny_durables():
     return out
 
 
+def deny_leases():
+    # The executor's lease bucket, for the readers, who do not use it (nor
+    # wait for it: only the executor does): its stream's info, its keys'
+    # gets and any consumer API on it: $JS.API.CONSUMER.<op>.KV_EXEC_LEASES,
+    # a name or filter after it, and a pull's
+    # $JS.API.CONSUMER.MSG.NEXT.KV_EXEC_LEASES.<name>.
+    stream = "KV_EXEC_LEASES"
+    return ["$JS.API.STREAM.INFO.%s" % stream] + direct(stream) + [
+        "$JS.API.CONSUMER.*.%s" % stream, "$JS.API.CONSUMER.*.%s.>" % stream, "$JS.API.CONSUMER.*.*.%s.>" % stream]
+
+
 def inbox(user):
     # Each user receives replies and deliveries only on its own inbox prefix
     # (the services run with -nats.inbox-prefix _INBOX_<user>), so none can
@@ -231,6 +242,8 @@ def main():
     # watches, and a push consumer of its own there, aimed at a watch's
     # deliver subject (_INBOX_collector.…, listed by CONSUMER.LIST), would
     # hand the collector an old revision as the current replica state.
+    # Nothing of the executor's lease bucket, which it does not use: no
+    # info, get or consumer.
     { user: gateway, password: $GATEWAY_PASSWORD
       permissions: {
         publish: {
@@ -250,7 +263,8 @@ def main():
         subscribe: { allow: ["%s"] }
       } }
 """ % (q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
-          "$JS.API.CONSUMER.CREATE.DLQ.>", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>"] + deny_durables(), 12), inbox("gateway"))]
+          "$JS.API.CONSUMER.CREATE.DLQ.>", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>"] + deny_leases() + deny_durables(), 12),
+       inbox("gateway"))]
 
     # HEADROOM's exports: each subject once, with every account that imports it.
     services, streams = {}, {}
