@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,7 +118,7 @@ echo "$member:$n" >> "$dir/calls"
 `), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mkfifo(filepath.Join(dir, "release"), 0o600); err != nil {
+	if err := mkfifo(filepath.Join(dir, "release")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "stall-A-5"), nil, 0o600); err != nil {

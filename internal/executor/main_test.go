@@ -10,6 +10,11 @@ import (
 	"testing"
 )
 
+// orphanLogEnv names, in a helper run of the test binary, the log of the
+// command it runs (and the helper program's path after a comma): see
+// TestCommandDiesWithItsExecutor.
+const orphanLogEnv = "EXECUTOR_TEST_ORPHAN_LOG"
+
 // argvlog is the path of the helper program built from testdata/argvlog.
 var argvlog string
 

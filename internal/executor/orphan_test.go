@@ -1,3 +1,5 @@
+//go:build unix
+
 package executor_test
 
 import (
@@ -15,10 +17,6 @@ import (
 
 	"github.com/headroomhq/headroom/internal/natstest"
 )
-
-// orphanLogEnv names, in a helper run of the test binary, the log of the
-// command it runs (and the helper program's path after a comma).
-const orphanLogEnv = "EXECUTOR_TEST_ORPHAN_LOG"
 
 // TestCommandDiesWithItsExecutor: an executor killed (SIGKILL, the OOM
 // killer) while its command runs cannot kill the program at its timeout;

@@ -1,0 +1,86 @@
+//go:build linux
+
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+// The tests of a command killed with its children check the processes
+// through /proc.
+
+// TestCommandTimeoutKills runs a helper that hangs with a child holding its
+// output open: the driver reports a timeout promptly and both are killed.
+func TestCommandTimeoutKills(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "argv.log")
+	d := commandDriver(t, fmt.Sprintf("'%s' '%s' hang", argvlog, log), time.Second)
+	start := time.Now()
+	_, err := d.Scale(context.Background(), req)
+	elapsed := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "timed out after 1s") {
+		t.Fatalf("err %v, want a timeout", err)
+	}
+	if elapsed > 5*time.Second {
+		t.Fatalf("Scale returned after %v", elapsed)
+	}
+	for _, f := range []string{log + ".pid", log + ".child"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("helper did not record its pid: %v", err)
+		}
+		pid, _ := strconv.Atoi(string(b))
+		natstest.Eventually(t, 5*time.Second, func() error {
+			if alive(pid) {
+				return fmt.Errorf("process %d (%s) still running", pid, filepath.Ext(f))
+			}
+			return nil
+		})
+	}
+}
+
+// TestCommandTimeoutKillsScriptChildren: a shell script that starts a
+// background child, detached from its output, and then hangs is killed at
+// the timeout with its child: the whole process group is, so the child
+// cannot change the tier after the call (and its lease) ended.
+func TestCommandTimeoutKillsScriptChildren(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "scale.sh")
+	if err := os.WriteFile(script, []byte(`#!/bin/sh
+sleep 600 </dev/null >/dev/null 2>&1 &
+echo $! > "$1/child.tmp" && mv "$1/child.tmp" "$1/child.pid"
+wait
+`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := commandDriver(t, fmt.Sprintf("sh '%s' '%s'", script, dir), time.Second)
+	if _, err := d.Scale(context.Background(), req); err == nil || !strings.Contains(err.Error(), "timed out after 1s") {
+		t.Fatalf("err %v, want a timeout", err)
+	}
+	var pid int
+	natstest.Eventually(t, 5*time.Second, func() error {
+		b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
+		if err != nil {
+			return err
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err
+	})
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) }) // should it have survived
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if alive(pid) {
+			return fmt.Errorf("the script's child %d still runs after the call timed out", pid)
+		}
+		return nil
+	})
+}
