@@ -173,6 +173,40 @@ func TestLeaseBucketUnavailable(t *testing.T) {
 	}
 }
 
+// TestLeaseReadinessRecoversWithoutATake: readiness failed on the lease
+// errors of a change that was then given up (dead-lettered) comes back
+// once the bucket can be used again, without waiting for another leased
+// change, which may be hours away: the member probes the bucket while it
+// is not ready on its takes.
+func TestLeaseReadinessRecoversWithoutATake(t *testing.T) {
+	h := newHarness(t)
+	js := natstest.JetStream(t, h.b)
+	g := newGateDriver("")
+	h.startWith(authorised(executor.DefaultConfig()), nil, prometheus.NewRegistry(), executor.WithDriver("webhook", g))
+	if err := js.DeleteKeyValue(context.Background(), proto.LeaseBucket("apm")); err != nil {
+		t.Fatal(err)
+	}
+	h.publish(decision("shop", 0, 1, 3))
+	natstest.Eventually(t, 30*time.Second, func() error {
+		err := h.ready.Err()
+		if err == nil || !strings.HasPrefix(err.Error(), "leases: the last ") {
+			return fmt.Errorf("readiness %v, want it failing on the lease errors", err)
+		}
+		return nil
+	})
+	// The change is given up: no take is tried any more.
+	if dl := h.deadLetters(1); !strings.Contains(dl[0], "lease") {
+		t.Fatalf("dead letter %q, want the lease's error", dl[0])
+	}
+	if err := h.b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 30*time.Second, h.ready.Err)
+	if calls := g.scaled(); len(calls) > 0 {
+		t.Errorf("driver called %v, want no call (the change was given up)", calls)
+	}
+}
+
 // TestStaleAfterWaitingOnALease: a change held back by another member's
 // lease until it aged past the tier's limit is refused as stale, and the
 // reason says it waited on the lease.

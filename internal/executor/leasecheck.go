@@ -16,7 +16,8 @@ import (
 // The executor's readiness shows lease trouble (check "leases"): a member
 // whose driver takes leases probes the lease bucket at start, as a take
 // would, and is not ready until the probe passes; and it is not ready
-// while its last leaseFailsUnready takes all failed on the bucket. Either
+// while its last leaseFailsUnready takes all failed on the bucket, until
+// a take or a probe (every 5s meanwhile) passes. Either
 // way it keeps running and retrying: a crash loop would fix nothing (the
 // bucket's rights are in nats.conf, the bucket is provisioning's) and
 // would hide the cause behind restarts, while a failing /readyz names it,
@@ -38,6 +39,9 @@ type leaseHealth struct {
 	// the last's error.
 	failed int
 	last   error
+	// fails counts every take that failed on the bucket: a probe passing
+	// clears failed only if no take failed while it ran (recovered).
+	fails uint64
 }
 
 // probed records the start probe's outcome.
@@ -59,8 +63,30 @@ func (h *leaseHealth) took() {
 func (h *leaseHealth) failedTake(err error) {
 	h.mu.Lock()
 	h.failed++
+	h.fails++
 	h.last = err
 	h.mu.Unlock()
+}
+
+// stuck reports whether the takes' failures make the member not ready,
+// and the count of failed takes so far (for recovered).
+func (h *leaseHealth) stuck() (bool, uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.probe == nil && h.failed >= leaseFailsUnready, h.fails
+}
+
+// recovered records a probe that passed, started when fails takes had
+// failed: unless another failed since, the bucket can be used again and
+// the member is ready, with no take needed to say so.
+func (h *leaseHealth) recovered(fails uint64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fails != fails {
+		return false
+	}
+	h.failed, h.last = 0, nil
+	return true
 }
 
 // Err is the readiness check: the probe's error until it passed, then an
@@ -134,7 +160,11 @@ func (s *Service) probeLeases(ctx context.Context) error {
 
 // watchLeaseRights probes the lease bucket (probeLeases) until a probe
 // passes or ctx ends, failing readiness meanwhile with the probe's error
-// and logging it at error at most once every logEvery.
+// and logging it at error at most once every logEvery; then, until ctx
+// ends, it probes the bucket every retry while the last takes all failed
+// on it (leaseHealth.stuck), so that readiness comes back once the bucket
+// can be used again, not only at the next leased change, which may be
+// hours away.
 func (s *Service) watchLeaseRights(ctx context.Context, retry, logEvery time.Duration) {
 	var logged time.Time
 	for {
@@ -142,7 +172,7 @@ func (s *Service) watchLeaseRights(ctx context.Context, retry, logEvery time.Dur
 		if err == nil {
 			s.leaseHealth.probed(nil)
 			s.log.Info().Msg("the lease bucket can be used: leases can be taken")
-			return
+			break
 		}
 		if ctx.Err() != nil {
 			return
@@ -158,6 +188,27 @@ func (s *Service) watchLeaseRights(ctx context.Context, retry, logEvery time.Dur
 		case <-ctx.Done():
 			return
 		case <-time.After(retry):
+		}
+	}
+	tick := time.NewTicker(retry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		stuck, fails := s.leaseHealth.stuck()
+		if !stuck {
+			continue
+		}
+		if err := s.probeLeases(ctx); err != nil {
+			// The failed takes logged their errors already.
+			s.log.Debug().Err(err).Msg("the lease bucket still cannot be used")
+			continue
+		}
+		if s.leaseHealth.recovered(fails) {
+			s.log.Info().Msg("the lease bucket can be used again: leases can be taken")
 		}
 	}
 }
