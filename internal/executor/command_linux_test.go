@@ -40,6 +40,16 @@ func TestCommandTimeoutKills(t *testing.T) {
 			t.Fatalf("helper did not record its pid: %v", err)
 		}
 		pid, _ := strconv.Atoi(string(b))
+		if pid > 0 {
+			// Should it have survived, leave no process behind (the
+			// child sleeps for an hour). Only then: a process that died
+			// may have its pid reused by now.
+			t.Cleanup(func() {
+				if t.Failed() && alive(pid) {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
+		}
 		natstest.Eventually(t, 5*time.Second, func() error {
 			if alive(pid) {
 				return fmt.Errorf("process %d (%s) still running", pid, filepath.Ext(f))
@@ -76,7 +86,13 @@ wait
 		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err
 	})
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) }) // should it have survived
+	// Should it have survived; only then (a dead child's pid may be
+	// reused by now).
+	t.Cleanup(func() {
+		if t.Failed() && alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	natstest.Eventually(t, 5*time.Second, func() error {
 		if alive(pid) {
 			return fmt.Errorf("the script's child %d still runs after the call timed out", pid)
