@@ -104,7 +104,7 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 		"HEADROOM_DECISION_TIME="+strconv.FormatInt(r.Time.UnixMilli(), 10))
 	out := &boundedBuffer{max: d.maxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
-	killGroup(cmd)
+	leftovers := killGroup(cmd)
 	// If the program leaves children holding the output pipe open, stop
 	// waiting for them shortly after it exits or is killed.
 	cmd.WaitDelay = commandWaitDelay
@@ -113,6 +113,8 @@ func (d *CommandDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	runtime.LockOSThread()
 	err = cmd.Run()
 	runtime.UnlockOSThread()
+	// Nothing the program started outlives the call (killGroup).
+	leftovers()
 	switch {
 	case err == nil:
 		return Result{Ready: r.Replicas}, nil

@@ -100,3 +100,44 @@ wait
 		return nil
 	})
 }
+
+// TestCommandLeavesNoChildren: a shell script that starts a background
+// child, detached from its output, and exits at once (the call a success)
+// leaves no child running: the rest of its process group is killed once
+// it exited, so the child cannot change the tier after the call, and its
+// lease, ended. (A child meant to outlive the call leaves the group:
+// setsid.)
+func TestCommandLeavesNoChildren(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "scale.sh")
+	if err := os.WriteFile(script, []byte(`#!/bin/sh
+sleep 600 </dev/null >/dev/null 2>&1 &
+echo $! > "$1/child.tmp" && mv "$1/child.tmp" "$1/child.pid"
+`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := commandDriver(t, fmt.Sprintf("sh '%s' '%s'", script, dir), 30*time.Second)
+	if _, err := d.Scale(context.Background(), req); err != nil {
+		t.Fatalf("err %v, want the call done", err)
+	}
+	// Written before the script exited, and so before Scale returned.
+	b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		t.Fatalf("child pid %q: %v", b, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() && alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	natstest.Eventually(t, 5*time.Second, func() error {
+		if alive(pid) {
+			return fmt.Errorf("the script's child %d still runs after the call ended", pid)
+		}
+		return nil
+	})
+}
