@@ -270,6 +270,14 @@ func observerPermissions(prefix string, partitions int) *server.Permissions {
 	for _, d := range bus.DurableNames(partitions) {
 		deny = append(deny, "$JS.API.CONSUMER.*.*."+d, "$JS.API.CONSUMER.*.*."+d+".>", "$JS.API.CONSUMER.*.*.*."+d)
 	}
+	// Nothing of the executor's lease bucket, which no reader uses, as
+	// deploy/nats.conf's gateway: not its info, its keys' gets nor any
+	// consumer API on it ($JS.API.CONSUMER.<op>.<stream>, a name or
+	// filter after it, and a pull's MSG.NEXT.<stream>.<name>).
+	leases := "KV_" + proto.LeaseBucket(prefix)
+	deny = append(deny, "$JS.API.STREAM.INFO."+leases, "$JS.API.STREAM.MSG.GET."+leases,
+		"$JS.API.DIRECT.GET."+leases, "$JS.API.DIRECT.GET."+leases+".>",
+		"$JS.API.CONSUMER.*."+leases, "$JS.API.CONSUMER.*."+leases+".>", "$JS.API.CONSUMER.*.*."+leases+".>")
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{
 			Allow: []string{"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
