@@ -40,6 +40,9 @@ const acceptText = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 // parser. The caller bounds the time with ctx. Any status but 200, a body
 // over MaxBody, a parse error, more than MaxSeries series or a series with
 // more than MaxLabels labels is an error naming the url and the bound.
+// MaxSamples, MaxLabelPairs and MaxLabels (plus le or quantile) are counted
+// while the body is read, so the parser stops at them rather than build the
+// whole exposition first (a *BoundError).
 func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -57,8 +60,12 @@ func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dt
 		return nil, fmt.Errorf("scrape %s: status %s", url, resp.Status)
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: MaxBody + 1}
+	br := &boundReader{r: lr}
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(lr)
+	fams, err := p.TextToMetricFamilies(br)
+	if br.err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", url, br.err)
+	}
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("scrape %s: exposition larger than %d bytes", url, MaxBody)
 	}
