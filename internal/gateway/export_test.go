@@ -10,3 +10,9 @@ func SetAPIHook(g *Gateway, hook func()) { g.apiHook = hook }
 // SetHealthRecheck makes the health answer call hook, instead of waiting,
 // before it reads again the consumers nobody seemed to pull from.
 func SetHealthRecheck(g *Gateway, hook func(context.Context) error) { g.recheckHook = hook }
+
+// AddrsOpen is how many client addresses have a WebSocket open.
+func AddrsOpen(g *Gateway) int { return g.addrs.len() }
+
+// AddrKey is addrKey: the prefix a client address is counted under.
+var AddrKey = addrKey

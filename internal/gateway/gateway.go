@@ -44,6 +44,7 @@ type Gateway struct {
 	runCtx  context.Context // set by Run; clients derive their contexts from it
 	running atomic.Bool
 	nconns  atomic.Int64
+	addrs   addrCounts // open connections per client address (Config.MaxClientsPerAddr)
 	clients sync.WaitGroup
 }
 
@@ -127,7 +128,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return err
 }
 
-// serveWS checks the token, the origin and the client limit, upgrades and
+// serveWS checks the token, the origin and the client limits (in all and per
+// address), upgrades and
 // serves the connection until it ends.
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
@@ -153,6 +155,18 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer g.nconns.Add(-1)
+	if lim := g.cfg.MaxClientsPerAddr; lim > 0 {
+		if k, ok := addrKey(r.RemoteAddr); ok {
+			if !g.addrs.take(k, lim) {
+				g.metrics.connections.WithLabelValues("addr_limit").Inc()
+				g.log.Warn().Str("remote", r.RemoteAddr).Int("limit", lim).Msg("websocket refused: its address has gateway.max-clients-per-addr clients open")
+				w.Header().Set("Retry-After", "10")
+				http.Error(w, fmt.Sprintf("too many clients from %s: at most %d per address (gateway.max-clients-per-addr)", k, lim), http.StatusTooManyRequests)
+				return
+			}
+			defer g.addrs.give(k)
+		}
+	}
 	conn, err := g.up.Upgrade(w, r, nil)
 	if err != nil {
 		g.metrics.connections.WithLabelValues("upgrade").Inc()

@@ -43,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		connections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_gateway_connections_total",
-			Help: "WebSocket connection attempts by result (accepted, origin, token, limit, unavailable, upgrade; host counts every refused request, page and API too).",
+			Help: "WebSocket connection attempts by result (accepted, origin, token, limit, addr_limit, unavailable, upgrade; host counts every refused request, page and API too).",
 		}, []string{"result"}),
 		slowClients: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "headroom_gateway_slow_clients_total",
