@@ -9,9 +9,10 @@ import (
 )
 
 // FuzzDecodeJSONMatchesDecode: on a value naming no key twice and nesting
-// within maxJSONDepth, decodeJSON gives what encoding/json's Decode into an
-// any gives (with UseNumber), and fails where it fails; on one naming a key
-// twice it refuses with a 400 on the key's path.
+// within maxJSONDepth and maxTickJSONValues, decodeJSON gives what
+// encoding/json's Decode into an any gives (with UseNumber), and fails
+// where it fails; on one naming a key twice it refuses with a 400 on the
+// key's path.
 func FuzzDecodeJSONMatchesDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"app":"shop","tier":"web","time":"2026-01-02T03:04:05Z","replicas":3,"values":{"rps":120.5,"cpu":0.41}}`,
@@ -32,8 +33,9 @@ func FuzzDecodeJSONMatchesDecode(f *testing.F) {
 		got, gerr := decodeJSON(d, "", 0)
 		if perr, ok := gerr.(*Error); ok {
 			// Refused on its own grounds: a key named twice (Decode keeps
-			// the last) or nesting beyond the bound.
-			if perr.Status != 400 || !(strings.Contains(perr.Message, "duplicate key") || strings.Contains(perr.Message, "nested deeper")) {
+			// the last), nesting or tokens beyond the bounds.
+			if perr.Status != 400 || !(strings.Contains(perr.Message, "duplicate key") || strings.Contains(perr.Message, "nested deeper") ||
+				strings.Contains(perr.Message, "JSON values and keys in one tick")) {
 				t.Fatalf("refused %q with %v", body, perr)
 			}
 			return
