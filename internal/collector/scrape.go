@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -221,8 +222,9 @@ func (src *scrapeSource) tierTick(ctx context.Context, tier *scrapeTier, t time.
 	return m
 }
 
-// scrapeTarget fetches one target with retries inside the timeout, marks it
-// up or down, and returns its parts, or nil when it failed.
+// scrapeTarget fetches one target with retries inside the timeout (none for
+// an exposition refused for its size), marks it up or down, and returns its
+// parts, or nil when it failed.
 func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg *scrapeTarget, t time.Time) []scrape.Part {
 	labels := []string{src.app, tier.name, tg.url}
 	start := time.Now()
@@ -247,6 +249,11 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 			break
 		}
 		err = ferr
+		if errors.Is(ferr, scrape.ErrRefused) {
+			// Nor does an exposition refused for its size: fetched
+			// again it is refused again, at the same cost.
+			break
+		}
 	}
 	src.s.scrape.duration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
 	if err != nil {

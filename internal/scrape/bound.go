@@ -1,9 +1,26 @@
 package scrape
 
 import (
+	"errors"
 	"fmt"
 	"io"
 )
+
+// ErrRefused is matched (errors.Is) by every error of Fetch that refuses an
+// exposition for its size: a *BoundError, a body over MaxBody, more than
+// MaxSeries series, a series over MaxLabels labels. Fetching the same
+// target again at once gives the same refusal at the same cost, so a
+// caller should not retry it within a round.
+var ErrRefused = errors.New("exposition refused for its size")
+
+// refusal is a size refusal found once the exposition was read; it matches
+// ErrRefused.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
+
+// Is reports whether target is ErrRefused.
+func (r *refusal) Is(target error) bool { return target == ErrRefused }
 
 // MaxSamples bounds the sample lines of one exposition, counted as the
 // parser reads them. The text parser builds every series before MaxSeries
@@ -47,6 +64,10 @@ func (e *BoundError) Error() string {
 		return fmt.Sprintf("more than %d sample lines (%s), at line %d", e.Value, e.Bound, e.Line)
 	}
 }
+
+// Is reports whether target is ErrRefused: a bound passed while reading is
+// a size refusal.
+func (e *BoundError) Is(target error) bool { return target == ErrRefused }
 
 // scanState is where boundReader is in the text format's line grammar.
 type scanState uint8

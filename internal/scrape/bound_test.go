@@ -90,8 +90,8 @@ func TestFetchBoundsWhileReading(t *testing.T) {
 			case c.bound == "" && (err != nil || len(fams) != 1):
 				t.Fatalf("refused or lost: %v", err)
 			case c.bound == "":
-			case !errors.As(err, &be) || be.Bound != c.bound || be.Line != c.line || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), c.bound):
-				t.Fatalf("err %v (%#v), want a *scrape.BoundError on %s at line %d naming %s", err, be, c.bound, c.line, url)
+			case !errors.As(err, &be) || be.Bound != c.bound || be.Line != c.line || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), c.bound) || !errors.Is(err, scrape.ErrRefused):
+				t.Fatalf("err %v (%#v), want a *scrape.BoundError (scrape.ErrRefused) on %s at line %d naming %s", err, be, c.bound, c.line, url)
 			}
 		})
 	}

@@ -39,7 +39,8 @@ const acceptText = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 // Fetch GETs url and parses its text exposition with prometheus/common's
 // parser. The caller bounds the time with ctx. Any status but 200, a body
 // over MaxBody, a parse error, more than MaxSeries series or a series with
-// more than MaxLabels labels is an error naming the url and the bound.
+// more than MaxLabels labels is an error naming the url and the bound; the
+// refusals for size match ErrRefused.
 // MaxSamples, MaxLabelPairs and MaxLabels (plus le or quantile) are counted
 // while the body is read, so the parser stops at them rather than build the
 // whole exposition first (a *BoundError).
@@ -67,7 +68,7 @@ func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dt
 		return nil, fmt.Errorf("scrape %s: %w", url, br.err)
 	}
 	if lr.N <= 0 {
-		return nil, fmt.Errorf("scrape %s: exposition larger than %d bytes", url, MaxBody)
+		return nil, fmt.Errorf("scrape %s: %w", url, &refusal{fmt.Sprintf("exposition larger than %d bytes", MaxBody)})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: parse: %w", url, err)
@@ -86,12 +87,12 @@ func checkBounds(fams map[string]*dto.MetricFamily) error {
 		n += len(f.GetMetric())
 		for _, m := range f.GetMetric() {
 			if l := len(m.GetLabel()); l > MaxLabels {
-				return fmt.Errorf("a series of %s has %d labels, more than the %d a series may have (scrape.MaxLabels)", name, l, MaxLabels)
+				return &refusal{fmt.Sprintf("a series of %s has %d labels, more than the %d a series may have (scrape.MaxLabels)", name, l, MaxLabels)}
 			}
 		}
 	}
 	if n > MaxSeries {
-		return fmt.Errorf("%d series, more than the %d a target may expose (scrape.MaxSeries)", n, MaxSeries)
+		return &refusal{fmt.Sprintf("%d series, more than the %d a target may expose (scrape.MaxSeries)", n, MaxSeries)}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package scrape_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -166,8 +167,8 @@ func TestFetchBounds(t *testing.T) {
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), url)):
-				t.Fatalf("err %v, want it to name %s and contain %q", err, url, c.want)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), url) || !errors.Is(err, scrape.ErrRefused)):
+				t.Fatalf("err %v, want it to name %s, contain %q and match scrape.ErrRefused", err, url, c.want)
 			}
 		})
 	}
@@ -201,8 +202,8 @@ func TestFetchBodyTooLarge(t *testing.T) {
 			switch {
 			case c.want == "" && (err != nil || fams["up"] == nil):
 				t.Fatalf("refused or lost the series: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), url)):
-				t.Fatalf("err %v, want it to name %s and contain %q", err, url, c.want)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), url) || !errors.Is(err, scrape.ErrRefused)):
+				t.Fatalf("err %v, want it to name %s, contain %q and match scrape.ErrRefused", err, url, c.want)
 			}
 		})
 	}
