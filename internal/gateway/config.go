@@ -46,9 +46,12 @@ type Config struct {
 	MaxClients int
 	// MaxClientsPerAddr bounds the open WebSocket connections of one
 	// client address (an IPv6 address with its /64), so one client cannot
-	// take all MaxClients; past it a connection is refused with 429. 0: no
-	// limit. Behind a reverse proxy every client has the proxy's address:
-	// raise it there, or set it to 0 and limit at the proxy.
+	// take all MaxClients; past it a connection is refused with 429. 0 (the
+	// default): no limit. The gateway reads no forwarding header, so
+	// behind a reverse proxy or an ingress (as deploy/kubernetes serves the
+	// dashboard) every viewer has the proxy's address and a limit here
+	// would bound the viewers in all: set it only where clients reach the
+	// gateway directly, and limit per client at the proxy otherwise.
 	MaxClientsPerAddr int
 	// MaxAPIRequests bounds the /api/v1/apps and /api/v1/fleet requests
 	// served at once (each reads the newest message of every METRICS
@@ -94,7 +97,7 @@ func DefaultConfig() Config {
 		HistorySlack:       time.Hour,
 		HistoryConcurrency: 4,
 		MaxClients:         1000,
-		MaxClientsPerAddr:  100,
+		MaxClientsPerAddr:  0,
 		MaxAPIRequests:     4,
 		MaxSubscriptions:   16,
 		WriteTimeout:       10 * time.Second,
@@ -119,7 +122,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.HistorySlack, "gateway.history-slack", d.HistorySlack, "how much earlier than its event time a message may have been stored")
 	f.Int(&c.HistoryConcurrency, "gateway.history-concurrency", d.HistoryConcurrency, "history replays running at once")
 	f.Int(&c.MaxClients, "gateway.max-clients", d.MaxClients, "most WebSocket clients at once")
-	f.Int(&c.MaxClientsPerAddr, "gateway.max-clients-per-addr", d.MaxClientsPerAddr, "most WebSocket clients at once from one address, an IPv6 /64 (429 beyond; 0: no limit; behind a reverse proxy every client has the proxy's)")
+	f.Int(&c.MaxClientsPerAddr, "gateway.max-clients-per-addr", d.MaxClientsPerAddr, "most WebSocket clients at once from one address, an IPv6 /64 (429 beyond; 0: no limit); only where clients reach the gateway directly: behind a reverse proxy every client has the proxy's address")
 	f.Int(&c.MaxAPIRequests, "gateway.max-api-requests", d.MaxAPIRequests, "/api/v1/apps and /api/v1/fleet requests served at once (429 beyond)")
 	f.Int(&c.MaxSubscriptions, "gateway.max-subscriptions", d.MaxSubscriptions, "most subscriptions per client")
 	f.Duration(&c.WriteTimeout, "gateway.write-timeout", d.WriteTimeout, "longest one write to a client may take")

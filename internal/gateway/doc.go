@@ -91,7 +91,7 @@
 // at the pace the client reads, at most Config.HistoryConcurrency replays at
 // a time; live messages arriving meanwhile are held, up to four client
 // buffers, past which the client is cut as well. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
-// subscriptions, Config.MaxClients connections, Config.MaxClientsPerAddr of them from one
+// subscriptions, Config.MaxClients connections, when set Config.MaxClientsPerAddr of them from one
 // address, an IPv6 /64: 429 beyond). At most
 // Config.MaxAPIRequests /api/v1/apps and /api/v1/fleet requests, which read
 // the newest message of every series, are served at once; more get 429
