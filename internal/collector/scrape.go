@@ -242,7 +242,7 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 				break
 			}
 		}
-		fams, ferr := scrape.Fetch(tctx, src.client, tg.url)
+		fams, ferr := scrape.FetchLimits(tctx, src.client, tg.url, scrape.Limits{Samples: src.cfg.MaxSamples})
 		if ferr == nil {
 			// A mapping mismatch does not get better by retrying.
 			sample, err = tier.mapping.Select(t, fams)

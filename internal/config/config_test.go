@@ -39,7 +39,7 @@ func TestFullLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := f.App("api")
-	if api.Scrape.Interval != 30*time.Second || api.Scrape.Timeout != 10*time.Second || len(api.Tiers) != 2 {
+	if api.Scrape.Interval != 30*time.Second || api.Scrape.Timeout != 10*time.Second || api.Scrape.MaxSamples != scrape.MaxSamples || len(api.Tiers) != 2 {
 		t.Fatalf("api %+v", api)
 	}
 	m, err := api.Tiers[0].Mapping()
@@ -104,6 +104,10 @@ func TestErrors(t *testing.T) {
 		{"push needs tiers", "apps:\n  a:\n    source: push\n", []string{"x.yaml:2: apps.a.tiers: no tiers"}},
 		{"scrape mistakes", "apps:\n  a:\n    source: scrape\n    scrape: {interval: 10s, timeout: 20s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"ftp://x\"]\n          metrics:\n            - name: latency\n              series: h\n              kind: histogram\n",
 			[]string{"x.yaml:4: apps.a.scrape.timeout: 20s", "x.yaml:8: apps.a.tiers[0].scrape.targets[0]: \"ftp://x\"", "x.yaml:10: apps.a.tiers[0].scrape.metrics[0].quantile:"}},
+		{"scrape max_samples over its cap", "apps:\n  a:\n    source: scrape\n    scrape: {max_samples: 2000000}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"http://x/metrics\"]\n          metrics:\n            - {name: rps, series: r, kind: gauge}\n",
+			[]string{"x.yaml:4: apps.a.scrape.max_samples: 2000000: want 1 to 1000000"}},
+		{"scrape max_samples negative", "apps:\n  a:\n    source: scrape\n    scrape: {max_samples: -1}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"http://x/metrics\"]\n          metrics:\n            - {name: rps, series: r, kind: gauge}\n",
+			[]string{"x.yaml:4: apps.a.scrape.max_samples: -1: want 1 to 1000000"}},
 		{"scrape section on a sim app", "apps:\n  a:\n    source: sim\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"http://x/metrics\"]\n",
 			[]string{"x.yaml:6: apps.a.tiers[0].scrape: only used with source: scrape"}},
 		{"trace file missing", "apps:\n  a:\n    source: trace\n    trace:\n      file: nowhere.csv\n      speed: -1\n",

@@ -170,6 +170,13 @@ type Scrape struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Retries is how many times a failed target is retried within a round.
 	Retries int `yaml:"retries"`
+	// MaxSamples bounds the sample lines of one target's exposition, and
+	// at scrape.LabelsPerSample times it their labels together, counted
+	// while it is read (scrape.Limits); 0 is scrape.MaxSamples. A target
+	// of many histograms (a dozen buckets, _sum and _count: 14 lines each)
+	// may need it raised, at about 200 bytes of the collector's heap per
+	// line and 100 per label while it is parsed.
+	MaxSamples int `yaml:"max_samples"`
 }
 
 // Tier is one tier of an app.

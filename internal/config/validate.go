@@ -265,7 +265,19 @@ func (v *validator) scrapeTiming(at string, s *Scrape) {
 	if s.Retries < 0 || s.Retries > 10 {
 		v.errf(at+".retries", "%d: want 0 to 10", s.Retries)
 	}
+	if s.MaxSamples == 0 {
+		s.MaxSamples = scrape.MaxSamples
+	}
+	if s.MaxSamples < 0 || s.MaxSamples > maxScrapeSamples {
+		v.errf(at+".max_samples", "%d: want 1 to %d (0: %d)", s.MaxSamples, maxScrapeSamples, scrape.MaxSamples)
+	}
 }
+
+// maxScrapeSamples bounds scrape.max_samples: ten times the default, about
+// 200 MB of the collector's heap for one target's exposition while parsed,
+// already more lines than a 32 MiB body (scrape.MaxBody) of realistic
+// series holds.
+const maxScrapeSamples = 10 * scrape.MaxSamples
 
 func (v *validator) tier(at, source string, r rawTier) Tier {
 	t := Tier{Name: r.Name, Targets: r.Scrape.Targets, Metrics: toRules(r.Scrape.Metrics), Workload: r.Workload, policy: r.rawTierPolicy}

@@ -32,19 +32,48 @@ func (r *refusal) Is(target error) bool { return target == ErrRefused }
 // MaxBody bytes now allocates 43 MB instead of 920 MB, and one read whole
 // at MaxSamples and MaxLabelPairs 115 MB, the most one target's scrape
 // allocates (BenchmarkFetchRefused, BenchmarkFetchAtBounds).
+//
+// It is the default of Limits.Samples, the file's scrape.max_samples of an
+// app: a target whose histograms take more lines (7,000 histogram series
+// of the default dozen buckets, with _sum and _count, make 100,000) needs
+// it raised, at about 200 bytes of heap per line and 100 per label held
+// while it is parsed.
 const MaxSamples = 2 * MaxSeries
 
 // MaxLabelPairs bounds the labels of all the sample lines of one
 // exposition together, counted as the parser reads them: each costs about
-// 100 bytes of heap once parsed. It is an average of five per line at
-// MaxSamples, or MaxLabels on each of 15,000 lines.
-const MaxLabelPairs = 500_000
+// 100 bytes of heap once parsed. It is an average of LabelsPerSample per
+// line at MaxSamples, or MaxLabels on each of 15,000 lines; a raised
+// Limits.Samples raises it in proportion.
+const MaxLabelPairs = LabelsPerSample * MaxSamples
+
+// LabelsPerSample is the average of labels per sample line allowed: the
+// labels of all the lines together are bounded at this many times the
+// sample lines' bound.
+const LabelsPerSample = 5
+
+// Limits are the bounds an exposition is read under, counted while it is
+// read. The zero value is the default.
+type Limits struct {
+	// Samples bounds the sample lines (MaxSamples when 0), and at
+	// LabelsPerSample times it their labels together.
+	Samples int
+}
+
+// samples is the sample lines' bound.
+func (l Limits) samples() int {
+	if l.Samples > 0 {
+		return l.Samples
+	}
+	return MaxSamples
+}
 
 // BoundError is an exposition refused while it was read, before the parser
 // built what it held: which bound, its value and the line that passed it.
 type BoundError struct {
-	// Bound names the constant: "scrape.MaxSamples", "scrape.MaxLabelPairs"
-	// or "scrape.MaxLabels".
+	// Bound names the bound: "scrape.MaxSamples" or "scrape.MaxLabelPairs"
+	// (both raised by Limits.Samples, an app's scrape.max_samples), or
+	// "scrape.MaxLabels".
 	Bound string
 	// Value is the bound's value.
 	Value int
@@ -52,16 +81,18 @@ type BoundError struct {
 	Line int
 }
 
-// Error says which bound the exposition passed, e.g. "more than 100000
-// sample lines (scrape.MaxSamples), at line 100002".
+// Error says which bound the exposition passed and what raises it, e.g.
+// "more than 100000 sample lines (scrape.MaxSamples), at line 100002: the
+// app's scrape.max_samples raises it".
 func (e *BoundError) Error() string {
 	switch e.Bound {
 	case "scrape.MaxLabels":
 		return fmt.Sprintf("line %d has more than the %d labels a series may have, plus le or quantile (%s)", e.Line, e.Value-1, e.Bound)
 	case "scrape.MaxLabelPairs":
-		return fmt.Sprintf("more than %d labels on its sample lines together (%s), at line %d", e.Value, e.Bound, e.Line)
+		return fmt.Sprintf("more than %d labels on its sample lines together (%s), at line %d: the app's scrape.max_samples raises it, at %d labels per line",
+			e.Value, e.Bound, e.Line, LabelsPerSample)
 	default:
-		return fmt.Sprintf("more than %d sample lines (%s), at line %d", e.Value, e.Bound, e.Line)
+		return fmt.Sprintf("more than %d sample lines (%s), at line %d: the app's scrape.max_samples raises it", e.Value, e.Bound, e.Line)
 	}
 }
 
@@ -85,19 +116,21 @@ const (
 
 // boundReader passes an exposition through to the parser, counting sample
 // lines and labels (an = outside quotes inside a line's braces) as they
-// go by, and fails the read that passes MaxSamples, MaxLabelPairs or
+// go by, and fails the read that passes maxSamples, maxPairs or
 // MaxLabels+1 labels on one line (a histogram bucket's le or a summary's
 // quantile is one label more than its series has; Fetch checks MaxLabels
 // exactly once parsed). A malformed line is only counted as far as it
 // goes: the parser refuses it.
 type boundReader struct {
-	r       io.Reader
-	state   scanState
-	line    int // lines ended (newlines read)
-	samples int
-	pairs   int
-	labels  int // on the current line
-	err     *BoundError
+	r          io.Reader
+	maxSamples int // Limits.samples()
+	maxPairs   int // LabelsPerSample times maxSamples
+	state      scanState
+	line       int // lines ended (newlines read)
+	samples    int
+	pairs      int
+	labels     int // on the current line
+	err        *BoundError
 }
 
 // Read reads from the body and scans what it read; once a bound is passed
@@ -134,8 +167,8 @@ func (b *boundReader) scan(c byte) bool {
 		default:
 			b.state, b.labels = sampleName, 0
 			b.samples++
-			if b.samples > MaxSamples {
-				return b.fail("scrape.MaxSamples", MaxSamples)
+			if b.samples > b.maxSamples {
+				return b.fail("scrape.MaxSamples", b.maxSamples)
 			}
 			if c == '{' {
 				b.state = labelSet
@@ -168,8 +201,8 @@ func (b *boundReader) scan(c byte) bool {
 			if b.labels > MaxLabels+1 {
 				return b.fail("scrape.MaxLabels", MaxLabels+1)
 			}
-			if b.pairs > MaxLabelPairs {
-				return b.fail("scrape.MaxLabelPairs", MaxLabelPairs)
+			if b.pairs > b.maxPairs {
+				return b.fail("scrape.MaxLabelPairs", b.maxPairs)
 			}
 		}
 	case quoted:

@@ -162,3 +162,56 @@ func BenchmarkFetchAtBounds(b *testing.B) {
 		}
 	}
 }
+
+// histograms is n histogram series of a dozen buckets (the Prometheus
+// client's default), with their _sum and _count: 14 sample lines each.
+func histograms(n int) string {
+	var b strings.Builder
+	b.WriteString("# TYPE http_request_duration_seconds histogram\n")
+	les := []string{"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"}
+	for i := range n {
+		ls := fmt.Sprintf(`handler="/api/v1/r%d",method="GET",code="200"`, i)
+		for _, le := range les {
+			fmt.Fprintf(&b, "http_request_duration_seconds_bucket{%s,le=%q} %d\n", ls, le, i)
+		}
+		fmt.Fprintf(&b, "http_request_duration_seconds_sum{%s} %d\nhttp_request_duration_seconds_count{%s} %d\n", ls, i, ls, i)
+	}
+	return b.String()
+}
+
+// TestFetchLimits: an exposition well within MaxSeries may pass the bounds
+// counted while reading: 7,200 histograms of default buckets make 100,800
+// lines. Refused under the defaults with an error naming what raises them
+// (scrape.max_samples), it is read whole under a raised Limits.Samples,
+// which raises the labels' bound in proportion (LabelsPerSample per line).
+func TestFetchLimits(t *testing.T) {
+	for _, c := range []struct {
+		name, body  string
+		series      int
+		bound       string // under low
+		low, raised int    // Limits.Samples
+	}{
+		{"histograms of default buckets", histograms(7200), 7200, "scrape.MaxSamples", 0, 2 * scrape.MaxSamples},
+		{"series of many labels", gauges(1000, 2*scrape.LabelsPerSample), 1000, "scrape.MaxLabelPairs", 1000, 2000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := serve(t, c.body)
+			_, err := scrape.FetchLimits(context.Background(), http.DefaultClient, url, scrape.Limits{Samples: c.low})
+			var be *scrape.BoundError
+			if !errors.As(err, &be) || be.Bound != c.bound || !strings.Contains(err.Error(), "scrape.max_samples raises it") {
+				t.Fatalf("Samples %d: err %v, want %s's *scrape.BoundError naming scrape.max_samples", c.low, err, c.bound)
+			}
+			fams, err := scrape.FetchLimits(context.Background(), http.DefaultClient, url, scrape.Limits{Samples: c.raised})
+			if err != nil {
+				t.Fatalf("Samples %d: %v", c.raised, err)
+			}
+			n := 0
+			for _, f := range fams {
+				n += len(f.GetMetric())
+			}
+			if n != c.series {
+				t.Fatalf("Samples %d: %d series read, want %d", c.raised, n, c.series)
+			}
+		})
+	}
+}

@@ -15,8 +15,9 @@
 // the scrape time truncated to the interval, and publishes the result. Fetch
 // is the thin HTTP edge: one GET of /metrics, parsed with prometheus/common's
 // text parser and refused beyond MaxBody bytes, MaxSeries series or
-// MaxLabels labels on a series; sample lines (MaxSamples) and labels
-// (MaxLabelPairs) are counted as the body is read, so a refused exposition
-// is not built whole first. Selected samples that are NaN or infinite
+// MaxLabels labels on a series; sample lines (MaxSamples, or Limits.Samples
+// through FetchLimits) and labels (MaxLabelPairs, or LabelsPerSample times
+// Limits.Samples) are counted as the body is read, so a refused exposition
+// is not built whole first. Size refusals match ErrRefused. Selected samples that are NaN or infinite
 // are left out and counted in the Sample, for the caller's metrics.
 package scrape

@@ -45,6 +45,12 @@ const acceptText = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 // while the body is read, so the parser stops at them rather than build the
 // whole exposition first (a *BoundError).
 func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dto.MetricFamily, error) {
+	return FetchLimits(ctx, client, url, Limits{})
+}
+
+// FetchLimits is Fetch with the sample lines (and so the labels in all)
+// counted while reading bounded by lim instead of the defaults.
+func FetchLimits(ctx context.Context, client *http.Client, url string, lim Limits) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
@@ -61,7 +67,7 @@ func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dt
 		return nil, fmt.Errorf("scrape %s: status %s", url, resp.Status)
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: MaxBody + 1}
-	br := &boundReader{r: lr}
+	br := &boundReader{r: lr, maxSamples: lim.samples(), maxPairs: LabelsPerSample * lim.samples()}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(br)
 	if br.err != nil {
