@@ -50,6 +50,10 @@ type Config struct {
 	// step ("nats", then each part by name) with where the system
 	// listens; an error fails the step.
 	buildHook func(step string, sys System) error
+	// natsWaiting, when set (tests, export_test.go), is called while the
+	// embedded server is started but not yet accepting connections, after
+	// each slice of the wait (startNATS).
+	natsWaiting func()
 }
 
 // DefaultConfig serves on 127.0.0.1:8080 with NATS on 127.0.0.1:4222 and
@@ -176,8 +180,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		return stopped(err)
 	}
 	password := randomSecret()
-	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
-		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password)
+	ns, err := startNATS(ctx, cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
+		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password, cfg.natsWaiting)
 	if err != nil {
 		return stopped(err)
 	}

@@ -5,3 +5,8 @@ package allinone
 // with where the system listens. The step waits for hook, and fails with
 // its error.
 func SetBuildHook(c *Config, hook func(step string, sys System) error) { c.buildHook = hook }
+
+// SetNATSWaiting makes Run call waiting while the embedded NATS server is
+// started but does not yet accept connections, after each slice of that
+// wait.
+func SetNATSWaiting(c *Config, waiting func()) { c.natsWaiting = waiting }

@@ -1,6 +1,7 @@
 package allinone
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -144,13 +145,29 @@ func maxConsumers(partitions, historyReplays int) int {
 	return len(bus.DurableNames(partitions)) + historyReplays + watchReserve
 }
 
+// natsReadyTimeout bounds the wait for the embedded server to accept
+// connections once started, and natsReadySlice is how often that wait
+// looks at ctx: a stop during the wait ends it within about a slice.
+const (
+	natsReadyTimeout = 15 * time.Second
+	natsReadySlice   = 100 * time.Millisecond
+)
+
 // startNATS starts the embedded JetStream server on addr ("host:port"; port
 // -1 or 0 for a random one) storing under dir. The all-in-one's parts log in
 // as internalUser with password, a secret made for this run and never
 // written anywhere; any other client is an observer. Signals stay with our
 // main (NoSigs): the server never competes with it for SIGTERM.
 // No stream holds more than consumers consumers (see maxConsumers).
-func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers int, password string) (*server.Server, error) {
+//
+// The wait for the server to accept connections (up to natsReadyTimeout:
+// it lasts that long when the server cannot listen, addr in use) ends
+// when ctx ends: the server is shut down and startNATS returns ctx's
+// error. The server's own start (Start, which recovers the JetStream
+// store) runs to its end first: a shutdown racing it could leave
+// JetStream enabled after the server stopped. waiting, when set (tests),
+// is called after each natsReadySlice spent waiting.
+func startNATS(ctx context.Context, addr, dir string, logs bool, prefix string, partitions, consumers int, password string, waiting func()) (*server.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("nats.addr %q: %w", addr, err)
@@ -208,9 +225,21 @@ func startNATS(addr, dir string, logs bool, prefix string, partitions, consumers
 		s.ConfigureLogger()
 	}
 	s.Start()
-	if !s.ReadyForConnections(15 * time.Second) {
-		s.Shutdown()
-		return nil, fmt.Errorf("nats server on %s not ready in 15s", addr)
+	deadline := time.Now().Add(natsReadyTimeout)
+	for !s.ReadyForConnections(natsReadySlice) {
+		if err := ctx.Err(); err != nil {
+			s.Shutdown()
+			s.WaitForShutdown()
+			return nil, fmt.Errorf("nats server on %s: %w", addr, err)
+		}
+		if !time.Now().Before(deadline) {
+			s.Shutdown()
+			s.WaitForShutdown()
+			return nil, fmt.Errorf("nats server on %s not ready in %v", addr, natsReadyTimeout)
+		}
+		if waiting != nil {
+			waiting()
+		}
 	}
 	return s, nil
 }

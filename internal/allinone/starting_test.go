@@ -281,3 +281,75 @@ func TestStopWhileStarting(t *testing.T) {
 		})
 	}
 }
+
+// TestStopWhileNATSWaits: a stop while the embedded NATS server is started
+// but not accepting connections (its address in use, so it never will) ends
+// the wait: Run returns nil, a normal stop, well before the 15 s readiness
+// timeout, without calling started, and closes its listeners; /readyz
+// names the step meanwhile. The stop comes once the wait has begun (the
+// first slice spent waiting), not at a guessed time.
+func TestStopWhileNATSWaits(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := allinone.DefaultConfig()
+	cfg.HTTPAddr, cfg.OpsAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", busy.Addr().String(), t.TempDir()
+	listening := make(chan allinone.System, 1)
+	allinone.SetBuildHook(&cfg, func(step string, sys allinone.System) error {
+		if step == "nats" {
+			listening <- sys
+		}
+		return nil
+	})
+	waiting := make(chan struct{}, 1)
+	allinone.SetNATSWaiting(&cfg, func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	})
+	up, done, cancel := runAsync(t, cfg)
+	defer cancel()
+	var sys allinone.System
+	select {
+	case sys = <-listening:
+	case err := <-done:
+		t.Fatalf("all-in-one returned before starting NATS: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the nats step not reached in 10s")
+	}
+	select {
+	case <-waiting:
+	case err := <-done:
+		t.Fatalf("all-in-one returned while NATS could not listen, before a stop: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wait for NATS in 10s (its address is in use)")
+	}
+	if code, body, err := get("http://" + sys.OpsAddr + "/readyz"); err != nil || code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "starting nats") {
+		t.Errorf("/readyz while NATS starts: %d %q %v, want 503 naming the step", code, body, err)
+	}
+	cancel()
+	// Far below the 15 s the wait lasts without the stop.
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run stopped while NATS started: %v, want nil (a normal stop)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return 5s after a stop while NATS started")
+	}
+	select {
+	case <-up:
+		t.Error("started called though the stop came while NATS started")
+	default:
+	}
+	for _, addr := range []string{sys.HTTPAddr, sys.OpsAddr} {
+		if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections after a stop while NATS started", addr)
+		}
+	}
+}
