@@ -48,7 +48,9 @@ type Config struct {
 
 	// buildHook, when set (tests, export_test.go), runs before each start
 	// step ("nats", then each part by name) with where the system
-	// listens; an error fails the step.
+	// listens; an error fails the step. After a failed step it runs once
+	// more, as "failed", when the buses and NATS have closed, before the
+	// listeners close.
 	buildHook func(step string, sys System) error
 	// natsWaiting, when set (tests, export_test.go), is called while the
 	// embedded server is started but not yet accepting connections, after
@@ -114,8 +116,11 @@ type part struct {
 // anything else starts, /healthz answers at once and /readyz answers 503
 // naming the step under way ("starting: building decider") until every
 // part is built and the usual checks pass; the other routes answer 503
-// "starting" until then. If a step fails, the listeners close and Run
-// returns its error; if ctx ends before every part is built, Run builds
+// "starting" until then. If a step fails, Run returns its error once
+// what it opened has closed, the listeners last: meanwhile /readyz answers
+// 503 "starting: failed: <step>: <error>", the other routes 503 "failed to
+// start", and /healthz 200 (the process is alive and exits on its own).
+// If ctx ends before every part is built (while NATS starts, too), Run builds
 // no more, closes what it opened and returns nil, a normal stop. Run
 // calls started once every part is built, as it begins running them. Stop order: the source stops first, consumers
 // drain and settle their acks, the HTTP server shuts down, then the ops
@@ -138,7 +143,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	reg := service.NewRegistry()
 	ready := service.NewReady()
 	starting := service.NewStarting("starting nats")
-	ready.Check("starting", starting.Err)
+	// Before every other check: a failed start is the answer while its
+	// parts' buses close (their "nats" check failing with them).
+	ready.Precheck("starting", starting.Err)
 	servers := service.NewServers(cfg.OpsAddr, ready, reg)
 	servers.Starting = starting
 	mux := servers.Mux
@@ -150,14 +157,26 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	// (stop is idempotent: after serve it returns at once).
 	defer func() { _ = live.stop() }()
 	sys := &System{HTTPAddr: servers.HTTP.Addr(), OpsAddr: servers.OpsAddr(), Ready: ready}
+	failed := false
+	// Runs after the buses and NATS have closed, just before the
+	// listeners do.
+	defer func() {
+		if failed && cfg.buildHook != nil {
+			_ = cfg.buildHook("failed", *sys)
+		}
+	}()
 	// A stop asked before every part is built (SIGTERM during a slow
 	// start) is a normal stop, as in service.Main: no further step runs,
 	// started is not called, what was opened closes and Run returns nil.
+	// A step that failed otherwise is a failed start: /readyz says so
+	// (not "starting") while what was opened closes, the listeners last.
 	stopped := func(err error) error {
 		if ctx.Err() != nil {
 			log.Info().Err(err).Msg("stopped while starting")
 			return nil
 		}
+		starting.Fail(err)
+		failed = true
 		return err
 	}
 	step := func(name, doing string) error {

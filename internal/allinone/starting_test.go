@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,12 +168,27 @@ func TestProbesWhileStarting(t *testing.T) {
 
 // TestBuildFailureClosesListeners: the listeners answer during the build;
 // when a part's build fails, Run returns that error and both listeners
-// are closed.
+// are closed. Until they close, after the buses and NATS have (the
+// "failed" hook), /readyz says the start failed, at which step and why,
+// rather than "starting" or the closed NATS connection; /healthz stays
+// 200 and the dashboard's routes answer 503 "failed to start".
 func TestBuildFailureClosesListeners(t *testing.T) {
 	cfg := allinone.DefaultConfig()
 	cfg.HTTPAddr, cfg.OpsAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 	cfg.Without = map[string]bool{"forecaster": true, "anomaly": true, "collector": true, "gateway": true}
 	reached, release := blockAt(&cfg, "decider")
+	blocking := cfg
+	var probed []string // what the probes answered in the "failed" hook; read once Run returned
+	allinone.SetBuildHook(&cfg, func(step string, sys allinone.System) error {
+		if step != "failed" {
+			return allinone.BuildHook(blocking)(step, sys)
+		}
+		for _, p := range []string{sys.OpsAddr + "/healthz", sys.OpsAddr + "/readyz", sys.HTTPAddr + "/api/v1/apps"} {
+			code, body, err := get("http://" + p)
+			probed = append(probed, fmt.Sprintf("%s %d %q %v", p[strings.Index(p, "/"):], code, body, err))
+		}
+		return nil
+	})
 	up, done, cancel := runAsync(t, cfg)
 	defer cancel()
 	var sys allinone.System
@@ -201,6 +217,14 @@ func TestBuildFailureClosesListeners(t *testing.T) {
 	case <-up:
 		t.Error("started called though a build failed")
 	default:
+	}
+	want := []string{
+		`/healthz 200 "ok\n" <nil>`,
+		`/readyz 503 "not ready: starting: failed: building decider: decider: boom\n" <nil>`,
+		`/api/v1/apps 503 "failed to start\n" <nil>`,
+	}
+	if !slices.Equal(probed, want) {
+		t.Errorf("the probes once the buses and NATS closed after the failure:\n%s\nwant\n%s", strings.Join(probed, "\n"), strings.Join(want, "\n"))
 	}
 	for _, addr := range []string{sys.HTTPAddr, sys.OpsAddr} {
 		if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {

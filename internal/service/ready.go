@@ -10,10 +10,16 @@ import (
 // Ready is a readiness gate: /readyz answers 200 only once every named part
 // has been marked ready and every check passes.
 type Ready struct {
-	mu      sync.Mutex
-	waiting map[string]bool
-	failing map[string]error
-	checks  map[string]func() error
+	mu        sync.Mutex
+	waiting   map[string]bool
+	failing   map[string]error
+	checks    map[string]func() error
+	prechecks []namedCheck
+}
+
+type namedCheck struct {
+	name string
+	fn   func() error
 }
 
 // NewReady returns a gate waiting for the named parts.
@@ -67,12 +73,27 @@ func (r *Ready) Check(name string, fn func() error) {
 	r.mu.Unlock()
 }
 
-// Err returns nil when ready, else what is wrong: a failing check first
-// (NATS unreachable says more than the parts waiting on it), then a part
-// that failed, then the parts not ready yet.
+// Precheck adds a check evaluated before every Check, in the order added:
+// its error is the answer whatever else fails. A start under way or
+// failed (Starting.Err) says more than the NATS connection its failure
+// closes behind it.
+func (r *Ready) Precheck(name string, fn func() error) {
+	r.mu.Lock()
+	r.prechecks = append(r.prechecks, namedCheck{name, fn})
+	r.mu.Unlock()
+}
+
+// Err returns nil when ready, else what is wrong: a failing precheck,
+// then a failing check (NATS unreachable says more than the parts waiting
+// on it), then a part that failed, then the parts not ready yet.
 func (r *Ready) Err() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, c := range r.prechecks {
+		if err := c.fn(); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
 	for _, n := range slices.Sorted(maps.Keys(r.checks)) {
 		if err := r.checks[n](); err != nil {
 			return fmt.Errorf("%s: %w", n, err)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -12,9 +13,10 @@ import (
 // Its Err is a readiness check (Ready.Check), so /readyz names the step,
 // and set as Servers.Starting it holds the HTTP listener's routes.
 type Starting struct {
-	mu   sync.Mutex
-	step string
-	done bool
+	mu     sync.Mutex
+	step   string
+	done   bool
+	failed error
 }
 
 // NewStarting returns a tracker at step.
@@ -34,11 +36,24 @@ func (s *Starting) Done() {
 	s.mu.Unlock()
 }
 
-// Err returns nil once Done, else the current step as the error.
+// Fail records that the step under way failed with err: the process will
+// not start, only close what it opened and exit. Err says so from now on
+// ("failed: building decider: …"), not that it is still starting.
+func (s *Starting) Fail(err error) {
+	s.mu.Lock()
+	s.failed = err
+	s.mu.Unlock()
+}
+
+// Err returns nil once Done, else the current step as the error, or the
+// step and its error once Fail was called.
 func (s *Starting) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done {
+	switch {
+	case s.failed != nil:
+		return fmt.Errorf("failed: %s: %w", s.step, s.failed)
+	case s.done:
 		return nil
 	}
 	return errors.New(s.step)
@@ -49,7 +64,9 @@ func (s *Starting) Err() error {
 // without them, as always) and answers every other request 503
 // "starting: <step>" with a Retry-After: a route a part has not yet added
 // would otherwise answer a misleading 404, and a half-built mux serves a
-// part without the rest.
+// part without the rest. Once Fail was called they answer 503 "failed to
+// start", with no Retry-After and not why (that is /readyz's and the
+// log's, which -ops.addr keeps off this listener).
 func (s *Starting) Handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := s.Err()
@@ -57,7 +74,15 @@ func (s *Starting) Handler(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		s.mu.Lock()
+		failed := s.failed != nil
+		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if failed {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("failed to start\n"))
+			return
+		}
 		w.Header().Set("Retry-After", "5")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("starting: " + err.Error() + "\n"))

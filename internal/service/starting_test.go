@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,6 +54,75 @@ func TestStartingHolds(t *testing.T) {
 		code, body, retry := serve(c.path)
 		if code != c.code || !strings.Contains(body, c.body) || (retry != "") != c.retryFrom {
 			t.Errorf("%s (done=%v): %d %q Retry-After %q, want %d %q (Retry-After: %v)", c.path, c.done, code, body, retry, c.code, c.body, c.retryFrom)
+		}
+	}
+}
+
+// TestStartingFailed: once Fail is called, /readyz, with the Starting as a
+// precheck, says the start failed, at which step and why, before any other
+// failing check (the NATS connection the failure closes); every route but
+// the ops ones answers 503 "failed to start" without a Retry-After and
+// without the error; /healthz stays 200 (the process is alive, closing what
+// it opened, and exits on its own: a failing liveness probe would only
+// have it killed halfway).
+func TestStartingFailed(t *testing.T) {
+	ready := service.NewReady()
+	st := service.NewStarting("starting nats")
+	ready.Check("nats", func() error { return errors.New("not connected") })
+	ready.Precheck("starting", st.Err)
+	mux := service.OpsMux(ready, prometheus.NewRegistry())
+	mux.HandleFunc("GET /api/v1/apps", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("apps\n")) })
+	h := st.Handler(mux)
+	st.Step("building decider")
+	st.Fail(errors.New("decider: boom"))
+	for _, c := range []struct {
+		path   string
+		code   int
+		body   string
+		retry  bool
+		secret bool // the error must not be in the body
+	}{
+		{"/healthz", http.StatusOK, "ok", false, false},
+		{"/readyz", http.StatusServiceUnavailable, "not ready: starting: failed: building decider: decider: boom", false, false},
+		{"/api/v1/apps", http.StatusServiceUnavailable, "failed to start", false, true},
+		{"/not-yet-added", http.StatusServiceUnavailable, "failed to start", false, true},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.path, nil))
+		body, _ := io.ReadAll(rec.Result().Body)
+		retry := rec.Header().Get("Retry-After")
+		if rec.Code != c.code || !strings.Contains(string(body), c.body) || (retry != "") != c.retry ||
+			c.secret && strings.Contains(string(body), "boom") {
+			t.Errorf("%s after Fail: %d %q Retry-After %q, want %d %q (Retry-After: %v)", c.path, rec.Code, body, retry, c.code, c.body, c.retry)
+		}
+	}
+	// Done after Fail (never called so, but) does not make it ready.
+	st.Done()
+	if err := ready.Err(); err == nil || !strings.Contains(err.Error(), "failed") {
+		t.Errorf("ready after Fail then Done: %v, want the failure", err)
+	}
+}
+
+// TestPrecheckFirst: a failing precheck is Err's answer before failing
+// checks, failed and waiting parts, whatever the names' order; prechecks
+// answer in the order added; once they pass, the checks answer as before.
+func TestPrecheckFirst(t *testing.T) {
+	ready := service.NewReady("a part")
+	ready.Check("a check", func() error { return errors.New("check down") })
+	var first, second error
+	ready.Precheck("z first", func() error { return first })
+	ready.Precheck("y second", func() error { return second })
+	for _, c := range []struct {
+		first, second error
+		want          string
+	}{
+		{errors.New("one"), errors.New("two"), "z first: one"},
+		{nil, errors.New("two"), "y second: two"},
+		{nil, nil, "a check: check down"},
+	} {
+		first, second = c.first, c.second
+		if err := ready.Err(); err == nil || err.Error() != c.want {
+			t.Errorf("prechecks %v, %v: %v, want %q", c.first, c.second, err, c.want)
 		}
 	}
 }
