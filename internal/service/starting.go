@@ -10,7 +10,8 @@ import (
 
 // Starting tracks a process that listens before it has built its parts:
 // what it is doing now ("starting nats", "building decider") until Done.
-// Its Err is a readiness check (Ready.Check), so /readyz names the step,
+// Its Err is a readiness check (Ready.Check, or Ready.Precheck to come
+// before the others), so /readyz names the step or its failure (Fail),
 // and set as Servers.Starting it holds the HTTP listener's routes.
 type Starting struct {
 	mu     sync.Mutex
@@ -48,15 +49,21 @@ func (s *Starting) Fail(err error) {
 // Err returns nil once Done, else the current step as the error, or the
 // step and its error once Fail was called.
 func (s *Starting) Err() error {
+	_, err := s.state()
+	return err
+}
+
+// state returns whether Fail was called, and Err.
+func (s *Starting) state() (failed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.failed != nil:
-		return fmt.Errorf("failed: %s: %w", s.step, s.failed)
+		return true, fmt.Errorf("failed: %s: %w", s.step, s.failed)
 	case s.done:
-		return nil
+		return false, nil
 	}
-	return errors.New(s.step)
+	return false, errors.New(s.step)
 }
 
 // Handler serves h once Done. Before, it serves h only for /healthz,
@@ -69,14 +76,11 @@ func (s *Starting) Err() error {
 // log's, which -ops.addr keeps off this listener).
 func (s *Starting) Handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := s.Err()
+		failed, err := s.state()
 		if err == nil || slices.Contains(opsPaths, r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}
-		s.mu.Lock()
-		failed := s.failed != nil
-		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if failed {
 			w.WriteHeader(http.StatusServiceUnavailable)
