@@ -52,10 +52,6 @@ type Config struct {
 	// more, as "failed", when the buses and NATS have closed, before the
 	// listeners close.
 	buildHook func(step string, sys System) error
-	// natsWaiting, when set (tests, export_test.go), is called while the
-	// embedded server is started but not yet accepting connections, after
-	// each slice of the wait (startNATS).
-	natsWaiting func()
 }
 
 // DefaultConfig serves on 127.0.0.1:8080 with NATS on 127.0.0.1:4222 and
@@ -199,8 +195,8 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		return stopped(err)
 	}
 	password := randomSecret()
-	ns, err := startNATS(ctx, cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
-		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password, cfg.natsWaiting)
+	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, log, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
+		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password)
 	if err != nil {
 		return stopped(err)
 	}

@@ -7,10 +7,5 @@ package allinone
 // buses and NATS have closed, before the listeners close.
 func SetBuildHook(c *Config, hook func(step string, sys System) error) { c.buildHook = hook }
 
-// SetNATSWaiting makes Run call waiting while the embedded NATS server is
-// started but does not yet accept connections, after each slice of that
-// wait.
-func SetNATSWaiting(c *Config, waiting func()) { c.natsWaiting = waiting }
-
 // BuildHook returns c's build hook (SetBuildHook), nil if none.
 func BuildHook(c Config) func(step string, sys System) error { return c.buildHook }

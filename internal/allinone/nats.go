@@ -1,7 +1,6 @@
 package allinone
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -10,9 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
@@ -146,12 +147,10 @@ func maxConsumers(partitions, historyReplays int) int {
 }
 
 // natsReadyTimeout bounds the wait for the embedded server to accept
-// connections once started, and natsReadySlice is how often that wait
-// looks at ctx: a stop during the wait ends it within about a slice.
-const (
-	natsReadyTimeout = 15 * time.Second
-	natsReadySlice   = 100 * time.Millisecond
-)
+// connections once Start returned. Start opens the client listener itself,
+// so the wait ends at once: it only guards a server that neither listens
+// nor reports why.
+const natsReadyTimeout = 15 * time.Second
 
 // startNATS starts the embedded JetStream server on addr ("host:port"; port
 // -1 or 0 for a random one) storing under dir. The all-in-one's parts log in
@@ -160,14 +159,14 @@ const (
 // main (NoSigs): the server never competes with it for SIGTERM.
 // No stream holds more than consumers consumers (see maxConsumers).
 //
-// The wait for the server to accept connections (up to natsReadyTimeout:
-// it lasts that long when the server cannot listen, addr in use) ends
-// when ctx ends: the server is shut down and startNATS returns ctx's
-// error. The server's own start (Start, which recovers the JetStream
-// store) runs to its end first: a shutdown racing it could leave
-// JetStream enabled after the server stopped. waiting, when set (tests),
-// is called after each natsReadySlice spent waiting.
-func startNATS(ctx context.Context, addr, dir string, logs bool, prefix string, partitions, consumers int, password string, waiting func()) (*server.Server, error) {
+// The server logs through log when logs is set (-nats.log), never exits
+// the process (natsLogger), and a fatal error in its start (addr in use,
+// a JetStream store it cannot open) fails startNATS as soon as Start
+// returns, the server shut down. Start itself (which recovers the
+// JetStream store) runs to its end: a shutdown racing it could leave
+// JetStream enabled after the server stopped. A stop asked meanwhile
+// (ctx) is the caller's to see once startNATS returns.
+func startNATS(addr, dir string, logs bool, log zerolog.Logger, prefix string, partitions, consumers int, password string) (*server.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("nats.addr %q: %w", addr, err)
@@ -221,25 +220,18 @@ func startNATS(ctx context.Context, addr, dir string, logs bool, prefix string, 
 	if err != nil {
 		return nil, fmt.Errorf("nats server: %w", err)
 	}
-	if logs {
-		s.ConfigureLogger()
-	}
+	nlog := &natsLogger{log: log, show: logs}
+	s.SetLogger(nlog, false, false)
 	s.Start()
-	deadline := time.Now().Add(natsReadyTimeout)
-	for !s.ReadyForConnections(natsReadySlice) {
-		if err := ctx.Err(); err != nil {
-			s.Shutdown()
-			s.WaitForShutdown()
-			return nil, fmt.Errorf("nats server on %s: %w", addr, err)
-		}
-		if !time.Now().Before(deadline) {
-			s.Shutdown()
-			s.WaitForShutdown()
-			return nil, fmt.Errorf("nats server on %s not ready in %v", addr, natsReadyTimeout)
-		}
-		if waiting != nil {
-			waiting()
-		}
+	if err := nlog.err(); err != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return nil, fmt.Errorf("nats server on %s: %w", addr, err)
+	}
+	if !s.ReadyForConnections(natsReadyTimeout) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return nil, fmt.Errorf("nats server on %s not ready in %v", addr, natsReadyTimeout)
 	}
 	return s, nil
 }
@@ -322,3 +314,55 @@ func observerPermissions(prefix string, partitions int) *server.Permissions {
 		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
 	}
 }
+
+// natsLogger is the embedded server's logger (server.Logger). Its lines go
+// to log, at their level, when show is set, else nowhere; its first fatal
+// error is recorded (err), shown or not, and never exits the process:
+// nats-server's own logger calls os.Exit on Fatalf (its listen error when
+// addr is in use), which would skip the all-in-one's closing of its
+// listeners and data. The server returns from where it called Fatalf.
+type natsLogger struct {
+	log  zerolog.Logger
+	show bool
+
+	mu    sync.Mutex
+	fatal error
+}
+
+// err returns the first fatal error the server logged, nil if none.
+func (l *natsLogger) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fatal
+}
+
+func (l *natsLogger) line(level zerolog.Level, format string, v []any) {
+	if l.show {
+		l.log.WithLevel(level).Str("component", "nats").Msgf(format, v...)
+	}
+}
+
+// Noticef logs at info.
+func (l *natsLogger) Noticef(format string, v ...any) { l.line(zerolog.InfoLevel, format, v) }
+
+// Warnf logs at warn.
+func (l *natsLogger) Warnf(format string, v ...any) { l.line(zerolog.WarnLevel, format, v) }
+
+// Errorf logs at error.
+func (l *natsLogger) Errorf(format string, v ...any) { l.line(zerolog.ErrorLevel, format, v) }
+
+// Fatalf records the error (the first one) and logs it at error.
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	l.mu.Lock()
+	if l.fatal == nil {
+		l.fatal = fmt.Errorf(format, v...)
+	}
+	l.mu.Unlock()
+	l.line(zerolog.ErrorLevel, format, v)
+}
+
+// Debugf logs at debug.
+func (l *natsLogger) Debugf(format string, v ...any) { l.line(zerolog.DebugLevel, format, v) }
+
+// Tracef logs at trace.
+func (l *natsLogger) Tracef(format string, v ...any) { l.line(zerolog.TraceLevel, format, v) }

@@ -43,7 +43,7 @@ func embedded(t *testing.T, at int64) (s *server.Server, admin *bus.Bus, limit i
 	partitions := cfg.Streams.Partitions
 	limit = maxConsumers(partitions, 4)
 	password := randomSecret()
-	s, err := startNATS(context.Background(), "127.0.0.1:0", t.TempDir(), false, cfg.Prefix, partitions, limit, password, nil)
+	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, natstest.Log(t), cfg.Prefix, partitions, limit, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestEmbeddedServerAdoptsGlobalStreams(t *testing.T) {
 	old.WaitForShutdown()
 
 	password := randomSecret()
-	s, err := startNATS(context.Background(), "127.0.0.1:0", dir, false, "apm", 1, 64, password, nil)
+	s, err := startNATS("127.0.0.1:0", dir, false, natstest.Log(t), "apm", 1, 64, password)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,13 +306,12 @@ func TestStopWhileStarting(t *testing.T) {
 	}
 }
 
-// TestStopWhileNATSWaits: a stop while the embedded NATS server is started
-// but not accepting connections (its address in use, so it never will) ends
-// the wait: Run returns nil, a normal stop, well before the 15 s readiness
-// timeout, without calling started, and closes its listeners; /readyz
-// names the step meanwhile. The stop comes once the wait has begun (the
-// first slice spent waiting), not at a guessed time.
-func TestStopWhileNATSWaits(t *testing.T) {
+// TestNATSAddressInUse: with NATS's address in use the embedded server
+// cannot listen, and the start fails at once, not after the 15 s readiness
+// timeout (nor by nats-server's exit, its log shown): Run returns the
+// listen error, without calling started, and closes its listeners; until
+// then /readyz says the start failed, at that step and why.
+func TestNATSAddressInUse(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -320,60 +319,41 @@ func TestStopWhileNATSWaits(t *testing.T) {
 	defer busy.Close()
 	cfg := allinone.DefaultConfig()
 	cfg.HTTPAddr, cfg.OpsAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", busy.Addr().String(), t.TempDir()
-	listening := make(chan allinone.System, 1)
-	allinone.SetBuildHook(&cfg, func(step string, sys allinone.System) error {
-		if step == "nats" {
-			listening <- sys
+	cfg.NATSLogs = true
+	var sys allinone.System
+	var readyz string // what /readyz answered in the "failed" hook; read once Run returned
+	allinone.SetBuildHook(&cfg, func(step string, s allinone.System) error {
+		if step == "failed" {
+			sys = s
+			code, body, err := get("http://" + s.OpsAddr + "/readyz")
+			readyz = fmt.Sprintf("%d %q %v", code, body, err)
 		}
 		return nil
 	})
-	waiting := make(chan struct{}, 1)
-	allinone.SetNATSWaiting(&cfg, func() {
-		select {
-		case waiting <- struct{}{}:
-		default:
-		}
-	})
 	up, done, cancel := runAsync(t, cfg)
 	defer cancel()
-	var sys allinone.System
-	select {
-	case sys = <-listening:
-	case err := <-done:
-		t.Fatalf("all-in-one returned before starting NATS: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the nats step not reached in 10s")
-	}
-	select {
-	case <-waiting:
-	case err := <-done:
-		t.Fatalf("all-in-one returned while NATS could not listen, before a stop: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no wait for NATS in 10s (its address is in use)")
-	}
-	if code, body, err := get("http://" + sys.OpsAddr + "/readyz"); err != nil || code != http.StatusServiceUnavailable ||
-		!strings.Contains(body, "starting nats") {
-		t.Errorf("/readyz while NATS starts: %d %q %v, want 503 naming the step", code, body, err)
-	}
-	cancel()
-	// Far below the 15 s the wait lasts without the stop.
+	// Far below the 15 s readiness timeout.
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Errorf("Run stopped while NATS started: %v, want nil (a normal stop)", err)
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			t.Errorf("Run with NATS's address in use: %v, want the listen error", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return 5s after a stop while NATS started")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return in 10s with NATS's address in use")
 	}
 	select {
 	case <-up:
-		t.Error("started called though the stop came while NATS started")
+		t.Error("started called though NATS could not listen")
 	default:
+	}
+	if !strings.HasPrefix(readyz, `503 "not ready: starting: failed: starting nats: nats server on `+cfg.NATSAddr+`: Error listening on port`) ||
+		!strings.Contains(readyz, "address already in use") {
+		t.Errorf("/readyz once NATS failed to listen: %s, want 503 naming the step and the listen error", readyz)
 	}
 	for _, addr := range []string{sys.HTTPAddr, sys.OpsAddr} {
 		if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
 			c.Close()
-			t.Errorf("%s still accepts connections after a stop while NATS started", addr)
+			t.Errorf("%s still accepts connections after NATS failed to start", addr)
 		}
 	}
 }

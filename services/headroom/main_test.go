@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -97,103 +98,142 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// TestSIGTERMWhileStarting builds the headroom binary and sends it SIGTERM
-// while it starts (/readyz answering 503 "starting"). It must exit with
-// status 0 within 5 s (a normal stop, far below the embedded NATS server's
-// 15 s readiness timeout) and leave nothing listening: neither its HTTP
-// listener nor the embedded NATS server's port (the NATS server lives in
-// the process, so the port free again means no NATS server is left).
-//
-// "nats address in use": the NATS port is held by the test, so the embedded
-// server can never accept connections and the start stays in its wait for
-// NATS: the SIGTERM certainly comes while it starts, and the log says
-// "stopped while starting". "free": the SIGTERM comes right after the first
-// /readyz answer, during NATS's start or a part's build; if the start should
-// finish first, the stop is an ordinary one, held to the same exit status,
-// deadline and freed ports (the log line says which it was).
-func TestSIGTERMWhileStarting(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "headroom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// builtDir is the temporary folder buildBinary made, "" until it ran.
+var builtDir string
+
+// buildBinary builds the headroom binary into a temporary folder, once
+// per test binary run, on the first test that needs it.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "headroom-e2e")
+	if err != nil {
+		return "", err
 	}
-	for _, natsBusy := range []bool{true, false} {
-		name := "free"
-		if natsBusy {
-			name = "nats address in use"
+	builtDir = dir
+	bin := filepath.Join(dir, "headroom")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// TestMain removes the folder buildBinary made, if a test made it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
+
+// binary returns the headroom binary, built for this run.
+func binary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestSIGTERMWhileStarting builds the headroom binary and sends it SIGTERM
+// while it starts (/readyz answering 503 "starting" and naming a part's
+// build). It must exit with status 0 within 5 s and leave nothing
+// listening: neither its HTTP listener nor the embedded NATS server's port
+// (the NATS server lives in the process, so the port free again means no
+// NATS server is left). If the start should finish before the SIGTERM,
+// the stop is an ordinary one, held to the same exit status, deadline and
+// freed ports (the log line says which it was).
+func TestSIGTERMWhileStarting(t *testing.T) {
+	bin := binary(t)
+	natsAddr := freeAddr(t)
+	p := startBinary(t, bin, "-http.addr", "127.0.0.1:0", "-nats.addr", natsAddr, "-data", t.TempDir())
+	var base string
+	select {
+	case a := <-p.addr:
+		base = "http://" + a
+	case err := <-p.exited:
+		t.Fatalf("exited before listening: %v\n%s", err, p.log())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no \"http listening\" in 10s\n%s", p.log())
+	}
+	// The listener answers from the first moment: the SIGTERM waits for
+	// a part's build, NATS up (its port in use until the stop), unless
+	// the start is done first.
+	var last string
+	natstest.Eventually(t, 10*time.Second, func() error {
+		code, body, err := readyz(base)
+		last = fmt.Sprintf("%d %q %v", code, body, err)
+		starting := err == nil && code == http.StatusServiceUnavailable && strings.Contains(body, "starting: ")
+		if !starting || strings.Contains(body, "building ") {
+			return nil
 		}
-		t.Run(name, func(t *testing.T) {
-			natsAddr := freeAddr(t)
-			if natsBusy {
-				busy, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer busy.Close()
-				natsAddr = busy.Addr().String()
-			}
-			p := startBinary(t, bin, "-http.addr", "127.0.0.1:0", "-nats.addr", natsAddr, "-data", t.TempDir())
-			var base string
-			select {
-			case a := <-p.addr:
-				base = "http://" + a
-			case err := <-p.exited:
-				t.Fatalf("exited before listening: %v\n%s", err, p.log())
-			case <-time.After(10 * time.Second):
-				t.Fatalf("no \"http listening\" in 10s\n%s", p.log())
-			}
-			// The listener answers from the first moment: the first
-			// answer is "starting" (the process listens before NATS
-			// starts), unless the whole start is done by then.
-			// With NATS free, the SIGTERM waits for a part's build, NATS
-			// up (its port in use until the stop), unless the start is
-			// done first.
-			var last string
-			var starting bool
-			natstest.Eventually(t, 10*time.Second, func() error {
-				code, body, err := readyz(base)
-				last = fmt.Sprintf("%d %q %v", code, body, err)
-				starting = err == nil && code == http.StatusServiceUnavailable && strings.Contains(body, "starting: ")
-				if natsBusy || !starting || strings.Contains(body, "building ") {
-					return nil
-				}
-				return fmt.Errorf("/readyz %s, no part's build yet", last)
-			})
-			if natsBusy && !starting {
-				t.Fatalf("/readyz with the NATS port in use: %s, want 503 starting\n%s", last, p.log())
-			}
-			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			select {
-			case err := <-p.exited:
-				if err != nil {
-					t.Fatalf("exit after SIGTERM while starting (%s): %v, want status 0\n%s", last, err, p.log())
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("still running 5s after SIGTERM while starting (%s)\n%s", last, p.log())
-			}
-			out := p.log()
-			t.Logf("exited 0 in %v after /readyz %s; stopped while starting: %v", time.Since(start).Round(time.Millisecond), last,
-				strings.Contains(out, `"message":"stopped while starting"`))
-			if natsBusy && !strings.Contains(out, `"message":"stopped while starting"`) {
-				t.Errorf("no \"stopped while starting\" in the log:\n%s", out)
-			}
-			if strings.Contains(out, `"level":"error"`) {
-				t.Errorf("an error logged:\n%s", out)
-			}
-			if c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), 2*time.Second); err == nil {
-				c.Close()
-				t.Errorf("%s still accepts connections after the exit", base)
-			}
-			if !natsBusy {
-				l, err := net.Listen("tcp", natsAddr)
-				if err != nil {
-					t.Errorf("the NATS port %s after the exit: %v, want it free", natsAddr, err)
-				} else {
-					l.Close()
-				}
-			}
-		})
+		return fmt.Errorf("/readyz %s, no part's build yet", last)
+	})
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM while starting (%s): %v, want status 0\n%s", last, err, p.log())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("still running 5s after SIGTERM while starting (%s)\n%s", last, p.log())
+	}
+	out := p.log()
+	t.Logf("exited 0 in %v after /readyz %s; stopped while starting: %v", time.Since(start).Round(time.Millisecond), last,
+		strings.Contains(out, `"message":"stopped while starting"`))
+	if strings.Contains(out, `"level":"error"`) {
+		t.Errorf("an error logged:\n%s", out)
+	}
+	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), 2*time.Second); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after the exit", base)
+	}
+	l, err := net.Listen("tcp", natsAddr)
+	if err != nil {
+		t.Errorf("the NATS port %s after the exit: %v, want it free", natsAddr, err)
+	} else {
+		l.Close()
+	}
+}
+
+// TestNATSAddressInUse runs the headroom binary with the embedded NATS
+// server's address in use and its log shown (-nats.log): the start fails
+// at once (not after NATS's 15 s readiness timeout), and the process exits
+// on its own with status 1 and the listen error once Run returned, what
+// it opened closed (nats-server's own logger would have exited the process
+// on the spot, "[FTL]", Run's cleanup skipped).
+func TestNATSAddressInUse(t *testing.T) {
+	bin := binary(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	p := startBinary(t, bin, "-http.addr", "127.0.0.1:0", "-nats.addr", busy.Addr().String(), "-nats.log", "-data", t.TempDir())
+	var exit error
+	select {
+	case exit = <-p.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("still running 10s after start with NATS's address in use\n%s", p.log())
+	}
+	out := p.log()
+	var ee *exec.ExitError
+	if !errors.As(exit, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("exit with NATS's address in use: %v, want status 1\n%s", exit, out)
+	}
+	for _, want := range []string{
+		`"message":"Error listening on port: ` + busy.Addr().String(), // the NATS server's log, through ours
+		// service.Exit's line: Run returned, its closing done.
+		"headroom: nats server on " + busy.Addr().String() + ": Error listening on port",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "[FTL]") {
+		t.Errorf("nats-server's own fatal log line in the output:\n%s", out)
 	}
 }
