@@ -357,3 +357,39 @@ func TestNATSAddressInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedStartHidesCredentials: a part's build that fails on a URL
+// carrying credentials (the webhook driver's, user:password@) fails the
+// start without the password: /readyz, which answers on the dashboard's
+// listener unless -ops.addr is set, and Run's error (the process's last
+// log line) name the step and the fault, not the secret.
+func TestFailedStartHidesCredentials(t *testing.T) {
+	const secret = "hunter2-do-not-print"
+	cfg := allinone.DefaultConfig()
+	cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Without = map[string]bool{"decider": true, "forecaster": true, "anomaly": true, "collector": true, "gateway": true}
+	cfg.Executor.Driver = "webhook"
+	cfg.Executor.Webhook.URL = "https://ops:" + secret + "@hooks.example:bad/scale"
+	var readyz string // what /readyz answered in the "failed" hook; read once Run returned
+	allinone.SetBuildHook(&cfg, func(step string, s allinone.System) error {
+		if step == "failed" {
+			code, body, err := get("http://" + s.HTTPAddr + "/readyz")
+			readyz = fmt.Sprintf("%d %q %v", code, body, err)
+		}
+		return nil
+	})
+	_, done, cancel := runAsync(t, cfg)
+	defer cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return in 30s with a bad webhook URL")
+	}
+	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "executor.webhook.url") {
+		t.Errorf("Run with a bad webhook URL: %v, want its fault without the password", err)
+	}
+	if !strings.HasPrefix(readyz, `503 "not ready: starting: failed: building executor: `) || strings.Contains(readyz, secret) {
+		t.Errorf("/readyz once the executor's build failed: %s, want 503 naming the step, without the password", readyz)
+	}
+}

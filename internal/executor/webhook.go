@@ -163,6 +163,12 @@ func parseWebhookURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		// Not the *url.Error itself: it quotes the URL, and with it any
+		// password (user:password@), into the log and /readyz.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("executor.webhook.url: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

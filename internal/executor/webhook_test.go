@@ -178,6 +178,25 @@ func TestWebhookTokenTooShort(t *testing.T) {
 	}
 }
 
+// TestWebhookURLHidesPassword: a webhook URL that does not parse is
+// refused naming the flag and the fault, never the URL itself, which may
+// carry a password (user:password@): the error reaches the log and the
+// all-in-one's /readyz.
+func TestWebhookURLHidesPassword(t *testing.T) {
+	for _, u := range []string{
+		"https://ops:hunter2-pw@hooks.example.com:bad/scale", // bad port
+		"https://ops:hunter2-pw@hooks.example.com/%zz",       // bad escape
+		"https://ops:hunter2-pw@[::1/scale",                  // bad IPv6 host
+	} {
+		c := executor.DefaultWebhookConfig()
+		c.URL = u
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), "executor.webhook.url") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: %v, want the flag and the fault without the password", u, err)
+		}
+	}
+}
+
 func TestWebhookConfigValidate(t *testing.T) {
 	ok := executor.DefaultWebhookConfig()
 	ok.URL = "https://hooks.example.com/scale"
