@@ -2,8 +2,8 @@ package service
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"sync"
 )
@@ -47,7 +47,8 @@ func (s *Starting) Fail(err error) {
 }
 
 // Err returns nil once Done, else the current step as the error, or the
-// step and its error once Fail was called.
+// step and its error once Fail was called, any URL's user information in
+// it hidden (hideUserinfo).
 func (s *Starting) Err() error {
 	_, err := s.state()
 	return err
@@ -59,7 +60,7 @@ func (s *Starting) state() (failed bool, err error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.failed != nil:
-		return true, fmt.Errorf("failed: %s: %w", s.step, s.failed)
+		return true, startFailure{msg: "failed: " + s.step + ": " + hideUserinfo(s.failed.Error()), err: s.failed}
 	case s.done:
 		return false, nil
 	}
@@ -92,3 +93,21 @@ func (s *Starting) Handler(h http.Handler) http.Handler {
 		_, _ = w.Write([]byte("starting: " + err.Error() + "\n"))
 	})
 }
+
+// startFailure is Starting.Err after Fail: msg says it, err is the cause.
+type startFailure struct {
+	msg string
+	err error
+}
+
+func (f startFailure) Error() string { return f.msg }
+func (f startFailure) Unwrap() error { return f.err }
+
+// userinfo matches a URL's scheme and user information ("user:password@"),
+// up to the last @ before the host ends (a raw @ in the password too).
+var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#"'@]*(?:@[^\s/?#"'@]*)*@`)
+
+// hideUserinfo replaces the user information of every URL in s: a
+// failure's error may quote one whole (url.Parse's does), and /readyz
+// answers on the public listener unless -ops.addr is set.
+func hideUserinfo(s string) string { return userinfo.ReplaceAllString(s, "${1}REDACTED@") }

@@ -2,9 +2,11 @@ package service_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -123,6 +125,36 @@ func TestPrecheckFirst(t *testing.T) {
 		first, second = c.first, c.second
 		if err := ready.Err(); err == nil || err.Error() != c.want {
 			t.Errorf("prechecks %v, %v: %v, want %q", c.first, c.second, err, c.want)
+		}
+	}
+}
+
+// TestStartingFailedHidesUserinfo: a failure whose error quotes a URL with
+// credentials (url.Parse's error quotes the URL whole) says so on /readyz,
+// which without -ops.addr answers on the public listener, with the URL's
+// user information replaced, whatever the scheme and even with an @ in the
+// password; the rest of the error is kept, and errors.Is still sees it.
+func TestStartingFailedHidesUserinfo(t *testing.T) {
+	// What url.Parse returns for that URL (its port is not a number).
+	parseErr := &url.Error{Op: "parse", URL: "https://ops:hunter2@hooks.example:bad/scale", Err: errors.New(`invalid port ":bad" after host`)}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("executor: %w", parseErr),
+			`failed: building executor: executor: parse "https://REDACTED@hooks.example:bad/scale": invalid port ":bad" after host`},
+		{errors.New("connect nats://svc:hunter2@nats.internal:4222, tls://a:b@c:1: refused"),
+			"failed: building executor: connect nats://REDACTED@nats.internal:4222, tls://REDACTED@c:1: refused"},
+		{errors.New(`dial "http://u:hunter2@x@host/p?q=a@b": refused`),
+			`failed: building executor: dial "http://REDACTED@host/p?q=a@b": refused`},
+		{errors.New("decider: boom (see http://docs.example/x, mail ops@example.com)"),
+			"failed: building executor: decider: boom (see http://docs.example/x, mail ops@example.com)"},
+	} {
+		st := service.NewStarting("building executor")
+		st.Fail(c.err)
+		err := st.Err()
+		if err == nil || err.Error() != c.want || !errors.Is(err, c.err) {
+			t.Errorf("Fail(%v): Err %v, want %q wrapping it", c.err, err, c.want)
 		}
 	}
 }
