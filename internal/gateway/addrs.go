@@ -1,9 +1,10 @@
 package gateway
 
 import (
-	"net"
 	"net/netip"
 	"sync"
+
+	"github.com/headroomhq/headroom/internal/clientaddr"
 )
 
 // addrCounts counts the open WebSocket connections of each client address,
@@ -17,25 +18,12 @@ type addrCounts struct {
 }
 
 // addrKey is the prefix remoteAddr (an http.Request's RemoteAddr, host:port)
-// counts under: its IPv4 address, or its IPv6 /64. ok is false for an
-// address that does not parse (a test's or a unix socket's), which is not
-// counted.
+// counts under, as the push API counts a client (internal/clientaddr): its
+// IPv4 address, or its IPv6 /64. ok is false for an address that does not
+// parse (a test's or a unix socket's), which is not counted.
 func addrKey(remoteAddr string) (netip.Prefix, bool) {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Prefix{}, false
-	}
-	a = a.Unmap().WithZone("")
-	bits := 32
-	if a.Is6() {
-		bits = 64
-	}
-	p, err := a.Prefix(bits)
-	return p, err == nil
+	a, ok := clientaddr.Parse(remoteAddr)
+	return clientaddr.Prefix(a), ok
 }
 
 // take counts one more connection of k unless it has limit open already.

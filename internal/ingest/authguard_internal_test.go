@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/headroomhq/headroom/internal/clientaddr"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -55,7 +57,8 @@ func TestAuthGuardHugeBurst(t *testing.T) {
 }
 
 // TestPeerPrefix: a request's failures count against its TCP peer's
-// address (addrOf), an IPv6 one by its /64 (prefixOf).
+// address (clientaddr.Parse), an IPv6 one by its /64 (clientaddr.Prefix),
+// a peer that is not an address by the zero prefix.
 func TestPeerPrefix(t *testing.T) {
 	for _, c := range []struct{ remote, want string }{
 		{"192.0.2.1:1234", "192.0.2.1/32"},
@@ -66,9 +69,9 @@ func TestPeerPrefix(t *testing.T) {
 		{"@", "invalid Prefix"},
 		{"", "invalid Prefix"},
 	} {
-		a, _ := addrOf(c.remote)
-		if got := prefixOf(a).String(); got != c.want {
-			t.Errorf("prefixOf(addrOf(%q)) = %s, want %s", c.remote, got, c.want)
+		a, _ := clientaddr.Parse(c.remote)
+		if got := clientaddr.Prefix(a).String(); got != c.want {
+			t.Errorf("clientaddr.Prefix(clientaddr.Parse(%q)) = %s, want %s", c.remote, got, c.want)
 		}
 	}
 }

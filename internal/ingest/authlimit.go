@@ -154,35 +154,3 @@ func (g *authGuard) len() int {
 	defer g.mu.Unlock()
 	return g.lru.Len()
 }
-
-// addrOf reads the address of a RemoteAddr ("ip:port", or an address
-// alone), unmapped and without zone. A RemoteAddr that is not an address
-// (a server on a Unix socket) reads as the zero address, whose prefix
-// (prefixOf) is one client for all of them.
-func addrOf(remote string) (netip.Addr, bool) {
-	var a netip.Addr
-	if ap, err := netip.ParseAddrPort(remote); err == nil {
-		a = ap.Addr()
-	} else if a, err = netip.ParseAddr(remote); err != nil {
-		return netip.Addr{}, false
-	}
-	return a.Unmap().WithZone(""), true
-}
-
-// prefixOf is the client an address stands for: an IPv4 address alone,
-// an IPv6 one by its /64, the block one host is usually given; the zero
-// prefix for the zero address.
-func prefixOf(a netip.Addr) netip.Prefix {
-	if !a.IsValid() {
-		return netip.Prefix{}
-	}
-	bits := 32
-	if a.Is6() {
-		bits = 64
-	}
-	p, err := a.Prefix(bits)
-	if err != nil {
-		return netip.Prefix{}
-	}
-	return p
-}

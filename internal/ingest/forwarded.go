@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/headroomhq/headroom/internal/clientaddr"
 	"github.com/headroomhq/headroom/internal/config"
 )
 
@@ -262,16 +263,19 @@ func nodePort(p string) bool {
 }
 
 // client is whom a request's failed authentications count against: the
-// TCP peer (addrOf), or, when the peer is a trusted proxy, the client
-// its forwarding header names (forwardedFor), by prefixOf. A header that
-// cannot be read leaves the peer, counted and logged (h.readable).
+// TCP peer (clientaddr.Parse; a RemoteAddr that is not an address, a
+// server on a Unix socket, reads as the zero address, whose prefix is one
+// client for all of them), or, when the peer is a trusted proxy, the
+// client its forwarding header names (forwardedFor), by clientaddr.Prefix.
+// A header that cannot be read leaves the peer, counted and logged
+// (h.readable).
 func (h *Handler) client(r *http.Request) netip.Prefix {
 	peer, a, forwarded, readable := h.forwarded(r)
 	h.readable(r, readable)
 	if !forwarded {
-		return prefixOf(peer)
+		return clientaddr.Prefix(peer)
 	}
-	return prefixOf(a)
+	return clientaddr.Prefix(a)
 }
 
 // readable counts and logs, sampled, a request whose forwarding header
@@ -303,7 +307,7 @@ func (h *Handler) readable(r *http.Request, readable bool) {
 // header could not be read. It counts and logs nothing, for the refusal
 // logs to call too.
 func (h *Handler) forwarded(r *http.Request) (peer, client netip.Addr, forwarded, readable bool) {
-	peer, ok := addrOf(r.RemoteAddr)
+	peer, ok := clientaddr.Parse(r.RemoteAddr)
 	if !ok || !h.trusted.contains(peer) {
 		return peer, netip.Addr{}, false, true
 	}
