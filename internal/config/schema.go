@@ -63,8 +63,9 @@ type Push struct {
 	// make in a row, nil keeping -push.auth-fail-burst; at least 1.
 	AuthFailBurst *int `yaml:"auth_fail_burst"`
 	// TrustedProxies lists the reverse proxies (CIDRs or addresses, see
-	// ParseTrustedProxy) whose X-Forwarded-For names the client whose
-	// failed authentications count; present in the file, it replaces
+	// ParseTrustedProxy) whose forwarding header (ForwardedHeader) names
+	// the client whose failed authentications count; present in the
+	// file, it replaces
 	// -push.trusted-proxies, empty ("trusted_proxies: []") or null too,
 	// which clears it (TrustedProxiesSet tells).
 	TrustedProxies []string `yaml:"trusted_proxies"`

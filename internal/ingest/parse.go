@@ -46,17 +46,19 @@ type Config struct {
 	// has refilled. A success resets nothing. The client is the TCP
 	// peer's address (an IPv6 one by its /64, and by its /48 with 16
 	// times the allowance), or, from a peer in TrustedProxies, the
-	// address X-Forwarded-For names (see TrustedProxies). The most
-	// recently failing AuthFailAddrs addresses and /48s are remembered,
-	// no more: one forgotten starts afresh, so a guesser with more
-	// addresses is not held back. 0 turns the limit off;
+	// address its forwarding header names (see TrustedProxies,
+	// ForwardedHeader). The most recently failing AuthFailAddrs
+	// addresses and /48s are remembered, no more: one forgotten starts
+	// afresh, so a guesser with more addresses is not held back. 0 turns
+	// the limit off;
 	// without a token there is nothing to guess and it does not apply.
 	AuthFailLimit float64
 	AuthFailBurst int
 	AuthFailAddrs int
 	// TrustedProxies lists the reverse proxies (config.ParseTrustedProxy:
 	// CIDRs or addresses) in front of the push API. Only from a TCP peer
-	// inside one of them is X-Forwarded-For read, for the client whose
+	// inside one of them is the forwarding header (ForwardedHeader:
+	// X-Forwarded-For, or Forwarded's for=) read, for the client whose
 	// failed authentications count: the right-most address in it that is
 	// not itself a trusted proxy (each proxy appends the address it heard
 	// from, so what a client writes lies to the left of it), the
