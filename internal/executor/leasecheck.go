@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -113,13 +114,41 @@ func (s *Service) takesLeases() bool {
 	if _, ok := s.driver.(fenced); ok {
 		return false
 	}
-	if s.cfg.mode("*") == ModeLive {
+	return s.cfg.actsLive()
+}
+
+// actsLive reports whether some app's mode is live.
+func (c Config) actsLive() bool {
+	if c.mode("*") == ModeLive {
 		return true
 	}
-	for _, m := range s.cfg.Modes {
+	for _, m := range c.Modes {
 		if m == ModeLive {
 			return true
 		}
+	}
+	return false
+}
+
+// TakesLeases reports whether the executor New builds from c and file (nil:
+// none), with no WithDriver option, takes leases (see Service.takesLeases),
+// as a main must know before building it: whether to wait for the lease
+// bucket. The sim driver (the default) and the kubernetes driver, which
+// fences its calls on the count it judged, take none; command and webhook
+// do when some app acts live. A configuration New would refuse reports
+// true: waiting for the bucket is what the executor did before, and New
+// then names what is wrong.
+func (c Config) TakesLeases(file *config.File) bool {
+	r, err := c.Resolve()
+	if err != nil {
+		return true
+	}
+	if file != nil {
+		r = r.WithFile(file)
+	}
+	switch r.Driver {
+	case DriverCommand, DriverWebhook:
+		return r.actsLive()
 	}
 	return false
 }

@@ -51,11 +51,13 @@ type Spec struct {
 	Build func(ctx context.Context, d Deps) (Runner, error)
 	// DefaultHTTPAddr is the default of -http.addr.
 	DefaultHTTPAddr string
-	// Leases says the service uses the executor's lease bucket: it waits
-	// for it as for the streams (bus.WithLeaseBucket). The other services
-	// do not, so a bucket not provisioned yet holds back the executor
-	// alone.
-	Leases bool
+	// Leases, when set, says whether the service uses the executor's
+	// lease bucket, given the configuration file (nil: none) once flags
+	// are parsed: if so it waits for the bucket as for the streams
+	// (bus.WithLeaseBucket). The other services do not, nor does an
+	// executor whose driver takes no lease, so a bucket not provisioned
+	// yet holds back only an executor that needs it.
+	Leases func(file *config.File) bool
 }
 
 // Main runs a standalone service: parse flags (with HEADROOM_* fallbacks),
@@ -162,7 +164,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	} else {
 		starting.Step("waiting for the streams")
 		var opts []bus.WaitOption
-		if spec.Leases {
+		if spec.Leases != nil && spec.Leases(file) {
 			opts = append(opts, bus.WithLeaseBucket())
 		}
 		err = b.WaitStreams(ctx, 5*time.Second, opts...)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -34,7 +35,7 @@ func TestOnlyTheExecutorWaitsForLeases(t *testing.T) {
 		defer cancel()
 		done := make(chan error, 1)
 		go func() {
-			done <- service.Main(ctx, service.Spec{Name: name, Leases: leases, Build: func(context.Context, service.Deps) (service.Runner, error) {
+			done <- service.Main(ctx, service.Spec{Name: name, Leases: func(*config.File) bool { return leases }, Build: func(context.Context, service.Deps) (service.Runner, error) {
 				close(built)
 				return runnerFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }), nil
 			}}, []string{"-http.addr", freeAddr(t), "-nats.url", url}, func(string) string { return "" })

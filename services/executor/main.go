@@ -11,6 +11,7 @@ import (
 	"context"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/service"
 )
@@ -23,7 +24,8 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Name:            "executor",
 		DefaultHTTPAddr: "127.0.0.1:8086",
 		Flags:           cfg.RegisterFlags,
-		Leases:          true,
+		// Read once flags are parsed: cfg is what they set.
+		Leases: func(file *config.File) bool { return cfg.TakesLeases(file) },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return executor.New(cfg, d)
 		},
