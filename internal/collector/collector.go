@@ -463,9 +463,29 @@ func (s *Service) lastTicks(ctx context.Context, app string) (map[string]time.Ti
 	}
 }
 
+// Option changes how New builds the collector.
+type Option func(*options)
+
+type options struct {
+	publish ingest.Publisher
+}
+
+// WithPushPublisher makes the push API hand its accepted ticks, stamped
+// as ever, to publish instead of storing them in METRICS through d.Bus;
+// with it the push API is mounted on d.Mux without a bus. The memory
+// budget (internal/membudget) feeds the push API's per-series state so,
+// with no NATS; embedders may store ticks elsewhere.
+func WithPushPublisher(publish ingest.Publisher) Option {
+	return func(o *options) { o.publish = publish }
+}
+
 // New builds the collector and mounts the push API on d.Mux; it starts
 // nothing.
-func New(cfg Config, d service.Deps) (*Service, error) {
+func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if cfg.File == nil {
 		cfg.File = d.Config
 	}
@@ -506,7 +526,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			return nil, fmt.Errorf("configured series: %w", err)
 		}
 	}
-	if d.Mux != nil && d.Bus != nil {
+	if d.Mux != nil && (d.Bus != nil || o.publish != nil) {
 		pc := cfg.PushConfig()
 		live := cfg.RealDriverLive || (!cfg.KnowsDriver && cfg.File != nil && cfg.File.GrantsLive())
 		if err := ingest.RequireToken(pc, live); err != nil {
@@ -516,7 +536,11 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			return nil, err
 		}
 		pc.Series = s.series
-		h, err := ingest.NewHandler(pc, s.stamping(ingest.BusPublisher(d.Bus)), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
+		publish := o.publish
+		if publish == nil {
+			publish = ingest.BusPublisher(d.Bus)
+		}
+		h, err := ingest.NewHandler(pc, s.stamping(publish), func() time.Time { return s.Now() }, s.log.With().Str("source", "push").Logger(), d.Reg)
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,15 @@ const (
 	forecasterBudget = 48 << 10
 	anomalyBudget    = 8 << 10 // per metric
 	deciderBudget    = 64 << 10
-	totalBudget      = 200 << 10
+	// collectorBudget: measured 455 B a tier for 150 tiers fed a day of
+	// pushes, 482 fed a week (the push API's series tracker, and the
+	// collector's fixed state amortised; nothing grows with time), 1.4
+	// KB at 30 tiers, whose share of the fixed state is larger. 2 KB
+	// leaves room for the replica view, which mirrors a ReplicaState per
+	// tier (about 300 B) the feed does not fill, and for the fixed state
+	// at the test's small counts.
+	collectorBudget = 2 << 10
+	totalBudget     = 200 << 10
 )
 
 var (
@@ -282,19 +290,24 @@ func measure(tb testing.TB, name string, tiers, days int, feed func(testing.TB, 
 
 // TestBudget feeds 150 tiers (30 to the anomaly service, 6 to the decider,
 // whose policy costs ~15 µs a tick; fewer under -race) a week of one-minute
-// history and fails when a service's heap per tier passes its budget.
-// BenchmarkHeapPerTier measures 10,000 tiers.
+// history and fails when a service's heap per tier passes its budget. The
+// collector, which keeps no history (only which series are live), gets
+// the last six hours' pushes, six of its idle sweeps: its state after a
+// day (455 B a tier) is its state after a week (482;
+// BenchmarkHeapPerTier feeds it -membudget.days), and its push path costs
+// ~70 µs a tick. BenchmarkHeapPerTier measures 10,000 tiers.
 func TestBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("feeds a week of history to hundreds of tiers (15-60 s); skipped with -short")
 	}
-	nf, na, nd := 150, 30, 6
+	nf, na, nd, nc := 150, 30, 6, 300
 	if raceEnabled {
-		nf, na, nd = 30, 6, 3
+		nf, na, nd, nc = 30, 6, 3, 90
 	}
 	fc := measure(t, "forecaster", nf, 7, feedForecaster)
 	an := measure(t, "anomaly", na, 7, feedAnomaly)
 	de := measure(t, "decider", nd, 7, feedDecider)
+	co := measure(t, "collector", nc, 1, feedCollectorFor(6*60))
 	check := func(name string, got, budget float64) {
 		t.Helper()
 		if got > budget {
@@ -304,7 +317,8 @@ func TestBudget(t *testing.T) {
 	check("forecaster", fc.alloc, forecasterBudget)
 	check("anomaly (per metric)", an.alloc/nMetrics, anomalyBudget)
 	check("decider", de.alloc, deciderBudget)
-	check("all services", fc.alloc+an.alloc+de.alloc, totalBudget)
+	check("collector", co.alloc, collectorBudget)
+	check("all services", fc.alloc+an.alloc+de.alloc+co.alloc, totalBudget)
 }
 
 // BenchmarkHeapPerTier reports the heap each service's state holds per tier
@@ -323,7 +337,7 @@ func BenchmarkHeapPerTier(b *testing.B) {
 	for _, s := range []struct {
 		name string
 		feed func(testing.TB, *history, [][]key, int) any
-	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}} {
+	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}, {"collector", feedCollector}} {
 		b.Run(s.name, func(b *testing.B) {
 			for range b.N {
 				r := measure(b, s.name, n, days, s.feed)
