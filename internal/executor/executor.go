@@ -141,8 +141,11 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		Help: "Changes held back because another member held their tier's lease (its driver, one that cannot read the count back, was changing the tier): retried and judged again later."})
 	s.leaseErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_errors_total",
 		Help: "Changes not made because the tier's lease could not be taken (the lease bucket missing or failing): retried; none is made unleased."})
+	waitsForgotten := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "headroom_executor_lease_waits_forgotten_total",
+		Help: "Marks of decisions that waited on another member's lease forgotten because the executor held its most (16,384): such a decision refused later as stale no longer says it waited."},
+		func() float64 { return float64(s.waited.forgotten.Load()) })
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, waitsForgotten} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, fmt.Errorf("executor metrics: %w", err)
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -261,14 +262,36 @@ func leaseRetryDelay(delivered uint64, untilLapse, held, own time.Duration) time
 // holds back.
 var errLeased = errors.New("waiting on another member's lease")
 
+// maxWaited bounds the decisions a waitedSet remembers. Marks are
+// forgotten after an hour, or when taken, but a member that keeps meeting
+// another's leases (a split group, partitions handed back and forth)
+// marks every decision of every tier it shares: the set would grow with
+// decisions, not tiers. At the bound the oldest mark is forgotten (its
+// refusal, if it comes, no longer says the decision waited), counted in
+// headroom_executor_lease_waits_forgotten_total; about 100 bytes each,
+// 16,384 marks are under 2 MB.
+const maxWaited = 16384
+
 // waitedSet remembers the decisions that waited on another member's
-// lease, for a refusal to say so (a decision going stale meanwhile).
+// lease, for a refusal to say so (a decision going stale meanwhile), at
+// most limit of them (0: maxWaited).
 type waitedSet struct {
 	mu sync.Mutex
 	m  map[string]time.Time
+	// order holds the marks oldest first; an entry whose mark was taken
+	// or made again since is skipped (m no longer has its time).
+	order     []waitedMark
+	limit     int
+	forgotten atomic.Int64 // marks dropped at the bound
 }
 
-// mark records that decision id waited, forgetting what waited long ago.
+type waitedMark struct {
+	id string
+	at time.Time
+}
+
+// mark records that decision id waited, forgetting what waited long ago,
+// and the oldest marks when the set is full.
 func (w *waitedSet) mark(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -276,12 +299,43 @@ func (w *waitedSet) mark(id string) {
 	if w.m == nil {
 		w.m = map[string]time.Time{}
 	}
-	for k, t := range w.m {
-		if now.Sub(t) > time.Hour {
-			delete(w.m, k)
-		}
+	limit := w.limit
+	if limit <= 0 {
+		limit = maxWaited
 	}
 	w.m[id] = now
+	w.order = append(w.order, waitedMark{id, now})
+	n := 0
+	for ; n < len(w.order); n++ {
+		o := w.order[n]
+		if t, ok := w.m[o.id]; ok && t.Equal(o.at) {
+			if now.Sub(o.at) <= time.Hour && len(w.m) <= limit {
+				break
+			}
+			delete(w.m, o.id)
+			if now.Sub(o.at) <= time.Hour {
+				w.forgotten.Add(1)
+			}
+		}
+	}
+	w.order = w.order[n:]
+	if len(w.order) > 2*len(w.m)+64 {
+		// Taken and repeated marks left stale entries: keep the live.
+		live := make([]waitedMark, 0, len(w.m))
+		for _, o := range w.order {
+			if t, ok := w.m[o.id]; ok && t.Equal(o.at) {
+				live = append(live, o)
+			}
+		}
+		w.order = live
+	}
+}
+
+// size returns how many marks the set holds.
+func (w *waitedSet) size() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.m)
 }
 
 // took reports whether decision id waited, and forgets it.
