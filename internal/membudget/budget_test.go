@@ -32,7 +32,16 @@ const (
 	// tier (about 300 B) the feed does not fill, and for the fixed state
 	// at the test's small counts.
 	collectorBudget = 2 << 10
-	totalBudget     = 200 << 10
+	// executorBudget: the sim driver's cluster of a tier (the executor's
+	// live driver with -executor.driver sim, its shadow of every tier
+	// otherwise) measured 254 B a tier fed a week, 263 a day (nothing
+	// grows with time or decisions), 600 tiers. 2 KB leaves room for what
+	// the feed cannot reach without NATS: the executor's cache of a
+	// tier's replica state (at most proto.ReplicaValueMax, 1 KiB,
+	// encoded) and its entry; its lease marks are bounded in all
+	// (executor maxWaited), not per tier.
+	executorBudget = 2 << 10
+	totalBudget    = 200 << 10
 )
 
 var (
@@ -300,14 +309,15 @@ func TestBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("feeds a week of history to hundreds of tiers (15-60 s); skipped with -short")
 	}
-	nf, na, nd, nc := 150, 30, 6, 300
+	nf, na, nd, nc, ne := 150, 30, 6, 300, 600
 	if raceEnabled {
-		nf, na, nd, nc = 30, 6, 3, 90
+		nf, na, nd, nc, ne = 30, 6, 3, 90, 150
 	}
 	fc := measure(t, "forecaster", nf, 7, feedForecaster)
 	an := measure(t, "anomaly", na, 7, feedAnomaly)
 	de := measure(t, "decider", nd, 7, feedDecider)
 	co := measure(t, "collector", nc, 1, feedCollectorFor(6*60))
+	ex := measure(t, "executor", ne, 7, feedExecutorSim)
 	check := func(name string, got, budget float64) {
 		t.Helper()
 		if got > budget {
@@ -318,7 +328,8 @@ func TestBudget(t *testing.T) {
 	check("anomaly (per metric)", an.alloc/nMetrics, anomalyBudget)
 	check("decider", de.alloc, deciderBudget)
 	check("collector", co.alloc, collectorBudget)
-	check("all services", fc.alloc+an.alloc+de.alloc+co.alloc, totalBudget)
+	check("executor", ex.alloc, executorBudget)
+	check("all services", fc.alloc+an.alloc+de.alloc+co.alloc+ex.alloc, totalBudget)
 }
 
 // BenchmarkHeapPerTier reports the heap each service's state holds per tier
@@ -337,7 +348,7 @@ func BenchmarkHeapPerTier(b *testing.B) {
 	for _, s := range []struct {
 		name string
 		feed func(testing.TB, *history, [][]key, int) any
-	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}, {"collector", feedCollector}} {
+	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}, {"collector", feedCollector}, {"executor", feedExecutorSim}} {
 		b.Run(s.name, func(b *testing.B) {
 			for range b.N {
 				r := measure(b, s.name, n, days, s.feed)

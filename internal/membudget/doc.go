@@ -5,7 +5,9 @@
 // measure the Go heap each tier holds afterwards, after a full GC. The
 // collector is fed the same way through its push API: collector.New's
 // mux given every tier's ticks over HTTP, its accepted ticks dropped
-// (collector.WithPushPublisher) rather than stored in METRICS.
+// (collector.WithPushPublisher) rather than stored in METRICS; the
+// executor's simulated clusters through executor.SimDriver, fed each
+// tier's decided count every five minutes.
 //
 // Budgets per tier (issue 11), with what TestBudget measured (heap alloc
 // per tier, GOMAXPROCS=2):
@@ -14,7 +16,8 @@
 //	forecaster  48 KB           25.9 KB                150 (30 with -race), a week
 //	anomaly     8 KB a metric   49.6 KB / 7 = 7.1 KB   30 (6), a week
 //	decider     64 KB           53.2 KB                6 (3), a week
-//	collector   2 KB            352 B (649 B -race)    300 (90), six hours of pushes
+//	collector   2 KB            352 B (631 B -race)    300 (90), six hours of pushes
+//	executor    2 KB            262 B                  600 (150), a week of decisions
 //	all         200 KB          ~129 KB
 //
 // The collector keeps no history, only which series are live (the push
@@ -24,14 +27,21 @@
 // idle sweeps. Its budget leaves room for the replica view's state per
 // tier (a mirror of the executor's bucket, about 300 B, which a feed
 // without NATS does not fill) and for its fixed state spread over the
-// test's few tiers (1.6 KB a tier at 30). Not measured here: a scrape
-// target's previous sample (per configured target, its size the
-// target's selected series, bounded by scrape.MaxSeries) and the
-// executor's state per tier (its replica-state cache, the shadow sim
-// driver's tiers, the lease bookkeeping), whose decision path reads and
-// writes JetStream (the replica bucket, the decision stream) at every
-// step, so it cannot be fed without a NATS server, whose own heap in the
-// same process would swamp the figure.
+// test's few tiers (1.6 KB a tier at 30).
+//
+// The executor's sim driver (its live driver with -executor.driver sim,
+// its shadow of every tier with any driver) holds one cluster a tier,
+// 254 B after a week, 263 after a day: nothing grows with decisions. Its
+// budget leaves room for what is not measured here: the executor's cache
+// of each tier's replica state (at most 1 KiB encoded,
+// proto.ReplicaValueMax) and lease handles, on a decision path that
+// reads and writes JetStream (the replica bucket, the decision stream) at
+// every step, which cannot run without a NATS server, whose own heap in
+// the same process would swamp the figure. The decisions it remembers as
+// having waited on another member's lease are bounded in all (16,384),
+// not per tier. Nor is a scrape target's previous sample measured: it is
+// per configured target, its size the target's selected series, bounded
+// by scrape.MaxSeries.
 //
 // TestBudget asserts the budgets on a few hundred tiers;
 // BenchmarkHeapPerTier reports them for 10,000:
