@@ -46,9 +46,10 @@ func feedCollector(tb testing.TB, h *history, shards [][]key, tiers int) any {
 // publisher that drops it (collector.WithPushPublisher: the only part
 // that differs from the live path, which stores it in METRICS). Its
 // per-series state is what the push API admits (the series tracker,
-// limits.NewRecent, freeing quiet series) and the replica view it stamps
-// ticks with; the wall clock is each minute's end, so the push API's
-// idle sweeps and age bounds run as live. Scrape targets' previous
+// limits.NewRecent, freeing quiet series); the replica view it stamps
+// ticks with stays empty, with no replica bucket to mirror. The wall
+// clock is 30 s after each minute's ticks, so the push API's idle sweeps
+// and age bounds run as live. Scrape targets' previous
 // samples are per target, not per tier, and need a reachable target: not
 // fed here (see doc.go).
 func feedCollectorFor(minutes int) func(testing.TB, *history, [][]key, int) any {
