@@ -44,7 +44,10 @@
 // by scrape.MaxSeries.
 //
 // TestBudget asserts the budgets on a few hundred tiers;
-// BenchmarkHeapPerTier reports them for 10,000:
+// BenchmarkHeapPerTier reports them for 10,000 (measured: the executor's
+// clusters 259 B a tier for 10,000 tiers fed a week; the collector 274 B
+// for 2,000 fed a day, 3 minutes of pushes at ~50 µs a tick, so 10,000
+// fed a week would take hours):
 //
 //	go test -run '^$' -bench HeapPerTier -benchtime 1x -timeout 2h ./internal/membudget
 package membudget
