@@ -284,7 +284,27 @@ type result struct {
 	took         time.Duration
 }
 
-func measure(tb testing.TB, name string, tiers, days int, feed func(testing.TB, *history, [][]key, int) any) result {
+// fed says how much of a history of days a feed of its last minutes
+// gives (minutes <= 0: all of it), for measure's log line.
+func fed(days, minutes int) string {
+	if minutes <= 0 || minutes >= days*24*60 {
+		if days == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", days)
+	}
+	if minutes%60 == 0 {
+		if minutes == 60 {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", minutes/60)
+	}
+	return fmt.Sprintf("%d minutes", minutes)
+}
+
+// measure feeds tiers a history of days, of which feed takes the last
+// minutes (0: all; the log says which), and returns the heap per tier.
+func measure(tb testing.TB, name string, tiers, days, minutes int, feed func(testing.TB, *history, [][]key, int) any) result {
 	tb.Helper()
 	h := newHistory(days)
 	shards := keys(tiers, min(runtime.GOMAXPROCS(0), (tiers+perApp-1)/perApp))
@@ -293,7 +313,7 @@ func measure(tb testing.TB, name string, tiers, days int, feed func(testing.TB, 
 	runtime.KeepAlive(h) // allocated before the baseline: freeing it after would hide its size
 	runtime.KeepAlive(shards)
 	r := result{name: name, tiers: tiers, alloc: alloc, inuse: inuse, took: time.Since(began)}
-	tb.Logf("%-10s %6d tiers × %d days of 1-minute ticks: %8.0f B/tier heap alloc, %8.0f B/tier heap in use (%s)", name, tiers, days, alloc, inuse, r.took.Round(time.Second))
+	tb.Logf("%-10s %6d tiers × %s of 1-minute ticks: %8.0f B/tier heap alloc, %8.0f B/tier heap in use (%s)", name, tiers, fed(days, minutes), alloc, inuse, r.took.Round(time.Second))
 	return r
 }
 
@@ -301,23 +321,27 @@ func measure(tb testing.TB, name string, tiers, days int, feed func(testing.TB, 
 // whose policy costs ~15 µs a tick; fewer under -race) a week of one-minute
 // history and fails when a service's heap per tier passes its budget. The
 // collector, which keeps no history (only which series are live), gets
-// the last six hours' pushes, six of its idle sweeps: its state after a
-// day (455 B a tier) is its state after a week (482;
-// BenchmarkHeapPerTier feeds it -membudget.days), and its push path costs
-// ~70 µs a tick. BenchmarkHeapPerTier measures 10,000 tiers.
+// the last six hours' pushes, six of its idle sweeps (one every eighth
+// of its idle limit, limits.idle_after and a quarter: 56 min), two hours
+// under -race, where CI runs this test and its push path costs ~450 µs a
+// tick rather than ~70: its state
+// after a day (455 B a tier) is its state after a week (482;
+// BenchmarkHeapPerTier feeds it -membudget.days), and 90 tiers held 634,
+// 607 and 630 B a tier after one, two and six hours under -race.
+// BenchmarkHeapPerTier measures 10,000 tiers.
 func TestBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("feeds a week of history to hundreds of tiers (15-60 s); skipped with -short")
 	}
-	nf, na, nd, nc, ne := 150, 30, 6, 300, 600
+	nf, na, nd, nc, ne, cm := 150, 30, 6, 300, 600, 6*60
 	if raceEnabled {
-		nf, na, nd, nc, ne = 30, 6, 3, 90, 150
+		nf, na, nd, nc, ne, cm = 30, 6, 3, 90, 150, 2*60
 	}
-	fc := measure(t, "forecaster", nf, 7, feedForecaster)
-	an := measure(t, "anomaly", na, 7, feedAnomaly)
-	de := measure(t, "decider", nd, 7, feedDecider)
-	co := measure(t, "collector", nc, 1, feedCollectorFor(6*60))
-	ex := measure(t, "executor", ne, 7, feedExecutorSim)
+	fc := measure(t, "forecaster", nf, 7, 0, feedForecaster)
+	an := measure(t, "anomaly", na, 7, 0, feedAnomaly)
+	de := measure(t, "decider", nd, 7, 0, feedDecider)
+	co := measure(t, "collector", nc, 1, cm, feedCollectorFor(cm))
+	ex := measure(t, "executor", ne, 7, 0, feedExecutorSim)
 	check := func(name string, got, budget float64) {
 		t.Helper()
 		if got > budget {
@@ -351,7 +375,7 @@ func BenchmarkHeapPerTier(b *testing.B) {
 	}{{"forecaster", feedForecaster}, {"anomaly", feedAnomaly}, {"decider", feedDecider}, {"collector", feedCollector}, {"executor", feedExecutorSim}} {
 		b.Run(s.name, func(b *testing.B) {
 			for range b.N {
-				r := measure(b, s.name, n, days, s.feed)
+				r := measure(b, s.name, n, days, 0, s.feed)
 				b.ReportMetric(r.alloc, "B/tier")
 				b.ReportMetric(r.inuse, "inuse-B/tier")
 				if s.name == "anomaly" {
@@ -359,5 +383,25 @@ func BenchmarkHeapPerTier(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestFed: measure's log line names what a feed was given, the last six
+// hours of a day for the collector's ("1 days" it said).
+func TestFed(t *testing.T) {
+	for _, tc := range []struct {
+		days, minutes int
+		want          string
+	}{
+		{7, 0, "7 days"},
+		{1, 0, "1 day"},
+		{1, 24 * 60, "1 day"},
+		{1, 6 * 60, "6 hours"},
+		{1, 60, "1 hour"},
+		{7, 90, "90 minutes"},
+	} {
+		if got := fed(tc.days, tc.minutes); got != tc.want {
+			t.Errorf("fed(%d, %d) = %q, want %q", tc.days, tc.minutes, got, tc.want)
+		}
 	}
 }

@@ -16,7 +16,7 @@
 //	forecaster  48 KB           25.9 KB                150 (30 with -race), a week
 //	anomaly     8 KB a metric   49.6 KB / 7 = 7.1 KB   30 (6), a week
 //	decider     64 KB           53.2 KB                6 (3), a week
-//	collector   2 KB            352 B (631 B -race)    300 (90), six hours of pushes
+//	collector   2 KB            352 B (631 B -race)    300 (90), 6 (2) hours of pushes
 //	executor    2 KB            262 B                  600 (150), a week of decisions
 //	all         200 KB          ~129 KB
 //
@@ -24,10 +24,11 @@
 // API's limits.Recent, bounded by limits.max_series) and the replica
 // view: its state after a day of pushes (455 B a tier, 150 tiers) is its
 // state after a week (482 B), so the test feeds it six hours, six of its
-// idle sweeps. Its budget leaves room for the replica view's state per
+// idle sweeps (two hours under -race, where a tick costs ~450 µs: 607 B a
+// tier for 90 tiers, 630 after six hours). Its budget leaves room for the replica view's state per
 // tier (a mirror of the executor's bucket, about 300 B, which a feed
 // without NATS does not fill) and for its fixed state spread over the
-// test's few tiers (1.6 KB a tier at 30).
+// test's few tiers (1.4 KB a tier at 30).
 //
 // The executor's sim driver (its live driver with -executor.driver sim,
 // its shadow of every tier with any driver) holds one cluster a tier,
