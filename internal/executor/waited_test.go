@@ -3,6 +3,12 @@ package executor
 import (
 	"fmt"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/service"
 )
 
 // TestWaitedSetBounded: the decisions remembered as having waited on a
@@ -38,5 +44,27 @@ func TestWaitedSetBounded(t *testing.T) {
 				t.Error("the newest mark was forgotten")
 			}
 		})
+	}
+}
+
+// TestWaitsForgottenMetric: headroom_executor_lease_waits_forgotten_total
+// is served from the start, at 0 (a rule on increase() sees the first
+// forgotten mark), and counts the marks the executor's set forgets.
+func TestWaitsForgottenMetric(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s, err := New(DefaultConfig(), service.Deps{Log: zerolog.Nop(), Ready: service.NewReady(), Reg: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "headroom_executor_lease_waits_forgotten_total"
+	if n, found := metricstest.Sum(t, reg, name); !found || n != 0 {
+		t.Fatalf("%s = %v (served: %v) at start, want 0 served", name, n, found)
+	}
+	s.waited.limit = 2
+	for i := range 5 {
+		s.waited.mark(fmt.Sprintf("d%d", i))
+	}
+	if n, _ := metricstest.Sum(t, reg, name); n != 3 {
+		t.Errorf("%s = %v after 5 marks held at most 2, want 3", name, n)
 	}
 }
