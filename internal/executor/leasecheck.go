@@ -135,9 +135,11 @@ func (c Config) actsLive() bool {
 // as a main must know before building it: whether to wait for the lease
 // bucket. The sim driver (the default) and the kubernetes driver, which
 // fences its calls on the count it judged, take none; command and webhook
-// do when some app acts live. A configuration New would refuse reports
-// true: waiting for the bucket is what the executor did before, and New
-// then names what is wrong.
+// do when some app acts live. A configuration whose flags do not resolve
+// (a malformed -executor.modes, say) reports true, what the executor did
+// before; one that resolves but New refuses reports what its driver
+// would (an unknown driver name: false). Either way New, built once the
+// streams are there, names what is wrong.
 func (c Config) TakesLeases(file *config.File) bool {
 	r, err := c.Resolve()
 	if err != nil {
