@@ -268,8 +268,11 @@ var errLeased = errors.New("waiting on another member's lease")
 // marks every decision of every tier it shares: the set would grow with
 // decisions, not tiers. At the bound the oldest mark is forgotten (its
 // refusal, if it comes, no longer says the decision waited), counted in
-// headroom_executor_lease_waits_forgotten_total; about 100 bytes each,
-// 16,384 marks are under 2 MB.
+// headroom_executor_lease_waits_forgotten_total. A mark costs about
+// 150 bytes besides its decision's id (its map entry and its place in
+// the order, measured), 200 with the stale places taken and repeated
+// marks leave before a compaction: 16,384 marks with ids of ~50 bytes
+// hold at most about 4 MB.
 const maxWaited = 16384
 
 // waitedSet remembers the decisions that waited on another member's
