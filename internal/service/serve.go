@@ -47,6 +47,12 @@ type Spec struct {
 	Name string
 	// Flags registers the service's own flags on f.
 	Flags func(f *cli.Flags)
+	// Check, when set, validates the service's settings once flags, the
+	// environment and the configuration file (nil without -config) are
+	// loaded, before Main connects to NATS: a bad setting fails the start
+	// at once instead of after NATS answers. It calls the same validation
+	// Build does.
+	Check func(file *config.File) error
 	// Build makes the service's runner once flags are parsed and the bus is up.
 	Build func(ctx context.Context, d Deps) (Runner, error)
 	// DefaultHTTPAddr is the default of -http.addr.
@@ -61,7 +67,7 @@ type Spec struct {
 }
 
 // Main runs a standalone service: parse flags (with HEADROOM_* fallbacks),
-// build the logger, connect to NATS, ensure the streams, build the runner and
+// check the settings (Spec.Check), build the logger, connect to NATS, ensure the streams, build the runner and
 // run it beside the HTTP server (and the ops server, with -ops.addr) until
 // ctx ends. Stop order: the runner drains its consumers first, then the
 // HTTP server shuts down, then the ops server, then the bus waits for
@@ -100,6 +106,11 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	busCfg.Name = spec.Name
 	if err := busCfg.Validate(); err != nil {
 		return err
+	}
+	if spec.Check != nil {
+		if err := spec.Check(file); err != nil {
+			return err
+		}
 	}
 	if err := CheckOpsAddr(httpAddr, opsAddr); err != nil {
 		return err

@@ -2,14 +2,17 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 )
@@ -161,5 +164,54 @@ func TestReadyzNamesMissingStreams(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Main did not return after cancel")
+	}
+}
+
+// TestCheckBeforeNATS: a service whose settings fail its Check stops at
+// once with that error, before it listens or waits for NATS (here one that
+// never answers), and Check sees the loaded configuration file.
+func TestCheckBeforeNATS(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/headroom.yaml"
+	if err := os.WriteFile(path, []byte("apps:\n  shop:\n    source: sim\n    tiers:\n      - name: web\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		file bool
+	}{
+		{"no file", nil, false},
+		{"with file", []string{"-config", path}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			httpAddr, natsAddr := freeAddr(t), freeAddr(t)
+			bad := errors.New("bad setting")
+			var sawFile bool
+			done := make(chan error, 1)
+			go func() {
+				done <- service.Main(context.Background(), service.Spec{Name: "probe",
+					Check: func(f *config.File) error { sawFile = f != nil; return bad },
+					Build: func(context.Context, service.Deps) (service.Runner, error) {
+						return nil, fmt.Errorf("must not be built")
+					}}, append([]string{"-http.addr", httpAddr, "-nats.url", "nats://" + natsAddr}, tc.args...), func(string) string { return "" })
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, bad) {
+					t.Fatalf("Main returned %v, want the check's error", err)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("Main did not fail at once on a bad setting: it waits for NATS")
+			}
+			if sawFile != tc.file {
+				t.Errorf("Check saw a file %v, want %v", sawFile, tc.file)
+			}
+			if ln, err := net.Listen("tcp", httpAddr); err != nil {
+				t.Errorf("-http.addr was opened: %v", err)
+			} else {
+				ln.Close()
+			}
+		})
 	}
 }
