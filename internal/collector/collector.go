@@ -137,6 +137,22 @@ func StandalonePushHosts(list, listen string) []string {
 	return []string{host}
 }
 
+// ValidateWith checks the settings as New uses them with the
+// configuration file f (Deps.Config; nil without one), which applies
+// unless File names one. A standalone main calls it before it waits for
+// NATS.
+func (c Config) ValidateWith(f *config.File) error {
+	return c.withFile(f).Validate()
+}
+
+// withFile returns c with File set to f unless it names a file already.
+func (c Config) withFile(f *config.File) Config {
+	if c.File == nil {
+		c.File = f
+	}
+	return c
+}
+
 // Validate checks the settings.
 func (c Config) Validate() error {
 	var errs []error
@@ -486,9 +502,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if cfg.File == nil {
-		cfg.File = d.Config
-	}
+	cfg = cfg.withFile(d.Config)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

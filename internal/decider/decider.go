@@ -112,6 +112,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// ValidateWith checks the settings as New uses them with the
+// configuration file f (Deps.Config; nil without one): the file's
+// policies applied, then validated. A standalone main calls it before it
+// waits for NATS.
+func (c Config) ValidateWith(f *config.File) error {
+	_, err := c.validatedWith(f)
+	return err
+}
+
+// validatedWith returns c with the file f's policies (when f is not nil),
+// validated.
+func (c Config) validatedWith(f *config.File) (Config, error) {
+	if f != nil {
+		c = c.WithFile(f)
+	}
+	return c, c.Validate()
+}
+
 // WithFile returns c with the policies of the configuration file's apps,
 // each laid over Policy, in Apps.
 func (c Config) WithFile(f *config.File) Config {
@@ -177,10 +195,8 @@ type Service struct {
 
 // New builds the decider; it starts nothing.
 func New(cfg Config, d service.Deps) (*Service, error) {
-	if d.Config != nil {
-		cfg = cfg.WithFile(d.Config)
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.validatedWith(d.Config)
+	if err != nil {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,

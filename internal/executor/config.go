@@ -329,6 +329,30 @@ func (c Config) Validate() error {
 	return c.validateResolved()
 }
 
+// ValidateWith checks the settings as New uses them with the
+// configuration file f (Deps.Config; nil without one): resolved, the
+// file's tiers applied, then validated. A standalone main calls it before
+// it waits for NATS.
+func (c Config) ValidateWith(f *config.File) error {
+	_, err := c.resolveWith(f)
+	return err
+}
+
+// resolveWith resolves c, applies the file f (when not nil) and validates
+// the result, which New runs on.
+func (c Config) resolveWith(f *config.File) (Config, error) {
+	c, err := c.Resolve()
+	if err != nil {
+		return c, err
+	}
+	if f != nil {
+		c = c.WithFile(f)
+	}
+	// Validated after the file is applied: a tier's Kubernetes workload
+	// may be given there only.
+	return c, c.validateResolved()
+}
+
 // validateResolved checks settings Resolve has parsed (and WithFile may
 // have completed: a tier's workload given only in the configuration file).
 func (c Config) validateResolved() error {

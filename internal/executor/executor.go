@@ -94,16 +94,8 @@ func WithHealthObserver(observe func(error)) Option {
 
 // New builds the executor and its driver; it starts nothing.
 func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
-	cfg, err := cfg.Resolve()
+	cfg, err := cfg.resolveWith(d.Config)
 	if err != nil {
-		return nil, err
-	}
-	if d.Config != nil {
-		cfg = cfg.WithFile(d.Config)
-	}
-	// Validated after the file is applied: a tier's Kubernetes workload
-	// may be given there only.
-	if err := cfg.validateResolved(); err != nil {
 		return nil, err
 	}
 	lim := config.LimitsOf(d.Config)

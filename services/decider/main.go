@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/decider"
 	"github.com/headroomhq/headroom/internal/service"
 )
@@ -24,6 +25,8 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Name:            "decider",
 		DefaultHTTPAddr: "127.0.0.1:8085",
 		Flags:           cfg.RegisterFlags,
+		// A closure, not the method value: it reads cfg once the flags are parsed.
+		Check: func(f *config.File) error { return cfg.ValidateWith(f) },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return decider.New(cfg, d)
 		},

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/forecaster"
 	"github.com/headroomhq/headroom/internal/service"
 )
@@ -24,6 +25,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Name:            "forecaster",
 		DefaultHTTPAddr: "127.0.0.1:8083",
 		Flags:           cfg.RegisterFlags,
+		Check:           func(*config.File) error { return cfg.Validate() },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return forecaster.New(cfg, d)
 		},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/internal/service"
 )
@@ -32,6 +33,9 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Name:            "gateway",
 		DefaultHTTPAddr: "127.0.0.1:8081",
 		Flags:           cfg.RegisterFlags,
+		// Validate merges the origin and host flags into cfg; on a copy,
+		// so that New merges them as it would without the check.
+		Check: func(*config.File) error { c := cfg; return c.Validate() },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return gateway.New(cfg, d)
 		},
