@@ -133,6 +133,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	if err := cfg.actSafely(file); err != nil {
 		return err
 	}
+	if err := cfg.checkParts(file); err != nil {
+		return err
+	}
 	if err := service.CheckOpsAddr(cfg.HTTPAddr, cfg.OpsAddr); err != nil {
 		return err
 	}
@@ -359,6 +362,32 @@ func serve(ctx context.Context, parts []part, servers service.Runner) error {
 	})
 	g.Go(func() error { return servers.Run(httpCtx) })
 	return g.Wait()
+}
+
+// checkParts validates the settings of every part to be started, as its
+// New will once NATS is up, so that a bad one fails the start before the
+// embedded server starts or the data folder is made. (actSafely has
+// validated the gateway's, and the anomaly service has none of its own;
+// what actSafely adjusts is checked as adjusted.)
+func (c Config) checkParts(file *config.File) error {
+	checks := []struct {
+		name  string
+		check func() error
+	}{
+		{"executor", func() error { return c.Executor.ValidateWith(file) }},
+		{"decider", func() error { return c.Decider.ValidateWith(file) }},
+		{"forecaster", c.Forecaster.Validate},
+		{"collector", func() error { return c.Collector.ValidateWith(file) }},
+	}
+	for _, p := range checks {
+		if c.Without[p.name] {
+			continue
+		}
+		if err := p.check(); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	return nil
 }
 
 // actSafely fits the executor and the push API to what is configured: a

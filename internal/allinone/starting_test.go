@@ -358,11 +358,12 @@ func TestNATSAddressInUse(t *testing.T) {
 	}
 }
 
-// TestFailedStartHidesCredentials: a part's build that fails on a URL
+// TestFailedStartHidesCredentials: a part's setting that fails on a URL
 // carrying credentials (the webhook driver's, user:password@) fails the
-// start without the password: /readyz, which answers on the dashboard's
-// listener unless -ops.addr is set, and Run's error (the process's last
-// log line) name the step and the fault, not the secret.
+// start without the password: Run's error (the process's last log line)
+// names the fault, not the secret. It is refused before the embedded NATS
+// server starts (checkParts), so no start step runs and /readyz never
+// answers a failed build for it.
 func TestFailedStartHidesCredentials(t *testing.T) {
 	const secret = "hunter2-do-not-print"
 	cfg := allinone.DefaultConfig()
@@ -389,7 +390,69 @@ func TestFailedStartHidesCredentials(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "executor.webhook.url") {
 		t.Errorf("Run with a bad webhook URL: %v, want its fault without the password", err)
 	}
-	if !strings.HasPrefix(readyz, `503 "not ready: starting: failed: building executor: `) || strings.Contains(readyz, secret) {
-		t.Errorf("/readyz once the executor's build failed: %s, want 503 naming the step, without the password", readyz)
+	if readyz != "" {
+		t.Errorf("/readyz once the start failed: %s, want the setting refused before any start step", readyz)
 	}
+}
+
+// TestBadPartSettingRefusedFirst: a part's bad setting is refused before
+// the embedded NATS server starts: no start step runs, the NATS address
+// stays free and the data folder is left untouched.
+func TestBadPartSettingRefusedFirst(t *testing.T) {
+	for _, tc := range []struct {
+		part string
+		bad  func(*allinone.Config)
+		want string
+	}{
+		{"executor", func(c *allinone.Config) { c.Executor.Driver = "bogus" }, `executor: executor.driver "bogus"`},
+		{"decider", func(c *allinone.Config) { c.Decider.InputTimeout = 2 * time.Minute }, "decider: input timeout 2m0s"},
+		{"forecaster", func(c *allinone.Config) { c.Forecaster.Horizon = 0 }, "forecaster: forecaster.horizon 0"},
+		{"collector", func(c *allinone.Config) { c.Collector.Push.ForwardedHeader = "Bogus" }, `collector: -push.forwarded-header`},
+	} {
+		t.Run(tc.part, func(t *testing.T) {
+			natsAddr := freeLoopback(t)
+			cfg := allinone.DefaultConfig()
+			cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", natsAddr, filepath.Join(t.TempDir(), "data")
+			tc.bad(&cfg)
+			var steps []string
+			allinone.SetBuildHook(&cfg, func(step string, _ allinone.System) error {
+				steps = append(steps, step)
+				return nil
+			})
+			done := make(chan error, 1)
+			go func() {
+				done <- allinone.Run(context.Background(), cfg, natstest.Log(t), func(*allinone.System) { t.Error("started") })
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("start with a bad %s setting: %v, want an error containing %q", tc.part, err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("a bad %s setting did not fail the start at once", tc.part)
+			}
+			if len(steps) > 0 {
+				t.Errorf("start steps %v ran before the bad setting was found", steps)
+			}
+			if _, err := os.Stat(cfg.DataDir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("data folder %s: %v, want it untouched (not created)", cfg.DataDir, err)
+			}
+			ln, err := net.Listen("tcp", natsAddr)
+			if err != nil {
+				t.Fatalf("NATS address %s was opened: %v", natsAddr, err)
+			}
+			ln.Close()
+		})
+	}
+}
+
+// freeLoopback returns a loopback address nothing listens on.
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
