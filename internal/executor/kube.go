@@ -283,9 +283,25 @@ func NewKubeDriver(cfg KubeConfig) (*KubeDriver, error) {
 	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+		// Not err itself: client-go quotes the server URL, and with it any
+		// password (user:password@), into the log and /readyz.
+		return nil, fmt.Errorf("kubernetes client: %s", withoutUserinfo(err.Error(), rc.Host))
 	}
 	return NewKubeDriverForClient(client, cfg), nil
+}
+
+// withoutUserinfo returns msg with the user information of the server URL
+// host (what follows the scheme up to the last @) replaced by "xxxxx";
+// host need not parse, and a password may hold / or #.
+func withoutUserinfo(msg, host string) string {
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+len("://"):]
+	}
+	i := strings.LastIndex(host, "@")
+	if i <= 0 {
+		return msg
+	}
+	return strings.ReplaceAll(msg, host[:i], "xxxxx")
 }
 
 // NewKubeDriverForClient builds the driver on an existing client (tests,
