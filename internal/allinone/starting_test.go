@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/allinone"
+	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/natstest"
 )
 
@@ -455,4 +456,49 @@ func freeLoopback(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestFailedBuildHidesCredentials: a part that fails to build after the
+// embedded NATS server started, on a URL carrying credentials (the
+// kubernetes driver's kubeconfig server, user:password@, which the client
+// refuses), fails the start without the password: neither Run's error (the
+// process's last log line) nor /readyz's answer while the start fails
+// prints it. (/readyz redacts user:password@ itself; Run's error relies on
+// the part's own error hiding it.)
+func TestFailedBuildHidesCredentials(t *testing.T) {
+	const secret = "hunter2-do-not-print"
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \"https://ops:" + secret + "@kube.example:bad/\"\n" +
+		"users:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := allinone.DefaultConfig()
+	cfg.HTTPAddr, cfg.NATSAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Without = map[string]bool{"decider": true, "forecaster": true, "anomaly": true, "collector": true, "gateway": true}
+	cfg.Executor.Driver = "kubernetes"
+	cfg.Executor.Kubernetes.Kubeconfig = kubeconfig
+	cfg.Executor.Kubernetes.Targets = map[string]executor.KubeTarget{"shop.web": {Namespace: "shop", Kind: executor.KindDeployment, Name: "web"}}
+	var readyz string // what /readyz answered in the "failed" hook; read once Run returned
+	allinone.SetBuildHook(&cfg, func(step string, s allinone.System) error {
+		if step == "failed" {
+			code, body, err := get("http://" + s.HTTPAddr + "/readyz")
+			readyz = fmt.Sprintf("%d %q %v", code, body, err)
+		}
+		return nil
+	})
+	_, done, cancel := runAsync(t, cfg)
+	defer cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return in 30s with a bad kubeconfig server")
+	}
+	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "kubernetes client") {
+		t.Errorf("Run with a bad kubeconfig server: %v, want its fault without the password", err)
+	}
+	if !strings.HasPrefix(readyz, "503 ") || strings.Contains(readyz, secret) || !strings.Contains(readyz, "kubernetes client") {
+		t.Errorf("/readyz once the start failed: %s, want 503 with the fault, without the password", readyz)
+	}
 }
