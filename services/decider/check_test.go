@@ -1,27 +1,17 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/headroomhq/headroom/internal/servicetest"
 )
 
 // TestBadSettingBeforeNATS: a bad setting fails the decider's start at once
 // with its error, not after NATS answers (here it never does).
 func TestBadSettingBeforeNATS(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-nats.url", "nats://127.0.0.1:1", "-http.addr", "127.0.0.1:0", "-decider.input-timeout", "2m"}, func(string) string { return "" })
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "input timeout 2m0s") {
-			t.Fatalf("run returned %v, want the error of -decider.input-timeout 2m", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("a bad -decider.input-timeout did not fail the start at once: the decider waits for NATS")
+	err := servicetest.StartError(t, run, "-decider.input-timeout", "2m")
+	if err == nil || !strings.Contains(err.Error(), "input timeout 2m0s") {
+		t.Fatalf("run returned %v, want the error of -decider.input-timeout 2m", err)
 	}
 }

@@ -1,27 +1,17 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/headroomhq/headroom/internal/servicetest"
 )
 
 // TestBadSettingBeforeNATS: a bad setting fails the forecaster's start at once
 // with its error, not after NATS answers (here it never does).
 func TestBadSettingBeforeNATS(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-nats.url", "nats://127.0.0.1:1", "-http.addr", "127.0.0.1:0", "-forecaster.horizon", "0"}, func(string) string { return "" })
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "forecaster.horizon 0") {
-			t.Fatalf("run returned %v, want the error of -forecaster.horizon 0", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("a bad -forecaster.horizon did not fail the start at once: the forecaster waits for NATS")
+	err := servicetest.StartError(t, run, "-forecaster.horizon", "0")
+	if err == nil || !strings.Contains(err.Error(), "forecaster.horizon 0") {
+		t.Fatalf("run returned %v, want the error of -forecaster.horizon 0", err)
 	}
 }

@@ -1,27 +1,17 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/headroomhq/headroom/internal/servicetest"
 )
 
 // TestBadSettingBeforeNATS: a bad setting fails the gateway's start at once
 // with its error, not after NATS answers (here it never does).
 func TestBadSettingBeforeNATS(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-nats.url", "nats://127.0.0.1:1", "-http.addr", "127.0.0.1:0", "-gateway.max-clients", "0"}, func(string) string { return "" })
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "gateway.max-clients=0") {
-			t.Fatalf("run returned %v, want the error of -gateway.max-clients 0", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("a bad -gateway.max-clients did not fail the start at once: the gateway waits for NATS")
+	err := servicetest.StartError(t, run, "-gateway.max-clients", "0")
+	if err == nil || !strings.Contains(err.Error(), "gateway.max-clients=0") {
+		t.Fatalf("run returned %v, want the error of -gateway.max-clients 0", err)
 	}
 }
