@@ -2,7 +2,9 @@
 // as the limits that count per client (the push API's failed
 // authentications, the gateway's WebSocket connections per address) count
 // it: an IPv4 address alone, an IPv6 one by its /64, the block one host is
-// usually given. It takes values and returns values.
+// usually given; behind trusted reverse proxies (Forwarding), the client
+// their X-Forwarded-For or RFC 7239 Forwarded header names. It takes
+// values and returns values.
 package clientaddr
 
 import "net/netip"

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/clientaddr"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/limits"
@@ -88,12 +89,11 @@ type Handler struct {
 	// auth limits failed authentications per client; nil without a
 	// token or with AuthFailLimit 0.
 	auth *authGuard
-	// trusted are the proxies whose forwarding header (header:
-	// X-Forwarded-For or Forwarded) names the client; unreadable counts
-	// the headers from them that could not be read, forwardLog logs
-	// them, sampled as the refusals are.
-	trusted    proxies
-	header     string
+	// fwd reads the client from the forwarding header (X-Forwarded-For
+	// or Forwarded) of the trusted proxies; unreadable counts the
+	// headers from them that could not be read, forwardLog logs them,
+	// sampled as the refusals are.
+	fwd        clientaddr.Forwarding
 	unreadable prometheus.Counter
 	forwardLog zerolog.Logger
 	// perSender is how many requests one sender may have in progress
@@ -119,14 +119,11 @@ func NewHandler(cfg Config, publish Publisher, now func() time.Time, log zerolog
 			Help: "Push requests rejected, by HTTP status and reason (see ingest.Refusals)."}, []string{"status", "reason"}),
 	}
 	h.senders, h.anon = cfg.senders()
-	trusted, err := parseProxies(cfg.TrustedProxies)
+	fwd, err := clientaddr.NewForwarding(cfg.TrustedProxies, cfg.ForwardedHeader)
 	if err != nil {
-		return nil, fmt.Errorf("push trusted proxy %w", err)
+		return nil, fmt.Errorf("push %w", err)
 	}
-	h.trusted = trusted
-	if h.header, err = config.ForwardedHeader(cfg.ForwardedHeader); err != nil {
-		return nil, fmt.Errorf("push forwarded header %w", err)
-	}
+	h.fwd = fwd
 	h.unreadable = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_push_forwarded_unreadable_total",
 		Help: "Push requests from a trusted proxy whose forwarding header (X-Forwarded-For, or Forwarded as configured) could not be read: the proxy is taken as their client, its address counting their failed authentications when those are limited."})
 	h.forwardLog = log.Sample(&zerolog.BurstSampler{Burst: rejectBurst, Period: rejectPeriod})

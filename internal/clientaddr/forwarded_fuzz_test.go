@@ -1,4 +1,4 @@
-package ingest
+package clientaddr
 
 import (
 	"net/netip"
@@ -34,7 +34,7 @@ func FuzzForwarded(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	trusted := proxies{netip.MustParsePrefix("10.0.0.0/8")}
+	trusted := Proxies{netip.MustParsePrefix("10.0.0.0/8")}
 	f.Fuzz(func(t *testing.T, elem string) {
 		a, ok := forwardedElem(elem)
 		if !ok {
