@@ -17,13 +17,12 @@ type addrCounts struct {
 	n  map[netip.Prefix]int
 }
 
-// addrKey is the prefix remoteAddr (an http.Request's RemoteAddr, host:port)
-// counts under, as the push API counts a client (internal/clientaddr): its
-// IPv4 address, or its IPv6 /64. ok is false for an address that does not
-// parse (a test's or a unix socket's), which is not counted.
-func addrKey(remoteAddr string) (netip.Prefix, bool) {
-	a, ok := clientaddr.Parse(remoteAddr)
-	return clientaddr.Prefix(a), ok
+// addrKey is the prefix a client address (Gateway.client) counts under,
+// as the push API counts a client (internal/clientaddr): its IPv4
+// address, or its IPv6 /64. ok is false for the zero address (a peer that
+// is not an address, a Unix socket's), which is not counted.
+func addrKey(a netip.Addr) (netip.Prefix, bool) {
+	return clientaddr.Prefix(a), a.IsValid()
 }
 
 // take counts one more connection of k unless it has limit open already.

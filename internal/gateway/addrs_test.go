@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/headroomhq/headroom/internal/clientaddr"
 	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -79,7 +80,8 @@ func TestAddrKey(t *testing.T) {
 		{"@", ""},
 		{"", ""},
 	} {
-		k, ok := gateway.AddrKey(c.remote)
+		a, _ := clientaddr.Parse(c.remote)
+		k, ok := gateway.AddrKey(a)
 		if got := map[bool]string{true: k.String(), false: ""}[ok]; got != c.want {
 			t.Errorf("%q: %q, want %q", c.remote, got, c.want)
 		}

@@ -47,12 +47,24 @@ type Config struct {
 	// MaxClientsPerAddr bounds the open WebSocket connections of one
 	// client address (an IPv6 address with its /64), so one client cannot
 	// take all MaxClients; past it a connection is refused with 429. 0 (the
-	// default): no limit. The gateway reads no forwarding header, so
-	// behind a reverse proxy or an ingress (as deploy/kubernetes serves the
-	// dashboard) every viewer has the proxy's address and a limit here
-	// would bound the viewers in all: set it only where clients reach the
-	// gateway directly, and limit per client at the proxy otherwise.
+	// default): no limit. The client address is the TCP peer's, or, from
+	// one of TrustedProxies, the one their forwarding header names: behind
+	// a reverse proxy or an ingress (as deploy/kubernetes serves the
+	// dashboard) not listed there every viewer has the proxy's address,
+	// and a limit here would bound the viewers in all.
 	MaxClientsPerAddr int
+	// TrustedProxies lists the reverse proxies in front of the gateway
+	// (CIDRs or addresses, config.ParseTrustedProxy): only from a peer
+	// inside one of them is the ForwardedHeader read, right to left, for
+	// the client whose connections MaxClientsPerAddr counts and whom the
+	// logs name. Empty (the default): the TCP peer is the client.
+	TrustedProxies []string
+	// ForwardedHeader is the header the TrustedProxies append the
+	// client's address to (config.ForwardedHeader): X-Forwarded-For (the
+	// default) or Forwarded (RFC 7239, its for parameter); only this one
+	// is read. A header that cannot be read leaves the peer as the
+	// client, counted in headroom_gateway_forwarded_unreadable_total.
+	ForwardedHeader string
 	// MaxAPIRequests bounds the /api/v1/apps and /api/v1/fleet requests
 	// served at once (each reads the newest message of every METRICS
 	// subject, the fleet's of four more streams too); more are answered
@@ -86,6 +98,7 @@ type Config struct {
 
 	origins string // comma-separated -gateway.allowed-origins, merged by Validate
 	hosts   string // comma-separated -gateway.allowed-hosts, merged by Validate
+	proxies string // comma-separated -gateway.trusted-proxies, merged by Validate
 }
 
 // DefaultConfig returns the settings used unless flags say otherwise.
@@ -98,6 +111,7 @@ func DefaultConfig() Config {
 		HistoryConcurrency: 4,
 		MaxClients:         1000,
 		MaxClientsPerAddr:  0,
+		ForwardedHeader:    config.HeaderXForwardedFor,
 		MaxAPIRequests:     4,
 		MaxSubscriptions:   16,
 		WriteTimeout:       10 * time.Second,
@@ -122,7 +136,9 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.HistorySlack, "gateway.history-slack", d.HistorySlack, "how much earlier than its event time a message may have been stored")
 	f.Int(&c.HistoryConcurrency, "gateway.history-concurrency", d.HistoryConcurrency, "history replays running at once")
 	f.Int(&c.MaxClients, "gateway.max-clients", d.MaxClients, "most WebSocket clients at once")
-	f.Int(&c.MaxClientsPerAddr, "gateway.max-clients-per-addr", d.MaxClientsPerAddr, "most WebSocket clients at once from one address, an IPv6 /64 (429 beyond; 0: no limit); only where clients reach the gateway directly: behind a reverse proxy every client has the proxy's address")
+	f.Int(&c.MaxClientsPerAddr, "gateway.max-clients-per-addr", d.MaxClientsPerAddr, "most WebSocket clients at once from one address, an IPv6 /64 (429 beyond; 0: no limit): the TCP peer's, or the client -gateway.forwarded-header names from -gateway.trusted-proxies; behind a proxy not listed there every client has the proxy's address")
+	f.String(&c.proxies, "gateway.trusted-proxies", strings.Join(c.TrustedProxies, ","), "reverse proxies in front of the gateway, comma-separated CIDRs or addresses: from these peers only, the right-most address that is not one of them in the header -gateway.forwarded-header names is the client -gateway.max-clients-per-addr counts and the logs name (empty: never read a forwarding header)")
+	f.String(&c.ForwardedHeader, "gateway.forwarded-header", d.ForwardedHeader, "the header the proxies of -gateway.trusted-proxies append the client's address to, read right to left: X-Forwarded-For, or Forwarded (RFC 7239, its for= parameter); only this one is read, since a proxy passes the other on as the client wrote it")
 	f.Int(&c.MaxAPIRequests, "gateway.max-api-requests", d.MaxAPIRequests, "/api/v1/apps and /api/v1/fleet requests served at once (429 beyond)")
 	f.Int(&c.MaxSubscriptions, "gateway.max-subscriptions", d.MaxSubscriptions, "most subscriptions per client")
 	f.Duration(&c.WriteTimeout, "gateway.write-timeout", d.WriteTimeout, "longest one write to a client may take")
@@ -149,7 +165,21 @@ func (c *Config) Validate() error {
 		c.AllowedHosts = hostcheck.Split(c.hosts)
 		c.hosts = ""
 	}
+	if c.proxies != "" {
+		c.TrustedProxies = hostcheck.Split(c.proxies)
+		c.proxies = ""
+	}
 	var errs []error
+	for _, e := range c.TrustedProxies {
+		if _, err := config.ParseTrustedProxy(e); err != nil {
+			errs = append(errs, fmt.Errorf("gateway.trusted-proxies (%s): %w", cli.EnvName("gateway.trusted-proxies"), err))
+		}
+	}
+	if h, err := config.ForwardedHeader(c.ForwardedHeader); err != nil {
+		errs = append(errs, fmt.Errorf("gateway.forwarded-header (%s): %w", cli.EnvName("gateway.forwarded-header"), err))
+	} else {
+		c.ForwardedHeader = h
+	}
 	if c.Token != "" {
 		if err := config.CheckSecret("gateway.token (HEADROOM_GATEWAY_TOKEN)", c.Token); err != nil {
 			errs = append(errs, err)

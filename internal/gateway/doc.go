@@ -92,7 +92,9 @@
 // a time; live messages arriving meanwhile are held, up to four client
 // buffers, past which the client is cut as well. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
 // subscriptions, Config.MaxClients connections, when set Config.MaxClientsPerAddr of them from one
-// address, an IPv6 /64: 429 beyond). At most
+// address, an IPv6 /64: 429 beyond; the client's address behind one of
+// Config.TrustedProxies, read from its Config.ForwardedHeader through
+// internal/clientaddr as the push API reads it). At most
 // Config.MaxAPIRequests /api/v1/apps and /api/v1/fleet requests, which read
 // the newest message of every series, are served at once; more get 429
 // with Retry-After (headroom_gateway_api_refused_total).

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/clientaddr"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/web"
@@ -45,7 +48,11 @@ type Gateway struct {
 	running atomic.Bool
 	nconns  atomic.Int64
 	addrs   addrCounts // open connections per client address (Config.MaxClientsPerAddr)
-	clients sync.WaitGroup
+	// fwd reads a request's client behind Config.TrustedProxies;
+	// forwardLog logs, sampled, the forwarding headers it cannot read.
+	fwd        clientaddr.Forwarding
+	forwardLog zerolog.Logger
+	clients    sync.WaitGroup
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
@@ -77,6 +84,10 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		file:    d.Config,
 	}
 	g.digest = newDigest(cfg, m)
+	if g.fwd, err = clientaddr.NewForwarding(cfg.TrustedProxies, cfg.ForwardedHeader); err != nil {
+		return nil, fmt.Errorf("gateway config: %w", err)
+	}
+	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.up = websocket.Upgrader{
 		ReadBufferSize:  4 << 10,
 		WriteBufferSize: 16 << 10,
@@ -132,6 +143,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // address), upgrades and
 // serves the connection until it ends.
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
+	client, forwarded := g.client(r)
 	if !g.checkToken(r) {
 		g.metrics.connections.WithLabelValues("token").Inc()
 		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
@@ -139,7 +151,11 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if !g.checkOrigin(r) {
 		g.metrics.connections.WithLabelValues("origin").Inc()
-		g.log.Warn().Str("origin", r.Header.Get("Origin")).Str("remote", r.RemoteAddr).Msg("websocket origin refused")
+		ev := g.log.Warn().Str("origin", r.Header.Get("Origin")).Str("remote", r.RemoteAddr)
+		if forwarded {
+			ev = ev.Str("client", client.String())
+		}
+		ev.Msg("websocket origin refused")
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -156,10 +172,10 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer g.nconns.Add(-1)
 	if lim := g.cfg.MaxClientsPerAddr; lim > 0 {
-		if k, ok := addrKey(r.RemoteAddr); ok {
+		if k, ok := addrKey(client); ok {
 			if !g.addrs.take(k, lim) {
 				g.metrics.connections.WithLabelValues("addr_limit").Inc()
-				g.log.Warn().Str("remote", r.RemoteAddr).Int("limit", lim).Msg("websocket refused: its address has gateway.max-clients-per-addr clients open")
+				g.log.Warn().Str("client", client.String()).Str("remote", r.RemoteAddr).Int("limit", lim).Msg("websocket refused: its address has gateway.max-clients-per-addr clients open")
 				w.Header().Set("Retry-After", "10")
 				http.Error(w, fmt.Sprintf("too many clients from %s: at most %d per address (gateway.max-clients-per-addr)", k, lim), http.StatusTooManyRequests)
 				return
@@ -177,10 +193,46 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer g.clients.Done()
 	g.metrics.clients.Inc()
 	defer g.metrics.clients.Dec()
-	log := g.log.With().Str("remote", r.RemoteAddr).Logger()
+	lc := g.log.With().Str("remote", r.RemoteAddr)
+	if forwarded {
+		lc = lc.Str("client", client.String())
+	}
+	log := lc.Logger()
 	log.Debug().Msg("client connected")
 	newClient(g, conn, log, r.URL.Query().Get("compress") == "gzip").serve()
 	log.Debug().Msg("client disconnected")
+}
+
+// The forwarding headers that cannot be read are logged at most
+// forwardLogBurst times in each forwardLogPeriod.
+const (
+	forwardLogBurst  = 10
+	forwardLogPeriod = 10 * time.Second
+)
+
+// client is the address r counts as (Config.TrustedProxies): its TCP
+// peer (the zero address when it is not one, a Unix socket's), or, when
+// the peer is a trusted proxy, the client its forwarding header names;
+// forwarded says it is the latter. A header from a trusted proxy that
+// cannot be read leaves the peer, counted in
+// headroom_gateway_forwarded_unreadable_total and logged, sampled.
+func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
+	peer, a, forwarded, readable := g.fwd.Resolve(r.RemoteAddr, r.Header)
+	if !readable {
+		g.metrics.forwardUnreadable.Inc()
+		if ev := g.forwardLog.Warn(); ev.Enabled() {
+			v := strings.Join(r.Header.Values(g.fwd.Header), ", ")
+			if len(v) > 256 {
+				v = v[:256] + "…"
+			}
+			ev.Str("remote", r.RemoteAddr).Str("header", g.fwd.Header).Str("value", v).
+				Msg("forwarding header from a trusted proxy holds an entry that is not an address: the proxy's address counts as the client")
+		}
+	}
+	if forwarded {
+		return a, true
+	}
+	return peer, false
 }
 
 // admitAPI takes one of the Config.MaxAPIRequests places for a request to

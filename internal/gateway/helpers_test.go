@@ -53,10 +53,16 @@ func mustBus(tb testing.TB, url, name string) *bus.Bus {
 // startGateway runs a gateway for cfg on b and serves it on a fresh server.
 func startGateway(tb testing.TB, b *bus.Bus, cfg gateway.Config) (*gateway.Gateway, *http.ServeMux, *prometheus.Registry, func()) {
 	tb.Helper()
+	return startGatewayLog(tb, b, cfg, zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel))
+}
+
+// startGatewayLog is startGateway logging to log.
+func startGatewayLog(tb testing.TB, b *bus.Bus, cfg gateway.Config, log zerolog.Logger) (*gateway.Gateway, *http.ServeMux, *prometheus.Registry, func()) {
+	tb.Helper()
 	reg := prometheus.NewRegistry()
 	ready := service.NewReady()
 	mux := http.NewServeMux()
-	g, err := gateway.New(cfg, service.Deps{Bus: b, Log: zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel), Reg: reg, Ready: ready, Mux: mux})
+	g, err := gateway.New(cfg, service.Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -67,9 +73,15 @@ func startGateway(tb testing.TB, b *bus.Bus, cfg gateway.Config) (*gateway.Gatew
 
 func startEnv(tb testing.TB, cfg gateway.Config) *env {
 	tb.Helper()
+	return startEnvLog(tb, cfg, zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel))
+}
+
+// startEnvLog is startEnv with the gateway logging to log.
+func startEnvLog(tb testing.TB, cfg gateway.Config, log zerolog.Logger) *env {
+	tb.Helper()
 	url := natstest.RunJetStream(tb)
 	b := mustBus(tb, url, "test")
-	g, mux, reg, stop := startGateway(tb, b, cfg)
+	g, mux, reg, stop := startGatewayLog(tb, b, cfg, log)
 	srv := httptest.NewServer(mux)
 	e := &env{natsURL: url, bus: b, gw: g, srv: srv, reg: reg, stop: stop}
 	tb.Cleanup(func() { stop(); srv.Close() })

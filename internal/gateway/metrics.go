@@ -31,6 +31,9 @@ type metrics struct {
 	// apiRefused counts API requests refused by Config.MaxAPIRequests,
 	// by route.
 	apiRefused *prometheus.CounterVec
+	// forwardUnreadable counts requests from a trusted proxy whose
+	// forwarding header could not be read (Config.ForwardedHeader).
+	forwardUnreadable prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -85,9 +88,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "headroom_gateway_api_refused_total",
 			Help: "/api/v1/apps and /api/v1/fleet requests refused (429) because gateway.max-api-requests were in progress, by route.",
 		}, []string{"route"}),
+		forwardUnreadable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headroom_gateway_forwarded_unreadable_total",
+			Help: "WebSocket requests from a trusted proxy (gateway.trusted-proxies) whose forwarding header (gateway.forwarded-header) could not be read: the proxy is taken as their client, its address counting against gateway.max-clients-per-addr.",
+		}),
 	}
 	for _, c := range []prometheus.Collector{m.mismatched, m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
-		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc, m.apiRefused} {
+		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc, m.apiRefused, m.forwardUnreadable} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
