@@ -46,8 +46,9 @@ type Config struct {
 	MaxClients int
 	// MaxClientsPerAddr bounds the open WebSocket connections of one
 	// client address (an IPv6 address with its /64), so one client cannot
-	// take all MaxClients; past it a connection is refused with 429. 0 (the
-	// default): no limit. The client address is the TCP peer's, or, from
+	// take all MaxClients; past it a connection is refused with 429 (each
+	// counted; an address's first refusal logged, then at most a summary
+	// line a minute, refusalLog). 0 (the default): no limit. The client address is the TCP peer's, or, from
 	// one of TrustedProxies, the one their forwarding header names: behind
 	// a reverse proxy or an ingress (as deploy/kubernetes serves the
 	// dashboard) not listed there every viewer has the proxy's address,

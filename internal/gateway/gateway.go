@@ -48,6 +48,7 @@ type Gateway struct {
 	running atomic.Bool
 	nconns  atomic.Int64
 	addrs   addrCounts // open connections per client address (Config.MaxClientsPerAddr)
+	refusal refusalLog // the refusals by Config.MaxClientsPerAddr, logged
 	// fwd reads a request's client behind Config.TrustedProxies;
 	// forwardLog logs, sampled, the forwarding headers it cannot read.
 	fwd        clientaddr.Forwarding
@@ -88,6 +89,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
+	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
 	g.up = websocket.Upgrader{
 		ReadBufferSize:  4 << 10,
 		WriteBufferSize: 16 << 10,
@@ -175,7 +177,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		if k, ok := addrKey(client); ok {
 			if !g.addrs.take(k, lim) {
 				g.metrics.connections.WithLabelValues("addr_limit").Inc()
-				g.log.Warn().Str("client", client.String()).Str("remote", r.RemoteAddr).Int("limit", lim).Msg("websocket refused: its address has gateway.max-clients-per-addr clients open")
+				g.refusal.refused(g.log, k, client, r.RemoteAddr, lim)
 				w.Header().Set("Retry-After", "10")
 				http.Error(w, fmt.Sprintf("too many clients from %s: at most %d per address (gateway.max-clients-per-addr)", k, lim), http.StatusTooManyRequests)
 				return
