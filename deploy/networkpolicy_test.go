@@ -29,8 +29,11 @@ type kubeManifests struct {
 	Pods map[string]corev1.PodTemplateSpec
 	// Namespaces are the workloads' namespaces, by workload name.
 	Namespaces map[string]string
-	Policies   []networkingv1.NetworkPolicy
-	Services   []corev1.Service
+	// Kinds are the workloads' kinds (Deployment, StatefulSet, Job), by
+	// workload name.
+	Kinds    map[string]string
+	Policies []networkingv1.NetworkPolicy
+	Services []corev1.Service
 	// ConfigMaps are the ConfigMaps the manifests carry, by name.
 	ConfigMaps map[string]corev1.ConfigMap
 }
@@ -51,7 +54,7 @@ func kubeObjects(t *testing.T) kubeManifests {
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		t.Fatalf("kustomization.yaml: %v", err)
 	}
-	m := kubeManifests{Pods: map[string]corev1.PodTemplateSpec{}, Namespaces: map[string]string{}, ConfigMaps: map[string]corev1.ConfigMap{}}
+	m := kubeManifests{Pods: map[string]corev1.PodTemplateSpec{}, Namespaces: map[string]string{}, Kinds: map[string]string{}, ConfigMaps: map[string]corev1.ConfigMap{}}
 	for _, f := range k.Resources {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
@@ -76,19 +79,19 @@ func kubeObjects(t *testing.T) kubeManifests {
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				m.Pods[o.Name], m.Namespaces[o.Name] = o.Spec.Template, o.Namespace
+				m.Pods[o.Name], m.Namespaces[o.Name], m.Kinds[o.Name] = o.Spec.Template, o.Namespace, meta.Kind
 			case "StatefulSet":
 				var o appsv1.StatefulSet
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				m.Pods[o.Name], m.Namespaces[o.Name] = o.Spec.Template, o.Namespace
+				m.Pods[o.Name], m.Namespaces[o.Name], m.Kinds[o.Name] = o.Spec.Template, o.Namespace, meta.Kind
 			case "Job":
 				var o batchv1.Job
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
-				m.Pods[o.Name], m.Namespaces[o.Name] = o.Spec.Template, o.Namespace
+				m.Pods[o.Name], m.Namespaces[o.Name], m.Kinds[o.Name] = o.Spec.Template, o.Namespace, meta.Kind
 			case "NetworkPolicy":
 				var o networkingv1.NetworkPolicy
 				if err := yaml.UnmarshalStrict(doc, &o); err != nil {
