@@ -61,8 +61,8 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 	case r == nil:
 		l.addrs[k] = &refusals{since: now, limit: limit}
 		log.Warn().Str("client", client.String()).Str("remote", remote).Int("limit", limit).
-			Dur("quiet_for", l.every).
-			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open (its further refusals are summed up at most once per quiet_for)")
+			Dur("summary_every", l.every).
+			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open (its further refusals: one summary line per summary_every at most)")
 	case now.Sub(r.since) < l.every:
 		r.n++
 		r.limit = limit

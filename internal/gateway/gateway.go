@@ -206,10 +206,12 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // The forwarding headers that cannot be read are logged at most
-// forwardLogBurst times in each forwardLogPeriod.
+// forwardLogBurst times in each forwardLogPeriod, their first
+// forwardLogQuote bytes.
 const (
 	forwardLogBurst  = 10
 	forwardLogPeriod = 10 * time.Second
+	forwardLogQuote  = 256
 )
 
 // client is the address r counts as (Config.TrustedProxies): its TCP
@@ -224,8 +226,8 @@ func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
 		g.metrics.forwardUnreadable.Inc()
 		if ev := g.forwardLog.Warn(); ev.Enabled() {
 			v := strings.Join(r.Header.Values(g.fwd.Header), ", ")
-			if len(v) > 256 {
-				v = v[:256] + "…"
+			if len(v) > forwardLogQuote {
+				v = strings.ToValidUTF8(v[:forwardLogQuote], "") + fmt.Sprintf("… (%d bytes)", len(v))
 			}
 			ev.Str("remote", r.RemoteAddr).Str("header", g.fwd.Header).Str("value", v).
 				Msg("forwarding header from a trusted proxy holds an entry that is not an address: the proxy's address counts as the client")
