@@ -13,6 +13,15 @@ import (
 // in a loop would otherwise write a warning per attempt.
 const refusalEvery = time.Minute
 
+// refusalAddrs is how many addresses refusalLog holds, each with its own
+// lines: past it, the refusals of further addresses share one first line
+// and one summary line per interval, so that a client rotating through
+// addresses (an IPv6 one holds many /64s) grows neither the memory nor
+// the log without bound. The addresses at the limit at once are at most
+// Config.MaxClients / Config.MaxClientsPerAddr; a few hundred is
+// generous.
+const refusalAddrs = 256
+
 // refusalLog logs the WebSocket connections refused by
 // Config.MaxClientsPerAddr: an address's first refusal at once, then at
 // most one summary line per interval (every) with how many were refused
@@ -20,14 +29,20 @@ const refusalEvery = time.Minute
 // summary is written by the address's next refusal after the interval,
 // or, for an address that stopped trying, by any refusal once the
 // interval has passed, which also forgets it; so it holds only the
-// addresses refused in the last interval or so. Safe for concurrent use.
+// addresses refused in the last interval or so, and at most refusalAddrs
+// of them: the refusals of any more are logged together as "others". Safe
+// for concurrent use.
 type refusalLog struct {
 	every time.Duration
 	now   func() time.Time
 
 	mu    sync.Mutex
 	addrs map[netip.Prefix]*refusals
-	swept time.Time // the last sweep of the addresses gone quiet
+	// others are the refusals of the addresses that found addrs full
+	// since its first line; nil until one does, and again once its
+	// summary is written, an interval or more later.
+	others *refusals
+	swept  time.Time // the last sweep of the addresses gone quiet
 }
 
 // refusals are one address's refusals since its last line.
@@ -47,17 +62,33 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 	if l.addrs == nil {
 		l.addrs = map[netip.Prefix]*refusals{}
 	}
-	if now.Sub(l.swept) >= l.every {
+	r := l.addrs[k]
+	full := r == nil && len(l.addrs) >= refusalAddrs
+	if full || now.Sub(l.swept) >= l.every {
+		// Full, it sweeps at every refusal of a new address: at most
+		// refusalAddrs entries to look at, and the quiet ones leave room.
 		l.swept = now
-		for pk, r := range l.addrs {
-			if pk != k && now.Sub(r.since) >= l.every {
-				r.flush(log, pk, now)
+		for pk, pr := range l.addrs {
+			if pk != k && now.Sub(pr.since) >= l.every {
+				pr.flush(log, pk.String(), now)
 				delete(l.addrs, pk)
 			}
 		}
+		if l.others != nil && now.Sub(l.others.since) >= l.every {
+			l.others.flush(log, "others", now)
+			l.others = nil
+		}
+		full = r == nil && len(l.addrs) >= refusalAddrs
 	}
-	r := l.addrs[k]
 	switch {
+	case full && l.others == nil:
+		l.others = &refusals{since: now, limit: limit}
+		log.Warn().Str("client", client.String()).Str("remote", remote).Int("limit", limit).
+			Dur("summary_every", l.every).Int("addresses", refusalAddrs).
+			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open; more addresses than the log follows one by one are refused (the refusals of the others: one summary line per summary_every at most, client \"others\")")
+	case full:
+		l.others.n++
+		l.others.limit = limit
 	case r == nil:
 		l.addrs[k] = &refusals{since: now, limit: limit}
 		log.Warn().Str("client", client.String()).Str("remote", remote).Int("limit", limit).
@@ -69,17 +100,18 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 	default:
 		r.n++
 		r.limit = limit
-		r.flush(log, k, now)
+		r.flush(log, k.String(), now)
 		r.since = now
 	}
 }
 
-// flush writes the summary of r's refusals of k, if any.
-func (r *refusals) flush(log zerolog.Logger, k netip.Prefix, now time.Time) {
+// flush writes the summary of r's refusals of client (an address's
+// prefix, or "others"), if any.
+func (r *refusals) flush(log zerolog.Logger, client string, now time.Time) {
 	if r.n == 0 {
 		return
 	}
-	log.Warn().Str("client", k.String()).Int("refused", r.n).Dur("in", now.Sub(r.since)).Int("limit", r.limit).
+	log.Warn().Str("client", client).Int("refused", r.n).Dur("in", now.Sub(r.since)).Int("limit", r.limit).
 		Msg("websocket connections refused: their address had gateway.max-clients-per-addr clients open")
 	r.n = 0
 }

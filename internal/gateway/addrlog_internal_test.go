@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/clientaddr"
 )
 
 // TestRefusalLog: an address's first refusal is logged at once, the next
@@ -74,4 +76,79 @@ func TestRefusalLog(t *testing.T) {
 		t.Fatalf("%d addresses held after A went quiet, want 1", n)
 	}
 	step("A back: a first refusal again", time.Second, ka, a, 1, map[string]any{"client": "203.0.113.1"})
+}
+
+// TestRefusalLogBounded: a client rotating through addresses (here IPv6
+// /64s, each at its limit and refused three times) grows neither the
+// addresses held nor the log lines past refusalAddrs: the first
+// refusalAddrs addresses get a line each, all the others one together;
+// past the interval every summary is written, the quiet addresses are
+// forgotten, and every refusal is in some line, exactly once.
+func TestRefusalLogBounded(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := refusalLog{every: time.Minute, now: func() time.Time { return now }}
+	lines := func() []map[string]any {
+		t.Helper()
+		var out []map[string]any
+		dec := json.NewDecoder(&buf)
+		for dec.More() {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+		buf.Reset()
+		return out
+	}
+	// logged is how many refusals lines account for: one for a first
+	// line, "refused" for a summary.
+	logged := func(ls []map[string]any) int {
+		n := 0
+		for _, m := range ls {
+			if r, ok := m["refused"].(float64); ok {
+				n += int(r)
+			} else {
+				n++
+			}
+		}
+		return n
+	}
+	const addrs, each = 4 * refusalAddrs, 3
+	refused := 0
+	for i := range addrs {
+		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, byte(i >> 8), byte(i), 15: 1})
+		for range each {
+			now = now.Add(time.Millisecond)
+			l.refused(log, clientaddr.Prefix(a), a, "[::1]:4711", 1)
+			refused++
+		}
+	}
+	got := lines()
+	if len(got) != refusalAddrs+1 {
+		t.Errorf("%d lines for %d addresses refused %d times each within a minute, want %d (a line each for the first %d, one for the others)",
+			len(got), addrs, each, refusalAddrs+1, refusalAddrs)
+	}
+	if n := l.len(); n > refusalAddrs {
+		t.Errorf("%d addresses held, want at most %d", n, refusalAddrs)
+	}
+	total := logged(got)
+	// Past the interval, one more refusal of a new address writes every
+	// summary (the held addresses', the others') and forgets them.
+	now = now.Add(2 * time.Minute)
+	last := netip.MustParseAddr("203.0.113.1")
+	l.refused(log, clientaddr.Prefix(last), last, "203.0.113.1:4711", 1)
+	refused++
+	got = lines()
+	if len(got) > refusalAddrs+2 {
+		t.Errorf("%d lines after the interval, want at most %d", len(got), refusalAddrs+2)
+	}
+	if n := l.len(); n != 1 {
+		t.Errorf("%d addresses held after the interval, want 1 (the last one)", n)
+	}
+	if total += logged(got); total != refused {
+		t.Errorf("the lines account for %d refusals, want %d", total, refused)
+	}
 }
