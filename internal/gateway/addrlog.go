@@ -28,7 +28,8 @@ const refusalAddrs = 256
 // since; headroom_gateway_connections_total counts each exactly. The
 // summary is written by the address's next refusal after the interval,
 // or, for an address that stopped trying, by any refusal once the
-// interval has passed, which also forgets it; so it holds only the
+// interval has passed or by the gateway's sweep every interval (sweep),
+// which also forget it, or as the gateway stops (flushAll); so it holds only the
 // addresses refused in the last interval or so, and at most refusalAddrs
 // of them: the refusals of any more are logged together as "others". Safe
 // for concurrent use.
@@ -67,17 +68,7 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 	if full || now.Sub(l.swept) >= l.every {
 		// Full, it sweeps at every refusal of a new address: at most
 		// refusalAddrs entries to look at, and the quiet ones leave room.
-		l.swept = now
-		for pk, pr := range l.addrs {
-			if pk != k && now.Sub(pr.since) >= l.every {
-				pr.flush(log, pk.String(), now)
-				delete(l.addrs, pk)
-			}
-		}
-		if l.others != nil && now.Sub(l.others.since) >= l.every {
-			l.others.flush(log, "others", now)
-			l.others = nil
-		}
+		l.sweepLocked(log, now, k, false)
 		full = r == nil && len(l.addrs) >= refusalAddrs
 	}
 	switch {
@@ -102,6 +93,41 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 		r.limit = limit
 		r.flush(log, k.String(), now)
 		r.since = now
+	}
+}
+
+// sweep writes the summaries of the addresses (and others) whose last
+// line is an interval old or more, and forgets them; the gateway calls it
+// every interval while it runs, so that the refusals of a client that
+// stopped trying are written even when no refusal follows.
+func (l *refusalLog) sweep(log zerolog.Logger, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweepLocked(log, now, netip.Prefix{}, false)
+}
+
+// flushAll writes every summary not yet written, whatever its age, and
+// forgets every address: the gateway calls it as it stops.
+func (l *refusalLog) flushAll(log zerolog.Logger, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweepLocked(log, now, netip.Prefix{}, true)
+}
+
+// sweepLocked writes the summaries of the addresses but except (the one
+// being refused, whose line refused writes), and of others, whose last
+// line is an interval old or more (all, with every), and forgets them.
+func (l *refusalLog) sweepLocked(log zerolog.Logger, now time.Time, except netip.Prefix, every bool) {
+	l.swept = now
+	for pk, pr := range l.addrs {
+		if pk != except && (every || now.Sub(pr.since) >= l.every) {
+			pr.flush(log, pk.String(), now)
+			delete(l.addrs, pk)
+		}
+	}
+	if l.others != nil && (every || now.Sub(l.others.since) >= l.every) {
+		l.others.flush(log, "others", now)
+		l.others = nil
 	}
 }
 

@@ -152,3 +152,38 @@ func TestRefusalLogBounded(t *testing.T) {
 		t.Errorf("the lines account for %d refusals, want %d", total, refused)
 	}
 }
+
+// TestRefusalLogSweep: the sweep writes the summaries of the addresses
+// gone quiet an interval or more and forgets them, leaves the younger
+// ones; flushAll, as the gateway stops, writes and forgets every one.
+func TestRefusalLogSweep(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := refusalLog{every: time.Minute, now: func() time.Time { return now }}
+	a, b := netip.MustParseAddr("203.0.113.1"), netip.MustParseAddr("203.0.113.2")
+	for range 3 {
+		l.refused(log, clientaddr.Prefix(a), a, "203.0.113.1:1", 1)
+	}
+	now = now.Add(30 * time.Second)
+	for range 2 {
+		l.refused(log, clientaddr.Prefix(b), b, "203.0.113.2:1", 1)
+	}
+	buf.Reset()
+	now = now.Add(40 * time.Second)
+	l.sweep(log, now)
+	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, `"client":"203.0.113.1/32","refused":2`) {
+		t.Errorf("sweep wrote %q, want A's summary alone (2 refused)", s)
+	}
+	if n := l.len(); n != 1 {
+		t.Errorf("%d addresses held after the sweep, want 1 (B)", n)
+	}
+	buf.Reset()
+	l.flushAll(log, now)
+	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, `"client":"203.0.113.2/32","refused":1`) {
+		t.Errorf("flushAll wrote %q, want B's summary (1 refused)", s)
+	}
+	if n := l.len(); n != 0 {
+		t.Errorf("%d addresses held after flushAll, want 0", n)
+	}
+}

@@ -100,6 +100,8 @@ type Config struct {
 	origins string // comma-separated -gateway.allowed-origins, merged by Validate
 	hosts   string // comma-separated -gateway.allowed-hosts, merged by Validate
 	proxies string // comma-separated -gateway.trusted-proxies, merged by Validate
+	// refusalEvery replaces refusalEvery when positive (tests).
+	refusalEvery time.Duration
 }
 
 // DefaultConfig returns the settings used unless flags say otherwise.

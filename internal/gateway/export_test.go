@@ -1,6 +1,9 @@
 package gateway
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetAPIHook makes every /api/v1/apps and /api/v1/fleet request that holds
 // a place under Config.MaxAPIRequests call hook before it reads the
@@ -16,3 +19,10 @@ func AddrsOpen(g *Gateway) int { return g.addrs.len() }
 
 // AddrKey is addrKey: the prefix a client address is counted under.
 var AddrKey = addrKey
+
+// WithRefusalEvery is cfg with the per-address refusals summed up in a
+// line every d instead of every minute.
+func WithRefusalEvery(cfg Config, d time.Duration) Config {
+	cfg.refusalEvery = d
+	return cfg
+}

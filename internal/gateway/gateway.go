@@ -90,6 +90,9 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
+	if cfg.refusalEvery > 0 {
+		g.refusal.every = cfg.refusalEvery
+	}
 	g.up = websocket.Upgrader{
 		ReadBufferSize:  4 << 10,
 		WriteBufferSize: 16 << 10,
@@ -119,6 +122,8 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 func (g *Gateway) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	g.runCtx = runCtx
+	swept := make(chan struct{})
+	go func() { defer close(swept); g.sweepRefusals(runCtx) }()
 	err := g.runLive(runCtx, func() {
 		g.running.Store(true)
 		if g.ready != nil {
@@ -128,6 +133,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	})
 	g.running.Store(false)
 	cancel(errShutdown)
+	<-swept
 	done := make(chan struct{})
 	go func() { g.clients.Wait(); close(done) }()
 	select {
@@ -237,6 +243,28 @@ func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
 		return a, true
 	}
 	return peer, false
+}
+
+// sweepRefusals writes, every refusal interval until ctx ends, the
+// summaries of the addresses refused by Config.MaxClientsPerAddr that
+// stopped trying (refusalLog.sweep), and at the end every summary still
+// due (refusalLog.flushAll): without it a client's refusals after its
+// first line would be written only if another refusal came.
+func (g *Gateway) sweepRefusals(ctx context.Context) {
+	if g.cfg.MaxClientsPerAddr <= 0 {
+		return
+	}
+	t := time.NewTicker(g.refusal.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			g.refusal.flushAll(g.log, g.refusal.now())
+			return
+		case <-t.C:
+			g.refusal.sweep(g.log, g.refusal.now())
+		}
+	}
 }
 
 // admitAPI takes one of the Config.MaxAPIRequests places for a request to
