@@ -131,3 +131,20 @@ func TestPerAddrUnreadableHeader(t *testing.T) {
 		t.Errorf("want the two unreadable headers logged with their value:\n%s", l)
 	}
 }
+
+// TestPerAddrBehindProxyIPv6: a client the trusted proxy names by an IPv6
+// address counts by its /64, as a peer does: another address of the same
+// /64 is refused naming the /64, one of the next /64 is not; an
+// IPv4-mapped address counts as its IPv4 address.
+func TestPerAddrBehindProxyIPv6(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.MaxClients, cfg.MaxClientsPerAddr = 10, 1
+	cfg.TrustedProxies = []string{"127.0.0.1"}
+	e := startEnv(t, cfg)
+	xff := func(a string) http.Header { return http.Header{"X-Forwarded-For": {"198.51.100.7, " + a}} }
+	refusedAs(t, e.srv.URL, "first of a /64", xff("2001:db8:1:2::1"), "")
+	refusedAs(t, e.srv.URL, "another of the /64", xff("[2001:db8:1:2:ffff::9]:4711"), "2001:db8:1:2::/64")
+	refusedAs(t, e.srv.URL, "the next /64", xff("2001:db8:1:3::1"), "")
+	refusedAs(t, e.srv.URL, "IPv4", xff("203.0.113.1"), "")
+	refusedAs(t, e.srv.URL, "IPv4, mapped", xff("::ffff:203.0.113.1"), "203.0.113.1/32")
+}
