@@ -342,9 +342,11 @@ func TestPushRefusalsAlerted(t *testing.T) {
 
 // TestPushForwardedUnreadableAlerted: a trusted proxy's X-Forwarded-For
 // that keeps being unreadable puts every pusher behind it under one
-// failed-authentication allowance; an alert with a for: watches
-// headroom_push_forwarded_unreadable_total, whose series exists from the
-// start (so increase() sees the first one).
+// failed-authentication allowance, every viewer behind it under one
+// -gateway.max-clients-per-addr; an alert with a for: watches each of
+// headroom_push_forwarded_unreadable_total and
+// headroom_gateway_forwarded_unreadable_total, whose series exist from
+// the start (so increase() sees the first one).
 func TestPushForwardedUnreadableAlerted(t *testing.T) {
 	data, err := os.ReadFile("prometheus/alerts.yaml")
 	if err != nil {
@@ -358,20 +360,22 @@ func TestPushForwardedUnreadableAlerted(t *testing.T) {
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		t.Fatalf("alerts.yaml: %v", err)
 	}
-	const m = "headroom_push_forwarded_unreadable_total"
 	_, reg := exported(t)
-	if _, ok := gathered(t, reg)[m]; !ok {
-		t.Errorf("%s has no series from the start", m)
-	}
-	var by []string
-	for _, g := range file.Groups {
-		for _, r := range g.Rules {
-			if strings.Contains(r.Expr, "increase("+m) && r.For != "" {
-				by = append(by, r.Alert)
+	series := gathered(t, reg)
+	for _, m := range []string{"headroom_push_forwarded_unreadable_total", "headroom_gateway_forwarded_unreadable_total"} {
+		if _, ok := series[m]; !ok {
+			t.Errorf("%s has no series from the start", m)
+		}
+		var by []string
+		for _, g := range file.Groups {
+			for _, r := range g.Rules {
+				if strings.Contains(r.Expr, "increase("+m) && r.For != "" {
+					by = append(by, r.Alert)
+				}
 			}
 		}
-	}
-	if len(by) == 0 {
-		t.Errorf("no alert with a for: watches increase(%s)", m)
+		if len(by) == 0 {
+			t.Errorf("no alert with a for: watches increase(%s)", m)
+		}
 	}
 }
