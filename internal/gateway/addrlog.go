@@ -74,15 +74,15 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 	switch {
 	case full && l.others == nil:
 		l.others = &refusals{since: now, limit: limit}
-		log.Warn().Str("client", client.String()).Str("remote", remote).Int("limit", limit).
+		log.Warn().Str("client", client.String()).Str("counted_as", k.String()).Str("remote", remote).Int("limit", limit).
 			Dur("summary_every", l.every).Int("addresses", refusalAddrs).
-			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open; more addresses than the log follows one by one are refused (the refusals of the others: one summary line per summary_every at most, client \"others\")")
+			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open; more addresses than the log follows one by one are refused (the refusals of the others: one summary line per summary_every at most, counted_as \"others\")")
 	case full:
 		l.others.n++
 		l.others.limit = limit
 	case r == nil:
 		l.addrs[k] = &refusals{since: now, limit: limit}
-		log.Warn().Str("client", client.String()).Str("remote", remote).Int("limit", limit).
+		log.Warn().Str("client", client.String()).Str("counted_as", k.String()).Str("remote", remote).Int("limit", limit).
 			Dur("summary_every", l.every).
 			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open (its further refusals: one summary line per summary_every at most)")
 	case now.Sub(r.since) < l.every:
@@ -131,13 +131,15 @@ func (l *refusalLog) sweepLocked(log zerolog.Logger, now time.Time, except netip
 	}
 }
 
-// flush writes the summary of r's refusals of client (an address's
-// prefix, or "others"), if any.
-func (r *refusals) flush(log zerolog.Logger, client string, now time.Time) {
+// flush writes the summary of r's refusals of key (an address's prefix,
+// or "others"), if any. The line names it counted_as, as the first line
+// does beside the client's address: a summary may sum up several
+// addresses (an IPv6 /64's), so it has no client of its own.
+func (r *refusals) flush(log zerolog.Logger, key string, now time.Time) {
 	if r.n == 0 {
 		return
 	}
-	log.Warn().Str("client", client).Int("refused", r.n).Dur("in", now.Sub(r.since)).Int("limit", r.limit).
+	log.Warn().Str("counted_as", key).Int("refused", r.n).Dur("in", now.Sub(r.since)).Int("limit", r.limit).
 		Msg("websocket connections refused: their address had gateway.max-clients-per-addr clients open")
 	r.n = 0
 }

@@ -16,7 +16,9 @@ import (
 // TestRefusalLog: an address's first refusal is logged at once, the next
 // ones within the interval are not, and the first after it writes one
 // summary with how many were refused since; an address gone quiet has its
-// summary written, and is forgotten, by a later refusal of another.
+// summary written, and is forgotten, by a later refusal of another. Every
+// line names the prefix the address counts under (counted_as), a
+// summary that alone, the first line the client's address too.
 func TestRefusalLog(t *testing.T) {
 	var buf bytes.Buffer
 	log := zerolog.New(&buf)
@@ -58,11 +60,11 @@ func TestRefusalLog(t *testing.T) {
 			}
 		}
 	}
-	step("first of A", 0, ka, a, 1, map[string]any{"client": "203.0.113.1", "remote": "203.0.113.1:4711", "limit": 2.0})
+	step("first of A", 0, ka, a, 1, map[string]any{"client": "203.0.113.1", "counted_as": "203.0.113.1/32", "remote": "203.0.113.1:4711", "limit": 2.0})
 	step("A retrying within the minute", time.Second, ka, a, 50)
 	step("A still, 58s later", 58*time.Second, ka, a, 10)
-	step("A after the minute", 2*time.Second, ka, a, 1, map[string]any{"client": "203.0.113.1/32", "refused": 61.0, "in": 61000.0})
-	step("first of B", time.Second, kb, b, 1, map[string]any{"client": "2001:db8:1:2::9"})
+	step("A after the minute", 2*time.Second, ka, a, 1, map[string]any{"counted_as": "203.0.113.1/32", "client": nil, "refused": 61.0, "in": 61000.0})
+	step("first of B", time.Second, kb, b, 1, map[string]any{"client": "2001:db8:1:2::9", "counted_as": "2001:db8:1:2::/64"})
 	step("A again within its minute", time.Second, ka, a, 3)
 	if n := l.len(); n != 2 {
 		t.Fatalf("%d addresses held, want 2", n)
@@ -70,8 +72,8 @@ func TestRefusalLog(t *testing.T) {
 	// A stops; B's next refusal, past both minutes, writes A's summary
 	// (and forgets A) and its own.
 	step("B past the minute", 2*time.Minute, kb, b, 1,
-		map[string]any{"client": "203.0.113.1/32", "refused": 3.0},
-		map[string]any{"client": "2001:db8:1:2::/64", "refused": 1.0})
+		map[string]any{"counted_as": "203.0.113.1/32", "client": nil, "refused": 3.0},
+		map[string]any{"counted_as": "2001:db8:1:2::/64", "client": nil, "refused": 1.0})
 	if n := l.len(); n != 1 {
 		t.Fatalf("%d addresses held after A went quiet, want 1", n)
 	}
@@ -172,7 +174,7 @@ func TestRefusalLogSweep(t *testing.T) {
 	buf.Reset()
 	now = now.Add(40 * time.Second)
 	l.sweep(log, now)
-	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, `"client":"203.0.113.1/32","refused":2`) {
+	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, `"counted_as":"203.0.113.1/32","refused":2`) {
 		t.Errorf("sweep wrote %q, want A's summary alone (2 refused)", s)
 	}
 	if n := l.len(); n != 1 {
@@ -180,7 +182,7 @@ func TestRefusalLogSweep(t *testing.T) {
 	}
 	buf.Reset()
 	l.flushAll(log, now)
-	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, `"client":"203.0.113.2/32","refused":1`) {
+	if s := buf.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, `"counted_as":"203.0.113.2/32","refused":1`) {
 		t.Errorf("flushAll wrote %q, want B's summary (1 refused)", s)
 	}
 	if n := l.len(); n != 0 {
