@@ -15,7 +15,8 @@ import (
 // (IPv4) or /7 (IPv6), a /0 split in halves. IPv4-mapped IPv6 addresses
 // and blocks are read as IPv4 (::ffff:10.0.0.0/104 is 10.0.0.0/8), before
 // those checks. It is the one check of every trusted-proxies list: the
-// file's push.trusted_proxies and -push.trusted-proxies (internal/ingest).
+// file's push.trusted_proxies, -push.trusted-proxies and -gateway.trusted-proxies
+// (internal/clientaddr.ParseProxies, for the push API and the gateway).
 func ParseTrustedProxy(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
