@@ -103,15 +103,31 @@ def deny_durables():
     return out
 
 
+def deny_bucket(stream, info):
+    # A bucket's stream the gateway does not read: its keys' gets and any
+    # consumer API on it: $JS.API.CONSUMER.<op>.<stream>, a name or filter
+    # after it, and a pull's $JS.API.CONSUMER.MSG.NEXT.<stream>.<name>;
+    # with info, its stream's info too.
+    return (["$JS.API.STREAM.INFO.%s" % stream] if info else []) + direct(stream) + [
+        "$JS.API.CONSUMER.*.%s" % stream, "$JS.API.CONSUMER.*.%s.>" % stream, "$JS.API.CONSUMER.*.*.%s.>" % stream]
+
+
 def deny_leases():
     # The executor's lease bucket, for the readers, who do not use it (nor
-    # wait for it: only the executor does): its stream's info, its keys'
-    # gets and any consumer API on it: $JS.API.CONSUMER.<op>.KV_EXEC_LEASES,
-    # a name or filter after it, and a pull's
-    # $JS.API.CONSUMER.MSG.NEXT.KV_EXEC_LEASES.<name>.
-    stream = "KV_EXEC_LEASES"
-    return ["$JS.API.STREAM.INFO.%s" % stream] + direct(stream) + [
-        "$JS.API.CONSUMER.*.%s" % stream, "$JS.API.CONSUMER.*.%s.>" % stream, "$JS.API.CONSUMER.*.*.%s.>" % stream]
+    # wait for it: only the executor does): nothing, not even its info.
+    return deny_bucket("KV_EXEC_LEASES", True)
+
+
+def deny_replicas():
+    # The replica bucket, for the readers, who do not read it: its info
+    # only (every service waits for the bucket to exist, WaitStreams). No
+    # list, info or delete of its consumers (CONSUMER.DELETE.*.* deleted
+    # the collector's watch, named by CONSUMER.LIST: the collector then
+    # stamped ticks with the old committed count until its watch noticed,
+    # some 20 s, and again at each delete), no consumer of its own (a push
+    # consumer aimed at a watch's deliver subject would hand the collector
+    # an old revision as the current state), no get of its keys.
+    return deny_bucket("KV_REPLICAS", False)
 
 
 def inbox(user):
@@ -237,13 +253,14 @@ def main():
         allows[user] = service_allow(user)
     readers = ["""
     # gateway: read-only. It reads every stream but the DLQ, live and past,
-    # through its own short-lived ordered consumers; none on the replica
-    # bucket, which it does not read: its slots are for the collectors'
-    # watches, and a push consumer of its own there, aimed at a watch's
-    # deliver subject (_INBOX_collector.…, listed by CONSUMER.LIST), would
-    # hand the collector an old revision as the current replica state.
-    # Nothing of the executor's lease bucket, which it does not use: no
-    # info, get or consumer.
+    # through its own short-lived ordered consumers. Of the replica bucket,
+    # which it does not read, only the info every service waits on: no get,
+    # and no consumer API (its slots are for the collectors' watches, which
+    # it could list and delete, and a push consumer of its own there, aimed
+    # at a watch's deliver subject, _INBOX_collector.…, would hand the
+    # collector an old revision as the current replica state). Nothing of
+    # the executor's lease bucket, which it does not use: no info, get or
+    # consumer.
     { user: gateway, password: $GATEWAY_PASSWORD
       permissions: {
         publish: {
@@ -263,7 +280,7 @@ def main():
         subscribe: { allow: ["%s"] }
       } }
 """ % (q(["apm.>", "$KV.>", "$JS.API.STREAM.MSG.GET.DLQ", "$JS.API.DIRECT.GET.DLQ", "$JS.API.DIRECT.GET.DLQ.>",
-          "$JS.API.CONSUMER.CREATE.DLQ.>", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>"] + deny_leases() + deny_durables(), 12),
+          "$JS.API.CONSUMER.CREATE.DLQ.>"] + deny_replicas() + deny_leases() + deny_durables(), 12),
        inbox("gateway"))]
 
     # HEADROOM's exports: each subject once, with every account that imports it.
