@@ -319,6 +319,12 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		switch {
 		case acknowledgeOnly && d.To == p.st.Desired:
 			// Acknowledged already: nothing new to record.
+		case reason == replayedInput:
+			// A live tier, the driver's: its state is the record of
+			// what runs, which the collector stamps on its ticks as
+			// committed and the next changes are judged from. A
+			// replay under the live app's name does not move it.
+			s.refuseKeeping(p, reason, log)
 		case acknowledgeOnly:
 			s.acknowledge(p, reason, log)
 		case d.To == cur.Ready+cur.Booting:
@@ -578,7 +584,7 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 		return reason
 	}
 	if slices.Contains(d.Flags, proto.FlagReplayedInput) {
-		return notAuthorised + ": decided on replayed input, which is shown, never acted on"
+		return replayedInput
 	}
 	if age, limit := now.Sub(proto.Time(d.TS)), s.cfg.maxAge(d.App, d.Tier, d.TickMS); age > limit {
 		// A tick the decider held for a lagging tier ages meanwhile
@@ -679,6 +685,18 @@ func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 		return
 	}
 	log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
+	p.refuse(reason, "unauthorised")
+}
+
+// replayedInput is the refusal of a change decided on replayed input
+// (proto.FlagReplayedInput) for a tier a real driver may act on.
+const replayedInput = notAuthorised + ": decided on replayed input, which is shown, never acted on"
+
+// refuseKeeping records a change refused without authority, as
+// acknowledge does, but leaves the state as it was: the tier is live, and
+// its state records what its driver runs.
+func (s *Service) refuseKeeping(p *step, reason string, log zerolog.Logger) {
+	log.Warn().Int("to", p.d.To).Str("why", reason).Msg("not acting")
 	p.refuse(reason, "unauthorised")
 }
 

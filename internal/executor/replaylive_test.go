@@ -1,0 +1,43 @@
+package executor_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestReplayedInputLeavesALiveTiersRecord: a decision on replayed input
+// for a live tier (a collector replay under the live app's name: its
+// --config check is optional) is refused, and the tier's state keeps the
+// count the driver carried out, on record. Acknowledged like a dry-run
+// tier's change, it took the replay's count as desired, claimed: the
+// collector stamped that count on the live app's ticks as committed, the
+// decider decided from it (holding at 8 while 5 ran), and the record of
+// what runs, which bounds the next changes, was lost.
+func TestReplayedInputLeavesALiveTiersRecord(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	own := tierDecision("shop", "web", t0.Add(-30*time.Second), 3, 5)
+	h.publish(own)
+	if st := h.waitState(own); st.Desired != 5 || st.Claimed {
+		t.Fatalf("after %s: state %+v, want 5 desired on record", own.ID, st)
+	}
+	replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 5, 8)
+	replayed.Flags = []string{proto.FlagReplayedInput}
+	h.publish(replayed)
+	st := h.waitState(replayed)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != own.ID {
+		t.Fatalf("acted on %v, want only %s", got, own.ID)
+	}
+	if st.Desired != 5 || st.Claimed || st.DecisionID != own.ID {
+		t.Errorf("after the replayed %s: state desired %d (decision %s, claimed %v), want the 5 %s carried out, on record",
+			replayed.ID, st.Desired, st.DecisionID, st.Claimed, own.ID)
+	}
+	if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "not authorised: decided on replayed input") {
+		t.Errorf("reason %q", r)
+	}
+}
