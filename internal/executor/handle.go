@@ -626,9 +626,12 @@ const maxAfter = 64
 // message stored on a decision subject is one: any NATS client can have
 // the server store a JetStream API answer there, or a copy of an older
 // decision (a request's reply subject is not subject to publish rules),
-// and neither supersedes d. When the last message stored is not a newer
-// decision, the messages after d are read (at most maxAfter; more is an
-// error, so the caller cannot tell).
+// and neither supersedes d. Nor does a decision on replayed input
+// (proto.FlagReplayedInput), which no real driver acts on: a replay under
+// the live app's name would otherwise have each live change skipped for
+// the replay's decision after it, itself refused. When the last message
+// stored is not a newer decision, the messages after d are read (at most
+// maxAfter; more is an error, so the caller cannot tell).
 func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*proto.Decision, uint64, error) {
 	last, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
 	if err != nil || last <= m.Seq {
@@ -636,7 +639,8 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*pr
 	}
 	later := func(data []byte) *proto.Decision {
 		var x proto.Decision
-		if err := s.bus.Decode(&bus.Msg{Subject: m.Subject, Data: data}, proto.KindDecision, &x); err != nil || x.TS <= d.TS {
+		if err := s.bus.Decode(&bus.Msg{Subject: m.Subject, Data: data}, proto.KindDecision, &x); err != nil || x.TS <= d.TS ||
+			slices.Contains(x.Flags, proto.FlagReplayedInput) {
 			return nil
 		}
 		return &x

@@ -41,3 +41,30 @@ func TestReplayedInputLeavesALiveTiersRecord(t *testing.T) {
 		t.Errorf("reason %q", r)
 	}
 }
+
+// TestReplayedDecisionDoesNotSupersedeALiveOne: a decision on replayed
+// input is never acted on, so it is not the tier's latest decision for a
+// real driver. Stored after a live decision of the tier (a replay under
+// the live app's name, its ticks between the live ones) and before the
+// executor judged that one, it took the live change's place as "a newer
+// decision": the live change was skipped as superseded, the replayed one
+// refused, and nothing ran, at every tick the replay interleaved so.
+func TestReplayedDecisionDoesNotSupersedeALiveOne(t *testing.T) {
+	h := newHarness(t)
+	live := tierDecision("shop", "web", t0.Add(-20*time.Second), 3, 5)
+	replayed := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 8)
+	replayed.Flags = []string{proto.FlagReplayedInput}
+	h.publish(live, replayed)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	st := h.waitState(replayed)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != live.ID {
+		t.Fatalf("acted on %v, want the live decision %s", got, live.ID)
+	}
+	if st.Desired != 5 || st.Claimed || st.DecisionID != live.ID {
+		t.Errorf("state desired %d (decision %s, claimed %v), want the live 5 (%s) on record", st.Desired, st.DecisionID, st.Claimed, live.ID)
+	}
+	if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
+		t.Errorf("skipped for %q, want the replayed decision refused for its input", r)
+	}
+}
