@@ -1,0 +1,162 @@
+// Package redact keeps credentials out of logs, errors and /readyz: it
+// masks the user information (user:password@, or a token@) of URLs, in
+// free text such as an error's message (Text) or in a configured URL or
+// comma-separated list of them (URLs). Both replace the whole user
+// information, user name included, by Mask and keep the rest as it was.
+// It takes values and returns values.
+//
+// What counts as user information is what stands between "://" and the
+// last @ before the host ends, so a raw @ or : in a password is hidden
+// with it. A password that holds a raw /, ?, # or space (which a URL
+// should escape) ends the host where a parser would; it is still hidden
+// when what stands before that character is no host[:port] (user:pass…,
+// a port that is not a number), but not when it could be one (a user name
+// alone, or a password whose first characters are digits): such a URL
+// reads like a host with a path, and an @ in a path (?q=a@b) is kept.
+package redact
+
+import (
+	"strings"
+)
+
+// Mask is what replaces the user information: scheme://REDACTED@host.
+const Mask = "REDACTED"
+
+// Text returns s with the user information of every URL in it masked
+// (scheme://Mask@host): an error may quote a URL whole (url.Parse's does,
+// and so do clients' connection errors), several of them, or in quotes.
+// A URL ends at white space, a quote or <>, or where another one starts;
+// one whose host part is no host[:port] is taken to go on to the last @
+// before the end of its line or a quote (a space in its password).
+func Text(s string) string {
+	var b strings.Builder
+	done, i := 0, 0 // s[:done] is written; the next "://" is looked for from i
+	for {
+		j := strings.Index(s[i:], "://")
+		if j < 0 {
+			break
+		}
+		start := i + j + len("://")
+		at := userinfoEnd(s[start:], true)
+		if at < 0 {
+			i = start
+			continue
+		}
+		b.WriteString(s[done:start])
+		b.WriteString(Mask)
+		done = start + at // the @
+		i = done
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// URLs returns s, one URL or a comma-separated list of them (as NATS
+// takes, each with or without its scheme://), with the user information
+// of each masked (scheme://Mask@host). Each part is a URL whole, spaces
+// included: a part that does not parse is masked all the same.
+func URLs(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		start := 0
+		if k := strings.Index(p, "://"); k >= 0 {
+			start = k + len("://")
+		}
+		if at := userinfoEnd(p[start:], false); at >= 0 {
+			parts[i] = p[:start] + Mask + p[start+at:]
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// userinfoEnd returns the index in rest (what follows a "://") of the @
+// that ends its user information, or -1 if it has none. In text, the URL
+// ends at a character no URL holds or where another URL starts; else rest
+// is the URL's whole remainder.
+func userinfoEnd(rest string, text bool) int {
+	url := rest
+	if text {
+		url = rest[:textEnd(rest, false)]
+	}
+	// The host part as a parser reads it: up to the path, query or fragment.
+	host := url
+	if k := strings.IndexAny(url, "/?#"); k >= 0 {
+		host = url[:k]
+	}
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		return at
+	}
+	if hostPort(host) {
+		return -1 // an @ after it is in the path, query or fragment
+	}
+	// No host: a raw /, ?, # or space ended the user information early.
+	if at := strings.LastIndexByte(url, '@'); at >= 0 || !text {
+		return at
+	}
+	return strings.LastIndexByte(rest[:textEnd(rest, true)], '@')
+}
+
+// textEnd returns where the URL starting rest ends in free text: at white
+// space (line ends only if line), a quote, < or >, or the scheme of the
+// next URL.
+func textEnd(rest string, line bool) int {
+	end := len(rest)
+	for k := 0; k < len(rest); k++ {
+		c := rest[k]
+		if c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == '\n' || c == '\r' ||
+			!line && (c <= ' ' || c == 0x7f) {
+			end = k
+			break
+		}
+	}
+	if k := strings.Index(rest[:end], "://"); k >= 0 {
+		// Back over the next URL's scheme.
+		for k > 0 && schemeChar(rest[k-1]) {
+			k--
+		}
+		end = k
+	}
+	return end
+}
+
+// schemeChar reports whether c may stand in a URL's scheme.
+func schemeChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+// hostPort reports whether h reads as a host with an optional numeric port
+// ("name", "name:443", "[::1]:443", ""), punctuation that may follow a URL
+// in text (",;.)") aside.
+func hostPort(h string) bool {
+	h = strings.TrimRight(h, ",;.)")
+	if strings.HasPrefix(h, "[") {
+		k := strings.IndexByte(h, ']')
+		if k < 0 {
+			return false
+		}
+		h = h[k+1:]
+		if h == "" {
+			return true
+		}
+		if h[0] != ':' {
+			return false
+		}
+		return digits(h[1:])
+	}
+	_, port, found := strings.Cut(h, ":")
+	return !found || digits(port)
+}
+
+// digits reports whether s is decimal digits only ("" too: "host:" is a
+// host with an empty port).
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,159 @@
+package redact_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/headroomhq/headroom/internal/redact"
+)
+
+// TestText: the user information of every URL in free text is masked,
+// whatever the scheme, with raw @, :, /, # or spaces in the password, in
+// quotes as url.Parse's errors put them, several in a string; what is no
+// user information (an @ in a path or query, a mail address, a URL
+// without one) is kept.
+func TestText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"no url here, mail ops@example.com", "no url here, mail ops@example.com"},
+		{"nats://svc:hunter2@nats.internal:4222", "nats://REDACTED@nats.internal:4222"},
+		{"nats://tok3n@nats:4222", "nats://REDACTED@nats:4222"},
+		{"nats://:pw@nats:4222", "nats://REDACTED@nats:4222"},
+		{"nats://nats.internal:4222 is down", "nats://nats.internal:4222 is down"},
+		// Several, with and without user information, comma-separated.
+		{"connect nats://svc:hunter2@nats.internal:4222, tls://a:b@c:1: refused",
+			"connect nats://REDACTED@nats.internal:4222, tls://REDACTED@c:1: refused"},
+		{"nats://a:4222,nats://u:p@b:4222", "nats://a:4222,nats://REDACTED@b:4222"},
+		{"nats://u:p@a:4222,nats://v:q@b:4222", "nats://REDACTED@a:4222,nats://REDACTED@b:4222"},
+		// Quoted, as url.Parse's error quotes it.
+		{`parse "https://ops:hunter2@hooks.example:bad/scale": invalid port ":bad" after host`,
+			`parse "https://REDACTED@hooks.example:bad/scale": invalid port ":bad" after host`},
+		{`'http://u:p@h' and "http://v:q@i" and <http://w:r@j>`, `'http://REDACTED@h' and "http://REDACTED@i" and <http://REDACTED@j>`},
+		// A raw @ in the password: up to the last @ of the host part.
+		{`dial "http://u:hunter2@x@host/p?q=a@b": refused`, `dial "http://REDACTED@host/p?q=a@b": refused`},
+		// A raw / or # in the password: what precedes it is no host:port.
+		{`parse "https://ops:a/hunter2@kube.example:bad/": invalid port ":a" after host`,
+			`parse "https://REDACTED@kube.example:bad/": invalid port ":a" after host`},
+		{"get https://ops:pa#ss@kube.example/api: refused", "get https://REDACTED@kube.example/api: refused"},
+		{"get https://ops:pa?ss@kube.example/api: refused", "get https://REDACTED@kube.example/api: refused"},
+		// A raw space in the password: up to the last @ of the line or quote.
+		{`parse "http://u:pa ss@h/p": net/url: invalid userinfo`, `parse "http://REDACTED@h/p": net/url: invalid userinfo`},
+		{"connect nats://u:pa ss word@h:4222: refused\nnext line x@y", "connect nats://REDACTED@h:4222: refused\nnext line x@y"},
+		// An @ in a path, query or fragment is not user information.
+		{"see http://docs.example/x, mail ops@example.com", "see http://docs.example/x, mail ops@example.com"},
+		{"http://host:8080/users/@me", "http://host:8080/users/@me"},
+		{"http://[::1]:8080/p?q=a@b#c@d", "http://[::1]:8080/p?q=a@b#c@d"},
+		{"(see http://h:80), x@y", "(see http://h:80), x@y"},
+		// IPv6 and bracket faults.
+		{"nats://u:s3cret@[::1", "nats://REDACTED@[::1"},
+		{"nats://u:s3cret@[::1]:4222", "nats://REDACTED@[::1]:4222"},
+		// A scheme-less "://" and a URL glued to text.
+		{"x://u:p@h", "x://REDACTED@h"},
+		{"://u:p@h", "://REDACTED@h"},
+		{"errnats://u:p@h", "errnats://REDACTED@h"},
+		// A raw "://" in a password starts another URL (as a list's next
+		// one does): only what follows it is masked; escaped, it all is.
+		{"nats://u:p://q@h", "nats://u:p://REDACTED@h"},
+		{"nats://u:p:%2F%2Fq@h", "nats://REDACTED@h"},
+	} {
+		if got := redact.Text(c.in); got != c.want {
+			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestURLs: each URL of a configured list, with or without its scheme,
+// well-formed or not, has its user information masked and is otherwise
+// left as it was.
+func TestURLs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://u:s3cret@h:4222", "nats://REDACTED@h:4222"},
+		{"nats://tok@h:4222", "nats://REDACTED@h:4222"},
+		{"u:s3cret@h:4222,h2:4222", "REDACTED@h:4222,h2:4222"},
+		{"nats://u:p@a:1, nats://b:2,tls://v:q@c:3", "nats://REDACTED@a:1, nats://b:2,tls://REDACTED@c:3"},
+		{"nats://u:s3cret@[::1", "nats://REDACTED@[::1"},
+		{"nats://u:s3cret@bad host:4222", "nats://REDACTED@bad host:4222"},
+		{"nats://u:s3cret@%zz:4222", "nats://REDACTED@%zz:4222"},
+		{"nats://u:pa ss@h:4222", "nats://REDACTED@h:4222"},
+		{"https://u:a/b#c@h/p", "https://REDACTED@h/p"},
+		{"https://u:x@y@h/p?q=a@b", "https://REDACTED@h/p?q=a@b"},
+		{"https://h/p?q=a@b", "https://h/p?q=a@b"},
+	} {
+		if got := redact.URLs(c.in); got != c.want {
+			t.Errorf("URLs(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// rawSafe reports whether a user name or password written raw into a URL
+// keeps its user information recognisable in free text: no white space,
+// quote, <>, /, ?, #, or "://". The rest is only ever written escaped.
+func rawSafe(s string) bool {
+	if strings.Contains(s, "://") {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("\"'`<>/?#", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzText: for any user and password, escaped as a URL writes them or
+// raw when the characters allow, and any text around the URL, the
+// password does not survive Text, nor URLs of the URL in a list (when it
+// holds no comma, which separates the list's URLs); unless
+// it is not distinctive (under 8 bytes, or found in the text without the
+// secret).
+func FuzzText(f *testing.F) {
+	f.Add("svc", "hunter2-0123", "connect ", ": refused", "nats", "nats.internal:4222", "", false)
+	f.Add("ops", "pa@ss:w0rd!", `parse "`, `": invalid port`, "https", "hooks.example:bad", "/scale?q=a@b", true)
+	f.Add("", "tok/en+base64==", "dial ", "", "tls", "[::1]:1", "#x", false)
+	f.Fuzz(func(t *testing.T, user, pass, before, after, scheme, host, path string, raw bool) {
+		if len(pass) < 8 {
+			t.Skip("not distinctive")
+		}
+		if !rawSafe(user) || !rawSafe(pass) || strings.ContainsAny(user, ":@") {
+			raw = false
+		}
+		// A scheme and host the URL could hold: the secret is the subject.
+		if scheme == "" || strings.IndexFunc(scheme, func(r rune) bool {
+			return r > 0x7f || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.", r)
+		}) >= 0 {
+			scheme = "nats"
+		}
+		if strings.ContainsAny(host, "@/?#\"'`<> \t\r\n") || strings.Contains(host, "://") {
+			host = "h:4222"
+		}
+		if path != "" && path[0] != '/' && path[0] != '?' && path[0] != '#' {
+			path = "/" + path
+		}
+		if strings.ContainsAny(path, "\"'`<> \t\r\n\x00") || strings.Contains(path, "://") {
+			path = ""
+		}
+		userinfo := url.UserPassword(user, pass).String()
+		if raw {
+			userinfo = user + ":" + pass
+		}
+		u := scheme + "://" + userinfo + "@" + host + path
+		masked := scheme + "://" + redact.Mask + "@" + host + path
+		without := before + masked + after
+		if strings.Contains(without, pass) || strings.Contains(redact.Text(without), pass) {
+			t.Skip("not distinctive")
+		}
+		if got := redact.Text(before + u + after); strings.Contains(got, pass) {
+			t.Errorf("Text(%q) = %q: shows the password %q", before+u+after, got, pass)
+		}
+		if strings.Contains(userinfo+host+path, ",") {
+			return // a comma separates URLs in a list (NATS splits on it too)
+		}
+		list := "nats://a:1," + u + ",b:2"
+		if got := redact.URLs(list); strings.Contains(got, pass) {
+			t.Errorf("URLs(%q) = %q: shows the password %q", list, got, pass)
+		}
+	})
+}
