@@ -1,7 +1,8 @@
 // Package redact keeps credentials out of logs, errors and /readyz: it
 // masks the user information (user:password@, or a token@) of URLs, in
-// free text such as an error's message (Text) or in a configured URL or
-// comma-separated list of them (URLs). Both replace the whole user
+// free text such as an error's message (Text), in an error that keeps
+// wrapping its cause (Error), or in a configured URL or comma-separated
+// list of them (URLs). They replace the whole user
 // information, user name included, by Mask and keep the rest as it was.
 // It takes values and returns values.
 //
@@ -160,3 +161,26 @@ func digits(s string) bool {
 	}
 	return true
 }
+
+// Error returns err with its message masked as Text masks it, still
+// wrapping err (errors.Is and As see through it), or nil for nil: for an
+// error from code that quotes URLs whole (a client library's).
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := Text(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return masked{msg: msg, err: err}
+}
+
+// masked is an error with its message masked (Error).
+type masked struct {
+	msg string
+	err error
+}
+
+func (m masked) Error() string { return m.msg }
+func (m masked) Unwrap() error { return m.err }

@@ -1,6 +1,9 @@
 package redact_test
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 	"testing"
@@ -85,6 +88,23 @@ func TestURLs(t *testing.T) {
 		if got := redact.URLs(c.in); got != c.want {
 			t.Errorf("URLs(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestError: an error's message is masked and the error it masks still
+// found through it; one with nothing to mask is returned as it is.
+func TestError(t *testing.T) {
+	if redact.Error(nil) != nil {
+		t.Error("Error(nil) is not nil")
+	}
+	plain := errors.New("nats://h:4222: refused")
+	if got := redact.Error(plain); got != plain {
+		t.Errorf("Error(%v) = %v, want it unchanged", plain, got)
+	}
+	err := fmt.Errorf("open http://u:hunter2@h/x: %w", fs.ErrNotExist)
+	got := redact.Error(err)
+	if got.Error() != "open http://REDACTED@h/x: file does not exist" || !errors.Is(got, fs.ErrNotExist) || !errors.Is(got, err) {
+		t.Errorf("Error(%v) = %v, want its URL masked and it wrapped", err, got)
 	}
 }
 
