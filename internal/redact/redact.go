@@ -1,8 +1,8 @@
 // Package redact keeps credentials out of logs, errors and /readyz: it
 // masks the user information (user:password@, or a token@) of URLs, in
 // free text such as an error's message (Text), in an error that keeps
-// wrapping its cause (Error), or in a configured URL or comma-separated
-// list of them (URLs). They replace the whole user information, user name
+// wrapping its cause (Error), or in a configured URL (URL) or
+// comma-separated list of them (URLs). They replace the whole user information, user name
 // included, by Mask and keep the rest as it was. It takes values and
 // returns values.
 //
@@ -57,20 +57,27 @@ func Text(s string) string {
 
 // URLs returns s, one URL or a comma-separated list of them (as NATS
 // takes, each with or without its scheme://), with the user information
-// of each masked (scheme://Mask@host). Each part is a URL whole, spaces
-// included: a part that does not parse is masked all the same.
+// of each masked as URL masks it.
 func URLs(s string) string {
 	parts := strings.Split(s, ",")
 	for i, p := range parts {
-		start := 0
-		if k := strings.Index(p, "://"); k >= 0 {
-			start = k + len("://")
-		}
-		if at := userinfoEnd(p[start:], false); at >= 0 {
-			parts[i] = p[:start] + Mask + p[start+at:]
-		}
+		parts[i] = URL(p)
 	}
 	return strings.Join(parts, ",")
+}
+
+// URL returns s, one URL with or without its scheme://, with its user
+// information masked (scheme://Mask@host). s is a URL whole, spaces
+// included: one that does not parse is masked all the same.
+func URL(s string) string {
+	start := 0
+	if k := strings.Index(s, "://"); k >= 0 {
+		start = k + len("://")
+	}
+	if at := userinfoEnd(s[start:], false); at >= 0 {
+		return s[:start] + Mask + s[start+at:]
+	}
+	return s
 }
 
 // userinfoEnd returns the index in rest (what follows a "://") of the @

@@ -66,7 +66,7 @@ func TestText(t *testing.T) {
 	}
 }
 
-// TestURLs: each URL of a configured list, with or without its scheme,
+// TestURLs: a configured URL, or each URL of a list, with or without its scheme,
 // well-formed or not, has its user information masked and is otherwise
 // left as it was.
 func TestURLs(t *testing.T) {
@@ -85,6 +85,11 @@ func TestURLs(t *testing.T) {
 		{"https://u:x@y@h/p?q=a@b", "https://REDACTED@h/p?q=a@b"},
 		{"https://h/p?q=a@b", "https://h/p?q=a@b"},
 	} {
+		if !strings.Contains(c.in, ",") {
+			if got := redact.URL(c.in); got != c.want {
+				t.Errorf("URL(%q) = %q, want %q", c.in, got, c.want)
+			}
+		}
 		if got := redact.URLs(c.in); got != c.want {
 			t.Errorf("URLs(%q) = %q, want %q", c.in, got, c.want)
 		}
@@ -125,9 +130,9 @@ func rawSafe(s string) bool {
 
 // FuzzText: for any user and password, escaped as a URL writes them or
 // raw when the characters allow, and any text around the URL, the
-// password does not survive Text, nor URLs of the URL in a list (when it
-// holds no comma, which separates the list's URLs); unless
-// it is not distinctive (under 8 bytes, or found in the text without the
+// password does not survive Text, nor URL, nor URLs of the URL in a list
+// (when it holds no comma, which separates the list's URLs); unless it is
+// not distinctive (under 8 bytes, or found in the text without the
 // secret).
 func FuzzText(f *testing.F) {
 	f.Add("svc", "hunter2-0123", "connect ", ": refused", "nats", "nats.internal:4222", "", false)
@@ -167,6 +172,9 @@ func FuzzText(f *testing.F) {
 		}
 		if got := redact.Text(before + u + after); strings.Contains(got, pass) {
 			t.Errorf("Text(%q) = %q: shows the password %q", before+u+after, got, pass)
+		}
+		if got := redact.URL(u); strings.Contains(got, pass) {
+			t.Errorf("URL(%q) = %q: shows the password %q", u, got, pass)
 		}
 		if strings.Contains(userinfo+host+path, ",") {
 			return // a comma separates URLs in a list (NATS splits on it too)
