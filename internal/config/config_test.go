@@ -104,6 +104,12 @@ func TestErrors(t *testing.T) {
 		{"push needs tiers", "apps:\n  a:\n    source: push\n", []string{"x.yaml:2: apps.a.tiers: no tiers"}},
 		{"scrape mistakes", "apps:\n  a:\n    source: scrape\n    scrape: {interval: 10s, timeout: 20s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"ftp://x\"]\n          metrics:\n            - name: latency\n              series: h\n              kind: histogram\n",
 			[]string{"x.yaml:4: apps.a.scrape.timeout: 20s", "x.yaml:8: apps.a.tiers[0].scrape.targets[0]: \"ftp://x\"", "x.yaml:10: apps.a.tiers[0].scrape.metrics[0].quantile:"}},
+		// A refused target is quoted without its user information: the
+		// error reaches the log.
+		{"scrape target with credentials", scrapeTargets(`"ftp://ops:hunter2-pw@x/metrics", "http://ops:hunter2-pw@x:bad/metrics", "http://ops:a/hunter2-pw@x/metrics"`),
+			[]string{"x.yaml:7: apps.a.tiers[0].scrape.targets[0]: \"ftp://REDACTED@x/metrics\": want an http(s) URL",
+				"x.yaml:7: apps.a.tiers[0].scrape.targets[1]: \"http://REDACTED@x:bad/metrics\": want an http(s) URL",
+				"x.yaml:7: apps.a.tiers[0].scrape.targets[2]: \"http://REDACTED@x/metrics\": want an http(s) URL"}},
 		{"scrape max_samples over its cap", "apps:\n  a:\n    source: scrape\n    scrape: {max_samples: 2000000}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"http://x/metrics\"]\n          metrics:\n            - {name: rps, series: r, kind: gauge}\n",
 			[]string{"x.yaml:4: apps.a.scrape.max_samples: 2000000: want 1 to 1000000"}},
 		{"scrape max_samples negative", "apps:\n  a:\n    source: scrape\n    scrape: {max_samples: -1}\n    tiers:\n      - name: web\n        scrape:\n          targets: [\"http://x/metrics\"]\n          metrics:\n            - {name: rps, series: r, kind: gauge}\n",
@@ -183,6 +189,13 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scrapeTargets is a scraped app whose tier web has the targets list
+// (line 7).
+func scrapeTargets(list string) string {
+	return "apps:\n  a:\n    source: scrape\n    tiers:\n      - name: web\n        scrape:\n          targets: [" + list + "]\n" +
+		"          metrics:\n            - {name: rps, series: r, kind: gauge}\n"
 }
 
 // workload is a live push app whose tier web runs as w (line 7).

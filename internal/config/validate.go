@@ -12,6 +12,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/policy"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/internal/scrape"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -302,7 +303,8 @@ func (v *validator) tier(at, source string, r rawTier) Tier {
 	for i, s := range t.Targets {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.errf(fmt.Sprintf("%s.scrape.targets[%d]", at, i), "%q: want an http(s) URL", s)
+			// Quoted without its user information: the error is logged.
+			v.errf(fmt.Sprintf("%s.scrape.targets[%d]", at, i), "%q: want an http(s) URL", redact.URL(s))
 		}
 	}
 	if len(t.Metrics) == 0 {
