@@ -9,6 +9,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // MaxBody bounds the exposition Fetch reads from one target.
@@ -39,8 +41,9 @@ const acceptText = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 // Fetch GETs url and parses its text exposition with prometheus/common's
 // parser. The caller bounds the time with ctx. Any status but 200, a body
 // over MaxBody, a parse error, more than MaxSeries series or a series with
-// more than MaxLabels labels is an error naming the url and the bound; the
-// refusals for size match ErrRefused.
+// more than MaxLabels labels is an error naming the url (its user
+// information masked: redact.URL) and the bound; the refusals for size
+// match ErrRefused.
 // MaxSamples, MaxLabelPairs and MaxLabels (plus le or quantile) are counted
 // while the body is read, so the parser stops at them rather than build the
 // whole exposition first (a *BoundError).
@@ -51,36 +54,40 @@ func Fetch(ctx context.Context, client *http.Client, url string) (map[string]*dt
 // FetchLimits is Fetch with the sample lines (and so the labels in all)
 // counted while reading bounded by lim instead of the defaults.
 func FetchLimits(ctx context.Context, client *http.Client, url string, lim Limits) (map[string]*dto.MetricFamily, error) {
+	// Errors name the target without its user information, which the
+	// collector's log would show: url.Parse's and net/http's errors quote
+	// the URL too (net/http hides a password, not a user or token).
+	name := redact.URL(url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", name, redact.Error(err))
 	}
 	req.Header.Set("Accept", acceptText)
 	req.Header.Set("User-Agent", "headroom-collector")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", name, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("scrape %s: status %s", url, resp.Status)
+		return nil, fmt.Errorf("scrape %s: status %s", name, resp.Status)
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: MaxBody + 1}
 	br := &boundReader{r: lr, maxSamples: lim.samples(), maxPairs: LabelsPerSample * lim.samples()}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(br)
 	if br.err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", url, br.err)
+		return nil, fmt.Errorf("scrape %s: %w", name, br.err)
 	}
 	if lr.N <= 0 {
-		return nil, fmt.Errorf("scrape %s: %w", url, &refusal{fmt.Sprintf("exposition larger than %d bytes", MaxBody)})
+		return nil, fmt.Errorf("scrape %s: %w", name, &refusal{fmt.Sprintf("exposition larger than %d bytes", MaxBody)})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: parse: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: parse: %w", name, err)
 	}
 	if err := checkBounds(fams); err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", name, err)
 	}
 	return fams, nil
 }

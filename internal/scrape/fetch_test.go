@@ -208,3 +208,32 @@ func TestFetchBodyTooLarge(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchErrorHidesCredentials: a target whose URL carries credentials
+// (user:password@, or a token as the user) is named in Fetch's errors
+// without them, whatever failed: the collector logs them. net/http hides
+// a password as *** but shows the user, a token too.
+func TestFetchErrorHidesCredentials(t *testing.T) {
+	const secret = "hunter2-do-not-print"
+	status := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	defer status.Close()
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "not { an exposition\n") }))
+	defer garbage.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens there now
+	host := func(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+	for _, target := range []string{
+		"http://ops:" + secret + "@" + host(status) + "/metrics",
+		"http://ops:" + secret + "@" + host(garbage) + "/metrics",
+		"http://" + secret + "@" + host(closed) + "/metrics",
+		"http://ops:" + secret + "@" + host(closed) + "/metrics",
+		"http://ops:" + secret + "@" + host(status) + ":bad/metrics",
+	} {
+		_, err := scrape.Fetch(context.Background(), http.DefaultClient, target)
+		if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "ops:") || !strings.Contains(err.Error(), "scrape http://REDACTED@") {
+			t.Errorf("Fetch(%s): %v, want an error naming the target without its credentials", target, err)
+		}
+	}
+}
