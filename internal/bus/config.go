@@ -3,11 +3,10 @@ package bus
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -187,42 +186,13 @@ func validInboxPrefix(p string) bool {
 // Redacted returns a copy fit for logging: secrets replaced.
 func (c Config) Redacted() Config {
 	if c.Password != "" {
-		c.Password = "REDACTED"
+		c.Password = redact.Mask
 	}
 	if c.Token != "" {
-		c.Token = "REDACTED"
+		c.Token = redact.Mask
 	}
-	c.URL = redactURL(c.URL)
+	c.URL = redact.URLs(c.URL)
 	return c
-}
-
-// redactURL hides the password of every URL in a comma-separated list.
-func redactURL(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil {
-			// Malformed: hide whatever stands before an @ all the same.
-			if at := strings.LastIndex(p, "@"); at >= 0 {
-				start := strings.Index(p, "://") + len("://")
-				if start < len("://") || start > at {
-					start = 0
-				}
-				parts[i] = p[:start] + "REDACTED" + p[at:]
-			}
-			continue
-		}
-		if u.User == nil {
-			continue
-		}
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "REDACTED")
-		} else {
-			u.User = url.User("REDACTED")
-		}
-		parts[i] = u.String()
-	}
-	return strings.Join(parts, ",")
 }
 
 // groupCheck is GroupCheck with its default.

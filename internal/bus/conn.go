@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // Bus is a connection to NATS with JetStream, bound to one subject prefix.
@@ -85,9 +87,9 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	if err != nil {
 		// The client's parse error quotes the URL: password and all.
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			ue.URL = redactURL(ue.URL)
+			ue.URL = redact.URLs(ue.URL)
 		}
-		return nil, fmt.Errorf("connect %s: %w", redactURL(cfg.URL), err)
+		return nil, fmt.Errorf("connect %s: %w", redact.URLs(cfg.URL), err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(apiTimeout),
 		// An async publish that gets no acknowledgement (a denied subject, a
@@ -137,7 +139,7 @@ func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error 
 		case now := <-tick.C:
 			if now.Sub(lastWarn) >= warnEvery {
 				lastWarn = now
-				b.log.Warn().Err(b.ConnErr()).Str("url", redactURL(b.cfg.URL)).Dur("waited", now.Sub(start).Round(time.Second)).Msg("nats unreachable, retrying")
+				b.log.Warn().Err(b.ConnErr()).Str("url", redact.URLs(b.cfg.URL)).Dur("waited", now.Sub(start).Round(time.Second)).Msg("nats unreachable, retrying")
 			}
 		}
 	}
@@ -150,9 +152,9 @@ func (b *Bus) ConnErr() error {
 		return nil
 	}
 	if err := b.nc.LastError(); err != nil {
-		return fmt.Errorf("not connected to %s: %w", redactURL(b.cfg.URL), err)
+		return fmt.Errorf("not connected to %s: %w", redact.URLs(b.cfg.URL), err)
 	}
-	return fmt.Errorf("not connected to %s", redactURL(b.cfg.URL))
+	return fmt.Errorf("not connected to %s", redact.URLs(b.cfg.URL))
 }
 
 // LastError returns the last error the server reported on the connection

@@ -25,6 +25,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -285,23 +286,9 @@ func NewKubeDriver(cfg KubeConfig) (*KubeDriver, error) {
 	if err != nil {
 		// Not err itself: client-go quotes the server URL, and with it any
 		// password (user:password@), into the log and /readyz.
-		return nil, fmt.Errorf("kubernetes client: %s", withoutUserinfo(err.Error(), rc.Host))
+		return nil, fmt.Errorf("kubernetes client: %s", redact.Text(err.Error()))
 	}
 	return NewKubeDriverForClient(client, cfg), nil
-}
-
-// withoutUserinfo returns msg with the user information of the server URL
-// host (what follows the scheme up to the last @) replaced by "xxxxx";
-// host need not parse, and a password may hold / or #.
-func withoutUserinfo(msg, host string) string {
-	if i := strings.Index(host, "://"); i >= 0 {
-		host = host[i+len("://"):]
-	}
-	i := strings.LastIndex(host, "@")
-	if i <= 0 {
-		return msg
-	}
-	return strings.ReplaceAll(msg, host[:i], "xxxxx")
 }
 
 // NewKubeDriverForClient builds the driver on an existing client (tests,

@@ -3,9 +3,10 @@ package service
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"slices"
 	"sync"
+
+	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // Starting tracks a process that listens before it has built its parts:
@@ -48,7 +49,9 @@ func (s *Starting) Fail(err error) {
 
 // Err returns nil once Done, else the current step as the error, or the
 // step and its error once Fail was called, any URL's user information in
-// it hidden (hideUserinfo).
+// it masked (redact.Text): a failure's error may quote one whole
+// (url.Parse's does), and /readyz answers on the public listener unless
+// -ops.addr is set.
 func (s *Starting) Err() error {
 	_, err := s.state()
 	return err
@@ -60,7 +63,7 @@ func (s *Starting) state() (failed bool, err error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.failed != nil:
-		return true, startFailure{msg: "failed: " + s.step + ": " + hideUserinfo(s.failed.Error()), err: s.failed}
+		return true, startFailure{msg: "failed: " + s.step + ": " + redact.Text(s.failed.Error()), err: s.failed}
 	case s.done:
 		return false, nil
 	}
@@ -102,12 +105,3 @@ type startFailure struct {
 
 func (f startFailure) Error() string { return f.msg }
 func (f startFailure) Unwrap() error { return f.err }
-
-// userinfo matches a URL's scheme and user information ("user:password@"),
-// up to the last @ before the host ends (a raw @ in the password too).
-var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#"'@]*(?:@[^\s/?#"'@]*)*@`)
-
-// hideUserinfo replaces the user information of every URL in s: a
-// failure's error may quote one whole (url.Parse's does), and /readyz
-// answers on the public listener unless -ops.addr is set.
-func hideUserinfo(s string) string { return userinfo.ReplaceAllString(s, "${1}REDACTED@") }
