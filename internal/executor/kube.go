@@ -198,7 +198,9 @@ func KubeRESTConfig(cfg KubeConfig) (*rest.Config, error) {
 		rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: cfg.Context}).ClientConfig()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
+		// Masked: client-go's validation quotes a refused proxy-url whole,
+		// credentials and all, into the log and /readyz.
+		return nil, fmt.Errorf("kubernetes client configuration: %w", redact.Error(err))
 	}
 	rc = rest.CopyConfig(rc)
 	rc.UserAgent = "headroom-executor"
@@ -284,9 +286,9 @@ func NewKubeDriver(cfg KubeConfig) (*KubeDriver, error) {
 	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		// Not err itself: client-go quotes the server URL, and with it any
+		// Masked: client-go quotes the server URL, and with it any
 		// password (user:password@), into the log and /readyz.
-		return nil, fmt.Errorf("kubernetes client: %s", redact.Text(err.Error()))
+		return nil, fmt.Errorf("kubernetes client: %w", redact.Error(err))
 	}
 	return NewKubeDriverForClient(client, cfg), nil
 }
