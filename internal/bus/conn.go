@@ -67,7 +67,9 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 			log.Warn().Err(err).Msg("nats disconnected")
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected")
+			// Not ConnectedUrlRedacted: it hides a password, not a token
+			// given as the user (nats://TOKEN@host).
+			log.Info().Str("url", redact.URL(nc.ConnectedUrl())).Msg("nats reconnected")
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 			refused.see(err)
