@@ -132,8 +132,9 @@ func TestPrecheckFirst(t *testing.T) {
 // TestStartingFailedHidesUserinfo: a failure whose error quotes a URL with
 // credentials (url.Parse's error quotes the URL whole) says so on /readyz,
 // which without -ops.addr answers on the public listener, with the URL's
-// user information replaced, whatever the scheme and even with an @ in the
-// password; the rest of the error is kept, and errors.Is still sees it.
+// user information replaced, whatever the scheme and even with an @, / or
+// space in the password; the rest of the error is kept, and errors.Is
+// still sees it.
 func TestStartingFailedHidesUserinfo(t *testing.T) {
 	// What url.Parse returns for that URL (its port is not a number).
 	parseErr := &url.Error{Op: "parse", URL: "https://ops:hunter2@hooks.example:bad/scale", Err: errors.New(`invalid port ":bad" after host`)}
@@ -147,6 +148,12 @@ func TestStartingFailedHidesUserinfo(t *testing.T) {
 			"failed: building executor: connect nats://REDACTED@nats.internal:4222, tls://REDACTED@c:1: refused"},
 		{errors.New(`dial "http://u:hunter2@x@host/p?q=a@b": refused`),
 			`failed: building executor: dial "http://REDACTED@host/p?q=a@b": refused`},
+		// A raw / or space in the password (client-go and url.Parse quote
+		// such a URL as it was written).
+		{errors.New(`host must be a URL or a host:port pair: "https://ops:a/hunter2@kube.example:bad/"`),
+			`failed: building executor: host must be a URL or a host:port pair: "https://REDACTED@kube.example:bad/"`},
+		{errors.New(`parse "http://u:hunter2 x@h/p": net/url: invalid userinfo`),
+			`failed: building executor: parse "http://REDACTED@h/p": net/url: invalid userinfo`},
 		{errors.New("decider: boom (see http://docs.example/x, mail ops@example.com)"),
 			"failed: building executor: decider: boom (see http://docs.example/x, mail ops@example.com)"},
 	} {
