@@ -21,6 +21,7 @@ import (
 	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/internal/shop"
 	"github.com/headroomhq/headroom/proto"
@@ -775,7 +776,11 @@ func (s *Service) logEffective() {
 	if s.cfg.File != nil {
 		for _, a := range s.cfg.File.AppsWith(config.SourceScrape) {
 			for _, t := range a.Tiers {
-				s.log.Info().Str("app", a.Name).Str("tier", t.Name).Strs("targets", t.Targets).Dur("interval", a.Scrape.Interval).Msg("scrape targets")
+				targets := make([]string, len(t.Targets))
+				for i, u := range t.Targets {
+					targets[i] = redact.URL(u) // the log is read by more than who holds a target's password
+				}
+				s.log.Info().Str("app", a.Name).Str("tier", t.Name).Strs("targets", targets).Dur("interval", a.Scrape.Interval).Msg("scrape targets")
 			}
 		}
 		for _, a := range s.cfg.File.AppsWith(config.SourcePush) {

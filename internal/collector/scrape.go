@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/internal/scrape"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -53,6 +54,7 @@ func (m *scrapeMetrics) collectors() []prometheus.Collector {
 // scrapeTarget is one /metrics URL and what it answered before.
 type scrapeTarget struct {
 	url     string
+	name    string // url without its user information (redact.URL): what the log and the target label show
 	tracker scrape.Target
 	resets  int
 	down    bool
@@ -90,7 +92,7 @@ func (s *Service) newScrape(a config.App) (*scrapeSource, error) {
 		}
 		st := &scrapeTier{name: t.Name, mapping: m}
 		for _, u := range t.Targets {
-			st.targets = append(st.targets, &scrapeTarget{url: u})
+			st.targets = append(st.targets, &scrapeTarget{url: u, name: redact.URL(u)})
 		}
 		src.tiers = append(src.tiers, st)
 	}
@@ -226,7 +228,7 @@ func (src *scrapeSource) tierTick(ctx context.Context, tier *scrapeTier, t time.
 // an exposition refused for its size), marks it up or down, and returns its
 // parts, or nil when it failed.
 func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg *scrapeTarget, t time.Time) []scrape.Part {
-	labels := []string{src.app, tier.name, tg.url}
+	labels := []string{src.app, tier.name, tg.name}
 	start := time.Now()
 	tctx, cancel := context.WithTimeout(ctx, src.cfg.Timeout)
 	defer cancel()
@@ -263,12 +265,12 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 		if !tg.down {
 			ev = src.log.Warn()
 		}
-		ev.Err(err).Str("tier", tier.name).Str("target", tg.url).Int("retries", src.cfg.Retries).Msg("scrape target down")
+		ev.Err(err).Str("tier", tier.name).Str("target", tg.name).Int("retries", src.cfg.Retries).Msg("scrape target down")
 		tg.down = true
 		return nil
 	}
 	if tg.down {
-		src.log.Info().Str("tier", tier.name).Str("target", tg.url).Msg("scrape target back up")
+		src.log.Info().Str("tier", tier.name).Str("target", tg.name).Msg("scrape target back up")
 	}
 	tg.down = false
 	src.s.scrape.up.WithLabelValues(labels...).Set(1)
@@ -279,8 +281,8 @@ func (src *scrapeSource) scrapeTarget(ctx context.Context, tier *scrapeTier, tg 
 		if reason, n := c.reason, c.n; n > 0 {
 			// Debug only: a summary without observations gives NaN
 			// quantiles every round; the counter says how many.
-			src.s.scrape.nonFinite.WithLabelValues(src.app, tier.name, tg.url, reason).Add(float64(n))
-			src.log.Debug().Str("tier", tier.name).Str("target", tg.url).Str("reason", reason).Int("series", n).Msg("selected series not finite, left out")
+			src.s.scrape.nonFinite.WithLabelValues(src.app, tier.name, tg.name, reason).Add(float64(n))
+			src.log.Debug().Str("tier", tier.name).Str("target", tg.name).Str("reason", reason).Int("series", n).Msg("selected series not finite, left out")
 		}
 	}
 	src.noteAbsent(tier, tg, sample.Absent)
@@ -303,14 +305,14 @@ func (src *scrapeSource) noteAbsent(tier *scrapeTier, tg *scrapeTarget, absent [
 		if slices.Contains(tg.absent, series) {
 			continue
 		}
-		src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.url, series).Set(1)
-		src.log.Warn().Str("tier", tier.name).Str("target", tg.url).Str("series", series).
+		src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.name, series).Set(1)
+		src.log.Warn().Str("tier", tier.name).Str("target", tg.name).Str("series", series).
 			Msg("scrape target exposes no such series: a counter rule on it is left out of the tier's ticks if the target never exposed it (else reads no increase), any other shows nothing, until it appears (check the series name)")
 	}
 	for _, series := range tg.absent {
 		if !slices.Contains(absent, series) {
-			src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.url, series).Set(0)
-			src.log.Info().Str("tier", tier.name).Str("target", tg.url).Str("series", series).Msg("scrape target exposes the series now")
+			src.s.scrape.absent.WithLabelValues(src.app, tier.name, tg.name, series).Set(0)
+			src.log.Info().Str("tier", tier.name).Str("target", tg.name).Str("series", series).Msg("scrape target exposes the series now")
 		}
 	}
 	tg.absent = absent
