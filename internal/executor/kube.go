@@ -534,17 +534,21 @@ func (d *KubeDriver) Scale(ctx context.Context, r Request) (Result, error) {
 		if err == nil {
 			return res, nil
 		}
+		// Masked: net/http's errors quote the request URL, hiding a
+		// password but not a user (a token given as one), and this error
+		// is logged and published.
+		masked := redact.Error(err)
 		if !retriable(err) {
-			return Result{}, fmt.Errorf("kubernetes: %s: %w", tg, err)
+			return Result{}, fmt.Errorf("kubernetes: %s: %w", tg, masked)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return Result{}, fmt.Errorf("kubernetes: %s: attempt %d, no time left to retry: %w", tg, attempt, err)
+			return Result{}, fmt.Errorf("kubernetes: %s: attempt %d, no time left to retry: %w", tg, attempt, masked)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return Result{}, fmt.Errorf("kubernetes: %s: attempt %d: %w (then %w)", tg, attempt, err, ctx.Err())
+			return Result{}, fmt.Errorf("kubernetes: %s: attempt %d: %w (then %w)", tg, attempt, masked, ctx.Err())
 		case <-t.C:
 		}
 		wait = min(2*wait, 5*time.Second)

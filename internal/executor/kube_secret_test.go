@@ -1,10 +1,13 @@
 package executor
 
 import (
+	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestKubeClientErrorHidesServerCredentials: a kubeconfig whose server URL
@@ -64,6 +67,41 @@ func TestKubeConfigErrorHidesProxyCredentials(t *testing.T) {
 			}
 			if _, err := NewKubeDriver(cfg); err == nil || strings.Contains(err.Error(), secret) {
 				t.Errorf("NewKubeDriver with proxy-url %q: %v, want a refusal without the password", proxy, err)
+			}
+		})
+	}
+}
+
+// TestKubeScaleErrorHidesServerToken: a driver whose server URL carries a
+// token as its user (https://TOKEN@host) and cannot reach it fails Scale
+// without the token: net/http's error quotes the request URL, hiding a
+// password but not a user, and Scale's error is logged and published.
+func TestKubeScaleErrorHidesServerToken(t *testing.T) {
+	const secret = "t0ken-do-not-print"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	for _, server := range []string{"https://" + secret + "@" + addr, "https://ops:" + secret + "@" + addr} {
+		t.Run(server, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "kubeconfig")
+			kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \"" + server + "\"\n    insecure-skip-tls-verify: true\n" +
+				"users:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+			if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig().Kubernetes
+			cfg.Kubeconfig, cfg.Targets = p, map[string]KubeTarget{"shop.web": {"shop", KindDeployment, "web"}}
+			cfg.Timeout = 300 * time.Millisecond
+			d, err := NewKubeDriver(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.Scale(context.Background(), Request{App: "shop", Tier: "web", Replicas: 2, Time: time.Now()})
+			if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "REDACTED@"+addr) {
+				t.Errorf("Scale against %s: %v, want the failure without the token", server, err)
 			}
 		})
 	}
