@@ -17,6 +17,7 @@
 package redact
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -28,10 +29,13 @@ const Mask = "REDACTED"
 // and so do clients' connection errors), several of them, or in quotes.
 // A URL ends at white space, a quote or <>, or where another one starts;
 // one whose host part is no host[:port] is taken to go on to the last @
-// before the end of its line or a quote (a space in its password).
+// before the end of its line or a quote (a space in its password). The
+// port url.Parse's error quotes for such a URL ("invalid port \":pa\"
+// after host", the password up to its raw /, ? or #) is masked too.
 func Text(s string) string {
 	var b strings.Builder
-	done, i := 0, 0 // s[:done] is written; the next "://" is looked for from i
+	var ports []string // what url.Parse reads as the ports of the URLs masked
+	done, i := 0, 0    // s[:done] is written; the next "://" is looked for from i
 	for {
 		j := strings.Index(s[i:], "://")
 		if j < 0 {
@@ -43,6 +47,9 @@ func Text(s string) string {
 			i = start
 			continue
 		}
+		if p := parsedPort(s[start : start+at]); p != "" {
+			ports = append(ports, p)
+		}
 		b.WriteString(s[done:start])
 		b.WriteString(Mask)
 		done = start + at // the @
@@ -52,7 +59,28 @@ func Text(s string) string {
 		return s
 	}
 	b.WriteString(s[done:])
-	return b.String()
+	out := b.String()
+	for _, p := range ports {
+		out = strings.ReplaceAll(out, "invalid port "+strconv.Quote(p)+" after host", "invalid port \":"+Mask+"\" after host")
+	}
+	return out
+}
+
+// parsedPort returns what url.Parse takes for the port of a URL whose
+// user information is userinfo and holds a raw /, ? or # (which end the
+// host part early): from the last : before that character, or "". Its
+// error ("invalid port \":pass\" after host") quotes it: a password's
+// first characters.
+func parsedPort(userinfo string) string {
+	k := strings.IndexAny(userinfo, "/?#")
+	if k < 0 {
+		return ""
+	}
+	host := userinfo[:k]
+	if c := strings.LastIndexByte(host, ':'); c >= 0 {
+		return host[c:]
+	}
+	return ""
 }
 
 // URLs returns s, one URL or a comma-separated list of them (as NATS

@@ -36,8 +36,13 @@ func TestText(t *testing.T) {
 		// A raw @ in the password: up to the last @ of the host part.
 		{`dial "http://u:hunter2@x@host/p?q=a@b": refused`, `dial "http://REDACTED@host/p?q=a@b": refused`},
 		// A raw / or # in the password: what precedes it is no host:port.
-		{`parse "https://ops:a/hunter2@kube.example:bad/": invalid port ":a" after host`,
-			`parse "https://REDACTED@kube.example:bad/": invalid port ":a" after host`},
+		// url.Parse's error then quotes the password up to that character
+		// as the port.
+		{`parse "https://ops:s3cr3t/hunter2@kube.example:bad/": invalid port ":s3cr3t" after host`,
+			`parse "https://REDACTED@kube.example:bad/": invalid port ":REDACTED" after host`},
+		{`parse "https://ops:a:b#c@kube.example/": invalid port ":b" after host`,
+			`parse "https://REDACTED@kube.example/": invalid port ":REDACTED" after host`},
+		{`parse "https://h:bad/": invalid port ":bad" after host`, `parse "https://h:bad/": invalid port ":bad" after host`},
 		{"get https://ops:pa#ss@kube.example/api: refused", "get https://REDACTED@kube.example/api: refused"},
 		{"get https://ops:pa?ss@kube.example/api: refused", "get https://REDACTED@kube.example/api: refused"},
 		// A raw space in the password: up to the last @ of the line or quote.
