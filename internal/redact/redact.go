@@ -2,9 +2,9 @@
 // masks the user information (user:password@, or a token@) of URLs, in
 // free text such as an error's message (Text), in an error that keeps
 // wrapping its cause (Error), or in a configured URL (URL) or
-// comma-separated list of them (URLs). They replace the whole user information, user name
-// included, by Mask and keep the rest as it was. It takes values and
-// returns values.
+// comma-separated list of them (URLs). They replace the whole user
+// information, user name included, by Mask and keep the rest as it was.
+// It takes values and returns values.
 //
 // What counts as user information is what stands between "://" and the
 // last @ before the host ends, so a raw @ or : in a password is hidden
