@@ -377,7 +377,7 @@ func (c Config) checkParts(file *config.File) error {
 		{"executor", func() error { return c.Executor.ValidateWith(file) }},
 		{"decider", func() error { return c.Decider.ValidateWith(file) }},
 		{"forecaster", c.Forecaster.Validate},
-		{"collector", func() error { return c.Collector.ValidateWith(file) }},
+		{"collector", func() error { return c.Collector.CheckServing(file, c.HTTPAddr) }},
 	}
 	for _, p := range checks {
 		if c.Without[p.name] {

@@ -409,6 +409,7 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 		{"decider", func(c *allinone.Config) { c.Decider.InputTimeout = 2 * time.Minute }, "decider: input timeout 2m0s"},
 		{"forecaster", func(c *allinone.Config) { c.Forecaster.Horizon = 0 }, "forecaster: forecaster.horizon 0"},
 		{"collector", func(c *allinone.Config) { c.Collector.Push.ForwardedHeader = "Bogus" }, `collector: -push.forwarded-header`},
+		{"collector's push API beyond loopback without a token", func(c *allinone.Config) { c.HTTPAddr = "0.0.0.0:0" }, "collector: the push API needs a token"},
 	} {
 		t.Run(tc.part, func(t *testing.T) {
 			natsAddr := freeLoopback(t)

@@ -138,12 +138,32 @@ func StandalonePushHosts(list, listen string) []string {
 	return []string{host}
 }
 
-// ValidateWith checks the settings as New uses them with the
-// configuration file f (Deps.Config; nil without one), which applies
-// unless File names one. A standalone main calls it before it waits for
-// NATS.
-func (c Config) ValidateWith(f *config.File) error {
-	return c.withFile(f).Validate()
+// CheckServing checks the settings as New uses them with the
+// configuration file f (Deps.Config; nil without one, and File, when set,
+// wins) and the push API served on httpAddr
+// (Deps.HTTPAddr; "" when New gets no mux): Validate, then whether
+// the push API lacks a token it needs (ingest.RequireToken,
+// ingest.RequireTokenOn). A main calls it before it starts or waits for
+// NATS, so a collector that would refuse to serve the push API says so at
+// once.
+func (c Config) CheckServing(f *config.File, httpAddr string) error {
+	c = c.withFile(f)
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return c.requirePushToken(httpAddr)
+}
+
+// requirePushToken says whether the push API may be served on httpAddr
+// without a token: not while a real driver may act live, nor beyond
+// loopback.
+func (c Config) requirePushToken(httpAddr string) error {
+	pc := c.PushConfig()
+	live := c.RealDriverLive || (!c.KnowsDriver && c.File != nil && c.File.GrantsLive())
+	if err := ingest.RequireToken(pc, live); err != nil {
+		return err
+	}
+	return ingest.RequireTokenOn(pc, httpAddr)
 }
 
 // withFile returns c with File set to f unless it names a file already.
@@ -542,14 +562,10 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		}
 	}
 	if d.Mux != nil && (d.Bus != nil || o.publish != nil) {
+		if err := cfg.requirePushToken(d.HTTPAddr); err != nil {
+			return nil, err
+		}
 		pc := cfg.PushConfig()
-		live := cfg.RealDriverLive || (!cfg.KnowsDriver && cfg.File != nil && cfg.File.GrantsLive())
-		if err := ingest.RequireToken(pc, live); err != nil {
-			return nil, err
-		}
-		if err := ingest.RequireTokenOn(pc, d.HTTPAddr); err != nil {
-			return nil, err
-		}
 		pc.Series = s.series
 		publish := o.publish
 		if publish == nil {

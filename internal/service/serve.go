@@ -51,8 +51,8 @@ type Spec struct {
 	// environment and the configuration file (nil without -config) are
 	// loaded, before Main connects to NATS: a bad setting fails the start
 	// at once instead of after NATS answers. It calls the same validation
-	// Build does.
-	Check func(file *config.File) error
+	// Build does. httpAddr is -http.addr, as Build gets it (Deps.HTTPAddr).
+	Check func(file *config.File, httpAddr string) error
 	// Build makes the service's runner once flags are parsed and the bus is up.
 	Build func(ctx context.Context, d Deps) (Runner, error)
 	// DefaultHTTPAddr is the default of -http.addr.
@@ -108,7 +108,7 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 		return err
 	}
 	if spec.Check != nil {
-		if err := spec.Check(file); err != nil {
+		if err := spec.Check(file, httpAddr); err != nil {
 			return err
 		}
 	}

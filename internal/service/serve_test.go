@@ -188,10 +188,11 @@ func TestCheckBeforeNATS(t *testing.T) {
 			httpAddr, natsAddr := freeAddr(t), freeAddr(t)
 			bad := errors.New("bad setting")
 			var sawFile bool
+			var sawAddr string
 			done := make(chan error, 1)
 			go func() {
 				done <- service.Main(context.Background(), service.Spec{Name: "probe",
-					Check: func(f *config.File) error { sawFile = f != nil; return bad },
+					Check: func(f *config.File, addr string) error { sawFile, sawAddr = f != nil, addr; return bad },
 					Build: func(context.Context, service.Deps) (service.Runner, error) {
 						return nil, fmt.Errorf("must not be built")
 					}}, append([]string{"-http.addr", httpAddr, "-nats.url", "nats://" + natsAddr}, tc.args...), func(string) string { return "" })
@@ -206,6 +207,9 @@ func TestCheckBeforeNATS(t *testing.T) {
 			}
 			if sawFile != tc.file {
 				t.Errorf("Check saw a file %v, want %v", sawFile, tc.file)
+			}
+			if sawAddr != httpAddr {
+				t.Errorf("Check saw -http.addr %q, want %q", sawAddr, httpAddr)
 			}
 			if ln, err := net.Listen("tcp", httpAddr); err != nil {
 				t.Errorf("-http.addr was opened: %v", err)

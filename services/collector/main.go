@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 			f.String(&hosts, "push.allowed-hosts", "", "Host header names (host or host:port, or *) the push API answers besides localhost, 127.0.0.1 and [::1] on its port, comma-separated (empty: the -http.addr host, when it names one)")
 		},
 		// A closure, not the method value: it reads cfg once the flags are parsed.
-		Check: func(f *config.File) error { return cfg.ValidateWith(f) },
+		Check: func(f *config.File, httpAddr string) error { return cfg.CheckServing(f, httpAddr) },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			cfg.Push.AllowedHosts = collector.StandalonePushHosts(hosts, d.HTTPAddr)
 			return collector.New(cfg, d)

@@ -26,7 +26,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		DefaultHTTPAddr: "127.0.0.1:8085",
 		Flags:           cfg.RegisterFlags,
 		// A closure, not the method value: it reads cfg once the flags are parsed.
-		Check: func(f *config.File) error { return cfg.ValidateWith(f) },
+		Check: func(f *config.File, _ string) error { return cfg.ValidateWith(f) },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return decider.New(cfg, d)
 		},

@@ -27,7 +27,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		// Read once flags are parsed: cfg is what they set.
 		Leases: func(file *config.File) bool { return cfg.TakesLeases(file) },
 		// A closure, not the method value: it reads cfg once the flags are parsed.
-		Check: func(f *config.File) error { return cfg.ValidateWith(f) },
+		Check: func(f *config.File, _ string) error { return cfg.ValidateWith(f) },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return executor.New(cfg, d)
 		},

@@ -25,7 +25,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Name:            "forecaster",
 		DefaultHTTPAddr: "127.0.0.1:8083",
 		Flags:           cfg.RegisterFlags,
-		Check:           func(*config.File) error { return cfg.Validate() },
+		Check:           func(*config.File, string) error { return cfg.Validate() },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return forecaster.New(cfg, d)
 		},

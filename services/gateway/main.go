@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 		Flags:           cfg.RegisterFlags,
 		// Validate merges the origin and host flags into cfg; on a copy,
 		// so that New merges them as it would without the check.
-		Check: func(*config.File) error { c := cfg; return c.Validate() },
+		Check: func(*config.File, string) error { c := cfg; return c.Validate() },
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
 			return gateway.New(cfg, d)
 		},
