@@ -34,8 +34,8 @@ const Mask = "REDACTED"
 // after host", the password up to its raw /, ? or #) is masked too.
 func Text(s string) string {
 	var b strings.Builder
-	var ports []string // what url.Parse reads as the ports of the URLs masked
-	done, i := 0, 0    // s[:done] is written; the next "://" is looked for from i
+	var ports map[string]bool // what url.Parse reads as the ports of the URLs masked
+	done, i := 0, 0           // s[:done] is written; the next "://" is looked for from i
 	for {
 		j := strings.Index(s[i:], "://")
 		if j < 0 {
@@ -48,7 +48,13 @@ func Text(s string) string {
 			continue
 		}
 		if p := parsedPort(s[start : start+at]); p != "" {
-			ports = append(ports, p)
+			if ports == nil {
+				ports = map[string]bool{}
+			}
+			// As the error quotes it: within a quoted URL, p is already
+			// escaped as the port is.
+			ports[p] = true
+			ports[strings.Trim(strconv.Quote(p), `"`)] = true
 		}
 		b.WriteString(s[done:start])
 		b.WriteString(Mask)
@@ -60,10 +66,44 @@ func Text(s string) string {
 	}
 	b.WriteString(s[done:])
 	out := b.String()
-	for _, p := range ports {
-		out = strings.ReplaceAll(out, "invalid port "+strconv.Quote(p)+" after host", "invalid port \":"+Mask+"\" after host")
+	if ports != nil {
+		out = maskPorts(out, ports)
 	}
 	return out
+}
+
+// maskPorts returns s with every port of ports that url.Parse's error
+// quotes ("invalid port \":pa\" after host") masked (":Mask"), in one
+// pass: whatever the ports, s is read a bounded number of times.
+func maskPorts(s string, ports map[string]bool) string {
+	const before, after = `invalid port "`, `" after host`
+	var b strings.Builder
+	done, i := 0, 0
+	for {
+		k := strings.Index(s[i:], before)
+		if k < 0 {
+			break
+		}
+		from := i + k + len(before)
+		// The port quoted holds no quote: the URL's user information
+		// ends at one.
+		to := strings.IndexByte(s[from:], '"')
+		if to < 0 {
+			break
+		}
+		to += from
+		if ports[s[from:to]] && strings.HasPrefix(s[to:], after) {
+			b.WriteString(s[done:from])
+			b.WriteString(":" + Mask)
+			done = to
+		}
+		i = to
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // parsedPort returns what url.Parse takes for the port of a URL whose
@@ -139,23 +179,22 @@ func userinfoEnd(rest string, text bool) int {
 // space (line ends only if line), a quote, < or >, or the scheme of the
 // next URL.
 func textEnd(rest string, line bool) int {
-	end := len(rest)
+	// One pass up to the first end: a scan to the end of the text for
+	// every URL in it would take time in the square of its length.
 	for k := 0; k < len(rest); k++ {
-		c := rest[k]
-		if c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == '\n' || c == '\r' ||
-			!line && (c <= ' ' || c == 0x7f) {
-			end = k
-			break
+		switch c := rest[k]; {
+		case c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == '\n' || c == '\r' ||
+			!line && (c <= ' ' || c == 0x7f):
+			return k
+		case c == ':' && strings.HasPrefix(rest[k:], "://"):
+			// Back over the next URL's scheme.
+			for k > 0 && schemeChar(rest[k-1]) {
+				k--
+			}
+			return k
 		}
 	}
-	if k := strings.Index(rest[:end], "://"); k >= 0 {
-		// Back over the next URL's scheme.
-		for k > 0 && schemeChar(rest[k-1]) {
-			k--
-		}
-		end = k
-	}
-	return end
+	return len(rest)
 }
 
 // schemeChar reports whether c may stand in a URL's scheme.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/headroomhq/headroom/internal/redact"
 )
@@ -189,4 +190,44 @@ func FuzzText(f *testing.F) {
 			t.Errorf("URLs(%q) = %q: shows the password %q", list, got, pass)
 		}
 	})
+}
+
+// TestTextLinear: Text takes time in proportion to its input, even one
+// made of URLs without user information or with url.Parse's port quoted
+// for each (an error may quote what a scrape target or an API server
+// answered): a MiB of them is masked in well under the deadline, where
+// scanning to the end of the text for every URL took minutes.
+func TestTextLinear(t *testing.T) {
+	const size = 1 << 20
+	for _, unit := range []string{
+		"x://",                           // a URL start, nothing else
+		"x://a:b/ ",                      // no host[:port], no @ on the line
+		"x://a:b/c@h ",                   // a port url.Parse would quote, each one
+		`invalid port ":b" x://a:b/c@h `, // and the error quoting it
+	} {
+		in := strings.Repeat(unit, size/len(unit))
+		done := make(chan string, 1)
+		go func() { done <- redact.Text(in) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Text of %d bytes of %q: not done in 10s", len(in), unit)
+		}
+	}
+}
+
+func BenchmarkText(b *testing.B) {
+	for _, c := range []struct{ name, in string }{
+		{"error", `dial "nats://svc:hunter2@nats.internal:4222": connection refused`},
+		{"plain", "scale api/web to 3 replicas: the deployment is being rolled out"},
+		{"x:// 64KiB", strings.Repeat("x://", 1<<14)},
+		{"x://a:b/ 64KiB", strings.Repeat("x://a:b/ ", 1<<16/9)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.in)))
+			for b.Loop() {
+				redact.Text(c.in)
+			}
+		})
+	}
 }
