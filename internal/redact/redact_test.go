@@ -134,21 +134,43 @@ func rawSafe(s string) bool {
 	return true
 }
 
+// digits reports whether s is decimal digits only ("" too).
+func digits(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
+}
+
 // FuzzText: for any user and password, escaped as a URL writes them or
-// raw when the characters allow, and any text around the URL, the
-// password does not survive Text, nor URL, nor URLs of the URL in a list
-// (when it holds no comma, which separates the list's URLs); unless it is
-// not distinctive (under 8 bytes, or found in the text without the
-// secret).
+// raw when the characters allow (a raw /, ? or # too, when what precedes
+// it in the password is no port), and any text around the URL, the
+// password as the URL writes it does not survive Text, nor URL, nor URLs
+// of the URL in a list (when it holds no comma, which separates the
+// list's URLs); unless it is not distinctive (under 8 bytes, or found in
+// the text without the secret).
 func FuzzText(f *testing.F) {
 	f.Add("svc", "hunter2-0123", "connect ", ": refused", "nats", "nats.internal:4222", "", false)
 	f.Add("ops", "pa@ss:w0rd!", `parse "`, `": invalid port`, "https", "hooks.example:bad", "/scale?q=a@b", true)
 	f.Add("", "tok/en+base64==", "dial ", "", "tls", "[::1]:1", "#x", false)
+	f.Add("ops", "pass word with spaces", "connect ", ": refused", "nats", "h:4222", "", false)
+	f.Add("ops", "s3cr3t/hunter2", `parse "`, `": invalid port ":s3cr3t" after host`, "https", "kube.example:bad", "/", true)
 	f.Fuzz(func(t *testing.T, user, pass, before, after, scheme, host, path string, raw bool) {
 		if len(pass) < 8 {
 			t.Skip("not distinctive")
 		}
-		if !rawSafe(user) || !rawSafe(pass) || strings.ContainsAny(user, ":@") {
+		if !rawSafe(user) || !rawSafe(strings.Map(func(r rune) rune {
+			if strings.ContainsRune("/?#", r) {
+				return 'x'
+			}
+			return r
+		}, pass)) || strings.ContainsAny(user, ":@[") {
+			raw = false
+		}
+		// A raw /, ? or # in the password ends the host part where a
+		// parser would: Text hides the password only when what stands
+		// before it reads as no host:port (a port that is not a number)
+		// and holds no @ (which a parser takes to end the user
+		// information: user 0, host 0000 in 0://0:@0000#00@h); a user
+		// starting with [ would make it an IPv6 host ([:0]#@h).
+		if k := strings.IndexAny(pass, "/?#"); k >= 0 && (digits(strings.TrimRight(pass[:k], ",;.)")) || strings.Contains(pass[:k], "@")) {
 			raw = false
 		}
 		// A scheme and host the URL could hold: the secret is the subject.
@@ -170,24 +192,30 @@ func FuzzText(f *testing.F) {
 		if raw {
 			userinfo = user + ":" + pass
 		}
+		// The password as the URL writes it: escaped, the raw one is in
+		// no URL, and finding it in none would prove nothing.
+		_, secret, _ := strings.Cut(userinfo, ":")
+		if len(secret) < 8 {
+			t.Skip("not distinctive")
+		}
 		u := scheme + "://" + userinfo + "@" + host + path
 		masked := scheme + "://" + redact.Mask + "@" + host + path
 		without := before + masked + after
-		if strings.Contains(without, pass) || strings.Contains(redact.Text(without), pass) {
+		if strings.Contains(without, secret) || strings.Contains(redact.Text(without), secret) {
 			t.Skip("not distinctive")
 		}
-		if got := redact.Text(before + u + after); strings.Contains(got, pass) {
-			t.Errorf("Text(%q) = %q: shows the password %q", before+u+after, got, pass)
+		if got := redact.Text(before + u + after); strings.Contains(got, secret) {
+			t.Errorf("Text(%q) = %q: shows the password %q", before+u+after, got, secret)
 		}
-		if got := redact.URL(u); strings.Contains(got, pass) {
-			t.Errorf("URL(%q) = %q: shows the password %q", u, got, pass)
+		if got := redact.URL(u); strings.Contains(got, secret) {
+			t.Errorf("URL(%q) = %q: shows the password %q", u, got, secret)
 		}
 		if strings.Contains(userinfo+host+path, ",") {
 			return // a comma separates URLs in a list (NATS splits on it too)
 		}
 		list := "nats://a:1," + u + ",b:2"
-		if got := redact.URLs(list); strings.Contains(got, pass) {
-			t.Errorf("URLs(%q) = %q: shows the password %q", list, got, pass)
+		if got := redact.URLs(list); strings.Contains(got, secret) {
+			t.Errorf("URLs(%q) = %q: shows the password %q", list, got, secret)
 		}
 	})
 }
