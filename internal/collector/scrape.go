@@ -54,7 +54,7 @@ func (m *scrapeMetrics) collectors() []prometheus.Collector {
 // scrapeTarget is one /metrics URL and what it answered before.
 type scrapeTarget struct {
 	url     string
-	name    string // url without its user information (redact.URL): what the log and the target label show
+	name    string // url without its user information, told apart from the tier's others (targetNames): what the log and the target label show
 	tracker scrape.Target
 	resets  int
 	down    bool
@@ -91,12 +91,33 @@ func (s *Service) newScrape(a config.App) (*scrapeSource, error) {
 			return nil, fmt.Errorf("app %s tier %s: %w", a.Name, t.Name, err)
 		}
 		st := &scrapeTier{name: t.Name, mapping: m}
-		for _, u := range t.Targets {
-			st.targets = append(st.targets, &scrapeTarget{url: u, name: redact.URL(u)})
+		names := targetNames(t.Targets)
+		for i, u := range t.Targets {
+			st.targets = append(st.targets, &scrapeTarget{url: u, name: names[i]})
 		}
 		src.tiers = append(src.tiers, st)
 	}
 	return src, nil
+}
+
+// targetNames returns what the log and the target label call each of a
+// tier's targets: its URL without its user information (redact.URL), and
+// its place in the list after it ("… (targets[1])") when another one
+// reads the same (the same endpoint asked with other credentials, or
+// listed twice), so that each keeps series of its own.
+func targetNames(urls []string) []string {
+	names := make([]string, len(urls))
+	seen := make(map[string]int, len(urls))
+	for i, u := range urls {
+		names[i] = redact.URL(u)
+		seen[names[i]]++
+	}
+	for i, n := range names {
+		if seen[n] > 1 {
+			names[i] = fmt.Sprintf("%s (targets[%d])", n, i)
+		}
+	}
+	return names
 }
 
 func (src *scrapeSource) name() string { return "scrape:" + src.app }

@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,5 +61,51 @@ func TestScrapeTargetCredentialsHidden(t *testing.T) {
 	}
 	if !labelled {
 		t.Errorf("no metric labelled target=%q", masked)
+	}
+}
+
+// TestScrapeTargetsDifferingInCredentials: two targets of a tier that
+// differ only in their user information (one endpoint asked as two users)
+// keep a target label each, told apart by their place in the list: masked
+// alike, they shared one series, the up gauge of one hiding the other's.
+func TestScrapeTargetsDifferingInCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, _, _ := r.BasicAuth(); user != "good" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("inflight 3\n"))
+	}))
+	t.Cleanup(srv.Close)
+	good := strings.Replace(srv.URL, "http://", "http://good:s3cret-one@", 1) + "/metrics"
+	bad := strings.Replace(srv.URL, "http://", "http://bad:s3cret-two@", 1) + "/metrics"
+	other := srv.URL + "/other"
+	yaml := fmt.Sprintf("apps:\n  api:\n    source: scrape\n    scrape: {interval: 15s, timeout: 10s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [%q, %q, %q]\n          metrics:\n            - {name: inflight, series: inflight, kind: gauge, agg: sum}\n", good, bad, other)
+	h := newHarness(t, DefaultConfig(), yaml)
+	src := h.svc.sources[0].(*scrapeSource)
+	if err := src.round(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	masked := strings.Replace(srv.URL, "http://", "http://REDACTED@", 1) + "/metrics"
+	want := map[string]float64{masked + " (targets[0])": 1, masked + " (targets[1])": 0, other: 0}
+	got := map[string]float64{}
+	fams, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "headroom_scrape_target_up" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "target" {
+					got[l.GetValue()] = m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("headroom_scrape_target_up by target = %v, want %v", got, want)
 	}
 }
