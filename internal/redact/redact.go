@@ -27,9 +27,12 @@ const Mask = "REDACTED"
 // Text returns s with the user information of every URL in it masked
 // (scheme://Mask@host): an error may quote a URL whole (url.Parse's does,
 // and so do clients' connection errors), several of them, or in quotes.
-// A URL ends at white space, a quote or <>, or where another one starts;
-// one whose host part is no host[:port] is taken to go on to the last @
-// before the end of its line or a quote (a space in its password). The
+// A URL ends at white space, a double quote or backquote, <>, a single
+// quote if one opened it (else it may be a password's, which a URL holds
+// raw), or where another one starts (within double quotes, as %q and
+// JSON write them, \" is an escaped quote, no end); one whose host part
+// is no host[:port] is taken to go on to the last @ before the end of its
+// line or a quote (a space in its password). The
 // port url.Parse's error quotes for such a URL ("invalid port \":pa\"
 // after host", the password up to its raw /, ? or #) is masked too.
 func Text(s string) string {
@@ -42,7 +45,7 @@ func Text(s string) string {
 			break
 		}
 		start := i + j + len("://")
-		at := userinfoEnd(s[start:], true)
+		at := userinfoEnd(s[start:], true, opener(s, i+j))
 		if at < 0 {
 			i = start
 			continue
@@ -142,20 +145,33 @@ func URL(s string) string {
 	if k := strings.Index(s, "://"); k >= 0 {
 		start = k + len("://")
 	}
-	if at := userinfoEnd(s[start:], false); at >= 0 {
+	if at := userinfoEnd(s[start:], false, 0); at >= 0 {
 		return s[:start] + Mask + s[start+at:]
 	}
 	return s
 }
 
+// opener returns the character before the scheme of the URL whose "://"
+// is at s[k:], or 0: the quote it may stand in.
+func opener(s string, k int) byte {
+	for k > 0 && schemeChar(s[k-1]) {
+		k--
+	}
+	if k == 0 {
+		return 0
+	}
+	return s[k-1]
+}
+
 // userinfoEnd returns the index in rest (what follows a "://") of the @
 // that ends its user information, or -1 if it has none. In text, the URL
-// ends at a character no URL holds or where another URL starts; else rest
-// is the URL's whole remainder.
-func userinfoEnd(rest string, text bool) int {
+// ends at a character no URL holds or where another URL starts (quote is
+// the character before its scheme: textEnd); else rest is the URL's whole
+// remainder.
+func userinfoEnd(rest string, text bool, quote byte) int {
 	url := rest
 	if text {
-		url = rest[:textEnd(rest, false)]
+		url = rest[:textEnd(rest, false, quote)]
 	}
 	// The host part as a parser reads it: up to the path, query or fragment.
 	host := url
@@ -172,18 +188,23 @@ func userinfoEnd(rest string, text bool) int {
 	if at := strings.LastIndexByte(url, '@'); at >= 0 || !text {
 		return at
 	}
-	return strings.LastIndexByte(rest[:textEnd(rest, true)], '@')
+	return strings.LastIndexByte(rest[:textEnd(rest, true, quote)], '@')
 }
 
 // textEnd returns where the URL starting rest ends in free text: at white
-// space (line ends only if line), a quote, < or >, or the scheme of the
-// next URL.
-func textEnd(rest string, line bool) int {
+// space (line ends only if line), a double quote, a backquote, < or >
+// (which a URL escapes), a single quote if quote is one (a user
+// information may hold it raw: a sub-delim), or the scheme of the next
+// URL. Within double quotes (quote '"': Go's %q, JSON) a backslash escapes
+// the character after it, so \" does not end the URL.
+func textEnd(rest string, line bool, quote byte) int {
 	// One pass up to the first end: a scan to the end of the text for
 	// every URL in it would take time in the square of its length.
 	for k := 0; k < len(rest); k++ {
 		switch c := rest[k]; {
-		case c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' || c == '\n' || c == '\r' ||
+		case c == '\\' && quote == '"':
+			k++
+		case c == '"' || c == '\'' && quote == '\'' || c == '`' || c == '<' || c == '>' || c == '\n' || c == '\r' ||
 			!line && (c <= ' ' || c == 0x7f):
 			return k
 		case c == ':' && strings.HasPrefix(rest[k:], "://"):

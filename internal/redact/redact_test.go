@@ -49,6 +49,15 @@ func TestText(t *testing.T) {
 		// A raw space in the password: up to the last @ of the line or quote.
 		{`parse "http://u:pa ss@h/p": net/url: invalid userinfo`, `parse "http://REDACTED@h/p": net/url: invalid userinfo`},
 		{"connect nats://u:pa ss word@h:4222: refused\nnext line x@y", "connect nats://REDACTED@h:4222: refused\nnext line x@y"},
+		// A raw ' in a password (a sub-delim: url.Parse takes it) ends
+		// only a URL opened by one; within double quotes, as %q and JSON
+		// write them, \" is no end (a raw " that url.Parse refuses).
+		{"GET http://u:pa'ss@h/metrics: 503", "GET http://REDACTED@h/metrics: 503"},
+		{`parse "http://u:pa'ss@h:bad/": invalid port ":bad" after host`, `parse "http://REDACTED@h:bad/": invalid port ":bad" after host`},
+		{`parse "http://u:pa'ss/x@h/": invalid port ":pa'ss" after host`, `parse "http://REDACTED@h/": invalid port ":REDACTED" after host`},
+		{`parse "http://u:pa\"ss@h/": net/url: invalid userinfo`, `parse "http://REDACTED@h/": net/url: invalid userinfo`},
+		{`{"url":"http://u:pa\"ss@h/x"}`, `{"url":"http://REDACTED@h/x"}`},
+		{"see 'http://h/x', then a@b", "see 'http://h/x', then a@b"},
 		// An @ in a path, query or fragment is not user information.
 		{"see http://docs.example/x, mail ops@example.com", "see http://docs.example/x, mail ops@example.com"},
 		{"http://host:8080/users/@me", "http://host:8080/users/@me"},
@@ -134,6 +143,9 @@ func rawSafe(s string) bool {
 	return true
 }
 
+// schemeChars are the characters of a URL's scheme.
+const schemeChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
+
 // digits reports whether s is decimal digits only ("" too).
 func digits(s string) bool {
 	return strings.Trim(s, "0123456789") == ""
@@ -141,7 +153,8 @@ func digits(s string) bool {
 
 // FuzzText: for any user and password, escaped as a URL writes them or
 // raw when the characters allow (a raw /, ? or # too, when what precedes
-// it in the password is no port), and any text around the URL, the
+// it in the password is no port; a raw ' unless one opens the URL), and
+// any text around the URL, the
 // password as the URL writes it does not survive Text, nor URL, nor URLs
 // of the URL in a list (when it holds no comma, which separates the
 // list's URLs); unless it is not distinctive (under 8 bytes, or found in
@@ -156,8 +169,13 @@ func FuzzText(f *testing.F) {
 		if len(pass) < 8 {
 			t.Skip("not distinctive")
 		}
+		// A raw ' in a password ends only a URL a ' opened.
+		ends := "/?#'"
+		if strings.HasSuffix(strings.TrimRight(before, schemeChars), "'") {
+			ends = "/?#"
+		}
 		if !rawSafe(user) || !rawSafe(strings.Map(func(r rune) rune {
-			if strings.ContainsRune("/?#", r) {
+			if strings.ContainsRune(ends, r) {
 				return 'x'
 			}
 			return r
@@ -175,7 +193,7 @@ func FuzzText(f *testing.F) {
 		}
 		// A scheme and host the URL could hold: the secret is the subject.
 		if scheme == "" || strings.IndexFunc(scheme, func(r rune) bool {
-			return r > 0x7f || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.", r)
+			return r > 0x7f || !strings.ContainsRune(schemeChars, r)
 		}) >= 0 {
 			scheme = "nats"
 		}
