@@ -332,11 +332,13 @@ func (d *KubeDriver) start() error {
 				inf := f.Apps().V1().Deployments()
 				d.deploys[ns] = inf.Lister()
 				d.synced = append(d.synced, inf.Informer().HasSynced)
+				_ = inf.Informer().SetWatchErrorHandlerWithContext(watchError)
 			}
 			if ks[KindStatefulSet] {
 				inf := f.Apps().V1().StatefulSets()
 				d.sets[ns] = inf.Lister()
 				d.synced = append(d.synced, inf.Informer().HasSynced)
+				_ = inf.Informer().SetWatchErrorHandlerWithContext(watchError)
 			}
 			factories = append(factories, f)
 		}
@@ -355,6 +357,14 @@ func (d *KubeDriver) start() error {
 		return d.syncErr
 	}
 	return nil
+}
+
+// watchError is client-go's handling of a failed list or watch (logged
+// to stderr) with the error masked: net/http's quotes the request URL,
+// hiding a password but not a user (a token given as one), and a watch
+// fails just when the API server is unreachable.
+func watchError(ctx context.Context, r *cache.Reflector, err error) {
+	cache.DefaultWatchErrorHandler(ctx, r, redact.Error(err))
 }
 
 // listed reports whether every workload watch has listed its workloads;

@@ -3,11 +3,15 @@ package executor
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 )
 
 // TestKubeClientErrorHidesServerCredentials: a kubeconfig whose server URL
@@ -104,5 +108,52 @@ func TestKubeScaleErrorHidesServerToken(t *testing.T) {
 				t.Errorf("Scale against %s: %v, want the failure without the token", server, err)
 			}
 		})
+	}
+}
+
+// TestKubeWatchErrorHidesServerToken: a driver whose server URL carries a
+// token as its user and whose API server it does not trust reports its
+// failed workload watches (client-go logs them to stderr, through
+// utilruntime's error handlers) without the token: net/http's error
+// quotes the request URL, hiding a password but not a user. (A refused
+// connection is retried without a word.)
+func TestKubeWatchErrorHidesServerToken(t *testing.T) {
+	const secret = "t0ken-do-not-print"
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+	seen := make(chan string, 64)
+	// Left in place: the watches' goroutines may still read the list
+	// after the driver closes; sends past the buffer are dropped.
+	utilruntime.ErrorHandlers = append(utilruntime.ErrorHandlers, func(_ context.Context, err error, msg string, _ ...any) {
+		if err != nil && strings.Contains(err.Error(), addr) {
+			select {
+			case seen <- msg + ": " + err.Error():
+			default:
+			}
+		}
+	})
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \"https://" + secret + "@" + addr + "\"\n" +
+		"users:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig().Kubernetes
+	cfg.Kubeconfig, cfg.Targets = p, map[string]KubeTarget{"shop.web": {"shop", KindDeployment, "web"}, "shop.db": {"shop", KindStatefulSet, "db"}}
+	cfg.SyncTimeout = 100 * time.Millisecond
+	d, err := NewKubeDriver(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Watch()
+	t.Cleanup(d.Close)
+	select {
+	case msg := <-seen:
+		if strings.Contains(msg, secret) || !strings.Contains(msg, "REDACTED@"+addr) {
+			t.Errorf("a failed watch is reported as %q, want it without the token", msg)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no failed watch reported in 20s")
 	}
 }
