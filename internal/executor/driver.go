@@ -71,3 +71,14 @@ type Driver interface {
 type Observer interface {
 	Observe(app, tier string, t time.Time) (Result, bool)
 }
+
+// readsBack is implemented by drivers that read a tier's desired count
+// back from the system that runs it (Observe reports it, Result.Cluster:
+// the kubernetes driver): the executor records that count as the tier's
+// at every live judgement, so no count only acknowledged meanwhile (a
+// brake of -executor.modes) outlives the next one. The command and
+// webhook drivers cannot read it back; the executor's record of what it
+// asked of them is all there is (see Service.braked).
+type readsBack interface {
+	readsCountBack()
+}

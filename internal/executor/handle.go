@@ -54,6 +54,10 @@ type step struct {
 	// carried says the driver carried the change out (its call
 	// succeeded).
 	carried bool
+	// braked says the tier is one a real driver may act on, held by
+	// -executor.modes (see Service.braked): its changes are refused
+	// leaving its state as it is.
+	braked bool
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -312,10 +316,14 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		if p.mode == ModeDryRun {
 			reason = "dry-run"
 		}
+		if p.braked {
+			reason = fmt.Sprintf("%s: braked by -executor.modes, the configuration file naming the tier live: would set %d replicas; the tier's state keeps %d desired, what its driver runs",
+				p.mode, d.To, p.st.Desired)
+		}
 		// A dry-run or unauthorised tier only acknowledges changes: its
 		// state records the decided count as desired, so the decider does
 		// not repeat it, while the running count stays as it is.
-		acknowledgeOnly := p.mode == ModeDryRun || strings.HasPrefix(reason, notAuthorised)
+		acknowledgeOnly := p.mode == ModeDryRun || p.braked || strings.HasPrefix(reason, notAuthorised)
 		switch {
 		case acknowledgeOnly && d.To == p.st.Desired:
 			// Acknowledged already: nothing new to record.
@@ -324,7 +332,18 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			// what runs, which the collector stamps on its ticks as
 			// committed and the next changes are judged from. A
 			// replay under the live app's name does not move it.
-			s.refuseKeeping(p, reason, log)
+			s.refuseKeeping(p, reason, "unauthorised", log)
+		case p.braked:
+			// A live tier held by the brake: its state is the record of
+			// what its driver runs, which nothing reads back (see
+			// Service.braked). Acknowledged, the change would stand on
+			// record as done once the brake is released, and the decider
+			// would hold there while the tier ran less. Kept, the
+			// decider decides from what runs, and decides the change
+			// again at its next tick: one skipped event each, and the
+			// first after the release is carried out.
+			log.Info().Int("from", d.From).Int("to", d.To).Str("mode", p.mode).Str("reason", d.Reason).Msg("braked: not acting")
+			p.refuse(reason, "")
 		case acknowledgeOnly:
 			s.acknowledge(p, reason, log)
 		case d.To == cur.Ready+cur.Booting:
@@ -471,11 +490,39 @@ func (s *Service) behindFuture(ctx context.Context, d *proto.Decision, prev *pro
 // the driver that acts for it: the simulated cluster in shadow mode.
 func (s *Service) stepFor(d *proto.Decision, st proto.ReplicaState) (*step, Driver) {
 	p := &step{s: s, d: d, mode: s.cfg.mode(d.App), driver: s.driverName, st: st}
-	if p.mode == ModeShadow {
+	p.braked = s.braked(d.App, d.Tier, p.mode)
+	if p.mode == ModeShadow && !p.braked {
 		p.driver = DriverSim
 		return p, s.shadow
 	}
 	return p, s.driver
+}
+
+// braked reports whether app's tier, in mode, is held by the brake of
+// -executor.modes (*=dry-run, app=dry-run, shadow) although the
+// configuration file names it live (Config.Authority), while the driver
+// is a real one that does not read the tier's count back (not readsBack:
+// the command and webhook drivers). Such a tier's state is the only
+// record of the count its driver was last asked for: the collector stamps
+// it on the tier's ticks as committed, the decider decides from it, and
+// the next live changes are judged from it. So its changes are refused
+// leaving the state as it is (handled by the real driver, which is not
+// called, not by the simulated cluster of shadow mode, whose counts would
+// be taken for the driver's), and the brake's release finds the record
+// true. Where the driver reads the count back (the kubernetes driver), a
+// release reads the workload's count again at its first live judgement
+// (see judge), and a braked tier acknowledges its changes as a tier
+// dry-run by the file does; so does every tier with the simulated
+// cluster as the driver, which acts on all of them and changes nothing
+// real. A tier dry-run or shadow by the file keeps acknowledging its
+// changes (its record follows what it would do, so its decisions stay
+// a coherent stream).
+func (s *Service) braked(app, tier, mode string) bool {
+	if mode == ModeLive || s.driverName == DriverSim || s.driver == Driver(s.shadow) || s.cfg.authorised(app, tier) != "" {
+		return false
+	}
+	_, ok := s.driver.(readsBack)
+	return !ok
 }
 
 // storeEvents stores the scaling events p made, in order, and counts
@@ -697,11 +744,11 @@ func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 const replayedInput = notAuthorised + ": decided on replayed input, which is shown, never acted on"
 
 // refuseKeeping records a change refused without authority, as
-// acknowledge does, but leaves the state as it was: the tier is live, and
-// its state records what its driver runs.
-func (s *Service) refuseKeeping(p *step, reason string, log zerolog.Logger) {
+// acknowledge does, counted under why, but leaves the state as it was:
+// the tier is live, and its state records what its driver runs.
+func (s *Service) refuseKeeping(p *step, reason, why string, log zerolog.Logger) {
 	log.Warn().Int("to", p.d.To).Str("why", reason).Msg("not acting")
-	p.refuse(reason, "unauthorised")
+	p.refuse(reason, why)
 }
 
 // skip records a change refused for its age, its order or its counts: the

@@ -523,6 +523,10 @@ func (e *HPAConflictError) Error() string {
 // is the one judged from (Request.JudgedFrom): it needs no lease.
 func (d *KubeDriver) fencesJudged() {}
 
+// readsCountBack marks the driver as reading each tier's desired count
+// from its workload (Observe, Result.Cluster).
+func (d *KubeDriver) readsCountBack() {}
+
 // Scale sets the tier's workload to r.Replicas. A request judged from a
 // count (r.Judged) is carried out only while the workload's desired count
 // is r.JudgedFrom: one found at another count (and not at r.Replicas
