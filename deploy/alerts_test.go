@@ -267,13 +267,86 @@ func TestAlertRules(t *testing.T) {
 	}
 }
 
+// lets reports whether expr's matchers on metric let through the series
+// of labels. A matcher is read as Prometheus reads it: =~ an anchored
+// RE2, as Go's regexp.
+func lets(expr, metric string, labels map[string]string) bool {
+	for _, mm := range matcherRE.FindAllStringSubmatch(expr, -1) {
+		if mm[1] != metric {
+			continue
+		}
+		ok := true
+		for _, l := range labelRE.FindAllStringSubmatch(mm[2], -1) {
+			v := labels[l[1]]
+			switch l[2] {
+			case "=":
+				ok = ok && v == l[3]
+			case "!=":
+				ok = ok && v != l[3]
+			case "=~", "!~":
+				re := regexp.MustCompile("^(?:" + l[3] + ")$")
+				ok = ok && re.MatchString(v) == (l[2] == "=~")
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// TestReplayedDecisionsAlerted: a change decided on replayed input for a
+// tier the file names live (a replay under a live app's name) is counted
+// under headroom_executor_refused_total{why="replayed"}, a series that
+// exists from the start, and an alert on increase() of it fires, one
+// that keeps why to say so; the refusals of tiers without authority
+// (why="unauthorised", every change of an app not live, by design) stay
+// out of it.
+func TestReplayedDecisionsAlerted(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []rule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	const m = "headroom_executor_refused_total"
+	_, reg := exported(t)
+	if whys := gathered(t, reg)[m]["why"]; !slices.Contains(whys, "replayed") {
+		t.Errorf("%s has no series of why replayed from the start (%v)", m, whys)
+	}
+	var by []string
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if !strings.Contains(r.Expr, "increase("+m) || !lets(r.Expr, m, map[string]string{"why": "replayed"}) {
+				continue
+			}
+			by = append(by, r.Alert)
+			if lets(r.Expr, m, map[string]string{"why": "unauthorised"}) {
+				t.Errorf("%s: fires on why=unauthorised too, every change of an app not live", r.Alert)
+			}
+			if b := byRE.FindStringSubmatch(r.Expr); b == nil || !strings.Contains(b[1], "why") {
+				t.Errorf("%s: keeps no why label, so it cannot say the refusal was a replay's", r.Alert)
+			}
+		}
+	}
+	if len(by) == 0 {
+		t.Errorf("no alert watches %s{why=\"replayed\"}", m)
+	}
+}
+
 // TestPushRefusalsAlerted: sustained refusals of the push API that lose a
 // pusher's ticks for as long as they last (429s for a token's rate, reason
 // rate, or a client's failed authentications, auth_rate; a wrong or
 // missing token, 401 token; an app the token may not push for, 403 scope)
 // fire an alert, one that keeps the reason to say which, and whose series
 // exist from the start (so increase() sees the first refusal). A matcher
-// is read as Prometheus reads it: =~ an anchored RE2, as Go's regexp.
+// is read as Prometheus reads it (see lets).
 func TestPushRefusalsAlerted(t *testing.T) {
 	data, err := os.ReadFile("prometheus/alerts.yaml")
 	if err != nil {
@@ -287,31 +360,8 @@ func TestPushRefusalsAlerted(t *testing.T) {
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		t.Fatalf("alerts.yaml: %v", err)
 	}
-	// matches reports whether the rule's matchers on
-	// headroom_push_rejected_total let through the series of labels.
 	matches := func(expr string, labels map[string]string) bool {
-		for _, mm := range matcherRE.FindAllStringSubmatch(expr, -1) {
-			if mm[1] != "headroom_push_rejected_total" {
-				continue
-			}
-			ok := true
-			for _, l := range labelRE.FindAllStringSubmatch(mm[2], -1) {
-				v := labels[l[1]]
-				switch l[2] {
-				case "=":
-					ok = ok && v == l[3]
-				case "!=":
-					ok = ok && v != l[3]
-				case "=~", "!~":
-					re := regexp.MustCompile("^(?:" + l[3] + ")$")
-					ok = ok && re.MatchString(v) == (l[2] == "=~")
-				}
-			}
-			if ok {
-				return true
-			}
-		}
-		return false
+		return lets(expr, "headroom_push_rejected_total", labels)
 	}
 	_, reg := exported(t)
 	series := gathered(t, reg)["headroom_push_rejected_total"]

@@ -64,11 +64,15 @@ type Service struct {
 }
 
 // refusals are the values of headroom_executor_refused_total's why: the
-// first word of each reason a change is not made for.
+// first word of each reason a change is not made for, except "replayed":
+// a change decided on replayed input for a tier a real driver may act on
+// (reason replayedInput), counted apart from "unauthorised" (a tier
+// without authority, refused every tick by design) because it means a
+// replay runs under a live app's name.
 // "moved" counts a delivery whose change a driver refused because the count
 // moved since the decision was judged (ErrMovedSinceJudged), once however
 // many times the decision is judged again in it.
-var refusals = []string{"unauthorised", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full", "moved"}
+var refusals = []string{"unauthorised", "replayed", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full", "moved"}
 
 // Option changes how New builds the service.
 type Option func(*Service)

@@ -332,7 +332,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			// what runs, which the collector stamps on its ticks as
 			// committed and the next changes are judged from. A
 			// replay under the live app's name does not move it.
-			s.refuseKeeping(p, reason, "unauthorised", log)
+			s.refuseKeeping(p, reason, "replayed", log)
 		case p.braked:
 			// A live tier held by the brake: its state is the record of
 			// what its driver runs, which nothing reads back (see

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -20,7 +23,8 @@ import (
 func TestReplayedInputLeavesALiveTiersRecord(t *testing.T) {
 	h := newHarness(t)
 	log := filepath.Join(t.TempDir(), "argv.log")
-	h.start(commandConfig(log, ""), fixedClock(t0))
+	reg := prometheus.NewRegistry()
+	h.startWith(commandConfig(log, ""), nil, reg, fixedClock(t0))
 	own := tierDecision("shop", "web", t0.Add(-30*time.Second), 3, 5)
 	h.publish(own)
 	if st := h.waitState(own); st.Desired != 5 || st.Claimed {
@@ -39,6 +43,13 @@ func TestReplayedInputLeavesALiveTiersRecord(t *testing.T) {
 	}
 	if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "not authorised: decided on replayed input") {
 		t.Errorf("reason %q", r)
+	}
+	// Counted apart from the refusals of tiers without authority (every
+	// tick of an app not live, by design): a replay runs under a live
+	// app's name, which the refusal alert reports.
+	refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")
+	if refused["replayed"] != 1 || refused["unauthorised"] != 0 {
+		t.Errorf("headroom_executor_refused_total by why %v, want the replayed change under replayed", refused)
 	}
 }
 
