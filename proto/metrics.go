@@ -64,9 +64,12 @@ type Metrics struct {
 	Labels map[string]string `msgpack:"labels,omitempty"`
 	// Committed is the executor's replica state for the tier as the
 	// collector read it from the replica bucket when it made the tick; nil
-	// when the executor has recorded none (or the tick is a replay). The
-	// decider decides from it, so a change the executor has not committed
-	// yet is never emitted twice.
+	// when the executor has recorded none. A replayed tick (SourceReplay)
+	// keeps the one the recorded tick carries: the recorded app's state
+	// then, not the replaying app's, so a replay decides from the counts
+	// the recorded app ran and, under the same policy, makes the
+	// decisions it made. The decider decides from it, so a change the
+	// executor has not committed yet is never emitted twice.
 	Committed *Committed `msgpack:"committed,omitempty"`
 }
 
@@ -74,7 +77,9 @@ type Metrics struct {
 type Committed struct {
 	// Desired is the total (ready + booting) the executor holds the tier
 	// at: the last change it acted on, or for a dry-run or unauthorised
-	// app the last change it acknowledged without acting.
+	// app the last change it acknowledged without acting (not for a tier
+	// the configuration file names live held by -executor.modes, whose
+	// driver cannot read the count back: that keeps the count it runs).
 	Desired int `msgpack:"desired"`
 	// Ready and Booting are the executor's counts.
 	Ready   int `msgpack:"ready"`
