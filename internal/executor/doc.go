@@ -12,7 +12,10 @@
 // timeout; "webhook", a JSON POST with retries and backoff. Per app
 // (-executor.modes) the executor is live (the driver acts), dry-run (decide
 // and log, publish skipped, never act) or shadow (act on the simulated
-// cluster only).
+// cluster only). A tier the configuration file names live, held in dry-run
+// or shadow by -executor.modes (the brake), keeps the count its command or
+// webhook driver runs as its state, since no driver reads it back there:
+// its changes are skipped, not acknowledged (see Service.braked).
 //
 // No driver acts on a decision the decider would not take: one whose counts
 // contradict its action (an up to fewer replicas, a down to more, a hold
