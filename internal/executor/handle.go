@@ -322,7 +322,8 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		}
 		// A dry-run or unauthorised tier only acknowledges changes: its
 		// state records the decided count as desired, so the decider does
-		// not repeat it, while the running count stays as it is.
+		// not repeat it, while the running count stays as it is. A braked
+		// tier's changes are not made either, but only skipped (below).
 		acknowledgeOnly := p.mode == ModeDryRun || p.braked || strings.HasPrefix(reason, notAuthorised)
 		switch {
 		case acknowledgeOnly && d.To == p.st.Desired:
@@ -487,7 +488,8 @@ func (s *Service) behindFuture(ctx context.Context, d *proto.Decision, prev *pro
 }
 
 // stepFor starts handling d from state st, in d's app's mode, and returns
-// the driver that acts for it: the simulated cluster in shadow mode.
+// the driver that acts for it: the simulated cluster in shadow mode,
+// except for a braked tier (see braked), whose driver is not called.
 func (s *Service) stepFor(d *proto.Decision, st proto.ReplicaState) (*step, Driver) {
 	p := &step{s: s, d: d, mode: s.cfg.mode(d.App), driver: s.driverName, st: st}
 	p.braked = s.braked(d.App, d.Tier, p.mode)
