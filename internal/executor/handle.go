@@ -320,6 +320,13 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			reason = fmt.Sprintf("%s: braked by -executor.modes, the configuration file naming the tier live: would set %d replicas; the tier's state keeps %d desired, what its driver runs",
 				p.mode, d.To, p.st.Desired)
 		}
+		if p.mode != ModeLive && s.realDriverFor(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
+			// A replay under the name of an app the file names live is
+			// refused as in live mode, whatever brakes the tier: counted
+			// under why="replayed" (the brake is how deploy/kubernetes
+			// starts) and leaving the tier's state as it was.
+			reason = replayedInput
+		}
 		// A dry-run or unauthorised tier only acknowledges changes: its
 		// state records the decided count as desired, so the decider does
 		// not repeat it, while the running count stays as it is. A braked
@@ -520,11 +527,18 @@ func (s *Service) stepFor(d *proto.Decision, st proto.ReplicaState) (*step, Driv
 // changes (its record follows what it would do, so its decisions stay
 // a coherent stream).
 func (s *Service) braked(app, tier, mode string) bool {
-	if mode == ModeLive || s.driverName == DriverSim || s.driver == Driver(s.shadow) || s.cfg.authorised(app, tier) != "" {
+	if mode == ModeLive || !s.realDriverFor(app, tier) {
 		return false
 	}
 	_, ok := s.driver.(readsBack)
 	return !ok
+}
+
+// realDriverFor reports whether the executor's driver is a real one (not
+// the simulated cluster) and the configuration file names app's tier live
+// (Config.Authority): a tier that driver acts on once its mode is live.
+func (s *Service) realDriverFor(app, tier string) bool {
+	return s.driverName != DriverSim && s.driver != Driver(s.shadow) && s.cfg.authorised(app, tier) == ""
 }
 
 // storeEvents stores the scaling events p made, in order, and counts

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -77,5 +78,59 @@ func TestReplayedDecisionDoesNotSupersedeALiveOne(t *testing.T) {
 	}
 	if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
 		t.Errorf("skipped for %q, want the replayed decision refused for its input", r)
+	}
+}
+
+// TestReplayedInputCountedWhileBraked: a decision on replayed input for a
+// tier the file names live is refused as replayed (counted under
+// why="replayed", which HeadroomDecisionsRefused reports) and leaves the
+// tier's state as it was while -executor.modes brakes the tier too. The
+// brake is how deploy/kubernetes starts (*=dry-run): judged as braked
+// first, such a decision was skipped as braked (command driver) or
+// acknowledged as a dry-run (kubernetes driver, the state taking the
+// replay's count), counted under no why, and a replay under a live app's
+// name never alerted while the brake was on.
+func TestReplayedInputCountedWhileBraked(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		start func(h *harness, reg *prometheus.Registry) func()
+	}{
+		{"command driver, *=dry-run", func(h *harness, reg *prometheus.Registry) func() {
+			cfg := commandConfig(filepath.Join(h.t.TempDir(), "argv.log"), "")
+			cfg.Modes = map[string]string{"*": executor.ModeDryRun}
+			return h.startWith(cfg, nil, reg, fixedClock(t0))
+		}},
+		{"command driver, shop=shadow", func(h *harness, reg *prometheus.Registry) func() {
+			cfg := commandConfig(filepath.Join(h.t.TempDir(), "argv.log"), "")
+			cfg.Modes = map[string]string{"shop": executor.ModeShadow}
+			return h.startWith(cfg, nil, reg, fixedClock(t0))
+		}},
+		{"kubernetes driver, *=dry-run", func(h *harness, reg *prometheus.Registry) func() {
+			k := executor.NewFakeKube(h.t, 3, false)
+			cfg := kubeConfig()
+			cfg.Modes = map[string]string{"*": executor.ModeDryRun}
+			return h.startWith(cfg, nil, reg, executor.WithDriver(executor.DriverKubernetes, k.Driver(h.t)), fixedClock(t0))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			reg := prometheus.NewRegistry()
+			c.start(h, reg)
+			replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 3, 8)
+			replayed.Flags = []string{proto.FlagReplayedInput}
+			h.publish(replayed)
+			st := h.waitState(replayed)
+			if st.Desired != 3 || st.DecisionID != "" {
+				t.Errorf("after the replayed %s: state desired %d (decision %q, claimed %v), want the 3 it ran, no decision",
+					replayed.ID, st.Desired, st.DecisionID, st.Claimed)
+			}
+			if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
+				t.Errorf("skipped for %q, want the replayed input named", r)
+			}
+			refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")
+			if refused["replayed"] != 1 {
+				t.Errorf("headroom_executor_refused_total by why %v, want the replayed change under replayed", refused)
+			}
+		})
 	}
 }
