@@ -1,6 +1,7 @@
 package executor_test
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -178,5 +179,61 @@ func TestBrakeAcknowledgesWhereTheRecordIsNotTheDrivers(t *testing.T) {
 				t.Errorf("released, after a hold at 8: state desired %d (claimed %v), want the cluster's %d on record", st.Desired, st.Claimed, c.readBack)
 			}
 		})
+	}
+}
+
+// TestBrakeMendsAnAcknowledgedRecord: a braked tier's state as an
+// executor before this one wrote it (the braked change acknowledged:
+// desired the change's 8, claimed, while the 5 the command driver last
+// set stays its running count) is taken back to that running count at
+// the tier's next braked judgement, and the brake's release acts on the
+// decider's next change from it. Kept as read, the decider held at the
+// acknowledged 8 (a hold each tick, which changes nothing) before and
+// after the release while the driver ran 5: upgraded while braked, the
+// tier stayed under-provisioned.
+func TestBrakeMendsAnAcknowledgedRecord(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	live := commandConfig(log, "")
+	stop := h.start(live, fixedClock(t0))
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 3, 5)
+	h.publish(d1)
+	if st := h.waitState(d1); st.Desired != 5 || st.Ready != 5 || st.Claimed {
+		t.Fatalf("after the live 3→5: state %+v, want 5 desired and ready on record", st)
+	}
+	stop()
+	// The braked 5→8 as the executor before this one recorded it.
+	d2 := tierDecision("shop", "web", t0.Add(-45*time.Second), 5, 8)
+	data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: d2.TS,
+		Desired: 8, Ready: 5, DecisionID: d2.ID, Claimed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), data); err != nil {
+		t.Fatal(err)
+	}
+
+	braked := commandConfig(log, "")
+	braked.Modes = map[string]string{"*": executor.ModeDryRun}
+	stop = h.start(braked, fixedClock(t0))
+	// The decider decides from the 8 on record: a hold.
+	hold := tierDecision("shop", "web", t0.Add(-40*time.Second), 8, 8)
+	hold.Action = proto.ActionHold
+	h.publish(hold)
+	st := h.waitState(hold)
+	if st.Desired != 5 {
+		t.Errorf("braked, after a hold at the acknowledged 8: state desired %d (claimed %v), want the 5 the driver runs", st.Desired, st.Claimed)
+	}
+	stop()
+
+	h.start(live, fixedClock(t0))
+	next := decidedFrom(st, t0.Add(-30*time.Second), 8)
+	h.publish(next)
+	st = h.waitState(next)
+	if got := decisionsActed(t, log); !slices.Equal(got, []string{d1.ID, next.ID}) {
+		t.Errorf("after the release the driver ran %v, want %s then %s", got, d1.ID, next.ID)
+	}
+	if st.Desired != 8 || st.Claimed || st.DecisionID != next.ID {
+		t.Errorf("after the release's change: state %+v, want 8 desired on record (%s)", st, next.ID)
 	}
 }

@@ -296,6 +296,18 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		}
 		p.st.Desired = cur.Ready + cur.Booting
 	}
+	if p.braked && prev != nil && prev.Claimed && prev.Desired != prev.Ready+prev.Booting {
+		// A count only acknowledged, above or below the one the driver
+		// was last seen to run: an executor before this one recorded a
+		// braked change so (see Service.braked), or the tier was not
+		// live then. Kept, the decider would hold at it, the brake
+		// released or not, while the driver ran the other; the running
+		// count is what this judgement and the decider start from. It
+		// stays claimed: the driver set it, but nothing read it back.
+		log.Warn().Int("recorded", prev.Desired).Int("running", prev.Ready+prev.Booting).
+			Msg("braked: the tier's state recorded a count only acknowledged; it records the count its driver runs again")
+		p.st.Desired = prev.Ready + prev.Booting
+	}
 	p.at = p.st.Desired
 	if cur.Cluster {
 		p.at = cur.Ready + cur.Booting
