@@ -94,9 +94,11 @@ type ReplicaState struct {
 	// acknowledged, one shadow mode's simulated cluster ran for a real
 	// driver, or, after a failed change, a count only decisions claimed.
 	// (A tier the configuration file names live, held in dry-run or
-	// shadow by -executor.modes, claims none where the driver cannot read
-	// its count back, command or webhook: its state keeps what the driver
-	// runs.)
+	// shadow by -executor.modes, claims no new count where the driver
+	// cannot read its count back, command or webhook: its state keeps
+	// what the driver runs. One an executor before it acknowledged, or
+	// acknowledged while the tier was not live, is taken back to the
+	// ready and booting counts, still claimed.)
 	// The executor never judges a change's way back into the tier's
 	// bounds from such a count. Absent in states written before it.
 	Claimed bool `msgpack:"claimed,omitempty"`
