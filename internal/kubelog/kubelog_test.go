@@ -1,0 +1,223 @@
+package kubelog_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/klog/v2"
+
+	"github.com/headroomhq/headroom/internal/kubelog"
+)
+
+const secret = "t0ken-do-not-print"
+
+// lockedBuffer is a bytes.Buffer safe for the writes of several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// captureStderr makes os.Stderr a pipe until the returned function is
+// called, which restores it and returns what was written there.
+func captureStderr(t *testing.T) func() string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := os.Stderr
+	os.Stderr = w
+	read := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		read <- string(b)
+	}()
+	var once sync.Once
+	var out string
+	done := func() string {
+		once.Do(func() {
+			os.Stderr = orig
+			w.Close()
+			out = <-read
+			r.Close()
+		})
+		return out
+	}
+	t.Cleanup(func() { done() })
+	return done
+}
+
+// lines parses the JSON lines of s.
+func lines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("log line %q is no JSON: %v", sc.Text(), err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestInstallRoutesKlog: once installed, what client-go and apimachinery
+// log through klog, structured or not, at each severity, reaches the
+// zerolog logger as one JSON line with its level, component client-go,
+// and its message, error and values with the user information of URLs
+// masked; klog's V(1) and above (client-go's chatter) is dropped, and
+// nothing is written to stderr.
+func TestInstallRoutesKlog(t *testing.T) {
+	urlErr := errors.New(`failed to list *v1.Deployment: Get "https://` + secret + `@kube:6443/apis/apps/v1/namespaces/shop/deployments": EOF`)
+	for _, c := range []struct {
+		name string
+		log  func()
+		want map[string]any // fields of the one line wanted; nil for none
+		in   map[string]string
+	}{
+		{"ErrorS", func() { klog.ErrorS(urlErr, "Failed to watch", "reflector", "r", "type", "*v1.Deployment") },
+			map[string]any{"level": "error", "message": "Failed to watch", "reflector": "r", "type": "*v1.Deployment"},
+			map[string]string{"error": `Get "https://REDACTED@kube:6443/apis/apps/v1/namespaces/shop/deployments": EOF`}},
+		{"HandleErrorWithContext", func() { utilruntime.HandleError(urlErr) },
+			map[string]any{"level": "error", "message": "Unhandled Error", "logger": "UnhandledError"},
+			map[string]string{"error": "https://REDACTED@kube:6443/"}},
+		{"Errorf", func() { klog.Errorf("list https://%s@kube:6443/api failed", secret) },
+			map[string]any{"level": "error", "message": "list https://REDACTED@kube:6443/api failed"},
+			map[string]string{"caller": "kubelog_test.go:"}},
+		{"Warningf", func() { klog.Warningf("server https://ops:%s@kube warns", secret) },
+			map[string]any{"level": "warn", "message": "server https://REDACTED@kube warns"}, nil},
+		{"Warning", func() { klog.Warning("use https://" + secret + "@kube") },
+			map[string]any{"level": "warn", "message": "use https://REDACTED@kube"}, nil},
+		{"Infof", func() { klog.Infof("using https://%s@kube", secret) },
+			map[string]any{"level": "info", "message": "using https://REDACTED@kube"}, nil},
+		{"InfoS values", func() {
+			klog.InfoS("Warning: watch ended with error", "url", "https://"+secret+"@kube", "err", urlErr, "n", 3, "ok", true, "level", "x", "odd")
+		}, map[string]any{"level": "info", "message": "Warning: watch ended with error", "url": "https://REDACTED@kube", "n": float64(3), "ok": true,
+			"klog_level": "x", "odd": "(MISSING)"},
+			map[string]string{"err": "https://REDACTED@kube:6443/"}},
+		{"contextual logger", func() {
+			klog.Background().WithName("reflector").WithValues("from", "https://"+secret+"@kube").Error(urlErr, "Failed to list")
+		}, map[string]any{"level": "error", "message": "Failed to list", "logger": "reflector", "from": "https://REDACTED@kube"},
+			map[string]string{"error": "https://REDACTED@kube:6443/"}},
+		{"V(1) is dropped", func() { klog.V(1).InfoS("chatter", "url", "https://"+secret+"@kube") }, nil, nil},
+		{"V(2).Infof is dropped", func() { klog.V(2).Infof("GET https://%s@kube 200", secret) }, nil, nil},
+		{"V(6) of a contextual logger is dropped", func() { klog.Background().V(6).Info("Request", "url", "https://"+secret+"@kube") }, nil, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf lockedBuffer
+			kubelog.Install(zerolog.New(&buf).With().Str("service", "test").Logger())
+			stderr := captureStderr(t)
+			c.log()
+			klog.Flush()
+			if s := stderr(); s != "" {
+				t.Errorf("stderr got %q, want nothing", s)
+			}
+			out := buf.String()
+			if strings.Contains(out, secret) {
+				t.Errorf("the token is in the log: %s", out)
+			}
+			got := lines(t, out)
+			if c.want == nil {
+				if len(got) != 0 {
+					t.Errorf("logged %v, want nothing", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("logged %d lines, want 1: %s", len(got), out)
+			}
+			l := got[0]
+			for k, v := range map[string]any{"component": "client-go", "service": "test"} {
+				if l[k] != v {
+					t.Errorf("%s: %v, want %v", k, l[k], v)
+				}
+			}
+			for k, v := range c.want {
+				if l[k] != v {
+					t.Errorf("%s: %#v, want %#v (line %s)", k, l[k], v, out)
+				}
+			}
+			for k, sub := range c.in {
+				if s, _ := l[k].(string); !strings.Contains(s, sub) {
+					t.Errorf("%s: %q, want it to hold %q", k, s, sub)
+				}
+			}
+		})
+	}
+}
+
+// TestInstallKeepsTheLoggersLevel: lines below the logger's level are not
+// written.
+func TestInstallKeepsTheLoggersLevel(t *testing.T) {
+	var buf lockedBuffer
+	kubelog.Install(zerolog.New(&buf).Level(zerolog.ErrorLevel))
+	klog.Warningf("a warning")
+	klog.InfoS("an info")
+	klog.ErrorS(nil, "an error")
+	got := lines(t, buf.String())
+	if len(got) != 1 || got[0]["message"] != "an error" {
+		t.Fatalf("logged %v, want the error alone", got)
+	}
+}
+
+// TestVerbosityCappedWhateverKlogsV: with klog's -v raised (nothing here
+// raises it), structured V(1) and above still do not reach the log:
+// client-go's request and watch chatter is structured.
+func TestVerbosityCappedWhateverKlogsV(t *testing.T) {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	if err := fs.Set("v", "6"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Set("v", "0") })
+	var buf lockedBuffer
+	kubelog.Install(zerolog.New(&buf))
+	klog.V(2).InfoS("Request", "url", "https://"+secret+"@kube")
+	klog.Background().V(6).Info("Response", "url", "https://"+secret+"@kube")
+	klog.V(0).InfoS("kept")
+	got := lines(t, buf.String())
+	if len(got) != 1 || got[0]["message"] != "kept" {
+		t.Fatalf("logged %v, want the V(0) line alone", got)
+	}
+}
+
+// TestBeforeInstallStderrMasked: before any Install (a process that uses
+// client-go but has no service log), klog's lines go to stderr, as klog's
+// own would, but as JSON and masked.
+func TestBeforeInstallStderrMasked(t *testing.T) {
+	kubelog.Uninstall()
+	stderr := captureStderr(t)
+	klog.ErrorS(errors.New(`Get "https://`+secret+`@kube/api": EOF`), "Failed to watch")
+	out := stderr()
+	if strings.Contains(out, secret) {
+		t.Errorf("the token is on stderr: %s", out)
+	}
+	got := lines(t, out)
+	if len(got) != 1 || got[0]["message"] != "Failed to watch" || got[0]["component"] != "client-go" || got[0]["level"] != "error" ||
+		got[0]["error"] != `Get "https://REDACTED@kube/api": EOF` {
+		t.Fatalf("stderr got %v, want one masked JSON line", got)
+	}
+}
