@@ -13,6 +13,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/kubelog"
 	"github.com/headroomhq/headroom/internal/limits"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
@@ -78,7 +79,10 @@ var refusals = []string{"unauthorised", "replayed", "stale", "superseded", "outd
 type Option func(*Service)
 
 // WithDriver makes d, reported under name, the live driver instead of the one
-// Config.Driver selects (embedders with their own driver; tests).
+// Config.Driver selects (embedders with their own driver; tests). New routes
+// client-go's logging into the service's log only for the kubernetes driver
+// it builds itself: an embedder passing a driver on client-go
+// (NewKubeDriverForClient) calls kubelog.Install.
 func WithDriver(name string, d Driver) Option {
 	return func(s *Service) { s.driverName, s.driver = name, d }
 }
@@ -110,6 +114,13 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		o(s)
 	}
 	if s.driver == nil {
+		if cfg.Driver == DriverKubernetes {
+			// client-go logs through klog, which kubelog routes,
+			// masked, to stderr until it is given the service's log.
+			// Before the driver is built: loading its configuration
+			// may log already.
+			kubelog.Install(s.log)
+		}
 		if s.driver, err = newDriver(cfg, s.shadow); err != nil {
 			return nil, err
 		}
