@@ -13,8 +13,8 @@
 // (Errorf, Warningf), becomes one JSON line, with component "client-go",
 // its level, and its message, error and values passed through
 // redact.Text; klog writes nothing to stderr itself. The lines go to the
-// logger Install was last given, or, before any Install, to stderr (as
-// JSON, masked all the same, without the service's fields).
+// logger Install was last given (until its restore), or, with none, to
+// stderr (as JSON, masked all the same, without the service's fields).
 //
 // Verbosity stays low: klog's own -v (0: nothing here sets it) drops V(1)
 // and above before they reach the sink, and the sink drops structured
@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
@@ -38,12 +39,18 @@ import (
 // Component is the value of the component field of every line routed.
 const Component = "client-go"
 
-// target is the logger lines go to, component field included; nil until
-// Install.
+// target is the logger lines go to, component field included: the last
+// of installed, or nil.
 var target atomic.Pointer[zerolog.Logger]
 
-// fallback is where lines go before Install: stderr, as os.Stderr is when
-// each is written.
+var (
+	mu sync.Mutex
+	// installed are the loggers installed and not restored, oldest first.
+	installed []*zerolog.Logger
+)
+
+// fallback is where lines go with no logger installed: stderr, as
+// os.Stderr is when each is written.
 var fallback = zerolog.New(stderr{}).With().Str("component", Component).Logger()
 
 type stderr struct{}
@@ -58,11 +65,34 @@ func init() {
 }
 
 // Install makes log (with component "client-go") the logger klog's
-// output goes to, masked by redact.Text, for the rest of the process or
-// until the next Install: one per process, the service's.
-func Install(log zerolog.Logger) {
+// output goes to, masked by redact.Text, until restore is called (or
+// another Install, until that one's restore): one per process, the
+// service's. restore, which may be called more than once, hands the lines
+// back to the logger installed before log and still in place, or to
+// stderr: a service that stops calls it, lest client-go's goroutines,
+// which may outlive it, log to a logger no longer served (a test's,
+// whose test has ended).
+func Install(log zerolog.Logger) (restore func()) {
 	l := log.With().Str("component", Component).Logger()
+	mu.Lock()
+	defer mu.Unlock()
+	installed = append(installed, &l)
 	target.Store(&l)
+	return sync.OnceFunc(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, p := range installed {
+			if p == &l {
+				installed = append(installed[:i], installed[i+1:]...)
+				break
+			}
+		}
+		if n := len(installed); n > 0 {
+			target.Store(installed[n-1])
+		} else {
+			target.Store(nil)
+		}
+	})
 }
 
 // current returns the logger lines go to now.

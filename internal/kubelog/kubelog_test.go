@@ -128,7 +128,7 @@ func TestInstallRoutesKlog(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var buf lockedBuffer
-			kubelog.Install(zerolog.New(&buf).With().Str("service", "test").Logger())
+			t.Cleanup(kubelog.Install(zerolog.New(&buf).With().Str("service", "test").Logger()))
 			stderr := captureStderr(t)
 			c.log()
 			klog.Flush()
@@ -173,7 +173,7 @@ func TestInstallRoutesKlog(t *testing.T) {
 // written.
 func TestInstallKeepsTheLoggersLevel(t *testing.T) {
 	var buf lockedBuffer
-	kubelog.Install(zerolog.New(&buf).Level(zerolog.ErrorLevel))
+	t.Cleanup(kubelog.Install(zerolog.New(&buf).Level(zerolog.ErrorLevel)))
 	klog.Warningf("a warning")
 	klog.InfoS("an info")
 	klog.ErrorS(nil, "an error")
@@ -194,7 +194,7 @@ func TestVerbosityCappedWhateverKlogsV(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = fs.Set("v", "0") })
 	var buf lockedBuffer
-	kubelog.Install(zerolog.New(&buf))
+	t.Cleanup(kubelog.Install(zerolog.New(&buf)))
 	klog.V(2).InfoS("Request", "url", "https://"+secret+"@kube")
 	klog.Background().V(6).Info("Response", "url", "https://"+secret+"@kube")
 	klog.V(0).InfoS("kept")
@@ -204,11 +204,10 @@ func TestVerbosityCappedWhateverKlogsV(t *testing.T) {
 	}
 }
 
-// TestBeforeInstallStderrMasked: before any Install (a process that uses
-// client-go but has no service log), klog's lines go to stderr, as klog's
-// own would, but as JSON and masked.
+// TestBeforeInstallStderrMasked: with no logger installed (a process that
+// uses client-go but has no service log), klog's lines go to stderr, as
+// klog's own would, but as JSON and masked.
 func TestBeforeInstallStderrMasked(t *testing.T) {
-	kubelog.Uninstall()
 	stderr := captureStderr(t)
 	klog.ErrorS(errors.New(`Get "https://`+secret+`@kube/api": EOF`), "Failed to watch")
 	out := stderr()
@@ -219,5 +218,46 @@ func TestBeforeInstallStderrMasked(t *testing.T) {
 	if len(got) != 1 || got[0]["message"] != "Failed to watch" || got[0]["component"] != "client-go" || got[0]["level"] != "error" ||
 		got[0]["error"] != `Get "https://REDACTED@kube/api": EOF` {
 		t.Fatalf("stderr got %v, want one masked JSON line", got)
+	}
+}
+
+// TestRestore: restore hands the lines back to the logger installed
+// before and still in place, whatever order the restores come in, and to
+// stderr once none is; a second call changes nothing.
+func TestRestore(t *testing.T) {
+	var a, b, c lockedBuffer
+	restoreA := kubelog.Install(zerolog.New(&a))
+	restoreB := kubelog.Install(zerolog.New(&b))
+	t.Cleanup(restoreA)
+	t.Cleanup(restoreB)
+	stderr := captureStderr(t)
+	step := func(msg string) { klog.ErrorS(nil, msg) }
+	step("1 to b")
+	restoreA() // not the last: b still gets the lines
+	step("2 to b")
+	restoreC := kubelog.Install(zerolog.New(&c))
+	step("3 to c")
+	restoreC()
+	restoreC()
+	step("4 to b")
+	restoreB()
+	restoreA()
+	step("5 to stderr")
+	for _, w := range []struct {
+		name, got string
+		want      []string
+	}{
+		{"a", a.String(), nil},
+		{"b", b.String(), []string{"1 to b", "2 to b", "4 to b"}},
+		{"c", c.String(), []string{"3 to c"}},
+		{"stderr", stderr(), []string{"5 to stderr"}},
+	} {
+		var msgs []string
+		for _, l := range lines(t, w.got) {
+			msgs = append(msgs, l["message"].(string))
+		}
+		if strings.Join(msgs, "|") != strings.Join(w.want, "|") {
+			t.Errorf("%s got %q, want %q", w.name, msgs, w.want)
+		}
 	}
 }
