@@ -62,6 +62,11 @@ type Service struct {
 	// read the state stored meanwhile, before it records the change over
 	// it.
 	beforeRebasePut func()
+
+	// restoreKubeLog, set with the kubernetes driver New builds, hands
+	// client-go's logging back from this service's log (kubelog.Install);
+	// Run calls it as it returns, New when it fails.
+	restoreKubeLog func()
 }
 
 // refusals are the values of headroom_executor_refused_total's why: the
@@ -119,9 +124,10 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 			// masked, to stderr until it is given the service's log.
 			// Before the driver is built: loading its configuration
 			// may log already.
-			kubelog.Install(s.log)
+			s.restoreKubeLog = kubelog.Install(s.log)
 		}
 		if s.driver, err = newDriver(cfg, s.shadow); err != nil {
+			s.releaseKubeLog()
 			return nil, err
 		}
 		s.driverName = cfg.Driver
@@ -154,6 +160,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	if d.Reg != nil {
 		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, waitsForgotten} {
 			if err := d.Reg.Register(c); err != nil {
+				s.releaseKubeLog()
 				return nil, fmt.Errorf("executor metrics: %w", err)
 			}
 		}
@@ -193,8 +200,18 @@ func newDriver(cfg Config, sim *SimDriver) (Driver, error) {
 	}
 }
 
-// Run consumes decisions until ctx ends.
+// releaseKubeLog hands client-go's logging back from this service's log,
+// if New gave it.
+func (s *Service) releaseKubeLog() {
+	if s.restoreKubeLog != nil {
+		s.restoreKubeLog()
+	}
+}
+
+// Run consumes decisions until ctx ends. As it returns, client-go's
+// logging leaves the service's log (its watches may outlive Run).
 func (s *Service) Run(ctx context.Context) error {
+	defer s.releaseKubeLog()
 	kv, err := s.bus.Replicas(ctx)
 	if err != nil {
 		return err

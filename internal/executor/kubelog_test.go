@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -18,8 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"k8s.io/klog/v2"
 
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/kubelog"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
@@ -41,22 +47,7 @@ func TestKubeClientLogsReachTheLogMasked(t *testing.T) {
 		return
 	}
 	const secret = "t0ken-do-not-print"
-	// A TLS server whose certificate the client does not trust (a wrong
-	// CA): every list fails at once, the error quoting the request URL.
-	conns := make(chan struct{}, 64)
-	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			select {
-			case conns <- struct{}{}:
-			default:
-			}
-		}
-	}
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // its TLS handshake errors
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	addr := srv.Listener.Addr().String()
+	addr, conns := untrustedServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -105,20 +96,36 @@ func TestKubeClientLogsReachTheLogMasked(t *testing.T) {
 	}
 }
 
+// untrustedServer starts a TLS server whose certificate a client does not
+// trust (a wrong CA): every list client-go makes of it fails at once, the
+// error quoting the request URL, and the reflector logs "Failed to
+// watch". conns gets a value for each connection it accepts.
+func untrustedServer(t *testing.T) (addr string, conns <-chan struct{}) {
+	t.Helper()
+	c := make(chan struct{}, 64)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // its TLS handshake errors
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), c
+}
+
 // klogChild is TestKubeClientLogsReachTheLogMasked's child run: it builds
 // an executor with the kubernetes driver against server, starts the
 // driver's watches and passes once its log (on stdout) shows the
 // reflector's "Failed to watch" from client-go.
 func klogChild(t *testing.T, server string) {
-	p := filepath.Join(t.TempDir(), "kubeconfig")
-	kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \"" + server + "\"\n" +
-		"users:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
-	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cfg := DefaultConfig()
 	cfg.Driver = DriverKubernetes
-	cfg.Kubernetes.Kubeconfig = p
+	cfg.Kubernetes.Kubeconfig = writeKubeconfig(t, server)
 	cfg.Kubernetes.Targets = map[string]KubeTarget{"shop.web": {"shop", KindDeployment, "web"}}
 	seen := &lineWatch{w: os.Stdout, want: `"message":"Failed to watch"`, seen: make(chan struct{})}
 	s, err := New(cfg, service.Deps{Log: zerolog.New(seen).With().Str("service", "executor-test").Logger(), Ready: service.NewReady()})
@@ -149,4 +156,94 @@ func (l *lineWatch) Write(p []byte) (int, error) {
 		l.once.Do(func() { close(l.seen) })
 	}
 	return l.w.Write(p)
+}
+
+// lockedBuffer is a bytes.Buffer safe for the writes of several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// writeKubeconfig writes a kubeconfig for server and returns its path.
+func writeKubeconfig(t *testing.T, server string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \"" + server + "\"\n" +
+		"users:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestKubeLogLeavesTheServiceLog: client-go's lines reach the executor's
+// log while it runs, and go back where they went before (here another
+// logger, else stderr) when Run returns, or when New fails: client-go's
+// goroutines may outlive the service, and its log (a test's) may be
+// served no longer.
+func TestKubeLogLeavesTheServiceLog(t *testing.T) {
+	var before lockedBuffer
+	t.Cleanup(kubelog.Install(zerolog.New(&before)))
+	cfg := DefaultConfig()
+	cfg.Driver = DriverKubernetes
+	cfg.Kubernetes.Targets = map[string]KubeTarget{"shop.web": {"shop", KindDeployment, "web"}}
+
+	t.Run("New fails", func(t *testing.T) {
+		cfg := cfg
+		cfg.Kubernetes.Kubeconfig = filepath.Join(t.TempDir(), "missing")
+		var svc lockedBuffer
+		if _, err := New(cfg, service.Deps{Log: zerolog.New(&svc), Ready: service.NewReady()}); err == nil {
+			t.Fatal("New with a missing kubeconfig: no error")
+		}
+		klog.ErrorS(nil, "after New failed")
+		if strings.Contains(svc.String(), "after New failed") || !strings.Contains(before.String(), "after New failed") {
+			t.Errorf("after New failed, client-go's line went to the service's log %q, want the logger before's (%q)", svc.String(), before.String())
+		}
+	})
+
+	t.Run("Run returns", func(t *testing.T) {
+		addr, _ := untrustedServer(t)
+		cfg := cfg
+		cfg.Kubernetes.Kubeconfig = writeKubeconfig(t, "https://"+addr)
+		bcfg := bus.DefaultConfig()
+		bcfg.URL, bcfg.Name = natstest.RunJetStream(t), "executor"
+		b, err := bus.Connect(context.Background(), bcfg, zerolog.Nop(), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+		if err := b.EnsureStreams(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var svc lockedBuffer
+		s, err := New(cfg, service.Deps{Bus: b, Log: zerolog.New(&svc), Ready: service.NewReady()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.driver.(*KubeDriver).Close)
+		stop := natstest.Serve(t, "executor", s.Run)
+		natstest.Eventually(t, 20*time.Second, func() error {
+			if !strings.Contains(svc.String(), `"component":"client-go"`) || !strings.Contains(svc.String(), `"message":"Failed to watch"`) {
+				return fmt.Errorf("no \"Failed to watch\" from client-go in the service's log yet: %s; before: %s", svc.String(), before.String())
+			}
+			return nil
+		})
+		stop()
+		klog.ErrorS(nil, "after Run returned")
+		if strings.Contains(svc.String(), "after Run returned") || !strings.Contains(before.String(), "after Run returned") {
+			t.Errorf("after Run returned, client-go's line went to the service's log, want the logger before's (%q)", before.String())
+		}
+	})
 }
