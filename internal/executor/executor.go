@@ -67,6 +67,12 @@ type Service struct {
 	// client-go's logging back from this service's log (kubelog.Install);
 	// Run calls it as it returns, New when it fails.
 	restoreKubeLog func()
+
+	// closeDriver, set when New built the driver itself and the driver
+	// has watches to stop (KubeDriver), stops them; Run calls it as it
+	// returns, New when it fails. A driver passed with WithDriver is the
+	// embedder's to close.
+	closeDriver func()
 }
 
 // refusals are the values of headroom_executor_refused_total's why: the
@@ -131,6 +137,9 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 			return nil, err
 		}
 		s.driverName = cfg.Driver
+		if c, ok := s.driver.(interface{ Close() }); ok {
+			s.closeDriver = c.Close
+		}
 	}
 	s.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_actions_total", Help: "Scaling events published, by mode and status."}, []string{"mode", "status"})
 	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_refused_total",
@@ -160,7 +169,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	if d.Reg != nil {
 		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, waitsForgotten} {
 			if err := d.Reg.Register(c); err != nil {
-				s.releaseKubeLog()
+				s.release()
 				return nil, fmt.Errorf("executor metrics: %w", err)
 			}
 		}
@@ -208,10 +217,23 @@ func (s *Service) releaseKubeLog() {
 	}
 }
 
-// Run consumes decisions until ctx ends. As it returns, client-go's
-// logging leaves the service's log (its watches may outlive Run).
+// release closes the driver New built, if it has watches to stop, and then
+// hands client-go's logging back from the service's log (lines its
+// informers log as they stop still reach it).
+func (s *Service) release() {
+	if s.closeDriver != nil {
+		s.closeDriver()
+	}
+	s.releaseKubeLog()
+}
+
+// Run consumes decisions until ctx ends. As it returns, it closes the
+// driver New built (a kubernetes driver's informers would otherwise retry
+// their watches for the life of the process; one passed with WithDriver is
+// the embedder's to close), and client-go's logging leaves the service's
+// log.
 func (s *Service) Run(ctx context.Context) error {
-	defer s.releaseKubeLog()
+	defer s.release()
 	kv, err := s.bus.Replicas(ctx)
 	if err != nil {
 		return err
