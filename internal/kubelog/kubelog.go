@@ -49,6 +49,14 @@ var (
 	installed []*zerolog.Logger
 )
 
+// writing is read-held while a line is written to the logger target
+// names, and write-held by a restore once it has moved target on: restore
+// returns only after every line still being written to the logger it
+// removes is written (a test's logger panics when written after its test
+// ended). No code of klog's callers (an error's Error, a value's String)
+// runs while it is held: they could log again.
+var writing sync.RWMutex
+
 // fallback is where lines go with no logger installed: stderr, as
 // os.Stderr is when each is written.
 var fallback = zerolog.New(stderr{}).With().Str("component", Component).Logger()
@@ -69,9 +77,10 @@ func init() {
 // another Install, until that one's restore): one per process, the
 // service's. restore, which may be called more than once, hands the lines
 // back to the logger installed before log and still in place, or to
-// stderr: a service that stops calls it, lest client-go's goroutines,
-// which may outlive it, log to a logger no longer served (a test's,
-// whose test has ended).
+// stderr, and returns once no line is being written to log any more: a
+// service that stops calls it, lest client-go's goroutines, which may
+// outlive it, log to a logger no longer served (a test's, whose test has
+// ended).
 func Install(log zerolog.Logger) (restore func()) {
 	l := log.With().Str("component", Component).Logger()
 	mu.Lock()
@@ -80,7 +89,6 @@ func Install(log zerolog.Logger) (restore func()) {
 	target.Store(&l)
 	return sync.OnceFunc(func() {
 		mu.Lock()
-		defer mu.Unlock()
 		for i, p := range installed {
 			if p == &l {
 				installed = append(installed[:i], installed[i+1:]...)
@@ -92,6 +100,12 @@ func Install(log zerolog.Logger) (restore func()) {
 		} else {
 			target.Store(nil)
 		}
+		mu.Unlock()
+		// Lines begun before the Store are written once this has the
+		// lock; lines begun after go to the new target.
+		writing.Lock()
+		//lint:ignore SA2001 an empty critical section: a barrier
+		writing.Unlock()
 	})
 }
 
@@ -165,24 +179,34 @@ func (s *sink) WithName(name string) logr.LogSink {
 }
 
 func (s *sink) write(level zerolog.Level, err error, msg string, kv []any) {
-	e := current().WithLevel(level)
-	if !e.Enabled() {
+	if !enabled(level) {
 		return
 	}
+	// Masked and printed before the line is begun: see writing.
+	var out []any
 	if s.name != "" {
-		e = e.Str("logger", redact.Text(s.name))
+		out = append(out, "logger", redact.Text(s.name))
 	}
 	if err != nil {
-		e = e.Str(zerolog.ErrorFieldName, redact.Text(fmt.Sprint(err)))
+		out = append(out, zerolog.ErrorFieldName, redact.Text(fmt.Sprint(err)))
 	}
-	e = fields(fields(e, s.values), kv)
-	e.Msg(redact.Text(msg))
+	out = fields(fields(out, s.values), kv)
+	msg = redact.Text(msg)
+	writing.RLock()
+	defer writing.RUnlock()
+	current().WithLevel(level).Fields(out).Msg(msg)
 }
 
-// fields adds the key/value pairs kv to e, each value masked (a string, or
-// anything else as fmt prints it, but booleans and numbers); a key without
-// value gets "(MISSING)", as logr's own sinks do.
-func fields(e *zerolog.Event, kv []any) *zerolog.Event {
+// enabled reports whether the logger lines go to now writes level (as far
+// as its level and zerolog's global level say; WithLevel decides).
+func enabled(level zerolog.Level) bool {
+	return level >= current().GetLevel() && level >= zerolog.GlobalLevel()
+}
+
+// fields appends to out the key/value pairs kv, each value masked (a
+// string, or anything else as fmt prints it, but booleans and numbers); a
+// key without value gets "(MISSING)", as logr's own sinks do.
+func fields(out, kv []any) []any {
 	for i := 0; i < len(kv); i += 2 {
 		key, ok := kv[i].(string)
 		if !ok {
@@ -193,43 +217,29 @@ func fields(e *zerolog.Event, kv []any) *zerolog.Event {
 			key = "klog_" + key
 		}
 		if i+1 == len(kv) {
-			e = e.Str(key, "(MISSING)")
+			out = append(out, key, "(MISSING)")
 			break
 		}
-		e = value(e, key, kv[i+1])
+		out = append(out, key, value(kv[i+1]))
 	}
-	return e
+	return out
 }
 
-func value(e *zerolog.Event, key string, v any) *zerolog.Event {
+// value returns v as logged: a boolean, a number or nil as it is, anything
+// else as a masked string.
+func value(v any) any {
 	if m, ok := v.(logr.Marshaler); ok {
 		v = marshalLog(m)
 	}
 	switch v := v.(type) {
-	case nil:
-		return e.Interface(key, nil)
+	case nil, bool, int, int32, int64, uint, uint32, uint64, float64:
+		return v
 	case string:
-		return e.Str(key, redact.Text(v))
-	case bool:
-		return e.Bool(key, v)
-	case int:
-		return e.Int(key, v)
-	case int32:
-		return e.Int32(key, v)
-	case int64:
-		return e.Int64(key, v)
-	case uint:
-		return e.Uint(key, v)
-	case uint32:
-		return e.Uint32(key, v)
-	case uint64:
-		return e.Uint64(key, v)
-	case float64:
-		return e.Float64(key, v)
+		return redact.Text(v)
 	}
 	// fmt calls Error or String, and survives one that panics (a nil
 	// pointer's).
-	return e.Str(key, redact.Text(fmt.Sprint(v)))
+	return redact.Text(fmt.Sprint(v))
 }
 
 // marshalLog returns what m logs as, or how it panicked.
@@ -248,14 +258,17 @@ func marshalLog(m logr.Marshaler) (v any) {
 // with the header's file:line as caller.
 func writeBuffer(b []byte) {
 	level, caller, msg := parseKlogLine(string(b))
-	e := current().WithLevel(level)
-	if !e.Enabled() {
+	if !enabled(level) {
 		return
 	}
+	msg = redact.Text(msg)
+	writing.RLock()
+	defer writing.RUnlock()
+	e := current().WithLevel(level)
 	if caller != "" {
 		e = e.Str(zerolog.CallerFieldName, caller)
 	}
-	e.Msg(redact.Text(msg))
+	e.Msg(msg)
 }
 
 // parseKlogLine splits a line as klog formats it,

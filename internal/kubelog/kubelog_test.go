@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -259,5 +260,77 @@ func TestRestore(t *testing.T) {
 		if strings.Join(msgs, "|") != strings.Join(w.want, "|") {
 			t.Errorf("%s got %q, want %q", w.name, msgs, w.want)
 		}
+	}
+}
+
+// blockingWriter signals entered at its first write and holds that write
+// until release is closed.
+type blockingWriter struct {
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+	buf     lockedBuffer
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.entered) })
+	<-w.release
+	return w.buf.Write(p)
+}
+
+// TestRestoreWaitsForLinesInFlight: restore does not return while a line
+// is still being written to the logger it removes (client-go's goroutine
+// took the logger just before): after restore, the service's logger (a
+// test's, which panics once its test ended) is written no more.
+func TestRestoreWaitsForLinesInFlight(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		log  func(msg string)
+	}{
+		{"structured", func(msg string) { klog.ErrorS(nil, msg) }},
+		{"unstructured", func(msg string) { klog.Errorf("%s", msg) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := &blockingWriter{entered: make(chan struct{}), release: make(chan struct{})}
+			var released sync.Once
+			release := func() { released.Do(func() { close(w.release) }) }
+			t.Cleanup(release)
+			restore := kubelog.Install(zerolog.New(w))
+			t.Cleanup(restore)
+			logged := make(chan struct{})
+			go func() {
+				defer close(logged)
+				c.log("in flight")
+			}()
+			select {
+			case <-w.entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the line never reached the logger")
+			}
+			restored := make(chan struct{})
+			go func() {
+				defer close(restored)
+				restore()
+			}()
+			// restore must still be waiting: a short look, which can
+			// only miss an early return on a machine too slow to run
+			// it, never fail a restore that waits.
+			select {
+			case <-restored:
+				t.Error("restore returned while a line was still being written to the logger it removes")
+			case <-time.After(200 * time.Millisecond):
+			}
+			release()
+			for _, ch := range []chan struct{}{logged, restored} {
+				select {
+				case <-ch:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the line or restore never finished once the write was released")
+				}
+			}
+			if !strings.Contains(w.buf.String(), "in flight") {
+				t.Errorf("the line in flight was lost: %q", w.buf.String())
+			}
+		})
 	}
 }
