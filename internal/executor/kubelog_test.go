@@ -37,8 +37,8 @@ const KlogServerEnv = "EXECUTOR_TEST_KLOG_SERVER"
 // driver, whose API server URL carries a token as its user and whose
 // server's certificate it does not trust, logs client-go's complaint (the reflector's
 // "Failed to watch", which quotes the request URL: net/http hides a
-// password there but not a user) as a JSON line of its own log, component
-// client-go, with the token masked, and writes nothing to stderr, where
+// password there but not a user) as a JSON line of its own log, logger
+// client-go/UnhandledError, with the token masked, and writes nothing to stderr, where
 // klog writes by default. It runs in a child process: klog's logger is one
 // per process, and the child's stderr is all of its stderr.
 func TestKubeClientLogsReachTheLogMasked(t *testing.T) {
@@ -86,7 +86,7 @@ func TestKubeClientLogsReachTheLogMasked(t *testing.T) {
 	if line == nil {
 		t.Fatal("no JSON line \"Failed to watch\" in the child's log")
 	}
-	for k, want := range map[string]string{"level": "error", "component": "client-go", "service": "executor-test", "part": "executor"} {
+	for k, want := range map[string]string{"level": "error", "logger": "client-go/UnhandledError", "service": "executor-test", "part": "executor"} {
 		if line[k] != want {
 			t.Errorf("%s: %v, want %q (line %v)", k, line[k], want, line)
 		}
@@ -235,7 +235,7 @@ func TestKubeLogLeavesTheServiceLog(t *testing.T) {
 		t.Cleanup(s.driver.(*KubeDriver).Close)
 		stop := natstest.Serve(t, "executor", s.Run)
 		natstest.Eventually(t, 20*time.Second, func() error {
-			if !strings.Contains(svc.String(), `"component":"client-go"`) || !strings.Contains(svc.String(), `"message":"Failed to watch"`) {
+			if !strings.Contains(svc.String(), `"logger":"client-go/UnhandledError"`) || !strings.Contains(svc.String(), `"message":"Failed to watch"`) {
 				return fmt.Errorf("no \"Failed to watch\" from client-go in the service's log yet: %s; before: %s", svc.String(), before.String())
 			}
 			return nil

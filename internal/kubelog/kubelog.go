@@ -10,8 +10,10 @@
 // before any goroutine logs: klog sets its logger without a lock, and
 // expects it set while nothing logs. Every line klog would have written,
 // structured (ErrorS, InfoS, a reflector's contextual logger) or not
-// (Errorf, Warningf), becomes one JSON line, with component "client-go",
-// its level, and its message, error and values passed through
+// (Errorf, Warningf), becomes one JSON line, with logger "client-go" (or
+// "client-go/" and the contextual logger's name: not component, which the
+// all-in-one gives each of its parts already, and zerolog would write
+// twice), its level, and its message, error and values passed through
 // redact.Text; klog writes nothing to stderr itself. The lines go to the
 // logger Install was last given (until its restore), or, with none, to
 // stderr (as JSON, masked all the same, without the service's fields).
@@ -36,11 +38,12 @@ import (
 	"github.com/headroomhq/headroom/internal/redact"
 )
 
-// Component is the value of the component field of every line routed.
+// Component is the logger field of every line routed, or its start, with
+// "/" and the name of the contextual logger that logged it
+// ("client-go/UnhandledError").
 const Component = "client-go"
 
-// target is the logger lines go to, component field included: the last
-// of installed, or nil.
+// target is the logger lines go to: the last of installed, or nil.
 var target atomic.Pointer[zerolog.Logger]
 
 var (
@@ -59,7 +62,7 @@ var writing sync.RWMutex
 
 // fallback is where lines go with no logger installed: stderr, as
 // os.Stderr is when each is written.
-var fallback = zerolog.New(stderr{}).With().Str("component", Component).Logger()
+var fallback = zerolog.New(stderr{})
 
 type stderr struct{}
 
@@ -72,17 +75,16 @@ func init() {
 	klog.SetLoggerWithOptions(logr.New(&sink{}), klog.WriteKlogBuffer(writeBuffer))
 }
 
-// Install makes log (with component "client-go") the logger klog's
-// output goes to, masked by redact.Text, until restore is called (or
-// another Install, until that one's restore): one per process, the
-// service's. restore, which may be called more than once, hands the lines
+// Install makes log the logger klog's output goes to, masked by
+// redact.Text, until restore is called (or another Install, until that
+// one's restore): one per process, the service's. restore, which may be called more than once, hands the lines
 // back to the logger installed before log and still in place, or to
 // stderr, and returns once no line is being written to log any more: a
 // service that stops calls it, lest client-go's goroutines, which may
 // outlive it, log to a logger no longer served (a test's, whose test has
 // ended).
 func Install(log zerolog.Logger) (restore func()) {
-	l := log.With().Str("component", Component).Logger()
+	l := log
 	mu.Lock()
 	defer mu.Unlock()
 	installed = append(installed, &l)
@@ -122,12 +124,13 @@ func current() *zerolog.Logger {
 // and above.
 const maxVerbosity = 0
 
-// reserved are the fields of our lines that a value klog passes may not
-// take over: such a key is logged as "klog_" + key.
+// reserved are the fields of our lines, and those the services' loggers
+// carry, that a value klog passes may not take over: such a key is logged
+// as "klog_" + key.
 var reserved = map[string]bool{
 	zerolog.LevelFieldName: true, zerolog.MessageFieldName: true, zerolog.TimestampFieldName: true,
 	zerolog.ErrorFieldName: true, zerolog.CallerFieldName: true,
-	"component": true, "service": true, "version": true, "part": true,
+	"component": true, "service": true, "version": true, "part": true, "logger": true,
 }
 
 // sink is the logr.LogSink klog calls: structured calls come to Info and
@@ -183,10 +186,11 @@ func (s *sink) write(level zerolog.Level, err error, msg string, kv []any) {
 		return
 	}
 	// Masked and printed before the line is begun: see writing.
-	var out []any
+	logger := Component
 	if s.name != "" {
-		out = append(out, "logger", redact.Text(s.name))
+		logger += "/" + redact.Text(s.name)
 	}
+	out := []any{"logger", logger}
 	if err != nil {
 		out = append(out, zerolog.ErrorFieldName, redact.Text(fmt.Sprint(err)))
 	}
@@ -203,9 +207,12 @@ func enabled(level zerolog.Level) bool {
 	return level >= current().GetLevel() && level >= zerolog.GlobalLevel()
 }
 
-// fields appends to out the key/value pairs kv, each value masked (a
-// string, or anything else as fmt prints it, but booleans and numbers); a
-// key without value gets "(MISSING)", as logr's own sinks do.
+// fields appends to out (whose first pair is the logger field) the
+// key/value pairs kv, each value masked (a string, or anything else as fmt
+// prints it, but booleans and numbers); a key without value gets
+// "(MISSING)", as logr's own sinks do. A key out has already (WithValues'
+// given again at the call) takes the later value in place: zerolog would
+// write it twice.
 func fields(out, kv []any) []any {
 	for i := 0; i < len(kv); i += 2 {
 		key, ok := kv[i].(string)
@@ -213,16 +220,34 @@ func fields(out, kv []any) []any {
 			key = fmt.Sprint(kv[i])
 		}
 		key = redact.Text(key)
+		v := any("(MISSING)")
+		if i+1 < len(kv) {
+			v = value(kv[i+1])
+		}
+		if name, ok := v.(string); ok && key == "logger" && i+1 < len(kv) {
+			// klog's own logr sink (klog.Background's) passes the
+			// logger's name so: it joins the logger field.
+			out[1] = out[1].(string) + "/" + name
+			continue
+		}
 		if reserved[key] {
 			key = "klog_" + key
 		}
-		if i+1 == len(kv) {
-			out = append(out, key, "(MISSING)")
-			break
-		}
-		out = append(out, key, value(kv[i+1]))
+		out = set(out, key, v)
 	}
 	return out
+}
+
+// set gives key the value v in the key/value pairs out: in place if key is
+// there, else appended.
+func set(out []any, key string, v any) []any {
+	for j := 0; j < len(out); j += 2 {
+		if out[j] == key {
+			out[j+1] = v
+			return out
+		}
+	}
+	return append(out, key, v)
 }
 
 // value returns v as logged: a boolean, a number or nil as it is, anything
@@ -264,7 +289,7 @@ func writeBuffer(b []byte) {
 	msg = redact.Text(msg)
 	writing.RLock()
 	defer writing.RUnlock()
-	e := current().WithLevel(level)
+	e := current().WithLevel(level).Str("logger", Component)
 	if caller != "" {
 		e = e.Str(zerolog.CallerFieldName, caller)
 	}

@@ -87,7 +87,8 @@ func lines(t *testing.T, s string) []map[string]any {
 
 // TestInstallRoutesKlog: once installed, what client-go and apimachinery
 // log through klog, structured or not, at each severity, reaches the
-// zerolog logger as one JSON line with its level, component client-go,
+// zerolog logger as one JSON line with its level, logger client-go (and
+// the contextual logger's name),
 // and its message, error and values with the user information of URLs
 // masked; klog's V(1) and above (client-go's chatter) is dropped, and
 // nothing is written to stderr.
@@ -103,7 +104,7 @@ func TestInstallRoutesKlog(t *testing.T) {
 			map[string]any{"level": "error", "message": "Failed to watch", "reflector": "r", "type": "*v1.Deployment"},
 			map[string]string{"error": `Get "https://REDACTED@kube:6443/apis/apps/v1/namespaces/shop/deployments": EOF`}},
 		{"HandleErrorWithContext", func() { utilruntime.HandleError(urlErr) },
-			map[string]any{"level": "error", "message": "Unhandled Error", "logger": "UnhandledError"},
+			map[string]any{"level": "error", "message": "Unhandled Error", "logger": "client-go/UnhandledError"},
 			map[string]string{"error": "https://REDACTED@kube:6443/"}},
 		{"Errorf", func() { klog.Errorf("list https://%s@kube:6443/api failed", secret) },
 			map[string]any{"level": "error", "message": "list https://REDACTED@kube:6443/api failed"},
@@ -121,7 +122,7 @@ func TestInstallRoutesKlog(t *testing.T) {
 			map[string]string{"err": "https://REDACTED@kube:6443/"}},
 		{"contextual logger", func() {
 			klog.Background().WithName("reflector").WithValues("from", "https://"+secret+"@kube").Error(urlErr, "Failed to list")
-		}, map[string]any{"level": "error", "message": "Failed to list", "logger": "reflector", "from": "https://REDACTED@kube"},
+		}, map[string]any{"level": "error", "message": "Failed to list", "logger": "client-go/reflector", "from": "https://REDACTED@kube"},
 			map[string]string{"error": "https://REDACTED@kube:6443/"}},
 		{"V(1) is dropped", func() { klog.V(1).InfoS("chatter", "url", "https://"+secret+"@kube") }, nil, nil},
 		{"V(2).Infof is dropped", func() { klog.V(2).Infof("GET https://%s@kube 200", secret) }, nil, nil},
@@ -151,10 +152,13 @@ func TestInstallRoutesKlog(t *testing.T) {
 				t.Fatalf("logged %d lines, want 1: %s", len(got), out)
 			}
 			l := got[0]
-			for k, v := range map[string]any{"component": "client-go", "service": "test"} {
+			for k, v := range map[string]any{"service": "test"} {
 				if l[k] != v {
 					t.Errorf("%s: %v, want %v", k, l[k], v)
 				}
+			}
+			if s, _ := l["logger"].(string); s != kubelog.Component && !strings.HasPrefix(s, kubelog.Component+"/") {
+				t.Errorf("logger %q, want %q or under it", s, kubelog.Component)
 			}
 			for k, v := range c.want {
 				if l[k] != v {
@@ -216,7 +220,7 @@ func TestBeforeInstallStderrMasked(t *testing.T) {
 		t.Errorf("the token is on stderr: %s", out)
 	}
 	got := lines(t, out)
-	if len(got) != 1 || got[0]["message"] != "Failed to watch" || got[0]["component"] != "client-go" || got[0]["level"] != "error" ||
+	if len(got) != 1 || got[0]["message"] != "Failed to watch" || got[0]["logger"] != kubelog.Component || got[0]["level"] != "error" ||
 		got[0]["error"] != `Get "https://REDACTED@kube/api": EOF` {
 		t.Fatalf("stderr got %v, want one masked JSON line", got)
 	}
@@ -332,5 +336,66 @@ func TestRestoreWaitsForLinesInFlight(t *testing.T) {
 				t.Errorf("the line in flight was lost: %q", w.buf.String())
 			}
 		})
+	}
+}
+
+// duplicateKeys returns the top-level keys of the JSON object line that
+// appear more than once (zerolog does not merge them; a consumer may keep
+// either, or refuse the line).
+func duplicateKeys(t *testing.T, line string) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("line %q is no JSON object: %v", line, err)
+	}
+	seen := map[string]bool{}
+	var dup []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		key := tok.(string)
+		if seen[key] {
+			dup = append(dup, key)
+		}
+		seen[key] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+	}
+	return dup
+}
+
+// TestNoFieldTwice: a line carries each field once, whatever the
+// service's logger carries already (the all-in-one names each of its
+// parts as component) and whatever keys klog's callers pass (the
+// logger's name is a field too).
+func TestNoFieldTwice(t *testing.T) {
+	var buf lockedBuffer
+	log := zerolog.New(&buf).With().Timestamp().Str("service", "headroom").Str("version", "v").Str("component", "executor").Str("part", "executor").Logger()
+	t.Cleanup(kubelog.Install(log))
+	klog.ErrorS(errors.New("e"), "structured", "logger", "x", "component", "y", "error", "z", "caller", "c")
+	klog.Background().WithName("reflector").WithValues("logger", "x").Info("contextual", "logger", "y")
+	klog.Errorf("unstructured")
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(got) != 3 {
+		t.Fatalf("logged %d lines, want 3: %s", len(got), buf.String())
+	}
+	for _, l := range got {
+		if dup := duplicateKeys(t, l); len(dup) > 0 {
+			t.Errorf("fields %q twice in %s", dup, l)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["component"] != "executor" {
+			t.Errorf("component %v, want the service's own (executor): %s", m["component"], l)
+		}
+		if s, _ := m["logger"].(string); !strings.HasPrefix(s, kubelog.Component) {
+			t.Errorf("logger %q, want it to start %q: %s", s, kubelog.Component, l)
+		}
 	}
 }
