@@ -347,8 +347,22 @@ func (d *KubeDriver) start() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), d.syncTimeout)
 		defer cancel()
+		go func() {
+			// Close ends the wait too: the watches it stops will
+			// not list.
+			select {
+			case <-d.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		if !cache.WaitForCacheSync(ctx.Done(), d.synced...) {
-			d.syncErr = fmt.Errorf("kubernetes: workloads not listed within %v (check the API server address and the driver's RBAC: get/list/watch on deployments and statefulsets)", d.syncTimeout)
+			select {
+			case <-d.stop:
+				d.syncErr = errors.New("kubernetes: driver closed before the workloads were listed")
+			default:
+				d.syncErr = fmt.Errorf("kubernetes: workloads not listed within %v (check the API server address and the driver's RBAC: get/list/watch on deployments and statefulsets)", d.syncTimeout)
+			}
 		}
 		d.started.Store(true)
 	})

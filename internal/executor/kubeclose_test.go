@@ -2,6 +2,8 @@ package executor
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +81,37 @@ func TestRunClosesTheDriverItBuilt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCloseEndsTheFirstListingWait: closing the driver while its watches
+// have not listed yet ends the wait for the first listing at once, rather
+// than leaving it until the sync timeout (a goroutine of a closed driver
+// living on for up to a minute).
+func TestCloseEndsTheFirstListingWait(t *testing.T) {
+	addr, conns := untrustedServer(t)
+	cfg := DefaultKubeConfig()
+	cfg.Kubeconfig = writeKubeconfig(t, "https://"+addr)
+	cfg.Targets = map[string]KubeTarget{"shop.web": {"shop", KindDeployment, "web"}}
+	cfg.SyncTimeout = 10 * time.Minute
+	d, err := NewKubeDriver(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Watch()
+	select {
+	case <-conns:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the driver's watches made no request within 20s")
+	}
+	d.Close()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if !d.started.Load() {
+			return errors.New("the first listing is still awaited after Close")
+		}
+		return nil
+	})
+	if err := d.Synced(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Synced after Close: %v, want it to say the driver was closed", err)
 	}
 }
