@@ -27,12 +27,15 @@ const refusalAddrs = 256
 // most one summary line per interval (every) with how many were refused
 // since; headroom_gateway_connections_total counts each exactly. The
 // summary is written by the address's next refusal after the interval,
-// or, for an address that stopped trying, by any refusal once the
-// interval has passed or by the gateway's sweep every interval (sweep),
-// which also forget it, or as the gateway stops (flushAll); so it holds only the
-// addresses refused in the last interval or so, and at most refusalAddrs
-// of them: the refusals of any more are logged together as "others". Safe
-// for concurrent use.
+// or by any refusal once the interval has passed, or by the gateway's
+// sweep every interval (sweep), or as the gateway stops (flushAll). A
+// sweep forgets an address refused in none of the last interval (it
+// stopped trying; its next refusal is a first one again), and keeps one
+// still refused, whose summary it wrote: a client retrying in a loop
+// writes one line an interval, not a summary and a first line. So it
+// holds only the addresses refused in the last interval or two, and at
+// most refusalAddrs of them: the refusals of any more are logged
+// together as "others". Safe for concurrent use.
 type refusalLog struct {
 	every time.Duration
 	now   func() time.Time
@@ -49,6 +52,7 @@ type refusalLog struct {
 // refusals are one address's refusals since its last line.
 type refusals struct {
 	since time.Time // its last line
+	last  time.Time // its last refusal
 	n     int       // refused since, not logged
 	limit int
 }
@@ -73,33 +77,34 @@ func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Ad
 	}
 	switch {
 	case full && l.others == nil:
-		l.others = &refusals{since: now, limit: limit}
+		l.others = &refusals{since: now, last: now, limit: limit}
 		log.Warn().Str("client", client.String()).Str("counted_as", k.String()).Str("remote", remote).Int("limit", limit).
 			Dur("summary_every", l.every).Int("addresses", refusalAddrs).
 			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open; more addresses than the log follows one by one are refused (the refusals of the others: one summary line per summary_every at most, counted_as \"others\")")
 	case full:
 		l.others.n++
-		l.others.limit = limit
+		l.others.last, l.others.limit = now, limit
 	case r == nil:
-		l.addrs[k] = &refusals{since: now, limit: limit}
+		l.addrs[k] = &refusals{since: now, last: now, limit: limit}
 		log.Warn().Str("client", client.String()).Str("counted_as", k.String()).Str("remote", remote).Int("limit", limit).
 			Dur("summary_every", l.every).
 			Msg("websocket refused: its address has gateway.max-clients-per-addr clients open (its further refusals: one summary line per summary_every at most)")
 	case now.Sub(r.since) < l.every:
 		r.n++
-		r.limit = limit
+		r.last, r.limit = now, limit
 	default:
 		r.n++
-		r.limit = limit
+		r.last, r.limit = now, limit
 		r.flush(log, k.String(), now)
 		r.since = now
 	}
 }
 
 // sweep writes the summaries of the addresses (and others) whose last
-// line is an interval old or more, and forgets them; the gateway calls it
-// every interval while it runs, so that the refusals of a client that
-// stopped trying are written even when no refusal follows.
+// line is an interval old or more, and forgets those refused in none of
+// the last interval; the gateway calls it every interval while it runs,
+// so that the refusals of a client that stopped trying are written even
+// when no refusal follows.
 func (l *refusalLog) sweep(log zerolog.Logger, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -116,19 +121,37 @@ func (l *refusalLog) flushAll(log zerolog.Logger, now time.Time) {
 
 // sweepLocked writes the summaries of the addresses but except (the one
 // being refused, whose line refused writes), and of others, whose last
-// line is an interval old or more (all, with every), and forgets them.
+// line is an interval old or more (all, with every), and forgets those
+// refused in none of the last interval (all, with every). One refused
+// since keeps its place, its next summary an interval after this one:
+// forgotten, a client still retrying would have its next refusal logged
+// as a first one, two lines an interval.
 func (l *refusalLog) sweepLocked(log zerolog.Logger, now time.Time, except netip.Prefix, every bool) {
 	l.swept = now
 	for pk, pr := range l.addrs {
-		if pk != except && (every || now.Sub(pr.since) >= l.every) {
-			pr.flush(log, pk.String(), now)
+		if pk != except && pr.due(log, pk.String(), now, l.every, every) {
 			delete(l.addrs, pk)
 		}
 	}
-	if l.others != nil && (every || now.Sub(l.others.since) >= l.every) {
-		l.others.flush(log, "others", now)
+	if l.others != nil && l.others.due(log, "others", now, l.every, every) {
 		l.others = nil
 	}
+}
+
+// due writes the summary of r's refusals of key (flush) when its last
+// line is interval old or more, or when all is set, and reports whether
+// r is to be forgotten: with all, or when refused in none of the last
+// interval; else the written summary is its last line.
+func (r *refusals) due(log zerolog.Logger, key string, now time.Time, interval time.Duration, all bool) (forget bool) {
+	if !all && now.Sub(r.since) < interval {
+		return false
+	}
+	r.flush(log, key, now)
+	if all || now.Sub(r.last) >= interval {
+		return true
+	}
+	r.since = now
+	return false
 }
 
 // flush writes the summary of r's refusals of key (an address's prefix,

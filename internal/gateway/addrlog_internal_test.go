@@ -189,3 +189,68 @@ func TestRefusalLogSweep(t *testing.T) {
 		t.Errorf("%d addresses held after flushAll, want 0", n)
 	}
 }
+
+// TestRefusalLogSweepKeepsRetrying: a client still refused when the
+// gateway's sweep comes (a retry loop) has its summary written by it but
+// is not forgotten: its next refusal is counted into the next summary, not
+// logged as a first refusal again, so such a client writes its first line
+// once and then one line a minute, as the README says, not a summary and
+// a first line each minute. A client that stopped is forgotten.
+func TestRefusalLogSweepKeepsRetrying(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	now := start
+	l := refusalLog{every: time.Minute, now: func() time.Time { return now }}
+	a := netip.MustParseAddr("203.0.113.1")
+	// A retry every 7s for 3 minutes; the gateway's ticker sweeps each
+	// minute, between two retries.
+	const seconds, every = 180, 7 * time.Second
+	retries, tick := 0, start.Add(time.Minute)
+	for now = start; now.Before(start.Add(seconds * time.Second)); now = now.Add(every) {
+		if !tick.After(now) {
+			l.sweep(log, tick)
+			tick = tick.Add(time.Minute)
+		}
+		l.refused(log, clientaddr.Prefix(a), a, "203.0.113.1:1", 1)
+		retries++
+	}
+	var first, summaries, refused int
+	dec := json.NewDecoder(&buf)
+	for dec.More() {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := m["refused"].(float64); ok {
+			summaries++
+			refused += int(r)
+		} else {
+			first++
+			refused++
+		}
+	}
+	if first != 1 || summaries > seconds/60 {
+		t.Errorf("%d first lines and %d summaries for a client refused every 7s for %ds, want 1 and at most %d", first, summaries, seconds, seconds/60)
+	}
+	if n := l.len(); n != 1 {
+		t.Errorf("%d addresses held while the client retries, want 1", n)
+	}
+	// It stops: a sweep an interval after its last refusal writes what
+	// is left and forgets it.
+	l.sweep(log, now.Add(time.Minute))
+	for dec.More() {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := m["refused"].(float64)
+		refused += int(r)
+	}
+	if refused != retries {
+		t.Errorf("the lines account for %d refusals, want %d", refused, retries)
+	}
+	if n := l.len(); n != 0 {
+		t.Errorf("%d addresses held an interval after the client stopped, want 0", n)
+	}
+}
