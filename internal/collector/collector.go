@@ -21,7 +21,6 @@ import (
 	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/limits"
-	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/internal/shop"
 	"github.com/headroomhq/headroom/proto"
@@ -792,11 +791,11 @@ func (s *Service) logEffective() {
 	if s.cfg.File != nil {
 		for _, a := range s.cfg.File.AppsWith(config.SourceScrape) {
 			for _, t := range a.Tiers {
-				targets := make([]string, len(t.Targets))
-				for i, u := range t.Targets {
-					targets[i] = redact.URL(u) // the log is read by more than who holds a target's password
-				}
-				s.log.Info().Str("app", a.Name).Str("tier", t.Name).Strs("targets", targets).Dur("interval", a.Scrape.Interval).Msg("scrape targets")
+				// Named as the scrape's lines and metrics name them
+				// (targetNames): without user information, which the log's
+				// readers need not see, and told apart when that makes
+				// two alike.
+				s.log.Info().Str("app", a.Name).Str("tier", t.Name).Strs("targets", targetNames(t.Targets)).Dur("interval", a.Scrape.Interval).Msg("scrape targets")
 			}
 		}
 		for _, a := range s.cfg.File.AppsWith(config.SourcePush) {

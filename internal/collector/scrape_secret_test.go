@@ -82,12 +82,20 @@ func TestScrapeTargetsDifferingInCredentials(t *testing.T) {
 	other := srv.URL + "/other"
 	yaml := fmt.Sprintf("apps:\n  api:\n    source: scrape\n    scrape: {interval: 15s, timeout: 10s}\n    tiers:\n      - name: web\n        scrape:\n          targets: [%q, %q, %q]\n          metrics:\n            - {name: inflight, series: inflight, kind: gauge, agg: sum}\n", good, bad, other)
 	h := newHarness(t, DefaultConfig(), yaml)
+	var logs lockedBuffer
+	h.svc.log = zerolog.New(&logs)
+	h.svc.logEffective()
 	src := h.svc.sources[0].(*scrapeSource)
 	if err := src.round(context.Background(), t0); err != nil {
 		t.Fatal(err)
 	}
 	masked := strings.Replace(srv.URL, "http://", "http://REDACTED@", 1) + "/metrics"
 	want := map[string]float64{masked + " (targets[0])": 1, masked + " (targets[1])": 0, other: 0}
+	// The start's list of targets names them as the labels and the
+	// scrape's log lines do, so a "target down" line is found in it.
+	if list := fmt.Sprintf(`"targets":[%q,%q,%q]`, masked+" (targets[0])", masked+" (targets[1])", other); !strings.Contains(logs.String(), list) {
+		t.Errorf("the start's log does not list %s:\n%s", list, logs.String())
+	}
 	got := map[string]float64{}
 	fams, err := h.reg.Gather()
 	if err != nil {
