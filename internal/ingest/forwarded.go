@@ -17,11 +17,8 @@ import (
 // A header that cannot be read leaves the peer, counted and logged
 // (h.readable).
 func (h *Handler) client(r *http.Request) netip.Prefix {
-	peer, a, forwarded, readable := h.forwarded(r)
+	a, readable := h.fwd.Client(r.RemoteAddr, r.Header)
 	h.readable(r, readable)
-	if !forwarded {
-		return clientaddr.Prefix(peer)
-	}
 	return clientaddr.Prefix(a)
 }
 
