@@ -20,11 +20,13 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.checkHost(r) {
 			g.metrics.connections.WithLabelValues("host").Inc()
-			ev := g.log.Warn().Str("host", r.Host).Str("remote", r.RemoteAddr).Str("path", r.URL.Path)
-			if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
-				ev = ev.Str("client", a.String())
+			if ev := g.refuseLog.Warn(); ev.Enabled() {
+				ev = ev.Str("host", quoted(r.Host)).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
+				if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
+					ev = ev.Str("client", a.String())
+				}
+				ev.Msg("request for a foreign Host refused (DNS rebinding?)")
 			}
-			ev.Msg("request for a foreign Host refused (DNS rebinding?)")
 			http.Error(w, "host not allowed: add it to -gateway.allowed-hosts", http.StatusForbidden)
 			return
 		}

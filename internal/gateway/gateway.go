@@ -53,7 +53,11 @@ type Gateway struct {
 	// forwardLog logs, sampled, the forwarding headers it cannot read.
 	fwd        clientaddr.Forwarding
 	forwardLog zerolog.Logger
-	clients    sync.WaitGroup
+	// refuseLog logs, sampled, the requests refused for their Host or
+	// Origin: each is counted, but a client (or a page) retrying in a loop
+	// would otherwise write a line per request.
+	refuseLog zerolog.Logger
+	clients   sync.WaitGroup
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
@@ -89,6 +93,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
+	g.refuseLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
 	if cfg.refusalEvery > 0 {
 		g.refusal.every = cfg.refusalEvery
@@ -159,11 +164,13 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if !g.checkOrigin(r) {
 		g.metrics.connections.WithLabelValues("origin").Inc()
-		ev := g.log.Warn().Str("origin", r.Header.Get("Origin")).Str("remote", r.RemoteAddr)
-		if forwarded {
-			ev = ev.Str("client", client.String())
+		if ev := g.refuseLog.Warn(); ev.Enabled() {
+			ev = ev.Str("origin", quoted(r.Header.Get("Origin"))).Str("remote", r.RemoteAddr)
+			if forwarded {
+				ev = ev.Str("client", client.String())
+			}
+			ev.Msg("websocket origin refused")
 		}
-		ev.Msg("websocket origin refused")
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -211,14 +218,25 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	log.Debug().Msg("client disconnected")
 }
 
-// The forwarding headers that cannot be read are logged at most
-// forwardLogBurst times in each forwardLogPeriod, their first
-// forwardLogQuote bytes.
+// The forwarding headers that cannot be read, and the requests refused
+// for their Host or Origin, are logged at most forwardLogBurst times in
+// each forwardLogPeriod (the two kinds apart), quoting the header's first
+// forwardLogQuote bytes (quoted).
 const (
 	forwardLogBurst  = 10
 	forwardLogPeriod = 10 * time.Second
 	forwardLogQuote  = 256
 )
+
+// quoted returns a request header's value v as the log quotes it: its
+// first forwardLogQuote bytes, cut at valid UTF-8, and its length when
+// longer (a header may be up to the server's 1 MiB).
+func quoted(v string) string {
+	if len(v) <= forwardLogQuote {
+		return v
+	}
+	return strings.ToValidUTF8(v[:forwardLogQuote], "") + fmt.Sprintf("… (%d bytes)", len(v))
+}
 
 // client is the address r counts as (Config.TrustedProxies): its TCP
 // peer (the zero address when it is not one, a Unix socket's), or, when
@@ -231,11 +249,7 @@ func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
 	if !readable {
 		g.metrics.forwardUnreadable.Inc()
 		if ev := g.forwardLog.Warn(); ev.Enabled() {
-			v := strings.Join(r.Header.Values(g.fwd.Header), ", ")
-			if len(v) > forwardLogQuote {
-				v = strings.ToValidUTF8(v[:forwardLogQuote], "") + fmt.Sprintf("… (%d bytes)", len(v))
-			}
-			ev.Str("remote", r.RemoteAddr).Str("header", g.fwd.Header).Str("value", v).
+			ev.Str("remote", r.RemoteAddr).Str("header", g.fwd.Header).Str("value", quoted(strings.Join(r.Header.Values(g.fwd.Header), ", "))).
 				Msg("forwarding header from a trusted proxy holds an entry that is not an address: the proxy's address counts as the client")
 		}
 	}

@@ -1,0 +1,62 @@
+package gateway_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/metricstest"
+)
+
+// TestHostAndOriginRefusalsNotFlooding: requests refused for a foreign
+// Host (a rebinding page polling, say) or a foreign Origin are each
+// counted, but logged at most a burst's worth in a period, and a long
+// Host is quoted cut, not whole: a client in a loop, or one sending a
+// header of up to the server's 1 MiB, cannot fill the log.
+func TestHostAndOriginRefusalsNotFlooding(t *testing.T) {
+	logs := newSyncBuf()
+	e := startEnvLog(t, gateway.DefaultConfig(), zerolog.New(logs).Level(zerolog.WarnLevel))
+	const tries = 40
+	long := strings.Repeat("h", 64<<10) + ".example"
+	for i := range tries {
+		req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/apps", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "evil.example"
+		if i == 0 {
+			req.Host = long
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("try %d with a foreign Host: %d, want 403", i+1, resp.StatusCode)
+		}
+		_, wresp, err := dial(t, e.srv.URL, "", http.Header{"Origin": {"http://evil.example"}})
+		if err == nil || wresp == nil || wresp.StatusCode != http.StatusForbidden {
+			t.Fatalf("try %d with a foreign Origin: %v, want 403", i+1, err)
+		}
+		wresp.Body.Close()
+	}
+	got := metricstest.ByLabel(t, e.reg, "headroom_gateway_connections_total", "result")
+	if got["host"] != tries || got["origin"] != tries {
+		t.Errorf("refusals counted %v, want %d by host and %d by origin: the metric counts each", got, tries, tries)
+	}
+	out := logs.String()
+	hosts, origins := strings.Count(out, "foreign Host refused"), strings.Count(out, "websocket origin refused")
+	if hosts == 0 || hosts > 10 || origins == 0 || origins > 10 {
+		t.Errorf("%d Host and %d Origin refusal lines for %d of each, want 1 to 10 of each (sampled)", hosts, origins, tries)
+	}
+	if len(out) > 8<<10 {
+		t.Errorf("the refusals wrote %d bytes of log, want at most 8 KiB: a long Host is quoted whole", len(out))
+	}
+	if !strings.Contains(out, "bytes)") {
+		t.Errorf("the long Host's line does not give its length:\n%.2000s", out)
+	}
+}
