@@ -20,7 +20,7 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.checkHost(r) {
 			g.metrics.connections.WithLabelValues("host").Inc()
-			if ev := g.refuseLog.Warn(); ev.Enabled() {
+			if ev := g.hostLog.Warn(); ev.Enabled() {
 				ev = ev.Str("host", quoted(r.Host)).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
 				if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
 					ev = ev.Str("client", a.String())

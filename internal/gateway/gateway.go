@@ -53,10 +53,14 @@ type Gateway struct {
 	// forwardLog logs, sampled, the forwarding headers it cannot read.
 	fwd        clientaddr.Forwarding
 	forwardLog zerolog.Logger
-	// refuseLog logs, sampled, the requests refused for their Host or
-	// Origin: each is counted, but a client (or a page) retrying in a loop
-	// would otherwise write a line per request.
-	refuseLog zerolog.Logger
+	// hostLog and originLog log, sampled, the requests refused for their
+	// Host and the WebSockets refused for their Origin: each is counted,
+	// but a client (or a page) retrying in a loop would otherwise write a
+	// line per request. Each kind has its own sampler, so that a flood of
+	// one (a rebinding page polling) cannot hide the other (a real page
+	// missing from -gateway.allowed-origins).
+	hostLog   zerolog.Logger
+	originLog zerolog.Logger
 	clients   sync.WaitGroup
 }
 
@@ -93,7 +97,8 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
-	g.refuseLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
+	g.hostLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
+	g.originLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
 	if cfg.refusalEvery > 0 {
 		g.refusal.every = cfg.refusalEvery
@@ -164,7 +169,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if !g.checkOrigin(r) {
 		g.metrics.connections.WithLabelValues("origin").Inc()
-		if ev := g.refuseLog.Warn(); ev.Enabled() {
+		if ev := g.originLog.Warn(); ev.Enabled() {
 			ev = ev.Str("origin", quoted(r.Header.Get("Origin"))).Str("remote", r.RemoteAddr)
 			if forwarded {
 				ev = ev.Str("client", client.String())
@@ -218,10 +223,10 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	log.Debug().Msg("client disconnected")
 }
 
-// The forwarding headers that cannot be read, and the requests refused
-// for their Host or Origin, are logged at most forwardLogBurst times in
-// each forwardLogPeriod (the two kinds apart), quoting the header's first
-// forwardLogQuote bytes (quoted).
+// The forwarding headers that cannot be read, the requests refused for
+// their Host and those refused for their Origin are logged at most
+// forwardLogBurst times in each forwardLogPeriod, each of the three kinds
+// apart, quoting the header's first forwardLogQuote bytes (quoted).
 const (
 	forwardLogBurst  = 10
 	forwardLogPeriod = 10 * time.Second

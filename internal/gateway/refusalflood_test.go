@@ -60,3 +60,59 @@ func TestHostAndOriginRefusalsNotFlooding(t *testing.T) {
 		t.Errorf("the long Host's line does not give its length:\n%.2000s", out)
 	}
 }
+
+// TestHostFloodDoesNotHideOriginRefusal: a flood of one kind of refusal
+// (a rebinding page polling with a foreign Host, past the burst) leaves
+// the other kind its own lines: a WebSocket refused for its Origin right
+// after (a real page missing from -gateway.allowed-origins, say) is still
+// logged, and so is a Host refused after an Origin flood.
+func TestHostFloodDoesNotHideOriginRefusal(t *testing.T) {
+	for _, first := range []string{"host", "origin"} {
+		t.Run(first+" flood first", func(t *testing.T) {
+			logs := newSyncBuf()
+			e := startEnvLog(t, gateway.DefaultConfig(), zerolog.New(logs).Level(zerolog.WarnLevel))
+			refuseHost := func() {
+				t.Helper()
+				req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/apps", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Host = "evil.example"
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("foreign Host: %d, want 403", resp.StatusCode)
+				}
+			}
+			refuseOrigin := func(origin string) {
+				t.Helper()
+				_, wresp, err := dial(t, e.srv.URL, "", http.Header{"Origin": {origin}})
+				if err == nil || wresp == nil || wresp.StatusCode != http.StatusForbidden {
+					t.Fatalf("foreign Origin %s: %v, want 403", origin, err)
+				}
+				wresp.Body.Close()
+			}
+			const flood = 30 // three bursts' worth, well within a period
+			want := "websocket origin refused"
+			for range flood {
+				if first == "host" {
+					refuseHost()
+				} else {
+					refuseOrigin("http://evil.example")
+				}
+			}
+			if first == "host" {
+				refuseOrigin("https://dashboard.example")
+			} else {
+				refuseHost()
+				want = "foreign Host refused"
+			}
+			if out := logs.String(); !strings.Contains(out, want) {
+				t.Errorf("after %d %s refusals, the other kind's refusal was not logged (%q missing): the flood of one hides the other\n%.1500s", flood, first, want, out)
+			}
+		})
+	}
+}
