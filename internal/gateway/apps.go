@@ -39,13 +39,16 @@ func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 		return
 	}
-	release, ok := g.admitAPI(w, "apps")
+	release, ok := g.admitAPI(r.Context(), w, "apps")
 	if !ok {
 		return
 	}
 	defer release()
 	resp, err := g.apps(r)
 	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client hung up: not the gateway's failure
+		}
 		g.log.Error().Err(err).Msg("list apps")
 		http.Error(w, "cannot list apps", http.StatusServiceUnavailable)
 		return

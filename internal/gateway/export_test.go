@@ -6,9 +6,10 @@ import (
 )
 
 // SetAPIHook makes every /api/v1/apps and /api/v1/fleet request that holds
-// a place under Config.MaxAPIRequests call hook before it reads the
-// streams, so a test can hold requests in flight.
-func SetAPIHook(g *Gateway, hook func()) { g.apiHook = hook }
+// a place under Config.MaxAPIRequests call hook, with the request's
+// context, before it reads the streams, so a test can hold requests in
+// flight (or until their client hangs up).
+func SetAPIHook(g *Gateway, hook func(context.Context)) { g.apiHook = hook }
 
 // SetHealthRecheck makes the health answer call hook, instead of waiting,
 // before it reads again the consumers nobody seemed to pull from.

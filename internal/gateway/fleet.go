@@ -97,13 +97,16 @@ func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 		return
 	}
-	release, ok := g.admitAPI(w, "fleet")
+	release, ok := g.admitAPI(r.Context(), w, "fleet")
 	if !ok {
 		return
 	}
 	defer release()
 	resp, err := g.fleet(r.Context())
 	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client hung up: not the gateway's failure
+		}
 		g.log.Error().Err(err).Msg("fleet overview")
 		http.Error(w, "cannot read the fleet", http.StatusServiceUnavailable)
 		return

@@ -36,8 +36,8 @@ type Gateway struct {
 	up      websocket.Upgrader
 	hub     hub
 	histSem chan struct{}
-	apiSem  chan struct{} // places of the API requests that read the streams
-	apiHook func()        // tests: called by a request holding an apiSem place
+	apiSem  chan struct{}         // places of the API requests that read the streams
+	apiHook func(context.Context) // tests: called by a request holding an apiSem place
 	// recheckHook, in tests, replaces the health answer's wait before it
 	// reads idle-looking consumers again.
 	recheckHook func(context.Context) error
@@ -291,7 +291,7 @@ func (g *Gateway) sweepRefusals(ctx context.Context) {
 // refusal: these requests read a message per series, and a crowd of them
 // would load the server as much as the pipeline does. The caller calls
 // release when it is done.
-func (g *Gateway) admitAPI(w http.ResponseWriter, route string) (release func(), ok bool) {
+func (g *Gateway) admitAPI(ctx context.Context, w http.ResponseWriter, route string) (release func(), ok bool) {
 	select {
 	case g.apiSem <- struct{}{}:
 	default:
@@ -302,7 +302,7 @@ func (g *Gateway) admitAPI(w http.ResponseWriter, route string) (release func(),
 		return nil, false
 	}
 	if g.apiHook != nil {
-		g.apiHook()
+		g.apiHook(ctx)
 	}
 	return func() { <-g.apiSem }, true
 }

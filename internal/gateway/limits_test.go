@@ -127,7 +127,7 @@ func TestTooManyAPIRequests(t *testing.T) {
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(free) // first: a failed test lets its held requests end
-	gateway.SetAPIHook(e.gw, func() { entered <- struct{}{}; <-release })
+	gateway.SetAPIHook(e.gw, func(context.Context) { entered <- struct{}{}; <-release })
 	// A refusal is immediate; a request let in past the cap would wait
 	// on the hook until the client gives up.
 	client := &http.Client{Timeout: 10 * time.Second}
