@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/headroomhq/headroom/internal/hostcheck"
 )
@@ -20,8 +21,9 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.checkHost(r) {
 			g.metrics.connections.WithLabelValues("host").Inc()
-			if ev := g.hostLog.Warn(); ev.Enabled() {
-				ev = ev.Str("host", quoted(r.Host)).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
+			host := quoted(r.Host)
+			if ev := g.hostLog.warn(host, time.Now()); ev.Enabled() {
+				ev = ev.Str("host", host).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
 				if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
 					ev = ev.Str("client", a.String())
 				}

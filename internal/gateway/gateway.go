@@ -54,13 +54,14 @@ type Gateway struct {
 	fwd        clientaddr.Forwarding
 	forwardLog zerolog.Logger
 	// hostLog and originLog log, sampled, the requests refused for their
-	// Host and the WebSockets refused for their Origin: each is counted,
-	// but a client (or a page) retrying in a loop would otherwise write a
-	// line per request. Each kind has its own sampler, so that a flood of
-	// one (a rebinding page polling) cannot hide the other (a real page
-	// missing from -gateway.allowed-origins).
-	hostLog   zerolog.Logger
-	originLog zerolog.Logger
+	// Host and the WebSockets refused for their Origin, and the first
+	// refusal of each value: each is counted, but a client (or a page)
+	// retrying in a loop would otherwise write a line per request. Each
+	// kind has its own, so that a flood of one (a rebinding page polling)
+	// cannot hide the other (a real page missing from
+	// -gateway.allowed-origins).
+	hostLog   *firstRefusals
+	originLog *firstRefusals
 	clients   sync.WaitGroup
 }
 
@@ -97,8 +98,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
-	g.hostLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
-	g.originLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
+	g.hostLog, g.originLog = newFirstRefusals(g.log), newFirstRefusals(g.log)
 	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
 	if cfg.refusalEvery > 0 {
 		g.refusal.every = cfg.refusalEvery
@@ -169,8 +169,9 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if !g.checkOrigin(r) {
 		g.metrics.connections.WithLabelValues("origin").Inc()
-		if ev := g.originLog.Warn(); ev.Enabled() {
-			ev = ev.Str("origin", quoted(r.Header.Get("Origin"))).Str("remote", r.RemoteAddr)
+		origin := quoted(r.Header.Get("Origin"))
+		if ev := g.originLog.warn(origin, time.Now()); ev.Enabled() {
+			ev = ev.Str("origin", origin).Str("remote", r.RemoteAddr)
 			if forwarded {
 				ev = ev.Str("client", client.String())
 			}
@@ -226,7 +227,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 // The forwarding headers that cannot be read, the requests refused for
 // their Host and those refused for their Origin are logged at most
 // forwardLogBurst times in each forwardLogPeriod, each of the three kinds
-// apart, quoting the header's first forwardLogQuote bytes (quoted).
+// apart (the refusals also the first of each value: firstRefusals),
+// quoting the header's first forwardLogQuote bytes (quoted).
 const (
 	forwardLogBurst  = 10
 	forwardLogPeriod = 10 * time.Second

@@ -116,3 +116,52 @@ func TestHostFloodDoesNotHideOriginRefusal(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalFloodDoesNotHideAnotherValue: within one kind too, a flood
+// of refusals of one value (a page polling with its foreign Host or
+// Origin, past the burst) does not hide the first refusal of another (the
+// operator's own new hostname, or a real page's Origin, not yet allowed).
+func TestRefusalFloodDoesNotHideAnotherValue(t *testing.T) {
+	for _, kind := range []string{"host", "origin"} {
+		t.Run(kind, func(t *testing.T) {
+			logs := newSyncBuf()
+			e := startEnvLog(t, gateway.DefaultConfig(), zerolog.New(logs).Level(zerolog.WarnLevel))
+			refuse := func(v string) {
+				t.Helper()
+				if kind == "origin" {
+					_, wresp, err := dial(t, e.srv.URL, "", http.Header{"Origin": {"http://" + v}})
+					if err == nil || wresp == nil || wresp.StatusCode != http.StatusForbidden {
+						t.Fatalf("foreign Origin %s: %v, want 403", v, err)
+					}
+					wresp.Body.Close()
+					return
+				}
+				req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/apps", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Host = v
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("foreign Host %s: %d, want 403", v, resp.StatusCode)
+				}
+			}
+			const flood = 30 // three bursts' worth, well within a period
+			for range flood {
+				refuse("evil.example")
+			}
+			refuse("dashboard.example")
+			out := logs.String()
+			if !strings.Contains(out, "dashboard.example") {
+				t.Errorf("after %d refusals of evil.example, the first of dashboard.example was not logged\n%.1500s", flood, out)
+			}
+			if n := strings.Count(out, "evil.example"); n > 10 {
+				t.Errorf("evil.example refused %d times logged %d lines, want at most 10", flood, n)
+			}
+		})
+	}
+}
