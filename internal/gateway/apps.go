@@ -49,7 +49,7 @@ func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return // the client hung up: not the gateway's failure
 		}
-		g.log.Error().Err(err).Msg("list apps")
+		g.appsFailLog.Error().Err(err).Msg("list apps")
 		http.Error(w, "cannot list apps", http.StatusServiceUnavailable)
 		return
 	}

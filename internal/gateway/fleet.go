@@ -107,7 +107,7 @@ func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return // the client hung up: not the gateway's failure
 		}
-		g.log.Error().Err(err).Msg("fleet overview")
+		g.fleetFailLog.Error().Err(err).Msg("fleet overview")
 		http.Error(w, "cannot read the fleet", http.StatusServiceUnavailable)
 		return
 	}

@@ -62,7 +62,13 @@ type Gateway struct {
 	// -gateway.allowed-origins).
 	hostLog   *firstRefusals
 	originLog *firstRefusals
-	clients   sync.WaitGroup
+	// appsFailLog and fleetFailLog log, sampled, the /api/v1/apps and
+	// /api/v1/fleet requests that could not read the streams: while the
+	// bus fails, a dashboard polling, or a client in a loop, would write
+	// an error line per request.
+	appsFailLog  zerolog.Logger
+	fleetFailLog zerolog.Logger
+	clients      sync.WaitGroup
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
@@ -99,6 +105,8 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.hostLog, g.originLog = newFirstRefusals(g.log), newFirstRefusals(g.log)
+	g.appsFailLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
+	g.fleetFailLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
 	if cfg.refusalEvery > 0 {
 		g.refusal.every = cfg.refusalEvery
@@ -228,7 +236,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 // their Host and those refused for their Origin are logged at most
 // forwardLogBurst times in each forwardLogPeriod, each of the three kinds
 // apart (the refusals also the first of each value: firstRefusals),
-// quoting the header's first forwardLogQuote bytes (quoted).
+// quoting the header's first forwardLogQuote bytes (quoted); so are the
+// API requests that could not read the streams, each route apart.
 const (
 	forwardLogBurst  = 10
 	forwardLogPeriod = 10 * time.Second
