@@ -44,6 +44,15 @@ ACCOUNT, READERS = "HEADROOM", "READERS"
 # subject in the service's account, where no stream listens.
 SERVICE_ACCOUNTS = {user: user.upper() for user in ["collector", "forecaster", "anomaly", "decider", "executor"]}
 
+# Connections one account may hold (its users' together; in a cluster,
+# counted across the nodes). The server's max_connections counts every
+# account together, so without this one identity (a stolen gateway or
+# service password) could open them all and lock every other service out.
+# Seven accounts at this bound stay within the server's 1024; each service
+# copy (and each gateway) holds one.
+ACCOUNT_MAX_CONNECTIONS = 128
+LIMITS = "    limits { max_connections: %d }\n" % ACCOUNT_MAX_CONNECTIONS
+
 # The part of HEADROOM's JetStream API that READERS imports, under the same
 # subjects (so its clients need no API prefix), with the kind of answer each
 # gets: a pull (MSG.NEXT) is answered by a stream of messages, the rest by
@@ -307,38 +316,38 @@ def main():
   # exports below, each to the accounts that import it.
   %s {
     jetstream: enabled
-    users = [%s
+%s    users = [%s
     ]
     exports = [
 %s
     ]
   }
-""" % (ACCOUNT, indent(provision.rstrip("\n"), 2), "\n".join(exports))]
+""" % (ACCOUNT, LIMITS, indent(provision.rstrip("\n"), 2), "\n".join(exports))]
     for user, acc in SERVICE_ACCOUNTS.items():
         accounts.append("""
   # %s: the %s's copies, alone. No JetStream of its own: it reaches
   # %s's through the imports, on the same subjects, and answers only its
   # own copies' $SRV.PING.
   %s {
-    users = [%s
+%s    users = [%s
     ]
     imports = [
 %s
     ]
   }
-""" % (acc, user, ACCOUNT, acc, indent(blocks[user].rstrip("\n"), 2),
+""" % (acc, user, ACCOUNT, acc, LIMITS, indent(blocks[user].rstrip("\n"), 2),
        imports(service_imports(allows[user]), PUSH.get(user, []))))
     accounts.append("""
   # The identities that only read. No JetStream of their own: they reach
   # %s's through the imports, on the same subjects.
   %s {
-    users = [%s
+%s    users = [%s
     ]
     imports = [
 %s
     ]
   }
-""" % (ACCOUNT, READERS, indent("".join(readers).rstrip("\n"), 2), imports([subj for subj, _ in READ_API])))
+""" % (ACCOUNT, READERS, LIMITS, indent("".join(readers).rstrip("\n"), 2), imports([subj for subj, _ in READ_API])))
     print(head + "\naccounts {" + "".join(accounts).rstrip("\n") + "\n}\n", end="")
 
 

@@ -25,6 +25,9 @@ const (
 	maxFileStore     = 14 << 30
 	maxMemoryStore   = 256 << 20
 	maxConsumers     = 256 // per stream
+	// maxAccountConnections bounds each account's connections: seven
+	// accounts at it stay within maxConnections.
+	maxAccountConnections = 128
 )
 
 // TestNATSConfLimits: the file bounds connections, subscriptions per
@@ -59,7 +62,8 @@ func TestNATSConfLimits(t *testing.T) {
 func TestNATSConfRefusesFloods(t *testing.T) {
 	natstest.RefusesFloods(t, runConfiguredServer(t), natstest.ClientBounds{
 		MaxConnections: maxConnections, MaxSubscriptions: maxSubscriptions, MaxPayload: maxPayload,
-		Connect: map[string]any{"user": "gateway", "pass": "gateway-secret"},
+		AccountConnections: maxAccountConnections,
+		Connect:            map[string]any{"user": "gateway", "pass": "gateway-secret"},
 		// Any subject: the payload bound is checked before permissions.
 		Subject: "apm.metrics.shop.web", Inbox: "_INBOX_gateway",
 	})
@@ -118,5 +122,43 @@ func TestNATSConfBoundsConsumers(t *testing.T) {
 	}
 	if info.State.Consumers != maxConsumers {
 		t.Fatalf("METRICS holds %d consumers when the gateway is refused, want the bound %d", info.State.Consumers, maxConsumers)
+	}
+}
+
+// TestNATSConfOneIdentityCannotTakeEveryConnection: max_connections counts
+// the whole server, so without a bound per account one identity (the
+// gateway's password, or any service's) could open every connection and
+// lock every other service out of NATS. Each identity, flooding alone,
+// is refused at its account's bound, well before the server's, and every
+// other identity still connects.
+func TestNATSConfOneIdentityCannotTakeEveryConnection(t *testing.T) {
+	setPasswords(t)
+	for _, flooder := range users {
+		t.Run(flooder, func(t *testing.T) {
+			serverURL := startConfigured(t, "nats.conf", func(*server.Options) {}).ClientURL()
+			login := func(user string) map[string]any { return map[string]any{"user": user, "pass": user + "-secret"} }
+			opened, refusal := 0, ""
+			for opened < maxConnections+16 && refusal == "" {
+				if c, refused := natstest.DialClient(t, serverURL, login(flooder)); c == nil {
+					refusal = refused
+				} else {
+					opened++
+				}
+			}
+			if opened > maxAccountConnections {
+				t.Errorf("%s opened %d connections, more than its account's %d (then: %q)", flooder, opened, maxAccountConnections, refusal)
+			}
+			if !strings.Contains(strings.ToLower(refusal), "account active connections exceeded") {
+				t.Errorf("%s refused after %d connections with %q, want its account's bound", flooder, opened, refusal)
+			}
+			for _, other := range users {
+				if other == flooder {
+					continue
+				}
+				if c, refused := natstest.DialClient(t, serverURL, login(other)); c == nil {
+					t.Errorf("with %s's %d connections open, %s was refused: %q", flooder, opened, other, refused)
+				}
+			}
+		})
 	}
 }

@@ -10,15 +10,22 @@ import (
 // who tests them: Connect are the CONNECT fields of a client (user and
 // pass, or none for an anonymous one) allowed to publish on Subject and to
 // subscribe below Inbox.
+//
+// AccountConnections, when set, is the bound on the connections of
+// Connect's account, below MaxConnections: the flood of connections is
+// then refused at it, with the account's reason, rather than at the
+// server's.
 type ClientBounds struct {
 	MaxConnections, MaxSubscriptions, MaxPayload int
+	AccountConnections                           int
 	Connect                                      map[string]any
 	Subject, Inbox                               string
 }
 
 // RefusesFloods shows the server at serverURL refusing, with its reason,
 // a message over b.MaxPayload, a subscription past b.MaxSubscriptions on
-// one connection, and a connection past b.MaxConnections. It fails the
+// one connection, and a connection past b.MaxConnections (or
+// b.AccountConnections). It fails the
 // test for each bound that lets more through.
 func RefusesFloods(t *testing.T, serverURL string, b ClientBounds) {
 	t.Run("oversized message", func(t *testing.T) {
@@ -55,17 +62,21 @@ func RefusesFloods(t *testing.T, serverURL string, b ClientBounds) {
 		// subtests' until they are closed): fill up to the bound, whatever
 		// is already counted, and expect the refusal within a few more.
 		const others = 16
+		bound, reason := b.MaxConnections, "maximum connections exceeded"
+		if b.AccountConnections > 0 {
+			bound, reason = b.AccountConnections, "maximum account active connections exceeded"
+		}
 		var refusal string
-		for i := 0; i < b.MaxConnections+others && refusal == ""; i++ {
+		for i := 0; i < bound+others && refusal == ""; i++ {
 			if c, refused := DialClient(t, serverURL, b.Connect); c == nil {
 				refusal = refused
-				if i < b.MaxConnections-others {
-					t.Fatalf("connection %d refused (%q), before the bound of %d", i+1, refused, b.MaxConnections)
+				if i < bound-others {
+					t.Fatalf("connection %d refused (%q), before the bound of %d", i+1, refused, bound)
 				}
 			}
 		}
-		if !strings.Contains(strings.ToLower(refusal), "maximum connections exceeded") {
-			t.Fatalf("%d connections: last answer %q, want the server to refuse past %d", b.MaxConnections+others, refusal, b.MaxConnections)
+		if !strings.Contains(strings.ToLower(refusal), reason) {
+			t.Fatalf("%d connections: last answer %q, want %q past %d", bound+others, refusal, reason, bound)
 		}
 	})
 }
