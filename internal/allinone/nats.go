@@ -74,7 +74,8 @@ var readAPI = []struct {
 }
 
 // accountsConfig is the embedded server's accounts block: streamsAccount
-// with JetStream, exporting readAPI to readersAccount, which imports it.
+// with JetStream, exporting readAPI to readersAccount, which imports it and
+// holds at most MaxObserverConnections connections.
 func accountsConfig() string {
 	var exports, imports strings.Builder
 	for _, a := range readAPI {
@@ -85,8 +86,8 @@ func accountsConfig() string {
 		fmt.Fprintf(&exports, "    { service: %q, response_type: %s, accounts: [%s] }\n", a.subject, response, readersAccount)
 		fmt.Fprintf(&imports, "    { service: { account: %s, subject: %q } }\n", streamsAccount, a.subject)
 	}
-	return fmt.Sprintf("accounts {\n  %s {\n    jetstream: enabled\n    exports: [\n%s    ]\n  }\n  %s {\n    imports: [\n%s    ]\n  }\n}\n",
-		streamsAccount, exports.String(), readersAccount, imports.String())
+	return fmt.Sprintf("accounts {\n  %s {\n    jetstream: enabled\n    exports: [\n%s    ]\n  }\n  %s {\n    limits { max_connections: %d }\n    imports: [\n%s    ]\n  }\n}\n",
+		streamsAccount, exports.String(), readersAccount, MaxObserverConnections, imports.String())
 }
 
 // account returns opts' account named name.
@@ -137,6 +138,12 @@ const (
 	MaxSubscriptions = 4096
 	MaxPayload       = 256 << 10
 )
+
+// MaxObserverConnections bounds the connections of the observers (the
+// embedded server's READERS account) together, well below MaxConnections:
+// the all-in-one's parts connect over TCP like any observer, so observers
+// taking every connection would lock a part out of reconnecting.
+const MaxObserverConnections = 128
 
 // maxConsumers is the embedded server's bound on the consumers of one
 // stream (JetStream's per-stream consumer limit): every service durable with

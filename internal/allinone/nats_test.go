@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func TestEmbeddedServerRefusesFloods(t *testing.T) {
 	s, _, _ := embedded(t, time.Now().UnixMilli())
 	natstest.RefusesFloods(t, s.ClientURL(), natstest.ClientBounds{
 		MaxConnections: MaxConnections, MaxSubscriptions: MaxSubscriptions, MaxPayload: MaxPayload,
+		AccountConnections: MaxObserverConnections,
 		// An observer: no credentials; the payload bound is checked before
 		// permissions.
 		Subject: "apm.metrics.shop.web", Inbox: "_INBOX",
@@ -238,5 +240,37 @@ func TestEmbeddedServerAdoptsGlobalStreams(t *testing.T) {
 	}
 	if n := str.CachedInfo().State.Msgs; n != 1 {
 		t.Errorf("METRICS holds %d messages, want the older release's 1", n)
+	}
+}
+
+// TestObserversCannotTakeEveryConnection: the embedded server's connection
+// bound counts every client, and the all-in-one's own parts connect to it
+// over TCP like any observer. Anonymous observers flooding it are refused
+// at their account's bound, well before the server's, and the parts'
+// identity still connects (a part reconnecting after a drop is not locked
+// out).
+func TestObserversCannotTakeEveryConnection(t *testing.T) {
+	password := randomSecret()
+	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, natstest.Log(t), "apm", 1, maxConsumers(1, 4), password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	opened, refusal := 0, ""
+	for opened < MaxConnections+16 && refusal == "" {
+		if c, refused := natstest.DialClient(t, s.ClientURL(), nil); c == nil {
+			refusal = refused
+		} else {
+			opened++
+		}
+	}
+	if opened > MaxObserverConnections {
+		t.Errorf("observers opened %d connections, more than their %d (then: %q)", opened, MaxObserverConnections, refusal)
+	}
+	if !strings.Contains(strings.ToLower(refusal), "account active connections exceeded") {
+		t.Errorf("observers refused after %d connections with %q, want their account's bound", opened, refusal)
+	}
+	if c, refused := natstest.DialClient(t, s.ClientURL(), map[string]any{"user": internalUser, "pass": password}); c == nil {
+		t.Errorf("with %d observers connected, the all-in-one's parts were refused: %q", opened, refused)
 	}
 }
