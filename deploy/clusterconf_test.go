@@ -213,3 +213,52 @@ func dialRoute(t *testing.T, routeURL string) *natstest.Raw {
 	}
 	return c
 }
+
+// TestClusterBoundsAnAccountAcrossNodes: an account's connection bound
+// (nats.conf's limits { max_connections }) counts its connections on every
+// node of the cluster, not per node: the nodes tell each other their count
+// through the system account. An identity holding most of its bound on one
+// node is refused on another once the two together reach it, so a cluster
+// of n nodes does not hand one stolen password n times the bound (and a
+// service's copies spread over the nodes share one bound).
+func TestClusterBoundsAnAccountAcrossNodes(t *testing.T) {
+	a := runClusterNode(t, "nats-1", nil)
+	b := runClusterNode(t, "nats-2", []*url.URL{routeURL(a.ClusterAddr().String())})
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if a.NumRoutes() == 0 || b.NumRoutes() == 0 {
+			return fmt.Errorf("routes %d and %d", a.NumRoutes(), b.NumRoutes())
+		}
+		return nil
+	})
+	gateway := map[string]any{"user": "gateway", "pass": "gateway-secret"}
+	const onA = maxAccountConnections - 8
+	for i := 0; i < onA; i++ {
+		if c, refused := natstest.DialClient(t, a.ClientURL(), gateway); c == nil {
+			t.Fatalf("connection %d on the first node refused: %q", i+1, refused)
+		}
+	}
+	readers, err := b.LookupAccount("READERS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if n := readers.NumConnections(); n < onA {
+			return fmt.Errorf("the second node counts %d of READERS' connections, want the first node's %d", n, onA)
+		}
+		return nil
+	})
+	opened, refusal := 0, ""
+	for opened < maxAccountConnections && refusal == "" {
+		if c, refused := natstest.DialClient(t, b.ClientURL(), gateway); c == nil {
+			refusal = refused
+		} else {
+			opened++
+		}
+	}
+	if onA+opened > maxAccountConnections {
+		t.Errorf("the gateway held %d connections on the first node and %d more on the second, past its account's %d", onA, opened, maxAccountConnections)
+	}
+	if !strings.Contains(strings.ToLower(refusal), "account active connections exceeded") {
+		t.Errorf("the second node refused the gateway after %d connections with %q, want its account's bound", opened, refusal)
+	}
+}

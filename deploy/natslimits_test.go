@@ -162,3 +162,29 @@ func TestNATSConfOneIdentityCannotTakeEveryConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestNATSConfAccountBoundsFitTheServer: every account in nats.conf has a
+// connection bound (an account added without one would let its identity
+// take every connection again), and the bounds together fit within the
+// server's max_connections, so even several stolen identities flooding at
+// once leave every other account its slots. Raising one account's bound
+// means raising max_connections with it.
+func TestNATSConfAccountBoundsFitTheServer(t *testing.T) {
+	setPasswords(t)
+	opts, err := server.ProcessConfigFile("nats.conf")
+	if err != nil {
+		t.Fatalf("nats.conf: %v", err)
+	}
+	total := 0
+	for _, acc := range opts.Accounts {
+		n := acc.MaxActiveConnections()
+		if n <= 0 {
+			t.Errorf("account %s has no connection bound (%d), want one", acc.Name, n)
+			continue
+		}
+		total += n
+	}
+	if total > opts.MaxConn {
+		t.Errorf("the accounts' connection bounds add up to %d, more than max_connections %d", total, opts.MaxConn)
+	}
+}
