@@ -44,12 +44,17 @@ ACCOUNT, READERS = "HEADROOM", "READERS"
 # subject in the service's account, where no stream listens.
 SERVICE_ACCOUNTS = {user: user.upper() for user in ["collector", "forecaster", "anomaly", "decider", "executor"]}
 
-# Connections one account may hold (its users' together; in a cluster,
-# counted across the nodes). The server's max_connections counts every
-# account together, so without this one identity (a stolen gateway or
-# service password) could open them all and lock every other service out.
-# Seven accounts at this bound stay within the server's 1024; each service
-# copy (and each gateway) holds one.
+# Connections one account may hold: its users' together and, in a cluster,
+# on every node together (the nodes count each other's through the system
+# account, clusterconf_test.go). The server's max_connections counts every
+# account together on one node, so without this one identity (a stolen
+# gateway or service password) could open them all and lock every other
+# service out. Each service copy, gateway, `gateway tail`, `collector
+# replay` and provisioning run holds one; a node that dies uncleanly stays
+# counted for up to 2.5 minutes while its clients reconnect elsewhere, so a
+# service's copies should stay under half of this. To raise it, raise
+# max_connections in natsconf_head.txt with it: the seven accounts' bounds
+# must fit within it together (TestNATSConfAccountBoundsFitTheServer).
 ACCOUNT_MAX_CONNECTIONS = 128
 LIMITS = "    limits { max_connections: %d }\n" % ACCOUNT_MAX_CONNECTIONS
 
