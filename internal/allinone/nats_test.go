@@ -274,3 +274,21 @@ func TestObserversCannotTakeEveryConnection(t *testing.T) {
 		t.Errorf("with %d observers connected, the all-in-one's parts were refused: %q", opened, refused)
 	}
 }
+
+// TestEmbeddedServerBoundsEveryConnection: with the observers refused at
+// their account's bound, nothing floods the embedded server up to its own
+// MaxConnections, but that bound still stands for the parts' account,
+// which has none of its own: the running server reports it.
+func TestEmbeddedServerBoundsEveryConnection(t *testing.T) {
+	s, _, _ := embedded(t, time.Now().UnixMilli())
+	vz, err := s.Varz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vz.MaxConn != MaxConnections {
+		t.Fatalf("embedded server bounds connections at %d, want %d", vz.MaxConn, MaxConnections)
+	}
+	if MaxObserverConnections >= MaxConnections {
+		t.Fatalf("observers may hold %d connections, not below the server's %d", MaxObserverConnections, MaxConnections)
+	}
+}
