@@ -36,7 +36,8 @@ type AppsResponse struct {
 // serveApps lists apps and tiers from the subjects recorded in METRICS.
 func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
-		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		g.metrics.apiRequests.WithLabelValues("apps", resultToken).Inc()
+		g.refuseToken(w, r, "apps")
 		return
 	}
 	release, ok := g.admitAPI(r.Context(), w, "apps")
@@ -47,12 +48,15 @@ func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 	resp, err := g.apps(r)
 	if err != nil {
 		if r.Context().Err() != nil {
+			g.metrics.apiRequests.WithLabelValues("apps", resultCanceled).Inc()
 			return // the client hung up: not the gateway's failure
 		}
+		g.metrics.apiRequests.WithLabelValues("apps", resultUnavailable).Inc()
 		g.appsFailLog.Error().Err(err).Msg("list apps")
 		http.Error(w, "cannot list apps", http.StatusServiceUnavailable)
 		return
 	}
+	g.metrics.apiRequests.WithLabelValues("apps", resultOK).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(resp)

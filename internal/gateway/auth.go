@@ -75,3 +75,38 @@ func (g *Gateway) checkToken(r *http.Request) bool {
 	}
 	return subtle.ConstantTimeCompare([]byte(got), []byte(g.cfg.Token)) == 1
 }
+
+// refuseToken answers 401 a request to route (ws, apps, fleet, health)
+// with a missing or wrong token, and logs it (g.tokenLog): sampled, but
+// the first refusal of each route and way of presenting a token in a
+// period is written, so a dashboard with a wrong token gets a line even
+// while a guesser takes the burst. The token itself is never logged,
+// only how it came (tokenPresented). The caller counts the refusal.
+func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route string) {
+	how := tokenPresented(r)
+	if ev := g.tokenLog.warn(route+" "+how, time.Now()); ev.Enabled() {
+		ev = ev.Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
+		if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
+			ev = ev.Str("client", a.String())
+		}
+		ev.Msg("request with a missing or wrong token refused")
+	}
+	http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+}
+
+// tokenPresented is how a request carries its token, as checkToken reads
+// it: "bearer" (an Authorization Bearer header), "authorization" (an
+// Authorization header of another scheme), "query" (the token
+// parameter) or "none".
+func tokenPresented(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, _, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return "bearer"
+		}
+		return "authorization"
+	}
+	if r.URL.Query().Has("token") {
+		return "query"
+	}
+	return "none"
+}

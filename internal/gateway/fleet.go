@@ -94,7 +94,8 @@ type FleetResponse struct {
 // serveFleet answers /api/v1/fleet: every app and tier with its newest state.
 func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
-		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		g.metrics.apiRequests.WithLabelValues("fleet", resultToken).Inc()
+		g.refuseToken(w, r, "fleet")
 		return
 	}
 	release, ok := g.admitAPI(r.Context(), w, "fleet")
@@ -105,12 +106,15 @@ func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 	resp, err := g.fleet(r.Context())
 	if err != nil {
 		if r.Context().Err() != nil {
+			g.metrics.apiRequests.WithLabelValues("fleet", resultCanceled).Inc()
 			return // the client hung up: not the gateway's failure
 		}
+		g.metrics.apiRequests.WithLabelValues("fleet", resultUnavailable).Inc()
 		g.fleetFailLog.Error().Err(err).Msg("fleet overview")
 		http.Error(w, "cannot read the fleet", http.StatusServiceUnavailable)
 		return
 	}
+	g.metrics.apiRequests.WithLabelValues("fleet", resultOK).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(resp)

@@ -68,7 +68,13 @@ type Gateway struct {
 	// an error line per request.
 	appsFailLog  zerolog.Logger
 	fleetFailLog zerolog.Logger
-	clients      sync.WaitGroup
+	// tokenLog logs, sampled, the requests refused for their token (see
+	// refuseToken); histFailLog the history reads that failed, sampled,
+	// each distinct error's first written: a client subscribing in a loop
+	// while the bus fails would otherwise write an error line each time.
+	tokenLog    *firstRefusals
+	histFailLog *firstRefusals
+	clients     sync.WaitGroup
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
@@ -105,6 +111,7 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.hostLog, g.originLog = newFirstRefusals(g.log), newFirstRefusals(g.log)
+	g.tokenLog, g.histFailLog = newFirstRefusals(g.log), newFirstRefusals(g.log)
 	g.appsFailLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.fleetFailLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
@@ -172,7 +179,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	client, forwarded := g.client(r)
 	if !g.checkToken(r) {
 		g.metrics.connections.WithLabelValues("token").Inc()
-		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		g.refuseToken(w, r, "ws")
 		return
 	}
 	if !g.checkOrigin(r) {
@@ -307,6 +314,7 @@ func (g *Gateway) admitAPI(ctx context.Context, w http.ResponseWriter, route str
 	case g.apiSem <- struct{}{}:
 	default:
 		g.metrics.apiRefused.WithLabelValues(route).Inc()
+		g.metrics.apiRequests.WithLabelValues(route, resultLimit).Inc()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, fmt.Sprintf("%d API requests in progress, the limit gateway.max-api-requests; retry later", g.cfg.MaxAPIRequests),
 			http.StatusTooManyRequests)

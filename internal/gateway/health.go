@@ -70,12 +70,14 @@ var pipeline = []struct {
 
 func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
-		http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+		g.metrics.apiRequests.WithLabelValues("health", resultToken).Inc()
+		g.refuseToken(w, r, "health")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	resp := g.health(ctx)
+	g.metrics.apiRequests.WithLabelValues("health", resultOK).Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(resp)

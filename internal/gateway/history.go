@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -58,7 +60,10 @@ func (g *Gateway) replay(s *subscription) {
 		if s.ctx.Err() != nil {
 			return
 		}
-		g.log.Error().Err(err).Str("sub", s.id).Msg("history replay failed")
+		g.metrics.historyFailed.WithLabelValues(passHistory).Inc()
+		if ev := g.histFailLog.at(zerolog.ErrorLevel, passHistory+" "+quoted(err.Error()), time.Now()); ev.Enabled() {
+			ev.Err(err).Str("sub", s.id).Msg("history replay failed")
+		}
 		st.chunk = append(st.chunk, outItem{ctrl: &controlFrame{Type: FrameError, Sub: s.id, Code: CodeInternal, Message: "history replay failed"}})
 	}
 	if truncated {
@@ -98,7 +103,10 @@ func (g *Gateway) catchUp(st *replayState, byKind map[proto.Kind][]string, cover
 				if filters, ok := byKind[k]; ok {
 					if err := g.replayStream(st, k, filters, covered); err != nil {
 						if s.ctx.Err() == nil {
-							g.log.Error().Err(err).Str("sub", s.id).Msg("catch-up read failed")
+							g.metrics.historyFailed.WithLabelValues(passCatchUp).Inc()
+							if ev := g.histFailLog.at(zerolog.ErrorLevel, passCatchUp+" "+quoted(err.Error()), time.Now()); ev.Enabled() {
+								ev.Err(err).Str("sub", s.id).Msg("catch-up read failed")
+							}
 							s.c.kill(errGone)
 						}
 						return

@@ -154,6 +154,9 @@ func TestTooManyAPIRequests(t *testing.T) {
 		if v, _ := metricstest.Sum(t, e.reg, "headroom_gateway_api_refused_total", "route", c.route); v != 1 {
 			t.Fatalf("headroom_gateway_api_refused_total{route=%s} %v, want 1", c.route, v)
 		}
+		if v, _ := metricstest.Sum(t, e.reg, "headroom_gateway_api_requests_total", "route", c.route, "result", "limit"); v != 1 {
+			t.Fatalf("headroom_gateway_api_requests_total{route=%s,result=limit} %v, want 1", c.route, v)
+		}
 	}
 	release <- struct{}{}
 	if code := <-held; code != http.StatusOK {

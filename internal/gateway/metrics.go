@@ -7,6 +7,30 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// The results of an /api/v1 request (headroom_gateway_api_requests_total).
+const (
+	resultOK          = "ok"
+	resultToken       = "token"
+	resultLimit       = "limit"
+	resultUnavailable = "unavailable"
+	resultCanceled    = "canceled"
+)
+
+// apiResults are the results each /api/v1 route can count: a fixed set
+// of series (health neither queues nor fails: its answer reports what it
+// could not read).
+var apiResults = map[string][]string{
+	"apps":   {resultOK, resultToken, resultLimit, resultUnavailable, resultCanceled},
+	"fleet":  {resultOK, resultToken, resultLimit, resultUnavailable, resultCanceled},
+	"health": {resultOK, resultToken},
+}
+
+// The passes of a history read (headroom_gateway_history_failures_total).
+const (
+	passHistory = "history"
+	passCatchUp = "catchup"
+)
+
 // metrics are the gateway's Prometheus series.
 type metrics struct {
 	clients       prometheus.Gauge
@@ -31,6 +55,13 @@ type metrics struct {
 	// apiRefused counts API requests refused by Config.MaxAPIRequests,
 	// by route.
 	apiRefused *prometheus.CounterVec
+	// apiRequests counts the /api/v1 requests by route (apps, fleet,
+	// health) and result (ok, token, limit, unavailable, canceled): every
+	// refusal is counted, its log line sampled.
+	apiRequests *prometheus.CounterVec
+	// historyFailed counts subscriptions whose history (pass history) or
+	// catch-up read (pass catchup) failed on the bus.
+	historyFailed *prometheus.CounterVec
 	// forwardUnreadable counts requests from a trusted proxy whose
 	// forwarding header could not be read (Config.ForwardedHeader).
 	forwardUnreadable prometheus.Counter
@@ -88,13 +119,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "headroom_gateway_api_refused_total",
 			Help: "/api/v1/apps and /api/v1/fleet requests refused (429) because gateway.max-api-requests were in progress, by route.",
 		}, []string{"route"}),
+		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_gateway_api_requests_total",
+			Help: "/api/v1 requests by route (apps, fleet, health) and result: ok, token (401: missing or wrong token), limit (429: gateway.max-api-requests in progress), unavailable (503: the streams could not be read), canceled (the client hung up first).",
+		}, []string{"route", "result"}),
+		historyFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_gateway_history_failures_total",
+			Help: "Subscriptions whose history could not be read from the bus, by pass: history (the replay: the client gets an error frame) or catchup (the re-read of live messages it could not hold: the client is disconnected).",
+		}, []string{"pass"}),
 		forwardUnreadable: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "headroom_gateway_forwarded_unreadable_total",
 			Help: "WebSocket requests from a trusted proxy (gateway.trusted-proxies) whose forwarding header (gateway.forwarded-header) could not be read: the proxy is taken as their client, its address counting against gateway.max-clients-per-addr.",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.mismatched, m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
-		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc, m.apiRefused, m.forwardUnreadable} {
+		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc, m.apiRefused, m.apiRequests, m.historyFailed, m.forwardUnreadable} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
@@ -105,6 +144,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, route := range []string{"apps", "fleet"} {
 		m.apiRefused.WithLabelValues(route)
+	}
+	// Every series exists from the start (at 0), so that alerts can use
+	// increase() on the first refusal.
+	for route, results := range apiResults {
+		for _, result := range results {
+			m.apiRequests.WithLabelValues(route, result)
+		}
+	}
+	for _, pass := range []string{passHistory, passCatchUp} {
+		m.historyFailed.WithLabelValues(pass)
 	}
 	return m, nil
 }

@@ -41,11 +41,17 @@ func newFirstRefusals(log zerolog.Logger) *firstRefusals {
 // warn returns the warning event for a refusal of value v (as quoted),
 // disabled when it is not to be written.
 func (f *firstRefusals) warn(v string, now time.Time) *zerolog.Event {
+	return f.at(zerolog.WarnLevel, v, now)
+}
+
+// at is warn at level: the event for value v, disabled when it is not to
+// be written.
+func (f *firstRefusals) at(level zerolog.Level, v string, now time.Time) *zerolog.Event {
 	first := f.first(v, now)
-	if ev := f.sampled.Warn(); ev.Enabled() || !first {
+	if ev := f.sampled.WithLevel(level); ev.Enabled() || !first {
 		return ev
 	}
-	return f.log.Warn()
+	return f.log.WithLevel(level)
 }
 
 // first reports whether v was not refused yet in the current period, and
