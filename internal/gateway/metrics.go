@@ -152,6 +152,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			m.apiRequests.WithLabelValues(route, result)
 		}
 	}
+	for _, result := range []string{"accepted", "origin", "token", "limit", "addr_limit", "unavailable", "upgrade", "host"} {
+		m.connections.WithLabelValues(result)
+	}
 	for _, pass := range []string{passHistory, passCatchUp} {
 		m.historyFailed.WithLabelValues(pass)
 	}

@@ -16,7 +16,8 @@ import (
 )
 
 // TestAPIRequestSeriesFromStart: every route and result of
-// headroom_gateway_api_requests_total, and every pass of
+// headroom_gateway_api_requests_total, every result of
+// headroom_gateway_connections_total, and every pass of
 // headroom_gateway_history_failures_total, exists at 0 before any
 // request, so that an alert's increase() sees the first refusal.
 func TestAPIRequestSeriesFromStart(t *testing.T) {
@@ -30,6 +31,11 @@ func TestAPIRequestSeriesFromStart(t *testing.T) {
 	} {
 		if v, found := metricstest.Sum(t, e.reg, c.name, c.label, c.value); !found || v != 0 {
 			t.Errorf("%s{%s=%q} before any request: %v (found %v), want a series at 0", c.name, c.label, c.value, v, found)
+		}
+	}
+	for _, result := range []string{"accepted", "origin", "token", "limit", "addr_limit", "unavailable", "upgrade", "host"} {
+		if _, found := metricstest.Sum(t, e.reg, "headroom_gateway_connections_total", "result", result); !found {
+			t.Errorf("headroom_gateway_connections_total{result=%q} missing before any request", result)
 		}
 	}
 	for _, route := range []string{"apps", "fleet"} {
