@@ -429,3 +429,66 @@ func TestPushForwardedUnreadableAlerted(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayRefusalsAlerted: the gateway's token refusals (WebSocket and
+// /api/v1) and its failures to read the streams for a client (/api/v1
+// 503s, histories) each fire an alert with a for:, on series that exist
+// from the start (so increase() sees the first one). A matcher is read
+// as Prometheus reads it (see lets).
+func TestGatewayRefusalsAlerted(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []rule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	_, reg := exported(t)
+	series := gathered(t, reg)
+	for _, c := range []struct {
+		metric string
+		labels map[string]string
+	}{
+		{"headroom_gateway_connections_total", map[string]string{"result": "token"}},
+		{"headroom_gateway_api_requests_total", map[string]string{"route": "apps", "result": "token"}},
+		{"headroom_gateway_api_requests_total", map[string]string{"route": "fleet", "result": "token"}},
+		{"headroom_gateway_api_requests_total", map[string]string{"route": "health", "result": "token"}},
+		{"headroom_gateway_api_requests_total", map[string]string{"route": "apps", "result": "unavailable"}},
+		{"headroom_gateway_api_requests_total", map[string]string{"route": "fleet", "result": "unavailable"}},
+		{"headroom_gateway_history_failures_total", map[string]string{"pass": "history"}},
+		{"headroom_gateway_history_failures_total", map[string]string{"pass": "catchup"}},
+	} {
+		for l, v := range c.labels {
+			if !slices.Contains(series[c.metric][l], v) {
+				t.Errorf("%s has no series of %s %q from the start (%v)", c.metric, l, v, series[c.metric][l])
+			}
+		}
+		var by []string
+		for _, g := range file.Groups {
+			for _, r := range g.Rules {
+				if strings.Contains(r.Expr, "increase("+c.metric) && lets(r.Expr, c.metric, c.labels) && r.For != "" {
+					by = append(by, r.Alert)
+				}
+			}
+		}
+		if len(by) == 0 {
+			t.Errorf("no alert with a for: watches increase(%s) for %v", c.metric, c.labels)
+		}
+	}
+	// A request served, or refused for the gateway's own limits (which
+	// the client retries), is no alert's business.
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			for _, result := range []string{"ok", "limit", "canceled"} {
+				if strings.Contains(r.Expr, "increase(headroom_gateway_api_requests_total") && lets(r.Expr, "headroom_gateway_api_requests_total", map[string]string{"route": "apps", "result": result}) {
+					t.Errorf("%s: fires on /api/v1 requests of result %s", r.Alert, result)
+				}
+			}
+		}
+	}
+}
