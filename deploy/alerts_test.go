@@ -492,3 +492,94 @@ func TestGatewayRefusalsAlerted(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertSumsSurviveAnAbsentSide: PromQL's a + b matches series by
+// their labels, and an aggregation over no series is no series, so
+// sum(x) + sum(y) is empty whenever either side is: an alert adding two
+// counters would never fire for the one that exists (the rules deployed
+// before the binaries that export the other, or a scrape config dropping
+// it). Every operand of a top-level + in a rule's expression must be
+// guarded, as (… or vector(0)).
+func TestAlertSumsSurviveAnAbsentSide(t *testing.T) {
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []rule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			terms := topLevelTerms(r.Expr)
+			if len(terms) < 2 {
+				continue
+			}
+			for _, term := range terms {
+				if !guarded(term) {
+					t.Errorf("%s: the term %q of a sum is empty when its series are absent, and so is the sum: write (… or vector(0))", r.Alert, term)
+				}
+			}
+		}
+	}
+	// The check itself, on expressions whose answer is known.
+	for _, c := range []struct {
+		expr string
+		ok   bool
+	}{
+		{`sum(increase(a[5m])) + sum(increase(b[5m])) > 0`, false},
+		{`(sum(increase(a[5m])) or vector(0)) + sum(increase(b[5m])) > 0`, false},
+		{`(sum(increase(a[5m])) or vector(0)) + (sum(increase(b{x="+"}[5m])) or vector(0)) > 0`, true},
+		{`sum(increase(a[5m])) > 0`, true},
+	} {
+		ok := true
+		if terms := topLevelTerms(c.expr); len(terms) > 1 {
+			for _, term := range terms {
+				ok = ok && guarded(term)
+			}
+		}
+		if ok != c.ok {
+			t.Errorf("%s: guarded %v, want %v", c.expr, ok, c.ok)
+		}
+	}
+}
+
+// topLevelTerms splits expr, up to its first top-level comparison, at its
+// top-level + operators (outside parentheses, brackets, braces and
+// quotes).
+func topLevelTerms(expr string) []string {
+	var terms []string
+	depth, start, quoted := 0, 0, false
+	for i := 0; i < len(expr); i++ {
+		switch ch := expr[i]; {
+		case quoted:
+			if ch == '\\' {
+				i++
+			} else if ch == '"' {
+				quoted = false
+			}
+		case ch == '"':
+			quoted = true
+		case ch == '(' || ch == '[' || ch == '{':
+			depth++
+		case ch == ')' || ch == ']' || ch == '}':
+			depth--
+		case depth == 0 && (ch == '>' || ch == '<' || ch == '=' || ch == '!'):
+			return append(terms, strings.TrimSpace(expr[start:i]))
+		case depth == 0 && ch == '+':
+			terms = append(terms, strings.TrimSpace(expr[start:i]))
+			start = i + 1
+		}
+	}
+	return append(terms, strings.TrimSpace(expr[start:]))
+}
+
+// guarded reports whether term is parenthesised and falls back on a
+// vector(…) when its series are absent.
+func guarded(term string) bool {
+	return strings.HasPrefix(term, "(") && strings.HasSuffix(term, ")") && strings.Contains(term, " or vector(")
+}
