@@ -97,8 +97,9 @@
 // internal/clientaddr as the push API reads it). At most
 // Config.MaxAPIRequests /api/v1/apps and /api/v1/fleet requests, which read
 // the newest message of every series, are served at once; more get 429
-// with Retry-After (headroom_gateway_api_refused_total). Every /api/v1
-// request is counted by route and result in
+// with Retry-After (headroom_gateway_api_requests_total{result="limit"};
+// headroom_gateway_api_refused_total, deprecated, counts them too).
+// Every /api/v1 request is counted by route and result in
 // headroom_gateway_api_requests_total (token refusals, 429s, 503s
 // included), every history the streams could not give in
 // headroom_gateway_history_failures_total; their log lines are sampled.

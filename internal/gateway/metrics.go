@@ -53,7 +53,8 @@ type metrics struct {
 	// payload's app or tier is not their subject's, by reader.
 	mismatched *prometheus.CounterVec
 	// apiRefused counts API requests refused by Config.MaxAPIRequests,
-	// by route.
+	// by route. Deprecated: apiRequests counts them too (result limit);
+	// it stays for the dashboards that read it.
 	apiRefused *prometheus.CounterVec
 	// apiRequests counts the /api/v1 requests by route (apps, fleet,
 	// health) and result (ok, token, limit, unavailable, canceled): every
@@ -117,7 +118,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reader"}),
 		apiRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_gateway_api_refused_total",
-			Help: "/api/v1/apps and /api/v1/fleet requests refused (429) because gateway.max-api-requests were in progress, by route.",
+			Help: "Deprecated, kept for the dashboards that read it: the same count as headroom_gateway_api_requests_total{result=\"limit\"}. /api/v1/apps and /api/v1/fleet requests refused (429) because gateway.max-api-requests were in progress, by route.",
 		}, []string{"route"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_gateway_api_requests_total",

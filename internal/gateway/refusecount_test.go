@@ -168,3 +168,25 @@ func TestHistoryFailuresNotFlooding(t *testing.T) {
 	}
 	t.Logf("log:\n%.800s", logs.String())
 }
+
+// TestAPIRefusedDeprecated: headroom_gateway_api_refused_total counts
+// what headroom_gateway_api_requests_total{result="limit"} counts; it is
+// kept for the dashboards that read it, and its help says it is
+// deprecated and what replaces it, where a scraper's user sees it.
+func TestAPIRefusedDeprecated(t *testing.T) {
+	e := startEnv(t, gateway.DefaultConfig())
+	families, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "headroom_gateway_api_refused_total" {
+			continue
+		}
+		if help := f.GetHelp(); !strings.HasPrefix(help, "Deprecated") || !strings.Contains(help, `headroom_gateway_api_requests_total{result="limit"}`) {
+			t.Errorf("headroom_gateway_api_refused_total's help %q: want it to say it is deprecated for headroom_gateway_api_requests_total{result=\"limit\"}", help)
+		}
+		return
+	}
+	t.Fatal("headroom_gateway_api_refused_total is not exported: dashboards reading it see nothing")
+}
