@@ -190,3 +190,37 @@ func TestAPIRefusedDeprecated(t *testing.T) {
 	}
 	t.Fatal("headroom_gateway_api_refused_total is not exported: dashboards reading it see nothing")
 }
+
+// TestHistoryFailureOfAnotherErrorLogged: after one failing stream has
+// taken the sampled log's burst, the first failure of another error (a
+// second stream that cannot be read) is still written: sampling a client
+// that loops on one broken stream hides no other.
+func TestHistoryFailureOfAnotherErrorLogged(t *testing.T) {
+	logs := newSyncBuf()
+	e := startEnvLog(t, gateway.DefaultConfig(), zerolog.New(logs).Level(zerolog.WarnLevel))
+	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast} {
+		if err := natstest.JetStream(t, e.bus).DeleteStream(context.Background(), proto.StreamName(e.bus.Prefix(), k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := mustDial(t, e.srv.URL)
+	subscribe := func(id, subject string) {
+		t.Helper()
+		c.send(t, gateway.Request{Op: gateway.OpSubscribe, ID: id, Subjects: []string{subject}, Since: millis(0), Until: millis(60)})
+		var sawError bool
+		for _, f := range c.until(t, gateway.FrameHistoryDone) {
+			sawError = sawError || (f.Type == gateway.FrameError && f.Sub == id)
+		}
+		if !sawError {
+			t.Fatalf("subscription %s to %s without its stream: no error frame before history_done", id, subject)
+		}
+	}
+	const tries = 30
+	for i := range tries {
+		subscribe("m"+strconv.Itoa(i), "apm.metrics.shop.web")
+	}
+	subscribe("f", "apm.forecast.shop.web")
+	if n := strings.Count(logs.String(), `"error":"history of forecast`); n != 1 {
+		t.Errorf("the first failed replay of the forecast stream, after %d of the metrics stream, logged %d times, want 1\n%.2500s", tries, n, logs.String())
+	}
+}
