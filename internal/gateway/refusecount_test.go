@@ -224,3 +224,45 @@ func TestHistoryFailureOfAnotherErrorLogged(t *testing.T) {
 		t.Errorf("the first failed replay of the forecast stream, after %d of the metrics stream, logged %d times, want 1\n%.2500s", tries, n, logs.String())
 	}
 }
+
+// TestTokenRefusalOfAnotherWayLogged: while a guesser's bearer tokens
+// take the sampled log's burst on a route, the first refusal there of a
+// token that came another way (a dashboard's query parameter, or none at
+// all) is still written: the first line is per route and way presented.
+func TestTokenRefusalOfAnotherWayLogged(t *testing.T) {
+	logs := newSyncBuf()
+	cfg := gateway.DefaultConfig()
+	cfg.Token = "0123456789abcdef0123456789abcdef"
+	e := startEnvLog(t, cfg, zerolog.New(logs).Level(zerolog.WarnLevel))
+	refused := func(path, bearer string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: %d, want 401", path, resp.StatusCode)
+		}
+	}
+	for range 30 {
+		refused("/api/v1/apps", "guessed-7f3a9c")
+	}
+	refused("/api/v1/apps?token=rotated-0b1d", "")
+	refused("/api/v1/apps", "")
+	for _, how := range []string{"query", "none"} {
+		if n := strings.Count(logs.String(), `"route":"apps","presented":"`+how+`"`); n != 1 {
+			t.Errorf("the first refusal on apps of a token presented %s, after 30 bearer ones, logged %d times, want 1\n%.2500s", how, n, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "rotated-0b1d") {
+		t.Errorf("the token presented was logged:\n%.2500s", logs.String())
+	}
+}
