@@ -150,6 +150,28 @@ var (
 	windowRE  = regexp.MustCompile(`increase\([^\[]*\[([0-9a-z]+)\]`)
 )
 
+// alertsFile is deploy/prometheus/alerts.yaml as the tests read it.
+type alertsFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []rule `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// loadAlerts reads deploy/prometheus/alerts.yaml.
+func loadAlerts(t *testing.T) alertsFile {
+	t.Helper()
+	data, err := os.ReadFile("prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file alertsFile
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("alerts.yaml: %v", err)
+	}
+	return file
+}
+
 // TestAlertRules reads deploy/prometheus/alerts.yaml: every rule is
 // complete (a severity, a summary and a description, a valid for), and
 // names only metrics the services register, with labels they have and
@@ -160,19 +182,7 @@ var (
 // rules were checked once with Prometheus's own parser, see the stop-41
 // note.)
 func TestAlertRules(t *testing.T) {
-	data, err := os.ReadFile("prometheus/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Groups []struct {
-			Name  string `yaml:"name"`
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatalf("alerts.yaml: %v", err)
-	}
+	file := loadAlerts(t)
 	metrics, reg := exported(t)
 	series := gathered(t, reg)
 	seen := map[string]bool{}
@@ -303,18 +313,7 @@ func lets(expr, metric string, labels map[string]string) bool {
 // (why="unauthorised", every change of an app not live, by design) stay
 // out of it.
 func TestReplayedDecisionsAlerted(t *testing.T) {
-	data, err := os.ReadFile("prometheus/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Groups []struct {
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatalf("alerts.yaml: %v", err)
-	}
+	file := loadAlerts(t)
 	const m = "headroom_executor_refused_total"
 	_, reg := exported(t)
 	if whys := gathered(t, reg)[m]["why"]; !slices.Contains(whys, "replayed") {
@@ -348,18 +347,7 @@ func TestReplayedDecisionsAlerted(t *testing.T) {
 // exist from the start (so increase() sees the first refusal). A matcher
 // is read as Prometheus reads it (see lets).
 func TestPushRefusalsAlerted(t *testing.T) {
-	data, err := os.ReadFile("prometheus/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Groups []struct {
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatalf("alerts.yaml: %v", err)
-	}
+	file := loadAlerts(t)
 	matches := func(expr string, labels map[string]string) bool {
 		return lets(expr, "headroom_push_rejected_total", labels)
 	}
@@ -398,18 +386,7 @@ func TestPushRefusalsAlerted(t *testing.T) {
 // headroom_gateway_forwarded_unreadable_total, whose series exist from
 // the start (so increase() sees the first one).
 func TestPushForwardedUnreadableAlerted(t *testing.T) {
-	data, err := os.ReadFile("prometheus/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Groups []struct {
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatalf("alerts.yaml: %v", err)
-	}
+	file := loadAlerts(t)
 	_, reg := exported(t)
 	series := gathered(t, reg)
 	for _, m := range []string{"headroom_push_forwarded_unreadable_total", "headroom_gateway_forwarded_unreadable_total"} {
@@ -436,18 +413,7 @@ func TestPushForwardedUnreadableAlerted(t *testing.T) {
 // from the start (so increase() sees the first one). A matcher is read
 // as Prometheus reads it (see lets).
 func TestGatewayRefusalsAlerted(t *testing.T) {
-	data, err := os.ReadFile("prometheus/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Groups []struct {
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatalf("alerts.yaml: %v", err)
-	}
+	file := loadAlerts(t)
 	_, reg := exported(t)
 	series := gathered(t, reg)
 	for _, c := range []struct {
@@ -501,18 +467,7 @@ func TestGatewayRefusalsAlerted(t *testing.T) {
 // it). Every operand of a top-level + in a rule's expression must be
 // guarded, as (… or vector(0)).
 func TestAlertSumsSurviveAnAbsentSide(t *testing.T) {
-	data, err := os.ReadFile("prometheus/alerts.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Groups []struct {
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		t.Fatalf("alerts.yaml: %v", err)
-	}
+	file := loadAlerts(t)
 	for _, g := range file.Groups {
 		for _, r := range g.Rules {
 			terms := topLevelTerms(r.Expr)
