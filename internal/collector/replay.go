@@ -83,7 +83,9 @@ var ErrEmptyRange = errors.New("no recorded ticks in the range")
 // finds the first with event time ≥ From, the collector records each app in
 // event-time order. Without Follow it stops at the last tick recorded when
 // it began; with Follow it goes on with new ticks until To or ctx ends.
-// When nothing falls in the range the error names the recorded range; a
+// A shadow name whose newest tick is not a replay's, an app of its own,
+// is refused before anything is published (ErrNameTaken). When nothing
+// falls in the range the error names the recorded range; a
 // tick the server refuses to store (a user without the right to publish the
 // shadow's subjects, such as the all-in-one's read-only observer) fails the
 // replay, naming the tick and the server's reason.
@@ -111,6 +113,9 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 	lastMsg, err := stream.Last(ctx, filter)
 	if err != nil {
 		return st, fmt.Errorf("replay: last tick: %w", err)
+	}
+	if err := notOwnTicks(ctx, stream, proto.AppFilter(b.Prefix(), proto.KindMetrics, c.As), c.As); err != nil {
+		return st, err
 	}
 	st.RecordedFrom, st.RecordedTo = proto.Time(first.EventTime()), proto.Time(lastMsg.EventTime())
 	end := lastMsg.Seq // without Follow, stop there
@@ -174,6 +179,36 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 		return st, empty()
 	}
 	return st, nil
+}
+
+// ErrNameTaken is returned (wrapped, naming the app's last tick) by a
+// replay under the name of an app with ticks of its own.
+var ErrNameTaken = errors.New("the app has ticks of its own")
+
+// notOwnTicks refuses a replay under the name as whose newest tick stored
+// (filter: as's METRICS subjects) is not a replayed one: as is an app of
+// its own (live, dry-run or shadow, pushed, scraped or simulated), and
+// the replay's ticks would stand in its place, in the decider's state of
+// the app and its decisions. The executor refuses to act on decisions made
+// from them, and collector replay's --config refuses an app the file names
+// live, but without the file nothing else would stop it. An app whose
+// newest tick is a replay's (a replay run again) or that has none passes.
+func notOwnTicks(ctx context.Context, stream *bus.StreamReader, filter, as string) error {
+	last, err := stream.Last(ctx, filter)
+	if errors.Is(err, bus.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("replay: last tick of %q: %w", as, err)
+	}
+	var m proto.Metrics
+	if err := proto.Decode(last.Data, &m); err != nil {
+		return fmt.Errorf("replay: %w: %q's newest tick (seq %d) does not decode (%v), so it cannot be told a replay's", ErrNameTaken, as, last.Seq, err)
+	}
+	if m.Source != proto.SourceReplay {
+		return fmt.Errorf("replay: %w: --as %s names an app whose newest tick (%s, source %q) is not a replay's; replay under a name of its own", ErrNameTaken, as, m.EventTime().Format(time.RFC3339), m.Source)
+	}
+	return nil
 }
 
 // republish paces and publishes one recorded tick under the shadow name.

@@ -1,0 +1,72 @@
+package collector_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestReplayRefusesAnAppsOwnName: a replay under the name of an app with
+// ticks of its own (here pushed, as a live app's would be) is refused
+// before it publishes anything, naming the app's newest tick and its
+// source, with or without a configuration file; its decisions would
+// stand in the app's place in the decider and on the dashboard. A replay
+// under a new name passes, and so does the same replay run again (the
+// name's newest tick is then a replay's).
+func TestReplayRefusesAnAppsOwnName(t *testing.T) {
+	b := seekBus(t)
+	t0 := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
+	var outs []bus.Out
+	for i := range 10 {
+		for _, app := range []string{"shop", "api"} {
+			m := proto.NewMetrics(app, "web", t0.Add(time.Duration(i)*time.Minute), 2, proto.Floats{"rps": float64(i)})
+			m.Source = "push"
+			outs = append(outs, bus.Out{Subject: proto.MetricsSubject("apm", app, "web"), Msg: m})
+		}
+	}
+	ctx := context.Background()
+	if err := b.PublishAll(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	stored := func(app string) int {
+		t.Helper()
+		s, err := b.Reader(ctx, proto.KindMetrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subjects, err := s.Subjects(ctx, proto.AppFilter("apm", proto.KindMetrics, app))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range subjects {
+			n += int(c)
+		}
+		return n
+	}
+
+	_, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "shop", As: "api"}, zerolog.Nop())
+	if !errors.Is(err, collector.ErrNameTaken) || !strings.Contains(err.Error(), `source "push"`) {
+		t.Fatalf("replay of shop as api, an app with pushed ticks: %v, want %v naming the tick's source", err, collector.ErrNameTaken)
+	}
+	if n := stored("api"); n != 10 {
+		t.Fatalf("api has %d ticks after the refused replay, want its own 10 only", n)
+	}
+	for run := 1; run <= 2; run++ {
+		st, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "shop", As: "shop-shadow"}, zerolog.Nop())
+		if err != nil || st.Published != 10 {
+			t.Fatalf("replay %d of shop as shop-shadow: %+v, %v; want 10 ticks republished", run, st, err)
+		}
+	}
+	if n := stored("shop-shadow"); n != 10 {
+		t.Fatalf("shop-shadow has %d ticks after two replays, want 10 (each stored once)", n)
+	}
+}
