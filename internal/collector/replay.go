@@ -114,7 +114,7 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 	if err != nil {
 		return st, fmt.Errorf("replay: last tick: %w", err)
 	}
-	if err := notOwnTicks(ctx, stream, proto.AppFilter(b.Prefix(), proto.KindMetrics, c.As), c.As); err != nil {
+	if err := notOwnTicks(ctx, stream, proto.AppFilter(b.Prefix(), proto.KindMetrics, c.As), c.App, c.As); err != nil {
 		return st, err
 	}
 	st.RecordedFrom, st.RecordedTo = proto.Time(first.EventTime()), proto.Time(lastMsg.EventTime())
@@ -192,8 +192,12 @@ var ErrNameTaken = errors.New("the app has ticks of its own")
 // the app and its decisions. The executor refuses to act on decisions made
 // from them, and collector replay's --config refuses an app the file names
 // live, but without the file nothing else would stop it. An app whose
-// newest tick is a replay's (a replay run again) or that has none passes.
-func notOwnTicks(ctx context.Context, stream *bus.StreamReader, filter, as string) error {
+// newest tick is a replay of app (a replay run again) or that has none
+// passes; one whose newest tick replays another app is refused too: the
+// two recordings would interleave under one name, their ticks of the same
+// tier and time stored once (the first's), and the dashboard's overlay
+// would compare the shadow with whichever original replayed last.
+func notOwnTicks(ctx context.Context, stream *bus.StreamReader, filter, app, as string) error {
 	last, err := stream.Last(ctx, filter)
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil
@@ -207,6 +211,9 @@ func notOwnTicks(ctx context.Context, stream *bus.StreamReader, filter, as strin
 	}
 	if m.Source != proto.SourceReplay {
 		return fmt.Errorf("replay: %w: --as %s names an app whose newest tick (%s, source %q) is not a replay's; replay under a name of its own", ErrNameTaken, as, m.EventTime().Format(time.RFC3339), m.Source)
+	}
+	if of, ok := m.Labels["replay_of"]; ok && of != app {
+		return fmt.Errorf("replay: %w: --as %s holds a replay of app %q (newest tick %s), not of %q; replay under a name of its own", ErrNameTaken, as, of, m.EventTime().Format(time.RFC3339), app)
 	}
 	return nil
 }

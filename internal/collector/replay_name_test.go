@@ -70,3 +70,35 @@ func TestReplayRefusesAnAppsOwnName(t *testing.T) {
 		t.Fatalf("shop-shadow has %d ticks after two replays, want 10 (each stored once)", n)
 	}
 }
+
+// TestReplayRefusesAnotherAppsShadow: a shadow name whose newest tick
+// replays another app is refused too, naming the app it replays, before
+// anything is published: the two recordings would interleave under one
+// name (their ticks of the same tier and time stored once, the first's)
+// and the overlay would compare the shadow with whichever ran last.
+func TestReplayRefusesAnotherAppsShadow(t *testing.T) {
+	b := seekBus(t)
+	t0 := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
+	var outs []bus.Out
+	for i := range 5 {
+		for _, app := range []string{"shop", "api"} {
+			m := proto.NewMetrics(app, "web", t0.Add(time.Duration(i)*time.Minute), 2, proto.Floats{"rps": float64(i)})
+			m.Source = "push"
+			outs = append(outs, bus.Out{Subject: proto.MetricsSubject("apm", app, "web"), Msg: m})
+		}
+	}
+	ctx := context.Background()
+	if err := b.PublishAll(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "shop", As: "shop-shadow"}, zerolog.Nop()); err != nil {
+		t.Fatalf("replay of shop as shop-shadow: %v", err)
+	}
+	st, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "api", As: "shop-shadow"}, zerolog.Nop())
+	if !errors.Is(err, collector.ErrNameTaken) || !strings.Contains(err.Error(), `replay of app "shop"`) || st.Published != 0 {
+		t.Fatalf("replay of api as shop-shadow (a replay of shop): %+v, %v; want %v naming shop, nothing published", st, err, collector.ErrNameTaken)
+	}
+	if st, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "shop", As: "shop-shadow"}, zerolog.Nop()); err != nil || st.Published != 5 {
+		t.Fatalf("replay of shop as shop-shadow again: %+v, %v; want 5 ticks republished", st, err)
+	}
+}
