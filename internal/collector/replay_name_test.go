@@ -3,6 +3,7 @@ package collector_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/collector"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -100,5 +102,27 @@ func TestReplayRefusesAnotherAppsShadow(t *testing.T) {
 	}
 	if st, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "shop", As: "shop-shadow"}, zerolog.Nop()); err != nil || st.Published != 5 {
 		t.Fatalf("replay of shop as shop-shadow again: %+v, %v; want 5 ticks republished", st, err)
+	}
+}
+
+// TestReplayRefusesAnUndecodableNewestTick: a shadow name whose newest
+// tick does not decode (a publisher other than Headroom's) cannot be told
+// a replay's, so the replay is refused, naming the tick's sequence, and
+// publishes nothing.
+func TestReplayRefusesAnUndecodableNewestTick(t *testing.T) {
+	b := seekBus(t)
+	ctx := context.Background()
+	m := proto.NewMetrics("shop", "web", time.Now().Add(-time.Hour).Truncate(time.Minute), 2, proto.Floats{"rps": 1})
+	m.Source = "push"
+	if err := b.Publish(ctx, bus.Out{Subject: proto.MetricsSubject("apm", "shop", "web"), Msg: m}); err != nil {
+		t.Fatal(err)
+	}
+	ack, err := natstest.JetStream(t, b).Publish(ctx, proto.MetricsSubject("apm", "odd", "web"), []byte("not msgpack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := collector.Replay(ctx, b, collector.ReplayConfig{App: "shop", As: "odd"}, zerolog.Nop())
+	if !errors.Is(err, collector.ErrNameTaken) || !strings.Contains(err.Error(), fmt.Sprintf("(seq %d) does not decode", ack.Sequence)) || st.Published != 0 {
+		t.Fatalf("replay of shop as odd (newest tick undecodable): %+v, %v; want %v naming seq %d, nothing published", st, err, collector.ErrNameTaken, ack.Sequence)
 	}
 }
