@@ -196,7 +196,9 @@ var ErrNameTaken = errors.New("the app has ticks of its own")
 // passes; one whose newest tick replays another app is refused too: the
 // two recordings would interleave under one name, their ticks of the same
 // tier and time stored once (the first's), and the dashboard's overlay
-// would compare the shadow with whichever original replayed last.
+// would compare the shadow with whichever original replayed last. It is
+// checked once, before the replay publishes: an app that begins publishing
+// under the name afterwards (during a Follow) is not noticed.
 func notOwnTicks(ctx context.Context, stream *bus.StreamReader, filter, app, as string) error {
 	last, err := stream.Last(ctx, filter)
 	if errors.Is(err, bus.ErrNotFound) {
