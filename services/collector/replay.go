@@ -27,7 +27,7 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	var rc collector.ReplayConfig
 	var from, to, level, configFile string
 	f.String(&rc.App, "app", "shop", "recorded application to replay")
-	f.String(&rc.As, "as", "", "shadow application name to republish under (required; refused when its newest recorded tick is not a replay's: an app of its own)")
+	f.String(&rc.As, "as", "", "shadow application name to republish under (required; refused when its newest recorded tick is not a replay of --app: an app of its own, or the shadow of another)")
 	f.String(&from, "from", "", "first event time to replay: RFC 3339, or relative to now like -2h (empty: the first recorded)")
 	f.String(&to, "to", "", "event time to stop before: RFC 3339, or relative to now like -30m (empty: the last recorded)")
 	f.Bool(&rc.Follow, "follow", false, "after the recorded ticks, go on replaying new ones as they are recorded, until --to or Ctrl-C")
