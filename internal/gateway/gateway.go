@@ -17,6 +17,7 @@ import (
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/clientaddr"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/web"
 )
@@ -254,12 +255,7 @@ const (
 // quoted returns a request header's value v as the log quotes it: its
 // first forwardLogQuote bytes, cut at valid UTF-8, and its length when
 // longer (a header may be up to the server's 1 MiB).
-func quoted(v string) string {
-	if len(v) <= forwardLogQuote {
-		return v
-	}
-	return strings.ToValidUTF8(v[:forwardLogQuote], "") + fmt.Sprintf("… (%d bytes)", len(v))
-}
+func quoted(v string) string { return redact.Clip(v, forwardLogQuote) }
 
 // client is the address r counts as (Config.TrustedProxies): its TCP
 // peer (the zero address when it is not one, a Unix socket's), or, when

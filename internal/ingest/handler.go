@@ -27,6 +27,7 @@ import (
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/limits"
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -576,12 +577,7 @@ func (h *Handler) rejectLog(status int, reason string) *zerolog.Logger {
 }
 
 // clip cuts s to rejectQuote bytes, marking the cut.
-func clip(s string) string {
-	if len(s) <= rejectQuote {
-		return s
-	}
-	return strings.ToValidUTF8(s[:rejectQuote], "") + fmt.Sprintf("… (%d bytes)", len(s))
-}
+func clip(s string) string { return redact.Clip(s, rejectQuote) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

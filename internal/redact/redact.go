@@ -1,4 +1,5 @@
-// Package redact keeps credentials out of logs, errors and /readyz: it
+// Package redact keeps credentials out of logs, errors and /readyz, and a
+// client's long values from taking them over (Clip): it
 // masks the user information (user:password@, or a token@) of URLs, in
 // free text such as an error's message (Text), in an error that keeps
 // wrapping its cause (Error), or in a configured URL (URL) or
@@ -255,6 +256,17 @@ func digits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Clip returns s, a value a client sent (a header, a field), as a log
+// line quotes it: its first n bytes, cut at valid UTF-8, and its length
+// when longer, so that a request of up to the server's header or body
+// limit cannot take over the log.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "… (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // Error returns err with its message masked as Text masks it, still
