@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/hostcheck"
 )
 
@@ -24,10 +26,7 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 			host := quoted(r.Host)
 			if ev := g.hostLog.warn(host, time.Now()); ev.Enabled() {
 				ev = ev.Str("host", host).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
-				if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
-					ev = ev.Str("client", a.String())
-				}
-				ev.Msg("request for a foreign Host refused (DNS rebinding?)")
+				g.withClient(ev, r).Msg("request for a foreign Host refused (DNS rebinding?)")
 			}
 			http.Error(w, "host not allowed: add it to -gateway.allowed-hosts", http.StatusForbidden)
 			return
@@ -86,12 +85,20 @@ func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route stri
 	how := tokenPresented(r)
 	if ev := g.tokenLog.warn(route+" "+how, time.Now()); ev.Enabled() {
 		ev = ev.Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
-		if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
-			ev = ev.Str("client", a.String())
-		}
-		ev.Msg("request with a missing or wrong token refused")
+		g.withClient(ev, r).Msg("request with a missing or wrong token refused")
 	}
 	http.Error(w, "missing or wrong token", http.StatusUnauthorized)
+}
+
+// withClient adds to ev the client r's trusted proxy names, when one
+// does (the field client; remote is the peer). Unlike Gateway.client it
+// counts no unreadable header: it is for log lines of requests the
+// gateway refuses before it counts anything.
+func (g *Gateway) withClient(ev *zerolog.Event, r *http.Request) *zerolog.Event {
+	if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
+		ev = ev.Str("client", a.String())
+	}
+	return ev
 }
 
 // tokenPresented is how a request carries its token, as checkToken reads
