@@ -15,6 +15,11 @@
 // a port that is not a number), but not when it could be one (a user name
 // alone, or a password whose first characters are digits): such a URL
 // reads like a host with a path, and an @ in a path (?q=a@b) is kept.
+//
+// Credentials in a URL's query (?token=…, ?api_key=…, a presigned
+// ?X-Amz-Signature=…) are masked too, parameter by parameter: the value of
+// each one whose name says it carries a credential becomes Mask, its name
+// and the other parameters kept (https://h/metrics?token=REDACTED&job=web).
 package redact
 
 import (
@@ -26,7 +31,7 @@ import (
 const Mask = "REDACTED"
 
 // Text returns s with the user information of every URL in it masked
-// (scheme://Mask@host): an error may quote a URL whole (url.Parse's does,
+// (scheme://Mask@host), and its query's credentials: an error may quote a URL whole (url.Parse's does,
 // and so do clients' connection errors), several of them, or in quotes.
 // A URL ends at white space, a double quote or backquote, <>, a single
 // quote if one opened it (else it may be a password's, which a URL holds
@@ -66,14 +71,14 @@ func Text(s string) string {
 		i = done
 	}
 	if done == 0 {
-		return s
+		return maskQueries(s)
 	}
 	b.WriteString(s[done:])
 	out := b.String()
 	if ports != nil {
 		out = maskPorts(out, ports)
 	}
-	return out
+	return maskQueries(out)
 }
 
 // maskPorts returns s with every port of ports that url.Parse's error
@@ -139,7 +144,7 @@ func URLs(s string) string {
 }
 
 // URL returns s, one URL with or without its scheme://, with its user
-// information masked (scheme://Mask@host). s is a URL whole, spaces
+// information masked (scheme://Mask@host), and its query's credentials. s is a URL whole, spaces
 // included: one that does not parse is masked all the same.
 func URL(s string) string {
 	start := 0
@@ -147,9 +152,9 @@ func URL(s string) string {
 		start = k + len("://")
 	}
 	if at := userinfoEnd(s[start:], false, 0); at >= 0 {
-		return s[:start] + Mask + s[start+at:]
+		s = s[:start] + Mask + s[start+at:]
 	}
-	return s
+	return s[:start] + maskQuery(s[start:])
 }
 
 // opener returns the character before the scheme of the URL whose "://"
