@@ -9,22 +9,42 @@ import (
 // take a token in the URL (https://host/metrics?token=…, a presigned
 // ?X-Amz-Signature=…), and such a URL is logged, quoted in errors and
 // put in labels the way one with user information is. A parameter counts
-// when its name, lower-cased with - and _ dropped, is one of credentialKeys
-// or holds one of credentialParts; its value (up to the next & or ;, or
-// the fragment) is replaced by Mask, its name kept.
+// when its name, lower-cased with - and _ dropped, is one of credentialKeys,
+// holds one of credentialParts or ends in "key" (api_key, license_key,
+// subscription-key, application_key, routing_key, private_key); its value
+// (up to the next & or ;, or the fragment) is replaced by Mask, its name
+// kept. The fragment's parameters count too: OAuth's implicit flow puts
+// the token there (#access_token=…), and so does a hash-routed page
+// (#/login?token=…).
 var (
-	credentialKeys  = []string{"key", "sig", "auth", "code", "pass", "pwd", "jwt", "bearer"}
-	credentialParts = []string{"token", "secret", "password", "passwd", "apikey", "signature", "credential", "session"}
+	credentialKeys  = []string{"sig", "auth", "code", "pass", "pwd", "jwt", "bearer", "ticket"}
+	credentialParts = []string{"token", "secret", "password", "passwd", "signature", "credential", "session", "authorization", "hmac"}
 )
 
 // credentialKey reports whether a query parameter named name (as written,
 // possibly percent-encoded) carries a credential.
 func credentialKey(name string) bool {
-	if n, err := url.QueryUnescape(name); err == nil {
-		name = n
+	if strings.ContainsAny(name, "%+") {
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
 	}
-	name = strings.ToLower(name)
-	name = strings.NewReplacer("-", "", "_", "").Replace(name)
+	// Lower-cased, - and _ dropped, in one pass and one allocation: this
+	// runs for every parameter of every URL of a remote-controlled text.
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '-' || c == '_':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	name = string(b)
+	if strings.HasSuffix(name, "key") {
+		return true
+	}
 	for _, k := range credentialKeys {
 		if name == k {
 			return true
@@ -39,42 +59,68 @@ func credentialKey(name string) bool {
 }
 
 // maskQuery returns u, one URL's text from just after its "://" to its
-// end, with the values of its credential parameters masked (see
-// credentialKeys). The query starts at the first ? (unless a # comes
-// before it) and ends at a #; u is read once.
-func maskQuery(u string) string {
-	q := strings.IndexByte(u, '?')
-	if q < 0 || strings.IndexByte(u[:q], '#') >= 0 { // none, or the fragment's
+// end, with the values of the credential parameters of its query and
+// fragment masked (see credentialKeys). The parameters start after the
+// first ? or #; each ends at an & or ;, at the # that starts the fragment,
+// and within the fragment at a ? too. In text (Text's URLs), punctuation
+// that may follow a URL (trailing) stays after a masked value (but never
+// all of it), and JSON's escaped & (\u0026) ends a parameter too; else u
+// is a URL whole.
+// u is read once.
+func maskQuery(u string, text bool) string {
+	q := strings.IndexAny(u, "?#")
+	if q < 0 {
 		return u
 	}
-	end := len(u)
-	if f := strings.IndexByte(u[q:], '#'); f >= 0 {
-		end = q + f
-	}
 	var b strings.Builder
-	b.WriteString(u[:q+1])
-	changed, from := false, q+1
-	for i := q + 1; i <= end; i++ {
-		if i < end && u[i] != '&' && u[i] != ';' {
+	changed, from, fragment := false, q+1, u[q] == '#'
+	for i := q + 1; i <= len(u); i++ {
+		sep := 0 // the length of the separator at u[i], if one
+		switch {
+		case i == len(u):
+		case u[i] == '&' || u[i] == ';' || u[i] == '#' || u[i] == '?' && fragment:
+			sep = 1
+		case text && u[i] == '\\' && strings.HasPrefix(u[i:], `\u0026`):
+			sep = len(`\u0026`)
+		default:
 			continue
 		}
-		if name, v, ok := strings.Cut(u[from:i], "="); ok && strings.TrimRight(v, trailing) != "" && credentialKey(name) {
+		if name, v, ok := strings.Cut(u[from:i], "="); ok && v != "" && credentialKey(name) {
+			if !changed {
+				b.Grow(len(u) + len(Mask))
+				b.WriteString(u[:from])
+				changed = true
+			}
 			// Punctuation after a URL in text (": refused", a list's
-			// comma) stays, a token's last character with it.
-			b.WriteString(name + "=" + Mask + v[len(strings.TrimRight(v, trailing)):])
-			changed = true
-		} else {
+			// comma) stays, a token's last character with it; of a
+			// value of nothing else, only its last character.
+			kept := ""
+			if text {
+				t := strings.TrimRight(v, trailing)
+				if t == "" {
+					t = v[:len(v)-1]
+				}
+				kept = v[len(t):]
+			}
+			b.WriteString(name)
+			b.WriteString("=" + Mask)
+			b.WriteString(kept)
+		} else if changed {
 			b.WriteString(u[from:i])
 		}
-		if i < end {
-			b.WriteByte(u[i])
+		if i == len(u) {
+			break
 		}
-		from = i + 1
+		if changed {
+			b.WriteString(u[i : i+sep])
+		}
+		fragment = fragment || u[i] == '#'
+		from = i + sep
+		i += sep - 1
 	}
 	if !changed {
 		return u
 	}
-	b.WriteString(u[end:])
 	return b.String()
 }
 
@@ -86,7 +132,7 @@ const trailing = ",;:.)"
 // query of every URL in it masked (maskQuery); each URL ends where Text's
 // do (textEnd), so s is read a bounded number of times.
 func maskQueries(s string) string {
-	if !strings.Contains(s, "?") {
+	if !strings.ContainsAny(s, "?#") {
 		return s
 	}
 	var b strings.Builder
@@ -98,7 +144,7 @@ func maskQueries(s string) string {
 		}
 		start := i + j + len("://")
 		end := start + textEnd(s[start:], false, opener(s, i+j))
-		if m := maskQuery(s[start:end]); m != s[start:end] {
+		if m := maskQuery(s[start:end], true); m != s[start:end] {
 			b.WriteString(s[done:start])
 			b.WriteString(m)
 			done = end

@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,25 @@ func TestQueryCredentials(t *testing.T) {
 		{"https://u:p@h/x?token=t0k3n", "https://REDACTED@h/x?token=REDACTED"},
 		{"https://h/x?q=token&job=secret", "https://h/x?q=token&job=secret"},
 		{"https://h/x?token=&token", "https://h/x?token=&token"},
-		{"https://h/x#a?token=t0k3n", "https://h/x#a?token=t0k3n"},
-		{"https://h/x?a=1#token=t0k3n", "https://h/x?a=1#token=t0k3n"},
+		// Names the exporters, webhooks and signed URLs in use take:
+		// whatever ends in key (Datadog's application_key, New Relic's
+		// license_key, Azure's subscription-key, PagerDuty's
+		// routing_key), an authorization, a CAS ticket, an HMAC.
+		{"https://h/x?application_key=a&license_key=b&subscription-key=c&routing_key=d&AccessKey=e",
+			"https://h/x?application_key=REDACTED&license_key=REDACTED&subscription-key=REDACTED&routing_key=REDACTED&AccessKey=REDACTED"},
+		{"https://h/x?authorization=Bearer%20a&ticket=ST-1&hmac=ab12", "https://h/x?authorization=REDACTED&ticket=REDACTED&hmac=REDACTED"},
+		{"https://h/x?keyword=a&author=b&passive=c&p=2&keys=d", "https://h/x?keyword=a&author=b&passive=c&p=2&keys=d"},
+		// The fragment's parameters: OAuth's implicit flow, a hash-routed
+		// page's query.
+		{"https://h/cb#access_token=t0k3n&state=s", "https://h/cb#access_token=REDACTED&state=s"},
+		{"https://h/x#a?token=t0k3n", "https://h/x#a?token=REDACTED"},
+		{"https://h/x?a=1#token=t0k3n", "https://h/x?a=1#token=REDACTED"},
+		{"https://h/x?a=1#L10", "https://h/x?a=1#L10"},
+		// A ? in a query's value is no separator; an &amp; (HTML) is one.
+		{"https://h/x?next=/a?b=1&token=t0k3n", "https://h/x?next=/a?b=1&token=REDACTED"},
+		{"https://h/x?a=1&amp;token=t0k3n", "https://h/x?a=1&amp;token=REDACTED"},
+		// A value of punctuation alone is masked.
+		{"https://h/x?token=........", "https://h/x?token=REDACTED"},
 		{"https://h/x", "https://h/x"},
 	} {
 		if got := redact.URL(c.in); got != c.want {
@@ -38,12 +56,19 @@ func TestQueryCredentials(t *testing.T) {
 		{`Get "https://h/m?token=abc&x=1": dial tcp: refused`, `Get "https://h/m?token=REDACTED&x=1": dial tcp: refused`},
 		{"a https://h/?token=1 b http://i/?secret=2&q=3 c", "a https://h/?token=REDACTED b http://i/?secret=REDACTED&q=3 c"},
 		{"https://h/?token=1,https://i/?token=2", "https://h/?token=REDACTED,https://i/?token=REDACTED"},
+		// A value's last punctuation stays in text, not in a URL whole.
+		{"see https://h/x?token=t0k3n.", "see https://h/x?token=REDACTED."},
+		// JSON's escaped & (encoding/json's HTML-safe output).
+		{`{"url":"https://h/x?a=1\u0026token=t0k3n"}`, `{"url":"https://h/x?a=1\u0026token=REDACTED"}`},
 		// A ? outside a URL is no query.
 		{"why? token=abc", "why? token=abc"},
 	} {
 		if got := redact.Text(c.in); got != c.want {
 			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+	if got, want := redact.URL("https://h/x?token=t0k3n."), "https://h/x?token=REDACTED"; got != want {
+		t.Errorf("URL = %q, want %q", got, want)
 	}
 	if got, want := redact.URLs("https://h/?token=1,https://i/?k=2&key=3"), "https://h/?token=REDACTED,https://i/?k=2&key=REDACTED"; got != want {
 		t.Errorf("URLs = %q, want %q", got, want)
@@ -100,5 +125,21 @@ func TestQueryLinear(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("Text of %d bytes of %q: not done in 10s", len(in), unit)
 		}
+	}
+}
+
+// TestQueryAllocs: masking the queries of text made of URLs allocates in
+// proportion to the text, a few times its size, not kilobytes for every
+// parameter (a strings.Replacer built for each name took 32 MB for 64 KiB
+// of "x://h?token=a&").
+func TestQueryAllocs(t *testing.T) {
+	in := strings.Repeat("x://h?token=a&", 1<<16/14)
+	redact.Text(in)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	redact.Text(in)
+	runtime.ReadMemStats(&after)
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(32*len(in)); got > limit {
+		t.Errorf("Text of %d bytes allocated %d bytes, want at most %d", len(in), got, limit)
 	}
 }

@@ -17,7 +17,8 @@
 // reads like a host with a path, and an @ in a path (?q=a@b) is kept.
 //
 // Credentials in a URL's query (?token=…, ?api_key=…, a presigned
-// ?X-Amz-Signature=…) are masked too, parameter by parameter: the value of
+// ?X-Amz-Signature=…) or fragment (#access_token=…) are masked too,
+// parameter by parameter: the value of
 // each one whose name says it carries a credential becomes Mask, its name
 // and the other parameters kept (https://h/metrics?token=REDACTED&job=web).
 package redact
@@ -154,7 +155,7 @@ func URL(s string) string {
 	if at := userinfoEnd(s[start:], false, 0); at >= 0 {
 		s = s[:start] + Mask + s[start+at:]
 	}
-	return s[:start] + maskQuery(s[start:])
+	return s[:start] + maskQuery(s[start:], false)
 }
 
 // opener returns the character before the scheme of the URL whose "://"
