@@ -83,7 +83,8 @@ func FuzzQueryCredentials(f *testing.F) {
 	f.Add("X-Amz-Signature", "abcdef0123456789", "", "page=2", `Get "`, `": refused`)
 	f.Add("api_key", "key with spaces", "a=b;c=d", "e", "", "")
 	f.Fuzz(func(t *testing.T, name, token, before, after, pre, post string) {
-		names := []string{"token", "access_token", "api_key", "apikey", "key", "password", "secret", "client_secret", "sig", "X-Amz-Signature", "auth", "session_id"}
+		names := []string{"token", "access_token", "api_key", "apikey", "key", "password", "secret", "client_secret", "sig", "X-Amz-Signature", "auth", "session_id",
+			"application_key", "license_key", "subscription-key", "authorization"}
 		name = names[len(name)%len(names)]
 		value := url.QueryEscape(token)
 		if len(value) < 8 {
@@ -92,17 +93,28 @@ func FuzzQueryCredentials(f *testing.F) {
 		for _, p := range []*string{&before, &after} {
 			*p = url.PathEscape(*p) // no #, no space: within the query
 		}
-		q := name + "=" + value
+		// The query with the token, and with it masked as in text: its
+		// last punctuation (,;:.) shown, as what may follow a URL, but
+		// never all of it.
+		kept := strings.TrimRight(value, ",;:.)")
+		if kept == "" {
+			kept = value[:len(value)-1]
+		}
+		tail := value[len(kept):]
+		q, masked := name+"="+value, name+"="+redact.Mask+tail
 		if before != "" {
-			q = before + "&" + q
+			q, masked = before+"&"+q, before+"&"+masked
 		}
 		if after != "" {
-			q += "&" + after
+			q, masked = q+"&"+after, masked+"&"+after
 		}
 		u := "https://h.example/metrics?" + q
-		if strings.Contains(redact.Text(pre+"https://h.example/metrics"+post), value) ||
-			strings.ContainsAny(pre+post, "\"'`<> \t\r\n") && !strings.HasSuffix(pre, `"`) {
-			t.Skip("not distinctive, or not a URL's end")
+		// Text around the URL, anything but a scheme glued to the value
+		// (token=abc://…: the next URL's scheme would take its tail).
+		without := pre + "https://h.example/metrics?" + masked + post
+		if strings.Contains(without, value) || strings.Contains(redact.Text(without), value) ||
+			strings.HasPrefix(strings.TrimLeft(post, schemeChars), "://") {
+			t.Skip("not distinctive, or the value glued to another URL's scheme")
 		}
 		if got := redact.URL(u); strings.Contains(got, value) {
 			t.Errorf("URL(%q) = %q: shows the token", u, got)
