@@ -130,7 +130,8 @@ const trailing = ",;:.)"
 
 // maskQueries returns s, free text, with the credential parameters of the
 // query of every URL in it masked (maskQuery); each URL ends where Text's
-// do (textEnd), so s is read a bounded number of times.
+// do (textEnd), one in double quotes at the closing quote, so s is read a
+// bounded number of times.
 func maskQueries(s string) string {
 	if !strings.ContainsAny(s, "?#") {
 		return s
@@ -143,7 +144,12 @@ func maskQueries(s string) string {
 			break
 		}
 		start := i + j + len("://")
-		end := start + textEnd(s[start:], false, opener(s, i+j))
+		// Within double quotes (Go's %q, as net/http's errors quote a
+		// URL: Get "https://h/x?token=a b": …, and JSON), the URL goes
+		// on to the closing quote: a query's value may hold a raw space,
+		// which url.Parse takes.
+		quote := opener(s, i+j)
+		end := start + textEnd(s[start:], quote == '"', quote)
 		if m := maskQuery(s[start:end], true); m != s[start:end] {
 			b.WriteString(s[done:start])
 			b.WriteString(m)

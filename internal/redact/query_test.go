@@ -60,6 +60,11 @@ func TestQueryCredentials(t *testing.T) {
 		{"see https://h/x?token=t0k3n.", "see https://h/x?token=REDACTED."},
 		// JSON's escaped & (encoding/json's HTML-safe output).
 		{`{"url":"https://h/x?a=1\u0026token=t0k3n"}`, `{"url":"https://h/x?a=1\u0026token=REDACTED"}`},
+		// A raw space in a value (url.Parse takes it; net/http's
+		// error quotes the URL whole): within double quotes, the URL
+		// goes on to the closing one.
+		{`Get "https://h/x?token=Bearer t0k3n&a=1 b": dial tcp: refused`, `Get "https://h/x?token=REDACTED&a=1 b": dial tcp: refused`},
+		{`{"target":"https://h/x?api_key=a b c"} https://i/?token=d e`, `{"target":"https://h/x?api_key=REDACTED"} https://i/?token=REDACTED e`},
 		// A ? outside a URL is no query.
 		{"why? token=abc", "why? token=abc"},
 	} {
@@ -128,7 +133,7 @@ func FuzzQueryCredentials(f *testing.F) {
 // TestQueryLinear: masking queries takes time in proportion to the text.
 func TestQueryLinear(t *testing.T) {
 	const size = 1 << 20
-	for _, unit := range []string{"x://h?token=a&", "x://h?", "?&=", "x://h?a=b&token=c "} {
+	for _, unit := range []string{"x://h?token=a&", "x://h?", "?&=", "x://h?a=b&token=c ", `"x://h?token=a b `} {
 		in := strings.Repeat(unit, size/len(unit))
 		done := make(chan string, 1)
 		go func() { done <- redact.Text(in) }()
