@@ -9,8 +9,9 @@ import (
 // take a token in the URL (https://host/metrics?token=…, a presigned
 // ?X-Amz-Signature=…), and such a URL is logged, quoted in errors and
 // put in labels the way one with user information is. A parameter counts
-// when its name, lower-cased with - and _ dropped, is one of credentialKeys,
-// holds one of credentialParts or ends in "key" (api_key, license_key,
+// when its name, lower-cased with - and _ dropped, or a part of it a form
+// nests (auth[private_key]), is one of credentialKeys, holds one of
+// credentialParts or ends in "key" (api_key, license_key,
 // subscription-key, application_key, routing_key, private_key); its value
 // (up to the next & or ;, or the fragment) is replaced by Mask, its name
 // kept. The fragment's parameters count too: OAuth's implicit flow puts
@@ -41,17 +42,29 @@ func credentialKey(name string) bool {
 			b = append(b, c)
 		}
 	}
-	name = string(b)
-	if strings.HasSuffix(name, "key") {
+	// Each part of a name a form nests (auth[private_key], a.token)
+	// counts alone.
+	for _, part := range strings.FieldsFunc(string(b), func(r rune) bool { return r == '[' || r == ']' || r == '.' }) {
+		if credentialPart(part) {
+			return true
+		}
+	}
+	return false
+}
+
+// credentialPart reports whether part, a lower-cased name or a part of
+// one without - or _, carries a credential (credentialKeys).
+func credentialPart(part string) bool {
+	if strings.HasSuffix(part, "key") {
 		return true
 	}
 	for _, k := range credentialKeys {
-		if name == k {
+		if part == k {
 			return true
 		}
 	}
 	for _, p := range credentialParts {
-		if strings.Contains(name, p) {
+		if strings.Contains(part, p) {
 			return true
 		}
 	}

@@ -29,6 +29,8 @@ func TestQueryCredentials(t *testing.T) {
 		// routing_key), an authorization, a CAS ticket, an HMAC.
 		{"https://h/x?application_key=a&license_key=b&subscription-key=c&routing_key=d&AccessKey=e",
 			"https://h/x?application_key=REDACTED&license_key=REDACTED&subscription-key=REDACTED&routing_key=REDACTED&AccessKey=REDACTED"},
+		// A key inside a name, as a form's arrays and objects write it.
+		{"https://h/x?apikey[0]=a&auth%5Bprivate_key%5D=b", "https://h/x?apikey[0]=REDACTED&auth%5Bprivate_key%5D=REDACTED"},
 		{"https://h/x?authorization=Bearer%20a&ticket=ST-1&hmac=ab12", "https://h/x?authorization=REDACTED&ticket=REDACTED&hmac=REDACTED"},
 		{"https://h/x?keyword=a&author=b&passive=c&p=2&keys=d", "https://h/x?keyword=a&author=b&passive=c&p=2&keys=d"},
 		// The fragment's parameters: OAuth's implicit flow, a hash-routed
