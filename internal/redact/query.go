@@ -78,15 +78,18 @@ func credentialPart(part string) bool {
 // and within the fragment at a ? too. In text (Text's URLs), punctuation
 // that may follow a URL (trailing) stays after a masked value (but never
 // all of it), and JSON's escaped & (\u0026) ends a parameter too; else u
-// is a URL whole.
+// is a URL whole. Within, u is a URL written raw in the query of the one
+// before it: all of it is parameters, split as a fragment's.
 // u is read once.
-func maskQuery(u string, text bool) string {
+func maskQuery(u string, text, within bool) string {
 	q := strings.IndexAny(u, "?#")
-	if q < 0 {
+	if within {
+		q = -1 // all parameters, as a fragment's are split
+	} else if q < 0 {
 		return u
 	}
 	var b strings.Builder
-	changed, from, fragment := false, q+1, u[q] == '#'
+	changed, from, fragment := false, q+1, within || u[q] == '#'
 	for i := q + 1; i <= len(u); i++ {
 		sep := 0 // the length of the separator at u[i], if one
 		switch {
@@ -151,6 +154,8 @@ func maskQueries(s string) string {
 	}
 	var b strings.Builder
 	done, i := 0, 0
+	var quote byte  // the character before the URL's scheme (opener)
+	within := false // the URL is written raw in the query of the one before
 	for {
 		j := strings.Index(s[i:], "://")
 		if j < 0 {
@@ -160,14 +165,22 @@ func maskQueries(s string) string {
 		// Within double quotes (Go's %q, as net/http's errors quote a
 		// URL: Get "https://h/x?token=a b": …, and JSON), the URL goes
 		// on to the closing quote: a query's value may hold a raw space,
-		// which url.Parse takes.
-		quote := opener(s, i+j)
+		// which url.Parse takes. A URL within another's query is within
+		// its quotes.
+		if !within {
+			quote = opener(s, i+j)
+		}
 		end := start + textEnd(s[start:], quote == '"', quote)
-		if m := maskQuery(s[start:end], true); m != s[start:end] {
+		if m := maskQuery(s[start:end], true, within); m != s[start:end] {
 			b.WriteString(s[done:start])
 			b.WriteString(m)
 			done = end
 		}
+		// A URL written raw in a query's value (?next=https://i/&token=…)
+		// ends this one's text, but what follows it is still the
+		// query's: the parameters after it are masked as the query's.
+		within = (within || strings.ContainsAny(s[start:end], "?#")) &&
+			strings.HasPrefix(strings.TrimLeftFunc(s[end:], func(r rune) bool { return r < 0x80 && schemeChar(byte(r)) }), "://")
 		i = end
 	}
 	if done == 0 {

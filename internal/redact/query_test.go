@@ -67,6 +67,11 @@ func TestQueryCredentials(t *testing.T) {
 		// goes on to the closing one.
 		{`Get "https://h/x?token=Bearer t0k3n&a=1 b": dial tcp: refused`, `Get "https://h/x?token=REDACTED&a=1 b": dial tcp: refused`},
 		{`{"target":"https://h/x?api_key=a b c"} https://i/?token=d e`, `{"target":"https://h/x?api_key=REDACTED"} https://i/?token=REDACTED e`},
+		// A URL written raw in a query's value: the parameters after
+		// it are still the query's (an OAuth redirect_uri, then its code).
+		{"GET https://h/cb?redirect_uri=https://app/x&code=s3cret&state=1: 400", "GET https://h/cb?redirect_uri=https://app/x&code=REDACTED&state=1: 400"},
+		{`Get "https://h/?next=http://i/?a=1;sig=abc d": EOF`, `Get "https://h/?next=http://i/?a=1;sig=REDACTED": EOF`},
+		{"https://h/x?a=https://i/y https://j/z&token=t0k3n", "https://h/x?a=https://i/y https://j/z&token=t0k3n"},
 		// A ? outside a URL is no query.
 		{"why? token=abc", "why? token=abc"},
 	} {

@@ -155,7 +155,7 @@ func URL(s string) string {
 	if at := userinfoEnd(s[start:], false, 0); at >= 0 {
 		s = s[:start] + Mask + s[start+at:]
 	}
-	return s[:start] + maskQuery(s[start:], false)
+	return s[:start] + maskQuery(s[start:], false, false)
 }
 
 // opener returns the character before the scheme of the URL whose "://"
