@@ -88,8 +88,8 @@ func TestQueryCredentials(t *testing.T) {
 }
 
 // FuzzQueryCredentials: a token of at least 8 bytes, given as a credential
-// parameter anywhere in a URL's query, escaped as a URL writes it, never
-// shows in the masked text or URL.
+// parameter anywhere in a URL's query or fragment, escaped as a URL writes
+// it, never shows in the masked text or URL.
 func FuzzQueryCredentials(f *testing.F) {
 	f.Add("token", "s3cret-t0ken", "job=web", "", "GET ", ": 503")
 	f.Add("X-Amz-Signature", "abcdef0123456789", "", "page=2", `Get "`, `": refused`)
@@ -120,10 +120,14 @@ func FuzzQueryCredentials(f *testing.F) {
 		if after != "" {
 			q, masked = q+"&"+after, masked+"&"+after
 		}
-		u := "https://h.example/metrics?" + q
+		// In a query, a fragment, a hash-routed page's query, or after a
+		// URL written raw in the query.
+		base := []string{"https://h.example/metrics?", "https://h.example/cb#", "https://h.example/#/login?",
+			"https://h.example/cb?next=https://i.example/x&"}[len(after)%4]
+		u := base + q
 		// Text around the URL, anything but a scheme glued to the value
 		// (token=abc://…: the next URL's scheme would take its tail).
-		without := pre + "https://h.example/metrics?" + masked + post
+		without := pre + base + masked + post
 		if strings.Contains(without, value) || strings.Contains(redact.Text(without), value) ||
 			strings.HasPrefix(strings.TrimLeft(post, schemeChars), "://") {
 			t.Skip("not distinctive, or the value glued to another URL's scheme")
