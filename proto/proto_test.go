@@ -312,3 +312,81 @@ func TestDecodeReplicaState(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicaStateClaimedBy: a state says why its count is claimed with
+// one of the known causes, and only when it is claimed; a state without
+// the field (written before it) decodes as it did, and only the causes
+// of a count never asked of the real workload owe it a sync.
+func TestReplicaStateClaimedBy(t *testing.T) {
+	for _, c := range []struct {
+		claimed bool
+		by      string
+		ok      bool
+		owed    bool
+	}{
+		{false, "", true, false},
+		{true, "", true, false}, // written before the field: as before
+		{true, proto.ClaimedDryRun, true, true},
+		{true, proto.ClaimedUnauthorised, true, true},
+		{true, proto.ClaimedShadow, true, true},
+		{true, proto.ClaimedFailed, true, false},
+		{true, proto.ClaimedBraked, true, false},
+		{false, proto.ClaimedDryRun, false, false},
+		{true, "guessed", false, false},
+	} {
+		st := &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: c.claimed, ClaimedBy: c.by}
+		data, err := proto.Encode(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := proto.DecodeReplicaState("shop.web", data)
+		if (err == nil) != c.ok {
+			t.Errorf("claimed %v by %q: decode err %v, want ok=%v", c.claimed, c.by, err, c.ok)
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, proto.ErrInvalid) {
+				t.Errorf("claimed %v by %q: err %v, want %v", c.claimed, c.by, err, proto.ErrInvalid)
+			}
+			continue
+		}
+		if *got != *st {
+			t.Errorf("decoded %+v, want %+v", got, st)
+		}
+		if got.ClaimOnlyAcknowledged() != c.owed {
+			t.Errorf("claimed %v by %q: only acknowledged %v, want %v", c.claimed, c.by, !c.owed, c.owed)
+		}
+	}
+}
+
+// FuzzDecodeReplicaState feeds arbitrary bytes to the replica state's
+// decoder: it may not panic, and what decodes names a known cause only
+// with a claim, and re-encodes to a state that decodes the same.
+func FuzzDecodeReplicaState(f *testing.F) {
+	for _, st := range []*proto.ReplicaState{
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 3, Ready: 2, Booting: 1, DecisionID: "d"},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: true},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: true, ClaimedBy: proto.ClaimedDryRun},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 5, Ready: 5, Claimed: true, ClaimedBy: proto.ClaimedFailed},
+	} {
+		b, _ := proto.Encode(st)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := proto.DecodeReplicaState("shop.web", data)
+		if err != nil {
+			return
+		}
+		if st.ClaimedBy != "" && !st.Claimed {
+			t.Fatalf("decoded %+v: a cause without a claim", st)
+		}
+		b, err := proto.Encode(st)
+		if err != nil {
+			t.Fatalf("re-encode %+v: %v", st, err)
+		}
+		again, err := proto.DecodeReplicaState("shop.web", b)
+		if err != nil || *again != *st {
+			t.Fatalf("re-encoded %+v decodes to %+v, %v", st, again, err)
+		}
+	})
+}

@@ -96,12 +96,59 @@ type ReplicaState struct {
 	// (A tier the configuration file names live, held in dry-run or
 	// shadow by -executor.modes, claims no new count where the driver
 	// cannot read its count back, command or webhook: its state keeps
-	// what the driver runs. One an executor before it acknowledged, or
-	// acknowledged while the tier was not live, is taken back to the
-	// ready and booting counts, still claimed.)
+	// what the driver runs. One an executor before it acknowledged
+	// without saying why (no ClaimedBy) is taken back to the ready and
+	// booting counts, still claimed: ClaimedBraked.)
 	// The executor never judges a change's way back into the tier's
 	// bounds from such a count. Absent in states written before it.
 	Claimed bool `msgpack:"claimed,omitempty"`
+	// ClaimedBy says why Desired is claimed (one of the Claimed*
+	// constants; only with Claimed): what the executor owes the
+	// workload once it may act on it. A count only acknowledged
+	// (ClaimedDryRun, ClaimedUnauthorised) or run by shadow mode's
+	// simulated cluster (ClaimedShadow) was never asked of the real
+	// workload, so the tier's first live judgement with a real driver
+	// that cannot read the count back has the driver set it (a sync)
+	// even on a hold. A count claimed after a failed change
+	// (ClaimedFailed) or the count a braked tier's driver was last asked
+	// for (ClaimedBraked) is not set again on holds. Absent (states
+	// written before it, or Claimed false): the executor treats the claim
+	// as it did before, and never syncs it.
+	ClaimedBy string `msgpack:"claimed_by,omitempty"`
+}
+
+// Why a ReplicaState's Desired is claimed (ReplicaState.ClaimedBy).
+const (
+	// ClaimedDryRun: a change acknowledged in dry-run (the file's mode,
+	// -executor.modes, or a brake where the driver reads the count back).
+	ClaimedDryRun = "dry-run"
+	// ClaimedUnauthorised: a change acknowledged for a tier no real
+	// driver may act on (the file does not name it live).
+	ClaimedUnauthorised = "not-authorised"
+	// ClaimedShadow: a change shadow mode's simulated cluster ran while
+	// the executor's driver is a real one.
+	ClaimedShadow = "shadow"
+	// ClaimedFailed: the count a tier with none on record fell back to
+	// after its driver failed a change.
+	ClaimedFailed = "failed"
+	// ClaimedBraked: a braked tier's record taken back from a count
+	// acknowledged without a cause to the count its driver runs.
+	ClaimedBraked = "braked"
+)
+
+// ClaimOnlyAcknowledged reports whether s's Desired was never asked of
+// the real workload (ClaimedDryRun, ClaimedUnauthorised, ClaimedShadow):
+// the count a live driver that cannot read it back must set before the
+// record can stand for what runs.
+func (s *ReplicaState) ClaimOnlyAcknowledged() bool {
+	if !s.Claimed {
+		return false
+	}
+	switch s.ClaimedBy {
+	case ClaimedDryRun, ClaimedUnauthorised, ClaimedShadow:
+		return true
+	}
+	return false
 }
 
 // Committed returns the part of the state a metrics tick carries.
@@ -168,6 +215,15 @@ func (s *ReplicaState) Validate() error {
 	}
 	if s.Desired < 0 || s.Ready < 0 || s.Booting < 0 {
 		return fmt.Errorf("%w: negative replica count", ErrInvalid)
+	}
+	switch s.ClaimedBy {
+	case "":
+	case ClaimedDryRun, ClaimedUnauthorised, ClaimedShadow, ClaimedFailed, ClaimedBraked:
+		if !s.Claimed {
+			return fmt.Errorf("%w: claimed_by %q on a count not claimed", ErrInvalid, s.ClaimedBy)
+		}
+	default:
+		return fmt.Errorf("%w: claimed_by %q", ErrInvalid, s.ClaimedBy)
 	}
 	return nil
 }
