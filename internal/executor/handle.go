@@ -58,6 +58,11 @@ type step struct {
 	// -executor.modes (see Service.braked): its changes are refused
 	// leaving its state as it is.
 	braked bool
+	// sync, when set, says the judgement is a sync (see Service.syncDue):
+	// the tier's record holds a count never asked of its workload, and
+	// the driver is asked for the decided count even on a hold. It is the
+	// reason the requested event carries.
+	sync string
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -274,7 +279,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	cur := Result{Ready: d.From}
 	if prev != nil {
 		cur = Result{Ready: prev.Ready, Booting: prev.Booting}
-		p.st.Desired, p.st.DecisionID, p.st.Claimed = prev.Desired, prev.DecisionID, prev.Claimed
+		p.st.Desired, p.st.DecisionID, p.st.Claimed, p.st.ClaimedBy = prev.Desired, prev.DecisionID, prev.Claimed, prev.ClaimedBy
 	}
 	if obs, ok := drv.(Observer); ok {
 		if r, ok := obs.Observe(d.App, d.Tier, t); ok {
@@ -290,24 +295,31 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
 	p.recorded = cur.Cluster || prev != nil && prev.DecisionID != "" && !prev.Claimed
 	if fromCluster {
-		p.st.Claimed = false
+		p.st.Claimed, p.st.ClaimedBy = false, ""
 		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
 			log.Info().Int("recorded", p.st.Desired).Int("cluster", cur.Ready+cur.Booting).Msg("desired replicas changed in the cluster")
 		}
 		p.st.Desired = cur.Ready + cur.Booting
 	}
-	if p.braked && prev != nil && prev.Claimed && prev.Desired != prev.Ready+prev.Booting {
-		// A count only acknowledged, above or below the one the driver
-		// was last seen to run: an executor before this one recorded a
-		// braked change so (see Service.braked), or the tier was not
-		// live then. Kept, the decider would hold at it, the brake
-		// released or not, while the driver ran the other; the running
-		// count is what this judgement and the decider start from. It
-		// stays claimed: the driver set it, but nothing read it back.
+	if p.braked && prev != nil && prev.Claimed && prev.ClaimedBy == "" && prev.Desired != prev.Ready+prev.Booting {
+		// A count acknowledged by an executor before the claim's cause
+		// was recorded (proto.ReplicaState.ClaimedBy), above or below
+		// the one the driver was last seen to run: that executor
+		// recorded a braked change so (see Service.braked), or the tier
+		// was not live then. Kept, the decider would hold at it, the
+		// brake released or not, while the driver ran the other; the
+		// running count is what this judgement and the decider start
+		// from. It stays claimed (braked): the driver set it, but
+		// nothing read it back. A count whose cause is recorded is not
+		// mended here: one only acknowledged (dry-run, not authorised,
+		// shadow) is kept, and the first live judgement after the
+		// brake's release has the driver set it (syncDue); the others
+		// already record what the driver was last asked to run.
 		log.Warn().Int("recorded", prev.Desired).Int("running", prev.Ready+prev.Booting).
 			Msg("braked: the tier's state recorded a count only acknowledged; it records the count its driver runs again")
-		p.st.Desired = prev.Ready + prev.Booting
+		p.st.Desired, p.st.ClaimedBy = prev.Ready+prev.Booting, proto.ClaimedBraked
 	}
+	p.sync = s.syncDue(p, prev)
 	p.at = p.st.Desired
 	if cur.Cluster {
 		p.at = cur.Ready + cur.Booting
@@ -323,14 +335,26 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	var judged proto.ReplicaState
 	if why := s.invalid(p); why != "" {
 		s.skip(p, why, log)
-	} else if d.Action != proto.ActionHold {
+	} else if d.Action != proto.ActionHold || p.sync != "" {
 		reason := s.refusal(ctx, p, m, now)
+		if reason == "" && p.sync != "" {
+			reason = s.syncBounds(p)
+		}
+		if reason != "" && p.sync != "" {
+			// Refused as any change is (stale, superseded, out of
+			// bounds): the claim stays for the next judgement.
+			reason = fmt.Sprintf("%s (a sync: the record holds %d desired, %s)", reason, p.st.Desired, claimCause(p.st.ClaimedBy))
+		}
 		if p.mode == ModeDryRun {
 			reason = "dry-run"
 		}
 		if p.braked {
 			reason = fmt.Sprintf("%s: braked by -executor.modes, the configuration file naming the tier live: would set %d replicas; the tier's state keeps %d desired, what its driver runs",
 				p.mode, d.To, p.st.Desired)
+			if p.st.ClaimOnlyAcknowledged() {
+				reason = fmt.Sprintf("%s: braked by -executor.modes, the configuration file naming the tier live: would set %d replicas; the tier's state keeps %d desired, %s: the first live judgement after the brake's release has the driver set it",
+					p.mode, d.To, p.st.Desired, claimCause(p.st.ClaimedBy))
+			}
 		}
 		if p.mode != ModeLive && s.realDriverFor(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
 			// A replay under the name of an app the file names live is
@@ -366,8 +390,9 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			p.refuse(reason, "")
 		case acknowledgeOnly:
 			s.acknowledge(p, reason, log)
-		case d.To == cur.Ready+cur.Booting:
-			// Already running that count.
+		case d.To == cur.Ready+cur.Booting && p.sync == "":
+			// Already running that count (a sync trusts no count
+			// claimed: it sets it).
 		case reason == "" && fromCluster && against(&d, cur.Ready+cur.Booting):
 			s.skip(p, fmt.Sprintf("outdated: decided %s %d→%d, but the workload is at %d replicas already (changed in the cluster); the next decision starts from %d",
 				d.Action, d.From, d.To, cur.Ready+cur.Booting, cur.Ready+cur.Booting), log)
@@ -454,9 +479,9 @@ func (s *Service) rebase(ctx context.Context, k limits.Key, p *step, judged prot
 			return err
 		case st == nil:
 			return errors.New("the tier's state was removed meanwhile")
-		case st.DecisionID != judged.DecisionID || st.Desired != judged.Desired || st.Claimed != judged.Claimed:
-			return fmt.Errorf("the state stored meanwhile records %d desired (decision %q, claimed %v), not the %d (%q, claimed %v) the change was judged from",
-				st.Desired, st.DecisionID, st.Claimed, judged.Desired, judged.DecisionID, judged.Claimed)
+		case st.DecisionID != judged.DecisionID || st.Desired != judged.Desired || st.Claimed != judged.Claimed || st.ClaimedBy != judged.ClaimedBy:
+			return fmt.Errorf("the state stored meanwhile records %d desired (decision %q, claimed %v %q), not the %d (%q, claimed %v %q) the change was judged from",
+				st.Desired, st.DecisionID, st.Claimed, st.ClaimedBy, judged.Desired, judged.DecisionID, judged.Claimed, judged.ClaimedBy)
 		}
 		next := p.st
 		next.TS = max(st.TS, p.st.TS)
@@ -757,8 +782,9 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*pr
 // every tick, and the scaling event says why nothing was done.
 func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 	d := p.d
-	p.st.Desired, p.st.DecisionID, p.st.Claimed = d.To, d.ID, true
+	p.st.Desired, p.st.DecisionID, p.st.Claimed, p.st.ClaimedBy = d.To, d.ID, true, proto.ClaimedUnauthorised
 	if reason == "dry-run" {
+		p.st.ClaimedBy = proto.ClaimedDryRun
 		log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
 		p.refuse(reason, "")
 		return
@@ -798,7 +824,10 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	before := p.st.DecisionID
 	p.st.Desired, p.st.DecisionID = d.To, d.ID
 	n := len(p.outs)
-	p.emit(proto.StatusRequested, d.ID, "")
+	p.emitReason(proto.StatusRequested, d.ID, "", p.sync)
+	if p.sync != "" {
+		log.Info().Int("desired", d.To).Str("why", p.sync).Msg("synced: setting the count the record holds")
+	}
 	start := time.Now()
 	req := Request{App: d.App, Tier: d.Tier, Replicas: d.To, DecisionID: d.ID, Time: proto.Time(d.TS), Reason: d.Reason}
 	if p.recorded {
@@ -844,13 +873,26 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", d.To).Msg("scale failed")
 		// What runs is what the tier ran before: on record if that was,
 		// else (a first decision's From, say) only claimed.
+		// A failed sync is a failed change: the count it falls back to
+		// is claimed (failed), and not set again at each hold, which
+		// would call a failing back-end at every tick of the decider;
+		// the decider decides the change to the count it wants again
+		// from it, as after any failed change.
 		p.st.Desired, p.st.DecisionID, p.st.Claimed = cur.Ready+cur.Booting, before, !p.recorded
+		p.st.ClaimedBy = ""
+		if p.st.Claimed {
+			p.st.ClaimedBy = proto.ClaimedFailed
+		}
 		p.emit(proto.StatusFailed, d.ID, err.Error())
 		return
 	}
 	// The simulated cluster of shadow mode runs nothing the executor's
 	// real driver would find: its count is no record for that driver.
 	p.st.Ready, p.st.Booting, p.st.Claimed = r.Ready, r.Booting, p.driver != s.driverName
+	p.st.ClaimedBy = ""
+	if p.st.Claimed {
+		p.st.ClaimedBy = proto.ClaimedShadow
+	}
 	p.carried = true
 	log.Info().Int("from", d.From).Int("to", d.To).Int("ready", r.Ready).Int("booting", r.Booting).
 		Str("driver", p.driver).Str("mode", p.mode).Msg("scaled")
@@ -861,4 +903,74 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	if r.Booting == 0 && r.Ready == d.To {
 		p.emit(proto.StatusReady, d.ID, "")
 	}
+}
+
+// syncDue returns the reason of a sync when p's judgement must have the
+// driver set the count p's tier has on record, "" when not. A sync is due
+// when the record (prev) holds a count only acknowledged, never asked of
+// the workload (proto.ReplicaState.ClaimOnlyAcknowledged: a change
+// acknowledged in dry-run or without authority, or run by shadow mode's
+// simulated cluster), and this judgement is the tier's first in which
+// the executor's real driver may act on it: the mode is live (the file
+// switched to live, or -executor.modes' brake released), the file names
+// the tier live, and the driver cannot read the count back (command,
+// webhook: not readsBack). Left as it was, the decider would decide from
+// the count on record and hold there while the workload ran whatever it
+// ran before the dry-run, under- or over-provisioned with nothing saying
+// so. With a sync the first decision, a hold included, is carried out
+// through the driver like a change (the drivers set an absolute count),
+// with every check a change has: authority, replayed input, staleness,
+// supersession, the tier's bounds (syncBounds), the tier's lease; one
+// refused leaves the claim for the next decision, so a sync is tried at
+// most once per decision, at the rate the decider ticks. Carried out, the
+// record holds the count carried out and no sync is due again. Failed,
+// the record claims the count it falls back to after a failed change
+// (proto.ClaimedFailed), which is never synced: set again at every hold,
+// it would call a failing back-end each tick. A claim without a recorded
+// cause (a state written before ClaimedBy) is not synced either: its
+// judgement is as before. Where the driver reads the count back
+// (kubernetes), the live judgement records the cluster's count instead,
+// and the simulated cluster changes nothing real: no sync.
+func (s *Service) syncDue(p *step, prev *proto.ReplicaState) string {
+	if prev == nil || !prev.ClaimOnlyAcknowledged() || p.mode != ModeLive || p.braked || p.driver != s.driverName ||
+		!s.realDriverFor(p.d.App, p.d.Tier) {
+		return ""
+	}
+	if _, ok := s.driver.(readsBack); ok {
+		return ""
+	}
+	return fmt.Sprintf("synced: the record held a count %s (%d desired, decision %s), never asked of the workload: the driver sets %d",
+		claimCause(prev.ClaimedBy), prev.Desired, prev.DecisionID, p.d.To)
+}
+
+// claimCause says, for a log line or a reason, why a count is claimed
+// (proto.ReplicaState.ClaimedBy).
+func claimCause(by string) string {
+	switch by {
+	case proto.ClaimedDryRun:
+		return "only acknowledged in dry-run"
+	case proto.ClaimedUnauthorised:
+		return "only acknowledged without authority"
+	case proto.ClaimedShadow:
+		return "only run by shadow mode's simulated cluster"
+	case proto.ClaimedFailed:
+		return "claimed after a failed change"
+	case proto.ClaimedBraked:
+		return "the count the braked tier's driver was last asked for"
+	}
+	return "claimed"
+}
+
+// syncBounds returns why a sync of p's count must not be made for the
+// tier's bounds, or "": a hold is never out of bounds (invalid), but a
+// sync sets a count, and the count only acknowledged may lie outside
+// bounds the file changed since. The record holds no count the driver
+// set, so no way back into the bounds is judged from it (as for any
+// change from a claimed count: invalid).
+func (s *Service) syncBounds(p *step) string {
+	b, ok := s.cfg.bounds(p.d.App, p.d.Tier, true)
+	if !ok || p.d.To >= b.Min && p.d.To <= b.Max {
+		return ""
+	}
+	return fmt.Sprintf("out of bounds: a sync to %d replicas, outside the tier's bounds of %d to %d", p.d.To, b.Min, b.Max)
 }

@@ -1,0 +1,272 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// shopFile is a configuration file naming app shop's web tier (bounds 1
+// to 20) in mode (no mode when "").
+func shopFile(t *testing.T, mode string) *config.File {
+	t.Helper()
+	m := ""
+	if mode != "" {
+		m = "    mode: " + mode + "\n"
+	}
+	f, err := config.Parse("x.yaml", []byte("apps:\n  shop:\n    source: push\n"+m+"    tiers: [{name: web, min: 1, max: 20}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// requestedReason returns the reason of app's requested scaling event
+// of decision id, and whether there is one.
+func (h *harness) requestedReason(app, id string) (string, bool) {
+	h.t.Helper()
+	for _, data := range natstest.Payloads(h.t, h.b, "SCALING", proto.AppFilter("apm", proto.KindScaling, app)) {
+		var sc proto.Scaling
+		if err := proto.Decode(data, &sc); err != nil {
+			h.t.Fatal(err)
+		}
+		if sc.Status == proto.StatusRequested && sc.DecisionID == id {
+			return sc.Reason, true
+		}
+	}
+	return "", false
+}
+
+// TestLiveSyncsACountOnlyAcknowledged: the README's onboarding runs a
+// tier in dry-run (or shadow) first, then switches the configuration
+// file to live. With a driver that cannot read the count back (command),
+// the change made meanwhile (5→8) was only acknowledged: the state
+// records 8 desired, claimed, and the decider decides from it and holds
+// at 8 while the workload runs whatever it ran (the driver was never
+// called). The first live judgement, a hold, has the driver set the 8
+// (a sync, one call, its requested event saying so), and the state then
+// records 8 carried out. A stale hold before it is refused like any
+// stale change (no call, the claim kept for the next), and a hold after
+// it calls nothing.
+func TestLiveSyncsACountOnlyAcknowledged(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		file, modes string // the file's mode and -executor.modes before the switch
+		by          string
+		why         string
+	}{
+		{"dry-run by the file", executor.ModeDryRun, "", proto.ClaimedDryRun, "only acknowledged in dry-run"},
+		{"shadow by the file", executor.ModeShadow, "", proto.ClaimedShadow, "only run by shadow mode's simulated cluster"},
+		{"live by flag, not by the file", "", "shop=live", proto.ClaimedUnauthorised, "only acknowledged without authority"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			before := commandConfig(log, "")
+			if c.modes != "" {
+				var err error
+				if before.Modes, err = executor.ParseModes(c.modes); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stop := h.startWith(before, shopFile(t, c.file), prometheus.NewRegistry(), fixedClock(t0))
+			d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+			h.publish(d1)
+			st := h.waitState(d1)
+			if st.Desired != 8 || !st.Claimed || st.ClaimedBy != c.by {
+				t.Fatalf("before the switch, after 5→8: state %+v, want 8 desired claimed by %s", st, c.by)
+			}
+			if got := decisionsActed(t, log); len(got) != 0 {
+				t.Fatalf("before the switch the driver ran %v, want nothing", got)
+			}
+			stop()
+
+			// The file switched to live; the executor restarted with it,
+			// over the same bucket.
+			live := commandConfig(log, "")
+			live.MaxAge = 30 * time.Second
+			h.startWith(live, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+			stale := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
+			h.publish(stale)
+			st = h.waitState(stale)
+			if got := decisionsActed(t, log); len(got) != 0 {
+				t.Fatalf("after a stale hold the driver ran %v, want nothing", got)
+			}
+			if st.Desired != 8 || st.ClaimedBy != c.by {
+				t.Fatalf("after a stale hold: state %+v, want the 8 still claimed by %s", st, c.by)
+			}
+			if r := reasonsOf(t, h, "shop"); len(r) == 0 || !strings.HasPrefix(r[len(r)-1], "stale") || !strings.Contains(r[len(r)-1], "sync") {
+				t.Errorf("skips %q, want the last a stale sync", r)
+			}
+
+			hold := decidedFrom(st, t0.Add(-20*time.Second), st.Desired)
+			h.publish(hold)
+			st = h.waitState(hold)
+			cs := calls(t, log)
+			if len(cs) != 1 {
+				t.Fatalf("after the first fresh live hold the driver ran %d times (%v), want once", len(cs), cs)
+			}
+			if argv := cs[0].Argv; argv[len(argv)-1] != hold.ID || argv[len(argv)-2] != "8" {
+				t.Errorf("the driver ran %q, want 8 replicas for %s", argv, hold.ID)
+			}
+			if st.Desired != 8 || st.Claimed || st.ClaimedBy != "" || st.DecisionID != hold.ID {
+				t.Errorf("after the sync: state %+v, want 8 desired carried out by %s", st, hold.ID)
+			}
+			if r, ok := h.requestedReason("shop", hold.ID); !ok || !strings.HasPrefix(r, "synced: the record held a count "+c.why) {
+				t.Errorf("the hold's requested event: %v, reason %q; want one saying synced: the record held a count %s", ok, r, c.why)
+			}
+
+			next := decidedFrom(st, t0.Add(-10*time.Second), st.Desired)
+			h.publish(next)
+			st = h.waitState(next)
+			if got := decisionsActed(t, log); !slices.Equal(got, []string{hold.ID}) {
+				t.Errorf("after a second hold the driver ran %v, want only the sync %s", got, hold.ID)
+			}
+			if st.Desired != 8 || st.Claimed {
+				t.Errorf("after a second hold: state %+v, want 8 desired on record", st)
+			}
+		})
+	}
+}
+
+// downDriver records the counts it is asked for, never reads them
+// back, and fails every call while fail is set.
+type downDriver struct {
+	mu    sync.Mutex
+	fail  bool
+	asked []int
+}
+
+func (f *downDriver) Scale(_ context.Context, r executor.Request) (executor.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, r.Replicas)
+	if f.fail {
+		return executor.Result{}, errors.New("back-end down")
+	}
+	return executor.Result{Ready: r.Replicas}, nil
+}
+
+func (f *downDriver) requests() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked)
+}
+
+// TestLiveDoesNotSyncOtherClaims: a live tier's hold calls no driver
+// over a count claimed for another cause than an acknowledgement: after
+// a failed change (retried at each hold, it would hammer a failing
+// back-end at the decider's tick; the decider decides the change again
+// instead), or in a state written before the cause was recorded (taken
+// as it was). The claim is kept.
+func TestLiveDoesNotSyncOtherClaims(t *testing.T) {
+	t.Run("claimed after a failed change", func(t *testing.T) {
+		h := newHarness(t)
+		drv := &downDriver{fail: true}
+		h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
+			executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+		d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+		h.publish(d1)
+		st := h.waitState(d1)
+		if st.Desired != 5 || !st.Claimed || st.ClaimedBy != proto.ClaimedFailed {
+			t.Fatalf("after the failed 5→8: state %+v, want 5 desired claimed after a failed change", st)
+		}
+		for _, at := range []time.Duration{-40 * time.Second, -30 * time.Second} {
+			hold := decidedFrom(st, t0.Add(at), st.Desired)
+			h.publish(hold)
+			st = h.waitState(hold)
+		}
+		if got := drv.requests(); !slices.Equal(got, []int{8}) {
+			t.Errorf("after two holds the driver was asked for %v, want only the failed 8", got)
+		}
+		if st.Desired != 5 || st.ClaimedBy != proto.ClaimedFailed {
+			t.Errorf("after two holds: state %+v, want 5 still claimed after a failed change", st)
+		}
+	})
+	t.Run("state written before the cause", func(t *testing.T) {
+		h := newHarness(t)
+		d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+		data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: d1.TS,
+			Desired: 8, Ready: 5, DecisionID: d1.ID, Claimed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), data); err != nil {
+			t.Fatal(err)
+		}
+		drv := &downDriver{}
+		h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
+			executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+		hold := tierDecision("shop", "web", t0.Add(-40*time.Second), 8, 8)
+		hold.Action = proto.ActionHold
+		h.publish(hold)
+		st := h.waitState(hold)
+		if got := drv.requests(); len(got) != 0 {
+			t.Errorf("after a hold the driver was asked for %v, want nothing", got)
+		}
+		if st.Desired != 8 || !st.Claimed || st.ClaimedBy != "" {
+			t.Errorf("after a hold: state %+v, want the 8 claimed as read", st)
+		}
+	})
+}
+
+// TestSyncOnlyWhereTheDriverCannotReadBack: the simulated cluster and
+// the kubernetes driver, which reads the workload's count back, do not
+// sync a count acknowledged in dry-run at the switch to live: the hold
+// makes no request, and the kubernetes tier records the cluster's count.
+func TestSyncOnlyWhereTheDriverCannotReadBack(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts func(h *harness) []executor.Option
+		// desired is the count the state records after the live hold.
+		desired int
+	}{
+		{"sim", func(*harness) []executor.Option { return nil }, 8},
+		{"kubernetes", func() func(h *harness) []executor.Option {
+			var k *executor.FakeKube
+			return func(h *harness) []executor.Option {
+				if k == nil {
+					k = executor.NewFakeKube(h.t, 5, false)
+				}
+				return []executor.Option{executor.WithDriver(executor.DriverKubernetes, k.Driver(h.t))}
+			}
+		}(), 5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			start := func(mode string) func() {
+				return h.startWith(kubeConfig(), shopFile(t, mode), prometheus.NewRegistry(), append(c.opts(h), fixedClock(t0))...)
+			}
+			stop := start(executor.ModeDryRun)
+			d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+			h.publish(d1)
+			st := h.waitState(d1)
+			if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun {
+				t.Fatalf("dry-run 5→8: state %+v, want 8 acknowledged in dry-run", st)
+			}
+			stop()
+			start(executor.ModeLive)
+			hold := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
+			h.publish(hold)
+			st = h.waitState(hold)
+			if _, ok := h.requestedReason("shop", hold.ID); ok {
+				t.Errorf("the live hold made a request: %q", h.statuses("shop"))
+			}
+			if st.Desired != c.desired {
+				t.Errorf("after the live hold: state %+v, want %d desired", st, c.desired)
+			}
+		})
+	}
+}
