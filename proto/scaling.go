@@ -35,7 +35,10 @@ type Scaling struct {
 	Mode  string `msgpack:"mode"`
 	Error string `msgpack:"error,omitempty"`
 	// Reason says why a decision was skipped (status "skipped"): dry-run,
-	// not authorised, stale or superseded.
+	// not authorised, stale or superseded; on a "requested" event, that
+	// the driver was asked for a count the tier's state held only
+	// acknowledged ("synced: …", see ReplicaState.ClaimedBy), a hold's
+	// included.
 	Reason string `msgpack:"reason,omitempty"`
 }
 
@@ -86,8 +89,10 @@ type ReplicaState struct {
 	// Desired records (the cluster's instead where the driver reads it),
 	// to which the ready and failed events of the replicas it started are
 	// credited. Holds, refusals and a failed change leave it as it was, so
-	// it may be older than TS; "" while the tier has none (its decisions
-	// so far held, were refused, or failed).
+	// it may be older than TS (a hold that synced a count only
+	// acknowledged, see ClaimedBy, is carried out and named here); ""
+	// while the tier has none (its decisions so far held, were refused,
+	// or failed).
 	DecisionID string `msgpack:"decision_id"`
 	// Claimed marks a Desired the executor's driver did not carry out and
 	// no cluster reported: a change a dry-run or unauthorised tier only
@@ -113,7 +118,11 @@ type ReplicaState struct {
 	// (ClaimedFailed) or the count a braked tier's driver was last asked
 	// for (ClaimedBraked) is not set again on holds. Absent (states
 	// written before it, or Claimed false): the executor treats the claim
-	// as it did before, and never syncs it.
+	// as it did before, and never syncs it. A build before the field
+	// refuses a state carrying it (DecodeReplicaState refuses unknown
+	// fields); only claimed states carry it, so a tier carried out reads
+	// everywhere, but a rolling upgrade should replace the executors and
+	// collectors before a claimed state is written.
 	ClaimedBy string `msgpack:"claimed_by,omitempty"`
 }
 

@@ -98,7 +98,9 @@ func (p *step) refuse(reason, why string) {
 // tiers the configuration names live, and never on a stale or superseded
 // decision: those are recorded as skipped with the reason. No driver acts
 // on a decision whose counts contradict its action or leave the tier's
-// bounds (invalid).
+// bounds (invalid). A hold acts only as a sync: the first live judgement
+// of a tier whose record holds a count only acknowledged, with a driver
+// that cannot read the count back, has the driver set it (syncDue).
 //
 // The scaling events are stored before the replica state moves, so the state
 // never claims what the stream does not record.

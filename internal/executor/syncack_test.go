@@ -3,6 +3,7 @@ package executor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,11 +23,17 @@ import (
 // to 20) in mode (no mode when "").
 func shopFile(t *testing.T, mode string) *config.File {
 	t.Helper()
+	return shopFileMax(t, mode, 20)
+}
+
+// shopFileMax is shopFile with the tier's max replicas.
+func shopFileMax(t *testing.T, mode string, max int) *config.File {
+	t.Helper()
 	m := ""
 	if mode != "" {
 		m = "    mode: " + mode + "\n"
 	}
-	f, err := config.Parse("x.yaml", []byte("apps:\n  shop:\n    source: push\n"+m+"    tiers: [{name: web, min: 1, max: 20}]\n"))
+	f, err := config.Parse("x.yaml", []byte("apps:\n  shop:\n    source: push\n"+m+fmt.Sprintf("    tiers: [{name: web, min: 1, max: %d}]\n", max)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,5 +275,108 @@ func TestSyncOnlyWhereTheDriverCannotReadBack(t *testing.T) {
 				t.Errorf("after the live hold: state %+v, want %d desired", st, c.desired)
 			}
 		})
+	}
+}
+
+// TestSyncIsCheckedAsAChange: the sync at the switch to live is refused
+// where a change would be: superseded by a newer decision wanting
+// another count (that one is carried out, from the claimed record, and
+// says it syncs), or outside the bounds the live file sets. Refused, the
+// claim stays.
+func TestSyncIsCheckedAsAChange(t *testing.T) {
+	acknowledge := func(t *testing.T, h *harness, log string) *proto.ReplicaState {
+		t.Helper()
+		stop := h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(), fixedClock(t0))
+		defer stop()
+		d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+		h.publish(d1)
+		return h.waitState(d1)
+	}
+	t.Run("superseded", func(t *testing.T) {
+		h := newHarness(t)
+		log := filepath.Join(t.TempDir(), "argv.log")
+		st := acknowledge(t, h, log)
+		hold := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
+		up := decidedFrom(st, t0.Add(-30*time.Second), 10)
+		h.publish(hold, up) // both stored before the live executor starts
+		h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+		st = h.waitState(up)
+		if got := calls(t, log); len(got) != 1 || got[0].Argv[len(got[0].Argv)-2] != "10" || got[0].Argv[len(got[0].Argv)-1] != up.ID {
+			t.Fatalf("the driver ran %v, want only 10 replicas for %s", got, up.ID)
+		}
+		if r := reasonsOf(t, h, "shop"); len(r) != 2 || !strings.HasPrefix(r[1], "superseded") || !strings.Contains(r[1], "a sync") {
+			t.Errorf("skips %q, want dry-run then the hold's sync superseded", r)
+		}
+		if r, _ := h.requestedReason("shop", up.ID); !strings.HasPrefix(r, "synced: the record held a count only acknowledged in dry-run") {
+			t.Errorf("the change's requested event says %q, want synced: …", r)
+		}
+		if st.Desired != 10 || st.Claimed || st.ClaimedBy != "" {
+			t.Errorf("after the change: state %+v, want 10 carried out", st)
+		}
+	})
+	t.Run("out of bounds", func(t *testing.T) {
+		h := newHarness(t)
+		log := filepath.Join(t.TempDir(), "argv.log")
+		st := acknowledge(t, h, log)
+		h.startWith(commandConfig(log, ""), shopFileMax(t, executor.ModeLive, 6), prometheus.NewRegistry(), fixedClock(t0))
+		hold := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
+		h.publish(hold)
+		st = h.waitState(hold)
+		if got := decisionsActed(t, log); len(got) != 0 {
+			t.Fatalf("the driver ran %v, want nothing: 8 is above the live max of 6", got)
+		}
+		if r := reasonsOf(t, h, "shop"); len(r) != 2 || !strings.HasPrefix(r[1], "out of bounds: a sync to 8 replicas") {
+			t.Errorf("skips %q, want dry-run then the sync out of bounds", r)
+		}
+		if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun {
+			t.Errorf("after the refused sync: state %+v, want the 8 still claimed in dry-run", st)
+		}
+	})
+}
+
+// TestBrakeKeepsAnAcknowledgedClaimForTheRelease: a tier acknowledged
+// 5→8 in dry-run by the file, then named live by it but braked by
+// -executor.modes (*=dry-run), with the command driver: the record's 8,
+// claimed in dry-run, was never asked of the workload, and the running
+// count the executor knows is no driver's either (dry-run ran nothing).
+// The brake keeps the claim as it is (its skipped events say so), and
+// the first live judgement after the release, a hold, has the driver set
+// the 8. Before the cause was recorded the brake took the record back to
+// the ready count, and the release held there calling nothing.
+func TestBrakeKeepsAnAcknowledgedClaimForTheRelease(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	stop := h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(), fixedClock(t0))
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+	h.publish(d1)
+	st := h.waitState(d1)
+	stop()
+
+	braked := commandConfig(log, "")
+	braked.Modes = map[string]string{"*": executor.ModeDryRun}
+	stop = h.startWith(braked, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+	hold := decidedFrom(st, t0.Add(-45*time.Second), st.Desired)
+	h.publish(hold)
+	st = h.waitState(hold)
+	if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun {
+		t.Errorf("braked, after a hold at 8: state %+v, want the 8 still claimed in dry-run", st)
+	}
+	up := decidedFrom(st, t0.Add(-40*time.Second), 10)
+	h.publish(up)
+	st = h.waitState(up)
+	if r := reasonsOf(t, h, "shop"); len(r) != 2 || !strings.Contains(r[1], "keeps 8 desired, only acknowledged in dry-run") {
+		t.Errorf("skips %q, want dry-run then the braked change naming the claim", r)
+	}
+	stop()
+
+	h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+	release := decidedFrom(st, t0.Add(-30*time.Second), st.Desired)
+	h.publish(release)
+	st = h.waitState(release)
+	if got := calls(t, log); len(got) != 1 || got[0].Argv[len(got[0].Argv)-2] != "8" {
+		t.Fatalf("after the release's hold the driver ran %v, want once, 8 replicas", got)
+	}
+	if st.Desired != 8 || st.Claimed || st.DecisionID != release.ID {
+		t.Errorf("after the release's sync: state %+v, want 8 carried out by %s", st, release.ID)
 	}
 }
