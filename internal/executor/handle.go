@@ -342,9 +342,12 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		if reason == "" && p.sync != "" {
 			reason = s.syncBounds(p)
 		}
-		if reason != "" && p.sync != "" {
+		if reason != "" && p.sync != "" && !strings.HasPrefix(reason, notAuthorised) {
 			// Refused as any change is (stale, superseded, out of
-			// bounds): the claim stays for the next judgement.
+			// bounds): the claim stays for the next judgement. A
+			// refusal for authority keeps its reason as it is: the
+			// switch below tells a replay's and an unauthorised one's
+			// by it.
 			reason = fmt.Sprintf("%s (a sync: the record holds %d desired, %s)", reason, p.st.Desired, claimCause(p.st.ClaimedBy))
 		}
 		if p.mode == ModeDryRun {
@@ -921,8 +924,8 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 // ran before the dry-run, under- or over-provisioned with nothing saying
 // so. With a sync the first decision, a hold included, is carried out
 // through the driver like a change (the drivers set an absolute count),
-// with every check a change has: authority, replayed input, staleness,
-// supersession, the tier's bounds (syncBounds), the tier's lease; one
+// with every check a change has: authority, staleness, supersession,
+// the tier's bounds (syncBounds), the tier's lease; one
 // refused leaves the claim for the next decision, so a sync is tried at
 // most once per decision, at the rate the decider ticks. Carried out, the
 // record holds the count carried out and no sync is due again. Failed,
@@ -932,10 +935,16 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 // cause (a state written before ClaimedBy) is not synced either: its
 // judgement is as before. Where the driver reads the count back
 // (kubernetes), the live judgement records the cluster's count instead,
-// and the simulated cluster changes nothing real: no sync.
+// and the simulated cluster changes nothing real: no sync. Nor is a
+// decision on replayed input (proto.FlagReplayedInput) ever one: it is
+// refused as on any live tier (replayedInput, the record kept). Taken as
+// a sync, its refusal would no longer read as a replay's and the tier
+// would acknowledge it as one without authority: the replay's count,
+// claimed so, would be the record the next genuine decision syncs the
+// workload to.
 func (s *Service) syncDue(p *step, prev *proto.ReplicaState) string {
 	if prev == nil || !prev.ClaimOnlyAcknowledged() || p.mode != ModeLive || p.braked || p.driver != s.driverName ||
-		!s.realDriverFor(p.d.App, p.d.Tier) {
+		!s.realDriverFor(p.d.App, p.d.Tier) || slices.Contains(p.d.Flags, proto.FlagReplayedInput) {
 		return ""
 	}
 	if _, ok := s.driver.(readsBack); ok {
