@@ -827,6 +827,7 @@ func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
 func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, log zerolog.Logger) {
 	d := p.d
 	before := p.st.DecisionID
+	owed := p.st // the record a sync owes the workload (see below)
 	p.st.Desired, p.st.DecisionID = d.To, d.ID
 	n := len(p.outs)
 	p.emitReason(proto.StatusRequested, d.ID, "", p.sync)
@@ -876,13 +877,26 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	}
 	if err != nil {
 		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", d.To).Msg("scale failed")
+		if p.sync != "" {
+			// A failed sync leaves the record as it was: still owing
+			// the workload the count only acknowledged, so the next
+			// decision, a hold included, syncs again. Fallen back to
+			// the count the state saw running, claimed after a failed
+			// change (never synced), the record would hold what the
+			// simulated cluster ran (shadow: the very count the sync
+			// was to set), the decider would hold there, and nothing
+			// would ever ask the workload for it. One call per
+			// decision, at the decider's tick, as a failed change the
+			// decider decides again costs.
+			p.st.Desired, p.st.DecisionID, p.st.Claimed, p.st.ClaimedBy = owed.Desired, owed.DecisionID, owed.Claimed, owed.ClaimedBy
+			p.emit(proto.StatusFailed, d.ID, err.Error())
+			return
+		}
 		// What runs is what the tier ran before: on record if that was,
-		// else (a first decision's From, say) only claimed.
-		// A failed sync is a failed change: the count it falls back to
-		// is claimed (failed), and not set again at each hold, which
-		// would call a failing back-end at every tick of the decider;
-		// the decider decides the change to the count it wants again
-		// from it, as after any failed change.
+		// else (a first decision's From, say) only claimed (failed):
+		// not set again at each hold, which would call a failing
+		// back-end at every tick of the decider; the decider decides the
+		// change to the count it wants again from it.
 		p.st.Desired, p.st.DecisionID, p.st.Claimed = cur.Ready+cur.Booting, before, !p.recorded
 		p.st.ClaimedBy = ""
 		if p.st.Claimed {
@@ -929,9 +943,16 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 // refused leaves the claim for the next decision, so a sync is tried at
 // most once per decision, at the rate the decider ticks. Carried out, the
 // record holds the count carried out and no sync is due again. Failed,
-// the record claims the count it falls back to after a failed change
-// (proto.ClaimedFailed), which is never synced: set again at every hold,
-// it would call a failing back-end each tick. A claim without a recorded
+// the record stays as it was, owing the count, and the next decision
+// syncs again: one call per decision, what a failed change the decider
+// decides again costs. (Fallen back as a failed change does, to the
+// count the state saw running, claimed proto.ClaimedFailed, the record
+// would hold what the simulated cluster ran, in shadow the very count
+// the sync was to set: the decider would hold there and nothing would
+// ask the workload for it again.) A count claimed after a failed change
+// that was no sync is never synced: the decider decides the change again
+// from the count before it, while set again at every hold it would call
+// a failing back-end at each tick. A claim without a recorded
 // cause (a state written before ClaimedBy) is not synced either: its
 // judgement is as before. Where the driver reads the count back
 // (kubernetes), the live judgement records the cluster's count instead,

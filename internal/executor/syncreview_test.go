@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,68 @@ import (
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/proto"
 )
+
+// TestFailedSyncIsTriedAgain: a tier acknowledged 5→8 in dry-run or run
+// 5→8 by shadow mode's simulated cluster, switched to live with a driver
+// that cannot read the count back, whose back-end is down at the first
+// live decision (a hold at 8): the sync fails. The record must still owe
+// the workload the 8: the decider decides from the recorded count, so a
+// record falling back to the 8 the simulated cluster ran (shadow) has it
+// hold at 8 with no change of its ever asking the driver for it again,
+// while the workload runs whatever it ran before. Once the back-end is
+// up, the next decision wanting 8 has the driver set it, and the record
+// is carried out. (Recorded as a failed change's claim of the count the
+// state saw running, the shadow tier held at 8, calling nothing.)
+func TestFailedSyncIsTriedAgain(t *testing.T) {
+	for _, mode := range []string{executor.ModeDryRun, executor.ModeShadow} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t)
+			drv := &downDriver{}
+			stop := h.startWith(executor.DefaultConfig(), shopFile(t, mode), prometheus.NewRegistry(),
+				executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			d1 := tierDecision("shop", "web", t0.Add(-50*time.Minute), 5, 8)
+			h.publish(d1)
+			st := h.waitState(d1)
+			if st.Desired != 8 || !st.ClaimOnlyAcknowledged() {
+				t.Fatalf("%s 5→8: state %+v, want 8 only acknowledged", mode, st)
+			}
+			stop()
+			if got := drv.requests(); len(got) != 0 {
+				t.Fatalf("in %s the driver was asked for %v, want nothing", mode, got)
+			}
+
+			drv.mu.Lock()
+			drv.fail = true
+			drv.mu.Unlock()
+			live := executor.DefaultConfig()
+			live.MaxAge = time.Hour
+			h.startWith(live, shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
+				executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			hold := decidedFrom(st, t0.Add(-20*time.Minute), st.Desired)
+			h.publish(hold)
+			st = h.waitState(hold)
+			if got := drv.requests(); !slices.Equal(got, []int{8}) {
+				t.Fatalf("the first live hold asked the driver for %v, want the failed sync of 8", got)
+			}
+			if !st.ClaimOnlyAcknowledged() || st.Desired != 8 {
+				t.Errorf("after the failed sync: state %+v, want the 8 still owed to the workload (only acknowledged)", st)
+			}
+
+			drv.mu.Lock()
+			drv.fail = false
+			drv.mu.Unlock()
+			next := decidedFrom(st, t0.Add(-10*time.Minute), 8)
+			h.publish(next)
+			st = h.waitState(next)
+			if got := drv.requests(); !slices.Equal(got, []int{8, 8}) {
+				t.Errorf("after the back-end came back, the decider wanting 8: the driver was asked for %v, want 8 twice (the failed sync, then again)", got)
+			}
+			if st.Desired != 8 || st.Claimed {
+				t.Errorf("after the second sync: state %+v, want 8 carried out", st)
+			}
+		})
+	}
+}
 
 // TestReplayDoesNotMoveAnOwedRecord: a tier acknowledged 5→8 in dry-run,
 // switched to live with the command driver, its sync still owed. A
