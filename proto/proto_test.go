@@ -390,3 +390,24 @@ func FuzzDecodeReplicaState(f *testing.F) {
 		}
 	})
 }
+
+// TestReplicaStateWithoutCauseEncodesAsBefore: a state that names no
+// claim's cause encodes without the claimed_by key, byte for byte as a
+// build before the field encoded it, so every build reads it; only a
+// state naming a cause carries the key, which a build before it refuses
+// (see ReplicaState.ClaimedBy).
+func TestReplicaStateWithoutCauseEncodesAsBefore(t *testing.T) {
+	for _, st := range []*proto.ReplicaState{
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 8, DecisionID: "d"},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: true},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: true, ClaimedBy: proto.ClaimedDryRun},
+	} {
+		b, err := proto.Encode(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := bytes.Contains(b, []byte("claimed_by")), st.ClaimedBy != ""; got != want {
+			t.Errorf("state %+v encodes with the claimed_by key %v, want %v", st, got, want)
+		}
+	}
+}

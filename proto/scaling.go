@@ -114,15 +114,21 @@ type ReplicaState struct {
 	// simulated cluster (ClaimedShadow) was never asked of the real
 	// workload, so the tier's first live judgement with a real driver
 	// that cannot read the count back has the driver set it (a sync)
-	// even on a hold. A count claimed after a failed change
+	// even on a hold; a sync that fails leaves the claim as it was, for
+	// the next decision. A count claimed after a failed change
 	// (ClaimedFailed) or the count a braked tier's driver was last asked
 	// for (ClaimedBraked) is not set again on holds. Absent (states
 	// written before it, or Claimed false): the executor treats the claim
 	// as it did before, and never syncs it. A build before the field
 	// refuses a state carrying it (DecodeReplicaState refuses unknown
-	// fields); only claimed states carry it, so a tier carried out reads
-	// everywhere, but a rolling upgrade should replace the executors and
-	// collectors before a claimed state is written.
+	// fields: "unknown field \"claimed_by\""): its collector logs and
+	// counts the value and keeps stamping the tier's previous state on
+	// its ticks, its executor judges the tier as one without a state and
+	// overwrites it. Only claimed states carry it (omitted otherwise, a
+	// carried-out state encodes as before), but a tier in dry-run
+	// claims its first change: so the README's upgrade has the
+	// collectors replaced before the executors, and no older executor
+	// run beside a newer one.
 	ClaimedBy string `msgpack:"claimed_by,omitempty"`
 }
 
