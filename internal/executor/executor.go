@@ -46,7 +46,10 @@ type Service struct {
 	// their tier, leaseErrors changes not made because the lease bucket
 	// could not be used (see takeLease).
 	leaseWaits, leaseErrors prometheus.Counter
-	now                     func() time.Time
+	// afterReads counts the messages newer read on decision subjects
+	// after a decision judged.
+	afterReads prometheus.Counter
+	now        func() time.Time
 
 	// member names this process in the leases it takes.
 	member   string
@@ -163,11 +166,13 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		Help: "Changes held back because another member held their tier's lease (its driver, one that cannot read the count back, was changing the tier): retried and judged again later."})
 	s.leaseErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_errors_total",
 		Help: "Changes not made because the tier's lease could not be taken (the lease bucket missing or failing): retried; none is made unleased."})
+	s.afterReads = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_superseded_reads_total",
+		Help: "Messages read on decision subjects between a change judged and the last stored, to tell whether a newer decision supersedes it (when the last is not one: decisions on replayed input, or messages any client can have stored there); each is read once by a member, not once per change judged before it."})
 	waitsForgotten := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "headroom_executor_lease_waits_forgotten_total",
 		Help: "Marks of decisions that waited on another member's lease forgotten because the executor held its most (16,384): such a decision refused later as stale no longer says it waited."},
 		func() float64 { return float64(s.waited.forgotten.Load()) })
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, waitsForgotten} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, s.afterReads, waitsForgotten} {
 			if err := d.Reg.Register(c); err != nil {
 				s.release()
 				return nil, fmt.Errorf("executor metrics: %w", err)

@@ -702,14 +702,14 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s (-executor.max-age; a tick held for a lagging tier, by -decider.tier-lag at most, ages meanwhile)%s",
 			age.Round(time.Second), limit, waited)
 	}
-	latest, seq, err := s.newer(ctx, d, m)
+	latest, found, err := s.newer(ctx, d, m)
 	if err != nil {
 		// Unknown: acting could replay a backlog; the next decision retries.
 		return fmt.Sprintf("superseded: cannot tell whether a newer decision is stored: %v", err)
 	}
 	// Acting on d is acting on the latest decision if that one wants the
 	// same count (typically a hold that followed it).
-	if latest != nil && latest.To != d.To {
+	if found && latest.to != d.To {
 		because := ""
 		if p.movedBefore {
 			// The newer decision was stored while the change waited on
@@ -717,68 +717,9 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 			// the newer decision, kept it from being made.
 			because = "; judged again because the driver changed nothing, the tier's count having moved since the decision was first judged (moved): that move kept the change from being made"
 		}
-		return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)%s", d.App, d.Tier, seq, m.Seq, because)
+		return fmt.Sprintf("superseded: a newer decision for %s.%s is stored (seq %d after %d)%s", d.App, d.Tier, latest.seq, m.Seq, because)
 	}
 	return ""
-}
-
-// maxAfter bounds the messages newer reads after a decision on its
-// subject when the last one stored is not a newer decision.
-const maxAfter = 64
-
-// newer returns the last decision of d's tier stored after d (m) with a
-// later event time, and its sequence; nil when there is none. Not every
-// message stored on a decision subject is one: any NATS client can have
-// the server store a JetStream API answer there, or a copy of an older
-// decision (a request's reply subject is not subject to publish rules),
-// and neither supersedes d. Nor does a decision on replayed input
-// (proto.FlagReplayedInput), which no real driver acts on: a replay under
-// the live app's name would otherwise have each live change skipped for
-// the replay's decision after it, itself refused. When the last message
-// stored is not a newer decision, the messages after d are read (at most
-// maxAfter; more is an error, so the caller cannot tell).
-func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (*proto.Decision, uint64, error) {
-	last, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
-	if err != nil || last <= m.Seq {
-		return nil, 0, err
-	}
-	later := func(data []byte) *proto.Decision {
-		var x proto.Decision
-		if err := s.bus.Decode(&bus.Msg{Subject: m.Subject, Data: data}, proto.KindDecision, &x); err != nil || x.TS <= d.TS ||
-			slices.Contains(x.Flags, proto.FlagReplayedInput) {
-			return nil
-		}
-		return &x
-	}
-	if x := later(data); x != nil {
-		return x, last, nil
-	}
-	r, err := s.bus.Reader(ctx, proto.KindDecision)
-	if err != nil {
-		return nil, 0, err
-	}
-	var found *proto.Decision
-	var at uint64
-	for seq, n := m.Seq+1, 0; seq < last; n++ {
-		rec, err := r.Next(ctx, m.Subject, seq)
-		if errors.Is(err, bus.ErrNotFound) {
-			break
-		}
-		if err != nil {
-			return nil, 0, err
-		}
-		if rec.Seq >= last {
-			break
-		}
-		if n == maxAfter { // a message between d and the last beyond the maxAfter read
-			return nil, 0, fmt.Errorf("more than %d messages stored on %s between seq %d and %d", maxAfter, m.Subject, m.Seq, last)
-		}
-		if x := later(rec.Data); x != nil {
-			found, at = x, rec.Seq
-		}
-		seq = rec.Seq + 1
-	}
-	return found, at, nil
 }
 
 // acknowledge records a change that is not carried out because of the

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +33,10 @@ type heldTier struct {
 	loaded    bool
 	partition int
 	lastSeen  int64
+	// after is what newer read of the tier's decision subject (see
+	// afterScan); scanned says it holds a read.
+	after   afterScan
+	scanned bool
 }
 
 // newHeld returns an empty cache admitting at most perApp tiers of an app
@@ -142,6 +147,30 @@ func (h *held) release(k limits.Key) {
 	if _, ok := h.states[k]; ok {
 		delete(h.states, k)
 		h.admit.Forget(k.App, k.Tier)
+	}
+}
+
+// after returns what newer read of k's decision subject, kept by
+// setAfter; false when nothing is kept. The chain is the caller's.
+func (h *held) after(k limits.Key) (afterScan, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.states[k]
+	if !ok || !e.scanned {
+		return afterScan{}, false
+	}
+	a := e.after
+	a.chain = slices.Clone(a.chain)
+	return a, true
+}
+
+// setAfter keeps a, what newer read of k's decision subject, while k is
+// held (a tier dropped meanwhile keeps nothing).
+func (h *held) setAfter(k limits.Key, a afterScan) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.states[k]; ok {
+		e.after, e.scanned = a, true
 	}
 }
 

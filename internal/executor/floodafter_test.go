@@ -1,0 +1,155 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// flood is how many messages that supersede nothing the tests store after
+// a live change: more than a judgement used to read (64) before it gave
+// up and refused the change as "superseded: cannot tell".
+const flood = 100
+
+// storeReplayed stores n decisions of shop.web on replayed input after
+// after, a millisecond apart: a fast replay under the live app's name
+// (collector replay --as shop) between two live ticks.
+func storeReplayed(h *harness, after time.Time, n int) {
+	h.t.Helper()
+	for i := 1; i <= n; i++ {
+		r := tierDecision("shop", "web", after.Add(time.Duration(i)*time.Millisecond), 5, 9)
+		r.Flags = []string{proto.FlagReplayedInput}
+		h.publish(r)
+	}
+}
+
+// storeJunk has the server store n messages on shop.web's decision
+// subject that no decider wrote (an API answer on a reply subject, as
+// TestCopiesAfterADecisionDoesNotSupersedeIt stores one).
+func storeJunk(h *harness, n int) {
+	h.t.Helper()
+	js := natstest.JetStream(h.t, h.b)
+	for i := range n {
+		m := nats.NewMsg(proto.DecisionSubject("apm", "shop", "web"))
+		m.Data = fmt.Appendf(nil, `{"type":"io.nats.jetstream.api.v1.account_info_response","streams":%d}`, i)
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// TestLiveChangeActsBehindAFlood: a live change stored, then more than 64
+// messages that supersede nothing (decisions on replayed input, or
+// messages any client can have the server store there), before the
+// executor judges the change. The change is carried out: judged by the
+// last message and a bounded read after it, it was refused as
+// "superseded: cannot tell whether a newer decision is stored", and a
+// fast replay under the live app's name (or an attacker's requests) kept
+// the live tier from scaling.
+func TestLiveChangeActsBehindAFlood(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		store func(h *harness, after time.Time)
+	}{
+		{"replayed decisions", func(h *harness, after time.Time) { storeReplayed(h, after, flood) }},
+		{"junk", func(h *harness, _ time.Time) { storeJunk(h, flood) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			live := tierDecision("shop", "web", t0.Add(-20*time.Second), 3, 5)
+			h.publish(live)
+			c.store(h, proto.Time(live.TS))
+			// The state's sign the executor is past the flood: a hold
+			// after it (refusals of replayed changes leave the state).
+			end := tierDecision("shop", "web", t0.Add(-5*time.Second), 5, 5)
+			end.Action = proto.ActionHold
+			log := filepath.Join(t.TempDir(), "argv.log")
+			h.start(commandConfig(log, ""), fixedClock(t0))
+			h.waitState(live)
+			if got := decisionsActed(t, log); len(got) != 1 || got[0] != live.ID {
+				t.Errorf("acted on %v, want the live change %s", got, live.ID)
+			}
+			for _, r := range reasonsOf(t, h, "shop") {
+				if strings.HasPrefix(r, "superseded") {
+					t.Errorf("a change skipped for %q", r)
+				}
+			}
+			h.publish(end)
+			if st := h.waitState(end); st.Desired != 5 || st.DecisionID != live.ID {
+				t.Errorf("state desired %d (decision %s), want the live 5 (%s)", st.Desired, st.DecisionID, live.ID)
+			}
+		})
+	}
+}
+
+// TestNewerLiveDecisionBehindAFloodSupersedes: a genuinely newer live
+// decision stored after 100 replayed ones still supersedes the live change
+// before them, whether it is the last message on the subject or more than
+// 64 others (junk) follow it: the first is skipped as superseded, naming
+// the newer one, and only the newer one is carried out.
+func TestNewerLiveDecisionBehindAFloodSupersedes(t *testing.T) {
+	for _, junkAfter := range []int{0, flood} {
+		t.Run(fmt.Sprintf("%d junk after the newer", junkAfter), func(t *testing.T) {
+			h := newHarness(t)
+			live := tierDecision("shop", "web", t0.Add(-20*time.Second), 3, 5)
+			h.publish(live)
+			storeReplayed(h, proto.Time(live.TS), flood)
+			newer := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 6)
+			h.publish(newer)
+			storeJunk(h, junkAfter)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			h.start(commandConfig(log, ""), fixedClock(t0))
+			h.waitState(newer)
+			if got := decisionsActed(t, log); len(got) != 1 || got[0] != newer.ID {
+				t.Errorf("acted on %v, want only the newer %s", got, newer.ID)
+			}
+			var superseded []string
+			for _, r := range reasonsOf(t, h, "shop") {
+				if strings.HasPrefix(r, "superseded") {
+					superseded = append(superseded, r)
+				}
+			}
+			if len(superseded) != 1 || !strings.HasPrefix(superseded[0], "superseded: a newer decision for shop.web is stored") {
+				t.Errorf("skipped as superseded for %q, want the live change once, superseded by a newer decision", superseded)
+			}
+		})
+	}
+}
+
+// TestSupersessionReadsEachMessageOnce: two live changes of a tier, each
+// followed by 100 messages that supersede nothing. Judging the first reads
+// every message after it (the last is no decision); judging the second
+// reads none again: what the first read is kept with the tier. Read again
+// for each change, a flood stored once cost every change judged before it
+// a read of all of it (headroom_executor_superseded_reads_total 301, not
+// 201).
+func TestSupersessionReadsEachMessageOnce(t *testing.T) {
+	h := newHarness(t)
+	first := tierDecision("shop", "web", t0.Add(-20*time.Second), 3, 5)
+	h.publish(first)
+	storeJunk(h, flood)
+	// Wanting the count the first wants, it does not supersede it.
+	second := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 5)
+	h.publish(second)
+	storeJunk(h, flood)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	reg := prometheus.NewRegistry()
+	h.startWith(commandConfig(log, ""), nil, reg, fixedClock(t0))
+	h.waitState(second)
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != first.ID {
+		t.Errorf("acted on %v, want the first change %s", got, first.ID)
+	}
+	if got, _ := metricstest.Sum(t, reg, "headroom_executor_superseded_reads_total"); got != 2*flood+1 {
+		t.Errorf("headroom_executor_superseded_reads_total %v, want %d: each message after the first change read once", got, 2*flood+1)
+	}
+}
