@@ -337,6 +337,12 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	var judged proto.ReplicaState
 	if why := s.invalid(p); why != "" {
 		s.skip(p, why, log)
+	} else if d.Action == proto.ActionHold && s.realDriverFor(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
+		// A replay under the name of an app the file names live holds
+		// as often as it changes: its holds are refused like its changes
+		// (below), so a replay of a steady period is counted under
+		// why="replayed" and alerts too. Nothing is done either way.
+		s.refuseKeeping(p, replayedInput, "replayed", log)
 	} else if d.Action != proto.ActionHold || p.sync != "" {
 		reason := s.refusal(ctx, p, m, now)
 		if reason == "" && p.sync != "" {

@@ -1,6 +1,7 @@
 package executor_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,25 +113,57 @@ func TestReplayedInputCountedWhileBraked(t *testing.T) {
 			return h.startWith(cfg, nil, reg, executor.WithDriver(executor.DriverKubernetes, k.Driver(h.t)), fixedClock(t0))
 		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t)
-			reg := prometheus.NewRegistry()
-			c.start(h, reg)
-			replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 3, 8)
-			replayed.Flags = []string{proto.FlagReplayedInput}
-			h.publish(replayed)
-			st := h.waitState(replayed)
-			if st.Desired != 3 || st.DecisionID != "" {
-				t.Errorf("after the replayed %s: state desired %d (decision %q, claimed %v), want the 3 it ran, no decision",
-					replayed.ID, st.Desired, st.DecisionID, st.Claimed)
-			}
-			if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
-				t.Errorf("skipped for %q, want the replayed input named", r)
-			}
-			refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")
-			if refused["replayed"] != 1 {
-				t.Errorf("headroom_executor_refused_total by why %v, want the replayed change under replayed", refused)
-			}
-		})
+		for _, to := range []int{8, 3} { // a change, a hold
+			t.Run(fmt.Sprintf("%s, 3 to %d", c.name, to), func(t *testing.T) {
+				h := newHarness(t)
+				reg := prometheus.NewRegistry()
+				c.start(h, reg)
+				replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 3, to)
+				replayed.Flags = []string{proto.FlagReplayedInput}
+				h.publish(replayed)
+				st := h.waitState(replayed)
+				if st.Desired != 3 || st.DecisionID != "" {
+					t.Errorf("after the replayed %s: state desired %d (decision %q, claimed %v), want the 3 it ran, no decision",
+						replayed.ID, st.Desired, st.DecisionID, st.Claimed)
+				}
+				if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
+					t.Errorf("skipped for %q, want the replayed input named", r)
+				}
+				refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")
+				if refused["replayed"] != 1 {
+					t.Errorf("headroom_executor_refused_total by why %v, want the replayed %s under replayed", refused, replayed.Action)
+				}
+			})
+		}
+	}
+}
+
+// TestReplayedHoldIsCounted: a hold decided on replayed input for a tier
+// the file names live is refused and counted as a replayed change is
+// (why="replayed", a skipped event naming the replayed input), leaving
+// the tier's record as it was. Let through as a live hold, it was counted
+// nowhere: a replay under the live app's name of a steady period, all
+// holds, never alerted.
+func TestReplayedHoldIsCounted(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	reg := prometheus.NewRegistry()
+	h.startWith(commandConfig(log, ""), nil, reg, fixedClock(t0))
+	own := tierDecision("shop", "web", t0.Add(-30*time.Second), 3, 5)
+	h.publish(own)
+	h.waitState(own)
+	replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 5, 5)
+	replayed.Flags = []string{proto.FlagReplayedInput}
+	h.publish(replayed)
+	st := h.waitState(replayed)
+	if st.Desired != 5 || st.Claimed || st.DecisionID != own.ID {
+		t.Errorf("after the replayed hold: state desired %d (decision %s, claimed %v), want the 5 %s carried out, on record",
+			st.Desired, st.DecisionID, st.Claimed, own.ID)
+	}
+	if r := reasonsOf(t, h, "shop"); len(r) != 1 || !strings.Contains(r[0], "decided on replayed input") {
+		t.Errorf("skipped for %q, want the replayed hold, for its input", r)
+	}
+	if refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why"); refused["replayed"] != 1 {
+		t.Errorf("headroom_executor_refused_total by why %v, want the replayed hold under replayed", refused)
 	}
 }
