@@ -63,6 +63,11 @@ type step struct {
 	// the driver is asked for the decided count even on a hold. It is the
 	// reason the requested event carries.
 	sync string
+	// keepTime says the judgement leaves the time of the tier's state as
+	// it was (refuseKeeping): a decision on replayed input is none of a
+	// live tier's, and a live decision before it, judged after it (a
+	// retried delivery), is not "already applied".
+	keepTime bool
 }
 
 // emit adds a scaling event with the tier's counts as they stand in st;
@@ -432,6 +437,9 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		// (handle) from the count now set.
 		return nil, p.moved
 	}
+	if p.keepTime && prev != nil {
+		p.st.TS = prev.TS
+	}
 	if err := s.put(ctx, k, &p.st); err != nil {
 		if errors.Is(err, bus.ErrChanged) {
 			s.conflicts.Inc()
@@ -750,11 +758,14 @@ func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 const replayedInput = notAuthorised + ": decided on replayed input, which is shown, never acted on"
 
 // refuseKeeping records a change refused without authority, as
-// acknowledge does, counted under why, but leaves the state as it was:
-// the tier is live, and its state records what its driver runs.
+// acknowledge does, counted under why, but leaves the state as it was,
+// its time included: the tier is live, and its state records what its
+// driver runs and the live decision it last judged (a tier with no state
+// yet records the refused decision's time).
 func (s *Service) refuseKeeping(p *step, reason, why string, log zerolog.Logger) {
 	log.Warn().Int("to", p.d.To).Str("why", reason).Msg("not acting")
 	p.refuse(reason, why)
+	p.keepTime = true
 }
 
 // skip records a change refused for its age, its order or its counts: the

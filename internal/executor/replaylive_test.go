@@ -1,6 +1,8 @@
 package executor_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,8 +11,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -32,10 +36,11 @@ func TestReplayedInputLeavesALiveTiersRecord(t *testing.T) {
 	if st := h.waitState(own); st.Desired != 5 || st.Claimed {
 		t.Fatalf("after %s: state %+v, want 5 desired on record", own.ID, st)
 	}
+	rev := h.revision("shop", "web")
 	replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 5, 8)
 	replayed.Flags = []string{proto.FlagReplayedInput}
 	h.publish(replayed)
-	st := h.waitState(replayed)
+	st := h.waitStoredAfter("shop", "web", rev)
 	if got := decisionsActed(t, log); len(got) != 1 || got[0] != own.ID {
 		t.Fatalf("acted on %v, want only %s", got, own.ID)
 	}
@@ -70,7 +75,13 @@ func TestReplayedDecisionDoesNotSupersedeALiveOne(t *testing.T) {
 	h.publish(live, replayed)
 	log := filepath.Join(t.TempDir(), "argv.log")
 	h.start(commandConfig(log, ""), fixedClock(t0))
-	st := h.waitState(replayed)
+	h.waitState(live)
+	// The replayed decision leaves the state's time at the live one's: a
+	// live hold after it, stored once it is judged, tells it was.
+	h.skippedReasons("shop", 1)
+	end := tierDecision("shop", "web", t0.Add(-5*time.Second), 5, 5)
+	h.publish(end)
+	st := h.waitState(end)
 	if got := decisionsActed(t, log); len(got) != 1 || got[0] != live.ID {
 		t.Fatalf("acted on %v, want the live decision %s", got, live.ID)
 	}
@@ -152,10 +163,11 @@ func TestReplayedHoldIsCounted(t *testing.T) {
 	own := tierDecision("shop", "web", t0.Add(-30*time.Second), 3, 5)
 	h.publish(own)
 	h.waitState(own)
+	rev := h.revision("shop", "web")
 	replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 5, 5)
 	replayed.Flags = []string{proto.FlagReplayedInput}
 	h.publish(replayed)
-	st := h.waitState(replayed)
+	st := h.waitStoredAfter("shop", "web", rev)
 	if st.Desired != 5 || st.Claimed || st.DecisionID != own.ID {
 		t.Errorf("after the replayed hold: state desired %d (decision %s, claimed %v), want the 5 %s carried out, on record",
 			st.Desired, st.DecisionID, st.Claimed, own.ID)
@@ -165,5 +177,68 @@ func TestReplayedHoldIsCounted(t *testing.T) {
 	}
 	if refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why"); refused["replayed"] != 1 {
 		t.Errorf("headroom_executor_refused_total by why %v, want the replayed hold under replayed", refused)
+	}
+}
+
+// revision returns the bucket revision of app.tier's state (0: none).
+func (h *harness) revision(app, tier string) uint64 {
+	h.t.Helper()
+	_, rev, err := h.kv.Entry(context.Background(), proto.ReplicaKey(app, tier))
+	if err != nil && !errors.Is(err, bus.ErrNotFound) {
+		h.t.Fatal(err)
+	}
+	return rev
+}
+
+// waitStoredAfter waits until app.tier's state is stored again after
+// revision rev and returns it: the state a decision on replayed input
+// leaves, whose time it does not move (waitState cannot tell it).
+func (h *harness) waitStoredAfter(app, tier string, rev uint64) *proto.ReplicaState {
+	h.t.Helper()
+	natstest.Eventually(h.t, 10*time.Second, func() error {
+		if got := h.revision(app, tier); got <= rev {
+			return fmt.Errorf("%s.%s's state still at revision %d", app, tier, got)
+		}
+		return nil
+	})
+	st, err := executor.ReadState(context.Background(), h.kv, app, tier)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
+// TestReplayedDecisionLeavesTheLiveTime: a decision on replayed input for
+// a live tier leaves the time of the tier's state at the live decision's,
+// as it leaves its counts, so a live change with an earlier time than the
+// replayed one, handled after it, is still carried out. The executor
+// handles them in that order when the live one is retried (a transient
+// error, another member's lease on the tier) while the replayed one,
+// stored after it, is handled. The replayed decision's time recorded, the
+// live change was dropped as "already applied", recorded nowhere (no
+// event, no count), and the tier did not scale.
+func TestReplayedDecisionLeavesTheLiveTime(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	reg := prometheus.NewRegistry()
+	h.startWith(commandConfig(log, ""), nil, reg, fixedClock(t0))
+	own := tierDecision("shop", "web", t0.Add(-30*time.Second), 3, 5)
+	h.publish(own)
+	h.waitState(own)
+	rev := h.revision("shop", "web")
+	replayed := tierDecision("shop", "web", t0.Add(-10*time.Second), 5, 8)
+	replayed.Flags = []string{proto.FlagReplayedInput}
+	h.publish(replayed)
+	if st := h.waitStoredAfter("shop", "web", rev); st.TS != own.TS || st.Desired != 5 || st.DecisionID != own.ID {
+		t.Errorf("after the replayed %s: state at %d, desired %d (decision %s), want %s's time and count", replayed.ID, st.TS, st.Desired, st.DecisionID, own.ID)
+	}
+	retried := tierDecision("shop", "web", t0.Add(-20*time.Second), 5, 7)
+	h.publish(retried)
+	h.waitState(retried)
+	if got := decisionsActed(t, log); len(got) != 2 || got[1] != retried.ID {
+		t.Errorf("acted on %v, want %s then the live %s", got, own.ID, retried.ID)
+	}
+	if refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why"); refused["replayed"] != 1 {
+		t.Errorf("headroom_executor_refused_total by why %v, want the replayed change under replayed", refused)
 	}
 }
