@@ -152,3 +152,44 @@ func TestSupersessionReadsEachMessageOnce(t *testing.T) {
 		t.Errorf("headroom_executor_superseded_reads_total %v, want %d: each message after the first change read once", got, 2*flood+1)
 	}
 }
+
+// TestDecisionTheExecutorRefusesSupersedesNothing: a decision stored after
+// a live change that the executor itself dead-letters unread (an event
+// time beyond now plus the allowed skew, or an id that is not its app,
+// tier and time's: what only a stolen decider identity stores) is no
+// newer decision: the change is carried out. Taken for one, a single
+// decision stamped 48 h ahead had every change of the tier skipped as
+// superseded for 48 h, while it was itself never acted on.
+func TestDecisionTheExecutorRefusesSupersedesNothing(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		forged func() *proto.Decision
+	}{
+		{"from the future", func() *proto.Decision { return tierDecision("shop", "web", t0.Add(48*time.Hour), 4, 9) }},
+		{"an id not its own", func() *proto.Decision {
+			d := tierDecision("shop", "web", t0.Add(-5*time.Second), 4, 9)
+			d.ID = proto.DecisionID("shop", "web", proto.Millis(t0.Add(time.Minute)))
+			return d
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			live := tierDecision("shop", "web", t0.Add(-10*time.Second), 3, 4)
+			h.publish(live, c.forged())
+			log := filepath.Join(t.TempDir(), "argv.log")
+			h.start(commandConfig(log, ""), fixedClock(t0))
+			h.deadLetters(1)
+			if st := h.waitState(live); st.Desired != 4 {
+				t.Errorf("state desired %d, want the live change's 4", st.Desired)
+			}
+			if got := decisionsActed(t, log); len(got) != 1 || got[0] != live.ID {
+				t.Errorf("acted on %v, want the live change %s", got, live.ID)
+			}
+			for _, r := range reasonsOf(t, h, "shop") {
+				if strings.HasPrefix(r, "superseded") {
+					t.Errorf("the live change skipped for %q", r)
+				}
+			}
+		})
+	}
+}

@@ -716,7 +716,7 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 		return fmt.Sprintf("stale: decided %s ago, beyond the tier's limit of %s (-executor.max-age; a tick held for a lagging tier, by -decider.tier-lag at most, ages meanwhile)%s",
 			age.Round(time.Second), limit, waited)
 	}
-	latest, found, err := s.newer(ctx, d, m)
+	latest, found, err := s.newer(ctx, d, m, now)
 	if err != nil {
 		// Unknown: acting could replay a backlog; the next decision retries.
 		return fmt.Sprintf("superseded: cannot tell whether a newer decision is stored: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/limits"
@@ -19,7 +20,8 @@ import (
 // and neither supersedes d. Nor does a decision on replayed input
 // (proto.FlagReplayedInput), which no real driver acts on: a replay under
 // the live app's name would otherwise have each live change skipped for
-// the replay's decision after it, itself refused.
+// the replay's decision after it, itself refused. Nor does a decision the
+// executor dead-letters unread (laterDecision).
 //
 // The last message stored on the subject is read first: a newer decision
 // (the common case of a backlog) answers. Otherwise every message stored
@@ -32,12 +34,12 @@ import (
 // before it: the judgement of the decision after d reads only what was
 // stored since. Only a read that fails is an error (the caller cannot
 // tell, and refuses d); what was read before it is kept.
-func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (afterDecision, bool, error) {
+func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg, now time.Time) (afterDecision, bool, error) {
 	last, data, err := s.bus.LastMsg(ctx, proto.KindDecision, m.Subject)
 	if err != nil || last <= m.Seq {
 		return afterDecision{}, false, err
 	}
-	if x, ok := s.laterDecision(m.Subject, data, d.TS); ok {
+	if x, ok := s.laterDecision(m.Subject, data, d.TS, now); ok {
 		return afterDecision{seq: last, ts: x.TS, to: x.To}, true, nil
 	}
 	k := limits.Key{App: d.App, Tier: d.Tier}
@@ -63,7 +65,7 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (aft
 			if rec.Seq > last {
 				break
 			}
-			if x, ok := s.laterDecision(m.Subject, rec.Data, a.floor); ok {
+			if x, ok := s.laterDecision(m.Subject, rec.Data, a.floor, now); ok {
 				a = a.add(afterDecision{seq: rec.Seq, ts: x.TS, to: x.To})
 			}
 			a.to, seq = rec.Seq, rec.Seq+1
@@ -77,11 +79,21 @@ func (s *Service) newer(ctx context.Context, d *proto.Decision, m *bus.Msg) (aft
 }
 
 // laterDecision decodes data, stored on subject, as a decision later
-// than ts (ms) that is not on replayed input; false for anything else.
-func (s *Service) laterDecision(subject string, data []byte, ts int64) (*proto.Decision, bool) {
+// than ts (ms) that is not on replayed input and that the executor would
+// judge itself (judge): its id its app, tier and time's, its time no
+// further past now than the allowed skew. False for anything else: a
+// decision the executor dead-letters unread is never acted on, and taken
+// for a newer one, a single decision stamped far ahead had every change
+// of its tier skipped as superseded until that time. (One beyond the skew
+// when read, within it by the time it is judged, is carried out after
+// the change it did not supersede: the latest still acts last.)
+func (s *Service) laterDecision(subject string, data []byte, ts int64, now time.Time) (*proto.Decision, bool) {
 	var x proto.Decision
 	if err := s.bus.Decode(&bus.Msg{Subject: subject, Data: data}, proto.KindDecision, &x); err != nil || x.TS <= ts ||
-		slices.Contains(x.Flags, proto.FlagReplayedInput) {
+		slices.Contains(x.Flags, proto.FlagReplayedInput) || x.ID != proto.DecisionID(x.App, x.Tier, x.TS) {
+		return nil, false
+	}
+	if skew := s.cfg.MaxFutureSkew; skew > 0 && proto.Time(x.TS).After(now.Add(skew)) {
 		return nil, false
 	}
 	return &x, true
