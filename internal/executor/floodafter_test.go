@@ -193,3 +193,35 @@ func TestDecisionTheExecutorRefusesSupersedesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptReadJudgesEachChangeByWhatFollowsIt: what the judgement of one
+// change read of its tier's subject serves the judgement of the next, from
+// that one's place and time: three changes, the middle one stored again
+// after the last (a producer's retry outside the dedupe window), then a
+// message that is no decision. Only the last change is carried out: the
+// first is superseded by the copy after it, the middle one by the last,
+// not by its own copy (no later than it), and the last by nothing. The
+// read kept from the first judgement, taken as it was, named the copy as
+// the middle one's latest (acting on it) and the last's (skipping it).
+func TestKeptReadJudgesEachChangeByWhatFollowsIt(t *testing.T) {
+	h := newHarness(t)
+	first := tierDecision("shop", "web", t0.Add(-40*time.Second), 3, 5)
+	middle := tierDecision("shop", "web", t0.Add(-30*time.Second), 5, 4)
+	last := tierDecision("shop", "web", t0.Add(-20*time.Second), 4, 6)
+	h.publish(first, middle, last)
+	h.publishCopy(middle)
+	storeJunk(h, 1)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	h.start(commandConfig(log, ""), fixedClock(t0))
+	if st := h.waitState(last); st.Desired != 6 {
+		t.Errorf("state desired %d, want the last change's 6", st.Desired)
+	}
+	if got := decisionsActed(t, log); len(got) != 1 || got[0] != last.ID {
+		t.Errorf("acted on %v, want only the last change %s", got, last.ID)
+	}
+	want := []string{"superseded: a newer decision for shop.web is stored (seq 4 after 1)",
+		"superseded: a newer decision for shop.web is stored (seq 3 after 2)"}
+	if got := h.skippedReasons("shop", 2); got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("skipped for %q, want %q", got, want)
+	}
+}
