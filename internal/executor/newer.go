@@ -132,7 +132,13 @@ type afterScan struct {
 // decision at time ts stored at seq, while the subject's last message is
 // at last: a read from at most seq+1 (nothing after seq unread before to),
 // for decisions no earlier than ts, of the stream as it is (a stream
-// whose last sequence is before to was created again since).
+// whose last sequence is before to was created again since). A stream
+// created again that grew past to meanwhile is not told from it here:
+// deleting the stream deleted the executor's durables, and the one
+// created again delivers under a new pin, before which the executor
+// forgets what it held of the partition's tiers (Repinned), their kept
+// reads with them; a partition worker started again forgets them too
+// (Acquire).
 func (a afterScan) covers(subject string, seq uint64, ts int64, last uint64) bool {
 	return a.subject == subject && a.from <= seq+1 && ts >= a.floor && a.to <= last
 }
