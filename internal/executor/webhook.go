@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // WebhookConfig configures the webhook driver.
@@ -163,13 +164,10 @@ func parseWebhookURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		// Not the *url.Error itself: it quotes the URL, and with it any
-		// password (user:password@), into the log and /readyz.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("executor.webhook.url: %w", err)
+		// Masked: the *url.Error quotes the URL, and with it any password
+		// (user:password@), into the log and /readyz; its cause alone may
+		// quote the password's start as a port (a raw / in it).
+		return nil, fmt.Errorf("executor.webhook.url: %w", redact.Error(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("executor.webhook.url %s://%s: want an http or https URL with a host", u.Scheme, u.Host)

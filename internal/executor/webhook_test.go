@@ -187,6 +187,9 @@ func TestWebhookURLHidesPassword(t *testing.T) {
 		"https://ops:hunter2-pw@hooks.example.com:bad/scale", // bad port
 		"https://ops:hunter2-pw@hooks.example.com/%zz",       // bad escape
 		"https://ops:hunter2-pw@[::1/scale",                  // bad IPv6 host
+		// A raw / in the password: url.Parse reads the host up to it,
+		// and its error quotes the password's start as the port.
+		"https://ops:hunter2/pw@hooks.example.com/scale",
 	} {
 		c := executor.DefaultWebhookConfig()
 		c.URL = u
