@@ -15,7 +15,6 @@ import (
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
-	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // WebhookConfig configures the webhook driver.
@@ -164,15 +163,47 @@ func parseWebhookURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		// Masked: the *url.Error quotes the URL, and with it any password
-		// (user:password@), into the log and /readyz; its cause alone may
-		// quote the password's start as a port (a raw / in it).
-		return nil, fmt.Errorf("executor.webhook.url: %w", redact.Error(err))
+		// Nothing of the URL is quoted: the log and /readyz show the
+		// error. The *url.Error quotes it whole, or up to a raw # or ?,
+		// where no @ is left to tell a password from a port; its cause
+		// may quote the password's start as a port, or an escape or a
+		// character of it; masked (redact.Error), a password whose start
+		// could be a port (digits, then a raw /) still showed.
+		return nil, fmt.Errorf("executor.webhook.url does not parse: %s (the URL is not shown: it may hold a password; percent-encode any /, ?, #, @, %% or space in one)", urlFault(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("executor.webhook.url %s://%s: want an http or https URL with a host", u.Scheme, u.Host)
+		// Neither its host nor its scheme: with a raw / in a password
+		// whose start is digits, url.Parse reads user:digits as the host,
+		// and with no scheme written, the user name as the scheme.
+		return nil, errors.New("executor.webhook.url: want an http or https URL with a host (the URL is not shown: it may hold a password)")
 	}
 	return u, nil
+}
+
+// urlFault says what url.Parse found wrong in a URL without quoting any
+// of it: its causes that quote a part (a port, an escape, a character of
+// the host) are named by kind; the others are fixed texts, kept as they
+// are if known.
+func urlFault(err error) string {
+	var ee url.EscapeError
+	var he url.InvalidHostError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ee):
+		return "an invalid %-escape"
+	case errors.As(err, &he):
+		return "an invalid character in the host"
+	case !errors.As(err, &ue):
+		return "a fault not shown"
+	case strings.HasPrefix(ue.Err.Error(), "invalid port "):
+		return "a port that is not a number (or a raw / ? or # in a password)"
+	}
+	switch msg := ue.Err.Error(); msg {
+	case "net/url: invalid userinfo", "missing ']' in host", "invalid control character in URL",
+		"first path segment in URL cannot contain colon", "missing protocol scheme":
+		return msg
+	}
+	return "a fault not shown"
 }
 
 // parseHeader splits "Name: value"; the empty string is no header.

@@ -190,11 +190,26 @@ func TestWebhookURLHidesPassword(t *testing.T) {
 		// A raw / in the password: url.Parse reads the host up to it,
 		// and its error quotes the password's start as the port.
 		"https://ops:hunter2/pw@hooks.example.com/scale",
+		// A raw # or ? in the password: url.Parse cuts the fragment or
+		// the query off first, and its error quotes the URL up to it,
+		// with no @ left to tell the password from a port.
+		"https://ops:hunter2#pw@hooks.example.com/scale",
+		"https://ops:hunter2?pw@hooks.example.com:bad/scale",
+		// A password whose start could be a port, a raw / after it: the
+		// URL reads like a host with a path, quoted whole by an escape
+		// error after it, or by the scheme's refusal.
+		"https://ops:2718/hunter2@hooks.example.com/%zz",
+		"ftp://ops:2718/hunter2@hooks.example.com/scale",
+		// A space in a token: the error quotes the URL whole.
+		"https://hunter2 pw@hooks.example.com/scale",
+		// No scheme written: url.Parse takes the user name for one.
+		"hunter2://pw@hooks.example.com/scale",
 	} {
 		c := executor.DefaultWebhookConfig()
 		c.URL = u
 		err := c.Validate()
-		if err == nil || !strings.Contains(err.Error(), "executor.webhook.url") || strings.Contains(err.Error(), "hunter2") {
+		if err == nil || !strings.Contains(err.Error(), "executor.webhook.url") ||
+			strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "2718") {
 			t.Errorf("%s: %v, want the flag and the fault without the password", u, err)
 		}
 	}
