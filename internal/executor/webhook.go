@@ -177,6 +177,16 @@ func parseWebhookURL(s string) (*url.URL, error) {
 		// and with no scheme written, the user name as the scheme.
 		return nil, errors.New("executor.webhook.url: want an http or https URL with a host (the URL is not shown: it may hold a password)")
 	}
+	if u.User == nil {
+		// A password whose start is digits, then a raw / or ?, parses:
+		// user:digits as the host and port, the password's rest, the @
+		// and the real host as the path or query, which the driver would
+		// send there with every change.
+		rest := s[strings.Index(s, "://")+len("://"):] // the scheme is http(s)
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 && strings.Contains(rest[i:], "@") {
+			return nil, errors.New("executor.webhook.url holds an @ after its host and no user information: a password holding a raw / or ? ends the host early (percent-encode them); an @ meant in the path or query must be written %40 (the URL is not shown: it may hold a password)")
+		}
+	}
 	return u, nil
 }
 

@@ -336,3 +336,32 @@ func TestWebhookHeaderSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookURLWithAPasswordReadAsAPortIsRefused: a password whose start
+// is digits and that holds a raw / or ? parses: url.Parse reads user:digits
+// as the host and port, and the rest of the password, @ and the real host
+// as the path or query. Accepted, the driver sent the password's rest to
+// that host (ops, port 2718) with every change, and named user:digits as
+// the webhook's host in its errors. Such a URL is refused, quoting none of
+// it; one with its user information parsed, or no @ after its host, is
+// still taken, and an @ meant after the host can be written %40.
+func TestWebhookURLWithAPasswordReadAsAPortIsRefused(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"https://ops:2718/hunter2@hooks.example.com/scale":        false,
+		"https://ops:2718?hunter2@hooks.example.com/scale":        false,
+		"https://ops:2718/hunter2%40hooks.example.com/scale":      true, // percent-encoded: no user information, no password
+		"https://ops:hunter2@hooks.example.com/scale?to=a@b.test": true,
+		"https://hooks.example.com:8443/scale?to=a%40b.test":      true,
+		"https://hooks.example.com:8443/scale":                    true,
+	} {
+		c := executor.DefaultWebhookConfig()
+		c.URL = u
+		err := c.Validate()
+		if ok != (err == nil) {
+			t.Errorf("%s: %v, want accepted %v", u, err, ok)
+		}
+		if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "2718")) {
+			t.Errorf("%s: %v quotes the password", u, err)
+		}
+	}
+}
