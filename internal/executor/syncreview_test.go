@@ -95,13 +95,16 @@ func TestReplayDoesNotMoveAnOwedRecord(t *testing.T) {
 	h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
 	replay := decidedFrom(st, t0.Add(-40*time.Second), 15)
 	replay.Flags = append(replay.Flags, proto.FlagReplayedInput)
+	// A replayed decision leaves the live tier's time as it was: the
+	// state is waited for by its revision, not its time.
+	rev := h.revision("shop", "web")
 	h.publish(replay)
-	st = h.waitState(replay)
+	st = h.waitStoredAfter("shop", "web", rev)
 	if got := decisionsActed(t, log); len(got) != 0 {
 		t.Fatalf("the replay had the driver run %v, want nothing", got)
 	}
-	if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun {
-		t.Errorf("after the replay: state %+v, want the 8 still owed (claimed in dry-run)", st)
+	if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun || st.TS != d1.TS {
+		t.Errorf("after the replay: state %+v, want the 8 still owed (claimed in dry-run) at the dry-run change's time %d", st, d1.TS)
 	}
 	hold := decidedFrom(st, t0.Add(-30*time.Second), st.Desired)
 	h.publish(hold)
