@@ -269,6 +269,20 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("replica bucket cap %d: %v, want a refusal naming stream.replica-max-bytes", n, err)
 		}
 	}
+	for _, n := range []int64{-2, 0, 1, bus.MinMaxMsgsPerSeries - 1} {
+		bad = c
+		bad.Streams.MaxMsgsPerSeries = n
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "stream.max-msgs-per-series") {
+			t.Errorf("per-series cap %d: %v, want a refusal naming stream.max-msgs-per-series", n, err)
+		}
+	}
+	for _, n := range []int64{-1, bus.MinMaxMsgsPerSeries} {
+		ok := c
+		ok.Streams.MaxMsgsPerSeries = n
+		if err := ok.Validate(); err != nil {
+			t.Errorf("per-series cap %d: %v", n, err)
+		}
+	}
 	if r := (bus.Config{Token: "s3cret"}).Redacted(); r.Token == "s3cret" {
 		t.Fatal("token not redacted")
 	}

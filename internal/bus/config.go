@@ -66,12 +66,34 @@ type StreamLimits struct {
 	// forecasts, anomalies, decisions) hash apps into: the most members of
 	// one service that can share the work.
 	Partitions int
+	// MaxMsgsPerSeries caps the ticks METRICS keeps of one series (one
+	// app's tier: a stored subject); past it the series' own oldest tick
+	// goes, so a series ticking faster than any scrape or simulation does
+	// (a push flood) discards its own history, not every other app's as
+	// the byte cap's discard-old would. -1 for no cap. The default,
+	// DefaultMaxMsgsPerSeries, keeps more than the stages' two weeks of
+	// lookback for a series ticking every 5 s or slower.
+	MaxMsgsPerSeries int64
 	// ReplicaMaxBytes caps the replica bucket. It holds one state per tier,
 	// each counted at ReplicaEntryMax, so the default's 64 MiB is room for
 	// 52,000 tiers, five times limits.max_series's default; a new key past
 	// it is refused with an error, and what is stored stays and may change.
 	ReplicaMaxBytes int64
 }
+
+// DefaultMaxMsgsPerSeries is StreamLimits.MaxMsgsPerSeries's default:
+// 300,000 ticks, 17 days of a series at a 5 s tick and 52 at the default
+// 15 s scrape and simulation tick (more than the default 15 days of
+// -stream.max-age, so an ordinary series never reaches it), about 100 MB
+// of METRICS at the 345 B a stored tick of 7 metrics takes: one series
+// pushed as fast as a push token may holds at most a twentieth of the
+// default 2 GiB.
+const DefaultMaxMsgsPerSeries = 300_000
+
+// MinMaxMsgsPerSeries is the smallest per-series cap Validate accepts:
+// under it even a series at a 15-minute tick would keep less than the
+// forecaster's two weeks.
+const MinMaxMsgsPerSeries = 2_000
 
 // LeaseMaxBytes caps the executor's lease bucket: half the replica
 // bucket's. It holds at most a lease per tier, and the marker a release
@@ -92,7 +114,8 @@ func DefaultConfig() Config {
 			Duplicates: 10 * time.Minute,
 			Partitions: proto.DefaultPartitions,
 
-			ReplicaMaxBytes: 64 << 20,
+			MaxMsgsPerSeries: DefaultMaxMsgsPerSeries,
+			ReplicaMaxBytes:  64 << 20,
 		},
 	}
 }
@@ -123,6 +146,7 @@ func (c *Config) RegisterConnectionFlags(f *cli.Flags) {
 	f.Duration(&c.Streams.MaxAge, "stream.max-age", d.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
+	f.Int64(&c.Streams.MaxMsgsPerSeries, "stream.max-msgs-per-series", d.Streams.MaxMsgsPerSeries, "ticks METRICS keeps of one app's tier, past which that tier's oldest go (a push flood discards its own history, not other apps'); -1: none")
 	f.Int64(&c.Streams.ReplicaMaxBytes, "stream.replica-max-bytes", d.Streams.ReplicaMaxBytes, "cap on the replica bucket's size in bytes (one state per tier)")
 	f.Int(&c.Streams.Partitions, "stream.partitions", d.Streams.Partitions, "partitions per partitioned stream: the most members of one service that share the work (set by provisioning)")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
@@ -166,6 +190,9 @@ func (c Config) Validate() error {
 	}
 	if c.Streams.Duplicates <= 0 {
 		errs = append(errs, errors.New("stream.dedupe-window must be positive"))
+	}
+	if n := c.Streams.MaxMsgsPerSeries; n != -1 && n < MinMaxMsgsPerSeries {
+		errs = append(errs, fmt.Errorf("stream.max-msgs-per-series=%d: want -1 (none) or at least %d", n, MinMaxMsgsPerSeries))
 	}
 	if c.Streams.ReplicaMaxBytes < replicaCap(1) {
 		errs = append(errs, fmt.Errorf("stream.replica-max-bytes=%d: want at least %d (room for one key)", c.Streams.ReplicaMaxBytes, replicaCap(1)))

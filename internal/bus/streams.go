@@ -40,6 +40,15 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 		// one. Its reads go through the stream leader.
 		AllowDirect: k != proto.KindDecision,
 	}
+	if k == proto.KindMetrics {
+		// One stored subject per series (<prefix>.metrics.<app>.<tier>,
+		// with its partition token): a series past its cap loses its own
+		// oldest ticks (Discard old), so one app flooding METRICS cannot
+		// push every other app's history out through MaxBytes. A stream
+		// provisioned without it gets it at the next provisioning (the
+		// server then trims every series over it).
+		cfg.MaxMsgsPerSubject = l.MaxMsgsPerSeries
+	}
 	if proto.Partitioned(k) {
 		src, dest := proto.PartitionTransform(b.cfg.Prefix, k, max(l.Partitions, 1))
 		cfg.SubjectTransform = &jetstream.SubjectTransformConfig{Source: src, Destination: dest}

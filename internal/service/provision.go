@@ -55,7 +55,11 @@ func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Wri
 	}
 	for _, k := range proto.Kinds {
 		c := b.StreamConfig(k)
-		fmt.Fprintf(out, "stream %-10s %-14s max-age %s, replicas %d\n", c.Name, c.Subjects[0], c.MaxAge, c.Replicas)
+		per := ""
+		if c.MaxMsgsPerSubject > 0 {
+			per = fmt.Sprintf(", %d ticks per series", c.MaxMsgsPerSubject)
+		}
+		fmt.Fprintf(out, "stream %-10s %-14s max-age %s, replicas %d%s\n", c.Name, c.Subjects[0], c.MaxAge, c.Replicas, per)
 	}
 	fmt.Fprintf(out, "bucket %s\n", proto.ReplicaBucket(cfg.Prefix))
 	fmt.Fprintf(out, "bucket %s (executor leases)\n", proto.LeaseBucket(cfg.Prefix))

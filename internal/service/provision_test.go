@@ -14,7 +14,7 @@ import (
 
 // TestProvisionCreatesDurablesOnce: provisioning creates every service
 // input's durable per partition, a second run creates none (the existing
-// keep their positions), and a partition count other than the default says
+// keep their positions), METRICS's per-series cap is named, and a partition count other than the default says
 // deploy/nats.conf must be written for it.
 func TestProvisionCreatesDurablesOnce(t *testing.T) {
 	url := natstest.RunJetStream(t)
@@ -28,7 +28,7 @@ func TestProvisionCreatesDurablesOnce(t *testing.T) {
 		return out.String()
 	}
 	first := run()
-	for _, want := range []string{"durables: 24 created", "regenerate it with PARTITIONS=4"} {
+	for _, want := range []string{"durables: 24 created", "regenerate it with PARTITIONS=4", "replicas 1, 300000 ticks per series"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first run printed %q, want %q (six service inputs × four partitions)", first, want)
 		}

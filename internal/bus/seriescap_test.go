@@ -1,0 +1,118 @@
+package bus_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// flood publishes n messages of 300 bytes on subject, as a push client
+// pushing as fast as it may would (the stream does not read them), and
+// waits for every acknowledgement.
+func flood(t *testing.T, b *bus.Bus, subject string, n int) {
+	t.Helper()
+	js := natstest.JetStream(t, b)
+	payload := bytes.Repeat([]byte("x"), 300)
+	for i := range n {
+		if _, err := js.PublishAsync(subject, payload); err != nil {
+			t.Fatalf("flood message %d: %v", i, err)
+		}
+		if (i+1)%1000 == 0 || i == n-1 {
+			// Under the client's bound on acknowledgements outstanding.
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-time.After(60 * time.Second):
+				t.Fatalf("flood's first %d not acknowledged in 60s", i+1)
+			}
+		}
+	}
+}
+
+// seriesMsgs counts what METRICS holds of one app's tiers.
+func seriesMsgs(t *testing.T, b *bus.Bus, app string) uint64 {
+	t.Helper()
+	s, err := b.StreamOf(context.Background(), proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(proto.AppFilter("apm", proto.KindMetrics, app)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, c := range info.State.Subjects {
+		n += c
+	}
+	return n
+}
+
+// TestMetricsFloodDiscardsItsOwnHistory: METRICS is one stream for every
+// app, discarding its oldest messages at its byte cap. One series pushed
+// far faster than any scrape or simulation ticks must lose its own oldest
+// ticks at -stream.max-msgs-per-series, not every other app's history.
+func TestMetricsFloodDiscardsItsOwnHistory(t *testing.T) {
+	const perSeries = bus.MinMaxMsgsPerSeries
+	b := mustBus(t, natstest.RunJetStream(t), func(c *bus.Config) {
+		c.Streams.MaxBytes = 2 << 20 // a flood of 10,000 ticks of 300 B overflows it
+		c.Streams.MaxMsgsPerSeries = perSeries
+	})
+	ctx := context.Background()
+	const quiet = 10
+	for i := range quiet {
+		m := proto.NewMetrics("quiet", "web", t0.Add(time.Duration(i)*15*time.Second), 2, proto.Floats{"rps": 1})
+		if err := b.Publish(ctx, bus.Out{Subject: proto.MetricsSubject("apm", "quiet", "web"), Msg: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flood(t, b, proto.MetricsSubject("apm", "flood", "web"), 10_000)
+	if got := seriesMsgs(t, b, "quiet"); got != quiet {
+		t.Errorf("the quiet app keeps %d of its %d ticks after another app's flood, want all", got, quiet)
+	}
+	if got := seriesMsgs(t, b, "flood"); got != perSeries {
+		t.Errorf("the flooded series keeps %d ticks, want its cap %d", got, perSeries)
+	}
+}
+
+// TestProvisioningCapsAnOlderMetricsStream: a METRICS stream provisioned
+// by a release without the per-series cap gets it at the next
+// provisioning, and the server trims a series already over it.
+func TestProvisioningCapsAnOlderMetricsStream(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	old := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries = -1 })
+	flood(t, old, proto.MetricsSubject("apm", "flood", "web"), 3_000)
+	if got := seriesMsgs(t, old, "flood"); got != 3_000 {
+		t.Fatalf("uncapped stream holds %d, want 3000", got)
+	}
+	const perSeries = bus.MinMaxMsgsPerSeries
+	b := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries = perSeries })
+	s, err := b.StreamOf(context.Background(), proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Config.MaxMsgsPerSubject; got != perSeries {
+		t.Errorf("reprovisioned METRICS caps a series at %d, want %d", got, perSeries)
+	}
+	if got := seriesMsgs(t, b, "flood"); got != perSeries {
+		t.Errorf("reprovisioned METRICS keeps %d of the series, want %d", got, perSeries)
+	}
+	for _, k := range proto.Kinds[1:] {
+		s, err := b.StreamOf(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.CachedInfo().Config.MaxMsgsPerSubject; got != -1 {
+			t.Errorf("%s caps a subject at %d: only METRICS has a per-series cap", k, got)
+		}
+	}
+}
