@@ -134,56 +134,8 @@ func TestNATSConfPipeline(t *testing.T) {
 	if err := connectAs(t, url, "provision").Provision(context.Background()); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	g, gctx := errgroup.WithContext(ctx)
-	ready := service.NewReady()
-	deps := func(user string) service.Deps {
-		return service.Deps{Bus: connectAs(t, url, user), Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
-			Reg: prometheus.NewRegistry(), Ready: ready, Mux: http.NewServeMux()}
-	}
-	start := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
-	cc := collector.DefaultConfig()
-	cc.Start, cc.Ticks, cc.Speed, cc.Tick, cc.BackfillTick, cc.Backfill = start, 30, 0, time.Minute, time.Minute, 2*time.Hour
-	dc := decider.DefaultConfig()
-	dc.Policy.Tick = time.Minute
-	var runners []service.Runner
-	for _, build := range []func() (service.Runner, error){
-		func() (service.Runner, error) { return executor.New(executor.DefaultConfig(), deps("executor")) },
-		func() (service.Runner, error) { return decider.New(dc, deps("decider")) },
-		func() (service.Runner, error) { return forecaster.New(forecaster.DefaultConfig(), deps("forecaster")) },
-		func() (service.Runner, error) { return detector.New(detector.DefaultConfig(), deps("anomaly")) },
-		func() (service.Runner, error) { return gateway.New(gateway.DefaultConfig(), deps("gateway")) },
-		func() (service.Runner, error) { return collector.New(cc, deps("collector")) },
-	} {
-		r, err := build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		runners = append(runners, r)
-	}
-	for _, r := range runners {
-		g.Go(func() error { return r.Run(gctx) })
-	}
-	defer func() {
-		cancel()
-		if err := g.Wait(); err != nil {
-			t.Errorf("services: %v", err)
-		}
-	}()
-
-	probe := connectAs(t, url, "gateway")
-	natstest.Eventually(t, time.Minute, ready.Err)
-	natstest.WaitEventTime(t, probe, "DECISIONS", []string{"apm.decision.shop.web", "apm.decision.shop.cache", "apm.decision.shop.db"},
-		start.Add(28*time.Minute), 2*time.Minute)
-	for _, k := range []proto.Kind{proto.KindScaling, proto.KindForecast, proto.KindAnomaly} {
-		if n := len(natstest.Payloads(t, probe, k.Stream(), proto.Filter("apm", k))); n == 0 {
-			t.Errorf("no %s messages", k)
-		}
-	}
-	if n := len(natstest.Payloads(t, probe, "DLQ", "apm.dlq.*")); n != 0 {
-		t.Errorf("%d dead letters: a service lacks a permission it needs", n)
-	}
+	start, ready := runPipeline(t, url, true)
+	pipelineFlowed(t, url, start, ready)
 
 	// Who may publish what.
 	cases := []struct {
@@ -225,6 +177,93 @@ func TestNATSConfPipeline(t *testing.T) {
 		if (err == nil) != c.allowed {
 			t.Errorf("%s consuming DECISIONS: err=%v, want allowed=%v", c.user, err, c.allowed)
 		}
+	}
+}
+
+// runPipeline runs every service (the gateway with withGateway) under its
+// own user of deploy/nats.conf on the provisioned server at url, the
+// simulated shop ticking a minute of event time 30 times from start, until
+// the test ends.
+func runPipeline(t *testing.T, url string, withGateway bool) (start time.Time, ready *service.Ready) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	ready = service.NewReady()
+	deps := func(user string) service.Deps {
+		return service.Deps{Bus: connectAs(t, url, user), Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
+			Reg: prometheus.NewRegistry(), Ready: ready, Mux: http.NewServeMux()}
+	}
+	start = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+	cc := collector.DefaultConfig()
+	cc.Start, cc.Ticks, cc.Speed, cc.Tick, cc.BackfillTick, cc.Backfill = start, 30, 0, time.Minute, time.Minute, 2*time.Hour
+	dc := decider.DefaultConfig()
+	dc.Policy.Tick = time.Minute
+	builds := []func() (service.Runner, error){
+		func() (service.Runner, error) { return executor.New(executor.DefaultConfig(), deps("executor")) },
+		func() (service.Runner, error) { return decider.New(dc, deps("decider")) },
+		func() (service.Runner, error) { return forecaster.New(forecaster.DefaultConfig(), deps("forecaster")) },
+		func() (service.Runner, error) { return detector.New(detector.DefaultConfig(), deps("anomaly")) },
+		func() (service.Runner, error) { return collector.New(cc, deps("collector")) },
+	}
+	if withGateway {
+		builds = append(builds, func() (service.Runner, error) { return gateway.New(gateway.DefaultConfig(), deps("gateway")) })
+	}
+	var runners []service.Runner
+	for _, build := range builds {
+		r, err := build()
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		runners = append(runners, r)
+	}
+	for _, r := range runners {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := g.Wait(); err != nil {
+			t.Errorf("services: %v", err)
+		}
+	})
+	return start, ready
+}
+
+// pipelineFlowed waits for the services of runPipeline to be ready and to
+// decide every tier up to the run's last ticks, and checks every stage
+// stored its outputs without a dead letter. It reads as the gateway, with
+// no consumer (stream info and last-message gets), so it reads streams
+// whose consumer slots are all taken too.
+func pipelineFlowed(t *testing.T, url string, start time.Time, ready *service.Ready) {
+	t.Helper()
+	probe := connectAs(t, url, "gateway")
+	natstest.Eventually(t, time.Minute, ready.Err)
+	natstest.WaitEventTime(t, probe, "DECISIONS", []string{"apm.decision.shop.web", "apm.decision.shop.cache", "apm.decision.shop.db"},
+		start.Add(28*time.Minute), 2*time.Minute)
+	js := natstest.JetStream(t, probe)
+	stored := func(stream, filter string) uint64 {
+		t.Helper()
+		s, err := js.Stream(context.Background(), stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(filter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n uint64
+		for _, c := range info.State.Subjects {
+			n += c
+		}
+		return n
+	}
+	for _, k := range []proto.Kind{proto.KindScaling, proto.KindForecast, proto.KindAnomaly} {
+		if n := stored(k.Stream(), proto.Filter("apm", k)); n == 0 {
+			t.Errorf("no %s messages", k)
+		}
+	}
+	if n := stored("DLQ", "apm.dlq.*"); n != 0 {
+		t.Errorf("%d dead letters: a service lacks a permission it needs", n)
 	}
 }
 

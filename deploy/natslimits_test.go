@@ -188,3 +188,45 @@ func TestNATSConfAccountBoundsFitTheServer(t *testing.T) {
 		t.Errorf("the accounts' connection bounds add up to %d, more than max_connections %d", total, opts.MaxConn)
 	}
 }
+
+// TestNATSConfServicesOutliveAGatewayConsumerFlood: JetStream counts a
+// stream's consumers in the account holding it (HEADROOM), whoever asked
+// for them through an import, so the per-stream bound is one pool for
+// every identity, and the gateway's password (the identity browsers are
+// nearest) can take every slot it may: each stream it reads, to the
+// bound, with consumers that outlive it by an hour. The services must not
+// need a free slot then: their durables are made by provisioning, their
+// rebuilds read with direct gets and the collector's replica watch is on
+// a bucket the gateway cannot touch. The whole pipeline runs through, and
+// provisioning again (an upgrade) still succeeds. What the flood does
+// starve is the dashboard's own reads, `collector replay` and durables
+// new to a provisioning (more partitions), which README says.
+func TestNATSConfServicesOutliveAGatewayConsumerFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	url := runConfiguredServer(t)
+	ctx := context.Background()
+	if err := connectAs(t, url, "provision").Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js := natstest.JetStream(t, connectAs(t, url, "gateway"))
+	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly, proto.KindDecision, proto.KindScaling} {
+		stream, err := js.Stream(ctx, k.Stream())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refused error
+		for made := 0; made <= maxConsumers && refused == nil; made++ {
+			_, refused = stream.CreateConsumer(ctx, jetstream.ConsumerConfig{InactiveThreshold: time.Hour})
+		}
+		if refused == nil || !strings.Contains(refused.Error(), "maximum consumers") {
+			t.Fatalf("%s: %d consumers created without the bound's refusal (last error %v)", k.Stream(), maxConsumers+1, refused)
+		}
+	}
+	start, ready := runPipeline(t, url, false)
+	pipelineFlowed(t, url, start, ready)
+	if err := connectAs(t, url, "provision").Provision(ctx); err != nil {
+		t.Errorf("provisioning again with every slot taken: %v", err)
+	}
+}
