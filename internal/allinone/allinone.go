@@ -77,6 +77,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.String(&c.Bus.Prefix, "subject.prefix", d.Bus.Prefix, "first token of every subject")
 	f.Duration(&c.Bus.Streams.MaxAge, "stream.max-age", d.Bus.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Bus.Streams.MaxBytes, "stream.max-bytes", d.Bus.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
+	f.Int64(&c.Bus.Streams.MaxMsgsPerSeries, "stream.max-msgs-per-series", d.Bus.Streams.MaxMsgsPerSeries, bus.MaxMsgsPerSeriesUsage)
 	c.Collector.RegisterFlags(f)
 	c.Forecaster.RegisterFlags(f)
 	c.Decider.RegisterFlags(f)

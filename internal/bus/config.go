@@ -90,6 +90,10 @@ type StreamLimits struct {
 // default 2 GiB.
 const DefaultMaxMsgsPerSeries = 300_000
 
+// MaxMsgsPerSeriesUsage describes -stream.max-msgs-per-series, which the
+// services and the all-in-one both take.
+const MaxMsgsPerSeriesUsage = "ticks METRICS keeps of one app's tier, past which that tier's oldest go (a push flood discards its own history, not other apps'); -1: none"
+
 // MinMaxMsgsPerSeries is the smallest per-series cap Validate accepts:
 // under it even a series at a 15-minute tick would keep less than the
 // forecaster's two weeks.
@@ -146,7 +150,7 @@ func (c *Config) RegisterConnectionFlags(f *cli.Flags) {
 	f.Duration(&c.Streams.MaxAge, "stream.max-age", d.Streams.MaxAge, "drop recorded messages older than this")
 	f.Int64(&c.Streams.MaxBytes, "stream.max-bytes", d.Streams.MaxBytes, "cap on each stream's size in bytes (-1: none)")
 	f.Int(&c.Streams.Replicas, "stream.replicas", d.Streams.Replicas, "stream replication factor")
-	f.Int64(&c.Streams.MaxMsgsPerSeries, "stream.max-msgs-per-series", d.Streams.MaxMsgsPerSeries, "ticks METRICS keeps of one app's tier, past which that tier's oldest go (a push flood discards its own history, not other apps'); -1: none")
+	f.Int64(&c.Streams.MaxMsgsPerSeries, "stream.max-msgs-per-series", d.Streams.MaxMsgsPerSeries, MaxMsgsPerSeriesUsage)
 	f.Int64(&c.Streams.ReplicaMaxBytes, "stream.replica-max-bytes", d.Streams.ReplicaMaxBytes, "cap on the replica bucket's size in bytes (one state per tier)")
 	f.Int(&c.Streams.Partitions, "stream.partitions", d.Streams.Partitions, "partitions per partitioned stream: the most members of one service that share the work (set by provisioning)")
 	f.Duration(&c.Streams.Duplicates, "stream.dedupe-window", d.Streams.Duplicates, "window in which repeated message ids are dropped")
