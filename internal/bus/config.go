@@ -67,8 +67,8 @@ type StreamLimits struct {
 	// one service that can share the work.
 	Partitions int
 	// MaxMsgsPerSeries caps the ticks METRICS keeps of one series (one
-	// app's tier: a stored subject); past it the series' own oldest tick
-	// goes, so a series ticking faster than any scrape or simulation does
+	// app's tier: a stored subject), and the scores ANOMALIES keeps (one
+	// per tick); past it the series' own oldest goes, so a series ticking faster than any scrape or simulation does
 	// (a push flood) discards its own history, not every other app's as
 	// the byte cap's discard-old would. -1 for no cap. The default,
 	// DefaultMaxMsgsPerSeries, keeps more than the stages' two weeks of
@@ -92,7 +92,7 @@ const DefaultMaxMsgsPerSeries = 300_000
 
 // MaxMsgsPerSeriesUsage describes -stream.max-msgs-per-series, which the
 // services and the all-in-one both take.
-const MaxMsgsPerSeriesUsage = "ticks METRICS keeps of one app's tier, past which that tier's oldest go (a push flood discards its own history, not other apps'); -1: none"
+const MaxMsgsPerSeriesUsage = "ticks METRICS (and scores ANOMALIES) keeps of one app's tier, past which that tier's oldest go (a push flood discards its own history, not other apps'); -1: none"
 
 // MinMaxMsgsPerSeries is the smallest per-series cap Validate accepts:
 // under it even a series at a 15-minute tick would keep less than the

@@ -35,14 +35,14 @@ func flood(t *testing.T, b *bus.Bus, subject string, n int) {
 	}
 }
 
-// seriesMsgs counts what METRICS holds of one app's tiers.
-func seriesMsgs(t *testing.T, b *bus.Bus, app string) uint64 {
+// seriesMsgs counts what kind's stream holds of one app's tiers.
+func seriesMsgs(t *testing.T, b *bus.Bus, k proto.Kind, app string) uint64 {
 	t.Helper()
-	s, err := b.StreamOf(context.Background(), proto.KindMetrics)
+	s, err := b.StreamOf(context.Background(), k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(proto.AppFilter("apm", proto.KindMetrics, app)))
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(proto.AppFilter("apm", k, app)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,40 +54,41 @@ func seriesMsgs(t *testing.T, b *bus.Bus, app string) uint64 {
 }
 
 // TestMetricsFloodDiscardsItsOwnHistory: METRICS is one stream for every
-// app, discarding its oldest messages at its byte cap. One series pushed
-// far faster than any scrape or simulation ticks must lose its own oldest
-// ticks at -stream.max-msgs-per-series, not every other app's history.
+// app, discarding its oldest messages at its byte cap, and ANOMALIES stores
+// a score for each tick. One series pushed far faster than any scrape or
+// simulation ticks must lose its own oldest at -stream.max-msgs-per-series,
+// not every other app's history.
 func TestMetricsFloodDiscardsItsOwnHistory(t *testing.T) {
 	const perSeries = bus.MinMaxMsgsPerSeries
-	b := mustBus(t, natstest.RunJetStream(t), func(c *bus.Config) {
-		c.Streams.MaxBytes = 2 << 20 // a flood of 10,000 ticks of 300 B overflows it
-		c.Streams.MaxMsgsPerSeries = perSeries
-	})
-	ctx := context.Background()
-	const quiet = 10
-	for i := range quiet {
-		m := proto.NewMetrics("quiet", "web", t0.Add(time.Duration(i)*15*time.Second), 2, proto.Floats{"rps": 1})
-		if err := b.Publish(ctx, bus.Out{Subject: proto.MetricsSubject("apm", "quiet", "web"), Msg: m}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	flood(t, b, proto.MetricsSubject("apm", "flood", "web"), 10_000)
-	if got := seriesMsgs(t, b, "quiet"); got != quiet {
-		t.Errorf("the quiet app keeps %d of its %d ticks after another app's flood, want all", got, quiet)
-	}
-	if got := seriesMsgs(t, b, "flood"); got != perSeries {
-		t.Errorf("the flooded series keeps %d ticks, want its cap %d", got, perSeries)
+	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindAnomaly} {
+		t.Run(string(k), func(t *testing.T) {
+			b := mustBus(t, natstest.RunJetStream(t), func(c *bus.Config) {
+				c.Streams.MaxBytes = 2 << 20 // a flood of 10,000 messages of 300 B overflows it
+				c.Streams.MaxMsgsPerSeries = perSeries
+			})
+			const quiet = 10
+			quietSubject := proto.Subject("apm", k, "quiet", "web")
+			flood(t, b, quietSubject, quiet)
+			flood(t, b, proto.Subject("apm", k, "flood", "web"), 10_000)
+			if got := seriesMsgs(t, b, k, "quiet"); got != quiet {
+				t.Errorf("the quiet app keeps %d of its %d messages after another app's flood, want all", got, quiet)
+			}
+			if got := seriesMsgs(t, b, k, "flood"); got != perSeries {
+				t.Errorf("the flooded series keeps %d messages, want its cap %d", got, perSeries)
+			}
+		})
 	}
 }
 
 // TestProvisioningCapsAnOlderMetricsStream: a METRICS stream provisioned
 // by a release without the per-series cap gets it at the next
-// provisioning, and the server trims a series already over it.
+// provisioning (ANOMALIES too, and no other stream), and the server trims
+// a series already over it.
 func TestProvisioningCapsAnOlderMetricsStream(t *testing.T) {
 	url := natstest.RunJetStream(t)
 	old := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries = -1 })
 	flood(t, old, proto.MetricsSubject("apm", "flood", "web"), 3_000)
-	if got := seriesMsgs(t, old, "flood"); got != 3_000 {
+	if got := seriesMsgs(t, old, proto.KindMetrics, "flood"); got != 3_000 {
 		t.Fatalf("uncapped stream holds %d, want 3000", got)
 	}
 	const perSeries = bus.MinMaxMsgsPerSeries
@@ -103,16 +104,20 @@ func TestProvisioningCapsAnOlderMetricsStream(t *testing.T) {
 	if got := info.Config.MaxMsgsPerSubject; got != perSeries {
 		t.Errorf("reprovisioned METRICS caps a series at %d, want %d", got, perSeries)
 	}
-	if got := seriesMsgs(t, b, "flood"); got != perSeries {
+	if got := seriesMsgs(t, b, proto.KindMetrics, "flood"); got != perSeries {
 		t.Errorf("reprovisioned METRICS keeps %d of the series, want %d", got, perSeries)
 	}
-	for _, k := range proto.Kinds[1:] {
+	for _, k := range proto.Kinds {
 		s, err := b.StreamOf(context.Background(), k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.CachedInfo().Config.MaxMsgsPerSubject; got != -1 {
-			t.Errorf("%s caps a subject at %d: only METRICS has a per-series cap", k, got)
+		want := int64(-1)
+		if k == proto.KindMetrics || k == proto.KindAnomaly {
+			want = perSeries
+		}
+		if got := s.CachedInfo().Config.MaxMsgsPerSubject; got != want {
+			t.Errorf("%s caps a subject at %d, want %d", k, got, want)
 		}
 	}
 }

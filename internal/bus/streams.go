@@ -40,13 +40,13 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 		// one. Its reads go through the stream leader.
 		AllowDirect: k != proto.KindDecision,
 	}
-	if k == proto.KindMetrics {
-		// One stored subject per series (<prefix>.metrics.<app>.<tier>,
+	if perSeries(k) {
+		// One stored subject per series (<prefix>.<kind>.<app>.<tier>,
 		// with its partition token): a series past its cap loses its own
-		// oldest ticks (Discard old), so one app flooding METRICS cannot
-		// push every other app's history out through MaxBytes. A stream
-		// provisioned without it gets it at the next provisioning (the
-		// server then trims every series over it).
+		// oldest messages (Discard old), so one app flooding METRICS (and
+		// through it ANOMALIES) cannot push every other app's history out
+		// through MaxBytes. A stream provisioned without it gets it at the
+		// next provisioning (the server then trims every series over it).
 		cfg.MaxMsgsPerSubject = l.MaxMsgsPerSeries
 	}
 	if proto.Partitioned(k) {
@@ -55,6 +55,13 @@ func (b *Bus) StreamConfig(k proto.Kind) jetstream.StreamConfig {
 	}
 	return cfg
 }
+
+// perSeries reports whether kind's stream has StreamLimits.MaxMsgsPerSeries:
+// METRICS, and ANOMALIES, where the anomaly service stores one score per
+// tick a series' event time advances by (a millisecond will do), so a
+// flood of ticks floods it too. The other stages store at most one message
+// per bucket or decision tick whatever the input rate.
+func perSeries(k proto.Kind) bool { return k == proto.KindMetrics || k == proto.KindAnomaly }
 
 // EnsureStreams creates every stream, the replica bucket and the lease bucket, or updates them
 // to the configured limits when they exist. It is idempotent. Only the
