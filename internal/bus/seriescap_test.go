@@ -3,9 +3,11 @@ package bus_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -83,16 +85,37 @@ func TestMetricsFloodDiscardsItsOwnHistory(t *testing.T) {
 // TestProvisioningCapsAnOlderMetricsStream: a METRICS stream provisioned
 // by a release without the per-series cap gets it at the next
 // provisioning (ANOMALIES too, and no other stream), and the server trims
-// a series already over it.
+// a series already over it: a single server, and every replica of an R3
+// stream on a three-node cluster (deploy/cluster.conf's), where the update
+// goes through the meta leader and each replica trims its own store.
 func TestProvisioningCapsAnOlderMetricsStream(t *testing.T) {
-	url := natstest.RunJetStream(t)
-	old := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries = -1 })
+	cases := []struct {
+		name     string
+		replicas int
+		start    func(*testing.T) (string, []*server.Server)
+	}{
+		{"single server", 1, func(t *testing.T) (string, []*server.Server) { return natstest.RunJetStream(t), nil }},
+		{"three-node cluster", 3, func(t *testing.T) (string, []*server.Server) {
+			c := natstest.StartCluster(t, 3)
+			return c.URL(), c.Servers
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url, servers := c.start(t)
+			testProvisioningCaps(t, url, c.replicas, servers)
+		})
+	}
+}
+
+func testProvisioningCaps(t *testing.T, url string, replicas int, servers []*server.Server) {
+	old := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries, c.Streams.Replicas = -1, replicas })
 	flood(t, old, proto.MetricsSubject("apm", "flood", "web"), 3_000)
 	if got := seriesMsgs(t, old, proto.KindMetrics, "flood"); got != 3_000 {
 		t.Fatalf("uncapped stream holds %d, want 3000", got)
 	}
 	const perSeries = bus.MinMaxMsgsPerSeries
-	b := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries = perSeries })
+	b := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries, c.Streams.Replicas = perSeries, replicas })
 	s, err := b.StreamOf(context.Background(), proto.KindMetrics)
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +130,30 @@ func TestProvisioningCapsAnOlderMetricsStream(t *testing.T) {
 	if got := seriesMsgs(t, b, proto.KindMetrics, "flood"); got != perSeries {
 		t.Errorf("reprovisioned METRICS keeps %d of the series, want %d", got, perSeries)
 	}
+	// Every replica's own store, not only the leader's answer: a follower
+	// that kept the series whole would hand it back after a leader change.
+	name := proto.StreamName("apm", proto.KindMetrics)
+	for _, srv := range servers {
+		natstest.Eventually(t, 30*time.Second, func() error {
+			jsz, err := srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true, Config: true})
+			if err != nil {
+				return err
+			}
+			for _, a := range jsz.AccountDetails {
+				for _, sd := range a.Streams {
+					if sd.Name != name {
+						continue
+					}
+					if sd.Config == nil || sd.Config.MaxMsgsPer != perSeries || sd.State.Msgs != perSeries {
+						return fmt.Errorf("%s's replica of %s: %d messages under a per-subject cap of %v, want %d under %d",
+							srv.Name(), name, sd.State.Msgs, maxPer(sd.Config), perSeries, perSeries)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("%s holds no replica of %s", srv.Name(), name)
+		})
+	}
 	for _, k := range proto.Kinds {
 		s, err := b.StreamOf(context.Background(), k)
 		if err != nil {
@@ -120,4 +167,12 @@ func TestProvisioningCapsAnOlderMetricsStream(t *testing.T) {
 			t.Errorf("%s caps a subject at %d, want %d", k, got, want)
 		}
 	}
+}
+
+// maxPer is a replica's per-subject cap for a message, "none" without its config.
+func maxPer(c *server.StreamConfig) any {
+	if c == nil {
+		return "none"
+	}
+	return c.MaxMsgsPer
 }
