@@ -226,12 +226,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 		if err := step(name, "building "+name); err != nil {
 			return err
 		}
-		bc := cfg.Bus
-		bc.URL, bc.Name = ns.ClientURL(), name
-		bc.User, bc.Password = internalUser, password
-		// Not the observer's _INBOX: an outside client cannot read the
-		// parts' consumer deliveries.
-		bc.InboxPrefix = internalInbox
+		bc := cfg.partBus(ns.ClientURL(), name, password)
 		plog := log.With().Str("component", name).Logger()
 		b, err := bus.Connect(ctx, bc, plog, reg)
 		if err != nil {
@@ -365,12 +360,29 @@ func serve(ctx context.Context, parts []part, servers service.Runner) error {
 	return g.Wait()
 }
 
+// partBus is the bus configuration each part connects to the embedded
+// server at url with, as name.
+func (c Config) partBus(url, name, password string) bus.Config {
+	bc := c.Bus
+	bc.URL, bc.Name = url, name
+	bc.User, bc.Password = internalUser, password
+	// Not the observer's _INBOX: an outside client cannot read the
+	// parts' consumer deliveries.
+	bc.InboxPrefix = internalInbox
+	return bc
+}
+
 // checkParts validates the settings of every part to be started, as its
 // New will once NATS is up, so that a bad one fails the start before the
 // embedded server starts or the data folder is made. (actSafely has
 // validated the gateway's, and the anomaly service has none of its own;
-// what actSafely adjusts is checked as adjusted.)
+// what actSafely adjusts is checked as adjusted.) The bus settings every
+// part connects with (the stream flags, the subject prefix) come first,
+// as bus.Connect checks them.
 func (c Config) checkParts(file *config.File) error {
+	if err := c.partBus("nats://"+c.NATSAddr, "headroom", "checked").Validate(); err != nil {
+		return fmt.Errorf("bus: %w", err)
+	}
 	checks := []struct {
 		name  string
 		check func() error
