@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -175,4 +179,66 @@ func maxPer(c *server.StreamConfig) any {
 		return "none"
 	}
 	return c.MaxMsgsPer
+}
+
+// syncBuffer is a log sink the bus may write to from its goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestProvisioningNamesTheSeriesItTrims: giving a stream the per-series
+// cap, or lowering it, deletes the oldest messages of every series over
+// it as provisioning runs (an upgrade from a release without the cap
+// trims a tier ticking every second or so to its last few days). The
+// operator must hear which series lose how much, and how to keep them;
+// provisioning that trims nothing says nothing.
+func TestProvisioningNamesTheSeriesItTrims(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	old := mustBus(t, url, func(c *bus.Config) { c.Streams.MaxMsgsPerSeries = -1 })
+	flood(t, old, proto.MetricsSubject("apm", "flood", "web"), 3_000)
+	flood(t, old, proto.MetricsSubject("apm", "quiet", "web"), 10)
+
+	provision := func(perSeries int64) string {
+		t.Helper()
+		var logs syncBuffer
+		cfg := bus.DefaultConfig()
+		cfg.URL, cfg.Name, cfg.Streams.MaxMsgsPerSeries = url, "provision", perSeries
+		b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = b.Close(5 * time.Second) }()
+		if err := b.EnsureStreams(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return logs.String()
+	}
+	logs := provision(bus.MinMaxMsgsPerSeries)
+	for _, want := range []string{`"stream":"METRICS"`, `"series_over":1`, `"messages_trimmed":1000`, "apm.metrics.flood.web", `"largest":3000`, "stream.max-msgs-per-series"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("provisioning that trims a series logged %q, want %s in it", logs, want)
+		}
+	}
+	if strings.Contains(logs, "quiet") || strings.Contains(logs, `"stream":"ANOMALIES"`) {
+		t.Errorf("provisioning named a series it keeps whole: %q", logs)
+	}
+	if logs := provision(bus.MinMaxMsgsPerSeries); strings.Contains(logs, "trims") {
+		t.Errorf("provisioning again at the same cap logged %q, want nothing trimmed", logs)
+	}
+	if logs := provision(bus.MinMaxMsgsPerSeries + 1000); strings.Contains(logs, "trims") {
+		t.Errorf("raising the cap logged %q, want nothing trimmed", logs)
+	}
 }

@@ -70,6 +70,9 @@ func perSeries(k proto.Kind) bool { return k == proto.KindMetrics || k == proto.
 func (b *Bus) EnsureStreams(ctx context.Context) error {
 	for _, k := range proto.Kinds {
 		cfg := b.StreamConfig(k)
+		if err := b.warnTrims(ctx, cfg); err != nil {
+			return err
+		}
 		if _, err := b.js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return fmt.Errorf("stream %s: %w", cfg.Name, err)
 		}
@@ -78,6 +81,51 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 		return err
 	}
 	return b.leaseBucket(ctx)
+}
+
+// warnTrims logs, before cfg is applied, the series of an existing stream
+// that its new or lowered per-series cap trims: the server deletes their
+// oldest messages as it takes the update (an upgrade from a release
+// without the cap trims a tier ticking every second or so to its last few
+// days), and the operator should hear which and how to keep them. It
+// says nothing when nothing is trimmed.
+func (b *Bus) warnTrims(ctx context.Context, cfg jetstream.StreamConfig) error {
+	limit := cfg.MaxMsgsPerSubject
+	if limit <= 0 {
+		return nil
+	}
+	s, err := b.js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", cfg.Name, err)
+	}
+	if was := s.CachedInfo().Config.MaxMsgsPerSubject; was > 0 && was <= limit {
+		return nil
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(">"))
+	if err != nil {
+		return fmt.Errorf("stream %s subjects: %w", cfg.Name, err)
+	}
+	var over, trimmed, most uint64
+	var largest string
+	for subject, n := range info.State.Subjects {
+		if n <= uint64(limit) {
+			continue
+		}
+		over++
+		trimmed += n - uint64(limit)
+		if n > most || n == most && subject < largest {
+			most, largest = n, subject
+		}
+	}
+	if over > 0 {
+		b.log.Warn().Str("stream", cfg.Name).Int64("per_series", limit).Uint64("series_over", over).
+			Uint64("messages_trimmed", trimmed).Str("series", largest).Uint64("largest", most).
+			Msg("the per-series cap trims the oldest messages of the series over it now; to keep them, provision with -stream.max-msgs-per-series at least the largest")
+	}
+	return nil
 }
 
 // ReplicaValueMax is the largest value the replica bucket takes. An encoded
