@@ -95,8 +95,10 @@ const DefaultMaxMsgsPerSeries = 300_000
 const MaxMsgsPerSeriesUsage = "ticks METRICS (and scores ANOMALIES) keeps of one app's tier, past which that tier's oldest go (a push flood discards its own history, not other apps'); -1: none"
 
 // MinMaxMsgsPerSeries is the smallest per-series cap Validate accepts:
-// under it even a series at a 15-minute tick would keep less than the
-// forecaster's two weeks.
+// 21 days of a series at a 15-minute tick (under about 1,350 even such a
+// series would keep less than the forecaster's two weeks). The cap bounds
+// one series, not one app: an app of many tiers (limits.max_series_per_app)
+// can still fill the stream at its byte cap.
 const MinMaxMsgsPerSeries = 2_000
 
 // LeaseMaxBytes caps the executor's lease bucket: half the replica
