@@ -2,6 +2,7 @@ package decider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -181,6 +182,14 @@ type Service struct {
 	now func() time.Time
 	// outboxLimit is maxOutbox; tests lower it.
 	outboxLimit int
+	// unstoredLimit is maxUnstored; tests lower it.
+	unstoredLimit int
+	// unstored is how many decisions wait in every app's outbox together.
+	unstored int
+	// unstoredGauge shows unstored; refused counts the inputs refused
+	// unjoined because an outbox bound was reached, by which bound.
+	unstoredGauge prometheus.Gauge
+	refused       *prometheus.CounterVec
 	// redelivery says the input being handled was delivered before: a
 	// metrics tick the join then ignores is counted as redelivered, not
 	// late, since below maxOutbox its first delivery was joined even if
@@ -200,7 +209,13 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "decider").Logger(), ready: d.Ready,
-		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox, now: time.Now,
+		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox, unstoredLimit: maxUnstored, now: time.Now,
+		unstoredGauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_unstored_decisions",
+			Help: "Decisions made but not yet stored, over every app this member holds: 0 but for a moment while the decisions stream stores what it is sent; " +
+				"it grows while publishes fail, up to maxOutbox (256) an app and maxUnstored (8192) in all, where inputs are refused."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_refused_inputs_total",
+			Help: "Inputs refused unjoined (redelivered, dead-lettered after their last delivery) because decisions could not be stored, by the bound reached: " +
+				"app (the app's own outbox) or member (every app's together)."}, []string{"bound"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		badInput: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_bad_input_decisions_total",
 			Help: "Decisions published that hold a tier because its tick lacked its load metric (a scrape rule on a series " +
@@ -236,7 +251,10 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		for _, reason := range []string{"redelivered", "lagging", "extra", "late"} {
 			s.late.WithLabelValues(reason)
 		}
-		for _, c := range []prometheus.Collector{s.decisions, s.badInput, s.returned, s.late, s.overdue, s.timedOut, s.waiting} {
+		for _, bound := range []string{"app", "member"} {
+			s.refused.WithLabelValues(bound)
+		}
+		for _, c := range []prometheus.Collector{s.decisions, s.badInput, s.returned, s.late, s.overdue, s.timedOut, s.waiting, s.unstoredGauge, s.refused} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -336,7 +354,7 @@ func (s *Service) expireAll() {
 	}
 	now := s.now()
 	for name, a := range s.state.apps { // apps are decided apart: any order
-		a.outbox = append(a.outbox, s.state.Expire(name, now)...)
+		s.queue(a, s.state.Expire(name, now))
 	}
 	s.noteWaiting()
 }
@@ -380,6 +398,10 @@ func (s *Service) release(p int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, app := range s.apps.Take(p) {
+		if a := s.state.app(app); a != nil {
+			s.unstored -= len(a.outbox) // the member taking the app over remakes them
+			s.unstoredGauge.Set(float64(s.unstored))
+		}
 		s.state.Forget(app)
 		s.dropSeries(app)
 	}
@@ -418,6 +440,21 @@ func (s *Service) noteWaiting() {
 // below the bound was joined; only its acknowledgement waited for the store.
 const maxOutbox = 256
 
+// maxUnstored bounds the decisions every app of a member holds at once
+// while their publishes fail, as maxOutbox bounds one app's: without it
+// memory grew with the number of apps (up to the series limit, 10000 by
+// default: some 3.3 GiB at maxOutbox each), which whoever pushes or
+// scrapes new app names chooses. BenchmarkUnstoredDecisions measures
+// 1.35 KB a decision held (three-tier app, seven metrics a tick), so
+// 8192, the forecaster's and anomaly service's outbox bound, hold some
+// 11 MB.
+// At the bound an input is refused unjoined, as at maxOutbox, unless
+// storing its own app's waiting decisions brings the total under it; the
+// periodic retry stores the others' once the stream accepts again. It is
+// checked before an input is joined, so the total can pass it by what one
+// input completes.
+const maxUnstored = 8192
+
 // handler decodes one kind of input, adds it to its app's joiner and
 // publishes the decisions of every tick it completes. Publishing happens
 // under the lock, so decisions leave in event-time order whichever stream
@@ -446,7 +483,24 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		// dead-lettered after its last delivery) while the publishes fail.
 		if a := s.state.app(appName); a != nil && len(a.outbox) >= s.outboxLimit {
 			if err := s.flush(ctx, a, publishAttempts); err != nil {
+				s.refused.WithLabelValues("app").Inc()
 				return nil, fmt.Errorf("input not taken: app %s holds %d decisions not stored: %w", appName, len(a.outbox), err)
+			}
+		}
+		// Likewise when every app's outboxes together are full: storing
+		// this app's own may make room; the others' wait for the
+		// periodic retry.
+		if s.unstored >= s.unstoredLimit {
+			var err error
+			if a := s.state.app(appName); a != nil && len(a.outbox) > 0 {
+				err = s.flush(ctx, a, publishAttempts)
+			}
+			if s.unstored >= s.unstoredLimit {
+				s.refused.WithLabelValues("member").Inc()
+				if err == nil {
+					err = errors.New("waiting for the periodic retry to store other apps'")
+				}
+				return nil, fmt.Errorf("input not taken: this member's apps hold %d decisions not stored, the limit (maxUnstored) is %d: %w", s.unstored, s.unstoredLimit, err)
 			}
 		}
 		s.state.Arrive(m.Stored)
@@ -458,7 +512,7 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		ds = append(ds, s.state.Expire(appName, s.now())...)
 		s.noteWaiting()
 		a := s.state.app(appName)
-		a.outbox = append(a.outbox, ds...) // behind any still waiting from a failed publish
+		s.queue(a, ds) // behind any still waiting from a failed publish
 		if err := s.flush(ctx, a, publishAttempts); err != nil {
 			// The input is joined; its redeliveries add nothing to the
 			// join and retry the flush.
@@ -559,9 +613,18 @@ func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 		}
 		a.sentTS[d.Tier] = d.TS
 		a.outbox = a.outbox[1:]
+		s.unstored--
+		s.unstoredGauge.Set(float64(s.unstored))
 	}
 	a.outbox = nil
 	return nil
+}
+
+// queue puts ds behind a's waiting decisions and counts them; s.mu is held.
+func (s *Service) queue(a *app, ds []*proto.Decision) {
+	a.outbox = append(a.outbox, ds...)
+	s.unstored += len(ds)
+	s.unstoredGauge.Set(float64(s.unstored))
 }
 
 func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) error {

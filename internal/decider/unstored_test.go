@@ -1,0 +1,189 @@
+package decider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestUnstoredDecisionsBoundedOverApps fills the decisions stream, so every
+// publish is refused, while six apps of one tier each send four more
+// ticks. Each app's outbox stays far below maxOutbox, but together they
+// pass the member's bound (lowered to 4 here): before maxUnstored, the
+// decisions waiting grew with the number of apps (24 here; up to 256 an
+// app for as many apps as the series limits admit), and whoever sends new
+// app names chooses that number. With it, the total stops at the bound,
+// the inputs beyond it are refused unjoined with an error naming it, and
+// the gauge and the refusal counter show it; once the stream accepts
+// again, the periodic retry stores what waited, in order, none twice.
+func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.Disabled)
+	url := natstest.RunJetStream(t)
+	admin := natstest.Connect(t, url, "admin", log, true)
+	js := natstest.JetStream(t, admin)
+	cfg := DefaultConfig()
+	cfg.Policy.Tick = time.Minute
+	reg := prometheus.NewRegistry()
+	ready := service.NewReady()
+	d, err := New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: reg, Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 4
+	d.publishPause = time.Millisecond
+	d.retryEvery = 50 * time.Millisecond
+	d.unstoredLimit = limit
+	natstest.Serve(t, "decider", d.Run)
+	natstest.Eventually(t, 30*time.Second, ready.Err)
+
+	apps := []string{"a0", "a1", "a2", "a3", "a4", "a5"}
+	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	publish := func(from, to int) {
+		for _, app := range apps {
+			publishAppTicks(t, admin, cfg, app, t0, from, to)
+		}
+	}
+	decisions := func(app string) []*proto.Decision {
+		var out []*proto.Decision
+		for _, data := range natstest.Payloads(t, admin, "DECISIONS", "apm.decision."+app+".web") {
+			var dd proto.Decision
+			if err := proto.Decode(data, &dd); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, &dd)
+		}
+		return out
+	}
+	settled := func() error {
+		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
+			if err := natstest.GroupDrained(context.Background(), admin, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// waiting returns the decisions waiting in every app's outbox, and
+	// checks the member's count of them.
+	waiting := func() int {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		n := 0
+		for _, a := range d.state.apps {
+			n += len(a.outbox)
+		}
+		if n != d.unstored {
+			t.Fatalf("the member counts %d decisions not stored, its apps hold %d", d.unstored, n)
+		}
+		return n
+	}
+
+	publish(0, 2) // tick 0 of every app is decided and stored
+	natstest.Eventually(t, 30*time.Second, func() error {
+		for _, app := range apps {
+			if n := len(decisions(app)); n != 1 {
+				return fmt.Errorf("%d %s decisions stored, want 1", n, app)
+			}
+		}
+		return nil
+	})
+	stream, err := js.Stream(context.Background(), "DECISIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := stream.CachedInfo().Config
+	outage := stored
+	outage.MaxMsgs, outage.Discard = int64(stream.CachedInfo().State.Msgs), jetstream.DiscardNew
+	if _, err := js.UpdateStream(context.Background(), outage); err != nil {
+		t.Fatal(err)
+	}
+	publish(2, 6) // ticks 1 to 4 of every app complete: 24 decisions that cannot be stored
+	natstest.Eventually(t, 2*time.Minute, settled)
+
+	held := waiting()
+	t.Logf("%d decisions wait over %d apps (limit %d)", held, len(apps), limit)
+	// An input of a one-tier app completes at most one tick: the check
+	// before the join lets the total reach the limit, not pass it.
+	if held == 0 || held > limit {
+		t.Fatalf("%d decisions wait over %d apps, want 1 to %d (maxUnstored lowered to %d)", held, len(apps), limit, limit)
+	}
+	if got, _ := metricstest.Sum(t, reg, "headroom_decider_unstored_decisions"); int(got) != held {
+		t.Errorf("headroom_decider_unstored_decisions = %v, want %d", got, held)
+	}
+	if got, _ := metricstest.Sum(t, reg, "headroom_decider_refused_inputs_total", "bound", "member"); got == 0 {
+		t.Error(`headroom_decider_refused_inputs_total{bound="member"} = 0 at the bound`)
+	}
+	named := 0
+	for _, data := range natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider") {
+		var dl proto.DeadLetter
+		if err := proto.Decode(data, &dl); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(dl.Error, "input not taken") && strings.Contains(dl.Error, fmt.Sprintf("the limit (maxUnstored) is %d", limit)) {
+			named++
+		}
+	}
+	if named == 0 {
+		t.Error("no dead letter names the member's bound (maxUnstored)")
+	}
+
+	if _, err := js.UpdateStream(context.Background(), stored); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, time.Minute, func() error {
+		if n := waiting(); n > 0 {
+			return fmt.Errorf("%d decisions still wait", n)
+		}
+		return nil
+	})
+	if got, _ := metricstest.Sum(t, reg, "headroom_decider_unstored_decisions"); got != 0 {
+		t.Errorf("headroom_decider_unstored_decisions = %v once stored, want 0", got)
+	}
+	total := 0
+	for _, app := range apps {
+		ds := decisions(app)
+		total += len(ds)
+		for i := 1; i < len(ds); i++ {
+			if ds[i].TS <= ds[i-1].TS {
+				t.Fatalf("%s decision %d at %s after one at %s: out of order or repeated", app, i, proto.Time(ds[i].TS), proto.Time(ds[i-1].TS))
+			}
+		}
+	}
+	if want := len(apps) + held; total != want {
+		t.Fatalf("%d decisions stored after the retry, want %d (tick 0's and what waited)", total, want)
+	}
+}
+
+// publishAppTicks stores minutes from..to-1 after t0 of app's tier "web",
+// as publishTicks does for app "api".
+func publishAppTicks(t *testing.T, pub *bus.Bus, cfg Config, app string, t0 time.Time, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ts := proto.Millis(at)
+		outs := []bus.Out{
+			{Subject: proto.MetricsSubject("apm", app, "web"), Msg: proto.NewMetrics(app, "web", at, 2,
+				map[string]float64{proto.MetricRPS: float64(100 + 10*i), proto.MetricCPU: 0.5})},
+			{Subject: proto.AnomalySubject("apm", app, "web"), Msg: &proto.Anomaly{V: proto.SchemaVersion,
+				ID: proto.AnomalyID(app, "web", ts), App: app, Tier: "web", TS: ts}},
+		}
+		if at.Equal(at.Truncate(cfg.ForecastStep)) {
+			outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", app, "web"), Msg: &proto.Forecast{V: proto.SchemaVersion,
+				ID: proto.ForecastID(app, "web", "rps", ts), App: app, Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
+		}
+		if err := pub.PublishAll(context.Background(), outs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
