@@ -6,10 +6,28 @@ import "sync"
 // so a stage sharing its work with a group can drop the state of the apps
 // of a partition it hands over (GroupSpec.Release). It is safe for
 // concurrent use.
+//
+// Every app a message names is noted, whether or not the stage admits it
+// or still holds it: a member that keeps its partitions noted every app
+// name it was ever sent (a refused one, or one evicted for idleness and
+// gone), until the process ended. With Held set, Note forgets the apps the
+// stage no longer holds each time the record has grown by as many as it
+// kept at the last such sweep (and by pruneSlack), so it stays within
+// twice the apps held plus pruneSlack, at a cost per Note that is
+// constant on average.
 type AppPartitions struct {
-	mu sync.Mutex
-	m  map[string]int
+	// Held says whether the stage still holds state of app. It is called
+	// from Note, under the record's lock, and must not call back into it.
+	Held func(app string) bool
+
+	mu   sync.Mutex
+	m    map[string]int
+	kept int // apps kept by the last sweep
 }
+
+// pruneSlack is how many apps the record may grow by past twice those
+// kept at the last sweep before Note sweeps again.
+const pruneSlack = 16
 
 // Note records that app's messages come from partition p (a message's
 // Partition); -1, an unpartitioned message, is ignored.
@@ -23,6 +41,23 @@ func (a *AppPartitions) Note(app string, p int) {
 		a.m = map[string]int{}
 	}
 	a.m[app] = p
+	if a.Held != nil && len(a.m) > 2*a.kept+pruneSlack {
+		for o := range a.m {
+			// app is noted before the stage takes it: it is not held
+			// yet.
+			if o != app && !a.Held(o) {
+				delete(a.m, o)
+			}
+		}
+		a.kept = len(a.m)
+	}
+}
+
+// Len returns how many apps are noted.
+func (a *AppPartitions) Len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.m)
 }
 
 // Take returns the apps noted in partition p and forgets them.

@@ -261,6 +261,8 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		}
 	}
 	s.state = NewApps(cfg, config.LimitsOf(d.Config), s.log)
+	// Note is called with s.mu held, as reading the apps needs.
+	s.apps.Held = func(app string) bool { return s.state.app(app) != nil }
 	s.state.Late = s.noteLate
 	s.state.Overdue = s.noteOverdue
 	s.state.Sparse = s.noteSparse

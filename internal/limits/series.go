@@ -110,6 +110,14 @@ func (s *Series) Len() int {
 	return s.count
 }
 
+// HasApp says whether any series of app is admitted.
+func (s *Series) HasApp(app string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.apps[app]
+	return ok
+}
+
 // Forget releases app.tier's place, so a new series may take it; it is a
 // no-op for a series not admitted.
 func (s *Series) Forget(app, tier string) {

@@ -118,3 +118,20 @@ func TestSeriesForget(t *testing.T) {
 		t.Fatalf("len %d, want 3", s.Len())
 	}
 }
+
+func TestSeriesHasApp(t *testing.T) {
+	s := limits.NewSeries(0, 0)
+	if s.HasApp("api") {
+		t.Fatal("api admitted before any series")
+	}
+	if err := s.Admit("api", "web"); err != nil {
+		t.Fatal(err)
+	}
+	if !s.HasApp("api") || s.HasApp("shop") {
+		t.Fatalf("HasApp(api) = %v, HasApp(shop) = %v after api.web, want true, false", s.HasApp("api"), s.HasApp("shop"))
+	}
+	s.Forget("api", "web")
+	if s.HasApp("api") {
+		t.Fatal("api admitted after its last series was forgotten")
+	}
+}

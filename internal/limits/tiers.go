@@ -139,6 +139,9 @@ func (ts *Tiers[T]) Evict(cutoff time.Time) int {
 	return n
 }
 
+// HoldsApp says whether any tier of app is held.
+func (ts *Tiers[T]) HoldsApp(app string) bool { return ts.admit.HasApp(app) }
+
 // Forget drops every tier of app and its place under the series limits: a
 // group member calls it for the apps of a partition it hands over, so the
 // member taking them is the only one holding their state.

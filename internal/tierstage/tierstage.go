@@ -46,6 +46,9 @@ type State interface {
 	SetSent(app, tier string, t time.Time)
 	// Forget drops the state of app's tiers.
 	Forget(app string)
+	// HoldsApp says whether state of any tier of app is held: the runtime
+	// forgets the partition of an app that is not (bus.AppPartitions).
+	HoldsApp(app string) bool
 	// Returning reports, once, that app.tier was evicted for idleness and
 	// is back.
 	Returning(app, tier string) bool
@@ -94,6 +97,7 @@ func New(spec Spec, d service.Deps) (*Runtime, error) {
 	r := &Runtime{spec: spec, bus: d.Bus, log: d.Log.With().Str("part", spec.Name).Logger(), ready: d.Ready,
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_" + spec.Name + "_returning_tiers_total",
 			Help: "Tiers evicted for idleness that came back and were rebuilt from their recorded ticks."})}
+	r.apps.Held = spec.State.HoldsApp
 	if d.Reg != nil {
 		if err := d.Reg.Register(r.returned); err != nil {
 			return nil, fmt.Errorf("%s: %w", spec.Name, err)

@@ -35,6 +35,8 @@ func (e *echo) SetSent(app, tier string, t time.Time) {
 
 func (e *echo) Forget(string) {}
 
+func (e *echo) HoldsApp(string) bool { return true }
+
 func (e *echo) Returning(string, string) bool { return false }
 
 func (e *echo) step(tick *proto.Metrics) (proto.Message, error) {
