@@ -245,14 +245,23 @@ func (as *Apps) add(appName, tier string, ts int64, put func(j *joiner, arrived 
 		// what is remembered of an app gone longer has nothing to replay.
 		as.dropped.Prune(at, as.cfg.Lookback().Milliseconds())
 	}
-	a, err := as.getApp(appName)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Contains(a.tiers, tier) {
+	// Admitted first: an app none of whose tiers the limits admit holds
+	// nothing, where it held its policy and join until the idle sweep,
+	// however many such apps came.
+	a := as.apps[appName]
+	if a == nil || !slices.Contains(a.tiers, tier) {
 		if err := as.admit.Admit(appName, tier); err != nil {
 			return nil, fmt.Errorf("decider state: %w", err)
 		}
+	}
+	if a == nil {
+		var err error
+		if a, err = as.getApp(appName); err != nil {
+			as.admit.Forget(appName, tier)
+			return nil, err
+		}
+	}
+	if !slices.Contains(a.tiers, tier) {
 		a.tiers = append(a.tiers, tier)
 	}
 	a.lastSeen = max(a.lastSeen, at)
