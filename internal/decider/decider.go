@@ -490,12 +490,14 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 			}
 		}
 		// Likewise when every app's outboxes together are full: storing
-		// this app's own may make room; the others' wait for the
+		// this app's own may make room (one attempt each: under an outage
+		// every app's inputs come here, and each would hold the lock
+		// through publishAttempts' pauses); the others' wait for the
 		// periodic retry.
 		if s.unstored >= s.unstoredLimit {
 			var err error
 			if a := s.state.app(appName); a != nil && len(a.outbox) > 0 {
-				err = s.flush(ctx, a, publishAttempts)
+				err = s.flush(ctx, a, 1)
 			}
 			if s.unstored >= s.unstoredLimit {
 				s.refused.WithLabelValues("member").Inc()
