@@ -451,8 +451,8 @@ const maxOutbox = 256
 // 8192, the forecaster's and anomaly service's outbox bound, hold some
 // 11 MB.
 // At the bound an input is refused unjoined, as at maxOutbox, unless
-// storing its own app's waiting decisions brings the total under it; the
-// periodic retry stores the others' once the stream accepts again. It is
+// storing waiting decisions, its own app's first, brings the total under
+// it (makeRoom); the periodic retry stores the rest. It is
 // checked before an input is joined, so the total can pass it by what one
 // input completes.
 const maxUnstored = 8192
@@ -489,21 +489,11 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 				return nil, fmt.Errorf("input not taken: app %s holds %d decisions not stored: %w", appName, len(a.outbox), err)
 			}
 		}
-		// Likewise when every app's outboxes together are full: storing
-		// this app's own may make room (one attempt each: under an outage
-		// every app's inputs come here, and each would hold the lock
-		// through publishAttempts' pauses); the others' wait for the
-		// periodic retry.
+		// Likewise when every app's outboxes together are full, unless
+		// storing waiting decisions makes room (makeRoom).
 		if s.unstored >= s.unstoredLimit {
-			var err error
-			if a := s.state.app(appName); a != nil && len(a.outbox) > 0 {
-				err = s.flush(ctx, a, 1)
-			}
-			if s.unstored >= s.unstoredLimit {
+			if err := s.makeRoom(ctx, appName); err != nil {
 				s.refused.WithLabelValues("member").Inc()
-				if err == nil {
-					err = errors.New("waiting for the periodic retry to store other apps'")
-				}
 				return nil, fmt.Errorf("input not taken: this member's apps hold %d decisions not stored, the limit (maxUnstored) is %d: %w", s.unstored, s.unstoredLimit, err)
 			}
 		}
@@ -621,6 +611,38 @@ func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 		s.unstoredGauge.Set(float64(s.unstored))
 	}
 	a.outbox = nil
+	return nil
+}
+
+// makeRoom stores waiting decisions until fewer than unstoredLimit wait,
+// those of appName first, then other apps' (each app's in order), and
+// says why it could not. Each publish gets one attempt: under an outage
+// every app's inputs come here, and each would hold the lock through
+// publishAttempts' pauses; the first failure ends it. Once the stream
+// accepts again, an input stores what it needs to be taken: leaving the
+// others' to the periodic retry refused the inputs of apps with nothing
+// waiting until a round had stored enough (one stores what it can in
+// retryEvery), and dead-lettered them after MaxDeliver deliveries, a few
+// seconds, though every store would have succeeded. s.mu is held.
+func (s *Service) makeRoom(ctx context.Context, appName string) error {
+	if a := s.state.app(appName); a != nil && len(a.outbox) > 0 {
+		if err := s.flush(ctx, a, 1); err != nil {
+			return err
+		}
+	}
+	for _, a := range s.state.apps { // any order: each app's stay in theirs
+		if s.unstored < s.unstoredLimit {
+			return nil
+		}
+		if len(a.outbox) > 0 {
+			if err := s.flush(ctx, a, 1); err != nil {
+				return err
+			}
+		}
+	}
+	if s.unstored >= s.unstoredLimit { // only if the count and the outboxes disagree
+		return errors.New("no app holds the decisions counted as waiting")
+	}
 	return nil
 }
 
