@@ -34,6 +34,7 @@ type Msg struct {
 
 	jm       jetstream.Msg // nil for a message read by a rebuild or a gap's top-up
 	filled   bool          // read by a gap's top-up: live, its delivery lost in flight
+	before   bool          // read by a rebuild at or below the acknowledgement floor
 	acked    func()        // counts an acknowledgement
 	held     *heldAcks     // a take-over's rebuild: where a deferred ack waits
 	deferred bool
@@ -45,6 +46,15 @@ type Msg struct {
 // for it was counted or warned of then. A message whose delivery was lost
 // in flight, read from the stream in its place (gap.go), is live.
 func (m *Msg) Replayed() bool { return m.jm == nil && !m.filled }
+
+// HandledBefore reports whether the message was read by a rebuild at or
+// below its durable's acknowledgement floor (or by an app's returning
+// replay): it was handled before, by this member or another, and a
+// handler error only skips it, where a message delivered live, or read by
+// a rebuild past the floor, is retried and dead-lettered after its last
+// delivery. A handler that refuses inputs to bound what it holds, and
+// means them to come again, can tell the two apart with it.
+func (m *Msg) HandledBefore() bool { return m.before }
 
 // Defer takes the message's acknowledgement from the runtime: a handler
 // that returns no outputs and no error leaves the message unacknowledged,

@@ -929,7 +929,7 @@ func (b *Bus) rebuildBatch(ctx context.Context, spec ConsumerSpec, name string, 
 		*next = rm.Sequence + 1
 		subject, part := proto.SplitStored(b.cfg.Prefix, rm.Subject)
 		msg := &Msg{Subject: subject, Partition: part, Data: rm.Data, Header: rm.Header, Stream: name,
-			Seq: rm.Sequence, Stored: rm.Time, Delivered: 1, filled: spec.gapFill && rm.Sequence > floor}
+			Seq: rm.Sequence, Stored: rm.Time, Delivered: 1, filled: spec.gapFill && rm.Sequence > floor, before: rm.Sequence <= floor}
 		if rm.Sequence > floor {
 			msg.held = spec.held // may never have been handled: its live delivery waits for its work
 		}

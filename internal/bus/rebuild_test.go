@@ -187,6 +187,10 @@ func TestRebuildReplaysTheLookback(t *testing.T) {
 				if !m.Replayed() {
 					t.Errorf("message %d a rebuild read says it was delivered live", m.Seq)
 				}
+				// At or below the floor: a refusal only skips it.
+				if want := m.Seq <= uint64(c.acked); m.HandledBefore() != want {
+					t.Errorf("message %d (floor %d): HandledBefore %v, want %v", m.Seq, c.acked, m.HandledBefore(), want)
+				}
 				handled = append(handled, m.Seq)
 				return nil, nil
 			})
