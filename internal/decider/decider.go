@@ -452,7 +452,11 @@ const maxOutbox = 256
 // 11 MB.
 // At the bound an input is refused unjoined, as at maxOutbox, unless
 // storing waiting decisions, its own app's first, brings the total under
-// it (makeRoom); the periodic retry stores the rest. It is
+// it (makeRoom); the periodic retry stores the rest. An input a rebuild
+// replays from before the acknowledgement floor is not refused at it (the
+// rebuild would skip it, bus.Msg.HandledBefore): a take-over
+// during an outage may pass it by the decisions its replay makes again,
+// at most maxOutbox an app taken over. It is
 // checked before an input is joined, so the total can pass it by what one
 // input completes.
 const maxUnstored = 8192
@@ -490,8 +494,15 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 			}
 		}
 		// Likewise when every app's outboxes together are full, unless
-		// storing waiting decisions makes room (makeRoom).
-		if s.unstored >= s.unstoredLimit {
+		// storing waiting decisions makes room (makeRoom). Not an input a
+		// rebuild replays from before the acknowledgement floor: the
+		// rebuild skips one refused, where a live one is redelivered, so
+		// the app's state would lack it, and the decisions the member
+		// before had not stored would never be made again. What such
+		// replays add is bounded by the app's own bound, and only the
+		// decisions the member before could not store pass their stored
+		// marks.
+		if s.unstored >= s.unstoredLimit && !m.HandledBefore() {
 			if err := s.makeRoom(ctx, appName); err != nil {
 				s.refused.WithLabelValues("member").Inc()
 				return nil, fmt.Errorf("input not taken: this member's apps hold %d decisions not stored, the limit (maxUnstored) is %d: %w", s.unstored, s.unstoredLimit, err)
