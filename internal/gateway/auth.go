@@ -22,7 +22,7 @@ func (g *Gateway) checkHost(r *http.Request) bool {
 func (g *Gateway) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.checkHost(r) {
-			g.metrics.connections.WithLabelValues("host").Inc()
+			g.metrics.connections.WithLabelValues(connHost).Inc()
 			host := quoted(r.Host)
 			if ev := g.hostLog.warn(host, time.Now()); ev.Enabled() {
 				ev = ev.Str("host", host).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))

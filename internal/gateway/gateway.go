@@ -179,12 +179,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	client, forwarded := g.client(r)
 	if !g.checkToken(r) {
-		g.metrics.connections.WithLabelValues("token").Inc()
+		g.metrics.connections.WithLabelValues(connToken).Inc()
 		g.refuseToken(w, r, "ws")
 		return
 	}
 	if !g.checkOrigin(r) {
-		g.metrics.connections.WithLabelValues("origin").Inc()
+		g.metrics.connections.WithLabelValues(connOrigin).Inc()
 		origin := quoted(r.Header.Get("Origin"))
 		if ev := g.originLog.warn(origin, time.Now()); ev.Enabled() {
 			ev = ev.Str("origin", origin).Str("remote", r.RemoteAddr)
@@ -197,13 +197,13 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !g.running.Load() {
-		g.metrics.connections.WithLabelValues("unavailable").Inc()
+		g.metrics.connections.WithLabelValues(connUnavailable).Inc()
 		http.Error(w, "gateway starting", http.StatusServiceUnavailable)
 		return
 	}
 	if g.nconns.Add(1) > int64(g.cfg.MaxClients) {
 		g.nconns.Add(-1)
-		g.metrics.connections.WithLabelValues("limit").Inc()
+		g.metrics.connections.WithLabelValues(connLimit).Inc()
 		http.Error(w, "too many clients", http.StatusServiceUnavailable)
 		return
 	}
@@ -211,7 +211,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if lim := g.cfg.MaxClientsPerAddr; lim > 0 {
 		if k, ok := addrKey(client); ok {
 			if !g.addrs.take(k, lim) {
-				g.metrics.connections.WithLabelValues("addr_limit").Inc()
+				g.metrics.connections.WithLabelValues(connAddrLimit).Inc()
 				g.refusal.refused(g.log, k, client, r.RemoteAddr, lim)
 				w.Header().Set("Retry-After", "10")
 				http.Error(w, fmt.Sprintf("too many clients from %s: at most %d per address (gateway.max-clients-per-addr)", k, lim), http.StatusTooManyRequests)
@@ -222,10 +222,10 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := g.up.Upgrade(w, r, nil)
 	if err != nil {
-		g.metrics.connections.WithLabelValues("upgrade").Inc()
+		g.metrics.connections.WithLabelValues(connUpgrade).Inc()
 		return // the upgrader has answered
 	}
-	g.metrics.connections.WithLabelValues("accepted").Inc()
+	g.metrics.connections.WithLabelValues(connAccepted).Inc()
 	g.clients.Add(1)
 	defer g.clients.Done()
 	g.metrics.clients.Inc()

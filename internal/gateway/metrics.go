@@ -16,6 +16,23 @@ const (
 	resultCanceled    = "canceled"
 )
 
+// The results of a WebSocket connection attempt
+// (headroom_gateway_connections_total; connHost counts every request
+// refused for its Host, pages and API too).
+const (
+	connAccepted    = "accepted"
+	connOrigin      = "origin"
+	connToken       = "token"
+	connLimit       = "limit"
+	connAddrLimit   = "addr_limit"
+	connUnavailable = "unavailable"
+	connUpgrade     = "upgrade"
+	connHost        = "host"
+)
+
+// connResults are every result headroom_gateway_connections_total counts.
+var connResults = []string{connAccepted, connOrigin, connToken, connLimit, connAddrLimit, connUnavailable, connUpgrade, connHost}
+
 // apiResults are the results each /api/v1 route can count: a fixed set
 // of series (health neither queues nor fails: its answer reports what it
 // could not read).
@@ -153,7 +170,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			m.apiRequests.WithLabelValues(route, result)
 		}
 	}
-	for _, result := range []string{"accepted", "origin", "token", "limit", "addr_limit", "unavailable", "upgrade", "host"} {
+	for _, result := range connResults {
 		m.connections.WithLabelValues(result)
 	}
 	for _, pass := range []string{passHistory, passCatchUp} {
