@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
@@ -37,7 +38,8 @@ type AppsResponse struct {
 func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
 		g.metrics.apiRequests.WithLabelValues("apps", resultToken).Inc()
-		g.refuseToken(w, r, "apps")
+		client, forwarded := g.forwardedClient(r)
+		g.refuseToken(w, r, "apps", client, forwarded)
 		return
 	}
 	release, ok := g.admitAPI(r.Context(), w, "apps")
@@ -52,7 +54,9 @@ func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
 			return // the client hung up: not the gateway's failure
 		}
 		g.metrics.apiRequests.WithLabelValues("apps", resultUnavailable).Inc()
-		g.appsFailLog.Error().Err(err).Msg("list apps")
+		if ev, others := g.appsFailLog.note(g.log, quoted(err.Error()), time.Now()); ev != nil {
+			g.appsFailLog.first(ev, others).Err(err).Msg("list apps")
+		}
 		http.Error(w, "cannot list apps", http.StatusServiceUnavailable)
 		return
 	}

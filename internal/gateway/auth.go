@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -24,9 +25,10 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 		if !g.checkHost(r) {
 			g.metrics.connections.WithLabelValues(connHost).Inc()
 			host := quoted(r.Host)
-			if ev := g.hostLog.warn(host, time.Now()); ev.Enabled() {
-				ev = ev.Str("host", host).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
-				g.withClient(ev, r).Msg("request for a foreign Host refused (DNS rebinding?)")
+			if ev, others := g.hostLog.note(g.log, host, time.Now()); ev != nil {
+				ev = g.hostLog.first(ev, others).Str("host", host).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
+				client, forwarded := g.forwardedClient(r)
+				withClient(ev, client, forwarded).Msg("request for a foreign Host refused (DNS rebinding?)")
 			}
 			http.Error(w, "host not allowed: add it to -gateway.allowed-hosts", http.StatusForbidden)
 			return
@@ -76,27 +78,36 @@ func (g *Gateway) checkToken(r *http.Request) bool {
 }
 
 // refuseToken answers 401 a request to route (ws, apps, fleet, health)
-// with a missing or wrong token, and logs it (g.tokenLog): sampled, but
-// the first refusal of each route and way of presenting a token in a
-// period is written, so a dashboard with a wrong token gets a line even
-// while a guesser takes the burst. The token itself is never logged,
-// only how it came (tokenPresented). The caller counts the refusal.
-func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route string) {
+// with a missing or wrong token, and logs it (g.tokenLog): the first
+// refusal of each route and way of presenting a token at once, the
+// others counted in a summary line a period, so a dashboard with a
+// wrong token gets its line even while a guesser retries. The token
+// itself is never logged, only how it came (tokenPresented); client and
+// forwarded are the client r counts as (Gateway.client,
+// forwardedClient). The caller counts the refusal.
+func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route string, client netip.Addr, forwarded bool) {
 	how := tokenPresented(r)
-	if ev := g.tokenLog.warn(route+" "+how, time.Now()); ev.Enabled() {
-		ev = ev.Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
-		g.withClient(ev, r).Msg("request with a missing or wrong token refused")
+	if ev, others := g.tokenLog.note(g.log, route+" "+how, time.Now()); ev != nil {
+		ev = g.tokenLog.first(ev, others).Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
+		withClient(ev, client, forwarded).Msg("request with a missing or wrong token refused")
 	}
 	http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 }
 
-// withClient adds to ev the client r's trusted proxy names, when one
-// does (the field client; remote is the peer). Unlike Gateway.client it
-// counts no unreadable header: it is for log lines of requests the
-// gateway refuses before it counts anything.
-func (g *Gateway) withClient(ev *zerolog.Event, r *http.Request) *zerolog.Event {
-	if _, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header); forwarded {
-		ev = ev.Str("client", a.String())
+// forwardedClient is the client r's trusted proxy names, forwarded when
+// one does. Unlike Gateway.client it counts no unreadable header: it is
+// for the log lines of requests the gateway refuses before it counts
+// anything.
+func (g *Gateway) forwardedClient(r *http.Request) (client netip.Addr, forwarded bool) {
+	_, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header)
+	return a, forwarded
+}
+
+// withClient adds to ev the client (the field client; remote is the
+// peer) when a trusted proxy named it (forwarded).
+func withClient(ev *zerolog.Event, client netip.Addr, forwarded bool) *zerolog.Event {
+	if forwarded {
+		ev = ev.Str("client", client.String())
 	}
 	return ev
 }

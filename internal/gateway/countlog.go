@@ -11,6 +11,14 @@ import (
 // cannot follow one by one under.
 const othersKey = "others"
 
+// refusedValues is how many distinct keys (Hosts, Origins, errors' texts)
+// each of the gateway's countedLogs follows one by one: the first event of
+// each is logged at once, those of further keys together under
+// othersKey. The token refusals' keys (4 routes by 4 ways a token comes,
+// tokenPresented) are 16: they never reach it, and have a log of their own,
+// as each kind has, so that they cannot crowd out the Hosts.
+const refusedValues = 64
+
 // countedLog logs events of one kind (requests refused for their Host,
 // history reads failed, …) by key (the Host, the error's text, …) so
 // that a client in a loop cannot flood the log and nothing is dropped
@@ -100,6 +108,17 @@ func (c *countedLog) note(log zerolog.Logger, key string, now time.Time) (ev *ze
 		r.since = now
 	}
 	return nil, full
+}
+
+// first adds to ev, the event of a first line note returned, the period
+// of its summaries (summary_every) and, when the key is counted as
+// others, counted_as othersKey and how many keys are followed one by one
+// (keys).
+func (c *countedLog) first(ev *zerolog.Event, others bool) *zerolog.Event {
+	if others {
+		ev = ev.Str("counted_as", othersKey).Int("keys", c.max)
+	}
+	return ev.Dur("summary_every", c.every)
 }
 
 // sweep writes the summaries of the keys (and others) whose last line is

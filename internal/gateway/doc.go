@@ -102,7 +102,9 @@
 // Every /api/v1 request is counted by route and result in
 // headroom_gateway_api_requests_total (token refusals, 429s, 503s
 // included), every history the streams could not give in
-// headroom_gateway_history_failures_total; their log lines are sampled.
+// headroom_gateway_history_failures_total; their log lines are the first
+// of each value (Host, Origin, route and way the token came, error text)
+// and a counted summary per minute after it (countedLog).
 //
 // # Security
 //

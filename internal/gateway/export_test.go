@@ -27,3 +27,10 @@ func WithRefusalEvery(cfg Config, d time.Duration) Config {
 	cfg.refusalEvery = d
 	return cfg
 }
+
+// RefusedValues is how many distinct values each refusal log follows one
+// by one.
+const RefusedValues = refusedValues
+
+// HostLogLen is how many Hosts the log of the Host refusals holds.
+func HostLogLen(g *Gateway) int { return g.hostLog.len() }

@@ -95,7 +95,8 @@ type FleetResponse struct {
 func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
 		g.metrics.apiRequests.WithLabelValues("fleet", resultToken).Inc()
-		g.refuseToken(w, r, "fleet")
+		client, forwarded := g.forwardedClient(r)
+		g.refuseToken(w, r, "fleet", client, forwarded)
 		return
 	}
 	release, ok := g.admitAPI(r.Context(), w, "fleet")
@@ -110,7 +111,9 @@ func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
 			return // the client hung up: not the gateway's failure
 		}
 		g.metrics.apiRequests.WithLabelValues("fleet", resultUnavailable).Inc()
-		g.fleetFailLog.Error().Err(err).Msg("fleet overview")
+		if ev, others := g.fleetFailLog.note(g.log, quoted(err.Error()), time.Now()); ev != nil {
+			g.fleetFailLog.first(ev, others).Err(err).Msg("fleet overview")
+		}
 		http.Error(w, "cannot read the fleet", http.StatusServiceUnavailable)
 		return
 	}

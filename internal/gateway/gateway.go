@@ -54,28 +54,25 @@ type Gateway struct {
 	// forwardLog logs, sampled, the forwarding headers it cannot read.
 	fwd        clientaddr.Forwarding
 	forwardLog zerolog.Logger
-	// hostLog and originLog log, sampled, the requests refused for their
-	// Host and the WebSockets refused for their Origin, and the first
-	// refusal of each value: each is counted, but a client (or a page)
-	// retrying in a loop would otherwise write a line per request. Each
-	// kind has its own, so that a flood of one (a rebinding page polling)
-	// cannot hide the other (a real page missing from
-	// -gateway.allowed-origins).
-	hostLog   *firstRefusals
-	originLog *firstRefusals
-	// appsFailLog and fleetFailLog log, sampled, the /api/v1/apps and
-	// /api/v1/fleet requests that could not read the streams: while the
-	// bus fails, a dashboard polling, or a client in a loop, would write
-	// an error line per request.
-	appsFailLog  zerolog.Logger
-	fleetFailLog zerolog.Logger
-	// tokenLog logs, sampled, the requests refused for their token (see
-	// refuseToken); histFailLog the history reads that failed, sampled,
-	// each distinct error's first written: a client subscribing in a loop
-	// while the bus fails would otherwise write an error line each time.
-	tokenLog    *firstRefusals
-	histFailLog *firstRefusals
-	clients     sync.WaitGroup
+	// hostLog and originLog log the requests refused for their Host and
+	// the WebSockets refused for their Origin, by value; tokenLog those
+	// refused for their token, by route and how the token came
+	// (refuseToken); histFailLog the history reads that failed, by pass
+	// and error; appsFailLog and fleetFailLog the /api/v1/apps and
+	// /api/v1/fleet requests that could not read the streams, by error.
+	// Each is counted in a metric, but a client (or a page) retrying in a
+	// loop, or polling while the bus fails, would write a line per
+	// request: each key's first is written, then a counted summary per
+	// period (countedLog, swept by sweepLogs). Each kind has its own, so
+	// that a flood of one (a rebinding page polling) cannot crowd out the
+	// other (a real page missing from -gateway.allowed-origins).
+	hostLog      *countedLog
+	originLog    *countedLog
+	tokenLog     *countedLog
+	histFailLog  *countedLog
+	appsFailLog  *countedLog
+	fleetFailLog *countedLog
+	clients      sync.WaitGroup
 }
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
@@ -111,13 +108,19 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
 	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
-	g.hostLog, g.originLog = newFirstRefusals(g.log), newFirstRefusals(g.log)
-	g.tokenLog, g.histFailLog = newFirstRefusals(g.log), newFirstRefusals(g.log)
-	g.appsFailLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
-	g.fleetFailLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
-	g.refusal = refusalLog{every: refusalEvery, now: time.Now}
+	every := refusalEvery
 	if cfg.refusalEvery > 0 {
-		g.refusal.every = cfg.refusalEvery
+		every = cfg.refusalEvery
+	}
+	g.refusal = refusalLog{every: every, now: time.Now}
+	g.hostLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "requests for a foreign Host refused (DNS rebinding?), counted since the last line")
+	g.originLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "websocket origin refused, counted since the last line")
+	g.tokenLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "requests with a missing or wrong token refused, counted since the last line")
+	g.histFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "history reads failed, counted since the last line")
+	g.appsFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "list apps failed, counted since the last line")
+	g.fleetFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "fleet overview failed, counted since the last line")
+	for _, c := range []*countedLog{g.histFailLog, g.appsFailLog, g.fleetFailLog} {
+		c.count = "failed"
 	}
 	g.up = websocket.Upgrader{
 		ReadBufferSize:  4 << 10,
@@ -149,7 +152,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	g.runCtx = runCtx
 	swept := make(chan struct{})
-	go func() { defer close(swept); g.sweepRefusals(runCtx) }()
+	go func() { defer close(swept); g.sweepLogs(runCtx) }()
 	err := g.runLive(runCtx, func() {
 		g.running.Store(true)
 		if g.ready != nil {
@@ -180,18 +183,15 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	client, forwarded := g.client(r)
 	if !g.checkToken(r) {
 		g.metrics.connections.WithLabelValues(connToken).Inc()
-		g.refuseToken(w, r, "ws")
+		g.refuseToken(w, r, "ws", client, forwarded)
 		return
 	}
 	if !g.checkOrigin(r) {
 		g.metrics.connections.WithLabelValues(connOrigin).Inc()
 		origin := quoted(r.Header.Get("Origin"))
-		if ev := g.originLog.warn(origin, time.Now()); ev.Enabled() {
-			ev = ev.Str("origin", origin).Str("remote", r.RemoteAddr)
-			if forwarded {
-				ev = ev.Str("client", client.String())
-			}
-			ev.Msg("websocket origin refused")
+		if ev, others := g.originLog.note(g.log, origin, time.Now()); ev != nil {
+			ev = g.originLog.first(ev, others).Str("origin", origin).Str("remote", r.RemoteAddr)
+			withClient(ev, client, forwarded).Msg("websocket origin refused")
 		}
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
@@ -240,12 +240,10 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	log.Debug().Msg("client disconnected")
 }
 
-// The forwarding headers that cannot be read, the requests refused for
-// their Host and those refused for their Origin are logged at most
-// forwardLogBurst times in each forwardLogPeriod, each of the three kinds
-// apart (the refusals also the first of each value: firstRefusals),
-// quoting the header's first forwardLogQuote bytes (quoted); so are the
-// API requests that could not read the streams, each route apart.
+// The forwarding headers that cannot be read are logged at most
+// forwardLogBurst times in each forwardLogPeriod, quoting the header's
+// first forwardLogQuote bytes (quoted); the refusals and failures
+// (countedLog) quote the values they log so too.
 const (
 	forwardLogBurst  = 10
 	forwardLogPeriod = 10 * time.Second
@@ -278,24 +276,30 @@ func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
 	return peer, false
 }
 
-// sweepRefusals writes, every refusal interval until ctx ends, the
-// summaries of the addresses refused by Config.MaxClientsPerAddr that
-// stopped trying (refusalLog.sweep), and at the end every summary still
-// due (refusalLog.flushAll): without it a client's refusals after its
-// first line would be written only if another refusal came.
-func (g *Gateway) sweepRefusals(ctx context.Context) {
-	if g.cfg.MaxClientsPerAddr <= 0 {
-		return
-	}
+// sweepLogs writes, every refusal interval until ctx ends, the
+// summaries of the refusals and failures counted since their last line
+// whose key stopped coming (refusalLog.sweep, countedLog.sweep), and at
+// the end every summary still due (flushAll): without it a client's
+// refusals after its first line would be written only if another came.
+func (g *Gateway) sweepLogs(ctx context.Context) {
+	logs := []*countedLog{g.hostLog, g.originLog, g.tokenLog, g.histFailLog, g.appsFailLog, g.fleetFailLog}
 	t := time.NewTicker(g.refusal.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			g.refusal.flushAll(g.log, g.refusal.now())
+			now := g.refusal.now()
+			g.refusal.flushAll(g.log, now)
+			for _, c := range logs {
+				c.flushAll(g.log, now)
+			}
 			return
 		case <-t.C:
-			g.refusal.sweep(g.log, g.refusal.now())
+			now := g.refusal.now()
+			g.refusal.sweep(g.log, now)
+			for _, c := range logs {
+				c.sweep(g.log, now)
+			}
 		}
 	}
 }

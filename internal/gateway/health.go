@@ -71,7 +71,8 @@ var pipeline = []struct {
 func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if !g.checkToken(r) {
 		g.metrics.apiRequests.WithLabelValues("health", resultToken).Inc()
-		g.refuseToken(w, r, "health")
+		client, forwarded := g.forwardedClient(r)
+		g.refuseToken(w, r, "health", client, forwarded)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -61,8 +59,8 @@ func (g *Gateway) replay(s *subscription) {
 			return
 		}
 		g.metrics.historyFailed.WithLabelValues(passHistory).Inc()
-		if ev := g.histFailLog.at(zerolog.ErrorLevel, passHistory+" "+quoted(err.Error()), time.Now()); ev.Enabled() {
-			ev.Err(err).Str("sub", s.id).Msg("history replay failed")
+		if ev, others := g.histFailLog.note(g.log, passHistory+" "+quoted(err.Error()), time.Now()); ev != nil {
+			g.histFailLog.first(ev, others).Err(err).Str("sub", s.id).Msg("history replay failed")
 		}
 		st.chunk = append(st.chunk, outItem{ctrl: &controlFrame{Type: FrameError, Sub: s.id, Code: CodeInternal, Message: "history replay failed"}})
 	}
@@ -104,8 +102,8 @@ func (g *Gateway) catchUp(st *replayState, byKind map[proto.Kind][]string, cover
 					if err := g.replayStream(st, k, filters, covered); err != nil {
 						if s.ctx.Err() == nil {
 							g.metrics.historyFailed.WithLabelValues(passCatchUp).Inc()
-							if ev := g.histFailLog.at(zerolog.ErrorLevel, passCatchUp+" "+quoted(err.Error()), time.Now()); ev.Enabled() {
-								ev.Err(err).Str("sub", s.id).Msg("catch-up read failed")
+							if ev, others := g.histFailLog.note(g.log, passCatchUp+" "+quoted(err.Error()), time.Now()); ev != nil {
+								g.histFailLog.first(ev, others).Err(err).Str("sub", s.id).Msg("catch-up read failed")
 							}
 							s.c.kill(errGone)
 						}

@@ -75,7 +75,7 @@ type metrics struct {
 	apiRefused *prometheus.CounterVec
 	// apiRequests counts the /api/v1 requests by route (apps, fleet,
 	// health) and result (ok, token, limit, unavailable, canceled): every
-	// refusal is counted, its log line sampled.
+	// refusal is counted, its log lines bounded (countedLog).
 	apiRequests *prometheus.CounterVec
 	// historyFailed counts subscriptions whose history (pass history) or
 	// catch-up read (pass catchup) failed on the bus.

@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// countedLines decodes the JSON lines in buf, empties it, and returns
+// them with how many events they account for: one per first line, the
+// count (field) of each summary.
+func countedLines(t *testing.T, buf *bytes.Buffer, field string) (lines []map[string]any, events int) {
+	t.Helper()
+	dec := json.NewDecoder(buf)
+	for dec.More() {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+		if n, ok := m[field].(float64); ok {
+			events += int(n)
+		} else {
+			events++
+		}
+	}
+	buf.Reset()
+	return lines, events
+}
+
+// TestCountedLogBounded (TestFirstRefusalsBounded, for the firstRefusals
+// it replaces): a client rotating through values gets the first event of
+// at most refusedValues of them logged one by one, and one line for all
+// the others (firstRefusals wrote none for them, and no count); a value
+// already logged is not again within the period; one quiet for a period,
+// forgotten by the sweep, is logged as a first again; every event is in some line once flushed.
+func TestCountedLogBounded(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	c := newCountedLog(10*time.Second, refusedValues, zerolog.WarnLevel, "refused, counted")
+	now := time.Unix(1000, 0)
+	note := func(v string, at time.Time) bool {
+		ev, _ := c.note(log, v, at)
+		if ev != nil {
+			ev.Str("v", v).Msg("refused")
+		}
+		return ev != nil
+	}
+	const values = refusedValues + 40
+	for i := range values {
+		note(fmt.Sprintf("h%d.example", i), now)
+	}
+	lines, _ := countedLines(t, &buf, "refused")
+	if len(lines) != refusedValues+1 {
+		t.Errorf("%d values refused once each in a period logged %d lines, want %d (refusedValues, and one for the others)", values, len(lines), refusedValues+1)
+	}
+	if n := c.len(); n != refusedValues {
+		t.Errorf("%d values held, want %d", n, refusedValues)
+	}
+	if note("h0.example", now) {
+		t.Error("a value already logged is logged again in the same period")
+	}
+	// The gateway's sweep a period on writes h0's summary and forgets
+	// every value, quiet since: h1's next refusal is a first one again.
+	c.sweep(log, now.Add(10*time.Second))
+	if !note("h1.example", now.Add(10*time.Second)) {
+		t.Error("a value's first refusal after a quiet period is not logged")
+	}
+	c.flushAll(log, now.Add(20*time.Second))
+	_, events := countedLines(t, &buf, "refused")
+	// values + h0 again + h1 again, minus the first lines already read:
+	// the summaries and h1's new first line.
+	if want := values - refusedValues - 1 + 2; events != want {
+		t.Errorf("the lines after the first ones account for %d events, want %d", events, want)
+	}
+	if n := c.len(); n != 0 {
+		t.Errorf("%d values held after flushAll, want 0", n)
+	}
+}
+
+// TestCountedLogSummaries: the events of a key after its first line are
+// written as one summary (counted_as the key, the count, in) by the
+// sweep a period after the first line, or at once by flushAll, whichever
+// comes first; failures count as "failed", with the log's level.
+func TestCountedLogSummaries(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		count string
+		stop  bool
+	}{
+		{"sweep", "", false},
+		{"stop", "", true},
+		{"failures at the sweep", "failed", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := zerolog.New(&buf)
+			c := newCountedLog(time.Minute, refusedValues, zerolog.ErrorLevel, "counted")
+			c.count = tc.count
+			field := c.countField()
+			now := time.Unix(1000, 0)
+			for i := range 5 {
+				if ev, _ := c.note(log, "evil.example", now.Add(time.Duration(i)*time.Second)); ev != nil {
+					ev.Msg("first")
+				}
+			}
+			if lines, _ := countedLines(t, &buf, field); len(lines) != 1 {
+				t.Fatalf("%d lines for 5 events within the period, want 1 (the first)", len(lines))
+			}
+			c.sweep(log, now.Add(30*time.Second))
+			if !tc.stop {
+				if lines, _ := countedLines(t, &buf, field); len(lines) != 0 {
+					t.Fatalf("a sweep within the period wrote %v", lines)
+				}
+				c.sweep(log, now.Add(time.Minute))
+			} else {
+				c.flushAll(log, now.Add(30*time.Second))
+			}
+			lines, _ := countedLines(t, &buf, field)
+			if len(lines) != 1 {
+				t.Fatalf("%d lines, want one summary: %v", len(lines), lines)
+			}
+			m := lines[0]
+			if m["counted_as"] != "evil.example" || m[field] != 4.0 || m["level"] != "error" || m["message"] != "counted" {
+				t.Errorf("summary %v, want counted_as evil.example, %s 4, level error", m, field)
+			}
+			if _, ok := m["in"]; !ok {
+				t.Errorf("summary %v has no in", m)
+			}
+		})
+	}
+}
