@@ -34,3 +34,10 @@ const RefusedValues = refusedValues
 
 // HostLogLen is how many Hosts the log of the Host refusals holds.
 func HostLogLen(g *Gateway) int { return g.hostLog.len() }
+
+// HoldClient counts a client open in g until release is called, as a
+// WebSocket still closing does: Run waits for it before it returns.
+func HoldClient(g *Gateway) (release func()) {
+	g.clients.Add(1)
+	return g.clients.Done
+}

@@ -147,7 +147,11 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 }
 
 // Run consumes the streams live and serves clients until ctx ends, then
-// disconnects every client (close code 1001) and waits for them.
+// disconnects every client (close code 1001), waits for them, and writes
+// the summaries of the refusals and failures counted since their last
+// line (flushLogs). Those that come after it returns, while the HTTP
+// server shuts down (or, in the all-in-one, until the other parts have
+// stopped), still have their first line per key, not their summaries.
 func (g *Gateway) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	g.runCtx = runCtx
@@ -170,6 +174,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	case <-time.After(5 * time.Second):
 		g.log.Warn().Msg("clients not closed in 5s")
 	}
+	// The HTTP server still served while the clients closed: the
+	// refusals counted since the sweep's flush are written now.
+	g.flushLogs(g.refusal.now())
 	if err != nil && ctx.Err() != nil {
 		return nil
 	}
@@ -279,28 +286,38 @@ func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
 // sweepLogs writes, every refusal interval until ctx ends, the
 // summaries of the refusals and failures counted since their last line
 // whose key stopped coming (refusalLog.sweep, countedLog.sweep), and at
-// the end every summary still due (flushAll): without it a client's
+// the end every summary still due (flushLogs): without it a client's
 // refusals after its first line would be written only if another came.
+// Run flushes again once its clients have closed.
 func (g *Gateway) sweepLogs(ctx context.Context) {
-	logs := []*countedLog{g.hostLog, g.originLog, g.tokenLog, g.histFailLog, g.appsFailLog, g.fleetFailLog}
 	t := time.NewTicker(g.refusal.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			now := g.refusal.now()
-			g.refusal.flushAll(g.log, now)
-			for _, c := range logs {
-				c.flushAll(g.log, now)
-			}
+			g.flushLogs(g.refusal.now())
 			return
 		case <-t.C:
 			now := g.refusal.now()
 			g.refusal.sweep(g.log, now)
-			for _, c := range logs {
+			for _, c := range g.countedLogs() {
 				c.sweep(g.log, now)
 			}
 		}
+	}
+}
+
+// countedLogs are the gateway's countedLogs but the refusalLog's.
+func (g *Gateway) countedLogs() []*countedLog {
+	return []*countedLog{g.hostLog, g.originLog, g.tokenLog, g.histFailLog, g.appsFailLog, g.fleetFailLog}
+}
+
+// flushLogs writes every summary of the refusal and failure logs not yet
+// written (flushAll), as the gateway stops.
+func (g *Gateway) flushLogs(now time.Time) {
+	g.refusal.flushAll(g.log, now)
+	for _, c := range g.countedLogs() {
+		c.flushAll(g.log, now)
 	}
 }
 

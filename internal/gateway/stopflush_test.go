@@ -1,0 +1,68 @@
+package gateway_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+// TestRefusalsWhileStoppingSummed: the refusals that come while the
+// gateway stops, after its context ended but before Run returns (it
+// waits up to 5 s for its WebSockets to close, the HTTP server still
+// serving), are in the lines once Run has returned: those after a
+// value's first line in a summary, not counted and never written.
+func TestRefusalsWhileStoppingSummed(t *testing.T) {
+	logs := newSyncBuf()
+	b := mustBus(t, natstest.RunJetStream(t), "test")
+	g, mux, _, stop := startGatewayLog(t, b, gateway.DefaultConfig(), zerolog.New(logs).Level(zerolog.WarnLevel))
+	refuse := func(host string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/apps", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("foreign Host %s: %d, want 403", host, rec.Code)
+		}
+	}
+	// a.example's second refusal is summed up as the gateway's context
+	// ends: its line says the stop has begun.
+	refuse("a.example")
+	refuse("a.example")
+	release := gateway.HoldClient(g)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); stop() }()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if _, n, err := accounted(logs.String(), "foreign Host refused", "a.example"); err != nil || n == 0 {
+			return fmt.Errorf("no summary of a.example yet (%v):\n%s", err, logs.String())
+		}
+		return nil
+	})
+	const tries = 3
+	for range tries {
+		refuse("b.example")
+	}
+	release()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the gateway did not stop once its client was released")
+	}
+	var b2 strings.Builder
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "b.example") {
+			b2.WriteString(l + "\n")
+		}
+	}
+	if n, _, err := accounted(b2.String(), "foreign Host refused", "b.example"); err != nil || n != tries {
+		t.Errorf("the lines of b.example, refused %d times while the gateway stopped, account for %d (%v):\n%s", tries, n, err, logs.String())
+	}
+}
