@@ -8,8 +8,13 @@ import (
 )
 
 // othersKey is the key a countedLog counts the events of the keys it
-// cannot follow one by one under.
-const othersKey = "others"
+// cannot follow one by one under. A key that is othersKey itself (a
+// request's Host "others") is followed as othersKeyQuoted, so that its
+// summaries are not taken for theirs.
+const (
+	othersKey       = "others"
+	othersKeyQuoted = `"others"`
+)
 
 // refusedValues is how many distinct keys (Hosts, Origins, errors' texts)
 // each of the gateway's countedLogs follows one by one: the first event of
@@ -75,6 +80,9 @@ func newCountedLog(every time.Duration, max int, level zerolog.Level, msg string
 // following max keys already. It may write the summaries of keys whose
 // period has passed, on log.
 func (c *countedLog) note(log zerolog.Logger, key string, now time.Time) (ev *zerolog.Event, others bool) {
+	if key == othersKey {
+		key = othersKeyQuoted
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.keys == nil {

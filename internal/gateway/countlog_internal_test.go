@@ -134,3 +134,27 @@ func TestCountedLogSummaries(t *testing.T) {
 		})
 	}
 }
+
+// TestCountedLogKeyNamedOthers: a key that is literally othersKey (a
+// request's Host "others") is not summed up under the name of the keys
+// past max: its summary's counted_as tells it from theirs.
+func TestCountedLogKeyNamedOthers(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	c := newCountedLog(time.Minute, 1, zerolog.WarnLevel, "counted")
+	now := time.Unix(1000, 0)
+	for _, k := range []string{othersKey, othersKey, "b.example", "c.example"} {
+		if ev, _ := c.note(log, k, now); ev != nil {
+			ev.Msg("first")
+		}
+	}
+	buf.Reset()
+	c.flushAll(log, now.Add(time.Second))
+	lines, _ := countedLines(t, &buf, "refused")
+	if len(lines) != 2 {
+		t.Fatalf("%d summaries, want 2 (the key others, and the keys past max): %v", len(lines), lines)
+	}
+	if lines[0]["counted_as"] == lines[1]["counted_as"] {
+		t.Errorf("the key %q and the keys past max are both summed up counted_as %v", othersKey, lines[0]["counted_as"])
+	}
+}
