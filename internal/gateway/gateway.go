@@ -113,12 +113,14 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		every = cfg.refusalEvery
 	}
 	g.refusal = refusalLog{every: every, now: time.Now}
-	g.hostLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "requests for a foreign Host refused (DNS rebinding?), counted since the last line")
-	g.originLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "websocket origin refused, counted since the last line")
-	g.tokenLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "requests with a missing or wrong token refused, counted since the last line")
-	g.histFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "history reads failed, counted since the last line")
-	g.appsFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "list apps failed, counted since the last line")
-	g.fleetFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "fleet overview failed, counted since the last line")
+	// Each summary's message holds its first lines' message: a search for
+	// one finds the other.
+	g.hostLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "request for a foreign Host refused (DNS rebinding?): a summary, refused counted since the last line")
+	g.originLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "websocket origin refused: a summary, refused counted since the last line")
+	g.tokenLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, "request with a missing or wrong token refused: a summary, refused counted since the last line")
+	g.histFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "history replay failed or catch-up read failed (counted_as names which): a summary, failed counted since the last line")
+	g.appsFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "list apps: a summary, failed counted since the last line")
+	g.fleetFailLog = newCountedLog(every, refusedValues, zerolog.ErrorLevel, "fleet overview: a summary, failed counted since the last line")
 	for _, c := range []*countedLog{g.histFailLog, g.appsFailLog, g.fleetFailLog} {
 		c.count = "failed"
 	}
