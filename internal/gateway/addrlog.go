@@ -55,7 +55,7 @@ func (l *refusalLog) counted() *countedLog {
 // peer. It may write the summaries of other addresses gone quiet.
 func (l *refusalLog) refused(log zerolog.Logger, k netip.Prefix, client netip.Addr, remote string, limit int) {
 	l.limit.Store(int64(limit))
-	ev, others := l.counted().note(log, k.String(), l.now())
+	ev, others := l.counted().noteFrom(log, k.String(), from{remote: remote, client: client.String()}, l.now())
 	if ev == nil {
 		return
 	}

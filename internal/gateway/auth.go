@@ -25,9 +25,9 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 		if !g.checkHost(r) {
 			g.metrics.connections.WithLabelValues(connHost).Inc()
 			host := quoted(r.Host)
-			if ev, others := g.hostLog.note(g.log, host, time.Now()); ev != nil {
+			client, forwarded := g.forwardedClient(r)
+			if ev, others := g.hostLog.noteFrom(g.log, host, fromClient(r.RemoteAddr, client, forwarded), time.Now()); ev != nil {
 				ev = g.hostLog.first(ev, others).Str("host", host).Str("remote", r.RemoteAddr).Str("path", quoted(r.URL.Path))
-				client, forwarded := g.forwardedClient(r)
 				withClient(ev, client, forwarded).Msg("request for a foreign Host refused (DNS rebinding?)")
 			}
 			http.Error(w, "host not allowed: add it to -gateway.allowed-hosts", http.StatusForbidden)
@@ -87,7 +87,7 @@ func (g *Gateway) checkToken(r *http.Request) bool {
 // forwardedClient). The caller counts the refusal.
 func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route string, client netip.Addr, forwarded bool) {
 	how := tokenPresented(r)
-	if ev, others := g.tokenLog.note(g.log, route+" "+how, time.Now()); ev != nil {
+	if ev, others := g.tokenLog.noteFrom(g.log, route+" "+how, fromClient(r.RemoteAddr, client, forwarded), time.Now()); ev != nil {
 		ev = g.tokenLog.first(ev, others).Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
 		withClient(ev, client, forwarded).Msg("request with a missing or wrong token refused")
 	}
@@ -101,6 +101,16 @@ func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route stri
 func (g *Gateway) forwardedClient(r *http.Request) (client netip.Addr, forwarded bool) {
 	_, a, forwarded, _ := g.fwd.Resolve(r.RemoteAddr, r.Header)
 	return a, forwarded
+}
+
+// fromClient is the from of a request from remote, client when a trusted
+// proxy named it (forwarded).
+func fromClient(remote string, client netip.Addr, forwarded bool) from {
+	f := from{remote: remote}
+	if forwarded {
+		f.client = client.String()
+	}
+	return f
 }
 
 // withClient adds to ev the client (the field client; remote is the

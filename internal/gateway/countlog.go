@@ -66,7 +66,19 @@ type counted struct {
 	since time.Time // its last line
 	last  time.Time // its last event
 	n     int       // events since, not logged
+	// from is who its last event came from, and value its key (others':
+	// the keys past max each have their own), for the summary.
+	from  from
+	value string
 }
+
+// from is who an event came from: the request's TCP peer (remote) and
+// the client a trusted proxy named (client; "" when none did). A summary
+// names its last event's (last_remote, last_client), as the first line
+// names its own: a second client refused under the same key (another
+// script with a wrong token, the same route and way) is not hidden behind
+// the first one's line. The zero from (a failure's) names none.
+type from struct{ remote, client string }
 
 // newCountedLog is a countedLog writing at level, its summaries with
 // message msg.
@@ -80,6 +92,12 @@ func newCountedLog(every time.Duration, max int, level zerolog.Level, msg string
 // following max keys already. It may write the summaries of keys whose
 // period has passed, on log.
 func (c *countedLog) note(log zerolog.Logger, key string, now time.Time) (ev *zerolog.Event, others bool) {
+	return c.noteFrom(log, key, from{}, now)
+}
+
+// noteFrom is note of an event that came from f (from), for its key's
+// summary to name.
+func (c *countedLog) noteFrom(log zerolog.Logger, key string, f from, now time.Time) (ev *zerolog.Event, others bool) {
 	if key == othersKey {
 		key = othersKeyQuoted
 	}
@@ -102,16 +120,16 @@ func (c *countedLog) note(log zerolog.Logger, key string, now time.Time) (ev *ze
 		return log.WithLevel(c.level), true
 	case full:
 		c.others.n++
-		c.others.last = now
+		c.others.last, c.others.from, c.others.value = now, f, key
 	case r == nil:
 		c.keys[key] = &counted{since: now, last: now}
 		return log.WithLevel(c.level), false
 	case now.Sub(r.since) < c.every:
 		r.n++
-		r.last = now
+		r.last, r.from = now, f
 	default:
 		r.n++
-		r.last = now
+		r.last, r.from = now, f
 		c.flush(log, r, key, now)
 		r.since = now
 	}
@@ -184,13 +202,24 @@ func (c *countedLog) due(log zerolog.Logger, r *counted, key string, now time.Ti
 }
 
 // flush writes the summary of r's events of key, if any: counted_as
-// names the key (othersKey for the keys past max), refused (or count)
-// how many events came since its last line, in how long ago that line was.
+// names the key (othersKey for the keys past max, the last of which is
+// last_value), refused (or count) how many events came since its last
+// line, in how long ago that line was, last_remote and last_client who
+// the last came from (from).
 func (c *countedLog) flush(log zerolog.Logger, r *counted, key string, now time.Time) {
 	if r.n == 0 {
 		return
 	}
 	ev := log.WithLevel(c.level).Str("counted_as", key).Int(c.countField(), r.n).Dur("in", now.Sub(r.since))
+	if r.value != "" {
+		ev = ev.Str("last_value", r.value)
+	}
+	if r.from.remote != "" {
+		ev = ev.Str("last_remote", r.from.remote)
+	}
+	if r.from.client != "" {
+		ev = ev.Str("last_client", r.from.client)
+	}
 	if c.extra != nil {
 		ev = c.extra(ev)
 	}

@@ -158,3 +158,48 @@ func TestCountedLogKeyNamedOthers(t *testing.T) {
 		t.Errorf("the key %q and the keys past max are both summed up counted_as %v", othersKey, lines[0]["counted_as"])
 	}
 }
+
+// TestCountedLogSummaryNamesLast: a summary names who its last event
+// came from (last_remote, and last_client when a trusted proxy named
+// one), as the first line names its own, so that a second client
+// refused under the same key (another script with a wrong token, on the
+// same route, the same way) is not hidden behind the first one's line;
+// the summary of the keys past max names the last one's value
+// (last_value), which no line named. A summary of events with no one
+// behind them (failures) names none.
+func TestCountedLogSummaryNamesLast(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	c := newCountedLog(time.Minute, 1, zerolog.WarnLevel, "counted")
+	now := time.Unix(1000, 0)
+	for _, e := range []struct {
+		key string
+		f   from
+	}{
+		{"ws bearer", from{remote: "192.0.2.1:1000"}},
+		{"ws bearer", from{remote: "192.0.2.1:1001"}},
+		{"ws bearer", from{remote: "10.0.0.1:2000", client: "198.51.100.7"}},
+		{"apps none", from{remote: "192.0.2.9:1"}},
+		{"fleet none", from{remote: "192.0.2.9:2"}},
+		{"health none", from{remote: "192.0.2.9:3"}},
+		{"failure", from{}},
+		{"failure", from{}},
+	} {
+		if ev, _ := c.noteFrom(log, e.key, e.f, now); ev != nil {
+			ev.Msg("first")
+		}
+	}
+	buf.Reset()
+	c.flushAll(log, now.Add(time.Second))
+	lines, _ := countedLines(t, &buf, "refused")
+	byKey := map[any]map[string]any{}
+	for _, m := range lines {
+		byKey[m["counted_as"]] = m
+	}
+	if m := byKey["ws bearer"]; m == nil || m["last_remote"] != "10.0.0.1:2000" || m["last_client"] != "198.51.100.7" {
+		t.Errorf("the summary of ws bearer %v, want last_remote 10.0.0.1:2000, last_client 198.51.100.7", m)
+	}
+	if m := byKey[othersKey]; m == nil || m["last_value"] != "failure" || m["last_remote"] != nil {
+		t.Errorf("the summary of the others %v, want last_value failure and no last_remote (a failure's)", m)
+	}
+}

@@ -198,7 +198,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !g.checkOrigin(r) {
 		g.metrics.connections.WithLabelValues(connOrigin).Inc()
 		origin := quoted(r.Header.Get("Origin"))
-		if ev, others := g.originLog.note(g.log, origin, time.Now()); ev != nil {
+		if ev, others := g.originLog.noteFrom(g.log, origin, fromClient(r.RemoteAddr, client, forwarded), time.Now()); ev != nil {
 			ev = g.originLog.first(ev, others).Str("origin", origin).Str("remote", r.RemoteAddr)
 			withClient(ev, client, forwarded).Msg("websocket origin refused")
 		}

@@ -39,12 +39,31 @@ func accounted(logs string, msg, key string) (refusals, summaries int, err error
 	return refusals, summaries, nil
 }
 
+// summariesNamingLast is how many summaries (lines with refused) of
+// logs' lines whose message holds msg name their last refusal's peer
+// (last_remote), and how many do not.
+func summariesNamingLast(logs, msg string) (naming, not int) {
+	for _, s := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var m map[string]any
+		if !strings.Contains(s, msg) || json.Unmarshal([]byte(s), &m) != nil || m["refused"] == nil {
+			continue
+		}
+		if r, _ := m["last_remote"].(string); strings.HasPrefix(r, "127.0.0.1:") {
+			naming++
+		} else {
+			not++
+		}
+	}
+	return naming, not
+}
+
 // TestRefusalSummaries: the Host, Origin and token refusals of one
 // value after its first line (a page or a script in a loop) are not
 // dropped unsaid: a summary line (counted_as the value, refused the
 // count) is written by the gateway's sweep once the period has passed,
 // though no refusal follows, or as the gateway stops, whichever comes
-// first; the lines account for every refusal.
+// first; the lines account for every refusal, and each summary names
+// its last refusal's peer (last_remote), as the first line names its own.
 func TestRefusalSummaries(t *testing.T) {
 	kinds := []struct {
 		kind, msg, key string
@@ -102,6 +121,9 @@ func TestRefusalSummaries(t *testing.T) {
 					}
 					if n != tries || summaries == 0 {
 						return fmt.Errorf("the %s refusal lines account for %d refusals of %d, in %d summaries (want at least 1):\n%s", k.kind, n, tries, summaries, logs.String())
+					}
+					if naming, not := summariesNamingLast(logs.String(), k.msg); naming == 0 || not != 0 {
+						return fmt.Errorf("%d %s refusal summaries name their last peer (last_remote), %d do not:\n%s", naming, k.kind, not, logs.String())
 					}
 					return nil
 				}
