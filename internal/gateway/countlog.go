@@ -59,6 +59,13 @@ type countedLog struct {
 	// written a period or more later.
 	others *counted
 	swept  time.Time // the last sweep of the keys gone quiet
+	// due is when the first of the keys (and others) the last sweep left
+	// can be due (its last line then, a period on; zero: none left). Full,
+	// the log sweeps at a new key's event only from then: before it no
+	// key can be forgotten, and a rotating flood would have every event
+	// look at every key under the lock.
+	due    time.Time
+	sweeps int // how many sweeps, for the tests
 }
 
 // counted are one key's events since its last line.
@@ -108,9 +115,10 @@ func (c *countedLog) noteFrom(log zerolog.Logger, key string, f from, now time.T
 	}
 	r := c.keys[key]
 	full := r == nil && len(c.keys) >= c.max
-	if full || now.Sub(c.swept) >= c.every {
-		// Full, it sweeps at every event of a new key: at most max
-		// entries to look at, and the quiet ones leave room.
+	if (full && !now.Before(c.due)) || now.Sub(c.swept) >= c.every {
+		// Full, it sweeps at the event of a new key once a key can be
+		// due: at most max entries to look at, and the quiet ones leave
+		// room.
 		c.sweepLocked(log, now, r, false)
 		full = r == nil && len(c.keys) >= c.max
 	}
@@ -175,21 +183,36 @@ func (c *countedLog) flushAll(log zerolog.Logger, now time.Time) {
 // one, two lines a period.
 func (c *countedLog) sweepLocked(log zerolog.Logger, now time.Time, except *counted, all bool) {
 	c.swept = now
-	for k, r := range c.keys {
-		if r != except && c.due(log, r, k, now, all) {
-			delete(c.keys, k)
+	c.sweeps++
+	var first time.Time // the earliest last line of those kept
+	keep := func(r *counted) {
+		if first.IsZero() || r.since.Before(first) {
+			first = r.since
 		}
 	}
-	if c.others != nil && c.due(log, c.others, othersKey, now, all) {
+	for k, r := range c.keys {
+		if r != except && c.dueLocked(log, r, k, now, all) {
+			delete(c.keys, k)
+			continue
+		}
+		keep(r)
+	}
+	if c.others != nil && c.dueLocked(log, c.others, othersKey, now, all) {
 		c.others = nil
+	} else if c.others != nil {
+		keep(c.others)
+	}
+	c.due = time.Time{}
+	if !first.IsZero() {
+		c.due = first.Add(c.every)
 	}
 }
 
-// due writes the summary of r's events of key (flush) when its last line
+// dueLocked writes the summary of r's events of key (flush) when its last line
 // is a period old or more, or when all is set, and reports whether r is
 // to be forgotten: with all, or when it had no event in the last period;
 // else the summary written is its last line.
-func (c *countedLog) due(log zerolog.Logger, r *counted, key string, now time.Time, all bool) (forget bool) {
+func (c *countedLog) dueLocked(log zerolog.Logger, r *counted, key string, now time.Time, all bool) (forget bool) {
 	if !all && now.Sub(r.since) < c.every {
 		return false
 	}

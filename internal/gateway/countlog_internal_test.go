@@ -203,3 +203,36 @@ func TestCountedLogSummaryNamesLast(t *testing.T) {
 		t.Errorf("the summary of the others %v, want last_value failure and no last_remote (a failure's)", m)
 	}
 }
+
+// TestCountedLogFullSweepsWhenDue: a full log does not sweep its keys
+// at every event of a new one (a rotating flood: each sweep looks at
+// every key, under the lock every refusal takes) while none of them can
+// be due; once one can, a new key's event sweeps, and the quiet keys
+// leave room for it: its first line is written.
+func TestCountedLogFullSweepsWhenDue(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	const max = 4
+	c := newCountedLog(time.Minute, max, zerolog.WarnLevel, "counted")
+	now := time.Unix(1000, 0)
+	note := func(k string, at time.Time) bool {
+		ev, _ := c.note(log, k, at)
+		if ev != nil {
+			ev.Msg("first")
+		}
+		return ev != nil
+	}
+	for i := range max {
+		note(fmt.Sprintf("k%d", i), now)
+	}
+	before := c.sweeps
+	for i := range 1000 {
+		note(fmt.Sprintf("flood%d", i), now.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := c.sweeps - before; n > 1 {
+		t.Errorf("%d sweeps for 1000 new keys within a period of the full log's first lines, want at most 1", n)
+	}
+	if !note("late.example", now.Add(time.Minute)) {
+		t.Error("a new key's first event a period on, the followed keys quiet, is not logged")
+	}
+}
