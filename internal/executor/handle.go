@@ -437,7 +437,19 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		// (handle) from the count now set.
 		return nil, p.moved
 	}
-	if p.keepTime && prev != nil {
+	if p.keepTime {
+		if prev == nil {
+			// A live tier with no state yet: the decision on replayed
+			// input refused is none of its, and stores none. Stored, its
+			// From stood as the tier's running count (the collector
+			// stamped it on the live app's ticks, a live change to it
+			// was "already running") and its time as the tier's (a live
+			// decision stamped before it was "already applied"); the
+			// tier's first live decision seeds what runs, the simulated
+			// cluster of shadow mode's included.
+			s.shadow.Forget(d.App, d.Tier)
+			return nil, nil
+		}
 		p.st.TS = prev.TS
 	}
 	if err := s.put(ctx, k, &p.st); err != nil {
@@ -761,7 +773,7 @@ const replayedInput = notAuthorised + ": decided on replayed input, which is sho
 // acknowledge does, counted under why, but leaves the state as it was,
 // its time included: the tier is live, and its state records what its
 // driver runs and the live decision it last judged (a tier with no state
-// yet records the refused decision's time).
+// yet stores none: see judge).
 func (s *Service) refuseKeeping(p *step, reason, why string, log zerolog.Logger) {
 	log.Warn().Int("to", p.d.To).Str("why", reason).Msg("not acting")
 	p.refuse(reason, why)

@@ -132,13 +132,13 @@ func TestReplayedInputCountedWhileBraked(t *testing.T) {
 				replayed := tierDecision("shop", "web", t0.Add(-15*time.Second), 3, to)
 				replayed.Flags = []string{proto.FlagReplayedInput}
 				h.publish(replayed)
-				st := h.waitState(replayed)
-				if st.Desired != 3 || st.DecisionID != "" {
-					t.Errorf("after the replayed %s: state desired %d (decision %q, claimed %v), want the 3 it ran, no decision",
-						replayed.ID, st.Desired, st.DecisionID, st.Claimed)
-				}
-				if r := h.skippedReasons("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
+				if r := h.waitSkipped("shop", 1)[0]; !strings.Contains(r, "decided on replayed input") {
 					t.Errorf("skipped for %q, want the replayed input named", r)
+				}
+				// The tier has no state: the replay stores none (see
+				// TestReplayedDecisionLeavesANewLiveTierWithoutState).
+				if st, err := executor.ReadState(context.Background(), h.kv, "shop", "web"); err != nil || st != nil {
+					t.Errorf("after the replayed %s: state %+v (%v), want none", replayed.ID, st, err)
 				}
 				refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")
 				if refused["replayed"] != 1 {
@@ -241,4 +241,68 @@ func TestReplayedDecisionLeavesTheLiveTime(t *testing.T) {
 	if refused := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why"); refused["replayed"] != 1 {
 		t.Errorf("headroom_executor_refused_total by why %v, want the replayed change under replayed", refused)
 	}
+}
+
+// TestReplayedDecisionLeavesANewLiveTierWithoutState: a decision on
+// replayed input for a live tier with no state yet is refused and
+// stores none. Stored (the replay's time and From as the tier's time and
+// running count, unclaimed), it had the collector stamp the replay's
+// count on the live app's ticks as committed, a live decision stamped
+// before the replay's time (a retried delivery, a lagging tick) dropped
+// as "already applied", and a live change to the replay's From taken as
+// "already running that count": in both, the driver never acted.
+func TestReplayedDecisionLeavesANewLiveTierWithoutState(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		live time.Time // the live decision's time, the replay's being t0-10s
+	}{
+		{"live decision stamped before the replay's", t0.Add(-20 * time.Second)},
+		{"live decision stamped after the replay's", t0.Add(-5 * time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			reg := prometheus.NewRegistry()
+			h.startWith(commandConfig(log, ""), nil, reg, fixedClock(t0))
+			replayed := tierDecision("shop", "web", t0.Add(-10*time.Second), 5, 8)
+			replayed.Flags = []string{proto.FlagReplayedInput}
+			h.publish(replayed)
+			natstest.Eventually(t, 10*time.Second, func() error {
+				if n := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")["replayed"]; n != 1 {
+					return fmt.Errorf("%v replayed refusals, want 1", n)
+				}
+				return nil
+			})
+			if st, err := executor.ReadState(context.Background(), h.kv, "shop", "web"); err != nil || st != nil {
+				t.Errorf("after the replayed %s on a tier without state: state %+v (%v), want none", replayed.ID, st, err)
+			}
+			live := tierDecision("shop", "web", tc.live, 3, 5)
+			h.publish(live)
+			st := h.waitState(live)
+			if st.Desired != 5 || st.DecisionID != live.ID || st.Claimed {
+				t.Errorf("after the live %s: desired %d (decision %s, claimed %v), want 5 carried out by it", live.ID, st.Desired, st.DecisionID, st.Claimed)
+			}
+			if got := decisionsActed(t, log); len(got) != 1 || got[0] != live.ID {
+				t.Errorf("acted on %v, want only the live %s", got, live.ID)
+			}
+		})
+	}
+}
+
+// waitSkipped waits for n skipped events of app and returns their
+// reasons (skippedReasons, once they are stored).
+func (h *harness) waitSkipped(app string, n int) []string {
+	h.t.Helper()
+	var out []string
+	natstest.Eventually(h.t, 10*time.Second, func() error {
+		var err error
+		if out, err = h.skipped(app); err != nil {
+			return err
+		}
+		if len(out) != n {
+			return fmt.Errorf("%d skipped events for %s (%q), want %d", len(out), app, out, n)
+		}
+		return nil
+	})
+	return out
 }
