@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -181,24 +180,6 @@ func maxPer(c *server.StreamConfig) any {
 	return c.MaxMsgsPer
 }
 
-// syncBuffer is a log sink the bus may write to from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestProvisioningNamesTheSeriesItTrims: giving a stream the per-series
 // cap, or lowering it, deletes the oldest messages of every series over
 // it as provisioning runs (an upgrade from a release without the cap
@@ -211,9 +192,11 @@ func TestProvisioningNamesTheSeriesItTrims(t *testing.T) {
 	flood(t, old, proto.MetricsSubject("apm", "flood", "web"), 3_000)
 	flood(t, old, proto.MetricsSubject("apm", "quiet", "web"), 10)
 
-	provision := func(perSeries int64) string {
+	// trims is the warning provisioning logs for the series a cap trims.
+	const trims = "the per-series cap trims the oldest messages of the series over it now; to keep them, provision with -stream.max-msgs-per-series at least the largest"
+	provision := func(perSeries int64) []map[string]any {
 		t.Helper()
-		var logs syncBuffer
+		var logs natstest.Logs
 		cfg := bus.DefaultConfig()
 		cfg.URL, cfg.Name, cfg.Streams.MaxMsgsPerSeries = url, "provision", perSeries
 		b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
@@ -224,21 +207,24 @@ func TestProvisioningNamesTheSeriesItTrims(t *testing.T) {
 		if err := b.EnsureStreams(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		return logs.String()
+		return logs.Lines(t, trims)
 	}
-	logs := provision(bus.MinMaxMsgsPerSeries)
-	for _, want := range []string{`"stream":"METRICS"`, `"series_over":1`, `"messages_trimmed":1000`, "apm.metrics.flood.web", `"largest":3000`, "stream.max-msgs-per-series"} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("provisioning that trims a series logged %q, want %s in it", logs, want)
+	lines := provision(bus.MinMaxMsgsPerSeries)
+	if len(lines) != 1 {
+		t.Fatalf("provisioning that trims one series of METRICS logged %v, want one warning", lines)
+	}
+	for field, want := range map[string]any{"stream": "METRICS", "series_over": 1.0, "messages_trimmed": 1000.0, "largest": 3000.0} {
+		if lines[0][field] != want {
+			t.Errorf("provisioning that trims a series logged %s %v, want %v (%v)", field, lines[0][field], want, lines[0])
 		}
 	}
-	if strings.Contains(logs, "quiet") || strings.Contains(logs, `"stream":"ANOMALIES"`) {
-		t.Errorf("provisioning named a series it keeps whole: %q", logs)
+	if series, _ := lines[0]["series"].(string); !strings.HasPrefix(series, "apm.metrics.flood.web") {
+		t.Errorf("provisioning that trims a series named %q, want apm.metrics.flood.web", series)
 	}
-	if logs := provision(bus.MinMaxMsgsPerSeries); strings.Contains(logs, "trims") {
-		t.Errorf("provisioning again at the same cap logged %q, want nothing trimmed", logs)
+	if lines := provision(bus.MinMaxMsgsPerSeries); len(lines) != 0 {
+		t.Errorf("provisioning again at the same cap logged %v, want nothing trimmed", lines)
 	}
-	if logs := provision(bus.MinMaxMsgsPerSeries + 1000); strings.Contains(logs, "trims") {
-		t.Errorf("raising the cap logged %q, want nothing trimmed", logs)
+	if lines := provision(bus.MinMaxMsgsPerSeries + 1000); len(lines) != 0 {
+		t.Errorf("raising the cap logged %v, want nothing trimmed", lines)
 	}
 }
