@@ -192,10 +192,10 @@ type Service struct {
 	refused       *prometheus.CounterVec
 	// redelivery says the input being handled was delivered before: a
 	// metrics tick the join then ignores is counted as redelivered, not
-	// late, since below maxOutbox its first delivery was joined even if
-	// the publishes that followed failed. (At the bound its first delivery
-	// may have been refused; a tick that is then late counts as
-	// redelivered too.)
+	// late, since below maxOutbox and maxUnstored its first delivery was
+	// joined even if the publishes that followed failed. (At either bound
+	// its first delivery may have been refused; a tick that is then late
+	// counts as redelivered too.)
 	redelivery bool
 	// replayed says the input being handled was read by a rebuild, not
 	// delivered live (bus.Msg.Replayed).
@@ -456,9 +456,11 @@ const maxOutbox = 256
 // replays from before the acknowledgement floor is not refused at it (the
 // rebuild would skip it, bus.Msg.HandledBefore): a take-over
 // during an outage may pass it by the decisions its replay makes again,
-// at most maxOutbox an app taken over. It is
-// checked before an input is joined, so the total can pass it by what one
-// input completes.
+// at most maxOutbox an app taken over. It is checked before an input is
+// joined, so the total can pass it by what one input completes, and by
+// the ticks already joined that the input timeout decides without their
+// inputs (expireAll, at each retry round): at most what waits in the
+// joins (headroom_decider_waiting_ticks), taken when below the bound.
 const maxUnstored = 8192
 
 // handler decodes one kind of input, adds it to its app's joiner and
