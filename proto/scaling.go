@@ -76,13 +76,18 @@ func (s *Scaling) Validate() error {
 // ReplicaState is the executor's view of a tier, kept in the key-value bucket
 // under the key <app>.<tier> and read by the collector and decider.
 type ReplicaState struct {
-	V       int    `msgpack:"v"`
-	App     string `msgpack:"app"`
-	Tier    string `msgpack:"tier"`
-	TS      int64  `msgpack:"ts"`
-	Desired int    `msgpack:"desired"`
-	Ready   int    `msgpack:"ready"`
-	Booting int    `msgpack:"booting"`
+	V    int    `msgpack:"v"`
+	App  string `msgpack:"app"`
+	Tier string `msgpack:"tier"`
+	// TS is the event time (ms) of the last decision the executor judged
+	// for the tier, whatever it did with it: one at or before it is
+	// already applied. A decision on replayed input refused for a tier
+	// the file names live is none of the tier's, and leaves it as it was
+	// (with no state yet, it stores none).
+	TS      int64 `msgpack:"ts"`
+	Desired int   `msgpack:"desired"`
+	Ready   int   `msgpack:"ready"`
+	Booting int   `msgpack:"booting"`
 	// DecisionID names the last change carried out on the tier (by the
 	// executor's driver or shadow mode's simulated cluster) or only
 	// acknowledged (dry-run, not authorised): the decision whose count
