@@ -342,7 +342,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	var judged proto.ReplicaState
 	if why := s.invalid(p); why != "" {
 		s.skip(p, why, log)
-	} else if d.Action == proto.ActionHold && s.realDriverFor(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
+	} else if d.Action == proto.ActionHold && s.replayKept(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
 		// A replay under the name of an app the file names live holds
 		// as often as it changes: its holds are refused like its changes
 		// (below), so a replay of a steady period is counted under
@@ -372,11 +372,12 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 					p.mode, d.To, p.st.Desired, claimCause(p.st.ClaimedBy))
 			}
 		}
-		if p.mode != ModeLive && s.realDriverFor(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
-			// A replay under the name of an app the file names live is
-			// refused as in live mode, whatever brakes the tier: counted
-			// under why="replayed" (the brake is how deploy/kubernetes
-			// starts) and leaving the tier's state as it was.
+		if s.replayKept(d.App, d.Tier) && slices.Contains(d.Flags, proto.FlagReplayedInput) {
+			// A replay under the name of an app the file names is
+			// refused as in live mode, whatever brakes the tier or the
+			// file's mode: counted under why="replayed" (the brake is
+			// how deploy/kubernetes starts) and leaving the tier's state
+			// as it was (see replayKept).
 			reason = replayedInput
 		}
 		// A dry-run or unauthorised tier only acknowledges changes: its
@@ -600,6 +601,23 @@ func (s *Service) braked(app, tier, mode string) bool {
 	}
 	_, ok := s.driver.(readsBack)
 	return !ok
+}
+
+// replayKept reports whether a decision on replayed input for app's tier
+// is refused leaving the tier's state as it was (replayedInput,
+// refuseKeeping), not acknowledged: the executor's driver is a real one
+// and the configuration file names the tier, live (realDriverFor) or in
+// dry-run or shadow. Such a tier goes live by a switch of the file, and
+// its first live judgement has the driver set the count on record
+// (syncDue): acknowledged there, a replay's count under the app's name
+// (claimed dry-run or shadow) was set on the workload at the switch.
+// A tier the file does not name keeps the replay's counts, shown.
+func (s *Service) replayKept(app, tier string) bool {
+	if s.realDriverFor(app, tier) {
+		return true
+	}
+	_, named := s.cfg.Bounds[app][tier]
+	return named && s.driverName != DriverSim && s.driver != Driver(s.shadow)
 }
 
 // realDriverFor reports whether the executor's driver is a real one (not

@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -378,5 +379,50 @@ func TestBrakeKeepsAnAcknowledgedClaimForTheRelease(t *testing.T) {
 	}
 	if st.Desired != 8 || st.Claimed || st.DecisionID != release.ID {
 		t.Errorf("after the release's sync: state %+v, want 8 carried out by %s", st, release.ID)
+	}
+}
+
+// TestReplayUnderADryRunAppIsNotSyncedAtTheSwitch: a decision on replayed
+// input under the name of an app the file names in dry-run or shadow is
+// refused leaving the tier's record as it was (why="replayed"), as for a
+// live app. Acknowledged (claimed dry-run, or run by shadow's simulated
+// cluster), the replay's count was the record, the decider held at it,
+// and at the switch to live the first live hold had the driver set it on
+// the workload: a replay acted on.
+func TestReplayUnderADryRunAppIsNotSyncedAtTheSwitch(t *testing.T) {
+	for _, mode := range []string{executor.ModeDryRun, executor.ModeShadow} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			reg := prometheus.NewRegistry()
+			stop := h.startWith(commandConfig(log, ""), shopFile(t, mode), reg, fixedClock(t0))
+			own := tierDecision("shop", "web", t0.Add(-60*time.Second), 3, 5)
+			h.publish(own)
+			st := h.waitState(own)
+			rev := h.revision("shop", "web")
+			replayed := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 18)
+			replayed.Flags = []string{proto.FlagReplayedInput}
+			h.publish(replayed)
+			after := h.waitStoredAfter("shop", "web", rev)
+			if after.Desired != st.Desired || after.DecisionID != st.DecisionID || after.ClaimedBy != st.ClaimedBy || after.TS != st.TS {
+				t.Errorf("the replayed %s moved the record from %+v to %+v", replayed.ID, st, after)
+			}
+			if r, _ := h.skipped("shop"); len(r) == 0 || !strings.Contains(r[len(r)-1], "decided on replayed input") {
+				t.Errorf("skipped for %q, want the last naming the replayed input", r)
+			}
+			if n := metricstest.ByLabel(t, reg, "headroom_executor_refused_total", "why")["replayed"]; n != 1 {
+				t.Errorf("%v replayed refusals, want 1", n)
+			}
+			stop()
+
+			h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+			// The decider decides from the record, as its ticks carry it.
+			hold := decidedFrom(after, t0.Add(-20*time.Second), after.Desired)
+			h.publish(hold)
+			h.waitState(hold)
+			if cs := calls(t, log); len(cs) != 1 || cs[0].Argv[len(cs[0].Argv)-2] != "5" {
+				t.Errorf("at the switch the driver ran %v, want it to set the 5 decided live", cs)
+			}
+		})
 	}
 }
