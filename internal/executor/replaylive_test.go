@@ -76,9 +76,10 @@ func TestReplayedDecisionDoesNotSupersedeALiveOne(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "argv.log")
 	h.start(commandConfig(log, ""), fixedClock(t0))
 	h.waitState(live)
-	// The replayed decision leaves the state's time at the live one's: a
-	// live hold after it, stored once it is judged, tells it was.
-	h.skippedReasons("shop", 1)
+	// The replayed decision leaves the state's time at the live one's: its
+	// skipped event (stored after the live state, so waited for) tells it
+	// was judged.
+	h.waitSkipped("shop", 1)
 	end := tierDecision("shop", "web", t0.Add(-5*time.Second), 5, 5)
 	h.publish(end)
 	st := h.waitState(end)
