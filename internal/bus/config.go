@@ -68,9 +68,10 @@ type StreamLimits struct {
 	Partitions int
 	// MaxMsgsPerSeries caps the ticks METRICS keeps of one series (one
 	// app's tier: a stored subject), and the scores ANOMALIES keeps (one
-	// per tick); past it the series' own oldest goes, so a series ticking faster than any scrape or simulation does
-	// (a push flood) discards its own history, not every other app's as
-	// the byte cap's discard-old would. -1 for no cap. The default,
+	// per tick); past it the series' own oldest goes, so a series ticking
+	// faster than any scrape or simulation does (a push flood) discards
+	// its own history, not every other app's as the byte cap's
+	// discard-old would. -1 for no cap. The default,
 	// DefaultMaxMsgsPerSeries, keeps more than the stages' two weeks of
 	// lookback for a series ticking every 5 s or slower.
 	MaxMsgsPerSeries int64

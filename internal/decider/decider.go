@@ -640,7 +640,7 @@ func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 func (s *Service) makeRoom(ctx context.Context, appName string) error {
 	if a := s.state.app(appName); a != nil && len(a.outbox) > 0 {
 		if err := s.flush(ctx, a, 1); err != nil {
-			return err
+			return fmt.Errorf("store app %s's waiting decisions: %w", a.name, err)
 		}
 	}
 	for _, a := range s.state.apps { // any order: each app's stay in theirs
@@ -649,7 +649,7 @@ func (s *Service) makeRoom(ctx context.Context, appName string) error {
 		}
 		if len(a.outbox) > 0 {
 			if err := s.flush(ctx, a, 1); err != nil {
-				return err
+				return fmt.Errorf("store app %s's waiting decisions: %w", a.name, err)
 			}
 		}
 	}

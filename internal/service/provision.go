@@ -57,7 +57,7 @@ func Provision(ctx context.Context, args []string, getenv cli.Getenv, out io.Wri
 		c := b.StreamConfig(k)
 		per := ""
 		if c.MaxMsgsPerSubject > 0 {
-			per = fmt.Sprintf(", %d ticks per series", c.MaxMsgsPerSubject)
+			per = fmt.Sprintf(", %d messages per series", c.MaxMsgsPerSubject)
 		}
 		fmt.Fprintf(out, "stream %-10s %-14s max-age %s, replicas %d%s\n", c.Name, c.Subjects[0], c.MaxAge, c.Replicas, per)
 	}

@@ -28,7 +28,7 @@ func TestProvisionCreatesDurablesOnce(t *testing.T) {
 		return out.String()
 	}
 	first := run()
-	for _, want := range []string{"durables: 24 created", "regenerate it with PARTITIONS=4", "replicas 1, 300000 ticks per series"} {
+	for _, want := range []string{"durables: 24 created", "regenerate it with PARTITIONS=4", "replicas 1, 300000 messages per series"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first run printed %q, want %q (six service inputs × four partitions)", first, want)
 		}
