@@ -3,6 +3,8 @@ package decider
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +126,7 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 	if got, _ := metricstest.Sum(t, reg, "headroom_decider_refused_inputs_total", "bound", "member"); got == 0 {
 		t.Error(`headroom_decider_refused_inputs_total{bound="member"} = 0 at the bound`)
 	}
+	refusedApp := regexp.MustCompile(`: store app ([a-z0-9_-]+)'s waiting decisions: publish apm\.decision\.([a-z0-9_-]+)\.web `)
 	named := 0
 	for _, data := range natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider") {
 		var dl proto.DeadLetter
@@ -131,11 +134,17 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 			t.Fatal(err)
 		}
 		// It names the bound, and the app whose waiting decisions the
-		// stream refused (makeRoom).
-		if strings.Contains(dl.Error, "input not taken") && strings.Contains(dl.Error, fmt.Sprintf("the limit (maxUnstored) is %d", limit)) &&
-			strings.Contains(dl.Error, "store app ") {
-			named++
+		// stream refused (makeRoom): the app of the decision whose
+		// publish failed, often not the refused input's own.
+		if !strings.Contains(dl.Error, "input not taken") || !strings.Contains(dl.Error, fmt.Sprintf("the limit (maxUnstored) is %d", limit)) {
+			continue
 		}
+		m := refusedApp.FindStringSubmatch(dl.Error)
+		if m == nil || m[1] != m[2] || !slices.Contains(apps, m[1]) {
+			t.Errorf("dead letter %q: want it to name the app (one of %v) whose decision the stream refused", dl.Error, apps)
+			continue
+		}
+		named++
 	}
 	if named == 0 {
 		t.Error("no dead letter names the member's bound (maxUnstored) and the app whose decisions could not be stored")
