@@ -74,7 +74,8 @@ type counted struct {
 	last  time.Time // its last event
 	n     int       // events since, not logged
 	// from is who its last event came from, and value its key (others':
-	// the keys past max each have their own), for the summary.
+	// the keys past max each have their own) or the value its last event
+	// held (noteValue), for the summary.
 	from  from
 	value string
 }
@@ -105,6 +106,13 @@ func (c *countedLog) note(log zerolog.Logger, key string, now time.Time) (ev *ze
 // noteFrom is note of an event that came from f (from), for its key's
 // summary to name.
 func (c *countedLog) noteFrom(log zerolog.Logger, key string, f from, now time.Time) (ev *zerolog.Event, others bool) {
+	return c.noteValue(log, key, f, "", now)
+}
+
+// noteValue is noteFrom of an event that holds value (the header it
+// could not read, …): unless "", the key's summary names its last event's
+// as last_value.
+func (c *countedLog) noteValue(log zerolog.Logger, key string, f from, value string, now time.Time) (ev *zerolog.Event, others bool) {
 	if key == othersKey {
 		key = othersKeyQuoted
 	}
@@ -135,9 +143,15 @@ func (c *countedLog) noteFrom(log zerolog.Logger, key string, f from, now time.T
 	case now.Sub(r.since) < c.every:
 		r.n++
 		r.last, r.from = now, f
+		if value != "" {
+			r.value = value
+		}
 	default:
 		r.n++
 		r.last, r.from = now, f
+		if value != "" {
+			r.value = value
+		}
 		c.flush(log, r, key, now)
 		r.since = now
 	}

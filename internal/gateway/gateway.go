@@ -51,9 +51,10 @@ type Gateway struct {
 	addrs   addrCounts // open connections per client address (Config.MaxClientsPerAddr)
 	refusal refusalLog // the refusals by Config.MaxClientsPerAddr, logged
 	// fwd reads a request's client behind Config.TrustedProxies;
-	// forwardLog logs, sampled, the forwarding headers it cannot read.
+	// forwardLog logs the forwarding headers it cannot read, by the
+	// proxy's address (countedLog).
 	fwd        clientaddr.Forwarding
-	forwardLog zerolog.Logger
+	forwardLog *countedLog
 	// hostLog and originLog log the requests refused for their Host and
 	// the WebSockets refused for their Origin, by value; tokenLog those
 	// refused for their token, by route and how the token came
@@ -107,11 +108,12 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if g.fwd, err = clientaddr.NewForwarding(cfg.TrustedProxies, cfg.ForwardedHeader); err != nil {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
-	g.forwardLog = g.log.Sample(&zerolog.BurstSampler{Burst: forwardLogBurst, Period: forwardLogPeriod})
 	every := refusalEvery
 	if cfg.refusalEvery > 0 {
 		every = cfg.refusalEvery
 	}
+	g.forwardLog = newCountedLog(every, refusedValues, zerolog.WarnLevel, forwardLogMsg+": a summary, unreadable counted since the last line (last_value the last header)")
+	g.forwardLog.count = "unreadable"
 	g.refusal = refusalLog{every: every, now: time.Now}
 	// Each summary's message holds its first lines' message: a search for
 	// one finds the other.
@@ -249,14 +251,15 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	log.Debug().Msg("client disconnected")
 }
 
-// The forwarding headers that cannot be read are logged at most
-// forwardLogBurst times in each forwardLogPeriod, quoting the header's
-// first forwardLogQuote bytes (quoted); the refusals and failures
-// (countedLog) quote the values they log so too.
+// The forwarding headers that cannot be read are logged by the trusted
+// proxy's address (countedLog: its first at once, then a counted summary
+// a period), quoting the header's first forwardLogQuote bytes (quoted);
+// the refusals and failures (countedLog) quote the values they log so
+// too. forwardLogMsg is the first line's message, which the summaries'
+// holds.
 const (
-	forwardLogBurst  = 10
-	forwardLogPeriod = 10 * time.Second
-	forwardLogQuote  = 256
+	forwardLogQuote = 256
+	forwardLogMsg   = "forwarding header from a trusted proxy holds an entry that is not an address: the proxy's address counts as the client"
 )
 
 // quoted returns a request header's value v as the log quotes it: its
@@ -269,14 +272,19 @@ func quoted(v string) string { return redact.Clip(v, forwardLogQuote) }
 // the peer is a trusted proxy, the client its forwarding header names;
 // forwarded says it is the latter. A header from a trusted proxy that
 // cannot be read leaves the peer, counted in
-// headroom_gateway_forwarded_unreadable_total and logged, sampled.
+// headroom_gateway_forwarded_unreadable_total and logged by the proxy's
+// address (forwardLog): its first at once, then a counted summary a
+// period, naming the last header (last_value).
 func (g *Gateway) client(r *http.Request) (client netip.Addr, forwarded bool) {
 	peer, a, forwarded, readable := g.fwd.Resolve(r.RemoteAddr, r.Header)
 	if !readable {
 		g.metrics.forwardUnreadable.Inc()
-		if ev := g.forwardLog.Warn(); ev.Enabled() {
-			ev.Str("remote", r.RemoteAddr).Str("header", g.fwd.Header).Str("value", quoted(strings.Join(r.Header.Values(g.fwd.Header), ", "))).
-				Msg("forwarding header from a trusted proxy holds an entry that is not an address: the proxy's address counts as the client")
+		value := quoted(strings.Join(r.Header.Values(g.fwd.Header), ", "))
+		if ev, others := g.forwardLog.noteValue(g.log, peer.String(), from{remote: r.RemoteAddr}, value, time.Now()); ev != nil {
+			if !others {
+				ev = ev.Str("counted_as", peer.String())
+			}
+			g.forwardLog.first(ev, others).Str("remote", r.RemoteAddr).Str("header", g.fwd.Header).Str("value", value).Msg(forwardLogMsg)
 		}
 	}
 	if forwarded {
@@ -311,7 +319,7 @@ func (g *Gateway) sweepLogs(ctx context.Context) {
 
 // countedLogs are the gateway's countedLogs but the refusalLog's.
 func (g *Gateway) countedLogs() []*countedLog {
-	return []*countedLog{g.hostLog, g.originLog, g.tokenLog, g.histFailLog, g.appsFailLog, g.fleetFailLog}
+	return []*countedLog{g.hostLog, g.originLog, g.tokenLog, g.histFailLog, g.appsFailLog, g.fleetFailLog, g.forwardLog}
 }
 
 // flushLogs writes every summary of the refusal and failure logs not yet

@@ -114,7 +114,8 @@ func TestPerAddrUntrustedPeer(t *testing.T) {
 
 // TestPerAddrUnreadableHeader: a trusted proxy's header that cannot be
 // read ("unknown", a name, an entry the walk reaches) counts the proxy as
-// the client, as the push API does, and is counted and logged.
+// the client, as the push API does, and is counted and logged (the
+// first at once, the second in the proxy's summary).
 func TestPerAddrUnreadableHeader(t *testing.T) {
 	cfg := gateway.DefaultConfig()
 	cfg.MaxClients, cfg.MaxClientsPerAddr = 10, 1
@@ -127,6 +128,9 @@ func TestPerAddrUnreadableHeader(t *testing.T) {
 	if n, _ := metricstest.Sum(t, e.reg, "headroom_gateway_forwarded_unreadable_total"); n != 2 {
 		t.Errorf("headroom_gateway_forwarded_unreadable_total %v, want 2", n)
 	}
+	// One proxy: the first header's line, the second's summary as the
+	// gateway stops (last_value).
+	e.stop()
 	if l := logs.String(); strings.Count(l, "forwarding header from a trusted proxy") != 2 || !strings.Contains(l, "client.example") {
 		t.Errorf("want the two unreadable headers logged with their value:\n%s", l)
 	}
