@@ -335,7 +335,8 @@ func (l *liveServers) failed() error {
 // listener gone: the dashboard, or with -ops.addr the probes) stops the
 // parts too, rather than leaving the all-in-one running without them.
 // The servers stop once every part has returned, so the probes answer
-// while the parts drain.
+// while the parts drain; then the parts that are service.Flushers are
+// flushed.
 func serve(ctx context.Context, parts []part, servers service.Runner) error {
 	g, gctx := errgroup.WithContext(ctx)
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
@@ -357,7 +358,14 @@ func serve(ctx context.Context, parts []part, servers service.Runner) error {
 		return nil
 	})
 	g.Go(func() error { return servers.Run(httpCtx) })
-	return g.Wait()
+	err := g.Wait()
+	// The servers have stopped (every goroutine of g has returned): what
+	// the parts' handlers counted after their Run returned (the gateway's
+	// refusals) is written now (service.Flusher).
+	for _, p := range parts {
+		service.Flush(p.run)
+	}
+	return err
 }
 
 // partBus is the bus configuration each part connects to the embedded

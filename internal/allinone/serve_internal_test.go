@@ -13,13 +13,15 @@ import (
 type fakeServers struct {
 	failWith chan error
 	stopped  chan struct{} // closed when Run's context ends
+	returned chan struct{} // closed when Run returns
 }
 
 func newFakeServers() *fakeServers {
-	return &fakeServers{failWith: make(chan error, 1), stopped: make(chan struct{})}
+	return &fakeServers{failWith: make(chan error, 1), stopped: make(chan struct{}), returned: make(chan struct{})}
 }
 
 func (s *fakeServers) Run(ctx context.Context) error {
+	defer close(s.returned)
 	select {
 	case err := <-s.failWith:
 		return err
@@ -37,10 +39,23 @@ type fakePart struct {
 	// serversUpAtStop receives, once the part's context ends, whether the
 	// servers were still serving then.
 	serversUpAtStop chan bool
+	// flushedAfterServers receives, at each Flush (service.Flusher),
+	// whether the servers had returned then.
+	flushedAfterServers chan bool
 }
 
 func newFakePart(s *fakeServers) *fakePart {
-	return &fakePart{servers: s, failWith: make(chan error, 1), serversUpAtStop: make(chan bool, 1)}
+	return &fakePart{servers: s, failWith: make(chan error, 1), serversUpAtStop: make(chan bool, 1), flushedAfterServers: make(chan bool, 2)}
+}
+
+// Flush makes fakePart a service.Flusher, as the gateway is.
+func (p *fakePart) Flush() {
+	select {
+	case <-p.servers.returned:
+		p.flushedAfterServers <- true
+	default:
+		p.flushedAfterServers <- false
+	}
 }
 
 func (p *fakePart) Run(ctx context.Context) error {
@@ -62,7 +77,9 @@ func (p *fakePart) Run(ctx context.Context) error {
 // while the servers (the probes) still answer; a part's failure stops
 // the rest; a server's failure (its listener gone, the dashboard and
 // probes with it) stops the parts and the run instead of leaving the
-// all-in-one running without them.
+// all-in-one running without them; in every case each part that is a
+// service.Flusher is flushed once, after the servers have returned (the
+// gateway's handlers count refusals as long as they serve).
 func TestServe(t *testing.T) {
 	boom := errors.New("boom")
 	for _, c := range []struct {
@@ -103,6 +120,19 @@ func TestServe(t *testing.T) {
 					}
 				default:
 					t.Error("serve returned before a part stopped")
+				}
+			}
+			for i, p := range []*fakePart{a, b} {
+				select {
+				case after := <-p.flushedAfterServers:
+					if !after {
+						t.Errorf("part %d flushed while the servers still served", i)
+					}
+				default:
+					t.Errorf("part %d not flushed: what its handlers counted after its Run is never written", i)
+				}
+				if len(p.flushedAfterServers) != 0 {
+					t.Errorf("part %d flushed more than once", i)
 				}
 			}
 		})

@@ -155,7 +155,8 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 // the summaries of the refusals and failures counted since their last
 // line (flushLogs). Those that come after it returns, while the HTTP
 // server shuts down (or, in the all-in-one, until the other parts have
-// stopped), still have their first line per key, not their summaries.
+// stopped), have their first line per key at once, their summaries when
+// Flush is called.
 func (g *Gateway) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	g.runCtx = runCtx
@@ -330,6 +331,15 @@ func (g *Gateway) flushLogs(now time.Time) {
 		c.flushAll(g.log, now)
 	}
 }
+
+// Flush writes the summaries of the refusals and failures counted since
+// Run wrote its own (flushLogs): the gateway's handlers serve as long as
+// the HTTP server does, after Run has returned. It is a service.Flusher:
+// service.Main and the all-in-one call it once the HTTP server has
+// stopped.
+func (g *Gateway) Flush() { g.flushLogs(g.refusal.now()) }
+
+var _ service.Flusher = (*Gateway)(nil)
 
 // admitAPI takes one of the Config.MaxAPIRequests places for a request to
 // route (apps, fleet), or answers 429 with Retry-After and counts the

@@ -41,6 +41,22 @@ type Runner interface {
 	Run(ctx context.Context) error
 }
 
+// Flusher is a Runner whose HTTP handlers may still log after Run has
+// returned (the HTTP server stops after it): Flush writes what they
+// counted but did not write yet. Main, and the all-in-one, call it once
+// the HTTP server has stopped, its handlers returned.
+type Flusher interface {
+	Flush()
+}
+
+// Flush calls r's Flush when r is a Flusher: the caller calls it once
+// the HTTP server serving r's routes has stopped.
+func Flush(r Runner) {
+	if f, ok := r.(Flusher); ok {
+		f.Flush()
+	}
+}
+
 // Spec describes a standalone service main.
 type Spec struct {
 	// Name is the service name (logs, NATS client name, durable names).
@@ -202,6 +218,9 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	})
 	g.Go(func() error { return <-httpDone })
 	err = g.Wait()
+	// The HTTP server has stopped: what its handlers counted after the
+	// runner returned is written now (Flusher).
+	Flush(r)
 	log.Info().Msg("stopped")
 	return err
 }
