@@ -219,3 +219,68 @@ func TestCheckBeforeNATS(t *testing.T) {
 		})
 	}
 }
+
+// flushRunner runs until its context ends; at Flush it reports whether
+// the HTTP server at addr still accepted connections.
+type flushRunner struct {
+	addr    string
+	flushed chan bool // whether the server still listened at Flush
+}
+
+func (r flushRunner) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (r flushRunner) Flush() {
+	c, err := net.DialTimeout("tcp", r.addr, time.Second)
+	if err == nil {
+		c.Close()
+	}
+	r.flushed <- err == nil
+}
+
+// TestFlushAfterHTTPStops: a runner that is a service.Flusher (the
+// gateway, whose handlers count refusals after its Run returned) is
+// flushed once, after the HTTP server has stopped, so that nothing its
+// handlers counted is left unwritten.
+func TestFlushAfterHTTPStops(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	httpAddr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := flushRunner{addr: httpAddr, flushed: make(chan bool, 2)}
+	built := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- service.Main(ctx, service.Spec{Name: "probe", Build: func(context.Context, service.Deps) (service.Runner, error) {
+			close(built)
+			return r, nil
+		}}, []string{"-http.addr", httpAddr, "-nats.url", url, "-nats.provision"}, func(string) string { return "" })
+	}()
+	select {
+	case <-built:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the runner was not built in 30s")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Main stopped with %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Main did not return 30s after cancel")
+	}
+	select {
+	case listening := <-r.flushed:
+		if listening {
+			t.Error("the runner was flushed while the HTTP server still listened")
+		}
+	default:
+		t.Fatal("the runner was not flushed: what its handlers counted after Run is never written")
+	}
+	if len(r.flushed) != 0 {
+		t.Error("the runner was flushed more than once")
+	}
+}
