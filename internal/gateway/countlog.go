@@ -73,9 +73,9 @@ type counted struct {
 	since time.Time // its last line
 	last  time.Time // its last event
 	n     int       // events since, not logged
-	// from is who its last event came from, and value its key (others':
-	// the keys past max each have their own) or the value its last event
-	// held (noteValue), for the summary.
+	// from is who its last event came from, and value the value its last
+	// event held (noteValue) or else, others', its key (the keys past max
+	// each have their own), for the summary.
 	from  from
 	value string
 }
@@ -111,7 +111,7 @@ func (c *countedLog) noteFrom(log zerolog.Logger, key string, f from, now time.T
 
 // noteValue is noteFrom of an event that holds value (the header it
 // could not read, …): unless "", the key's summary names its last event's
-// as last_value.
+// as last_value, and so does the others' (rather than its key).
 func (c *countedLog) noteValue(log zerolog.Logger, key string, f from, value string, now time.Time) (ev *zerolog.Event, others bool) {
 	if key == othersKey {
 		key = othersKeyQuoted
@@ -137,6 +137,11 @@ func (c *countedLog) noteValue(log zerolog.Logger, key string, f from, value str
 	case full:
 		c.others.n++
 		c.others.last, c.others.from, c.others.value = now, f, key
+		if value != "" {
+			// The value is what the summary promises (the header),
+			// its key the remote it came from (last_remote) names.
+			c.others.value = value
+		}
 	case r == nil:
 		c.keys[key] = &counted{since: now, last: now}
 		return log.WithLevel(c.level), false
@@ -239,10 +244,10 @@ func (c *countedLog) dueLocked(log zerolog.Logger, r *counted, key string, now t
 }
 
 // flush writes the summary of r's events of key, if any: counted_as
-// names the key (othersKey for the keys past max, the last of which is
-// last_value), refused (or count) how many events came since its last
-// line, in how long ago that line was, last_remote and last_client who
-// the last came from (from).
+// names the key (othersKey for the keys past max, the last of which, or
+// its value (noteValue), is last_value), refused (or count) how many
+// events came since its last line, in how long ago that line was,
+// last_remote and last_client who the last came from (from).
 func (c *countedLog) flush(log zerolog.Logger, r *counted, key string, now time.Time) {
 	if r.n == 0 {
 		return

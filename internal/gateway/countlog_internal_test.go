@@ -236,3 +236,31 @@ func TestCountedLogFullSweepsWhenDue(t *testing.T) {
 		t.Error("a new key's first event a period on, the followed keys quiet, is not logged")
 	}
 }
+
+// TestCountedLogOthersNameLastValue: an event noted with a value
+// (noteValue: the forwarding log's header, its key the proxy's address)
+// past max is summed up under the others naming that value as
+// last_value, as the keys' own summaries do, not its key (the proxy,
+// which last_remote names): the README and the alert promise the last
+// header there.
+func TestCountedLogOthersNameLastValue(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	c := newCountedLog(time.Minute, 1, zerolog.WarnLevel, "counted")
+	now := time.Unix(1000, 0)
+	for _, e := range []struct{ key, remote, value string }{
+		{"10.0.0.1", "10.0.0.1:1", "unknown"},
+		{"10.0.0.2", "10.0.0.2:1", "a-name"},
+		{"10.0.0.3", "10.0.0.3:1", "client.example"},
+	} {
+		if ev, _ := c.noteValue(log, e.key, from{remote: e.remote}, e.value, now); ev != nil {
+			ev.Msg("first")
+		}
+	}
+	buf.Reset()
+	c.flushAll(log, now.Add(time.Second))
+	lines, _ := countedLines(t, &buf, "refused")
+	if len(lines) != 1 || lines[0]["counted_as"] != othersKey || lines[0]["last_value"] != "client.example" || lines[0]["last_remote"] != "10.0.0.3:1" {
+		t.Errorf("summaries %v, want one counted_as %s with last_value client.example (the last event's value) and last_remote 10.0.0.3:1", lines, othersKey)
+	}
+}
