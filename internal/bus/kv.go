@@ -104,13 +104,15 @@ func full(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10077 && strings.Contains(apiErr.Description, "maximum bytes")
 }
 
-// Room returns nil when the bucket can take one more key, and otherwise an
-// error wrapping ErrBucketFull with what it holds. A new key is admitted
-// only while every key, the new one included, could still grow to
-// ReplicaEntryMax (replicaCap), so a held tier's next state always fits.
-// Room reads the bucket's stream state, so it is a check, not a
-// reservation: a put by another member meanwhile may still fill it.
-func (r *Replicas) Room(ctx context.Context) error {
+// Room returns nil when the bucket can take one more key and still keep
+// reserve more free, and otherwise an error wrapping ErrBucketFull with
+// what it holds; when only the reserve stands in the way, the error wraps
+// ErrRoomReserved too. A new key is admitted only while every key, the new
+// one and the reserved ones included, could still grow to ReplicaEntryMax
+// (replicaCap), so a held tier's next state always fits. Room reads the
+// bucket's stream state, so it is a check, not a reservation: a put by
+// another member meanwhile may still fill it.
+func (r *Replicas) Room(ctx context.Context, reserve int) error {
 	st, err := r.kv.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("kv %s status: %w", r.name, err)
@@ -120,11 +122,21 @@ func (r *Replicas) Room(ctx context.Context) error {
 		return fmt.Errorf("kv %s status: unexpected %T", r.name, st)
 	}
 	info := kvs.StreamInfo()
-	if limit := info.Config.MaxBytes; limit > 0 && replicaCap(int64(info.State.Msgs)+1) > limit {
-		return fmt.Errorf("kv %s holds %d of its %d bytes (%d keys): %w", r.name, info.State.Bytes, limit, info.State.Msgs, ErrBucketFull)
+	limit, keys := info.Config.MaxBytes, int64(info.State.Msgs)
+	switch {
+	case limit <= 0:
+		return nil
+	case replicaCap(keys+1) > limit:
+		return fmt.Errorf("kv %s holds %d of its %d bytes (%d keys): %w", r.name, info.State.Bytes, limit, keys, ErrBucketFull)
+	case reserve > 0 && replicaCap(keys+1+int64(reserve)) > limit:
+		return fmt.Errorf("kv %s holds %d of its %d bytes (%d keys), and keeps room for %d more: %w: %w", r.name, info.State.Bytes, limit, keys, reserve, ErrRoomReserved, ErrBucketFull)
 	}
 	return nil
 }
+
+// ErrRoomReserved marks a Room refusal made only to keep the reserve
+// asked for free: the bucket has room for the key, but not past it.
+var ErrRoomReserved = errors.New("the rest is reserved")
 
 // Keys lists the keys holding a value (none: an empty list).
 func (r *Replicas) Keys(ctx context.Context) ([]string, error) {

@@ -101,20 +101,27 @@ func testReplicaBucketBound(t *testing.T, url string, replicas int) {
 	// state's size.
 	key := func(i int) string { return fmt.Sprintf("app%d.web", i) }
 	value := func(i, size int) []byte { return []byte(fmt.Sprintf("%03d", i) + strings.Repeat("x", size-3)) }
-	held := 0
-	for ; r.Room(ctx) == nil; held++ {
+	held, want := 0, capBytes/bus.ReplicaEntryMax-1
+	for ; r.Room(ctx, 0) == nil; held++ {
 		if held > capBytes/100 {
 			t.Fatalf("Room still admits keys after %d", held)
+		}
+		// Keeping one key free refuses only the last key, saying the
+		// rest is reserved.
+		if err := r.Room(ctx, 1); held < want-1 && err != nil {
+			t.Errorf("room for key %d keeping one free: %v, want nil", held, err)
+		} else if held == want-1 && (!errors.Is(err, bus.ErrBucketFull) || !errors.Is(err, bus.ErrRoomReserved)) {
+			t.Errorf("room for the last key %d keeping one free: %v, want ErrBucketFull and ErrRoomReserved", held, err)
 		}
 		if err := r.Put(ctx, key(held), value(held, 350)); err != nil {
 			t.Fatalf("put of key %d after Room admitted it: %v", held, err)
 		}
 	}
-	if want := capBytes/bus.ReplicaEntryMax - 1; held != want {
+	if held != want {
 		t.Errorf("Room admitted %d keys into %d bytes, want %d", held, capBytes, want)
 	}
-	if err := r.Room(ctx); !errors.Is(err, bus.ErrBucketFull) {
-		t.Errorf("room in the full bucket: %v, want ErrBucketFull", err)
+	if err := r.Room(ctx, 0); !errors.Is(err, bus.ErrBucketFull) || errors.Is(err, bus.ErrRoomReserved) {
+		t.Errorf("room in the full bucket: %v, want ErrBucketFull, not ErrRoomReserved", err)
 	}
 	// Every key held may grow to the largest value.
 	for i := range held {

@@ -71,6 +71,10 @@ type Config struct {
 	// min and max), by app then tier. Built by WithFile. A change that
 	// leaves them is refused (see outOfBounds).
 	Bounds map[string]map[string]Bounds
+	// Named lists, per app, the tiers the configuration file names, in
+	// any mode. Built by WithFile. The replica bucket keeps room for
+	// their states (see Service.room).
+	Named map[string][]string
 
 	// The text of -executor.sim.boot-delays and -executor.modes, parsed by
 	// Resolve (string flags so that cli gives them environment fallbacks).
@@ -135,6 +139,7 @@ func (c Config) WithFile(f *config.File) Config {
 	c.LeadTimes = map[string]map[string]time.Duration{}
 	c.Ticks = map[string]time.Duration{}
 	c.Bounds = map[string]map[string]Bounds{}
+	c.Named = map[string][]string{}
 	c.Kubernetes.Targets = maps.Clone(c.Kubernetes.Targets)
 	policies := f.Policies(policy.DefaultAppConfig())
 	// A "*" in -executor.modes sets every app the flag does not name,
@@ -152,6 +157,7 @@ func (c Config) WithFile(f *config.File) Config {
 			}
 		}
 		for _, t := range a.Tiers {
+			c.Named[a.Name] = append(c.Named[a.Name], t.Name)
 			key := a.Name + "." + t.Name
 			if _, set := c.Kubernetes.Targets[key]; set || t.Workload == "" {
 				continue // -executor.kubernetes.targets wins

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -420,11 +421,30 @@ func (s *Service) storeOver(ctx context.Context, k limits.Key, st *proto.Replica
 // would leave the decider and the next decision blind to the change. The
 // refused tier gives its place under the series limits back. Tiers with a
 // state go on, as each replaces its own key.
+//
+// The bucket's keys are never deleted, and tiers come and go by names
+// anyone pushing metrics chooses, so a tier the configuration file does
+// not name is admitted only while room stays for a key per tier the file
+// names (reserve): a bucket filled by such names still takes the first
+// state of a tier the operator configures. The reserve is every named
+// tier, those already holding a key included: a constant, without a read
+// per named tier, which keeps at most that many keys (a few hundred of
+// the default cap's 52,000) unused.
 func (s *Service) room(ctx context.Context, k limits.Key, d *proto.Decision) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	err := s.kv.Room(ctx)
-	if errors.Is(err, bus.ErrBucketFull) {
+	reserve := 0
+	if !slices.Contains(s.cfg.Named[k.App], k.Tier) {
+		for _, tiers := range s.cfg.Named {
+			reserve += len(tiers)
+		}
+	}
+	err := s.kv.Room(ctx, reserve)
+	switch {
+	case errors.Is(err, bus.ErrRoomReserved):
+		s.held.release(k)
+		return s.bucketFull(fmt.Errorf("decision %s: tier %s has no replica state, is not named in the configuration, and the bucket's remaining room is reserved for the configuration's %d tiers, so it is not acted on: %w", d.ID, k, reserve, err))
+	case errors.Is(err, bus.ErrBucketFull):
 		s.held.release(k)
 		return s.bucketFull(fmt.Errorf("decision %s: tier %s has no replica state and the bucket has no room for one, so it is not acted on: %w", d.ID, k, err))
 	}

@@ -125,3 +125,76 @@ func TestFullBucketRefusesNewTiers(t *testing.T) {
 		t.Errorf("dead letters after shop.db: %q, want only shop.cache's", dl)
 	}
 }
+
+// TestFullBucketKeepsRoomForConfiguredTiers: the replica bucket's keys are
+// never deleted, so tiers of pushed names the configuration does not name
+// may fill it; they are refused while the room left is only what the
+// file's tiers need (dead-lettered, saying so, counted as "bucket full"),
+// and a tier the file names still gets its first state and is acted on.
+func TestFullBucketKeepsRoomForConfiguredTiers(t *testing.T) {
+	file, err := config.Parse("named.yaml", []byte("apps:\n  shop:\n    source: push\n    tiers: [{name: web}, {name: queue}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	// A 16 KiB bucket: room for 11 keys (bus.Replicas.Room).
+	small := h.connect("provision", func(c *bus.Config) { c.Streams.ReplicaMaxBytes = 16 << 10 })
+	if err := small.EnsureStreams(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h.startWith(executor.DefaultConfig(), file, reg)
+
+	// Pushed apps the file does not name, one at a time, until one is
+	// refused.
+	var refused *proto.Decision
+	stored := 0
+	for i := 0; refused == nil; i++ {
+		if i > 20 {
+			t.Fatal("a 16 KiB bucket took 20 tiers")
+		}
+		d := tierDecision(fmt.Sprintf("churn%d", i), "web", t0.Add(time.Duration(i)*time.Minute), 2, 3)
+		h.publish(d)
+		natstest.Eventually(t, 10*time.Second, func() error {
+			st, err := executor.ReadState(t.Context(), h.kv, d.App, d.Tier)
+			if err != nil {
+				return err
+			}
+			if st != nil {
+				stored++
+				return nil
+			}
+			if n := len(natstest.Payloads(t, h.b, "DLQ", "apm.dlq.executor")); n > 0 {
+				refused = d
+				return nil
+			}
+			return fmt.Errorf("%s neither stored nor refused yet", d.ID)
+		})
+	}
+	// 11 keys fit; the file names 2 tiers, neither stored yet.
+	if stored != 9 {
+		t.Errorf("%d unnamed tiers stored before one was refused, want 9", stored)
+	}
+	dl := h.deadLetters(1)
+	for _, want := range []string{refused.ID, "is not named in the configuration", "reserved for the configuration's 2 tiers", "-stream.replica-max-bytes", bus.ErrBucketFull.Error()} {
+		if !strings.Contains(dl[0], want) {
+			t.Errorf("dead letter %q does not say %q", dl[0], want)
+		}
+	}
+	refusedOnce(t, reg, "bucket full")
+
+	// The operator's tiers, first decided now, get their states and act.
+	for i, tier := range []string{"queue", "web"} {
+		d := tierDecision("shop", tier, t0.Add(time.Hour+time.Duration(i)*time.Minute), 2, 3)
+		h.publish(d)
+		if st := h.waitState(d); st.Desired != 3 {
+			t.Fatalf("%s state %+v, want 3 desired", tier, st)
+		}
+		if evs := natstest.Payloads(t, h.b, "SCALING", proto.ScalingSubject("apm", "shop", tier)); len(evs) == 0 {
+			t.Errorf("no scaling event for shop.%s", tier)
+		}
+	}
+	if dl := h.deadLetters(1); len(dl) != 1 {
+		t.Errorf("dead letters after shop's tiers: %q, want only %s's", dl, refused.ID)
+	}
+}
