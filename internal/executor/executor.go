@@ -37,8 +37,10 @@ type Service struct {
 	// that does not see the first group's).
 	group string
 
-	actions    *prometheus.CounterVec
-	refused    *prometheus.CounterVec
+	actions *prometheus.CounterVec
+	refused *prometheus.CounterVec
+	// syncs counts syncs by result (syncCarried, syncRefused, syncFailed).
+	syncs      *prometheus.CounterVec
 	driverTime *prometheus.HistogramVec
 	// conflicts counts decisions judged again because another member
 	// stored their tier's state meanwhile (see handle).
@@ -88,6 +90,16 @@ type Service struct {
 // "moved" counts a delivery whose change a driver refused because the count
 // moved since the decision was judged (ErrMovedSinceJudged), once however
 // many times the decision is judged again in it.
+// The results of a sync (see Service.syncDue), the values of
+// headroom_executor_syncs_total's result: the driver set the count the
+// record held, the sync was refused as a change is (and is due again at
+// the next decision), or the driver failed (due again too).
+const (
+	syncCarried = "carried"
+	syncRefused = "refused"
+	syncFailed  = "failed"
+)
+
 var refusals = []string{"unauthorised", "replayed", "stale", "superseded", "outdated", "inconsistent", "out of bounds", "series limit", "bucket full", "moved"}
 
 // Option changes how New builds the service.
@@ -154,6 +166,11 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 	for _, why := range refusals {
 		s.refused.WithLabelValues(why)
 	}
+	s.syncs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_syncs_total",
+		Help: "Syncs, by result: first live judgements of a tier whose record held a count only acknowledged (dry-run, without authority, shadow), which have the driver set it, a hold included: carried (the driver set it), refused (as a change is: stale, superseded, out of bounds; due again at the next decision) or failed (the driver's call failed; due again). Each is counted in headroom_executor_actions_total too."}, []string{"result"})
+	for _, result := range []string{syncCarried, syncRefused, syncFailed} {
+		s.syncs.WithLabelValues(result)
+	}
 	for _, mode := range []string{ModeLive, ModeDryRun, ModeShadow} {
 		for _, status := range []string{proto.StatusRequested, proto.StatusApplied, proto.StatusReady, proto.StatusFailed, proto.StatusSkipped} {
 			s.actions.WithLabelValues(mode, status)
@@ -173,7 +190,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		Help: "Marks of decisions that waited on another member's lease forgotten because the executor held its most (16,384): such a decision refused later as stale no longer says it waited."},
 		func() float64 { return float64(s.waited.forgotten.Load()) })
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.refused, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, s.afterReads, waitsForgotten} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.syncs, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, s.afterReads, waitsForgotten} {
 			if err := d.Reg.Register(c); err != nil {
 				s.release()
 				return nil, fmt.Errorf("executor metrics: %w", err)

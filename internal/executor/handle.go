@@ -33,6 +33,9 @@ type step struct {
 	// whys holds, for each of outs, the why of
 	// headroom_executor_refused_total its refusal counts under ("": none).
 	whys []string
+	// syncs holds, for each of outs, the result of a sync it stands for
+	// in headroom_executor_syncs_total ("": none; see markSync).
+	syncs []string
 	// stored holds the ids of the scaling events stored while handling
 	// this delivery, by every judgement of it (see handle): an event made
 	// again, with the same id, is kept once by the stream and counted once.
@@ -84,6 +87,15 @@ func (p *step) emitReason(status, decisionID, errText, reason string) {
 		Driver: p.driver, Mode: p.mode, Error: errText, Reason: reason}
 	p.outs = append(p.outs, bus.Out{Subject: proto.ScalingSubject(p.s.bus.Prefix(), d.App, d.Tier), Msg: ev})
 	p.whys = append(p.whys, "")
+	p.syncs = append(p.syncs, "")
+}
+
+// markSync makes the event added last count, once stored, as a sync's
+// result (syncResults) when the judgement is a sync.
+func (p *step) markSync(result string) {
+	if p.sync != "" && len(p.syncs) > 0 {
+		p.syncs[len(p.syncs)-1] = result
+	}
 }
 
 // refuse adds the skipped event of a change not made for reason, counted
@@ -415,6 +427,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 				d.Action, d.From, d.To, cur.Ready+cur.Booting, cur.Ready+cur.Booting), log)
 		case reason != "":
 			s.skip(p, reason, log)
+			p.markSync(syncRefused)
 		default:
 			if s.leased(p, drv) {
 				lease, deadline, err := s.takeLease(ctx, k, p, m.Delivered, log)
@@ -628,7 +641,8 @@ func (s *Service) realDriverFor(app, tier string) bool {
 }
 
 // storeEvents stores the scaling events p made, in order, and counts
-// each (headroom_executor_actions_total, and its refusal's why) the first
+// each (headroom_executor_actions_total, its refusal's why, and the result
+// of the sync it stands for) the first
 // time this handling stores it; an error is transient (the decision is
 // retried, the events' ids make repeats no-ops).
 func (s *Service) storeEvents(ctx context.Context, p *step) error {
@@ -648,6 +662,9 @@ func (s *Service) storeEvents(ctx context.Context, p *step) error {
 		}
 		if why := p.whys[i]; why != "" {
 			s.refused.WithLabelValues(why).Inc()
+		}
+		if result := p.syncs[i]; result != "" {
+			s.syncs.WithLabelValues(result).Inc()
 		}
 	}
 	return nil
@@ -851,7 +868,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		// Someone changed the tier's count since p read it, and the driver
 		// changed nothing: no failure, and no request to record; the
 		// decision is judged again (see judge).
-		p.outs, p.whys = p.outs[:n], p.whys[:n]
+		p.outs, p.whys, p.syncs = p.outs[:n], p.whys[:n], p.syncs[:n]
 		p.moved = fmt.Errorf("decision %s: %w", d.ID, err)
 		if !cur.Cluster {
 			// Judged from the count on record, the driver not observing
@@ -878,6 +895,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 			// decider decides again costs.
 			p.st.Desired, p.st.DecisionID, p.st.Claimed, p.st.ClaimedBy = owed.Desired, owed.DecisionID, owed.Claimed, owed.ClaimedBy
 			p.emit(proto.StatusFailed, d.ID, err.Error())
+			p.markSync(syncFailed)
 			return
 		}
 		// What runs is what the tier ran before: on record if that was,
@@ -904,6 +922,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	log.Info().Int("from", d.From).Int("to", d.To).Int("ready", r.Ready).Int("booting", r.Booting).
 		Str("driver", p.driver).Str("mode", p.mode).Msg("scaled")
 	p.emit(proto.StatusApplied, d.ID, "")
+	p.markSync(syncCarried)
 	if r.Failed > 0 {
 		p.emit(proto.StatusFailed, d.ID, fmt.Sprintf("%d booting replica(s) failed", r.Failed))
 	}

@@ -1,6 +1,8 @@
 package executor_test
 
 import (
+	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -114,5 +117,60 @@ func TestReplayDoesNotMoveAnOwedRecord(t *testing.T) {
 	}
 	if st.Desired != 8 || st.Claimed {
 		t.Errorf("after the genuine hold: state %+v, want 8 carried out", st)
+	}
+}
+
+// TestSyncsAreCounted: every sync is counted by its result in
+// headroom_executor_syncs_total, whose series all exist from the start:
+// a tier acknowledged 5→8 in dry-run, switched to live with a driver that
+// cannot read the count back, has its stale first hold refused (the sync
+// due again), its next fail at the driver (due again), and the one after
+// carried out; a hold past that is no sync.
+func TestSyncsAreCounted(t *testing.T) {
+	h := newHarness(t)
+	drv := &downDriver{}
+	stop := h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(),
+		executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Minute), 5, 8)
+	h.publish(d1)
+	st := h.waitState(d1)
+	stop()
+
+	live := executor.DefaultConfig()
+	live.MaxAge = 30 * time.Minute
+	reg := prometheus.NewRegistry()
+	h.startWith(live, shopFile(t, executor.ModeLive), reg, executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+	want := map[string]float64{"carried": 0, "refused": 0, "failed": 0}
+	check := func(after string) {
+		t.Helper()
+		if got := metricstest.ByLabel(t, reg, "headroom_executor_syncs_total", "result"); !maps.Equal(got, want) {
+			t.Errorf("%s: headroom_executor_syncs_total %v, want %v", after, got, want)
+		}
+	}
+	check("at the start")
+
+	for _, c := range []struct {
+		at     time.Duration
+		fail   bool
+		result string
+	}{
+		{-40 * time.Minute, false, "refused"}, // stale
+		{-20 * time.Minute, true, "failed"},
+		{-10 * time.Minute, false, "carried"},
+		{-5 * time.Minute, false, ""}, // synced already: no sync
+	} {
+		drv.mu.Lock()
+		drv.fail = c.fail
+		drv.mu.Unlock()
+		hold := decidedFrom(st, t0.Add(c.at), 8)
+		h.publish(hold)
+		st = h.waitState(hold)
+		if c.result != "" {
+			want[c.result]++
+		}
+		check(fmt.Sprintf("after the hold at %v", c.at))
+	}
+	if got := drv.requests(); !slices.Equal(got, []int{8, 8}) {
+		t.Errorf("the driver was asked for %v, want 8 twice (the failed sync, the carried one)", got)
 	}
 }
