@@ -47,10 +47,10 @@
 // (headroom_executor_refused_total{why="series limit"}). The replica bucket
 // is bounded too (-stream.replica-max-bytes): a decision for a tier with no
 // state yet is dead-lettered unacted when the bucket has no room for one
-// (why="bucket full"; a tier the configuration file does not name already
+// (why="bucket full"; a tier the configuration file does not name, already
 // when the room left is only what the file's tiers need: see room), and
-// holds no place under the series limits, since a
-// change whose state cannot be recorded would be invisible to the decider;
+// holds no place under the series limits, since a change whose state
+// cannot be recorded would be invisible to the decider;
 // tiers with a state replace their own key and go on. A tier with no
 // decision for limits.idle_after of arrival time is dropped from memory
 // (its state stays in the bucket and is read again when it comes back),
