@@ -72,7 +72,8 @@ type Config struct {
 	// leaves them is refused (see outOfBounds).
 	Bounds map[string]map[string]Bounds
 	// Named lists, per app, the tiers the configuration file names, in
-	// any mode. Built by WithFile. The replica bucket keeps room for
+	// any mode, those a sim or trace app listing none produces included
+	// (config.File.Series). Built by WithFile. The replica bucket keeps room for
 	// their states (see Service.room).
 	Named map[string][]string
 
@@ -139,7 +140,12 @@ func (c Config) WithFile(f *config.File) Config {
 	c.LeadTimes = map[string]map[string]time.Duration{}
 	c.Ticks = map[string]time.Duration{}
 	c.Bounds = map[string]map[string]Bounds{}
+	// Every series the file's sources produce: a sim or trace app that
+	// lists no tiers produces the simulated shop's (config.File.Series).
 	c.Named = map[string][]string{}
+	for _, k := range f.Series() {
+		c.Named[k.App] = append(c.Named[k.App], k.Tier)
+	}
 	c.Kubernetes.Targets = maps.Clone(c.Kubernetes.Targets)
 	policies := f.Policies(policy.DefaultAppConfig())
 	// A "*" in -executor.modes sets every app the flag does not name,
@@ -157,7 +163,6 @@ func (c Config) WithFile(f *config.File) Config {
 			}
 		}
 		for _, t := range a.Tiers {
-			c.Named[a.Name] = append(c.Named[a.Name], t.Name)
 			key := a.Name + "." + t.Name
 			if _, set := c.Kubernetes.Targets[key]; set || t.Workload == "" {
 				continue // -executor.kubernetes.targets wins

@@ -256,3 +256,26 @@ func TestConfigWithFileBounds(t *testing.T) {
 		t.Fatalf("bounds %v, want shop's %v", got, want)
 	}
 }
+
+// TestConfigWithFileNamed: Named, the tiers the replica bucket keeps room
+// for (Service.room), holds every tier the file's sources produce, in any
+// mode: a sim (or trace) app that lists no tiers produces the simulated
+// shop's (config.File.Series), as deploy/headroom.yaml's shop does.
+func TestConfigWithFileNamed(t *testing.T) {
+	f, err := config.Parse("x.yaml", []byte(`apps:
+  shop:
+    source: sim
+    mode: live
+  api:
+    source: push
+    tiers: [{name: front}, {name: back}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := executor.DefaultConfig().WithFile(f).Named
+	want := map[string][]string{"shop": {"web", "cache", "db"}, "api": {"front", "back"}}
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("named %v, want %v", got, want)
+	}
+}
