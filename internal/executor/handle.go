@@ -427,7 +427,6 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 				d.Action, d.From, d.To, cur.Ready+cur.Booting, cur.Ready+cur.Booting), log)
 		case reason != "":
 			s.skip(p, reason, log)
-			p.markSync(syncRefused)
 		default:
 			if s.leased(p, drv) {
 				lease, deadline, err := s.takeLease(ctx, k, p, m.Delivered, log)
@@ -820,6 +819,9 @@ func (s *Service) refuseKeeping(p *step, reason, why string, log zerolog.Logger)
 func (s *Service) skip(p *step, reason string, log zerolog.Logger) {
 	log.Warn().Int("to", p.d.To).Str("why", reason).Msg("not acting")
 	p.refuse(reason, strings.SplitN(reason, ":", 2)[0])
+	// A sync skipped for any reason (inconsistent, out of bounds, stale,
+	// outdated) is refused: the record still owes the count, due again.
+	p.markSync(syncRefused)
 }
 
 // change asks drv for the decision's count. A failed change leaves the

@@ -123,8 +123,8 @@ func TestReplayDoesNotMoveAnOwedRecord(t *testing.T) {
 // TestSyncsAreCounted: every sync is counted by its result in
 // headroom_executor_syncs_total, whose series all exist from the start:
 // a tier acknowledged 5→8 in dry-run, switched to live with a driver that
-// cannot read the count back, has its stale first hold refused (the sync
-// due again), its next fail at the driver (due again), and the one after
+// cannot read the count back, has its inconsistent first hold and its
+// stale second refused (the sync due again), its next fail at the driver (due again), and the one after
 // carried out; a hold past that is no sync.
 func TestSyncsAreCounted(t *testing.T) {
 	h := newHarness(t)
@@ -150,19 +150,24 @@ func TestSyncsAreCounted(t *testing.T) {
 	check("at the start")
 
 	for _, c := range []struct {
-		at     time.Duration
-		fail   bool
-		result string
+		at           time.Duration
+		fail         bool
+		inconsistent bool
+		result       string
 	}{
-		{-40 * time.Minute, false, "refused"}, // stale
-		{-20 * time.Minute, true, "failed"},
-		{-10 * time.Minute, false, "carried"},
-		{-5 * time.Minute, false, ""}, // synced already: no sync
+		{-45 * time.Minute, false, true, "refused"},  // inconsistent (a hold 8→9)
+		{-40 * time.Minute, false, false, "refused"}, // stale
+		{-20 * time.Minute, true, false, "failed"},
+		{-10 * time.Minute, false, false, "carried"},
+		{-5 * time.Minute, false, false, ""}, // synced already: no sync
 	} {
 		drv.mu.Lock()
 		drv.fail = c.fail
 		drv.mu.Unlock()
 		hold := decidedFrom(st, t0.Add(c.at), 8)
+		if c.inconsistent {
+			hold.To = 9
+		}
 		h.publish(hold)
 		st = h.waitState(hold)
 		if c.result != "" {
