@@ -167,7 +167,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		s.refused.WithLabelValues(why)
 	}
 	s.syncs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_syncs_total",
-		Help: "Syncs, by result: first live judgements of a tier whose record held a count only acknowledged (dry-run, without authority, shadow), which have the driver set it, a hold included: carried (the driver set it), refused (as a change is: stale, superseded, out of bounds; due again at the next decision) or failed (the driver's call failed; due again). Each is counted in headroom_executor_actions_total too."}, []string{"result"})
+		Help: "Syncs, by result: first live judgements of a tier whose record held a count only acknowledged (dry-run, without authority, shadow), which have the driver set it, a hold included: carried (the driver set it), refused (skipped as a change is: inconsistent, out of bounds, stale, superseded, outdated; due again at the next decision) or failed (the driver's call failed; due again). Each is counted in headroom_executor_actions_total too."}, []string{"result"})
 	for _, result := range []string{syncCarried, syncRefused, syncFailed} {
 		s.syncs.WithLabelValues(result)
 	}
