@@ -1,18 +1,13 @@
 package decider
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/natstest"
-	"github.com/headroomhq/headroom/internal/service"
-	"github.com/headroomhq/headroom/proto"
 )
 
 // TestUnstoredBoundDuringRebuild takes six apps over (a second process's
@@ -27,41 +22,20 @@ import (
 // stored never made again. Replayed inputs are joined whatever the
 // member's bound (an app's own bound still holds them).
 func TestUnstoredBoundDuringRebuild(t *testing.T) {
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.Disabled)
-	url := natstest.RunJetStream(t)
-	admin := natstest.Connect(t, url, "admin", log, true)
-	js := natstest.JetStream(t, admin)
-	cfg := DefaultConfig()
-	cfg.Policy.Tick = time.Minute
+	h := newOnServer(t)
+	admin, cfg := h.admin, h.cfg
 	apps := []string{"a0", "a1", "a2", "a3", "a4", "a5"}
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
-	settled := func() error {
-		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
-			if err := natstest.GroupDrained(context.Background(), admin, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	settled := h.settled
 	start := func(limit int) (*Service, func()) {
-		ready := service.NewReady()
-		d, err := New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.publishPause = time.Millisecond
-		d.retryEvery = 50 * time.Millisecond
-		d.unstoredLimit = limit
-		stop := natstest.Serve(t, "decider", d.Run)
-		natstest.Eventually(t, 30*time.Second, ready.Err)
-		return d, stop
+		return h.start(limit, 50*time.Millisecond, prometheus.NewRegistry())
 	}
 
 	_, stop := start(maxUnstored) // the process before holds what it cannot store
 	for _, app := range apps {
 		publishAppTicks(t, admin, cfg, app, t0, 0, 4)
 	}
-	stored := func(app string) int { return len(natstest.Payloads(t, admin, "DECISIONS", "apm.decision."+app+".web")) }
+	stored := h.stored
 	natstest.Eventually(t, time.Minute, func() error {
 		for _, app := range apps {
 			if n := stored(app); n != 3 {
@@ -70,20 +44,7 @@ func TestUnstoredBoundDuringRebuild(t *testing.T) {
 		}
 		return settled()
 	})
-	stream, err := js.Stream(context.Background(), "DECISIONS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := stream.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	working := info.Config
-	outage := working
-	outage.MaxMsgs, outage.Discard = int64(info.State.Msgs), jetstream.DiscardNew
-	if _, err := js.UpdateStream(context.Background(), outage); err != nil {
-		t.Fatal(err)
-	}
+	restore := h.outage(-1)
 	// Tick 4 completes tick 3 of every app: joined, its decision not
 	// stored, the inputs dead-lettered after their last delivery.
 	for _, app := range apps {
@@ -103,9 +64,7 @@ func TestUnstoredBoundDuringRebuild(t *testing.T) {
 	if unstored == 0 {
 		t.Fatal("no decision waits: the test did not reach the member's bound")
 	}
-	if _, err := js.UpdateStream(context.Background(), working); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	natstest.Eventually(t, time.Minute, func() error {
 		d.mu.Lock()
 		defer d.mu.Unlock()

@@ -1,18 +1,14 @@
 package decider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/natstest"
-	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -27,53 +23,21 @@ import (
 // within a few seconds and dead-lettered: the app's decisions were lost
 // though every store would have succeeded.
 func TestUnstoredBoundAfterOutage(t *testing.T) {
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.Disabled)
-	url := natstest.RunJetStream(t)
-	admin := natstest.Connect(t, url, "admin", log, true)
-	js := natstest.JetStream(t, admin)
-	cfg := DefaultConfig()
-	cfg.Policy.Tick = time.Minute
-	ready := service.NewReady()
-	d, err := New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newOnServer(t)
+	admin, cfg := h.admin, h.cfg
 	const limit = 4
-	d.publishPause = time.Millisecond
-	d.retryEvery = time.Hour // the periodic retry does not run here
-	d.unstoredLimit = limit
-	natstest.Serve(t, "decider", d.Run)
-	natstest.Eventually(t, 30*time.Second, ready.Err)
+	d, _ := h.start(limit, time.Hour, prometheus.NewRegistry()) // the periodic retry does not run here
 
 	apps := []string{"a0", "a1", "a2", "a3", "a4", "a5"}
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
-	stored := func(app string) int {
-		return len(natstest.Payloads(t, admin, "DECISIONS", "apm.decision."+app+".web"))
-	}
-	settled := func() error {
-		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
-			if err := natstest.GroupDrained(context.Background(), admin, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	stored, settled := h.stored, h.settled
 	unstored := func() int {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		return d.unstored
 	}
 
-	stream, err := js.Stream(context.Background(), "DECISIONS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	working := stream.CachedInfo().Config
-	outage := working
-	outage.MaxMsgs, outage.Discard = 1, jetstream.DiscardNew
-	if _, err := js.UpdateStream(context.Background(), outage); err != nil {
-		t.Fatal(err)
-	}
+	restore := h.outage(1)
 	// The one message the stream takes: every decision after it is refused.
 	publishAppTicks(t, admin, cfg, "a0", t0, 0, 2)
 	natstest.Eventually(t, 30*time.Second, func() error {
@@ -90,9 +54,7 @@ func TestUnstoredBoundAfterOutage(t *testing.T) {
 		t.Fatalf("%d decisions wait, want the bound, %d: the test did not reach it", n, limit)
 	}
 
-	if _, err := js.UpdateStream(context.Background(), working); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	publishAppTicks(t, admin, cfg, "fresh", t0, 5, 7)
 	natstest.Eventually(t, 2*time.Minute, settled)
 	for _, data := range natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider") {

@@ -9,14 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
-	"github.com/headroomhq/headroom/internal/service"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -31,24 +28,11 @@ import (
 // the gauge and the refusal counter show it; once the stream accepts
 // again, the periodic retry stores what waited, in order, none twice.
 func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.Disabled)
-	url := natstest.RunJetStream(t)
-	admin := natstest.Connect(t, url, "admin", log, true)
-	js := natstest.JetStream(t, admin)
-	cfg := DefaultConfig()
-	cfg.Policy.Tick = time.Minute
+	h := newOnServer(t)
+	admin, cfg := h.admin, h.cfg
 	reg := prometheus.NewRegistry()
-	ready := service.NewReady()
-	d, err := New(cfg, service.Deps{Bus: natstest.Connect(t, url, "decider", log, false), Log: log, Reg: reg, Ready: ready})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const limit = 4
-	d.publishPause = time.Millisecond
-	d.retryEvery = 50 * time.Millisecond
-	d.unstoredLimit = limit
-	natstest.Serve(t, "decider", d.Run)
-	natstest.Eventually(t, 30*time.Second, ready.Err)
+	d, _ := h.start(limit, 50*time.Millisecond, reg)
 
 	apps := []string{"a0", "a1", "a2", "a3", "a4", "a5"}
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
@@ -68,14 +52,7 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 		}
 		return out
 	}
-	settled := func() error {
-		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
-			if err := natstest.GroupDrained(context.Background(), admin, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	settled := h.settled
 	// waiting returns the decisions waiting in every app's outbox, and
 	// checks the member's count of them.
 	waiting := func() int {
@@ -100,16 +77,7 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 		}
 		return nil
 	})
-	stream, err := js.Stream(context.Background(), "DECISIONS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := stream.CachedInfo().Config
-	outage := stored
-	outage.MaxMsgs, outage.Discard = int64(stream.CachedInfo().State.Msgs), jetstream.DiscardNew
-	if _, err := js.UpdateStream(context.Background(), outage); err != nil {
-		t.Fatal(err)
-	}
+	restore := h.outage(-1)
 	publish(2, 6) // ticks 1 to 4 of every app complete: 24 decisions that cannot be stored
 	natstest.Eventually(t, 2*time.Minute, settled)
 
@@ -150,9 +118,7 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 		t.Error("no dead letter names the member's bound (maxUnstored) and the app whose decisions could not be stored")
 	}
 
-	if _, err := js.UpdateStream(context.Background(), stored); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	natstest.Eventually(t, time.Minute, func() error {
 		if n := waiting(); n > 0 {
 			return fmt.Errorf("%d decisions still wait", n)
