@@ -285,18 +285,10 @@ func TestSyncOnlyWhereTheDriverCannotReadBack(t *testing.T) {
 // says it syncs), or outside the bounds the live file sets. Refused, the
 // claim stays.
 func TestSyncIsCheckedAsAChange(t *testing.T) {
-	acknowledge := func(t *testing.T, h *harness, log string) *proto.ReplicaState {
-		t.Helper()
-		stop := h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(), fixedClock(t0))
-		defer stop()
-		d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
-		h.publish(d1)
-		return h.waitState(d1)
-	}
 	t.Run("superseded", func(t *testing.T) {
 		h := newHarness(t)
 		log := filepath.Join(t.TempDir(), "argv.log")
-		st := acknowledge(t, h, log)
+		st := acknowledgedInDryRun(t, h, log)
 		hold := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
 		up := decidedFrom(st, t0.Add(-30*time.Second), 10)
 		h.publish(hold, up) // both stored before the live executor starts
@@ -318,7 +310,7 @@ func TestSyncIsCheckedAsAChange(t *testing.T) {
 	t.Run("out of bounds", func(t *testing.T) {
 		h := newHarness(t)
 		log := filepath.Join(t.TempDir(), "argv.log")
-		st := acknowledge(t, h, log)
+		st := acknowledgedInDryRun(t, h, log)
 		h.startWith(commandConfig(log, ""), shopFileMax(t, executor.ModeLive, 6), prometheus.NewRegistry(), fixedClock(t0))
 		hold := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
 		h.publish(hold)
@@ -347,15 +339,11 @@ func TestSyncIsCheckedAsAChange(t *testing.T) {
 func TestBrakeKeepsAnAcknowledgedClaimForTheRelease(t *testing.T) {
 	h := newHarness(t)
 	log := filepath.Join(t.TempDir(), "argv.log")
-	stop := h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(), fixedClock(t0))
-	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
-	h.publish(d1)
-	st := h.waitState(d1)
-	stop()
+	st := acknowledgedInDryRun(t, h, log)
 
 	braked := commandConfig(log, "")
 	braked.Modes = map[string]string{"*": executor.ModeDryRun}
-	stop = h.startWith(braked, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+	stop := h.startWith(braked, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
 	hold := decidedFrom(st, t0.Add(-45*time.Second), st.Desired)
 	h.publish(hold)
 	st = h.waitState(hold)
@@ -425,4 +413,17 @@ func TestReplayUnderADryRunAppIsNotSyncedAtTheSwitch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// acknowledgedInDryRun runs an executor with the command driver (logging
+// to log) under a file naming shop dry-run, has it acknowledge shop.web
+// 5→8, stops it, and returns the tier's state: the 8 claimed in dry-run,
+// never asked of the workload.
+func acknowledgedInDryRun(t *testing.T, h *harness, log string) *proto.ReplicaState {
+	t.Helper()
+	stop := h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(), fixedClock(t0))
+	defer stop()
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+	h.publish(d1)
+	return h.waitState(d1)
 }

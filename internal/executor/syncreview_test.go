@@ -89,11 +89,8 @@ func TestFailedSyncIsTriedAgain(t *testing.T) {
 func TestReplayDoesNotMoveAnOwedRecord(t *testing.T) {
 	h := newHarness(t)
 	log := filepath.Join(t.TempDir(), "argv.log")
-	stop := h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(), fixedClock(t0))
-	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
-	h.publish(d1)
-	st := h.waitState(d1)
-	stop()
+	st := acknowledgedInDryRun(t, h, log)
+	acked := st.TS // the dry-run change's time
 
 	h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
 	replay := decidedFrom(st, t0.Add(-40*time.Second), 15)
@@ -106,8 +103,8 @@ func TestReplayDoesNotMoveAnOwedRecord(t *testing.T) {
 	if got := decisionsActed(t, log); len(got) != 0 {
 		t.Fatalf("the replay had the driver run %v, want nothing", got)
 	}
-	if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun || st.TS != d1.TS {
-		t.Errorf("after the replay: state %+v, want the 8 still owed (claimed in dry-run) at the dry-run change's time %d", st, d1.TS)
+	if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun || st.TS != acked {
+		t.Errorf("after the replay: state %+v, want the 8 still owed (claimed in dry-run) at the dry-run change's time %d", st, acked)
 	}
 	hold := decidedFrom(st, t0.Add(-30*time.Second), st.Desired)
 	h.publish(hold)
