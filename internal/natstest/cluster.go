@@ -33,16 +33,17 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	}
 	for i := range n {
 		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   tb.TempDir(),
-			NoLog:      os.Getenv("NATS_LOGGING") == "",
-			NoSigs:     true,
-			MaxPending: 256 << 20,
-			Cluster:    server.ClusterOpts{Name: "headroom-test", Host: "127.0.0.1", Port: port(routes[i])},
-			Routes:     routes,
+			ServerName:        fmt.Sprintf("n%d", i+1),
+			Host:              "127.0.0.1",
+			Port:              -1,
+			JetStream:         true,
+			StoreDir:          tb.TempDir(),
+			JetStreamMaxStore: MaxStore,
+			NoLog:             os.Getenv("NATS_LOGGING") == "",
+			NoSigs:            true,
+			MaxPending:        256 << 20,
+			Cluster:           server.ClusterOpts{Name: "headroom-test", Host: "127.0.0.1", Port: port(routes[i])},
+			Routes:            routes,
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {

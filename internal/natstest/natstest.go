@@ -31,8 +31,13 @@ func Start(tb testing.TB, dir string, port int) *server.Server {
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   dir,
-		NoLog:      os.Getenv("NATS_LOGGING") == "",
-		NoSigs:     true,
+		// A fixed store limit: the default, 75% of the disk free at
+		// start, made tests that provision the 2 GiB streams pass or fail
+		// with the host's free disk (reservations are accounting; tests
+		// write little).
+		JetStreamMaxStore: MaxStore,
+		NoLog:             os.Getenv("NATS_LOGGING") == "",
+		NoSigs:            true,
 		// Let tests publish large bursts without slow-consumer drops.
 		MaxPending: 256 << 20,
 	}
@@ -54,3 +59,8 @@ func Start(tb testing.TB, dir string, port int) *server.Server {
 	})
 	return s
 }
+
+// MaxStore is the file store every test server may reserve: enough for
+// the streams and buckets a provisioning makes at their default sizes
+// (seven streams of 2 GiB and the buckets), whatever the disk free.
+const MaxStore = 1 << 40

@@ -46,7 +46,7 @@ func (r *Restricted) options(deny bool, port int) *server.Options {
 	if deny {
 		svc.Permissions = &server.Permissions{Publish: &server.SubjectPermission{Deny: r.deny}}
 	}
-	return &server.Options{ServerName: "restricted", Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: r.dir,
+	return &server.Options{ServerName: "restricted", Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: r.dir, JetStreamMaxStore: MaxStore,
 		NoLog: os.Getenv("NATS_LOGGING") == "", NoSigs: true,
 		Users: []*server.User{{Username: "admin", Password: "s3cret-admin"}, svc}}
 }
