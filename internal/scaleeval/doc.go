@@ -658,9 +658,9 @@
 //
 // # Experiments
 //
-// The rounds that chose the policy's settings, the first to the
-// fifty-seventh and the unnumbered jump guard at 4, are in EXPERIMENTS.md
-// in this directory: what each tried, every kept and rejected candidate
+// Every round that chose or rejected the policy's settings (the numbered
+// rounds, the unnumbered jump guard at 4 and the finer HPA curve) is in
+// EXPERIMENTS.md in this directory: what each tried, every kept and rejected candidate
 // with its figures and exact commands, the gate, the seeds it was judged
 // on, and what was left to try. Its index gives each round's aim, outcome,
 // judging seeds and commit. A new round is written up there; this
