@@ -493,8 +493,8 @@
 // once on unused seeds, then kept, or reverted and written up (the
 // earliest rounds by a looser form of the same rule).
 // EXPERIMENTS.md in this directory holds every round in order, from the
-// first cross-validated configuration to the fifty-sixth of the anom
-// rounds: what each aimed at, every candidate kept or rejected with its
+// first cross-validated configuration to the latest of the anom rounds:
+// what each aimed at, every candidate kept or rejected with its
 // figures and the commands that produced them, the diagnoses, and what
 // each left to try. Its index table names each round as this comment
 // and the Config comments cite it.
