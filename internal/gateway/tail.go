@@ -44,7 +44,7 @@ type TailConfig struct {
 	// a wildcard ('apm.>') that the server refused to let this user read
 	// (the all-in-one's observer and the DLQ), with the server's refusal;
 	// the tail goes on without it. Unset, or for a stream a filter names,
-	// the refusal is an error.
+	// the refusal is an error, which names it.
 	Skipped func(stream string, err error)
 }
 
@@ -105,10 +105,17 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				err = nil // stopped: a stream still opening when ctx ended is no failure
 			}
-			if err != nil && !named[k] && c.Skipped != nil {
-				if refusal := b.ConsumerRefusal(proto.StreamName(prefix, k)); refusal != nil {
-					c.Skipped(proto.StreamName(prefix, k), refusal)
-					err = nil
+			if err != nil {
+				stream := proto.StreamName(prefix, k)
+				if refusal := b.ConsumerRefusal(stream); refusal != nil {
+					if !named[k] && c.Skipped != nil {
+						c.Skipped(stream, refusal)
+						err = nil
+					} else {
+						// Name the refusal: the request it refused ends
+						// only in a timeout, which says nothing of why.
+						err = fmt.Errorf("tail %s: this NATS user may not read it: %w", stream, refusal)
+					}
 				}
 			}
 			if err != nil {

@@ -141,6 +141,11 @@ func TestTailLeavesOutRefusedStream(t *testing.T) {
 		if err == nil {
 			t.Fatal("tail of apm.dlq.> ended without the refusal")
 		}
+		// The error names the server's refusal, not only the timeout the
+		// refused request ended in, so the user learns why.
+		if !strings.Contains(err.Error(), "CONSUMER.CREATE.DLQ.") || !strings.Contains(err.Error(), "may not read") {
+			t.Fatalf("tail of apm.dlq.> failed with %v, want the server's refusal", err)
+		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("tail of apm.dlq.> still running")
 	}
