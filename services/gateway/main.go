@@ -52,7 +52,7 @@ func tailCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	}
 	f := cli.New("gateway tail", getenv)
 	busCfg := bus.DefaultConfig()
-	busCfg.RegisterFlags(f)
+	busCfg.RegisterConnectionFlags(f) // a tail only reads: no -nats.provision
 	var since time.Duration
 	var noFollow bool
 	f.Duration(&since, "since", 0, "also print the messages of this much event time before now (e.g. 1h; 0: new ones only)")
