@@ -129,6 +129,12 @@ type ConsumerSpec struct {
 	// CheckEvery is how often the consumer's existence is checked besides
 	// the errors delivery reports (default 5s).
 	CheckEvery time.Duration
+	// Gate, when set, holds the consumer back while the service cannot
+	// take input: a handler error from Gate.Refuse closes it, and the
+	// consumer keeps the refused message and those after it, unhandled and
+	// unacknowledged, fetching nothing more, until the service opens it
+	// (see Gate). Every input of a service may share one.
+	Gate *Gate
 	// Group, when set, shares the work with the service's other running
 	// copies: see GroupSpec. Replay is then ignored (a group never deletes
 	// its durables; GroupSpec.Rebuild replays history instead).
@@ -323,6 +329,19 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	}
 	b.metrics.deliveryGaps.WithLabelValues(stream) // at 0 until the first, as deadLetters
 	b.metrics.gapFilled.WithLabelValues(stream)
+	// parked holds, in delivery order, the messages kept unhandled while
+	// spec.Gate is closed; callMu guards it. park signals paused, on which
+	// the loop below stops fetching (see pause).
+	var parked []jetstream.Msg
+	paused := make(chan struct{}, 1)
+	park := func(jm jetstream.Msg) {
+		parked = append(parked, jm)
+		select {
+		case paused <- struct{}{}:
+		default:
+		}
+	}
+	var handle func(jm jetstream.Msg, meta *jetstream.MsgMetadata)
 	onMsg := func(jm jetstream.Msg) {
 		trackMu.RLock()
 		defer trackMu.RUnlock()
@@ -415,6 +434,15 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			track <- pending{msg: jm}
 			return
 		}
+		if spec.Gate != nil && (len(parked) > 0 || spec.Gate.Paused() != "") {
+			park(jm) // behind what waits already, so order holds
+			return
+		}
+		handle(jm, meta)
+	}
+	// handle hands a delivered message to the handler, after the
+	// deliveries lost in flight before it, and settles it; callMu is held.
+	handle = func(jm jetstream.Msg, meta *jetstream.MsgMetadata) {
 		if gaps.lost {
 			// Deliveries lost in flight before this one: their messages
 			// first, this one kept in progress meanwhile (the top-up may
@@ -437,6 +465,12 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		outs, herr := h(ctx, m)
 		stopProgress()
 		handleTime.Observe(time.Since(start).Seconds())
+		if herr != nil && spec.Gate != nil && IsBackpressure(herr) {
+			// Refused until the service can take input (Gate): kept,
+			// unhandled, for when it can, with whatever comes after it.
+			park(jm)
+			return
+		}
 		lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
 		if herr != nil {
 			track <- pending{msg: jm, err: herr}
@@ -481,6 +515,81 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		}
 	})
 
+	// returnParked gives the messages kept while the gate was closed back
+	// to the server at once, in order, for the consumer's next reader:
+	// this one stops.
+	returnParked := func() {
+		callMu.Lock()
+		defer callMu.Unlock()
+		for _, jm := range parked {
+			_ = jm.Nak()
+		}
+		parked = nil
+	}
+	// unpark hands the handler what was kept while the gate was closed, in
+	// order, and reports whether all of it was taken; a handler that
+	// closes the gate again has the rest kept again.
+	unpark := func() bool {
+		trackMu.RLock()
+		defer trackMu.RUnlock()
+		if keeper != nil {
+			defer keeper.handling()()
+		}
+		callMu.Lock()
+		defer callMu.Unlock()
+		todo := parked
+		parked = nil
+		for _, jm := range todo {
+			meta, err := jm.Metadata()
+			if err != nil || len(parked) > 0 || spec.Gate.Paused() != "" {
+				parked = append(parked, jm)
+				continue
+			}
+			handle(jm, meta)
+		}
+		select {
+		case <-paused: // what handle parked, kept here
+		default:
+		}
+		return len(parked) == 0
+	}
+	// pause waits, fetching nothing, for the gate to open and the handler
+	// to take what was kept meanwhile, telling the server every third of
+	// the durable's AckWait that it is in progress; a pinned consumer
+	// keeps its pin (pinKeeper). It returns false once ctx ends, with
+	// what was kept given back.
+	pause := func(cons jetstream.Consumer) bool {
+		if keeper != nil {
+			defer keeper.handling()()
+		}
+		ackWait := spec.AckWait
+		if info := cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+			ackWait = info.Config.AckWait
+		}
+		log.Debug().Str("reason", spec.Gate.Paused()).Msg("consumer paused")
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				stopKeeper()
+				returnParked()
+				return false
+			case <-t.C:
+				callMu.Lock()
+				for _, jm := range parked {
+					_ = jm.InProgress()
+				}
+				callMu.Unlock()
+			case <-spec.Gate.openCh():
+				if unpark() {
+					log.Debug().Msg("consumer resumed")
+					return true
+				}
+			}
+		}
+	}
+
 	started := false
 	for {
 		opts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(512), errHandler}
@@ -499,13 +608,30 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		} else if spec.Health != nil {
 			spec.Health(nil)
 		}
-		reason := b.watchConsumer(ctx, cons, spec.CheckEvery, lost)
+		reason := b.watchConsumer(ctx, cons, spec.CheckEvery, lost, paused)
 		if reason == nil { // ctx ended
 			// Stop order: stop fetching and let buffered messages finish,
 			// then settle every pending ack before returning.
 			drain(consCtx, log)
 			stopKeeper()
+			if spec.Gate != nil {
+				// After the keeper: a handler call that never returns
+				// holds callMu, and the pin must lapse all the same.
+				returnParked()
+			}
 			return nil
+		}
+		if errors.Is(reason, errPaused) {
+			// The gate closed: stop fetching; what the client holds
+			// comes to onMsg, which keeps it behind what is kept.
+			// Deliveries lost in flight meanwhile (sent as the
+			// subscription went) are topped up after the pause, as any.
+			drain(consCtx, log)
+			if !pause(cons) {
+				stopKeeper()
+				return nil
+			}
+			continue
 		}
 		consCtx.Stop()
 		if errors.Is(reason, jetstream.ErrBadRequest) {
@@ -623,9 +749,14 @@ func keepInProgress(jm jetstream.Msg, spec ConsumerSpec) (stop func()) {
 	}
 }
 
-// watchConsumer returns nil when ctx ends, or why the consumer is gone: a
-// deletion reported by delivery, or an existence check failing.
-func (b *Bus) watchConsumer(ctx context.Context, cons jetstream.Consumer, every time.Duration, lost <-chan error) error {
+// errPaused is watchConsumer's answer when a message was kept because the
+// consumer's gate closed.
+var errPaused = errors.New("input paused")
+
+// watchConsumer returns nil when ctx ends, errPaused when a message was kept
+// for the gate, or why the consumer is gone: a deletion reported by
+// delivery, or an existence check failing.
+func (b *Bus) watchConsumer(ctx context.Context, cons jetstream.Consumer, every time.Duration, lost <-chan error, paused <-chan struct{}) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -634,6 +765,8 @@ func (b *Bus) watchConsumer(ctx context.Context, cons jetstream.Consumer, every 
 			return nil
 		case err := <-lost:
 			return err
+		case <-paused:
+			return errPaused
 		case <-tick.C:
 			if !b.nc.IsConnected() {
 				continue // reconnecting: the client resumes delivery itself

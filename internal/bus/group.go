@@ -467,7 +467,9 @@ func (b *Bus) returningHandler(g GroupSpec, inputs []GroupInput, i int, handled 
 			}
 		}
 		outs, err := h(ctx, msg)
-		storeMax(&handled[i], msg.Seq)
+		if !IsBackpressure(err) { // kept for later, not handled
+			storeMax(&handled[i], msg.Seq)
+		}
 		return outs, err
 	}
 }
@@ -978,6 +980,13 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case spec.Gate != nil && IsBackpressure(herr):
+			// Refused until the service can take input: handed again
+			// once it can, no attempt counted (see Gate).
+			if err := spec.Gate.wait(ctx); err != nil {
+				return err
+			}
+			continue
 		case !live:
 			b.withMsg(b.log.Debug().Err(herr), msg.Subject, msg.Header.Get(jetstream.MsgIDHeader)).Uint64("seq", msg.Seq).Msg("rebuild: handler refused a message handled before")
 			return nil

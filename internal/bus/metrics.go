@@ -20,6 +20,9 @@ type metrics struct {
 	// forgedPins counts deliveries whose publisher set Nats-Pin-Id, a
 	// header only the server may set (see deliveredPin).
 	forgedPins *prometheus.CounterVec
+	// inputPaused is 1 while a service's Gate is closed, by service and
+	// the reason it was closed for.
+	inputPaused *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -50,8 +53,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "headroom_bus_forged_pin_headers_total",
 			Help: "Deliveries whose publisher set a Nats-Pin-Id header, which only the server may set (each unpins a pinned durable), by consumer.",
 		}, []string{"consumer"}),
+		inputPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "headroom_bus_input_paused",
+			Help: "1 while a service takes no input because it cannot store what it made (its consumers keep what they fetched, unacknowledged, and fetch nothing more), by service and reason; 0 otherwise.",
+		}, []string{"service", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins} {
+	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins, m.inputPaused} {
 		if err := reg.Register(c); err != nil {
 			// Several buses in one process share a registry: reuse the
 			// collector already registered.
@@ -73,6 +80,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 					m.gapFilled = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.forgedPins:
 					m.forgedPins = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.inputPaused:
+					m.inputPaused = are.ExistingCollector.(*prometheus.GaugeVec)
 				}
 			}
 		}
