@@ -190,12 +190,14 @@ type Service struct {
 	// unjoined because an outbox bound was reached, by which bound.
 	unstoredGauge prometheus.Gauge
 	refused       *prometheus.CounterVec
+	// gate pauses the member's input while a bound is reached (see
+	// maxOutbox); the periodic retry opens it (reopen). nil without a bus.
+	gate *bus.Gate
 	// redelivery says the input being handled was delivered before: a
 	// metrics tick the join then ignores is counted as redelivered, not
-	// late, since below maxOutbox and maxUnstored its first delivery was
-	// joined even if the publishes that followed failed. (At either bound
-	// its first delivery may have been refused; a tick that is then late
-	// counts as redelivered too.)
+	// late, since its first delivery was joined even if the publishes
+	// that followed failed. (An input refused at either bound is kept by
+	// the runtime and handed again on the same delivery.)
 	redelivery bool
 	// replayed says the input being handled was read by a rebuild, not
 	// delivered live (bus.Msg.Replayed).
@@ -212,10 +214,11 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		publishPause: 200 * time.Millisecond, retryEvery: retryEvery, outboxLimit: maxOutbox, unstoredLimit: maxUnstored, now: time.Now,
 		unstoredGauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_decider_unstored_decisions",
 			Help: "Decisions made but not yet stored, over every app this member holds: 0 but for a moment while the decisions stream stores what it is sent; " +
-				"it grows while publishes fail, up to maxOutbox (256) an app and maxUnstored (8192) in all, where inputs are refused."}),
+				"it grows while publishes fail, up to maxOutbox (256) an app and maxUnstored (8192) in all, where the member pauses its input."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_refused_inputs_total",
-			Help: "Inputs refused unjoined (redelivered, dead-lettered after their last delivery) because decisions could not be stored, by the bound reached: " +
-				"app (the app's own outbox) or member (every app's together)."}, []string{"bound"}),
+			Help: "Inputs refused unjoined because decisions could not be stored, by the bound reached: " +
+				"app (the app's own outbox) or member (every app's together). Each pauses the member's input " +
+				"(headroom_bus_input_paused{service=\"decider\"}): the input is kept, unacknowledged, and joined once the periodic retry has stored enough."}, []string{"bound"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		badInput: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_bad_input_decisions_total",
 			Help: "Decisions published that hold a tier because its tick lacked its load metric (a scrape rule on a series " +
@@ -260,6 +263,9 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			}
 		}
 	}
+	if d.Bus != nil {
+		s.gate = d.Bus.NewGate("decider", "app", "member")
+	}
 	s.state = NewApps(cfg, config.LimitsOf(d.Config), s.log)
 	// Note is called with s.mu held, as reading the apps needs.
 	s.apps.Held = func(app string) bool { return s.state.app(app) != nil }
@@ -292,7 +298,7 @@ func (s *Service) Run(ctx context.Context) error {
 	// members together, so an app's every input reaches one member.
 	var inputs []bus.GroupInput
 	for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
-		inputs = append(inputs, bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-" + string(k), Kind: k}, Handler: s.handler(k)})
+		inputs = append(inputs, bus.GroupInput{Spec: bus.ConsumerSpec{Service: "decider", Name: "decider-" + string(k), Kind: k, Gate: s.gate}, Handler: s.handler(k)})
 	}
 	return s.bus.ConsumeGroup(ctx, "decider", bus.GroupSpec{Rebuild: true, Lookback: s.cfg.Lookback(), Acquire: s.acquire, Release: s.release, Returning: s.returning},
 		func() { s.ready.Set("decider") }, inputs...)
@@ -331,7 +337,12 @@ func (s *Service) retryRound(ctx context.Context) {
 	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expireAll()
+	defer s.reopen()
+	if s.gate == nil || s.gate.Paused() == "" {
+		// Not while the input is paused: the inputs the ticks wait for
+		// may be the ones held back, not late upstream.
+		s.expireAll()
+	}
 	var waiting []string
 	for name, a := range s.state.apps {
 		if len(a.outbox) > 0 {
@@ -345,6 +356,33 @@ func (s *Service) retryRound(ctx context.Context) {
 		}
 		_ = s.flush(ctx, s.state.apps[name], 1) // what fails waits for the next round or input
 	}
+}
+
+// reopen resumes the member's input, paused at a bound (see maxOutbox),
+// once its apps hold at most half of each bound: a member that resumed
+// just under a bound would pause again at its next few inputs, and each
+// pause costs the messages then in flight a delivery (bus.Gate). s.mu is
+// held.
+func (s *Service) reopen() {
+	if s.gate == nil || s.gate.Paused() == "" || s.unstored > s.unstoredLimit/2 {
+		return
+	}
+	for _, a := range s.state.apps {
+		if len(a.outbox) > s.outboxLimit/2 {
+			return
+		}
+	}
+	s.gate.Open()
+}
+
+// refuse refuses an input at bound ("app" or "member"), pausing the
+// member's input (bus.Gate.Refuse); s.mu is held.
+func (s *Service) refuse(bound string, err error) error {
+	s.refused.WithLabelValues(bound).Inc()
+	if s.gate == nil {
+		return err
+	}
+	return s.gate.Refuse(bound, err)
 }
 
 // expireAll queues the decisions of every app's ticks whose inputs have
@@ -408,6 +446,7 @@ func (s *Service) release(p int) {
 		s.dropSeries(app)
 	}
 	s.noteWaiting()
+	s.reopen()
 }
 
 // dropSeries removes app's series from /metrics once this member no
@@ -430,16 +469,27 @@ func (s *Service) noteWaiting() {
 // maxOutbox bounds the decisions an app holds while their publishes fail
 // (a tick makes at most one per tier; each is about 1 KiB, mostly its
 // inputs map). Below it, an input is joined on its first delivery, in its
-// stream's order, even while earlier decisions wait: refused, it would be
-// redelivered after later inputs of its stream, in whatever order the
-// retries came, and the join would see a tier's tick after a later one of
-// its app (and ignore it as late) only because a publish had failed; and
-// once out of deliveries it would be dead-lettered without ever being
-// joined. At the bound, a long outage refuses inputs instead of growing the
-// outbox. The bound is checked before an input is joined, so the outbox
-// can pass it by what one input completes: usually one tick, at most the
-// join's backlog when the input it waited for comes. An input dead-lettered
-// below the bound was joined; only its acknowledgement waited for the store.
+// stream's order, even while earlier decisions wait: refused with an
+// error, it would be redelivered after later inputs of its stream, in
+// whatever order the retries came, and the join would see a tier's tick
+// after a later one of its app (and ignore it as late) only because a
+// publish had failed; and once out of deliveries it would be
+// dead-lettered without ever being joined. At the bound, a long outage
+// pauses the member's input instead of growing the outbox: the input is
+// refused through the member's gate (bus.Gate), and every consumer of the
+// member (all three inputs, every partition) stops fetching and keeps
+// what it fetched, in order, unacknowledged and in progress, so nothing
+// is redelivered out of order or dead-lettered however long the outage
+// lasts; each input is joined in its stream's order once the periodic
+// retry has stored enough (reopen: half of each bound). A take-over's
+// rebuild refused at the bound waits likewise. While paused the inputs
+// wait in their streams, which bound them by their own limits (a
+// stream's max age: an outage longer than that loses the oldest). The
+// bound is checked before an input is joined, so the outbox can pass it
+// by what one input completes: usually one tick, at most the join's
+// backlog when the input it waited for comes. An input dead-lettered
+// below the bound (a publish failing past MaxDeliver) was joined; only
+// its acknowledgement waited for the store.
 const maxOutbox = 256
 
 // maxUnstored bounds the decisions every app of a member holds at once
@@ -450,13 +500,14 @@ const maxOutbox = 256
 // 1.35 KB a decision held (three-tier app, seven metrics a tick), so
 // 8192, the forecaster's and anomaly service's outbox bound, hold some
 // 11 MB.
-// At the bound an input is refused unjoined, as at maxOutbox, unless
-// storing waiting decisions, its own app's first, brings the total under
-// it (makeRoom); the periodic retry stores the rest. An input a rebuild
-// replays from before the acknowledgement floor is not refused at it (the
-// rebuild would skip it, bus.Msg.HandledBefore): a take-over
-// during an outage may pass it by the decisions its replay makes again,
-// at most maxOutbox an app taken over. It is checked before an input is
+// At the bound an input is refused unjoined and the member's input paused,
+// as at maxOutbox, unless storing waiting decisions, its own app's first,
+// brings the total under it (makeRoom); the periodic retry stores the
+// rest, and resumes the input once at most half the bound waits. An input
+// a rebuild replays from before the acknowledgement floor is not refused
+// at it (bus.Msg.HandledBefore: the take-over would wait on it): a
+// take-over during an outage may pass it by the decisions its replay
+// makes again, at most maxOutbox an app taken over. It is checked before an input is
 // joined, so the total can pass it by what one input completes, and by
 // the ticks already joined that the input timeout decides without their
 // inputs (expireAll, at each retry round): at most what waits in the
@@ -487,27 +538,23 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 		s.apps.Note(appName, m.Partition)
 		s.redelivery, s.replayed = m.Delivered > 1, m.Replayed()
 		// An app whose outbox is full stores what waits there before it
-		// takes anything more: the input is refused (redelivered, and
-		// dead-lettered after its last delivery) while the publishes fail.
+		// takes anything more: while the publishes fail the input is
+		// refused, and the member's input paused (see maxOutbox).
 		if a := s.state.app(appName); a != nil && len(a.outbox) >= s.outboxLimit {
 			if err := s.flush(ctx, a, publishAttempts); err != nil {
-				s.refused.WithLabelValues("app").Inc()
-				return nil, fmt.Errorf("input not taken: app %s holds %d decisions not stored: %w", appName, len(a.outbox), err)
+				return nil, s.refuse("app", fmt.Errorf("input not taken: app %s holds %d decisions not stored: %w", appName, len(a.outbox), err))
 			}
 		}
 		// Likewise when every app's outboxes together are full, unless
 		// storing waiting decisions makes room (makeRoom). Not an input a
 		// rebuild replays from before the acknowledgement floor: the
-		// rebuild skips one refused, where a live one is redelivered, so
-		// the app's state would lack it, and the decisions the member
-		// before had not stored would never be made again. What such
-		// replays add is bounded by the app's own bound, and only the
-		// decisions the member before could not store pass their stored
-		// marks.
+		// take-over would wait on it until the stream stores again,
+		// though what such replays add is bounded by the app's own bound,
+		// and only the decisions the member before could not store pass
+		// their stored marks.
 		if s.unstored >= s.unstoredLimit && !m.HandledBefore() {
 			if err := s.makeRoom(ctx, appName); err != nil {
-				s.refused.WithLabelValues("member").Inc()
-				return nil, fmt.Errorf("input not taken: this member's apps hold %d decisions not stored, the limit (maxUnstored) is %d: %w", s.unstored, s.unstoredLimit, err)
+				return nil, s.refuse("member", fmt.Errorf("input not taken: this member's apps hold %d decisions not stored, the limit (maxUnstored) is %d: %w", s.unstored, s.unstoredLimit, err))
 			}
 		}
 		s.state.Arrive(m.Stored)
@@ -635,8 +682,9 @@ func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 // accepts again, an input stores what it needs to be taken: leaving the
 // others' to the periodic retry refused the inputs of apps with nothing
 // waiting until a round had stored enough (one stores what it can in
-// retryEvery), and dead-lettered them after MaxDeliver deliveries, a few
-// seconds, though every store would have succeeded. s.mu is held.
+// retryEvery), and paused the member's input meanwhile (before the
+// gate: dead-lettered them after MaxDeliver deliveries, a few seconds),
+// though every store would have succeeded. s.mu is held.
 func (s *Service) makeRoom(ctx context.Context, appName string) error {
 	if a := s.state.app(appName); a != nil && len(a.outbox) > 0 {
 		if err := s.flush(ctx, a, 1); err != nil {

@@ -25,6 +25,8 @@ type onServer struct {
 	admin *bus.Bus
 	js    jetstream.JetStream
 	cfg   Config
+	// outboxLimit, when set, lowers maxOutbox for the deciders started.
+	outboxLimit int
 }
 
 func newOnServer(t *testing.T) *onServer {
@@ -49,6 +51,9 @@ func (h *onServer) start(limit int, retryEvery time.Duration, reg *prometheus.Re
 	d.publishPause = time.Millisecond
 	d.retryEvery = retryEvery
 	d.unstoredLimit = limit
+	if h.outboxLimit > 0 {
+		d.outboxLimit = h.outboxLimit
+	}
 	stop = natstest.Serve(h.t, "decider", d.Run)
 	natstest.Eventually(h.t, 30*time.Second, ready.Err)
 	return d, stop

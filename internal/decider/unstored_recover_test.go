@@ -1,6 +1,7 @@
 package decider
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,15 +14,16 @@ import (
 )
 
 // TestUnstoredBoundAfterOutage fills the member's bound of decisions not
-// stored (lowered to 4) during an outage of the decisions stream, then
-// lets the stream accept again and sends the ticks of an app that has
-// nothing waiting. The periodic retry, which stores the others' waiting
-// decisions, is kept from running (it runs every retryEvery, and under
-// load one round stores only what it can in retryEvery): the app's inputs
-// must not be refused for as long as the stream works. Before, they were
-// refused "waiting for the periodic retry", redelivered MaxDeliver times
-// within a few seconds and dead-lettered: the app's decisions were lost
-// though every store would have succeeded.
+// stored (lowered to 4) during an outage of the decisions stream, which
+// pauses the member's input, then lets the stream accept again and sends
+// the ticks of an app that has nothing waiting. The periodic retry, which
+// stores the others' waiting decisions and resumes the input, is kept
+// from running (it runs every retryEvery, and under load one round stores
+// only what it can in retryEvery) until it runs once, by hand: the app's
+// inputs wait for it, and are neither refused nor dead-lettered. Before
+// makeRoom they were refused "waiting for the periodic retry",
+// redelivered MaxDeliver times within a few seconds and dead-lettered:
+// the app's decisions were lost though every store would have succeeded.
 func TestUnstoredBoundAfterOutage(t *testing.T) {
 	h := newOnServer(t)
 	admin, cfg := h.admin, h.cfg
@@ -49,13 +51,21 @@ func TestUnstoredBoundAfterOutage(t *testing.T) {
 	for _, app := range apps {
 		publishAppTicks(t, admin, cfg, app, t0, 2, 6)
 	}
-	natstest.Eventually(t, 2*time.Minute, settled)
+	natstest.Eventually(t, 2*time.Minute, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if p := pausedFor(d); p != "member" {
+			return fmt.Errorf("input paused for %q, want member", p)
+		}
+		return nil
+	})
 	if n := unstored(); n < limit {
 		t.Fatalf("%d decisions wait, want the bound, %d: the test did not reach it", n, limit)
 	}
 
 	restore()
 	publishAppTicks(t, admin, cfg, "fresh", t0, 5, 7)
+	d.retryRound(context.Background()) // the periodic retry's next round
 	natstest.Eventually(t, 2*time.Minute, settled)
 	for _, data := range natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider") {
 		var dl proto.DeadLetter

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/metricstest"
@@ -23,12 +24,17 @@ import (
 // pass the member's bound (lowered to 4 here): before maxUnstored, the
 // decisions waiting grew with the number of apps (24 here; up to 256 an
 // app for as many apps as the series limits admit), and whoever sends new
-// app names chooses that number. With it, the total stops at the bound,
-// the inputs beyond it are refused unjoined with an error naming it, and
-// the gauge and the refusal counter show it; once the stream accepts
-// again, the periodic retry stores what waited, in order, none twice.
+// app names chooses that number. With it, the total stops at the bound:
+// the input beyond it is refused unjoined with an error naming it, the
+// member's input pauses (one log line, with that error), and the gauge
+// and the refusal counter show it; once the stream accepts again, the
+// periodic retry stores what waited and resumes the input, and every
+// tick is decided, in order, none twice. (Before the pause, the inputs
+// refused at the bound were dead-lettered and their ticks never decided.)
 func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 	h := newOnServer(t)
+	var logs natstest.Logs
+	h.log = zerolog.New(&logs)
 	admin, cfg := h.admin, h.cfg
 	reg := prometheus.NewRegistry()
 	const limit = 4
@@ -79,7 +85,14 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 	})
 	restore := h.outage(-1)
 	publish(2, 6) // ticks 1 to 4 of every app complete: 24 decisions that cannot be stored
-	natstest.Eventually(t, 2*time.Minute, settled)
+	natstest.Eventually(t, 2*time.Minute, func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if p := pausedFor(d); p != "member" {
+			return fmt.Errorf("input paused for %q, want member", p)
+		}
+		return nil
+	})
 
 	held := waiting()
 	t.Logf("%d decisions wait over %d apps (limit %d)", held, len(apps), limit)
@@ -94,28 +107,28 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 	if got, _ := metricstest.Sum(t, reg, "headroom_decider_refused_inputs_total", "bound", "member"); got == 0 {
 		t.Error(`headroom_decider_refused_inputs_total{bound="member"} = 0 at the bound`)
 	}
-	refusedApp := regexp.MustCompile(`: store app ([a-z0-9_-]+)'s waiting decisions: publish apm\.decision\.([a-z0-9_-]+)\.web `)
-	named := 0
 	for _, data := range natstest.Payloads(t, admin, "DLQ", "apm.dlq.decider") {
 		var dl proto.DeadLetter
 		if err := proto.Decode(data, &dl); err != nil {
 			t.Fatal(err)
 		}
-		// It names the bound, and the app whose waiting decisions the
-		// stream refused (makeRoom): the app of the decision whose
-		// publish failed, often not the refused input's own.
-		if !strings.Contains(dl.Error, "input not taken") || !strings.Contains(dl.Error, fmt.Sprintf("the limit (maxUnstored) is %d", limit)) {
-			continue
+		if strings.Contains(dl.Error, "input not taken") {
+			t.Errorf("an input refused at the bound was dead-lettered: %s", dl.Error)
 		}
-		m := refusedApp.FindStringSubmatch(dl.Error)
-		if m == nil || m[1] != m[2] || !slices.Contains(apps, m[1]) {
-			t.Errorf("dead letter %q: want it to name the app (one of %v) whose decision the stream refused", dl.Error, apps)
-			continue
-		}
-		named++
 	}
-	if named == 0 {
-		t.Error("no dead letter names the member's bound (maxUnstored) and the app whose decisions could not be stored")
+	// The pause is logged once, with the refusal: it names the bound, and
+	// the app whose waiting decisions the stream refused (makeRoom): the
+	// app of the decision whose publish failed, often not the refused
+	// input's own.
+	refusedApp := regexp.MustCompile(`: store app ([a-z0-9_-]+)'s waiting decisions: publish apm\.decision\.([a-z0-9_-]+)\.web `)
+	pauses := logs.Lines(t, "input paused: its consumers stop fetching and keep what they fetched, unacknowledged, until the service can take input again")
+	if len(pauses) != 1 {
+		t.Fatalf("%d pause lines logged, want 1", len(pauses))
+	}
+	cause, _ := pauses[0]["cause"].(string)
+	if m := refusedApp.FindStringSubmatch(cause); !strings.Contains(cause, "input not taken") || !strings.Contains(cause, fmt.Sprintf("the limit (maxUnstored) is %d", limit)) ||
+		m == nil || m[1] != m[2] || !slices.Contains(apps, m[1]) {
+		t.Errorf("pause logged for %q: want it to name the member's bound (maxUnstored) and the app (one of %v) whose decision the stream refused", cause, apps)
 	}
 
 	restore()
@@ -123,8 +136,14 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 		if n := waiting(); n > 0 {
 			return fmt.Errorf("%d decisions still wait", n)
 		}
-		return nil
+		return settled()
 	})
+	if p := pausedFor(d); p != "" {
+		t.Errorf("input still paused for %q once every decision is stored", p)
+	}
+	if n := len(logs.Lines(t, "input resumed")); n != 1 {
+		t.Errorf("%d resume lines logged, want 1", n)
+	}
 	if got, _ := metricstest.Sum(t, reg, "headroom_decider_unstored_decisions"); got != 0 {
 		t.Errorf("headroom_decider_unstored_decisions = %v once stored, want 0", got)
 	}
@@ -138,8 +157,8 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 			}
 		}
 	}
-	if want := len(apps) + held; total != want {
-		t.Fatalf("%d decisions stored after the retry, want %d (tick 0's and what waited)", total, want)
+	if want := len(apps) * 5; total != want {
+		t.Fatalf("%d decisions stored after the retry, want %d (ticks 0 to 4 of every app)", total, want)
 	}
 }
 
