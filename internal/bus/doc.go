@@ -13,6 +13,12 @@
 // original bytes and the reason to <prefix>.dlq.<service> and terminates the
 // message; any other error naks it with a delay, and after the last allowed
 // delivery it too goes to the dead-letter queue. Nothing is dropped silently.
+// A service that cannot take input for a while (its outputs cannot be
+// stored and it holds as many as it may) refuses through a Gate instead
+// (gate.go): its consumers stop fetching and keep what they fetched, in
+// order and unacknowledged, until it opens the gate, so an outage of any
+// length counts at most one delivery against MaxDeliver (that of a message
+// in flight as a consumer stops).
 // A delivery lost in flight (a node killed with it, which the server
 // redelivers only after AckWait) shows as a gap in the consumer sequence:
 // the consumer then reads the missing messages from the stream and hands

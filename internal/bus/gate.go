@@ -20,7 +20,11 @@ import (
 // once the service opens the gate (Open). Nothing is nakked meanwhile: a
 // nak counts a delivery, against MaxDeliver, past which the server gives
 // a message up and the runtime dead-letters it, so an outage of any
-// length would lose inputs that sit durably in their streams. A rebuild
+// length would lose inputs that sit durably in their streams. (A message
+// the server was sending as the consumer stopped is lost in flight with
+// its subscription: it is topped up from the stream at the next delivery
+// after the pause, or redelivered once its AckWait has passed, one more
+// delivery each pause, not each nak delay; see gap.go.) A rebuild
 // (a take-over, a returning app, a gap's top-up) whose handler refuses
 // waits for the gate likewise, without counting an attempt.
 //
