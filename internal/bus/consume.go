@@ -453,9 +453,15 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			// From after what this member handled: live, or by the
 			// take-over's rebuild (its live deliveries, skipped, may be
 			// the ones lost).
-			through := b.topUpGap(ctx, spec, gaps, held, max(lastSeq.Load(), skipThrough), meta.Sequence.Stream, h, log)
+			through, refused := b.topUpGap(ctx, spec, gaps, held, max(lastSeq.Load(), skipThrough), meta.Sequence.Stream, h, log)
 			stopProgress()
 			lastSeq.Store(max(lastSeq.Load(), through))
+			if refused {
+				// The gate closed on the top-up: this one is kept with
+				// the rest of the gap, topped up first when it opens.
+				park(jm)
+				return
+			}
 		}
 		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())
 		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,

@@ -55,8 +55,11 @@ type gapTracker struct {
 	// lost is set when deliveries were lost and not topped up yet, since
 	// lostAt; lostAfter and lostBefore are the consumer sequences around
 	// the last loss.
-	lost       bool
-	lostAt     time.Time
+	lost   bool
+	lostAt time.Time
+	// refused says the last top-up was held back by the service's gate
+	// (its gap counted already).
+	refused    bool
 	lostAfter  uint64
 	lostBefore uint64
 	// filled holds the stream sequences topped up, and when: their late
@@ -116,26 +119,35 @@ func (g *gapTracker) fill(seq uint64, now time.Time) {
 // consumer goes on as it did before it topped gaps up, rather than stall
 // on a stream it cannot read. Nothing is nakked meanwhile: a nak counts
 // against MaxDeliver, past which the server gives a message up.
-func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, held *heldAcks, last, seq uint64, h Handler, log zerolog.Logger) uint64 {
+//
+// A top-up the service's gate refuses (Gate.Refuse) stops there and
+// reports refused, the loss still marked: the caller keeps the message in
+// hand for the gate (see Gate), and handing it again once the gate opens
+// tops up the rest first.
+func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, held *heldAcks, last, seq uint64, h Handler, log zerolog.Logger) (through uint64, refused bool) {
 	if !g.lost || seq <= last {
 		// Nothing lost, or a redelivery of a message handled before: a
 		// first delivery lost before it is after last, and the next
 		// first delivery tops it up.
-		return last
+		return last, false
 	}
 	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
 	gapLog := func(ev *zerolog.Event) *zerolog.Event {
 		return ev.Uint64("after_consumer_seq", g.lostAfter).Uint64("consumer_seq", g.lostBefore).
 			Uint64("from_seq", last+1).Uint64("seq", seq)
 	}
-	// Counted once, however it ends.
+	// Counted once, however it ends (a top-up the gate held back goes on
+	// with the same gap).
 	g.lost = false
-	b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
+	if !g.refused {
+		b.metrics.deliveryGaps.WithLabelValues(stream).Inc()
+	}
+	g.refused = false
 	if last == 0 {
 		// Nothing handled yet by this process: what it missed is
 		// redelivered, and reading the whole stream is no answer.
 		gapLog(log.Warn()).Msg("deliveries lost before the first handled: left to their redelivery")
-		return last
+		return last, false
 	}
 	var filter string
 	switch len(spec.Filters) {
@@ -147,7 +159,7 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 		// A batched direct get reads one filter; merging several is not
 		// worth it for consumers no service runs.
 		gapLog(log.Warn()).Msg("deliveries lost in flight; a consumer of several filters cannot top them up: handled when redelivered")
-		return last
+		return last, false
 	}
 	fs := spec
 	fs.held, fs.merge, fs.gapFill = held, nil, true
@@ -181,7 +193,7 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 		b.metrics.gapFilled.WithLabelValues(stream).Add(float64(n))
 		if err == nil {
 			gapLog(log.Warn()).Int("topped_up", total).Uint64("ack_floor", floor).Msg("deliveries lost in flight: topped up from the stream before the message in hand")
-			return max(last, cur)
+			return max(last, cur), false
 		}
 		// replayRange counts a message once its handling has ended: a
 		// read that failed after the last one begun (the common case, a
@@ -194,11 +206,18 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 			delete(g.filled, cur)
 		}
 		last = max(last, done)
+		if spec.Gate != nil && IsBackpressure(err) {
+			// The service's gate closed on the top-up: the rest waits
+			// for it, with the message in hand.
+			g.lost, g.refused = true, true
+			gapLog(log.Debug()).Int("topped_up", total).Msg("deliveries lost in flight: top-up held back by the service's gate")
+			return last, true
+		}
 		open := time.Since(g.lostAt)
 		if ctx.Err() != nil || open > spec.AckWait {
 			gapLog(log.Error().Err(err)).Int("topped_up", total).Dur("open", open).
 				Msg("deliveries lost in flight not topped up: left to their redelivery, out of order")
-			return last
+			return last, false
 		}
 		gapLog(log.Warn().Err(err)).Int("attempt", attempt).Msg("deliveries lost in flight: cannot top them up yet, will retry")
 		select {

@@ -980,6 +980,13 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case spec.Gate != nil && IsBackpressure(herr) && spec.gapFill:
+			// A gap's top-up runs in the delivery callback, the message
+			// in hand waiting: the consumer pauses instead (topUpGap),
+			// keeping what it fetched in progress, which waiting here
+			// would not (it would go on fetching, and what its client
+			// holds would be redelivered each AckWait).
+			return herr
 		case spec.Gate != nil && IsBackpressure(herr):
 			// Refused until the service can take input: handed again
 			// once it can, no attempt counted (see Gate).
