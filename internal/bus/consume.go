@@ -159,6 +159,11 @@ type ConsumerSpec struct {
 	// Set on the spec a gap's top-up reads with: its messages after the
 	// durable's acknowledgement floor are live.
 	gapFill bool
+	// Set on the spec of a rebuild run in a consumer's delivery callback
+	// (a gap's top-up, a take-over's on its first delivery): a refusal
+	// through the service's gate is returned, for the consumer to pause,
+	// not waited for there.
+	inCallback bool
 	// Set on a partition's consumer whose group rebuilds its state
 	// (GroupSpec.Rebuild): a gap's top-up hands it the messages another
 	// member handled meanwhile, as replays, where others skip them.
@@ -341,7 +346,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		default:
 		}
 	}
-	var handle func(jm jetstream.Msg, meta *jetstream.MsgMetadata)
+	var admit, handle func(jm jetstream.Msg, meta *jetstream.MsgMetadata)
 	onMsg := func(jm jetstream.Msg) {
 		trackMu.RLock()
 		defer trackMu.RUnlock()
@@ -407,8 +412,24 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 			pin = id
 			keeper.delivered(id)
 		}
+		if spec.Gate != nil && (len(parked) > 0 || spec.Gate.Paused() != "") {
+			park(jm) // behind what waits already, so order holds
+			return
+		}
+		admit(jm, meta)
+	}
+	// admit takes a delivered message: the partition's take-over is
+	// topped up on the first, one handled already is acknowledged, any
+	// other handed to the handler (handle); callMu is held.
+	admit = func(jm jetstream.Msg, meta *jetstream.MsgMetadata) {
 		if spec.onPinned != nil && !pinnedDone {
 			through, err := spec.onPinned(ctx)
+			if err != nil && spec.Gate != nil && IsBackpressure(err) {
+				// The gate closed on the top-up: taken over, this
+				// first, once it opens.
+				park(jm)
+				return
+			}
 			if err != nil {
 				ev := log.Error()
 				if ctx.Err() != nil { // stopping or handing over: expected, not an error
@@ -432,10 +453,6 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 				return // acknowledged once the handler's work on it is stored
 			}
 			track <- pending{msg: jm}
-			return
-		}
-		if spec.Gate != nil && (len(parked) > 0 || spec.Gate.Paused() != "") {
-			park(jm) // behind what waits already, so order holds
 			return
 		}
 		handle(jm, meta)
@@ -551,7 +568,7 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 				parked = append(parked, jm)
 				continue
 			}
-			handle(jm, meta)
+			admit(jm, meta)
 		}
 		select {
 		case <-paused: // what handle parked, kept here

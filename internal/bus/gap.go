@@ -162,7 +162,7 @@ func (b *Bus) topUpGap(ctx context.Context, spec ConsumerSpec, g *gapTracker, he
 		return last, false
 	}
 	fs := spec
-	fs.held, fs.merge, fs.gapFill = held, nil, true
+	fs.held, fs.merge, fs.gapFill, fs.inCallback = held, nil, true, true
 	total := 0
 	for attempt := 1; ; attempt++ {
 		var cur, done uint64 // the message being topped up, the last one topped up

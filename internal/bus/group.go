@@ -355,7 +355,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	// topUp rebuilds input i from where its rebuild ended (the start, the
 	// first time), its messages merged with the other inputs' by merge
 	// when set.
-	topUp := func(ctx context.Context, i int, merge *mergeGate) (uint64, error) {
+	topUp := func(ctx context.Context, i int, merge *mergeGate, inCallback bool) (uint64, error) {
 		if !g.Rebuild {
 			return 0, nil
 		}
@@ -364,8 +364,27 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 		rs := in.Spec
 		rs.held = ps.held
 		rs.merge, rs.mergeInput = merge, i
-		last, n, err := b.rebuild(ctx, rs, ps.Name, ps.Filters[0], through[i]+1, g.Lookback, in.Handler)
+		rs.inCallback = inCallback
+		h := in.Handler
+		var refusedAt uint64 // the message the service's gate refused, 0: none
+		if inCallback {
+			h = func(ctx context.Context, m *Msg) ([]Out, error) {
+				outs, err := in.Handler(ctx, m)
+				if IsBackpressure(err) {
+					refusedAt = m.Seq
+				}
+				return outs, err
+			}
+		}
+		last, n, err := b.rebuild(ctx, rs, ps.Name, ps.Filters[0], through[i]+1, g.Lookback, h)
 		if err != nil {
+			if IsBackpressure(err) && refusedAt > through[i]+1 {
+				// Held back by the gate (rebuildOne): what came before
+				// the refused message is handled, and the top-up goes on
+				// from it once the gate opens, not from the start again.
+				through[i] = refusedAt - 1
+				storeMax(&handled[i], through[i])
+			}
 			return 0, fmt.Errorf("rebuild %s partition %d: %w", in.Spec.Kind, p, err)
 		}
 		log.Info().Str("kind", string(in.Spec.Kind)).Int("messages", n).Uint64("from_seq", through[i]+1).Uint64("through_seq", last).
@@ -379,7 +398,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 	// delivery would: one after the other, a stage joining them would hold
 	// the whole lookback of the first while it waits for the others.
 	if err := replayMerged(ctx, len(inputs), func(ctx context.Context, i int, gate *mergeGate) error {
-		_, err := topUp(ctx, i, gate)
+		_, err := topUp(ctx, i, gate, false)
 		return err
 	}); err != nil {
 		return err
@@ -399,7 +418,7 @@ func (b *Bus) runPartition(ctx context.Context, g GroupSpec, inputs []GroupInput
 				consuming()
 			}
 		}
-		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i, nil) }
+		ps.onPinned = func(ctx context.Context) (uint64, error) { return topUp(ctx, i, nil, true) }
 		if g.Repinned != nil {
 			ps.onRepinned = func() { g.Repinned(p) }
 		}
@@ -980,12 +999,13 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case spec.Gate != nil && IsBackpressure(herr) && spec.gapFill:
-			// A gap's top-up runs in the delivery callback, the message
-			// in hand waiting: the consumer pauses instead (topUpGap),
-			// keeping what it fetched in progress, which waiting here
-			// would not (it would go on fetching, and what its client
-			// holds would be redelivered each AckWait).
+		case spec.Gate != nil && IsBackpressure(herr) && spec.inCallback:
+			// A gap's top-up, or a take-over's on its first delivery,
+			// runs in the delivery callback, the message in hand
+			// waiting: the consumer pauses instead (Consume), keeping
+			// what it fetched in progress, which waiting here would not
+			// (it would go on fetching, and what its client holds would
+			// be redelivered each AckWait).
 			return herr
 		case spec.Gate != nil && IsBackpressure(herr):
 			// Refused until the service can take input: handed again
