@@ -25,8 +25,14 @@ import (
 // its subscription: it is topped up from the stream at the next delivery
 // after the pause, or redelivered once its AckWait has passed, one more
 // delivery each pause, not each nak delay; see gap.go.) A rebuild
-// (a take-over, a returning app, a gap's top-up) whose handler refuses
-// waits for the gate likewise, without counting an attempt.
+// whose handler refuses waits for the gate likewise, without counting an
+// attempt: a take-over's, or a returning app's, in place; a gap's top-up
+// or a take-over's top-up on its first delivery, which run in the
+// consumer's delivery callback, by pausing the consumer as a live
+// refusal does, the message in hand kept first, and going on from the
+// refused message once the gate opens (waiting in the callback, the
+// consumer would go on fetching, and what its client held would be
+// redelivered each AckWait).
 //
 // While closed, headroom_bus_input_paused{service,reason} is 1 for the
 // reason it was closed with; one line is logged when it closes, and one
