@@ -38,6 +38,7 @@ type Bus struct {
 	partitions partitionHealth // failing partition workers, for readiness
 
 	refused *consumerRefusals // streams the server refused consumers on
+	async   *asyncErrors      // the server's refusals of publishes, as they arrive
 }
 
 // Connect dials NATS and keeps reconnecting forever with backoff, logging each
@@ -49,6 +50,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		return nil, fmt.Errorf("bus config: %w", err)
 	}
 	refused := &consumerRefusals{streams: map[string]error{}}
+	async := newAsyncErrors()
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
@@ -73,11 +75,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 			refused.see(err)
-			ev := log.Error().Err(err)
-			if s != nil {
-				ev = ev.Str("subject", s.Subject)
-			}
-			ev.Msg("nats async error")
+			async.handle(log, s, err)
 		}),
 	}
 	auth, err := cfg.ClientOptions()
@@ -105,7 +103,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		reg = prometheus.NewRegistry()
 	}
 	RegisterLag(reg) // every service exports its consumers' lag
-	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{}, refused: refused,
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{}, refused: refused, async: async,
 		retryLog:      log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod}),
 		deadLetterLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
@@ -185,12 +183,20 @@ func (b *Bus) ServerName() string { return b.nc.ConnectedServerName() }
 func (b *Bus) Connected() bool { return b.nc.IsConnected() }
 
 // Close waits for outstanding async publishes (up to timeout), then drains the
-// connection: subscriptions stop, in-flight messages finish, the connection closes.
+// connection: subscriptions stop, in-flight messages finish, the connection
+// closes. A timeout of 0 waits for no acknowledgement (a caller whose
+// publishes the server refused: theirs would never come) and drains for at
+// most a second. The refusals not logged yet are counted in one line.
 func (b *Bus) Close(timeout time.Duration) error {
-	select {
-	case <-b.js.PublishAsyncComplete():
-	case <-time.After(timeout):
-		b.log.Warn().Int("pending", b.js.PublishAsyncPending()).Msg("closing with publishes not acknowledged")
+	defer b.async.flush(b.log)
+	if timeout > 0 {
+		select {
+		case <-b.js.PublishAsyncComplete():
+		case <-time.After(timeout):
+			b.log.Warn().Int("pending", b.js.PublishAsyncPending()).Msg("closing with publishes not acknowledged")
+		}
+	} else {
+		timeout = time.Second
 	}
 	if !b.nc.IsConnected() {
 		// Never connected, or reconnecting: there is nothing to drain

@@ -104,10 +104,23 @@ type Watch struct {
 	pending uint64
 }
 
+// orderedConsumer creates spec's ordered consumer on stream. A user the
+// server may not let read the stream is told at once, the error the
+// server's refusal (IsRefused), instead of when the request times out.
+func (b *Bus) orderedConsumer(ctx context.Context, stream string, spec WatchSpec) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	err := b.refusable(ctx, createKey(stream), func(ctx context.Context) error {
+		var err error
+		cons, err = b.js.OrderedConsumer(ctx, stream, b.orderedConfig(spec))
+		return err
+	})
+	return cons, err
+}
+
 // Watch opens a watch of spec.Kind's stream. Read it with Next, then Stop it.
 func (b *Bus) Watch(ctx context.Context, spec WatchSpec) (*Watch, error) {
 	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
-	cons, err := b.js.OrderedConsumer(ctx, stream, b.orderedConfig(spec))
+	cons, err := b.orderedConsumer(ctx, stream, spec)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", stream, err)
 	}
@@ -153,7 +166,11 @@ func (w *Watch) Stop() {
 	if ci := w.cons.CachedInfo(); ci != nil && !w.spec.LeaveConsumer {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = w.b.js.DeleteConsumer(ctx, w.stream, ci.Name)
+		// A user who may not delete consumers is refused at once, and the
+		// server removes the consumer once idle.
+		_ = w.b.refusable(ctx, deleteKey(w.stream), func(ctx context.Context) error {
+			return w.b.js.DeleteConsumer(ctx, w.stream, ci.Name)
+		})
 	}
 }
 
@@ -174,7 +191,7 @@ func (b *Bus) watched(jm jetstream.Msg) (Record, error) {
 // be read is skipped. Follow returns once the watch is open.
 func (b *Bus) Follow(ctx context.Context, spec WatchSpec, fn func(Record)) (stop func(), err error) {
 	stream := proto.StreamName(b.cfg.Prefix, spec.Kind)
-	cons, err := b.js.OrderedConsumer(ctx, stream, b.orderedConfig(spec))
+	cons, err := b.orderedConsumer(ctx, stream, spec)
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", stream, err)
 	}

@@ -1,0 +1,241 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+)
+
+// The server refuses a publish the user may not make (a message, or a
+// JetStream API request such as a consumer's creation) by dropping it and
+// sending an error on the connection, which nats.go hands only to the
+// connection's asynchronous error handler: the publish's own future or
+// request just times out. A permissions violation does not heal by
+// waiting, so asyncErrors lets a caller waiting on such a publish learn of
+// its refusal as it arrives (Acks, Watch), and keeps the log to one line
+// per kind of refusal per asyncErrPeriod, the others counted.
+
+// IsRefused reports whether err is (or wraps) the server's refusal of
+// something this user may not do: a permissions violation.
+func IsRefused(err error) bool { return errors.Is(err, nats.ErrPermissionViolation) }
+
+// asyncErrPeriod is the least time between two log lines of one kind of
+// asynchronous refusal; the ones in between are counted into the next.
+const asyncErrPeriod = 10 * time.Second
+
+// asyncErrors is what the connection's asynchronous error handler learned
+// of the server's permission refusals.
+type asyncErrors struct {
+	mu sync.Mutex
+	// counts is how many refusals of each key were seen; last the newest.
+	counts map[string]uint64
+	last   map[string]error
+	// changed is closed, and replaced, at each refusal seen.
+	changed chan struct{}
+	gen     uint64 // refusals seen in all
+	// claims counts the callers waiting on each key that report its
+	// refusal themselves (the handler then logs it at debug level).
+	claims map[string]int
+	// logs is the log state of each class of refusal.
+	logs map[string]*classLog
+}
+
+type classLog struct {
+	at     time.Time // last logged
+	unsaid int       // seen since, not logged
+}
+
+func newAsyncErrors() *asyncErrors {
+	return &asyncErrors{counts: map[string]uint64{}, last: map[string]error{}, changed: make(chan struct{}),
+		claims: map[string]int{}, logs: map[string]*classLog{}}
+}
+
+// The prefixes of the JetStream API subjects whose refusal is told by
+// stream: the stream's name is the token after them.
+const consumerDelete = "$JS.API.CONSUMER.DELETE."
+
+// publishKey, createKey and deleteKey name what a refusal refused: a
+// publish to a subject, a consumer's creation or deletion on a stream.
+func publishKey(subject string) string { return "publish " + subject }
+func createKey(stream string) string   { return "consumer-create " + stream }
+func deleteKey(stream string) string   { return "consumer-delete " + stream }
+
+// refusalKey is the key of the publish err refuses and its class (the
+// key's first word), or "" for an error that is not a publish's refusal.
+func refusalKey(err error) (key, class string) {
+	if !IsRefused(err) {
+		return "", ""
+	}
+	const marker = `Permissions Violation for Publish to "`
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return "", ""
+	}
+	subject := msg[i+len(marker):]
+	if end := strings.IndexByte(subject, '"'); end >= 0 {
+		subject = subject[:end]
+	}
+	streamOf := func(prefix string) string {
+		rest := strings.TrimPrefix(subject, prefix)
+		if end := strings.IndexByte(rest, '.'); end >= 0 {
+			rest = rest[:end]
+		}
+		return rest
+	}
+	switch {
+	case strings.HasPrefix(subject, consumerCreate):
+		key = createKey(streamOf(consumerCreate))
+	case strings.HasPrefix(subject, consumerDelete):
+		key = deleteKey(streamOf(consumerDelete))
+	default:
+		key = publishKey(subject)
+	}
+	return key, key[:strings.IndexByte(key, ' ')]
+}
+
+// handle remembers err and logs it: an error that is not a publish's
+// refusal every time, as before; a refusal a caller waits on at debug
+// level (the caller reports it); any other refusal once per class per
+// asyncErrPeriod, with the count of those not logged since.
+func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error) {
+	key, class := refusalKey(err)
+	if key == "" {
+		ev := log.Error().Err(err)
+		if s != nil {
+			ev = ev.Str("subject", s.Subject)
+		}
+		ev.Msg("nats async error")
+		return
+	}
+	a.mu.Lock()
+	a.counts[key]++
+	a.last[key] = err
+	a.gen++
+	close(a.changed)
+	a.changed = make(chan struct{})
+	claimed := a.claims[key] > 0
+	var say bool
+	var unsaid int
+	if !claimed {
+		cl := a.logs[class]
+		if cl == nil {
+			cl = &classLog{}
+			a.logs[class] = cl
+		}
+		if now := time.Now(); cl.at.IsZero() || now.Sub(cl.at) >= asyncErrPeriod {
+			say, unsaid, cl.at, cl.unsaid = true, cl.unsaid, now, 0
+		} else {
+			cl.unsaid++
+		}
+	}
+	a.mu.Unlock()
+	switch {
+	case claimed:
+		log.Debug().Err(err).Msg("nats refusal, reported by its caller")
+	case say:
+		ev := log.Error().Err(err)
+		if unsaid > 0 {
+			ev = ev.Int("more_not_logged", unsaid)
+		}
+		ev.Msg("nats async error")
+	}
+}
+
+// flush logs the count of each class's refusals not logged yet (at close).
+func (a *asyncErrors) flush(log zerolog.Logger) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for class, cl := range a.logs {
+		if cl.unsaid > 0 {
+			log.Error().Str("refused", class).Int("count", cl.unsaid).Msg("nats async errors not logged: more of the refusal logged before")
+			cl.unsaid = 0
+		}
+	}
+}
+
+// count is how many refusals of key were seen so far.
+func (a *asyncErrors) count(key string) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.counts[key]
+}
+
+// since returns the newest refusal of key if more than n were seen, else
+// nil and a channel closed at the next refusal of anything.
+func (a *asyncErrors) since(key string, n uint64) (error, <-chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.counts[key] > n {
+		return a.last[key], nil
+	}
+	return nil, a.changed
+}
+
+// generation is how many refusals were seen in all, and the channel closed
+// at the next.
+func (a *asyncErrors) generation() (uint64, <-chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.gen, a.changed
+}
+
+// claim marks key as reported by its caller until release is called.
+func (a *asyncErrors) claim(key string) (release func()) {
+	a.mu.Lock()
+	a.claims[key]++
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		if a.claims[key]--; a.claims[key] <= 0 {
+			delete(a.claims, key)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// refusable runs call, a request publishing to a subject under key, with a
+// context that ends as soon as the server refuses such a publish: the
+// request itself would only time out. A refused call's error is the
+// server's refusal (IsRefused), which the handler then leaves to the caller
+// to report. A refusal seen before the call began does not end it: the
+// user's permissions may have changed since.
+func (b *Bus) refusable(ctx context.Context, key string, call func(context.Context) error) error {
+	release := b.async.claim(key)
+	defer release()
+	n := b.async.count(key)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			refusal, changed := b.async.since(key, n)
+			if refusal != nil {
+				cancel()
+				return
+			}
+			select {
+			case <-changed:
+			case <-stop:
+				return
+			case <-cctx.Done():
+				return
+			}
+		}
+	}()
+	err := call(cctx)
+	close(stop)
+	<-watched
+	if err != nil && ctx.Err() == nil {
+		if refusal, _ := b.async.since(key, n); refusal != nil {
+			return refusal
+		}
+	}
+	return err
+}
