@@ -88,7 +88,8 @@ var ErrEmptyRange = errors.New("no recorded ticks in the range")
 // falls in the range the error names the recorded range; a
 // tick the server refuses to store (a user without the right to publish the
 // shadow's subjects, such as the all-in-one's read-only observer) fails the
-// replay, naming the tick and the server's reason.
+// replay as the server's refusal arrives (bus.IsRefused), naming the tick
+// and the server's reason for that tick.
 func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger) (ReplayStats, error) {
 	var st ReplayStats
 	if err := c.Validate(); err != nil {
@@ -232,11 +233,19 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, msg bus.Record, 
 			*wallStart, *firstTS = time.Now(), ts
 		}
 		due := wallStart.Add(time.Duration(float64(time.Duration(ts-*firstTS)*time.Millisecond) / c.Speed))
-		if d := time.Until(due); d > 0 {
+		for d := time.Until(due); d > 0; d = time.Until(due) {
+			// A refusal of an earlier tick ends the wait, and the replay.
+			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
+				t.Stop()
 				return ctx.Err()
-			case <-time.After(d):
+			case <-acks.Refusals():
+				t.Stop()
+				if err := acks.Poll(); err != nil {
+					return fmt.Errorf("replay: %w", err)
+				}
+			case <-t.C:
 			}
 		}
 	}
@@ -248,6 +257,12 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, msg bus.Record, 
 			shadow.Labels = map[string]string{}
 		}
 		shadow.Labels["replay_of"] = c.App
+	}
+	// The server refuses a publish the user may not make as it reads it:
+	// the first refusal stops the replay (permissions do not heal by
+	// waiting), naming the refused tick.
+	if err := acks.Poll(); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	if err := acks.Publish(bus.Out{Subject: proto.MetricsSubject(b.Prefix(), c.As, m.Tier), Msg: &shadow}); err != nil {
 		return fmt.Errorf("replay: %w", err)

@@ -63,10 +63,14 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = b.Close(10 * time.Second) }()
+	closeWait := 10 * time.Second
+	defer func() { _ = b.Close(closeWait) }()
 	start := time.Now()
 	st, err := collector.Replay(ctx, b, rc, log)
 	if err != nil {
+		if bus.IsRefused(err) {
+			closeWait = 0 // the refused publishes' acknowledgements will not come
+		}
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "replayed %d ticks of %s as %s (%s … %s; read %d from the seek point, sequence %d) in %s\n", st.Published, rc.App, rc.As,
