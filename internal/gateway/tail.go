@@ -44,7 +44,8 @@ type TailConfig struct {
 	// a wildcard ('apm.>') that the server refused to let this user read
 	// (the all-in-one's observer and the DLQ), with the server's refusal;
 	// the tail goes on without it. Unset, or for a stream a filter names,
-	// the refusal is an error, which names it.
+	// the refusal is an error, which names it; so is every stream asked
+	// for being refused.
 	Skipped func(stream string, err error)
 }
 
@@ -90,6 +91,7 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(proto.Kinds))
+	var streams, refused []string // asked for; of those, refused
 	for _, k := range proto.Kinds {
 		filters := byKind[k]
 		if len(filters) == 0 {
@@ -98,6 +100,7 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 		if len(filters) > 1 {
 			filters = []string{prefix + "." + string(k) + ".>"} // overlapping filters: take the stream, match below
 		}
+		streams = append(streams, proto.StreamName(prefix, k))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -105,27 +108,39 @@ func Tail(ctx context.Context, b *bus.Bus, c TailConfig, w io.Writer) error {
 			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 				err = nil // stopped: a stream still opening when ctx ended is no failure
 			}
-			if err != nil {
-				stream := proto.StreamName(prefix, k)
-				if refusal := b.ConsumerRefusal(stream); refusal != nil {
-					if !named[k] && c.Skipped != nil {
-						c.Skipped(stream, refusal)
-						err = nil
-					} else {
-						// Name the refusal: the request it refused ends
-						// only in a timeout, which says nothing of why.
-						err = fmt.Errorf("tail %s: this NATS user may not read it: %w", stream, refusal)
-					}
+			if err == nil {
+				return
+			}
+			stream := proto.StreamName(prefix, k)
+			refusal := b.ConsumerRefusal(stream)
+			if refusal == nil && bus.IsRefused(err) {
+				refusal = err // the watch's own refusal, as it arrived
+			}
+			if refusal != nil {
+				mu.Lock()
+				refused = append(refused, stream)
+				mu.Unlock()
+				if !named[k] && c.Skipped != nil {
+					c.Skipped(stream, refusal)
+					return
 				}
+				// Name the refusal: the request it refused ends only
+				// in a timeout, which says nothing of why.
+				err = fmt.Errorf("tail %s: this NATS user may not read it: %w", stream, refusal)
 			}
-			if err != nil {
-				errs <- err
-			}
+			errs <- err
 		}()
 	}
 	wg.Wait()
 	close(errs)
-	return <-errs
+	if err := <-errs; err != nil {
+		return err
+	}
+	if len(refused) == len(streams) {
+		// Every stream asked for was left out: nothing could be read.
+		return fmt.Errorf("tail: this NATS user may read none of the streams asked for (%s)", strings.Join(refused, ", "))
+	}
+	return nil
 }
 
 func tailStream(ctx context.Context, b *bus.Bus, k proto.Kind, filters []string, c TailConfig, emit func(TailLine) error) error {
@@ -148,9 +163,10 @@ func tailStream(ctx context.Context, b *bus.Bus, k proto.Kind, filters []string,
 		// covers a clock or a backfill (selection is by event time below).
 		spec.Start = bus.StartTime(c.Since.Add(-time.Hour))
 	}
-	if !c.Follow && (c.Since.IsZero() || state.Msgs == 0) {
-		return nil // nothing recorded to print, and no following
-	}
+	// The watch is opened even when nothing recorded is to be printed, and
+	// no following: opening it tells whether the user may read the stream
+	// (the all-in-one's observer may see the DLQ's state, not read it), so
+	// an empty stream and a refused one are told apart.
 	w, err := b.Watch(ctx, spec)
 	if err != nil {
 		return fmt.Errorf("tail %s: %w", name, err)
