@@ -63,7 +63,7 @@ func (a *Acks) refusal(t tracked) error {
 		return nil
 	default:
 	}
-	refusal, _ := a.b.async.since(publishKey(t.f.Msg().Subject), t.refused)
+	_, refusal := a.b.async.since(publishKey(t.f.Msg().Subject), t.refused)
 	return refusal
 }
 
@@ -111,7 +111,7 @@ func (a *Acks) Poll() error {
 func (a *Acks) Wait(ctx context.Context) error {
 	for i, t := range a.pending {
 		for acked := false; !acked; {
-			refusal, changed := a.b.async.since(publishKey(t.f.Msg().Subject), t.refused)
+			changed, refusal := a.b.async.since(publishKey(t.f.Msg().Subject), t.refused)
 			if refusal != nil {
 				if refusal = a.refusal(t); refusal != nil {
 					return a.refusedErr(i, refusal)

@@ -167,14 +167,14 @@ func (a *asyncErrors) count(key string) uint64 {
 }
 
 // since returns the newest refusal of key if more than n were seen, else
-// nil and a channel closed at the next refusal of anything.
-func (a *asyncErrors) since(key string, n uint64) (error, <-chan struct{}) {
+// a channel closed at the next refusal of anything and nil.
+func (a *asyncErrors) since(key string, n uint64) (<-chan struct{}, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.counts[key] > n {
-		return a.last[key], nil
+		return nil, a.last[key]
 	}
-	return nil, a.changed
+	return a.changed, nil
 }
 
 // generation is how many refusals were seen in all, and the channel closed
@@ -215,7 +215,7 @@ func (b *Bus) refusable(ctx context.Context, key string, call func(context.Conte
 	go func() {
 		defer close(watched)
 		for {
-			refusal, changed := b.async.since(key, n)
+			changed, refusal := b.async.since(key, n)
 			if refusal != nil {
 				cancel()
 				return
@@ -233,7 +233,7 @@ func (b *Bus) refusable(ctx context.Context, key string, call func(context.Conte
 	close(stop)
 	<-watched
 	if err != nil && ctx.Err() == nil {
-		if refusal, _ := b.async.since(key, n); refusal != nil {
+		if _, refusal := b.async.since(key, n); refusal != nil {
 			return refusal
 		}
 	}

@@ -46,7 +46,7 @@ func TestAsyncErrorsSayOnce(t *testing.T) {
 	log := zerolog.New(&buf)
 	a := newAsyncErrors()
 	n := a.count(publishKey("apm.metrics.x.web"))
-	if err, changed := a.since(publishKey("apm.metrics.x.web"), n); err != nil || changed == nil {
+	if changed, err := a.since(publishKey("apm.metrics.x.web"), n); err != nil || changed == nil {
 		t.Fatalf("refused before any refusal: %v", err)
 	}
 	_, changed := a.generation()
@@ -58,7 +58,7 @@ func TestAsyncErrorsSayOnce(t *testing.T) {
 	default:
 		t.Fatal("a refusal did not wake the waiters")
 	}
-	if err, _ := a.since(publishKey("apm.metrics.x.web"), n); err == nil || !strings.Contains(err.Error(), `"apm.metrics.x.web"`) {
+	if _, err := a.since(publishKey("apm.metrics.x.web"), n); err == nil || !strings.Contains(err.Error(), `"apm.metrics.x.web"`) {
 		t.Fatalf("refusal of apm.metrics.x.web: %v, want its own", err)
 	}
 	release := a.claim(createKey("DLQ"))
