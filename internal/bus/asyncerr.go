@@ -28,6 +28,16 @@ func IsRefused(err error) bool { return errors.Is(err, nats.ErrPermissionViolati
 // asynchronous refusal; the ones in between are counted into the next.
 const asyncErrPeriod = 10 * time.Second
 
+// maxRefusalKeys bounds the refused subjects (and streams) remembered: the
+// subjects a service publishes to are named by what it is sent (an app's,
+// a tier's), so a long-lived connection refused on ever new ones would
+// otherwise hold each forever. Past it, the keys no caller is waiting on
+// (claim) are forgotten: their counts start again from 0, which can only
+// make a waiter that took its count before miss its refusal (its publish
+// then times out, as before there were counts), never blame it for
+// another's.
+const maxRefusalKeys = 1024
+
 // asyncErrors is what the connection's asynchronous error handler learned
 // of the server's permission refusals.
 type asyncErrors struct {
@@ -114,6 +124,9 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 		return
 	}
 	a.mu.Lock()
+	if _, ok := a.counts[key]; !ok && len(a.counts) >= maxRefusalKeys {
+		a.forget()
+	}
 	a.counts[key]++
 	a.last[key] = err
 	a.gen++
@@ -144,6 +157,17 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 			ev = ev.Int("more_not_logged", unsaid)
 		}
 		ev.Msg("nats async error")
+	}
+}
+
+// forget drops the count and last refusal of every key no caller claims.
+// a.mu is held.
+func (a *asyncErrors) forget() {
+	for key := range a.counts {
+		if a.claims[key] == 0 {
+			delete(a.counts, key)
+			delete(a.last, key)
+		}
 	}
 }
 

@@ -84,3 +84,41 @@ func TestAsyncErrorsSayOnce(t *testing.T) {
 		t.Fatalf("said %d, counted in %d lines, other errors %d; want 1, 1, 2:\n%s", said, counted, other, buf.String())
 	}
 }
+
+// TestAsyncErrorsBounded: refusals of ever new subjects (a service
+// publishing per app and tier, refused) keep at most maxRefusalKeys
+// remembered; a key a caller is waiting on is kept through the forgetting,
+// and one forgotten is never blamed on a publish counted before it.
+func TestAsyncErrorsBounded(t *testing.T) {
+	log := zerolog.Nop()
+	a := newAsyncErrors()
+	waited := publishKey("apm.metrics.waited.web")
+	release := a.claim(waited)
+	defer release()
+	a.handle(log, nil, violation("apm.metrics.waited.web"))
+	n := a.count(waited)
+	forgotten := publishKey("apm.metrics.app0.web")
+	a.handle(log, nil, violation("apm.metrics.app0.web"))
+	a.handle(log, nil, violation("apm.metrics.app0.web"))
+	before := a.count(forgotten) // a publish sent now: 2 refusals before it
+	for i := range 4 * maxRefusalKeys {
+		a.handle(log, nil, violation(fmt.Sprintf("apm.metrics.app%d.web", i+1)))
+	}
+	a.mu.Lock()
+	counts, last := len(a.counts), len(a.last)
+	a.mu.Unlock()
+	if counts > maxRefusalKeys || last > maxRefusalKeys {
+		t.Fatalf("remembered %d counts and %d refusals after %d refused subjects, want at most %d", counts, last, 4*maxRefusalKeys+2, maxRefusalKeys)
+	}
+	if got := a.count(waited); got != n {
+		t.Fatalf("a claimed key's count went from %d to %d", n, got)
+	}
+	a.handle(log, nil, violation("apm.metrics.waited.web"))
+	if _, err := a.since(waited, n); err == nil {
+		t.Fatal("a claimed key's refusal after the forgetting was not seen")
+	}
+	a.handle(log, nil, violation("apm.metrics.app0.web")) // counted from 0 again
+	if _, err := a.since(forgotten, before); err != nil {
+		t.Fatalf("a forgotten key blamed a publish counted before: %v", err)
+	}
+}
