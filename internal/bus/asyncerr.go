@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,15 +82,22 @@ func refusalKey(err error) (key, class string) {
 	if !IsRefused(err) {
 		return "", ""
 	}
-	const marker = `Permissions Violation for Publish to "`
+	// The server writes the subject Go-quoted (nats-server's
+	// pubPermissionViolation: "Permissions Violation for Publish to %q"),
+	// so a quote or backslash in it comes escaped.
+	const marker = `Permissions Violation for Publish to `
 	msg := err.Error()
 	i := strings.Index(msg, marker)
 	if i < 0 {
 		return "", ""
 	}
-	subject := msg[i+len(marker):]
-	if end := strings.IndexByte(subject, '"'); end >= 0 {
-		subject = subject[:end]
+	quoted, qerr := strconv.QuotedPrefix(msg[i+len(marker):])
+	if qerr != nil {
+		return "", ""
+	}
+	subject, qerr := strconv.Unquote(quoted)
+	if qerr != nil {
+		return "", ""
 	}
 	streamOf := func(prefix string) string {
 		rest := strings.TrimPrefix(subject, prefix)

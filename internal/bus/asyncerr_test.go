@@ -27,6 +27,11 @@ func TestRefusalKey(t *testing.T) {
 		{violation("$JS.API.CONSUMER.CREATE.DLQ.x_1.apm.dlq.>"), "consumer-create DLQ", "consumer-create"},
 		{violation("$JS.API.CONSUMER.CREATE.SCALING"), "consumer-create SCALING", "consumer-create"},
 		{violation("$JS.API.CONSUMER.DELETE.METRICS.x_1"), "consumer-delete METRICS", "consumer-delete"},
+		// The server Go-quotes the subject: a quote or backslash in it
+		// comes escaped, and the key is the subject published to.
+		{violation(`apm.metrics.a"b.web`), `publish apm.metrics.a"b.web`, "publish"},
+		{violation(`apm.metrics.a\b.web`), `publish apm.metrics.a\b.web`, "publish"},
+		{fmt.Errorf("%w: Permissions Violation for Publish to apm.x", nats.ErrPermissionViolation), "", ""}, // unquoted: not the server's
 		{fmt.Errorf("%w: Permissions Violation for Subscription to %q", nats.ErrPermissionViolation, "apm.>"), "", ""},
 		{errors.New(`Permissions Violation for Publish to "apm.x"`), "", ""}, // not the client's violation
 		{nats.ErrSlowConsumer, "", ""},
