@@ -71,10 +71,28 @@ func newAsyncErrors() *asyncErrors {
 const consumerDelete = "$JS.API.CONSUMER.DELETE."
 
 // publishKey, createKey and deleteKey name what a refusal refused: a
-// publish to a subject, a consumer's creation or deletion on a stream.
+// publish to a subject, a consumer's creation or deletion on a stream. A
+// consumer's key names the consumer too (its name up to an ordered
+// consumer's "_<serial>" suffix): a user may be let create consumers on a
+// stream for some filter subjects and not others (the create request's
+// subject ends in its filter), so the refusal of one watch's consumer must
+// not end another's on the same stream.
 func publishKey(subject string) string { return "publish " + subject }
-func createKey(stream string) string   { return "consumer-create " + stream }
-func deleteKey(stream string) string   { return "consumer-delete " + stream }
+func createKey(stream, consumer string) string {
+	return "consumer-create " + stream + " " + consumerBase(consumer)
+}
+func deleteKey(stream, consumer string) string {
+	return "consumer-delete " + stream + " " + consumerBase(consumer)
+}
+
+// consumerBase is an ordered consumer's name without the "_<serial>" the
+// client appends to the name prefix it was given.
+func consumerBase(name string) string {
+	if i := strings.LastIndexByte(name, '_'); i > 0 && i < len(name)-1 && strings.Trim(name[i+1:], "0123456789") == "" {
+		return name[:i]
+	}
+	return name
+}
 
 // refusalKey is the key of the publish err refuses and its class (the
 // key's first word), or "" for an error that is not a publish's refusal.
@@ -99,18 +117,20 @@ func refusalKey(err error) (key, class string) {
 	if qerr != nil {
 		return "", ""
 	}
-	streamOf := func(prefix string) string {
-		rest := strings.TrimPrefix(subject, prefix)
-		if end := strings.IndexByte(rest, '.'); end >= 0 {
-			rest = rest[:end]
+	// The stream and consumer tokens after an API prefix (a consumer
+	// created without a name has none).
+	consumerOf := func(prefix string) (stream, consumer string) {
+		tokens := strings.SplitN(strings.TrimPrefix(subject, prefix), ".", 3)
+		if len(tokens) > 1 {
+			consumer = tokens[1]
 		}
-		return rest
+		return tokens[0], consumer
 	}
 	switch {
 	case strings.HasPrefix(subject, consumerCreate):
-		key = createKey(streamOf(consumerCreate))
+		key = createKey(consumerOf(consumerCreate))
 	case strings.HasPrefix(subject, consumerDelete):
-		key = deleteKey(streamOf(consumerDelete))
+		key = deleteKey(consumerOf(consumerDelete))
 	default:
 		key = publishKey(subject)
 	}
@@ -226,6 +246,11 @@ func (a *asyncErrors) claim(key string) (release func()) {
 		a.mu.Lock()
 		if a.claims[key]--; a.claims[key] <= 0 {
 			delete(a.claims, key)
+			if !strings.HasPrefix(key, "publish ") {
+				// A consumer's key is its caller's alone.
+				delete(a.counts, key)
+				delete(a.last, key)
+			}
 		}
 		a.mu.Unlock()
 	}

@@ -2,10 +2,12 @@ package bus
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
@@ -24,9 +26,11 @@ func TestRefusalKey(t *testing.T) {
 		key, class string
 	}{
 		{violation("apm.metrics.shop-shadow.web"), "publish apm.metrics.shop-shadow.web", "publish"},
-		{violation("$JS.API.CONSUMER.CREATE.DLQ.x_1.apm.dlq.>"), "consumer-create DLQ", "consumer-create"},
-		{violation("$JS.API.CONSUMER.CREATE.SCALING"), "consumer-create SCALING", "consumer-create"},
-		{violation("$JS.API.CONSUMER.DELETE.METRICS.x_1"), "consumer-delete METRICS", "consumer-delete"},
+		{violation("$JS.API.CONSUMER.CREATE.DLQ.x_1.apm.dlq.>"), "consumer-create DLQ x", "consumer-create"},
+		{violation("$JS.API.CONSUMER.CREATE.DLQ.x_12"), "consumer-create DLQ x", "consumer-create"},
+		{violation("$JS.API.CONSUMER.CREATE.SCALING"), "consumer-create SCALING ", "consumer-create"},
+		{violation("$JS.API.CONSUMER.DELETE.METRICS.x_1"), "consumer-delete METRICS x", "consumer-delete"},
+		{violation("$JS.API.CONSUMER.DELETE.METRICS.part_p0"), "consumer-delete METRICS part_p0", "consumer-delete"},
 		// The server Go-quotes the subject: a quote or backslash in it
 		// comes escaped, and the key is the subject published to.
 		{violation(`apm.metrics.a"b.web`), `publish apm.metrics.a"b.web`, "publish"},
@@ -66,7 +70,7 @@ func TestAsyncErrorsSayOnce(t *testing.T) {
 	if _, err := a.since(publishKey("apm.metrics.x.web"), n); err == nil || !strings.Contains(err.Error(), `"apm.metrics.x.web"`) {
 		t.Fatalf("refusal of apm.metrics.x.web: %v, want its own", err)
 	}
-	release := a.claim(createKey("DLQ"))
+	release := a.claim(createKey("DLQ", "x"))
 	a.handle(log, nil, violation("$JS.API.CONSUMER.CREATE.DLQ.x_1.apm.dlq.>"))
 	release()
 	a.handle(log, nil, nats.ErrSlowConsumer)
@@ -125,5 +129,51 @@ func TestAsyncErrorsBounded(t *testing.T) {
 	a.handle(log, nil, violation("apm.metrics.app0.web")) // counted from 0 again
 	if _, err := a.since(forgotten, before); err != nil {
 		t.Fatalf("a forgotten key blamed a publish counted before: %v", err)
+	}
+}
+
+// TestRefusableOwnConsumerOnly: two watches creating consumers on one
+// stream at once, one refused (a user let create consumers there for some
+// filter subjects only): the refusal ends the refused one's wait, and the
+// other's request goes on to its own end.
+func TestRefusableOwnConsumerOnly(t *testing.T) {
+	b := &Bus{async: newAsyncErrors()}
+	log := zerolog.Nop()
+	refusedIn := make(chan struct{})
+	refused := make(chan error, 1)
+	go func() {
+		refused <- b.refusable(context.Background(), createKey("METRICS", "secret"), func(ctx context.Context) error {
+			close(refusedIn)
+			<-ctx.Done() // the request would wait out its timeout
+			return ctx.Err()
+		})
+	}()
+	<-refusedIn
+	err := b.refusable(context.Background(), createKey("METRICS", "shop"), func(ctx context.Context) error {
+		// The other watch's refusal arrives while this request is in
+		// flight; the server then answers this one.
+		b.async.handle(log, nil, violation("$JS.API.CONSUMER.CREATE.METRICS.secret_1.apm.metrics.secret.>"))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond): // the server's answer, unless ended first
+			return nil
+		}
+	})
+	if err != nil {
+		t.Fatalf("a watch allowed its consumer failed with another's refusal: %v", err)
+	}
+	select {
+	case err := <-refused:
+		if !IsRefused(err) || !strings.Contains(err.Error(), "secret_1") {
+			t.Fatalf("the refused watch: %v, want its refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the refused watch's wait did not end at its refusal")
+	}
+	b.async.mu.Lock()
+	defer b.async.mu.Unlock()
+	if len(b.async.counts) != 0 {
+		t.Fatalf("the watches' keys outlived them: %v", b.async.counts)
 	}
 }

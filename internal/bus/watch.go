@@ -2,6 +2,8 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
@@ -109,9 +111,11 @@ type Watch struct {
 // server's refusal (IsRefused), instead of when the request times out.
 func (b *Bus) orderedConsumer(ctx context.Context, stream string, spec WatchSpec) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
-	err := b.refusable(ctx, createKey(stream), func(ctx context.Context) error {
+	cc := b.orderedConfig(spec)
+	cc.NamePrefix = watchName() // named here, so its refusal is told from another watch's
+	err := b.refusable(ctx, createKey(stream, cc.NamePrefix), func(ctx context.Context) error {
 		var err error
-		cons, err = b.js.OrderedConsumer(ctx, stream, b.orderedConfig(spec))
+		cons, err = b.js.OrderedConsumer(ctx, stream, cc)
 		return err
 	})
 	return cons, err
@@ -168,7 +172,7 @@ func (w *Watch) Stop() {
 		defer cancel()
 		// A user who may not delete consumers is refused at once, and the
 		// server removes the consumer once idle.
-		_ = w.b.refusable(ctx, deleteKey(w.stream), func(ctx context.Context) error {
+		_ = w.b.refusable(ctx, deleteKey(w.stream, ci.Name), func(ctx context.Context) error {
 			return w.b.js.DeleteConsumer(ctx, w.stream, ci.Name)
 		})
 	}
@@ -221,4 +225,12 @@ func (b *Bus) Follow(ctx context.Context, spec WatchSpec, fn func(Record)) (stop
 		}
 	}()
 	return stop, nil
+}
+
+// watchName is a fresh name prefix for a watch's ordered consumer: 22
+// hexadecimal digits, as unlikely to repeat as the client's own.
+func watchName() string {
+	var b [11]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
