@@ -79,8 +79,10 @@ const LeaseValueMax = 1 << 10
 
 // leaseBucket creates or updates the lease bucket: values of at most
 // LeaseValueMax, a time to live per key (the lease's), and markers of
-// removed keys kept for a minute, capped at StreamLimits.LeaseMaxBytes.
-func (b *Bus) leaseBucket(ctx context.Context) error {
+// removed keys kept for a minute, capped at StreamLimits.LeaseMaxBytes
+// (r, its file store reservation, for the error when the server has no
+// room for it).
+func (b *Bus) leaseBucket(ctx context.Context, r Reservation) error {
 	storage := jetstream.FileStorage
 	if b.cfg.Streams.Memory {
 		storage = jetstream.MemoryStorage
@@ -97,7 +99,7 @@ func (b *Bus) leaseBucket(ctx context.Context) error {
 		LimitMarkerTTL: time.Minute,
 	})
 	if err != nil {
-		return fmt.Errorf("kv bucket %s: %w", name, err)
+		return fmt.Errorf("kv bucket %s: %w", name, b.storeRefusal(r, err))
 	}
 	return nil
 }

@@ -67,20 +67,28 @@ func perSeries(k proto.Kind) bool { return k == proto.KindMetrics || k == proto.
 // to the configured limits when they exist. It is idempotent. Only the
 // provisioning identity may call it: under deploy/nats.conf no service can
 // create or change a stream (services call WaitStreams instead).
+//
+// A stream or bucket the server has no file store left to reserve
+// (StreamLimits.Reservations) fails it with an error naming it, what it
+// asks, what provisioning asks in all and the settings that change it.
 func (b *Bus) EnsureStreams(ctx context.Context) error {
+	reserve := make(map[string]Reservation)
+	for _, r := range b.cfg.Streams.Reservations(b.cfg.Prefix) {
+		reserve[r.Stream] = r
+	}
 	for _, k := range proto.Kinds {
 		cfg := b.StreamConfig(k)
 		if err := b.warnTrims(ctx, cfg); err != nil {
 			return err
 		}
 		if _, err := b.js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("stream %s: %w", cfg.Name, err)
+			return fmt.Errorf("stream %s: %w", cfg.Name, b.storeRefusal(reserve[cfg.Name], err))
 		}
 	}
-	if _, err := b.replicaBucket(ctx); err != nil {
+	if _, err := b.replicaBucket(ctx, reserve["KV_"+proto.ReplicaBucket(b.cfg.Prefix)]); err != nil {
 		return err
 	}
-	return b.leaseBucket(ctx)
+	return b.leaseBucket(ctx, reserve["KV_"+proto.LeaseBucket(b.cfg.Prefix)])
 }
 
 // warnTrims logs, before cfg is applied, the series of an existing stream
@@ -149,7 +157,9 @@ func replicaCap(keys int64) int64 { return (keys + 1) * ReplicaEntryMax }
 // StreamLimits.ReplicaMaxBytes and ReplicaValueMax. A bucket provisioned
 // before it had bounds gets them, unless the cap leaves the keys it holds
 // no room to change (see Replicas.Room): that is refused, naming the flag.
-func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
+// r is its file store reservation, for the error when the server has no
+// room for it.
+func (b *Bus) replicaBucket(ctx context.Context, r Reservation) (jetstream.KeyValue, error) {
 	storage := jetstream.FileStorage
 	if b.cfg.Streams.Memory {
 		storage = jetstream.MemoryStorage
@@ -178,7 +188,7 @@ func (b *Bus) replicaBucket(ctx context.Context) (jetstream.KeyValue, error) {
 		Replicas:     b.cfg.Streams.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
+		return nil, fmt.Errorf("kv bucket %s: %w", name, b.storeRefusal(r, err))
 	}
 	return kv, nil
 }

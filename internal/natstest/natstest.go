@@ -25,6 +25,13 @@ func RunJetStream(tb testing.TB) string {
 // on the same store call Start again with the same dir after Shutdown.
 func Start(tb testing.TB, dir string, port int) *server.Server {
 	tb.Helper()
+	return StartStore(tb, dir, port, MaxStore)
+}
+
+// StartStore is Start with a JetStream file store of maxStore bytes, the
+// most the server lets its streams reserve (jetstream max_file_store).
+func StartStore(tb testing.TB, dir string, port int, maxStore int64) *server.Server {
+	tb.Helper()
 	opts := &server.Options{
 		ServerName: "natstest",
 		Host:       "127.0.0.1",
@@ -35,7 +42,7 @@ func Start(tb testing.TB, dir string, port int) *server.Server {
 		// start, made tests that provision the 2 GiB streams pass or fail
 		// with the host's free disk (reservations are accounting; tests
 		// write little).
-		JetStreamMaxStore: MaxStore,
+		JetStreamMaxStore: maxStore,
 		NoLog:             os.Getenv("NATS_LOGGING") == "",
 		NoSigs:            true,
 		// Let tests publish large bursts without slow-consumer drops.

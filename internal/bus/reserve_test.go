@@ -1,0 +1,102 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestReservationsAreWhatTheServerReserves: provisioning fits a server
+// whose file store is exactly what Reservations adds up to, and a byte
+// less is refused, so the sum the all-in-one and deploy/nats.conf size
+// their stores by is the server's own accounting, not an estimate.
+func TestReservationsAreWhatTheServerReserves(t *testing.T) {
+	limits := smallLimits()
+	total, capped := bus.Reserved(limits.Reservations(proto.DefaultPrefix))
+	if !capped {
+		t.Fatalf("Reserved(%+v) not capped", limits.Reservations(proto.DefaultPrefix))
+	}
+	for _, c := range []struct {
+		store int64
+		fits  bool
+	}{{total, true}, {total - 1, false}} {
+		err := provisionOn(t, c.store, limits)
+		if fits := err == nil; fits != c.fits {
+			t.Errorf("provisioning %d bytes of caps on a store of %d: %v, want fits %v", total, c.store, err, c.fits)
+		}
+	}
+}
+
+// TestProvisioningSaysWhichStreamDoesNotFit: a server whose file store
+// cannot hold a stream's cap refuses the stream; the provisioning error
+// names it, what it asks and through which flag, what provisioning asks
+// in all, and the server setting to raise, and keeps the server's error.
+func TestProvisioningSaysWhichStreamDoesNotFit(t *testing.T) {
+	limits := smallLimits()
+	total, _ := bus.Reserved(limits.Reservations(proto.DefaultPrefix))
+	for _, c := range []struct {
+		name   string
+		store  int64
+		stream string
+		asks   int64
+		flag   string
+	}{
+		{"fourth stream", 3*limits.MaxBytes + 1, "DECISIONS", limits.MaxBytes, "-stream.max-bytes"},
+		{"replica bucket", int64(len(proto.Kinds)) * limits.MaxBytes, "KV_REPLICAS", limits.ReplicaMaxBytes, "-stream.replica-max-bytes"},
+		{"lease bucket", total - 1, "KV_EXEC_LEASES", limits.LeaseMaxBytes(), "-stream.replica-max-bytes (half of it)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := provisionOn(t, c.store, limits)
+			if err == nil {
+				t.Fatalf("provisioning %d bytes of caps on a store of %d succeeded", total, c.store)
+			}
+			msg := err.Error()
+			for _, want := range []string{c.stream, strconv.FormatInt(c.asks, 10) + " bytes", c.flag,
+				strconv.FormatInt(total, 10) + " bytes", "max_file_store", "insufficient storage resources"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not say %q", msg, want)
+				}
+			}
+			var api *jetstream.APIError
+			if !errors.As(err, &api) {
+				t.Errorf("error %q lost the server's API error", msg)
+			}
+		})
+	}
+}
+
+// smallLimits are the default stream limits with caps small enough to
+// size a test server's store by: 8 MiB streams and a 1 MiB replica bucket.
+func smallLimits() bus.StreamLimits {
+	l := bus.DefaultConfig().Streams
+	l.MaxBytes, l.ReplicaMaxBytes = 8<<20, 1<<20
+	return l
+}
+
+// provisionOn provisions streams of limits on a new server whose file
+// store holds store bytes, and returns what EnsureStreams did.
+func provisionOn(t *testing.T, store int64, limits bus.StreamLimits) error {
+	t.Helper()
+	s := natstest.StartStore(t, t.TempDir(), -1, store)
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.Streams = s.ClientURL(), "provision", limits
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Close(5 * time.Second) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return b.EnsureStreams(ctx)
+}
