@@ -200,10 +200,11 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 	}
 	password := randomSecret()
 	ns, err := startNATS(cfg.NATSAddr, cfg.DataDir, cfg.NATSLogs, log, cfg.Bus.Prefix, cfg.Bus.Streams.Partitions,
-		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), password)
+		maxConsumers(cfg.Bus.Streams.Partitions, cfg.Gateway.HistoryConcurrency), cfg.Bus.Streams.Reservations(cfg.Bus.Prefix), password)
 	if err != nil {
 		return stopped(err)
 	}
+	logStore(log, ns, cfg.DataDir, cfg.Bus.Streams)
 	defer func() {
 		ns.Shutdown()
 		ns.WaitForShutdown()

@@ -9,3 +9,6 @@ func SetBuildHook(c *Config, hook func(step string, sys System) error) { c.build
 
 // BuildHook returns c's build hook (SetBuildHook), nil if none.
 func BuildHook(c Config) func(step string, sys System) error { return c.buildHook }
+
+// FreeDisk is freeDisk: the bytes free on the disk holding dir.
+func FreeDisk(dir string) (int64, bool) { return freeDisk(dir) }

@@ -164,7 +164,10 @@ const natsReadyTimeout = 15 * time.Second
 // as internalUser with password, a secret made for this run and never
 // written anywhere; any other client is an observer. Signals stay with our
 // main (NoSigs): the server never competes with it for SIGTERM.
-// No stream holds more than consumers consumers (see maxConsumers).
+// No stream holds more than consumers consumers (see maxConsumers), and
+// the streams reserve at most what reserve (the streams and buckets
+// provisioning makes, bus.StreamLimits.Reservations) and the streams in
+// dir already reserve (see storeLimit), whatever the disk free.
 //
 // The server logs through log when logs is set (-nats.log), never exits
 // the process (natsLogger), and a fatal error in its start (addr in use,
@@ -173,7 +176,7 @@ const natsReadyTimeout = 15 * time.Second
 // JetStream store) runs to its end: a shutdown racing it could leave
 // JetStream enabled after the server stopped. A stop asked meanwhile
 // (ctx) is the caller's to see once startNATS returns.
-func startNATS(addr, dir string, logs bool, log zerolog.Logger, prefix string, partitions, consumers int, password string) (*server.Server, error) {
+func startNATS(addr, dir string, logs bool, log zerolog.Logger, prefix string, partitions, consumers int, reserve []bus.Reservation, password string) (*server.Server, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("nats.addr %q: %w", addr, err)
@@ -208,12 +211,14 @@ func startNATS(addr, dir string, logs bool, log zerolog.Logger, prefix string, p
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   store,
-		NoSigs:     true,
-		NoLog:      !logs,
-		MaxPending: 256 << 20,
-		MaxConn:    MaxConnections,
-		MaxSubs:    MaxSubscriptions,
-		MaxPayload: MaxPayload,
+		// 0 (no stream cap): the server's default, 75 % of the disk free.
+		JetStreamMaxStore: storeLimit(reserve, recoveredCaps(store)),
+		NoSigs:            true,
+		NoLog:             !logs,
+		MaxPending:        256 << 20,
+		MaxConn:           MaxConnections,
+		MaxSubs:           MaxSubscriptions,
+		MaxPayload:        MaxPayload,
 		Users: []*server.User{
 			{Username: internalUser, Password: password, Account: streams},
 			{Username: observerUser, Password: randomSecret(), Permissions: observerPermissions(prefix, partitions), Account: readers},

@@ -45,7 +45,7 @@ func embedded(t *testing.T, at int64) (s *server.Server, admin *bus.Bus, limit i
 	partitions := cfg.Streams.Partitions
 	limit = maxConsumers(partitions, 4)
 	password := randomSecret()
-	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, natstest.Log(t), cfg.Prefix, partitions, limit, password)
+	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, natstest.Log(t), cfg.Prefix, partitions, limit, cfg.Streams.Reservations(cfg.Prefix), password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestEmbeddedServerAdoptsGlobalStreams(t *testing.T) {
 	old.WaitForShutdown()
 
 	password := randomSecret()
-	s, err := startNATS("127.0.0.1:0", dir, false, natstest.Log(t), "apm", 1, 64, password)
+	s, err := startNATS("127.0.0.1:0", dir, false, natstest.Log(t), "apm", 1, 64, bus.DefaultConfig().Streams.Reservations("apm"), password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestEmbeddedServerAdoptsGlobalStreams(t *testing.T) {
 // out).
 func TestObserversCannotTakeEveryConnection(t *testing.T) {
 	password := randomSecret()
-	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, natstest.Log(t), "apm", 1, maxConsumers(1, 4), password)
+	s, err := startNATS("127.0.0.1:0", t.TempDir(), false, natstest.Log(t), "apm", 1, maxConsumers(1, 4), bus.DefaultConfig().Streams.Reservations("apm"), password)
 	if err != nil {
 		t.Fatal(err)
 	}

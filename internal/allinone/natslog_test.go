@@ -22,7 +22,7 @@ func TestStartNATSAddressInUse(t *testing.T) {
 	defer busy.Close()
 	for _, logs := range []bool{false, true} {
 		start := time.Now()
-		s, err := startNATS(busy.Addr().String(), t.TempDir(), logs, natstest.Log(t), "apm", 1, 64, randomSecret())
+		s, err := startNATS(busy.Addr().String(), t.TempDir(), logs, natstest.Log(t), "apm", 1, 64, nil, randomSecret())
 		if err == nil {
 			s.Shutdown()
 			t.Fatalf("logs %v: the embedded server started on %s, in use", logs, busy.Addr())
