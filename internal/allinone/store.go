@@ -101,11 +101,11 @@ func (r storeReport) short() (short bool, fits int64) {
 // logStore logs once, as the all-in-one starts, what its streams reserve
 // and the disk free under dir, and warns when the disk cannot hold what
 // the streams may grow to. It does not refuse to run: the streams fill
-// over days (-stream.max-age), a trial run never gets near, and a disk
-// that fills later stops the server storing (JetStream disables itself,
-// publishes fail and the services report them) rather than losing what it
-// holds; the warning is the word before that, naming the flags that
-// lower the need.
+// over days (-stream.max-age), and a trial run never gets near. A disk
+// that fills later stops the pipeline: the server stores nothing more,
+// and the parts log only that their outputs are not acknowledged ("output
+// not stored, retrying"), nothing about the disk. This warning is the
+// word about it, before, naming the flags that lower the need.
 func logStore(log zerolog.Logger, s *server.Server, dir string, limits bus.StreamLimits) {
 	reserved := int64(0)
 	if _, capped := bus.Reserved(limits.Reservations(proto.DefaultPrefix)); capped {
