@@ -57,6 +57,34 @@ func TestNATSConfLimits(t *testing.T) {
 	}
 }
 
+// TestNATSConfHoldsTheDefaultReservation: the shipped servers' file store
+// (max_file_store; NATS reads "GB" as 1024³) holds what provisioning
+// reserves at the default flags, as the stream and bucket code computes
+// it, so `headroom provision` is not refused at the defaults. An operator
+// raising -stream.max-bytes (each of the six streams) or
+// -stream.replica-max-bytes (one and a half times, with the lease bucket)
+// past the room left must raise it too: provisioning's error says so.
+func TestNATSConfHoldsTheDefaultReservation(t *testing.T) {
+	setPasswords(t)
+	defaults := bus.DefaultConfig()
+	reserved, capped := bus.Reserved(defaults.Streams.Reservations(defaults.Prefix))
+	if !capped {
+		t.Fatal("the default stream limits have no cap")
+	}
+	for _, path := range []string{"nats.conf", "local.conf"} {
+		opts, err := server.ProcessConfigFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if opts.JetStreamMaxStore < reserved {
+			t.Errorf("%s: max_file_store %d bytes, less than the %d the default streams and buckets reserve", path, opts.JetStreamMaxStore, reserved)
+			continue
+		}
+		t.Logf("%s: max_file_store %d holds the default %d; -stream.max-bytes fits up to %d", path, opts.JetStreamMaxStore, reserved,
+			(opts.JetStreamMaxStore-reserved)/int64(len(proto.Kinds))+defaults.Streams.MaxBytes)
+	}
+}
+
 // TestNATSConfRefusesFloods: past each bound the server refuses what a
 // client asks, whoever it authenticates as, and the client learns why.
 func TestNATSConfRefusesFloods(t *testing.T) {
@@ -82,8 +110,9 @@ func TestNATSConfRefusesOversizedStreams(t *testing.T) {
 	if err := admin.Provision(ctx); err != nil {
 		t.Fatalf("provisioning at the default caps: %v", err)
 	}
-	limits := bus.DefaultConfig().Streams
-	rest := int64(maxFileStore) - int64(len(proto.Kinds))*limits.MaxBytes - limits.ReplicaMaxBytes - limits.LeaseMaxBytes()
+	defaults := bus.DefaultConfig()
+	reserved, _ := bus.Reserved(defaults.Streams.Reservations(defaults.Prefix))
+	rest := int64(maxFileStore) - reserved
 	js := natstest.JetStream(t, admin)
 	extra := jetstream.StreamConfig{Name: "EXTRA", Subjects: []string{"extra.>"}, MaxBytes: rest + 1, Storage: jetstream.FileStorage}
 	if _, err := js.CreateStream(ctx, extra); err == nil || !strings.Contains(err.Error(), "insufficient") {
