@@ -2,6 +2,7 @@ package allinone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -365,6 +366,13 @@ func serve(ctx context.Context, parts []part, servers service.Runner) error {
 	// refusals) is written now (service.Flusher).
 	for _, p := range parts {
 		service.Flush(p.run)
+	}
+	// A part stopped by the stop itself, before it was running (the
+	// executor's and the collector's first read of the replica bucket on
+	// an ended context), says "context canceled": that is the stop, not a
+	// failure. A part that failed on its own ended gctx, not ctx, first.
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
 	}
 	return err
 }

@@ -505,3 +505,26 @@ func TestFailedBuildHidesCredentials(t *testing.T) {
 		t.Errorf("/readyz once the start failed: %s, want 503 with the fault, without the password", readyz)
 	}
 }
+
+// TestStopJustAfterStarted: a stop asked the moment every part is built
+// (started called, the parts not yet running: each starts on an ended
+// context, the collector before it has opened the replica bucket) is a
+// normal stop too: Run returns nil, not a part's "context canceled".
+func TestStopJustAfterStarted(t *testing.T) {
+	cfg := testConfig(t, time.Now().UTC().Truncate(time.Minute), 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- allinone.Run(ctx, cfg, natstest.Log(t), func(*allinone.System) { cancel() }) }()
+	select {
+	case err := <-done:
+		if ctx.Err() == nil {
+			t.Fatalf("Run returned before started was called: %v", err)
+		}
+		if err != nil {
+			t.Errorf("Run stopped just after started: %v, want nil (a normal stop)", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run did not return 60s after a stop just after started")
+	}
+}
