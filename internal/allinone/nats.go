@@ -211,8 +211,9 @@ func startNATS(addr, dir string, logs bool, log zerolog.Logger, prefix string, p
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   store,
-		// 0 (no stream cap): the server's default, 75 % of the disk free.
-		JetStreamMaxStore: storeLimit(reserve, recoveredCaps(store)),
+		// 0 (no stream cap, no capped stream recovered): the server's
+		// default, 75 % of the disk free.
+		JetStreamMaxStore: storeLimit(reserve, recoveredCaps(store), defaultStore(dir)),
 		NoSigs:            true,
 		NoLog:             !logs,
 		MaxPending:        256 << 20,

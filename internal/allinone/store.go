@@ -26,17 +26,23 @@ import (
 // moment: each stream counts at the larger of its old and new cap, so
 // provisioning with a lowered -stream.max-bytes is not refused, and a
 // recovered stream provisioning does not make (another subject prefix's)
-// counts at its own. 0 when a stream has no cap (-stream.max-bytes -1):
-// nothing bounds what the streams take then but the disk, and the server
-// keeps its default.
-func storeLimit(rs []bus.Reservation, recovered map[string]int64) int64 {
-	limit := int64(0)
+// counts at its own.
+//
+// A stream with no cap (-stream.max-bytes -1) leaves nothing but the disk
+// to bound what the streams take, and the server its default limit
+// (dflt: 75 % of the disk free, as nats-server computes it; 0 when
+// unknown), unless the data folder's streams still hold caps: the server
+// checks each one's update to no cap against what they all reserve, so
+// the limit is then at least that (else such a folder, provisioned with
+// caps larger than the disk free, would be refused at -1).
+func storeLimit(rs []bus.Reservation, recovered map[string]int64, dflt int64) int64 {
+	limit, uncapped := int64(0), false
 	seen := make(map[string]bool, len(rs))
 	for _, r := range rs {
 		if r.Bytes < 0 {
-			return 0
+			uncapped = true
 		}
-		limit += max(r.Bytes, recovered[r.Stream])
+		limit += max(r.Bytes, recovered[r.Stream], 0)
 		seen[r.Stream] = true
 	}
 	for name, b := range recovered {
@@ -44,7 +50,30 @@ func storeLimit(rs []bus.Reservation, recovered map[string]int64) int64 {
 			limit += max(b, 0)
 		}
 	}
-	return limit
+	if !uncapped {
+		return limit
+	}
+	held := int64(0)
+	for _, b := range recovered {
+		held += max(b, 0)
+	}
+	if held == 0 {
+		return 0
+	}
+	if dflt <= 0 {
+		dflt = server.JetStreamMaxStoreDefault
+	}
+	return max(limit, dflt)
+}
+
+// defaultStore is the file store nats-server lets its streams reserve when
+// none is configured: 75 % of the disk free under dir, 0 when unknown.
+func defaultStore(dir string) int64 {
+	free, ok := freeDisk(dir)
+	if !ok {
+		return 0
+	}
+	return free / 4 * 3
 }
 
 // recoveredCaps reads the caps (MaxBytes) of the file streams the server

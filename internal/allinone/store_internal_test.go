@@ -3,6 +3,8 @@ package allinone
 import (
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/headroomhq/headroom/internal/bus"
 )
 
@@ -11,21 +13,27 @@ import (
 // at its own, and a stream without a cap leaves the server its default.
 func TestStoreLimit(t *testing.T) {
 	rs := []bus.Reservation{{Stream: "A", Bytes: 10}, {Stream: "B", Bytes: 10}, {Stream: "KV_R", Bytes: 3}}
+	uncapped := []bus.Reservation{{Stream: "A", Bytes: -1}, {Stream: "KV_R", Bytes: 3}}
 	for _, c := range []struct {
 		name      string
 		rs        []bus.Reservation
 		recovered map[string]int64
+		dflt      int64
 		want      int64
 	}{
-		{"new data folder", rs, nil, 23},
-		{"same caps", rs, map[string]int64{"A": 10, "B": 10, "KV_R": 3}, 23},
-		{"caps lowered", rs, map[string]int64{"A": 40, "B": 40, "KV_R": 3}, 83},
-		{"caps raised", rs, map[string]int64{"A": 5, "B": 5}, 23},
-		{"stream recovered uncapped", rs, map[string]int64{"A": -1}, 23},
-		{"another prefix's stream", rs, map[string]int64{"OTHER_A": 7}, 30},
-		{"no cap", []bus.Reservation{{Stream: "A", Bytes: -1}, {Stream: "KV_R", Bytes: 3}}, nil, 0},
+		{"new data folder", rs, nil, 1000, 23},
+		{"same caps", rs, map[string]int64{"A": 10, "B": 10, "KV_R": 3}, 1000, 23},
+		{"caps lowered", rs, map[string]int64{"A": 40, "B": 40, "KV_R": 3}, 1000, 83},
+		{"caps raised", rs, map[string]int64{"A": 5, "B": 5}, 1000, 23},
+		{"stream recovered uncapped", rs, map[string]int64{"A": -1}, 1000, 23},
+		{"another prefix's stream", rs, map[string]int64{"OTHER_A": 7}, 1000, 30},
+		{"no cap", uncapped, nil, 1000, 0},
+		{"no cap, recovered uncapped", uncapped, map[string]int64{"A": -1}, 1000, 0},
+		{"no cap, caps recovered beyond the default", uncapped, map[string]int64{"A": 40, "KV_R": 3}, 20, 43},
+		{"no cap, caps recovered within the default", uncapped, map[string]int64{"A": 40, "KV_R": 3}, 1000, 1000},
+		{"no cap, caps recovered, default unknown", uncapped, map[string]int64{"A": 40}, 0, server.JetStreamMaxStoreDefault},
 	} {
-		if got := storeLimit(c.rs, c.recovered); got != c.want {
+		if got := storeLimit(c.rs, c.recovered, c.dflt); got != c.want {
 			t.Errorf("%s: storeLimit = %d, want %d", c.name, got, c.want)
 		}
 	}

@@ -117,3 +117,26 @@ func TestStartWithALoweredStreamCap(t *testing.T) {
 		}
 	}
 }
+
+// TestStartUncappedAfterCapped: a data folder whose streams were capped
+// at more than the disk has free (the defaults on a small disk) still
+// starts with -stream.max-bytes -1: the server checks each stream's
+// update to no cap against what the recovered streams reserve, so its
+// store must hold their old caps even then, not NATS's default of 75 %
+// of the disk free.
+func TestStartUncappedAfterCapped(t *testing.T) {
+	dir := t.TempDir()
+	free, ok := allinone.FreeDisk(dir)
+	if !ok {
+		t.Skip("free disk unknown on this system")
+	}
+	// The six streams reserve 120 % of the disk free.
+	startLogged(t, storeConfig(t, dir, free/5))
+	lines := startLogged(t, storeConfig(t, dir, -1))
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines about the store, want 1: %v", len(lines), lines)
+	}
+	if m := lines[0]["message"].(string); !strings.Contains(m, "no cap") {
+		t.Errorf("store log %q does not say the streams have no cap", m)
+	}
+}
