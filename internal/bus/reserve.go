@@ -85,6 +85,13 @@ func (b *Bus) storeRefusal(r Reservation, err error) error {
 		return err
 	}
 	total, _ := Reserved(b.cfg.Streams.Reservations(b.cfg.Prefix))
+	if r.Bytes < 0 {
+		// No cap reserves nothing, but the server still wants one byte
+		// free: every byte of its store is reserved by other streams.
+		return fmt.Errorf("%s has no cap (%s -1) and reserves nothing, but the NATS server's jetstream max_file_store (or the account's) is already reserved in full by the streams it holds, "+
+			"provisioning's capped ones %d bytes (%s) of it: raise it, or lower the other caps: %w",
+			r.Stream, r.Flag, total, FormatBytes(total), err)
+	}
 	return fmt.Errorf("the NATS server cannot reserve the %d bytes (%s) of file store %s asks (%s); "+
 		"provisioning reserves %d bytes (%s) in all, so the server's jetstream max_file_store (and the account's, if it sets one) must hold that beside its other streams: "+
 		"raise it, or lower -stream.max-bytes (each of the %d streams) or -stream.replica-max-bytes (the buckets): %w",

@@ -100,3 +100,40 @@ func provisionOn(t *testing.T, store int64, limits bus.StreamLimits) error {
 	defer cancel()
 	return b.EnsureStreams(ctx)
 }
+
+// TestProvisioningUncappedOnAFullStore: a stream without a cap
+// (-stream.max-bytes -1) reserves nothing, yet the server refuses it when
+// other streams reserve its whole store; the error says so, rather than
+// that the stream asks -1 bytes.
+func TestProvisioningUncappedOnAFullStore(t *testing.T) {
+	limits := smallLimits()
+	limits.MaxBytes = -1
+	const store = 64 << 20
+	s := natstest.StartStore(t, t.TempDir(), -1, store)
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.Streams = s.ClientURL(), "provision", limits
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Close(5 * time.Second) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	full := jetstream.StreamConfig{Name: "FULL", Subjects: []string{"full.>"}, MaxBytes: store, Storage: jetstream.FileStorage}
+	if _, err := natstest.JetStream(t, b).CreateStream(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	err = b.EnsureStreams(ctx)
+	if err == nil {
+		t.Fatal("provisioning uncapped streams on a store reserved in full succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{"METRICS", "no cap", "-stream.max-bytes -1", "reserved in full", "max_file_store", "insufficient storage resources"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "-1 bytes") {
+		t.Errorf("error %q says the stream asks -1 bytes", msg)
+	}
+}
