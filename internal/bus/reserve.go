@@ -3,6 +3,7 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -61,19 +62,27 @@ func Reserved(rs []Reservation) (total int64, capped bool) {
 	return total, capped
 }
 
-// The JetStream error codes of a stream whose cap the server (or the
-// account) has no room left to reserve: a single server's, and a
-// cluster's, where the meta leader finds no peers with room.
+// The JetStream error codes of a stream whose cap the server has no file
+// store left to reserve: a single server's (or an account's) refusal, and
+// a cluster's meta leader finding no peer with room for a replica, the
+// latter among other reasons for finding none (offline, tags), which its
+// description lists. A cluster's "insufficient resources" (10023) at
+// provisioning is its limit on replicated assets (max_ha_assets), not
+// storage.
 const (
-	errCodeStorageExceeded       jetstream.ErrorCode = 10047
-	errCodeInsufficientResources jetstream.ErrorCode = 10023
+	errCodeStorageExceeded jetstream.ErrorCode = 10047
+	errCodeClusterNoPeers  jetstream.ErrorCode = 10005
 )
 
 // noRoom reports whether err is the server refusing a stream's
 // reservation.
 func noRoom(err error) bool {
 	var api *jetstream.APIError
-	return errors.As(err, &api) && (api.ErrorCode == errCodeStorageExceeded || api.ErrorCode == errCodeInsufficientResources)
+	if !errors.As(err, &api) {
+		return false
+	}
+	return api.ErrorCode == errCodeStorageExceeded ||
+		api.ErrorCode == errCodeClusterNoPeers && strings.Contains(api.Description, "insufficient storage")
 }
 
 // storeRefusal explains err, the server's refusal to create or enlarge

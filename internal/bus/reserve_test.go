@@ -137,3 +137,39 @@ func TestProvisioningUncappedOnAFullStore(t *testing.T) {
 		t.Errorf("error %q says the stream asks -1 bytes", msg)
 	}
 }
+
+// TestProvisioningSaysWhichStreamDoesNotFitACluster: at three replicas,
+// a stream whose cap no server's file store can hold is refused by the
+// meta leader (no suitable peers, insufficient storage: not the single
+// server's refusal); the provisioning error names it, what it asks and
+// the settings all the same. (Caps that each fit but together overfill
+// a store are not reliably refused in a cluster: the leader places by
+// the peers' last reported reservations, which lag a fast provisioning.)
+func TestProvisioningSaysWhichStreamDoesNotFitACluster(t *testing.T) {
+	limits := smallLimits()
+	limits.Replicas = 3
+	c := natstest.StartClusterStore(t, 3, limits.MaxBytes-1)
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.Streams = c.URL(), "provision", limits
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Close(5 * time.Second) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err = b.EnsureStreams(ctx)
+	if err == nil {
+		t.Fatalf("provisioning %d-byte streams at three replicas on stores of %d succeeded", limits.MaxBytes, limits.MaxBytes-1)
+	}
+	msg := err.Error()
+	for _, want := range []string{"METRICS", strconv.FormatInt(limits.MaxBytes, 10) + " bytes", "-stream.max-bytes", "max_file_store", "insufficient storage"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	var api *jetstream.APIError
+	if !errors.As(err, &api) {
+		t.Errorf("error %q lost the server's API error", msg)
+	}
+}

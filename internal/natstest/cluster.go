@@ -25,6 +25,13 @@ type Cluster struct {
 // n of them. They shut down when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
+	return StartClusterStore(tb, n, MaxStore)
+}
+
+// StartClusterStore is StartCluster with a JetStream file store of
+// maxStore bytes on each server (jetstream max_file_store).
+func StartClusterStore(tb testing.TB, n int, maxStore int64) *Cluster {
+	tb.Helper()
 	c := &Cluster{}
 	// Every server is given every route up front, on ports picked free.
 	routes := make([]*url.URL, n)
@@ -38,7 +45,7 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 			Port:              -1,
 			JetStream:         true,
 			StoreDir:          tb.TempDir(),
-			JetStreamMaxStore: MaxStore,
+			JetStreamMaxStore: maxStore,
 			NoLog:             os.Getenv("NATS_LOGGING") == "",
 			NoSigs:            true,
 			MaxPending:        256 << 20,
