@@ -2,6 +2,7 @@ package allinone
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -156,7 +157,7 @@ func logStore(log zerolog.Logger, s *server.Server, dir string, limits bus.Strea
 		ev = ev.Int64("disk_free_bytes", rep.Free).Str("disk_free", bus.FormatBytes(rep.Free))
 	}
 	if reserved <= 0 {
-		ev.Msg("jetstream store: the streams have no cap (-stream.max-bytes -1), and grow until the server's default limit, 75% of the disk free at its start, or the disk is full")
+		ev.Msg("jetstream store: the streams have no cap (-stream.max-bytes -1), and grow until the server's default limit (75% of the disk free at its start, or the caps the data folder's streams still hold, if more) or the disk is full")
 		return
 	}
 	ev = ev.Int64("reserved_bytes", reserved).Str("reserved", bus.FormatBytes(reserved)).Int64("stream_max_bytes", limits.MaxBytes)
@@ -165,8 +166,13 @@ func logStore(log zerolog.Logger, s *server.Server, dir string, limits bus.Strea
 		ev.Msgf("jetstream store: the streams may hold up to %s (%d streams at -stream.max-bytes and the buckets)", bus.FormatBytes(reserved), rep.Streams)
 		return
 	}
-	ev.Int64("fitting_stream_max_bytes", fits).
-		Msgf("jetstream store: the disk of -data has %s free, less than the %s the streams may still grow by (%d streams at -stream.max-bytes %s, the buckets, less the %s stored): "+
-			"running on, but once the disk is full NATS stops storing and the pipeline stops; free disk, give -data a larger disk, or lower -stream.max-bytes (to %d fits) or -stream.max-age",
-			bus.FormatBytes(rep.Free), bus.FormatBytes(reserved-rep.Stored), rep.Streams, bus.FormatBytes(limits.MaxBytes), bus.FormatBytes(rep.Stored), fits)
+	// -stream.max-bytes 0 is no cap at all: never the advice.
+	lower := "no -stream.max-bytes fits beside the buckets, so free disk or give -data a larger disk"
+	if fits > 0 {
+		ev = ev.Int64("fitting_stream_max_bytes", fits)
+		lower = fmt.Sprintf("free disk, give -data a larger disk, or lower -stream.max-bytes (to %d, %s, fits) or -stream.max-age", fits, bus.FormatBytes(fits))
+	}
+	ev.Msgf("jetstream store: the disk of -data has %s free, less than the %s the streams may still grow by (%d streams at -stream.max-bytes %s, the buckets, less the %s stored): "+
+		"running on, but once the disk is full NATS stops storing and the pipeline stops; %s",
+		bus.FormatBytes(rep.Free), bus.FormatBytes(reserved-rep.Stored), rep.Streams, bus.FormatBytes(limits.MaxBytes), bus.FormatBytes(rep.Stored), lower)
 }

@@ -140,3 +140,31 @@ func TestStartUncappedAfterCapped(t *testing.T) {
 		t.Errorf("store log %q does not say the streams have no cap", m)
 	}
 }
+
+// TestStartWhenNoStreamCapFits: when even the buckets leave the disk no
+// room, no -stream.max-bytes fits, and the warning says so rather than
+// suggesting -stream.max-bytes 0, which is no cap at all.
+func TestStartWhenNoStreamCapFits(t *testing.T) {
+	dir := t.TempDir()
+	free, ok := allinone.FreeDisk(dir)
+	if !ok {
+		t.Skip("free disk unknown on this system")
+	}
+	cfg := storeConfig(t, dir, 1<<20)
+	// The buckets alone reserve 150 % of the disk free.
+	cfg.Bus.Streams.ReplicaMaxBytes = free
+	lines := startLogged(t, cfg)
+	if len(lines) != 1 || lines[0]["level"] != "warn" {
+		t.Fatalf("store log %v, want one warning", lines)
+	}
+	m := lines[0]["message"].(string)
+	if strings.Contains(m, "to 0") {
+		t.Errorf("store warning %q suggests -stream.max-bytes 0 (no cap)", m)
+	}
+	if !strings.Contains(m, "no -stream.max-bytes fits") {
+		t.Errorf("store warning %q does not say no -stream.max-bytes fits", m)
+	}
+	if _, ok := lines[0]["fitting_stream_max_bytes"]; ok {
+		t.Errorf("store warning %v gives a fitting -stream.max-bytes", lines[0])
+	}
+}
