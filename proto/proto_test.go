@@ -331,6 +331,7 @@ func TestReplicaStateClaimedBy(t *testing.T) {
 		{true, proto.ClaimedShadow, true, true},
 		{true, proto.ClaimedFailed, true, false},
 		{true, proto.ClaimedBraked, true, false},
+		{true, proto.ClaimedReplayed, true, false},
 		{false, proto.ClaimedDryRun, false, false},
 		{true, "guessed", false, false},
 	} {

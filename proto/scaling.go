@@ -121,8 +121,9 @@ type ReplicaState struct {
 	// that cannot read the count back has the driver set it (a sync)
 	// even on a hold; a sync that fails leaves the claim as it was, for
 	// the next decision. A count claimed after a failed change
-	// (ClaimedFailed) or the count a braked tier's driver was last asked
-	// for (ClaimedBraked) is not set again on holds. Absent (states
+	// (ClaimedFailed), the count a braked tier's driver was last asked
+	// for (ClaimedBraked) or a count decided on replayed input
+	// (ClaimedReplayed) is not set again on holds. Absent (states
 	// written before it, or Claimed false): the executor treats the claim
 	// as it did before, and never syncs it. A build before the field
 	// refuses a state carrying it (DecodeReplicaState refuses unknown
@@ -154,6 +155,11 @@ const (
 	// ClaimedBraked: a braked tier's record taken back from a count
 	// acknowledged without a cause to the count its driver runs.
 	ClaimedBraked = "braked"
+	// ClaimedReplayed: a change decided on replayed input, acknowledged
+	// or run by shadow mode's simulated cluster for a tier the
+	// configuration file did not name then. Shown, never acted on: not
+	// set on the workload once the file names the tier live.
+	ClaimedReplayed = "replayed"
 )
 
 // ClaimOnlyAcknowledged reports whether s's Desired was never asked of
@@ -238,7 +244,7 @@ func (s *ReplicaState) Validate() error {
 	}
 	switch s.ClaimedBy {
 	case "":
-	case ClaimedDryRun, ClaimedUnauthorised, ClaimedShadow, ClaimedFailed, ClaimedBraked:
+	case ClaimedDryRun, ClaimedUnauthorised, ClaimedShadow, ClaimedFailed, ClaimedBraked, ClaimedReplayed:
 		if !s.Claimed {
 			return fmt.Errorf("%w: claimed_by %q on a count not claimed", ErrInvalid, s.ClaimedBy)
 		}

@@ -788,15 +788,30 @@ func (s *Service) refusal(ctx context.Context, p *step, m *bus.Msg, now time.Tim
 // every tick, and the scaling event says why nothing was done.
 func (s *Service) acknowledge(p *step, reason string, log zerolog.Logger) {
 	d := p.d
-	p.st.Desired, p.st.DecisionID, p.st.Claimed, p.st.ClaimedBy = d.To, d.ID, true, proto.ClaimedUnauthorised
+	p.st.Desired, p.st.DecisionID, p.st.Claimed, p.st.ClaimedBy = d.To, d.ID, true, claimedOr(d, proto.ClaimedUnauthorised)
 	if reason == "dry-run" {
-		p.st.ClaimedBy = proto.ClaimedDryRun
+		p.st.ClaimedBy = claimedOr(d, proto.ClaimedDryRun)
 		log.Info().Int("from", d.From).Int("to", d.To).Str("reason", d.Reason).Msg("dry-run: not acting")
 		p.refuse(reason, "")
 		return
 	}
 	log.Warn().Int("to", d.To).Str("why", reason).Msg("not acting")
 	p.refuse(reason, "unauthorised")
+}
+
+// claimedOr returns the cause of a claim on d's count: by, or
+// proto.ClaimedReplayed for a decision on replayed input
+// (proto.FlagReplayedInput). Such a decision reaches acknowledge or the
+// simulated cluster only for a tier the configuration file does not
+// name (a named one refuses it keeping its record: replayKept), and
+// claimed as only acknowledged its count was the record the decider
+// held at once the file named the tier live, and the first live hold had
+// the driver set it on the workload (syncDue): a replay acted on.
+func claimedOr(d *proto.Decision, by string) string {
+	if slices.Contains(d.Flags, proto.FlagReplayedInput) {
+		return proto.ClaimedReplayed
+	}
+	return by
 }
 
 // replayedInput is the refusal of a change decided on replayed input
@@ -918,7 +933,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	p.st.Ready, p.st.Booting, p.st.Claimed = r.Ready, r.Booting, p.driver != s.driverName
 	p.st.ClaimedBy = ""
 	if p.st.Claimed {
-		p.st.ClaimedBy = proto.ClaimedShadow
+		p.st.ClaimedBy = claimedOr(d, proto.ClaimedShadow)
 	}
 	p.carried = true
 	log.Info().Int("from", d.From).Int("to", d.To).Int("ready", r.Ready).Int("booting", r.Booting).
@@ -998,6 +1013,8 @@ func claimCause(by string) string {
 		return "claimed after a failed change"
 	case proto.ClaimedBraked:
 		return "the count the braked tier's driver was last asked for"
+	case proto.ClaimedReplayed:
+		return "decided on replayed input"
 	}
 	return "claimed"
 }

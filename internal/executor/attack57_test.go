@@ -1,0 +1,73 @@
+package executor_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// otherFile is a configuration file naming only app other's web tier,
+// live: shop is not named.
+func otherFile(t *testing.T) *config.File {
+	t.Helper()
+	f, err := config.Parse("x.yaml", []byte("apps:\n  other:\n    source: push\n    mode: live\n    tiers: [{name: web, min: 1, max: 20}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestReplayUnderAnUnnamedAppIsNotSyncedOnceNamed: `collector replay --as
+// shop` before the file names shop (a preview of an app about to be
+// onboarded) has its decisions decided and shown; the executor, with a
+// real driver, records them for the unnamed tier (acknowledged without
+// authority, or run by shadow's simulated cluster under *=shadow). Once
+// the operator names shop live and restarts, the decider decides from
+// the record (the collector stamps it as committed) and the first live
+// hold is a sync: the driver must not set the replay's count on the
+// workload, which nobody decided live.
+func TestReplayUnderAnUnnamedAppIsNotSyncedOnceNamed(t *testing.T) {
+	for _, c := range []struct{ name, modes string }{
+		{"not authorised", ""},
+		{"shadow by -executor.modes", "*=shadow"},
+		{"dry-run by -executor.modes", "*=dry-run"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			before := commandConfig(log, "")
+			if c.modes != "" {
+				var err error
+				if before.Modes, err = executor.ParseModes(c.modes); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stop := h.startWith(before, otherFile(t), prometheus.NewRegistry(), fixedClock(t0))
+			replayed := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 18)
+			replayed.Flags = []string{proto.FlagReplayedInput}
+			h.publish(replayed)
+			st := h.waitState(replayed)
+			if got := decisionsActed(t, log); len(got) != 0 {
+				t.Fatalf("before shop was named the driver ran %v, want nothing", got)
+			}
+			stop()
+
+			h.startWith(commandConfig(log, ""), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+			// The decider decides from the record, as its ticks carry it.
+			hold := decidedFrom(st, t0.Add(-20*time.Second), st.Desired)
+			h.publish(hold)
+			h.waitState(hold)
+			for _, c := range calls(t, log) {
+				if n := c.Argv[len(c.Argv)-2]; n == "18" {
+					t.Errorf("once shop was named live the driver ran %q: the replay's 18 (record %+v) set on the workload", c.Argv, st)
+				}
+			}
+		})
+	}
+}
