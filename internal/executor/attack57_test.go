@@ -1,7 +1,9 @@
 package executor_test
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +69,44 @@ func TestReplayUnderAnUnnamedAppIsNotSyncedOnceNamed(t *testing.T) {
 				if n := c.Argv[len(c.Argv)-2]; n == "18" {
 					t.Errorf("once shop was named live the driver ran %q: the replay's 18 (record %+v) set on the workload", c.Argv, st)
 				}
+			}
+		})
+	}
+}
+
+// TestDriverErrorsHideCredentials: a driver's error goes to the log
+// ("scale failed"), to the failed scaling event's error (the SCALING
+// stream, the dashboard) and, for the kubernetes driver, to /readyz.
+// The command driver's error carries the program's output,: it may quote
+// the URL the program was given, with its password or its
+// query's token (wget prints the URL it fetches; a receiver echoes the
+// request it refuses). Those must be masked as every other error quoting
+// a URL is (internal/redact).
+func TestDriverErrorsHideCredentials(t *testing.T) {
+	const quoted = "https://ops:hunter2@hooks.example/scale?token=s3cr3t&job=web"
+	secrets := []string{"hunter2", "s3cr3t"}
+	for _, c := range []struct {
+		name string
+		run  func(t *testing.T) error
+	}{
+		{"command output", func(t *testing.T) error {
+			d := commandDriver(t, `/bin/sh -c 'echo "--2026-01-02--  `+quoted+` failed: Connection refused." >&2; exit 4'`, 10*time.Second)
+			_, err := d.Scale(context.Background(), req)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.run(t)
+			if err == nil {
+				t.Fatal("the driver succeeded, want its error")
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("the error shows %q: %v", s, err)
+				}
+			}
+			if !strings.Contains(err.Error(), "hooks.example") {
+				t.Errorf("the error %q no longer names the host quoted", err)
 			}
 		})
 	}

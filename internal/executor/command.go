@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/headroomhq/headroom/internal/cli"
+	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // CommandConfig configures the command driver.
@@ -161,7 +162,11 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 // suffix renders the kept output for an error message: ": <output>" with a
 // note of what was dropped, or nothing when the program printed nothing.
 func (b *boundedBuffer) suffix() string {
-	s := strings.TrimSpace(strings.ToValidUTF8(string(b.buf), "?"))
+	// The program's output may quote a URL it was given, with its
+	// password or its query's token (wget prints the URL it fetches):
+	// masked as every error quoting one is, for the log, the failed
+	// scaling event and the dashboard.
+	s := redact.Text(strings.TrimSpace(strings.ToValidUTF8(string(b.buf), "?")))
 	if s == "" && b.dropped == 0 {
 		return ""
 	}
