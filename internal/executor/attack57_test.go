@@ -2,6 +2,9 @@ package executor_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,8 +80,9 @@ func TestReplayUnderAnUnnamedAppIsNotSyncedOnceNamed(t *testing.T) {
 // TestDriverErrorsHideCredentials: a driver's error goes to the log
 // ("scale failed"), to the failed scaling event's error (the SCALING
 // stream, the dashboard) and, for the kubernetes driver, to /readyz.
-// The command driver's error carries the program's output,: it may quote
-// the URL the program was given, with its password or its
+// The command driver's error carries the program's output, and the
+// webhook driver's a snippet of the receiver's answer: either may quote
+// the URL the program or the receiver was given, with its password or its
 // query's token (wget prints the URL it fetches; a receiver echoes the
 // request it refuses). Those must be masked as every other error quoting
 // a URL is (internal/redact).
@@ -92,6 +96,21 @@ func TestDriverErrorsHideCredentials(t *testing.T) {
 		{"command output", func(t *testing.T) error {
 			d := commandDriver(t, `/bin/sh -c 'echo "--2026-01-02--  `+quoted+` failed: Connection refused." >&2; exit 4'`, 10*time.Second)
 			_, err := d.Scale(context.Background(), req)
+			return err
+		}},
+		{"webhook answer", func(t *testing.T) error {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, "refused "+quoted)
+			}))
+			t.Cleanup(srv.Close)
+			cfg := executor.DefaultWebhookConfig()
+			cfg.URL = srv.URL + "/scale"
+			d, err := executor.NewWebhookDriver(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.Scale(context.Background(), req)
 			return err
 		}},
 	} {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/redact"
 )
 
 // WebhookConfig configures the webhook driver.
@@ -348,6 +349,9 @@ func (d *WebhookDriver) post(ctx context.Context, body []byte, decisionID string
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return false, nil
 	}
-	err = fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?")))
+	// The receiver's answer may echo the request it refuses, or name
+	// another URL (a redirect's page), with a password or a token:
+	// masked as every error quoting a URL is.
+	err = fmt.Errorf("status %d: %s", resp.StatusCode, redact.Text(strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?"))))
 	return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, err
 }
