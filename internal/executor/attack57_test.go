@@ -130,3 +130,23 @@ func TestDriverErrorsHideCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateErrorHidesCredentials: a command template whose argument
+// holds a URL with a password or a query's token and a mistyped
+// placeholder is refused at start, quoting the argument: the refusal
+// (the log, the process's exit) masks the credentials as every error
+// quoting a URL does.
+func TestTemplateErrorHidesCredentials(t *testing.T) {
+	_, err := executor.ParseTemplate(`wget -q https://ops:hunter2@hooks.example/scale?token=s3cr3t&n={replica}`)
+	if err == nil {
+		t.Fatal("a mistyped placeholder parsed")
+	}
+	for _, s := range []string{"hunter2", "s3cr3t"} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("the refusal shows %q: %v", s, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "{replica}") {
+		t.Errorf("the refusal %q does not name the placeholder", err)
+	}
+}

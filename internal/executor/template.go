@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/headroomhq/headroom/internal/redact"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -71,7 +72,9 @@ func ParseTemplate(s string) (*Template, error) {
 	for i, w := range words {
 		ps, err := parsePieces(w)
 		if err != nil {
-			return nil, fmt.Errorf("command template argument %d %q: %w", i, w, err)
+			// Quoted masked: the argument may be a URL with a
+			// password or a token (internal/redact).
+			return nil, fmt.Errorf("command template argument %d %q: %w", i, redact.Text(w), err)
 		}
 		if i == 0 && (len(ps) != 1 || ps[0].field >= 0) {
 			return nil, fmt.Errorf("command template: the program %q may not contain placeholders", w)
