@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,51 @@ func TestTemplateErrorHidesCredentials(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "{replica}") {
 		t.Errorf("the refusal %q does not name the placeholder", err)
+	}
+}
+
+// TestOnlyAnOwedClaimIsSynced: a live tier's hold has the driver set the
+// count on record only when the tier's own, valid state says it was only
+// acknowledged (dry-run, not authorised, shadow). A state naming a cause
+// on a count not claimed, a cause no build writes, a copy of another
+// tier's owed state under the key (a JetStream reply stored there), a
+// count braked or decided on replayed input: the hold calls nothing.
+func TestOnlyAnOwedClaimIsSynced(t *testing.T) {
+	hold := tierDecision("shop", "web", t0.Add(-40*time.Second), 18, 18)
+	hold.Action = proto.ActionHold
+	owed := func(tier string, claimed bool, by string) *proto.ReplicaState {
+		return &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: tier, TS: hold.TS - 10_000,
+			Desired: 18, Ready: 5, DecisionID: proto.DecisionID("shop", tier, hold.TS-10_000), Claimed: claimed, ClaimedBy: by}
+	}
+	for _, c := range []struct {
+		name  string
+		state *proto.ReplicaState
+		want  []int
+	}{
+		{"owed: only acknowledged in dry-run", owed("web", true, proto.ClaimedDryRun), []int{18}},
+		{"a cause on a count not claimed", owed("web", false, proto.ClaimedDryRun), nil},
+		{"a cause no build writes", owed("web", true, "guessed"), nil},
+		{"another tier's owed state under the key", owed("db", true, proto.ClaimedDryRun), nil},
+		{"braked", owed("web", true, proto.ClaimedBraked), nil},
+		{"decided on replayed input", owed("web", true, proto.ClaimedReplayed), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			data, err := proto.Encode(c.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), data); err != nil {
+				t.Fatal(err)
+			}
+			drv := &downDriver{}
+			h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
+				executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			h.publish(hold)
+			h.waitState(hold)
+			if got := drv.requests(); !slices.Equal(got, c.want) {
+				t.Errorf("the live hold asked the driver for %v, want %v", got, c.want)
+			}
+		})
 	}
 }
