@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
 
@@ -195,5 +198,41 @@ func TestOnlyAnOwedClaimIsSynced(t *testing.T) {
 				t.Errorf("the live hold asked the driver for %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestSyncWaitsForAnotherMembersLease: a sync is a driver call like a
+// change, so it is made under the tier's lease. With the lease held by
+// another member (one killed while its call was in flight), the first
+// live hold of a tier whose 8 was only acknowledged in dry-run does not
+// call the driver until the lease lapsed, and waits are counted.
+func TestSyncWaitsForAnotherMembersLease(t *testing.T) {
+	h := newHarness(t)
+	st := acknowledgedInDryRun(t, h, filepath.Join(t.TempDir(), "argv.log"))
+	const ttl = 3 * time.Second
+	before := time.Now()
+	l, _ := takeForeignLease(t, h, "shop", ttl)
+	drv := &leaseCheckDriver{l: l}
+	reg := prometheus.NewRegistry()
+	live := executor.DefaultConfig()
+	live.MaxAge = time.Hour
+	h.startWith(live, shopFile(t, executor.ModeLive), reg, executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+	hold := decidedFrom(st, t0.Add(-20*time.Second), st.Desired)
+	h.publish(hold)
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if calls, _, _ := drv.made(); len(calls) == 0 {
+			return errors.New("the sync is not made yet")
+		}
+		return nil
+	})
+	calls, at, underDead := drv.made()
+	if !slices.Equal(calls, []string{"shop:8"}) || len(underDead) > 0 {
+		t.Errorf("calls %v, of which under the other member's lease %v; want [shop:8], none under it", calls, underDead)
+	}
+	if len(at) > 0 && at[0].Sub(before) < ttl {
+		t.Errorf("synced %v after the other member's lease was taken, before it lapsed (%v)", at[0].Sub(before), ttl)
+	}
+	if n, _ := metricstest.Sum(t, reg, "headroom_executor_lease_waits_total"); n < 1 {
+		t.Errorf("waited on a lease %v times, want at least 1", n)
 	}
 }
