@@ -236,3 +236,44 @@ func TestSyncWaitsForAnotherMembersLease(t *testing.T) {
 		t.Errorf("waited on a lease %v times, want at least 1", n)
 	}
 }
+
+// TestSyncNeedsTheTiersAuthority: a count only acknowledged is owed to
+// the workload only where the executor may act on the tier: a tier the
+// file does not name (shop.cache under a live shop naming only web), or
+// an app live by -executor.modes alone (the file names it dry-run), gets
+// no sync at its hold, whatever its state owes.
+func TestSyncNeedsTheTiersAuthority(t *testing.T) {
+	for _, c := range []struct {
+		name, tier, file, modes string
+	}{
+		{"tier the file does not name", "cache", executor.ModeLive, ""},
+		{"live by -executor.modes, dry-run by the file", "web", executor.ModeDryRun, "shop=live"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			hold := tierDecision("shop", c.tier, t0.Add(-40*time.Second), 18, 18)
+			hold.Action = proto.ActionHold
+			data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: c.tier, TS: hold.TS - 10_000,
+				Desired: 18, Ready: 5, DecisionID: proto.DecisionID("shop", c.tier, hold.TS-10_000), Claimed: true, ClaimedBy: proto.ClaimedDryRun})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", c.tier), data); err != nil {
+				t.Fatal(err)
+			}
+			cfg := executor.DefaultConfig()
+			if c.modes != "" {
+				if cfg.Modes, err = executor.ParseModes(c.modes); err != nil {
+					t.Fatal(err)
+				}
+			}
+			drv := &downDriver{}
+			h.startWith(cfg, shopFile(t, c.file), prometheus.NewRegistry(), executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			h.publish(hold)
+			h.waitState(hold)
+			if got := drv.requests(); len(got) != 0 {
+				t.Errorf("the hold asked the driver for %v, want nothing", got)
+			}
+		})
+	}
+}
