@@ -146,8 +146,9 @@ const (
 	// ClaimedUnauthorised: a change acknowledged for a tier no real
 	// driver may act on (the file does not name it live).
 	ClaimedUnauthorised = "not-authorised"
-	// ClaimedShadow: a change shadow mode's simulated cluster ran while
-	// the executor's driver is a real one.
+	// ClaimedShadow: a change the simulated cluster ran, shadow mode's
+	// while the executor's driver is a real one, or the sim driver's:
+	// never asked of a real workload.
 	ClaimedShadow = "shadow"
 	// ClaimedFailed: the count a tier with none on record fell back to
 	// after its driver failed a change.

@@ -277,3 +277,43 @@ func TestSyncNeedsTheTiersAuthority(t *testing.T) {
 		})
 	}
 }
+
+// TestSimDriversRecordIsNoRealDriversRecord: an executor run with the sim
+// driver (the default: a demo, a trial on the bucket the real one will
+// use) records the counts its simulated cluster ran. Once the executor
+// runs the command driver with the file naming the tier live (max 20),
+// those counts are no record of what the workload runs: "down 1000→999"
+// must not be judged as a way back into the bounds from the 1000 and
+// carried out, nor may the first live hold set the 1000.
+func TestSimDriversRecordIsNoRealDriversRecord(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		from, to int
+	}{
+		{"a way back from the simulated count", 1000, 999},
+		{"a hold at the simulated count", 1000, 1000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			stop := h.startWith(executor.DefaultConfig(), nil, prometheus.NewRegistry(), fixedClock(t0))
+			d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 1000)
+			h.publish(d1)
+			h.waitState(d1)
+			stop()
+
+			live := commandConfig(log, "")
+			live.MaxAge = time.Hour
+			h.startWith(live, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+			d2 := tierDecision("shop", "web", t0.Add(-20*time.Second), c.from, c.to)
+			if c.from == c.to {
+				d2.Action = proto.ActionHold
+			}
+			h.publish(d2)
+			h.waitState(d2)
+			if cs := calls(t, log); len(cs) > 0 {
+				t.Errorf("the command driver ran %q on a tier of max 20", cs[0].Argv)
+			}
+		})
+	}
+}

@@ -312,7 +312,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	// from it. A dry-run or unauthorised tier keeps the count it
 	// acknowledged (see below).
 	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
-	p.recorded = cur.Cluster || prev != nil && prev.DecisionID != "" && !prev.Claimed
+	p.recorded = cur.Cluster || prev != nil && prev.DecisionID != "" && (!prev.Claimed || s.simulatedRecord(prev))
 	if fromCluster {
 		p.st.Claimed, p.st.ClaimedBy = false, ""
 		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
@@ -928,9 +928,14 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		p.emit(proto.StatusFailed, d.ID, err.Error())
 		return
 	}
-	// The simulated cluster of shadow mode runs nothing the executor's
-	// real driver would find: its count is no record for that driver.
-	p.st.Ready, p.st.Booting, p.st.Claimed = r.Ready, r.Booting, p.driver != s.driverName
+	// The simulated cluster (shadow mode's, or the sim driver's) runs
+	// nothing a real driver would find: its count is no record for one.
+	// Carried out as the record, a sim driver's run (a demo, a trial on
+	// the same bucket) stood as the command or webhook driver's once the
+	// executor switched to it: "down 1000→999" judged towards a max of
+	// 20 from the 1000 on record and acted. Claimed, it is judged as a
+	// count shadow ran (see simulatedRecord).
+	p.st.Ready, p.st.Booting, p.st.Claimed = r.Ready, r.Booting, p.driver == DriverSim
 	p.st.ClaimedBy = ""
 	if p.st.Claimed {
 		p.st.ClaimedBy = claimedOr(d, proto.ClaimedShadow)
@@ -946,6 +951,14 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	if r.Booting == 0 && r.Ready == d.To {
 		p.emit(proto.StatusReady, d.ID, "")
 	}
+}
+
+// simulatedRecord reports whether prev, claimed, is a count the
+// simulated cluster ran (proto.ClaimedShadow) that the executor's driver,
+// the sim driver, ran itself: on record for it (it judges from its own
+// cluster), never for a real driver, shadow mode's included.
+func (s *Service) simulatedRecord(prev *proto.ReplicaState) bool {
+	return s.driverName == DriverSim && prev.ClaimedBy == proto.ClaimedShadow
 }
 
 // syncDue returns the reason of a sync when p's judgement must have the
