@@ -135,6 +135,58 @@ func TestDriverErrorsHideCredentials(t *testing.T) {
 	}
 }
 
+// TestDriverErrorsHideCutCredentials: the command driver keeps the
+// first -executor.command.max-output bytes of the program's output, the
+// webhook driver the first 512 of the answer. Cut within a URL's user
+// information, the kept text has no @ left to tell a password by: its
+// start must not show all the same.
+func TestDriverErrorsHideCutCredentials(t *testing.T) {
+	const pad = "connecting to "
+	for _, c := range []struct {
+		name string
+		run  func(t *testing.T, out string) error
+	}{
+		{"command output", func(t *testing.T, out string) error {
+			cfg := executor.DefaultCommandConfig()
+			cfg.Template, cfg.Timeout, cfg.MaxOutput = `/bin/sh -c 'printf "%s" "$0" >&2; exit 4' '`+out+`'`, 10*time.Second, len(pad)+len("https://ops:hunt")
+			d, err := executor.NewCommandDriver(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.Scale(context.Background(), req)
+			return err
+		}},
+		{"webhook answer", func(t *testing.T, out string) error {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, strings.Repeat(" ", 512-len(pad)-len("https://ops:hunt"))+out)
+			}))
+			t.Cleanup(srv.Close)
+			cfg := executor.DefaultWebhookConfig()
+			cfg.URL = srv.URL + "/scale"
+			d, err := executor.NewWebhookDriver(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.Scale(context.Background(), req)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.run(t, pad+"https://ops:hunter2@hooks.example/scale")
+			if err == nil {
+				t.Fatal("the driver succeeded, want its error")
+			}
+			if strings.Contains(err.Error(), "hunt") {
+				t.Errorf("the error shows the password's start: %v", err)
+			}
+			if !strings.Contains(err.Error(), pad+"https://") {
+				t.Errorf("the error %q no longer quotes the output up to the URL", err)
+			}
+		})
+	}
+}
+
 // TestTemplateErrorHidesCredentials: a command template whose argument
 // holds a URL with a password or a query's token and a mistyped
 // placeholder is refused at start, quoting the argument: the refusal

@@ -166,7 +166,15 @@ func (b *boundedBuffer) suffix() string {
 	// password or its query's token (wget prints the URL it fetches):
 	// masked as every error quoting one is, for the log, the failed
 	// scaling event and the dashboard.
-	s := redact.Text(strings.TrimSpace(strings.ToValidUTF8(string(b.buf), "?")))
+	// Cut short (dropped), the kept output may end within a URL's user
+	// information, no @ left to tell the password by (redact.TextCut).
+	s := strings.ToValidUTF8(string(b.buf), "?")
+	if b.dropped > 0 {
+		s = redact.TextCut(s)
+	} else {
+		s = redact.Text(s)
+	}
+	s = strings.TrimSpace(s)
 	if s == "" && b.dropped == 0 {
 		return ""
 	}

@@ -317,6 +317,9 @@ func (d *WebhookDriver) Scale(ctx context.Context, r Request) (Result, error) {
 	}
 }
 
+// maxSnippet bounds the bytes of a refusal's answer quoted in the error.
+const maxSnippet = 512
+
 // post makes one attempt; retry reports whether another may succeed.
 func (d *WebhookDriver) post(ctx context.Context, body []byte, decisionID string) (retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
@@ -344,14 +347,22 @@ func (d *WebhookDriver) post(ctx context.Context, body []byte, decisionID string
 		return true, fmt.Errorf("post: %w", err)
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxSnippet))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return false, nil
 	}
 	// The receiver's answer may echo the request it refuses, or name
 	// another URL (a redirect's page), with a password or a token:
-	// masked as every error quoting a URL is.
-	err = fmt.Errorf("status %d: %s", resp.StatusCode, redact.Text(strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?"))))
+	// masked as every error quoting a URL is. A snippet that fills its
+	// bound may be cut within a URL's user information, no @ left to
+	// tell the password by (redact.TextCut).
+	text := strings.ToValidUTF8(string(snippet), "?")
+	if len(snippet) == maxSnippet {
+		text = redact.TextCut(text)
+	} else {
+		text = redact.Text(text)
+	}
+	err = fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(text))
 	return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, err
 }

@@ -28,3 +28,29 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+// TestTextCut: text cut short within a URL's user information (a
+// program's output kept up to a bound, a body's first bytes) shows no
+// start of the password, where Text, finding no @, would show it; a URL
+// the cut leaves whole, or cut where it reads as a host, is kept.
+func TestTextCut(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{"GET https://ops:hunt", "GET https://REDACTED"},
+		{"GET https://ops:hunter2@ho", "GET https://REDACTED@ho"},
+		{"GET https://ops:hu/nt", "GET https://REDACTED/nt"},
+		{`connecting to "https://ops:hunt`, `connecting to "https://REDACTED`},
+		{"GET https://hooks.example/scale?token=s3c", "GET https://hooks.example/scale?token=REDACTED"},
+		{"GET https://hooks.example:84", "GET https://hooks.example:84"},
+		{"GET https://hooks.exa", "GET https://hooks.exa"},
+		{"GET https://ops:hunt failed", "GET https://ops:hunt failed"}, // not cut within the URL: as Text
+		{"GET https://a.example/ then https://ops:hunt", "GET https://a.example/ then https://REDACTED"},
+		{"no URL at all", "no URL at all"},
+		{"GET https://", "GET https://"},
+	} {
+		if got := redact.TextCut(tc.in); got != tc.want {
+			t.Errorf("TextCut(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

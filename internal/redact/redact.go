@@ -264,6 +264,30 @@ func digits(s string) bool {
 	return true
 }
 
+// TextCut returns s masked as Text masks it, s being the first bytes of
+// a longer text (a program's output, the start of a body) cut right
+// after its end. A cut within a URL's user information leaves no @ for
+// Text to find, so the start of a password (https://ops:hunt) would
+// show: a URL the cut ends in, whose part before any /, ? or # holds no
+// @ and reads as no host[:port], has that part masked whole
+// (scheme://Mask). As in Text, a part that could be a host (a user name
+// alone, user:digits) is kept. A query parameter cut in its value is
+// masked by Text already, its name being whole.
+func TextCut(s string) string {
+	if k := strings.LastIndex(s, "://"); k >= 0 {
+		start := k + len("://")
+		rest, quote := s[start:], opener(s, k)
+		host := rest
+		if h := strings.IndexAny(rest, "/?#"); h >= 0 {
+			host = rest[:h]
+		}
+		if textEnd(rest, false, quote) == len(rest) && userinfoEnd(rest, true, quote) < 0 && host != "" && !hostPort(host) {
+			s = s[:start] + Mask + rest[len(host):]
+		}
+	}
+	return Text(s)
+}
+
 // Clip returns s, a value a client sent (a header, a field), as a log
 // line quotes it: its first n bytes, cut at valid UTF-8, and its length
 // when longer, so that a request of up to the server's header or body
