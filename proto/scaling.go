@@ -157,9 +157,10 @@ const (
 	// acknowledged without a cause to the count its driver runs.
 	ClaimedBraked = "braked"
 	// ClaimedReplayed: a change decided on replayed input, acknowledged
-	// or run by shadow mode's simulated cluster for a tier the
-	// configuration file did not name then. Shown, never acted on: not
-	// set on the workload once the file names the tier live.
+	// or run by the simulated cluster (shadow mode's, or the sim
+	// driver's) for a tier the configuration file did not name live
+	// then. Shown, never acted on: not set on the workload once the file
+	// names the tier live.
 	ClaimedReplayed = "replayed"
 )
 

@@ -369,3 +369,29 @@ func TestSimDriversRecordIsNoRealDriversRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestSimDriversReplayIsOnRecordForIt: the sim driver runs a replay's
+// decisions (a replay under another name beside the all-in-one's app) in
+// its own cluster, and the count is on record for it as every count it
+// ran is: once the file bounds the tier (max 20), its way back from the
+// 30 the replay ran is judged from that count and carried out, as it was
+// before the sim driver's counts were claimed.
+func TestSimDriversReplayIsOnRecordForIt(t *testing.T) {
+	h := newHarness(t)
+	stop := h.startWith(executor.DefaultConfig(), nil, prometheus.NewRegistry(), fixedClock(t0))
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 30)
+	d1.Flags = []string{proto.FlagReplayedInput}
+	h.publish(d1)
+	if st := h.waitState(d1); st.Desired != 30 {
+		t.Fatalf("the sim driver did not run the replay's 30: %+v", st)
+	}
+	stop()
+
+	h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+	d2 := tierDecision("shop", "web", t0.Add(-20*time.Second), 30, 25)
+	h.publish(d2)
+	if st := h.waitState(d2); st.Desired != 25 {
+		reasons, _ := h.skipped("shop")
+		t.Errorf("the way back from the 30 the sim driver ran was not carried out: state %+v, skipped %q", st, reasons)
+	}
+}

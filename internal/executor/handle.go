@@ -954,11 +954,15 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 }
 
 // simulatedRecord reports whether prev, claimed, is a count the
-// simulated cluster ran (proto.ClaimedShadow) that the executor's driver,
-// the sim driver, ran itself: on record for it (it judges from its own
-// cluster), never for a real driver, shadow mode's included.
+// simulated cluster ran (proto.ClaimedShadow, or proto.ClaimedReplayed:
+// the sim driver runs a replay's decisions too) that the executor's
+// driver, the sim driver, ran itself: on record for it (it judges from
+// its own cluster), never for a real driver, shadow mode's included. A
+// replay's count the sim driver only acknowledged (a tier dry-run by the
+// file) is on record for it as well, as nothing tells it from one it ran:
+// it changes nothing real either way.
 func (s *Service) simulatedRecord(prev *proto.ReplicaState) bool {
-	return s.driverName == DriverSim && prev.ClaimedBy == proto.ClaimedShadow
+	return s.driverName == DriverSim && (prev.ClaimedBy == proto.ClaimedShadow || prev.ClaimedBy == proto.ClaimedReplayed)
 }
 
 // syncDue returns the reason of a sync when p's judgement must have the
