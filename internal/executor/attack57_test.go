@@ -193,17 +193,29 @@ func TestDriverErrorsHideCutCredentials(t *testing.T) {
 // (the log, the process's exit) masks the credentials as every error
 // quoting a URL does.
 func TestTemplateErrorHidesCredentials(t *testing.T) {
-	_, err := executor.ParseTemplate(`wget -q https://ops:hunter2@hooks.example/scale?token=s3cr3t&n={replica}`)
-	if err == nil {
-		t.Fatal("a mistyped placeholder parsed")
-	}
-	for _, s := range []string{"hunter2", "s3cr3t"} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("the refusal shows %q: %v", s, err)
-		}
-	}
-	if !strings.Contains(err.Error(), "{replica}") {
-		t.Errorf("the refusal %q does not name the placeholder", err)
+	for _, c := range []struct {
+		name, tmpl, names string
+	}{
+		{"a mistyped placeholder", `wget -q https://ops:hunter2@hooks.example/scale?token=s3cr3t&n={replica}`, "{replica}"},
+		{"a placeholder in the program", `https://ops:hunter2@hooks.example/scale?token=s3cr3t&n={replicas}`, "placeholders"},
+		{"a program not found", `https://ops:hunter2@hooks.example/scale?token=s3cr3t {replicas}`, "hooks.example"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := executor.DefaultCommandConfig()
+			cfg.Template = c.tmpl
+			_, err := executor.NewCommandDriver(cfg)
+			if err == nil {
+				t.Fatal("the template parsed")
+			}
+			for _, s := range []string{"hunter2", "s3cr3t"} {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("the refusal shows %q: %v", s, err)
+				}
+			}
+			if !strings.Contains(err.Error(), c.names) {
+				t.Errorf("the refusal %q does not say %q", err, c.names)
+			}
+		})
 	}
 }
 

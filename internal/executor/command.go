@@ -84,7 +84,9 @@ func NewCommandDriver(cfg CommandConfig) (*CommandDriver, error) {
 	}
 	path, err := exec.LookPath(t.Program())
 	if err != nil {
-		return nil, fmt.Errorf("executor.command: program %q: %w", t.Program(), err)
+		// Quoted masked (the lookup's error quotes it too): a program
+		// given as a URL-like path may hold a password or a token.
+		return nil, fmt.Errorf("executor.command: program %q: %w", redact.Text(t.Program()), redact.Error(err))
 	}
 	return &CommandDriver{tmpl: t, path: path, timeout: cfg.Timeout, maxOutput: cfg.MaxOutput}, nil
 }

@@ -77,7 +77,7 @@ func ParseTemplate(s string) (*Template, error) {
 			return nil, fmt.Errorf("command template argument %d %q: %w", i, redact.Text(w), err)
 		}
 		if i == 0 && (len(ps) != 1 || ps[0].field >= 0) {
-			return nil, fmt.Errorf("command template: the program %q may not contain placeholders", w)
+			return nil, fmt.Errorf("command template: the program %q may not contain placeholders", redact.Text(w))
 		}
 		t.args[i] = ps
 	}
