@@ -369,6 +369,8 @@ func FuzzDecodeReplicaState(f *testing.F) {
 		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: true},
 		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 8, Ready: 5, DecisionID: "d", Claimed: true, ClaimedBy: proto.ClaimedDryRun},
 		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 5, Ready: 5, Claimed: true, ClaimedBy: proto.ClaimedFailed},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 9, Ready: 4, Booting: 5, DecisionID: "d", Claimed: true, ClaimedBy: proto.ClaimedShadow},
+		{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: 5, Desired: 18, Ready: 5, DecisionID: "d", Claimed: true, ClaimedBy: proto.ClaimedReplayed},
 	} {
 		b, _ := proto.Encode(st)
 		f.Add(b)

@@ -407,3 +407,38 @@ func TestSimDriversReplayIsOnRecordForIt(t *testing.T) {
 		t.Errorf("the way back from the 30 the sim driver ran was not carried out: state %+v, skipped %q", st, reasons)
 	}
 }
+
+// TestSimToRealSwitchSetsTheSimulatedCount: what the README says of a
+// switch from the sim driver to the command driver: the simulated count,
+// never asked of the workload, is set by the first live decision (a hold
+// included), as a count only acknowledged in dry-run is; within the
+// tier's bounds, it is carried out.
+func TestSimToRealSwitchSetsTheSimulatedCount(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	stop := h.startWith(executor.DefaultConfig(), nil, prometheus.NewRegistry(), fixedClock(t0))
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
+	h.publish(d1)
+	if st := h.waitState(d1); !st.Claimed || st.ClaimedBy != proto.ClaimedShadow {
+		t.Fatalf("the sim driver's count is not claimed shadow: %+v", st)
+	}
+	stop()
+
+	live := commandConfig(log, "")
+	live.MaxAge = time.Hour
+	h.startWith(live, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+	hold := tierDecision("shop", "web", t0.Add(-20*time.Second), 8, 8)
+	hold.Action = proto.ActionHold
+	h.publish(hold)
+	st := h.waitState(hold)
+	cs := calls(t, log)
+	if len(cs) != 1 || cs[0].Argv[len(cs[0].Argv)-2] != "8" {
+		t.Fatalf("the first live hold ran %v, want the simulated 8 set once", cs)
+	}
+	if st.Claimed || st.Desired != 8 {
+		t.Errorf("after the sync the state %+v is not the driver's record of 8", st)
+	}
+	if reason, _ := h.requestedReason("shop", hold.ID); !strings.HasPrefix(reason, "synced:") {
+		t.Errorf("the requested event's reason %q does not say it is a sync", reason)
+	}
+}
