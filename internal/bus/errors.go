@@ -4,6 +4,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
 
@@ -70,3 +72,53 @@ func retryLevel(err error) zerolog.Level {
 	}
 	return zerolog.WarnLevel
 }
+
+// refusedMsg marks a message this client cannot send as it is: its
+// encoding failed.
+type refusedMsg struct{ err error }
+
+func (r refusedMsg) Error() string { return r.err.Error() }
+func (r refusedMsg) Unwrap() error { return r.err }
+
+// IsRefusedMessage reports whether a publish failed for the message itself,
+// so that sending it again can never store it: it could not be encoded; it
+// is larger than the server's max_payload (the client refuses it); or the
+// stream refused it for its size (over the stream's max message size, a
+// header over 64 KiB, or over what its file store can hold). Any other
+// error, such as a timeout, no responders, a stream without a leader or
+// full (maximum messages or bytes with DiscardNew), or insufficient
+// resources, says the store is unavailable for now, for every message
+// alike: a retry may store it.
+func IsRefusedMessage(err error) bool {
+	if err == nil {
+		return false
+	}
+	var r refusedMsg
+	if errors.As(err, &r) || errors.Is(err, nats.ErrMaxPayload) {
+		return true
+	}
+	var api *jetstream.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode {
+	case jetstream.JSErrCodeStreamMessageExceedsMaximum, jsErrCodeStreamHeaderExceedsMaximum:
+		return true
+	case jsErrCodeStreamStoreFailed:
+		// The same code says the stream is full (maximum messages or
+		// bytes with DiscardNew), which is no fault of the message; only
+		// its file store's own size limit is.
+		return api.Description == "message too large"
+	}
+	return false
+}
+
+// The nats-server's error codes (server/jetstream_errors_generated.go)
+// that nats.go does not name.
+const (
+	// jsErrCodeStreamHeaderExceedsMaximum: "header size exceeds maximum
+	// allowed of 64k".
+	jsErrCodeStreamHeaderExceedsMaximum jetstream.ErrorCode = 10097
+	// jsErrCodeStreamStoreFailed: "{err}", the store's error.
+	jsErrCodeStreamStoreFailed jetstream.ErrorCode = 10077
+)

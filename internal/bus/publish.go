@@ -24,7 +24,7 @@ type Out struct {
 func (b *Bus) natsMsg(o Out) (*nats.Msg, error) {
 	data, err := proto.Encode(o.Msg)
 	if err != nil {
-		return nil, err
+		return nil, refusedMsg{fmt.Errorf("encode %s %s: %w", o.Subject, o.Msg.MsgID(), err)}
 	}
 	// Both header names are in canonical form already: the header is
 	// built directly, one backing array for its two values, instead of
