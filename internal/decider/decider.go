@@ -190,6 +190,8 @@ type Service struct {
 	// unjoined because an outbox bound was reached, by which bound.
 	unstoredGauge prometheus.Gauge
 	refused       *prometheus.CounterVec
+	// dropped counts decisions dropped unstored, refused for themselves.
+	dropped prometheus.Counter
 	// gate pauses the member's input while a bound is reached (see
 	// maxOutbox); the periodic retry opens it (reopen). nil without a bus.
 	gate *bus.Gate
@@ -219,6 +221,9 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			Help: "Inputs refused unjoined because decisions could not be stored, by the bound reached: " +
 				"app (the app's own outbox) or member (every app's together). Each pauses the member's input " +
 				"(headroom_bus_input_paused{service=\"decider\"}): the input is kept, unacknowledged, and joined once the periodic retry has stored enough."}, []string{"bound"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_decisions_dropped_total",
+			Help: "Decisions dropped unstored because the decisions stream or the server refused the message itself " +
+				"(over the stream's max message size or the server's max_payload): no retry could store it, so it is not held; the app's later decisions go on."}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		badInput: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_bad_input_decisions_total",
 			Help: "Decisions published that hold a tier because its tick lacked its load metric (a scrape rule on a series " +
@@ -257,7 +262,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 		for _, bound := range []string{"app", "member"} {
 			s.refused.WithLabelValues(bound)
 		}
-		for _, c := range []prometheus.Collector{s.decisions, s.badInput, s.returned, s.late, s.overdue, s.timedOut, s.waiting, s.unstoredGauge, s.refused} {
+		for _, c := range []prometheus.Collector{s.decisions, s.badInput, s.returned, s.late, s.overdue, s.timedOut, s.waiting, s.unstoredGauge, s.refused, s.dropped} {
 			if err := d.Reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -658,12 +663,21 @@ func (s *Service) noteOverdue(o OverdueTick) {
 const publishAttempts = 5
 
 // flush stores a's pending decisions in order, marking each sent once
-// stored; each gets up to attempts publishes.
+// stored; each gets up to attempts publishes. A decision refused for
+// itself (bus.IsRefusedMessage: too large for the stream or the server)
+// is dropped, logged and counted, and the rest go on: held, it would stop
+// its app's decisions for good and, at the app's bound, pause every app
+// of the member.
 func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 	for len(a.outbox) > 0 {
 		d := a.outbox[0]
 		if err := s.publish(ctx, d, attempts); err != nil {
-			return err
+			if !bus.IsRefusedMessage(err) {
+				return err
+			}
+			s.dropped.Inc()
+			s.log.Error().Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Time("tick_time", proto.Time(d.TS)).
+				Msg("decision dropped: the decisions stream or the server refuses it for itself (over the stream's max message size or the server's max_payload), so no retry can store it")
 		}
 		a.sentTS[d.Tier] = d.TS
 		a.outbox = a.outbox[1:]
@@ -725,7 +739,9 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 			case <-time.After(time.Duration(attempt) * s.publishPause):
 			}
 		}
-		if err = s.bus.Publish(ctx, out); err == nil {
+		if err = s.bus.Publish(ctx, out); bus.IsRefusedMessage(err) {
+			return err // the caller drops it
+		} else if err == nil {
 			s.decisions.WithLabelValues(d.Action).Inc()
 			// The tier's series starts with its first decision here: at
 			// 0 if that one is not a hold without load, so increase()
@@ -741,6 +757,6 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 			return nil
 		}
 	}
-	s.log.Error().Err(err).Str("msg_id", d.ID).Msg("decision not stored")
+	s.log.Error().Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Msg("decision not stored")
 	return err
 }
