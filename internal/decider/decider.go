@@ -378,6 +378,7 @@ func (s *Service) reopen() {
 		}
 	}
 	s.gate.Open()
+	s.state.ResumeInput(s.now())
 }
 
 // refuse refuses an input at bound ("app" or "member"), pausing the
@@ -387,6 +388,9 @@ func (s *Service) refuse(bound string, err error) error {
 	if s.gate == nil {
 		return err
 	}
+	// The input timeout counts the pause as no time: the inputs the
+	// waiting ticks want may be among those held back.
+	s.state.HoldInput(s.now())
 	return s.gate.Refuse(bound, err)
 }
 

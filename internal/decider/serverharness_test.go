@@ -27,6 +27,8 @@ type onServer struct {
 	cfg   Config
 	// outboxLimit, when set, lowers maxOutbox for the deciders started.
 	outboxLimit int
+	// now, when set, is the deciders' clock (Service.now).
+	now func() time.Time
 }
 
 func newOnServer(t *testing.T) *onServer {
@@ -53,6 +55,9 @@ func (h *onServer) start(limit int, retryEvery time.Duration, reg *prometheus.Re
 	d.unstoredLimit = limit
 	if h.outboxLimit > 0 {
 		d.outboxLimit = h.outboxLimit
+	}
+	if h.now != nil {
+		d.now = h.now
 	}
 	stop = natstest.Serve(h.t, "decider", d.Run)
 	natstest.Eventually(h.t, 30*time.Second, ready.Err)

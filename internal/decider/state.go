@@ -110,6 +110,11 @@ type Apps struct {
 	// clockBase is the first time Expire was given; input timeouts are
 	// waited from it (see Expire).
 	clockBase time.Time
+	// held is how long the input timeout's clock has stood still
+	// (HoldInput to ResumeInput); heldSince is when it stopped, zero while
+	// it runs.
+	held      time.Duration
+	heldSince time.Time
 	// dropped remembers, per app and tier, the last decision stored
 	// before this start or before an eviction, and marks the apps
 	// (Key{App: name}) evicted for idleness (Returning).
@@ -316,7 +321,9 @@ func (as *Apps) release(a *app, before int) []*proto.Decision {
 // InputTimeout 0 turns it off. The timeout is waited on now.Sub of the
 // first time Expire was given, which reads the monotonic clock where both
 // carry it (time.Now's do), so a step of the wall clock neither cuts a
-// wait short nor stretches it; a tick's age is read off the wall.
+// wait short nor stretches it; a tick's age is read off the wall. While
+// the member's input is paused the clock of the waits stands still
+// (HoldInput).
 func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 	a := as.apps[appName]
 	if a == nil || as.cfg.InputTimeout <= 0 {
@@ -326,9 +333,44 @@ func (as *Apps) Expire(appName string, now time.Time) []*proto.Decision {
 		as.clockBase = now
 	}
 	before := len(a.join.pending)
-	elapsed := now.Sub(as.clockBase).Milliseconds()
+	elapsed := as.inputClock(now).Milliseconds()
 	a.join.expire(proto.Millis(now), elapsed, as.cfg.InputTimeout.Milliseconds(), a.actAge().Milliseconds(), maxAhead.Milliseconds())
 	return as.release(a, before)
+}
+
+// inputClock is the time the input timeout counts at now since
+// clockBase: none while the clock stands still (HoldInput).
+func (as *Apps) inputClock(now time.Time) time.Duration {
+	if !as.heldSince.IsZero() {
+		now = as.heldSince
+	}
+	return now.Sub(as.clockBase) - as.held
+}
+
+// HoldInput stops the input timeout's clock at now, as the member's input
+// is paused (bus.Gate): the anomaly messages and forecasts the waiting
+// ticks want may be among the inputs held back, not late upstream, so the
+// pause counts as no time for their wait, as a step back of the clock
+// does. ResumeInput starts it again; a tick that waited part of its
+// timeout before the pause waits the rest after it, time for the backlog
+// held back to be read. Either called again does nothing.
+func (as *Apps) HoldInput(now time.Time) {
+	if as.heldSince.IsZero() {
+		if as.clockBase.IsZero() {
+			as.clockBase = now
+		}
+		as.heldSince = now
+	}
+}
+
+// ResumeInput starts the input timeout's clock again at now (see
+// HoldInput).
+func (as *Apps) ResumeInput(now time.Time) {
+	if as.heldSince.IsZero() {
+		return
+	}
+	as.held += max(now.Sub(as.heldSince), 0)
+	as.heldSince = time.Time{}
 }
 
 // stored says the decisions of every tier of f were stored before this
