@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/metricstest"
@@ -26,6 +27,8 @@ import (
 // paused every app of the member for good.
 func TestDecisionRefusedForItselfIsDropped(t *testing.T) {
 	h := newOnServer(t)
+	var logged natstest.Logs
+	h.log = zerolog.New(&logged).Level(zerolog.ErrorLevel)
 	h.outboxLimit = 2
 	reg := prometheus.NewRegistry()
 	d, _ := h.start(maxUnstored, 50*time.Millisecond, reg)
@@ -132,6 +135,25 @@ func TestDecisionRefusedForItselfIsDropped(t *testing.T) {
 	}
 	if n := len(natstest.Payloads(t, h.admin, "DLQ", "apm.dlq.decider")); n != 0 {
 		t.Errorf("%d inputs dead-lettered, want none", n)
+	}
+	// One error line a decision dropped, naming its app, tier, id and
+	// tick; none says "decision not stored" (the drop is no failed retry).
+	ids := map[any]bool{}
+	for _, l := range logged.Lines(t, "") {
+		msg, _ := l["message"].(string)
+		if msg == "decision not stored" {
+			t.Errorf("log line %v: a dropped decision logged as not stored", l)
+		}
+		if !strings.HasPrefix(msg, "decision dropped") {
+			continue
+		}
+		if l["level"] != "error" || l["app"] != big || l["tier"] != "web" || l["msg_id"] == nil || l["tick_time"] == nil || l["error"] == nil {
+			t.Errorf("log line %v: want an error naming app %s, tier web, msg_id, tick_time and the error", l, big)
+		}
+		ids[l["msg_id"]] = true
+	}
+	if len(ids) != want-(before-1) {
+		t.Errorf("%d decisions logged dropped, want %d", len(ids), want-(before-1))
 	}
 }
 
