@@ -69,5 +69,5 @@ func StartStore(tb testing.TB, dir string, port int, maxStore int64) *server.Ser
 
 // MaxStore is the file store every test server may reserve: enough for
 // the streams and buckets a provisioning makes at their default sizes
-// (seven streams of 2 GiB and the buckets), whatever the disk free.
+// (six streams of 2 GiB and two buckets: bus.Reserved), whatever the disk free.
 const MaxStore = 1 << 40
