@@ -65,6 +65,77 @@ func (s *gatedStage) state() (calls int, taken []int, delivered []uint64) {
 	return s.calls, slices.Clone(s.taken), slices.Clone(s.delivered)
 }
 
+// gatedBus connects a bus to a fresh JetStream server, its streams made,
+// logging to the returned lines and counting in the returned registry.
+func gatedBus(t *testing.T) (*bus.Bus, *natstest.Logs, *prometheus.Registry) {
+	t.Helper()
+	logs := &natstest.Logs{}
+	reg := prometheus.NewRegistry()
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.GroupCheck = natstest.RunJetStream(t), "gated", 200*time.Millisecond
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(logs), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return b, logs, reg
+}
+
+// publishRange stores ticks from to to (tick i's rps is i). It may be
+// called off the test's goroutine: it reports with t.Error.
+func publishRange(t *testing.T, b *bus.Bus, from, to int) {
+	var outs []bus.Out
+	for i := from; i < to; i++ {
+		outs = append(outs, tick(i))
+	}
+	if err := b.PublishAll(context.Background(), outs); err != nil {
+		t.Error(err)
+	}
+}
+
+// consumeGated runs b.Consume(spec, h) until the test ends, failing it if
+// Consume returns anything but the end of its context.
+func consumeGated(t *testing.T, b *bus.Bus, spec bus.ConsumerSpec, h bus.Handler) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Consume(ctx, spec, h) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Error(err)
+		}
+	})
+}
+
+// checkTakenOnce checks, once the gate has opened and the consumer
+// drained, that the stage took every one of the n ticks once, in stream
+// order, on its first delivery or (sent as the consumer paused) its
+// second, and that nothing was dead-lettered: an outage that counted
+// deliveries against MaxDeliver fails it.
+func (s *gatedStage) checkTakenOnce(t *testing.T, reg *prometheus.Registry, n int) {
+	t.Helper()
+	_, taken, delivered := s.state()
+	for i, got := range taken {
+		if got != i {
+			t.Fatalf("tick %d taken as the %dth, want every tick once in stream order: %v", got, i, taken)
+		}
+	}
+	if len(taken) != n {
+		t.Fatalf("%d ticks taken, want %d: %v", len(taken), n, taken)
+	}
+	for i, d := range delivered {
+		if d > 2 {
+			t.Errorf("tick %d taken on delivery %d, want its first or (sent as the consumer paused) second: the outage counted deliveries against MaxDeliver", i, d)
+		}
+	}
+	if got, _ := metricstest.Sum(t, reg, "headroom_bus_dead_letters_total"); got != 0 {
+		t.Errorf("%v inputs dead-lettered, want none", got)
+	}
+}
+
 // TestGateHoldsInputThroughAnOutage: a stage whose outputs cannot be
 // stored refuses its input through its gate once it holds its bound, for
 // an outage many times longer than MaxDeliver's redeliveries (3, 10 ms
@@ -93,25 +164,8 @@ func TestGateHoldsInputThroughAnOutage(t *testing.T) {
 func gateThroughOutage(t *testing.T, group bool) {
 	const n, bound = 120, 5
 	const outage = 4 * time.Second // four AckWaits
-	var logs natstest.Logs
-	reg := prometheus.NewRegistry()
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.GroupCheck = natstest.RunJetStream(t), "gated", 200*time.Millisecond
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	var outs []bus.Out
-	for i := range n {
-		outs = append(outs, tick(i))
-	}
-	if err := b.PublishAll(context.Background(), outs); err != nil {
-		t.Fatal(err)
-	}
+	b, logs, reg := gatedBus(t)
+	publishRange(t, b, 0, n)
 
 	s := &gatedStage{gate: b.NewGate("forecaster", "outputs"), bound: bound, down: true}
 	spec := bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, Gate: s.gate,
@@ -119,15 +173,7 @@ func gateThroughOutage(t *testing.T, group bool) {
 	if group {
 		spec.Group = &bus.GroupSpec{}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Consume(ctx, spec, s.handle) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Error(err)
-		}
-	}()
+	consumeGated(t, b, spec, s.handle)
 
 	paused := func() float64 {
 		v, _ := metricstest.Sum(t, reg, "headroom_bus_input_paused", "service", "forecaster", "reason", "outputs")
@@ -171,23 +217,7 @@ func gateThroughOutage(t *testing.T, group bool) {
 		}
 		return nil
 	})
-	_, taken, delivered := s.state()
-	for i, got := range taken {
-		if got != i {
-			t.Fatalf("tick %d taken as the %dth, want every tick once in stream order: %v", got, i, taken)
-		}
-	}
-	if len(taken) != n {
-		t.Fatalf("%d ticks taken, want %d", len(taken), n)
-	}
-	for i, d := range delivered {
-		if d > 2 {
-			t.Errorf("tick %d taken on delivery %d, want its first or (sent as the consumer paused) second: the outage counted deliveries against MaxDeliver", i, d)
-		}
-	}
-	if got, _ := metricstest.Sum(t, reg, "headroom_bus_dead_letters_total"); got != 0 {
-		t.Errorf("%v inputs dead-lettered, want none", got)
-	}
+	s.checkTakenOnce(t, reg, n)
 	if dl := natstest.Payloads(t, b, "DLQ", "apm.dlq.forecaster"); len(dl) != 0 {
 		t.Errorf("%d dead letters stored, want none", len(dl))
 	}

@@ -2,17 +2,12 @@ package bus_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
-
 	"github.com/headroomhq/headroom/internal/bus"
-	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/proto"
 )
@@ -31,28 +26,8 @@ func TestGateClosedDuringTakeOverTopUp(t *testing.T) {
 	const first, later, during, bound = 5, 55, 20, 10
 	const n = first + later + during
 	const outage = 4 * time.Second
-	var logs natstest.Logs
-	reg := prometheus.NewRegistry()
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.GroupCheck = natstest.RunJetStream(t), "gated", 200*time.Millisecond
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
-	if err := b.EnsureStreams(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	publish := func(from, to int) {
-		var outs []bus.Out
-		for i := from; i < to; i++ {
-			outs = append(outs, tick(i))
-		}
-		if err := b.PublishAll(context.Background(), outs); err != nil {
-			t.Error(err)
-		}
-	}
-	publish(0, first)
+	b, _, reg := gatedBus(t)
+	publishRange(t, b, 0, first)
 	s := &gatedStage{gate: b.NewGate("forecaster", "outputs"), bound: bound, down: true}
 	// The take-over's rebuild replays the first ticks; the later ones are
 	// stored as it handles its last, after it read where to end, for the
@@ -60,21 +35,13 @@ func TestGateClosedDuringTakeOverTopUp(t *testing.T) {
 	var once sync.Once
 	h := func(ctx context.Context, m *bus.Msg) ([]bus.Out, error) {
 		if m.Seq == first {
-			once.Do(func() { publish(first, first+later) })
+			once.Do(func() { publishRange(t, b, first, first+later) })
 		}
 		return s.handle(ctx, m)
 	}
 	spec := bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, Gate: s.gate,
 		MaxDeliver: 3, NakDelay: 10 * time.Millisecond, AckWait: time.Second, Group: &bus.GroupSpec{Rebuild: true}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Consume(ctx, spec, h) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Error(err)
-		}
-	}()
+	consumeGated(t, b, spec, h)
 
 	natstest.Eventually(t, 30*time.Second, func() error {
 		if calls, _, _ := s.state(); calls <= bound || s.gate.Paused() == "" {
@@ -82,7 +49,7 @@ func TestGateClosedDuringTakeOverTopUp(t *testing.T) {
 		}
 		return nil
 	})
-	publish(first+later, n)
+	publishRange(t, b, first+later, n)
 	time.Sleep(outage) // the outage's length, four AckWaits: nothing is awaited
 	if calls, taken, _ := s.state(); len(taken) != bound || calls != bound+1 {
 		t.Errorf("%d handler calls took %d ticks during the outage, want %d calls taking %d", calls, len(taken), bound+1, bound)
@@ -94,21 +61,5 @@ func TestGateClosedDuringTakeOverTopUp(t *testing.T) {
 		}
 		return natstest.GroupDrained(context.Background(), b, "METRICS", "forecaster")
 	})
-	_, taken, delivered := s.state()
-	for i, got := range taken {
-		if got != i {
-			t.Fatalf("tick %d taken as the %dth, want every tick once in stream order: %v", got, i, taken)
-		}
-	}
-	if len(taken) != n {
-		t.Fatalf("%d ticks taken, want %d: %v", len(taken), n, taken)
-	}
-	for i, d := range delivered {
-		if d > 2 {
-			t.Errorf("tick %d taken on delivery %d, want its first or second: the outage counted deliveries", i, d)
-		}
-	}
-	if got, _ := metricstest.Sum(t, reg, "headroom_bus_dead_letters_total"); got != 0 {
-		t.Errorf("%v inputs dead-lettered, want none", got)
-	}
+	s.checkTakenOnce(t, reg, n)
 }
