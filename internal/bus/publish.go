@@ -58,7 +58,13 @@ func (b *Bus) Publish(ctx context.Context, o Out) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.js.PublishMsg(ctx, m); err != nil {
+	// A publish the server refuses for the user's permissions is dropped
+	// and its request would only time out (apiTimeout, or ctx's end): it
+	// ends as the refusal arrives, with that refusal (IsRefused).
+	if err := b.refusable(ctx, publishKey(o.Subject), func(ctx context.Context) error {
+		_, err := b.js.PublishMsg(ctx, m)
+		return err
+	}); err != nil {
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
 	}
