@@ -88,17 +88,24 @@ func smallLimits() bus.StreamLimits {
 // store holds store bytes, and returns what EnsureStreams did.
 func provisionOn(t *testing.T, store int64, limits bus.StreamLimits) error {
 	t.Helper()
-	s := natstest.StartStore(t, t.TempDir(), -1, store)
+	b := provisioner(t, natstest.StartStore(t, t.TempDir(), -1, store).ClientURL(), limits)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return b.EnsureStreams(ctx)
+}
+
+// provisioner connects a bus with stream limits to the server at url,
+// closed when the test ends.
+func provisioner(t *testing.T, url string, limits bus.StreamLimits) *bus.Bus {
+	t.Helper()
 	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.Streams = s.ClientURL(), "provision", limits
+	cfg.URL, cfg.Name, cfg.Streams = url, "provision", limits
 	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = b.Close(5 * time.Second) }()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return b.EnsureStreams(ctx)
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	return b
 }
 
 // TestProvisioningUncappedOnAFullStore: a stream without a cap
@@ -109,21 +116,14 @@ func TestProvisioningUncappedOnAFullStore(t *testing.T) {
 	limits := smallLimits()
 	limits.MaxBytes = -1
 	const store = 64 << 20
-	s := natstest.StartStore(t, t.TempDir(), -1, store)
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.Streams = s.ClientURL(), "provision", limits
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = b.Close(5 * time.Second) }()
+	b := provisioner(t, natstest.StartStore(t, t.TempDir(), -1, store).ClientURL(), limits)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	full := jetstream.StreamConfig{Name: "FULL", Subjects: []string{"full.>"}, MaxBytes: store, Storage: jetstream.FileStorage}
 	if _, err := natstest.JetStream(t, b).CreateStream(ctx, full); err != nil {
 		t.Fatal(err)
 	}
-	err = b.EnsureStreams(ctx)
+	err := b.EnsureStreams(ctx)
 	if err == nil {
 		t.Fatal("provisioning uncapped streams on a store reserved in full succeeded")
 	}
@@ -149,16 +149,10 @@ func TestProvisioningSaysWhichStreamDoesNotFitACluster(t *testing.T) {
 	limits := smallLimits()
 	limits.Replicas = 3
 	c := natstest.StartClusterStore(t, 3, limits.MaxBytes-1)
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.Streams = c.URL(), "provision", limits
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = b.Close(5 * time.Second) }()
+	b := provisioner(t, c.URL(), limits)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err = b.EnsureStreams(ctx)
+	err := b.EnsureStreams(ctx)
 	if err == nil {
 		t.Fatalf("provisioning %d-byte streams at three replicas on stores of %d succeeded", limits.MaxBytes, limits.MaxBytes-1)
 	}
