@@ -148,8 +148,9 @@ func logStore(log zerolog.Logger, s *server.Server, dir string, limits bus.Strea
 		rep.Stored = int64(info.Store)
 	}
 	rep.Free, rep.FreeKnown = freeDisk(dir)
+	short, fits := rep.short()
 	ev := log.Info()
-	if short, _ := rep.short(); short {
+	if short {
 		ev = log.Warn()
 	}
 	ev = ev.Str("data", dir).Int64("stored_bytes", rep.Stored)
@@ -161,7 +162,6 @@ func logStore(log zerolog.Logger, s *server.Server, dir string, limits bus.Strea
 		return
 	}
 	ev = ev.Int64("reserved_bytes", reserved).Str("reserved", bus.FormatBytes(reserved)).Int64("stream_max_bytes", limits.MaxBytes)
-	short, fits := rep.short()
 	if !short {
 		ev.Msgf("jetstream store: the streams may hold up to %s (%d streams at -stream.max-bytes and the buckets)", bus.FormatBytes(reserved), rep.Streams)
 		return
