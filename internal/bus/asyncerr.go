@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,9 +50,10 @@ type asyncErrors struct {
 	// changed is closed, and replaced, at each refusal seen.
 	changed chan struct{}
 	gen     uint64 // refusals seen in all
-	// claims counts the callers waiting on each key that report its
-	// refusal themselves (the handler then logs it at debug level).
-	claims map[string]int
+	// claims holds the callers waiting on each key (refusable), which
+	// report its refusal themselves (the handler then logs it at debug
+	// level) and are ended by it.
+	claims map[string][]*waiter
 	// logs is the log state of each class of refusal.
 	logs map[string]*classLog
 }
@@ -63,7 +65,7 @@ type classLog struct {
 
 func newAsyncErrors() *asyncErrors {
 	return &asyncErrors{counts: map[string]uint64{}, last: map[string]error{}, changed: make(chan struct{}),
-		claims: map[string]int{}, logs: map[string]*classLog{}}
+		claims: map[string][]*waiter{}, logs: map[string]*classLog{}}
 }
 
 // The prefixes of the JetStream API subjects whose refusal is told by
@@ -160,7 +162,18 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 	a.gen++
 	close(a.changed)
 	a.changed = make(chan struct{})
-	claimed := a.claims[key] > 0
+	waiters := a.claims[key]
+	claimed := len(waiters) > 0
+	for _, w := range waiters {
+		if w.refusal == nil {
+			w.refusal = err
+			if w.cancel != nil {
+				// Only ends w's context: what waits on it runs in
+				// its own goroutine, not under a.mu.
+				w.cancel()
+			}
+		}
+	}
 	var say bool
 	var unsaid int
 	if !claimed {
@@ -192,7 +205,7 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 // a.mu is held.
 func (a *asyncErrors) forget() {
 	for key := range a.counts {
-		if a.claims[key] == 0 {
+		if len(a.claims[key]) == 0 {
 			delete(a.counts, key)
 			delete(a.last, key)
 		}
@@ -237,62 +250,63 @@ func (a *asyncErrors) generation() (uint64, <-chan struct{}) {
 	return a.gen, a.changed
 }
 
-// claim marks key as reported by its caller until release is called.
-func (a *asyncErrors) claim(key string) (release func()) {
+// waiter is a caller waiting on the refusal of a key (refusable).
+type waiter struct {
+	a      *asyncErrors
+	key    string
+	cancel context.CancelFunc // called at the key's refusal; may be nil
+	// refusal is the first refusal of key since the waiter came: a.mu.
+	refusal error
+}
+
+// wait registers a waiter on key, which reports key's refusals itself
+// until done: the handler logs them at debug level, records the first in
+// the waiter and calls cancel (when not nil).
+func (a *asyncErrors) wait(key string, cancel context.CancelFunc) *waiter {
+	w := &waiter{a: a, key: key, cancel: cancel}
 	a.mu.Lock()
-	a.claims[key]++
+	a.claims[key] = append(a.claims[key], w)
 	a.mu.Unlock()
-	return func() {
-		a.mu.Lock()
-		if a.claims[key]--; a.claims[key] <= 0 {
-			delete(a.claims, key)
-			if !strings.HasPrefix(key, "publish ") {
-				// A consumer's key is its caller's alone.
-				delete(a.counts, key)
-				delete(a.last, key)
-			}
-		}
-		a.mu.Unlock()
+	return w
+}
+
+// done unregisters w and returns the first refusal of its key seen while
+// it waited, or nil.
+func (w *waiter) done() error {
+	a := w.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ws := a.claims[w.key]
+	if i := slices.Index(ws, w); i >= 0 {
+		ws = slices.Delete(ws, i, i+1)
 	}
+	if len(ws) > 0 {
+		a.claims[w.key] = ws
+	} else {
+		delete(a.claims, w.key)
+		if !strings.HasPrefix(w.key, "publish ") {
+			// A consumer's key is its caller's alone.
+			delete(a.counts, w.key)
+			delete(a.last, w.key)
+		}
+	}
+	return w.refusal
 }
 
 // refusable runs call, a request publishing to a subject under key, with a
 // context that ends as soon as the server refuses such a publish: the
-// request itself would only time out. A refused call's error is the
-// server's refusal (IsRefused), which the handler then leaves to the caller
-// to report. A refusal seen before the call began does not end it: the
-// user's permissions may have changed since.
+// request itself would only time out. The connection's handler ends it,
+// the waiter registered on key (no goroutine of its own). A refused call's
+// error is the server's refusal (IsRefused), which the handler then leaves
+// to the caller to report. A refusal seen before the call began does not
+// end it: the user's permissions may have changed since.
 func (b *Bus) refusable(ctx context.Context, key string, call func(context.Context) error) error {
-	release := b.async.claim(key)
-	defer release()
-	n := b.async.count(key)
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stop, watched := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watched)
-		for {
-			changed, refusal := b.async.since(key, n)
-			if refusal != nil {
-				cancel()
-				return
-			}
-			select {
-			case <-changed:
-			case <-stop:
-				return
-			case <-cctx.Done():
-				return
-			}
-		}
-	}()
+	w := b.async.wait(key, cancel)
 	err := call(cctx)
-	close(stop)
-	<-watched
-	if err != nil && ctx.Err() == nil {
-		if _, refusal := b.async.since(key, n); refusal != nil {
-			return refusal
-		}
+	if refusal := w.done(); refusal != nil && err != nil && ctx.Err() == nil {
+		return refusal
 	}
 	return err
 }

@@ -70,9 +70,9 @@ func TestAsyncErrorsSayOnce(t *testing.T) {
 	if _, err := a.since(publishKey("apm.metrics.x.web"), n); err == nil || !strings.Contains(err.Error(), `"apm.metrics.x.web"`) {
 		t.Fatalf("refusal of apm.metrics.x.web: %v, want its own", err)
 	}
-	release := a.claim(createKey("DLQ", "x"))
+	w := a.wait(createKey("DLQ", "x"), nil)
 	a.handle(log, nil, violation("$JS.API.CONSUMER.CREATE.DLQ.x_1.apm.dlq.>"))
-	release()
+	w.done()
 	a.handle(log, nil, nats.ErrSlowConsumer)
 	a.handle(log, nil, nats.ErrSlowConsumer)
 	a.flush(log)
@@ -102,8 +102,8 @@ func TestAsyncErrorsBounded(t *testing.T) {
 	log := zerolog.Nop()
 	a := newAsyncErrors()
 	waited := publishKey("apm.metrics.waited.web")
-	release := a.claim(waited)
-	defer release()
+	w := a.wait(waited, nil)
+	defer w.done()
 	a.handle(log, nil, violation("apm.metrics.waited.web"))
 	n := a.count(waited)
 	forgotten := publishKey("apm.metrics.app0.web")
