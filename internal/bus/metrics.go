@@ -9,9 +9,12 @@ import (
 type metrics struct {
 	published   *prometheus.CounterVec
 	publishErrs *prometheus.CounterVec
-	handled     *prometheus.CounterVec
-	deadLetters *prometheus.CounterVec
-	handleTime  *prometheus.HistogramVec
+	// publishDropped counts the messages PublishAll dropped, refused
+	// for themselves.
+	publishDropped *prometheus.CounterVec
+	handled        *prometheus.CounterVec
+	deadLetters    *prometheus.CounterVec
+	handleTime     *prometheus.HistogramVec
 	// deliveryGaps counts the consumers' deliveries lost in flight (a
 	// gap in the consumer sequence) and gapFilled the messages read from
 	// the stream in their place (gap.go).
@@ -32,6 +35,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"kind"}),
 		publishErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_publish_errors_total", Help: "Publishes that failed, by stream kind.",
+		}, []string{"kind"}),
+		publishDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_publish_dropped_total",
+			Help: "Messages a source's publish dropped unstored, refused for themselves (over the stream's max message size or the server's max_payload), by stream kind.",
 		}, []string{"kind"}),
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_handled_total", Help: "Consumed messages by consumer and outcome (ack, nak, dlq).",
@@ -58,7 +65,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "1 while a service takes no input because it cannot store what it made (its consumers keep what they fetched, unacknowledged, and fetch nothing more), by service and reason; 0 otherwise.",
 		}, []string{"service", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins, m.inputPaused} {
+	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.publishDropped, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins, m.inputPaused} {
 		if err := reg.Register(c); err != nil {
 			// Several buses in one process share a registry: reuse the
 			// collector already registered.
@@ -68,6 +75,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 					m.published = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.publishErrs:
 					m.publishErrs = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.publishDropped:
+					m.publishDropped = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.handled:
 					m.handled = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.deadLetters:
@@ -91,6 +100,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	// failure (a series that appears at 1 increases by nothing).
 	for _, k := range proto.Kinds {
 		m.publishErrs.WithLabelValues(string(k))
+		m.publishDropped.WithLabelValues(string(k))
 	}
 	return m
 }

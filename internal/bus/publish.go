@@ -9,6 +9,7 @@ import (
 	"github.com/headroomhq/headroom/proto"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 )
 
 // HeaderEventTime carries a message's event time (Unix ms) beside the payload,
@@ -127,41 +128,104 @@ func (b *Bus) Flush(ctx context.Context) error {
 // Nats-Msg-Id, so a retry of a message the stream did store is dropped as a
 // duplicate) until it is stored or ctx ends. Sources call it, so a NATS
 // server killed mid-stream loses no tick: the publishes wait for the
-// reconnection instead of being forgotten.
+// reconnection instead of being forgotten. A message refused for itself
+// (IsRefusedMessage: over the stream's max message size or the server's
+// max_payload, or not encodable) is not retried, since no retry can store
+// it: it is dropped with an error line naming it, counted in
+// headroom_bus_publish_dropped_total, and the others go on. A publish the
+// server refuses for the user's permissions (IsRefused) is retried, since
+// the permission can be granted again, at a growing interval up to
+// refusedRetryMax, and logged at its first refusal and every
+// refusedLogEvery attempts after.
 func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 	type sent struct {
-		out Out
-		f   jetstream.PubAckFuture
+		out     Out
+		f       jetstream.PubAckFuture
+		refused uint64 // the refusals of its subject seen before it was sent
 	}
 	inflight := make([]sent, 0, len(outs))
 	var retry []Out
 	for _, o := range outs {
+		n := b.async.count(publishKey(o.Subject))
 		f, err := b.PublishAsync(o)
-		if err != nil {
+		switch {
+		case IsRefusedMessage(err):
+			b.dropRefused(o, err)
+		case err != nil:
 			retry = append(retry, o)
-			continue
+		default:
+			inflight = append(inflight, sent{o, f, n})
 		}
-		inflight = append(inflight, sent{o, f})
 	}
 	for _, s := range inflight {
-		select {
-		case <-s.f.Ok():
-		case <-s.f.Err():
-			retry = append(retry, s.out)
-		case <-ctx.Done():
-			return fmt.Errorf("publish %s: %w", s.out.Msg.MsgID(), ctx.Err())
+	wait:
+		for {
+			// The future of a publish refused for the user's permissions
+			// would only time out: the refusal ends its wait.
+			changed, refusal := b.async.since(publishKey(s.out.Subject), s.refused)
+			if refusal != nil {
+				retry = append(retry, s.out)
+				break
+			}
+			select {
+			case <-s.f.Ok():
+				break wait
+			case err := <-s.f.Err():
+				if IsRefusedMessage(err) {
+					b.dropRefused(s.out, err)
+				} else {
+					retry = append(retry, s.out)
+				}
+				break wait
+			case <-changed:
+			case <-ctx.Done():
+				return fmt.Errorf("publish %s: %w", s.out.Msg.MsgID(), ctx.Err())
+			}
 		}
 	}
 	for _, o := range retry {
-		if err := b.publishRetrying(ctx, o); err != nil {
+		err := b.publishRetrying(ctx, o)
+		switch {
+		case IsRefusedMessage(err):
+			b.dropRefused(o, err)
+		case err != nil:
 			return err
 		}
 	}
 	return nil
 }
 
-// publishRetrying publishes o synchronously until it is stored or ctx ends,
-// with a growing delay and a warning per failed attempt.
+// dropRefused logs and counts o, dropped unstored since it is refused
+// for itself (err).
+func (b *Bus) dropRefused(o Out, err error) {
+	b.metrics.publishDropped.WithLabelValues(kindOf(o.Subject)).Inc()
+	b.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).
+		Msg("publish dropped: refused for itself (over the stream's max message size or the server's max_payload, or not encodable), no retry can store it")
+}
+
+// The retries of a publish the server refuses for the user's permissions:
+// the delay doubles up to refusedRetryMax (each refused attempt is a line
+// in the server's log too), and the refusal is logged at the first attempt
+// and every refusedLogEvery-th after (the others at debug level).
+const (
+	refusedRetryMax = 30 * time.Second
+	refusedLogEvery = 10
+)
+
+// publishBackoff is the wait after a publish's failed attempt (from 1):
+// growing by 250 ms to 5 s, or doubling from 250 ms to refusedRetryMax
+// after a permissions refusal.
+func publishBackoff(attempt int, refused bool) time.Duration {
+	if refused {
+		return min(250*time.Millisecond<<min(attempt-1, 7), refusedRetryMax)
+	}
+	return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)
+}
+
+// publishRetrying publishes o synchronously until it is stored, refused
+// for itself (IsRefusedMessage, returned at once: no retry can store it)
+// or ctx ends, with a growing delay and a warning per failed attempt (a
+// permissions refusal's seldom, see refusedLogEvery).
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 	for attempt := 1; ; attempt++ {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -173,11 +237,19 @@ func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 			}
 			return nil
 		}
-		b.log.Warn().Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Msg("publish failed, retrying with the same id")
+		if IsRefusedMessage(err) {
+			return err
+		}
+		refused := IsRefused(err)
+		level := zerolog.WarnLevel
+		if refused && attempt%refusedLogEvery != 1 {
+			level = zerolog.DebugLevel
+		}
+		b.log.WithLevel(level).Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Msg("publish failed, retrying with the same id")
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("publish %s: %w", o.Msg.MsgID(), ctx.Err())
-		case <-time.After(min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)):
+		case <-time.After(publishBackoff(attempt, refused)):
 		}
 	}
 }

@@ -185,6 +185,8 @@ func (src *scrapeSource) lastStored(ctx context.Context) (time.Time, error) {
 // one tick per tier that has values. A tier none of whose targets answered
 // publishes nothing that round. The round's ticks are retried with their ids
 // until stored, so a NATS restart loses none of them; the next round waits.
+// A tick refused for itself (too large for the stream) is dropped, logged
+// and counted by the bus (PublishAll), not retried for good.
 func (src *scrapeSource) round(ctx context.Context, t time.Time) error {
 	var outs []bus.Out
 	for _, tier := range src.tiers {

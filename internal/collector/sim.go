@@ -285,7 +285,9 @@ func (src *simSource) tickOuts(t time.Time, ready map[string]int, demand float64
 
 // publish stores every tick of outs, retrying each failed publish with the
 // same Nats-Msg-Id until it is stored (a NATS server restarting mid-stream
-// loses no tick and duplicates none); it fails only when ctx ends.
+// loses no tick and duplicates none); it fails only when ctx ends. A tick
+// refused for itself (too large for the stream) is dropped, logged and
+// counted by the bus (PublishAll), not retried for good.
 func (src *simSource) publish(ctx context.Context, outs []bus.Out) error {
 	if len(outs) == 0 {
 		return nil
