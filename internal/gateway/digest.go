@@ -282,6 +282,7 @@ func (g *Gateway) runDigest(ctx context.Context) {
 
 func (g *Gateway) followDigest(ctx context.Context, k proto.Kind) {
 	name := proto.StreamName(g.prefix, k)
+	var retry consumerRetry
 	for attempt := 0; ; attempt++ {
 		start, n, filled := time.Now(), 0, false
 		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartAll(), Batch: 1024}, func(m bus.Record) {
@@ -304,10 +305,8 @@ func (g *Gateway) followDigest(ctx context.Context, k proto.Kind) {
 		if attempt%10 == 0 {
 			g.log.Warn().Err(fmt.Errorf("history digest of %s: %w", name, err)).Msg("digest consumer not started, retrying")
 		}
-		select {
-		case <-ctx.Done():
+		if g.retryWait(ctx, retry.next(err)) != nil {
 			return
-		case <-time.After(time.Second):
 		}
 	}
 }

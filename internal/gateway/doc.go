@@ -129,4 +129,8 @@
 // subscribe rights on _INBOX.> for the replies and deliveries. Deny it
 // publish on <prefix>.>. (service.Main also creates the streams at start,
 // which needs $JS.API.STREAM.CREATE.* and UPDATE.*, unless they exist.)
+// A stream whose consumer the server refuses it (a permissions violation)
+// is tried again at an interval doubling from 1 s to 30 s, each attempt a
+// line in the server's log, until the permissions are fixed; a stream not
+// created yet every second.
 package gateway

@@ -15,6 +15,12 @@ func SetAPIHook(g *Gateway, hook func(context.Context)) { g.apiHook = hook }
 // before it reads again the consumers nobody seemed to pull from.
 func SetHealthRecheck(g *Gateway, hook func(context.Context) error) { g.recheckHook = hook }
 
+// SetRetryWait makes the waits before a stream's live or digest consumer
+// is tried again call wait with their length instead of waiting.
+func SetRetryWait(g *Gateway, wait func(ctx context.Context, d time.Duration) error) {
+	g.retryHook = wait
+}
+
 // AddrsOpen is how many client addresses have a WebSocket open.
 func AddrsOpen(g *Gateway) int { return g.addrs.len() }
 

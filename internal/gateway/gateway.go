@@ -42,8 +42,11 @@ type Gateway struct {
 	// recheckHook, in tests, replaces the health answer's wait before it
 	// reads idle-looking consumers again.
 	recheckHook func(context.Context) error
-	digest      *digest      // nil: every history reads the streams
-	file        *config.File // the -config file, for tier order, modes, costs (nil: none)
+	// retryHook, in tests, replaces the wait before a stream's live or
+	// digest consumer is tried again (retryWait).
+	retryHook func(context.Context, time.Duration) error
+	digest    *digest      // nil: every history reads the streams
+	file      *config.File // the -config file, for tier order, modes, costs (nil: none)
 
 	runCtx  context.Context // set by Run; clients derive their contexts from it
 	running atomic.Bool

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/proto"
@@ -212,6 +211,7 @@ func (g *Gateway) runLive(ctx context.Context, started func()) error {
 
 func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (stop func(), err error) {
 	name := proto.StreamName(g.prefix, k)
+	var retry consumerRetry
 	for attempt := 0; ; attempt++ {
 		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartNew(), Batch: 1024}, func(m bus.Record) {
 			if g.genuine(readerLive, k, m.Subject, m.Seq, m.Data) {
@@ -221,14 +221,13 @@ func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (stop func(), e
 		if err == nil {
 			return stop, nil
 		}
-		// The stream may not exist yet (another process creates it): retry.
+		// The stream may not exist yet (another process creates it), or
+		// this user may not read it yet: retry (consumerRetry).
 		if attempt%10 == 0 {
 			g.log.Warn().Err(err).Str("stream", name).Msg("live consumer not started, retrying")
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("live consumer on %s: %w", name, ctx.Err())
-		case <-time.After(time.Second):
+		if err := g.retryWait(ctx, retry.next(err)); err != nil {
+			return nil, fmt.Errorf("live consumer on %s: %w", name, err)
 		}
 	}
 }

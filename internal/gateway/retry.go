@@ -1,0 +1,50 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/bus"
+)
+
+// A stream's live or digest consumer that fails to start is tried again:
+// every retryEvery for a stream that does not exist yet (another process
+// creates it) or a bus that fails for now; at an interval doubling up to
+// refusedRetryMax while the server refuses this user the stream
+// (bus.IsRefused: its nats.conf does not let it read there), which lasts
+// until an operator changes the permissions and costs a permissions
+// violation line in the server's log at each attempt.
+const (
+	retryEvery      = time.Second
+	refusedRetryMax = 30 * time.Second
+)
+
+// consumerRetry is the retry schedule of one stream's consumer.
+type consumerRetry struct {
+	refused int // the failed attempts in a row refused for permissions
+}
+
+// next is the wait after an attempt that failed with err.
+func (r *consumerRetry) next(err error) time.Duration {
+	if !bus.IsRefused(err) {
+		r.refused = 0
+		return retryEvery
+	}
+	r.refused++
+	return min(retryEvery<<min(r.refused-1, 5), refusedRetryMax)
+}
+
+// retryWait waits d, or until ctx ends (its error then).
+func (g *Gateway) retryWait(ctx context.Context, d time.Duration) error {
+	if g.retryHook != nil {
+		return g.retryHook(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
