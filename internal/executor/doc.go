@@ -78,7 +78,12 @@
 // while such a member runs beside a newer one (a rolling upgrade), their
 // command or webhook calls for a tier may still overlap: scale the
 // executors to one for the upgrade, or stop the older ones before the
-// newer start. A held
+// newer start. A scaling event the server refuses for the executor's
+// permissions (nats.conf not letting it publish <prefix>.scaling.>) is
+// published again in place, after 1 s doubling to 30 s, its decision kept
+// in progress, until the permissions are fixed: the events record what the
+// driver did, and a decision judged again finds its change running and
+// makes none (see storeRefused). A held
 // tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor

@@ -32,6 +32,9 @@ type Service struct {
 	kv         *bus.Replicas
 
 	held *held // the replica states of the tiers handled, within the series limits
+	// refusedRetry is the first wait before a scaling event refused for
+	// the executor's permissions is published again (storeRefused).
+	refusedRetry time.Duration
 	// group is the service name the executor's copies share their
 	// partitions under: "executor" (a test runs another group, a member
 	// that does not see the first group's).
@@ -134,7 +137,7 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	lim := config.LimitsOf(d.Config)
-	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now, group: "executor", member: memberID(),
+	s := &Service{cfg: cfg, bus: d.Bus, log: d.Log.With().Str("part", "executor").Logger(), ready: d.Ready, now: time.Now, group: "executor", member: memberID(), refusedRetry: refusedRetryBase,
 		held: newHeld(lim.MaxSeriesPerApp, lim.MaxSeries, lim.IdleAfter)}
 	s.shadow = NewSimDriver(cfg.BootDelays, cfg.DefaultBootDelay, cfg.FailureRate, cfg.Seed)
 	for _, o := range opts {

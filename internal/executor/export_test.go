@@ -21,6 +21,13 @@ func WithGroup(group string) Option {
 	return func(s *Service) { s.group = group }
 }
 
+// WithRefusedRetry makes the first wait before a scaling event refused
+// for the executor's permissions is published again base instead of
+// refusedRetryBase (doubling from there).
+func WithRefusedRetry(base time.Duration) Option {
+	return func(s *Service) { s.refusedRetry = base }
+}
+
 // FakeKube is a fake API server holding Deployment shop/web, which
 // applies scale patches with their resourceVersion precondition as the
 // real one does; each Driver is one executor member's kubernetes driver

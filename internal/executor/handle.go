@@ -643,10 +643,12 @@ func (s *Service) realDriverFor(app, tier string) bool {
 // each (headroom_executor_actions_total, its refusal's why, and the result
 // of the sync it stands for) the first
 // time this handling stores it; an error is transient (the decision is
-// retried, the events' ids make repeats no-ops).
+// retried, the events' ids make repeats no-ops). An event the server
+// refuses for the executor's permissions is published again in place
+// (storeRefused) until stored or ctx ends.
 func (s *Service) storeEvents(ctx context.Context, p *step) error {
 	for i, o := range p.outs {
-		if err := s.bus.Publish(ctx, o); err != nil {
+		if err := s.storeRefused(ctx, o); err != nil {
 			return fmt.Errorf("store scaling event: %w", err)
 		}
 		id := o.Msg.MsgID()
@@ -1048,4 +1050,50 @@ func (s *Service) syncBounds(p *step) string {
 		return ""
 	}
 	return fmt.Sprintf("out of bounds: a sync to %d replicas, outside the tier's bounds of %d to %d", p.d.To, b.Min, b.Max)
+}
+
+// The in-place retries of a scaling event refused for the executor's
+// permissions: from refusedRetryBase, doubling to refusedRetryMax.
+const (
+	refusedRetryBase = time.Second
+	refusedRetryMax  = 30 * time.Second
+	// refusedLogEvery: a refusal is logged at its first attempt and
+	// every refusedLogEvery-th after.
+	refusedLogEvery = 10
+)
+
+// storeRefused publishes o; one the server refuses for the executor's
+// permissions (bus.IsRefused: nats.conf does not let it publish its
+// events, a misconfiguration an operator fixes) is published again after
+// a growing wait, until stored or ctx ends. The events record what the
+// driver did: the decision's handling fails when they are not stored, and
+// judged again on its next delivery, the change found already running
+// would make no events, losing them; and the refusals, which come at
+// once, would use its 5 deliveries up in seconds. Meanwhile the decision
+// is kept in progress (ConsumerSpec.Progress).
+func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
+	wait := s.refusedRetry
+	for attempt := 1; ; attempt++ {
+		err := s.bus.Publish(ctx, o)
+		if err == nil || !bus.IsRefused(err) || ctx.Err() != nil {
+			if err == nil && attempt > 1 {
+				s.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempt).Msg("scaling event stored once the server allowed it")
+			}
+			return err
+		}
+		level := zerolog.DebugLevel
+		if attempt%refusedLogEvery == 1 {
+			level = zerolog.ErrorLevel
+		}
+		s.log.WithLevel(level).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Dur("retry_in", wait).
+			Msg("scaling event refused by the server's permissions (check nats.conf): its decision waits, in progress, and the event is published again")
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, refusedRetryMax)
+	}
 }

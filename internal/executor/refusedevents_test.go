@@ -1,0 +1,93 @@
+package executor_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/executor"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/internal/service"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestRefusedEventsWait: an executor whose scaling events nats.conf does
+// not let it publish (a fixable misconfiguration) publishes them again in
+// place, the decision kept in progress, until the server allows them:
+// the handling failed instead, and the decision, judged again on its next
+// delivery (500 ms later, the refusal coming at once), found its change
+// already running and made no event, so the events of a change the driver
+// made were lost; had it kept failing, its 5 deliveries went in seconds.
+// Allowed again, the change's events and the state are stored and nothing
+// is dead-lettered.
+func TestRefusedEventsWait(t *testing.T) {
+	r := natstest.StartRestricted(t, "executor", "apm.scaling.>")
+	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	kv, err := admin.Replicas(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs natstest.Logs
+	eb := r.Connect(t, "executor", zerolog.New(&logs))
+	d := decision("shop", 1, 2, 3)
+	ready := service.NewReady()
+	s, err := executor.New(executor.DefaultConfig(), service.Deps{Bus: eb, Log: zerolog.New(&logs), Reg: prometheus.NewRegistry(), Ready: ready},
+		executor.WithClock(func() time.Time { return proto.Time(d.TS) }), executor.WithRefusedRetry(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := natstest.Serve(t, "executor", s.Run)
+	defer stop()
+	natstest.Eventually(t, 10*time.Second, ready.Err)
+	if err := admin.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", d.App, d.Tier), Msg: d}); err != nil {
+		t.Fatal(err)
+	}
+	// More refused attempts than the consumer's 5 deliveries.
+	const refusals = 8
+	defer func() {
+		if t.Failed() {
+			for _, l := range logs.Lines(t, "") {
+				t.Log(l)
+			}
+		}
+	}()
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := len(natstest.Payloads(t, admin, "DLQ", "apm.dlq.executor")); n > 0 {
+			return fmt.Errorf("the decision was dead-lettered while its events were refused (%d dead letters)", n)
+		}
+		if n := len(logs.Lines(t, "nats refusal, reported by its caller")); n < refusals {
+			return fmt.Errorf("%d refusals of the events so far, waiting for %d", n, refusals)
+		}
+		return nil
+	})
+	r.Allow(t)
+	natstest.Eventually(t, 20*time.Second, func() error {
+		st, err := executor.ReadState(context.Background(), kv, d.App, d.Tier)
+		if err != nil {
+			return err
+		}
+		if st == nil || st.TS < d.TS {
+			return fmt.Errorf("state %+v does not cover %s yet", st, d.ID)
+		}
+		return nil
+	})
+	requested := false
+	for _, data := range natstest.Payloads(t, admin, "SCALING", proto.AppFilter("apm", proto.KindScaling, d.App)) {
+		var sc proto.Scaling
+		if err := proto.Decode(data, &sc); err != nil {
+			t.Fatal(err)
+		}
+		requested = requested || sc.DecisionID == d.ID && sc.Status == proto.StatusRequested
+	}
+	if !requested {
+		t.Errorf("the change's requested event not stored once allowed")
+	}
+	if n := len(natstest.Payloads(t, admin, "DLQ", "apm.dlq.executor")); n > 0 {
+		t.Errorf("%d dead letters, want none", n)
+	}
+}
