@@ -34,7 +34,7 @@ const asyncErrPeriod = 10 * time.Second
 // subjects a service publishes to are named by what it is sent (an app's,
 // a tier's), so a long-lived connection refused on ever new ones would
 // otherwise hold each forever. Past it, the keys no caller is waiting on
-// (claim) are forgotten: their counts start again from 0, which can only
+// (wait) are forgotten: their counts start again from 0, which can only
 // make a waiter that took its count before miss its refusal (its publish
 // then times out, as before there were counts), never blame it for
 // another's.
@@ -201,7 +201,7 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 	}
 }
 
-// forget drops the count and last refusal of every key no caller claims.
+// forget drops the count and last refusal of every key no caller waits on.
 // a.mu is held.
 func (a *asyncErrors) forget() {
 	for key := range a.counts {
