@@ -81,7 +81,8 @@
 // newer start. A scaling event the server refuses for the executor's
 // permissions (nats.conf not letting it publish <prefix>.scaling.>) is
 // published again in place, after 1 s doubling to 30 s, its decision kept
-// in progress, until the permissions are fixed: the events record what the
+// in progress, until the permissions are fixed or the executor stops (the
+// decision then left for redelivery): the events record what the
 // driver did, and a decision judged again finds its change running and
 // makes none (see storeRefused). A held
 // tier takes about 540 bytes with its simulated cluster, and

@@ -35,6 +35,11 @@ type Service struct {
 	// refusedRetry is the first wait before a scaling event refused for
 	// the executor's permissions is published again (storeRefused).
 	refusedRetry time.Duration
+	// stopping is closed when Run is told to stop (its context's Done):
+	// a handling goes on past it (an action begun is finished), but a
+	// scaling event's wait for the server's permission ends there
+	// (storeRefused). Nil before Run: never closed.
+	stopping <-chan struct{}
 	// group is the service name the executor's copies share their
 	// partitions under: "executor" (a test runs another group, a member
 	// that does not see the first group's).
@@ -260,6 +265,7 @@ func (s *Service) release() {
 // log.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.release()
+	s.stopping = ctx.Done()
 	kv, err := s.bus.Replicas(ctx)
 	if err != nil {
 		return err

@@ -1065,12 +1065,15 @@ const (
 // storeRefused publishes o; one the server refuses for the executor's
 // permissions (bus.IsRefused: nats.conf does not let it publish its
 // events, a misconfiguration an operator fixes) is published again after
-// a growing wait, until stored or ctx ends. The events record what the
-// driver did: the decision's handling fails when they are not stored, and
-// judged again on its next delivery, the change found already running
-// would make no events, losing them; and the refusals, which come at
-// once, would use its 5 deliveries up in seconds. Meanwhile the decision
-// is kept in progress (ConsumerSpec.Progress).
+// a growing wait, until stored, ctx ends or the executor stops
+// (s.stopping: ctx, a handling's, outlives the stop, and the consumer's
+// drain waits for the handler, so Run would not return while nats.conf
+// stayed wrong; the decision is then redelivered after the restart). The
+// events record what the driver did: the decision's handling fails when
+// they are not stored, and judged again on its next delivery, the change
+// found already running would make no events, losing them; and the
+// refusals, which come at once, would use its 5 deliveries up in seconds.
+// Meanwhile the decision is kept in progress (ConsumerSpec.Progress).
 func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 	wait := s.refusedRetry
 	for attempt := 1; ; attempt++ {
@@ -1091,6 +1094,11 @@ func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			return err
+		case <-s.stopping:
+			t.Stop()
+			s.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempts", attempt).
+				Msg("scaling event not stored: the executor stops while the server refuses it; its decision is left for redelivery")
 			return err
 		case <-t.C:
 		}

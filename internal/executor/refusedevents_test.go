@@ -91,3 +91,49 @@ func TestRefusedEventsWait(t *testing.T) {
 		t.Errorf("%d dead letters, want none", n)
 	}
 }
+
+// TestRefusedEventsWaitEndsAtStop: an executor waiting, in place, for the
+// server to allow its scaling events stops when told to: the handling
+// goes on after shutdown begins (an action begun is finished), so the
+// wait ran on a context that never ends and Run never returned while
+// nats.conf stayed wrong (the consumer's drain waits for its handler).
+// Stopped, the decision is left unacknowledged, redelivered later.
+func TestRefusedEventsWaitEndsAtStop(t *testing.T) {
+	r := natstest.StartRestricted(t, "executor", "apm.scaling.>")
+	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	if _, err := admin.Replicas(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var logs natstest.Logs
+	eb := r.Connect(t, "executor", zerolog.New(&logs))
+	d := decision("shop", 1, 2, 3)
+	ready := service.NewReady()
+	s, err := executor.New(executor.DefaultConfig(), service.Deps{Bus: eb, Log: zerolog.New(&logs), Reg: prometheus.NewRegistry(), Ready: ready},
+		executor.WithClock(func() time.Time { return proto.Time(d.TS) }), executor.WithRefusedRetry(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	natstest.Eventually(t, 10*time.Second, ready.Err)
+	if err := admin.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", d.App, d.Tier), Msg: d}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := len(logs.Lines(t, "nats refusal, reported by its caller")); n < 3 {
+			return fmt.Errorf("%d refusals of the events so far, waiting for 3", n)
+		}
+		return nil
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return in 30s of its stop: the refused events' wait ignores shutdown")
+	}
+}
