@@ -255,12 +255,5 @@ func (g *Gateway) healthRecheck(ctx context.Context) error {
 	if g.recheckHook != nil {
 		return g.recheckHook(ctx)
 	}
-	t := time.NewTimer(idleRecheck)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, idleRecheck)
 }

@@ -34,11 +34,16 @@ func (r *consumerRetry) next(err error) time.Duration {
 	return min(retryEvery<<min(r.refused-1, 5), refusedRetryMax)
 }
 
-// retryWait waits d, or until ctx ends (its error then).
+// retryWait waits d, or runs the test's hook instead.
 func (g *Gateway) retryWait(ctx context.Context, d time.Duration) error {
 	if g.retryHook != nil {
 		return g.retryHook(ctx, d)
 	}
+	return sleep(ctx, d)
+}
+
+// sleep waits d, or until ctx ends (its error then).
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
