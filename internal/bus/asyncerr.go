@@ -26,6 +26,32 @@ import (
 // something this user may not do: a permissions violation.
 func IsRefused(err error) bool { return errors.Is(err, nats.ErrPermissionViolation) }
 
+// What the services retry that the server refuses their user (IsRefused:
+// a publish, a stream's consumer) waits longer at each refusal in a row,
+// up to RefusedRetryMax: permissions are fixed by an operator, not by
+// waiting, and each refused attempt is a permissions violation line in
+// the server's log. The refusals are logged at the first attempt and
+// every refusedLogEvery-th after (the others at debug level).
+const (
+	RefusedRetryMax = 30 * time.Second
+	refusedLogEvery = 10
+)
+
+// RefusedBackoff is the wait after the n-th attempt (from 1) the server
+// refused in a row: base, doubling at each, up to RefusedRetryMax.
+func RefusedBackoff(base time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d > 0 && d < RefusedRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, RefusedRetryMax)
+}
+
+// RefusedLogged reports whether the n-th refused attempt (from 1) is
+// logged at its caller's level, not at debug: the first and every
+// refusedLogEvery-th after.
+func RefusedLogged(n int) bool { return n%refusedLogEvery == 1 }
+
 // asyncErrPeriod is the least time between two log lines of one kind of
 // asynchronous refusal; the ones in between are counted into the next.
 const asyncErrPeriod = 10 * time.Second

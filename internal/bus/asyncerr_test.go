@@ -177,3 +177,36 @@ func TestRefusableOwnConsumerOnly(t *testing.T) {
 		t.Fatalf("the watches' keys outlived them: %v", b.async.counts)
 	}
 }
+
+// TestRefusedBackoff: the waits after refusals in a row double from
+// their base up to RefusedRetryMax, a publish's from 250 ms (publishBackoff)
+// and the other failures' still grow by 250 ms to 5 s; the first refusal
+// and every tenth after are logged at the caller's level.
+func TestRefusedBackoff(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		attempt int
+		refused bool
+		want    time.Duration
+	}{
+		{1, true, 250 * ms}, {2, true, 500 * ms}, {3, true, time.Second}, {7, true, 16 * time.Second},
+		{8, true, RefusedRetryMax}, {1000, true, RefusedRetryMax},
+		{1, false, 250 * ms}, {4, false, time.Second}, {100, false, 5 * time.Second},
+	} {
+		if got := publishBackoff(tc.attempt, tc.refused); got != tc.want {
+			t.Errorf("publishBackoff(%d, %v) = %s, want %s", tc.attempt, tc.refused, got, tc.want)
+		}
+	}
+	if got := RefusedBackoff(time.Second, 6); got != RefusedRetryMax {
+		t.Errorf("RefusedBackoff(1s, 6) = %s, want %s", got, RefusedRetryMax)
+	}
+	var logged []int
+	for n := 1; n <= 25; n++ {
+		if RefusedLogged(n) {
+			logged = append(logged, n)
+		}
+	}
+	if fmt.Sprint(logged) != "[1 11 21]" {
+		t.Errorf("refused attempts logged %v, want [1 11 21]", logged)
+	}
+}

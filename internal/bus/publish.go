@@ -135,8 +135,8 @@ func (b *Bus) Flush(ctx context.Context) error {
 // headroom_bus_publish_dropped_total, and the others go on. A publish the
 // server refuses for the user's permissions (IsRefused) is retried, since
 // the permission can be granted again, at a growing interval up to
-// refusedRetryMax, and logged at its first refusal and every
-// refusedLogEvery attempts after.
+// RefusedRetryMax, and logged at its first refusal and every tenth
+// attempt after (RefusedLogged).
 func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 	type sent struct {
 		out     Out
@@ -203,21 +203,12 @@ func (b *Bus) dropRefused(o Out, err error) {
 		Msg("publish dropped: refused for itself (over the stream's max message size or the server's max_payload, or not encodable), no retry can store it")
 }
 
-// The retries of a publish the server refuses for the user's permissions:
-// the delay doubles up to refusedRetryMax (each refused attempt is a line
-// in the server's log too), and the refusal is logged at the first attempt
-// and every refusedLogEvery-th after (the others at debug level).
-const (
-	refusedRetryMax = 30 * time.Second
-	refusedLogEvery = 10
-)
-
 // publishBackoff is the wait after a publish's failed attempt (from 1):
-// growing by 250 ms to 5 s, or doubling from 250 ms to refusedRetryMax
-// after a permissions refusal.
+// growing by 250 ms to 5 s, or doubling from 250 ms to RefusedRetryMax
+// after a permissions refusal (RefusedBackoff).
 func publishBackoff(attempt int, refused bool) time.Duration {
 	if refused {
-		return min(250*time.Millisecond<<min(attempt-1, 7), refusedRetryMax)
+		return RefusedBackoff(250*time.Millisecond, attempt)
 	}
 	return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)
 }
@@ -225,7 +216,7 @@ func publishBackoff(attempt int, refused bool) time.Duration {
 // publishRetrying publishes o synchronously until it is stored, refused
 // for itself (IsRefusedMessage, returned at once: no retry can store it)
 // or ctx ends, with a growing delay and a warning per failed attempt (a
-// permissions refusal's seldom, see refusedLogEvery).
+// permissions refusal's seldom, see RefusedLogged).
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 	for attempt := 1; ; attempt++ {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -242,7 +233,7 @@ func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 		}
 		refused := IsRefused(err)
 		level := zerolog.WarnLevel
-		if refused && attempt%refusedLogEvery != 1 {
+		if refused && !RefusedLogged(attempt) {
 			level = zerolog.DebugLevel
 		}
 		b.log.WithLevel(level).Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Msg("publish failed, retrying with the same id")

@@ -1052,15 +1052,10 @@ func (s *Service) syncBounds(p *step) string {
 	return fmt.Sprintf("out of bounds: a sync to %d replicas, outside the tier's bounds of %d to %d", p.d.To, b.Min, b.Max)
 }
 
-// The in-place retries of a scaling event refused for the executor's
-// permissions: from refusedRetryBase, doubling to refusedRetryMax.
-const (
-	refusedRetryBase = time.Second
-	refusedRetryMax  = 30 * time.Second
-	// refusedLogEvery: a refusal is logged at its first attempt and
-	// every refusedLogEvery-th after.
-	refusedLogEvery = 10
-)
+// refusedRetryBase is the first wait of the in-place retries of a scaling
+// event refused for the executor's permissions, doubling from there to
+// bus.RefusedRetryMax (bus.RefusedBackoff).
+const refusedRetryBase = time.Second
 
 // storeRefused publishes o; one the server refuses for the executor's
 // permissions (bus.IsRefused: nats.conf does not let it publish its
@@ -1075,7 +1070,6 @@ const (
 // refusals, which come at once, would use its 5 deliveries up in seconds.
 // Meanwhile the decision is kept in progress (ConsumerSpec.Progress).
 func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
-	wait := s.refusedRetry
 	for attempt := 1; ; attempt++ {
 		err := s.bus.Publish(ctx, o)
 		if err == nil || !bus.IsRefused(err) || ctx.Err() != nil {
@@ -1085,9 +1079,10 @@ func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 			return err
 		}
 		level := zerolog.DebugLevel
-		if attempt%refusedLogEvery == 1 {
+		if bus.RefusedLogged(attempt) {
 			level = zerolog.ErrorLevel
 		}
+		wait := bus.RefusedBackoff(s.refusedRetry, attempt)
 		s.log.WithLevel(level).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Dur("retry_in", wait).
 			Msg("scaling event refused by the server's permissions (check nats.conf): its decision waits, in progress, and the event is published again")
 		t := time.NewTimer(wait)
@@ -1102,6 +1097,5 @@ func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 			return err
 		case <-t.C:
 		}
-		wait = min(2*wait, refusedRetryMax)
 	}
 }

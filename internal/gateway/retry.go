@@ -9,15 +9,12 @@ import (
 
 // A stream's live or digest consumer that fails to start is tried again:
 // every retryEvery for a stream that does not exist yet (another process
-// creates it) or a bus that fails for now; at an interval doubling up to
-// refusedRetryMax while the server refuses this user the stream
-// (bus.IsRefused: its nats.conf does not let it read there), which lasts
-// until an operator changes the permissions and costs a permissions
-// violation line in the server's log at each attempt.
-const (
-	retryEvery      = time.Second
-	refusedRetryMax = 30 * time.Second
-)
+// creates it) or a bus that fails for now; at an interval doubling from
+// retryEvery up to bus.RefusedRetryMax while the server refuses this user
+// the stream (bus.IsRefused: its nats.conf does not let it read there),
+// which lasts until an operator changes the permissions and costs a
+// permissions violation line in the server's log at each attempt.
+const retryEvery = time.Second
 
 // consumerRetry is the retry schedule of one stream's consumer.
 type consumerRetry struct {
@@ -31,7 +28,7 @@ func (r *consumerRetry) next(err error) time.Duration {
 		return retryEvery
 	}
 	r.refused++
-	return min(retryEvery<<min(r.refused-1, 5), refusedRetryMax)
+	return bus.RefusedBackoff(retryEvery, r.refused)
 }
 
 // retryWait waits d, or runs the test's hook instead.

@@ -10,7 +10,7 @@ import (
 )
 
 // TestConsumerRetrySchedule: refusals in a row double the wait up to
-// refusedRetryMax; any other failure (a stream not created yet) waits
+// bus.RefusedRetryMax; any other failure (a stream not created yet) waits
 // retryEvery and starts the refusals' count again.
 func TestConsumerRetrySchedule(t *testing.T) {
 	refused := fmt.Errorf("watch METRICS: %w", nats.ErrPermissionViolation)
