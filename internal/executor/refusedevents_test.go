@@ -16,6 +16,65 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
+// refusedEvents is an executor whose NATS user may not publish its
+// scaling events (apm.scaling.>) until r.Allow, its logs, and the bus of
+// an admin that provisioned the streams.
+type refusedEvents struct {
+	r     *natstest.Restricted
+	admin *bus.Bus
+	kv    *bus.Replicas
+	logs  *natstest.Logs
+	s     *executor.Service
+	ready *service.Ready
+	d     *proto.Decision
+}
+
+func newRefusedEvents(t *testing.T) *refusedEvents {
+	t.Helper()
+	r := natstest.StartRestricted(t, "executor", "apm.scaling.>")
+	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	kv, err := admin.Replicas(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &natstest.Logs{}
+	eb := r.Connect(t, "executor", zerolog.New(logs))
+	d := decision("shop", 1, 2, 3)
+	ready := service.NewReady()
+	s, err := executor.New(executor.DefaultConfig(), service.Deps{Bus: eb, Log: zerolog.New(logs), Reg: prometheus.NewRegistry(), Ready: ready},
+		executor.WithClock(func() time.Time { return proto.Time(d.TS) }), executor.WithRefusedRetry(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range logs.Lines(t, "") {
+				t.Log(l)
+			}
+		}
+	})
+	return &refusedEvents{r: r, admin: admin, kv: kv, logs: logs, s: s, ready: ready, d: d}
+}
+
+// decide waits for the running executor to be ready, sends it the
+// decision and waits until its events were refused at least n times.
+func (e *refusedEvents) decide(t *testing.T, n int) {
+	t.Helper()
+	natstest.Eventually(t, 10*time.Second, e.ready.Err)
+	if err := e.admin.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", e.d.App, e.d.Tier), Msg: e.d}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := len(natstest.Payloads(t, e.admin, "DLQ", "apm.dlq.executor")); n > 0 {
+			return fmt.Errorf("the decision was dead-lettered while its events were refused (%d dead letters)", n)
+		}
+		if got := len(e.logs.Lines(t, "nats refusal, reported by its caller")); got < n {
+			return fmt.Errorf("%d refusals of the events so far, waiting for %d", got, n)
+		}
+		return nil
+	})
+}
+
 // TestRefusedEventsWait: an executor whose scaling events nats.conf does
 // not let it publish (a fixable misconfiguration) publishes them again in
 // place, the decision kept in progress, until the server allows them:
@@ -26,48 +85,15 @@ import (
 // Allowed again, the change's events and the state are stored and nothing
 // is dead-lettered.
 func TestRefusedEventsWait(t *testing.T) {
-	r := natstest.StartRestricted(t, "executor", "apm.scaling.>")
-	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
-	kv, err := admin.Replicas(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs natstest.Logs
-	eb := r.Connect(t, "executor", zerolog.New(&logs))
-	d := decision("shop", 1, 2, 3)
-	ready := service.NewReady()
-	s, err := executor.New(executor.DefaultConfig(), service.Deps{Bus: eb, Log: zerolog.New(&logs), Reg: prometheus.NewRegistry(), Ready: ready},
-		executor.WithClock(func() time.Time { return proto.Time(d.TS) }), executor.WithRefusedRetry(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := natstest.Serve(t, "executor", s.Run)
+	e := newRefusedEvents(t)
+	d, admin := e.d, e.admin
+	stop := natstest.Serve(t, "executor", e.s.Run)
 	defer stop()
-	natstest.Eventually(t, 10*time.Second, ready.Err)
-	if err := admin.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", d.App, d.Tier), Msg: d}); err != nil {
-		t.Fatal(err)
-	}
 	// More refused attempts than the consumer's 5 deliveries.
-	const refusals = 8
-	defer func() {
-		if t.Failed() {
-			for _, l := range logs.Lines(t, "") {
-				t.Log(l)
-			}
-		}
-	}()
+	e.decide(t, 8)
+	e.r.Allow(t)
 	natstest.Eventually(t, 20*time.Second, func() error {
-		if n := len(natstest.Payloads(t, admin, "DLQ", "apm.dlq.executor")); n > 0 {
-			return fmt.Errorf("the decision was dead-lettered while its events were refused (%d dead letters)", n)
-		}
-		if n := len(logs.Lines(t, "nats refusal, reported by its caller")); n < refusals {
-			return fmt.Errorf("%d refusals of the events so far, waiting for %d", n, refusals)
-		}
-		return nil
-	})
-	r.Allow(t)
-	natstest.Eventually(t, 20*time.Second, func() error {
-		st, err := executor.ReadState(context.Background(), kv, d.App, d.Tier)
+		st, err := executor.ReadState(context.Background(), e.kv, d.App, d.Tier)
 		if err != nil {
 			return err
 		}
@@ -99,34 +125,12 @@ func TestRefusedEventsWait(t *testing.T) {
 // nats.conf stayed wrong (the consumer's drain waits for its handler).
 // Stopped, the decision is left unacknowledged, redelivered later.
 func TestRefusedEventsWaitEndsAtStop(t *testing.T) {
-	r := natstest.StartRestricted(t, "executor", "apm.scaling.>")
-	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
-	if _, err := admin.Replicas(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	var logs natstest.Logs
-	eb := r.Connect(t, "executor", zerolog.New(&logs))
-	d := decision("shop", 1, 2, 3)
-	ready := service.NewReady()
-	s, err := executor.New(executor.DefaultConfig(), service.Deps{Bus: eb, Log: zerolog.New(&logs), Reg: prometheus.NewRegistry(), Ready: ready},
-		executor.WithClock(func() time.Time { return proto.Time(d.TS) }), executor.WithRefusedRetry(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newRefusedEvents(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	natstest.Eventually(t, 10*time.Second, ready.Err)
-	if err := admin.Publish(context.Background(), bus.Out{Subject: proto.DecisionSubject("apm", d.App, d.Tier), Msg: d}); err != nil {
-		t.Fatal(err)
-	}
-	natstest.Eventually(t, 20*time.Second, func() error {
-		if n := len(logs.Lines(t, "nats refusal, reported by its caller")); n < 3 {
-			return fmt.Errorf("%d refusals of the events so far, waiting for 3", n)
-		}
-		return nil
-	})
+	go func() { done <- e.s.Run(ctx) }()
+	e.decide(t, 3)
 	cancel()
 	select {
 	case err := <-done:
