@@ -138,6 +138,15 @@ func (b *Bus) Flush(ctx context.Context) error {
 // RefusedRetryMax, and logged at its first refusal and every tenth
 // attempt after (RefusedLogged).
 func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
+	_, err := b.PublishAllStored(ctx, outs)
+	return err
+}
+
+// PublishAllStored is PublishAll, returning how many of outs it stored
+// (all but the ones dropped; 0 with an error), for a caller that counts
+// what it published: a message dropped is not (the collector's ticks).
+func (b *Bus) PublishAllStored(ctx context.Context, outs []Out) (int, error) {
+	dropped := 0
 	type sent struct {
 		out     Out
 		f       jetstream.PubAckFuture
@@ -151,6 +160,7 @@ func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 		switch {
 		case IsRefusedMessage(err):
 			b.dropRefused(o, err)
+			dropped++
 		case err != nil:
 			retry = append(retry, o)
 		default:
@@ -173,13 +183,14 @@ func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 			case err := <-s.f.Err():
 				if IsRefusedMessage(err) {
 					b.dropRefused(s.out, err)
+					dropped++
 				} else {
 					retry = append(retry, s.out)
 				}
 				break wait
 			case <-changed:
 			case <-ctx.Done():
-				return fmt.Errorf("publish %s: %w", s.out.Msg.MsgID(), ctx.Err())
+				return 0, fmt.Errorf("publish %s: %w", s.out.Msg.MsgID(), ctx.Err())
 			}
 		}
 	}
@@ -188,11 +199,12 @@ func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 		switch {
 		case IsRefusedMessage(err):
 			b.dropRefused(o, err)
+			dropped++
 		case err != nil:
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(outs) - dropped, nil
 }
 
 // dropRefused logs and counts o, dropped unstored since it is refused

@@ -17,7 +17,7 @@ import (
 // itself (over its max message size) can never be stored, so PublishAll
 // does not retry it until its context ends (a collector's source would
 // hang on that tick for good): it stores the others, logs the one
-// dropped naming it, and returns.
+// dropped naming it, and returns, saying how many it stored.
 func TestPublishAllDropsRefusedMessage(t *testing.T) {
 	var logs natstest.Logs
 	b := natstest.Bus(t, "admin", zerolog.New(&logs))
@@ -45,8 +45,12 @@ func TestPublishAllDropsRefusedMessage(t *testing.T) {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	if err := b.PublishAll(pctx, outs); err != nil {
+	stored, err := b.PublishAllStored(pctx, outs)
+	if err != nil {
 		t.Fatalf("PublishAll with a message refused for itself: %v after %s, want the others stored and it dropped", err, time.Since(start))
+	}
+	if stored != 2 {
+		t.Errorf("PublishAllStored says %d stored, want 2: the one dropped is not (a source counts what it published by it)", stored)
 	}
 	if n := streamMsgs(t, b, proto.KindMetrics); n != 2 {
 		t.Errorf("%d messages stored, want the 2 the stream takes", n)

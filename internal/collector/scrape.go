@@ -197,13 +197,14 @@ func (src *scrapeSource) round(ctx context.Context, t time.Time) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	if err := src.s.bus.PublishAll(ctx, outs); err != nil {
+	stored, err := src.s.bus.PublishAllStored(ctx, outs)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("publish scraped ticks: %w", err)
 	}
-	src.s.ticks.Add(float64(len(outs)))
+	src.s.ticks.Add(float64(stored))
 	return nil
 }
 

@@ -292,10 +292,11 @@ func (src *simSource) publish(ctx context.Context, outs []bus.Out) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	if err := src.s.bus.PublishAll(ctx, outs); err != nil {
+	stored, err := src.s.bus.PublishAllStored(ctx, outs)
+	if err != nil {
 		return fmt.Errorf("publish ticks: %w", err)
 	}
-	src.s.ticks.Add(float64(len(outs)))
+	src.s.ticks.Add(float64(stored))
 	return nil
 }
 
