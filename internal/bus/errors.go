@@ -88,29 +88,51 @@ func (r refusedMsg) Unwrap() error { return r.err }
 // error, such as a timeout, no responders, a stream without a leader or
 // full (maximum messages or bytes with DiscardNew), or insufficient
 // resources, says the store is unavailable for now, for every message
-// alike: a retry may store it.
-func IsRefusedMessage(err error) bool {
+// alike: a retry may store it. RefusedMessageReason says which refused it.
+func IsRefusedMessage(err error) bool { return RefusedMessageReason(err) != "" }
+
+// The refusals RefusedMessageReason names.
+const (
+	RefusedNotEncodable  = "not encodable"
+	RefusedMaxPayload    = "over the server's max_payload"
+	RefusedStreamMaxSize = "over the stream's max message size"
+	RefusedHeaderSize    = "a header over 64 KiB"
+	RefusedStoreSize     = "over the stream's file store size limit"
+)
+
+// RefusedMessageReason names what refused a publish for the message itself
+// (see IsRefusedMessage), one of the Refused constants, and is "" for any
+// other error: a caller that drops such a message says why it could not
+// be stored, which is not always its size.
+func RefusedMessageReason(err error) string {
 	if err == nil {
-		return false
+		return ""
 	}
 	var r refusedMsg
-	if errors.As(err, &r) || errors.Is(err, nats.ErrMaxPayload) {
-		return true
+	if errors.As(err, &r) {
+		return RefusedNotEncodable
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return RefusedMaxPayload
 	}
 	var api *jetstream.APIError
 	if !errors.As(err, &api) {
-		return false
+		return ""
 	}
 	switch api.ErrorCode {
-	case jetstream.JSErrCodeStreamMessageExceedsMaximum, jsErrCodeStreamHeaderExceedsMaximum:
-		return true
+	case jetstream.JSErrCodeStreamMessageExceedsMaximum:
+		return RefusedStreamMaxSize
+	case jsErrCodeStreamHeaderExceedsMaximum:
+		return RefusedHeaderSize
 	case jsErrCodeStreamStoreFailed:
 		// The same code says the stream is full (maximum messages or
 		// bytes with DiscardNew), which is no fault of the message; only
 		// its file store's own size limit is.
-		return api.Description == "message too large"
+		if api.Description == "message too large" {
+			return RefusedStoreSize
+		}
 	}
-	return false
+	return ""
 }
 
 // The nats-server's error codes (server/jetstream_errors_generated.go)

@@ -51,18 +51,18 @@ func TestIsRefusedMessage(t *testing.T) {
 		return bus.Out{Subject: proto.MetricsSubject("apm", app, "web"), Msg: proto.NewMetrics(app, "web", at, 1, values)}
 	}
 	for _, tc := range []struct {
-		name    string
-		setup   func()
-		out     bus.Out
-		ctx     func() (context.Context, context.CancelFunc)
-		refused bool
+		name   string
+		setup  func()
+		out    bus.Out
+		ctx    func() (context.Context, context.CancelFunc)
+		reason string // bus.RefusedMessageReason's, "" for none
 	}{
 		{name: "stored", out: metrics("a", 0)},
 		{name: "over the stream's max message size", setup: func() { update(func(c *jetstream.StreamConfig) { c.MaxMsgSize = 2048 }) },
-			out: metrics("a", 200), refused: true},
+			out: metrics("a", 200), reason: bus.RefusedStreamMaxSize},
 		{name: "under the stream's max message size", out: metrics("a", 0)},
 		{name: "over the server's max_payload", setup: func() { update(func(c *jetstream.StreamConfig) {}) },
-			out: metrics("a", 50000), refused: true},
+			out: metrics("a", 50000), reason: bus.RefusedMaxPayload},
 		{name: "the stream full", setup: func() {
 			update(func(c *jetstream.StreamConfig) { c.MaxMsgs, c.Discard = 1, jetstream.DiscardNew })
 		}, out: metrics("a", 0)},
@@ -93,8 +93,11 @@ func TestIsRefusedMessage(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s: stored, want an error", tc.name)
 		}
-		if got := bus.IsRefusedMessage(err); got != tc.refused {
-			t.Errorf("%s: IsRefusedMessage(%v) = %v, want %v", tc.name, err, got, tc.refused)
+		if got := bus.IsRefusedMessage(err); got != (tc.reason != "") {
+			t.Errorf("%s: IsRefusedMessage(%v) = %v, want %v", tc.name, err, got, tc.reason != "")
+		}
+		if got := bus.RefusedMessageReason(err); got != tc.reason {
+			t.Errorf("%s: RefusedMessageReason(%v) = %q, want %q", tc.name, err, got, tc.reason)
 		}
 	}
 	if bus.IsRefusedMessage(nil) {
