@@ -91,6 +91,20 @@ func (a *App) Decide(t time.Time, in map[string]TierInput) []Decision {
 	return out
 }
 
+// Withdraw undoes the change Decide made for tier at t, which must be the
+// tier's last step: the decision was dropped unstored (refused for itself),
+// so nothing scaled, and it starts no up or down cool-down; the tier's
+// phase is as it was before t. It reports whether it did: false when the
+// tier's last change is not at t (a hold, a later step already taken, or
+// no such tier), which leaves the state as it is.
+func (a *App) Withdraw(tier string, t time.Time) bool {
+	i, ok := a.index[tier]
+	if !ok {
+		return false
+	}
+	return a.tiers[i].m.withdraw(t)
+}
+
 // forecasterFor combines a tier's own forecast with its upstream's forecast
 // scaled by the learned ratio, taking the larger over any window.
 func (a *App) forecasterFor(tr *tier, own *Forecast, up forecaster) forecaster {

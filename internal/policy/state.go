@@ -60,6 +60,39 @@ type machine struct {
 	belowSince  time.Time
 	belowActive bool
 	lastCount   int
+	// stepped is the time of the last step; undo is what the machine's
+	// last change (at undo.at) replaced, for withdraw.
+	stepped time.Time
+	undo    changeMark
+}
+
+// changeMark is the part of a machine a change commits: the cool-downs'
+// marks and the phase.
+type changeMark struct {
+	at         time.Time
+	phase      phase
+	lastUp     time.Time
+	lastChange time.Time
+	upped      bool
+	changed    bool
+}
+
+// mark remembers, at t, what the change about to be made replaces.
+func (m *machine) mark(t time.Time) {
+	m.undo = changeMark{at: t, phase: m.phase, lastUp: m.lastUp, lastChange: m.lastChange, upped: m.upped, changed: m.changed}
+}
+
+// withdraw undoes the change the machine made at t, if t is its last
+// step: the change was never carried out (its decision was dropped
+// unstored), so it starts no cool-down. It reports whether it did.
+func (m *machine) withdraw(t time.Time) bool {
+	if !m.changed || !m.lastChange.Equal(t) || !m.undo.at.Equal(t) || !m.stepped.Equal(t) {
+		return false
+	}
+	u := m.undo
+	m.phase, m.lastUp, m.lastChange, m.upped, m.changed = u.phase, u.lastUp, u.lastChange, u.upped, u.changed
+	m.undo = changeMark{}
+	return true
 }
 
 // maxWant returns the highest of want and the wants remembered within win
@@ -85,6 +118,7 @@ type verdict struct {
 // count; urgent (a load incident) lifts the up cool-down and step cap, and
 // holdDown (a performance incident) refuses scale-downs.
 func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) verdict {
+	m.stepped = t
 	keep := m.wants[:0]
 	for _, w := range m.wants {
 		if t.Sub(w.t) < m.stabilise {
@@ -118,6 +152,7 @@ func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) ve
 		if m.maxStep > 0 && !urgent {
 			to = min(to, current+m.maxStep)
 		}
+		m.mark(t)
 		m.lastUp, m.upped = t, true
 		m.lastChange, m.changed = t, true
 		m.phase = steady
@@ -146,6 +181,7 @@ func (m *machine) step(t time.Time, current, want int, urgent, holdDown bool) ve
 		if m.maxStep > 0 {
 			to = max(to, current-m.maxStep)
 		}
+		m.mark(t)
 		m.lastChange, m.changed = t, true
 		m.phase = steady
 		if m.coolDown > 0 {
