@@ -169,14 +169,8 @@ func (b *boundedBuffer) suffix() string {
 	// masked as every error quoting one is, for the log, the failed
 	// scaling event and the dashboard.
 	// Cut short (dropped), the kept output may end within a URL's user
-	// information, no @ left to tell the password by (redact.TextCut).
-	s := strings.ToValidUTF8(string(b.buf), "?")
-	if b.dropped > 0 {
-		s = redact.TextCut(s)
-	} else {
-		s = redact.Text(s)
-	}
-	s = strings.TrimSpace(s)
+	// information, no @ left to tell the password by (redact.Snippet).
+	s := strings.TrimSpace(redact.Snippet(b.buf, b.dropped > 0))
 	if s == "" && b.dropped == 0 {
 		return ""
 	}

@@ -356,13 +356,8 @@ func (d *WebhookDriver) post(ctx context.Context, body []byte, decisionID string
 	// another URL (a redirect's page), with a password or a token:
 	// masked as every error quoting a URL is. A snippet that fills its
 	// bound may be cut within a URL's user information, no @ left to
-	// tell the password by (redact.TextCut).
-	text := strings.ToValidUTF8(string(snippet), "?")
-	if len(snippet) == maxSnippet {
-		text = redact.TextCut(text)
-	} else {
-		text = redact.Text(text)
-	}
+	// tell the password by (redact.Snippet).
+	text := redact.Snippet(snippet, len(snippet) == maxSnippet)
 	err = fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(text))
 	return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, err
 }

@@ -29,28 +29,40 @@ func TestClip(t *testing.T) {
 	}
 }
 
-// TestTextCut: text cut short within a URL's user information (a
+// TestSnippet: text cut short within a URL's user information (a
 // program's output kept up to a bound, a body's first bytes) shows no
 // start of the password, where Text, finding no @, would show it; a URL
-// the cut leaves whole, or cut where it reads as a host, is kept.
-func TestTextCut(t *testing.T) {
+// the cut leaves whole, or cut where it reads as a host, is kept. The same
+// text not cut is masked as Text masks it, and invalid UTF-8 (a cut within
+// a character) reads as ?.
+func TestSnippet(t *testing.T) {
 	for _, tc := range []struct {
-		in, want string
+		in, cut, whole string // whole: Snippet of in not cut ("": as cut)
 	}{
-		{"GET https://ops:hunt", "GET https://REDACTED"},
-		{"GET https://ops:hunter2@ho", "GET https://REDACTED@ho"},
-		{"GET https://ops:hu/nt", "GET https://REDACTED/nt"},
-		{`connecting to "https://ops:hunt`, `connecting to "https://REDACTED`},
-		{"GET https://hooks.example/scale?token=s3c", "GET https://hooks.example/scale?token=REDACTED"},
-		{"GET https://hooks.example:84", "GET https://hooks.example:84"},
-		{"GET https://hooks.exa", "GET https://hooks.exa"},
-		{"GET https://ops:hunt failed", "GET https://ops:hunt failed"}, // not cut within the URL: as Text
-		{"GET https://a.example/ then https://ops:hunt", "GET https://a.example/ then https://REDACTED"},
-		{"no URL at all", "no URL at all"},
-		{"GET https://", "GET https://"},
+		{"GET https://ops:hunt", "GET https://REDACTED", "GET https://ops:hunt"},
+		{"GET https://ops:hunter2@ho", "GET https://REDACTED@ho", ""},
+		{"GET https://ops:hu/nt", "GET https://REDACTED/nt", "GET https://ops:hu/nt"},
+		{`connecting to "https://ops:hunt`, `connecting to "https://REDACTED`, `connecting to "https://ops:hunt`},
+		{"GET https://hooks.example/scale?token=s3c", "GET https://hooks.example/scale?token=REDACTED", ""},
+		{"GET https://hooks.example:84", "GET https://hooks.example:84", ""},
+		{"GET https://hooks.exa", "GET https://hooks.exa", ""},
+		{"GET https://ops:hunt failed", "GET https://ops:hunt failed", ""}, // not cut within the URL: as Text
+		{"GET https://a.example/ then https://ops:hunt", "GET https://a.example/ then https://REDACTED", "GET https://a.example/ then https://ops:hunt"},
+		{"no URL at all", "no URL at all", ""},
+		{"GET https://", "GET https://", ""},
+		{"caf\xc3", "caf?", ""},
+		{"https://ops:p\xffss@host/", "https://REDACTED@host/", ""},
 	} {
-		if got := redact.TextCut(tc.in); got != tc.want {
-			t.Errorf("TextCut(%q) = %q, want %q", tc.in, got, tc.want)
+		in := tc.in
+		if got := redact.Snippet([]byte(in), true); got != tc.cut || !utf8.ValidString(got) {
+			t.Errorf("Snippet(%q, cut) = %q, want %q", in, got, tc.cut)
+		}
+		whole := tc.whole
+		if whole == "" {
+			whole = tc.cut
+		}
+		if got := redact.Snippet([]byte(in), false); got != whole || got != redact.Text(strings.ToValidUTF8(in, "?")) {
+			t.Errorf("Snippet(%q, not cut) = %q, want %q, as Text", in, got, whole)
 		}
 	}
 }

@@ -264,16 +264,29 @@ func digits(s string) bool {
 	return true
 }
 
-// TextCut returns s masked as Text masks it, s being the first bytes of
-// a longer text (a program's output, the start of a body) cut right
-// after its end. A cut within a URL's user information leaves no @ for
-// Text to find, so the start of a password (https://ops:hunt) would
-// show: a URL the cut ends in, whose part before any /, ? or # holds no
-// @ and reads as no host[:port], has that part masked whole
-// (scheme://Mask). As in Text, a part that could be a host (a user name
-// alone, user:digits) is kept. A query parameter cut in its value is
-// masked by Text already, its name being whole.
-func TextCut(s string) string {
+// Snippet returns b, text another program wrote (a command's output, a
+// response body), as an error message may quote it: invalid UTF-8 (a cut
+// within a character, or binary output) replaced by ?, and masked as Text
+// masks it. cut says b is only the first bytes of a longer text, cut right
+// after its end (kept up to a bound): a cut within a URL's user
+// information leaves no @ for Text to find, so the start of a password
+// (https://ops:hunt) would show; a URL the cut ends in, whose part before
+// any /, ? or # holds no @ and reads as no host[:port], has that part
+// masked whole (scheme://Mask). As in Text, a part that could be a host
+// (a user name alone, user:digits) is kept. A query parameter cut in its
+// value is masked by Text already, its name being whole. Every quote of
+// such text goes through it, so none masks a cut one as a whole one.
+func Snippet(b []byte, cut bool) string {
+	s := strings.ToValidUTF8(string(b), "?")
+	if cut {
+		return textCut(s)
+	}
+	return Text(s)
+}
+
+// textCut returns s, the first bytes of a longer text, masked (see
+// Snippet).
+func textCut(s string) string {
 	if k := strings.LastIndex(s, "://"); k >= 0 {
 		start := k + len("://")
 		rest, quote := s[start:], opener(s, k)
