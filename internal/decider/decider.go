@@ -223,7 +223,8 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 				"(headroom_bus_input_paused{service=\"decider\"}): the input is kept, unacknowledged, and joined once the periodic retry has stored enough."}, []string{"bound"}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_decider_decisions_dropped_total",
 			Help: "Decisions dropped unstored because the decisions stream or the server refused the message itself " +
-				"(over the stream's max message size or the server's max_payload): no retry could store it, so it is not held; the app's later decisions go on."}),
+				"(not encodable, over the stream's max message size or the server's max_payload): no retry could store it, so it is not held; the app's later decisions go on. " +
+				"Each decision counts once: one a take-over makes again from inputs the member before acknowledged, and drops again, is not counted again."}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_decisions_total", Help: "Decisions published, by action."}, []string{"action"}),
 		badInput: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_decider_bad_input_decisions_total",
 			Help: "Decisions published that hold a tier because its tick lacked its load metric (a scrape rule on a series " +
@@ -572,9 +573,17 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 			s.noteWaiting()
 			return nil, bus.Permanent(err)
 		}
+		a := s.state.app(appName)
+		if m.HandledBefore() {
+			// The member before acknowledged the input only once its
+			// decisions were stored or dropped: made again here, one it
+			// dropped is dropped again, not counted again.
+			for _, d := range ds {
+				a.again[d.ID] = true
+			}
+		}
 		ds = append(ds, s.state.Expire(appName, s.now())...)
 		s.noteWaiting()
-		a := s.state.app(appName)
 		s.queue(a, ds) // behind any still waiting from a failed publish
 		if err := s.flush(ctx, a, publishAttempts); err != nil {
 			// The input is joined; its redeliveries add nothing to the
@@ -668,21 +677,21 @@ const publishAttempts = 5
 
 // flush stores a's pending decisions in order, marking each sent once
 // stored; each gets up to attempts publishes. A decision refused for
-// itself (bus.IsRefusedMessage: too large for the stream or the server)
-// is dropped, logged and counted, and the rest go on: held, it would stop
-// its app's decisions for good and, at the app's bound, pause every app
-// of the member.
+// itself (bus.IsRefusedMessage: not encodable, or too large for the stream
+// or the server) is dropped (see drop), and the rest go on: held, it would
+// stop its app's decisions for good and, at the app's bound, pause every
+// app of the member.
 func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 	for len(a.outbox) > 0 {
 		d := a.outbox[0]
 		if err := s.publish(ctx, d, attempts); err != nil {
-			if !bus.IsRefusedMessage(err) {
+			why := bus.RefusedMessageReason(err)
+			if why == "" {
 				return err
 			}
-			s.dropped.Inc()
-			s.log.Error().Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Time("tick_time", proto.Time(d.TS)).
-				Msg("decision dropped: the decisions stream or the server refuses it for itself (over the stream's max message size or the server's max_payload), so no retry can store it")
+			s.drop(a, d, why, err)
 		}
+		delete(a.again, d.ID)
 		a.sentTS[d.Tier] = d.TS
 		a.outbox = a.outbox[1:]
 		s.unstored--
@@ -690,6 +699,27 @@ func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 	}
 	a.outbox = nil
 	return nil
+}
+
+// drop gives up d, which why (bus.RefusedMessageReason) refused for
+// itself: it is logged with its app, tier, id and what refused it, and
+// counted once (a take-over that makes it again from inputs the member
+// before acknowledged drops it again uncounted, at warn: that member
+// counted it), and what deciding it committed is withdrawn where it can
+// be (Apps.Withdraw): nothing scaled, so a change starts no cool-down and
+// the tier's count stays the one it held.
+func (s *Service) drop(a *app, d *proto.Decision, why string, err error) {
+	withdrawn := s.state.Withdraw(d)
+	ev := s.log.Error()
+	msg := "decision dropped: the decisions stream or the server refuses it for itself (refused says why), so no retry can store it"
+	if a.again[d.ID] {
+		ev = s.log.Warn()
+		msg = "decision dropped again: made again from inputs the member before handled, which dropped and counted it (refused says why)"
+	} else {
+		s.dropped.Inc()
+	}
+	ev.Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Time("tick_time", proto.Time(d.TS)).Str("action", d.Action).
+		Str("refused", why).Bool("withdrawn", withdrawn).Msg(msg)
 }
 
 // makeRoom stores waiting decisions until fewer than unstoredLimit wait,
@@ -744,7 +774,7 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 			}
 		}
 		if err = s.bus.Publish(ctx, out); bus.IsRefusedMessage(err) {
-			return err // the caller drops it
+			return err // the caller drops it (flush)
 		} else if err == nil {
 			s.decisions.WithLabelValues(d.Action).Inc()
 			// The tier's series starts with its first decision here: at

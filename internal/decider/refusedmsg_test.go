@@ -136,8 +136,8 @@ func TestDecisionRefusedForItselfIsDropped(t *testing.T) {
 	if n := len(natstest.Payloads(t, h.admin, "DLQ", "apm.dlq.decider")); n != 0 {
 		t.Errorf("%d inputs dead-lettered, want none", n)
 	}
-	// One error line a decision dropped, naming its app, tier, id and
-	// tick; none says "decision not stored" (the drop is no failed retry).
+	// One error line a decision dropped, naming its app, tier, id, tick
+	// and what refused it (the stream's max message size); none says "decision not stored" (the drop is no failed retry).
 	ids := map[any]bool{}
 	for _, l := range logged.Lines(t, "") {
 		msg, _ := l["message"].(string)
@@ -149,6 +149,9 @@ func TestDecisionRefusedForItselfIsDropped(t *testing.T) {
 		}
 		if l["level"] != "error" || l["app"] != big || l["tier"] != "web" || l["msg_id"] == nil || l["tick_time"] == nil || l["error"] == nil {
 			t.Errorf("log line %v: want an error naming app %s, tier web, msg_id, tick_time and the error", l, big)
+		}
+		if l["refused"] != bus.RefusedStreamMaxSize || strings.Contains(msg, "max_payload") {
+			t.Errorf("log line %v: want refused %q, and a message that blames no particular limit", l, bus.RefusedStreamMaxSize)
 		}
 		ids[l["msg_id"]] = true
 	}

@@ -62,6 +62,15 @@ type app struct {
 	sentTS   map[string]int64 // per tier: last decision stored
 	desired  map[string]int   // per tier: last decided count
 	changeTS map[string]int64 // per tier: event time of the last change decided
+	decided  map[string]int64 // per tier: event time of the last decision made
+	// undo holds, per tier, what its last change decided replaced, for
+	// Withdraw.
+	undo map[string]tierMark
+	// again marks the decisions (by id) made again from inputs the member
+	// before acknowledged (bus.Msg.HandledBefore): it stored or dropped
+	// them, so a drop of one is not counted again. Cleared as they leave
+	// the outbox.
+	again map[string]bool
 	// overdue says the app's last tick was decided overdue, without some
 	// of its inputs (to warn once per run of them).
 	overdue bool
@@ -71,6 +80,14 @@ type app struct {
 	// a failed publish leaves no gap and nothing leaves out of order (see
 	// maxOutbox).
 	outbox []*proto.Decision
+}
+
+// tierMark is what a change decided for a tier replaced: the count it was
+// held at (if known) and the event time of the change before.
+type tierMark struct {
+	desired    int
+	hadDesired bool
+	changeTS   int64
 }
 
 // total returns the replica count tier is held at for the tick m: the
@@ -425,6 +442,32 @@ func (as *Apps) Handle(in proto.Keyed) ([]*proto.Decision, error) {
 	}
 }
 
+// Withdraw undoes what deciding d committed, as d was dropped unstored
+// (refused for itself: no executor sees it, so nothing scaled): its tier's
+// count is again the one held before it, not d.To pending, and its policy
+// starts no cool-down for it (policy.App.Withdraw). Only a change that is
+// its tier's last decision is undone, so that the state stays one some
+// run of decisions leads to; a later tick decided from it (while d waited
+// in the outbox) stands as made. It reports whether it undid d.
+func (as *Apps) Withdraw(d *proto.Decision) bool {
+	a := as.apps[d.App]
+	if a == nil || d.Action == proto.ActionHold || a.decided[d.Tier] != d.TS || a.changeTS[d.Tier] != d.TS {
+		return false
+	}
+	u, ok := a.undo[d.Tier]
+	if !ok || !a.policy.Withdraw(d.Tier, proto.Time(d.TS)) {
+		return false
+	}
+	if u.hadDesired {
+		a.desired[d.Tier] = u.desired
+	} else {
+		delete(a.desired, d.Tier)
+	}
+	a.changeTS[d.Tier] = u.changeTS
+	delete(a.undo, d.Tier)
+	return true
+}
+
 // Close declares that the metrics of every tier of appName at the grid
 // points of its tick up to t are in, as the next tick's metrics do live,
 // and returns the decisions of every tick it completes (those still
@@ -464,7 +507,8 @@ func (as *Apps) getApp(name string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep, as.cfg.ForecastMetric), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{}}
+	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep, as.cfg.ForecastMetric), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{},
+		decided: map[string]int64{}, undo: map[string]tierMark{}, again: map[string]bool{}}
 	a.join.tick = pc.Tick.Milliseconds()
 	a.join.limit = as.cfg.backlog(pc.Tick)
 	a.join.wait = as.cfg.TierLag.Milliseconds()
@@ -560,8 +604,10 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		if _, ok := in[d.Tier]; !ok {
 			continue // the app has no such tier at this tick
 		}
-		a.desired[d.Tier] = d.To
+		prev, had := a.desired[d.Tier]
+		a.desired[d.Tier], a.decided[d.Tier] = d.To, f.ts
 		if d.Action != proto.ActionHold {
+			a.undo[d.Tier] = tierMark{desired: prev, hadDesired: had, changeTS: a.changeTS[d.Tier]}
 			a.changeTS[d.Tier] = f.ts
 		}
 		if f.ts <= a.sentTS[d.Tier] {
