@@ -348,7 +348,9 @@ func TestSyncNeedsTheTiersAuthority(t *testing.T) {
 // runs the command driver with the file naming the tier live (max 20),
 // those counts are no record of what the workload runs: "down 1000→999"
 // must not be judged as a way back into the bounds from the 1000 and
-// carried out, nor may the first live hold set the 1000.
+// carried out, nor may the first live hold set the 1000. The first live
+// decision is a sync (the count was never asked of the workload), whose
+// count is clamped into the bounds: the driver sets 20, once.
 func TestSimDriversRecordIsNoRealDriversRecord(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -375,8 +377,8 @@ func TestSimDriversRecordIsNoRealDriversRecord(t *testing.T) {
 			}
 			h.publish(d2)
 			h.waitState(d2)
-			if cs := calls(t, log); len(cs) > 0 {
-				t.Errorf("the command driver ran %q on a tier of max 20", cs[0].Argv)
+			if cs := calls(t, log); len(cs) != 1 || cs[0].Argv[len(cs[0].Argv)-2] != "20" {
+				t.Errorf("the command driver ran %v on a tier of max 20, want the sync clamped to 20 once", cs)
 			}
 		})
 	}
@@ -440,5 +442,49 @@ func TestSimToRealSwitchSetsTheSimulatedCount(t *testing.T) {
 	}
 	if reason, _ := h.requestedReason("shop", hold.ID); !strings.HasPrefix(reason, "synced:") {
 		t.Errorf("the requested event's reason %q does not say it is a sync", reason)
+	}
+}
+
+// TestSimToRealSwitchClampsIntoTheBounds: the sim driver ran 15 replicas
+// (claimed shadow) and the live file bounds the tier to 1..10; the policy
+// caps a step at 2 (max_step), so the decider, deciding from the 15 on
+// record, scales down 15→13, still above the max. The switch's sync sets
+// the count clamped into the bounds, 10, once, and the record is the
+// driver's 10: the next decision, from 10, is a hold that calls nothing.
+// Refused for the bounds, the sync left the 15 on record, the decider
+// decided 15→13 again at every tick, and the switch never happened.
+func TestSimToRealSwitchClampsIntoTheBounds(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	stop := h.startWith(executor.DefaultConfig(), nil, prometheus.NewRegistry(), fixedClock(t0))
+	d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 15)
+	h.publish(d1)
+	if st := h.waitState(d1); st.ClaimedBy != proto.ClaimedShadow || st.Desired != 15 {
+		t.Fatalf("the sim driver's 15 is not claimed shadow: %+v", st)
+	}
+	stop()
+
+	live := commandConfig(log, "")
+	live.MaxAge = time.Hour
+	h.startWith(live, shopFileMax(t, executor.ModeLive, 10), prometheus.NewRegistry(), fixedClock(t0))
+	down := tierDecision("shop", "web", t0.Add(-30*time.Second), 15, 13)
+	h.publish(down)
+	st := h.waitState(down)
+	cs := calls(t, log)
+	if len(cs) != 1 || cs[0].Argv[len(cs[0].Argv)-2] != "10" {
+		reasons, _ := h.skipped("shop")
+		t.Fatalf("the first live decision (down 15→13, max 10) ran %v (skipped %q), want 10 set once", cs, reasons)
+	}
+	if st.Claimed || st.Desired != 10 {
+		t.Errorf("after the sync the state %+v is not the driver's record of 10", st)
+	}
+	if reason, _ := h.requestedReason("shop", down.ID); !strings.Contains(reason, "the driver sets 10 (the decided 13 clamped into the tier's bounds of 1 to 10)") {
+		t.Errorf("the requested event's reason %q does not say the sync clamped 13 into the bounds", reason)
+	}
+	hold := decidedFrom(st, t0.Add(-20*time.Second), 10)
+	h.publish(hold)
+	h.waitState(hold)
+	if cs := calls(t, log); len(cs) != 1 {
+		t.Errorf("the hold at 10 after the sync ran the driver again: %v", cs)
 	}
 }

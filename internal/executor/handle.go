@@ -66,6 +66,9 @@ type step struct {
 	// the driver is asked for the decided count even on a hold. It is the
 	// reason the requested event carries.
 	sync string
+	// syncTo is the count a sync has the driver set: the decided count,
+	// clamped into the tier's bounds (see Service.syncCount).
+	syncTo int
 	// keepTime says the judgement leaves the time of the tier's state as
 	// it was (refuseKeeping): a decision on replayed input is none of a
 	// live tier's, and a live decision before it, judged after it (a
@@ -362,9 +365,6 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		s.refuseKeeping(p, replayedInput, "replayed", log)
 	} else if d.Action != proto.ActionHold || p.sync != "" {
 		reason := s.refusal(ctx, p, m, now)
-		if reason == "" && p.sync != "" {
-			reason = s.syncBounds(p)
-		}
 		if reason != "" && p.sync != "" && !strings.HasPrefix(reason, notAuthorised) {
 			// Refused as any change is (stale, superseded, out of
 			// bounds): the claim stays for the next judgement. A
@@ -711,6 +711,8 @@ func (s *Service) invalid(p *step) string {
 	case !ok && d.Action == proto.ActionUp && d.To > proto.MaxReplicas:
 		return fmt.Sprintf("out of bounds: up to %d replicas, above the %d a tier without configured bounds may have", d.To, proto.MaxReplicas)
 	case !ok:
+	case p.sync != "":
+		// A sync sets a count clamped into the bounds (syncCount).
 	case d.To > b.Max && !p.towards(d.To > p.at):
 		return fmt.Sprintf("out of bounds: %s to %d replicas, above the tier's max of %d%s", d.Action, d.To, b.Max, p.onRecord(d.Action == proto.ActionDown))
 	case d.To < b.Min && !p.towards(d.To < p.at):
@@ -852,14 +854,15 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 	d := p.d
 	before := p.st.DecisionID
 	owed := p.st // the record a sync owes the workload (see below)
-	p.st.Desired, p.st.DecisionID = d.To, d.ID
+	to := p.target()
+	p.st.Desired, p.st.DecisionID = to, d.ID
 	n := len(p.outs)
 	p.emitReason(proto.StatusRequested, d.ID, "", p.sync)
 	if p.sync != "" {
-		log.Info().Int("desired", d.To).Str("why", p.sync).Msg("synced: setting the count the record holds")
+		log.Info().Int("desired", to).Str("why", p.sync).Msg("synced: setting the count the record holds")
 	}
 	start := time.Now()
-	req := Request{App: d.App, Tier: d.Tier, Replicas: d.To, DecisionID: d.ID, Time: proto.Time(d.TS), Reason: d.Reason}
+	req := Request{App: d.App, Tier: d.Tier, Replicas: to, DecisionID: d.ID, Time: proto.Time(d.TS), Reason: d.Reason}
 	if p.recorded {
 		// The count judged from: the cluster's where the driver reads it,
 		// else the one on record (see step.recorded).
@@ -900,7 +903,7 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		return
 	}
 	if err != nil {
-		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", d.To).Msg("scale failed")
+		log.Error().Err(err).Str("driver", p.driver).Str("mode", p.mode).Int("to", to).Msg("scale failed")
 		if p.sync != "" {
 			// A failed sync leaves the record as it was: still owing
 			// the workload the count only acknowledged, so the next
@@ -943,14 +946,14 @@ func (s *Service) change(ctx context.Context, p *step, drv Driver, cur Result, l
 		p.st.ClaimedBy = claimedOr(d, proto.ClaimedShadow)
 	}
 	p.carried = true
-	log.Info().Int("from", d.From).Int("to", d.To).Int("ready", r.Ready).Int("booting", r.Booting).
+	log.Info().Int("from", d.From).Int("to", to).Int("ready", r.Ready).Int("booting", r.Booting).
 		Str("driver", p.driver).Str("mode", p.mode).Msg("scaled")
 	p.emit(proto.StatusApplied, d.ID, "")
 	p.markSync(syncCarried)
 	if r.Failed > 0 {
 		p.emit(proto.StatusFailed, d.ID, fmt.Sprintf("%d booting replica(s) failed", r.Failed))
 	}
-	if r.Booting == 0 && r.Ready == d.To {
+	if r.Booting == 0 && r.Ready == to {
 		p.emit(proto.StatusReady, d.ID, "")
 	}
 }
@@ -981,9 +984,9 @@ func (s *Service) simulatedRecord(prev *proto.ReplicaState) bool {
 // ran before the dry-run, under- or over-provisioned with nothing saying
 // so. With a sync the first decision, a hold included, is carried out
 // through the driver like a change (the drivers set an absolute count),
-// with every check a change has: authority, staleness, supersession,
-// the tier's bounds (syncBounds), the tier's lease; one
-// refused leaves the claim for the next decision, so a sync is tried at
+// with every check a change has (authority, staleness, supersession, the
+// tier's lease) but the bounds: its count is clamped into them instead
+// (syncCount; sets p.syncTo); one refused leaves the claim for the next decision, so a sync is tried at
 // most once per decision, at the rate the decider ticks. Carried out, the
 // record holds the count carried out and no sync is due again. Failed,
 // the record stays as it was, owing the count, and the next decision
@@ -1014,8 +1017,19 @@ func (s *Service) syncDue(p *step, prev *proto.ReplicaState) string {
 	if _, ok := s.driver.(readsBack); ok {
 		return ""
 	}
-	return fmt.Sprintf("synced: the record held a count %s (%d desired, decision %s), never asked of the workload: the driver sets %d",
-		claimCause(prev.ClaimedBy), prev.Desired, prev.DecisionID, p.d.To)
+	var into string
+	p.syncTo, into = s.syncCount(p)
+	return fmt.Sprintf("synced: the record held a count %s (%d desired, decision %s), never asked of the workload: the driver sets %d%s",
+		claimCause(prev.ClaimedBy), prev.Desired, prev.DecisionID, p.syncTo, into)
+}
+
+// target is the count p's change has the driver set: the decision's, or
+// a sync's (syncTo).
+func (p *step) target() int {
+	if p.sync != "" {
+		return p.syncTo
+	}
+	return p.d.To
 }
 
 // claimCause says, for a log line or a reason, why a count is claimed
@@ -1038,18 +1052,29 @@ func claimCause(by string) string {
 	return "claimed"
 }
 
-// syncBounds returns why a sync of p's count must not be made for the
-// tier's bounds, or "": a hold is never out of bounds (invalid), but a
-// sync sets a count, and the count only acknowledged may lie outside
-// bounds the file changed since. The record holds no count the driver
-// set, so no way back into the bounds is judged from it (as for any
-// change from a claimed count: invalid).
-func (s *Service) syncBounds(p *step) string {
+// syncCount returns the count a sync of p's tier has the driver set: the
+// decided count, clamped into the tier's bounds (the min and max the file
+// sets, else the default policy's), and, when clamped, a clause saying so
+// for its reason. The count on record was only acknowledged (or run by the
+// simulated cluster) and may lie outside bounds the file changed since, or
+// never had: the sim driver's, or a tier's first claimed count. Refused
+// for its bounds, the sync was stuck: the record kept the count, the
+// decider decided from it, and where max_step caps a decision's step (the
+// policy's cap on what one decision adds or removes) the decided count
+// stayed outside the bounds at every tick, refused again. The decided
+// count already respects max_step, taken from the count on record; the
+// workload's own count is what nothing knows (the reason a sync is due),
+// so the clamp into the bounds is no step from a count and max_step does
+// not hold it back: the sync lands on the bound nearest the decided count,
+// and the tier is judged from a count its driver carried out thereafter.
+func (s *Service) syncCount(p *step) (int, string) {
+	to := p.d.To
 	b, ok := s.cfg.bounds(p.d.App, p.d.Tier, true)
-	if !ok || p.d.To >= b.Min && p.d.To <= b.Max {
-		return ""
+	if !ok || to >= b.Min && to <= b.Max {
+		return to, ""
 	}
-	return fmt.Sprintf("out of bounds: a sync to %d replicas, outside the tier's bounds of %d to %d", p.d.To, b.Min, b.Max)
+	clamped := min(max(to, b.Min), b.Max)
+	return clamped, fmt.Sprintf(" (the decided %d clamped into the tier's bounds of %d to %d)", to, b.Min, b.Max)
 }
 
 // refusedRetryBase is the first wait of the in-place retries of a scaling

@@ -44,7 +44,9 @@ func (f *failingDriver) requests() []int {
 // dry-run or unauthorised tier only acknowledged (a decider identity has
 // "up 5→200" acknowledged while shop.web is not authorised, within the
 // default 1..200; once the operator makes it live with max 10, "down
-// 200→199" must not act), one the simulated cluster of shadow mode ran,
+// 200→199" must not set 199: it is the tier's first live decision, a
+// sync of the count only acknowledged, whose count is clamped into the
+// bounds, 10), one the simulated cluster of shadow mode ran,
 // or the count a tier's first decision claimed
 // when its change failed (the state falls back to what ran, which only
 // the decision said). A count a driver carried out stays on record across
@@ -73,7 +75,7 @@ func TestClaimedCountIsNoRecord(t *testing.T) {
 	}{
 		{name: "acknowledged while not authorised, then live with a lower max",
 			phases: []phase{{decisions: []*proto.Decision{up(at(-30, 5, 200))}}, {authorised: true, max: 10, decisions: []*proto.Decision{at(0, 200, 199)}}},
-			reason: "out of bounds: down to 199 replicas, above the tier's max of 10"},
+			want:   []int{10}},
 		{name: "carried out in shadow, then live with bounds",
 			phases: []phase{{authorised: true, shadow: true, decisions: []*proto.Decision{up(at(-30, 5, 500))}}, {authorised: true, max: 10, decisions: []*proto.Decision{at(0, 500, 499)}}},
 			reason: "out of bounds: down to 499 replicas, above the tier's max of 10"},

@@ -282,8 +282,10 @@ func TestSyncOnlyWhereTheDriverCannotReadBack(t *testing.T) {
 // TestSyncIsCheckedAsAChange: the sync at the switch to live is refused
 // where a change would be: superseded by a newer decision wanting
 // another count (that one is carried out, from the claimed record, and
-// says it syncs), or outside the bounds the live file sets. Refused, the
-// claim stays.
+// says it syncs); refused, the claim stays. Outside the bounds the live
+// file sets it is not refused but clamped into them (refused, the claim
+// stayed, and the decider decided from it again: see
+// TestSimToRealSwitchClampsIntoTheBounds).
 func TestSyncIsCheckedAsAChange(t *testing.T) {
 	t.Run("superseded", func(t *testing.T) {
 		h := newHarness(t)
@@ -315,14 +317,14 @@ func TestSyncIsCheckedAsAChange(t *testing.T) {
 		hold := decidedFrom(st, t0.Add(-40*time.Second), st.Desired)
 		h.publish(hold)
 		st = h.waitState(hold)
-		if got := decisionsActed(t, log); len(got) != 0 {
-			t.Fatalf("the driver ran %v, want nothing: 8 is above the live max of 6", got)
+		if got := calls(t, log); len(got) != 1 || got[0].Argv[len(got[0].Argv)-2] != "6" {
+			t.Fatalf("the driver ran %v, want 6 set once: 8 is above the live max of 6", got)
 		}
-		if r := reasonsOf(t, h, "shop"); len(r) != 2 || !strings.HasPrefix(r[1], "out of bounds: a sync to 8 replicas") {
-			t.Errorf("skips %q, want dry-run then the sync out of bounds", r)
+		if r, _ := h.requestedReason("shop", hold.ID); !strings.HasPrefix(r, "synced:") || !strings.Contains(r, "the driver sets 6 (the decided 8 clamped into the tier's bounds of 1 to 6)") {
+			t.Errorf("the requested event says %q, want a sync saying it clamped 8 into the bounds", r)
 		}
-		if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun {
-			t.Errorf("after the refused sync: state %+v, want the 8 still claimed in dry-run", st)
+		if st.Desired != 6 || st.Claimed || st.ClaimedBy != "" {
+			t.Errorf("after the sync: state %+v, want the 6 carried out", st)
 		}
 	})
 }
