@@ -160,7 +160,9 @@ const (
 	// or run by the simulated cluster (shadow mode's, or the sim
 	// driver's) for a tier the configuration file did not name live
 	// then. Shown, never acted on: not set on the workload once the file
-	// names the tier live.
+	// names the tier live, and the counts the state records as running
+	// are the replay's too: a real driver's change to them is carried
+	// out, not taken as done.
 	ClaimedReplayed = "replayed"
 )
 

@@ -488,3 +488,49 @@ func TestSimToRealSwitchClampsIntoTheBounds(t *testing.T) {
 		t.Errorf("the hold at 10 after the sync ran the driver again: %v", cs)
 	}
 }
+
+// TestReplayedCountIsNotTheWorkloads: a replay under shop before the file
+// named it (5→18, acknowledged without authority) leaves a state claimed
+// replayed: 18 desired, and the 5 the replay started from as running.
+// Once shop is named live the decider decides from the record: its first
+// live hold sets nothing and leaves the claim (the replay's 18 is never
+// set), and its first live change, down 18→5, must be carried out:
+// nothing of the workload is known, and the 5 "running" is the replay's. Taken for the workload's,
+// the change was judged done already and no driver was called, and the
+// record said 5 ran.
+func TestReplayedCountIsNotTheWorkloads(t *testing.T) {
+	h := newHarness(t)
+	log := filepath.Join(t.TempDir(), "argv.log")
+	stop := h.startWith(commandConfig(log, ""), otherFile(t), prometheus.NewRegistry(), fixedClock(t0))
+	replayed := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 18)
+	replayed.Flags = []string{proto.FlagReplayedInput}
+	h.publish(replayed)
+	st := h.waitState(replayed)
+	if st.ClaimedBy != proto.ClaimedReplayed || st.Desired != 18 || st.Ready+st.Booting != 5 {
+		t.Fatalf("the replay's state %+v, want 18 desired claimed replayed, 5 running", st)
+	}
+	stop()
+
+	live := commandConfig(log, "")
+	live.MaxAge = time.Hour
+	h.startWith(live, shopFile(t, executor.ModeLive), prometheus.NewRegistry(), fixedClock(t0))
+	hold := decidedFrom(st, t0.Add(-30*time.Second), st.Desired)
+	h.publish(hold)
+	if st = h.waitState(hold); st.ClaimedBy != proto.ClaimedReplayed || st.Desired != 18 {
+		t.Fatalf("after the first live hold the state %+v, want the replay's 18 still claimed replayed", st)
+	}
+	if cs := calls(t, log); len(cs) != 0 {
+		t.Fatalf("the first live hold at the replay's 18 ran %v, want nothing", cs)
+	}
+	down := decidedFrom(st, t0.Add(-20*time.Second), 5)
+	h.publish(down)
+	st = h.waitState(down)
+	cs := calls(t, log)
+	if len(cs) != 1 || cs[0].Argv[len(cs[0].Argv)-2] != "5" {
+		reasons, _ := h.skipped("shop")
+		t.Fatalf("the first live change, down 18→5, ran %v (skipped %q): want 5 set once, the replay's 5 being no count the workload runs", cs, reasons)
+	}
+	if st.Claimed || st.Desired != 5 {
+		t.Errorf("after the change the state %+v is not the driver's record of 5", st)
+	}
+}

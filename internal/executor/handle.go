@@ -66,6 +66,11 @@ type step struct {
 	// the driver is asked for the decided count even on a hold. It is the
 	// reason the requested event carries.
 	sync string
+	// replayRan says the counts p's tier has on record as running are a
+	// replay's (proto.ClaimedReplayed, for a real driver that does not
+	// read them back): decided on replayed input before the file named
+	// the tier, they say nothing of what the workload runs.
+	replayRan bool
 	// syncTo is the count a sync has the driver set: the decided count,
 	// clamped into the tier's bounds (see Service.syncCount).
 	syncTo int
@@ -316,6 +321,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 	// acknowledged (see below).
 	fromCluster := cur.Cluster && p.mode == ModeLive && s.cfg.authorised(d.App, d.Tier) == ""
 	p.recorded = cur.Cluster || prev != nil && prev.DecisionID != "" && (!prev.Claimed || s.simulatedRecord(prev))
+	p.replayRan = !cur.Cluster && prev != nil && prev.Claimed && prev.ClaimedBy == proto.ClaimedReplayed && !s.simulatedRecord(prev)
 	if fromCluster {
 		p.st.Claimed, p.st.ClaimedBy = false, ""
 		if p.st.Desired != cur.Ready+cur.Booting && prev != nil {
@@ -419,9 +425,10 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			p.refuse(reason, "")
 		case acknowledgeOnly:
 			s.acknowledge(p, reason, log)
-		case d.To == cur.Ready+cur.Booting && p.sync == "":
+		case d.To == cur.Ready+cur.Booting && p.sync == "" && !p.replayRan:
 			// Already running that count (a sync trusts no count
-			// claimed: it sets it).
+			// claimed: it sets it; nor is a replay's count one the
+			// workload runs: replayRan).
 		case reason == "" && fromCluster && against(&d, cur.Ready+cur.Booting):
 			s.skip(p, fmt.Sprintf("outdated: decided %s %d→%d, but the workload is at %d replicas already (changed in the cluster); the next decision starts from %d",
 				d.Action, d.From, d.To, cur.Ready+cur.Booting, cur.Ready+cur.Booting), log)
