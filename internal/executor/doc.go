@@ -25,8 +25,9 @@
 // "further out" being judged from the count the executor has on record
 // (one its driver carried out, or the cluster's; not one only
 // acknowledged in dry-run or without authority), never from the count the
-// decision claims to start from (but a sync at the switch to live, whose
-// count is clamped into the bounds instead: see Service.syncDue). Such a
+// decision claims to start from (but a sync at the switch to live, a hold
+// at the count on record or a step from it towards the bounds, has its
+// count clamped into them instead: see Service.syncDue). Such a
 // decision is recorded as skipped, like the refusals of a real driver
 // (headroom_executor_refused_total{why="inconsistent"|"out of bounds"}).
 // A decision skipped because one stamped after it, ahead of the clock, was

@@ -718,6 +718,9 @@ func (s *Service) invalid(p *step) string {
 	case !ok && d.Action == proto.ActionUp && d.To > proto.MaxReplicas:
 		return fmt.Sprintf("out of bounds: up to %d replicas, above the %d a tier without configured bounds may have", d.To, proto.MaxReplicas)
 	case !ok:
+	case p.sync != "" && !p.clampable(b):
+		return fmt.Sprintf("out of bounds: a sync %s %d→%d, outside the tier's bounds of %d to %d, is neither a hold at the %d on record nor a step from it towards them: only the record's count is clamped into them",
+			d.Action, d.From, d.To, b.Min, b.Max, p.at)
 	case p.sync != "":
 		// A sync sets a count clamped into the bounds (syncCount).
 	case d.To > b.Max && !p.towards(d.To > p.at):
@@ -726,6 +729,29 @@ func (s *Service) invalid(p *step) string {
 		return fmt.Sprintf("out of bounds: %s to %d replicas, below the tier's min of %d%s", d.Action, d.To, b.Min, p.onRecord(d.Action == proto.ActionUp))
 	}
 	return ""
+}
+
+// clampable reports whether p's sync may have its count clamped into b
+// (syncCount): it ends within them, or outside them only because the
+// count on record (p.at) is, the decision holding at it or stepping from
+// it towards them (what the decider decides from a record above the max
+// when max_step caps the way back). A decision that leaves the bounds
+// itself (up past the max), or claims to start from another count than
+// the record's (a decider identity can claim any From), is no decision
+// the decider takes from the record: clamped, it would set a bound
+// nothing decided.
+func (p *step) clampable(b Bounds) bool {
+	d := p.d
+	switch {
+	case d.To >= b.Min && d.To <= b.Max:
+		return true
+	case d.From != p.at:
+		return false
+	case d.To > b.Max:
+		return d.To <= p.at
+	default:
+		return d.To >= p.at
+	}
 }
 
 // towards reports whether p's change, ending outside the tier's bounds,
@@ -993,7 +1019,9 @@ func (s *Service) simulatedRecord(prev *proto.ReplicaState) bool {
 // through the driver like a change (the drivers set an absolute count),
 // with every check a change has (authority, staleness, supersession, the
 // tier's lease) but the bounds: its count is clamped into them instead
-// (syncCount; sets p.syncTo); one refused leaves the claim for the next decision, so a sync is tried at
+// (syncCount; sets p.syncTo), where it lies outside them only as the
+// record's count does (step.clampable; any other is refused, invalid);
+// one refused leaves the claim for the next decision, so a sync is tried at
 // most once per decision, at the rate the decider ticks. Carried out, the
 // record holds the count carried out and no sync is due again. Failed,
 // the record stays as it was, owing the count, and the next decision
@@ -1074,6 +1102,9 @@ func claimCause(by string) string {
 // so the clamp into the bounds is no step from a count and max_step does
 // not hold it back: the sync lands on the bound nearest the decided count,
 // and the tier is judged from a count its driver carried out thereafter.
+// Only such a count is clamped: one outside the bounds for any other
+// reason (a decision leaving them, or claiming another count than the
+// record's) is refused before (invalid, step.clampable).
 func (s *Service) syncCount(p *step) (int, string) {
 	to := p.d.To
 	b, ok := s.cfg.bounds(p.d.App, p.d.Tier, true)

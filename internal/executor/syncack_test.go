@@ -429,3 +429,47 @@ func acknowledgedInDryRun(t *testing.T, h *harness, log string) *proto.ReplicaSt
 	h.publish(d1)
 	return h.waitState(d1)
 }
+
+// TestSyncClampsOnlyTheRecordsCount: the sync at the switch to live
+// clamps into the bounds a count that is outside them because the record
+// is (the decider decided from it: a hold at it, or a step from it
+// towards the bounds), never a decision that leaves the bounds itself.
+// With 8 only acknowledged in dry-run and the live max 10, "up 8→50"
+// (away from the bounds) and "down 1000→999" or "hold at 1000" (from a
+// count that is not the record's: a decider identity can claim any From)
+// are no decisions the decider takes: refused as out of bounds, as any
+// change is (invalid), the claim kept and nothing set. Clamped, a
+// decision no policy makes set the tier's max.
+func TestSyncClampsOnlyTheRecordsCount(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		from, to int
+		reason   string // the skip reason's start
+	}{
+		{"up away from the bounds", 8, 50, "out of bounds: a sync up 8→50, outside the tier's bounds of 1 to 10, is neither a hold at the 8 on record"},
+		{"down from a count not on record", 1000, 999, "out of bounds: a sync down 1000→999, outside the tier's bounds of 1 to 10, is neither"},
+		{"hold at a count not on record", 1000, 1000, "out of bounds: a sync hold 1000→1000, outside the tier's bounds of 1 to 10, is neither"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			log := filepath.Join(t.TempDir(), "argv.log")
+			st := acknowledgedInDryRun(t, h, log)
+			h.startWith(commandConfig(log, ""), shopFileMax(t, executor.ModeLive, 10), prometheus.NewRegistry(), fixedClock(t0))
+			d := tierDecision("shop", "web", t0.Add(-40*time.Second), c.from, c.to)
+			if c.from == c.to {
+				d.Action = proto.ActionHold
+			}
+			h.publish(d)
+			st = h.waitState(d)
+			if got := calls(t, log); len(got) != 0 {
+				t.Fatalf("the driver ran %v, want nothing: %s→%d is no step from the record's 8", got, d.Action, c.to)
+			}
+			if r := reasonsOf(t, h, "shop"); len(r) != 2 || !strings.HasPrefix(r[1], c.reason) {
+				t.Errorf("skips %q, want dry-run then one starting %q", r, c.reason)
+			}
+			if st.Desired != 8 || st.ClaimedBy != proto.ClaimedDryRun {
+				t.Errorf("after the refusal: state %+v, want the 8 still claimed in dry-run", st)
+			}
+		})
+	}
+}
