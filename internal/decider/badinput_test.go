@@ -84,7 +84,12 @@ func TestServiceCountsHoldsWithoutLoad(t *testing.T) {
 	if bad != 3 {
 		t.Errorf("%d decisions flagged %s, want 3 (ticks 3..5)", bad, policy.FlagBadInput)
 	}
-	if got, _ := metricstest.Sum(t, reg, "headroom_decider_bad_input_decisions_total", "app", "api", "tier", "web"); got != 3 {
-		t.Errorf("headroom_decider_bad_input_decisions_total{app=api,tier=web} = %v, want 3", got)
-	}
+	// The decider counts a decision once its publish is acknowledged,
+	// which may come after the stream shows it stored.
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if got, _ := metricstest.Sum(t, reg, "headroom_decider_bad_input_decisions_total", "app", "api", "tier", "web"); got != 3 {
+			return fmt.Errorf("headroom_decider_bad_input_decisions_total{app=api,tier=web} = %v, want 3", got)
+		}
+		return nil
+	})
 }
