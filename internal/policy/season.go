@@ -9,6 +9,11 @@ import (
 // seasonDays is how many past days the seasonal memory keeps.
 const seasonDays = 2
 
+// levelCapMinutes is the longest level window, in minutes, the seasonal
+// memory reads a remembered day's level over (rise), and so the longest a
+// level counted in the load's own samples may span (tier.levelWindow).
+const levelCapMinutes = 30
+
 // season remembers the highest load of every minute of the last
 // seasonDays days, so that a peak that came at this time of day on each
 // of those days (a daily content drop, a scheduled job, a match) can be
@@ -132,7 +137,7 @@ func (s *season) rise(t time.Time, h, level time.Duration, period int64, n, k in
 		return 0, false
 	}
 	m := t.Unix() / 60
-	hm, lm := max(1, int64(h/time.Minute)), min(30, max(1, int64(level/time.Minute)))
+	hm, lm := max(1, int64(h/time.Minute)), min(levelCapMinutes, max(1, int64(level/time.Minute)))
 	var buf [phaseHours + seasonDays]float64
 	rs := buf[:0]
 	for d := int64(1); d <= int64(n); d++ {

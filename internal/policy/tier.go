@@ -322,10 +322,30 @@ func (tr *tier) learnWindow(bin int) time.Duration {
 	return tr.horizon
 }
 
+// levelWindow is the span the current level averages: LevelWindow's worth
+// of the load's own samples (flatLine.sample), so that a load counted in
+// 5-minute buckets and held for each of its minutes averages five of its
+// buckets, as a per-minute load averages five of its minutes, not one
+// bucket and a minute of the one before; but no longer than the level
+// window the seasonal memory reads (levelCapMinutes), unless LevelWindow
+// itself is.
+func (tr *tier) levelWindow() time.Duration {
+	lw := tr.app.LevelWindow
+	most := max(lw, levelCapMinutes*time.Minute)
+	if n := tr.flat.sample(); n > 1 && lw <= most/time.Duration(n) {
+		return lw * time.Duration(n)
+	} else if n > 1 {
+		return most
+	}
+	return lw
+}
+
 // evaluate computes the wanted replica count at t.
 func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, capacity float64) evaluation {
 	e := evaluation{load: in.Load, capacity: capacity}
-	e.level = tr.dem.level(t, tr.app.LevelWindow)
+	lw := tr.levelWindow()
+	tr.dem.keep = max(tr.horizon, lw) + 2*tr.app.Tick
+	e.level = tr.dem.level(t, lw)
 	from, to := t.Add(tr.app.Tick), t.Add(tr.horizon)
 	if fc != nil {
 		e.fmax, e.hasForecast = fc(from, to)
@@ -386,7 +406,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 	if tr.sea != nil {
 		// The seasonal guard: a rise that came at this time of day on
 		// each remembered day is expected again.
-		if r, ok := tr.sea.ratio(t, tr.horizon, tr.app.LevelWindow); ok && r > 1 {
+		if r, ok := tr.sea.ratio(t, tr.horizon, lw); ok && r > 1 {
 			if s := e.level * r; s > react {
 				react, e.seasonal, e.reactBy = s, r, "season"
 			}
@@ -400,7 +420,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 			// It keeps its word: each expectation is checked against the
 			// peak that came, and the guard only acts while at least half
 			// of the recent ones came true.
-			if r, ok := tr.sea.phase(t, tr.horizon, tr.app.LevelWindow); ok && (r-1)*e.level > phaseSigmas*tr.dem.absDiff {
+			if r, ok := tr.sea.phase(t, tr.horizon, lw); ok && (r-1)*e.level > phaseSigmas*tr.dem.absDiff {
 				tr.phasePend = append(tr.phasePend, phaseExp{t, e.level * (1 + (r-1)/2)})
 				if s := e.level * r; s > react && tr.phaseHit >= phaseMinHit {
 					react, e.phase, e.reactBy = s, r, "phase"
