@@ -53,7 +53,13 @@ type AppConfig struct {
 	BudgetPerHour float64
 	// Tick is the interval between two metrics ticks (and decisions).
 	Tick time.Duration
-	// LevelWindow is how much recent load the current level averages.
+	// LevelWindow is how much recent load the current level averages,
+	// counted in the load's own samples (the outage hold's run length): on
+	// a load counted in buckets and held for each of their ticks the level
+	// averages LevelWindow's worth of buckets (five 5-minute buckets for
+	// 5 minutes), at most 30 minutes unless LevelWindow itself is longer.
+	// The seasonal and hour-phase guards read each remembered day's level
+	// over the same span.
 	LevelWindow time.Duration
 	// CalibrationWindow is how many recent ticks of forecast-versus-actual
 	// ratios the quantile is taken from, as a duration.

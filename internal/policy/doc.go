@@ -8,8 +8,12 @@
 // ready). The quantile is calibrated online and causally: at every tick the
 // policy records the base it predicts from (by default half the recent
 // level, half the forecast median for the current bucket, plus any rise the
-// forecast expects over the lead window) and, once the window has passed,
-// the ratio of the peak load actually seen in it to that base. The chosen
+// forecast expects over the lead window; the recent level averages
+// LevelWindow's worth of the load's own samples, five minutes of a
+// per-minute load and five buckets of a count per 5-minute bucket, at most
+// 30 minutes, TestLevelAveragesTheLoadsOwnSamples: the sixty-third round)
+// and, once the window has passed, the ratio of the peak load actually
+// seen in it to that base. The chosen
 // quantile of recent ratios, in bins of load level, times the current base
 // is the demand to provision for. Calibrating on realised peaks makes the
 // headroom follow each trace's own noise: wide on bursty traffic, thin on

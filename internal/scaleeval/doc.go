@@ -98,7 +98,9 @@
 // window and leaves that start, or takes a longer window, only past the
 // same margin, the outage hold stretching a short window over a flat
 // line it has not yet recognised (the thirty-fifth and thirty-seventh
-// rounds); the
+// rounds); the current level averaged over LevelWindow's worth of the
+// load's own samples (five buckets on a count per 5-minute bucket: the
+// sixty-third round); the
 // forecast weight stretched for longer leads, the jump guard at 3 typical
 // changes with its bin learned over at most 3 minutes past the tick (the
 // seventh round) and plateaus the base lags calibrated apart (the tenth
@@ -146,8 +148,8 @@
 //	bursty-s2             0.815      0.790         1.12 |     0.815         0.790
 //	bursty-hourly-s1      0.747      0.689         1.24 |     0.747         0.689
 //	bursty-hourly-s2      0.751      0.719         1.22 |     0.751         0.719
-//	social-5m-s1          0.512      0.667         1.68 |     0.512         0.667
-//	social-5m-s2          0.676      0.726         1.55 |     0.676         0.726
+//	social-5m-s1          0.412      0.577         1.62 |     0.412         0.577
+//	social-5m-s2          0.611      0.734         1.47 |     0.611         0.734
 //	shop-s1 web (3m)      0.978      0.908         1.11 |     0.978         0.908
 //	shop-s1 cache (3m)    0.978      0.908         1.11 |     0.978         0.908
 //	shop-s1 db (10m)      0.746      0.946         1.09 |     0.746         0.946
@@ -181,7 +183,7 @@
 // shipped setting (the jump guard at 4 with the hold before), and
 // ClarkNet's near tie spans 0.780–1.048 over four settings. The rest of
 // this documentation gives figures at every 0.05 unless it says
-// otherwise. The table above is after the sixtieth round; the
+// otherwise. The table above is after the sixty-third round; the
 // fifty-seventh round's weekly guard moved only the surges databases (0.981/0.934 → 0.967/0.845,
 // cv 1.026/0.904 → 1.019/0.815, and 0.793/0.897 → 0.780/0.855, cv
 // 0.794/0.899 → 0.781/0.857): the 34 rows' mean 0.5712 → 0.5696
@@ -191,6 +193,12 @@
 // (0.967/0.845 → 0.937/0.809, cv 1.019/0.815 → 0.990/0.801, and
 // 0.780/0.855 → 0.779/0.855, cv 0.781/0.857 → 0.780/0.857): the mean
 // 0.56956 → 0.56868 in-sample and 0.57335 → 0.57250 cross-validated.
+// The sixty-third round's level over the load's own samples (five buckets
+// on social-5m; kept after the lead's judging) moved only social-5m's rows
+// (0.512/0.667 at 1.68 → 0.412/0.577 at 1.62 and 0.676/0.726 at 1.55 →
+// 0.611/0.734 at 1.47, cv the same; every fold's choice as it was): the
+// mean 0.56868 → 0.56626 in-sample and 0.57250 → 0.57009
+// cross-validated.
 // The mends since, which make a stage taking a forecast series over
 // forecast exactly as one that never stopped (a series without a refit
 // point yet fits on its first observed bucket, as one forecast at every
@@ -303,7 +311,7 @@
 // tie above; the forty-fourth round found its row decided by an outage's
 // return that HPA misses too); and every cost is within
 // 1.80× the oracle's (NASA's; social-5m, whose usual load is under one
-// replica, at 1.68 and 1.55). Smooth heavy traffic, growth, drifts,
+// replica, at 1.62 and 1.47). Smooth heavy traffic, growth, drifts,
 // diurnal patterns and unforecastable jumps are far better than HPA
 // (under× 0.003–0.273; HPA's 10 % tolerance band costs it there);
 // scheduled surges miss a tenth of HPA's under-provisioned minutes at the
@@ -442,9 +450,12 @@
 // against 0.935 (12 of 16 better; s1, s13 and s16 worse, winning).
 //
 // The independent check's target on bursty social traffic, 0.5× HPA on
-// both figures, is not met: social-5m is at 0.479/0.636 and 0.670/0.729,
-// and with the policy as shipped only one seed seen, 63, was within 0.5×
-// on both (0.188/0.375, the eleventh round). The rounds argue that a
+// both figures, is not met: social-5m is at 0.412/0.577 and 0.611/0.734
+// (at every 0.01, since the sixty-third round's level over the load's own
+// samples). Before that round only one seed seen, 63, was within 0.5× on
+// both with the policy as shipped (0.188/0.375, the eleventh round); with
+// it 6 of the 34 seeds run are (s13, s53, s61, s63, s104 and the judging's
+// s155, 0.299/0.418). The rounds argue that a
 // causal controller cannot reach it at this cost on most seeds. The eighth
 // round built the family (counts of a 5-minute bucket, a usual load under
 // one replica, so any second replica stood for noise doubles the cost) and
@@ -508,13 +519,14 @@
 // fifty-second's), 143–146 and the shop's 141–146, phased and not (the
 // fifty-fourth's), 147–150 and the shop's 147–152, phased and not (the
 // fifty-seventh's), 151–154 and the shop's 153–156, phased and not (the
-// sixtieth's); seen after a
+// sixtieth's), 155–158 with social-5m, bursty and bursty-hourly (the
+// sixty-third's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
 // 93–100 and 111–130, shop 87–90 and 105–124. Unused: synthetic 87–90
-// for the families not named above, 155 and above, the shop's 157 and
-// above, daily-sales 47–106 and 111 and above.
+// and 155–158 for the families not named above, 159 and above, the shop's
+// 157 and above, daily-sales 47–106 and 111 and above.
 //
 // Unseen seeds, run once with the shipped policy (a check, not a round;
 // no setting was chosen on them): `GOMAXPROCS=1 go run ./services/decider

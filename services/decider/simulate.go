@@ -83,7 +83,7 @@ func registerOptions(fs *flag.FlagSet, opt *scaleeval.Options) {
 		return err
 	})
 	fs.DurationVar(&opt.Stabilization, "stabilization", opt.Stabilization, "scale-down stabilisation window")
-	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean")
+	fs.DurationVar(&opt.LevelWindow, "level-window", opt.LevelWindow, "span of the recent-level mean, counted in the load's own samples (a load counted in buckets averages as many buckets as the span has ticks, at most 30m unless the span is longer)")
 	fs.DurationVar(&opt.CalibrationWindow, "calibration", opt.CalibrationWindow, "span of the peak-ratio calibration")
 	fs.Float64Var(&opt.ForecastWeight, "forecast-weight", opt.ForecastWeight, "weight of the forecast against the recent level in the base (0: the larger)")
 	fs.DurationVar(&opt.ForecastWeightLead, "forecast-lead", opt.ForecastWeightLead, "lead time the forecast weight is meant for; tiers with longer leads weight the forecast more (0: the same weight everywhere)")
