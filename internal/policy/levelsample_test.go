@@ -3,8 +3,8 @@ package policy
 import (
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"testing"
+	"time"
 )
 
 // TestLevelAveragesTheLoadsOwnSamples: the current level averages
@@ -13,24 +13,30 @@ import (
 // 5-minute buckets and held for each of their minutes over its last five
 // buckets, not its last bucket and a minute of the one before; one
 // counted in 10-minute buckets over the seasonal memory's longest level
-// window (30 minutes). The load repeats 1, 2, 3, 4, 5, 6 (counts a
+// window (30 minutes); and with a LevelWindow longer than that, over
+// LevelWindow itself. The load repeats 1, 2, 3, 4, 5, 6 (counts a
 // bucket), so each window's mean is known.
 func TestLevelAveragesTheLoadsOwnSamples(t *testing.T) {
 	cases := []struct {
 		name   string
-		bucket int // minutes a value is held
+		bucket int           // minutes a value is held
+		window time.Duration // LevelWindow (0: the default, 5 minutes)
 		// want is the level at the last tick: the mean of the last
 		// buckets the window spans.
 		want float64
 	}{
-		{"per-minute", 1, (2 + 3 + 4 + 5 + 6) / 5.0},
-		{"5-minute buckets", 5, (2 + 3 + 4 + 5 + 6) / 5.0},
-		{"10-minute buckets", 10, (4 + 5 + 6) / 3.0},
+		{"per-minute", 1, 0, (2 + 3 + 4 + 5 + 6) / 5.0},
+		{"5-minute buckets", 5, 0, (2 + 3 + 4 + 5 + 6) / 5.0},
+		{"10-minute buckets", 10, 0, (4 + 5 + 6) / 3.0},
+		{"5-minute buckets, a 40-minute window", 5, 40 * time.Minute, (5 + 6 + 1 + 2 + 3 + 4 + 5 + 6) / 8.0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := guardApp()
 			c.OutageHold = 0
+			if tc.window > 0 {
+				c.LevelWindow = tc.window
+			}
 			const periods = 40
 			load := make([]float64, 0, 6*periods*tc.bucket)
 			for p := 0; p < periods; p++ {
@@ -49,30 +55,48 @@ func TestLevelAveragesTheLoadsOwnSamples(t *testing.T) {
 	}
 }
 
-// TestLevelInSamplesIsCausal: the level's window is read from the runs the
-// load has completed, so scrambling a bucketed load (with buckets of
-// another length) after minute k changes no decision up to k.
-func TestLevelInSamplesIsCausal(t *testing.T) {
-	c := guardApp()
+// TestLevelWindowFollowsCompletedRuns: the level's window is read from
+// the runs of one value the load has completed (flatLine.sample, the
+// shortest of the last flatRuns), never from the run in progress. A load
+// measured every minute that turns into a count per 5-minute bucket keeps
+// the 5-minute level until flatRuns of its buckets have completed, and
+// then averages five buckets; when it turns back, its first completed
+// one-minute run brings the 5-minute level back. (The tier's lead window
+// is 30 minutes so that its load history holds the 25 minutes from the
+// start: with a short lead the history is trimmed to the 5-minute window
+// until the longer window is first read.)
+func TestLevelWindowFollowsCompletedRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	load := make([]float64, 1200)
+	const from, to = 300, 600 // the minutes the load is bucketed in between
+	load := make([]float64, 700)
 	for i := range load {
-		load[i] = 20 + 40*rng.Float64()
+		load[i] = 20 + 40*rng.Float64() // every minute's value its own
 	}
-	load = bucketed(load, 5)
-	full := loop(mustApp(t, c), load, nil, nil)
-	for _, k := range []int{301, 602, 903} {
-		scrambled := append([]float64(nil), load...)
-		for i := k; i < len(scrambled); i++ {
-			scrambled[i] = 100 * rng.Float64()
+	bucketed(load[from:to], 5)
+	mean := func(first, last int) float64 { // over load[first..last]
+		s := 0.0
+		for _, v := range load[first : last+1] {
+			s += v
 		}
-		scrambled = append(scrambled[:k], bucketed(scrambled[k:], 10)...)
-		other := loop(mustApp(t, c), scrambled, nil, nil)
-		if !reflect.DeepEqual(full[:k], other[:k]) {
-			t.Fatalf("a scrambled future after minute %d changed decisions taken before it", k)
-		}
-		if reflect.DeepEqual(full[k:], other[k:]) {
-			t.Fatalf("scrambling after minute %d changed nothing later: the test scrambles nothing", k)
+		return s / float64(last+1-first)
+	}
+	settled := from + 5*flatRuns // the tick the flatRuns-th bucket completes at
+	c := guardApp()
+	c.Tiers[0].LeadTime = 30 * time.Minute
+	ds := loop(mustApp(t, c), load, nil, nil)
+	for _, tc := range []struct {
+		at, minutes int
+		why         string
+	}{
+		{from + 4, 5, "the first bucket is still in progress"},
+		{settled - 1, 5, "a one-minute run is still among the last completed ones"},
+		{settled, 25, "the last completed runs are all buckets"},
+		{to, 25, "the last bucket has just completed"},
+		{to + 1, 5, "a one-minute run has completed"},
+	} {
+		want := mean(tc.at-tc.minutes+1, tc.at)
+		if got := ds[tc.at].Inputs["level"]; math.Abs(got-want) > 1e-9 {
+			t.Errorf("minute %d: level %.4f, want %.4f, the mean of the last %d minutes (%s)", tc.at, got, want, tc.minutes, tc.why)
 		}
 	}
 }
