@@ -100,3 +100,64 @@ func TestLevelWindowFollowsCompletedRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardsReadTheLevelInSamples: the seasonal and hour-phase guards
+// read a remembered day's (hour's) level over the same span as the
+// current level, LevelWindow's worth of the load's own samples (five
+// buckets on a 5-minute count), so that the ratio they apply to the
+// current level compares like with like. The load, counted in 5-minute
+// buckets, sits at 10 or 11 (alternating, so every bucket is a sample),
+// rises to 20 for the bucket before the period's rise and to 60 for the
+// rise; two minutes before the rise each guard reports the rise's peak
+// over the mean of the 25 minutes before that time one period ago, not
+// over the 5 minutes before it (mostly the bucket at 20).
+func TestGuardsReadTheLevelInSamples(t *testing.T) {
+	cases := []struct {
+		name   string
+		period int    // minutes between two rises
+		rise   int    // minute of the period the rise starts at
+		key    string // the Inputs entry the guard reports its ratio in
+		phase  bool   // the hour-phase guard on (the seasonal one alone otherwise)
+		at     int    // the tick read, two minutes before a rise
+	}{
+		// The seasonal guard needs both remembered days.
+		{"seasonal", 1440, 540, "seasonal_ratio", false, 3*1440 + 538},
+		// The hour-phase guard reads a day of hours; the seasonal guard
+		// (its memory) cannot fire yet on the second day.
+		{"hour-phase", 60, 40, "phase_ratio", true, 30*60 + 38},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			load := make([]float64, tc.at+60)
+			for i := range load {
+				switch m := i % tc.period; {
+				case m >= tc.rise-5 && m < tc.rise:
+					load[i] = 20
+				case m >= tc.rise && m < tc.rise+5:
+					load[i] = 60
+				default:
+					load[i] = 10 + float64((i/5)%2)
+				}
+			}
+			mean := func(from, to int) float64 { // over load[from..to]
+				s := 0.0
+				for _, v := range load[from : to+1] {
+					s += v
+				}
+				return s / float64(to+1-from)
+			}
+			then := tc.at - tc.period
+			want, short := 60/mean(then-24, then), 60/mean(then-4, then)
+			if math.Abs(want-short) < 0.1*want {
+				t.Fatalf("the 25-minute ratio %.3f and the 5-minute one %.3f are alike: the test shows nothing", want, short)
+			}
+			c := guardApp()
+			c.SkillQuantiles, c.SeasonalPeaks, c.PhasePeaks = nil, true, tc.phase
+			d := loop(mustApp(t, c), load, nil, nil)[tc.at]
+			if got := d.Inputs[tc.key]; math.Abs(got-want) > 2e-3*want {
+				t.Fatalf("%s %.4f at minute %d, want %.4f (the peak over the mean of the load's last five buckets; over the last 5 minutes it is %.4f): %v",
+					tc.key, got, tc.at, want, short, d.Inputs)
+			}
+		})
+	}
+}
