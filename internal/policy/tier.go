@@ -328,16 +328,19 @@ func (tr *tier) learnWindow(bin int) time.Duration {
 // buckets, as a per-minute load averages five of its minutes, not one
 // bucket and a minute of the one before; but no longer than the level
 // window the seasonal memory reads (levelCapMinutes), unless LevelWindow
-// itself is.
+// itself is. The load incident's recent peak, dailyRise and expectedJump
+// still read LevelWindow itself.
 func (tr *tier) levelWindow() time.Duration {
 	lw := tr.app.LevelWindow
+	n := time.Duration(tr.flat.sample())
+	if n <= 1 {
+		return lw
+	}
 	most := max(lw, levelCapMinutes*time.Minute)
-	if n := tr.flat.sample(); n > 1 && lw <= most/time.Duration(n) {
-		return lw * time.Duration(n)
-	} else if n > 1 {
+	if lw > most/n { // lw·n is past the cap (and may overflow)
 		return most
 	}
-	return lw
+	return lw * n
 }
 
 // evaluate computes the wanted replica count at t.
