@@ -3,7 +3,6 @@ package allinone_test
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -262,16 +261,4 @@ func BenchmarkRawAsyncPublish(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
-}
-
-// cpuTime is the CPU time (user and system) the test process has used so
-// far: the NATS server, the services and the publisher all run in it. Per
-// tick it is a steadier figure than the rate on a machine whose cores other
-// work shares.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -27,7 +27,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -374,7 +373,7 @@ func (c *Cluster) spawn(name, bin string, env []string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return fmt.Errorf("start %s: %w", name, err)
@@ -425,7 +424,8 @@ func (c *Cluster) died(err error) error {
 }
 
 // stop ends the components in reverse order: SIGTERM to each process
-// group, SIGKILL after 10 s.
+// group, SIGKILL after 10 s (on systems without process groups, each
+// process is killed at once: see proc_other.go).
 func (c *Cluster) stop() {
 	if c.tb.Failed() {
 		c.dumpLogs()
@@ -436,11 +436,11 @@ func (c *Cluster) stop() {
 	c.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
 		p := procs[i]
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		terminateGroup(p.cmd)
 		select {
 		case <-p.done:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(p.cmd)
 			<-p.done
 		}
 	}
