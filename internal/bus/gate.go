@@ -36,7 +36,9 @@ import (
 //
 // While closed, headroom_bus_input_paused{service,reason} is 1 for the
 // reason it was closed with; one line is logged when it closes, and one
-// when it opens.
+// when it opens. Gates of one service name (several inputs' gates, or
+// several buses' sharing a registry) share the series: it is 1 while any
+// of them is closed for the reason.
 type Gate struct {
 	service string
 	log     zerolog.Logger
@@ -83,7 +85,7 @@ func (g *Gate) Refuse(reason string, err error) error {
 	if g.reason == "" {
 		g.reason, g.cause, g.since = reason, err, time.Now()
 		g.opened = make(chan struct{})
-		g.paused.WithLabelValues(g.service, reason).Set(1)
+		closedGates(g.paused, g.service, reason, +1)
 		g.log.Warn().Str("reason", reason).AnErr("cause", err).
 			Msg("input paused: its consumers stop fetching and keep what they fetched, unacknowledged, until the service can take input again")
 	}
@@ -102,7 +104,7 @@ func (g *Gate) Open() {
 	if g.reason == "" {
 		return
 	}
-	g.paused.WithLabelValues(g.service, g.reason).Set(0)
+	closedGates(g.paused, g.service, g.reason, -1)
 	g.log.Info().Str("reason", g.reason).Dur("paused_for", time.Since(g.since)).Msg("input resumed")
 	g.reason, g.cause = "", nil
 	close(g.opened)
@@ -130,4 +132,34 @@ func (g *Gate) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// pausedSeries is one series of headroom_bus_input_paused: the gauge (a
+// registry's, which the buses on it share) and its labels.
+type pausedSeries struct {
+	gauge           *prometheus.GaugeVec
+	service, reason string
+}
+
+// closed counts the gates closed per series of headroom_bus_input_paused.
+var closed = struct {
+	sync.Mutex
+	n map[pausedSeries]int
+}{n: map[pausedSeries]int{}}
+
+// closedGates adds delta (+1 as a gate closes, -1 as it opens) to the
+// gates closed for reason of service on gauge, and sets the series to 1
+// while any is, 0 once none is: set by each gate, the first to open
+// cleared the series while another gate of the service was still closed.
+func closedGates(gauge *prometheus.GaugeVec, service, reason string, delta int) {
+	k := pausedSeries{gauge, service, reason}
+	closed.Lock()
+	defer closed.Unlock()
+	closed.n[k] += delta
+	if closed.n[k] > 0 {
+		gauge.WithLabelValues(service, reason).Set(1)
+		return
+	}
+	delete(closed.n, k)
+	gauge.WithLabelValues(service, reason).Set(0)
 }
