@@ -733,13 +733,35 @@ func (b *Bus) openConsumer(ctx context.Context, stream string, spec ConsumerSpec
 		}
 		return cons, err
 	}
-	return b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, 0))
+	return b.createDurable(ctx, stream, consumerConfig(spec, 0), true)
+}
+
+// createDurable creates stream's durable cc.Durable, or with update
+// updates it to cc. The server never answers a create this user may not
+// make: its refusal, which comes to the connection's error handler, ends
+// the wait as it arrives and is the error (IsRefused), reported by the
+// caller, instead of the request timing out (apiTimeout) unexplained.
+func (b *Bus) createDurable(ctx context.Context, stream string, cc jetstream.ConsumerConfig, update bool) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	err := b.refusable(ctx, createKey(stream, cc.Durable), func(ctx context.Context) error {
+		var err error
+		if update {
+			cons, err = b.js.CreateOrUpdateConsumer(ctx, stream, cc)
+		} else {
+			cons, err = b.js.CreateConsumer(ctx, stream, cc)
+		}
+		return err
+	})
+	return cons, err
 }
 
 // notProvisioned explains a durable this identity could not create: with
-// the server's last error (a permissions violation names the refused API
-// call) and what to run.
+// the server's refusal, or else its last error (a permissions violation
+// names the refused API call), and what to run.
 func (b *Bus) notProvisioned(err error) error {
+	if IsRefused(err) {
+		return fmt.Errorf("durable missing, and this identity may not create it (%w): run `headroom provision` as the provisioning user", err)
+	}
 	return fmt.Errorf("durable missing, and this identity could not create it (%w; the server last reported: %v): run `headroom provision` as the provisioning user",
 		err, b.LastError())
 }
@@ -825,22 +847,41 @@ func (b *Bus) reopenConsumer(ctx context.Context, stream, name string, log zerol
 }
 
 // recreateConsumer creates the durable again, resuming after seq, retrying
-// with backoff until it succeeds or ctx ends.
+// with backoff until it succeeds or ctx ends. An attempt the server
+// refuses for this user's permissions ends as the refusal arrives, and
+// the next waits the longest backoff, recreateEvery: a refusal does not
+// heal by itself, only by provisioning (or nats.conf) changing, so it is
+// logged once an attempt, once per recreateEvery at most; a durable
+// provisioned meanwhile is then used as it is.
 func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec ConsumerSpec, seq uint64, log zerolog.Logger) (jetstream.Consumer, error) {
 	for attempt := 1; ; attempt++ {
-		cons, err := b.js.CreateOrUpdateConsumer(ctx, stream, consumerConfig(spec, seq))
+		cons, err := b.createDurable(ctx, stream, consumerConfig(spec, seq), true)
 		if err == nil {
 			log.Warn().Uint64("resume_at_seq", seq+1).Msg("consumer recreated")
 			return cons, nil
 		}
-		log.Error().Err(b.notProvisioned(err)).Int("attempt", attempt).Msg("cannot recreate consumer")
+		wait := min(time.Duration(attempt)*time.Second, recreateEvery)
+		if IsRefused(err) {
+			// Provisioning may have made it again meanwhile: its position
+			// is then the one to resume at (a group's, shared).
+			if cons, lerr := b.js.Consumer(ctx, stream, spec.Name); lerr == nil {
+				log.Warn().Msg("consumer provisioned again, resuming on it")
+				return cons, nil
+			}
+			wait = recreateEvery
+		}
+		log.Error().Err(b.notProvisioned(err)).Int("attempt", attempt).Dur("retry_in", wait).Msg("cannot recreate consumer")
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// recreateEvery is the longest wait between two attempts to recreate a
+// lost durable, and the wait after one the server refused.
+const recreateEvery = 10 * time.Second
 
 // drain stops fetching and waits for the messages already buffered.
 func drain(consCtx jetstream.ConsumeContext, log zerolog.Logger) {

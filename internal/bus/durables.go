@@ -98,11 +98,12 @@ func (b *Bus) durable(ctx context.Context, stream string, spec ConsumerSpec) (c 
 	if err == nil || !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return c, false, err
 	}
-	// A refused create is never answered: bound the wait well below the
-	// API's default, so the error shows soon.
+	// A refused create is never answered: its refusal ends the wait
+	// (createDurable); bound it well below the API's default all the same,
+	// for a refusal the error handler does not tell.
 	cctx, cancel := context.WithTimeout(ctx, createTimeout)
 	defer cancel()
-	c, err = b.js.CreateConsumer(cctx, stream, consumerConfig(spec, 0))
+	c, err = b.createDurable(cctx, stream, consumerConfig(spec, 0), false)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerExists):
 		c, err = b.js.Consumer(ctx, stream, spec.Name)

@@ -1,0 +1,143 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestDurableCreateEndsOnItsRefusal: a durable's creation the server
+// refuses for the user's permissions (nats.conf lets only provisioning
+// create them) ends as the refusal arrives, with that refusal
+// (IsRefused), not when the request times out: a consumer's (apiTimeout,
+// 20 s) and a partition durable's (createTimeout, 10 s). The caller
+// reports it, so the connection's handler does not log it as well.
+func TestDurableCreateEndsOnItsRefusal(t *testing.T) {
+	r := natstest.StartRestricted(t, "forecaster", "$JS.API.CONSUMER.CREATE.METRICS.>")
+	r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	var logs natstest.Logs
+	b := r.Connect(t, "forecaster", zerolog.New(&logs))
+	for _, tc := range []struct {
+		name   string
+		create func(ctx context.Context) error
+	}{
+		{"consumer", func(ctx context.Context) error {
+			return b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics},
+				func(context.Context, *bus.Msg) ([]bus.Out, error) { return nil, nil })
+		}},
+		{"partition durables", func(ctx context.Context) error {
+			_, err := b.EnsureConsumers(ctx)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := tc.create(ctx)
+			took := time.Since(start)
+			if !bus.IsRefused(err) {
+				t.Fatalf("create refused: %v after %s, want the server's permission refusal", err, took)
+			}
+			if took > 5*time.Second {
+				t.Errorf("the refused create took %s, want it ended as the refusal came", took)
+			}
+		})
+	}
+	if n := len(logs.Lines(t, "nats async error")); n != 0 {
+		t.Errorf("%d \"nats async error\" lines for refusals their callers report, want 0", n)
+	}
+}
+
+// TestRecreateRefusedSaysSo: a group's partition durable deleted under a
+// member whose user may not create durables is retried, each attempt
+// ended by the server's refusal and logged once, saying so and what to
+// run, the next attempt a retry period (10 s) later; once the durable is
+// provisioned again the member resumes on it (its create, an update now,
+// is refused all the same). Before, each attempt waited out
+// the request's timeout (20 s) and its line said only that it timed out.
+func TestRecreateRefusedSaysSo(t *testing.T) {
+	r := natstest.StartRestricted(t, "forecaster", "$JS.API.CONSUMER.CREATE.METRICS.>")
+	admin := r.Connect(t, "admin", zerolog.Nop())
+	if _, err := admin.EnsureConsumers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var logs natstest.Logs
+	b := r.Connect(t, "forecaster", zerolog.New(&logs))
+	started := make(chan struct{})
+	spec := bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics, CheckEvery: 200 * time.Millisecond,
+		Started: func() { close(started) }, Group: &bus.GroupSpec{}}
+	handled := make(chan struct{}, 1)
+	consumeGated(t, b, spec, func(context.Context, *bus.Msg) ([]bus.Out, error) {
+		select {
+		case handled <- struct{}{}:
+		default:
+		}
+		return nil, nil
+	})
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the group never started consuming")
+	}
+	const durable = "forecaster-p0"
+	if err := natstest.JetStream(t, admin).DeleteConsumer(context.Background(), "METRICS", durable); err != nil {
+		t.Fatal(err)
+	}
+	deleted := time.Now()
+	lines := func() []map[string]any {
+		var out []map[string]any
+		for _, l := range logs.Lines(t, "cannot recreate consumer") {
+			if l["consumer"] == durable {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if len(lines()) == 0 {
+			return errors.New("no attempt to recreate the durable logged")
+		}
+		return nil
+	})
+	if took := time.Since(deleted); took > 5*time.Second {
+		t.Errorf("the first refused attempt was logged %s after the deletion, want it ended as the refusal came", took)
+	}
+	first := lines()[0]
+	if msg, _ := first["error"].(string); !strings.Contains(msg, "Permissions Violation") || !strings.Contains(msg, "may not create") ||
+		!strings.Contains(msg, "headroom provision") {
+		t.Errorf("the attempt's line says %q, want the server's refusal and what to run", msg)
+	}
+	// The retry period: no second line within it.
+	time.Sleep(3 * time.Second)
+	if n := len(lines()); n != 1 {
+		t.Errorf("%d refused attempts logged within 3 s, want 1 per retry period", n)
+	}
+	if n := len(logs.Lines(t, "nats async error")); n != 0 {
+		t.Errorf("%d \"nats async error\" lines for refusals their callers report, want 0", n)
+	}
+	if _, err := admin.EnsureConsumers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if len(logs.Lines(t, "consumer provisioned again, resuming on it")) == 0 {
+			return fmt.Errorf("not resumed once provisioned again: %d attempts logged", len(lines()))
+		}
+		return nil
+	})
+	publishRange(t, admin, 0, 8) // over every partition
+	select {
+	case <-handled:
+	case <-time.After(30 * time.Second):
+		t.Error("nothing handled once resumed")
+	}
+}
