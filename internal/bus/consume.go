@@ -851,8 +851,11 @@ func (b *Bus) reopenConsumer(ctx context.Context, stream, name string, log zerol
 // refuses for this user's permissions ends as the refusal arrives, and
 // the next waits the longest backoff, recreateEvery: a refusal does not
 // heal by itself, only by provisioning (or nats.conf) changing, so it is
-// logged once an attempt, once per recreateEvery at most; a durable
-// provisioned meanwhile is then used as it is.
+// logged once an attempt, once per recreateEvery at most. A durable made
+// again meanwhile is then used as it is: by provisioning, or, a group's
+// partition durable, by another member, whose create came first (each
+// member resumes after what it handled, and the server will not move the
+// made durable's start to this one's).
 func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec ConsumerSpec, seq uint64, log zerolog.Logger) (jetstream.Consumer, error) {
 	for attempt := 1; ; attempt++ {
 		cons, err := b.createDurable(ctx, stream, consumerConfig(spec, seq), true)
@@ -861,13 +864,15 @@ func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec Consumer
 			return cons, nil
 		}
 		wait := min(time.Duration(attempt)*time.Second, recreateEvery)
-		if IsRefused(err) {
-			// Provisioning may have made it again meanwhile: its position
-			// is then the one to resume at (a group's, shared).
+		if IsRefused(err) || spec.pinned {
+			// Its position is then the one to resume at (a group's,
+			// shared).
 			if cons, lerr := b.js.Consumer(ctx, stream, spec.Name); lerr == nil {
-				log.Warn().Msg("consumer provisioned again, resuming on it")
+				log.Warn().AnErr("create_error", err).Msg("consumer made again meanwhile, resuming on it")
 				return cons, nil
 			}
+		}
+		if IsRefused(err) {
 			wait = recreateEvery
 		}
 		log.Error().Err(b.notProvisioned(err)).Int("attempt", attempt).Dur("retry_in", wait).Msg("cannot recreate consumer")

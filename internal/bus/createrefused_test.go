@@ -122,7 +122,7 @@ func TestRecreateRefusedSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, 30*time.Second, func() error {
-		if len(logs.Lines(t, "consumer provisioned again, resuming on it")) == 0 {
+		if len(logs.Lines(t, "consumer made again meanwhile, resuming on it")) == 0 {
 			return fmt.Errorf("not resumed once provisioned again: %d attempts logged", len(lines()))
 		}
 		return nil
