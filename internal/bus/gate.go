@@ -141,8 +141,9 @@ type pausedSeries struct {
 	service, reason string
 }
 
-// closed counts the gates closed per series of headroom_bus_input_paused.
-var closed = struct {
+// gatesClosed counts the gates closed per series of
+// headroom_bus_input_paused.
+var gatesClosed = struct {
 	sync.Mutex
 	n map[pausedSeries]int
 }{n: map[pausedSeries]int{}}
@@ -153,13 +154,13 @@ var closed = struct {
 // cleared the series while another gate of the service was still closed.
 func closedGates(gauge *prometheus.GaugeVec, service, reason string, delta int) {
 	k := pausedSeries{gauge, service, reason}
-	closed.Lock()
-	defer closed.Unlock()
-	closed.n[k] += delta
-	if closed.n[k] > 0 {
+	gatesClosed.Lock()
+	defer gatesClosed.Unlock()
+	gatesClosed.n[k] += delta
+	if gatesClosed.n[k] > 0 {
 		gauge.WithLabelValues(service, reason).Set(1)
 		return
 	}
-	delete(closed.n, k)
+	delete(gatesClosed.n, k)
 	gauge.WithLabelValues(service, reason).Set(0)
 }
