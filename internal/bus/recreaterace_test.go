@@ -28,38 +28,7 @@ import (
 // it ran, its consumer gone, its health failing, each line saying the
 // durable was missing and to run `headroom provision`.
 func TestRecreateFindsTheDurableMadeMeanwhile(t *testing.T) {
-	r := natstest.StartRestricted(t, "forecaster", "$JS.API.CONSUMER.CREATE.METRICS.>")
-	admin := r.Connect(t, "admin", zerolog.Nop())
-	if _, err := admin.EnsureConsumers(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	var logs natstest.Logs
-	b := r.Connect(t, "forecaster", zerolog.New(&logs))
-	started := make(chan struct{})
-	var handled atomic.Int64
-	consumeGated(t, b, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics,
-		CheckEvery: 200 * time.Millisecond, Started: func() { close(started) }, Group: &bus.GroupSpec{}},
-		func(context.Context, *bus.Msg) ([]bus.Out, error) {
-			handled.Add(1)
-			return nil, nil
-		})
-	select {
-	case <-started:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the member never started consuming")
-	}
-	publishRange(t, admin, 0, 4)
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n := handled.Load(); n < 4 {
-			return fmt.Errorf("%d of 4 ticks handled", n)
-		}
-		return nil
-	})
-	stream := proto.StreamName(admin.Prefix(), proto.KindMetrics)
-	durable := natstest.PartitionDurable(t, admin, stream, "forecaster", proto.MetricsSubject("apm", "shop", "web"))
-	if err := natstest.JetStream(t, admin).DeleteConsumer(context.Background(), stream, durable); err != nil {
-		t.Fatal(err)
-	}
+	r, admin, logs, handled, durable := memberLosesDurable(t)
 	lines := func(msg string) int {
 		n := 0
 		for _, line := range logs.Lines(t, msg) {
@@ -94,4 +63,45 @@ func TestRecreateFindsTheDurableMadeMeanwhile(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// memberLosesDurable starts a server on which the forecaster may not
+// create durables, provisions them as admin, runs a forecaster group
+// member (its log in logs, the ticks it handled counted in handled) until
+// it handled 4 ticks, and deletes the durable of their partition
+// (durable), the one the ticks published after it is resumed on go to.
+func memberLosesDurable(t *testing.T) (r *natstest.Restricted, admin *bus.Bus, logs *natstest.Logs, handled *atomic.Int64, durable string) {
+	t.Helper()
+	r = natstest.StartRestricted(t, "forecaster", "$JS.API.CONSUMER.CREATE.METRICS.>")
+	admin = r.Connect(t, "admin", zerolog.Nop())
+	if _, err := admin.EnsureConsumers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logs, handled = &natstest.Logs{}, &atomic.Int64{}
+	b := r.Connect(t, "forecaster", zerolog.New(logs))
+	started := make(chan struct{})
+	consumeGated(t, b, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics,
+		CheckEvery: 200 * time.Millisecond, Started: func() { close(started) }, Group: &bus.GroupSpec{}},
+		func(context.Context, *bus.Msg) ([]bus.Out, error) {
+			handled.Add(1)
+			return nil, nil
+		})
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the member never started consuming")
+	}
+	publishRange(t, admin, 0, 4)
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if n := handled.Load(); n < 4 {
+			return fmt.Errorf("%d of 4 ticks handled", n)
+		}
+		return nil
+	})
+	stream := proto.StreamName(admin.Prefix(), proto.KindMetrics)
+	durable = natstest.PartitionDurable(t, admin, stream, "forecaster", proto.MetricsSubject("apm", "shop", "web"))
+	if err := natstest.JetStream(t, admin).DeleteConsumer(context.Background(), stream, durable); err != nil {
+		t.Fatal(err)
+	}
+	return r, admin, logs, handled, durable
 }
