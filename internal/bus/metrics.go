@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"kind"}),
 		publishDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_publish_dropped_total",
-			Help: "Messages a source's publish dropped unstored, refused for themselves (over the stream's max message size or the server's max_payload), by stream kind.",
+			Help: "Messages a source's publish dropped unstored, refused for themselves (not encodable, over the stream's max message size or the server's max_payload; the drop's error line says which in refused), by stream kind.",
 		}, []string{"kind"}),
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_handled_total", Help: "Consumed messages by consumer and outcome (ack, nak, dlq).",

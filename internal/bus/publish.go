@@ -208,11 +208,12 @@ func (b *Bus) PublishAllStored(ctx context.Context, outs []Out) (int, error) {
 }
 
 // dropRefused logs and counts o, dropped unstored since it is refused
-// for itself (err).
+// for itself (err): its line says in refused what refused it
+// (RefusedMessageReason), which is not always its size.
 func (b *Bus) dropRefused(o Out, err error) {
 	b.metrics.publishDropped.WithLabelValues(kindOf(o.Subject)).Inc()
-	b.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).
-		Msg("publish dropped: refused for itself (over the stream's max message size or the server's max_payload, or not encodable), no retry can store it")
+	b.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Str("refused", RefusedMessageReason(err)).
+		Msg("publish dropped: refused for itself (refused says why), no retry can store it")
 }
 
 // publishBackoff is the wait after a publish's failed attempt (from 1):

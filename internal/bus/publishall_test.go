@@ -55,9 +55,9 @@ func TestPublishAllDropsRefusedMessage(t *testing.T) {
 	if n := streamMsgs(t, b, proto.KindMetrics); n != 2 {
 		t.Errorf("%d messages stored, want the 2 the stream takes", n)
 	}
-	lines := logs.Lines(t, "publish dropped: refused for itself (over the stream's max message size or the server's max_payload, or not encodable), no retry can store it")
-	if len(lines) != 1 || lines[0]["msg_id"] != big.MsgID() || lines[0]["level"] != "error" {
-		t.Errorf("drop lines %v, want one error naming %s", lines, big.MsgID())
+	lines := logs.Lines(t, "publish dropped: refused for itself (refused says why), no retry can store it")
+	if len(lines) != 1 || lines[0]["msg_id"] != big.MsgID() || lines[0]["level"] != "error" || lines[0]["refused"] != bus.RefusedStreamMaxSize {
+		t.Errorf("drop lines %v, want one error naming %s, refused %q", lines, big.MsgID(), bus.RefusedStreamMaxSize)
 	}
 }
 
