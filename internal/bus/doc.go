@@ -6,7 +6,10 @@
 // A consumer hands each message to a Handler, which returns the messages to
 // publish in response. The bus publishes them asynchronously and acknowledges
 // the input only once every output is stored, so a crash re-delivers the input
-// and the ids drop the duplicate outputs. A handler that stores its outputs
+// and the ids drop the duplicate outputs (a take-over's rebuild stores them
+// with PublishAll, which drops, logs and counts an output refused for
+// itself, as no retry can store it, where a live delivery is retried and
+// dead-lettered). A handler that stores its outputs
 // itself (a stage's outbox) takes the acknowledgement with Msg.Defer and
 // gives it once they are stored. The Handler's error decides the rest
 // in one place: a Permanent error (undecodable or invalid input) sends the
