@@ -179,23 +179,44 @@ func TestRefusableOwnConsumerOnly(t *testing.T) {
 }
 
 // TestRefusedBackoff: the waits after refusals in a row double from
-// their base up to RefusedRetryMax, a publish's from 250 ms (publishBackoff)
+// their base up to RefusedRetryMax, a publish's from 250 ms (publishRetry)
 // and the other failures' still grow by 250 ms to 5 s; the first refusal
-// and every tenth after are logged at the caller's level.
+// and every tenth after are logged at the caller's level. A publish's
+// refusals are counted in a row: the first after other failures (its
+// server down, then back with nats.conf refusing it) waits 250 ms and is
+// logged, whatever its attempt's number.
 func TestRefusedBackoff(t *testing.T) {
 	ms := time.Millisecond
-	for _, tc := range []struct {
-		attempt int
-		refused bool
-		want    time.Duration
-	}{
-		{1, true, 250 * ms}, {2, true, 500 * ms}, {3, true, time.Second}, {7, true, 16 * time.Second},
-		{8, true, RefusedRetryMax}, {1000, true, RefusedRetryMax},
-		{1, false, 250 * ms}, {4, false, time.Second}, {100, false, 5 * time.Second},
-	} {
-		if got := publishBackoff(tc.attempt, tc.refused); got != tc.want {
-			t.Errorf("publishBackoff(%d, %v) = %s, want %s", tc.attempt, tc.refused, got, tc.want)
+	refused := fmt.Errorf("publish apm.metrics.shop.web: %w", nats.ErrPermissionViolation)
+	other := errors.New("nats: timeout")
+	var r publishRetry
+	type want struct {
+		wait   time.Duration
+		warned bool
+	}
+	var steps []want
+	for range 12 { // 250 ms, 500 ms, … 3 s
+		steps = append(steps, want{time.Duration(len(steps)+1) * 250 * ms, true})
+	}
+	steps = append(steps, want{250 * ms, true}, want{500 * ms, false}, want{time.Second, false})
+	for i, w := range steps {
+		err := other
+		if i >= 12 {
+			err = refused
 		}
+		wait, level := r.next(i+1, err)
+		if wait != w.wait || (level == zerolog.WarnLevel) != w.warned {
+			t.Errorf("attempt %d (%v): wait %s at %s, want %s warned %v", i+1, err, wait, level, w.wait, w.warned)
+		}
+	}
+	for n, w := range map[int]time.Duration{1: 250 * ms, 2: 500 * ms, 3: time.Second, 7: 16 * time.Second, 8: RefusedRetryMax, 1000: RefusedRetryMax} {
+		if got := RefusedBackoff(250*ms, n); got != w {
+			t.Errorf("RefusedBackoff(250ms, %d) = %s, want %s", n, got, w)
+		}
+	}
+	var o publishRetry
+	if wait, _ := o.next(100, other); wait != 5*time.Second {
+		t.Errorf("the 100th attempt, failed: wait %s, want 5s", wait)
 	}
 	if got := RefusedBackoff(time.Second, 6); got != RefusedRetryMax {
 		t.Errorf("RefusedBackoff(1s, 6) = %s, want %s", got, RefusedRetryMax)

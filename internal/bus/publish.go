@@ -216,21 +216,38 @@ func (b *Bus) dropRefused(o Out, err error) {
 		Msg("publish dropped: refused for itself (refused says why), no retry can store it")
 }
 
-// publishBackoff is the wait after a publish's failed attempt (from 1):
-// growing by 250 ms to 5 s, or doubling from 250 ms to RefusedRetryMax
-// after a permissions refusal (RefusedBackoff).
-func publishBackoff(attempt int, refused bool) time.Duration {
-	if refused {
-		return RefusedBackoff(250*time.Millisecond, attempt)
+// publishRetry is the retry schedule of one publish (publishRetrying).
+type publishRetry struct {
+	refused int // the failed attempts in a row refused for permissions
+}
+
+// next is the wait after the publish's attempt (from 1) that failed with
+// err, and the level its line is logged at: after a permissions refusal
+// (IsRefused) doubling from 250 ms to RefusedRetryMax and a warning at
+// the first and every tenth refusal in a row (RefusedBackoff,
+// RefusedLogged); after any other failure growing by 250 ms to 5 s, a
+// warning each. The refusals are counted from the last other failure: a
+// publish refused once its server came back from an outage waits 250 ms
+// and warns, as a first refusal does.
+func (r *publishRetry) next(attempt int, err error) (time.Duration, zerolog.Level) {
+	if !IsRefused(err) {
+		r.refused = 0
+		return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second), zerolog.WarnLevel
 	}
-	return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)
+	r.refused++
+	level := zerolog.WarnLevel
+	if !RefusedLogged(r.refused) {
+		level = zerolog.DebugLevel
+	}
+	return RefusedBackoff(250*time.Millisecond, r.refused), level
 }
 
 // publishRetrying publishes o synchronously until it is stored, refused
 // for itself (IsRefusedMessage, returned at once: no retry can store it)
 // or ctx ends, with a growing delay and a warning per failed attempt (a
-// permissions refusal's seldom, see RefusedLogged).
+// permissions refusal's seldom: publishRetry).
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
+	var retry publishRetry
 	for attempt := 1; ; attempt++ {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := b.Publish(pctx, o)
@@ -244,16 +261,12 @@ func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 		if IsRefusedMessage(err) {
 			return err
 		}
-		refused := IsRefused(err)
-		level := zerolog.WarnLevel
-		if refused && !RefusedLogged(attempt) {
-			level = zerolog.DebugLevel
-		}
+		wait, level := retry.next(attempt, err)
 		b.log.WithLevel(level).Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Msg("publish failed, retrying with the same id")
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("publish %s: %w", o.Msg.MsgID(), ctx.Err())
-		case <-time.After(publishBackoff(attempt, refused)):
+		case <-time.After(wait):
 		}
 	}
 }
