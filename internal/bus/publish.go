@@ -136,7 +136,7 @@ func (b *Bus) Flush(ctx context.Context) error {
 // server refuses for the user's permissions (IsRefused) is retried, since
 // the permission can be granted again, at a growing interval up to
 // RefusedRetryMax, and logged at its first refusal and every tenth
-// attempt after (RefusedLogged).
+// refusal in a row after (publishRetry, RefusedLogged).
 func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 	_, err := b.PublishAllStored(ctx, outs)
 	return err
