@@ -453,14 +453,14 @@ func TestSyncClampsOnlyTheRecordsCount(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			log := filepath.Join(t.TempDir(), "argv.log")
-			st := acknowledgedInDryRun(t, h, log)
+			acknowledgedInDryRun(t, h, log)
 			h.startWith(commandConfig(log, ""), shopFileMax(t, executor.ModeLive, 10), prometheus.NewRegistry(), fixedClock(t0))
 			d := tierDecision("shop", "web", t0.Add(-40*time.Second), c.from, c.to)
 			if c.from == c.to {
 				d.Action = proto.ActionHold
 			}
 			h.publish(d)
-			st = h.waitState(d)
+			st := h.waitState(d)
 			if got := calls(t, log); len(got) != 0 {
 				t.Fatalf("the driver ran %v, want nothing: %s→%d is no step from the record's 8", got, d.Action, c.to)
 			}
