@@ -233,7 +233,7 @@ func TestNATSConfRefusesAcksThroughReplies(t *testing.T) {
 // gateway's pull with the group would take the pin of an executor
 // partition whose executor is away (restarting, say) and keep it while
 // it pulls, and every decision it is handed, never acknowledged, comes
-// back to it until MaxDeliver drops it unexecuted. Each such pull is
+// back to it unexecuted for as long as it pulls. Each such pull is
 // refused, and the durable has delivered nothing.
 func TestNATSConfRefusesPullsFromOthersDurables(t *testing.T) {
 	url := runConfiguredServer(t)

@@ -109,7 +109,9 @@ type ConsumerSpec struct {
 	// AckWait is how long a delivered message may stay unacknowledged (default 30s).
 	AckWait time.Duration
 	// MaxDeliver bounds deliveries of a failing message before it is
-	// dead-lettered (default 5).
+	// dead-lettered (default 5). The bus counts them itself: the server's
+	// durable delivers without limit (serverMaxDeliver), so a message whose
+	// dead letter could not be stored comes back until it is.
 	MaxDeliver int
 	// NakDelay is the base delay before a failed message is redelivered; it
 	// grows linearly with the delivery count (default 500ms).
@@ -253,6 +255,8 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	b.exportLag(ctx, spec.Kind, spec.Name)           // lag gauges on /metrics (lag.go)
 	b.metrics.deadLetters.WithLabelValues(spec.Name) // at 0 until the first: see newMetrics
 	b.metrics.forgedPins.WithLabelValues(spec.Name)  // likewise
+
+	b.metrics.deadLettersUnstored.WithLabelValues(spec.Name) // likewise (HeadroomDeadLettersUnstored)
 	var keeper *pinKeeper
 	stopKeeper := func() {}
 	if spec.pinned {
@@ -685,6 +689,16 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 	}
 }
 
+// serverMaxDeliver is the durables' MaxDeliver on the server: unlimited.
+// The bus gives a failing message up itself, at its spec's MaxDeliver
+// (settle), by dead-lettering it; when the dead letter cannot be stored
+// (the DLQ stream unavailable, the subject refused, a timeout) the message
+// is nakked, and it must come back, to this consumer or to whichever reads
+// the durable after a stop or a hand-over, until its dead letter is
+// stored. A server limit of the bus's own would give it up at that nak,
+// with no dead letter: only the server's max-deliveries advisory.
+const serverMaxDeliver = -1
+
 // consumerConfig is the durable's configuration; after > 0 starts delivery at
 // the stream sequence after it (a recreated consumer resumes there).
 func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
@@ -692,7 +706,7 @@ func consumerConfig(spec ConsumerSpec, after uint64) jetstream.ConsumerConfig {
 		Durable:       spec.Name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       spec.AckWait,
-		MaxDeliver:    spec.MaxDeliver,
+		MaxDeliver:    serverMaxDeliver,
 		MaxAckPending: 8192,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
@@ -916,6 +930,7 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 			}
 		}
 	}
+	meta, _ := p.msg.Metadata()
 	outcome := "ack"
 	switch {
 	case err == nil:
@@ -923,56 +938,73 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 			b.withMsg(b.log.Warn().Err(aerr), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Msg("ack failed")
 		}
 	case IsPermanent(err):
-		outcome = b.deadLetter(spec, p.msg, err)
+		outcome = b.deadLetter(spec, p.msg, 1, err)
 	default:
-		meta, _ := p.msg.Metadata()
 		delivered := uint64(1)
 		if meta != nil {
 			delivered = meta.NumDelivered
 		}
 		if delivered >= uint64(spec.MaxDeliver) {
-			outcome = b.deadLetter(spec, p.msg, fmt.Errorf("gave up after %d deliveries: %w", delivered, err))
+			outcome = b.deadLetter(spec, p.msg, uint64(spec.MaxDeliver), fmt.Errorf("gave up after %d deliveries: %w", delivered, err))
 			break
 		}
 		outcome = "nak"
-		if meta != nil {
-			retried(meta.Sequence.Stream)
-		}
 		b.withMsg(b.retryLog.WithLevel(retryLevel(err)).Err(err), subjectOf(b.cfg.Prefix, p.msg), p.msg.Headers().Get(jetstream.MsgIDHeader)).Uint64("delivered", delivered).Msg("handler failed, will retry")
 		_ = p.msg.NakWithDelay(retryDelay(err, spec.NakDelay*time.Duration(delivered)))
+	}
+	if outcome == "nak" && meta != nil {
+		// A recreated consumer resumes at or before it.
+		retried(meta.Sequence.Stream)
 	}
 	b.metrics.handled.WithLabelValues(spec.Name, outcome).Inc()
 }
 
 // deadLetter publishes the message with its reason to the service's DLQ
 // subject and terminates it. If the dead letter cannot be stored the message
-// is nakked instead, so it is never lost.
-func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, reason error) string {
+// is nakked instead, so it is never lost: the server redelivers it without
+// limit (serverMaxDeliver), and each delivery from first on that fails again
+// tries the dead letter again, the nak's delay doubling from NakDelay to
+// RefusedRetryMax with the attempts in a row, a line logged at each step
+// the delay grows and every refusedLogEvery-th attempt past them.
+func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, first uint64, reason error) string {
 	meta, _ := jm.Metadata()
 	var seq uint64
 	var stream string
+	delivered := first
 	ts := time.Now()
 	if meta != nil {
-		seq, stream, ts = meta.Sequence.Stream, meta.Stream, meta.Timestamp
+		seq, stream, ts, delivered = meta.Sequence.Stream, meta.Stream, meta.Timestamp, max(meta.NumDelivered, first)
 	}
-	if err := b.storeDeadLetter(spec, subjectOf(b.cfg.Prefix, jm), jm.Headers().Get(jetstream.MsgIDHeader), stream, seq, ts, jm.Data(), reason); err != nil {
-		_ = jm.NakWithDelay(spec.NakDelay)
-		return "nak"
+	subject, msgID := subjectOf(b.cfg.Prefix, jm), jm.Headers().Get(jetstream.MsgIDHeader)
+	err := b.storeDeadLetter(spec, subject, msgID, stream, seq, ts, jm.Data(), reason)
+	if err == nil {
+		_ = jm.Term()
+		return "dlq"
 	}
-	_ = jm.Term()
-	return "dlq"
+	attempt := int(min(delivered-first+1, 1<<20))
+	wait := RefusedBackoff(spec.NakDelay, attempt)
+	ev := b.log.Debug()
+	if attempt == 1 || wait != RefusedBackoff(spec.NakDelay, attempt-1) || RefusedLogged(attempt) {
+		ev = b.log.Error()
+	}
+	b.withMsg(ev.Err(err), subject, msgID).Uint64("seq", seq).Uint64("delivered", delivered).Int("attempt", attempt).
+		Dur("retry_in", wait).Msg("dead letter not stored, will retry")
+	_ = jm.NakWithDelay(wait)
+	return "nak"
 }
 
 // storeDeadLetter publishes a message that cannot be handled, with the
-// reason, to the service's DLQ subject; its id makes a repeat a no-op.
+// reason, to the service's DLQ subject; its id makes a repeat a no-op. A
+// failure is counted (headroom_bus_dead_letters_unstored_total) and
+// returned: the caller keeps the message to try again.
 func (b *Bus) storeDeadLetter(spec ConsumerSpec, subject, msgID, stream string, seq uint64, stored time.Time, data []byte, reason error) error {
 	dl := &proto.DeadLetter{V: proto.SchemaVersion, ID: proto.DeadLetterID(spec.Service, stream, seq), TS: proto.Millis(stored),
 		Service: spec.Service, Subject: subject, Stream: stream, Seq: seq, Error: reason.Error(), Payload: data}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.Publish(ctx, Out{Subject: proto.DLQSubject(b.cfg.Prefix, spec.Service), Msg: dl}); err != nil {
-		b.withMsg(b.log.Error().Err(err), subject, msgID).Msg("dead letter not stored, will retry")
-		return err
+		b.metrics.deadLettersUnstored.WithLabelValues(spec.Name).Inc()
+		return fmt.Errorf("store dead letter of %s seq %d: %w", stream, seq, err)
 	}
 	b.metrics.deadLetters.WithLabelValues(spec.Name).Inc()
 	b.withMsg(b.deadLetterLog.Warn().Str("reason", reason.Error()), subject, msgID).Uint64("seq", seq).Msg("sent to dlq")

@@ -15,7 +15,11 @@
 // in one place: a Permanent error (undecodable or invalid input) sends the
 // original bytes and the reason to <prefix>.dlq.<service> and terminates the
 // message; any other error naks it with a delay, and after the last allowed
-// delivery it too goes to the dead-letter queue. Nothing is dropped silently.
+// delivery it too goes to the dead-letter queue. Nothing is dropped silently:
+// a dead letter that cannot be stored naks the message, which the server
+// redelivers without limit (the durables' MaxDeliver is unlimited; the bus
+// counts deliveries against ConsumerSpec.MaxDeliver itself), to this
+// consumer or another after a stop or a hand-over, until one is stored.
 // A service that cannot take input for a while (its outputs cannot be
 // stored and it holds as many as it may) refuses through a Gate instead
 // (gate.go): its consumers stop fetching and keep what they fetched, in

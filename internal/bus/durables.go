@@ -62,8 +62,10 @@ func (b *Bus) partitionSpec(base ConsumerSpec, p int) ConsumerSpec {
 
 // EnsureConsumers creates every service's partition durable that does not
 // exist yet, for the partitions the streams were provisioned with, and
-// returns how many it created. An existing durable is left as it is: its
-// position is its group's. Only the provisioning identity may call it:
+// returns how many it created. An existing durable is left as it is (its
+// position is its group's), but for a MaxDeliver other than
+// serverMaxDeliver (one provisioned before the server stopped giving
+// messages up itself), which is updated in place. Only the provisioning identity may call it:
 // under deploy/nats.conf services read, acknowledge and unpin their
 // durables but cannot create or change them.
 func (b *Bus) EnsureConsumers(ctx context.Context) (created int, err error) {
@@ -77,12 +79,16 @@ func (b *Bus) EnsureConsumers(ctx context.Context) (created int, err error) {
 			spec := ConsumerSpec{Name: d.name, Kind: d.kind}
 			spec.defaults()
 			ps := b.partitionSpec(spec, p)
-			_, made, err := b.durable(ctx, stream, ps)
+			c, made, err := b.durable(ctx, stream, ps)
 			if err != nil {
 				return created, fmt.Errorf("durable %s/%s: %w", stream, ps.Name, err)
 			}
 			if made {
 				created++
+				continue
+			}
+			if err := b.unlimitDeliveries(ctx, stream, c); err != nil {
+				return created, fmt.Errorf("durable %s/%s: %w", stream, ps.Name, err)
 			}
 		}
 	}
@@ -112,6 +118,27 @@ func (b *Bus) durable(ctx context.Context, stream string, spec ConsumerSpec) (c 
 		return nil, false, fmt.Errorf("%w: %w", errNotCreated, err)
 	}
 	return c, true, nil
+}
+
+// unlimitDeliveries sets c's MaxDeliver to serverMaxDeliver when it is
+// another, keeping the rest of its configuration (and so its position):
+// the server must not give up a message whose dead letter could not be
+// stored (see serverMaxDeliver).
+func (b *Bus) unlimitDeliveries(ctx context.Context, stream string, c jetstream.Consumer) error {
+	cfg := c.CachedInfo().Config
+	if cfg.MaxDeliver == serverMaxDeliver {
+		return nil
+	}
+	was := cfg.MaxDeliver
+	cfg.MaxDeliver = serverMaxDeliver
+	uctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+	if _, err := b.js.UpdateConsumer(uctx, stream, cfg); err != nil {
+		return fmt.Errorf("set MaxDeliver unlimited (was %d): %w", was, err)
+	}
+	b.log.Info().Str("stream", stream).Str("durable", cfg.Durable).Int("was", was).
+		Msg("durable's MaxDeliver made unlimited: the bus gives messages up itself, once their dead letter is stored")
+	return nil
 }
 
 // errNotCreated marks a durable found missing that could not be created.

@@ -118,7 +118,7 @@ func (g *gapTracker) fill(seq uint64, now time.Time) {
 // limits): by then the lost deliveries are being redelivered, and the
 // consumer goes on as it did before it topped gaps up, rather than stall
 // on a stream it cannot read. Nothing is nakked meanwhile: a nak counts
-// against MaxDeliver, past which the server gives a message up.
+// against MaxDeliver, past which the runtime dead-letters a message.
 //
 // A top-up the service's gate refuses (Gate.Refuse) stops there and
 // reports refused, the loss still marked: the caller keeps the message in

@@ -18,8 +18,8 @@ import (
 // first, in order and unacknowledged, telling the server every third of
 // AckWait that they are in progress, and hand them to the handler again
 // once the service opens the gate (Open). Nothing is nakked meanwhile: a
-// nak counts a delivery, against MaxDeliver, past which the server gives
-// a message up and the runtime dead-letters it, so an outage of any
+// nak counts a delivery, against MaxDeliver, past which the runtime
+// dead-letters the message, so an outage of any
 // length would lose inputs that sit durably in their streams. (A message
 // the server was sending as the consumer stopped is lost in flight with
 // its subscription: it is topped up from the stream at the next delivery

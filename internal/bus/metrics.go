@@ -14,7 +14,10 @@ type metrics struct {
 	publishDropped *prometheus.CounterVec
 	handled        *prometheus.CounterVec
 	deadLetters    *prometheus.CounterVec
-	handleTime     *prometheus.HistogramVec
+	// deadLettersUnstored counts the dead letters that could not be
+	// stored: their message is nakked and tried again (deadLetter).
+	deadLettersUnstored *prometheus.CounterVec
+	handleTime          *prometheus.HistogramVec
 	// deliveryGaps counts the consumers' deliveries lost in flight (a
 	// gap in the consumer sequence) and gapFilled the messages read from
 	// the stream in their place (gap.go).
@@ -46,6 +49,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_dead_letters_total", Help: "Messages sent to the dead-letter queue, by consumer.",
 		}, []string{"consumer"}),
+		deadLettersUnstored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_bus_dead_letters_unstored_total",
+			Help: "Dead letters that could not be stored (DLQ stream unavailable, subject refused, timeout), by consumer: each message is nakked and dead-lettered again at its next delivery, so none is lost.",
+		}, []string{"consumer"}),
 		handleTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "headroom_bus_handle_seconds", Help: "Time spent in a handler per message.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
@@ -65,7 +72,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "1 while a service takes no input because it cannot store what it made (its consumers keep what they fetched, unacknowledged, and fetch nothing more), by service and reason; 0 otherwise.",
 		}, []string{"service", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.publishDropped, m.handled, m.deadLetters, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins, m.inputPaused} {
+	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.publishDropped, m.handled, m.deadLetters, m.deadLettersUnstored, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins, m.inputPaused} {
 		if err := reg.Register(c); err != nil {
 			// Several buses in one process share a registry: reuse the
 			// collector already registered.
@@ -81,6 +88,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 					m.handled = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.deadLetters:
 					m.deadLetters = are.ExistingCollector.(*prometheus.CounterVec)
+				case m.deadLettersUnstored:
+					m.deadLettersUnstored = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.handleTime:
 					m.handleTime = are.ExistingCollector.(*prometheus.HistogramVec)
 				case m.deliveryGaps:
