@@ -16,6 +16,7 @@ import (
 // it; the collector watches it to stamp ticks with what is committed. It is
 // safe for concurrent use.
 type Replicas struct {
+	b    *Bus
 	name string
 	kv   jetstream.KeyValue
 }
@@ -27,7 +28,7 @@ func (b *Bus) Replicas(ctx context.Context) (*Replicas, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Replicas{name: proto.ReplicaBucket(b.cfg.Prefix), kv: kv}, nil
+	return &Replicas{b: b, name: proto.ReplicaBucket(b.cfg.Prefix), kv: kv}, nil
 }
 
 // Get returns the value stored under key; ErrNotFound when there is none.
@@ -58,17 +59,20 @@ var ErrChanged = errors.New("changed since it was read")
 // if it holds no value, deleted or never written), and returns the new
 // revision. When another value was stored meanwhile the error wraps
 // ErrChanged and nothing is stored; when the bucket is full it wraps
-// ErrBucketFull.
+// ErrBucketFull; when the server refuses this user the key, it is that
+// refusal (IsRefused), at once.
 func (r *Replicas) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
 	var next uint64
-	var err error
-	if rev == 0 {
-		// Create also replaces a delete marker, which has a revision of
-		// its own that Entry does not return.
-		next, err = r.kv.Create(ctx, key, value)
-	} else {
-		next, err = r.kv.Update(ctx, key, value, rev)
-	}
+	err := r.write(ctx, key, func(ctx context.Context) (err error) {
+		if rev == 0 {
+			// Create also replaces a delete marker, which has a
+			// revision of its own that Entry does not return.
+			next, err = r.kv.Create(ctx, key, value)
+		} else {
+			next, err = r.kv.Update(ctx, key, value, rev)
+		}
+		return err
+	})
 	switch {
 	case err == nil:
 		return next, nil
@@ -85,15 +89,27 @@ func (r *Replicas) Update(ctx context.Context, key string, value []byte, rev uin
 var ErrBucketFull = errors.New("replica bucket full")
 
 // Put stores value under key, replacing what was there. When the bucket is
-// full the error wraps ErrBucketFull.
+// full the error wraps ErrBucketFull; when the server refuses this user
+// the key, it is that refusal (IsRefused), at once.
 func (r *Replicas) Put(ctx context.Context, key string, value []byte) error {
-	if _, err := r.kv.Put(ctx, key, value); err != nil {
+	if err := r.write(ctx, key, func(ctx context.Context) error {
+		_, err := r.kv.Put(ctx, key, value)
+		return err
+	}); err != nil {
 		if full(err) {
 			err = fmt.Errorf("%w: %w", ErrBucketFull, err)
 		}
 		return fmt.Errorf("kv %s put %s: %w", r.name, key, err)
 	}
 	return nil
+}
+
+// write runs put, a write of key, ending as soon as the server refuses
+// this user the key's subject ($KV.<bucket>.<key>) with that refusal
+// (IsRefused), as Publish does: the write itself would only wait out
+// ctx (the executor's 10 s), each retry the same.
+func (r *Replicas) write(ctx context.Context, key string, put func(context.Context) error) error {
+	return r.b.refusable(ctx, publishKey("$KV."+r.name+"."+key), put)
 }
 
 // full reports whether err is the server refusing a message because its
