@@ -233,8 +233,9 @@ func TestNATSConfRefusesAcksThroughReplies(t *testing.T) {
 // gateway's pull with the group would take the pin of an executor
 // partition whose executor is away (restarting, say) and keep it while
 // it pulls, and every decision it is handed, never acknowledged, comes
-// back to it unexecuted for as long as it pulls. Each such pull is
-// refused, and the durable has delivered nothing.
+// back to it unexecuted, past MaxDeliver, after which the executor
+// dead-letters it without executing it. Each such pull is refused, and
+// the durable has delivered nothing.
 func TestNATSConfRefusesPullsFromOthersDurables(t *testing.T) {
 	url := runConfiguredServer(t)
 	ctx := context.Background()

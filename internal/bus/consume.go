@@ -111,7 +111,12 @@ type ConsumerSpec struct {
 	// MaxDeliver bounds deliveries of a failing message before it is
 	// dead-lettered (default 5). The bus counts them itself: the server's
 	// durable delivers without limit (serverMaxDeliver), so a message whose
-	// dead letter could not be stored comes back until it is.
+	// dead letter could not be stored comes back until it is. A delivery
+	// past MaxDeliver (the earlier ones never settled: the handler crashed
+	// the process or hung past AckWait, or the dead letter failed) is
+	// dead-lettered without calling the handler. Every redelivery counts,
+	// including a message returned unhandled (kept by a closed Gate as its
+	// consumer stopped, a take-over retried, a delivery lost in flight).
 	MaxDeliver int
 	// NakDelay is the base delay before a failed message is redelivered; it
 	// grows linearly with the delivery count (default 500ms).
@@ -484,6 +489,18 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 				return
 			}
 		}
+		if meta.NumDelivered > uint64(spec.MaxDeliver) {
+			// Its deliveries up to MaxDeliver never settled: the
+			// handler crashed the process or hung past AckWait at each,
+			// or its dead letter could not be stored. The server
+			// delivers without limit (serverMaxDeliver), so it is
+			// dead-lettered now, unhandled: a message that crashes the
+			// process at every delivery would otherwise crash it
+			// forever.
+			lastSeq.Store(max(lastSeq.Load(), meta.Sequence.Stream))
+			track <- pending{msg: jm, err: fmt.Errorf("%w (delivered %d times)", errNeverSettled, meta.NumDelivered)}
+			return
+		}
 		subject, part := proto.SplitStored(b.cfg.Prefix, jm.Subject())
 		m := &Msg{Subject: subject, Partition: part, Data: jm.Data(), Header: jm.Headers(), Stream: meta.Stream,
 			Seq: meta.Sequence.Stream, Stored: meta.Timestamp, Delivered: meta.NumDelivered, jm: jm, acked: acked.Inc}
@@ -688,6 +705,10 @@ func (b *Bus) Consume(ctx context.Context, spec ConsumerSpec, h Handler) error {
 		}
 	}
 }
+
+// errNeverSettled is why a message delivered more than its spec's
+// MaxDeliver times is dead-lettered without being handled again.
+var errNeverSettled = errors.New("not handled again: its earlier deliveries never settled (the handler crashed the process or hung past AckWait, or the dead letter was not stored)")
 
 // serverMaxDeliver is the durables' MaxDeliver on the server: unlimited.
 // The bus gives a failing message up itself, at its spec's MaxDeliver

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,6 +82,11 @@ func TestDeadLetterNotLostWhenDLQRefused(t *testing.T) {
 				}
 				return nil
 			})
+			// Past MaxDeliver the message goes to the DLQ without the
+			// handler: a failed dead letter is retried, not the handler.
+			if n := calls.Load(); n != 5 {
+				t.Errorf("handler called %d times, want 5 (MaxDeliver)", n)
+			}
 			if !restart {
 				if n, _ := metricstest.Sum(t, reg, "headroom_bus_dead_letters_total", "consumer", "forecaster"); n != 1 {
 					t.Errorf("headroom_bus_dead_letters_total %v once stored, want 1", n)
@@ -141,5 +147,77 @@ func TestProvisionUnlimitsDeliveries(t *testing.T) {
 	now.MaxDeliver = old.MaxDeliver
 	if fmt.Sprint(now) != fmt.Sprint(old) {
 		t.Errorf("provisioning changed more than MaxDeliver:\n%+v\nwas\n%+v", now, old)
+	}
+}
+
+// TestNeverSettledIsDeadLetteredUnhandled: a message whose deliveries
+// never settle (here the handler takes its acknowledgement and never
+// gives it, as a handler that crashes the process or hangs past AckWait
+// leaves it) is handed to the handler MaxDeliver times, then
+// dead-lettered without calling it again. With the server's MaxDeliver
+// unlimited it was redelivered, and handled, forever: a crash loop.
+func TestNeverSettledIsDeadLetteredUnhandled(t *testing.T) {
+	const maxDeliver = 3
+	b := mustBus(t, natstest.RunJetStream(t))
+	if err := b.Publish(context.Background(), tick(0)); err != nil {
+		t.Fatal(err)
+	}
+	var calls, lastDelivered atomic.Uint64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(ctx, bus.ConsumerSpec{Service: "forecaster", Name: "forecaster", Kind: proto.KindMetrics,
+			MaxDeliver: maxDeliver, AckWait: 200 * time.Millisecond},
+			func(_ context.Context, m *bus.Msg) ([]bus.Out, error) {
+				calls.Add(1)
+				lastDelivered.Store(m.Delivered)
+				_ = m.Defer() // never acknowledged: the delivery never settles
+				return nil, nil
+			})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := streamMsgs(t, b, proto.KindDLQ); n != 1 {
+			return fmt.Errorf("%d dead letters after %d handler calls", n, calls.Load())
+		}
+		return nil
+	})
+	s, err := b.StreamOf(context.Background(), proto.KindDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.GetLastMsgForSubject(context.Background(), proto.DLQSubject("apm", "forecaster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dl proto.DeadLetter
+	if err := proto.Decode(raw.Data, &dl); err != nil {
+		t.Fatal(err)
+	}
+	if dl.Seq != 1 || !strings.Contains(dl.Error, "never settled") {
+		t.Errorf("dead letter seq %d, reason %q; want seq 1, never settled", dl.Seq, dl.Error)
+	}
+	// Terminated once its dead letter is stored: nothing left pending.
+	ms, err := b.StreamOf(context.Background(), proto.KindMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		c, err := ms.Consumer(context.Background(), "forecaster")
+		if err != nil {
+			return err
+		}
+		if info := c.CachedInfo(); info.NumAckPending != 0 || info.NumPending != 0 {
+			return fmt.Errorf("%d unacknowledged, %d pending", info.NumAckPending, info.NumPending)
+		}
+		return nil
+	})
+	if n, d := calls.Load(), lastDelivered.Load(); n != maxDeliver || d != maxDeliver {
+		t.Errorf("handler called %d times, last at delivery %d; want %d, at %d", n, d, maxDeliver, maxDeliver)
 	}
 }
