@@ -1008,7 +1008,9 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, first uint64, reas
 	if attempt == 1 || wait != RefusedBackoff(spec.NakDelay, attempt-1) || RefusedLogged(attempt) {
 		ev = b.log.Error()
 	}
-	b.withMsg(ev.Err(err), subject, msgID).Uint64("seq", seq).Uint64("delivered", delivered).Int("attempt", attempt).
+	// With its reason: past MaxDeliver the next delivery is dead-lettered
+	// unhandled, with errNeverSettled for a reason instead.
+	b.withMsg(ev.Err(err), subject, msgID).Str("reason", reason.Error()).Uint64("seq", seq).Uint64("delivered", delivered).Int("attempt", attempt).
 		Dur("retry_in", wait).Msg("dead letter not stored, will retry")
 	_ = jm.NakWithDelay(wait)
 	return "nak"
