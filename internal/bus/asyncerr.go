@@ -47,6 +47,23 @@ func RefusedBackoff(base time.Duration, n int) time.Duration {
 	return min(d, RefusedRetryMax)
 }
 
+// RefusalStreak counts a retried call's failed attempts in a row that the
+// server refused for the user's permissions (IsRefused): the n that
+// RefusedBackoff and RefusedLogged are given. Any other failure ends the
+// streak, so a refusal after an outage counts as the first.
+type RefusalStreak struct{ n int }
+
+// Add records an attempt that failed with err and returns its place in
+// the streak (from 1), or 0 when err is no permissions refusal.
+func (s *RefusalStreak) Add(err error) int {
+	if !IsRefused(err) {
+		s.n = 0
+		return 0
+	}
+	s.n++
+	return s.n
+}
+
 // RefusedLogged reports whether the n-th refused attempt (from 1) is
 // logged at its caller's level, not at debug: the first and every
 // refusedLogEvery-th after.

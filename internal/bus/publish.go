@@ -218,7 +218,7 @@ func (b *Bus) dropRefused(o Out, err error) {
 
 // publishRetry is the retry schedule of one publish (publishRetrying).
 type publishRetry struct {
-	refused int // the failed attempts in a row refused for permissions
+	refused RefusalStreak
 }
 
 // next is the wait after the publish's attempt (from 1) that failed with
@@ -230,16 +230,15 @@ type publishRetry struct {
 // publish refused once its server came back from an outage waits 250 ms
 // and warns, as a first refusal does.
 func (r *publishRetry) next(attempt int, err error) (time.Duration, zerolog.Level) {
-	if !IsRefused(err) {
-		r.refused = 0
+	n := r.refused.Add(err)
+	if n == 0 {
 		return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second), zerolog.WarnLevel
 	}
-	r.refused++
 	level := zerolog.WarnLevel
-	if !RefusedLogged(r.refused) {
+	if !RefusedLogged(n) {
 		level = zerolog.DebugLevel
 	}
-	return RefusedBackoff(250*time.Millisecond, r.refused), level
+	return RefusedBackoff(250*time.Millisecond, n), level
 }
 
 // publishRetrying publishes o synchronously until it is stored, refused

@@ -18,17 +18,15 @@ const retryEvery = time.Second
 
 // consumerRetry is the retry schedule of one stream's consumer.
 type consumerRetry struct {
-	refused int // the failed attempts in a row refused for permissions
+	refused bus.RefusalStreak
 }
 
 // next is the wait after an attempt that failed with err.
 func (r *consumerRetry) next(err error) time.Duration {
-	if !bus.IsRefused(err) {
-		r.refused = 0
-		return retryEvery
+	if n := r.refused.Add(err); n > 0 {
+		return bus.RefusedBackoff(retryEvery, n)
 	}
-	r.refused++
-	return bus.RefusedBackoff(retryEvery, r.refused)
+	return retryEvery
 }
 
 // retryWait waits d, or runs the test's hook instead.
