@@ -69,6 +69,17 @@ func (s *RefusalStreak) Add(err error) int {
 // refusedLogEvery-th after.
 func RefusedLogged(n int) bool { return n%refusedLogEvery == 1 }
 
+// RefusedLevel is the level of the line of a retried call's failed
+// attempt, n its place in the refusals in a row (RefusalStreak.Add; 0 for
+// a failure that is no permissions refusal): level, its caller's, for any
+// other failure and the refusals RefusedLogged picks, debug for the rest.
+func RefusedLevel(n int, level zerolog.Level) zerolog.Level {
+	if n > 0 && !RefusedLogged(n) {
+		return zerolog.DebugLevel
+	}
+	return level
+}
+
 // asyncErrPeriod is the least time between two log lines of one kind of
 // asynchronous refusal; the ones in between are counted into the next.
 const asyncErrPeriod = 10 * time.Second

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -216,6 +217,18 @@ func (b *Bus) dropRefused(o Out, err error) {
 		Msg("publish dropped: refused for itself (refused says why), no retry can store it")
 }
 
+// publishUntil is how a publish of PublishAll is retried
+// (publishRetrying): after a permissions refusal doubling from 250 ms to
+// RefusedRetryMax; after any other failure growing by 250 ms to 5 s; each
+// attempt bounded to 10 s.
+var publishUntil = UntilAllowed{
+	Refused: 250 * time.Millisecond,
+	Other: func(attempt int) time.Duration {
+		return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)
+	},
+	Timeout: 10 * time.Second,
+}
+
 // publishRetry is the retry schedule of one publish (publishRetrying).
 type publishRetry struct {
 	refused RefusalStreak
@@ -225,20 +238,13 @@ type publishRetry struct {
 // err, and the level its line is logged at: after a permissions refusal
 // (IsRefused) doubling from 250 ms to RefusedRetryMax and a warning at
 // the first and every tenth refusal in a row (RefusedBackoff,
-// RefusedLogged); after any other failure growing by 250 ms to 5 s, a
-// warning each. The refusals are counted from the last other failure: a
-// publish refused once its server came back from an outage waits 250 ms
-// and warns, as a first refusal does.
+// RefusedLevel); after any other failure growing by 250 ms to 5 s, a
+// warning each (publishUntil). The refusals are counted from the last
+// other failure: a publish refused once its server came back from an
+// outage waits 250 ms and warns, as a first refusal does.
 func (r *publishRetry) next(attempt int, err error) (time.Duration, zerolog.Level) {
-	n := r.refused.Add(err)
-	if n == 0 {
-		return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second), zerolog.WarnLevel
-	}
-	level := zerolog.WarnLevel
-	if !RefusedLogged(n) {
-		level = zerolog.DebugLevel
-	}
-	return RefusedBackoff(250*time.Millisecond, n), level
+	wait, n, _ := publishUntil.next(&r.refused, attempt, err)
+	return wait, RefusedLevel(n, zerolog.WarnLevel)
 }
 
 // publishRetrying publishes o synchronously until it is stored, refused
@@ -246,26 +252,94 @@ func (r *publishRetry) next(attempt int, err error) (time.Duration, zerolog.Leve
 // or ctx ends, with a growing delay and a warning per failed attempt (a
 // permissions refusal's seldom: publishRetry).
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
-	var retry publishRetry
+	u := publishUntil
+	u.Failed = func(attempt, n int, err error, _ time.Duration) {
+		b.log.WithLevel(RefusedLevel(n, zerolog.WarnLevel)).Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).
+			Msg("publish failed, retrying with the same id")
+	}
+	attempts, err := b.PublishUntilAllowed(ctx, o, u)
+	if err == nil && attempts > 1 {
+		b.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempts).Msg("publish stored after retries")
+	}
+	return err
+}
+
+// ErrStopped ends PublishUntilAllowed when its UntilAllowed.Stop closes.
+var ErrStopped = errors.New("stopped")
+
+// UntilAllowed is how PublishUntilAllowed retries a publish.
+type UntilAllowed struct {
+	// Refused is the wait after the first of the attempts in a row the
+	// server refuses for the user's permissions (IsRefused), doubled at
+	// each next one up to RefusedRetryMax (RefusedBackoff, RefusalStreak).
+	Refused time.Duration
+	// Other is the wait after the attempt-th (from 1) when it failed
+	// otherwise; nil ends the publish at such a failure, with its error.
+	Other func(attempt int) time.Duration
+	// Timeout, when positive, bounds each attempt.
+	Timeout time.Duration
+	// Stop, once closed, ends the publish as ctx's end does, with
+	// ErrStopped: for a caller whose ctx outlives its own stop.
+	Stop <-chan struct{}
+	// Failed, if set, is told of each failed attempt that is retried after
+	// wait, n its place in the refusals in a row (0 for another failure),
+	// to log it at RefusedLevel(n, its level).
+	Failed func(attempt, n int, err error, wait time.Duration)
+}
+
+// next is the wait after the attempt-th (from 1) that failed with err,
+// its place n in the refusal streak (0 for another failure), and whether
+// it is retried at all.
+func (u *UntilAllowed) next(streak *RefusalStreak, attempt int, err error) (wait time.Duration, n int, retry bool) {
+	if n = streak.Add(err); n > 0 {
+		return RefusedBackoff(u.Refused, n), n, true
+	}
+	if u.Other == nil {
+		return 0, 0, false
+	}
+	return u.Other(attempt), 0, true
+}
+
+// PublishUntilAllowed publishes o until the server stores it, publishing
+// it again after each attempt the server refuses for the user's
+// permissions (an operator fixes nats.conf; no wait does) and, with
+// u.Other, after any other failure, and returns the attempts it made and
+// nil. A publish refused for the message itself (IsRefusedMessage: no
+// retry can store it), and another failure without u.Other, end it at
+// once with that error; the end of ctx or u.Stop ends it with an error
+// wrapping ctx.Err() or ErrStopped and the last attempt's error (IsRefused
+// holds of it while the server refused that one).
+func (b *Bus) PublishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (attempts int, err error) {
+	var streak RefusalStreak
 	for attempt := 1; ; attempt++ {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if u.Timeout > 0 {
+			pctx, cancel = context.WithTimeout(ctx, u.Timeout)
+		}
 		err := b.Publish(pctx, o)
 		cancel()
-		if err == nil {
-			if attempt > 1 {
-				b.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempt).Msg("publish stored after retries")
-			}
-			return nil
+		if err == nil || IsRefusedMessage(err) {
+			return attempt, err
 		}
-		if IsRefusedMessage(err) {
-			return err
+		wait, n, retry := u.next(&streak, attempt, err)
+		if !retry {
+			return attempt, err
 		}
-		wait, level := retry.next(attempt, err)
-		b.log.WithLevel(level).Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Msg("publish failed, retrying with the same id")
+		if ctx.Err() != nil {
+			return attempt, fmt.Errorf("publish %s: %w (last attempt: %w)", o.Msg.MsgID(), ctx.Err(), err)
+		}
+		if u.Failed != nil {
+			u.Failed(attempt, n, err, wait)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("publish %s: %w", o.Msg.MsgID(), ctx.Err())
-		case <-time.After(wait):
+			t.Stop()
+			return attempt, fmt.Errorf("publish %s: %w (last attempt: %w)", o.Msg.MsgID(), ctx.Err(), err)
+		case <-u.Stop:
+			t.Stop()
+			return attempt, fmt.Errorf("publish %s: %w (last attempt: %w)", o.Msg.MsgID(), ErrStopped, err)
+		case <-t.C:
 		}
 	}
 }

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -45,5 +46,58 @@ func TestPublishEndsOnItsRefusal(t *testing.T) {
 	r.Allow(t)
 	if err := b.Publish(context.Background(), tick(1)); err != nil {
 		t.Errorf("publish once allowed: %v", err)
+	}
+}
+
+// TestPublishUntilAllowed: the one call that publishes until the server
+// allows it (the executor's scaling events, PublishAll's retries) tells
+// its caller of each refused attempt with its place in the refusals in a
+// row and the doubling wait, ends at its Stop with ErrStopped and the
+// last refusal (IsRefused), and, allowed again, stores the message and
+// says how many attempts it took.
+func TestPublishUntilAllowed(t *testing.T) {
+	r := natstest.StartRestricted(t, "forecaster", "apm.metrics.>")
+	r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	b := r.Connect(t, "forecaster", zerolog.Nop())
+	type failure struct {
+		attempt, n int
+		wait       time.Duration
+	}
+	failed := make(chan failure, 100)
+	stop := make(chan struct{})
+	u := bus.UntilAllowed{Refused: time.Millisecond, Stop: stop, Failed: func(attempt, n int, err error, wait time.Duration) {
+		if !bus.IsRefused(err) {
+			t.Errorf("attempt %d: told of %v, want a refusal", attempt, err)
+		}
+		failed <- failure{attempt, n, wait}
+	}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.PublishUntilAllowed(context.Background(), tick(0), u)
+		done <- err
+	}()
+	for i := 1; i <= 3; i++ {
+		select {
+		case f := <-failed:
+			if want := (failure{i, i, time.Millisecond << (i - 1)}); f != want {
+				t.Errorf("failure %d: %+v, want %+v", i, f, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no refused attempt %d in 10s", i)
+		}
+	}
+	close(stop)
+	select {
+	case err := <-done:
+		if !errors.Is(err, bus.ErrStopped) || !bus.IsRefused(err) {
+			t.Errorf("stopped: %v, want ErrStopped and the last refusal", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("PublishUntilAllowed did not end in 10s of its stop")
+	}
+	r.Allow(t)
+	u.Stop, u.Failed = nil, nil
+	if attempts, err := b.PublishUntilAllowed(context.Background(), tick(1), u); err != nil || attempts != 1 {
+		t.Errorf("allowed: %d attempts, %v; want 1, nil", attempts, err)
 	}
 }

@@ -1131,34 +1131,21 @@ const refusedRetryBase = time.Second
 // they are not stored, and judged again on its next delivery, the change
 // found already running would make no events, losing them; and the
 // refusals, which come at once, would use its 5 deliveries up in seconds.
-// Meanwhile the decision is kept in progress (ConsumerSpec.Progress).
+// Meanwhile the decision is kept in progress (ConsumerSpec.Progress). The
+// retries are bus.PublishUntilAllowed's, their line an error at the first
+// refusal and every tenth in a row (bus.RefusedLevel).
 func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
-	for attempt := 1; ; attempt++ {
-		err := s.bus.Publish(ctx, o)
-		if err == nil || !bus.IsRefused(err) || ctx.Err() != nil {
-			if err == nil && attempt > 1 {
-				s.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempt).Msg("scaling event stored once the server allowed it")
-			}
-			return err
-		}
-		level := zerolog.DebugLevel
-		if bus.RefusedLogged(attempt) {
-			level = zerolog.ErrorLevel
-		}
-		wait := bus.RefusedBackoff(s.refusedRetry, attempt)
-		s.log.WithLevel(level).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Dur("retry_in", wait).
-			Msg("scaling event refused by the server's permissions (check nats.conf): its decision waits, in progress, and the event is published again")
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-s.stopping:
-			t.Stop()
-			s.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempts", attempt).
-				Msg("scaling event not stored: the executor stops while the server refuses it; its decision is left for redelivery")
-			return err
-		case <-t.C:
-		}
+	attempts, err := s.bus.PublishUntilAllowed(ctx, o, bus.UntilAllowed{Refused: s.refusedRetry, Stop: s.stopping,
+		Failed: func(attempt, n int, err error, wait time.Duration) {
+			s.log.WithLevel(bus.RefusedLevel(n, zerolog.ErrorLevel)).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Dur("retry_in", wait).
+				Msg("scaling event refused by the server's permissions (check nats.conf): its decision waits, in progress, and the event is published again")
+		}})
+	switch {
+	case err == nil && attempts > 1:
+		s.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempts).Msg("scaling event stored once the server allowed it")
+	case errors.Is(err, bus.ErrStopped):
+		s.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempts", attempts).
+			Msg("scaling event not stored: the executor stops while the server refuses it; its decision is left for redelivery")
 	}
+	return err
 }
