@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +57,76 @@ func TestLiveConsumerRefusedBacksOff(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("waits between the refused stream's attempts %v, want %v", got, want)
+	}
+}
+
+// TestLiveConsumerRetryLogged: each failed start of a live consumer that
+// is no permissions refusal (its stream not created yet) is a warning, and
+// so is the first refusal in a row after them, the next refusal a debug
+// line: the retry logged every tenth attempt, so the second and third
+// failures wrote nothing and a refusal after an outage or a missing stream
+// went unsaid until the attempt count reached a tenth.
+func TestLiveConsumerRetryLogged(t *testing.T) {
+	stream := proto.StreamName("apm", proto.KindMetrics)
+	r := natstest.StartRestricted(t, "gateway", "$JS.API.CONSUMER.CREATE."+stream+".>")
+	r.Allow(t) // no stream yet: the first attempts fail otherwise
+	logs := &natstest.Logs{}
+	b := r.Connect(t, "gateway", zerolog.Nop())
+	g, err := gateway.New(gateway.DefaultConfig(), service.Deps{Bus: b, Log: zerolog.New(logs), Reg: prometheus.NewRegistry(),
+		Ready: service.NewReady(), Mux: http.NewServeMux()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each wait is told on waits, and ends when resume is sent to.
+	waits, resume := make(chan time.Duration), make(chan struct{})
+	gateway.SetRetryWait(g, func(ctx context.Context, d time.Duration) error {
+		select {
+		case waits <- d:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-resume:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	stop := natstest.Serve(t, "gateway run", g.Run)
+	defer stop()
+	// lines is the levels of the live consumer's retry lines of stream.
+	lines := func() []string {
+		var levels []string
+		for _, l := range logs.Lines(t, "live consumer not started, retrying") {
+			if l["stream"] == stream {
+				levels = append(levels, l["level"].(string))
+			}
+		}
+		return levels
+	}
+	for i, tc := range []struct {
+		want []string
+		deny bool // before the next attempt
+	}{
+		{[]string{"warn"}, false},
+		{[]string{"warn", "warn"}, true},
+		{[]string{"warn", "warn", "warn"}, false},
+		{[]string{"warn", "warn", "warn", "debug"}, false},
+	} {
+		select {
+		case <-waits:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no retry %d of the live consumer within 10 s; lines %v", i+1, lines())
+		}
+		if got := lines(); !slices.Equal(got, tc.want) {
+			t.Errorf("after failure %d: retry lines at %v, want %v", i+1, got, tc.want)
+		}
+		if tc.deny {
+			r.Deny(t)
+		}
+		resume <- struct{}{}
+	}
+	if l := logs.Lines(t, "live consumer not started, retrying"); len(l) >= 3 && !strings.Contains(l[2]["error"].(string), "Permissions Violation") {
+		t.Errorf("third line %v, want the server's refusal", l[2])
 	}
 }

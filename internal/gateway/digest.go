@@ -283,7 +283,7 @@ func (g *Gateway) runDigest(ctx context.Context) {
 func (g *Gateway) followDigest(ctx context.Context, k proto.Kind) {
 	name := proto.StreamName(g.prefix, k)
 	var retry consumerRetry
-	for attempt := 0; ; attempt++ {
+	for {
 		start, n, filled := time.Now(), 0, false
 		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartAll(), Batch: 1024}, func(m bus.Record) {
 			if g.genuine(readerDigest, k, m.Subject, m.Seq, m.Data) {
@@ -302,10 +302,9 @@ func (g *Gateway) followDigest(ctx context.Context, k proto.Kind) {
 		if ctx.Err() != nil {
 			return
 		}
-		if attempt%10 == 0 {
-			g.log.Warn().Err(fmt.Errorf("history digest of %s: %w", name, err)).Msg("digest consumer not started, retrying")
-		}
-		if g.retryWait(ctx, retry.next(err)) != nil {
+		wait, level := retry.next(err)
+		g.log.WithLevel(level).Err(fmt.Errorf("history digest of %s: %w", name, err)).Msg("digest consumer not started, retrying")
+		if g.retryWait(ctx, wait) != nil {
 			return
 		}
 	}

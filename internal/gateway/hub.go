@@ -212,7 +212,7 @@ func (g *Gateway) runLive(ctx context.Context, started func()) error {
 func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (stop func(), err error) {
 	name := proto.StreamName(g.prefix, k)
 	var retry consumerRetry
-	for attempt := 0; ; attempt++ {
+	for {
 		stop, err := g.bus.Follow(ctx, bus.WatchSpec{Kind: k, Start: bus.StartNew(), Batch: 1024}, func(m bus.Record) {
 			if g.genuine(readerLive, k, m.Subject, m.Seq, m.Data) {
 				g.dispatch(m.Subject, m.Stream, m.Seq, m.EventTime(), m.Data)
@@ -223,10 +223,9 @@ func (g *Gateway) consumeLive(ctx context.Context, k proto.Kind) (stop func(), e
 		}
 		// The stream may not exist yet (another process creates it), or
 		// this user may not read it yet: retry (consumerRetry).
-		if attempt%10 == 0 {
-			g.log.Warn().Err(err).Str("stream", name).Msg("live consumer not started, retrying")
-		}
-		if err := g.retryWait(ctx, retry.next(err)); err != nil {
+		wait, level := retry.next(err)
+		g.log.WithLevel(level).Err(err).Str("stream", name).Msg("live consumer not started, retrying")
+		if err := g.retryWait(ctx, wait); err != nil {
 			return nil, fmt.Errorf("live consumer on %s: %w", name, err)
 		}
 	}

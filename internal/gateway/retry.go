@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/bus"
 )
 
@@ -13,7 +15,9 @@ import (
 // retryEvery up to bus.RefusedRetryMax while the server refuses this user
 // the stream (bus.IsRefused: its nats.conf does not let it read there),
 // which lasts until an operator changes the permissions and costs a
-// permissions violation line in the server's log at each attempt.
+// permissions violation line in the server's log at each attempt. Each
+// failed attempt is logged (consumerRetry.next), a refusal at the first
+// and every tenth in a row only.
 const retryEvery = time.Second
 
 // consumerRetry is the retry schedule of one stream's consumer.
@@ -21,12 +25,15 @@ type consumerRetry struct {
 	refused bus.RefusalStreak
 }
 
-// next is the wait after an attempt that failed with err.
-func (r *consumerRetry) next(err error) time.Duration {
+// next is the wait after an attempt that failed with err, and the level
+// of its line: a warning for each other failure, and for the first
+// refusal in a row and every tenth after (bus.RefusedLevel), debug for
+// the refusals in between.
+func (r *consumerRetry) next(err error) (time.Duration, zerolog.Level) {
 	if n := r.refused.Add(err); n > 0 {
-		return bus.RefusedBackoff(retryEvery, n)
+		return bus.RefusedBackoff(retryEvery, n), bus.RefusedLevel(n, zerolog.WarnLevel)
 	}
-	return retryEvery
+	return retryEvery, zerolog.WarnLevel
 }
 
 // retryWait waits d, or runs the test's hook instead.

@@ -7,32 +7,41 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
 )
 
 // TestConsumerRetrySchedule: refusals in a row double the wait up to
 // bus.RefusedRetryMax; any other failure (a stream not created yet) waits
-// retryEvery and starts the refusals' count again.
+// retryEvery and starts the refusals' count again. Every other failure is
+// a warning, and the first refusal in a row and every tenth after.
 func TestConsumerRetrySchedule(t *testing.T) {
 	refused := fmt.Errorf("watch METRICS: %w", nats.ErrPermissionViolation)
 	other := errors.New("stream not found")
 	var r consumerRetry
 	for i, tc := range []struct {
-		err  error
-		want time.Duration
+		err    error
+		want   time.Duration
+		warned bool
 	}{
-		{other, time.Second},
-		{refused, time.Second},
-		{refused, 2 * time.Second},
-		{refused, 4 * time.Second},
-		{refused, 8 * time.Second},
-		{refused, 16 * time.Second},
-		{refused, 30 * time.Second},
-		{refused, 30 * time.Second},
-		{other, time.Second},
-		{refused, time.Second},
+		{other, time.Second, true},
+		{other, time.Second, true},
+		{refused, time.Second, true},
+		{refused, 2 * time.Second, false},
+		{refused, 4 * time.Second, false},
+		{refused, 8 * time.Second, false},
+		{refused, 16 * time.Second, false},
+		{refused, 30 * time.Second, false},
+		{refused, 30 * time.Second, false},
+		{refused, 30 * time.Second, false},
+		{refused, 30 * time.Second, false},
+		{refused, 30 * time.Second, false},
+		{refused, 30 * time.Second, true},
+		{other, time.Second, true},
+		{refused, time.Second, true},
 	} {
-		if got := r.next(tc.err); got != tc.want {
-			t.Errorf("attempt %d (%v): wait %s, want %s", i, tc.err, got, tc.want)
+		got, level := r.next(tc.err)
+		if got != tc.want || (level == zerolog.WarnLevel) != tc.warned {
+			t.Errorf("attempt %d (%v): wait %s at %s, want %s warned %v", i, tc.err, got, level, tc.want, tc.warned)
 		}
 	}
 }

@@ -59,6 +59,14 @@ func (r *Restricted) Allow(tb testing.TB) {
 	}
 }
 
+// Deny reloads the server's users with the service's deny rule again.
+func (r *Restricted) Deny(tb testing.TB) {
+	tb.Helper()
+	if err := r.Server.ReloadOptions(r.options(true, r.Server.Addr().(*net.TCPAddr).Port)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // Connect returns a bus logged in as user ("admin" or the service); as
 // admin it also provisions the streams.
 func (r *Restricted) Connect(tb testing.TB, user string, log zerolog.Logger) *bus.Bus {
