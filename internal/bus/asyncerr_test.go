@@ -231,3 +231,26 @@ func TestRefusedBackoff(t *testing.T) {
 		t.Errorf("refused attempts logged %v, want [1 11 21]", logged)
 	}
 }
+
+// TestDeadLetterLevel: a failed dead letter's line is an error at the
+// first attempt, at each attempt its nak's delay grows and every tenth
+// past them, as the rule deadLetter spelt out before it used RefusedLevel.
+func TestDeadLetterLevel(t *testing.T) {
+	for _, base := range []time.Duration{0, time.Millisecond, 500 * time.Millisecond, time.Second, RefusedRetryMax} {
+		var logged []int
+		for attempt := 1; attempt <= 1000; attempt++ {
+			wait := RefusedBackoff(base, attempt)
+			was := attempt == 1 || wait != RefusedBackoff(base, attempt-1) || RefusedLogged(attempt)
+			got := deadLetterLevel(base, attempt)
+			if (got == zerolog.ErrorLevel) != was || got != zerolog.ErrorLevel && got != zerolog.DebugLevel {
+				t.Errorf("base %s, attempt %d: %s, want an error line %v", base, attempt, got, was)
+			}
+			if got == zerolog.ErrorLevel && attempt <= 25 {
+				logged = append(logged, attempt)
+			}
+		}
+		if base == 500*time.Millisecond && fmt.Sprint(logged) != "[1 2 3 4 5 6 7 11 21]" {
+			t.Errorf("base 500ms: error lines at attempts %v, want [1 2 3 4 5 6 7 11 21]", logged)
+		}
+	}
+}

@@ -986,7 +986,8 @@ func (b *Bus) settle(ctx context.Context, spec ConsumerSpec, p pending, retried 
 // limit (serverMaxDeliver), and each delivery from first on that fails again
 // tries the dead letter again, the nak's delay doubling from NakDelay to
 // RefusedRetryMax with the attempts in a row, a line logged at each step
-// the delay grows and every refusedLogEvery-th attempt past them.
+// the delay grows and every refusedLogEvery-th attempt past them
+// (deadLetterLevel).
 func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, first uint64, reason error) string {
 	meta, _ := jm.Metadata()
 	var seq uint64
@@ -1004,16 +1005,24 @@ func (b *Bus) deadLetter(spec ConsumerSpec, jm jetstream.Msg, first uint64, reas
 	}
 	attempt := int(min(delivered-first+1, 1<<20))
 	wait := RefusedBackoff(spec.NakDelay, attempt)
-	ev := b.log.Debug()
-	if attempt == 1 || wait != RefusedBackoff(spec.NakDelay, attempt-1) || RefusedLogged(attempt) {
-		ev = b.log.Error()
-	}
+	ev := b.log.WithLevel(deadLetterLevel(spec.NakDelay, attempt))
 	// With its reason: past MaxDeliver the next delivery is dead-lettered
 	// unhandled, with errNeverSettled for a reason instead.
 	b.withMsg(ev.Err(err), subject, msgID).Str("reason", reason.Error()).Uint64("seq", seq).Uint64("delivered", delivered).Int("attempt", attempt).
 		Dur("retry_in", wait).Msg("dead letter not stored, will retry")
 	_ = jm.NakWithDelay(wait)
 	return "nak"
+}
+
+// deadLetterLevel is the level of the line of the attempt-th failed dead
+// letter in a row (from 1), its nak delayed RefusedBackoff(base, attempt):
+// an error where RefusedLevel logs a refusal (the first attempt and every
+// refusedLogEvery-th) and at each step the delay grows, debug otherwise.
+func deadLetterLevel(base time.Duration, attempt int) zerolog.Level {
+	if RefusedBackoff(base, attempt) != RefusedBackoff(base, attempt-1) {
+		return zerolog.ErrorLevel
+	}
+	return RefusedLevel(attempt, zerolog.ErrorLevel)
 }
 
 // storeDeadLetter publishes a message that cannot be handled, with the
