@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -42,7 +41,7 @@ import (
 type Gate struct {
 	service string
 	log     zerolog.Logger
-	paused  *prometheus.GaugeVec
+	paused  *pausedGauge
 
 	mu     sync.Mutex
 	reason string // why it is closed, "" while open
@@ -85,7 +84,7 @@ func (g *Gate) Refuse(reason string, err error) error {
 	if g.reason == "" {
 		g.reason, g.cause, g.since = reason, err, time.Now()
 		g.opened = make(chan struct{})
-		closedGates(g.paused, g.service, reason, +1)
+		g.paused.closed(g.service, reason, +1)
 		g.log.Warn().Str("reason", reason).AnErr("cause", err).
 			Msg("input paused: its consumers stop fetching and keep what they fetched, unacknowledged, until the service can take input again")
 	}
@@ -104,7 +103,7 @@ func (g *Gate) Open() {
 	if g.reason == "" {
 		return
 	}
-	closedGates(g.paused, g.service, g.reason, -1)
+	g.paused.closed(g.service, g.reason, -1)
 	g.log.Info().Str("reason", g.reason).Dur("paused_for", time.Since(g.since)).Msg("input resumed")
 	g.reason, g.cause = "", nil
 	close(g.opened)
@@ -132,35 +131,4 @@ func (g *Gate) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// pausedSeries is one series of headroom_bus_input_paused: the gauge (a
-// registry's, which the buses on it share) and its labels.
-type pausedSeries struct {
-	gauge           *prometheus.GaugeVec
-	service, reason string
-}
-
-// gatesClosed counts the gates closed per series of
-// headroom_bus_input_paused.
-var gatesClosed = struct {
-	sync.Mutex
-	n map[pausedSeries]int
-}{n: map[pausedSeries]int{}}
-
-// closedGates adds delta (+1 as a gate closes, -1 as it opens) to the
-// gates closed for reason of service on gauge, and sets the series to 1
-// while any is, 0 once none is: set by each gate, the first to open
-// cleared the series while another gate of the service was still closed.
-func closedGates(gauge *prometheus.GaugeVec, service, reason string, delta int) {
-	k := pausedSeries{gauge, service, reason}
-	gatesClosed.Lock()
-	defer gatesClosed.Unlock()
-	gatesClosed.n[k] += delta
-	if gatesClosed.n[k] > 0 {
-		gauge.WithLabelValues(service, reason).Set(1)
-		return
-	}
-	delete(gatesClosed.n, k)
-	gauge.WithLabelValues(service, reason).Set(0)
 }

@@ -67,3 +67,38 @@ func TestGatesShareTheirPausedSeries(t *testing.T) {
 		t.Errorf("every gate open: paused{decider} sums %v, want 0", got)
 	}
 }
+
+// TestGatesOfAnotherRegistry: the count of closed gates behind a series
+// of headroom_bus_input_paused belongs to its registry: a gate of the
+// same service on a bus with a registry of its own (another process's
+// services, in tests) neither holds the series at 1 nor clears it.
+func TestGatesOfAnotherRegistry(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	connect := func(reg *prometheus.Registry) *bus.Bus {
+		cfg := bus.DefaultConfig()
+		cfg.URL, cfg.Name = url, "gated"
+		b, err := bus.Connect(context.Background(), cfg, zerolog.Nop(), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+		return b
+	}
+	reg, reg2 := prometheus.NewRegistry(), prometheus.NewRegistry()
+	g, g2 := connect(reg).NewGate("decider", "app"), connect(reg2).NewGate("decider", "app")
+	paused := func(reg *prometheus.Registry) float64 {
+		v, _ := metricstest.Sum(t, reg, "headroom_bus_input_paused", "service", "decider", "reason", "app")
+		return v
+	}
+	_ = g.Refuse("app", nil)
+	_ = g2.Refuse("app", nil)
+	g2.Open()
+	if got, got2 := paused(reg), paused(reg2); got != 1 || got2 != 0 {
+		t.Errorf("one gate closed on each registry, the second opened: paused %v and %v, want 1 and 0", got, got2)
+	}
+	_ = g2.Refuse("app", nil)
+	g.Open()
+	if got, got2 := paused(reg), paused(reg2); got != 0 || got2 != 1 {
+		t.Errorf("the first opened, the second closed again: paused %v and %v, want 0 and 1", got, got2)
+	}
+}

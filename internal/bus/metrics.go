@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroomhq/headroom/proto"
@@ -28,7 +30,35 @@ type metrics struct {
 	forgedPins *prometheus.CounterVec
 	// inputPaused is 1 while a service's Gate is closed, by service and
 	// the reason it was closed for.
-	inputPaused *prometheus.GaugeVec
+	inputPaused *pausedGauge
+}
+
+// pausedGauge is headroom_bus_input_paused with the count of the gates
+// closed for each of its series. Registered once per registry, like the
+// other metrics, it is shared, counts included, by the buses on one
+// registry (the all-in-one's parts, whose gates of one service share the
+// series), and by none on another.
+type pausedGauge struct {
+	*prometheus.GaugeVec
+	mu sync.Mutex
+	n  map[[2]string]int // gates closed, by service and reason
+}
+
+// closed adds delta (+1 as a gate closes, -1 as it opens) to the gates
+// closed for reason of service, and sets the series to 1 while any is, 0
+// once none is: set by each gate, the first to open cleared the series
+// while another gate of the service was still closed.
+func (p *pausedGauge) closed(service, reason string, delta int) {
+	k := [2]string{service, reason}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n[k] += delta
+	if p.n[k] > 0 {
+		p.WithLabelValues(service, reason).Set(1)
+		return
+	}
+	delete(p.n, k)
+	p.WithLabelValues(service, reason).Set(0)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -67,10 +97,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "headroom_bus_forged_pin_headers_total",
 			Help: "Deliveries whose publisher set a Nats-Pin-Id header, which only the server may set (each unpins a pinned durable), by consumer.",
 		}, []string{"consumer"}),
-		inputPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		inputPaused: &pausedGauge{GaugeVec: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "headroom_bus_input_paused",
 			Help: "1 while a service takes no input because it cannot store what it made (its consumers keep what they fetched, unacknowledged, and fetch nothing more), by service and reason; 0 otherwise.",
-		}, []string{"service", "reason"}),
+		}, []string{"service", "reason"}), n: map[[2]string]int{}},
 	}
 	for _, c := range []prometheus.Collector{m.published, m.publishErrs, m.publishDropped, m.handled, m.deadLetters, m.deadLettersUnstored, m.handleTime, m.deliveryGaps, m.gapFilled, m.forgedPins, m.inputPaused} {
 		if err := reg.Register(c); err != nil {
@@ -99,7 +129,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 				case m.forgedPins:
 					m.forgedPins = are.ExistingCollector.(*prometheus.CounterVec)
 				case m.inputPaused:
-					m.inputPaused = are.ExistingCollector.(*prometheus.GaugeVec)
+					m.inputPaused = are.ExistingCollector.(*pausedGauge)
 				}
 			}
 		}
