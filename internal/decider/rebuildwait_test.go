@@ -1,7 +1,6 @@
 package decider
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 	"github.com/headroomhq/headroom/internal/service"
-	"github.com/headroomhq/headroom/proto"
 )
 
 // TestRebuildHoldsFewTicks: a decider that takes over an app's history
@@ -62,29 +60,9 @@ func TestRebuildHoldsFewTicks(t *testing.T) {
 	}
 }
 
-// publishTicks stores minutes from..to-1 after t0 of app "api"'s tiers,
-// each minute's inputs in one batch: every tier's metrics (rps(i), cpu
-// 0.5) and anomaly message, and its forecast at each forecast bucket's
-// start.
+// publishTicks stores minutes from..to-1 after t0 of app "api"'s tiers
+// (publishAppTiers).
 func publishTicks(t *testing.T, pub *bus.Bus, cfg Config, tiers []string, t0 time.Time, from, to int, rps func(i int) float64) {
 	t.Helper()
-	for i := from; i < to; i++ {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		ts := proto.Millis(at)
-		var outs []bus.Out
-		for _, tier := range tiers {
-			outs = append(outs,
-				bus.Out{Subject: proto.MetricsSubject("apm", "api", tier), Msg: proto.NewMetrics("api", tier, at, 2,
-					map[string]float64{proto.MetricRPS: rps(i), proto.MetricCPU: 0.5})},
-				bus.Out{Subject: proto.AnomalySubject("apm", "api", tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
-					ID: proto.AnomalyID("api", tier, ts), App: "api", Tier: tier, TS: ts}})
-			if at.Equal(at.Truncate(cfg.ForecastStep)) {
-				outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", "api", tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
-					ID: proto.ForecastID("api", tier, "rps", ts), App: "api", Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
-			}
-		}
-		if err := pub.PublishAll(context.Background(), outs); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishAppTiers(t, pub, cfg, "api", tiers, t0, from, to, rps)
 }

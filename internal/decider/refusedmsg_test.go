@@ -105,11 +105,7 @@ func TestDecisionRefusedForItselfIsDropped(t *testing.T) {
 		}
 		return h.settled()
 	})
-	for i, data := range natstest.Payloads(t, h.admin, "DECISIONS", "apm.decision."+small+".web") {
-		var dd proto.Decision
-		if err := proto.Decode(data, &dd); err != nil {
-			t.Fatal(err)
-		}
+	for i, dd := range h.decisions(small) {
 		if w := proto.Millis(t0.Add(time.Duration(i) * time.Minute)); dd.TS != w {
 			t.Fatalf("%s decision %d at %s, want %s", small, i, proto.Time(dd.TS), proto.Time(w))
 		}
@@ -160,25 +156,9 @@ func TestDecisionRefusedForItselfIsDropped(t *testing.T) {
 	}
 }
 
-// publishSteadyTicks publishes ticks from to to (exclusive) of app's web
-// tier, as publishAppTicks, under a load that does not change.
+// publishSteadyTicks stores minutes from..to-1 after t0 of app's tier
+// "web" under a load that does not change, 100 rps (publishAppTiers).
 func publishSteadyTicks(t *testing.T, pub *bus.Bus, cfg Config, app string, t0 time.Time, from, to int) {
 	t.Helper()
-	for i := from; i < to; i++ {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		ts := proto.Millis(at)
-		outs := []bus.Out{
-			{Subject: proto.MetricsSubject("apm", app, "web"), Msg: proto.NewMetrics(app, "web", at, 2,
-				map[string]float64{proto.MetricRPS: 100, proto.MetricCPU: 0.5})},
-			{Subject: proto.AnomalySubject("apm", app, "web"), Msg: &proto.Anomaly{V: proto.SchemaVersion,
-				ID: proto.AnomalyID(app, "web", ts), App: app, Tier: "web", TS: ts}},
-		}
-		if at.Equal(at.Truncate(cfg.ForecastStep)) {
-			outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", app, "web"), Msg: &proto.Forecast{V: proto.SchemaVersion,
-				ID: proto.ForecastID(app, "web", "rps", ts), App: app, Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
-		}
-		if err := pub.PublishAll(context.Background(), outs); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishAppTiers(t, pub, cfg, app, []string{"web"}, t0, from, to, func(int) float64 { return 100 })
 }

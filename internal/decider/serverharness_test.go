@@ -80,6 +80,20 @@ func (h *onServer) stored(app string) int {
 	return len(natstest.Payloads(h.t, h.admin, "DECISIONS", "apm.decision."+app+".web"))
 }
 
+// decisions is the decisions of app's web tier DECISIONS holds, in order.
+func (h *onServer) decisions(app string) []*proto.Decision {
+	h.t.Helper()
+	var out []*proto.Decision
+	for _, data := range natstest.Payloads(h.t, h.admin, "DECISIONS", "apm.decision."+app+".web") {
+		var dd proto.Decision
+		if err := proto.Decode(data, &dd); err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, &dd)
+	}
+	return out
+}
+
 // outage has DECISIONS refuse every store once it holds keep messages
 // (keep < 0: as many as it holds now) and returns what makes it store
 // again.
@@ -107,6 +121,32 @@ func (h *onServer) outage(keep int64) (restore func()) {
 		h.t.Helper()
 		if _, err := h.js.UpdateStream(ctx, working); err != nil {
 			h.t.Fatal(err)
+		}
+	}
+}
+
+// publishAppTiers stores minutes from..to-1 after t0 of app's tiers, each
+// minute's inputs in one batch: every tier's metrics (rps(i), cpu 0.5) and
+// anomaly message, and its forecast at each forecast bucket's start.
+func publishAppTiers(t *testing.T, pub *bus.Bus, cfg Config, app string, tiers []string, t0 time.Time, from, to int, rps func(i int) float64) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ts := proto.Millis(at)
+		var outs []bus.Out
+		for _, tier := range tiers {
+			outs = append(outs,
+				bus.Out{Subject: proto.MetricsSubject("apm", app, tier), Msg: proto.NewMetrics(app, tier, at, 2,
+					map[string]float64{proto.MetricRPS: rps(i), proto.MetricCPU: 0.5})},
+				bus.Out{Subject: proto.AnomalySubject("apm", app, tier), Msg: &proto.Anomaly{V: proto.SchemaVersion,
+					ID: proto.AnomalyID(app, tier, ts), App: app, Tier: tier, TS: ts}})
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", app, tier), Msg: &proto.Forecast{V: proto.SchemaVersion,
+					ID: proto.ForecastID(app, tier, "rps", ts), App: app, Tier: tier, TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
+			}
+		}
+		if err := pub.PublishAll(context.Background(), outs); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

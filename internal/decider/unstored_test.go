@@ -1,7 +1,6 @@
 package decider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -47,17 +46,6 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 			publishAppTicks(t, admin, cfg, app, t0, from, to)
 		}
 	}
-	decisions := func(app string) []*proto.Decision {
-		var out []*proto.Decision
-		for _, data := range natstest.Payloads(t, admin, "DECISIONS", "apm.decision."+app+".web") {
-			var dd proto.Decision
-			if err := proto.Decode(data, &dd); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, &dd)
-		}
-		return out
-	}
 	settled := h.settled
 	// waiting returns the decisions waiting in every app's outbox, and
 	// checks the member's count of them.
@@ -77,7 +65,7 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 	publish(0, 2) // tick 0 of every app is decided and stored
 	natstest.Eventually(t, 30*time.Second, func() error {
 		for _, app := range apps {
-			if n := len(decisions(app)); n != 1 {
+			if n := h.stored(app); n != 1 {
 				return fmt.Errorf("%d %s decisions stored, want 1", n, app)
 			}
 		}
@@ -149,7 +137,7 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 	}
 	total := 0
 	for _, app := range apps {
-		ds := decisions(app)
+		ds := h.decisions(app)
 		total += len(ds)
 		for i := 1; i < len(ds); i++ {
 			if ds[i].TS <= ds[i-1].TS {
@@ -163,24 +151,8 @@ func TestUnstoredDecisionsBoundedOverApps(t *testing.T) {
 }
 
 // publishAppTicks stores minutes from..to-1 after t0 of app's tier "web",
-// as publishTicks does for app "api".
+// its load growing by 10 rps a minute from 100 (publishAppTiers).
 func publishAppTicks(t *testing.T, pub *bus.Bus, cfg Config, app string, t0 time.Time, from, to int) {
 	t.Helper()
-	for i := from; i < to; i++ {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		ts := proto.Millis(at)
-		outs := []bus.Out{
-			{Subject: proto.MetricsSubject("apm", app, "web"), Msg: proto.NewMetrics(app, "web", at, 2,
-				map[string]float64{proto.MetricRPS: float64(100 + 10*i), proto.MetricCPU: 0.5})},
-			{Subject: proto.AnomalySubject("apm", app, "web"), Msg: &proto.Anomaly{V: proto.SchemaVersion,
-				ID: proto.AnomalyID(app, "web", ts), App: app, Tier: "web", TS: ts}},
-		}
-		if at.Equal(at.Truncate(cfg.ForecastStep)) {
-			outs = append(outs, bus.Out{Subject: proto.ForecastSubject("apm", app, "web"), Msg: &proto.Forecast{V: proto.SchemaVersion,
-				ID: proto.ForecastID(app, "web", "rps", ts), App: app, Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()}})
-		}
-		if err := pub.PublishAll(context.Background(), outs); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishAppTiers(t, pub, cfg, app, []string{"web"}, t0, from, to, func(i int) float64 { return float64(100 + 10*i) })
 }

@@ -50,14 +50,7 @@ func TestReplayUnderAnUnnamedAppIsNotSyncedOnceNamed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			log := filepath.Join(t.TempDir(), "argv.log")
-			before := commandConfig(log, "")
-			if c.modes != "" {
-				var err error
-				if before.Modes, err = executor.ParseModes(c.modes); err != nil {
-					t.Fatal(err)
-				}
-			}
-			stop := h.startWith(before, otherFile(t), prometheus.NewRegistry(), fixedClock(t0))
+			stop := h.startWith(withModes(t, commandConfig(log, ""), c.modes), otherFile(t), prometheus.NewRegistry(), fixedClock(t0))
 			replayed := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 18)
 			replayed.Flags = []string{proto.FlagReplayedInput}
 			h.publish(replayed)
@@ -246,16 +239,9 @@ func TestOnlyAnOwedClaimIsSynced(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			data, err := proto.Encode(c.state)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), data); err != nil {
-				t.Fatal(err)
-			}
+			h.putState("shop", "web", c.state)
 			drv := &downDriver{}
-			h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
-				executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			h.startWebhook(executor.DefaultConfig(), shopFile(t, executor.ModeLive), drv)
 			h.publish(hold)
 			h.waitState(hold)
 			if got := drv.requests(); !slices.Equal(got, c.want) {
@@ -317,22 +303,10 @@ func TestSyncNeedsTheTiersAuthority(t *testing.T) {
 			h := newHarness(t)
 			hold := tierDecision("shop", c.tier, t0.Add(-40*time.Second), 18, 18)
 			hold.Action = proto.ActionHold
-			data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: c.tier, TS: hold.TS - 10_000,
+			h.putState("shop", c.tier, &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: c.tier, TS: hold.TS - 10_000,
 				Desired: 18, Ready: 5, DecisionID: proto.DecisionID("shop", c.tier, hold.TS-10_000), Claimed: true, ClaimedBy: proto.ClaimedDryRun})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", c.tier), data); err != nil {
-				t.Fatal(err)
-			}
-			cfg := executor.DefaultConfig()
-			if c.modes != "" {
-				if cfg.Modes, err = executor.ParseModes(c.modes); err != nil {
-					t.Fatal(err)
-				}
-			}
 			drv := &downDriver{}
-			h.startWith(cfg, shopFile(t, c.file), prometheus.NewRegistry(), executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			h.startWebhook(withModes(t, executor.DefaultConfig(), c.modes), shopFile(t, c.file), drv)
 			h.publish(hold)
 			h.waitState(hold)
 			if got := drv.requests(); len(got) != 0 {

@@ -91,6 +91,38 @@ func (h *harness) startWith(cfg executor.Config, file *config.File, reg *prometh
 	return stop
 }
 
+// startWebhook is startWith drv as the webhook driver, on the clock t0
+// and a registry of the executor's own.
+func (h *harness) startWebhook(cfg executor.Config, file *config.File, drv executor.Driver) (stop func()) {
+	h.t.Helper()
+	return h.startWith(cfg, file, prometheus.NewRegistry(), executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+}
+
+// withModes is cfg with the modes -executor.modes gives (none when "").
+func withModes(t *testing.T, cfg executor.Config, modes string) executor.Config {
+	t.Helper()
+	if modes != "" {
+		var err error
+		if cfg.Modes, err = executor.ParseModes(modes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg
+}
+
+// putState writes st in the replica bucket under app's tier's key, as
+// an earlier executor (or a forger) left it.
+func (h *harness) putState(app, tier string, st *proto.ReplicaState) {
+	h.t.Helper()
+	data, err := proto.Encode(st)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.kv.Put(context.Background(), proto.ReplicaKey(app, tier), data); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 // decision builds a decision of app's web tier at minute m.
 func decision(app string, m, from, to int) *proto.Decision {
 	ts := proto.Millis(t0.Add(time.Duration(m) * time.Minute))

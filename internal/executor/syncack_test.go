@@ -82,14 +82,7 @@ func TestLiveSyncsACountOnlyAcknowledged(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			log := filepath.Join(t.TempDir(), "argv.log")
-			before := commandConfig(log, "")
-			if c.modes != "" {
-				var err error
-				if before.Modes, err = executor.ParseModes(c.modes); err != nil {
-					t.Fatal(err)
-				}
-			}
-			stop := h.startWith(before, shopFile(t, c.file), prometheus.NewRegistry(), fixedClock(t0))
+			stop := h.startWith(withModes(t, commandConfig(log, ""), c.modes), shopFile(t, c.file), prometheus.NewRegistry(), fixedClock(t0))
 			d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
 			h.publish(d1)
 			st := h.waitState(d1)
@@ -183,8 +176,7 @@ func TestLiveDoesNotSyncOtherClaims(t *testing.T) {
 	t.Run("claimed after a failed change", func(t *testing.T) {
 		h := newHarness(t)
 		drv := &downDriver{fail: true}
-		h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
-			executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+		h.startWebhook(executor.DefaultConfig(), shopFile(t, executor.ModeLive), drv)
 		d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
 		h.publish(d1)
 		st := h.waitState(d1)
@@ -206,17 +198,10 @@ func TestLiveDoesNotSyncOtherClaims(t *testing.T) {
 	t.Run("state written before the cause", func(t *testing.T) {
 		h := newHarness(t)
 		d1 := tierDecision("shop", "web", t0.Add(-50*time.Second), 5, 8)
-		data, err := proto.Encode(&proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: d1.TS,
+		h.putState("shop", "web", &proto.ReplicaState{V: proto.SchemaVersion, App: "shop", Tier: "web", TS: d1.TS,
 			Desired: 8, Ready: 5, DecisionID: d1.ID, Claimed: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.kv.Put(context.Background(), proto.ReplicaKey("shop", "web"), data); err != nil {
-			t.Fatal(err)
-		}
 		drv := &downDriver{}
-		h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
-			executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+		h.startWebhook(executor.DefaultConfig(), shopFile(t, executor.ModeLive), drv)
 		hold := tierDecision("shop", "web", t0.Add(-40*time.Second), 8, 8)
 		hold.Action = proto.ActionHold
 		h.publish(hold)

@@ -31,8 +31,7 @@ func TestFailedSyncIsTriedAgain(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			h := newHarness(t)
 			drv := &downDriver{}
-			stop := h.startWith(executor.DefaultConfig(), shopFile(t, mode), prometheus.NewRegistry(),
-				executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			stop := h.startWebhook(executor.DefaultConfig(), shopFile(t, mode), drv)
 			d1 := tierDecision("shop", "web", t0.Add(-50*time.Minute), 5, 8)
 			h.publish(d1)
 			st := h.waitState(d1)
@@ -49,8 +48,7 @@ func TestFailedSyncIsTriedAgain(t *testing.T) {
 			drv.mu.Unlock()
 			live := executor.DefaultConfig()
 			live.MaxAge = time.Hour
-			h.startWith(live, shopFile(t, executor.ModeLive), prometheus.NewRegistry(),
-				executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+			h.startWebhook(live, shopFile(t, executor.ModeLive), drv)
 			hold := decidedFrom(st, t0.Add(-20*time.Minute), st.Desired)
 			h.publish(hold)
 			st = h.waitState(hold)
@@ -126,8 +124,7 @@ func TestReplayDoesNotMoveAnOwedRecord(t *testing.T) {
 func TestSyncsAreCounted(t *testing.T) {
 	h := newHarness(t)
 	drv := &downDriver{}
-	stop := h.startWith(executor.DefaultConfig(), shopFile(t, executor.ModeDryRun), prometheus.NewRegistry(),
-		executor.WithDriver(executor.DriverWebhook, drv), fixedClock(t0))
+	stop := h.startWebhook(executor.DefaultConfig(), shopFile(t, executor.ModeDryRun), drv)
 	d1 := tierDecision("shop", "web", t0.Add(-50*time.Minute), 5, 8)
 	h.publish(d1)
 	st := h.waitState(d1)
