@@ -249,15 +249,17 @@
 // verdicts), and the skill selector a few numbers per shadow plus its
 // last stabilisation window of wants and lead time of decisions, so a tier
 // that has seen a week of one-minute ticks holds about 34 KB
-// (TestMemoryPerTier: 33,811 bytes; 44,746 with the pooled copy, 44,196
+// (TestMemoryPerTier: 33,684 bytes with GOMAXPROCS=1 on 2026-12-07, about
+// 34,400 with 2; 33,811 once the pooled copy went, 44,746 with it, 44,196
 // before the weekly schedule of the fifty-eighth to sixtieth rounds,
 // 43,188 before the weekly guard, 42,175 before the days won of the
 // forty-first round and the scratch that keeps placing a candidate on the
 // curve from allocating, 40,103 before a long-lead tier had its no-hold
 // candidates and finer HPA curve; budget 64 KB; the decider service
-// 52,597 B a tier in internal/membudget's TestBudget, 63,493 with the
-// pooled copy, 62,869 before the weekly schedule, 62,303 before the
-// weekly guard).
+// 52,947 B a tier in internal/membudget's TestBudget with GOMAXPROCS=1 on
+// 2026-12-07, about 53,300 with 2 (membudget's table); 52,597 once the
+// pooled copy went, 63,493 with it, 62,869 before the weekly schedule,
+// 62,303 before the weekly guard).
 //
 // Downstream tiers (cache, database) learn the ratio of their load to their
 // upstream tier's load online, so a forecast web surge is propagated to them
