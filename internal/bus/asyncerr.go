@@ -88,7 +88,7 @@ const asyncErrPeriod = 10 * time.Second
 // subjects a service publishes to are named by what it is sent (an app's,
 // a tier's), so a long-lived connection refused on ever new ones would
 // otherwise hold each forever. Past it, the keys no caller is waiting on
-// (wait) are forgotten: their counts start again from 0, which can only
+// (wait, await) are forgotten: their counts start again from 0, which can only
 // make a waiter that took its count before miss its refusal (its publish
 // then times out, as before there were counts), never blame it for
 // another's.
@@ -108,6 +108,10 @@ type asyncErrors struct {
 	// report its refusal themselves (the handler then logs it at debug
 	// level) and are ended by it.
 	claims map[string][]*waiter
+	// awaited counts, by key, the asynchronous publishes whose callers
+	// watch for their refusal (PublishAsyncOnce's futures, until Done):
+	// a refusal of such a key is reported by its caller, as a waiter's.
+	awaited map[string]int
 	// logs is the log state of each class of refusal.
 	logs map[string]*classLog
 }
@@ -119,7 +123,7 @@ type classLog struct {
 
 func newAsyncErrors() *asyncErrors {
 	return &asyncErrors{counts: map[string]uint64{}, last: map[string]error{}, changed: make(chan struct{}),
-		claims: map[string][]*waiter{}, logs: map[string]*classLog{}}
+		claims: map[string][]*waiter{}, awaited: map[string]int{}, logs: map[string]*classLog{}}
 }
 
 // The prefixes of the JetStream API subjects whose refusal is told by
@@ -217,7 +221,7 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 	close(a.changed)
 	a.changed = make(chan struct{})
 	waiters := a.claims[key]
-	claimed := len(waiters) > 0
+	claimed := len(waiters) > 0 || a.awaited[key] > 0
 	for _, w := range waiters {
 		if w.refusal == nil {
 			w.refusal = err
@@ -259,7 +263,7 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 // a.mu is held.
 func (a *asyncErrors) forget() {
 	for key := range a.counts {
-		if len(a.claims[key]) == 0 {
+		if len(a.claims[key]) == 0 && a.awaited[key] == 0 {
 			delete(a.counts, key)
 			delete(a.last, key)
 		}
@@ -294,6 +298,27 @@ func (a *asyncErrors) since(key string, n uint64) (<-chan struct{}, error) {
 		return nil, a.last[key]
 	}
 	return a.changed, nil
+}
+
+// await counts an asynchronous publish under key whose caller reports its
+// refusal (the handler then logs it at debug level) until unawait, and
+// returns the refusals of key seen so far (since).
+func (a *asyncErrors) await(key string) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.awaited[key]++
+	return a.counts[key]
+}
+
+// unawait ends one await of key.
+func (a *asyncErrors) unawait(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.awaited[key] <= 1 {
+		delete(a.awaited, key)
+		return
+	}
+	a.awaited[key]--
 }
 
 // generation is how many refusals were seen in all, and the channel closed

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/headroomhq/headroom/proto"
@@ -97,8 +98,66 @@ func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
 // so a caller that keeps several in flight on a subject and resends from
 // the first refused one (the outbox) keeps them in order; a resend done by
 // the client after a delay could overtake the ones behind it.
-func (b *Bus) PublishAsyncOnce(o Out) (jetstream.PubAckFuture, error) {
-	return b.publishAsync(o, asyncOnceOpts)
+//
+// The future also tells the server's refusal of the publish for the
+// user's permissions (RefusableFuture.Refused) as it arrives: the server
+// drops such a publish and tells only the connection, so its Ok and Err
+// would stay silent until the client's timeout (20 s). The caller reports
+// that refusal (the connection's handler logs it at debug level) until it
+// calls the future's Done.
+func (b *Bus) PublishAsyncOnce(o Out) (RefusableFuture, error) {
+	key := publishKey(o.Subject)
+	n := b.async.await(key)
+	f, err := b.publishAsync(o, asyncOnceOpts)
+	if err != nil {
+		b.async.unawait(key)
+		return nil, err
+	}
+	return &refusableFuture{PubAckFuture: f, a: b.async, key: key, seen: n}, nil
+}
+
+// RefusableFuture is the future of a publish (PublishAsyncOnce) that also
+// tells the server's refusal of it for the user's permissions.
+type RefusableFuture interface {
+	PubAckFuture
+	// Refused returns the server's refusal (IsRefused) of a publish to
+	// the future's subject seen since it was sent, wrapped with the
+	// subject and the message's id; or nil and a channel closed at the
+	// connection's next refusal of anything, when to ask again. The
+	// server's refusal names the subject alone, so a refusal of an
+	// earlier publish to the subject that arrives after this one was sent
+	// is taken for this one's, as Publish takes it.
+	Refused() (<-chan struct{}, error)
+	// Done says the caller no longer waits on the publish (it has its
+	// outcome, or gives up): the connection's handler logs a refusal of
+	// the subject itself again once no caller waits on one. Calls after
+	// the first do nothing.
+	Done()
+}
+
+// refusableFuture is PublishAsyncOnce's future: the refusals of its key
+// counted (asyncErrors.await) until Done.
+type refusableFuture struct {
+	jetstream.PubAckFuture
+	a    *asyncErrors
+	key  string
+	seen uint64 // the refusals of key seen before it was sent
+	done atomic.Bool
+}
+
+func (f *refusableFuture) Refused() (<-chan struct{}, error) {
+	changed, refusal := f.a.since(f.key, f.seen)
+	if refusal != nil {
+		m := f.Msg()
+		return nil, fmt.Errorf("publish %s %s: %w", m.Subject, m.Header.Get(jetstream.MsgIDHeader), refusal)
+	}
+	return changed, nil
+}
+
+func (f *refusableFuture) Done() {
+	if f.done.CompareAndSwap(false, true) {
+		f.a.unawait(f.key)
+	}
 }
 
 func (b *Bus) publishAsync(o Out, opts []jetstream.PublishOpt) (jetstream.PubAckFuture, error) {

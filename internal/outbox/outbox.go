@@ -24,6 +24,10 @@
 // the process lives, and the stream holds a gap-free, ordered prefix of
 // what was made on each subject, so after a crash the service rebuilds its
 // state by replay and resumes after the last output stored on each subject.
+// An output the server refuses the user for its permissions (nats.conf) is
+// known refused as that refusal reaches the connection (the server drops
+// the publish, so no acknowledgement ever comes: bus.RefusableFuture), not
+// at AttemptTimeout.
 // The one exception is a store that starts accepting again exactly between
 // two outputs of a window (the first refused, the next stored): it is
 // logged, and the refused one is stored after its successor. The sender
@@ -58,13 +62,14 @@ type Publisher interface {
 }
 
 // AsyncPublisher also sends a message without waiting for the stream; the
-// future reports its acknowledgement. Messages sent one after the other
-// reach the store in that order, each once: no resend of its own behind the
-// caller's back, which could overtake the messages sent after it. *bus.Bus
-// is one.
+// future reports its acknowledgement, or the server's refusal of it for
+// the user's permissions as that arrives (Refused). Messages sent one after
+// the other reach the store in that order, each once: no resend of its own
+// behind the caller's back, which could overtake the messages sent after
+// it. *bus.Bus is one.
 type AsyncPublisher interface {
 	Publisher
-	PublishAsyncOnce(o bus.Out) (bus.PubAckFuture, error)
+	PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error)
 }
 
 // Config bounds an outbox.
@@ -129,10 +134,12 @@ type subject struct {
 	ready    bool      // listed in Outbox.ready
 }
 
-// future is a publish's outcome: bus.PubAckFuture, or syncFuture.
+// future is a publish's outcome: bus.RefusableFuture, or syncFuture.
 type future interface {
 	Ok() <-chan *bus.PubAck
 	Err() <-chan error
+	Refused() (<-chan struct{}, error)
+	Done()
 }
 
 // inflight is one output sent, waiting for its result.
@@ -398,10 +405,18 @@ type syncFuture struct {
 func (f *syncFuture) Ok() <-chan *bus.PubAck { return f.ok }
 func (f *syncFuture) Err() <-chan error      { return f.err }
 
+// Refused is nil, nil: a synchronous Publish ends at its refusal itself.
+func (f *syncFuture) Refused() (<-chan struct{}, error) { return nil, nil }
+func (f *syncFuture) Done()                             {}
+
 // publish sends out without waiting for it to be stored.
 func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
 	if o.async != nil {
-		return o.async.PublishAsyncOnce(out)
+		f, err := o.async.PublishAsyncOnce(out)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
 	}
 	select {
 	case o.sem <- struct{}{}:
@@ -423,36 +438,51 @@ func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
 }
 
 // await returns in's outcome: nil once stored, dup when the store had it
-// already.
+// already; the server's refusal (bus.IsRefused) as it arrives, since the
+// server drops a publish it refuses the user and only the connection
+// learns of it: waiting for its acknowledgement would take AttemptTimeout.
 func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (dup bool, err error) {
 	if in.err != nil {
 		return false, in.err
 	}
-	select {
-	case ack := <-in.f.Ok():
-		return ack != nil && ack.Duplicate, nil
-	case err := <-in.f.Err():
-		return false, err
-	default:
-	}
-	timer.Reset(time.Until(in.at.Add(o.cfg.AttemptTimeout)))
+	defer in.f.Done()
+	armed := false
 	defer func() {
-		if !timer.Stop() {
+		if armed && !timer.Stop() {
 			select {
 			case <-timer.C:
 			default:
 			}
 		}
 	}()
-	select {
-	case ack := <-in.f.Ok():
-		return ack != nil && ack.Duplicate, nil
-	case err := <-in.f.Err():
-		return false, err
-	case <-timer.C:
-		return false, fmt.Errorf("no acknowledgement in %s", o.cfg.AttemptTimeout)
-	case <-ctx.Done():
-		return false, ctx.Err()
+	for {
+		select {
+		case ack := <-in.f.Ok():
+			return ack != nil && ack.Duplicate, nil
+		case err := <-in.f.Err():
+			return false, err
+		default:
+		}
+		changed, refusal := in.f.Refused()
+		if refusal != nil {
+			return false, refusal
+		}
+		if !armed {
+			timer.Reset(time.Until(in.at.Add(o.cfg.AttemptTimeout)))
+			armed = true
+		}
+		select {
+		case ack := <-in.f.Ok():
+			return ack != nil && ack.Duplicate, nil
+		case err := <-in.f.Err():
+			return false, err
+		case <-changed: // a refusal: of in's subject?
+		case <-timer.C:
+			armed = false
+			return false, fmt.Errorf("no acknowledgement in %s", o.cfg.AttemptTimeout)
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
 	}
 }
 
@@ -461,6 +491,15 @@ func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (dup
 func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	defer func() {
+		// The sender closes acks once ctx ends: what it sent is no
+		// longer waited on.
+		for in := range acks {
+			if in.f != nil {
+				in.f.Done()
+			}
+		}
+	}()
 	for {
 		var in inflight
 		select {

@@ -182,7 +182,11 @@ func (d done) Ok() <-chan *jetstream.PubAck { return d.ok }
 func (d done) Err() <-chan error            { return d.err }
 func (d done) Msg() *nats.Msg               { return nil }
 
-func (s *stream) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
+// Refused is nil, nil: the fake stores refuse through Err.
+func (d done) Refused() (<-chan struct{}, error) { return nil, nil }
+func (d done) Done()                             {}
+
+func (s *stream) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.offers++
@@ -349,7 +353,7 @@ type gated struct {
 	hold map[string]chan struct{}
 }
 
-func (g *gated) PublishAsyncOnce(o bus.Out) (jetstream.PubAckFuture, error) {
+func (g *gated) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
 	id := o.Msg.MsgID()
 	if ch := g.hold[id]; ch != nil {
 		<-ch
