@@ -27,7 +27,11 @@
 // An output the server refuses the user for its permissions (nats.conf) is
 // known refused as that refusal reaches the connection (the server drops
 // the publish, so no acknowledgement ever comes: bus.RefusableFuture), not
-// at AttemptTimeout.
+// at AttemptTimeout; its retries, each a permissions violation in the
+// server's log, follow the shared schedule of such refusals (250 ms
+// doubling to bus.RefusedRetryMax, a warning at the first and every tenth
+// refusal in a row), the other failures' 100 ms more at each attempt up to
+// MaxBackoff (a warning at the first and every tenth attempt).
 // The one exception is a store that starts accepting again exactly between
 // two outputs of a window (the first refused, the next stored): it is
 // logged, and the refused one is stored after its successor. The sender
@@ -128,10 +132,13 @@ type subject struct {
 	// failed: the head was refused. The subject sends nothing until the
 	// results of those in flight are in, then retries the head alone.
 	failed   bool
-	retrying bool      // the head's retry is in flight
-	attempt  int       // refusals of the head in a row
-	retryAt  time.Time // when the head may be retried
-	ready    bool      // listed in Outbox.ready
+	retrying bool // the head's retry is in flight
+	attempt  int  // refusals of the head in a row
+	// refused counts those that were the server's permission refusals
+	// in a row (bus.IsRefused), which set the head's retry schedule.
+	refused bus.RefusalStreak
+	retryAt time.Time // when the head may be retried
+	ready   bool      // listed in Outbox.ready
 }
 
 // future is a publish's outcome: bus.RefusableFuture, or syncFuture.
@@ -522,6 +529,7 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 			s.retrying = false
 		}
 		var attempt int
+		var level zerolog.Level
 		var stored func()
 		switch {
 		case s.failed && !in.retry:
@@ -540,12 +548,14 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 			if s.failed {
 				o.log.Info().Str("msg_id", in.id).Int("attempts", s.attempt+1).Msg("output stored after retries")
 			}
-			s.failed, s.attempt = false, 0
+			s.failed, s.attempt, s.refused = false, 0, bus.RefusalStreak{}
 		default:
 			s.failed = true
 			s.attempt++
 			attempt = s.attempt
-			s.retryAt = time.Now().Add(min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff))
+			var wait time.Duration
+			wait, level = o.retryAfter(s, err)
+			s.retryAt = time.Now().Add(wait)
 		}
 		switch {
 		case s.sent == 0 && len(s.queue) == 0 && !s.failed:
@@ -563,13 +573,38 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 		}
 		if attempt > 0 {
 			o.retries.Inc()
-			ev := o.log.Debug()
-			if attempt == 1 || attempt%10 == 0 {
-				ev = o.log.Warn()
-			}
-			ev.Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
+			o.log.WithLevel(level).Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
 		}
 	}
+}
+
+// refusedRetry is the wait after a head's first refusal for the user's
+// permissions in a row, doubling at each after (bus.RefusedBackoff), as a
+// refused publish's (bus.PublishAll).
+const refusedRetry = 250 * time.Millisecond
+
+// retryAfter is the wait before the retry of s's head, which failed its
+// s.attempt-th attempt in a row with err, and the level of the failure's
+// line. A permissions refusal (bus.IsRefused: nats.conf does not let the
+// user publish there) heals only when an operator changes the permission,
+// and each attempt is a permissions violation line in the server's log:
+// the shared schedule, refusedRetry doubling to bus.RefusedRetryMax,
+// logged at the first and every tenth refusal in a row (bus.RefusedLogged),
+// counted from the last other failure. Any other failure waits 100 ms more
+// at each attempt, up to MaxBackoff, logged at the first and every tenth
+// attempt. s.mu is held.
+func (o *Outbox) retryAfter(s *subject, err error) (time.Duration, zerolog.Level) {
+	if n := s.refused.Add(err); n > 0 {
+		if bus.RefusedLogged(n) {
+			return bus.RefusedBackoff(refusedRetry, n), zerolog.WarnLevel
+		}
+		return bus.RefusedBackoff(refusedRetry, n), zerolog.DebugLevel
+	}
+	level := zerolog.DebugLevel
+	if s.attempt == 1 || s.attempt%10 == 0 {
+		level = zerolog.WarnLevel
+	}
+	return min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff), level
 }
 
 // Drain waits until every queued output is stored, ctx ends or DrainTimeout

@@ -1,10 +1,15 @@
 package outbox
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -66,5 +71,110 @@ func TestRefusalSeenAtOnce(t *testing.T) {
 	wait(t, "the refused subject's outputs stored once allowed", func() bool { return o.Pending() == 0 })
 	if n := o.Blocked(); n != 0 {
 		t.Errorf("%d subjects blocked once every output was stored", n)
+	}
+}
+
+// denying is an asynchronous store that refuses each id in deny the first
+// deny[id] times for the user's permissions (bus.IsRefused), recording
+// when each id was offered.
+type denying struct {
+	*stream
+	deny   map[string]int
+	offers map[string][]time.Time
+}
+
+func (d *denying) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
+	id := o.Msg.MsgID()
+	d.stream.mu.Lock()
+	d.offers[id] = append(d.offers[id], time.Now())
+	refuse := d.deny[id] > 0
+	if refuse {
+		d.deny[id]--
+	}
+	d.stream.mu.Unlock()
+	if !refuse {
+		return d.stream.PublishAsyncOnce(o)
+	}
+	f := done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	f.err <- fmt.Errorf("publish %s %s: %w", o.Subject, id, nats.ErrPermissionViolation)
+	return f, nil
+}
+
+func (d *denying) Publish(ctx context.Context, o bus.Out) error { return publishSync(d, o) }
+
+// TestRefusedHeadOnTheSharedSchedule: a head the server refuses for the
+// user's permissions is retried on the shared schedule of such refusals
+// (bus.RefusedBackoff from 250 ms, doubling), not 100 ms more at each
+// attempt: a permission is granted by an operator, not by waiting, and
+// each retry is a permissions violation in the server's log.
+func TestRefusedHeadOnTheSharedSchedule(t *testing.T) {
+	h := out(0)
+	d := &denying{stream: &stream{fail: map[string]int{}, stored: map[string][]string{}, has: map[string]bool{}},
+		deny: map[string]int{h.Msg.MsgID(): 3}, offers: map[string][]time.Time{}}
+	o, err := New(Config{Window: 8}, d, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := running(t, o)
+	if err := o.Add(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	d.stream.mu.Lock()
+	defer d.stream.mu.Unlock()
+	at := d.offers[h.Msg.MsgID()]
+	if len(at) != 4 {
+		t.Fatalf("head offered %d times, want 4 (three refusals)", len(at))
+	}
+	for n := 1; n < len(at); n++ {
+		if gap, want := at[n].Sub(at[n-1]), bus.RefusedBackoff(refusedRetry, n); gap < want {
+			t.Errorf("retry after refusal %d came %s after it, want at least %s (bus.RefusedBackoff)", n, gap, want)
+		}
+	}
+}
+
+// TestRetryAfter: the retry schedule and log level of a failed head. A
+// permissions refusal's: 250 ms doubling to bus.RefusedRetryMax, a warning
+// at the first and every tenth refusal in a row (bus.RefusedLogged), the
+// refusals counted from the last other failure; any other failure's: 100 ms
+// more at each attempt up to MaxBackoff, a warning at the first and every
+// tenth attempt.
+func TestRetryAfter(t *testing.T) {
+	o, err := New(Config{MaxBackoff: 5 * time.Second}, &flaky{}, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusal := fmt.Errorf("publish apm.x: %w", nats.ErrPermissionViolation)
+	other := errors.New("no acknowledgement in 10s")
+	type step struct {
+		err   error
+		wait  time.Duration
+		level zerolog.Level
+	}
+	var steps []step
+	for n := 1; n <= 12; n++ {
+		level := zerolog.DebugLevel
+		if n == 1 || n == 11 {
+			level = zerolog.WarnLevel
+		}
+		steps = append(steps, step{refusal, min(250*time.Millisecond<<(n-1), bus.RefusedRetryMax), level})
+	}
+	steps = append(steps,
+		step{other, 1300 * time.Millisecond, zerolog.DebugLevel}, // attempt 13
+		step{refusal, 250 * time.Millisecond, zerolog.WarnLevel}, // a first refusal again
+		step{other, 1500 * time.Millisecond, zerolog.DebugLevel},
+		step{other, 1600 * time.Millisecond, zerolog.DebugLevel},
+		step{other, 1700 * time.Millisecond, zerolog.DebugLevel},
+		step{other, 1800 * time.Millisecond, zerolog.DebugLevel},
+		step{other, 1900 * time.Millisecond, zerolog.DebugLevel},
+		step{other, 2000 * time.Millisecond, zerolog.WarnLevel}, // attempt 20
+	)
+	s := &subject{name: "apm.x"}
+	for i, st := range steps {
+		s.attempt++
+		wait, level := o.retryAfter(s, st.err)
+		if wait != st.wait || level != st.level {
+			t.Errorf("attempt %d (%v): wait %s at %s, want %s at %s", i+1, st.err, wait, level, st.wait, st.level)
+		}
 	}
 }
