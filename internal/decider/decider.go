@@ -177,6 +177,12 @@ type Service struct {
 	publishPause time.Duration
 	// retryEvery is the constant retryEvery; tests shorten it.
 	retryEvery time.Duration
+	// refusals counts the decisions' publishes the server refused in a
+	// row for the decider's permissions (bus.IsRefused); refusal is the
+	// last, and no decision is tried before refusedUntil (see publish).
+	refusals     bus.RefusalStreak
+	refusal      error
+	refusedUntil time.Time
 	// now is the clock Apps.Expire is given (time.Now: its readings carry
 	// the monotonic clock, on which the timeout is waited).
 	now func() time.Time
@@ -675,6 +681,11 @@ func (s *Service) noteOverdue(o OverdueTick) {
 // before its input is redelivered (the periodic retry tries once).
 const publishAttempts = 5
 
+// refusedRetry is the wait after the first of the decisions' publishes
+// the server refused in a row for the decider's permissions, doubling at
+// each refusal after up to bus.RefusedRetryMax (bus.RefusedBackoff).
+const refusedRetry = time.Second
+
 // flush stores a's pending decisions in order, marking each sent once
 // stored; each gets up to attempts publishes. A decision refused for
 // itself (bus.IsRefusedMessage: not encodable, or too large for the stream
@@ -762,6 +773,17 @@ func (s *Service) queue(a *app, ds []*proto.Decision) {
 	s.unstoredGauge.Set(float64(s.unstored))
 }
 
+// publish stores d, trying up to attempts times, a growing pause apart.
+// A publish the server refuses for the decider's permissions (bus.IsRefused:
+// nats.conf does not let its user publish decisions) is not tried again
+// until the shared schedule of such refusals lets it: each try is a
+// permissions violation in the server's log, and a permission is granted
+// by an operator, not by waiting. Until then no decision is tried, by an
+// input or the periodic retry: the error, the last refusal, asks its
+// input's redelivery to wait as long (bus.RetryAfter). The refusals are
+// counted in a row, any other outcome ending the count, and logged at the
+// first and every tenth (bus.RefusedLogged), at debug level between.
+// s.mu is held.
 func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) error {
 	out := bus.Out{Subject: proto.DecisionSubject(s.bus.Prefix(), d.App, d.Tier), Msg: d}
 	var err error
@@ -773,7 +795,24 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 			case <-time.After(time.Duration(attempt) * s.publishPause):
 			}
 		}
-		if err = s.bus.Publish(ctx, out); bus.IsRefusedMessage(err) {
+		if wait := time.Until(s.refusedUntil); wait > 0 {
+			return bus.RetryAfter(fmt.Errorf("decision %s not tried, its publish refused for the decider's permissions (next try in %s): %w",
+				d.ID, wait.Round(time.Millisecond), s.refusal), wait)
+		}
+		err = s.bus.Publish(ctx, out)
+		if n := s.refusals.Add(err); n > 0 {
+			wait := bus.RefusedBackoff(refusedRetry, n)
+			s.refusal, s.refusedUntil = err, time.Now().Add(wait)
+			ev := s.log.Debug()
+			if bus.RefusedLogged(n) {
+				ev = s.log.Error()
+			}
+			ev.Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("refusals", n).Dur("next_try_in", wait).
+				Msg("decision not stored")
+			return bus.RetryAfter(err, wait)
+		}
+		s.refusal, s.refusedUntil = nil, time.Time{}
+		if bus.IsRefusedMessage(err) {
 			return err // the caller drops it (flush)
 		} else if err == nil {
 			s.decisions.WithLabelValues(d.Action).Inc()
