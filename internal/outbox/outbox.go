@@ -360,6 +360,9 @@ func (o *Outbox) send(ctx context.Context, acks chan<- inflight) {
 			select {
 			case acks <- in:
 			case <-ctx.Done():
+				if in.f != nil {
+					in.f.Done() // no longer waited on
+				}
 				return
 			}
 		}
