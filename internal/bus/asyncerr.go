@@ -109,8 +109,12 @@ type asyncErrors struct {
 	// level) and are ended by it.
 	claims map[string][]*waiter
 	// awaited counts, by key, the asynchronous publishes whose callers
-	// watch for their refusal (PublishAsyncOnce's futures, until Done):
-	// a refusal of such a key is reported by its caller, as a waiter's.
+	// watch for their refusal (PublishAsyncOnce's futures) and whose
+	// refusal has not come: a refusal of such a key is one of theirs,
+	// reported by its caller as a waiter's is, and takes one off; a
+	// future's Done takes its own off unless it ended refused (its
+	// refusal may be the next to come: a window's publishes all end at
+	// the first refusal of their subject).
 	awaited map[string]int
 	// logs is the log state of each class of refusal.
 	logs map[string]*classLog
@@ -221,7 +225,11 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 	close(a.changed)
 	a.changed = make(chan struct{})
 	waiters := a.claims[key]
-	claimed := len(waiters) > 0 || a.awaited[key] > 0
+	claimed := len(waiters) > 0
+	if !claimed && a.awaited[key] > 0 {
+		claimed = true
+		a.unawait(key)
+	}
 	for _, w := range waiters {
 		if w.refusal == nil {
 			w.refusal = err
@@ -301,8 +309,8 @@ func (a *asyncErrors) since(key string, n uint64) (<-chan struct{}, error) {
 }
 
 // await counts an asynchronous publish under key whose caller reports its
-// refusal (the handler then logs it at debug level) until unawait, and
-// returns the refusals of key seen so far (since).
+// refusal (the handler then logs it at debug level, and takes the count
+// off), and returns the refusals of key seen so far (since).
 func (a *asyncErrors) await(key string) uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -310,10 +318,16 @@ func (a *asyncErrors) await(key string) uint64 {
 	return a.counts[key]
 }
 
-// unawait ends one await of key.
-func (a *asyncErrors) unawait(key string) {
+// done takes an awaited publish of key off, its caller no longer
+// waiting on it.
+func (a *asyncErrors) done(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.unawait(key)
+}
+
+// unawait takes one awaited publish of key off; a.mu is held.
+func (a *asyncErrors) unawait(key string) {
 	if a.awaited[key] <= 1 {
 		delete(a.awaited, key)
 		return

@@ -110,7 +110,7 @@ func (b *Bus) PublishAsyncOnce(o Out) (RefusableFuture, error) {
 	n := b.async.await(key)
 	f, err := b.publishAsync(o, asyncOnceOpts)
 	if err != nil {
-		b.async.unawait(key)
+		b.async.done(key)
 		return nil, err
 	}
 	return &refusableFuture{PubAckFuture: f, a: b.async, key: key, seen: n}, nil
@@ -130,8 +130,9 @@ type RefusableFuture interface {
 	Refused() (<-chan struct{}, error)
 	// Done says the caller no longer waits on the publish (it has its
 	// outcome, or gives up): the connection's handler logs a refusal of
-	// the subject itself again once no caller waits on one. Calls after
-	// the first do nothing.
+	// the subject itself again once no publish waited on is owed one (one
+	// ended refused is, until a refusal of its subject comes). Calls
+	// after the first do nothing.
 	Done()
 }
 
@@ -139,15 +140,17 @@ type RefusableFuture interface {
 // counted (asyncErrors.await) until Done.
 type refusableFuture struct {
 	jetstream.PubAckFuture
-	a    *asyncErrors
-	key  string
-	seen uint64 // the refusals of key seen before it was sent
-	done atomic.Bool
+	a       *asyncErrors
+	key     string
+	seen    uint64 // the refusals of key seen before it was sent
+	done    atomic.Bool
+	refused atomic.Bool // Refused returned a refusal
 }
 
 func (f *refusableFuture) Refused() (<-chan struct{}, error) {
 	changed, refusal := f.a.since(f.key, f.seen)
 	if refusal != nil {
+		f.refused.Store(true)
 		m := f.Msg()
 		return nil, fmt.Errorf("publish %s %s: %w", m.Subject, m.Header.Get(jetstream.MsgIDHeader), refusal)
 	}
@@ -155,8 +158,9 @@ func (f *refusableFuture) Refused() (<-chan struct{}, error) {
 }
 
 func (f *refusableFuture) Done() {
-	if f.done.CompareAndSwap(false, true) {
-		f.a.unawait(f.key)
+	// A refused one's count is taken off by the refusal to come.
+	if f.done.CompareAndSwap(false, true) && !f.refused.Load() {
+		f.a.done(f.key)
 	}
 }
 
