@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headroomhq/headroom/proto"
@@ -19,6 +20,7 @@ import (
 type Leases struct {
 	name string
 	kv   jetstream.KeyValue
+	js   jetstream.JetStream
 }
 
 // Leases opens the lease bucket, which provisioning created
@@ -29,7 +31,7 @@ func (b *Bus) Leases(ctx context.Context) (*Leases, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
 	}
-	return &Leases{name: name, kv: kv}, nil
+	return &Leases{name: name, kv: kv, js: b.js}, nil
 }
 
 // Take creates key with value, to lapse after ttl, and returns its
@@ -44,6 +46,27 @@ func (l *Leases) Take(ctx context.Context, key string, value []byte, ttl time.Du
 		err = fmt.Errorf("%w: %w", ErrChanged, err)
 	}
 	return 0, fmt.Errorf("kv %s take %s: %w", l.name, key, err)
+}
+
+// Renew stores value under key, to lapse after ttl from now, only while
+// the key is still at revision rev (the lease its caller took or last
+// renewed: not lapsed, released or taken again since), and returns its
+// new revision. A key no longer at rev is left alone (the error wraps
+// ErrChanged). The bucket's own Update cannot set a time to live, and a
+// value stored without one would never lapse: the write is the bucket's
+// publish with both headers.
+func (l *Leases) Renew(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
+	m := &nats.Msg{Subject: "$KV." + l.name + "." + key, Data: value}
+	ack, err := l.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
+	if err == nil {
+		return ack.Sequence, nil
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		err = fmt.Errorf("%w: %w", ErrChanged, err)
+	}
+	return 0, fmt.Errorf("kv %s renew %s at revision %d: %w", l.name, key, rev, err)
 }
 
 // Holder returns the value of the lease key holds and its revision;

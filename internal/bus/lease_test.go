@@ -54,3 +54,48 @@ func TestLeases(t *testing.T) {
 		t.Fatalf("take after the lease lapsed: %v", err)
 	}
 }
+
+// TestLeaseRenew: a lease renewed at its revision outlives its first time
+// to live, the renewal's own lapsing it later; a renewal at a revision the
+// key is no longer at (taken again, or lapsed) fails with ErrChanged and
+// leaves the key as it is.
+func TestLeaseRenew(t *testing.T) {
+	b := natstest.Bus(t, "lease", natstest.Log(t))
+	ctx := context.Background()
+	l, err := b.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := l.Take(ctx, "shop.web", []byte("a"), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Renew(ctx, "shop.web", []byte("x"), rev+100, time.Minute); !errors.Is(err, bus.ErrChanged) {
+		t.Fatalf("renew at another revision: %v, want ErrChanged", err)
+	}
+	// Renewed every second for 4s: held throughout, past the 2s taken.
+	deadline := time.Now().Add(4 * time.Second)
+	for time.Now().Before(deadline) {
+		if rev, err = l.Renew(ctx, "shop.web", []byte("a"), rev, 2*time.Second); err != nil {
+			t.Fatalf("renew: %v", err)
+		}
+		time.Sleep(time.Second)
+		if v, got, err := l.Holder(ctx, "shop.web"); err != nil || got != rev || string(v) != "a" {
+			t.Fatalf("holder %q at %d (%v), want a at %d: the renewed lease lapsed", v, got, err, rev)
+		}
+	}
+	// Not renewed, it lapses; a renewal then fails.
+	natstest.Eventually(t, 10*time.Second, func() error {
+		_, _, err := l.Holder(ctx, "shop.web")
+		if errors.Is(err, bus.ErrNotFound) {
+			return nil
+		}
+		return errors.New("renewed lease held past its time to live")
+	})
+	if _, err := l.Renew(ctx, "shop.web", []byte("a"), rev, time.Minute); !errors.Is(err, bus.ErrChanged) {
+		t.Fatalf("renew after the lease lapsed: %v, want ErrChanged", err)
+	}
+	if _, _, err := l.Holder(ctx, "shop.web"); !errors.Is(err, bus.ErrNotFound) {
+		t.Fatalf("holder after a failed renewal: %v, want ErrNotFound", err)
+	}
+}

@@ -87,7 +87,18 @@
 // in progress, until the permissions are fixed or the executor stops (the
 // decision then left for redelivery): the events record what the
 // driver did, and a decision judged again finds its change running and
-// makes none (see storeRefused). A held
+// makes none (see storeRefused). A change made under the tier's lease
+// keeps the lease, renewed every third of -executor.lease, until its
+// events and state are stored, however long the server refuses them:
+// lapsed during that wait, it let another member take the tier and call
+// its driver, judged from a state without the change, while this one
+// still held it unrecorded. Meanwhile the other members' decisions for
+// the tier wait on the lease (their retries spread over it) and are
+// dead-lettered at their last delivery, the decider deciding again at
+// its next tick. A member stopped during the wait releases the lease,
+// the change unrecorded: its decision, left for redelivery, is judged
+// again from the state without it and carried out again (the drivers
+// set absolute counts). A held
 // tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor

@@ -446,6 +446,14 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 			}
 			judged = p.st
 			s.change(ctx, p, drv, cur, log)
+			if p.lease != nil {
+				// Held until the change is recorded, however long its
+				// events or state wait in place for the server's
+				// permissions (storeRefused): lapsed meanwhile, another
+				// member would change the tier judged from a state
+				// without this change. Stopped before the release.
+				defer p.lease.keep()()
+			}
 		}
 	}
 	if err := s.storeEvents(ctx, p); err != nil {
@@ -1131,9 +1139,9 @@ const refusedRetryBase = time.Second
 // they are not stored, and judged again on its next delivery, the change
 // found already running would make no events, losing them; and the
 // refusals, which come at once, would use its 5 deliveries up in seconds.
-// Meanwhile the decision is kept in progress (ConsumerSpec.Progress). The
-// retries are bus.PublishUntilAllowed's, their line an error at the first
-// refusal and every tenth in a row (bus.RefusedLevel).
+// Meanwhile the decision is kept in progress (ConsumerSpec.Progress), and
+// the tier's lease, when its change took one, is kept renewed
+// (tierLease.keep).
 func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 	attempts, err := s.bus.PublishUntilAllowed(ctx, o, bus.UntilAllowed{Refused: s.refusedRetry, Stop: s.stopping,
 		Failed: func(attempt, n int, err error, wait time.Duration) {

@@ -20,8 +20,9 @@ import (
 )
 
 // A tier's lease (see handle): the member whose driver cannot read the
-// tier's count back takes it before calling that driver and releases it
-// once the tier's state is stored; another member finding it held does
+// tier's count back takes it before calling that driver, keeps it
+// renewed from the call's return (keep), and releases it once the tier's
+// state is stored; another member finding it held does
 // not call its driver, and its decision is retried after a while and
 // judged again then, from the state the holder stored.
 
@@ -86,30 +87,113 @@ func (s *Service) leaseBucket(ctx context.Context) (*bus.Leases, error) {
 type tierLease struct {
 	l   *bus.Leases
 	key string
-	// rev is the revision of the key the take created.
+	// value is the lease as stored (its Expires moved at each renewal).
+	value lease
+	// ttl is the lease's time to live: -executor.lease.
+	ttl time.Duration
+	log zerolog.Logger
+
+	mu sync.Mutex
+	// rev is the revision of the key the take, or the last renewal,
+	// stored.
 	rev uint64
 	// expires is when the lease lapses, by this member's clock.
 	expires time.Time
-	log     zerolog.Logger
 }
 
-// release removes the lease at the revision taken; one that fails is
-// logged, and the lease lapses by itself.
+// current returns the lease's revision and expiry as last stored.
+func (t *tierLease) current() (uint64, time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rev, t.expires
+}
+
+// release removes the lease at the revision taken (or last renewed); one
+// that fails is logged, and the lease lapses by itself.
 func (t *tierLease) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := t.l.Release(ctx, t.key, t.rev, time.Minute); err != nil {
+	rev, _ := t.current()
+	if err := t.l.Release(ctx, t.key, rev, time.Minute); err != nil {
 		// It lapses by itself; meanwhile other members wait on it.
 		t.log.Warn().Err(err).Msg("cannot release the tier's lease: it lapses by itself")
 	}
+}
+
+// renew stores the lease again, to lapse a whole lease from now, while
+// the key is still at the revision this member took or last renewed.
+func (t *tierLease) renew(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rev, _ := t.current()
+	// Before the write (see takeLease): the lease lapses no sooner.
+	expires := time.Now().Add(t.ttl)
+	expires = expires.Add(-time.Duration(expires.Nanosecond() % int(time.Millisecond)))
+	v := t.value
+	v.Expires = proto.Millis(expires)
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode the tier's lease: %w", err)
+	}
+	next, err := t.l.Renew(ctx, t.key, data, rev, t.ttl)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.rev, t.expires = next, expires
+	t.mu.Unlock()
+	return nil
+}
+
+// keep renews the lease every third of it, or sooner when less than
+// twice that is left of it (a driver call that ended near its deadline),
+// until the returned stop is called (it waits for a renewal under way):
+// the lease must outlast the recording of a change its driver carried
+// out, however long that waits in place for the server's permissions
+// (storeRefused), or another member would change the tier judged from a
+// state without that change. A change recorded at once costs no
+// renewal. A renewal refused because the key moved (lapsed while this
+// member stalled, or taken again since) ends the keeping: the lease is
+// lost, and the conditional state write finds out what another member
+// stored meanwhile (see handle). A renewal that fails otherwise is
+// retried at the next turn; the lease lapses if none succeeds meanwhile.
+func (t *tierLease) keep() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			_, expires := t.current()
+			wait := time.NewTimer(max(min(t.ttl/3, time.Until(expires)/2), 100*time.Millisecond))
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return
+			case <-wait.C:
+			}
+			err := t.renew(ctx)
+			switch {
+			case err == nil:
+			case ctx.Err() != nil:
+				return
+			case errors.Is(err, bus.ErrChanged):
+				t.log.Error().Err(err).Msg("the tier's lease lapsed or was taken again before its change was recorded: another member may change the tier meanwhile")
+				return
+			default:
+				t.log.Warn().Err(err).Time("lapses", expires).Msg("cannot renew the tier's lease while its change is recorded: retrying")
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // holds returns nil while this member still holds the lease: it has not
 // lapsed by this member's clock, and the key is still at the revision
 // taken (not removed by the bucket, nor taken again by another member).
 func (t *tierLease) holds(ctx context.Context) error {
-	if !time.Now().Before(t.expires) {
-		return fmt.Errorf("the tier's lease lapsed at %s", t.expires.UTC().Format(time.RFC3339Nano))
+	taken, expires := t.current()
+	if !time.Now().Before(expires) {
+		return fmt.Errorf("the tier's lease lapsed at %s", expires.UTC().Format(time.RFC3339Nano))
 	}
 	_, rev, err := t.l.Holder(ctx, t.key)
 	switch {
@@ -117,8 +201,8 @@ func (t *tierLease) holds(ctx context.Context) error {
 		return errors.New("the tier's lease is no longer held (lapsed)")
 	case err != nil:
 		return fmt.Errorf("tier's lease: %w", err)
-	case rev != t.rev:
-		return fmt.Errorf("the tier's lease is at revision %d, not the %d taken (lapsed and taken again)", rev, t.rev)
+	case rev != taken:
+		return fmt.Errorf("the tier's lease is at revision %d, not the %d taken (lapsed and taken again)", rev, taken)
 	}
 	return nil
 }
@@ -191,7 +275,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	if err != nil {
 		return fail(err)
 	}
-	taken := &tierLease{l: l, key: key, rev: rev, expires: expires, log: log}
+	taken := &tierLease{l: l, key: key, value: mine, ttl: s.cfg.Lease, rev: rev, expires: expires, log: log}
 	// A member that carried out a change and released the lease between
 	// this judgement's read of the state and the take moved the state:
 	// judged again from it.
