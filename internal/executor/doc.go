@@ -87,7 +87,12 @@
 // in progress, until the permissions are fixed or the executor stops (the
 // decision then left for redelivery): the events record what the
 // driver did, and a decision judged again finds its change running and
-// makes none (see storeRefused). A change made under the tier's lease
+// makes none (see storeRefused). So is a tier's state whose write the
+// server refuses (nats.conf not letting the executor write the replica
+// bucket): the state records what the driver did, and the decision judged
+// again from the state without the change had the driver carry it out at
+// each delivery, until it was dead-lettered, its record never stored
+// (see putRefused). A change made under the tier's lease
 // keeps the lease, renewed every third of -executor.lease, until its
 // events and state are stored, however long the server refuses them:
 // lapsed during that wait, it let another member take the tier and call

@@ -480,7 +480,7 @@ func (s *Service) judge(ctx context.Context, m *bus.Msg, stored map[string]bool,
 		}
 		p.st.TS = prev.TS
 	}
-	if err := s.put(ctx, k, &p.st); err != nil {
+	if err := s.putRefused(ctx, k, &p.st); err != nil {
 		if errors.Is(err, bus.ErrChanged) {
 			s.conflicts.Inc()
 			if p.lease != nil && p.carried {
@@ -550,7 +550,8 @@ func (s *Service) rebase(ctx context.Context, k limits.Key, p *step, judged prot
 		// A full bucket is not counted as a refusal here: the decision
 		// is judged again (handle), and that judgement's own put counts
 		// one if the bucket is still full.
-		err = s.storeOver(ctx, k, &next, rev)
+		err = s.waitRefused(ctx, refusedWrite{what: "replica state", noun: "state", again: "written", subject: proto.ReplicaKey(k.App, k.Tier), id: next.DecisionID},
+			func() error { return s.storeOver(ctx, k, &next, rev) })
 		if err == nil {
 			log.Info().Int64("stored_ts", st.TS).Int("stored_desired", st.Desired).Int("desired", next.Desired).
 				Msg("recorded the change carried out over the state another member stored meanwhile (a hold)")
@@ -1124,8 +1125,8 @@ func (s *Service) syncCount(p *step) (int, string) {
 }
 
 // refusedRetryBase is the first wait of the in-place retries of a scaling
-// event refused for the executor's permissions, doubling from there to
-// bus.RefusedRetryMax (bus.RefusedBackoff).
+// event or a tier's state refused for the executor's permissions,
+// doubling from there to bus.RefusedRetryMax (bus.RefusedBackoff).
 const refusedRetryBase = time.Second
 
 // storeRefused publishes o; one the server refuses for the executor's
@@ -1143,17 +1144,62 @@ const refusedRetryBase = time.Second
 // the tier's lease, when its change took one, is kept renewed
 // (tierLease.keep).
 func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
-	attempts, err := s.bus.PublishUntilAllowed(ctx, o, bus.UntilAllowed{Refused: s.refusedRetry, Stop: s.stopping,
-		Failed: func(attempt, n int, err error, wait time.Duration) {
-			s.log.WithLevel(bus.RefusedLevel(n, zerolog.ErrorLevel)).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).Dur("retry_in", wait).
-				Msg("scaling event refused by the server's permissions (check nats.conf): its decision waits, in progress, and the event is published again")
-		}})
-	switch {
-	case err == nil && attempts > 1:
-		s.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempts).Msg("scaling event stored once the server allowed it")
-	case errors.Is(err, bus.ErrStopped):
-		s.log.Error().Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempts", attempts).
-			Msg("scaling event not stored: the executor stops while the server refuses it; its decision is left for redelivery")
+	return s.waitRefused(ctx, refusedWrite{what: "scaling event", noun: "event", again: "published", subject: o.Subject, id: o.Msg.MsgID()},
+		func() error { return s.bus.Publish(ctx, o) })
+}
+
+// putRefused is put, its write refused for the executor's permissions
+// (nats.conf not letting it write the replica bucket) tried again in
+// place as storeRefused does: the state records what the driver did,
+// and the decision judged again on its next delivery, from the state
+// without the change, had the driver carry it out again, each delivery
+// refused the same way until the decision was dead-lettered, the change
+// made and its record never stored.
+func (s *Service) putRefused(ctx context.Context, k limits.Key, st *proto.ReplicaState) error {
+	return s.waitRefused(ctx, refusedWrite{what: "replica state", noun: "state", again: "written", subject: proto.ReplicaKey(k.App, k.Tier), id: st.DecisionID},
+		func() error { return s.put(ctx, k, st) })
+}
+
+// refusedWrite names a write waitRefused retries, for its log lines.
+type refusedWrite struct {
+	what    string // "scaling event"
+	noun    string // "event"
+	again   string // "published"
+	subject string // its subject, or the bucket's key
+	id      string // the message's id, or the decision the state names
+}
+
+// waitRefused runs write, and again after a growing wait while the server
+// refuses it for the executor's permissions (bus.IsRefused), until it
+// succeeds or fails otherwise, ctx ends or the executor stops (see
+// storeRefused).
+func (s *Service) waitRefused(ctx context.Context, w refusedWrite, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if err == nil || !bus.IsRefused(err) || ctx.Err() != nil {
+			if err == nil && attempt > 1 {
+				s.log.Info().Str("msg_id", w.id).Int("attempts", attempt).Msgf("%s stored once the server allowed it", w.what)
+			}
+			return err
+		}
+		level := zerolog.DebugLevel
+		if bus.RefusedLogged(attempt) {
+			level = zerolog.ErrorLevel
+		}
+		wait := bus.RefusedBackoff(s.refusedRetry, attempt)
+		s.log.WithLevel(level).Err(err).Str("subject", w.subject).Str("msg_id", w.id).Int("attempt", attempt).Dur("retry_in", wait).
+			Msgf("%s refused by the server's permissions (check nats.conf): its decision waits, in progress, and the %s is %s again", w.what, w.noun, w.again)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-s.stopping:
+			t.Stop()
+			s.log.Error().Err(err).Str("subject", w.subject).Str("msg_id", w.id).Int("attempts", attempt).
+				Msgf("%s not stored: the executor stops while the server refuses it; its decision is left for redelivery", w.what)
+			return err
+		case <-t.C:
+		}
 	}
-	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,9 +57,10 @@ func newRefusedRig(t *testing.T, deny ...string) *refusedRig {
 	return &refusedRig{r: r, h: &harness{t: t, b: admin, kv: kv}, c: c, lease: 7 * time.Second, srv: srv}
 }
 
-// start runs member (its webhook path) in group (its metrics in reg),
-// waits until it is ready and returns its stop.
-func (g *refusedRig) start(t *testing.T, member, group string, reg *prometheus.Registry) (stop func()) {
+// start runs member (its webhook path) in group (its metrics in reg, its
+// logs in logs too unless nil), waits until it is ready and returns its
+// stop.
+func (g *refusedRig) start(t *testing.T, member, group string, reg *prometheus.Registry, logs *natstest.Logs) (stop func()) {
 	t.Helper()
 	cfg := authorised(executor.DefaultConfig())
 	cfg.Driver = executor.DriverWebhook
@@ -66,7 +68,11 @@ func (g *refusedRig) start(t *testing.T, member, group string, reg *prometheus.R
 	cfg.Webhook.Timeout, cfg.Webhook.TotalTimeout, cfg.Webhook.Attempts = time.Second, time.Second, 1
 	cfg.Lease = g.lease
 	ready := service.NewReady()
-	log := zerolog.New(zerolog.NewTestWriter(t)).With().Str("member", member).Logger()
+	var w io.Writer = zerolog.NewTestWriter(t)
+	if logs != nil {
+		w = io.MultiWriter(w, logs)
+	}
+	log := zerolog.New(w).With().Str("member", member).Logger()
 	s, err := executor.New(cfg, service.Deps{Bus: g.r.Connect(t, "executor", log), Log: log, Reg: reg, Ready: ready},
 		executor.WithClock(func() time.Time { return proto.Time(g.h.latest.Load()) }),
 		executor.WithRefusedRetry(50*time.Millisecond), executor.WithGroup(group))
@@ -91,7 +97,7 @@ func TestLeaseKeptWhileEventsRefused(t *testing.T) {
 	g := newRefusedRig(t, "apm.scaling.>")
 	h := g.h
 	regB := prometheus.NewRegistry()
-	g.start(t, "A", "executor", prometheus.NewRegistry())
+	g.start(t, "A", "executor", prometheus.NewRegistry(), nil)
 	d1 := decision("shop", 0, 1, 3)
 	h.publish(d1)
 	natstest.Eventually(t, 10*time.Second, func() error {
@@ -102,7 +108,7 @@ func TestLeaseKeptWhileEventsRefused(t *testing.T) {
 	})
 	called := time.Now()
 	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
-	stopB := g.start(t, "B", "executor-b", regB)
+	stopB := g.start(t, "B", "executor-b", regB, nil)
 	d2 := decision("shop", 1, 3, 5)
 	h.publish(d2)
 	// Past A's lease (taken before its call) and the server's expiry
@@ -149,3 +155,50 @@ func TestLeaseKeptWhileEventsRefused(t *testing.T) {
 		t.Errorf("calls %v, want A:3 first", calls)
 	}
 }
+
+// TestStateWriteRefusedWaits: the server refuses member A's write of the
+// tier's state (nats.conf not letting it write the replica bucket) after
+// its webhook carried 1→3 out and the events were stored. The handling
+// failed, and each redelivery, judged from the state without the change,
+// called the driver again and failed the same way, until the decision
+// was dead-lettered: the change made, its record never stored. The write
+// waits in place instead, as the events do: one call, no dead letter,
+// and the state stored once allowed.
+func TestStateWriteRefusedWaits(t *testing.T) {
+	g := newRefusedRig(t, "$KV."+proto.ReplicaBucket("apm")+".>")
+	h := g.h
+	logs := &natstest.Logs{}
+	g.start(t, "A", "executor", prometheus.NewRegistry(), logs)
+	d1 := decision("shop", 0, 1, 3)
+	h.publish(d1)
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if _, calls := g.c.state(); len(calls) > 1 {
+			return nil // fails below
+		}
+		if n := len(natstest.Payloads(t, h.b, "DLQ", "apm.dlq.executor")); n > 0 {
+			return nil // fails below
+		}
+		if n := len(logs.Lines(t, stateRefusedMsg)); n < 8 {
+			return fmt.Errorf("%d in-place retries of the refused state write, want 8", n)
+		}
+		return nil
+	})
+	if _, calls := g.c.state(); len(calls) != 1 {
+		t.Fatalf("driver calls %v, want 1: the change was carried out again while its record was refused", calls)
+	}
+	if n := len(natstest.Payloads(t, h.b, "DLQ", "apm.dlq.executor")); n > 0 {
+		t.Fatalf("%d dead letters while the state write was refused, want none", n)
+	}
+	g.r.Allow(t)
+	st := h.waitState(d1)
+	if st.DecisionID != d1.ID || st.Desired != 3 {
+		t.Errorf("state %+v, want %s's 3", st, d1.ID)
+	}
+	if _, calls := g.c.state(); len(calls) != 1 {
+		t.Errorf("driver calls %v, want 1", calls)
+	}
+}
+
+// stateRefusedMsg is the log line of each refused write of a tier's state
+// retried in place.
+const stateRefusedMsg = "replica state refused by the server's permissions (check nats.conf): its decision waits, in progress, and the state is written again"
