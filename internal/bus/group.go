@@ -1021,7 +1021,7 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 			if !IsPermanent(herr) {
 				herr = fmt.Errorf("gave up after %d attempts: %w", msg.Delivered, herr)
 			}
-			return b.storeDeadLetter(spec, msg.Subject, msg.Header.Get(jetstream.MsgIDHeader), msg.Stream, msg.Seq, msg.Stored, msg.Data, herr)
+			return b.rebuildDeadLetter(ctx, spec, msg, herr)
 		}
 		b.withMsg(b.retryLog.WithLevel(retryLevel(herr)).Err(herr), msg.Subject, msg.Header.Get(jetstream.MsgIDHeader)).Uint64("attempt", msg.Delivered).Msg("rebuild: handler failed, will retry")
 		select {
@@ -1030,5 +1030,43 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 		case <-time.After(retryDelay(herr, spec.NakDelay*time.Duration(msg.Delivered))):
 		}
 		msg.Delivered++
+	}
+}
+
+// rebuildDeadLetter stores the dead letter of msg, which a rebuild's
+// handler refused for reason, and tries it again in place, without
+// handling msg again, while it cannot be stored (the DLQ refused by the
+// server's permissions, or unreachable), the wait doubling from NakDelay
+// to RefusedRetryMax with the attempts, until stored or ctx ends (the
+// partition handed over, the service stopping). A failed dead letter
+// failed the rebuild instead, and the partition's worker restarted the
+// whole take-over (every 10 s at most): its lookback read and handled
+// again, and the refused message's handler called again, at each restart
+// for as long as the dead letter failed. A take-over's top-up on its
+// first delivery (spec.inCallback) still fails at once: it runs in the
+// delivery callback, where waiting would not keep what the consumer
+// fetched in progress (see rebuildOne), and is tried again at the next
+// delivery.
+func (b *Bus) rebuildDeadLetter(ctx context.Context, spec ConsumerSpec, msg *Msg, reason error) error {
+	msgID := msg.Header.Get(jetstream.MsgIDHeader)
+	for attempt := 1; ; attempt++ {
+		err := b.storeDeadLetter(spec, msg.Subject, msgID, msg.Stream, msg.Seq, msg.Stored, msg.Data, reason)
+		if err == nil || spec.inCallback || ctx.Err() != nil {
+			return err
+		}
+		wait := RefusedBackoff(spec.NakDelay, attempt)
+		ev := b.log.Debug()
+		if attempt == 1 || wait != RefusedBackoff(spec.NakDelay, attempt-1) || RefusedLogged(attempt) {
+			ev = b.log.Error()
+		}
+		b.withMsg(ev.Err(err), msg.Subject, msgID).Str("reason", reason.Error()).Uint64("seq", msg.Seq).Int("attempt", attempt).
+			Dur("retry_in", wait).Msg("rebuild: dead letter not stored, will retry")
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
 	}
 }
