@@ -525,13 +525,14 @@
 // fifty-fourth's), 147–150 and the shop's 147–152, phased and not (the
 // fifty-seventh's), 151–154 and the shop's 153–156, phased and not (the
 // sixtieth's), 155–158 with social-5m, bursty and bursty-hourly (the
-// sixty-third's); seen after a
+// sixty-third's), 159–162 with the same three families (the
+// sixty-fourth's); seen after a
 // judging for a wider view, never judged on: daily-sales 3–24 and surges
 // 1–16 as three-tier apps, batch 6, 8 and 9 (the thirty-fourth round's
 // pre-screen); run once as a check of the shipped policy, below: synthetic
-// 93–100 and 111–130, shop 87–90 and 105–124. Unused: synthetic 87–90
-// and 155–158 for the families not named above, 159 and above, the shop's
-// 157 and above, daily-sales 47–106 and 111 and above.
+// 93–100 and 111–130, shop 87–90 and 105–124. Unused: synthetic 87–90,
+// 155–158 and 159–162 for the families not named above, 163 and above,
+// the shop's 157 and above, daily-sales 47–106 and 111 and above.
 //
 // Unseen seeds, run once with the shipped policy (a check, not a round;
 // no setting was chosen on them): `GOMAXPROCS=1 go run ./services/decider
