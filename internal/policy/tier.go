@@ -416,13 +416,15 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 		}
 		if tr.app.PhasePeaks {
 			// The hour-phase guard: a rise that came at this minute of
-			// the hour in most of the last hours is expected again.
+			// the hour in at least phaseSeen of the last phaseHours hours is
+			// expected again (season.phase).
 			// Only a rise beyond phaseSigmas typical one-tick changes
 			// counts: the peak of a few noisy minutes is always a little
 			// above their mean.
 			// It keeps its word: each expectation is checked against the
-			// peak that came, and the guard only acts while at least half
-			// of the recent ones came true.
+			// peak that came, and the guard only acts while the recent
+			// ones' hit rate (weighted by phaseAlpha) is at least
+			// phaseMinHit.
 			if r, ok := tr.sea.phase(t, tr.horizon, lw); ok && (r-1)*e.level > phaseSigmas*tr.dem.absDiff {
 				tr.phasePend = append(tr.phasePend, phaseExp{t, e.level * (1 + (r-1)/2)})
 				if s := e.level * r; s > react && tr.phaseHit >= phaseMinHit {
