@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -26,7 +28,43 @@ const (
 	FamilyHourly    = "synthHourly"    // hourly business metrics, 24 points a day
 	FamilyIrregular = "synthIrregular" // sensors with jittered steps and gaps
 	FamilyShift     = "synthShift"     // level shifts that become the new normal
+	FamilyGaps      = "synthGaps"      // hourly metrics with outages of days (opt-in)
 )
+
+// synthFamily is a family's name and generator: given the file's stream,
+// its start and how many anomalies to plant, the rows' times and values
+// and the anomalies' onset rows.
+type synthFamily struct {
+	family string
+	gen    func(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int)
+}
+
+// synthFamilies lists every family in its fixed order: a family's place
+// here numbers its files' random streams (place*1000 + file), so a file
+// is the same whichever other families are generated with it. The first
+// four are the default corpus; FamilyGaps is generated only when
+// SynthOptions.Families names it.
+var synthFamilies = []synthFamily{
+	{FamilyCounts, synthCounts},
+	{FamilyHourly, synthHourly},
+	{FamilyIrregular, synthIrregular},
+	{FamilyShift, synthShift},
+	{FamilyGaps, synthGaps},
+}
+
+// SynthFamilies returns every synthetic family's name, in the order the
+// corpus lists them (the default four, then the opt-in ones).
+func SynthFamilies() []string {
+	out := make([]string, len(synthFamilies))
+	for i, g := range synthFamilies {
+		out[i] = g.family
+	}
+	return out
+}
+
+// defaultFamilies is how many of synthFamilies the zero SynthOptions
+// generate.
+const defaultFamilies = 4
 
 // SynthOptions are the synthetic corpus's settings beyond its seed and
 // size. The zero value is the corpus as it has always been generated.
@@ -43,12 +81,19 @@ type SynthOptions struct {
 	// day; without the phase every synthetic file meets its first
 	// weekend after five days and its weekly profile on a Monday.
 	Phase bool
+	// Families names the families to generate (from SynthFamilies, in
+	// any order; the corpus keeps the fixed order). Empty means the four
+	// default families, synthCounts, synthHourly, synthIrregular and
+	// synthShift, the corpus as it has always been; naming FamilyGaps
+	// adds the opt-in family. A name not in SynthFamilies is an error.
+	Families []string
 }
 
 // SynthCorpus generates the synthetic dev corpus with the zero
 // SynthOptions (every file starts on Monday 2024-03-04 00:00 UTC).
 func SynthCorpus(seed uint64, perFamily int) []SynthSeries {
-	return SynthCorpusWith(seed, perFamily, SynthOptions{})
+	out, _ := SynthCorpusWith(seed, perFamily, SynthOptions{}) // no families named: no error
+	return out
 }
 
 // SynthCorpusWith generates the synthetic dev corpus: for each family,
@@ -56,18 +101,23 @@ func SynthCorpus(seed uint64, perFamily int) []SynthSeries {
 // The same seed and options give the same corpus. Label windows follow
 // NAB's rule: 10 % of the file's rows, shared among its anomalies, each
 // window centred on its anomaly's onset.
-func SynthCorpusWith(seed uint64, perFamily int, o SynthOptions) []SynthSeries {
-	var out []SynthSeries
-	gens := []struct {
-		family string
-		gen    func(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int)
-	}{
-		{FamilyCounts, synthCounts},
-		{FamilyHourly, synthHourly},
-		{FamilyIrregular, synthIrregular},
-		{FamilyShift, synthShift},
+func SynthCorpusWith(seed uint64, perFamily int, o SynthOptions) ([]SynthSeries, error) {
+	use := make([]bool, len(synthFamilies))
+	for i := range defaultFamilies {
+		use[i] = len(o.Families) == 0
 	}
-	for gi, g := range gens {
+	for _, f := range o.Families {
+		i := slices.IndexFunc(synthFamilies, func(g synthFamily) bool { return g.family == f })
+		if i < 0 {
+			return nil, fmt.Errorf("synth: unknown family %q (want one of %s)", f, strings.Join(SynthFamilies(), ", "))
+		}
+		use[i] = true
+	}
+	var out []SynthSeries
+	for gi, g := range synthFamilies {
+		if !use[gi] {
+			continue
+		}
 		for k := 0; k <= perFamily; k++ {
 			r := rand.New(rand.NewPCG(seed, uint64(gi*1000+k)))
 			anomalies := 1 + k%3
@@ -78,13 +128,13 @@ func SynthCorpusWith(seed uint64, perFamily int, o SynthOptions) []SynthSeries {
 			}
 			start := synthStart
 			if o.Phase {
-				start = synthPhase(seed, uint64(gi*1000+k), g.family == FamilyHourly)
+				start = synthPhase(seed, uint64(gi*1000+k), g.family == FamilyHourly || g.family == FamilyGaps)
 			}
 			ts, vs, onsets := g.gen(r, start, anomalies)
 			out = append(out, SynthSeries{Name: name, Times: ts, Values: vs, Windows: nabWindows(ts, onsets)})
 		}
 	}
-	return out
+	return out, nil
 }
 
 // nabWindows places NAB-style windows around the onset rows.
@@ -403,6 +453,104 @@ func synthShift(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []fl
 		h := float64(t.Hour()) + float64(t.Minute())/60
 		v := level + shift + amp*math.Sin(2*math.Pi*(h-9)/24) + spread*sd*r.NormFloat64()
 		vs[i] = math.Round(v*100) / 100
+	}
+	return ts, vs, onsets
+}
+
+// synthGaps: a building's electricity use per hour (kWh, two decimals),
+// 70 to 105 days of readings with a working-day profile, a weekend dip, a
+// slow random-walk drift that goes on while the meter is dark, and
+// outages of 1 to 7 days with no rows: 2 to 4 after which the series
+// simply resumes, and one more before each anomaly of the first kind.
+// Anomalies, with their rates fixed before the detector ran on the
+// family: half are a level that changed while the meter was dark (its
+// first reading after an outage is 0.65 or 1.5 times the level, and it
+// stays: the change is the anomaly); the other half, a sixth each, are a
+// spike of 2 to 4 times for 1 to 3 hours, a collapse to 5–20 % for 6 to
+// 18 hours, and the same lasting level change without an outage.
+func synthGaps(r *rand.Rand, start time.Time, anomalies int) ([]time.Time, []float64, []int) {
+	rows := 1680 + r.IntN(841)
+	level := math.Exp(math.Log(20) + r.Float64()*math.Log(25)) // 20 .. 500 kWh
+	amp := 0.3 + 0.9*r.Float64()                               // the working day's rise
+	weekend := 0.55 + 0.35*r.Float64()
+	noise := 0.04 + 0.06*r.Float64()
+	const drift = 0.003 // the random walk's step per hour, log scale
+	onsets := onsetRows(r, rows, anomalies)
+	kind := make([]int, anomalies)
+	factor := make([]float64, anomalies)
+	dur := make([]int, anomalies)
+	for i := range kind {
+		switch x := r.Float64(); {
+		case x < 0.5:
+			kind[i] = 0
+		case x < 4.0/6:
+			kind[i] = 1
+		case x < 5.0/6:
+			kind[i] = 2
+		default:
+			kind[i] = 3
+		}
+		factor[i] = []float64{0.65, 1.5}[r.IntN(2)]
+		dur[i] = r.IntN(3)
+	}
+	// dark[i] > 0: the meter was dark for dark[i] hours before row i.
+	dark := make([]int, rows)
+	outage := func() int { return 24 + r.IntN(145) } // 1 to 7 days
+	for j, o := range onsets {
+		if kind[j] == 0 {
+			dark[o] = outage()
+		}
+	}
+	half := 0 // half a window, in rows
+	if anomalies > 0 {
+		half = rows / 10 / anomalies / 2
+	}
+	benign := 2 + r.IntN(3)
+	for try := 0; benign > 0 && try < 200; try++ {
+		g := rows*15/100 + r.IntN(rows-48-rows*15/100)
+		ok := true
+		for _, o := range onsets {
+			ok = ok && (g < o-half-24 || g > o+half+24)
+		}
+		for k := max(g-48, 0); k < min(g+48, rows); k++ {
+			ok = ok && dark[k] == 0
+		}
+		if ok {
+			dark[g] = outage()
+			benign--
+		}
+	}
+	ts := make([]time.Time, rows)
+	vs := make([]float64, rows)
+	t := start
+	walk, mult := 0.0, 1.0
+	for i := range rows {
+		if i > 0 {
+			t = t.Add(time.Hour)
+		}
+		for range dark[i] {
+			walk += drift * r.NormFloat64()
+			t = t.Add(time.Hour)
+		}
+		walk += drift * r.NormFloat64()
+		ts[i] = t
+		h := float64(t.Hour())
+		v := level * math.Exp(walk) * (1 + amp*math.Exp(-math.Pow((h-13)/4, 2)))
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			v *= weekend
+		}
+		v *= math.Exp(noise * r.NormFloat64())
+		for j, o := range onsets {
+			switch d := i - o; {
+			case (kind[j] == 0 || kind[j] == 3) && d == 0:
+				mult *= factor[j]
+			case kind[j] == 1 && d >= 0 && d < 1+dur[j]:
+				v *= 2 + 2*r.Float64()
+			case kind[j] == 2 && d >= 0 && d < 6+6*dur[j]:
+				v *= 0.05 + 0.15*r.Float64()
+			}
+		}
+		vs[i] = math.Max(0.01, math.Round(v*mult*100)/100)
 	}
 	return ts, vs, onsets
 }

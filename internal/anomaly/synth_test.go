@@ -46,11 +46,11 @@ func TestSynthCorpusShape(t *testing.T) {
 // step later).
 func TestSynthPhase(t *testing.T) {
 	plain := SynthCorpus(7, 3)
-	phased := SynthCorpusWith(7, 3, SynthOptions{Phase: true})
-	if !reflect.DeepEqual(phased, SynthCorpusWith(7, 3, SynthOptions{Phase: true})) {
+	phased := mustSynth(t, 7, 3, SynthOptions{Phase: true})
+	if !reflect.DeepEqual(phased, mustSynth(t, 7, 3, SynthOptions{Phase: true})) {
 		t.Fatal("same seed gave a different phased corpus")
 	}
-	other := SynthCorpusWith(8, 3, SynthOptions{Phase: true})
+	other := mustSynth(t, 8, 3, SynthOptions{Phase: true})
 	starts, moved := map[time.Duration]bool{}, 0
 	for i, s := range phased {
 		p := plain[i]
@@ -94,7 +94,7 @@ func TestSynthFamiliesAreFound(t *testing.T) {
 	}{{"monday", SynthOptions{}}, {"phased", SynthOptions{Phase: true}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			found, total := 0, 0
-			for _, s := range SynthCorpusWith(3, 3, tc.o) {
+			for _, s := range mustSynth(t, 3, 3, tc.o) {
 				d := NewDetector(DefaultConfig())
 				scores := make([]float64, len(s.Values))
 				for i, v := range s.Values {

@@ -69,9 +69,13 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	seedCSV := fs.String("seed-csv", "", "with -seeds, also write every seed's score per profile, protocol and part at full precision to this CSV file (seed,profile,protocol,part,score,fp), for paired comparisons of two builds seed by seed")
 	fs.IntVar(&o.perFamily, "per-family", 6, "with -synth, series with planted anomalies per family (each family also gets one clean series)")
 	fs.BoolVar(&o.synthOpts.Phase, "synth-phase", false, "with -synth, start each file on its own weekday and time of day (fixed by the seed and the file) instead of Monday 00:00 UTC")
+	families := fs.String("synth-families", "", "with -synth, the comma-separated families to generate, of "+strings.Join(anomaly.SynthFamilies(), ",")+" (default: all but synthGaps, the corpus as it has always been)")
 	fs.BoolVar(&o.calibration, "calibration", false, "with -windows, also print each category's own best threshold and its standard score at thresholds "+calibrationGridText+" (with -seeds: per seed, then the mean)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *families != "" {
+		o.synthOpts.Families = strings.Split(*families, ",")
 	}
 	if *seeds != "" {
 		return nabSeeds(ctx, o, *seeds, *seedCSV, stdout, stderr)

@@ -188,6 +188,54 @@ func TestNABSynth(t *testing.T) {
 	}
 }
 
+// TestNABSynthFamilies checks -synth-families: naming the gaps family
+// alone writes and scores only its files, naming all five adds it to the
+// default four, whose files are the same bytes as without the flag, and an
+// unknown name is refused.
+func TestNABSynthFamilies(t *testing.T) {
+	run := func(args ...string) (string, string, error) {
+		dir := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		args = append([]string{"-synth", dir, "-per-family", "1", "-out", t.TempDir(), "-label-free-rate", "0.1"}, args...)
+		err := nabCmd(context.Background(), args, &stdout, &stderr)
+		return dir, stdout.String(), err
+	}
+	dir, text, err := run("-synth-families", "synthGaps")
+	if err != nil {
+		t.Fatalf("nab -synth-families synthGaps: %v", err)
+	}
+	files, err := corpusFiles(filepath.Join(dir, "data"))
+	if err != nil || len(files) != 2 || !strings.Contains(text, "synthGaps") || strings.Contains(text, "synthCounts") {
+		t.Errorf("gaps alone: files %v (%v), output:\n%s", files, err, text)
+	}
+	plain, _, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	five, text, err := run("-synth-families", strings.Join(anomaly.SynthFamilies(), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "synthGaps") || !strings.Contains(text, "synthShift") {
+		t.Errorf("five families: output lacks a family:\n%s", text)
+	}
+	want, _ := corpusFiles(filepath.Join(plain, "data"))
+	got, _ := corpusFiles(filepath.Join(five, "data"))
+	if len(want) != 8 || len(got) != 10 {
+		t.Fatalf("%d files by default, %d with five families; want 8 and 10", len(want), len(got))
+	}
+	for _, p := range want {
+		a, errA := os.ReadFile(p)
+		b, errB := os.ReadFile(filepath.Join(five, "data", strings.TrimPrefix(p, filepath.Join(plain, "data"))))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs with five families (%v, %v)", p, errA, errB)
+		}
+	}
+	if _, _, err := run("-synth-families", "synthNope"); err == nil || !strings.Contains(err.Error(), "synthNope") {
+		t.Errorf("unknown family: error %v", err)
+	}
+}
+
 // TestNABSynthRewrite writes a corpus over a larger one in the same folder:
 // the files the smaller corpus does not hold are removed (the scorer reads
 // every file under data/), and every data file left has its windows.

@@ -32,7 +32,11 @@ func writeSynthCorpus(dir string, seed uint64, perFamily int, so anomaly.SynthOp
 	data := filepath.Join(dir, "data")
 	labels := map[string][][2]string{}
 	keep := map[string]bool{}
-	for _, s := range anomaly.SynthCorpusWith(seed, perFamily, so) {
+	corpus, err := anomaly.SynthCorpusWith(seed, perFamily, so)
+	if err != nil {
+		return "", "", 0, err
+	}
+	for _, s := range corpus {
 		p := filepath.Join(data, filepath.FromSlash(s.Name))
 		var b bytes.Buffer
 		b.WriteString("timestamp,value\n")
