@@ -96,11 +96,12 @@ func SynthCorpus(seed uint64, perFamily int) []SynthSeries {
 	return out
 }
 
-// SynthCorpusWith generates the synthetic dev corpus: for each family,
-// perFamily series with planted anomalies and one without, all from seed.
+// SynthCorpusWith generates the synthetic dev corpus: for each family
+// o.Families names (the default four if none), perFamily series with planted anomalies and one without, all from seed.
 // The same seed and options give the same corpus. Label windows follow
 // NAB's rule: 10 % of the file's rows, shared among its anomalies, each
-// window centred on its anomaly's onset.
+// window centred on its anomaly's onset. A family name not in
+// SynthFamilies is an error.
 func SynthCorpusWith(seed uint64, perFamily int, o SynthOptions) ([]SynthSeries, error) {
 	use := make([]bool, len(synthFamilies))
 	for i := range defaultFamilies {
