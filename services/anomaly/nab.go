@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +76,19 @@ func nabCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *families != "" {
-		o.synthOpts.Families = strings.Split(*families, ",")
+		// Checked here, before -seeds opens its CSV or a corpus is
+		// written: a misspelt family would otherwise surface at the first
+		// seed, after -seed-csv had emptied an earlier run's file.
+		if o.synth == "" {
+			return errors.New("nab: -synth-families needs -synth")
+		}
+		for _, f := range strings.Split(*families, ",") {
+			f = strings.TrimSpace(f)
+			if !slices.Contains(anomaly.SynthFamilies(), f) {
+				return fmt.Errorf("nab: -synth-families: unknown family %q (want one of %s)", f, strings.Join(anomaly.SynthFamilies(), ","))
+			}
+			o.synthOpts.Families = append(o.synthOpts.Families, f)
+		}
 	}
 	if *seeds != "" {
 		return nabSeeds(ctx, o, *seeds, *seedCSV, stdout, stderr)

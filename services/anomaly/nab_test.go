@@ -236,6 +236,50 @@ func TestNABSynthFamilies(t *testing.T) {
 	}
 }
 
+// TestNABSynthFamiliesFlag checks that -synth-families is checked before
+// any work: a misspelt family with -seeds and -seed-csv leaves an earlier
+// run's CSV as it was and names the flag, the flag without -synth (where it
+// would do nothing) is refused, and spaces after the commas are allowed.
+func TestNABSynthFamiliesFlag(t *testing.T) {
+	csvPath := filepath.Join(t.TempDir(), "seeds.csv")
+	const earlier = "seed,profile,protocol,part,score,fp\n1,standard,in-sample,all,75.0,3\n"
+	if err := os.WriteFile(csvPath, []byte(earlier), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"misspelt with seeds", `-synth-families: unknown family "synthGap"`,
+			[]string{"-synth", t.TempDir(), "-out", t.TempDir(), "-seeds", "1-2", "-seed-csv", csvPath, "-synth-families", "synthCounts,synthGap"}},
+		{"empty name", `-synth-families: unknown family ""`,
+			[]string{"-synth", t.TempDir(), "-out", t.TempDir(), "-synth-families", "synthGaps,"}},
+		{"without synth", "-synth-families needs -synth",
+			[]string{"-data", t.TempDir(), "-out", t.TempDir(), "-synth-families", "synthGaps"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := nabCmd(context.Background(), tc.args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	if b, err := os.ReadFile(csvPath); err != nil || string(b) != earlier {
+		t.Errorf("the earlier seed CSV was rewritten: %q (%v)", b, err)
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := nabCmd(context.Background(), []string{"-synth", dir, "-per-family", "1", "-synth-families", "synthShift, synthGaps"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("spaces after the comma: %v", err)
+	}
+	files, err := corpusFiles(filepath.Join(dir, "data"))
+	if err != nil || len(files) != 4 {
+		t.Errorf("spaces after the comma: files %v (%v), want the two families' 4", files, err)
+	}
+}
+
 // TestNABSynthRewrite writes a corpus over a larger one in the same folder:
 // the files the smaller corpus does not hold are removed (the scorer reads
 // every file under data/), and every data file left has its windows.
