@@ -71,9 +71,10 @@ const defaultFamilies = 4
 type SynthOptions struct {
 	// Phase starts each file at its own place in the week: synthStart
 	// (Monday 00:00 UTC) plus a whole number of days 0–6 and a whole
-	// 5-minute step of the day (a whole hour for the hourly family),
-	// drawn from a random stream of the file's own, so the seed and the
-	// file fix it and the series' own stream is not touched. The values
+	// 5-minute step of the day (a whole hour for the hourly families,
+	// synthHourly and synthGaps), drawn from a random stream of the
+	// file's own, so the seed and the file fix it and the series' own
+	// stream is not touched. The values
 	// still move with it: every family has a daily shape and all but
 	// synthShift a weekend, and the counts' Poisson sampler takes as many
 	// draws as its rate asks, so their noise differs after the first
@@ -97,11 +98,11 @@ func SynthCorpus(seed uint64, perFamily int) []SynthSeries {
 }
 
 // SynthCorpusWith generates the synthetic dev corpus: for each family
-// o.Families names (the default four if none), perFamily series with planted anomalies and one without, all from seed.
-// The same seed and options give the same corpus. Label windows follow
-// NAB's rule: 10 % of the file's rows, shared among its anomalies, each
-// window centred on its anomaly's onset. A family name not in
-// SynthFamilies is an error.
+// o.Families names (the default four if none), perFamily series with
+// planted anomalies and one without, all from seed. The same seed and
+// options give the same corpus. Label windows follow NAB's rule: 10 % of
+// the file's rows, shared among its anomalies, each window centred on its
+// anomaly's onset. A family name not in SynthFamilies is an error.
 func SynthCorpusWith(seed uint64, perFamily int, o SynthOptions) ([]SynthSeries, error) {
 	use := make([]bool, len(synthFamilies))
 	for i := range defaultFamilies {
