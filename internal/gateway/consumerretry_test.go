@@ -60,12 +60,13 @@ func TestLiveConsumerRefusedBacksOff(t *testing.T) {
 	}
 }
 
-// TestLiveConsumerRetryLogged: each failed start of a live consumer that
-// is no permissions refusal (its stream not created yet) is a warning, and
-// so is the first refusal in a row after them, the next refusal a debug
-// line: the retry logged every tenth attempt, so the second and third
-// failures wrote nothing and a refusal after an outage or a missing stream
-// went unsaid until the attempt count reached a tenth.
+// TestLiveConsumerRetryLogged: the failed starts of a live consumer are
+// logged as a warning at the first of a kind in a row (its stream not
+// created yet; the server's permissions refusal) and every tenth after,
+// at debug level in between: the retry logged every tenth attempt, so a
+// refusal after a missing stream went unsaid until the attempt count
+// reached a tenth; and a warning at each other failure was one a second
+// for as long as the stream was not created.
 func TestLiveConsumerRetryLogged(t *testing.T) {
 	stream := proto.StreamName("apm", proto.KindMetrics)
 	r := natstest.StartRestricted(t, "gateway", "$JS.API.CONSUMER.CREATE."+stream+".>")
@@ -105,13 +106,14 @@ func TestLiveConsumerRetryLogged(t *testing.T) {
 		return levels
 	}
 	for i, tc := range []struct {
-		want []string
-		deny bool // before the next attempt
+		want  []string
+		perms func(testing.TB) // before the next attempt
 	}{
-		{[]string{"warn"}, false},
-		{[]string{"warn", "warn"}, true},
-		{[]string{"warn", "warn", "warn"}, false},
-		{[]string{"warn", "warn", "warn", "debug"}, false},
+		{[]string{"warn"}, nil},
+		{[]string{"warn", "debug"}, r.Deny},
+		{[]string{"warn", "debug", "warn"}, nil},
+		{[]string{"warn", "debug", "warn", "debug"}, r.Allow},
+		{[]string{"warn", "debug", "warn", "debug", "warn"}, nil},
 	} {
 		select {
 		case <-waits:
@@ -121,8 +123,8 @@ func TestLiveConsumerRetryLogged(t *testing.T) {
 		if got := lines(); !slices.Equal(got, tc.want) {
 			t.Errorf("after failure %d: retry lines at %v, want %v", i+1, got, tc.want)
 		}
-		if tc.deny {
-			r.Deny(t)
+		if tc.perms != nil {
+			tc.perms(t)
 		}
 		resume <- struct{}{}
 	}

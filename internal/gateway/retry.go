@@ -15,25 +15,31 @@ import (
 // retryEvery up to bus.RefusedRetryMax while the server refuses this user
 // the stream (bus.IsRefused: its nats.conf does not let it read there),
 // which lasts until an operator changes the permissions and costs a
-// permissions violation line in the server's log at each attempt. Each
-// failed attempt is logged (consumerRetry.next), a refusal at the first
-// and every tenth in a row only.
+// permissions violation line in the server's log at each attempt. The
+// failed attempts are logged as a warning at the first of a kind in a
+// row (a refusal, or any other failure) and every tenth after it, at
+// debug level in between (consumerRetry.next): a refusal after other
+// failures is said at once, and a stream not created yet does not write
+// a warning a second.
 const retryEvery = time.Second
 
 // consumerRetry is the retry schedule of one stream's consumer.
 type consumerRetry struct {
 	refused bus.RefusalStreak
+	others  int // the failures in a row that are no refusal
 }
 
 // next is the wait after an attempt that failed with err, and the level
-// of its line: a warning for each other failure, and for the first
-// refusal in a row and every tenth after (bus.RefusedLevel), debug for
-// the refusals in between.
+// of its line: a warning for the first refusal in a row and every tenth
+// after (bus.RefusedLevel), and so for the other failures in a row,
+// debug for the ones in between.
 func (r *consumerRetry) next(err error) (time.Duration, zerolog.Level) {
 	if n := r.refused.Add(err); n > 0 {
+		r.others = 0
 		return bus.RefusedBackoff(retryEvery, n), bus.RefusedLevel(n, zerolog.WarnLevel)
 	}
-	return retryEvery, zerolog.WarnLevel
+	r.others++ // logged on the refusals' rule
+	return retryEvery, bus.RefusedLevel(r.others, zerolog.WarnLevel)
 }
 
 // retryWait waits d, or runs the test's hook instead.
