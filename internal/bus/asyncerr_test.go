@@ -179,7 +179,7 @@ func TestRefusableOwnConsumerOnly(t *testing.T) {
 }
 
 // TestRefusedBackoff: the waits after refusals in a row double from
-// their base up to RefusedRetryMax, a publish's from 250 ms (publishRetry)
+// their base up to RefusedRetryMax, a publish's from 250 ms (publishUntil)
 // and the other failures' still grow by 250 ms to 5 s; the first refusal
 // and every tenth after are logged at the caller's level. A publish's
 // refusals are counted in a row: the first after other failures (its
@@ -189,7 +189,7 @@ func TestRefusedBackoff(t *testing.T) {
 	ms := time.Millisecond
 	refused := fmt.Errorf("publish apm.metrics.shop.web: %w", nats.ErrPermissionViolation)
 	other := errors.New("nats: timeout")
-	var r publishRetry
+	var streak RefusalStreak
 	type want struct {
 		wait   time.Duration
 		warned bool
@@ -204,8 +204,9 @@ func TestRefusedBackoff(t *testing.T) {
 		if i >= 12 {
 			err = refused
 		}
-		wait, level := r.next(i+1, err)
-		if wait != w.wait || (level == zerolog.WarnLevel) != w.warned {
+		wait, n, retried := publishUntil.next(&streak, i+1, err)
+		level := RefusedLevel(n, zerolog.WarnLevel) // publishRetrying's line
+		if !retried || wait != w.wait || (level == zerolog.WarnLevel) != w.warned {
 			t.Errorf("attempt %d (%v): wait %s at %s, want %s warned %v", i+1, err, wait, level, w.wait, w.warned)
 		}
 	}
@@ -214,8 +215,7 @@ func TestRefusedBackoff(t *testing.T) {
 			t.Errorf("RefusedBackoff(250ms, %d) = %s, want %s", n, got, w)
 		}
 	}
-	var o publishRetry
-	if wait, _ := o.next(100, other); wait != 5*time.Second {
+	if wait, _, _ := publishUntil.next(&RefusalStreak{}, 100, other); wait != 5*time.Second {
 		t.Errorf("the 100th attempt, failed: wait %s, want 5s", wait)
 	}
 	if got := RefusedBackoff(time.Second, 6); got != RefusedRetryMax {

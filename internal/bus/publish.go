@@ -200,7 +200,7 @@ func (b *Bus) Flush(ctx context.Context) error {
 // server refuses for the user's permissions (IsRefused) is retried, since
 // the permission can be granted again, at a growing interval up to
 // RefusedRetryMax, and logged at its first refusal and every tenth
-// refusal in a row after (publishRetry, RefusedLogged).
+// refusal in a row after (publishUntil, RefusedLevel).
 func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 	_, err := b.PublishAllStored(ctx, outs)
 	return err
@@ -281,9 +281,13 @@ func (b *Bus) dropRefused(o Out, err error) {
 }
 
 // publishUntil is how a publish of PublishAll is retried
-// (publishRetrying): after a permissions refusal doubling from 250 ms to
-// RefusedRetryMax; after any other failure growing by 250 ms to 5 s; each
-// attempt bounded to 10 s.
+// (publishRetrying): after a permissions refusal (IsRefused) doubling
+// from 250 ms to RefusedRetryMax, a warning at the first and every tenth
+// refusal in a row (RefusedBackoff, RefusedLevel); after any other
+// failure growing by 250 ms to 5 s, a warning each; each attempt bounded
+// to 10 s. The refusals are counted from the last other failure
+// (RefusalStreak): a publish refused once its server came back from an
+// outage waits 250 ms and warns, as a first refusal does.
 var publishUntil = UntilAllowed{
 	Refused: 250 * time.Millisecond,
 	Other: func(attempt int) time.Duration {
@@ -292,28 +296,10 @@ var publishUntil = UntilAllowed{
 	Timeout: 10 * time.Second,
 }
 
-// publishRetry is the retry schedule of one publish (publishRetrying).
-type publishRetry struct {
-	refused RefusalStreak
-}
-
-// next is the wait after the publish's attempt (from 1) that failed with
-// err, and the level its line is logged at: after a permissions refusal
-// (IsRefused) doubling from 250 ms to RefusedRetryMax and a warning at
-// the first and every tenth refusal in a row (RefusedBackoff,
-// RefusedLevel); after any other failure growing by 250 ms to 5 s, a
-// warning each (publishUntil). The refusals are counted from the last
-// other failure: a publish refused once its server came back from an
-// outage waits 250 ms and warns, as a first refusal does.
-func (r *publishRetry) next(attempt int, err error) (time.Duration, zerolog.Level) {
-	wait, n, _ := publishUntil.next(&r.refused, attempt, err)
-	return wait, RefusedLevel(n, zerolog.WarnLevel)
-}
-
 // publishRetrying publishes o synchronously until it is stored, refused
 // for itself (IsRefusedMessage, returned at once: no retry can store it)
 // or ctx ends, with a growing delay and a warning per failed attempt (a
-// permissions refusal's seldom: publishRetry).
+// permissions refusal's seldom: publishUntil).
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 	u := publishUntil
 	u.Failed = func(attempt, n int, err error, _ time.Duration) {
