@@ -139,6 +139,12 @@ type subject struct {
 	refused bus.RefusalStreak
 	retryAt time.Time // when the head may be retried
 	ready   bool      // listed in Outbox.ready
+	// behind holds the outputs sent behind the refused head that were
+	// told refused for the user's permissions: a refusal names the
+	// subject alone, so one of them may have been told the head's and be
+	// stored after all, its acknowledgement coming later (see
+	// storedAhead).
+	behind []inflight
 }
 
 // future is a publish's outcome: bus.RefusableFuture, or syncFuture.
@@ -530,6 +536,7 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 		s.sent--
 		if in.retry {
 			s.retrying = false
+			o.storedAhead(s)
 		}
 		var attempt int
 		var level zerolog.Level
@@ -537,8 +544,11 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 		switch {
 		case s.failed && !in.retry:
 			// Sent behind the refused head: sent again after its retry.
-			if err == nil && !dup {
-				o.log.Warn().Str("msg_id", in.id).Str("subject", s.name).Msg("output stored ahead of a refused one on its subject")
+			switch {
+			case err == nil && !dup:
+				o.storedAheadLine(in, s)
+			case bus.IsRefused(err) && in.f != nil:
+				s.behind = append(s.behind, in)
 			}
 		case err == nil:
 			stored = s.queue[0].stored
@@ -579,6 +589,34 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 			o.log.WithLevel(level).Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
 		}
 	}
+}
+
+// storedAhead logs each output sent behind s's refused head, told refused
+// for the user's permissions, that was stored after all: the refusal it
+// was told may have been the head's (a refusal names the subject alone,
+// bus.RefusableFuture), the store accepting again between the two, and
+// its acknowledgement comes after the refusal. It runs at the head's
+// retry's result, a retry pause and a round trip after the head's
+// refusal, when such an acknowledgement has come. o.mu is held.
+func (o *Outbox) storedAhead(s *subject) {
+	for _, in := range s.behind {
+		select {
+		case ack := <-in.f.Ok():
+			if ack != nil && !ack.Duplicate {
+				o.storedAheadLine(in, s)
+			}
+		default:
+		}
+	}
+	clear(s.behind)
+	s.behind = nil
+}
+
+// storedAheadLine warns that in, sent behind s's refused head, was stored
+// ahead of it: should the process stop before the head is stored, the
+// replay resumes after in and never makes the head again.
+func (o *Outbox) storedAheadLine(in inflight, s *subject) {
+	o.log.Warn().Str("msg_id", in.id).Str("subject", s.name).Msg("output stored ahead of a refused one on its subject")
 }
 
 // refusedRetry is the wait after a head's first refusal for the user's

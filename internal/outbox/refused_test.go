@@ -178,3 +178,84 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// blamed is a future as bus.PublishAsyncOnce gives it on a subject whose
+// earlier publish was refused: Refused tells that refusal (the server's
+// names the subject alone), while the publish itself is stored, its
+// acknowledgement arriving after the caller took the refusal (stored).
+type blamed struct {
+	ok      chan *jetstream.PubAck
+	err     chan error
+	refusal error
+	stored  bool
+}
+
+func (b *blamed) Ok() <-chan *jetstream.PubAck { return b.ok }
+func (b *blamed) Err() <-chan error            { return b.err }
+func (b *blamed) Msg() *nats.Msg               { return nil }
+func (b *blamed) Done()                        {}
+func (b *blamed) Refused() (<-chan struct{}, error) {
+	if b.stored {
+		b.ok <- &jetstream.PubAck{} // the acknowledgement comes after
+		b.stored = false
+	}
+	return nil, b.refusal
+}
+
+// permitted is a store the user is let publish to between its first and
+// second output: the first is refused for the user's permissions, the
+// second stored, and both futures tell the first one's refusal; a retry
+// goes to the stream.
+type permitted struct {
+	*stream
+	offers int
+}
+
+func (p *permitted) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
+	p.stream.mu.Lock()
+	p.offers++
+	n := p.offers
+	p.stream.mu.Unlock()
+	if n > 2 {
+		return p.stream.PublishAsyncOnce(o)
+	}
+	refusal := fmt.Errorf("publish %s: %w", o.Subject, nats.ErrPermissionViolation)
+	f := &blamed{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1), refusal: refusal}
+	if n == 2 {
+		p.stream.mu.Lock()
+		p.stream.has[o.Msg.MsgID()] = true
+		p.stream.stored[o.Subject] = append(p.stream.stored[o.Subject], o.Msg.MsgID())
+		p.stream.mu.Unlock()
+		f.stored = true
+	}
+	return f, nil
+}
+
+func (p *permitted) Publish(ctx context.Context, o bus.Out) error { return publishSync(p, o) }
+
+// TestStoredAheadOfARefusalLogged: a store that starts accepting again
+// between two outputs of a window stores the second ahead of the first,
+// refused; the second's future tells the first's refusal (a refusal names
+// the subject alone), but its acknowledgement comes, and the outbox still
+// logs it stored ahead of the refused one: should the process stop before
+// the refused one is stored, the replay never makes it again, and the line
+// is all that says so.
+func TestStoredAheadOfARefusalLogged(t *testing.T) {
+	a, b := out(0), out(3) // one subject
+	p := &permitted{stream: &stream{fail: map[string]int{}, stored: map[string][]string{}, has: map[string]bool{}}}
+	var logs natstest.Logs
+	o, err := New(Config{Window: 8}, p, "test", zerolog.New(&logs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both queued before the outbox runs: sent in one window.
+	if err := o.Add(context.Background(), a, b); err != nil {
+		t.Fatal(err)
+	}
+	running(t, o)
+	wait(t, "all stored", func() bool { return o.Pending() == 0 })
+	lines := logs.Lines(t, "output stored ahead of a refused one on its subject")
+	if len(lines) != 1 || lines[0]["msg_id"] != b.Msg.MsgID() {
+		t.Errorf("lines %v, want one naming %s", lines, b.Msg.MsgID())
+	}
+}
