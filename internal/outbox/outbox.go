@@ -597,7 +597,7 @@ func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 // bus.RefusableFuture), the store accepting again between the two, and
 // its acknowledgement comes after the refusal. It runs at the head's
 // retry's result, a retry pause and a round trip after the head's
-// refusal, when such an acknowledgement has come. o.mu is held.
+// refusal, when such an acknowledgement has come. The caller holds mu.
 func (o *Outbox) storedAhead(s *subject) {
 	for _, in := range s.behind {
 		select {
@@ -633,7 +633,7 @@ const refusedRetry = 250 * time.Millisecond
 // logged at the first and every tenth refusal in a row (bus.RefusedLogged),
 // counted from the last other failure. Any other failure waits 100 ms more
 // at each attempt, up to MaxBackoff, logged at the first and every tenth
-// attempt. s.mu is held.
+// attempt. The caller holds mu.
 func (o *Outbox) retryAfter(s *subject, err error) (time.Duration, zerolog.Level) {
 	if n := s.refused.Add(err); n > 0 {
 		if bus.RefusedLogged(n) {
