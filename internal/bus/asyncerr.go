@@ -116,6 +116,11 @@ type asyncErrors struct {
 	// refusal may be the next to come: a window's publishes all end at
 	// the first refusal of their subject).
 	awaited map[string]int
+	// watched counts, by key, those futures not Done yet, whatever their
+	// outcome: their keys' counts are kept through forget, as a waiter's
+	// are, since a refusal can arrive (and leave awaited) before its
+	// caller looks.
+	watched map[string]int
 	// logs is the log state of each class of refusal.
 	logs map[string]*classLog
 }
@@ -127,7 +132,7 @@ type classLog struct {
 
 func newAsyncErrors() *asyncErrors {
 	return &asyncErrors{counts: map[string]uint64{}, last: map[string]error{}, changed: make(chan struct{}),
-		claims: map[string][]*waiter{}, awaited: map[string]int{}, logs: map[string]*classLog{}}
+		claims: map[string][]*waiter{}, awaited: map[string]int{}, watched: map[string]int{}, logs: map[string]*classLog{}}
 }
 
 // The prefixes of the JetStream API subjects whose refusal is told by
@@ -267,11 +272,12 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 	}
 }
 
-// forget drops the count and last refusal of every key no caller waits on.
+// forget drops the count and last refusal of every key no caller waits on
+// (wait, or a future not Done).
 // a.mu is held.
 func (a *asyncErrors) forget() {
 	for key := range a.counts {
-		if len(a.claims[key]) == 0 && a.awaited[key] == 0 {
+		if len(a.claims[key]) == 0 && a.watched[key] == 0 {
 			delete(a.counts, key)
 			delete(a.last, key)
 		}
@@ -310,29 +316,38 @@ func (a *asyncErrors) since(key string, n uint64) (<-chan struct{}, error) {
 
 // await counts an asynchronous publish under key whose caller reports its
 // refusal (the handler then logs it at debug level, and takes the count
-// off), and returns the refusals of key seen so far (since).
+// off) and watches for it (since) until done, and returns the refusals of
+// key seen so far.
 func (a *asyncErrors) await(key string) uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.awaited[key]++
+	a.watched[key]++
 	return a.counts[key]
 }
 
-// done takes an awaited publish of key off, its caller no longer
-// waiting on it.
-func (a *asyncErrors) done(key string) {
+// done says the caller of an awaited publish of key no longer watches
+// for its refusal, and takes the publish off awaited unless it is owed a
+// refusal still to come (it ended refused).
+func (a *asyncErrors) done(key string, owed bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.unawait(key)
+	decrement(a.watched, key)
+	if !owed {
+		a.unawait(key)
+	}
 }
 
 // unawait takes one awaited publish of key off; a.mu is held.
-func (a *asyncErrors) unawait(key string) {
-	if a.awaited[key] <= 1 {
-		delete(a.awaited, key)
+func (a *asyncErrors) unawait(key string) { decrement(a.awaited, key) }
+
+// decrement takes one off m[key], deleting it at 0.
+func decrement(m map[string]int, key string) {
+	if m[key] <= 1 {
+		delete(m, key)
 		return
 	}
-	a.awaited[key]--
+	m[key]--
 }
 
 // generation is how many refusals were seen in all, and the channel closed

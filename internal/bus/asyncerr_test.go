@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
 
@@ -252,5 +253,48 @@ func TestDeadLetterLevel(t *testing.T) {
 		if base == 500*time.Millisecond && fmt.Sprint(logged) != "[1 2 3 4 5 6 7 11 21]" {
 			t.Errorf("base 500ms: error lines at attempts %v, want [1 2 3 4 5 6 7 11 21]", logged)
 		}
+	}
+}
+
+// sentFuture is a PubAckFuture that nothing answers, as the server leaves
+// a publish it refuses the user.
+type sentFuture struct{ m *nats.Msg }
+
+func (f sentFuture) Ok() <-chan *jetstream.PubAck { return nil }
+func (f sentFuture) Err() <-chan error            { return nil }
+func (f sentFuture) Msg() *nats.Msg               { return f.m }
+
+// TestAwaitedRefusalKeptThroughForgetting: the refusal of an asynchronous
+// publish whose caller still waits on it (PublishAsyncOnce's future, not
+// Done) is kept through the forgetting of refused keys, as a waiter's is:
+// a service refused on more subjects than maxRefusalKeys (a forecaster's
+// series) would otherwise have its future miss the refusal that arrived
+// before its caller looked, and wait its attempt's timeout. Once Done,
+// its key may be forgotten again.
+func TestAwaitedRefusalKeptThroughForgetting(t *testing.T) {
+	log := zerolog.Nop()
+	a := newAsyncErrors()
+	subject := "apm.forecast.shop.web"
+	key := publishKey(subject)
+	m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{"f.shop.web.60000"}}}
+	f := &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: key, seen: a.await(key)}
+	a.handle(log, nil, violation(subject)) // its refusal, before its caller looks
+	for i := range 2 * maxRefusalKeys {
+		a.handle(log, nil, violation(fmt.Sprintf("apm.forecast.app%d.web", i)))
+	}
+	if _, err := f.Refused(); !IsRefused(err) {
+		t.Fatalf("Refused after %d other refused subjects: %v, want its refusal", 2*maxRefusalKeys, err)
+	}
+	f.Done()
+	for i := range 2 * maxRefusalKeys {
+		a.handle(log, nil, violation(fmt.Sprintf("apm.forecast.other%d.web", i)))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n := len(a.counts); n > maxRefusalKeys {
+		t.Errorf("%d keys remembered once the future is done, want at most %d", n, maxRefusalKeys)
+	}
+	if _, ok := a.counts[key]; ok {
+		t.Errorf("the done future's key %q still remembered", key)
 	}
 }

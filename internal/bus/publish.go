@@ -110,7 +110,7 @@ func (b *Bus) PublishAsyncOnce(o Out) (RefusableFuture, error) {
 	n := b.async.await(key)
 	f, err := b.publishAsync(o, asyncOnceOpts)
 	if err != nil {
-		b.async.done(key)
+		b.async.done(key, false)
 		return nil, err
 	}
 	return &refusableFuture{PubAckFuture: f, a: b.async, key: key, seen: n}, nil
@@ -159,8 +159,8 @@ func (f *refusableFuture) Refused() (<-chan struct{}, error) {
 
 func (f *refusableFuture) Done() {
 	// A refused one's count is taken off by the refusal to come.
-	if f.done.CompareAndSwap(false, true) && !f.refused.Load() {
-		f.a.done(f.key)
+	if f.done.CompareAndSwap(false, true) {
+		f.a.done(f.key, f.refused.Load())
 	}
 }
 
