@@ -180,13 +180,15 @@ func TestRetryAfter(t *testing.T) {
 }
 
 // blamed is a future as bus.PublishAsyncOnce gives it on a subject whose
-// earlier publish was refused: Refused tells that refusal (the server's
-// names the subject alone), while the publish itself is stored, its
-// acknowledgement arriving after the caller took the refusal (stored).
+// publish was refused: Refused tells the refusal once told (nil: at
+// once), and for a publish stored after an earlier one's refusal (the
+// server's names the subject alone) its acknowledgement arrives after the
+// caller took that refusal (stored).
 type blamed struct {
 	ok      chan *jetstream.PubAck
 	err     chan error
 	refusal error
+	told    chan struct{}
 	stored  bool
 }
 
@@ -195,6 +197,13 @@ func (b *blamed) Err() <-chan error            { return b.err }
 func (b *blamed) Msg() *nats.Msg               { return nil }
 func (b *blamed) Done()                        {}
 func (b *blamed) Refused() (<-chan struct{}, error) {
+	if b.told != nil {
+		select {
+		case <-b.told:
+		default:
+			return b.told, nil
+		}
+	}
 	if b.stored {
 		b.ok <- &jetstream.PubAck{} // the acknowledgement comes after
 		b.stored = false
@@ -203,12 +212,14 @@ func (b *blamed) Refused() (<-chan struct{}, error) {
 }
 
 // permitted is a store the user is let publish to between its first and
-// second output: the first is refused for the user's permissions, the
-// second stored, and both futures tell the first one's refusal; a retry
-// goes to the stream.
+// second output: the first is refused for the user's permissions, its
+// refusal told once the second is sent (a round trip), the second stored,
+// and both futures tell the first one's refusal; a retry goes to the
+// stream.
 type permitted struct {
 	*stream
 	offers int
+	second chan struct{} // closed as the second output is sent
 }
 
 func (p *permitted) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
@@ -221,7 +232,11 @@ func (p *permitted) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
 	}
 	refusal := fmt.Errorf("publish %s: %w", o.Subject, nats.ErrPermissionViolation)
 	f := &blamed{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1), refusal: refusal}
+	if n == 1 {
+		f.told = p.second
+	}
 	if n == 2 {
+		defer close(p.second)
 		p.stream.mu.Lock()
 		p.stream.has[o.Msg.MsgID()] = true
 		p.stream.stored[o.Subject] = append(p.stream.stored[o.Subject], o.Msg.MsgID())
@@ -242,7 +257,7 @@ func (p *permitted) Publish(ctx context.Context, o bus.Out) error { return publi
 // is all that says so.
 func TestStoredAheadOfARefusalLogged(t *testing.T) {
 	a, b := out(0), out(3) // one subject
-	p := &permitted{stream: &stream{fail: map[string]int{}, stored: map[string][]string{}, has: map[string]bool{}}}
+	p := &permitted{stream: &stream{fail: map[string]int{}, stored: map[string][]string{}, has: map[string]bool{}}, second: make(chan struct{})}
 	var logs natstest.Logs
 	o, err := New(Config{Window: 8}, p, "test", zerolog.New(&logs), nil)
 	if err != nil {
