@@ -72,6 +72,10 @@ func TestRefusalSeenAtOnce(t *testing.T) {
 	if n := o.Blocked(); n != 0 {
 		t.Errorf("%d subjects blocked once every output was stored", n)
 	}
+	// Nor any of the retries' refusals.
+	if n := len(logs.Lines(t, "nats async error")); n != 0 {
+		t.Errorf("%d \"nats async error\" lines for refusals the outbox reported, want 0", n)
+	}
 }
 
 // denying is an asynchronous store that refuses each id in deny the first
