@@ -782,7 +782,7 @@ func (s *Service) queue(a *app, ds []*proto.Decision) {
 // input or the periodic retry: the error, the last refusal, asks its
 // input's redelivery to wait as long (bus.RetryAfter). The refusals are
 // counted in a row, any other outcome ending the count, and logged at the
-// first and every tenth (bus.RefusedLogged), at debug level between.
+// first and every tenth (bus.RefusedLevel), at debug level between.
 // s.mu is held.
 func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) error {
 	out := bus.Out{Subject: proto.DecisionSubject(s.bus.Prefix(), d.App, d.Tier), Msg: d}
@@ -803,11 +803,7 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 		if n := s.refusals.Add(err); n > 0 {
 			wait := bus.RefusedBackoff(refusedRetry, n)
 			s.refusal, s.refusedUntil = err, time.Now().Add(wait)
-			ev := s.log.Debug()
-			if bus.RefusedLogged(n) {
-				ev = s.log.Error()
-			}
-			ev.Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("refusals", n).Dur("next_try_in", wait).
+			s.log.WithLevel(bus.RefusedLevel(n, zerolog.ErrorLevel)).Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("refusals", n).Dur("next_try_in", wait).
 				Msg("decision not stored")
 			return bus.RetryAfter(err, wait)
 		}

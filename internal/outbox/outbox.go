@@ -630,16 +630,13 @@ const refusedRetry = 250 * time.Millisecond
 // user publish there) heals only when an operator changes the permission,
 // and each attempt is a permissions violation line in the server's log:
 // the shared schedule, refusedRetry doubling to bus.RefusedRetryMax,
-// logged at the first and every tenth refusal in a row (bus.RefusedLogged),
+// logged at the first and every tenth refusal in a row (bus.RefusedLevel),
 // counted from the last other failure. Any other failure waits 100 ms more
 // at each attempt, up to MaxBackoff, logged at the first and every tenth
 // attempt. The caller holds mu.
 func (o *Outbox) retryAfter(s *subject, err error) (time.Duration, zerolog.Level) {
 	if n := s.refused.Add(err); n > 0 {
-		if bus.RefusedLogged(n) {
-			return bus.RefusedBackoff(refusedRetry, n), zerolog.WarnLevel
-		}
-		return bus.RefusedBackoff(refusedRetry, n), zerolog.DebugLevel
+		return bus.RefusedBackoff(refusedRetry, n), bus.RefusedLevel(n, zerolog.WarnLevel)
 	}
 	level := zerolog.DebugLevel
 	if s.attempt == 1 || s.attempt%10 == 0 {
