@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -85,7 +86,7 @@ func (s *Service) leaseBucket(ctx context.Context) (*bus.Leases, error) {
 
 // tierLease is a tier's lease as this member took it.
 type tierLease struct {
-	l   *bus.Leases
+	l   leaseStore
 	key string
 	// value is the lease as stored (its Expires moved at each renewal).
 	value lease
@@ -99,6 +100,20 @@ type tierLease struct {
 	rev uint64
 	// expires is when the lease lapses, by this member's clock.
 	expires time.Time
+	// pending is the value of a renewal whose outcome is unknown (it
+	// failed, but not for the key having moved: a timeout, its ack lost,
+	// stop's cancel), which the server may have stored, and
+	// pendingExpires its expiry: see adopt.
+	pending        []byte
+	pendingExpires time.Time
+}
+
+// leaseStore is what a tierLease does with the lease bucket
+// (*bus.Leases).
+type leaseStore interface {
+	Renew(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error)
+	Release(ctx context.Context, key string, rev uint64, markerTTL time.Duration) error
+	Holder(ctx context.Context, key string) ([]byte, uint64, error)
 }
 
 // current returns the lease's revision and expiry as last stored.
@@ -114,7 +129,12 @@ func (t *tierLease) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rev, _ := t.current()
-	if err := t.l.Release(ctx, t.key, rev, time.Minute); err != nil {
+	err := t.l.Release(ctx, t.key, rev, time.Minute)
+	if errors.Is(err, bus.ErrChanged) && t.adopt(ctx) {
+		rev, _ = t.current()
+		err = t.l.Release(ctx, t.key, rev, time.Minute)
+	}
+	if err != nil {
 		// It lapses by itself; meanwhile other members wait on it.
 		t.log.Warn().Err(err).Msg("cannot release the tier's lease: it lapses by itself")
 	}
@@ -136,18 +156,52 @@ func (t *tierLease) renew(ctx context.Context) error {
 		return fmt.Errorf("encode the tier's lease: %w", err)
 	}
 	next, err := t.l.Renew(ctx, t.key, data, rev, t.ttl)
-	if err != nil {
-		return err
+	if errors.Is(err, bus.ErrChanged) && t.adopt(ctx) {
+		rev, _ = t.current()
+		next, err = t.l.Renew(ctx, t.key, data, rev, t.ttl)
 	}
 	t.mu.Lock()
-	t.rev, t.expires = next, expires
+	defer t.mu.Unlock()
+	switch {
+	case err == nil:
+		t.rev, t.expires, t.pending = next, expires, nil
+	case !errors.Is(err, bus.ErrChanged):
+		// Perhaps stored all the same: the key at a revision this
+		// member does not know would otherwise pass for the lease lost
+		// (the next renewal, the release and holds all failing on it).
+		t.pending, t.pendingExpires = data, expires
+	}
+	return err
+}
+
+// adopt reports whether the key, found at another revision than this
+// member's lease, holds the value of its renewal whose outcome was
+// unknown (pending), stored after all, and makes that revision and
+// expiry the lease's. The value names this member and an expiry to the
+// millisecond, which no other member's lease and no other renewal of
+// this one shares.
+func (t *tierLease) adopt(ctx context.Context) bool {
+	t.mu.Lock()
+	pending, expires := t.pending, t.pendingExpires
 	t.mu.Unlock()
-	return nil
+	if pending == nil {
+		return false
+	}
+	v, rev, err := t.l.Holder(ctx, t.key)
+	if err != nil || !bytes.Equal(v, pending) {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rev, t.expires, t.pending = rev, expires, nil
+	return true
 }
 
 // keep renews the lease every third of it, or sooner when less than
 // twice that is left of it (a driver call that ended near its deadline),
-// until the returned stop is called (it waits for a renewal under way):
+// until the returned stop is called (it cancels a renewal under way and
+// waits for its end; one the server stored all the same is adopted by
+// the release, as is any renewal whose outcome was unknown: adopt):
 // the lease must outlast the recording of a change its driver carried
 // out, however long that waits in place for the server's permissions
 // (storeRefused), or another member would change the tier judged from a
@@ -201,7 +255,7 @@ func (t *tierLease) holds(ctx context.Context) error {
 		return errors.New("the tier's lease is no longer held (lapsed)")
 	case err != nil:
 		return fmt.Errorf("tier's lease: %w", err)
-	case rev != taken:
+	case rev != taken && !t.adopt(ctx):
 		return fmt.Errorf("the tier's lease is at revision %d, not the %d taken (lapsed and taken again)", rev, taken)
 	}
 	return nil

@@ -1,0 +1,74 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+)
+
+// ackLost is the lease bucket, whose renewals are stored but, while lose
+// is above 0, reported failed (their ack lost: a timeout, or stop's
+// cancel as the server stored it).
+type ackLost struct {
+	*bus.Leases
+	lose int
+}
+
+func (a *ackLost) Renew(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
+	next, err := a.Leases.Renew(ctx, key, value, rev, ttl)
+	if err == nil && a.lose > 0 {
+		a.lose--
+		return 0, context.DeadlineExceeded
+	}
+	return next, err
+}
+
+// TestLeaseRenewalAckLost: a renewal the server stored but whose ack was
+// lost leaves the lease this member's: it still holds it (rebase's
+// check), renews it and releases it. Before, the key at a revision the
+// member did not know passed for the lease lost: holds failed, the next
+// renewal failed on ErrChanged and the keeping ended (the lease then
+// lapsing while its change waited to be recorded, for another member to
+// take), and the release failed, the others waiting a whole lease.
+func TestLeaseRenewalAckLost(t *testing.T) {
+	ctx := context.Background()
+	b := natstest.Bus(t, "executor", natstest.Log(t))
+	l, err := b.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key, ttl = "shop.web", 30 * time.Second
+	mine := lease{Member: "m1", Decision: "d1", Lease: ttl.Milliseconds()}
+	rev, err := l.Take(ctx, key, []byte(`{"member":"m1"}`), ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &ackLost{Leases: l, lose: 1}
+	tl := &tierLease{l: store, key: key, value: mine, ttl: ttl, rev: rev, expires: time.Now().Add(ttl), log: natstest.Log(t)}
+
+	if err := tl.renew(ctx); err == nil {
+		t.Fatal("the renewal whose ack was lost returned no error")
+	}
+	if err := tl.holds(ctx); err != nil {
+		t.Errorf("after a renewal stored, its ack lost: holds: %v, want held", err)
+	}
+	store.lose = 1
+	if err := tl.renew(ctx); err == nil {
+		t.Fatal("the second renewal whose ack was lost returned no error")
+	}
+	if err := tl.renew(ctx); err != nil {
+		t.Errorf("renewal after one stored, its ack lost: %v, want renewed", err)
+	}
+	store.lose = 1
+	if err := tl.renew(ctx); err == nil {
+		t.Fatal("the third renewal whose ack was lost returned no error")
+	}
+	tl.release()
+	if v, hrev, err := l.Holder(ctx, key); !errors.Is(err, bus.ErrNotFound) {
+		t.Errorf("after the release: the key holds %s at revision %d (%v), want released", v, hrev, err)
+	}
+}
