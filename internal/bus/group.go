@@ -1037,7 +1037,8 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 // handler refused for reason, and tries it again in place, without
 // handling msg again, while it cannot be stored (the DLQ refused by the
 // server's permissions, or unreachable), the wait doubling from NakDelay
-// to RefusedRetryMax with the attempts, until stored or ctx ends (the
+// to RefusedRetryMax with the attempts (UntilAllowed: a refusal after
+// another failure starts from NakDelay again), until stored or ctx ends (the
 // partition handed over, the service stopping). A failed dead letter
 // failed the rebuild instead, and the partition's worker restarted the
 // whole take-over (every 10 s at most): its lookback read and handled
@@ -1049,24 +1050,27 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 // delivery.
 func (b *Bus) rebuildDeadLetter(ctx context.Context, spec ConsumerSpec, msg *Msg, reason error) error {
 	msgID := msg.Header.Get(jetstream.MsgIDHeader)
-	for attempt := 1; ; attempt++ {
-		err := b.storeDeadLetter(spec, msg.Subject, msgID, msg.Stream, msg.Seq, msg.Stored, msg.Data, reason)
-		if err == nil || spec.inCallback || ctx.Err() != nil {
-			return err
-		}
-		wait := RefusedBackoff(spec.NakDelay, attempt)
-		ev := b.log.Debug()
-		if attempt == 1 || wait != RefusedBackoff(spec.NakDelay, attempt-1) || RefusedLogged(attempt) {
-			ev = b.log.Error()
-		}
-		b.withMsg(ev.Err(err), msg.Subject, msgID).Str("reason", reason.Error()).Uint64("seq", msg.Seq).Int("attempt", attempt).
-			Dur("retry_in", wait).Msg("rebuild: dead letter not stored, will retry")
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
+	store := func(context.Context) error {
+		return b.storeDeadLetter(spec, msg.Subject, msgID, msg.Stream, msg.Seq, msg.Stored, msg.Data, reason)
 	}
+	if spec.inCallback {
+		return store(ctx)
+	}
+	u := UntilAllowed{
+		Refused: spec.NakDelay,
+		Other:   func(attempt int) time.Duration { return RefusedBackoff(spec.NakDelay, attempt) },
+		Failed: func(attempt, n int, err error, wait time.Duration) {
+			// The level of the step of the schedule waited (a refusal's
+			// place in its streak, another failure's attempt), as
+			// deadLetter's.
+			step := attempt
+			if n > 0 {
+				step = n
+			}
+			b.withMsg(b.log.WithLevel(deadLetterLevel(spec.NakDelay, step)).Err(err), msg.Subject, msgID).Str("reason", reason.Error()).
+				Uint64("seq", msg.Seq).Int("attempt", attempt).Dur("retry_in", wait).Msg("rebuild: dead letter not stored, will retry")
+		},
+	}
+	_, err := u.Do(ctx, store)
+	return err
 }

@@ -313,21 +313,28 @@ func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 	return err
 }
 
-// ErrStopped ends PublishUntilAllowed when its UntilAllowed.Stop closes.
+// ErrStopped ends UntilAllowed.Do (PublishUntilAllowed) when its
+// UntilAllowed.Stop closes.
 var ErrStopped = errors.New("stopped")
 
-// UntilAllowed is how PublishUntilAllowed retries a publish.
+// UntilAllowed is how UntilAllowed.Do retries a call (PublishUntilAllowed
+// a publish): the one loop of the services' calls that go on until the
+// server allows them.
 type UntilAllowed struct {
 	// Refused is the wait after the first of the attempts in a row the
 	// server refuses for the user's permissions (IsRefused), doubled at
 	// each next one up to RefusedRetryMax (RefusedBackoff, RefusalStreak).
 	Refused time.Duration
 	// Other is the wait after the attempt-th (from 1) when it failed
-	// otherwise; nil ends the publish at such a failure, with its error.
+	// otherwise; nil ends the call at such a failure, with its error.
 	Other func(attempt int) time.Duration
+	// Final, if set, ends the call at once at a failure it holds of, with
+	// its error: one no retry can cure (PublishUntilAllowed ends so at
+	// IsRefusedMessage too).
+	Final func(err error) bool
 	// Timeout, when positive, bounds each attempt.
 	Timeout time.Duration
-	// Stop, once closed, ends the publish as ctx's end does, with
+	// Stop, once closed, ends the call as ctx's end does, with
 	// ErrStopped: for a caller whose ctx outlives its own stop.
 	Stop <-chan struct{}
 	// Failed, if set, is told of each failed attempt that is retried after
@@ -349,46 +356,70 @@ func (u *UntilAllowed) next(streak *RefusalStreak, attempt int, err error) (wait
 	return u.Other(attempt), 0, true
 }
 
-// PublishUntilAllowed publishes o until the server stores it, publishing
-// it again after each attempt the server refuses for the user's
-// permissions (an operator fixes nats.conf; no wait does) and, with
-// u.Other, after any other failure, and returns the attempts it made and
-// nil. A publish refused for the message itself (IsRefusedMessage: no
-// retry can store it), and another failure without u.Other, end it at
-// once with that error; the end of ctx or u.Stop ends it with an error
-// wrapping ctx.Err() or ErrStopped and the last attempt's error (IsRefused
-// holds of it while the server refused that one).
-func (b *Bus) PublishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (attempts int, err error) {
+// Do runs attempt until it succeeds, running it again after each failure
+// the server refuses for the user's permissions (an operator fixes
+// nats.conf; no wait does) and, with u.Other, after any other failure,
+// and returns the attempts it made and nil. A failure u.Final holds of,
+// and another failure without u.Other, end it at once with that error;
+// the end of ctx or u.Stop ends it with an error wrapping ctx.Err() or
+// ErrStopped and the last attempt's error (IsRefused holds of it while
+// the server refused that one). Each attempt is given ctx, bounded by
+// u.Timeout when set.
+func (u UntilAllowed) Do(ctx context.Context, attempt func(ctx context.Context) error) (attempts int, err error) {
+	return u.do(ctx, "", attempt)
+}
+
+// do is Do, the error of an end of ctx or u.Stop prefixed with what when
+// given (the call's name).
+func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx context.Context) error) (attempts int, err error) {
+	ended := func(cause, last error) error {
+		if what == "" {
+			return fmt.Errorf("%w (last attempt: %w)", cause, last)
+		}
+		return fmt.Errorf("%s: %w (last attempt: %w)", what, cause, last)
+	}
 	var streak RefusalStreak
-	for attempt := 1; ; attempt++ {
-		pctx, cancel := ctx, context.CancelFunc(func() {})
+	for n := 1; ; n++ {
+		actx, cancel := ctx, context.CancelFunc(func() {})
 		if u.Timeout > 0 {
-			pctx, cancel = context.WithTimeout(ctx, u.Timeout)
+			actx, cancel = context.WithTimeout(ctx, u.Timeout)
 		}
-		err := b.Publish(pctx, o)
+		err := attempt(actx)
 		cancel()
-		if err == nil || IsRefusedMessage(err) {
-			return attempt, err
+		if err == nil || (u.Final != nil && u.Final(err)) {
+			return n, err
 		}
-		wait, n, retry := u.next(&streak, attempt, err)
+		wait, inStreak, retry := u.next(&streak, n, err)
 		if !retry {
-			return attempt, err
+			return n, err
 		}
 		if ctx.Err() != nil {
-			return attempt, fmt.Errorf("publish %s: %w (last attempt: %w)", o.Msg.MsgID(), ctx.Err(), err)
+			return n, ended(ctx.Err(), err)
 		}
 		if u.Failed != nil {
-			u.Failed(attempt, n, err, wait)
+			u.Failed(n, inStreak, err, wait)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return attempt, fmt.Errorf("publish %s: %w (last attempt: %w)", o.Msg.MsgID(), ctx.Err(), err)
+			return n, ended(ctx.Err(), err)
 		case <-u.Stop:
 			t.Stop()
-			return attempt, fmt.Errorf("publish %s: %w (last attempt: %w)", o.Msg.MsgID(), ErrStopped, err)
+			return n, ended(ErrStopped, err)
 		case <-t.C:
 		}
 	}
+}
+
+// PublishUntilAllowed publishes o until the server stores it, as u.Do
+// runs a call: again after each attempt the server refuses for the
+// user's permissions and, with u.Other, after any other failure. A
+// publish refused for the message itself (IsRefusedMessage: no retry can
+// store it) ends it at once with that error, as one u.Final holds of
+// does; an end of ctx or u.Stop's error names the message.
+func (b *Bus) PublishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (attempts int, err error) {
+	final := u.Final
+	u.Final = func(err error) bool { return IsRefusedMessage(err) || (final != nil && final(err)) }
+	return u.do(ctx, "publish "+o.Msg.MsgID(), func(ctx context.Context) error { return b.Publish(ctx, o) })
 }

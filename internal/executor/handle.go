@@ -551,7 +551,7 @@ func (s *Service) rebase(ctx context.Context, k limits.Key, p *step, judged prot
 		// is judged again (handle), and that judgement's own put counts
 		// one if the bucket is still full.
 		err = s.waitRefused(ctx, refusedWrite{what: "replica state", noun: "state", again: "written", subject: proto.ReplicaKey(k.App, k.Tier), id: next.DecisionID},
-			func() error { return s.storeOver(ctx, k, &next, rev) })
+			func(ctx context.Context) error { return s.storeOver(ctx, k, &next, rev) })
 		if err == nil {
 			log.Info().Int64("stored_ts", st.TS).Int("stored_desired", st.Desired).Int("desired", next.Desired).
 				Msg("recorded the change carried out over the state another member stored meanwhile (a hold)")
@@ -1145,7 +1145,7 @@ const refusedRetryBase = time.Second
 // (tierLease.keep).
 func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 	return s.waitRefused(ctx, refusedWrite{what: "scaling event", noun: "event", again: "published", subject: o.Subject, id: o.Msg.MsgID()},
-		func() error { return s.bus.Publish(ctx, o) })
+		func(ctx context.Context) error { return s.bus.Publish(ctx, o) })
 }
 
 // putRefused is put, its write refused for the executor's permissions
@@ -1157,7 +1157,7 @@ func (s *Service) storeRefused(ctx context.Context, o bus.Out) error {
 // made and its record never stored.
 func (s *Service) putRefused(ctx context.Context, k limits.Key, st *proto.ReplicaState) error {
 	return s.waitRefused(ctx, refusedWrite{what: "replica state", noun: "state", again: "written", subject: proto.ReplicaKey(k.App, k.Tier), id: st.DecisionID},
-		func() error { return s.put(ctx, k, st) })
+		func(ctx context.Context) error { return s.put(ctx, k, st) })
 }
 
 // refusedWrite names a write waitRefused retries, for its log lines.
@@ -1172,34 +1172,20 @@ type refusedWrite struct {
 // waitRefused runs write, and again after a growing wait while the server
 // refuses it for the executor's permissions (bus.IsRefused), until it
 // succeeds or fails otherwise, ctx ends or the executor stops (see
-// storeRefused).
-func (s *Service) waitRefused(ctx context.Context, w refusedWrite, write func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := write()
-		if err == nil || !bus.IsRefused(err) || ctx.Err() != nil {
-			if err == nil && attempt > 1 {
-				s.log.Info().Str("msg_id", w.id).Int("attempts", attempt).Msgf("%s stored once the server allowed it", w.what)
-			}
-			return err
-		}
-		level := zerolog.DebugLevel
-		if bus.RefusedLogged(attempt) {
-			level = zerolog.ErrorLevel
-		}
-		wait := bus.RefusedBackoff(s.refusedRetry, attempt)
-		s.log.WithLevel(level).Err(err).Str("subject", w.subject).Str("msg_id", w.id).Int("attempt", attempt).Dur("retry_in", wait).
-			Msgf("%s refused by the server's permissions (check nats.conf): its decision waits, in progress, and the %s is %s again", w.what, w.noun, w.again)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-s.stopping:
-			t.Stop()
-			s.log.Error().Err(err).Str("subject", w.subject).Str("msg_id", w.id).Int("attempts", attempt).
-				Msgf("%s not stored: the executor stops while the server refuses it; its decision is left for redelivery", w.what)
-			return err
-		case <-t.C:
-		}
+// storeRefused): bus.UntilAllowed's loop.
+func (s *Service) waitRefused(ctx context.Context, w refusedWrite, write func(ctx context.Context) error) error {
+	u := bus.UntilAllowed{Refused: s.refusedRetry, Stop: s.stopping,
+		Failed: func(attempt, n int, err error, wait time.Duration) {
+			s.log.WithLevel(bus.RefusedLevel(n, zerolog.ErrorLevel)).Err(err).Str("subject", w.subject).Str("msg_id", w.id).Int("attempt", attempt).Dur("retry_in", wait).
+				Msgf("%s refused by the server's permissions (check nats.conf): its decision waits, in progress, and the %s is %s again", w.what, w.noun, w.again)
+		}}
+	attempts, err := u.Do(ctx, write)
+	switch {
+	case err == nil && attempts > 1:
+		s.log.Info().Str("msg_id", w.id).Int("attempts", attempts).Msgf("%s stored once the server allowed it", w.what)
+	case errors.Is(err, bus.ErrStopped):
+		s.log.Error().Err(err).Str("subject", w.subject).Str("msg_id", w.id).Int("attempts", attempts).
+			Msgf("%s not stored: the executor stops while the server refuses it; its decision is left for redelivery", w.what)
 	}
+	return err
 }
