@@ -147,8 +147,7 @@ func (t *tierLease) renew(ctx context.Context) error {
 	defer cancel()
 	rev, _ := t.current()
 	// Before the write (see takeLease): the lease lapses no sooner.
-	expires := time.Now().Add(t.ttl)
-	expires = expires.Add(-time.Duration(expires.Nanosecond() % int(time.Millisecond)))
+	expires := leaseExpiry(t.ttl)
 	v := t.value
 	v.Expires = proto.Millis(expires)
 	data, err := json.Marshal(v)
@@ -241,6 +240,14 @@ func (t *tierLease) keep() (stop func()) {
 	return func() { cancel(); <-done }
 }
 
+// leaseExpiry is when a lease of ttl taken or renewed now lapses, down to
+// the millisecond its value stores (Add keeps the monotonic clock
+// reading, Truncate would not).
+func leaseExpiry(ttl time.Duration) time.Time {
+	expires := time.Now().Add(ttl)
+	return expires.Add(-time.Duration(expires.Nanosecond() % int(time.Millisecond)))
+}
+
 // holds returns nil while this member still holds the lease: it has not
 // lapsed by this member's clock, and the key is still at the revision
 // taken (not removed by the bucket, nor taken again by another member).
@@ -289,10 +296,7 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	// read (with its monotonic clock reading), so a wall-clock step during
 	// the call moves neither the deadline nor holds' check; the value
 	// stored for the other members is in Unix ms.
-	expires := time.Now().Add(s.cfg.Lease)
-	// Down to the millisecond the value stores (Add keeps the monotonic
-	// reading, Truncate would not).
-	expires = expires.Add(-time.Duration(expires.Nanosecond() % int(time.Millisecond)))
+	expires := leaseExpiry(s.cfg.Lease)
 	mine := lease{Member: s.member, Decision: p.d.ID, Expires: proto.Millis(expires), Lease: s.cfg.Lease.Milliseconds()}
 	deadline := expires.Add(-leaseMargin)
 	data, err := json.Marshal(mine)
