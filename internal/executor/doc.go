@@ -84,8 +84,9 @@
 // newer start. A scaling event the server refuses for the executor's
 // permissions (nats.conf not letting it publish <prefix>.scaling.>) is
 // published again in place, after 1 s doubling to 30 s, its decision kept
-// in progress, until the permissions are fixed or the executor stops (the
-// decision then left for redelivery): the events record what the
+// in progress, until the permissions are fixed, the executor stops or
+// the tier's partition is handed over (a member joining or leaving the
+// group; the decision then left for redelivery): the events record what the
 // driver did, and a decision judged again finds its change running and
 // makes none (see storeRefused). So is a tier's state whose write the
 // server refuses (nats.conf not letting the executor write the replica
@@ -100,7 +101,8 @@
 // still held it unrecorded. Meanwhile the other members' decisions for
 // the tier wait on the lease (their retries spread over it) and are
 // dead-lettered at their last delivery, the decider deciding again at
-// its next tick. A member stopped during the wait releases the lease,
+// its next tick. A member stopped, or handing the partition over, during
+// the wait releases the lease,
 // the change unrecorded: its decision, left for redelivery, is judged
 // again from the state without it and carried out again (the drivers
 // set absolute counts). A held
