@@ -94,7 +94,11 @@ type tierLease struct {
 	ttl time.Duration
 	log zerolog.Logger
 
-	mu sync.Mutex
+	// renewing is held by a renewal under way, and by holds: the key
+	// read at the revision of a renewal stored but not yet acknowledged
+	// passed for the lease taken again.
+	renewing sync.Mutex
+	mu       sync.Mutex
 	// rev is the revision of the key the take, or the last renewal,
 	// stored.
 	rev uint64
@@ -143,6 +147,8 @@ func (t *tierLease) release() {
 // renew stores the lease again, to lapse a whole lease from now, while
 // the key is still at the revision this member took or last renewed.
 func (t *tierLease) renew(ctx context.Context) error {
+	t.renewing.Lock()
+	defer t.renewing.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	rev, _ := t.current()
@@ -250,8 +256,11 @@ func leaseExpiry(ttl time.Duration) time.Time {
 
 // holds returns nil while this member still holds the lease: it has not
 // lapsed by this member's clock, and the key is still at the revision
-// taken (not removed by the bucket, nor taken again by another member).
+// taken (not removed by the bucket, nor taken again by another member),
+// or last renewed: a renewal under way is waited for.
 func (t *tierLease) holds(ctx context.Context) error {
+	t.renewing.Lock()
+	defer t.renewing.Unlock()
 	taken, expires := t.current()
 	if !time.Now().Before(expires) {
 		return fmt.Errorf("the tier's lease lapsed at %s", expires.UTC().Format(time.RFC3339Nano))

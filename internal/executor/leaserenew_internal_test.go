@@ -16,10 +16,16 @@ import (
 type ackLost struct {
 	*bus.Leases
 	lose int
+	// stored, when set, is told of each renewal stored, before its ack
+	// is returned.
+	stored func()
 }
 
 func (a *ackLost) Renew(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
 	next, err := a.Leases.Renew(ctx, key, value, rev, ttl)
+	if err == nil && a.stored != nil {
+		a.stored()
+	}
 	if err == nil && a.lose > 0 {
 		a.lose--
 		return 0, context.DeadlineExceeded
@@ -70,5 +76,48 @@ func TestLeaseRenewalAckLost(t *testing.T) {
 	tl.release()
 	if v, hrev, err := l.Holder(ctx, key); !errors.Is(err, bus.ErrNotFound) {
 		t.Errorf("after the release: the key holds %s at revision %d (%v), want released", v, hrev, err)
+	}
+}
+
+// TestLeaseHoldsDuringRenewal: holds (rebase's check that this member
+// still holds the lease) run while a renewal is stored but not yet
+// acknowledged finds the lease held. Before, it read the key at the
+// renewal's revision, compared it with the one taken and reported the
+// lease lapsed and taken again: the change carried out was not recorded
+// over the hold stored meanwhile, and its decision was judged again.
+func TestLeaseHoldsDuringRenewal(t *testing.T) {
+	ctx := context.Background()
+	b := natstest.Bus(t, "executor", natstest.Log(t))
+	l, err := b.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key, ttl = "shop.web", 30 * time.Second
+	rev, err := l.Take(ctx, key, []byte(`{"member":"m1"}`), ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, ack := make(chan struct{}), make(chan struct{})
+	store := &ackLost{Leases: l, stored: func() { close(stored); <-ack }}
+	tl := &tierLease{l: store, key: key, value: lease{Member: "m1", Decision: "d1"}, ttl: ttl, rev: rev, expires: time.Now().Add(ttl), log: natstest.Log(t)}
+	renewed := make(chan error, 1)
+	go func() { renewed <- tl.renew(ctx) }()
+	<-stored
+	held := make(chan error, 1)
+	go func() { held <- tl.holds(ctx) }()
+	// The renewal's ack held back for a second, or until holds answered
+	// meanwhile (it may only once the renewal is done).
+	select {
+	case err := <-held:
+		close(ack)
+		t.Fatalf("holds answered while a renewal was stored, unacknowledged: %v", err)
+	case <-time.After(time.Second):
+	}
+	close(ack)
+	if err := <-renewed; err != nil {
+		t.Fatalf("renew: %v", err)
+	}
+	if err := <-held; err != nil {
+		t.Errorf("holds during a renewal: %v, want held", err)
 	}
 }
