@@ -62,7 +62,6 @@ type app struct {
 	sentTS   map[string]int64 // per tier: last decision stored
 	desired  map[string]int   // per tier: last decided count
 	changeTS map[string]int64 // per tier: event time of the last change decided
-	decided  map[string]int64 // per tier: event time of the last decision made
 	// undo holds, per tier, what its last change decided replaced, for
 	// Withdraw.
 	undo map[string]tierMark
@@ -446,12 +445,14 @@ func (as *Apps) Handle(in proto.Keyed) ([]*proto.Decision, error) {
 // (refused for itself: no executor sees it, so nothing scaled): its tier's
 // count is again the one held before it, not d.To pending, and its policy
 // starts no cool-down for it (policy.App.Withdraw). Only a change that is
-// its tier's last decision is undone, so that the state stays one some
-// run of decisions leads to; a later tick decided from it (while d waited
-// in the outbox) stands as made. It reports whether it undid d.
+// its tier's last change is undone: the ticks decided behind it while it
+// waited in the outbox (an outage's backlog) stand as made, and only holds
+// among them leave it withdrawable (they scaled nothing either); a later
+// change was decided from the count d set, which stays. It reports whether
+// it undid d.
 func (as *Apps) Withdraw(d *proto.Decision) bool {
 	a := as.apps[d.App]
-	if a == nil || d.Action == proto.ActionHold || a.decided[d.Tier] != d.TS || a.changeTS[d.Tier] != d.TS {
+	if a == nil || d.Action == proto.ActionHold || a.changeTS[d.Tier] != d.TS {
 		return false
 	}
 	u, ok := a.undo[d.Tier]
@@ -508,7 +509,7 @@ func (as *Apps) getApp(name string) (*app, error) {
 		return nil, err
 	}
 	a = &app{name: name, cfg: pc, join: newJoiner(as.cfg.ForecastStep, as.cfg.ForecastMetric), policy: p, sentTS: map[string]int64{}, desired: map[string]int{}, changeTS: map[string]int64{},
-		decided: map[string]int64{}, undo: map[string]tierMark{}, again: map[string]bool{}}
+		undo: map[string]tierMark{}, again: map[string]bool{}}
 	a.join.tick = pc.Tick.Milliseconds()
 	a.join.limit = as.cfg.backlog(pc.Tick)
 	a.join.wait = as.cfg.TierLag.Milliseconds()
@@ -605,7 +606,7 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 			continue // the app has no such tier at this tick
 		}
 		prev, had := a.desired[d.Tier]
-		a.desired[d.Tier], a.decided[d.Tier] = d.To, f.ts
+		a.desired[d.Tier] = d.To
 		if d.Action != proto.ActionHold {
 			a.undo[d.Tier] = tierMark{desired: prev, hadDesired: had, changeTS: a.changeTS[d.Tier]}
 			a.changeTS[d.Tier] = f.ts

@@ -89,3 +89,70 @@ func TestDroppedChangeIsWithdrawn(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeDroppedBehindHoldsIsWithdrawn: a scale-up dropped only after
+// the ticks behind it were decided (an outage's backlog: they waited in
+// the outbox behind it, and held from its count, taken as pending) is
+// withdrawn all the same, since no later change depends on it: the next
+// tick is decided from the count the tier holds, 2, and scales up again.
+// Left (Withdraw refused a change that was not the tier's last decision),
+// the dropped count stayed pending for good, and every tick held from it
+// while the executor, still at 2, had nothing to act on.
+func TestChangeDroppedBehindHoldsIsWithdrawn(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tiers[0].CooldownUp = 10 * time.Minute
+	st := NewApps(cfg, config.Limits{}, zerolog.Nop())
+	decided := map[int64]*proto.Decision{}
+	feed := func(i int, rps float64) {
+		t.Helper()
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ts := proto.Millis(at)
+		var all []*proto.Decision
+		if at.Equal(at.Truncate(cfg.ForecastStep)) {
+			ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ds...)
+		}
+		ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ds...)
+		ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, 2, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range append(all, ds...) {
+			decided[d.TS] = d
+		}
+	}
+	const jump, behind = 10, 2
+	for i := range jump {
+		feed(i, 100)
+	}
+	for i := jump; i <= jump+behind+1; i++ {
+		feed(i, 800) // each completes the tick before
+	}
+	up := decided[proto.Millis(t0.Add(jump*time.Minute))]
+	if up == nil || up.Action != proto.ActionUp || up.From != 2 {
+		t.Fatalf("tick %d: %+v, want a scale-up from 2", jump, up)
+	}
+	for i := jump + 1; i <= jump+behind; i++ {
+		if d := decided[proto.Millis(t0.Add(time.Duration(i)*time.Minute))]; d == nil || d.Action != proto.ActionHold || d.From != up.To {
+			t.Fatalf("tick %d behind the change: %+v, want a hold from %d", i, d, up.To)
+		}
+	}
+	if !st.Withdraw(up) {
+		t.Fatal("Withdraw of a change only holds followed: false")
+	}
+	feed(jump+behind+2, 800) // completes tick jump+behind+1, the executor still at 2
+	next := decided[proto.Millis(t0.Add((jump+behind+1)*time.Minute))]
+	if next == nil || next.Action != proto.ActionUp || next.From != 2 {
+		t.Fatalf("tick after the dropped change's withdrawal: %+v, want a scale-up from 2", next)
+	}
+	if st.Withdraw(up) {
+		t.Fatal("Withdraw of a change a later change followed: true")
+	}
+}

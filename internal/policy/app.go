@@ -92,11 +92,14 @@ func (a *App) Decide(t time.Time, in map[string]TierInput) []Decision {
 }
 
 // Withdraw undoes the change Decide made for tier at t, which must be the
-// tier's last step: the decision was dropped unstored (refused for itself),
-// so nothing scaled, and it starts no up or down cool-down; the tier's
-// phase is as it was before t. It reports whether it did: false when the
-// tier's last change is not at t (a hold, a later step already taken, or
-// no such tier), which leaves the state as it is.
+// tier's last change: the decision was dropped unstored (refused for
+// itself), so nothing scaled, and it starts no up or down cool-down. Ticks
+// decided after it that held (decided before the drop was known, as an
+// outage's backlog is) stand as made; the tier's phase is as it was before
+// t, or, behind such holds, as they would have left it. It reports whether
+// it did: false when the tier's last change is not at t (a later change
+// was decided from the count it set, or no change at t, or no such tier),
+// which leaves the state as it is. It takes event times only, as Decide.
 func (a *App) Withdraw(tier string, t time.Time) bool {
 	i, ok := a.index[tier]
 	if !ok {

@@ -82,17 +82,42 @@ func (m *machine) mark(t time.Time) {
 	m.undo = changeMark{at: t, phase: m.phase, lastUp: m.lastUp, lastChange: m.lastChange, upped: m.upped, changed: m.changed}
 }
 
-// withdraw undoes the change the machine made at t, if t is its last
-// step: the change was never carried out (its decision was dropped
-// unstored), so it starts no cool-down. It reports whether it did.
+// withdraw undoes the change the machine made at t, if it is its last
+// change: the change was never carried out (its decision was dropped
+// unstored), so it starts no cool-down. Steps after it that held (an
+// outage's backlog decided them before the drop was known) depend on it
+// only through the count it set, which the caller restores; a later
+// change was decided from that count, and keeps it. It reports whether it
+// did.
 func (m *machine) withdraw(t time.Time) bool {
-	if !m.changed || !m.lastChange.Equal(t) || !m.undo.at.Equal(t) || !m.stepped.Equal(t) {
+	if !m.changed || !m.lastChange.Equal(t) || !m.undo.at.Equal(t) {
 		return false
 	}
 	u := m.undo
-	m.phase, m.lastUp, m.lastChange, m.upped, m.changed = u.phase, u.lastUp, u.lastChange, u.upped, u.changed
+	m.lastUp, m.lastChange, m.upped, m.changed = u.lastUp, u.lastChange, u.upped, u.changed
+	if m.stepped.Equal(t) {
+		m.phase = u.phase
+	} else {
+		m.phase = m.settled(m.stepped)
+	}
 	m.undo = changeMark{}
 	return true
+}
+
+// settled is the phase a hold at t leaves under the machine's cool-down
+// marks: a cool-down while it lasts, else steady (a hold's step relaxes a
+// pending scale-down to steady too). withdraw reads it for the phase the
+// holds behind a withdrawn change would have left.
+func (m *machine) settled(t time.Time) phase {
+	switch {
+	case m.phase == cooldownUp && m.upped && t.Sub(m.lastUp) < m.coolUp:
+		return cooldownUp
+	case m.phase == cooldownDown && m.changed && t.Sub(m.lastChange) < m.coolDown:
+		return cooldownDown
+	case m.phase == pendingDown:
+		return pendingDown
+	}
+	return steady
 }
 
 // maxWant returns the highest of want and the wants remembered within win
