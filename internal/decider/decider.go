@@ -580,15 +580,22 @@ func (s *Service) handler(k proto.Kind) bus.Handler {
 			return nil, bus.Permanent(err)
 		}
 		a := s.state.app(appName)
+		ds = append(ds, s.state.Expire(appName, s.now())...)
 		if m.HandledBefore() {
 			// The member before acknowledged the input only once its
 			// decisions were stored or dropped: made again here, one it
-			// dropped is dropped again, not counted again.
+			// dropped is dropped again, not counted again. So are those
+			// the input timeout lets go here: the member before read the
+			// same inputs live, no faster than a replay does, so by this
+			// input its ticks had waited at least as long, and it let
+			// them go at it or before (unless its input was paused, or
+			// they were too far ahead of its clock). Those let go later,
+			// by a retry round or a live input, are counted: the member
+			// before may have stopped while they waited.
 			for _, d := range ds {
 				a.again[d.ID] = true
 			}
 		}
-		ds = append(ds, s.state.Expire(appName, s.now())...)
 		s.noteWaiting()
 		s.queue(a, ds) // behind any still waiting from a failed publish
 		if err := s.flush(ctx, a, publishAttempts); err != nil {
@@ -715,8 +722,9 @@ func (s *Service) flush(ctx context.Context, a *app, attempts int) error {
 // drop gives up d, which why (bus.RefusedMessageReason) refused for
 // itself: it is logged with its app, tier, id and what refused it, and
 // counted once (a take-over that makes it again from inputs the member
-// before acknowledged drops it again uncounted, at warn: that member
-// counted it), and what deciding it committed is withdrawn where it can
+// before acknowledged, or lets it go by the input timeout while it
+// handles them, drops it again uncounted, at warn: that member counted
+// it), and what deciding it committed is withdrawn where it can
 // be (Apps.Withdraw): nothing scaled, so a change starts no cool-down and
 // the tier's count stays the one it held.
 func (s *Service) drop(a *app, d *proto.Decision, why string, err error) {
