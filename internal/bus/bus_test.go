@@ -94,6 +94,22 @@ func TestPublishDeduplicates(t *testing.T) {
 	if got := last["apm.metrics.shop.web"]; !got.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("last event time %v", got)
 	}
+	// LastMessages gives the last message's payload with its time.
+	if err := b.Publish(ctx, tick(2)); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := b.LastMessages(ctx, proto.KindMetrics, proto.Filter("apm", proto.KindMetrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := msgs["apm.metrics.shop.web"]
+	var m proto.Metrics
+	if err := proto.Decode(lm.Data, &m); err != nil {
+		t.Fatalf("last message's payload: %v", err)
+	}
+	if !lm.EventTime.Equal(t0.Add(2*time.Minute)) || m.TS != proto.Millis(lm.EventTime) {
+		t.Fatalf("last message at %v, its payload's tick %d, want both at %v", lm.EventTime, m.TS, t0.Add(2*time.Minute))
+	}
 }
 
 // TestConsumeOutputsAndDLQ runs a handler that answers each tick with a

@@ -845,6 +845,7 @@ type leaderGetRequest struct {
 type leaderMsg struct {
 	Seq    uint64 `json:"seq"`
 	Header []byte `json:"hdrs,omitempty"`
+	Data   []byte `json:"data,omitempty"`
 }
 
 // apiSubject is the JetStream API subject of request (e.g.

@@ -326,6 +326,28 @@ func (b *Bus) stream(ctx context.Context, k proto.Kind) (jetstream.Stream, error
 // may be answered by a replica behind it, whose older last message would
 // have the stage publish again what the stream holds already.
 func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (map[string]time.Time, error) {
+	last, err := b.LastMessages(ctx, k, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(last))
+	for subj, m := range last {
+		out[subj] = m.EventTime
+	}
+	return out, nil
+}
+
+// LastMsg is the last message stored on a subject (see LastMessages).
+type LastMsg struct {
+	// EventTime is its Headroom-Ts header's time.
+	EventTime time.Time
+	// Data is its payload, as stored.
+	Data []byte
+}
+
+// LastMessages is LastEventTimes with each last message's payload: the
+// decider reads the count its last decision stored was decided from.
+func (b *Bus) LastMessages(ctx context.Context, k proto.Kind, filter string) (map[string]LastMsg, error) {
 	s, err := b.stream(ctx, k)
 	if err != nil {
 		return nil, err
@@ -335,7 +357,7 @@ func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (
 	if err != nil {
 		return nil, fmt.Errorf("stream %s info: %w", name, err)
 	}
-	out := make(map[string]time.Time, len(info.State.Subjects))
+	out := make(map[string]LastMsg, len(info.State.Subjects))
 	for subj := range info.State.Subjects {
 		m, err := b.leaderGet(ctx, name, leaderGetRequest{LastFor: subj})
 		if err != nil {
@@ -355,8 +377,8 @@ func (b *Bus) LastEventTimes(ctx context.Context, k proto.Kind, filter string) (
 			return nil, fmt.Errorf("last message on %s: no readable %s header", subj, HeaderEventTime)
 		}
 		pub, _ := proto.SplitStored(b.cfg.Prefix, subj)
-		if t := proto.Time(ms); t.After(out[pub]) {
-			out[pub] = t
+		if t := proto.Time(ms); t.After(out[pub].EventTime) {
+			out[pub] = LastMsg{EventTime: t, Data: m.Data}
 		}
 	}
 	return out, nil

@@ -431,19 +431,29 @@ func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
 	return app, "", true
 }
 
-// acquire loads the decisions stored for partition p's tiers, so its
-// rebuild publishes none twice.
+// acquire loads the last decision stored for each of partition p's tiers,
+// so its rebuild publishes none twice and withdraws a change the member
+// before dropped (Apps.SetSentDecision).
 func (s *Service) acquire(ctx context.Context, p int) error {
-	sent, err := s.bus.LastEventTimes(ctx, proto.KindDecision, proto.PartitionFilter(s.bus.Prefix(), proto.KindDecision, p))
+	sent, err := s.bus.LastMessages(ctx, proto.KindDecision, proto.PartitionFilter(s.bus.Prefix(), proto.KindDecision, p))
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for subj, t := range sent {
-		if _, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj); err == nil {
-			s.state.SetSent(app, tier, t)
+	for subj, last := range sent {
+		_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj)
+		if err != nil {
+			continue
 		}
+		var d proto.Decision
+		if err := proto.Decode(last.Data, &d); err != nil || d.App != app || d.Tier != tier || d.TS != proto.Millis(last.EventTime) {
+			s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Time("tick_time", last.EventTime).
+				Msg("the last decision stored is not readable: its time is kept, the count it was decided from is not checked")
+			s.state.SetSent(app, tier, last.EventTime)
+			continue
+		}
+		s.state.SetSentDecision(&d)
 	}
 	return nil
 }

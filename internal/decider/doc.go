@@ -42,7 +42,11 @@
 // inputs, so the same recording gives the same decisions live, replayed or
 // after a restart. After a restart the decider replays its input streams from
 // the start and publishes only decisions newer than the last stored per tier,
-// so none is lost or repeated.
+// so none is lost or repeated. A decision dropped unstored (refused for
+// itself) leaves nothing in the stream; where the rebuild reaches a tier's
+// last stored decision, the tier takes the count that decision was decided
+// from, withdrawing the dropped change the member before withdrew
+// (Apps.SetSentDecision).
 //
 // Memory: an app's ticks wait for their anomaly messages and forecasts at
 // most as many ticks as the lookback holds, and the tier lag; live, and

@@ -13,4 +13,5 @@ func (as *Apps) Forget(appName string) {
 		}
 	}
 	as.dropped.Forget(appName)
+	delete(as.lastFrom, appName)
 }

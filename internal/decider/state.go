@@ -135,6 +135,10 @@ type Apps struct {
 	// before this start or before an eviction, and marks the apps
 	// (Key{App: name}) evicted for idleness (Returning).
 	dropped limits.Dropped
+	// lastFrom holds, per app and tier, the last decision stored before
+	// this start (SetSentDecision): its tick and the count it was decided
+	// from, which a rebuild checks its own against (reconcile).
+	lastFrom map[string]map[string]storedFrom
 
 	// Late, when set, is told of every metrics tick the join ignores:
 	// its frame's metrics were in before it came, or its tier's frame has
@@ -190,7 +194,7 @@ type LateTick struct {
 // NewApps returns empty state for cfg within lim's series limits.
 func NewApps(cfg Config, lim config.Limits, log zerolog.Logger) *Apps {
 	return &Apps{cfg: cfg, log: log, admit: limits.NewSeries(lim.MaxSeriesPerApp, lim.MaxSeries), idle: limits.NewIdle(lim.IdleAfter),
-		apps: map[string]*app{}, dropped: limits.NewDropped()}
+		apps: map[string]*app{}, dropped: limits.NewDropped(), lastFrom: map[string]map[string]storedFrom{}}
 }
 
 // Arrive gives the arrival time of the next input: the stream's stored
@@ -221,6 +225,66 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 	as.dropped.SetSent(limits.Key{App: appName, Tier: tier}, proto.Millis(t))
 	if a, ok := as.apps[appName]; ok {
 		a.sentTS[tier] = proto.Millis(t)
+	}
+}
+
+// storedFrom is a tier's last decision stored before this start: its tick
+// and the count it was decided from.
+type storedFrom struct {
+	ts   int64
+	from int
+}
+
+// SetSentDecision records d, the last decision of its app.tier stored
+// before this process started, as SetSent does its time, and the count it
+// was decided from: when a rebuild reaches d's tick, a tier whose count
+// differs by its last change, which d was not decided from, takes that
+// change as dropped unstored by the member before and withdraws it as that
+// member did (see reconcile). A dropped decision leaves nothing in the
+// stream, and its change otherwise stood in the rebuilt state as issued.
+func (as *Apps) SetSentDecision(d *proto.Decision) {
+	as.SetSent(d.App, d.Tier, proto.Time(d.TS))
+	if as.lastFrom[d.App] == nil {
+		as.lastFrom[d.App] = map[string]storedFrom{}
+	}
+	as.lastFrom[d.App][d.Tier] = storedFrom{ts: d.TS, from: d.From}
+}
+
+// reconcile gives each tier of the tick f, before it is decided, the
+// count its last decision stored before this start (SetSentDecision), at
+// f's tick, was decided from, where the rebuilt count differs: that is the
+// count the member before held, and told the executor. Where the tier's
+// last change, withdrawn, gives that count, the member before dropped the
+// change unstored and withdrew it (Withdraw), and the rebuild withdraws it
+// too (its cool-down with it); otherwise (a change dropped further back,
+// after which the member before decided from another count, or a rebuild
+// from the lookback, which decides closely, not bit for bit) the count is
+// taken as it is, pending, and the policy's state left as rebuilt.
+func (as *Apps) reconcile(a *app, f *frame) {
+	for tier, m := range f.metrics {
+		st, ok := as.lastFrom[a.name][tier]
+		if !ok || st.ts > f.ts {
+			continue
+		}
+		delete(as.lastFrom[a.name], tier) // read once, or passed
+		if len(as.lastFrom[a.name]) == 0 {
+			delete(as.lastFrom, a.name)
+		}
+		if st.ts != f.ts {
+			continue
+		}
+		total, ok := a.total(tier, m)
+		if ok && max(m.Replicas, total) == st.from || !ok && m.Replicas == st.from {
+			continue
+		}
+		ev := as.log.Info().Str("app", a.name).Str("tier", tier).Time("tick_time", proto.Time(f.ts)).Int("rebuilt", max(m.Replicas, total)).Int("stored_from", st.from)
+		changeTS := a.changeTS[tier]
+		if u, undo := a.undo[tier]; undo && ok && max(m.Replicas, u.desired) == st.from && as.withdrawChange(a, tier, changeTS) {
+			ev.Time("withdrawn", proto.Time(changeTS)).Msg("rebuild: a change the last stored decision was not decided from is withdrawn, as the member before dropped it")
+			continue
+		}
+		a.desired[tier] = st.from
+		ev.Msg("rebuild: the tier takes the count its last stored decision was decided from")
 	}
 }
 
@@ -452,20 +516,29 @@ func (as *Apps) Handle(in proto.Keyed) ([]*proto.Decision, error) {
 // it undid d.
 func (as *Apps) Withdraw(d *proto.Decision) bool {
 	a := as.apps[d.App]
-	if a == nil || d.Action == proto.ActionHold || a.changeTS[d.Tier] != d.TS {
+	if a == nil || d.Action == proto.ActionHold {
 		return false
 	}
-	u, ok := a.undo[d.Tier]
-	if !ok || !a.policy.Withdraw(d.Tier, proto.Time(d.TS)) {
+	return as.withdrawChange(a, d.Tier, d.TS)
+}
+
+// withdrawChange undoes tier's change decided at ts, if it is the tier's
+// last change (see Withdraw).
+func (as *Apps) withdrawChange(a *app, tier string, ts int64) bool {
+	if a.changeTS[tier] != ts {
+		return false
+	}
+	u, ok := a.undo[tier]
+	if !ok || !a.policy.Withdraw(tier, proto.Time(ts)) {
 		return false
 	}
 	if u.hadDesired {
-		a.desired[d.Tier] = u.desired
+		a.desired[tier] = u.desired
 	} else {
-		delete(a.desired, d.Tier)
+		delete(a.desired, tier)
 	}
-	a.changeTS[d.Tier] = u.changeTS
-	delete(a.undo, d.Tier)
+	a.changeTS[tier] = u.changeTS
+	delete(a.undo, tier)
 	return true
 }
 
@@ -561,6 +634,7 @@ func (as *Apps) Evict(cutoff time.Time) int {
 func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 	appName := a.name
 	as.adoptTiers(a, f)
+	as.reconcile(a, f)
 	in := make(map[string]policy.TierInput, len(f.metrics))
 	for tier, m := range f.metrics {
 		tc := a.tierConfig(tier)

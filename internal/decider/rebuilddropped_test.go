@@ -1,0 +1,171 @@
+package decider
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// TestRebuildWithdrawsDroppedChange: a take-over's rebuild replays the
+// ticks up to the last decision stored without publishing them; a change
+// the member before dropped (and withdrew) is not in the stream, and
+// rebuilt it stood as issued: the rebuilt tier took its count as pending,
+// so the decisions after the last stored one differed from the live
+// member's (a hold from 7 and a down 7→5 where the live member held from
+// 5). The last stored decision says the count the live member held
+// (SetSentDecision): where the rebuilt tier's last change, withdrawn,
+// gives that count, it was dropped, and the rebuild withdraws it too.
+func TestRebuildWithdrawsDroppedChange(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tiers[0].CooldownUp = 5 * time.Minute
+	const jump, stored, last = 10, 11, 16
+	run := func(st *Apps, drop int64) map[int64]*proto.Decision {
+		t.Helper()
+		decided := map[int64]*proto.Decision{}
+		for i := 0; i <= last+1; i++ {
+			rps := 100.0
+			if i >= jump {
+				rps = 800
+			}
+			at := t0.Add(time.Duration(i) * time.Minute)
+			ts := proto.Millis(at)
+			var all []*proto.Decision
+			if at.Equal(at.Truncate(cfg.ForecastStep)) {
+				ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, ds...)
+			}
+			ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ds...)
+			ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, 2, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range append(all, ds...) {
+				decided[d.TS] = d
+				if d.TS == drop && !st.Withdraw(d) {
+					t.Fatalf("live: the dropped change %+v not withdrawn", d)
+				}
+			}
+		}
+		return decided
+	}
+	tick := func(i int) int64 { return proto.Millis(t0.Add(time.Duration(i) * time.Minute)) }
+	live := run(NewApps(cfg, config.Limits{}, zerolog.Nop()), tick(jump))
+	if d := live[tick(jump)]; d == nil || d.Action != proto.ActionUp {
+		t.Fatalf("live tick %d: %+v, want the scale-up dropped", jump, d)
+	}
+	b := NewApps(cfg, config.Limits{}, zerolog.Nop())
+	b.SetSentDecision(live[tick(stored)])
+	rebuilt := run(b, -1)
+	for i := 0; i <= last; i++ {
+		l, r := live[tick(i)], rebuilt[tick(i)]
+		if i <= stored {
+			if r != nil {
+				t.Fatalf("rebuilt tick %d published: %+v", i, r)
+			}
+			continue
+		}
+		if r == nil || l.Action != r.Action || l.From != r.From || l.To != r.To || l.State != r.State {
+			t.Errorf("tick %d: rebuilt %+v, live %s %d→%d (%s)", i, r, l.Action, l.From, l.To, l.State)
+		}
+	}
+}
+
+// TestTakeOverWithdrawsDroppedChange: the same through the service: a
+// member drops a scale-up (the stream refuses it for its size) and
+// withdraws it, then stores the ticks after it; the member taking the app
+// over reads the last decision stored (acquire) and rebuilds the tier's
+// count as the member before held it, not the dropped change's.
+func TestTakeOverWithdrawsDroppedChange(t *testing.T) {
+	h := newOnServer(t)
+	h.cfg.Policy.Tiers[0].CooldownUp = 5 * time.Minute
+	const app, jump = "shop", 10
+	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	rps := func(i int) float64 {
+		if i >= jump {
+			return 800
+		}
+		return 100
+	}
+	dA, stop := h.start(maxUnstored, 50*time.Millisecond, prometheus.NewRegistry())
+	publishAppTiers(t, h.admin, h.cfg, app, []string{"web"}, t0, 0, jump+1, rps) // completes tick jump-1
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if n := h.stored(app); n != jump {
+			return fmt.Errorf("%d decisions stored, want %d", n, jump)
+		}
+		return nil
+	})
+	stream, err := h.js.Stream(ctx, "DECISIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	working := info.Config
+	small := working
+	small.MaxMsgSize = 256 // under any decision
+	if _, err := h.js.UpdateStream(ctx, small); err != nil {
+		t.Fatal(err)
+	}
+	publishAppTiers(t, h.admin, h.cfg, app, []string{"web"}, t0, jump+1, jump+2, rps) // completes tick jump, the scale-up
+	natstest.Eventually(t, 30*time.Second, func() error {
+		dA.mu.Lock()
+		defer dA.mu.Unlock()
+		if a := dA.state.app(app); a == nil || a.sentTS["web"] < proto.Millis(t0.Add(jump*time.Minute)) {
+			return fmt.Errorf("tick %d not dropped yet", jump)
+		}
+		return nil
+	})
+	if _, err := h.js.UpdateStream(ctx, working); err != nil {
+		t.Fatal(err)
+	}
+	publishAppTiers(t, h.admin, h.cfg, app, []string{"web"}, t0, jump+2, jump+4, rps) // completes ticks jump+1, jump+2
+	ds := func() []*proto.Decision {
+		var ds []*proto.Decision
+		natstest.Eventually(t, 30*time.Second, func() error {
+			if ds = h.decisions(app); len(ds) != jump+2 {
+				return fmt.Errorf("%d decisions stored, want %d", len(ds), jump+2)
+			}
+			return h.settled()
+		})
+		return ds
+	}()
+	if up := ds[jump]; up.Action != proto.ActionUp || up.From != 2 {
+		t.Fatalf("tick %d after the dropped change: %s %d→%d, want a scale-up from 2, as the change was withdrawn", jump+1, up.Action, up.From, up.To)
+	}
+	dA.mu.Lock()
+	want := dA.state.app(app).desired["web"]
+	dA.mu.Unlock()
+	stop()
+
+	dB, _ := h.start(maxUnstored, 50*time.Millisecond, prometheus.NewRegistry())
+	natstest.Eventually(t, 30*time.Second, func() error {
+		dB.mu.Lock()
+		defer dB.mu.Unlock()
+		a := dB.state.app(app)
+		if a == nil || a.join.released < proto.Millis(t0.Add((jump+2)*time.Minute)) {
+			return fmt.Errorf("the take-over has not rebuilt tick %d yet", jump+2)
+		}
+		if got := a.desired["web"]; got != want {
+			return fmt.Errorf("rebuilt, the tier is held at %d, the member before held it at %d", got, want)
+		}
+		return nil
+	})
+}
