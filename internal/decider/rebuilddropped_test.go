@@ -23,10 +23,26 @@ import (
 // 5). The last stored decision says the count the live member held
 // (SetSentDecision): where the rebuilt tier's last change, withdrawn,
 // gives that count, it was dropped, and the rebuild withdraws it too.
+//
+// The count compared is the one the policy decides from (TierInput's
+// current: the pending count where there is one, not the larger of it and
+// the ready replicas): with a replica more running than the tier's count
+// (started outside Headroom), the larger read 3 where the member before
+// decided from 2, so the dropped change was not withdrawn and its up
+// cool-down held the rebuilt tier while the live member scaled up.
 func TestRebuildWithdrawsDroppedChange(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra int // replicas running past the tier's count from tick extraAt
+	}{{"replicas as decided", 0}, {"a replica more running", 1}} {
+		t.Run(tc.name, func(t *testing.T) { testRebuildWithdrawsDroppedChange(t, tc.extra) })
+	}
+}
+
+func testRebuildWithdrawsDroppedChange(t *testing.T, extra int) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tiers[0].CooldownUp = 5 * time.Minute
-	const jump, stored, last = 10, 11, 16
+	const jump, stored, last, extraAt = 10, 11, 16, 11
 	run := func(st *Apps, drop int64) map[int64]*proto.Decision {
 		t.Helper()
 		decided := map[int64]*proto.Decision{}
@@ -50,7 +66,11 @@ func TestRebuildWithdrawsDroppedChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			all = append(all, ds...)
-			ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, 2, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
+			replicas := 2
+			if i >= extraAt {
+				replicas += extra
+			}
+			ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, replicas, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -93,11 +93,30 @@ type tierMark struct {
 // executor's committed desired count once it has handled the last change
 // decided, else that change's count (pending), else nothing known.
 func (a *app) total(tier string, m *proto.Metrics) (int, bool) {
-	if c := m.Committed; c != nil && c.DecisionTS >= a.changeTS[tier] {
+	want, ok := a.desired[tier]
+	return heldAt(m, a.changeTS[tier], want, ok)
+}
+
+// heldAt is total for a tier whose last change was decided at changeTS
+// and whose last decided count is want (ok: one was decided).
+func heldAt(m *proto.Metrics, changeTS int64, want int, ok bool) (int, bool) {
+	if c := m.Committed; c != nil && c.DecisionTS >= changeTS {
 		return c.Desired, true
 	}
-	want, ok := a.desired[tier]
 	return want, ok
+}
+
+// counts is the part of a tier's policy input at the tick m its count
+// held at gives (total, ok: see app.total): the ready replicas and, where
+// a count is held, it and the ones still booting to reach it. Its
+// Current() is the count the policy decides from, a decision's From.
+func counts(m *proto.Metrics, total int, ok bool) policy.TierInput {
+	ti := policy.TierInput{Ready: m.Replicas}
+	if ok {
+		ti.Desired = total
+		ti.Booting = max(0, total-m.Replicas)
+	}
+	return ti
 }
 
 // Apps is the decider's stage: its state for every app it knows (the join
@@ -274,12 +293,18 @@ func (as *Apps) reconcile(a *app, f *frame) {
 			continue
 		}
 		total, ok := a.total(tier, m)
-		if ok && max(m.Replicas, total) == st.from || !ok && m.Replicas == st.from {
+		rebuilt := counts(m, total, ok).Current()
+		if rebuilt == st.from {
 			continue
 		}
-		ev := as.log.Info().Str("app", a.name).Str("tier", tier).Time("tick_time", proto.Time(f.ts)).Int("rebuilt", max(m.Replicas, total)).Int("stored_from", st.from)
+		ev := as.log.Info().Str("app", a.name).Str("tier", tier).Time("tick_time", proto.Time(f.ts)).Int("rebuilt", rebuilt).Int("stored_from", st.from)
 		changeTS := a.changeTS[tier]
-		if u, undo := a.undo[tier]; undo && ok && max(m.Replicas, u.desired) == st.from && as.withdrawChange(a, tier, changeTS) {
+		u, undo := a.undo[tier]
+		if undo {
+			// The count the tier is held at with the change withdrawn.
+			total, ok = heldAt(m, u.changeTS, u.desired, u.hadDesired)
+		}
+		if undo && counts(m, total, ok).Current() == st.from && as.withdrawChange(a, tier, changeTS) {
 			ev.Time("withdrawn", proto.Time(changeTS)).Msg("rebuild: a change the last stored decision was not decided from is withdrawn, as the member before dropped it")
 			continue
 		}
@@ -650,10 +675,10 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 			// learns nothing from it.
 			load = math.NaN()
 		}
-		ti := policy.TierInput{Load: load, Values: m.Values, Ready: m.Replicas, Incidents: f.incidents[tier]}
-		if total, ok := a.total(tier, m); ok {
-			ti.Desired = total
-			ti.Booting = max(0, total-m.Replicas)
+		total, ok := a.total(tier, m)
+		ti := counts(m, total, ok)
+		ti.Load, ti.Values, ti.Incidents = load, m.Values, f.incidents[tier]
+		if ok {
 			if c := m.Committed; c != nil && c.DecisionTS >= a.changeTS[tier] {
 				// Acknowledged without acting (dry-run) or failed: not booting.
 				ti.Absent = max(0, c.Desired-c.Ready-c.Booting)

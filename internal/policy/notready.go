@@ -23,14 +23,14 @@ type notReady struct {
 }
 
 // waiting returns in's booting replicas and the count the tier is held at
-// (total, in.current()) without the absent ones, which wait for nothing.
+// (total, in.Current()) without the absent ones, which wait for nothing.
 func waiting(in TierInput, total int) (booting, held int) {
 	a := max(0, in.Absent)
 	return max(0, in.Booting-a), total - a
 }
 
 // observe folds one tick in: in's counts, total the count the tier is held
-// at (in.current()).
+// at (in.Current()).
 func (nr *notReady) observe(t time.Time, in TierInput, total int) {
 	booting, total := waiting(in, total)
 	if booting <= 0 || in.Ready > nr.ready || nr.since == 0 {

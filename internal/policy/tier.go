@@ -458,7 +458,7 @@ func (tr *tier) evaluate(t time.Time, in TierInput, up upstream, fc forecaster, 
 // decide runs one tick for the tier. up is the upstream tier's current load
 // (NaN when none) and fc the forecast to use (nil when none).
 func (tr *tier) decide(t time.Time, in TierInput, up upstream, fc forecaster) Decision {
-	current := in.current()
+	current := in.Current()
 	tr.nr.observe(t, in, current)
 	tr.ramp = 0
 	d := tr.decideCounts(t, in, current, up, fc)

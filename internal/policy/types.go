@@ -46,8 +46,10 @@ type TierInput struct {
 	Incidents []string
 }
 
-// current is the tier's total replica count to decide from.
-func (in TierInput) current() int {
+// Current is the tier's total replica count to decide from: a decision's
+// From. The decider reads it to check a rebuilt tier against the count its
+// last stored decision was decided from.
+func (in TierInput) Current() int {
 	if in.Desired > 0 {
 		return in.Desired
 	}
