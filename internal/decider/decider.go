@@ -447,13 +447,16 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 			continue
 		}
 		var d proto.Decision
-		if err := proto.Decode(last.Data, &d); err != nil || d.App != app || d.Tier != tier || d.TS != proto.Millis(last.EventTime) {
+		err = proto.Decode(last.Data, &d)
+		if err != nil {
+			s.state.SetSent(app, tier, last.EventTime)
+		} else {
+			err = s.state.SetSentDecision(app, tier, last.EventTime, &d)
+		}
+		if err != nil {
 			s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Time("tick_time", last.EventTime).
 				Msg("the last decision stored is not readable: its time is kept, the count it was decided from is not checked")
-			s.state.SetSent(app, tier, last.EventTime)
-			continue
 		}
-		s.state.SetSentDecision(&d)
 	}
 	return nil
 }

@@ -42,58 +42,106 @@ func TestRebuildWithdrawsDroppedChange(t *testing.T) {
 func testRebuildWithdrawsDroppedChange(t *testing.T, extra int) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tiers[0].CooldownUp = 5 * time.Minute
-	const jump, stored, last, extraAt = 10, 11, 16, 11
-	run := func(st *Apps, drop int64) map[int64]*proto.Decision {
-		t.Helper()
-		decided := map[int64]*proto.Decision{}
-		for i := 0; i <= last+1; i++ {
-			rps := 100.0
-			if i >= jump {
-				rps = 800
+	live := runJump(t, cfg, NewApps(cfg, config.Limits{}, zerolog.Nop()), extra, jumpTick(jumpAt))
+	if d := live[jumpTick(jumpAt)]; d == nil || d.Action != proto.ActionUp {
+		t.Fatalf("live tick %d: %+v, want the scale-up dropped", jumpAt, d)
+	}
+	b := NewApps(cfg, config.Limits{}, zerolog.Nop())
+	last := live[jumpTick(storedAt)]
+	if err := b.SetSentDecision("a", "web", proto.Time(last.TS), last); err != nil {
+		t.Fatal(err)
+	}
+	sameAfterStored(t, live, runJump(t, cfg, b, extra, -1))
+}
+
+// TestRebuildRefusesOddLastDecision: the last message stored on a tier's
+// decision subject is read for the count the rebuilt tier is held at only
+// where it is a decision the decider makes there; another's From (a
+// billion replicas, say) had the rebuilt tier take it and decide down from
+// it. Refused, the tier is rebuilt as it was before SetSentDecision: from
+// the inputs alone (here the live run drops nothing, so they agree).
+func TestRebuildRefusesOddLastDecision(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Policy.Tiers[0].CooldownUp = 5 * time.Minute
+	live := runJump(t, cfg, NewApps(cfg, config.Limits{}, zerolog.Nop()), 0, -1)
+	ts := jumpTick(storedAt)
+	for _, tc := range []struct {
+		name string
+		odd  func(d *proto.Decision)
+	}{
+		{"a count past MaxReplicas", func(d *proto.Decision) { d.From, d.To = 1e9, 1e9 }},
+		{"a hold between two counts", func(d *proto.Decision) { d.From = 2 }},
+		{"an up that does not rise", func(d *proto.Decision) { d.Action, d.From = proto.ActionUp, d.To }},
+		{"another tier's", func(d *proto.Decision) { d.Tier, d.From, d.To = "db", 2, 2 }},
+		{"another tick's id", func(d *proto.Decision) { d.ID, d.From, d.To = proto.DecisionID("a", "web", ts-60000), 2, 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := *live[ts]
+			tc.odd(&d)
+			b := NewApps(cfg, config.Limits{}, zerolog.Nop())
+			if err := b.SetSentDecision("a", "web", proto.Time(ts), &d); err == nil {
+				t.Errorf("%+v taken as the last decision stored", d)
 			}
-			at := t0.Add(time.Duration(i) * time.Minute)
-			ts := proto.Millis(at)
-			var all []*proto.Decision
-			if at.Equal(at.Truncate(cfg.ForecastStep)) {
-				ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
-				if err != nil {
-					t.Fatal(err)
-				}
-				all = append(all, ds...)
-			}
-			ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
+			sameAfterStored(t, live, runJump(t, cfg, b, 0, -1))
+		})
+	}
+}
+
+const jumpAt, storedAt, lastAt, extraAt = 10, 11, 16, 11
+
+func jumpTick(i int) int64 { return proto.Millis(t0.Add(time.Duration(i) * time.Minute)) }
+
+// runJump feeds st one tier's ticks, its load jumping at jumpAt, with
+// extra replicas running past its count from extraAt, withdrawing the
+// decision at drop as dropped, and returns the decisions by tick.
+func runJump(t *testing.T, cfg Config, st *Apps, extra int, drop int64) map[int64]*proto.Decision {
+	t.Helper()
+	decided := map[int64]*proto.Decision{}
+	for i := 0; i <= lastAt+1; i++ {
+		rps := 100.0
+		if i >= jumpAt {
+			rps = 800
+		}
+		at := t0.Add(time.Duration(i) * time.Minute)
+		ts := proto.Millis(at)
+		var all []*proto.Decision
+		if at.Equal(at.Truncate(cfg.ForecastStep)) {
+			ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, ds...)
-			replicas := 2
-			if i >= extraAt {
-				replicas += extra
-			}
-			ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, replicas, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, d := range append(all, ds...) {
-				decided[d.TS] = d
-				if d.TS == drop && !st.Withdraw(d) {
-					t.Fatalf("live: the dropped change %+v not withdrawn", d)
-				}
+		}
+		ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ds...)
+		replicas := 2
+		if i >= extraAt {
+			replicas += extra
+		}
+		ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, replicas, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range append(all, ds...) {
+			decided[d.TS] = d
+			if d.TS == drop && !st.Withdraw(d) {
+				t.Fatalf("live: the dropped change %+v not withdrawn", d)
 			}
 		}
-		return decided
 	}
-	tick := func(i int) int64 { return proto.Millis(t0.Add(time.Duration(i) * time.Minute)) }
-	live := run(NewApps(cfg, config.Limits{}, zerolog.Nop()), tick(jump))
-	if d := live[tick(jump)]; d == nil || d.Action != proto.ActionUp {
-		t.Fatalf("live tick %d: %+v, want the scale-up dropped", jump, d)
-	}
-	b := NewApps(cfg, config.Limits{}, zerolog.Nop())
-	b.SetSentDecision(live[tick(stored)])
-	rebuilt := run(b, -1)
-	for i := 0; i <= last; i++ {
-		l, r := live[tick(i)], rebuilt[tick(i)]
-		if i <= stored {
+	return decided
+}
+
+// sameAfterStored fails t unless rebuilt published nothing up to storedAt
+// and what live decided after it.
+func sameAfterStored(t *testing.T, live, rebuilt map[int64]*proto.Decision) {
+	t.Helper()
+	for i := 0; i <= lastAt; i++ {
+		l, r := live[jumpTick(i)], rebuilt[jumpTick(i)]
+		if i <= storedAt {
 			if r != nil {
 				t.Fatalf("rebuilt tick %d published: %+v", i, r)
 			}

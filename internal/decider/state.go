@@ -254,19 +254,39 @@ type storedFrom struct {
 	from int
 }
 
-// SetSentDecision records d, the last decision of its app.tier stored
-// before this process started, as SetSent does its time, and the count it
+// SetSentDecision records d, the last decision of app.tier stored
+// before this process started, at t, as SetSent does t, and the count it
 // was decided from: when a rebuild reaches d's tick, a tier whose count
 // differs by its last change, which d was not decided from, takes that
 // change as dropped unstored by the member before and withdraws it as that
 // member did (see reconcile). A dropped decision leaves nothing in the
 // stream, and its change otherwise stood in the rebuilt state as issued.
-func (as *Apps) SetSentDecision(d *proto.Decision) {
-	as.SetSent(d.App, d.Tier, proto.Time(d.TS))
+//
+// d is the last message stored on app.tier's subject at t, decoded: one
+// that is no decision the decider makes there (another app, tier or time
+// than its subject's, an id not its own, counts its action does not move
+// between, a count past proto.MaxReplicas) has only t kept, as SetSent
+// does, and the reason returned: its From, taken as the count held, would
+// have the rebuilt tier withdraw a stored change or decide from a count
+// nobody decided (the stream's subjects can be written by more than the
+// decider: see proto.DecodeReplicaState).
+func (as *Apps) SetSentDecision(appName, tier string, t time.Time, d *proto.Decision) error {
+	as.SetSent(appName, tier, t)
+	switch {
+	case d.App != appName || d.Tier != tier || d.TS != proto.Millis(t):
+		return fmt.Errorf("decision of %s.%s at %d stored as %s.%s's at %d", d.App, d.Tier, d.TS, appName, tier, proto.Millis(t))
+	case d.ID != proto.DecisionID(d.App, d.Tier, d.TS):
+		return fmt.Errorf("decision id %q is not its app, tier and time's", d.ID)
+	case d.From < 0 || d.From > proto.MaxReplicas || d.To < 0 || d.To > proto.MaxReplicas,
+		d.Action == proto.ActionUp && d.To <= d.From, d.Action == proto.ActionDown && d.To >= d.From,
+		d.Action == proto.ActionHold && d.To != d.From, d.Action != proto.ActionUp && d.Action != proto.ActionDown && d.Action != proto.ActionHold:
+		return fmt.Errorf("decision %s from %d to %d replicas is none the decider makes", d.Action, d.From, d.To)
+	}
 	if as.lastFrom[d.App] == nil {
 		as.lastFrom[d.App] = map[string]storedFrom{}
 	}
 	as.lastFrom[d.App][d.Tier] = storedFrom{ts: d.TS, from: d.From}
+	return nil
 }
 
 // reconcile gives each tier of the tick f, before it is decided, the
