@@ -91,22 +91,32 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		}
 		return nil, fmt.Errorf("connect %s: %w", redact.URLs(cfg.URL), err)
 	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := newMetrics(reg)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(apiTimeout),
-		// An async publish that gets no acknowledgement (a denied subject, a
-		// lost server) fails after this instead of waiting forever.
-		jetstream.WithPublishAsyncTimeout(20*time.Second))
+		jetstream.WithPublishAsyncTimeout(asyncPublishTimeout),
+		// An async publish is counted by its outcome, as Publish's is:
+		// published once the stream acknowledged it, failed once it
+		// failed (an error answer, a refusal the server answers with
+		// nothing, so at the timeout, a lost connection), whoever waits
+		// on its future, if anyone does.
+		jetstream.WithPublishAsyncAckHandler(m.asyncStored), jetstream.WithPublishAsyncErrHandler(m.asyncFailed))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
 	RegisterLag(reg) // every service exports its consumers' lag
-	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: newMetrics(reg), groups: map[string]*member{}, refused: refused, async: async,
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: m, groups: map[string]*member{}, refused: refused, async: async,
 		retryLog:      log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod}),
 		deadLetterLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
+
+// asyncPublishTimeout is how long an async publish waits for its
+// acknowledgement: one that gets none (a subject the server refuses the
+// user, a lost server) fails after it instead of waiting forever.
+var asyncPublishTimeout = 20 * time.Second
 
 // apiTimeout bounds each JetStream API call of the bus that its context
 // does not bound sooner: nats.go's 5 s default was exceeded by consumer

@@ -245,3 +245,12 @@ func SetPinTimes(ttl, expiry time.Duration) (restore func()) {
 
 // PinGroup is the priority group every partition durable pins.
 const PinGroup = pinGroup
+
+// SetAsyncPublishTimeout sets the timeout of the async publishes of the
+// buses connected after it, so a test sees a refused one fail without
+// waiting 20 s.
+func SetAsyncPublishTimeout(d time.Duration) (restore func()) {
+	orig := asyncPublishTimeout
+	asyncPublishTimeout = d
+	return func() { asyncPublishTimeout = orig }
+}

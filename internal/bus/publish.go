@@ -174,7 +174,8 @@ func (b *Bus) publishAsync(o Out, opts []jetstream.PublishOpt) (jetstream.PubAck
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
 	}
-	b.metrics.published.WithLabelValues(kindOf(o.Subject)).Inc()
+	// Counted published once stored, or failed, by its outcome
+	// (metrics.asyncStored, asyncFailed), not as it is sent.
 	return f, nil
 }
 
