@@ -768,7 +768,11 @@ func (b *Bus) openConsumer(ctx context.Context, stream string, spec ConsumerSpec
 		}
 		return cons, err
 	}
-	return b.createDurable(ctx, stream, consumerConfig(spec, 0), true)
+	cons, err := b.createDurable(ctx, stream, consumerConfig(spec, 0), true)
+	if IsRefused(err) {
+		return nil, singleRefused(err)
+	}
+	return cons, err
 }
 
 // createDurable creates stream's durable cc.Durable, or with update
@@ -799,6 +803,15 @@ func (b *Bus) notProvisioned(err error) error {
 	}
 	return fmt.Errorf("durable missing, and this identity could not create it (%w; the server last reported: %v): run `headroom provision` as the provisioning user",
 		err, b.LastError())
+}
+
+// singleRefused explains the server's refusal (err, IsRefused) of a
+// single (non-group) durable's creation or update to this identity, as
+// notProvisioned does a group's partition durable's: provisioning makes
+// only the services' group durables, so running it would not help.
+func singleRefused(err error) error {
+	return fmt.Errorf("this identity may not create or update the durable (%w): `headroom provision` makes only the services' group durables, "+
+		"so consume as a group (ConsumerSpec.Group), or let this user create the durable in nats.conf", err)
 }
 
 // keepInProgress, for a spec with Progress, tells the server every third of
@@ -885,13 +898,16 @@ func (b *Bus) reopenConsumer(ctx context.Context, stream, name string, log zerol
 // with backoff until it succeeds or ctx ends. An attempt the server
 // refuses for this user's permissions ends as the refusal arrives, and
 // the next waits the longest backoff, recreateEvery: a refusal does not
-// heal by itself, only by provisioning (or nats.conf) changing, so it is
-// logged once an attempt, once per recreateEvery at most. A durable made
+// heal by itself, only by provisioning (or nats.conf) changing, so its
+// line, which says what to do (notProvisioned, singleRefused), is logged
+// at error level at the first refusal in a row and every tenth after, at
+// debug level between (RefusedLevel); another failure at each attempt. A durable made
 // again meanwhile is then used as it is: by provisioning, or, a group's
 // partition durable, by another member, whose create came first (each
 // member resumes after what it handled, and the server will not move the
 // made durable's start to this one's).
 func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec ConsumerSpec, seq uint64, log zerolog.Logger) (jetstream.Consumer, error) {
+	var streak RefusalStreak
 	for attempt := 1; ; attempt++ {
 		cons, err := b.createDurable(ctx, stream, consumerConfig(spec, seq), true)
 		if err == nil {
@@ -910,7 +926,16 @@ func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec Consumer
 		if IsRefused(err) {
 			wait = recreateEvery
 		}
-		log.Error().Err(b.notProvisioned(err)).Int("attempt", attempt).Dur("retry_in", wait).Msg("cannot recreate consumer")
+		explained := b.notProvisioned(err)
+		if !spec.pinned {
+			// Provisioning makes no single durable.
+			explained = fmt.Errorf("durable missing: %w", err)
+			if IsRefused(err) {
+				explained = singleRefused(err)
+			}
+		}
+		log.WithLevel(RefusedLevel(streak.Add(err), zerolog.ErrorLevel)).Err(explained).Int("attempt", attempt).Dur("retry_in", wait).
+			Msg("cannot recreate consumer")
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -920,8 +945,9 @@ func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec Consumer
 }
 
 // recreateEvery is the longest wait between two attempts to recreate a
-// lost durable, and the wait after one the server refused.
-const recreateEvery = 10 * time.Second
+// lost durable, and the wait after one the server refused (a variable for
+// the tests).
+var recreateEvery = 10 * time.Second
 
 // drain stops fetching and waits for the messages already buffered.
 func drain(consCtx jetstream.ConsumeContext, log zerolog.Logger) {

@@ -254,3 +254,11 @@ func SetAsyncPublishTimeout(d time.Duration) (restore func()) {
 	asyncPublishTimeout = d
 	return func() { asyncPublishTimeout = orig }
 }
+
+// SetRecreateEvery sets the wait between two refused attempts to
+// recreate a lost durable (10 s), so a test sees several.
+func SetRecreateEvery(d time.Duration) (restore func()) {
+	orig := recreateEvery
+	recreateEvery = d
+	return func() { recreateEvery = orig }
+}
