@@ -142,3 +142,36 @@ func TestPublishAllRefusedCountedOnce(t *testing.T) {
 	})
 	waitMetric(t, reg, "headroom_bus_published_total", 1)
 }
+
+// TestPublishAllRefusalLoggedByItsRetry: the server's refusal of a
+// message PublishAll sent asynchronously is reported by PublishAll (its
+// retry's "publish failed" line), so the connection's handler logs it at
+// debug level, not also as a "nats async error" at error level.
+func TestPublishAllRefusalLoggedByItsRetry(t *testing.T) {
+	r := natstest.StartRestricted(t, "forecaster", "apm.metrics.>")
+	r.Connect(t, "admin", zerolog.Nop())
+	var logs natstest.Logs
+	b := r.Connect(t, "forecaster", zerolog.New(&logs))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.PublishAll(ctx, []bus.Out{tick(0)}) }()
+	// The async send's refusal, which came first, ended its wait; the
+	// synchronous retry's refusal came before its line.
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if len(logs.Lines(t, "publish failed, retrying with the same id")) == 0 {
+			return fmt.Errorf("no refused retry logged yet")
+		}
+		return nil
+	})
+	r.Allow(t)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if lines := logs.Lines(t, "nats async error"); len(lines) != 0 {
+		t.Errorf("the refusal PublishAll reports was logged by the connection's handler too: %v", lines)
+	}
+	if n := len(logs.Lines(t, "nats refusal, reported by its caller")); n < 2 {
+		t.Errorf("%d refusals left to their caller, want the async send's and the retry's", n)
+	}
+}

@@ -106,9 +106,20 @@ func (b *Bus) PublishAsync(o Out) (jetstream.PubAckFuture, error) {
 // that refusal (the connection's handler logs it at debug level) until it
 // calls the future's Done.
 func (b *Bus) PublishAsyncOnce(o Out) (RefusableFuture, error) {
+	f, err := b.publishWatched(o, asyncOnceOpts)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// publishWatched sends o as publishAsync does, its refusal watched for
+// (asyncErrors.await) and reported by the caller, who calls the future's
+// Done once it no longer waits on it.
+func (b *Bus) publishWatched(o Out, opts []jetstream.PublishOpt) (*refusableFuture, error) {
 	key := publishKey(o.Subject)
 	n := b.async.await(key)
-	f, err := b.publishAsync(o, asyncOnceOpts)
+	f, err := b.publishAsync(o, opts)
 	if err != nil {
 		b.async.done(key, false)
 		return nil, err
@@ -213,15 +224,21 @@ func (b *Bus) PublishAll(ctx context.Context, outs []Out) error {
 func (b *Bus) PublishAllStored(ctx context.Context, outs []Out) (int, error) {
 	dropped := 0
 	type sent struct {
-		out     Out
-		f       jetstream.PubAckFuture
-		refused uint64 // the refusals of its subject seen before it was sent
+		out Out
+		f   *refusableFuture
 	}
 	inflight := make([]sent, 0, len(outs))
+	// Each send's refusal is reported here, by the retry's line, so the
+	// connection's handler logs it at debug level (publishWatched) until
+	// its future is Done, which a return with ctx's end must not skip.
+	defer func() {
+		for _, s := range inflight {
+			s.f.Done()
+		}
+	}()
 	var retry []Out
 	for _, o := range outs {
-		n := b.async.count(publishKey(o.Subject))
-		f, err := b.PublishAsync(o)
+		f, err := b.publishWatched(o, asyncOpts)
 		switch {
 		case IsRefusedMessage(err):
 			b.dropRefused(o, err)
@@ -229,7 +246,7 @@ func (b *Bus) PublishAllStored(ctx context.Context, outs []Out) (int, error) {
 		case err != nil:
 			retry = append(retry, o)
 		default:
-			inflight = append(inflight, sent{o, f, n})
+			inflight = append(inflight, sent{o, f})
 		}
 	}
 	for _, s := range inflight {
@@ -237,7 +254,7 @@ func (b *Bus) PublishAllStored(ctx context.Context, outs []Out) (int, error) {
 		for {
 			// The future of a publish refused for the user's permissions
 			// would only time out: the refusal ends its wait.
-			changed, refusal := b.async.since(publishKey(s.out.Subject), s.refused)
+			changed, refusal := s.f.Refused()
 			if refusal != nil {
 				retry = append(retry, s.out)
 				break
@@ -258,6 +275,7 @@ func (b *Bus) PublishAllStored(ctx context.Context, outs []Out) (int, error) {
 				return 0, fmt.Errorf("publish %s: %w", s.out.Msg.MsgID(), ctx.Err())
 			}
 		}
+		s.f.Done()
 	}
 	for _, o := range retry {
 		err := b.publishRetrying(ctx, o)
