@@ -265,13 +265,17 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 				defer started() // a worker that fails must not hold readiness forever
 				key := partitionKey(service, p)
 				defer b.partitions.set(key, nil) // handed over: no longer this member's to consume
+				// A refusal (its durable not provisioned) does not
+				// heal by itself: logged seldom (RefusedLevel).
+				var streak RefusalStreak
 				for attempt := 1; ; attempt++ {
 					err := b.runPartition(wctx, g, inputs, p, started, func() { b.partitions.set(key, nil) }, log)
 					if wctx.Err() != nil {
 						return
 					}
 					b.partitions.set(key, err)
-					log.Error().Err(err).Int("partition", p).Int("attempt", attempt).Msg("partition worker failed, restarting it")
+					log.WithLevel(RefusedLevel(streak.Add(err), zerolog.ErrorLevel)).Err(err).Int("partition", p).Int("attempt", attempt).
+						Msg("partition worker failed, restarting it")
 					select {
 					case <-wctx.Done():
 						return
