@@ -266,14 +266,22 @@ func (b *Bus) consumeGroup(ctx context.Context, service string, g GroupSpec, sta
 				key := partitionKey(service, p)
 				defer b.partitions.set(key, nil) // handed over: no longer this member's to consume
 				// A refusal (its durable not provisioned) does not
-				// heal by itself: logged seldom (RefusedLevel).
+				// heal by itself: logged seldom (RefusedLevel), the
+				// streak starting again after a run that consumed.
 				var streak RefusalStreak
+				var consumed atomic.Bool // set by another goroutine
 				for attempt := 1; ; attempt++ {
-					err := b.runPartition(wctx, g, inputs, p, started, func() { b.partitions.set(key, nil) }, log)
+					err := b.runPartition(wctx, g, inputs, p, started, func() {
+						consumed.Store(true)
+						b.partitions.set(key, nil)
+					}, log)
 					if wctx.Err() != nil {
 						return
 					}
 					b.partitions.set(key, err)
+					if consumed.Swap(false) {
+						streak = RefusalStreak{}
+					}
 					log.WithLevel(RefusedLevel(streak.Add(err), zerolog.ErrorLevel)).Err(err).Int("partition", p).Int("attempt", attempt).
 						Msg("partition worker failed, restarting it")
 					select {
