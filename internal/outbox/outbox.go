@@ -14,12 +14,17 @@
 // (*bus.Bus) up to Config.Window of them are in flight on one connection at
 // once, each sent once (no client-side resend that could overtake the ones
 // behind it), so the stream receives them in the order made and one round
-// trip per output does not bound a busy series. An output leaves the outbox
-// only once it is stored, and those before it on its subject were. When one
-// is refused, its subject stops sending, waits for the results of those
-// already in flight, and retries the refused output alone, with a growing
-// delay, until it is stored; then the window resumes from the output after
-// it. Those behind it were refused too, or the stream drops them as
+// trip per output does not bound a busy series. Results are taken in the
+// order sent on each subject, the subjects independently: an output no
+// acknowledgement comes for (a stream without a leader, a slow or
+// partitioned server) holds its own subject until its AttemptTimeout, the
+// other subjects' results being taken as they come meanwhile (within
+// patience, 50 ms). An output leaves the outbox only once it is stored,
+// and those before it on its subject were. When one is refused, its
+// subject stops sending, waits for the results of those already in
+// flight, and retries the refused output alone, with a growing delay,
+// until it is stored; then the window resumes from the output after it.
+// Those behind it were refused too, or the stream drops them as
 // duplicates of their ids when they are sent again: nothing is lost while
 // the process lives, and the stream holds a gap-free, ordered prefix of
 // what was made on each subject, so after a crash the service rebuilds its
@@ -145,6 +150,9 @@ type subject struct {
 	// stored after all, its acknowledgement coming later (see
 	// storedAhead).
 	behind []inflight
+	// swept is the number of the completer's last sweep that found an
+	// output of s in flight without its outcome (the completer's alone).
+	swept uint64
 }
 
 // future is a publish's outcome: bus.RefusableFuture, or syncFuture.
@@ -302,8 +310,9 @@ func (o *Outbox) Pending() int {
 // Run stores queued outputs, in order on each subject, until ctx ends, each
 // retried with a growing delay until stored.
 func (o *Outbox) Run(ctx context.Context) {
-	// Results are awaited in the order sent, which is the order the
-	// stream answers in; the channel bounds what is in flight.
+	// Results are taken in the order sent on each subject, each
+	// subject's independently of the others'; the channel bounds what
+	// waits to be looked at.
 	acks := make(chan inflight, 4096)
 	var wg sync.WaitGroup
 	wg.Go(func() { o.complete(ctx, acks) })
@@ -453,15 +462,56 @@ func (o *Outbox) publish(ctx context.Context, out bus.Out) (future, error) {
 	return f, nil
 }
 
-// await returns in's outcome: nil once stored, dup when the store had it
-// already; the server's refusal (bus.IsRefused) as it arrives, since the
-// server drops a publish it refuses the user and only the connection
-// learns of it: waiting for its acknowledgement would take AttemptTimeout.
-func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (dup bool, err error) {
+// result is a publish's outcome: dup when the store had it already.
+type result struct {
+	dup bool
+	err error
+}
+
+// outcome returns in's outcome if it is in, without waiting: stored (nil),
+// dup, its error; the server's refusal (bus.IsRefused) as it arrives, since
+// the server drops a publish it refuses the user and only the connection
+// learns of it: waiting for its acknowledgement would take AttemptTimeout;
+// or that AttemptTimeout passed at now. A future keeps its acknowledgement
+// until read, so one may be looked at any time after it came. Else it
+// returns the channel closed at the connection's next refusal (nil: none).
+func (o *Outbox) outcome(in inflight, now time.Time) (result, bool, <-chan struct{}) {
 	if in.err != nil {
-		return false, in.err
+		return result{err: in.err}, true, nil
 	}
-	defer in.f.Done()
+	select {
+	case ack := <-in.f.Ok():
+		return result{dup: ack != nil && ack.Duplicate}, true, nil
+	case err := <-in.f.Err():
+		return result{err: err}, true, nil
+	default:
+	}
+	changed, refusal := in.f.Refused()
+	if refusal != nil {
+		return result{err: refusal}, true, nil
+	}
+	if !now.Before(in.at.Add(o.cfg.AttemptTimeout)) {
+		return result{err: fmt.Errorf("no acknowledgement in %s", o.cfg.AttemptTimeout)}, true, nil
+	}
+	return result{}, false, changed
+}
+
+// patience is how long the completer waits on the oldest output in flight
+// before it looks whether those sent after it, on other subjects, have
+// their outcomes: a round trip's acknowledgement comes well within it, so
+// it costs nothing while the store answers, and an output no
+// acknowledgement comes for (a stream without a leader, a partitioned
+// server) delays the other subjects' outcomes by at most this, not by its
+// AttemptTimeout.
+const patience = 50 * time.Millisecond
+
+// await waits for in's outcome (outcome) until it is in, patience passes
+// or ctx ends (ctx.Err, true).
+func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (result, bool) {
+	until := time.Now().Add(patience)
+	if d := in.at.Add(o.cfg.AttemptTimeout); d.Before(until) {
+		until = d
+	}
 	armed := false
 	defer func() {
 		if armed && !timer.Stop() {
@@ -472,122 +522,194 @@ func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (dup
 		}
 	}()
 	for {
-		select {
-		case ack := <-in.f.Ok():
-			return ack != nil && ack.Duplicate, nil
-		case err := <-in.f.Err():
-			return false, err
-		default:
+		now := time.Now()
+		r, ok, changed := o.outcome(in, now)
+		if ok {
+			return r, true
 		}
-		changed, refusal := in.f.Refused()
-		if refusal != nil {
-			return false, refusal
+		if !now.Before(until) {
+			return result{}, false
 		}
 		if !armed {
-			timer.Reset(time.Until(in.at.Add(o.cfg.AttemptTimeout)))
+			timer.Reset(until.Sub(now))
 			armed = true
 		}
 		select {
 		case ack := <-in.f.Ok():
-			return ack != nil && ack.Duplicate, nil
+			return result{dup: ack != nil && ack.Duplicate}, true
 		case err := <-in.f.Err():
-			return false, err
+			return result{err: err}, true
 		case <-changed: // a refusal: of in's subject?
 		case <-timer.C:
 			armed = false
-			return false, fmt.Errorf("no acknowledgement in %s", o.cfg.AttemptTimeout)
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return result{err: ctx.Err()}, true
 		}
 	}
 }
 
-// complete takes the results in the order sent: a stored head leaves its
-// queue; a refused one stops its subject's window for a retry.
+// complete takes the results of the outputs sent, each subject's in the
+// order sent; a stored head leaves its queue, a refused one stops its
+// subject's window for a retry. It waits on the oldest output in flight;
+// one whose outcome does not come within patience is kept, with those
+// sent after it, in late, where each subject's outcomes are then taken as
+// they come (sweep): an output no acknowledgement comes for holds only its
+// own subject, until its AttemptTimeout.
 func (o *Outbox) complete(ctx context.Context, acks <-chan inflight) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var late []inflight // sent, in the order sent, while one was late
 	defer func() {
-		// The sender closes acks once ctx ends: what it sent is no
-		// longer waited on.
+		// What was sent is no longer waited on; the sender closes acks
+		// once ctx ends.
+		for _, in := range late {
+			if in.f != nil {
+				in.f.Done()
+			}
+		}
 		for in := range acks {
 			if in.f != nil {
 				in.f.Done()
 			}
 		}
 	}()
+	var sweep uint64 // the current sweep's number (subject.swept)
 	for {
-		var in inflight
-		select {
-		case <-ctx.Done():
-			return
-		case x, ok := <-acks:
-			if !ok {
+		if len(late) == 0 {
+			// The common case: the oldest in flight is taken from acks
+			// and, its outcome in within patience, done with.
+			var in inflight
+			select {
+			case <-ctx.Done():
+				return
+			case x, ok := <-acks:
+				if !ok {
+					return
+				}
+				in = x
+			}
+			r, ok := o.await(ctx, in, timer)
+			if ctx.Err() != nil {
+				if in.f != nil {
+					in.f.Done()
+				}
 				return
 			}
-			in = x
+			if ok {
+				o.result(in, r)
+				continue
+			}
+			late = append(late, in)
+		} else {
+			r, ok := o.await(ctx, late[0], timer)
+			if ctx.Err() != nil {
+				return
+			}
+			if ok {
+				o.result(late[0], r)
+				late[0] = inflight{}
+				late = late[1:]
+				continue
+			}
 		}
-		dup, err := o.await(ctx, in, timer)
-		if ctx.Err() != nil {
-			return
+		// The oldest is late: take what was sent since, and the outcomes
+		// already in of each subject's oldest in flight.
+	more:
+		for {
+			select {
+			case in, ok := <-acks:
+				if !ok {
+					break more
+				}
+				late = append(late, in)
+			default:
+				break more
+			}
 		}
-		o.mu.Lock()
-		s := in.s
-		s.sent--
-		if in.retry {
-			s.retrying = false
-			o.storedAhead(s)
+		sweep++
+		now := time.Now()
+		kept := late[:0]
+		for _, in := range late {
+			if in.s.swept != sweep {
+				r, ok, _ := o.outcome(in, now)
+				if ok {
+					o.result(in, r)
+					continue
+				}
+				in.s.swept = sweep // the rest of its subject waits on it
+			}
+			kept = append(kept, in)
 		}
-		var attempt int
-		var level zerolog.Level
-		var stored func()
+		clear(late[len(kept):])
+		late = kept
+		if len(late) == 0 {
+			late = nil // let the backing array go
+		}
+	}
+}
+
+// result applies in's outcome r: its subject's oldest in flight.
+func (o *Outbox) result(in inflight, r result) {
+	if in.f != nil {
+		in.f.Done()
+	}
+	dup, err := r.dup, r.err
+	o.mu.Lock()
+	s := in.s
+	s.sent--
+	if in.retry {
+		s.retrying = false
+		o.storedAhead(s)
+	}
+	var attempt int
+	var level zerolog.Level
+	var stored func()
+	switch {
+	case s.failed && !in.retry:
+		// Sent behind the refused head: sent again after its retry.
 		switch {
-		case s.failed && !in.retry:
-			// Sent behind the refused head: sent again after its retry.
-			switch {
-			case err == nil && !dup:
-				o.storedAheadLine(in, s)
-			case bus.IsRefused(err) && in.f != nil:
-				s.behind = append(s.behind, in)
-			}
-		case err == nil:
-			stored = s.queue[0].stored
-			s.queue[0] = entry{}
-			if s.queue = s.queue[1:]; len(s.queue) == 0 {
-				s.queue = nil // let the backing array go
-			}
-			o.n--
-			o.signal()
-			if s.failed {
-				o.log.Info().Str("msg_id", in.id).Int("attempts", s.attempt+1).Msg("output stored after retries")
-			}
-			s.failed, s.attempt, s.refused = false, 0, bus.RefusalStreak{}
-		default:
-			s.failed = true
-			s.attempt++
-			attempt = s.attempt
-			var wait time.Duration
-			wait, level = o.retryAfter(s, err)
-			s.retryAt = time.Now().Add(wait)
+		case err == nil && !dup:
+			o.storedAheadLine(in, s)
+		case bus.IsRefused(err) && in.f != nil:
+			s.behind = append(s.behind, in)
 		}
-		switch {
-		case s.sent == 0 && len(s.queue) == 0 && !s.failed:
-			if o.subjects[s.name] == s {
-				delete(o.subjects, s.name)
-			}
-		case s.sent == 0 || !s.failed:
-			o.markReady(s)
+	case err == nil:
+		stored = s.queue[0].stored
+		s.queue[0] = entry{}
+		if s.queue = s.queue[1:]; len(s.queue) == 0 {
+			s.queue = nil // let the backing array go
 		}
-		pending := o.n
-		o.mu.Unlock()
-		o.wakeSender()
-		if stored != nil {
-			stored()
+		o.n--
+		o.signal()
+		if s.failed {
+			o.log.Info().Str("msg_id", in.id).Int("attempts", s.attempt+1).Msg("output stored after retries")
 		}
-		if attempt > 0 {
-			o.retries.Inc()
-			o.log.WithLevel(level).Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
+		s.failed, s.attempt, s.refused = false, 0, bus.RefusalStreak{}
+	default:
+		s.failed = true
+		s.attempt++
+		attempt = s.attempt
+		var wait time.Duration
+		wait, level = o.retryAfter(s, err)
+		s.retryAt = time.Now().Add(wait)
+	}
+	switch {
+	case s.sent == 0 && len(s.queue) == 0 && !s.failed:
+		if o.subjects[s.name] == s {
+			delete(o.subjects, s.name)
 		}
+	case s.sent == 0 || !s.failed:
+		o.markReady(s)
+	}
+	pending := o.n
+	o.mu.Unlock()
+	o.wakeSender()
+	if stored != nil {
+		stored()
+	}
+	if attempt > 0 {
+		o.retries.Inc()
+		o.log.WithLevel(level).Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
 	}
 }
 
