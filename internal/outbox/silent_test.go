@@ -176,3 +176,101 @@ func TestQuietSubjectHoldsOnlyItself(t *testing.T) {
 		t.Errorf("quiet subject stored %v, want %v", got, want[q.subject])
 	}
 }
+
+// lateAck is a stream that stores every publish at once but withholds the
+// acknowledgement of one id until release: the store answers the outputs
+// sent after it on its subject first, as a reply lost and resent by a
+// route, or a stream whose leader moved between them, can.
+type lateAck struct {
+	*stream
+	id       string
+	mu       sync.Mutex
+	released bool
+	held     *done
+	ack      *jetstream.PubAck
+}
+
+func (l *lateAck) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
+	f, err := l.stream.PublishAsyncOnce(o)
+	if err != nil || o.Msg.MsgID() != l.id {
+		return f, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return f, nil
+	}
+	l.ack = <-f.Ok()
+	d := done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	l.held = &d
+	return d, nil
+}
+
+func (l *lateAck) Publish(ctx context.Context, o bus.Out) error { return publishSync(l, o) }
+
+// release hands over the withheld acknowledgement.
+func (l *lateAck) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.released = true
+	if l.held != nil {
+		l.held.ok <- l.ack
+	}
+}
+
+// TestNoneTakenAheadOfItsSubjectsLateOne: the acknowledgements of the
+// outputs sent after one whose acknowledgement is late, on its subject, are
+// not taken before its own: nothing of the subject is called stored (a
+// stage would acknowledge the late one's input, stored or not) while the
+// other subjects' outputs are; once it comes, the subject's are called
+// stored in the order added.
+func TestNoneTakenAheadOfItsSubjectsLateOne(t *testing.T) {
+	l := &lateAck{stream: &stream{stored: map[string][]string{}, has: map[string]bool{}}, id: out(0).Msg.MsgID()}
+	o, err := New(Config{Window: 8, AttemptTimeout: time.Minute}, l, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := running(t, o)
+	var mu sync.Mutex
+	called := map[string][]string{}
+	want := map[string][]string{}
+	others := make(chan struct{})
+	const n = 30
+	for i := range n {
+		x := out(i)
+		id := x.Msg.MsgID()
+		want[x.Subject] = append(want[x.Subject], id)
+		if err := o.AddThen(ctx, x, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			called[x.Subject] = append(called[x.Subject], id)
+			if x.Subject != out(0).Subject && len(called[out(1).Subject])+len(called[out(2).Subject]) == 2*n/3 {
+				close(others)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-others:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other subjects' outputs not called stored after 10s")
+	}
+	mu.Lock()
+	if got := called[out(0).Subject]; len(got) != 0 {
+		t.Errorf("called stored for %v before the late acknowledgement of %s came: want none", got, l.id)
+	}
+	mu.Unlock()
+	if p := o.Pending(); p != n/3 {
+		t.Errorf("%d pending, want the late one's subject's %d", p, n/3)
+	}
+	l.release()
+	wait(t, "all stored once the late acknowledgement came", func() bool { return o.Pending() == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	for subj, ids := range want {
+		if fmt.Sprint(called[subj]) != fmt.Sprint(ids) {
+			t.Errorf("%s: called stored for %v, want %v", subj, called[subj], ids)
+		}
+	}
+}
