@@ -311,8 +311,9 @@ func (o *Outbox) Pending() int {
 // retried with a growing delay until stored.
 func (o *Outbox) Run(ctx context.Context) {
 	// Results are taken in the order sent on each subject, each
-	// subject's independently of the others'; the channel bounds what
-	// waits to be looked at.
+	// subject's independently of the others'. What is in flight is
+	// bounded by the outputs queued (Limit), not by the channel: the
+	// completer moves what waits in it aside while one is late.
 	acks := make(chan inflight, 4096)
 	var wg sync.WaitGroup
 	wg.Go(func() { o.complete(ctx, acks) })
@@ -505,8 +506,9 @@ func (o *Outbox) outcome(in inflight, now time.Time) (result, bool, <-chan struc
 // AttemptTimeout.
 const patience = 50 * time.Millisecond
 
-// await waits for in's outcome (outcome) until it is in, patience passes
-// or ctx ends (ctx.Err, true).
+// await waits for in's outcome (outcome) until it is in (true), patience
+// passes or a refusal of another subject comes (false), or ctx ends
+// (ctx.Err, true).
 func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (result, bool) {
 	until := time.Now().Add(patience)
 	if d := in.at.Add(o.cfg.AttemptTimeout); d.Before(until) {
@@ -539,7 +541,12 @@ func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (res
 			return result{dup: ack != nil && ack.Duplicate}, true
 		case err := <-in.f.Err():
 			return result{err: err}, true
-		case <-changed: // a refusal: of in's subject?
+		case <-changed:
+			// A refusal: of in's subject, or of another's, which the
+			// caller's sweep then takes at once, so that subject
+			// stops sending (behindRefused) within the refusal's
+			// round trip, not patience after it.
+			until = time.Time{}
 		case <-timer.C:
 			armed = false
 		case <-ctx.Done():
