@@ -181,6 +181,8 @@ type Outbox struct {
 	async AsyncPublisher // nil: pub is synchronous
 	log   zerolog.Logger
 	sem   chan struct{} // bounds a synchronous publisher's calls
+	// patience is the const patience (a test's own where it sets it).
+	patience time.Duration
 
 	mu       sync.Mutex
 	subjects map[string]*subject
@@ -197,7 +199,7 @@ type Outbox struct {
 // lines and its retry counter (headroom_outbox_retries_total{service}).
 func New(cfg Config, pub Publisher, name string, log zerolog.Logger, reg prometheus.Registerer) (*Outbox, error) {
 	cfg.defaults()
-	o := &Outbox{cfg: cfg, pub: pub, log: log.With().Str("part", "outbox").Logger(), changed: make(chan struct{}),
+	o := &Outbox{cfg: cfg, pub: pub, log: log.With().Str("part", "outbox").Logger(), changed: make(chan struct{}), patience: patience,
 		subjects: map[string]*subject{}, wake: make(chan struct{}, 1),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_outbox_retries_total",
 			Help: "Output publishes that failed and were retried with the same id.", ConstLabels: prometheus.Labels{"service": name}})}
@@ -510,7 +512,7 @@ const patience = 50 * time.Millisecond
 // passes or a refusal of another subject comes (false), or ctx ends
 // (ctx.Err, true).
 func (o *Outbox) await(ctx context.Context, in inflight, timer *time.Timer) (result, bool) {
-	until := time.Now().Add(patience)
+	until := time.Now().Add(o.patience)
 	if d := in.at.Add(o.cfg.AttemptTimeout); d.Before(until) {
 		until = d
 	}

@@ -274,3 +274,74 @@ func TestNoneTakenAheadOfItsSubjectsLateOne(t *testing.T) {
 		}
 	}
 }
+
+// refusing is a store that acknowledges nothing and tells the server's
+// refusals of a subject for the user's permissions as bus.RefusableFuture
+// does: to the futures of the subject, and by closing the channel of the
+// next refusal of anything.
+type refusing struct {
+	mu      sync.Mutex
+	refused map[string]error
+	changed chan struct{}
+	offers  int
+}
+
+type refusable struct {
+	done
+	p       *refusing
+	subject string
+}
+
+func (f refusable) Refused() (<-chan struct{}, error) {
+	f.p.mu.Lock()
+	defer f.p.mu.Unlock()
+	if err := f.p.refused[f.subject]; err != nil {
+		return nil, err
+	}
+	return f.p.changed, nil
+}
+
+func (p *refusing) PublishAsyncOnce(o bus.Out) (bus.RefusableFuture, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.offers++
+	return refusable{done: done{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}, p: p, subject: o.Subject}, nil
+}
+
+func (p *refusing) Publish(ctx context.Context, o bus.Out) error { return publishSync(p, o) }
+
+// refuse refuses subject, as a server's refusal reaching the connection.
+func (p *refusing) refuse(subject string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused[subject] = fmt.Errorf("publish %s: %w", subject, nats.ErrPermissionViolation)
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// TestRefusalTakenWhileOneIsLate: a refusal of a subject that comes while
+// the completer waits on another subject's late output is taken as it
+// comes, not once the wait on the late one ends (here never: an hour's
+// patience), so the refused subject stops sending behind its refused head
+// within the refusal's round trip.
+func TestRefusalTakenWhileOneIsLate(t *testing.T) {
+	p := &refusing{refused: map[string]error{}, changed: make(chan struct{})}
+	o, err := New(Config{AttemptTimeout: time.Minute}, p, "test", zerolog.Nop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.patience = time.Hour
+	ctx := running(t, o)
+	if err := o.Add(ctx, out(0), out(1)); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, "both sent", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.offers == 2
+	})
+	wait(t, "the refused subject blocked while the other's output waits", func() bool {
+		p.refuse(out(1).Subject) // again, till the completer has it in flight
+		return o.Blocked() == 1
+	})
+}
