@@ -210,7 +210,7 @@ func New(cfg Config, pub Publisher, name string, log zerolog.Logger, reg prometh
 		o.sem = make(chan struct{}, cfg.Workers)
 	}
 	o.blocked = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headroom_outbox_blocked_subjects",
-		Help: "Subjects whose oldest output was refused: nothing after it leaves until it is stored.", ConstLabels: prometheus.Labels{"service": name}},
+		Help: "Subjects whose oldest output was refused, or not acknowledged within its attempt's timeout: nothing after it leaves until it is stored.", ConstLabels: prometheus.Labels{"service": name}},
 		func() float64 { return float64(o.Blocked()) })
 	if reg != nil {
 		for _, c := range []prometheus.Collector{o.retries, o.blocked} {
