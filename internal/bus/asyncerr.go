@@ -64,6 +64,28 @@ func (s *RefusalStreak) Add(err error) int {
 	return s.n
 }
 
+// FailureRun counts a retried call's failed attempts in a row of one
+// kind: refused by the server for the user's permissions (IsRefused), the
+// RefusalStreak RefusedBackoff is given, or failed otherwise. A failure
+// of the other kind starts its own run from 1, so RefusedLevel says the
+// first of each run: a refusal after an outage, and an outage after
+// refusals, are logged at once, and a long run of either every tenth.
+type FailureRun struct {
+	refused RefusalStreak
+	others  int
+}
+
+// Add records an attempt that failed with err and returns its place n in
+// the run of its kind (from 1), and whether that kind is a refusal.
+func (r *FailureRun) Add(err error) (n int, refused bool) {
+	if n := r.refused.Add(err); n > 0 {
+		r.others = 0
+		return n, true
+	}
+	r.others++
+	return r.others, false
+}
+
 // RefusedLogged reports whether the n-th refused attempt (from 1) is
 // logged at its caller's level, not at debug: the first and every
 // refusedLogEvery-th after.

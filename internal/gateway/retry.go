@@ -25,21 +25,20 @@ const retryEvery = time.Second
 
 // consumerRetry is the retry schedule of one stream's consumer.
 type consumerRetry struct {
-	refused bus.RefusalStreak
-	others  int // the failures in a row that are no refusal
+	run bus.FailureRun
 }
 
 // next is the wait after an attempt that failed with err, and the level
-// of its line: a warning for the first refusal in a row and every tenth
-// after (bus.RefusedLevel), and so for the other failures in a row,
-// debug for the ones in between.
+// of its line: a warning for the first failure of its kind in a row (a
+// refusal, or any other failure) and every tenth after (bus.FailureRun,
+// bus.RefusedLevel), debug for the ones in between.
 func (r *consumerRetry) next(err error) (time.Duration, zerolog.Level) {
-	if n := r.refused.Add(err); n > 0 {
-		r.others = 0
-		return bus.RefusedBackoff(retryEvery, n), bus.RefusedLevel(n, zerolog.WarnLevel)
+	n, refused := r.run.Add(err)
+	wait := retryEvery
+	if refused {
+		wait = bus.RefusedBackoff(retryEvery, n)
 	}
-	r.others++ // logged on the refusals' rule
-	return retryEvery, bus.RefusedLevel(r.others, zerolog.WarnLevel)
+	return wait, bus.RefusedLevel(n, zerolog.WarnLevel)
 }
 
 // retryWait waits d, or runs the test's hook instead.

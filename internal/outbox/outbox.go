@@ -34,9 +34,9 @@
 // the publish, so no acknowledgement ever comes: bus.RefusableFuture), not
 // at AttemptTimeout; its retries, each a permissions violation in the
 // server's log, follow the shared schedule of such refusals (250 ms
-// doubling to bus.RefusedRetryMax, a warning at the first and every tenth
-// refusal in a row), the other failures' 100 ms more at each attempt up to
-// MaxBackoff (a warning at the first and every tenth attempt).
+// doubling to bus.RefusedRetryMax), the other failures' 100 ms more at
+// each attempt up to MaxBackoff; each kind is logged as a warning at the
+// first failure of its kind in a row and every tenth after.
 // The one exception is a store that starts accepting again exactly between
 // two outputs of a window (the first refused, the next stored): it is
 // logged, and the refused one is stored after its successor. The sender
@@ -139,9 +139,10 @@ type subject struct {
 	failed   bool
 	retrying bool // the head's retry is in flight
 	attempt  int  // refusals of the head in a row
-	// refused counts those that were the server's permission refusals
-	// in a row (bus.IsRefused), which set the head's retry schedule.
-	refused bus.RefusalStreak
+	// run counts the refusals of the head in a row of one kind: the
+	// server's permission refusals (bus.IsRefused), which set the head's
+	// retry schedule, or other failures.
+	run     bus.FailureRun
 	retryAt time.Time // when the head may be retried
 	ready   bool      // listed in Outbox.ready
 	// behind holds the outputs sent behind the refused head that were
@@ -693,7 +694,7 @@ func (o *Outbox) result(in inflight, r result) {
 		if s.failed {
 			o.log.Info().Str("msg_id", in.id).Int("attempts", s.attempt+1).Msg("output stored after retries")
 		}
-		s.failed, s.attempt, s.refused = false, 0, bus.RefusalStreak{}
+		s.failed, s.attempt, s.run = false, 0, bus.FailureRun{}
 	default:
 		s.failed = true
 		s.attempt++
@@ -761,19 +762,18 @@ const refusedRetry = 250 * time.Millisecond
 // user publish there) heals only when an operator changes the permission,
 // and each attempt is a permissions violation line in the server's log:
 // the shared schedule, refusedRetry doubling to bus.RefusedRetryMax,
-// logged at the first and every tenth refusal in a row (bus.RefusedLevel),
 // counted from the last other failure. Any other failure waits 100 ms more
-// at each attempt, up to MaxBackoff, logged at the first and every tenth
-// attempt. The caller holds mu.
+// at each attempt, up to MaxBackoff. Each is logged at the first and every
+// tenth failure of its kind in a row (bus.FailureRun, bus.RefusedLevel):
+// counted by attempt, an outage that followed refusals went unsaid until
+// the attempt's count reached a tenth. The caller holds mu.
 func (o *Outbox) retryAfter(s *subject, err error) (time.Duration, zerolog.Level) {
-	if n := s.refused.Add(err); n > 0 {
-		return bus.RefusedBackoff(refusedRetry, n), bus.RefusedLevel(n, zerolog.WarnLevel)
+	n, refused := s.run.Add(err)
+	wait := min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff)
+	if refused {
+		wait = bus.RefusedBackoff(refusedRetry, n)
 	}
-	level := zerolog.DebugLevel
-	if s.attempt == 1 || s.attempt%10 == 0 {
-		level = zerolog.WarnLevel
-	}
-	return min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff), level
+	return wait, bus.RefusedLevel(n, zerolog.WarnLevel)
 }
 
 // Drain waits until every queued output is stored, ctx ends or DrainTimeout

@@ -139,10 +139,11 @@ func TestRefusedHeadOnTheSharedSchedule(t *testing.T) {
 
 // TestRetryAfter: the retry schedule and log level of a failed head. A
 // permissions refusal's: 250 ms doubling to bus.RefusedRetryMax, a warning
-// at the first and every tenth refusal in a row (bus.RefusedLogged), the
+// at the first and every tenth refusal in a row (bus.RefusedLevel), the
 // refusals counted from the last other failure; any other failure's: 100 ms
 // more at each attempt up to MaxBackoff, a warning at the first and every
-// tenth attempt.
+// tenth other failure in a row (bus.FailureRun): an outage after refusals
+// is said at once, as a refusal after an outage is.
 func TestRetryAfter(t *testing.T) {
 	o, err := New(Config{MaxBackoff: 5 * time.Second}, &flaky{}, "test", zerolog.Nop(), nil)
 	if err != nil {
@@ -164,15 +165,17 @@ func TestRetryAfter(t *testing.T) {
 		steps = append(steps, step{refusal, min(250*time.Millisecond<<(n-1), bus.RefusedRetryMax), level})
 	}
 	steps = append(steps,
-		step{other, 1300 * time.Millisecond, zerolog.DebugLevel}, // attempt 13
+		step{other, 1300 * time.Millisecond, zerolog.WarnLevel},  // attempt 13: the first other failure in a row
 		step{refusal, 250 * time.Millisecond, zerolog.WarnLevel}, // a first refusal again
-		step{other, 1500 * time.Millisecond, zerolog.DebugLevel},
-		step{other, 1600 * time.Millisecond, zerolog.DebugLevel},
-		step{other, 1700 * time.Millisecond, zerolog.DebugLevel},
-		step{other, 1800 * time.Millisecond, zerolog.DebugLevel},
-		step{other, 1900 * time.Millisecond, zerolog.DebugLevel},
-		step{other, 2000 * time.Millisecond, zerolog.WarnLevel}, // attempt 20
+		step{other, 1500 * time.Millisecond, zerolog.WarnLevel},  // a first other failure again
 	)
+	for n := 2; n <= 11; n++ { // attempts 16 to 25
+		level := zerolog.DebugLevel
+		if n == 11 {
+			level = zerolog.WarnLevel
+		}
+		steps = append(steps, step{other, time.Duration(14+n) * 100 * time.Millisecond, level})
+	}
 	s := &subject{name: "apm.x"}
 	for i, st := range steps {
 		s.attempt++
