@@ -824,7 +824,7 @@ func (s *Service) publish(ctx context.Context, d *proto.Decision, attempts int) 
 		if n := s.refusals.Add(err); n > 0 {
 			wait := bus.RefusedBackoff(refusedRetry, n)
 			s.refusal, s.refusedUntil = err, time.Now().Add(wait)
-			s.log.WithLevel(bus.RefusedLevel(n, zerolog.ErrorLevel)).Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("refusals", n).Dur("next_try_in", wait).
+			s.log.WithLevel(bus.RefusedLevel(n, zerolog.ErrorLevel)).Err(err).Str("app", d.App).Str("tier", d.Tier).Str("msg_id", d.ID).Int("refusals", n).Dur("retry_in", wait).
 				Msg("decision not stored")
 			return bus.RetryAfter(err, wait)
 		}
