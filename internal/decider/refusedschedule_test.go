@@ -22,7 +22,8 @@ import (
 // five times at each input and once every 5 s: each try is a permissions
 // violation in the server's log, and a permission is granted by an
 // operator, not by waiting. Its line is an error at the first refusal and
-// every tenth in a row after (bus.RefusedLogged), debug between. Once the
+// every tenth in a row after (bus.RefusedLevel), debug between, its wait
+// in retry_in. Once the
 // subject is allowed, every decision is stored, in order.
 func TestRefusedDecisionsOnTheSharedSchedule(t *testing.T) {
 	srv := natstest.StartRestricted(t, "decider", "apm.decision.>")
@@ -77,6 +78,9 @@ func TestRefusedDecisionsOnTheSharedSchedule(t *testing.T) {
 	var tries, errs int
 	for _, l := range logs.Lines(t, "decision not stored") {
 		tries++
+		if _, ok := l["retry_in"]; !ok { // the field every service's retry line names its wait with
+			t.Errorf("refused try logged without retry_in: %v", l)
+		}
 		if l["level"] == "error" {
 			errs++
 		}
