@@ -49,7 +49,7 @@ func RefusedBackoff(base time.Duration, n int) time.Duration {
 
 // RefusalStreak counts a retried call's failed attempts in a row that the
 // server refused for the user's permissions (IsRefused): the n that
-// RefusedBackoff and RefusedLogged are given. Any other failure ends the
+// RefusedBackoff and RefusedLevel are given. Any other failure ends the
 // streak, so a refusal after an outage counts as the first.
 type RefusalStreak struct{ n int }
 
@@ -86,17 +86,17 @@ func (r *FailureRun) Add(err error) (n int, refused bool) {
 	return r.others, false
 }
 
-// RefusedLogged reports whether the n-th refused attempt (from 1) is
+// refusedLogged reports whether the n-th refused attempt (from 1) is
 // logged at its caller's level, not at debug: the first and every
 // refusedLogEvery-th after.
-func RefusedLogged(n int) bool { return n%refusedLogEvery == 1 }
+func refusedLogged(n int) bool { return n%refusedLogEvery == 1 }
 
 // RefusedLevel is the level of the line of a retried call's failed
 // attempt, n its place in the refusals in a row (RefusalStreak.Add; 0 for
 // a failure that is no permissions refusal): level, its caller's, for any
-// other failure and the refusals RefusedLogged picks, debug for the rest.
+// other failure and the refusals refusedLogged picks, debug for the rest.
 func RefusedLevel(n int, level zerolog.Level) zerolog.Level {
-	if n > 0 && !RefusedLogged(n) {
+	if n > 0 && !refusedLogged(n) {
 		return zerolog.DebugLevel
 	}
 	return level

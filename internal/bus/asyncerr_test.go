@@ -224,7 +224,7 @@ func TestRefusedBackoff(t *testing.T) {
 	}
 	var logged []int
 	for n := 1; n <= 25; n++ {
-		if RefusedLogged(n) {
+		if refusedLogged(n) {
 			logged = append(logged, n)
 		}
 	}
@@ -241,7 +241,7 @@ func TestDeadLetterLevel(t *testing.T) {
 		var logged []int
 		for attempt := 1; attempt <= 1000; attempt++ {
 			wait := RefusedBackoff(base, attempt)
-			was := attempt == 1 || wait != RefusedBackoff(base, attempt-1) || RefusedLogged(attempt)
+			was := attempt == 1 || wait != RefusedBackoff(base, attempt-1) || refusedLogged(attempt)
 			got := deadLetterLevel(base, attempt)
 			if (got == zerolog.ErrorLevel) != was || got != zerolog.ErrorLevel && got != zerolog.DebugLevel {
 				t.Errorf("base %s, attempt %d: %s, want an error line %v", base, attempt, got, was)
