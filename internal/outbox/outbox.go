@@ -673,6 +673,7 @@ func (o *Outbox) result(in inflight, r result) {
 	}
 	var attempt int
 	var level zerolog.Level
+	var wait time.Duration
 	var stored func()
 	switch {
 	case s.failed && !in.retry:
@@ -699,7 +700,6 @@ func (o *Outbox) result(in inflight, r result) {
 		s.failed = true
 		s.attempt++
 		attempt = s.attempt
-		var wait time.Duration
 		wait, level = o.retryAfter(s, err)
 		s.retryAt = time.Now().Add(wait)
 	}
@@ -719,7 +719,8 @@ func (o *Outbox) result(in inflight, r result) {
 	}
 	if attempt > 0 {
 		o.retries.Inc()
-		o.log.WithLevel(level).Err(err).Str("msg_id", in.id).Int("attempt", attempt).Int("pending", pending).Msg("output not stored, retrying with the same id")
+		o.log.WithLevel(level).Err(err).Str("subject", in.s.name).Str("msg_id", in.id).Int("attempt", attempt).Dur("retry_in", wait).Int("pending", pending).
+			Msg("output not stored, retrying with the same id")
 	}
 }
 

@@ -62,7 +62,12 @@ func TestRefusalSeenAtOnce(t *testing.T) {
 	}
 	lines := logs.Lines(t, "output not stored, retrying with the same id")
 	if len(lines) == 0 || !strings.Contains(lines[0]["error"].(string), "Permissions Violation") {
-		t.Errorf("retry lines %v, want the first to carry the server's refusal", lines)
+		t.Fatalf("retry lines %v, want the first to carry the server's refusal", lines)
+	}
+	// Named as the other services' retry lines name theirs: the subject,
+	// and the wait as retry_in.
+	if lines[0]["subject"] != proto.MetricsSubject("apm", "shop", "web") || lines[0]["retry_in"] == nil {
+		t.Errorf("retry line %v, want its subject and its wait (retry_in)", lines[0])
 	}
 	if n := len(logs.Lines(t, "nats async error")); n != 0 {
 		t.Errorf("%d \"nats async error\" lines for a refusal the outbox reports, want 0", n)
