@@ -321,9 +321,9 @@ var publishUntil = UntilAllowed{
 // permissions refusal's seldom: publishUntil).
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 	u := publishUntil
-	u.Failed = func(attempt, n int, err error, _ time.Duration) {
-		b.log.WithLevel(RefusedLevel(n, zerolog.WarnLevel)).Err(err).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).
-			Msg("publish failed, retrying with the same id")
+	u.Failed = func(attempt, n int, err error, wait time.Duration) {
+		b.log.WithLevel(RefusedLevel(n, zerolog.WarnLevel)).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).
+			Dur("retry_in", wait).Msg("publish failed, retrying with the same id")
 	}
 	attempts, err := b.PublishUntilAllowed(ctx, o, u)
 	if err == nil && attempts > 1 {

@@ -89,6 +89,10 @@ func TestPublishAllRefusedLogsSeldom(t *testing.T) {
 		if l["level"] == "warn" {
 			warned++
 		}
+		// Named as the other services' retry lines name theirs.
+		if l["subject"] != tick(0).Subject || l["retry_in"] == nil {
+			t.Errorf("retry line %v, want its subject and its wait (retry_in)", l)
+		}
 	}
 	if warned > 1 {
 		t.Errorf("%d warnings for %d refused attempts of one publish, want at most 1", warned, refusals)
