@@ -185,12 +185,13 @@ func TestRefusableOwnConsumerOnly(t *testing.T) {
 // and every tenth after are logged at the caller's level. A publish's
 // refusals are counted in a row: the first after other failures (its
 // server down, then back with nats.conf refusing it) waits 250 ms and is
-// logged, whatever its attempt's number.
+// logged, whatever its attempt's number; and the other failures are
+// counted afresh after refusals: the first waits 250 ms.
 func TestRefusedBackoff(t *testing.T) {
 	ms := time.Millisecond
 	refused := fmt.Errorf("publish apm.metrics.shop.web: %w", nats.ErrPermissionViolation)
 	other := errors.New("nats: timeout")
-	var streak RefusalStreak
+	var run FailureRun
 	type want struct {
 		wait   time.Duration
 		warned bool
@@ -200,13 +201,17 @@ func TestRefusedBackoff(t *testing.T) {
 		steps = append(steps, want{time.Duration(len(steps)+1) * 250 * ms, true})
 	}
 	steps = append(steps, want{250 * ms, true}, want{500 * ms, false}, want{time.Second, false})
+	steps = append(steps, want{250 * ms, true}, want{500 * ms, true}) // other failures again
 	for i, w := range steps {
 		err := other
-		if i >= 12 {
+		if i >= 12 && i < 15 {
 			err = refused
 		}
-		wait, n, retried := publishUntil.next(&streak, i+1, err)
-		level := RefusedLevel(n, zerolog.WarnLevel) // publishRetrying's line
+		wait, n, retried := publishUntil.next(&run, err)
+		level := zerolog.WarnLevel // publishRetrying's line
+		if IsRefused(err) {
+			level = RefusedLevel(n, level)
+		}
 		if !retried || wait != w.wait || (level == zerolog.WarnLevel) != w.warned {
 			t.Errorf("attempt %d (%v): wait %s at %s, want %s warned %v", i+1, err, wait, level, w.wait, w.warned)
 		}
@@ -216,7 +221,11 @@ func TestRefusedBackoff(t *testing.T) {
 			t.Errorf("RefusedBackoff(250ms, %d) = %s, want %s", n, got, w)
 		}
 	}
-	if wait, _, _ := publishUntil.next(&RefusalStreak{}, 100, other); wait != 5*time.Second {
+	var others FailureRun
+	for range 99 {
+		publishUntil.next(&others, other)
+	}
+	if wait, _, _ := publishUntil.next(&others, other); wait != 5*time.Second {
 		t.Errorf("the 100th attempt, failed: wait %s, want 5s", wait)
 	}
 	if got := RefusedBackoff(time.Second, 6); got != RefusedRetryMax {

@@ -1050,8 +1050,9 @@ func (b *Bus) rebuildOne(ctx context.Context, spec ConsumerSpec, msg *Msg, live 
 // handler refused for reason, and tries it again in place, without
 // handling msg again, while it cannot be stored (the DLQ refused by the
 // server's permissions, or unreachable), the wait doubling from NakDelay
-// to RefusedRetryMax with the attempts (UntilAllowed: a refusal after
-// another failure starts from NakDelay again), until stored or ctx ends (the
+// to RefusedRetryMax with the failures of a kind in a row (UntilAllowed:
+// a refusal after another failure starts from NakDelay again, and another
+// failure after refusals too), until stored or ctx ends (the
 // partition handed over, the service stopping). A failed dead letter
 // failed the rebuild instead, and the partition's worker restarted the
 // whole take-over (every 10 s at most): its lookback read and handled
@@ -1071,16 +1072,11 @@ func (b *Bus) rebuildDeadLetter(ctx context.Context, spec ConsumerSpec, msg *Msg
 	}
 	u := UntilAllowed{
 		Refused: spec.NakDelay,
-		Other:   func(attempt int) time.Duration { return RefusedBackoff(spec.NakDelay, attempt) },
+		Other:   func(n int) time.Duration { return RefusedBackoff(spec.NakDelay, n) },
 		Failed: func(attempt, n int, err error, wait time.Duration) {
-			// The level of the step of the schedule waited (a refusal's
-			// place in its streak, another failure's attempt), as
-			// deadLetter's.
-			step := attempt
-			if n > 0 {
-				step = n
-			}
-			b.withMsg(b.log.WithLevel(deadLetterLevel(spec.NakDelay, step)).Err(err), msg.Subject, msgID).Str("reason", reason.Error()).
+			// The level of the step of the schedule waited (the
+			// failure's place in the run of its kind), as deadLetter's.
+			b.withMsg(b.log.WithLevel(deadLetterLevel(spec.NakDelay, n)).Err(err), msg.Subject, msgID).Str("reason", reason.Error()).
 				Uint64("seq", msg.Seq).Int("attempt", attempt).Dur("retry_in", wait).Msg("rebuild: dead letter not stored, will retry")
 		},
 	}

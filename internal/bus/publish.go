@@ -304,13 +304,14 @@ func (b *Bus) dropRefused(o Out, err error) {
 // from 250 ms to RefusedRetryMax, a warning at the first and every tenth
 // refusal in a row (RefusedBackoff, RefusedLevel); after any other
 // failure growing by 250 ms to 5 s, a warning each; each attempt bounded
-// to 10 s. The refusals are counted from the last other failure
-// (RefusalStreak): a publish refused once its server came back from an
-// outage waits 250 ms and warns, as a first refusal does.
+// to 10 s. Each kind is counted from the last failure of the other
+// (FailureRun): a publish refused once its server came back from an
+// outage waits 250 ms and warns, as a first refusal does, and an outage
+// after refusals waits 250 ms first.
 var publishUntil = UntilAllowed{
 	Refused: 250 * time.Millisecond,
-	Other: func(attempt int) time.Duration {
-		return min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)
+	Other: func(n int) time.Duration {
+		return min(time.Duration(n)*250*time.Millisecond, 5*time.Second)
 	},
 	Timeout: 10 * time.Second,
 }
@@ -322,7 +323,11 @@ var publishUntil = UntilAllowed{
 func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 	u := publishUntil
 	u.Failed = func(attempt, n int, err error, wait time.Duration) {
-		b.log.WithLevel(RefusedLevel(n, zerolog.WarnLevel)).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).
+		level := zerolog.WarnLevel // each other failure
+		if IsRefused(err) {
+			level = RefusedLevel(n, level)
+		}
+		b.log.WithLevel(level).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).
 			Dur("retry_in", wait).Msg("publish failed, retrying with the same id")
 	}
 	attempts, err := b.PublishUntilAllowed(ctx, o, u)
@@ -344,9 +349,11 @@ type UntilAllowed struct {
 	// server refuses for the user's permissions (IsRefused), doubled at
 	// each next one up to RefusedRetryMax (RefusedBackoff, RefusalStreak).
 	Refused time.Duration
-	// Other is the wait after the attempt-th (from 1) when it failed
-	// otherwise; nil ends the call at such a failure, with its error.
-	Other func(attempt int) time.Duration
+	// Other is the wait after the n-th failure in a row (from 1) that is
+	// no refusal, counted afresh after a refusal as the refusals are after
+	// another failure (FailureRun); nil ends the call at such a failure,
+	// with its error.
+	Other func(n int) time.Duration
 	// Final, if set, ends the call at once at a failure it holds of, with
 	// its error: one no retry can cure (PublishUntilAllowed ends so at
 	// IsRefusedMessage too).
@@ -357,22 +364,23 @@ type UntilAllowed struct {
 	// ErrStopped: for a caller whose ctx outlives its own stop.
 	Stop <-chan struct{}
 	// Failed, if set, is told of each failed attempt that is retried after
-	// wait, n its place in the refusals in a row (0 for another failure),
-	// to log it at RefusedLevel(n, its level).
+	// wait, n its place in the failures of its kind in a row (FailureRun:
+	// refusals, IsRefused(err), or other failures), to log a refusal at
+	// RefusedLevel(n, its level): the first of each run is said.
 	Failed func(attempt, n int, err error, wait time.Duration)
 }
 
-// next is the wait after the attempt-th (from 1) that failed with err,
-// its place n in the refusal streak (0 for another failure), and whether
-// it is retried at all.
-func (u *UntilAllowed) next(streak *RefusalStreak, attempt int, err error) (wait time.Duration, n int, retry bool) {
-	if n = streak.Add(err); n > 0 {
+// next is the wait after an attempt that failed with err, its place n in
+// the failures of its kind in a row, and whether it is retried at all.
+func (u *UntilAllowed) next(run *FailureRun, err error) (wait time.Duration, n int, retry bool) {
+	n, refused := run.Add(err)
+	switch {
+	case refused:
 		return RefusedBackoff(u.Refused, n), n, true
+	case u.Other == nil:
+		return 0, n, false
 	}
-	if u.Other == nil {
-		return 0, 0, false
-	}
-	return u.Other(attempt), 0, true
+	return u.Other(n), n, true
 }
 
 // Do runs attempt until it succeeds, running it again after each failure
@@ -397,7 +405,7 @@ func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx cont
 		}
 		return fmt.Errorf("%s: %w (last attempt: %w)", what, cause, last)
 	}
-	var streak RefusalStreak
+	var run FailureRun
 	for n := 1; ; n++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if u.Timeout > 0 {
@@ -408,7 +416,7 @@ func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx cont
 		if err == nil || (u.Final != nil && u.Final(err)) {
 			return n, err
 		}
-		wait, inStreak, retry := u.next(&streak, n, err)
+		wait, inRun, retry := u.next(&run, err)
 		if !retry {
 			return n, err
 		}
@@ -416,7 +424,7 @@ func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx cont
 			return n, ended(ctx.Err(), err)
 		}
 		if u.Failed != nil {
-			u.Failed(n, inStreak, err, wait)
+			u.Failed(n, inRun, err, wait)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -15,7 +15,8 @@ import (
 // TestUntilAllowedDo: the one loop of the calls retried until the server
 // allows them runs any call: refusals in a row wait the doubling
 // schedule, counted afresh after another failure (retried on Other's
-// schedule, or ending the call without it), Final's failures end it at
+// schedule, or ending the call without it), and the other failures in a
+// row counted afresh after a refusal (FailureRun), Final's failures end it at
 // once, and Stop ends it with ErrStopped and the last refusal.
 func TestUntilAllowedDo(t *testing.T) {
 	refused := fmt.Errorf("put: %w", nats.ErrPermissionViolation)
@@ -38,7 +39,9 @@ func TestUntilAllowedDo(t *testing.T) {
 		{name: "another failure ends it without Other", errs: []error{refused, other}, attempts: 2, err: other,
 			want: []failed{{1, 1, time.Millisecond}}},
 		{name: "another failure ends the streak", errs: []error{refused, refused, other, refused}, other: true, attempts: 5,
-			want: []failed{{1, 1, time.Millisecond}, {2, 2, 2 * time.Millisecond}, {3, 0, 3 * time.Microsecond}, {4, 1, time.Millisecond}}},
+			want: []failed{{1, 1, time.Millisecond}, {2, 2, 2 * time.Millisecond}, {3, 1, 1 * time.Microsecond}, {4, 1, time.Millisecond}}},
+		{name: "a refusal ends the other failures' run", errs: []error{other, other, refused, other}, other: true, attempts: 5,
+			want: []failed{{1, 1, time.Microsecond}, {2, 2, 2 * time.Microsecond}, {3, 1, time.Millisecond}, {4, 1, time.Microsecond}}},
 		{name: "final ends it at once", errs: []error{refused, final}, other: true, attempts: 2, err: final,
 			want: []failed{{1, 1, time.Millisecond}}},
 	} {
