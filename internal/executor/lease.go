@@ -144,6 +144,12 @@ func (t *tierLease) release() {
 	}
 }
 
+// expiry is when the lease lapses, as last stored.
+func (t *tierLease) expiry() time.Time {
+	_, expires := t.current()
+	return expires
+}
+
 // renew stores the lease again, to lapse a whole lease from now, while
 // the key is still at the revision this member took or last renewed.
 func (t *tierLease) renew(ctx context.Context) error {
@@ -215,7 +221,8 @@ func (t *tierLease) adopt(ctx context.Context) bool {
 // member stalled, or taken again since) ends the keeping: the lease is
 // lost, and the conditional state write finds out what another member
 // stored meanwhile (see handle). A renewal that fails otherwise is
-// retried at the next turn; the lease lapses if none succeeds meanwhile.
+// retried at the next turn; the lease lapses if none succeeds meanwhile,
+// which also ends the keeping.
 func (t *tierLease) keep() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -237,6 +244,11 @@ func (t *tierLease) keep() (stop func()) {
 				return
 			case errors.Is(err, bus.ErrChanged):
 				t.log.Error().Err(err).Msg("the tier's lease lapsed or was taken again before its change was recorded: another member may change the tier meanwhile")
+				return
+			case !time.Now().Before(t.expiry()):
+				// Nothing left to keep: renewed every 100 ms from here
+				// on (the least wait), each a warning and a failed write.
+				t.log.Error().Err(err).Msg("the tier's lease lapsed before its change was recorded, its renewals failing: another member may change the tier meanwhile")
 				return
 			default:
 				t.log.Warn().Err(err).Time("lapses", expires).Msg("cannot renew the tier's lease while its change is recorded: retrying")

@@ -3,8 +3,12 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
@@ -119,5 +123,53 @@ func TestLeaseHoldsDuringRenewal(t *testing.T) {
 	}
 	if err := <-held; err != nil {
 		t.Errorf("holds during a renewal: %v, want held", err)
+	}
+}
+
+// failing is a lease bucket whose every renewal fails at once, neither
+// stored nor refused for the key having moved (the server refusing this
+// user the bucket, JetStream without responders); each is told on calls.
+type failing struct {
+	*bus.Leases
+	calls chan time.Time
+}
+
+func (f *failing) Renew(context.Context, string, []byte, uint64, time.Duration) (uint64, error) {
+	f.calls <- time.Now()
+	return 0, fmt.Errorf("renew: %w", nats.ErrPermissionViolation)
+}
+
+// TestLeaseKeepEndsOnceLapsed: keep, its renewals all failing at once,
+// stops once the lease has lapsed by this member's clock, with an error
+// line. Before, it went on renewing every 100 ms (its least wait, the
+// lease's time left being none) for as long as the change waited to be
+// recorded, a warning and a failed write (a permissions violation line
+// in the server's log) each.
+func TestLeaseKeepEndsOnceLapsed(t *testing.T) {
+	const ttl = 600 * time.Millisecond
+	var logs natstest.Logs
+	store := &failing{calls: make(chan time.Time, 1000)}
+	expires := time.Now().Add(ttl)
+	tl := &tierLease{l: store, key: "shop.web", value: lease{Member: "m1", Decision: "d1"}, ttl: ttl, rev: 1, expires: expires, log: zerolog.New(&logs)}
+	stop := tl.keep()
+	defer stop()
+	// Well past the lapse: at most the renewal under way as it lapsed.
+	deadline := time.After(ttl + time.Second)
+	late := 0
+	for done := false; !done; {
+		select {
+		case at := <-store.calls:
+			if at.After(expires) {
+				late++
+			}
+		case <-deadline:
+			done = true
+		}
+	}
+	if late > 1 {
+		t.Errorf("%d renewals after the lease lapsed, want at most 1", late)
+	}
+	if n := len(logs.Lines(t, "the tier's lease lapsed before its change was recorded, its renewals failing: another member may change the tier meanwhile")); n != 1 {
+		t.Errorf("%d lines saying the lease lapsed, want 1", n)
 	}
 }
