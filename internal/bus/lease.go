@@ -20,7 +20,7 @@ import (
 type Leases struct {
 	name string
 	kv   jetstream.KeyValue
-	js   jetstream.JetStream
+	b    *Bus
 }
 
 // Leases opens the lease bucket, which provisioning created
@@ -31,7 +31,7 @@ func (b *Bus) Leases(ctx context.Context) (*Leases, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv bucket %s: %w", name, err)
 	}
-	return &Leases{name: name, kv: kv, js: b.js}, nil
+	return &Leases{name: name, kv: kv, b: b}, nil
 }
 
 // Take creates key with value, to lapse after ttl, and returns its
@@ -54,12 +54,21 @@ func (l *Leases) Take(ctx context.Context, key string, value []byte, ttl time.Du
 // new revision. A key no longer at rev is left alone (the error wraps
 // ErrChanged). The bucket's own Update cannot set a time to live, and a
 // value stored without one would never lapse: the write is the bucket's
-// publish with both headers.
+// publish with both headers. A renewal the server refuses this user ends
+// at that refusal (IsRefused), as a replica state's write does, not at
+// ctx's end (the server drops the publish).
 func (l *Leases) Renew(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
 	m := &nats.Msg{Subject: "$KV." + l.name + "." + key, Data: value}
-	ack, err := l.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
+	var seq uint64
+	err := l.b.refusable(ctx, publishKey(m.Subject), func(ctx context.Context) error {
+		ack, err := l.b.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
+		if err == nil {
+			seq = ack.Sequence
+		}
+		return err
+	})
 	if err == nil {
-		return ack.Sequence, nil
+		return seq, nil
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/bus"
 	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
 )
 
 // TestLeases: a lease is taken once; a second take fails with
@@ -97,5 +100,35 @@ func TestLeaseRenew(t *testing.T) {
 	}
 	if _, _, err := l.Holder(ctx, "shop.web"); !errors.Is(err, bus.ErrNotFound) {
 		t.Fatalf("holder after a failed renewal: %v, want ErrNotFound", err)
+	}
+}
+
+// TestLeaseRenewRefusedAtOnce: a renewal the server refuses this user
+// (nats.conf not letting it write the lease bucket) ends at that refusal
+// (bus.IsRefused), as a replica state's write does, not at its context's
+// end: the server drops the publish, and the executor's keep holds its
+// renewal lock (which holds waits on) until the renewal ends.
+func TestLeaseRenewRefusedAtOnce(t *testing.T) {
+	r := natstest.StartRestricted(t, "executor", "$KV."+proto.LeaseBucket("apm")+".>")
+	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the buckets
+	ctx := context.Background()
+	al, err := admin.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := al.Take(ctx, "shop.web", []byte("a"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := r.Connect(t, "executor", zerolog.Nop()).Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = l.Renew(rctx, "shop.web", []byte("a"), rev, time.Minute)
+	if !bus.IsRefused(err) || rctx.Err() != nil {
+		t.Fatalf("renewal refused by the server: %v after %s, want the refusal at once", err, time.Since(start).Round(time.Millisecond))
 	}
 }
