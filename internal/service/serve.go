@@ -204,8 +204,14 @@ func Main(ctx context.Context, spec Spec, args []string, getenv cli.Getenv) erro
 	r, err := spec.Build(ctx, Deps{Bus: b, Log: log, Reg: reg, Ready: ready, Mux: mux, Config: file, HTTPAddr: httpAddr})
 	if err == nil {
 		// A stop asked during the build is a stop while starting too:
-		// what was built does not run on an ended context.
-		err = ctx.Err()
+		// what was built does not run on an ended context, but its
+		// handlers served until the HTTP server stopped, so what they
+		// counted is written then (Flusher), as after a run.
+		if err = ctx.Err(); err != nil {
+			err = stoppedWaiting(err)
+			Flush(r)
+			return err
+		}
 	}
 	if err != nil {
 		return stoppedWaiting(err)

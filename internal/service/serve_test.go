@@ -245,6 +245,14 @@ func (r flushRunner) Flush() {
 // flushed once, after the HTTP server has stopped, so that nothing its
 // handlers counted is left unwritten.
 func TestFlushAfterHTTPStops(t *testing.T) {
+	t.Run("stopped while running", func(t *testing.T) { testFlushAfterHTTPStops(t, false) })
+	// A stop asked while the runner is built (the CI once cancelled
+	// between the build and the check after it): the runner never runs,
+	// but its handlers served until the HTTP server stopped.
+	t.Run("stopped while building", func(t *testing.T) { testFlushAfterHTTPStops(t, true) })
+}
+
+func testFlushAfterHTTPStops(t *testing.T, stopInBuild bool) {
 	url := natstest.RunJetStream(t)
 	httpAddr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -254,6 +262,9 @@ func TestFlushAfterHTTPStops(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- service.Main(ctx, service.Spec{Name: "probe", Build: func(context.Context, service.Deps) (service.Runner, error) {
+			if stopInBuild {
+				cancel()
+			}
 			close(built)
 			return r, nil
 		}}, []string{"-http.addr", httpAddr, "-nats.url", url, "-nats.provision"}, func(string) string { return "" })
