@@ -76,7 +76,7 @@ func (r *Replicas) Update(ctx context.Context, key string, value []byte, rev uin
 	switch {
 	case err == nil:
 		return next, nil
-	case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+	case moved(err):
 		err = fmt.Errorf("%w: %w", ErrChanged, err)
 	case full(err):
 		err = fmt.Errorf("%w: %w", ErrBucketFull, err)
@@ -115,6 +115,21 @@ func (r *Replicas) write(ctx context.Context, key string, put func(context.Conte
 // full reports whether err is the server refusing a message because its
 // stream holds its MaxBytes. The server has no error code of its own for
 // it: its store failure (10077) carries the store's reason.
+// moved reports whether a write conditional on a key's revision (an
+// update, a purge at a revision, a publish expecting the subject's last
+// sequence) failed because the key is no longer at that revision: the
+// bucket's own calls say so with ErrKeyExists or ErrKeyRevisionMismatch,
+// a raw publish to the key's subject with the stream's wrong-last-sequence
+// error.
+func moved(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
 func full(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10077 && strings.Contains(apiErr.Description, "maximum bytes")

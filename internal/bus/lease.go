@@ -70,9 +70,7 @@ func (l *Leases) Renew(ctx context.Context, key string, value []byte, rev uint64
 	if err == nil {
 		return seq, nil
 	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+	if moved(err) {
 		err = fmt.Errorf("%w: %w", ErrChanged, err)
 	}
 	return 0, fmt.Errorf("kv %s renew %s at revision %d: %w", l.name, key, rev, err)
@@ -100,7 +98,7 @@ func (l *Leases) Release(ctx context.Context, key string, rev uint64, markerTTL 
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	if moved(err) {
 		err = fmt.Errorf("%w: %w", ErrChanged, err)
 	}
 	return fmt.Errorf("kv %s release %s at revision %d: %w", l.name, key, rev, err)
