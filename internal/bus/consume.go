@@ -926,13 +926,14 @@ func (b *Bus) recreateConsumer(ctx context.Context, stream string, spec Consumer
 		if IsRefused(err) {
 			wait = recreateEvery
 		}
-		explained := b.notProvisioned(err)
-		if !spec.pinned {
-			// Provisioning makes no single durable.
+		var explained error
+		switch {
+		case spec.pinned:
+			explained = b.notProvisioned(err)
+		case IsRefused(err): // provisioning makes no single durable
+			explained = singleRefused(err)
+		default:
 			explained = fmt.Errorf("durable missing: %w", err)
-			if IsRefused(err) {
-				explained = singleRefused(err)
-			}
 		}
 		log.WithLevel(RefusedLevel(streak.Add(err), zerolog.ErrorLevel)).Err(explained).Int("attempt", attempt).Dur("retry_in", wait).
 			Msg("cannot recreate consumer")
