@@ -455,7 +455,7 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 		}
 		if err != nil {
 			s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Time("tick_time", last.EventTime).
-				Msg("the last decision stored is not readable: its time is kept, the count it was decided from is not checked")
+				Msg("the last decision stored is unreadable or none the decider makes: its time is kept, the count it was decided from is not checked")
 		}
 	}
 	return nil

@@ -105,9 +105,9 @@ func (m *machine) withdraw(t time.Time) bool {
 }
 
 // settled is the phase a hold at t leaves under the machine's cool-down
-// marks: a cool-down while it lasts, else steady (a hold's step relaxes a
-// pending scale-down to steady too). withdraw reads it for the phase the
-// holds behind a withdrawn change would have left.
+// marks: a cool-down while it lasts, a pending scale-down (which only a
+// hold's own step enters) as it is, else steady. withdraw reads it for the
+// phase the holds behind a withdrawn change would have left.
 func (m *machine) settled(t time.Time) phase {
 	switch {
 	case m.phase == cooldownUp && m.upped && t.Sub(m.lastUp) < m.coolUp:
