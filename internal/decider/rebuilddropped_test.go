@@ -102,30 +102,11 @@ func runJump(t *testing.T, cfg Config, st *Apps, extra int, drop int64) map[int6
 		if i >= jumpAt {
 			rps = 800
 		}
-		at := t0.Add(time.Duration(i) * time.Minute)
-		ts := proto.Millis(at)
-		var all []*proto.Decision
-		if at.Equal(at.Truncate(cfg.ForecastStep)) {
-			ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, ds...)
-		}
-		ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, ds...)
 		replicas := 2
 		if i >= extraAt {
 			replicas += extra
 		}
-		ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, replicas, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range append(all, ds...) {
+		for _, d := range feedWebMinute(t, st, cfg, i, replicas, rps) {
 			decided[d.TS] = d
 			if d.TS == drop && !st.Withdraw(d) {
 				t.Fatalf("live: the dropped change %+v not withdrawn", d)

@@ -28,26 +28,7 @@ func TestDroppedChangeIsWithdrawn(t *testing.T) {
 			decided := map[int64]*proto.Decision{}
 			feed := func(i int, rps float64) {
 				t.Helper()
-				at := t0.Add(time.Duration(i) * time.Minute)
-				ts := proto.Millis(at)
-				var all []*proto.Decision
-				if at.Equal(at.Truncate(cfg.ForecastStep)) {
-					ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
-					if err != nil {
-						t.Fatal(err)
-					}
-					all = append(all, ds...)
-				}
-				ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
-				if err != nil {
-					t.Fatal(err)
-				}
-				all = append(all, ds...)
-				ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, 2, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, d := range append(all, ds...) {
+				for _, d := range feedWebMinute(t, st, cfg, i, 2, rps) {
 					decided[d.TS] = d
 				}
 			}
@@ -105,26 +86,7 @@ func TestChangeDroppedBehindHoldsIsWithdrawn(t *testing.T) {
 	decided := map[int64]*proto.Decision{}
 	feed := func(i int, rps float64) {
 		t.Helper()
-		at := t0.Add(time.Duration(i) * time.Minute)
-		ts := proto.Millis(at)
-		var all []*proto.Decision
-		if at.Equal(at.Truncate(cfg.ForecastStep)) {
-			ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, ds...)
-		}
-		ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, ds...)
-		ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, 2, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range append(all, ds...) {
+		for _, d := range feedWebMinute(t, st, cfg, i, 2, rps) {
 			decided[d.TS] = d
 		}
 	}
@@ -155,4 +117,31 @@ func TestChangeDroppedBehindHoldsIsWithdrawn(t *testing.T) {
 	if st.Withdraw(up) {
 		t.Fatal("Withdraw of a change a later change followed: true")
 	}
+}
+
+// feedWebMinute feeds app "a"'s web tier its i-th minute after t0: a
+// forecast at each ForecastStep, an anomaly tick, and a metrics tick of rps
+// with replicas running; it returns the decisions they complete.
+func feedWebMinute(t *testing.T, st *Apps, cfg Config, i, replicas int, rps float64) []*proto.Decision {
+	t.Helper()
+	at := t0.Add(time.Duration(i) * time.Minute)
+	ts := proto.Millis(at)
+	var all []*proto.Decision
+	if at.Equal(at.Truncate(cfg.ForecastStep)) {
+		ds, err := st.AddForecast(&proto.Forecast{App: "a", Tier: "web", TS: ts, Metric: "rps", StepMS: cfg.ForecastStep.Milliseconds()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ds...)
+	}
+	ds, err := st.AddAnomaly(&proto.Anomaly{App: "a", Tier: "web", TS: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = append(all, ds...)
+	ds, err = st.AddMetrics(proto.NewMetrics("a", "web", at, replicas, map[string]float64{proto.MetricRPS: rps, proto.MetricCPU: rps / 200}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(all, ds...)
 }
