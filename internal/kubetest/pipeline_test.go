@@ -62,11 +62,32 @@ var pipelineLeads = map[string]time.Duration{"web": 4 * time.Second, "cache": 8 
 // without its random incidents) scaled to baseRPS, times surgeFactor for
 // surgeLen from the surge's time of day once that is set; the shop model
 // turns it into every tier's metrics given the replicas ready.
+//
+// The model runs on a synthetic clock: the test's start is shopAnchor
+// (to the minute), so what the shop does on either side of it is the same
+// whenever the test runs. On the wall clock the forecast of today's sale
+// (yesterday's ×3) depended on the day and hour: on a Monday yesterday was
+// a Sunday (the shop's weekend demand is ×0.75) and the day-to-day level
+// moves through the day, so the forecast max came within noise of twice
+// the load (1.89 to 1.99 on a Monday at 16:20 UTC).
 type surgeShop struct {
 	m     *shop.Model
+	shift time.Duration // the model's time less the wall clock's
 	scale float64
 	surge time.Time // today's surge start (zero: none yet)
 }
+
+// shopAnchor is the model time the test starts at: a Wednesday noon, so
+// the two days of history are weekdays and the weekend's blend around
+// midnight is far. From it, yesterday's sale read at the surge's minute is
+// 2.6 to 3.5 times each tier's load a lead time before the surge (what
+// checkSurgeTimeline wants at least twice), for any surge 40 s to 30
+// minutes after the start (the test places it 1 to 2 minutes after),
+// computed from the model alone: on the wall clock that computation gave
+// the web and cache ratios the failed runs' decisions recorded, to the
+// hundredth (db's forecast, the larger of its own and cache's scaled, may
+// be higher).
+var shopAnchor = time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC)
 
 func newSurgeShop(t *testing.T, now time.Time) *surgeShop {
 	t.Helper()
@@ -78,8 +99,15 @@ func newSurgeShop(t *testing.T, now time.Time) *surgeShop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &surgeShop{m: m, scale: baseRPS / m.Demand(now)}
+	s := &surgeShop{m: m, shift: shopAnchor.Sub(now.Truncate(time.Minute))}
+	s.scale = baseRPS / m.Demand(s.model(now))
+	return s
 }
+
+// model returns the model's time at wall-clock time t: a whole number of
+// minutes apart, so the history's ticks, on the minute, are on the minute
+// in the model too.
+func (s *surgeShop) model(t time.Time) time.Time { return t.Add(s.shift) }
 
 // inSurge reports whether t falls in a daily surge.
 func (s *surgeShop) inSurge(t time.Time) bool {
@@ -92,7 +120,7 @@ func (s *surgeShop) inSurge(t time.Time) bool {
 }
 
 func (s *surgeShop) demand(t time.Time) float64 {
-	d := s.m.Demand(t) * s.scale
+	d := s.m.Demand(s.model(t)) * s.scale
 	if s.inSurge(t) {
 		d *= surgeFactor
 	}
@@ -101,9 +129,9 @@ func (s *surgeShop) demand(t time.Time) float64 {
 
 // loads returns each tier's nominal load at t.
 func (s *surgeShop) loads(t time.Time) map[string]float64 {
-	ratio := s.demand(t) / s.m.Demand(t)
+	ratio := s.demand(t) / s.m.Demand(s.model(t))
 	out := map[string]float64{}
-	for tier, l := range s.m.NominalLoads(t) {
+	for tier, l := range s.m.NominalLoads(s.model(t)) {
 		out[tier] = l * ratio
 	}
 	return out
@@ -136,7 +164,7 @@ type pushTick struct {
 
 func (s *surgeShop) ticks(t time.Time, ready map[string]int) []pushTick {
 	var out []pushTick
-	for _, smp := range s.m.TickWithDemand(t, ready, s.demand(t)) {
+	for _, smp := range s.m.TickWithDemand(s.model(t), ready, s.demand(t)) {
 		out = append(out, pushTick{App: "shop", Tier: smp.Tier, Time: proto.Millis(t), Replicas: smp.Ready, Values: smp.Values})
 	}
 	return out
