@@ -12,9 +12,11 @@ import "sync"
 // name it was ever sent (a refused one, or one evicted for idleness and
 // gone), until the process ended. With Held set, Note forgets the apps the
 // stage no longer holds each time the record has grown by as many as it
-// kept at the last such sweep (and by pruneSlack), so it stays within
+// kept held at the last such sweep (and by pruneSlack), so it stays within
 // twice the apps held plus pruneSlack, at a cost per Note that is
-// constant on average.
+// constant on average. The app being noted is kept by its sweep but not
+// counted: counted, a refused app that made the sweep raised the bound
+// by two.
 type AppPartitions struct {
 	// Held says whether the stage still holds state of app. It is called
 	// from Note, under the record's lock, and must not call back into it.
@@ -42,14 +44,19 @@ func (a *AppPartitions) Note(app string, p int) {
 	}
 	a.m[app] = p
 	if a.Held != nil && len(a.m) > 2*a.kept+pruneSlack {
+		kept := 0
 		for o := range a.m {
-			// app is noted before the stage takes it: it is not held
-			// yet.
-			if o != app && !a.Held(o) {
+			switch {
+			case o == app:
+				// Noted before the stage takes it: not held yet, and
+				// not counted, for the stage may refuse it.
+			case a.Held(o):
+				kept++
+			default:
 				delete(a.m, o)
 			}
 		}
-		a.kept = len(a.m)
+		a.kept = kept
 	}
 }
 

@@ -7,23 +7,35 @@ import (
 )
 
 // TestAppPartitionsForgetsAppsNotHeld notes a thousand app names of which
-// the stage holds three (the others refused by its limits, or evicted
+// the stage holds a few (the others refused by its limits, or evicted
 // idle). Without Held the record keeps every name until its partition is
 // handed over, which a lone member never does; with it, the record stays
-// within twice the apps held plus pruneSlack, and keeps every app held,
-// so a hand-over still drops their state.
+// within twice the apps held plus pruneSlack (and the one being noted),
+// and keeps every app held, so a hand-over still drops their state.
+//
+// In "held first" the apps held come first, as when a stage's limits
+// admit the first apps and refuse every later one (the decider's
+// TestPartitionRecordBoundedByAppsHeld): every sweep then runs on a
+// refused app's Note, which the sweep keeps (it is not taken yet).
 func TestAppPartitionsForgetsAppsNotHeld(t *testing.T) {
-	held := map[string]bool{"app0001": true, "app0500": true, "app0999": true}
 	for _, tc := range []struct {
 		name        string
-		held        func(string) bool
+		held        []string // nil: no Held
 		least, most int
 	}{
 		{"without Held", nil, 1000, 1000}, // every name, for good
-		{"with Held", func(app string) bool { return held[app] }, len(held), 2*len(held) + pruneSlack + 1},
+		{"with Held", []string{"app0001", "app0500", "app0999"}, 3, 2*3 + pruneSlack + 1},
+		{"held first", []string{"app0000", "app0001"}, 2, 2*2 + pruneSlack + 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := AppPartitions{Held: tc.held}
+			held := map[string]bool{}
+			for _, app := range tc.held {
+				held[app] = true
+			}
+			a := AppPartitions{}
+			if tc.held != nil {
+				a.Held = func(app string) bool { return held[app] }
+			}
 			peak := 0
 			for i := range 1000 {
 				a.Note(fmt.Sprintf("app%04d", i), i%4)

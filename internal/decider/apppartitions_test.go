@@ -1,6 +1,7 @@
 package decider
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -38,6 +39,25 @@ func TestPartitionRecordBoundedByAppsHeld(t *testing.T) {
 	natstest.Serve(t, "decider", d.Run)
 	natstest.Eventually(t, 30*time.Second, ready.Err)
 
+	// The record's size is sampled while the inputs come: it peaks just
+	// before a sweep, for one input's handling, which a single look at
+	// the end caught only now and then (when the refusals counted below
+	// came before the last inputs were handled).
+	peak := make(chan int, 1)
+	sampling, stopSampling := context.WithCancel(context.Background())
+	defer stopSampling()
+	go func() {
+		most := 0
+		for {
+			most = max(most, d.apps.Len())
+			select {
+			case <-sampling.Done():
+				peak <- most
+				return
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+	}()
 	const apps = 60
 	t0 := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
 	for i := range apps {
@@ -58,17 +78,25 @@ func TestPartitionRecordBoundedByAppsHeld(t *testing.T) {
 		if refused < apps-2 {
 			return fmt.Errorf("%d inputs refused by the series limits, want at least %d", refused, apps-2)
 		}
+		// Every input handled, so the sampling saw each handling.
+		for _, k := range []proto.Kind{proto.KindMetrics, proto.KindForecast, proto.KindAnomaly} {
+			if err := natstest.GroupDrained(context.Background(), admin, proto.StreamName("apm", k), "decider-"+string(k)); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+	stopSampling()
+	seen := <-peak
 	d.mu.Lock()
 	held, noted := len(d.state.apps), d.apps.Len()
 	d.mu.Unlock()
-	t.Logf("%d apps held, %d noted", held, noted)
+	t.Logf("%d apps held, %d noted (at most %d)", held, noted, seen)
 	if held != 2 {
 		t.Fatalf("%d apps held, want 2 (the series limit)", held)
 	}
-	if most := 2*held + 16 + 1; noted > most {
-		t.Fatalf("%d apps' partitions noted while %d are held, want at most %d", noted, held, most)
+	if most := 2*held + 16 + 1; max(noted, seen) > most {
+		t.Fatalf("%d apps' partitions noted while %d are held, want at most %d", max(noted, seen), held, most)
 	}
 	if noted < held {
 		t.Fatalf("%d apps' partitions noted, fewer than the %d held: a hand-over would keep their state", noted, held)
