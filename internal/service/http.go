@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +52,8 @@ func OpsMux(ready *Ready, gatherer prometheus.Gatherer) *http.ServeMux {
 // server, so slow or stalled clients cannot pile up goroutines and memory,
 // and how many connections and header bytes clients may hold. WebSocket
 // upgrades are exempt from the timeouts once upgraded: the connection's
-// deadlines are cleared before the handler takes it over, and the
+// deadlines are cleared when the handler takes it over (not when a
+// request merely asks for an upgrade), and the
 // WebSocket code (gateway) keeps its own ping-based deadlines; they count
 // among MaxConns.
 type Timeouts struct {
@@ -152,20 +154,44 @@ func ListenTimeouts(addr string, h http.Handler, log zerolog.Logger, t Timeouts)
 	}, nil
 }
 
-// upgradeExempt clears the read and write deadlines the server set on a
-// connection asking for a WebSocket upgrade, so a long-lived upgraded
-// connection is not cut by the request timeouts; the WebSocket code sets
-// its own deadlines from then on.
+// upgradeExempt lifts the read and write deadlines the server set on a
+// connection asking for a WebSocket upgrade once its handler takes the
+// connection over (hijacks it, as an accepted upgrade does), so a
+// long-lived upgraded connection is not cut by the request timeouts; the
+// WebSocket code sets its own deadlines from then on. Asking is not
+// enough: a request the handler answers without upgrading (a refused
+// token or Origin, the page, an API) keeps every timeout, or a client
+// adding the headers could hold a connection for ever by never sending
+// its body or never reading the answer.
 func upgradeExempt(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") && headerHasToken(r.Header, "Connection", "upgrade") {
-			rc := http.NewResponseController(w)
-			_ = rc.SetReadDeadline(time.Time{})
-			_ = rc.SetWriteDeadline(time.Time{})
+			w = liftOnHijack{w}
 		}
 		h.ServeHTTP(w, r)
 	})
 }
+
+// liftOnHijack clears the connection's deadlines when the handler hijacks
+// it; everything else passes to the ResponseWriter it wraps (Unwrap, for
+// http.ResponseController).
+type liftOnHijack struct{ http.ResponseWriter }
+
+// Hijack takes the connection over and clears its deadlines.
+func (l liftOnHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(l.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := conn.SetDeadline(time.Time{}); err != nil {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("clear deadlines of the hijacked connection: %w", err)
+	}
+	return conn, brw, nil
+}
+
+// Unwrap returns the wrapped ResponseWriter.
+func (l liftOnHijack) Unwrap() http.ResponseWriter { return l.ResponseWriter }
 
 // headerHasToken reports whether a comma-separated header holds token.
 func headerHasToken(h http.Header, name, token string) bool {

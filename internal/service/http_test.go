@@ -250,3 +250,58 @@ func TestHeaderCap(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeHeadersDoNotLiftTimeouts: asking for a WebSocket upgrade
+// lifts no timeout by itself; only a connection the handler takes over
+// (hijacks, as an accepted upgrade does) leaves them. A client adding
+// "Upgrade: websocket" to a request a handler answers without upgrading
+// (a refused /ws, the page, an API) is cut as any other: one whose body
+// never comes after the read timeout, one that never reads its answer
+// after the write timeout.
+func TestUpgradeHeadersDoNotLiftTimeouts(t *testing.T) {
+	const upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	t.Run("body never sent", func(t *testing.T) {
+		addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+		}), short)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\n"+upgrade+"Content-Length: 1000\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		closedWithin(t, c, 5*time.Second)
+	})
+	t.Run("answer never read", func(t *testing.T) {
+		writeErr := make(chan error, 1)
+		addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			chunk := make([]byte, 64<<10)
+			for range 1024 { // 64 MiB, far past any socket buffer
+				if _, err := w.Write(chunk); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+			writeErr <- nil
+		}), short)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n"+upgrade+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-writeErr:
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Fatalf("write to a client that reads nothing ended with %v, want a timeout", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("write to a client that reads nothing not cut after 5s")
+		}
+	})
+}
