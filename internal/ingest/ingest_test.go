@@ -254,6 +254,16 @@ func TestPushRejects(t *testing.T) {
 		{"msgpack duplicate key at the top", tickPack("app", "decoy", "app", "shop"), "application/msgpack", bearer, 400, "app", `duplicate key "app"`},
 		{"msgpack duplicate key in values", packMap("app", "shop", "tier", "web", "time", "2026-01-02T03:04:00Z", "replicas", 3, "values", packMap("rps", 5, "rps", 500)), "application/msgpack", bearer, 400, "values.rps", `duplicate key "rps"`},
 		{"msgpack duplicate key in a tick of a batch", packArray(tickPack("app", "shop"), tickPack("app", "shop", "tier", "db")), "application/msgpack", bearer, 400, "[1].tier", `duplicate key "tier"`},
+		// Hostile msgpack is refused before a decoder sees it: sizes it
+		// declares past the bytes sent (a 5-byte body asking for a map of
+		// four billion entries, a string of 4 GiB), nesting, the reserved
+		// byte, bytes after the value.
+		{"msgpack map declaring 4 billion entries", []byte{0xdf, 0xff, 0xff, 0xff, 0xff}, "application/msgpack", bearer, 400, "body", "8589934590 values declared"},
+		{"msgpack array declaring 4 billion ticks", []byte{0xdd, 0xff, 0xff, 0xff, 0xff, 0x80}, "application/msgpack", bearer, 400, "body", "4294967295 values declared"},
+		{"msgpack string declaring 4 GiB", packMap("app", packed{0xdb, 0xff, 0xff, 0xff, 0xff, 's'}), "application/msgpack", bearer, 400, "body", "4294967295 bytes declared"},
+		{"msgpack nested too deep", packMap("app", "shop", "tier", "web", "time", "2026-01-02T03:04:00Z", "replicas", 3, "values", packMap("rps", 5), "labels", packMap("zone", packed(append(bytes.Repeat([]byte{0x91}, 20), 0xc0)))), "application/msgpack", bearer, 400, "body", "nested deeper than 8"},
+		{"msgpack reserved byte", []byte{0x81, 0xa3, 'a', 'p', 'p', 0xc1}, "application/msgpack", bearer, 400, "body", "invalid type byte 0xc1"},
+		{"msgpack bytes after the value", append(tickPack("app", "shop"), 0xc0), "application/msgpack", bearer, 400, "body", "1 bytes after the msgpack value"},
 		{"not a tick", []byte(`42`), "", bearer, 400, "body", "tick object"},
 		{"body over 1 MiB", append(append([]byte(`[`), bytes.Repeat([]byte(` `), 1<<20)...), ']'), "", bearer, 413, "body", "larger than"},
 		{"missing token", mustJSON(tickJSON(nil)), "", "", 401, "Authorization", "missing"},
