@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,6 +55,48 @@ func TestHandler(t *testing.T) {
 				t.Fatal("no content security policy")
 			}
 		})
+	}
+}
+
+// TestHandlerServesOnlyEmbedded: a request for a path outside the
+// embedded files, written as a client would send it on the wire (.., its
+// escapes, files of the package left out of the embed), is not served:
+// nothing of the package's sources or the module reaches the client.
+func TestHandlerServesOnlyEmbedded(t *testing.T) {
+	srv := httptest.NewServer(web.Handler())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		t.Helper()
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Raw, so no client cleans the path before it is sent.
+		if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := get("/static/app.css"); status != http.StatusOK || !strings.Contains(body, "--bg") {
+		t.Fatalf("raw GET of an embedded file: %d, want 200 with its content", status)
+	}
+	for _, path := range []string{
+		"/web.go", "/doc.go", "/vendor/SHA256SUMS", "/vendor/refresh.sh", "/vendor/VERSIONS",
+		"/../go.mod", "/../web/web.go", "/static/../../go.mod", "/static/../web.go",
+		"/static/..%2f..%2fgo.mod", "/%2e%2e/go.mod", "/static/%2e%2e%2fweb.go", "/static/..%5c..%5cgo.mod",
+		"/static/%2e%2e/web.go", "//etc/passwd", "/..\\web.go",
+	} {
+		status, body := get(path)
+		if status == http.StatusOK || strings.Contains(body, "package web") || strings.Contains(body, "module github.com") {
+			t.Errorf("GET %s: %d, %.80q; want it refused", path, status, body)
+		}
 	}
 }
 
