@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -138,6 +140,13 @@ func TestOriginAndToken(t *testing.T) {
 		{"foreign origin", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"https://evil.example.com"}}, http.StatusForbidden},
 		{"allowed origin", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"https://dash.example.com"}}, http.StatusSwitchingProtocols},
 		{"same host", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {e.srv.URL}}, http.StatusSwitchingProtocols},
+		// An opaque origin (a sandboxed frame, a file:// page), another
+		// port of the same host (another local web app), a look-alike
+		// name: each a foreign page.
+		{"null origin", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"null"}}, http.StatusForbidden},
+		{"same host, another port", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {otherPort(t, e.srv.URL)}}, http.StatusForbidden},
+		{"allowed origin as a prefix", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"https://dash.example.com.evil.example"}}, http.StatusForbidden},
+		{"allowed origin, another scheme", "?token=s3cret-0123456789abcdef", http.Header{"Origin": {"http://dash.example.com"}}, http.StatusForbidden},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,8 +170,8 @@ func TestOriginAndToken(t *testing.T) {
 	// An accepted connection is counted once the upgrade's answer is
 	// written, so the last one may be counted just after the dial returns.
 	natstest.Eventually(t, 5*time.Second, func() error {
-		if got := metricValue(t, e.reg, "headroom_gateway_connections_total"); got != 7 {
-			return fmt.Errorf("counted %v connection attempts, want 7", got)
+		if got := metricValue(t, e.reg, "headroom_gateway_connections_total"); got != float64(len(cases)) {
+			return fmt.Errorf("counted %v connection attempts, want %d", got, len(cases))
 		}
 		return nil
 	})
@@ -199,4 +208,18 @@ func TestShutdownClosesClients(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("client not closed on shutdown")
 	}
+}
+
+// otherPort is base (http://host:port) with another port.
+func otherPort(t *testing.T, base string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := "1"
+	if u.Port() == port {
+		port = "2"
+	}
+	return "http://" + net.JoinHostPort(u.Hostname(), port)
 }
