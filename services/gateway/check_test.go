@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/headroomhq/headroom/internal/gateway"
 	"github.com/headroomhq/headroom/internal/servicetest"
 )
 
@@ -30,6 +32,39 @@ func TestBadProxiesBeforeNATS(t *testing.T) {
 		err := servicetest.StartError(t, run, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: run returned %v, want %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestTokenBeyondLoopbackBeforeNATS: a gateway listening beyond loopback
+// without -gateway.token fails its start at once, naming the address and
+// the flag, as the standalone collector's push API does; with a token, or
+// on loopback, it is not refused.
+func TestTokenBeyondLoopbackBeforeNATS(t *testing.T) {
+	for _, c := range []struct{ addr, want string }{
+		{"0.0.0.0:0", "the dashboard needs a token: it listens on 0.0.0.0:0, which is not a loopback address; set -gateway.token / HEADROOM_GATEWAY_TOKEN"},
+		{"[::]:0", "it listens on [::]:0"},
+		{":0", "it listens on :0"},
+		{"192.0.2.1:8081", "it listens on 192.0.2.1:8081"},
+	} {
+		err := servicetest.StartError(t, run, "-http.addr", c.addr)
+		if !errors.Is(err, errTokenRequired) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("-http.addr %s without a token: run returned %v, want %q", c.addr, err, c.want)
+		}
+	}
+	withToken := gateway.DefaultConfig()
+	withToken.Token = "0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		cfg  gateway.Config
+		addr string
+	}{
+		{withToken, "0.0.0.0:8081"},
+		{gateway.DefaultConfig(), "127.0.0.1:8081"},
+		{gateway.DefaultConfig(), "[::1]:8081"},
+		{gateway.DefaultConfig(), "localhost:8081"},
+	} {
+		if err := requireToken(c.cfg, c.addr); err != nil {
+			t.Errorf("%s, token set %v: %v, want no refusal", c.addr, c.cfg.Token != "", err)
 		}
 	}
 }
