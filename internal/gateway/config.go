@@ -132,7 +132,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.String(&c.origins, "gateway.allowed-origins", strings.Join(c.AllowedOrigins, ","), "extra browser origins allowed on /ws, comma-separated (scheme://host:port, or *)")
 	f.String(&c.hosts, "gateway.allowed-hosts", strings.Join(c.AllowedHosts, ","), "extra Host header names (host or host:port, or *) the dashboard answers besides localhost, 127.0.0.1 and [::1], comma-separated")
-	f.String(&c.Token, "gateway.token", "", "bearer token required on /ws and /api/v1/apps, /api/v1/fleet and /api/v1/health (empty: none)")
+	f.String(&c.Token, "gateway.token", "", "bearer token required on /ws and /api/v1/apps, /api/v1/fleet and /api/v1/health (empty: none, which the standalone gateway allows only listening on loopback)")
 	f.Int(&c.ClientBuffer, "gateway.client-buffer", d.ClientBuffer, "live frames queued per client before it is cut as slow")
 	f.Int(&c.MaxHistory, "gateway.max-history", d.MaxHistory, "most messages one subscribe replays")
 	f.Int64(&c.MaxHistoryBytes, "gateway.max-history-bytes", d.MaxHistoryBytes, "most payload bytes one subscribe replays")
