@@ -392,7 +392,8 @@ func (c Config) partBus(url, name, password string) bus.Config {
 // checkParts validates the settings of every part to be started, as its
 // New will once NATS is up, so that a bad one fails the start before the
 // embedded server starts or the data folder is made. (actSafely has
-// validated the gateway's, and the anomaly service has none of its own;
+// validated the gateway's settings, so its check here is only whether its
+// dashboard needs a token; the anomaly service has none of its own;
 // what actSafely adjusts is checked as adjusted.) The bus settings every
 // part connects with (the stream flags, the subject prefix) come first,
 // as bus.Connect checks them.
@@ -408,6 +409,7 @@ func (c Config) checkParts(file *config.File) error {
 		{"decider", func() error { return c.Decider.ValidateWith(file) }},
 		{"forecaster", c.Forecaster.Validate},
 		{"collector", func() error { return c.Collector.CheckServing(file, c.HTTPAddr) }},
+		{"gateway", func() error { return c.Gateway.RequireTokenOn(c.HTTPAddr) }},
 	}
 	for _, p := range checks {
 		if c.Without[p.name] {

@@ -410,6 +410,9 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 		{"forecaster", func(c *allinone.Config) { c.Forecaster.Horizon = 0 }, "forecaster: forecaster.horizon 0"},
 		{"collector", func(c *allinone.Config) { c.Collector.Push.ForwardedHeader = "Bogus" }, `collector: -push.forwarded-header`},
 		{"collector's push API beyond loopback without a token", func(c *allinone.Config) { c.HTTPAddr = "0.0.0.0:0" }, "collector: the push API needs a token"},
+		{"gateway's dashboard beyond loopback without a token", func(c *allinone.Config) {
+			c.HTTPAddr, c.Collector.Push.Token = "0.0.0.0:0", "0123456789abcdef0123456789abcdef"
+		}, "gateway: the dashboard needs a token: it listens on 0.0.0.0:0"},
 		{"bus's per-series cap", func(c *allinone.Config) { c.Bus.Streams.MaxMsgsPerSeries = 5 }, "bus: stream.max-msgs-per-series=5"},
 		{"bus's subject prefix", func(c *allinone.Config) { c.Bus.Prefix = "a.b" }, "bus: "},
 	} {

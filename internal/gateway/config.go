@@ -10,6 +10,7 @@ import (
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/hostcheck"
+	"github.com/headroomhq/headroom/internal/ingest"
 )
 
 // Config tunes the gateway. The zero value is not usable: start from
@@ -132,7 +133,7 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	d := DefaultConfig()
 	f.String(&c.origins, "gateway.allowed-origins", strings.Join(c.AllowedOrigins, ","), "extra browser origins allowed on /ws, comma-separated (scheme://host:port, or *)")
 	f.String(&c.hosts, "gateway.allowed-hosts", strings.Join(c.AllowedHosts, ","), "extra Host header names (host or host:port, or *) the dashboard answers besides localhost, 127.0.0.1 and [::1], comma-separated")
-	f.String(&c.Token, "gateway.token", "", "bearer token required on /ws and /api/v1/apps, /api/v1/fleet and /api/v1/health (empty: none, which the standalone gateway allows only listening on loopback)")
+	f.String(&c.Token, "gateway.token", "", "bearer token required on /ws and /api/v1/apps, /api/v1/fleet and /api/v1/health (empty: none, allowed only while -http.addr is a loopback address)")
 	f.Int(&c.ClientBuffer, "gateway.client-buffer", d.ClientBuffer, "live frames queued per client before it is cut as slow")
 	f.Int(&c.MaxHistory, "gateway.max-history", d.MaxHistory, "most messages one subscribe replays")
 	f.Int64(&c.MaxHistoryBytes, "gateway.max-history-bytes", d.MaxHistoryBytes, "most payload bytes one subscribe replays")
@@ -151,6 +152,26 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Duration(&c.DigestEventGrid, "gateway.digest-event-grid", d.DigestEventGrid, "the digest's grid for forecasts, quiet anomaly scores and holds")
 	f.Duration(&c.DigestKeep, "gateway.digest-keep", d.DigestKeep, "event time the history digest holds (its longest window)")
 	f.Int64(&c.DigestMaxBytes, "gateway.digest-max-bytes", d.DigestMaxBytes, "memory bound of the history digest")
+}
+
+// ErrTokenRequired is returned by RequireTokenOn, and by New, when the
+// dashboard would be served beyond loopback without a token.
+var ErrTokenRequired = errors.New("the dashboard needs a token")
+
+// RequireTokenOn says whether the gateway may serve the dashboard, its
+// WebSocket and /api/v1 on the listen address addr (-http.addr,
+// Deps.HTTPAddr) as configured: without Token only on a loopback address
+// (ingest.Loopback; ":8081" and "0.0.0.0:8081" listen on every interface).
+// The Host allowlist stops pages in browsers (DNS rebinding), not other
+// clients, which may send any Host: anyone reaching the address would read
+// every app's metrics, forecasts and decisions. An empty addr is not
+// checked. The standalone gateway and the all-in-one call it before they
+// start, so the refusal comes at once; New refuses too.
+func (c Config) RequireTokenOn(addr string) error {
+	if c.Token != "" || addr == "" || ingest.Loopback(addr) {
+		return nil
+	}
+	return fmt.Errorf("%w: it listens on %s, which is not a loopback address; set -gateway.token / HEADROOM_GATEWAY_TOKEN, or listen on 127.0.0.1", ErrTokenRequired, addr)
 }
 
 // Validate merges the origins flag into AllowedOrigins and checks the settings.

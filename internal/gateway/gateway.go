@@ -81,10 +81,14 @@ type Gateway struct {
 
 // New builds a gateway from cfg and d, and registers its routes on d.Mux:
 // "/" (the dashboard), "/ws" (the feed), "/api/v1/apps", "/api/v1/fleet" and "/api/v1/health". Nothing runs
-// until Run; until then /ws answers 503.
+// until Run; until then /ws answers 503. It refuses d.HTTPAddr beyond
+// loopback without cfg.Token (RequireTokenOn).
 func New(cfg Config, d service.Deps) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gateway config: %w", err)
+	}
+	if err := cfg.RequireTokenOn(d.HTTPAddr); err != nil {
+		return nil, err
 	}
 	if d.Bus == nil {
 		return nil, errors.New("gateway: no bus")

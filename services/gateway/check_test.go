@@ -48,7 +48,7 @@ func TestTokenBeyondLoopbackBeforeNATS(t *testing.T) {
 		{"192.0.2.1:8081", "it listens on 192.0.2.1:8081"},
 	} {
 		err := servicetest.StartError(t, run, "-http.addr", c.addr)
-		if !errors.Is(err, errTokenRequired) || !strings.Contains(err.Error(), c.want) {
+		if !errors.Is(err, gateway.ErrTokenRequired) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("-http.addr %s without a token: run returned %v, want %q", c.addr, err, c.want)
 		}
 	}
@@ -63,7 +63,7 @@ func TestTokenBeyondLoopbackBeforeNATS(t *testing.T) {
 		{gateway.DefaultConfig(), "[::1]:8081"},
 		{gateway.DefaultConfig(), "localhost:8081"},
 	} {
-		if err := requireToken(c.cfg, c.addr); err != nil {
+		if err := c.cfg.RequireTokenOn(c.addr); err != nil {
 			t.Errorf("%s, token set %v: %v, want no refusal", c.addr, c.cfg.Token != "", err)
 		}
 	}

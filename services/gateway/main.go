@@ -19,7 +19,6 @@ import (
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/gateway"
-	"github.com/headroomhq/headroom/internal/ingest"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
@@ -41,30 +40,12 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 			if err := c.Validate(); err != nil {
 				return err
 			}
-			return requireToken(c, httpAddr)
+			return c.RequireTokenOn(httpAddr)
 		},
 		Build: func(_ context.Context, d service.Deps) (service.Runner, error) {
-			if err := requireToken(cfg, d.HTTPAddr); err != nil {
-				return nil, err
-			}
 			return gateway.New(cfg, d)
 		},
 	}, args, getenv)
-}
-
-// errTokenRequired is returned by requireToken.
-var errTokenRequired = errors.New("the dashboard needs a token")
-
-// requireToken refuses a gateway listening beyond loopback without
-// -gateway.token, as the standalone collector refuses its push API: anyone
-// who could reach the address would read every app's metrics, forecasts
-// and decisions (the Host check stops pages in browsers, not other
-// clients, which may send any Host).
-func requireToken(cfg gateway.Config, httpAddr string) error {
-	if cfg.Token != "" || httpAddr == "" || ingest.Loopback(httpAddr) {
-		return nil
-	}
-	return fmt.Errorf("%w: it listens on %s, which is not a loopback address; set -gateway.token / HEADROOM_GATEWAY_TOKEN, or listen on 127.0.0.1", errTokenRequired, httpAddr)
 }
 
 // tailCmd runs "gateway tail 'apm.decision.>' --since 1h": filters first
