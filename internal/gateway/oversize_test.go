@@ -41,6 +41,7 @@ func TestOversizedRequestCut(t *testing.T) {
 			if err := c.send(cl.conn); err != nil {
 				t.Fatal(err)
 			}
+			deadline := time.After(10 * time.Second)
 			for {
 				select {
 				case _, ok := <-cl.frames:
@@ -53,7 +54,7 @@ func TestOversizedRequestCut(t *testing.T) {
 						t.Fatalf("connection ended with %v, want close code 1009", err)
 					}
 					return
-				case <-time.After(10 * time.Second):
+				case <-deadline:
 					t.Fatal("connection still open 10s after an oversized request")
 				}
 			}
