@@ -117,6 +117,10 @@
 // Config.Token set, /ws and /api/v1/apps require "Authorization: Bearer
 // <token>" or, for browsers that cannot set headers on a WebSocket,
 // ?token=<token>. The dashboard page itself holds no data and is public.
+// Without a token the gateway serves only on a loopback address: New (and
+// Config.RequireTokenOn, which the mains call before they start) refuses
+// a Deps.HTTPAddr beyond it, since the Host check stops browsers, not
+// other clients.
 //
 // NATS permissions: the gateway publishes nothing under the prefix. It
 // needs to publish only JetStream API requests: $JS.API.STREAM.INFO.*,
