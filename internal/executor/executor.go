@@ -57,6 +57,10 @@ type Service struct {
 	// their tier, leaseErrors changes not made because the lease bucket
 	// could not be used (see takeLease).
 	leaseWaits, leaseErrors prometheus.Counter
+	// leaseRenewals counts the renewals of a tier's lease kept while its
+	// change is recorded, by app, tier and result (renewResults; see
+	// tierLease.keep).
+	leaseRenewals *prometheus.CounterVec
 	// afterReads counts the messages newer read on decision subjects
 	// after a decision judged.
 	afterReads prometheus.Counter
@@ -192,13 +196,30 @@ func New(cfg Config, d service.Deps, opts ...Option) (*Service, error) {
 		Help: "Changes held back because another member held their tier's lease (its driver, one that cannot read the count back, was changing the tier): retried and judged again later."})
 	s.leaseErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_lease_errors_total",
 		Help: "Changes not made because the tier's lease could not be taken (the lease bucket missing or failing): retried; none is made unleased."})
+	s.leaseRenewals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_executor_lease_renewals_total",
+		Help: "Renewals of a tier's lease kept while the change made under it is recorded (its scaling events or state waiting in place for the server's permissions), by app, tier and result: " +
+			"renewed; failed (a timeout, a refusal: retried at the next third of the lease); lost (the key moved: the lease lapsed or was taken again) or lapsed (its renewals failed until it lapsed by this member's clock), " +
+			"either ending the keeping while the change is not recorded, so another member may change the tier judged from a state without it. A change recorded at once costs none."},
+		[]string{"app", "tier", "result"})
+	if s.takesLeases() {
+		// Only the tiers the file names live take leases (realDriverFor):
+		// their series exist from the start, at 0, for increase() to see
+		// the first of each.
+		for app, tiers := range s.cfg.Authority {
+			for _, tier := range tiers {
+				for _, result := range renewResults {
+					s.leaseRenewals.WithLabelValues(app, tier, result)
+				}
+			}
+		}
+	}
 	s.afterReads = prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_executor_superseded_reads_total",
 		Help: "Messages read on decision subjects between a change judged and the last stored, to tell whether a newer decision supersedes it (when the last is not one: decisions on replayed input, or messages any client can have stored there); each is read once by a member, not once per change judged before it."})
 	waitsForgotten := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "headroom_executor_lease_waits_forgotten_total",
 		Help: "Marks of decisions that waited on another member's lease forgotten because the executor held its most (16,384): such a decision refused later as stale no longer says it waited."},
 		func() float64 { return float64(s.waited.forgotten.Load()) })
 	if d.Reg != nil {
-		for _, c := range []prometheus.Collector{s.actions, s.refused, s.syncs, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, s.afterReads, waitsForgotten} {
+		for _, c := range []prometheus.Collector{s.actions, s.refused, s.syncs, s.driverTime, s.conflicts, s.leaseWaits, s.leaseErrors, s.leaseRenewals, s.afterReads, waitsForgotten} {
 			if err := d.Reg.Register(c); err != nil {
 				s.release()
 				return nil, fmt.Errorf("executor metrics: %w", err)

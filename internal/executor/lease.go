@@ -93,6 +93,9 @@ type tierLease struct {
 	// ttl is the lease's time to live: -executor.lease.
 	ttl time.Duration
 	log zerolog.Logger
+	// counted, when set, counts each renewal keep made by its result
+	// (headroom_executor_lease_renewals_total: leaseRenewals).
+	counted func(result string)
 
 	// renewing is held by a renewal under way, and by holds: the key
 	// read at the revision of a renewal stored but not yet acknowledged
@@ -240,22 +243,56 @@ func (t *tierLease) keep() (stop func()) {
 			err := t.renew(ctx)
 			switch {
 			case err == nil:
+				t.count(renewRenewed)
 			case ctx.Err() != nil:
+				// Cancelled by stop: the change is recorded (or given
+				// up), and the renewal's outcome is the release's to
+				// find (adopt); not counted.
 				return
 			case errors.Is(err, bus.ErrChanged):
+				t.count(renewLost)
 				t.log.Error().Err(err).Msg("the tier's lease lapsed or was taken again before its change was recorded: another member may change the tier meanwhile")
 				return
 			case !time.Now().Before(t.expiry()):
 				// Nothing left to keep: renewed every 100 ms from here
 				// on (the least wait), each a warning and a failed write.
+				t.count(renewLapsed)
 				t.log.Error().Err(err).Msg("the tier's lease lapsed before its change was recorded, its renewals failing: another member may change the tier meanwhile")
 				return
 			default:
+				t.count(renewFailed)
 				t.log.Warn().Err(err).Time("lapses", expires).Msg("cannot renew the tier's lease while its change is recorded: retrying")
 			}
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// The results of a renewal keep makes, the values of
+// headroom_executor_lease_renewals_total's result: the lease stored again
+// (renewed); the renewal failed otherwise than for the key having moved
+// (a timeout, the server refusing it, no responders), retried at keep's
+// next turn (failed; one the server stored all the same, its ack lost, is
+// adopted later and counted failed); the key moved, the lease lapsed or
+// taken again (lost), or its renewals failed until it lapsed by this
+// member's clock (lapsed), either ending the keeping while the change
+// is not recorded: another member may then change the tier, judged from
+// a state without it.
+const (
+	renewRenewed = "renewed"
+	renewFailed  = "failed"
+	renewLost    = "lost"
+	renewLapsed  = "lapsed"
+)
+
+// renewResults are renewal results, each a series from the start.
+var renewResults = []string{renewRenewed, renewFailed, renewLost, renewLapsed}
+
+// count counts a renewal of keep's by its result, where counted.
+func (t *tierLease) count(result string) {
+	if t.counted != nil {
+		t.counted(result)
+	}
 }
 
 // leaseExpiry is when a lease of ttl taken or renewed now lapses, down to
@@ -354,7 +391,8 @@ func (s *Service) takeLease(ctx context.Context, k limits.Key, p *step, delivere
 	if err != nil {
 		return fail(err)
 	}
-	taken := &tierLease{l: l, key: key, value: mine, ttl: s.cfg.Lease, rev: rev, expires: expires, log: log}
+	taken := &tierLease{l: l, key: key, value: mine, ttl: s.cfg.Lease, rev: rev, expires: expires, log: log,
+		counted: func(result string) { s.leaseRenewals.WithLabelValues(k.App, k.Tier, result).Inc() }}
 	// A member that carried out a change and released the lease between
 	// this judgement's read of the state and the take moved the state:
 	// judged again from it.

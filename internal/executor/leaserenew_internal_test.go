@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,7 +151,8 @@ func TestLeaseKeepEndsOnceLapsed(t *testing.T) {
 	var logs natstest.Logs
 	store := &failing{calls: make(chan time.Time, 1000)}
 	expires := time.Now().Add(ttl)
-	tl := &tierLease{l: store, key: "shop.web", value: lease{Member: "m1", Decision: "d1"}, ttl: ttl, rev: 1, expires: expires, log: zerolog.New(&logs)}
+	var results renewals
+	tl := &tierLease{l: store, key: "shop.web", value: lease{Member: "m1", Decision: "d1"}, ttl: ttl, rev: 1, expires: expires, log: zerolog.New(&logs), counted: results.add}
 	stop := tl.keep()
 	defer stop()
 	// Well past the lapse: at most the renewal under way as it lapsed.
@@ -171,5 +173,110 @@ func TestLeaseKeepEndsOnceLapsed(t *testing.T) {
 	}
 	if n := len(logs.Lines(t, "the tier's lease lapsed before its change was recorded, its renewals failing: another member may change the tier meanwhile")); n != 1 {
 		t.Errorf("%d lines saying the lease lapsed, want 1", n)
+	}
+	// Every renewal before the lapse failed, and is counted so; the
+	// one that found the lease lapsed ended the keeping.
+	got := results.get()
+	if got[renewLapsed] != 1 || got[renewFailed] < 1 || got[renewRenewed] != 0 || got[renewLost] != 0 {
+		t.Errorf("renewals counted %v, want failed ones and 1 lapsed", got)
+	}
+}
+
+// renewals counts the renewals of a tierLease's keep by result.
+type renewals struct {
+	mu sync.Mutex
+	n  map[string]int
+	// changed, when set, is told of each count.
+	changed chan struct{}
+}
+
+func (r *renewals) add(result string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[string]int{}
+	}
+	r.n[result]++
+	if r.changed != nil {
+		select {
+		case r.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *renewals) get() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range r.n {
+		out[k] = v
+	}
+	return out
+}
+
+// TestLeaseKeepCountsRenewals: keep counts each renewal by its result
+// (headroom_executor_lease_renewals_total), on a real lease bucket: the
+// renewals stored while the change waits are renewed, and the one that
+// finds the key taken by another member (the lease lost while the change
+// is not recorded, which an alert watches) is lost, after which the
+// keeping ends and no renewal is made. Before, renewals showed only in
+// log lines.
+func TestLeaseKeepCountsRenewals(t *testing.T) {
+	ctx := context.Background()
+	b := natstest.Bus(t, "executor", natstest.Log(t))
+	l, err := b.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key, ttl = "shop.web", 3 * time.Second
+	expires := leaseExpiry(ttl)
+	rev, err := l.Take(ctx, key, []byte(`{"member":"m1"}`), ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs natstest.Logs
+	results := &renewals{changed: make(chan struct{}, 1)}
+	tl := &tierLease{l: l, key: key, value: lease{Member: "m1", Decision: "d1", Lease: ttl.Milliseconds()}, ttl: ttl, rev: rev, expires: expires,
+		log: zerolog.New(&logs), counted: results.add}
+	stop := tl.keep()
+	defer stop()
+	wait := func(what string, done func(map[string]int) bool) {
+		t.Helper()
+		deadline := time.After(15 * time.Second)
+		for !done(results.get()) {
+			select {
+			case <-results.changed:
+			case <-deadline:
+				t.Fatalf("renewals counted %v, waiting for %s", results.get(), what)
+			}
+		}
+	}
+	wait("2 renewed", func(n map[string]int) bool { return n[renewRenewed] >= 2 })
+	// Another member takes the key meanwhile (as if the lease had lapsed
+	// while this one stalled): the next renewal finds it moved.
+	for released := false; !released; {
+		_, hrev, err := l.Holder(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A renewal stored in between moves the key: read it again.
+		err = l.Release(ctx, key, hrev, time.Minute)
+		if err != nil && !errors.Is(err, bus.ErrChanged) {
+			t.Fatalf("release %s: %v", key, err)
+		}
+		released = err == nil
+	}
+	if _, err := l.Take(ctx, key, []byte(`{"member":"m2"}`), ttl); err != nil {
+		t.Fatal(err)
+	}
+	wait("1 lost", func(n map[string]int) bool { return n[renewLost] >= 1 })
+	stop() // returns at once: the keeping ended on the lost lease
+	got := results.get()
+	if got[renewLost] != 1 || got[renewFailed] != 0 || got[renewLapsed] != 0 {
+		t.Errorf("renewals counted %v, want renewed ones and 1 lost", got)
+	}
+	if n := len(logs.Lines(t, "the tier's lease lapsed or was taken again before its change was recorded: another member may change the tier meanwhile")); n != 1 {
+		t.Errorf("%d lines saying the lease was lost, want 1", n)
 	}
 }
