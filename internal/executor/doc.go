@@ -84,9 +84,8 @@
 // newer start. A scaling event the server refuses for the executor's
 // permissions (nats.conf not letting it publish <prefix>.scaling.>) is
 // published again in place, after 1 s doubling to 30 s, its decision kept
-// in progress, until the permissions are fixed, the executor stops or
-// the tier's partition is handed over (a member joining or leaving the
-// group; the decision then left for redelivery): the events record what the
+// in progress, until the permissions are fixed or the executor stops (the
+// decision then left for redelivery): the events record what the
 // driver did, and a decision judged again finds its change running and
 // makes none (see storeRefused). So is a tier's state whose write the
 // server refuses (nats.conf not letting the executor write the replica
@@ -101,11 +100,20 @@
 // still held it unrecorded. Meanwhile the other members' decisions for
 // the tier wait on the lease (their retries spread over it) and are
 // dead-lettered at their last delivery, the decider deciding again at
-// its next tick. A member stopped, or handing the partition over, during
-// the wait releases the lease,
-// the change unrecorded: its decision, left for redelivery, is judged
-// again from the state without it and carried out again (the drivers
-// set absolute counts). A held
+// its next tick (each renewal is counted,
+// headroom_executor_lease_renewals_total{result}: one lost or lapsed
+// ends the keeping, the change unrecorded). A hand-over of the tier's
+// partition (a member joining the group) does not end the wait, an
+// action begun being finished: the member keeps the lease and records
+// the change once allowed, and hands its partitions over only after. A
+// member stopped during the wait releases the lease, the change
+// unrecorded: its decision, left for redelivery, is judged again from
+// the state without it, carried out again with its absolute count when
+// it is still the tier's latest and fresh, refused when a newer decision
+// superseded it (that one then carried out), and refused as stale when it
+// aged past -executor.max-age meanwhile: the record then holds the count
+// before the change while the workload runs the change's, until the
+// decider's next change. A held
 // tier takes about 540 bytes with its simulated cluster, and
 // 24 more per replica booting (TestHeldMemoryPerTier, budget 2 KB).
 package executor
