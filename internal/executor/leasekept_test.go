@@ -119,33 +119,7 @@ func TestLeaseKeptWhileEventsRefused(t *testing.T) {
 		}
 		return nil
 	})
-	called := time.Now()
-	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
-	stopB := g.start(t, "B", "executor-b", regB, nil)
-	d2 := decision("shop", 1, 3, 5)
-	h.publish(d2)
-	// Past A's lease (taken before its call) and the server's expiry
-	// tick, then one more attempt of B's: B must not call its driver
-	// while A's change is not recorded.
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if _, calls := g.c.state(); len(calls) > 1 {
-			return nil // fails below
-		}
-		if since := time.Since(called); since < g.lease+2*time.Second {
-			return fmt.Errorf("%s since A's call, waiting past its lease of %s", since.Round(time.Second), g.lease)
-		}
-		return nil
-	})
-	waited, _ := metricstest.Sum(t, regB, "headroom_executor_lease_waits_total")
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if _, calls := g.c.state(); len(calls) > 1 {
-			return nil // fails below
-		}
-		if n, _ := metricstest.Sum(t, regB, "headroom_executor_lease_waits_total"); n <= waited {
-			return fmt.Errorf("B waited on the lease %v times, waiting for an attempt past A's lease", n)
-		}
-		return nil
-	})
+	stopB := g.bPastLease(t, regB, time.Now())
 	st, err := executor.ReadState(context.Background(), h.kv, "shop", "web")
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +203,39 @@ func TestStateWriteRefusedWaits(t *testing.T) {
 // retried in place.
 const stateRefusedMsg = "replica state refused by the server's permissions (check nats.conf): its decision waits, in progress, and the state is written again"
 
+// bPastLease starts member B in a group of its own (both members then
+// consume shop.web, as at a hand-over), publishes the tier's next
+// decision, 3→5, and waits past A's lease, taken before its call (called
+// after it), and the server's expiry tick, then for one more of B's
+// attempts: B must not call its driver while A's change is not recorded
+// (the caller checks). It returns B's stop.
+func (g *refusedRig) bPastLease(t *testing.T, regB *prometheus.Registry, called time.Time) (stopB func()) {
+	t.Helper()
+	g.h.unpin(proto.DecisionSubject("apm", "shop", "web"))
+	stopB = g.start(t, "B", "executor-b", regB, nil)
+	g.h.publish(decision("shop", 1, 3, 5))
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if _, calls := g.c.state(); len(calls) > 1 {
+			return nil // fails in the caller
+		}
+		if since := time.Since(called); since < g.lease+2*time.Second {
+			return fmt.Errorf("%s since A's call, waiting past its lease of %s", since.Round(time.Second), g.lease)
+		}
+		return nil
+	})
+	waited, _ := metricstest.Sum(t, regB, "headroom_executor_lease_waits_total")
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if _, calls := g.c.state(); len(calls) > 1 {
+			return nil // fails in the caller
+		}
+		if n, _ := metricstest.Sum(t, regB, "headroom_executor_lease_waits_total"); n <= waited {
+			return fmt.Errorf("B waited on the lease %v times, waiting for an attempt past A's lease", n)
+		}
+		return nil
+	})
+	return stopB
+}
+
 // renewalCounts are a member's renewals of shop.web's lease, by result
 // (headroom_executor_lease_renewals_total).
 type renewalCounts struct{ renewed, failed, lost, lapsed float64 }
@@ -271,30 +278,7 @@ func TestLeaseKeptWhileStateRefused(t *testing.T) {
 		}
 		return nil
 	})
-	called := time.Now()
-	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
-	stopB := g.start(t, "B", "executor-b", regB, nil)
-	d2 := decision("shop", 1, 3, 5)
-	h.publish(d2)
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if _, calls := g.c.state(); len(calls) > 1 {
-			return nil // fails below
-		}
-		if since := time.Since(called); since < g.lease+2*time.Second {
-			return fmt.Errorf("%s since A's call, waiting past its lease of %s", since.Round(time.Second), g.lease)
-		}
-		return nil
-	})
-	waited, _ := metricstest.Sum(t, regB, "headroom_executor_lease_waits_total")
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if _, calls := g.c.state(); len(calls) > 1 {
-			return nil // fails below
-		}
-		if n, _ := metricstest.Sum(t, regB, "headroom_executor_lease_waits_total"); n <= waited {
-			return fmt.Errorf("B waited on the lease %v times, waiting for an attempt past A's lease", n)
-		}
-		return nil
-	})
+	stopB := g.bPastLease(t, regB, time.Now())
 	skipIfStalled(t, regA, stalls, g.lease)
 	if _, calls := g.c.state(); len(calls) != 1 {
 		t.Fatalf("calls %v while A's change of 3 was not recorded: B acted on the tier while A waited to write its state", calls)
