@@ -203,6 +203,28 @@ func TestStateWriteRefusedWaits(t *testing.T) {
 // retried in place.
 const stateRefusedMsg = "replica state refused by the server's permissions (check nats.conf): its decision waits, in progress, and the state is written again"
 
+// aWaitingOnState starts member A (its metrics in regA) and publishes
+// shop.web's 1→3, d1, which A carries out under the tier's lease, and
+// waits until A's write of the tier's state is refused (the rig denying
+// the replica bucket), A waiting in place. It returns A's stop, its
+// logs, the process's pauses watched from before the lease was taken
+// (skipIfStalled), and d1.
+func (g *refusedRig) aWaitingOnState(t *testing.T, regA *prometheus.Registry) (stopA func(), logsA *natstest.Logs, stalls *stallWatch, d1 *proto.Decision) {
+	t.Helper()
+	logsA = &natstest.Logs{}
+	stopA = g.start(t, "A", "executor", regA, logsA)
+	stalls = watchStalls(t)
+	d1 = decision("shop", 0, 1, 3)
+	g.h.publish(d1)
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if n := len(logsA.Lines(t, stateRefusedMsg)); n == 0 {
+			return fmt.Errorf("A's state write not refused yet")
+		}
+		return nil
+	})
+	return stopA, logsA, stalls, d1
+}
+
 // bPastLease starts member B in a group of its own (both members then
 // consume shop.web, as at a hand-over), publishes the tier's next
 // decision, 3→5, and waits past A's lease, taken before its call (called
@@ -267,17 +289,7 @@ func TestLeaseKeptWhileStateRefused(t *testing.T) {
 	g := newRefusedRig(t, "$KV."+proto.ReplicaBucket("apm")+".>")
 	h := g.h
 	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
-	logsA := &natstest.Logs{}
-	g.start(t, "A", "executor", regA, logsA)
-	stalls := watchStalls(t) // from before the lease is taken
-	d1 := decision("shop", 0, 1, 3)
-	h.publish(d1)
-	natstest.Eventually(t, 10*time.Second, func() error {
-		if n := len(logsA.Lines(t, stateRefusedMsg)); n == 0 {
-			return fmt.Errorf("A's state write not refused yet")
-		}
-		return nil
-	})
+	_, _, stalls, d1 := g.aWaitingOnState(t, regA)
 	stopB := g.bPastLease(t, regB, time.Now())
 	skipIfStalled(t, regA, stalls, g.lease)
 	if _, calls := g.c.state(); len(calls) != 1 {
@@ -309,17 +321,7 @@ func TestStopDuringStateWriteWait(t *testing.T) {
 	g := newRefusedRig(t, "$KV."+proto.ReplicaBucket("apm")+".>")
 	h := g.h
 	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
-	logsA := &natstest.Logs{}
-	stopA := g.start(t, "A", "executor", regA, logsA)
-	stalls := watchStalls(t) // from before the lease is taken
-	d1 := decision("shop", 0, 1, 3)
-	h.publish(d1)
-	natstest.Eventually(t, 10*time.Second, func() error {
-		if n := len(logsA.Lines(t, stateRefusedMsg)); n == 0 {
-			return fmt.Errorf("A's state write not refused yet")
-		}
-		return nil
-	})
+	stopA, logsA, stalls, _ := g.aWaitingOnState(t, regA)
 	h.unpin(proto.DecisionSubject("apm", "shop", "web"))
 	logsB := &natstest.Logs{}
 	stopB := g.start(t, "B", "executor-b", regB, logsB)
@@ -412,17 +414,7 @@ func TestHandOverDuringStateWriteWait(t *testing.T) {
 	g := newRefusedRig(t, "$KV."+proto.ReplicaBucket("apm")+".>")
 	h := g.h
 	regA := prometheus.NewRegistry()
-	logsA := &natstest.Logs{}
-	g.start(t, "A", "executor", regA, logsA)
-	stalls := watchStalls(t) // from before the lease is taken
-	d1 := decision("shop", 0, 1, 3)
-	h.publish(d1)
-	natstest.Eventually(t, 10*time.Second, func() error {
-		if n := len(logsA.Lines(t, stateRefusedMsg)); n == 0 {
-			return fmt.Errorf("A's state write not refused yet")
-		}
-		return nil
-	})
+	_, logsA, stalls, d1 := g.aWaitingOnState(t, regA)
 	stopB, _ := g.run(t, "B", "executor", prometheus.NewRegistry(), nil)
 	natstest.Eventually(t, 10*time.Second, func() error {
 		if n := len(logsA.Lines(t, "handing partition over")); n == 0 {
