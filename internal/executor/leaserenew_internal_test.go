@@ -229,7 +229,7 @@ func TestLeaseKeepCountsRenewals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const key, ttl = "shop.web", 3 * time.Second
+	const key, ttl = "shop.web", 6 * time.Second
 	expires := leaseExpiry(ttl)
 	rev, err := l.Take(ctx, key, []byte(`{"member":"m1"}`), ttl)
 	if err != nil {
@@ -243,7 +243,7 @@ func TestLeaseKeepCountsRenewals(t *testing.T) {
 	defer stop()
 	wait := func(what string, done func(map[string]int) bool) {
 		t.Helper()
-		deadline := time.After(15 * time.Second)
+		deadline := time.After(30 * time.Second)
 		for !done(results.get()) {
 			select {
 			case <-results.changed:
