@@ -36,9 +36,15 @@ func (b *Bus) Leases(ctx context.Context) (*Leases, error) {
 
 // Take creates key with value, to lapse after ttl, and returns its
 // revision. When the key holds a lease already the error wraps ErrChanged
-// and Holder tells whose it is.
+// and Holder tells whose it is. A take the server refuses this user ends
+// at that refusal (IsRefused), as Renew and Release do.
 func (l *Leases) Take(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error) {
-	rev, err := l.kv.Create(ctx, key, value, jetstream.KeyTTL(ttl))
+	var rev uint64
+	err := l.write(ctx, key, func(ctx context.Context) error {
+		var err error
+		rev, err = l.kv.Create(ctx, key, value, jetstream.KeyTTL(ttl))
+		return err
+	})
 	switch {
 	case err == nil:
 		return rev, nil
@@ -58,9 +64,9 @@ func (l *Leases) Take(ctx context.Context, key string, value []byte, ttl time.Du
 // at that refusal (IsRefused), as a replica state's write does, not at
 // ctx's end (the server drops the publish).
 func (l *Leases) Renew(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
-	m := &nats.Msg{Subject: "$KV." + l.name + "." + key, Data: value}
+	m := &nats.Msg{Subject: l.subject(key), Data: value}
 	var seq uint64
-	err := l.b.refusable(ctx, publishKey(m.Subject), func(ctx context.Context) error {
+	err := l.write(ctx, key, func(ctx context.Context) error {
 		ack, err := l.b.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(ttl))
 		if err == nil {
 			seq = ack.Sequence
@@ -92,9 +98,12 @@ func (l *Leases) Holder(ctx context.Context, key string) ([]byte, uint64, error)
 // Release removes the lease key holds at revision rev, the one its holder
 // took: a lease that lapsed and was taken by another member since is left
 // alone (the error wraps ErrChanged). The marker the removal leaves lapses
-// after markerTTL.
+// after markerTTL. A removal the server refuses this user ends at that
+// refusal (IsRefused), as Renew does.
 func (l *Leases) Release(ctx context.Context, key string, rev uint64, markerTTL time.Duration) error {
-	err := l.kv.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL))
+	err := l.write(ctx, key, func(ctx context.Context) error {
+		return l.kv.Purge(ctx, key, jetstream.LastRevision(rev), jetstream.PurgeTTL(markerTTL))
+	})
 	if err == nil {
 		return nil
 	}
@@ -102,6 +111,17 @@ func (l *Leases) Release(ctx context.Context, key string, rev uint64, markerTTL 
 		err = fmt.Errorf("%w: %w", ErrChanged, err)
 	}
 	return fmt.Errorf("kv %s release %s at revision %d: %w", l.name, key, rev, err)
+}
+
+// subject is the bucket's subject of key, which its writes publish to.
+func (l *Leases) subject(key string) string { return "$KV." + l.name + "." + key }
+
+// write runs put, a write of key, until it ends or the server refuses
+// this user the key's subject (refusable): the server drops a refused
+// publish, so the write's request would only wait out ctx (the
+// executor's 10 s), holding whatever its caller holds meanwhile.
+func (l *Leases) write(ctx context.Context, key string, put func(context.Context) error) error {
+	return l.b.refusable(ctx, publishKey(l.subject(key)), put)
 }
 
 // LeaseValueMax is the largest value the lease bucket takes.

@@ -103,12 +103,13 @@ func TestLeaseRenew(t *testing.T) {
 	}
 }
 
-// TestLeaseRenewRefusedAtOnce: a renewal the server refuses this user
-// (nats.conf not letting it write the lease bucket) ends at that refusal
-// (bus.IsRefused), as a replica state's write does, not at its context's
-// end: the server drops the publish, and the executor's keep holds its
-// renewal lock (which holds waits on) until the renewal ends.
-func TestLeaseRenewRefusedAtOnce(t *testing.T) {
+// TestLeaseWriteRefusedAtOnce: a take, renewal or release the server
+// refuses this user (nats.conf not letting it write the lease bucket)
+// ends at that refusal (bus.IsRefused), as a replica state's write does,
+// not at its context's end: the server drops the publish, and the
+// executor's keep holds its renewal lock (which holds waits on) until the
+// renewal ends, its take and release as long.
+func TestLeaseWriteRefusedAtOnce(t *testing.T) {
 	r := natstest.StartRestricted(t, "executor", "$KV."+proto.LeaseBucket("apm")+".>")
 	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the buckets
 	ctx := context.Background()
@@ -124,11 +125,30 @@ func TestLeaseRenewRefusedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err = l.Renew(rctx, "shop.web", []byte("a"), rev, time.Minute)
-	if !bus.IsRefused(err) || rctx.Err() != nil {
-		t.Fatalf("renewal refused by the server: %v after %s, want the refusal at once", err, time.Since(start).Round(time.Millisecond))
+	for _, c := range []struct {
+		name  string
+		write func(ctx context.Context) error
+	}{
+		{"take", func(ctx context.Context) error {
+			_, err := l.Take(ctx, "shop.api", []byte("a"), time.Minute)
+			return err
+		}},
+		{"renew", func(ctx context.Context) error {
+			_, err := l.Renew(ctx, "shop.web", []byte("a"), rev, time.Minute)
+			return err
+		}},
+		{"release", func(ctx context.Context) error {
+			return l.Release(ctx, "shop.web", rev, time.Minute)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := c.write(rctx)
+			if !bus.IsRefused(err) || rctx.Err() != nil {
+				t.Fatalf("%s refused by the server: %v after %s, want the refusal at once", c.name, err, time.Since(start).Round(time.Millisecond))
+			}
+		})
 	}
 }
