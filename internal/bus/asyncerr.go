@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
 
@@ -145,6 +146,21 @@ type asyncErrors struct {
 	watched map[string]int
 	// logs is the log state of each class of refusal.
 	logs map[string]*classLog
+	// sent counts, by subject, the asynchronous publishes sent and not
+	// settled yet (nats.go's acknowledgement or error handler: stored,
+	// answered with an error, timed out, lost with the connection), and
+	// dropped how many of them a refusal of the subject was counted for
+	// as a failed publish as it came (the server drops a publish it
+	// refuses, so its future would fail only at the client's timeout),
+	// so that their failure at that timeout is not counted again.
+	sent    map[string]int
+	dropped map[string]int
+	// futures holds the watched futures (publishWatched) by their
+	// message until settled, which tells one that was told an earlier
+	// publish's refusal it was stored after all.
+	futures map[*nats.Msg]*refusableFuture
+	// metrics counts the asynchronous publishes by outcome; nil: none.
+	metrics *metrics
 }
 
 type classLog struct {
@@ -154,7 +170,8 @@ type classLog struct {
 
 func newAsyncErrors() *asyncErrors {
 	return &asyncErrors{counts: map[string]uint64{}, last: map[string]error{}, changed: make(chan struct{}),
-		claims: map[string][]*waiter{}, awaited: map[string]int{}, watched: map[string]int{}, logs: map[string]*classLog{}}
+		claims: map[string][]*waiter{}, awaited: map[string]int{}, watched: map[string]int{}, logs: map[string]*classLog{},
+		sent: map[string]int{}, dropped: map[string]int{}, futures: map[*nats.Msg]*refusableFuture{}}
 }
 
 // The prefixes of the JetStream API subjects whose refusal is told by
@@ -168,7 +185,10 @@ const consumerDelete = "$JS.API.CONSUMER.DELETE."
 // stream for some filter subjects and not others (the create request's
 // subject ends in its filter), so the refusal of one watch's consumer must
 // not end another's on the same stream.
-func publishKey(subject string) string { return "publish " + subject }
+func publishKey(subject string) string { return publishPrefix + subject }
+
+const publishPrefix = "publish "
+
 func createKey(stream, consumer string) string {
 	return "consumer-create " + stream + " " + consumerBase(consumer)
 }
@@ -253,6 +273,15 @@ func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error
 	a.changed = make(chan struct{})
 	waiters := a.claims[key]
 	claimed := len(waiters) > 0
+	// A refusal no synchronous caller waits on (whose own return counts
+	// it) is an asynchronous publish's when one to the subject is in
+	// flight that no refusal was counted for yet: it fails now.
+	if subject, ok := strings.CutPrefix(key, publishPrefix); ok && !claimed && a.sent[subject] > a.dropped[subject] {
+		a.dropped[subject]++
+		if a.metrics != nil {
+			a.metrics.publishErrs.WithLabelValues(kindOf(subject)).Inc()
+		}
+	}
 	if !claimed && a.awaited[key] > 0 {
 		claimed = true
 		a.unawait(key)
@@ -336,28 +365,141 @@ func (a *asyncErrors) since(key string, n uint64) (<-chan struct{}, error) {
 	return a.changed, nil
 }
 
-// await counts an asynchronous publish under key whose caller reports its
+// send counts m, about to be sent asynchronously, as in flight until
+// settled (settle; unsent should the send fail). With f, m's future, it
+// also counts an asynchronous publish of f.key whose caller reports its
 // refusal (the handler then logs it at debug level, and takes the count
-// off) and watches for it (since) until done, and returns the refusals of
-// key seen so far.
-func (a *asyncErrors) await(key string) uint64 {
+// off) and watches for it (told) until f is Done, and sets f.seen to the
+// refusals of f.key seen so far.
+func (a *asyncErrors) send(m *nats.Msg, f *refusableFuture) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.awaited[key]++
-	a.watched[key]++
-	return a.counts[key]
+	a.sent[m.Subject]++
+	if f != nil {
+		a.awaited[f.key]++
+		a.watched[f.key]++
+		a.futures[m] = f
+		f.seen = a.counts[f.key]
+	}
 }
 
-// done says the caller of an awaited publish of key no longer watches
-// for its refusal, and takes the publish off awaited unless it is owed a
-// refusal still to come (it ended refused).
-func (a *asyncErrors) done(key string, owed bool) {
+// unsent takes back send(m, f), whose send failed.
+func (a *asyncErrors) unsent(m *nats.Msg, f *refusableFuture) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	decrement(a.watched, key)
-	if !owed {
-		a.unawait(key)
+	decrement(a.sent, m.Subject)
+	if f != nil {
+		delete(a.futures, m)
+		decrement(a.watched, f.key)
+		a.unawait(f.key)
 	}
+}
+
+// settle records the outcome of m, an asynchronous publish sent (send),
+// and counts it (metrics): stored (err nil), or failed with err, unless a
+// refusal of m's subject was counted for one of its publishes in flight
+// (handle), which fail only at the client's timeout or with the
+// connection, as m just did. A watched future told a refusal that m was
+// stored after all was told another publish's: it is owed none, and its
+// Done, or Done already called, leaves it none. Counted under a.mu, so
+// that once m is no longer in flight it is counted.
+func (a *asyncErrors) settle(m *nats.Msg, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.metrics != nil {
+		c := a.metrics.published
+		if err != nil {
+			c = a.metrics.publishErrs
+		}
+		if err == nil || a.dropped[m.Subject] == 0 {
+			c.WithLabelValues(kindOf(m.Subject)).Inc()
+		}
+	}
+	if f := a.futures[m]; f != nil {
+		delete(a.futures, m)
+		if err == nil {
+			f.stored = true
+			if f.owing {
+				f.owing = false
+				a.unawait(f.key)
+			}
+		}
+	}
+	subject := m.Subject
+	decrement(a.sent, subject)
+	if a.dropped[subject] == 0 {
+		return
+	}
+	if err != nil {
+		decrement(a.dropped, subject)
+		return
+	}
+	// Stored: the refusal counted was another's (a synchronous
+	// publish's, whose waiter had gone), at most one per publish left.
+	if n := a.sent[subject]; a.dropped[subject] > n {
+		if n == 0 {
+			delete(a.dropped, subject)
+		} else {
+			a.dropped[subject] = n
+		}
+	}
+}
+
+// stored and failed are the jetstream context's handlers of an
+// asynchronous publish's acknowledgement and failure (settle): called by
+// nats.go once per publish sent, on its own goroutine, whoever waits on
+// the future, if anyone does. It is counted published once the stream
+// acknowledged it, failed once it failed (an error answer, a timeout, a
+// lost connection), unless its refusal was counted as it came.
+func (a *asyncErrors) stored(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
+	a.settle(m, nil)
+}
+
+func (a *asyncErrors) failed(_ jetstream.JetStream, m *nats.Msg, err error) { a.settle(m, err) }
+
+// inFlight is how many asynchronous publishes are sent and not settled.
+func (a *asyncErrors) inFlight() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, c := range a.sent {
+		n += c
+	}
+	return n
+}
+
+// told returns the newest refusal of f's key seen since f was sent, and
+// records that f was told it; else nil and the channel closed at the next
+// refusal of anything (since).
+func (a *asyncErrors) told(f *refusableFuture) (<-chan struct{}, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.counts[f.key] > f.seen {
+		f.refused = true
+		return nil, a.last[f.key]
+	}
+	return a.changed, nil
+}
+
+// done says f's caller no longer watches for its refusal, and takes its
+// publish off awaited unless it is owed a refusal still to come: it was
+// told one (Refused) and was not stored, its own refusal possibly the
+// next to come (a window's publishes all end at the first refusal of
+// their subject). One owed a refusal that then turns out stored (settle)
+// is owed none. Calls after the first do nothing.
+func (a *asyncErrors) done(f *refusableFuture) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f.done {
+		return
+	}
+	f.done = true
+	decrement(a.watched, f.key)
+	if f.refused && !f.stored {
+		f.owing = true
+		return
+	}
+	a.unawait(f.key)
 }
 
 // unawait takes one awaited publish of key off; a.mu is held.

@@ -286,7 +286,8 @@ func TestAwaitedRefusalKeptThroughForgetting(t *testing.T) {
 	subject := "apm.forecast.shop.web"
 	key := publishKey(subject)
 	m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{"f.shop.web.60000"}}}
-	f := &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: key, seen: a.await(key)}
+	f := &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: key}
+	a.send(m, f)
 	a.handle(log, nil, violation(subject)) // its refusal, before its caller looks
 	for i := range 2 * maxRefusalKeys {
 		a.handle(log, nil, violation(fmt.Sprintf("apm.forecast.app%d.web", i)))
@@ -305,5 +306,69 @@ func TestAwaitedRefusalKeptThroughForgetting(t *testing.T) {
 	}
 	if _, ok := a.counts[key]; ok {
 		t.Errorf("the done future's key %q still remembered", key)
+	}
+}
+
+// TestToldAnotherRefusalStoredOwesNone: a future told the refusal of an
+// earlier publish of its subject (a refusal names the subject alone) and
+// then stored after all (the user allowed again between the two) is owed
+// no refusal, whether its acknowledgement comes before or after its Done:
+// the subject's next refusal, which no caller waits on, is logged as the
+// connection's error, not left at debug to a caller long gone.
+func TestToldAnotherRefusalStoredOwesNone(t *testing.T) {
+	subject := "apm.forecast.shop.web"
+	for _, c := range []struct {
+		name       string
+		ackBefore  bool // the second's acknowledgement comes before its Done
+		firstFails bool // the first's timeout comes before the next refusal
+	}{
+		{"acknowledged then done", true, false},
+		{"done then acknowledged", false, false},
+		{"done then acknowledged, the first timed out", false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := zerolog.New(&buf)
+			a := newAsyncErrors()
+			var fs [2]*refusableFuture
+			for i := range fs {
+				m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("f.shop.web.%d", i)}}}
+				fs[i] = &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: publishKey(subject)}
+				a.send(m, fs[i])
+			}
+			a.handle(log, nil, violation(subject)) // the first's refusal
+			for i, f := range fs {
+				if _, err := f.Refused(); !IsRefused(err) {
+					t.Fatalf("future %d not told the refusal: %v", i, err)
+				}
+			}
+			if c.ackBefore {
+				a.stored(nil, fs[1].Msg(), nil)
+			}
+			fs[0].Done()
+			fs[1].Done()
+			if !c.ackBefore {
+				a.stored(nil, fs[1].Msg(), nil)
+			}
+			if c.firstFails {
+				a.failed(nil, fs[0].Msg(), jetstream.ErrAsyncPublishTimeout)
+			}
+			if strings.Contains(buf.String(), "nats async error") {
+				t.Fatalf("the refusal its callers report logged as the connection's error: %s", buf.String())
+			}
+			a.handle(log, nil, violation(subject)) // nobody's
+			if n := strings.Count(buf.String(), `"nats async error"`); n != 1 {
+				t.Errorf("%d \"nats async error\" lines for a refusal no caller waits on, want 1:\n%s", n, buf.String())
+			}
+			if !c.firstFails {
+				a.failed(nil, fs[0].Msg(), jetstream.ErrAsyncPublishTimeout)
+			}
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if len(a.awaited) != 0 || len(a.watched) != 0 || len(a.futures) != 0 || len(a.sent) != 0 || len(a.dropped) != 0 {
+				t.Errorf("left awaited %v, watched %v, %d futures, sent %v, dropped %v once settled, want none",
+					a.awaited, a.watched, len(a.futures), a.sent, a.dropped)
+			}
+		})
 	}
 }

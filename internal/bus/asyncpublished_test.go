@@ -175,3 +175,56 @@ func TestPublishAllRefusalLoggedByItsRetry(t *testing.T) {
 		t.Errorf("%d refusals left to their caller, want the async send's and the retry's", n)
 	}
 }
+
+// TestAsyncRefusalCountedAsItComes: an async publish the server refuses
+// for the user's permissions counts in headroom_bus_publish_errors_total
+// as its refusal comes, not at its future's timeout (20 s; 5 s here), the
+// server having dropped it; and once only, its timeout then counting
+// nothing more. Whether or not its caller watches for the refusal.
+func TestAsyncRefusalCountedAsItComes(t *testing.T) {
+	defer bus.SetAsyncPublishTimeout(5 * time.Second)()
+	r := natstest.StartRestricted(t, "forecaster", "apm.metrics.locked.>")
+	r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	b, reg := connectMetered(t, r, "forecaster")
+	for i, c := range []struct {
+		name string
+		send func(o bus.Out) (done func(), err error)
+	}{
+		{"PublishAsync", func(o bus.Out) (func(), error) {
+			_, err := b.PublishAsync(o)
+			return func() {}, err
+		}},
+		{"PublishAsyncOnce", func(o bus.Out) (func(), error) {
+			f, err := b.PublishAsyncOnce(o)
+			if err != nil {
+				return nil, err
+			}
+			return f.Done, nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want := float64(i + 1)
+			start := time.Now()
+			done, err := c.send(bus.Out{Subject: proto.MetricsSubject("apm", "locked", "web"),
+				Msg: proto.NewMetrics("locked", "web", t0, i, proto.Floats{"rps": 1})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer done()
+			waitMetric(t, reg, "headroom_bus_publish_errors_total", want)
+			if n := b.PendingPublishes(); n != 1 {
+				t.Fatalf("refused publish counted failed %s after it was sent with %d publishes pending: at its timeout, want as its refusal comes",
+					time.Since(start).Round(time.Millisecond), n)
+			}
+			natstest.Eventually(t, 10*time.Second, func() error {
+				if n := b.AsyncInFlight(); n != 0 {
+					return fmt.Errorf("%d async publishes not settled", n)
+				}
+				return nil
+			})
+			if got, _ := metricstest.Sum(t, reg, "headroom_bus_publish_errors_total", "kind", string(proto.KindMetrics)); got != want {
+				t.Errorf("publish_errors_total %v once the refused publish timed out, want %v: counted once", got, want)
+			}
+		})
+	}
+}

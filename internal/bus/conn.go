@@ -50,7 +50,12 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		return nil, fmt.Errorf("bus config: %w", err)
 	}
 	refused := &consumerRefusals{streams: map[string]error{}}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := newMetrics(reg)
 	async := newAsyncErrors()
+	async.metrics = m
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
@@ -91,18 +96,14 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		}
 		return nil, fmt.Errorf("connect %s: %w", redact.URLs(cfg.URL), err)
 	}
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
-	m := newMetrics(reg)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithDefaultTimeout(apiTimeout),
 		jetstream.WithPublishAsyncTimeout(asyncPublishTimeout),
 		// An async publish is counted by its outcome, as Publish's is:
 		// published once the stream acknowledged it, failed once it
-		// failed (an error answer, a refusal the server answers with
-		// nothing, so at the timeout, a lost connection), whoever waits
+		// failed (an error answer, a lost connection; a refusal, which
+		// the server answers with nothing, as it comes), whoever waits
 		// on its future, if anyone does.
-		jetstream.WithPublishAsyncAckHandler(m.asyncStored), jetstream.WithPublishAsyncErrHandler(m.asyncFailed))
+		jetstream.WithPublishAsyncAckHandler(async.stored), jetstream.WithPublishAsyncErrHandler(async.failed))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)

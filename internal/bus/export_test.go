@@ -262,3 +262,7 @@ func SetRecreateEvery(d time.Duration) (restore func()) {
 	recreateEvery = d
 	return func() { recreateEvery = orig }
 }
+
+// AsyncInFlight is how many asynchronous publishes are sent and not
+// settled (acknowledged, failed, timed out), each counted once settled.
+func (b *Bus) AsyncInFlight() int { return b.async.inFlight() }

@@ -3,8 +3,6 @@ package bus
 import (
 	"sync"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroomhq/headroom/proto"
@@ -13,7 +11,8 @@ import (
 type metrics struct {
 	// published counts the publishes the stream stored (acknowledged),
 	// publishErrs the ones that failed: a synchronous one as it returns,
-	// an async one as its outcome comes (asyncStored, asyncFailed).
+	// an async one as its outcome comes (asyncErrors.stored, failed), a
+	// refused one as its refusal comes (asyncErrors.handle).
 	published   *prometheus.CounterVec
 	publishErrs *prometheus.CounterVec
 	// publishDropped counts the messages PublishAll dropped, refused
@@ -72,7 +71,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "headroom_bus_published_total", Help: "Messages published and stored (acknowledged by the stream; a duplicate id too), by stream kind.",
 		}, []string{"kind"}),
 		publishErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "headroom_bus_publish_errors_total", Help: "Publishes that failed (an async one refused for the user's permissions fails at its acknowledgement's timeout, 20 s), by stream kind; a retry that fails again counts again.",
+			Name: "headroom_bus_publish_errors_total", Help: "Publishes that failed (one refused for the user's permissions as its refusal comes), by stream kind; a retry that fails again counts again.",
 		}, []string{"kind"}),
 		publishDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headroom_bus_publish_dropped_total",
@@ -147,19 +146,4 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.publishDropped.WithLabelValues(string(k))
 	}
 	return m
-}
-
-// asyncStored counts an async publish the stream acknowledged. Called by
-// nats.go on its acknowledgements' goroutine, it must not block.
-func (m *metrics) asyncStored(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.PubAck) {
-	m.published.WithLabelValues(kindOf(msg.Subject)).Inc()
-}
-
-// asyncFailed counts an async publish that failed once sent: answered
-// with an error, unanswered until the timeout (as one the server refuses
-// for the user's permissions is: it drops it), or lost with the
-// connection. Called by nats.go once per such publish, whether or not
-// anyone waits on its future.
-func (m *metrics) asyncFailed(_ jetstream.JetStream, msg *nats.Msg, _ error) {
-	m.publishErrs.WithLabelValues(kindOf(msg.Subject)).Inc()
 }

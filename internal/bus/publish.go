@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/headroomhq/headroom/proto"
@@ -117,14 +116,13 @@ func (b *Bus) PublishAsyncOnce(o Out) (RefusableFuture, error) {
 // (asyncErrors.await) and reported by the caller, who calls the future's
 // Done once it no longer waits on it.
 func (b *Bus) publishWatched(o Out, opts []jetstream.PublishOpt) (*refusableFuture, error) {
-	key := publishKey(o.Subject)
-	n := b.async.await(key)
-	f, err := b.publishAsync(o, opts)
+	f := &refusableFuture{a: b.async, key: publishKey(o.Subject)}
+	paf, err := b.sendAsync(o, opts, f)
 	if err != nil {
-		b.async.done(key, false)
 		return nil, err
 	}
-	return &refusableFuture{PubAckFuture: f, a: b.async, key: key, seen: n}, nil
+	f.PubAckFuture = paf
+	return f, nil
 }
 
 // RefusableFuture is the future of a publish (PublishAsyncOnce) that also
@@ -148,46 +146,50 @@ type RefusableFuture interface {
 }
 
 // refusableFuture is PublishAsyncOnce's future: the refusals of its key
-// counted (asyncErrors.await) until Done.
+// counted (asyncErrors.send) until Done.
 type refusableFuture struct {
 	jetstream.PubAckFuture
-	a       *asyncErrors
-	key     string
-	seen    uint64 // the refusals of key seen before it was sent
-	done    atomic.Bool
-	refused atomic.Bool // Refused returned a refusal
+	a    *asyncErrors
+	key  string
+	seen uint64 // the refusals of key seen before it was sent
+	// Under a.mu: Done was called; Refused returned a refusal; the
+	// stream acknowledged the publish; Done was called owed a refusal
+	// (asyncErrors.done).
+	done, refused, stored, owing bool
 }
 
 func (f *refusableFuture) Refused() (<-chan struct{}, error) {
-	changed, refusal := f.a.since(f.key, f.seen)
+	changed, refusal := f.a.told(f)
 	if refusal != nil {
-		f.refused.Store(true)
 		m := f.Msg()
 		return nil, fmt.Errorf("publish %s %s: %w", m.Subject, m.Header.Get(jetstream.MsgIDHeader), refusal)
 	}
 	return changed, nil
 }
 
-func (f *refusableFuture) Done() {
-	// A refused one's count is taken off by the refusal to come.
-	if f.done.CompareAndSwap(false, true) {
-		f.a.done(f.key, f.refused.Load())
-	}
-}
+func (f *refusableFuture) Done() { f.a.done(f) }
 
 func (b *Bus) publishAsync(o Out, opts []jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	return b.sendAsync(o, opts, nil)
+}
+
+// sendAsync sends o asynchronously, counted in flight until settled
+// (asyncErrors.send), and watched as f's when f is not nil.
+func (b *Bus) sendAsync(o Out, opts []jetstream.PublishOpt, f *refusableFuture) (jetstream.PubAckFuture, error) {
 	m, err := b.natsMsg(o)
 	if err != nil {
 		return nil, err
 	}
-	f, err := b.js.PublishMsgAsync(m, opts...)
+	b.async.send(m, f)
+	paf, err := b.js.PublishMsgAsync(m, opts...)
 	if err != nil {
+		b.async.unsent(m, f)
 		b.metrics.publishErrs.WithLabelValues(kindOf(o.Subject)).Inc()
 		return nil, fmt.Errorf("publish %s %s: %w", o.Subject, o.Msg.MsgID(), err)
 	}
 	// Counted published once stored, or failed, by its outcome
-	// (metrics.asyncStored, asyncFailed), not as it is sent.
-	return f, nil
+	// (asyncErrors.stored, failed), not as it is sent.
+	return paf, nil
 }
 
 // Flush waits until every async publish is acknowledged or ctx ends.
