@@ -266,3 +266,14 @@ func SetRecreateEvery(d time.Duration) (restore func()) {
 // AsyncInFlight is how many asynchronous publishes are sent and not
 // settled (acknowledged, failed, timed out), each counted once settled.
 func (b *Bus) AsyncInFlight() int { return b.async.inFlight() }
+
+// PublishUntilAllowed is publishUntilAllowed, for the tests.
+func (b *Bus) PublishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (int, error) {
+	return b.publishUntilAllowed(ctx, o, u)
+}
+
+// WithFinal is u ending at once at a failure final holds of (its final).
+func (u UntilAllowed) WithFinal(final func(error) bool) UntilAllowed {
+	u.final = final
+	return u
+}

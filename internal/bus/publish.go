@@ -332,18 +332,18 @@ func (b *Bus) publishRetrying(ctx context.Context, o Out) error {
 		b.log.WithLevel(level).Err(err).Str("subject", o.Subject).Str("msg_id", o.Msg.MsgID()).Int("attempt", attempt).
 			Dur("retry_in", wait).Msg("publish failed, retrying with the same id")
 	}
-	attempts, err := b.PublishUntilAllowed(ctx, o, u)
+	attempts, err := b.publishUntilAllowed(ctx, o, u)
 	if err == nil && attempts > 1 {
 		b.log.Info().Str("msg_id", o.Msg.MsgID()).Int("attempts", attempts).Msg("publish stored after retries")
 	}
 	return err
 }
 
-// ErrStopped ends UntilAllowed.Do (PublishUntilAllowed) when its
+// ErrStopped ends UntilAllowed.Do (publishUntilAllowed) when its
 // UntilAllowed.Stop closes.
 var ErrStopped = errors.New("stopped")
 
-// UntilAllowed is how UntilAllowed.Do retries a call (PublishUntilAllowed
+// UntilAllowed is how UntilAllowed.Do retries a call (publishUntilAllowed
 // a publish): the one loop of the services' calls that go on until the
 // server allows them.
 type UntilAllowed struct {
@@ -356,10 +356,10 @@ type UntilAllowed struct {
 	// another failure (FailureRun); nil ends the call at such a failure,
 	// with its error.
 	Other func(n int) time.Duration
-	// Final, if set, ends the call at once at a failure it holds of, with
-	// its error: one no retry can cure (PublishUntilAllowed ends so at
+	// final, if set, ends the call at once at a failure it holds of, with
+	// its error: one no retry can cure (publishUntilAllowed ends so at
 	// IsRefusedMessage too).
-	Final func(err error) bool
+	final func(err error) bool
 	// Timeout, when positive, bounds each attempt.
 	Timeout time.Duration
 	// Stop, once closed, ends the call as ctx's end does, with
@@ -388,7 +388,7 @@ func (u *UntilAllowed) next(run *FailureRun, err error) (wait time.Duration, n i
 // Do runs attempt until it succeeds, running it again after each failure
 // the server refuses for the user's permissions (an operator fixes
 // nats.conf; no wait does) and, with u.Other, after any other failure,
-// and returns the attempts it made and nil. A failure u.Final holds of,
+// and returns the attempts it made and nil. A failure u.final holds of,
 // and another failure without u.Other, end it at once with that error;
 // the end of ctx or u.Stop ends it with an error wrapping ctx.Err() or
 // ErrStopped and the last attempt's error (IsRefused holds of it while
@@ -415,7 +415,7 @@ func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx cont
 		}
 		err := attempt(actx)
 		cancel()
-		if err == nil || (u.Final != nil && u.Final(err)) {
+		if err == nil || (u.final != nil && u.final(err)) {
 			return n, err
 		}
 		wait, inRun, retry := u.next(&run, err)
@@ -441,14 +441,14 @@ func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx cont
 	}
 }
 
-// PublishUntilAllowed publishes o until the server stores it, as u.Do
+// publishUntilAllowed publishes o until the server stores it, as u.Do
 // runs a call: again after each attempt the server refuses for the
 // user's permissions and, with u.Other, after any other failure. A
 // publish refused for the message itself (IsRefusedMessage: no retry can
-// store it) ends it at once with that error, as one u.Final holds of
+// store it) ends it at once with that error, as one u.final holds of
 // does; an end of ctx or u.Stop's error names the message.
-func (b *Bus) PublishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (attempts int, err error) {
-	final := u.Final
-	u.Final = func(err error) bool { return IsRefusedMessage(err) || (final != nil && final(err)) }
+func (b *Bus) publishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (attempts int, err error) {
+	final := u.final
+	u.final = func(err error) bool { return IsRefusedMessage(err) || (final != nil && final(err)) }
 	return u.do(ctx, "publish "+o.Msg.MsgID(), func(ctx context.Context) error { return b.Publish(ctx, o) })
 }

@@ -16,7 +16,7 @@ import (
 // allows them runs any call: refusals in a row wait the doubling
 // schedule, counted afresh after another failure (retried on Other's
 // schedule, or ending the call without it), and the other failures in a
-// row counted afresh after a refusal (FailureRun), Final's failures end it at
+// row counted afresh after a refusal (FailureRun), final's failures end it at
 // once, and Stop ends it with ErrStopped and the last refusal.
 func TestUntilAllowedDo(t *testing.T) {
 	refused := fmt.Errorf("put: %w", nats.ErrPermissionViolation)
@@ -47,8 +47,9 @@ func TestUntilAllowedDo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []failed
-			u := bus.UntilAllowed{Refused: time.Millisecond, Final: func(err error) bool { return errors.Is(err, final) },
+			u := bus.UntilAllowed{Refused: time.Millisecond,
 				Failed: func(attempt, n int, _ error, wait time.Duration) { got = append(got, failed{attempt, n, wait}) }}
+			u = u.WithFinal(func(err error) bool { return errors.Is(err, final) })
 			if tc.other {
 				u.Other = func(attempt int) time.Duration { return time.Duration(attempt) * time.Microsecond }
 			}
