@@ -388,6 +388,7 @@ func (a *asyncErrors) unsent(m *nats.Msg, f *refusableFuture) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	decrement(a.sent, m.Subject)
+	a.fitDropped(m.Subject)
 	if f != nil {
 		delete(a.futures, m)
 		decrement(a.watched, f.key)
@@ -435,7 +436,15 @@ func (a *asyncErrors) settle(m *nats.Msg, err error) {
 		return
 	}
 	// Stored: the refusal counted was another's (a synchronous
-	// publish's, whose waiter had gone), at most one per publish left.
+	// publish's, whose waiter had gone).
+	a.fitDropped(subject)
+}
+
+// fitDropped keeps at most one refusal counted (dropped) per publish of
+// subject still in flight, once one left without failing (stored, or
+// never sent: unsent): a refusal counted for none in flight would leave
+// the subject's next failure uncounted. a.mu is held.
+func (a *asyncErrors) fitDropped(subject string) {
 	if n := a.sent[subject]; a.dropped[subject] > n {
 		if n == 0 {
 			delete(a.dropped, subject)

@@ -11,7 +11,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/metricstest"
+	"github.com/headroomhq/headroom/proto"
 )
 
 func violation(subject string) error {
@@ -370,5 +374,34 @@ func TestToldAnotherRefusalStoredOwesNone(t *testing.T) {
 					a.awaited, a.watched, len(a.futures), a.sent, a.dropped)
 			}
 		})
+	}
+}
+
+// TestUnsentCountsNoDrop: a refusal counted as a failed asynchronous
+// publish (dropped) while the only one in flight on its subject then
+// fails to be sent (unsent) was no publish's in flight: the subject's next
+// publish that fails is counted, and nothing is left in the books.
+func TestUnsentCountsNoDrop(t *testing.T) {
+	subject := "apm.forecast.shop.web"
+	reg := prometheus.NewRegistry()
+	a := newAsyncErrors()
+	a.metrics = newMetrics(reg)
+	msg := func(i int) *nats.Msg {
+		return &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("f.shop.web.%d", i)}}}
+	}
+	first := msg(0)
+	a.send(first, nil)
+	a.handle(zerolog.Nop(), nil, violation(subject)) // a synchronous publish's, its waiter gone
+	a.unsent(first, nil)                             // the send failed
+	second := msg(1)
+	a.send(second, nil)
+	a.failed(nil, second, jetstream.ErrAsyncPublishTimeout)
+	if got, _ := metricstest.Sum(t, reg, "headroom_bus_publish_errors_total", "kind", string(proto.KindForecast)); got != 2 {
+		t.Errorf("publish_errors_total %v after a refusal and a publish that timed out, want 2", got)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.sent) != 0 || len(a.dropped) != 0 {
+		t.Errorf("left sent %v, dropped %v once settled, want none", a.sent, a.dropped)
 	}
 }
