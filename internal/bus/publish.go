@@ -113,8 +113,8 @@ func (b *Bus) PublishAsyncOnce(o Out) (RefusableFuture, error) {
 }
 
 // publishWatched sends o as publishAsync does, its refusal watched for
-// (asyncErrors.await) and reported by the caller, who calls the future's
-// Done once it no longer waits on it.
+// (asyncErrors.send, told) and reported by the caller, who calls the
+// future's Done once it no longer waits on it.
 func (b *Bus) publishWatched(o Out, opts []jetstream.PublishOpt) (*refusableFuture, error) {
 	f := &refusableFuture{a: b.async, key: publishKey(o.Subject)}
 	paf, err := b.sendAsync(o, opts, f)
