@@ -157,7 +157,7 @@ type asyncErrors struct {
 	dropped map[string]int
 	// futures holds the watched futures (publishWatched) by their
 	// message until settled, which tells one that was told an earlier
-	// publish's refusal it was stored after all.
+	// publish's refusal that the stream answered it after all (answered).
 	futures map[*nats.Msg]*refusableFuture
 	// metrics counts the asynchronous publishes by outcome; nil: none.
 	metrics *metrics
@@ -400,26 +400,29 @@ func (a *asyncErrors) unsent(m *nats.Msg, f *refusableFuture) {
 // and counts it (metrics): stored (err nil), or failed with err, unless a
 // refusal of m's subject was counted for one of its publishes in flight
 // (handle), which fail only at the client's timeout or with the
-// connection, as m just did. A watched future told a refusal that m was
-// stored after all was told another publish's: it is owed none, and its
-// Done, or Done already called, leaves it none. Counted under a.mu, so
-// that once m is no longer in flight it is counted.
+// connection, as m just did. A publish the stream answered, stored or
+// with an error (answered), was let through by the server, which answers
+// none it refuses: a refusal counted for its subject was another's, and
+// a watched future told a refusal was told another publish's: it is owed
+// none, and its Done, or Done already called, leaves it none. Counted
+// under a.mu, so that once m is no longer in flight it is counted.
 func (a *asyncErrors) settle(m *nats.Msg, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	through := answered(err)
 	if a.metrics != nil {
 		c := a.metrics.published
 		if err != nil {
 			c = a.metrics.publishErrs
 		}
-		if err == nil || a.dropped[m.Subject] == 0 {
+		if through || a.dropped[m.Subject] == 0 {
 			c.WithLabelValues(kindOf(m.Subject)).Inc()
 		}
 	}
 	if f := a.futures[m]; f != nil {
 		delete(a.futures, m)
-		if err == nil {
-			f.stored = true
+		if through {
+			f.answered = true
 			if f.owing {
 				f.owing = false
 				a.unawait(f.key)
@@ -431,19 +434,28 @@ func (a *asyncErrors) settle(m *nats.Msg, err error) {
 	if a.dropped[subject] == 0 {
 		return
 	}
-	if err != nil {
+	if !through {
 		decrement(a.dropped, subject)
 		return
 	}
-	// Stored: the refusal counted was another's (a synchronous
+	// Answered: the refusal counted was another's (a synchronous
 	// publish's, whose waiter had gone).
 	a.fitDropped(subject)
 }
 
+// answered reports whether err, an asynchronous publish's outcome (nil:
+// stored), is the stream's answer: the server let the publish through (it
+// answers none it refuses the user, which fails only at the client's
+// timeout or with the connection).
+func answered(err error) bool {
+	var api *jetstream.APIError
+	return err == nil || errors.As(err, &api) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrInvalidJSAck)
+}
+
 // fitDropped keeps at most one refusal counted (dropped) per publish of
-// subject still in flight, once one left without failing (stored, or
-// never sent: unsent): a refusal counted for none in flight would leave
-// the subject's next failure uncounted. a.mu is held.
+// subject still in flight, once one left without being refused
+// (answered, or never sent: unsent): a refusal counted for none in
+// flight would leave the subject's next failure uncounted. a.mu is held.
 func (a *asyncErrors) fitDropped(subject string) {
 	if n := a.sent[subject]; a.dropped[subject] > n {
 		if n == 0 {
@@ -492,10 +504,11 @@ func (a *asyncErrors) told(f *refusableFuture) (<-chan struct{}, error) {
 
 // done says f's caller no longer watches for its refusal, and takes its
 // publish off awaited unless it is owed a refusal still to come: it was
-// told one (Refused) and was not stored, its own refusal possibly the
+// told one (Refused) and was not answered, its own refusal possibly the
 // next to come (a window's publishes all end at the first refusal of
-// their subject). One owed a refusal that then turns out stored (settle)
-// is owed none. Calls after the first do nothing.
+// their subject). One owed a refusal that then turns out answered
+// (settle: stored, or refused by the stream, not the server) is owed
+// none. Calls after the first do nothing.
 func (a *asyncErrors) done(f *refusableFuture) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -504,7 +517,7 @@ func (a *asyncErrors) done(f *refusableFuture) {
 	}
 	f.done = true
 	decrement(a.watched, f.key)
-	if f.refused && !f.stored {
+	if f.refused && !f.answered {
 		f.owing = true
 		return
 	}

@@ -405,3 +405,69 @@ func TestUnsentCountsNoDrop(t *testing.T) {
 		t.Errorf("left sent %v, dropped %v once settled, want none", a.sent, a.dropped)
 	}
 }
+
+// TestToldAnotherRefusalAnsweredOwesNone: a future told the refusal of an
+// earlier publish of its subject whose own publish the stream then answers
+// with an error (no stream responding, an API error: the server let it
+// through, as it does not a publish it refuses, which nothing answers) is
+// owed no refusal either, its Done before or after the answer: the
+// subject's next refusal, which no caller waits on, is logged as the
+// connection's error. And that publish counts as failed, though a refusal
+// was counted for a publish of its subject in flight: the refusal was
+// another's.
+func TestToldAnotherRefusalAnsweredOwesNone(t *testing.T) {
+	subject := "apm.forecast.shop.web"
+	for _, c := range []struct {
+		name         string
+		answer       error
+		answerBefore bool // the second's answer comes before its Done
+	}{
+		{"no responders, then done", jetstream.ErrNoStreamResponse, true},
+		{"done, then an API error", &jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "JetStream system temporarily unavailable"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := zerolog.New(&buf)
+			reg := prometheus.NewRegistry()
+			a := newAsyncErrors()
+			a.metrics = newMetrics(reg)
+			var fs [2]*refusableFuture
+			for i := range fs {
+				m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("f.shop.web.%d", i)}}}
+				fs[i] = &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: publishKey(subject)}
+				a.send(m, fs[i])
+			}
+			a.handle(log, nil, violation(subject)) // the first's refusal
+			for i, f := range fs {
+				if _, err := f.Refused(); !IsRefused(err) {
+					t.Fatalf("future %d not told the refusal: %v", i, err)
+				}
+			}
+			if c.answerBefore {
+				a.failed(nil, fs[1].Msg(), c.answer)
+			}
+			fs[0].Done()
+			fs[1].Done()
+			if !c.answerBefore {
+				a.failed(nil, fs[1].Msg(), c.answer)
+			}
+			if got, _ := metricstest.Sum(t, reg, "headroom_bus_publish_errors_total", "kind", string(proto.KindForecast)); got != 2 {
+				t.Errorf("publish_errors_total %v after a refusal and another publish answered with an error, want 2", got)
+			}
+			a.handle(log, nil, violation(subject)) // nobody's
+			if n := strings.Count(buf.String(), `"nats async error"`); n != 1 {
+				t.Errorf("%d \"nats async error\" lines for a refusal no caller waits on, want 1:\n%s", n, buf.String())
+			}
+			a.failed(nil, fs[0].Msg(), jetstream.ErrAsyncPublishTimeout)
+			if got, _ := metricstest.Sum(t, reg, "headroom_bus_publish_errors_total", "kind", string(proto.KindForecast)); got != 2 {
+				t.Errorf("publish_errors_total %v once the refused publish timed out, want 2", got)
+			}
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if len(a.awaited) != 0 || len(a.watched) != 0 || len(a.futures) != 0 || len(a.sent) != 0 || len(a.dropped) != 0 {
+				t.Errorf("left awaited %v, watched %v, %d futures, sent %v, dropped %v once settled, want none",
+					a.awaited, a.watched, len(a.futures), a.sent, a.dropped)
+			}
+		})
+	}
+}

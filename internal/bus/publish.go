@@ -153,9 +153,9 @@ type refusableFuture struct {
 	key  string
 	seen uint64 // the refusals of key seen before it was sent
 	// Under a.mu: Done was called; Refused returned a refusal; the
-	// stream acknowledged the publish; Done was called owed a refusal
-	// (asyncErrors.done).
-	done, refused, stored, owing bool
+	// stream answered the publish, stored or with an error (answered);
+	// Done was called owed a refusal (asyncErrors.done).
+	done, refused, answered, owing bool
 }
 
 func (f *refusableFuture) Refused() (<-chan struct{}, error) {
