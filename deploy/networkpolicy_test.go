@@ -36,6 +36,8 @@ type kubeManifests struct {
 	Services []corev1.Service
 	// ConfigMaps are the ConfigMaps the manifests carry, by name.
 	ConfigMaps map[string]corev1.ConfigMap
+	// SecretFiles are the files that carry a Secret, once for each.
+	SecretFiles []string
 }
 
 // kubeObjects reads every object of the files deploy/kubernetes's
@@ -110,6 +112,8 @@ func kubeObjects(t *testing.T) kubeManifests {
 					t.Fatalf("%s: %v", f, err)
 				}
 				m.ConfigMaps[o.Name] = o
+			case "Secret":
+				m.SecretFiles = append(m.SecretFiles, f)
 			}
 		}
 	}
