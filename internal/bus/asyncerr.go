@@ -478,17 +478,6 @@ func (a *asyncErrors) stored(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.Pu
 
 func (a *asyncErrors) failed(_ jetstream.JetStream, m *nats.Msg, err error) { a.settle(m, err) }
 
-// inFlight is how many asynchronous publishes are sent and not settled.
-func (a *asyncErrors) inFlight() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for _, c := range a.sent {
-		n += c
-	}
-	return n
-}
-
 // told returns the newest refusal of f's key seen since f was sent, and
 // records that f was told it; else nil and the channel closed at the next
 // refusal of anything (since).

@@ -445,10 +445,9 @@ func (u UntilAllowed) do(ctx context.Context, what string, attempt func(ctx cont
 // runs a call: again after each attempt the server refuses for the
 // user's permissions and, with u.Other, after any other failure. A
 // publish refused for the message itself (IsRefusedMessage: no retry can
-// store it) ends it at once with that error, as one u.final holds of
-// does; an end of ctx or u.Stop's error names the message.
+// store it) ends it at once with that error (u.final); an end of ctx or
+// u.Stop's error names the message.
 func (b *Bus) publishUntilAllowed(ctx context.Context, o Out, u UntilAllowed) (attempts int, err error) {
-	final := u.final
-	u.final = func(err error) bool { return IsRefusedMessage(err) || (final != nil && final(err)) }
+	u.final = IsRefusedMessage
 	return u.do(ctx, "publish "+o.Msg.MsgID(), func(ctx context.Context) error { return b.Publish(ctx, o) })
 }
