@@ -313,6 +313,26 @@ func TestAwaitedRefusalKeptThroughForgetting(t *testing.T) {
 	}
 }
 
+// toldTwo sends two watched publishes of subject on a, and has the server
+// refuse the first: both futures are told that refusal (a refusal names
+// the subject alone).
+func toldTwo(t *testing.T, a *asyncErrors, log zerolog.Logger, subject string) [2]*refusableFuture {
+	t.Helper()
+	var fs [2]*refusableFuture
+	for i := range fs {
+		m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("f.shop.web.%d", i)}}}
+		fs[i] = &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: publishKey(subject)}
+		a.send(m, fs[i])
+	}
+	a.handle(log, nil, violation(subject)) // the first's refusal
+	for i, f := range fs {
+		if _, err := f.Refused(); !IsRefused(err) {
+			t.Fatalf("future %d not told the refusal: %v", i, err)
+		}
+	}
+	return fs
+}
+
 // TestToldAnotherRefusalStoredOwesNone: a future told the refusal of an
 // earlier publish of its subject (a refusal names the subject alone) and
 // then stored after all (the user allowed again between the two) is owed
@@ -334,18 +354,7 @@ func TestToldAnotherRefusalStoredOwesNone(t *testing.T) {
 			var buf bytes.Buffer
 			log := zerolog.New(&buf)
 			a := newAsyncErrors()
-			var fs [2]*refusableFuture
-			for i := range fs {
-				m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("f.shop.web.%d", i)}}}
-				fs[i] = &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: publishKey(subject)}
-				a.send(m, fs[i])
-			}
-			a.handle(log, nil, violation(subject)) // the first's refusal
-			for i, f := range fs {
-				if _, err := f.Refused(); !IsRefused(err) {
-					t.Fatalf("future %d not told the refusal: %v", i, err)
-				}
-			}
+			fs := toldTwo(t, a, log, subject)
 			if c.ackBefore {
 				a.stored(nil, fs[1].Msg(), nil)
 			}
@@ -431,18 +440,7 @@ func TestToldAnotherRefusalAnsweredOwesNone(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			a := newAsyncErrors()
 			a.metrics = newMetrics(reg)
-			var fs [2]*refusableFuture
-			for i := range fs {
-				m := &nats.Msg{Subject: subject, Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("f.shop.web.%d", i)}}}
-				fs[i] = &refusableFuture{PubAckFuture: sentFuture{m}, a: a, key: publishKey(subject)}
-				a.send(m, fs[i])
-			}
-			a.handle(log, nil, violation(subject)) // the first's refusal
-			for i, f := range fs {
-				if _, err := f.Refused(); !IsRefused(err) {
-					t.Fatalf("future %d not told the refusal: %v", i, err)
-				}
-			}
+			fs := toldTwo(t, a, log, subject)
 			if c.answerBefore {
 				a.failed(nil, fs[1].Msg(), c.answer)
 			}
