@@ -87,6 +87,19 @@ func (r *FailureRun) Add(err error) (n int, refused bool) {
 	return r.others, false
 }
 
+// Wait records an attempt that failed with err (Add) and returns the wait
+// before the next, and its place n in the run of its kind: a refusal's
+// RefusedBackoff(base, n), any other failure's other. Logged at
+// RefusedLevel(n, …), the first of each run and every tenth after are
+// said.
+func (r *FailureRun) Wait(err error, base, other time.Duration) (wait time.Duration, n int) {
+	n, refused := r.Add(err)
+	if refused {
+		return RefusedBackoff(base, n), n
+	}
+	return other, n
+}
+
 // refusedLogged reports whether the n-th refused attempt (from 1) is
 // logged at its caller's level, not at debug: the first and every
 // refusedLogEvery-th after.

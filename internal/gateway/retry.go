@@ -33,11 +33,7 @@ type consumerRetry struct {
 // refusal, or any other failure) and every tenth after (bus.FailureRun,
 // bus.RefusedLevel), debug for the ones in between.
 func (r *consumerRetry) next(err error) (time.Duration, zerolog.Level) {
-	n, refused := r.run.Add(err)
-	wait := retryEvery
-	if refused {
-		wait = bus.RefusedBackoff(retryEvery, n)
-	}
+	wait, n := r.run.Wait(err, retryEvery, retryEvery)
 	return wait, bus.RefusedLevel(n, zerolog.WarnLevel)
 }
 

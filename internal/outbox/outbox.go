@@ -769,11 +769,7 @@ const refusedRetry = 250 * time.Millisecond
 // counted by attempt, an outage that followed refusals went unsaid until
 // the attempt's count reached a tenth. The caller holds mu.
 func (o *Outbox) retryAfter(s *subject, err error) (time.Duration, zerolog.Level) {
-	n, refused := s.run.Add(err)
-	wait := min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff)
-	if refused {
-		wait = bus.RefusedBackoff(refusedRetry, n)
-	}
+	wait, n := s.run.Wait(err, refusedRetry, min(time.Duration(s.attempt)*100*time.Millisecond, o.cfg.MaxBackoff))
 	return wait, bus.RefusedLevel(n, zerolog.WarnLevel)
 }
 
