@@ -30,10 +30,12 @@ func serveOn(t *testing.T, addr string, mux *http.ServeMux) (*http.Server, strin
 }
 
 // TestBrowserDashboard drives headless Chromium against a gateway fed with a
-// realistic shop: the charts fill, the decision log shows reasons, the page
-// survives a gateway restart on the same port and shows new data after it,
-// replay plays, and the console stays clean. Screenshots are kept as
-// artifacts.
+// realistic shop, its token given in the page's fragment (as a gateway
+// beyond loopback needs one): the token leaves the address bar at once and
+// the page uses it, the charts fill, the decision log shows reasons, the
+// page survives a gateway restart on the same port and shows new data
+// after it, replay plays, and the console stays clean. Screenshots are
+// kept as artifacts.
 func TestBrowserDashboard(t *testing.T) {
 	br := browsertest.New(t)
 	b := mustBus(t, natstest.RunJetStream(t), "browser")
@@ -42,6 +44,7 @@ func TestBrowserDashboard(t *testing.T) {
 	shop := seedShop(t, b, end, minutes)
 
 	cfg := gateway.DefaultConfig()
+	cfg.Token = "browser-test-token-4f1c9a"
 	_, mux, _, stopGW := startGateway(t, b, cfg)
 	srv, addr := serveOn(t, "127.0.0.1:0", mux)
 	stopped := false
@@ -60,7 +63,8 @@ func TestBrowserDashboard(t *testing.T) {
 		poll("theme "+theme, fmt.Sprintf(`document.documentElement.dataset.theme === %q || (document.querySelector("#theme").click(), false)`, theme))
 	}
 
-	run("load page", chromedp.Navigate("http://"+addr+"/#app=shop&tier=web"))
+	run("load page", chromedp.Navigate("http://"+addr+"/#token="+cfg.Token+"&app=shop&tier=web"))
+	poll("token out of the address bar, the rest of the fragment kept", `!location.href.includes("token") && sessionStorage.getItem("headroom-token") === `+fmt.Sprintf("%q", cfg.Token)+` && new URLSearchParams(location.hash.slice(1)).get("app") === "shop"`)
 	poll("charts fill", `window.headroom && (p => p.rps >= 55 && p.forecast > 10 && p.lat >= 55 && p.cpu >= 55 && p.err >= 55 && p.rep >= 55)(headroom.points())`)
 	poll("decision with reason", `document.querySelector("#decisions tbody").textContent.includes("load incident: p90 demand 1530 req/s")`)
 	poll("incident listed", `document.querySelector("#incidents").textContent.includes("load")`)

@@ -14,8 +14,25 @@ const HOUR = 3600000;
 
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
-if (params.get("token")) sessionStorage.setItem("headroom-token", params.get("token"));
-const token = params.get("token") || sessionStorage.getItem("headroom-token") || "";
+const token = takeToken();
+
+// takeToken reads the gateway's token from the page's address, as
+// #token=… (a fragment never leaves the browser) or ?token=… (sent with
+// the page's request, so it can land in proxies' logs), keeps it in
+// sessionStorage for the tab's reloads, and takes it out of the address
+// bar and its history, where it would be copied with a shared link.
+function takeToken() {
+  const given = hash.get("token") || params.get("token");
+  if (given) sessionStorage.setItem("headroom-token", given);
+  if (hash.has("token") || params.has("token")) {
+    hash.delete("token");
+    params.delete("token");
+    const q = params.toString();
+    const h = hash.toString();
+    history.replaceState(null, "", location.pathname + (q ? "?" + q : "") + (h ? "#" + h : ""));
+  }
+  return sessionStorage.getItem("headroom-token") || "";
+}
 
 const state = {
   prefix: "apm",
