@@ -43,6 +43,19 @@ func run(ctx context.Context, args []string, getenv cli.Getenv) error {
 	}
 	return allinone.Run(ctx, cfg, log, func(s *allinone.System) {
 		log.Info().Str("dashboard", "http://"+s.HTTPAddr+"/").Str("ops_addr", s.OpsAddr).Str("nats", s.NATSURL).Msg("headroom running")
-		fmt.Fprintf(os.Stderr, "\n  Headroom dashboard: http://%s/\n  NATS:               %s (try: go run ./services/gateway tail 'apm.>' -nats.url %s)\n\n", s.HTTPAddr, s.NATSURL, s.NATSURL)
+		fmt.Fprint(os.Stderr, banner(s.HTTPAddr, s.NATSURL, cfg.Gateway.Token != ""))
 	})
+}
+
+// banner is what the all-in-one prints once it runs: where the dashboard
+// and NATS are. With a gateway token the dashboard's address says to give
+// it in the page's fragment (#token=, which the page keeps for the tab and
+// takes out of the address bar): opened plainly, the page would load and
+// get 401 on every feed. The token itself is never printed.
+func banner(httpAddr, natsURL string, token bool) string {
+	dashboard := "http://" + httpAddr + "/"
+	if token {
+		dashboard += "#token=<your -gateway.token> (open it once so)"
+	}
+	return fmt.Sprintf("\n  Headroom dashboard: %s\n  NATS:               %s (try: go run ./services/gateway tail 'apm.>' -nats.url %s)\n\n", dashboard, natsURL, natsURL)
 }
