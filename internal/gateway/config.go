@@ -27,8 +27,9 @@ type Config struct {
 	// proxy that checks it).
 	AllowedHosts []string
 	// Token, when set, is required as "Authorization: Bearer <token>" or as
-	// the query parameter token=<token> on /ws and /api/v1/apps; unset,
-	// the gateway serves only on a loopback address (RequireTokenOn).
+	// the query parameter token=<token> on /ws and /api/v1/apps,
+	// /api/v1/fleet and /api/v1/health; unset, the gateway serves only on a
+	// loopback address (RequireTokenOn).
 	Token string
 	// ClientBuffer is how many live frames may wait for one client; a client
 	// that lets more pile up is disconnected and counted as slow.
