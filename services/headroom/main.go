@@ -3,9 +3,11 @@
 // seven days of backfilled history, and the dashboard on http://127.0.0.1:8080.
 // Every flag also reads a HEADROOM_* environment variable; see -help.
 //
-// "headroom provision -nats.url … -nats.user provision" creates or updates
-// the streams and the replica bucket on a NATS server of your own, as the
-// provisioning user of deploy/nats.conf, before the services start.
+// "headroom provision -nats.url … -nats.user provision -nats.inbox-prefix
+// _INBOX_provision" creates or updates the streams, the replica and lease
+// buckets and the services' durables on a NATS server of your own, as the
+// provisioning user of deploy/nats.conf (whose inbox prefix it needs), before
+// the services start.
 package main
 
 import (
