@@ -2,9 +2,11 @@
 // (see -help; every flag also reads a HEADROOM_* environment variable). It acts
 // on decisions through -executor.driver: sim (default), command (e.g.
 // -executor.command 'kubectl scale deployment/{tier} --replicas={replicas}',
-// run without a shell) or webhook (-executor.webhook.url, token from
-// HEADROOM_EXECUTOR_WEBHOOK_TOKEN); -executor.modes app=dry-run|shadow,…
-// holds chosen apps back from acting.
+// run without a shell), webhook (-executor.webhook.url, token from
+// HEADROOM_EXECUTOR_WEBHOOK_TOKEN) or kubernetes (the scale subresource of
+// each tier's workload, -executor.kubernetes.targets or the -config file's
+// workload:); -executor.modes app=dry-run|shadow,… holds chosen apps back
+// from acting.
 package main
 
 import (
