@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
@@ -55,11 +56,12 @@ func (c Config) Validate() error {
 
 // Service is the forecaster.
 type Service struct {
+	log   zerolog.Logger
 	tiers *Tiers
 	stage *tierstage.Runtime
 
 	published prometheus.Counter
-	late      prometheus.Counter
+	late      *prometheus.CounterVec
 	fitTime   prometheus.Histogram
 	held      prometheus.Gauge // tiers whose state is held
 }
@@ -71,7 +73,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	s := &Service{
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_forecasts_total", Help: "Forecasts made and queued for storing."}),
-		late:      prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_late_ticks_total", Help: "Ticks older than their series' current bucket, ignored."}),
+		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_forecaster_late_ticks_total", Help: lateHelp}, []string{"reason"}),
 		fitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headroom_forecaster_forecast_seconds", Help: "Time per forecast (fit or update plus predict).",
 			Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10)}),
 		held: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_forecaster_tiers", Help: "Tiers whose forecasting state is held (idle ones are evicted)."}),
@@ -83,8 +85,15 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 			}
 		}
 	}
-	s.tiers = NewTiers(cfg, config.LimitsOf(d.Config), d.Log.With().Str("part", "forecaster").Logger())
+	// Both reasons' series exist from the start, at 0, so a rule on
+	// increase() sees the first.
+	for _, reason := range []string{"redelivered", "late"} {
+		s.late.WithLabelValues(reason)
+	}
+	s.log = d.Log.With().Str("part", "forecaster").Logger()
+	s.tiers = NewTiers(cfg, config.LimitsOf(d.Config), s.log)
 	s.tiers.FitTime = func(d time.Duration) { s.fitTime.Observe(d.Seconds()) }
+	s.tiers.Late = s.noteLate
 	var err error
 	s.stage, err = tierstage.New(tierstage.Spec{Name: "forecaster", Output: proto.KindForecast, Lookback: cfg.Lookback(),
 		Outbox: cfg.Outbox, State: s.tiers, Step: s.step}, d)
@@ -113,13 +122,30 @@ func (s *Service) step(tick *proto.Metrics) (proto.Message, error) {
 		return nil, err
 	}
 	if late {
-		s.late.Inc()
+		s.late.WithLabelValues("late").Inc()
 	}
 	if f == nil {
 		return nil, nil // not a nil pointer in a non-nil proto.Message
 	}
 	s.published.Inc()
 	return f, nil
+}
+
+// lateHelp is the Help of headroom_forecaster_late_ticks_total.
+const lateHelp = "Ticks with the forecast metric not forecast because their tier had already handled a tick at or after their time, by reason: " +
+	"redelivered for a tick with the time of the tier's last (expected after a restart); late for one older than it " +
+	"(out of order, a copy stored again past the stream's duplicate window, or the redelivery of an older tick: the state keeps only the last time, so it cannot tell them apart)."
+
+// noteLate counts and logs a tick Step ignored as late or redelivered
+// (last is its tier's last tick handled, Unix ms).
+func (s *Service) noteLate(tick *proto.Metrics, last int64) {
+	reason := "late"
+	if tick.TS == last {
+		reason = "redelivered"
+	}
+	s.late.WithLabelValues(reason).Inc()
+	s.log.Debug().Str("app", tick.App).Str("tier", tick.Tier).Time("tick_time", tick.EventTime()).Time("last", proto.Time(last)).
+		Str("reason", reason).Msg("late tick not forecast")
 }
 
 // sanitize keeps a point publishable: finite and ordered.

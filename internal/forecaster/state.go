@@ -56,6 +56,12 @@ type Tiers struct {
 	// FitTime, when set, is told how long each forecast took (wall time;
 	// it feeds a metric, never a forecast).
 	FitTime func(time.Duration)
+	// Late, when set, is told of every tick with the metric Step ignores
+	// because its tier has already handled a tick at or after its time
+	// (last, Unix ms): a redelivery when the times are equal, else a tick
+	// out of order (an older tick, or a copy of one stored again past the
+	// stream's duplicate window).
+	Late func(tick *proto.Metrics, last int64)
 }
 
 // NewTiers returns empty state for cfg within lim's series limits.
@@ -92,7 +98,9 @@ func (ts *Tiers) newSeries(tier string) *series {
 // (for which the decider, reading the tick alone, waits for none: its
 // Config.ForecastMetric mirrors this rule, so keep the two alike), a
 // redelivered tick, and a bucket whose forecast was stored before a
-// restart; late reports a tick older than its tier's open bucket (ignored).
+// restart. A tick at or before the last its tier handled is ignored and
+// reported to Late; late reports a tick older than its tier's open bucket
+// the bucketing refuses (ignored).
 // An error is permanent for the tick: a tier refused by a series limit (a
 // *limits.Error) or a bucket the series cannot take.
 func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err error) {
@@ -105,7 +113,11 @@ func (ts *Tiers) Step(tick *proto.Metrics) (f *proto.Forecast, late bool, err er
 		return nil, false, fmt.Errorf("forecaster state: %w", err)
 	}
 	if tick.TS <= e.LastTS {
-		return nil, false, nil // redelivered (a forecast it made is stored or queued) or late
+		// Redelivered (a forecast it made is stored or queued) or late.
+		if ts.Late != nil {
+			ts.Late(tick, e.LastTS)
+		}
+		return nil, false, nil
 	}
 	se := e.State
 	t := tick.EventTime()
