@@ -29,8 +29,8 @@ func TestLateTicksCounted(t *testing.T) {
 	rps := map[string]float64{"rps": 1}
 	for _, tick := range []*proto.Metrics{
 		at(0, rps), at(6, rps),
-		at(6, rps),                            // redelivered
-		at(1, rps), at(0, rps),                // out of order: the first opens no bucket again
+		at(6, rps),             // redelivered
+		at(1, rps), at(0, rps), // out of order: the first opens no bucket again
 		at(2, map[string]float64{"cpu": 0.5}), // no rps: not the forecaster's
 		at(7, rps),
 	} {
