@@ -43,7 +43,7 @@ type Service struct {
 func New(cfg Config, d service.Deps) (*Service, error) {
 	s := &Service{log: d.Log.With().Str("part", "anomaly").Logger(), tiers: NewTiers(cfg, config.LimitsOf(d.Config)),
 		incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_incidents_total", Help: "Incidents opened, by kind."}, []string{"kind"}),
-		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_anomaly_late_ticks_total", Help: lateHelp}, []string{"reason"}),
+		late:      tierstage.NewLateTicks("headroom_anomaly_late_ticks_total", lateHelp),
 		unscored: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_anomaly_unscored_values_total",
 			Help: fmt.Sprintf("Values of ticks not scored because their tier scores %d metric names already (the cap per tier); a take-over's replay counts its ticks again.", MaxMetrics)})}
 	if d.Reg != nil {
@@ -99,13 +99,7 @@ const lateHelp = "Ticks not scored because their tier had already scored a tick 
 // noteLate counts and logs a tick Step ignored as late or redelivered
 // (last is its tier's last tick scored, Unix ms).
 func (s *Service) noteLate(tick *proto.Metrics, last int64) {
-	reason := "late"
-	if tick.TS == last {
-		reason = "redelivered"
-	}
-	s.late.WithLabelValues(reason).Inc()
-	s.log.Debug().Str("app", tick.App).Str("tier", tick.Tier).Time("tick_time", tick.EventTime()).Time("last", proto.Time(last)).
-		Str("reason", reason).Msg("late tick not scored")
+	tierstage.NoteLate(s.late, s.log, tick, last, "late tick not scored")
 }
 
 // noteUnscored counts the values of a tick left unscored for the cap on

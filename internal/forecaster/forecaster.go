@@ -73,7 +73,7 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 	}
 	s := &Service{
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "headroom_forecaster_forecasts_total", Help: "Forecasts made and queued for storing."}),
-		late:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_forecaster_late_ticks_total", Help: lateHelp}, []string{"reason"}),
+		late:      tierstage.NewLateTicks("headroom_forecaster_late_ticks_total", lateHelp),
 		fitTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headroom_forecaster_forecast_seconds", Help: "Time per forecast (fit or update plus predict).",
 			Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10)}),
 		held: prometheus.NewGauge(prometheus.GaugeOpts{Name: "headroom_forecaster_tiers", Help: "Tiers whose forecasting state is held (idle ones are evicted)."}),
@@ -84,11 +84,6 @@ func New(cfg Config, d service.Deps) (*Service, error) {
 				return nil, err
 			}
 		}
-	}
-	// Both reasons' series exist from the start, at 0, so a rule on
-	// increase() sees the first.
-	for _, reason := range []string{"redelivered", "late"} {
-		s.late.WithLabelValues(reason)
 	}
 	s.log = d.Log.With().Str("part", "forecaster").Logger()
 	s.tiers = NewTiers(cfg, config.LimitsOf(d.Config), s.log)
@@ -139,13 +134,7 @@ const lateHelp = "Ticks with the forecast metric not forecast because their tier
 // noteLate counts and logs a tick Step ignored as late or redelivered
 // (last is its tier's last tick handled, Unix ms).
 func (s *Service) noteLate(tick *proto.Metrics, last int64) {
-	reason := "late"
-	if tick.TS == last {
-		reason = "redelivered"
-	}
-	s.late.WithLabelValues(reason).Inc()
-	s.log.Debug().Str("app", tick.App).Str("tier", tick.Tier).Time("tick_time", tick.EventTime()).Time("last", proto.Time(last)).
-		Str("reason", reason).Msg("late tick not forecast")
+	tierstage.NoteLate(s.late, s.log, tick, last, "late tick not forecast")
 }
 
 // sanitize keeps a point publishable: finite and ordered.
