@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -222,22 +221,7 @@ func compare(t *testing.T, times []time.Time, tiers []string, offline, live []*p
 // waits until it is ready.
 func start(t *testing.T, url, name string, log zerolog.Logger, build func(service.Deps) (service.Runner, error)) {
 	t.Helper()
-	b := natstest.Connect(t, url, name, log.With().Str("service", name).Logger(), false)
-	ready := service.NewReady()
-	r, err := build(service.Deps{Bus: b, Log: log, Reg: prometheus.NewRegistry(), Ready: ready})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && ctx.Err() == nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	})
-	natstest.Eventually(t, time.Minute, ready.Err)
+	startReg(t, url, name, log, build)
 }
 
 // decisions gathers the stored decisions in stream order.
