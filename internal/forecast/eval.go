@@ -49,8 +49,14 @@ func SeasonalNaiveMAE(y []float64, lag int) float64 {
 type Scores struct {
 	// Origins is the number of origins scored.
 	Origins int
+	// Missed is the number of origins that had no forecast to score
+	// (nothing observed before them): counted, never scored.
+	Missed int
 	// Points is the number of (origin, step) pairs with a known actual.
 	Points int
+	// MASEPoints is the number of those pairs in the MASE mean: the ones
+	// whose origin has a positive MASE scale.
+	MASEPoints int
 	// MASE is the mean absolute error scaled per origin by the in-sample MAE
 	// of the one-day seasonal-naive forecast over that origin's training
 	// window (pairs whose scale is zero or unknown are left out).
@@ -68,7 +74,7 @@ type Scores struct {
 
 // Scorer accumulates the backtest scores origin by origin.
 type Scorer struct {
-	origins                   int
+	origins, missed           int
 	n, nMASE                  int
 	mase, smape, cov80, cov95 float64
 	width                     float64
@@ -110,9 +116,14 @@ func (s *Scorer) Add(scale float64, actual []float64, pts []Point) {
 	}
 }
 
+// Miss counts an origin that has no forecast to score, such as one with
+// no observed bucket before it (ErrNoData): it is left out of every mean
+// and reported in Scores.Missed, so that it is neither scored nor hidden.
+func (s *Scorer) Miss() { s.missed++ }
+
 // Scores returns the scores accumulated so far.
 func (s *Scorer) Scores() Scores {
-	out := Scores{Origins: s.origins, Points: s.n}
+	out := Scores{Origins: s.origins, Missed: s.missed, Points: s.n, MASEPoints: s.nMASE}
 	if s.nMASE > 0 {
 		out.MASE = s.mase / float64(s.nMASE)
 	} else {

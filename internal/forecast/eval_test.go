@@ -63,3 +63,45 @@ func TestScorer(t *testing.T) {
 		t.Errorf("step coverage %v", got.StepCoverage80)
 	}
 }
+
+// TestScorerCounts: an origin without a forecast (Miss) is counted apart
+// and scored nowhere, and the points of an origin without a MASE scale (a
+// window shorter than the season and a bucket) count in the other means
+// but not in MASE, which MASEPoints says.
+func TestScorerCounts(t *testing.T) {
+	pts := []Point{{Yhat: 10, Lo80: 8, Hi80: 12, Lo95: 6, Hi95: 14}, {Yhat: 10, Lo80: 8, Hi80: 12, Lo95: 6, Hi95: 14}}
+	actual := []float64{11, 13}
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name                             string
+		scales                           []float64 // one origin scored per scale
+		misses                           int
+		origins, missed, points, masePts int
+		mase                             float64 // NaN: no point has a scale
+	}{
+		{"all scaled", []float64{2, 2}, 0, 2, 0, 4, 4, 1},
+		{"one unscaled", []float64{2, nan}, 0, 2, 0, 4, 2, 1},
+		{"zero scale", []float64{0, 2}, 0, 2, 0, 4, 2, 1},
+		{"missed origins", []float64{2}, 3, 1, 3, 2, 2, 1},
+		{"only misses", nil, 2, 0, 2, 0, 0, nan},
+		{"no scale at all", []float64{nan}, 1, 1, 1, 2, 0, nan},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s Scorer
+			for _, sc := range tc.scales {
+				s.Add(sc, actual, pts)
+			}
+			for range tc.misses {
+				s.Miss()
+			}
+			got := s.Scores()
+			if got.Origins != tc.origins || got.Missed != tc.missed || got.Points != tc.points || got.MASEPoints != tc.masePts {
+				t.Errorf("origins %d missed %d points %d MASE points %d, want %d %d %d %d",
+					got.Origins, got.Missed, got.Points, got.MASEPoints, tc.origins, tc.missed, tc.points, tc.masePts)
+			}
+			if math.IsNaN(tc.mase) != math.IsNaN(got.MASE) || !math.IsNaN(tc.mase) && math.Abs(got.MASE-tc.mase) > 1e-12 {
+				t.Errorf("MASE %v, want %v", got.MASE, tc.mase)
+			}
+		})
+	}
+}
