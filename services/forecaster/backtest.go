@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -36,21 +35,29 @@ Runs the live forecasting code on a per-minute trace (CSV timestamp,value):
 resamples it to 5-minute means, and for every 00/06/12/18 UTC origin in the
 evaluation range trains a fresh series on the 4032 buckets before the origin
 and forecasts 12 buckets. Writes origin,target,yhat,lo80,hi80 and prints
-MASE, sMAPE, interval coverage and width, and the median fit+predict time.
+MASE, sMAPE, interval coverage and width, and the median fit+predict time
+of the origins forecast.
 
 Missing minutes inside a bucket are averaged over the present ones; a bucket
 with none is missing, and the models skip it. In training, a run of at least
 an hour of exact zeros in a series where zeros are otherwise rare is taken
 for a collection outage and treated as missing too, unless it is still
-going on at the origin. Every origin gets 12 rows; points whose actual
-bucket is missing are not scored.
+going on at the origin. Every origin with an observed bucket in the 4032
+before it gets 12 rows; points whose actual bucket is missing are not
+scored. An origin with none (one before the trace starts, as the default
+range of 7 days has on a shorter trace, or after an outage of more than
+14 days) has no forecast: it gets no rows, and the summary counts it
+("no forecast"). MASE leaves out origins with less than a day and a
+bucket to train on (no seasonal-naive scale); the summary says on how
+many points it is measured when that is fewer than all.
 
 With --stage the trace is streamed instead, minute by minute, through the
 live forecaster's stage (forecaster.Tiers, as the service runs it: one
 series per tier, incremental updates between refits on its own schedule),
 and each origin is scored on the forecast the stage made when the origin's
-bucket opened; an origin whose bucket has no sample gets no forecast (its
-rows hold NaN). Same output and scores, so the two can be compared.
+bucket opened; an origin whose bucket has no sample gets no forecast (no
+rows, counted as above). Same output and scores, so the two can be
+compared.
 `
 
 // backtestCmd runs the forecast backtest; args exclude the word "backtest".
@@ -132,8 +139,8 @@ type backtestResult struct {
 	fastest time.Duration
 	used    map[string]int // origins whose ensemble included the model
 	lead    map[string]int // origins where the model had the largest weight
-	noData  int
-	timed   string // what median and fastest time
+	timed   string         // what median and fastest time
+	nTimed  int            // how many times median and fastest are over
 }
 
 // runBacktest forecasts from every origin with a fresh series trained on the
@@ -161,39 +168,48 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 		}
 		began := time.Now()
 		pts, info, lo, err := forecast.FitBefore(b, cfg, o, backtestSteps)
-		times = append(times, time.Since(began))
-		if err != nil && !errors.Is(err, forecast.ErrNoData) {
-			return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
+		took := time.Since(began)
+		if errors.Is(err, forecast.ErrNoData) {
+			// Nothing observed in the window before this origin: no
+			// forecast to write, score or time.
+			sc.Miss()
+			continue
 		}
 		if err != nil {
-			// Nothing observed before this origin: still one row per step.
-			res.noData++
-			pts = nanPoints(o, cfg.Step)
-		} else {
-			for m := range info.Weights {
-				res.used[m]++
-			}
-			res.lead[strings.SplitN(info.Model, "+", 2)[0]]++
+			return res, fmt.Errorf("origin %s: %w", o.Format(time.RFC3339), err)
 		}
-		if err := writeOrigin(bw, &sc, b, day, lo, o, pts, err == nil); err != nil {
+		times = append(times, took)
+		for m := range info.Weights {
+			res.used[m]++
+		}
+		res.lead[strings.SplitN(info.Model, "+", 2)[0]]++
+		if err := writeOrigin(bw, &sc, b, day, lo, o, pts); err != nil {
 			return res, err
 		}
 		if len(origins) >= 40 && (k+1)%20 == 0 {
 			fmt.Fprintf(stderr, "backtest: %d/%d origins\n", k+1, len(origins))
 		}
 	}
-	if res.noData > 0 {
-		fmt.Fprintf(stderr, "backtest: %d origin(s) had no observed bucket before them; their rows hold NaN\n", res.noData)
-	}
 	res.scores, res.timed = sc.Scores(), "fit+predict"
-	slices.Sort(times)
-	res.median, res.fastest = times[len(times)/2], times[0]
+	if res.scores.Missed > 0 {
+		fmt.Fprintf(stderr, "backtest: %d origin(s) had no observed bucket in the window before them; they have no rows\n", res.scores.Missed)
+	}
+	res.setTimes(times)
 	return res, bw.Flush()
 }
 
-// writeOrigin writes origin o's rows and, when scored, adds them to sc
+// setTimes sets the median and fastest of times, the forecasts' own.
+func (r *backtestResult) setTimes(times []time.Duration) {
+	r.nTimed = len(times)
+	if len(times) > 0 {
+		slices.Sort(times)
+		r.median, r.fastest = times[len(times)/2], times[0]
+	}
+}
+
+// writeOrigin writes origin o's rows and adds them to sc
 // (forecast.Scorer.ScoreOrigin, lo the first bucket trained on).
-func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day, lo int, o time.Time, pts []forecast.Point, scored bool) error {
+func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day, lo int, o time.Time, pts []forecast.Point) error {
 	for _, p := range pts {
 		row := o.UTC().Format(time.RFC3339) + "," + p.Time.UTC().Format(time.RFC3339) + "," +
 			num(p.Yhat) + "," + num(p.Lo80) + "," + num(p.Hi80) + "\n"
@@ -201,20 +217,8 @@ func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day,
 			return err
 		}
 	}
-	if scored {
-		sc.ScoreOrigin(b, day, lo, o, pts)
-	}
+	sc.ScoreOrigin(b, day, lo, o, pts)
 	return nil
-}
-
-// nanPoints is steps rows of NaN from o: an origin without a forecast.
-func nanPoints(o time.Time, step time.Duration) []forecast.Point {
-	pts := make([]forecast.Point, backtestSteps)
-	for h := range pts {
-		nan := math.NaN()
-		pts[h] = forecast.Point{Time: o.Add(time.Duration(h) * step), Yhat: nan, Lo80: nan, Hi80: nan, Lo95: nan, Hi95: nan}
-	}
-	return pts
 }
 
 // runStageBacktest streams the trace's samples, in time order, through the
@@ -261,33 +265,29 @@ func runStageBacktest(ctx context.Context, pts []trace.Point, b forecast.Buckets
 	day := int(24 * time.Hour / cfg.Step)
 	for _, o := range origins {
 		f := made[proto.Millis(o)]
-		fpts := nanPoints(o, cfg.Step)
-		scored := f != nil && len(f.Points) >= backtestSteps
-		if scored {
-			for h := range fpts {
-				p := f.Points[h]
-				fpts[h] = forecast.Point{Time: proto.Time(p.TS), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
-			}
-			names := strings.Split(f.Model, "+")
-			for _, m := range names {
-				res.used[m]++
-			}
-			res.lead[names[0]]++
-		} else {
-			res.noData++
+		if f == nil || len(f.Points) < backtestSteps {
+			sc.Miss()
+			continue
 		}
-		if err := writeOrigin(bw, &sc, b, day, max(0, b.Index(o)-cfg.Window), o, fpts, scored); err != nil {
+		fpts := make([]forecast.Point, backtestSteps)
+		for h := range fpts {
+			p := f.Points[h]
+			fpts[h] = forecast.Point{Time: proto.Time(p.TS), Yhat: p.Yhat, Lo80: p.Lo80, Hi80: p.Hi80, Lo95: p.Lo95, Hi95: p.Hi95}
+		}
+		names := strings.Split(f.Model, "+")
+		for _, m := range names {
+			res.used[m]++
+		}
+		res.lead[names[0]]++
+		if err := writeOrigin(bw, &sc, b, day, max(0, b.Index(o)-cfg.Window), o, fpts); err != nil {
 			return res, err
 		}
 	}
-	if res.noData > 0 {
-		fmt.Fprintf(stderr, "backtest: %d origin(s) got no model forecast from the stage (no sample in their bucket, or nothing before); their rows hold NaN\n", res.noData)
-	}
 	res.scores, res.timed = sc.Scores(), "forecast (update or refit)"
-	if len(times) > 0 {
-		slices.Sort(times)
-		res.median, res.fastest = times[len(times)/2], times[0]
+	if res.scores.Missed > 0 {
+		fmt.Fprintf(stderr, "backtest: %d origin(s) got no model forecast from the stage (no sample in their bucket, or nothing before); they have no rows\n", res.scores.Missed)
 	}
+	res.setTimes(times)
 	return res, bw.Flush()
 }
 
@@ -307,8 +307,15 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // printSummary writes the scores as a small table.
 func printSummary(w io.Writer, tracePath string, start, end time.Time, r backtestResult) {
 	s := r.scores
-	fmt.Fprintf(w, "trace %s  range [%s, %s)  origins %d  points %d\n",
-		tracePath, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.Origins, s.Points)
+	fmt.Fprintf(w, "trace %s  range [%s, %s)  origins %d", tracePath, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.Origins)
+	if s.Missed > 0 {
+		fmt.Fprintf(w, " (and %d with no forecast, no rows)", s.Missed)
+	}
+	fmt.Fprintf(w, "  points %d", s.Points)
+	if s.MASEPoints < s.Points {
+		fmt.Fprintf(w, " (MASE on %d)", s.MASEPoints)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-8s %-8s %-8s %-8s %-10s %s\n", "MASE", "sMAPE%", "cov80%", "cov95%", "width80", "median "+r.timed)
 	fmt.Fprintf(w, "%-8.3f %-8.2f %-8.1f %-8.1f %-10.4g %.3f ms (fastest %.3f ms)\n",
 		s.MASE, s.SMAPE, 100*s.Coverage80, 100*s.Coverage95, s.Width80,
