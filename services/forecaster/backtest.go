@@ -42,20 +42,22 @@ Missing minutes inside a bucket are averaged over the present ones; a bucket
 with none is missing, and the models skip it. In training, a run of at least
 an hour of exact zeros in a series where zeros are otherwise rare is taken
 for a collection outage and treated as missing too, unless it is still
-going on at the origin. Every origin with an observed bucket in the 4032
-before it gets 12 rows; points whose actual bucket is missing are not
-scored. An origin with none (one before the trace starts, as the default
-range of 7 days has on a shorter trace, or after an outage of more than
-14 days) has no forecast: it gets no rows, and the summary counts it
-("no forecast"). MASE leaves out origins with less than a day and a
-bucket to train on (no seasonal-naive scale); the summary says on how
-many points it is measured when that is fewer than all.
+going on at the origin. Every origin gets 12 rows (one per origin and
+step); points whose actual bucket is missing are not scored. An origin
+with no observed bucket in the 4032 before it (one before the trace
+starts, as the default range of 7 days has on a shorter trace, or after an
+outage of more than 14 days) has no forecast: its rows hold NaN (a missing
+value to a scorer reading the CSV, as pandas reads it), and the summary
+counts it apart ("no forecast"), out of every score and time. MASE leaves
+out origins with less than a day and a bucket to train on (no
+seasonal-naive scale); the summary says on how many points it is measured
+when that is fewer than all.
 
 With --stage the trace is streamed instead, minute by minute, through the
 live forecaster's stage (forecaster.Tiers, as the service runs it: one
 series per tier, incremental updates between refits on its own schedule),
 and each origin is scored on the forecast the stage made when the origin's
-bucket opened; an origin whose bucket has no sample gets no forecast (no
+bucket opened; an origin whose bucket has no sample gets no forecast (NaN
 rows, counted as above). Same output and scores, so the two can be
 compared.
 `
@@ -171,8 +173,11 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 		took := time.Since(began)
 		if errors.Is(err, forecast.ErrNoData) {
 			// Nothing observed in the window before this origin: no
-			// forecast to write, score or time.
+			// forecast to score or time; its rows say so.
 			sc.Miss()
+			if err := writeMissing(bw, o, cfg.Step); err != nil {
+				return res, err
+			}
 			continue
 		}
 		if err != nil {
@@ -192,7 +197,7 @@ func runBacktest(ctx context.Context, b forecast.Buckets, cfg forecast.Config, o
 	}
 	res.scores, res.timed = sc.Scores(), "fit+predict"
 	if res.scores.Missed > 0 {
-		fmt.Fprintf(stderr, "backtest: %d origin(s) had no observed bucket in the window before them; they have no rows\n", res.scores.Missed)
+		fmt.Fprintf(stderr, "backtest: %d origin(s) had no observed bucket in the window before them; their rows hold NaN, unscored\n", res.scores.Missed)
 	}
 	res.setTimes(times)
 	return res, bw.Flush()
@@ -218,6 +223,18 @@ func writeOrigin(bw *bufio.Writer, sc *forecast.Scorer, b forecast.Buckets, day,
 		}
 	}
 	sc.ScoreOrigin(b, day, lo, o, pts)
+	return nil
+}
+
+// writeMissing writes origin o's rows without a forecast: one per step,
+// its values NaN, as the output's one row per origin and step asks.
+func writeMissing(bw *bufio.Writer, o time.Time, step time.Duration) error {
+	for h := range backtestSteps {
+		row := o.UTC().Format(time.RFC3339) + "," + o.Add(time.Duration(h)*step).UTC().Format(time.RFC3339) + ",NaN,NaN,NaN\n"
+		if _, err := bw.WriteString(row); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -267,6 +284,9 @@ func runStageBacktest(ctx context.Context, pts []trace.Point, b forecast.Buckets
 		f := made[proto.Millis(o)]
 		if f == nil || len(f.Points) < backtestSteps {
 			sc.Miss()
+			if err := writeMissing(bw, o, cfg.Step); err != nil {
+				return res, err
+			}
 			continue
 		}
 		fpts := make([]forecast.Point, backtestSteps)
@@ -285,7 +305,7 @@ func runStageBacktest(ctx context.Context, pts []trace.Point, b forecast.Buckets
 	}
 	res.scores, res.timed = sc.Scores(), "forecast (update or refit)"
 	if res.scores.Missed > 0 {
-		fmt.Fprintf(stderr, "backtest: %d origin(s) got no model forecast from the stage (no sample in their bucket, or nothing before); they have no rows\n", res.scores.Missed)
+		fmt.Fprintf(stderr, "backtest: %d origin(s) got no model forecast from the stage (no sample in their bucket, or nothing before); their rows hold NaN, unscored\n", res.scores.Missed)
 	}
 	res.setTimes(times)
 	return res, bw.Flush()
@@ -309,7 +329,7 @@ func printSummary(w io.Writer, tracePath string, start, end time.Time, r backtes
 	s := r.scores
 	fmt.Fprintf(w, "trace %s  range [%s, %s)  origins %d", tracePath, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.Origins)
 	if s.Missed > 0 {
-		fmt.Fprintf(w, " (and %d with no forecast, no rows)", s.Missed)
+		fmt.Fprintf(w, " (and %d with no forecast, NaN rows)", s.Missed)
 	}
 	fmt.Fprintf(w, "  points %d", s.Points)
 	if s.MASEPoints < s.Points {
