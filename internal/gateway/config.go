@@ -10,7 +10,6 @@ import (
 	"github.com/headroomhq/headroom/internal/cli"
 	"github.com/headroomhq/headroom/internal/config"
 	"github.com/headroomhq/headroom/internal/hostcheck"
-	"github.com/headroomhq/headroom/internal/ingest"
 )
 
 // Config tunes the gateway. The zero value is not usable: start from
@@ -163,14 +162,14 @@ var ErrTokenRequired = errors.New("the dashboard needs a token")
 // RequireTokenOn says whether the gateway may serve the dashboard, its
 // WebSocket and /api/v1 on the listen address addr (-http.addr,
 // Deps.HTTPAddr) as configured: without Token only on a loopback address
-// (ingest.Loopback; ":8081" and "0.0.0.0:8081" listen on every interface).
+// (hostcheck.Loopback; ":8081" and "0.0.0.0:8081" listen on every interface).
 // The Host allowlist stops pages in browsers (DNS rebinding), not other
 // clients, which may send any Host: anyone reaching the address would read
 // every app's metrics, forecasts and decisions. An empty addr is not
 // checked. The standalone gateway and the all-in-one call it before they
 // start, so the refusal comes at once; New refuses too.
 func (c Config) RequireTokenOn(addr string) error {
-	if c.Token != "" || addr == "" || ingest.Loopback(addr) {
+	if c.Token != "" || addr == "" || hostcheck.Loopback(addr) {
 		return nil
 	}
 	return fmt.Errorf("%w: it listens on %s, which is not a loopback address; set -gateway.token / HEADROOM_GATEWAY_TOKEN, or listen on 127.0.0.1", ErrTokenRequired, addr)

@@ -4,7 +4,8 @@
 // attacker's name as its Host header. Allowed answers only requests whose
 // Host is a loopback name on the port they arrived on, or a configured name.
 // The gateway (dashboard, /ws, /api/v1/*) and the push API (internal/ingest)
-// both use it, with the same rules.
+// both use it, with the same rules. Loopback tells the listen addresses on
+// which they may serve without a token.
 package hostcheck
 
 import (
@@ -73,6 +74,22 @@ func Check(flag string, allowed []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Loopback reports whether the listen address addr (host:port or a bare
+// host) only accepts connections from this machine: "localhost" or a
+// loopback IP (":8080" and "0.0.0.0:8080" listen on every interface). The
+// push API and the gateway require a token on any other address.
+func Loopback(addr string) bool {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // Split parses a comma-separated flag value into its names, trimmed, with

@@ -88,3 +88,28 @@ func TestSplit(t *testing.T) {
 		t.Fatal("empty list not nil")
 	}
 }
+
+// TestLoopback tells the listen addresses only this machine reaches from
+// those that listen on every interface or a routable address.
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true,
+		"127.0.0.2:8080": true,
+		"[::1]:8080":     true,
+		"localhost:8080": true,
+		"LocalHost:8080": true,
+		"localhost":      true,
+		"::1":            true,
+		"127.0.0.1":      true,
+		":8080":          false,
+		"0.0.0.0:8080":   false,
+		"[::]:8080":      false,
+		"10.0.0.5:8080":  false,
+		"example.com:80": false,
+		"localhost.evil": false,
+	} {
+		if got := hostcheck.Loopback(addr); got != want {
+			t.Errorf("Loopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

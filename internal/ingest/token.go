@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/headroomhq/headroom/internal/config"
+	"github.com/headroomhq/headroom/internal/hostcheck"
 )
 
 // ErrTokenRequired is returned by RequireToken and RequireTokenOn when the
@@ -40,24 +40,10 @@ func RequireToken(cfg Config, realDriverLive bool) error {
 // "localhost" (":8080" and "0.0.0.0:8080" listen on every interface). An
 // empty addr is not checked.
 func RequireTokenOn(cfg Config, addr string) error {
-	if cfg.HasToken() || addr == "" || Loopback(addr) {
+	if cfg.HasToken() || addr == "" || hostcheck.Loopback(addr) {
 		return nil
 	}
 	return fmt.Errorf("%w: it listens on %s, which is not a loopback address; set push.token or push.tokens in the configuration file, or -push.token / HEADROOM_PUSH_TOKEN, or listen on 127.0.0.1", ErrTokenRequired, addr)
-}
-
-// Loopback reports whether the listen address addr (host:port or a bare
-// host) only accepts connections from this machine.
-func Loopback(addr string) bool {
-	host := addr
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		host = h
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // Token is a bearer token limited to some apps.
