@@ -396,7 +396,9 @@ func (c Config) partBus(url, name, password string) bus.Config {
 // dashboard needs a token; the anomaly service has none of its own;
 // what actSafely adjusts is checked as adjusted.) The bus settings every
 // part connects with (the stream flags, the subject prefix) come first,
-// as bus.Connect checks them.
+// as bus.Connect checks them. Every part is checked and every refusal
+// reported in one error, so that a start beyond loopback without the push
+// token nor the gateway token names both secrets at once.
 func (c Config) checkParts(file *config.File) error {
 	if err := c.partBus("nats://"+c.NATSAddr, "headroom", "checked").Validate(); err != nil {
 		return fmt.Errorf("bus: %w", err)
@@ -411,15 +413,16 @@ func (c Config) checkParts(file *config.File) error {
 		{"collector", func() error { return c.Collector.CheckServing(file, c.HTTPAddr) }},
 		{"gateway", func() error { return c.Gateway.RequireTokenOn(c.HTTPAddr) }},
 	}
+	var errs []error
 	for _, p := range checks {
 		if c.Without[p.name] {
 			continue
 		}
 		if err := p.check(); err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
+			errs = append(errs, fmt.Errorf("%s: %w", p.name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // actSafely fits the executor and the push API to what is configured: a

@@ -404,17 +404,20 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 		part string
 		bad  func(*allinone.Config)
 		want string
+		also string // a second refusal the same error must name
 	}{
-		{"executor", func(c *allinone.Config) { c.Executor.Driver = "bogus" }, `executor: executor.driver "bogus"`},
-		{"decider", func(c *allinone.Config) { c.Decider.InputTimeout = 2 * time.Minute }, "decider: input timeout 2m0s"},
-		{"forecaster", func(c *allinone.Config) { c.Forecaster.Horizon = 0 }, "forecaster: forecaster.horizon 0"},
-		{"collector", func(c *allinone.Config) { c.Collector.Push.ForwardedHeader = "Bogus" }, `collector: -push.forwarded-header`},
-		{"collector's push API beyond loopback without a token", func(c *allinone.Config) { c.HTTPAddr = "0.0.0.0:0" }, "collector: the push API needs a token"},
+		{"executor", func(c *allinone.Config) { c.Executor.Driver = "bogus" }, `executor: executor.driver "bogus"`, ""},
+		{"decider", func(c *allinone.Config) { c.Decider.InputTimeout = 2 * time.Minute }, "decider: input timeout 2m0s", ""},
+		{"forecaster", func(c *allinone.Config) { c.Forecaster.Horizon = 0 }, "forecaster: forecaster.horizon 0", ""},
+		{"collector", func(c *allinone.Config) { c.Collector.Push.ForwardedHeader = "Bogus" }, `collector: -push.forwarded-header`, ""},
+		{"collector's push API beyond loopback without a token", func(c *allinone.Config) { c.HTTPAddr = "0.0.0.0:0" }, "collector: the push API needs a token", ""},
 		{"gateway's dashboard beyond loopback without a token", func(c *allinone.Config) {
 			c.HTTPAddr, c.Collector.Push.Token = "0.0.0.0:0", "0123456789abcdef0123456789abcdef"
-		}, "gateway: the dashboard needs a token: it listens on 0.0.0.0:0"},
-		{"bus's per-series cap", func(c *allinone.Config) { c.Bus.Streams.MaxMsgsPerSeries = 5 }, "bus: stream.max-msgs-per-series=5"},
-		{"bus's subject prefix", func(c *allinone.Config) { c.Bus.Prefix = "a.b" }, "bus: "},
+		}, "gateway: the dashboard needs a token: it listens on 0.0.0.0:0", ""},
+		{"push API and dashboard beyond loopback without either token", func(c *allinone.Config) { c.HTTPAddr = "0.0.0.0:0" },
+			"collector: the push API needs a token", "gateway: the dashboard needs a token: it listens on 0.0.0.0:0"},
+		{"bus's per-series cap", func(c *allinone.Config) { c.Bus.Streams.MaxMsgsPerSeries = 5 }, "bus: stream.max-msgs-per-series=5", ""},
+		{"bus's subject prefix", func(c *allinone.Config) { c.Bus.Prefix = "a.b" }, "bus: ", ""},
 	} {
 		t.Run(tc.part, func(t *testing.T) {
 			natsAddr := freeLoopback(t)
@@ -432,8 +435,8 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 			}()
 			select {
 			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), tc.want) {
-					t.Fatalf("start with a bad %s setting: %v, want an error containing %q", tc.part, err, tc.want)
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.also) {
+					t.Fatalf("start with a bad %s setting: %v, want an error containing %q and %q", tc.part, err, tc.want, tc.also)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatalf("a bad %s setting did not fail the start at once", tc.part)
