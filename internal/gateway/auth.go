@@ -60,13 +60,22 @@ func (g *Gateway) checkOrigin(r *http.Request) bool {
 }
 
 // checkToken accepts the request when no token is configured, or when it
-// carries the token as a bearer header or as the token query parameter
-// (browsers cannot set headers on a WebSocket).
-func (g *Gateway) checkToken(r *http.Request) bool {
+// carries the token as a bearer header or, where inURL (the WebSocket
+// upgrade: browsers cannot set headers on a WebSocket), as the token query
+// parameter. Elsewhere (/api/v1) a token query parameter is refused even
+// beside a good header: a token in a URL lands in proxies' logs and
+// browsers' history, and refuseToken tells the client to send the header.
+func (g *Gateway) checkToken(r *http.Request, inURL bool) bool {
 	if g.cfg.Token == "" {
 		return true
 	}
-	got := r.URL.Query().Get("token")
+	if !inURL && r.URL.Query().Has("token") {
+		return false
+	}
+	got := ""
+	if inURL {
+		got = r.URL.Query().Get("token")
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -77,8 +86,13 @@ func (g *Gateway) checkToken(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(g.cfg.Token)) == 1
 }
 
+// routeWS is the route (refuseToken) of the WebSocket upgrade, the only
+// one that reads a token from the URL.
+const routeWS = "ws"
+
 // refuseToken answers 401 a request to route (ws, apps, fleet, health)
-// with a missing or wrong token, and logs it (g.tokenLog): the first
+// with a missing or wrong token, or a token in the URL of a route other
+// than ws (its text then says to send the header), and logs it (g.tokenLog): the first
 // refusal of each route and way of presenting a token at once, the
 // others counted in a summary line a period, so a dashboard with a
 // wrong token gets its line even while a guesser retries. The token
@@ -90,6 +104,10 @@ func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route stri
 	if ev, others := g.tokenLog.noteFrom(g.log, route+" "+how, fromClient(r.RemoteAddr, client, forwarded), time.Now()); ev != nil {
 		ev = g.tokenLog.first(ev, others).Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
 		withClient(ev, client, forwarded).Msg("request with a missing or wrong token refused")
+	}
+	if route != routeWS && r.URL.Query().Has("token") {
+		http.Error(w, "token in the URL refused: send it as the header \"Authorization: Bearer <token>\" (only the WebSocket /ws takes ?token=)", http.StatusUnauthorized)
+		return
 	}
 	http.Error(w, "missing or wrong token", http.StatusUnauthorized)
 }

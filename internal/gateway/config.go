@@ -25,10 +25,11 @@ type Config struct {
 	// the feed through a name it controls. "*" allows any host (behind a
 	// proxy that checks it).
 	AllowedHosts []string
-	// Token, when set, is required as "Authorization: Bearer <token>" or as
-	// the query parameter token=<token> on /ws and /api/v1/apps,
-	// /api/v1/fleet and /api/v1/health; unset, the gateway serves only on a
-	// loopback address (RequireTokenOn).
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// /ws and /api/v1/*, or on /ws (browsers cannot set headers on a
+	// WebSocket) as the query parameter token=<token>, which /api/v1
+	// refuses (a URL lands in logs and history); unset, the gateway
+	// serves only on a loopback address (RequireTokenOn).
 	Token string
 	// ClientBuffer is how many live frames may wait for one client; a client
 	// that lets more pile up is disconnected and counted as slow.

@@ -114,9 +114,14 @@
 // gets 403, so a page on an attacker's name re-pointed at 127.0.0.1 (DNS
 // rebinding) cannot read the feed. A WebSocket upgrade is refused unless its Origin is absent (non-browser
 // clients), the gateway's own host, or in Config.AllowedOrigins. With
-// Config.Token set, /ws and /api/v1/apps, /api/v1/fleet and /api/v1/health
-// require "Authorization: Bearer <token>" or, for browsers that cannot set
-// headers on a WebSocket, ?token=<token>. The dashboard page itself holds no data and is public.
+// Config.Token set, /ws and /api/v1/* require "Authorization: Bearer
+// <token>" or, on /ws only, for browsers that cannot set headers on a
+// WebSocket, ?token=<token>. /api/v1 refuses a token in its URL (401,
+// saying to send the header), even beside a good header: a URL lands in
+// proxies' logs and browsers' history. The dashboard page itself holds no
+// data and is public; it is given the token as #token=<token> in its
+// address (a fragment, never sent), or ?token=<token>, keeps it for the
+// tab and takes it out of the address bar (web/README.md).
 // Without a token the gateway serves only on a loopback address: New (and
 // Config.RequireTokenOn, which the mains call before they start) refuses
 // a Deps.HTTPAddr beyond it, since the Host check stops browsers, not

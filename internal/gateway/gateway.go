@@ -200,9 +200,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 // serves the connection until it ends.
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	client, forwarded := g.client(r)
-	if !g.checkToken(r) {
+	if !g.checkToken(r, true) {
 		g.metrics.connections.WithLabelValues(connToken).Inc()
-		g.refuseToken(w, r, "ws", client, forwarded)
+		g.refuseToken(w, r, routeWS, client, forwarded)
 		return
 	}
 	if !g.checkOrigin(r) {
