@@ -54,3 +54,50 @@ func (c *addrCounts) len() int {
 	defer c.mu.Unlock()
 	return len(c.n)
 }
+
+// addrSlots bounds the history replays the connections of one client
+// address run at once (Config.HistoryPerAddr): a semaphore per address
+// key (addrKey), held only while a replay of the address runs or waits,
+// so it never outgrows the replays in flight. Safe for concurrent use.
+type addrSlots struct {
+	mu sync.Mutex
+	m  map[netip.Prefix]*addrSlot
+}
+
+// addrSlot is one address's semaphore and how many replays hold it or
+// wait for it.
+type addrSlot struct {
+	sem   chan struct{}
+	users int
+}
+
+// join returns k's semaphore, of limit places, counting one more user
+// of it; the user calls leave once it no longer holds nor waits for a
+// place.
+func (a *addrSlots) join(k netip.Prefix, limit int) (sem chan struct{}, leave func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.m[k]
+	if s == nil {
+		if a.m == nil {
+			a.m = map[netip.Prefix]*addrSlot{}
+		}
+		s = &addrSlot{sem: make(chan struct{}, limit)}
+		a.m[k] = s
+	}
+	s.users++
+	return s.sem, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if s.users--; s.users == 0 {
+			delete(a.m, k)
+		}
+	}
+}
+
+// len is how many addresses have a replay running or waiting.
+func (a *addrSlots) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.m)
+}

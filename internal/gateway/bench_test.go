@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +45,7 @@ func BenchmarkDispatch200(b *testing.B) {
 	defer cancel()
 	g := &Gateway{metrics: m, prefix: "apm", cfg: DefaultConfig(), hub: hub{subs: map[*subscription]struct{}{}}, runCtx: ctx}
 	for i := range 200 {
-		c := newClient(g, nil, g.log, false)
+		c := newClient(g, nil, g.log, false, netip.Addr{})
 		c.live = make(chan outItem, 1<<20)
 		spec, err := subscribeSpec("apm", Request{Op: OpSubscribe, ID: "d", App: fmt.Sprintf("app%02d", i%20)}, 10)
 		if err != nil {

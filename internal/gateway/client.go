@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -66,21 +67,34 @@ type client struct {
 	subs map[string]*subscription
 	wg   sync.WaitGroup // history goroutines
 
+	// histSem holds the connection's running history replays
+	// (Config.HistoryPerClient, at most Config.HistoryConcurrency).
+	histSem chan struct{}
+	// addr is the key of the client's address (addrKey), for
+	// Config.HistoryPerAddr; addrOK false when it has none.
+	addr   netip.Prefix
+	addrOK bool
+
 	killOnce sync.Once
 
 	// gzip: the client asked for large messages gzip-compressed.
 	gzip bool
 }
 
-func newClient(g *Gateway, conn *websocket.Conn, log zerolog.Logger, gzip bool) *client {
+// newClient makes the client of conn, from address addr (Gateway.client;
+// the zero address when it has none).
+func newClient(g *Gateway, conn *websocket.Conn, log zerolog.Logger, gzip bool, addr netip.Addr) *client {
 	ctx, cancel := context.WithCancelCause(g.runCtx)
-	return &client{
+	c := &client{
 		g: g, conn: conn, log: log, ctx: ctx, cancel: cancel, gzip: gzip,
-		live: make(chan outItem, g.cfg.ClientBuffer),
-		hist: make(chan []outItem),
-		ctrl: make(chan outItem, 16),
-		subs: map[string]*subscription{},
+		live:    make(chan outItem, g.cfg.ClientBuffer),
+		hist:    make(chan []outItem),
+		ctrl:    make(chan outItem, 16),
+		subs:    map[string]*subscription{},
+		histSem: make(chan struct{}, min(g.cfg.HistoryPerClient, g.cfg.HistoryConcurrency)),
 	}
+	c.addr, c.addrOK = addrKey(addr)
+	return c
 }
 
 // kill disconnects the client for cause; the first cause wins. A slow client

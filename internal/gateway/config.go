@@ -45,6 +45,23 @@ type Config struct {
 	// HistoryConcurrency bounds history replays running at once, so a crowd
 	// reconnecting together cannot flood the server.
 	HistoryConcurrency int
+	// HistoryPerClient bounds the history replays one WebSocket connection
+	// runs at once (at most HistoryConcurrency), so that one connection
+	// sending many subscribes cannot take every replay slot and keep the
+	// other dashboards waiting: its further subscribes wait for its own
+	// earlier replays (counted in headroom_gateway_history_queued_total,
+	// bound "connection"), in no set order. The dashboard sends four at
+	// once, five with a comparison and two more for a replay.
+	HistoryPerClient int
+	// HistoryPerAddr, when set, bounds the history replays of the
+	// connections of one client address at once (counted as MaxClientsPerAddr
+	// counts: an IPv6 address with its /64, read behind TrustedProxies), so
+	// that one client opening many connections cannot take every slot
+	// either; bound "address" of headroom_gateway_history_queued_total.
+	// 0 (the default): no bound. Behind a proxy not listed in
+	// TrustedProxies every viewer has the proxy's address, and a bound here
+	// would bound the replays of all of them.
+	HistoryPerAddr int
 	// MaxClients bounds open WebSocket connections.
 	MaxClients int
 	// MaxClientsPerAddr bounds the open WebSocket connections of one
@@ -115,6 +132,7 @@ func DefaultConfig() Config {
 		MaxHistoryBytes:    96 << 20,
 		HistorySlack:       time.Hour,
 		HistoryConcurrency: 4,
+		HistoryPerClient:   2,
 		MaxClients:         1000,
 		MaxClientsPerAddr:  0,
 		ForwardedHeader:    config.HeaderXForwardedFor,
@@ -141,6 +159,8 @@ func (c *Config) RegisterFlags(f *cli.Flags) {
 	f.Int64(&c.MaxHistoryBytes, "gateway.max-history-bytes", d.MaxHistoryBytes, "most payload bytes one subscribe replays")
 	f.Duration(&c.HistorySlack, "gateway.history-slack", d.HistorySlack, "how much earlier than its event time a message may have been stored")
 	f.Int(&c.HistoryConcurrency, "gateway.history-concurrency", d.HistoryConcurrency, "history replays running at once")
+	f.Int(&c.HistoryPerClient, "gateway.history-per-client", d.HistoryPerClient, "history replays one WebSocket connection runs at once (at most -gateway.history-concurrency); its further subscribes wait for them")
+	f.Int(&c.HistoryPerAddr, "gateway.history-per-addr", d.HistoryPerAddr, "history replays the connections of one client address run at once, counted as -gateway.max-clients-per-addr counts (0: no bound)")
 	f.Int(&c.MaxClients, "gateway.max-clients", d.MaxClients, "most WebSocket clients at once")
 	f.Int(&c.MaxClientsPerAddr, "gateway.max-clients-per-addr", d.MaxClientsPerAddr, "most WebSocket clients at once from one address, an IPv6 /64 (429 beyond; 0: no limit): the TCP peer's, or the client -gateway.forwarded-header names from -gateway.trusted-proxies; behind a proxy not listed there every client has the proxy's address")
 	f.String(&c.proxies, "gateway.trusted-proxies", strings.Join(c.TrustedProxies, ","), "reverse proxies in front of the gateway, comma-separated CIDRs or addresses: from these peers only, the right-most address that is not one of them in the header -gateway.forwarded-header names is the client -gateway.max-clients-per-addr counts and the logs name (empty: never read a forwarding header)")
@@ -231,6 +251,7 @@ func (c *Config) Validate() error {
 		{"gateway.max-history", int64(c.MaxHistory)},
 		{"gateway.max-history-bytes", c.MaxHistoryBytes},
 		{"gateway.history-concurrency", int64(c.HistoryConcurrency)},
+		{"gateway.history-per-client", int64(c.HistoryPerClient)},
 		{"gateway.max-clients", int64(c.MaxClients)},
 		{"gateway.max-api-requests", int64(c.MaxAPIRequests)},
 		{"gateway.max-subscriptions", int64(c.MaxSubscriptions)},
@@ -241,6 +262,9 @@ func (c *Config) Validate() error {
 		if p.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s=%d: must be positive", p.name, p.v))
 		}
+	}
+	if c.HistoryPerAddr < 0 {
+		errs = append(errs, fmt.Errorf("gateway.history-per-addr=%d: want 0 (no bound) or more", c.HistoryPerAddr))
 	}
 	if c.MaxClientsPerAddr < 0 {
 		errs = append(errs, fmt.Errorf("gateway.max-clients-per-addr=%d: want 0 (no limit) or more", c.MaxClientsPerAddr))

@@ -89,8 +89,15 @@
 // with close code 1008 and counted in headroom_gateway_slow_clients_total, so
 // it never stalls the fan-out, the bus or the other clients. History is sent
 // at the pace the client reads, at most Config.HistoryConcurrency replays at
-// a time; live messages arriving meanwhile are held, up to four client
-// buffers, past which the client is cut as well. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
+// a time, of which one connection runs at most Config.HistoryPerClient (2)
+// and, when Config.HistoryPerAddr is set, the connections of one client
+// address (counted as for MaxClientsPerAddr below) at most that many: a
+// subscribe past a bound waits for a slot (its connection's earlier
+// replays, say), counted by bound in headroom_gateway_history_queued_total,
+// so a connection that sends many subscribes and reads slowly cannot keep
+// the other dashboards' histories waiting. Live messages arriving meanwhile
+// are held, up to four client buffers, past which the client is cut as
+// well. Requests are bounded (8 KiB, 16 filters, Config.MaxSubscriptions
 // subscriptions, Config.MaxClients connections, when set Config.MaxClientsPerAddr of them from one
 // address, an IPv6 /64: 429 beyond; the client's address behind one of
 // Config.TrustedProxies, read from its Config.ForwardedHeader through

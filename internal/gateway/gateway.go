@@ -36,9 +36,12 @@ type Gateway struct {
 	metrics *metrics
 	up      websocket.Upgrader
 	hub     hub
-	histSem chan struct{}
-	apiSem  chan struct{}         // places of the API requests that read the streams
-	apiHook func(context.Context) // tests: called by a request holding an apiSem place
+	histSem chan struct{} // the running history replays (Config.HistoryConcurrency)
+	// histAddrs holds the running history replays of each client
+	// address (Config.HistoryPerAddr).
+	histAddrs addrSlots
+	apiSem    chan struct{}         // places of the API requests that read the streams
+	apiHook   func(context.Context) // tests: called by a request holding an apiSem place
 	// recheckHook, in tests, replaces the health answer's wait before it
 	// reads idle-looking consumers again.
 	recheckHook func(context.Context) error
@@ -255,7 +258,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	log := lc.Logger()
 	log.Debug().Msg("client connected")
-	newClient(g, conn, log, r.URL.Query().Get("compress") == "gzip").serve()
+	newClient(g, conn, log, r.URL.Query().Get("compress") == "gzip", client).serve()
 	log.Debug().Msg("client disconnected")
 }
 

@@ -36,12 +36,11 @@ type replayState struct {
 // order, by an ordered consumer that starts at a stored time early enough to
 // hold every message of the window; messages are selected by event time.
 func (g *Gateway) replay(s *subscription) {
-	select {
-	case g.histSem <- struct{}{}:
-		defer func() { <-g.histSem }()
-	case <-s.ctx.Done():
+	release, ok := g.historySlot(s)
+	if !ok {
 		return
 	}
+	defer release()
 	st := &replayState{s: s, lastSent: map[string]int64{}}
 	covered := map[string]uint64{}
 	var err error
@@ -76,6 +75,57 @@ func (g *Gateway) replay(s *subscription) {
 		return
 	}
 	g.catchUp(st, byKind, covered)
+}
+
+// historySlot waits for the places s's replay takes, in this order: one
+// of its connection's (Config.HistoryPerClient), so that a connection's
+// further subscribes wait for its own earlier replays rather than take
+// every slot of the gateway; one of its client address's, when
+// Config.HistoryPerAddr bounds them; one of the gateway's
+// (Config.HistoryConcurrency). A wait is counted by the bound that held it
+// (headroom_gateway_history_queued_total). ok is false when s ended first,
+// with nothing held; otherwise release gives the places back.
+func (g *Gateway) historySlot(s *subscription) (release func(), ok bool) {
+	c := s.c
+	var held []chan struct{}
+	var leave func()
+	undo := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			<-held[i]
+		}
+		if leave != nil {
+			leave()
+		}
+	}
+	take := func(sem chan struct{}, bound string) bool {
+		select {
+		case sem <- struct{}{}:
+		default:
+			g.metrics.historyQueued.WithLabelValues(bound).Inc()
+			select {
+			case sem <- struct{}{}:
+			case <-s.ctx.Done():
+				undo()
+				return false
+			}
+		}
+		held = append(held, sem)
+		return true
+	}
+	if !take(c.histSem, boundConnection) {
+		return nil, false
+	}
+	if lim := g.cfg.HistoryPerAddr; lim > 0 && c.addrOK {
+		var sem chan struct{}
+		sem, leave = g.histAddrs.join(c.addr, lim)
+		if !take(sem, boundAddress) {
+			return nil, false
+		}
+	}
+	if !take(g.histSem, boundGateway) {
+		return nil, false
+	}
+	return undo, true
 }
 
 // catchUp sends, after history_done, the live messages that arrived during

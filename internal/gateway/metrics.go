@@ -48,6 +48,14 @@ const (
 	passCatchUp = "catchup"
 )
 
+// The bounds a history replay may wait on for a slot
+// (headroom_gateway_history_queued_total), in the order it takes them.
+const (
+	boundConnection = "connection" // Config.HistoryPerClient
+	boundAddress    = "address"    // Config.HistoryPerAddr
+	boundGateway    = "gateway"    // Config.HistoryConcurrency
+)
+
 // metrics are the gateway's Prometheus series.
 type metrics struct {
 	clients       prometheus.Gauge
@@ -62,6 +70,9 @@ type metrics struct {
 	// historyCatchUps counts passes that read again the live messages a
 	// subscription could not hold while its history was sent.
 	historyCatchUps prometheus.Counter
+	// historyQueued counts history replays that waited for a slot, by
+	// the bound that held them (boundConnection, …).
+	historyQueued *prometheus.CounterVec
 	// The history digest: its size, and the stream histories it served.
 	digestBytes   prometheus.Gauge
 	digestEntries prometheus.Gauge
@@ -120,6 +131,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "headroom_gateway_history_catchups_total",
 			Help: "Passes reading from the streams the live messages a subscription could not hold during its history.",
 		}),
+		historyQueued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headroom_gateway_history_queued_total",
+			Help: "History replays that waited for a slot, by the bound that held them: their connection's (gateway.history-per-client: its earlier replays run), their client address's (gateway.history-per-addr) or the gateway's (gateway.history-concurrency).",
+		}, []string{"bound"}),
 		digestBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "headroom_gateway_digest_bytes", Help: "Memory held by the history digest that serves long windows (frame bytes plus a fixed overhead per entry).",
 		}),
@@ -150,7 +165,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "WebSocket requests from a trusted proxy (gateway.trusted-proxies) whose forwarding header (gateway.forwarded-header) could not be read: the proxy is taken as their client, its address counting against gateway.max-clients-per-addr.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.mismatched, m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
+	for _, c := range []prometheus.Collector{m.mismatched, m.digestBytes, m.digestEntries, m.historyDigest, m.historyCatchUps, m.historyQueued, m.clients, m.subscriptions, m.connections, m.slowClients, m.liveMsgs,
 		m.framesSent, m.bytesSent, m.historyMsgs, m.historyTrunc, m.apiRefused, m.apiRequests, m.historyFailed, m.forwardUnreadable} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -175,6 +190,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, pass := range []string{passHistory, passCatchUp} {
 		m.historyFailed.WithLabelValues(pass)
+	}
+	for _, b := range []string{boundConnection, boundAddress, boundGateway} {
+		m.historyQueued.WithLabelValues(b)
 	}
 	return m, nil
 }
