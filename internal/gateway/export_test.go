@@ -24,6 +24,10 @@ func SetRetryWait(g *Gateway, wait func(ctx context.Context, d time.Duration) er
 // AddrsOpen is how many client addresses have a WebSocket open.
 func AddrsOpen(g *Gateway) int { return g.addrs.len() }
 
+// HistoryAddrs is how many client addresses have a history replay
+// running or waiting (Config.HistoryPerAddr).
+func HistoryAddrs(g *Gateway) int { return g.histAddrs.len() }
+
 // AddrKey is addrKey: the prefix a client address is counted under.
 var AddrKey = addrKey
 

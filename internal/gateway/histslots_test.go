@@ -40,7 +40,7 @@ func storeBig(t *testing.T, e *env, n int) {
 
 // hog dials with header h, stops reading and subscribes n times to the
 // big history: every replay it may run blocks on its socket.
-func hog(t *testing.T, e *env, h http.Header, n int) {
+func hog(t *testing.T, e *env, h http.Header, n int) *wsClient {
 	t.Helper()
 	c, _, err := dial(t, e.srv.URL, "", h)
 	if err != nil {
@@ -53,6 +53,7 @@ func hog(t *testing.T, e *env, h http.Header, n int) {
 	for i := range n {
 		c.send(t, gateway.Request{Op: gateway.OpSubscribe, ID: "h" + strconv.Itoa(i), Subjects: []string{"apm.metrics.big.*"}, Since: millis(0)})
 	}
+	return c
 }
 
 // historyWithin checks that a client dialled with header h gets the
@@ -136,6 +137,7 @@ func TestConnectionCannotTakeEveryHistorySlot(t *testing.T) {
 // set, one client address (here named by a trusted proxy) opening a
 // connection per slot holds at most that many; its other replays wait
 // (counted, bound address) and a client of another address is served.
+// Once they hang up, the address holds no entry any more.
 func TestAddressCannotTakeEveryHistorySlot(t *testing.T) {
 	cfg := hogConfig()
 	cfg.TrustedProxies = []string{"127.0.0.1"}
@@ -147,9 +149,19 @@ func TestAddressCannotTakeEveryHistorySlot(t *testing.T) {
 	}
 	storeBig(t, e, 600)
 	from := func(a string) http.Header { return http.Header{"X-Forwarded-For": {a}} }
+	var hogs []*wsClient
 	for range cfg.HistoryConcurrency {
-		hog(t, e, from("192.0.2.7"), 1)
+		hogs = append(hogs, hog(t, e, from("192.0.2.7"), 1))
 	}
 	waitQueued(t, e, "address", 1)
 	historyWithin(t, e, from("198.51.100.9"), 20*time.Second, ticks)
+	for _, h := range hogs {
+		_ = h.conn.Close()
+	}
+	natstest.Eventually(t, 20*time.Second, func() error {
+		if n := gateway.HistoryAddrs(e.gw); n != 0 {
+			return fmt.Errorf("%d addresses hold history slots after their clients hung up (the other one is live)", n)
+		}
+		return nil
+	})
 }
