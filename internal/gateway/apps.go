@@ -36,7 +36,7 @@ type AppsResponse struct {
 
 // serveApps lists apps and tiers from the subjects recorded in METRICS.
 func (g *Gateway) serveApps(w http.ResponseWriter, r *http.Request) {
-	if !g.checkToken(r, false) {
+	if !g.checkToken(r, "apps") {
 		g.metrics.apiRequests.WithLabelValues("apps", resultToken).Inc()
 		client, forwarded := g.forwardedClient(r)
 		g.refuseToken(w, r, "apps", client, forwarded)

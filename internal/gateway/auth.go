@@ -59,21 +59,22 @@ func (g *Gateway) checkOrigin(r *http.Request) bool {
 	return false
 }
 
-// checkToken accepts the request when no token is configured, or when it
-// carries the token as a bearer header or, where inURL (the WebSocket
-// upgrade: browsers cannot set headers on a WebSocket), as the token query
-// parameter. Elsewhere (/api/v1) a token query parameter is refused even
-// beside a good header: a token in a URL lands in proxies' logs and
-// browsers' history, and refuseToken tells the client to send the header.
-func (g *Gateway) checkToken(r *http.Request, inURL bool) bool {
+// checkToken accepts the request to route (ws, apps, fleet, health) when
+// no token is configured, or when it carries the token as a bearer header
+// or, on ws (the WebSocket upgrade: browsers cannot set headers on a
+// WebSocket), as the token query parameter. Elsewhere (/api/v1) a token
+// query parameter is refused even beside a good header (urlTokenRefused):
+// a token in a URL lands in proxies' logs and browsers' history, and
+// refuseToken tells the client to send the header.
+func (g *Gateway) checkToken(r *http.Request, route string) bool {
 	if g.cfg.Token == "" {
 		return true
 	}
-	if !inURL && r.URL.Query().Has("token") {
+	if urlTokenRefused(r, route) {
 		return false
 	}
 	got := ""
-	if inURL {
+	if route == routeWS {
 		got = r.URL.Query().Get("token")
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -86,9 +87,15 @@ func (g *Gateway) checkToken(r *http.Request, inURL bool) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(g.cfg.Token)) == 1
 }
 
-// routeWS is the route (refuseToken) of the WebSocket upgrade, the only
-// one that reads a token from the URL.
+// routeWS is the route (checkToken, refuseToken) of the WebSocket
+// upgrade, the only one that reads a token from the URL.
 const routeWS = "ws"
+
+// urlTokenRefused reports whether r, a request to route, carries a token
+// in its URL where only the WebSocket takes one: refused, right or wrong.
+func urlTokenRefused(r *http.Request, route string) bool {
+	return route != routeWS && r.URL.Query().Has("token")
+}
 
 // refuseToken answers 401 a request to route (ws, apps, fleet, health)
 // with a missing or wrong token, or a token in the URL of a route other
@@ -101,11 +108,17 @@ const routeWS = "ws"
 // forwardedClient). The caller counts the refusal.
 func (g *Gateway) refuseToken(w http.ResponseWriter, r *http.Request, route string, client netip.Addr, forwarded bool) {
 	how := tokenPresented(r)
+	inURL := urlTokenRefused(r, route)
+	if inURL {
+		// The URL's token is what was refused, whatever header came
+		// beside it: a bearer there may well be right.
+		how = presentedQuery
+	}
 	if ev, others := g.tokenLog.noteFrom(g.log, route+" "+how, fromClient(r.RemoteAddr, client, forwarded), time.Now()); ev != nil {
 		ev = g.tokenLog.first(ev, others).Str("route", route).Str("presented", how).Str("remote", r.RemoteAddr)
 		withClient(ev, client, forwarded).Msg("request with a missing or wrong token refused")
 	}
-	if route != routeWS && r.URL.Query().Has("token") {
+	if inURL {
 		http.Error(w, "token in the URL refused: send it as the header \"Authorization: Bearer <token>\" (only the WebSocket /ws takes ?token=)", http.StatusUnauthorized)
 		return
 	}
@@ -140,9 +153,14 @@ func withClient(ev *zerolog.Event, client netip.Addr, forwarded bool) *zerolog.E
 	return ev
 }
 
+// presentedQuery is tokenPresented's way of a token in the URL; on an
+// /api/v1 route refuseToken logs every refusal of a URL token so, even
+// beside a header, as the URL's token is what it refused.
+const presentedQuery = "query"
+
 // tokenPresented is how a request carries its token, as checkToken reads
-// it: "bearer" (an Authorization Bearer header), "authorization" (an
-// Authorization header of another scheme), "query" (the token
+// it on /ws: "bearer" (an Authorization Bearer header), "authorization"
+// (an Authorization header of another scheme), "query" (the token
 // parameter) or "none".
 func tokenPresented(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -152,7 +170,7 @@ func tokenPresented(r *http.Request) string {
 		return "authorization"
 	}
 	if r.URL.Query().Has("token") {
-		return "query"
+		return presentedQuery
 	}
 	return "none"
 }

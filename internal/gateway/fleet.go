@@ -93,7 +93,7 @@ type FleetResponse struct {
 
 // serveFleet answers /api/v1/fleet: every app and tier with its newest state.
 func (g *Gateway) serveFleet(w http.ResponseWriter, r *http.Request) {
-	if !g.checkToken(r, false) {
+	if !g.checkToken(r, "fleet") {
 		g.metrics.apiRequests.WithLabelValues("fleet", resultToken).Inc()
 		client, forwarded := g.forwardedClient(r)
 		g.refuseToken(w, r, "fleet", client, forwarded)

@@ -203,7 +203,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // serves the connection until it ends.
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	client, forwarded := g.client(r)
-	if !g.checkToken(r, true) {
+	if !g.checkToken(r, routeWS) {
 		g.metrics.connections.WithLabelValues(connToken).Inc()
 		g.refuseToken(w, r, routeWS, client, forwarded)
 		return

@@ -69,7 +69,7 @@ var pipeline = []struct {
 }
 
 func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
-	if !g.checkToken(r, false) {
+	if !g.checkToken(r, "health") {
 		g.metrics.apiRequests.WithLabelValues("health", resultToken).Inc()
 		client, forwarded := g.forwardedClient(r)
 		g.refuseToken(w, r, "health", client, forwarded)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/headroomhq/headroom/internal/gateway"
 )
 
@@ -65,5 +67,37 @@ func TestQueryTokenOnlyOnWebSocket(t *testing.T) {
 	}
 	if _, resp, err := dial(t, e.srv.URL, "?token="+token, nil); err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("/ws with the query token: %v %v, want it upgraded", resp, err)
+	}
+}
+
+// TestURLTokenRefusalLogged: /api/v1 refuses a token in its URL even
+// beside a good bearer header, and its log line must say the token came
+// in the URL (presented query), not bearer: an operator reading
+// "presented bearer" would look for a wrong or rotated header token
+// where the header was right.
+func TestURLTokenRefusalLogged(t *testing.T) {
+	const token = "s3cret-0123456789abcdef"
+	logs := newSyncBuf()
+	cfg := gateway.DefaultConfig()
+	cfg.Token = token
+	e := startEnvLog(t, cfg, zerolog.New(logs).Level(zerolog.WarnLevel))
+	req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/fleet?token="+token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/api/v1/fleet with the token in its URL and its header: %d, want 401", resp.StatusCode)
+	}
+	if !strings.Contains(logs.String(), `"route":"fleet","presented":"query"`) {
+		t.Errorf("the refusal of a token in the URL beside a good header is not logged as presented query:\n%.1500s", logs.String())
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("the token presented was logged:\n%.1500s", logs.String())
 	}
 }
