@@ -110,6 +110,12 @@ func (g *Gateway) historySlot(s *subscription) (release func(), ok bool) {
 			}
 		}
 		held = append(held, sem)
+		if s.ctx.Err() != nil {
+			// Ended before, or as a place came free (select picks
+			// either): no replay starts for a subscription gone.
+			undo()
+			return false
+		}
 		return true
 	}
 	if !take(c.histSem, boundConnection) {

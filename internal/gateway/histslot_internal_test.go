@@ -119,3 +119,30 @@ func TestHistorySlotGivesBackWhereverItWaits(t *testing.T) {
 		}
 	}
 }
+
+// TestHistorySlotRefusesEndedSubscription: a subscription already ended
+// (unsubscribed, replaced, its client gone) before its replay asks for a
+// slot starts no replay, even with every place free, and holds nothing.
+func TestHistorySlotRefusesEndedSubscription(t *testing.T) {
+	m, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := DefaultConfig()
+	cfg.HistoryPerAddr = 1
+	g := &Gateway{metrics: m, prefix: "apm", cfg: cfg, runCtx: ctx, histSem: make(chan struct{}, cfg.HistoryConcurrency)}
+	c := newClient(g, nil, g.log, false, netip.MustParseAddr("192.0.2.1"))
+	for i := range 100 { // a select with both ready picks either
+		s := newSubscription(c, subSpec{id: "s"})
+		s.cancel()
+		if release, ok := g.historySlot(s); ok {
+			release()
+			t.Fatalf("try %d: an ended subscription got a history slot", i)
+		}
+		if len(g.histSem) != 0 || len(c.histSem) != 0 || g.histAddrs.len() != 0 {
+			t.Fatalf("try %d: refused, yet holds places (gateway %d, connection %d, addresses %d)", i, len(g.histSem), len(c.histSem), g.histAddrs.len())
+		}
+	}
+}
