@@ -12,6 +12,7 @@ import (
 
 	"github.com/headroomhq/headroom/internal/browsertest"
 	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/metricstest"
 	"github.com/headroomhq/headroom/internal/natstest"
 )
 
@@ -107,6 +108,40 @@ func TestBrowserDashboard(t *testing.T) {
 	poll("replay drawn", `headroom.points().rps > 30`)
 	shot("dashboard-replay.png")
 
+	if errs := br.Console.Errors(); len(errs) > 0 {
+		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestBrowserDashboardWithToken: with -gateway.token set, the dashboard
+// opened as /?token=… (web/README.md) reads /api/v1 with the bearer
+// header and the feed with ?token= on /ws only, so /api/v1's refusal of a
+// token in its URL refuses none of its requests: the apps, the fleet and
+// the health strip load, the charts fill, and no request was refused.
+func TestBrowserDashboardWithToken(t *testing.T) {
+	br := browsertest.New(t)
+	b := mustBus(t, natstest.RunJetStream(t), "browsertoken")
+	end := time.Now().Truncate(time.Minute)
+	const minutes = 30
+	seedShop(t, b, end, minutes)
+	const token = "s3cret-0123456789abcdef"
+	cfg := gateway.DefaultConfig()
+	cfg.Token = token
+	_, mux, reg, stopGW := startGateway(t, b, cfg)
+	defer stopGW()
+	srv, addr := serveOn(t, "127.0.0.1:0", mux)
+	defer srv.Close()
+
+	br.Run("load page", chromedp.Navigate("http://"+addr+"/?token="+token+"#app=shop&tier=web"))
+	br.Poll("apps listed", `window.headroom && headroom.state.apps && headroom.state.apps.some(a => a.name === "shop")`)
+	br.Poll("charts fill", `(p => p.rps >= 25 && p.cpu >= 25)(headroom.points())`)
+	br.Poll("live status", `document.querySelector("#conn").dataset.state === "open"`)
+	br.Poll("fleet and health read", `headroom.state.fleet !== null && headroom.state.health !== null`)
+	for _, name := range []string{"headroom_gateway_api_requests_total", "headroom_gateway_connections_total"} {
+		if n := metricstest.ByLabel(t, reg, name, "result")["token"]; n != 0 {
+			t.Errorf("%s{result=\"token\"} = %v: the dashboard's requests were refused for their token", name, n)
+		}
+	}
 	if errs := br.Console.Errors(); len(errs) > 0 {
 		t.Fatalf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
