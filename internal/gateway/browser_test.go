@@ -31,12 +31,10 @@ func serveOn(t *testing.T, addr string, mux *http.ServeMux) (*http.Server, strin
 }
 
 // TestBrowserDashboard drives headless Chromium against a gateway fed with a
-// realistic shop, its token given in the page's fragment (as a gateway
-// beyond loopback needs one): the token leaves the address bar at once and
-// the page uses it, the charts fill, the decision log shows reasons, the
-// page survives a gateway restart on the same port and shows new data
-// after it, replay plays, and the console stays clean. Screenshots are
-// kept as artifacts.
+// realistic shop: the charts fill, the decision log shows reasons, the page
+// survives a gateway restart on the same port and shows new data after it,
+// replay plays, and the console stays clean. Screenshots are kept as
+// artifacts.
 func TestBrowserDashboard(t *testing.T) {
 	br := browsertest.New(t)
 	b := mustBus(t, natstest.RunJetStream(t), "browser")
@@ -45,7 +43,6 @@ func TestBrowserDashboard(t *testing.T) {
 	shop := seedShop(t, b, end, minutes)
 
 	cfg := gateway.DefaultConfig()
-	cfg.Token = "browser-test-token-4f1c9a"
 	_, mux, _, stopGW := startGateway(t, b, cfg)
 	srv, addr := serveOn(t, "127.0.0.1:0", mux)
 	stopped := false
@@ -64,8 +61,7 @@ func TestBrowserDashboard(t *testing.T) {
 		poll("theme "+theme, fmt.Sprintf(`document.documentElement.dataset.theme === %q || (document.querySelector("#theme").click(), false)`, theme))
 	}
 
-	run("load page", chromedp.Navigate("http://"+addr+"/#token="+cfg.Token+"&app=shop&tier=web"))
-	poll("token out of the address bar, the rest of the fragment kept", `!location.href.includes("token") && sessionStorage.getItem("headroom-token") === `+fmt.Sprintf("%q", cfg.Token)+` && new URLSearchParams(location.hash.slice(1)).get("app") === "shop"`)
+	run("load page", chromedp.Navigate("http://"+addr+"/#app=shop&tier=web"))
 	poll("charts fill", `window.headroom && (p => p.rps >= 55 && p.forecast > 10 && p.lat >= 55 && p.cpu >= 55 && p.err >= 55 && p.rep >= 55)(headroom.points())`)
 	poll("decision with reason", `document.querySelector("#decisions tbody").textContent.includes("load incident: p90 demand 1530 req/s")`)
 	poll("incident listed", `document.querySelector("#incidents").textContent.includes("load")`)
@@ -114,10 +110,13 @@ func TestBrowserDashboard(t *testing.T) {
 }
 
 // TestBrowserDashboardWithToken: with -gateway.token set, the dashboard
-// opened as /?token=… (web/README.md) reads /api/v1 with the bearer
-// header and the feed with ?token= on /ws only, so /api/v1's refusal of a
-// token in its URL refuses none of its requests: the apps, the fleet and
-// the health strip load, the charts fill, and no request was refused.
+// opened with its token in the address, as #token=… (a fragment, never
+// sent: the way the README gives) or ?token=…, keeps the token for the tab
+// and takes it out of the address bar at once, the rest of the address
+// kept; it reads /api/v1 with the bearer header and the feed with ?token=
+// on /ws only, so /api/v1's refusal of a token in its URL refuses none of
+// its requests: the apps, the fleet and the health strip load, the charts
+// fill, and no request was refused.
 func TestBrowserDashboardWithToken(t *testing.T) {
 	br := browsertest.New(t)
 	b := mustBus(t, natstest.RunJetStream(t), "browsertoken")
@@ -132,11 +131,23 @@ func TestBrowserDashboardWithToken(t *testing.T) {
 	srv, addr := serveOn(t, "127.0.0.1:0", mux)
 	defer srv.Close()
 
-	br.Run("load page", chromedp.Navigate("http://"+addr+"/?token="+token+"#app=shop&tier=web"))
-	br.Poll("apps listed", `window.headroom && headroom.state.apps && headroom.state.apps.some(a => a.name === "shop")`)
-	br.Poll("charts fill", `(p => p.rps >= 25 && p.cpu >= 25)(headroom.points())`)
-	br.Poll("live status", `document.querySelector("#conn").dataset.state === "open"`)
-	br.Poll("fleet and health read", `headroom.state.fleet !== null && headroom.state.health !== null`)
+	// One after the other in the one tab (br reports on t, so no
+	// subtests), each poll named by the way the token came.
+	for _, tc := range []struct{ name, path string }{
+		{"fragment", "/#token=" + token + "&app=shop&tier=web"},
+		{"query", "/?token=" + token + "#app=shop&tier=web"},
+	} {
+		// A file of the page's origin that runs no script: the tab's
+		// storage cleared there, the page then loads afresh.
+		br.Run(tc.name+": clear the tab's token", chromedp.Navigate("http://"+addr+"/static/app.css"), chromedp.Evaluate[chromedp.Void](`sessionStorage.clear()`))
+		br.Run(tc.name+": load page", chromedp.Navigate("http://"+addr+tc.path))
+		br.Poll(tc.name+": token kept for the tab, out of the address bar, the rest kept", `sessionStorage.getItem("headroom-token") === `+fmt.Sprintf("%q", token)+
+			` && !location.href.includes("token") && new URLSearchParams(location.hash.slice(1)).get("app") === "shop"`)
+		br.Poll(tc.name+": apps listed", `window.headroom && headroom.state.apps && headroom.state.apps.some(a => a.name === "shop")`)
+		br.Poll(tc.name+": charts fill", `(p => p.rps >= 25 && p.cpu >= 25)(headroom.points())`)
+		br.Poll(tc.name+": live status", `document.querySelector("#conn").dataset.state === "open"`)
+		br.Poll(tc.name+": fleet and health read", `headroom.state.fleet !== null && headroom.state.health !== null`)
+	}
 	for _, name := range []string{"headroom_gateway_api_requests_total", "headroom_gateway_connections_total"} {
 		if n := metricstest.ByLabel(t, reg, name, "result")["token"]; n != 0 {
 			t.Errorf("%s{result=\"token\"} = %v: the dashboard's requests were refused for their token", name, n)
