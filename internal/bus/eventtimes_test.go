@@ -1,0 +1,137 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
+	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
+	"github.com/headroomhq/headroom/proto"
+)
+
+// decisionOut is app.tier's hold at minute i after t0, ~600 bytes as the
+// decider's are (its reason and inputs).
+func decisionOut(app, tier string, i int) bus.Out {
+	ts := proto.Millis(t0.Add(time.Duration(i) * time.Minute))
+	d := &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID(app, tier, ts), App: app, Tier: tier, TS: ts,
+		From: 2, To: 2, Action: proto.ActionHold, State: "steady", TickMS: 60000,
+		Reason: "hold: the forecast load over the lead time stays within the tier's headroom band, and no incident is open on the tier",
+		Inputs: proto.Floats{"rps": 100, "rps_per_replica": 50, "forecast_p95": 120, "ready": 2, "desired": 2, "lead_s": 90, "band_lo": 0.5, "band_hi": 0.8}}
+	return bus.Out{Subject: proto.DecisionSubject("apm", app, tier), Msg: d}
+}
+
+func minute(i int) int64 { return proto.Millis(t0.Add(time.Duration(i) * time.Minute)) }
+
+// TestEventTimesSince: the event times of the messages stored on each
+// subject of a filter from a stored time on, in the order stored, keyed by
+// the published subject: a tick never stored is missing from its list,
+// what was stored before since is not read, other apps' subjects are not
+// read, and a message without the event-time header is left out.
+func TestEventTimesSince(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	ctx := context.Background()
+	publish := func(app, tier string, ticks ...int) {
+		t.Helper()
+		for _, i := range ticks {
+			if err := b.Publish(ctx, decisionOut(app, tier, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish("shop", "web", 0, 1)
+	publish("other", "web", 0)
+	publish("shop", "web", 2)
+	r, err := b.Reader(ctx, proto.KindDecision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := r.Last(ctx, proto.DecisionSubject("apm", "shop", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := last.Stored         // tick 2's
+	publish("shop", "web", 4, 5) // 3: dropped unstored
+	publish("shop", "db", 0, 1)
+	publish("other", "web", 1)
+	// A message on shop.web without the header: not the decider's.
+	js := natstest.JetStream(t, b)
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: proto.DecisionSubject("apm", "shop", "web"), Data: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	publish("shop", "web", 6)
+
+	web, db := proto.DecisionSubject("apm", "shop", "web"), proto.DecisionSubject("apm", "shop", "db")
+	nothing := proto.DecisionSubject("apm", "shop", "none") // never stored on
+	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: since, db: since, nothing: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int64{
+		web:     {minute(2), minute(4), minute(5), minute(6)},
+		db:      {minute(0), minute(1)},
+		nothing: nil,
+	}
+	if len(got) != len(want) {
+		t.Errorf("subjects read: %v, want %v", got, want)
+	}
+	for subj, w := range want {
+		if g, ok := got[subj]; !ok || !slices.Equal(g, w) {
+			t.Errorf("%s: %v, want %v", subj, g, w)
+		}
+	}
+	// Each subject from its own time: nothing stored since an hour on.
+	got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: time.Now().Add(time.Hour), db: time.Time{}})
+	if err != nil || len(got[web]) != 0 || !slices.Equal(got[db], []int64{minute(0), minute(1)}) {
+		t.Fatalf("read web from after its last message, db from the start: %v, %v", got, err)
+	}
+}
+
+// BenchmarkEventTimesSince reads the event times of tiers × ticks
+// decisions of ~600 bytes each (1-minute ticks): a decider take-over's
+// window (Config.StoredWindow: 512 ticks), and a whole default lookback
+// (73 h). One op is one EventTimesSince over all of them.
+func BenchmarkEventTimesSince(b *testing.B) {
+	for _, bc := range []struct{ tiers, ticks int }{{1, 512}, {100, 512}, {10, 4380}} {
+		b.Run(fmt.Sprintf("%dtiers_%dticks", bc.tiers, bc.ticks), func(b *testing.B) {
+			bs := natstest.Bus(b, "bench", zerolog.Nop())
+			ctx := context.Background()
+			outs := make([]bus.Out, 0, 1000)
+			flush := func() {
+				if err := bs.PublishAll(ctx, outs); err != nil {
+					b.Fatal(err)
+				}
+				outs = outs[:0]
+			}
+			for i := range bc.ticks {
+				for j := range bc.tiers {
+					if outs = append(outs, decisionOut("shop", fmt.Sprintf("t%03d", j), i)); len(outs) == cap(outs) {
+						flush()
+					}
+				}
+			}
+			flush()
+			since := map[string]time.Time{}
+			for j := range bc.tiers {
+				since[proto.DecisionSubject("apm", "shop", fmt.Sprintf("t%03d", j))] = time.Time{}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				got, err := bs.EventTimesSince(ctx, proto.KindDecision, since)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(got) != bc.tiers || len(got["apm.decision.shop.t000"]) != bc.ticks {
+					b.Fatalf("read %d subjects, %d ticks of t000", len(got), len(got["apm.decision.shop.t000"]))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(bc.tiers*bc.ticks), "ns/msg")
+		})
+	}
+}
