@@ -433,12 +433,33 @@ func (s *Service) returning(m *bus.Msg) (app, tier string, ok bool) {
 
 // acquire loads the last decision stored for each of partition p's tiers,
 // so its rebuild publishes none twice and withdraws a change the member
-// before dropped (Apps.SetSentDecision).
+// before dropped (Apps.SetSentDecision), and the ticks of the tier's
+// decisions stored within Config.StoredWindow before it, so the rebuild
+// also withdraws a change dropped behind decisions stored after it
+// (Apps.SetStoredTicks). Either read failing fails the take-over, which is
+// tried again.
 func (s *Service) acquire(ctx context.Context, p int) error {
 	sent, err := s.bus.LastMessages(ctx, proto.KindDecision, proto.PartitionFilter(s.bus.Prefix(), proto.KindDecision, p))
 	if err != nil {
 		return err
 	}
+	since := make(map[string]time.Time, len(sent))
+	for subj, last := range sent {
+		if _, app, _, err := proto.ParseSubject(s.bus.Prefix(), subj); err == nil {
+			since[subj] = last.EventTime.Add(-s.cfg.StoredWindow(app))
+		}
+	}
+	began := time.Now()
+	stored, err := s.bus.EventTimesSince(ctx, proto.KindDecision, since)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, ticks := range stored {
+		n += len(ticks)
+	}
+	s.log.Info().Int("partition", p).Int("tiers", len(since)).Int("decisions", n).Dur("took", time.Since(began)).
+		Msg("read the ticks of the decisions stored before the take-over")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for subj, last := range sent {
@@ -456,7 +477,9 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 		if err != nil {
 			s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Time("tick_time", last.EventTime).
 				Msg("the last decision stored is unreadable or none the decider makes: its time is kept, the count it was decided from is not checked")
+			continue
 		}
+		s.state.SetStoredTicks(app, tier, stored[subj])
 	}
 	return nil
 }

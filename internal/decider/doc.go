@@ -46,7 +46,12 @@
 // itself) leaves nothing in the stream; where the rebuild reaches a tier's
 // last stored decision, the tier takes the count that decision was decided
 // from, withdrawing the dropped change the member before withdrew
-// (Apps.SetSentDecision).
+// (Apps.SetSentDecision). That decision may have been decided behind the
+// dropped change, from its count (an outage's backlog, dropped only after
+// the ticks behind it were decided): the take-over also reads which ticks
+// of the tier have a decision stored within Config.StoredWindow before it,
+// and a last change whose tick has none, past the first read, is withdrawn
+// once the rebuild has decided that decision's tick (Apps.SetStoredTicks).
 //
 // Memory: an app's ticks wait for their anomaly messages and forecasts at
 // most as many ticks as the lookback holds, and the tier lag; live, and

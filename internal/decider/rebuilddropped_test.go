@@ -30,16 +30,25 @@ import (
 // (started outside Headroom), the larger read 3 where the member before
 // decided from 2, so the dropped change was not withdrawn and its up
 // cool-down held the rebuilt tier while the live member scaled up.
+//
+// With the ticks stored read too (SetStoredTicks: the change's missing,
+// no decision behind it decided from its count) the rebuild is the same.
 func TestRebuildWithdrawsDroppedChange(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		extra int // replicas running past the tier's count from tick extraAt
 	}{{"replicas as decided", 0}, {"a replica more running", 1}} {
-		t.Run(tc.name, func(t *testing.T) { testRebuildWithdrawsDroppedChange(t, tc.extra) })
+		for _, ticks := range []bool{false, true} {
+			name := tc.name
+			if ticks {
+				name += ", stored ticks read"
+			}
+			t.Run(name, func(t *testing.T) { testRebuildWithdrawsDroppedChange(t, tc.extra, ticks) })
+		}
 	}
 }
 
-func testRebuildWithdrawsDroppedChange(t *testing.T, extra int) {
+func testRebuildWithdrawsDroppedChange(t *testing.T, extra int, ticks bool) {
 	cfg := DefaultConfig()
 	cfg.Policy.Tiers[0].CooldownUp = 5 * time.Minute
 	live := runJump(t, cfg, NewApps(cfg, config.Limits{}, zerolog.Nop()), extra, jumpTick(jumpAt))
@@ -50,6 +59,15 @@ func testRebuildWithdrawsDroppedChange(t *testing.T, extra int) {
 	last := live[jumpTick(storedAt)]
 	if err := b.SetSentDecision("a", "web", proto.Time(last.TS), last); err != nil {
 		t.Fatal(err)
+	}
+	if ticks {
+		var stored []int64
+		for i := 0; i <= storedAt; i++ {
+			if i != jumpAt {
+				stored = append(stored, jumpTick(i))
+			}
+		}
+		b.SetStoredTicks("a", "web", stored)
 	}
 	sameAfterStored(t, live, runJump(t, cfg, b, extra, -1))
 }

@@ -248,10 +248,45 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 }
 
 // storedFrom is a tier's last decision stored before this start: its tick
-// and the count it was decided from.
+// and the count it was decided from, and the ticks of the tier's decisions
+// stored up to it (SetStoredTicks), sorted; nil when not read.
 type storedFrom struct {
-	ts   int64
-	from int
+	ts     int64
+	from   int
+	stored []int64
+	// behind marks a last change to withdraw once ts is decided, as
+	// dropped behind the last stored decision (see reconcile).
+	behind bool
+}
+
+// unstored says whether tick ts, before the last stored decision's, has no
+// decision stored, though the stored ticks read reach from before it
+// through the last stored decision: the member before dropped it. A tick
+// at or before the first read is never taken for dropped: the stream's
+// retention may have purged it (it drops a subject's oldest first), or it
+// lies before the window read. Nor is any tick where the ticks read do not
+// reach the last stored decision (a read that ended early).
+func (st storedFrom) unstored(ts int64) bool {
+	if len(st.stored) == 0 || ts <= st.stored[0] || ts >= st.ts {
+		return false
+	}
+	if _, ok := slices.BinarySearch(st.stored, st.ts); !ok {
+		return false
+	}
+	_, ok := slices.BinarySearch(st.stored, ts)
+	return !ok
+}
+
+// StoredWindow is how far before a tier's last stored decision a take-over
+// reads which of its ticks have a decision stored (SetStoredTicks): twice
+// the ticks an app's outbox holds (maxOutbox) at its tick interval. A
+// change dropped behind stored decisions was dropped after they were all
+// decided, while it and they waited to be stored together (an outage's
+// backlog), so they lie within the outbox's bound of it; one dropped
+// further back (an outbox that passed its bound by a whole join backlog)
+// is left as before, standing (see reconcile).
+func (c Config) StoredWindow(app string) time.Duration {
+	return 2 * maxOutbox * c.policyFor(app).Tick
 }
 
 // SetSentDecision records d, the last decision of app.tier stored
@@ -289,6 +324,27 @@ func (as *Apps) SetSentDecision(appName, tier string, t time.Time, d *proto.Deci
 	return nil
 }
 
+// SetStoredTicks records ticks, the ticks (Unix ms) of app.tier's
+// decisions stored before this process started, from some point (the
+// subject's first retained message, or the start of the window read:
+// Config.StoredWindow) through its last stored decision, which
+// SetSentDecision recorded before. When the rebuild reaches that decision
+// and its count is the one the decision was decided from, the tier's last
+// change, if undoable, whose tick lies within ticks' span but has no
+// decision stored is taken as dropped unstored after the decisions behind
+// it were made (an outage's backlog: they were decided from its count, so
+// the counts agree) and withdrawn, as the member before withdrew it (see
+// reconcile). Without it, such a change stands. A tier without a readable
+// last decision, or ticks that do not reach it, is left as it is.
+func (as *Apps) SetStoredTicks(appName, tier string, ticks []int64) {
+	st, ok := as.lastFrom[appName][tier]
+	if !ok {
+		return
+	}
+	st.stored = slices.Sorted(slices.Values(ticks))
+	as.lastFrom[appName][tier] = st
+}
+
 // reconcile gives each tier of the tick f, before it is decided, the
 // count its last decision stored before this start (SetSentDecision), at
 // f's tick, was decided from, where the rebuilt count differs: that is the
@@ -299,27 +355,46 @@ func (as *Apps) SetSentDecision(appName, tier string, t time.Time, d *proto.Deci
 // after which the member before decided from another count, or a rebuild
 // from the lookback, which decides closely, not bit for bit) the count is
 // taken as it is, pending, and the policy's state left as rebuilt.
+//
+// Where the counts agree, the member before may still have dropped the
+// tier's last change, after it had decided the ticks behind it up to the
+// last stored decision from the change's count (an outage's backlog, all
+// waiting to be stored): they were stored, the change refused, and the
+// member withdrew it only then. The last stored decision cannot tell that
+// from a change stored; the ticks stored (SetStoredTicks) can: a change
+// whose tick has no decision stored among them is withdrawn, which leaves
+// the tier as the member before left it, at the count before the change,
+// its cool-down undone, its phase as the holds behind it left it.
 func (as *Apps) reconcile(a *app, f *frame) {
 	for tier, m := range f.metrics {
 		st, ok := as.lastFrom[a.name][tier]
 		if !ok || st.ts > f.ts {
 			continue
 		}
+		total, ok := a.total(tier, m)
+		rebuilt := counts(m, total, ok).Current()
+		changeTS := a.changeTS[tier]
+		u, undo := a.undo[tier]
+		if st.ts == f.ts && rebuilt == st.from && undo && st.unstored(changeTS) {
+			// Decided from the last change's count, the last stored
+			// decision was decided behind it, yet the change's own tick
+			// has no decision stored: the member before dropped it only
+			// after it had decided this tick (before, the tick would have
+			// been decided from the count without it), and withdrew it
+			// then. The rebuild does so too, once it has decided the
+			// tick (withdrawBehind).
+			st.behind = true
+			as.lastFrom[a.name][tier] = st
+			continue
+		}
 		delete(as.lastFrom[a.name], tier) // read once, or passed
 		if len(as.lastFrom[a.name]) == 0 {
 			delete(as.lastFrom, a.name)
 		}
-		if st.ts != f.ts {
-			continue
-		}
-		total, ok := a.total(tier, m)
-		rebuilt := counts(m, total, ok).Current()
-		if rebuilt == st.from {
+		if st.ts != f.ts || rebuilt == st.from {
 			continue
 		}
 		ev := as.log.Info().Str("app", a.name).Str("tier", tier).Time("tick_time", proto.Time(f.ts)).Int("rebuilt", rebuilt).Int("stored_from", st.from)
-		changeTS := a.changeTS[tier]
-		u, undo := a.undo[tier]
 		if undo {
 			// The count the tier is held at with the change withdrawn.
 			total, ok = heldAt(m, u.changeTS, u.desired, u.hadDesired)
@@ -762,7 +837,31 @@ func (as *Apps) decide(a *app, f *frame) []*proto.Decision {
 		}
 		out = append(out, pd)
 	}
+	as.withdrawBehind(a, f)
 	return out
+}
+
+// withdrawBehind withdraws, once the tick f is decided, each tier's last
+// change that reconcile found dropped behind the last decision stored
+// before this start, at f's tick: the member before withdrew it after it
+// had decided that tick (see reconcile). A rebuild that decided the tick
+// otherwise, a change, withdraws nothing.
+func (as *Apps) withdrawBehind(a *app, f *frame) {
+	for tier, st := range as.lastFrom[a.name] {
+		if !st.behind || st.ts != f.ts {
+			continue
+		}
+		delete(as.lastFrom[a.name], tier)
+		if len(as.lastFrom[a.name]) == 0 {
+			delete(as.lastFrom, a.name)
+		}
+		changeTS := a.changeTS[tier]
+		if st.unstored(changeTS) && as.withdrawChange(a, tier, changeTS) {
+			as.log.Info().Str("app", a.name).Str("tier", tier).Time("tick_time", proto.Time(st.ts)).Int("stored_from", st.from).
+				Time("withdrawn", proto.Time(changeTS)).Int("held", a.desired[tier]).
+				Msg("rebuild: a change whose tick has no decision stored, dropped behind stored decisions made from its count, is withdrawn, as the member before withdrew it")
+		}
+	}
 }
 
 // hasValue reports whether tick m carries metric.
