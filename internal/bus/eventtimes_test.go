@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
@@ -32,7 +33,10 @@ func minute(i int) int64 { return proto.Millis(t0.Add(time.Duration(i) * time.Mi
 // subject of a filter from a stored time on, in the order stored, keyed by
 // the published subject: a tick never stored is missing from its list,
 // what was stored before since is not read, other apps' subjects are not
-// read, and a message without the event-time header is left out.
+// read. A message without the event-time header (its tick unknown) or
+// one the stream's retention removed during the read ends what the list
+// may span: it holds only the ticks after them, never one with a gap
+// where a message was stored.
 func TestEventTimesSince(t *testing.T) {
 	b := mustBus(t, natstest.RunJetStream(t))
 	ctx := context.Background()
@@ -59,23 +63,28 @@ func TestEventTimesSince(t *testing.T) {
 	publish("shop", "web", 4, 5) // 3: dropped unstored
 	publish("shop", "db", 0, 1)
 	publish("other", "web", 1)
-	// A message on shop.web without the header: not the decider's.
+	// A message on shop.api without the header: not the decider's, its
+	// tick unknown (it could be 2's), so the ticks before it are not
+	// listed.
+	publish("shop", "api", 0, 1)
 	js := natstest.JetStream(t, b)
-	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: proto.DecisionSubject("apm", "shop", "web"), Data: []byte("{}")}); err != nil {
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: proto.DecisionSubject("apm", "shop", "api"), Data: []byte("{}")}); err != nil {
 		t.Fatal(err)
 	}
+	publish("shop", "api", 3, 4)
 	publish("shop", "web", 6)
 
-	web, db := proto.DecisionSubject("apm", "shop", "web"), proto.DecisionSubject("apm", "shop", "db")
+	web, db, api := proto.DecisionSubject("apm", "shop", "web"), proto.DecisionSubject("apm", "shop", "db"), proto.DecisionSubject("apm", "shop", "api")
 	nothing := proto.DecisionSubject("apm", "shop", "none") // never stored on
-	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: since, db: since, nothing: since})
+	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: since, db: since, api: since, nothing: since})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][]int64{
 		web:     {minute(2), minute(4), minute(5), minute(6)},
 		db:      {minute(0), minute(1)},
-		nothing: nil,
+		api:     {minute(3), minute(4)},
+		nothing: {},
 	}
 	if len(got) != len(want) {
 		t.Errorf("subjects read: %v, want %v", got, want)
@@ -89,6 +98,48 @@ func TestEventTimesSince(t *testing.T) {
 	got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: time.Now().Add(time.Hour), db: time.Time{}})
 	if err != nil || len(got[web]) != 0 || !slices.Equal(got[db], []int64{minute(0), minute(1)}) {
 		t.Fatalf("read web from after its last message, db from the start: %v, %v", got, err)
+	}
+}
+
+// TestEventTimesSinceRetentionDuringTheRead: the stream's retention
+// removing its oldest messages while the read walks a subject (a MaxBytes
+// stream at its cap, others' decisions flowing in, the window at its
+// oldest) must not leave the list spanning what it removed: the walk reads
+// on from the next message it still holds, and ticks stored and removed
+// behind the walk's first read would be listed as never stored, the gap a
+// take-over takes for a dropped change (Apps.SetStoredTicks) and withdraws
+// though the executor runs it.
+func TestEventTimesSinceRetentionDuringTheRead(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	ctx := context.Background()
+	web := proto.DecisionSubject("apm", "shop", "web")
+	for i := range 6 {
+		if err := b.Publish(ctx, decisionOut("shop", "web", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	js := natstest.JetStream(t, b)
+	s, err := js.Stream(ctx, proto.StreamName("apm", proto.KindDecision))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := s.CachedInfo().State.FirstSeq
+	read := 0
+	defer bus.OnEventTimesWalked(func() {
+		if read++; read == 1 {
+			// Tick 0 read: the stream drops its oldest, ticks 0-2, as
+			// its limits drop them (first its oldest).
+			if err := s.Purge(ctx, jetstream.WithPurgeSequence(first+3)); err != nil {
+				t.Error(err)
+			}
+		}
+	})()
+	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{minute(3), minute(4), minute(5)}; !slices.Equal(got[web], want) {
+		t.Fatalf("read %v, want %v: ticks 1 and 2 were stored", got[web], want)
 	}
 }
 

@@ -80,6 +80,13 @@ func OnRebuildCounted(f func()) (restore func()) {
 	return func() { rebuildCounted = orig }
 }
 
+// OnEventTimesWalked runs f after each message EventTimesSince reads.
+func OnEventTimesWalked(f func()) (restore func()) {
+	orig := eventTimesWalked
+	eventTimesWalked = f
+	return func() { eventTimesWalked = orig }
+}
+
 // Rebuild runs a take-over's rebuild of filter from sequence from, bounded
 // by lookback as GroupSpec.Lookback bounds it.
 func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {

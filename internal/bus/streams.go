@@ -390,10 +390,14 @@ func (b *Bus) LastMessages(ctx context.Context, k proto.Kind, filter string) (ma
 // (as published, whichever partition stores it), the event times (Unix
 // ms, the Headroom-Ts header) of its messages stored at or after since's
 // time for it, in the order stored (a subject stored in several
-// partitions has theirs in one list, in stream order); a message without
-// a readable header is left out. A decider taking a partition over reads
-// which ticks its tiers have a decision stored for: a change the member
-// before dropped unstored leaves its tick out (Apps.SetStoredTicks).
+// partitions has theirs in one list, in stream order). A decider taking a
+// partition over reads which ticks its tiers have a decision stored for: a
+// change the member before dropped unstored leaves its tick out
+// (Apps.SetStoredTicks), so the list must leave out no message it spans.
+// It starts after any message without a readable header (whose tick is
+// unknown), and after any message the stream's retention removed during
+// the read: the read then reads on past what was removed, and a list
+// spanning it would miss messages that were stored.
 //
 // The stream's leader answers, one message a request, as it answers
 // LastMessages: DECISIONS allows no direct gets (a replica behind the
@@ -404,7 +408,7 @@ func (b *Bus) LastMessages(ctx context.Context, k proto.Kind, filter string) (ma
 // what they ask for by their since.
 func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[string]time.Time) (map[string][]int64, error) {
 	name := proto.StreamName(b.cfg.Prefix, k)
-	out := make(map[string][]int64, len(since))
+	walked := make(map[string][]storedTime, len(since))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(eventTimesWalks)
@@ -416,12 +420,34 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			out[subject] = ticks
+			walked[subject] = ticks
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if len(walked) == 0 {
+		return map[string][]int64{}, nil
+	}
+	// The stream's retention removes its oldest messages first (MaxAge,
+	// MaxBytes with Discard old; DECISIONS keeps no per-subject cap): a
+	// message at or after its first sequence now was there when the walk
+	// passed it, so what was read from there on misses none.
+	s, err := b.stream(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	first := s.CachedInfo().State.FirstSeq
+	out := make(map[string][]int64, len(walked))
+	for subject, ticks := range walked {
+		kept := make([]int64, 0, len(ticks))
+		for _, st := range ticks {
+			if st.seq >= first {
+				kept = append(kept, st.ms)
+			}
+		}
+		out[subject] = kept
 	}
 	return out, nil
 }
@@ -430,24 +456,41 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 // each waits on the leader's answer to one request at a time.
 const eventTimesWalks = 4
 
+// storedTime is a message's stream sequence and event time (Unix ms).
+type storedTime struct {
+	seq uint64
+	ms  int64
+}
+
+// eventTimesWalked runs after each message EventTimesSince reads; tests
+// change the stream there to hit the races.
+var eventTimesWalked = func() {}
+
 // eventTimesOn walks filter's messages in stream from the first stored at
-// or after since, one leader get each, and returns their event times.
-func (b *Bus) eventTimesOn(ctx context.Context, stream, filter string, since time.Time) ([]int64, error) {
-	var out []int64
+// or after since, one leader get each, and returns their sequences and
+// event times, from after the last one without a readable header.
+func (b *Bus) eventTimesOn(ctx context.Context, stream, filter string, since time.Time) ([]storedTime, error) {
+	var out []storedTime
 	req := leaderGetRequest{NextFor: filter, StartTime: &since}
 	for {
 		m, err := b.leaderGet(ctx, stream, req)
 		if err != nil || m == nil {
 			return out, err
 		}
+		eventTimesWalked()
 		req = leaderGetRequest{NextFor: filter, Seq: m.Seq + 1}
-		if len(m.Header) == 0 {
-			continue
-		}
-		if h, err := nats.DecodeHeadersMsg(m.Header); err == nil {
-			if ms, ok := headerTime(h); ok {
-				out = append(out, ms)
+		ms, ok := int64(0), false
+		if len(m.Header) > 0 {
+			if h, err := nats.DecodeHeadersMsg(m.Header); err == nil {
+				ms, ok = headerTime(h)
 			}
 		}
+		if !ok {
+			// Its tick is unknown, and could be any between its
+			// neighbours': none of those before it is judged.
+			out = out[:0]
+			continue
+		}
+		out = append(out, storedTime{seq: m.Seq, ms: ms})
 	}
 }
