@@ -141,6 +141,17 @@ func TestEventTimesSinceRetentionDuringTheRead(t *testing.T) {
 	if want := []int64{minute(3), minute(4), minute(5)}; !slices.Equal(got[web], want) {
 		t.Fatalf("read %v, want %v: ticks 1 and 2 were stored", got[web], want)
 	}
+
+	// A per-subject cap set on the stream by hand trims a subject's
+	// oldest behind no first sequence of the stream's: nothing is listed.
+	cfg := s.CachedInfo().Config
+	cfg.MaxMsgsPerSubject = 100
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}}); err != nil || len(got[web]) != 0 {
+		t.Fatalf("read %v (%v) from a stream with a per-subject cap, want nothing", got[web], err)
+	}
 }
 
 // BenchmarkEventTimesSince reads the event times of tiers × ticks

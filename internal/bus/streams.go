@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -431,14 +432,21 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 		return map[string][]int64{}, nil
 	}
 	// The stream's retention removes its oldest messages first (MaxAge,
-	// MaxBytes with Discard old; DECISIONS keeps no per-subject cap): a
+	// MaxBytes with Discard old; DECISIONS has no per-subject cap): a
 	// message at or after its first sequence now was there when the walk
 	// passed it, so what was read from there on misses none.
 	s, err := b.stream(ctx, k)
 	if err != nil {
 		return nil, err
 	}
-	first := s.CachedInfo().State.FirstSeq
+	info := s.CachedInfo()
+	first := info.State.FirstSeq
+	if info.Config.MaxMsgsPerSubject > 0 {
+		// A per-subject cap (one set on the stream by hand) trims a
+		// subject's oldest behind no first sequence of the stream's: no
+		// list can be known whole, so none lists anything.
+		first = math.MaxUint64
+	}
 	out := make(map[string][]int64, len(walked))
 	for subject, ticks := range walked {
 		kept := make([]int64, 0, len(ticks))
