@@ -76,9 +76,19 @@ func TestEventTimesSince(t *testing.T) {
 
 	web, db, api := proto.DecisionSubject("apm", "shop", "web"), proto.DecisionSubject("apm", "shop", "db"), proto.DecisionSubject("apm", "shop", "api")
 	nothing := proto.DecisionSubject("apm", "shop", "none") // never stored on
-	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: since, db: since, api: since, nothing: since})
+	// mark picks minute 4's decisions by their payload.
+	mark := func(data []byte) bool {
+		var d proto.Decision
+		return proto.Decode(data, &d) == nil && d.TS == minute(4)
+	}
+	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: since, db: since, api: since, nothing: since}, mark)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for subj, w := range map[string][]int64{web: {minute(4)}, db: nil, api: {minute(4)}, nothing: nil} {
+		if !slices.Equal(got[subj].Marked, w) {
+			t.Errorf("%s: marked %v, want %v", subj, got[subj].Marked, w)
+		}
 	}
 	want := map[string][]int64{
 		web:     {minute(2), minute(4), minute(5), minute(6)},
@@ -90,13 +100,13 @@ func TestEventTimesSince(t *testing.T) {
 		t.Errorf("subjects read: %v, want %v", got, want)
 	}
 	for subj, w := range want {
-		if g, ok := got[subj]; !ok || !slices.Equal(g, w) {
-			t.Errorf("%s: %v, want %v", subj, g, w)
+		if g, ok := got[subj]; !ok || !slices.Equal(g.Ticks, w) {
+			t.Errorf("%s: %v, want %v", subj, g.Ticks, w)
 		}
 	}
 	// Each subject from its own time: nothing stored since an hour on.
-	got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: time.Now().Add(time.Hour), db: time.Time{}})
-	if err != nil || len(got[web]) != 0 || !slices.Equal(got[db], []int64{minute(0), minute(1)}) {
+	got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: time.Now().Add(time.Hour), db: time.Time{}}, nil)
+	if err != nil || len(got[web].Ticks) != 0 || !slices.Equal(got[db].Ticks, []int64{minute(0), minute(1)}) || got[db].Marked != nil {
 		t.Fatalf("read web from after its last message, db from the start: %v, %v", got, err)
 	}
 }
@@ -134,12 +144,12 @@ func TestEventTimesSinceRetentionDuringTheRead(t *testing.T) {
 			}
 		}
 	})()
-	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}})
+	got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []int64{minute(3), minute(4), minute(5)}; !slices.Equal(got[web], want) {
-		t.Fatalf("read %v, want %v: ticks 1 and 2 were stored", got[web], want)
+	if want := []int64{minute(3), minute(4), minute(5)}; !slices.Equal(got[web].Ticks, want) {
+		t.Fatalf("read %v, want %v: ticks 1 and 2 were stored", got[web].Ticks, want)
 	}
 
 	// A per-subject cap set on the stream by hand trims a subject's
@@ -149,8 +159,8 @@ func TestEventTimesSinceRetentionDuringTheRead(t *testing.T) {
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}}); err != nil || len(got[web]) != 0 {
-		t.Fatalf("read %v (%v) from a stream with a per-subject cap, want nothing", got[web], err)
+	if got, err = b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}}, nil); err != nil || len(got[web].Ticks) != 0 {
+		t.Fatalf("read %v (%v) from a stream with a per-subject cap, want nothing", got[web].Ticks, err)
 	}
 }
 
@@ -185,12 +195,12 @@ func BenchmarkEventTimesSince(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				got, err := bs.EventTimesSince(ctx, proto.KindDecision, since)
+				got, err := bs.EventTimesSince(ctx, proto.KindDecision, since, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(got) != bc.tiers || len(got["apm.decision.shop.t000"]) != bc.ticks {
-					b.Fatalf("read %d subjects, %d ticks of t000", len(got), len(got["apm.decision.shop.t000"]))
+				if len(got) != bc.tiers || len(got["apm.decision.shop.t000"].Ticks) != bc.ticks {
+					b.Fatalf("read %d subjects, %d ticks of t000", len(got), len(got["apm.decision.shop.t000"].Ticks))
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(bc.tiers*bc.ticks), "ns/msg")

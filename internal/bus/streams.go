@@ -387,13 +387,23 @@ func (b *Bus) LastMessages(ctx context.Context, k proto.Kind, filter string) (ma
 	return out, nil
 }
 
+// StoredTicks is what EventTimesSince read on a subject.
+type StoredTicks struct {
+	// Ticks are the event times (Unix ms, the Headroom-Ts header) of its
+	// messages, in the order stored.
+	Ticks []int64
+	// Marked are those of Ticks whose payload the caller's mark picked.
+	Marked []int64
+}
+
 // EventTimesSince returns, for each subject of kind's stream in since
-// (as published, whichever partition stores it), the event times (Unix
-// ms, the Headroom-Ts header) of its messages stored at or after since's
-// time for it, in the order stored (a subject stored in several
-// partitions has theirs in one list, in stream order). A decider taking a
-// partition over reads which ticks its tiers have a decision stored for: a
-// change the member before dropped unstored leaves its tick out
+// (as published, whichever partition stores it), the event times of its
+// messages stored at or after since's time for it, in the order stored (a
+// subject stored in several partitions has theirs in one list, in stream
+// order), and which of them mark picks by their payload (nil: none). A
+// decider taking a partition over reads which ticks its tiers have a
+// decision stored for, and which of those were changes: a change the
+// member before dropped unstored behind stored holds leaves its tick out
 // (Apps.SetStoredTicks), so the list must leave out no message it spans.
 // It starts after any message without a readable header (whose tick is
 // unknown), and after any message the stream's retention removed during
@@ -407,7 +417,7 @@ func (b *Bus) LastMessages(ctx context.Context, k proto.Kind, filter string) (ma
 // a request a message (BenchmarkEventTimesSince: some 70 µs each on an
 // embedded server), eventTimesWalks subjects at a time: callers bound
 // what they ask for by their since.
-func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[string]time.Time) (map[string][]int64, error) {
+func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[string]time.Time, mark func(data []byte) bool) (map[string]StoredTicks, error) {
 	name := proto.StreamName(b.cfg.Prefix, k)
 	walked := make(map[string][]storedTime, len(since))
 	var mu sync.Mutex
@@ -415,7 +425,7 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 	g.SetLimit(eventTimesWalks)
 	for subject, t := range since {
 		g.Go(func() error {
-			ticks, err := b.eventTimesOn(gctx, name, b.storedFilter(k, subject), t)
+			ticks, err := b.eventTimesOn(gctx, name, b.storedFilter(k, subject), t, mark)
 			if err != nil {
 				return fmt.Errorf("event times on %s since %s: %w", subject, t.Format(time.RFC3339), err)
 			}
@@ -429,7 +439,7 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 		return nil, err
 	}
 	if len(walked) == 0 {
-		return map[string][]int64{}, nil
+		return map[string]StoredTicks{}, nil
 	}
 	// The stream's retention removes its oldest messages first (MaxAge,
 	// MaxBytes with Discard old; DECISIONS has no per-subject cap): a
@@ -447,15 +457,19 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 		// list can be known whole, so none lists anything.
 		first = math.MaxUint64
 	}
-	out := make(map[string][]int64, len(walked))
+	out := make(map[string]StoredTicks, len(walked))
 	for subject, ticks := range walked {
-		kept := make([]int64, 0, len(ticks))
-		for _, st := range ticks {
-			if st.seq >= first {
-				kept = append(kept, st.ms)
+		st := StoredTicks{Ticks: make([]int64, 0, len(ticks))}
+		for _, t := range ticks {
+			if t.seq < first {
+				continue
+			}
+			st.Ticks = append(st.Ticks, t.ms)
+			if t.marked {
+				st.Marked = append(st.Marked, t.ms)
 			}
 		}
-		out[subject] = kept
+		out[subject] = st
 	}
 	return out, nil
 }
@@ -464,10 +478,12 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 // each waits on the leader's answer to one request at a time.
 const eventTimesWalks = 4
 
-// storedTime is a message's stream sequence and event time (Unix ms).
+// storedTime is a message's stream sequence, event time (Unix ms) and
+// whether EventTimesSince's mark picked it.
 type storedTime struct {
-	seq uint64
-	ms  int64
+	seq    uint64
+	ms     int64
+	marked bool
 }
 
 // eventTimesWalked runs after each message EventTimesSince reads; tests
@@ -475,9 +491,9 @@ type storedTime struct {
 var eventTimesWalked = func() {}
 
 // eventTimesOn walks filter's messages in stream from the first stored at
-// or after since, one leader get each, and returns their sequences and
-// event times, from after the last one without a readable header.
-func (b *Bus) eventTimesOn(ctx context.Context, stream, filter string, since time.Time) ([]storedTime, error) {
+// or after since, one leader get each, and returns their sequences, event
+// times and marks, from after the last one without a readable header.
+func (b *Bus) eventTimesOn(ctx context.Context, stream, filter string, since time.Time, mark func([]byte) bool) ([]storedTime, error) {
 	var out []storedTime
 	req := leaderGetRequest{NextFor: filter, StartTime: &since}
 	for {
@@ -499,6 +515,6 @@ func (b *Bus) eventTimesOn(ctx context.Context, stream, filter string, since tim
 			out = out[:0]
 			continue
 		}
-		out = append(out, storedTime{seq: m.Seq, ms: ms})
+		out = append(out, storedTime{seq: m.Seq, ms: ms, marked: mark != nil && mark(m.Data)})
 	}
 }

@@ -450,13 +450,13 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 		}
 	}
 	began := time.Now()
-	stored, err := s.bus.EventTimesSince(ctx, proto.KindDecision, since)
+	stored, err := s.bus.EventTimesSince(ctx, proto.KindDecision, since, storedChange)
 	if err != nil {
 		return err
 	}
 	n := 0
-	for _, ticks := range stored {
-		n += len(ticks)
+	for _, st := range stored {
+		n += len(st.Ticks)
 	}
 	s.log.Info().Int("partition", p).Int("tiers", len(since)).Int("decisions", n).Dur("took", time.Since(began)).
 		Msg("read the ticks of the decisions stored before the take-over")
@@ -479,9 +479,16 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 				Msg("the last decision stored is unreadable or none the decider makes: its time is kept, the count it was decided from is not checked")
 			continue
 		}
-		s.state.SetStoredTicks(app, tier, stored[subj])
+		s.state.SetStoredTicks(app, tier, stored[subj].Ticks, stored[subj].Marked)
 	}
 	return nil
+}
+
+// storedChange marks, for acquire's read of the ticks stored, a decision
+// stored that may have been a change: any but a readable hold.
+func storedChange(data []byte) bool {
+	var d proto.Decision
+	return proto.Decode(data, &d) != nil || d.Action != proto.ActionHold
 }
 
 // release drops the state of partition p's apps, handed to another member

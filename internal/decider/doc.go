@@ -50,8 +50,9 @@
 // dropped change, from its count (an outage's backlog, dropped only after
 // the ticks behind it were decided): the take-over also reads which ticks
 // of the tier have a decision stored within Config.StoredWindow before it,
-// and a last change whose tick has none, past the first read, is withdrawn
-// once the rebuild has decided that decision's tick (Apps.SetStoredTicks).
+// and a last change whose tick has none, past the first read and with no
+// change stored after it, is withdrawn once the rebuild has decided that
+// decision's tick (Apps.SetStoredTicks).
 //
 // Memory: an app's ticks wait for their anomaly messages and forecasts at
 // most as many ticks as the lookback holds, and the tier lag; live, and

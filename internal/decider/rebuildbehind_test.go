@@ -80,16 +80,22 @@ func TestRebuildWithdrawsChangeDroppedBehindHolds(t *testing.T) {
 		return out
 	}
 	for _, tc := range []struct {
-		name  string
-		ticks []int64 // nil: SetStoredTicks not called
-		live  map[int64]*proto.Decision
+		name    string
+		ticks   []int64 // nil: SetStoredTicks not called
+		changes []int64 // of ticks, those stored as changes
+		live    map[int64]*proto.Decision
 	}{
-		{"the change's tick not stored", ticks(0, jump+behind, jump), dropped},
-		{"the change stored", ticks(0, jump+behind), kept},
-		{"the change's tick before the first retained", ticks(jump+1, jump+behind), kept},
-		{"the change's tick the first retained", ticks(jump, jump+behind), kept},
-		{"read ending before the last stored", ticks(0, jump+behind-1, jump), kept},
-		{"no ticks read", nil, kept},
+		{"the change's tick not stored", ticks(0, jump+behind, jump), nil, dropped},
+		{"the change stored", ticks(0, jump+behind), []int64{jumpTick(jump)}, kept},
+		{"the change's tick before the first retained", ticks(jump+1, jump+behind), nil, kept},
+		{"the change's tick the first retained", ticks(jump, jump+behind), []int64{jumpTick(jump)}, kept},
+		{"read ending before the last stored", ticks(0, jump+behind-1, jump), nil, kept},
+		{"no ticks read", nil, nil, kept},
+		// The member before decided nothing at the change's tick (its
+		// inputs were not all in, say) and made the change, stored, a
+		// tick later: the rebuild's change at a tick without a decision
+		// is not the member before's.
+		{"a change stored after the change's tick", ticks(0, jump+behind, jump), []int64{jumpTick(jump + 1)}, kept},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewApps(cfg, config.Limits{}, zerolog.Nop())
@@ -97,7 +103,7 @@ func TestRebuildWithdrawsChangeDroppedBehindHolds(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.ticks != nil {
-				b.SetStoredTicks("a", "web", tc.ticks)
+				b.SetStoredTicks("a", "web", tc.ticks, tc.changes)
 			}
 			rebuilt := run(b, -1)
 			for i := jump + behind + 1; i <= last; i++ {
@@ -220,4 +226,34 @@ func deleteDecision(t *testing.T, h *onServer, app, tier string, ts int64) {
 		}
 	}
 	t.Fatalf("no decision of %s.%s at %d stored", app, tier, ts)
+}
+
+// TestStoredChange: acquire's read marks every stored decision but a
+// readable hold as a change, so a payload it cannot read never lets a
+// take-over take a tick before it for a change dropped behind holds.
+func TestStoredChange(t *testing.T) {
+	ts := jumpTick(1)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"hold", mustEncode(t, &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("a", "web", ts), App: "a", Tier: "web", TS: ts, From: 2, To: 2, Action: proto.ActionHold}), false},
+		{"up", mustEncode(t, &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("a", "web", ts), App: "a", Tier: "web", TS: ts, From: 2, To: 3, Action: proto.ActionUp}), true},
+		{"down", mustEncode(t, &proto.Decision{V: proto.SchemaVersion, ID: proto.DecisionID("a", "web", ts), App: "a", Tier: "web", TS: ts, From: 3, To: 2, Action: proto.ActionDown}), true},
+		{"unreadable", []byte("{}"), true},
+	} {
+		if got := storedChange(tc.data); got != tc.want {
+			t.Errorf("%s: marked %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func mustEncode(t *testing.T, d *proto.Decision) []byte {
+	t.Helper()
+	data, err := proto.Encode(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -67,7 +67,7 @@ func testRebuildWithdrawsDroppedChange(t *testing.T, extra int, ticks bool) {
 				stored = append(stored, jumpTick(i))
 			}
 		}
-		b.SetStoredTicks("a", "web", stored)
+		b.SetStoredTicks("a", "web", stored, nil)
 	}
 	sameAfterStored(t, live, runJump(t, cfg, b, extra, -1))
 }

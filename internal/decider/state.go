@@ -249,11 +249,13 @@ func (as *Apps) SetSent(appName, tier string, t time.Time) {
 
 // storedFrom is a tier's last decision stored before this start: its tick
 // and the count it was decided from, and the ticks of the tier's decisions
-// stored up to it (SetStoredTicks), sorted; nil when not read.
+// stored up to it and of those that may have been changes
+// (SetStoredTicks), sorted; nil when not read.
 type storedFrom struct {
-	ts     int64
-	from   int
-	stored []int64
+	ts      int64
+	from    int
+	stored  []int64
+	changes []int64
 	// behind marks a last change to withdraw once ts is decided, as
 	// dropped behind the last stored decision (see reconcile).
 	behind bool
@@ -265,12 +267,21 @@ type storedFrom struct {
 // at or before the first read is never taken for dropped: the stream's
 // retention may have purged it (it drops a subject's oldest first), or it
 // lies before the window read. Nor is any tick where the ticks read do not
-// reach the last stored decision (a read that ended early).
+// reach the last stored decision (a read that ended early). Nor is a tick
+// with a change stored after it, through the last stored decision: the
+// member before changed the tier there, so it did not decide those ticks
+// behind a change at ts (a rebuild that made its change at a tick the
+// member before decided nothing at, a change stored later, would
+// otherwise withdraw it, the tier left at the count before while the
+// executor runs the stored change's).
 func (st storedFrom) unstored(ts int64) bool {
 	if len(st.stored) == 0 || ts <= st.stored[0] || ts >= st.ts {
 		return false
 	}
 	if _, ok := slices.BinarySearch(st.stored, st.ts); !ok {
+		return false
+	}
+	if i, _ := slices.BinarySearch(st.changes, ts); i < len(st.changes) && st.changes[i] <= st.ts {
 		return false
 	}
 	_, ok := slices.BinarySearch(st.stored, ts)
@@ -328,20 +339,23 @@ func (as *Apps) SetSentDecision(appName, tier string, t time.Time, d *proto.Deci
 // decisions stored before this process started, from some point (the
 // subject's first retained message, or the start of the window read:
 // Config.StoredWindow) through its last stored decision, which
-// SetSentDecision recorded before. When the rebuild reaches that decision
+// SetSentDecision recorded before, and changes, those of them that were
+// changes (or unreadable). When the rebuild reaches that decision
 // and its count is the one the decision was decided from, the tier's last
 // change, if undoable, whose tick lies within ticks' span but has no
 // decision stored is taken as dropped unstored after the decisions behind
 // it were made (an outage's backlog: they were decided from its count, so
 // the counts agree) and withdrawn, as the member before withdrew it (see
-// reconcile). Without it, such a change stands. A tier without a readable
+// reconcile), unless a change was stored after its tick. Without it, such
+// a change stands. A tier without a readable
 // last decision, or ticks that do not reach it, is left as it is.
-func (as *Apps) SetStoredTicks(appName, tier string, ticks []int64) {
+func (as *Apps) SetStoredTicks(appName, tier string, ticks, changes []int64) {
 	st, ok := as.lastFrom[appName][tier]
 	if !ok {
 		return
 	}
 	st.stored = slices.Sorted(slices.Values(ticks))
+	st.changes = slices.Sorted(slices.Values(changes))
 	as.lastFrom[appName][tier] = st
 }
 
