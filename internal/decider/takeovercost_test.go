@@ -1,13 +1,10 @@
 package decider
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,35 +16,15 @@ import (
 	"github.com/headroomhq/headroom/proto"
 )
 
-// lines collects a decider's JSON log lines.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// took sums, over the partitions, the longest "took" of the lines logged
-// with msg for each (a partition's inputs are rebuilt together), and
-// counts the partitions.
-func (l *lines) took(msg string) (time.Duration, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	longest := map[int]time.Duration{}
-	for _, line := range bytes.Split(l.buf.Bytes(), []byte("\n")) {
-		var e struct {
-			Message   string  `json:"message"`
-			Partition int     `json:"partition"`
-			Took      float64 `json:"took"`
-		}
-		if len(line) == 0 || json.Unmarshal(line, &e) != nil || e.Message != msg {
-			continue
-		}
-		longest[e.Partition] = max(longest[e.Partition], time.Duration(e.Took*float64(time.Millisecond)))
+// longestTook sums, over the partitions, the longest "took" (ms) of the
+// lines logged with msg for each (a partition's inputs are rebuilt
+// together), and counts the partitions.
+func longestTook(t *testing.T, l *natstest.Logs, msg string) (time.Duration, int) {
+	longest := map[float64]time.Duration{}
+	for _, line := range l.Lines(t, msg) {
+		p, _ := line["partition"].(float64)
+		took, _ := line["took"].(float64)
+		longest[p] = max(longest[p], time.Duration(took*float64(time.Millisecond)))
 	}
 	var sum time.Duration
 	for _, d := range longest {
@@ -60,7 +37,7 @@ func (l *lines) took(msg string) (time.Duration, int) {
 // × a full lookback of inputs (one-minute ticks) costs, next to its read
 // of the ticks stored over Config.StoredWindow (bus.EventTimesSince),
 // from the two's logged durations: HEADROOM_TAKEOVER_COST=tiers, skipped
-// without it (HEADROOM_TAKEOVER_LINES=1 prints the log).
+// without it.
 func TestTakeOverCost(t *testing.T) {
 	tiersN, _ := strconv.Atoi(os.Getenv("HEADROOM_TAKEOVER_COST"))
 	if tiersN == 0 {
@@ -96,17 +73,14 @@ func TestTakeOverCost(t *testing.T) {
 	if err := h.admin.PublishAll(context.Background(), outs); err != nil {
 		t.Fatal(err)
 	}
-	var l lines
+	var l natstest.Logs
 	h.log = zerolog.New(&l).Level(zerolog.InfoLevel)
 	began := time.Now()
 	h.start(maxUnstored, time.Second, prometheus.NewRegistry())
 	natstest.Eventually(t, 10*time.Minute, h.settled)
 	wall := time.Since(began)
-	if os.Getenv("HEADROOM_TAKEOVER_LINES") != "" {
-		t.Log(l.buf.String())
-	}
-	read, parts := l.took("read the ticks of the decisions stored before the take-over")
-	rebuilt, _ := l.took("partition taken over")
+	read, parts := longestTook(t, &l, "read the ticks of the decisions stored before the take-over")
+	rebuilt, _ := longestTook(t, &l, "partition taken over")
 	t.Logf("%d tiers × %d ticks: wall %s; stored ticks read %s (%.1f ms a tier), inputs rebuilt %s (%.1f ms a tier), over %d partitions: the read adds %.0f %%",
 		tiersN, ticks, wall.Round(time.Millisecond), read.Round(time.Millisecond), float64(read.Milliseconds())/float64(tiersN),
 		rebuilt.Round(time.Millisecond), float64(rebuilt.Milliseconds())/float64(tiersN), parts, 100*read.Seconds()/rebuilt.Seconds())
