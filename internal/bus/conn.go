@@ -39,6 +39,7 @@ type Bus struct {
 
 	refused *consumerRefusals // streams the server refused consumers on
 	async   *asyncErrors      // the server's refusals of publishes, as they arrive
+	inbox   *inboxRefusals    // the server's refusal of this client's inbox, if it came
 }
 
 // Connect dials NATS and keeps reconnecting forever with backoff, logging each
@@ -56,6 +57,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 	m := newMetrics(reg)
 	async := newAsyncErrors()
 	async.metrics = m
+	inbox := &inboxRefusals{prefix: cfg.inboxPrefix() + "."}
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
@@ -80,6 +82,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 			refused.see(err)
+			inbox.see(err)
 			async.handle(log, s, err)
 		}),
 	}
@@ -109,7 +112,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, reg prometheus
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	RegisterLag(reg) // every service exports its consumers' lag
-	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: m, groups: map[string]*member{}, refused: refused, async: async,
+	return &Bus{cfg: cfg, nc: nc, js: js, log: log, metrics: m, groups: map[string]*member{}, refused: refused, async: async, inbox: inbox,
 		retryLog:      log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod}),
 		deadLetterLog: log.Sample(&zerolog.BurstSampler{Burst: perMsgBurst, Period: perMsgPeriod})}, nil
 }
@@ -133,6 +136,9 @@ const (
 
 // WaitConnected waits for the connection to be up, logging a warning with the
 // reason every warnEvery meanwhile. It returns ctx's error if ctx ends first.
+// Once connected it checks that the server lets the client subscribe to its
+// inbox, where every reply comes, and returns ErrInboxRefused, which says to
+// set -nats.inbox-prefix, if not: each request would only time out.
 func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -154,7 +160,7 @@ func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error 
 			}
 		}
 	}
-	return nil
+	return b.checkInbox(ctx)
 }
 
 // ConnErr returns nil while connected, else why not.

@@ -65,6 +65,12 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	}
 	closeWait := 10 * time.Second
 	defer func() { _ = b.Close(closeWait) }()
+	// Connected, and let subscribe to its inbox (a missing
+	// -nats.inbox-prefix under deploy/nats.conf fails here, saying so,
+	// not at the first request's timeout).
+	if err := b.WaitConnected(ctx, 5*time.Second); err != nil {
+		return err
+	}
 	start := time.Now()
 	st, err := collector.Replay(ctx, b, rc, log)
 	if err != nil {

@@ -1,0 +1,108 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ErrInboxRefused says the server refused this client the subscription to
+// its own inbox, where every reply and consumer delivery comes: no
+// JetStream request of the client can be answered (each would wait out its
+// timeout). deploy/nats.conf lets each user subscribe only under
+// _INBOX_<user>, hence -nats.inbox-prefix.
+var ErrInboxRefused = errors.New("the NATS server refused this client's inbox subscription")
+
+// refusedSubscription is the subject whose subscription err refuses (the
+// server's "Permissions Violation for Subscription to %q", with or without
+// a queue after it), or "".
+func refusedSubscription(err error) string {
+	if !IsRefused(err) {
+		return ""
+	}
+	const marker = `Permissions Violation for Subscription to `
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return ""
+	}
+	quoted, qerr := strconv.QuotedPrefix(msg[i+len(marker):])
+	if qerr != nil {
+		return ""
+	}
+	subject, qerr := strconv.Unquote(quoted)
+	if qerr != nil {
+		return ""
+	}
+	return subject
+}
+
+// inboxRefusals remembers the refusal of a subscription to this client's
+// inbox (the connection's error handler sees every refusal; only those
+// under the inbox prefix are kept, the first one).
+type inboxRefusals struct {
+	prefix string // the inbox prefix with its dot: "_INBOX."
+	mu     sync.Mutex
+	err    error
+}
+
+// see records err if it refuses a subscription under the inbox prefix.
+func (r *inboxRefusals) see(err error) {
+	if s := refusedSubscription(err); s != "" && strings.HasPrefix(s, r.prefix) {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (r *inboxRefusals) get() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// inboxPrefix is the first token of the client's inbox subjects.
+func (cfg Config) inboxPrefix() string {
+	if cfg.InboxPrefix != "" {
+		return cfg.InboxPrefix
+	}
+	return strings.TrimSuffix(nats.InboxPrefix, ".")
+}
+
+// checkInbox subscribes to a fresh inbox of the connection and flushes:
+// the server answers a subscription it refuses before the flush's PONG,
+// and the client records the refusal (its last error, and the error
+// handler) as it reads it. A refusal is returned as ErrInboxRefused with
+// what to set; any other failure (ctx ending, a lost connection) is no
+// verdict, and nil is returned: the requests that follow say what fails.
+func (b *Bus) checkInbox(ctx context.Context) error {
+	inbox := b.nc.NewInbox()
+	sub, err := b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		return nil
+	}
+	refusal := b.inbox.get()
+	if last := b.nc.LastError(); refusal == nil && refusedSubscription(last) == inbox {
+		refusal = last
+	}
+	if refusal == nil {
+		return nil
+	}
+	user := b.cfg.User
+	if user == "" {
+		user = "<user>"
+	}
+	return fmt.Errorf("%w (%w): set -nats.inbox-prefix _INBOX_%s (env HEADROOM_NATS_INBOX_PREFIX; deploy/nats.conf lets each user subscribe only under _INBOX_<user>, and this client's prefix is %s)",
+		ErrInboxRefused, refusal, user, b.cfg.inboxPrefix())
+}
