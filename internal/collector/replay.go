@@ -29,6 +29,23 @@ type ReplayConfig struct {
 	// Follow keeps replaying the ticks recorded after the replay began,
 	// until To or the context ends, instead of stopping at the last one.
 	Follow bool
+	// Disorder is how far, in event time, a recorded tick may lag behind
+	// the newest tick of the app recorded before it (a pusher's late
+	// retry stored again past the stream's duplicate window, one tier's
+	// tick stored after another's later one) and still be replayed:
+	// the seek starts that much before From, and the recording is read
+	// until a tick that much past To. 0: DefaultReplayDisorder.
+	Disorder time.Duration
+}
+
+// DefaultReplayDisorder is ReplayConfig.Disorder's default.
+const DefaultReplayDisorder = time.Hour
+
+func (c ReplayConfig) disorder() int64 {
+	if c.Disorder > 0 {
+		return c.Disorder.Milliseconds()
+	}
+	return DefaultReplayDisorder.Milliseconds()
 }
 
 // Validate checks the settings.
@@ -48,6 +65,9 @@ func (c ReplayConfig) Validate() error {
 	if c.Speed < 0 {
 		return fmt.Errorf("speed %v: want ≥ 0", c.Speed)
 	}
+	if c.Disorder < 0 {
+		return fmt.Errorf("disorder %v: want ≥ 0", c.Disorder)
+	}
 	return nil
 }
 
@@ -59,7 +79,7 @@ type ReplayStats struct {
 	// First and Last are the event times of the first and last republished tick.
 	First, Last time.Time
 	// StartSeq is the stream sequence the replay sought to (the first
-	// recorded tick of the app with event time ≥ From).
+	// recorded tick of the app with event time ≥ From less the Disorder).
 	StartSeq uint64
 	// Recorded is the event time range of the app's recorded ticks.
 	RecordedFrom, RecordedTo time.Time
@@ -76,13 +96,20 @@ var ErrEmptyRange = errors.New("no recorded ticks in the range")
 // replay run twice stores each tick once, and the whole pipeline
 // (forecaster, anomaly, decider with the shadow app's policy) runs on the
 // recording beside the live app. Ticks leave in recorded order, paced by
-// event time at Speed.
+// event time at Speed. A tick at or before the last one republished of
+// its tier is skipped, as the stages skip it (a copy stored again past the
+// stream's duplicate window, a late tick): the shadow gets each tier's
+// ticks once, in event-time order.
 //
 // It seeks to From by time instead of scanning: a binary search over the
 // app's recorded ticks (GetMsg by sequence, next for the app's subjects)
-// finds the first with event time ≥ From, the collector records each app in
-// event-time order. Without Follow it stops at the last tick recorded when
-// it began; with Follow it goes on with new ticks until To or ctx ends.
+// finds where the ticks reach From less Disorder. The collector records an
+// app's ticks in event-time order but for a local disorder: a tick lagging
+// the newest one recorded before it by at most Disorder is replayed all the
+// same (when in range and not before its tier's last), as if in order;
+// one lagging more may be missed. Without Follow it stops at the last tick
+// recorded when it began; with Follow it goes on with new ticks until To
+// or ctx ends.
 // A shadow name whose newest tick is not a replay's, an app of its own,
 // is refused before anything is published (ErrNameTaken). When nothing
 // falls in the range the error names the recorded range; a
@@ -125,12 +152,15 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 		return fmt.Errorf("replay: %w [%s, %s) of app %q: recorded ticks span %s … %s", ErrEmptyRange,
 			fmtTime(c.From), fmtTime(c.To), c.App, st.RecordedFrom.Format(time.RFC3339), st.RecordedTo.Format(time.RFC3339))
 	}
-	if !c.Follow && ((!c.From.IsZero() && from > lastMsg.EventTime()) || (!c.To.IsZero() && to <= first.EventTime())) {
+	// The first and last ticks recorded bound the rest up to the disorder:
+	// none lags a tick recorded before it by more.
+	slack := c.disorder()
+	if !c.Follow && ((!c.From.IsZero() && from > lastMsg.EventTime()+slack) || (!c.To.IsZero() && to <= first.EventTime()-slack)) {
 		return st, empty()
 	}
 	startSeq := first.Seq
 	if !c.From.IsZero() {
-		if startSeq, err = seekEventTime(ctx, stream, filter, first.Seq, end, from); err != nil {
+		if startSeq, err = seekEventTime(ctx, stream, filter, first.Seq, end, from-slack); err != nil {
 			return st, fmt.Errorf("replay: seek: %w", err)
 		}
 	}
@@ -143,6 +173,7 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 	defer w.Stop()
 	var wallStart time.Time
 	var firstTS int64
+	lastSent := map[string]int64{} // by tier, the event time of the last tick republished
 	acks := b.NewAcks()
 	for {
 		msg, err := w.Next(ctx)
@@ -161,11 +192,15 @@ func Replay(ctx context.Context, b *bus.Bus, c ReplayConfig, log zerolog.Logger)
 			b.LogRecord(log.Warn(), msg).Msg("recorded tick without event time, skipped")
 			ts = -1
 		}
-		if ts >= 0 && !c.To.IsZero() && ts >= to {
-			break // recorded in event-time order: the range is over
+		// Recorded in event-time order up to the disorder: past To by
+		// more, the range is over; so it is at To for the ticks recorded
+		// after the replay began (Follow), which stops there rather than
+		// wait for a tick that much later.
+		if ts >= 0 && !c.To.IsZero() && ts >= to && (ts >= to+slack || msg.Seq >= end) {
+			break
 		}
-		if ts >= 0 && (c.From.IsZero() || ts >= from) {
-			if err := republish(ctx, b, c, msg, ts, &st, acks, &wallStart, &firstTS, log); err != nil {
+		if ts >= 0 && (c.From.IsZero() || ts >= from) && (c.To.IsZero() || ts < to) {
+			if err := republish(ctx, b, c, msg, ts, &st, acks, &wallStart, &firstTS, lastSent, log); err != nil {
 				return st, err
 			}
 		}
@@ -221,13 +256,20 @@ func notOwnTicks(ctx context.Context, stream *bus.StreamReader, filter, app, as 
 	return nil
 }
 
-// republish paces and publishes one recorded tick under the shadow name.
-func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, msg bus.Record, ts int64, st *ReplayStats, acks *bus.Acks, wallStart *time.Time, firstTS *int64, log zerolog.Logger) error {
+// republish paces and publishes one recorded tick under the shadow name,
+// unless it is at or before the last one republished of its tier
+// (lastSent, by tier), which it then skips.
+func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, msg bus.Record, ts int64, st *ReplayStats, acks *bus.Acks, wallStart *time.Time, firstTS *int64, lastSent map[string]int64, log zerolog.Logger) error {
 	var m proto.Metrics
 	if err := proto.Decode(msg.Data, &m); err != nil {
 		b.LogRecord(log.Warn().Err(err), msg).Msg("recorded tick undecodable, skipped")
 		return nil
 	}
+	if last, ok := lastSent[m.Tier]; ok && ts <= last {
+		b.LogRecord(log.Debug().Time("last", proto.Time(last)), msg).Msg("recorded tick at or before its tier's last republished (a copy stored again, or late), skipped")
+		return nil
+	}
+	lastSent[m.Tier] = ts
 	if c.Speed > 0 {
 		if wallStart.IsZero() {
 			*wallStart, *firstTS = time.Now(), ts
@@ -284,7 +326,11 @@ func republish(ctx context.Context, b *bus.Bus, c ReplayConfig, msg bus.Record, 
 // seekEventTime finds, between lo and hi (sequences of the app's ticks), the
 // first tick with event time ≥ ts: a binary search over sequences, each
 // probe the app's next tick at or after the midpoint. It returns hi+1 when
-// every tick is earlier.
+// every tick is earlier. On ticks out of event-time order it moves past a
+// probe only when the probe is earlier than ts, so when no tick lags one
+// recorded before it by more than d, every tick it moves past is earlier
+// than ts + d: Replay seeks to From less its Disorder, and starts at or
+// before the first tick at or after From.
 func seekEventTime(ctx context.Context, s *bus.StreamReader, filter string, lo, hi uint64, ts int64) (uint64, error) {
 	for lo <= hi {
 		mid := lo + (hi-lo)/2

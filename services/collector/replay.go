@@ -32,6 +32,7 @@ func replayCmd(ctx context.Context, args []string, getenv cli.Getenv) error {
 	f.String(&to, "to", "", "event time to stop before: RFC 3339, or relative to now like -30m (empty: the last recorded)")
 	f.Bool(&rc.Follow, "follow", false, "after the recorded ticks, go on replaying new ones as they are recorded, until --to or Ctrl-C")
 	f.Float(&rc.Speed, "speed", 0, "event seconds per real second (0: as fast as possible)")
+	f.Duration(&rc.Disorder, "disorder", collector.DefaultReplayDisorder, "how far a recorded tick may lag, in event time, the newest of the app recorded before it (a late retry stored again) and still be replayed: the seek starts this much before --from and the reading goes this much past --to")
 	f.String(&level, "log.level", "info", "log level: debug, info, warn, error")
 	f.String(&configFile, "config", "", "the services' YAML configuration file: a replay under the name of an app it names mode: live is refused")
 	if err := f.Parse(args); err != nil {
