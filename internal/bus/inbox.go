@@ -42,9 +42,9 @@ func refusedSubscription(err error) string {
 	return subject
 }
 
-// inboxRefusals remembers the refusal of a subscription to this client's
-// inbox (the connection's error handler sees every refusal; only those
-// under the inbox prefix are kept, the first one).
+// inboxRefusals remembers the newest refusal of a subscription to this
+// client's inbox (the connection's error handler sees every refusal; only
+// those under the inbox prefix are kept).
 type inboxRefusals struct {
 	prefix string // the inbox prefix with its dot: "_INBOX."
 	mu     sync.Mutex
@@ -55,9 +55,7 @@ type inboxRefusals struct {
 func (r *inboxRefusals) see(err error) {
 	if s := refusedSubscription(err); s != "" && strings.HasPrefix(s, r.prefix) {
 		r.mu.Lock()
-		if r.err == nil {
-			r.err = err
-		}
+		r.err = err
 		r.mu.Unlock()
 	}
 }
@@ -92,9 +90,14 @@ func (b *Bus) checkInbox(ctx context.Context) error {
 	if err := b.nc.FlushWithContext(ctx); err != nil {
 		return nil
 	}
-	refusal := b.inbox.get()
-	if last := b.nc.LastError(); refusal == nil && refusedSubscription(last) == inbox {
-		refusal = last
+	// The client's last error is the refusal unless another error came
+	// between it and the PONG; the handler's copy may come after the
+	// flush returns.
+	var refusal error
+	for _, err := range []error{b.nc.LastError(), b.inbox.get()} {
+		if refusedSubscription(err) == inbox {
+			refusal = err
+		}
 	}
 	if refusal == nil {
 		return nil

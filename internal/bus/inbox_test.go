@@ -36,9 +36,11 @@ func TestRefusedSubscription(t *testing.T) {
 	if err := r.get(); err != nil {
 		t.Fatalf("kept a refusal outside the inbox: %v", err)
 	}
-	in := sub("Permissions Violation for Subscription to %q", "_INBOX.abc.*")
-	r.see(in)
-	if err := r.get(); err != in {
-		t.Fatalf("inbox refusal: got %v, want %v", err, in)
+	for _, subject := range []string{"_INBOX.abc.*", "_INBOX.def"} {
+		in := sub("Permissions Violation for Subscription to %q", subject)
+		r.see(in)
+		if err := r.get(); err != in {
+			t.Fatalf("inbox refusal: got %v, want the newest, %v", err, in)
+		}
 	}
 }
