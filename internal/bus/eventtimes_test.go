@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -166,10 +167,18 @@ func TestEventTimesSinceRetentionDuringTheRead(t *testing.T) {
 
 // BenchmarkEventTimesSince reads the event times of tiers × ticks
 // decisions of ~600 bytes each (1-minute ticks): a decider take-over's
-// window (Config.StoredWindow: 512 ticks), and a whole default lookback
-// (73 h). One op is one EventTimesSince over all of them.
+// window (Config.StoredWindow: 512 ticks) for one tier and for 16 (as many
+// as it reads at once: eventTimesWalks). One op is one EventTimesSince
+// over all of them. HEADROOM_BENCH_LARGE=1 adds 100 tiers' windows and 10
+// tiers' whole default lookback (73 h), the figures eventTimesWalks cites:
+// their setup stores some 95,000 messages, a minute of CI's benchmark
+// smoke run on a loaded 2-core machine, so they run only when asked.
 func BenchmarkEventTimesSince(b *testing.B) {
-	for _, bc := range []struct{ tiers, ticks int }{{1, 512}, {100, 512}, {10, 4380}} {
+	cases := []struct{ tiers, ticks int }{{1, 512}, {16, 512}}
+	if os.Getenv("HEADROOM_BENCH_LARGE") != "" {
+		cases = append(cases, struct{ tiers, ticks int }{100, 512}, struct{ tiers, ticks int }{10, 4380})
+	}
+	for _, bc := range cases {
 		b.Run(fmt.Sprintf("%dtiers_%dticks", bc.tiers, bc.ticks), func(b *testing.B) {
 			bs := natstest.Bus(b, "bench", zerolog.Nop())
 			ctx := context.Background()

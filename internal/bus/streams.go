@@ -477,9 +477,10 @@ func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[strin
 // eventTimesWalks is how many subjects EventTimesSince reads at once:
 // each waits on the leader's answer to one request at a time, so the
 // read is bound by round trips, not by the leader's work. 16 rather than
-// 4 took BenchmarkEventTimesSince's 100 tiers × 512 ticks from 3.0 s to
-// 2.2 s on a 2-core machine's loopback (stop 61), and gains more where a
-// round trip is longer than loopback's.
+// 4 took BenchmarkEventTimesSince's 100 tiers × 512 ticks
+// (HEADROOM_BENCH_LARGE=1) from 3.0 s to 2.2 s on a 2-core machine's
+// loopback (stop 61), and gains more where a round trip is longer than
+// loopback's.
 const eventTimesWalks = 16
 
 // storedTime is a message's stream sequence, event time (Unix ms) and
