@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -74,12 +75,18 @@ func (cfg Config) inboxPrefix() string {
 	return strings.TrimSuffix(nats.InboxPrefix, ".")
 }
 
+// inboxCheckTimeout bounds checkInbox's flush, one round trip: nats.go
+// refuses to flush under a context without a deadline, which every
+// caller but provision waits with (a signal context).
+const inboxCheckTimeout = 10 * time.Second
+
 // checkInbox subscribes to a fresh inbox of the connection and flushes:
 // the server answers a subscription it refuses before the flush's PONG,
 // and the client records the refusal (its last error, and the error
 // handler) as it reads it. A refusal is returned as ErrInboxRefused with
-// what to set; any other failure (ctx ending, a lost connection) is no
-// verdict, and nil is returned: the requests that follow say what fails.
+// what to set; any other failure (ctx ending, a lost connection, no PONG
+// within inboxCheckTimeout) is no verdict, and nil is returned: the
+// requests that follow say what fails.
 func (b *Bus) checkInbox(ctx context.Context) error {
 	inbox := b.nc.NewInbox()
 	sub, err := b.nc.SubscribeSync(inbox)
@@ -87,7 +94,9 @@ func (b *Bus) checkInbox(ctx context.Context) error {
 		return nil
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := b.nc.FlushWithContext(ctx); err != nil {
+	fctx, cancel := context.WithTimeout(ctx, inboxCheckTimeout)
+	defer cancel()
+	if err := b.nc.FlushWithContext(fctx); err != nil {
 		return nil
 	}
 	// The client's last error is the refusal unless another error came
@@ -105,6 +114,11 @@ func (b *Bus) checkInbox(ctx context.Context) error {
 	user := b.cfg.User
 	if user == "" {
 		user = "<user>"
+	}
+	if b.cfg.InboxPrefix != "" {
+		// Its own prefix refused: the advice to set one would repeat it.
+		return fmt.Errorf("%w (%w): this client's -nats.inbox-prefix %s (env HEADROOM_NATS_INBOX_PREFIX) is refused: use the one the server lets this user subscribe under (deploy/nats.conf: _INBOX_%s; the all-in-one: none, the default _INBOX)",
+			ErrInboxRefused, refusal, b.cfg.InboxPrefix, user)
 	}
 	return fmt.Errorf("%w (%w): set -nats.inbox-prefix _INBOX_%s (env HEADROOM_NATS_INBOX_PREFIX; deploy/nats.conf lets each user subscribe only under _INBOX_<user>, and this client's prefix is %s)",
 		ErrInboxRefused, refusal, user, b.cfg.inboxPrefix())
