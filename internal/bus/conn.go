@@ -138,7 +138,9 @@ const (
 // reason every warnEvery meanwhile. It returns ctx's error if ctx ends first.
 // Once connected it checks that the server lets the client subscribe to its
 // inbox, where every reply comes, and returns ErrInboxRefused, which says to
-// set -nats.inbox-prefix, if not: each request would only time out.
+// set -nats.inbox-prefix (or, where one is set, that it is refused), if
+// not: each request would only time out. The check holds under a ctx
+// without a deadline too (a signal context), bounded by inboxCheckTimeout.
 func (b *Bus) WaitConnected(ctx context.Context, warnEvery time.Duration) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
