@@ -115,7 +115,8 @@
 //
 // # Security
 //
-// Every gateway route ("/", "/ws", "/api/v1/apps") checks the Host header:
+// Every gateway route ("/", "/ws", /api/v1/apps, fleet and health) checks
+// the Host header:
 // localhost, 127.0.0.1 and [::1] on the port the request arrived on, and the
 // names in Config.AllowedHosts (-gateway.allowed-hosts), pass; any other
 // gets 403, so a page on an attacker's name re-pointed at 127.0.0.1 (DNS
