@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -213,6 +214,55 @@ func BenchmarkEventTimesSince(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(bc.tiers*bc.ticks), "ns/msg")
+		})
+	}
+}
+
+// TestEventTimesSinceAsksAgain: one leader get lost to a timeout or to no
+// responders (a leader election, a pause) is asked again from the
+// sequence it asked for, the list whole; a refusal fails the read at once,
+// and a get failing every attempt fails it after EventTimesGetAttempts.
+func TestEventTimesSinceAsksAgain(t *testing.T) {
+	b := mustBus(t, natstest.RunJetStream(t))
+	ctx := context.Background()
+	web := proto.DecisionSubject("apm", "shop", "web")
+	for i := range 4 {
+		if err := b.Publish(ctx, decisionOut("shop", "web", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := []int64{minute(0), minute(1), minute(2), minute(3)}
+	for _, tc := range []struct {
+		name  string
+		fail  []error // the errors of gets 2, 3, ... (get 1 reads tick 0)
+		gets  int     // gets made in all
+		want  []int64 // nil: the read fails
+		isErr error
+	}{
+		{name: "timeout", fail: []error{nats.ErrTimeout}, gets: 6, want: all},
+		{name: "deadline then no responders", fail: []error{context.DeadlineExceeded, nats.ErrNoResponders}, gets: 7, want: all},
+		{name: "refused", fail: []error{nats.ErrPermissionViolation}, gets: 2, isErr: nats.ErrPermissionViolation},
+		{name: "every attempt", fail: slices.Repeat([]error{nats.ErrTimeout}, bus.EventTimesGetAttempts), gets: 1 + bus.EventTimesGetAttempts, isErr: nats.ErrTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gets := 0
+			defer bus.OnEventTimesGet(time.Millisecond, func() error {
+				if gets++; gets >= 2 && gets-2 < len(tc.fail) {
+					return tc.fail[gets-2]
+				}
+				return nil
+			})()
+			got, err := b.EventTimesSince(ctx, proto.KindDecision, map[string]time.Time{web: {}}, nil)
+			if tc.want == nil {
+				if !errors.Is(err, tc.isErr) {
+					t.Fatalf("read %v, %v; want %v", got[web].Ticks, err, tc.isErr)
+				}
+			} else if err != nil || !slices.Equal(got[web].Ticks, tc.want) {
+				t.Fatalf("read %v, %v; want %v", got[web].Ticks, err, tc.want)
+			}
+			if gets != tc.gets {
+				t.Errorf("%d gets, want %d", gets, tc.gets)
+			}
 		})
 	}
 }

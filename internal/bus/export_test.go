@@ -87,6 +87,18 @@ func OnEventTimesWalked(f func()) (restore func()) {
 	return func() { eventTimesWalked = orig }
 }
 
+// OnEventTimesGet runs f before each leader get EventTimesSince makes; an
+// error f returns fails that get, as the get's own would. The retry's
+// first pause is shortened to pause.
+func OnEventTimesGet(pause time.Duration, f func() error) (restore func()) {
+	orig, origPause := eventTimesGetFault, eventTimesRetryPause
+	eventTimesGetFault, eventTimesRetryPause = f, pause
+	return func() { eventTimesGetFault, eventTimesRetryPause = orig, origPause }
+}
+
+// EventTimesGetAttempts is eventTimesGetAttempts.
+const EventTimesGetAttempts = eventTimesGetAttempts
+
 // Rebuild runs a take-over's rebuild of filter from sequence from, bounded
 // by lookback as GroupSpec.Lookback bounds it.
 func (b *Bus) Rebuild(ctx context.Context, spec ConsumerSpec, filter string, from uint64, lookback time.Duration, h Handler) (last uint64, n int, err error) {

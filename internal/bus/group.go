@@ -987,9 +987,10 @@ const (
 	// cores under -race) has taken more than nats.go's 5 s to answer API
 	// calls, and a get that fails fails a take-over (retried) or a
 	// collector source's start (the service stops). Between a leader's
-	// death and the next election nobody answers at all, so a take-over
-	// asking then fails after this and is retried, rather than wait out
-	// a batch's 30 s for an answer that cannot come.
+	// death and the next election nobody answers at all, so a get asking
+	// then fails after this, rather than wait out a batch's 30 s for an
+	// answer that cannot come: EventTimesSince asks such a get again
+	// (eventTimesGet) before it fails the take-over.
 	leaderGetTimeout = apiTimeout
 )
 

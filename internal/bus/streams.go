@@ -416,7 +416,9 @@ type StoredTicks struct {
 // never stored), and the decider may create no consumer on it. So it costs
 // a request a message (BenchmarkEventTimesSince: some 70 µs each on an
 // embedded server), eventTimesWalks subjects at a time: callers bound
-// what they ask for by their since.
+// what they ask for by their since. A request that times out or finds no
+// responders is asked again, up to eventTimesGetAttempts in all, so one
+// lost among a partition's many fails no read; a refusal fails it.
 func (b *Bus) EventTimesSince(ctx context.Context, k proto.Kind, since map[string]time.Time, mark func(data []byte) bool) (map[string]StoredTicks, error) {
 	name := proto.StreamName(b.cfg.Prefix, k)
 	walked := make(map[string][]storedTime, len(since))
@@ -495,6 +497,62 @@ type storedTime struct {
 // change the stream there to hit the races.
 var eventTimesWalked = func() {}
 
+// eventTimesGetAttempts bounds the leader gets EventTimesSince makes for
+// one message: a walk makes one a message (some 640 k for a full
+// partition's tiers), and without a retry one lost to a leader election or
+// a pause would fail the whole read, and the take-over reading, which is
+// then retried from its start. The attempts after a failure wait
+// eventTimesRetryPause, doubling (RefusedBackoff's doubling).
+const eventTimesGetAttempts = 3
+
+// eventTimesRetryPause is the wait before the second attempt of a get.
+var eventTimesRetryPause = 250 * time.Millisecond
+
+// eventTimesGetFault runs before each leader get EventTimesSince makes;
+// tests return an error from it to fail that get.
+var eventTimesGetFault = func() error { return nil }
+
+// eventTimesGet is leaderGet for req, asked again (up to
+// eventTimesGetAttempts in all) when an attempt fails for a reason that
+// passes (transientGetErr): the walk goes on from the sequence it asked
+// for. A refusal, or ctx's end, fails at once.
+func (b *Bus) eventTimesGet(ctx context.Context, stream string, req leaderGetRequest) (*leaderMsg, error) {
+	for n := 1; ; n++ {
+		m, err := func() (*leaderMsg, error) {
+			if err := eventTimesGetFault(); err != nil {
+				return nil, err
+			}
+			return b.leaderGet(ctx, stream, req)
+		}()
+		if err == nil || !transientGetErr(ctx, err) {
+			return m, err
+		}
+		if n >= eventTimesGetAttempts {
+			return nil, fmt.Errorf("%d attempts: %w", n, err)
+		}
+		wait := RefusedBackoff(eventTimesRetryPause, n)
+		b.log.Warn().Err(err).Str("stream", stream).Str("filter", req.NextFor).Uint64("seq", req.Seq).
+			Int("attempt", n).Dur("wait", wait).Msg("leader get failed; asking again")
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// transientGetErr reports whether a leader get's err may pass by asking
+// again: the request timed out (its own deadline, not ctx's: nobody
+// answered, as between a leader's death and the next election, or the
+// leader paused) or found no responders. A refusal (IsRefused) or an
+// error the leader answered with does not.
+func transientGetErr(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || IsRefused(err) {
+		return false
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
+}
+
 // eventTimesOn walks filter's messages in stream from the first stored at
 // or after since, one leader get each, and returns their sequences, event
 // times and marks, from after the last one without a readable header.
@@ -502,7 +560,7 @@ func (b *Bus) eventTimesOn(ctx context.Context, stream, filter string, since tim
 	var out []storedTime
 	req := leaderGetRequest{NextFor: filter, StartTime: &since}
 	for {
-		m, err := b.leaderGet(ctx, stream, req)
+		m, err := b.eventTimesGet(ctx, stream, req)
 		if err != nil || m == nil {
 			return out, err
 		}
