@@ -132,10 +132,12 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger, started func(*Syst
 			return err
 		}
 	}
-	if err := cfg.actSafely(file); err != nil {
-		return err
-	}
-	if err := cfg.checkParts(file); err != nil {
+	// Every refusal of a setting or secret in one error: a start is not
+	// refused once per fault fixed.
+	// checkParts checks what actSafely adjusts as adjusted, so it runs
+	// after.
+	safe := cfg.actSafely(file)
+	if err := errors.Join(safe, cfg.checkParts(file)); err != nil {
 		return err
 	}
 	if err := service.CheckOpsAddr(cfg.HTTPAddr, cfg.OpsAddr); err != nil {
@@ -391,17 +393,19 @@ func (c Config) partBus(url, name, password string) bus.Config {
 
 // checkParts validates the settings of every part to be started, as its
 // New will once NATS is up, so that a bad one fails the start before the
-// embedded server starts or the data folder is made. (actSafely has
-// validated the gateway's settings, so its check here is only whether its
+// embedded server starts or the data folder is made. (actSafely
+// validates the gateway's settings, so its check here is only whether its
 // dashboard needs a token; the anomaly service has none of its own;
 // what actSafely adjusts is checked as adjusted.) The bus settings every
 // part connects with (the stream flags, the subject prefix) come first,
 // as bus.Connect checks them. Every part is checked and every refusal
-// reported in one error, so that a start beyond loopback without the push
-// token nor the gateway token names both secrets at once.
+// reported in one error (with actSafely's, by Run), so that a start beyond
+// loopback without the push token nor the gateway token, or with a gateway
+// token too short and no push token, names both secrets at once.
 func (c Config) checkParts(file *config.File) error {
+	var errs []error
 	if err := c.partBus("nats://"+c.NATSAddr, "headroom", "checked").Validate(); err != nil {
-		return fmt.Errorf("bus: %w", err)
+		errs = append(errs, fmt.Errorf("bus: %w", err))
 	}
 	checks := []struct {
 		name  string
@@ -413,7 +417,6 @@ func (c Config) checkParts(file *config.File) error {
 		{"collector", func() error { return c.Collector.CheckServing(file, c.HTTPAddr) }},
 		{"gateway", func() error { return c.Gateway.RequireTokenOn(c.HTTPAddr) }},
 	}
-	var errs []error
 	for _, p := range checks {
 		if c.Without[p.name] {
 			continue
@@ -430,13 +433,13 @@ func (c Config) checkParts(file *config.File) error {
 // faster than real time and makes the push API require a token; with the
 // simulated cluster at speed > 1, event times legitimately run ahead of the
 // wall clock, so the executor's future-skew check is off. The push API
-// gets the gateway's Host allowlist (-gateway.allowed-hosts).
+// gets the gateway's Host allowlist (-gateway.allowed-hosts). It adjusts
+// what it can even when it refuses, so that checkParts' refusals can be
+// reported with its own (Run).
 func (c *Config) actSafely(file *config.File) error {
 	// The push API answers the same Host names as the dashboard it shares
 	// the listener with (DNS rebinding, internal/hostcheck).
-	if err := c.Gateway.Validate(); err != nil {
-		return err
-	}
+	gwErr := c.Gateway.Validate()
 	c.Collector.Push.AllowedHosts = c.Gateway.AllowedHosts
 	exec := c.Executor
 	if file != nil {
@@ -446,9 +449,9 @@ func (c *Config) actSafely(file *config.File) error {
 	c.Collector.RealDriverLive, c.Collector.KnowsDriver = real && len(exec.Authority) > 0, true
 	switch {
 	case real && c.Collector.Speed != 1:
-		return fmt.Errorf("executor.driver %s acts on real infrastructure in real time: -speed must be 1, not %v", exec.Driver, c.Collector.Speed)
+		return errors.Join(gwErr, fmt.Errorf("executor.driver %s acts on real infrastructure in real time: -speed must be 1, not %v", exec.Driver, c.Collector.Speed))
 	case c.Collector.Speed != 1:
 		c.Executor.MaxFutureSkew = 0
 	}
-	return nil
+	return gwErr
 }

@@ -418,6 +418,14 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 			"collector: the push API needs a token", "gateway: the dashboard needs a token: it listens on 0.0.0.0:0"},
 		{"bus's per-series cap", func(c *allinone.Config) { c.Bus.Streams.MaxMsgsPerSeries = 5 }, "bus: stream.max-msgs-per-series=5", ""},
 		{"bus's subject prefix", func(c *allinone.Config) { c.Bus.Prefix = "a.b" }, "bus: ", ""},
+		{"gateway token too short and push API beyond loopback without a token", func(c *allinone.Config) {
+			c.HTTPAddr, c.Gateway.Token = "0.0.0.0:0", "short"
+		}, "gateway.token (HEADROOM_GATEWAY_TOKEN)", "collector: the push API needs a token"},
+		{"gateway token too short and a bad executor driver", func(c *allinone.Config) {
+			c.Gateway.Token, c.Executor.Driver = "short", "bogus"
+		}, "gateway.token (HEADROOM_GATEWAY_TOKEN)", `executor: executor.driver "bogus"`},
+		{"bus's subject prefix and a bad executor driver", func(c *allinone.Config) { c.Bus.Prefix, c.Executor.Driver = "a.b", "bogus" },
+			"bus: ", `executor: executor.driver "bogus"`},
 	} {
 		t.Run(tc.part, func(t *testing.T) {
 			natsAddr := freeLoopback(t)
