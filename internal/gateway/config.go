@@ -51,7 +51,9 @@ type Config struct {
 	// other dashboards waiting: its further subscribes wait for its own
 	// earlier replays (counted in headroom_gateway_history_queued_total,
 	// bound "connection"), in no set order. The dashboard sends four at
-	// once, five with a comparison and two more for a replay.
+	// once, five with a comparison and two more for a replay. At or above
+	// HistoryConcurrency it cannot keep one connection from every slot:
+	// New then logs a warning (so does HistoryPerAddr's).
 	HistoryPerClient int
 	// HistoryPerAddr, when set, bounds the history replays of the
 	// connections of one client address at once (counted as MaxClientsPerAddr
@@ -286,6 +288,25 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("gateway.history-slack must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+// historyBoundNotes says which per-connection or per-address history
+// bound cannot keep one client from taking every replay slot: one at or
+// above gateway.history-concurrency. Such a bound is allowed, not
+// refused: at a concurrency of 1 no bound can be below it, and a
+// deployment with one viewer may want its subscribes all running at once,
+// but it is said at start, as the bound reads as a protection it is not.
+func (c Config) historyBoundNotes() []string {
+	var notes []string
+	if c.HistoryPerClient >= c.HistoryConcurrency {
+		notes = append(notes, fmt.Sprintf("gateway.history-per-client=%d is not below gateway.history-concurrency=%d: one WebSocket connection can take every history replay slot and keep the other dashboards' history waiting",
+			c.HistoryPerClient, c.HistoryConcurrency))
+	}
+	if c.HistoryPerAddr >= c.HistoryConcurrency {
+		notes = append(notes, fmt.Sprintf("gateway.history-per-addr=%d is not below gateway.history-concurrency=%d: the connections of one client address can take every history replay slot",
+			c.HistoryPerAddr, c.HistoryConcurrency))
+	}
+	return notes
 }
 
 // Redacted returns a copy fit for logging: the token replaced.

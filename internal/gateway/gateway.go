@@ -114,6 +114,9 @@ func New(cfg Config, d service.Deps) (*Gateway, error) {
 		apiSem:  make(chan struct{}, cfg.MaxAPIRequests),
 		file:    d.Config,
 	}
+	for _, note := range cfg.historyBoundNotes() {
+		g.log.Warn().Msg(note)
+	}
 	g.digest = newDigest(cfg, m)
 	if g.fwd, err = clientaddr.NewForwarding(cfg.TrustedProxies, cfg.ForwardedHeader); err != nil {
 		return nil, fmt.Errorf("gateway config: %w", err)
