@@ -21,7 +21,8 @@ import (
 // request just times out. A permissions violation does not heal by
 // waiting, so asyncErrors lets a caller waiting on such a publish learn of
 // its refusal as it arrives (Acks, Watch), and keeps the log to one line
-// per kind of refusal per asyncErrPeriod, the others counted.
+// per kind of refusal (a subscription's refused too) per asyncErrPeriod,
+// the others counted.
 
 // IsRefused reports whether err is (or wraps) the server's refusal of
 // something this user may not do: a permissions violation.
@@ -218,11 +219,20 @@ func consumerBase(name string) string {
 	return name
 }
 
-// refusalKey is the key of the publish err refuses and its class (the
-// key's first word), or "" for an error that is not a publish's refusal.
+func subscribeKey(subject string) string { return "subscribe " + subject }
+
+// refusalKey is the key of the publish or subscription err refuses and its
+// class (the key's first word), or "" for an error that is neither's
+// refusal. A subscription's refusal (a consumer's delivery subject, the
+// inbox: refusedSubscription) is keyed by its subject, class "subscribe":
+// nobody waits on it through asyncErrors (checkInbox reads its own), but
+// its repeats are summed up as a publish's are, not logged each.
 func refusalKey(err error) (key, class string) {
 	if !IsRefused(err) {
 		return "", ""
+	}
+	if subject := refusedSubscription(err); subject != "" {
+		return subscribeKey(subject), "subscribe"
 	}
 	// The server writes the subject Go-quoted (nats-server's
 	// pubPermissionViolation: "Permissions Violation for Publish to %q"),
@@ -261,8 +271,8 @@ func refusalKey(err error) (key, class string) {
 	return key, key[:strings.IndexByte(key, ' ')]
 }
 
-// handle remembers err and logs it: an error that is not a publish's
-// refusal every time, as before; a refusal a caller waits on at debug
+// handle remembers err and logs it: an error that is not a publish's or
+// a subscription's refusal every time, as before; a refusal a caller waits on at debug
 // level (the caller reports it); any other refusal once per class per
 // asyncErrPeriod, with the count of those not logged since.
 func (a *asyncErrors) handle(log zerolog.Logger, s *nats.Subscription, err error) {

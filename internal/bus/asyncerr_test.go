@@ -22,9 +22,9 @@ func violation(subject string) error {
 	return fmt.Errorf("%w: Permissions Violation for Publish to %q", nats.ErrPermissionViolation, subject)
 }
 
-// TestRefusalKey: a publish's refusal is keyed by what it refused (a
-// subject, a consumer's creation or deletion on a stream); anything else
-// has no key.
+// TestRefusalKey: a publish's or a subscription's refusal is keyed by
+// what it refused (a subject, a consumer's creation or deletion on a
+// stream, a subscription's subject); anything else has no key.
 func TestRefusalKey(t *testing.T) {
 	for _, tc := range []struct {
 		err        error
@@ -41,8 +41,11 @@ func TestRefusalKey(t *testing.T) {
 		{violation(`apm.metrics.a"b.web`), `publish apm.metrics.a"b.web`, "publish"},
 		{violation(`apm.metrics.a\b.web`), `publish apm.metrics.a\b.web`, "publish"},
 		{fmt.Errorf("%w: Permissions Violation for Publish to apm.x", nats.ErrPermissionViolation), "", ""}, // unquoted: not the server's
-		{fmt.Errorf("%w: Permissions Violation for Subscription to %q", nats.ErrPermissionViolation, "apm.>"), "", ""},
-		{errors.New(`Permissions Violation for Publish to "apm.x"`), "", ""}, // not the client's violation
+		// A subscription's refusal, with a queue group or without.
+		{fmt.Errorf("%w: Permissions Violation for Subscription to %q", nats.ErrPermissionViolation, "apm.>"), "subscribe apm.>", "subscribe"},
+		{fmt.Errorf("%w: Permissions Violation for Subscription to %q using queue %q", nats.ErrPermissionViolation, "_INBOX.x", "q"), "subscribe _INBOX.x", "subscribe"},
+		{fmt.Errorf("%w: Permissions Violation for Subscription to apm.x", nats.ErrPermissionViolation), "", ""}, // unquoted: not the server's
+		{errors.New(`Permissions Violation for Publish to "apm.x"`), "", ""},                                     // not the client's violation
 		{nats.ErrSlowConsumer, "", ""},
 	} {
 		if key, class := refusalKey(tc.err); key != tc.key || class != tc.class {

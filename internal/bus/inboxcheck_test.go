@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/headroomhq/headroom/internal/bus"
+	"github.com/headroomhq/headroom/internal/natstest"
 )
 
 // TestWaitConnectedChecksInboxWithoutDeadline: the services, gateway tail
@@ -74,5 +75,56 @@ func TestWaitConnectedChecksInboxWithoutDeadline(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRefusedSubscriptionsSummed: the server's refusals of subscriptions
+// (here the inbox's, one per check) reach the connection's error handler
+// each time; repeated, they are logged once and the rest counted into the
+// summary at close, as publish refusals are, not a "nats async error" line
+// each.
+func TestRefusedSubscriptionsSummed(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: os.Getenv("NATS_LOGGING") == "", NoSigs: true,
+		Users: []*server.User{{Username: "svc", Password: "s3cret-svc", Permissions: &server.Permissions{
+			Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX_svc.>"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name, cfg.User, cfg.Password = s.ClientURL(), "sub-refused", "svc", "s3cret-svc"
+	var logs natstest.Logs
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(&logs), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refusals = 20
+	for range refusals {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := b.WaitConnected(ctx, 5*time.Second)
+		cancel()
+		if !errors.Is(err, bus.ErrInboxRefused) {
+			t.Fatalf("WaitConnected: %v, want ErrInboxRefused", err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(logs.Lines(t, "nats async error")) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no refusal logged in 10s")
+		}
+		time.Sleep(10 * time.Millisecond) // polls the log; not a synchronisation
+	}
+	if err := b.Close(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(logs.Lines(t, "nats async error")); n != 1 {
+		t.Errorf("%d \"nats async error\" lines for %d refused subscriptions, want 1", n, refusals)
+	}
+	sum := logs.Lines(t, "nats async errors not logged: more of the refusal logged before")
+	if len(sum) != 1 || sum[0]["refused"] != "subscribe" {
+		t.Errorf("summaries at close %v, want one of the refused subscriptions", sum)
 	}
 }
