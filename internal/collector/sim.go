@@ -45,16 +45,27 @@ func (src *simSource) due(t time.Time) time.Time {
 	return src.anchorWall.Add(time.Duration(float64(t.Sub(src.anchorSim)) / src.speed))
 }
 
-// pace sets the simulated clock as the source goes live at first. A fresh
-// start runs from first now, as the wall clock's "now" when live begins.
-// A source that continues a live grid another member (or an earlier run)
-// left keeps the member's clock (anchored at its start when Run began), so
-// the grid points missed during the hand-over are sent at once and the
-// app catches up with the others; if that clock is behind first (the
-// member started later than the one that recorded it), it moves to first
-// now rather than wait.
+// pace sets the simulated clock as the source goes live at first. At
+// speed 1 on the wall clock (no -start, no trace) event time is the wall
+// clock's: tick t is due at t, as a scraped target's tick is taken at its
+// grid point, so the first live tick, a grid point already past, goes at
+// once and each later one at its own time. Anchored instead at the moment
+// live began, every tick would go out that much after its time (where
+// in its tick the collector started, plus the backfill's length), and
+// every decision on it would reach the executor as much older. At any
+// other speed a fresh start runs from first now, as the wall clock's
+// "now" when live begins. A source that continues a live grid another
+// member (or an earlier run) left keeps the member's clock (anchored at
+// its start when Run began), so the grid points missed during the
+// hand-over are sent at once and the app catches up with the others; if
+// that clock is behind first (the member started later than the one that
+// recorded it), it moves to first now rather than wait.
 func (src *simSource) pace(first time.Time, continuing bool, now time.Time) {
 	if src.speed <= 0 {
+		return
+	}
+	if src.speed == 1 && src.times == nil && src.s.cfg.Start.IsZero() {
+		src.anchorSim, src.anchorWall = first, first
 		return
 	}
 	if src.anchorWall.IsZero() {
