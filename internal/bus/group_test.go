@@ -76,8 +76,14 @@ func (c *counter) owned() int {
 // stage as a member of its group until the returned stop is called.
 func groupMember(t *testing.T, url, name string) (c *counter, b *bus.Bus, stop func()) {
 	t.Helper()
+	return groupMemberEvery(t, url, name, 200*time.Millisecond)
+}
+
+// groupMemberEvery is groupMember with the group checked every groupCheck.
+func groupMemberEvery(t *testing.T, url, name string, groupCheck time.Duration) (c *counter, b *bus.Bus, stop func()) {
+	t.Helper()
 	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.GroupCheck = url, name, 200*time.Millisecond
+	cfg.URL, cfg.Name, cfg.GroupCheck = url, name, groupCheck
 	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)).With().Str("member", name).Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)

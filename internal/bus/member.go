@@ -27,7 +27,9 @@ import (
 // Which member actually receives a partition's messages is decided by the
 // server: every partition's durable consumer pins one client at a time
 // (priority group policy pinned_client), so a stale or split view of the
-// members can delay work, never duplicate it.
+// members can delay work, never duplicate it. A member that stops says so
+// on its group's leave subject once its partitions are unpinned, and the
+// others drop it at once rather than after missedPings missed pings.
 type member struct {
 	b       *Bus
 	service string
@@ -40,11 +42,22 @@ type member struct {
 	refs    int
 	stop    context.CancelFunc
 	done    chan struct{}
+
+	// Leaves heard (guarded by mu): the ping round under way when each was
+	// heard, so that round's answers cannot bring the leaver back.
+	pings uint64            // ping rounds begun
+	left  map[string]uint64 // member id -> pings when its leave was heard
 }
 
 // missedPings is how many pings in a row a member may miss before the
 // others drop it and take its partitions.
 const missedPings = 3
+
+// leaveSubject is where a member of the group named name says it is
+// leaving: $SRV.LEAVE.<name>, beside the micro service's own control
+// subjects, so the permissions that let a member answer $SRV.PING of its
+// group let it hear its group's leaves (deploy/natsconf.py).
+func leaveSubject(name string) string { return "$SRV.LEAVE." + name }
 
 // memberName is the micro service name of service's group under prefix.
 func memberName(prefix, service string) string {
@@ -69,9 +82,19 @@ func (b *Bus) join(service string) (*member, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &member{b: b, service: service, name: name, svc: svc,
-		changed: make(chan struct{}), refs: 1, stop: cancel, done: make(chan struct{})}
+		changed: make(chan struct{}), refs: 1, stop: cancel, done: make(chan struct{}), left: map[string]uint64{}}
+	heard, err := b.nc.Subscribe(leaveSubject(name), m.heardLeave)
+	if err != nil {
+		cancel()
+		_ = svc.Stop()
+		return nil, fmt.Errorf("join group %s: hear leaves on %s: %w", name, leaveSubject(name), err)
+	}
 	b.groups[service] = m
-	go m.watch(ctx)
+	go func() {
+		m.watch(ctx)
+		_ = heard.Unsubscribe()
+		close(m.done)
+	}()
 	b.log.Info().Str("group", name).Str("member", m.id()).Msg("joined group")
 	return m, nil
 }
@@ -85,10 +108,56 @@ func (b *Bus) leave(m *member) {
 	}
 	b.groupMu.Unlock()
 	if last {
+		// By now every partition this member ran is drained and unpinned
+		// (ConsumeGroup stops its workers before it leaves), so a member
+		// that takes one over on hearing the leave finds it free; one
+		// still pinned would make it wait, never share it. The micro
+		// service stops before the leave is said, so no ping answered
+		// after it can bring this member back.
 		m.stop()
 		<-m.done
 		_ = m.svc.Stop()
+		m.sayLeave()
 		b.log.Info().Str("group", m.name).Str("member", m.id()).Msg("left group")
+	}
+}
+
+// leaveFlush bounds how long a leaving member waits for its leave to reach
+// the server; the others drop it after missedPings pings without it.
+const leaveFlush = time.Second
+
+// sayLeave tells the other members this one is gone, so they take its
+// partitions at once instead of after missedPings missed pings.
+func (m *member) sayLeave() {
+	err := m.b.nc.Publish(leaveSubject(m.name), []byte(m.id()))
+	if err == nil {
+		err = m.b.nc.FlushTimeout(leaveFlush)
+	}
+	if err != nil {
+		m.b.log.Warn().Err(err).Str("group", m.name).Str("member", m.id()).
+			Msg("could not tell the group this member leaves: the others drop it after missing its pings")
+	}
+}
+
+// heardLeave drops the member a leave names from the view at once, as if
+// it had missed its pings. A leave naming a member still alive (forged, or
+// stale) costs it its partitions only until the next ping round begun
+// after it, which hears it again; pins keep the others from consuming
+// them meanwhile. A leave naming this member is not this member's: it
+// says its own only once it has stopped listening.
+func (m *member) heardLeave(msg *nats.Msg) {
+	id := string(msg.Data)
+	if id == "" || id == m.id() {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.left[id] = m.pings
+	if i := slices.Index(m.members, id); i >= 0 {
+		m.members = slices.Delete(slices.Clone(m.members), i, i+1)
+		m.b.log.Info().Str("group", m.name).Str("member", id).Strs("members", m.members).Msg("group member left")
+		close(m.changed)
+		m.changed = make(chan struct{})
 	}
 }
 
@@ -104,7 +173,6 @@ func (m *member) view() ([]string, <-chan struct{}) {
 
 // watch asks who is alive every GroupCheck until ctx ends.
 func (m *member) watch(ctx context.Context) {
-	defer close(m.done)
 	every := m.b.cfg.groupCheck()
 	missed := map[string]int{} // consecutive pings a member has not answered
 	t := time.NewTimer(0)
@@ -115,7 +183,11 @@ func (m *member) watch(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		known, _ := m.view()
+		m.mu.Lock()
+		known := m.members
+		m.pings++
+		round := m.pings
+		m.mu.Unlock()
 		ids, err := m.ping(ctx, known)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -134,6 +206,17 @@ func (m *member) watch(ctx context.Context) {
 			delete(missed, id)
 		}
 		m.mu.Lock()
+		// A member whose leave was heard since this round began may have
+		// answered it before it stopped: it is gone all the same. One
+		// heard before the round began is back if it answered it.
+		for id, at := range m.left {
+			if at < round {
+				delete(m.left, id)
+			} else {
+				ids = slices.DeleteFunc(ids, func(s string) bool { return s == id })
+				delete(missed, id)
+			}
+		}
 		for _, id := range m.members {
 			if !slices.Contains(ids, id) {
 				if missed[id]++; missed[id] < missedPings {

@@ -60,8 +60,8 @@ func (s *Share) View() ShareView {
 	return ShareView{self: s.m.id(), members: members, changed: changed}
 }
 
-// Close leaves the group (once; later calls do nothing). The other
-// members take this one's keys when they next see it gone.
+// Close leaves the group (once; later calls do nothing), saying so: the
+// other members take this one's keys at once. Stop working the keys first.
 func (s *Share) Close() { s.once.Do(func() { s.b.leave(s.m) }) }
 
 // ShareView is one consistent snapshot of a Share: the members alive and a
