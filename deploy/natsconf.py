@@ -158,7 +158,8 @@ def direct(stream):
 def service_allow(user):
     group, durables, outs, reads = SERVICES[user]
     member = "headroom_%s_%s" % (PREFIX, group)
-    allow = outs + ["apm.dlq.%s" % user, "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$SRV.PING.%s" % member]
+    allow = outs + ["apm.dlq.%s" % user, "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$SRV.PING.%s" % member,
+                                        "$SRV.LEAVE.%s" % member]
     streams = []
     for s, _ in durables:
         if s not in streams:
@@ -195,7 +196,7 @@ def service_block(user, comment):
 
 def collector_allow():
     return (["apm.metrics.>", "apm.dlq.collector", "$JS.API.INFO", "$JS.API.STREAM.INFO.*",
-             "$SRV.PING.headroom_apm_collector"] + direct("METRICS") + direct("KV_REPLICAS") +
+             "$SRV.PING.headroom_apm_collector", "$SRV.LEAVE.headroom_apm_collector"] + direct("METRICS") + direct("KV_REPLICAS") +
             ["$JS.API.CONSUMER.CREATE.METRICS.*", "$JS.API.CONSUMER.CREATE.METRICS.*.>", "$JS.API.CONSUMER.INFO.METRICS.*",
              "$JS.API.CONSUMER.MSG.NEXT.METRICS.*", "$JS.API.CONSUMER.DELETE.METRICS.*",
              "$JS.API.CONSUMER.CREATE.KV_REPLICAS", "$JS.API.CONSUMER.CREATE.KV_REPLICAS.>",
@@ -218,7 +219,9 @@ def response_type(subject):
 
 def service_imports(allow):
     # Everything a service publishes goes to HEADROOM through an import,
-    # but $SRV.PING, which its own copies answer, in its own account.
+    # but $SRV.PING, which its own copies answer, and $SRV.LEAVE, which its
+    # own copies hear (a copy stopping says it leaves the group, so the
+    # others take its share at once), in its own account.
     return [subj for subj in allow if not subj.startswith("$SRV.")]
 
 
