@@ -657,8 +657,8 @@ var errDone = errors.New("source finished")
 // group (bus.Share) and the members split the pull sources by app: a
 // source runs only on the member its app goes to, stops when the app moves
 // to another member (one joined) and starts on this one when the app comes
-// to it (its owner left or died, within a few group checks). Nothing is
-// lost or doubled in the move: a new owner resumes after the last tick
+// to it (at once when its owner left, after 3 missed pings when it died).
+// Nothing is lost or doubled in the move: a new owner resumes after the last tick
 // METRICS holds for each tier (the simulated sources fill every grid point
 // the old owner did not send), and a tick both send while their views of
 // the group differ has one id, so JetStream stores it once.
