@@ -45,6 +45,12 @@ func (src *simSource) due(t time.Time) time.Time {
 	return src.anchorWall.Add(time.Duration(float64(t.Sub(src.anchorSim)) / src.speed))
 }
 
+// onWallClock says whether the source's event time is the wall clock's:
+// the model's own demand (no trace) at speed 1 from now (no -start).
+func (src *simSource) onWallClock() bool {
+	return src.times == nil && src.speed == 1 && src.s.cfg.Start.IsZero()
+}
+
 // pace sets the simulated clock as the source goes live at first. At
 // speed 1 on the wall clock (no -start, no trace) event time is the wall
 // clock's: tick t is due at t, as a scraped target's tick is taken at its
@@ -64,7 +70,7 @@ func (src *simSource) pace(first time.Time, continuing bool, now time.Time) {
 	if src.speed <= 0 {
 		return
 	}
-	if src.speed == 1 && src.times == nil && src.s.cfg.Start.IsZero() {
+	if src.onWallClock() {
 		src.anchorSim, src.anchorWall = first, first
 		return
 	}
@@ -240,7 +246,7 @@ func (src *simSource) run(ctx context.Context, view *replicaView, ready func()) 
 // future. Starting afresh or at the earlier speed is the operator's call,
 // so nothing recorded is dropped here.
 func (src *simSource) checkAhead(resume, start time.Time) error {
-	if src.times != nil || src.speed != 1 || !src.s.cfg.Start.IsZero() || resume.Sub(start) <= src.tick {
+	if !src.onWallClock() || resume.Sub(start) <= src.tick {
 		return nil
 	}
 	return fmt.Errorf("the recorded ticks of %s run to %s, %s ahead of the clock (a run at a -speed above 1 left them there): "+
