@@ -49,3 +49,23 @@ func TestSimPaceAtSpeedOneFollowsTheWallClock(t *testing.T) {
 		})
 	}
 }
+
+// TestSimPaceAtSpeedOneNeverSendsATickEarly: a member continuing a grid
+// recorded up to a tick ahead of the clock (checkAhead lets that through)
+// goes live on a grid point still to come; at speed 1 on the wall clock
+// that tick and the next are due at their own times, never before (the
+// executor acts on nothing from the future).
+func TestSimPaceAtSpeedOneNeverSendsATickEarly(t *testing.T) {
+	const tick = 15 * time.Second
+	start := time.Date(2026, 12, 7, 21, 26, 0, 0, time.UTC) // Run's wall clock, truncated to the tick
+	now := start.Add(3 * time.Second)                       // going live, a recording ending at start+tick found
+	first := start.Add(2 * tick)                            // the grid point after the recording's last
+	s := &Service{cfg: Config{Tick: tick}, runWall: start.Add(2 * time.Second)}
+	src := &simSource{s: s, tick: tick, start: start, speed: 1}
+	src.pace(first, true, now)
+	for _, tt := range []time.Time{first, first.Add(tick)} {
+		if got := src.due(tt); got.Before(tt) {
+			t.Errorf("tick %s due at %s, %s before its time", tt.Format(time.TimeOnly), got.Format(time.TimeOnly+".000"), tt.Sub(got))
+		}
+	}
+}
