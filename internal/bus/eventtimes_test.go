@@ -266,3 +266,31 @@ func TestEventTimesSinceAsksAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestEventTimesSinceRefusedAtOnce: a leader get the server refuses (the
+// user may not publish to the stream's STREAM.MSG.GET subject) reaches the
+// client as an asynchronous permissions error, the request itself only
+// timing out: the read fails at the refusal, with it, after one get, not
+// after leaderGetTimeout's wait asked again as if nobody had answered.
+func TestEventTimesSinceRefusedAtOnce(t *testing.T) {
+	r := natstest.StartRestricted(t, "decider", "$JS.API.STREAM.MSG.GET.>")
+	admin := r.Connect(t, "admin", zerolog.Nop()) // provisions the streams
+	ctx := context.Background()
+	if err := admin.Publish(ctx, decisionOut("shop", "web", 0)); err != nil {
+		t.Fatal(err)
+	}
+	b := r.Connect(t, "decider", natstest.Log(t))
+	gets := 0
+	defer bus.OnEventTimesGet(time.Millisecond, func() error { gets++; return nil })()
+	// Well below leaderGetTimeout (20 s): a get waited out, then asked
+	// again, ends by this instead, not refused.
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got, err := b.EventTimesSince(rctx, proto.KindDecision, map[string]time.Time{proto.DecisionSubject("apm", "shop", "web"): {}}, nil)
+	if !bus.IsRefused(err) {
+		t.Fatalf("read %v, %v; want the server's refusal", got, err)
+	}
+	if gets != 1 {
+		t.Errorf("%d gets, want 1: a refusal is not asked again", gets)
+	}
+}

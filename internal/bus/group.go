@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"github.com/synadia-io/orbit.go/jetstreamext"
@@ -881,9 +882,18 @@ func (b *Bus) leaderGet(ctx context.Context, stream string, req leaderGetRequest
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, leaderGetTimeout)
-	defer cancel()
-	msg, err := b.nc.RequestWithContext(rctx, b.apiSubject("STREAM.MSG.GET."+stream), data)
+	// A get the server refuses (the user's permissions) would only time
+	// out: refusable ends it at the refusal, returned (IsRefused), so no
+	// caller waits out leaderGetTimeout for it nor asks it again.
+	subject := b.apiSubject("STREAM.MSG.GET." + stream)
+	var msg *nats.Msg
+	err = b.refusable(ctx, publishKey(subject), func(ctx context.Context) error {
+		rctx, cancel := context.WithTimeout(ctx, leaderGetTimeout)
+		defer cancel()
+		var err error
+		msg, err = b.nc.RequestWithContext(rctx, subject, data)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
