@@ -19,6 +19,7 @@ import (
 	"github.com/headroomhq/headroom/internal/executor"
 	"github.com/headroomhq/headroom/internal/forecaster"
 	"github.com/headroomhq/headroom/internal/gateway"
+	"github.com/headroomhq/headroom/internal/hostcheck"
 	"github.com/headroomhq/headroom/internal/service"
 )
 
@@ -440,7 +441,11 @@ func (c *Config) actSafely(file *config.File) error {
 	// The push API answers the same Host names as the dashboard it shares
 	// the listener with (DNS rebinding, internal/hostcheck).
 	gwErr := c.Gateway.Validate()
-	c.Collector.Push.AllowedHosts = c.Gateway.AllowedHosts
+	if hostcheck.Check("gateway.allowed-hosts", c.Gateway.AllowedHosts) == nil {
+		// Hosts the gateway refuses are its refusal alone: copied, the
+		// push API's check would name them again as its own setting.
+		c.Collector.Push.AllowedHosts = c.Gateway.AllowedHosts
+	}
 	exec := c.Executor
 	if file != nil {
 		exec = exec.WithFile(file)

@@ -424,6 +424,8 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 		{"gateway token too short and a bad executor driver", func(c *allinone.Config) {
 			c.Gateway.Token, c.Executor.Driver = "short", "bogus"
 		}, "gateway.token (HEADROOM_GATEWAY_TOKEN)", `executor: executor.driver "bogus"`},
+		{"gateway's allowed hosts, named once", func(c *allinone.Config) { c.Gateway.AllowedHosts = []string{"http://x"} },
+			`gateway.allowed-hosts: "http://x"`, ""},
 		{"bus's subject prefix and a bad executor driver", func(c *allinone.Config) { c.Bus.Prefix, c.Executor.Driver = "a.b", "bogus" },
 			"bus: ", `executor: executor.driver "bogus"`},
 	} {
@@ -445,6 +447,12 @@ func TestBadPartSettingRefusedFirst(t *testing.T) {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.also) {
 					t.Fatalf("start with a bad %s setting: %v, want an error containing %q and %q", tc.part, err, tc.want, tc.also)
+				}
+				// The refusals of what actSafely copies from the gateway
+				// (its allowed hosts, to the push API) are the gateway's
+				// alone: a setting nobody set is not named.
+				if strings.Contains(err.Error(), "push allowed hosts") {
+					t.Errorf("start with a bad %s setting: %v, names the push API's allowed hosts, copied from the gateway's", tc.part, err)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatalf("a bad %s setting did not fail the start at once", tc.part)
