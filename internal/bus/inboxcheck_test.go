@@ -16,13 +16,10 @@ import (
 	"github.com/headroomhq/headroom/internal/natstest"
 )
 
-// TestWaitConnectedChecksInboxWithoutDeadline: the services, gateway tail
-// and collector replay wait with a context that has no deadline (their
-// signal context), and the inbox check must hold for them as for
-// provision's bounded wait: a client whose inbox the server refuses gets
-// ErrInboxRefused, naming the flag while it has no prefix of its own and
-// the refused prefix when it has; with the allowed prefix it connects.
-func TestWaitConnectedChecksInboxWithoutDeadline(t *testing.T) {
+// startInboxServer starts a server (no JetStream) whose one user, "svc"
+// (password "s3cret-svc"), may subscribe only under _INBOX_svc.
+func startInboxServer(t *testing.T) *server.Server {
+	t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: os.Getenv("NATS_LOGGING") == "", NoSigs: true,
 		Users: []*server.User{{Username: "svc", Password: "s3cret-svc", Permissions: &server.Permissions{
 			Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX_svc.>"}}}}}})
@@ -34,6 +31,17 @@ func TestWaitConnectedChecksInboxWithoutDeadline(t *testing.T) {
 	if !s.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats server not ready")
 	}
+	return s
+}
+
+// TestWaitConnectedChecksInboxWithoutDeadline: the services, gateway tail
+// and collector replay wait with a context that has no deadline (their
+// signal context), and the inbox check must hold for them as for
+// provision's bounded wait: a client whose inbox the server refuses gets
+// ErrInboxRefused, naming the flag while it has no prefix of its own and
+// the refused prefix when it has; with the allowed prefix it connects.
+func TestWaitConnectedChecksInboxWithoutDeadline(t *testing.T) {
+	s := startInboxServer(t)
 	for _, tc := range []struct {
 		name, prefix string
 		deadline     bool
@@ -84,17 +92,7 @@ func TestWaitConnectedChecksInboxWithoutDeadline(t *testing.T) {
 // summary at close, as publish refusals are, not a "nats async error" line
 // each.
 func TestRefusedSubscriptionsSummed(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: os.Getenv("NATS_LOGGING") == "", NoSigs: true,
-		Users: []*server.User{{Username: "svc", Password: "s3cret-svc", Permissions: &server.Permissions{
-			Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX_svc.>"}}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
+	s := startInboxServer(t)
 	cfg := bus.DefaultConfig()
 	cfg.URL, cfg.Name, cfg.User, cfg.Password = s.ClientURL(), "sub-refused", "svc", "s3cret-svc"
 	var logs natstest.Logs
