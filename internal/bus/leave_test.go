@@ -226,3 +226,59 @@ func TestLeaveDuringPingRound(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyLastLeaveSaysIt: a process's consumers of one service share its
+// member; one of them stopping while another still runs must not tell the
+// group the member left (the others would take the partitions it still
+// handles until their next ping). Only the last leave says it.
+func TestOnlyLastLeaveSaysIt(t *testing.T) {
+	url := natstest.RunJetStream(t)
+	cfg := bus.DefaultConfig()
+	cfg.URL, cfg.Name = url, "b"
+	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	sub, err := nc.SubscribeSync("$SRV.LEAVE." + b.MemberName("forecaster"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	id, _, leaveFirst, err := b.JoinGroup("forecaster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, leaveLast, err := b.JoinGroup("forecaster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != id {
+		t.Fatalf("second join got member %s, want the shared %s", again, id)
+	}
+	leaveFirst()
+	// A leave said by leaveFirst was flushed to the server before it
+	// returned; this round trip brings it to the listener.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := sub.Pending(); err != nil || n != 0 {
+		t.Fatalf("a leave while another consumer still holds the member: %d said (err %v)", n, err)
+	}
+	leaveLast()
+	msg, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatalf("the last leave was not said: %v", err)
+	}
+	if string(msg.Data) != id {
+		t.Fatalf("leave names %q, want %s", msg.Data, id)
+	}
+}
