@@ -19,9 +19,9 @@ import (
 )
 
 // TestGracefulLeaveIsHeardAtOnce: a member that stops gracefully says so,
-// and the other drops it from its view within a fraction of a group check
+// and the other drops it from its view within a group check
 // and takes its partitions, where it used to wait out missedPings (3)
-// missed pings, 6-8 s at the default 2 s, holding the leaver's partitions'
+// missed pings, 6-9 s at the default 2 s, holding the leaver's partitions'
 // ticks meanwhile.
 func TestGracefulLeaveIsHeardAtOnce(t *testing.T) {
 	const every = 3 * time.Second
