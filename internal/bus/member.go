@@ -112,8 +112,12 @@ func (b *Bus) leave(m *member) {
 		// (ConsumeGroup stops its workers before it leaves), so a member
 		// that takes one over on hearing the leave finds it free; one
 		// still pinned would make it wait, never share it. The micro
-		// service stops before the leave is said, so no ping answered
-		// after it can bring this member back.
+		// service stops before the leave is said: Stop drains its ping
+		// subscriptions, so a ping already on its way may still be
+		// answered, even after the leave, but every ping it answers was
+		// routed before its leave, in a round the others heard the leave
+		// in or after, whose answers heardLeave keeps from bringing this
+		// member back.
 		m.stop()
 		<-m.done
 		_ = m.svc.Stop()
