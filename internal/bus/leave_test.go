@@ -139,13 +139,7 @@ func TestForgedLeaveOfLiveMember(t *testing.T) {
 func TestLeaveDuringPingRound(t *testing.T) {
 	const every = time.Second
 	url := natstest.RunJetStream(t)
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name, cfg.GroupCheck = url, "b", every
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	b := mustBus(t, url, func(c *bus.Config) { c.Name, c.GroupCheck = "b", every })
 
 	// The leaver: a stand-in member answering the group's ping; once told
 	// to leave, it answers one more ping and says its leave right after,
@@ -233,13 +227,7 @@ func TestLeaveDuringPingRound(t *testing.T) {
 // handles until their next ping). Only the last leave says it.
 func TestOnlyLastLeaveSaysIt(t *testing.T) {
 	url := natstest.RunJetStream(t)
-	cfg := bus.DefaultConfig()
-	cfg.URL, cfg.Name = url, "b"
-	b, err := bus.Connect(context.Background(), cfg, zerolog.New(zerolog.NewTestWriter(t)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close(5 * time.Second) })
+	b := mustBus(t, url, func(c *bus.Config) { c.Name = "b" })
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
