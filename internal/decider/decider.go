@@ -443,11 +443,29 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 	if err != nil {
 		return err
 	}
+	// Each tier's last decision, read once: the stored ticks are read only
+	// for the tiers whose last decision is one the rebuild can check
+	// (SetSentDecision takes it), as only those use them.
+	type lastStored struct {
+		app, tier string
+		at        time.Time
+		d         *proto.Decision // nil: unreadable, for bad
+		bad       error
+	}
+	lasts := make(map[string]lastStored, len(sent))
 	since := make(map[string]time.Time, len(sent))
 	for subj, last := range sent {
-		if _, app, _, err := proto.ParseSubject(s.bus.Prefix(), subj); err == nil {
+		_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj)
+		if err != nil {
+			continue
+		}
+		ls := lastStored{app: app, tier: tier, at: last.EventTime}
+		var d proto.Decision
+		if ls.bad = proto.Decode(last.Data, &d); ls.bad == nil {
+			ls.d = &d
 			since[subj] = last.EventTime.Add(-s.cfg.StoredWindow(app))
 		}
+		lasts[subj] = ls
 	}
 	began := time.Now()
 	stored, err := s.bus.EventTimesSince(ctx, proto.KindDecision, since, storedChange)
@@ -462,24 +480,19 @@ func (s *Service) acquire(ctx context.Context, p int) error {
 		Msg("read the ticks of the decisions stored before the take-over")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for subj, last := range sent {
-		_, app, tier, err := proto.ParseSubject(s.bus.Prefix(), subj)
-		if err != nil {
-			continue
-		}
-		var d proto.Decision
-		err = proto.Decode(last.Data, &d)
-		if err != nil {
-			s.state.SetSent(app, tier, last.EventTime)
+	for subj, ls := range lasts {
+		err := ls.bad
+		if ls.d == nil {
+			s.state.SetSent(ls.app, ls.tier, ls.at)
 		} else {
-			err = s.state.SetSentDecision(app, tier, last.EventTime, &d)
+			err = s.state.SetSentDecision(ls.app, ls.tier, ls.at, ls.d)
 		}
 		if err != nil {
-			s.log.Warn().Err(err).Str("app", app).Str("tier", tier).Time("tick_time", last.EventTime).
+			s.log.Warn().Err(err).Str("app", ls.app).Str("tier", ls.tier).Time("tick_time", ls.at).
 				Msg("the last decision stored is unreadable or none the decider makes: its time is kept, the count it was decided from is not checked")
 			continue
 		}
-		s.state.SetStoredTicks(app, tier, stored[subj].Ticks, stored[subj].Marked)
+		s.state.SetStoredTicks(ls.app, ls.tier, stored[subj].Ticks, stored[subj].Marked)
 	}
 	return nil
 }
